@@ -1,0 +1,67 @@
+/** The validated, frozen configuration every part of Herald receives (read once in src/config/). */
+export interface DeliveryConfig {
+  /** Per-attempt timeout when an endpoint sets none (connect + response). */
+  defaultTimeoutMs: number;
+  /** Largest timeout an endpoint may set. */
+  maxTimeoutMs: number;
+  /** Delays in seconds after the first try, when neither project nor endpoint sets one. */
+  retrySchedule: number[];
+  /** ± share of each delay drawn at random (0.2 = ±20 %). */
+  retryJitter: number;
+  /** Consecutive failed attempts that disable an endpoint. */
+  failureThreshold: number;
+  /** Attempts in flight at once in this process. */
+  concurrency: number;
+  /** Attempts in flight at once towards one endpoint from this process. */
+  perEndpointConcurrency: number;
+  /** Deliveries leased per claim. */
+  claimBatch: number;
+  /** How long a claim is held; longer than the largest timeout, so a live worker finishes within it. */
+  leaseMs: number;
+  /** Idle poll interval (a wake-up from ingest comes sooner). */
+  pollIntervalMs: number;
+  /** Response body bytes kept per attempt. */
+  maxResponseBytes: number;
+  /** CIDRs delivery may reach although private (HERALD_ALLOW_NETWORKS). */
+  allowNetworks: string[];
+  userAgent: string;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  /** `sqlite:PATH` or `postgres://…`. */
+  databaseUrl: string;
+  /** Directory for the embedded database and key files. */
+  dataDir: string;
+  adminToken: string;
+  /** True when the admin token was generated at this start (print it once). */
+  adminTokenGenerated: boolean;
+  encryptionKey: string | null;
+  logLevel: string;
+  role: 'api' | 'worker' | 'all';
+  /** Largest request body the API accepts (413 above). */
+  maxBodyBytes: number;
+  /** Largest number of events in one batch request. */
+  maxBatchEvents: number;
+  /** Public base URL used in links (portal links); defaults to http://host:port. */
+  publicUrl: string;
+  delivery: DeliveryConfig;
+}
+
+/** Defaults, one line each, with why. */
+export const DEFAULT_DELIVERY: DeliveryConfig = {
+  defaultTimeoutMs: 5_000, // DESIGN: 5 s per attempt
+  maxTimeoutMs: 30_000, // DESIGN: per endpoint up to 30 s
+  retrySchedule: [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000], // 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h
+  retryJitter: 0.2, // ±20 %
+  failureThreshold: 10, // DESIGN: auto-disable after 10 consecutive failures
+  concurrency: 512, // sockets in flight per process; cheap with keep-alive pools
+  perEndpointConcurrency: 32, // one slow endpoint can hold at most this many slots
+  claimBatch: 256, // deliveries per claim transaction
+  leaseMs: 60_000, // > maxTimeoutMs + time to record
+  pollIntervalMs: 500, // fallback when no wake-up arrives
+  maxResponseBytes: 64 * 1024, // DESIGN: first 64 KiB of the response body
+  allowNetworks: [],
+  userAgent: 'Herald-Webhooks/0.1',
+};

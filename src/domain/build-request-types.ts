@@ -1,0 +1,21 @@
+import type { Endpoint, EndpointSecret, HeraldEvent, HttpMethod } from './types.ts';
+
+export interface BuildRequestInput {
+  event: HeraldEvent;
+  /** Target URL: the endpoint's, or the event's callbackUrl. */
+  url: string;
+  /** Settings that shape the request (for callbacks: standard envelope, POST, standard scheme). */
+  endpoint: Pick<Endpoint, 'method' | 'headers' | 'envelope' | 'signature'>;
+  /** Secrets valid now, newest first. Schemes that can carry several signatures sign with each. */
+  secrets: Pick<EndpointSecret, 'secret'>[];
+  /** Signing time, epoch ms. */
+  now: number;
+}
+
+/** The exact request to send: `body` is the exact bytes the signature covers. */
+export interface BuiltRequest {
+  method: HttpMethod;
+  url: string;
+  headers: Record<string, string>;
+  body: string | null;
+}

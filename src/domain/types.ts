@@ -1,0 +1,192 @@
+/**
+ * Herald's domain vocabulary (see DESIGN.md "Vocabulary"). Plain data, no behaviour, no I/O.
+ * Times are epoch milliseconds inside Herald; the API turns them into ISO-8601 strings.
+ */
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export interface Project {
+  id: string;
+  uid: string | null;
+  name: string;
+  /** Delays in seconds after the first try; null means the installation default. */
+  retrySchedule: number[] | null;
+  /** When true, events whose type is not in the catalog are refused (422). */
+  enforceCatalog: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ApiKey {
+  id: string;
+  projectId: string;
+  name: string;
+  /** First characters of the key, safe to show ("hk_abcd…"). */
+  prefix: string;
+  /** SHA-256 hex of the whole key; the key itself is never stored. */
+  keyHash: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export interface EventType {
+  name: string;
+  description: string;
+  /** JSON Schema of the payload, or null. */
+  schema: Json | null;
+  /** Example payload, used by test sends and the dashboard's Example tab. */
+  example: Json | null;
+  deprecated: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type SignatureScheme =
+  | 'standard'
+  | 'hmac-sha256'
+  | 'stripe'
+  | 'github'
+  | 'sha256-body'
+  | 'hmac-sha1-url'
+  | 'none';
+
+export interface SignatureConfig {
+  scheme: SignatureScheme;
+  signatureHeader?: string;
+  timestampHeader?: string;
+  encoding?: 'hex' | 'base64';
+  /** Static key instead of the secret (`hmac-sha1-url` only). */
+  key?: string;
+}
+
+export type Envelope = 'standard' | 'event-data' | 'raw';
+export type HttpMethod = 'POST' | 'PUT' | 'PATCH' | 'GET';
+export type EndpointStatus = 'active' | 'disabled';
+
+export interface RateLimit {
+  /** Requests per second allowed towards this endpoint (token bucket refill rate). */
+  perSecond: number;
+  /** Bucket size; defaults to perSecond. */
+  burst?: number;
+}
+
+export interface Endpoint {
+  id: string;
+  projectId: string;
+  url: string;
+  name: string;
+  description: string;
+  /** Event-type filter; empty means every type. */
+  eventTypes: string[];
+  method: HttpMethod;
+  /** Custom headers added to every request (never able to replace signature headers). */
+  headers: Record<string, string>;
+  dev: boolean;
+  timeoutMs: number;
+  envelope: Envelope;
+  signature: SignatureConfig;
+  rateLimit: RateLimit | null;
+  /** Delays in seconds after the first try; null means the project's or the installation's. */
+  retrySchedule: number[] | null;
+  status: EndpointStatus;
+  disabledReason: string | null;
+  disabledAt: number | null;
+  consecutiveFailures: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** One signing secret of an endpoint. The current one has expiresAt null. */
+export interface EndpointSecret {
+  id: string;
+  projectId: string;
+  endpointId: string;
+  secret: string;
+  createdAt: number;
+  /** End of the rotation grace period for a retired secret; null for the current secret. */
+  expiresAt: number | null;
+}
+
+export interface HeraldEvent {
+  id: string;
+  projectId: string;
+  type: string;
+  payload: Json;
+  test: boolean;
+  idempotencyKey: string | null;
+  callbackUrl: string | null;
+  createdAt: number;
+}
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'parked';
+
+export interface Delivery {
+  id: string;
+  projectId: string;
+  eventId: string;
+  /** null for a one-off callbackUrl delivery. */
+  endpointId: string | null;
+  url: string;
+  status: DeliveryStatus;
+  /** Attempts made so far. */
+  attempts: number;
+  /** When the next attempt is due (pending), else null. */
+  nextAttemptAt: number | null;
+  lastAttemptAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type ErrorKind =
+  | 'timeout'
+  | 'connect'
+  | 'dns'
+  | 'tls'
+  | 'blocked'
+  | 'http_status'
+  | 'reset'
+  | 'protocol'
+  | 'internal';
+
+export interface AttemptRequest {
+  method: HttpMethod;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface AttemptResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** First 64 KiB of the response body, as text. */
+  body: string;
+}
+
+export interface Attempt {
+  id: string;
+  projectId: string;
+  deliveryId: string;
+  eventId: string;
+  endpointId: string | null;
+  /** 1 for the first try. */
+  number: number;
+  startedAt: number;
+  durationMs: number;
+  outcome: 'succeeded' | 'failed';
+  request: AttemptRequest;
+  response: AttemptResponse | null;
+  error: { kind: ErrorKind; message: string } | null;
+  /** Copied from the event so history can be filtered by type without a join. */
+  eventType: string;
+}
+
+export type OperationalEventType = 'endpoint.disabled' | 'endpoint.recovered' | 'delivery.exhausted';
+
+/** Something Herald itself reports about a project's endpoints (auto-disable, …). */
+export interface OperationalEvent {
+  id: string;
+  projectId: string;
+  type: OperationalEventType;
+  data: { [key: string]: Json };
+  createdAt: number;
+}

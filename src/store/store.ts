@@ -1,0 +1,321 @@
+/**
+ * The one storage interface Herald has. Every backend (SQLite, PostgreSQL) implements it and passes
+ * the same conformance suite (test/store/). No SQL lives outside the store folders.
+ *
+ * Conventions:
+ * - Every method that touches project data takes `projectId` and filters by it, so a resource of
+ *   another project is simply "not found" (null / false / 0), never an error.
+ * - Times are epoch milliseconds. `now` is passed in by the caller where it matters, so tests and
+ *   the dispatcher agree on one clock.
+ * - Lists are newest first (ids are time-sortable) except event types (by name); `cursor` is opaque.
+ * - Writes on the hot path (`acceptEvents`, `recordAttempts`) are group-committed: concurrent
+ *   calls are gathered into one transaction, and each call resolves only once its rows are durable.
+ */
+import type {
+  ApiKey,
+  Attempt,
+  Delivery,
+  DeliveryStatus,
+  Endpoint,
+  EndpointSecret,
+  EventType,
+  HeraldEvent,
+  Json,
+  OperationalEvent,
+  Project,
+} from '../domain/types.ts';
+
+/** Backend differences, declared as data (tests and callers branch on these, never on the backend's name). */
+export interface StoreCapabilities {
+  /** Several Herald processes may share this store (claims are leased and fenced). */
+  multiProcess: boolean;
+  /** `subscribeDue` is woken by writes made in other processes too (e.g. LISTEN/NOTIFY). */
+  crossProcessWakeups: boolean;
+}
+
+export interface PageQuery {
+  limit: number;
+  cursor?: string | null;
+}
+
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+export interface NewProject {
+  name: string;
+  uid?: string | null;
+  retrySchedule?: number[] | null;
+  enforceCatalog?: boolean;
+}
+
+export type ProjectPatch = Partial<Pick<Project, 'name' | 'uid' | 'retrySchedule' | 'enforceCatalog'>>;
+
+export interface NewApiKey {
+  projectId: string;
+  name: string;
+  prefix: string;
+  keyHash: string;
+}
+
+export interface EventTypeInput {
+  name: string;
+  description?: string;
+  schema?: Json | null;
+  example?: Json | null;
+  deprecated?: boolean;
+}
+
+/** Everything of an endpoint the caller chooses; ids, status and counters are the store's. */
+export type NewEndpoint = Omit<
+  Endpoint,
+  'id' | 'status' | 'disabledReason' | 'disabledAt' | 'consecutiveFailures' | 'createdAt' | 'updatedAt'
+> & { active: boolean };
+
+export type EndpointPatch = Partial<
+  Omit<NewEndpoint, 'projectId'> // `active: false` disables (parks pending deliveries); `active: true` enables
+>;
+
+export interface NewEventInput {
+  type: string;
+  payload: Json;
+  test: boolean;
+  idempotencyKey: string | null;
+  callbackUrl: string | null;
+}
+
+export interface AcceptedEvent {
+  event: HeraldEvent;
+  deliveries: Delivery[];
+  /** True when the idempotency key matched an event of the last 24 h: that event is returned, nothing new is created. */
+  duplicate: boolean;
+}
+
+export interface EventQuery extends PageQuery {
+  type?: string;
+  since?: number;
+  until?: number;
+}
+
+export interface AttemptQuery extends PageQuery {
+  endpointId?: string;
+  eventId?: string;
+  deliveryId?: string;
+  outcome?: 'succeeded' | 'failed';
+  eventType?: string;
+  since?: number;
+  until?: number;
+}
+
+export interface StatsQuery {
+  since: number;
+  until: number;
+  bucketMs: number;
+}
+
+export interface StatsBucket {
+  /** Start of the bucket (epoch ms, a multiple of bucketMs). */
+  start: number;
+  succeeded: number;
+  failed: number;
+  avgDurationMs: number | null;
+  p95DurationMs: number | null;
+}
+
+/** A delivery handed to one dispatcher, with what it needs to build the request. */
+export interface ClaimedDelivery {
+  delivery: Delivery;
+  event: HeraldEvent;
+}
+
+export interface ClaimOptions {
+  limit: number;
+  /** The claim is the worker's for this long; if it has not recorded an outcome by then, the delivery is due again. */
+  leaseMs: number;
+  now: number;
+  workerId: string;
+  /** Endpoints this worker is saturated on: their deliveries are left for later. */
+  excludeEndpointIds?: string[];
+}
+
+/** An endpoint as the dispatcher needs it: settings plus the secrets valid at `now`, newest first. */
+export interface DispatchEndpoint {
+  endpoint: Endpoint;
+  secrets: EndpointSecret[];
+}
+
+/** What one finished attempt does to its endpoint's health. */
+export type EndpointEffect =
+  | 'success' // resets consecutive failures
+  | 'failure' // counts one consecutive failure; may disable at the threshold
+  | 'gone' // 410: disables at once
+  | 'none'; // callback deliveries, or attempts that say nothing about the endpoint
+
+export interface AttemptRecord {
+  attempt: Attempt;
+  /** The delivery's state after this attempt. A `pending` next state on a disabled endpoint is stored as `parked`. */
+  next: { status: DeliveryStatus; nextAttemptAt: number | null };
+  endpointEffect: EndpointEffect;
+  /** Worker that holds the claim; a record from a worker whose lease was taken over still counts (at least once). */
+  workerId: string;
+}
+
+export interface RecordOptions {
+  now: number;
+  /** Consecutive failed attempts that disable an endpoint. */
+  failureThreshold: number;
+}
+
+export interface RecordResult {
+  /** Endpoints this batch disabled (an `endpoint.disabled` operational event was stored for each). */
+  disabledEndpoints: { projectId: string; endpointId: string; reason: string }[];
+}
+
+export interface ReleaseItem {
+  projectId: string;
+  deliveryId: string;
+  /** When it is due again. */
+  nextAttemptAt: number;
+  /** `parked` when the endpoint turned out to be disabled. Default `pending`. */
+  status?: 'pending' | 'parked';
+}
+
+export interface Backlog {
+  pending: number;
+  /** Due time of the oldest pending delivery that is due, or null when nothing is due. */
+  oldestDueAt: number | null;
+}
+
+export interface Store {
+  readonly capabilities: StoreCapabilities;
+
+  /** Creates or upgrades the schema. Safe to call from several processes at once. */
+  migrate(): Promise<void>;
+  /** Flushes pending group commits and closes connections. */
+  close(): Promise<void>;
+  /** Throws when the database cannot be reached. */
+  ping(): Promise<void>;
+
+  // ── projects ──────────────────────────────────────────────────────────────
+  /** Throws StoreConflictError when the uid is taken. */
+  createProject(input: NewProject, now: number): Promise<Project>;
+  /** By id, or by uid when no project has that id. */
+  getProject(idOrUid: string): Promise<Project | null>;
+  listProjects(query: PageQuery): Promise<Page<Project>>;
+  /** Throws StoreConflictError when the new uid is taken. */
+  updateProject(projectId: string, patch: ProjectPatch, now: number): Promise<Project | null>;
+  /** Deletes the project and everything it owns. */
+  deleteProject(projectId: string): Promise<boolean>;
+
+  // ── API keys ──────────────────────────────────────────────────────────────
+  createApiKey(input: NewApiKey, now: number): Promise<ApiKey>;
+  /** Looks a key up by the SHA-256 hex of the presented token. */
+  findApiKeyByHash(keyHash: string): Promise<ApiKey | null>;
+  listApiKeys(projectId: string): Promise<ApiKey[]>;
+  deleteApiKey(projectId: string, keyId: string): Promise<boolean>;
+
+  // ── event-type catalog (global to the installation) ───────────────────────
+  upsertEventType(input: EventTypeInput, now: number): Promise<EventType>;
+  getEventType(name: string): Promise<EventType | null>;
+  listEventTypes(query: PageQuery): Promise<Page<EventType>>;
+
+  // ── endpoints ─────────────────────────────────────────────────────────────
+  createEndpoint(input: NewEndpoint, secret: string, now: number): Promise<Endpoint>;
+  getEndpoint(projectId: string, endpointId: string): Promise<Endpoint | null>;
+  listEndpoints(projectId: string, query: PageQuery): Promise<Page<Endpoint>>;
+  /**
+   * `active: false` disables (reason "manual") and parks pending deliveries; `active: true` on a
+   * disabled endpoint behaves like `enableEndpoint`.
+   */
+  updateEndpoint(
+    projectId: string,
+    endpointId: string,
+    patch: EndpointPatch,
+    now: number,
+  ): Promise<Endpoint | null>;
+  deleteEndpoint(projectId: string, endpointId: string): Promise<boolean>;
+  /** Secrets valid at `now` (current first, then retired ones still in their grace period). */
+  getEndpointSecrets(projectId: string, endpointId: string, now: number): Promise<EndpointSecret[]>;
+  /** Makes `secret` current; the previous current secret stays valid until now + graceMs. */
+  rotateEndpointSecret(
+    projectId: string,
+    endpointId: string,
+    secret: string,
+    graceMs: number,
+    now: number,
+  ): Promise<EndpointSecret[] | null>;
+  /**
+   * Activates the endpoint, resets its failure count and makes its parked deliveries due at `now`.
+   * Records `endpoint.recovered` when it was disabled. Null when the endpoint does not exist.
+   */
+  enableEndpoint(
+    projectId: string,
+    endpointId: string,
+    now: number,
+  ): Promise<{ endpoint: Endpoint; resumed: number } | null>;
+
+  // ── events and deliveries ─────────────────────────────────────────────────
+  /**
+   * Stores events and fans each out (domain `selectEndpoints`) to the project's endpoints in one
+   * transaction, plus one delivery per callbackUrl. Results are in input order.
+   */
+  acceptEvents(projectId: string, events: NewEventInput[], now: number): Promise<AcceptedEvent[]>;
+  getEvent(
+    projectId: string,
+    eventId: string,
+  ): Promise<{ event: HeraldEvent; deliveries: Delivery[] } | null>;
+  listEvents(projectId: string, query: EventQuery): Promise<Page<HeraldEvent>>;
+  getDelivery(projectId: string, deliveryId: string): Promise<Delivery | null>;
+  /** Makes one delivery (in any state) pending and due at `now`. */
+  retryDelivery(projectId: string, deliveryId: string, now: number): Promise<Delivery | null>;
+  /** Makes the endpoint's failed deliveries created in [since, until] pending and due at `now`; returns how many. */
+  recoverDeliveries(
+    projectId: string,
+    endpointId: string,
+    since: number,
+    until: number,
+    now: number,
+  ): Promise<number>;
+
+  // ── attempts ──────────────────────────────────────────────────────────────
+  listAttempts(projectId: string, query: AttemptQuery): Promise<Page<Attempt>>;
+  getAttempt(projectId: string, attemptId: string): Promise<Attempt | null>;
+  endpointStats(projectId: string, endpointId: string, query: StatsQuery): Promise<StatsBucket[]>;
+
+  // ── operational events ───────────────────────────────────────────────────
+  listOperationalEvents(projectId: string, query: PageQuery): Promise<Page<OperationalEvent>>;
+
+  // ── dispatcher ───────────────────────────────────────────────────────────
+  /** Leases up to `limit` due pending deliveries, oldest due first. Claim cost must not grow with the backlog. */
+  claimDueDeliveries(options: ClaimOptions): Promise<ClaimedDelivery[]>;
+  /** Settings and valid secrets of the given endpoints (missing ones are absent from the map). */
+  getDispatchEndpoints(
+    refs: { projectId: string; endpointId: string }[],
+    now: number,
+  ): Promise<Map<string, DispatchEndpoint>>;
+  /** Stores attempts and applies their effects on deliveries and endpoints (group-committed). */
+  recordAttempts(records: AttemptRecord[], options: RecordOptions): Promise<RecordResult>;
+  /** Hands claimed deliveries back without an attempt (deferred, parked, or shutting down). */
+  releaseDeliveries(items: ReleaseItem[]): Promise<void>;
+  /**
+   * Makes every claim held by `workerId` (or, with `'*'`, every claim) due at `now`. A single-process
+   * store calls this with '*' at start, so work claimed before a crash comes back at once.
+   */
+  releaseClaims(workerId: string, now: number): Promise<number>;
+  /** Called whenever new work may be due (in this process; other processes too with crossProcessWakeups). */
+  subscribeDue(listener: () => void): () => void;
+  /** Operator-wide: pending deliveries and the oldest due one (for /metrics). */
+  backlog(now: number): Promise<Backlog>;
+}
+
+/** A unique constraint was violated (uid taken, …). */
+export class StoreConflictError extends Error {
+  readonly code = 'HERALD_ERR_CONFLICT';
+  readonly field: string;
+  constructor(field: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreConflictError';
+    this.field = field;
+  }
+}
