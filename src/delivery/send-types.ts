@@ -18,6 +18,4 @@ export interface SendResult {
   error: { kind: ErrorKind; message: string } | null;
 }
 
-export interface SendFn {
-  (request: SendRequest): Promise<SendResult>;
-}
+export type SendFn = (request: SendRequest) => Promise<SendResult>;

@@ -83,6 +83,8 @@ export interface NewEventInput {
   test: boolean;
   idempotencyKey: string | null;
   callbackUrl: string | null;
+  /** Test sends: deliver to this endpoint only (whatever its filter or dev flag), no callback. */
+  onlyEndpointId?: string;
 }
 
 export interface AcceptedEvent {

@@ -1,0 +1,82 @@
+/**
+ * Who is calling: the admin token (everything), a project API key (its own project only), or a
+ * portal token (its project, customer actions only). Comparisons are constant time.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { verifyPortalToken } from '../dashboard/portal-token.ts';
+import type { Project } from '../domain/types.ts';
+import type { Store } from '../store/store.ts';
+import { forbidden, notFound, unauthorized } from './errors.ts';
+
+export type Caller =
+  | { kind: 'admin' }
+  | { kind: 'project'; projectId: string; keyId: string }
+  | { kind: 'portal'; projectId: string };
+
+export const API_KEY_PREFIX = 'hk_';
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+
+/** A new project API key and what is stored of it (the hash, never the key). */
+export function newApiKey(): { key: string; keyHash: string; prefix: string } {
+  const key = `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+  return { key, keyHash: sha256(key).toString('hex'), prefix: key.slice(0, 10) };
+}
+
+export interface AuthContext {
+  store: Store;
+  adminTokenDigest: Buffer;
+  portalKey: Uint8Array;
+}
+
+export function createAuthContext(store: Store, adminToken: string, portalKey: Uint8Array): AuthContext {
+  return { store, adminTokenDigest: sha256(adminToken), portalKey };
+}
+
+/** Resolves the caller of a request, or null when the token is missing or invalid. */
+export async function identify(ctx: AuthContext, request: FastifyRequest): Promise<Caller | null> {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string' || !header.startsWith('Bearer ')) return null;
+  const token = header.slice(7).trim();
+  if (!token || token.length > 1024) return null;
+  // Digests have equal length, so the comparison's time does not depend on the token.
+  if (timingSafeEqual(sha256(token), ctx.adminTokenDigest)) return { kind: 'admin' };
+  if (token.startsWith(API_KEY_PREFIX)) {
+    const key = await ctx.store.findApiKeyByHash(sha256(token).toString('hex'));
+    return key ? { kind: 'project', projectId: key.projectId, keyId: key.id } : null;
+  }
+  const portal = verifyPortalToken(token, ctx.portalKey, Date.now());
+  return portal.ok ? { kind: 'portal', projectId: portal.claims.projectId } : null;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller | null;
+  }
+}
+
+/** The authenticated caller, or 401. */
+export function callerOf(request: FastifyRequest): Caller {
+  if (!request.caller) throw unauthorized();
+  return request.caller;
+}
+
+/** Operator-only routes. */
+export function requireAdmin(request: FastifyRequest): void {
+  if (callerOf(request).kind !== 'admin') throw forbidden();
+}
+
+/** The project a path names, if the caller may see it; any other project is simply not found. */
+export async function projectFor(
+  store: Store,
+  request: FastifyRequest,
+  idOrUid: string,
+  options: { portal?: boolean } = {},
+): Promise<Project> {
+  const caller = callerOf(request);
+  const project = await store.getProject(idOrUid);
+  if (!project || (caller.kind !== 'admin' && caller.projectId !== project.id)) throw notFound('project');
+  if (caller.kind === 'portal' && options.portal === false) throw forbidden('a portal link cannot do this');
+  return project;
+}

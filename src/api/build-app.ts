@@ -1,0 +1,121 @@
+/**
+ * Builds Herald's HTTP app: API v1, health, metrics, OpenAPI, docs, dashboard. Never listens
+ * (src/main.ts does); tests call `app.inject()`.
+ */
+import { join } from 'node:path';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import type { Config } from '../config/config-types.ts';
+import { portalLinksRoute } from '../dashboard/portal-links-route.ts';
+import { derivePortalKey } from '../dashboard/portal-token.ts';
+import { dashboardPlugin } from '../dashboard/serve.ts';
+import type { Logger } from '../logger.ts';
+import type { Store } from '../store/store.ts';
+import { createAuthContext, identify } from './auth.ts';
+import { errorHandler } from './errors.ts';
+import { apiKeyRoutes } from './routes/api-keys.ts';
+import { deliveryRoutes } from './routes/deliveries.ts';
+import { endpointRoutes } from './routes/endpoints.ts';
+import { eventTypeRoutes } from './routes/event-types.ts';
+import { eventRoutes } from './routes/events.ts';
+import { healthRoutes } from './routes/health.ts';
+import { projectRoutes } from './routes/projects.ts';
+
+/** What /metrics serves (src/metrics.ts). */
+export interface MetricsSource {
+  readonly contentType: string;
+  render(): Promise<string>;
+}
+
+export interface BuildAppOptions {
+  store: Store;
+  config: Config;
+  logger?: Logger;
+  metrics?: MetricsSource;
+  /** Woken after writes that make work due (the store wakes it too; this is for API-only callers). */
+  dispatcher?: { wake(): void };
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    heraldConfig: Config;
+    /** /readyz answers 200 only after main says so. */
+    setReady(ready: boolean): void;
+  }
+}
+
+const DIST_DIR = join(import.meta.dirname, '../../dist/dashboard');
+
+export function buildApp(options: BuildAppOptions): FastifyInstance {
+  const { store, config } = options;
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: config.maxBodyBytes,
+    // Slow clients cannot hold sockets for long (slowloris).
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    keepAliveTimeout: 5_000,
+    routerOptions: { maxParamLength: 200 },
+    // One log line per request costs more than the request on the ingest hot path.
+    logController: new LogController({ disableRequestLogging: true }),
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, allowUnionTypes: true },
+    },
+  }) as unknown as FastifyInstance;
+
+  let ready = false;
+  app.decorate('heraldConfig', config);
+  app.decorate('setReady', (value: boolean) => {
+    ready = value;
+  });
+  app.decorateRequest('caller', null);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({
+      error: {
+        code: 'HERALD_ERR_NOT_FOUND',
+        message: `no route ${request.method} ${request.url.split('?')[0]}`,
+      },
+    }),
+  );
+
+  const portalKey = derivePortalKey(config.adminToken);
+  const auth = createAuthContext(store, config.adminToken, portalKey);
+  app.addHook('onRequest', async (request) => {
+    if (request.url.startsWith('/api/')) request.caller = await identify(auth, request);
+  });
+
+  app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Herald API',
+        version: '1',
+        description: 'Self-hosted webhook platform: events in, signed deliveries out.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const ctx = { store, config };
+  app.register(async (api) => {
+    projectRoutes(api, ctx);
+    apiKeyRoutes(api, ctx);
+    eventTypeRoutes(api, ctx);
+    endpointRoutes(api, ctx);
+    eventRoutes(api, ctx);
+    deliveryRoutes(api, ctx);
+    await portalLinksRoute(api, {
+      store,
+      portalKey,
+      publicUrl: config.publicUrl,
+      callerOf: (request) => request.caller,
+    });
+  });
+  healthRoutes(app, { store, metrics: options.metrics, isReady: () => ready });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.register(dashboardPlugin, { distDir: DIST_DIR });
+  return app;
+}

@@ -1,0 +1,53 @@
+import type { FastifyInstance } from 'fastify';
+import { newApiKey, projectFor } from '../auth.ts';
+import { notFound } from '../errors.ts';
+import { idParams } from '../schemas.ts';
+import { apiKeyJson } from '../serialize.ts';
+import type { RouteContext } from './context.ts';
+
+export function apiKeyRoutes(app: FastifyInstance, { store }: RouteContext) {
+  app.post<{ Params: { project: string }; Body: { name: string } }>(
+    '/api/v1/projects/:project/api-keys',
+    {
+      schema: {
+        tags: ['api-keys'],
+        summary: 'Create a project API key (the key is shown once)',
+        params: idParams('project'),
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['name'],
+          properties: { name: { type: 'string', minLength: 1, maxLength: 200 } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const project = await projectFor(store, request, request.params.project, { portal: false });
+      const { key, keyHash, prefix } = newApiKey();
+      const stored = await store.createApiKey(
+        { projectId: project.id, name: request.body.name, keyHash, prefix },
+        Date.now(),
+      );
+      return reply.code(201).send({ ...apiKeyJson(stored), key });
+    },
+  );
+  app.get<{ Params: { project: string } }>(
+    '/api/v1/projects/:project/api-keys',
+    {
+      schema: { tags: ['api-keys'], summary: 'List API keys (no key material)', params: idParams('project') },
+    },
+    async (request) => {
+      const project = await projectFor(store, request, request.params.project, { portal: false });
+      return { data: (await store.listApiKeys(project.id)).map(apiKeyJson), nextCursor: null };
+    },
+  );
+  app.delete<{ Params: { project: string; key: string } }>(
+    '/api/v1/projects/:project/api-keys/:key',
+    { schema: { tags: ['api-keys'], summary: 'Revoke an API key', params: idParams('project', 'key') } },
+    async (request, reply) => {
+      const project = await projectFor(store, request, request.params.project, { portal: false });
+      if (!(await store.deleteApiKey(project.id, request.params.key))) throw notFound('api key');
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,8 @@
+import type { Config } from '../../config/config-types.ts';
+import type { Store } from '../../store/store.ts';
+
+/** What every route module receives. */
+export interface RouteContext {
+  store: Store;
+  config: Config;
+}

@@ -1,0 +1,38 @@
+import type { FastifyInstance } from 'fastify';
+import type { Store } from '../../store/store.ts';
+import type { MetricsSource } from '../build-app.ts';
+
+export interface HealthOptions {
+  store: Store;
+  metrics: MetricsSource | undefined;
+  isReady: () => boolean;
+}
+
+/** Liveness, readiness (store reachable and startup finished) and Prometheus metrics. */
+export function healthRoutes(app: FastifyInstance, { store, metrics, isReady }: HealthOptions) {
+  app.get('/healthz', { schema: { tags: ['health'], summary: 'The process is alive' } }, async () => ({
+    status: 'ok',
+  }));
+  app.get(
+    '/readyz',
+    { schema: { tags: ['health'], summary: 'Ready to serve: started and the database answers' } },
+    async (_request, reply) => {
+      if (!isReady()) return reply.code(503).send({ status: 'starting' });
+      try {
+        await store.ping();
+        return { status: 'ready' };
+      } catch {
+        return reply.code(503).send({ status: 'database unreachable' });
+      }
+    },
+  );
+  app.get(
+    '/metrics',
+    { schema: { tags: ['health'], summary: 'Prometheus metrics' } },
+    async (_request, reply) => {
+      if (!metrics)
+        return reply.code(404).send({ error: { code: 'HERALD_ERR_NOT_FOUND', message: 'metrics are off' } });
+      return reply.type(metrics.contentType).send(await metrics.render());
+    },
+  );
+}

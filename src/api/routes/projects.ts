@@ -1,0 +1,109 @@
+import type { FastifyInstance } from 'fastify';
+import type { ProjectPatch } from '../../store/store.ts';
+import { StoreConflictError } from '../../store/store.ts';
+import { projectFor, requireAdmin } from '../auth.ts';
+import { conflict, invalid } from '../errors.ts';
+import { pageOf } from '../parse.ts';
+import { idParams, pageQuery, projectBody } from '../schemas.ts';
+import { projectJson } from '../serialize.ts';
+import type { RouteContext } from './context.ts';
+
+type ProjectInput = {
+  name?: string;
+  uid?: string | null;
+  retrySchedule?: number[] | null;
+  enforceCatalog?: boolean;
+};
+
+const asConflict = (error: unknown) => {
+  if (error instanceof StoreConflictError) throw conflict(error.field, error.message);
+  throw error;
+};
+
+export function projectRoutes(app: FastifyInstance, { store }: RouteContext) {
+  app.post<{ Body: ProjectInput }>(
+    '/api/v1/projects',
+    {
+      schema: {
+        tags: ['projects'],
+        summary: 'Create a project',
+        body: { ...projectBody, required: ['name'] },
+      },
+    },
+    async (request, reply) => {
+      requireAdmin(request);
+      const b = request.body;
+      if (b.uid && /^prj_/.test(b.uid)) throw invalid('body.uid', 'must not look like a project id');
+      const project = await store
+        .createProject(
+          {
+            name: b.name!,
+            uid: b.uid ?? null,
+            retrySchedule: b.retrySchedule ?? null,
+            enforceCatalog: b.enforceCatalog ?? false,
+          },
+          Date.now(),
+        )
+        .catch(asConflict);
+      return reply.code(201).send(projectJson(project));
+    },
+  );
+  app.get<{ Querystring: { limit?: string; cursor?: string } }>(
+    '/api/v1/projects',
+    {
+      schema: {
+        tags: ['projects'],
+        summary: 'List projects',
+        querystring: { type: 'object', properties: pageQuery },
+      },
+    },
+    async (request) => {
+      requireAdmin(request);
+      const page = await store.listProjects(pageOf(request.query));
+      return { data: page.data.map(projectJson), nextCursor: page.nextCursor };
+    },
+  );
+  app.get<{ Params: { project: string } }>(
+    '/api/v1/projects/:project',
+    { schema: { tags: ['projects'], summary: 'Get a project by id or uid', params: idParams('project') } },
+    async (request) => projectJson(await projectFor(store, request, request.params.project)),
+  );
+  app.patch<{ Params: { project: string }; Body: ProjectInput }>(
+    '/api/v1/projects/:project',
+    {
+      schema: {
+        tags: ['projects'],
+        summary: 'Update a project',
+        params: idParams('project'),
+        body: projectBody,
+      },
+    },
+    async (request) => {
+      const project = await projectFor(store, request, request.params.project, { portal: false });
+      const patch: ProjectPatch = {};
+      const b = request.body;
+      if (b.name !== undefined) patch.name = b.name;
+      if (b.uid !== undefined) patch.uid = b.uid;
+      if (b.retrySchedule !== undefined) patch.retrySchedule = b.retrySchedule;
+      if (b.enforceCatalog !== undefined) patch.enforceCatalog = b.enforceCatalog;
+      const updated = await store.updateProject(project.id, patch, Date.now()).catch(asConflict);
+      return projectJson(updated!);
+    },
+  );
+  app.delete<{ Params: { project: string } }>(
+    '/api/v1/projects/:project',
+    {
+      schema: {
+        tags: ['projects'],
+        summary: 'Delete a project and everything it owns',
+        params: idParams('project'),
+      },
+    },
+    async (request, reply) => {
+      requireAdmin(request);
+      const project = await projectFor(store, request, request.params.project);
+      await store.deleteProject(project.id);
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,126 @@
+/** Domain objects → the wire shapes of DESIGN "HTTP API v1" (camelCase, ISO-8601 times). */
+import type {
+  ApiKey,
+  Attempt,
+  Delivery,
+  Endpoint,
+  EndpointSecret,
+  EventType,
+  HeraldEvent,
+  OperationalEvent,
+  Project,
+} from '../domain/types.ts';
+import type { StatsBucket } from '../store/store.ts';
+
+export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+export const projectJson = (p: Project) => ({
+  id: p.id,
+  uid: p.uid,
+  name: p.name,
+  retrySchedule: p.retrySchedule,
+  enforceCatalog: p.enforceCatalog,
+  createdAt: iso(p.createdAt),
+  updatedAt: iso(p.updatedAt),
+});
+
+export const apiKeyJson = (k: ApiKey) => ({
+  id: k.id,
+  projectId: k.projectId,
+  name: k.name,
+  prefix: k.prefix,
+  createdAt: iso(k.createdAt),
+});
+
+export const eventTypeJson = (t: EventType) => ({
+  name: t.name,
+  description: t.description,
+  schema: t.schema,
+  example: t.example,
+  deprecated: t.deprecated,
+  createdAt: iso(t.createdAt),
+  updatedAt: iso(t.updatedAt),
+});
+
+export const endpointJson = (e: Endpoint) => ({
+  id: e.id,
+  projectId: e.projectId,
+  url: e.url,
+  name: e.name,
+  description: e.description,
+  eventTypes: e.eventTypes,
+  method: e.method,
+  headers: e.headers,
+  dev: e.dev,
+  active: e.status === 'active',
+  timeoutMs: e.timeoutMs,
+  envelope: e.envelope,
+  signature: e.signature,
+  rateLimit: e.rateLimit,
+  retrySchedule: e.retrySchedule,
+  status: e.status,
+  disabledReason: e.disabledReason,
+  disabledAt: iso(e.disabledAt),
+  consecutiveFailures: e.consecutiveFailures,
+  createdAt: iso(e.createdAt),
+  updatedAt: iso(e.updatedAt),
+});
+
+export const secretsJson = (secrets: EndpointSecret[]) => ({
+  secret: secrets[0]?.secret ?? null,
+  secrets: secrets.map((s) => ({
+    secret: s.secret,
+    createdAt: iso(s.createdAt),
+    expiresAt: iso(s.expiresAt),
+  })),
+});
+
+export const deliveryJson = (d: Delivery) => ({
+  id: d.id,
+  eventId: d.eventId,
+  endpointId: d.endpointId,
+  url: d.url,
+  status: d.status,
+  attempts: d.attempts,
+  nextAttemptAt: iso(d.nextAttemptAt),
+  lastAttemptAt: iso(d.lastAttemptAt),
+  createdAt: iso(d.createdAt),
+});
+
+export const eventJson = (e: HeraldEvent, deliveries?: Delivery[]) => ({
+  id: e.id,
+  projectId: e.projectId,
+  type: e.type,
+  payload: e.payload,
+  test: e.test,
+  idempotencyKey: e.idempotencyKey,
+  callbackUrl: e.callbackUrl,
+  createdAt: iso(e.createdAt),
+  ...(deliveries ? { deliveries: deliveries.map(deliveryJson) } : {}),
+});
+
+export const attemptJson = (a: Attempt) => ({
+  id: a.id,
+  projectId: a.projectId,
+  deliveryId: a.deliveryId,
+  eventId: a.eventId,
+  endpointId: a.endpointId,
+  eventType: a.eventType,
+  number: a.number,
+  startedAt: iso(a.startedAt),
+  durationMs: a.durationMs,
+  outcome: a.outcome,
+  request: a.request,
+  response: a.response,
+  error: a.error,
+});
+
+export const operationalEventJson = (o: OperationalEvent) => ({
+  id: o.id,
+  projectId: o.projectId,
+  type: o.type,
+  data: o.data,
+  createdAt: iso(o.createdAt),
+});
+
+export const statsJson = (b: StatsBucket) => ({ ...b, start: iso(b.start) });

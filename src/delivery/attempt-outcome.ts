@@ -1,0 +1,78 @@
+/** Turns one finished HTTP try into the AttemptRecord the store writes. Pure. */
+
+import type { BuiltRequest } from '../domain/build-request-types.ts';
+import { classifyStatus } from '../domain/classify-outcome.ts';
+import { ID_PREFIX, newId } from '../domain/ids.ts';
+import { nextAttemptDelayMs, parseRetryAfter } from '../domain/retry-schedule.ts';
+import type { Delivery, HeraldEvent } from '../domain/types.ts';
+import type { AttemptRecord, EndpointEffect } from '../store/store.ts';
+import type { SendResult } from './send-types.ts';
+
+export interface OutcomeInput {
+  delivery: Delivery;
+  event: HeraldEvent;
+  request: BuiltRequest;
+  result: SendResult;
+  schedule: readonly number[];
+  jitter: number;
+  random: () => number;
+  /** Callbacks say nothing about an endpoint's health. */
+  countsForEndpoint: boolean;
+  workerId: string;
+  now: number;
+}
+
+export function attemptRecord(input: OutcomeInput): AttemptRecord {
+  const { delivery, event, result } = input;
+  const status = result.response?.status ?? null;
+  const c = result.error
+    ? { outcome: 'failed' as const, retryable: true, effect: 'failure' as const }
+    : classifyStatus(status);
+  let next: AttemptRecord['next'];
+  if (c.outcome === 'succeeded') next = { status: 'succeeded', nextAttemptAt: null };
+  else if (!c.retryable) next = { status: 'failed', nextAttemptAt: null };
+  else {
+    const retryAfterMs =
+      status === 429 || status === 503
+        ? parseRetryAfter(result.response?.headers['retry-after'], input.now)
+        : null;
+    const delay = nextAttemptDelayMs({
+      attemptNumber: delivery.attempts + 1,
+      schedule: input.schedule,
+      jitter: input.jitter,
+      random: input.random,
+      retryAfterMs,
+    });
+    next =
+      delay === null
+        ? { status: 'failed', nextAttemptAt: null }
+        : { status: 'pending', nextAttemptAt: input.now + delay };
+  }
+  const effect: EndpointEffect = input.countsForEndpoint ? c.effect : 'none';
+  return {
+    attempt: {
+      id: newId(ID_PREFIX.attempt, result.startedAt),
+      projectId: delivery.projectId,
+      deliveryId: delivery.id,
+      eventId: delivery.eventId,
+      endpointId: delivery.endpointId,
+      eventType: event.type,
+      number: delivery.attempts + 1,
+      startedAt: result.startedAt,
+      durationMs: result.durationMs,
+      outcome: c.outcome,
+      request: {
+        method: input.request.method,
+        url: input.request.url,
+        headers: input.request.headers,
+        body: input.request.body ?? '',
+      },
+      response: result.response,
+      error:
+        result.error ?? (c.outcome === 'failed' ? { kind: 'http_status', message: `HTTP ${status}` } : null),
+    },
+    next,
+    endpointEffect: effect,
+    workerId: input.workerId,
+  };
+}

@@ -1,0 +1,226 @@
+/**
+ * The SSRF guard's pure half: parses IP literals in every spelling browsers and resolvers accept
+ * and says whether delivery may connect to them. Only public unicast addresses are allowed unless
+ * an operator allowlists a CIDR (HERALD_ALLOW_NETWORKS).
+ */
+
+export type AddressClass =
+  | 'public'
+  | 'loopback'
+  | 'private'
+  | 'link-local'
+  | 'cgnat'
+  | 'multicast'
+  | 'unspecified'
+  | 'broadcast'
+  | 'reserved'
+  | 'benchmarking'
+  | 'documentation'
+  | 'metadata'
+  | 'site-local'
+  | 'teredo';
+
+/** An address as bytes: 4 for IPv4, 16 for IPv6. */
+export type IpBytes = Uint8Array;
+
+export interface Cidr {
+  bytes: IpBytes;
+  prefix: number;
+}
+
+/** Parses one IPv4 part: decimal, 0x hex or leading-zero octal (as inet_aton and WHATWG URL do). */
+function parseV4Part(part: string): number | null {
+  if (part === '') return null;
+  if (/^0x[0-9a-f]*$/i.test(part)) return part.length === 2 ? 0 : Number.parseInt(part.slice(2), 16);
+  if (/^0[0-7]+$/.test(part)) return Number.parseInt(part.slice(1), 8);
+  if (/^(0|[1-9]\d*)$/.test(part)) return Number(part);
+  return null;
+}
+
+/** IPv4 in any inet_aton spelling: 127.0.0.1, 127.1, 2130706433, 0x7f000001, 0177.0.0.1, trailing dot. */
+export function parseIPv4(input: string): IpBytes | null {
+  const text = input.replace(/\.$/, '');
+  const parts = text.split('.');
+  if (parts.length === 0 || parts.length > 4) return null;
+  const nums = parts.map(parseV4Part);
+  if (nums.some((n) => n === null || !Number.isFinite(n))) return null;
+  const values = nums as number[];
+  const last = values[values.length - 1]!;
+  const head = values.slice(0, -1);
+  if (head.some((n) => n > 255)) return null;
+  if (last >= 256 ** (5 - values.length)) return null;
+  let value = last;
+  head.forEach((n, i) => {
+    value += n * 256 ** (3 - i);
+  });
+  return Uint8Array.of((value >>> 24) & 255, (value >>> 16) & 255, (value >>> 8) & 255, value & 255);
+}
+
+/** IPv6 (with optional brackets, zone id and a dotted IPv4 tail). */
+export function parseIPv6(input: string): IpBytes | null {
+  let text = input.replace(/^\[/, '').replace(/\]$/, '');
+  const zone = text.indexOf('%');
+  if (zone >= 0) text = text.slice(0, zone);
+  if (!text.includes(':')) return null;
+  const lastColon = text.lastIndexOf(':');
+  const tail = text.slice(lastColon + 1);
+  if (tail.includes('.')) {
+    // a dotted IPv4 tail becomes the last two groups
+    const v4 = /^\d{1,3}(\.\d{1,3}){3}$/.test(tail) ? parseIPv4(tail) : null;
+    if (!v4) return null;
+    const hi = ((v4[0]! << 8) | v4[1]!).toString(16);
+    const lo = ((v4[2]! << 8) | v4[3]!).toString(16);
+    text = `${text.slice(0, lastColon + 1)}${hi}:${lo}`;
+  }
+  const parse = (s: string): number[] | null => {
+    if (s === '') return [];
+    const out: number[] = [];
+    for (const g of s.split(':')) {
+      if (!/^[0-9a-f]{1,4}$/i.test(g)) return null;
+      out.push(Number.parseInt(g, 16));
+    }
+    return out;
+  };
+  const halves = text.split('::');
+  let groups: number[];
+  if (halves.length === 2) {
+    const left = parse(halves[0]!);
+    const right = parse(halves[1]!);
+    if (!left || !right) return null;
+    const fill = 8 - left.length - right.length;
+    if (fill < 1) return null;
+    groups = [...left, ...new Array<number>(fill).fill(0), ...right];
+  } else if (halves.length === 1) {
+    const all = parse(text);
+    if (!all || all.length !== 8) return null;
+    groups = all;
+  } else {
+    return null;
+  }
+  const bytes = new Uint8Array(16);
+  groups.forEach((g, i) => {
+    bytes[i * 2] = g >> 8;
+    bytes[i * 2 + 1] = g & 255;
+  });
+  return bytes;
+}
+
+/** Parses an IP literal in any spelling, or null when `host` is a name to resolve. */
+export function parseIpLiteral(host: string): IpBytes | null {
+  const h = host.trim().toLowerCase();
+  if (h.includes(':') || h.startsWith('[')) return parseIPv6(h);
+  return parseIPv4(h);
+}
+
+function inRange(bytes: IpBytes, base: number[], prefix: number): boolean {
+  for (let bit = 0; bit < prefix; bit++) {
+    const i = bit >> 3;
+    const mask = 0x80 >> (bit & 7);
+    if ((bytes[i]! & mask) !== ((base[i] ?? 0) & mask)) return false;
+  }
+  return true;
+}
+
+/** IPv4 ranges, most specific first. */
+const V4_RANGES: [number[], number, AddressClass][] = [
+  [[169, 254, 169, 254], 32, 'metadata'], // cloud instance metadata
+  [[100, 100, 100, 200], 32, 'metadata'], // Alibaba Cloud metadata
+  [[255, 255, 255, 255], 32, 'broadcast'],
+  [[0, 0, 0, 0], 8, 'unspecified'], // "this network"
+  [[10, 0, 0, 0], 8, 'private'],
+  [[100, 64, 0, 0], 10, 'cgnat'],
+  [[127, 0, 0, 0], 8, 'loopback'],
+  [[169, 254, 0, 0], 16, 'link-local'],
+  [[172, 16, 0, 0], 12, 'private'],
+  [[192, 0, 0, 0], 24, 'reserved'], // IETF protocol assignments
+  [[192, 0, 2, 0], 24, 'documentation'],
+  [[192, 88, 99, 0], 24, 'reserved'], // deprecated 6to4 relay
+  [[192, 168, 0, 0], 16, 'private'],
+  [[198, 18, 0, 0], 15, 'benchmarking'],
+  [[198, 51, 100, 0], 24, 'documentation'],
+  [[203, 0, 113, 0], 24, 'documentation'],
+  [[224, 0, 0, 0], 4, 'multicast'],
+  [[240, 0, 0, 0], 4, 'reserved'],
+];
+
+/** IPv6 ranges (those embedding IPv4 are handled before these). */
+const V6_RANGES: [number[], number, AddressClass][] = [
+  [[0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54], 128, 'metadata'], // fd00:ec2::254
+  [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 128, 'loopback'],
+  [[], 128, 'unspecified'],
+  [[0x20, 0x01, 0x00, 0x00], 32, 'teredo'],
+  [[0x20, 0x01, 0x0d, 0xb8], 32, 'documentation'],
+  [[0x01, 0x00], 64, 'reserved'], // discard-only
+  [[0xfc], 7, 'private'], // unique local
+  [[0xfe, 0x80], 10, 'link-local'],
+  [[0xfe, 0xc0], 10, 'site-local'],
+  [[0xff], 8, 'multicast'],
+];
+
+/** The IPv4 address an IPv6 address carries (mapped, compatible, NAT64, 6to4), if any. */
+export function embeddedIPv4(bytes: IpBytes): IpBytes | null {
+  if (bytes.length !== 16) return null;
+  const zeros = (from: number, to: number) => bytes.slice(from, to).every((b) => b === 0);
+  if (zeros(0, 10) && bytes[10] === 0xff && bytes[11] === 0xff) return bytes.slice(12); // ::ffff:a.b.c.d
+  if (zeros(0, 12) && !zeros(12, 15)) return bytes.slice(12); // ::a.b.c.d (deprecated compatible)
+  if (inRange(bytes, [0, 0x64, 0xff, 0x9b], 96)) return bytes.slice(12); // NAT64 64:ff9b::/96
+  if (inRange(bytes, [0, 0x64, 0xff, 0x9b, 0, 1], 48)) return bytes.slice(12); // local-use NAT64 64:ff9b:1::/48
+  if (bytes[0] === 0x20 && bytes[1] === 0x02) return bytes.slice(2, 6); // 6to4 2002::/16
+  return null;
+}
+
+/** Classifies parsed address bytes. */
+export function classifyBytes(bytes: IpBytes): AddressClass {
+  if (bytes.length === 4) {
+    for (const [base, prefix, cls] of V4_RANGES) if (inRange(bytes, base, prefix)) return cls;
+    return 'public';
+  }
+  const v4 = embeddedIPv4(bytes);
+  if (v4) return classifyBytes(v4);
+  for (const [base, prefix, cls] of V6_RANGES) if (inRange(bytes, base, prefix)) return cls;
+  if (!inRange(bytes, [0x20], 3)) return 'reserved'; // only 2000::/3 is global unicast
+  return 'public';
+}
+
+/** Classifies an IP literal; null when the text is not an address. */
+export function classifyAddress(address: string): AddressClass | null {
+  const bytes = parseIpLiteral(address);
+  return bytes ? classifyBytes(bytes) : null;
+}
+
+/** Parses `127.0.0.0/8` or `::1/128` (a bare address is a single host). */
+export function parseCidr(text: string): Cidr {
+  const [addr = '', prefixText, extra] = text.trim().split('/');
+  const bytes = addr.includes(':')
+    ? parseIPv6(addr)
+    : /^\d{1,3}(\.\d{1,3}){3}$/.test(addr)
+      ? parseIPv4(addr)
+      : null;
+  if (!bytes || extra !== undefined)
+    throw new Error(`"${text}" is not a CIDR such as 127.0.0.0/8 or ::1/128`);
+  const bits = bytes.length * 8;
+  const prefix = prefixText === undefined ? bits : Number(prefixText);
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > bits)
+    throw new Error(`"${text}" has a bad prefix length`);
+  return { bytes, prefix };
+}
+
+/** Does `bytes` fall inside `cidr`? IPv4-mapped IPv6 addresses match IPv4 CIDRs. */
+export function cidrContains(cidr: Cidr, bytes: IpBytes): boolean {
+  let addr = bytes;
+  if (cidr.bytes.length === 4 && addr.length === 16) {
+    const v4 = embeddedIPv4(addr);
+    if (!v4) return false;
+    addr = v4;
+  }
+  if (cidr.bytes.length !== addr.length) return false;
+  return inRange(addr, [...cidr.bytes], cidr.prefix);
+}
+
+/** May delivery connect to this address? Public ones yes; others only inside an allowlisted CIDR. */
+export function isAddressAllowed(address: string | IpBytes, allow: readonly Cidr[]): boolean {
+  const bytes = typeof address === 'string' ? parseIpLiteral(address) : address;
+  if (!bytes) return false;
+  if (allow.some((c) => cidrContains(c, bytes))) return true;
+  return classifyBytes(bytes) === 'public';
+}

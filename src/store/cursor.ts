@@ -1,0 +1,26 @@
+/**
+ * Opaque list cursors shared by every store: base64url of the last key returned (an id, which
+ * sorts by creation time, or an event-type name). Callers must treat them as opaque strings.
+ */
+export function encodeCursor(lastKey: string): string {
+  return Buffer.from(lastKey, 'utf8').toString('base64url');
+}
+
+/** The key a cursor stands for, or null for a missing or malformed cursor (the list starts over). */
+export function decodeCursor(cursor: string | null | undefined): string | null {
+  if (!cursor || !/^[A-Za-z0-9_-]+$/.test(cursor)) return null;
+  const key = Buffer.from(cursor, 'base64url').toString('utf8');
+  // A cursor we did not make does not survive the round trip.
+  return key !== '' && encodeCursor(key) === cursor ? key : null;
+}
+
+/** Builds a page from `limit + 1` fetched rows: the extra row only says there is more. */
+export function toPage<T>(
+  rows: T[],
+  limit: number,
+  keyOf: (row: T) => string,
+): { data: T[]; nextCursor: string | null } {
+  const data = rows.slice(0, limit);
+  const last = data[data.length - 1];
+  return { data, nextCursor: rows.length > limit && last ? encodeCursor(keyOf(last)) : null };
+}

@@ -1,0 +1,920 @@
+/**
+ * The embedded store: one process, one SQLite file (WAL, synchronous=FULL), hot-path writes
+ * group-committed. See src/store/store.ts for the contract every method follows.
+ */
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { selectEndpoints } from '../../domain/fan-out.ts';
+import { ID_PREFIX, newId } from '../../domain/ids.ts';
+import type {
+  Delivery,
+  Endpoint,
+  EndpointSecret,
+  HeraldEvent,
+  Json,
+  OperationalEvent,
+} from '../../domain/types.ts';
+import { decodeCursor, toPage } from '../cursor.ts';
+import {
+  type AcceptedEvent,
+  type AttemptQuery,
+  type AttemptRecord,
+  type Backlog,
+  type ClaimedDelivery,
+  type ClaimOptions,
+  type DispatchEndpoint,
+  type EndpointPatch,
+  type EventQuery,
+  type EventTypeInput,
+  type NewApiKey,
+  type NewEndpoint,
+  type NewEventInput,
+  type NewProject,
+  type Page,
+  type PageQuery,
+  type ProjectPatch,
+  type RecordOptions,
+  type RecordResult,
+  type ReleaseItem,
+  type StatsBucket,
+  type StatsQuery,
+  type Store,
+  type StoreCapabilities,
+  StoreConflictError,
+} from '../store.ts';
+import { GroupCommit } from './group-commit.ts';
+import { migrateSqlite } from './migrate.ts';
+import {
+  percentile95,
+  type Row,
+  toApiKey,
+  toAttempt,
+  toDelivery,
+  toEndpoint,
+  toEvent,
+  toEventType,
+  toOperationalEvent,
+  toProject,
+  toSecret,
+} from './rows.ts';
+
+const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+const json = (v: unknown): string => JSON.stringify(v);
+const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+
+export class SqliteStore implements Store {
+  readonly capabilities: StoreCapabilities = { multiProcess: false, crossProcessWakeups: false };
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+  readonly #listeners = new Set<() => void>();
+  readonly #writes: GroupCommit;
+  #closed = false;
+
+  constructor(path: string) {
+    this.#db = new DatabaseSync(path);
+    this.#db.exec('PRAGMA journal_mode = WAL');
+    this.#db.exec('PRAGMA synchronous = FULL'); // an acknowledged event survives power loss; group commit pays for it
+    this.#db.exec('PRAGMA busy_timeout = 5000');
+    this.#db.exec('PRAGMA foreign_keys = ON');
+    this.#writes = new GroupCommit(this.#db, () => this.#notify());
+  }
+
+  #sql(sql: string): StatementSync {
+    let s = this.#statements.get(sql);
+    if (!s) {
+      s = this.#db.prepare(sql);
+      this.#statements.set(sql, s);
+    }
+    return s;
+  }
+  #get(sql: string, ...params: SQLInputValue[]): Row | undefined {
+    return this.#sql(sql).get(...params) as Row | undefined;
+  }
+  #all(sql: string, ...params: SQLInputValue[]): Row[] {
+    return this.#sql(sql).all(...params) as Row[];
+  }
+  #run(sql: string, ...params: SQLInputValue[]): number {
+    return Number(this.#sql(sql).run(...params).changes);
+  }
+  #tx<T>(fn: () => T): T {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const out = fn();
+      this.#db.exec('COMMIT');
+      return out;
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+  #notify(): void {
+    for (const l of this.#listeners) l();
+  }
+
+  async migrate(): Promise<void> {
+    migrateSqlite(this.#db);
+  }
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#writes.flush();
+    this.#closed = true;
+    this.#db.close();
+  }
+  async ping(): Promise<void> {
+    this.#get('SELECT 1');
+  }
+
+  // ── projects ──────────────────────────────────────────────────────────────
+  async createProject(input: NewProject, now: number) {
+    const id = newId(ID_PREFIX.project, now);
+    try {
+      this.#run(
+        `INSERT INTO projects (id, project_id, uid, name, retry_schedule, enforce_catalog, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        id,
+        id,
+        input.uid ?? null,
+        input.name,
+        optJson(input.retrySchedule),
+        input.enforceCatalog ? 1 : 0,
+        now,
+        now,
+      );
+    } catch (error) {
+      throw uniqueViolation(error, 'uid', 'a project with this uid exists');
+    }
+    return toProject(this.#get('SELECT * FROM projects WHERE id = ?', id)!);
+  }
+  async getProject(idOrUid: string) {
+    const row =
+      this.#get('SELECT * FROM projects WHERE id = ?', idOrUid) ??
+      this.#get('SELECT * FROM projects WHERE uid = ?', idOrUid);
+    return row ? toProject(row) : null;
+  }
+  async listProjects(q: PageQuery) {
+    const after = decodeCursor(q.cursor);
+    const rows = after
+      ? this.#all('SELECT * FROM projects WHERE id < ? ORDER BY id DESC LIMIT ?', after, q.limit + 1)
+      : this.#all('SELECT * FROM projects ORDER BY id DESC LIMIT ?', q.limit + 1);
+    return toPage(rows.map(toProject), q.limit, (p) => p.id);
+  }
+  async updateProject(projectId: string, patch: ProjectPatch, now: number) {
+    const cur = await this.getProjectById(projectId);
+    if (!cur) return null;
+    const next = { ...cur, ...patch };
+    try {
+      this.#run(
+        'UPDATE projects SET name = ?, uid = ?, retry_schedule = ?, enforce_catalog = ?, updated_at = ? WHERE id = ?',
+        next.name,
+        next.uid ?? null,
+        optJson(next.retrySchedule),
+        next.enforceCatalog ? 1 : 0,
+        now,
+        projectId,
+      );
+    } catch (error) {
+      throw uniqueViolation(error, 'uid', 'a project with this uid exists');
+    }
+    return this.getProjectById(projectId);
+  }
+  private async getProjectById(projectId: string) {
+    const row = this.#get('SELECT * FROM projects WHERE id = ?', projectId);
+    return row ? toProject(row) : null;
+  }
+  async deleteProject(projectId: string) {
+    this.#writes.flush();
+    return this.#tx(() => {
+      for (const table of [
+        'attempts',
+        'deliveries',
+        'idempotency_keys',
+        'events',
+        'endpoint_secrets',
+        'endpoints',
+        'api_keys',
+        'operational_events',
+      ]) {
+        this.#run(`DELETE FROM ${table} WHERE project_id = ?`, projectId);
+      }
+      return this.#run('DELETE FROM projects WHERE id = ?', projectId) > 0;
+    });
+  }
+
+  // ── API keys ──────────────────────────────────────────────────────────────
+  async createApiKey(input: NewApiKey, now: number) {
+    const id = newId(ID_PREFIX.apiKey, now);
+    this.#run(
+      'INSERT INTO api_keys (id, project_id, name, prefix, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      id,
+      input.projectId,
+      input.name,
+      input.prefix,
+      input.keyHash,
+      now,
+    );
+    return toApiKey(this.#get('SELECT * FROM api_keys WHERE id = ?', id)!);
+  }
+  async findApiKeyByHash(keyHash: string) {
+    const row = this.#get('SELECT * FROM api_keys WHERE key_hash = ?', keyHash);
+    return row ? toApiKey(row) : null;
+  }
+  async listApiKeys(projectId: string) {
+    return this.#all('SELECT * FROM api_keys WHERE project_id = ? ORDER BY id DESC', projectId).map(toApiKey);
+  }
+  async deleteApiKey(projectId: string, keyId: string) {
+    return this.#run('DELETE FROM api_keys WHERE project_id = ? AND id = ?', projectId, keyId) > 0;
+  }
+
+  // ── event types ───────────────────────────────────────────────────────────
+  async upsertEventType(input: EventTypeInput, now: number) {
+    const cur = await this.getEventType(input.name);
+    const next = {
+      description: input.description ?? cur?.description ?? '',
+      schema: input.schema !== undefined ? input.schema : (cur?.schema ?? null),
+      example: input.example !== undefined ? input.example : (cur?.example ?? null),
+      deprecated: input.deprecated ?? cur?.deprecated ?? false,
+    };
+    this.#run(
+      `INSERT INTO event_types (name, description, schema, example, deprecated, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET description = excluded.description, schema = excluded.schema,
+         example = excluded.example, deprecated = excluded.deprecated, updated_at = excluded.updated_at`,
+      input.name,
+      next.description,
+      optJson(next.schema),
+      optJson(next.example),
+      next.deprecated ? 1 : 0,
+      now,
+      now,
+    );
+    return (await this.getEventType(input.name))!;
+  }
+  async getEventType(name: string) {
+    const row = this.#get('SELECT * FROM event_types WHERE name = ?', name);
+    return row ? toEventType(row) : null;
+  }
+  async listEventTypes(q: PageQuery) {
+    const after = decodeCursor(q.cursor);
+    const rows = after
+      ? this.#all('SELECT * FROM event_types WHERE name > ? ORDER BY name LIMIT ?', after, q.limit + 1)
+      : this.#all('SELECT * FROM event_types ORDER BY name LIMIT ?', q.limit + 1);
+    return toPage(rows.map(toEventType), q.limit, (t) => t.name);
+  }
+
+  // ── endpoints ─────────────────────────────────────────────────────────────
+  async createEndpoint(input: NewEndpoint, secret: string, now: number) {
+    const id = newId(ID_PREFIX.endpoint, now);
+    this.#tx(() => {
+      this.#run(
+        `INSERT INTO endpoints (id, project_id, url, name, description, event_types, method, headers, dev, timeout_ms,
+           envelope, signature, rate_limit, retry_schedule, status, disabled_reason, disabled_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        id,
+        input.projectId,
+        input.url,
+        input.name,
+        input.description,
+        json(input.eventTypes),
+        input.method,
+        json(input.headers),
+        input.dev ? 1 : 0,
+        input.timeoutMs,
+        input.envelope,
+        json(input.signature),
+        optJson(input.rateLimit),
+        optJson(input.retrySchedule),
+        input.active ? 'active' : 'disabled',
+        input.active ? null : 'manual',
+        input.active ? null : now,
+        now,
+        now,
+      );
+      this.#insertSecret(input.projectId, id, secret, now);
+    });
+    return (await this.getEndpoint(input.projectId, id))!;
+  }
+  #insertSecret(projectId: string, endpointId: string, secret: string, now: number): void {
+    this.#run(
+      'INSERT INTO endpoint_secrets (id, project_id, endpoint_id, secret, created_at, expires_at) VALUES (?, ?, ?, ?, ?, NULL)',
+      newId(ID_PREFIX.secret, now),
+      projectId,
+      endpointId,
+      sealSecret(secret),
+      now,
+    );
+  }
+  async getEndpoint(projectId: string, endpointId: string) {
+    const row = this.#get('SELECT * FROM endpoints WHERE project_id = ? AND id = ?', projectId, endpointId);
+    return row ? toEndpoint(row) : null;
+  }
+  async listEndpoints(projectId: string, q: PageQuery) {
+    const after = decodeCursor(q.cursor);
+    const rows = after
+      ? this.#all(
+          'SELECT * FROM endpoints WHERE project_id = ? AND id < ? ORDER BY id DESC LIMIT ?',
+          projectId,
+          after,
+          q.limit + 1,
+        )
+      : this.#all(
+          'SELECT * FROM endpoints WHERE project_id = ? ORDER BY id DESC LIMIT ?',
+          projectId,
+          q.limit + 1,
+        );
+    return toPage(rows.map(toEndpoint), q.limit, (e) => e.id);
+  }
+  async updateEndpoint(projectId: string, endpointId: string, patch: EndpointPatch, now: number) {
+    const cur = await this.getEndpoint(projectId, endpointId);
+    if (!cur) return null;
+    const { active, ...fields } = patch;
+    const n = { ...cur, ...fields };
+    this.#writes.flush();
+    this.#tx(() => {
+      this.#run(
+        `UPDATE endpoints SET url = ?, name = ?, description = ?, event_types = ?, method = ?, headers = ?, dev = ?,
+           timeout_ms = ?, envelope = ?, signature = ?, rate_limit = ?, retry_schedule = ?, updated_at = ?
+         WHERE project_id = ? AND id = ?`,
+        n.url,
+        n.name,
+        n.description,
+        json(n.eventTypes),
+        n.method,
+        json(n.headers),
+        n.dev ? 1 : 0,
+        n.timeoutMs,
+        n.envelope,
+        json(n.signature),
+        optJson(n.rateLimit),
+        optJson(n.retrySchedule),
+        now,
+        projectId,
+        endpointId,
+      );
+      if (active === false && cur.status === 'active')
+        this.#disable(projectId, endpointId, 'manual', now, false);
+      if (active === true && cur.status === 'disabled') this.#enable(projectId, endpointId, now);
+    });
+    return this.getEndpoint(projectId, endpointId);
+  }
+  async deleteEndpoint(projectId: string, endpointId: string) {
+    this.#writes.flush();
+    return this.#tx(() => {
+      // Pending work for a deleted endpoint can never be delivered: close it as failed, keep history.
+      this.#run(
+        `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, leased_by = NULL
+         WHERE project_id = ? AND endpoint_id = ? AND status IN ('pending', 'parked')`,
+        projectId,
+        endpointId,
+      );
+      this.#run(
+        'DELETE FROM endpoint_secrets WHERE project_id = ? AND endpoint_id = ?',
+        projectId,
+        endpointId,
+      );
+      return this.#run('DELETE FROM endpoints WHERE project_id = ? AND id = ?', projectId, endpointId) > 0;
+    });
+  }
+  async getEndpointSecrets(projectId: string, endpointId: string, now: number): Promise<EndpointSecret[]> {
+    return this.#all(
+      `SELECT * FROM endpoint_secrets WHERE project_id = ? AND endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?)
+       ORDER BY (expires_at IS NULL) DESC, expires_at DESC, created_at DESC, id DESC`,
+      projectId,
+      endpointId,
+      now,
+    ).map((r) => ({ ...toSecret(r), secret: openSecret(String(r.secret)) }));
+  }
+  async rotateEndpointSecret(
+    projectId: string,
+    endpointId: string,
+    secret: string,
+    graceMs: number,
+    now: number,
+  ) {
+    if (!(await this.getEndpoint(projectId, endpointId))) return null;
+    this.#tx(() => {
+      this.#run(
+        'UPDATE endpoint_secrets SET expires_at = ? WHERE project_id = ? AND endpoint_id = ? AND expires_at IS NULL',
+        now + Math.max(0, graceMs),
+        projectId,
+        endpointId,
+      );
+      this.#insertSecret(projectId, endpointId, secret, now);
+    });
+    return this.getEndpointSecrets(projectId, endpointId, now);
+  }
+  async enableEndpoint(projectId: string, endpointId: string, now: number) {
+    const cur = await this.getEndpoint(projectId, endpointId);
+    if (!cur) return null;
+    this.#writes.flush();
+    const resumed = this.#tx(() => this.#enable(projectId, endpointId, now));
+    this.#notify();
+    return { endpoint: (await this.getEndpoint(projectId, endpointId))!, resumed };
+  }
+  #enable(projectId: string, endpointId: string, now: number): number {
+    const wasDisabled =
+      this.#run(
+        `UPDATE endpoints SET status = 'active', disabled_reason = NULL, disabled_at = NULL, consecutive_failures = 0,
+           updated_at = ? WHERE project_id = ? AND id = ? AND status = 'disabled'`,
+        now,
+        projectId,
+        endpointId,
+      ) > 0;
+    if (!wasDisabled) {
+      this.#run(
+        'UPDATE endpoints SET consecutive_failures = 0 WHERE project_id = ? AND id = ?',
+        projectId,
+        endpointId,
+      );
+    }
+    const resumed = this.#run(
+      `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, leased_by = NULL, updated_at = ?
+       WHERE project_id = ? AND endpoint_id = ? AND status = 'parked'`,
+      now,
+      now,
+      projectId,
+      endpointId,
+    );
+    if (wasDisabled) this.#operational(projectId, 'endpoint.recovered', { endpointId, resumed }, now);
+    return resumed;
+  }
+  #disable(projectId: string, endpointId: string, reason: string, now: number, record: boolean): number {
+    this.#run(
+      `UPDATE endpoints SET status = 'disabled', disabled_reason = ?, disabled_at = ?, updated_at = ?
+       WHERE project_id = ? AND id = ?`,
+      reason,
+      now,
+      now,
+      projectId,
+      endpointId,
+    );
+    const parked = this.#run(
+      `UPDATE deliveries SET status = 'parked', leased_by = NULL, updated_at = ?
+       WHERE project_id = ? AND endpoint_id = ? AND status = 'pending'`,
+      now,
+      projectId,
+      endpointId,
+    );
+    const failures = Number(
+      this.#get(
+        'SELECT consecutive_failures AS n FROM endpoints WHERE project_id = ? AND id = ?',
+        projectId,
+        endpointId,
+      )?.n ?? 0,
+    );
+    if (record || reason === 'manual') {
+      this.#operational(
+        projectId,
+        'endpoint.disabled',
+        { endpointId, reason, consecutiveFailures: failures, parked },
+        now,
+      );
+    }
+    return parked;
+  }
+  #operational(
+    projectId: string,
+    type: OperationalEvent['type'],
+    data: { [k: string]: Json },
+    now: number,
+  ): void {
+    this.#run(
+      'INSERT INTO operational_events (id, project_id, type, data, created_at) VALUES (?, ?, ?, ?, ?)',
+      newId(ID_PREFIX.operationalEvent, now),
+      projectId,
+      type,
+      json(data),
+      now,
+    );
+  }
+
+  // ── events ────────────────────────────────────────────────────────────────
+  acceptEvents(projectId: string, events: NewEventInput[], now: number): Promise<AcceptedEvent[]> {
+    return this.#writes.submit(() => {
+      const endpoints = this.#all('SELECT * FROM endpoints WHERE project_id = ?', projectId).map(toEndpoint);
+      return events.map((input) => this.#acceptOne(projectId, input, endpoints, now));
+    });
+  }
+  #acceptOne(projectId: string, input: NewEventInput, endpoints: Endpoint[], now: number): AcceptedEvent {
+    if (input.idempotencyKey) {
+      const hit = this.#get(
+        'SELECT event_id FROM idempotency_keys WHERE project_id = ? AND key = ? AND expires_at > ?',
+        projectId,
+        input.idempotencyKey,
+        now,
+      );
+      if (hit) {
+        const found = this.#eventWithDeliveries(projectId, String(hit.event_id));
+        if (found) return { ...found, duplicate: true };
+      }
+    }
+    const event: HeraldEvent = {
+      id: newId(ID_PREFIX.event, now),
+      projectId,
+      type: input.type,
+      payload: input.payload,
+      test: input.test,
+      idempotencyKey: input.idempotencyKey,
+      callbackUrl: input.onlyEndpointId ? null : input.callbackUrl,
+      createdAt: now,
+    };
+    this.#run(
+      `INSERT INTO events (id, project_id, type, payload, test, idempotency_key, callback_url, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      event.id,
+      projectId,
+      event.type,
+      json(event.payload),
+      event.test ? 1 : 0,
+      event.idempotencyKey,
+      event.callbackUrl,
+      now,
+    );
+    if (input.idempotencyKey) {
+      this.#run(
+        `INSERT INTO idempotency_keys (project_id, key, event_id, expires_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (project_id, key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at`,
+        projectId,
+        input.idempotencyKey,
+        event.id,
+        now + IDEMPOTENCY_WINDOW_MS,
+      );
+    }
+    const targets = input.onlyEndpointId
+      ? endpoints.filter((e) => e.id === input.onlyEndpointId)
+      : selectEndpoints(endpoints, event);
+    const deliveries: Delivery[] = targets.map((ep) =>
+      this.#insertDelivery(projectId, event.id, ep.id, ep.url, now),
+    );
+    if (event.callbackUrl)
+      deliveries.push(this.#insertDelivery(projectId, event.id, null, event.callbackUrl, now));
+    return { event, deliveries, duplicate: false };
+  }
+  #insertDelivery(
+    projectId: string,
+    eventId: string,
+    endpointId: string | null,
+    url: string,
+    now: number,
+  ): Delivery {
+    const d: Delivery = {
+      id: newId(ID_PREFIX.delivery, now),
+      projectId,
+      eventId,
+      endpointId,
+      url,
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: now,
+      lastAttemptAt: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    this.#run(
+      `INSERT INTO deliveries (id, project_id, event_id, endpoint_id, url, status, attempts, next_attempt_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`,
+      d.id,
+      projectId,
+      eventId,
+      endpointId,
+      url,
+      now,
+      now,
+      now,
+    );
+    return d;
+  }
+  #eventWithDeliveries(projectId: string, eventId: string) {
+    const row = this.#get('SELECT * FROM events WHERE project_id = ? AND id = ?', projectId, eventId);
+    if (!row) return null;
+    const deliveries = this.#all(
+      'SELECT * FROM deliveries WHERE project_id = ? AND event_id = ? ORDER BY id',
+      projectId,
+      eventId,
+    ).map(toDelivery);
+    return { event: toEvent(row), deliveries };
+  }
+  async getEvent(projectId: string, eventId: string) {
+    return this.#eventWithDeliveries(projectId, eventId);
+  }
+  async listEvents(projectId: string, q: EventQuery): Promise<Page<HeraldEvent>> {
+    const where = ['project_id = ?'];
+    const params: SQLInputValue[] = [projectId];
+    const add = (sql: string, value: SQLInputValue) => {
+      where.push(sql);
+      params.push(value);
+    };
+    const after = decodeCursor(q.cursor);
+    if (after) add('id < ?', after);
+    if (q.type) add('type = ?', q.type);
+    if (q.since !== undefined) add('created_at >= ?', q.since);
+    if (q.until !== undefined) add('created_at <= ?', q.until);
+    const rows = this.#all(
+      `SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
+      ...params,
+      q.limit + 1,
+    );
+    return toPage(rows.map(toEvent), q.limit, (e) => e.id);
+  }
+  async getDelivery(projectId: string, deliveryId: string) {
+    const row = this.#get('SELECT * FROM deliveries WHERE project_id = ? AND id = ?', projectId, deliveryId);
+    return row ? toDelivery(row) : null;
+  }
+  async retryDelivery(projectId: string, deliveryId: string, now: number) {
+    this.#writes.flush();
+    const changed = this.#run(
+      `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, leased_by = NULL, updated_at = ?
+       WHERE project_id = ? AND id = ?`,
+      now,
+      now,
+      projectId,
+      deliveryId,
+    );
+    if (changed) this.#notify();
+    return this.getDelivery(projectId, deliveryId);
+  }
+  async recoverDeliveries(projectId: string, endpointId: string, since: number, until: number, now: number) {
+    this.#writes.flush();
+    const n = this.#run(
+      `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, leased_by = NULL, updated_at = ?
+       WHERE project_id = ? AND endpoint_id = ? AND status = 'failed' AND created_at >= ? AND created_at <= ?`,
+      now,
+      now,
+      projectId,
+      endpointId,
+      since,
+      until,
+    );
+    if (n) this.#notify();
+    return n;
+  }
+
+  // ── attempts ──────────────────────────────────────────────────────────────
+  async listAttempts(projectId: string, q: AttemptQuery) {
+    const where = ['project_id = ?'];
+    const params: SQLInputValue[] = [projectId];
+    const add = (sql: string, value: SQLInputValue) => {
+      where.push(sql);
+      params.push(value);
+    };
+    const after = decodeCursor(q.cursor);
+    if (after) add('id < ?', after);
+    if (q.endpointId) add('endpoint_id = ?', q.endpointId);
+    if (q.eventId) add('event_id = ?', q.eventId);
+    if (q.deliveryId) add('delivery_id = ?', q.deliveryId);
+    if (q.outcome) add('outcome = ?', q.outcome);
+    if (q.eventType) add('event_type = ?', q.eventType);
+    if (q.since !== undefined) add('started_at >= ?', q.since);
+    if (q.until !== undefined) add('started_at <= ?', q.until);
+    const rows = this.#all(
+      `SELECT * FROM attempts WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
+      ...params,
+      q.limit + 1,
+    );
+    return toPage(rows.map(toAttempt), q.limit, (a) => a.id);
+  }
+  async getAttempt(projectId: string, attemptId: string) {
+    const row = this.#get('SELECT * FROM attempts WHERE project_id = ? AND id = ?', projectId, attemptId);
+    return row ? toAttempt(row) : null;
+  }
+  async endpointStats(projectId: string, endpointId: string, q: StatsQuery): Promise<StatsBucket[]> {
+    const rows = this.#all(
+      `SELECT started_at, outcome, duration_ms FROM attempts
+       WHERE project_id = ? AND endpoint_id = ? AND started_at >= ? AND started_at <= ? ORDER BY started_at`,
+      projectId,
+      endpointId,
+      q.since,
+      q.until,
+    );
+    // Bucketing in JS: SQLite binds JS numbers as REAL, which would turn the division fractional.
+    const buckets = new Map<number, { succeeded: number; failed: number; durations: number[] }>();
+    for (const r of rows) {
+      const start = Math.floor(Number(r.started_at) / q.bucketMs) * q.bucketMs;
+      let b = buckets.get(start);
+      if (!b) {
+        b = { succeeded: 0, failed: 0, durations: [] };
+        buckets.set(start, b);
+      }
+      if (r.outcome === 'succeeded') b.succeeded++;
+      else b.failed++;
+      b.durations.push(Number(r.duration_ms));
+    }
+    return [...buckets.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([start, b]) => ({
+        start,
+        succeeded: b.succeeded,
+        failed: b.failed,
+        avgDurationMs: b.durations.length
+          ? b.durations.reduce((x, y) => x + y, 0) / b.durations.length
+          : null,
+        p95DurationMs: percentile95(b.durations),
+      }));
+  }
+
+  async listOperationalEvents(projectId: string, q: PageQuery) {
+    const after = decodeCursor(q.cursor);
+    const rows = after
+      ? this.#all(
+          'SELECT * FROM operational_events WHERE project_id = ? AND id < ? ORDER BY id DESC LIMIT ?',
+          projectId,
+          after,
+          q.limit + 1,
+        )
+      : this.#all(
+          'SELECT * FROM operational_events WHERE project_id = ? ORDER BY id DESC LIMIT ?',
+          projectId,
+          q.limit + 1,
+        );
+    return toPage(rows.map(toOperationalEvent), q.limit, (o) => o.id);
+  }
+
+  // ── dispatcher ───────────────────────────────────────────────────────────
+  async claimDueDeliveries(o: ClaimOptions): Promise<ClaimedDelivery[]> {
+    this.#writes.flush();
+    const exclude = o.excludeEndpointIds ?? [];
+    const notIn = exclude.length ? `AND endpoint_id NOT IN (${exclude.map(() => '?').join(',')})` : '';
+    return this.#tx(() => {
+      const rows = this.#all(
+        `SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ${notIn}
+         ORDER BY next_attempt_at LIMIT ?`,
+        o.now,
+        ...exclude,
+        o.limit,
+      );
+      const out: ClaimedDelivery[] = [];
+      const events = new Map<string, HeraldEvent>();
+      for (const r of rows) {
+        this.#run(
+          'UPDATE deliveries SET next_attempt_at = ?, leased_by = ? WHERE project_id = ? AND id = ?',
+          o.now + o.leaseMs,
+          o.workerId,
+          String(r.project_id),
+          String(r.id),
+        );
+        const key = `${r.project_id}/${r.event_id}`;
+        let event = events.get(key);
+        if (!event) {
+          const er = this.#get(
+            'SELECT * FROM events WHERE project_id = ? AND id = ?',
+            String(r.project_id),
+            String(r.event_id),
+          );
+          if (!er) continue;
+          event = toEvent(er);
+          events.set(key, event);
+        }
+        out.push({ delivery: toDelivery(r), event });
+      }
+      return out;
+    });
+  }
+  async getDispatchEndpoints(refs: { projectId: string; endpointId: string }[], now: number) {
+    const out = new Map<string, DispatchEndpoint>();
+    for (const ref of refs) {
+      if (out.has(ref.endpointId)) continue;
+      const endpoint = await this.getEndpoint(ref.projectId, ref.endpointId);
+      if (!endpoint) continue;
+      out.set(ref.endpointId, {
+        endpoint,
+        secrets: await this.getEndpointSecrets(ref.projectId, ref.endpointId, now),
+      });
+    }
+    return out;
+  }
+  recordAttempts(records: AttemptRecord[], options: RecordOptions): Promise<RecordResult> {
+    return this.#writes.submit(() => {
+      const disabled: RecordResult['disabledEndpoints'] = [];
+      for (const rec of records) {
+        const a = rec.attempt;
+        this.#run(
+          `INSERT INTO attempts (id, project_id, delivery_id, event_id, endpoint_id, event_type, number, started_at,
+             duration_ms, outcome, request, response, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          a.id,
+          a.projectId,
+          a.deliveryId,
+          a.eventId,
+          a.endpointId,
+          a.eventType,
+          a.number,
+          a.startedAt,
+          Math.round(a.durationMs),
+          a.outcome,
+          json(a.request),
+          optJson(a.response),
+          optJson(a.error),
+        );
+        let status = rec.next.status;
+        const ep = a.endpointId
+          ? this.#get(
+              'SELECT status, consecutive_failures FROM endpoints WHERE project_id = ? AND id = ?',
+              a.projectId,
+              a.endpointId,
+            )
+          : undefined;
+        if (a.endpointId && ep) {
+          if (rec.endpointEffect === 'success') {
+            this.#run(
+              'UPDATE endpoints SET consecutive_failures = 0 WHERE project_id = ? AND id = ?',
+              a.projectId,
+              a.endpointId,
+            );
+          } else if (rec.endpointEffect === 'failure' || rec.endpointEffect === 'gone') {
+            this.#run(
+              'UPDATE endpoints SET consecutive_failures = consecutive_failures + 1 WHERE project_id = ? AND id = ?',
+              a.projectId,
+              a.endpointId,
+            );
+            const failures = Number(ep.consecutive_failures) + 1;
+            const reason =
+              rec.endpointEffect === 'gone'
+                ? 'gone'
+                : failures >= options.failureThreshold
+                  ? 'consecutive_failures'
+                  : null;
+            if (reason && ep.status === 'active') {
+              this.#disable(a.projectId, a.endpointId, reason, options.now, true);
+              disabled.push({ projectId: a.projectId, endpointId: a.endpointId, reason });
+            }
+          }
+          const nowStatus = this.#get(
+            'SELECT status FROM endpoints WHERE project_id = ? AND id = ?',
+            a.projectId,
+            a.endpointId,
+          );
+          if (status === 'pending' && nowStatus?.status === 'disabled') status = 'parked';
+        }
+        this.#run(
+          `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, leased_by = NULL,
+             last_attempt_at = ?, updated_at = ? WHERE project_id = ? AND id = ?`,
+          status,
+          status === 'pending' ? rec.next.nextAttemptAt : null,
+          a.startedAt,
+          options.now,
+          a.projectId,
+          a.deliveryId,
+        );
+      }
+      return { disabledEndpoints: disabled };
+    });
+  }
+  async releaseDeliveries(items: ReleaseItem[]) {
+    if (items.length === 0) return;
+    await this.#writes.submit(() => {
+      for (const it of items) {
+        this.#run(
+          `UPDATE deliveries SET status = ?, next_attempt_at = ?, leased_by = NULL WHERE project_id = ? AND id = ? AND status = 'pending'`,
+          it.status ?? 'pending',
+          it.nextAttemptAt,
+          it.projectId,
+          it.deliveryId,
+        );
+      }
+    });
+  }
+  async releaseClaims(workerId: string, now: number) {
+    this.#writes.flush();
+    const n =
+      workerId === '*'
+        ? this.#run(
+            "UPDATE deliveries SET next_attempt_at = ?, leased_by = NULL WHERE status = 'pending' AND leased_by IS NOT NULL",
+            now,
+          )
+        : this.#run(
+            "UPDATE deliveries SET next_attempt_at = ?, leased_by = NULL WHERE status = 'pending' AND leased_by = ?",
+            now,
+            workerId,
+          );
+    if (n) this.#notify();
+    return n;
+  }
+  subscribeDue(listener: () => void) {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+  async backlog(now: number): Promise<Backlog> {
+    const row = this.#get(
+      `SELECT COUNT(*) AS pending, MIN(CASE WHEN next_attempt_at <= ? THEN next_attempt_at END) AS oldest
+       FROM deliveries WHERE status = 'pending'`,
+      now,
+    );
+    return {
+      pending: Number(row?.pending ?? 0),
+      oldestDueAt: row?.oldest == null ? null : Number(row.oldest),
+    };
+  }
+}
+
+/** Secret at rest: the one place a cipher will go (HERALD_ENCRYPTION_KEY). */
+function sealSecret(secret: string): string {
+  return secret;
+}
+function openSecret(stored: string): string {
+  return stored;
+}
+
+function uniqueViolation(error: unknown, field: string, message: string): unknown {
+  return error instanceof Error && /UNIQUE constraint failed/.test(error.message)
+    ? new StoreConflictError(field, message, { cause: error })
+    : error;
+}
