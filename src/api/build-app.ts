@@ -71,6 +71,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   });
   app.decorateRequest('caller', null);
   app.setErrorHandler(errorHandler);
+  // JSON only: any other content type is 415, not a string the schema then rejects.
+  app.removeContentTypeParser(['text/plain']);
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({
       error: {

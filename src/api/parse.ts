@@ -1,3 +1,6 @@
+import { signatureConfigProblem } from '@herald/verify';
+import { secretProblem } from '../domain/secret.ts';
+import type { HttpMethod, SignatureConfig, SignatureScheme } from '../domain/types.ts';
 /** Small parsers for query and body values the schemas cannot fully check. */
 import { invalid, unprocessable } from './errors.ts';
 
@@ -38,13 +41,16 @@ export function parseBucket(value: string | undefined): number {
   return ms;
 }
 
-/** An imported secret for the standard scheme must be a Standard Webhooks secret. */
-export function checkImportedSecret(scheme: string, secret: string): void {
-  if (scheme !== 'standard') return;
-  const bytes = secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64').length : 0;
-  if (bytes < 24 || bytes > 64) {
-    throw unprocessable('secret', 'the standard scheme needs whsec_ followed by base64 of 24–64 bytes');
-  }
+/** 422 naming `field` when the secret cannot sign with the scheme (e.g. a standard secret that is not whsec_ base64). */
+export function checkImportedSecret(scheme: SignatureScheme, secret: string, field = 'body.secret'): void {
+  const problem = secretProblem(scheme, secret);
+  if (problem) throw unprocessable(field, problem);
+}
+
+/** 422 when the signature options cannot work with the method (e.g. sha256-body over GET, which has no body). */
+export function checkSignatureConfig(signature: SignatureConfig, method: HttpMethod): void {
+  const problem = signatureConfigProblem(signature, method);
+  if (problem) throw unprocessable('body.signature', problem);
 }
 
 /** `?limit&cursor` → a store page query; limit 1..1000, default 50. */

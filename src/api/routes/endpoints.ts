@@ -4,7 +4,7 @@ import type { Endpoint, Envelope, HttpMethod, RateLimit, SignatureConfig } from 
 import type { EndpointPatch } from '../../store/store.ts';
 import { projectFor } from '../auth.ts';
 import { notFound } from '../errors.ts';
-import { checkImportedSecret, pageOf, parseHttpUrl } from '../parse.ts';
+import { checkImportedSecret, checkSignatureConfig, pageOf, parseHttpUrl } from '../parse.ts';
 import { endpointBody, idParams, pageQuery } from '../schemas.ts';
 import { endpointJson, secretsJson } from '../serialize.ts';
 import type { RouteContext } from './context.ts';
@@ -59,6 +59,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
       const project = await projectFor(store, request, request.params.project);
       const b = request.body;
       const signature = b.signature ?? { scheme: 'standard' };
+      checkSignatureConfig(signature, b.method ?? 'POST');
       if (b.secret !== undefined) checkImportedSecret(signature.scheme, b.secret);
       const secret = b.secret ?? generateSecret();
       const endpoint = await store.createEndpoint(
@@ -121,6 +122,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
     async (request) => {
       const { project, endpoint } = await endpointFor(ctx, request, request.params);
       const { secret: _ignored, url, ...rest } = request.body;
+      checkSignatureConfig(rest.signature ?? endpoint.signature, rest.method ?? endpoint.method);
       const patch: EndpointPatch = { ...rest };
       if (url !== undefined) patch.url = parseHttpUrl('body.url', url);
       const updated = await store.updateEndpoint(project.id, endpoint.id, patch, Date.now());

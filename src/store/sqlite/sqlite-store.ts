@@ -731,7 +731,10 @@ export class SqliteStore implements Store {
   async claimDueDeliveries(o: ClaimOptions): Promise<ClaimedDelivery[]> {
     this.#writes.flush();
     const exclude = o.excludeEndpointIds ?? [];
-    const notIn = exclude.length ? `AND endpoint_id NOT IN (${exclude.map(() => '?').join(',')})` : '';
+    // Callback deliveries (endpoint_id NULL) are never excluded: NULL NOT IN (…) would be NULL.
+    const notIn = exclude.length
+      ? `AND (endpoint_id IS NULL OR endpoint_id NOT IN (${exclude.map(() => '?').join(',')}))`
+      : '';
     return this.#tx(() => {
       const rows = this.#all(
         `SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ${notIn}
@@ -762,7 +765,11 @@ export class SqliteStore implements Store {
           event = toEvent(er);
           events.set(key, event);
         }
-        out.push({ delivery: toDelivery(r), event });
+        // The returned delivery shows the lease as its due time, as stored.
+        out.push({
+          delivery: toDelivery({ ...r, next_attempt_at: o.now + o.leaseMs, leased_by: o.workerId }),
+          event,
+        });
       }
       return out;
     });
@@ -841,6 +848,9 @@ export class SqliteStore implements Store {
             a.endpointId,
           );
           if (status === 'pending' && nowStatus?.status === 'disabled') status = 'parked';
+        } else if (a.endpointId && status === 'pending') {
+          // The endpoint was deleted meanwhile: nothing will ever deliver this, close it.
+          status = 'failed';
         }
         this.#run(
           `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, leased_by = NULL,

@@ -1,0 +1,112 @@
+/**
+ * Express middleware. Verification needs the exact bytes, so mount it with `express.raw()` (any
+ * content type) or before any body parser; a body already parsed by `express.json()` cannot be
+ * verified and is reported as a configuration error.
+ *
+ * ```ts
+ * app.post('/webhooks', express.raw({ type: '*\/*' }), webhookMiddleware({ scheme: 'standard', secret }),
+ *   (req, res) => { handle(req.webhook.payload); res.sendStatus(204); });
+ * ```
+ * Refused requests get the error's status and `{"error": {"code", "message"}}`; configuration
+ * errors go to `next(error)`.
+ */
+import type { IncomingMessage } from 'node:http';
+import { WebhookVerificationError } from '../errors.ts';
+import type { Deduplicator } from '../idempotency.ts';
+import { type VerifiedWebhook, verifyWebhook } from '../verify.ts';
+import { readRawBody, requestUrl } from './node.ts';
+import { type AdapterVerifyOptions, errorBody } from './options.ts';
+
+/** The parts of an Express request the middleware uses. */
+export interface ExpressRequestLike extends IncomingMessage {
+  body?: unknown;
+  originalUrl?: string;
+  protocol?: string;
+  /** Set by the middleware once the request is verified. */
+  webhook?: VerifiedWebhook;
+}
+
+/** The parts of an Express response the middleware uses. */
+export interface ExpressResponseLike {
+  statusCode: number;
+  status(code: number): ExpressResponseLike;
+  json(body: unknown): unknown;
+  on(event: 'finish', listener: () => void): unknown;
+}
+
+export type NextFunctionLike = (error?: unknown) => void;
+
+export interface ExpressWebhookOptions extends AdapterVerifyOptions {
+  /** Public URL, or a function of the request. Default: `<req.protocol>://<Host><req.originalUrl>`. */
+  url?: string | ((req: ExpressRequestLike) => string);
+  /** Largest body read when no body parser ran (default 1 MiB). */
+  maxBodyBytes?: number;
+  /**
+   * De-duplicate by `webhook-id`: a repeat is answered 200 `{"duplicate": true}` without reaching
+   * the handler; an id whose handler answered non-2xx is released so the retry is processed.
+   */
+  deduplicate?: Deduplicator;
+}
+
+/** Express middleware that verifies the webhook and sets `req.webhook = { id, timestamp, payload }`. */
+export function webhookMiddleware(
+  options: ExpressWebhookOptions,
+): (req: ExpressRequestLike, res: ExpressResponseLike, next: NextFunctionLike) => Promise<void> {
+  const { url, maxBodyBytes, deduplicate, ...verifyOptions } = options;
+  return async (req, res, next) => {
+    try {
+      const body = await rawBodyOf(req, maxBodyBytes);
+      const webhook = verifyWebhook({
+        ...verifyOptions,
+        payload: body,
+        headers: req.headers,
+        url: typeof url === 'function' ? url(req) : (url ?? expressUrl(req)),
+      });
+      req.webhook = webhook;
+      const id = webhook.id;
+      if (deduplicate && id !== null) {
+        if (!(await deduplicate.claim(id))) {
+          res.status(200).json({ duplicate: true });
+          return;
+        }
+        res.on('finish', () => {
+          if (res.statusCode < 200 || res.statusCode >= 300) void deduplicate.release(id);
+        });
+      }
+      next();
+    } catch (error) {
+      if (error instanceof WebhookVerificationError && error.code !== 'HERALD_VERIFY_CONFIG') {
+        res.status(error.status).json(errorBody(error));
+        return;
+      }
+      next(error);
+    }
+  };
+}
+
+async function rawBodyOf(
+  req: ExpressRequestLike,
+  maxBodyBytes: number | undefined,
+): Promise<string | Uint8Array> {
+  const { body } = req;
+  if (body instanceof Uint8Array || typeof body === 'string') return body;
+  // express.raw() leaves {} when the content type did not match; nothing was read from the stream then.
+  const untouched = body === undefined || (isEmptyObject(body) && !req.readableEnded);
+  if (untouched) return readRawBody(req, maxBodyBytes);
+  if (isEmptyObject(body)) return '';
+  throw new WebhookVerificationError(
+    'HERALD_VERIFY_CONFIG',
+    'The body was already parsed; mount express.raw() (not express.json()) before webhookMiddleware',
+  );
+}
+
+function isEmptyObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && Object.keys(value).length === 0;
+}
+
+function expressUrl(req: ExpressRequestLike): string {
+  if (req.protocol && req.originalUrl !== undefined) {
+    return `${req.protocol}://${req.headers.host ?? 'localhost'}${req.originalUrl}`;
+  }
+  return requestUrl(req);
+}

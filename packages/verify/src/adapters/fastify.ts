@@ -1,0 +1,121 @@
+/**
+ * Fastify plugin. It swaps the content-type parsers of the scope it is registered in for one that
+ * keeps the raw bytes (verification needs them), verifies in a `preHandler` hook and sets
+ * `request.webhook = { id, timestamp, payload }`. Register it inside the scope of your webhook
+ * routes so the rest of the app keeps its JSON parser:
+ *
+ * ```ts
+ * app.register(async (scope) => {
+ *   await scope.register(webhookVerification({ scheme: 'standard', secret }));
+ *   scope.post('/webhooks', async (request) => { handle(request.webhook.payload); return { ok: true }; });
+ * });
+ * ```
+ * Refused requests get the error's status and `{"error": {"code", "message"}}`.
+ */
+import { WebhookVerificationError } from '../errors.ts';
+import type { Deduplicator } from '../idempotency.ts';
+import { type VerifiedWebhook, verifyWebhook } from '../verify.ts';
+import { type AdapterVerifyOptions, DEFAULT_MAX_BODY_BYTES, errorBody } from './options.ts';
+
+/** The parts of a Fastify request the plugin uses. */
+export interface FastifyRequestLike {
+  headers: Record<string, string | string[] | undefined>;
+  body?: unknown;
+  url: string;
+  protocol: string;
+  host: string;
+}
+
+/** The parts of a Fastify reply the plugin uses. */
+export interface FastifyReplyLike {
+  statusCode: number;
+  code(statusCode: number): FastifyReplyLike;
+  send(payload?: unknown): FastifyReplyLike;
+}
+
+type ParserDone = (error: Error | null, body?: unknown) => void;
+type Hook = (request: FastifyRequestLike, reply: FastifyReplyLike) => Promise<unknown>;
+
+/** The parts of a Fastify instance the plugin uses. */
+export interface FastifyInstanceLike {
+  removeAllContentTypeParsers(): unknown;
+  addContentTypeParser(
+    contentType: string,
+    options: { parseAs: 'buffer'; bodyLimit?: number },
+    parser: (request: unknown, body: Uint8Array, done: ParserDone) => void,
+  ): unknown;
+  decorateRequest(name: string, value: null): unknown;
+  addHook(name: 'preHandler' | 'onResponse', hook: Hook): unknown;
+}
+
+export interface FastifyWebhookOptions extends AdapterVerifyOptions {
+  /** Public URL, or a function of the request. Default: `<protocol>://<host><url>` of the request. */
+  url?: string | ((request: FastifyRequestLike) => string);
+  /** Largest body accepted, in bytes (default 1 MiB). */
+  maxBodyBytes?: number;
+  /** De-duplicate by `webhook-id` (see the Express adapter for the rules). */
+  deduplicate?: Deduplicator;
+}
+
+/** A request once the plugin has run. */
+export interface FastifyWebhookRequest extends FastifyRequestLike {
+  webhook: VerifiedWebhook;
+}
+
+const CLAIMED = Symbol('herald.webhook.claimed');
+
+/** The plugin; register it with `scope.register(webhookVerification(options))`. */
+export function webhookVerification(
+  options: FastifyWebhookOptions,
+): (instance: FastifyInstanceLike) => Promise<void> {
+  const { url, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, deduplicate, ...verifyOptions } = options;
+  const plugin = async (instance: FastifyInstanceLike): Promise<void> => {
+    instance.removeAllContentTypeParsers();
+    instance.addContentTypeParser(
+      '*',
+      { parseAs: 'buffer', bodyLimit: maxBodyBytes },
+      (_request, body, done) => done(null, body),
+    );
+    instance.decorateRequest('webhook', null);
+    instance.addHook('preHandler', async (request, reply) => {
+      const body = request.body;
+      let webhook: VerifiedWebhook;
+      try {
+        webhook = verifyWebhook({
+          ...verifyOptions,
+          payload: body instanceof Uint8Array || typeof body === 'string' ? body : '',
+          headers: request.headers,
+          url:
+            typeof url === 'function'
+              ? url(request)
+              : (url ?? `${request.protocol}://${request.host}${request.url}`),
+        });
+      } catch (error) {
+        if (error instanceof WebhookVerificationError && error.code !== 'HERALD_VERIFY_CONFIG') {
+          return reply.code(error.status).send(errorBody(error));
+        }
+        throw error;
+      }
+      (request as FastifyWebhookRequest).webhook = webhook;
+      if (deduplicate && webhook.id !== null) {
+        if (!(await deduplicate.claim(webhook.id))) return reply.code(200).send({ duplicate: true });
+        (request as unknown as Record<symbol, string>)[CLAIMED] = webhook.id;
+      }
+      return undefined;
+    });
+    if (deduplicate) {
+      instance.addHook('onResponse', async (request, reply) => {
+        const claimed = (request as unknown as Record<symbol, string | undefined>)[CLAIMED];
+        if (claimed !== undefined && (reply.statusCode < 200 || reply.statusCode >= 300)) {
+          await deduplicate.release(claimed);
+        }
+      });
+    }
+  };
+  // Same marker as fastify-plugin: the parsers and hooks apply to the scope that registers us.
+  Object.assign(plugin, {
+    [Symbol.for('skip-override')]: true,
+    [Symbol.for('fastify.display-name')]: '@herald/verify',
+  });
+  return plugin;
+}

@@ -1,0 +1,71 @@
+/**
+ * Fetch-API adapter (Deno, Bun, Cloudflare Workers, Node's fetch handlers): verify a `Request`.
+ *
+ * ```ts
+ * export default {
+ *   fetch: withWebhookVerification({ scheme: 'standard', secret: env.SECRET }, async (webhook) => {
+ *     await handle(webhook.payload);
+ *     return new Response(null, { status: 204 });
+ *   }),
+ * };
+ * ```
+ */
+import { WebhookVerificationError } from '../errors.ts';
+import { type VerifiedWebhook, verifyWebhook } from '../verify.ts';
+import { type AdapterVerifyOptions, DEFAULT_MAX_BODY_BYTES, errorBody } from './options.ts';
+
+export interface FetchVerifyOptions extends AdapterVerifyOptions {
+  /** Public URL when `request.url` is not what Herald called (a proxy rewrote it). */
+  url?: string;
+  /** Largest body read, in bytes (default 1 MiB). */
+  maxBodyBytes?: number;
+}
+
+/** Reads and verifies a `Request`. Throws {@link WebhookVerificationError}. */
+export async function verifyFetchRequest<T = unknown>(
+  request: Request,
+  options: FetchVerifyOptions,
+): Promise<VerifiedWebhook<T>> {
+  const { url, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, ...verifyOptions } = options;
+  const declared = Number(request.headers.get('content-length') ?? 0);
+  if (declared > maxBodyBytes) throw tooLarge(maxBodyBytes);
+  const body = new Uint8Array(await request.arrayBuffer());
+  if (body.length > maxBodyBytes) throw tooLarge(maxBodyBytes);
+  return verifyWebhook<T>({
+    ...verifyOptions,
+    payload: body,
+    headers: request.headers,
+    url: url ?? request.url,
+  });
+}
+
+/** The `Response` for a refused webhook: its status and `{"error": {"code", "message"}}`. */
+export function verificationErrorResponse(error: WebhookVerificationError): Response {
+  return Response.json(errorBody(error), { status: error.status });
+}
+
+/**
+ * Wraps a handler so it only sees verified webhooks; refused ones are answered for it.
+ * Configuration errors are rethrown (they are bugs, not bad requests).
+ */
+export function withWebhookVerification<T = unknown>(
+  options: FetchVerifyOptions,
+  handler: (webhook: VerifiedWebhook<T>, request: Request) => Response | Promise<Response>,
+): (request: Request) => Promise<Response> {
+  return async (request) => {
+    let webhook: VerifiedWebhook<T>;
+    try {
+      webhook = await verifyFetchRequest<T>(request, options);
+    } catch (error) {
+      if (error instanceof WebhookVerificationError && error.code !== 'HERALD_VERIFY_CONFIG') {
+        return verificationErrorResponse(error);
+      }
+      throw error;
+    }
+    return handler(webhook, request);
+  };
+}
+
+function tooLarge(limit: number): WebhookVerificationError {
+  return new WebhookVerificationError('HERALD_VERIFY_BODY_TOO_LARGE', `Body exceeds ${limit} bytes`);
+}

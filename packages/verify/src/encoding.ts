@@ -1,0 +1,58 @@
+/**
+ * Byte and text helpers that work on Node and on Fetch-API runtimes (Buffer when present, because
+ * it is much faster for large bodies; portable code otherwise).
+ */
+
+interface BufferLike {
+  from(data: Uint8Array | string, encoding?: string): { toString(encoding: string): string } & Uint8Array;
+}
+const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** True when `text` is canonical, padded, standard-alphabet base64. */
+export function isBase64(text: string): boolean {
+  return BASE64.test(text);
+}
+
+/** Standard base64 of the UTF-8 bytes of `text`. */
+export function utf8ToBase64(text: string): string {
+  if (NodeBuffer) return NodeBuffer.from(text, 'utf8').toString('base64');
+  return bytesToBase64(encoder.encode(text));
+}
+
+/** Standard base64 of `bytes`. */
+export function bytesToBase64(bytes: Uint8Array): string {
+  if (NodeBuffer) return NodeBuffer.from(bytes).toString('base64');
+  let binary = '';
+  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i] ?? 0);
+  return btoa(binary);
+}
+
+/** Bytes of strict base64 text, or null when it is not valid base64. */
+export function base64ToBytes(text: string): Uint8Array | null {
+  if (!isBase64(text)) return null;
+  if (NodeBuffer) return new Uint8Array(NodeBuffer.from(text, 'base64'));
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** UTF-8 text of `bytes` (invalid sequences become U+FFFD, so a later JSON.parse fails cleanly). */
+export function bytesToText(bytes: Uint8Array): string {
+  return decoder.decode(bytes);
+}
+
+/**
+ * Compares two strings in time that depends only on their lengths, never on where they differ.
+ * Lengths are not secret (every signature of a scheme has the same length).
+ */
+export function constantTimeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}

@@ -1,0 +1,64 @@
+/**
+ * `standard` — Standard Webhooks (and Svix): `webhook-id`, `webhook-timestamp`, and
+ * `webhook-signature: v1,<base64 HMAC-SHA256(key, "id.ts.body")>`, one space-separated entry per
+ * valid secret during a rotation. The key is the base64-decoded `whsec_` secret.
+ */
+
+import { constantTimeEqual } from '../encoding.ts';
+import { WebhookSigningError, WebhookVerificationError } from '../errors.ts';
+import { standardSecretKey } from '../secret-key.ts';
+import { badSignature, checkTimestamp, requireHeader, type Scheme } from './scheme.ts';
+
+export const standardScheme: Scheme = {
+  name: 'standard',
+  bodyFormat: 'json',
+  needsSecret: true,
+  sign({ id, timestamp, body, secrets, hash }) {
+    const ts = String(timestamp);
+    const entries: string[] = [];
+    for (const secret of secrets) {
+      const key = standardSecretKey(secret);
+      if (key === null) {
+        throw new WebhookSigningError(
+          'HERALD_SIGN_INVALID_SECRET',
+          'A standard secret must be whsec_<base64>',
+        );
+      }
+      entries.push(`v1,${hash.hmac('sha256', key, [id, '.', ts, '.', body], 'base64')}`);
+    }
+    return {
+      headers: [
+        ['webhook-timestamp', ts],
+        ['webhook-signature', entries.join(' ')],
+      ],
+    };
+  },
+  verify(context) {
+    const id = requireHeader(context.headers, 'webhook-id');
+    const ts = requireHeader(context.headers, 'webhook-timestamp');
+    const header = requireHeader(context.headers, 'webhook-signature');
+    const timestamp = checkTimestamp(ts, context);
+    const received: string[] = [];
+    for (const entry of header.split(' ')) {
+      const comma = entry.indexOf(',');
+      // Other versions (v1a: asymmetric) may sit beside v1; they are not ours to check.
+      if (comma > 0 && entry.slice(0, comma) === 'v1') received.push(entry.slice(comma + 1));
+    }
+    if (received.length === 0) {
+      throw new WebhookVerificationError('HERALD_VERIFY_MALFORMED', 'webhook-signature has no v1 entry');
+    }
+    for (const secret of context.secrets) {
+      const key = standardSecretKey(secret);
+      if (key === null) {
+        throw new WebhookVerificationError(
+          'HERALD_VERIFY_CONFIG',
+          'A standard secret must be whsec_<base64>',
+        );
+      }
+      const expected = context.hash.hmac('sha256', key, [id, '.', ts, '.', context.body], 'base64');
+      for (const signature of received)
+        if (constantTimeEqual(signature, expected)) return { timestamp, content: context.text };
+    }
+    throw badSignature();
+  },
+};

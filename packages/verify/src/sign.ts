@@ -1,0 +1,155 @@
+/**
+ * Signing: the one implementation the Herald server uses on every attempt, exported so receivers
+ * can craft genuine test requests for their own handlers. Pure and synchronous.
+ */
+import { WebhookSigningError } from './errors.ts';
+import { appendQuery, canonicalUrl, type Fields, formEncode, topLevelFields } from './form.ts';
+import { nodeHash } from './node-hash.ts';
+import { schemeByName } from './schemes/index.ts';
+import type { BodyFormat } from './schemes/scheme.ts';
+import type { HashProvider, HttpMethod, SchemeOptions, SignatureScheme } from './types.ts';
+
+export interface SignInput {
+  scheme: SignatureScheme;
+  options?: SchemeOptions;
+  /** Valid secrets, newest first. Schemes with one signature use the first. */
+  secrets?: readonly string[];
+  /** Shorthand for `secrets: [secret]`. */
+  secret?: string;
+  /** Event id, sent as `webhook-id` on every scheme. */
+  id: string;
+  /** Signing time, Unix seconds. */
+  timestamp: number;
+  /** POST (default), PUT, PATCH or GET. A GET carries the content's top-level fields in the query. */
+  method?: HttpMethod;
+  /** Target URL. GET appends to its query string; `hmac-sha1-url` signs it. */
+  url: string;
+  /** The content to send (the envelope), serialised once here. */
+  content?: unknown;
+  /** Or: the exact JSON text to send (JSON-bodied schemes and `sha256-body`, not GET). */
+  body?: string;
+  hash?: HashProvider;
+}
+
+/** The request to send. Header names are lower case; `body` is null for GET. */
+export interface SignedRequest {
+  method: HttpMethod;
+  url: string;
+  headers: Record<string, string>;
+  body: string | null;
+}
+
+const CONTENT_TYPE: Record<BodyFormat, string> = {
+  json: 'application/json',
+  form: 'application/x-www-form-urlencoded',
+  'sha256-body': 'text/plain',
+};
+
+/** Shapes, signs and returns the request for one scheme. Throws {@link WebhookSigningError}. */
+export function sign(input: SignInput): SignedRequest {
+  const scheme = schemeByName(input.scheme);
+  if (!scheme) throw new WebhookSigningError('HERALD_SIGN_INVALID_INPUT', `Unknown scheme ${input.scheme}`);
+  const method = input.method ?? 'POST';
+  const options = input.options ?? {};
+  const secrets = input.secrets ?? (input.secret !== undefined ? [input.secret] : []);
+  if (scheme.needsSecret && secrets.length === 0 && !(scheme.name === 'hmac-sha1-url' && options.key)) {
+    throw new WebhookSigningError('HERALD_SIGN_NO_SECRET', `Scheme ${scheme.name} needs a secret`);
+  }
+
+  let url = input.url;
+  let body: string;
+  let fields: Fields | null = null;
+  let contentType: string | null = null;
+  if (method === 'GET') {
+    if (scheme.bodyFormat === 'sha256-body') {
+      throw new WebhookSigningError('HERALD_SIGN_UNSUPPORTED', 'sha256-body signs the body; GET has none');
+    }
+    url = appendQuery(url, topLevelFields(contentOf(input)));
+    body = '';
+  } else if (scheme.bodyFormat === 'form') {
+    fields = topLevelFields(contentOf(input));
+    body = formEncode(fields);
+    contentType = CONTENT_TYPE.form;
+  } else {
+    body = input.body ?? JSON.stringify(input.content ?? null);
+    contentType = CONTENT_TYPE[scheme.bodyFormat];
+  }
+  // What the receiver rebuilds is the canonical URL; send exactly what was signed.
+  if (scheme.name === 'hmac-sha1-url' && method !== 'GET') url = canonicalUrl(url);
+
+  const signed = scheme.sign({
+    id: input.id,
+    timestamp: input.timestamp,
+    body,
+    fields,
+    url,
+    secrets,
+    options,
+    hash: input.hash ?? nodeHash,
+  });
+
+  const headers: Record<string, string> = {};
+  if (contentType !== null) headers['content-type'] = contentType;
+  headers['webhook-id'] = input.id;
+  for (const [name, value] of signed.headers) headers[name] = value;
+  return { method, url, headers, body: method === 'GET' ? null : (signed.body ?? body) };
+}
+
+function contentOf(input: SignInput): unknown {
+  if (input.content !== undefined) return input.content;
+  if (input.body !== undefined) {
+    throw new WebhookSigningError(
+      'HERALD_SIGN_INVALID_INPUT',
+      'GET and form bodies need content, not body text',
+    );
+  }
+  return null;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const NOT_SIGNATURE_HEADERS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'webhook-id']);
+
+/**
+ * Why a signature configuration cannot work with `method`, or null when it can. For validating
+ * endpoint settings before they are stored, so signing never fails on the delivery path.
+ */
+export function signatureConfigProblem(
+  config: { scheme: string } & SchemeOptions,
+  method: HttpMethod = 'POST',
+): string | null {
+  const scheme = schemeByName(config.scheme);
+  if (!scheme) return `unknown signature scheme "${config.scheme}"`;
+  if (method === 'GET' && scheme.bodyFormat === 'sha256-body') {
+    return 'sha256-body carries the signature in the body; it cannot be used with GET';
+  }
+  if (config.encoding !== undefined && config.encoding !== 'hex' && config.encoding !== 'base64') {
+    return 'encoding must be "hex" or "base64"';
+  }
+  if (config.encoding !== undefined && scheme.name !== 'hmac-sha256') {
+    return 'encoding applies to the hmac-sha256 scheme only';
+  }
+  if (config.key !== undefined && (scheme.name !== 'hmac-sha1-url' || config.key === '')) {
+    return 'key applies to the hmac-sha1-url scheme only and must not be empty';
+  }
+  if (config.timestampHeader !== undefined && scheme.name !== 'hmac-sha256') {
+    return 'timestampHeader applies to the hmac-sha256 scheme only';
+  }
+  if (
+    config.signatureHeader !== undefined &&
+    (scheme.name === 'standard' || scheme.name === 'none' || scheme.name === 'sha256-body')
+  ) {
+    return `the ${scheme.name} scheme has no configurable signature header`;
+  }
+  for (const name of [config.signatureHeader, config.timestampHeader]) {
+    if (name === undefined) continue;
+    if (!TOKEN.test(name)) return `"${name}" is not a valid header name`;
+    if (NOT_SIGNATURE_HEADERS.has(name.toLowerCase())) return `"${name}" cannot carry a signature`;
+  }
+  if (
+    config.signatureHeader &&
+    config.signatureHeader.toLowerCase() === config.timestampHeader?.toLowerCase()
+  ) {
+    return 'signatureHeader and timestampHeader must differ';
+  }
+  return null;
+}

@@ -1,0 +1,110 @@
+/**
+ * Verification: checks an incoming request against one scheme and returns its content.
+ * Framework-free; the adapters in ./adapters feed it raw bodies.
+ */
+import { bytesToText } from './encoding.ts';
+import { WebhookVerificationError } from './errors.ts';
+import { parseForm } from './form.ts';
+import { readHeader } from './headers.ts';
+import { nodeHash } from './node-hash.ts';
+import { schemeByName } from './schemes/index.ts';
+import type { HashProvider, HeaderSource, SchemeOptions, SignatureScheme } from './types.ts';
+
+/** Default allowed distance between the signed timestamp and now, in seconds. */
+export const DEFAULT_TOLERANCE_SECONDS = 300;
+
+export interface VerifyInput {
+  scheme: SignatureScheme;
+  /** The raw body exactly as received (never a re-serialised parsed object). '' for GET. */
+  payload: string | Uint8Array;
+  headers: HeaderSource;
+  /** The endpoint secret… */
+  secret?: string;
+  /** …or several: during a rotation, any of them may have signed. */
+  secrets?: readonly string[];
+  /** Full URL the request was made to, query string included (`hmac-sha1-url`, and GET content). */
+  url?: string;
+  options?: SchemeOptions;
+  /** Allowed clock distance in seconds for schemes with a timestamp (default 300). */
+  toleranceSeconds?: number;
+  /** The current time (a Date or epoch milliseconds); defaults to the clock. */
+  now?: Date | number;
+  hash?: HashProvider;
+}
+
+/** A verified webhook. */
+export interface VerifiedWebhook<T = unknown> {
+  /** The `webhook-id` header (the event id, the same across retries), or null if absent. */
+  id: string | null;
+  /** The signed timestamp in Unix seconds, for schemes that sign one. */
+  timestamp: number | null;
+  /**
+   * The content: the parsed JSON envelope; for form bodies (`hmac-sha1-url`) an object of the form
+   * fields as strings; for GET (empty body) the URL's query fields as strings, or null without `url`.
+   */
+  payload: T;
+}
+
+/**
+ * Verifies a webhook and returns its parsed content. Throws {@link WebhookVerificationError}
+ * with a stable `code` when it is not authentic, not fresh, or not well formed.
+ */
+export function verify<T = unknown>(input: VerifyInput): T {
+  return verifyWebhook<T>(input).payload;
+}
+
+/** Like {@link verify}, also returning the webhook id and signed timestamp. */
+export function verifyWebhook<T = unknown>(input: VerifyInput): VerifiedWebhook<T> {
+  const scheme = schemeByName(input.scheme);
+  if (!scheme) throw new WebhookVerificationError('HERALD_VERIFY_CONFIG', `Unknown scheme ${input.scheme}`);
+  const options = input.options ?? {};
+  const secrets = input.secrets ?? (input.secret !== undefined ? [input.secret] : []);
+  const hasStaticKey = scheme.name === 'hmac-sha1-url' && options.key !== undefined;
+  if (scheme.needsSecret && !hasStaticKey && (secrets.length === 0 || secrets.some((s) => !s))) {
+    throw new WebhookVerificationError('HERALD_VERIFY_CONFIG', `Scheme ${scheme.name} needs a secret`);
+  }
+  if (typeof input.payload !== 'string' && !(input.payload instanceof Uint8Array)) {
+    throw new WebhookVerificationError(
+      'HERALD_VERIFY_CONFIG',
+      'payload must be the raw body (string or bytes), not a parsed object',
+    );
+  }
+  const now =
+    input.now === undefined ? Date.now() : typeof input.now === 'number' ? input.now : input.now.getTime();
+  const text = typeof input.payload === 'string' ? input.payload : bytesToText(input.payload);
+  const result = scheme.verify({
+    headers: input.headers,
+    body: input.payload,
+    text,
+    url: input.url ?? null,
+    secrets,
+    options,
+    nowSeconds: Math.floor(now / 1000),
+    toleranceSeconds: input.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS,
+    hash: input.hash ?? nodeHash,
+  });
+  return {
+    id: readHeader(input.headers, 'webhook-id'),
+    timestamp: result.timestamp,
+    payload: parseContent(result.content, scheme.bodyFormat === 'form', input.url) as T,
+  };
+}
+
+function parseContent(content: string, form: boolean, url: string | undefined): unknown {
+  if (content === '') {
+    if (url === undefined) return null;
+    try {
+      return Object.fromEntries(new URL(url).searchParams);
+    } catch (error) {
+      throw new WebhookVerificationError('HERALD_VERIFY_CONFIG', 'url is not an absolute URL', {
+        cause: error,
+      });
+    }
+  }
+  if (form) return Object.fromEntries(parseForm(content));
+  try {
+    return JSON.parse(content);
+  } catch (error) {
+    throw new WebhookVerificationError('HERALD_VERIFY_MALFORMED', 'Body is not JSON', { cause: error });
+  }
+}

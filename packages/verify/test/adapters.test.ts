@@ -1,0 +1,300 @@
+/**
+ * Adapters on real servers bound to 127.0.0.1: node:http, Express, Fastify, and Fetch `Request`
+ * handlers. Requests are produced by sign() (what Herald sends) and sent with fetch.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import express from 'express';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { type ExpressRequestLike, webhookMiddleware } from '../src/adapters/express.ts';
+import { type FastifyWebhookRequest, webhookVerification } from '../src/adapters/fastify.ts';
+import {
+  verificationErrorResponse,
+  verifyFetchRequest,
+  withWebhookVerification,
+} from '../src/adapters/fetch.ts';
+import { readRawBody, sendVerificationError, verifyNodeRequest } from '../src/adapters/node.ts';
+import {
+  createDeduplicator,
+  type SignatureScheme,
+  type SignedRequest,
+  sign,
+  WebhookVerificationError,
+} from '../src/index.ts';
+
+const SECRET = 'whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
+const content = { type: 'slot.submitted', data: { slotId: 's1', note: 'ünï' } };
+
+function signFor(
+  url: string,
+  scheme: SignatureScheme = 'standard',
+  extra: { id?: string; method?: 'GET' | 'POST' } = {},
+) {
+  return sign({
+    scheme,
+    secret: SECRET,
+    id: extra.id ?? 'evt_1',
+    timestamp: Math.floor(Date.now() / 1000),
+    url,
+    method: extra.method,
+    content,
+  });
+}
+
+async function send(request: SignedRequest, override: Partial<SignedRequest> = {}) {
+  const r = { ...request, ...override };
+  const response = await fetch(r.url, { method: r.method, headers: r.headers, body: r.body });
+  const text = await response.text();
+  return { status: response.status, json: text ? (JSON.parse(text) as unknown) : null };
+}
+
+async function listen(server: Server): Promise<string> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function close(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+describe('node:http', () => {
+  let server: Server;
+  let base: string;
+  before(async () => {
+    server = createServer(async (req, res) => {
+      try {
+        const scheme = new URL(req.url ?? '/', 'http://x').pathname.slice(1) as SignatureScheme;
+        const webhook = await verifyNodeRequest(req, { scheme, secret: SECRET, maxBodyBytes: 4096 });
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(webhook.payload));
+      } catch (error) {
+        sendVerificationError(res, error);
+      }
+    });
+    base = await listen(server);
+  });
+  after(() => close(server));
+
+  test('verifies the raw body; hmac-sha1-url uses the URL rebuilt from Host and request target', async () => {
+    assert.deepEqual(await send(signFor(`${base}/standard`)), { status: 200, json: content });
+    const form = await send(signFor(`${base}/hmac-sha1-url?x=1`, 'hmac-sha1-url'));
+    assert.deepEqual(form, {
+      status: 200,
+      json: { type: 'slot.submitted', data: '{"slotId":"s1","note":"ünï"}' },
+    });
+  });
+
+  test('answers refusals with their status and code', async () => {
+    const request = signFor(`${base}/standard`);
+    const tampered = await send(request, { body: (request.body ?? '').replace('s1', 's2') });
+    assert.deepEqual(tampered, {
+      status: 401,
+      json: { error: { code: 'HERALD_VERIFY_BAD_SIGNATURE', message: 'No matching signature found' } },
+    });
+    const big = await send(request, { body: 'x'.repeat(5000) });
+    assert.equal(big.status, 413);
+    const headerless = await send(request, { headers: { 'content-type': 'application/json' } });
+    assert.equal(headerless.status, 400);
+  });
+
+  test('readRawBody joins chunks and enforces its limit', async () => {
+    async function* chunks() {
+      yield new Uint8Array([1, 2]);
+      yield 'é';
+    }
+    assert.deepEqual([...(await readRawBody(chunks()))], [1, 2, 0xc3, 0xa9]);
+    await assert.rejects(
+      readRawBody(chunks(), 3),
+      (e: unknown) => e instanceof WebhookVerificationError && e.status === 413,
+    );
+  });
+});
+
+describe('express', () => {
+  let server: Server;
+  let base: string;
+  const dedupe = createDeduplicator();
+  let handled = 0;
+  before(async () => {
+    const app = express();
+    const reply = (req: express.Request, res: express.Response) => {
+      handled++;
+      const payload = (req as ExpressRequestLike).webhook?.payload;
+      if ((payload as { data?: { slotId?: string } }).data?.slotId === 'fail') res.status(500).end();
+      else res.json(payload);
+    };
+    app.post(
+      '/raw',
+      express.raw({ type: '*/*' }),
+      webhookMiddleware({ scheme: 'standard', secret: SECRET }),
+      reply,
+    );
+    app.post('/unparsed', webhookMiddleware({ scheme: 'github', secret: SECRET }), reply);
+    app.post('/json', express.json(), webhookMiddleware({ scheme: 'standard', secret: SECRET }), reply);
+    app.post(
+      '/dedupe',
+      express.raw({ type: '*/*' }),
+      webhookMiddleware({ scheme: 'standard', secret: SECRET, deduplicate: dedupe }),
+      reply,
+    );
+    app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      res
+        .status(500)
+        .json({ misconfigured: error instanceof WebhookVerificationError ? error.code : String(error) });
+    });
+    server = createServer(app);
+    base = await listen(server);
+  });
+  after(() => close(server));
+
+  test('works after express.raw() and with no body parser at all', async () => {
+    assert.deepEqual(await send(signFor(`${base}/raw`)), { status: 200, json: content });
+    assert.deepEqual(await send(signFor(`${base}/unparsed`, 'github')), { status: 200, json: content });
+    const bad = await send(signFor(`${base}/raw`), {
+      headers: { ...signFor(`${base}/raw`).headers, 'webhook-id': 'evt_2' },
+    });
+    assert.equal(bad.status, 401);
+    assert.equal((bad.json as { error: { code: string } }).error.code, 'HERALD_VERIFY_BAD_SIGNATURE');
+  });
+
+  test('after express.json() the raw body is gone: a configuration error, not a false accept', async () => {
+    assert.deepEqual(await send(signFor(`${base}/json`)), {
+      status: 500,
+      json: { misconfigured: 'HERALD_VERIFY_CONFIG' },
+    });
+  });
+
+  test('deduplicate answers a repeated webhook-id without running the handler, unless the handler failed', async () => {
+    handled = 0;
+    const request = signFor(`${base}/dedupe`, 'standard', { id: 'evt_dup' });
+    assert.equal((await send(request)).status, 200);
+    assert.deepEqual(await send(request), { status: 200, json: { duplicate: true } });
+    assert.equal(handled, 1);
+
+    const failing = sign({
+      scheme: 'standard',
+      secret: SECRET,
+      id: 'evt_fail',
+      timestamp: Math.floor(Date.now() / 1000),
+      url: `${base}/dedupe`,
+      content: { data: { slotId: 'fail' } },
+    });
+    assert.equal((await send(failing)).status, 500);
+    assert.equal((await send(failing)).status, 500, 'the retry reached the handler again');
+    assert.equal(handled, 3);
+  });
+});
+
+describe('fastify', () => {
+  let app: FastifyInstance;
+  let base: string;
+  let handled = 0;
+  before(async () => {
+    app = Fastify();
+    app.post('/elsewhere', async (request) => ({ parsed: request.body }));
+    await app.register(async (scope) => {
+      await scope.register(
+        webhookVerification({ scheme: 'hmac-sha256', secret: SECRET, deduplicate: createDeduplicator() }),
+      );
+      scope.post('/webhooks', async (request) => {
+        handled++;
+        return (request as unknown as FastifyWebhookRequest).webhook.payload;
+      });
+      scope.get(
+        '/webhooks',
+        async (request) => (request as unknown as FastifyWebhookRequest).webhook.payload,
+      );
+    });
+    await app.register(async (scope) => {
+      await scope.register(webhookVerification({ scheme: 'hmac-sha1-url', secret: SECRET }));
+      scope.post('/form', async (request) => (request as unknown as FastifyWebhookRequest).webhook.payload);
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  });
+  after(() => app.close());
+
+  test('verifies raw bodies in its scope; the rest of the app keeps parsing JSON', async () => {
+    assert.deepEqual(await send(signFor(`${base}/webhooks`, 'hmac-sha256', { id: 'evt_f1' })), {
+      status: 200,
+      json: content,
+    });
+    const form = await send(signFor(`${base}/form?z=9`, 'hmac-sha1-url'));
+    assert.deepEqual(form.json, { type: 'slot.submitted', data: '{"slotId":"s1","note":"ünï"}' });
+    const elsewhere = await fetch(`${base}/elsewhere`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"a":1}',
+    });
+    assert.deepEqual(await elsewhere.json(), { parsed: { a: 1 } });
+  });
+
+  test('GET webhooks verify over the empty body and yield the query fields', async () => {
+    const request = signFor(`${base}/webhooks?token=t`, 'hmac-sha256', { method: 'GET', id: 'evt_get' });
+    assert.deepEqual(await send(request), {
+      status: 200,
+      json: { token: 't', type: 'slot.submitted', data: '{"slotId":"s1","note":"ünï"}' },
+    });
+  });
+
+  test('refusals and duplicates', async () => {
+    handled = 0;
+    const request = signFor(`${base}/webhooks`, 'hmac-sha256', { id: 'evt_f2' });
+    const tampered = await send(request, { body: (request.body ?? '').replace('s1', 's2') });
+    assert.equal(tampered.status, 401);
+    assert.equal(handled, 0);
+    assert.equal((await send(request)).status, 200);
+    assert.deepEqual(await send(request), { status: 200, json: { duplicate: true } });
+    assert.equal(handled, 1);
+  });
+});
+
+describe('fetch Request', () => {
+  test('verifyFetchRequest reads the body and uses request.url', async () => {
+    const signed = signFor('https://receiver.example/hook?x=1', 'hmac-sha1-url');
+    const request = new Request(signed.url, { method: 'POST', headers: signed.headers, body: signed.body });
+    const webhook = await verifyFetchRequest(request, { scheme: 'hmac-sha1-url', secret: SECRET });
+    assert.equal(webhook.id, 'evt_1');
+    assert.deepEqual(webhook.payload, { type: 'slot.submitted', data: '{"slotId":"s1","note":"ünï"}' });
+  });
+
+  test('withWebhookVerification answers refusals itself and hands verified webhooks to the handler', async () => {
+    const handler = withWebhookVerification(
+      { scheme: 'stripe', secret: SECRET, maxBodyBytes: 1000 },
+      (webhook) => Response.json({ got: webhook.payload }),
+    );
+    const signed = signFor('https://receiver.example/hook', 'stripe');
+    const ok = await handler(
+      new Request(signed.url, { method: 'POST', headers: signed.headers, body: signed.body }),
+    );
+    assert.deepEqual(await ok.json(), { got: content });
+    const bad = await handler(
+      new Request(signed.url, { method: 'POST', headers: signed.headers, body: '{}' }),
+    );
+    assert.equal(bad.status, 401);
+    const big = await handler(
+      new Request(signed.url, { method: 'POST', headers: signed.headers, body: 'x'.repeat(2000) }),
+    );
+    assert.equal(big.status, 413);
+    const error = new WebhookVerificationError(
+      'HERALD_VERIFY_TIMESTAMP_TOO_OLD',
+      'Message timestamp too old',
+    );
+    assert.deepEqual(await verificationErrorResponse(error).json(), {
+      error: { code: 'HERALD_VERIFY_TIMESTAMP_TOO_OLD', message: 'Message timestamp too old' },
+    });
+  });
+
+  test('configuration errors are thrown, not answered', async () => {
+    const handler = withWebhookVerification({ scheme: 'standard' }, () => new Response(null));
+    const signed = signFor('https://receiver.example/hook');
+    await assert.rejects(
+      handler(new Request(signed.url, { method: 'POST', headers: signed.headers, body: signed.body })),
+      (e: unknown) => e instanceof WebhookVerificationError && e.code === 'HERALD_VERIFY_CONFIG',
+    );
+  });
+});

@@ -1,0 +1,78 @@
+/** De-duplication by webhook-id: memory store TTL and bound, once() semantics. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createDeduplicator, MemoryIdempotencyStore } from '../src/index.ts';
+
+test('an id is claimed once until its TTL passes', () => {
+  let now = 0;
+  const store = new MemoryIdempotencyStore({ now: () => now });
+  assert.equal(store.claim('evt_1', 1000), true);
+  assert.equal(store.claim('evt_1', 1000), false);
+  now = 999;
+  assert.equal(store.claim('evt_1', 1000), false);
+  now = 1000;
+  assert.equal(store.claim('evt_1', 1000), true);
+});
+
+test('the store is bounded: the least recently seen id goes first', () => {
+  const store = new MemoryIdempotencyStore({ maxEntries: 2 });
+  store.claim('a', 60_000);
+  store.claim('b', 60_000);
+  store.claim('a', 60_000); // seen again: most recent
+  store.claim('c', 60_000); // evicts b
+  assert.equal(store.size, 2);
+  assert.equal(store.claim('a', 60_000), false);
+  assert.equal(store.claim('b', 60_000), true);
+});
+
+test('expired entries are dropped as new ones arrive', () => {
+  let now = 0;
+  const store = new MemoryIdempotencyStore({ now: () => now });
+  for (let i = 0; i < 100; i++) store.claim(`old_${i}`, 10);
+  now = 20;
+  store.claim('fresh', 10);
+  assert.equal(store.size, 1);
+});
+
+test('once() runs the handler once, treats concurrent repeats as duplicates, and releases on failure', async () => {
+  const dedupe = createDeduplicator();
+  let runs = 0;
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const first = dedupe.once('evt_1', async () => {
+    runs++;
+    await gate;
+    return 'done';
+  });
+  assert.deepEqual(await dedupe.once('evt_1', () => runs++), { duplicate: true });
+  release();
+  assert.deepEqual(await first, { duplicate: false, result: 'done' });
+  assert.equal(runs, 1);
+
+  await assert.rejects(
+    dedupe.once('evt_2', () => {
+      throw new Error('handler failed');
+    }),
+    /handler failed/,
+  );
+  assert.deepEqual(await dedupe.once('evt_2', () => 'retried'), { duplicate: false, result: 'retried' });
+});
+
+test('a pluggable async store is awaited', async () => {
+  const seen = new Set<string>();
+  const dedupe = createDeduplicator({
+    store: {
+      claim: async (id) => !seen.has(id) && Boolean(seen.add(id)),
+      release: async (id) => {
+        seen.delete(id);
+      },
+    },
+    ttlSeconds: 60,
+  });
+  assert.equal(await dedupe.claim('x'), true);
+  assert.equal(await dedupe.claim('x'), false);
+  await dedupe.release('x');
+  assert.equal(await dedupe.claim('x'), true);
+});

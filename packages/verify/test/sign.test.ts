@@ -1,0 +1,102 @@
+/** sign() input rules and signatureConfigProblem(). Wire formats are pinned by the vectors. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { type SignErrorCode, sign, signatureConfigProblem, WebhookSigningError } from '../src/index.ts';
+
+const base = { id: 'evt_1', timestamp: 1_718_000_000, url: 'https://r.example/h', secret: 'a secret value' };
+
+function failsWith(fn: () => unknown, code: SignErrorCode): void {
+  assert.throws(fn, (error: unknown) => error instanceof WebhookSigningError && error.code === code);
+}
+
+describe('sign', () => {
+  test('exact JSON text can be given instead of content, with the same result', () => {
+    const fromContent = sign({ ...base, scheme: 'github', content: { a: 1 } });
+    const fromText = sign({ ...base, scheme: 'github', body: '{"a":1}' });
+    assert.deepEqual(fromText, fromContent);
+  });
+
+  test('webhook-id and content-type are sent on every scheme (content-type except for GET)', () => {
+    for (const scheme of [
+      'standard',
+      'hmac-sha256',
+      'stripe',
+      'github',
+      'sha256-body',
+      'hmac-sha1-url',
+      'none',
+    ] as const) {
+      const secret =
+        scheme === 'standard' ? 'whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=' : base.secret;
+      const post = sign({ ...base, secret, scheme, content: { a: 1 } });
+      assert.equal(post.headers['webhook-id'], 'evt_1', scheme);
+      assert.ok(post.headers['content-type'], scheme);
+      if (scheme !== 'sha256-body') {
+        const get = sign({ ...base, secret, scheme, method: 'GET', content: { a: 1 } });
+        assert.equal(get.headers['webhook-id'], 'evt_1');
+        assert.equal(get.headers['content-type'], undefined);
+        assert.equal(get.body, null);
+      }
+    }
+  });
+
+  test('refuses what cannot be signed', () => {
+    failsWith(() => sign({ ...base, scheme: 'rot13' as 'none' }), 'HERALD_SIGN_INVALID_INPUT');
+    failsWith(
+      () => sign({ ...base, secret: undefined, scheme: 'github', content: 1 }),
+      'HERALD_SIGN_NO_SECRET',
+    );
+    failsWith(() => sign({ ...base, scheme: 'standard', content: 1 }), 'HERALD_SIGN_INVALID_SECRET');
+    failsWith(
+      () => sign({ ...base, scheme: 'sha256-body', method: 'GET', content: 1 }),
+      'HERALD_SIGN_UNSUPPORTED',
+    );
+    failsWith(
+      () => sign({ ...base, scheme: 'none', method: 'GET', body: '{}' }),
+      'HERALD_SIGN_INVALID_INPUT',
+    );
+    failsWith(() => sign({ ...base, scheme: 'hmac-sha1-url', body: '{}' }), 'HERALD_SIGN_INVALID_INPUT');
+  });
+});
+
+describe('signatureConfigProblem', () => {
+  test('accepts every scheme with its own options', () => {
+    assert.equal(signatureConfigProblem({ scheme: 'standard' }), null);
+    assert.equal(
+      signatureConfigProblem({
+        scheme: 'hmac-sha256',
+        signatureHeader: 'X-WPG-Signature',
+        timestampHeader: 'X-WPG-Timestamp',
+        encoding: 'base64',
+      }),
+      null,
+    );
+    assert.equal(
+      signatureConfigProblem(
+        { scheme: 'hmac-sha1-url', signatureHeader: 'X-PPG-Signature', key: 'p1' },
+        'GET',
+      ),
+      null,
+    );
+    assert.equal(signatureConfigProblem({ scheme: 'none' }, 'GET'), null);
+  });
+
+  test('names what is wrong', () => {
+    const problems: [Parameters<typeof signatureConfigProblem>[0], RegExp, ('GET' | 'POST')?][] = [
+      [{ scheme: 'md5' }, /unknown/],
+      [{ scheme: 'sha256-body' }, /GET/, 'GET'],
+      [{ scheme: 'hmac-sha256', encoding: 'base32' as 'hex' }, /encoding/],
+      [{ scheme: 'github', encoding: 'base64' }, /hmac-sha256 scheme only/],
+      [{ scheme: 'standard', key: 'k' }, /key/],
+      [{ scheme: 'hmac-sha1-url', key: '' }, /key/],
+      [{ scheme: 'stripe', timestampHeader: 'X-T' }, /timestampHeader/],
+      [{ scheme: 'standard', signatureHeader: 'X-Sig' }, /no configurable/],
+      [{ scheme: 'hmac-sha256', signatureHeader: 'Bad Header' }, /valid header name/],
+      [{ scheme: 'hmac-sha256', signatureHeader: 'Content-Type' }, /cannot carry/],
+      [{ scheme: 'hmac-sha256', signatureHeader: 'X-A', timestampHeader: 'x-a' }, /differ/],
+    ];
+    for (const [config, pattern, method] of problems) {
+      assert.match(signatureConfigProblem(config, method) ?? '', pattern, JSON.stringify(config));
+    }
+  });
+});

@@ -1,0 +1,246 @@
+/** verify(): every refusal has its stable code, and the inputs receivers actually have are accepted. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  type HashProvider,
+  nodeHash,
+  type SignatureScheme,
+  type SignInput,
+  sign,
+  type VerifyInput,
+  verify,
+  verifyWebhook,
+  WebhookVerificationError,
+} from '../src/index.ts';
+
+const SECRET = 'whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
+const NOW = 1_718_000_000_000;
+const URL_ = 'https://receiver.example/hook?x=1';
+const content = { type: 'slot.submitted', data: { slotId: 's1' } };
+
+function signed(scheme: SignatureScheme, extra: Partial<SignInput> = {}) {
+  return sign({ scheme, secret: SECRET, id: 'evt_1', timestamp: NOW / 1000, url: URL_, content, ...extra });
+}
+
+function input(
+  scheme: SignatureScheme,
+  extra: Partial<SignInput> = {},
+  over: Partial<VerifyInput> = {},
+): VerifyInput {
+  const request = signed(scheme, extra);
+  return {
+    scheme,
+    payload: request.body ?? '',
+    headers: request.headers,
+    secret: SECRET,
+    url: request.url,
+    options: extra.options,
+    now: NOW,
+    ...over,
+  };
+}
+
+function rejects(fn: () => unknown, code: string, status?: number): void {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof WebhookVerificationError, String(error));
+    assert.equal(error.code, code);
+    if (status !== undefined) assert.equal(error.status, status);
+    assert.ok(!error.message.includes(SECRET), 'the secret never appears in a message');
+    return true;
+  });
+}
+
+function without(headers: Record<string, string>, name: string): Record<string, string> {
+  const copy = { ...headers };
+  delete copy[name];
+  return copy;
+}
+
+describe('MISSING_HEADER', () => {
+  const cases: [SignatureScheme, string, Partial<SignInput>?][] = [
+    ['standard', 'webhook-id'],
+    ['standard', 'webhook-timestamp'],
+    ['standard', 'webhook-signature'],
+    ['hmac-sha256', 'x-webhook-signature'],
+    ['hmac-sha256', 'x-webhook-timestamp'],
+    [
+      'hmac-sha256',
+      'x-wpg-timestamp',
+      { options: { signatureHeader: 'X-WPG-Signature', timestampHeader: 'X-WPG-Timestamp' } },
+    ],
+    ['stripe', 'stripe-signature'],
+    ['github', 'x-hub-signature-256'],
+    ['hmac-sha1-url', 'x-signature'],
+  ];
+  for (const [scheme, header, extra] of cases) {
+    test(`${scheme} without ${header}`, () => {
+      const base = input(scheme, extra);
+      rejects(
+        () => verify({ ...base, headers: without(base.headers as Record<string, string>, header) }),
+        'HERALD_VERIFY_MISSING_HEADER',
+        400,
+      );
+    });
+  }
+  test('an empty header counts as missing', () => {
+    const base = input('github');
+    rejects(
+      () => verify({ ...base, headers: { 'x-hub-signature-256': '' } }),
+      'HERALD_VERIFY_MISSING_HEADER',
+    );
+  });
+});
+
+describe('MALFORMED', () => {
+  test('a timestamp that is not Unix seconds', () => {
+    const base = input('standard');
+    const headers = {
+      ...(base.headers as Record<string, string>),
+      'webhook-timestamp': '2024-06-10T06:13:20Z',
+    };
+    rejects(() => verify({ ...base, headers }), 'HERALD_VERIFY_MALFORMED');
+  });
+  test('Stripe-Signature without t= or v1=', () => {
+    const base = input('stripe');
+    rejects(() => verify({ ...base, headers: { 'stripe-signature': 'v1=abc' } }), 'HERALD_VERIFY_MALFORMED');
+    rejects(
+      () => verify({ ...base, headers: { 'stripe-signature': 't=1718000000' } }),
+      'HERALD_VERIFY_MALFORMED',
+    );
+  });
+  test('a GitHub signature without sha256=', () => {
+    const base = input('github');
+    const value =
+      (base.headers as Record<string, string>)['x-hub-signature-256']?.replace('sha256=', 'sha1=') ?? '';
+    rejects(() => verify({ ...base, headers: { 'x-hub-signature-256': value } }), 'HERALD_VERIFY_MALFORMED');
+  });
+  test('webhook-signature with no v1 entry', () => {
+    const base = input('standard');
+    const headers = { ...(base.headers as Record<string, string>), 'webhook-signature': 'v1a,abc v2,def' };
+    rejects(() => verify({ ...base, headers }), 'HERALD_VERIFY_MALFORMED');
+  });
+  test('a sha256-body body without "."', () => {
+    rejects(() => verify({ ...input('sha256-body'), payload: 'eyJ9' }), 'HERALD_VERIFY_MALFORMED');
+  });
+  test('a genuine signature over a body that is not JSON', () => {
+    for (const scheme of ['standard', 'github', 'none'] as const) {
+      rejects(() => verify(input(scheme, { body: 'not json' })), 'HERALD_VERIFY_MALFORMED', 400);
+    }
+  });
+});
+
+describe('BAD_SIGNATURE', () => {
+  test('a signature from another secret, for every signing scheme', () => {
+    for (const scheme of [
+      'standard',
+      'hmac-sha256',
+      'stripe',
+      'github',
+      'sha256-body',
+      'hmac-sha1-url',
+    ] as const) {
+      const other = 'whsec_b3RoZXIgc2VjcmV0IGJ5dGVzIGZvciB0ZXN0cyE=';
+      rejects(() => verify(input(scheme, { secret: other })), 'HERALD_VERIFY_BAD_SIGNATURE', 401);
+    }
+  });
+  test('the hmac-sha1-url signature covers the URL, query string included', () => {
+    rejects(
+      () => verify({ ...input('hmac-sha1-url'), url: 'https://receiver.example/hook?x=2' }),
+      'HERALD_VERIFY_BAD_SIGNATURE',
+    );
+    rejects(
+      () => verify({ ...input('hmac-sha1-url'), url: 'https://other.example/hook?x=1' }),
+      'HERALD_VERIFY_BAD_SIGNATURE',
+    );
+  });
+  test('a signature truncated or padded', () => {
+    const base = input('hmac-sha256');
+    const sig = (base.headers as Record<string, string>)['x-webhook-signature'] ?? '';
+    for (const value of [sig.slice(0, -1), `${sig}0`]) {
+      const headers = { ...(base.headers as Record<string, string>), 'x-webhook-signature': value };
+      rejects(() => verify({ ...base, headers }), 'HERALD_VERIFY_BAD_SIGNATURE');
+    }
+  });
+});
+
+describe('CONFIG', () => {
+  test('no secret, an empty secret, an unknown scheme, a non-base64 standard secret', () => {
+    const base = input('standard');
+    rejects(() => verify({ ...base, secret: undefined }), 'HERALD_VERIFY_CONFIG', 500);
+    rejects(() => verify({ ...base, secret: undefined, secrets: [] }), 'HERALD_VERIFY_CONFIG');
+    rejects(() => verify({ ...base, secret: '' }), 'HERALD_VERIFY_CONFIG');
+    rejects(() => verify({ ...base, scheme: 'md5' as SignatureScheme }), 'HERALD_VERIFY_CONFIG');
+    rejects(() => verify({ ...base, secret: 'not base64 at all' }), 'HERALD_VERIFY_CONFIG');
+  });
+  test('hmac-sha1-url without the request URL', () => {
+    rejects(() => verify({ ...input('hmac-sha1-url'), url: undefined }), 'HERALD_VERIFY_CONFIG');
+    rejects(() => verify({ ...input('hmac-sha1-url'), url: '/relative' }), 'HERALD_VERIFY_CONFIG');
+  });
+  test('a parsed body instead of the raw one', () => {
+    const base = input('standard');
+    rejects(() => verify({ ...base, payload: content as unknown as string }), 'HERALD_VERIFY_CONFIG');
+  });
+});
+
+describe('what receivers have', () => {
+  test('Fetch Headers, mixed-case records and header arrays all work', () => {
+    const base = input('standard');
+    const record = base.headers as Record<string, string>;
+    assert.deepEqual(verify({ ...base, headers: new Headers(record) }), content);
+    const mixed = Object.fromEntries(Object.entries(record).map(([k, v]) => [k.toUpperCase(), [v]]));
+    assert.deepEqual(verify({ ...base, headers: mixed }), content);
+  });
+
+  test('several secrets: any one may match, a non-matching one first is fine', () => {
+    const base = input('hmac-sha256');
+    assert.deepEqual(verify({ ...base, secret: undefined, secrets: ['old one', SECRET] }), content);
+  });
+
+  test('standard: unknown versions beside v1 are ignored', () => {
+    const base = input('standard');
+    const record = base.headers as Record<string, string>;
+    const headers = { ...record, 'webhook-signature': `v1a,ZmFrZQ== ${record['webhook-signature']}` };
+    assert.deepEqual(verify({ ...base, headers }), content);
+  });
+
+  test('hex signatures are accepted in upper case', () => {
+    const base = input('github');
+    const record = base.headers as Record<string, string>;
+    const upper = `sha256=${record['x-hub-signature-256']?.slice(7).toUpperCase()}`;
+    assert.deepEqual(verify({ ...base, headers: { 'x-hub-signature-256': upper } }), content);
+  });
+
+  test('verifyWebhook returns id and timestamp; now accepts a Date; toleranceSeconds widens the window', () => {
+    const base = input('stripe');
+    const verified = verifyWebhook({ ...base, now: new Date(NOW + 10_000) });
+    assert.deepEqual(verified, { id: 'evt_1', timestamp: NOW / 1000, payload: content });
+    rejects(() => verify({ ...base, now: NOW + 3_600_000 }), 'HERALD_VERIFY_TIMESTAMP_TOO_OLD');
+    assert.deepEqual(
+      verify({ ...base, now: NOW + 3_600_000, toleranceSeconds: Number.POSITIVE_INFINITY }),
+      content,
+    );
+  });
+
+  test('a GET yields the query fields of the URL', () => {
+    const base = input('hmac-sha256', { method: 'GET' });
+    assert.equal(base.payload, '');
+    assert.deepEqual(verify(base), { x: '1', type: 'slot.submitted', data: '{"slotId":"s1"}' });
+    assert.equal(verify({ ...base, url: undefined }), null);
+  });
+
+  test('a custom HashProvider is used for verification', () => {
+    const calls: string[] = [];
+    const counting: HashProvider = {
+      hmac: (algorithm, key, parts, encoding) => {
+        calls.push(algorithm);
+        return nodeHash.hmac(algorithm, key, parts, encoding);
+      },
+      sha256: (parts, encoding) => nodeHash.sha256(parts, encoding),
+    };
+    assert.deepEqual(verify({ ...input('hmac-sha1-url'), hash: counting }), {
+      type: 'slot.submitted',
+      data: '{"slotId":"s1"}',
+    });
+    assert.deepEqual(calls, ['sha1']);
+  });
+});

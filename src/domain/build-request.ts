@@ -1,0 +1,93 @@
+/**
+ * The exact HTTP request one delivery attempt sends: envelope, method, body shape and signature
+ * (all from the `@herald/verify` signing core, the same code receivers verify with), plus the
+ * endpoint's custom headers. Pure and synchronous; runs once per attempt.
+ */
+import { sign } from '@herald/verify';
+import type { BuildRequestInput, BuiltRequest } from './build-request-types.ts';
+import { buildEnvelope } from './envelope.ts';
+import type { SignatureConfig } from './types.ts';
+
+/** Identifies Herald to receivers (and their logs and firewalls). */
+export const USER_AGENT = 'Herald-Webhooks/0.1';
+
+/**
+ * Headers a custom header can never set, whatever the endpoint's scheme: what the request itself
+ * sets, hop-by-hop headers, and every header any scheme signs with, so a custom header cannot
+ * forge a signature a receiver might check (Svix libraries prefer `svix-*` over `webhook-*`).
+ */
+const RESERVED = new Set([
+  'host',
+  'content-type',
+  'content-length',
+  'user-agent',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'expect',
+  'te',
+  'trailer',
+  'proxy-authorization',
+  'stripe-signature',
+  'x-hub-signature',
+  'x-hub-signature-256',
+  'x-webhook-signature',
+  'x-webhook-timestamp',
+  'x-signature',
+]);
+const RESERVED_PREFIXES = ['webhook-', 'svix-'];
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: header values must not carry them
+const BAD_VALUE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+/** Builds the request for one attempt. Throws `WebhookSigningError` only for invalid settings. */
+export function buildRequest(input: BuildRequestInput): BuiltRequest {
+  const { event, endpoint } = input;
+  const signature = endpoint.signature;
+  const secrets: string[] = [];
+  for (const { secret } of input.secrets) secrets.push(secret);
+  const signed = sign({
+    scheme: signature.scheme,
+    options: signature,
+    secrets,
+    id: event.id,
+    timestamp: Math.floor(input.now / 1000),
+    method: endpoint.method,
+    url: input.url,
+    content: buildEnvelope(endpoint.envelope, event),
+  });
+  const headers = signed.headers;
+  headers['user-agent'] = USER_AGENT;
+  addCustomHeaders(headers, endpoint.headers, signature);
+  return { method: signed.method, url: signed.url, headers, body: signed.body };
+}
+
+/** True when a custom header called `name` would be dropped for an endpoint signing with `signature`. */
+export function isReservedHeader(name: string, signature: SignatureConfig): boolean {
+  const lower = name.toLowerCase();
+  return (
+    RESERVED.has(lower) ||
+    RESERVED_PREFIXES.some((prefix) => lower.startsWith(prefix)) ||
+    lower === signature.signatureHeader?.toLowerCase() ||
+    lower === signature.timestampHeader?.toLowerCase()
+  );
+}
+
+function addCustomHeaders(
+  headers: Record<string, string>,
+  custom: Record<string, string>,
+  signature: SignatureConfig,
+): void {
+  const taken = new Set<string>();
+  for (const name of Object.keys(custom)) {
+    const value = custom[name];
+    const lower = name.toLowerCase();
+    // First spelling wins when two differ only in case; invalid names or values would make the
+    // HTTP client throw on every attempt, so they are skipped (the API refuses them up front).
+    if (typeof value !== 'string' || taken.has(lower) || !TOKEN.test(name) || BAD_VALUE.test(value)) continue;
+    if (isReservedHeader(name, signature) || lower in headers) continue;
+    taken.add(lower);
+    headers[name] = value;
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * buildRequest: envelopes, methods, custom-header protection and signing errors. The byte-exact
+ * wire format of each scheme is pinned by signing-vectors.test.ts; this file covers the rules.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { verify, WebhookSigningError } from '../../packages/verify/src/index.ts';
+import { buildRequest, isReservedHeader, USER_AGENT } from '../../src/domain/build-request.ts';
+import type { BuildRequestInput } from '../../src/domain/build-request-types.ts';
+import { buildEnvelope } from '../../src/domain/envelope.ts';
+import { generateSecret, secretProblem } from '../../src/domain/secret.ts';
+import type { Endpoint, HeraldEvent } from '../../src/domain/types.ts';
+
+const SECRET = 'whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
+const CREATED = Date.parse('2024-06-10T06:00:00.000Z');
+const NOW = Date.parse('2024-06-10T06:13:20.789Z');
+
+const event: HeraldEvent = {
+  id: 'evt_01j0example',
+  projectId: 'prj_1',
+  type: 'slot.submitted',
+  payload: { slotId: 's1', tags: ['a', 'b'], nested: { ok: true } },
+  test: false,
+  idempotencyKey: null,
+  callbackUrl: null,
+  createdAt: CREATED,
+};
+
+function input(
+  endpoint: Partial<Pick<Endpoint, 'method' | 'headers' | 'envelope' | 'signature'>> = {},
+  more: Partial<BuildRequestInput> = {},
+): BuildRequestInput {
+  return {
+    event,
+    url: 'https://receiver.example/hook',
+    endpoint: {
+      method: 'POST',
+      headers: {},
+      envelope: 'standard',
+      signature: { scheme: 'standard' },
+      ...endpoint,
+    },
+    secrets: [{ secret: SECRET }],
+    now: NOW,
+    ...more,
+  };
+}
+
+describe('envelopes', () => {
+  test('standard is {type, timestamp, data} with the event creation time', () => {
+    assert.equal(
+      buildRequest(input()).body,
+      '{"type":"slot.submitted","timestamp":"2024-06-10T06:00:00.000Z","data":{"slotId":"s1","tags":["a","b"],"nested":{"ok":true}}}',
+    );
+  });
+
+  test('event-data is {event, data, id, time}', () => {
+    assert.equal(
+      buildRequest(input({ envelope: 'event-data' })).body,
+      '{"event":"slot.submitted","data":{"slotId":"s1","tags":["a","b"],"nested":{"ok":true}},"id":"evt_01j0example","time":"2024-06-10T06:00:00.000Z"}',
+    );
+  });
+
+  test('raw is the payload exactly as given, scalars included', () => {
+    assert.equal(buildRequest(input({ envelope: 'raw' })).body, JSON.stringify(event.payload));
+    const scalar = buildRequest(input({ envelope: 'raw' }, { event: { ...event, payload: 'just text' } }));
+    assert.equal(scalar.body, '"just text"');
+    assert.equal(buildEnvelope('raw', { ...event, payload: null }), null);
+  });
+
+  test('the same event built at two attempt times differs only in the signature timestamp', () => {
+    const first = buildRequest(input());
+    const retry = buildRequest(input({}, { now: NOW + 300_000 }));
+    assert.equal(first.body, retry.body);
+    assert.equal(first.headers['webhook-id'], retry.headers['webhook-id']);
+    assert.equal(
+      Number(retry.headers['webhook-timestamp']) - Number(first.headers['webhook-timestamp']),
+      300,
+    );
+  });
+});
+
+describe('methods', () => {
+  for (const method of ['PUT', 'PATCH'] as const) {
+    test(`${method} sends the same JSON body as POST`, () => {
+      const built = buildRequest(input({ method }));
+      assert.equal(built.method, method);
+      assert.equal(built.body, buildRequest(input()).body);
+    });
+  }
+
+  test('GET sends no body and no content-type; fields join the existing query; signature covers the empty body', () => {
+    const built = buildRequest(
+      input({ method: 'GET' }, { url: 'https://receiver.example/hook?token=t%20x&a=1#frag' }),
+    );
+    assert.equal(built.body, null);
+    assert.equal(built.headers['content-type'], undefined);
+    const url = new URL(built.url);
+    assert.equal(url.hash, '');
+    assert.deepEqual(
+      [...url.searchParams],
+      [
+        ['token', 't x'],
+        ['a', '1'],
+        ['type', 'slot.submitted'],
+        ['timestamp', '2024-06-10T06:00:00.000Z'],
+        ['data', '{"slotId":"s1","tags":["a","b"],"nested":{"ok":true}}'],
+      ],
+    );
+    const payload = verify({
+      scheme: 'standard',
+      payload: '',
+      headers: built.headers,
+      secret: SECRET,
+      url: built.url,
+      now: NOW,
+    });
+    assert.equal((payload as Record<string, string>)['type'], 'slot.submitted');
+  });
+
+  test('GET with sha256-body is refused: the scheme signs a body and GET has none', () => {
+    assert.throws(
+      () => buildRequest(input({ method: 'GET', signature: { scheme: 'sha256-body' } })),
+      (error: unknown) => error instanceof WebhookSigningError && error.code === 'HERALD_SIGN_UNSUPPORTED',
+    );
+  });
+});
+
+describe('custom headers', () => {
+  test('are added as given, beside user-agent and webhook-id', () => {
+    const built = buildRequest(input({ headers: { 'X-Tenant': 'acme', Authorization: 'Bearer t' } }));
+    assert.equal(built.headers['X-Tenant'], 'acme');
+    assert.equal(built.headers['Authorization'], 'Bearer t');
+    assert.equal(built.headers['user-agent'], USER_AGENT);
+    assert.equal(built.headers['webhook-id'], event.id);
+  });
+
+  test('can never replace or forge signature, timestamp, webhook-*, content or host headers, in any case', () => {
+    const forged: Record<string, string> = {
+      'Webhook-Signature': 'v1,forged',
+      'WEBHOOK-ID': 'evt_forged',
+      'webhook-timestamp': '1',
+      'webhook-anything': 'x',
+      'Svix-Signature': 'v1,forged',
+      'Stripe-Signature': 't=1,v1=00',
+      'X-Hub-Signature-256': 'sha256=00',
+      'X-Hub-Signature': 'sha1=00',
+      'X-Webhook-Signature': 'ff',
+      'x-signature': 'AA==',
+      'Content-Type': 'text/html',
+      'Content-Length': '1',
+      Host: 'evil.example',
+      'Transfer-Encoding': 'chunked',
+      'User-Agent': 'spoof',
+    };
+    for (const scheme of ['standard', 'hmac-sha256', 'github', 'stripe', 'hmac-sha1-url', 'none'] as const) {
+      const signature =
+        scheme === 'hmac-sha256'
+          ? { scheme, signatureHeader: 'X-WPG-Signature', timestampHeader: 'X-WPG-Timestamp' }
+          : { scheme };
+      // The endpoint's own configured names are protected too.
+      const configured: Record<string, string> =
+        scheme === 'hmac-sha256' ? { 'x-wpg-SIGNATURE': 'ff', 'X-Wpg-Timestamp': '1' } : {};
+      const built = buildRequest(input({ signature, headers: { ...forged, ...configured } }));
+      const legit = buildRequest(input({ signature }));
+      assert.deepEqual(built, legit, `${scheme}: no custom header survived`);
+    }
+  });
+
+  test('a custom header named like the configured signature header is refused for that endpoint', () => {
+    const signature = { scheme: 'hmac-sha1-url' as const, signatureHeader: 'X-PPG-Signature' };
+    assert.equal(isReservedHeader('x-ppg-signature', signature), true);
+    assert.equal(isReservedHeader('X-PPG-Signature', { scheme: 'none' }), false);
+    const built = buildRequest(input({ signature, headers: { 'X-Ppg-Signature': 'forged' } }));
+    assert.equal(built.headers['X-Ppg-Signature'], undefined);
+    assert.notEqual(built.headers['x-ppg-signature'], 'forged');
+  });
+
+  test('invalid names or values and case-duplicates are skipped instead of breaking every attempt', () => {
+    const built = buildRequest(
+      input({
+        headers: { 'Bad Name': 'x', 'X-Inject': 'a\r\nX-Evil: 1', 'X-Dup': 'first', 'x-dup': 'second' },
+      }),
+    );
+    assert.equal(built.headers['Bad Name'], undefined);
+    assert.equal(built.headers['X-Inject'], undefined);
+    assert.equal(built.headers['X-Dup'], 'first');
+    assert.equal(built.headers['x-dup'], undefined);
+  });
+});
+
+describe('secrets and signing', () => {
+  test('during a rotation standard carries one signature per valid secret, and each verifies alone', () => {
+    const old = generateSecret();
+    const built = buildRequest(input({}, { secrets: [{ secret: SECRET }, { secret: old }] }));
+    assert.equal(built.headers['webhook-signature']?.split(' ').length, 2);
+    for (const secret of [SECRET, old]) {
+      verify({ scheme: 'standard', payload: built.body ?? '', headers: built.headers, secret, now: NOW });
+    }
+  });
+
+  test('a signing scheme without any secret is a signing error; none needs no secret', () => {
+    assert.throws(
+      () => buildRequest(input({}, { secrets: [] })),
+      (error: unknown) => error instanceof WebhookSigningError && error.code === 'HERALD_SIGN_NO_SECRET',
+    );
+    const built = buildRequest(input({ signature: { scheme: 'none' } }, { secrets: [] }));
+    assert.deepEqual(Object.keys(built.headers).sort(), ['content-type', 'user-agent', 'webhook-id']);
+  });
+
+  test('a standard secret that is not base64 is a signing error', () => {
+    assert.throws(
+      () => buildRequest(input({}, { secrets: [{ secret: 'not base64!' }] })),
+      (error: unknown) => error instanceof WebhookSigningError && error.code === 'HERALD_SIGN_INVALID_SECRET',
+    );
+  });
+
+  test('hmac-sha1-url with a static key signs without any secret', () => {
+    const built = buildRequest(
+      input({ signature: { scheme: 'hmac-sha1-url', key: 'project-id' }, envelope: 'raw' }, { secrets: [] }),
+    );
+    assert.equal(built.headers['content-type'], 'application/x-www-form-urlencoded');
+    const payload = verify({
+      scheme: 'hmac-sha1-url',
+      payload: built.body ?? '',
+      headers: built.headers,
+      url: built.url,
+      options: { key: 'project-id' },
+    });
+    assert.deepEqual(payload, { slotId: 's1', tags: '["a","b"]', nested: '{"ok":true}' });
+  });
+});
+
+describe('secrets', () => {
+  test('generateSecret gives whsec_ + base64 of 32 random bytes, different every time', () => {
+    const a = generateSecret();
+    const b = generateSecret();
+    assert.match(a, /^whsec_[A-Za-z0-9+/]{43}=$/);
+    assert.equal(Buffer.from(a.slice(6), 'base64').length, 32);
+    assert.notEqual(a, b);
+    assert.equal(secretProblem('standard', a), null);
+    assert.equal(secretProblem('github', a), null);
+  });
+
+  test('secretProblem enforces the standard format and accepts imported raw secrets elsewhere', () => {
+    assert.equal(secretProblem('standard', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'), null);
+    assert.match(secretProblem('standard', 'wpg_whsec_abc') ?? '', /base64/);
+    assert.match(secretProblem('standard', `whsec_${Buffer.alloc(8).toString('base64')}`) ?? '', /24–64/);
+    assert.equal(secretProblem('hmac-sha256', 'wpg_whsec_3f9a1c7e5b2d'), null);
+    assert.equal(secretProblem('sha256-body', 'Be$T_Pr0jeCt'), null);
+    assert.match(secretProblem('github', 'short') ?? '', /8–1024/);
+    assert.match(secretProblem('github', 'has a\nnewline') ?? '', /control/);
+  });
+});
