@@ -46,6 +46,8 @@ export interface Config {
   maxBatchEvents: number;
   /** Public base URL used in links (portal links); defaults to http://host:port. */
   publicUrl: string;
+  /** CSP frame-ancestors sources allowed to embed /ui (the customer portal); default only Herald itself. */
+  frameAncestors: string[];
   delivery: DeliveryConfig;
 }
 

@@ -1,0 +1,271 @@
+import { resolve } from 'node:path';
+import { MIN_ADMIN_TOKEN_LENGTH, resolveAdminToken } from './admin-token.ts';
+import { ConfigError } from './config-error.ts';
+import { type Config, DEFAULT_DELIVERY, type DeliveryConfig } from './config-types.ts';
+import { deepFreeze } from './deep-freeze.ts';
+import { parseAllowNetworks } from './parse-allow-networks.ts';
+import { parseEncryptionKey } from './parse-encryption-key.ts';
+import {
+  parseChoice,
+  parseInteger,
+  parseList,
+  parseNumber,
+  pickSetting,
+  type RawSetting,
+} from './parse-setting.ts';
+
+/** Command-line flags that override environment variables (commander hands them over as strings). */
+export interface ConfigFlags {
+  port?: string;
+  host?: string;
+  database?: string;
+  dataDir?: string;
+  role?: string;
+  allowNetworks?: string;
+  logLevel?: string;
+  publicUrl?: string;
+}
+
+export interface LoadConfigOptions {
+  flags?: ConfigFlags;
+  /** Defaults to `process.env`; tests pass their own. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * `serve` needs an admin token and generates one when unset; `migrate` and `event-types import`
+   * do not, and should not leave a token file behind as a side effect. Default true.
+   */
+  resolveAdminToken?: boolean;
+}
+
+/** Installation defaults for what is not in DEFAULT_DELIVERY. */
+export const DEFAULTS = {
+  port: 8080, // DESIGN "Running": :8080
+  // Loopback only: a fresh install has a generated admin token printed on the console and should not
+  // be reachable from the network until the operator says so (HERALD_HOST=0.0.0.0 in containers).
+  host: '127.0.0.1',
+  dataDir: './herald-data', // DESIGN "Running": embedded SQLite in ./herald-data
+  logLevel: 'info',
+  role: 'all',
+  maxBodyBytes: 1024 * 1024, // DESIGN: bodies over 1 MiB get 413
+  maxBatchEvents: 1000, // DESIGN: a batch holds up to 1000 events
+} as const;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const ROLES = ['api', 'worker', 'all'] as const;
+
+/** A lease must outlive the longest attempt plus the time to record it, or a live worker loses its claims. */
+const LEASE_MARGIN_MS = 5_000;
+
+/**
+ * Reads flags and environment once, validates every value (a ConfigError names the offending flag
+ * or variable), fills in defaults and returns the frozen configuration. The only code in Herald that
+ * reads `process.env`.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const flags = options.flags ?? {};
+  const env = options.env ?? process.env;
+  const setting = (flagName: string, flagValue: string | undefined, envName: string): RawSetting | null =>
+    pickSetting({ name: flagName, value: flagValue }, { name: envName, value: env[envName] });
+  const envSetting = (envName: string): RawSetting | null =>
+    pickSetting({ name: envName, value: undefined }, { name: envName, value: env[envName] });
+
+  const portSetting = setting('--port', flags.port, 'HERALD_PORT');
+  const port = portSetting ? parseInteger(portSetting, 0, 65_535) : DEFAULTS.port;
+
+  const hostSetting = setting('--host', flags.host, 'HERALD_HOST');
+  const host = hostSetting ? parseHost(hostSetting) : DEFAULTS.host;
+
+  const dataDirSetting = setting('--data-dir', flags.dataDir, 'HERALD_DATA_DIR');
+  const dataDirAsGiven = dataDirSetting?.value ?? DEFAULTS.dataDir;
+  const dataDir = resolve(dataDirAsGiven);
+
+  const databaseSetting = setting('--database', flags.database, 'HERALD_DATABASE_URL');
+  // The embedded database follows the data directory unless a URL says otherwise.
+  const databaseUrl = databaseSetting
+    ? parseDatabaseUrl(databaseSetting)
+    : `sqlite:${dataDirAsGiven.replace(/\/+$/, '')}/herald.db`;
+
+  const logLevelSetting = setting('--log-level', flags.logLevel, 'HERALD_LOG_LEVEL');
+  const logLevel = logLevelSetting ? parseChoice(logLevelSetting, LOG_LEVELS) : DEFAULTS.logLevel;
+
+  const roleSetting = setting('--role', flags.role, 'HERALD_ROLE');
+  const role = roleSetting ? parseChoice(roleSetting, ROLES) : DEFAULTS.role;
+
+  const maxBodySetting = envSetting('HERALD_MAX_BODY_BYTES');
+  const maxBodyBytes = maxBodySetting
+    ? parseInteger(maxBodySetting, 1024, 256 * 1024 * 1024)
+    : DEFAULTS.maxBodyBytes;
+
+  const encryptionKeySetting = envSetting('HERALD_ENCRYPTION_KEY');
+  const encryptionKey = encryptionKeySetting ? parseEncryptionKey(encryptionKeySetting) : null;
+
+  const publicUrlSetting = setting('--public-url', flags.publicUrl, 'HERALD_PUBLIC_URL');
+  const publicUrl = publicUrlSetting ? parsePublicUrl(publicUrlSetting) : defaultPublicUrl(host, port);
+
+  const frameSetting = envSetting('HERALD_FRAME_ANCESTORS');
+  const frameAncestors = frameSetting ? parseFrameAncestors(frameSetting) : ["'self'"];
+
+  const delivery = loadDeliveryConfig(
+    envSetting,
+    setting('--allow-networks', flags.allowNetworks, 'HERALD_ALLOW_NETWORKS'),
+  );
+
+  let adminToken = '';
+  let adminTokenGenerated = false;
+  const tokenSetting = envSetting('HERALD_ADMIN_TOKEN');
+  if (tokenSetting) {
+    adminToken = parseAdminToken(tokenSetting);
+  } else if (options.resolveAdminToken ?? true) {
+    const resolved = resolveAdminToken(dataDir);
+    adminToken = resolved.token;
+    adminTokenGenerated = resolved.generated;
+  }
+
+  const config: Config = {
+    port,
+    host,
+    databaseUrl,
+    dataDir,
+    adminToken,
+    adminTokenGenerated,
+    encryptionKey,
+    logLevel,
+    role,
+    maxBodyBytes,
+    maxBatchEvents: DEFAULTS.maxBatchEvents,
+    publicUrl,
+    frameAncestors,
+    delivery,
+  };
+  return deepFreeze(config);
+}
+
+function loadDeliveryConfig(
+  envSetting: (name: string) => RawSetting | null,
+  allowNetworksSetting: RawSetting | null,
+): DeliveryConfig {
+  const d = DEFAULT_DELIVERY;
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const s = envSetting(name);
+    return s ? parseInteger(s, min, max) : fallback;
+  };
+
+  const maxTimeoutMs = int('HERALD_DELIVERY_MAX_TIMEOUT_MS', d.maxTimeoutMs, 1_000, 300_000);
+  const defaultTimeoutMs = int('HERALD_DELIVERY_TIMEOUT_MS', d.defaultTimeoutMs, 100, maxTimeoutMs);
+  const concurrency = int('HERALD_DELIVERY_CONCURRENCY', d.concurrency, 1, 100_000);
+  const perEndpointConcurrency = int(
+    'HERALD_ENDPOINT_CONCURRENCY',
+    Math.min(d.perEndpointConcurrency, concurrency),
+    1,
+    concurrency,
+  );
+  const minLeaseMs = maxTimeoutMs + LEASE_MARGIN_MS;
+  const leaseMs = int('HERALD_LEASE_MS', Math.max(d.leaseMs, 2 * maxTimeoutMs), minLeaseMs, 24 * 3_600_000);
+
+  const jitterSetting = envSetting('HERALD_RETRY_JITTER');
+  const scheduleSetting = envSetting('HERALD_RETRY_SCHEDULE');
+
+  return {
+    defaultTimeoutMs,
+    maxTimeoutMs,
+    retrySchedule: scheduleSetting ? parseRetrySchedule(scheduleSetting) : [...d.retrySchedule],
+    retryJitter: jitterSetting ? parseNumber(jitterSetting, 0, 0.5) : d.retryJitter,
+    failureThreshold: int('HERALD_FAILURE_THRESHOLD', d.failureThreshold, 1, 1_000_000),
+    concurrency,
+    perEndpointConcurrency,
+    claimBatch: int('HERALD_CLAIM_BATCH', d.claimBatch, 1, 10_000),
+    leaseMs,
+    pollIntervalMs: int('HERALD_POLL_INTERVAL_MS', d.pollIntervalMs, 10, 60_000),
+    maxResponseBytes: d.maxResponseBytes, // fixed by DESIGN: the first 64 KiB are kept
+    allowNetworks: allowNetworksSetting ? parseAllowNetworks(allowNetworksSetting) : [...d.allowNetworks],
+    // Not an operator setting: the request builder sets User-Agent itself (src/domain/build-request.ts).
+    userAgent: d.userAgent,
+  };
+}
+
+/** Same limits as a project's or endpoint's `retrySchedule` over the API (src/api/schemas.ts). */
+const MAX_SCHEDULE_STEPS = 20;
+/** Largest single delay: one week, in seconds. */
+const MAX_SCHEDULE_DELAY_S = 7 * 24 * 3_600;
+
+/** Seconds after the first try, comma-separated, fractions allowed; `none` for no retries. */
+export function parseRetrySchedule(setting: RawSetting): number[] {
+  if (setting.value.toLowerCase() === 'none') return [];
+  const items = parseList(setting);
+  if (items.length === 0 || items.length > MAX_SCHEDULE_STEPS) {
+    throw new ConfigError(setting.source, `expected 1 to ${MAX_SCHEDULE_STEPS} delays in seconds, or "none"`);
+  }
+  return items.map((item) => {
+    const delay = parseNumber({ value: item, source: setting.source }, 0, MAX_SCHEDULE_DELAY_S);
+    if (delay === 0) throw new ConfigError(setting.source, 'delays must be greater than 0 seconds');
+    return delay;
+  });
+}
+
+function parseHost(setting: RawSetting): string {
+  // Hostnames and IP literals only: a scheme, port or path here is a common mix-up with the public URL.
+  if (!/^[A-Za-z0-9.:_-]+$/.test(setting.value) || setting.value.includes('//')) {
+    throw new ConfigError(setting.source, `expected a host name or IP address, got "${setting.value}"`);
+  }
+  return setting.value;
+}
+
+function parseDatabaseUrl(setting: RawSetting): string {
+  const value = setting.value;
+  if (/^sqlite:.+/.test(value)) return value;
+  if (/^postgres(ql)?:\/\/.+/.test(value)) {
+    try {
+      new URL(value);
+    } catch (cause) {
+      throw new ConfigError(setting.source, 'is not a valid postgres:// URL', { cause });
+    }
+    return value;
+  }
+  throw new ConfigError(setting.source, 'expected sqlite:PATH or postgres://USER:PASSWORD@HOST/DATABASE');
+}
+
+function parseAdminToken(setting: RawSetting): string {
+  if (setting.value.length < MIN_ADMIN_TOKEN_LENGTH || /\s/.test(setting.value)) {
+    throw new ConfigError(
+      setting.source,
+      `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters without spaces (try: openssl rand -base64 32)`,
+    );
+  }
+  return setting.value;
+}
+
+function parsePublicUrl(setting: RawSetting): string {
+  let url: URL;
+  try {
+    url = new URL(setting.value);
+  } catch (cause) {
+    throw new ConfigError(setting.source, `expected an absolute http(s) URL, got "${setting.value}"`, {
+      cause,
+    });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(setting.source, `expected an http(s) URL, got "${setting.value}"`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+/** http://host:port as a browser on this machine would reach it (wildcard binds become loopback). */
+export function defaultPublicUrl(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  const hostPart = reachable.includes(':') ? `[${reachable}]` : reachable;
+  return `http://${hostPart}:${port}`;
+}
+
+/** HERALD_FRAME_ANCESTORS: comma-separated CSP sources ("'self'", https://app.example.com). */
+function parseFrameAncestors(setting: RawSetting): string[] {
+  const items = parseList(setting);
+  for (const item of items) {
+    if (!/^('self'|'none'|https?:\/\/[A-Za-z0-9.*:-]+|[A-Za-z0-9.*-]+(:\d+)?)$/.test(item)) {
+      throw new ConfigError(
+        setting.source,
+        `"${item}" is not a CSP source such as 'self' or https://app.example.com`,
+      );
+    }
+  }
+  return items;
+}

@@ -1,0 +1,204 @@
+/**
+ * The one place that wires Herald together: store + sender + dispatcher + API, and the only
+ * `listen`. Everything else receives what it needs as arguments.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { hostname } from 'node:os';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { buildApp } from './api/build-app.ts';
+import { healthRoutes } from './api/routes/health.ts';
+import type { Config } from './config/config-types.ts';
+import { deepFreeze } from './config/deep-freeze.ts';
+import { defaultPublicUrl } from './config/load-config.ts';
+import { redactDatabaseUrl } from './config/redact-database-url.ts';
+import { createDispatcher, type Dispatcher } from './delivery/dispatcher.ts';
+import { createSender, type Sender } from './delivery/sender.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { openStore } from './store/open-store.ts';
+import type { Store } from './store/store.ts';
+
+export interface StartHeraldOptions {
+  /** Defaults to a logger at `config.logLevel` on stdout. */
+  logger?: Logger;
+}
+
+export interface RunningHerald {
+  /** Where the API answers, e.g. http://127.0.0.1:8080 (the real port when config.port is 0). */
+  readonly url: string;
+  /**
+   * Stops accepting requests, gives in-flight deliveries `graceMs` (default 10 s) to finish and
+   * record their attempts, then closes the store. Deliveries still in flight after the grace keep
+   * their lease and are tried again when it ends. Safe to call more than once.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+const DEFAULT_GRACE_MS = 10_000;
+
+/**
+ * Opens the store (which creates or upgrades the schema), starts the dispatcher unless the role is
+ * `api`, builds the HTTP app and listens. Resolves once `/readyz` answers 200; that moment is logged
+ * as exactly one line, `herald ready on URL (role R, DATABASE)`.
+ *
+ * Roles: `all` = API + dispatcher; `api` = API only; `worker` = dispatcher plus /healthz, /readyz
+ * and /metrics, so an orchestrator can still probe it.
+ */
+export async function startHerald(config: Config, options: StartHeraldOptions = {}): Promise<RunningHerald> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  // Owner-only: it holds the database (endpoint secrets) and the generated admin token.
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const store = await openStore(config.databaseUrl, {
+    dataDir: config.dataDir,
+    encryptionKey: config.encryptionKey,
+  });
+
+  let sender: Sender | null = null;
+  let dispatcher: Dispatcher | null = null;
+  let app: FastifyInstance | null = null;
+  const shutDown = async (graceMs: number): Promise<void> => {
+    // Order matters: no new requests, then let deliveries finish and record, then the store.
+    const step = async (what: string, run: () => Promise<void>) => {
+      await run().catch((error: unknown) => logger.error({ err: error }, `shutdown: ${what} failed`));
+    };
+    if (app) {
+      const current = app;
+      current.setReady(false);
+      await step('closing the HTTP server', () => current.close());
+    }
+    if (dispatcher) await step('stopping the dispatcher', () => dispatcher!.stop({ graceMs }));
+    if (sender) await step('closing connections', () => sender!.close());
+    await step('closing the store', () => store.close());
+  };
+
+  try {
+    const metrics = createMetrics({
+      store,
+      onCollectError: (error) => logger.warn({ err: error }, 'metrics: cannot read the delivery backlog'),
+    });
+    if (config.role !== 'api') {
+      sender = createSender({
+        allowNetworks: config.delivery.allowNetworks,
+        maxResponseBytes: config.delivery.maxResponseBytes,
+        userAgent: config.delivery.userAgent,
+      });
+      dispatcher = createDispatcher({
+        store,
+        send: sender.send,
+        config: config.delivery,
+        workerId: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+        hooks: {
+          onAttempt: (attempt) => metrics.recordAttempt(attempt.outcome, attempt.durationMs),
+          onEndpointDisabled: (disabled) => {
+            metrics.recordEndpointDisabled(disabled.reason);
+            logger.warn(disabled, 'endpoint disabled');
+          },
+          onError: (error, during) => logger.error({ err: error, during }, 'dispatcher: store call failed'),
+        },
+      });
+    }
+
+    const listening = await listenWithRetry(config, (finalConfig) => {
+      // A child of its own, so quieting it around listen() leaves Herald's logger alone.
+      app = buildHttpApp(finalConfig, store, logger.child({}), metrics, dispatcher);
+      return app;
+    });
+    const url = defaultPublicUrl(config.host, listening.port);
+
+    if (dispatcher) await dispatcher.start();
+    listening.app.setReady(true);
+    logger.info(
+      { url, listen: `${config.host}:${listening.port}`, role: config.role },
+      `herald ready on ${url} (role ${config.role}, ${redactDatabaseUrl(config.databaseUrl)})`,
+    );
+
+    let closing: Promise<void> | null = null;
+    return {
+      url,
+      close(closeOptions = {}) {
+        closing ??= shutDown(closeOptions.graceMs ?? DEFAULT_GRACE_MS);
+        return closing;
+      },
+    };
+  } catch (error) {
+    await shutDown(0);
+    throw error;
+  }
+}
+
+/** The full API, or for a worker only what an orchestrator probes. */
+function buildHttpApp(
+  config: Config,
+  store: Store,
+  logger: Logger,
+  metrics: Metrics,
+  dispatcher: Dispatcher | null,
+): FastifyInstance {
+  if (config.role !== 'worker') {
+    return buildApp({ store, config, logger, metrics, ...(dispatcher ? { dispatcher } : {}) });
+  }
+  const app = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true }),
+  }) as unknown as FastifyInstance;
+  let ready = false;
+  app.decorate('setReady', (value: boolean) => {
+    ready = value;
+  });
+  healthRoutes(app, { store, metrics, isReady: () => ready });
+  return app;
+}
+
+/**
+ * Listens on config.host:config.port. Port 0 is first resolved to a free port, so that the app is
+ * built knowing its real address (portal links carry the public URL); if another process grabs
+ * that port in the instant between, a new one is picked.
+ */
+async function listenWithRetry(
+  config: Config,
+  build: (config: Config) => FastifyInstance,
+): Promise<{ app: FastifyInstance; port: number }> {
+  const attempts = config.port === 0 ? 3 : 1;
+  for (let attempt = 1; ; attempt++) {
+    const finalConfig = config.port === 0 ? withPort(config, await findFreePort(config.host)) : config;
+    const app = build(finalConfig);
+    // Fastify logs "Server listening at …" (one line per interface on 0.0.0.0); Herald's single
+    // ready line replaces it, so the app's own logger (a child) is quiet for the listen call.
+    const level = app.log.level;
+    if (['info', 'debug', 'trace'].includes(level)) app.log.level = 'warn';
+    try {
+      await app.listen({ port: finalConfig.port, host: finalConfig.host });
+      app.log.level = level;
+      return { app, port: finalConfig.port };
+    } catch (error) {
+      app.log.level = level;
+      await app.close().catch(() => undefined);
+      const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      if (!inUse || attempt >= attempts) throw error;
+    }
+  }
+}
+
+/** The config with a concrete port; the public URL follows when it was the derived default. */
+function withPort(config: Config, port: number): Config {
+  const derived = config.publicUrl === defaultPublicUrl(config.host, config.port);
+  return deepFreeze({
+    ...config,
+    port,
+    publicUrl: derived ? defaultPublicUrl(config.host, port) : config.publicUrl,
+  });
+}
+
+function findFreePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}

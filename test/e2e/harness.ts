@@ -1,0 +1,295 @@
+/**
+ * End-to-end harness: runs the real `herald serve` as a child process (the same entry point as
+ * `npx herald`), on a temporary data directory, and a loopback receiver to deliver to.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+/** Node 24 from the `node` devDependency: the system node may be older. */
+const NODE = join(ROOT, 'node_modules/.bin/node');
+const BIN = join(ROOT, 'bin/herald.js');
+
+/** How the ready line announces the URL (see src/main.ts). */
+const READY_PATTERN = /herald ready on (http:\/\/[^\s"]+)/;
+
+export interface StartOptions {
+  /** Extra environment (HERALD_*); the parent's HERALD_* variables are never inherited. */
+  env?: Record<string, string>;
+  /** Extra `serve` flags. */
+  args?: string[];
+  /** Reuse a data directory (restart on the same database); a fresh temporary one otherwise. */
+  dataDir?: string;
+  /** Give up waiting for the ready line after this long. */
+  readyTimeoutMs?: number;
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface HeraldProcess {
+  /** Base URL from the ready line, e.g. http://127.0.0.1:41234. */
+  readonly url: string;
+  readonly dataDir: string;
+  readonly pid: number;
+  /** Everything the process wrote so far (stdout and stderr, interleaved as received). */
+  output(): string;
+  /** Lines of stdout parsed as JSON (log lines); other lines are skipped. */
+  logLines(): Record<string, unknown>[];
+  /** Sends `signal` and waits for the process to exit. */
+  kill(signal?: NodeJS.Signals): Promise<Exit>;
+  /** Resolves when the process exits by itself. */
+  readonly exited: Promise<Exit>;
+  /** Kills this process if it still runs, then starts a new one on the same data directory and env. */
+  restart(): Promise<HeraldProcess>;
+  /** Kills (SIGKILL) if still running and deletes the data directory if the harness created it. */
+  dispose(): Promise<void>;
+}
+
+/** Environment the child gets: enough to run node, nothing of the parent's HERALD_* settings. */
+function baseEnv(): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'SYSTEMROOT'];
+  const env: Record<string, string> = {};
+  for (const name of keep) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+/**
+ * Starts `herald serve` on port 0 (bound to 127.0.0.1) and resolves once it has logged its ready
+ * line. Rejects, with the output so far, if it exits or does not become ready in time.
+ */
+export async function startHerald(options: StartOptions = {}): Promise<HeraldProcess> {
+  const ownsDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'herald-e2e-'));
+  const env = {
+    ...baseEnv(),
+    HERALD_PORT: '0',
+    HERALD_HOST: '127.0.0.1',
+    HERALD_DATA_DIR: dataDir,
+    HERALD_LOG_LEVEL: 'info',
+    ...options.env,
+  };
+  const child = spawn(NODE, [BIN, 'serve', ...(options.args ?? [])], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+
+  let output = '';
+  let stdout = '';
+  child.stdout?.setEncoding('utf8');
+  child.stderr?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => {
+    output += chunk;
+    stdout += chunk;
+  });
+  child.stderr?.on('data', (chunk: string) => {
+    output += chunk;
+  });
+  const exited = new Promise<Exit>((resolveExit) => {
+    child.once('exit', (code, signal) => resolveExit({ code, signal }));
+  });
+
+  let url: string;
+  try {
+    url = await waitForReady(child, () => stdout, exited, options.readyTimeoutMs ?? 20_000);
+  } catch (error) {
+    child.kill('SIGKILL');
+    await exited;
+    if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
+    throw new Error(`${(error as Error).message}\n--- herald output ---\n${output}`);
+  }
+
+  let running = true;
+  void exited.then(() => {
+    running = false;
+  });
+
+  const handle: HeraldProcess = {
+    url,
+    dataDir,
+    pid: child.pid ?? -1,
+    exited,
+    output: () => output,
+    logLines: () => parseJsonLines(stdout),
+    async kill(signal = 'SIGTERM') {
+      if (running) child.kill(signal);
+      return exited;
+    },
+    async restart() {
+      if (running) await handle.kill('SIGKILL');
+      const next = await startHerald({ ...options, dataDir });
+      // The data directory now belongs to the new handle's lifetime as well as this one's.
+      const disposeNext = next.dispose;
+      return {
+        ...next,
+        async dispose() {
+          await disposeNext();
+          if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
+        },
+      };
+    },
+    async dispose() {
+      if (running) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return handle;
+}
+
+function waitForReady(
+  child: ChildProcess,
+  stdout: () => string,
+  exited: Promise<Exit>,
+  timeoutMs: number,
+): Promise<string> {
+  return new Promise((resolveReady, reject) => {
+    const check = () => {
+      const match = READY_PATTERN.exec(stdout());
+      if (match?.[1]) {
+        cleanup();
+        resolveReady(match[1]);
+      }
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`herald did not log its ready line within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const cleanup = () => {
+      clearTimeout(timer);
+      child.stdout?.off('data', check);
+    };
+    child.stdout?.on('data', check);
+    void exited.then((exit) => {
+      cleanup();
+      reject(new Error(`herald exited before it was ready (code ${exit.code}, signal ${exit.signal})`));
+    });
+    check();
+  });
+}
+
+function parseJsonLines(text: string): Record<string, unknown>[] {
+  const lines: Record<string, unknown>[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      lines.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // A line cut in half by a kill: not a log line we can use.
+    }
+  }
+  return lines;
+}
+
+/** One request the receiver got. */
+export interface ReceivedRequest {
+  method: string;
+  /** Path and query string. */
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  receivedAt: number;
+}
+
+export interface Receiver {
+  /** http://127.0.0.1:PORT */
+  readonly url: string;
+  readonly requests: ReceivedRequest[];
+  /** Status (and body) of the next responses; 200 by default. */
+  respondWith(status: number, body?: string): void;
+  /** Resolves once `count` requests have arrived; rejects after `timeoutMs`. */
+  waitFor(count: number, timeoutMs?: number): Promise<ReceivedRequest[]>;
+  close(): Promise<void>;
+}
+
+/** A loopback HTTP server that records every request and answers with a chosen status. */
+export async function startReceiver(): Promise<Receiver> {
+  const requests: ReceivedRequest[] = [];
+  const waiters: { count: number; resolve: () => void }[] = [];
+  let status = 200;
+  let responseBody = '{"received":true}';
+
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      requests.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        receivedAt: Date.now(),
+      });
+      res.writeHead(status, { 'content-type': 'application/json' }).end(responseBody);
+      for (const waiter of waiters.filter((w) => requests.length >= w.count)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    });
+  });
+  await new Promise<void>((resolveListen) => server.listen(0, '127.0.0.1', resolveListen));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    respondWith(nextStatus, nextBody = '') {
+      status = nextStatus;
+      responseBody = nextBody;
+    },
+    waitFor(count, timeoutMs = 10_000) {
+      if (requests.length >= count) return Promise.resolve(requests.slice());
+      return new Promise((resolveWait, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`receiver got ${requests.length} of ${count} requests in ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+        waiters.push({
+          count,
+          resolve: () => {
+            clearTimeout(timer);
+            resolveWait(requests.slice());
+          },
+        });
+      });
+    },
+    close() {
+      return new Promise((resolveClose) => {
+        server.closeAllConnections();
+        server.close(() => resolveClose());
+      });
+    },
+  };
+}
+
+/** fetch() against Herald with a bearer token; returns status and parsed JSON body. */
+export async function api<T = Record<string, unknown>>(
+  baseUrl: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text === '' ? {} : JSON.parse(text)) as T };
+}

@@ -1,0 +1,256 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { ADMIN_TOKEN_FILE } from '../../src/config/admin-token.ts';
+import { ConfigError } from '../../src/config/config-error.ts';
+import { DEFAULT_DELIVERY } from '../../src/config/config-types.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
+
+const roots: string[] = [];
+after(() => {
+  for (const root of roots) rmSync(root, { recursive: true, force: true });
+});
+
+/** A fresh data directory, so tests never share a token file. */
+function tempDataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-config-'));
+  roots.push(dir);
+  return dir;
+}
+
+/** An environment with a fixed admin token, so tests that are not about the token write no files. */
+function envWith(extra: Record<string, string> = {}): Record<string, string> {
+  return { HERALD_ADMIN_TOKEN: 'a-test-admin-token-0123456789', HERALD_DATA_DIR: tempDataDir(), ...extra };
+}
+
+function assertConfigError(fn: () => unknown, setting: string, pattern?: RegExp): void {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    assert.equal(error.setting, setting);
+    assert.equal(error.code, 'HERALD_ERR_CONFIG');
+    assert.ok(error.message.startsWith(`${setting}: `), error.message);
+    if (pattern) assert.match(error.message, pattern);
+    return true;
+  });
+}
+
+describe('loadConfig defaults', () => {
+  test('an empty environment gives the documented defaults', () => {
+    const dataDir = tempDataDir();
+    const config = loadConfig({ env: { HERALD_DATA_DIR: dataDir } });
+    assert.equal(config.port, 8080);
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.role, 'all');
+    assert.equal(config.logLevel, 'info');
+    assert.equal(config.maxBodyBytes, 1024 * 1024);
+    assert.equal(config.maxBatchEvents, 1000);
+    assert.equal(config.encryptionKey, null);
+    assert.equal(config.dataDir, resolve(dataDir));
+    assert.equal(config.databaseUrl, `sqlite:${dataDir}/herald.db`);
+    assert.equal(config.publicUrl, 'http://127.0.0.1:8080');
+    assert.deepEqual(config.delivery, DEFAULT_DELIVERY);
+  });
+
+  test('without HERALD_DATA_DIR the embedded database lives in ./herald-data', () => {
+    const config = loadConfig({ env: { HERALD_ADMIN_TOKEN: 'a-test-admin-token-0123456789' } });
+    assert.equal(config.databaseUrl, 'sqlite:./herald-data/herald.db');
+    assert.equal(config.dataDir, resolve('herald-data'));
+  });
+
+  test('empty variables count as unset', () => {
+    const config = loadConfig({ env: envWith({ HERALD_PORT: '', HERALD_LOG_LEVEL: '  ' }) });
+    assert.equal(config.port, 8080);
+    assert.equal(config.logLevel, 'info');
+  });
+});
+
+describe('loadConfig precedence', () => {
+  test('a flag wins over the environment, the environment over the default', () => {
+    const env = envWith({ HERALD_PORT: '9000', HERALD_HOST: '0.0.0.0', HERALD_ROLE: 'worker' });
+    const fromEnv = loadConfig({ env });
+    assert.equal(fromEnv.port, 9000);
+    assert.equal(fromEnv.host, '0.0.0.0');
+    assert.equal(fromEnv.role, 'worker');
+    const fromFlags = loadConfig({ env, flags: { port: '9100', role: 'api' } });
+    assert.equal(fromFlags.port, 9100);
+    assert.equal(fromFlags.host, '0.0.0.0');
+    assert.equal(fromFlags.role, 'api');
+  });
+
+  test('--database overrides HERALD_DATABASE_URL', () => {
+    const env = envWith({ HERALD_DATABASE_URL: 'sqlite:/tmp/a.db' });
+    assert.equal(loadConfig({ env }).databaseUrl, 'sqlite:/tmp/a.db');
+    const config = loadConfig({ env, flags: { database: 'postgres://herald:pw@127.0.0.1:5432/herald' } });
+    assert.equal(config.databaseUrl, 'postgres://herald:pw@127.0.0.1:5432/herald');
+  });
+
+  test('port 0 is allowed (pick a free port)', () => {
+    assert.equal(loadConfig({ env: envWith({ HERALD_PORT: '0' }) }).port, 0);
+  });
+});
+
+describe('loadConfig validation names the setting', () => {
+  const cases: [string, Record<string, string>, string, RegExp?][] = [
+    ['port not a number', { HERALD_PORT: 'eighty' }, 'HERALD_PORT', /whole number/],
+    ['port out of range', { HERALD_PORT: '70000' }, 'HERALD_PORT', /between 0 and 65535/],
+    ['host with a scheme', { HERALD_HOST: 'http://example' }, 'HERALD_HOST'],
+    [
+      'unknown database',
+      { HERALD_DATABASE_URL: 'mysql://x' },
+      'HERALD_DATABASE_URL',
+      /sqlite:PATH or postgres/,
+    ],
+    ['unknown log level', { HERALD_LOG_LEVEL: 'verbose' }, 'HERALD_LOG_LEVEL', /fatal, error, warn, info/],
+    ['unknown role', { HERALD_ROLE: 'both' }, 'HERALD_ROLE', /api, worker, all/],
+    ['short admin token', { HERALD_ADMIN_TOKEN: 'short' }, 'HERALD_ADMIN_TOKEN', /at least 16/],
+    ['bad CIDR', { HERALD_ALLOW_NETWORKS: '127.0.0.0/8,not-a-net' }, 'HERALD_ALLOW_NETWORKS', /not-a-net/],
+    ['CIDR prefix too long', { HERALD_ALLOW_NETWORKS: '10.0.0.0/33' }, 'HERALD_ALLOW_NETWORKS', /prefix/],
+    ['CIDR with an empty prefix', { HERALD_ALLOW_NETWORKS: '10.0.0.0/' }, 'HERALD_ALLOW_NETWORKS', /prefix/],
+    ['weak encryption key', { HERALD_ENCRYPTION_KEY: 'hunter2' }, 'HERALD_ENCRYPTION_KEY', /32 bytes/],
+    ['tiny body limit', { HERALD_MAX_BODY_BYTES: '10' }, 'HERALD_MAX_BODY_BYTES'],
+    ['public URL not http', { HERALD_PUBLIC_URL: 'ftp://x' }, 'HERALD_PUBLIC_URL', /http/],
+    ['retry schedule word', { HERALD_RETRY_SCHEDULE: '5,soon' }, 'HERALD_RETRY_SCHEDULE', /number/],
+    ['negative delay', { HERALD_RETRY_SCHEDULE: '5,-1' }, 'HERALD_RETRY_SCHEDULE'],
+    ['zero delay', { HERALD_RETRY_SCHEDULE: '5,0' }, 'HERALD_RETRY_SCHEDULE', /greater than 0/],
+    [
+      'too many steps',
+      { HERALD_RETRY_SCHEDULE: Array(21).fill('1').join(',') },
+      'HERALD_RETRY_SCHEDULE',
+      /1 to 20/,
+    ],
+    ['jitter above half', { HERALD_RETRY_JITTER: '0.9' }, 'HERALD_RETRY_JITTER'],
+    ['zero threshold', { HERALD_FAILURE_THRESHOLD: '0' }, 'HERALD_FAILURE_THRESHOLD'],
+    ['timeout above the maximum', { HERALD_DELIVERY_TIMEOUT_MS: '40000' }, 'HERALD_DELIVERY_TIMEOUT_MS'],
+    ['lease shorter than a timeout', { HERALD_LEASE_MS: '10000' }, 'HERALD_LEASE_MS', /35000/],
+    [
+      'endpoint cap above the process cap',
+      { HERALD_DELIVERY_CONCURRENCY: '8', HERALD_ENDPOINT_CONCURRENCY: '9' },
+      'HERALD_ENDPOINT_CONCURRENCY',
+    ],
+  ];
+  for (const [name, extra, setting, pattern] of cases) {
+    test(name, () => assertConfigError(() => loadConfig({ env: envWith(extra) }), setting, pattern));
+  }
+
+  test('a bad flag is reported under the flag name', () => {
+    assertConfigError(() => loadConfig({ env: envWith(), flags: { port: '-1' } }), '--port');
+    assertConfigError(() => loadConfig({ env: envWith(), flags: { role: 'x' } }), '--role');
+    assertConfigError(
+      () => loadConfig({ env: envWith(), flags: { allowNetworks: '1.2.3.4/99' } }),
+      '--allow-networks',
+    );
+  });
+});
+
+describe('loadConfig values', () => {
+  test('delivery knobs are read and the lease follows a longer maximum timeout', () => {
+    const config = loadConfig({
+      env: envWith({
+        HERALD_RETRY_SCHEDULE: '0.5, 1,2.5',
+        HERALD_RETRY_JITTER: '0',
+        HERALD_FAILURE_THRESHOLD: '3',
+        HERALD_DELIVERY_MAX_TIMEOUT_MS: '120000',
+        HERALD_DELIVERY_TIMEOUT_MS: '2000',
+        HERALD_DELIVERY_CONCURRENCY: '16',
+        HERALD_CLAIM_BATCH: '10',
+        HERALD_POLL_INTERVAL_MS: '50',
+      }),
+    });
+    assert.deepEqual(config.delivery.retrySchedule, [0.5, 1, 2.5]);
+    assert.equal(config.delivery.retryJitter, 0);
+    assert.equal(config.delivery.failureThreshold, 3);
+    assert.equal(config.delivery.maxTimeoutMs, 120_000);
+    assert.equal(config.delivery.defaultTimeoutMs, 2_000);
+    assert.equal(config.delivery.concurrency, 16);
+    assert.equal(config.delivery.perEndpointConcurrency, 16, 'capped by the process-wide limit');
+    assert.equal(config.delivery.claimBatch, 10);
+    assert.equal(config.delivery.pollIntervalMs, 50);
+    assert.equal(config.delivery.leaseMs, 240_000, 'twice the longest timeout');
+  });
+
+  test('"none" means a single try', () => {
+    const config = loadConfig({ env: envWith({ HERALD_RETRY_SCHEDULE: 'none' }) });
+    assert.deepEqual(config.delivery.retrySchedule, []);
+  });
+
+  test('allowed networks: bare addresses become single hosts, blanks are dropped', () => {
+    const config = loadConfig({ env: envWith({ HERALD_ALLOW_NETWORKS: ' 127.0.0.0/8, ,::1,10.2.3.4 ' }) });
+    assert.deepEqual(config.delivery.allowNetworks, ['127.0.0.0/8', '::1/128', '10.2.3.4/32']);
+  });
+
+  test('encryption keys in hex, base64 and base64url are accepted', () => {
+    const bytes = Buffer.alloc(32, 7);
+    for (const key of [bytes.toString('hex'), bytes.toString('base64'), bytes.toString('base64url')]) {
+      assert.equal(loadConfig({ env: envWith({ HERALD_ENCRYPTION_KEY: key }) }).encryptionKey, key);
+    }
+  });
+
+  test('the public URL defaults to a reachable address and drops a trailing slash when given', () => {
+    assert.equal(loadConfig({ env: envWith({ HERALD_HOST: '0.0.0.0' }) }).publicUrl, 'http://127.0.0.1:8080');
+    assert.equal(
+      loadConfig({ env: envWith({ HERALD_HOST: '::', HERALD_PORT: '81' }) }).publicUrl,
+      'http://[::1]:81',
+    );
+    const config = loadConfig({ env: envWith({ HERALD_PUBLIC_URL: 'https://hooks.example.com/' }) });
+    assert.equal(config.publicUrl, 'https://hooks.example.com');
+  });
+
+  test('the configuration is frozen all the way down', () => {
+    const config = loadConfig({ env: envWith() });
+    assert.ok(Object.isFrozen(config));
+    assert.ok(Object.isFrozen(config.delivery));
+    assert.ok(Object.isFrozen(config.delivery.retrySchedule));
+    assert.throws(() => {
+      (config.delivery.retrySchedule as number[]).push(1);
+    }, TypeError);
+    assert.ok(
+      !Object.isFrozen(DEFAULT_DELIVERY.retrySchedule),
+      'the shared defaults were copied, not frozen',
+    );
+  });
+});
+
+describe('admin token', () => {
+  test('generated once into the data directory (mode 0600) and reused on the next start', () => {
+    const dataDir = tempDataDir();
+    const first = loadConfig({ env: { HERALD_DATA_DIR: dataDir } });
+    assert.equal(first.adminTokenGenerated, true);
+    assert.match(first.adminToken, /^[A-Za-z0-9_-]{43}$/, '32 random bytes, base64url');
+    const file = join(dataDir, ADMIN_TOKEN_FILE);
+    assert.equal(readFileSync(file, 'utf8').trim(), first.adminToken);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+
+    const second = loadConfig({ env: { HERALD_DATA_DIR: dataDir } });
+    assert.equal(second.adminToken, first.adminToken);
+    assert.equal(second.adminTokenGenerated, false, 'printed only when first created');
+  });
+
+  test('HERALD_ADMIN_TOKEN wins and writes no file', () => {
+    const dataDir = tempDataDir();
+    const config = loadConfig({
+      env: { HERALD_DATA_DIR: dataDir, HERALD_ADMIN_TOKEN: 'operator-chosen-token-123' },
+    });
+    assert.equal(config.adminToken, 'operator-chosen-token-123');
+    assert.equal(config.adminTokenGenerated, false);
+    assert.throws(() => statSync(join(dataDir, ADMIN_TOKEN_FILE)), { code: 'ENOENT' });
+  });
+
+  test('commands that need no token leave no token file behind', () => {
+    const dataDir = tempDataDir();
+    const config = loadConfig({ env: { HERALD_DATA_DIR: dataDir }, resolveAdminToken: false });
+    assert.equal(config.adminToken, '');
+    assert.throws(() => statSync(join(dataDir, ADMIN_TOKEN_FILE)), { code: 'ENOENT' });
+  });
+
+  test('a damaged token file is reported, not silently replaced', () => {
+    const dataDir = tempDataDir();
+    writeFileSync(join(dataDir, ADMIN_TOKEN_FILE), '\n');
+    assertConfigError(
+      () => loadConfig({ env: { HERALD_DATA_DIR: dataDir } }),
+      'HERALD_ADMIN_TOKEN',
+      /delete it/,
+    );
+  });
+});
