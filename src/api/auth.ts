@@ -7,7 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import { verifyPortalToken } from '../dashboard/portal-token.ts';
 import type { Project } from '../domain/types.ts';
 import type { Store } from '../store/store.ts';
-import { forbidden, notFound, unauthorized } from './errors.ts';
+import { ForbiddenError, NotFoundError, UnauthorizedError } from './errors.ts';
 
 export type Caller =
   | { kind: 'admin' }
@@ -53,21 +53,43 @@ export async function identify(ctx: AuthContext, request: FastifyRequest): Promi
 declare module 'fastify' {
   interface FastifyRequest {
     caller: Caller | null;
+    /** The project named by `:project`, resolved (and access-checked) before validation. */
+    project: Project | null;
   }
 }
 
 /** The authenticated caller, or 401. */
 export function callerOf(request: FastifyRequest): Caller {
-  if (!request.caller) throw unauthorized();
+  if (!request.caller) throw new UnauthorizedError();
   return request.caller;
 }
 
 /** Operator-only routes. */
 export function requireAdmin(request: FastifyRequest): void {
-  if (callerOf(request).kind !== 'admin') throw forbidden();
+  if (callerOf(request).kind !== 'admin') throw new ForbiddenError();
 }
 
-/** The project a path names, if the caller may see it; any other project is simply not found. */
+/** Route hook for operator-only routes: 401/403 before the body is even validated. */
+export async function adminOnly(request: FastifyRequest): Promise<void> {
+  requireAdmin(request);
+}
+
+/**
+ * Looks up the project `idOrUid` names if the caller may see it; any other project is simply not
+ * found (404), so a project key cannot even learn that another project exists.
+ */
+export async function visibleProject(store: Store, caller: Caller, idOrUid: string): Promise<Project> {
+  const project = await store.getProject(idOrUid);
+  if (!project || (caller.kind !== 'admin' && caller.projectId !== project.id)) {
+    throw new NotFoundError('project');
+  }
+  return project;
+}
+
+/**
+ * The project a path names, if the caller may see it (the preValidation hook has usually resolved
+ * it already). `portal: false` marks routes a portal link may not use.
+ */
 export async function projectFor(
   store: Store,
   request: FastifyRequest,
@@ -75,8 +97,12 @@ export async function projectFor(
   options: { portal?: boolean } = {},
 ): Promise<Project> {
   const caller = callerOf(request);
-  const project = await store.getProject(idOrUid);
-  if (!project || (caller.kind !== 'admin' && caller.projectId !== project.id)) throw notFound('project');
-  if (caller.kind === 'portal' && options.portal === false) throw forbidden('a portal link cannot do this');
+  const cached = request.project;
+  const project =
+    cached && (cached.id === idOrUid || cached.uid === idOrUid)
+      ? cached
+      : await visibleProject(store, caller, idOrUid);
+  if (caller.kind === 'portal' && options.portal === false)
+    throw new ForbiddenError('a portal link cannot do this');
   return project;
 }

@@ -3,8 +3,6 @@
  * (src/main.ts does); tests call `app.inject()`.
  */
 import { join } from 'node:path';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Config } from '../config/config-types.ts';
 import { portalLinksRoute } from '../dashboard/portal-links-route.ts';
@@ -12,14 +10,18 @@ import { derivePortalKey } from '../dashboard/portal-token.ts';
 import { dashboardPlugin } from '../dashboard/serve.ts';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
-import { createAuthContext, identify } from './auth.ts';
-import { errorHandler } from './errors.ts';
+import { createAuthContext, identify, visibleProject } from './auth.ts';
+import { errorHandler, UnauthorizedError } from './errors.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
+import { attemptRoutes } from './routes/attempts.ts';
+import type { RouteContext } from './routes/context.ts';
 import { deliveryRoutes } from './routes/deliveries.ts';
 import { endpointRoutes } from './routes/endpoints.ts';
 import { eventTypeRoutes } from './routes/event-types.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
+import { openApiRoutes } from './routes/openapi.ts';
+import { operationalEventRoutes } from './routes/operational-events.ts';
 import { projectRoutes } from './routes/projects.ts';
 
 /** What /metrics serves (src/metrics.ts). */
@@ -84,24 +86,20 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
 
   const portalKey = derivePortalKey(config.adminToken);
   const auth = createAuthContext(store, config.adminToken, portalKey);
+  app.decorateRequest('project', null);
+  // Who is calling, and whether they may see the project the path names, is settled before the
+  // body is read: strangers get 401 and another project's resources 404, whatever the body holds.
   app.addHook('onRequest', async (request) => {
-    if (request.url.startsWith('/api/')) request.caller = await identify(auth, request);
+    if (!request.url.startsWith('/api/')) return;
+    request.caller = await identify(auth, request);
+    if (!request.caller) throw new UnauthorizedError();
+    const idOrUid = (request.params as { project?: unknown } | undefined)?.project;
+    if (typeof idOrUid === 'string') request.project = await visibleProject(store, request.caller, idOrUid);
   });
 
-  app.register(swagger, {
-    openapi: {
-      info: {
-        title: 'Herald API',
-        version: '1',
-        description: 'Self-hosted webhook platform: events in, signed deliveries out.',
-      },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-  });
-  app.register(swaggerUi, { routePrefix: '/docs' });
+  openApiRoutes(app);
 
-  const ctx = { store, config };
+  const ctx: RouteContext = { store, config, wake: () => options.dispatcher?.wake() };
   app.register(async (api) => {
     projectRoutes(api, ctx);
     apiKeyRoutes(api, ctx);
@@ -109,6 +107,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     endpointRoutes(api, ctx);
     eventRoutes(api, ctx);
     deliveryRoutes(api, ctx);
+    attemptRoutes(api, ctx);
+    operationalEventRoutes(api, ctx);
     await portalLinksRoute(api, {
       store,
       portalKey,
@@ -116,8 +116,10 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
       callerOf: (request) => request.caller,
     });
   });
-  healthRoutes(app, { store, metrics: options.metrics, isReady: () => ready });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.register(dashboardPlugin, { distDir: DIST_DIR });
+  // Inside a plugin so that swagger (registered above) sees these routes too.
+  app.register(async (scope) =>
+    healthRoutes(scope, { store, metrics: options.metrics, isReady: () => ready }),
+  );
+  app.register(dashboardPlugin, { distDir: DIST_DIR, frameAncestors: config.frameAncestors });
   return app;
 }

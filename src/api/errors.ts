@@ -1,97 +1,157 @@
 /**
- * The API's errors: one class, stable codes, an HTTP status, `cause` kept. The error handler turns
- * every failure into `{"error": {"code", "message", "details"?}}`; bad input never becomes a 5xx.
+ * The API's errors: one base class, one subclass per kind, stable codes (`HERALD_ERR_…`), an HTTP
+ * status, `cause` kept. The error handler turns every failure into
+ * `{"error": {"code", "message", "details"?}}`; bad input never becomes a 5xx.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
+export interface HeraldErrorOptions {
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+/** Any error the API answers on purpose: `status` and `code` go to the client as they are. */
 export class HeraldError extends Error {
   readonly status: number;
   readonly code: string;
   readonly details: Record<string, unknown> | undefined;
-  constructor(
-    status: number,
-    code: string,
-    message: string,
-    details?: Record<string, unknown>,
-    cause?: unknown,
-  ) {
-    super(message, cause === undefined ? undefined : { cause });
+  constructor(status: number, code: string, message: string, options: HeraldErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'HeraldError';
     this.status = status;
     this.code = code;
-    this.details = details;
+    this.details = options.details;
   }
 }
 
-export const notFound = (what: string) => new HeraldError(404, 'HERALD_ERR_NOT_FOUND', `${what} not found`);
-export const unauthorized = () =>
-  new HeraldError(
-    401,
-    'HERALD_ERR_UNAUTHORIZED',
-    'missing or invalid bearer token (Authorization: Bearer <token>)',
-  );
-export const forbidden = (message = 'this route needs the admin token') =>
-  new HeraldError(403, 'HERALD_ERR_FORBIDDEN', message);
-export const invalid = (field: string, message: string) =>
-  new HeraldError(400, 'HERALD_ERR_VALIDATION', `${field}: ${message}`, { field });
-export const unprocessable = (field: string, message: string) =>
-  new HeraldError(422, 'HERALD_ERR_UNPROCESSABLE', `${field}: ${message}`, { field });
-export const conflict = (field: string, message: string) =>
-  new HeraldError(409, 'HERALD_ERR_CONFLICT', message, { field });
+/** 404: the resource does not exist, or belongs to a project the caller may not see. */
+export class NotFoundError extends HeraldError {
+  constructor(what: string, options?: HeraldErrorOptions) {
+    super(404, 'HERALD_ERR_NOT_FOUND', `${what} not found`, options);
+    this.name = 'NotFoundError';
+  }
+}
 
-/** Fastify's own error codes → ours. */
+/** 401: no bearer token, or one that is not valid. */
+export class UnauthorizedError extends HeraldError {
+  constructor() {
+    super(401, 'HERALD_ERR_UNAUTHORIZED', 'missing or invalid bearer token (Authorization: Bearer <token>)');
+    this.name = 'UnauthorizedError';
+  }
+}
+
+/** 403: a valid token that may not do this (a project key on an operator route). */
+export class ForbiddenError extends HeraldError {
+  constructor(message = 'this route needs the admin token') {
+    super(403, 'HERALD_ERR_FORBIDDEN', message);
+    this.name = 'ForbiddenError';
+  }
+}
+
+/** 400: input that is malformed (wrong type, out of range, bad URL or time); names the field. */
+export class ValidationError extends HeraldError {
+  readonly field: string;
+  constructor(field: string, message: string, options: HeraldErrorOptions = {}) {
+    super(400, 'HERALD_ERR_VALIDATION', `${field}: ${message}`, {
+      ...options,
+      details: { field, ...options.details },
+    });
+    this.name = 'ValidationError';
+    this.field = field;
+  }
+}
+
+/** 422: well-formed input Herald cannot act on (unknown type under an enforced catalog, no example…). */
+export class UnprocessableError extends HeraldError {
+  readonly field: string;
+  constructor(field: string, message: string, options: HeraldErrorOptions = {}) {
+    super(422, 'HERALD_ERR_UNPROCESSABLE', `${field}: ${message}`, {
+      ...options,
+      details: { field, ...options.details },
+    });
+    this.name = 'UnprocessableError';
+    this.field = field;
+  }
+}
+
+/** 409: the request clashes with the current state (uid taken, endpoint disabled…). */
+export class ConflictError extends HeraldError {
+  constructor(message: string, options: HeraldErrorOptions & { code?: string } = {}) {
+    super(409, options.code ?? 'HERALD_ERR_CONFLICT', message, options);
+    this.name = 'ConflictError';
+  }
+}
+
+export const notFound = (what: string) => new NotFoundError(what);
+export const unauthorized = () => new UnauthorizedError();
+export const forbidden = (message?: string) => new ForbiddenError(message);
+export const invalid = (field: string, message: string) => new ValidationError(field, message);
+export const unprocessable = (field: string, message: string) => new UnprocessableError(field, message);
+export const conflict = (field: string, message: string, cause?: unknown) =>
+  new ConflictError(message, { details: { field }, cause });
+
+/** Fastify's own error codes → ours (all client mistakes: never a 5xx). */
 const FASTIFY_CODES: Record<string, [number, string]> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'HERALD_ERR_BODY_TOO_LARGE'], // over maxBodyBytes
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'HERALD_ERR_BODY_TOO_LARGE'], // over config.maxBodyBytes
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'HERALD_ERR_UNSUPPORTED_MEDIA_TYPE'], // not application/json
   FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'HERALD_ERR_MALFORMED_JSON'], // content-type JSON, no body
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'HERALD_ERR_BAD_REQUEST'],
-  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'HERALD_ERR_MALFORMED_JSON'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'HERALD_ERR_BAD_REQUEST'], // length header ≠ body
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'HERALD_ERR_MALFORMED_JSON'], // JSON.parse failed
 };
 
+interface AjvIssue {
+  instancePath?: string;
+  message?: string;
+  params?: { missingProperty?: string; additionalProperty?: string };
+}
+
 /** The field a validation error is about, as a dotted path (`body.url`, `querystring.limit`). */
-function validationField(error: FastifyError): string {
-  const first = error.validation?.[0];
-  const context = error.validationContext ?? 'body';
-  if (!first) return context;
-  const path = (first.instancePath ?? '').split('/').filter(Boolean).join('.');
-  const missing =
-    (first.params as { missingProperty?: string; additionalProperty?: string } | undefined) ?? {};
-  const leaf = missing.missingProperty ?? missing.additionalProperty;
+export function validationField(context: string, issue: AjvIssue | undefined): string {
+  if (!issue) return context;
+  const path = (issue.instancePath ?? '').split('/').filter(Boolean).join('.');
+  const leaf = issue.params?.missingProperty ?? issue.params?.additionalProperty;
   return [context, path, leaf].filter(Boolean).join('.');
 }
 
-export function errorHandler(
-  error: FastifyError | HeraldError,
-  request: FastifyRequest,
-  reply: FastifyReply,
-) {
-  if (error instanceof HeraldError) {
-    return reply.code(error.status).send({
-      error: {
-        code: error.code,
-        message: error.message,
-        ...(error.details ? { details: error.details } : {}),
-      },
-    });
-  }
-  if (error.validation) {
-    const field = validationField(error);
-    const first = error.validation[0];
-    const params = first?.params as { additionalProperty?: string } | undefined;
-    const message = params?.additionalProperty ? 'is not a known field' : (first?.message ?? 'is invalid');
-    return reply.code(400).send({
-      error: { code: 'HERALD_ERR_VALIDATION', message: `${field}: ${message}`, details: { field } },
-    });
-  }
-  const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
-  if (mapped) return reply.code(mapped[0]).send({ error: { code: mapped[1], message: error.message } });
-  const status = error.statusCode ?? 500;
+/** Schema failures are 400 naming the field. */
+function fromValidation(error: FastifyError): HeraldError {
+  const issue = error.validation?.[0] as AjvIssue | undefined;
+  const field = validationField(error.validationContext ?? 'body', issue);
+  let message = issue?.message ?? 'is invalid';
+  if (issue?.params?.additionalProperty) message = 'is not a known field';
+  if (issue?.params?.missingProperty) message = 'is required';
+  return new ValidationError(field, message, { cause: error });
+}
+
+/** Any thrown value → the HeraldError the client sees; null for a genuine server fault. */
+export function toHeraldError(error: unknown): HeraldError | null {
+  if (error instanceof HeraldError) return error;
+  const e = error as Partial<FastifyError>;
+  if (e.validation) return fromValidation(e as FastifyError);
+  const mapped = e.code ? FASTIFY_CODES[e.code] : undefined;
+  if (mapped) return new HeraldError(mapped[0], mapped[1], e.message ?? 'bad request', { cause: error });
+  const status = e.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     const code =
-      error instanceof SyntaxError || /JSON/i.test(error.message)
+      error instanceof SyntaxError || /JSON/i.test(e.message ?? '')
         ? 'HERALD_ERR_MALFORMED_JSON'
         : 'HERALD_ERR_BAD_REQUEST';
-    return reply.code(status).send({ error: { code, message: error.message } });
+    return new HeraldError(status, code, e.message ?? 'bad request', { cause: error });
+  }
+  return null;
+}
+
+/** Fastify error handler: `{"error": {"code", "message", "details"?}}` for everything. */
+export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const known = toHeraldError(error);
+  if (known) {
+    return reply.code(known.status).send({
+      error: {
+        code: known.code,
+        message: known.message,
+        ...(known.details ? { details: known.details } : {}),
+      },
+    });
   }
   request.log.error({ err: error }, 'unhandled error');
   return reply.code(500).send({ error: { code: 'HERALD_ERR_INTERNAL', message: 'internal error' } });

@@ -1,14 +1,22 @@
-import { signatureConfigProblem } from '@herald/verify';
-import { secretProblem } from '../domain/secret.ts';
-import type { HttpMethod, SignatureConfig, SignatureScheme } from '../domain/types.ts';
 /** Small parsers for query and body values the schemas cannot fully check. */
+import { signatureConfigProblem } from '@herald/verify';
+import type { HttpMethod, SignatureConfig } from '../domain/types.ts';
 import { invalid, unprocessable } from './errors.ts';
+
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+/** The range a JavaScript Date can hold. */
+const MAX_TIME_MS = 8.64e15;
 
 /** ISO-8601 or epoch milliseconds → epoch ms; 400 naming the field otherwise. */
 export function parseTime(field: string, value: string | number | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
-  const ms = typeof value === 'number' || /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(ms)) throw invalid(field, 'must be an ISO-8601 time or epoch milliseconds');
+  let ms = Number.NaN;
+  if (typeof value === 'number' || /^\d{1,16}$/.test(value)) ms = Number(value);
+  // Date.parse alone accepts "March 7" and friends; only ISO-8601 is promised.
+  else if (ISO_8601.test(value)) ms = Date.parse(value);
+  if (!Number.isInteger(ms) || Math.abs(ms) > MAX_TIME_MS) {
+    throw invalid(field, 'must be an ISO-8601 time or epoch milliseconds');
+  }
   return ms;
 }
 
@@ -39,12 +47,6 @@ export function parseBucket(value: string | undefined): number {
   const ms = BUCKETS[value];
   if (!ms) throw invalid('querystring.bucket', `must be one of ${Object.keys(BUCKETS).join(', ')}`);
   return ms;
-}
-
-/** 422 naming `field` when the secret cannot sign with the scheme (e.g. a standard secret that is not whsec_ base64). */
-export function checkImportedSecret(scheme: SignatureScheme, secret: string, field = 'body.secret'): void {
-  const problem = secretProblem(scheme, secret);
-  if (problem) throw unprocessable(field, problem);
 }
 
 /** 422 when the signature options cannot work with the method (e.g. sha256-body over GET, which has no body). */

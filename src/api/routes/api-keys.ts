@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { newApiKey, projectFor } from '../auth.ts';
-import { notFound } from '../errors.ts';
-import { idParams } from '../schemas.ts';
+import { NotFoundError } from '../errors.ts';
+import { apiKeyBody, idParams } from '../schemas.ts';
 import { apiKeyJson } from '../serialize.ts';
 import type { RouteContext } from './context.ts';
 
@@ -13,12 +13,7 @@ export function apiKeyRoutes(app: FastifyInstance, { store }: RouteContext) {
         tags: ['api-keys'],
         summary: 'Create a project API key (the key is shown once)',
         params: idParams('project'),
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['name'],
-          properties: { name: { type: 'string', minLength: 1, maxLength: 200 } },
-        },
+        body: apiKeyBody,
       },
     },
     async (request, reply) => {
@@ -46,7 +41,7 @@ export function apiKeyRoutes(app: FastifyInstance, { store }: RouteContext) {
     { schema: { tags: ['api-keys'], summary: 'Revoke an API key', params: idParams('project', 'key') } },
     async (request, reply) => {
       const project = await projectFor(store, request, request.params.project, { portal: false });
-      if (!(await store.deleteApiKey(project.id, request.params.key))) throw notFound('api key');
+      if (!(await store.deleteApiKey(project.id, request.params.key))) throw new NotFoundError('api key');
       return reply.code(204).send();
     },
   );

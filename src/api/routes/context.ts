@@ -5,4 +5,6 @@ import type { Store } from '../../store/store.ts';
 export interface RouteContext {
   store: Store;
   config: Config;
+  /** Tells an in-process dispatcher that work became due (the store wakes it too; this is cheap). */
+  wake: () => void;
 }

@@ -1,99 +1,66 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { generateSecret } from '../../domain/secret.ts';
-import type { Endpoint, Envelope, HttpMethod, RateLimit, SignatureConfig } from '../../domain/types.ts';
-import type { EndpointPatch } from '../../store/store.ts';
 import { projectFor } from '../auth.ts';
-import { notFound } from '../errors.ts';
-import { checkImportedSecret, checkSignatureConfig, pageOf, parseHttpUrl } from '../parse.ts';
-import { endpointBody, idParams, pageQuery } from '../schemas.ts';
+import { checkSecret, type EndpointInput, toEndpointPatch, toNewEndpoint } from '../endpoint-input.ts';
+import { NotFoundError } from '../errors.ts';
+import { pageOf, parseTime } from '../parse.ts';
+import {
+  endpointBody,
+  idParams,
+  type PageQuerystring,
+  pageQuerystring,
+  recoverBody,
+  rotateSecretBody,
+  testSendBody,
+} from '../schemas.ts';
 import { endpointJson, secretsJson } from '../serialize.ts';
+import { pickTestExample } from '../test-send.ts';
 import type { RouteContext } from './context.ts';
-
-export interface EndpointInput {
-  url?: string;
-  name?: string;
-  description?: string;
-  eventTypes?: string[];
-  method?: HttpMethod;
-  headers?: Record<string, string>;
-  active?: boolean;
-  dev?: boolean;
-  timeoutMs?: number;
-  envelope?: Envelope;
-  signature?: SignatureConfig;
-  secret?: string;
-  rateLimit?: RateLimit | null;
-  retrySchedule?: number[] | null;
-}
 
 const EP = '/api/v1/projects/:project/endpoints';
 const params = idParams('project', 'endpoint');
+type EndpointParams = { project: string; endpoint: string };
 
 /** Loads an endpoint of a project the caller may see, or 404. */
-export async function endpointFor(
-  ctx: RouteContext,
-  request: Parameters<typeof projectFor>[1],
-  p: { project: string; endpoint: string },
-  portal = true,
-) {
-  const project = await projectFor(ctx.store, request, p.project, { portal });
+export async function endpointFor(ctx: RouteContext, request: FastifyRequest, p: EndpointParams) {
+  const project = await projectFor(ctx.store, request, p.project);
   const endpoint = await ctx.store.getEndpoint(project.id, p.endpoint);
-  if (!endpoint) throw notFound('endpoint');
+  if (!endpoint) throw new NotFoundError('endpoint');
   return { project, endpoint };
 }
 
+/** Endpoint settings, secrets, and the manual levers on one endpoint (enable, recover, test). */
 export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
   const { store, config } = ctx;
+  const body = endpointBody(config);
+  const { secret: _noSecretInPatch, ...patchProperties } = body.properties;
 
-  app.post<{ Params: { project: string }; Body: EndpointInput }>(
+  app.post<{ Params: { project: string }; Body: EndpointInput & { url: string } }>(
     EP,
     {
       schema: {
         tags: ['endpoints'],
         summary: 'Register an endpoint (the response includes its secret)',
         params: idParams('project'),
-        body: { ...endpointBody(config), required: ['url'] },
+        body: { ...body, required: ['url'] },
       },
     },
     async (request, reply) => {
       const project = await projectFor(store, request, request.params.project);
-      const b = request.body;
-      const signature = b.signature ?? { scheme: 'standard' };
-      checkSignatureConfig(signature, b.method ?? 'POST');
-      if (b.secret !== undefined) checkImportedSecret(signature.scheme, b.secret);
-      const secret = b.secret ?? generateSecret();
-      const endpoint = await store.createEndpoint(
-        {
-          projectId: project.id,
-          url: parseHttpUrl('body.url', b.url!),
-          name: b.name ?? '',
-          description: b.description ?? '',
-          eventTypes: b.eventTypes ?? [],
-          method: b.method ?? 'POST',
-          headers: b.headers ?? {},
-          active: b.active ?? true,
-          dev: b.dev ?? false,
-          timeoutMs: b.timeoutMs ?? config.delivery.defaultTimeoutMs,
-          envelope: b.envelope ?? 'standard',
-          signature,
-          rateLimit: b.rateLimit ?? null,
-          retrySchedule: b.retrySchedule ?? null,
-        },
-        secret,
-        Date.now(),
-      );
-      return reply.code(201).send({ ...endpointJson(endpoint), secret });
+      const { endpoint, secret } = toNewEndpoint(project.id, request.body, config);
+      const created = await store.createEndpoint(endpoint, secret, Date.now());
+      return reply.code(201).send({ ...endpointJson(created), secret });
     },
   );
 
-  app.get<{ Params: { project: string }; Querystring: { limit?: string; cursor?: string } }>(
+  app.get<{ Params: { project: string }; Querystring: PageQuerystring }>(
     EP,
     {
       schema: {
         tags: ['endpoints'],
         summary: 'List endpoints',
         params: idParams('project'),
-        querystring: { type: 'object', properties: pageQuery },
+        querystring: pageQuerystring,
       },
     },
     async (request) => {
@@ -103,34 +70,36 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
     },
   );
 
-  app.get<{ Params: { project: string; endpoint: string } }>(
+  app.get<{ Params: EndpointParams }>(
     `${EP}/:endpoint`,
     { schema: { tags: ['endpoints'], summary: 'Get an endpoint', params } },
     async (request) => endpointJson((await endpointFor(ctx, request, request.params)).endpoint),
   );
 
-  app.patch<{ Params: { project: string; endpoint: string }; Body: EndpointInput }>(
+  app.patch<{ Params: EndpointParams; Body: Omit<EndpointInput, 'secret'> }>(
     `${EP}/:endpoint`,
     {
       schema: {
         tags: ['endpoints'],
-        summary: 'Change endpoint settings',
+        summary: 'Change endpoint settings (only the fields given; `active: false` disables)',
         params,
-        body: endpointBody(config),
+        body: { ...body, properties: patchProperties },
       },
     },
     async (request) => {
       const { project, endpoint } = await endpointFor(ctx, request, request.params);
-      const { secret: _ignored, url, ...rest } = request.body;
-      checkSignatureConfig(rest.signature ?? endpoint.signature, rest.method ?? endpoint.method);
-      const patch: EndpointPatch = { ...rest };
-      if (url !== undefined) patch.url = parseHttpUrl('body.url', url);
+      const current = request.body.signature
+        ? ((await store.getEndpointSecrets(project.id, endpoint.id, Date.now()))[0]?.secret ?? null)
+        : null;
+      const patch = toEndpointPatch(request.body, endpoint, current);
       const updated = await store.updateEndpoint(project.id, endpoint.id, patch, Date.now());
-      return endpointJson(updated as Endpoint);
+      if (!updated) throw new NotFoundError('endpoint');
+      if (patch.active === true) ctx.wake();
+      return endpointJson(updated);
     },
   );
 
-  app.delete<{ Params: { project: string; endpoint: string } }>(
+  app.delete<{ Params: EndpointParams }>(
     `${EP}/:endpoint`,
     { schema: { tags: ['endpoints'], summary: 'Delete an endpoint (its history is kept)', params } },
     async (request, reply) => {
@@ -140,47 +109,49 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
     },
   );
 
-  app.get<{ Params: { project: string; endpoint: string } }>(
+  app.get<{ Params: EndpointParams }>(
     `${EP}/:endpoint/secret`,
-    { schema: { tags: ['endpoints'], summary: 'Reveal the signing secret(s) valid now', params } },
+    {
+      schema: {
+        tags: ['endpoints'],
+        summary: 'Reveal the signing secret and every secret still valid (rotation grace)',
+        params,
+      },
+    },
     async (request) => {
       const { project, endpoint } = await endpointFor(ctx, request, request.params);
       return secretsJson(await store.getEndpointSecrets(project.id, endpoint.id, Date.now()));
     },
   );
 
-  app.post<{
-    Params: { project: string; endpoint: string };
-    Body: { graceSeconds?: number; secret?: string } | undefined;
-  }>(
+  app.post<{ Params: EndpointParams; Body: { graceSeconds?: number; secret?: string } | undefined }>(
     `${EP}/:endpoint/secret/rotate`,
     {
       schema: {
         tags: ['endpoints'],
-        summary: 'Rotate the secret; the old one keeps signing for graceSeconds (default 24 h)',
+        summary: 'Rotate the secret (or import one); the old one stays valid for graceSeconds (default 24 h)',
         params,
-        body: {
-          type: ['object', 'null'],
-          additionalProperties: false,
-          properties: {
-            graceSeconds: { type: 'integer', minimum: 0, maximum: 7 * 24 * 3600 },
-            secret: { type: 'string', minLength: 8, maxLength: 512 },
-          },
-        },
+        body: rotateSecretBody,
       },
     },
     async (request) => {
       const { project, endpoint } = await endpointFor(ctx, request, request.params);
-      const body = request.body ?? {};
-      if (body.secret !== undefined) checkImportedSecret(endpoint.signature.scheme, body.secret);
-      const secret = body.secret ?? generateSecret();
-      const graceMs = (body.graceSeconds ?? 86_400) * 1000;
-      const secrets = await store.rotateEndpointSecret(project.id, endpoint.id, secret, graceMs, Date.now());
-      return secretsJson(secrets ?? []);
+      const { secret: imported, graceSeconds = 86_400 } = request.body ?? {};
+      if (imported !== undefined) checkSecret(endpoint.signature.scheme, imported, 'body.secret');
+      const secret = imported ?? generateSecret();
+      const secrets = await store.rotateEndpointSecret(
+        project.id,
+        endpoint.id,
+        secret,
+        graceSeconds * 1000,
+        Date.now(),
+      );
+      if (!secrets) throw new NotFoundError('endpoint');
+      return secretsJson(secrets);
     },
   );
 
-  app.post<{ Params: { project: string; endpoint: string } }>(
+  app.post<{ Params: EndpointParams }>(
     `${EP}/:endpoint/enable`,
     {
       schema: { tags: ['endpoints'], summary: 'Re-enable an endpoint; its parked deliveries resume', params },
@@ -188,7 +159,57 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
     async (request) => {
       const { project, endpoint } = await endpointFor(ctx, request, request.params);
       const result = await store.enableEndpoint(project.id, endpoint.id, Date.now());
-      return { ...endpointJson(result!.endpoint), resumed: result!.resumed };
+      if (!result) throw new NotFoundError('endpoint');
+      ctx.wake();
+      return { ...endpointJson(result.endpoint), resumed: result.resumed };
+    },
+  );
+
+  app.post<{ Params: EndpointParams; Body: { since: string | number; until?: string | number } }>(
+    `${EP}/:endpoint/recover`,
+    {
+      schema: {
+        tags: ['endpoints'],
+        summary: 'Retry every failed delivery of the endpoint created in [since, until]',
+        params,
+        body: recoverBody,
+      },
+    },
+    async (request, reply) => {
+      const { project, endpoint } = await endpointFor(ctx, request, request.params);
+      const now = Date.now();
+      const since = parseTime('body.since', request.body.since) ?? 0;
+      const until = parseTime('body.until', request.body.until) ?? now;
+      const recovered = await store.recoverDeliveries(project.id, endpoint.id, since, until, now);
+      if (recovered > 0) ctx.wake();
+      return reply.code(202).send({ recovered });
+    },
+  );
+
+  app.post<{ Params: EndpointParams; Body: { eventType?: string } | undefined }>(
+    `${EP}/:endpoint/test`,
+    {
+      schema: {
+        tags: ['endpoints'],
+        summary: 'Send the catalog example of an event type to this endpoint only',
+        params,
+        body: testSendBody,
+      },
+    },
+    async (request, reply) => {
+      const { project, endpoint } = await endpointFor(ctx, request, request.params);
+      const { type, payload } = await pickTestExample(store, endpoint, request.body?.eventType);
+      const [accepted] = await store.acceptEvents(
+        project.id,
+        [{ type, payload, test: true, idempotencyKey: null, callbackUrl: null, onlyEndpointId: endpoint.id }],
+        Date.now(),
+      );
+      ctx.wake();
+      return reply.code(202).send({
+        eventId: accepted!.event.id,
+        deliveryId: accepted!.deliveries[0]?.id ?? null,
+        eventType: type,
+      });
     },
   );
 }

@@ -1,10 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import type { ProjectPatch } from '../../store/store.ts';
 import { StoreConflictError } from '../../store/store.ts';
-import { projectFor, requireAdmin } from '../auth.ts';
-import { conflict, invalid } from '../errors.ts';
+import { adminOnly, projectFor } from '../auth.ts';
+import { conflict, invalid, NotFoundError } from '../errors.ts';
 import { pageOf } from '../parse.ts';
-import { idParams, pageQuery, projectBody } from '../schemas.ts';
+import {
+  createProjectBody,
+  idParams,
+  type PageQuerystring,
+  pageQuerystring,
+  projectBody,
+} from '../schemas.ts';
 import { projectJson } from '../serialize.ts';
 import type { RouteContext } from './context.ts';
 
@@ -16,7 +22,7 @@ type ProjectInput = {
 };
 
 const asConflict = (error: unknown) => {
-  if (error instanceof StoreConflictError) throw conflict(error.field, error.message);
+  if (error instanceof StoreConflictError) throw conflict(`body.${error.field}`, error.message, error);
   throw error;
 };
 
@@ -24,14 +30,10 @@ export function projectRoutes(app: FastifyInstance, { store }: RouteContext) {
   app.post<{ Body: ProjectInput }>(
     '/api/v1/projects',
     {
-      schema: {
-        tags: ['projects'],
-        summary: 'Create a project',
-        body: { ...projectBody, required: ['name'] },
-      },
+      onRequest: adminOnly,
+      schema: { tags: ['projects'], summary: 'Create a project (admin)', body: createProjectBody },
     },
     async (request, reply) => {
-      requireAdmin(request);
       const b = request.body;
       if (b.uid && /^prj_/.test(b.uid)) throw invalid('body.uid', 'must not look like a project id');
       const project = await store
@@ -48,17 +50,13 @@ export function projectRoutes(app: FastifyInstance, { store }: RouteContext) {
       return reply.code(201).send(projectJson(project));
     },
   );
-  app.get<{ Querystring: { limit?: string; cursor?: string } }>(
+  app.get<{ Querystring: PageQuerystring }>(
     '/api/v1/projects',
     {
-      schema: {
-        tags: ['projects'],
-        summary: 'List projects',
-        querystring: { type: 'object', properties: pageQuery },
-      },
+      onRequest: adminOnly,
+      schema: { tags: ['projects'], summary: 'List projects (admin)', querystring: pageQuerystring },
     },
     async (request) => {
-      requireAdmin(request);
       const page = await store.listProjects(pageOf(request.query));
       return { data: page.data.map(projectJson), nextCursor: page.nextCursor };
     },
@@ -87,20 +85,21 @@ export function projectRoutes(app: FastifyInstance, { store }: RouteContext) {
       if (b.retrySchedule !== undefined) patch.retrySchedule = b.retrySchedule;
       if (b.enforceCatalog !== undefined) patch.enforceCatalog = b.enforceCatalog;
       const updated = await store.updateProject(project.id, patch, Date.now()).catch(asConflict);
-      return projectJson(updated!);
+      if (!updated) throw new NotFoundError('project');
+      return projectJson(updated);
     },
   );
   app.delete<{ Params: { project: string } }>(
     '/api/v1/projects/:project',
     {
+      onRequest: adminOnly,
       schema: {
         tags: ['projects'],
-        summary: 'Delete a project and everything it owns',
+        summary: 'Delete a project and everything it owns (admin)',
         params: idParams('project'),
       },
     },
     async (request, reply) => {
-      requireAdmin(request);
       const project = await projectFor(store, request, request.params.project);
       await store.deleteProject(project.id);
       return reply.code(204).send();

@@ -1,0 +1,121 @@
+import type { FastifyInstance } from 'fastify';
+import { projectFor } from '../auth.ts';
+import { NotFoundError, UnprocessableError } from '../errors.ts';
+import { pageOf, parseBucket, parseTime } from '../parse.ts';
+import {
+  attemptListQuerystring,
+  idParams,
+  type PageQuerystring,
+  pageQuerystring,
+  statsQuerystring,
+} from '../schemas.ts';
+import { attemptJson, statsJson } from '../serialize.ts';
+import type { RouteContext } from './context.ts';
+import { endpointFor } from './endpoints.ts';
+
+const P = '/api/v1/projects/:project';
+/** Stats over more buckets than this are refused (a year of minutes is not a chart). */
+const MAX_BUCKETS = 10_000;
+const DAY_MS = 86_400_000;
+
+type AttemptListQuery = PageQuerystring & {
+  status?: 'succeeded' | 'failed';
+  since?: string;
+  until?: string;
+  eventType?: string;
+};
+
+/** Attempt history: one attempt, an event's attempts, an endpoint's history and stats. */
+export function attemptRoutes(app: FastifyInstance, ctx: RouteContext) {
+  const { store } = ctx;
+
+  app.get<{ Params: { project: string; attempt: string } }>(
+    `${P}/attempts/:attempt`,
+    {
+      schema: {
+        tags: ['attempts'],
+        summary: 'One attempt: request, response, error',
+        params: idParams('project', 'attempt'),
+      },
+    },
+    async (request) => {
+      const project = await projectFor(store, request, request.params.project);
+      const attempt = await store.getAttempt(project.id, request.params.attempt);
+      if (!attempt) throw new NotFoundError('attempt');
+      return attemptJson(attempt);
+    },
+  );
+
+  app.get<{ Params: { project: string; event: string }; Querystring: PageQuerystring }>(
+    `${P}/events/:event/attempts`,
+    {
+      schema: {
+        tags: ['attempts'],
+        summary: 'Every attempt made for an event, newest first',
+        params: idParams('project', 'event'),
+        querystring: pageQuerystring,
+      },
+    },
+    async (request) => {
+      const project = await projectFor(store, request, request.params.project);
+      if (!(await store.getEvent(project.id, request.params.event))) throw new NotFoundError('event');
+      const page = await store.listAttempts(project.id, {
+        ...pageOf(request.query),
+        eventId: request.params.event,
+      });
+      return { data: page.data.map(attemptJson), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get<{ Params: { project: string; endpoint: string }; Querystring: AttemptListQuery }>(
+    `${P}/endpoints/:endpoint/attempts`,
+    {
+      schema: {
+        tags: ['attempts'],
+        summary: 'Attempt history of an endpoint, newest first',
+        params: idParams('project', 'endpoint'),
+        querystring: attemptListQuerystring,
+      },
+    },
+    async (request) => {
+      const { project, endpoint } = await endpointFor(ctx, request, request.params);
+      const q = request.query;
+      const page = await store.listAttempts(project.id, {
+        endpointId: endpoint.id,
+        ...pageOf(q),
+        outcome: q.status,
+        eventType: q.eventType,
+        since: parseTime('querystring.since', q.since),
+        until: parseTime('querystring.until', q.until),
+      });
+      return { data: page.data.map(attemptJson), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get<{
+    Params: { project: string; endpoint: string };
+    Querystring: { since?: string; until?: string; bucket?: string };
+  }>(
+    `${P}/endpoints/:endpoint/stats`,
+    {
+      schema: {
+        tags: ['attempts'],
+        summary: 'Attempts per time bucket (default: the last 24 h in 1 h buckets)',
+        params: idParams('project', 'endpoint'),
+        querystring: statsQuerystring,
+      },
+    },
+    async (request) => {
+      const { project, endpoint } = await endpointFor(ctx, request, request.params);
+      const until = parseTime('querystring.until', request.query.until) ?? Date.now();
+      const since = parseTime('querystring.since', request.query.since) ?? until - DAY_MS;
+      const bucketMs = parseBucket(request.query.bucket);
+      if (since > until) throw new UnprocessableError('querystring.since', 'must not be after until');
+      if ((until - since) / bucketMs > MAX_BUCKETS) {
+        throw new UnprocessableError('querystring.bucket', 'too many buckets for this range');
+      }
+      const buckets = await store.endpointStats(project.id, endpoint.id, { since, until, bucketMs });
+      return { data: buckets.map(statsJson), bucketMs };
+    },
+  );
+}

@@ -1,0 +1,56 @@
+/** Limits and building blocks shared by every request schema (documented in docs/api.md). */
+
+export const LIMITS = {
+  nameLength: 200,
+  descriptionLength: 2000,
+  urlLength: 2048,
+  headers: 50,
+  headerValueLength: 4096,
+  eventTypes: 200,
+  retrySteps: 20,
+  retryStepMaxSeconds: 7 * 24 * 3600,
+  idempotencyKeyLength: 200,
+  idLength: 200,
+  cursorLength: 500,
+  listLimit: 1000,
+  secretLength: 1024,
+} as const;
+
+export const nameString = { type: 'string', minLength: 1, maxLength: LIMITS.nameLength } as const;
+export const textString = { type: 'string', maxLength: LIMITS.descriptionLength } as const;
+/** Any absolute URL text; http/https is checked by `parseHttpUrl` so the error can say why. */
+export const urlString = { type: 'string', minLength: 1, maxLength: LIMITS.urlLength } as const;
+/** RFC 9110 token characters. */
+export const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$";
+
+export const retryScheduleSchema = {
+  type: ['array', 'null'],
+  maxItems: LIMITS.retrySteps,
+  items: { type: 'number', exclusiveMinimum: 0, maximum: LIMITS.retryStepMaxSeconds },
+} as const;
+
+/** Path parameters, each a non-empty id (or project uid / event-type name). */
+export const idParams = (...names: string[]) => ({
+  type: 'object',
+  required: names,
+  properties: Object.fromEntries(
+    names.map((n) => [n, { type: 'string', minLength: 1, maxLength: LIMITS.idLength }]),
+  ),
+});
+
+/** A time in a query string: ISO-8601 or epoch ms, checked by `parseTime` (400 naming the field). */
+export const timeQuery = { type: 'string', maxLength: 64 } as const;
+
+export const pageQuery = {
+  // Query strings are not coerced (bodies must not be either): `pageOf` parses and range-checks.
+  limit: { type: 'string', pattern: '^[0-9]{1,6}$' },
+  cursor: { type: 'string', maxLength: LIMITS.cursorLength },
+} as const;
+
+/** `?limit&cursor` and nothing else of note. */
+export const pageQuerystring = { type: 'object', properties: pageQuery } as const;
+
+export interface PageQuerystring {
+  limit?: string;
+  cursor?: string;
+}

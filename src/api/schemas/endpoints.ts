@@ -1,0 +1,106 @@
+/** Request schemas of /api/v1/projects/:project/endpoints and its sub-routes. */
+import type { Config } from '../../config/config-types.ts';
+import {
+  HEADER_NAME_PATTERN,
+  LIMITS,
+  nameString,
+  retryScheduleSchema,
+  textString,
+  timeQuery,
+  urlString,
+} from './common.ts';
+
+/** Every scheme of DESIGN "Signature schemes". */
+export const SIGNATURE_SCHEMES = [
+  'standard',
+  'hmac-sha256',
+  'stripe',
+  'github',
+  'sha256-body',
+  'hmac-sha1-url',
+  'none',
+] as const;
+
+const secretString = { type: 'string', minLength: 8, maxLength: LIMITS.secretLength } as const;
+
+/** Create and PATCH share it; create adds `required: ['url']`. */
+export const endpointBody = (config: Config) =>
+  ({
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      url: urlString,
+      name: { type: 'string', maxLength: LIMITS.nameLength },
+      description: textString,
+      eventTypes: { type: 'array', maxItems: LIMITS.eventTypes, uniqueItems: true, items: nameString },
+      method: { type: 'string', enum: ['POST', 'PUT', 'PATCH', 'GET'] },
+      headers: {
+        type: 'object',
+        maxProperties: LIMITS.headers,
+        propertyNames: { pattern: HEADER_NAME_PATTERN },
+        additionalProperties: {
+          type: 'string',
+          maxLength: LIMITS.headerValueLength,
+          // No header injection through custom headers.
+          pattern: '^[^\\r\\n\\x00]*$',
+        },
+      },
+      active: { type: 'boolean' },
+      dev: { type: 'boolean' },
+      timeoutMs: { type: 'integer', minimum: 100, maximum: config.delivery.maxTimeoutMs },
+      envelope: { type: 'string', enum: ['standard', 'event-data', 'raw'] },
+      signature: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['scheme'],
+        properties: {
+          scheme: { type: 'string', enum: SIGNATURE_SCHEMES },
+          signatureHeader: { type: 'string', pattern: HEADER_NAME_PATTERN },
+          timestampHeader: { type: 'string', pattern: HEADER_NAME_PATTERN },
+          encoding: { type: 'string', enum: ['hex', 'base64'] },
+          key: { type: 'string', minLength: 1, maxLength: 512 },
+        },
+      },
+      secret: secretString,
+      rateLimit: {
+        type: ['object', 'null'],
+        additionalProperties: false,
+        required: ['perSecond'],
+        properties: {
+          perSecond: { type: 'number', exclusiveMinimum: 0, maximum: 100_000 },
+          burst: { type: 'integer', minimum: 1, maximum: 100_000 },
+        },
+      },
+      retrySchedule: retryScheduleSchema,
+    },
+  }) as const;
+
+export const rotateSecretBody = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: {
+    graceSeconds: { type: 'integer', minimum: 0, maximum: 7 * 24 * 3600 },
+    secret: secretString,
+  },
+} as const;
+
+export const testSendBody = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: { eventType: nameString },
+} as const;
+
+export const recoverBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['since'],
+  properties: {
+    since: { type: ['string', 'number'], maxLength: 64 },
+    until: { type: ['string', 'number'], maxLength: 64 },
+  },
+} as const;
+
+export const statsQuerystring = {
+  type: 'object',
+  properties: { since: timeQuery, until: timeQuery, bucket: { type: 'string', maxLength: 8 } },
+} as const;

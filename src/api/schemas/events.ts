@@ -1,0 +1,47 @@
+/** Request schemas of /api/v1/projects/:project/events. */
+import type { Config } from '../../config/config-types.ts';
+import { LIMITS, nameString, pageQuery, timeQuery, urlString } from './common.ts';
+
+export const eventBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', 'payload'],
+  properties: {
+    type: nameString,
+    payload: {},
+    idempotencyKey: { type: 'string', minLength: 1, maxLength: LIMITS.idempotencyKeyLength },
+    test: { type: 'boolean' },
+    callbackUrl: urlString,
+  },
+} as const;
+
+export const batchBody = (config: Config) =>
+  ({
+    type: 'object',
+    additionalProperties: false,
+    required: ['events'],
+    properties: {
+      events: { type: 'array', minItems: 1, maxItems: config.maxBatchEvents, items: eventBody },
+    },
+  }) as const;
+
+export const eventListQuerystring = {
+  type: 'object',
+  properties: {
+    ...pageQuery,
+    type: { type: 'string', maxLength: LIMITS.nameLength },
+    since: timeQuery,
+    until: timeQuery,
+  },
+} as const;
+
+export const attemptListQuerystring = {
+  type: 'object',
+  properties: {
+    ...pageQuery,
+    status: { type: 'string', enum: ['succeeded', 'failed'] },
+    since: timeQuery,
+    until: timeQuery,
+    eventType: { type: 'string', maxLength: LIMITS.nameLength },
+  },
+} as const;

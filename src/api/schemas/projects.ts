@@ -1,0 +1,27 @@
+/** Request schemas of /api/v1/projects and /api/v1/projects/:project/api-keys. */
+import { LIMITS, nameString, retryScheduleSchema } from './common.ts';
+
+export const projectBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    name: nameString,
+    uid: {
+      type: ['string', 'null'],
+      minLength: 1,
+      maxLength: LIMITS.idLength,
+      pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
+    },
+    retrySchedule: retryScheduleSchema,
+    enforceCatalog: { type: 'boolean' },
+  },
+} as const;
+
+export const createProjectBody = { ...projectBody, required: ['name'] } as const;
+
+export const apiKeyBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: { name: nameString },
+} as const;

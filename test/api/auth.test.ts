@@ -1,0 +1,103 @@
+/** Who may do what: admin token, project keys, no token, a wrong token. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ADMIN, assertError, type Body, startApi, type TestApi } from './helpers.ts';
+
+describe('API auth', () => {
+  let api: TestApi;
+  let a: Body;
+  let b: Body;
+  let keyA: string;
+  let endpointB: Body;
+
+  before(async () => {
+    api = await startApi();
+    a = await api.project('A', { uid: 'game-a' });
+    b = await api.project('B');
+    keyA = await api.apiKey(a.id);
+    endpointB = (await api.call('POST', `/api/v1/projects/${b.id}/endpoints`, { url: 'https://b.example/h' }))
+      .body;
+  });
+  after(() => api.close());
+
+  test('no token and a wrong token answer 401', async () => {
+    for (const token of [null, 'wrong', 'hk_wrong', `${ADMIN}x`, '']) {
+      const r = await api.call('GET', `/api/v1/projects/${a.id}`, undefined, { token });
+      assertError(r, 401, 'HERALD_ERR_UNAUTHORIZED');
+    }
+    const basic = await api.call('GET', '/api/v1/projects', undefined, {
+      token: null,
+      headers: { authorization: `Basic ${Buffer.from(`x:${ADMIN}`).toString('base64')}` },
+    });
+    assertError(basic, 401);
+  });
+
+  test('a stranger is refused before the body is read', async () => {
+    const r = await api.call('POST', `/api/v1/projects/${a.id}/events`, undefined, {
+      token: null,
+      raw: '{not json',
+    });
+    assertError(r, 401);
+  });
+
+  test('a project key works on its own project, by id or uid', async () => {
+    assert.equal((await api.call('GET', `/api/v1/projects/${a.id}`, undefined, { token: keyA })).status, 200);
+    const byUid = await api.call('GET', '/api/v1/projects/game-a', undefined, { token: keyA });
+    assert.equal(byUid.status, 200);
+    assert.equal(byUid.body.id, a.id);
+    const sent = await api.call(
+      'POST',
+      '/api/v1/projects/game-a/events',
+      { type: 't', payload: {} },
+      { token: keyA },
+    );
+    assert.equal(sent.status, 202);
+  });
+
+  test('a project key on another project answers 404, whatever the route or body', async () => {
+    const P = `/api/v1/projects/${b.id}`;
+    const routes: [string, string, unknown?][] = [
+      ['GET', P],
+      ['PATCH', P, { name: 'x' }],
+      ['GET', `${P}/endpoints`],
+      ['GET', `${P}/endpoints/${endpointB.id}`],
+      ['GET', `${P}/endpoints/${endpointB.id}/secret`],
+      ['POST', `${P}/endpoints/${endpointB.id}/secret/rotate`, {}],
+      ['POST', `${P}/events`, { type: 't', payload: {} }],
+      ['POST', `${P}/events`, { bad: true }],
+      ['GET', `${P}/events`],
+      ['GET', `${P}/api-keys`],
+      ['POST', `${P}/api-keys`, { name: 'steal' }],
+      ['GET', `${P}/operational-events`],
+    ];
+    for (const [method, url, body] of routes) {
+      const r = await api.call(method, url, body, { token: keyA });
+      assertError(r, 404, 'HERALD_ERR_NOT_FOUND');
+    }
+  });
+
+  test('a project key on operator routes answers 403', async () => {
+    const routes: [string, string, unknown?][] = [
+      ['GET', '/api/v1/projects'],
+      ['POST', '/api/v1/projects', { name: 'mine' }],
+      ['POST', '/api/v1/projects', { invalid: true }],
+      ['PUT', '/api/v1/event-types/x.y', { description: 'd' }],
+      ['DELETE', `/api/v1/projects/${a.id}`],
+    ];
+    for (const [method, url, body] of routes) {
+      const r = await api.call(method, url, body, { token: keyA });
+      assertError(r, 403, 'HERALD_ERR_FORBIDDEN');
+    }
+    // The catalog is readable by everyone authenticated.
+    assert.equal((await api.call('GET', '/api/v1/event-types', undefined, { token: keyA })).status, 200);
+  });
+
+  test('a deleted key stops working', async () => {
+    const key = await api.apiKey(a.id);
+    const list = await api.call('GET', `/api/v1/projects/${a.id}/api-keys`);
+    const stored = list.body.data.find((k: Body) => key.startsWith(k.prefix));
+    assert.ok(stored);
+    assert.equal((await api.call('DELETE', `/api/v1/projects/${a.id}/api-keys/${stored.id}`)).status, 204);
+    assertError(await api.call('GET', `/api/v1/projects/${a.id}`, undefined, { token: key }), 401);
+  });
+});

@@ -1,0 +1,344 @@
+/** Endpoint settings, secrets and rotation, test sends, enable, recover, history and stats. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { attemptRecord } from '../store/helpers.ts';
+import { assertError, type Body, startApi, type TestApi } from './helpers.ts';
+
+const WHSEC = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
+
+describe('endpoints API', () => {
+  let api: TestApi;
+  let p: Body;
+  let EP: string;
+
+  before(async () => {
+    api = await startApi();
+    p = await api.project('endpoints');
+    EP = `/api/v1/projects/${p.id}/endpoints`;
+  });
+  after(() => api.close());
+
+  test('create with every field → 201 with the DESIGN shape and a generated whsec_ secret', async () => {
+    const r = await api.call('POST', EP, {
+      url: 'https://hooks.example/in',
+      name: 'shop',
+      description: 'orders',
+      eventTypes: ['order.created'],
+      method: 'PUT',
+      headers: { 'X-Tenant': 't1' },
+      active: true,
+      dev: true,
+      timeoutMs: 2500,
+      envelope: 'event-data',
+      signature: {
+        scheme: 'hmac-sha256',
+        signatureHeader: 'X-WPG-Signature',
+        timestampHeader: 'X-WPG-Timestamp',
+      },
+      rateLimit: { perSecond: 5, burst: 10 },
+      retrySchedule: [0.5, 2, 60],
+    });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    const e = r.body;
+    assert.match(e.secret, WHSEC);
+    assert.equal(e.projectId, p.id);
+    assert.equal(e.url, 'https://hooks.example/in');
+    assert.equal(e.name, 'shop');
+    assert.equal(e.description, 'orders');
+    assert.deepEqual(e.eventTypes, ['order.created']);
+    assert.equal(e.method, 'PUT');
+    assert.deepEqual(e.headers, { 'X-Tenant': 't1' });
+    assert.equal(e.dev, true);
+    assert.equal(e.timeoutMs, 2500);
+    assert.equal(e.envelope, 'event-data');
+    assert.deepEqual(e.signature, {
+      scheme: 'hmac-sha256',
+      signatureHeader: 'X-WPG-Signature',
+      timestampHeader: 'X-WPG-Timestamp',
+    });
+    assert.deepEqual(e.rateLimit, { perSecond: 5, burst: 10 });
+    assert.deepEqual(e.retrySchedule, [0.5, 2, 60]);
+    assert.equal(e.status, 'active');
+    assert.equal(e.disabledReason, null);
+    assert.equal(e.consecutiveFailures, 0);
+    assert.ok(!Number.isNaN(Date.parse(e.createdAt)));
+
+    const got = await api.call('GET', `${EP}/${e.id}`);
+    assert.equal(got.status, 200);
+    assert.equal(got.body.secret, undefined, 'the secret only on create/rotate/GET …/secret');
+    const list = await api.call('GET', EP);
+    assert.ok(list.body.data.some((x: Body) => x.id === e.id));
+    assert.ok(list.body.data.every((x: Body) => x.secret === undefined));
+    assert.equal('nextCursor' in list.body, true);
+  });
+
+  test('defaults, every scheme name, and an imported secret', async () => {
+    const d = await api.call('POST', EP, { url: 'http://hooks.example/d' });
+    assert.equal(d.status, 201);
+    assert.equal(d.body.method, 'POST');
+    assert.equal(d.body.envelope, 'standard');
+    assert.equal(d.body.signature.scheme, 'standard');
+    assert.equal(d.body.timeoutMs, api.config.delivery.defaultTimeoutMs);
+    assert.deepEqual(d.body.eventTypes, []);
+    for (const scheme of [
+      'standard',
+      'hmac-sha256',
+      'stripe',
+      'github',
+      'sha256-body',
+      'hmac-sha1-url',
+      'none',
+    ]) {
+      const r = await api.call('POST', EP, { url: 'https://hooks.example/s', signature: { scheme } });
+      assert.equal(r.status, 201, `${scheme}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.signature.scheme, scheme);
+    }
+    const ppg = await api.call('POST', EP, {
+      url: 'https://hooks.example/ppg',
+      signature: { scheme: 'hmac-sha1-url', signatureHeader: 'X-PPG-Signature', key: 'project-42' },
+    });
+    assert.equal(ppg.status, 201, JSON.stringify(ppg.body));
+    assert.equal(ppg.body.signature.key, 'project-42');
+    const imported = await api.call('POST', EP, {
+      url: 'https://hooks.example/gh',
+      signature: { scheme: 'github' },
+      secret: 'my-old-github-secret',
+    });
+    assert.equal(imported.status, 201);
+    assert.equal(imported.body.secret, 'my-old-github-secret');
+    const badStd = await api.call('POST', EP, {
+      url: 'https://hooks.example/x',
+      secret: 'not-base64-at-all!',
+    });
+    assertError(badStd, 422, 'HERALD_ERR_UNPROCESSABLE', 'body.secret');
+  });
+
+  test('invalid settings answer 400 naming the field', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{}, 'body.url'],
+      [{ url: 'ftp://hooks.example/x' }, 'body.url'],
+      [{ url: 'relative/path' }, 'body.url'],
+      [{ url: `https://hooks.example/${'a'.repeat(2048)}` }, 'body.url'],
+      [{ url: 'https://h.example', method: 'DELETE' }, 'body.method'],
+      [{ url: 'https://h.example', timeoutMs: 99 }, 'body.timeoutMs'],
+      [{ url: 'https://h.example', timeoutMs: api.config.delivery.maxTimeoutMs + 1 }, 'body.timeoutMs'],
+      [{ url: 'https://h.example', retrySchedule: [0] }, 'body.retrySchedule.0'],
+      [{ url: 'https://h.example', retrySchedule: [1, 86_400 * 7 + 1] }, 'body.retrySchedule.1'],
+      [{ url: 'https://h.example', retrySchedule: Array(21).fill(1) }, 'body.retrySchedule'],
+      [
+        { url: 'https://h.example', eventTypes: Array.from({ length: 201 }, (_, i) => `t${i}`) },
+        'body.eventTypes',
+      ],
+      [
+        {
+          url: 'https://h.example',
+          headers: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`X-H${i}`, 'v'])),
+        },
+        'body.headers',
+      ],
+      [{ url: 'https://h.example', headers: { 'X-A': 'v\r\nInjected: 1' } }, 'body.headers.X-A'],
+      [{ url: 'https://h.example', signature: { scheme: 'md5' } }, 'body.signature.scheme'],
+      [{ url: 'https://h.example', signature: {} }, 'body.signature.scheme'],
+      [{ url: 'https://h.example', envelope: 'soap' }, 'body.envelope'],
+      [{ url: 'https://h.example', rateLimit: { burst: 3 } }, 'body.rateLimit.perSecond'],
+      [{ url: 'https://h.example', colour: 'red' }, 'body.colour'],
+    ];
+    for (const [body, field] of cases) {
+      const r = await api.call('POST', EP, body);
+      assertError(r, 400, 'HERALD_ERR_VALIDATION', field);
+    }
+    // Options the scheme cannot use over this method are refused as 422.
+    const getBody = await api.call('POST', EP, {
+      url: 'https://h.example',
+      method: 'GET',
+      signature: { scheme: 'sha256-body' },
+    });
+    assertError(getBody, 422, undefined, 'body.signature');
+  });
+
+  test('PATCH changes only what it names; secret cannot be patched; DELETE', async () => {
+    const e = (await api.call('POST', EP, { url: 'https://h.example/p', name: 'before', dev: true })).body;
+    const r = await api.call('PATCH', `${EP}/${e.id}`, { name: 'after', eventTypes: ['a', 'b'] });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.name, 'after');
+    assert.deepEqual(r.body.eventTypes, ['a', 'b']);
+    assert.equal(r.body.dev, true);
+    assert.equal(r.body.url, 'https://h.example/p');
+    assertError(
+      await api.call('PATCH', `${EP}/${e.id}`, { secret: 'whsec_abc' }),
+      400,
+      undefined,
+      'body.secret',
+    );
+    assertError(
+      await api.call('PATCH', `${EP}/${e.id}`, { url: 'mailto:x@y.z' }),
+      400,
+      undefined,
+      'body.url',
+    );
+    const off = await api.call('PATCH', `${EP}/${e.id}`, { active: false });
+    assert.equal(off.body.status, 'disabled');
+    assert.equal(off.body.disabledReason, 'manual');
+    const on = await api.call('POST', `${EP}/${e.id}/enable`);
+    assert.equal(on.status, 200);
+    assert.equal(on.body.status, 'active');
+    assert.equal(typeof on.body.resumed, 'number');
+    assert.equal((await api.call('DELETE', `${EP}/${e.id}`)).status, 204);
+    assertError(await api.call('GET', `${EP}/${e.id}`), 404, 'HERALD_ERR_NOT_FOUND');
+    assertError(await api.call('PATCH', `${EP}/${e.id}`, { name: 'x' }), 404);
+    assertError(await api.call('DELETE', `${EP}/${e.id}`), 404);
+  });
+
+  test('secret: GET shows the current one; rotate keeps the old one for the grace period', async () => {
+    const e = (await api.call('POST', EP, { url: 'https://h.example/r' })).body;
+    const s0 = await api.call('GET', `${EP}/${e.id}/secret`);
+    assert.equal(s0.status, 200);
+    assert.equal(s0.body.secret, e.secret);
+    assert.deepEqual(
+      s0.body.secrets.map((s: Body) => [s.secret, s.expiresAt]),
+      [[e.secret, null]],
+    );
+    const rotated = await api.call('POST', `${EP}/${e.id}/secret/rotate`, { graceSeconds: 3600 });
+    assert.equal(rotated.status, 200);
+    assert.match(rotated.body.secret, WHSEC);
+    assert.notEqual(rotated.body.secret, e.secret);
+    const old = rotated.body.secrets.find((s: Body) => s.secret === e.secret);
+    assert.ok(old, 'the old secret is still valid');
+    const left = Date.parse(old.expiresAt) - Date.now();
+    assert.ok(left > 3_500_000 && left <= 3_600_000, String(left));
+    // Default grace 24 h, no body at all.
+    const again = await api.call('POST', `${EP}/${e.id}/secret/rotate`);
+    assert.equal(again.status, 200);
+    const prev = again.body.secrets.find((s: Body) => s.secret === rotated.body.secret);
+    assert.ok(Date.parse(prev.expiresAt) - Date.now() > 86_000_000);
+    // Import a secret; grace 0 retires the old one at once.
+    const imported = 'whsec_' + Buffer.alloc(32, 7).toString('base64');
+    const imp = await api.call('POST', `${EP}/${e.id}/secret/rotate`, { secret: imported, graceSeconds: 0 });
+    assert.equal(imp.body.secret, imported);
+    assert.equal((await api.call('GET', `${EP}/${e.id}/secret`)).body.secret, imported);
+    assertError(
+      await api.call('POST', `${EP}/${e.id}/secret/rotate`, { secret: 'short!!!!' }),
+      422,
+      undefined,
+      'body.secret',
+    );
+    assertError(
+      await api.call('POST', `${EP}/${e.id}/secret/rotate`, { graceSeconds: -1 }),
+      400,
+      undefined,
+      'body.graceSeconds',
+    );
+  });
+
+  test('test send: the example of the type goes to this endpoint only; 422 without an example', async () => {
+    await api.call('PUT', '/api/v1/event-types/order.paid', { description: 'paid', example: { amount: 5 } });
+    await api.call('PUT', '/api/v1/event-types/order.none', { description: 'no example' });
+    const q = await api.project('test-sends');
+    const QEP = `/api/v1/projects/${q.id}/endpoints`;
+    const target = (await api.call('POST', QEP, { url: 'https://h.example/t', eventTypes: ['order.paid'] }))
+      .body;
+    const bystander = (await api.call('POST', QEP, { url: 'https://h.example/b', dev: true })).body;
+    const r = await api.call('POST', `${QEP}/${target.id}/test`, {});
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const ev = await api.call('GET', `/api/v1/projects/${q.id}/events/${r.body.eventId}`);
+    assert.equal(ev.body.type, 'order.paid');
+    assert.deepEqual(ev.body.payload, { amount: 5 });
+    assert.deepEqual(
+      ev.body.deliveries.map((d: Body) => d.endpointId),
+      [target.id],
+    );
+    assert.notEqual(bystander.id, target.id);
+    // An explicit type outside the endpoint's filter still goes to it (test sends ignore the filter).
+    const explicit = await api.call('POST', `${QEP}/${bystander.id}/test`, { eventType: 'order.paid' });
+    const ev2 = await api.call('GET', `/api/v1/projects/${q.id}/events/${explicit.body.eventId}`);
+    assert.deepEqual(
+      ev2.body.deliveries.map((d: Body) => d.endpointId),
+      [bystander.id],
+    );
+    assertError(
+      await api.call('POST', `${QEP}/${target.id}/test`, { eventType: 'order.none' }),
+      422,
+      'HERALD_ERR_UNPROCESSABLE',
+      'body.eventType',
+    );
+    const noExample = (
+      await api.call('POST', QEP, { url: 'https://h.example/n', eventTypes: ['order.none'] })
+    ).body;
+    assertError(await api.call('POST', `${QEP}/${noExample.id}/test`), 422, undefined, 'body.eventType');
+    assertError(await api.call('POST', `${QEP}/ep_missing/test`, {}), 404);
+  });
+
+  test('recover, attempt history and stats', async () => {
+    const e = (await api.call('POST', EP, { url: 'https://h.example/rec' })).body;
+    const sent = (await api.call('POST', `/api/v1/projects/${p.id}/events`, { type: 'rec.t', payload: {} }))
+      .body;
+    const found = (await api.store.getEvent(p.id, sent.id))!;
+    const delivery = found.deliveries.find((d) => d.endpointId === e.id)!;
+    const record = attemptRecord(delivery, found.event, {
+      outcome: 'failed',
+      status: 'failed',
+      nextAttemptAt: null,
+      effect: 'none',
+      startedAt: Date.now(),
+      durationMs: 40,
+    });
+    await api.store.recordAttempts([record], { now: Date.now(), failureThreshold: 100 });
+
+    const hist = await api.call('GET', `${EP}/${e.id}/attempts?status=failed&eventType=rec.t&limit=10`);
+    assert.equal(hist.status, 200);
+    assert.deepEqual(
+      hist.body.data.map((a: Body) => a.id),
+      [record.attempt.id],
+    );
+    assert.equal((await api.call('GET', `${EP}/${e.id}/attempts?status=succeeded`)).body.data.length, 0);
+    assertError(
+      await api.call('GET', `${EP}/${e.id}/attempts?status=maybe`),
+      400,
+      undefined,
+      'querystring.status',
+    );
+    assertError(
+      await api.call('GET', `${EP}/${e.id}/attempts?since=soon`),
+      400,
+      undefined,
+      'querystring.since',
+    );
+
+    const stats = await api.call('GET', `${EP}/${e.id}/stats`);
+    assert.equal(stats.status, 200);
+    assert.equal(stats.body.bucketMs, 3_600_000);
+    const failed = stats.body.data.reduce((n: number, b: Body) => n + b.failed, 0);
+    assert.equal(failed, 1);
+    assert.ok(stats.body.data.every((b: Body) => !Number.isNaN(Date.parse(b.start))));
+    const minutes = await api.call('GET', `${EP}/${e.id}/stats?bucket=1m&since=${Date.now() - 600_000}`);
+    assert.equal(minutes.body.bucketMs, 60_000);
+    assertError(await api.call('GET', `${EP}/${e.id}/stats?bucket=7s`), 400, undefined, 'querystring.bucket');
+
+    const since = new Date(Date.now() - 3_600_000).toISOString();
+    const rec = await api.call('POST', `${EP}/${e.id}/recover`, { since });
+    assert.equal(rec.status, 202);
+    assert.equal(rec.body.recovered, 1);
+    assert.equal((await api.store.getDelivery(p.id, delivery.id))!.status, 'pending');
+    assert.equal(
+      (await api.call('POST', `${EP}/${e.id}/recover`, { since: Date.now() - 3_600_000 })).body.recovered,
+      0,
+    );
+    assertError(await api.call('POST', `${EP}/${e.id}/recover`, {}), 400, undefined, 'body.since');
+    assertError(
+      await api.call('POST', `${EP}/${e.id}/recover`, { since: 'last week' }),
+      400,
+      undefined,
+      'body.since',
+    );
+  });
+
+  test('operational events list', async () => {
+    const r = await api.call('GET', `/api/v1/projects/${p.id}/operational-events?limit=5`);
+    assert.equal(r.status, 200);
+    assert.ok(Array.isArray(r.body.data));
+    assert.ok(
+      r.body.data.some((o: Body) => o.type === 'endpoint.recovered'),
+      JSON.stringify(r.body),
+    );
+  });
+});

@@ -1,0 +1,258 @@
+/** Ingest (single, batch, idempotency, callbacks, catalog), reads, retries and attempts. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { attemptRecord } from '../store/helpers.ts';
+import { assertError, type Body, startApi, type TestApi } from './helpers.ts';
+
+describe('events API', () => {
+  let api: TestApi;
+  let p: Body;
+  let EV: string;
+  let hook: Body;
+
+  before(async () => {
+    api = await startApi({ maxBodyBytes: 16 * 1024, maxBatchEvents: 5 });
+    p = await api.project('events');
+    EV = `/api/v1/projects/${p.id}/events`;
+    hook = (await api.call('POST', `/api/v1/projects/${p.id}/endpoints`, { url: 'https://hooks.example/a' }))
+      .body;
+  });
+  after(() => api.close());
+
+  test('POST one event → 202 with its deliveries, readable afterwards', async () => {
+    const r = await api.call('POST', EV, { type: 'order.created', payload: { n: 1 } });
+    assert.equal(r.status, 202);
+    assert.match(r.body.id, /\S/);
+    assert.equal(r.body.type, 'order.created');
+    assert.ok(!Number.isNaN(Date.parse(r.body.createdAt)));
+    assert.equal(r.body.deliveries.length, 1);
+    const d = r.body.deliveries[0];
+    assert.equal(d.endpointId, hook.id);
+    assert.equal(d.url, 'https://hooks.example/a');
+    assert.equal(d.status, 'pending');
+    assert.equal(d.attempts, 0);
+    assert.ok(!Number.isNaN(Date.parse(d.nextAttemptAt)));
+
+    const got = await api.call('GET', `${EV}/${r.body.id}`);
+    assert.equal(got.status, 200);
+    assert.deepEqual(got.body.payload, { n: 1 });
+    assert.equal(got.body.deliveries[0].id, d.id);
+    assertError(await api.call('GET', `${EV}/evt_missing`), 404, 'HERALD_ERR_NOT_FOUND');
+  });
+
+  test('the same idempotency key (field or header) returns the original event and creates nothing', async () => {
+    const first = await api.call('POST', EV, { type: 'x', payload: { v: 1 }, idempotencyKey: 'k-1' });
+    const again = await api.call('POST', EV, { type: 'x', payload: { v: 2 }, idempotencyKey: 'k-1' });
+    assert.equal(again.status, 202);
+    assert.equal(again.headers['idempotent-replayed'], 'true');
+    assert.equal(first.headers['idempotent-replayed'], undefined);
+    assert.equal(again.body.id, first.body.id);
+    assert.deepEqual(again.body.payload, { v: 1 });
+    assert.deepEqual(
+      again.body.deliveries.map((d: Body) => d.id),
+      first.body.deliveries.map((d: Body) => d.id),
+    );
+
+    const h1 = await api.call(
+      'POST',
+      EV,
+      { type: 'x', payload: {} },
+      { headers: { 'idempotency-key': 'h-1' } },
+    );
+    const h2 = await api.call(
+      'POST',
+      EV,
+      { type: 'x', payload: {} },
+      { headers: { 'idempotency-key': 'h-1' } },
+    );
+    assert.equal(h2.body.id, h1.body.id);
+    const other = await api.call(
+      'POST',
+      EV,
+      { type: 'x', payload: {} },
+      { headers: { 'idempotency-key': 'h-2' } },
+    );
+    assert.notEqual(other.body.id, h1.body.id);
+    const long = await api.call(
+      'POST',
+      EV,
+      { type: 'x', payload: {} },
+      { headers: { 'idempotency-key': 'k'.repeat(201) } },
+    );
+    assertError(long, 400, 'HERALD_ERR_VALIDATION', 'headers.idempotency-key');
+  });
+
+  test('callbackUrl adds one delivery to that URL; only http(s)', async () => {
+    const r = await api.call('POST', EV, {
+      type: 'x',
+      payload: {},
+      callbackUrl: 'https://cb.example/done?x=1',
+    });
+    assert.equal(r.status, 202);
+    const cb = r.body.deliveries.find((d: Body) => d.endpointId === null);
+    assert.equal(cb.url, 'https://cb.example/done?x=1');
+    assert.equal(r.body.deliveries.length, 2);
+    for (const callbackUrl of [
+      'ftp://cb.example/x',
+      'not a url',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+    ]) {
+      const bad = await api.call('POST', EV, { type: 'x', payload: {}, callbackUrl });
+      assertError(bad, 400, 'HERALD_ERR_VALIDATION', 'body.callbackUrl');
+    }
+  });
+
+  test('batch: 202 {data} in request order; over the limit or an invalid item is refused whole', async () => {
+    const events = [0, 1, 2, 3, 4].map((i) => ({ type: `t.${i}`, payload: { i } }));
+    const r = await api.call('POST', `${EV}/batch`, { events });
+    assert.equal(r.status, 202);
+    assert.deepEqual(
+      r.body.data.map((e: Body) => e.payload.i),
+      [0, 1, 2, 3, 4],
+    );
+    assert.deepEqual(
+      r.body.data.map((e: Body) => e.type),
+      events.map((e) => e.type),
+    );
+    assert.ok(r.body.data.every((e: Body) => e.deliveries.length === 1));
+    const tooMany = await api.call('POST', `${EV}/batch`, { events: [...events, events[0]] });
+    assertError(tooMany, 400, 'HERALD_ERR_VALIDATION', 'body.events');
+    const badItem = await api.call('POST', `${EV}/batch`, {
+      events: [events[0], { type: 'x', payload: {}, callbackUrl: 'gopher://x' }],
+    });
+    assertError(badItem, 400, 'HERALD_ERR_VALIDATION', 'body.events.1.callbackUrl');
+    const missing = await api.call('POST', `${EV}/batch`, { events: [events[0], { type: 'x' }] });
+    assertError(missing, 400, 'HERALD_ERR_VALIDATION', 'body.events.1.payload');
+    assertError(await api.call('POST', `${EV}/batch`, { events: [] }), 400, undefined, 'body.events');
+  });
+
+  test('bad input: missing fields, unknown fields, malformed JSON, other media types, too large', async () => {
+    assertError(await api.call('POST', EV, { payload: {} }), 400, 'HERALD_ERR_VALIDATION', 'body.type');
+    assertError(await api.call('POST', EV, { type: 'x' }), 400, 'HERALD_ERR_VALIDATION', 'body.payload');
+    assertError(
+      await api.call('POST', EV, { type: 'x', payload: {}, extra: 1 }),
+      400,
+      undefined,
+      'body.extra',
+    );
+    assertError(await api.call('POST', EV, { type: 5, payload: {} }), 400, undefined, 'body.type');
+    assertError(
+      await api.call('POST', EV, { type: 'x', payload: {}, test: 'yes' }),
+      400,
+      undefined,
+      'body.test',
+    );
+    assertError(
+      await api.call('POST', EV, undefined, { raw: '{"type": "x",' }),
+      400,
+      'HERALD_ERR_MALFORMED_JSON',
+    );
+    assertError(await api.call('POST', EV, undefined, { raw: '' }), 400);
+    assertError(
+      await api.call('POST', EV, undefined, {
+        raw: 'type=x',
+        contentType: 'application/x-www-form-urlencoded',
+      }),
+      415,
+      'HERALD_ERR_UNSUPPORTED_MEDIA_TYPE',
+    );
+    assertError(
+      await api.call('POST', EV, undefined, { raw: '{"type":"x","payload":{}}', contentType: 'text/plain' }),
+      415,
+    );
+    const big = { type: 'x', payload: { blob: 'x'.repeat(20 * 1024) } };
+    assertError(await api.call('POST', EV, big), 413, 'HERALD_ERR_BODY_TOO_LARGE');
+  });
+
+  test('an enforced catalog refuses unknown types with 422 naming type; otherwise they are accepted', async () => {
+    const strict = await api.project('strict', { enforceCatalog: true });
+    const SEV = `/api/v1/projects/${strict.id}/events`;
+    assertError(
+      await api.call('POST', SEV, { type: 'nope', payload: {} }),
+      422,
+      'HERALD_ERR_UNPROCESSABLE',
+      'body.type',
+    );
+    await api.call('PUT', '/api/v1/event-types/known.type', { description: 'k' });
+    assert.equal((await api.call('POST', SEV, { type: 'known.type', payload: {} })).status, 202);
+    const batch = await api.call('POST', `${SEV}/batch`, {
+      events: [
+        { type: 'known.type', payload: {} },
+        { type: 'nope', payload: {} },
+      ],
+    });
+    assertError(batch, 422, undefined, 'body.events.1.type');
+    assert.equal((await api.call('POST', EV, { type: 'nope', payload: {} })).status, 202);
+  });
+
+  test('list with type, since, until, limit and cursor', async () => {
+    const q = await api.project('listing');
+    const L = `/api/v1/projects/${q.id}/events`;
+    for (const i of [1, 2, 3]) await api.call('POST', L, { type: i === 2 ? 'b' : 'a', payload: { i } });
+    const all = await api.call('GET', L);
+    assert.equal(all.status, 200);
+    assert.deepEqual(
+      all.body.data.map((e: Body) => e.payload.i),
+      [3, 2, 1],
+    );
+    assert.equal(all.body.nextCursor, null);
+    const onlyB = await api.call('GET', `${L}?type=b`);
+    assert.deepEqual(
+      onlyB.body.data.map((e: Body) => e.payload.i),
+      [2],
+    );
+    const page1 = await api.call('GET', `${L}?limit=2`);
+    assert.equal(page1.body.data.length, 2);
+    assert.ok(page1.body.nextCursor);
+    const page2 = await api.call('GET', `${L}?limit=2&cursor=${encodeURIComponent(page1.body.nextCursor)}`);
+    assert.deepEqual(
+      page2.body.data.map((e: Body) => e.payload.i),
+      [1],
+    );
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    assert.equal((await api.call('GET', `${L}?since=${future}`)).body.data.length, 0);
+    assert.equal((await api.call('GET', `${L}?until=${Date.now() + 1000}`)).body.data.length, 3);
+    for (const bad of ['limit=0', 'limit=1001', 'limit=abc']) {
+      assertError(await api.call('GET', `${L}?${bad}`), 400, 'HERALD_ERR_VALIDATION', 'querystring.limit');
+    }
+    assertError(await api.call('GET', `${L}?since=yesterday`), 400, undefined, 'querystring.since');
+    assertError(await api.call('GET', `${L}?until=2024-13-45T99`), 400, undefined, 'querystring.until');
+  });
+
+  test('attempts: per event and one by id', async () => {
+    const sent = await api.call('POST', EV, { type: 'att', payload: {} });
+    const found = await api.store.getEvent(p.id, sent.body.id);
+    const delivery = found!.deliveries[0]!;
+    const record = attemptRecord(delivery, found!.event, {
+      outcome: 'failed',
+      status: 'failed',
+      effect: 'none',
+    });
+    await api.store.recordAttempts([record], { now: Date.now(), failureThreshold: 100 });
+    const list = await api.call('GET', `${EV}/${sent.body.id}/attempts`);
+    assert.equal(list.status, 200);
+    assert.equal(list.body.data.length, 1);
+    const a = list.body.data[0];
+    assert.equal(a.id, record.attempt.id);
+    assert.equal(a.deliveryId, delivery.id);
+    assert.equal(a.outcome, 'failed');
+    assert.ok(!Number.isNaN(Date.parse(a.startedAt)));
+    const one = await api.call('GET', `/api/v1/projects/${p.id}/attempts/${a.id}`);
+    assert.equal(one.status, 200);
+    assert.deepEqual(one.body, a);
+    assertError(await api.call('GET', `/api/v1/projects/${p.id}/attempts/att_missing`), 404);
+    assertError(await api.call('GET', `${EV}/evt_missing/attempts`), 404);
+
+    // Retry: 202 with the delivery due again; 409 once its endpoint is disabled.
+    const retry = await api.call('POST', `/api/v1/projects/${p.id}/deliveries/${delivery.id}/retry`);
+    assert.equal(retry.status, 202);
+    assert.equal(retry.body.id, delivery.id);
+    assert.equal(retry.body.status, 'pending');
+    await api.call('PATCH', `/api/v1/projects/${p.id}/endpoints/${hook.id}`, { active: false });
+    const refused = await api.call('POST', `/api/v1/projects/${p.id}/deliveries/${delivery.id}/retry`);
+    assertError(refused, 409, 'HERALD_ERR_ENDPOINT_DISABLED');
+    await api.call('POST', `/api/v1/projects/${p.id}/endpoints/${hook.id}/enable`);
+    assertError(await api.call('POST', `/api/v1/projects/${p.id}/deliveries/dlv_missing/retry`), 404);
+  });
+});

@@ -1,0 +1,105 @@
+/** /healthz, /readyz, /metrics, /openapi.json and /docs. */
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { type Body, startApi, type TestApi } from './helpers.ts';
+
+/** Every route of DESIGN "HTTP API v1" (OpenAPI path syntax). */
+const ROUTES: [string, string][] = [
+  ['post', '/api/v1/projects'],
+  ['get', '/api/v1/projects'],
+  ['get', '/api/v1/projects/{project}'],
+  ['patch', '/api/v1/projects/{project}'],
+  ['delete', '/api/v1/projects/{project}'],
+  ['post', '/api/v1/projects/{project}/api-keys'],
+  ['get', '/api/v1/projects/{project}/api-keys'],
+  ['delete', '/api/v1/projects/{project}/api-keys/{key}'],
+  ['put', '/api/v1/event-types/{name}'],
+  ['get', '/api/v1/event-types'],
+  ['get', '/api/v1/event-types/{name}'],
+  ['post', '/api/v1/projects/{project}/endpoints'],
+  ['get', '/api/v1/projects/{project}/endpoints'],
+  ['get', '/api/v1/projects/{project}/endpoints/{endpoint}'],
+  ['patch', '/api/v1/projects/{project}/endpoints/{endpoint}'],
+  ['delete', '/api/v1/projects/{project}/endpoints/{endpoint}'],
+  ['get', '/api/v1/projects/{project}/endpoints/{endpoint}/secret'],
+  ['post', '/api/v1/projects/{project}/endpoints/{endpoint}/secret/rotate'],
+  ['post', '/api/v1/projects/{project}/endpoints/{endpoint}/test'],
+  ['post', '/api/v1/projects/{project}/endpoints/{endpoint}/enable'],
+  ['post', '/api/v1/projects/{project}/endpoints/{endpoint}/recover'],
+  ['get', '/api/v1/projects/{project}/endpoints/{endpoint}/attempts'],
+  ['get', '/api/v1/projects/{project}/endpoints/{endpoint}/stats'],
+  ['post', '/api/v1/projects/{project}/events'],
+  ['post', '/api/v1/projects/{project}/events/batch'],
+  ['get', '/api/v1/projects/{project}/events'],
+  ['get', '/api/v1/projects/{project}/events/{event}'],
+  ['get', '/api/v1/projects/{project}/events/{event}/attempts'],
+  ['post', '/api/v1/projects/{project}/deliveries/{delivery}/retry'],
+  ['get', '/api/v1/projects/{project}/attempts/{attempt}'],
+  ['get', '/api/v1/projects/{project}/operational-events'],
+  ['get', '/healthz'],
+  ['get', '/readyz'],
+  ['get', '/metrics'],
+];
+
+describe('health, metrics, OpenAPI', () => {
+  let api: TestApi;
+  before(async () => {
+    api = await startApi(
+      {},
+      { metrics: { contentType: 'text/plain; version=0.0.4', render: async () => 'herald_up 1\n' } },
+    );
+  });
+  after(() => api.close());
+
+  test('healthz is always 200; readyz follows the ready flag and the store', async () => {
+    assert.equal((await api.call('GET', '/healthz', undefined, { token: null })).status, 200);
+    assert.equal((await api.call('GET', '/readyz', undefined, { token: null })).status, 503);
+    api.app.setReady(true);
+    assert.equal((await api.call('GET', '/readyz', undefined, { token: null })).status, 200);
+    api.app.setReady(false);
+    assert.equal((await api.call('GET', '/readyz', undefined, { token: null })).status, 503);
+  });
+
+  test('readyz is 503 when the store cannot answer', async () => {
+    const other = await startApi();
+    other.app.setReady(true);
+    assert.equal((await other.call('GET', '/readyz', undefined, { token: null })).status, 200);
+    await other.store.close();
+    assert.equal((await other.call('GET', '/readyz', undefined, { token: null })).status, 503);
+    await other.app.close();
+    rmSync(other.dir, { recursive: true, force: true });
+  });
+
+  test('metrics serves what the metrics source renders; 404 without one', async () => {
+    const r = await api.app.inject({ method: 'GET', url: '/metrics' });
+    assert.equal(r.statusCode, 200);
+    assert.equal(r.body, 'herald_up 1\n');
+    assert.match(String(r.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+    const bare = await startApi();
+    assert.equal((await bare.app.inject({ method: 'GET', url: '/metrics' })).statusCode, 404);
+    await bare.close();
+  });
+
+  test('openapi.json describes every route, with request schemas', async () => {
+    const r = await api.call('GET', '/openapi.json', undefined, { token: null });
+    assert.equal(r.status, 200);
+    const doc: Body = r.body;
+    assert.match(doc.openapi, /^3\./);
+    for (const [method, path] of ROUTES) {
+      assert.ok(doc.paths[path]?.[method], `${method.toUpperCase()} ${path} is missing`);
+    }
+    const create = doc.paths['/api/v1/projects/{project}/endpoints'].post;
+    const schema = create.requestBody.content['application/json'].schema;
+    assert.deepEqual(schema.required, ['url']);
+    assert.equal(schema.properties.url.maxLength, 2048);
+    assert.equal(schema.properties.headers.maxProperties, 50);
+  });
+
+  test('docs are served from bundled assets', async () => {
+    const page = await api.app.inject({ method: 'GET', url: '/docs/' });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /swagger/i);
+    assert.doesNotMatch(page.body, /https?:\/\/(cdn|unpkg|cdnjs)/);
+  });
+});

@@ -1,0 +1,114 @@
+/** A real API over a real SQLite store, driven with app.inject(). */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type MetricsSource } from '../../src/api/build-app.ts';
+import type { Config } from '../../src/config/config-types.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import type { Store } from '../../src/store/store.ts';
+
+export const ADMIN = 'api-test-admin-token-0123456789abcdef';
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON bodies are read loosely in tests
+export type Body = any;
+
+export interface Reply {
+  status: number;
+  body: Body;
+  headers: Record<string, string | string[] | number | undefined>;
+}
+
+export interface CallOptions {
+  token?: string | null;
+  headers?: Record<string, string>;
+  /** Sent as is (malformed JSON, other content types). */
+  raw?: string;
+  contentType?: string;
+}
+
+export interface TestApi {
+  app: FastifyInstance;
+  store: Store;
+  config: Config;
+  /** Temporary data directory (removed by close). */
+  dir: string;
+  call(method: string, url: string, body?: unknown, options?: CallOptions): Promise<Reply>;
+  /** Creates a project (admin) and returns it. */
+  project(name: string, extra?: Record<string, unknown>): Promise<Body>;
+  /** Creates a project API key and returns the key. */
+  apiKey(projectId: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startApi(
+  over: Partial<Config> = {},
+  extra: { metrics?: MetricsSource } = {},
+): Promise<TestApi> {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-api-'));
+  const config: Config = {
+    ...loadConfig({ env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_DATA_DIR: dir } }),
+    ...over,
+  };
+  const store = await openStore('sqlite::memory:');
+  const app = buildApp({ store, config, ...extra });
+  await app.ready();
+
+  const call = async (method: string, url: string, body?: unknown, o: CallOptions = {}): Promise<Reply> => {
+    const token = o.token === undefined ? ADMIN : o.token;
+    const payload = o.raw ?? (body === undefined ? undefined : JSON.stringify(body));
+    const response = await app.inject({
+      method: method as 'GET',
+      url,
+      headers: {
+        ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+        ...(payload === undefined ? {} : { 'content-type': o.contentType ?? 'application/json' }),
+        ...o.headers,
+      },
+      ...(payload === undefined ? {} : { payload }),
+    });
+    const text = response.body;
+    let parsed: Body = null;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      parsed = text;
+    }
+    return { status: response.statusCode, body: parsed, headers: response.headers };
+  };
+
+  return {
+    app,
+    store,
+    config,
+    dir,
+    call,
+    async project(name, extraFields = {}) {
+      const r = await call('POST', '/api/v1/projects', { name, ...extraFields });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      return r.body;
+    },
+    async apiKey(projectId) {
+      const r = await call('POST', `/api/v1/projects/${projectId}/api-keys`, { name: 'backend' });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      return r.body.key;
+    },
+    async close() {
+      await app.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Asserts the error shape and returns it. */
+export function assertError(reply: Reply, status: number, code?: string, field?: string): Body {
+  assert.equal(reply.status, status, JSON.stringify(reply.body));
+  assert.equal(typeof reply.body?.error?.code, 'string', JSON.stringify(reply.body));
+  assert.equal(typeof reply.body.error.message, 'string');
+  if (code) assert.equal(reply.body.error.code, code);
+  if (field) assert.equal(reply.body.error.details?.field, field, JSON.stringify(reply.body));
+  return reply.body.error;
+}
