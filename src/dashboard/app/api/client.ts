@@ -1,0 +1,259 @@
+/**
+ * The dashboard's only way to the server: HTTP API v1 with a bearer token (the admin token, or a
+ * portal token limited to one project). Errors come back as ApiError with the server's code and message.
+ */
+import type {
+  Attempt,
+  CreatedApiKey,
+  Endpoint,
+  EndpointInput,
+  EventType,
+  HeraldEvent,
+  Json,
+  Page,
+  PortalLink,
+  Project,
+  StatsBucket,
+} from './types.ts';
+
+/** An error answer of the API (`{"error": {code, message, details?}}`), or a network failure (status 0). */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details: unknown;
+  constructor(status: number, code: string, message: string, details?: unknown) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export type Query = Record<string, string | number | undefined | null>;
+
+/** Bucket sizes …/stats accepts. */
+export type StatsBucketSize = '1m' | '5m' | '15m' | '1h' | '6h' | '1d';
+
+export interface AttemptFilter {
+  status?: 'succeeded' | 'failed' | '';
+  eventType?: string;
+  since?: string;
+  until?: string;
+  limit?: number;
+  cursor?: string | null;
+}
+
+/** Typed calls of the API; every method rejects with ApiError. */
+export interface HeraldClient {
+  listProjects(cursor?: string | null): Promise<Page<Project>>;
+  createProject(input: { name: string; uid?: string }): Promise<Project>;
+  getProject(project: string): Promise<Project>;
+  createApiKey(project: string, name: string): Promise<CreatedApiKey>;
+  createPortalLink(project: string, expiresIn: number): Promise<PortalLink>;
+
+  listEventTypes(): Promise<EventType[]>;
+  putEventType(name: string, input: Partial<Omit<EventType, 'name'>>): Promise<EventType>;
+
+  listEndpoints(project: string): Promise<Endpoint[]>;
+  getEndpoint(project: string, endpoint: string): Promise<Endpoint>;
+  createEndpoint(project: string, input: EndpointInput): Promise<Endpoint>;
+  updateEndpoint(project: string, endpoint: string, input: Partial<EndpointInput>): Promise<Endpoint>;
+  deleteEndpoint(project: string, endpoint: string): Promise<void>;
+  enableEndpoint(project: string, endpoint: string): Promise<void>;
+  getSecret(project: string, endpoint: string): Promise<string>;
+  rotateSecret(project: string, endpoint: string, graceSeconds: number): Promise<string>;
+  sendTest(project: string, endpoint: string, eventType?: string): Promise<{ eventId: string }>;
+  recover(project: string, endpoint: string, since: string, until?: string): Promise<Json>;
+  listAttempts(project: string, endpoint: string, filter: AttemptFilter): Promise<Page<Attempt>>;
+  getAttempt(project: string, attempt: string): Promise<Attempt>;
+  stats(
+    project: string,
+    endpoint: string,
+    query: { since: string; until: string; bucket: StatsBucketSize },
+  ): Promise<StatsBucket[]>;
+  retryDelivery(project: string, delivery: string): Promise<void>;
+
+  listEvents(
+    project: string,
+    query: { type?: string; since?: string; until?: string; cursor?: string | null },
+  ): Promise<Page<HeraldEvent>>;
+  getEvent(project: string, event: string): Promise<HeraldEvent>;
+  listEventAttempts(project: string, event: string): Promise<Attempt[]>;
+}
+
+/**
+ * A client sending `token`. `onUnauthorized` runs on any 401 (expired portal link, wrong admin
+ * token) so the app can go back to its sign-in screen.
+ */
+export function createClient(token: string, onUnauthorized: (error: ApiError) => void): HeraldClient {
+  async function call<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
+    const url = `/api/v1${path}${toQueryString(query)}`;
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        body: body === undefined ? null : JSON.stringify(body),
+        credentials: 'omit',
+      });
+    } catch {
+      throw new ApiError(
+        0,
+        'NETWORK',
+        'The server could not be reached. Check your connection and try again.',
+      );
+    }
+    const text = await response.text();
+    const parsed = parseJson(text);
+    if (!response.ok) {
+      const error = toApiError(response.status, parsed, text);
+      if (response.status === 401) onUnauthorized(error);
+      throw error;
+    }
+    return parsed as T;
+  }
+
+  const p = (project: string) => `/projects/${encodeURIComponent(project)}`;
+  const ep = (project: string, endpoint: string) => `${p(project)}/endpoints/${encodeURIComponent(endpoint)}`;
+
+  return {
+    listProjects: (cursor) => call('GET', '/projects', undefined, { limit: 100, cursor }),
+    createProject: (input) => call('POST', '/projects', input),
+    getProject: (project) => call('GET', p(project)),
+    createApiKey: (project, name) => call('POST', `${p(project)}/api-keys`, { name }),
+    createPortalLink: (project, expiresIn) => call('POST', `${p(project)}/portal-links`, { expiresIn }),
+
+    listEventTypes: async () => {
+      const all: EventType[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: Page<EventType> = await call('GET', '/event-types', undefined, { limit: 200, cursor });
+        all.push(...page.data);
+        cursor = page.nextCursor ?? null;
+      } while (cursor !== null && all.length < 5000);
+      return all;
+    },
+    putEventType: (name, input) => call('PUT', `/event-types/${encodeURIComponent(name)}`, input),
+
+    listEndpoints: async (project) => {
+      const all: Endpoint[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: Page<Endpoint> = await call('GET', `${p(project)}/endpoints`, undefined, {
+          limit: 100,
+          cursor,
+        });
+        all.push(...page.data);
+        cursor = page.nextCursor ?? null;
+      } while (cursor !== null && all.length < 2000);
+      return all;
+    },
+    getEndpoint: (project, endpoint) => call('GET', ep(project, endpoint)),
+    createEndpoint: (project, input) => call('POST', `${p(project)}/endpoints`, input),
+    updateEndpoint: (project, endpoint, input) => call('PATCH', ep(project, endpoint), input),
+    deleteEndpoint: async (project, endpoint) => {
+      await call('DELETE', ep(project, endpoint));
+    },
+    enableEndpoint: async (project, endpoint) => {
+      await call('POST', `${ep(project, endpoint)}/enable`, {});
+    },
+    getSecret: async (project, endpoint) => secretOf(await call('GET', `${ep(project, endpoint)}/secret`)),
+    rotateSecret: async (project, endpoint, graceSeconds) =>
+      secretOf(await call('POST', `${ep(project, endpoint)}/secret/rotate`, { graceSeconds })),
+    sendTest: (project, endpoint, eventType) =>
+      call('POST', `${ep(project, endpoint)}/test`, eventType ? { eventType } : {}),
+    recover: (project, endpoint, since, until) =>
+      call('POST', `${ep(project, endpoint)}/recover`, until ? { since, until } : { since }),
+    listAttempts: (project, endpoint, filter) =>
+      call('GET', `${ep(project, endpoint)}/attempts`, undefined, {
+        status: filter.status || undefined,
+        eventType: filter.eventType || undefined,
+        since: filter.since || undefined,
+        until: filter.until || undefined,
+        limit: filter.limit ?? 50,
+        cursor: filter.cursor,
+      }),
+    getAttempt: (project, attempt) => call('GET', `${p(project)}/attempts/${encodeURIComponent(attempt)}`),
+    stats: async (project, endpoint, query) => {
+      const result = await call<StatsBucket[] | { data: StatsBucket[] }>(
+        'GET',
+        `${ep(project, endpoint)}/stats`,
+        undefined,
+        query,
+      );
+      return Array.isArray(result) ? result : result.data;
+    },
+    retryDelivery: async (project, delivery) => {
+      await call('POST', `${p(project)}/deliveries/${encodeURIComponent(delivery)}/retry`, {});
+    },
+
+    listEvents: (project, query) =>
+      call('GET', `${p(project)}/events`, undefined, {
+        type: query.type || undefined,
+        since: query.since || undefined,
+        until: query.until || undefined,
+        cursor: query.cursor,
+        limit: 25,
+      }),
+    getEvent: (project, event) => call('GET', `${p(project)}/events/${encodeURIComponent(event)}`),
+    listEventAttempts: async (project, event) => {
+      const result = await call<Attempt[] | Page<Attempt>>(
+        'GET',
+        `${p(project)}/events/${encodeURIComponent(event)}/attempts`,
+      );
+      return Array.isArray(result) ? result : result.data;
+    },
+  };
+}
+
+function toQueryString(query: Query | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== '') params.set(name, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function toApiError(status: number, parsed: unknown, text: string): ApiError {
+  const error = (parsed as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)
+    ?.error;
+  if (error && typeof error.message === 'string') {
+    return new ApiError(status, String(error.code ?? 'ERROR'), error.message, error.details);
+  }
+  const fallback =
+    status === 401 ? 'Not signed in, or the token is not valid.' : `Request failed (HTTP ${status}).`;
+  return new ApiError(status, 'HTTP_' + status, text && text.length < 200 ? text : fallback);
+}
+
+/** The secret of a secret/rotate answer, whichever of the documented spellings the server uses. */
+function secretOf(answer: unknown): string {
+  const value = answer as { secret?: unknown; secrets?: { secret?: unknown }[] } | null;
+  if (typeof value?.secret === 'string') return value.secret;
+  const first = value?.secrets?.[0]?.secret;
+  if (typeof first === 'string') return first;
+  throw new ApiError(500, 'UNEXPECTED', 'The server answered without a secret.');
+}
+
+/** A readable one-line message for any thrown value. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof ApiError) {
+    const details = error.details as { field?: unknown } | undefined;
+    const field = typeof details?.field === 'string' ? ` (${details.field})` : '';
+    return error.message + field;
+  }
+  return error instanceof Error ? error.message : String(error);
+}

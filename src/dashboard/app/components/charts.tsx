@@ -1,0 +1,159 @@
+/**
+ * Hand-written SVG charts of an endpoint's stats buckets: deliveries over time (succeeded vs failed,
+ * stacked bars) and latency (average and p95 lines). Each chart has a text summary for screen readers.
+ */
+import type { StatsBucket } from '../api/types.ts';
+import { formatDuration } from '../format.ts';
+import { niceMax } from '../stats-buckets.ts';
+
+const WIDTH = 640;
+const HEIGHT = 200;
+const PAD = { top: 12, right: 12, bottom: 26, left: 48 };
+const PLOT_W = WIDTH - PAD.left - PAD.right;
+const PLOT_H = HEIGHT - PAD.top - PAD.bottom;
+
+const timeLabel = new Intl.DateTimeFormat(undefined, {
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+});
+
+function XLabels({ buckets }: { buckets: StatsBucket[] }) {
+  if (buckets.length === 0) return null;
+  const picks = [...new Set([0, Math.floor((buckets.length - 1) / 2), buckets.length - 1])];
+  return (
+    <>
+      {picks.map((index) => {
+        const x = PAD.left + ((index + 0.5) / buckets.length) * PLOT_W;
+        const anchor = index === 0 ? 'start' : index === buckets.length - 1 ? 'end' : 'middle';
+        return (
+          <text key={index} x={x} y={HEIGHT - 8} text-anchor={anchor} class="chart-label">
+            {timeLabel.format(new Date(buckets[index]!.start))}
+          </text>
+        );
+      })}
+    </>
+  );
+}
+
+function YAxis({ max, format }: { max: number; format: (value: number) => string }) {
+  return (
+    <>
+      {[0, 0.5, 1].map((share) => {
+        const y = PAD.top + PLOT_H * (1 - share);
+        return (
+          <g key={share}>
+            <line x1={PAD.left} x2={WIDTH - PAD.right} y1={y} y2={y} class="chart-grid" />
+            <text x={PAD.left - 6} y={y + 4} text-anchor="end" class="chart-label">
+              {format(max * share)}
+            </text>
+          </g>
+        );
+      })}
+    </>
+  );
+}
+
+/** Stacked bars: succeeded (bottom) and failed (top) attempts per bucket. */
+export function DeliveriesChart({ buckets }: { buckets: StatsBucket[] }) {
+  const succeeded = buckets.reduce((sum, b) => sum + b.succeeded, 0);
+  const failed = buckets.reduce((sum, b) => sum + b.failed, 0);
+  const max = niceMax(Math.max(0, ...buckets.map((b) => b.succeeded + b.failed)));
+  const slot = PLOT_W / Math.max(1, buckets.length);
+  const barWidth = Math.max(1, slot * 0.7);
+  const scale = (n: number) => (n / max) * PLOT_H;
+  const summary = `Attempts over time: ${succeeded} succeeded, ${failed} failed.`;
+  return (
+    <figure class="chart">
+      <figcaption>
+        Deliveries <span class="legend legend-ok">succeeded {succeeded}</span>{' '}
+        <span class="legend legend-bad">failed {failed}</span>
+      </figcaption>
+      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={summary}>
+        <YAxis max={max} format={(v) => String(Math.round(v))} />
+        {buckets.map((bucket, index) => {
+          const x = PAD.left + index * slot + (slot - barWidth) / 2;
+          const okHeight = scale(bucket.succeeded);
+          const badHeight = scale(bucket.failed);
+          const base = PAD.top + PLOT_H;
+          return (
+            <g key={bucket.start}>
+              <title>{`${timeLabel.format(new Date(bucket.start))}: ${bucket.succeeded} succeeded, ${bucket.failed} failed`}</title>
+              {okHeight > 0 && (
+                <rect x={x} y={base - okHeight} width={barWidth} height={okHeight} class="bar-ok" />
+              )}
+              {badHeight > 0 && (
+                <rect
+                  x={x}
+                  y={base - okHeight - badHeight}
+                  width={barWidth}
+                  height={badHeight}
+                  class="bar-bad"
+                />
+              )}
+            </g>
+          );
+        })}
+        <XLabels buckets={buckets} />
+      </svg>
+    </figure>
+  );
+}
+
+function linePath(buckets: StatsBucket[], pick: (b: StatsBucket) => number | null, max: number): string {
+  const slot = PLOT_W / Math.max(1, buckets.length);
+  let path = '';
+  let drawing = false;
+  buckets.forEach((bucket, index) => {
+    const value = pick(bucket);
+    if (value === null) {
+      drawing = false; // a gap: no attempts in this bucket
+      return;
+    }
+    const x = PAD.left + (index + 0.5) * slot;
+    const y = PAD.top + PLOT_H * (1 - Math.min(value, max) / max);
+    path += `${drawing ? 'L' : 'M'}${x.toFixed(1)},${y.toFixed(1)} `;
+    drawing = true;
+  });
+  return path.trim();
+}
+
+/** Average and p95 attempt duration per bucket (gaps where nothing was attempted). */
+export function LatencyChart({ buckets }: { buckets: StatsBucket[] }) {
+  const values = buckets
+    .flatMap((b) => [b.avgDurationMs, b.p95DurationMs])
+    .filter((v): v is number => v !== null);
+  const max = niceMax(Math.max(0, ...values));
+  const p95 = buckets.map((b) => b.p95DurationMs).filter((v): v is number => v !== null);
+  const summary = values.length
+    ? `Latency: highest p95 ${formatDuration(Math.max(...p95, 0))}.`
+    : 'Latency: no attempts in this period.';
+  const slot = PLOT_W / Math.max(1, buckets.length);
+  return (
+    <figure class="chart">
+      <figcaption>
+        Latency <span class="legend legend-avg">average</span> <span class="legend legend-p95">p95</span>
+      </figcaption>
+      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={summary}>
+        <YAxis max={max} format={(v) => formatDuration(v)} />
+        <path d={linePath(buckets, (b) => b.p95DurationMs, max)} class="line-p95" />
+        <path d={linePath(buckets, (b) => b.avgDurationMs, max)} class="line-avg" />
+        {buckets.map((bucket, index) =>
+          bucket.avgDurationMs === null ? null : (
+            <circle
+              key={bucket.start}
+              cx={PAD.left + (index + 0.5) * slot}
+              cy={PAD.top + PLOT_H * (1 - Math.min(bucket.avgDurationMs, max) / max)}
+              r={2.5}
+              class="dot-avg"
+            >
+              <title>{`${timeLabel.format(new Date(bucket.start))}: average ${formatDuration(bucket.avgDurationMs)}, p95 ${formatDuration(bucket.p95DurationMs)}`}</title>
+            </circle>
+          ),
+        )}
+        <XLabels buckets={buckets} />
+      </svg>
+    </figure>
+  );
+}

@@ -1,0 +1,121 @@
+/** An event's deliveries: one row per endpoint (or callback URL) with its status, and a retry button. */
+import { useState } from 'preact/hooks';
+import { errorMessage } from '../api/client.ts';
+import type { DeliverySummary, Endpoint } from '../api/types.ts';
+import { useApp } from '../app-context.ts';
+import { formatRelative, formatTime } from '../format.ts';
+import { useProject } from '../project-context.ts';
+import { Link } from './link.tsx';
+import { StatusBadge } from './status-badge.tsx';
+
+export function DeliveriesTable({
+  deliveries,
+  endpoints,
+  onRetried,
+}: {
+  deliveries: DeliverySummary[];
+  endpoints: Map<string, Endpoint>;
+  onRetried?: () => void;
+}) {
+  if (deliveries.length === 0) {
+    return (
+      <p class="muted">
+        No deliveries: no active endpoint was subscribed to this event type when it arrived.
+      </p>
+    );
+  }
+  return (
+    <div class="table-wrap">
+      <table>
+        <caption class="sr-only">Deliveries of this event</caption>
+        <thead>
+          <tr>
+            <th scope="col">Endpoint</th>
+            <th scope="col">Status</th>
+            <th scope="col">Attempts</th>
+            <th scope="col">Next attempt</th>
+            <th scope="col">
+              <span class="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {deliveries.map((delivery) => (
+            <DeliveryRow
+              key={delivery.id}
+              delivery={delivery}
+              endpoint={delivery.endpointId ? endpoints.get(delivery.endpointId) : undefined}
+              onRetried={onRetried}
+            />
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function DeliveryRow({
+  delivery,
+  endpoint,
+  onRetried,
+}: {
+  delivery: DeliverySummary;
+  endpoint: Endpoint | undefined;
+  onRetried: (() => void) | undefined;
+}) {
+  const { client } = useApp();
+  const { project, base } = useProject();
+  const [state, setState] = useState<{ busy: boolean; message: string | null }>({
+    busy: false,
+    message: null,
+  });
+  async function retry() {
+    setState({ busy: true, message: null });
+    try {
+      await client.retryDelivery(project.id, delivery.id);
+      setState({ busy: false, message: 'Queued' });
+      onRetried?.();
+    } catch (caught) {
+      setState({ busy: false, message: errorMessage(caught) });
+    }
+  }
+  return (
+    <tr>
+      <td class="cell-main">
+        {delivery.endpointId ? (
+          <Link to={`${base}/endpoints/${encodeURIComponent(delivery.endpointId)}/history`}>
+            {endpoint?.name || delivery.url}
+          </Link>
+        ) : (
+          <span>
+            Callback <code class="url">{delivery.url}</code>
+          </span>
+        )}
+      </td>
+      <td>
+        <StatusBadge status={delivery.status} />
+      </td>
+      <td>{delivery.attempts}</td>
+      <td>
+        {delivery.nextAttemptAt ? (
+          <time dateTime={delivery.nextAttemptAt} title={formatTime(delivery.nextAttemptAt)}>
+            {formatRelative(delivery.nextAttemptAt)}
+          </time>
+        ) : (
+          <span class="muted">—</span>
+        )}
+      </td>
+      <td>
+        <button type="button" class="button-small" onClick={retry} disabled={state.busy}>
+          {state.busy ? 'Retrying…' : 'Retry now'}
+        </button>
+        {state.message && (
+          <span class="small" role="status">
+            {' '}
+            {state.message}
+          </span>
+        )}
+      </td>
+    </tr>
+  );
+}

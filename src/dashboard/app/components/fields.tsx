@@ -1,0 +1,158 @@
+/**
+ * Labelled form controls. Every control has a visible <label>; hints and errors are tied to it with
+ * aria-describedby so screen readers read them with the field.
+ */
+import type { ComponentChildren } from 'preact';
+import { useId } from 'preact/hooks';
+
+interface Common {
+  label: string;
+  hint?: ComponentChildren;
+  error?: string | null;
+  required?: boolean;
+}
+
+function describedBy(id: string, hint: unknown, error: unknown): string | undefined {
+  const ids = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean);
+  return ids.length ? ids.join(' ') : undefined;
+}
+
+function Help({ id, hint, error }: { id: string; hint?: ComponentChildren; error?: string | null }) {
+  return (
+    <>
+      {hint && (
+        <p class="hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+      )}
+      {error && (
+        <p class="field-error" id={`${id}-error`} role="alert">
+          {error}
+        </p>
+      )}
+    </>
+  );
+}
+
+export function TextField({
+  label,
+  hint,
+  error,
+  required,
+  value,
+  onInput,
+  type = 'text',
+  placeholder,
+  name,
+  multiline,
+  autoComplete,
+  inputMode,
+  spellcheck,
+}: Common & {
+  value: string;
+  onInput: (value: string) => void;
+  type?: 'text' | 'url' | 'password' | 'number' | 'datetime-local' | 'search';
+  placeholder?: string;
+  name?: string;
+  multiline?: boolean;
+  autoComplete?: string;
+  inputMode?: 'numeric' | 'decimal' | 'text' | 'url';
+  spellcheck?: boolean;
+}) {
+  const id = useId();
+  const shared = {
+    id,
+    name,
+    value,
+    required,
+    placeholder,
+    spellcheck,
+    'aria-invalid': error ? true : undefined,
+    'aria-describedby': describedBy(id, hint, error),
+  };
+  return (
+    <div class="field">
+      <label for={id}>
+        {label}
+        {required && <span aria-hidden="true"> *</span>}
+      </label>
+      {multiline ? (
+        <textarea {...shared} rows={3} onInput={(e) => onInput(e.currentTarget.value)} />
+      ) : (
+        <input
+          {...shared}
+          // Preact's typings split <input> by `type`; a union of types is not narrowed, so name one.
+          type={type as 'text'}
+          autoComplete={autoComplete}
+          inputMode={inputMode}
+          onInput={(e) => onInput(e.currentTarget.value)}
+        />
+      )}
+      <Help id={id} hint={hint} error={error} />
+    </div>
+  );
+}
+
+export function SelectField<T extends string>({
+  label,
+  hint,
+  error,
+  value,
+  options,
+  onChange,
+  name,
+}: Common & {
+  value: T;
+  options: { value: T; label: string }[];
+  onChange: (value: T) => void;
+  name?: string;
+}) {
+  const id = useId();
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <select
+        id={id}
+        name={name}
+        value={value}
+        aria-describedby={describedBy(id, hint, error)}
+        onChange={(e) => onChange(e.currentTarget.value as T)}
+      >
+        {options.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+      <Help id={id} hint={hint} error={error} />
+    </div>
+  );
+}
+
+export function CheckboxField({
+  label,
+  hint,
+  checked,
+  onChange,
+  name,
+}: Omit<Common, 'required' | 'error'> & {
+  checked: boolean;
+  onChange: (checked: boolean) => void;
+  name?: string;
+}) {
+  const id = useId();
+  return (
+    <div class="field field-check">
+      <input
+        id={id}
+        name={name}
+        type="checkbox"
+        checked={checked}
+        aria-describedby={describedBy(id, hint, null)}
+        onChange={(e) => onChange(e.currentTarget.checked)}
+      />
+      <label for={id}>{label}</label>
+      <Help id={id} hint={hint} />
+    </div>
+  );
+}

@@ -1,0 +1,185 @@
+/**
+ * The endpoint form as strings (what inputs hold), and its conversion to and from the API's endpoint.
+ * Validation here mirrors the API's, so most mistakes are caught before a round trip.
+ */
+import type {
+  Endpoint,
+  EndpointInput,
+  Envelope,
+  HttpMethod,
+  SignatureConfig,
+  SignatureScheme,
+} from './api/types.ts';
+import {
+  type HeaderRow,
+  headerRowsError,
+  headersToRows,
+  rowsToHeaders,
+} from './components/headers-editor.tsx';
+
+export interface EndpointFormState {
+  url: string;
+  name: string;
+  description: string;
+  eventTypes: string[];
+  method: HttpMethod;
+  envelope: Envelope;
+  headers: HeaderRow[];
+  active: boolean;
+  dev: boolean;
+  scheme: SignatureScheme;
+  signatureHeader: string;
+  timestampHeader: string;
+  encoding: 'hex' | 'base64';
+  signingKey: string;
+  secret: string;
+  timeoutMs: string;
+  retrySchedule: string;
+  ratePerSecond: string;
+  rateBurst: string;
+}
+
+export type FormErrors = Partial<Record<keyof EndpointFormState, string>>;
+
+/** Largest timeout an endpoint may set (DESIGN: up to 30 s). */
+export const MAX_TIMEOUT_MS = 30_000;
+/** Shortest timeout the API accepts. */
+export const MIN_TIMEOUT_MS = 100;
+
+export const EMPTY_FORM: EndpointFormState = {
+  url: '',
+  name: '',
+  description: '',
+  eventTypes: [],
+  method: 'POST',
+  envelope: 'standard',
+  headers: [],
+  active: true,
+  dev: false,
+  scheme: 'standard',
+  signatureHeader: '',
+  timestampHeader: '',
+  encoding: 'hex',
+  signingKey: '',
+  secret: '',
+  timeoutMs: '',
+  retrySchedule: '',
+  ratePerSecond: '',
+  rateBurst: '',
+};
+
+/** Which signature options a scheme takes. */
+export function schemeOptions(scheme: SignatureScheme) {
+  return {
+    signatureHeader: scheme === 'hmac-sha256' || scheme === 'hmac-sha1-url',
+    timestampHeader: scheme === 'hmac-sha256',
+    encoding: scheme === 'hmac-sha256',
+    key: scheme === 'hmac-sha1-url',
+    usesSecret: scheme !== 'none',
+  };
+}
+
+export function formFromEndpoint(endpoint: Endpoint): EndpointFormState {
+  return {
+    url: endpoint.url,
+    name: endpoint.name ?? '',
+    description: endpoint.description ?? '',
+    eventTypes: [...endpoint.eventTypes],
+    method: endpoint.method,
+    envelope: endpoint.envelope,
+    headers: headersToRows(endpoint.headers),
+    active: endpoint.status === 'active',
+    dev: endpoint.dev,
+    scheme: endpoint.signature.scheme,
+    signatureHeader: endpoint.signature.signatureHeader ?? '',
+    timestampHeader: endpoint.signature.timestampHeader ?? '',
+    encoding: endpoint.signature.encoding ?? 'hex',
+    signingKey: endpoint.signature.key ?? '',
+    secret: '',
+    timeoutMs: endpoint.timeoutMs ? String(endpoint.timeoutMs) : '',
+    retrySchedule: endpoint.retrySchedule ? endpoint.retrySchedule.join(', ') : '',
+    ratePerSecond: endpoint.rateLimit ? String(endpoint.rateLimit.perSecond) : '',
+    rateBurst: endpoint.rateLimit?.burst ? String(endpoint.rateLimit.burst) : '',
+  };
+}
+
+/** Parses "5, 300, 1800" (seconds, fractions allowed); null for blank, undefined when invalid. */
+export function parseSchedule(text: string): number[] | null | undefined {
+  if (text.trim() === '') return null;
+  const parts = text.split(/[\s,]+/).filter(Boolean);
+  const numbers = parts.map(Number);
+  return numbers.every((n) => Number.isFinite(n) && n >= 0) ? numbers : undefined;
+}
+
+/** Field errors of the form; empty when it can be sent. */
+export function validateForm(form: EndpointFormState): FormErrors {
+  const errors: FormErrors = {};
+  try {
+    const url = new URL(form.url.trim());
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') errors.url = 'Use an http:// or https:// URL.';
+  } catch {
+    errors.url = form.url.trim() ? 'This is not a valid URL.' : 'Enter the URL that receives the events.';
+  }
+  const headerError = headerRowsError(form.headers);
+  if (headerError) errors.headers = headerError;
+  if (form.timeoutMs.trim()) {
+    const timeout = Number(form.timeoutMs);
+    if (!Number.isInteger(timeout) || timeout < MIN_TIMEOUT_MS || timeout > MAX_TIMEOUT_MS) {
+      errors.timeoutMs = `Whole milliseconds from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}.`;
+    }
+  }
+  if (parseSchedule(form.retrySchedule) === undefined) {
+    errors.retrySchedule = 'Seconds separated by commas, e.g. 5, 300, 1800.';
+  }
+  if (form.ratePerSecond.trim()) {
+    const rate = Number(form.ratePerSecond);
+    if (!Number.isFinite(rate) || rate <= 0) errors.ratePerSecond = 'A number above 0.';
+  } else if (form.rateBurst.trim()) {
+    errors.ratePerSecond = 'Set a rate to use a burst.';
+  }
+  if (form.rateBurst.trim()) {
+    const burst = Number(form.rateBurst);
+    if (!Number.isInteger(burst) || burst < 1) errors.rateBurst = 'A whole number, 1 or more.';
+  }
+  const options = schemeOptions(form.scheme);
+  for (const field of ['signatureHeader', 'timestampHeader'] as const) {
+    if (options[field] && form[field].trim() && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(form[field].trim())) {
+      errors[field] = 'Not a valid header name.';
+    }
+  }
+  return errors;
+}
+
+/** The request body for create (with `secret` when one was typed) or update (never a secret). */
+export function inputFromForm(form: EndpointFormState, mode: 'create' | 'update'): EndpointInput {
+  const options = schemeOptions(form.scheme);
+  const signature: SignatureConfig = { scheme: form.scheme };
+  if (options.signatureHeader && form.signatureHeader.trim())
+    signature.signatureHeader = form.signatureHeader.trim();
+  if (options.timestampHeader && form.timestampHeader.trim())
+    signature.timestampHeader = form.timestampHeader.trim();
+  if (options.encoding) signature.encoding = form.encoding;
+  if (options.key && form.signingKey) signature.key = form.signingKey;
+  const input: EndpointInput = {
+    url: form.url.trim(),
+    name: form.name.trim(),
+    description: form.description.trim(),
+    eventTypes: form.eventTypes,
+    method: form.method,
+    envelope: form.envelope,
+    headers: rowsToHeaders(form.headers),
+    active: form.active,
+    dev: form.dev,
+    signature,
+    retrySchedule: parseSchedule(form.retrySchedule) ?? null,
+    rateLimit: form.ratePerSecond.trim()
+      ? {
+          perSecond: Number(form.ratePerSecond),
+          ...(form.rateBurst.trim() ? { burst: Number(form.rateBurst) } : {}),
+        }
+      : null,
+  };
+  if (form.timeoutMs.trim()) input.timeoutMs = Number(form.timeoutMs);
+  if (mode === 'create' && form.secret.trim()) input.secret = form.secret.trim();
+  return input;
+}

@@ -1,0 +1,143 @@
+/** Operator-only: API keys for the platform backend, and portal links for the customer. */
+import { useState } from 'preact/hooks';
+import { errorMessage } from '../api/client.ts';
+import type { CreatedApiKey, PortalLink } from '../api/types.ts';
+import { useApp } from '../app-context.ts';
+import { CodeBlock } from '../components/code-block.tsx';
+import { CopyButton } from '../components/copy-button.tsx';
+import { SelectField, TextField } from '../components/fields.tsx';
+import { formatTime } from '../format.ts';
+import { useProject } from '../project-context.ts';
+
+const LINK_LIFETIMES = [
+  { value: '3600', label: '1 hour' },
+  { value: '86400', label: '24 hours' },
+  { value: '604800', label: '7 days (longest)' },
+];
+
+export function AccessScreen() {
+  return (
+    <div class="panels">
+      <PortalLinkPanel />
+      <ApiKeyPanel />
+    </div>
+  );
+}
+
+function PortalLinkPanel() {
+  const { client } = useApp();
+  const { project } = useProject();
+  const [expiresIn, setExpiresIn] = useState('3600');
+  const [link, setLink] = useState<PortalLink | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  async function create() {
+    setBusy(true);
+    setError(null);
+    try {
+      setLink(await client.createPortalLink(project.id, Number(expiresIn)));
+    } catch (caught) {
+      setError(errorMessage(caught));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section class="card" aria-labelledby="portal-title">
+      <h2 id="portal-title">Customer portal</h2>
+      <p class="muted">
+        A signed link that opens this project's endpoints, history and examples — nothing else. Link to it or
+        embed it in your own app with an iframe (allowed origins come from the server's frame-ancestors
+        setting).
+      </p>
+      <SelectField
+        label="Link valid for"
+        value={expiresIn}
+        options={LINK_LIFETIMES}
+        onChange={setExpiresIn}
+      />
+      <button type="button" class="button-primary" onClick={create} disabled={busy}>
+        {busy ? 'Creating…' : 'Create portal link'}
+      </button>
+      {error && (
+        <p class="banner banner-error" role="alert">
+          {error}
+        </p>
+      )}
+      {link && (
+        <div class="created" role="status">
+          <p>
+            Valid until {formatTime(link.expiresAt)}. Anyone with this link can manage this project's
+            endpoints until then.
+          </p>
+          <div class="secret-row">
+            <code class="secret" data-testid="portal-url">
+              {link.url}
+            </code>
+            <CopyButton text={link.url} label="Copy link" />
+            <a href={link.url} target="_blank" rel="noopener noreferrer" class="button button-small">
+              Open
+            </a>
+          </div>
+          <CodeBlock
+            label="Embed"
+            text={`<iframe src="${link.url}" title="Webhooks" style="width:100%;height:800px;border:0"></iframe>`}
+          />
+        </div>
+      )}
+    </section>
+  );
+}
+
+function ApiKeyPanel() {
+  const { client } = useApp();
+  const { project } = useProject();
+  const [name, setName] = useState('');
+  const [created, setCreated] = useState<CreatedApiKey | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  async function create(event: Event) {
+    event.preventDefault();
+    if (!name.trim()) {
+      setError('Name the key after what uses it (e.g. "game backend").');
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      setCreated(await client.createApiKey(project.id, name.trim()));
+      setName('');
+    } catch (caught) {
+      setError(errorMessage(caught));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form class="card" onSubmit={create} aria-labelledby="keys-title" noValidate>
+      <h2 id="keys-title">API keys</h2>
+      <p class="muted">
+        For the platform backend that sends this project's events. A key only reaches this project.
+      </p>
+      <TextField label="Key name" value={name} onInput={setName} error={error} required />
+      <button type="submit" disabled={busy}>
+        {busy ? 'Creating…' : 'Create API key'}
+      </button>
+      {created && (
+        <div class="created" role="status">
+          <p>
+            <strong>Copy this key now:</strong> it is shown only once.
+          </p>
+          <div class="secret-row">
+            <code class="secret">{created.key}</code>
+            <CopyButton text={created.key} />
+          </div>
+        </div>
+      )}
+    </form>
+  );
+}

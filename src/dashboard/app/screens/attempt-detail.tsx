@@ -1,0 +1,144 @@
+/** One attempt in full: request and response headers and bodies, error, and a button to resend. */
+import { useState } from 'preact/hooks';
+import { errorMessage } from '../api/client.ts';
+import { useApp } from '../app-context.ts';
+import { CodeBlock, headersText } from '../components/code-block.tsx';
+import { ErrorBanner, Loading } from '../components/feedback.tsx';
+import { Link } from '../components/link.tsx';
+import { OutcomeBadge } from '../components/status-badge.tsx';
+import { formatDuration, formatTime, prettyBody } from '../format.ts';
+import { useProject } from '../project-context.ts';
+import { useAsync } from '../use-async.ts';
+
+export function AttemptDetail({ endpointId, attemptId }: { endpointId: string; attemptId: string }) {
+  const { client } = useApp();
+  const { project, base } = useProject();
+  const attempt = useAsync(() => client.getAttempt(project.id, attemptId), [client, project.id, attemptId]);
+  const [resend, setResend] = useState<{ busy: boolean; done: boolean; error: string | null }>({
+    busy: false,
+    done: false,
+    error: null,
+  });
+  const history = `${base}/endpoints/${encodeURIComponent(endpointId)}/history`;
+
+  if (!attempt.data) {
+    return (
+      <div>
+        <p>
+          <Link to={history}>← Back to history</Link>
+        </p>
+        <ErrorBanner error={attempt.error} onRetry={attempt.reload} />
+        {attempt.loading && <Loading label="Loading attempt…" />}
+      </div>
+    );
+  }
+  const a = attempt.data;
+
+  async function retry() {
+    setResend({ busy: true, done: false, error: null });
+    try {
+      await client.retryDelivery(project.id, a.deliveryId);
+      setResend({ busy: false, done: true, error: null });
+    } catch (caught) {
+      setResend({ busy: false, done: false, error: errorMessage(caught) });
+    }
+  }
+
+  return (
+    <article class="attempt" aria-labelledby="attempt-title">
+      <p>
+        <Link to={history}>← Back to history</Link>
+      </p>
+      <div class="section-head">
+        <h2 id="attempt-title">
+          Attempt #{a.number}{' '}
+          <OutcomeBadge outcome={a.outcome} status={a.response?.status} errorKind={a.error?.kind} />
+        </h2>
+        <button type="button" class="button-primary" onClick={retry} disabled={resend.busy}>
+          {resend.busy ? 'Resending…' : 'Resend'}
+        </button>
+      </div>
+      {resend.done && (
+        <p class="banner banner-ok" role="status">
+          Delivery queued again: the new attempt will appear in <Link to={history}>History</Link> in a moment.
+        </p>
+      )}
+      {resend.error && (
+        <p class="banner banner-error" role="alert">
+          {resend.error}
+        </p>
+      )}
+      <dl class="facts">
+        <div>
+          <dt>Time</dt>
+          <dd>
+            <time dateTime={a.startedAt}>{formatTime(a.startedAt)}</time>
+          </dd>
+        </div>
+        <div>
+          <dt>Duration</dt>
+          <dd>{formatDuration(a.durationMs)}</dd>
+        </div>
+        <div>
+          <dt>Outcome</dt>
+          <dd>{a.outcome}</dd>
+        </div>
+        {a.eventType && (
+          <div>
+            <dt>Event type</dt>
+            <dd>
+              <code>{a.eventType}</code>
+            </dd>
+          </div>
+        )}
+        <div>
+          <dt>Event</dt>
+          <dd>
+            <Link to={`${base}/events/${encodeURIComponent(a.eventId)}`}>
+              <code>{a.eventId}</code>
+            </Link>
+          </dd>
+        </div>
+        <div>
+          <dt>Delivery</dt>
+          <dd>
+            <code>{a.deliveryId}</code>
+          </dd>
+        </div>
+      </dl>
+      {a.error && (
+        <p class="banner banner-error">
+          <strong>{a.error.kind}</strong>: {a.error.message}
+        </p>
+      )}
+      <div class="grid-2">
+        <section aria-labelledby="request-title">
+          <h3 id="request-title">Request</h3>
+          <CodeBlock
+            label="Request line and headers"
+            text={`${a.request.method} ${a.request.url}\n${headersText(a.request.headers)}`}
+          />
+          <CodeBlock label="Request body" text={prettyBody(a.request.body)} empty="No body." />
+        </section>
+        <section aria-labelledby="response-title">
+          <h3 id="response-title">Response</h3>
+          {a.response ? (
+            <>
+              <CodeBlock
+                label="Status and headers"
+                text={`HTTP ${a.response.status}\n${headersText(a.response.headers)}`}
+              />
+              <CodeBlock
+                label="Response body (first 64 KiB)"
+                text={prettyBody(a.response.body)}
+                empty="Empty body."
+              />
+            </>
+          ) : (
+            <p class="muted">No response: {a.error ? a.error.message : 'the request did not complete.'}</p>
+          )}
+        </section>
+      </div>
+    </article>
+  );
+}

@@ -1,0 +1,199 @@
+/** Operator-only: the installation's event catalog (names, descriptions, schemas, examples). */
+import { useState } from 'preact/hooks';
+import { errorMessage } from '../api/client.ts';
+import type { EventType, Json } from '../api/types.ts';
+import { useApp } from '../app-context.ts';
+import { CodeBlock } from '../components/code-block.tsx';
+import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
+import { CheckboxField, TextField } from '../components/fields.tsx';
+import { StatusBadge } from '../components/status-badge.tsx';
+import { invalidateCatalog, useCatalog } from '../use-catalog.ts';
+
+export function CatalogScreen() {
+  const { client } = useApp();
+  const catalog = useCatalog();
+  const [editing, setEditing] = useState<EventType | 'new' | null>(null);
+
+  const saved = () => {
+    invalidateCatalog(client);
+    setEditing(null);
+    catalog.reload();
+  };
+
+  return (
+    <section class="page">
+      <div class="page-head">
+        <h1>Event catalog</h1>
+        {editing === null && (
+          <button type="button" class="button-primary" onClick={() => setEditing('new')}>
+            New event type
+          </button>
+        )}
+      </div>
+      <p class="muted">
+        The event types your platform sends. Customers pick from them, see their examples, and send them as
+        test events.
+      </p>
+      {editing !== null && (
+        <EventTypeForm
+          key={editing === 'new' ? 'new' : editing.name}
+          type={editing === 'new' ? null : editing}
+          onSaved={saved}
+          onCancel={() => setEditing(null)}
+        />
+      )}
+      <ErrorBanner error={catalog.error} onRetry={catalog.reload} />
+      {catalog.loading && !catalog.data && <Loading label="Loading event types…" />}
+      {catalog.data?.length === 0 && (
+        <EmptyState title="The catalog is empty">
+          Add event types here or with PUT /api/v1/event-types/:name. Events of unknown types are still
+          accepted unless a project enforces the catalog.
+        </EmptyState>
+      )}
+      <ul class="catalog">
+        {catalog.data?.map((type) => (
+          <li key={type.name} class="card">
+            <div class="section-head">
+              <h2>
+                <code>{type.name}</code> {type.deprecated && <StatusBadge status="deprecated" />}
+              </h2>
+              <button
+                type="button"
+                class="button-small"
+                onClick={() => setEditing(type)}
+                aria-label={`Edit ${type.name}`}
+              >
+                Edit
+              </button>
+            </div>
+            {type.description ? <p>{type.description}</p> : <p class="muted">No description.</p>}
+            <details>
+              <summary>Example and schema</summary>
+              <div class="grid-2">
+                <CodeBlock label="Example payload" text={jsonText(type.example)} empty="No example." />
+                <CodeBlock label="Schema" text={jsonText(type.schema)} empty="No schema." />
+              </div>
+            </details>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function jsonText(value: Json | null): string {
+  return value === null ? '' : JSON.stringify(value, null, 2);
+}
+
+function parseJsonField(text: string): { value: Json | null } | { error: string } {
+  if (text.trim() === '') return { value: null };
+  try {
+    return { value: JSON.parse(text) as Json };
+  } catch (error) {
+    return { error: `Not valid JSON: ${(error as Error).message}` };
+  }
+}
+
+function EventTypeForm({
+  type,
+  onSaved,
+  onCancel,
+}: {
+  type: EventType | null;
+  onSaved: () => void;
+  onCancel: () => void;
+}) {
+  const { client } = useApp();
+  const [name, setName] = useState(type?.name ?? '');
+  const [description, setDescription] = useState(type?.description ?? '');
+  const [example, setExample] = useState(jsonText(type?.example ?? null));
+  const [schema, setSchema] = useState(jsonText(type?.schema ?? null));
+  const [deprecated, setDeprecated] = useState(type?.deprecated ?? false);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState(false);
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    const found: Record<string, string> = {};
+    if (!name.trim()) found['name'] = 'An event type needs a name, e.g. level.completed.';
+    const parsedExample = parseJsonField(example);
+    const parsedSchema = parseJsonField(schema);
+    if ('error' in parsedExample) found['example'] = parsedExample.error;
+    if ('error' in parsedSchema) found['schema'] = parsedSchema.error;
+    setErrors(found);
+    if (Object.keys(found).length > 0 || 'error' in parsedExample || 'error' in parsedSchema) return;
+    setBusy(true);
+    try {
+      await client.putEventType(name.trim(), {
+        description,
+        example: parsedExample.value,
+        schema: parsedSchema.value,
+        deprecated,
+      });
+      onSaved();
+    } catch (caught) {
+      setErrors({ form: errorMessage(caught) });
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form
+      class="card"
+      onSubmit={submit}
+      noValidate
+      aria-label={type ? `Edit ${type.name}` : 'New event type'}
+    >
+      {type ? (
+        <h2>
+          Edit <code>{type.name}</code>
+        </h2>
+      ) : (
+        <TextField
+          label="Name"
+          value={name}
+          onInput={setName}
+          error={errors['name']}
+          required
+          spellcheck={false}
+        />
+      )}
+      <TextField label="Description" value={description} onInput={setDescription} multiline />
+      <TextField
+        label="Example payload (JSON)"
+        value={example}
+        onInput={setExample}
+        multiline
+        error={errors['example']}
+        spellcheck={false}
+      />
+      <TextField
+        label="Schema (JSON Schema)"
+        value={schema}
+        onInput={setSchema}
+        multiline
+        error={errors['schema']}
+        spellcheck={false}
+      />
+      <CheckboxField
+        label="Deprecated"
+        checked={deprecated}
+        onChange={setDeprecated}
+        hint="Still delivered, but marked in pickers."
+      />
+      {errors['form'] && (
+        <p class="banner banner-error" role="alert">
+          {errors['form']}
+        </p>
+      )}
+      <div class="actions">
+        <button type="submit" class="button-primary" disabled={busy}>
+          {busy ? 'Saving…' : 'Save event type'}
+        </button>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

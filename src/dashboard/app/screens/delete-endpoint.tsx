@@ -1,0 +1,53 @@
+/** Deletes the endpoint after an explicit confirmation. */
+import { useState } from 'preact/hooks';
+import { errorMessage } from '../api/client.ts';
+import type { Endpoint } from '../api/types.ts';
+import { useApp } from '../app-context.ts';
+import { useProject } from '../project-context.ts';
+import { navigate } from '../router.ts';
+
+export function DeleteEndpoint({ endpoint }: { endpoint: Endpoint }) {
+  const { client } = useApp();
+  const { project, base } = useProject();
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  async function remove() {
+    setBusy(true);
+    setError(null);
+    try {
+      await client.deleteEndpoint(project.id, endpoint.id);
+      navigate(base);
+    } catch (caught) {
+      setError(errorMessage(caught));
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section class="card card-danger" aria-labelledby="delete-title">
+      <h3 id="delete-title">Delete endpoint</h3>
+      <p class="muted">Stops all deliveries to this URL. Its history is deleted too.</p>
+      {!confirming ? (
+        <button type="button" class="button-danger" onClick={() => setConfirming(true)}>
+          Delete…
+        </button>
+      ) : (
+        <div class="actions">
+          <button type="button" class="button-danger" onClick={remove} disabled={busy}>
+            {busy ? 'Deleting…' : `Yes, delete ${endpoint.name || 'this endpoint'}`}
+          </button>
+          <button type="button" onClick={() => setConfirming(false)}>
+            Cancel
+          </button>
+        </div>
+      )}
+      {error && (
+        <p class="banner banner-error" role="alert">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}

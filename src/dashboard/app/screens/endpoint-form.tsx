@@ -1,0 +1,320 @@
+/**
+ * Create or edit an endpoint, with every setting DESIGN.md lists: where (URL, method, envelope,
+ * headers), what (event filter), how it is signed (scheme and options), and delivery behaviour
+ * (timeout, retry schedule, rate limit).
+ */
+import { useState } from 'preact/hooks';
+import { ApiError, errorMessage } from '../api/client.ts';
+import type { Endpoint, Envelope, HttpMethod, SignatureScheme } from '../api/types.ts';
+import { useApp } from '../app-context.ts';
+import { EventTypePicker } from '../components/event-type-picker.tsx';
+import { ErrorBanner, Loading } from '../components/feedback.tsx';
+import { CheckboxField, SelectField, TextField } from '../components/fields.tsx';
+import { HeadersEditor } from '../components/headers-editor.tsx';
+import { Link } from '../components/link.tsx';
+import {
+  EMPTY_FORM,
+  type EndpointFormState,
+  type FormErrors,
+  formFromEndpoint,
+  inputFromForm,
+  MAX_TIMEOUT_MS,
+  parseSchedule,
+  schemeOptions,
+  validateForm,
+} from '../endpoint-form-state.ts';
+import { formatSeconds } from '../format.ts';
+import { useProject } from '../project-context.ts';
+import { navigate } from '../router.ts';
+import { SCHEME_DEFAULTS, SCHEME_INFO } from '../signed-request-preview.ts';
+import { useCatalog } from '../use-catalog.ts';
+
+const METHODS: { value: HttpMethod; label: string }[] = [
+  { value: 'POST', label: 'POST' },
+  { value: 'PUT', label: 'PUT' },
+  { value: 'PATCH', label: 'PATCH' },
+  { value: 'GET', label: 'GET (fields in the query string, no body)' },
+];
+
+const ENVELOPES: { value: Envelope; label: string }[] = [
+  { value: 'standard', label: 'Standard: {type, timestamp, data}' },
+  { value: 'event-data', label: 'Event/data: {event, data, id, time}' },
+  { value: 'raw', label: 'Raw: the payload exactly as sent' },
+];
+
+const SCHEMES = (Object.keys(SCHEME_INFO) as SignatureScheme[]).map((value) => ({
+  value,
+  label: SCHEME_INFO[value].label,
+}));
+
+export function EndpointForm({
+  endpoint,
+  onSaved,
+}: {
+  endpoint?: Endpoint;
+  onSaved?: (endpoint: Endpoint) => void;
+}) {
+  const { client } = useApp();
+  const { project, base } = useProject();
+  const catalog = useCatalog();
+  const [form, setForm] = useState<EndpointFormState>(() =>
+    endpoint ? formFromEndpoint(endpoint) : EMPTY_FORM,
+  );
+  const [errors, setErrors] = useState<FormErrors>({});
+  const [submitError, setSubmitError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const mode = endpoint ? 'update' : 'create';
+  const set = <K extends keyof EndpointFormState>(key: K, value: EndpointFormState[K]) =>
+    setForm((previous) => ({ ...previous, [key]: value }));
+  const options = schemeOptions(form.scheme);
+  const schedule = parseSchedule(form.retrySchedule);
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    const found = validateForm(form);
+    setErrors(found);
+    setSubmitError(null);
+    if (Object.keys(found).length > 0) {
+      focusFirstError();
+      return;
+    }
+    setBusy(true);
+    try {
+      const input = inputFromForm(form, mode);
+      const saved = endpoint
+        ? await client.updateEndpoint(project.id, endpoint.id, input)
+        : await client.createEndpoint(project.id, input);
+      if (onSaved) onSaved(saved);
+      else navigate(`${base}/endpoints/${encodeURIComponent(saved.id)}?created=1`);
+    } catch (caught) {
+      const field =
+        caught instanceof ApiError ? (caught.details as { field?: unknown } | undefined)?.field : undefined;
+      if (typeof field === 'string' && field in form) setErrors({ [field]: errorMessage(caught) });
+      setSubmitError(caught);
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form
+      class="endpoint-form"
+      onSubmit={submit}
+      noValidate
+      aria-label={endpoint ? 'Endpoint settings' : 'New endpoint'}
+    >
+      {!endpoint && <h2>New endpoint</h2>}
+      <fieldset>
+        <legend>Destination</legend>
+        <TextField
+          label="Endpoint URL"
+          type="url"
+          name="url"
+          value={form.url}
+          onInput={(v) => set('url', v)}
+          error={errors.url}
+          required
+          placeholder="https://example.com/webhooks/herald"
+          hint="Called with each event. For services like Zapier or Pabbly, paste the URL they give you."
+          spellcheck={false}
+        />
+        <TextField
+          label="Name"
+          name="name"
+          value={form.name}
+          onInput={(v) => set('name', v)}
+          placeholder="CRM sync"
+        />
+        <TextField
+          label="Description"
+          name="description"
+          value={form.description}
+          onInput={(v) => set('description', v)}
+          multiline
+          hint="What this endpoint is for, to remember later."
+        />
+        <div class="grid-2">
+          <SelectField
+            label="Method"
+            name="method"
+            value={form.method}
+            options={METHODS}
+            onChange={(v) => set('method', v)}
+          />
+          <SelectField
+            label="Payload format"
+            name="envelope"
+            value={form.envelope}
+            options={ENVELOPES}
+            onChange={(v) => set('envelope', v)}
+          />
+        </div>
+        <HeadersEditor rows={form.headers} onChange={(rows) => set('headers', rows)} />
+      </fieldset>
+
+      {catalog.loading && !catalog.data ? (
+        <Loading label="Loading event types…" />
+      ) : (
+        <>
+          <ErrorBanner error={catalog.error} onRetry={catalog.reload} />
+          <EventTypePicker
+            catalog={catalog.data ?? []}
+            selected={form.eventTypes}
+            onChange={(v) => set('eventTypes', v)}
+          />
+        </>
+      )}
+
+      <fieldset>
+        <legend>Status</legend>
+        <CheckboxField
+          label="Active"
+          checked={form.active}
+          onChange={(v) => set('active', v)}
+          hint="Inactive endpoints receive nothing new; deliveries already queued are kept (parked) and resume when you reactivate it."
+        />
+        <CheckboxField
+          label="Development endpoint"
+          checked={form.dev}
+          onChange={(v) => set('dev', v)}
+          hint="Also receives test events (sent with test: true), e.g. from a staging platform."
+        />
+      </fieldset>
+
+      <fieldset>
+        <legend>Signature</legend>
+        <SelectField
+          label="Signature scheme"
+          name="scheme"
+          value={form.scheme}
+          options={SCHEMES}
+          onChange={(v) => set('scheme', v)}
+          hint={SCHEME_INFO[form.scheme].help}
+        />
+        <div class="grid-2">
+          {options.signatureHeader && (
+            <TextField
+              label="Signature header"
+              name="signatureHeader"
+              value={form.signatureHeader}
+              onInput={(v) => set('signatureHeader', v)}
+              placeholder={SCHEME_DEFAULTS[form.scheme].signatureHeader}
+              error={errors.signatureHeader}
+              spellcheck={false}
+            />
+          )}
+          {options.timestampHeader && (
+            <TextField
+              label="Timestamp header"
+              name="timestampHeader"
+              value={form.timestampHeader}
+              onInput={(v) => set('timestampHeader', v)}
+              placeholder={SCHEME_DEFAULTS[form.scheme].timestampHeader}
+              error={errors.timestampHeader}
+              spellcheck={false}
+            />
+          )}
+          {options.encoding && (
+            <SelectField
+              label="Signature encoding"
+              name="encoding"
+              value={form.encoding}
+              options={[
+                { value: 'hex', label: 'hex' },
+                { value: 'base64', label: 'base64' },
+              ]}
+              onChange={(v) => set('encoding', v)}
+            />
+          )}
+          {options.key && (
+            <TextField
+              label="Static signing key (optional)"
+              name="key"
+              value={form.signingKey}
+              onInput={(v) => set('signingKey', v)}
+              hint="Signs with this key instead of the secret (PushPushGo uses the project id)."
+              spellcheck={false}
+            />
+          )}
+        </div>
+        {mode === 'create' && options.usesSecret && (
+          <TextField
+            label="Secret (optional)"
+            type="password"
+            name="secret"
+            autoComplete="off"
+            value={form.secret}
+            onInput={(v) => set('secret', v)}
+            hint="Leave empty to generate one. Paste your receiver's existing secret to move it here without changing its code."
+          />
+        )}
+      </fieldset>
+
+      <fieldset>
+        <legend>Delivery</legend>
+        <div class="grid-2">
+          <TextField
+            label="Timeout (ms)"
+            type="number"
+            inputMode="numeric"
+            name="timeoutMs"
+            value={form.timeoutMs}
+            onInput={(v) => set('timeoutMs', v)}
+            error={errors.timeoutMs}
+            placeholder="5000"
+            hint={`Per attempt, connect + response; up to ${MAX_TIMEOUT_MS} ms. Empty: 5000 ms.`}
+          />
+          <TextField
+            label="Retry schedule (seconds)"
+            name="retrySchedule"
+            value={form.retrySchedule}
+            onInput={(v) => set('retrySchedule', v)}
+            error={errors.retrySchedule}
+            placeholder="5, 300, 1800, 7200, 18000, 36000, 36000"
+            hint={
+              schedule
+                ? `Retries after ${schedule.map(formatSeconds).join(', ')} (±20 %).`
+                : 'Delays after the first try. Empty: the project default (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).'
+            }
+            spellcheck={false}
+          />
+          <TextField
+            label="Rate limit (requests per second)"
+            type="number"
+            inputMode="decimal"
+            name="ratePerSecond"
+            value={form.ratePerSecond}
+            onInput={(v) => set('ratePerSecond', v)}
+            error={errors.ratePerSecond}
+            hint="Empty: no limit."
+          />
+          <TextField
+            label="Burst"
+            type="number"
+            inputMode="numeric"
+            name="rateBurst"
+            value={form.rateBurst}
+            onInput={(v) => set('rateBurst', v)}
+            error={errors.rateBurst}
+            hint="Requests allowed at once; defaults to the rate."
+          />
+        </div>
+      </fieldset>
+
+      <ErrorBanner error={submitError} />
+      <div class="actions">
+        <button type="submit" class="button-primary" disabled={busy}>
+          {busy ? 'Saving…' : endpoint ? 'Save changes' : 'Create endpoint'}
+        </button>
+        {!endpoint && <Link to={base}>Cancel</Link>}
+      </div>
+    </form>
+  );
+}
+
+/** Moves focus to the first field marked invalid, so keyboard and screen-reader users land on it. */
+function focusFirstError() {
+  window.requestAnimationFrame(() => {
+    const invalid = document.querySelector<HTMLElement>('.endpoint-form [aria-invalid="true"]');
+    (invalid ?? document.querySelector<HTMLElement>('.endpoint-form .field-error'))?.focus();
+  });
+}

@@ -1,0 +1,104 @@
+/** An endpoint at a glance: delivery and latency charts, secret, test send, recovery, deletion. */
+import { useState } from 'preact/hooks';
+import type { Endpoint } from '../api/types.ts';
+import { useApp } from '../app-context.ts';
+import { DeliveriesChart, LatencyChart } from '../components/charts.tsx';
+import { ErrorBanner, Loading } from '../components/feedback.tsx';
+import { SelectField } from '../components/fields.tsx';
+import { formatRate } from '../format.ts';
+import { useProject } from '../project-context.ts';
+import { fillBuckets } from '../stats-buckets.ts';
+import { useAsync } from '../use-async.ts';
+import { totals } from '../use-endpoint-health.ts';
+import { DeleteEndpoint } from './delete-endpoint.tsx';
+import { RecoverPanel } from './recover-panel.tsx';
+import { SecretPanel } from './secret-panel.tsx';
+import { TestEventPanel } from './test-event-panel.tsx';
+
+/** Chart periods and their bucket size, about 24–30 bars each. */
+const PERIODS = {
+  '1h': { label: 'Last hour', ms: 3600_000, bucket: '5m', bucketMs: 300_000 },
+  '24h': { label: 'Last 24 hours', ms: 24 * 3600_000, bucket: '1h', bucketMs: 3600_000 },
+  '7d': { label: 'Last 7 days', ms: 7 * 86_400_000, bucket: '6h', bucketMs: 6 * 3600_000 },
+  '30d': { label: 'Last 30 days', ms: 30 * 86_400_000, bucket: '1d', bucketMs: 86_400_000 },
+} as const;
+type Period = keyof typeof PERIODS;
+
+export function EndpointOverview({ endpoint }: { endpoint: Endpoint }) {
+  const [period, setPeriod] = useState<Period>('24h');
+  return (
+    <div class="overview">
+      <section class="card" aria-labelledby="stats-title">
+        <div class="section-head">
+          <h3 id="stats-title">Deliveries</h3>
+          <SelectField
+            label="Period"
+            value={period}
+            options={(Object.keys(PERIODS) as Period[]).map((value) => ({
+              value,
+              label: PERIODS[value].label,
+            }))}
+            onChange={setPeriod}
+          />
+        </div>
+        <Stats endpoint={endpoint} period={period} />
+      </section>
+      <div class="panels">
+        <SecretPanel endpoint={endpoint} />
+        <TestEventPanel endpoint={endpoint} />
+        <RecoverPanel endpoint={endpoint} />
+        <DeleteEndpoint endpoint={endpoint} />
+      </div>
+    </div>
+  );
+}
+
+function Stats({ endpoint, period }: { endpoint: Endpoint; period: Period }) {
+  const { client } = useApp();
+  const { project } = useProject();
+  const stats = useAsync(async () => {
+    const { ms, bucket, bucketMs } = PERIODS[period];
+    // Align the window to whole buckets so bars line up with the server's buckets.
+    const until = Math.ceil(Date.now() / bucketMs) * bucketMs;
+    const since = until - ms;
+    const buckets = await client.stats(project.id, endpoint.id, {
+      since: new Date(since).toISOString(),
+      until: new Date(until).toISOString(),
+      bucket,
+    });
+    return fillBuckets(buckets, since, until, bucketMs);
+  }, [client, project.id, endpoint.id, period]);
+
+  if (!stats.data) {
+    return (
+      <>
+        <ErrorBanner error={stats.error} onRetry={stats.reload} />
+        {stats.loading && <Loading label="Loading statistics…" />}
+      </>
+    );
+  }
+  const sum = totals(stats.data);
+  const total = sum.succeeded + sum.failed;
+  return (
+    <>
+      <dl class="kpis">
+        <div>
+          <dt>Attempts</dt>
+          <dd>{total}</dd>
+        </div>
+        <div>
+          <dt>Success rate</dt>
+          <dd>{formatRate(sum.succeeded, total)}</dd>
+        </div>
+        <div>
+          <dt>Consecutive failures</dt>
+          <dd>{endpoint.consecutiveFailures}</dd>
+        </div>
+      </dl>
+      <div class="charts">
+        <DeliveriesChart buckets={stats.data} />
+        <LatencyChart buckets={stats.data} />
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,132 @@
+/** One endpoint: header with its state, and tabs Overview · Example · History · Settings. */
+import { useEffect, useState } from 'preact/hooks';
+import { errorMessage } from '../api/client.ts';
+import type { Endpoint } from '../api/types.ts';
+import { useApp } from '../app-context.ts';
+import { ErrorBanner, Loading, Notice } from '../components/feedback.tsx';
+import { StatusBadge } from '../components/status-badge.tsx';
+import { Tabs } from '../components/tabs.tsx';
+import { useProject } from '../project-context.ts';
+import { useLocation } from '../router.ts';
+import { useAsync } from '../use-async.ts';
+import { EndpointForm } from './endpoint-form.tsx';
+import { EndpointOverview } from './endpoint-overview.tsx';
+import { ExampleTab } from './example-tab.tsx';
+import { HistoryTab } from './history-tab.tsx';
+import { NotFound } from './not-found.tsx';
+
+const TABS = ['overview', 'example', 'history', 'settings'] as const;
+
+export function EndpointScreen({ endpointId, tab }: { endpointId: string; tab: string }) {
+  const { client } = useApp();
+  const { project, base } = useProject();
+  const { query } = useLocation();
+  const loaded = useAsync(() => client.getEndpoint(project.id, endpointId), [client, project.id, endpointId]);
+  const [override, setOverride] = useState<Endpoint | null>(null);
+  const [notice, setNotice] = useState<string | null>(query.get('created') ? 'Endpoint created.' : null);
+  const endpoint = override ?? loaded.data;
+  // A confirmation belongs to the tab it was shown on.
+  const [noticeTab, setNoticeTab] = useState(tab);
+  useEffect(() => {
+    if (tab !== noticeTab) {
+      setNotice(null);
+      setNoticeTab(tab);
+    }
+  }, [tab, noticeTab]);
+  const home = `${base}/endpoints/${encodeURIComponent(endpointId)}`;
+
+  if (!(TABS as readonly string[]).includes(tab)) return <NotFound home={base} />;
+  if (!endpoint) {
+    return (
+      <div>
+        <ErrorBanner error={loaded.error} onRetry={loaded.reload} />
+        {loaded.loading && <Loading label="Loading endpoint…" />}
+      </div>
+    );
+  }
+
+  const update = (next: Endpoint, message: string) => {
+    setOverride(next);
+    setNotice(message);
+  };
+
+  return (
+    <div class="endpoint">
+      <div class="endpoint-head">
+        <div>
+          <h2>{endpoint.name || 'Endpoint'}</h2>
+          <p class="url">
+            <span class="method">{endpoint.method}</span> <code>{endpoint.url}</code>
+          </p>
+          {endpoint.description && <p class="muted">{endpoint.description}</p>}
+        </div>
+        <div class="endpoint-state">
+          <StatusBadge status={endpoint.status} />
+          {endpoint.dev && <StatusBadge status="dev" label="dev" />}
+        </div>
+      </div>
+      {endpoint.status === 'disabled' && <DisabledBanner endpoint={endpoint} onEnabled={update} />}
+      <Notice>{notice}</Notice>
+      <Tabs
+        label="Endpoint sections"
+        current={tab === 'overview' ? home : `${home}/${tab}`}
+        tabs={[
+          { path: home, label: 'Overview' },
+          { path: `${home}/example`, label: 'Example' },
+          { path: `${home}/history`, label: 'History' },
+          { path: `${home}/settings`, label: 'Settings' },
+        ]}
+      />
+      {tab === 'overview' && <EndpointOverview endpoint={endpoint} />}
+      {tab === 'example' && <ExampleTab endpoint={endpoint} />}
+      {tab === 'history' && <HistoryTab endpoint={endpoint} />}
+      {tab === 'settings' && (
+        <EndpointForm
+          key={endpoint.id}
+          endpoint={endpoint}
+          onSaved={(saved) => update(saved, 'Settings saved.')}
+        />
+      )}
+    </div>
+  );
+}
+
+function DisabledBanner({
+  endpoint,
+  onEnabled,
+}: {
+  endpoint: Endpoint;
+  onEnabled: (e: Endpoint, m: string) => void;
+}) {
+  const { client } = useApp();
+  const { project } = useProject();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  async function enable() {
+    setBusy(true);
+    setError(null);
+    try {
+      await client.enableEndpoint(project.id, endpoint.id);
+      onEnabled(
+        await client.getEndpoint(project.id, endpoint.id),
+        'Endpoint enabled: parked deliveries resume now.',
+      );
+    } catch (caught) {
+      setError(errorMessage(caught));
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <div class="banner banner-warn" role="status">
+      <span>
+        Disabled{endpoint.disabledReason ? `: ${endpoint.disabledReason}` : ''}. New events are kept (parked)
+        until you enable it again.
+      </span>
+      <button type="button" class="button-small" onClick={enable} disabled={busy}>
+        {busy ? 'Enabling…' : 'Enable endpoint'}
+      </button>
+      {error && <span class="field-error">{error}</span>}
+    </div>
+  );
+}

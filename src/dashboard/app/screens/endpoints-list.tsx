@@ -1,0 +1,98 @@
+/** A project's endpoints: where they point, what they receive, whether they work. */
+import { useApp } from '../app-context.ts';
+import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
+import { Link } from '../components/link.tsx';
+import { StatusBadge } from '../components/status-badge.tsx';
+import { formatRate } from '../format.ts';
+import { useProject } from '../project-context.ts';
+import { useAsync } from '../use-async.ts';
+import { type Health, useEndpointHealth } from '../use-endpoint-health.ts';
+
+export function EndpointsList() {
+  const { client } = useApp();
+  const { project, base } = useProject();
+  const endpoints = useAsync(() => client.listEndpoints(project.id), [client, project.id]);
+  const health = useEndpointHealth(client, project.id, endpoints.data);
+
+  return (
+    <div>
+      <div class="section-head">
+        <h2>Endpoints</h2>
+        <Link to={`${base}/endpoints/new`} class="button button-primary">
+          Add endpoint
+        </Link>
+      </div>
+      <ErrorBanner error={endpoints.error} onRetry={endpoints.reload} />
+      {endpoints.loading && !endpoints.data && <Loading label="Loading endpoints…" />}
+      {endpoints.data?.length === 0 && (
+        <EmptyState title="No endpoints yet">
+          An endpoint is a URL that receives this project's events, signed and retried until it answers 2xx.{' '}
+          <Link to={`${base}/endpoints/new`}>Add the first endpoint</Link>.
+        </EmptyState>
+      )}
+      {endpoints.data && endpoints.data.length > 0 && (
+        <div class="table-wrap">
+          <table class="endpoints-table">
+            <caption class="sr-only">Endpoints</caption>
+            <thead>
+              <tr>
+                <th scope="col">Endpoint</th>
+                <th scope="col">Status</th>
+                <th scope="col" class="col-events">
+                  Events
+                </th>
+                <th scope="col">
+                  Success <span class="muted">(24 h)</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {endpoints.data.map((endpoint) => (
+                <tr key={endpoint.id}>
+                  <td class="cell-main">
+                    <Link to={`${base}/endpoints/${encodeURIComponent(endpoint.id)}`}>
+                      {endpoint.name || endpoint.url}
+                    </Link>
+                    {endpoint.name && <div class="muted url">{endpoint.url}</div>}
+                  </td>
+                  <td>
+                    <StatusBadge status={endpoint.status} />{' '}
+                    {endpoint.dev && <StatusBadge status="dev" label="dev" />}
+                    {endpoint.status === 'disabled' && endpoint.disabledReason && (
+                      <div class="muted small">{endpoint.disabledReason}</div>
+                    )}
+                  </td>
+                  <td class="col-events">
+                    {endpoint.eventTypes.length === 0 ? (
+                      <span class="muted">All events</span>
+                    ) : (
+                      <span title={endpoint.eventTypes.join(', ')}>
+                        {endpoint.eventTypes.slice(0, 2).join(', ')}
+                        {endpoint.eventTypes.length > 2 && ` +${endpoint.eventTypes.length - 2}`}
+                      </span>
+                    )}
+                  </td>
+                  <td>
+                    <HealthCell health={health.data?.get(endpoint.id)} loading={health.loading} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function HealthCell({ health, loading }: { health: Health | undefined; loading: boolean }) {
+  if (!health) return <span class="muted">{loading ? '…' : '—'}</span>;
+  const total = health.succeeded + health.failed;
+  if (total === 0) return <span class="muted">no attempts</span>;
+  const rate = health.succeeded / total;
+  return (
+    <span class={rate >= 0.99 ? 'rate-ok' : rate >= 0.9 ? 'rate-warn' : 'rate-bad'}>
+      {formatRate(health.succeeded, total)} <span class="muted small">of {total}</span>
+    </span>
+  );
+}

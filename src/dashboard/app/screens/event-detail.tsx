@@ -1,0 +1,106 @@
+/** One event: payload, and its delivery to each endpoint with every attempt made. */
+import { useApp } from '../app-context.ts';
+import { CodeBlock } from '../components/code-block.tsx';
+import { DeliveriesTable } from '../components/deliveries-table.tsx';
+import { ErrorBanner, Loading } from '../components/feedback.tsx';
+import { Link } from '../components/link.tsx';
+import { OutcomeBadge, StatusBadge } from '../components/status-badge.tsx';
+import { formatDuration, formatTime } from '../format.ts';
+import { useProject } from '../project-context.ts';
+import { useAsync } from '../use-async.ts';
+
+export function EventDetail({ eventId }: { eventId: string }) {
+  const { client } = useApp();
+  const { project, base } = useProject();
+  const event = useAsync(() => client.getEvent(project.id, eventId), [client, project.id, eventId]);
+  const endpoints = useAsync(
+    async () => new Map((await client.listEndpoints(project.id)).map((endpoint) => [endpoint.id, endpoint])),
+    [client, project.id],
+  );
+  const attempts = useAsync(
+    () => client.listEventAttempts(project.id, eventId),
+    [client, project.id, eventId],
+  );
+
+  if (!event.data) {
+    return (
+      <div>
+        <p>
+          <Link to={`${base}/events`}>← All events</Link>
+        </p>
+        <ErrorBanner error={event.error} onRetry={event.reload} />
+        {event.loading && <Loading label="Loading event…" />}
+      </div>
+    );
+  }
+  const e = event.data;
+  const reload = () => {
+    event.reload();
+    attempts.reload();
+  };
+  return (
+    <article aria-labelledby="event-title">
+      <p>
+        <Link to={`${base}/events`}>← All events</Link>
+      </p>
+      <div class="section-head">
+        <h2 id="event-title">
+          <code>{e.type}</code> {e.test && <StatusBadge status="test" label="test" />}
+        </h2>
+        <button type="button" onClick={reload} disabled={event.loading}>
+          {event.loading ? 'Refreshing…' : 'Refresh'}
+        </button>
+      </div>
+      <dl class="facts">
+        <div>
+          <dt>Received</dt>
+          <dd>{formatTime(e.createdAt)}</dd>
+        </div>
+        <div>
+          <dt>Event id</dt>
+          <dd>
+            <code>{e.id}</code>
+          </dd>
+        </div>
+      </dl>
+      <h3>Deliveries</h3>
+      <DeliveriesTable
+        deliveries={e.deliveries ?? []}
+        endpoints={endpoints.data ?? new Map()}
+        onRetried={reload}
+      />
+      <h3>Attempts</h3>
+      <ErrorBanner error={attempts.error} onRetry={attempts.reload} />
+      {attempts.data && attempts.data.length === 0 && <p class="muted">No attempts yet.</p>}
+      {attempts.data && attempts.data.length > 0 && (
+        <ul class="attempt-list">
+          {attempts.data.map((attempt) => (
+            <li key={attempt.id} class="attempt-item">
+              <OutcomeBadge
+                outcome={attempt.outcome}
+                status={attempt.response?.status}
+                errorKind={attempt.error?.kind}
+              />{' '}
+              {attempt.endpointId ? (
+                <Link
+                  to={`${base}/endpoints/${encodeURIComponent(attempt.endpointId)}/attempts/${encodeURIComponent(attempt.id)}`}
+                >
+                  Attempt #{attempt.number} to{' '}
+                  {endpoints.data?.get(attempt.endpointId)?.name || attempt.request.url}
+                </Link>
+              ) : (
+                <span>
+                  Attempt #{attempt.number} to <code>{attempt.request.url}</code>
+                </span>
+              )}{' '}
+              <span class="muted small">
+                {formatTime(attempt.startedAt)} · {formatDuration(attempt.durationMs)}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+      <CodeBlock label="Payload" text={JSON.stringify(e.payload, null, 2)} />
+    </article>
+  );
+}

@@ -1,0 +1,180 @@
+/** Events log: what the platform sent for this project, newest first, with each event's delivery status. */
+import { useMemo, useState } from 'preact/hooks';
+import type { DeliverySummary, Endpoint, HeraldEvent } from '../api/types.ts';
+import { useApp } from '../app-context.ts';
+import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
+import { SelectField, TextField } from '../components/fields.tsx';
+import { Link } from '../components/link.tsx';
+import { StatusBadge } from '../components/status-badge.tsx';
+import { formatRelative, formatTime, fromLocalInput, toLocalInput } from '../format.ts';
+import { useProject } from '../project-context.ts';
+import { navigate, useLocation } from '../router.ts';
+import { useAsync } from '../use-async.ts';
+import { useCatalog } from '../use-catalog.ts';
+import { useEventDeliveries } from '../use-event-deliveries.ts';
+
+export function EventsScreen() {
+  const { client } = useApp();
+  const { project, base } = useProject();
+  const { query, path } = useLocation();
+  const catalog = useCatalog();
+  const filter = {
+    type: query.get('type') ?? '',
+    since: query.get('since') ?? '',
+    until: query.get('until') ?? '',
+  };
+  const key = JSON.stringify(filter);
+  const first = useAsync(() => client.listEvents(project.id, filter), [client, project.id, key]);
+  const [more, setMore] = useState<{ key: string; items: HeraldEvent[]; cursor: string | null } | null>(null);
+  const [moreState, setMoreState] = useState<{ busy: boolean; error: unknown }>({ busy: false, error: null });
+  const extra = more?.key === key ? more : null;
+  // One array per load, not per render: the deliveries hook refetches when it changes.
+  const events = useMemo(() => [...(first.data?.data ?? []), ...(extra?.items ?? [])], [first.data, extra]);
+  const cursor = extra ? extra.cursor : (first.data?.nextCursor ?? null);
+  const endpoints = useAsync(
+    async () => new Map((await client.listEndpoints(project.id)).map((endpoint) => [endpoint.id, endpoint])),
+    [client, project.id],
+  );
+  const deliveries = useEventDeliveries(client, project.id, events);
+  const typeNames = [
+    ...new Set([...(catalog.data ?? []).map((t) => t.name), ...(filter.type ? [filter.type] : [])]),
+  ];
+
+  function setFilter(patch: Partial<typeof filter>) {
+    const next = new URLSearchParams();
+    for (const [name, value] of Object.entries({ ...filter, ...patch })) if (value) next.set(name, value);
+    const search = next.toString();
+    navigate(`${path}${search ? `?${search}` : ''}`, { replace: true });
+  }
+
+  async function loadMore() {
+    if (!cursor) return;
+    setMoreState({ busy: true, error: null });
+    try {
+      const page = await client.listEvents(project.id, { ...filter, cursor });
+      setMore({ key, items: [...(extra?.items ?? []), ...page.data], cursor: page.nextCursor });
+      setMoreState({ busy: false, error: null });
+    } catch (error) {
+      setMoreState({ busy: false, error });
+    }
+  }
+
+  const filtered = Boolean(filter.type || filter.since || filter.until);
+  return (
+    <div>
+      <h2>Events</h2>
+      <form class="filters" aria-label="Filter events" onSubmit={(e) => e.preventDefault()}>
+        <SelectField
+          label="Event type"
+          value={filter.type}
+          options={[
+            { value: '', label: 'All event types' },
+            ...typeNames.map((name) => ({ value: name, label: name })),
+          ]}
+          onChange={(type) => setFilter({ type })}
+        />
+        <TextField
+          label="From"
+          type="datetime-local"
+          value={filter.since ? toLocalInput(new Date(filter.since)) : ''}
+          onInput={(v) => setFilter({ since: fromLocalInput(v) })}
+        />
+        <TextField
+          label="To"
+          type="datetime-local"
+          value={filter.until ? toLocalInput(new Date(filter.until)) : ''}
+          onInput={(v) => setFilter({ until: fromLocalInput(v) })}
+        />
+        <div class="filters-actions">
+          <button type="button" onClick={first.reload} disabled={first.loading}>
+            {first.loading ? 'Refreshing…' : 'Refresh'}
+          </button>
+        </div>
+      </form>
+      <ErrorBanner error={first.error} onRetry={first.reload} />
+      {first.loading && !first.data && <Loading label="Loading events…" />}
+      {first.data && events.length === 0 && (
+        <EmptyState title={filtered ? 'No events match these filters' : 'No events yet'}>
+          {filtered
+            ? 'Try a wider time range or another type.'
+            : `Events appear here when the platform sends them (POST /api/v1/projects/${project.uid ?? project.id}/events).`}
+        </EmptyState>
+      )}
+      {events.length > 0 && (
+        <div class="table-wrap">
+          <table>
+            <caption class="sr-only">Events, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Time</th>
+                <th scope="col">Type</th>
+                <th scope="col">Deliveries</th>
+                <th scope="col">Event</th>
+              </tr>
+            </thead>
+            <tbody>
+              {events.map((event) => (
+                <tr key={event.id}>
+                  <td>
+                    <time dateTime={event.createdAt} title={formatTime(event.createdAt)}>
+                      {formatRelative(event.createdAt)}
+                    </time>
+                  </td>
+                  <td>
+                    <code>{event.type}</code> {event.test && <StatusBadge status="test" label="test" />}
+                  </td>
+                  <td>
+                    <DeliveriesCell deliveries={deliveries.get(event.id)} endpoints={endpoints.data} />
+                  </td>
+                  <td>
+                    <Link to={`${base}/events/${encodeURIComponent(event.id)}`}>
+                      <code>{event.id}</code>
+                    </Link>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <ErrorBanner error={moreState.error} />
+      {cursor && (
+        <button type="button" onClick={loadMore} disabled={moreState.busy}>
+          {moreState.busy ? 'Loading…' : 'Load older events'}
+        </button>
+      )}
+    </div>
+  );
+}
+
+/** One badge per delivery: the endpoint's name and the delivery's status. */
+function DeliveriesCell({
+  deliveries,
+  endpoints,
+}: {
+  deliveries: DeliverySummary[] | undefined;
+  endpoints: Map<string, Endpoint> | undefined;
+}) {
+  if (!deliveries) return <span class="muted">…</span>;
+  if (deliveries.length === 0) return <span class="muted">none</span>;
+  const shown = deliveries.slice(0, 4);
+  return (
+    <span class="badges">
+      {shown.map((delivery) => {
+        const name = delivery.endpointId
+          ? endpoints?.get(delivery.endpointId)?.name || 'endpoint'
+          : 'callback';
+        return (
+          <StatusBadge
+            key={delivery.id}
+            status={delivery.status}
+            label={`${name}: ${delivery.status}${delivery.attempts > 1 ? ` (${delivery.attempts} tries)` : ''}`}
+          />
+        );
+      })}
+      {deliveries.length > shown.length && (
+        <span class="muted small">+{deliveries.length - shown.length} more</span>
+      )}
+    </span>
+  );
+}

@@ -1,0 +1,180 @@
+/**
+ * History tab: every attempt made to this endpoint, newest first, filterable by outcome, event type
+ * and time (filters live in the URL, so a filtered view can be shared and survives reloads).
+ */
+import { useState } from 'preact/hooks';
+import type { AttemptFilter } from '../api/client.ts';
+import type { Attempt, Endpoint } from '../api/types.ts';
+import { useApp } from '../app-context.ts';
+import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
+import { SelectField, TextField } from '../components/fields.tsx';
+import { Link } from '../components/link.tsx';
+import { OutcomeBadge } from '../components/status-badge.tsx';
+import { formatDuration, formatRelative, formatTime, fromLocalInput, toLocalInput } from '../format.ts';
+import { useProject } from '../project-context.ts';
+import { navigate, useLocation } from '../router.ts';
+import { useAsync } from '../use-async.ts';
+import { useCatalog } from '../use-catalog.ts';
+
+const OUTCOMES = [
+  { value: '', label: 'All outcomes' },
+  { value: 'succeeded', label: 'Succeeded' },
+  { value: 'failed', label: 'Failed' },
+] as const;
+
+export function HistoryTab({ endpoint }: { endpoint: Endpoint }) {
+  const { client } = useApp();
+  const { project, base } = useProject();
+  const { query, path } = useLocation();
+  const filter: AttemptFilter = {
+    status: (query.get('status') as AttemptFilter['status']) ?? '',
+    eventType: query.get('eventType') ?? '',
+    since: query.get('since') ?? '',
+    until: query.get('until') ?? '',
+  };
+  const catalog = useCatalog();
+  const typeNames = [
+    ...new Set([
+      ...(endpoint.eventTypes.length > 0 ? endpoint.eventTypes : (catalog.data ?? []).map((t) => t.name)),
+      ...(filter.eventType ? [filter.eventType] : []),
+    ]),
+  ];
+  const key = JSON.stringify(filter);
+  const first = useAsync(
+    () => client.listAttempts(project.id, endpoint.id, filter),
+    [client, project.id, endpoint.id, key],
+  );
+  const [more, setMore] = useState<{ key: string; items: Attempt[]; cursor: string | null } | null>(null);
+  const [moreState, setMoreState] = useState<{ busy: boolean; error: unknown }>({ busy: false, error: null });
+  const extra = more?.key === key ? more : null;
+  const attempts = [...(first.data?.data ?? []), ...(extra?.items ?? [])];
+  const cursor = extra ? extra.cursor : (first.data?.nextCursor ?? null);
+
+  function setFilter(patch: Partial<AttemptFilter>) {
+    const next = new URLSearchParams();
+    for (const [name, value] of Object.entries({ ...filter, ...patch }))
+      if (value) next.set(name, String(value));
+    const search = next.toString();
+    navigate(`${path.replace(/^\/?/, '/')}${search ? `?${search}` : ''}`, { replace: true });
+  }
+
+  async function loadMore() {
+    if (!cursor) return;
+    setMoreState({ busy: true, error: null });
+    try {
+      const page = await client.listAttempts(project.id, endpoint.id, { ...filter, cursor });
+      setMore({ key, items: [...(extra?.items ?? []), ...page.data], cursor: page.nextCursor });
+      setMoreState({ busy: false, error: null });
+    } catch (error) {
+      setMoreState({ busy: false, error });
+    }
+  }
+
+  const filtered = Boolean(filter.status || filter.eventType || filter.since || filter.until);
+  const attemptPath = (attempt: Attempt) =>
+    `${base}/endpoints/${encodeURIComponent(endpoint.id)}/attempts/${encodeURIComponent(attempt.id)}`;
+
+  return (
+    <div class="history">
+      <form class="filters" aria-label="Filter attempts" onSubmit={(e) => e.preventDefault()}>
+        <SelectField
+          label="Outcome"
+          value={filter.status ?? ''}
+          options={OUTCOMES.map((o) => ({ value: o.value, label: o.label }))}
+          onChange={(status) => setFilter({ status })}
+        />
+        <SelectField
+          label="Event type"
+          value={filter.eventType ?? ''}
+          options={[
+            { value: '', label: 'All event types' },
+            ...typeNames.map((name) => ({ value: name, label: name })),
+          ]}
+          onChange={(eventType) => setFilter({ eventType })}
+        />
+        <TextField
+          label="From"
+          type="datetime-local"
+          value={filter.since ? toLocalInput(new Date(filter.since)) : ''}
+          onInput={(v) => setFilter({ since: fromLocalInput(v) })}
+        />
+        <TextField
+          label="To"
+          type="datetime-local"
+          value={filter.until ? toLocalInput(new Date(filter.until)) : ''}
+          onInput={(v) => setFilter({ until: fromLocalInput(v) })}
+        />
+        <div class="filters-actions">
+          <button type="button" onClick={first.reload} disabled={first.loading}>
+            {first.loading ? 'Refreshing…' : 'Refresh'}
+          </button>
+          {filtered && (
+            <button
+              type="button"
+              onClick={() => setFilter({ status: '', eventType: '', since: '', until: '' })}
+            >
+              Clear filters
+            </button>
+          )}
+        </div>
+      </form>
+      <ErrorBanner error={first.error} onRetry={first.reload} />
+      {first.loading && !first.data && <Loading label="Loading attempts…" />}
+      {first.data && attempts.length === 0 && (
+        <EmptyState title={filtered ? 'No attempts match these filters' : 'No attempts yet'}>
+          {filtered
+            ? 'Try a wider time range or another outcome.'
+            : 'Attempts appear here as soon as an event is delivered. Send a test event from the Overview tab.'}
+        </EmptyState>
+      )}
+      {attempts.length > 0 && (
+        <div class="table-wrap">
+          <table class="history-table">
+            <caption class="sr-only">Delivery attempts, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Time</th>
+                <th scope="col">Event type</th>
+                <th scope="col">Status</th>
+                <th scope="col">Duration</th>
+                <th scope="col">Attempt</th>
+              </tr>
+            </thead>
+            <tbody>
+              {attempts.map((attempt) => (
+                <tr key={attempt.id} class={attempt.outcome === 'failed' ? 'row-failed' : undefined}>
+                  <td>
+                    <Link to={attemptPath(attempt)}>
+                      <time dateTime={attempt.startedAt} title={formatTime(attempt.startedAt)}>
+                        {formatRelative(attempt.startedAt)}
+                      </time>
+                    </Link>
+                  </td>
+                  <td>
+                    <code>{attempt.eventType ?? attempt.eventId}</code>
+                  </td>
+                  <td>
+                    <OutcomeBadge
+                      outcome={attempt.outcome}
+                      status={attempt.response?.status}
+                      errorKind={attempt.error?.kind}
+                    />
+                    <span class="sr-only"> {attempt.outcome}</span>
+                  </td>
+                  <td>{formatDuration(attempt.durationMs)}</td>
+                  <td>#{attempt.number}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <ErrorBanner error={moreState.error} />
+      {cursor && (
+        <button type="button" onClick={loadMore} disabled={moreState.busy}>
+          {moreState.busy ? 'Loading…' : 'Load older attempts'}
+        </button>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,13 @@
+/** Unknown dashboard path. */
+import { Link } from '../components/link.tsx';
+
+export function NotFound({ what = 'page', home = '/' }: { what?: string; home?: string }) {
+  return (
+    <section class="page">
+      <h1>Not found</h1>
+      <p>
+        This {what} does not exist, or you cannot see it. <Link to={home}>Back to the start</Link>
+      </p>
+    </section>
+  );
+}

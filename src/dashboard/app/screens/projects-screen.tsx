@@ -1,0 +1,143 @@
+/** Operator home: every project, and a form to create one. */
+import { useState } from 'preact/hooks';
+import { errorMessage } from '../api/client.ts';
+import type { Project } from '../api/types.ts';
+import { useApp } from '../app-context.ts';
+import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
+import { TextField } from '../components/fields.tsx';
+import { Link } from '../components/link.tsx';
+import { formatTime } from '../format.ts';
+import { navigate } from '../router.ts';
+import { useAsync } from '../use-async.ts';
+
+export function ProjectsScreen() {
+  const { client } = useApp();
+  const [extra, setExtra] = useState<{ items: Project[]; cursor: string | null } | null>(null);
+  const first = useAsync(() => client.listProjects(), [client]);
+  const [more, setMore] = useState<{ busy: boolean; error: unknown }>({ busy: false, error: null });
+
+  const projects = [...(first.data?.data ?? []), ...(extra?.items ?? [])];
+  const cursor = extra ? extra.cursor : (first.data?.nextCursor ?? null);
+
+  async function loadMore() {
+    if (!cursor) return;
+    setMore({ busy: true, error: null });
+    try {
+      const page = await client.listProjects(cursor);
+      setExtra({ items: [...(extra?.items ?? []), ...page.data], cursor: page.nextCursor });
+      setMore({ busy: false, error: null });
+    } catch (error) {
+      setMore({ busy: false, error });
+    }
+  }
+
+  return (
+    <section class="page">
+      <div class="page-head">
+        <h1>Projects</h1>
+      </div>
+      <CreateProject />
+      <ErrorBanner error={first.error} onRetry={first.reload} />
+      {first.loading && !first.data && <Loading label="Loading projects…" />}
+      {first.data && projects.length === 0 && (
+        <EmptyState title="No projects yet">
+          A project is one customer of your platform (a game, a guild, a campaign). Create one above, then add
+          its endpoints.
+        </EmptyState>
+      )}
+      {projects.length > 0 && (
+        <div class="table-wrap">
+          <table>
+            <caption class="sr-only">Projects</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">UID</th>
+                <th scope="col">ID</th>
+                <th scope="col">Created</th>
+              </tr>
+            </thead>
+            <tbody>
+              {projects.map((project) => (
+                <tr key={project.id}>
+                  <td>
+                    <Link to={`/projects/${encodeURIComponent(project.id)}`}>{project.name}</Link>
+                  </td>
+                  <td>{project.uid ? <code>{project.uid}</code> : <span class="muted">—</span>}</td>
+                  <td>
+                    <code>{project.id}</code>
+                  </td>
+                  <td>{formatTime(project.createdAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <ErrorBanner error={more.error} />
+      {cursor && (
+        <button type="button" onClick={loadMore} disabled={more.busy}>
+          {more.busy ? 'Loading…' : 'Load more'}
+        </button>
+      )}
+    </section>
+  );
+}
+
+function CreateProject() {
+  const { client } = useApp();
+  const [open, setOpen] = useState(false);
+  const [name, setName] = useState('');
+  const [uid, setUid] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    if (!name.trim()) {
+      setError('A project needs a name.');
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      const project = await client.createProject(
+        uid.trim() ? { name: name.trim(), uid: uid.trim() } : { name: name.trim() },
+      );
+      navigate(`/projects/${encodeURIComponent(project.id)}`);
+    } catch (caught) {
+      setError(errorMessage(caught));
+      setBusy(false);
+    }
+  }
+
+  if (!open) {
+    return (
+      <p>
+        <button type="button" class="button-primary" onClick={() => setOpen(true)}>
+          New project
+        </button>
+      </p>
+    );
+  }
+  return (
+    <form class="card form-inline-card" onSubmit={submit} noValidate aria-label="New project">
+      <TextField label="Name" value={name} onInput={setName} required error={error} />
+      <TextField
+        label="UID (optional)"
+        value={uid}
+        onInput={setUid}
+        hint="Your own identifier for this customer; API paths accept it instead of the id."
+        spellcheck={false}
+      />
+      <div class="actions">
+        <button type="submit" class="button-primary" disabled={busy}>
+          {busy ? 'Creating…' : 'Create project'}
+        </button>
+        <button type="button" onClick={() => setOpen(false)}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,119 @@
+/** The signing secret: hidden until asked for, copyable, rotatable with a grace period. */
+import { useState } from 'preact/hooks';
+import { errorMessage } from '../api/client.ts';
+import type { Endpoint } from '../api/types.ts';
+import { useApp } from '../app-context.ts';
+import { CopyButton } from '../components/copy-button.tsx';
+import { SelectField } from '../components/fields.tsx';
+import { useProject } from '../project-context.ts';
+
+const GRACE = [
+  { value: '0', label: 'Immediately' },
+  { value: '3600', label: 'After 1 hour' },
+  { value: '86400', label: 'After 24 hours' },
+  { value: '604800', label: 'After 7 days' },
+];
+
+export function SecretPanel({ endpoint }: { endpoint: Endpoint }) {
+  const { client } = useApp();
+  const { project } = useProject();
+  const [secret, setSecret] = useState<string | null>(null);
+  const [busy, setBusy] = useState<'reveal' | 'rotate' | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const [grace, setGrace] = useState('86400');
+  const [confirming, setConfirming] = useState(false);
+
+  if (endpoint.signature.scheme === 'none') {
+    return (
+      <section class="card" aria-labelledby="secret-title">
+        <h3 id="secret-title">Signing secret</h3>
+        <p class="muted">
+          This endpoint is not signed (scheme “none”). Choose a scheme in Settings to sign requests.
+        </p>
+      </section>
+    );
+  }
+
+  async function reveal() {
+    setBusy('reveal');
+    setError(null);
+    try {
+      setSecret(await client.getSecret(project.id, endpoint.id));
+    } catch (caught) {
+      setError(errorMessage(caught));
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  async function rotate() {
+    setBusy('rotate');
+    setError(null);
+    try {
+      const next = await client.rotateSecret(project.id, endpoint.id, Number(grace));
+      setSecret(next);
+      setConfirming(false);
+      setMessage(
+        grace === '0'
+          ? 'Secret rotated. The old secret no longer signs requests.'
+          : `Secret rotated. Requests carry signatures for both secrets until the old one expires (${GRACE.find((g) => g.value === grace)?.label.toLowerCase()}).`,
+      );
+    } catch (caught) {
+      setError(errorMessage(caught));
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  return (
+    <section class="card" aria-labelledby="secret-title">
+      <h3 id="secret-title">Signing secret</h3>
+      <p class="muted">Your receiver uses it to check that requests come from us.</p>
+      <div class="secret-row">
+        <code class="secret" data-testid="secret-value">
+          {secret ?? '••••••••••••••••••••••••'}
+        </code>
+        {secret ? (
+          <>
+            <CopyButton text={secret} />
+            <button type="button" class="button-small" onClick={() => setSecret(null)}>
+              Hide
+            </button>
+          </>
+        ) : (
+          <button type="button" class="button-small" onClick={reveal} disabled={busy !== null}>
+            {busy === 'reveal' ? 'Loading…' : 'Reveal'}
+          </button>
+        )}
+      </div>
+      {!confirming ? (
+        <button type="button" onClick={() => setConfirming(true)}>
+          Rotate secret…
+        </button>
+      ) : (
+        <div class="confirm">
+          <SelectField label="Old secret stops working" value={grace} options={GRACE} onChange={setGrace} />
+          <div class="actions">
+            <button type="button" class="button-danger" onClick={rotate} disabled={busy !== null}>
+              {busy === 'rotate' ? 'Rotating…' : 'Rotate now'}
+            </button>
+            <button type="button" onClick={() => setConfirming(false)}>
+              Cancel
+            </button>
+          </div>
+        </div>
+      )}
+      {message && (
+        <p class="banner banner-ok" role="status">
+          {message}
+        </p>
+      )}
+      {error && (
+        <p class="banner banner-error" role="alert">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}

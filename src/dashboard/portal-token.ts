@@ -1,0 +1,93 @@
+/**
+ * Portal link tokens: a signed, expiring grant that lets a customer's browser act on one project
+ * (the embeddable portal at /ui/portal). Pure functions; the server key is passed in.
+ *
+ * Format: `hpt_<base64url(JSON {projectId, exp})>.<base64url(HMAC-SHA256(key, "hpt_" + payload))>`,
+ * `exp` in Unix seconds. The token is not encrypted: the project id is not a secret, the signature is
+ * what grants access. Stateless on purpose, so every Herald process sharing the key accepts it.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** Every portal token starts with this, so auth can tell it from API keys and the admin token. */
+export const PORTAL_TOKEN_PREFIX = 'hpt_';
+
+/** Longest token accepted: a real one is ~150 characters; anything much larger is junk. */
+const MAX_TOKEN_LENGTH = 1024;
+
+const SIGNATURE_BYTES = 32;
+
+/** What a valid token grants. */
+export interface PortalClaims {
+  projectId: string;
+  /** Expiry, epoch milliseconds. */
+  expiresAt: number;
+}
+
+export type PortalTokenResult =
+  | { ok: true; claims: PortalClaims }
+  | { ok: false; reason: 'malformed' | 'bad-signature' | 'expired' };
+
+/**
+ * The key that signs portal tokens, derived from a server secret (the admin token) with a fixed
+ * label, so the admin token itself never signs anything and a new admin token revokes every link.
+ */
+export function derivePortalKey(serverSecret: string): Buffer {
+  return createHmac('sha256', serverSecret).update('herald/portal-link-key/v1').digest();
+}
+
+/** Signs a token for `projectId` valid until `expiresAt` (epoch ms, rounded down to the second). */
+export function createPortalToken(key: Uint8Array, claims: PortalClaims): string {
+  const payload = Buffer.from(
+    JSON.stringify({ projectId: claims.projectId, exp: Math.floor(claims.expiresAt / 1000) }),
+  ).toString('base64url');
+  return `${PORTAL_TOKEN_PREFIX}${payload}.${sign(key, payload).toString('base64url')}`;
+}
+
+/**
+ * Checks the signature (constant time) before reading anything, then the expiry against `now`
+ * (epoch ms). Never throws on bad input.
+ */
+export function verifyPortalToken(token: string, key: Uint8Array, now: number): PortalTokenResult {
+  if (token.length > MAX_TOKEN_LENGTH || !token.startsWith(PORTAL_TOKEN_PREFIX)) {
+    return { ok: false, reason: 'malformed' };
+  }
+  const parts = token.slice(PORTAL_TOKEN_PREFIX.length).split('.');
+  if (parts.length !== 2) return { ok: false, reason: 'malformed' };
+  const [payload, signature] = parts as [string, string];
+  if (!isBase64Url(payload) || !isBase64Url(signature)) return { ok: false, reason: 'malformed' };
+
+  const presented = Buffer.from(signature, 'base64url');
+  const expected = sign(key, payload);
+  if (presented.length !== SIGNATURE_BYTES || !timingSafeEqual(presented, expected)) {
+    return { ok: false, reason: 'bad-signature' };
+  }
+
+  const claims = parseClaims(Buffer.from(payload, 'base64url').toString('utf8'));
+  if (claims === null) return { ok: false, reason: 'malformed' };
+  if (claims.expiresAt <= now) return { ok: false, reason: 'expired' };
+  return { ok: true, claims };
+}
+
+function sign(key: Uint8Array, payload: string): Buffer {
+  return createHmac('sha256', key)
+    .update(PORTAL_TOKEN_PREFIX + payload)
+    .digest();
+}
+
+function isBase64Url(text: string): boolean {
+  return text.length > 0 && /^[A-Za-z0-9_-]+$/.test(text);
+}
+
+function parseClaims(json: string): PortalClaims | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const { projectId, exp } = value as { projectId?: unknown; exp?: unknown };
+  if (typeof projectId !== 'string' || projectId.length === 0) return null;
+  if (typeof exp !== 'number' || !Number.isSafeInteger(exp)) return null;
+  return { projectId, expiresAt: exp * 1000 };
+}

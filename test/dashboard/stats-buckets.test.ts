@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { StatsBucket } from '../../src/dashboard/app/api/types.ts';
+import { fillBuckets, niceMax } from '../../src/dashboard/app/stats-buckets.ts';
+
+const HOUR = 3_600_000;
+const t0 = Date.UTC(2030, 0, 1);
+const bucket = (start: number, succeeded: number, failed: number): StatsBucket => ({
+  start: new Date(start).toISOString(),
+  succeeded,
+  failed,
+  avgDurationMs: 10,
+  p95DurationMs: 20,
+});
+
+describe('stats buckets for the charts', () => {
+  test('the gaps the server leaves out become empty buckets, in time order', () => {
+    const filled = fillBuckets([bucket(t0 + 2 * HOUR, 3, 1)], t0, t0 + 4 * HOUR, HOUR);
+    assert.deepEqual(
+      filled.map((b) => [b.start, b.succeeded, b.failed, b.avgDurationMs]),
+      [
+        [new Date(t0).toISOString(), 0, 0, null],
+        [new Date(t0 + HOUR).toISOString(), 0, 0, null],
+        [new Date(t0 + 2 * HOUR).toISOString(), 3, 1, 10],
+        [new Date(t0 + 3 * HOUR).toISOString(), 0, 0, null],
+      ],
+    );
+  });
+
+  test('buckets outside the window are dropped; an unaligned start snaps to its bucket', () => {
+    const filled = fillBuckets([bucket(t0 - HOUR, 9, 9), bucket(t0, 1, 0)], t0 + 60_000, t0 + HOUR, HOUR);
+    assert.equal(filled.length, 1);
+    assert.equal(filled[0]?.succeeded, 1);
+  });
+
+  test('axis maxima are 1, 2 or 5 times a power of ten, at least the value', () => {
+    assert.deepEqual([0, 1, 3, 7, 10, 11, 240, 999].map(niceMax), [1, 1, 5, 10, 10, 20, 500, 1000]);
+  });
+});

@@ -1,0 +1,301 @@
+/**
+ * The dashboard in a real browser (headless Chromium via playwright-core) against a real
+ * `herald serve` and a loopback receiver: the operator signs in, creates an endpoint, sends a test
+ * event, finds it in History, opens the attempt, resends it and rotates the secret; a portal link
+ * shows its own project and nothing else. Any console error or page error fails the test.
+ * Screenshots go to docs/screenshots/.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { api, type HeraldProcess, type Receiver, startHerald, startReceiver } from './harness.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const SHOTS = join(ROOT, 'docs/screenshots');
+const CHROMIUM = '/usr/bin/chromium';
+const ADMIN = 'e2e-admin-token-0123456789abcdef';
+const TIMEOUT = 15_000;
+
+describe('dashboard (browser)', { timeout: 180_000 }, () => {
+  let herald: HeraldProcess;
+  let receiver: Receiver;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const problems: string[] = [];
+  /** Console errors a step expects (Chromium logs every 4xx answer to fetch as an error). */
+  let expected: RegExp | null = null;
+  let projectA: { id: string; name: string };
+  let projectB: { id: string; name: string };
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
+    // Test the UI as it is in the tree now, not a stale build.
+    await build({ configFile: join(ROOT, 'src/dashboard/vite.config.ts'), logLevel: 'warn' });
+    mkdirSync(SHOTS, { recursive: true });
+    receiver = await startReceiver();
+    herald = await startHerald({
+      env: {
+        HERALD_ADMIN_TOKEN: ADMIN,
+        HERALD_ALLOW_NETWORKS: '127.0.0.0/8',
+        HERALD_RETRY_SCHEDULE: '1,1,1',
+        HERALD_RETRY_JITTER: '0',
+      },
+    });
+    const put = await api(herald.url, ADMIN, 'PUT', '/api/v1/event-types/level.completed', {
+      description: 'A player finished a level.',
+      schema: { type: 'object', properties: { player: { type: 'string' }, level: { type: 'integer' } } },
+      example: { player: 'p_42', level: 7, score: 9100 },
+    });
+    assert.ok(put.status < 300, `PUT event type: ${put.status} ${JSON.stringify(put.body)}`);
+    await api(herald.url, ADMIN, 'PUT', '/api/v1/event-types/score.high', {
+      description: 'A new high score.',
+      example: { player: 'p_42', score: 12000 },
+    });
+    projectA = (
+      await api<{ id: string; name: string }>(herald.url, ADMIN, 'POST', '/api/v1/projects', {
+        name: 'Moon Quest',
+      })
+    ).body;
+    projectB = (
+      await api<{ id: string; name: string }>(herald.url, ADMIN, 'POST', '/api/v1/projects', {
+        name: 'Secret Rival',
+      })
+    ).body;
+    assert.ok(projectA.id && projectB.id, 'projects created');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+
+  /** Fails with the problems seen, and the server's error log lines to explain any 5xx. */
+  function assertNoProblems(): void {
+    const serverErrors = herald.logLines().filter((line) => Number(line['level']) >= 50);
+    assert.deepEqual(problems, [], JSON.stringify(serverErrors, null, 2));
+  }
+
+  beforeEach(() => {
+    problems.length = 0;
+    expected = null;
+  });
+
+  after(async () => {
+    for (const context of contexts) await context.close().catch(() => {});
+    await browser?.close();
+    await herald?.dispose();
+    await receiver?.close();
+  });
+
+  /** A fresh browser context (own sessionStorage) whose console errors are collected. */
+  async function newPage(viewport = { width: 1280, height: 900 }): Promise<Page> {
+    const context = await browser.newContext({ viewport });
+    contexts.push(context);
+    // Only loopback: anything else the page tries is a bug (no CDN, no fonts).
+    await context.route(/^(?!http:\/\/127\.0\.0\.1[:/])/, (route) => {
+      problems.push(`request outside the server: ${route.request().url()}`);
+      return route.abort();
+    });
+    const page = await context.newPage();
+    page.setDefaultTimeout(TIMEOUT);
+    page.on('console', (message) => {
+      if (message.type() !== 'error') return;
+      if (expected?.test(message.text())) return;
+      problems.push(`console error: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('response', (response) => {
+      if (response.status() >= 500)
+        problems.push(`${response.status()} from ${response.request().method()} ${response.url()}`);
+    });
+    return page;
+  }
+
+  const shot = (page: Page, name: string) =>
+    page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+  test('operator: sign in, create endpoint, test event, history, attempt, resend, rotate secret, portal link', async () => {
+    const page = await newPage();
+    await page.goto(`${herald.url}/ui/`);
+
+    // Sign in with the keyboard only.
+    await page.getByLabel('Admin token').focus();
+    await page.keyboard.type('not-the-token-123');
+    expected = /status of 401/;
+    await page.keyboard.press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'not accepted' }).waitFor();
+    expected = null;
+    await page.getByLabel('Admin token').fill(ADMIN);
+    await shot(page, 'sign-in');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    await page.getByRole('link', { name: 'Moon Quest' }).waitFor();
+    await shot(page, 'projects');
+
+    // Endpoints: empty state, then the form.
+    await page.getByRole('link', { name: 'Moon Quest' }).click();
+    await page.getByText('No endpoints yet').waitFor();
+    await page.getByRole('link', { name: 'Add endpoint' }).first().click();
+    await page.getByLabel('Endpoint URL').fill('not a url');
+    await page.getByRole('button', { name: 'Create endpoint' }).click();
+    await page.getByText('This is not a valid URL.').waitFor();
+    await page.getByLabel('Endpoint URL').fill(`${receiver.url}/hooks/moon`);
+    await page.getByLabel('Name', { exact: true }).fill('CRM sync');
+    await page.getByLabel('Description').fill('Creates a CRM contact when a level is completed.');
+    await page.getByText('A player finished a level.').waitFor();
+    await page.getByRole('checkbox', { name: /level\.completed/ }).check();
+    await page.getByRole('button', { name: 'Add header' }).click();
+    await page.getByLabel('Header 1 name').fill('X-Api-Key');
+    await page.getByLabel('Header 1 value').fill('crm-123');
+    await page.getByLabel('Retry schedule (seconds)').fill('1, 1');
+    await shot(page, 'endpoint-form');
+    await page.getByRole('button', { name: 'Create endpoint' }).click();
+    await page.getByText('Endpoint created.').waitFor();
+    await page.getByRole('heading', { name: 'CRM sync' }).waitFor();
+
+    // Send a test event and find it in History.
+    await page.getByRole('button', { name: 'Send test event' }).click();
+    await page.getByText(/Test event .* queued/).waitFor();
+    const [delivered] = await receiver.waitFor(1);
+    assert.equal(delivered?.headers['x-api-key'], 'crm-123');
+    assert.match(String(delivered?.headers['webhook-signature']), /^v1,/);
+    await page.getByRole('link', { name: 'See it in History' }).click();
+    const rows = page.locator('.history-table tbody tr');
+    await waitForRows(page, rows, 1);
+    await page.locator('.history-table').getByText('level.completed').first().waitFor();
+    await page.locator('.history-table').getByText('200').first().waitFor();
+    await shot(page, 'history');
+
+    // Open the attempt: request and response, then resend.
+    await rows.first().getByRole('link').click();
+    await page.getByRole('heading', { name: /Attempt #1/ }).waitFor();
+    await page.getByText(/webhook-signature: v1,/).waitFor();
+    await page.getByText('HTTP 200').waitFor();
+    await shot(page, 'attempt');
+    await page.getByRole('button', { name: 'Resend' }).click();
+    await page.getByText('Delivery queued again').waitFor();
+    await receiver.waitFor(2);
+    await page.getByRole('link', { name: '← Back to history' }).click();
+    await waitForRows(page, rows, 2);
+
+    // Example tab: the signed request for the endpoint's scheme.
+    await page.getByRole('link', { name: 'Example' }).click();
+    await page.getByText('"score": 9100').first().waitFor();
+    await page.getByText(/webhook-signature: v1,<base64 HMAC-SHA256/).waitFor();
+    await shot(page, 'example');
+
+    // Secret: reveal, rotate, and the new one differs.
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.getByRole('button', { name: 'Reveal' }).click();
+    const secret = page.getByTestId('secret-value');
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid="secret-value"]')?.textContent?.startsWith('whsec_'),
+    );
+    const before = await secret.textContent();
+    await page.getByRole('button', { name: 'Rotate secret…' }).click();
+    await page.getByLabel('Old secret stops working').selectOption('0');
+    await page.getByRole('button', { name: 'Rotate now' }).click();
+    await page.getByText('Secret rotated.').waitFor();
+    const afterRotation = await secret.textContent();
+    assert.match(afterRotation ?? '', /^whsec_/);
+    assert.notEqual(afterRotation, before);
+    await page.locator('.chart svg').first().waitFor();
+    await shot(page, 'endpoint-overview');
+
+    // Events log with per-endpoint delivery status.
+    await page.getByRole('link', { name: 'Events', exact: true }).click();
+    await page.locator('table').getByText('level.completed').first().waitFor();
+    await shot(page, 'events');
+
+    // Portal link for project A.
+    await page.getByRole('link', { name: 'Access' }).click();
+    await page.getByRole('button', { name: 'Create portal link' }).click();
+    const portalUrl = (await page.getByTestId('portal-url').textContent()) ?? '';
+    assert.match(portalUrl, /\/ui\/portal#token=hpt_/);
+
+    const portal = await newPage();
+    await portal.goto(portalUrl.replace(/^https?:\/\/[^/]+/, herald.url));
+    await portal.getByRole('heading', { name: 'Moon Quest' }).waitFor();
+    await portal.getByRole('link', { name: 'CRM sync' }).waitFor();
+    assert.equal(new URL(portal.url()).hash, '', 'the token leaves the address bar');
+    assert.equal(await portal.getByText('Secret Rival').count(), 0);
+    assert.equal(await portal.getByRole('link', { name: 'Projects' }).count(), 0);
+    assert.equal(await portal.getByRole('link', { name: 'Access' }).count(), 0);
+    assert.equal(await portal.getByRole('button', { name: 'Sign out' }).count(), 0);
+    await shot(portal, 'portal');
+
+    // The portal's token reaches its own project only, and cannot mint links or keys.
+    const token = new URLSearchParams(new URL(portalUrl).hash.slice(1)).get('token') ?? '';
+    assert.equal(
+      (await api(herald.url, token, 'GET', `/api/v1/projects/${projectA.id}/endpoints`)).status,
+      200,
+    );
+    assert.equal(
+      (await api(herald.url, token, 'GET', `/api/v1/projects/${projectB.id}/endpoints`)).status,
+      404,
+    );
+    assert.notEqual(
+      (await api(herald.url, token, 'POST', `/api/v1/projects/${projectA.id}/portal-links`, {})).status,
+      201,
+    );
+    assert.notEqual(
+      (await api(herald.url, token, 'POST', `/api/v1/projects/${projectA.id}/api-keys`, { name: 'x' }))
+        .status,
+      201,
+    );
+    assert.equal((await api(herald.url, token, 'GET', '/api/v1/projects')).status >= 400, true);
+
+    // Phone width: the endpoint page stays usable.
+    const phone = await newPage({ width: 390, height: 844 });
+    await phone.goto(portalUrl.replace(/^https?:\/\/[^/]+/, herald.url));
+    await phone.getByRole('link', { name: 'CRM sync' }).click();
+    await phone.getByRole('heading', { name: 'CRM sync' }).waitFor();
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `page scrolls sideways on a phone by ${overflow}px`);
+    await shot(phone, 'portal-phone');
+
+    assertNoProblems();
+  });
+
+  test('an expired or forged portal link says so instead of showing anything', async () => {
+    const page = await newPage();
+    const claims = (exp: number) =>
+      Buffer.from(JSON.stringify({ projectId: projectB.id, exp })).toString('base64url');
+    // Expired: the page knows without asking the server.
+    await page.goto(`${herald.url}/ui/portal#token=hpt_${claims(1)}.AAAA`);
+    await page.getByRole('heading', { name: 'This link is no longer valid' }).waitFor();
+    // Forged (future expiry, wrong signature): the server refuses it with 401.
+    expected = /status of 401/;
+    const forged = await newPage();
+    const refused = forged.waitForResponse((response) => response.status() === 401);
+    await forged.goto(
+      `${herald.url}/ui/portal#token=hpt_${claims(Math.floor(Date.now() / 1000) + 3600)}.AAAA`,
+    );
+    await refused;
+    await forged.getByRole('heading', { name: 'This link is no longer valid' }).waitFor();
+    assert.equal(await forged.getByText('Secret Rival').count(), 0);
+    assertNoProblems();
+  });
+});
+
+/** Clicks Refresh until the history table shows at least `count` rows (delivery is asynchronous). */
+async function waitForRows(page: Page, rows: ReturnType<Page['locator']>, count: number): Promise<void> {
+  const deadline = Date.now() + TIMEOUT;
+  while ((await rows.count()) < count) {
+    if (Date.now() > deadline) throw new Error(`history shows ${await rows.count()} of ${count} attempts`);
+    await page.waitForTimeout(300);
+    const refresh = page.getByRole('button', { name: 'Refresh' });
+    if (await refresh.isEnabled()) await refresh.click();
+  }
+}
