@@ -6,13 +6,14 @@
 
 import type { DeliveryConfig } from '../config/config-types.ts';
 import { buildRequest } from '../domain/build-request.ts';
+import type { BuiltRequest } from '../domain/build-request-types.ts';
 import { resolveSchedule } from '../domain/retry-schedule.ts';
 import { createTokenBucket, type TokenBucket } from '../domain/token-bucket.ts';
 import type { Endpoint, EndpointSecret } from '../domain/types.ts';
 import type { DeliveryOutcome } from '../metrics.ts';
-import type { AttemptRecord, ClaimedDelivery, ReleaseItem, Store } from '../store/store.ts';
+import type { AttemptRecord, ClaimedDelivery, DispatchEndpoint, ReleaseItem, Store } from '../store/store.ts';
 import { attemptRecord } from './attempt-outcome.ts';
-import type { SendFn } from './send-types.ts';
+import type { SendFn, SendResult } from './send-types.ts';
 
 export interface DispatcherHooks {
   /** An attempt finished: what it made of its delivery and how long it took. */
@@ -55,6 +56,8 @@ const CALLBACK_SETTINGS: Pick<Endpoint, 'method' | 'headers' | 'envelope' | 'sig
 const RECORD_FLUSH_MS = 5;
 const RECORD_FLUSH_COUNT = 100;
 const PROJECT_CACHE_MS = 5_000;
+/** How long the queued work of an endpoint that just failed waits before it is claimable again. */
+const FAILING_ENDPOINT_PAUSE_MS = 1_000;
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { store, send, config, workerId } = options;
@@ -66,6 +69,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   let loopDone: Promise<void> = Promise.resolve();
   let inFlight = 0;
   const perEndpoint = new Map<string, number>();
+  /** Claimed deliveries waiting for a slot of their endpoint (at most perEndpointConcurrency each). */
+  const queued = new Map<
+    string,
+    { claimed: ClaimedDelivery; claimedAt: number; run: () => Promise<void> }[]
+  >();
+  /** Queued deliveries not started because the dispatcher is stopping: released on stop. */
+  const held: ClaimedDelivery[] = [];
   const buckets = new Map<string, { bucket: TokenBucket; perSecond: number; burst: number | undefined }>();
   const projectSchedules = new Map<string, { schedule: number[] | null; at: number }>();
   let wakeUp: (() => void) | null = null;
@@ -157,8 +167,23 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     schedule: readonly number[],
   ) => {
     const { delivery, event } = claimed;
-    const request = buildRequest({ event, url: delivery.url, endpoint: settings, secrets, now: clock() });
-    const result = await send({ ...request, timeoutMs });
+    const startedAt = clock();
+    let request: BuiltRequest;
+    let result: SendResult | null = null;
+    try {
+      request = buildRequest({ event, url: delivery.url, endpoint: settings, secrets, now: startedAt });
+    } catch (error) {
+      // Settings the signer refuses (e.g. sha256-body with GET): record why instead of letting the
+      // claim lapse and come back forever without a trace.
+      request = { method: settings.method, url: delivery.url, headers: {}, body: null };
+      result = {
+        startedAt,
+        durationMs: 0,
+        response: null,
+        error: { kind: 'internal', message: `cannot build request: ${(error as Error).message ?? error}` },
+      };
+    }
+    result ??= await send({ ...request, timeoutMs });
     const rec = attemptRecord({
       delivery,
       event,
@@ -171,13 +196,35 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       workerId,
       now: clock(),
     });
+    queueRecord(rec); // before the hook: a throwing metrics hook must not lose the record
+    if (delivery.endpointId && rec.endpointEffect !== 'success') dropQueue(delivery.endpointId);
     hooks.onAttempt?.({
       outcome: rec.next.status === 'pending' ? 'retrying' : (rec.next.status as DeliveryOutcome),
       durationMs: result.durationMs,
       projectId: delivery.projectId,
       endpointId: delivery.endpointId,
     });
-    queueRecord(rec);
+  };
+
+  /**
+   * A failing endpoint gets no more of its queued work from this batch: it goes back to the store,
+   * so the failure count (and a disable at the threshold or on 410) decides before anything else is sent.
+   */
+  const dropQueue = (endpointId: string) => {
+    const q = queued.get(endpointId);
+    if (!q) return;
+    queued.delete(endpointId);
+    held.push(...q.map((x) => x.claimed));
+    // A short pause: the failure is recorded (and may disable the endpoint) before they come back.
+    if (running) releaseHeld(FAILING_ENDPOINT_PAUSE_MS);
+  };
+
+  const releaseHeld = (delayMs = 0) => {
+    const at = clock() + delayMs;
+    const items = held
+      .splice(0)
+      .map((c) => ({ projectId: c.delivery.projectId, deliveryId: c.delivery.id, nextAttemptAt: at }));
+    void store.releaseDeliveries(items).catch((error: unknown) => hooks.onError?.(error, 'release'));
   };
 
   const launch = (key: string | null, run: () => Promise<void>) => {
@@ -191,6 +238,17 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           const n = (perEndpoint.get(key) ?? 1) - 1;
           if (n <= 0) perEndpoint.delete(key);
           else perEndpoint.set(key, n);
+          let next = queued.get(key)?.shift();
+          // Waited half its lease already (a slow endpoint): hand it back rather than risk sending it
+          // after the lease ran out and another worker took it.
+          while (next && clock() - next.claimedAt > config.leaseMs / 2) {
+            held.push(next.claimed);
+            next = queued.get(key)?.shift();
+          }
+          if (queued.get(key)?.length === 0) queued.delete(key);
+          if (next && running) launch(key, next.run);
+          else if (next) held.push(next.claimed);
+          if (held.length && running) releaseHeld();
         }
         attemptsRunning.delete(p);
         wake();
@@ -198,16 +256,47 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     attemptsRunning.add(p);
   };
 
-  const dispatchBatch = async (claimed: ClaimedDelivery[]) => {
+  /**
+   * Launches or releases every claimed delivery. All store reads happen first; the launch/release
+   * pass that follows is synchronous, so nothing is ever left "claimed but not started" (a read that
+   * fails releases the whole batch). Returns when the earliest deferred delivery is due, if any.
+   */
+  const dispatchBatch = async (claimed: ClaimedDelivery[]): Promise<number | null> => {
+    let endpoints: Map<string, DispatchEndpoint>;
+    const schedules = new Map<string, number[] | null>();
+    try {
+      const refs = claimed
+        .filter((c) => c.delivery.endpointId !== null)
+        .map((c) => ({ projectId: c.delivery.projectId, endpointId: c.delivery.endpointId! }));
+      endpoints = refs.length ? await store.getDispatchEndpoints(refs, clock()) : new Map();
+      for (const c of claimed) {
+        const id = c.delivery.projectId;
+        if (!schedules.has(id)) schedules.set(id, await projectSchedule(id));
+      }
+    } catch (error) {
+      const at = clock() + 1_000;
+      await store
+        .releaseDeliveries(
+          claimed.map((c) => ({
+            projectId: c.delivery.projectId,
+            deliveryId: c.delivery.id,
+            nextAttemptAt: at,
+          })),
+        )
+        .catch(() => {}); // if even this fails, the lease brings them back
+      throw error;
+    }
     const now = clock();
-    const refs = claimed
-      .filter((c) => c.delivery.endpointId !== null)
-      .map((c) => ({ projectId: c.delivery.projectId, endpointId: c.delivery.endpointId! }));
-    const endpoints = refs.length ? await store.getDispatchEndpoints(refs, now) : new Map();
     const releases: ReleaseItem[] = [];
+    const deferredPerEndpoint = new Map<string, number>();
+    let earliest: number | null = null;
+    const defer = (d: ClaimedDelivery['delivery'], at: number) => {
+      releases.push({ projectId: d.projectId, deliveryId: d.id, nextAttemptAt: at });
+      earliest = earliest === null ? at : Math.min(earliest, at);
+    };
     for (const c of claimed) {
       const d = c.delivery;
-      const projSchedule = await projectSchedule(d.projectId);
+      const projSchedule = schedules.get(d.projectId) ?? null;
       if (d.endpointId === null) {
         const schedule = resolveSchedule(null, projSchedule, config.retrySchedule);
         launch(null, () => attempt(c, CALLBACK_SETTINGS, [], config.defaultTimeoutMs, schedule));
@@ -242,13 +331,31 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         releases.push({ projectId: d.projectId, deliveryId: d.id, nextAttemptAt: now, status: 'parked' });
         continue;
       }
-      if ((perEndpoint.get(ep.id) ?? 0) >= config.perEndpointConcurrency) {
-        releases.push({ projectId: d.projectId, deliveryId: d.id, nextAttemptAt: now + 50 });
+      if ((perEndpoint.get(ep.id) ?? 0) + (queued.get(ep.id)?.length ?? 0) >= config.perEndpointConcurrency) {
+        // Held here (up to one cap's worth) and started as slots free up: releasing them would cost a
+        // write per delivery and bring them straight back. The rest go back to the store.
+        const q = queued.get(ep.id) ?? [];
+        if (q.length < config.claimBatch + config.perEndpointConcurrency) {
+          const timeoutMs = Math.min(ep.timeoutMs || config.defaultTimeoutMs, config.maxTimeoutMs);
+          const schedule = resolveSchedule(ep.retrySchedule, projSchedule, config.retrySchedule);
+          q.push({
+            claimed: c,
+            claimedAt: now,
+            run: () => attempt(c, ep, target.secrets, timeoutMs, schedule),
+          });
+          queued.set(ep.id, q);
+        } else {
+          defer(d, now + 50);
+        }
         continue;
       }
       const wait = rateWait(ep, now);
       if (wait > 0) {
-        releases.push({ projectId: d.projectId, deliveryId: d.id, nextAttemptAt: now + wait });
+        // Spread the deferred ones one token apart, so they do not all come back at the same
+        // instant only to be deferred again.
+        const k = deferredPerEndpoint.get(ep.id) ?? 0;
+        deferredPerEndpoint.set(ep.id, k + 1);
+        defer(d, now + wait + Math.ceil((k * 1000) / ep.rateLimit!.perSecond));
         continue;
       }
       const timeoutMs = Math.min(ep.timeoutMs || config.defaultTimeoutMs, config.maxTimeoutMs);
@@ -256,6 +363,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       launch(ep.id, () => attempt(c, ep, target.secrets, timeoutMs, schedule));
     }
     if (releases.length) await store.releaseDeliveries(releases);
+    return earliest;
+  };
+
+  let newWork = true;
+  let emptyClaimKey: string | null = null;
+  let emptyClaimAt = 0;
+  const onDue = () => {
+    newWork = true;
+    wake();
   };
 
   const loop = async () => {
@@ -268,8 +384,26 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const limit = Math.min(config.claimBatch, free);
       try {
         const saturated = [...perEndpoint]
-          .filter(([, n]) => n >= config.perEndpointConcurrency)
+          .filter(
+            ([id, n]) =>
+              n >= config.perEndpointConcurrency &&
+              (queued.get(id)?.length ?? 0) >= config.perEndpointConcurrency,
+          )
           .map(([id]) => id);
+        // A claim that leaves endpoints out may scan their whole backlog to find nothing. After one
+        // such empty claim, claim again only when new work arrives, the set of saturated endpoints
+        // changes, or the poll interval passes, not after every finished attempt.
+        const key = saturated.sort().join(',');
+        if (
+          saturated.length > 0 &&
+          key === emptyClaimKey &&
+          !newWork &&
+          clock() - emptyClaimAt < config.pollIntervalMs
+        ) {
+          await sleep(config.pollIntervalMs - (clock() - emptyClaimAt));
+          continue;
+        }
+        newWork = false;
         const claimed = await store.claimDueDeliveries({
           limit,
           leaseMs: config.leaseMs,
@@ -277,8 +411,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           workerId,
           excludeEndpointIds: saturated,
         });
-        if (claimed.length) await dispatchBatch(claimed);
-        if (claimed.length < limit) await sleep(config.pollIntervalMs);
+        if (claimed.length === 0 && saturated.length > 0) {
+          emptyClaimKey = key;
+          emptyClaimAt = clock();
+        } else emptyClaimKey = null;
+        const deferredUntil = claimed.length ? await dispatchBatch(claimed) : null;
+        // Deferred (rate-limited) work is due before the next poll: come back for it then.
+        const idle = deferredUntil === null ? config.pollIntervalMs : Math.max(1, deferredUntil - clock());
+        if (claimed.length < limit) await sleep(Math.min(config.pollIntervalMs, idle));
       } catch (error) {
         hooks.onError?.(error, 'claim');
         await sleep(Math.max(config.pollIntervalMs, 1000));
@@ -291,7 +431,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (running) return;
       if (!store.capabilities.multiProcess) await store.releaseClaims('*', clock());
       running = true;
-      unsubscribe = store.subscribeDue(wake);
+      unsubscribe = store.subscribeDue(onDue);
       loopDone = loop();
     },
     async stop({ graceMs = 10_000 } = {}) {
@@ -308,6 +448,21 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         }),
       ]);
       clearTimeout(timer);
+      // Claimed but never started: hand back, due now, so another worker (or the next start) takes them.
+      for (const q of queued.values()) held.push(...q.map((x) => x.claimed));
+      queued.clear();
+      const now = clock();
+      if (held.length) {
+        await store
+          .releaseDeliveries(
+            held.splice(0).map((c) => ({
+              projectId: c.delivery.projectId,
+              deliveryId: c.delivery.id,
+              nextAttemptAt: now,
+            })),
+          )
+          .catch((error: unknown) => hooks.onError?.(error, 'release')); // the lease brings them back anyway
+      }
       // Attempts still running keep their lease: the delivery comes back when it ends.
       await flushRecords();
       await flushing;

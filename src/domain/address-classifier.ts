@@ -37,9 +37,13 @@ function parseV4Part(part: string): number | null {
   return null;
 }
 
-/** IPv4 in any inet_aton spelling: 127.0.0.1, 127.1, 2130706433, 0x7f000001, 0177.0.0.1, trailing dot. */
+/**
+ * IPv4 in any inet_aton spelling: 127.0.0.1, 127.1, 2130706433, 0x7f000001, 0177.0.0.1, trailing
+ * dot(s). WHATWG URL strips one trailing dot but keeps `127.0.0.1..` as a "name" that some resolvers
+ * still answer with 127.0.0.1, so every trailing dot goes.
+ */
 export function parseIPv4(input: string): IpBytes | null {
-  const text = input.replace(/\.$/, '');
+  const text = input.replace(/\.+$/, '');
   const parts = text.split('.');
   if (parts.length === 0 || parts.length > 4) return null;
   const nums = parts.map(parseV4Part);
@@ -92,7 +96,7 @@ export function parseIPv6(input: string): IpBytes | null {
     groups = [...left, ...new Array<number>(fill).fill(0), ...right];
   } else if (halves.length === 1) {
     const all = parse(text);
-    if (!all || all.length !== 8) return null;
+    if (all?.length !== 8) return null;
     groups = all;
   } else {
     return null;
@@ -148,8 +152,12 @@ const V6_RANGES: [number[], number, AddressClass][] = [
   [[0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54], 128, 'metadata'], // fd00:ec2::254
   [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 128, 'loopback'],
   [[], 128, 'unspecified'],
-  [[0x20, 0x01, 0x00, 0x00], 32, 'teredo'],
+  [[0x20, 0x01, 0x00, 0x00], 32, 'teredo'], // the client address inside is obfuscated: refuse
+  [[0x20, 0x01, 0x00, 0x02, 0, 0], 48, 'benchmarking'], // 2001:2::/48
+  [[0x20, 0x01, 0x00, 0x10], 28, 'reserved'], // ORCHID (deprecated)
+  [[0x20, 0x01, 0x00, 0x20], 28, 'reserved'], // ORCHIDv2: identifiers, not routable hosts
   [[0x20, 0x01, 0x0d, 0xb8], 32, 'documentation'],
+  [[0x3f, 0xff, 0x00], 20, 'documentation'], // 3fff::/20 (RFC 9637)
   [[0x01, 0x00], 64, 'reserved'], // discard-only
   [[0xfc], 7, 'private'], // unique local
   [[0xfe, 0x80], 10, 'link-local'],
@@ -164,7 +172,6 @@ export function embeddedIPv4(bytes: IpBytes): IpBytes | null {
   if (zeros(0, 10) && bytes[10] === 0xff && bytes[11] === 0xff) return bytes.slice(12); // ::ffff:a.b.c.d
   if (zeros(0, 12) && !zeros(12, 15)) return bytes.slice(12); // ::a.b.c.d (deprecated compatible)
   if (inRange(bytes, [0, 0x64, 0xff, 0x9b], 96)) return bytes.slice(12); // NAT64 64:ff9b::/96
-  if (inRange(bytes, [0, 0x64, 0xff, 0x9b, 0, 1], 48)) return bytes.slice(12); // local-use NAT64 64:ff9b:1::/48
   if (bytes[0] === 0x20 && bytes[1] === 0x02) return bytes.slice(2, 6); // 6to4 2002::/16
   return null;
 }
@@ -177,6 +184,12 @@ export function classifyBytes(bytes: IpBytes): AddressClass {
   }
   const v4 = embeddedIPv4(bytes);
   if (v4) return classifyBytes(v4);
+  // Local-use NAT64 64:ff9b:1::/48 translates into the operator's own network, wherever the IPv4
+  // sits inside it (RFC 6052 puts it in different bits per prefix length): never public.
+  if (inRange(bytes, [0, 0x64, 0xff, 0x9b, 0, 1], 48)) {
+    const tail = classifyBytes(bytes.slice(12));
+    return tail === 'public' ? 'private' : tail;
+  }
   for (const [base, prefix, cls] of V6_RANGES) if (inRange(bytes, base, prefix)) return cls;
   if (!inRange(bytes, [0x20], 3)) return 'reserved'; // only 2000::/3 is global unicast
   return 'public';
@@ -191,27 +204,54 @@ export function classifyAddress(address: string): AddressClass | null {
 /** Parses `127.0.0.0/8` or `::1/128` (a bare address is a single host). */
 export function parseCidr(text: string): Cidr {
   const [addr = '', prefixText, extra] = text.trim().split('/');
-  const bytes = addr.includes(':')
-    ? parseIPv6(addr)
-    : /^\d{1,3}(\.\d{1,3}){3}$/.test(addr)
-      ? parseIPv4(addr)
-      : null;
+  // Config takes only the plain spellings: 010.0.0.0 would silently mean 8.0.0.0 (octal), and a
+  // zone id or brackets have no place in a network.
+  const plainV4 = /^(0|[1-9]\d{0,2})(\.(0|[1-9]\d{0,2})){3}$/;
+  const bytes =
+    /^[0-9a-f:.]+$/i.test(addr) && addr.includes(':')
+      ? parseIPv6(addr)
+      : plainV4.test(addr)
+        ? parseIPv4(addr)
+        : null;
   if (!bytes || extra !== undefined)
     throw new Error(`"${text}" is not a CIDR such as 127.0.0.0/8 or ::1/128`);
   const bits = bytes.length * 8;
-  const prefix = prefixText === undefined ? bits : Number(prefixText);
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > bits)
-    throw new Error(`"${text}" has a bad prefix length`);
+  // digits only: Number('') is 0, and "10.0.0.0/" must not mean every address
+  const prefix = prefixText === undefined ? bits : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : -1;
+  if (prefix < 0 || prefix > bits)
+    throw new Error(`"${text}" has a bad prefix length (0-${bits} after the slash)`);
   return { bytes, prefix };
 }
 
-/** Does `bytes` fall inside `cidr`? IPv4-mapped IPv6 addresses match IPv4 CIDRs. */
+/**
+ * Parses a comma-separated CIDR list (`127.0.0.0/8,::1/128`; blanks ignored), naming the bad item
+ * and its position in the error.
+ */
+export function parseCidrList(text: string): Cidr[] {
+  const items = text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  return items.map((item, i) => {
+    try {
+      return parseCidr(item);
+    } catch (error) {
+      throw new Error(`network ${i + 1} of ${items.length}: ${(error as Error).message}`);
+    }
+  });
+}
+
+/**
+ * Does `bytes` fall inside `cidr`? IPv4-mapped IPv6 addresses (::ffff:a.b.c.d, the same host) match
+ * IPv4 CIDRs; NAT64, 6to4 and compatible addresses do not: they reach other hosts (a gateway, a
+ * relay), so allowlisting 10.0.0.0/8 must not open 2002:a00::/24 too.
+ */
 export function cidrContains(cidr: Cidr, bytes: IpBytes): boolean {
   let addr = bytes;
   if (cidr.bytes.length === 4 && addr.length === 16) {
-    const v4 = embeddedIPv4(addr);
-    if (!v4) return false;
-    addr = v4;
+    const mapped = addr.slice(0, 10).every((b) => b === 0) && addr[10] === 0xff && addr[11] === 0xff;
+    if (!mapped) return false;
+    addr = addr.slice(12);
   }
   if (cidr.bytes.length !== addr.length) return false;
   return inRange(addr, [...cidr.bytes], cidr.prefix);

@@ -1,4 +1,4 @@
-/** What one HTTP try means for its delivery and its endpoint. Pure. */
+/** What one HTTP try means for its delivery and its endpoint (DESIGN "Delivery semantics"). Pure. */
 import type { ErrorKind } from './types.ts';
 
 export interface Classification {
@@ -6,6 +6,11 @@ export interface Classification {
   /** Whether a failed attempt may be retried (everything but 410 Gone). */
   retryable: boolean;
   effect: 'success' | 'failure' | 'gone';
+}
+
+/** A classification plus the error the attempt records (null only on success). */
+export interface ResultClassification extends Classification {
+  error: { kind: ErrorKind; message: string } | null;
 }
 
 /** Classifies a response status (null when no response arrived). Redirects are failures: never followed. */
@@ -16,44 +21,90 @@ export function classifyStatus(status: number | null): Classification {
   return { outcome: 'failed', retryable: true, effect: 'failure' };
 }
 
+/** The part of a SendResult (src/delivery/send-types.ts) classification reads. */
+export interface ClassifiableResult {
+  response: { status: number } | null;
+  error: { kind: ErrorKind; message: string } | null;
+}
+
+/**
+ * Classifies a whole SendResult: a transport error fails (retryable, counts against the endpoint);
+ * a response is judged by its status, and a non-2xx one records error kind `http_status`.
+ */
+export function classifyResult(result: ClassifiableResult): ResultClassification {
+  if (result.error || !result.response) {
+    return {
+      outcome: 'failed',
+      retryable: true,
+      effect: 'failure',
+      error: result.error ?? { kind: 'internal', message: 'no response and no error' },
+    };
+  }
+  const { status } = result.response;
+  const c = classifyStatus(status);
+  return { ...c, error: c.outcome === 'failed' ? { kind: 'http_status', message: `HTTP ${status}` } : null };
+}
+
 /** Error codes (undici and Node) → error kind. */
-const KIND_BY_CODE: Record<string, ErrorKind> = {
-  UND_ERR_CONNECT_TIMEOUT: 'timeout', // connect took longer than the attempt's timeout
-  UND_ERR_HEADERS_TIMEOUT: 'timeout', // no response headers in time
-  UND_ERR_BODY_TIMEOUT: 'timeout', // response body stalled
-  ETIMEDOUT: 'timeout', // kernel-level timeout
+const KIND_BY_CODE: Readonly<Record<string, ErrorKind>> = {
+  UND_ERR_CONNECT_TIMEOUT: 'timeout', // connect took longer than the connector's timeout
+  UND_ERR_HEADERS_TIMEOUT: 'timeout', // no response headers within headersTimeout
+  UND_ERR_BODY_TIMEOUT: 'timeout', // response body stalled longer than bodyTimeout
+  UND_ERR_ABORTED: 'timeout', // request aborted: our only abort source is the attempt deadline
+  ETIMEDOUT: 'timeout', // kernel-level connect/read timeout
   ECONNREFUSED: 'connect', // nothing listens there
   EHOSTUNREACH: 'connect', // no route to host
   ENETUNREACH: 'connect', // no route to network
+  ENETDOWN: 'connect', // local network interface down
   EADDRNOTAVAIL: 'connect', // cannot bind/reach address
-  ENOTFOUND: 'dns', // name does not resolve
+  ENOTFOUND: 'dns', // name does not resolve (getaddrinfo EAI_NONAME)
   EAI_AGAIN: 'dns', // resolver temporarily failed
+  EAI_FAIL: 'dns', // resolver failed for good
+  EAI_NODATA: 'dns', // name exists, no address for it
+  ENODATA: 'dns', // dns module: no data
+  ESERVFAIL: 'dns', // dns module: server failure
   ECONNRESET: 'reset', // peer reset the connection
+  ECONNABORTED: 'reset', // connection aborted on the way
   EPIPE: 'reset', // peer closed while we wrote
-  UND_ERR_SOCKET: 'reset', // socket closed under undici
-  UND_ERR_CLOSED: 'reset', // client closed
+  UND_ERR_SOCKET: 'reset', // socket closed under undici (peer closed mid-response)
+  UND_ERR_CLOSED: 'reset', // pool/client closed under the request
+  EPROTO: 'tls', // OpenSSL handshake failure surfaced as a socket error
   HPE_INVALID_CONSTANT: 'protocol', // response is not HTTP
-  UND_ERR_RESPONSE_STATUS_CODE: 'protocol',
-  HERALD_ERR_BLOCKED: 'blocked', // refused by the SSRF guard
+  UND_ERR_HEADERS_OVERFLOW: 'protocol', // response headers larger than allowed
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'protocol', // body length differs from content-length
+  UND_ERR_REQ_CONTENT_LENGTH_MISMATCH: 'protocol', // request body length differs from its header
+  UND_ERR_INVALID_ARG: 'protocol', // request undici cannot send (e.g. a header value with CR/LF)
+  UND_ERR_NOT_SUPPORTED: 'protocol', // a feature the response needs that undici lacks
+  UND_ERR_RESPONSE_STATUS_CODE: 'protocol', // status line undici refuses
+  ERR_INVALID_URL: 'protocol', // URL that does not parse
+  HERALD_ERR_BLOCKED: 'blocked', // refused by the SSRF guard (sender's BlockedAddressError)
 };
 
+/** Code patterns → kind, for families too large to list one by one. */
+const KIND_BY_CODE_PATTERN: readonly [RegExp, ErrorKind][] = [
+  [/^(CERT_|ERR_TLS_|ERR_SSL_)/, 'tls'], // certificate checks and TLS handshake errors
+  [/SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|DEPTH_ZERO/, 'tls'], // OpenSSL verify codes
+  [/^HPE_/, 'protocol'], // llhttp parse errors: malformed response
+  [/^EAI_/, 'dns'], // any other getaddrinfo failure
+];
+
 /** Error names → kind, for errors without a code. */
-const KIND_BY_NAME: Record<string, ErrorKind> = {
+const KIND_BY_NAME: Readonly<Record<string, ErrorKind>> = {
   TimeoutError: 'timeout', // AbortSignal.timeout fired
   AbortError: 'timeout', // our overall attempt timer aborted the request
 };
 
-/** Maps a thrown error to an error kind, looking through `cause` chains. */
+/** Maps a thrown error to an error kind, looking through `cause` chains; unknown errors are `connect`. */
 export function errorKindFromError(error: unknown): ErrorKind {
-  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
+  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
     const err = e as { code?: unknown; name?: unknown; cause?: unknown };
     const code = typeof err.code === 'string' ? err.code : '';
-    if (code in KIND_BY_CODE) return KIND_BY_CODE[code]!;
-    if (/^(CERT_|ERR_TLS_|ERR_SSL_)|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|DEPTH_ZERO/.test(code))
-      return 'tls';
-    if (code.startsWith('HPE_')) return 'protocol';
+    const byCode = Object.hasOwn(KIND_BY_CODE, code) ? KIND_BY_CODE[code] : undefined;
+    if (byCode) return byCode;
+    for (const [pattern, kind] of KIND_BY_CODE_PATTERN) if (code && pattern.test(code)) return kind;
     const name = typeof err.name === 'string' ? err.name : '';
-    if (name in KIND_BY_NAME) return KIND_BY_NAME[name]!;
+    const byName = Object.hasOwn(KIND_BY_NAME, name) ? KIND_BY_NAME[name] : undefined;
+    if (byName) return byName;
     e = err.cause;
   }
   return 'connect';

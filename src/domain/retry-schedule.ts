@@ -18,11 +18,15 @@ export interface NextDelayInput {
 export function nextAttemptDelayMs(input: NextDelayInput): number | null {
   const step = input.schedule[input.attemptNumber - 1];
   if (step === undefined) return null;
-  const base = step * 1000;
-  const jittered = base * (1 + input.jitter * (2 * input.random() - 1));
-  if (input.retryAfterMs != null && input.retryAfterMs > jittered)
-    return Math.min(input.retryAfterMs, DAY_MS);
-  return Math.max(0, Math.round(jittered));
+  const base = Math.max(0, step) * 1000;
+  // jitter outside [0, 1] would allow negative delays; random() is [0, 1) by contract
+  const jitter = Math.min(1, Math.max(0, input.jitter));
+  const jittered = Math.max(0, Math.round(base * (1 + jitter * (2 * input.random() - 1))));
+  const retryAfter = input.retryAfterMs;
+  // A receiver may slow us down (up to a day) but never speed us up past the schedule.
+  if (retryAfter != null && !Number.isNaN(retryAfter) && retryAfter > jittered)
+    return Math.max(jittered, Math.min(Math.round(retryAfter), DAY_MS));
+  return jittered;
 }
 
 /** `Retry-After` as milliseconds from `now`: delta-seconds or an HTTP-date; null when absent or unparsable. */
@@ -30,6 +34,9 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   if (!value) return null;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // Only an HTTP-date (it names a month: "Wed, 21 Oct 2015 07:28:00 GMT"); Date.parse alone would
+  // also read "1.5" or "-1" as some date.
+  if (!/\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\b/i.test(trimmed)) return null;
   const at = Date.parse(trimmed);
   return Number.isNaN(at) ? null : Math.max(0, at - now);
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { api as call, type HeraldProcess, startHerald } from './harness.ts';
-import { eventually, type Hit, startScriptedReceiver, type ScriptedReceiver } from './scripted-receiver.ts';
+import { eventually, type Hit, type ScriptedReceiver, startScriptedReceiver } from './scripted-receiver.ts';
 
 const TOKEN = 'e2e-admin-token-0123456789abcdef';
 type Body = Record<string, unknown> & { id: string };
@@ -42,7 +42,10 @@ async function send(projectId: string, body: Record<string, unknown>) {
 }
 
 async function attempts(projectId: string, endpointId: string) {
-  const res = await api<{ data: Body[] }>('GET', `/api/v1/projects/${projectId}/endpoints/${endpointId}/attempts`);
+  const res = await api<{ data: Body[] }>(
+    'GET',
+    `/api/v1/projects/${projectId}/endpoints/${endpointId}/attempts`,
+  );
   assert.equal(res.status, 200);
   return res.body.data;
 }
@@ -89,10 +92,7 @@ describe('fan-out', () => {
     assert.equal(all.hits.length, 2);
     assert.equal(onlyA.hits.length, 1);
     assert.equal(off.hits.length, 0);
-    assert.deepEqual(
-      dev.hits.map((h) => JSON.parse(h.body).data.n).sort(),
-      [1, 2, 3],
-    );
+    assert.deepEqual(dev.hits.map((h) => JSON.parse(h.body).data.n).sort(), [1, 2, 3]);
     for (const h of all.hits) verify(eAll.secret, h);
     verify(eA.secret, onlyA.hits[0]!);
     for (const h of dev.hits) verify(eDev.secret, h);
@@ -161,7 +161,9 @@ describe('retries and failures', () => {
 
   test('Retry-After on 429 is honoured over a shorter schedule', async () => {
     const p = await project('retry-after');
-    const r = await receiver((_h, n) => (n === 1 ? { status: 429, headers: { 'retry-after': '2' } } : { status: 200 }));
+    const r = await receiver((_h, n) =>
+      n === 1 ? { status: 429, headers: { 'retry-after': '2' } } : { status: 200 },
+    );
     await endpoint(p, { url: r.url, retrySchedule: [0.05] });
     await send(p, { type: 'x', payload: {} });
     const hits = await r.waitFor(2, 10_000);
@@ -256,7 +258,9 @@ describe('manual levers', () => {
       return d.body.deliveries[0]!.status === 'failed';
     });
     healthy = true;
-    const rec = await api<{ recovered: number }>('POST', `/api/v1/projects/${p}/endpoints/${ep.id}/recover`, { since });
+    const rec = await api<{ recovered: number }>('POST', `/api/v1/projects/${p}/endpoints/${ep.id}/recover`, {
+      since,
+    });
     assert.equal(rec.status, 202);
     assert.equal(rec.body.recovered, 1);
     await r.waitFor(3);
@@ -312,7 +316,10 @@ describe('access and bad input', () => {
     assert.equal((await api('GET', `/api/v1/projects/${a}`, undefined, k)).status, 200);
     assert.equal((await api('GET', `/api/v1/projects/${b}`, undefined, k)).status, 404);
     assert.equal((await api('GET', `/api/v1/projects/${b}/endpoints`, undefined, k)).status, 404);
-    assert.equal((await api('POST', `/api/v1/projects/${b}/events`, { type: 'x', payload: {} }, k)).status, 404);
+    assert.equal(
+      (await api('POST', `/api/v1/projects/${b}/events`, { type: 'x', payload: {} }, k)).status,
+      404,
+    );
     assert.equal((await api('GET', '/api/v1/projects', undefined, k)).status, 403);
     assert.equal((await api('GET', `/api/v1/projects/${a}`, undefined, 'hk_wrong')).status, 401);
     const sent = await api('POST', `/api/v1/projects/${a}/events`, { type: 'x', payload: {} }, k);

@@ -17,7 +17,9 @@ test('SIGKILL under load loses no acknowledged event', async () => {
     env: { HERALD_ADMIN_TOKEN: TOKEN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8' },
   });
   try {
-    const project = await api<{ id: string }>(herald.url, TOKEN, 'POST', '/api/v1/projects', { name: 'crash' });
+    const project = await api<{ id: string }>(herald.url, TOKEN, 'POST', '/api/v1/projects', {
+      name: 'crash',
+    });
     const endpoint = await api(herald.url, TOKEN, 'POST', `/api/v1/projects/${project.body.id}/endpoints`, {
       url: `${receiver.url}/hook`,
       retrySchedule: [0.2, 0.5, 1, 2, 4],
@@ -30,7 +32,10 @@ test('SIGKILL under load loses no acknowledged event', async () => {
     const load = async (target: HeraldProcess, stop: () => boolean, parallel = 3) => {
       const loop = async () => {
         while (!stop()) {
-          const events = Array.from({ length: BATCH }, () => ({ type: 'PurchasePlayerPurchase', payload: { seq: sequence++ } }));
+          const events = Array.from({ length: BATCH }, () => ({
+            type: 'PurchasePlayerPurchase',
+            payload: { seq: sequence++ },
+          }));
           try {
             const res = await api<{ data: { id: string }[] }>(
               target.url,

@@ -31,7 +31,9 @@ export interface ScriptedReceiver {
   close(): Promise<void>;
 }
 
-export async function startScriptedReceiver(respond: (hit: Hit, n: number) => Reply = () => ({})): Promise<ScriptedReceiver> {
+export async function startScriptedReceiver(
+  respond: (hit: Hit, n: number) => Reply = () => ({}),
+): Promise<ScriptedReceiver> {
   const hits: Hit[] = [];
   let responder = respond;
   const hanging: ServerResponse[] = [];
@@ -68,7 +70,8 @@ export async function startScriptedReceiver(respond: (hit: Hit, n: number) => Re
     async waitFor(count, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       while (hits.length < count) {
-        if (Date.now() > deadline) throw new Error(`receiver got ${hits.length} of ${count} requests in ${timeoutMs} ms`);
+        if (Date.now() > deadline)
+          throw new Error(`receiver got ${hits.length} of ${count} requests in ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 20));
       }
       return hits.slice();
@@ -84,7 +87,11 @@ export async function startScriptedReceiver(respond: (hit: Hit, n: number) => Re
 }
 
 /** Polls `check` until it returns a value (not undefined/false) or the time is up. */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -1,0 +1,68 @@
+/**
+ * The SSRF guard's connect-time half: a `lookup` for net/tls.connect that resolves a name and
+ * refuses it when any resolved address is not allowed. Because it runs inside connect, on the very
+ * addresses the socket then dials, a name that resolves to a public address for a pre-check and to
+ * 127.0.0.1 for the connection (DNS rebinding) is still refused.
+ */
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { type Cidr, isAddressAllowed } from '../domain/address-classifier.ts';
+
+/** A resolver with dns.lookup's `all: true` shape; tests inject a stub that returns loopback only. */
+export type LookupAll = (hostname: string) => Promise<LookupAddress[]>;
+
+/** The error the guard raises; classified as error kind `blocked` (by its code). */
+export class BlockedAddressError extends Error {
+  readonly code = 'HERALD_ERR_BLOCKED';
+  constructor(address: string) {
+    super(`address ${address} is not allowed (private, loopback or reserved; see HERALD_ALLOW_NETWORKS)`);
+    this.name = 'BlockedAddressError';
+  }
+}
+
+/** The system resolver (getaddrinfo, so /etc/hosts counts), every address at once. */
+export const systemLookup: LookupAll = (hostname) =>
+  new Promise((resolve, reject) => {
+    dnsLookup(hostname, { all: true }, (err, addresses) => (err ? reject(err) : resolve(addresses)));
+  });
+
+type LookupCallback = (err: Error | null, address: string | LookupAddress[], family?: number) => void;
+
+/** The function net.connect calls as `lookup` (with `all: true` when it races address families). */
+export type ConnectLookup = (
+  hostname: string,
+  options: { all?: boolean; family?: number | string },
+  callback: LookupCallback,
+) => void;
+
+/**
+ * Wraps `resolveAll` so that a name is refused as a whole when ANY of its addresses is not allowed:
+ * otherwise a name with one public and one private address would let the socket race to the
+ * private one.
+ */
+export function guardedLookup(resolveAll: LookupAll, allow: readonly Cidr[]): ConnectLookup {
+  return (hostname, options, callback) => {
+    resolveAll(hostname).then(
+      (resolved) => {
+        const bad = resolved.find((a) => !isAddressAllowed(a.address, allow));
+        if (bad || resolved.length === 0) {
+          callback(new BlockedAddressError(bad ? `${bad.address} (${hostname})` : hostname), []);
+          return;
+        }
+        const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
+        const wanted = family === 4 || family === 6 ? resolved.filter((a) => a.family === family) : resolved;
+        if (wanted.length === 0) {
+          const err = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+          callback(err, []);
+          return;
+        }
+        if (options.all) {
+          callback(null, wanted);
+          return;
+        }
+        const first = wanted[0]!;
+        callback(null, first.address, first.family);
+      },
+      (error: Error) => callback(error, []),
+    );
+  };
+}

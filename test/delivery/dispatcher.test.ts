@@ -1,0 +1,407 @@
+/** The dispatcher against a real SQLite store, the real sender and loopback receivers. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, test } from 'node:test';
+import { DEFAULT_DELIVERY, type DeliveryConfig } from '../../src/config/config-types.ts';
+import { createDispatcher, type Dispatcher, type DispatcherHooks } from '../../src/delivery/dispatcher.ts';
+import { createSender, type Sender } from '../../src/delivery/sender.ts';
+import type { Attempt, Delivery, Endpoint } from '../../src/domain/types.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import type { NewEndpoint, Store } from '../../src/store/store.ts';
+import { type Receiver, type Script, sequence, startReceiver } from './receiver.ts';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+const config = (over: Partial<DeliveryConfig> = {}): DeliveryConfig => ({
+  ...DEFAULT_DELIVERY,
+  pollIntervalMs: 20,
+  retrySchedule: [0.05, 0.1],
+  retryJitter: 0,
+  allowNetworks: ['127.0.0.0/8', '::1/128'],
+  ...over,
+});
+
+async function openTestStore(): Promise<{ store: Store; path: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-dispatch-'));
+  const path = join(dir, 'herald.db');
+  const store = await openStore(`sqlite:${path}`);
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  cleanups.push(() => store.close());
+  return { store, path };
+}
+
+function testSender(): Sender {
+  const sender = createSender({
+    allowNetworks: ['127.0.0.0/8', '::1/128'],
+    maxResponseBytes: 65536,
+    userAgent: 'test',
+  });
+  cleanups.push(() => sender.close());
+  return sender;
+}
+
+async function receiver(script?: Script): Promise<Receiver> {
+  const r = await startReceiver(script);
+  cleanups.push(() => r.close());
+  return r;
+}
+
+interface World {
+  store: Store;
+  projectId: string;
+  sender: Sender;
+  operational: { projectId: string; endpointId: string; reason: string }[];
+  errors: { error: unknown; during: string }[];
+  endpoint(url: string, over?: Partial<NewEndpoint>): Promise<Endpoint>;
+  dispatcher(over?: Partial<DeliveryConfig>, workerId?: string): Dispatcher;
+  send(count?: number, callbackUrl?: string | null): Promise<Delivery[]>;
+}
+
+async function world(store?: Store): Promise<World> {
+  const s = store ?? (await openTestStore()).store;
+  const project = await s.createProject({ name: 'p' }, Date.now());
+  const sender = testSender();
+  const operational: World['operational'] = [];
+  const errors: World['errors'] = [];
+  const hooks: DispatcherHooks = {
+    onEndpointDisabled: (e) => operational.push(e),
+    onError: (error, during) => errors.push({ error, during }),
+  };
+  return {
+    store: s,
+    projectId: project.id,
+    sender,
+    operational,
+    errors,
+    endpoint: (url, over = {}) =>
+      s.createEndpoint(
+        {
+          projectId: project.id,
+          url,
+          name: 'hook',
+          description: '',
+          eventTypes: [],
+          method: 'POST',
+          headers: {},
+          dev: false,
+          timeoutMs: 2_000,
+          envelope: 'standard',
+          signature: { scheme: 'standard' },
+          rateLimit: null,
+          retrySchedule: null,
+          active: true,
+          ...over,
+        },
+        'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+        Date.now(),
+      ),
+    dispatcher(over = {}, workerId = 'w1') {
+      const d = createDispatcher({ store: s, send: sender.send, config: config(over), workerId, hooks });
+      cleanups.push(() => d.stop({ graceMs: 2_000 }));
+      return d;
+    },
+    async send(count = 1, callbackUrl = null) {
+      const accepted = await s.acceptEvents(
+        project.id,
+        Array.from({ length: count }, (_, i) => ({
+          type: 'order.created',
+          payload: { n: i },
+          test: false,
+          idempotencyKey: null,
+          callbackUrl,
+        })),
+        Date.now(),
+      );
+      return accepted.flatMap((a) => a.deliveries);
+    },
+  };
+}
+
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false>,
+  timeoutMs = 10_000,
+) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function deliveryIn(w: World, id: string, status: Delivery['status']) {
+  return until(`delivery ${id} ${status}`, async () => {
+    const d = await w.store.getDelivery(w.projectId, id);
+    return d?.status === status ? d : null;
+  });
+}
+
+async function attemptsOf(w: World, deliveryId: string): Promise<Attempt[]> {
+  const page = await w.store.listAttempts(w.projectId, { limit: 100, deliveryId });
+  return page.data.sort((a, b) => a.number - b.number);
+}
+
+describe('dispatcher', () => {
+  test('delivers a signed event once and records a succeeded attempt', async () => {
+    const w = await world();
+    const r = await receiver();
+    const ep = await w.endpoint(r.url);
+    await w.dispatcher().start();
+    const [d] = await w.send();
+    const done = await deliveryIn(w, d!.id, 'succeeded');
+    assert.equal(done.attempts, 1);
+    assert.equal(r.requests.length, 1);
+    assert.equal(r.requests[0]!.headers['webhook-id'], d!.eventId);
+    assert.ok(r.requests[0]!.headers['webhook-signature']);
+    const [a] = await attemptsOf(w, d!.id);
+    assert.equal(a!.outcome, 'succeeded');
+    assert.equal(a!.response?.status, 200);
+    assert.equal(a!.endpointId, ep.id);
+  });
+
+  test('500, 500, 200: three attempts numbered 1..3, then succeeded', async () => {
+    const w = await world();
+    const r = await receiver(sequence({ status: 500 }, { status: 500 }, { status: 200 }));
+    await w.endpoint(r.url);
+    await w.dispatcher().start();
+    const [d] = await w.send();
+    const done = await deliveryIn(w, d!.id, 'succeeded');
+    assert.equal(done.attempts, 3);
+    const attempts = await attemptsOf(w, d!.id);
+    assert.deepEqual(
+      attempts.map((a) => [a.number, a.outcome, a.response?.status, a.error?.kind ?? null]),
+      [
+        [1, 'failed', 500, 'http_status'],
+        [2, 'failed', 500, 'http_status'],
+        [3, 'succeeded', 200, null],
+      ],
+    );
+    // webhook-id stays the same on every retry
+    assert.equal(new Set(r.requests.map((q) => q.headers['webhook-id'])).size, 1);
+  });
+
+  test('429 with Retry-After: 1 waits about a second although the schedule says 0.05 s', async () => {
+    const w = await world();
+    const r = await receiver(sequence({ status: 429, headers: { 'retry-after': '1' } }, { status: 200 }));
+    await w.endpoint(r.url);
+    await w.dispatcher().start();
+    const [d] = await w.send();
+    await deliveryIn(w, d!.id, 'succeeded');
+    assert.equal(r.requests.length, 2);
+    const gap = r.requests[1]!.at - r.requests[0]!.at;
+    assert.ok(gap >= 950, `second try came after ${gap} ms`);
+  });
+
+  test('a timeout is recorded with error kind timeout', async () => {
+    const w = await world();
+    const r = await receiver(sequence({ hang: true }, { status: 200 }));
+    await w.endpoint(r.url, { timeoutMs: 300 });
+    await w.dispatcher().start();
+    const [d] = await w.send();
+    await deliveryIn(w, d!.id, 'succeeded');
+    const [first] = await attemptsOf(w, d!.id);
+    assert.equal(first!.outcome, 'failed');
+    assert.equal(first!.error?.kind, 'timeout');
+    assert.ok(first!.durationMs >= 250 && first!.durationMs < 2_000, `took ${first!.durationMs} ms`);
+  });
+
+  test('410 fails the delivery, disables the endpoint (gone) and parks its other deliveries', async () => {
+    const w = await world();
+    const r = await receiver(sequence({ status: 410 }));
+    const ep = await w.endpoint(r.url, { rateLimit: { perSecond: 1, burst: 1 } });
+    const deliveries = await w.send(3);
+    await w.dispatcher().start();
+    const first = await until('a failed delivery', async () => {
+      for (const d of deliveries) {
+        const cur = await w.store.getDelivery(w.projectId, d.id);
+        if (cur?.status === 'failed') return cur;
+      }
+      return null;
+    });
+    for (const d of deliveries) if (d.id !== first.id) await deliveryIn(w, d.id, 'parked');
+    const endpoint = await w.store.getEndpoint(w.projectId, ep.id);
+    assert.equal(endpoint?.status, 'disabled');
+    assert.equal(endpoint?.disabledReason, 'gone');
+    assert.deepEqual(w.operational, [{ projectId: w.projectId, endpointId: ep.id, reason: 'gone' }]);
+    assert.equal(r.requests.length, 1);
+  });
+
+  test('10 consecutive failures disable the endpoint, park the rest, and enabling delivers them', async () => {
+    const w = await world();
+    let healthy = false;
+    const r = await receiver(() => ({ status: healthy ? 200 : 500 }));
+    const ep = await w.endpoint(r.url, { retrySchedule: [60] });
+    const deliveries = await w.send(12);
+    await w.dispatcher({ perEndpointConcurrency: 1 }).start();
+    await until('endpoint disabled', async () => {
+      const e = await w.store.getEndpoint(w.projectId, ep.id);
+      return e?.status === 'disabled' ? e : null;
+    });
+    const endpoint = await w.store.getEndpoint(w.projectId, ep.id);
+    assert.equal(endpoint?.disabledReason, 'consecutive_failures');
+    assert.equal(r.requests.length, 10);
+    for (const d of deliveries) await deliveryIn(w, d.id, 'parked');
+    const ops = await w.store.listOperationalEvents(w.projectId, { limit: 10 });
+    assert.deepEqual(
+      ops.data.map((o) => o.type),
+      ['endpoint.disabled'],
+    );
+    assert.equal(w.operational.length, 1);
+
+    healthy = true;
+    const enabled = await w.store.enableEndpoint(w.projectId, ep.id, Date.now());
+    assert.equal(enabled?.resumed, 12);
+    for (const d of deliveries) await deliveryIn(w, d.id, 'succeeded');
+    assert.equal(r.requests.length, 22);
+  });
+
+  test('an exhausted schedule fails the delivery after 1 + schedule length attempts', async () => {
+    const w = await world();
+    const r = await receiver(sequence({ status: 503 }));
+    await w.endpoint(r.url);
+    await w.dispatcher().start();
+    const [d] = await w.send();
+    const done = await deliveryIn(w, d!.id, 'failed');
+    assert.equal(done.attempts, 3);
+    assert.equal(r.requests.length, 3);
+    assert.equal(done.nextAttemptAt, null);
+  });
+
+  test('rate limit spaces requests: perSecond 5, burst 1 → 10 deliveries take ≥ 1.7 s', async () => {
+    const w = await world();
+    const r = await receiver();
+    await w.endpoint(r.url, { rateLimit: { perSecond: 5, burst: 1 } });
+    const deliveries = await w.send(10);
+    await w.dispatcher().start();
+    for (const d of deliveries) await deliveryIn(w, d.id, 'succeeded');
+    const times = r.requests.map((q) => q.at).sort((a, b) => a - b);
+    assert.equal(times.length, 10);
+    const span = times.at(-1)! - times[0]!;
+    assert.ok(span >= 1_700, `10 requests within ${span} ms`);
+    for (let i = 1; i < times.length; i++)
+      assert.ok(times[i]! - times[i - 1]! >= 150, `gap ${i}: ${times[i]! - times[i - 1]!} ms`);
+  });
+
+  test('rate limit with the default burst lets perSecond through at once, then spaces the rest', async () => {
+    const w = await world();
+    const r = await receiver();
+    await w.endpoint(r.url, { rateLimit: { perSecond: 5 } });
+    const deliveries = await w.send(10);
+    await w.dispatcher().start();
+    for (const d of deliveries) await deliveryIn(w, d.id, 'succeeded');
+    const times = r.requests.map((q) => q.at).sort((a, b) => a - b);
+    const span = times.at(-1)! - times[0]!;
+    assert.ok(span >= 900, `10 requests within ${span} ms`);
+  });
+
+  test('stop() lets the attempt in flight finish; a new dispatcher on the same store finishes the rest', async () => {
+    const { store } = await openTestStore();
+    const w = await world(store);
+    const r = await receiver(() => ({ status: 200, delayMs: 150 }));
+    await w.endpoint(r.url, { rateLimit: { perSecond: 2, burst: 1 } });
+    const deliveries = await w.send(4);
+    const first = w.dispatcher();
+    await first.start();
+    await r.waitFor(1);
+    await first.stop({ graceMs: 2_000 });
+    const after = await Promise.all(deliveries.map((d) => store.getDelivery(w.projectId, d.id)));
+    const succeeded = after.filter((d) => d?.status === 'succeeded').length;
+    assert.ok(succeeded >= 1 && succeeded < 4, `${succeeded} succeeded before stop`);
+    // nothing is left leased by the stopped worker: every unfinished delivery is pending and due
+    // soon (a lease would put it leaseMs = 60 s away)
+    for (const d of after) {
+      if (d?.status === 'succeeded') continue;
+      assert.equal(d?.status, 'pending');
+      assert.ok(d.nextAttemptAt! < Date.now() + 5_000, `due in ${d.nextAttemptAt! - Date.now()} ms`);
+    }
+    const countAtStop = r.requests.length;
+    await new Promise((res) => setTimeout(res, 300));
+    assert.equal(r.requests.length, countAtStop, 'a stopped dispatcher sent nothing more');
+
+    await w.dispatcher({}, 'w2').start();
+    for (const d of deliveries) await deliveryIn(w, d.id, 'succeeded');
+    assert.equal(r.requests.length, 4);
+  });
+
+  test('a delivery claimed by a crashed worker is delivered after its lease', async () => {
+    const { store, path } = await openTestStore();
+    const w = await world(store);
+    const r = await receiver();
+    await w.endpoint(r.url);
+    await w.dispatcher().start();
+    // The "other process": its own connection to the same database, claiming and never recording.
+    const crashed = await openStore(`sqlite:${path}`);
+    let claimedAt = 0;
+    try {
+      const accepted = await crashed.acceptEvents(
+        w.projectId,
+        [{ type: 'order.created', payload: {}, test: false, idempotencyKey: null, callbackUrl: null }],
+        Date.now(),
+      );
+      claimedAt = Date.now();
+      const claimed = await crashed.claimDueDeliveries({
+        limit: 10,
+        leaseMs: 600,
+        now: claimedAt,
+        workerId: 'crashed',
+      });
+      assert.equal(claimed.length, 1);
+      assert.equal(claimed[0]!.delivery.id, accepted[0]!.deliveries[0]!.id);
+    } finally {
+      await crashed.close();
+    }
+    await r.waitFor(1);
+    const waited = r.requests[0]!.at - claimedAt;
+    assert.ok(waited >= 550, `delivered ${waited} ms after the claim`);
+  });
+
+  test('a callbackUrl delivery arrives with webhook-id and counts nothing against endpoints', async () => {
+    const w = await world();
+    const r = await receiver();
+    const deliveries = await w.send(1, r.url);
+    assert.equal(deliveries.length, 1);
+    assert.equal(deliveries[0]!.endpointId, null);
+    await w.dispatcher().start();
+    await deliveryIn(w, deliveries[0]!.id, 'succeeded');
+    assert.equal(r.requests[0]!.headers['webhook-id'], deliveries[0]!.eventId);
+    assert.equal(r.requests[0]!.method, 'POST');
+  });
+
+  test('a deleted endpoint fails its delivery without a request', async () => {
+    const w = await world();
+    const r = await receiver();
+    const ep = await w.endpoint(r.url);
+    const [d] = await w.send();
+    await w.store.deleteEndpoint(w.projectId, ep.id);
+    await w.dispatcher().start();
+    const gone = await w.store.getDelivery(w.projectId, d!.id);
+    // the store may cascade the delivery away with its endpoint; if it kept it, it must end failed
+    if (gone) await deliveryIn(w, d!.id, 'failed');
+    assert.equal(r.requests.length, 0);
+  });
+
+  test('settings the signer refuses are recorded as an internal error and retried on schedule', async () => {
+    const w = await world();
+    const r = await receiver();
+    // sha256-body signs the body and GET has none: buildRequest throws for every attempt
+    await w.endpoint(r.url, { method: 'GET', signature: { scheme: 'sha256-body' } });
+    const [d] = await w.send();
+    await w.dispatcher().start();
+    const done = await deliveryIn(w, d!.id, 'failed');
+    assert.equal(done.attempts, 3);
+    const attempts = await attemptsOf(w, d!.id);
+    assert.deepEqual(
+      attempts.map((a) => a.error?.kind),
+      ['internal', 'internal', 'internal'],
+    );
+    assert.match(attempts[0]!.error!.message, /cannot build request/);
+    assert.equal(r.requests.length, 0);
+  });
+});

@@ -1,0 +1,257 @@
+/** The sender against real loopback servers: outcomes, timeouts, caps, and the SSRF guard. */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import type { SendRequest } from '../../src/delivery/send-types.ts';
+import { createSender, type SenderOptions } from '../../src/delivery/sender.ts';
+import { startReceiver } from './receiver.ts';
+
+const LOOPBACK = ['127.0.0.0/8', '::1/128'];
+const senders: { close(): Promise<void> }[] = [];
+after(async () => {
+  for (const s of senders) await s.close();
+});
+
+function sender(over: Partial<SenderOptions> = {}) {
+  const s = createSender({ allowNetworks: LOOPBACK, maxResponseBytes: 65536, userAgent: 'test', ...over });
+  senders.push(s);
+  return s;
+}
+
+const post = (url: string, timeoutMs = 2_000): SendRequest => ({
+  method: 'POST',
+  url,
+  headers: { 'content-type': 'application/json', 'webhook-id': 'msg_1' },
+  body: '{"a":1}',
+  timeoutMs,
+});
+
+/** What a raw server saw at the socket level. */
+interface SocketStats {
+  /** Connections accepted so far. */
+  accepted: number;
+  /** Connections open right now. */
+  open: number;
+  /** Most connections open at once. */
+  peak: number;
+  /** Connections the client closed. */
+  closed: number;
+}
+
+/** A raw HTTP server (handler gets req/res), counting connections, closed after the test. */
+async function rawServer(
+  handler: Parameters<typeof createHttpServer>[1],
+  t: { after(fn: () => unknown): void },
+  host = '127.0.0.1',
+) {
+  const sockets = new Set<Socket>();
+  const stats: SocketStats = { accepted: 0, open: 0, peak: 0, closed: 0 };
+  const server: Server = createHttpServer(handler);
+  // longer than any test: a socket closing early was closed by the sender, not by the server
+  server.keepAliveTimeout = 30_000;
+  server.on('connection', (s) => {
+    sockets.add(s);
+    stats.accepted++;
+    stats.open++;
+    stats.peak = Math.max(stats.peak, stats.open);
+    s.on('close', () => {
+      sockets.delete(s);
+      stats.open--;
+      stats.closed++;
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, host, r));
+  t.after(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => server.close(r));
+  });
+  const port = (server.address() as AddressInfo).port;
+  const h = host.includes(':') ? `[${host}]` : host;
+  return { url: `http://${h}:${port}/hook`, port, stats };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('sender', () => {
+  test('2xx: response status, headers and body; request method, headers and body arrive', async (t) => {
+    const r = await startReceiver(() => ({ status: 204, headers: { 'x-seen': 'yes' }, body: '' }));
+    t.after(() => r.close());
+    const res = await sender().send(post(r.url));
+    assert.equal(res.error, null);
+    assert.equal(res.response?.status, 204);
+    assert.equal(res.response?.headers['x-seen'], 'yes');
+    assert.ok(res.durationMs >= 0 && res.startedAt <= Date.now());
+    assert.equal(r.requests[0]!.method, 'POST');
+    assert.equal(r.requests[0]!.body, '{"a":1}');
+    assert.equal(r.requests[0]!.headers['webhook-id'], 'msg_1');
+    assert.equal(r.requests[0]!.headers['user-agent'], 'test');
+  });
+
+  test('500 is a response, not an error', async (t) => {
+    const r = await startReceiver(() => ({ status: 500, body: 'boom' }));
+    t.after(() => r.close());
+    const res = await sender().send(post(r.url));
+    assert.equal(res.error, null);
+    assert.equal(res.response?.status, 500);
+    assert.equal(res.response?.body, 'boom');
+  });
+
+  test('301 is returned as is, never followed', async (t) => {
+    const target = await startReceiver();
+    t.after(() => target.close());
+    const r = await startReceiver(() => ({ status: 301, headers: { location: target.url } }));
+    t.after(() => r.close());
+    const res = await sender().send(post(r.url));
+    assert.equal(res.response?.status, 301);
+    assert.equal(res.response?.headers.location, target.url);
+    await new Promise((res) => setTimeout(res, 100));
+    assert.equal(target.requests.length, 0);
+  });
+
+  test('slow headers → timeout within about timeoutMs', async (t) => {
+    const r = await startReceiver(() => ({ status: 200, delayMs: 3_000 }));
+    t.after(() => r.close());
+    const started = Date.now();
+    const res = await sender().send(post(r.url, 300));
+    assert.equal(res.response, null);
+    assert.equal(res.error?.kind, 'timeout');
+    assert.ok(Date.now() - started < 1_500, `took ${Date.now() - started} ms`);
+  });
+
+  test('slow body → timeout (one deadline over headers and body)', async (t) => {
+    const { url } = await rawServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      // a trickle: each chunk resets an idle timer, only an overall deadline stops it
+      const timer = setInterval(() => res.write('.'), 50);
+      res.on('close', () => clearInterval(timer));
+    }, t);
+    const started = Date.now();
+    const res = await sender().send(post(url, 400));
+    assert.equal(res.error?.kind, 'timeout');
+    assert.ok(Date.now() - started < 1_500, `took ${Date.now() - started} ms`);
+  });
+
+  test('connection reset → reset', async (t) => {
+    const r = await startReceiver(() => ({ reset: true }));
+    t.after(() => r.close());
+    const res = await sender().send(post(r.url));
+    assert.equal(res.response, null);
+    assert.equal(res.error?.kind, 'reset');
+  });
+
+  test('refused port → connect', async () => {
+    // take a free port, then close it so nothing listens there
+    const probe = createNetServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const res = await sender().send(post(`http://127.0.0.1:${port}/hook`));
+    assert.equal(res.error?.kind, 'connect');
+  });
+
+  test('a 10 MB response is cut at maxResponseBytes and does not take long', async (t) => {
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    const { url, stats } = await rawServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      let sent = 0;
+      const pump = () => {
+        while (sent < 10 * 1024 * 1024) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      res.on('error', () => {});
+      pump();
+    }, t);
+    const started = Date.now();
+    const res = await sender().send(post(url, 5_000));
+    assert.equal(res.error, null);
+    assert.equal(res.response?.status, 200);
+    assert.equal(res.response!.body, 'x'.repeat(65536));
+    assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
+    // the rest was not read: the connection was dropped, not kept busy by 10 MB
+    for (let i = 0; i < 50 && stats.closed === 0; i++) await sleep(20);
+    assert.equal(stats.closed, 1);
+  });
+
+  test('loopback is blocked when allowNetworks is empty, and the server sees nothing', async (t) => {
+    const r = await startReceiver();
+    t.after(() => r.close());
+    const strict = sender({ allowNetworks: [] });
+    for (const url of [r.url, `http://[::ffff:127.0.0.1]:${r.port}/`, `http://2130706433:${r.port}/`]) {
+      const res = await strict.send(post(url));
+      assert.equal(res.error?.kind, 'blocked', url);
+    }
+    assert.equal(r.requests.length, 0);
+  });
+
+  test('a name that resolves to loopback (DNS rebinding) is blocked at connect time', async (t) => {
+    const r = await startReceiver();
+    t.after(() => r.close());
+    const strict = sender({
+      allowNetworks: [],
+      lookup: async (hostname) => {
+        assert.equal(hostname, 'rebind.test');
+        return [{ address: '127.0.0.1', family: 4 }];
+      },
+    });
+    const res = await strict.send(post(`http://rebind.test:${r.port}/hook`));
+    assert.equal(res.error?.kind, 'blocked');
+    assert.equal(r.requests.length, 0);
+    // the same stub with loopback allowed connects: the guard, not the stub, refused
+    const open = sender({ lookup: async () => [{ address: '127.0.0.1', family: 4 }] });
+    const ok = await open.send(post(`http://rebind.test:${r.port}/hook`));
+    assert.equal(ok.response?.status, 200);
+  });
+
+  test('non-http schemes are blocked', async () => {
+    const res = await sender().send(post('file:///etc/passwd'));
+    assert.equal(res.error?.kind, 'blocked');
+  });
+
+  test('a self-signed certificate → tls', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-tls-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+    const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (_req, res) =>
+      res.end('ok'),
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.after(() => new Promise((r) => server.close(r)));
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    const res = await sender().send(post(url));
+    assert.equal(res.error?.kind, 'tls');
+    // trusting it as a CA makes the same request succeed: the failure was the certificate
+    const trusting = sender({ ca: cert });
+    const ok = await trusting.send(post(url));
+    assert.equal(ok.response?.status, 200, JSON.stringify(ok.error));
+  });
+});

@@ -1,0 +1,316 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  classifyAddress,
+  isAddressAllowed,
+  parseCidr,
+  parseCidrList,
+  parseIpLiteral,
+} from '../../src/domain/address-classifier.ts';
+
+const dotted = (b: Uint8Array | null) => (b ? [...b].join('.') : null);
+
+describe('IPv4 spellings (inet_aton / WHATWG)', () => {
+  const cases: [string, string][] = [
+    ['127.0.0.1', '127.0.0.1'],
+    ['2130706433', '127.0.0.1'], // decimal
+    ['0x7f000001', '127.0.0.1'], // hex
+    ['0X7F.0.0.1', '127.0.0.1'],
+    ['0x7f.0x0.0x0.0x1', '127.0.0.1'],
+    ['0177.0.0.1', '127.0.0.1'], // octal
+    ['017700000001', '127.0.0.1'],
+    ['127.1', '127.0.0.1'], // short forms
+    ['127.0.1', '127.0.0.1'],
+    ['10.1', '10.0.0.1'],
+    ['127.0.0.1.', '127.0.0.1'], // trailing dot
+    ['127.0.0.1..', '127.0.0.1'], // WHATWG leaves this as a "name"; resolvers may not
+    ['0x7f.1.', '127.0.0.1'],
+    ['0', '0.0.0.0'],
+    ['0x', '0.0.0.0'],
+    ['169.254.43518', '169.254.169.254'],
+  ];
+  for (const [input, want] of cases) test(input, () => assert.equal(dotted(parseIpLiteral(input)), want));
+  test('not addresses: names, overflow, bad digits', () => {
+    for (const s of [
+      'example.com',
+      '1.2.3.4.5',
+      '256.0.0.1',
+      '1.2.3.256',
+      '4294967296',
+      '08.0.0.1',
+      '0x1g',
+      '1..2',
+      '',
+    ])
+      assert.equal(parseIpLiteral(s), null, s);
+  });
+});
+
+describe('classification', () => {
+  const cases: [string, string][] = [
+    ['8.8.8.8', 'public'],
+    ['1.1.1.1', 'public'],
+    ['127.0.0.1', 'loopback'],
+    ['127.255.255.254', 'loopback'],
+    ['2130706433', 'loopback'],
+    ['0x7f.1', 'loopback'],
+    ['0177.0.0.1', 'loopback'],
+    ['10.0.0.1', 'private'],
+    ['172.16.0.1', 'private'],
+    ['172.31.255.255', 'private'],
+    ['172.32.0.1', 'public'],
+    ['192.168.1.1', 'private'],
+    ['100.64.0.1', 'cgnat'],
+    ['100.127.255.255', 'cgnat'],
+    ['169.254.1.1', 'link-local'],
+    ['169.254.169.254', 'metadata'],
+    ['100.100.100.200', 'metadata'],
+    ['0.0.0.0', 'unspecified'],
+    ['0.1.2.3', 'unspecified'],
+    ['255.255.255.255', 'broadcast'],
+    ['224.0.0.1', 'multicast'],
+    ['239.255.255.255', 'multicast'],
+    ['240.0.0.1', 'reserved'],
+    ['192.0.0.8', 'reserved'],
+    ['192.88.99.1', 'reserved'],
+    ['192.0.2.1', 'documentation'],
+    ['198.51.100.1', 'documentation'],
+    ['203.0.113.1', 'documentation'],
+    ['198.18.0.1', 'benchmarking'],
+    ['198.19.255.255', 'benchmarking'],
+    // IPv6
+    ['2606:4700:4700::1111', 'public'],
+    ['::1', 'loopback'],
+    ['0:0:0:0:0:0:0:1', 'loopback'],
+    ['[::1]', 'loopback'],
+    ['::', 'unspecified'],
+    ['fc00::1', 'private'],
+    ['fd12:3456::1', 'private'],
+    ['fe80::1', 'link-local'],
+    ['fe80::1%eth0', 'link-local'],
+    ['[fe80::1%25eth0]', 'link-local'],
+    ['fec0::1', 'site-local'],
+    ['ff02::1', 'multicast'],
+    ['2001:db8::1', 'documentation'],
+    ['3fff::1', 'documentation'],
+    ['2001:2::1', 'benchmarking'],
+    ['2001:10::1', 'reserved'],
+    ['2001:20::1', 'reserved'],
+    ['2001:4860:4860::8888', 'public'],
+    ['100::1', 'reserved'],
+    ['fd00:ec2::254', 'metadata'],
+    ['4000::1', 'reserved'], // outside 2000::/3
+    ['::2', 'reserved'],
+    // IPv4 inside IPv6
+    ['::ffff:127.0.0.1', 'loopback'], // mapped, dotted
+    ['::ffff:7f00:1', 'loopback'], // mapped, hex
+    ['[::ffff:169.254.169.254]', 'metadata'],
+    ['::ffff:8.8.8.8', 'public'],
+    ['::127.0.0.1', 'loopback'], // compatible
+    ['::10.0.0.1', 'private'],
+    ['64:ff9b::7f00:1', 'loopback'], // NAT64
+    ['64:ff9b::10.0.0.1', 'private'],
+    ['64:ff9b::808:808', 'public'], // NAT64 to a public address
+    ['64:ff9b:1::a9fe:a9fe', 'metadata'], // local-use NAT64
+    ['64:ff9b:1::808:808', 'private'], // local-use NAT64 reaches the operator's network, never public
+    ['2002:808:808::1', 'public'], // 6to4 of a public address
+    ['2002:7f00:1::', 'loopback'], // 6to4
+    ['2002:a9fe:a9fe::1', 'metadata'],
+    ['2001::1', 'teredo'],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', 'teredo'],
+  ];
+  for (const [input, want] of cases)
+    test(`${input} → ${want}`, () => assert.equal(classifyAddress(input), want));
+  test('malformed IPv6 is not an address', () => {
+    for (const s of ['1::2::3', ':::', '12345::1', '1:2:3:4:5:6:7:8:9', '::ffff:999.0.0.1', 'g::1'])
+      assert.equal(classifyAddress(s), null, s);
+  });
+});
+
+describe('allowlists', () => {
+  const loopback = ['127.0.0.0/8', '::1/128'].map(parseCidr);
+  test('only public addresses without an allowlist', () => {
+    assert.equal(isAddressAllowed('8.8.8.8', []), true);
+    assert.equal(isAddressAllowed('2606:4700:4700::1111', []), true);
+    for (const a of [
+      '127.0.0.1',
+      '::1',
+      '10.0.0.1',
+      '169.254.169.254',
+      '::ffff:127.0.0.1',
+      '2130706433',
+      'example.com',
+    ])
+      assert.equal(isAddressAllowed(a, []), false, a);
+  });
+  test('CIDRs open exactly their range', () => {
+    assert.equal(isAddressAllowed('127.0.0.1', loopback), true);
+    assert.equal(isAddressAllowed('127.9.9.9', loopback), true);
+    assert.equal(isAddressAllowed('::1', loopback), true);
+    assert.equal(isAddressAllowed('10.0.0.1', loopback), false);
+    assert.equal(isAddressAllowed('169.254.169.254', loopback), false);
+    const net = [parseCidr('10.1.0.0/16')];
+    assert.equal(isAddressAllowed('10.1.255.1', net), true);
+    assert.equal(isAddressAllowed('10.2.0.1', net), false);
+    assert.equal(isAddressAllowed('fd00::1', [parseCidr('fd00::/8')]), true);
+    assert.equal(isAddressAllowed('fe80::1', [parseCidr('fd00::/8')]), false);
+  });
+  test('an IPv4-mapped address matches an IPv4 CIDR; other IPv4-carrying forms do not', () => {
+    assert.equal(isAddressAllowed('::ffff:127.0.0.1', loopback), true);
+    assert.equal(isAddressAllowed('::ffff:7f00:2', loopback), true);
+    assert.equal(isAddressAllowed('2002:7f00:1::', loopback), false); // 6to4 goes to a relay
+    assert.equal(isAddressAllowed('64:ff9b::7f00:1', loopback), false); // NAT64 goes to a gateway
+  });
+  test('parseCidr: bare hosts, prefixes, refusals', () => {
+    assert.equal(parseCidr('10.0.0.1').prefix, 32);
+    assert.equal(parseCidr('::1').prefix, 128);
+    assert.equal(parseCidr('0.0.0.0/0').prefix, 0);
+    for (const bad of [
+      '10.0.0.0/33',
+      '::/129',
+      '10.0.0.0/x',
+      '10.1/8',
+      '0x7f000001/8',
+      'example.com/8',
+      '1.2.3.4/8/8',
+      '10.0.0.0/', // Number('') is 0: must not mean every address
+      '10.0.0.0/ 8',
+      '10.0.0.0/0x8',
+      '010.0.0.0/8', // octal would silently mean 8.0.0.0
+      '127.1/8',
+      '[::1]/128',
+      'fe80::1%eth0/64',
+      '',
+    ])
+      assert.throws(() => parseCidr(bad), Error, bad);
+  });
+  test('parseCidrList: commas, blanks, and errors naming the item', () => {
+    const list = parseCidrList(' 127.0.0.0/8, ::1/128 ,,10.1.2.3');
+    assert.deepEqual(
+      list.map((c) => [c.bytes.length, c.prefix]),
+      [
+        [4, 8],
+        [16, 128],
+        [4, 32],
+      ],
+    );
+    assert.deepEqual(parseCidrList(''), []);
+    assert.throws(() => parseCidrList('127.0.0.0/8,10.0.0.0/40'), /network 2 of 2: "10\.0\.0\.0\/40"/);
+    assert.throws(() => parseCidrList('localhost'), /network 1 of 1/);
+  });
+});
+
+describe('every non-public range is refused without an allowlist, in every spelling', () => {
+  // One address per range, then the spellings a URL or resolver may hand the guard.
+  const blocked = [
+    '0.0.0.0',
+    '0.255.255.255',
+    '10.0.0.0',
+    '10.255.255.255',
+    '100.64.0.0',
+    '100.127.255.255',
+    '100.100.100.200',
+    '127.0.0.1',
+    '169.254.0.1',
+    '169.254.169.254',
+    '172.16.0.0',
+    '172.31.255.255',
+    '192.0.0.1',
+    '192.0.2.255',
+    '192.88.99.2',
+    '192.168.0.1',
+    '198.18.0.0',
+    '198.19.255.255',
+    '198.51.100.7',
+    '203.0.113.9',
+    '224.0.0.0',
+    '239.1.2.3',
+    '240.0.0.0',
+    '255.255.255.254',
+    '255.255.255.255',
+    '::',
+    '::1',
+    'fc00::',
+    'fdff:ffff::1',
+    'fe80::',
+    'febf::1',
+    'fec0::',
+    'feff::1',
+    'ff00::',
+    'ff0e::1',
+    'fd00:ec2::254',
+    '2001::',
+    '2001:db8::',
+    '100::',
+    '::ffff:10.0.0.1',
+    '::ffff:a9fe:a9fe',
+    '::169.254.169.254',
+    '64:ff9b::a00:1',
+    '2002:c0a8:1::',
+    '2130706433',
+    '0x7f000001',
+    '0x7f.0.0.1',
+    '0177.0.0.1',
+    '0177.1',
+    '127.1',
+    '10.1',
+    '2852039166', // 169.254.169.254
+    '0xa9fea9fe',
+    '0251.0376.0251.0376',
+    '127.0.0.1.',
+    '127.0.0.1...',
+    '[::1]',
+    '[::ffff:127.0.0.1]',
+    '[fe80::1%25eth0]',
+    'fe80::1%eth0',
+    '0',
+  ];
+  for (const a of blocked) test(a, () => assert.equal(isAddressAllowed(a, []), false));
+  test('public neighbours of the ranges stay allowed', () => {
+    for (const a of [
+      '1.0.0.1',
+      '9.255.255.255',
+      '11.0.0.0',
+      '100.63.255.255',
+      '100.128.0.0',
+      '126.255.255.255',
+      '128.0.0.0',
+      '169.253.255.255',
+      '169.255.0.0',
+      '172.15.255.255',
+      '172.32.0.0',
+      '192.167.255.255',
+      '192.169.0.0',
+      '198.17.255.255',
+      '198.20.0.0',
+      '223.255.255.255',
+      '2000::1',
+      '2a00:1450::1',
+      '3ffe::1',
+    ])
+      assert.equal(isAddressAllowed(a, []), true, a);
+  });
+});
+
+describe('hostnames as WHATWG URL hands them over', () => {
+  // URL parsing normalizes some spellings (0x7f.1 → 127.0.0.1, IPv4 inside IPv6 → hex) and leaves
+  // others (127.0.0.1..) as names; the guard must refuse both results.
+  const cases: [string, string][] = [
+    ['http://0x7f.1/', '127.0.0.1'],
+    ['http://2130706433/', '127.0.0.1'],
+    ['http://0177.0.0.1/', '127.0.0.1'],
+    ['http://127.1/', '127.0.0.1'],
+    ['http://%31%32%37.0.0.1/', '127.0.0.1'],
+    ['http://127.0.0.1../', '127.0.0.1..'],
+    ['http://[::ffff:127.0.0.1]/', '[::ffff:7f00:1]'],
+    ['http://[::127.0.0.1]/', '[::7f00:1]'],
+    ['http://[64:ff9b::169.254.169.254]/', '[64:ff9b::a9fe:a9fe]'],
+  ];
+  for (const [url, hostname] of cases)
+    test(url, () => {
+      const host = new URL(url).hostname;
+      assert.equal(host, hostname, 'URL normalization changed: revisit the guard');
+      assert.notEqual(parseIpLiteral(host), null);
+      assert.equal(isAddressAllowed(host, []), false);
+    });
+});
