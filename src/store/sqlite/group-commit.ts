@@ -2,6 +2,8 @@ import type { DatabaseSync } from 'node:sqlite';
 
 interface Job {
   run: () => unknown;
+  /** Must survive power loss before its caller hears back (accepted events). */
+  durable: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -23,9 +25,9 @@ export class GroupCommit {
   }
 
   /** Runs `run` inside the next group transaction; resolves after that transaction commits. */
-  submit<T>(run: () => T): Promise<T> {
+  submit<T>(run: () => T, options: { durable: boolean } = { durable: true }): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ run, resolve: resolve as (v: unknown) => void, reject });
+      this.#queue.push({ run, durable: options.durable, resolve: resolve as (v: unknown) => void, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => this.flush());
@@ -41,6 +43,10 @@ export class GroupCommit {
     this.#queue = [];
     const results: { job: Job; ok: boolean; value: unknown }[] = [];
     try {
+      // fsync only batches that hold something a caller was promised is durable; bookkeeping
+      // (attempt records, releases) rides along without one: losing it to a power cut only means a
+      // redelivery, which at-least-once allows.
+      this.#db.exec(`PRAGMA synchronous = ${jobs.some((j) => j.durable) ? 'FULL' : 'NORMAL'}`);
       this.#db.exec('BEGIN IMMEDIATE');
       for (const job of jobs) {
         this.#db.exec('SAVEPOINT job');

@@ -4,25 +4,35 @@ import type { DatabaseSync } from 'node:sqlite';
 
 const MIGRATIONS_DIR = join(import.meta.dirname, 'migrations');
 
-/** Applies the numbered .sql files not yet recorded in schema_migrations, each in its own transaction. */
+/** The numbered migration files, in the order they apply (0001_…, 0002_…). */
+export function migrationFiles(): string[] {
+  return readdirSync(MIGRATIONS_DIR)
+    .filter((f) => /^\d+_.*\.sql$/.test(f))
+    .sort();
+}
+
+/**
+ * Applies the migrations not yet recorded in schema_migrations, each in its own transaction, and
+ * returns the names applied. Idempotent, and safe when another process migrates at the same time:
+ * BEGIN IMMEDIATE takes the write lock (busy_timeout waits for it) and the check is repeated under it.
+ */
 export function migrateSqlite(db: DatabaseSync): string[] {
   db.exec(
     'CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)',
   );
-  const done = new Set(
-    (db.prepare('SELECT name FROM schema_migrations').all() as { name: string }[]).map((r) => r.name),
-  );
+  const isApplied = db.prepare('SELECT 1 AS done FROM schema_migrations WHERE name = ?');
+  const record = db.prepare('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)');
   const applied: string[] = [];
-  for (const file of readdirSync(MIGRATIONS_DIR)
-    .filter((f) => f.endsWith('.sql'))
-    .sort()) {
-    if (done.has(file)) continue;
+  for (const file of migrationFiles()) {
+    if (isApplied.get(file)) continue;
     db.exec('BEGIN IMMEDIATE');
     try {
-      db.exec(readFileSync(join(MIGRATIONS_DIR, file), 'utf8'));
-      db.prepare('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)').run(file, Date.now());
+      if (!isApplied.get(file)) {
+        db.exec(readFileSync(join(MIGRATIONS_DIR, file), 'utf8'));
+        record.run(file, Date.now());
+        applied.push(file);
+      }
       db.exec('COMMIT');
-      applied.push(file);
     } catch (error) {
       db.exec('ROLLBACK');
       throw error;

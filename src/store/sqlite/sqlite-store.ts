@@ -1,5 +1,5 @@
 /**
- * The embedded store: one process, one SQLite file (WAL, synchronous=FULL), hot-path writes
+ * The embedded store: one process, one SQLite file (WAL; accepted events fsynced), hot-path writes
  * group-committed. See src/store/store.ts for the contract every method follows.
  */
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
@@ -72,7 +72,9 @@ export class SqliteStore implements Store {
   constructor(path: string) {
     this.#db = new DatabaseSync(path);
     this.#db.exec('PRAGMA journal_mode = WAL');
-    this.#db.exec('PRAGMA synchronous = FULL'); // an acknowledged event survives power loss; group commit pays for it
+    // NORMAL by default (no fsync per commit in WAL mode); group commits that carry accepted events
+    // switch to FULL, so an acknowledged event survives power loss (see group-commit.ts).
+    this.#db.exec('PRAGMA synchronous = NORMAL');
     this.#db.exec('PRAGMA busy_timeout = 5000');
     this.#db.exec('PRAGMA foreign_keys = ON');
     this.#writes = new GroupCommit(this.#db, () => this.#notify());
@@ -96,6 +98,7 @@ export class SqliteStore implements Store {
     return Number(this.#sql(sql).run(...params).changes);
   }
   #tx<T>(fn: () => T): T {
+    this.#db.exec('PRAGMA synchronous = NORMAL'); // bookkeeping: see group-commit.ts for what is fsynced
     this.#db.exec('BEGIN IMMEDIATE');
     try {
       const out = fn();
@@ -158,7 +161,7 @@ export class SqliteStore implements Store {
     return toPage(rows.map(toProject), q.limit, (p) => p.id);
   }
   async updateProject(projectId: string, patch: ProjectPatch, now: number) {
-    const cur = await this.getProjectById(projectId);
+    const cur = await this.#projectById(projectId);
     if (!cur) return null;
     const next = { ...cur, ...patch };
     try {
@@ -174,9 +177,9 @@ export class SqliteStore implements Store {
     } catch (error) {
       throw uniqueViolation(error, 'uid', 'a project with this uid exists');
     }
-    return this.getProjectById(projectId);
+    return this.#projectById(projectId);
   }
-  private async getProjectById(projectId: string) {
+  async #projectById(projectId: string) {
     const row = this.#get('SELECT * FROM projects WHERE id = ?', projectId);
     return row ? toProject(row) : null;
   }
@@ -488,10 +491,15 @@ export class SqliteStore implements Store {
 
   // ── events ────────────────────────────────────────────────────────────────
   acceptEvents(projectId: string, events: NewEventInput[], now: number): Promise<AcceptedEvent[]> {
-    return this.#writes.submit(() => {
-      const endpoints = this.#all('SELECT * FROM endpoints WHERE project_id = ?', projectId).map(toEndpoint);
-      return events.map((input) => this.#acceptOne(projectId, input, endpoints, now));
-    });
+    return this.#writes.submit(
+      () => {
+        const endpoints = this.#all('SELECT * FROM endpoints WHERE project_id = ?', projectId).map(
+          toEndpoint,
+        );
+        return events.map((input) => this.#acceptOne(projectId, input, endpoints, now));
+      },
+      { durable: true },
+    );
   }
   #acceptOne(projectId: string, input: NewEventInput, endpoints: Endpoint[], now: number): AcceptedEvent {
     if (input.idempotencyKey) {
@@ -788,97 +796,111 @@ export class SqliteStore implements Store {
     return out;
   }
   recordAttempts(records: AttemptRecord[], options: RecordOptions): Promise<RecordResult> {
-    return this.#writes.submit(() => {
-      const disabled: RecordResult['disabledEndpoints'] = [];
-      for (const rec of records) {
-        const a = rec.attempt;
-        this.#run(
-          `INSERT INTO attempts (id, project_id, delivery_id, event_id, endpoint_id, event_type, number, started_at,
+    return this.#writes.submit(
+      () => {
+        const disabled: RecordResult['disabledEndpoints'] = [];
+        for (const rec of records) {
+          const a = rec.attempt;
+          this.#run(
+            `INSERT INTO attempts (id, project_id, delivery_id, event_id, endpoint_id, event_type, number, started_at,
              duration_ms, outcome, request, response, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          a.id,
-          a.projectId,
-          a.deliveryId,
-          a.eventId,
-          a.endpointId,
-          a.eventType,
-          a.number,
-          a.startedAt,
-          Math.round(a.durationMs),
-          a.outcome,
-          json(a.request),
-          optJson(a.response),
-          optJson(a.error),
-        );
-        let status = rec.next.status;
-        const ep = a.endpointId
-          ? this.#get(
-              'SELECT status, consecutive_failures FROM endpoints WHERE project_id = ? AND id = ?',
-              a.projectId,
-              a.endpointId,
-            )
-          : undefined;
-        if (a.endpointId && ep) {
-          if (rec.endpointEffect === 'success') {
-            this.#run(
-              'UPDATE endpoints SET consecutive_failures = 0 WHERE project_id = ? AND id = ?',
-              a.projectId,
-              a.endpointId,
-            );
-          } else if (rec.endpointEffect === 'failure' || rec.endpointEffect === 'gone') {
-            this.#run(
-              'UPDATE endpoints SET consecutive_failures = consecutive_failures + 1 WHERE project_id = ? AND id = ?',
-              a.projectId,
-              a.endpointId,
-            );
-            const failures = Number(ep.consecutive_failures) + 1;
-            const reason =
-              rec.endpointEffect === 'gone'
-                ? 'gone'
-                : failures >= options.failureThreshold
-                  ? 'consecutive_failures'
-                  : null;
-            if (reason && ep.status === 'active') {
-              this.#disable(a.projectId, a.endpointId, reason, options.now, true);
-              disabled.push({ projectId: a.projectId, endpointId: a.endpointId, reason });
-            }
-          }
-          const nowStatus = this.#get(
-            'SELECT status FROM endpoints WHERE project_id = ? AND id = ?',
+            a.id,
             a.projectId,
+            a.deliveryId,
+            a.eventId,
             a.endpointId,
+            a.eventType,
+            a.number,
+            a.startedAt,
+            Math.round(a.durationMs),
+            a.outcome,
+            json(a.request),
+            optJson(a.response),
+            optJson(a.error),
           );
-          if (status === 'pending' && nowStatus?.status === 'disabled') status = 'parked';
-        } else if (a.endpointId && status === 'pending') {
-          // The endpoint was deleted meanwhile: nothing will ever deliver this, close it.
-          status = 'failed';
+          let status = rec.next.status;
+          const ep = a.endpointId
+            ? this.#get(
+                'SELECT status, consecutive_failures FROM endpoints WHERE project_id = ? AND id = ?',
+                a.projectId,
+                a.endpointId,
+              )
+            : undefined;
+          if (a.endpointId && ep) {
+            if (rec.endpointEffect === 'success') {
+              this.#run(
+                'UPDATE endpoints SET consecutive_failures = 0 WHERE project_id = ? AND id = ?',
+                a.projectId,
+                a.endpointId,
+              );
+            } else if (rec.endpointEffect === 'failure' || rec.endpointEffect === 'gone') {
+              this.#run(
+                'UPDATE endpoints SET consecutive_failures = consecutive_failures + 1 WHERE project_id = ? AND id = ?',
+                a.projectId,
+                a.endpointId,
+              );
+              const failures = Number(ep.consecutive_failures) + 1;
+              const reason =
+                rec.endpointEffect === 'gone'
+                  ? 'gone'
+                  : failures >= options.failureThreshold
+                    ? 'consecutive_failures'
+                    : null;
+              if (reason && ep.status === 'active') {
+                this.#disable(a.projectId, a.endpointId, reason, options.now, true);
+                disabled.push({ projectId: a.projectId, endpointId: a.endpointId, reason });
+              }
+            }
+            const nowStatus = this.#get(
+              'SELECT status FROM endpoints WHERE project_id = ? AND id = ?',
+              a.projectId,
+              a.endpointId,
+            );
+            if (status === 'pending' && nowStatus?.status === 'disabled') status = 'parked';
+          } else if (a.endpointId && status === 'pending') {
+            // The endpoint was deleted meanwhile: nothing will ever deliver this, close it.
+            status = 'failed';
+          }
+          this.#run(
+            `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = ?, updated_at = ? WHERE project_id = ? AND id = ?`,
+            a.startedAt,
+            options.now,
+            a.projectId,
+            a.deliveryId,
+          );
+          // A late record (its lease ran out and another worker took over) must not move a finished
+          // delivery back to pending; a success always counts.
+          this.#run(
+            `UPDATE deliveries SET status = ?, next_attempt_at = ?, leased_by = NULL
+             WHERE project_id = ? AND id = ? AND (status IN ('pending', 'parked') OR ? = 'succeeded')`,
+            status,
+            status === 'pending' ? rec.next.nextAttemptAt : null,
+            a.projectId,
+            a.deliveryId,
+            status,
+          );
         }
-        this.#run(
-          `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, leased_by = NULL,
-             last_attempt_at = ?, updated_at = ? WHERE project_id = ? AND id = ?`,
-          status,
-          status === 'pending' ? rec.next.nextAttemptAt : null,
-          a.startedAt,
-          options.now,
-          a.projectId,
-          a.deliveryId,
-        );
-      }
-      return { disabledEndpoints: disabled };
-    });
+        return { disabledEndpoints: disabled };
+      },
+      { durable: false },
+    );
   }
   async releaseDeliveries(items: ReleaseItem[]) {
     if (items.length === 0) return;
-    await this.#writes.submit(() => {
-      for (const it of items) {
-        this.#run(
-          `UPDATE deliveries SET status = ?, next_attempt_at = ?, leased_by = NULL WHERE project_id = ? AND id = ? AND status = 'pending'`,
-          it.status ?? 'pending',
-          it.nextAttemptAt,
-          it.projectId,
-          it.deliveryId,
-        );
-      }
-    });
+    await this.#writes.submit(
+      () => {
+        for (const it of items) {
+          this.#run(
+            `UPDATE deliveries SET status = ?, next_attempt_at = ?, leased_by = NULL WHERE project_id = ? AND id = ? AND status = 'pending'`,
+            it.status ?? 'pending',
+            it.nextAttemptAt,
+            it.projectId,
+            it.deliveryId,
+          );
+        }
+      },
+      { durable: false },
+    );
   }
   async releaseClaims(workerId: string, now: number) {
     this.#writes.flush();

@@ -1,0 +1,123 @@
+/** Builders shared by the store conformance suite (backend-neutral: only domain and Store types). */
+import { ID_PREFIX, newId } from '../../src/domain/ids.ts';
+import type { Attempt, Delivery, HeraldEvent } from '../../src/domain/types.ts';
+import type {
+  AttemptRecord,
+  EndpointEffect,
+  NewEndpoint,
+  NewEventInput,
+  Store,
+} from '../../src/store/store.ts';
+
+/** A fixed clock start, so tests say exactly which time they mean. */
+export const T0 = Date.UTC(2030, 0, 1, 12, 0, 0);
+export const SECOND = 1000;
+export const HOUR = 3_600_000;
+export const DAY = 24 * HOUR;
+
+/** An endpoint input with sensible defaults; `over` replaces any field. */
+export function endpointInput(projectId: string, over: Partial<NewEndpoint> = {}): NewEndpoint {
+  return {
+    projectId,
+    url: 'http://127.0.0.1:9/hook',
+    name: 'hook',
+    description: '',
+    eventTypes: [],
+    method: 'POST',
+    headers: {},
+    dev: false,
+    timeoutMs: 5_000,
+    envelope: 'standard',
+    signature: { scheme: 'standard' },
+    rateLimit: null,
+    retrySchedule: null,
+    active: true,
+    ...over,
+  };
+}
+
+/** One event input (no idempotency key, no callback) of `type`. */
+export function eventInput(type = 'order.created', over: Partial<NewEventInput> = {}): NewEventInput {
+  return { type, payload: { n: 1 }, test: false, idempotencyKey: null, callbackUrl: null, ...over };
+}
+
+export interface AttemptOptions {
+  outcome?: 'succeeded' | 'failed';
+  startedAt?: number;
+  durationMs?: number;
+  status?: Delivery['status'];
+  nextAttemptAt?: number | null;
+  effect?: EndpointEffect;
+  workerId?: string;
+}
+
+/** An attempt record for `delivery` as the dispatcher would write it. */
+export function attemptRecord(delivery: Delivery, event: HeraldEvent, o: AttemptOptions = {}): AttemptRecord {
+  const outcome = o.outcome ?? 'succeeded';
+  const startedAt = o.startedAt ?? T0;
+  const attempt: Attempt = {
+    id: newId(ID_PREFIX.attempt, startedAt),
+    projectId: delivery.projectId,
+    deliveryId: delivery.id,
+    eventId: event.id,
+    endpointId: delivery.endpointId,
+    eventType: event.type,
+    number: delivery.attempts + 1,
+    startedAt,
+    durationMs: o.durationMs ?? 10,
+    outcome,
+    request: {
+      method: 'POST',
+      url: delivery.url,
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    },
+    response:
+      outcome === 'succeeded'
+        ? { status: 200, headers: {}, body: 'ok' }
+        : { status: 500, headers: {}, body: 'no' },
+    error: outcome === 'succeeded' ? null : { kind: 'http_status', message: 'HTTP 500' },
+  };
+  const status = o.status ?? (outcome === 'succeeded' ? 'succeeded' : 'pending');
+  return {
+    attempt,
+    next: {
+      status,
+      nextAttemptAt: status === 'pending' ? (o.nextAttemptAt ?? startedAt + 5 * SECOND) : null,
+    },
+    endpointEffect:
+      o.effect ?? (delivery.endpointId ? (outcome === 'succeeded' ? 'success' : 'failure') : 'none'),
+    workerId: o.workerId ?? 'w1',
+  };
+}
+
+/** A project with `n` catch-all endpoints, for tests that only need somewhere to deliver. */
+export async function projectWithEndpoints(store: Store, n: number, now = T0) {
+  const project = await store.createProject({ name: 'p' }, now);
+  const endpoints = [];
+  for (let i = 0; i < n; i++) {
+    endpoints.push(
+      await store.createEndpoint(
+        endpointInput(project.id, { url: `http://127.0.0.1:9/e${i}` }),
+        `whsec_${i}`,
+        now,
+      ),
+    );
+  }
+  return { project, endpoints };
+}
+
+/** Every page of a paginated list, following cursors. */
+export async function allPages<T>(
+  fetch: (cursor: string | null) => Promise<{ data: T[]; nextCursor: string | null }>,
+): Promise<T[][]> {
+  const pages: T[][] = [];
+  let cursor: string | null = null;
+  for (let i = 0; i < 1000; i++) {
+    const page: { data: T[]; nextCursor: string | null } = await fetch(cursor);
+    pages.push(page.data);
+    if (!page.nextCursor) return pages;
+    cursor = page.nextCursor;
+  }
+  throw new Error('pagination did not end');
+}

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { after, describe, test } from 'node:test';
+import { openStore } from '../../src/store/open-store.ts';
+import { GroupCommit } from '../../src/store/sqlite/group-commit.ts';
+import { defineStoreSuite } from './store-suite.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'herald-store-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+// A fresh database file per test: the suite needs an empty store each time.
+defineStoreSuite('sqlite', () => openStore(`sqlite:${join(dir, `t${++n}`, 'herald.db')}`));
+
+describe('sqlite specifics', () => {
+  test('openStore creates the directory, migrates once, reopens the same data', async () => {
+    const url = `sqlite:${join(dir, 'reopen', 'nested', 'h.db')}`;
+    const a = await openStore(url);
+    const p = await a.createProject({ name: 'kept', uid: 'kept' }, 1);
+    await a.close();
+    const b = await openStore(url);
+    assert.equal((await b.getProject('kept'))?.id, p.id);
+    await b.close();
+    const raw = new DatabaseSync(url.slice('sqlite:'.length));
+    const modes = raw.prepare('PRAGMA journal_mode').get() as { journal_mode: string };
+    const migrations = raw.prepare('SELECT name FROM schema_migrations').all();
+    raw.close();
+    assert.equal(modes.journal_mode, 'wal');
+    assert.deepEqual(
+      migrations.map((m) => m.name),
+      ['0001_init.sql'],
+    );
+  });
+
+  test('sqlite::memory: works; postgres URLs are refused clearly; unknown schemes too', async () => {
+    const mem = await openStore('sqlite::memory:');
+    await mem.ping();
+    await mem.close();
+    await assert.rejects(openStore('postgres://u:p@127.0.0.1/db'), /not yet supported/);
+    await assert.rejects(openStore('mysql://x'), /unsupported database URL/);
+  });
+
+  test('group commit: one transaction per batch, a failing job rejects alone', async () => {
+    const db = new DatabaseSync(':memory:');
+    db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
+    let commits = 0;
+    const gc = new GroupCommit(db, () => commits++);
+    const insert = (k: string) => () => db.prepare('INSERT INTO t (k) VALUES (?)').run(k);
+    const results = await Promise.allSettled([
+      gc.submit(insert('a')),
+      gc.submit(insert('a')),
+      gc.submit(insert('b')),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
+    assert.equal(commits, 1, 'three calls, one commit');
+    assert.deepEqual(
+      db
+        .prepare('SELECT k FROM t ORDER BY k')
+        .all()
+        .map((r) => r.k),
+      ['a', 'b'],
+    );
+    db.close();
+  });
+});

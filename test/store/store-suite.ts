@@ -1,0 +1,1113 @@
+/**
+ * The store conformance suite: every backend runs it (`defineStoreSuite('sqlite', …)`,
+ * `defineStoreSuite('postgres', …)`). Written only against the Store interface; backend
+ * differences come from `store.capabilities`, never from the backend's name.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { type Store, StoreConflictError } from '../../src/store/store.ts';
+import {
+  allPages,
+  attemptRecord,
+  DAY,
+  endpointInput,
+  eventInput,
+  HOUR,
+  projectWithEndpoints,
+  SECOND,
+  T0,
+} from './helpers.ts';
+
+/**
+ * Defines the suite. `open` must return a migrated store over an EMPTY database each time it is
+ * called (claims and backlog are operator-wide, so leftovers of another test would be seen).
+ */
+export function defineStoreSuite(name: string, open: () => Promise<Store>): void {
+  /** Runs `fn` on a fresh store and always closes it. */
+  const withStore = (title: string, fn: (store: Store) => Promise<void>) =>
+    test(title, async () => {
+      const store = await open();
+      try {
+        await fn(store);
+      } finally {
+        await store.close();
+      }
+    });
+
+  describe(`store conformance: ${name}`, () => {
+    withStore('migrate is idempotent and ping answers', async (store) => {
+      await store.migrate();
+      await store.migrate();
+      await store.ping();
+      assert.equal(typeof store.capabilities.multiProcess, 'boolean');
+      assert.equal(typeof store.capabilities.crossProcessWakeups, 'boolean');
+    });
+
+    withStore('projects: create, get by id or uid, update, uid conflicts, list pages', async (store) => {
+      const a = await store.createProject(
+        { name: 'Alpha', uid: 'alpha', retrySchedule: [1, 2], enforceCatalog: true },
+        T0,
+      );
+      assert.match(a.id, /^prj_/);
+      assert.deepEqual(
+        {
+          uid: a.uid,
+          name: a.name,
+          retrySchedule: a.retrySchedule,
+          enforceCatalog: a.enforceCatalog,
+          createdAt: a.createdAt,
+        },
+        { uid: 'alpha', name: 'Alpha', retrySchedule: [1, 2], enforceCatalog: true, createdAt: T0 },
+      );
+      assert.deepEqual(await store.getProject(a.id), a);
+      assert.deepEqual(await store.getProject('alpha'), a);
+      assert.equal(await store.getProject('nope'), null);
+      const b = await store.createProject({ name: 'Beta' }, T0 + 1);
+      assert.equal(b.uid, null);
+      assert.equal(b.retrySchedule, null);
+      assert.equal(b.enforceCatalog, false);
+      await assert.rejects(
+        store.createProject({ name: 'Dup', uid: 'alpha' }, T0 + 2),
+        (e: unknown) => e instanceof StoreConflictError && e.field === 'uid',
+      );
+      await assert.rejects(
+        store.updateProject(b.id, { uid: 'alpha' }, T0 + 3),
+        (e: unknown) => e instanceof StoreConflictError && e.field === 'uid',
+      );
+      const b2 = await store.updateProject(
+        b.id,
+        { name: 'Beta 2', uid: 'beta', retrySchedule: null },
+        T0 + 4,
+      );
+      assert.equal(b2?.name, 'Beta 2');
+      assert.equal(b2?.uid, 'beta');
+      assert.equal(b2?.updatedAt, T0 + 4);
+      assert.equal(await store.updateProject('prj_missing', { name: 'x' }, T0), null);
+      for (let i = 0; i < 3; i++) await store.createProject({ name: `P${i}` }, T0 + 10 + i);
+      const pages = await allPages((cursor) => store.listProjects({ limit: 2, cursor }));
+      assert.deepEqual(
+        pages.map((p) => p.length),
+        [2, 2, 1],
+      );
+      const names = pages.flat().map((p) => p.name);
+      assert.deepEqual(names, ['P2', 'P1', 'P0', 'Beta 2', 'Alpha'], 'newest first');
+    });
+
+    withStore('deleteProject removes the project and everything it owns', async (store) => {
+      const { project, endpoints } = await projectWithEndpoints(store, 1);
+      const other = await projectWithEndpoints(store, 1);
+      const key = await store.createApiKey(
+        { projectId: project.id, name: 'k', prefix: 'hk_a', keyHash: 'h1' },
+        T0,
+      );
+      const [accepted] = await store.acceptEvents(
+        project.id,
+        [eventInput('a', { idempotencyKey: 'k1' })],
+        T0,
+      );
+      const [otherAccepted] = await store.acceptEvents(other.project.id, [eventInput('a')], T0);
+      assert.ok(accepted && otherAccepted);
+      const [claimed] = await store
+        .claimDueDeliveries({ limit: 10, leaseMs: 1000, now: T0, workerId: 'w1' })
+        .then((c) => c.filter((x) => x.delivery.projectId === project.id));
+      assert.ok(claimed);
+      await store.recordAttempts(
+        [attemptRecord(claimed.delivery, claimed.event, { outcome: 'failed', effect: 'failure' })],
+        {
+          now: T0,
+          failureThreshold: 1,
+        },
+      );
+      assert.equal(await store.deleteProject(project.id), true);
+      assert.equal(await store.deleteProject(project.id), false);
+      assert.equal(await store.getProject(project.id), null);
+      assert.equal(await store.findApiKeyByHash(key.keyHash), null);
+      assert.equal(await store.getEndpoint(project.id, endpoints[0]!.id), null);
+      assert.equal(await store.getEvent(project.id, accepted.event.id), null);
+      assert.equal((await store.listAttempts(project.id, { limit: 10 })).data.length, 0);
+      assert.equal((await store.listOperationalEvents(project.id, { limit: 10 })).data.length, 0);
+      // A new project may reuse nothing of the old one; the other project is untouched.
+      assert.ok(await store.getEvent(other.project.id, otherAccepted.event.id));
+      const backlog = await store.backlog(T0 + 10 * SECOND);
+      assert.equal(backlog.pending, 1, 'only the other project’s delivery is left');
+    });
+
+    withStore('API keys: create, find by hash, list, delete within the project only', async (store) => {
+      const p = await store.createProject({ name: 'p' }, T0);
+      const q = await store.createProject({ name: 'q' }, T0);
+      const k1 = await store.createApiKey(
+        { projectId: p.id, name: 'one', prefix: 'hk_1', keyHash: 'hash1' },
+        T0,
+      );
+      const k2 = await store.createApiKey(
+        { projectId: p.id, name: 'two', prefix: 'hk_2', keyHash: 'hash2' },
+        T0 + 1,
+      );
+      assert.match(k1.id, /^key_/);
+      assert.equal(k1.lastUsedAt, null);
+      assert.deepEqual(await store.findApiKeyByHash('hash2'), k2);
+      assert.equal(await store.findApiKeyByHash('hash3'), null);
+      assert.deepEqual(
+        (await store.listApiKeys(p.id)).map((k) => k.id),
+        [k2.id, k1.id],
+      );
+      assert.deepEqual(await store.listApiKeys(q.id), []);
+      assert.equal(await store.deleteApiKey(q.id, k1.id), false, 'another project cannot delete it');
+      assert.equal(await store.deleteApiKey(p.id, k1.id), true);
+      assert.equal(await store.findApiKeyByHash('hash1'), null);
+    });
+
+    withStore('event types: upsert keeps unspecified fields, list by name with pages', async (store) => {
+      const t = await store.upsertEventType(
+        { name: 'order.created', description: 'An order', schema: { type: 'object' }, example: { id: 1 } },
+        T0,
+      );
+      assert.deepEqual(
+        { ...t },
+        {
+          name: 'order.created',
+          description: 'An order',
+          schema: { type: 'object' },
+          example: { id: 1 },
+          deprecated: false,
+          createdAt: T0,
+          updatedAt: T0,
+        },
+      );
+      const u = await store.upsertEventType({ name: 'order.created', deprecated: true }, T0 + 5);
+      assert.equal(u.description, 'An order');
+      assert.deepEqual(u.schema, { type: 'object' });
+      assert.equal(u.deprecated, true);
+      assert.equal(u.createdAt, T0);
+      assert.equal(u.updatedAt, T0 + 5);
+      const cleared = await store.upsertEventType({ name: 'order.created', schema: null }, T0 + 6);
+      assert.equal(cleared.schema, null);
+      await store.upsertEventType({ name: 'a.first' }, T0);
+      await store.upsertEventType({ name: 'z.last' }, T0);
+      assert.equal(await store.getEventType('missing'), null);
+      const pages = await allPages((cursor) => store.listEventTypes({ limit: 2, cursor }));
+      assert.deepEqual(
+        pages.map((p) => p.map((x) => x.name)),
+        [['a.first', 'order.created'], ['z.last']],
+      );
+    });
+
+    withStore('endpoints: create, get, list pages, update, delete', async (store) => {
+      const p = await store.createProject({ name: 'p' }, T0);
+      const e = await store.createEndpoint(
+        endpointInput(p.id, {
+          url: 'http://127.0.0.1:9/a',
+          eventTypes: ['a'],
+          headers: { 'x-k': 'v' },
+          rateLimit: { perSecond: 5 },
+          retrySchedule: [1, 2],
+          signature: { scheme: 'github' },
+          envelope: 'raw',
+          method: 'PUT',
+        }),
+        'whsec_first',
+        T0,
+      );
+      assert.match(e.id, /^ep_/);
+      assert.equal(e.status, 'active');
+      assert.equal(e.consecutiveFailures, 0);
+      assert.deepEqual(e.eventTypes, ['a']);
+      assert.deepEqual(e.headers, { 'x-k': 'v' });
+      assert.deepEqual(e.rateLimit, { perSecond: 5 });
+      assert.deepEqual(e.signature, { scheme: 'github' });
+      assert.equal(e.method, 'PUT');
+      assert.equal(e.envelope, 'raw');
+      assert.deepEqual(await store.getEndpoint(p.id, e.id), e);
+      const secrets = await store.getEndpointSecrets(p.id, e.id, T0);
+      assert.equal(secrets.length, 1);
+      assert.equal(secrets[0]?.secret, 'whsec_first');
+      assert.equal(secrets[0]?.expiresAt, null);
+
+      const u = await store.updateEndpoint(
+        p.id,
+        e.id,
+        { url: 'http://127.0.0.1:9/b', eventTypes: [], dev: true },
+        T0 + 1,
+      );
+      assert.equal(u?.url, 'http://127.0.0.1:9/b');
+      assert.deepEqual(u?.eventTypes, []);
+      assert.equal(u?.dev, true);
+      assert.deepEqual(u?.headers, { 'x-k': 'v' }, 'unpatched fields stay');
+      assert.equal(u?.updatedAt, T0 + 1);
+      assert.equal(await store.updateEndpoint(p.id, 'ep_missing', { name: 'x' }, T0), null);
+
+      const off = await store.createEndpoint(endpointInput(p.id, { active: false }), 's', T0 + 2);
+      assert.equal(off.status, 'disabled');
+      const more = await store.createEndpoint(endpointInput(p.id), 's', T0 + 3);
+      const pages = await allPages((cursor) => store.listEndpoints(p.id, { limit: 2, cursor }));
+      assert.deepEqual(
+        pages.flat().map((x) => x.id),
+        [more.id, off.id, e.id],
+      );
+      assert.equal(await store.deleteEndpoint(p.id, e.id), true);
+      assert.equal(await store.deleteEndpoint(p.id, e.id), false);
+      assert.equal(await store.getEndpoint(p.id, e.id), null);
+      assert.deepEqual(await store.getEndpointSecrets(p.id, e.id, T0), []);
+    });
+
+    withStore(
+      'fan-out: type filters, dev endpoints for test events, disabled get nothing, callbackUrl',
+      async (store) => {
+        const p = await store.createProject({ name: 'p' }, T0);
+        const all = await store.createEndpoint(
+          endpointInput(p.id, { url: 'http://127.0.0.1:9/all' }),
+          's',
+          T0,
+        );
+        const onlyA = await store.createEndpoint(
+          endpointInput(p.id, { url: 'http://127.0.0.1:9/a', eventTypes: ['a'] }),
+          's',
+          T0,
+        );
+        const dev = await store.createEndpoint(
+          endpointInput(p.id, { url: 'http://127.0.0.1:9/dev', dev: true }),
+          's',
+          T0,
+        );
+        await store.createEndpoint(
+          endpointInput(p.id, { url: 'http://127.0.0.1:9/off', active: false }),
+          's',
+          T0,
+        );
+        let woken = 0;
+        const unsubscribe = store.subscribeDue(() => woken++);
+        const [a, b, t, cb] = await store.acceptEvents(
+          p.id,
+          [
+            eventInput('a'),
+            eventInput('b'),
+            eventInput('a', { test: true }),
+            eventInput('b', { callbackUrl: 'http://127.0.0.1:9/cb' }),
+          ],
+          T0 + 100,
+        );
+        assert.ok(woken >= 1, 'subscribeDue listeners are called after the commit');
+        unsubscribe();
+        const targets = (x: typeof a) => new Set(x?.deliveries.map((d) => d.endpointId));
+        assert.deepEqual(targets(a), new Set([all.id, onlyA.id, dev.id]));
+        assert.deepEqual(targets(b), new Set([all.id, dev.id]));
+        assert.deepEqual(targets(t), new Set([dev.id]), 'test events go to dev endpoints only');
+        assert.deepEqual(targets(cb), new Set([all.id, dev.id, null]));
+        const callback = cb?.deliveries.find((d) => d.endpointId === null);
+        assert.equal(callback?.url, 'http://127.0.0.1:9/cb');
+        for (const r of [a, b, t, cb]) {
+          assert.ok(r);
+          assert.equal(r.duplicate, false);
+          assert.match(r.event.id, /^evt_/);
+          assert.equal(r.event.createdAt, T0 + 100);
+          for (const d of r.deliveries) {
+            assert.match(d.id, /^dlv_/);
+            assert.equal(d.status, 'pending');
+            assert.equal(d.nextAttemptAt, T0 + 100);
+            assert.equal(d.attempts, 0);
+            assert.equal(d.eventId, r.event.id);
+            if (d.endpointId === all.id) assert.equal(d.url, 'http://127.0.0.1:9/all');
+          }
+          assert.deepEqual(await store.getEvent(p.id, r.event.id), {
+            event: r.event,
+            deliveries: [...r.deliveries].sort((x, y) => (x.id < y.id ? -1 : 1)),
+          });
+        }
+        assert.equal(t?.event.test, true);
+        assert.deepEqual(a?.event.payload, { n: 1 });
+        // A test send to one endpoint ignores its filter and dev flag, and adds no callback.
+        const [only] = await store.acceptEvents(
+          p.id,
+          [eventInput('b', { test: true, onlyEndpointId: onlyA.id, callbackUrl: 'http://127.0.0.1:9/cb' })],
+          T0 + 200,
+        );
+        assert.deepEqual(targets(only), new Set([onlyA.id]));
+      },
+    );
+
+    withStore(
+      'idempotency: same key within 24 h returns the original, also inside one batch; expired keys are reused',
+      async (store) => {
+        const { project } = await projectWithEndpoints(store, 2);
+        const [first] = await store.acceptEvents(project.id, [eventInput('a', { idempotencyKey: 'k' })], T0);
+        const [again] = await store.acceptEvents(
+          project.id,
+          [eventInput('a', { idempotencyKey: 'k', payload: 2 })],
+          T0 + HOUR,
+        );
+        assert.ok(first && again);
+        assert.equal(again.duplicate, true);
+        assert.equal(again.event.id, first.event.id);
+        assert.deepEqual(again.deliveries.map((d) => d.id).sort(), first.deliveries.map((d) => d.id).sort());
+        const batch = await store.acceptEvents(
+          project.id,
+          [
+            eventInput('a', { idempotencyKey: 'n' }),
+            eventInput('a', { idempotencyKey: 'n' }),
+            eventInput('a'),
+          ],
+          T0 + 2 * HOUR,
+        );
+        assert.deepEqual(
+          batch.map((r) => r.duplicate),
+          [false, true, false],
+        );
+        assert.equal(batch[1]?.event.id, batch[0]?.event.id);
+        assert.equal((await store.listEvents(project.id, { limit: 100 })).data.length, 3);
+        assert.equal((await store.backlog(T0 + 3 * HOUR)).pending, 6, 'duplicates created no deliveries');
+        // Another project may use the same key.
+        const other = await store.createProject({ name: 'q' }, T0);
+        const [theirs] = await store.acceptEvents(
+          other.id,
+          [eventInput('a', { idempotencyKey: 'k' })],
+          T0 + HOUR,
+        );
+        assert.equal(theirs?.duplicate, false);
+        // After 24 h the key is free again.
+        const [later] = await store.acceptEvents(
+          project.id,
+          [eventInput('a', { idempotencyKey: 'k' })],
+          T0 + DAY + 1,
+        );
+        assert.equal(later?.duplicate, false);
+        assert.notEqual(later?.event.id, first.event.id);
+        const [laterAgain] = await store.acceptEvents(
+          project.id,
+          [eventInput('a', { idempotencyKey: 'k' })],
+          T0 + DAY + 2,
+        );
+        assert.equal(laterAgain?.event.id, later?.event.id);
+      },
+    );
+
+    withStore(
+      'claims: due order, limit, lease moves the due time, lease expiry, exclusion, releaseClaims',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 2);
+        const [e0, e1] = endpoints;
+        assert.ok(e0 && e1);
+        await store.acceptEvents(project.id, [eventInput('a')], T0 + 2);
+        await store.acceptEvents(project.id, [eventInput('a')], T0 + 1);
+        await store.acceptEvents(project.id, [eventInput('a')], T0 + 50 * SECOND); // not due yet
+        assert.deepEqual(
+          await store.claimDueDeliveries({ limit: 10, leaseMs: 1000, now: T0, workerId: 'w1' }),
+          [],
+        );
+
+        const now = T0 + 10 * SECOND;
+        const first = await store.claimDueDeliveries({ limit: 3, leaseMs: 30 * SECOND, now, workerId: 'w1' });
+        assert.equal(first.length, 3);
+        assert.deepEqual(
+          first.map((c) => c.delivery.createdAt),
+          [T0 + 1, T0 + 1, T0 + 2],
+          'oldest due first',
+        );
+        for (const c of first) {
+          assert.equal(c.event.id, c.delivery.eventId);
+          assert.equal(c.event.type, 'a');
+        }
+        const rest = await store.claimDueDeliveries({ limit: 10, leaseMs: 30 * SECOND, now, workerId: 'w2' });
+        assert.equal(rest.length, 1, 'claimed deliveries are not handed out twice');
+        assert.deepEqual(
+          await store.claimDueDeliveries({ limit: 10, leaseMs: 30 * SECOND, now: now + 1, workerId: 'w3' }),
+          [],
+        );
+        // The lease is the moved due time: after it, the work comes back by itself (crashed worker).
+        const expired = await store.claimDueDeliveries({
+          limit: 10,
+          leaseMs: 30 * SECOND,
+          now: now + 41 * SECOND,
+          workerId: 'w3',
+        });
+        assert.equal(expired.length, 4 + 2, 'the 4 expired leases plus the 2 deliveries now due');
+
+        // Exclusion leaves a saturated endpoint's work for later.
+        await store.releaseClaims('*', now + 50 * SECOND);
+        const excluded = await store.claimDueDeliveries({
+          limit: 10,
+          leaseMs: 30 * SECOND,
+          now: now + 50 * SECOND,
+          workerId: 'w4',
+          excludeEndpointIds: [e0.id],
+        });
+        assert.equal(excluded.length, 3);
+        assert.ok(excluded.every((c) => c.delivery.endpointId === e1.id));
+
+        // releaseClaims by worker and by '*'.
+        assert.equal(await store.releaseClaims('nobody', now + 51 * SECOND), 0);
+        assert.equal(await store.releaseClaims('w4', now + 51 * SECOND), 3);
+        const again = await store.claimDueDeliveries({
+          limit: 10,
+          leaseMs: 30 * SECOND,
+          now: now + 51 * SECOND,
+          workerId: 'w5',
+        });
+        assert.equal(again.length, 6);
+        let woken = 0;
+        const off = store.subscribeDue(() => woken++);
+        assert.equal(await store.releaseClaims('*', now + 52 * SECOND), 6);
+        off();
+        assert.ok(woken >= 1, 'released work wakes the dispatcher');
+        const backlog = await store.backlog(now + 52 * SECOND);
+        assert.deepEqual(backlog, { pending: 6, oldestDueAt: now + 52 * SECOND });
+      },
+    );
+
+    withStore('claims: excluding endpoints never skips callback deliveries', async (store) => {
+      const { project, endpoints } = await projectWithEndpoints(store, 1);
+      await store.acceptEvents(project.id, [eventInput('a', { callbackUrl: 'http://127.0.0.1:9/cb' })], T0);
+      const claims = await store.claimDueDeliveries({
+        limit: 10,
+        leaseMs: 1000,
+        now: T0,
+        workerId: 'w',
+        excludeEndpointIds: [endpoints[0]!.id],
+      });
+      assert.deepEqual(
+        claims.map((c) => [c.delivery.endpointId, c.delivery.url, c.delivery.nextAttemptAt]),
+        [[null, 'http://127.0.0.1:9/cb', T0 + 1000]],
+      );
+    });
+
+    withStore('releaseDeliveries puts work back without an attempt, pending or parked', async (store) => {
+      const { project } = await projectWithEndpoints(store, 2);
+      await store.acceptEvents(project.id, [eventInput('a')], T0);
+      const [c1, c2] = await store.claimDueDeliveries({
+        limit: 10,
+        leaseMs: 60 * SECOND,
+        now: T0,
+        workerId: 'w1',
+      });
+      assert.ok(c1 && c2);
+      await store.releaseDeliveries([
+        { projectId: project.id, deliveryId: c1.delivery.id, nextAttemptAt: T0 + 5 * SECOND },
+        {
+          projectId: project.id,
+          deliveryId: c2.delivery.id,
+          nextAttemptAt: T0 + 5 * SECOND,
+          status: 'parked',
+        },
+      ]);
+      await store.releaseDeliveries([]);
+      const d1 = await store.getDelivery(project.id, c1.delivery.id);
+      const d2 = await store.getDelivery(project.id, c2.delivery.id);
+      assert.equal(d1?.status, 'pending');
+      assert.equal(d1?.nextAttemptAt, T0 + 5 * SECOND);
+      assert.equal(d1?.attempts, 0);
+      assert.equal(d2?.status, 'parked');
+      assert.equal(d2?.nextAttemptAt, null);
+      const claims = await store.claimDueDeliveries({
+        limit: 10,
+        leaseMs: 1000,
+        now: T0 + 5 * SECOND,
+        workerId: 'w2',
+      });
+      assert.deepEqual(
+        claims.map((c) => c.delivery.id),
+        [c1.delivery.id],
+      );
+    });
+
+    withStore('recordAttempts: success, retry scheduling, failure count reset', async (store) => {
+      const { project, endpoints } = await projectWithEndpoints(store, 1);
+      const ep = endpoints[0]!;
+      await store.acceptEvents(project.id, [eventInput('a'), eventInput('a')], T0);
+      const [c1, c2] = await store.claimDueDeliveries({
+        limit: 10,
+        leaseMs: 60 * SECOND,
+        now: T0,
+        workerId: 'w1',
+      });
+      assert.ok(c1 && c2);
+      const fail = attemptRecord(c1.delivery, c1.event, {
+        outcome: 'failed',
+        startedAt: T0 + 1,
+        nextAttemptAt: T0 + 5000,
+      });
+      const result = await store.recordAttempts([fail], { now: T0 + 2, failureThreshold: 10 });
+      assert.deepEqual(result.disabledEndpoints, []);
+      const d1 = await store.getDelivery(project.id, c1.delivery.id);
+      assert.equal(d1?.status, 'pending');
+      assert.equal(d1?.attempts, 1);
+      assert.equal(d1?.nextAttemptAt, T0 + 5000);
+      assert.equal(d1?.lastAttemptAt, T0 + 1);
+      assert.equal((await store.getEndpoint(project.id, ep.id))?.consecutiveFailures, 1);
+      assert.deepEqual(await store.getAttempt(project.id, fail.attempt.id), fail.attempt);
+
+      const ok = attemptRecord(c2.delivery, c2.event, { startedAt: T0 + 3 });
+      await store.recordAttempts([ok], { now: T0 + 4, failureThreshold: 10 });
+      assert.equal((await store.getDelivery(project.id, c2.delivery.id))?.status, 'succeeded');
+      assert.equal((await store.getDelivery(project.id, c2.delivery.id))?.nextAttemptAt, null);
+      assert.equal(
+        (await store.getEndpoint(project.id, ep.id))?.consecutiveFailures,
+        0,
+        'any success resets',
+      );
+
+      // Retry scheduling: the retry comes back when due.
+      assert.deepEqual(
+        await store.claimDueDeliveries({ limit: 10, leaseMs: 1000, now: T0 + 4999, workerId: 'w1' }),
+        [],
+      );
+      const [retry] = await store.claimDueDeliveries({
+        limit: 10,
+        leaseMs: 1000,
+        now: T0 + 5000,
+        workerId: 'w1',
+      });
+      assert.equal(retry?.delivery.id, c1.delivery.id);
+      assert.equal(retry?.delivery.attempts, 1);
+      // Exhausted: failed for good.
+      await store.recordAttempts(
+        [
+          attemptRecord(retry!.delivery, retry!.event, {
+            outcome: 'failed',
+            status: 'failed',
+            startedAt: T0 + 5000,
+          }),
+        ],
+        { now: T0 + 5001, failureThreshold: 10 },
+      );
+      const failed = await store.getDelivery(project.id, c1.delivery.id);
+      assert.equal(failed?.status, 'failed');
+      assert.equal(failed?.attempts, 2);
+
+      // retryDelivery makes any delivery pending and due now.
+      const retried = await store.retryDelivery(project.id, c1.delivery.id, T0 + 9000);
+      assert.equal(retried?.status, 'pending');
+      assert.equal(retried?.nextAttemptAt, T0 + 9000);
+      assert.equal(await store.retryDelivery(project.id, 'dlv_missing', T0), null);
+    });
+
+    withStore(
+      'recordAttempts: threshold disables, parks pending work, records endpoint.disabled; enable resumes',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 2);
+        const [bad, good] = endpoints;
+        assert.ok(bad && good);
+        await store.acceptEvents(project.id, [eventInput('a'), eventInput('a'), eventInput('a')], T0);
+        const claims = await store.claimDueDeliveries({
+          limit: 10,
+          leaseMs: 60 * SECOND,
+          now: T0,
+          workerId: 'w1',
+        });
+        const badClaims = claims.filter((c) => c.delivery.endpointId === bad.id);
+        assert.equal(badClaims.length, 3);
+        const [b1, b2, b3] = badClaims;
+        assert.ok(b1 && b2 && b3);
+        // Two failures in one batch reach a threshold of 2: disabled once, the retry of the second is parked.
+        const result = await store.recordAttempts(
+          [
+            attemptRecord(b1.delivery, b1.event, { outcome: 'failed' }),
+            attemptRecord(b2.delivery, b2.event, { outcome: 'failed' }),
+          ],
+          { now: T0 + 10, failureThreshold: 2 },
+        );
+        assert.deepEqual(result.disabledEndpoints, [
+          { projectId: project.id, endpointId: bad.id, reason: 'consecutive_failures' },
+        ]);
+        const disabled = await store.getEndpoint(project.id, bad.id);
+        assert.equal(disabled?.status, 'disabled');
+        assert.equal(disabled?.disabledReason, 'consecutive_failures');
+        assert.equal(disabled?.disabledAt, T0 + 10);
+        assert.equal(disabled?.consecutiveFailures, 2);
+        assert.equal(
+          (await store.getDelivery(project.id, b2.delivery.id))?.status,
+          'parked',
+          'pending next on a disabled endpoint',
+        );
+        // A record arriving after the disable (claimed before it) is parked too.
+        await store.recordAttempts([attemptRecord(b3.delivery, b3.event, { outcome: 'failed' })], {
+          now: T0 + 11,
+          failureThreshold: 2,
+        });
+        assert.equal((await store.getDelivery(project.id, b3.delivery.id))?.status, 'parked');
+        assert.equal((await store.getDelivery(project.id, b1.delivery.id))?.status, 'parked');
+        const ops = await store.listOperationalEvents(project.id, { limit: 10 });
+        assert.equal(ops.data.length, 1);
+        assert.equal(ops.data[0]?.type, 'endpoint.disabled');
+        assert.equal(ops.data[0]?.data.endpointId, bad.id);
+        assert.equal(ops.data[0]?.data.reason, 'consecutive_failures');
+        assert.equal(ops.data[0]?.data.consecutiveFailures, 2);
+        // New events skip the disabled endpoint; its parked work is not claimed.
+        const [next] = await store.acceptEvents(project.id, [eventInput('a')], T0 + 20);
+        assert.deepEqual(
+          next?.deliveries.map((d) => d.endpointId),
+          [good.id],
+        );
+        await store.releaseClaims('*', T0 + 21);
+        const claimable = await store.claimDueDeliveries({
+          limit: 10,
+          leaseMs: 1000,
+          now: T0 + 21,
+          workerId: 'w2',
+        });
+        assert.ok(claimable.every((c) => c.delivery.endpointId === good.id));
+
+        const enabled = await store.enableEndpoint(project.id, bad.id, T0 + 30);
+        assert.equal(enabled?.resumed, 3);
+        assert.equal(enabled?.endpoint.status, 'active');
+        assert.equal(enabled?.endpoint.consecutiveFailures, 0);
+        assert.equal(enabled?.endpoint.disabledReason, null);
+        assert.equal(enabled?.endpoint.disabledAt, null);
+        const resumed = await store.getDelivery(project.id, b1.delivery.id);
+        assert.equal(resumed?.status, 'pending');
+        assert.equal(resumed?.nextAttemptAt, T0 + 30);
+        const ops2 = await store.listOperationalEvents(project.id, { limit: 10 });
+        assert.deepEqual(
+          ops2.data.map((o) => o.type),
+          ['endpoint.recovered', 'endpoint.disabled'],
+        );
+        // Enabling an active endpoint resumes nothing and records nothing.
+        assert.equal((await store.enableEndpoint(project.id, bad.id, T0 + 40))?.resumed, 0);
+        assert.equal((await store.listOperationalEvents(project.id, { limit: 10 })).data.length, 2);
+        assert.equal(await store.enableEndpoint(project.id, 'ep_missing', T0), null);
+      },
+    );
+
+    withStore(
+      'recordAttempts: 410 gone disables at once; callback deliveries touch no endpoint',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 1);
+        const ep = endpoints[0]!;
+        await store.acceptEvents(
+          project.id,
+          [eventInput('a', { callbackUrl: 'http://127.0.0.1:9/cb' }), eventInput('a')],
+          T0,
+        );
+        const claims = await store.claimDueDeliveries({
+          limit: 10,
+          leaseMs: 60 * SECOND,
+          now: T0,
+          workerId: 'w1',
+        });
+        const [gone, other] = claims.filter((c) => c.delivery.endpointId === ep.id);
+        const cb = claims.find((c) => c.delivery.endpointId === null);
+        assert.ok(gone && other && cb);
+        const result = await store.recordAttempts(
+          [
+            attemptRecord(gone.delivery, gone.event, { outcome: 'failed', status: 'failed', effect: 'gone' }),
+            attemptRecord(cb.delivery, cb.event, { outcome: 'failed', effect: 'none' }),
+          ],
+          { now: T0 + 1, failureThreshold: 100 },
+        );
+        assert.deepEqual(result.disabledEndpoints, [
+          { projectId: project.id, endpointId: ep.id, reason: 'gone' },
+        ]);
+        assert.equal((await store.getEndpoint(project.id, ep.id))?.disabledReason, 'gone');
+        assert.equal((await store.getDelivery(project.id, gone.delivery.id))?.status, 'failed');
+        assert.equal((await store.getDelivery(project.id, other.delivery.id))?.status, 'parked');
+        assert.equal(
+          (await store.getDelivery(project.id, cb.delivery.id))?.status,
+          'pending',
+          'callbacks are never parked',
+        );
+        const [op] = (await store.listOperationalEvents(project.id, { limit: 10 })).data;
+        assert.equal(op?.data.reason, 'gone');
+      },
+    );
+
+    withStore('recordAttempts for a deleted endpoint or project does not throw', async (store) => {
+      const { project, endpoints } = await projectWithEndpoints(store, 1);
+      const other = await projectWithEndpoints(store, 1);
+      await store.acceptEvents(project.id, [eventInput('a'), eventInput('a')], T0);
+      await store.acceptEvents(other.project.id, [eventInput('a')], T0);
+      const claims = await store.claimDueDeliveries({
+        limit: 10,
+        leaseMs: 60 * SECOND,
+        now: T0,
+        workerId: 'w1',
+      });
+      const mine = claims.filter((c) => c.delivery.projectId === project.id);
+      const theirs = claims.find((c) => c.delivery.projectId === other.project.id);
+      assert.ok(mine[0] && mine[1] && theirs);
+      await store.deleteEndpoint(project.id, endpoints[0]!.id);
+      await store.deleteProject(other.project.id);
+      const result = await store.recordAttempts(
+        [
+          attemptRecord(mine[0].delivery, mine[0].event, { outcome: 'failed' }),
+          attemptRecord(theirs.delivery, theirs.event, { outcome: 'failed' }),
+          attemptRecord(mine[1].delivery, mine[1].event, { outcome: 'failed', effect: 'gone' }),
+        ],
+        { now: T0 + 1, failureThreshold: 1 },
+      );
+      assert.deepEqual(result.disabledEndpoints, []);
+      assert.equal(await store.getProject(other.project.id), null);
+    });
+
+    withStore(
+      'updateEndpoint active:false disables manually and parks; active:true resumes',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 1);
+        const ep = endpoints[0]!;
+        const [acc] = await store.acceptEvents(project.id, [eventInput('a')], T0);
+        const off = await store.updateEndpoint(project.id, ep.id, { active: false }, T0 + 1);
+        assert.equal(off?.status, 'disabled');
+        assert.equal(off?.disabledReason, 'manual');
+        assert.equal(off?.disabledAt, T0 + 1);
+        assert.equal((await store.getDelivery(project.id, acc!.deliveries[0]!.id))?.status, 'parked');
+        assert.deepEqual(
+          await store.claimDueDeliveries({ limit: 10, leaseMs: 1000, now: T0 + 2, workerId: 'w' }),
+          [],
+        );
+        const ops = await store.listOperationalEvents(project.id, { limit: 10 });
+        assert.equal(ops.data[0]?.type, 'endpoint.disabled');
+        assert.equal(ops.data[0]?.data.reason, 'manual');
+        const on = await store.updateEndpoint(project.id, ep.id, { active: true }, T0 + 3);
+        assert.equal(on?.status, 'active');
+        assert.equal(on?.disabledReason, null);
+        const d = await store.getDelivery(project.id, acc!.deliveries[0]!.id);
+        assert.equal(d?.status, 'pending');
+        assert.equal(d?.nextAttemptAt, T0 + 3);
+        assert.equal(
+          (await store.listOperationalEvents(project.id, { limit: 10 })).data[0]?.type,
+          'endpoint.recovered',
+        );
+      },
+    );
+
+    withStore(
+      'recoverDeliveries: failed deliveries of the endpoint created in [since, until]',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 2);
+        const [ep, other] = endpoints;
+        assert.ok(ep && other);
+        for (const t of [T0, T0 + HOUR, T0 + 2 * HOUR]) {
+          await store.acceptEvents(project.id, [eventInput('a')], t);
+          const claims = await store.claimDueDeliveries({ limit: 10, leaseMs: 1000, now: t, workerId: 'w' });
+          await store.recordAttempts(
+            claims.map((c) =>
+              attemptRecord(c.delivery, c.event, { outcome: 'failed', status: 'failed', startedAt: t }),
+            ),
+            { now: t, failureThreshold: 1000 },
+          );
+        }
+        assert.equal(
+          await store.recoverDeliveries(project.id, ep.id, T0 + HOUR, T0 + 2 * HOUR - 1, T0 + 3 * HOUR),
+          1,
+        );
+        assert.equal(
+          await store.recoverDeliveries(project.id, ep.id, T0, T0 + 3 * HOUR, T0 + 3 * HOUR),
+          2,
+          'only failed ones',
+        );
+        const claims = await store.claimDueDeliveries({
+          limit: 10,
+          leaseMs: 1000,
+          now: T0 + 3 * HOUR,
+          workerId: 'w',
+        });
+        assert.equal(claims.length, 3);
+        assert.ok(claims.every((c) => c.delivery.endpointId === ep.id && c.delivery.attempts === 1));
+        const otherProject = await store.createProject({ name: 'q' }, T0);
+        assert.equal(await store.recoverDeliveries(otherProject.id, other.id, 0, T0 + DAY, T0 + DAY), 0);
+      },
+    );
+
+    withStore('secret rotation: grace period keeps the old secret valid, 0 retires it now', async (store) => {
+      const p = await store.createProject({ name: 'p' }, T0);
+      const ep = await store.createEndpoint(endpointInput(p.id), 'whsec_one', T0);
+      const after = await store.rotateEndpointSecret(p.id, ep.id, 'whsec_two', HOUR, T0 + 10);
+      assert.deepEqual(
+        after?.map((s) => [s.secret, s.expiresAt]),
+        [
+          ['whsec_two', null],
+          ['whsec_one', T0 + 10 + HOUR],
+        ],
+      );
+      assert.deepEqual(
+        (await store.getEndpointSecrets(p.id, ep.id, T0 + 10 + HOUR - 1)).map((s) => s.secret),
+        ['whsec_two', 'whsec_one'],
+      );
+      assert.deepEqual(
+        (await store.getEndpointSecrets(p.id, ep.id, T0 + 10 + HOUR)).map((s) => s.secret),
+        ['whsec_two'],
+      );
+      const retired = await store.rotateEndpointSecret(p.id, ep.id, 'whsec_three', 0, T0 + 20);
+      assert.deepEqual(
+        retired?.map((s) => s.secret),
+        ['whsec_three', 'whsec_one'],
+        'two retired at once; one still in its grace',
+      );
+      assert.equal(await store.rotateEndpointSecret(p.id, 'ep_missing', 'x', 0, T0), null);
+      const q = await store.createProject({ name: 'q' }, T0);
+      assert.equal(await store.rotateEndpointSecret(q.id, ep.id, 'x', 0, T0), null);
+      // The dispatcher's view: settings and valid secrets, keyed by endpoint id.
+      const map = await store.getDispatchEndpoints(
+        [
+          { projectId: p.id, endpointId: ep.id },
+          { projectId: p.id, endpointId: 'ep_missing' },
+          { projectId: q.id, endpointId: ep.id },
+        ],
+        T0 + 30,
+      );
+      assert.deepEqual([...map.keys()], [ep.id]);
+      assert.equal(map.get(ep.id)?.endpoint.id, ep.id);
+      assert.deepEqual(
+        map.get(ep.id)?.secrets.map((s) => s.secret),
+        ['whsec_three', 'whsec_one'],
+      );
+    });
+
+    withStore(
+      'endpointStats: buckets with counts, average and p95, only buckets with data, ascending',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 1);
+        const ep = endpoints[0]!;
+        const minute = 60 * SECOND;
+        const base = Math.floor(T0 / minute) * minute;
+        const plan: [number, 'succeeded' | 'failed', number][] = [
+          [base + 1000, 'succeeded', 10],
+          [base + 2000, 'failed', 30],
+          [base + 59_999, 'succeeded', 20],
+          [base + 3 * minute + 5, 'succeeded', 100],
+        ];
+        await store.acceptEvents(
+          project.id,
+          plan.map(() => eventInput('a')),
+          base,
+        );
+        const claims = await store.claimDueDeliveries({ limit: 10, leaseMs: 1000, now: base, workerId: 'w' });
+        assert.equal(claims.length, 4);
+        await store.recordAttempts(
+          claims.map((c, i) => {
+            const [startedAt, outcome, durationMs] = plan[i]!;
+            return attemptRecord(c.delivery, c.event, {
+              startedAt,
+              outcome,
+              durationMs,
+              status: outcome === 'failed' ? 'failed' : 'succeeded',
+            });
+          }),
+          { now: base + 4 * minute, failureThreshold: 100 },
+        );
+        const buckets = await store.endpointStats(project.id, ep.id, {
+          since: base,
+          until: base + 10 * minute,
+          bucketMs: minute,
+        });
+        assert.deepEqual(buckets, [
+          { start: base, succeeded: 2, failed: 1, avgDurationMs: 20, p95DurationMs: 30 },
+          { start: base + 3 * minute, succeeded: 1, failed: 0, avgDurationMs: 100, p95DurationMs: 100 },
+        ]);
+        const narrow = await store.endpointStats(project.id, ep.id, {
+          since: base + 3 * minute,
+          until: base + 10 * minute,
+          bucketMs: minute,
+        });
+        assert.equal(narrow.length, 1);
+        const q = await store.createProject({ name: 'q' }, T0);
+        assert.deepEqual(
+          await store.endpointStats(q.id, ep.id, { since: 0, until: base + DAY, bucketMs: minute }),
+          [],
+        );
+      },
+    );
+
+    withStore('listAttempts filters and pages; listEvents filters and pages', async (store) => {
+      const { project, endpoints } = await projectWithEndpoints(store, 2);
+      const [e0, e1] = endpoints;
+      assert.ok(e0 && e1);
+      const accepted = await store.acceptEvents(project.id, [eventInput('a')], T0);
+      await store.acceptEvents(project.id, [eventInput('b')], T0 + 1000);
+      await store.acceptEvents(project.id, [eventInput('a')], T0 + 2000);
+      const claims = await store.claimDueDeliveries({
+        limit: 10,
+        leaseMs: 1000,
+        now: T0 + 2000,
+        workerId: 'w',
+      });
+      assert.equal(claims.length, 6);
+      const records = claims.map((c, i) =>
+        attemptRecord(c.delivery, c.event, {
+          startedAt: T0 + 10_000 + i,
+          outcome: i % 2 ? 'failed' : 'succeeded',
+          status: i % 2 ? 'failed' : 'succeeded',
+        }),
+      );
+      await store.recordAttempts(records, { now: T0 + 20_000, failureThreshold: 100 });
+      const all = await store.listAttempts(project.id, { limit: 100 });
+      assert.deepEqual(
+        all.data.map((a) => a.startedAt),
+        records.map((r) => r.attempt.startedAt).sort((x, y) => y - x),
+        'newest first',
+      );
+      const count = async (q: Parameters<Store['listAttempts']>[1]) =>
+        (await store.listAttempts(project.id, q)).data.length;
+      assert.equal(await count({ limit: 100, endpointId: e0.id }), 3);
+      assert.equal(await count({ limit: 100, eventId: accepted[0]!.event.id }), 2);
+      assert.equal(await count({ limit: 100, deliveryId: records[0]!.attempt.deliveryId }), 1);
+      assert.equal(await count({ limit: 100, outcome: 'failed' }), 3);
+      assert.equal(await count({ limit: 100, eventType: 'b' }), 2);
+      assert.equal(await count({ limit: 100, since: T0 + 10_002, until: T0 + 10_004 }), 3);
+      assert.equal(
+        await count({ limit: 100, endpointId: e1.id, outcome: 'succeeded' }),
+        records.filter((r) => r.attempt.endpointId === e1.id && r.attempt.outcome === 'succeeded').length,
+      );
+      const pages = await allPages((cursor) => store.listAttempts(project.id, { limit: 4, cursor }));
+      assert.deepEqual(
+        pages.map((p) => p.length),
+        [4, 2],
+      );
+      assert.equal(new Set(pages.flat().map((a) => a.id)).size, 6);
+      const filteredPages = await allPages((cursor) =>
+        store.listAttempts(project.id, { limit: 1, cursor, outcome: 'failed' }),
+      );
+      assert.equal(filteredPages.flat().length, 3);
+
+      const events = await store.listEvents(project.id, { limit: 100 });
+      assert.deepEqual(
+        events.data.map((e) => e.createdAt),
+        [T0 + 2000, T0 + 1000, T0],
+      );
+      assert.equal((await store.listEvents(project.id, { limit: 100, type: 'a' })).data.length, 2);
+      assert.equal((await store.listEvents(project.id, { limit: 100, since: T0 + 1000 })).data.length, 2);
+      assert.equal((await store.listEvents(project.id, { limit: 100, until: T0 + 1000 })).data.length, 2);
+      assert.equal(
+        (await store.listEvents(project.id, { limit: 100, since: T0 + 500, until: T0 + 1500 })).data.length,
+        1,
+      );
+      const eventPages = await allPages((cursor) => store.listEvents(project.id, { limit: 2, cursor }));
+      assert.deepEqual(
+        eventPages.map((p) => p.length),
+        [2, 1],
+      );
+    });
+
+    withStore('operational events page newest first', async (store) => {
+      const { project, endpoints } = await projectWithEndpoints(store, 1);
+      const ep = endpoints[0]!;
+      for (let i = 0; i < 3; i++) {
+        await store.updateEndpoint(project.id, ep.id, { active: false }, T0 + i * 10);
+        await store.enableEndpoint(project.id, ep.id, T0 + i * 10 + 5);
+      }
+      const pages = await allPages((cursor) => store.listOperationalEvents(project.id, { limit: 4, cursor }));
+      assert.deepEqual(
+        pages.map((p) => p.length),
+        [4, 2],
+      );
+      const flat = pages.flat();
+      assert.deepEqual(
+        flat.map((o) => o.createdAt),
+        [T0 + 25, T0 + 20, T0 + 15, T0 + 10, T0 + 5, T0],
+      );
+      assert.match(flat[0]!.id, /^op_/);
+      assert.equal(flat[0]?.projectId, project.id);
+    });
+
+    withStore('cross-project isolation: another project sees nothing of this one', async (store) => {
+      const { project, endpoints } = await projectWithEndpoints(store, 1);
+      const ep = endpoints[0]!;
+      const q = await store.createProject({ name: 'q' }, T0);
+      const [acc] = await store.acceptEvents(project.id, [eventInput('a')], T0);
+      const [claim] = await store.claimDueDeliveries({ limit: 1, leaseMs: 1000, now: T0, workerId: 'w' });
+      assert.ok(acc && claim);
+      const rec = attemptRecord(claim.delivery, claim.event, { outcome: 'failed', status: 'failed' });
+      await store.recordAttempts([rec], { now: T0, failureThreshold: 1 });
+      const delivery = acc.deliveries[0]!;
+      assert.equal(await store.getEndpoint(q.id, ep.id), null);
+      assert.deepEqual((await store.listEndpoints(q.id, { limit: 10 })).data, []);
+      assert.equal(await store.updateEndpoint(q.id, ep.id, { name: 'x' }, T0), null);
+      assert.equal(await store.deleteEndpoint(q.id, ep.id), false);
+      assert.deepEqual(await store.getEndpointSecrets(q.id, ep.id, T0), []);
+      assert.equal(await store.enableEndpoint(q.id, ep.id, T0), null);
+      assert.equal(await store.getEvent(q.id, acc.event.id), null);
+      assert.deepEqual((await store.listEvents(q.id, { limit: 10 })).data, []);
+      assert.equal(await store.getDelivery(q.id, delivery.id), null);
+      assert.equal(await store.retryDelivery(q.id, delivery.id, T0), null);
+      assert.equal(
+        (await store.getDelivery(project.id, delivery.id))?.status,
+        'failed',
+        'untouched by the other project',
+      );
+      assert.equal(await store.getAttempt(q.id, rec.attempt.id), null);
+      assert.deepEqual((await store.listAttempts(q.id, { limit: 10 })).data, []);
+      assert.deepEqual((await store.listAttempts(q.id, { limit: 10, endpointId: ep.id })).data, []);
+      assert.deepEqual((await store.listOperationalEvents(q.id, { limit: 10 })).data, []);
+      assert.equal(await store.recoverDeliveries(q.id, ep.id, 0, T0 + DAY, T0), 0);
+      assert.equal((await store.getEndpoint(project.id, ep.id))?.status, 'disabled');
+      assert.deepEqual(await store.listApiKeys(q.id), []);
+      // Fan-out of q's events never reaches the other project's endpoints.
+      const [mine] = await store.acceptEvents(q.id, [eventInput('a')], T0);
+      assert.deepEqual(mine?.deliveries, []);
+    });
+
+    withStore('backlog counts pending work and the oldest due time', async (store) => {
+      assert.deepEqual(await store.backlog(T0), { pending: 0, oldestDueAt: null });
+      const { project } = await projectWithEndpoints(store, 2);
+      await store.acceptEvents(project.id, [eventInput('a')], T0 + 5);
+      await store.acceptEvents(project.id, [eventInput('a')], T0 + 50);
+      assert.deepEqual(await store.backlog(T0 + 10), { pending: 4, oldestDueAt: T0 + 5 });
+      assert.deepEqual(await store.backlog(T0), { pending: 4, oldestDueAt: null }, 'nothing due yet');
+    });
+
+    withStore(
+      'group commit: 200 concurrent acceptEvents calls all land, each with its deliveries',
+      async (store) => {
+        const { project } = await projectWithEndpoints(store, 3);
+        let woken = 0;
+        const off = store.subscribeDue(() => woken++);
+        const results = await Promise.all(
+          Array.from({ length: 200 }, (_, i) =>
+            store.acceptEvents(
+              project.id,
+              [eventInput('a', { payload: { i }, idempotencyKey: `k${i % 150}` })],
+              T0 + 1,
+            ),
+          ),
+        );
+        off();
+        assert.ok(woken >= 1);
+        const created = results.filter(([r]) => r && !r.duplicate);
+        const duplicates = results.filter(([r]) => r?.duplicate);
+        assert.equal(created.length, 150);
+        assert.equal(duplicates.length, 50);
+        for (const [r] of duplicates) {
+          // A duplicate returns the original event, whose payload names the call that created it.
+          const original = (r?.event.payload as { i: number } | undefined)?.i ?? -1;
+          assert.equal(r?.event.id, results[original]?.[0]?.event.id);
+        }
+        const eventIds = new Set(created.map(([r]) => r!.event.id));
+        assert.equal(eventIds.size, 150);
+        const deliveryIds = new Set(created.flatMap(([r]) => r!.deliveries.map((d) => d.id)));
+        assert.equal(deliveryIds.size, 450);
+        const pages = await allPages((cursor) => store.listEvents(project.id, { limit: 1000, cursor }));
+        assert.equal(pages.flat().length, 150);
+        assert.equal((await store.backlog(T0 + 1)).pending, 450);
+        // Every acknowledged event is readable right away.
+        for (const id of eventIds) assert.equal((await store.getEvent(project.id, id))?.deliveries.length, 3);
+      },
+    );
+
+    withStore('group commit: accepts and records in the same tick both land', async (store) => {
+      const { project } = await projectWithEndpoints(store, 1);
+      await store.acceptEvents(project.id, [eventInput('a'), eventInput('a')], T0);
+      const claims = await store.claimDueDeliveries({ limit: 10, leaseMs: 1000, now: T0, workerId: 'w' });
+      assert.equal(claims.length, 2);
+      const [accepted, r1, r2] = await Promise.all([
+        store.acceptEvents(project.id, [eventInput('a')], T0 + 1),
+        store.recordAttempts([attemptRecord(claims[0]!.delivery, claims[0]!.event)], {
+          now: T0 + 1,
+          failureThreshold: 10,
+        }),
+        store.recordAttempts([attemptRecord(claims[1]!.delivery, claims[1]!.event)], {
+          now: T0 + 1,
+          failureThreshold: 10,
+        }),
+      ]);
+      assert.equal(accepted.length, 1);
+      assert.deepEqual([r1.disabledEndpoints, r2.disabledEndpoints], [[], []]);
+      for (const c of claims)
+        assert.equal((await store.getDelivery(project.id, c.delivery.id))?.status, 'succeeded');
+      assert.equal((await store.listAttempts(project.id, { limit: 10 })).data.length, 2);
+      assert.equal((await store.listEvents(project.id, { limit: 10 })).data.length, 3);
+    });
+
+    withStore('a malformed cursor starts the list over instead of failing', async (store) => {
+      const p = await store.createProject({ name: 'p' }, T0);
+      const page = await store.listEndpoints(p.id, { limit: 10, cursor: '%%%not-a-cursor' });
+      assert.deepEqual(page, { data: [], nextCursor: null });
+    });
+  });
+}
