@@ -13,7 +13,7 @@ export interface OpenStoreOptions {
 
 /**
  * Opens and migrates the store a database URL names: `sqlite:PATH` (relative to the working
- * directory; the directory is created), `sqlite::memory:` (tests), or `postgres://…` (not yet).
+ * directory; the directory is created), `sqlite::memory:` (tests), or `postgres://…`.
  */
 export async function openStore(databaseUrl: string, _options: OpenStoreOptions = {}): Promise<Store> {
   let store: Store;
@@ -28,7 +28,8 @@ export async function openStore(databaseUrl: string, _options: OpenStoreOptions 
       store = new SqliteStore(file);
     }
   } else if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new Error('PostgreSQL databases are not yet supported by this build of Herald; use sqlite:PATH');
+    const { PostgresStore } = await import('./postgres/postgres-store.ts');
+    store = new PostgresStore(databaseUrl);
   } else {
     throw new Error(
       `unsupported database URL scheme "${databaseUrl.split(':')[0]}" (use sqlite:PATH or postgres://…)`,

@@ -1,0 +1,136 @@
+import type { Pool, PoolClient } from 'pg';
+
+/** Runs a batch of jobs inside an open transaction; returns one result per job, in order. */
+export type BatchRunner<J, R> = (client: PoolClient, jobs: J[]) => Promise<R[]>;
+
+interface Queued<J, R> {
+  job: J;
+  resolve: (value: R) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit for PostgreSQL: every job submitted while no batch is being written (one tick), or
+ * while one is, goes into the next single transaction, so a burst of N calls costs one commit, not
+ * N. The runner writes the whole batch with multi-row statements. When a batch fails, each of its
+ * jobs is retried alone, so one bad job rejects only its own caller.
+ */
+export class GroupCommit<J, R> {
+  readonly #pool: Pool;
+  readonly #run: BatchRunner<J, R>;
+  readonly #afterCommit: (jobs: J[]) => void;
+  #queue: Queued<J, R>[] = [];
+  #scheduled = false;
+  #inFlight: Promise<void> | null = null;
+  /** Batches started and finished: drain() waits by number. */
+  #started = 0;
+  #finished = 0;
+  /** Transactions committed so far (tests check that a burst shares one). */
+  commits = 0;
+
+  constructor(pool: Pool, run: BatchRunner<J, R>, afterCommit: (jobs: J[]) => void) {
+    this.#pool = pool;
+    this.#run = run;
+    this.#afterCommit = afterCommit;
+  }
+
+  /** Queues `job` for the next group transaction; resolves once that transaction has committed. */
+  submit(job: J): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.#queue.push({ job, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /**
+   * Resolves once everything queued before the call has been written (or has failed). Calls queued
+   * later are not waited for, so a steady stream of writes cannot starve the caller.
+   */
+  async drain(): Promise<void> {
+    const target = this.#queue.length > 0 ? this.#started + 1 : this.#started;
+    while (this.#finished < target) {
+      if (this.#inFlight) await this.#inFlight;
+      else await this.#flush();
+    }
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#inFlight) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      if (!this.#inFlight) void this.#flush();
+    });
+  }
+
+  #flush(): Promise<void> {
+    const batch = this.#queue;
+    this.#queue = [];
+    this.#started++;
+    const done = this.#write(batch).finally(() => {
+      this.#finished++;
+      this.#inFlight = null;
+      // Calls that arrived while this batch was being written form the next one.
+      if (this.#queue.length > 0) this.#schedule();
+    });
+    this.#inFlight = done;
+    return done;
+  }
+
+  async #write(batch: Queued<J, R>[]): Promise<void> {
+    if (batch.length === 0) return;
+    try {
+      const results = await this.#transaction(batch.map((q) => q.job));
+      for (const [i, q] of batch.entries()) q.resolve(results[i] as R);
+      return;
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]!.reject(error);
+        return;
+      }
+    }
+    // The shared transaction rolled back: write each job alone to find the one that failed.
+    for (const q of batch) {
+      try {
+        const [result] = await this.#transaction([q.job]);
+        q.resolve(result as R);
+      } catch (error) {
+        q.reject(error);
+      }
+    }
+  }
+
+  async #transaction(jobs: J[]): Promise<R[]> {
+    const client = await this.#pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      try {
+        const results = await this.#run(client, jobs);
+        await client.query('COMMIT');
+        this.commits++;
+        this.#afterCommit(jobs);
+        return results;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        throw error;
+      }
+    } catch (error) {
+      if (isConnectionError(error)) broken = true;
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+}
+
+/** Errors after which a pooled connection must be thrown away rather than reused. */
+export function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  // Class 08 (connection exception), 57P01..03 (admin shutdown, crash shutdown, cannot connect now).
+  if (typeof code === 'string' && (code.startsWith('08') || code.startsWith('57P'))) return true;
+  return /Connection terminated|ECONNRESET|ECONNREFUSED|EPIPE|not queryable/i.test(error.message);
+}

@@ -1,0 +1,63 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Pool } from 'pg';
+
+const MIGRATIONS_DIR = join(import.meta.dirname, 'migrations');
+/** Advisory lock key of Herald's migrations (any fixed 64-bit number; "herald" in ASCII). */
+const MIGRATION_LOCK_KEY = '114600851534436';
+
+/** The numbered migration files, in the order they apply (0001_…, 0002_…). */
+export function migrationFiles(): string[] {
+  return readdirSync(MIGRATIONS_DIR)
+    .filter((f) => /^\d+_.*\.sql$/.test(f))
+    .sort();
+}
+
+/**
+ * Applies the migrations not yet recorded in schema_migrations, each in its own transaction, and
+ * returns the names applied. Several processes may start at once: a session advisory lock makes
+ * them take turns, and each re-reads schema_migrations once it holds the lock.
+ */
+export async function migratePostgres(pool: Pool): Promise<string[]> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
+    try {
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)',
+      );
+      const done = new Set(
+        (await client.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((r) => r.name),
+      );
+      const applied: string[] = [];
+      for (const file of migrationFiles()) {
+        if (done.has(file)) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(readFileSync(join(MIGRATIONS_DIR, file), 'utf8'));
+          await client.query('INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)', [
+            file,
+            Date.now(),
+          ]);
+          await client.query('COMMIT');
+          applied.push(file);
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+      }
+      return applied;
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY]).catch(() => {
+        // A lost connection releases the lock by itself; do not hand this client back to the pool.
+        broken = true;
+      });
+    }
+  } catch (error) {
+    broken = true;
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}

@@ -1,0 +1,99 @@
+import pg from 'pg';
+
+/** The channel Herald's stores NOTIFY on when they create due work. */
+export const DUE_CHANNEL = 'herald_due';
+
+/**
+ * Cross-process wake-ups: one dedicated connection LISTENs on DUE_CHANNEL and calls `onWake` for
+ * notifications from other stores (each store's own writes wake its listeners directly; its
+ * notifications carry its `selfId` and are ignored here). The connection is opened on `start` and
+ * reopened with exponential backoff when it drops (a PostgreSQL restart); after a reconnect
+ * `onWake` is called once, since notifications sent meanwhile are lost.
+ */
+export class DueListener {
+  readonly #config: pg.ClientConfig;
+  readonly #selfId: string;
+  readonly #onWake: () => void;
+  #client: pg.Client | null = null;
+  #running = false;
+  #timer: NodeJS.Timeout | null = null;
+  #backoffMs = 100;
+  #connecting: Promise<void> | null = null;
+  /** Resolves when the current connection is listening (tests wait on it). */
+  #ready: Promise<void>;
+  #markReady: () => void = () => undefined;
+
+  constructor(config: pg.ClientConfig, selfId: string, onWake: () => void) {
+    this.#config = config;
+    this.#selfId = selfId;
+    this.#onWake = onWake;
+    this.#ready = new Promise((resolve) => {
+      this.#markReady = resolve;
+    });
+  }
+
+  /** Starts listening (idempotent). */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#connecting = this.#connect(false);
+  }
+
+  /** Resolves once LISTEN is in effect. */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  async #connect(isReconnect: boolean): Promise<void> {
+    if (!this.#running) return;
+    const client = new pg.Client(this.#config);
+    // Without an 'error' handler a dropped connection would crash the process.
+    client.on('error', () => this.#lost(client));
+    client.on('end', () => this.#lost(client));
+    client.on('notification', (msg) => {
+      if (msg.channel === DUE_CHANNEL && msg.payload !== this.#selfId) this.#onWake();
+    });
+    this.#client = client;
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${DUE_CHANNEL}`);
+      if (!this.#running) {
+        await client.end().catch(() => undefined);
+        return;
+      }
+      this.#backoffMs = 100;
+      this.#markReady();
+      if (isReconnect) this.#onWake();
+    } catch {
+      this.#lost(client);
+    }
+  }
+
+  #lost(client: pg.Client): void {
+    if (this.#client !== client) return;
+    this.#client = null;
+    client.end().catch(() => undefined);
+    if (!this.#running || this.#timer) return;
+    this.#ready = new Promise((resolve) => {
+      this.#markReady = resolve;
+    });
+    const delay = this.#backoffMs;
+    this.#backoffMs = Math.min(this.#backoffMs * 2, 5_000);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#connecting = this.#connect(true);
+    }, delay);
+    this.#timer.unref();
+  }
+
+  /** Stops listening and closes the connection. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#connecting?.catch(() => undefined);
+    const client = this.#client;
+    this.#client = null;
+    if (client) await client.end().catch(() => undefined);
+  }
+}

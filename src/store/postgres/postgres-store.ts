@@ -1,0 +1,1242 @@
+/**
+ * The shared store: PostgreSQL, several Herald processes at once. Claims are leased with
+ * FOR UPDATE SKIP LOCKED, hot-path writes are group-committed with multi-row statements, and
+ * LISTEN/NOTIFY wakes the dispatchers of every process. See src/store/store.ts for the contract.
+ */
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { selectEndpoints } from '../../domain/fan-out.ts';
+import { ID_PREFIX, newId } from '../../domain/ids.ts';
+import type {
+  Delivery,
+  Endpoint,
+  EndpointSecret,
+  HeraldEvent,
+  Json,
+  OperationalEvent,
+} from '../../domain/types.ts';
+import { decodeCursor, toPage } from '../cursor.ts';
+import {
+  type AcceptedEvent,
+  type AttemptQuery,
+  type AttemptRecord,
+  type Backlog,
+  type ClaimedDelivery,
+  type ClaimOptions,
+  type DispatchEndpoint,
+  type EndpointPatch,
+  type EventQuery,
+  type EventTypeInput,
+  type NewApiKey,
+  type NewEndpoint,
+  type NewEventInput,
+  type NewProject,
+  type Page,
+  type PageQuery,
+  type ProjectPatch,
+  type RecordOptions,
+  type RecordResult,
+  type ReleaseItem,
+  type StatsBucket,
+  type StatsQuery,
+  type Store,
+  type StoreCapabilities,
+  StoreConflictError,
+} from '../store.ts';
+import { GroupCommit } from './group-commit.ts';
+import { migratePostgres } from './migrate.ts';
+import { DUE_CHANNEL, DueListener } from './notify.ts';
+import {
+  num,
+  type Row,
+  toApiKey,
+  toAttempt,
+  toDelivery,
+  toEndpoint,
+  toEvent,
+  toEventType,
+  toOperationalEvent,
+  toProject,
+  toSecret,
+} from './rows.ts';
+
+const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+const json = (v: unknown): string => JSON.stringify(v);
+const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+
+/** Anything `query` can be called on: the pool, or a client inside a transaction. */
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/** A hot-path write waiting for the next group commit. */
+type Job =
+  | { kind: 'accept'; projectId: string; events: NewEventInput[]; now: number }
+  | { kind: 'record'; records: AttemptRecord[]; options: RecordOptions }
+  | { kind: 'release'; items: ReleaseItem[] };
+type JobResult = AcceptedEvent[] | RecordResult | undefined;
+
+export interface PostgresStoreOptions {
+  /** Pool size (default 10). */
+  max?: number;
+}
+
+export class PostgresStore implements Store {
+  readonly capabilities: StoreCapabilities = { multiProcess: true, crossProcessWakeups: true };
+  readonly #pool: pg.Pool;
+  readonly #listeners = new Set<() => void>();
+  readonly #writes: GroupCommit<Job, JobResult>;
+  readonly #due: DueListener;
+  /** Tags this store's NOTIFYs so its own listener ignores them (local listeners are called directly). */
+  readonly #instanceId = randomUUID();
+  #closed = false;
+
+  constructor(url: string, options: PostgresStoreOptions = {}) {
+    this.#pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, idleTimeoutMillis: 30_000 });
+    // An idle client losing its connection (PostgreSQL restarting) is reported here; without a
+    // handler it would crash the process. The pool drops that client; later calls reconnect.
+    this.#pool.on('error', () => undefined);
+    // A checked-out client (inside a transaction) has no pool listener: a connection cut there
+    // would be an unhandled 'error' event. Its queries reject anyway; the client is then discarded.
+    this.#pool.on('connect', (client) => {
+      client.on('error', () => undefined);
+    });
+    this.#writes = new GroupCommit<Job, JobResult>(
+      this.#pool,
+      (client, jobs) => this.#runBatch(client, jobs),
+      () => this.#notifyLocal(),
+    );
+    this.#due = new DueListener({ connectionString: url }, this.#instanceId, () => this.#notifyLocal());
+  }
+
+  /** Group transactions committed so far (tests check that a burst shares one). */
+  get groupCommits(): number {
+    return this.#writes.commits;
+  }
+  /** Resolves once the cross-process listener is connected (tests wait on it). */
+  async listening(): Promise<void> {
+    this.#due.start();
+    await this.#due.ready();
+  }
+
+  async #query(sql: string, params: unknown[] = [], db: Queryable = this.#pool): Promise<Row[]> {
+    return (await db.query(sql, params)).rows as Row[];
+  }
+  async #one(sql: string, params: unknown[] = [], db: Queryable = this.#pool): Promise<Row | undefined> {
+    return (await this.#query(sql, params, db))[0];
+  }
+  async #run(sql: string, params: unknown[] = [], db: Queryable = this.#pool): Promise<number> {
+    return (await db.query(sql, params)).rowCount ?? 0;
+  }
+  async #tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      try {
+        const out = await fn(client);
+        await client.query('COMMIT');
+        return out;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        throw error;
+      }
+    } finally {
+      client.release(broken);
+    }
+  }
+  #notifyLocal(): void {
+    for (const l of this.#listeners) l();
+  }
+  /** Wakes this process's listeners now and other processes' on commit (NOTIFY is transactional). */
+  async #notifyOthers(db: Queryable): Promise<void> {
+    await db.query('SELECT pg_notify($1, $2)', [DUE_CHANNEL, this.#instanceId]);
+  }
+
+  async migrate(): Promise<void> {
+    await migratePostgres(this.#pool);
+  }
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#writes.drain();
+    await this.#due.stop();
+    await this.#pool.end();
+  }
+  async ping(): Promise<void> {
+    await this.#query('SELECT 1');
+  }
+
+  // ── projects ──────────────────────────────────────────────────────────────
+  async createProject(input: NewProject, now: number) {
+    const id = newId(ID_PREFIX.project, now);
+    try {
+      const row = await this.#one(
+        `INSERT INTO projects (id, project_id, uid, name, retry_schedule, enforce_catalog, created_at, updated_at)
+         VALUES ($1, $1, $2, $3, $4, $5, $6, $6) RETURNING *`,
+        [id, input.uid ?? null, input.name, optJson(input.retrySchedule), input.enforceCatalog ?? false, now],
+      );
+      return toProject(row!);
+    } catch (error) {
+      throw uniqueViolation(error, 'uid', 'a project with this uid exists');
+    }
+  }
+  async getProject(idOrUid: string) {
+    const row =
+      (await this.#one('SELECT * FROM projects WHERE id = $1', [idOrUid])) ??
+      (await this.#one('SELECT * FROM projects WHERE uid = $1', [idOrUid]));
+    return row ? toProject(row) : null;
+  }
+  async listProjects(q: PageQuery) {
+    const after = decodeCursor(q.cursor);
+    const rows = after
+      ? await this.#query('SELECT * FROM projects WHERE id < $1 ORDER BY id DESC LIMIT $2', [
+          after,
+          q.limit + 1,
+        ])
+      : await this.#query('SELECT * FROM projects ORDER BY id DESC LIMIT $1', [q.limit + 1]);
+    return toPage(rows.map(toProject), q.limit, (p) => p.id);
+  }
+  async updateProject(projectId: string, patch: ProjectPatch, now: number) {
+    const row = await this.#one('SELECT * FROM projects WHERE id = $1', [projectId]);
+    if (!row) return null;
+    const next = { ...toProject(row), ...patch };
+    try {
+      const updated = await this.#one(
+        `UPDATE projects SET name = $1, uid = $2, retry_schedule = $3, enforce_catalog = $4, updated_at = $5
+         WHERE id = $6 RETURNING *`,
+        [next.name, next.uid ?? null, optJson(next.retrySchedule), next.enforceCatalog, now, projectId],
+      );
+      return updated ? toProject(updated) : null;
+    } catch (error) {
+      throw uniqueViolation(error, 'uid', 'a project with this uid exists');
+    }
+  }
+  async deleteProject(projectId: string) {
+    await this.#writes.drain();
+    return this.#tx(async (c) => {
+      for (const table of [
+        'attempts',
+        'deliveries',
+        'idempotency_keys',
+        'events',
+        'endpoint_secrets',
+        'endpoints',
+        'api_keys',
+        'operational_events',
+      ]) {
+        await this.#run(`DELETE FROM ${table} WHERE project_id = $1`, [projectId], c);
+      }
+      return (await this.#run('DELETE FROM projects WHERE project_id = $1 AND id = $1', [projectId], c)) > 0;
+    });
+  }
+
+  // ── API keys ──────────────────────────────────────────────────────────────
+  async createApiKey(input: NewApiKey, now: number) {
+    const row = await this.#one(
+      `INSERT INTO api_keys (project_id, id, name, prefix, key_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+       RETURNING *`,
+      [input.projectId, newId(ID_PREFIX.apiKey, now), input.name, input.prefix, input.keyHash, now],
+    );
+    return toApiKey(row!);
+  }
+  async findApiKeyByHash(keyHash: string) {
+    // The one lookup before the project is known: the hash is what identifies it.
+    const row = await this.#one('SELECT * FROM api_keys WHERE key_hash = $1', [keyHash]);
+    return row ? toApiKey(row) : null;
+  }
+  async listApiKeys(projectId: string) {
+    return (
+      await this.#query('SELECT * FROM api_keys WHERE project_id = $1 ORDER BY id DESC', [projectId])
+    ).map(toApiKey);
+  }
+  async deleteApiKey(projectId: string, keyId: string) {
+    return (
+      (await this.#run('DELETE FROM api_keys WHERE project_id = $1 AND id = $2', [projectId, keyId])) > 0
+    );
+  }
+
+  // ── event types (global) ──────────────────────────────────────────────────
+  async upsertEventType(input: EventTypeInput, now: number) {
+    const cur = await this.getEventType(input.name);
+    const next = {
+      description: input.description ?? cur?.description ?? '',
+      schema: input.schema !== undefined ? input.schema : (cur?.schema ?? null),
+      example: input.example !== undefined ? input.example : (cur?.example ?? null),
+      deprecated: input.deprecated ?? cur?.deprecated ?? false,
+    };
+    const row = await this.#one(
+      `INSERT INTO event_types (name, description, schema, example, deprecated, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $6)
+       ON CONFLICT (name) DO UPDATE SET description = excluded.description, schema = excluded.schema,
+         example = excluded.example, deprecated = excluded.deprecated, updated_at = excluded.updated_at
+       RETURNING *`,
+      [input.name, next.description, optJson(next.schema), optJson(next.example), next.deprecated, now],
+    );
+    return toEventType(row!);
+  }
+  async getEventType(name: string) {
+    const row = await this.#one('SELECT * FROM event_types WHERE name = $1', [name]);
+    return row ? toEventType(row) : null;
+  }
+  async listEventTypes(q: PageQuery) {
+    const after = decodeCursor(q.cursor);
+    const rows = after
+      ? await this.#query('SELECT * FROM event_types WHERE name > $1 ORDER BY name LIMIT $2', [
+          after,
+          q.limit + 1,
+        ])
+      : await this.#query('SELECT * FROM event_types ORDER BY name LIMIT $1', [q.limit + 1]);
+    return toPage(rows.map(toEventType), q.limit, (t) => t.name);
+  }
+
+  // ── endpoints ─────────────────────────────────────────────────────────────
+  async createEndpoint(input: NewEndpoint, secret: string, now: number) {
+    const id = newId(ID_PREFIX.endpoint, now);
+    const row = await this.#tx(async (c) => {
+      const r = await this.#one(
+        `INSERT INTO endpoints (project_id, id, url, name, description, event_types, method, headers, dev, timeout_ms,
+           envelope, signature, rate_limit, retry_schedule, status, disabled_reason, disabled_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING *`,
+        [
+          input.projectId,
+          id,
+          input.url,
+          input.name,
+          input.description,
+          json(input.eventTypes),
+          input.method,
+          json(input.headers),
+          input.dev,
+          input.timeoutMs,
+          input.envelope,
+          json(input.signature),
+          optJson(input.rateLimit),
+          optJson(input.retrySchedule),
+          input.active ? 'active' : 'disabled',
+          input.active ? null : 'manual',
+          input.active ? null : now,
+          now,
+        ],
+        c,
+      );
+      await this.#insertSecret(c, input.projectId, id, secret, now);
+      return r;
+    });
+    return toEndpoint(row!);
+  }
+  async #insertSecret(db: Queryable, projectId: string, endpointId: string, secret: string, now: number) {
+    await this.#run(
+      `INSERT INTO endpoint_secrets (project_id, id, endpoint_id, secret, created_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, NULL)`,
+      [projectId, newId(ID_PREFIX.secret, now), endpointId, sealSecret(secret), now],
+      db,
+    );
+  }
+  async getEndpoint(projectId: string, endpointId: string, db: Queryable = this.#pool) {
+    const row = await this.#one(
+      'SELECT * FROM endpoints WHERE project_id = $1 AND id = $2',
+      [projectId, endpointId],
+      db,
+    );
+    return row ? toEndpoint(row) : null;
+  }
+  async listEndpoints(projectId: string, q: PageQuery) {
+    const after = decodeCursor(q.cursor);
+    const rows = after
+      ? await this.#query(
+          'SELECT * FROM endpoints WHERE project_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3',
+          [projectId, after, q.limit + 1],
+        )
+      : await this.#query('SELECT * FROM endpoints WHERE project_id = $1 ORDER BY id DESC LIMIT $2', [
+          projectId,
+          q.limit + 1,
+        ]);
+    return toPage(rows.map(toEndpoint), q.limit, (e) => e.id);
+  }
+  async updateEndpoint(projectId: string, endpointId: string, patch: EndpointPatch, now: number) {
+    await this.#writes.drain();
+    let resumed = false;
+    const updated = await this.#tx(async (c) => {
+      const row = await this.#one(
+        'SELECT * FROM endpoints WHERE project_id = $1 AND id = $2 FOR UPDATE',
+        [projectId, endpointId],
+        c,
+      );
+      if (!row) return null;
+      const cur = toEndpoint(row);
+      const { active, ...fields } = patch;
+      const n = { ...cur, ...fields };
+      await this.#run(
+        `UPDATE endpoints SET url = $1, name = $2, description = $3, event_types = $4, method = $5, headers = $6,
+           dev = $7, timeout_ms = $8, envelope = $9, signature = $10, rate_limit = $11, retry_schedule = $12,
+           updated_at = $13
+         WHERE project_id = $14 AND id = $15`,
+        [
+          n.url,
+          n.name,
+          n.description,
+          json(n.eventTypes),
+          n.method,
+          json(n.headers),
+          n.dev,
+          n.timeoutMs,
+          n.envelope,
+          json(n.signature),
+          optJson(n.rateLimit),
+          optJson(n.retrySchedule),
+          now,
+          projectId,
+          endpointId,
+        ],
+        c,
+      );
+      if (active === false && cur.status === 'active')
+        await this.#disable(c, projectId, endpointId, 'manual', now);
+      if (active === true && cur.status === 'disabled') {
+        await this.#enable(c, projectId, endpointId, now);
+        resumed = true;
+        await this.#notifyOthers(c);
+      }
+      return this.getEndpoint(projectId, endpointId, c);
+    });
+    if (resumed) this.#notifyLocal();
+    return updated;
+  }
+  async deleteEndpoint(projectId: string, endpointId: string) {
+    await this.#writes.drain();
+    return this.#tx(async (c) => {
+      // Pending work for a deleted endpoint can never be delivered: close it as failed, keep history.
+      await this.#run(
+        `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, leased_by = NULL
+         WHERE project_id = $1 AND endpoint_id = $2 AND status IN ('pending', 'parked')`,
+        [projectId, endpointId],
+        c,
+      );
+      await this.#run(
+        'DELETE FROM endpoint_secrets WHERE project_id = $1 AND endpoint_id = $2',
+        [projectId, endpointId],
+        c,
+      );
+      return (
+        (await this.#run(
+          'DELETE FROM endpoints WHERE project_id = $1 AND id = $2',
+          [projectId, endpointId],
+          c,
+        )) > 0
+      );
+    });
+  }
+  async getEndpointSecrets(
+    projectId: string,
+    endpointId: string,
+    now: number,
+    db: Queryable = this.#pool,
+  ): Promise<EndpointSecret[]> {
+    const rows = await this.#query(
+      `SELECT * FROM endpoint_secrets
+       WHERE project_id = $1 AND endpoint_id = $2 AND (expires_at IS NULL OR expires_at > $3)
+       ORDER BY (expires_at IS NULL) DESC, expires_at DESC, created_at DESC, id DESC`,
+      [projectId, endpointId, now],
+      db,
+    );
+    return rows.map((r) => ({ ...toSecret(r), secret: openSecret(String(r.secret)) }));
+  }
+  async rotateEndpointSecret(
+    projectId: string,
+    endpointId: string,
+    secret: string,
+    graceMs: number,
+    now: number,
+  ) {
+    return this.#tx(async (c) => {
+      const exists = await this.#one(
+        'SELECT 1 FROM endpoints WHERE project_id = $1 AND id = $2 FOR UPDATE',
+        [projectId, endpointId],
+        c,
+      );
+      if (!exists) return null;
+      await this.#run(
+        `UPDATE endpoint_secrets SET expires_at = $1
+         WHERE project_id = $2 AND endpoint_id = $3 AND expires_at IS NULL`,
+        [now + Math.max(0, graceMs), projectId, endpointId],
+        c,
+      );
+      await this.#insertSecret(c, projectId, endpointId, secret, now);
+      return this.getEndpointSecrets(projectId, endpointId, now, c);
+    });
+  }
+  async enableEndpoint(projectId: string, endpointId: string, now: number) {
+    await this.#writes.drain();
+    const out = await this.#tx(async (c) => {
+      const exists = await this.#one(
+        'SELECT 1 FROM endpoints WHERE project_id = $1 AND id = $2 FOR UPDATE',
+        [projectId, endpointId],
+        c,
+      );
+      if (!exists) return null;
+      const resumed = await this.#enable(c, projectId, endpointId, now);
+      if (resumed > 0) await this.#notifyOthers(c);
+      return { endpoint: (await this.getEndpoint(projectId, endpointId, c))!, resumed };
+    });
+    if (out) this.#notifyLocal();
+    return out;
+  }
+  async #enable(c: Queryable, projectId: string, endpointId: string, now: number): Promise<number> {
+    const wasDisabled =
+      (await this.#run(
+        `UPDATE endpoints SET status = 'active', disabled_reason = NULL, disabled_at = NULL, consecutive_failures = 0,
+           updated_at = $1 WHERE project_id = $2 AND id = $3 AND status = 'disabled'`,
+        [now, projectId, endpointId],
+        c,
+      )) > 0;
+    if (!wasDisabled) {
+      await this.#run(
+        'UPDATE endpoints SET consecutive_failures = 0 WHERE project_id = $1 AND id = $2',
+        [projectId, endpointId],
+        c,
+      );
+    }
+    const resumed = await this.#run(
+      `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, leased_by = NULL, updated_at = $1
+       WHERE project_id = $2 AND endpoint_id = $3 AND status = 'parked'`,
+      [now, projectId, endpointId],
+      c,
+    );
+    if (wasDisabled)
+      await this.#operational(c, projectId, 'endpoint.recovered', { endpointId, resumed }, now);
+    return resumed;
+  }
+  /** Disables the endpoint, parks its pending work and records `endpoint.disabled`. */
+  async #disable(c: Queryable, projectId: string, endpointId: string, reason: string, now: number) {
+    const row = await this.#one(
+      `UPDATE endpoints SET status = 'disabled', disabled_reason = $1, disabled_at = $2, updated_at = $2
+       WHERE project_id = $3 AND id = $4 RETURNING consecutive_failures`,
+      [reason, now, projectId, endpointId],
+      c,
+    );
+    const parked = await this.#run(
+      `UPDATE deliveries SET status = 'parked', leased_by = NULL, updated_at = $1
+       WHERE project_id = $2 AND endpoint_id = $3 AND status = 'pending'`,
+      [now, projectId, endpointId],
+      c,
+    );
+    const consecutiveFailures = num(row?.consecutive_failures ?? 0);
+    await this.#operational(
+      c,
+      projectId,
+      'endpoint.disabled',
+      { endpointId, reason, consecutiveFailures, parked },
+      now,
+    );
+  }
+  async #operational(
+    c: Queryable,
+    projectId: string,
+    type: OperationalEvent['type'],
+    data: { [k: string]: Json },
+    now: number,
+  ) {
+    await this.#run(
+      'INSERT INTO operational_events (project_id, id, type, data, created_at) VALUES ($1, $2, $3, $4, $5)',
+      [projectId, newId(ID_PREFIX.operationalEvent, now), type, json(data), now],
+      c,
+    );
+  }
+
+  // ── events ────────────────────────────────────────────────────────────────
+  async acceptEvents(projectId: string, events: NewEventInput[], now: number): Promise<AcceptedEvent[]> {
+    if (events.length === 0) return [];
+    return (await this.#writes.submit({ kind: 'accept', projectId, events, now })) as AcceptedEvent[];
+  }
+  async #eventsWithDeliveries(
+    db: Queryable,
+    refs: { projectId: string; eventId: string }[],
+  ): Promise<Map<string, { event: HeraldEvent; deliveries: Delivery[] }>> {
+    const out = new Map<string, { event: HeraldEvent; deliveries: Delivery[] }>();
+    if (refs.length === 0) return out;
+    const params = [refs.map((r) => r.projectId), refs.map((r) => r.eventId)];
+    const events = await this.#query(
+      `SELECT * FROM events WHERE (project_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+      params,
+      db,
+    );
+    for (const r of events) out.set(`${r.project_id}/${r.id}`, { event: toEvent(r), deliveries: [] });
+    const deliveries = await this.#query(
+      `SELECT * FROM deliveries WHERE (project_id, event_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+       ORDER BY id`,
+      params,
+      db,
+    );
+    for (const r of deliveries) out.get(`${r.project_id}/${r.event_id}`)?.deliveries.push(toDelivery(r));
+    return out;
+  }
+  async getEvent(projectId: string, eventId: string) {
+    return (
+      (await this.#eventsWithDeliveries(this.#pool, [{ projectId, eventId }])).get(
+        `${projectId}/${eventId}`,
+      ) ?? null
+    );
+  }
+  async listEvents(projectId: string, q: EventQuery): Promise<Page<HeraldEvent>> {
+    const where = new Where(projectId);
+    const after = decodeCursor(q.cursor);
+    if (after) where.add('id <', after);
+    if (q.type) where.add('type =', q.type);
+    if (q.since !== undefined) where.add('created_at >=', q.since);
+    if (q.until !== undefined) where.add('created_at <=', q.until);
+    const rows = await this.#query(
+      `SELECT * FROM events WHERE ${where.sql} ORDER BY id DESC LIMIT ${where.next()}`,
+      [...where.params, q.limit + 1],
+    );
+    return toPage(rows.map(toEvent), q.limit, (e) => e.id);
+  }
+  async getDelivery(projectId: string, deliveryId: string) {
+    const row = await this.#one('SELECT * FROM deliveries WHERE project_id = $1 AND id = $2', [
+      projectId,
+      deliveryId,
+    ]);
+    return row ? toDelivery(row) : null;
+  }
+  async retryDelivery(projectId: string, deliveryId: string, now: number) {
+    const row = await this.#tx(async (c) => {
+      const r = await this.#one(
+        `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, leased_by = NULL, updated_at = $1
+         WHERE project_id = $2 AND id = $3 RETURNING *`,
+        [now, projectId, deliveryId],
+        c,
+      );
+      if (r) await this.#notifyOthers(c);
+      return r;
+    });
+    if (row) this.#notifyLocal();
+    return row ? toDelivery(row) : null;
+  }
+  async recoverDeliveries(projectId: string, endpointId: string, since: number, until: number, now: number) {
+    const n = await this.#tx(async (c) => {
+      const changed = await this.#run(
+        `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, leased_by = NULL, updated_at = $1
+         WHERE project_id = $2 AND endpoint_id = $3 AND status = 'failed' AND created_at >= $4 AND created_at <= $5`,
+        [now, projectId, endpointId, since, until],
+        c,
+      );
+      if (changed) await this.#notifyOthers(c);
+      return changed;
+    });
+    if (n) this.#notifyLocal();
+    return n;
+  }
+
+  // ── attempts ──────────────────────────────────────────────────────────────
+  async listAttempts(projectId: string, q: AttemptQuery) {
+    const where = new Where(projectId);
+    const after = decodeCursor(q.cursor);
+    if (after) where.add('id <', after);
+    if (q.endpointId) where.add('endpoint_id =', q.endpointId);
+    if (q.eventId) where.add('event_id =', q.eventId);
+    if (q.deliveryId) where.add('delivery_id =', q.deliveryId);
+    if (q.outcome) where.add('outcome =', q.outcome);
+    if (q.eventType) where.add('event_type =', q.eventType);
+    if (q.since !== undefined) where.add('started_at >=', q.since);
+    if (q.until !== undefined) where.add('started_at <=', q.until);
+    const rows = await this.#query(
+      `SELECT * FROM attempts WHERE ${where.sql} ORDER BY id DESC LIMIT ${where.next()}`,
+      [...where.params, q.limit + 1],
+    );
+    return toPage(rows.map(toAttempt), q.limit, (a) => a.id);
+  }
+  async getAttempt(projectId: string, attemptId: string) {
+    const row = await this.#one('SELECT * FROM attempts WHERE project_id = $1 AND id = $2', [
+      projectId,
+      attemptId,
+    ]);
+    return row ? toAttempt(row) : null;
+  }
+  async endpointStats(projectId: string, endpointId: string, q: StatsQuery): Promise<StatsBucket[]> {
+    // p95 is nearest rank, like the SQLite store: percentile_disc picks the ceil(0.95·n)-th value.
+    const rows = await this.#query(
+      `SELECT floor(started_at::numeric / $4) * $4 AS start,
+         count(*) FILTER (WHERE outcome = 'succeeded') AS succeeded,
+         count(*) FILTER (WHERE outcome <> 'succeeded') AS failed,
+         avg(duration_ms) AS avg,
+         percentile_disc(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95
+       FROM attempts WHERE project_id = $1 AND endpoint_id = $2 AND started_at >= $3 AND started_at <= $5
+       GROUP BY 1 ORDER BY 1`,
+      [projectId, endpointId, q.since, q.bucketMs, q.until],
+    );
+    return rows.map((r) => ({
+      start: num(r.start),
+      succeeded: num(r.succeeded),
+      failed: num(r.failed),
+      avgDurationMs: r.avg == null ? null : num(r.avg),
+      p95DurationMs: r.p95 == null ? null : num(r.p95),
+    }));
+  }
+
+  async listOperationalEvents(projectId: string, q: PageQuery) {
+    const after = decodeCursor(q.cursor);
+    const rows = after
+      ? await this.#query(
+          'SELECT * FROM operational_events WHERE project_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3',
+          [projectId, after, q.limit + 1],
+        )
+      : await this.#query(
+          'SELECT * FROM operational_events WHERE project_id = $1 ORDER BY id DESC LIMIT $2',
+          [projectId, q.limit + 1],
+        );
+    return toPage(rows.map(toOperationalEvent), q.limit, (o) => o.id);
+  }
+
+  // ── dispatcher ───────────────────────────────────────────────────────────
+  async claimDueDeliveries(o: ClaimOptions): Promise<ClaimedDelivery[]> {
+    const exclude = o.excludeEndpointIds ?? [];
+    // Callback deliveries (endpoint_id NULL) are never excluded: NULL <> ALL(…) would be NULL.
+    const notIn = exclude.length ? 'AND (endpoint_id IS NULL OR endpoint_id <> ALL($5::text[]))' : '';
+    // One statement: pick due rows in index order, skip rows another worker is claiming right now,
+    // and move their due time by the lease. Its cost is the batch, not the backlog.
+    const claimed = await this.#query(
+      `UPDATE deliveries d SET next_attempt_at = $1::bigint + $2::bigint, leased_by = $3
+       FROM (SELECT project_id, id, next_attempt_at AS due FROM deliveries
+             WHERE status = 'pending' AND next_attempt_at <= $1 ${notIn}
+             ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) c
+       WHERE d.project_id = c.project_id AND d.id = c.id
+       RETURNING d.*, c.due`,
+      exclude.length
+        ? [o.now, o.leaseMs, o.workerId, o.limit, exclude]
+        : [o.now, o.leaseMs, o.workerId, o.limit],
+    );
+    if (claimed.length === 0) return [];
+    claimed.sort((a, b) => num(a.due) - num(b.due) || (String(a.id) < String(b.id) ? -1 : 1));
+    const refs = new Map<string, { projectId: string; eventId: string }>();
+    for (const r of claimed) {
+      refs.set(`${r.project_id}/${r.event_id}`, {
+        projectId: String(r.project_id),
+        eventId: String(r.event_id),
+      });
+    }
+    const list = [...refs.values()];
+    const eventRows = await this.#query(
+      'SELECT * FROM events WHERE (project_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))',
+      [list.map((r) => r.projectId), list.map((r) => r.eventId)],
+    );
+    const events = new Map(eventRows.map((r) => [`${r.project_id}/${r.id}`, toEvent(r)]));
+    const out: ClaimedDelivery[] = [];
+    for (const r of claimed) {
+      const event = events.get(`${r.project_id}/${r.event_id}`);
+      if (event) out.push({ delivery: toDelivery(r), event });
+    }
+    return out;
+  }
+  async getDispatchEndpoints(refs: { projectId: string; endpointId: string }[], now: number) {
+    const out = new Map<string, DispatchEndpoint>();
+    if (refs.length === 0) return out;
+    const params = [refs.map((r) => r.projectId), refs.map((r) => r.endpointId)];
+    const endpoints = await this.#query(
+      'SELECT * FROM endpoints WHERE (project_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))',
+      params,
+    );
+    const secrets = await this.#query(
+      `SELECT * FROM endpoint_secrets
+       WHERE (project_id, endpoint_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+         AND (expires_at IS NULL OR expires_at > $3)
+       ORDER BY (expires_at IS NULL) DESC, expires_at DESC, created_at DESC, id DESC`,
+      [...params, now],
+    );
+    for (const r of endpoints) out.set(String(r.id), { endpoint: toEndpoint(r), secrets: [] });
+    for (const r of secrets) {
+      const entry = out.get(String(r.endpoint_id));
+      if (entry && entry.endpoint.projectId === r.project_id) {
+        entry.secrets.push({ ...toSecret(r), secret: openSecret(String(r.secret)) });
+      }
+    }
+    return out;
+  }
+  async recordAttempts(records: AttemptRecord[], options: RecordOptions): Promise<RecordResult> {
+    if (records.length === 0) return { disabledEndpoints: [] };
+    return (await this.#writes.submit({ kind: 'record', records, options })) as RecordResult;
+  }
+  async releaseDeliveries(items: ReleaseItem[]) {
+    if (items.length === 0) return;
+    await this.#writes.submit({ kind: 'release', items });
+  }
+  async releaseClaims(workerId: string, now: number) {
+    const n = await this.#tx(async (c) => {
+      const changed =
+        workerId === '*'
+          ? await this.#run(
+              `UPDATE deliveries SET next_attempt_at = $1, leased_by = NULL
+               WHERE status = 'pending' AND leased_by IS NOT NULL`,
+              [now],
+              c,
+            )
+          : await this.#run(
+              `UPDATE deliveries SET next_attempt_at = $1, leased_by = NULL
+               WHERE status = 'pending' AND leased_by = $2`,
+              [now, workerId],
+              c,
+            );
+      if (changed) await this.#notifyOthers(c);
+      return changed;
+    });
+    if (n) this.#notifyLocal();
+    return n;
+  }
+  subscribeDue(listener: () => void) {
+    this.#listeners.add(listener);
+    if (!this.#closed) this.#due.start();
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+  async backlog(now: number): Promise<Backlog> {
+    const row = await this.#one(
+      `SELECT count(*) AS pending, min(next_attempt_at) FILTER (WHERE next_attempt_at <= $1) AS oldest
+       FROM deliveries WHERE status = 'pending'`,
+      [now],
+    );
+    return { pending: num(row?.pending ?? 0), oldestDueAt: row?.oldest == null ? null : num(row.oldest) };
+  }
+
+  // ── group commit ─────────────────────────────────────────────────────────
+  /** Writes one group: all accepts, then all attempt records, then all releases, in one transaction. */
+  async #runBatch(c: pg.PoolClient, jobs: Job[]): Promise<JobResult[]> {
+    const results: JobResult[] = new Array(jobs.length).fill(undefined);
+    const accepts: { index: number; job: Extract<Job, { kind: 'accept' }> }[] = [];
+    const records: { index: number; job: Extract<Job, { kind: 'record' }> }[] = [];
+    const releases: ReleaseItem[] = [];
+    jobs.forEach((job, index) => {
+      if (job.kind === 'accept') accepts.push({ index, job });
+      else if (job.kind === 'record') records.push({ index, job });
+      else releases.push(...job.items);
+    });
+    let wake = false;
+    if (accepts.length) {
+      const accepted = await this.#acceptBatch(
+        c,
+        accepts.map((a) => a.job),
+      );
+      accepts.forEach((a, i) => {
+        results[a.index] = accepted[i];
+      });
+      wake ||= accepted.some((list) => list.some((r) => !r.duplicate && r.deliveries.length > 0));
+    }
+    if (records.length) {
+      const recorded = await this.#recordBatch(
+        c,
+        records.map((r) => r.job),
+      );
+      records.forEach((r, i) => {
+        results[r.index] = recorded[i];
+      });
+    }
+    if (releases.length) {
+      await this.#run(
+        `UPDATE deliveries d SET status = v.status, next_attempt_at = v.next, leased_by = NULL
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS v(project_id, id, status, next)
+         WHERE d.project_id = v.project_id AND d.id = v.id AND d.status = 'pending'`,
+        [
+          releases.map((r) => r.projectId),
+          releases.map((r) => r.deliveryId),
+          releases.map((r) => r.status ?? 'pending'),
+          releases.map((r) => r.nextAttemptAt),
+        ],
+        c,
+      );
+      wake ||= releases.some((r) => (r.status ?? 'pending') === 'pending');
+    }
+    if (wake) await this.#notifyOthers(c);
+    return results;
+  }
+
+  async #acceptBatch(
+    c: Queryable,
+    jobs: { projectId: string; events: NewEventInput[]; now: number }[],
+  ): Promise<AcceptedEvent[][]> {
+    const projectIds = [...new Set(jobs.map((j) => j.projectId))];
+    const endpointsByProject = new Map<string, Endpoint[]>(projectIds.map((p) => [p, []]));
+    for (const r of await this.#query(
+      'SELECT * FROM endpoints WHERE project_id = ANY($1::text[])',
+      [projectIds],
+      c,
+    )) {
+      endpointsByProject.get(String(r.project_id))?.push(toEndpoint(r));
+    }
+
+    interface Item {
+      projectId: string;
+      input: NewEventInput;
+      now: number;
+      /** Set when this item creates an event. */
+      created: AcceptedEvent | null;
+      /** Set when this item repeats an idempotency key: the item it repeats, or an existing event. */
+      sameAs: Item | null;
+      existingEventId: string | null;
+    }
+    const items: Item[][] = jobs.map((j) =>
+      j.events.map((input) => ({
+        projectId: j.projectId,
+        input,
+        now: j.now,
+        created: null,
+        sameAs: null,
+        existingEventId: null,
+      })),
+    );
+    const all = items.flat();
+
+    // Idempotency. A key repeated inside the batch repeats its first use. The first use claims the
+    // key with INSERT … ON CONFLICT: it wins when the key is new or expired; a live key held by an
+    // event of another transaction (any process) makes the statement wait for it, then lose.
+    const firstUse = new Map<string, Item>();
+    const claims: Item[] = [];
+    for (const item of all) {
+      const key = item.input.idempotencyKey;
+      if (!key) continue;
+      const k = `${item.projectId}\u0000${key}`;
+      const first = firstUse.get(k);
+      if (first && first.now + IDEMPOTENCY_WINDOW_MS > item.now) item.sameAs = first;
+      else {
+        firstUse.set(k, item);
+        if (!first) claims.push(item);
+      }
+    }
+    const eventIds = new Map<Item, string>(all.map((item) => [item, newId(ID_PREFIX.event, item.now)]));
+    if (claims.length) {
+      // Sorted, so two batches claiming overlapping keys lock them in the same order (no deadlock).
+      claims.sort(
+        (a, b) => cmp(a.projectId, b.projectId) || cmp(a.input.idempotencyKey!, b.input.idempotencyKey!),
+      );
+      const won = await this.#query(
+        `INSERT INTO idempotency_keys (project_id, key, event_id, expires_at)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+         ON CONFLICT (project_id, key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at
+           WHERE idempotency_keys.expires_at <= excluded.expires_at - ${IDEMPOTENCY_WINDOW_MS}
+         RETURNING project_id, key`,
+        [
+          claims.map((i) => i.projectId),
+          claims.map((i) => i.input.idempotencyKey),
+          claims.map((i) => eventIds.get(i)),
+          claims.map((i) => i.now + IDEMPOTENCY_WINDOW_MS),
+        ],
+        c,
+      );
+      const wonKeys = new Set(won.map((r) => `${r.project_id}\u0000${r.key}`));
+      const lost = claims.filter((i) => !wonKeys.has(`${i.projectId}\u0000${i.input.idempotencyKey}`));
+      if (lost.length) {
+        const held = await this.#query(
+          `SELECT project_id, key, event_id FROM idempotency_keys
+           WHERE (project_id, key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+          [lost.map((i) => i.projectId), lost.map((i) => i.input.idempotencyKey)],
+          c,
+        );
+        const holder = new Map(held.map((r) => [`${r.project_id}\u0000${r.key}`, String(r.event_id)]));
+        for (const i of lost)
+          i.existingEventId = holder.get(`${i.projectId}\u0000${i.input.idempotencyKey}`) ?? null;
+      }
+    }
+    const existing = await this.#eventsWithDeliveries(
+      c,
+      all
+        .filter((i) => i.existingEventId)
+        .map((i) => ({ projectId: i.projectId, eventId: i.existingEventId! })),
+    );
+    // A key whose event is gone (should not happen: they are deleted together) is taken over.
+    const orphaned = all.filter(
+      (i) => i.existingEventId && !existing.has(`${i.projectId}/${i.existingEventId}`),
+    );
+    for (const i of orphaned) {
+      i.existingEventId = null;
+      await this.#run(
+        'UPDATE idempotency_keys SET event_id = $1, expires_at = $2 WHERE project_id = $3 AND key = $4',
+        [eventIds.get(i), i.now + IDEMPOTENCY_WINDOW_MS, i.projectId, i.input.idempotencyKey],
+        c,
+      );
+    }
+
+    // Fan-out of every new event, written with one multi-row INSERT per table.
+    const ev: unknown[][] = [[], [], [], [], [], [], [], []];
+    const dl: unknown[][] = [[], [], [], [], [], []];
+    for (const item of all) {
+      if (item.sameAs || item.existingEventId) continue;
+      const { input, projectId, now } = item;
+      const event: HeraldEvent = {
+        id: eventIds.get(item)!,
+        projectId,
+        type: input.type,
+        payload: input.payload,
+        test: input.test,
+        idempotencyKey: input.idempotencyKey,
+        callbackUrl: input.onlyEndpointId ? null : input.callbackUrl,
+        createdAt: now,
+      };
+      const endpoints = endpointsByProject.get(projectId) ?? [];
+      const targets = input.onlyEndpointId
+        ? endpoints.filter((e) => e.id === input.onlyEndpointId)
+        : selectEndpoints(endpoints, event);
+      const deliveries: Delivery[] = targets.map((ep) =>
+        newDelivery(projectId, event.id, ep.id, ep.url, now),
+      );
+      if (event.callbackUrl) deliveries.push(newDelivery(projectId, event.id, null, event.callbackUrl, now));
+      deliveries.sort((a, b) => cmp(a.id, b.id));
+      item.created = { event, deliveries, duplicate: false };
+      pushRow(ev, [
+        projectId,
+        event.id,
+        event.type,
+        json(event.payload),
+        event.test,
+        event.idempotencyKey,
+        event.callbackUrl,
+        now,
+      ]);
+      for (const d of deliveries) pushRow(dl, [projectId, d.id, d.eventId, d.endpointId, d.url, now]);
+    }
+    if (ev[0]!.length) {
+      await this.#run(
+        `INSERT INTO events (project_id, id, type, payload, test, idempotency_key, callback_url, created_at)
+         SELECT p, i, t, pl::json, te, k, cb, ca
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::text[], $7::text[], $8::bigint[])
+           AS v(p, i, t, pl, te, k, cb, ca)`,
+        ev,
+        c,
+      );
+    }
+    if (dl[0]!.length) {
+      await this.#run(
+        `INSERT INTO deliveries (project_id, id, event_id, endpoint_id, url, status, attempts, next_attempt_at,
+           created_at, updated_at)
+         SELECT p, i, e, ep, u, 'pending', 0, n, n, n
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS v(p, i, e, ep, u, n)`,
+        dl,
+        c,
+      );
+    }
+    const resolve = (item: Item): AcceptedEvent => {
+      if (item.created) return item.created;
+      if (item.sameAs) return { ...resolve(item.sameAs), duplicate: true };
+      const found = existing.get(`${item.projectId}/${item.existingEventId}`)!;
+      return { ...found, duplicate: true };
+    };
+    return items.map((list) => list.map(resolve));
+  }
+
+  async #recordBatch(
+    c: Queryable,
+    jobs: { records: AttemptRecord[]; options: RecordOptions }[],
+  ): Promise<RecordResult[]> {
+    const flat = jobs.flatMap((job, j) => job.records.map((rec) => ({ rec, job: j, options: job.options })));
+    const at: unknown[][] = Array.from({ length: 13 }, () => []);
+    for (const { rec } of flat) {
+      const a = rec.attempt;
+      pushRow(at, [
+        a.projectId,
+        a.id,
+        a.deliveryId,
+        a.eventId,
+        a.endpointId,
+        a.eventType,
+        a.number,
+        a.startedAt,
+        Math.round(a.durationMs),
+        a.outcome,
+        json(a.request),
+        optJson(a.response),
+        optJson(a.error),
+      ]);
+    }
+    await this.#run(
+      `INSERT INTO attempts (project_id, id, delivery_id, event_id, endpoint_id, event_type, number, started_at,
+         duration_ms, outcome, request, response, error)
+       SELECT p, i, d, e, ep, t, n, s, du, o, rq::json, rs::json, er::json
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[],
+         $9::int[], $10::text[], $11::text[], $12::text[], $13::text[]) AS v(p, i, d, e, ep, t, n, s, du, o, rq, rs, er)`,
+      at,
+      c,
+    );
+
+    // Endpoint health. The endpoints touched are locked in a fixed order (no deadlock between
+    // processes), their counters applied in record order, then written with one atomic UPDATE.
+    interface Health {
+      projectId: string;
+      id: string;
+      status: string;
+      count: number;
+      reset: boolean;
+      sinceReset: number;
+      touched: boolean;
+      disable: { reason: string; now: number } | null;
+    }
+    const refs = new Map<string, { projectId: string; id: string }>();
+    for (const { rec } of flat) {
+      const a = rec.attempt;
+      if (a.endpointId)
+        refs.set(`${a.projectId}/${a.endpointId}`, { projectId: a.projectId, id: a.endpointId });
+    }
+    const health = new Map<string, Health>();
+    if (refs.size) {
+      const list = [...refs.values()];
+      const rows = await this.#query(
+        `SELECT project_id, id, status, consecutive_failures FROM endpoints
+         WHERE (project_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+         ORDER BY project_id, id FOR NO KEY UPDATE`,
+        [list.map((r) => r.projectId), list.map((r) => r.id)],
+        c,
+      );
+      for (const r of rows) {
+        health.set(`${r.project_id}/${r.id}`, {
+          projectId: String(r.project_id),
+          id: String(r.id),
+          status: String(r.status),
+          count: num(r.consecutive_failures),
+          reset: false,
+          sinceReset: 0,
+          touched: false,
+          disable: null,
+        });
+      }
+    }
+    const disabled: RecordResult['disabledEndpoints'][] = jobs.map(() => []);
+    for (const { rec, job, options } of flat) {
+      const h = rec.attempt.endpointId
+        ? health.get(`${rec.attempt.projectId}/${rec.attempt.endpointId}`)
+        : undefined;
+      if (!h) continue;
+      if (rec.endpointEffect === 'success') {
+        h.touched = true;
+        h.reset = true;
+        h.sinceReset = 0;
+        h.count = 0;
+      } else if (rec.endpointEffect === 'failure' || rec.endpointEffect === 'gone') {
+        h.touched = true;
+        h.count++;
+        h.sinceReset++;
+        const reason =
+          rec.endpointEffect === 'gone'
+            ? 'gone'
+            : h.count >= options.failureThreshold
+              ? 'consecutive_failures'
+              : null;
+        if (reason && h.status === 'active') {
+          h.status = 'disabled';
+          h.disable = { reason, now: options.now };
+          disabled[job]!.push({ projectId: h.projectId, endpointId: h.id, reason });
+        }
+      }
+    }
+    const touched = [...health.values()].filter((h) => h.touched);
+    if (touched.length) {
+      await this.#run(
+        `UPDATE endpoints e SET consecutive_failures =
+           CASE WHEN v.reset THEN v.k ELSE e.consecutive_failures + v.k END
+         FROM unnest($1::text[], $2::text[], $3::bool[], $4::int[]) AS v(project_id, id, reset, k)
+         WHERE e.project_id = v.project_id AND e.id = v.id`,
+        [
+          touched.map((h) => h.projectId),
+          touched.map((h) => h.id),
+          touched.map((h) => h.reset),
+          touched.map((h) => h.sinceReset),
+        ],
+        c,
+      );
+    }
+    for (const h of touched) {
+      if (h.disable) await this.#disable(c, h.projectId, h.id, h.disable.reason, h.disable.now);
+    }
+
+    const dv: unknown[][] = [[], [], [], [], [], []];
+    for (const { rec, options } of flat) {
+      const a = rec.attempt;
+      let status = rec.next.status;
+      if (a.endpointId && status === 'pending') {
+        const h = health.get(`${a.projectId}/${a.endpointId}`);
+        // Disabled: parked until enabled. Deleted meanwhile: nothing will ever deliver it, close it.
+        if (!h) status = 'failed';
+        else if (h.status === 'disabled') status = 'parked';
+      }
+      pushRow(dv, [
+        a.projectId,
+        a.deliveryId,
+        status,
+        status === 'pending' ? rec.next.nextAttemptAt : null,
+        a.startedAt,
+        options.now,
+      ]);
+    }
+    await this.#run(
+      `UPDATE deliveries d SET status = v.status, attempts = d.attempts + 1, next_attempt_at = v.next,
+         leased_by = NULL, last_attempt_at = v.last, updated_at = v.upd
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[])
+         AS v(project_id, id, status, next, last, upd)
+       WHERE d.project_id = v.project_id AND d.id = v.id`,
+      dv,
+      c,
+    );
+    return disabled.map((disabledEndpoints) => ({ disabledEndpoints }));
+  }
+}
+
+/** A WHERE clause that always starts with the project filter, with numbered parameters. */
+class Where {
+  readonly params: unknown[];
+  readonly #parts: string[] = ['project_id = $1'];
+  constructor(projectId: string) {
+    this.params = [projectId];
+  }
+  /** Adds `column op $n`, e.g. add('id <', cursor). */
+  add(columnAndOp: string, value: unknown): void {
+    this.params.push(value);
+    this.#parts.push(`${columnAndOp} $${this.params.length}`);
+  }
+  get sql(): string {
+    return this.#parts.join(' AND ');
+  }
+  /** The placeholder of the next parameter (for LIMIT). */
+  next(): string {
+    return `$${this.params.length + 1}`;
+  }
+}
+
+function newDelivery(
+  projectId: string,
+  eventId: string,
+  endpointId: string | null,
+  url: string,
+  now: number,
+): Delivery {
+  return {
+    id: newId(ID_PREFIX.delivery, now),
+    projectId,
+    eventId,
+    endpointId,
+    url,
+    status: 'pending',
+    attempts: 0,
+    nextAttemptAt: now,
+    lastAttemptAt: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** Appends one row to column arrays (the parameters of an `unnest` insert). */
+function pushRow(columns: unknown[][], row: unknown[]): void {
+  row.forEach((v, i) => {
+    columns[i]!.push(v);
+  });
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Secret at rest: the one place a cipher will go (HERALD_ENCRYPTION_KEY). */
+function sealSecret(secret: string): string {
+  return secret;
+}
+function openSecret(stored: string): string {
+  return stored;
+}
+
+function uniqueViolation(error: unknown, field: string, message: string): unknown {
+  return error instanceof Error && (error as { code?: unknown }).code === '23505'
+    ? new StoreConflictError(field, message, { cause: error })
+    : error;
+}

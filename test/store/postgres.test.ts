@@ -1,0 +1,263 @@
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import pg from 'pg';
+import { openStore } from '../../src/store/open-store.ts';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import type { Store } from '../../src/store/store.ts';
+import { startPostgres, withPostgres } from '../support/postgres.ts';
+import { attemptRecord, eventInput, projectWithEndpoints, SECOND, T0 } from './helpers.ts';
+import { defineStoreSuite } from './store-suite.ts';
+
+const server = await withPostgres();
+after(() => server.stop());
+
+// A fresh database per test: claims and backlog are operator-wide.
+defineStoreSuite('postgres', async () => openStore(await server.createDatabase()));
+
+/** Opens `n` stores on one database, as `n` Herald processes would. */
+async function processes(n: number, url?: string): Promise<PostgresStore[]> {
+  const db = url ?? (await server.createDatabase());
+  const stores = Array.from({ length: n }, () => new PostgresStore(db));
+  await Promise.all(stores.map((s) => s.migrate()));
+  return stores;
+}
+const closeAll = (stores: Store[]) => Promise.all(stores.map((s) => s.close()));
+
+describe('postgres specifics', () => {
+  test('openStore opens postgres:// URLs; several processes migrate one database at once', async () => {
+    const url = await server.createDatabase();
+    const stores = await Promise.all(Array.from({ length: 4 }, () => openStore(url)));
+    assert.deepEqual(stores[0]!.capabilities, { multiProcess: true, crossProcessWakeups: true });
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const { rows } = await client.query('SELECT name FROM schema_migrations');
+    const idx = await client.query(
+      "SELECT indexdef FROM pg_indexes WHERE tablename = 'deliveries' AND indexname = 'deliveries_due'",
+    );
+    await client.end();
+    assert.deepEqual(
+      rows.map((r) => r.name),
+      ['0001_init.sql'],
+    );
+    assert.match(String(idx.rows[0]?.indexdef), /WHERE \(status = 'pending'::text\)/);
+    await closeAll(stores);
+  });
+
+  test('claims from several processes at once never hand out a delivery twice', async () => {
+    const stores = await processes(3);
+    try {
+      const { project } = await projectWithEndpoints(stores[0]!, 3);
+      await stores[0]!.acceptEvents(
+        project.id,
+        Array.from({ length: 100 }, () => eventInput('a')),
+        T0,
+      );
+      const seen: string[] = [];
+      await Promise.all(
+        stores.map(async (s, i) => {
+          for (;;) {
+            const batch = await s.claimDueDeliveries({
+              limit: 7,
+              leaseMs: 60 * SECOND,
+              now: T0,
+              workerId: `w${i}`,
+            });
+            if (batch.length === 0) return;
+            seen.push(...batch.map((c) => c.delivery.id));
+          }
+        }),
+      );
+      assert.equal(seen.length, 300);
+      assert.equal(new Set(seen).size, 300);
+    } finally {
+      await closeAll(stores);
+    }
+  });
+
+  test('idempotency keys hold across processes: one event per key', async () => {
+    const stores = await processes(3);
+    try {
+      const { project } = await projectWithEndpoints(stores[0]!, 1);
+      const results = await Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          stores[i % 3]!.acceptEvents(project.id, [eventInput('a', { idempotencyKey: `k${i % 10}` })], T0),
+        ),
+      );
+      const created = results.filter(([r]) => r && !r.duplicate);
+      assert.equal(created.length, 10);
+      const byKey = new Map<string, Set<string>>();
+      for (const [r] of results) {
+        const set = byKey.get(r!.event.idempotencyKey!) ?? new Set();
+        set.add(r!.event.id);
+        byKey.set(r!.event.idempotencyKey!, set);
+      }
+      assert.ok(
+        [...byKey.values()].every((s) => s.size === 1),
+        'every call of a key sees the same event',
+      );
+      assert.equal((await stores[1]!.backlog(T0)).pending, 10);
+    } finally {
+      await closeAll(stores);
+    }
+  });
+
+  test('failure counting is atomic across processes', async () => {
+    const stores = await processes(2);
+    try {
+      const { project, endpoints } = await projectWithEndpoints(stores[0]!, 1);
+      await stores[0]!.acceptEvents(
+        project.id,
+        Array.from({ length: 40 }, () => eventInput('a')),
+        T0,
+      );
+      const claims = await stores[0]!.claimDueDeliveries({
+        limit: 40,
+        leaseMs: 60 * SECOND,
+        now: T0,
+        workerId: 'w',
+      });
+      assert.equal(claims.length, 40);
+      await Promise.all(
+        claims.map((c, i) =>
+          stores[i % 2]!.recordAttempts(
+            [attemptRecord(c.delivery, c.event, { outcome: 'failed', status: 'failed' })],
+            { now: T0 + 1, failureThreshold: 1000 },
+          ),
+        ),
+      );
+      assert.equal((await stores[1]!.getEndpoint(project.id, endpoints[0]!.id))?.consecutiveFailures, 40);
+    } finally {
+      await closeAll(stores);
+    }
+  });
+
+  test('releaseClaims releases only that worker’s claims', async () => {
+    const [store] = await processes(1);
+    try {
+      const { project } = await projectWithEndpoints(store!, 4);
+      await store!.acceptEvents(project.id, [eventInput('a')], T0);
+      await store!.claimDueDeliveries({ limit: 1, leaseMs: 60 * SECOND, now: T0, workerId: 'a' });
+      await store!.claimDueDeliveries({ limit: 3, leaseMs: 60 * SECOND, now: T0, workerId: 'b' });
+      assert.equal(await store!.releaseClaims('a', T0 + 1), 1);
+      assert.equal(await store!.releaseClaims('a', T0 + 1), 0);
+      const again = await store!.claimDueDeliveries({ limit: 10, leaseMs: 1000, now: T0 + 1, workerId: 'c' });
+      assert.equal(again.length, 1);
+      assert.equal(await store!.releaseClaims('*', T0 + 2), 4);
+    } finally {
+      await store!.close();
+    }
+  });
+
+  test('a burst of acceptEvents and recordAttempts shares one transaction', async () => {
+    const [store] = await processes(1);
+    try {
+      const { project } = await projectWithEndpoints(store!, 2);
+      await store!.acceptEvents(project.id, [eventInput('a')], T0);
+      const claims = await store!.claimDueDeliveries({ limit: 10, leaseMs: 1000, now: T0, workerId: 'w' });
+      const before = store!.groupCommits;
+      const results = await Promise.allSettled([
+        ...Array.from({ length: 50 }, (_, i) =>
+          store!.acceptEvents(project.id, [eventInput('a', { payload: i })], T0),
+        ),
+        ...claims.map((c) =>
+          store!.recordAttempts([attemptRecord(c.delivery, c.event)], { now: T0, failureThreshold: 5 }),
+        ),
+      ]);
+      assert.ok(results.every((r) => r.status === 'fulfilled'));
+      assert.equal(store!.groupCommits - before, 1, '52 calls, one commit');
+    } finally {
+      await store!.close();
+    }
+  });
+
+  test('a failing call in a group rejects alone', async () => {
+    const [store] = await processes(1);
+    try {
+      const { project } = await projectWithEndpoints(store!, 1);
+      // A NUL character cannot be stored in PostgreSQL text: that call fails, its neighbours land.
+      const results = await Promise.allSettled([
+        store!.acceptEvents(project.id, [eventInput('a')], T0),
+        store!.acceptEvents(project.id, [eventInput('bad\u0000type')], T0),
+        store!.acceptEvents(project.id, [eventInput('b')], T0),
+      ]);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['fulfilled', 'rejected', 'fulfilled'],
+      );
+      assert.equal((await store!.listEvents(project.id, { limit: 10 })).data.length, 2);
+    } finally {
+      await store!.close();
+    }
+  });
+
+  test('NOTIFY wakes the dispatchers of other processes', async () => {
+    const [a, b] = await processes(2);
+    try {
+      const { project } = await projectWithEndpoints(a!, 1);
+      let woken = 0;
+      const wokenOnce = new Promise<void>((resolve) => {
+        b!.subscribeDue(() => {
+          woken++;
+          resolve();
+        });
+      });
+      await b!.listening();
+      await a!.acceptEvents(project.id, [eventInput('a')], T0);
+      await wokenOnce;
+      assert.ok(woken >= 1);
+    } finally {
+      await closeAll([a!, b!]);
+    }
+  });
+});
+
+describe('postgres restart', () => {
+  test('a PostgreSQL restart fails calls without crashing; they succeed again, LISTEN reconnects', async () => {
+    const local = await startPostgres();
+    const url = await local.createDatabase();
+    const [a, b] = await processes(2, url);
+    try {
+      const { project } = await projectWithEndpoints(a!, 1);
+      let woken = 0;
+      b!.subscribeDue(() => woken++);
+      await b!.listening();
+      // Writes in flight while the server goes away: they may fail, they must not crash the process.
+      let writing = true;
+      const background = (async () => {
+        let failures = 0;
+        while (writing) {
+          await a!.acceptEvents(project.id, [eventInput('a'), eventInput('b')], T0).catch(() => failures++);
+        }
+        return failures;
+      })();
+      await new Promise((r) => setTimeout(r, 100));
+      await local.down();
+      await assert.rejects(a!.ping(), 'calls fail while the server is down');
+      await assert.rejects(a!.acceptEvents(project.id, [eventInput('a')], T0));
+      await new Promise((r) => setTimeout(r, 200));
+      await local.up();
+      writing = false;
+      assert.ok((await background) > 0, 'writes failed while the server was down');
+      // Idle pooled connections were cut; the first calls may fail, none may crash the process.
+      let ok = false;
+      for (let i = 0; i < 50 && !ok; i++) {
+        ok = await a!.ping().then(
+          () => true,
+          () => false,
+        );
+        if (!ok) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(ok, 'the store answers again after the restart');
+      const [accepted] = await a!.acceptEvents(project.id, [eventInput('a')], T0);
+      assert.equal(accepted?.deliveries.length, 1);
+      await b!.listening();
+      const before = woken;
+      await a!.acceptEvents(project.id, [eventInput('a')], T0);
+      for (let i = 0; i < 50 && woken === before; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(woken > before, 'the LISTEN connection came back');
+    } finally {
+      await closeAll([a!, b!]);
+      await local.stop();
+    }
+  });
+});

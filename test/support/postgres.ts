@@ -1,0 +1,173 @@
+/**
+ * A PostgreSQL for tests. Uses HERALD_TEST_DATABASE_URL when set; otherwise starts a throwaway
+ * PostgreSQL 15 (initdb into a temp dir, loopback only, fsync off) and stops it at the end, so
+ * `npm test` needs no setup. Each test or suite gets its own database from `createDatabase()`.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+const BIN = process.env.HERALD_TEST_POSTGRES_BIN ?? '/usr/lib/postgresql/15/bin';
+
+export interface TestPostgres {
+  /** URL of the server's maintenance database (`postgres`). */
+  url: string;
+  /** Creates an empty database with a unique name and returns its URL. */
+  createDatabase(): Promise<string>;
+  /** Stops a server this module started (and removes its files); a no-op for an external one. */
+  stop(): Promise<void>;
+}
+
+/** A server this module started: it can also be restarted (same port, same data). */
+export interface LocalPostgres extends TestPostgres {
+  port: number;
+  /** Stops the server (fast shutdown, clients are cut off); the data stays. */
+  down(): Promise<void>;
+  /** Starts it again on the same port with the same data. */
+  up(): Promise<void>;
+}
+
+/** The PostgreSQL for this test file: HERALD_TEST_DATABASE_URL, or a private server started here. */
+export async function withPostgres(): Promise<TestPostgres> {
+  const external = process.env.HERALD_TEST_DATABASE_URL;
+  if (external) {
+    return { url: external, createDatabase: () => createDatabaseOn(external), stop: async () => undefined };
+  }
+  return startPostgres();
+}
+
+/** Starts a private PostgreSQL 15 on a free loopback port. */
+export async function startPostgres(): Promise<LocalPostgres> {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-pg-'));
+  const dataDir = join(dir, 'data');
+  // PostgreSQL refuses to run as root: run it as the `postgres` OS user, which must own the files.
+  const asUser = process.getuid?.() === 0 ? postgresUser() : null;
+  if (asUser) chownSync(dir, asUser.uid, asUser.gid);
+  const spawnAs = asUser ? { uid: asUser.uid, gid: asUser.gid } : {};
+  execFileSync(
+    join(BIN, 'initdb'),
+    ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'],
+    { stdio: 'pipe', cwd: dir, ...spawnAs },
+  );
+  const port = await freePort();
+  let child: ChildProcess | null = null;
+  let log = '';
+
+  const start = async () => {
+    log = '';
+    const proc = spawn(
+      join(BIN, 'postgres'),
+      [
+        '-D',
+        dataDir,
+        '-k',
+        dir,
+        '-p',
+        String(port),
+        '-h',
+        '127.0.0.1',
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
+        '-c',
+        'max_connections=200',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir, ...spawnAs },
+    );
+    proc.stdout?.on('data', (b: Buffer) => {
+      log += b.toString();
+    });
+    proc.stderr?.on('data', (b: Buffer) => {
+      log += b.toString();
+    });
+    child = proc;
+    await waitForConnections(`postgres://postgres@127.0.0.1:${port}/postgres`, proc, () => log);
+  };
+  const shutdown = async () => {
+    const proc = child;
+    child = null;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill('SIGINT'); // fast shutdown: disconnects clients, no waiting for them
+    await exited;
+  };
+  // If the test process exits without calling stop(), do not leave a server behind.
+  const onExit = () => {
+    if (child && child.exitCode === null) child.kill('SIGQUIT');
+  };
+  process.once('exit', onExit);
+
+  await start();
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  return {
+    url,
+    port,
+    createDatabase: () => createDatabaseOn(url),
+    down: shutdown,
+    up: start,
+    stop: async () => {
+      await shutdown();
+      process.removeListener('exit', onExit);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function createDatabaseOn(serverUrl: string): Promise<string> {
+  const name = `herald_test_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: serverUrl });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+function postgresUser(): { uid: number; gid: number } {
+  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+  return { uid, gid };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForConnections(url: string, proc: ChildProcess, log: () => string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`postgres exited (${proc.exitCode}):\n${log()}`);
+    const client = new pg.Client({ connectionString: url });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      await client.end();
+      return;
+    } catch {
+      await client.end().catch(() => undefined);
+      if (Date.now() > deadline) throw new Error(`postgres did not accept connections:\n${log()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
