@@ -83,6 +83,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   let unsubscribe: (() => void) | null = null;
   const attemptsRunning = new Set<Promise<void>>();
   let records: AttemptRecord[] = [];
+  let recordWaiters: (() => void)[] = [];
   let recordTimer: NodeJS.Timeout | null = null;
   let flushing: Promise<void> = Promise.resolve();
 
@@ -110,7 +111,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     if (recordTimer) clearTimeout(recordTimer);
     recordTimer = null;
     const batch = records;
+    const waiters = recordWaiters;
     records = [];
+    recordWaiters = [];
     if (batch.length === 0) return flushing;
     flushing = flushing.then(async () => {
       try {
@@ -123,13 +126,17 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         // The claims stay leased: these deliveries come back after the lease and are tried again.
         hooks.onError?.(error, 'recordAttempts');
       }
+      for (const done of waiters) done();
     });
     return flushing;
   };
-  const queueRecord = (rec: AttemptRecord) => {
+  /** Queues a record for the next batch; resolves once that batch is written (or failed). */
+  const queueRecord = (rec: AttemptRecord): Promise<void> => {
     records.push(rec);
+    const written = new Promise<void>((resolve) => recordWaiters.push(resolve));
     if (records.length >= RECORD_FLUSH_COUNT) void flushRecords();
     else recordTimer ??= setTimeout(() => void flushRecords(), RECORD_FLUSH_MS);
+    return written;
   };
 
   const projectSchedule = async (projectId: string): Promise<number[] | null> => {
@@ -196,7 +203,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       workerId,
       now: clock(),
     });
-    queueRecord(rec); // before the hook: a throwing metrics hook must not lose the record
+    // Queued before the hook (a throwing metrics hook must not lose the record); the slot is held until
+    // the record is written, so unrecorded attempts, which a crash would send again, stay bounded by
+    // the concurrency limits instead of piling up when the database is slower than the receivers.
+    const written = queueRecord(rec);
     if (delivery.endpointId && rec.endpointEffect !== 'success') dropQueue(delivery.endpointId);
     hooks.onAttempt?.({
       outcome: rec.next.status === 'pending' ? 'retrying' : (rec.next.status as DeliveryOutcome),
@@ -204,6 +214,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       projectId: delivery.projectId,
       endpointId: delivery.endpointId,
     });
+    await written;
   };
 
   /**

@@ -92,6 +92,7 @@ const KIND_BY_CODE_PATTERN: readonly [RegExp, ErrorKind][] = [
 const KIND_BY_NAME: Readonly<Record<string, ErrorKind>> = {
   TimeoutError: 'timeout', // AbortSignal.timeout fired
   AbortError: 'timeout', // our overall attempt timer aborted the request
+  HTTPParserError: 'protocol', // undici's llhttp refused the response; its `code` is often unset
 };
 
 /** Maps a thrown error to an error kind, looking through `cause` chains; unknown errors are `connect`. */

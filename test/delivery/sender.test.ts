@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { SendRequest } from '../../src/delivery/send-types.ts';
 import { createSender, type SenderOptions } from '../../src/delivery/sender.ts';
+import { classifyResult } from '../../src/domain/classify-outcome.ts';
 import { startReceiver } from './receiver.ts';
 
 const LOOPBACK = ['127.0.0.0/8', '::1/128'];
@@ -253,5 +254,150 @@ describe('sender', () => {
     const trusting = sender({ ca: cert });
     const ok = await trusting.send(post(url));
     assert.equal(ok.response?.status, 200, JSON.stringify(ok.error));
+  });
+  test('410 comes back as a response that classifies as gone', async (t) => {
+    const r = await startReceiver(() => ({ status: 410, body: 'gone' }));
+    t.after(() => r.close());
+    const res = await sender().send(post(r.url));
+    assert.equal(res.response?.status, 410);
+    assert.equal(classifyResult(res).effect, 'gone');
+    assert.equal(classifyResult(res).retryable, false);
+  });
+
+  test("the request's own User-Agent wins over the default, in any case", async (t) => {
+    const r = await startReceiver();
+    t.after(() => r.close());
+    const req = post(r.url);
+    await sender().send({ ...req, headers: { ...req.headers, 'User-Agent': 'custom/1' } });
+    assert.equal(r.requests[0]!.headers['user-agent'], 'custom/1');
+  });
+
+  test('response headers are a plain lowercase record; repeated ones are joined', async (t) => {
+    const { url } = await rawServer((_req, res) => {
+      res.setHeader('X-Mixed-Case', 'v');
+      res.setHeader('Set-Cookie', ['a=1', 'b=2']);
+      res.end('ok');
+    }, t);
+    const res = await sender().send(post(url));
+    assert.equal(Object.getPrototypeOf(res.response!.headers), Object.prototype);
+    assert.equal(res.response!.headers['x-mixed-case'], 'v');
+    assert.equal(res.response!.headers['set-cookie'], 'a=1, b=2');
+  });
+
+  test('a multi-byte character cut by the cap is dropped, not mangled', async (t) => {
+    const { url } = await rawServer((_req, res) => res.end('abcé and more'), t);
+    const res = await sender({ maxResponseBytes: 4 }).send(post(url));
+    assert.equal(res.response?.body, 'abc');
+  });
+
+  test('a response that is not HTTP → protocol', async (t) => {
+    const sockets = new Set<Socket>();
+    const garbage = createNetServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.end('SSH-2.0-OpenSSH_9.6\r\n\r\n');
+    });
+    await new Promise<void>((r) => garbage.listen(0, '127.0.0.1', r));
+    t.after(() => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((r) => garbage.close(r));
+    });
+    const res = await sender().send(post(`http://127.0.0.1:${(garbage.address() as AddressInfo).port}/`));
+    assert.equal(res.error?.kind, 'protocol', JSON.stringify(res.error));
+  });
+
+  test('keep-alive: sequential requests share one connection', async (t) => {
+    // the request body is read before answering, as a receiver would: an unread body ends keep-alive
+    const { url, stats } = await rawServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    }, t);
+    const s = sender();
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await s.send(post(url))).response?.status, 200);
+      // undici frees the connection a tick after the body ends; back-to-back calls may open a second
+      await sleep(10);
+    }
+    assert.equal(stats.accepted, 1);
+  });
+
+  test('connections per origin are bounded', async (t) => {
+    const { url, stats } = await rawServer((_req, res) => {
+      setTimeout(() => res.end('ok'), 150);
+    }, t);
+    const s = sender({ connectionsPerOrigin: 2 });
+    const results = await Promise.all(Array.from({ length: 6 }, () => s.send(post(url))));
+    assert.ok(results.every((r) => r.response?.status === 200));
+    assert.equal(stats.peak, 2);
+  });
+
+  test('an idle origin pool is closed (its keep-alive socket goes away)', async (t) => {
+    const { url, stats } = await rawServer((_req, res) => res.end('ok'), t);
+    const s = sender({ poolIdleMs: 100 });
+    assert.equal((await s.send(post(url))).response?.status, 200);
+    for (let i = 0; i < 100 && stats.closed === 0; i++) await sleep(20);
+    assert.equal(stats.closed, 1, 'the sender closed the idle connection');
+    // and the origin still works afterwards, on a new pool
+    assert.equal((await s.send(post(url))).response?.status, 200);
+    assert.equal(stats.accepted, 2);
+  });
+
+  test('close() ends in-flight requests with a result, not a throw', async (t) => {
+    const r = await startReceiver(() => ({ hang: true }));
+    t.after(() => r.close());
+    const s = createSender({ allowNetworks: LOOPBACK, maxResponseBytes: 65536, userAgent: 'test' });
+    const pending = s.send(post(r.url, 5_000));
+    await r.waitFor(1);
+    await s.close();
+    const res = await pending;
+    assert.equal(res.response, null);
+    assert.ok(res.error, 'an error kind is recorded');
+  });
+
+  test('odd IP spellings URL parsing leaves alone are caught before DNS', async (t) => {
+    const r = await startReceiver();
+    t.after(() => r.close());
+    const asked: string[] = [];
+    const strict = sender({
+      allowNetworks: [],
+      lookup: async (hostname) => {
+        asked.push(hostname);
+        return [{ address: '127.0.0.1', family: 4 }];
+      },
+    });
+    for (const host of ['127.0.0.1..', '0x7f.1', '0177.0.0.1', '127.1', '[::ffff:7f00:1]', '[::7f00:1]']) {
+      const res = await strict.send(post(`http://${host}:${r.port}/hook`));
+      assert.equal(res.error?.kind, 'blocked', host);
+    }
+    assert.deepEqual(asked, [], 'no name was resolved');
+    assert.equal(r.requests.length, 0);
+  });
+
+  test('a name with one allowed and one refused address is refused as a whole', async (t) => {
+    const r = await startReceiver();
+    t.after(() => r.close());
+    const s = sender({
+      allowNetworks: ['127.0.0.1/32'],
+      lookup: async () => [
+        { address: '127.0.0.1', family: 4 },
+        { address: '127.0.0.2', family: 4 },
+      ],
+    });
+    const res = await s.send(post(`http://mixed.test:${r.port}/hook`));
+    assert.equal(res.error?.kind, 'blocked');
+    assert.match(res.error!.message, /127\.0\.0\.2/);
+    assert.equal(r.requests.length, 0);
+  });
+
+  test('IPv6 loopback: delivered when ::1/128 is allowed, refused otherwise (literal and by name)', async (t) => {
+    const { url, port, stats } = await rawServer((_req, res) => res.end('six'), t, '::1');
+    assert.equal((await sender().send(post(url))).response?.body, 'six');
+    const strict = sender({
+      allowNetworks: ['127.0.0.0/8'],
+      lookup: async () => [{ address: '::1', family: 6 }],
+    });
+    assert.equal((await strict.send(post(url))).error?.kind, 'blocked');
+    assert.equal((await strict.send(post(`http://six.test:${port}/`))).error?.kind, 'blocked');
+    assert.equal(stats.accepted, 1);
   });
 });

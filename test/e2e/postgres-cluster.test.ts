@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startPostgres, type LocalPostgres } from '../support/postgres.ts';
+import { type LocalPostgres, startPostgres } from '../support/postgres.ts';
 import { api as call, type HeraldProcess, startHerald } from './harness.ts';
 import { eventually, type ScriptedReceiver, startScriptedReceiver } from './scripted-receiver.ts';
 
@@ -19,7 +19,11 @@ const processes: HeraldProcess[] = [];
 
 async function start(databaseUrl: string, role: 'api' | 'worker') {
   const p = await startHerald({
-    env: { HERALD_ADMIN_TOKEN: TOKEN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8', HERALD_DATABASE_URL: databaseUrl },
+    env: {
+      HERALD_ADMIN_TOKEN: TOKEN,
+      HERALD_ALLOW_NETWORKS: '127.0.0.0/8',
+      HERALD_DATABASE_URL: databaseUrl,
+    },
     args: ['--role', role],
     readyTimeoutMs: 30_000,
   });
@@ -28,12 +32,26 @@ async function start(databaseUrl: string, role: 'api' | 'worker') {
 }
 
 /** Sends `count` events through the batch API; returns the acknowledged ids. */
-async function sendEvents(apiUrl: string, projectId: string, count: number, onProgress?: (n: number) => Promise<void>) {
+async function sendEvents(
+  apiUrl: string,
+  projectId: string,
+  count: number,
+  onProgress?: (n: number) => Promise<void>,
+) {
   const ids: string[] = [];
   for (let sent = 0; sent < count; sent += BATCH) {
-    const res = await call<{ data: { id: string }[] }>(apiUrl, TOKEN, 'POST', `/api/v1/projects/${projectId}/events/batch`, {
-      events: Array.from({ length: BATCH }, (_, i) => ({ type: 'slot.submitted', payload: { n: sent + i } })),
-    });
+    const res = await call<{ data: { id: string }[] }>(
+      apiUrl,
+      TOKEN,
+      'POST',
+      `/api/v1/projects/${projectId}/events/batch`,
+      {
+        events: Array.from({ length: BATCH }, (_, i) => ({
+          type: 'slot.submitted',
+          payload: { n: sent + i },
+        })),
+      },
+    );
     assert.equal(res.status, 202, JSON.stringify(res.body));
     ids.push(...res.body.data.map((e) => e.id));
     await onProgress?.(ids.length);
@@ -69,11 +87,19 @@ test('one API and two workers on PostgreSQL: exactly once, then a worker SIGKILL
   const w1 = await start(url, 'worker');
   await start(url, 'worker');
 
-  const project = await call<{ id: string }>(apiProcess.url, TOKEN, 'POST', '/api/v1/projects', { name: 'cluster' });
-  const endpoint = await call(apiProcess.url, TOKEN, 'POST', `/api/v1/projects/${project.body.id}/endpoints`, {
-    url: `${receiver.url}/hook`,
-    retrySchedule: [0.5, 1, 2, 4, 8],
+  const project = await call<{ id: string }>(apiProcess.url, TOKEN, 'POST', '/api/v1/projects', {
+    name: 'cluster',
   });
+  const endpoint = await call(
+    apiProcess.url,
+    TOKEN,
+    'POST',
+    `/api/v1/projects/${project.body.id}/endpoints`,
+    {
+      url: `${receiver.url}/hook`,
+      retrySchedule: [0.5, 1, 2, 4, 8],
+    },
+  );
   assert.equal(endpoint.status, 201);
 
   // 1. 3,000 events, both workers alive: every one arrives exactly once.
@@ -113,7 +139,11 @@ test('one API and two workers on PostgreSQL: exactly once, then a worker SIGKILL
     'the API to be ready again',
   );
   third.push(...(await sendEvents(apiProcess.url, project.body.id, 1_000)));
-  await eventually(async () => arrivals(third).missing === 0, 150_000, 'events sent around the PostgreSQL restart');
+  await eventually(
+    async () => arrivals(third).missing === 0,
+    150_000,
+    'events sent around the PostgreSQL restart',
+  );
   console.log(
     `postgres-cluster: 3000 exactly once; after SIGKILL of a worker ${afterKill.duplicates} duplicates of 3000; ` +
       `around a PostgreSQL restart ${arrivals(third).duplicates} duplicates of 2000; nothing lost`,

@@ -82,9 +82,12 @@ describe('errorKindFromError', () => {
     ];
     for (const [code, kind] of table) assert.equal(errorKindFromError(withCode(code)), kind, code);
   });
-  test('names: TimeoutError and AbortError are timeouts', () => {
+  test('names: TimeoutError and AbortError are timeouts, HTTPParserError is protocol', () => {
     assert.equal(errorKindFromError(new DOMException('t', 'TimeoutError')), 'timeout');
     assert.equal(errorKindFromError(Object.assign(new Error('a'), { name: 'AbortError' })), 'timeout');
+    // undici's parser error often carries no code at all
+    const parser = Object.assign(new Error('Expected HTTP/'), { name: 'HTTPParserError', code: undefined });
+    assert.equal(errorKindFromError(parser), 'protocol');
   });
   test('looks through cause chains; a code wins over an outer unknown error', () => {
     const inner = withCode('ECONNREFUSED');
