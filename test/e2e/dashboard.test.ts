@@ -3,10 +3,12 @@
  * `herald serve` and a loopback receiver: the operator signs in, creates an endpoint, sends a test
  * event, finds it in History, opens the attempt, resends it and rotates the secret; a portal link
  * shows its own project and nothing else. Any console error or page error fails the test.
- * Screenshots go to docs/screenshots/.
+ * Screenshots go to a temporary directory; with HERALD_UPDATE_SCREENSHOTS=1 to docs/screenshots/
+ * (the ones the README shows), so a plain test run leaves the work tree clean.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -14,7 +16,10 @@ import { build } from 'vite';
 import { api, type HeraldProcess, type Receiver, startHerald, startReceiver } from './harness.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const SHOTS = join(ROOT, 'docs/screenshots');
+const SHOTS =
+  process.env.HERALD_UPDATE_SCREENSHOTS === '1'
+    ? join(ROOT, 'docs/screenshots')
+    : join(tmpdir(), 'herald-screenshots');
 const CHROMIUM = '/usr/bin/chromium';
 const ADMIN = 'e2e-admin-token-0123456789abcdef';
 const TIMEOUT = 15_000;
