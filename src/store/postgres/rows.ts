@@ -1,139 +1,23 @@
 /**
- * Row ↔ domain mapping for the PostgreSQL store. BIGINT columns arrive as strings (pg keeps 64-bit
- * integers exact), JSON columns already parsed, booleans as booleans.
+ * Row mapping for the PostgreSQL store: BIGINT columns arrive as strings (pg keeps 64-bit integers
+ * exact), `json` columns already parsed (a string here is a JSON string value, not text to parse),
+ * booleans as booleans.
  */
-import type {
-  ApiKey,
-  Attempt,
-  Delivery,
-  Endpoint,
-  EndpointSecret,
-  EventType,
-  HeraldEvent,
-  Json,
-  OperationalEvent,
-  Project,
-} from '../../domain/types.ts';
+import { createRowMappers } from '../row-mapping.ts';
 
-export type Row = Record<string, unknown>;
+export { num, type Row } from '../row-mapping.ts';
 
-const str = (v: unknown): string => String(v);
-/** Epoch ms and counters: the strings pg returns for BIGINT and NUMERIC. */
-export const num = (v: unknown): number => Number(v);
-const optNum = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-const optStr = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-const bool = (v: unknown): boolean => v === true || v === 't' || v === 'true';
-/** JSON columns: pg parses `json`; a string here is a JSON string value, not text to parse. */
-const json = <T = Json>(v: unknown): T => v as T;
-const optJson = <T = Json>(v: unknown): T | null => (v === null || v === undefined ? null : (v as T));
-
-export const toProject = (r: Row): Project => ({
-  id: str(r.id),
-  uid: optStr(r.uid),
-  name: str(r.name),
-  retrySchedule: optJson<number[]>(r.retry_schedule),
-  enforceCatalog: bool(r.enforce_catalog),
-  createdAt: num(r.created_at),
-  updatedAt: num(r.updated_at),
-});
-
-export const toApiKey = (r: Row): ApiKey => ({
-  id: str(r.id),
-  projectId: str(r.project_id),
-  name: str(r.name),
-  prefix: str(r.prefix),
-  keyHash: str(r.key_hash),
-  createdAt: num(r.created_at),
-  lastUsedAt: optNum(r.last_used_at),
-});
-
-export const toEventType = (r: Row): EventType => ({
-  name: str(r.name),
-  description: str(r.description),
-  schema: optJson(r.schema),
-  example: optJson(r.example),
-  deprecated: bool(r.deprecated),
-  createdAt: num(r.created_at),
-  updatedAt: num(r.updated_at),
-});
-
-export const toEndpoint = (r: Row): Endpoint => ({
-  id: str(r.id),
-  projectId: str(r.project_id),
-  url: str(r.url),
-  name: str(r.name),
-  description: str(r.description),
-  eventTypes: json<string[]>(r.event_types),
-  method: str(r.method) as Endpoint['method'],
-  headers: json<Record<string, string>>(r.headers),
-  dev: bool(r.dev),
-  timeoutMs: num(r.timeout_ms),
-  envelope: str(r.envelope) as Endpoint['envelope'],
-  signature: json<Endpoint['signature']>(r.signature),
-  rateLimit: optJson<Endpoint['rateLimit']>(r.rate_limit),
-  retrySchedule: optJson<number[]>(r.retry_schedule),
-  status: str(r.status) as Endpoint['status'],
-  disabledReason: optStr(r.disabled_reason),
-  disabledAt: optNum(r.disabled_at),
-  consecutiveFailures: num(r.consecutive_failures),
-  createdAt: num(r.created_at),
-  updatedAt: num(r.updated_at),
-});
-
-export const toSecret = (r: Row): EndpointSecret => ({
-  id: str(r.id),
-  projectId: str(r.project_id),
-  endpointId: str(r.endpoint_id),
-  secret: str(r.secret),
-  createdAt: num(r.created_at),
-  expiresAt: optNum(r.expires_at),
-});
-
-export const toEvent = (r: Row): HeraldEvent => ({
-  id: str(r.id),
-  projectId: str(r.project_id),
-  type: str(r.type),
-  payload: json(r.payload),
-  test: bool(r.test),
-  idempotencyKey: optStr(r.idempotency_key),
-  callbackUrl: optStr(r.callback_url),
-  createdAt: num(r.created_at),
-});
-
-export const toDelivery = (r: Row): Delivery => ({
-  id: str(r.id),
-  projectId: str(r.project_id),
-  eventId: str(r.event_id),
-  endpointId: optStr(r.endpoint_id),
-  url: str(r.url),
-  status: str(r.status) as Delivery['status'],
-  attempts: num(r.attempts),
-  nextAttemptAt: str(r.status) === 'pending' ? optNum(r.next_attempt_at) : null,
-  lastAttemptAt: optNum(r.last_attempt_at),
-  createdAt: num(r.created_at),
-  updatedAt: num(r.updated_at),
-});
-
-export const toAttempt = (r: Row): Attempt => ({
-  id: str(r.id),
-  projectId: str(r.project_id),
-  deliveryId: str(r.delivery_id),
-  eventId: str(r.event_id),
-  endpointId: optStr(r.endpoint_id),
-  eventType: str(r.event_type),
-  number: num(r.number),
-  startedAt: num(r.started_at),
-  durationMs: num(r.duration_ms),
-  outcome: str(r.outcome) as Attempt['outcome'],
-  request: json<Attempt['request']>(r.request),
-  response: optJson<Attempt['response']>(r.response),
-  error: optJson<Attempt['error']>(r.error),
-});
-
-export const toOperationalEvent = (r: Row): OperationalEvent => ({
-  id: str(r.id),
-  projectId: str(r.project_id),
-  type: str(r.type) as OperationalEvent['type'],
-  data: json<OperationalEvent['data']>(r.data),
-  createdAt: num(r.created_at),
+export const {
+  toProject,
+  toApiKey,
+  toEventType,
+  toEndpoint,
+  toSecret,
+  toEvent,
+  toDelivery,
+  toAttempt,
+  toOperationalEvent,
+} = createRowMappers({
+  json: <T>(v: unknown) => v as T,
+  bool: (v) => v === true || v === 't' || v === 'true',
 });

@@ -1,140 +1,19 @@
-/** Row ↔ domain mapping for the SQLite store (columns are snake_case, JSON kept as TEXT). */
-import type {
-  ApiKey,
-  Attempt,
-  Delivery,
-  Endpoint,
-  EndpointSecret,
-  EventType,
-  HeraldEvent,
-  Json,
-  OperationalEvent,
-  Project,
-} from '../../domain/types.ts';
+/** Row mapping for the SQLite store: JSON columns are TEXT, booleans are 0/1. */
+import type { Json } from '../../domain/types.ts';
+import { createRowMappers } from '../row-mapping.ts';
 
-export type Row = Record<string, unknown>;
+export { percentile95, type Row } from '../row-mapping.ts';
 
-const str = (v: unknown): string => String(v);
-const num = (v: unknown): number => Number(v);
-const optNum = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-const optStr = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-export const parseJson = <T = Json>(v: unknown): T => JSON.parse(String(v)) as T;
-const optJson = <T = Json>(v: unknown): T | null => (v === null || v === undefined ? null : parseJson<T>(v));
+const parseJson = <T = Json>(v: unknown): T => JSON.parse(String(v)) as T;
 
-export const toProject = (r: Row): Project => ({
-  id: str(r.id),
-  uid: optStr(r.uid),
-  name: str(r.name),
-  retrySchedule: optJson<number[]>(r.retry_schedule),
-  enforceCatalog: num(r.enforce_catalog) === 1,
-  createdAt: num(r.created_at),
-  updatedAt: num(r.updated_at),
-});
-
-export const toApiKey = (r: Row): ApiKey => ({
-  id: str(r.id),
-  projectId: str(r.project_id),
-  name: str(r.name),
-  prefix: str(r.prefix),
-  keyHash: str(r.key_hash),
-  createdAt: num(r.created_at),
-  lastUsedAt: optNum(r.last_used_at),
-});
-
-export const toEventType = (r: Row): EventType => ({
-  name: str(r.name),
-  description: str(r.description),
-  schema: optJson(r.schema),
-  example: optJson(r.example),
-  deprecated: num(r.deprecated) === 1,
-  createdAt: num(r.created_at),
-  updatedAt: num(r.updated_at),
-});
-
-export const toEndpoint = (r: Row): Endpoint => ({
-  id: str(r.id),
-  projectId: str(r.project_id),
-  url: str(r.url),
-  name: str(r.name),
-  description: str(r.description),
-  eventTypes: parseJson<string[]>(r.event_types),
-  method: str(r.method) as Endpoint['method'],
-  headers: parseJson<Record<string, string>>(r.headers),
-  dev: num(r.dev) === 1,
-  timeoutMs: num(r.timeout_ms),
-  envelope: str(r.envelope) as Endpoint['envelope'],
-  signature: parseJson<Endpoint['signature']>(r.signature),
-  rateLimit: optJson<Endpoint['rateLimit']>(r.rate_limit),
-  retrySchedule: optJson<number[]>(r.retry_schedule),
-  status: str(r.status) as Endpoint['status'],
-  disabledReason: optStr(r.disabled_reason),
-  disabledAt: optNum(r.disabled_at),
-  consecutiveFailures: num(r.consecutive_failures),
-  createdAt: num(r.created_at),
-  updatedAt: num(r.updated_at),
-});
-
-export const toSecret = (r: Row): EndpointSecret => ({
-  id: str(r.id),
-  projectId: str(r.project_id),
-  endpointId: str(r.endpoint_id),
-  secret: str(r.secret),
-  createdAt: num(r.created_at),
-  expiresAt: optNum(r.expires_at),
-});
-
-export const toEvent = (r: Row): HeraldEvent => ({
-  id: str(r.id),
-  projectId: str(r.project_id),
-  type: str(r.type),
-  payload: parseJson(r.payload),
-  test: num(r.test) === 1,
-  idempotencyKey: optStr(r.idempotency_key),
-  callbackUrl: optStr(r.callback_url),
-  createdAt: num(r.created_at),
-});
-
-export const toDelivery = (r: Row): Delivery => ({
-  id: str(r.id),
-  projectId: str(r.project_id),
-  eventId: str(r.event_id),
-  endpointId: optStr(r.endpoint_id),
-  url: str(r.url),
-  status: str(r.status) as Delivery['status'],
-  attempts: num(r.attempts),
-  nextAttemptAt: str(r.status) === 'pending' ? optNum(r.next_attempt_at) : null,
-  lastAttemptAt: optNum(r.last_attempt_at),
-  createdAt: num(r.created_at),
-  updatedAt: num(r.updated_at),
-});
-
-export const toAttempt = (r: Row): Attempt => ({
-  id: str(r.id),
-  projectId: str(r.project_id),
-  deliveryId: str(r.delivery_id),
-  eventId: str(r.event_id),
-  endpointId: optStr(r.endpoint_id),
-  eventType: str(r.event_type),
-  number: num(r.number),
-  startedAt: num(r.started_at),
-  durationMs: num(r.duration_ms),
-  outcome: str(r.outcome) as Attempt['outcome'],
-  request: parseJson<Attempt['request']>(r.request),
-  response: optJson<Attempt['response']>(r.response),
-  error: optJson<Attempt['error']>(r.error),
-});
-
-export const toOperationalEvent = (r: Row): OperationalEvent => ({
-  id: str(r.id),
-  projectId: str(r.project_id),
-  type: str(r.type) as OperationalEvent['type'],
-  data: parseJson<OperationalEvent['data']>(r.data),
-  createdAt: num(r.created_at),
-});
-
-/** p95 of a list of numbers (nearest rank), null when empty. */
-export function percentile95(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)] ?? null;
-}
+export const {
+  toProject,
+  toApiKey,
+  toEventType,
+  toEndpoint,
+  toSecret,
+  toEvent,
+  toDelivery,
+  toAttempt,
+  toOperationalEvent,
+} = createRowMappers({ json: parseJson, bool: (v) => Number(v) === 1 });

@@ -1,0 +1,165 @@
+/**
+ * Row → domain mapping shared by every SQL store. Column names are the same in each backend's
+ * schema; only how JSON and boolean columns arrive differs, so each store passes its decoders.
+ */
+import type {
+  ApiKey,
+  Attempt,
+  Delivery,
+  Endpoint,
+  EndpointSecret,
+  EventType,
+  HeraldEvent,
+  Json,
+  OperationalEvent,
+  Project,
+} from '../domain/types.ts';
+
+export type Row = Record<string, unknown>;
+
+/** How a backend hands over JSON and boolean columns. */
+export interface ColumnDecoders {
+  json: <T = Json>(value: unknown) => T;
+  bool: (value: unknown) => boolean;
+}
+
+const str = (v: unknown): string => String(v);
+/** Epoch ms and counters (SQLite gives numbers, pg gives BIGINT as strings). */
+export const num = (v: unknown): number => Number(v);
+const optNum = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const optStr = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+export function createRowMappers(decode: ColumnDecoders) {
+  const { json, bool } = decode;
+  const optJson = <T = Json>(v: unknown): T | null => (v === null || v === undefined ? null : json<T>(v));
+
+  const toProject = (r: Row): Project => ({
+    id: str(r.id),
+    uid: optStr(r.uid),
+    name: str(r.name),
+    retrySchedule: optJson<number[]>(r.retry_schedule),
+    enforceCatalog: bool(r.enforce_catalog),
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+  });
+
+  const toApiKey = (r: Row): ApiKey => ({
+    id: str(r.id),
+    projectId: str(r.project_id),
+    name: str(r.name),
+    prefix: str(r.prefix),
+    keyHash: str(r.key_hash),
+    createdAt: num(r.created_at),
+    lastUsedAt: optNum(r.last_used_at),
+  });
+
+  const toEventType = (r: Row): EventType => ({
+    name: str(r.name),
+    description: str(r.description),
+    schema: optJson(r.schema),
+    example: optJson(r.example),
+    deprecated: bool(r.deprecated),
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+  });
+
+  const toEndpoint = (r: Row): Endpoint => ({
+    id: str(r.id),
+    projectId: str(r.project_id),
+    url: str(r.url),
+    name: str(r.name),
+    description: str(r.description),
+    eventTypes: json<string[]>(r.event_types),
+    method: str(r.method) as Endpoint['method'],
+    headers: json<Record<string, string>>(r.headers),
+    dev: bool(r.dev),
+    timeoutMs: num(r.timeout_ms),
+    envelope: str(r.envelope) as Endpoint['envelope'],
+    signature: json<Endpoint['signature']>(r.signature),
+    rateLimit: optJson<Endpoint['rateLimit']>(r.rate_limit),
+    retrySchedule: optJson<number[]>(r.retry_schedule),
+    status: str(r.status) as Endpoint['status'],
+    disabledReason: optStr(r.disabled_reason),
+    disabledAt: optNum(r.disabled_at),
+    consecutiveFailures: num(r.consecutive_failures),
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+  });
+
+  const toSecret = (r: Row): EndpointSecret => ({
+    id: str(r.id),
+    projectId: str(r.project_id),
+    endpointId: str(r.endpoint_id),
+    secret: str(r.secret),
+    createdAt: num(r.created_at),
+    expiresAt: optNum(r.expires_at),
+  });
+
+  const toEvent = (r: Row): HeraldEvent => ({
+    id: str(r.id),
+    projectId: str(r.project_id),
+    type: str(r.type),
+    payload: json(r.payload),
+    test: bool(r.test),
+    idempotencyKey: optStr(r.idempotency_key),
+    callbackUrl: optStr(r.callback_url),
+    createdAt: num(r.created_at),
+  });
+
+  const toDelivery = (r: Row): Delivery => ({
+    id: str(r.id),
+    projectId: str(r.project_id),
+    eventId: str(r.event_id),
+    endpointId: optStr(r.endpoint_id),
+    url: str(r.url),
+    status: str(r.status) as Delivery['status'],
+    attempts: num(r.attempts),
+    nextAttemptAt: str(r.status) === 'pending' ? optNum(r.next_attempt_at) : null,
+    lastAttemptAt: optNum(r.last_attempt_at),
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+  });
+
+  const toAttempt = (r: Row): Attempt => ({
+    id: str(r.id),
+    projectId: str(r.project_id),
+    deliveryId: str(r.delivery_id),
+    eventId: str(r.event_id),
+    endpointId: optStr(r.endpoint_id),
+    eventType: str(r.event_type),
+    number: num(r.number),
+    startedAt: num(r.started_at),
+    durationMs: num(r.duration_ms),
+    outcome: str(r.outcome) as Attempt['outcome'],
+    request: json<Attempt['request']>(r.request),
+    response: optJson<Attempt['response']>(r.response),
+    error: optJson<Attempt['error']>(r.error),
+  });
+
+  const toOperationalEvent = (r: Row): OperationalEvent => ({
+    id: str(r.id),
+    projectId: str(r.project_id),
+    type: str(r.type) as OperationalEvent['type'],
+    data: json<OperationalEvent['data']>(r.data),
+    createdAt: num(r.created_at),
+  });
+
+  return {
+    toProject,
+    toApiKey,
+    toEventType,
+    toEndpoint,
+    toSecret,
+    toEvent,
+    toDelivery,
+    toAttempt,
+    toOperationalEvent,
+  };
+}
+
+/** p95 of a list of numbers (nearest rank), null when empty. */
+export function percentile95(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)] ?? null;
+}
