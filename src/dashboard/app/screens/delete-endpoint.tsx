@@ -28,7 +28,10 @@ export function DeleteEndpoint({ endpoint }: { endpoint: Endpoint }) {
   return (
     <section class="card card-danger" aria-labelledby="delete-title">
       <h3 id="delete-title">Delete endpoint</h3>
-      <p class="muted">Stops all deliveries to this URL; pending ones are closed as failed. Past attempts stay in the events log.</p>
+      <p class="muted">
+        Stops all deliveries to this URL; pending ones are closed as failed. Past attempts stay in the events
+        log.
+      </p>
       {!confirming ? (
         <button type="button" class="button-danger" onClick={() => setConfirming(true)}>
           Delete…
