@@ -11,6 +11,7 @@ import { buildApp } from './api/build-app.ts';
 import { healthRoutes } from './api/routes/health.ts';
 import type { Config } from './config/config-types.ts';
 import { deepFreeze } from './config/deep-freeze.ts';
+import { resolveEncryptionKeyFile } from './config/encryption-key-file.ts';
 import { defaultPublicUrl } from './config/load-config.ts';
 import { redactDatabaseUrl } from './config/redact-database-url.ts';
 import { createDispatcher, type Dispatcher } from './delivery/dispatcher.ts';
@@ -52,7 +53,12 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore(config.databaseUrl, {
     dataDir: config.dataDir,
-    encryptionKey: config.encryptionKey,
+    // The embedded default seals endpoint secrets with a key file of its own when none is configured.
+    encryptionKey:
+      config.encryptionKey ??
+      (config.databaseUrl.startsWith('sqlite:') && !config.databaseUrl.endsWith(':memory:')
+        ? resolveEncryptionKeyFile(config.dataDir)
+        : null),
   });
 
   let sender: Sender | null = null;

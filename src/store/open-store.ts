@@ -1,5 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { decodeEncryptionKey } from '../config/parse-encryption-key.ts';
+import { createSecretCipher, PLAINTEXT_SECRETS } from './secret-cipher.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 import type { Store } from './store.ts';
 
@@ -7,7 +9,7 @@ import type { Store } from './store.ts';
 export interface OpenStoreOptions {
   /** Herald's data directory (the default database lives there; a relative sqlite: path does not use it). */
   dataDir?: string;
-  /** HERALD_ENCRYPTION_KEY, for endpoint secrets at rest. Accepted now, applied once secret encryption lands. */
+  /** HERALD_ENCRYPTION_KEY (32 bytes, hex or base64): endpoint secrets are sealed with AES-256-GCM. */
   encryptionKey?: string | null;
 }
 
@@ -15,21 +17,24 @@ export interface OpenStoreOptions {
  * Opens and migrates the store a database URL names: `sqlite:PATH` (relative to the working
  * directory; the directory is created), `sqlite::memory:` (tests), or `postgres://…`.
  */
-export async function openStore(databaseUrl: string, _options: OpenStoreOptions = {}): Promise<Store> {
+export async function openStore(databaseUrl: string, options: OpenStoreOptions = {}): Promise<Store> {
   let store: Store;
+  const key = options.encryptionKey ? decodeEncryptionKey(options.encryptionKey) : null;
+  if (options.encryptionKey && !key) throw new Error('the encryption key must be 32 bytes as hex or base64');
+  const cipher = key ? createSecretCipher(key) : PLAINTEXT_SECRETS;
   if (databaseUrl.startsWith('sqlite:')) {
     const path = databaseUrl.slice('sqlite:'.length);
     if (path === '') throw new Error('sqlite: database URL needs a path (sqlite:PATH or sqlite::memory:)');
     if (path === ':memory:') {
-      store = new SqliteStore(':memory:');
+      store = new SqliteStore(':memory:', cipher);
     } else {
       const file = resolve(path);
       mkdirSync(dirname(file), { recursive: true });
-      store = new SqliteStore(file);
+      store = new SqliteStore(file, cipher);
     }
   } else if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     const { PostgresStore } = await import('./postgres/postgres-store.ts');
-    store = new PostgresStore(databaseUrl);
+    store = new PostgresStore(databaseUrl, { cipher });
   } else {
     throw new Error(
       `unsupported database URL scheme "${databaseUrl.split(':')[0]}" (use sqlite:PATH or postgres://…)`,

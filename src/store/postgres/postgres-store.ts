@@ -3,6 +3,7 @@
  * FOR UPDATE SKIP LOCKED, hot-path writes are group-committed with multi-row statements, and
  * LISTEN/NOTIFY wakes the dispatchers of every process. See src/store/store.ts for the contract.
  */
+
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { selectEndpoints } from '../../domain/fan-out.ts';
@@ -16,6 +17,7 @@ import type {
   OperationalEvent,
 } from '../../domain/types.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
+import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import {
   type AcceptedEvent,
   type AttemptQuery,
@@ -77,10 +79,13 @@ type JobResult = AcceptedEvent[] | RecordResult | undefined;
 export interface PostgresStoreOptions {
   /** Pool size (default 10). */
   max?: number;
+  /** Encrypts endpoint secrets at rest; plaintext when absent. */
+  cipher?: SecretCipher;
 }
 
 export class PostgresStore implements Store {
   readonly capabilities: StoreCapabilities = { multiProcess: true, crossProcessWakeups: true };
+  readonly #cipher: SecretCipher;
   readonly #pool: pg.Pool;
   readonly #listeners = new Set<() => void>();
   readonly #writes: GroupCommit<Job, JobResult>;
@@ -90,6 +95,7 @@ export class PostgresStore implements Store {
   #closed = false;
 
   constructor(url: string, options: PostgresStoreOptions = {}) {
+    this.#cipher = options.cipher ?? PLAINTEXT_SECRETS;
     this.#pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, idleTimeoutMillis: 30_000 });
     // An idle client losing its connection (PostgreSQL restarting) is reported here; without a
     // handler it would crash the process. The pool drops that client; later calls reconnect.
@@ -329,7 +335,7 @@ export class PostgresStore implements Store {
     await this.#run(
       `INSERT INTO endpoint_secrets (project_id, id, endpoint_id, secret, created_at, expires_at)
        VALUES ($1, $2, $3, $4, $5, NULL)`,
-      [projectId, newId(ID_PREFIX.secret, now), endpointId, sealSecret(secret), now],
+      [projectId, newId(ID_PREFIX.secret, now), endpointId, this.#cipher.seal(secret), now],
       db,
     );
   }
@@ -440,7 +446,7 @@ export class PostgresStore implements Store {
       [projectId, endpointId, now],
       db,
     );
-    return rows.map((r) => ({ ...toSecret(r), secret: openSecret(String(r.secret)) }));
+    return rows.map((r) => ({ ...toSecret(r), secret: this.#cipher.open(String(r.secret)) }));
   }
   async rotateEndpointSecret(
     projectId: string,
@@ -746,7 +752,7 @@ export class PostgresStore implements Store {
     for (const r of secrets) {
       const entry = out.get(String(r.endpoint_id));
       if (entry && entry.endpoint.projectId === r.project_id) {
-        entry.secrets.push({ ...toSecret(r), secret: openSecret(String(r.secret)) });
+        entry.secrets.push({ ...toSecret(r), secret: this.#cipher.open(String(r.secret)) });
       }
     }
     return out;
@@ -1226,14 +1232,6 @@ function pushRow(columns: unknown[][], row: unknown[]): void {
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
-/** Secret at rest: the one place a cipher will go (HERALD_ENCRYPTION_KEY). */
-function sealSecret(secret: string): string {
-  return secret;
-}
-function openSecret(stored: string): string {
-  return stored;
-}
 
 function uniqueViolation(error: unknown, field: string, message: string): unknown {
   return error instanceof Error && (error as { code?: unknown }).code === '23505'

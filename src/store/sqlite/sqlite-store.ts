@@ -2,6 +2,7 @@
  * The embedded store: one process, one SQLite file (WAL; accepted events fsynced), hot-path writes
  * group-committed. See src/store/store.ts for the contract every method follows.
  */
+
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { selectEndpoints } from '../../domain/fan-out.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
@@ -14,6 +15,7 @@ import type {
   OperationalEvent,
 } from '../../domain/types.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
+import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import {
   type AcceptedEvent,
   type AttemptQuery,
@@ -63,13 +65,15 @@ const optJson = (v: unknown): string | null => (v === null || v === undefined ? 
 
 export class SqliteStore implements Store {
   readonly capabilities: StoreCapabilities = { multiProcess: false, crossProcessWakeups: false };
+  readonly #cipher: SecretCipher;
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
   readonly #listeners = new Set<() => void>();
   readonly #writes: GroupCommit;
   #closed = false;
 
-  constructor(path: string) {
+  constructor(path: string, cipher: SecretCipher = PLAINTEXT_SECRETS) {
+    this.#cipher = cipher;
     this.#db = new DatabaseSync(path);
     this.#db.exec('PRAGMA journal_mode = WAL');
     // NORMAL by default (no fsync per commit in WAL mode); group commits that carry accepted events
@@ -301,7 +305,7 @@ export class SqliteStore implements Store {
       newId(ID_PREFIX.secret, now),
       projectId,
       endpointId,
-      sealSecret(secret),
+      this.#cipher.seal(secret),
       now,
     );
   }
@@ -383,7 +387,7 @@ export class SqliteStore implements Store {
       projectId,
       endpointId,
       now,
-    ).map((r) => ({ ...toSecret(r), secret: openSecret(String(r.secret)) }));
+    ).map((r) => ({ ...toSecret(r), secret: this.#cipher.open(String(r.secret)) }));
   }
   async rotateEndpointSecret(
     projectId: string,
@@ -935,14 +939,6 @@ export class SqliteStore implements Store {
       oldestDueAt: row?.oldest == null ? null : Number(row.oldest),
     };
   }
-}
-
-/** Secret at rest: the one place a cipher will go (HERALD_ENCRYPTION_KEY). */
-function sealSecret(secret: string): string {
-  return secret;
-}
-function openSecret(stored: string): string {
-  return stored;
 }
 
 function uniqueViolation(error: unknown, field: string, message: string): unknown {

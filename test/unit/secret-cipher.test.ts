@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { createSecretCipher, PLAINTEXT_SECRETS } from '../../src/store/secret-cipher.ts';
+
+test('sealed secrets open with the same key, differ every time, and hide the plaintext', () => {
+  const cipher = createSecretCipher(randomBytes(32));
+  const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+  const a = cipher.seal(secret);
+  const b = cipher.seal(secret);
+  assert.notEqual(a, b);
+  assert.ok(!a.includes(secret) && !a.includes('MfKQ9r8'));
+  assert.equal(cipher.open(a), secret);
+  assert.equal(cipher.open(b), secret);
+});
+
+test('a wrong key or a tampered value is refused; plaintext from before a key was set still reads', () => {
+  const sealed = createSecretCipher(randomBytes(32)).seal('s3cret-value');
+  assert.throws(() => createSecretCipher(randomBytes(32)).open(sealed), /not the key it was sealed with/);
+  const raw = Buffer.from(sealed.slice(7), 'base64');
+  raw[raw.length - 1]! ^= 1;
+  const key = randomBytes(32);
+  const c = createSecretCipher(key);
+  const tampered = `enc:v1:${Buffer.concat([Buffer.from(c.seal('x').slice(7), 'base64').subarray(0, 28), raw.subarray(28)]).toString('base64')}`;
+  assert.throws(() => c.open(tampered));
+  assert.equal(c.open('legacy-plaintext'), 'legacy-plaintext');
+  assert.throws(() => PLAINTEXT_SECRETS.open(sealed), /no HERALD_ENCRYPTION_KEY/);
+  assert.throws(() => createSecretCipher(randomBytes(16)), /32 bytes/);
+});
