@@ -5,7 +5,12 @@
  * 127.0.0.1 for the connection (DNS rebinding) is still refused.
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { type Cidr, isAddressAllowed } from '../domain/address-classifier.ts';
+import {
+  type Cidr,
+  isAddressAllowed,
+  isLocalhostName,
+  LOCALHOST_ADDRESSES,
+} from '../domain/address-classifier.ts';
 
 /** A resolver with dns.lookup's `all: true` shape; tests inject a stub that returns loopback only. */
 export type LookupAll = (hostname: string) => Promise<LookupAddress[]>;
@@ -41,11 +46,23 @@ export type ConnectLookup = (
  */
 export function guardedLookup(resolveAll: LookupAll, allow: readonly Cidr[]): ConnectLookup {
   return (hostname, options, callback) => {
-    resolveAll(hostname).then(
+    // localhost names are loopback without asking anyone (RFC 6761): both loopback addresses, of
+    // which those the allowlist opens are used; with neither allowed the name is refused.
+    const answer = isLocalhostName(hostname) ? Promise.resolve(localhostAnswer(allow)) : resolveAll(hostname);
+    answer.then(
       (resolved) => {
+        if (resolved === null) {
+          callback(new BlockedAddressError(`${hostname} (loopback)`), []);
+          return;
+        }
+        if (resolved.length === 0) {
+          const err = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+          callback(err, []);
+          return;
+        }
         const bad = resolved.find((a) => !isAddressAllowed(a.address, allow));
-        if (bad || resolved.length === 0) {
-          callback(new BlockedAddressError(bad ? `${bad.address} (${hostname})` : hostname), []);
+        if (bad) {
+          callback(new BlockedAddressError(`${bad.address} (${hostname})`), []);
           return;
         }
         const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
@@ -65,4 +82,10 @@ export function guardedLookup(resolveAll: LookupAll, allow: readonly Cidr[]): Co
       (error: Error) => callback(error, []),
     );
   };
+}
+
+/** The loopback addresses a localhost name may use under `allow`, or null when none. */
+function localhostAnswer(allow: readonly Cidr[]): LookupAddress[] | null {
+  const open = LOCALHOST_ADDRESSES.filter((a) => isAddressAllowed(a.address, allow));
+  return open.length > 0 ? open.map((a) => ({ ...a })) : null;
 }

@@ -257,6 +257,22 @@ export function cidrContains(cidr: Cidr, bytes: IpBytes): boolean {
   return inRange(addr, [...cidr.bytes], cidr.prefix);
 }
 
+/**
+ * `localhost`, `anything.localhost`, in any case, with trailing dots: loopback by definition
+ * (RFC 6761 §6.3), whatever a resolver would say. The guard answers these itself, so no DNS server
+ * is ever asked about them and no DNS answer can turn them into another address.
+ */
+export function isLocalhostName(host: string): boolean {
+  const name = host.trim().toLowerCase().replace(/\.+$/, '');
+  return name === 'localhost' || name.endsWith('.localhost');
+}
+
+/** The loopback addresses a localhost name stands for. */
+export const LOCALHOST_ADDRESSES: readonly { address: string; family: 4 | 6 }[] = [
+  { address: '127.0.0.1', family: 4 },
+  { address: '::1', family: 6 },
+];
+
 /** May delivery connect to this address? Public ones yes; others only inside an allowlisted CIDR. */
 export function isAddressAllowed(address: string | IpBytes, allow: readonly Cidr[]): boolean {
   const bytes = typeof address === 'string' ? parseIpLiteral(address) : address;

@@ -77,6 +77,7 @@ const KIND_BY_CODE: Readonly<Record<string, ErrorKind>> = {
   UND_ERR_NOT_SUPPORTED: 'protocol', // a feature the response needs that undici lacks
   UND_ERR_RESPONSE_STATUS_CODE: 'protocol', // status line undici refuses
   ERR_INVALID_URL: 'protocol', // URL that does not parse
+  ERR_ASSERTION: 'protocol', // undici asserts on what llhttp let through (e.g. status line `HTTP/1.1 099`)
   HERALD_ERR_BLOCKED: 'blocked', // refused by the SSRF guard (sender's BlockedAddressError)
 };
 

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import {
   classifyAddress,
   isAddressAllowed,
+  isLocalhostName,
   parseCidr,
   parseCidrList,
   parseIpLiteral,
@@ -313,4 +314,217 @@ describe('hostnames as WHATWG URL hands them over', () => {
       assert.notEqual(parseIpLiteral(host), null);
       assert.equal(isAddressAllowed(host, []), false);
     });
+});
+
+/** The four bytes of a dotted IPv4 address. */
+const v4 = (a: string) => a.split('.').map(Number) as [number, number, number, number];
+const hex = (n: number) => n.toString(16);
+
+/**
+ * Every way a URL, an inet_aton-style resolver or an IPv6 stack may spell one IPv4 address, each
+ * of which reaches (or, for NAT64/6to4, is translated to) that address.
+ */
+function spellingsOf(address: string): string[] {
+  const [a, b, c, d] = v4(address);
+  const n = ((a << 24) >>> 0) + (b << 16) + (c << 8) + d;
+  const hi = hex((a << 8) | b);
+  const lo = hex((c << 8) | d);
+  return [
+    address,
+    `${address}.`, // trailing dot: a fully qualified "name"
+    `${address}..`,
+    String(n), // decimal
+    `0x${hex(n)}`, // hex
+    `0X${hex(n).toUpperCase()}`,
+    `0${n.toString(8)}`, // octal
+    `0x${hex(a)}.0x${hex(b)}.0x${hex(c)}.0x${hex(d)}`, // hex per part
+    `0${a.toString(8)}.0${b.toString(8)}.0${c.toString(8)}.0${d.toString(8)}`, // octal per part
+    `${a}.${(b << 16) + (c << 8) + d}`, // a.b24
+    `${a}.${b}.${(c << 8) + d}`, // a.b.c16
+    `0x${hex(a)}.${b}.0${c.toString(8)}.${d}`, // mixed
+    `::ffff:${address}`, // IPv4-mapped, dotted
+    `::ffff:${hi}:${lo}`, // IPv4-mapped, hex
+    `[::ffff:${address}]`, // bracketed, as in a URL
+    `0:0:0:0:0:ffff:${hi}:${lo}`,
+    `0000:0000:0000:0000:0000:FFFF:${hi.padStart(4, '0')}:${lo.padStart(4, '0')}`,
+    `::${address}`, // IPv4-compatible (deprecated)
+    `64:ff9b::${address}`, // NAT64 well-known prefix
+    `64:ff9b::${hi}:${lo}`,
+    `[64:ff9b::${hi}:${lo}]`,
+    `2002:${hi}:${lo}::`, // 6to4
+    `2002:${hi}:${lo}:1::1`,
+  ];
+}
+
+describe('every blocked IPv4 range: first and last address, every spelling', () => {
+  // DESIGN: loopback, private, link-local, CGNAT, multicast and metadata addresses are refused,
+  // and so is everything else that is not public unicast.
+  const ranges: [string, string, string, string][] = [
+    ['0.0.0.0/8', '0.0.0.0', '0.255.255.255', 'unspecified'],
+    ['10.0.0.0/8', '10.0.0.0', '10.255.255.255', 'private'],
+    ['100.64.0.0/10', '100.64.0.0', '100.127.255.255', 'cgnat'],
+    ['127.0.0.0/8', '127.0.0.0', '127.255.255.255', 'loopback'],
+    ['169.254.0.0/16', '169.254.0.0', '169.254.255.255', 'link-local'],
+    ['172.16.0.0/12', '172.16.0.0', '172.31.255.255', 'private'],
+    ['192.0.0.0/24', '192.0.0.0', '192.0.0.255', 'reserved'],
+    ['192.0.2.0/24', '192.0.2.0', '192.0.2.255', 'documentation'],
+    ['192.88.99.0/24', '192.88.99.0', '192.88.99.255', 'reserved'],
+    ['192.168.0.0/16', '192.168.0.0', '192.168.255.255', 'private'],
+    ['198.18.0.0/15', '198.18.0.0', '198.19.255.255', 'benchmarking'],
+    ['198.51.100.0/24', '198.51.100.0', '198.51.100.255', 'documentation'],
+    ['203.0.113.0/24', '203.0.113.0', '203.0.113.255', 'documentation'],
+    ['224.0.0.0/4', '224.0.0.0', '239.255.255.255', 'multicast'],
+    ['240.0.0.0/4', '240.0.0.0', '255.255.255.254', 'reserved'],
+    ['255.255.255.255/32', '255.255.255.255', '255.255.255.255', 'broadcast'],
+    ['169.254.169.254/32', '169.254.169.254', '169.254.169.254', 'metadata'],
+    ['100.100.100.200/32', '100.100.100.200', '100.100.100.200', 'metadata'],
+  ];
+  for (const [range, first, last, cls] of ranges) {
+    test(`${range} (${cls})`, () => {
+      for (const address of new Set([first, last])) {
+        assert.equal(classifyAddress(address), cls, address);
+        for (const spelling of spellingsOf(address)) {
+          assert.equal(isAddressAllowed(spelling, []), false, `${spelling} (${address}) must be refused`);
+          const got = classifyAddress(spelling);
+          assert.notEqual(got, null, `${spelling} must parse as an address`);
+          assert.notEqual(got, 'public', spelling);
+        }
+      }
+    });
+  }
+
+  test('the spellings of a public address are allowed (the spelling itself is not what refuses)', () => {
+    for (const spelling of spellingsOf('8.8.4.4')) {
+      if (spelling.startsWith('::') && !spelling.startsWith('::ffff')) continue; // ::a.b.c.d is reserved
+      assert.equal(classifyAddress(spelling), 'public', spelling);
+    }
+  });
+
+  test('the spellings name the same host (decoded bytes agree)', () => {
+    for (const spelling of spellingsOf('127.0.0.1').filter((s) => !s.includes(':'))) {
+      assert.equal(dotted(parseIpLiteral(spelling)), '127.0.0.1', spelling);
+    }
+  });
+});
+
+describe('every blocked IPv6 range: first and last address, every spelling', () => {
+  const ranges: [string, string, string, string][] = [
+    ['::/128', '::', '::', 'unspecified'],
+    ['::1/128', '::1', '::1', 'loopback'],
+    ['fc00::/7', 'fc00::', 'fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 'private'],
+    ['fe80::/10', 'fe80::', 'febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 'link-local'],
+    ['fec0::/10', 'fec0::', 'feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 'site-local'],
+    ['ff00::/8', 'ff00::', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 'multicast'],
+    ['2001:db8::/32', '2001:db8::', '2001:db8:ffff:ffff:ffff:ffff:ffff:ffff', 'documentation'],
+    ['2001::/32 (Teredo)', '2001::', '2001:0:ffff:ffff:ffff:ffff:ffff:ffff', 'teredo'],
+    ['100::/64 (discard)', '100::', '100::ffff:ffff:ffff:ffff', 'reserved'],
+    ['fd00:ec2::254/128', 'fd00:ec2::254', 'fd00:ec2::254', 'metadata'],
+  ];
+  /** Long form with leading zeros, upper case, bracketed, with a zone id. */
+  const spellings = (address: string): string[] => {
+    const bytes = parseIpLiteral(address)!;
+    const groups = Array.from({ length: 8 }, (_, i) =>
+      ((bytes[2 * i]! << 8) | bytes[2 * i + 1]!).toString(16),
+    );
+    return [
+      address,
+      address.toUpperCase(),
+      `[${address}]`,
+      groups.join(':'),
+      groups.map((g) => g.padStart(4, '0')).join(':'),
+      `${address}%eth0`,
+      `[${address}%25eth0]`,
+    ];
+  };
+  for (const [range, first, last, cls] of ranges) {
+    test(`${range} (${cls})`, () => {
+      for (const address of new Set([first, last])) {
+        for (const spelling of spellings(address)) {
+          assert.equal(classifyAddress(spelling), cls, spelling);
+          assert.equal(isAddressAllowed(spelling, []), false, spelling);
+        }
+      }
+    });
+  }
+  test('::ffff:0:0/96 (IPv4-mapped) is judged by the IPv4 address inside, over the whole range', () => {
+    assert.equal(classifyAddress('::ffff:0:0'), 'unspecified');
+    assert.equal(classifyAddress('::ffff:ffff:ffff'), 'broadcast');
+    assert.equal(classifyAddress('::ffff:7f00:1'), 'loopback');
+    assert.equal(classifyAddress('::ffff:a00:1'), 'private');
+    assert.equal(classifyAddress('::ffff:808:808'), 'public');
+  });
+  test('64:ff9b::/96 (NAT64) is judged by the IPv4 address inside', () => {
+    assert.equal(classifyAddress('64:ff9b::'), 'unspecified');
+    assert.equal(classifyAddress('64:ff9b::ffff:ffff'), 'broadcast');
+    assert.equal(classifyAddress('64:ff9b::c0a8:101'), 'private');
+    assert.equal(classifyAddress('64:ff9b::808:808'), 'public');
+  });
+  test('2002::/16 (6to4) is judged by the IPv4 address inside', () => {
+    assert.equal(classifyAddress('2002::'), 'unspecified');
+    assert.equal(classifyAddress('2002:a00:1::'), 'private');
+    assert.equal(classifyAddress('2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff'), 'broadcast');
+    assert.equal(classifyAddress('2002:808:808::'), 'public');
+  });
+  test('a public IPv6 address stays allowed in every spelling', () => {
+    for (const s of [
+      '2606:4700:4700::1111',
+      '[2606:4700:4700::1111]',
+      '2606:4700:4700:0:0:0:0:1111',
+      '2606:4700:4700:0000:0000:0000:0000:1111',
+      '2606:4700:4700::1111%eth0',
+    ])
+      assert.equal(isAddressAllowed(s, []), true, s);
+  });
+});
+
+describe('an allowlist of one loopback host opens that host only, in any spelling', () => {
+  const allow = [parseCidr('127.0.0.2/32')];
+  test('the host itself, in the spellings that reach the same host', () => {
+    for (const s of [
+      '127.0.0.2',
+      '2130706434',
+      '0x7f000002',
+      '0177.0.0.2',
+      '127.2',
+      '127.0.0.2.',
+      '::ffff:127.0.0.2',
+      '[::ffff:7f00:2]',
+    ])
+      assert.equal(isAddressAllowed(s, allow), true, s);
+  });
+  test('its neighbours, the rest of 127/8, ::1 and the translated forms stay refused', () => {
+    for (const s of [
+      '127.0.0.1',
+      '127.0.0.3',
+      '2130706433',
+      '0x7f000001',
+      '127.1',
+      '::1',
+      '::ffff:127.0.0.1',
+      '64:ff9b::127.0.0.2', // NAT64: a gateway, not this host
+      '2002:7f00:2::', // 6to4: a relay
+      '::127.0.0.2', // compatible: not routed
+      '0.0.0.0',
+      '::',
+      'localhost',
+    ])
+      assert.equal(isAddressAllowed(s, allow), false, s);
+  });
+});
+
+describe('localhost names (RFC 6761)', () => {
+  test('localhost and its subdomains, any case, trailing dots', () => {
+    for (const n of [
+      'localhost',
+      'LOCALHOST',
+      'localhost.',
+      'localhost..',
+      'x.localhost',
+      'a.b.LocalHost.',
+      ' localhost ',
+    ])
+      assert.equal(isLocalhostName(n), true, n);
+    for (const n of ['localhost.example', 'mylocalhost', 'localhostx', 'local', '127.0.0.1', ''])
+      assert.equal(isLocalhostName(n), false, n);
+  });
 });
