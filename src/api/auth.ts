@@ -8,6 +8,7 @@ import { verifyPortalToken } from '../dashboard/portal-token.ts';
 import type { Project } from '../domain/types.ts';
 import type { Store } from '../store/store.ts';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from './errors.ts';
+import { LIMITS } from './schemas/common.ts';
 
 export type Caller =
   | { kind: 'admin' }
@@ -58,6 +59,16 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Whether a request needs a token: decided by the route it matched, not by the raw URL, which may be
+ * absolute-form (`GET http://host/api/v1/…`) or percent-encoded (`/%61pi/v1/…`) and still reach an
+ * API route. A request that matched no route goes by its path (unknown /api/ paths answer 401 too).
+ */
+export function needsAuth(request: FastifyRequest): boolean {
+  const route = request.is404 ? request.url : request.routeOptions.url;
+  return route?.startsWith('/api/') ?? false;
+}
+
 /** The authenticated caller, or 401. */
 export function callerOf(request: FastifyRequest): Caller {
   if (!request.caller) throw new UnauthorizedError();
@@ -79,6 +90,9 @@ export async function adminOnly(request: FastifyRequest): Promise<void> {
  * found (404), so a project key cannot even learn that another project exists.
  */
 export async function visibleProject(store: Store, caller: Caller, idOrUid: string): Promise<Project> {
+  // Runs before the params schema: what cannot be an id or uid never reaches the store (PostgreSQL
+  // refuses NUL characters in text with an error, which would otherwise be a 500).
+  if (idOrUid.length > LIMITS.idLength || idOrUid.includes('\0')) throw new NotFoundError('project');
   const project = await store.getProject(idOrUid);
   if (!project || (caller.kind !== 'admin' && caller.projectId !== project.id)) {
     throw new NotFoundError('project');

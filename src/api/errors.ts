@@ -3,7 +3,10 @@
  * status, `cause` kept. The error handler turns every failure into
  * `{"error": {"code", "message", "details"?}}`; bad input never becomes a 5xx.
  */
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { NO_NUL_PATTERN } from './schemas/common.ts';
 
 export interface HeraldErrorOptions {
   details?: Record<string, unknown>;
@@ -101,8 +104,9 @@ const FASTIFY_CODES: Record<string, [number, string]> = {
 
 interface AjvIssue {
   instancePath?: string;
+  keyword?: string;
   message?: string;
-  params?: { missingProperty?: string; additionalProperty?: string };
+  params?: { missingProperty?: string; additionalProperty?: string; pattern?: string };
 }
 
 /** The field a validation error is about, as a dotted path (`body.url`, `querystring.limit`). */
@@ -120,6 +124,9 @@ function fromValidation(error: FastifyError): HeraldError {
   let message = issue?.message ?? 'is invalid';
   if (issue?.params?.additionalProperty) message = 'is not a known field';
   if (issue?.params?.missingProperty) message = 'is required';
+  if (issue?.keyword === 'pattern' && issue.params?.pattern === NO_NUL_PATTERN) {
+    message = 'must not contain NUL characters';
+  }
   return new ValidationError(field, message, { cause: error });
 }
 
@@ -155,4 +162,59 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
   }
   request.log.error({ err: error }, 'unhandled error');
   return reply.code(500).send({ error: { code: 'HERALD_ERR_INTERNAL', message: 'internal error' } });
+}
+
+/**
+ * No route for this method and path. The path is not repeated back: a misplaced credential
+ * (`/api/v1/projects/hk_…/…`) would otherwise come back in the error message.
+ */
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
+  return reply.code(404).send({
+    error: {
+      code: 'HERALD_ERR_NOT_FOUND',
+      message: `no ${request.method} route at this path (the API is listed at /openapi.json)`,
+    },
+  });
+}
+
+/**
+ * Fastify's `frameworkErrors`: a URL that cannot be decoded (`/projects/%E0%A4`) or a path parameter
+ * over `maxParamLength` answers in Herald's error shape, without echoing the URL back.
+ */
+export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  const [status, code, message] =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? [414, 'HERALD_ERR_URI_TOO_LONG', 'a path segment is longer than 200 characters']
+      : [400, 'HERALD_ERR_BAD_REQUEST', 'the URL is not valid (bad percent-encoding)'];
+  return reply.code(status).send({ error: { code, message } });
+}
+
+/**
+ * Fastify's `clientErrorHandler`, for what fails before a request exists (headers too large or too
+ * slow, malformed HTTP): answers 400/408/431 in Herald's error shape and closes the connection. Logs
+ * the error code only: Node's parse errors carry the raw request bytes, credentials included.
+ */
+export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket) {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'HERALD_ERR_REQUEST_TIMEOUT']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'HERALD_ERR_HEADERS_TOO_LARGE']
+        : [400, 'HERALD_ERR_BAD_REQUEST'];
+  const message =
+    status === 408
+      ? 'the request was not received in time'
+      : status === 431
+        ? 'the request headers are too large'
+        : 'malformed HTTP request';
+  this.log.debug({ code: error.code }, `client error: ${message}`);
+  if (socket.writable) {
+    const body = JSON.stringify({ error: { code, message } });
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }

@@ -1,7 +1,10 @@
-/** Small parsers for query and body values the schemas cannot fully check. */
+/** Small parsers for request bodies and for query and body values the schemas cannot fully check. */
 import { signatureConfigProblem } from '@herald/verify';
+import type { FastifyRequest } from 'fastify';
 import type { HttpMethod, SignatureConfig } from '../domain/types.ts';
-import { invalid, unprocessable } from './errors.ts';
+import { decodeCursor } from '../store/cursor.ts';
+import { invalid, unprocessable, ValidationError } from './errors.ts';
+import { LIMITS } from './schemas/common.ts';
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 /** The range a JavaScript Date can hold. */
@@ -44,7 +47,8 @@ const BUCKETS: Record<string, number> = {
 
 export function parseBucket(value: string | undefined): number {
   if (value === undefined) return BUCKETS['1h']!;
-  const ms = BUCKETS[value];
+  // Own keys only: `toString` or `valueOf` are not bucket sizes.
+  const ms = Object.hasOwn(BUCKETS, value) ? BUCKETS[value] : undefined;
   if (!ms) throw invalid('querystring.bucket', `must be one of ${Object.keys(BUCKETS).join(', ')}`);
   return ms;
 }
@@ -60,5 +64,58 @@ export function pageOf(query: { limit?: string; cursor?: string }): { limit: num
   const limit = query.limit === undefined ? 50 : Number(query.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
     throw invalid('querystring.limit', 'must be an integer from 1 to 1000');
-  return { limit, cursor: query.cursor ?? null };
+  const cursor = query.cursor || null;
+  // A cursor Herald did not make starts the list over; one that decodes to a key no id can hold
+  // (a NUL, which PostgreSQL refuses in text) is refused here rather than sent to the store.
+  if (cursor !== null && decodeCursor(cursor)?.includes('\0')) {
+    throw invalid('querystring.cursor', 'is not a cursor Herald returned');
+  }
+  return { limit, cursor };
+}
+
+/** How deeply a JSON body may nest objects and arrays (docs/api.md "Limits"). */
+export const MAX_JSON_DEPTH = LIMITS.jsonDepth;
+
+/**
+ * Whether `text` nests objects and arrays deeper than `max`, by a scan of its brackets outside
+ * strings (no parse, no recursion): deep enough nesting would overflow the stack of JSON.stringify
+ * when the value is stored or sent. Malformed text may be misjudged; JSON.parse refuses it anyway.
+ */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  // Nesting deeper than `max` needs at least max + 1 openers and as many closers.
+  if (text.length < 2 * (max + 1)) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      // A backslash escapes the character after it; a quote ends the string.
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+type JsonParser = (
+  request: FastifyRequest,
+  body: string,
+  done: (error: Error | null, value?: unknown) => void,
+) => void;
+
+/**
+ * Wraps Fastify's JSON parser (which refuses `__proto__` and `constructor.prototype` keys) with the
+ * nesting limit: 400 naming `body` above MAX_JSON_DEPTH levels.
+ */
+export function depthLimitedJsonParser(parse: JsonParser): JsonParser {
+  return (request, body, done) => {
+    if (nestsDeeperThan(body, MAX_JSON_DEPTH)) {
+      done(new ValidationError('body', `must not nest objects and arrays more than ${MAX_JSON_DEPTH} deep`));
+      return;
+    }
+    parse(request, body, done);
+  };
 }

@@ -10,8 +10,9 @@ export function encodeCursor(lastKey: string): string {
 export function decodeCursor(cursor: string | null | undefined): string | null {
   if (!cursor || !/^[A-Za-z0-9_-]+$/.test(cursor)) return null;
   const key = Buffer.from(cursor, 'base64url').toString('utf8');
-  // A cursor we did not make does not survive the round trip.
-  return key !== '' && encodeCursor(key) === cursor ? key : null;
+  // A cursor we did not make does not survive the round trip; no key of ours holds a NUL (which
+  // PostgreSQL text refuses).
+  return key !== '' && !key.includes('\0') && encodeCursor(key) === cursor ? key : null;
 }
 
 /** Builds a page from `limit + 1` fetched rows: the extra row only says there is more. */

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Json } from '../../domain/types.ts';
-import { adminOnly } from '../auth.ts';
+import { adminOnly, callerOf } from '../auth.ts';
 import { NotFoundError } from '../errors.ts';
 import { pageOf } from '../parse.ts';
 import { eventTypeBody, eventTypeParams, type PageQuerystring, pageQuerystring } from '../schemas.ts';
@@ -35,6 +35,7 @@ export function eventTypeRoutes(app: FastifyInstance, { store }: RouteContext) {
       },
     },
     async (request) => {
+      callerOf(request); // any valid token (the onRequest hook has checked; this keeps it so)
       const page = await store.listEventTypes(pageOf(request.query));
       return { data: page.data.map(eventTypeJson), nextCursor: page.nextCursor };
     },
@@ -43,6 +44,7 @@ export function eventTypeRoutes(app: FastifyInstance, { store }: RouteContext) {
     '/api/v1/event-types/:name',
     { schema: { tags: ['event-types'], summary: 'Get a catalog entry', params: eventTypeParams } },
     async (request) => {
+      callerOf(request);
       const t = await store.getEventType(request.params.name);
       if (!t) throw new NotFoundError('event type');
       return eventTypeJson(t);

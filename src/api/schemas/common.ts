@@ -14,12 +14,34 @@ export const LIMITS = {
   cursorLength: 500,
   listLimit: 1000,
   secretLength: 1024,
+  /** Objects and arrays nested in one JSON body (the stores' JSON.stringify must not overflow). */
+  jsonDepth: 64,
 } as const;
 
-export const nameString = { type: 'string', minLength: 1, maxLength: LIMITS.nameLength } as const;
-export const textString = { type: 'string', maxLength: LIMITS.descriptionLength } as const;
+/**
+ * No NUL characters: PostgreSQL cannot store them in text columns (the query would fail with a 500).
+ * Every free-text string of a request carries it; `validationMessage` in errors.ts words the error.
+ */
+export const NO_NUL_PATTERN = '^[^\\u0000]*$';
+
+export const nameString = {
+  type: 'string',
+  minLength: 1,
+  maxLength: LIMITS.nameLength,
+  pattern: NO_NUL_PATTERN,
+} as const;
+export const textString = {
+  type: 'string',
+  maxLength: LIMITS.descriptionLength,
+  pattern: NO_NUL_PATTERN,
+} as const;
 /** Any absolute URL text; http/https is checked by `parseHttpUrl` so the error can say why. */
-export const urlString = { type: 'string', minLength: 1, maxLength: LIMITS.urlLength } as const;
+export const urlString = {
+  type: 'string',
+  minLength: 1,
+  maxLength: LIMITS.urlLength,
+  pattern: NO_NUL_PATTERN,
+} as const;
 /** RFC 9110 token characters. */
 export const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$";
 
@@ -34,12 +56,18 @@ export const idParams = (...names: string[]) => ({
   type: 'object',
   required: names,
   properties: Object.fromEntries(
-    names.map((n) => [n, { type: 'string', minLength: 1, maxLength: LIMITS.idLength }]),
+    names.map((n) => [
+      n,
+      { type: 'string', minLength: 1, maxLength: LIMITS.idLength, pattern: NO_NUL_PATTERN },
+    ]),
   ),
 });
 
 /** A time in a query string: ISO-8601 or epoch ms, checked by `parseTime` (400 naming the field). */
 export const timeQuery = { type: 'string', maxLength: 64 } as const;
+
+/** A free-text query value (`?type`, `?eventType`). */
+export const textQuery = { type: 'string', maxLength: LIMITS.nameLength, pattern: NO_NUL_PATTERN } as const;
 
 export const pageQuery = {
   // Query strings are not coerced (bodies must not be either): `pageOf` parses and range-checks.

@@ -3,6 +3,7 @@ import type { Config } from '../../config/config-types.ts';
 import {
   HEADER_NAME_PATTERN,
   LIMITS,
+  NO_NUL_PATTERN,
   nameString,
   retryScheduleSchema,
   textString,
@@ -21,7 +22,12 @@ export const SIGNATURE_SCHEMES = [
   'none',
 ] as const;
 
-const secretString = { type: 'string', minLength: 8, maxLength: LIMITS.secretLength } as const;
+const secretString = {
+  type: 'string',
+  minLength: 8,
+  maxLength: LIMITS.secretLength,
+  pattern: NO_NUL_PATTERN,
+} as const;
 
 /** Create and PATCH share it; create adds `required: ['url']`. */
 export const endpointBody = (config: Config) =>
@@ -30,7 +36,7 @@ export const endpointBody = (config: Config) =>
     additionalProperties: false,
     properties: {
       url: urlString,
-      name: { type: 'string', maxLength: LIMITS.nameLength },
+      name: { type: 'string', maxLength: LIMITS.nameLength, pattern: NO_NUL_PATTERN },
       description: textString,
       eventTypes: { type: 'array', maxItems: LIMITS.eventTypes, uniqueItems: true, items: nameString },
       method: { type: 'string', enum: ['POST', 'PUT', 'PATCH', 'GET'] },
@@ -58,7 +64,7 @@ export const endpointBody = (config: Config) =>
           signatureHeader: { type: 'string', pattern: HEADER_NAME_PATTERN },
           timestampHeader: { type: 'string', pattern: HEADER_NAME_PATTERN },
           encoding: { type: 'string', enum: ['hex', 'base64'] },
-          key: { type: 'string', minLength: 1, maxLength: 512 },
+          key: { type: 'string', minLength: 1, maxLength: 512, pattern: NO_NUL_PATTERN },
         },
       },
       secret: secretString,

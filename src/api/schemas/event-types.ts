@@ -1,10 +1,12 @@
 /** Request schemas of /api/v1/event-types. */
-import { LIMITS, textString } from './common.ts';
+import { LIMITS, NO_NUL_PATTERN, textString } from './common.ts';
 
 export const eventTypeParams = {
   type: 'object',
   required: ['name'],
-  properties: { name: { type: 'string', minLength: 1, maxLength: LIMITS.nameLength } },
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: LIMITS.nameLength, pattern: NO_NUL_PATTERN },
+  },
 } as const;
 
 export const eventTypeBody = {

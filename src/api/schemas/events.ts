@@ -1,6 +1,6 @@
 /** Request schemas of /api/v1/projects/:project/events. */
 import type { Config } from '../../config/config-types.ts';
-import { LIMITS, nameString, pageQuery, timeQuery, urlString } from './common.ts';
+import { LIMITS, NO_NUL_PATTERN, nameString, pageQuery, textQuery, timeQuery, urlString } from './common.ts';
 
 export const eventBody = {
   type: 'object',
@@ -9,7 +9,12 @@ export const eventBody = {
   properties: {
     type: nameString,
     payload: {},
-    idempotencyKey: { type: 'string', minLength: 1, maxLength: LIMITS.idempotencyKeyLength },
+    idempotencyKey: {
+      type: 'string',
+      minLength: 1,
+      maxLength: LIMITS.idempotencyKeyLength,
+      pattern: NO_NUL_PATTERN,
+    },
     test: { type: 'boolean' },
     callbackUrl: urlString,
   },
@@ -29,7 +34,7 @@ export const eventListQuerystring = {
   type: 'object',
   properties: {
     ...pageQuery,
-    type: { type: 'string', maxLength: LIMITS.nameLength },
+    type: textQuery,
     since: timeQuery,
     until: timeQuery,
   },
@@ -42,6 +47,6 @@ export const attemptListQuerystring = {
     status: { type: 'string', enum: ['succeeded', 'failed'] },
     since: timeQuery,
     until: timeQuery,
-    eventType: { type: 'string', maxLength: LIMITS.nameLength },
+    eventType: textQuery,
   },
 } as const;

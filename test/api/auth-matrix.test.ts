@@ -1,0 +1,443 @@
+/**
+ * Authorization matrix: every API route × every kind of caller. One table entry per route says who
+ * may call it (operator only, project credentials, customer portal too, or any valid token) and
+ * what success looks like; the test derives every other expectation from it:
+ *
+ *   no token, a wrong token, an expired / forged / tampered portal token, a revoked key → 401
+ *   a project key or portal token on another project's resources (any route)          → 404
+ *   a project key or portal token on an operator route                               → 403
+ *   a portal token on a route a customer may not use                                  → 403
+ *   the admin token, a project key on its own project, a portal token where allowed   → the success status
+ *
+ * The table is compared with the routes the app registered: a new route without an entry (or an
+ * entry whose route is gone) fails the test.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { type AddressInfo, connect } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { createPortalToken, derivePortalKey } from '../../src/dashboard/portal-token.ts';
+import { attemptRecord } from '../store/helpers.ts';
+import { ADMIN } from './helpers.ts';
+import { isApiRoute, PUBLIC_ROUTES, type RoutedApi, startRoutedApi } from './route-table.ts';
+
+/** Who may call a route. */
+type Access =
+  | 'operator' // the admin token only (project keys and portal tokens: 403)
+  | 'project' // the admin token and the project's keys (portal tokens: 403)
+  | 'customer' // also the project's portal tokens
+  | 'any'; // any valid token (the catalog is global)
+
+interface Target {
+  /** The project the path names. */
+  project: { id: string; uid: string };
+  endpoint(): Promise<string>;
+  event(): Promise<{ id: string; deliveryId: string }>;
+  attempt(): Promise<string>;
+  apiKeyId(): Promise<string>;
+}
+
+interface Entry {
+  access: Access;
+  /** Status of a successful call. */
+  ok: number;
+  path(t: Target): Promise<string> | string;
+  body?: unknown;
+}
+
+const EXAMPLE_TYPE = 'matrix.example';
+const P = (t: Target) => `/api/v1/projects/${t.project.id}`;
+const EP = async (t: Target) => `${P(t)}/endpoints/${await t.endpoint()}`;
+
+/** One entry per route; the key is `METHOD url` exactly as registered. */
+const TABLE: Record<string, Entry> = {
+  'POST /api/v1/projects': {
+    access: 'operator',
+    ok: 201,
+    path: () => '/api/v1/projects',
+    body: { name: 'n' },
+  },
+  'GET /api/v1/projects': { access: 'operator', ok: 200, path: () => '/api/v1/projects' },
+  'GET /api/v1/projects/:project': { access: 'customer', ok: 200, path: P },
+  'PATCH /api/v1/projects/:project': { access: 'project', ok: 200, path: P, body: { name: 'renamed' } },
+  'DELETE /api/v1/projects/:project': { access: 'operator', ok: 204, path: P },
+  'POST /api/v1/projects/:project/api-keys': {
+    access: 'project',
+    ok: 201,
+    path: (t) => `${P(t)}/api-keys`,
+    body: { name: 'k' },
+  },
+  'GET /api/v1/projects/:project/api-keys': { access: 'project', ok: 200, path: (t) => `${P(t)}/api-keys` },
+  'DELETE /api/v1/projects/:project/api-keys/:key': {
+    access: 'project',
+    ok: 204,
+    path: async (t) => `${P(t)}/api-keys/${await t.apiKeyId()}`,
+  },
+  'PUT /api/v1/event-types/:name': {
+    access: 'operator',
+    ok: 200,
+    path: () => '/api/v1/event-types/matrix.put',
+    body: { description: 'd' },
+  },
+  'GET /api/v1/event-types': { access: 'any', ok: 200, path: () => '/api/v1/event-types' },
+  'GET /api/v1/event-types/:name': {
+    access: 'any',
+    ok: 200,
+    path: () => `/api/v1/event-types/${EXAMPLE_TYPE}`,
+  },
+  'POST /api/v1/projects/:project/endpoints': {
+    access: 'customer',
+    ok: 201,
+    path: (t) => `${P(t)}/endpoints`,
+    body: { url: 'https://receiver.example/hook' },
+  },
+  'GET /api/v1/projects/:project/endpoints': {
+    access: 'customer',
+    ok: 200,
+    path: (t) => `${P(t)}/endpoints`,
+  },
+  'GET /api/v1/projects/:project/endpoints/:endpoint': { access: 'customer', ok: 200, path: EP },
+  'PATCH /api/v1/projects/:project/endpoints/:endpoint': {
+    access: 'customer',
+    ok: 200,
+    path: EP,
+    body: { name: 'renamed' },
+  },
+  'DELETE /api/v1/projects/:project/endpoints/:endpoint': { access: 'customer', ok: 204, path: EP },
+  'GET /api/v1/projects/:project/endpoints/:endpoint/secret': {
+    access: 'customer',
+    ok: 200,
+    path: async (t) => `${await EP(t)}/secret`,
+  },
+  'POST /api/v1/projects/:project/endpoints/:endpoint/secret/rotate': {
+    access: 'customer',
+    ok: 200,
+    path: async (t) => `${await EP(t)}/secret/rotate`,
+    body: {},
+  },
+  'POST /api/v1/projects/:project/endpoints/:endpoint/enable': {
+    access: 'customer',
+    ok: 200,
+    path: async (t) => `${await EP(t)}/enable`,
+  },
+  'POST /api/v1/projects/:project/endpoints/:endpoint/recover': {
+    access: 'customer',
+    ok: 202,
+    path: async (t) => `${await EP(t)}/recover`,
+    body: { since: 0 },
+  },
+  'POST /api/v1/projects/:project/endpoints/:endpoint/test': {
+    access: 'customer',
+    ok: 202,
+    path: async (t) => `${await EP(t)}/test`,
+    body: {},
+  },
+  'GET /api/v1/projects/:project/endpoints/:endpoint/attempts': {
+    access: 'customer',
+    ok: 200,
+    path: async (t) => `${await EP(t)}/attempts`,
+  },
+  'GET /api/v1/projects/:project/endpoints/:endpoint/stats': {
+    access: 'customer',
+    ok: 200,
+    path: async (t) => `${await EP(t)}/stats`,
+  },
+  'POST /api/v1/projects/:project/events': {
+    access: 'project',
+    ok: 202,
+    path: (t) => `${P(t)}/events`,
+    body: { type: 'matrix.sent', payload: { n: 1 } },
+  },
+  'POST /api/v1/projects/:project/events/batch': {
+    access: 'project',
+    ok: 202,
+    path: (t) => `${P(t)}/events/batch`,
+    body: { events: [{ type: 'matrix.sent', payload: {} }] },
+  },
+  'GET /api/v1/projects/:project/events': { access: 'customer', ok: 200, path: (t) => `${P(t)}/events` },
+  'GET /api/v1/projects/:project/events/:event': {
+    access: 'customer',
+    ok: 200,
+    path: async (t) => `${P(t)}/events/${(await t.event()).id}`,
+  },
+  'GET /api/v1/projects/:project/events/:event/attempts': {
+    access: 'customer',
+    ok: 200,
+    path: async (t) => `${P(t)}/events/${(await t.event()).id}/attempts`,
+  },
+  'POST /api/v1/projects/:project/deliveries/:delivery/retry': {
+    access: 'customer',
+    ok: 202,
+    path: async (t) => `${P(t)}/deliveries/${(await t.event()).deliveryId}/retry`,
+  },
+  'GET /api/v1/projects/:project/attempts/:attempt': {
+    access: 'customer',
+    ok: 200,
+    path: async (t) => `${P(t)}/attempts/${await t.attempt()}`,
+  },
+  'GET /api/v1/projects/:project/operational-events': {
+    access: 'customer',
+    ok: 200,
+    path: (t) => `${P(t)}/operational-events`,
+  },
+  'POST /api/v1/projects/:project/portal-links': {
+    access: 'project',
+    ok: 201,
+    path: (t) => `${P(t)}/portal-links`,
+    body: { expiresIn: 60 },
+  },
+};
+
+type CallerKind = 'admin' | 'key' | 'portal';
+
+/** What `caller` on its own project (`own`) or another one gets from a route with this entry. */
+function expectedStatus(entry: Entry, scoped: boolean, caller: CallerKind, own: boolean): number {
+  if (caller === 'admin') return entry.ok;
+  // Another project is not there at all, whatever the route: not even its existence leaks.
+  if (scoped && !own) return 404;
+  if (entry.access === 'operator') return 403;
+  if (caller === 'portal' && entry.access === 'project') return 403;
+  return entry.ok;
+}
+
+describe('authorization matrix', () => {
+  let api: RoutedApi;
+  const portalKey = derivePortalKey(ADMIN);
+
+  const call = async (method: string, url: string, token: string | null, body?: unknown) => {
+    const headers: Record<string, string> = {};
+    if (token !== null) headers.authorization = token;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    return api.inject({
+      method,
+      url,
+      headers,
+      ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+    });
+  };
+  const admin = async (method: string, url: string, body?: unknown) => {
+    const r = await call(method, url, `Bearer ${ADMIN}`, body);
+    assert.ok(r.status < 300, `${method} ${url} as admin: ${r.status} ${r.text}`);
+    return r.json;
+  };
+
+  /** A fresh project with everything a path may name, made on demand by the admin. */
+  const newTarget = async (name: string): Promise<Target> => {
+    const project = await admin('POST', '/api/v1/projects', {
+      name,
+      uid: `${name}-${randomBytes(4).toString('hex')}`,
+    });
+    const base = `/api/v1/projects/${project.id}`;
+    const endpoint = async () =>
+      (
+        await admin('POST', `${base}/endpoints`, {
+          url: 'https://receiver.example/hook',
+          eventTypes: [EXAMPLE_TYPE],
+        })
+      ).id as string;
+    const event = async () => {
+      await endpoint();
+      const e = await admin('POST', `${base}/events`, { type: EXAMPLE_TYPE, payload: { n: 1 } });
+      return { id: e.id as string, deliveryId: e.deliveries[0].id as string };
+    };
+    return {
+      project,
+      endpoint,
+      event,
+      async attempt() {
+        const { id } = await event();
+        const claims = await api.store.claimDueDeliveries({
+          limit: 1000,
+          leaseMs: 60_000,
+          now: Date.now() + 1000,
+          workerId: 'matrix',
+        });
+        const claim = claims.find((c) => c.event.id === id);
+        assert.ok(claim, 'the new delivery can be claimed');
+        const record = attemptRecord(claim.delivery, claim.event, {
+          startedAt: Date.now(),
+          workerId: 'matrix',
+        });
+        await api.store.recordAttempts([record], { now: Date.now(), failureThreshold: 10 });
+        return record.attempt.id;
+      },
+      async apiKeyId() {
+        return (await admin('POST', `${base}/api-keys`, { name: 'to-delete' })).id as string;
+      },
+    };
+  };
+
+  /** Credentials of one project: a key, a portal token, and tokens that must not work. */
+  const credentialsFor = async (projectId: string) => {
+    const base = `/api/v1/projects/${projectId}`;
+    const key = (await admin('POST', `${base}/api-keys`, { name: 'matrix' })).key as string;
+    const portal = (await admin('POST', `${base}/portal-links`, { expiresIn: 3600 })).token as string;
+    const revoked = await admin('POST', `${base}/api-keys`, { name: 'revoked' });
+    await admin('DELETE', `${base}/api-keys/${revoked.id}`);
+    return { key, portal, revokedKey: revoked.key as string };
+  };
+
+  before(async () => {
+    api = await startRoutedApi();
+    await admin('PUT', `/api/v1/event-types/${EXAMPLE_TYPE}`, { description: 'x', example: { n: 1 } });
+  });
+  after(() => api?.close());
+
+  test('every registered route has an entry, and every entry a route', () => {
+    const registered = api.routes
+      .filter((r) => isApiRoute(r) && r.method !== 'HEAD')
+      .map((r) => `${r.method} ${r.url}`);
+    const missing = registered.filter((k) => !(k in TABLE));
+    const stale = Object.keys(TABLE).filter((k) => !registered.includes(k));
+    assert.deepEqual(missing, [], 'routes without an entry in the authorization matrix');
+    assert.deepEqual(stale, [], 'entries whose route is not registered');
+    // HEAD is the GET route's twin: it is covered through GET below.
+    for (const r of api.routes.filter((x) => isApiRoute(x) && x.method === 'HEAD')) {
+      assert.ok(`GET ${r.url}` in TABLE, `HEAD ${r.url} has no GET entry`);
+    }
+    // Outside /api/ only the known public routes exist: a new one is a decision, not an accident.
+    const unknownPublic = api.routes
+      .filter((r) => !isApiRoute(r) && !PUBLIC_ROUTES.some((p) => p.test(r.url)))
+      .map((r) => `${r.method} ${r.url}`);
+    assert.deepEqual(unknownPublic, [], 'routes outside /api/ that are not known public routes');
+  });
+
+  for (const [route, entry] of Object.entries(TABLE)) {
+    const [method, url] = route.split(' ') as [string, string];
+    const scoped = url.includes(':project');
+
+    test(route, async () => {
+      const own = await newTarget('own');
+      const other = await newTarget('other');
+      const mine = await credentialsFor(own.project.id);
+      const now = Date.now();
+      const [payload] = mine.portal.slice(4).split('.');
+      const otherPayload = Buffer.from(
+        JSON.stringify({ projectId: other.project.id, exp: Math.floor(now / 1000) + 3600 }),
+      ).toString('base64url');
+      const refused: [string, string | null][] = [
+        ['no Authorization header', null],
+        ['an empty bearer token', 'Bearer '],
+        ['a made-up project key', `Bearer hk_${randomBytes(32).toString('base64url')}`],
+        [
+          'the admin token with one character changed',
+          `Bearer ${ADMIN.slice(0, -1)}${ADMIN.endsWith('x') ? 'y' : 'x'}`,
+        ],
+        ['the admin token with a suffix', `Bearer ${ADMIN}x`],
+        ['the admin token as Basic auth', `Basic ${Buffer.from(`admin:${ADMIN}`).toString('base64')}`],
+        ['the admin token without a scheme', ADMIN],
+        [
+          'a project key with one character changed',
+          `Bearer ${mine.key.slice(0, -1)}${mine.key.endsWith('A') ? 'B' : 'A'}`,
+        ],
+        ['a revoked project key', `Bearer ${mine.revokedKey}`],
+        [
+          'an expired portal token',
+          `Bearer ${createPortalToken(portalKey, { projectId: own.project.id, expiresAt: now - 1000 })}`,
+        ],
+        [
+          'a portal token signed with another key',
+          `Bearer ${createPortalToken(derivePortalKey('another-admin-token-0123456789'), {
+            projectId: own.project.id,
+            expiresAt: now + 3_600_000,
+          })}`,
+        ],
+        ['a portal token moved to another project', `Bearer ${mine.portal.replace(payload!, otherPayload)}`],
+      ];
+      const body = entry.body;
+
+      // Refusals first: they must change nothing, whatever the path names.
+      for (const [who, token] of refused) {
+        for (const target of scoped ? [own, other] : [own]) {
+          const path = await entry.path(target);
+          const r = await call(method, path, token, body);
+          assert.equal(r.status, 401, `${who}: ${method} ${path} → ${r.status} ${r.text}`);
+          assert.equal(r.json?.error?.code, 'HERALD_ERR_UNAUTHORIZED', r.text);
+        }
+      }
+      // HEAD follows GET: refused without a token.
+      if (method === 'GET') {
+        const r = await call('HEAD', await entry.path(own), null);
+        assert.equal(r.status, 401, `HEAD ${url} without a token`);
+      }
+
+      const callers: [CallerKind, string][] = [
+        ['key', `Bearer ${mine.key}`],
+        ['portal', `Bearer ${mine.portal}`],
+      ];
+      // Another project's resources: 404 (403 on operator routes), before the body is looked at.
+      if (scoped) {
+        for (const [kind, token] of callers) {
+          const path = await entry.path(other);
+          const want = expectedStatus(entry, scoped, kind, false);
+          const r = await call(method, path, token, body);
+          assert.equal(
+            r.status,
+            want,
+            `${kind} of another project: ${method} ${path} → ${r.status} ${r.text}`,
+          );
+          const malformed = await call(method, path, token, body === undefined ? undefined : { junk: [1] });
+          assert.equal(malformed.status, want, `${kind} of another project, bad body: ${malformed.text}`);
+        }
+      }
+      // Own project: allowed, or 403 where this kind of caller may not go. The admin goes last, so
+      // that routes which delete the project leave it for the others first.
+      for (const [kind, token] of [...callers, ['admin', `Bearer ${ADMIN}`] as [CallerKind, string]]) {
+        const path = await entry.path(own);
+        const want = expectedStatus(entry, scoped, kind, true);
+        const r = await call(method, path, token, body);
+        assert.equal(r.status, want, `${kind}: ${method} ${path} → ${r.status} ${r.text}`);
+        if (want >= 400) assert.equal(r.json?.error?.code, 'HERALD_ERR_FORBIDDEN', r.text);
+        if (method === 'GET') {
+          const head = await call('HEAD', await entry.path(own), token);
+          assert.equal(head.status, want, `${kind}: HEAD ${path}`);
+        }
+      }
+    });
+  }
+
+  test('unknown /api/ paths answer 401 to strangers and 404 to callers', async () => {
+    assert.equal((await call('GET', '/api/v1/nothing-here', null)).status, 401);
+    assert.equal((await call('GET', '/api/v1/nothing-here', `Bearer ${ADMIN}`)).status, 404);
+  });
+
+  test('a request-target spelled differently still needs a token', async () => {
+    // Percent-encoded paths reach the same routes: auth follows the route matched, not the spelling.
+    for (const url of ['/%61pi/v1/event-types', '/api/v1/%65vent-types', '/%61pi/v1/projects']) {
+      const r = await call('GET', url, null);
+      assert.equal(r.status, 401, `${url} → ${r.status} ${r.text}`);
+    }
+    // So do absolute-form request-targets (`GET http://host/api/… HTTP/1.1`), which only a real
+    // socket can send: every GET route of the table, without a token.
+    await api.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = api.app.server.address() as AddressInfo;
+    const target = await newTarget('absolute');
+    for (const [route, entry] of Object.entries(TABLE)) {
+      if (!route.startsWith('GET ')) continue;
+      const path = await entry.path(target);
+      for (const form of [`http://127.0.0.1:${port}${path}`, `http://elsewhere.example${path}`]) {
+        const response = await rawRequest(
+          port,
+          `GET ${form} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+        );
+        assert.match(response, /^HTTP\/1\.1 401 /, `GET ${form} without a token → ${response.slice(0, 200)}`);
+      }
+    }
+  });
+});
+
+/** Writes `request` on a fresh socket and resolves with everything the server answered. */
+function rawRequest(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let response = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      response += chunk;
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(response));
+    socket.setTimeout(5_000, () => socket.destroy(new Error('no answer in 5 s')));
+    socket.end(request);
+  });
+}
