@@ -1,0 +1,41 @@
+/**
+ * The background jobs of a process that delivers (role `worker` or `all`): retention
+ * (HERALD_RETENTION_DAYS) and the operator webhook (HERALD_OPERATOR_WEBHOOK_URL). Started by
+ * src/main.ts once the dispatcher runs, stopped before the store closes.
+ */
+import type { Config } from './config/config-types.ts';
+import type { Logger } from './logger.ts';
+import { createForwarder, type Forwarder } from './operator/forwarder.ts';
+import { ensureOperatorEndpoint } from './operator/operator-project.ts';
+import { createPurger, type Purger } from './retention/purger.ts';
+import type { Store } from './store/store.ts';
+
+const DAY_MS = 24 * 3_600_000;
+
+export interface BackgroundJobs {
+  purger: Purger | null;
+  forwarder: Forwarder | null;
+}
+
+export async function startBackgroundJobs(
+  config: Config,
+  store: Store,
+  logger: Logger,
+): Promise<BackgroundJobs> {
+  const jobs: BackgroundJobs = { purger: null, forwarder: null };
+  if (config.role === 'api') return jobs;
+  if (config.operatorWebhook) {
+    const target = await ensureOperatorEndpoint(store, config.operatorWebhook, {
+      timeoutMs: config.delivery.defaultTimeoutMs,
+      now: Date.now(),
+      log: logger,
+    });
+    jobs.forwarder = createForwarder({ store, operatorProjectId: target.projectId, log: logger });
+    jobs.forwarder.start();
+  }
+  if (config.retentionDays > 0) {
+    jobs.purger = createPurger({ store, retentionMs: config.retentionDays * DAY_MS, log: logger });
+    jobs.purger.start();
+  }
+  return jobs;
+}

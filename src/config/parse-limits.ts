@@ -1,0 +1,85 @@
+/**
+ * Settings of issue 7 (limits, retention, operational events): HERALD_API_RATE_LIMIT,
+ * HERALD_RETENTION_DAYS, HERALD_OPERATOR_WEBHOOK_URL and HERALD_OPERATOR_WEBHOOK_SECRET.
+ */
+import { secretProblem } from '../domain/secret.ts';
+import { ConfigError } from './config-error.ts';
+import type { ApiRateLimitConfig, OperatorWebhookConfig } from './config-types.ts';
+import type { RawSetting } from './parse-setting.ts';
+
+/** Requests per key per minute when HERALD_API_RATE_LIMIT is unset: ~1,000/s, far above any sane client. */
+export const DEFAULT_API_RATE_LIMIT: ApiRateLimitConfig = { max: 60_000, windowMs: 60_000 };
+/** Events, attempts and operational events are kept this long when HERALD_RETENTION_DAYS is unset. */
+export const DEFAULT_RETENTION_DAYS = 30;
+const MAX_RETENTION_DAYS = 36_500;
+
+const UNITS: Record<string, number> = {
+  s: 1_000,
+  sec: 1_000,
+  second: 1_000,
+  m: 60_000,
+  min: 60_000,
+  minute: 60_000,
+  h: 3_600_000,
+  hour: 3_600_000,
+};
+
+/**
+ * `N` (requests per minute), or `N/s`, `N/min`, `N/h`; `0` turns the limit off (null). The count
+ * is per credential (or client address) and per process.
+ */
+export function parseApiRateLimit(setting: RawSetting): ApiRateLimitConfig | null {
+  const m = /^(\d+)\s*(?:\/\s*([a-z]+))?$/i.exec(setting.value);
+  const windowMs = m ? (m[2] === undefined ? 60_000 : UNITS[m[2].toLowerCase()]) : undefined;
+  if (!m || windowMs === undefined) {
+    throw new ConfigError(
+      setting.source,
+      `expected requests per minute (e.g. 6000), or N/s, N/min, N/h; 0 turns it off; got "${setting.value}"`,
+    );
+  }
+  const max = Number(m[1]);
+  if (!Number.isSafeInteger(max) || max > 1_000_000_000) {
+    throw new ConfigError(setting.source, `must be at most 1000000000, got ${m[1]}`);
+  }
+  return max === 0 ? null : { max, windowMs };
+}
+
+/** Whole days; 0 keeps everything forever. */
+export function parseRetentionDays(setting: RawSetting): number {
+  if (!/^\d+$/.test(setting.value) || Number(setting.value) > MAX_RETENTION_DAYS) {
+    throw new ConfigError(
+      setting.source,
+      `expected whole days from 0 (keep forever) to ${MAX_RETENTION_DAYS}, got "${setting.value}"`,
+    );
+  }
+  return Number(setting.value);
+}
+
+/**
+ * HERALD_OPERATOR_WEBHOOK_URL (an absolute http(s) URL) and its optional secret (Standard Webhooks
+ * `whsec_…`; when unset, Herald generates one on the first start and keeps it in the database).
+ */
+export function parseOperatorWebhook(
+  url: RawSetting | null,
+  secret: RawSetting | null,
+): OperatorWebhookConfig | null {
+  if (!url) {
+    if (secret) throw new ConfigError(secret.source, 'is set but HERALD_OPERATOR_WEBHOOK_URL is not');
+    return null;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url.value);
+  } catch (cause) {
+    throw new ConfigError(url.source, `expected an absolute http(s) URL, got "${url.value}"`, { cause });
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new ConfigError(url.source, `expected an http(s) URL, got "${url.value}"`);
+  }
+  if (secret) {
+    const problem = secretProblem('standard', secret.value);
+    // The message never repeats the value: it is a secret.
+    if (problem) throw new ConfigError(secret.source, `${problem} (e.g. whsec_ + 32 random bytes in base64)`);
+  }
+  return { url: parsed.href, secret: secret?.value ?? null };
+}

@@ -1,0 +1,134 @@
+/**
+ * Hands operational events (endpoint.disabled, endpoint.recovered, delivery.exhausted) to the
+ * operator project as ordinary events, from the store's outbox (operational_events.forwarded_at).
+ * The stores write operational events in the same transaction as what they report; this loop
+ * picks them up, so nothing is lost to a crash in between: an event accepted but not yet marked is
+ * accepted again with the same idempotency key (`herald-op-<id>`), which returns the first one.
+ *
+ * Not forwarded (marked only): events about the operator project itself (no recursion), and events
+ * older than STALE_MS (left from a time the webhook was not configured, or beyond the idempotency
+ * window, where a replay could duplicate).
+ */
+
+import { createWakeSignal } from '../delivery/wake-signal.ts';
+import type { OperationalEvent } from '../domain/types.ts';
+import type { NewEventInput, Store } from '../store/store.ts';
+
+/** Kept under the 24 h idempotency window of acceptEvents. */
+export const STALE_MS = 23 * 3_600_000;
+
+export interface ForwarderLog {
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export interface ForwarderOptions {
+  store: Pick<
+    Store,
+    'listUnforwardedOperationalEvents' | 'markOperationalEventsForwarded' | 'acceptEvents' | 'getProject'
+  >;
+  operatorProjectId: string;
+  /** Poll interval when idle (default 1 s); `wake()` comes sooner. */
+  intervalMs?: number;
+  batchSize?: number;
+  clock?: () => number;
+  log?: ForwarderLog;
+}
+
+export interface Forwarder {
+  start(): void;
+  /** Forwards one batch; returns how many operational events it handled. */
+  runOnce(): Promise<number>;
+  wake(): void;
+  stop(): Promise<void>;
+}
+
+/** The event an operational event becomes in the operator project. */
+export function operatorEvent(
+  op: OperationalEvent,
+  project: { uid: string | null; name: string } | null,
+): NewEventInput {
+  const reason = op.data.reason ?? (op.type === 'endpoint.recovered' ? 'enabled' : null);
+  return {
+    type: op.type,
+    payload: {
+      ...op.data,
+      projectId: op.projectId,
+      projectUid: project?.uid ?? null,
+      projectName: project?.name ?? null,
+      reason,
+      at: new Date(op.createdAt).toISOString(),
+      operationalEventId: op.id,
+    },
+    test: false,
+    idempotencyKey: `herald-op-${op.id}`,
+    callbackUrl: null,
+  };
+}
+
+export function createForwarder(options: ForwarderOptions): Forwarder {
+  const { store, operatorProjectId } = options;
+  const intervalMs = options.intervalMs ?? 1_000;
+  const batchSize = options.batchSize ?? 100;
+  const clock = options.clock ?? Date.now;
+  let running = false;
+  let loop: Promise<void> | null = null;
+  const signal = createWakeSignal();
+  const sleep = signal.sleep;
+
+  const runOnce = async (): Promise<number> => {
+    const ops = await store.listUnforwardedOperationalEvents(batchSize);
+    if (ops.length === 0) return 0;
+    const now = clock();
+    const send = ops.filter((o) => o.projectId !== operatorProjectId && o.createdAt > now - STALE_MS);
+    const stale = ops.filter((o) => o.projectId !== operatorProjectId && o.createdAt <= now - STALE_MS);
+    if (stale.length) {
+      options.log?.warn(
+        { count: stale.length },
+        'operator webhook: operational events older than 23 h were not sent (recorded before the webhook was configured, or the forwarder was down)',
+      );
+    }
+    if (send.length) {
+      const projects = new Map<string, { uid: string | null; name: string } | null>();
+      for (const o of send) {
+        if (!projects.has(o.projectId)) projects.set(o.projectId, await store.getProject(o.projectId));
+      }
+      await store.acceptEvents(
+        operatorProjectId,
+        send.map((o) => operatorEvent(o, projects.get(o.projectId) ?? null)),
+        now,
+      );
+    }
+    await store.markOperationalEventsForwarded(
+      ops.map((o) => ({ projectId: o.projectId, id: o.id })),
+      now,
+    );
+    return ops.length;
+  };
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      loop = (async () => {
+        while (running) {
+          let handled = 0;
+          try {
+            handled = await runOnce();
+          } catch (error) {
+            options.log?.error({ err: error }, 'operator webhook: forwarding operational events failed');
+          }
+          if (running && handled < batchSize) await sleep(intervalMs);
+        }
+      })();
+    },
+    runOnce,
+    wake: signal.wake,
+    async stop() {
+      running = false;
+      signal.wake();
+      await loop;
+      loop = null;
+    },
+  };
+}

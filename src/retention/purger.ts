@@ -1,0 +1,124 @@
+/**
+ * Retention in the background (HERALD_RETENTION_DAYS): every `intervalMs` it walks every project
+ * and calls Store.purgeBefore until the project is done. Each batch is one short transaction of at
+ * most `batchSize` events; between batches it yields (`pauseMs`), so claims and attempt records
+ * keep flowing while a large backlog of old history is deleted. Stops between two batches.
+ */
+import type { Store } from '../store/store.ts';
+
+export interface PurgeTotals {
+  events: number;
+  deliveries: number;
+  attempts: number;
+  operationalEvents: number;
+  batches: number;
+}
+
+export interface PurgerLog {
+  info(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export interface PurgerOptions {
+  store: Pick<Store, 'listProjects' | 'purgeBefore'>;
+  /** History older than this is purged. */
+  retentionMs: number;
+  /** Between two runs (default 10 min; the first run starts `firstRunMs` after start, default 30 s). */
+  intervalMs?: number;
+  firstRunMs?: number;
+  /** Events per batch (default 1,000). */
+  batchSize?: number;
+  /** Pause between two batches (default 20 ms). */
+  pauseMs?: number;
+  clock?: () => number;
+  log?: PurgerLog;
+}
+
+export interface Purger {
+  start(): void;
+  /** Purges everything older than the retention now (resolves when done or stopped). */
+  runOnce(): Promise<PurgeTotals>;
+  /** Stops after the batch in progress; resolves once it has. */
+  stop(): Promise<void>;
+}
+
+export function createPurger(options: PurgerOptions): Purger {
+  const { store, retentionMs } = options;
+  const intervalMs = options.intervalMs ?? 10 * 60_000;
+  const firstRunMs = options.firstRunMs ?? 30_000;
+  const batchSize = options.batchSize ?? 1_000;
+  const pauseMs = options.pauseMs ?? 20;
+  const clock = options.clock ?? Date.now;
+  let stopping = false;
+  let loop: Promise<void> | null = null;
+  let cancelSleep: (() => void) | null = null;
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        cancelSleep = null;
+        resolve();
+      }
+      cancelSleep = done;
+    });
+
+  const runOnce = async (): Promise<PurgeTotals> => {
+    const totals: PurgeTotals = { events: 0, deliveries: 0, attempts: 0, operationalEvents: 0, batches: 0 };
+    const started = clock();
+    const cutoff = started - retentionMs;
+    let cursor: string | null = null;
+    do {
+      const page = await store.listProjects({ limit: 100, cursor });
+      for (const project of page.data) {
+        let after: string | null = null;
+        do {
+          if (stopping) return totals;
+          const r = await store.purgeBefore(project.id, cutoff, batchSize, after);
+          totals.events += r.events;
+          totals.deliveries += r.deliveries;
+          totals.attempts += r.attempts;
+          totals.operationalEvents += r.operationalEvents;
+          totals.batches++;
+          after = r.next;
+          await sleep(pauseMs); // let the dispatcher and the API have the database
+        } while (after !== null);
+      }
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    const purged = totals.events + totals.attempts + totals.operationalEvents;
+    if (purged > 0) {
+      options.log?.info(
+        { ...totals, cutoff: new Date(cutoff).toISOString(), ms: clock() - started },
+        `retention: purged ${totals.events} events, ${totals.deliveries} deliveries, ${totals.attempts} attempts and ${totals.operationalEvents} operational events older than ${new Date(cutoff).toISOString()}`,
+      );
+    }
+    return totals;
+  };
+
+  return {
+    start() {
+      if (loop) return;
+      stopping = false;
+      loop = (async () => {
+        await sleep(firstRunMs);
+        while (!stopping) {
+          try {
+            await runOnce();
+          } catch (error) {
+            options.log?.error({ err: error }, 'retention: a purge batch failed; trying again next round');
+          }
+          if (!stopping) await sleep(intervalMs);
+        }
+      })();
+    },
+    runOnce,
+    async stop() {
+      stopping = true;
+      cancelSleep?.();
+      await loop;
+      loop = null;
+    },
+  };
+}

@@ -1,0 +1,142 @@
+/**
+ * Store.purgeBefore for PostgreSQL: one bounded batch per call in one short transaction, walking a
+ * project's events by age (index events_created) from a cursor. Several processes may run purgers:
+ * a transaction-scoped advisory lock per project lets one of them work on a project at a time (the
+ * others skip it for this round).
+ */
+import type pg from 'pg';
+import { decodePurgeCursor, encodePurgeCursor } from '../purge-cursor.ts';
+import type { PurgeResult } from '../store.ts';
+
+/** First half of the advisory lock key of retention (the second is the project id's hash). */
+const PURGE_LOCK_CLASS = 4_877_001;
+
+const NOTHING: PurgeResult = { events: 0, deliveries: 0, attempts: 0, operationalEvents: 0, next: null };
+
+export async function purgeBeforePostgres(
+  pool: pg.Pool,
+  projectId: string,
+  cutoff: number,
+  limit: number,
+  after: string | null,
+): Promise<PurgeResult> {
+  const n = Math.max(1, Math.floor(limit));
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    try {
+      const lock = await client.query<{ ok: boolean }>(
+        'SELECT pg_try_advisory_xact_lock($1::int, hashtext($2)) AS ok',
+        [PURGE_LOCK_CLASS, projectId],
+      );
+      if (!lock.rows[0]?.ok) {
+        await client.query('ROLLBACK');
+        return { ...NOTHING };
+      }
+      const out = await purgeBatch(client, projectId, cutoff, n, after);
+      await client.query('COMMIT');
+      return out;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw error;
+    }
+  } finally {
+    client.release(broken);
+  }
+}
+
+async function purgeBatch(
+  c: pg.PoolClient,
+  projectId: string,
+  cutoff: number,
+  n: number,
+  after: string | null,
+): Promise<PurgeResult> {
+  const from = decodePurgeCursor(after);
+  // The next events made before the cutoff; `done` when all their deliveries are finished and
+  // untouched since the cutoff (pending, parked and claimed ones are never purged).
+  const { rows: batch } = await c.query<{ id: string; created_at: string; done: boolean }>(
+    `SELECT e.id, e.created_at,
+       NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.project_id = e.project_id AND d.event_id = e.id
+                   AND (d.status NOT IN ('succeeded', 'failed') OR d.updated_at >= $2)) AS done
+     FROM events e
+     WHERE e.project_id = $1 AND e.created_at < $2 AND (e.created_at, e.id) > ($3::bigint, $4::text)
+     ORDER BY e.created_at, e.id LIMIT $5`,
+    [projectId, cutoff, from.createdAt, from.id, n],
+  );
+  const candidates = batch.filter((e) => e.done).map((e) => e.id);
+  let deliveries = 0;
+  let attempts = 0;
+  let events = 0;
+  const keptIds = new Set(batch.filter((e) => !e.done).map((e) => e.id));
+  if (candidates.length) {
+    // The status is checked again on each row as it is deleted: a delivery retried since the batch
+    // was read (pending again) stays, and so does its event.
+    deliveries =
+      (
+        await c.query(
+          `DELETE FROM deliveries WHERE project_id = $1 AND event_id = ANY($2::text[])
+             AND status IN ('succeeded', 'failed') AND updated_at < $3`,
+          [projectId, candidates, cutoff],
+        )
+      ).rowCount ?? 0;
+    const gone = await c.query<{ id: string; idempotency_key: string | null }>(
+      `DELETE FROM events e WHERE e.project_id = $1 AND e.id = ANY($2::text[])
+         AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.project_id = $1 AND d.event_id = e.id)
+       RETURNING e.id, e.idempotency_key`,
+      [projectId, candidates],
+    );
+    events = gone.rows.length;
+    const goneIds = new Set(gone.rows.map((r) => r.id));
+    for (const id of candidates) if (!goneIds.has(id)) keptIds.add(id);
+    if (goneIds.size) {
+      attempts +=
+        (
+          await c.query('DELETE FROM attempts WHERE project_id = $1 AND event_id = ANY($2::text[])', [
+            projectId,
+            [...goneIds],
+          ])
+        ).rowCount ?? 0;
+      const keyed = gone.rows.filter((r) => r.idempotency_key !== null);
+      if (keyed.length) {
+        await c.query(
+          `DELETE FROM idempotency_keys k USING unnest($2::text[], $3::text[]) AS v(key, event_id)
+           WHERE k.project_id = $1 AND k.key = v.key AND k.event_id = v.event_id`,
+          [projectId, keyed.map((r) => r.idempotency_key), keyed.map((r) => r.id)],
+        );
+      }
+    }
+  }
+  if (keptIds.size) {
+    // Still in use (e.g. parked for longer than the retention): only their old attempts go.
+    attempts +=
+      (
+        await c.query(
+          'DELETE FROM attempts WHERE project_id = $1 AND event_id = ANY($2::text[]) AND started_at < $3',
+          [projectId, [...keptIds], cutoff],
+        )
+      ).rowCount ?? 0;
+  }
+  const operationalEvents =
+    (
+      await c.query(
+        `DELETE FROM operational_events WHERE project_id = $1 AND id IN (
+           SELECT id FROM operational_events WHERE project_id = $1 AND created_at < $2 LIMIT $3)`,
+        [projectId, cutoff, n],
+      )
+    ).rowCount ?? 0;
+  // Rate-limit state idle since the cutoff is the same as none (deleted endpoints leave such rows).
+  await c.query('DELETE FROM endpoint_rate_limits WHERE project_id = $1 AND tat < $2', [projectId, cutoff]);
+  const last = batch.at(-1);
+  const position = last ? encodePurgeCursor(Number(last.created_at), last.id) : (after ?? '');
+  return {
+    events,
+    deliveries,
+    attempts,
+    operationalEvents,
+    next: batch.length === n || operationalEvents === n ? position : null,
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * The operational-event outbox for SQLite (operational_events.forwarded_at, migration 0002) and the
+ * `delivery.exhausted` record written with the attempt that failed a delivery for good.
+ */
+import type { DatabaseSync } from 'node:sqlite';
+import { ID_PREFIX, newId } from '../../domain/ids.ts';
+import type { OperationalEvent } from '../../domain/types.ts';
+import { exhaustedData } from '../exhausted.ts';
+import type { AttemptRecord } from '../store.ts';
+import { all, get, run, transaction } from './db-helpers.ts';
+import { toOperationalEvent } from './rows.ts';
+
+export function listUnforwardedSqlite(db: DatabaseSync, limit: number): OperationalEvent[] {
+  return all(
+    db,
+    'SELECT * FROM operational_events WHERE forwarded_at IS NULL ORDER BY created_at, id LIMIT ?',
+    Math.max(1, Math.floor(limit)),
+  ).map(toOperationalEvent);
+}
+
+export function markForwardedSqlite(
+  db: DatabaseSync,
+  refs: { projectId: string; id: string }[],
+  now: number,
+): void {
+  if (refs.length === 0) return;
+  transaction(db, () => {
+    for (const r of refs) {
+      run(
+        db,
+        'UPDATE operational_events SET forwarded_at = ? WHERE project_id = ? AND id = ?',
+        now,
+        r.projectId,
+        r.id,
+      );
+    }
+  });
+}
+
+/**
+ * Called by recordAttempts (inside its transaction) for each record whose next state is `failed`:
+ * stores `delivery.exhausted` when the delivery did end up failed (not when a late record was
+ * ignored) and its endpoint still exists (a delivery closed because its endpoint was deleted is not
+ * news). Same transaction as the state change, so the two cannot part.
+ */
+export function recordExhaustedSqlite(db: DatabaseSync, rec: AttemptRecord, now: number): void {
+  const a = rec.attempt;
+  const d = get(
+    db,
+    'SELECT status FROM deliveries WHERE project_id = ? AND id = ?',
+    a.projectId,
+    a.deliveryId,
+  );
+  if (d?.status !== 'failed') return;
+  if (
+    a.endpointId &&
+    !get(db, 'SELECT 1 AS ok FROM endpoints WHERE project_id = ? AND id = ?', a.projectId, a.endpointId)
+  )
+    return;
+  run(
+    db,
+    'INSERT INTO operational_events (id, project_id, type, data, created_at) VALUES (?, ?, ?, ?, ?)',
+    newId(ID_PREFIX.operationalEvent, now),
+    a.projectId,
+    'delivery.exhausted',
+    JSON.stringify(exhaustedData(rec)),
+    now,
+  );
+}

@@ -1,0 +1,81 @@
+/** HERALD_API_RATE_LIMIT, HERALD_RETENTION_DAYS, HERALD_OPERATOR_WEBHOOK_URL / _SECRET (src/config/parse-limits.ts). */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { ConfigError } from '../../src/config/config-error.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'herald-config-limits-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const load = (env: Record<string, string>) =>
+  loadConfig({ env: { HERALD_ADMIN_TOKEN: 'a-test-admin-token-0123456789', HERALD_DATA_DIR: dir, ...env } });
+const refused = (env: Record<string, string>, setting: string, pattern?: RegExp) =>
+  assert.throws(
+    () => load(env),
+    (e: unknown) =>
+      e instanceof ConfigError && e.setting === setting && (!pattern || pattern.test(e.message)),
+  );
+
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+test('defaults: 60,000 requests a minute per credential, 30 days of history, no operator webhook', () => {
+  const c = load({});
+  assert.deepEqual(c.apiRateLimit, { max: 60_000, windowMs: 60_000 });
+  assert.equal(c.retentionDays, 30);
+  assert.equal(c.operatorWebhook, null);
+});
+
+test('HERALD_API_RATE_LIMIT: per minute, or with a unit; 0 turns it off', () => {
+  assert.deepEqual(load({ HERALD_API_RATE_LIMIT: '600' }).apiRateLimit, { max: 600, windowMs: 60_000 });
+  assert.deepEqual(load({ HERALD_API_RATE_LIMIT: '50/s' }).apiRateLimit, { max: 50, windowMs: 1_000 });
+  assert.deepEqual(load({ HERALD_API_RATE_LIMIT: '100 / min' }).apiRateLimit, { max: 100, windowMs: 60_000 });
+  assert.deepEqual(load({ HERALD_API_RATE_LIMIT: '9000/h' }).apiRateLimit, {
+    max: 9000,
+    windowMs: 3_600_000,
+  });
+  assert.equal(load({ HERALD_API_RATE_LIMIT: '0' }).apiRateLimit, null);
+  refused({ HERALD_API_RATE_LIMIT: 'lots' }, 'HERALD_API_RATE_LIMIT', /requests per minute/);
+  refused({ HERALD_API_RATE_LIMIT: '10/day' }, 'HERALD_API_RATE_LIMIT');
+  refused({ HERALD_API_RATE_LIMIT: '-1' }, 'HERALD_API_RATE_LIMIT');
+});
+
+test('HERALD_RETENTION_DAYS: whole days, 0 keeps everything', () => {
+  assert.equal(load({ HERALD_RETENTION_DAYS: '7' }).retentionDays, 7);
+  assert.equal(load({ HERALD_RETENTION_DAYS: '0' }).retentionDays, 0);
+  refused({ HERALD_RETENTION_DAYS: '1.5' }, 'HERALD_RETENTION_DAYS');
+  refused({ HERALD_RETENTION_DAYS: '-3' }, 'HERALD_RETENTION_DAYS');
+});
+
+test('HERALD_OPERATOR_WEBHOOK_URL and _SECRET', () => {
+  assert.deepEqual(load({ HERALD_OPERATOR_WEBHOOK_URL: 'https://ops.example.com/herald' }).operatorWebhook, {
+    url: 'https://ops.example.com/herald',
+    secret: null,
+  });
+  assert.deepEqual(
+    load({ HERALD_OPERATOR_WEBHOOK_URL: 'http://127.0.0.1:9000/h', HERALD_OPERATOR_WEBHOOK_SECRET: SECRET })
+      .operatorWebhook,
+    { url: 'http://127.0.0.1:9000/h', secret: SECRET },
+  );
+  refused({ HERALD_OPERATOR_WEBHOOK_URL: 'ftp://x/y' }, 'HERALD_OPERATOR_WEBHOOK_URL');
+  refused({ HERALD_OPERATOR_WEBHOOK_URL: 'not a url' }, 'HERALD_OPERATOR_WEBHOOK_URL');
+  refused({ HERALD_OPERATOR_WEBHOOK_SECRET: SECRET }, 'HERALD_OPERATOR_WEBHOOK_SECRET', /URL is not/);
+  refused(
+    {
+      HERALD_OPERATOR_WEBHOOK_URL: 'https://ops.example.com',
+      HERALD_OPERATOR_WEBHOOK_SECRET: 'hunter2-hunter2',
+    },
+    'HERALD_OPERATOR_WEBHOOK_SECRET',
+    /whsec_/,
+  );
+  // The message never repeats the secret.
+  assert.throws(
+    () =>
+      load({
+        HERALD_OPERATOR_WEBHOOK_URL: 'https://ops.example.com',
+        HERALD_OPERATOR_WEBHOOK_SECRET: 'whsec_c2hvcnQ=',
+      }),
+    (e: unknown) => e instanceof ConfigError && !e.message.includes('c2hvcnQ'),
+  );
+});

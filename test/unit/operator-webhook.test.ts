@@ -1,0 +1,165 @@
+/**
+ * The operator webhook's setup (src/operator/operator-project.ts) and its forwarder
+ * (src/operator/forwarder.ts) over a real SQLite store. The end-to-end path, with a real
+ * `herald serve` and a receiver verifying signatures, is test/e2e/operational-events.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, test } from 'node:test';
+import { createForwarder, operatorEvent, STALE_MS } from '../../src/operator/forwarder.ts';
+import {
+  ensureOperatorEndpoint,
+  OPERATOR_ENDPOINT_NAME,
+  OPERATOR_PROJECT_UID,
+} from '../../src/operator/operator-project.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import type { Store } from '../../src/store/store.ts';
+import { endpointInput, projectWithEndpoints } from '../store/helpers.ts';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function store(): Promise<Store> {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-operator-'));
+  const s = await openStore(`sqlite:${join(dir, 'herald.db')}`);
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  cleanups.push(() => s.close());
+  return s;
+}
+
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const OTHER_SECRET = 'whsec_dGhpcyBpcyBhbm90aGVyIHNlY3JldCBvZiAzMiBieXQ=';
+
+test('ensureOperatorEndpoint creates the project and endpoint once and follows the configuration', async () => {
+  const s = await store();
+  const now = Date.now();
+  const a = await ensureOperatorEndpoint(
+    s,
+    { url: 'http://127.0.0.1:9/ops', secret: null },
+    { timeoutMs: 5_000, now },
+  );
+  const project = await s.getProject(OPERATOR_PROJECT_UID);
+  assert.equal(project?.id, a.projectId);
+  const ep = await s.getEndpoint(a.projectId, a.endpointId);
+  assert.equal(ep?.url, 'http://127.0.0.1:9/ops');
+  assert.equal(ep?.name, OPERATOR_ENDPOINT_NAME);
+  assert.deepEqual(ep?.signature, { scheme: 'standard' });
+  assert.deepEqual(ep?.eventTypes, ['endpoint.disabled', 'endpoint.recovered', 'delivery.exhausted']);
+  const [generated] = await s.getEndpointSecrets(a.projectId, a.endpointId, now);
+  assert.match(generated!.secret, /^whsec_/);
+
+  // Same configuration: nothing changes. Another start with a new URL and a secret: both follow.
+  const b = await ensureOperatorEndpoint(
+    s,
+    { url: 'http://127.0.0.1:9/ops', secret: null },
+    { timeoutMs: 5_000, now },
+  );
+  assert.deepEqual(b, a);
+  assert.equal((await s.getEndpointSecrets(a.projectId, a.endpointId, now))[0]?.secret, generated!.secret);
+  const c = await ensureOperatorEndpoint(
+    s,
+    { url: 'http://127.0.0.1:9/ops2', secret: SECRET },
+    { timeoutMs: 5_000, now: now + 1 },
+  );
+  assert.deepEqual(c, a);
+  assert.equal((await s.getEndpoint(a.projectId, a.endpointId))?.url, 'http://127.0.0.1:9/ops2');
+  assert.deepEqual(
+    (await s.getEndpointSecrets(a.projectId, a.endpointId, now + 2)).map((x) => x.secret),
+    [SECRET],
+  );
+
+  // A duplicate left by two processes starting at once is removed; other endpoints stay.
+  await s.createEndpoint(
+    endpointInput(a.projectId, { url: 'http://127.0.0.1:9/dup', name: OPERATOR_ENDPOINT_NAME }),
+    OTHER_SECRET,
+    now + 3,
+  );
+  const own = await s.createEndpoint(
+    endpointInput(a.projectId, { url: 'http://127.0.0.1:9/slack-relay', name: 'relay' }),
+    OTHER_SECRET,
+    now + 3,
+  );
+  const d = await ensureOperatorEndpoint(
+    s,
+    { url: 'http://127.0.0.1:9/ops2', secret: SECRET },
+    { timeoutMs: 5_000, now: now + 4 },
+  );
+  assert.deepEqual(d, a);
+  assert.deepEqual(
+    (await s.listEndpoints(a.projectId, { limit: 10 })).data.map((e) => e.id).sort(),
+    [a.endpointId, own.id].sort(),
+  );
+});
+
+test('the forwarder turns operational events into events of the operator project, once', async () => {
+  const s = await store();
+  const now = Date.now();
+  const target = await ensureOperatorEndpoint(
+    s,
+    { url: 'http://127.0.0.1:9/ops', secret: SECRET },
+    { timeoutMs: 5_000, now },
+  );
+  const { project, endpoints } = await projectWithEndpoints(s, 1, now);
+  await s.updateProject(project.id, { uid: 'space-raiders' }, now);
+  const ep = endpoints[0]!;
+  // An old one (from before the webhook existed), then two fresh ones, and one about the operator
+  // project's own endpoint, which must not be sent (it would go to the endpoint it is about).
+  await s.updateEndpoint(project.id, ep.id, { active: false }, now - STALE_MS - 1_000);
+  await s.enableEndpoint(project.id, ep.id, now - 10);
+  await s.updateEndpoint(project.id, ep.id, { active: false }, now - 5);
+  await s.updateEndpoint(target.projectId, target.endpointId, { active: false }, now - 1);
+  await s.enableEndpoint(target.projectId, target.endpointId, now);
+
+  const warned: string[] = [];
+  const forwarder = createForwarder({
+    store: s,
+    operatorProjectId: target.projectId,
+    clock: () => now,
+    log: { warn: (_f, m) => warned.push(m), error: (f) => assert.fail(JSON.stringify(f)) },
+  });
+  assert.equal(await forwarder.runOnce(), 5);
+  assert.equal(warned.length, 1, 'the stale one is reported, not sent');
+  assert.equal(await forwarder.runOnce(), 0, 'all marked');
+  const events = (await s.listEvents(target.projectId, { limit: 10 })).data;
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ['endpoint.disabled', 'endpoint.recovered'],
+  );
+  const disabled = events[0]!;
+  assert.deepEqual(
+    { ...(disabled.payload as Record<string, unknown>), operationalEventId: undefined },
+    {
+      endpointId: ep.id,
+      reason: 'manual',
+      consecutiveFailures: 0,
+      parked: 0,
+      projectId: project.id,
+      projectUid: 'space-raiders',
+      projectName: 'p',
+      at: new Date(now - 5).toISOString(),
+      operationalEventId: undefined,
+    },
+  );
+  assert.equal((events[1]!.payload as Record<string, unknown>).reason, 'enabled');
+  // Each became one delivery to the operator endpoint.
+  const full = await s.getEvent(target.projectId, disabled.id);
+  assert.deepEqual(
+    full?.deliveries.map((d) => d.endpointId),
+    [target.endpointId],
+  );
+
+  // Accepted but not marked (a crash in between): forwarding it again gives back the same event.
+  await s.updateEndpoint(project.id, ep.id, { active: true }, now + 1);
+  const [recovered] = await s.listUnforwardedOperationalEvents(10);
+  assert.equal(recovered?.type, 'endpoint.recovered');
+  const [first] = await s.acceptEvents(target.projectId, [operatorEvent(recovered!, null)], now + 2);
+  assert.equal(await forwarder.runOnce(), 1);
+  const after = (await s.listEvents(target.projectId, { limit: 10 })).data;
+  assert.equal(after.length, 3, 'no second event for it');
+  assert.equal(after[0]!.id, first!.event.id);
+  assert.deepEqual(await s.listUnforwardedOperationalEvents(10), []);
+});

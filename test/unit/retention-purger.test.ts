@@ -1,0 +1,178 @@
+/** The retention purger (src/retention/purger.ts) over a real SQLite store. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, test } from 'node:test';
+import { createPurger } from '../../src/retention/purger.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import type { Store } from '../../src/store/store.ts';
+import { attemptRecord, DAY, eventInput, projectWithEndpoints, T0 } from '../store/helpers.ts';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function store(): Promise<Store> {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-purger-'));
+  const s = await openStore(`sqlite:${join(dir, 'herald.db')}`);
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  cleanups.push(() => s.close());
+  return s;
+}
+
+const OLD = T0 - 40 * DAY;
+const RETENTION = 30 * DAY;
+
+/** `n` old events with no endpoint to go to (finished from the start), in batches of 500. */
+async function oldEvents(s: Store, projectId: string, n: number) {
+  for (let done = 0; done < n; done += 500) {
+    await s.acceptEvents(
+      projectId,
+      Array.from({ length: Math.min(500, n - done) }, () => eventInput('old')),
+      OLD,
+    );
+  }
+}
+
+test('a run purges every project in bounded batches, keeps what is in use, and logs the counts', async () => {
+  const s = await store();
+  const { project } = await projectWithEndpoints(s, 1, OLD);
+  const noEndpoints = await s.createProject({ name: 'no endpoints' }, OLD);
+  const other = await s.createProject({ name: 'other' }, OLD);
+  await oldEvents(s, noEndpoints.id, 23);
+  await oldEvents(s, other.id, 7);
+  // Delivered long ago: goes with its delivery and attempt. Pending since then: stays.
+  const [delivered, waiting] = await s.acceptEvents(project.id, [eventInput('a'), eventInput('b')], OLD);
+  const claims = await s.claimDueDeliveries({ limit: 10, leaseMs: 1000, now: OLD, workerId: 'w' });
+  const first = claims.find((c) => c.event.id === delivered!.event.id)!;
+  const second = claims.find((c) => c.event.id === waiting!.event.id)!;
+  await s.recordAttempts(
+    [
+      attemptRecord(first.delivery, first.event, { startedAt: OLD }),
+      attemptRecord(second.delivery, second.event, {
+        outcome: 'failed',
+        startedAt: OLD,
+        nextAttemptAt: T0 + DAY,
+      }),
+    ],
+    { now: OLD, failureThreshold: 100 },
+  );
+  const [recent] = await s.acceptEvents(project.id, [eventInput('recent')], T0 - DAY);
+
+  const logged: { fields: Record<string, unknown>; message: string }[] = [];
+  const purger = createPurger({
+    store: s,
+    retentionMs: RETENTION,
+    batchSize: 10,
+    pauseMs: 0,
+    clock: () => T0,
+    log: {
+      info: (fields, message) => logged.push({ fields: fields as Record<string, unknown>, message }),
+      error: (fields) => assert.fail(JSON.stringify(fields)),
+    },
+  });
+  const totals = await purger.runOnce();
+  assert.equal(totals.events, 23 + 7 + 1);
+  assert.equal(totals.deliveries, 1);
+  assert.equal(totals.attempts, 2, 'the delivered one, and the old attempt of the waiting one');
+  assert.ok(totals.batches >= 4, `${totals.batches} batches of at most 10 events`);
+  assert.equal(logged.length, 1);
+  assert.match(logged[0]!.message, /^retention: purged 31 events, 1 deliveries, 2 attempts/);
+  assert.equal(logged[0]!.fields.events, 31);
+
+  assert.equal(await s.getEvent(project.id, delivered!.event.id), null);
+  assert.ok(await s.getEvent(project.id, waiting!.event.id));
+  assert.equal((await s.getDelivery(project.id, second.delivery.id))?.status, 'pending');
+  assert.ok(await s.getEvent(project.id, recent!.event.id));
+  assert.deepEqual((await s.listEvents(other.id, { limit: 10 })).data, []);
+  assert.deepEqual((await s.listEvents(noEndpoints.id, { limit: 10 })).data, []);
+
+  // Nothing left: the next run purges nothing and says nothing.
+  const again = await purger.runOnce();
+  assert.equal(again.events + again.attempts + again.operationalEvents, 0);
+  assert.equal(logged.length, 1);
+});
+
+test('delivery is not paused: writes go through between batches while a large purge runs', async () => {
+  const s = await store();
+  const { project } = await projectWithEndpoints(s, 1, OLD);
+  const bulk = await s.createProject({ name: 'bulk' }, OLD);
+  await oldEvents(s, bulk.id, 5_000);
+  const purger = createPurger({
+    store: s,
+    retentionMs: RETENTION,
+    batchSize: 200,
+    pauseMs: 1,
+    clock: () => T0,
+  });
+
+  let ticks = 0;
+  let longestGap = 0;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    longestGap = Math.max(longestGap, now - last);
+    last = now;
+    ticks++;
+  }, 1);
+  let purgeDone = 0;
+  const purging = purger.runOnce().then((t) => {
+    purgeDone = performance.now();
+    return t;
+  });
+  // The hot path meanwhile: accept events and record attempts.
+  let writesDone = 0;
+  for (let i = 0; i < 5; i++) {
+    await s.acceptEvents(project.id, [eventInput('live')], T0);
+    const claims = await s.claimDueDeliveries({ limit: 10, leaseMs: 1000, now: T0 + 1, workerId: 'w' });
+    await s.recordAttempts(
+      claims.map((c) => attemptRecord(c.delivery, c.event, { startedAt: T0 + 1 })),
+      { now: T0 + 1, failureThreshold: 100 },
+    );
+  }
+  writesDone = performance.now();
+  const totals = await purging;
+  clearInterval(timer);
+  assert.equal(totals.events, 5_000);
+  assert.ok(totals.batches >= 25);
+  assert.ok(writesDone < purgeDone, 'the writes finished while the purge was still running');
+  assert.ok(
+    ticks >= totals.batches / 2,
+    `the event loop ran ${ticks} times during ${totals.batches} batches`,
+  );
+  assert.ok(longestGap < 500, `the event loop was held for ${Math.round(longestGap)} ms at most`);
+  assert.equal((await s.listEvents(project.id, { limit: 10 })).data.length, 5, 'live events untouched');
+});
+
+test('start runs in the background and stop ends it between two batches', async () => {
+  const s = await store();
+  const bulk = await s.createProject({ name: 'bulk' }, OLD);
+  await oldEvents(s, bulk.id, 3_000);
+  let batches = 0;
+  const counting: Pick<Store, 'listProjects' | 'purgeBefore'> = {
+    listProjects: (q) => s.listProjects(q),
+    purgeBefore: async (...args) => {
+      batches++;
+      return s.purgeBefore(...args);
+    },
+  };
+  const purger = createPurger({
+    store: counting,
+    retentionMs: RETENTION,
+    batchSize: 10,
+    pauseMs: 5,
+    firstRunMs: 0,
+    clock: () => T0,
+  });
+  purger.start();
+  while (batches < 3) await new Promise((r) => setTimeout(r, 5));
+  await purger.stop();
+  const stoppedAt = batches;
+  assert.ok(stoppedAt < 300, 'stopped before the end');
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(batches, stoppedAt, 'nothing more after stop');
+  const left = (await s.listEvents(bulk.id, { limit: 1000 })).data.length;
+  assert.equal(left, Math.min(1000, 3_000 - stoppedAt * 10));
+});
