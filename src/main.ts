@@ -7,8 +7,9 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
-import { buildApp } from './api/build-app.ts';
+import { buildApp, slowClientLimits } from './api/build-app.ts';
 import { healthRoutes } from './api/routes/health.ts';
+import { type BackgroundJobs, startBackgroundJobs } from './background-jobs.ts';
 import type { Config } from './config/config-types.ts';
 import { deepFreeze } from './config/deep-freeze.ts';
 import { resolveEncryptionKeyFile } from './config/encryption-key-file.ts';
@@ -16,8 +17,9 @@ import { defaultPublicUrl } from './config/load-config.ts';
 import { redactDatabaseUrl } from './config/redact-database-url.ts';
 import { createDispatcher, type Dispatcher } from './delivery/dispatcher.ts';
 import { createSender, type Sender } from './delivery/sender.ts';
+import { createThreadedDispatcher } from './delivery/threaded-dispatcher.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { createMetrics, type Metrics } from './metrics.ts';
+import { createMetrics, type DeliveryOutcome, type Metrics } from './metrics.ts';
 import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
 
@@ -51,19 +53,24 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   // Owner-only: it holds the database (endpoint secrets) and the generated admin token.
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  // The embedded default seals endpoint secrets with a key file of its own when none is configured.
+  const encryptionKey =
+    config.encryptionKey ??
+    (config.databaseUrl.startsWith('sqlite:') && !config.databaseUrl.endsWith(':memory:')
+      ? resolveEncryptionKeyFile(config.dataDir)
+      : null);
+  const previousEncryptionKeys = config.previousEncryptionKeys;
   const store = await openStore(config.databaseUrl, {
     dataDir: config.dataDir,
-    // The embedded default seals endpoint secrets with a key file of its own when none is configured.
-    encryptionKey:
-      config.encryptionKey ??
-      (config.databaseUrl.startsWith('sqlite:') && !config.databaseUrl.endsWith(':memory:')
-        ? resolveEncryptionKeyFile(config.dataDir)
-        : null),
+    encryptionKey,
+    previousEncryptionKeys,
   });
 
   let sender: Sender | null = null;
   let dispatcher: Dispatcher | null = null;
+  let unsubscribeDue: (() => void) | null = null;
   let app: FastifyInstance | null = null;
+  let jobs: BackgroundJobs = { purger: null, forwarder: null }; // retention, operator webhook
   const shutDown = async (graceMs: number): Promise<void> => {
     // Order matters: no new requests, then let deliveries finish and record, then the store.
     const step = async (what: string, run: () => Promise<void>) => {
@@ -74,36 +81,77 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
       current.setReady(false);
       await step('closing the HTTP server', () => current.close());
     }
+    unsubscribeDue?.();
     if (dispatcher) await step('stopping the dispatcher', () => dispatcher!.stop({ graceMs }));
+    for (const job of [jobs.forwarder, jobs.purger])
+      if (job) await step('stopping a background job', () => job.stop());
     if (sender) await step('closing connections', () => sender!.close());
     await step('closing the store', () => store.close());
   };
 
   try {
+    if (encryptionKey) {
+      // Secrets stored before a key was set, or sealed with a key being rotated out, move to the
+      // current key (a secret no configured key opens stops the start here, with the reason).
+      const resealed = await store.resealSecrets();
+      if (resealed)
+        logger.info({ resealed }, 'endpoint secrets sealed again with the current encryption key');
+    }
     const metrics = createMetrics({
       store,
       onCollectError: (error) => logger.warn({ err: error }, 'metrics: cannot read the delivery backlog'),
     });
     if (config.role !== 'api') {
-      sender = createSender({
-        allowNetworks: config.delivery.allowNetworks,
-        maxResponseBytes: config.delivery.maxResponseBytes,
-        userAgent: config.delivery.userAgent,
-      });
-      dispatcher = createDispatcher({
-        store,
-        send: sender.send,
-        config: config.delivery,
-        workerId: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
-        hooks: {
-          onAttempt: (attempt) => metrics.recordAttempt(attempt.outcome, attempt.durationMs),
-          onEndpointDisabled: (disabled) => {
-            metrics.recordEndpointDisabled(disabled.reason);
-            logger.warn(disabled, 'endpoint disabled');
-          },
-          onError: (error, during) => logger.error({ err: error, during }, 'dispatcher: store call failed'),
+      const workerId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+      const hooks = {
+        onAttempt: (attempt: { outcome: DeliveryOutcome; durationMs: number }) =>
+          metrics.recordAttempt(attempt.outcome, attempt.durationMs),
+        onClaim: (claim: { durationMs: number; claimed: number }) =>
+          metrics.recordClaim(claim.durationMs, claim.claimed),
+        onEndpointDisabled: (disabled: { projectId: string; endpointId: string; reason: string }) => {
+          metrics.recordEndpointDisabled(disabled.reason);
+          logger.warn(disabled, 'endpoint disabled');
+          jobs.forwarder?.wake();
         },
-      });
+      };
+      if (useDispatcherThread(config)) {
+        // Its own store connection and sender; this thread wakes it when work is accepted here.
+        const threaded = createThreadedDispatcher({
+          init: {
+            databaseUrl: config.databaseUrl,
+            dataDir: config.dataDir,
+            encryptionKey,
+            previousEncryptionKeys,
+            logLevel: config.logLevel,
+            workerId,
+            delivery: config.delivery,
+          },
+          hooks,
+          onThreadExit: (error) => {
+            logger.fatal({ err: error }, 'dispatcher thread ended unexpectedly; stopping');
+            process.kill(process.pid, 'SIGTERM');
+          },
+        });
+        dispatcher = threaded;
+        unsubscribeDue = store.subscribeDue(() => threaded.wake());
+      } else {
+        sender = createSender({
+          allowNetworks: config.delivery.allowNetworks,
+          maxResponseBytes: config.delivery.maxResponseBytes,
+          userAgent: config.delivery.userAgent,
+          ...(config.delivery.tlsCa ? { ca: config.delivery.tlsCa } : {}),
+        });
+        dispatcher = createDispatcher({
+          store,
+          send: sender.send,
+          config: config.delivery,
+          workerId,
+          hooks: {
+            ...hooks,
+            onError: (error, during) => logger.error({ err: error, during }, 'dispatcher: store call failed'),
+          },
+        });
+      }
     }
 
     const listening = await listenWithRetry(config, (finalConfig) => {
@@ -114,6 +162,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
     const url = defaultPublicUrl(config.host, listening.port);
 
     if (dispatcher) await dispatcher.start();
+    jobs = await startBackgroundJobs(config, store, logger);
     listening.app.setReady(true);
     logger.info(
       { url, listen: `${config.host}:${listening.port}`, role: config.role },
@@ -134,6 +183,14 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
   }
 }
 
+/**
+ * The dispatcher gets a thread of its own unless turned off, or the database lives in this
+ * connection's memory (`sqlite::memory:` cannot be opened a second time).
+ */
+function useDispatcherThread(config: Config): boolean {
+  return config.delivery.thread && !config.databaseUrl.endsWith(':memory:');
+}
+
 /** The full API, or for a worker only what an orchestrator probes. */
 function buildHttpApp(
   config: Config,
@@ -147,6 +204,7 @@ function buildHttpApp(
   }
   const app = Fastify({
     loggerInstance: logger,
+    ...slowClientLimits(config),
     logController: new LogController({ disableRequestLogging: true }),
   }) as unknown as FastifyInstance;
   let ready = false;

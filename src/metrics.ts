@@ -14,6 +14,8 @@ export interface Metrics {
   recordAttempt(outcome: DeliveryOutcome, durationMs: number): void;
   /** An endpoint was disabled (automatically, or by a 410). */
   recordEndpointDisabled(reason: string): void;
+  /** One claim transaction: how long it took and how many deliveries it leased. */
+  recordClaim(durationMs: number, claimed: number): void;
   /** The registry, for tests and for adding process-specific metrics. */
   readonly registry: Registry;
 }
@@ -51,6 +53,17 @@ export function createMetrics(options: CreateMetricsOptions): Metrics {
     help: 'Duration of one HTTP delivery attempt, connect to last response byte (or error).',
     labelNames: ['outcome'],
     buckets: DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const claimDuration = new Histogram({
+    name: 'herald_claim_duration_seconds',
+    help: 'Duration of one claim (leasing a batch of due deliveries); must not grow with the backlog.',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  const claimed = new Counter({
+    name: 'herald_claimed_deliveries_total',
+    help: 'Deliveries leased by claims of this process.',
     registers: [registry],
   });
   const endpointsDisabled = new Counter({
@@ -101,6 +114,10 @@ export function createMetrics(options: CreateMetricsOptions): Metrics {
         { outcome: outcome === 'succeeded' ? 'succeeded' : 'failed' },
         durationMs / 1000,
       );
+    },
+    recordClaim(durationMs, count) {
+      claimDuration.observe(durationMs / 1000);
+      claimed.inc(count);
     },
     recordEndpointDisabled(reason) {
       endpointsDisabled.inc({ reason: disabledReasonLabel(reason) });

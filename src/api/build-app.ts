@@ -10,8 +10,16 @@ import { derivePortalKey } from '../dashboard/portal-token.ts';
 import { dashboardPlugin } from '../dashboard/serve.ts';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
-import { createAuthContext, identify, visibleProject } from './auth.ts';
-import { errorHandler, UnauthorizedError } from './errors.ts';
+import { createAuthContext, identify, needsAuth, visibleProject } from './auth.ts';
+import {
+  clientErrorHandler,
+  errorHandler,
+  frameworkErrorHandler,
+  notFoundHandler,
+  UnauthorizedError,
+} from './errors.ts';
+import { depthLimitedJsonParser } from './parse.ts';
+import { registerApiRateLimit } from './rate-limit.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { attemptRoutes } from './routes/attempts.ts';
 import type { RouteContext } from './routes/context.ts';
@@ -49,16 +57,33 @@ declare module 'fastify' {
 
 const DIST_DIR = join(import.meta.dirname, '../../dist/dashboard');
 
+/**
+ * Server options that keep slow clients from holding sockets (slowloris), for every Fastify
+ * instance Herald listens with (the worker role's probe server too): docs/api.md "Limits".
+ */
+export function slowClientLimits(config: Pick<Config, 'requestTimeoutMs' | 'headersTimeoutMs'>) {
+  return {
+    requestTimeout: config.requestTimeoutMs, // the whole request, headers and body
+    connectionTimeout: 60_000, // a socket with no traffic at all
+    keepAliveTimeout: 5_000, // an idle keep-alive socket between requests
+    http: {
+      headersTimeout: config.headersTimeoutMs, // from the first byte to the end of the headers
+      // Node checks both timeouts on this interval, 30 s by default: far coarser than they are.
+      connectionsCheckingInterval: Math.min(1_000, config.headersTimeoutMs),
+      maxHeaderSize: 16 * 1024, // all headers together; more is 431
+    },
+  };
+}
+
 export function buildApp(options: BuildAppOptions): FastifyInstance {
   const { store, config } = options;
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: config.maxBodyBytes,
-    // Slow clients cannot hold sockets for long (slowloris).
-    requestTimeout: 30_000,
-    connectionTimeout: 60_000,
-    keepAliveTimeout: 5_000,
+    ...slowClientLimits(config),
     routerOptions: { maxParamLength: 200 },
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     // One log line per request costs more than the request on the ingest hot path.
     logController: new LogController({ disableRequestLogging: true }),
     ajv: {
@@ -75,22 +100,23 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   app.setErrorHandler(errorHandler);
   // JSON only: any other content type is 415, not a string the schema then rejects.
   app.removeContentTypeParser(['text/plain']);
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
-      error: {
-        code: 'HERALD_ERR_NOT_FOUND',
-        message: `no route ${request.method} ${request.url.split('?')[0]}`,
-      },
-    }),
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string' },
+    depthLimitedJsonParser(app.getDefaultJsonParser('error', 'error')),
   );
+  app.server.maxHeadersCount = 100;
+  app.setNotFoundHandler(notFoundHandler);
 
+  // Before the authentication hook: an address that keeps failing it is refused first (rate-limit.ts).
+  registerApiRateLimit(app, config.apiRateLimit);
   const portalKey = derivePortalKey(config.adminToken);
   const auth = createAuthContext(store, config.adminToken, portalKey);
   app.decorateRequest('project', null);
   // Who is calling, and whether they may see the project the path names, is settled before the
   // body is read: strangers get 401 and another project's resources 404, whatever the body holds.
   app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/api/')) return;
+    if (!needsAuth(request)) return;
     request.caller = await identify(auth, request);
     if (!request.caller) throw new UnauthorizedError();
     const idOrUid = (request.params as { project?: unknown } | undefined)?.project;

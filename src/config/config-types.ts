@@ -25,6 +25,10 @@ export interface DeliveryConfig {
   /** CIDRs delivery may reach although private (HERALD_ALLOW_NETWORKS). */
   allowNetworks: string[];
   userAgent: string;
+  /** PEM of CA certificates trusted besides the system ones (HERALD_TLS_CA_FILE); null: system only. */
+  tlsCa: string | null;
+  /** Run the dispatcher on a worker thread of its own (HERALD_DELIVERY_THREAD), so API and delivery use a core each. */
+  thread: boolean;
 }
 
 export interface Config {
@@ -38,10 +42,16 @@ export interface Config {
   /** True when the admin token was generated at this start (print it once). */
   adminTokenGenerated: boolean;
   encryptionKey: string | null;
+  /** HERALD_ENCRYPTION_KEY_PREVIOUS: keys being rotated out (secrets sealed with them are resealed at start). */
+  previousEncryptionKeys: string[];
   logLevel: string;
   role: 'api' | 'worker' | 'all';
   /** Largest request body the API accepts (413 above). */
   maxBodyBytes: number;
+  /** Longest a client may take to send a request's headers (slowloris); 408 and closed after. */
+  headersTimeoutMs: number;
+  /** Longest a client may take to send a whole request, headers and body; 408 and closed after. */
+  requestTimeoutMs: number;
   /** Largest number of events in one batch request. */
   maxBatchEvents: number;
   /** Public base URL used in links (portal links); defaults to http://host:port. */
@@ -49,6 +59,24 @@ export interface Config {
   /** CSP frame-ancestors sources allowed to embed /ui (the customer portal); default only Herald itself. */
   frameAncestors: string[];
   delivery: DeliveryConfig;
+  /** Requests per API credential (or client address) per window, per process; null = no limit. */
+  apiRateLimit: ApiRateLimitConfig | null;
+  /** Events, attempts and operational events older than this many days are purged; 0 = never. */
+  retentionDays: number;
+  /** Where operational events are delivered as signed webhooks; null = stored only. */
+  operatorWebhook: OperatorWebhookConfig | null;
+}
+
+/** HERALD_API_RATE_LIMIT: at most `max` requests per `windowMs` (fixed window) per key. */
+export interface ApiRateLimitConfig {
+  max: number;
+  windowMs: number;
+}
+
+/** HERALD_OPERATOR_WEBHOOK_URL / _SECRET. A null secret: generated once and kept in the database. */
+export interface OperatorWebhookConfig {
+  url: string;
+  secret: string | null;
 }
 
 /** Defaults, one line each, with why. */
@@ -66,4 +94,6 @@ export const DEFAULT_DELIVERY: DeliveryConfig = {
   maxResponseBytes: 64 * 1024, // DESIGN: first 64 KiB of the response body
   allowNetworks: [],
   userAgent: 'Herald-Webhooks/0.1',
+  tlsCa: null, // the system's trusted CAs only
+  thread: true, // the API and the dispatcher each get a core (src/delivery/threaded-dispatcher.ts)
 };

@@ -6,6 +6,13 @@ import { deepFreeze } from './deep-freeze.ts';
 import { parseAllowNetworks } from './parse-allow-networks.ts';
 import { parseEncryptionKey } from './parse-encryption-key.ts';
 import {
+  DEFAULT_API_RATE_LIMIT,
+  DEFAULT_RETENTION_DAYS,
+  parseApiRateLimit,
+  parseOperatorWebhook,
+  parseRetentionDays,
+} from './parse-limits.ts';
+import {
   parseChoice,
   parseInteger,
   parseList,
@@ -13,6 +20,7 @@ import {
   pickSetting,
   type RawSetting,
 } from './parse-setting.ts';
+import { parseTlsCaFile } from './parse-tls-ca-file.ts';
 
 /** Command-line flags that override environment variables (commander hands them over as strings). */
 export interface ConfigFlags {
@@ -48,6 +56,8 @@ export const DEFAULTS = {
   role: 'all',
   maxBodyBytes: 1024 * 1024, // DESIGN: bodies over 1 MiB get 413
   maxBatchEvents: 1000, // DESIGN: a batch holds up to 1000 events
+  headersTimeoutMs: 10_000, // headers are a few hundred bytes: 10 s is generous even on a bad link
+  requestTimeoutMs: 30_000, // a 1 MiB body in 30 s is ~35 KB/s
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -96,8 +106,28 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     ? parseInteger(maxBodySetting, 1024, 256 * 1024 * 1024)
     : DEFAULTS.maxBodyBytes;
 
+  const requestTimeoutSetting = envSetting('HERALD_REQUEST_TIMEOUT_MS');
+  const requestTimeoutMs = requestTimeoutSetting
+    ? parseInteger(requestTimeoutSetting, 100, 3_600_000)
+    : DEFAULTS.requestTimeoutMs;
+  const headersTimeoutSetting = envSetting('HERALD_HEADERS_TIMEOUT_MS');
+  // Node requires headers to time out no later than the whole request.
+  const headersTimeoutMs = headersTimeoutSetting
+    ? parseInteger(headersTimeoutSetting, 100, requestTimeoutMs)
+    : Math.min(DEFAULTS.headersTimeoutMs, requestTimeoutMs);
+
   const encryptionKeySetting = envSetting('HERALD_ENCRYPTION_KEY');
   const encryptionKey = encryptionKeySetting ? parseEncryptionKey(encryptionKeySetting) : null;
+  const previousKeysSetting = envSetting('HERALD_ENCRYPTION_KEY_PREVIOUS');
+  const previousEncryptionKeys = previousKeysSetting
+    ? parseList(previousKeysSetting).map((value) => parseEncryptionKey({ ...previousKeysSetting, value }))
+    : [];
+  if (previousEncryptionKeys.length && !encryptionKey) {
+    throw new ConfigError(
+      previousKeysSetting!.source,
+      'needs HERALD_ENCRYPTION_KEY, the key the secrets move to',
+    );
+  }
 
   const publicUrlSetting = setting('--public-url', flags.publicUrl, 'HERALD_PUBLIC_URL');
   const publicUrl = publicUrlSetting ? parsePublicUrl(publicUrlSetting) : defaultPublicUrl(host, port);
@@ -108,6 +138,15 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const delivery = loadDeliveryConfig(
     envSetting,
     setting('--allow-networks', flags.allowNetworks, 'HERALD_ALLOW_NETWORKS'),
+  );
+
+  const apiRateSetting = envSetting('HERALD_API_RATE_LIMIT');
+  const apiRateLimit = apiRateSetting ? parseApiRateLimit(apiRateSetting) : { ...DEFAULT_API_RATE_LIMIT };
+  const retentionSetting = envSetting('HERALD_RETENTION_DAYS');
+  const retentionDays = retentionSetting ? parseRetentionDays(retentionSetting) : DEFAULT_RETENTION_DAYS;
+  const operatorWebhook = parseOperatorWebhook(
+    envSetting('HERALD_OPERATOR_WEBHOOK_URL'),
+    envSetting('HERALD_OPERATOR_WEBHOOK_SECRET'),
   );
 
   let adminToken = '';
@@ -129,13 +168,19 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     adminToken,
     adminTokenGenerated,
     encryptionKey,
+    previousEncryptionKeys,
     logLevel,
     role,
     maxBodyBytes,
+    headersTimeoutMs,
+    requestTimeoutMs,
     maxBatchEvents: DEFAULTS.maxBatchEvents,
     publicUrl,
     frameAncestors,
     delivery,
+    apiRateLimit,
+    retentionDays,
+    operatorWebhook,
   };
   return deepFreeze(config);
 }
@@ -164,6 +209,8 @@ function loadDeliveryConfig(
 
   const jitterSetting = envSetting('HERALD_RETRY_JITTER');
   const scheduleSetting = envSetting('HERALD_RETRY_SCHEDULE');
+  const tlsCaSetting = envSetting('HERALD_TLS_CA_FILE');
+  const threadSetting = envSetting('HERALD_DELIVERY_THREAD');
 
   return {
     defaultTimeoutMs,
@@ -180,7 +227,17 @@ function loadDeliveryConfig(
     allowNetworks: allowNetworksSetting ? parseAllowNetworks(allowNetworksSetting) : [...d.allowNetworks],
     // Not an operator setting: the request builder sets User-Agent itself (src/domain/build-request.ts).
     userAgent: d.userAgent,
+    tlsCa: tlsCaSetting ? parseTlsCaFile(tlsCaSetting) : d.tlsCa,
+    thread: threadSetting ? parseBoolean(threadSetting) : d.thread,
   };
+}
+
+/** `true`/`false` (also 1/0, yes/no, on/off). */
+export function parseBoolean(setting: RawSetting): boolean {
+  const value = setting.value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off'].includes(value)) return false;
+  throw new ConfigError(setting.source, 'expected true or false');
 }
 
 /** Same limits as a project's or endpoint's `retrySchedule` over the API (src/api/schemas.ts). */

@@ -8,12 +8,13 @@ import type { DeliveryConfig } from '../config/config-types.ts';
 import { buildRequest } from '../domain/build-request.ts';
 import type { BuiltRequest } from '../domain/build-request-types.ts';
 import { resolveSchedule } from '../domain/retry-schedule.ts';
-import { createTokenBucket, type TokenBucket } from '../domain/token-bucket.ts';
 import type { Endpoint, EndpointSecret } from '../domain/types.ts';
 import type { DeliveryOutcome } from '../metrics.ts';
 import type { AttemptRecord, ClaimedDelivery, DispatchEndpoint, ReleaseItem, Store } from '../store/store.ts';
 import { attemptRecord } from './attempt-outcome.ts';
+import { createRateGate } from './rate-gate.ts';
 import type { SendFn, SendResult } from './send-types.ts';
+import { createWakeSignal } from './wake-signal.ts';
 
 export interface DispatcherHooks {
   /** An attempt finished: what it made of its delivery and how long it took. */
@@ -25,6 +26,8 @@ export interface DispatcherHooks {
   }): void;
   /** The store disabled an endpoint after an attempt (threshold reached, or 410). */
   onEndpointDisabled?(event: { projectId: string; endpointId: string; reason: string }): void;
+  /** A claim returned: how long it took and how many deliveries it leased. */
+  onClaim?(event: { durationMs: number; claimed: number }): void;
   /** A store call failed; the loop backs off and goes on. */
   onError?(error: unknown, during: string): void;
 }
@@ -55,6 +58,14 @@ const CALLBACK_SETTINGS: Pick<Endpoint, 'method' | 'headers' | 'envelope' | 'sig
 };
 const RECORD_FLUSH_MS = 5;
 const RECORD_FLUSH_COUNT = 100;
+/** Shortest pause between two claims that found nothing for the endpoints that are not saturated. */
+const EMPTY_CLAIM_RETRY_MS = 20;
+/**
+ * Attempts sent but not yet recorded (a crash would send them again): above this, nothing more is
+ * claimed or started until a record write finishes. It bounds the duplicates a crash can cause
+ * without holding each endpoint's slot for the write.
+ */
+const MAX_UNRECORDED = 256;
 const PROJECT_CACHE_MS = 5_000;
 /** How long the queued work of an endpoint that just failed waits before it is claimable again. */
 const FAILING_ENDPOINT_PAUSE_MS = 1_000;
@@ -76,44 +87,27 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   >();
   /** Queued deliveries not started because the dispatcher is stopping: released on stop. */
   const held: ClaimedDelivery[] = [];
-  const buckets = new Map<string, { bucket: TokenBucket; perSecond: number; burst: number | undefined }>();
+  /** Per-endpoint rate limits, shared with every other process through the store (rate-gate.ts). */
+  const rateGate = createRateGate(store);
   const projectSchedules = new Map<string, { schedule: number[] | null; at: number }>();
-  let wakeUp: (() => void) | null = null;
-  let woken = false;
   let unsubscribe: (() => void) | null = null;
   const attemptsRunning = new Set<Promise<void>>();
+  /** The loop waits for a slot (or a record write) to claim more: finished attempts wake it. */
+  let waitingForSlot = false;
   let records: AttemptRecord[] = [];
-  let recordWaiters: (() => void)[] = [];
+  let unrecorded = 0;
   let recordTimer: NodeJS.Timeout | null = null;
   let flushing: Promise<void> = Promise.resolve();
 
-  const wake = () => {
-    woken = true;
-    wakeUp?.();
-  };
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (woken) {
-        woken = false;
-        return resolve();
-      }
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wakeUp = null;
-        woken = false;
-        resolve();
-      }
-      wakeUp = done;
-    });
+  const signal = createWakeSignal();
+  const wake = signal.wake;
+  const sleep = signal.sleep;
 
   const flushRecords = (): Promise<void> => {
     if (recordTimer) clearTimeout(recordTimer);
     recordTimer = null;
     const batch = records;
-    const waiters = recordWaiters;
     records = [];
-    recordWaiters = [];
     if (batch.length === 0) return flushing;
     flushing = flushing.then(async () => {
       try {
@@ -126,17 +120,19 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         // The claims stay leased: these deliveries come back after the lease and are tried again.
         hooks.onError?.(error, 'recordAttempts');
       }
-      for (const done of waiters) done();
+      const wasBlocked = unrecorded >= MAX_UNRECORDED;
+      unrecorded -= batch.length;
+      if (wasBlocked) for (const key of [...queued.keys()]) startQueued(key);
+      if (waitingForSlot) wake();
     });
     return flushing;
   };
-  /** Queues a record for the next batch; resolves once that batch is written (or failed). */
-  const queueRecord = (rec: AttemptRecord): Promise<void> => {
+  /** Queues a record for the next batch (written within RECORD_FLUSH_MS, or at RECORD_FLUSH_COUNT). */
+  const queueRecord = (rec: AttemptRecord): void => {
+    unrecorded++;
     records.push(rec);
-    const written = new Promise<void>((resolve) => recordWaiters.push(resolve));
     if (records.length >= RECORD_FLUSH_COUNT) void flushRecords();
     else recordTimer ??= setTimeout(() => void flushRecords(), RECORD_FLUSH_MS);
-    return written;
   };
 
   const projectSchedule = async (projectId: string): Promise<number[] | null> => {
@@ -148,23 +144,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return schedule;
   };
 
-  const rateWait = (endpoint: Endpoint, now: number): number => {
-    if (!endpoint.rateLimit) return 0;
-    let entry = buckets.get(endpoint.id);
-    if (
-      !entry ||
-      entry.perSecond !== endpoint.rateLimit.perSecond ||
-      entry.burst !== endpoint.rateLimit.burst
-    ) {
-      entry = {
-        bucket: createTokenBucket(endpoint.rateLimit),
-        perSecond: endpoint.rateLimit.perSecond,
-        burst: endpoint.rateLimit.burst,
-      };
-      buckets.set(endpoint.id, entry);
-    }
-    return entry.bucket.take(now);
-  };
+  const rateWait = (endpoint: Endpoint, now: number): number => rateGate.take(endpoint, now);
 
   const attempt = async (
     claimed: ClaimedDelivery,
@@ -203,10 +183,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       workerId,
       now: clock(),
     });
-    // Queued before the hook (a throwing metrics hook must not lose the record); the slot is held until
-    // the record is written, so unrecorded attempts, which a crash would send again, stay bounded by
-    // the concurrency limits instead of piling up when the database is slower than the receivers.
-    const written = queueRecord(rec);
+    // Queued before the hook (a throwing metrics hook must not lose the record). The slot is free
+    // once the response is in; unrecorded attempts, which a crash would send again, are bounded by
+    // MAX_UNRECORDED: the loop claims nothing more while that many wait for their write.
+    queueRecord(rec);
     if (delivery.endpointId && rec.endpointEffect !== 'success') dropQueue(delivery.endpointId);
     hooks.onAttempt?.({
       outcome: rec.next.status === 'pending' ? 'retrying' : (rec.next.status as DeliveryOutcome),
@@ -214,7 +194,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       projectId: delivery.projectId,
       endpointId: delivery.endpointId,
     });
-    await written;
   };
 
   /**
@@ -249,22 +228,39 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           const n = (perEndpoint.get(key) ?? 1) - 1;
           if (n <= 0) perEndpoint.delete(key);
           else perEndpoint.set(key, n);
-          let next = queued.get(key)?.shift();
-          // Waited half its lease already (a slow endpoint): hand it back rather than risk sending it
-          // after the lease ran out and another worker took it.
-          while (next && clock() - next.claimedAt > config.leaseMs / 2) {
-            held.push(next.claimed);
-            next = queued.get(key)?.shift();
-          }
-          if (queued.get(key)?.length === 0) queued.delete(key);
-          if (next && running) launch(key, next.run);
-          else if (next) held.push(next.claimed);
-          if (held.length && running) releaseHeld();
+          startQueued(key);
         }
         attemptsRunning.delete(p);
-        wake();
+        if (waitingForSlot) wake();
       });
     attemptsRunning.add(p);
+  };
+
+  /**
+   * Starts the endpoint's queued deliveries while it has free slots, unless too many attempts wait
+   * for their record (then the record write calls this again).
+   */
+  const startQueued = (key: string) => {
+    if (!running) {
+      const rest = queued.get(key);
+      if (rest) held.push(...rest.map((x) => x.claimed));
+      queued.delete(key);
+      return;
+    }
+    const q = queued.get(key);
+    while (
+      q?.length &&
+      unrecorded < MAX_UNRECORDED &&
+      (perEndpoint.get(key) ?? 0) < config.perEndpointConcurrency
+    ) {
+      const next = q.shift()!;
+      // Waited half its lease already (a slow endpoint): hand it back rather than risk sending it
+      // after the lease ran out and another worker took it.
+      if (clock() - next.claimedAt > config.leaseMs / 2) held.push(next.claimed);
+      else launch(key, next.run);
+    }
+    if (q?.length === 0) queued.delete(key);
+    if (held.length) releaseHeld();
   };
 
   /**
@@ -284,6 +280,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         const id = c.delivery.projectId;
         if (!schedules.has(id)) schedules.set(id, await projectSchedule(id));
       }
+      await rateGate.prepare(claimed, endpoints, clock()); // one store call per batch, rate-limited endpoints only
     } catch (error) {
       const at = clock() + 1_000;
       await store
@@ -347,6 +344,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         // write per delivery and bring them straight back. The rest go back to the store.
         const q = queued.get(ep.id) ?? [];
         if (q.length < config.claimBatch + config.perEndpointConcurrency) {
+          const tokenWait = rateWait(ep, now); // a queued delivery needs its token as well
+          if (tokenWait > 0) {
+            defer(d, now + tokenWait);
+            continue;
+          }
           const timeoutMs = Math.min(ep.timeoutMs || config.defaultTimeoutMs, config.maxTimeoutMs);
           const schedule = resolveSchedule(ep.retrySchedule, projSchedule, config.retrySchedule);
           q.push({
@@ -388,7 +390,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const loop = async () => {
     while (running) {
       const free = config.concurrency - inFlight;
-      if (free <= 0) {
+      if (free <= 0 || unrecorded >= MAX_UNRECORDED) {
+        waitingForSlot = true;
         await sleep(config.pollIntervalMs);
         continue;
       }
@@ -404,17 +407,19 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         // A claim that leaves endpoints out may scan their whole backlog to find nothing. After one
         // such empty claim, claim again only when new work arrives, the set of saturated endpoints
         // changes, or the poll interval passes, not after every finished attempt.
+        // New work may well be for the saturated endpoints too: it is looked for at most every
+        // EMPTY_CLAIM_RETRY_MS, so a steady stream of accepted events does not turn into a stream of
+        // empty claims.
         const key = saturated.sort().join(',');
-        if (
-          saturated.length > 0 &&
-          key === emptyClaimKey &&
-          !newWork &&
-          clock() - emptyClaimAt < config.pollIntervalMs
-        ) {
-          await sleep(config.pollIntervalMs - (clock() - emptyClaimAt));
+        const retryAfter = newWork ? EMPTY_CLAIM_RETRY_MS : config.pollIntervalMs;
+        if (saturated.length > 0 && key === emptyClaimKey && clock() - emptyClaimAt < retryAfter) {
+          await sleep(retryAfter - (clock() - emptyClaimAt));
           continue;
         }
+        // Wake-ups so far are answered by this claim; one that comes while it runs makes another.
         newWork = false;
+        signal.clear();
+        const claimStarted = performance.now();
         const claimed = await store.claimDueDeliveries({
           limit,
           leaseMs: config.leaseMs,
@@ -422,6 +427,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           workerId,
           excludeEndpointIds: saturated,
         });
+        hooks.onClaim?.({ durationMs: performance.now() - claimStarted, claimed: claimed.length });
+        // A finished attempt is worth a new claim only when capacity held work back: the batch was
+        // full (more may be due) or endpoints were left out. Otherwise only new work or the poll wakes it.
+        waitingForSlot = claimed.length >= limit || saturated.length > 0;
         if (claimed.length === 0 && saturated.length > 0) {
           emptyClaimKey = key;
           emptyClaimAt = clock();

@@ -11,6 +11,8 @@ export interface OpenStoreOptions {
   dataDir?: string;
   /** HERALD_ENCRYPTION_KEY (32 bytes, hex or base64): endpoint secrets are sealed with AES-256-GCM. */
   encryptionKey?: string | null;
+  /** HERALD_ENCRYPTION_KEY_PREVIOUS: keys being rotated out; secrets sealed with them still open. */
+  previousEncryptionKeys?: readonly string[];
 }
 
 /**
@@ -21,7 +23,14 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
   let store: Store;
   const key = options.encryptionKey ? decodeEncryptionKey(options.encryptionKey) : null;
   if (options.encryptionKey && !key) throw new Error('the encryption key must be 32 bytes as hex or base64');
-  const cipher = key ? createSecretCipher(key) : PLAINTEXT_SECRETS;
+  const previous = (options.previousEncryptionKeys ?? []).map((k) => {
+    const bytes = decodeEncryptionKey(k);
+    if (!bytes) throw new Error('a previous encryption key must be 32 bytes as hex or base64');
+    return bytes;
+  });
+  if (previous.length && !key)
+    throw new Error('previous encryption keys need a current HERALD_ENCRYPTION_KEY');
+  const cipher = key ? createSecretCipher(key, previous) : PLAINTEXT_SECRETS;
   if (databaseUrl.startsWith('sqlite:')) {
     const path = databaseUrl.slice('sqlite:'.length);
     if (path === '') throw new Error('sqlite: database URL needs a path (sqlite:PATH or sqlite::memory:)');

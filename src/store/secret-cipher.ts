@@ -7,7 +7,10 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 export interface SecretCipher {
   seal(plain: string): string;
+  /** Opens a value sealed with the current key or a previous one, or stored in plaintext. */
   open(stored: string): string;
+  /** True when `stored` is not sealed with the current key (plaintext, or a previous key): reseal it. */
+  stale(stored: string): boolean;
 }
 
 const PREFIX = 'enc:v1:';
@@ -25,10 +28,17 @@ export const PLAINTEXT_SECRETS: SecretCipher = {
     }
     return stored;
   },
+  stale: () => false,
 };
 
-export function createSecretCipher(key: Uint8Array): SecretCipher {
-  if (key.length !== 32) throw new Error('the secret encryption key must be 32 bytes');
+/**
+ * `previous`: keys being rotated out. Values sealed with them still open; `stale` reports them so
+ * they can be sealed again with `key` (Store.resealSecrets), after which the old key can go.
+ */
+export function createSecretCipher(key: Uint8Array, previous: readonly Uint8Array[] = []): SecretCipher {
+  for (const k of [key, ...previous]) {
+    if (k.length !== 32) throw new Error('the secret encryption key must be 32 bytes');
+  }
   return {
     seal(plain) {
       const iv = randomBytes(IV_BYTES);
@@ -39,23 +49,31 @@ export function createSecretCipher(key: Uint8Array): SecretCipher {
     },
     open(stored) {
       if (!stored.startsWith(PREFIX)) return stored;
-      const raw = Buffer.from(stored.slice(PREFIX.length), 'base64');
-      const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
-      decipher.setAAD(AAD);
-      decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
-      try {
-        return Buffer.concat([
-          decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)),
-          decipher.final(),
-        ]).toString('utf8');
-      } catch (cause) {
-        throw new Error(
-          'cannot decrypt an endpoint secret: HERALD_ENCRYPTION_KEY is not the key it was sealed with',
-          {
-            cause,
-          },
-        );
+      for (const k of [key, ...previous]) {
+        const plain = openWith(k, stored);
+        if (plain !== null) return plain;
       }
+      throw new Error(
+        'cannot decrypt an endpoint secret: it was sealed with neither HERALD_ENCRYPTION_KEY nor a key in HERALD_ENCRYPTION_KEY_PREVIOUS',
+      );
+    },
+    stale(stored) {
+      return !stored.startsWith(PREFIX) || openWith(key, stored) === null;
     },
   };
+}
+
+/** The plaintext, or null when `key` is not the key the value was sealed with (GCM's tag says so). */
+function openWith(key: Uint8Array, stored: string): string | null {
+  const raw = Buffer.from(stored.slice(PREFIX.length), 'base64');
+  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
+  decipher.setAAD(AAD);
+  decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+  try {
+    return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString(
+      'utf8',
+    );
+  } catch {
+    return null;
+  }
 }

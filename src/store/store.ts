@@ -189,6 +189,33 @@ export interface Backlog {
   oldestDueAt: number | null;
 }
 
+/** Tokens wanted from one endpoint's shared rate limit (`rateLimit` of the endpoint). */
+export interface RateTokenRequest {
+  projectId: string;
+  endpointId: string;
+  perSecond: number;
+  burst?: number;
+  /** How many deliveries would go now. */
+  want: number;
+}
+
+export interface RateTokenGrant {
+  /** Tokens taken, 0..want: that many deliveries may be sent now. */
+  granted: number;
+  /** When the next token will be there (epoch ms; ≤ now when tokens are left). */
+  nextAt: number;
+}
+
+/** What one purge batch deleted. */
+export interface PurgeResult {
+  events: number;
+  deliveries: number;
+  attempts: number;
+  operationalEvents: number;
+  /** Where the next batch starts (pass it as `after`), or null when this project is done. Opaque. */
+  next: string | null;
+}
+
 export interface Store {
   readonly capabilities: StoreCapabilities;
 
@@ -307,8 +334,32 @@ export interface Store {
   releaseClaims(workerId: string, now: number): Promise<number>;
   /** Called whenever new work may be due (in this process; other processes too with crossProcessWakeups). */
   subscribeDue(listener: () => void): () => void;
+  /**
+   * Seals again, with the current encryption key, every stored secret that is not sealed with it
+   * (plaintext, or a previous key during a rotation). Returns how many were rewritten.
+   */
+  resealSecrets(): Promise<number>;
   /** Operator-wide: pending deliveries and the oldest due one (for /metrics). */
   backlog(now: number): Promise<Backlog>;
+
+  // ── limits, retention, operational events delivery ───────────────────────
+  /**
+   * Takes tokens from each endpoint's rate limit (GCRA, src/domain/gcra.ts), atomically and shared
+   * by every process on the store. Keyed by endpoint id.
+   */
+  takeRateTokens(requests: RateTokenRequest[], now: number): Promise<Map<string, RateTokenGrant>>;
+  /**
+   * One bounded batch of retention for a project, in its own short transaction. It looks at the next
+   * `limit` events created before `cutoff` (oldest first, after the cursor `after`): those whose
+   * deliveries are all finished (succeeded/failed, last touched before `cutoff`; never pending,
+   * parked or claimed) go with their deliveries, attempts and idempotency keys; of the others only
+   * the attempts made before `cutoff` go. Also up to `limit` operational events older than `cutoff`.
+   * Call again with `after: result.next` until `next` is null.
+   */
+  purgeBefore(projectId: string, cutoff: number, limit: number, after?: string | null): Promise<PurgeResult>;
+  /** Operator-wide: operational events not yet handed to the operator webhook, oldest first. */
+  listUnforwardedOperationalEvents(limit: number): Promise<OperationalEvent[]>;
+  markOperationalEventsForwarded(refs: { projectId: string; id: string }[], now: number): Promise<void>;
 }
 
 /** A unique constraint was violated (uid taken, …). */

@@ -75,7 +75,11 @@ describe('herald serve (real process)', () => {
     assert.equal(attempts[0]?.outcome, 'succeeded');
     assert.equal(attempts[0]?.response?.status, 200);
 
-    const metrics = await (await fetch(`${herald.url}/metrics`)).text();
+    // The dispatcher thread reports its counts in batches (every 100 ms): poll for them too.
+    const metrics = await eventually(async () => {
+      const text = await (await fetch(`${herald.url}/metrics`)).text();
+      return /herald_deliveries_total\{outcome="succeeded"\} 1/.test(text) ? text : null;
+    });
     assert.match(metrics, /herald_deliveries_total\{outcome="succeeded"\} 1/);
     assert.match(metrics, /herald_deliveries_pending 0/);
 

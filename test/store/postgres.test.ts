@@ -6,6 +6,7 @@ import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { startPostgres, withPostgres } from '../support/postgres.ts';
 import { attemptRecord, eventInput, projectWithEndpoints, SECOND, T0 } from './helpers.ts';
+import { defineKeyRotationTest } from './key-rotation.ts';
 import { defineStoreSuite } from './store-suite.ts';
 
 const server = await withPostgres();
@@ -24,6 +25,8 @@ async function processes(n: number, url?: string): Promise<PostgresStore[]> {
 const closeAll = (stores: Store[]) => Promise.all(stores.map((s) => s.close()));
 
 describe('postgres specifics', () => {
+  defineKeyRotationTest('postgres', () => server.createDatabase());
+
   test('openStore opens postgres:// URLs; several processes migrate one database at once', async () => {
     const url = await server.createDatabase();
     const stores = await Promise.all(Array.from({ length: 4 }, () => openStore(url)));
@@ -37,7 +40,7 @@ describe('postgres specifics', () => {
     await client.end();
     assert.deepEqual(
       rows.map((r) => r.name),
-      ['0001_init.sql'],
+      ['0001_init.sql', '0002_limits_retention.sql'],
     );
     assert.match(String(idx.rows[0]?.indexdef), /WHERE \(status = 'pending'::text\)/);
     await closeAll(stores);

@@ -6,6 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { after, describe, test } from 'node:test';
 import { openStore } from '../../src/store/open-store.ts';
 import { GroupCommit } from '../../src/store/sqlite/group-commit.ts';
+import { defineKeyRotationTest } from './key-rotation.ts';
 import { defineStoreSuite } from './store-suite.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-store-'));
@@ -16,6 +17,8 @@ let n = 0;
 defineStoreSuite('sqlite', () => openStore(`sqlite:${join(dir, `t${++n}`, 'herald.db')}`));
 
 describe('sqlite specifics', () => {
+  defineKeyRotationTest('sqlite', async () => `sqlite:${join(dir, `rotation${++n}`, 'herald.db')}`);
+
   test('openStore creates the directory, migrates once, reopens the same data', async () => {
     const url = `sqlite:${join(dir, 'reopen', 'nested', 'h.db')}`;
     const a = await openStore(url);
@@ -31,7 +34,7 @@ describe('sqlite specifics', () => {
     assert.equal(modes.journal_mode, 'wal');
     assert.deepEqual(
       migrations.map((m) => m.name),
-      ['0001_init.sql'],
+      ['0001_init.sql', '0002_limits_retention.sql'],
     );
   });
 

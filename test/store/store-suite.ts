@@ -17,6 +17,7 @@ import {
   SECOND,
   T0,
 } from './helpers.ts';
+import { defineLimitsRetentionSuite } from './limits-retention-suite.ts';
 
 /**
  * Defines the suite. `open` must return a migrated store over an EMPTY database each time it is
@@ -452,6 +453,38 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
         assert.deepEqual(backlog, { pending: 6, oldestDueAt: now + 52 * SECOND });
       },
     );
+
+    withStore("claims: a saturated endpoint's deep backlog does not hide the others' work", async (store) => {
+      const { project, endpoints } = await projectWithEndpoints(store, 1);
+      const { endpoints: theirs } = await projectWithEndpoints(store, 2);
+      const busy = endpoints[0]!;
+      // 3,000 older deliveries of the busy endpoint, then two for each of two others (another project).
+      for (let i = 0; i < 30; i++) {
+        await store.acceptEvents(
+          project.id,
+          Array.from({ length: 100 }, () => eventInput('a')),
+          T0 + i,
+        );
+      }
+      const owner = (await store.getEndpoint(theirs[0]!.projectId, theirs[0]!.id))!;
+      await store.acceptEvents(owner.projectId, [eventInput('a'), eventInput('a')], T0 + 1_000);
+      const claimed = await store.claimDueDeliveries({
+        limit: 10,
+        leaseMs: 30 * SECOND,
+        now: T0 + 2_000,
+        workerId: 'w',
+        excludeEndpointIds: [busy.id],
+      });
+      assert.equal(claimed.length, 4, 'both deliveries of each of the two other endpoints');
+      assert.ok(claimed.every((c) => c.delivery.endpointId !== busy.id));
+      const rest = await store.claimDueDeliveries({
+        limit: 5_000,
+        leaseMs: 30 * SECOND,
+        now: T0 + 2_000,
+        workerId: 'w',
+      });
+      assert.equal(rest.length, 3_000, 'without exclusion the busy endpoint gets its turn');
+    });
 
     withStore('claims: excluding endpoints never skips callback deliveries', async (store) => {
       const { project, endpoints } = await projectWithEndpoints(store, 1);
@@ -1110,4 +1143,6 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
       assert.deepEqual(page, { data: [], nextCursor: null });
     });
   });
+
+  defineLimitsRetentionSuite(name, open); // takeRateTokens, purgeBefore, outbox, delivery.exhausted
 }

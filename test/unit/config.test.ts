@@ -109,6 +109,18 @@ describe('loadConfig validation names the setting', () => {
     ['CIDR prefix too long', { HERALD_ALLOW_NETWORKS: '10.0.0.0/33' }, 'HERALD_ALLOW_NETWORKS', /prefix/],
     ['CIDR with an empty prefix', { HERALD_ALLOW_NETWORKS: '10.0.0.0/' }, 'HERALD_ALLOW_NETWORKS', /prefix/],
     ['weak encryption key', { HERALD_ENCRYPTION_KEY: 'hunter2' }, 'HERALD_ENCRYPTION_KEY', /32 bytes/],
+    [
+      'previous key without a current one',
+      { HERALD_ENCRYPTION_KEY_PREVIOUS: Buffer.alloc(32, 1).toString('hex') },
+      'HERALD_ENCRYPTION_KEY_PREVIOUS',
+      /needs HERALD_ENCRYPTION_KEY/,
+    ],
+    [
+      'weak previous key',
+      { HERALD_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('hex'), HERALD_ENCRYPTION_KEY_PREVIOUS: 'old' },
+      'HERALD_ENCRYPTION_KEY_PREVIOUS',
+      /32 bytes/,
+    ],
     ['tiny body limit', { HERALD_MAX_BODY_BYTES: '10' }, 'HERALD_MAX_BODY_BYTES'],
     ['public URL not http', { HERALD_PUBLIC_URL: 'ftp://x' }, 'HERALD_PUBLIC_URL', /http/],
     ['retry schedule word', { HERALD_RETRY_SCHEDULE: '5,soon' }, 'HERALD_RETRY_SCHEDULE', /number/],
@@ -178,6 +190,14 @@ describe('loadConfig values', () => {
   test('allowed networks: bare addresses become single hosts, blanks are dropped', () => {
     const config = loadConfig({ env: envWith({ HERALD_ALLOW_NETWORKS: ' 127.0.0.0/8, ,::1,10.2.3.4 ' }) });
     assert.deepEqual(config.delivery.allowNetworks, ['127.0.0.0/8', '::1/128', '10.2.3.4/32']);
+  });
+
+  test('previous encryption keys are a comma-separated list', () => {
+    const [a, b, c] = [1, 2, 3].map((n) => Buffer.alloc(32, n).toString('hex'));
+    const config = loadConfig({
+      env: envWith({ HERALD_ENCRYPTION_KEY: a!, HERALD_ENCRYPTION_KEY_PREVIOUS: `${b}, ${c}` }),
+    });
+    assert.deepEqual(config.previousEncryptionKeys, [b, c]);
   });
 
   test('encryption keys in hex, base64 and base64url are accepted', () => {

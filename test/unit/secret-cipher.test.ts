@@ -16,7 +16,10 @@ test('sealed secrets open with the same key, differ every time, and hide the pla
 
 test('a wrong key or a tampered value is refused; plaintext from before a key was set still reads', () => {
   const sealed = createSecretCipher(randomBytes(32)).seal('s3cret-value');
-  assert.throws(() => createSecretCipher(randomBytes(32)).open(sealed), /not the key it was sealed with/);
+  assert.throws(
+    () => createSecretCipher(randomBytes(32)).open(sealed),
+    /sealed with neither HERALD_ENCRYPTION_KEY nor/,
+  );
   const raw = Buffer.from(sealed.slice(7), 'base64');
   raw[raw.length - 1]! ^= 1;
   const key = randomBytes(32);
@@ -26,4 +29,19 @@ test('a wrong key or a tampered value is refused; plaintext from before a key wa
   assert.equal(c.open('legacy-plaintext'), 'legacy-plaintext');
   assert.throws(() => PLAINTEXT_SECRETS.open(sealed), /no HERALD_ENCRYPTION_KEY/);
   assert.throws(() => createSecretCipher(randomBytes(16)), /32 bytes/);
+});
+
+test('rotation: previous keys still open old values, which are reported stale until sealed again', () => {
+  const oldKey = randomBytes(32);
+  const newKey = randomBytes(32);
+  const sealedOld = createSecretCipher(oldKey).seal('rotate-me');
+  const rotating = createSecretCipher(newKey, [oldKey]);
+  assert.equal(rotating.open(sealedOld), 'rotate-me');
+  assert.equal(rotating.stale(sealedOld), true);
+  assert.equal(rotating.stale('legacy-plaintext'), true, 'plaintext gets sealed too');
+  const resealed = rotating.seal(rotating.open(sealedOld));
+  assert.equal(rotating.stale(resealed), false);
+  assert.equal(createSecretCipher(newKey).open(resealed), 'rotate-me', 'the old key is no longer needed');
+  assert.throws(() => createSecretCipher(newKey).open(sealedOld), /HERALD_ENCRYPTION_KEY_PREVIOUS/);
+  assert.equal(PLAINTEXT_SECRETS.stale('anything'), false);
 });

@@ -36,6 +36,7 @@ import {
   type Page,
   type PageQuery,
   type ProjectPatch,
+  type RateTokenRequest,
   type RecordOptions,
   type RecordResult,
   type ReleaseItem,
@@ -48,6 +49,13 @@ import {
 import { GroupCommit } from './group-commit.ts';
 import { migratePostgres } from './migrate.ts';
 import { DUE_CHANNEL, DueListener } from './notify.ts';
+import {
+  listUnforwardedPostgres,
+  markForwardedPostgres,
+  recordExhaustedPostgres,
+} from './operational-outbox.ts';
+import { takeRateTokensPostgres } from './rate-limit.ts';
+import { purgeBeforePostgres } from './retention.ts';
 import {
   num,
   type Row,
@@ -75,6 +83,10 @@ type Job =
   | { kind: 'record'; records: AttemptRecord[]; options: RecordOptions }
   | { kind: 'release'; items: ReleaseItem[] };
 type JobResult = AcceptedEvent[] | RecordResult | undefined;
+/** Oldest due rows a claim that leaves endpoints out looks at before probing endpoint by endpoint. */
+const CLAIM_WINDOW = 2_048;
+/** Endpoints one such probe visits at most. */
+const CLAIM_PROBES = 256;
 
 export interface PostgresStoreOptions {
   /** Pool size (default 10). */
@@ -92,6 +104,8 @@ export class PostgresStore implements Store {
   readonly #due: DueListener;
   /** Tags this store's NOTIFYs so its own listener ignores them (local listeners are called directly). */
   readonly #instanceId = randomUUID();
+  /** Where the next per-endpoint probe of a claim starts (see #probeEndpoints). */
+  #probeFrom = 0;
   #closed = false;
 
   constructor(url: string, options: PostgresStoreOptions = {}) {
@@ -108,7 +122,11 @@ export class PostgresStore implements Store {
     this.#writes = new GroupCommit<Job, JobResult>(
       this.#pool,
       (client, jobs) => this.#runBatch(client, jobs),
-      () => this.#notifyLocal(),
+      // Attempt records make nothing due now (retries wait at least seconds): waking the
+      // dispatchers after each would only make them claim again for nothing.
+      (jobs) => {
+        if (jobs.some((j) => j.kind !== 'record')) this.#notifyLocal();
+      },
     );
     this.#due = new DueListener({ connectionString: url }, this.#instanceId, () => this.#notifyLocal());
   }
@@ -230,6 +248,7 @@ export class PostgresStore implements Store {
         'endpoints',
         'api_keys',
         'operational_events',
+        'endpoint_rate_limits',
       ]) {
         await this.#run(`DELETE FROM ${table} WHERE project_id = $1`, [projectId], c);
       }
@@ -696,21 +715,47 @@ export class PostgresStore implements Store {
   // ── dispatcher ───────────────────────────────────────────────────────────
   async claimDueDeliveries(o: ClaimOptions): Promise<ClaimedDelivery[]> {
     const exclude = o.excludeEndpointIds ?? [];
-    // Callback deliveries (endpoint_id NULL) are never excluded: NULL <> ALL(…) would be NULL.
-    const notIn = exclude.length ? 'AND (endpoint_id IS NULL OR endpoint_id <> ALL($5::text[]))' : '';
     // One statement: pick due rows in index order, skip rows another worker is claiming right now,
     // and move their due time by the lease. Its cost is the batch, not the backlog.
-    const claimed = await this.#query(
-      `UPDATE deliveries d SET next_attempt_at = $1::bigint + $2::bigint, leased_by = $3
-       FROM (SELECT project_id, id, next_attempt_at AS due FROM deliveries
-             WHERE status = 'pending' AND next_attempt_at <= $1 ${notIn}
-             ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) c
-       WHERE d.project_id = c.project_id AND d.id = c.id
-       RETURNING d.*, c.due`,
-      exclude.length
-        ? [o.now, o.leaseMs, o.workerId, o.limit, exclude]
-        : [o.now, o.leaseMs, o.workerId, o.limit],
-    );
+    const lease = (pick: string, params: unknown[]) =>
+      this.#query(
+        `UPDATE deliveries d SET next_attempt_at = $1::bigint + $2::bigint, leased_by = $3
+         FROM (${pick} FOR UPDATE SKIP LOCKED) c
+         WHERE d.project_id = c.project_id AND d.id = c.id
+         RETURNING d.*, c.due`,
+        [o.now, o.leaseMs, o.workerId, ...params],
+      );
+    let claimed: Row[];
+    if (exclude.length === 0) {
+      claimed = await lease(
+        `SELECT project_id, id, next_attempt_at AS due FROM deliveries
+         WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $4`,
+        [o.limit],
+      );
+    } else {
+      // Saturated endpoints are left out, looking only at a bounded window of the oldest due rows so
+      // their backlog is never scanned; when the window holds too little of the others, they are
+      // probed endpoint by endpoint. Callback deliveries (endpoint_id NULL) are never excluded.
+      claimed = await lease(
+        `SELECT project_id, id, next_attempt_at AS due FROM deliveries
+         WHERE (project_id, id) IN (SELECT project_id, id FROM deliveries
+                                    WHERE status = 'pending' AND next_attempt_at <= $1
+                                    ORDER BY next_attempt_at LIMIT $6)
+           AND status = 'pending' AND next_attempt_at <= $1
+           AND (endpoint_id IS NULL OR endpoint_id <> ALL($5::text[]))
+         ORDER BY next_attempt_at LIMIT $4`,
+        [o.limit, exclude, CLAIM_WINDOW],
+      );
+      if (claimed.length < o.limit) {
+        const beyond = await this.#query(
+          `SELECT 1 FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1
+           ORDER BY next_attempt_at OFFSET $2 LIMIT 1`,
+          [o.now, CLAIM_WINDOW - claimed.length],
+        );
+        if (beyond.length)
+          claimed.push(...(await this.#probeEndpoints(o, exclude, o.limit - claimed.length)));
+      }
+    }
     if (claimed.length === 0) return [];
     claimed.sort((a, b) => num(a.due) - num(b.due) || (String(a.id) < String(b.id) ? -1 : 1));
     const refs = new Map<string, { projectId: string; eventId: string }>();
@@ -731,6 +776,31 @@ export class PostgresStore implements Store {
       const event = events.get(`${r.project_id}/${r.event_id}`);
       if (event) out.push({ delivery: toDelivery(r), event });
     }
+    return out;
+  }
+  /** Claims endpoint by endpoint, skipping saturated ones; resumes where the last probe stopped. */
+  async #probeEndpoints(o: ClaimOptions, exclude: string[], want: number): Promise<Row[]> {
+    const endpoints = await this.#query(
+      `SELECT project_id, id FROM endpoints WHERE status = 'active' AND id <> ALL($1::text[]) ORDER BY id`,
+      [exclude],
+    );
+    const out: Row[] = [];
+    const n = endpoints.length;
+    for (let i = 0; i < Math.min(n, CLAIM_PROBES) && out.length < want; i++) {
+      const ep = endpoints[(this.#probeFrom + i) % n]!;
+      out.push(
+        ...(await this.#query(
+          `UPDATE deliveries d SET next_attempt_at = $1::bigint + $2::bigint, leased_by = $3
+           FROM (SELECT project_id, id, next_attempt_at AS due FROM deliveries
+                 WHERE project_id = $4 AND endpoint_id = $5 AND status = 'pending' AND next_attempt_at <= $1
+                 ORDER BY next_attempt_at LIMIT $6 FOR UPDATE SKIP LOCKED) c
+           WHERE d.project_id = c.project_id AND d.id = c.id
+           RETURNING d.*, c.due`,
+          [o.now, o.leaseMs, o.workerId, ep.project_id, ep.id, want - out.length],
+        )),
+      );
+    }
+    this.#probeFrom = n ? (this.#probeFrom + Math.min(n, CLAIM_PROBES)) % n : 0;
     return out;
   }
   async getDispatchEndpoints(refs: { projectId: string; endpointId: string }[], now: number) {
@@ -794,6 +864,21 @@ export class PostgresStore implements Store {
       this.#listeners.delete(listener);
     };
   }
+  async resealSecrets(): Promise<number> {
+    let n = 0;
+    for (const r of await this.#query('SELECT project_id, id, secret FROM endpoint_secrets')) {
+      const stored = String(r.secret);
+      if (!this.#cipher.stale(stored)) continue;
+      const sealed = this.#cipher.seal(this.#cipher.open(stored));
+      // Compare-and-set: another process resealing at the same time rewrites it once, not twice.
+      const done = await this.#query(
+        'UPDATE endpoint_secrets SET secret = $1 WHERE project_id = $2 AND id = $3 AND secret = $4 RETURNING id',
+        [sealed, r.project_id, r.id, stored],
+      );
+      n += done.length;
+    }
+    return n;
+  }
   async backlog(now: number): Promise<Backlog> {
     const row = await this.#one(
       `SELECT count(*) AS pending, min(next_attempt_at) FILTER (WHERE next_attempt_at <= $1) AS oldest
@@ -801,6 +886,20 @@ export class PostgresStore implements Store {
       [now],
     );
     return { pending: num(row?.pending ?? 0), oldestDueAt: row?.oldest == null ? null : num(row.oldest) };
+  }
+
+  // ── limits, retention, operational-event outbox (rate-limit.ts, retention.ts, operational-outbox.ts) ──
+  async takeRateTokens(requests: RateTokenRequest[], now: number) {
+    return takeRateTokensPostgres(this.#pool, requests, now);
+  }
+  async purgeBefore(projectId: string, cutoff: number, limit: number, after: string | null = null) {
+    return purgeBeforePostgres(this.#pool, projectId, cutoff, limit, after);
+  }
+  async listUnforwardedOperationalEvents(limit: number) {
+    return listUnforwardedPostgres(this.#pool, limit);
+  }
+  async markOperationalEventsForwarded(refs: { projectId: string; id: string }[], now: number) {
+    await markForwardedPostgres(this.#pool, refs, now);
   }
 
   // ── group commit ─────────────────────────────────────────────────────────
@@ -1169,14 +1268,19 @@ export class PostgresStore implements Store {
       ]);
     }
     await this.#run(
-      `UPDATE deliveries d SET status = v.status, attempts = d.attempts + 1, next_attempt_at = v.next,
-         leased_by = NULL, last_attempt_at = v.last, updated_at = v.upd
+      // A late record (its lease ran out and another worker took over) must not move a finished
+      // delivery back to pending; a success always counts. The attempt is counted either way.
+      `UPDATE deliveries d SET attempts = d.attempts + 1, last_attempt_at = v.last, updated_at = v.upd,
+         status = CASE WHEN d.status IN ('pending', 'parked') OR v.status = 'succeeded' THEN v.status ELSE d.status END,
+         next_attempt_at = CASE WHEN d.status IN ('pending', 'parked') OR v.status = 'succeeded' THEN v.next ELSE d.next_attempt_at END,
+         leased_by = CASE WHEN d.status IN ('pending', 'parked') OR v.status = 'succeeded' THEN NULL ELSE d.leased_by END
        FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[])
          AS v(project_id, id, status, next, last, upd)
        WHERE d.project_id = v.project_id AND d.id = v.id`,
       dv,
       c,
     );
+    await recordExhaustedPostgres(c, flat, (p, e) => health.has(`${p}/${e}`)); // delivery.exhausted
     return disabled.map((disabledEndpoints) => ({ disabledEndpoints }));
   }
 }

@@ -4,6 +4,8 @@ interface Job {
   run: () => unknown;
   /** Must survive power loss before its caller hears back (accepted events). */
   durable: boolean;
+  /** Makes deliveries due now: the dispatcher is woken after the commit. */
+  wakes: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -25,9 +27,15 @@ export class GroupCommit {
   }
 
   /** Runs `run` inside the next group transaction; resolves after that transaction commits. */
-  submit<T>(run: () => T, options: { durable: boolean } = { durable: true }): Promise<T> {
+  submit<T>(run: () => T, options: { durable: boolean; wakes?: boolean } = { durable: true }): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ run, durable: options.durable, resolve: resolve as (v: unknown) => void, reject });
+      this.#queue.push({
+        run,
+        durable: options.durable,
+        wakes: options.wakes ?? true,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
       if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => this.flush());
@@ -35,8 +43,11 @@ export class GroupCommit {
     });
   }
 
-  /** Writes everything queued now (also called on close). */
-  flush(): void {
+  /**
+   * Writes everything queued now (also called on close). `quiet`: the caller is the claim, about to
+   * look for due work itself, so the wake-up after the commit would only make it look twice.
+   */
+  flush(options: { quiet?: boolean } = {}): void {
     this.#scheduled = false;
     const jobs = this.#queue;
     if (jobs.length === 0) return;
@@ -71,6 +82,6 @@ export class GroupCommit {
       return;
     }
     for (const r of results) (r.ok ? r.job.resolve : r.job.reject)(r.value);
-    this.#afterCommit();
+    if (!options.quiet && jobs.some((j) => j.wakes)) this.#afterCommit();
   }
 }

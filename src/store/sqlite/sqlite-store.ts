@@ -34,6 +34,7 @@ import {
   type Page,
   type PageQuery,
   type ProjectPatch,
+  type RateTokenRequest,
   type RecordOptions,
   type RecordResult,
   type ReleaseItem,
@@ -45,6 +46,9 @@ import {
 } from '../store.ts';
 import { GroupCommit } from './group-commit.ts';
 import { migrateSqlite } from './migrate.ts';
+import { listUnforwardedSqlite, markForwardedSqlite, recordExhaustedSqlite } from './operational-outbox.ts';
+import { takeRateTokensSqlite } from './rate-limit.ts';
+import { purgeBeforeSqlite } from './retention.ts';
 import {
   percentile95,
   type Row,
@@ -60,6 +64,10 @@ import {
 } from './rows.ts';
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+/** Oldest due rows a claim that leaves endpoints out looks at before probing endpoint by endpoint. */
+const CLAIM_WINDOW = 2_048;
+/** Endpoints one such probe visits at most. */
+const CLAIM_PROBES = 256;
 const json = (v: unknown): string => JSON.stringify(v);
 const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
@@ -70,6 +78,8 @@ export class SqliteStore implements Store {
   readonly #statements = new Map<string, StatementSync>();
   readonly #listeners = new Set<() => void>();
   readonly #writes: GroupCommit;
+  /** Where the next per-endpoint probe of a claim starts (see #probeEndpoints). */
+  #probeFrom = 0;
   #closed = false;
 
   constructor(path: string, cipher: SecretCipher = PLAINTEXT_SECRETS) {
@@ -199,6 +209,7 @@ export class SqliteStore implements Store {
         'endpoints',
         'api_keys',
         'operational_events',
+        'endpoint_rate_limits',
       ]) {
         this.#run(`DELETE FROM ${table} WHERE project_id = ?`, projectId);
       }
@@ -741,42 +752,65 @@ export class SqliteStore implements Store {
 
   // ── dispatcher ───────────────────────────────────────────────────────────
   async claimDueDeliveries(o: ClaimOptions): Promise<ClaimedDelivery[]> {
-    this.#writes.flush();
+    this.#writes.flush({ quiet: true });
     const exclude = o.excludeEndpointIds ?? [];
-    // Callback deliveries (endpoint_id NULL) are never excluded: NULL NOT IN (…) would be NULL.
-    const notIn = exclude.length
-      ? `AND (endpoint_id IS NULL OR endpoint_id NOT IN (${exclude.map(() => '?').join(',')}))`
-      : '';
     return this.#tx(() => {
-      const rows = this.#all(
-        `SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ${notIn}
-         ORDER BY next_attempt_at LIMIT ?`,
-        o.now,
-        ...exclude,
-        o.limit,
-      );
-      const out: ClaimedDelivery[] = [];
-      const events = new Map<string, HeraldEvent>();
-      for (const r of rows) {
-        this.#run(
-          'UPDATE deliveries SET next_attempt_at = ?, leased_by = ? WHERE project_id = ? AND id = ?',
-          o.now + o.leaseMs,
-          o.workerId,
-          String(r.project_id),
-          String(r.id),
+      // Rows are picked in due order (the partial index deliveries_due), then leased in one statement.
+      const lease = (select: string, ...params: SQLInputValue[]): Row[] => {
+        const picked = this.#all(
+          `SELECT * FROM deliveries WHERE rowid IN (${select}) ORDER BY next_attempt_at, id`,
+          ...params,
         );
-        const key = `${r.project_id}/${r.event_id}`;
-        let event = events.get(key);
-        if (!event) {
-          const er = this.#get(
-            'SELECT * FROM events WHERE project_id = ? AND id = ?',
-            String(r.project_id),
-            String(r.event_id),
-          );
-          if (!er) continue;
-          event = toEvent(er);
-          events.set(key, event);
+        this.#leaseRows(picked, o);
+        return picked;
+      };
+      let rows: Row[];
+      if (exclude.length === 0) {
+        rows = lease(
+          `SELECT rowid FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+           ORDER BY next_attempt_at LIMIT ?`,
+          o.now,
+          o.limit,
+        );
+      } else {
+        // Saturated endpoints are left out. Only a bounded window of the oldest due rows is looked at,
+        // so a saturated endpoint's backlog is never scanned; when that window holds too little of the
+        // others, they are probed one endpoint at a time (below).
+        const excluded = JSON.stringify(exclude);
+        rows = lease(
+          `SELECT rowid FROM (SELECT rowid, endpoint_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+             ORDER BY next_attempt_at LIMIT ?)
+           WHERE endpoint_id IS NULL OR endpoint_id NOT IN (SELECT value FROM json_each(?)) LIMIT ?`,
+          o.now,
+          CLAIM_WINDOW,
+          excluded,
+          o.limit,
+        );
+        // Probe only when the window was full: more due rows lie beyond it.
+        const beyondWindow =
+          rows.length < o.limit &&
+          this.#get(
+            `SELECT 1 AS x FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+             ORDER BY next_attempt_at LIMIT 1 OFFSET ?`,
+            o.now,
+            CLAIM_WINDOW - rows.length,
+          ) !== undefined;
+        if (beyondWindow) rows.push(...this.#probeEndpoints(o, new Set(exclude), o.limit - rows.length));
+      }
+      const events = new Map<string, HeraldEvent>();
+      if (rows.length) {
+        const ids = JSON.stringify([...new Set(rows.map((r) => String(r.event_id)))]);
+        for (const er of this.#all(
+          'SELECT * FROM events WHERE id IN (SELECT value FROM json_each(?))',
+          ids,
+        )) {
+          events.set(String(er.id), toEvent(er));
         }
+      }
+      const out: ClaimedDelivery[] = [];
+      for (const r of rows) {
+        const event = events.get(String(r.event_id));
+        if (!event || event.projectId !== String(r.project_id)) continue;
         // The returned delivery shows the lease as its due time, as stored.
         out.push({
           delivery: toDelivery({ ...r, next_attempt_at: o.now + o.leaseMs, leased_by: o.workerId }),
@@ -785,6 +819,41 @@ export class SqliteStore implements Store {
       }
       return out;
     });
+  }
+  #leaseRows(rows: Row[], o: ClaimOptions): void {
+    if (rows.length === 0) return;
+    this.#run(
+      'UPDATE deliveries SET next_attempt_at = ?, leased_by = ? WHERE id IN (SELECT value FROM json_each(?))',
+      o.now + o.leaseMs,
+      o.workerId,
+      JSON.stringify(rows.map((r) => String(r.id))),
+    );
+  }
+  /**
+   * Claims from endpoints one at a time (index deliveries_endpoint), skipping the saturated ones:
+   * used when the oldest due rows all belong to saturated endpoints. Starts where the last probe
+   * stopped, so every endpoint gets its turn when there are many.
+   */
+  #probeEndpoints(o: ClaimOptions, exclude: Set<string>, want: number): Row[] {
+    const endpoints = this.#all("SELECT project_id, id FROM endpoints WHERE status = 'active' ORDER BY id");
+    const out: Row[] = [];
+    const n = endpoints.length;
+    for (let i = 0; i < Math.min(n, CLAIM_PROBES) && out.length < want; i++) {
+      const ep = endpoints[(this.#probeFrom + i) % n]!;
+      if (exclude.has(String(ep.id))) continue;
+      const rows = this.#all(
+        `SELECT * FROM deliveries WHERE project_id = ? AND endpoint_id = ? AND status = 'pending'
+         AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`,
+        String(ep.project_id),
+        String(ep.id),
+        o.now,
+        want - out.length,
+      );
+      this.#leaseRows(rows, o);
+      out.push(...rows);
+    }
+    this.#probeFrom = n ? (this.#probeFrom + Math.min(n, CLAIM_PROBES)) % n : 0;
+    return out;
   }
   async getDispatchEndpoints(refs: { projectId: string; endpointId: string }[], now: number) {
     const out = new Map<string, DispatchEndpoint>();
@@ -803,6 +872,30 @@ export class SqliteStore implements Store {
     return this.#writes.submit(
       () => {
         const disabled: RecordResult['disabledEndpoints'] = [];
+        // Each endpoint is read once per batch and its failure count written once at the end.
+        const endpoints = new Map<string, { status: string; failures: number; dirty: boolean } | null>();
+        const endpointState = (projectId: string, endpointId: string) => {
+          if (!endpoints.has(endpointId)) {
+            const row = this.#get(
+              'SELECT status, consecutive_failures FROM endpoints WHERE project_id = ? AND id = ?',
+              projectId,
+              endpointId,
+            );
+            endpoints.set(
+              endpointId,
+              row
+                ? { status: String(row.status), failures: Number(row.consecutive_failures), dirty: false }
+                : null,
+            );
+          }
+          return endpoints.get(endpointId)!;
+        };
+        const writeFailures = (endpointId: string) => {
+          const ep = endpoints.get(endpointId);
+          if (!ep?.dirty) return;
+          this.#run('UPDATE endpoints SET consecutive_failures = ? WHERE id = ?', ep.failures, endpointId);
+          ep.dirty = false;
+        };
         for (const rec of records) {
           const a = rec.attempt;
           this.#run(
@@ -823,70 +916,59 @@ export class SqliteStore implements Store {
             optJson(a.error),
           );
           let status = rec.next.status;
-          const ep = a.endpointId
-            ? this.#get(
-                'SELECT status, consecutive_failures FROM endpoints WHERE project_id = ? AND id = ?',
-                a.projectId,
-                a.endpointId,
-              )
-            : undefined;
+          const ep = a.endpointId ? endpointState(a.projectId, a.endpointId) : null;
           if (a.endpointId && ep) {
             if (rec.endpointEffect === 'success') {
-              this.#run(
-                'UPDATE endpoints SET consecutive_failures = 0 WHERE project_id = ? AND id = ?',
-                a.projectId,
-                a.endpointId,
-              );
+              if (ep.failures !== 0) {
+                ep.failures = 0;
+                ep.dirty = true;
+              }
             } else if (rec.endpointEffect === 'failure' || rec.endpointEffect === 'gone') {
-              this.#run(
-                'UPDATE endpoints SET consecutive_failures = consecutive_failures + 1 WHERE project_id = ? AND id = ?',
-                a.projectId,
-                a.endpointId,
-              );
-              const failures = Number(ep.consecutive_failures) + 1;
+              ep.failures++;
+              ep.dirty = true;
               const reason =
                 rec.endpointEffect === 'gone'
                   ? 'gone'
-                  : failures >= options.failureThreshold
+                  : ep.failures >= options.failureThreshold
                     ? 'consecutive_failures'
                     : null;
               if (reason && ep.status === 'active') {
+                writeFailures(a.endpointId);
                 this.#disable(a.projectId, a.endpointId, reason, options.now, true);
+                ep.status = 'disabled';
                 disabled.push({ projectId: a.projectId, endpointId: a.endpointId, reason });
               }
             }
-            const nowStatus = this.#get(
-              'SELECT status FROM endpoints WHERE project_id = ? AND id = ?',
-              a.projectId,
-              a.endpointId,
-            );
-            if (status === 'pending' && nowStatus?.status === 'disabled') status = 'parked';
+            if (status === 'pending' && ep.status === 'disabled') status = 'parked';
           } else if (a.endpointId && status === 'pending') {
             // The endpoint was deleted meanwhile: nothing will ever deliver this, close it.
             status = 'failed';
           }
-          this.#run(
-            `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = ?, updated_at = ? WHERE project_id = ? AND id = ?`,
-            a.startedAt,
-            options.now,
-            a.projectId,
-            a.deliveryId,
-          );
           // A late record (its lease ran out and another worker took over) must not move a finished
           // delivery back to pending; a success always counts.
+          const moves = `status IN ('pending', 'parked') OR ? = 'succeeded'`;
           this.#run(
-            `UPDATE deliveries SET status = ?, next_attempt_at = ?, leased_by = NULL
-             WHERE project_id = ? AND id = ? AND (status IN ('pending', 'parked') OR ? = 'succeeded')`,
+            `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = ?, updated_at = ?,
+             next_attempt_at = CASE WHEN ${moves} THEN ? ELSE next_attempt_at END,
+             leased_by = CASE WHEN ${moves} THEN NULL ELSE leased_by END,
+             status = CASE WHEN ${moves} THEN ? ELSE status END
+             WHERE id = ? AND project_id = ?`,
+            a.startedAt,
+            options.now,
             status,
             status === 'pending' ? rec.next.nextAttemptAt : null,
-            a.projectId,
-            a.deliveryId,
             status,
+            status,
+            status,
+            a.deliveryId,
+            a.projectId,
           );
+          if (rec.next.status === 'failed') recordExhaustedSqlite(this.#db, rec, options.now); // delivery.exhausted
         }
+        for (const endpointId of endpoints.keys()) writeFailures(endpointId);
         return { disabledEndpoints: disabled };
       },
-      { durable: false },
+      { durable: false, wakes: false }, // retries are due seconds later at the earliest
     );
   }
   async releaseDeliveries(items: ReleaseItem[]) {
@@ -928,6 +1010,24 @@ export class SqliteStore implements Store {
       this.#listeners.delete(listener);
     };
   }
+  async resealSecrets(): Promise<number> {
+    this.#writes.flush();
+    return this.#tx(() => {
+      let n = 0;
+      for (const r of this.#all('SELECT id, secret FROM endpoint_secrets')) {
+        const stored = String(r.secret);
+        if (!this.#cipher.stale(stored)) continue;
+        const sealed = this.#cipher.seal(this.#cipher.open(stored));
+        n += this.#run(
+          'UPDATE endpoint_secrets SET secret = ? WHERE id = ? AND secret = ?',
+          sealed,
+          String(r.id),
+          stored,
+        );
+      }
+      return n;
+    });
+  }
   async backlog(now: number): Promise<Backlog> {
     const row = this.#get(
       `SELECT COUNT(*) AS pending, MIN(CASE WHEN next_attempt_at <= ? THEN next_attempt_at END) AS oldest
@@ -938,6 +1038,20 @@ export class SqliteStore implements Store {
       pending: Number(row?.pending ?? 0),
       oldestDueAt: row?.oldest == null ? null : Number(row.oldest),
     };
+  }
+
+  // ── limits, retention, operational-event outbox (rate-limit.ts, retention.ts, operational-outbox.ts) ──
+  async takeRateTokens(requests: RateTokenRequest[], now: number) {
+    return takeRateTokensSqlite(this.#db, requests, now);
+  }
+  async purgeBefore(projectId: string, cutoff: number, limit: number, after: string | null = null) {
+    return purgeBeforeSqlite(this.#db, projectId, cutoff, limit, after);
+  }
+  async listUnforwardedOperationalEvents(limit: number) {
+    return listUnforwardedSqlite(this.#db, limit);
+  }
+  async markOperationalEventsForwarded(refs: { projectId: string; id: string }[], now: number) {
+    markForwardedSqlite(this.#db, refs, now);
   }
 }
 

@@ -1,0 +1,28 @@
+/**
+ * What the main thread and the dispatcher thread (dispatcher-thread.ts) say to each other. Plain
+ * data only: everything crosses by structured clone.
+ */
+import type { DeliveryConfig } from '../config/config-types.ts';
+import type { DeliveryOutcome } from '../metrics.ts';
+
+/** Everything the thread needs to open its own store and sender (`workerData`). */
+export interface DispatcherThreadInit {
+  databaseUrl: string;
+  dataDir: string;
+  /** The resolved key that seals endpoint secrets (never logged). */
+  encryptionKey: string | null;
+  previousEncryptionKeys: readonly string[];
+  logLevel: string;
+  workerId: string;
+  delivery: DeliveryConfig;
+}
+
+export type ToDispatcherThread = { type: 'wake' } | { type: 'stop'; graceMs: number };
+
+export type FromDispatcherThread =
+  | { type: 'started' }
+  | { type: 'failed'; message: string }
+  /** Metrics, batched: [outcome, durationMs] per attempt, [durationMs, claimed] per claim. */
+  | { type: 'stats'; attempts: [DeliveryOutcome, number][]; claims: [number, number][] }
+  | { type: 'disabled'; projectId: string; endpointId: string; reason: string }
+  | { type: 'stopped' };

@@ -1,0 +1,83 @@
+/**
+ * The dispatcher on a thread of its own (see threaded-dispatcher.ts for why). It opens its own
+ * connection to the same database, its own sender, and runs the ordinary dispatcher; the main
+ * thread wakes it when events are accepted and receives its metrics in batches.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createLogger } from '../logger.ts';
+import type { DeliveryOutcome } from '../metrics.ts';
+import { openStore } from '../store/open-store.ts';
+import { createDispatcher } from './dispatcher.ts';
+import type {
+  DispatcherThreadInit,
+  FromDispatcherThread,
+  ToDispatcherThread,
+} from './dispatcher-thread-messages.ts';
+import { createSender } from './sender.ts';
+
+/** Metrics are sent to the main thread at most this often (a message per attempt would cost more than the attempt's bookkeeping). */
+const STATS_INTERVAL_MS = 100;
+
+const port = parentPort;
+if (!port) throw new Error('dispatcher-thread.ts runs as a worker thread');
+const post = (message: FromDispatcherThread) => port.postMessage(message);
+const init = workerData as DispatcherThreadInit;
+const logger = createLogger({ level: init.logLevel });
+
+try {
+  const store = await openStore(init.databaseUrl, {
+    dataDir: init.dataDir,
+    encryptionKey: init.encryptionKey,
+    previousEncryptionKeys: init.previousEncryptionKeys,
+  });
+  const sender = createSender({
+    allowNetworks: init.delivery.allowNetworks,
+    maxResponseBytes: init.delivery.maxResponseBytes,
+    userAgent: init.delivery.userAgent,
+    ...(init.delivery.tlsCa ? { ca: init.delivery.tlsCa } : {}),
+  });
+  let attempts: [DeliveryOutcome, number][] = [];
+  let claims: [number, number][] = [];
+  const flushStats = () => {
+    if (attempts.length === 0 && claims.length === 0) return;
+    post({ type: 'stats', attempts, claims });
+    attempts = [];
+    claims = [];
+  };
+  const statsTimer = setInterval(flushStats, STATS_INTERVAL_MS);
+  const dispatcher = createDispatcher({
+    store,
+    send: sender.send,
+    config: init.delivery,
+    workerId: init.workerId,
+    hooks: {
+      onAttempt: (a) => attempts.push([a.outcome, a.durationMs]),
+      onClaim: (c) => claims.push([c.durationMs, c.claimed]),
+      onEndpointDisabled: (d) => post({ type: 'disabled', ...d }),
+      onError: (error, during) => logger.error({ err: error, during }, 'dispatcher: store call failed'),
+    },
+  });
+  port.on('message', (message: ToDispatcherThread) => {
+    if (message.type === 'wake') dispatcher.wake();
+    else if (message.type === 'stop') {
+      void (async () => {
+        await dispatcher.stop({ graceMs: message.graceMs });
+        clearInterval(statsTimer);
+        flushStats();
+        await sender.close();
+        await store.close();
+        post({ type: 'stopped' });
+        port.close();
+      })().catch((error: unknown) => {
+        logger.error({ err: error }, 'dispatcher thread: stop failed');
+        post({ type: 'stopped' });
+        port.close();
+      });
+    }
+  });
+  await dispatcher.start();
+  post({ type: 'started' });
+} catch (error) {
+  post({ type: 'failed', message: (error as Error).message ?? String(error) });
+  port.close();
+}

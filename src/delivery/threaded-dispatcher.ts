@@ -1,0 +1,110 @@
+/**
+ * A Dispatcher whose loop runs on a worker thread. The API and the dispatcher then use a core
+ * each: accepting events (JSON parsing, the durable commit) no longer competes with delivering
+ * them, and the fsync of an accept commit blocks only the API thread. Both threads open their own
+ * connection to the same database (SQLite in WAL mode, or a PostgreSQL pool each), exactly as two
+ * processes would.
+ */
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import type { Dispatcher, DispatcherHooks } from './dispatcher.ts';
+import type {
+  DispatcherThreadInit,
+  FromDispatcherThread,
+  ToDispatcherThread,
+} from './dispatcher-thread-messages.ts';
+
+export interface ThreadedDispatcherOptions {
+  init: DispatcherThreadInit;
+  hooks?: Omit<DispatcherHooks, 'onError'>;
+  /** The thread ended without being asked to (a crash): the process should stop. */
+  onThreadExit?(error: Error): void;
+}
+
+/** Extra time the thread gets beyond the grace period to write its records and close. */
+const STOP_MARGIN_MS = 5_000;
+
+export function createThreadedDispatcher(options: ThreadedDispatcherOptions): Dispatcher {
+  const hooks = options.hooks ?? {};
+  let worker: Worker | null = null;
+  let stopping = false;
+  let wakeQueued = false;
+  let stopped: (() => void) | null = null;
+  const send = (message: ToDispatcherThread) => worker?.postMessage(message);
+
+  const onMessage = (message: FromDispatcherThread) => {
+    switch (message.type) {
+      case 'stats':
+        for (const [outcome, durationMs] of message.attempts) {
+          hooks.onAttempt?.({ outcome, durationMs, projectId: '', endpointId: null });
+        }
+        for (const [durationMs, claimed] of message.claims) hooks.onClaim?.({ durationMs, claimed });
+        break;
+      case 'disabled':
+        hooks.onEndpointDisabled?.({
+          projectId: message.projectId,
+          endpointId: message.endpointId,
+          reason: message.reason,
+        });
+        break;
+      case 'stopped':
+        stopped?.();
+        break;
+      default:
+        break;
+    }
+  };
+
+  return {
+    async start() {
+      if (worker) return;
+      const w = new Worker(new URL('./dispatcher-thread.ts', import.meta.url), {
+        workerData: options.init,
+      });
+      worker = w;
+      const first = (await Promise.race([
+        once(w, 'message').then(([m]) => m as FromDispatcherThread),
+        once(w, 'error').then(([e]) => ({ type: 'failed', message: (e as Error).message }) as const),
+        once(w, 'exit').then(() => ({ type: 'failed', message: 'the thread exited' }) as const),
+      ])) as FromDispatcherThread;
+      if (first.type !== 'started') {
+        worker = null;
+        await w.terminate();
+        throw new Error(
+          `dispatcher thread did not start: ${first.type === 'failed' ? first.message : first.type}`,
+        );
+      }
+      w.on('message', onMessage);
+      w.on('error', (error) => {
+        if (!stopping) options.onThreadExit?.(error);
+      });
+      w.on('exit', (code) => {
+        if (!stopping) options.onThreadExit?.(new Error(`dispatcher thread exited with code ${code}`));
+      });
+    },
+    wake() {
+      // Many accepts in one tick make one message.
+      if (!worker || wakeQueued) return;
+      wakeQueued = true;
+      queueMicrotask(() => {
+        wakeQueued = false;
+        send({ type: 'wake' });
+      });
+    },
+    async stop({ graceMs = 10_000 } = {}) {
+      const w = worker;
+      if (!w || stopping) return;
+      stopping = true;
+      const done = new Promise<void>((resolve) => {
+        stopped = resolve;
+        w.once('exit', () => resolve());
+      });
+      send({ type: 'stop', graceMs });
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([done, new Promise<void>((r) => (timer = setTimeout(r, graceMs + STOP_MARGIN_MS)))]);
+      clearTimeout(timer);
+      await w.terminate();
+      worker = null;
+    },
+  };
+}
