@@ -1,0 +1,90 @@
+/**
+ * Starts `herald serve` for a scenario: the real CLI as a child process (test/e2e/harness.ts), on
+ * SQLite in a temporary directory or on a fresh database of a PostgreSQL started for the run.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type HeraldProcess, startHerald } from '../../test/e2e/harness.ts';
+import { type LocalPostgres, startPostgres } from '../../test/support/postgres.ts';
+import { type HeraldApi, heraldApi } from './herald-api.ts';
+
+export const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+/** Where a Herald's data lives: reused by every process of one scenario (api, then worker). */
+export interface HeraldDatabase {
+  readonly kind: StoreKind;
+  /** HERALD_DATABASE_URL (sqlite:… or postgres://…). */
+  readonly url: string;
+  readonly dataDir: string;
+  dispose(): void;
+}
+
+export interface RunningHerald {
+  readonly process: HeraldProcess;
+  readonly api: HeraldApi;
+  readonly pid: number;
+  /** The last lines Herald logged (for a phase that delivered nothing). */
+  outputTail(lines?: number): string;
+  stop(): Promise<void>;
+}
+
+/** One PostgreSQL for the run, started by the first scenario that needs it (scenarios may run at once). */
+let postgres: Promise<LocalPostgres> | null = null;
+
+/** A fresh, empty database for one scenario. */
+export async function createDatabase(kind: StoreKind): Promise<HeraldDatabase> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
+  const dispose = () => rmSync(dataDir, { recursive: true, force: true });
+  if (kind === 'sqlite') return { kind, url: `sqlite:${dataDir}/herald.db`, dataDir, dispose };
+  postgres ??= startPostgres();
+  return { kind, url: await (await postgres).createDatabase(), dataDir, dispose };
+}
+
+export async function stopPostgres(): Promise<void> {
+  const running = postgres;
+  postgres = null;
+  await (await running)?.stop();
+}
+
+export interface HeraldSettings {
+  role?: 'all' | 'api' | 'worker';
+  /** Extra HERALD_* settings. */
+  env?: Record<string, string>;
+}
+
+export async function launchHerald(
+  db: HeraldDatabase,
+  settings: HeraldSettings = {},
+): Promise<RunningHerald> {
+  const child = await startHerald({
+    dataDir: db.dataDir,
+    args: ['--role', settings.role ?? 'all'],
+    readyTimeoutMs: 60_000,
+    env: {
+      HERALD_ADMIN_TOKEN: ADMIN_TOKEN,
+      HERALD_ALLOW_NETWORKS: '127.0.0.0/8',
+      HERALD_DATABASE_URL: db.url,
+      // The ready line is logged at info; request logging is off, so info is quiet under load.
+      HERALD_LOG_LEVEL: 'info',
+      ...settings.env,
+    },
+  });
+  const api = heraldApi(child.url, ADMIN_TOKEN);
+  return {
+    process: child,
+    api,
+    pid: child.pid,
+    outputTail: (lines = 20) => child.output().trimEnd().split('\n').slice(-lines).join('\n'),
+    async stop() {
+      await api.close();
+      const exit = await child.kill('SIGTERM');
+      if (exit.code !== 0) {
+        console.error(`herald (pid ${child.pid}) exited with ${exit.code ?? exit.signal}:`);
+        console.error(child.output().slice(-4000));
+      }
+    },
+  };
+}

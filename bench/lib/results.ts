@@ -1,0 +1,155 @@
+/** Shape of bench/results/<timestamp>.json (and of what the chart and the smoke test read). */
+import type { HeraldUsage } from './herald-meter.ts';
+import type { LatencyResult } from './latency.ts';
+import type { MachineInfo } from './machine.ts';
+import type { BenchOptions, Profile } from './options.ts';
+import type { Percentiles } from './stats.ts';
+
+export interface SystemThroughput {
+  /** `raw-undici`, `herald-sqlite`, `herald-postgres`, `bullmq-redis`. */
+  system: string;
+  /** The median round's rate (the other fields are that round's too). */
+  deliveredPerSec: number;
+  /** Every round's rate, in the order they ran. */
+  rounds?: number[];
+  /** Events the system accepted during the phase, and failed submissions. */
+  accepted: number;
+  errors: number;
+  ratioToRaw: number | null;
+  ratioToBullmq: number | null;
+  /** CPU over the window, % of one core: receiver, generator (this process) and the system's own. */
+  cpu?: Record<string, number>;
+  /** Closed loop: mean deliveries accepted but not yet arrived (near the bound = delivery-bound). */
+  meanOutstanding?: number | null;
+  /** Herald only: peak resident memory of the server, mean claim time over the window (if exported). */
+  rssPeakMiB?: number;
+  claimMeanMs?: number | null;
+  /** Herald only: the process over the window (claims, CPU, heap). */
+  herald?: HeraldUsage;
+  note?: string;
+}
+
+export interface ThroughputResult {
+  concurrency: number;
+  batch: number;
+  bound: number;
+  payloadBytes: number;
+  /** The systems took turns this many times. */
+  rounds: number;
+  systems: SystemThroughput[];
+}
+
+export interface IngestRow {
+  /** `single` or `batch of N`. */
+  request: string;
+  eventsPerRequest: number;
+  parallel: number;
+  eventsPerSec: number;
+  requestMs: Percentiles;
+}
+
+export interface IngestResult {
+  store: string;
+  rows: IngestRow[];
+}
+
+export interface LatencyPoint extends LatencyResult {
+  system: string;
+  offeredPerSec: number;
+  /** Share of the measured capacity this load is (null for a fixed rate). */
+  share: number | null;
+  /** Events actually handed over per second (lower than offered if the generator fell behind). */
+  sentPerSec: number;
+  skippedTicks: number;
+  errors: number;
+  /** CPU over the run, % of one core (see SystemThroughput.cpu). */
+  cpu: Record<string, number>;
+}
+
+export interface LatencySection {
+  /** Closed-loop capacity the shares refer to, per system. */
+  capacity: Record<string, number>;
+  points: LatencyPoint[];
+}
+
+export interface FanoutRun {
+  /** The Herald process from the POST until the last arrival. */
+  herald: HeraldUsage;
+  acceptMs: number;
+  firstArrivalMs: number;
+  allArrivedMs: number;
+}
+
+export interface FanoutResult {
+  store: string;
+  endpoints: number;
+  /** Endpoint creation over the API, per second (setup, for the record). */
+  createPerSec: number;
+  runs: FanoutRun[];
+  acceptMsMedian: number;
+  allArrivedMsMedian: number;
+  deliveriesPerSec: number;
+}
+
+export interface ClaimProbe {
+  backlog: number;
+  rounds: number;
+  limit: number;
+  p50Ms: number;
+  maxMs: number;
+}
+
+export interface BacklogResult {
+  store: string;
+  pending: number;
+  fill: { eventsPerSec: number; seconds: number; apiRssPeakMiB: number };
+  drain: {
+    perSec: number;
+    rssPeakMiB: number;
+    rssLastMiB: number;
+    claimMeanMs: number | null;
+    /** The worker process over the window (claims, CPU, heap). */
+    worker: HeraldUsage;
+  };
+  /** Claim time measured directly on the store (worker stopped), small and full backlog. */
+  claimProbe: { small: ClaimProbe | null; full: ClaimProbe | null; error?: string };
+}
+
+export interface IsolationResult {
+  store: string;
+  healthyEndpoints: number;
+  hangTimeoutMs: number;
+  withoutHanging: number;
+  withHanging: number;
+  share: number | null;
+  /** The Herald process in each phase's window: claim time, CPU, memory. */
+  herald: { withoutHanging: HeraldUsage; withHanging: HeraldUsage };
+  /** Requests the hanging endpoint received during the run (each held until Herald's timeout). */
+  hangingRequests: number;
+}
+
+export interface Target {
+  name: string;
+  goal: string;
+  value: string;
+  pass: boolean | null;
+}
+
+export interface Results {
+  version: 1;
+  startedAt: string;
+  finishedAt: string;
+  profile: Profile;
+  options: Omit<BenchOptions, 'profile'>;
+  machine: MachineInfo;
+  /** CPU the machine was using (% of one core) just before each scenario started, after waiting. */
+  busyBefore: Record<string, number | null>;
+  throughput?: ThroughputResult;
+  ingest?: IngestResult[];
+  latency?: LatencySection;
+  fanout?: FanoutResult[];
+  backlog?: BacklogResult[];
+  isolation?: IsolationResult[];
+  targets: Target[];
+  errors: { scenario: string; message: string }[];
+}

@@ -1,0 +1,95 @@
+/**
+ * Isolation: a project whose events fan out to 10 endpoints, each on an origin of its own (a
+ * customer each), one of which never answers, so every attempt to it lasts until its timeout.
+ * Healthy throughput with the hanging endpoint, as a share of the same run without it. Herald runs
+ * with its default concurrency limits; the failure threshold is raised so the hanging endpoint
+ * stays enabled (and keeps costing) for the whole run instead of being disabled after 10 failures.
+ */
+
+import { sleep } from '../lib/clock.ts';
+import type { BenchContext } from '../lib/context.ts';
+import { type HeraldUsage, meterHerald } from '../lib/herald-meter.ts';
+import { createDatabase, launchHerald, type RunningHerald, type StoreKind } from '../lib/herald-process.ts';
+import { measureRate, startClosedLoop } from '../lib/load.ts';
+import type { IsolationResult } from '../lib/results.ts';
+import { ratio } from '../lib/stats.ts';
+
+const HEALTHY = 9;
+
+export async function isolation(ctx: BenchContext): Promise<IsolationResult[]> {
+  const out: IsolationResult[] = [];
+  for (const store of ctx.options.stores) out.push(await isolationOn(ctx, store));
+  return out;
+}
+
+async function isolationOn(ctx: BenchContext, store: StoreKind): Promise<IsolationResult> {
+  const { profile } = ctx.options;
+  const db = await createDatabase(store);
+  const herald = await launchHerald(db, { env: { HERALD_FAILURE_THRESHOLD: '1000000' } });
+  try {
+    const origins = await ctx.receiver.extraOrigins(HEALTHY + 1);
+    ctx.log(`isolation: ${HEALTHY} healthy endpoints on ${store}`);
+    const without = await phase(ctx, herald, `iso-ok-${store}`, origins, null, profile.warmupMs);
+    ctx.log(
+      `isolation: ${HEALTHY} healthy + 1 hanging (timeout ${profile.isolationTimeoutMs} ms) on ${store}`,
+    );
+    const hangKey = `iso-bad-${store}`;
+    const withBad = await phase(
+      ctx,
+      herald,
+      `iso-mixed-${store}`,
+      origins,
+      hangKey,
+      profile.isolationWarmupMs,
+    );
+    return {
+      store,
+      healthyEndpoints: HEALTHY,
+      hangTimeoutMs: profile.isolationTimeoutMs,
+      withoutHanging: without.perSec,
+      withHanging: withBad.perSec,
+      share: ratio(withBad.perSec, without.perSec),
+      herald: { withoutHanging: without.usage, withHanging: withBad.usage },
+      hangingRequests: ctx.receiver.count(`hang:${hangKey}`),
+    };
+  } finally {
+    await herald.stop();
+    db.dispose();
+  }
+}
+
+/** Healthy deliveries per second, closed loop, with or without the hanging endpoint. */
+async function phase(
+  ctx: BenchContext,
+  herald: RunningHerald,
+  key: string,
+  origins: string[],
+  hangKey: string | null,
+  warmupMs: number,
+): Promise<{ perSec: number; usage: HeraldUsage }> {
+  const { profile } = ctx.options;
+  const api = herald.api;
+  const projectId = await api.createProject(key);
+  for (let i = 0; i < HEALTHY; i++) await api.createEndpoint(projectId, `${origins[i]}/t/${key}/${i}`);
+  if (hangKey) {
+    await api.createEndpoint(projectId, `${origins[HEALTHY]}/h/${hangKey}/`, {
+      timeoutMs: profile.isolationTimeoutMs,
+    });
+  }
+  const loop = startClosedLoop({
+    submit: (first, count, sentAt) => api.sendBatch(projectId, first, count, sentAt),
+    batch: Math.max(1, Math.round(profile.batch / HEALTHY)),
+    parallel: profile.parallel,
+    bound: profile.bound,
+    arrived: () => ctx.receiver.count(key),
+    deliveriesPerEvent: HEALTHY,
+  });
+  await sleep(warmupMs);
+  const usage = await meterHerald(herald);
+  const rate = await measureRate(ctx.receiver, key, 0, profile.isolationWindowMs);
+  const used = await usage.stop();
+  if (rate.count === 0) ctx.log(`isolation: Herald delivered nothing; its log ends:\n${herald.outputTail()}`);
+  const stats = await loop.stop();
+  await ctx.receiver.waitForCount(key, stats.accepted * HEALTHY, 120_000);
+  return { perSec: rate.perSec, usage: used };
+}

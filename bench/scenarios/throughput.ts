@@ -1,0 +1,148 @@
+/**
+ * Delivered events/s, end to end, for the three systems one after the other into the same receiver:
+ * the raw undici ceiling, Herald (events in through the batch API), and BullMQ + Redis (jobs in
+ * through addBulk). Herald and BullMQ run closed loop: the generator keeps at most `bound`
+ * deliveries accepted but not yet arrived. Rates are counted at the receiver after a warm-up.
+ */
+import { startBullmq } from '../baselines/bullmq.ts';
+import { startRawSender } from '../baselines/raw-undici.ts';
+import type { BenchContext } from '../lib/context.ts';
+import { meterHerald } from '../lib/herald-meter.ts';
+import { createDatabase, launchHerald, type StoreKind } from '../lib/herald-process.ts';
+import { measureRate, type Submit, startClosedLoop } from '../lib/load.ts';
+import { PAYLOAD_BYTES } from '../lib/payload.ts';
+import type { SystemThroughput, ThroughputResult } from '../lib/results.ts';
+import { ratio } from '../lib/stats.ts';
+
+export async function throughput(ctx: BenchContext): Promise<ThroughputResult> {
+  const { profile, concurrency } = ctx.options;
+  // The systems take turns, round after round, so that a change in the machine's background load
+  // falls on all of them; each system's median round is reported.
+  const byName = new Map<string, SystemThroughput[]>();
+  const add = (s: SystemThroughput) => byName.set(s.system, [...(byName.get(s.system) ?? []), s]);
+  for (let round = 1; round <= profile.rounds; round++) {
+    ctx.log(`throughput: round ${round} of ${profile.rounds}`);
+    add(await rawCeiling(ctx));
+    for (const store of ctx.options.stores) add(await heraldThroughput(ctx, store));
+    add(await bullmqThroughput(ctx));
+  }
+  const systems = [...byName.values()].map((list) => {
+    const sorted = [...list].sort((a, b) => a.deliveredPerSec - b.deliveredPerSec);
+    return { ...sorted[Math.floor(sorted.length / 2)]!, rounds: list.map((s) => s.deliveredPerSec) };
+  });
+  const raw = systems.find((s) => s.system === 'raw-undici')?.deliveredPerSec;
+  const bull = systems.find((s) => s.system === 'bullmq-redis')?.deliveredPerSec;
+  for (const s of systems) {
+    s.ratioToRaw = ratio(s.deliveredPerSec, raw);
+    s.ratioToBullmq = ratio(s.deliveredPerSec, bull);
+  }
+  return {
+    concurrency,
+    batch: profile.batch,
+    bound: profile.bound,
+    payloadBytes: PAYLOAD_BYTES,
+    rounds: profile.rounds,
+    systems,
+  };
+}
+
+async function rawCeiling(ctx: BenchContext): Promise<SystemThroughput> {
+  const { profile, concurrency } = ctx.options;
+  const key = 'raw';
+  ctx.log(`throughput: raw undici Pool, ${concurrency} in flight`);
+  const sender = await startRawSender(`${ctx.receiver.url}/t/${key}/hook`, concurrency);
+  const rate = await measureRate(ctx.receiver, key, profile.warmupMs, profile.windowMs, {
+    pids: { sender: sender.pid },
+  });
+  const stats = await sender.stop();
+  return { ...blank('raw-undici', rate.perSec, stats.sent, stats.errors), cpu: rate.cpu };
+}
+
+/** Closed loop into `submit`, counted at `/t/<key>`; drains before it returns. */
+async function closedLoopRate(ctx: BenchContext, key: string, submit: Submit, pids: Record<string, number>) {
+  const { profile } = ctx.options;
+  const loop = startClosedLoop({
+    submit,
+    batch: profile.batch,
+    parallel: profile.parallel,
+    bound: profile.bound,
+    arrived: () => ctx.receiver.count(key),
+  });
+  const rate = await measureRate(ctx.receiver, key, profile.warmupMs, profile.windowMs, {
+    pids,
+    outstanding: loop.outstanding,
+  });
+  const stats = await loop.stop();
+  if (!(await ctx.receiver.waitForCount(key, stats.accepted, 120_000))) {
+    ctx.log(
+      `  ${key}: ${stats.accepted - ctx.receiver.count(key)} accepted events had not arrived after 120 s`,
+    );
+  }
+  return { rate, stats };
+}
+
+async function heraldThroughput(ctx: BenchContext, store: StoreKind): Promise<SystemThroughput> {
+  const system = `herald-${store}`;
+  ctx.log(`throughput: Herald on ${store}`);
+  const db = await createDatabase(store);
+  // Same in-flight budget towards the receiver as the other systems (Herald's default is 32).
+  const herald = await launchHerald(db, {
+    env: { HERALD_ENDPOINT_CONCURRENCY: String(ctx.options.concurrency) },
+  });
+  try {
+    const projectId = await herald.api.createProject(system);
+    await herald.api.createEndpoint(projectId, `${ctx.receiver.url}/t/${system}/hook`);
+    const usage = await meterHerald(herald);
+    const { rate, stats } = await closedLoopRate(
+      ctx,
+      system,
+      (first, count, sentAt) => herald.api.sendBatch(projectId, first, count, sentAt),
+      { herald: herald.pid },
+    );
+    const used = await usage.stop();
+    if (rate.count === 0)
+      ctx.log(`throughput: Herald delivered nothing; its log ends:\n${herald.outputTail()}`);
+    return {
+      ...blank(system, rate.perSec, stats.accepted, stats.errors),
+      cpu: rate.cpu,
+      meanOutstanding: rate.meanOutstanding,
+      rssPeakMiB: used.rssPeakMiB,
+      claimMeanMs: used.claimMeanMs,
+      herald: used,
+      ...(stats.firstError ? { note: stats.firstError } : {}),
+    };
+  } finally {
+    await herald.stop();
+    db.dispose();
+  }
+}
+
+async function bullmqThroughput(ctx: BenchContext): Promise<SystemThroughput> {
+  const key = 'bullmq-redis';
+  ctx.log(`throughput: BullMQ + Redis, worker concurrency ${ctx.options.concurrency}`);
+  const bull = await startBullmq({
+    receiverOrigin: ctx.receiver.url,
+    concurrency: ctx.options.concurrency,
+    durable: ctx.options.bullmqDurable,
+  });
+  try {
+    const { rate, stats } = await closedLoopRate(
+      ctx,
+      key,
+      (first, count, sentAt) => bull.submit(`/t/${key}/hook`, first, count, sentAt),
+      { worker: bull.pid, redis: bull.redis.pid },
+    );
+    return {
+      ...blank(key, rate.perSec, stats.accepted, stats.errors),
+      cpu: rate.cpu,
+      meanOutstanding: rate.meanOutstanding,
+      note: `redis ${bull.redis.persistence}`,
+    };
+  } finally {
+    await bull.stop();
+  }
+}
+
+function blank(system: string, deliveredPerSec: number, accepted: number, errors: number): SystemThroughput {
+  return { system, deliveredPerSec, accepted, errors, ratioToRaw: null, ratioToBullmq: null };
+}

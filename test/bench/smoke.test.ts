@@ -1,0 +1,74 @@
+/**
+ * Keeps the benchmark working: runs `bench/run.ts --smoke` (every scenario, tiny sizes, seconds)
+ * as a child process and checks that it finished and measured something for each system. It
+ * asserts nothing about speed. Needs redis-server (.ci/run installs it) for the BullMQ baseline.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+import type { Results } from '../../bench/lib/results.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const NODE = join(ROOT, 'node_modules/.bin/node');
+
+test('npm run bench -- --smoke runs every scenario and measures every system', {
+  timeout: 120_000,
+}, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-bench-smoke-'));
+  const out = join(dir, 'results.json');
+  try {
+    const { code, output } = await run([join(ROOT, 'bench/run.ts'), '--smoke', `--out=${out}`]);
+    assert.equal(code, 0, `bench exited with ${code}:\n${output.slice(-6000)}`);
+    const r = JSON.parse(readFileSync(out, 'utf8')) as Results;
+    assert.deepEqual(r.errors, []);
+
+    const systems = new Map(r.throughput?.systems.map((s) => [s.system, s.deliveredPerSec]));
+    for (const system of ['raw-undici', 'herald-sqlite', 'bullmq-redis']) {
+      assert.ok(
+        (systems.get(system) ?? 0) > 0,
+        `${system} delivered nothing: ${JSON.stringify(r.throughput)}`,
+      );
+    }
+    assert.ok(
+      r.ingest?.[0]?.rows.every((row) => row.eventsPerSec > 0),
+      'ingest',
+    );
+    const points = r.latency?.points ?? [];
+    for (const system of ['herald-sqlite', 'bullmq-redis']) {
+      const p = points.find((x) => x.system === system);
+      assert.ok(p && p.deliveredPerSec > 0 && p.acceptToArrival.count > 0, `latency of ${system}`);
+    }
+    assert.ok(
+      r.fanout?.length && r.fanout.every((f) => f.allArrivedMsMedian > 0 && f.acceptMsMedian > 0),
+      'fanout',
+    );
+    const backlog = r.backlog?.[0];
+    assert.ok(backlog && backlog.drain.perSec > 0 && backlog.drain.rssPeakMiB > 0, 'backlog');
+    assert.ok(
+      backlog.claimProbe.full && backlog.claimProbe.full.p50Ms > 0,
+      `claim probe: ${backlog.claimProbe.error}`,
+    );
+    const iso = r.isolation?.[0];
+    assert.ok(iso && iso.withoutHanging > 0 && iso.withHanging > 0 && iso.hangingRequests > 0, 'isolation');
+    assert.equal(r.targets.length > 0, true);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function run(args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolveRun) => {
+    const child = spawn(NODE, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.on('exit', (code) => resolveRun({ code, output }));
+  });
+}
