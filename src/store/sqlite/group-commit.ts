@@ -10,6 +10,32 @@ interface Job {
   reject: (error: unknown) => void;
 }
 
+/** busy_timeout of Herald's connections: how long a blocking BEGIN IMMEDIATE waits for the lock. */
+export const BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * BEGIN IMMEDIATE without waiting: false when another connection (the other thread, or a process)
+ * holds the write lock. SQLite's own busy handler would block the whole thread in sleeps of 1, 2,
+ * 5, 10… ms; a caller that gets false can do other work (send webhooks) and try again shortly.
+ */
+export function tryBeginImmediate(db: DatabaseSync): boolean {
+  db.exec('PRAGMA busy_timeout = 0');
+  try {
+    db.exec('BEGIN IMMEDIATE');
+    return true;
+  } catch (error) {
+    if ((error as { errcode?: number }).errcode === SQLITE_BUSY) return false;
+    throw error;
+  } finally {
+    db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  }
+}
+const SQLITE_BUSY = 5;
+/** A scheduled flush that finds the lock taken tries again this soon... */
+const RETRY_MS = 1;
+/** ...and waits for the lock (blocking) once it has been put off this long, so it cannot starve. */
+const MAX_DEFER_MS = 25;
+
 /**
  * Gathers writes issued in the same tick (or while a flush runs) into one transaction, so the
  * durable commit (synchronous=FULL) is paid once per batch, not once per event. Each job runs in
@@ -20,6 +46,8 @@ export class GroupCommit {
   readonly #afterCommit: () => void;
   #queue: Job[] = [];
   #scheduled = false;
+  /** When the first flush of the queued jobs found the lock taken (0: not deferred). */
+  #deferredSince = 0;
 
   constructor(db: DatabaseSync, afterCommit: () => void) {
     this.#db = db;
@@ -38,7 +66,7 @@ export class GroupCommit {
       });
       if (!this.#scheduled) {
         this.#scheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(() => this.flush({ wait: false }));
       }
     });
   }
@@ -47,10 +75,13 @@ export class GroupCommit {
    * Writes everything queued now (also called on close). `quiet`: the caller is the claim, about to
    * look for due work itself, so the wake-up after the commit would only make it look twice.
    */
-  flush(options: { quiet?: boolean } = {}): void {
+  flush(options: { quiet?: boolean; wait?: boolean } = {}): void {
     this.#scheduled = false;
     const jobs = this.#queue;
     if (jobs.length === 0) return;
+    const wait =
+      (options.wait ?? true) ||
+      (this.#deferredSince > 0 && performance.now() - this.#deferredSince > MAX_DEFER_MS);
     this.#queue = [];
     const results: { job: Job; ok: boolean; value: unknown }[] = [];
     try {
@@ -58,7 +89,16 @@ export class GroupCommit {
       // (attempt records, releases) rides along without one: losing it to a power cut only means a
       // redelivery, which at-least-once allows.
       this.#db.exec(`PRAGMA synchronous = ${jobs.some((j) => j.durable) ? 'FULL' : 'NORMAL'}`);
-      this.#db.exec('BEGIN IMMEDIATE');
+      if (wait) this.#db.exec('BEGIN IMMEDIATE');
+      else if (!tryBeginImmediate(this.#db)) {
+        // Another connection is writing: keep the jobs (more will join them) and come back.
+        this.#queue = jobs.concat(this.#queue);
+        this.#deferredSince ||= performance.now();
+        this.#scheduled = true;
+        setTimeout(() => this.flush({ wait: false }), RETRY_MS);
+        return;
+      }
+      this.#deferredSince = 0;
       for (const job of jobs) {
         this.#db.exec('SAVEPOINT job');
         try {

@@ -44,7 +44,7 @@ import {
   type StoreCapabilities,
   StoreConflictError,
 } from '../store.ts';
-import { GroupCommit } from './group-commit.ts';
+import { BUSY_TIMEOUT_MS, GroupCommit, tryBeginImmediate } from './group-commit.ts';
 import { migrateSqlite } from './migrate.ts';
 import { listUnforwardedSqlite, markForwardedSqlite, recordExhaustedSqlite } from './operational-outbox.ts';
 import { takeRateTokensSqlite } from './rate-limit.ts';
@@ -64,10 +64,14 @@ import {
 } from './rows.ts';
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+/** The part of an endpoint that fan-out reads. */
+type FanOutEndpoint = Pick<Endpoint, 'id' | 'url' | 'status' | 'dev' | 'eventTypes'>;
 /** Oldest due rows a claim that leaves endpoints out looks at before probing endpoint by endpoint. */
 const CLAIM_WINDOW = 2_048;
 /** Endpoints one such probe visits at most. */
 const CLAIM_PROBES = 256;
+/** How long a claim waits for the write lock without blocking its thread before it blocks. */
+const CLAIM_LOCK_PATIENCE_MS = 25;
 const json = (v: unknown): string => JSON.stringify(v);
 const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
@@ -89,7 +93,7 @@ export class SqliteStore implements Store {
     // NORMAL by default (no fsync per commit in WAL mode); group commits that carry accepted events
     // switch to FULL, so an acknowledged event survives power loss (see group-commit.ts).
     this.#db.exec('PRAGMA synchronous = NORMAL');
-    this.#db.exec('PRAGMA busy_timeout = 5000');
+    this.#db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
     this.#db.exec('PRAGMA foreign_keys = ON');
     this.#writes = new GroupCommit(this.#db, () => this.#notify());
   }
@@ -114,6 +118,29 @@ export class SqliteStore implements Store {
   #tx<T>(fn: () => T): T {
     this.#db.exec('PRAGMA synchronous = NORMAL'); // bookkeeping: see group-commit.ts for what is fsynced
     this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const out = fn();
+      this.#db.exec('COMMIT');
+      return out;
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+  /**
+   * #tx for the dispatcher's claims: the write lock is taken without blocking the thread (the other
+   * thread's accept commit may hold it through an fsync); it waits in 1 ms steps, then blocks.
+   */
+  async #txWhenFree<T>(fn: () => T): Promise<T> {
+    this.#db.exec('PRAGMA synchronous = NORMAL');
+    const started = performance.now();
+    while (!tryBeginImmediate(this.#db)) {
+      if (performance.now() - started > CLAIM_LOCK_PATIENCE_MS) {
+        this.#db.exec('BEGIN IMMEDIATE');
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
     try {
       const out = fn();
       this.#db.exec('COMMIT');
@@ -508,15 +535,28 @@ export class SqliteStore implements Store {
   acceptEvents(projectId: string, events: NewEventInput[], now: number): Promise<AcceptedEvent[]> {
     return this.#writes.submit(
       () => {
-        const endpoints = this.#all('SELECT * FROM endpoints WHERE project_id = ?', projectId).map(
-          toEndpoint,
-        );
+        // Only what fan-out needs: a 10,000-endpoint project is read on every accept.
+        const endpoints: FanOutEndpoint[] = this.#all(
+          'SELECT id, url, status, dev, event_types FROM endpoints WHERE project_id = ?',
+          projectId,
+        ).map((r) => ({
+          id: String(r.id),
+          url: String(r.url),
+          status: String(r.status) as Endpoint['status'],
+          dev: Number(r.dev) === 1,
+          eventTypes: r.event_types === '[]' ? [] : (JSON.parse(String(r.event_types)) as string[]),
+        }));
         return events.map((input) => this.#acceptOne(projectId, input, endpoints, now));
       },
       { durable: true },
     );
   }
-  #acceptOne(projectId: string, input: NewEventInput, endpoints: Endpoint[], now: number): AcceptedEvent {
+  #acceptOne(
+    projectId: string,
+    input: NewEventInput,
+    endpoints: FanOutEndpoint[],
+    now: number,
+  ): AcceptedEvent {
     if (input.idempotencyKey) {
       const hit = this.#get(
         'SELECT event_id FROM idempotency_keys WHERE project_id = ? AND key = ? AND expires_at > ?',
@@ -752,9 +792,9 @@ export class SqliteStore implements Store {
 
   // ── dispatcher ───────────────────────────────────────────────────────────
   async claimDueDeliveries(o: ClaimOptions): Promise<ClaimedDelivery[]> {
-    this.#writes.flush({ quiet: true });
+    this.#writes.flush({ quiet: true, wait: false });
     const exclude = o.excludeEndpointIds ?? [];
-    return this.#tx(() => {
+    return this.#txWhenFree(() => {
       // Rows are picked in due order (the partial index deliveries_due), then leased in one statement.
       const lease = (select: string, ...params: SQLInputValue[]): Row[] => {
         const picked = this.#all(
