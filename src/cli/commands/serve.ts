@@ -4,7 +4,7 @@ import { ADMIN_TOKEN_FILE } from '../../config/admin-token.ts';
 import type { Config } from '../../config/config-types.ts';
 import { type ConfigFlags, loadConfig } from '../../config/load-config.ts';
 import { createLogger } from '../../logger.ts';
-import { startHerald } from '../../main.ts';
+import { type RunningHerald, startHerald } from '../../main.ts';
 import { runCommand } from '../run-command.ts';
 
 /** How long in-flight deliveries get to finish on SIGTERM/SIGINT before they are handed back. */
@@ -29,18 +29,12 @@ async function serve(flags: ConfigFlags): Promise<void> {
   const config = loadConfig({ flags });
   if (config.adminTokenGenerated) announceGeneratedToken(config);
   const logger = createLogger({ level: config.logLevel });
-  const herald = await startHerald(config, { logger });
-
+  // The handlers go in before the start: a SIGTERM that arrives while (or just after) the ready
+  // line is logged must still shut down gracefully, not kill the process outright.
+  let herald: RunningHerald | null = null;
   let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      // A second signal means "now": in-flight deliveries keep their leases and come back later.
-      logger.warn({ signal }, 'second signal, exiting without waiting');
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    herald.close({ graceMs: SHUTDOWN_GRACE_MS }).then(
+  const close = (running: RunningHerald) =>
+    running.close({ graceMs: SHUTDOWN_GRACE_MS }).then(
       () => {
         logger.info('stopped');
         process.exit(0);
@@ -50,9 +44,20 @@ async function serve(flags: ConfigFlags): Promise<void> {
         process.exit(1);
       },
     );
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // A second signal means "now": in-flight deliveries keep their leases and come back later.
+      logger.warn({ signal }, 'second signal, exiting without waiting');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    if (herald) void close(herald); // else: closed as soon as the start completes
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  herald = await startHerald(config, { logger });
+  if (stopping) void close(herald);
 }
 
 /**
