@@ -408,12 +408,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
               (queued.get(id)?.length ?? 0) >= config.perEndpointConcurrency,
           )
           .map(([id]) => id);
-        // A claim that leaves endpoints out may scan their whole backlog to find nothing. After one
-        // such empty claim, claim again only when new work arrives, the set of saturated endpoints
-        // changes, or the poll interval passes, not after every finished attempt.
-        // New work may well be for the saturated endpoints too: it is looked for at most every
-        // EMPTY_CLAIM_RETRY_MS, so a steady stream of accepted events does not turn into a stream of
-        // empty claims.
+        // After a claim that left endpoints out and found nothing, claim again only when the set of
+        // saturated endpoints changes, new work arrives (looked for at most every
+        // EMPTY_CLAIM_RETRY_MS: a steady stream of accepted events is often for the saturated
+        // endpoints too), or the poll interval passes; not after every finished attempt.
         const key = saturated.sort().join(',');
         const retryAfter = newWork ? EMPTY_CLAIM_RETRY_MS : config.pollIntervalMs;
         if (saturated.length > 0 && key === emptyClaimKey && clock() - emptyClaimAt < retryAfter) {

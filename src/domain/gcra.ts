@@ -16,7 +16,7 @@ export interface GcraParams {
   toleranceMs: number;
 }
 
-/** Same reading of `rateLimit` as the in-process token bucket (src/domain/token-bucket.ts). */
+/** How `rateLimit` reads: `burst` defaults to one second's worth (at least 1); a non-positive rate is one a minute. */
 export function gcraParams(limit: RateLimit): GcraParams {
   // A non-positive or non-finite rate would mean "never": one request a minute instead.
   const perSecond = Number.isFinite(limit.perSecond) && limit.perSecond > 0 ? limit.perSecond : 1 / 60;
