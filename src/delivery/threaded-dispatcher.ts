@@ -60,7 +60,7 @@ export function createThreadedDispatcher(options: ThreadedDispatcherOptions): Di
   return {
     async start() {
       if (worker) return;
-      const w = new Worker(new URL('./dispatcher-thread.ts', import.meta.url), {
+      const w = new Worker(new URL('./dispatcher-thread-entry.ts', import.meta.url), {
         workerData: options.init,
         // The dispatcher's garbage is short-lived and small: a young generation of a few MiB keeps
         // its resident memory down at no measurable cost (V8's default lets it grow to 32+ MiB).

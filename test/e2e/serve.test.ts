@@ -85,6 +85,8 @@ describe('herald serve (real process)', () => {
 
     const exit = await herald.kill('SIGTERM');
     assert.deepEqual(exit, { code: 0, signal: null });
+    // node:sqlite's ExperimentalWarning is dropped on both threads (the dispatcher's loads it too).
+    assert.ok(!herald.output().includes('ExperimentalWarning'), herald.output());
   });
 
   test('a generated admin token is printed once and survives a restart', async () => {
