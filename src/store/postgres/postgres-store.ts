@@ -895,7 +895,7 @@ export class PostgresStore implements Store {
     return takeRateTokensPostgres(this.#pool, requests, now);
   }
   async purgeBefore(projectId: string, cutoff: number, limit: number, after: string | null = null) {
-    return purgeBeforePostgres(this.#pool, projectId, cutoff, limit, after);
+    return purgeBeforePostgres((fn) => this.#tx(fn), projectId, cutoff, limit, after);
   }
   async listUnforwardedOperationalEvents(limit: number) {
     return listUnforwardedPostgres(this.#pool, limit);

@@ -13,39 +13,26 @@ const PURGE_LOCK_CLASS = 4_877_001;
 
 const NOTHING: PurgeResult = { events: 0, deliveries: 0, attempts: 0, operationalEvents: 0, next: null };
 
+/** Runs `fn` in a transaction on one pooled connection (the store's #tx). */
+export type InTransaction = <T>(fn: (client: pg.PoolClient) => Promise<T>) => Promise<T>;
+
 export async function purgeBeforePostgres(
-  pool: pg.Pool,
+  tx: InTransaction,
   projectId: string,
   cutoff: number,
   limit: number,
   after: string | null,
 ): Promise<PurgeResult> {
   const n = Math.max(1, Math.floor(limit));
-  const client = await pool.connect();
-  let broken = false;
-  try {
-    await client.query('BEGIN');
-    try {
-      const lock = await client.query<{ ok: boolean }>(
-        'SELECT pg_try_advisory_xact_lock($1::int, hashtext($2)) AS ok',
-        [PURGE_LOCK_CLASS, projectId],
-      );
-      if (!lock.rows[0]?.ok) {
-        await client.query('ROLLBACK');
-        return { ...NOTHING };
-      }
-      const out = await purgeBatch(client, projectId, cutoff, n, after);
-      await client.query('COMMIT');
-      return out;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      throw error;
-    }
-  } finally {
-    client.release(broken);
-  }
+  return tx(async (client) => {
+    const lock = await client.query<{ ok: boolean }>(
+      'SELECT pg_try_advisory_xact_lock($1::int, hashtext($2)) AS ok',
+      [PURGE_LOCK_CLASS, projectId],
+    );
+    // Another process is purging this project: skip it this round.
+    if (!lock.rows[0]?.ok) return { ...NOTHING };
+    return purgeBatch(client, projectId, cutoff, n, after);
+  });
 }
 
 async function purgeBatch(

@@ -118,6 +118,10 @@ export class SqliteStore implements Store {
   #tx<T>(fn: () => T): T {
     this.#db.exec('PRAGMA synchronous = NORMAL'); // bookkeeping: see group-commit.ts for what is fsynced
     this.#db.exec('BEGIN IMMEDIATE');
+    return this.#commitAfter(fn);
+  }
+  /** Runs `fn` in the transaction just begun: commits, or rolls back and rethrows. */
+  #commitAfter<T>(fn: () => T): T {
     try {
       const out = fn();
       this.#db.exec('COMMIT');
@@ -141,14 +145,7 @@ export class SqliteStore implements Store {
       }
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
-    try {
-      const out = fn();
-      this.#db.exec('COMMIT');
-      return out;
-    } catch (error) {
-      this.#db.exec('ROLLBACK');
-      throw error;
-    }
+    return this.#commitAfter(fn);
   }
   #notify(): void {
     for (const l of this.#listeners) l();
