@@ -70,4 +70,37 @@ describe('sqlite specifics', () => {
     );
     db.close();
   });
+
+  test('group commit: while another connection holds the write lock, writes wait without blocking the thread', async () => {
+    const file = join(dir, 'locked.db');
+    const holder = new DatabaseSync(file);
+    holder.exec('PRAGMA journal_mode = WAL; CREATE TABLE t (k TEXT PRIMARY KEY)');
+    const db = new DatabaseSync(file);
+    db.exec('PRAGMA busy_timeout = 5000');
+    const gc = new GroupCommit(db, () => {});
+    holder.exec('BEGIN IMMEDIATE'); // the other thread's accept commit, say
+
+    const started = performance.now();
+    const written = gc.submit(() => db.prepare('INSERT INTO t (k) VALUES (?)').run('a'));
+    let done = false;
+    void written.then(() => {
+      done = true;
+    });
+    // The thread is free: timers run while the write waits for the lock (SQLite's busy handler
+    // would have blocked it).
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(done, false, 'not written while the lock is held');
+    assert.ok(performance.now() - started < 200, 'the event loop kept running');
+    holder.exec('COMMIT');
+    await written;
+    assert.deepEqual(
+      db
+        .prepare('SELECT k FROM t')
+        .all()
+        .map((r) => r.k),
+      ['a'],
+    );
+    db.close();
+    holder.close();
+  });
 });
