@@ -3,7 +3,7 @@
  * `npx herald`), on a temporary data directory, and a loopback receiver to deliver to.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,14 @@ const ROOT = resolve(import.meta.dirname, '../..');
 /** Node 24 from the `node` devDependency: the system node may be older. */
 const NODE = join(ROOT, 'node_modules/.bin/node');
 const BIN = join(ROOT, 'bin/herald.js');
+/**
+ * The Node flags on the bin's shebang (`#!/usr/bin/env -S node --flag …`): `npx herald` runs with
+ * them, so the tests and the benchmark do too.
+ */
+const NODE_FLAGS = (/^#!.*\bnode\b(.*)$/m.exec(readFileSync(BIN, 'utf8').split('\n', 1)[0] ?? '')?.[1] ?? '')
+  .trim()
+  .split(/\s+/)
+  .filter(Boolean);
 
 /** How the ready line announces the URL (see src/main.ts). */
 const READY_PATTERN = /herald ready on (http:\/\/[^\s"]+)/;
@@ -78,7 +86,7 @@ export async function startHerald(options: StartOptions = {}): Promise<HeraldPro
     HERALD_LOG_LEVEL: 'info',
     ...options.env,
   };
-  const child = spawn(NODE, [BIN, 'serve', ...(options.args ?? [])], {
+  const child = spawn(NODE, [...NODE_FLAGS, BIN, 'serve', ...(options.args ?? [])], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
