@@ -5,31 +5,16 @@
  * the processes recover by themselves.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { type LocalPostgres, startPostgres } from '../support/postgres.ts';
-import { api as call, type HeraldProcess, startHerald } from './harness.ts';
-import { eventually, type ScriptedReceiver, startScriptedReceiver } from './scripted-receiver.ts';
+import { test } from 'node:test';
+import { api as call } from './harness.ts';
+import { usePostgresProcesses } from './postgres-processes.ts';
+import { eventually } from './scripted-receiver.ts';
 
 const TOKEN = 'e2e-cluster-token-0123456789abcdef';
 const BATCH = 100;
 
-let pg: LocalPostgres;
-let receiver: ScriptedReceiver;
-const processes: HeraldProcess[] = [];
-
-async function start(databaseUrl: string, role: 'api' | 'worker') {
-  const p = await startHerald({
-    env: {
-      HERALD_ADMIN_TOKEN: TOKEN,
-      HERALD_ALLOW_NETWORKS: '127.0.0.0/8',
-      HERALD_DATABASE_URL: databaseUrl,
-    },
-    args: ['--role', role],
-    readyTimeoutMs: 30_000,
-  });
-  processes.push(p);
-  return p;
-}
+const cluster = usePostgresProcesses(TOKEN);
+const start = cluster.start;
 
 /** Sends `count` events through the batch API; returns the acknowledged ids. */
 async function sendEvents(
@@ -62,7 +47,7 @@ async function sendEvents(
 function arrivals(ids: string[]) {
   const wanted = new Set(ids);
   const seen = new Map<string, number>();
-  for (const h of receiver.hits) {
+  for (const h of cluster.receiver.hits) {
     const id = String(h.headers['webhook-id']);
     if (wanted.has(id)) seen.set(id, (seen.get(id) ?? 0) + 1);
   }
@@ -71,17 +56,8 @@ function arrivals(ids: string[]) {
   return { missing, duplicates };
 }
 
-before(async () => {
-  pg = await startPostgres();
-  receiver = await startScriptedReceiver();
-});
-after(async () => {
-  await Promise.all(processes.map((p) => p.dispose()));
-  await receiver?.close();
-  await pg?.stop();
-});
-
 test('one API and two workers on PostgreSQL: exactly once, then a worker SIGKILLed and PostgreSQL restarted lose nothing', async () => {
+  const { pg, receiver } = cluster;
   const url = await pg.createDatabase();
   const apiProcess = await start(url, 'api');
   const w1 = await start(url, 'worker');

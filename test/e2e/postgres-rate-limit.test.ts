@@ -4,50 +4,27 @@
  * perSecond × elapsed + burst requests in any window.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import pg from 'pg';
-import { type LocalPostgres, startPostgres } from '../support/postgres.ts';
-import { api as call, type HeraldProcess, startHerald } from './harness.ts';
-import { eventually, type ScriptedReceiver, startScriptedReceiver } from './scripted-receiver.ts';
+import { api as call } from './harness.ts';
+import { usePostgresProcesses } from './postgres-processes.ts';
+import { eventually } from './scripted-receiver.ts';
 
 const TOKEN = 'e2e-ratelimit-token-0123456789abcdef';
 const PER_SECOND = 20;
 const BURST = 5;
 const EVENTS = 150;
 
-let pgServer: LocalPostgres;
-let receiver: ScriptedReceiver;
-const processes: HeraldProcess[] = [];
-
-async function start(databaseUrl: string, role: 'api' | 'worker') {
-  const p = await startHerald({
-    env: {
-      HERALD_ADMIN_TOKEN: TOKEN,
-      HERALD_ALLOW_NETWORKS: '127.0.0.0/8',
-      HERALD_DATABASE_URL: databaseUrl,
-      // Small claims and a quick poll: both workers keep taking their share of the work.
-      HERALD_CLAIM_BATCH: '8',
-      HERALD_POLL_INTERVAL_MS: '50',
-    },
-    args: ['--role', role],
-    readyTimeoutMs: 30_000,
-  });
-  processes.push(p);
-  return p;
-}
-
-before(async () => {
-  pgServer = await startPostgres();
-  receiver = await startScriptedReceiver();
+const cluster = usePostgresProcesses(TOKEN, {
+  // Small claims and a quick poll: both workers keep taking their share of the work.
+  HERALD_CLAIM_BATCH: '8',
+  HERALD_POLL_INTERVAL_MS: '50',
 });
-after(async () => {
-  await Promise.all(processes.map((p) => p.dispose()));
-  await receiver?.close();
-  await pgServer?.stop();
-});
+const start = cluster.start;
 
 test('two workers share one endpoint rate limit: arrivals stay within rate × time + burst', async () => {
-  const url = await pgServer.createDatabase();
+  const url = await cluster.pg.createDatabase();
+  const receiver = cluster.receiver;
   const apiProcess = await start(url, 'api');
   const workers = [await start(url, 'worker'), await start(url, 'worker')];
   const project = await call<{ id: string }>(apiProcess.url, TOKEN, 'POST', '/api/v1/projects', {

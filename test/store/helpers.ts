@@ -1,4 +1,5 @@
 /** Builders shared by the store conformance suite (backend-neutral: only domain and Store types). */
+import { test } from 'node:test';
 import { ID_PREFIX, newId } from '../../src/domain/ids.ts';
 import type { Attempt, Delivery, HeraldEvent } from '../../src/domain/types.ts';
 import type {
@@ -120,4 +121,17 @@ export async function allPages<T>(
     cursor = page.nextCursor;
   }
   throw new Error('pagination did not end');
+}
+
+/** A `test` that runs `fn` on a fresh store from `open` and always closes it. */
+export function storeTest(open: () => Promise<Store>) {
+  return (title: string, fn: (store: Store) => Promise<void>) =>
+    test(title, async () => {
+      const store = await open();
+      try {
+        await fn(store);
+      } finally {
+        await store.close();
+      }
+    });
 }

@@ -4,20 +4,22 @@
  * Called from store-suite.ts, so every backend runs it.
  */
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe } from 'node:test';
 import type { Store } from '../../src/store/store.ts';
-import { attemptRecord, DAY, eventInput, HOUR, projectWithEndpoints, SECOND, T0 } from './helpers.ts';
+import {
+  attemptRecord,
+  DAY,
+  eventInput,
+  HOUR,
+  projectWithEndpoints,
+  SECOND,
+  storeTest,
+  T0,
+} from './helpers.ts';
 
 export function defineLimitsRetentionSuite(name: string, open: () => Promise<Store>): void {
-  const withStore = (title: string, fn: (store: Store) => Promise<void>) =>
-    test(title, async () => {
-      const store = await open();
-      try {
-        await fn(store);
-      } finally {
-        await store.close();
-      }
-    });
+  /** Runs `fn` on a fresh store and always closes it. */
+  const withStore = storeTest(open);
 
   /** Accepts one event at `at`, claims its deliveries and records one attempt each with `status`. */
   async function eventWith(

@@ -4,7 +4,7 @@
  * differences come from `store.capabilities`, never from the backend's name.
  */
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe } from 'node:test';
 import { type Store, StoreConflictError } from '../../src/store/store.ts';
 import {
   allPages,
@@ -15,6 +15,7 @@ import {
   HOUR,
   projectWithEndpoints,
   SECOND,
+  storeTest,
   T0,
 } from './helpers.ts';
 import { defineLimitsRetentionSuite } from './limits-retention-suite.ts';
@@ -25,15 +26,7 @@ import { defineLimitsRetentionSuite } from './limits-retention-suite.ts';
  */
 export function defineStoreSuite(name: string, open: () => Promise<Store>): void {
   /** Runs `fn` on a fresh store and always closes it. */
-  const withStore = (title: string, fn: (store: Store) => Promise<void>) =>
-    test(title, async () => {
-      const store = await open();
-      try {
-        await fn(store);
-      } finally {
-        await store.close();
-      }
-    });
+  const withStore = storeTest(open);
 
   describe(`store conformance: ${name}`, () => {
     withStore('migrate is idempotent and ping answers', async (store) => {
