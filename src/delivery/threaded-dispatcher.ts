@@ -21,8 +21,6 @@ export interface ThreadedDispatcherOptions {
   onThreadExit?(error: Error): void;
 }
 
-/** Young-generation size of the dispatcher thread's heap (see start()). */
-const YOUNG_GENERATION_MB = 8;
 /** Extra time the thread gets beyond the grace period to write its records and close. */
 const STOP_MARGIN_MS = 5_000;
 
@@ -62,9 +60,9 @@ export function createThreadedDispatcher(options: ThreadedDispatcherOptions): Di
       if (worker) return;
       const w = new Worker(new URL('./dispatcher-thread-entry.ts', import.meta.url), {
         workerData: options.init,
-        // The dispatcher's garbage is short-lived and small: a young generation of a few MiB keeps
-        // its resident memory down at no measurable cost (V8's default lets it grow to 32+ MiB).
-        resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+        // No resourceLimits: V8 applies the process's --max-semi-space-size (the bin's shebang) to
+        // this isolate too, and a maxYoungGenerationSizeMb of 8 or 48 changed nothing (--trace-gc:
+        // the same scavenge count, with the flag and without it).
       });
       worker = w;
       const first = (await Promise.race([
