@@ -158,7 +158,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     let request: BuiltRequest;
     let result: SendResult | null = null;
     try {
-      request = buildRequest({ event, url: delivery.url, endpoint: settings, secrets, now: startedAt });
+      request = buildRequest({
+        event,
+        payloadJson: claimed.payloadJson,
+        url: delivery.url,
+        endpoint: settings,
+        secrets,
+        now: startedAt,
+      });
     } catch (error) {
       // Settings the signer refuses (e.g. sha256-body with GET): record why instead of letting the
       // claim lapse and come back forever without a trace.

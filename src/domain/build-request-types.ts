@@ -2,6 +2,11 @@ import type { Endpoint, EndpointSecret, HeraldEvent, HttpMethod } from './types.
 
 export interface BuildRequestInput {
   event: HeraldEvent;
+  /**
+   * The payload's JSON text as stored, when the caller has it (claimed deliveries): JSON bodies are
+   * then built from it and `event.payload` is read only for GET and form bodies.
+   */
+  payloadJson?: string;
   /** Target URL: the endpoint's, or the event's callbackUrl. */
   url: string;
   /** Settings that shape the request (for callbacks: standard envelope, POST, standard scheme). */

@@ -5,7 +5,7 @@
  */
 import { sign } from '@herald/verify';
 import type { BuildRequestInput, BuiltRequest } from './build-request-types.ts';
-import { buildEnvelope } from './envelope.ts';
+import { buildEnvelope, envelopeJson } from './envelope.ts';
 import type { SignatureConfig } from './types.ts';
 
 /** Identifies Herald to receivers (and their logs and firewalls). */
@@ -47,7 +47,7 @@ export function buildRequest(input: BuildRequestInput): BuiltRequest {
   const signature = endpoint.signature;
   const secrets: string[] = [];
   for (const { secret } of input.secrets) secrets.push(secret);
-  const signed = sign({
+  const common = {
     scheme: signature.scheme,
     options: signature,
     secrets,
@@ -55,8 +55,21 @@ export function buildRequest(input: BuildRequestInput): BuiltRequest {
     timestamp: Math.floor(input.now / 1000),
     method: endpoint.method,
     url: input.url,
-    content: buildEnvelope(endpoint.envelope, event),
-  });
+  };
+  const payloadJson = input.payloadJson;
+  // With the stored text, a JSON body is built from it and the envelope object only when the signer
+  // reads it (GET queries, form bodies): a claimed payload is not parsed to be sent as JSON.
+  const signed = sign(
+    payloadJson === undefined
+      ? { ...common, content: buildEnvelope(endpoint.envelope, event) }
+      : {
+          ...common,
+          body: envelopeJson(endpoint.envelope, event, payloadJson),
+          get content() {
+            return buildEnvelope(endpoint.envelope, event);
+          },
+        },
+  );
   const headers = signed.headers;
   headers['user-agent'] = USER_AGENT;
   addCustomHeaders(headers, endpoint.headers, signature);

@@ -23,3 +23,24 @@ export function buildEnvelope(
       return { type: event.type, timestamp: new Date(event.createdAt).toISOString(), data: event.payload };
   }
 }
+
+/**
+ * `buildEnvelope` serialised, from the payload's JSON text as stored: the same bytes as
+ * `JSON.stringify(buildEnvelope(envelope, event))` whenever `payloadJson` is the payload's
+ * `JSON.stringify` (what the stores keep), without parsing the payload or serialising it again.
+ */
+export function envelopeJson(
+  envelope: Envelope,
+  event: Pick<HeraldEvent, 'id' | 'type' | 'createdAt'>,
+  payloadJson: string,
+): string {
+  const time = new Date(event.createdAt).toISOString();
+  switch (envelope) {
+    case 'raw':
+      return payloadJson;
+    case 'event-data':
+      return `{"event":${JSON.stringify(event.type)},"data":${payloadJson},"id":${JSON.stringify(event.id)},"time":"${time}"}`;
+    default:
+      return `{"type":${JSON.stringify(event.type)},"timestamp":"${time}","data":${payloadJson}}`;
+  }
+}

@@ -106,6 +106,27 @@ export function createRowMappers(decode: ColumnDecoders) {
     createdAt: num(r.created_at),
   });
 
+  /**
+   * toEvent for a row whose `payload` is the stored JSON text (PostgreSQL: selected as
+   * `payload::text`), decoded only if read: a claim hands the text on instead.
+   */
+  const toEventLazyPayload = (r: Row): HeraldEvent => {
+    let decoded: { value: Json } | null = null;
+    return {
+      id: str(r.id),
+      projectId: str(r.project_id),
+      type: str(r.type),
+      get payload(): Json {
+        decoded ??= { value: JSON.parse(str(r.payload)) as Json };
+        return decoded.value;
+      },
+      test: bool(r.test),
+      idempotencyKey: optStr(r.idempotency_key),
+      callbackUrl: optStr(r.callback_url),
+      createdAt: num(r.created_at),
+    };
+  };
+
   const toDelivery = (r: Row): Delivery => ({
     id: str(r.id),
     projectId: str(r.project_id),
@@ -151,6 +172,7 @@ export function createRowMappers(decode: ColumnDecoders) {
     toEndpoint,
     toSecret,
     toEvent,
+    toEventLazyPayload,
     toDelivery,
     toAttempt,
     toOperationalEvent,

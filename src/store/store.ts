@@ -129,6 +129,11 @@ export interface StatsBucket {
 export interface ClaimedDelivery {
   delivery: Delivery;
   event: HeraldEvent;
+  /**
+   * The event's payload as stored (its `JSON.stringify`), when the store has the text: the request
+   * body is built from it without parsing the payload (`event.payload` may then be decoded lazily).
+   */
+  payloadJson?: string;
 }
 
 export interface ClaimOptions {

@@ -399,6 +399,9 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
         for (const c of first) {
           assert.equal(c.event.id, c.delivery.eventId);
           assert.equal(c.event.type, 'a');
+          assert.deepEqual(c.event.payload, eventInput('a').payload);
+          // A store that hands the stored text on hands exactly the payload's JSON.stringify.
+          if (c.payloadJson !== undefined) assert.equal(c.payloadJson, JSON.stringify(c.event.payload));
         }
         const rest = await store.claimDueDeliveries({ limit: 10, leaseMs: 30 * SECOND, now, workerId: 'w2' });
         assert.equal(rest.length, 1, 'claimed deliveries are not handed out twice');

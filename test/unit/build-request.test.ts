@@ -4,10 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { verify, WebhookSigningError } from '../../packages/verify/src/index.ts';
 import { buildRequest, isReservedHeader, USER_AGENT } from '../../src/domain/build-request.ts';
 import type { BuildRequestInput } from '../../src/domain/build-request-types.ts';
-import { buildEnvelope } from '../../src/domain/envelope.ts';
+import { buildEnvelope, envelopeJson } from '../../src/domain/envelope.ts';
 import { generateSecret, secretProblem } from '../../src/domain/secret.ts';
 import type { Endpoint, HeraldEvent } from '../../src/domain/types.ts';
 
@@ -77,6 +78,60 @@ describe('envelopes', () => {
       Number(retry.headers['webhook-timestamp']) - Number(first.headers['webhook-timestamp']),
       300,
     );
+  });
+});
+
+describe('requests built from the stored payload text (claimed deliveries)', () => {
+  const ENVELOPES = ['standard', 'event-data', 'raw'] as const;
+
+  test('envelopeJson gives the bytes of JSON.stringify(buildEnvelope) for any JSON payload', () => {
+    fc.assert(
+      fc.property(
+        fc.jsonValue(),
+        fc.constantFrom(...ENVELOPES),
+        fc.string(),
+        fc.integer({ min: 0, max: 4_102_444_800_000 }),
+        (payload, envelope, type, createdAt) => {
+          const e = { ...event, payload: payload as HeraldEvent['payload'], type, createdAt };
+          const stored = JSON.stringify(payload);
+          assert.equal(envelopeJson(envelope, e, stored), JSON.stringify(buildEnvelope(envelope, e)));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  test('with payloadJson every method, envelope and scheme sends what it sends from the payload', () => {
+    const methods = ['POST', 'PUT', 'GET'] as const;
+    const schemes = [
+      { scheme: 'standard' },
+      { scheme: 'github' },
+      { scheme: 'sha256-body' },
+      { scheme: 'hmac-sha1-url' },
+      { scheme: 'none' },
+    ] as const;
+    for (const method of methods)
+      for (const envelope of ENVELOPES)
+        for (const signature of schemes) {
+          if (method === 'GET' && signature.scheme === 'sha256-body') continue;
+          const settings = { method, envelope, signature: { ...signature } };
+          const fromObject = buildRequest(input(settings));
+          // The getter counts reads: a JSON body must not need the payload; GET and form bodies do.
+          let read = 0;
+          const lazy = {
+            ...event,
+            get payload() {
+              read++;
+              return event.payload;
+            },
+          };
+          const fromText = buildRequest(
+            input(settings, { event: lazy, payloadJson: JSON.stringify(event.payload) }),
+          );
+          assert.deepEqual(fromText, fromObject, `${method} ${envelope} ${signature.scheme}`);
+          const needsObject = method === 'GET' || signature.scheme === 'hmac-sha1-url';
+          assert.equal(read > 0, needsObject, `${method} ${envelope} ${signature.scheme} read the payload`);
+        }
   });
 });
 

@@ -64,6 +64,7 @@ import {
   toDelivery,
   toEndpoint,
   toEvent,
+  toEventLazyPayload,
   toEventType,
   toOperationalEvent,
   toProject,
@@ -768,15 +769,22 @@ export class PostgresStore implements Store {
       });
     }
     const list = [...refs.values()];
+    // Payloads as text (json keeps it byte for byte): the request body is built from it, unparsed.
     const eventRows = await this.#query(
-      'SELECT * FROM events WHERE (project_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))',
+      `SELECT id, project_id, type, payload::text AS payload, test, idempotency_key, callback_url, created_at
+       FROM events WHERE (project_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
       [list.map((r) => r.projectId), list.map((r) => r.eventId)],
     );
-    const events = new Map(eventRows.map((r) => [`${r.project_id}/${r.id}`, toEvent(r)]));
+    const events = new Map(
+      eventRows.map((r) => [
+        `${r.project_id}/${r.id}`,
+        { event: toEventLazyPayload(r), payloadJson: String(r.payload) },
+      ]),
+    );
     const out: ClaimedDelivery[] = [];
     for (const r of claimed) {
-      const event = events.get(`${r.project_id}/${r.event_id}`);
-      if (event) out.push({ delivery: toDelivery(r), event });
+      const found = events.get(`${r.project_id}/${r.event_id}`);
+      if (found) out.push({ delivery: toDelivery(r), event: found.event, payloadJson: found.payloadJson });
     }
     return out;
   }

@@ -14,6 +14,7 @@ export const {
   toEndpoint,
   toSecret,
   toEvent,
+  toEventLazyPayload,
   toDelivery,
   toAttempt,
   toOperationalEvent,

@@ -13,6 +13,7 @@ export const {
   toEndpoint,
   toSecret,
   toEvent,
+  toEventLazyPayload,
   toDelivery,
   toAttempt,
   toOperationalEvent,

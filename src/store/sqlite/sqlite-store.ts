@@ -57,6 +57,7 @@ import {
   toDelivery,
   toEndpoint,
   toEvent,
+  toEventLazyPayload,
   toEventType,
   toOperationalEvent,
   toProject,
@@ -834,24 +835,28 @@ export class SqliteStore implements Store {
           ) !== undefined;
         if (beyondWindow) rows.push(...this.#probeEndpoints(o, new Set(exclude), o.limit - rows.length));
       }
-      const events = new Map<string, HeraldEvent>();
+      // Payloads stay text: the request body is built from it (ClaimedDelivery.payloadJson).
+      const events = new Map<string, { event: HeraldEvent; payloadJson: string }>();
       if (rows.length) {
         const ids = JSON.stringify([...new Set(rows.map((r) => String(r.event_id)))]);
         for (const er of this.#all(
           'SELECT * FROM events WHERE id IN (SELECT value FROM json_each(?))',
           ids,
         )) {
-          events.set(String(er.id), toEvent(er));
+          events.set(String(er.id), { event: toEventLazyPayload(er), payloadJson: String(er.payload) });
         }
       }
       const out: ClaimedDelivery[] = [];
       for (const r of rows) {
-        const event = events.get(String(r.event_id));
-        if (!event || event.projectId !== String(r.project_id)) continue;
+        const found = events.get(String(r.event_id));
+        if (!found || found.event.projectId !== String(r.project_id)) continue;
         // The returned delivery shows the lease as its due time, as stored.
+        const delivery = toDelivery(r);
+        delivery.nextAttemptAt = o.now + o.leaseMs;
         out.push({
-          delivery: toDelivery({ ...r, next_attempt_at: o.now + o.leaseMs, leased_by: o.workerId }),
-          event,
+          delivery,
+          event: found.event,
+          payloadJson: found.payloadJson,
         });
       }
       return out;
