@@ -7,6 +7,7 @@
  */
 import { isIP, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import * as tls from 'node:tls';
 import { buildConnector, Pool } from 'undici';
@@ -45,6 +46,14 @@ const CONNECT_TIMEOUT_MS = 30_000;
 /** Hostname verdicts remembered before the cache starts over (it only saves parsing). */
 const MAX_REMEMBERED_HOSTS = 10_000;
 const KEEP_ALIVE_MS = 10_000;
+
+/** The parts of a delivery URL the sender uses. */
+interface Target {
+  protocol: string;
+  hostname: string;
+  origin: string;
+  path: string;
+}
 
 interface PoolEntry {
   pool: Pool;
@@ -151,6 +160,28 @@ export function createSender(options: SenderOptions): Sender {
     return ok;
   };
 
+  /** Parsed delivery URLs (an endpoint's URL is sent to over and over): only saves the parsing. */
+  const targets = new Map<string, Target | null>();
+  const target = (raw: string): Target | null => {
+    let t = targets.get(raw);
+    if (t === undefined) {
+      try {
+        const u = new URL(raw);
+        t = {
+          protocol: u.protocol,
+          hostname: u.hostname,
+          origin: u.origin,
+          path: `${u.pathname}${u.search}`,
+        };
+      } catch {
+        t = null;
+      }
+      if (targets.size >= MAX_REMEMBERED_HOSTS) targets.clear();
+      targets.set(raw, t);
+    }
+    return t;
+  };
+
   const send: SendFn = async (req: SendRequest): Promise<SendResult> => {
     const startedAt = Date.now();
     const t0 = performance.now();
@@ -162,12 +193,8 @@ export function createSender(options: SenderOptions): Sender {
     const fail = (kind: NonNullable<SendResult['error']>['kind'], message: string) =>
       done({ response: null, error: { kind, message } });
 
-    let url: URL;
-    try {
-      url = new URL(req.url);
-    } catch {
-      return fail('protocol', 'invalid URL');
-    }
+    const url = target(req.url);
+    if (url === null) return fail('protocol', 'invalid URL');
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
       return fail('blocked', `scheme ${url.protocol} is not allowed`);
     if (!hostVerdict(url.hostname)) return fail('blocked', new BlockedAddressError(url.hostname).message);
@@ -188,7 +215,7 @@ export function createSender(options: SenderOptions): Sender {
     try {
       entry = acquire(url.origin);
       const pending = entry.pool.request({
-        path: `${url.pathname}${url.search}`,
+        path: url.path,
         method: req.method,
         headers,
         body: req.body ?? undefined,
@@ -207,26 +234,9 @@ export function createSender(options: SenderOptions): Sender {
         );
         throw error;
       });
-      // StringDecoder keeps a multi-byte character cut at the cap out of the text instead of
-      // turning it into U+FFFD.
-      const decoder = new StringDecoder('utf8');
-      let text = '';
-      let size = 0;
-      let capped = false;
-      for await (const chunk of res.body) {
-        const buf = chunk as Buffer;
-        const room = options.maxResponseBytes - size;
-        text += decoder.write(room < buf.length ? buf.subarray(0, room) : buf);
-        size += Math.min(room, buf.length);
-        if (size >= options.maxResponseBytes) {
-          capped = true;
-          torn = true;
-          res.body.destroy(); // an enormous response must not hold the connection: drop it
-          break;
-        }
-      }
-      if (!capped) text += decoder.end();
-      text = capUtf8(text, options.maxResponseBytes);
+      const read = await readCapped(res.body, options.maxResponseBytes, res.headers['content-length']);
+      if (read.capped) torn = true;
+      const text = capUtf8(read.text, options.maxResponseBytes);
       const responseHeaders: Record<string, string> = {};
       for (const [name, value] of Object.entries(res.headers)) {
         if (value !== undefined)
@@ -263,6 +273,47 @@ export function createSender(options: SenderOptions): Sender {
       await Promise.allSettled(all.map((e) => e.pool.destroy()));
     },
   };
+}
+
+/**
+ * Reads a response body, keeping at most `maxBytes` of it: a body that goes past is destroyed (its
+ * connection dropped), and StringDecoder keeps a multi-byte character cut at the cap out of the
+ * text instead of turning it into U+FFFD. Plain 'data' events: an async iterator per response
+ * costs more than the rest of the read.
+ */
+function readCapped(
+  body: Readable,
+  maxBytes: number,
+  contentLength: string | string[] | undefined,
+): Promise<{ text: string; capped: boolean }> {
+  return new Promise((resolve, reject) => {
+    // A declared length within the cap is the whole body (HTTP framing): decoded once at the end.
+    const declared = typeof contentLength === 'string' ? Number(contentLength) : Number.NaN;
+    const chunks: Buffer[] = [];
+    const decoder = declared <= maxBytes ? null : new StringDecoder('utf8');
+    let text = '';
+    let size = 0;
+    const onData = (buf: Buffer) => {
+      const room = maxBytes - size;
+      const kept = room < buf.length ? buf.subarray(0, room) : buf;
+      if (decoder) text += decoder.write(kept);
+      else chunks.push(kept);
+      size += kept.length;
+      if (size >= maxBytes) {
+        body.off('data', onData);
+        body.off('end', onEnd);
+        body.destroy(); // an enormous response must not hold the connection: drop it
+        resolve({ text: decoder ? text : Buffer.concat(chunks).toString('utf8'), capped: true });
+      }
+    };
+    const onEnd = () => {
+      if (decoder) resolve({ text: text + decoder.end(), capped: false });
+      else resolve({ text: Buffer.concat(chunks).toString('utf8'), capped: false });
+    };
+    body.on('data', onData);
+    body.once('end', onEnd);
+    body.once('error', reject);
+  });
 }
 
 /** The attempt's overall deadline passed; classified as `timeout` like undici's own timeouts. */

@@ -290,6 +290,21 @@ describe('sender', () => {
     assert.equal(res.response?.body, 'abc');
   });
 
+  for (const framing of ['content-length', 'chunked'] as const) {
+    test(`a character split across two body writes arrives whole (${framing})`, async (t) => {
+      const bytes = Buffer.from('prix: 5 €, é', 'utf8');
+      const cut = bytes.indexOf(0xe2) + 1; // inside the three bytes of €
+      const { url } = await rawServer((req, res) => {
+        req.resume();
+        if (framing === 'content-length') res.setHeader('content-length', bytes.length);
+        res.write(bytes.subarray(0, cut));
+        setTimeout(() => res.end(bytes.subarray(cut)), 20);
+      }, t);
+      const res = await sender().send(post(url));
+      assert.equal(res.response?.body, 'prix: 5 €, é');
+    });
+  }
+
   test('a response that is not HTTP → protocol', async (t) => {
     const sockets = new Set<Socket>();
     const garbage = createNetServer((socket) => {
