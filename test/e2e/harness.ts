@@ -76,7 +76,11 @@ function baseEnv(): Record<string, string> {
  * line. Rejects, with the output so far, if it exits or does not become ready in time.
  */
 export async function startHerald(options: StartOptions = {}): Promise<HeraldProcess> {
-  const ownsDataDir = options.dataDir === undefined;
+  return start(options, options.dataDir === undefined);
+}
+
+/** `ownsDataDir`: the data directory is the harness's, deleted by dispose (passed on by restart). */
+async function start(options: StartOptions, ownsDataDir: boolean): Promise<HeraldProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'herald-e2e-'));
   const env = {
     ...baseEnv(),
@@ -135,16 +139,9 @@ export async function startHerald(options: StartOptions = {}): Promise<HeraldPro
     },
     async restart() {
       if (running) await handle.kill('SIGKILL');
-      const next = await startHerald({ ...options, dataDir });
-      // The data directory now belongs to the new handle's lifetime as well as this one's.
-      const disposeNext = next.dispose;
-      return {
-        ...next,
-        async dispose() {
-          await disposeNext();
-          if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
-        },
-      };
+      // The new process inherits the directory and, with it, the duty to delete it (however many
+      // restarts follow).
+      return start({ ...options, dataDir }, ownsDataDir);
     },
     async dispose() {
       if (running) {

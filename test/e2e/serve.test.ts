@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { api, type HeraldProcess, type Receiver, startHerald, startReceiver } from './harness.ts';
@@ -112,6 +112,16 @@ describe('herald serve (real process)', () => {
     );
     assert.equal(fetched.status, 200, 'same token, same database after the restart');
     assert.equal(fetched.body.name, 'kept');
+  });
+
+  test('the test harness: the data directory outlives restarts and goes with the last dispose', async () => {
+    const first = await startHerald({ env: { HERALD_ADMIN_TOKEN: ADMIN } });
+    const second = await first.restart();
+    const third = await second.restart();
+    assert.equal(third.dataDir, first.dataDir);
+    assert.ok(existsSync(join(third.dataDir, 'herald.db')), 'the restarted process uses the same database');
+    await third.dispose();
+    assert.equal(existsSync(first.dataDir), false, 'deleted after two restarts as well');
   });
 
   test('a bad setting stops the start with one line naming it', async () => {
