@@ -22,3 +22,10 @@ export const {
   json: <T>(v: unknown) => v as T,
   bool: (v) => v === true || v === 't' || v === 'true',
 });
+
+/** Appends one row to column arrays (the parameters of an `unnest` insert). */
+export function pushRow(columns: unknown[][], row: unknown[]): void {
+  row.forEach((v, i) => {
+    columns[i]!.push(v);
+  });
+}

@@ -44,9 +44,11 @@ import {
   type StoreCapabilities,
   StoreConflictError,
 } from '../store.ts';
+import { writeAttemptRecords } from './attempt-records.ts';
+import { claimDue, type ProbeCursor } from './claims.ts';
 import { BUSY_TIMEOUT_MS, GroupCommit, tryBeginImmediate } from './group-commit.ts';
 import { migrateSqlite } from './migrate.ts';
-import { listUnforwardedSqlite, markForwardedSqlite, recordExhaustedSqlite } from './operational-outbox.ts';
+import { listUnforwardedSqlite, markForwardedSqlite } from './operational-outbox.ts';
 import { takeRateTokensSqlite } from './rate-limit.ts';
 import { purgeBeforeSqlite } from './retention.ts';
 import {
@@ -57,7 +59,6 @@ import {
   toDelivery,
   toEndpoint,
   toEvent,
-  toEventLazyPayload,
   toEventType,
   toOperationalEvent,
   toProject,
@@ -67,10 +68,6 @@ import {
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 /** The part of an endpoint that fan-out reads. */
 type FanOutEndpoint = Pick<Endpoint, 'id' | 'url' | 'status' | 'dev' | 'eventTypes'>;
-/** Oldest due rows a claim that leaves endpoints out looks at before probing endpoint by endpoint. */
-const CLAIM_WINDOW = 2_048;
-/** Endpoints one such probe visits at most. */
-const CLAIM_PROBES = 256;
 /** How long a claim waits for the write lock without blocking its thread before it blocks. */
 const CLAIM_LOCK_PATIENCE_MS = 25;
 const json = (v: unknown): string => JSON.stringify(v);
@@ -83,8 +80,8 @@ export class SqliteStore implements Store {
   readonly #statements = new Map<string, StatementSync>();
   readonly #listeners = new Set<() => void>();
   readonly #writes: GroupCommit;
-  /** Where the next per-endpoint probe of a claim starts (see #probeEndpoints). */
-  #probeFrom = 0;
+  /** Where the next per-endpoint probe of a claim starts (claims.ts). */
+  readonly #probe: ProbeCursor = { from: 0 };
   #closed = false;
 
   constructor(path: string, cipher: SecretCipher = PLAINTEXT_SECRETS) {
@@ -791,111 +788,7 @@ export class SqliteStore implements Store {
   // ── dispatcher ───────────────────────────────────────────────────────────
   async claimDueDeliveries(o: ClaimOptions): Promise<ClaimedDelivery[]> {
     this.#writes.flush({ quiet: true, wait: false });
-    const exclude = o.excludeEndpointIds ?? [];
-    return this.#txWhenFree(() => {
-      // Rows are picked in due order (the partial index deliveries_due), then leased in one statement.
-      const lease = (select: string, ...params: SQLInputValue[]): Row[] => {
-        const picked = this.#all(
-          `SELECT * FROM deliveries WHERE rowid IN (${select}) ORDER BY next_attempt_at, id`,
-          ...params,
-        );
-        this.#leaseRows(picked, o);
-        return picked;
-      };
-      let rows: Row[];
-      if (exclude.length === 0) {
-        rows = lease(
-          `SELECT rowid FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
-           ORDER BY next_attempt_at LIMIT ?`,
-          o.now,
-          o.limit,
-        );
-      } else {
-        // Saturated endpoints are left out. Only a bounded window of the oldest due rows is looked at,
-        // so a saturated endpoint's backlog is never scanned; when that window holds too little of the
-        // others, they are probed one endpoint at a time (below).
-        const excluded = JSON.stringify(exclude);
-        rows = lease(
-          `SELECT rowid FROM (SELECT rowid, endpoint_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
-             ORDER BY next_attempt_at LIMIT ?)
-           WHERE endpoint_id IS NULL OR endpoint_id NOT IN (SELECT value FROM json_each(?)) LIMIT ?`,
-          o.now,
-          CLAIM_WINDOW,
-          excluded,
-          o.limit,
-        );
-        // Probe only when the window was full: more due rows lie beyond it.
-        const beyondWindow =
-          rows.length < o.limit &&
-          this.#get(
-            `SELECT 1 AS x FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
-             ORDER BY next_attempt_at LIMIT 1 OFFSET ?`,
-            o.now,
-            CLAIM_WINDOW - rows.length,
-          ) !== undefined;
-        if (beyondWindow) rows.push(...this.#probeEndpoints(o, new Set(exclude), o.limit - rows.length));
-      }
-      // Payloads stay text: the request body is built from it (ClaimedDelivery.payloadJson).
-      const events = new Map<string, { event: HeraldEvent; payloadJson: string }>();
-      if (rows.length) {
-        const ids = JSON.stringify([...new Set(rows.map((r) => String(r.event_id)))]);
-        for (const er of this.#all(
-          'SELECT * FROM events WHERE id IN (SELECT value FROM json_each(?))',
-          ids,
-        )) {
-          events.set(String(er.id), { event: toEventLazyPayload(er), payloadJson: String(er.payload) });
-        }
-      }
-      const out: ClaimedDelivery[] = [];
-      for (const r of rows) {
-        const found = events.get(String(r.event_id));
-        if (!found || found.event.projectId !== String(r.project_id)) continue;
-        // The returned delivery shows the lease as its due time, as stored.
-        const delivery = toDelivery(r);
-        delivery.nextAttemptAt = o.now + o.leaseMs;
-        out.push({
-          delivery,
-          event: found.event,
-          payloadJson: found.payloadJson,
-        });
-      }
-      return out;
-    });
-  }
-  #leaseRows(rows: Row[], o: ClaimOptions): void {
-    if (rows.length === 0) return;
-    this.#run(
-      'UPDATE deliveries SET next_attempt_at = ?, leased_by = ? WHERE id IN (SELECT value FROM json_each(?))',
-      o.now + o.leaseMs,
-      o.workerId,
-      JSON.stringify(rows.map((r) => String(r.id))),
-    );
-  }
-  /**
-   * Claims from endpoints one at a time (index deliveries_endpoint), skipping the saturated ones:
-   * used when the oldest due rows all belong to saturated endpoints. Starts where the last probe
-   * stopped, so every endpoint gets its turn when there are many.
-   */
-  #probeEndpoints(o: ClaimOptions, exclude: Set<string>, want: number): Row[] {
-    const endpoints = this.#all("SELECT project_id, id FROM endpoints WHERE status = 'active' ORDER BY id");
-    const out: Row[] = [];
-    const n = endpoints.length;
-    for (let i = 0; i < Math.min(n, CLAIM_PROBES) && out.length < want; i++) {
-      const ep = endpoints[(this.#probeFrom + i) % n]!;
-      if (exclude.has(String(ep.id))) continue;
-      const rows = this.#all(
-        `SELECT * FROM deliveries WHERE project_id = ? AND endpoint_id = ? AND status = 'pending'
-         AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`,
-        String(ep.project_id),
-        String(ep.id),
-        o.now,
-        want - out.length,
-      );
-      this.#leaseRows(rows, o);
-      out.push(...rows);
-    }
-    this.#probeFrom = n ? (this.#probeFrom + Math.min(n, CLAIM_PROBES)) % n : 0;
-    return out;
+    return this.#txWhenFree(() => claimDue(this.#db, o, this.#probe)); // claims.ts
   }
   async getDispatchEndpoints(refs: { projectId: string; endpointId: string }[], now: number) {
     const out = new Map<string, DispatchEndpoint>();
@@ -912,104 +805,10 @@ export class SqliteStore implements Store {
   }
   recordAttempts(records: AttemptRecord[], options: RecordOptions): Promise<RecordResult> {
     return this.#writes.submit(
-      () => {
-        const disabled: RecordResult['disabledEndpoints'] = [];
-        // Each endpoint is read once per batch and its failure count written once at the end.
-        const endpoints = new Map<string, { status: string; failures: number; dirty: boolean } | null>();
-        const endpointState = (projectId: string, endpointId: string) => {
-          if (!endpoints.has(endpointId)) {
-            const row = this.#get(
-              'SELECT status, consecutive_failures FROM endpoints WHERE project_id = ? AND id = ?',
-              projectId,
-              endpointId,
-            );
-            endpoints.set(
-              endpointId,
-              row
-                ? { status: String(row.status), failures: Number(row.consecutive_failures), dirty: false }
-                : null,
-            );
-          }
-          return endpoints.get(endpointId)!;
-        };
-        const writeFailures = (endpointId: string) => {
-          const ep = endpoints.get(endpointId);
-          if (!ep?.dirty) return;
-          this.#run('UPDATE endpoints SET consecutive_failures = ? WHERE id = ?', ep.failures, endpointId);
-          ep.dirty = false;
-        };
-        for (const rec of records) {
-          const a = rec.attempt;
-          this.#run(
-            `INSERT INTO attempts (id, project_id, delivery_id, event_id, endpoint_id, event_type, number, started_at,
-             duration_ms, outcome, request, response, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-            a.id,
-            a.projectId,
-            a.deliveryId,
-            a.eventId,
-            a.endpointId,
-            a.eventType,
-            a.number,
-            a.startedAt,
-            Math.round(a.durationMs),
-            a.outcome,
-            json(a.request),
-            optJson(a.response),
-            optJson(a.error),
-          );
-          let status = rec.next.status;
-          const ep = a.endpointId ? endpointState(a.projectId, a.endpointId) : null;
-          if (a.endpointId && ep) {
-            if (rec.endpointEffect === 'success') {
-              if (ep.failures !== 0) {
-                ep.failures = 0;
-                ep.dirty = true;
-              }
-            } else if (rec.endpointEffect === 'failure' || rec.endpointEffect === 'gone') {
-              ep.failures++;
-              ep.dirty = true;
-              const reason =
-                rec.endpointEffect === 'gone'
-                  ? 'gone'
-                  : ep.failures >= options.failureThreshold
-                    ? 'consecutive_failures'
-                    : null;
-              if (reason && ep.status === 'active') {
-                writeFailures(a.endpointId);
-                this.#disable(a.projectId, a.endpointId, reason, options.now, true);
-                ep.status = 'disabled';
-                disabled.push({ projectId: a.projectId, endpointId: a.endpointId, reason });
-              }
-            }
-            if (status === 'pending' && ep.status === 'disabled') status = 'parked';
-          } else if (a.endpointId && status === 'pending') {
-            // The endpoint was deleted meanwhile: nothing will ever deliver this, close it.
-            status = 'failed';
-          }
-          // A late record (its lease ran out and another worker took over) must not move a finished
-          // delivery back to pending; a success always counts.
-          const moves = `status IN ('pending', 'parked') OR ? = 'succeeded'`;
-          this.#run(
-            `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = ?, updated_at = ?,
-             next_attempt_at = CASE WHEN ${moves} THEN ? ELSE next_attempt_at END,
-             leased_by = CASE WHEN ${moves} THEN NULL ELSE leased_by END,
-             status = CASE WHEN ${moves} THEN ? ELSE status END
-             WHERE id = ? AND project_id = ?`,
-            a.startedAt,
-            options.now,
-            status,
-            status === 'pending' ? rec.next.nextAttemptAt : null,
-            status,
-            status,
-            status,
-            a.deliveryId,
-            a.projectId,
-          );
-          if (rec.next.status === 'failed') recordExhaustedSqlite(this.#db, rec, options.now); // delivery.exhausted
-        }
-        for (const endpointId of endpoints.keys()) writeFailures(endpointId);
-        return { disabledEndpoints: disabled };
-      },
+      () =>
+        writeAttemptRecords(this.#db, records, options, (projectId, endpointId, reason, now) =>
+          this.#disable(projectId, endpointId, reason, now, true),
+        ), // attempt-records.ts
       { durable: false, wakes: false }, // retries are due seconds later at the earliest
     );
   }

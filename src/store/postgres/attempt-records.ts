@@ -1,0 +1,183 @@
+/**
+ * Attempt records for the PostgreSQL store, for every job of one group commit at once: the attempt
+ * rows in one `unnest` insert, each touched endpoint locked (in a fixed order) and its failure
+ * count applied in record order, endpoints disabled at the threshold or on 410, the deliveries
+ * moved in one UPDATE.
+ */
+import type pg from 'pg';
+import type { AttemptRecord, RecordOptions, RecordResult } from '../store.ts';
+import { recordExhaustedPostgres } from './operational-outbox.ts';
+import { num, pushRow, type Row } from './rows.ts';
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/** Disables an endpoint (parks its work, records `endpoint.disabled`): the store's own routine. */
+export type DisableEndpoint = (
+  c: Queryable,
+  projectId: string,
+  endpointId: string,
+  reason: string,
+  now: number,
+) => Promise<unknown>;
+
+const json = (v: unknown): string => JSON.stringify(v);
+const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+const rowsOf = async (c: Queryable, sql: string, params: unknown[]): Promise<Row[]> =>
+  (await c.query(sql, params)).rows as Row[];
+
+export async function recordBatchPostgres(
+  c: Queryable,
+  jobs: { records: AttemptRecord[]; options: RecordOptions }[],
+  disable: DisableEndpoint,
+): Promise<RecordResult[]> {
+  const flat = jobs.flatMap((job, j) => job.records.map((rec) => ({ rec, job: j, options: job.options })));
+  const at: unknown[][] = Array.from({ length: 13 }, () => []);
+  for (const { rec } of flat) {
+    const a = rec.attempt;
+    pushRow(at, [
+      a.projectId,
+      a.id,
+      a.deliveryId,
+      a.eventId,
+      a.endpointId,
+      a.eventType,
+      a.number,
+      a.startedAt,
+      Math.round(a.durationMs),
+      a.outcome,
+      json(a.request),
+      optJson(a.response),
+      optJson(a.error),
+    ]);
+  }
+  await c.query(
+    `INSERT INTO attempts (project_id, id, delivery_id, event_id, endpoint_id, event_type, number, started_at,
+       duration_ms, outcome, request, response, error)
+     SELECT p, i, d, e, ep, t, n, s, du, o, rq::json, rs::json, er::json
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[],
+       $9::int[], $10::text[], $11::text[], $12::text[], $13::text[]) AS v(p, i, d, e, ep, t, n, s, du, o, rq, rs, er)`,
+    at,
+  );
+
+  // Endpoint health. The endpoints touched are locked in a fixed order (no deadlock between
+  // processes), their counters applied in record order, then written with one atomic UPDATE.
+  interface Health {
+    projectId: string;
+    id: string;
+    status: string;
+    count: number;
+    reset: boolean;
+    sinceReset: number;
+    touched: boolean;
+    disable: { reason: string; now: number } | null;
+  }
+  const refs = new Map<string, { projectId: string; id: string }>();
+  for (const { rec } of flat) {
+    const a = rec.attempt;
+    if (a.endpointId)
+      refs.set(`${a.projectId}/${a.endpointId}`, { projectId: a.projectId, id: a.endpointId });
+  }
+  const health = new Map<string, Health>();
+  if (refs.size) {
+    const list = [...refs.values()];
+    const rows = await rowsOf(
+      c,
+      `SELECT project_id, id, status, consecutive_failures FROM endpoints
+       WHERE (project_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+       ORDER BY project_id, id FOR NO KEY UPDATE`,
+      [list.map((r) => r.projectId), list.map((r) => r.id)],
+    );
+    for (const r of rows) {
+      health.set(`${r.project_id}/${r.id}`, {
+        projectId: String(r.project_id),
+        id: String(r.id),
+        status: String(r.status),
+        count: num(r.consecutive_failures),
+        reset: false,
+        sinceReset: 0,
+        touched: false,
+        disable: null,
+      });
+    }
+  }
+  const disabled: RecordResult['disabledEndpoints'][] = jobs.map(() => []);
+  for (const { rec, job, options } of flat) {
+    const h = rec.attempt.endpointId
+      ? health.get(`${rec.attempt.projectId}/${rec.attempt.endpointId}`)
+      : undefined;
+    if (!h) continue;
+    if (rec.endpointEffect === 'success') {
+      h.touched = true;
+      h.reset = true;
+      h.sinceReset = 0;
+      h.count = 0;
+    } else if (rec.endpointEffect === 'failure' || rec.endpointEffect === 'gone') {
+      h.touched = true;
+      h.count++;
+      h.sinceReset++;
+      const reason =
+        rec.endpointEffect === 'gone'
+          ? 'gone'
+          : h.count >= options.failureThreshold
+            ? 'consecutive_failures'
+            : null;
+      if (reason && h.status === 'active') {
+        h.status = 'disabled';
+        h.disable = { reason, now: options.now };
+        disabled[job]!.push({ projectId: h.projectId, endpointId: h.id, reason });
+      }
+    }
+  }
+  const touched = [...health.values()].filter((h) => h.touched);
+  if (touched.length) {
+    await c.query(
+      `UPDATE endpoints e SET consecutive_failures =
+         CASE WHEN v.reset THEN v.k ELSE e.consecutive_failures + v.k END
+       FROM unnest($1::text[], $2::text[], $3::bool[], $4::int[]) AS v(project_id, id, reset, k)
+       WHERE e.project_id = v.project_id AND e.id = v.id`,
+      [
+        touched.map((h) => h.projectId),
+        touched.map((h) => h.id),
+        touched.map((h) => h.reset),
+        touched.map((h) => h.sinceReset),
+      ],
+    );
+  }
+  for (const h of touched) {
+    if (h.disable) await disable(c, h.projectId, h.id, h.disable.reason, h.disable.now);
+  }
+
+  const dv: unknown[][] = [[], [], [], [], [], []];
+  for (const { rec, options } of flat) {
+    const a = rec.attempt;
+    let status = rec.next.status;
+    if (a.endpointId && status === 'pending') {
+      const h = health.get(`${a.projectId}/${a.endpointId}`);
+      // Disabled: parked until enabled. Deleted meanwhile: nothing will ever deliver it, close it.
+      if (!h) status = 'failed';
+      else if (h.status === 'disabled') status = 'parked';
+    }
+    pushRow(dv, [
+      a.projectId,
+      a.deliveryId,
+      status,
+      status === 'pending' ? rec.next.nextAttemptAt : null,
+      a.startedAt,
+      options.now,
+    ]);
+  }
+  await c.query(
+    // A late record (its lease ran out and another worker took over) must not move a finished
+    // delivery back to pending; a success always counts. The attempt is counted either way.
+    `UPDATE deliveries d SET attempts = d.attempts + 1, last_attempt_at = v.last, updated_at = v.upd,
+       status = CASE WHEN d.status IN ('pending', 'parked') OR v.status = 'succeeded' THEN v.status ELSE d.status END,
+       next_attempt_at = CASE WHEN d.status IN ('pending', 'parked') OR v.status = 'succeeded' THEN v.next ELSE d.next_attempt_at END,
+       leased_by = CASE WHEN d.status IN ('pending', 'parked') OR v.status = 'succeeded' THEN NULL ELSE d.leased_by END
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[])
+       AS v(project_id, id, status, next, last, upd)
+     WHERE d.project_id = v.project_id AND d.id = v.id`,
+    dv,
+  );
+  await recordExhaustedPostgres(c, flat, (p, e) => health.has(`${p}/${e}`)); // delivery.exhausted
+  return disabled.map((disabledEndpoints) => ({ disabledEndpoints }));
+}
