@@ -14,13 +14,15 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const NODE = join(ROOT, 'node_modules/.bin/node');
 const BIN = join(ROOT, 'bin/herald.js');
 /**
- * The Node flags on the bin's shebang (`#!/usr/bin/env -S node --flag …`): `npx herald` runs with
- * them, so the tests and the benchmark do too.
+ * The bin's shebang (`#!/usr/bin/env -S NAME=value … node --flag …`): `npx herald` runs with its
+ * environment settings and Node flags, so the tests and the benchmark do too.
  */
-const NODE_FLAGS = (/^#!.*\bnode\b(.*)$/m.exec(readFileSync(BIN, 'utf8').split('\n', 1)[0] ?? '')?.[1] ?? '')
-  .trim()
-  .split(/\s+/)
-  .filter(Boolean);
+const SHEBANG = /^#!\S*env -S (.*?)\bnode\b(.*)$/.exec(readFileSync(BIN, 'utf8').split('\n', 1)[0] ?? '');
+const words = (text: string | undefined): string[] => (text ?? '').trim().split(/\s+/).filter(Boolean);
+const NODE_FLAGS = words(SHEBANG?.[2]);
+const SHEBANG_ENV: Record<string, string> = Object.fromEntries(
+  words(SHEBANG?.[1]).map((assignment) => assignment.split('=', 2) as [string, string]),
+);
 
 /** How the ready line announces the URL (see src/main.ts). */
 const READY_PATTERN = /herald ready on (http:\/\/[^\s"]+)/;
@@ -84,6 +86,7 @@ async function start(options: StartOptions, ownsDataDir: boolean): Promise<Heral
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'herald-e2e-'));
   const env = {
     ...baseEnv(),
+    ...SHEBANG_ENV,
     HERALD_PORT: '0',
     HERALD_HOST: '127.0.0.1',
     HERALD_DATA_DIR: dataDir,
