@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, test } from 'node:test';
 import { openStore } from '../../src/store/open-store.ts';
+import { ENDPOINT_PROBE_SQL } from '../../src/store/sqlite/claims.ts';
 import { GroupCommit } from '../../src/store/sqlite/group-commit.ts';
+import { migrateSqlite } from '../../src/store/sqlite/migrate.ts';
 import { defineKeyRotationTest } from './key-rotation.ts';
 import { defineStoreSuite } from './store-suite.ts';
 
@@ -34,8 +36,23 @@ describe('sqlite specifics', () => {
     assert.equal(modes.journal_mode, 'wal');
     assert.deepEqual(
       migrations.map((m) => m.name),
-      ['0001_init.sql', '0002_limits_retention.sql'],
+      ['0001_init.sql', '0002_limits_retention.sql', '0003_endpoint_due_order.sql'],
     );
+  });
+
+  test('a claim probes one endpoint through its index in due order, without sorting its backlog', async () => {
+    const db = new DatabaseSync(':memory:');
+    migrateSqlite(db);
+    const plan = db
+      .prepare(`EXPLAIN QUERY PLAN ${ENDPOINT_PROBE_SQL}`)
+      .all('p', 'e', 0, 10)
+      .map((r) => String(r.detail));
+    db.close();
+    assert.ok(
+      plan.some((d) => d.includes('USING INDEX deliveries_endpoint')),
+      plan.join('; '),
+    );
+    assert.ok(!plan.some((d) => d.includes('TEMP B-TREE')), `sorts: ${plan.join('; ')}`);
   });
 
   test('sqlite::memory: works; unknown schemes are refused clearly', async () => {

@@ -13,6 +13,10 @@ const CLAIM_WINDOW = 2_048;
 /** Endpoints one such probe visits at most. */
 const CLAIM_PROBES = 256;
 
+/** One endpoint's due deliveries, oldest first: walks deliveries_endpoint in order (migration 0003). */
+export const ENDPOINT_PROBE_SQL = `SELECT * FROM deliveries WHERE project_id = ? AND endpoint_id = ? AND status = 'pending'
+  AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`;
+
 /** Where the next per-endpoint probe starts (kept by the store between claims). */
 export interface ProbeCursor {
   from: number;
@@ -118,15 +122,7 @@ function probeEndpoints(
   for (let i = 0; i < Math.min(n, CLAIM_PROBES) && out.length < want; i++) {
     const ep = endpoints[(probe.from + i) % n]!;
     if (exclude.has(String(ep.id))) continue;
-    const rows = all(
-      db,
-      `SELECT * FROM deliveries WHERE project_id = ? AND endpoint_id = ? AND status = 'pending'
-       AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`,
-      String(ep.project_id),
-      String(ep.id),
-      o.now,
-      want - out.length,
-    );
+    const rows = all(db, ENDPOINT_PROBE_SQL, String(ep.project_id), String(ep.id), o.now, want - out.length);
     leaseRows(db, rows, o);
     out.push(...rows);
   }
