@@ -20,9 +20,9 @@ const refused = (env: Record<string, string>, setting: string, pattern?: RegExp)
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
-test('defaults: 60,000 requests a minute per credential, 30 days of history, no operator webhook', () => {
+test('defaults: 600,000 requests a minute per credential, 30 days of history, no operator webhook', () => {
   const c = load({});
-  assert.deepEqual(c.apiRateLimit, { max: 60_000, windowMs: 60_000 });
+  assert.deepEqual(c.apiRateLimit, { max: 600_000, windowMs: 60_000 });
   assert.equal(c.retentionDays, 30);
   assert.equal(c.operatorWebhook, null);
 });
