@@ -17,6 +17,47 @@ import type {
 
 export type Row = Record<string, unknown>;
 
+/**
+ * An attempt as the column values of its row, in the order of ATTEMPT_COLUMNS (JSON columns as
+ * text): the one encoding both stores insert.
+ */
+export const ATTEMPT_COLUMNS =
+  'project_id, id, delivery_id, event_id, endpoint_id, event_type, number, started_at, duration_ms, outcome, request, response, error';
+export function attemptValues(
+  a: Attempt,
+): [
+  string,
+  string,
+  string,
+  string,
+  string | null,
+  string,
+  number,
+  number,
+  number,
+  string,
+  string,
+  string | null,
+  string | null,
+] {
+  const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+  return [
+    a.projectId,
+    a.id,
+    a.deliveryId,
+    a.eventId,
+    a.endpointId,
+    a.eventType,
+    a.number,
+    a.startedAt,
+    Math.round(a.durationMs),
+    a.outcome,
+    JSON.stringify(a.request),
+    optJson(a.response),
+    optJson(a.error),
+  ];
+}
+
 /** How a backend hands over JSON and boolean columns. */
 export interface ColumnDecoders {
   json: <T = Json>(value: unknown) => T;

@@ -5,6 +5,7 @@
  * moved in one UPDATE.
  */
 import type pg from 'pg';
+import { ATTEMPT_COLUMNS, attemptValues } from '../row-mapping.ts';
 import type { AttemptRecord, RecordOptions, RecordResult } from '../store.ts';
 import { recordExhaustedPostgres } from './operational-outbox.ts';
 import { num, pushRow, type Row } from './rows.ts';
@@ -20,8 +21,6 @@ export type DisableEndpoint = (
   now: number,
 ) => Promise<unknown>;
 
-const json = (v: unknown): string => JSON.stringify(v);
-const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 const rowsOf = async (c: Queryable, sql: string, params: unknown[]): Promise<Row[]> =>
   (await c.query(sql, params)).rows as Row[];
 
@@ -33,26 +32,10 @@ export async function recordBatchPostgres(
   const flat = jobs.flatMap((job, j) => job.records.map((rec) => ({ rec, job: j, options: job.options })));
   const at: unknown[][] = Array.from({ length: 13 }, () => []);
   for (const { rec } of flat) {
-    const a = rec.attempt;
-    pushRow(at, [
-      a.projectId,
-      a.id,
-      a.deliveryId,
-      a.eventId,
-      a.endpointId,
-      a.eventType,
-      a.number,
-      a.startedAt,
-      Math.round(a.durationMs),
-      a.outcome,
-      json(a.request),
-      optJson(a.response),
-      optJson(a.error),
-    ]);
+    pushRow(at, attemptValues(rec.attempt));
   }
   await c.query(
-    `INSERT INTO attempts (project_id, id, delivery_id, event_id, endpoint_id, event_type, number, started_at,
-       duration_ms, outcome, request, response, error)
+    `INSERT INTO attempts (${ATTEMPT_COLUMNS})
      SELECT p, i, d, e, ep, t, n, s, du, o, rq::json, rs::json, er::json
      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[],
        $9::int[], $10::text[], $11::text[], $12::text[], $13::text[]) AS v(p, i, d, e, ep, t, n, s, du, o, rq, rs, er)`,

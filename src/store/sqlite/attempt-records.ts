@@ -4,12 +4,10 @@
  * the threshold or on 410. Runs inside one of the store's group commits.
  */
 import type { DatabaseSync } from 'node:sqlite';
+import { ATTEMPT_COLUMNS, attemptValues } from '../row-mapping.ts';
 import type { AttemptRecord, RecordOptions, RecordResult } from '../store.ts';
 import { get, run } from './db-helpers.ts';
 import { recordExhaustedSqlite } from './operational-outbox.ts';
-
-const json = (v: unknown): string => JSON.stringify(v);
-const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
 /** Disables an endpoint (parks its work, records `endpoint.disabled`): the store's own routine. */
 export type DisableEndpoint = (projectId: string, endpointId: string, reason: string, now: number) => void;
@@ -48,21 +46,8 @@ export function writeAttemptRecords(
     const a = rec.attempt;
     run(
       db,
-      `INSERT INTO attempts (id, project_id, delivery_id, event_id, endpoint_id, event_type, number, started_at,
-       duration_ms, outcome, request, response, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      a.id,
-      a.projectId,
-      a.deliveryId,
-      a.eventId,
-      a.endpointId,
-      a.eventType,
-      a.number,
-      a.startedAt,
-      Math.round(a.durationMs),
-      a.outcome,
-      json(a.request),
-      optJson(a.response),
-      optJson(a.error),
+      `INSERT INTO attempts (${ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ...attemptValues(a),
     );
     let status = rec.next.status;
     const ep = a.endpointId ? endpointState(a.projectId, a.endpointId) : null;
