@@ -23,23 +23,7 @@ export type Row = Record<string, unknown>;
  */
 export const ATTEMPT_COLUMNS =
   'project_id, id, delivery_id, event_id, endpoint_id, event_type, number, started_at, duration_ms, outcome, request, response, error';
-export function attemptValues(
-  a: Attempt,
-): [
-  string,
-  string,
-  string,
-  string,
-  string | null,
-  string,
-  number,
-  number,
-  number,
-  string,
-  string,
-  string | null,
-  string | null,
-] {
+export function attemptValues(a: Attempt): (string | number | null)[] {
   const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
   return [
     a.projectId,
