@@ -14,6 +14,21 @@ export interface ResultClassification extends Classification {
 }
 
 /** Classifies a response status (null when no response arrived). Redirects are failures: never followed. */
+/**
+ * Whether a failed attempt disables its endpoint (DESIGN "Auto-disable"): a 410 at once, any other
+ * failure when it brings the consecutive failures to the threshold. `consecutiveFailures` counts
+ * this attempt. Null: the endpoint stays as it is.
+ */
+export function disableReason(
+  effect: Classification['effect'],
+  consecutiveFailures: number,
+  threshold: number,
+): 'gone' | 'consecutive_failures' | null {
+  if (effect === 'gone') return 'gone';
+  if (effect === 'failure' && consecutiveFailures >= threshold) return 'consecutive_failures';
+  return null;
+}
+
 export function classifyStatus(status: number | null): Classification {
   if (status !== null && status >= 200 && status < 300)
     return { outcome: 'succeeded', retryable: false, effect: 'success' };

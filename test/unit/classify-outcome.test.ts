@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { classifyResult, classifyStatus, errorKindFromError } from '../../src/domain/classify-outcome.ts';
+import {
+  classifyResult,
+  classifyStatus,
+  disableReason,
+  errorKindFromError,
+} from '../../src/domain/classify-outcome.ts';
 
 describe('classifyStatus', () => {
   test('2xx succeeds and resets the endpoint', () => {
@@ -141,5 +146,15 @@ describe('classifyResult', () => {
         error: { kind, message: 'x' },
       });
     }
+  });
+});
+
+describe('disableReason', () => {
+  test('410 disables at once; other failures at the threshold of consecutive ones; success never', () => {
+    assert.equal(disableReason('gone', 1, 10), 'gone');
+    assert.equal(disableReason('failure', 9, 10), null);
+    assert.equal(disableReason('failure', 10, 10), 'consecutive_failures');
+    assert.equal(disableReason('failure', 11, 10), 'consecutive_failures');
+    assert.equal(disableReason('success', 50, 10), null);
   });
 });

@@ -5,6 +5,7 @@
  * moved in one UPDATE.
  */
 import type pg from 'pg';
+import { disableReason } from '../../domain/classify-outcome.ts';
 import { ATTEMPT_COLUMNS, attemptValues } from '../row-mapping.ts';
 import type { AttemptRecord, RecordOptions, RecordResult } from '../store.ts';
 import { recordExhaustedPostgres } from './operational-outbox.ts';
@@ -98,12 +99,7 @@ export async function recordBatchPostgres(
       h.touched = true;
       h.count++;
       h.sinceReset++;
-      const reason =
-        rec.endpointEffect === 'gone'
-          ? 'gone'
-          : h.count >= options.failureThreshold
-            ? 'consecutive_failures'
-            : null;
+      const reason = disableReason(rec.endpointEffect, h.count, options.failureThreshold);
       if (reason && h.status === 'active') {
         h.status = 'disabled';
         h.disable = { reason, now: options.now };

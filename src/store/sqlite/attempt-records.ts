@@ -4,6 +4,7 @@
  * the threshold or on 410. Runs inside one of the store's group commits.
  */
 import type { DatabaseSync } from 'node:sqlite';
+import { disableReason } from '../../domain/classify-outcome.ts';
 import { ATTEMPT_COLUMNS, attemptValues } from '../row-mapping.ts';
 import type { AttemptRecord, RecordOptions, RecordResult } from '../store.ts';
 import { get, run } from './db-helpers.ts';
@@ -60,12 +61,7 @@ export function writeAttemptRecords(
       } else if (rec.endpointEffect === 'failure' || rec.endpointEffect === 'gone') {
         ep.failures++;
         ep.dirty = true;
-        const reason =
-          rec.endpointEffect === 'gone'
-            ? 'gone'
-            : ep.failures >= options.failureThreshold
-              ? 'consecutive_failures'
-              : null;
+        const reason = disableReason(rec.endpointEffect, ep.failures, options.failureThreshold);
         if (reason && ep.status === 'active') {
           writeFailures(a.endpointId);
           disable(a.projectId, a.endpointId, reason, options.now);
