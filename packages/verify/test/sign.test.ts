@@ -1,7 +1,13 @@
 /** sign() input rules and signatureConfigProblem(). Wire formats are pinned by the vectors. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type SignErrorCode, sign, signatureConfigProblem, WebhookSigningError } from '../src/index.ts';
+import {
+  type SignErrorCode,
+  sign,
+  signatureConfigProblem,
+  verify,
+  WebhookSigningError,
+} from '../src/index.ts';
 
 const base = { id: 'evt_1', timestamp: 1_718_000_000, url: 'https://r.example/h', secret: 'a secret value' };
 
@@ -56,6 +62,35 @@ describe('sign', () => {
       'HERALD_SIGN_INVALID_INPUT',
     );
     failsWith(() => sign({ ...base, scheme: 'hmac-sha1-url', body: '{}' }), 'HERALD_SIGN_INVALID_INPUT');
+  });
+
+  test('standard: each secret signs with its own key, again and again (keys are decoded once)', () => {
+    const secrets = Array.from(
+      { length: 3 },
+      (_, i) => `whsec_${Buffer.alloc(24, i + 1).toString('base64')}`,
+    );
+    for (let round = 0; round < 2; round++) {
+      const signatures = new Set<string>();
+      for (const secret of secrets) {
+        const request = sign({ ...base, secret, scheme: 'standard', body: '{"a":1}' });
+        signatures.add(request.headers['webhook-signature']!);
+        const check = (secrets: string[]) =>
+          verify({
+            scheme: 'standard',
+            secrets,
+            headers: request.headers,
+            payload: request.body!,
+            now: base.timestamp * 1000,
+          });
+        assert.deepEqual(check([secret]), { a: 1 });
+        for (const other of secrets.filter((s) => s !== secret)) {
+          assert.throws(() => check([other]));
+        }
+      }
+      assert.equal(signatures.size, secrets.length);
+      // An invalid secret stays refused on every call.
+      failsWith(() => sign({ ...base, scheme: 'standard', content: 1 }), 'HERALD_SIGN_INVALID_SECRET');
+    }
   });
 });
 

@@ -9,6 +9,22 @@ import { WebhookSigningError, WebhookVerificationError } from '../errors.ts';
 import { standardSecretKey } from '../secret-key.ts';
 import { badSignature, checkTimestamp, requireHeader, type Scheme } from './scheme.ts';
 
+/**
+ * Decoded keys of the secrets this process signs with, so a sender decodes each secret once rather
+ * than on every request. Bounded: a process signing for more secrets than this starts over.
+ */
+const signingKeys = new Map<string, Uint8Array | null>();
+const SIGNING_KEYS_MAX = 4_096;
+function signingKey(secret: string): Uint8Array | null {
+  let key = signingKeys.get(secret);
+  if (key === undefined) {
+    if (signingKeys.size >= SIGNING_KEYS_MAX) signingKeys.clear();
+    key = standardSecretKey(secret);
+    signingKeys.set(secret, key);
+  }
+  return key;
+}
+
 export const standardScheme: Scheme = {
   name: 'standard',
   bodyFormat: 'json',
@@ -17,14 +33,15 @@ export const standardScheme: Scheme = {
     const ts = String(timestamp);
     const entries: string[] = [];
     for (const secret of secrets) {
-      const key = standardSecretKey(secret);
+      const key = signingKey(secret);
       if (key === null) {
         throw new WebhookSigningError(
           'HERALD_SIGN_INVALID_SECRET',
           'A standard secret must be whsec_<base64>',
         );
       }
-      entries.push(`v1,${hash.hmac('sha256', key, [id, '.', ts, '.', body], 'base64')}`);
+      // One string, one update: cheaper than five small ones for a body of a few KB.
+      entries.push(`v1,${hash.hmac('sha256', key, [`${id}.${ts}.${body}`], 'base64')}`);
     }
     return {
       headers: [
