@@ -8,6 +8,7 @@ import { openStore } from '../../src/store/open-store.ts';
 import { ENDPOINT_PROBE_SQL } from '../../src/store/sqlite/claims.ts';
 import { GroupCommit } from '../../src/store/sqlite/group-commit.ts';
 import { migrateSqlite } from '../../src/store/sqlite/migrate.ts';
+import { attemptRecord, eventInput, projectWithEndpoints, T0 } from './helpers.ts';
 import { defineKeyRotationTest } from './key-rotation.ts';
 import { defineStoreSuite } from './store-suite.ts';
 
@@ -119,5 +120,35 @@ describe('sqlite specifics', () => {
     );
     db.close();
     holder.close();
+  });
+
+  test('a claim waits for the write lock without blocking the thread, and takes the records waiting with it', async () => {
+    const url = `sqlite:${join(dir, 'claim-locked', 'h.db')}`;
+    const store = await openStore(url);
+    const { project } = await projectWithEndpoints(store, 1);
+    await store.acceptEvents(project.id, [eventInput('a'), eventInput('a')], T0);
+    const [first] = await store.claimDueDeliveries({ limit: 1, leaseMs: 60_000, now: T0, workerId: 'w' });
+    assert.ok(first);
+    const holder = new DatabaseSync(url.slice('sqlite:'.length));
+    holder.exec('BEGIN IMMEDIATE'); // the API thread's accept commit, say
+    const recorded = store.recordAttempts([attemptRecord(first.delivery, first.event)], {
+      now: T0 + 1,
+      failureThreshold: 10,
+    });
+    const claimed = store.claimDueDeliveries({ limit: 10, leaseMs: 60_000, now: T0 + 2, workerId: 'w' });
+    let done = false;
+    void claimed.then(() => {
+      done = true;
+    });
+    const started = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(done, false, 'no claim while the lock is held');
+    assert.ok(performance.now() - started < 200, 'the event loop kept running');
+    holder.exec('COMMIT');
+    holder.close();
+    assert.equal((await claimed).length, 1);
+    await recorded;
+    assert.equal((await store.getDelivery(project.id, first.delivery.id))?.status, 'succeeded');
+    await store.close();
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Claims for the SQLite store: due deliveries picked in due order (the partial index
- * deliveries_due) and leased, with their events. Runs inside the store's claim transaction.
+ * deliveries_due) and leased, with their events. Runs inside one of the store's group commits,
+ * beside the attempt records waiting to be written.
  */
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import type { HeraldEvent } from '../../domain/types.ts';

@@ -46,7 +46,7 @@ import {
 } from '../store.ts';
 import { writeAttemptRecords } from './attempt-records.ts';
 import { claimDue, type ProbeCursor } from './claims.ts';
-import { BUSY_TIMEOUT_MS, GroupCommit, tryBeginImmediate } from './group-commit.ts';
+import { BUSY_TIMEOUT_MS, GroupCommit } from './group-commit.ts';
 import { migrateSqlite } from './migrate.ts';
 import { listUnforwardedSqlite, markForwardedSqlite } from './operational-outbox.ts';
 import { takeRateTokensSqlite } from './rate-limit.ts';
@@ -68,8 +68,6 @@ import {
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 /** The part of an endpoint that fan-out reads. */
 type FanOutEndpoint = Pick<Endpoint, 'id' | 'url' | 'status' | 'dev' | 'eventTypes'>;
-/** How long a claim waits for the write lock without blocking its thread before it blocks. */
-const CLAIM_LOCK_PATIENCE_MS = 25;
 const json = (v: unknown): string => JSON.stringify(v);
 const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
@@ -128,22 +126,6 @@ export class SqliteStore implements Store {
       this.#db.exec('ROLLBACK');
       throw error;
     }
-  }
-  /**
-   * #tx for the dispatcher's claims: the write lock is taken without blocking the thread (the other
-   * thread's accept commit may hold it through an fsync); it waits in 1 ms steps, then blocks.
-   */
-  async #txWhenFree<T>(fn: () => T): Promise<T> {
-    this.#db.exec('PRAGMA synchronous = NORMAL');
-    const started = performance.now();
-    while (!tryBeginImmediate(this.#db)) {
-      if (performance.now() - started > CLAIM_LOCK_PATIENCE_MS) {
-        this.#db.exec('BEGIN IMMEDIATE');
-        break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
-    return this.#commitAfter(fn);
   }
   #notify(): void {
     for (const l of this.#listeners) l();
@@ -787,8 +769,15 @@ export class SqliteStore implements Store {
 
   // ── dispatcher ───────────────────────────────────────────────────────────
   async claimDueDeliveries(o: ClaimOptions): Promise<ClaimedDelivery[]> {
+    // The claim joins the attempt records waiting to be written: one transaction and one commit
+    // for both, written now. Without waiting for the lock if the other thread's accept holds it
+    // (group-commit.ts): the dispatcher keeps sending meanwhile.
+    const claimed = this.#writes.submit(() => claimDue(this.#db, o, this.#probe), {
+      durable: false,
+      wakes: false,
+    }); // claims.ts
     this.#writes.flush({ quiet: true, wait: false });
-    return this.#txWhenFree(() => claimDue(this.#db, o, this.#probe)); // claims.ts
+    return claimed;
   }
   async getDispatchEndpoints(refs: { projectId: string; endpointId: string }[], now: number) {
     const out = new Map<string, DispatchEndpoint>();
