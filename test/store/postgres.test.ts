@@ -40,7 +40,7 @@ describe('postgres specifics', () => {
     await client.end();
     assert.deepEqual(
       rows.map((r) => r.name),
-      ['0001_init.sql', '0002_limits_retention.sql', '0003_endpoint_due_order.sql'],
+      ['0001_init.sql', '0002_limits_retention.sql', '0003_endpoint_due_order.sql', '0004_callback_due.sql'],
     );
     assert.match(String(idx.rows[0]?.indexdef), /WHERE \(status = 'pending'::text\)/);
     await closeAll(stores);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, test } from 'node:test';
 import { openStore } from '../../src/store/open-store.ts';
-import { ENDPOINT_PROBE_SQL } from '../../src/store/sqlite/claims.ts';
+import { CALLBACK_PROBE_SQL, ENDPOINT_PROBE_SQL, WINDOW_SKIP_MS } from '../../src/store/sqlite/claims.ts';
 import { GroupCommit } from '../../src/store/sqlite/group-commit.ts';
 import { migrateSqlite } from '../../src/store/sqlite/migrate.ts';
 import { attemptRecord, eventInput, projectWithEndpoints, T0 } from './helpers.ts';
@@ -37,24 +37,29 @@ describe('sqlite specifics', () => {
     assert.equal(modes.journal_mode, 'wal');
     assert.deepEqual(
       migrations.map((m) => m.name),
-      ['0001_init.sql', '0002_limits_retention.sql', '0003_endpoint_due_order.sql'],
+      ['0001_init.sql', '0002_limits_retention.sql', '0003_endpoint_due_order.sql', '0004_callback_due.sql'],
     );
   });
 
-  test('a claim probes one endpoint through its index in due order, without sorting its backlog', async () => {
-    const db = new DatabaseSync(':memory:');
-    migrateSqlite(db);
-    const plan = db
-      .prepare(`EXPLAIN QUERY PLAN ${ENDPOINT_PROBE_SQL}`)
-      .all('p', 'e', 0, 10)
-      .map((r) => String(r.detail));
-    db.close();
-    assert.ok(
-      plan.some((d) => d.includes('USING INDEX deliveries_endpoint')),
-      plan.join('; '),
-    );
-    assert.ok(!plan.some((d) => d.includes('TEMP B-TREE')), `sorts: ${plan.join('; ')}`);
-  });
+  for (const [what, sql, params, index] of [
+    ['one endpoint', ENDPOINT_PROBE_SQL, ['p', 'e', 0, 10], 'deliveries_endpoint'],
+    ['the callbacks', CALLBACK_PROBE_SQL, [0, 10], 'deliveries_callbacks_due'],
+  ] as const) {
+    test(`a claim probes ${what} through an index in due order, without sorting a backlog`, async () => {
+      const db = new DatabaseSync(':memory:');
+      migrateSqlite(db);
+      const plan = db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all(...params)
+        .map((r) => String(r.detail));
+      db.close();
+      assert.ok(
+        plan.some((d) => d.includes(`USING INDEX ${index}`)),
+        plan.join('; '),
+      );
+      assert.ok(!plan.some((d) => d.includes('TEMP B-TREE')), `sorts: ${plan.join('; ')}`);
+    });
+  }
 
   test('sqlite::memory: works; unknown schemes are refused clearly', async () => {
     const mem = await openStore('sqlite::memory:');
@@ -149,6 +154,54 @@ describe('sqlite specifics', () => {
     assert.equal((await claimed).length, 1);
     await recorded;
     assert.equal((await store.getDelivery(project.id, first.delivery.id))?.status, 'succeeded');
+    await store.close();
+  });
+
+  test("claims: a window holding only left-out endpoints' work is skipped for a while, then looked at again", async () => {
+    const store = await openStore(`sqlite:${join(dir, 'skip-window', 'h.db')}`);
+    const { project: busyProject, endpoints: busy } = await projectWithEndpoints(store, 1);
+    const { project, endpoints: others } = await projectWithEndpoints(store, 1);
+    // 3,000 due deliveries of the left-out endpoint at the head of the due order, then 2 others.
+    for (let i = 0; i < 30; i++) {
+      await store.acceptEvents(
+        busyProject.id,
+        Array.from({ length: 100 }, () => eventInput('a')),
+        T0 + i,
+      );
+    }
+    await store.acceptEvents(project.id, [eventInput('a'), eventInput('a')], T0 + 100);
+    const claim = (now: number, exclude: string[]) =>
+      store.claimDueDeliveries({
+        limit: 10,
+        leaseMs: 60_000,
+        now,
+        workerId: 'w',
+        excludeEndpointIds: exclude,
+      });
+    const now = T0 + 2_000;
+    const first = await claim(now, [busy[0]!.id]);
+    assert.deepEqual(
+      first.map((c) => c.delivery.endpointId),
+      [others[0]!.id, others[0]!.id],
+    );
+    // While the window is skipped, new work is found by the probes, callbacks included...
+    await store.acceptEvents(project.id, [eventInput('b', { callbackUrl: 'http://127.0.0.1:9/cb' })], now);
+    const during = await claim(now + 1, [busy[0]!.id]);
+    assert.deepEqual(
+      during.map((c) => c.delivery.endpointId ?? c.delivery.url).sort(),
+      [others[0]!.id, 'http://127.0.0.1:9/cb'].sort(),
+    );
+    // ...and once the skip has run out, the window is read again (it holds nothing new here).
+    await store.acceptEvents(project.id, [eventInput('c')], now + 2);
+    const after = await claim(now + 2 + WINDOW_SKIP_MS, [busy[0]!.id]);
+    assert.deepEqual(
+      after.map((c) => c.delivery.endpointId),
+      [others[0]!.id],
+    );
+    // A claim that leaves out fewer endpoints reads the window again at once.
+    const all = await claim(now + 3, []);
+    assert.equal(all.length, 10);
+    assert.ok(all.every((c) => c.delivery.endpointId === busy[0]!.id));
     await store.close();
   });
 });

@@ -482,6 +482,39 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
       assert.equal(rest.length, 3_000, 'without exclusion the busy endpoint gets its turn');
     });
 
+    withStore(
+      "claims: callbacks behind a left-out endpoint's deep backlog are still claimed",
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 1);
+        const busy = endpoints[0]!;
+        for (let i = 0; i < 30; i++) {
+          await store.acceptEvents(
+            project.id,
+            Array.from({ length: 100 }, () => eventInput('a')),
+            T0 + i,
+          );
+        }
+        // Another project, no endpoints: its event only has its callback delivery.
+        const other = await store.createProject({ name: 'callbacks only' }, T0);
+        await store.acceptEvents(
+          other.id,
+          [eventInput('a', { callbackUrl: 'http://127.0.0.1:9/cb' })],
+          T0 + 1_000,
+        );
+        const claimed = await store.claimDueDeliveries({
+          limit: 10,
+          leaseMs: 30 * SECOND,
+          now: T0 + 2_000,
+          workerId: 'w',
+          excludeEndpointIds: [busy.id],
+        });
+        assert.deepEqual(
+          claimed.map((c) => [c.delivery.endpointId, c.delivery.url]),
+          [[null, 'http://127.0.0.1:9/cb']],
+        );
+      },
+    );
+
     withStore('claims: excluding endpoints never skips callback deliveries', async (store) => {
       const { project, endpoints } = await projectWithEndpoints(store, 1);
       await store.acceptEvents(project.id, [eventInput('a', { callbackUrl: 'http://127.0.0.1:9/cb' })], T0);

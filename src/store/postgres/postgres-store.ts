@@ -786,13 +786,24 @@ export class PostgresStore implements Store {
     }
     return out;
   }
-  /** Claims endpoint by endpoint, skipping saturated ones; resumes where the last probe stopped. */
+  /**
+   * Claims callback deliveries (index deliveries_callbacks_due, migration 0004), then endpoint by
+   * endpoint, skipping saturated ones; resumes where the last probe stopped.
+   */
   async #probeEndpoints(o: ClaimOptions, exclude: string[], want: number): Promise<Row[]> {
+    const out: Row[] = await this.#query(
+      `UPDATE deliveries d SET next_attempt_at = $1::bigint + $2::bigint, leased_by = $3
+       FROM (SELECT project_id, id, next_attempt_at AS due FROM deliveries
+             WHERE endpoint_id IS NULL AND status = 'pending' AND next_attempt_at <= $1
+             ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) c
+       WHERE d.project_id = c.project_id AND d.id = c.id
+       RETURNING d.*, c.due`,
+      [o.now, o.leaseMs, o.workerId, want],
+    );
     const endpoints = await this.#query(
       `SELECT project_id, id FROM endpoints WHERE status = 'active' AND id <> ALL($1::text[]) ORDER BY id`,
       [exclude],
     );
-    const out: Row[] = [];
     const n = endpoints.length;
     for (let i = 0; i < Math.min(n, CLAIM_PROBES) && out.length < want; i++) {
       const ep = endpoints[(this.#probeFrom + i) % n]!;

@@ -18,9 +18,25 @@ const CLAIM_PROBES = 256;
 export const ENDPOINT_PROBE_SQL = `SELECT * FROM deliveries WHERE project_id = ? AND endpoint_id = ? AND status = 'pending'
   AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`;
 
-/** Where the next per-endpoint probe starts (kept by the store between claims). */
+/** Due deliveries to callback URLs (no endpoint), oldest first: the partial index of migration 0004. */
+export const CALLBACK_PROBE_SQL = `SELECT * FROM deliveries WHERE endpoint_id IS NULL AND status = 'pending'
+  AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`;
+
+/** How long a window found to hold only left-out endpoints' rows is not looked at again. */
+export const WINDOW_SKIP_MS = 250;
+
+/** What the store keeps between claims that leave endpoints out. */
 export interface ProbeCursor {
+  /** Where the next per-endpoint probe starts. */
   from: number;
+  /**
+   * Set when the window of oldest due rows held only the left-out endpoints' work: until `until`,
+   * claims that leave at least those endpoints out go straight to the per-endpoint probes instead
+   * of reading the same window again (a hanging endpoint's backlog at the head of the due order
+   * would cost every claim a 2,048-row read for nothing). The probes find callbacks too; the
+   * window is read again after a while so that, across endpoints, the oldest work still goes first.
+   */
+  skipWindow?: { excluded: Set<string>; until: number };
 }
 
 /** Leases up to `o.limit` due deliveries (leaving `o.excludeEndpointIds` out) and returns them with their events. */
@@ -48,6 +64,11 @@ export function claimDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor):
     // Saturated endpoints are left out. Only a bounded window of the oldest due rows is looked at,
     // so a saturated endpoint's backlog is never scanned; when that window holds too little of the
     // others, they are probed one endpoint at a time (below).
+    const skip = probe.skipWindow;
+    if (skip && o.now < skip.until && [...skip.excluded].every((id) => exclude.includes(id))) {
+      return withEvents(db, probeEndpoints(db, o, new Set(exclude), o.limit, probe), o);
+    }
+    probe.skipWindow = undefined;
     const excluded = JSON.stringify(exclude);
     rows = lease(
       `SELECT rowid FROM (SELECT rowid, endpoint_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
@@ -68,8 +89,16 @@ export function claimDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor):
         o.now,
         CLAIM_WINDOW - rows.length,
       ) !== undefined;
+    if (beyondWindow && rows.length === 0) {
+      probe.skipWindow = { excluded: new Set(exclude), until: o.now + WINDOW_SKIP_MS };
+    }
     if (beyondWindow) rows.push(...probeEndpoints(db, o, new Set(exclude), o.limit - rows.length, probe));
   }
+  return withEvents(db, rows, o);
+}
+
+/** The claimed rows with their events, as the dispatcher gets them. */
+function withEvents(db: DatabaseSync, rows: Row[], o: ClaimOptions): ClaimedDelivery[] {
   // Payloads stay text: the request body is built from it (ClaimedDelivery.payloadJson).
   const events = new Map<string, { event: HeraldEvent; payloadJson: string }>();
   if (rows.length) {
@@ -106,9 +135,10 @@ function leaseRows(db: DatabaseSync, rows: Row[], o: ClaimOptions): void {
 }
 
 /**
- * Claims from endpoints one at a time (index deliveries_endpoint), skipping the saturated ones:
- * used when the oldest due rows all belong to saturated endpoints. Starts where the last probe
- * stopped, so every endpoint gets its turn when there are many.
+ * Claims callback deliveries (index deliveries_callbacks_due), then from endpoints one at a time
+ * (index deliveries_endpoint), skipping the saturated ones: used when the oldest due rows all belong
+ * to saturated endpoints. Starts where the last probe stopped, so every endpoint gets its turn when
+ * there are many.
  */
 function probeEndpoints(
   db: DatabaseSync,
@@ -117,8 +147,9 @@ function probeEndpoints(
   want: number,
   probe: ProbeCursor,
 ): Row[] {
+  const out: Row[] = all(db, CALLBACK_PROBE_SQL, o.now, want);
+  leaseRows(db, out, o);
   const endpoints = all(db, "SELECT project_id, id FROM endpoints WHERE status = 'active' ORDER BY id");
-  const out: Row[] = [];
   const n = endpoints.length;
   for (let i = 0; i < Math.min(n, CLAIM_PROBES) && out.length < want; i++) {
     const ep = endpoints[(probe.from + i) % n]!;
