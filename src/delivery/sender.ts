@@ -7,10 +7,9 @@
  */
 import { isIP, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import * as tls from 'node:tls';
-import { buildConnector, Pool } from 'undici';
+import { buildConnector, type Dispatcher, Pool } from 'undici';
 import { type Cidr, isAddressAllowed, parseCidr, parseIpLiteral } from '../domain/address-classifier.ts';
 import { errorKindFromError } from '../domain/classify-outcome.ts';
 import { BlockedAddressError, guardedLookup, type LookupAll, systemLookup } from './guarded-lookup.ts';
@@ -182,7 +181,7 @@ export function createSender(options: SenderOptions): Sender {
     return t;
   };
 
-  const send: SendFn = async (req: SendRequest): Promise<SendResult> => {
+  const send: SendFn = (req: SendRequest): Promise<SendResult> => {
     const startedAt = Date.now();
     const t0 = performance.now();
     const done = (partial: Omit<SendResult, 'startedAt' | 'durationMs'>): SendResult => ({
@@ -190,68 +189,35 @@ export function createSender(options: SenderOptions): Sender {
       durationMs: Math.round((performance.now() - t0) * 10) / 10,
       ...partial,
     });
-    const fail = (kind: NonNullable<SendResult['error']>['kind'], message: string) =>
-      done({ response: null, error: { kind, message } });
+    const refused = (kind: NonNullable<SendResult['error']>['kind'], message: string) =>
+      Promise.resolve(done({ response: null, error: { kind, message } }));
 
     const url = target(req.url);
-    if (url === null) return fail('protocol', 'invalid URL');
+    if (url === null) return refused('protocol', 'invalid URL');
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
-      return fail('blocked', `scheme ${url.protocol} is not allowed`);
-    if (!hostVerdict(url.hostname)) return fail('blocked', new BlockedAddressError(url.hostname).message);
+      return refused('blocked', `scheme ${url.protocol} is not allowed`);
+    if (!hostVerdict(url.hostname)) return refused('blocked', new BlockedAddressError(url.hostname).message);
 
     const headers: Record<string, string> = { ...req.headers };
     if (!Object.keys(headers).some((name) => name.toLowerCase() === 'user-agent'))
       headers['user-agent'] = options.userAgent;
 
-    let entry: PoolEntry | undefined;
-    // Set when the attempt ended with its connection torn down (an error, or a body cut at the cap).
-    let torn = false;
-    // The overall deadline: header and body timeouts are per-gap, a trickle would dodge them. A
-    // timer cleared when the attempt ends (AbortSignal.timeout would fire, and build a TimeoutError,
-    // for every attempt seconds after it finished).
-    const abort = new AbortController();
-    const deadlineTimer = setTimeout(() => abort.abort(new DeadlineError(req.timeoutMs)), req.timeoutMs);
-    const deadline = abort.signal;
-    try {
-      entry = acquire(url.origin);
-      const pending = entry.pool.request({
-        path: url.path,
-        method: req.method,
-        headers,
-        body: req.body ?? undefined,
-        headersTimeout: req.timeoutMs,
-        bodyTimeout: req.timeoutMs,
-        signal: deadline,
-      });
-      // undici only looks at the signal once the request has a socket: a receiver that accepts
-      // TCP but never finishes the TLS handshake (or a dial that hangs) would hold the attempt for
-      // the connector's 30 s. Racing the deadline ends the attempt on time (the dial is cut when the
-      // pool is dropped below), and a response that still turns up is thrown away.
-      const res = await Promise.race([pending, rejectOnAbort(deadline)]).catch((error: unknown) => {
-        pending.then(
-          (late) => late.body.destroy(),
-          () => {},
-        );
-        throw error;
-      });
-      const read = await readCapped(res.body, options.maxResponseBytes, res.headers['content-length']);
-      if (read.capped) torn = true;
-      const text = capUtf8(read.text, options.maxResponseBytes);
-      const responseHeaders: Record<string, string> = {};
-      for (const [name, value] of Object.entries(res.headers)) {
-        if (value !== undefined)
-          responseHeaders[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-      }
-      return done({
-        response: { status: res.statusCode, headers: responseHeaders, body: text },
-        error: null,
-      });
-    } catch (error) {
-      torn = true;
-      return fail(errorKindFromError(error), errorMessage(error));
-    } finally {
-      clearTimeout(deadlineTimer);
-      if (entry) {
+    return new Promise<SendResult>((resolve) => {
+      const entry = acquire(url.origin);
+      const maxBytes = options.maxResponseBytes;
+      let settled = false;
+      /** undici's abort for this request: there once it has a socket (not while queued or dialling). */
+      let abort: ((error: Error) => void) | null = null;
+      let status = 0;
+      let responseHeaders: Record<string, string> = {};
+      const chunks: Buffer[] = [];
+      let size = 0;
+
+      // `torn`: the attempt ended with its connection torn down (an error, or a body cut at the cap).
+      const finish = (result: SendResult, torn: boolean): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadlineTimer);
         entry.active--;
         entry.lastUsed = performance.now();
         // undici answers an aborted request (deadline, cap) by dialling the origin again at once,
@@ -259,8 +225,83 @@ export function createSender(options: SenderOptions): Sender {
         // would a TLS dial that never completes). When no other attempt uses the pool, drop it:
         // a misbehaving origin keeps no sockets; the next attempt starts a new pool.
         if (torn && entry.active === 0 && pools.get(url.origin) === entry) drop(url.origin, entry);
+        resolve(result);
+      };
+      const failed = (error: unknown): void =>
+        finish(
+          done({ response: null, error: { kind: errorKindFromError(error), message: errorMessage(error) } }),
+          true,
+        );
+      const answered = (capped: boolean): void => {
+        const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+        // At the cap a multi-byte character may be cut: StringDecoder leaves its bytes out.
+        const text = capped ? new StringDecoder('utf8').write(buf) : buf.toString('utf8');
+        finish(
+          done({
+            response: { status, headers: responseHeaders, body: capUtf8(text, maxBytes) },
+            error: null,
+          }),
+          capped,
+        );
+      };
+
+      // The overall deadline: undici's header and body timeouts are per gap, a trickle would dodge
+      // them. It also ends an attempt still queued or dialling (undici cannot abort those: the dial
+      // is cut when the pool is dropped in finish), and a response that turns up later is ignored.
+      const deadlineTimer = setTimeout(() => {
+        const error = new DeadlineError(req.timeoutMs);
+        failed(error); // first: undici may report the abort to onError at once
+        abort?.(error);
+      }, req.timeoutMs);
+
+      // undici's handler interface directly, not pool.request: no response stream, no promise and
+      // no AbortSignal per attempt (~10 µs less per request, measured).
+      const handler: Dispatcher.DispatchHandler = {
+        onConnect(undiciAbort: (error: Error) => void) {
+          abort = undiciAbort;
+          if (settled) undiciAbort(new DeadlineError(req.timeoutMs)); // the deadline passed while queued
+        },
+        onHeaders(statusCode: number, raw: Buffer[]) {
+          if (statusCode < 200) return true; // 1xx: the final response follows
+          status = statusCode;
+          responseHeaders = headerRecord(raw);
+          return true;
+        },
+        onData(chunk: Buffer) {
+          if (settled) return true;
+          const room = maxBytes - size;
+          chunks.push(room < chunk.length ? chunk.subarray(0, room) : chunk);
+          size += Math.min(room, chunk.length);
+          if (size >= maxBytes) {
+            // An enormous response must not hold the connection: drop it, keep what was read.
+            answered(true); // first: undici may report the abort to onError at once
+            abort?.(new ResponseCappedError(maxBytes));
+          }
+          return true;
+        },
+        onComplete() {
+          if (!settled) answered(false);
+        },
+        onError(error: Error) {
+          failed(error);
+        },
+      } as Dispatcher.DispatchHandler;
+      try {
+        entry.pool.dispatch(
+          {
+            path: url.path,
+            method: req.method as Dispatcher.HttpMethod,
+            headers,
+            body: req.body ?? undefined,
+            headersTimeout: req.timeoutMs,
+            bodyTimeout: req.timeoutMs,
+          },
+          handler,
+        );
+      } catch (error) {
+        failed(error);
       }
-    }
+    });
   };
 
   return {
@@ -275,45 +316,26 @@ export function createSender(options: SenderOptions): Sender {
   };
 }
 
-/**
- * Reads a response body, keeping at most `maxBytes` of it: a body that goes past is destroyed (its
- * connection dropped), and StringDecoder keeps a multi-byte character cut at the cap out of the
- * text instead of turning it into U+FFFD. Plain 'data' events: an async iterator per response
- * costs more than the rest of the read.
- */
-function readCapped(
-  body: Readable,
-  maxBytes: number,
-  contentLength: string | string[] | undefined,
-): Promise<{ text: string; capped: boolean }> {
-  return new Promise((resolve, reject) => {
-    // A declared length within the cap is the whole body (HTTP framing): decoded once at the end.
-    const declared = typeof contentLength === 'string' ? Number(contentLength) : Number.NaN;
-    const chunks: Buffer[] = [];
-    const decoder = declared <= maxBytes ? null : new StringDecoder('utf8');
-    let text = '';
-    let size = 0;
-    const onData = (buf: Buffer) => {
-      const room = maxBytes - size;
-      const kept = room < buf.length ? buf.subarray(0, room) : buf;
-      if (decoder) text += decoder.write(kept);
-      else chunks.push(kept);
-      size += kept.length;
-      if (size >= maxBytes) {
-        body.off('data', onData);
-        body.off('end', onEnd);
-        body.destroy(); // an enormous response must not hold the connection: drop it
-        resolve({ text: decoder ? text : Buffer.concat(chunks).toString('utf8'), capped: true });
-      }
-    };
-    const onEnd = () => {
-      if (decoder) resolve({ text: text + decoder.end(), capped: false });
-      else resolve({ text: Buffer.concat(chunks).toString('utf8'), capped: false });
-    };
-    body.on('data', onData);
-    body.once('end', onEnd);
-    body.once('error', reject);
-  });
+/** Response headers as one record: lower-case names, repeated headers joined with ", ". */
+function headerRecord(raw: Buffer[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('utf8');
+    if (Object.hasOwn(out, name)) out[name] += `, ${value}`;
+    else if (name === '__proto__')
+      Object.defineProperty(out, name, { value, enumerable: true, writable: true });
+    else out[name] = value;
+  }
+  return out;
+}
+
+/** A response body went past the cap: its connection is dropped. */
+class ResponseCappedError extends Error {
+  constructor(maxBytes: number) {
+    super(`response body cut at ${maxBytes} bytes`);
+    this.name = 'ResponseCappedError';
+  }
 }
 
 /** The attempt's overall deadline passed; classified as `timeout` like undici's own timeouts. */
@@ -331,14 +353,6 @@ class DialAbandonedError extends Error {
     super('connection attempt abandoned: the delivery attempt ended first');
     this.name = 'DialAbandonedError';
   }
-}
-
-/** A promise that rejects with the signal's reason when it aborts (a TimeoutError for the deadline). */
-function rejectOnAbort(signal: AbortSignal): Promise<never> {
-  return new Promise((_resolve, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  });
 }
 
 /**

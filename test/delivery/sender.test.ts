@@ -284,6 +284,20 @@ describe('sender', () => {
     assert.equal(res.response!.headers['set-cookie'], 'a=1, b=2');
   });
 
+  test('an informational 103 before the answer is passed over: the final status and body count', async (t) => {
+    const { url } = await rawServer((_req, res) => {
+      res.writeEarlyHints({ link: '</style.css>; rel=preload' }, () => {
+        res.writeHead(202, { 'x-final': 'yes' }).end('accepted');
+      });
+    }, t);
+    const res = await sender().send(post(url));
+    assert.equal(res.error, null);
+    assert.equal(res.response?.status, 202);
+    assert.equal(res.response?.headers['x-final'], 'yes');
+    assert.equal(res.response?.headers.link, undefined);
+    assert.equal(res.response?.body, 'accepted');
+  });
+
   test('a multi-byte character cut by the cap is dropped, not mangled', async (t) => {
     const { url } = await rawServer((_req, res) => res.end('abcé and more'), t);
     const res = await sender({ maxResponseBytes: 4 }).send(post(url));
