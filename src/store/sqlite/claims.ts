@@ -22,21 +22,22 @@ export const ENDPOINT_PROBE_SQL = `SELECT * FROM deliveries WHERE project_id = ?
 export const CALLBACK_PROBE_SQL = `SELECT * FROM deliveries WHERE endpoint_id IS NULL AND status = 'pending'
   AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`;
 
-/** How long a window found to hold only left-out endpoints' rows is not looked at again. */
+/**
+ * How long a claim that leaves endpoints out goes straight to the per-endpoint probes after finding
+ * the window of oldest due rows fuller than it could use (say, a hanging endpoint's backlog at the
+ * head of the due order), instead of reading those 2,048 rows again on every claim. Also how long
+ * the list of active endpoints the probes visit is kept.
+ */
 export const WINDOW_SKIP_MS = 250;
 
 /** What the store keeps between claims that leave endpoints out. */
 export interface ProbeCursor {
   /** Where the next per-endpoint probe starts. */
   from: number;
-  /**
-   * Set when the window of oldest due rows held only the left-out endpoints' work: until `until`,
-   * claims that leave at least those endpoints out go straight to the per-endpoint probes instead
-   * of reading the same window again (a hanging endpoint's backlog at the head of the due order
-   * would cost every claim a 2,048-row read for nothing). The probes find callbacks too; the
-   * window is read again after a while so that, across endpoints, the oldest work still goes first.
-   */
+  /** Until when claims go straight to the probes, and for which left-out endpoints (see below). */
   skipWindow?: { excluded: Set<string>; until: number };
+  /** The active endpoints, as of `at` (kept WINDOW_SKIP_MS). */
+  endpoints?: { list: { projectId: string; id: string }[]; at: number };
 }
 
 /** Leases up to `o.limit` due deliveries (leaving `o.excludeEndpointIds` out) and returns them with their events. */
@@ -64,19 +65,23 @@ export function claimDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor):
     // Saturated endpoints are left out. Only a bounded window of the oldest due rows is looked at,
     // so a saturated endpoint's backlog is never scanned; when that window holds too little of the
     // others, they are probed one endpoint at a time (below).
+    const leftOut = new Set(exclude);
+    // With no more endpoints than one claim probes, the probes see everything the window would
+    // (callbacks included) but rows of endpoints deleted meanwhile, which the next window read
+    // closes. With more, only while the endpoints left out include those the window was full of.
+    const few = activeEndpoints(db, o.now, probe).length <= CLAIM_PROBES;
     const skip = probe.skipWindow;
-    if (skip && o.now < skip.until && [...skip.excluded].every((id) => exclude.includes(id))) {
-      return withEvents(db, probeEndpoints(db, o, new Set(exclude), o.limit, probe), o);
+    if (skip && o.now < skip.until && (few || [...skip.excluded].every((id) => leftOut.has(id)))) {
+      return withEvents(db, probeEndpoints(db, o, leftOut, o.limit, probe), o);
     }
     probe.skipWindow = undefined;
-    const excluded = JSON.stringify(exclude);
     rows = lease(
       `SELECT rowid FROM (SELECT rowid, endpoint_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
          ORDER BY next_attempt_at LIMIT ?)
        WHERE endpoint_id IS NULL OR endpoint_id NOT IN (SELECT value FROM json_each(?)) LIMIT ?`,
       o.now,
       CLAIM_WINDOW,
-      excluded,
+      JSON.stringify(exclude),
       o.limit,
     );
     // Probe only when the window was full: more due rows lie beyond it.
@@ -89,10 +94,10 @@ export function claimDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor):
         o.now,
         CLAIM_WINDOW - rows.length,
       ) !== undefined;
-    if (beyondWindow && rows.length === 0) {
-      probe.skipWindow = { excluded: new Set(exclude), until: o.now + WINDOW_SKIP_MS };
+    if (beyondWindow && (few || rows.length === 0)) {
+      probe.skipWindow = { excluded: leftOut, until: o.now + WINDOW_SKIP_MS };
     }
-    if (beyondWindow) rows.push(...probeEndpoints(db, o, new Set(exclude), o.limit - rows.length, probe));
+    if (beyondWindow) rows.push(...probeEndpoints(db, o, leftOut, o.limit - rows.length, probe));
   }
   return withEvents(db, rows, o);
 }
@@ -134,30 +139,59 @@ function leaseRows(db: DatabaseSync, rows: Row[], o: ClaimOptions): void {
   );
 }
 
+/** The active endpoints (kept WINDOW_SKIP_MS: one a claim does not see yet is seen by the window). */
+function activeEndpoints(
+  db: DatabaseSync,
+  now: number,
+  probe: ProbeCursor,
+): { projectId: string; id: string }[] {
+  const kept = probe.endpoints;
+  if (kept && now >= kept.at && now - kept.at < WINDOW_SKIP_MS) return kept.list;
+  const list = all(db, "SELECT project_id, id FROM endpoints WHERE status = 'active' ORDER BY id").map(
+    (r) => ({
+      projectId: String(r.project_id),
+      id: String(r.id),
+    }),
+  );
+  probe.endpoints = { list, at: now };
+  return list;
+}
+
 /**
- * Claims callback deliveries (index deliveries_callbacks_due), then from endpoints one at a time
- * (index deliveries_endpoint), skipping the saturated ones: used when the oldest due rows all belong
- * to saturated endpoints. Starts where the last probe stopped, so every endpoint gets its turn when
- * there are many.
+ * Claims callback deliveries (index deliveries_callbacks_due), then from the endpoints not left out,
+ * one at a time (index deliveries_endpoint): each gets an equal share of `want` first, then what is
+ * left goes to those that had more. Visits at most CLAIM_PROBES endpoints, starting where the last
+ * probe stopped, so every endpoint gets its turn when there are many.
  */
 function probeEndpoints(
   db: DatabaseSync,
   o: ClaimOptions,
-  exclude: Set<string>,
+  leftOut: Set<string>,
   want: number,
   probe: ProbeCursor,
 ): Row[] {
   const out: Row[] = all(db, CALLBACK_PROBE_SQL, o.now, want);
-  leaseRows(db, out, o);
-  const endpoints = all(db, "SELECT project_id, id FROM endpoints WHERE status = 'active' ORDER BY id");
+  const endpoints = activeEndpoints(db, o.now, probe).filter((ep) => !leftOut.has(ep.id));
   const n = endpoints.length;
-  for (let i = 0; i < Math.min(n, CLAIM_PROBES) && out.length < want; i++) {
-    const ep = endpoints[(probe.from + i) % n]!;
-    if (exclude.has(String(ep.id))) continue;
-    const rows = all(db, ENDPOINT_PROBE_SQL, String(ep.project_id), String(ep.id), o.now, want - out.length);
-    leaseRows(db, rows, o);
+  const visits = Math.min(n, CLAIM_PROBES);
+  const visited = Array.from({ length: visits }, (_, i) => endpoints[(probe.from + i) % n]!);
+  probe.from = n ? (probe.from + visits) % n : 0;
+  const probeOne = (ep: { projectId: string; id: string }, limit: number) =>
+    all(db, ENDPOINT_PROBE_SQL, ep.projectId, ep.id, o.now, limit);
+  const share = Math.max(1, Math.ceil((want - out.length) / Math.max(1, visits)));
+  const hadMore: typeof visited = [];
+  for (const ep of visited) {
+    if (out.length >= want) break;
+    const rows = probeOne(ep, Math.min(share, want - out.length));
     out.push(...rows);
+    if (rows.length === share) hadMore.push(ep);
   }
-  probe.from = n ? (probe.from + Math.min(n, CLAIM_PROBES)) % n : 0;
-  return out;
+  leaseRows(db, out, o); // leased first, so the second pass sees past them
+  const more: Row[] = [];
+  for (const ep of hadMore) {
+    if (out.length + more.length >= want) break;
+    more.push(...probeOne(ep, want - out.length - more.length));
+  }
+  leaseRows(db, more, o);
+  return out.concat(more);
 }
