@@ -1,4 +1,5 @@
-import type { Endpoint } from './types.ts';
+import { ID_PREFIX, newId } from './ids.ts';
+import type { Delivery, Endpoint } from './types.ts';
 
 /** Does this endpoint's event-type filter accept `type`? An empty filter accepts every type. */
 export function endpointAcceptsType(endpoint: Pick<Endpoint, 'eventTypes'>, type: string): boolean {
@@ -16,4 +17,27 @@ export function selectEndpoints<E extends Pick<Endpoint, 'status' | 'dev' | 'eve
   return endpoints.filter(
     (ep) => ep.status === 'active' && (!event.test || ep.dev) && endpointAcceptsType(ep, event.type),
   );
+}
+
+/** A new delivery of an event to one endpoint (or to its callback URL: no endpoint), due now. */
+export function newDelivery(
+  projectId: string,
+  eventId: string,
+  endpointId: string | null,
+  url: string,
+  now: number,
+): Delivery {
+  return {
+    id: newId(ID_PREFIX.delivery, now),
+    projectId,
+    eventId,
+    endpointId,
+    url,
+    status: 'pending',
+    attempts: 0,
+    nextAttemptAt: now,
+    lastAttemptAt: null,
+    createdAt: now,
+    updatedAt: now,
+  };
 }

@@ -6,7 +6,7 @@
 
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { selectEndpoints } from '../../domain/fan-out.ts';
+import { newDelivery, selectEndpoints } from '../../domain/fan-out.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type {
   Delivery,
@@ -1175,28 +1175,6 @@ class Where {
   next(): string {
     return `$${this.params.length + 1}`;
   }
-}
-
-function newDelivery(
-  projectId: string,
-  eventId: string,
-  endpointId: string | null,
-  url: string,
-  now: number,
-): Delivery {
-  return {
-    id: newId(ID_PREFIX.delivery, now),
-    projectId,
-    eventId,
-    endpointId,
-    url,
-    status: 'pending',
-    attempts: 0,
-    nextAttemptAt: now,
-    lastAttemptAt: null,
-    createdAt: now,
-    updatedAt: now,
-  };
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -4,7 +4,7 @@
  */
 
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
-import { selectEndpoints } from '../../domain/fan-out.ts';
+import { newDelivery, selectEndpoints } from '../../domain/fan-out.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type {
   Delivery,
@@ -581,46 +581,26 @@ export class SqliteStore implements Store {
     const targets = input.onlyEndpointId
       ? endpoints.filter((e) => e.id === input.onlyEndpointId)
       : selectEndpoints(endpoints, event);
-    const deliveries: Delivery[] = targets.map((ep) =>
-      this.#insertDelivery(projectId, event.id, ep.id, ep.url, now),
-    );
-    if (event.callbackUrl)
-      deliveries.push(this.#insertDelivery(projectId, event.id, null, event.callbackUrl, now));
+    const deliveries: Delivery[] = targets.map((ep) => newDelivery(projectId, event.id, ep.id, ep.url, now));
+    if (event.callbackUrl) deliveries.push(newDelivery(projectId, event.id, null, event.callbackUrl, now));
+    this.#insertDeliveries(deliveries);
     return { event, deliveries, duplicate: false };
   }
-  #insertDelivery(
-    projectId: string,
-    eventId: string,
-    endpointId: string | null,
-    url: string,
-    now: number,
-  ): Delivery {
-    const d: Delivery = {
-      id: newId(ID_PREFIX.delivery, now),
-      projectId,
-      eventId,
-      endpointId,
-      url,
-      status: 'pending',
-      attempts: 0,
-      nextAttemptAt: now,
-      lastAttemptAt: null,
-      createdAt: now,
-      updatedAt: now,
-    };
-    this.#run(
-      `INSERT INTO deliveries (id, project_id, event_id, endpoint_id, url, status, attempts, next_attempt_at, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`,
-      d.id,
-      projectId,
-      eventId,
-      endpointId,
-      url,
-      now,
-      now,
-      now,
-    );
-    return d;
+  #insertDeliveries(deliveries: Delivery[]): void {
+    for (const d of deliveries) {
+      this.#run(
+        `INSERT INTO deliveries (id, project_id, event_id, endpoint_id, url, status, attempts, next_attempt_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`,
+        d.id,
+        d.projectId,
+        d.eventId,
+        d.endpointId,
+        d.url,
+        d.nextAttemptAt,
+        d.createdAt,
+        d.updatedAt,
+      );
+    }
   }
   #eventWithDeliveries(projectId: string, eventId: string) {
     const row = this.#get('SELECT * FROM events WHERE project_id = ? AND id = ?', projectId, eventId);
