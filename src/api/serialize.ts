@@ -12,7 +12,17 @@ import type {
 } from '../domain/types.ts';
 import type { StatsBucket } from '../store/store.ts';
 
-export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+/** The last time formatted: a fan-out's thousands of deliveries share their times, formatted once. */
+let lastMs = Number.NaN;
+let lastIso = '';
+export const iso = (ms: number | null): string | null => {
+  if (ms === null) return null;
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+};
 
 export const projectJson = (p: Project) => ({
   id: p.id,
