@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, test } from 'node:test';
 import { openStore } from '../../src/store/open-store.ts';
-import { CALLBACK_PROBE_SQL, ENDPOINT_PROBE_SQL, WINDOW_SKIP_MS } from '../../src/store/sqlite/claims.ts';
+import { CALLBACK_PROBE_SQL, ENDPOINT_PROBE_SQL } from '../../src/store/sqlite/claims.ts';
 import { GroupCommit } from '../../src/store/sqlite/group-commit.ts';
 import { migrateSqlite } from '../../src/store/sqlite/migrate.ts';
 import { attemptRecord, eventInput, projectWithEndpoints, T0 } from './helpers.ts';
@@ -154,54 +154,6 @@ describe('sqlite specifics', () => {
     assert.equal((await claimed).length, 1);
     await recorded;
     assert.equal((await store.getDelivery(project.id, first.delivery.id))?.status, 'succeeded');
-    await store.close();
-  });
-
-  test("claims: a window holding only left-out endpoints' work is skipped for a while, then looked at again", async () => {
-    const store = await openStore(`sqlite:${join(dir, 'skip-window', 'h.db')}`);
-    const { project: busyProject, endpoints: busy } = await projectWithEndpoints(store, 1);
-    const { project, endpoints: others } = await projectWithEndpoints(store, 1);
-    // 3,000 due deliveries of the left-out endpoint at the head of the due order, then 2 others.
-    for (let i = 0; i < 30; i++) {
-      await store.acceptEvents(
-        busyProject.id,
-        Array.from({ length: 100 }, () => eventInput('a')),
-        T0 + i,
-      );
-    }
-    await store.acceptEvents(project.id, [eventInput('a'), eventInput('a')], T0 + 100);
-    const claim = (now: number, exclude: string[]) =>
-      store.claimDueDeliveries({
-        limit: 10,
-        leaseMs: 60_000,
-        now,
-        workerId: 'w',
-        excludeEndpointIds: exclude,
-      });
-    const now = T0 + 2_000;
-    const first = await claim(now, [busy[0]!.id]);
-    assert.deepEqual(
-      first.map((c) => c.delivery.endpointId),
-      [others[0]!.id, others[0]!.id],
-    );
-    // While the window is skipped, new work is found by the probes, callbacks included...
-    await store.acceptEvents(project.id, [eventInput('b', { callbackUrl: 'http://127.0.0.1:9/cb' })], now);
-    const during = await claim(now + 1, [busy[0]!.id]);
-    assert.deepEqual(
-      during.map((c) => c.delivery.endpointId ?? c.delivery.url).sort(),
-      [others[0]!.id, 'http://127.0.0.1:9/cb'].sort(),
-    );
-    // ...and once the skip has run out, the window is read again (it holds nothing new here).
-    await store.acceptEvents(project.id, [eventInput('c')], now + 2);
-    const after = await claim(now + 2 + WINDOW_SKIP_MS, [busy[0]!.id]);
-    assert.deepEqual(
-      after.map((c) => c.delivery.endpointId),
-      [others[0]!.id],
-    );
-    // A claim that leaves out fewer endpoints reads the window again at once.
-    const all = await claim(now + 3, []);
-    assert.equal(all.length, 10);
-    assert.ok(all.every((c) => c.delivery.endpointId === busy[0]!.id));
     await store.close();
   });
 

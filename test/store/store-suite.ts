@@ -3,8 +3,10 @@
  * `defineStoreSuite('postgres', …)`). Written only against the Store interface; backend
  * differences come from `store.capabilities`, never from the backend's name.
  */
+
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
+import { WINDOW_SKIP_MS } from '../../src/store/claim-limits.ts';
 import { type Store, StoreConflictError } from '../../src/store/store.ts';
 import {
   allPages,
@@ -512,6 +514,59 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
           claimed.map((c) => [c.delivery.endpointId, c.delivery.url]),
           [[null, 'http://127.0.0.1:9/cb']],
         );
+      },
+    );
+
+    withStore(
+      'claims: while a window full of left-out work is skipped, new work and callbacks are still claimed',
+      async (store) => {
+        const { project: busyProject, endpoints: busy } = await projectWithEndpoints(store, 1);
+        const { project, endpoints: others } = await projectWithEndpoints(store, 1);
+        // 3,000 due deliveries of the left-out endpoint at the head of the due order, then 2 others.
+        for (let i = 0; i < 30; i++) {
+          await store.acceptEvents(
+            busyProject.id,
+            Array.from({ length: 100 }, () => eventInput('a')),
+            T0 + i,
+          );
+        }
+        await store.acceptEvents(project.id, [eventInput('a'), eventInput('a')], T0 + 100);
+        const claim = (now: number, exclude: string[]) =>
+          store.claimDueDeliveries({
+            limit: 10,
+            leaseMs: 60_000,
+            now,
+            workerId: 'w',
+            excludeEndpointIds: exclude,
+          });
+        const now = T0 + 2_000;
+        const first = await claim(now, [busy[0]!.id]);
+        assert.deepEqual(
+          first.map((c) => c.delivery.endpointId),
+          [others[0]!.id, others[0]!.id],
+        );
+        // While the window is skipped, new work is found by the probes, callbacks included...
+        await store.acceptEvents(
+          project.id,
+          [eventInput('b', { callbackUrl: 'http://127.0.0.1:9/cb' })],
+          now,
+        );
+        const during = await claim(now + 1, [busy[0]!.id]);
+        assert.deepEqual(
+          during.map((c) => c.delivery.endpointId ?? c.delivery.url).sort(),
+          [others[0]!.id, 'http://127.0.0.1:9/cb'].sort(),
+        );
+        // ...and once the skip has run out, the window is read again (it holds nothing new here).
+        await store.acceptEvents(project.id, [eventInput('c')], now + 2);
+        const after = await claim(now + 2 + WINDOW_SKIP_MS, [busy[0]!.id]);
+        assert.deepEqual(
+          after.map((c) => c.delivery.endpointId),
+          [others[0]!.id],
+        );
+        // A claim that leaves out fewer endpoints reads the window again at once.
+        const all = await claim(now + 3, []);
+        assert.equal(all.length, 10);
+        assert.ok(all.every((c) => c.delivery.endpointId === busy[0]!.id));
       },
     );
 

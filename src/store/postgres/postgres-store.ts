@@ -16,6 +16,7 @@ import type {
   Json,
   OperationalEvent,
 } from '../../domain/types.ts';
+import { CLAIM_PROBES, CLAIM_WINDOW, WINDOW_SKIP_MS } from '../claim-limits.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import {
@@ -84,10 +85,6 @@ type Job =
 type JobResult = AcceptedEvent[] | RecordResult | undefined;
 /** The part of an endpoint that fan-out reads. */
 type FanOutEndpoint = Pick<Endpoint, 'id' | 'url' | 'status' | 'dev' | 'eventTypes'>;
-/** Oldest due rows a claim that leaves endpoints out looks at before probing endpoint by endpoint. */
-const CLAIM_WINDOW = 2_048;
-/** Endpoints one such probe visits at most. */
-const CLAIM_PROBES = 256;
 
 export interface PostgresStoreOptions {
   /** Pool size (default 10). */
@@ -107,6 +104,13 @@ export class PostgresStore implements Store {
   readonly #instanceId = randomUUID();
   /** Where the next per-endpoint probe of a claim starts (see #probeEndpoints). */
   #probeFrom = 0;
+  /**
+   * Set when the window of oldest due rows held only left-out endpoints' work (a saturated
+   * endpoint's backlog at the head of the due order): until `until`, claims that leave at least
+   * those endpoints out go straight to the probes (callbacks included) instead of reading that
+   * window, and counting past it, again. As in the SQLite store (sqlite/claims.ts).
+   */
+  #skipWindow: { excluded: Set<string>; until: number } | null = null;
   #closed = false;
 
   constructor(url: string, options: PostgresStoreOptions = {}) {
@@ -733,10 +737,17 @@ export class PostgresStore implements Store {
          WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $4`,
         [o.limit],
       );
+    } else if (
+      this.#skipWindow &&
+      o.now < this.#skipWindow.until &&
+      [...this.#skipWindow.excluded].every((id) => exclude.includes(id))
+    ) {
+      claimed = await this.#probeEndpoints(o, exclude, o.limit);
     } else {
       // Saturated endpoints are left out, looking only at a bounded window of the oldest due rows so
       // their backlog is never scanned; when the window holds too little of the others, they are
       // probed endpoint by endpoint. Callback deliveries (endpoint_id NULL) are never excluded.
+      this.#skipWindow = null;
       claimed = await lease(
         `SELECT project_id, id, next_attempt_at AS due FROM deliveries
          WHERE (project_id, id) IN (SELECT project_id, id FROM deliveries
@@ -753,6 +764,9 @@ export class PostgresStore implements Store {
            ORDER BY next_attempt_at OFFSET $2 LIMIT 1`,
           [o.now, CLAIM_WINDOW - claimed.length],
         );
+        if (beyond.length && claimed.length === 0) {
+          this.#skipWindow = { excluded: new Set(exclude), until: o.now + WINDOW_SKIP_MS };
+        }
         if (beyond.length)
           claimed.push(...(await this.#probeEndpoints(o, exclude, o.limit - claimed.length)));
       }

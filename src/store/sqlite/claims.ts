@@ -3,16 +3,13 @@
  * deliveries_due) and leased, with their events. Runs inside one of the store's group commits,
  * beside the attempt records waiting to be written.
  */
+
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import type { HeraldEvent } from '../../domain/types.ts';
+import { CLAIM_PROBES, CLAIM_WINDOW, WINDOW_SKIP_MS } from '../claim-limits.ts';
 import type { ClaimedDelivery, ClaimOptions } from '../store.ts';
 import { all, get, run } from './db-helpers.ts';
 import { type Row, toDelivery, toEventLazyPayload } from './rows.ts';
-
-/** Oldest due rows a claim that leaves endpoints out looks at before probing endpoint by endpoint. */
-const CLAIM_WINDOW = 2_048;
-/** Endpoints one such probe visits at most. */
-const CLAIM_PROBES = 256;
 
 /** One endpoint's due deliveries, oldest first: walks deliveries_endpoint in order (migration 0003). */
 export const ENDPOINT_PROBE_SQL = `SELECT * FROM deliveries WHERE project_id = ? AND endpoint_id = ? AND status = 'pending'
@@ -21,14 +18,6 @@ export const ENDPOINT_PROBE_SQL = `SELECT * FROM deliveries WHERE project_id = ?
 /** Due deliveries to callback URLs (no endpoint), oldest first: the partial index of migration 0004. */
 export const CALLBACK_PROBE_SQL = `SELECT * FROM deliveries WHERE endpoint_id IS NULL AND status = 'pending'
   AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`;
-
-/**
- * How long a claim that leaves endpoints out goes straight to the per-endpoint probes after finding
- * the window of oldest due rows fuller than it could use (say, a hanging endpoint's backlog at the
- * head of the due order), instead of reading those 2,048 rows again on every claim. Also how long
- * the list of active endpoints the probes visit is kept.
- */
-export const WINDOW_SKIP_MS = 250;
 
 /** What the store keeps between claims that leave endpoints out. */
 export interface ProbeCursor {
