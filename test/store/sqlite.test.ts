@@ -156,48 +156,4 @@ describe('sqlite specifics', () => {
     assert.equal((await store.getDelivery(project.id, first.delivery.id))?.status, 'succeeded');
     await store.close();
   });
-
-  test('claims that probe endpoint by endpoint give each endpoint an equal share first', async () => {
-    const store = await openStore(`sqlite:${join(dir, 'probe-shares', 'h.db')}`);
-    const { project: busyProject, endpoints: busy } = await projectWithEndpoints(store, 1);
-    // The left-out endpoint's 3,000 deliveries fill the window; behind them three endpoints' work:
-    // 40 deliveries each for two of them, 4 for the third.
-    for (let i = 0; i < 30; i++) {
-      await store.acceptEvents(
-        busyProject.id,
-        Array.from({ length: 100 }, () => eventInput('a')),
-        T0 + i,
-      );
-    }
-    const { project, endpoints } = await projectWithEndpoints(store, 2);
-    await store.acceptEvents(
-      project.id,
-      Array.from({ length: 40 }, () => eventInput('a')),
-      T0 + 100,
-    );
-    const { project: small, endpoints: smallEndpoints } = await projectWithEndpoints(store, 1);
-    await store.acceptEvents(
-      small.id,
-      Array.from({ length: 4 }, () => eventInput('a')),
-      T0 + 100,
-    );
-    const claimed = await store.claimDueDeliveries({
-      limit: 30,
-      leaseMs: 60_000,
-      now: T0 + 2_000,
-      workerId: 'w',
-      excludeEndpointIds: [busy[0]!.id],
-    });
-    const per = new Map<string, number>();
-    for (const c of claimed) per.set(c.delivery.endpointId!, (per.get(c.delivery.endpointId!) ?? 0) + 1);
-    // Shares of 10; the small endpoint's 6 unused go to the two that had more.
-    assert.equal(claimed.length, 30);
-    assert.equal(per.get(smallEndpoints[0]!.id), 4);
-    assert.equal((per.get(endpoints[0]!.id) ?? 0) + (per.get(endpoints[1]!.id) ?? 0), 26);
-    assert.ok(
-      (per.get(endpoints[0]!.id) ?? 0) >= 10 && (per.get(endpoints[1]!.id) ?? 0) >= 10,
-      `${[...per]}`,
-    );
-    await store.close();
-  });
 });

@@ -125,12 +125,14 @@ export class PostgresStore implements Store {
   /** Where the next per-endpoint probe of a claim starts (see #probeEndpoints). */
   #probeFrom = 0;
   /**
-   * Set when the window of oldest due rows held only left-out endpoints' work (a saturated
-   * endpoint's backlog at the head of the due order): until `until`, claims that leave at least
-   * those endpoints out go straight to the probes (callbacks included) instead of reading that
-   * window, and counting past it, again. As in the SQLite store (sqlite/claims.ts).
+   * Set when the window of oldest due rows was fuller than a claim could use (a saturated
+   * endpoint's backlog at the head of the due order): until `until`, claims that leave endpoints out
+   * go straight to the probes (callbacks included) instead of reading that window, and counting
+   * past it, again (see #leaseDue). As in the SQLite store (sqlite/claims.ts).
    */
   #skipWindow: { excluded: Set<string>; until: number } | null = null;
+  /** Active endpoints, as the last probe counted them. */
+  #activeEndpoints = 0;
   #closed = false;
 
   constructor(url: string, options: PostgresStoreOptions = {}) {
@@ -798,8 +800,12 @@ export class PostgresStore implements Store {
         [o.limit],
       );
     }
+    // With no more active endpoints than one claim probes, the probes see everything the window
+    // would (callbacks included) but rows of endpoints deleted meanwhile, which the next window read
+    // takes. With more, only while the endpoints left out include those the window was full of.
+    const few = this.#activeEndpoints <= CLAIM_PROBES;
     const skip = this.#skipWindow;
-    if (skip && o.now < skip.until && [...skip.excluded].every((id) => exclude.includes(id))) {
+    if (skip && o.now < skip.until && (few || [...skip.excluded].every((id) => exclude.includes(id)))) {
       return this.#probeEndpoints(o, exclude, o.limit, db);
     }
     // Saturated endpoints are left out, looking only at a bounded window of the oldest due rows so
@@ -815,7 +821,7 @@ export class PostgresStore implements Store {
         [o.now, CLAIM_WINDOW - claimed.length],
         db,
       );
-      if (beyond.length && claimed.length === 0) {
+      if (beyond.length && (few || claimed.length === 0)) {
         this.#skipWindow = { excluded: new Set(exclude), until: o.now + WINDOW_SKIP_MS };
       }
       if (beyond.length)
@@ -838,28 +844,43 @@ export class PostgresStore implements Store {
       [o.now, o.leaseMs, o.workerId, want],
       db,
     );
-    const endpoints = await this.#query(
-      `SELECT project_id, id FROM endpoints WHERE status = 'active' AND id <> ALL($1::text[]) ORDER BY id`,
-      [exclude],
+    const active = await this.#query(
+      `SELECT project_id, id FROM endpoints WHERE status = 'active' ORDER BY id`,
+      [],
       db,
     );
+    this.#activeEndpoints = active.length;
+    const leftOut = new Set(exclude);
+    const endpoints = active.filter((ep) => !leftOut.has(String(ep.id)));
     const n = endpoints.length;
-    for (let i = 0; i < Math.min(n, CLAIM_PROBES) && out.length < want; i++) {
-      const ep = endpoints[(this.#probeFrom + i) % n]!;
-      out.push(
-        ...(await this.#query(
-          `UPDATE deliveries d SET next_attempt_at = $1::bigint + $2::bigint, leased_by = $3
-           FROM (SELECT project_id, id, next_attempt_at AS due FROM deliveries
-                 WHERE project_id = $4 AND endpoint_id = $5 AND status = 'pending' AND next_attempt_at <= $1
-                 ORDER BY next_attempt_at LIMIT $6 FOR UPDATE SKIP LOCKED) c
-           WHERE d.project_id = c.project_id AND d.id = c.id
-           RETURNING d.*, c.due`,
-          [o.now, o.leaseMs, o.workerId, ep.project_id, ep.id, want - out.length],
-          db,
-        )),
+    const visits = Math.min(n, CLAIM_PROBES);
+    const visited = Array.from({ length: visits }, (_, i) => endpoints[(this.#probeFrom + i) % n]!);
+    this.#probeFrom = n ? (this.#probeFrom + visits) % n : 0;
+    const probeOne = (ep: Row, limit: number) =>
+      this.#query(
+        `UPDATE deliveries d SET next_attempt_at = $1::bigint + $2::bigint, leased_by = $3
+         FROM (SELECT project_id, id, next_attempt_at AS due FROM deliveries
+               WHERE project_id = $4 AND endpoint_id = $5 AND status = 'pending' AND next_attempt_at <= $1
+               ORDER BY next_attempt_at LIMIT $6 FOR UPDATE SKIP LOCKED) c
+         WHERE d.project_id = c.project_id AND d.id = c.id
+         RETURNING d.*, c.due`,
+        [o.now, o.leaseMs, o.workerId, ep.project_id, ep.id, limit],
+        db,
       );
+    // Each endpoint an equal share first, then what is left to those that had more (leased already,
+    // so their second probe sees past the first).
+    const share = Math.max(1, Math.ceil((want - out.length) / Math.max(1, visits)));
+    const hadMore: Row[] = [];
+    for (const ep of visited) {
+      if (out.length >= want) break;
+      const rows = await probeOne(ep, Math.min(share, want - out.length));
+      out.push(...rows);
+      if (rows.length === share) hadMore.push(ep);
     }
-    this.#probeFrom = n ? (this.#probeFrom + Math.min(n, CLAIM_PROBES)) % n : 0;
+    for (const ep of hadMore) {
+      if (out.length >= want) break;
+      out.push(...(await probeOne(ep, want - out.length)));
+    }
     return out;
   }
   async getDispatchEndpoints(refs: { projectId: string; endpointId: string }[], now: number) {
