@@ -809,9 +809,8 @@ export class PostgresStore implements Store {
       return this.#probeEndpoints(o, exclude, o.limit, db);
     }
     // Saturated endpoints are left out, looking only at a bounded window of the oldest due rows so
-    // their backlog is never scanned; when the window holds too little
-    // of the others, they are probed endpoint by endpoint. Callback deliveries (endpoint_id NULL) are
-    // never excluded.
+    // their backlog is never scanned; when the window holds too little of the others, they are
+    // probed endpoint by endpoint. Callback deliveries (endpoint_id NULL) are never excluded.
     this.#skipWindow = null;
     const claimed = await lease(CLAIM_WINDOW_PICK, [o.limit, exclude, CLAIM_WINDOW], '');
     if (claimed.length < o.limit) {

@@ -3,7 +3,6 @@
  * deliveries_due) and leased, with their events. Runs inside one of the store's group commits,
  * beside the attempt records waiting to be written.
  */
-
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import type { HeraldEvent } from '../../domain/types.ts';
 import { CLAIM_PROBES, CLAIM_WINDOW, WINDOW_SKIP_MS } from '../claim-limits.ts';
