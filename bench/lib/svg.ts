@@ -65,7 +65,8 @@ function short(n: number): string {
 export function barsPanel(f: Frame, title: string, bars: Bar[]): string {
   const out: string[] = [label(f.x + f.w / 2, f.y - 12, title, 14, 'middle', 'font-weight="bold"')];
   const plot = { x: f.x + PLOT_LEFT, y: f.y, w: f.w - PLOT_LEFT, h: f.h };
-  const ticks = niceTicks(Math.max(1, ...bars.map((b) => b.value)));
+  // Headroom above the tallest bar for its two labels (value, note), which sit over the bar.
+  const ticks = niceTicks(Math.max(1, ...bars.map((b) => b.value)) * 1.15);
   const top = ticks.at(-1)!;
   const yOf = (v: number) => plot.y + plot.h - (v / top) * plot.h;
   for (const t of ticks) {

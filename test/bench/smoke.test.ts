@@ -52,7 +52,10 @@ test('npm run bench -- --smoke runs every scenario and measures every system', {
       `claim probe: ${backlog.claimProbe.error}`,
     );
     const iso = r.isolation?.[0];
-    assert.ok(iso && iso.withoutHanging > 0 && iso.withHanging > 0 && iso.hangingRequests > 0, 'isolation');
+    assert.ok(
+      iso && iso.withoutHanging > 0 && iso.withHanging > 0 && iso.hangingRequests > 0,
+      `isolation: ${JSON.stringify(r.isolation)}`,
+    );
     assert.equal(r.targets.length > 0, true);
   } finally {
     rmSync(dir, { recursive: true, force: true });
