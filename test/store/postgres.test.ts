@@ -2,11 +2,8 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import { openStore } from '../../src/store/open-store.ts';
-import {
-  CLAIM_PLANNER_SETTINGS,
-  CLAIM_WINDOW_PICK,
-  PostgresStore,
-} from '../../src/store/postgres/postgres-store.ts';
+import { CLAIM_PLANNER_SETTINGS, CLAIM_WINDOW_PICK } from '../../src/store/postgres/claims.ts';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { startPostgres, withPostgres } from '../support/postgres.ts';
 import { attemptRecord, eventInput, projectWithEndpoints, SECOND, T0 } from './helpers.ts';

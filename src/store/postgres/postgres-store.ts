@@ -16,7 +16,6 @@ import type {
   Json,
   OperationalEvent,
 } from '../../domain/types.ts';
-import { CLAIM_PROBES, CLAIM_WINDOW, WINDOW_SKIP_MS } from '../claim-limits.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import {
@@ -48,6 +47,7 @@ import {
   StoreConflictError,
 } from '../store.ts';
 import { recordBatchPostgres } from './attempt-records.ts';
+import { CLAIM_PLANNER_SETTINGS, type ClaimState, leaseDue } from './claims.ts';
 import { GroupCommit } from './group-commit.ts';
 import { migratePostgres } from './migrate.ts';
 import { DUE_CHANNEL, DueListener } from './notify.ts';
@@ -86,26 +86,6 @@ type JobResult = AcceptedEvent[] | RecordResult | undefined;
 /** The part of an endpoint that fan-out reads. */
 type FanOutEndpoint = Pick<Endpoint, 'id' | 'url' | 'status' | 'dev' | 'eventTypes'>;
 
-/** For the claim's transaction (claimDueDeliveries): index order and key lookups, whatever the statistics. */
-export const CLAIM_PLANNER_SETTINGS =
-  'SET LOCAL enable_bitmapscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off';
-
-/**
- * The rows a claim that leaves endpoints out takes from the window of oldest due rows ($1 now, $4
- * limit, $5 endpoints left out, $6 window). The window drives: each of its rows is looked up (and
- * locked) in due order until the claim is full; OFFSET 0 keeps the planner from turning that into a
- * scan of every due row. Locked inside, so the caller adds no locking clause.
- */
-export const CLAIM_WINDOW_PICK = `SELECT x.project_id, x.id, x.due
-  FROM (SELECT project_id, id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1
-        ORDER BY next_attempt_at LIMIT $6) w
-  CROSS JOIN LATERAL (SELECT project_id, id, next_attempt_at AS due FROM deliveries x
-                      WHERE x.project_id = w.project_id AND x.id = w.id
-                        AND x.status = 'pending' AND x.next_attempt_at <= $1
-                        AND (x.endpoint_id IS NULL OR x.endpoint_id <> ALL($5::text[]))
-                      OFFSET 0 FOR UPDATE SKIP LOCKED) x
-  LIMIT $4`;
-
 export interface PostgresStoreOptions {
   /** Pool size (default 10). */
   max?: number;
@@ -122,17 +102,8 @@ export class PostgresStore implements Store {
   readonly #due: DueListener;
   /** Tags this store's NOTIFYs so its own listener ignores them (local listeners are called directly). */
   readonly #instanceId = randomUUID();
-  /** Where the next per-endpoint probe of a claim starts (see #probeEndpoints). */
-  #probeFrom = 0;
-  /**
-   * Set when the window of oldest due rows was fuller than a claim could use (a saturated
-   * endpoint's backlog at the head of the due order): until `until`, claims that leave endpoints out
-   * go straight to the probes (callbacks included) instead of reading that window, and counting
-   * past it, again (see #leaseDue). As in the SQLite store (sqlite/claims.ts).
-   */
-  #skipWindow: { excluded: Set<string>; until: number } | null = null;
-  /** Active endpoints, as the last probe counted them. */
-  #activeEndpoints = 0;
+  /** What claims keep between calls (claims.ts). */
+  readonly #claimState: ClaimState = { probeFrom: 0, skipWindow: null, activeEndpoints: 0 };
   #closed = false;
 
   constructor(url: string, options: PostgresStoreOptions = {}) {
@@ -748,7 +719,7 @@ export class PostgresStore implements Store {
     // backlog). Claims only ever want index order and key lookups.
     const claimed = await this.#tx(async (client) => {
       await client.query(CLAIM_PLANNER_SETTINGS);
-      return this.#leaseDue(o, client);
+      return leaseDue(client, o, this.#claimState); // claims.ts
     });
     if (claimed.length === 0) return [];
     claimed.sort((a, b) => num(a.due) - num(b.due) || (String(a.id) < String(b.id) ? -1 : 1));
@@ -776,109 +747,6 @@ export class PostgresStore implements Store {
     for (const r of claimed) {
       const found = events.get(`${r.project_id}/${r.event_id}`);
       if (found) out.push({ delivery: toDelivery(r), event: found.event, payloadJson: found.payloadJson });
-    }
-    return out;
-  }
-  /** Leases due rows for a claim (see claimDueDeliveries), inside its transaction. */
-  async #leaseDue(o: ClaimOptions, db: Queryable): Promise<Row[]> {
-    const exclude = o.excludeEndpointIds ?? [];
-    // One statement: pick due rows in index order, skip rows another worker is claiming right now,
-    // and move their due time by the lease. Its cost is the batch, not the backlog.
-    const lease = (pick: string, params: unknown[], lock = 'FOR UPDATE SKIP LOCKED') =>
-      this.#query(
-        `UPDATE deliveries d SET next_attempt_at = $1::bigint + $2::bigint, leased_by = $3
-         FROM (${pick} ${lock}) c
-         WHERE d.project_id = c.project_id AND d.id = c.id
-         RETURNING d.*, c.due`,
-        [o.now, o.leaseMs, o.workerId, ...params],
-        db,
-      );
-    if (exclude.length === 0) {
-      return lease(
-        `SELECT project_id, id, next_attempt_at AS due FROM deliveries
-         WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $4`,
-        [o.limit],
-      );
-    }
-    // With no more active endpoints than one claim probes, the probes see everything the window
-    // would (callbacks included) but rows of endpoints deleted meanwhile, which the next window read
-    // takes. With more, only while the endpoints left out include those the window was full of.
-    const few = this.#activeEndpoints <= CLAIM_PROBES;
-    const skip = this.#skipWindow;
-    if (skip && o.now < skip.until && (few || [...skip.excluded].every((id) => exclude.includes(id)))) {
-      return this.#probeEndpoints(o, exclude, o.limit, db);
-    }
-    // Saturated endpoints are left out, looking only at a bounded window of the oldest due rows so
-    // their backlog is never scanned; when the window holds too little of the others, they are
-    // probed endpoint by endpoint. Callback deliveries (endpoint_id NULL) are never excluded.
-    this.#skipWindow = null;
-    const claimed = await lease(CLAIM_WINDOW_PICK, [o.limit, exclude, CLAIM_WINDOW], '');
-    if (claimed.length < o.limit) {
-      const beyond = await this.#query(
-        `SELECT 1 FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1
-         ORDER BY next_attempt_at OFFSET $2 LIMIT 1`,
-        [o.now, CLAIM_WINDOW - claimed.length],
-        db,
-      );
-      if (beyond.length && (few || claimed.length === 0)) {
-        this.#skipWindow = { excluded: new Set(exclude), until: o.now + WINDOW_SKIP_MS };
-      }
-      if (beyond.length)
-        claimed.push(...(await this.#probeEndpoints(o, exclude, o.limit - claimed.length, db)));
-    }
-    return claimed;
-  }
-  /**
-   * Claims callback deliveries (index deliveries_callbacks_due, migration 0004), then endpoint by
-   * endpoint, skipping saturated ones; resumes where the last probe stopped.
-   */
-  async #probeEndpoints(o: ClaimOptions, exclude: string[], want: number, db: Queryable): Promise<Row[]> {
-    const out: Row[] = await this.#query(
-      `UPDATE deliveries d SET next_attempt_at = $1::bigint + $2::bigint, leased_by = $3
-       FROM (SELECT project_id, id, next_attempt_at AS due FROM deliveries
-             WHERE endpoint_id IS NULL AND status = 'pending' AND next_attempt_at <= $1
-             ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) c
-       WHERE d.project_id = c.project_id AND d.id = c.id
-       RETURNING d.*, c.due`,
-      [o.now, o.leaseMs, o.workerId, want],
-      db,
-    );
-    const active = await this.#query(
-      `SELECT project_id, id FROM endpoints WHERE status = 'active' ORDER BY id`,
-      [],
-      db,
-    );
-    this.#activeEndpoints = active.length;
-    const leftOut = new Set(exclude);
-    const endpoints = active.filter((ep) => !leftOut.has(String(ep.id)));
-    const n = endpoints.length;
-    const visits = Math.min(n, CLAIM_PROBES);
-    const visited = Array.from({ length: visits }, (_, i) => endpoints[(this.#probeFrom + i) % n]!);
-    this.#probeFrom = n ? (this.#probeFrom + visits) % n : 0;
-    const probeOne = (ep: Row, limit: number) =>
-      this.#query(
-        `UPDATE deliveries d SET next_attempt_at = $1::bigint + $2::bigint, leased_by = $3
-         FROM (SELECT project_id, id, next_attempt_at AS due FROM deliveries
-               WHERE project_id = $4 AND endpoint_id = $5 AND status = 'pending' AND next_attempt_at <= $1
-               ORDER BY next_attempt_at LIMIT $6 FOR UPDATE SKIP LOCKED) c
-         WHERE d.project_id = c.project_id AND d.id = c.id
-         RETURNING d.*, c.due`,
-        [o.now, o.leaseMs, o.workerId, ep.project_id, ep.id, limit],
-        db,
-      );
-    // Each endpoint an equal share first, then what is left to those that had more (leased already,
-    // so their second probe sees past the first).
-    const share = Math.max(1, Math.ceil((want - out.length) / Math.max(1, visits)));
-    const hadMore: Row[] = [];
-    for (const ep of visited) {
-      if (out.length >= want) break;
-      const rows = await probeOne(ep, Math.min(share, want - out.length));
-      out.push(...rows);
-      if (rows.length === share) hadMore.push(ep);
-    }
-    for (const ep of hadMore) {
-      if (out.length >= want) break;
-      out.push(...(await probeOne(ep, want - out.length)));
     }
     return out;
   }

@@ -1,0 +1,159 @@
+/**
+ * Claims for the PostgreSQL store: due deliveries picked in due order and leased by moving their due
+ * time, with FOR UPDATE SKIP LOCKED so several processes never take the same row. Runs inside the
+ * claim's transaction (PostgresStore.claimDueDeliveries), under CLAIM_PLANNER_SETTINGS.
+ */
+import type pg from 'pg';
+import { CLAIM_PROBES, CLAIM_WINDOW, WINDOW_SKIP_MS } from '../claim-limits.ts';
+import type { ClaimOptions } from '../store.ts';
+import type { Row } from './rows.ts';
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/** What the store keeps between claims. */
+export interface ClaimState {
+  /** Where the next per-endpoint probe starts. */
+  probeFrom: number;
+  /**
+   * Set when the window of oldest due rows was fuller than a claim could use (a saturated
+   * endpoint's backlog at the head of the due order): until `until`, claims that leave endpoints out
+   * go straight to the probes (callbacks included) instead of reading that window, and counting
+   * past it, again (see leaseDue). As in the SQLite store (sqlite/claims.ts).
+   */
+  skipWindow: { excluded: Set<string>; until: number } | null;
+  /** Active endpoints, as the last probe counted them. */
+  activeEndpoints: number;
+}
+
+const query = async (sql: string, params: unknown[], db: Queryable): Promise<Row[]> =>
+  (await db.query(sql, params)).rows as Row[];
+
+/** For the claim's transaction (claimDueDeliveries): index order and key lookups, whatever the statistics. */
+export const CLAIM_PLANNER_SETTINGS =
+  'SET LOCAL enable_bitmapscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off';
+
+/**
+ * The rows a claim that leaves endpoints out takes from the window of oldest due rows ($1 now, $4
+ * limit, $5 endpoints left out, $6 window). The window drives: each of its rows is looked up (and
+ * locked) in due order until the claim is full; OFFSET 0 keeps the planner from turning that into a
+ * scan of every due row. Locked inside, so the caller adds no locking clause.
+ */
+export const CLAIM_WINDOW_PICK = `SELECT x.project_id, x.id, x.due
+  FROM (SELECT project_id, id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1
+        ORDER BY next_attempt_at LIMIT $6) w
+  CROSS JOIN LATERAL (SELECT project_id, id, next_attempt_at AS due FROM deliveries x
+                      WHERE x.project_id = w.project_id AND x.id = w.id
+                        AND x.status = 'pending' AND x.next_attempt_at <= $1
+                        AND (x.endpoint_id IS NULL OR x.endpoint_id <> ALL($5::text[]))
+                      OFFSET 0 FOR UPDATE SKIP LOCKED) x
+  LIMIT $4`;
+
+/** Leases due rows for a claim, inside its transaction (PostgresStore.claimDueDeliveries). */
+export async function leaseDue(db: Queryable, o: ClaimOptions, state: ClaimState): Promise<Row[]> {
+  const exclude = o.excludeEndpointIds ?? [];
+  // One statement: pick due rows in index order, skip rows another worker is claiming right now,
+  // and move their due time by the lease. Its cost is the batch, not the backlog.
+  const lease = (pick: string, params: unknown[], lock = 'FOR UPDATE SKIP LOCKED') =>
+    query(
+      `UPDATE deliveries d SET next_attempt_at = $1::bigint + $2::bigint, leased_by = $3
+       FROM (${pick} ${lock}) c
+       WHERE d.project_id = c.project_id AND d.id = c.id
+       RETURNING d.*, c.due`,
+      [o.now, o.leaseMs, o.workerId, ...params],
+      db,
+    );
+  if (exclude.length === 0) {
+    return lease(
+      `SELECT project_id, id, next_attempt_at AS due FROM deliveries
+       WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $4`,
+      [o.limit],
+    );
+  }
+  // With no more active endpoints than one claim probes, the probes see everything the window
+  // would (callbacks included) but rows of endpoints deleted meanwhile, which the next window read
+  // takes. With more, only while the endpoints left out include those the window was full of.
+  const few = state.activeEndpoints <= CLAIM_PROBES;
+  const skip = state.skipWindow;
+  if (skip && o.now < skip.until && (few || [...skip.excluded].every((id) => exclude.includes(id)))) {
+    return probeEndpoints(db, o, exclude, o.limit, state);
+  }
+  // Saturated endpoints are left out, looking only at a bounded window of the oldest due rows so
+  // their backlog is never scanned; when the window holds too little of the others, they are
+  // probed endpoint by endpoint. Callback deliveries (endpoint_id NULL) are never excluded.
+  state.skipWindow = null;
+  const claimed = await lease(CLAIM_WINDOW_PICK, [o.limit, exclude, CLAIM_WINDOW], '');
+  if (claimed.length < o.limit) {
+    const beyond = await query(
+      `SELECT 1 FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1
+       ORDER BY next_attempt_at OFFSET $2 LIMIT 1`,
+      [o.now, CLAIM_WINDOW - claimed.length],
+      db,
+    );
+    if (beyond.length && (few || claimed.length === 0)) {
+      state.skipWindow = { excluded: new Set(exclude), until: o.now + WINDOW_SKIP_MS };
+    }
+    if (beyond.length)
+      claimed.push(...(await probeEndpoints(db, o, exclude, o.limit - claimed.length, state)));
+  }
+  return claimed;
+}
+/**
+ * Claims callback deliveries (index deliveries_callbacks_due, migration 0004), then endpoint by
+ * endpoint, skipping saturated ones; resumes where the last probe stopped.
+ */
+async function probeEndpoints(
+  db: Queryable,
+  o: ClaimOptions,
+  exclude: string[],
+  want: number,
+  state: ClaimState,
+): Promise<Row[]> {
+  const out: Row[] = await query(
+    `UPDATE deliveries d SET next_attempt_at = $1::bigint + $2::bigint, leased_by = $3
+     FROM (SELECT project_id, id, next_attempt_at AS due FROM deliveries
+           WHERE endpoint_id IS NULL AND status = 'pending' AND next_attempt_at <= $1
+           ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) c
+     WHERE d.project_id = c.project_id AND d.id = c.id
+     RETURNING d.*, c.due`,
+    [o.now, o.leaseMs, o.workerId, want],
+    db,
+  );
+  const active = await query(
+    `SELECT project_id, id FROM endpoints WHERE status = 'active' ORDER BY id`,
+    [],
+    db,
+  );
+  state.activeEndpoints = active.length;
+  const leftOut = new Set(exclude);
+  const endpoints = active.filter((ep) => !leftOut.has(String(ep.id)));
+  const n = endpoints.length;
+  const visits = Math.min(n, CLAIM_PROBES);
+  const visited = Array.from({ length: visits }, (_, i) => endpoints[(state.probeFrom + i) % n]!);
+  state.probeFrom = n ? (state.probeFrom + visits) % n : 0;
+  const probeOne = (ep: Row, limit: number) =>
+    query(
+      `UPDATE deliveries d SET next_attempt_at = $1::bigint + $2::bigint, leased_by = $3
+       FROM (SELECT project_id, id, next_attempt_at AS due FROM deliveries
+             WHERE project_id = $4 AND endpoint_id = $5 AND status = 'pending' AND next_attempt_at <= $1
+             ORDER BY next_attempt_at LIMIT $6 FOR UPDATE SKIP LOCKED) c
+       WHERE d.project_id = c.project_id AND d.id = c.id
+       RETURNING d.*, c.due`,
+      [o.now, o.leaseMs, o.workerId, ep.project_id, ep.id, limit],
+      db,
+    );
+  // Each endpoint an equal share first, then what is left to those that had more (leased already,
+  // so their second probe sees past the first).
+  const share = Math.max(1, Math.ceil((want - out.length) / Math.max(1, visits)));
+  const hadMore: Row[] = [];
+  for (const ep of visited) {
+    if (out.length >= want) break;
+    const rows = await probeOne(ep, Math.min(share, want - out.length));
+    out.push(...rows);
+    if (rows.length === share) hadMore.push(ep);
+  }
+  for (const ep of hadMore) {
+    if (out.length >= want) break;
+    out.push(...(await probeOne(ep, want - out.length)));
+  }
+  return out;
+}
