@@ -22,6 +22,17 @@ import {
 } from './helpers.ts';
 import { defineLimitsRetentionSuite } from './limits-retention-suite.ts';
 
+/** 3,000 due deliveries for the project's endpoints, older than anything a test adds after them. */
+async function deepBacklog(store: Store, projectId: string): Promise<void> {
+  for (let i = 0; i < 30; i++) {
+    await store.acceptEvents(
+      projectId,
+      Array.from({ length: 100 }, () => eventInput('a')),
+      T0 + i,
+    );
+  }
+}
+
 /**
  * Defines the suite. `open` must return a migrated store over an EMPTY database each time it is
  * called (claims and backlog are operator-wide, so leftovers of another test would be seen).
@@ -457,13 +468,7 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
       const { endpoints: theirs } = await projectWithEndpoints(store, 2);
       const busy = endpoints[0]!;
       // 3,000 older deliveries of the busy endpoint, then two for each of two others (another project).
-      for (let i = 0; i < 30; i++) {
-        await store.acceptEvents(
-          project.id,
-          Array.from({ length: 100 }, () => eventInput('a')),
-          T0 + i,
-        );
-      }
+      await deepBacklog(store, project.id);
       const owner = (await store.getEndpoint(theirs[0]!.projectId, theirs[0]!.id))!;
       await store.acceptEvents(owner.projectId, [eventInput('a'), eventInput('a')], T0 + 1_000);
       const claimed = await store.claimDueDeliveries({
@@ -489,13 +494,7 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
       async (store) => {
         const { project, endpoints } = await projectWithEndpoints(store, 1);
         const busy = endpoints[0]!;
-        for (let i = 0; i < 30; i++) {
-          await store.acceptEvents(
-            project.id,
-            Array.from({ length: 100 }, () => eventInput('a')),
-            T0 + i,
-          );
-        }
+        await deepBacklog(store, project.id);
         // Another project, no endpoints: its event only has its callback delivery.
         const other = await store.createProject({ name: 'callbacks only' }, T0);
         await store.acceptEvents(
@@ -523,13 +522,7 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
         const { project: busyProject, endpoints: busy } = await projectWithEndpoints(store, 1);
         const { project, endpoints: others } = await projectWithEndpoints(store, 1);
         // 3,000 due deliveries of the left-out endpoint at the head of the due order, then 2 others.
-        for (let i = 0; i < 30; i++) {
-          await store.acceptEvents(
-            busyProject.id,
-            Array.from({ length: 100 }, () => eventInput('a')),
-            T0 + i,
-          );
-        }
+        await deepBacklog(store, busyProject.id);
         await store.acceptEvents(project.id, [eventInput('a'), eventInput('a')], T0 + 100);
         const claim = (now: number, exclude: string[]) =>
           store.claimDueDeliveries({
@@ -576,13 +569,7 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
         const { project: busyProject, endpoints: busy } = await projectWithEndpoints(store, 1);
         // The left-out endpoint's 3,000 deliveries fill the window; behind them three endpoints' work:
         // 40 deliveries each for two of them, 4 for the third.
-        for (let i = 0; i < 30; i++) {
-          await store.acceptEvents(
-            busyProject.id,
-            Array.from({ length: 100 }, () => eventInput('a')),
-            T0 + i,
-          );
-        }
+        await deepBacklog(store, busyProject.id);
         const { project, endpoints } = await projectWithEndpoints(store, 2);
         await store.acceptEvents(
           project.id,
