@@ -97,9 +97,11 @@ export async function leaseDue(db: Queryable, o: ClaimOptions, state: ClaimState
   }
   return claimed;
 }
+
 /**
- * Claims callback deliveries (index deliveries_callbacks_due, migration 0004), then endpoint by
- * endpoint, skipping saturated ones; resumes where the last probe stopped.
+ * Claims callback deliveries (index deliveries_callbacks_due, migration 0004), then from the
+ * endpoints not left out, one at a time: each an equal share of `want` first, then what is left to
+ * those that had more. Visits at most CLAIM_PROBES endpoints, resuming where the last probe stopped.
  */
 async function probeEndpoints(
   db: Queryable,
