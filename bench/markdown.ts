@@ -123,11 +123,17 @@ export function resultsMarkdown(r: Results): string {
     out.push(
       '\n### Isolation: 9 healthy endpoints, with and without a 10th that hangs\n',
       table(
-        ['store', 'hang timeout', 'healthy/s alone', 'healthy/s with the hanging one', 'share'],
+        [
+          'store',
+          'hang timeout',
+          'healthy/s alone (before, after)',
+          'healthy/s with the hanging one',
+          'share',
+        ],
         r.isolation.map((i) => [
           i.store,
           `${i.hangTimeoutMs / 1000} s`,
-          i.withoutHanging,
+          `${i.withoutHanging.toLocaleString('en-US')} (${i.withoutHangingPhases?.map((n) => n.toLocaleString('en-US')).join(', ') ?? '–'})`,
           i.withHanging,
           i.share === null ? null : `${Math.round(i.share * 100)} %`,
         ]),

@@ -124,7 +124,7 @@ export function printReport(r: Results): string {
         [
           'store',
           'hang timeout ms',
-          'healthy/s alone',
+          'healthy/s alone (before, after)',
           'healthy/s with hang',
           'share',
           'hung requests',
@@ -134,7 +134,7 @@ export function printReport(r: Results): string {
         r.isolation.map((i) => [
           i.store,
           i.hangTimeoutMs,
-          i.withoutHanging,
+          `${i.withoutHanging.toLocaleString('en-US')} (${i.withoutHangingPhases?.map((n) => n.toLocaleString('en-US')).join(', ') ?? '–'})`,
           i.withHanging,
           i.share,
           i.hangingRequests,

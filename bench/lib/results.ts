@@ -119,7 +119,9 @@ export interface IsolationResult {
   store: string;
   healthyEndpoints: number;
   hangTimeoutMs: number;
+  /** Mean of the two runs without the hanging endpoint: before and after the one with it. */
   withoutHanging: number;
+  withoutHangingPhases: [before: number, after: number];
   withHanging: number;
   share: number | null;
   /** The Herald process in each phase's window: claim time, CPU, memory. */
