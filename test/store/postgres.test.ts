@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import { openStore } from '../../src/store/open-store.ts';
-import { CLAIM_PLANNER_SETTINGS, CLAIM_WINDOW_PICK } from '../../src/store/postgres/claims.ts';
+import {
+  CLAIM_PLANNER_SETTINGS,
+  CLAIM_WINDOW_PICK,
+  PROBE_ROUND_PICK,
+} from '../../src/store/postgres/claims.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { startPostgres, withPostgres } from '../support/postgres.ts';
@@ -79,6 +83,61 @@ describe('postgres specifics', () => {
       };
       walk((rows[0]['QUERY PLAN'] as { Plan: Record<string, unknown> }[])[0]!.Plan);
       assert.ok(Math.max(...read) <= 2 * 2_048, `a plan node read ${Math.max(...read)} rows`);
+    } finally {
+      await client.end();
+      await store.close();
+    }
+  });
+
+  test("a probe round reads each endpoint's share in due order, not its backlog, with stale statistics", async () => {
+    const url = await server.createDatabase();
+    const store = await openStore(url);
+    const { project, endpoints } = await projectWithEndpoints(store, 3);
+    const [accepted] = await store.acceptEvents(project.id, [eventInput('a')], T0);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      // Unanalysed: 20,000 more due rows of the first endpoint and 10 of the second (each endpoint
+      // has one already, from the event accepted above).
+      const insert = (endpointId: string, from: number, count: number) =>
+        client.query(
+          `INSERT INTO deliveries (project_id, id, event_id, endpoint_id, url, status, attempts, next_attempt_at, created_at, updated_at)
+           SELECT $1, 'dlv_' || lpad(g::text, 20, '0'), $2, $3, 'http://127.0.0.1:9/x', 'pending', 0, $4::bigint + g, $4::bigint, $4::bigint
+           FROM generate_series($5::int, $5::int + $6::int - 1) g`,
+          [project.id, accepted!.event.id, endpointId, T0, from, count],
+        );
+      await insert(endpoints[0]!.id, 1, 20_000);
+      await insert(endpoints[1]!.id, 100_001, 10);
+      await client.query('BEGIN');
+      await client.query(CLAIM_PLANNER_SETTINGS);
+      const sql = `EXPLAIN (ANALYZE, FORMAT JSON) SELECT p.* FROM (${PROBE_ROUND_PICK}) p, (SELECT $2::bigint, $3::text) u`;
+      const ids = endpoints.map((e) => e.id);
+      const { rows } = await client.query(sql, [
+        T0 + 600_000,
+        null,
+        null,
+        ids.map(() => project.id),
+        ids,
+        64,
+        200,
+      ]);
+      await client.query('ROLLBACK');
+      const plan = (rows[0]['QUERY PLAN'] as { Plan: Record<string, unknown> }[])[0]!.Plan;
+      assert.equal(
+        Number(plan['Actual Rows']),
+        64 + 11 + 1,
+        'a share of 64 from the first, all of the others',
+      );
+      const read: number[] = [];
+      const walk = (node: Record<string, unknown>) => {
+        read.push(
+          Number(node['Actual Rows'] ?? 0) * Number(node['Actual Loops'] ?? 1) +
+            Number(node['Rows Removed by Filter'] ?? 0),
+        );
+        for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
+      };
+      walk(plan);
+      assert.ok(Math.max(...read) <= 2 * 200, `a plan node read ${Math.max(...read)} rows`);
     } finally {
       await client.end();
       await store.close();

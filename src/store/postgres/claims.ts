@@ -100,8 +100,9 @@ export async function leaseDue(db: Queryable, o: ClaimOptions, state: ClaimState
 
 /**
  * Claims callback deliveries (index deliveries_callbacks_due, migration 0004), then from the
- * endpoints not left out, one at a time: each an equal share of `want` first, then what is left to
- * those that had more. Visits at most CLAIM_PROBES endpoints, resuming where the last probe stopped.
+ * endpoints not left out: each an equal share of `want` first, then what is left to those that had
+ * more, a statement per round. Visits at most CLAIM_PROBES endpoints, resuming where the last probe
+ * stopped.
  */
 async function probeEndpoints(
   db: Queryable,
@@ -132,30 +133,57 @@ async function probeEndpoints(
   const visits = Math.min(n, CLAIM_PROBES);
   const visited = Array.from({ length: visits }, (_, i) => endpoints[(state.probeFrom + i) % n]!);
   state.probeFrom = n ? (state.probeFrom + visits) % n : 0;
-  const probeOne = (ep: Row, limit: number) =>
-    query(
-      `UPDATE deliveries d SET next_attempt_at = $1::bigint + $2::bigint, leased_by = $3
-       FROM (SELECT project_id, id, next_attempt_at AS due FROM deliveries
-             WHERE project_id = $4 AND endpoint_id = $5 AND status = 'pending' AND next_attempt_at <= $1
-             ORDER BY next_attempt_at LIMIT $6 FOR UPDATE SKIP LOCKED) c
-       WHERE d.project_id = c.project_id AND d.id = c.id
-       RETURNING d.*, c.due`,
-      [o.now, o.leaseMs, o.workerId, ep.project_id, ep.id, limit],
-      db,
-    );
   // Each endpoint an equal share first, then what is left to those that had more (leased already,
-  // so their second probe sees past the first).
+  // so their second probe sees past the first). One statement per round, whatever the endpoints.
   const share = Math.max(1, Math.ceil((want - out.length) / Math.max(1, visits)));
-  const hadMore: Row[] = [];
-  for (const ep of visited) {
-    if (out.length >= want) break;
-    const rows = await probeOne(ep, Math.min(share, want - out.length));
-    out.push(...rows);
-    if (rows.length === share) hadMore.push(ep);
-  }
-  for (const ep of hadMore) {
-    if (out.length >= want) break;
-    out.push(...(await probeOne(ep, want - out.length)));
+  if (out.length < want && visits > 0) {
+    const first = await probeRound(db, o, visited, share, want - out.length);
+    out.push(...first);
+    const got = new Map<string, number>();
+    for (const r of first) got.set(String(r.endpoint_id), (got.get(String(r.endpoint_id)) ?? 0) + 1);
+    const hadMore = visited.filter((ep) => got.get(String(ep.id)) === share);
+    if (out.length < want && hadMore.length > 0) {
+      out.push(...(await probeRound(db, o, hadMore, want - out.length, want - out.length)));
+    }
   }
   return out;
+}
+
+/**
+ * The rows of one probe round ($1 now, $4 project ids, $5 endpoint ids, $6 rows per endpoint at
+ * most, $7 in all): the endpoints, in the list's order, drive a LATERAL walk each of
+ * deliveries_endpoint in due order, and the walk stops once $7 rows are found. Locked inside.
+ */
+export const PROBE_ROUND_PICK = `SELECT x.project_id, x.id, x.due
+  FROM unnest($4::text[], $5::text[]) AS e(project_id, endpoint_id)
+  CROSS JOIN LATERAL (SELECT project_id, id, next_attempt_at AS due FROM deliveries
+                      WHERE project_id = e.project_id AND endpoint_id = e.endpoint_id
+                        AND status = 'pending' AND next_attempt_at <= $1
+                      ORDER BY next_attempt_at LIMIT $6 FOR UPDATE SKIP LOCKED) x
+  LIMIT $7`;
+
+/** One probe round in one statement (PROBE_ROUND_PICK), leased. */
+async function probeRound(
+  db: Queryable,
+  o: ClaimOptions,
+  endpoints: Row[],
+  each: number,
+  total: number,
+): Promise<Row[]> {
+  return query(
+    `UPDATE deliveries d SET next_attempt_at = $1::bigint + $2::bigint, leased_by = $3
+     FROM (${PROBE_ROUND_PICK}) c
+     WHERE d.project_id = c.project_id AND d.id = c.id
+     RETURNING d.*, c.due`,
+    [
+      o.now,
+      o.leaseMs,
+      o.workerId,
+      endpoints.map((ep) => String(ep.project_id)),
+      endpoints.map((ep) => String(ep.id)),
+      each,
+      total,
+    ],
+    db,
+  );
 }
