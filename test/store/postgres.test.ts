@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
+import type { HeraldEvent } from '../../src/domain/types.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import {
   CLAIM_PLANNER_SETTINGS,
@@ -61,28 +62,15 @@ describe('postgres specifics', () => {
     try {
       // 20,000 due deliveries of one endpoint, inserted at once: no ANALYZE has seen them, so the
       // planner believes there are a few hundred.
-      await client.query(
-        `INSERT INTO deliveries (project_id, id, event_id, endpoint_id, url, status, attempts, next_attempt_at, created_at, updated_at)
-         SELECT $1, 'dlv_' || lpad(g::text, 20, '0'), $2, $3, 'http://127.0.0.1:9/x', 'pending', 0, $4::bigint + g, $4::bigint, $4::bigint
-         FROM generate_series(1, 20000) g`,
-        [project.id, accepted!.event.id, endpoints[0]!.id, T0],
-      );
+      await insertDue(client, accepted!.event, endpoints[0]!.id, 1, 20_000);
       await client.query('BEGIN');
       await client.query(CLAIM_PLANNER_SETTINGS);
       // ($2 and $3 belong to the UPDATE around it: given a type here.)
       const sql = `EXPLAIN (ANALYZE, FORMAT JSON) SELECT p.* FROM (${CLAIM_WINDOW_PICK}) p, (SELECT $2::bigint, $3::text) u`;
       const { rows } = await client.query(sql, [T0 + 60_000, null, null, 256, [endpoints[0]!.id], 2_048]);
       await client.query('ROLLBACK');
-      const read: number[] = [];
-      const walk = (node: Record<string, unknown>) => {
-        read.push(
-          Number(node['Actual Rows'] ?? 0) * Number(node['Actual Loops'] ?? 1) +
-            Number(node['Rows Removed by Filter'] ?? 0),
-        );
-        for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
-      };
-      walk((rows[0]['QUERY PLAN'] as { Plan: Record<string, unknown> }[])[0]!.Plan);
-      assert.ok(Math.max(...read) <= 2 * 2_048, `a plan node read ${Math.max(...read)} rows`);
+      const read = mostRowsRead(rows[0]['QUERY PLAN'][0].Plan);
+      assert.ok(read <= 2 * 2_048, `a plan node read ${read} rows`);
     } finally {
       await client.end();
       await store.close();
@@ -99,15 +87,8 @@ describe('postgres specifics', () => {
     try {
       // Unanalysed: 20,000 more due rows of the first endpoint and 10 of the second (each endpoint
       // has one already, from the event accepted above).
-      const insert = (endpointId: string, from: number, count: number) =>
-        client.query(
-          `INSERT INTO deliveries (project_id, id, event_id, endpoint_id, url, status, attempts, next_attempt_at, created_at, updated_at)
-           SELECT $1, 'dlv_' || lpad(g::text, 20, '0'), $2, $3, 'http://127.0.0.1:9/x', 'pending', 0, $4::bigint + g, $4::bigint, $4::bigint
-           FROM generate_series($5::int, $5::int + $6::int - 1) g`,
-          [project.id, accepted!.event.id, endpointId, T0, from, count],
-        );
-      await insert(endpoints[0]!.id, 1, 20_000);
-      await insert(endpoints[1]!.id, 100_001, 10);
+      await insertDue(client, accepted!.event, endpoints[0]!.id, 1, 20_000);
+      await insertDue(client, accepted!.event, endpoints[1]!.id, 100_001, 10);
       await client.query('BEGIN');
       await client.query(CLAIM_PLANNER_SETTINGS);
       const sql = `EXPLAIN (ANALYZE, FORMAT JSON) SELECT p.* FROM (${PROBE_ROUND_PICK}) p, (SELECT $2::bigint, $3::text) u`;
@@ -122,22 +103,14 @@ describe('postgres specifics', () => {
         200,
       ]);
       await client.query('ROLLBACK');
-      const plan = (rows[0]['QUERY PLAN'] as { Plan: Record<string, unknown> }[])[0]!.Plan;
+      const plan = rows[0]['QUERY PLAN'][0].Plan;
       assert.equal(
         Number(plan['Actual Rows']),
         64 + 11 + 1,
         'a share of 64 from the first, all of the others',
       );
-      const read: number[] = [];
-      const walk = (node: Record<string, unknown>) => {
-        read.push(
-          Number(node['Actual Rows'] ?? 0) * Number(node['Actual Loops'] ?? 1) +
-            Number(node['Rows Removed by Filter'] ?? 0),
-        );
-        for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
-      };
-      walk(plan);
-      assert.ok(Math.max(...read) <= 2 * 200, `a plan node read ${Math.max(...read)} rows`);
+      const read = mostRowsRead(plan);
+      assert.ok(read <= 2 * 200, `a plan node read ${read} rows`);
     } finally {
       await client.end();
       await store.close();
@@ -362,3 +335,22 @@ describe('postgres restart', () => {
     }
   });
 });
+
+/** Due deliveries `from`..`from + count - 1` of one endpoint, due at T0 + n, in one statement. */
+function insertDue(client: pg.Client, event: HeraldEvent, endpointId: string, from: number, count: number) {
+  return client.query(
+    `INSERT INTO deliveries (project_id, id, event_id, endpoint_id, url, status, attempts, next_attempt_at, created_at, updated_at)
+     SELECT $1, 'dlv_' || lpad(g::text, 20, '0'), $2, $3, 'http://127.0.0.1:9/x', 'pending', 0, $4::bigint + g, $4::bigint, $4::bigint
+     FROM generate_series($5::int, $5::int + $6::int - 1) g`,
+    [event.projectId, event.id, endpointId, T0, from, count],
+  );
+}
+
+/** The most rows any node of an EXPLAIN (ANALYZE, FORMAT JSON) plan read: returned × loops + filtered out. */
+function mostRowsRead(node: Record<string, unknown>): number {
+  const own =
+    Number(node['Actual Rows'] ?? 0) * Number(node['Actual Loops'] ?? 1) +
+    Number(node['Rows Removed by Filter'] ?? 0);
+  const children = (node.Plans as Record<string, unknown>[] | undefined) ?? [];
+  return Math.max(own, ...children.map(mostRowsRead));
+}
