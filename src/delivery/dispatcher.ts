@@ -10,9 +10,10 @@ import type { BuiltRequest } from '../domain/build-request-types.ts';
 import { resolveSchedule } from '../domain/retry-schedule.ts';
 import type { Endpoint, EndpointSecret } from '../domain/types.ts';
 import type { DeliveryOutcome } from '../metrics.ts';
-import type { AttemptRecord, ClaimedDelivery, DispatchEndpoint, ReleaseItem, Store } from '../store/store.ts';
+import type { ClaimedDelivery, DispatchEndpoint, ReleaseItem, Store } from '../store/store.ts';
 import { attemptRecord } from './attempt-outcome.ts';
 import { createRateGate } from './rate-gate.ts';
+import { createRecordQueue } from './record-queue.ts';
 import type { SendFn, SendResult } from './send-types.ts';
 import { createWakeSignal } from './wake-signal.ts';
 
@@ -56,16 +57,8 @@ const CALLBACK_SETTINGS: Pick<Endpoint, 'method' | 'headers' | 'envelope' | 'sig
   envelope: 'standard',
   signature: { scheme: 'none' },
 };
-const RECORD_FLUSH_MS = 5;
-const RECORD_FLUSH_COUNT = 100;
 /** Shortest pause between two claims that found nothing for the endpoints that are not saturated. */
 const EMPTY_CLAIM_RETRY_MS = 20;
-/**
- * Attempts sent but not yet recorded (a crash would send them again): above this, nothing more is
- * claimed or started until a record write finishes. It bounds the duplicates a crash can cause
- * without holding each endpoint's slot for the write.
- */
-const MAX_UNRECORDED = 256;
 const PROJECT_CACHE_MS = 5_000;
 /** How long the queued work of an endpoint that just failed waits before it is claimable again. */
 const FAILING_ENDPOINT_PAUSE_MS = 1_000;
@@ -94,46 +87,23 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const attemptsRunning = new Set<Promise<void>>();
   /** The loop waits for a slot (or a record write) to claim more: finished attempts wake it. */
   let waitingForSlot = false;
-  let records: AttemptRecord[] = [];
-  let unrecorded = 0;
-  let recordTimer: NodeJS.Timeout | null = null;
-  let flushing: Promise<void> = Promise.resolve();
 
   const signal = createWakeSignal();
   const wake = signal.wake;
   const sleep = signal.sleep;
 
-  const flushRecords = (): Promise<void> => {
-    if (recordTimer) clearTimeout(recordTimer);
-    recordTimer = null;
-    const batch = records;
-    records = [];
-    if (batch.length === 0) return flushing;
-    flushing = flushing.then(async () => {
-      try {
-        const result = await store.recordAttempts(batch, {
-          now: clock(),
-          failureThreshold: config.failureThreshold,
-        });
-        for (const d of result.disabledEndpoints) hooks.onEndpointDisabled?.(d);
-      } catch (error) {
-        // The claims stay leased: these deliveries come back after the lease and are tried again.
-        hooks.onError?.(error, 'recordAttempts');
-      }
-      const wasBlocked = unrecorded >= MAX_UNRECORDED;
-      unrecorded -= batch.length;
-      if (wasBlocked) for (const key of [...queued.keys()]) startQueued(key);
+  const recordQueue = createRecordQueue({
+    store,
+    failureThreshold: config.failureThreshold,
+    clock,
+    onWritten: (wasFull) => {
+      if (wasFull) for (const key of [...queued.keys()]) startQueued(key);
       if (waitingForSlot) wake();
-    });
-    return flushing;
-  };
-  /** Queues a record for the next batch (written within RECORD_FLUSH_MS, or at RECORD_FLUSH_COUNT). */
-  const queueRecord = (rec: AttemptRecord): void => {
-    unrecorded++;
-    records.push(rec);
-    if (records.length >= RECORD_FLUSH_COUNT) void flushRecords();
-    else recordTimer ??= setTimeout(() => void flushRecords(), RECORD_FLUSH_MS);
-  };
+    },
+    onEndpointDisabled: (d) => hooks.onEndpointDisabled?.(d),
+    onError: (error) => hooks.onError?.(error, 'recordAttempts'),
+  });
+  const queueRecord = recordQueue.add;
 
   const projectSchedule = async (projectId: string): Promise<number[] | null> => {
     const hit = projectSchedules.get(projectId);
@@ -192,7 +162,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     });
     // Queued before the hook (a throwing metrics hook must not lose the record). The slot is free
     // once the response is in; unrecorded attempts, which a crash would send again, are bounded by
-    // MAX_UNRECORDED: the loop claims nothing more while that many wait for their write.
+    // the record queue: the loop claims nothing more while it is full (record-queue.ts).
     queueRecord(rec);
     if (delivery.endpointId && rec.endpointEffect !== 'success') dropQueue(delivery.endpointId);
     hooks.onAttempt?.({
@@ -255,11 +225,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return;
     }
     const q = queued.get(key);
-    while (
-      q?.length &&
-      unrecorded < MAX_UNRECORDED &&
-      (perEndpoint.get(key) ?? 0) < config.perEndpointConcurrency
-    ) {
+    while (q?.length && !recordQueue.full && (perEndpoint.get(key) ?? 0) < config.perEndpointConcurrency) {
       const next = q.shift()!;
       // Waited half its lease already (a slow endpoint): hand it back rather than risk sending it
       // after the lease ran out and another worker took it.
@@ -401,7 +367,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // delivery per finished attempt costs a transaction each (a 10,000-endpoint fan-out made
       // 9,500 claims of one).
       const minClaim = inFlight > 0 ? Math.min(config.claimBatch, Math.ceil(config.concurrency / 8)) : 1;
-      if (free < minClaim || unrecorded >= MAX_UNRECORDED) {
+      if (free < minClaim || recordQueue.full) {
         waitingForSlot = true;
         await sleep(config.pollIntervalMs);
         continue;
@@ -493,8 +459,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           .catch((error: unknown) => hooks.onError?.(error, 'release')); // the lease brings them back anyway
       }
       // Attempts still running keep their lease: the delivery comes back when it ends.
-      await flushRecords();
-      await flushing;
+      await recordQueue.flush();
     },
     wake,
   };

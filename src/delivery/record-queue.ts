@@ -1,0 +1,79 @@
+/**
+ * Attempt records on their way to the store: written in batches (RECORD_FLUSH_COUNT, or within
+ * RECORD_FLUSH_MS of the first one queued), one write at a time and in order. It also counts the
+ * attempts sent but not yet recorded, which a crash would send again: while it is `full` the
+ * dispatcher claims and starts nothing more.
+ */
+import type { AttemptRecord, Store } from '../store/store.ts';
+
+const RECORD_FLUSH_MS = 5;
+const RECORD_FLUSH_COUNT = 100;
+/**
+ * Attempts sent but not yet recorded: at this many, nothing more is claimed or started until a
+ * record write finishes. It bounds the duplicates a crash can cause without holding each endpoint's
+ * slot for the write.
+ */
+const MAX_UNRECORDED = 256;
+
+export interface RecordQueueOptions {
+  store: Pick<Store, 'recordAttempts'>;
+  failureThreshold: number;
+  clock: () => number;
+  /** A write finished (or failed); `wasFull`: the queue was full before it. */
+  onWritten(wasFull: boolean): void;
+  onEndpointDisabled(disabled: { projectId: string; endpointId: string; reason: string }): void;
+  onError(error: unknown): void;
+}
+
+export interface RecordQueue {
+  add(record: AttemptRecord): void;
+  /** Writes what is queued now; resolves once every write so far has finished. */
+  flush(): Promise<void>;
+  /** MAX_UNRECORDED attempts wait for their write. */
+  readonly full: boolean;
+}
+
+export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
+  const { store, clock } = options;
+  let records: AttemptRecord[] = [];
+  let unrecorded = 0;
+  let timer: NodeJS.Timeout | null = null;
+  let writing: Promise<void> = Promise.resolve();
+
+  const flush = (): Promise<void> => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    const batch = records;
+    records = [];
+    if (batch.length === 0) return writing;
+    writing = writing.then(async () => {
+      try {
+        const result = await store.recordAttempts(batch, {
+          now: clock(),
+          failureThreshold: options.failureThreshold,
+        });
+        for (const d of result.disabledEndpoints) options.onEndpointDisabled(d);
+      } catch (error) {
+        // The claims stay leased: these deliveries come back after the lease and are tried again.
+        options.onError(error);
+      }
+      const wasFull = unrecorded >= MAX_UNRECORDED;
+      unrecorded -= batch.length;
+      options.onWritten(wasFull);
+    });
+    return writing;
+  };
+
+  return {
+    add(record) {
+      unrecorded++;
+      records.push(record);
+      if (records.length >= RECORD_FLUSH_COUNT) void flush();
+      else timer ??= setTimeout(() => void flush(), RECORD_FLUSH_MS);
+    },
+    flush,
+    get full() {
+      return unrecorded >= MAX_UNRECORDED;
+    },
+  };
+}
