@@ -105,7 +105,25 @@ async function phase(
   const stats = await loop.stop();
   await ctx.receiver.waitForCount(key, stats.accepted * HEALTHY, 120_000);
   // Parks its backlog, so the phase measured after this one runs without it.
-  if (hanging)
-    await api.call('PATCH', `/api/v1/projects/${projectId}/endpoints/${hanging}`, { active: false });
+  if (hanging) await disable(herald, projectId, hanging);
   return { perSec: rate.perSec, usage: used };
+}
+
+/** Disables an endpoint: a 503 (database busy) is tried again; any other failure shows Herald's log. */
+async function disable(herald: RunningHerald, projectId: string, endpointId: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await herald.api.call('PATCH', `/api/v1/projects/${projectId}/endpoints/${endpointId}`, {
+        active: false,
+      });
+      return;
+    } catch (error) {
+      const message = (error as Error).message;
+      if (/: 503 /.test(message) && attempt < 5) {
+        await sleep(1_000);
+        continue;
+      }
+      throw new Error(`${message}\n--- Herald's log ends ---\n${herald.outputTail(40)}`);
+    }
+  }
 }

@@ -6,7 +6,11 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isStoreBusy } from '../store/store-busy.ts';
 import { NO_NUL_PATTERN } from './schemas/common.ts';
+
+/** Retry-After (seconds) of a 503 for a busy database. */
+const BUSY_RETRY_AFTER_S = 1;
 
 export interface HeraldErrorOptions {
   details?: Record<string, unknown>;
@@ -159,6 +163,15 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
         ...(known.details ? { details: known.details } : {}),
       },
     });
+  }
+  if (isStoreBusy(error)) {
+    // Nothing was written: the client may send the same request again (an event keeps its
+    // idempotency key's meaning), so this is 503 with a hint, not a 500.
+    request.log.warn({ err: error }, 'database busy');
+    return reply
+      .code(503)
+      .header('retry-after', String(BUSY_RETRY_AFTER_S))
+      .send({ error: { code: 'HERALD_ERR_BUSY', message: 'the database is busy; retry shortly' } });
   }
   request.log.error({ err: error }, 'unhandled error');
   return reply.code(500).send({ error: { code: 'HERALD_ERR_INTERNAL', message: 'internal error' } });

@@ -45,15 +45,18 @@ export interface TestApi {
 
 export async function startApi(
   over: Partial<Config> = {},
-  extra: { metrics?: MetricsSource } = {},
+  extra: {
+    metrics?: MetricsSource /** A database file in `dir` instead of memory. */;
+    onDisk?: boolean;
+  } = {},
 ): Promise<TestApi> {
   const dir = mkdtempSync(join(tmpdir(), 'herald-api-'));
   const config: Config = {
     ...loadConfig({ env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_DATA_DIR: dir } }),
     ...over,
   };
-  const store = await openStore('sqlite::memory:');
-  const app = buildApp({ store, config, ...extra });
+  const store = await openStore(extra.onDisk ? `sqlite:${join(dir, 'herald.db')}` : 'sqlite::memory:');
+  const app = buildApp({ store, config, ...(extra.metrics ? { metrics: extra.metrics } : {}) });
   await app.ready();
 
   const call = async (method: string, url: string, body?: unknown, o: CallOptions = {}): Promise<Reply> => {
