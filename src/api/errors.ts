@@ -6,11 +6,13 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isStoreBusy } from '../store/store-busy.ts';
+import { isStoreBusy, isStoreFull } from '../store/store-unavailable.ts';
 import { NO_NUL_PATTERN } from './schemas/common.ts';
 
 /** Retry-After (seconds) of a 503 for a busy database. */
 const BUSY_RETRY_AFTER_S = 1;
+/** Retry-After (seconds) of a 503 for a full disk. */
+const FULL_RETRY_AFTER_S = 60;
 
 export interface HeraldErrorOptions {
   details?: Record<string, unknown>;
@@ -163,6 +165,14 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
         ...(known.details ? { details: known.details } : {}),
       },
     });
+  }
+  if (isStoreFull(error)) {
+    // Nothing was written; an operator has to free space (logged as an error, once per request).
+    request.log.error({ err: error }, 'database disk full');
+    return reply
+      .code(503)
+      .header('retry-after', String(FULL_RETRY_AFTER_S))
+      .send({ error: { code: 'HERALD_ERR_STORAGE_FULL', message: "the database's disk is full" } });
   }
   if (isStoreBusy(error)) {
     // Nothing was written: the client may send the same request again (an event keeps its

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
-import { isStoreBusy } from '../../src/store/store-busy.ts';
+import { isStoreBusy, isStoreFull } from '../../src/store/store-unavailable.ts';
 import { assertError, startApi } from './helpers.ts';
 
 test('an event sent while another connection holds the write lock gets 503 and Retry-After; sent again, it is accepted once', async () => {
@@ -39,4 +39,24 @@ test('isStoreBusy: SQLite busy or locked (extended codes too) and PostgreSQL loc
   assert.equal(isStoreBusy({ code: '23505' }), false); // unique violation
   assert.equal(isStoreBusy(new Error('boom')), false);
   assert.equal(isStoreBusy(null), false);
+});
+
+test('isStoreFull: SQLite full (a real error from a database at its size limit) and PostgreSQL disk_full', () => {
+  const db = new DatabaseSync(':memory:');
+  db.exec('CREATE TABLE t (v TEXT)');
+  db.exec(`PRAGMA max_page_count = ${Number(db.prepare('PRAGMA page_count').get()!.page_count) + 2}`);
+  const full = (() => {
+    try {
+      db.prepare('INSERT INTO t VALUES (?)').run('x'.repeat(100_000));
+    } catch (error) {
+      return error;
+    }
+    return null;
+  })();
+  db.close();
+  assert.equal(isStoreFull(full), true, String(full));
+  assert.equal(isStoreBusy(full), false);
+  assert.equal(isStoreFull({ code: '53100' }), true);
+  assert.equal(isStoreFull({ code: '40001' }), false);
+  assert.equal(isStoreFull(new Error('boom')), false);
 });

@@ -94,6 +94,46 @@ describe('sqlite specifics', () => {
     db.close();
   });
 
+  test('group commit: a full disk fails the whole batch with SQLITE_FULL; once there is room, writes go on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-full-'));
+    const db = new DatabaseSync(join(dir, 'full.db'));
+    try {
+      db.exec('PRAGMA journal_mode = WAL; CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT)');
+      const pages = Number(db.prepare('PRAGMA page_count').get()!.page_count);
+      db.exec(`PRAGMA max_page_count = ${pages + 10}`); // a disk with room for ~10 pages
+      const gc = new GroupCommit(db, () => {});
+      const insert = (k: string, size: number) => () =>
+        db.prepare('INSERT INTO t (k, v) VALUES (?, ?)').run(k, 'x'.repeat(size));
+      // SQLite rolls the whole transaction back on SQLITE_FULL: the small write before the big one
+      // is undone too, so it must fail as well, and with the real error.
+      const results = await Promise.allSettled([
+        gc.submit(insert('small', 10)),
+        gc.submit(insert('big', 200_000)),
+      ]);
+      for (const r of results) {
+        assert.equal(r.status, 'rejected');
+        assert.equal(
+          (r as PromiseRejectedResult).reason.errcode,
+          13,
+          String((r as PromiseRejectedResult).reason),
+        );
+      }
+      assert.equal(db.prepare('SELECT count(*) AS n FROM t').get()!.n, 0);
+      db.exec('PRAGMA max_page_count = 1000000');
+      await gc.submit(insert('after', 10));
+      assert.deepEqual(
+        db
+          .prepare('SELECT k FROM t')
+          .all()
+          .map((r) => r.k),
+        ['after'],
+      );
+    } finally {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('group commit: while another connection holds the write lock, writes wait without blocking the thread', async () => {
     const file = join(dir, 'locked.db');
     const holder = new DatabaseSync(file);

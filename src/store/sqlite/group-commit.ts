@@ -106,6 +106,9 @@ export class GroupCommit {
           this.#db.exec('RELEASE job');
           results.push({ job, ok: true, value });
         } catch (error) {
+          // A full disk, an I/O error or an out-of-memory makes SQLite roll the whole transaction
+          // back: the jobs before this one are undone too, and all fail with this error.
+          if (!this.#db.isTransaction) throw error;
           this.#db.exec('ROLLBACK TO job');
           this.#db.exec('RELEASE job');
           results.push({ job, ok: false, value: error });
