@@ -25,11 +25,11 @@ export const COLORS: Record<string, string> = {
 };
 
 const WIDTH = 1500;
-const HEIGHT = 640;
+const HEIGHT = 700;
 
 export function chartSvg(r: Results): string {
   const panelW = (WIDTH - 80) / 3;
-  const frame = (i: number): Frame => ({ x: 40 + i * panelW, y: 100, w: panelW - 40, h: HEIGHT - 240 });
+  const frame = (i: number): Frame => ({ x: 40 + i * panelW, y: 100, w: panelW - 40, h: HEIGHT - 300 });
   const parts: string[] = [];
   const m = r.machine;
   parts.push(

@@ -164,10 +164,12 @@ export function linesPanel(
       }
     }
   }
-  // Legend under the axis title.
+  // Legend under the axis title: two columns, or one when a label would run into the next column
+  // (~6.5 px per character at 11 px).
+  const columns = series.some((s) => 28 + s.label.length * 6.5 > plot.w / 2) ? 1 : 2;
   series.forEach((s, i) => {
-    const col = i % 2;
-    const row = Math.floor(i / 2);
+    const col = i % columns;
+    const row = Math.floor(i / columns);
     const x = plot.x + col * (plot.w / 2);
     const y = plot.y + plot.h + 56 + row * 16;
     out.push(
