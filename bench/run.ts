@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { BenchContext } from './lib/context.ts';
 import { waitForQuiet } from './lib/cpu.ts';
-import { stopPostgres } from './lib/herald-process.ts';
+import { settleDisk, stopPostgres } from './lib/herald-process.ts';
 import { describeMachine } from './lib/machine.ts';
 import { parseOptions, type ScenarioName } from './lib/options.ts';
 import { startReceiver } from './lib/receiver-client.ts';
@@ -69,6 +69,8 @@ log(
 const receiver = await startReceiver();
 const ctx: BenchContext = { options, receiver, results, log };
 const runScenario = async (name: ScenarioName) => {
+  // Not in a smoke run: its scenarios run at the same time.
+  if (options.profile.name !== 'smoke') await settleDisk();
   if (options.quietWaitMs > 0) {
     const busy = await waitForQuiet(options.quietWaitMs);
     results.busyBefore[name] = busy;
