@@ -9,10 +9,27 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { isStoreBusy, isStoreFull } from '../store/store-unavailable.ts';
 import { NO_NUL_PATTERN } from './schemas/common.ts';
 
-/** Retry-After (seconds) of a 503 for a busy database. */
-const BUSY_RETRY_AFTER_S = 1;
-/** Retry-After (seconds) of a 503 for a full disk. */
-const FULL_RETRY_AFTER_S = 60;
+/** A store failure the same request may get past later; null for any other error. */
+function storeUnavailable(
+  error: unknown,
+): { code: string; message: string; retryAfterS: number; level: 'warn' | 'error' } | null {
+  // A full disk needs an operator to free space: logged as an error.
+  if (isStoreFull(error))
+    return {
+      code: 'HERALD_ERR_STORAGE_FULL',
+      message: "the database's disk is full",
+      retryAfterS: 60,
+      level: 'error',
+    };
+  if (isStoreBusy(error))
+    return {
+      code: 'HERALD_ERR_BUSY',
+      message: 'the database is busy; retry shortly',
+      retryAfterS: 1,
+      level: 'warn',
+    };
+  return null;
+}
 
 export interface HeraldErrorOptions {
   details?: Record<string, unknown>;
@@ -166,22 +183,13 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
       },
     });
   }
-  if (isStoreFull(error)) {
-    // Nothing was written; an operator has to free space (logged as an error, once per request).
-    request.log.error({ err: error }, 'database disk full');
-    return reply
-      .code(503)
-      .header('retry-after', String(FULL_RETRY_AFTER_S))
-      .send({ error: { code: 'HERALD_ERR_STORAGE_FULL', message: "the database's disk is full" } });
-  }
-  if (isStoreBusy(error)) {
-    // Nothing was written: the client may send the same request again (an event keeps its
-    // idempotency key's meaning), so this is 503 with a hint, not a 500.
-    request.log.warn({ err: error }, 'database busy');
-    return reply
-      .code(503)
-      .header('retry-after', String(BUSY_RETRY_AFTER_S))
-      .send({ error: { code: 'HERALD_ERR_BUSY', message: 'the database is busy; retry shortly' } });
+  // The database could not take the write; nothing of the request was stored, so the client may
+  // send it again (an event keeps its idempotency key's meaning): 503 with a hint, not a 500.
+  const unavailable = storeUnavailable(error);
+  if (unavailable) {
+    const { code, message, retryAfterS, level } = unavailable;
+    request.log[level]({ err: error }, message);
+    return reply.code(503).header('retry-after', String(retryAfterS)).send({ error: { code, message } });
   }
   request.log.error({ err: error }, 'unhandled error');
   return reply.code(500).send({ error: { code: 'HERALD_ERR_INTERNAL', message: 'internal error' } });
