@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
-import type { HeraldEvent } from '../../src/domain/types.ts';
+import type { Endpoint, HeraldEvent } from '../../src/domain/types.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import {
   CLAIM_PLANNER_SETTINGS,
@@ -53,57 +53,35 @@ describe('postgres specifics', () => {
   });
 
   test('a claim that leaves an endpoint out reads its window, not the whole backlog, with stale statistics', async () => {
-    const url = await server.createDatabase();
-    const store = await openStore(url);
-    const { project, endpoints } = await projectWithEndpoints(store, 1);
-    const [accepted] = await store.acceptEvents(project.id, [eventInput('a')], T0);
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
+    await withUnanalysed(1, async (client, event, endpoints) => {
       // 20,000 due deliveries of one endpoint, inserted at once: no ANALYZE has seen them, so the
       // planner believes there are a few hundred.
-      await insertDue(client, accepted!.event, endpoints[0]!.id, 1, 20_000);
-      await client.query('BEGIN');
-      await client.query(CLAIM_PLANNER_SETTINGS);
-      // ($2 and $3 belong to the UPDATE around it: given a type here.)
-      const sql = `EXPLAIN (ANALYZE, FORMAT JSON) SELECT p.* FROM (${CLAIM_WINDOW_PICK}) p, (SELECT $2::bigint, $3::text) u`;
-      const { rows } = await client.query(sql, [T0 + 60_000, null, null, 256, [endpoints[0]!.id], 2_048]);
-      await client.query('ROLLBACK');
-      const read = mostRowsRead(rows[0]['QUERY PLAN'][0].Plan);
+      await insertDue(client, event, endpoints[0]!.id, 1, 20_000);
+      const plan = await explainPick(client, CLAIM_WINDOW_PICK, [
+        T0 + 60_000,
+        256,
+        [endpoints[0]!.id],
+        2_048,
+      ]);
+      const read = mostRowsRead(plan);
       assert.ok(read <= 2 * 2_048, `a plan node read ${read} rows`);
-    } finally {
-      await client.end();
-      await store.close();
-    }
+    });
   });
 
   test("a probe round reads each endpoint's share in due order, not its backlog, with stale statistics", async () => {
-    const url = await server.createDatabase();
-    const store = await openStore(url);
-    const { project, endpoints } = await projectWithEndpoints(store, 3);
-    const [accepted] = await store.acceptEvents(project.id, [eventInput('a')], T0);
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
+    await withUnanalysed(3, async (client, event, endpoints) => {
       // Unanalysed: 20,000 more due rows of the first endpoint and 10 of the second (each endpoint
       // has one already, from the event accepted above).
-      await insertDue(client, accepted!.event, endpoints[0]!.id, 1, 20_000);
-      await insertDue(client, accepted!.event, endpoints[1]!.id, 100_001, 10);
-      await client.query('BEGIN');
-      await client.query(CLAIM_PLANNER_SETTINGS);
-      const sql = `EXPLAIN (ANALYZE, FORMAT JSON) SELECT p.* FROM (${PROBE_ROUND_PICK}) p, (SELECT $2::bigint, $3::text) u`;
+      await insertDue(client, event, endpoints[0]!.id, 1, 20_000);
+      await insertDue(client, event, endpoints[1]!.id, 100_001, 10);
       const ids = endpoints.map((e) => e.id);
-      const { rows } = await client.query(sql, [
+      const plan = await explainPick(client, PROBE_ROUND_PICK, [
         T0 + 600_000,
-        null,
-        null,
-        ids.map(() => project.id),
+        ids.map(() => event.projectId),
         ids,
         64,
         200,
       ]);
-      await client.query('ROLLBACK');
-      const plan = rows[0]['QUERY PLAN'][0].Plan;
       assert.equal(
         Number(plan['Actual Rows']),
         64 + 11 + 1,
@@ -111,10 +89,7 @@ describe('postgres specifics', () => {
       );
       const read = mostRowsRead(plan);
       assert.ok(read <= 2 * 200, `a plan node read ${read} rows`);
-    } finally {
-      await client.end();
-      await store.close();
-    }
+    });
   });
 
   test('claims from several processes at once never hand out a delivery twice', async () => {
@@ -335,6 +310,48 @@ describe('postgres restart', () => {
     }
   });
 });
+
+/**
+ * A fresh database with a project of `n` endpoints and one accepted event (a delivery to each), and
+ * a plain client on it for rows no ANALYZE has seen; both closed after `fn`.
+ */
+async function withUnanalysed(
+  n: number,
+  fn: (client: pg.Client, event: HeraldEvent, endpoints: Endpoint[]) => Promise<void>,
+): Promise<void> {
+  const url = await server.createDatabase();
+  const store = await openStore(url);
+  const client = new pg.Client({ connectionString: url });
+  try {
+    const { project, endpoints } = await projectWithEndpoints(store, n);
+    const [accepted] = await store.acceptEvents(project.id, [eventInput('a')], T0);
+    await client.connect();
+    await fn(client, accepted!.event, endpoints);
+  } finally {
+    await client.end();
+    await store.close();
+  }
+}
+
+/**
+ * EXPLAIN ANALYZE of a claim's pick under CLAIM_PLANNER_SETTINGS, rolled back. `params` are $1 and
+ * $4 on: $2 and $3 belong to the UPDATE around the pick and are given a type here.
+ */
+async function explainPick(
+  client: pg.Client,
+  pick: string,
+  [now, ...rest]: unknown[],
+): Promise<Record<string, unknown>> {
+  await client.query('BEGIN');
+  try {
+    await client.query(CLAIM_PLANNER_SETTINGS);
+    const sql = `EXPLAIN (ANALYZE, FORMAT JSON) SELECT p.* FROM (${pick}) p, (SELECT $2::bigint, $3::text) u`;
+    const { rows } = await client.query(sql, [now, null, null, ...rest]);
+    return rows[0]['QUERY PLAN'][0].Plan;
+  } finally {
+    await client.query('ROLLBACK');
+  }
+}
 
 /** Due deliveries `from`..`from + count - 1` of one endpoint, due at T0 + n, in one statement. */
 function insertDue(client: pg.Client, event: HeraldEvent, endpointId: string, from: number, count: number) {
