@@ -167,6 +167,36 @@ describe('sqlite specifics', () => {
     holder.close();
   });
 
+  test('management writes and rate tokens wait for the write lock without blocking the thread', async () => {
+    const url = `sqlite:${join(dir, 'manage-locked', 'h.db')}`;
+    const store = await openStore(url);
+    const { project, endpoints } = await projectWithEndpoints(store, 1);
+    const endpoint = endpoints[0]!;
+    const holder = new DatabaseSync(url.slice('sqlite:'.length));
+    holder.exec('BEGIN IMMEDIATE'); // the dispatcher thread's record commit, say
+    const pending = [
+      store.updateEndpoint(project.id, endpoint.id, { name: 'renamed' }, T0 + 1),
+      store.createProject({ name: 'second' }, T0 + 1),
+      store.takeRateTokens(
+        [{ projectId: project.id, endpointId: endpoint.id, want: 1, perSecond: 10, burst: 10 }],
+        T0 + 1,
+      ),
+    ];
+    let settled = 0;
+    for (const p of pending) void p.finally(() => settled++);
+    const started = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(settled, 0, 'nothing written while the lock is held');
+    assert.ok(performance.now() - started < 200, 'the event loop kept running');
+    holder.exec('COMMIT');
+    holder.close();
+    const [updated, second, tokens] = await Promise.all(pending);
+    assert.equal((updated as { name: string }).name, 'renamed');
+    assert.equal((await store.getProject((second as { id: string }).id))?.name, 'second');
+    assert.equal((tokens as Map<string, { granted: number }>).get(endpoint.id)?.granted, 1);
+    await store.close();
+  });
+
   test('a claim waits for the write lock without blocking the thread, and takes the records waiting with it', async () => {
     const url = `sqlite:${join(dir, 'claim-locked', 'h.db')}`;
     const store = await openStore(url);

@@ -1,6 +1,7 @@
 /**
  * Small helpers for SQLite code that lives outside sqlite-store.ts (rate limits, retention, the
- * operational-event outbox): a prepared-statement cache per database and a short transaction.
+ * operational-event outbox): a prepared-statement cache per database. Their writes run inside the
+ * store's group commit (group-commit.ts), which owns every write transaction.
  */
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import type { Row } from './rows.ts';
@@ -27,20 +28,3 @@ export const get = (db: DatabaseSync, sql: string, ...params: SQLInputValue[]): 
   prepared(db, sql).get(...params) as Row | undefined;
 export const run = (db: DatabaseSync, sql: string, ...params: SQLInputValue[]): number =>
   Number(prepared(db, sql).run(...params).changes);
-
-/**
- * Runs `fn` in one write transaction. Everything here is synchronous, so it never interleaves with
- * the store's group commits; bookkeeping only, hence no fsync of its own (synchronous = NORMAL).
- */
-export function transaction<T>(db: DatabaseSync, fn: () => T): T {
-  db.exec('PRAGMA synchronous = NORMAL');
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    const out = fn();
-    db.exec('COMMIT');
-    return out;
-  } catch (error) {
-    db.exec('ROLLBACK');
-    throw error;
-  }
-}

@@ -7,7 +7,7 @@ import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { OperationalEvent } from '../../domain/types.ts';
 import { exhaustedData } from '../exhausted.ts';
 import type { AttemptRecord } from '../store.ts';
-import { all, get, run, transaction } from './db-helpers.ts';
+import { all, get, run } from './db-helpers.ts';
 import { toOperationalEvent } from './rows.ts';
 
 export function listUnforwardedSqlite(db: DatabaseSync, limit: number): OperationalEvent[] {
@@ -18,23 +18,22 @@ export function listUnforwardedSqlite(db: DatabaseSync, limit: number): Operatio
   ).map(toOperationalEvent);
 }
 
+/** Runs inside the caller's transaction (a savepoint of the store's group commit). */
 export function markForwardedSqlite(
   db: DatabaseSync,
   refs: { projectId: string; id: string }[],
   now: number,
 ): void {
   if (refs.length === 0) return;
-  transaction(db, () => {
-    for (const r of refs) {
-      run(
-        db,
-        'UPDATE operational_events SET forwarded_at = ? WHERE project_id = ? AND id = ?',
-        now,
-        r.projectId,
-        r.id,
-      );
-    }
-  });
+  for (const r of refs) {
+    run(
+      db,
+      'UPDATE operational_events SET forwarded_at = ? WHERE project_id = ? AND id = ?',
+      now,
+      r.projectId,
+      r.id,
+    );
+  }
 }
 
 /**

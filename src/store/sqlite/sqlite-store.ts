@@ -34,6 +34,7 @@ import {
   type Page,
   type PageQuery,
   type ProjectPatch,
+  type RateTokenGrant,
   type RateTokenRequest,
   type RecordOptions,
   type RecordResult,
@@ -111,21 +112,15 @@ export class SqliteStore implements Store {
   #run(sql: string, ...params: SQLInputValue[]): number {
     return Number(this.#sql(sql).run(...params).changes);
   }
-  #tx<T>(fn: () => T): T {
-    this.#db.exec('PRAGMA synchronous = NORMAL'); // bookkeeping: see group-commit.ts for what is fsynced
-    this.#db.exec('BEGIN IMMEDIATE');
-    return this.#commitAfter(fn);
-  }
-  /** Runs `fn` in the transaction just begun: commits, or rolls back and rethrows. */
-  #commitAfter<T>(fn: () => T): T {
-    try {
-      const out = fn();
-      this.#db.exec('COMMIT');
-      return out;
-    } catch (error) {
-      this.#db.exec('ROLLBACK');
-      throw error;
-    }
+  /**
+   * Every write goes through the group commit, in order with the others: the write lock is tried
+   * without blocking the thread (a busy handler would stall every request on this thread while
+   * the other thread commits), and `fn` runs in a savepoint of its own, so a throw undoes only it.
+   * `durable` (the default: management writes a caller is told are stored) fsyncs the batch;
+   * bookkeeping passes false. `wakes`: the write can make deliveries due now.
+   */
+  #write<T>(fn: () => T, options: { durable?: boolean; wakes?: boolean } = {}): Promise<T> {
+    return this.#writes.submit(fn, { durable: options.durable ?? true, wakes: options.wakes ?? false });
   }
   #notify(): void {
     for (const l of this.#listeners) l();
@@ -147,22 +142,24 @@ export class SqliteStore implements Store {
   // ── projects ──────────────────────────────────────────────────────────────
   async createProject(input: NewProject, now: number) {
     const id = newId(ID_PREFIX.project, now);
-    try {
-      this.#run(
-        `INSERT INTO projects (id, project_id, uid, name, retry_schedule, enforce_catalog, created_at, updated_at)
+    await this.#write(() => {
+      try {
+        this.#run(
+          `INSERT INTO projects (id, project_id, uid, name, retry_schedule, enforce_catalog, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        id,
-        id,
-        input.uid ?? null,
-        input.name,
-        optJson(input.retrySchedule),
-        input.enforceCatalog ? 1 : 0,
-        now,
-        now,
-      );
-    } catch (error) {
-      throw uniqueViolation(error, 'uid', 'a project with this uid exists');
-    }
+          id,
+          id,
+          input.uid ?? null,
+          input.name,
+          optJson(input.retrySchedule),
+          input.enforceCatalog ? 1 : 0,
+          now,
+          now,
+        );
+      } catch (error) {
+        throw uniqueViolation(error, 'uid', 'a project with this uid exists');
+      }
+    });
     return toProject(this.#get('SELECT * FROM projects WHERE id = ?', id)!);
   }
   async getProject(idOrUid: string) {
@@ -182,19 +179,21 @@ export class SqliteStore implements Store {
     const cur = await this.#projectById(projectId);
     if (!cur) return null;
     const next = { ...cur, ...patch };
-    try {
-      this.#run(
-        'UPDATE projects SET name = ?, uid = ?, retry_schedule = ?, enforce_catalog = ?, updated_at = ? WHERE id = ?',
-        next.name,
-        next.uid ?? null,
-        optJson(next.retrySchedule),
-        next.enforceCatalog ? 1 : 0,
-        now,
-        projectId,
-      );
-    } catch (error) {
-      throw uniqueViolation(error, 'uid', 'a project with this uid exists');
-    }
+    await this.#write(() => {
+      try {
+        this.#run(
+          'UPDATE projects SET name = ?, uid = ?, retry_schedule = ?, enforce_catalog = ?, updated_at = ? WHERE id = ?',
+          next.name,
+          next.uid ?? null,
+          optJson(next.retrySchedule),
+          next.enforceCatalog ? 1 : 0,
+          now,
+          projectId,
+        );
+      } catch (error) {
+        throw uniqueViolation(error, 'uid', 'a project with this uid exists');
+      }
+    });
     return this.#projectById(projectId);
   }
   async #projectById(projectId: string) {
@@ -202,8 +201,7 @@ export class SqliteStore implements Store {
     return row ? toProject(row) : null;
   }
   async deleteProject(projectId: string) {
-    this.#writes.flush();
-    return this.#tx(() => {
+    return this.#write(() => {
       for (const table of [
         'attempts',
         'deliveries',
@@ -224,14 +222,16 @@ export class SqliteStore implements Store {
   // ── API keys ──────────────────────────────────────────────────────────────
   async createApiKey(input: NewApiKey, now: number) {
     const id = newId(ID_PREFIX.apiKey, now);
-    this.#run(
-      'INSERT INTO api_keys (id, project_id, name, prefix, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      id,
-      input.projectId,
-      input.name,
-      input.prefix,
-      input.keyHash,
-      now,
+    await this.#write(() =>
+      this.#run(
+        'INSERT INTO api_keys (id, project_id, name, prefix, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        id,
+        input.projectId,
+        input.name,
+        input.prefix,
+        input.keyHash,
+        now,
+      ),
     );
     return toApiKey(this.#get('SELECT * FROM api_keys WHERE id = ?', id)!);
   }
@@ -243,12 +243,20 @@ export class SqliteStore implements Store {
     return this.#all('SELECT * FROM api_keys WHERE project_id = ? ORDER BY id DESC', projectId).map(toApiKey);
   }
   async deleteApiKey(projectId: string, keyId: string) {
-    return this.#run('DELETE FROM api_keys WHERE project_id = ? AND id = ?', projectId, keyId) > 0;
+    return this.#write(
+      () => this.#run('DELETE FROM api_keys WHERE project_id = ? AND id = ?', projectId, keyId) > 0,
+    );
   }
 
   // ── event types ───────────────────────────────────────────────────────────
   async upsertEventType(input: EventTypeInput, now: number) {
-    const cur = await this.getEventType(input.name);
+    await this.#write(() => this.#upsertEventType(input, now));
+    return (await this.getEventType(input.name))!;
+  }
+  /** Reads the current type and writes the merge in the same savepoint: no update is lost. */
+  #upsertEventType(input: EventTypeInput, now: number): void {
+    const row = this.#get('SELECT * FROM event_types WHERE name = ?', input.name);
+    const cur = row ? toEventType(row) : null;
     const next = {
       description: input.description ?? cur?.description ?? '',
       schema: input.schema !== undefined ? input.schema : (cur?.schema ?? null),
@@ -268,7 +276,6 @@ export class SqliteStore implements Store {
       now,
       now,
     );
-    return (await this.getEventType(input.name))!;
   }
   async getEventType(name: string) {
     const row = this.#get('SELECT * FROM event_types WHERE name = ?', name);
@@ -285,7 +292,7 @@ export class SqliteStore implements Store {
   // ── endpoints ─────────────────────────────────────────────────────────────
   async createEndpoint(input: NewEndpoint, secret: string, now: number) {
     const id = newId(ID_PREFIX.endpoint, now);
-    this.#tx(() => {
+    await this.#write(() => {
       this.#run(
         `INSERT INTO endpoints (id, project_id, url, name, description, event_types, method, headers, dev, timeout_ms,
            envelope, signature, rate_limit, retry_schedule, status, disabled_reason, disabled_at, created_at, updated_at)
@@ -349,8 +356,7 @@ export class SqliteStore implements Store {
     if (!cur) return null;
     const { active, ...fields } = patch;
     const n = { ...cur, ...fields };
-    this.#writes.flush();
-    this.#tx(() => {
+    await this.#write(() => {
       this.#run(
         `UPDATE endpoints SET url = ?, name = ?, description = ?, event_types = ?, method = ?, headers = ?, dev = ?,
            timeout_ms = ?, envelope = ?, signature = ?, rate_limit = ?, retry_schedule = ?, updated_at = ?
@@ -378,8 +384,7 @@ export class SqliteStore implements Store {
     return this.getEndpoint(projectId, endpointId);
   }
   async deleteEndpoint(projectId: string, endpointId: string) {
-    this.#writes.flush();
-    return this.#tx(() => {
+    return this.#write(() => {
       // Pending work for a deleted endpoint can never be delivered: close it as failed, keep history.
       this.#run(
         `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, leased_by = NULL
@@ -412,7 +417,7 @@ export class SqliteStore implements Store {
     now: number,
   ) {
     if (!(await this.getEndpoint(projectId, endpointId))) return null;
-    this.#tx(() => {
+    await this.#write(() => {
       this.#run(
         'UPDATE endpoint_secrets SET expires_at = ? WHERE project_id = ? AND endpoint_id = ? AND expires_at IS NULL',
         now + Math.max(0, graceMs),
@@ -426,9 +431,7 @@ export class SqliteStore implements Store {
   async enableEndpoint(projectId: string, endpointId: string, now: number) {
     const cur = await this.getEndpoint(projectId, endpointId);
     if (!cur) return null;
-    this.#writes.flush();
-    const resumed = this.#tx(() => this.#enable(projectId, endpointId, now));
-    this.#notify();
+    const resumed = await this.#write(() => this.#enable(projectId, endpointId, now), { wakes: true });
     return { endpoint: (await this.getEndpoint(projectId, endpointId))!, resumed };
   }
   #enable(projectId: string, endpointId: string, now: number): number {
@@ -639,32 +642,35 @@ export class SqliteStore implements Store {
     return row ? toDelivery(row) : null;
   }
   async retryDelivery(projectId: string, deliveryId: string, now: number) {
-    this.#writes.flush();
-    const changed = this.#run(
-      `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, leased_by = NULL, updated_at = ?
-       WHERE project_id = ? AND id = ?`,
-      now,
-      now,
-      projectId,
-      deliveryId,
+    await this.#write(
+      () =>
+        this.#run(
+          `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, leased_by = NULL, updated_at = ?
+           WHERE project_id = ? AND id = ?`,
+          now,
+          now,
+          projectId,
+          deliveryId,
+        ),
+      { wakes: true },
     );
-    if (changed) this.#notify();
     return this.getDelivery(projectId, deliveryId);
   }
   async recoverDeliveries(projectId: string, endpointId: string, since: number, until: number, now: number) {
-    this.#writes.flush();
-    const n = this.#run(
-      `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, leased_by = NULL, updated_at = ?
-       WHERE project_id = ? AND endpoint_id = ? AND status = 'failed' AND created_at >= ? AND created_at <= ?`,
-      now,
-      now,
-      projectId,
-      endpointId,
-      since,
-      until,
+    return this.#write(
+      () =>
+        this.#run(
+          `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, leased_by = NULL, updated_at = ?
+           WHERE project_id = ? AND endpoint_id = ? AND status = 'failed' AND created_at >= ? AND created_at <= ?`,
+          now,
+          now,
+          projectId,
+          endpointId,
+          since,
+          until,
+        ),
+      { wakes: true },
     );
-    if (n) this.#notify();
-    return n;
   }
 
   // ── attempts ──────────────────────────────────────────────────────────────
@@ -799,20 +805,20 @@ export class SqliteStore implements Store {
     );
   }
   async releaseClaims(workerId: string, now: number) {
-    this.#writes.flush();
-    const n =
-      workerId === '*'
-        ? this.#run(
-            "UPDATE deliveries SET next_attempt_at = ?, leased_by = NULL WHERE status = 'pending' AND leased_by IS NOT NULL",
-            now,
-          )
-        : this.#run(
-            "UPDATE deliveries SET next_attempt_at = ?, leased_by = NULL WHERE status = 'pending' AND leased_by = ?",
-            now,
-            workerId,
-          );
-    if (n) this.#notify();
-    return n;
+    return this.#write(
+      () =>
+        workerId === '*'
+          ? this.#run(
+              "UPDATE deliveries SET next_attempt_at = ?, leased_by = NULL WHERE status = 'pending' AND leased_by IS NOT NULL",
+              now,
+            )
+          : this.#run(
+              "UPDATE deliveries SET next_attempt_at = ?, leased_by = NULL WHERE status = 'pending' AND leased_by = ?",
+              now,
+              workerId,
+            ),
+      { durable: false, wakes: true },
+    );
   }
   subscribeDue(listener: () => void) {
     this.#listeners.add(listener);
@@ -821,8 +827,7 @@ export class SqliteStore implements Store {
     };
   }
   async resealSecrets(): Promise<number> {
-    this.#writes.flush();
-    return this.#tx(() => {
+    return this.#write(() => {
       let n = 0;
       for (const r of this.#all('SELECT id, secret FROM endpoint_secrets')) {
         const stored = String(r.secret);
@@ -852,16 +857,20 @@ export class SqliteStore implements Store {
 
   // ── limits, retention, operational-event outbox (rate-limit.ts, retention.ts, operational-outbox.ts) ──
   async takeRateTokens(requests: RateTokenRequest[], now: number) {
-    return takeRateTokensSqlite(this.#db, requests, now);
+    if (requests.length === 0) return new Map<string, RateTokenGrant>();
+    return this.#write(() => takeRateTokensSqlite(this.#db, requests, now), { durable: false });
   }
   async purgeBefore(projectId: string, cutoff: number, limit: number, after: string | null = null) {
-    return purgeBeforeSqlite(this.#db, projectId, cutoff, limit, after);
+    return this.#write(() => purgeBeforeSqlite(this.#db, projectId, cutoff, limit, after), {
+      durable: false,
+    });
   }
   async listUnforwardedOperationalEvents(limit: number) {
     return listUnforwardedSqlite(this.#db, limit);
   }
   async markOperationalEventsForwarded(refs: { projectId: string; id: string }[], now: number) {
-    markForwardedSqlite(this.#db, refs, now);
+    if (refs.length === 0) return;
+    await this.#write(() => markForwardedSqlite(this.#db, refs, now), { durable: false });
   }
 }
 
