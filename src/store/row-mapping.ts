@@ -152,6 +152,14 @@ export function createRowMappers(decode: ColumnDecoders) {
     };
   };
 
+  /**
+   * A leased delivery is next tried, at the latest, when its lease runs out. SQLite moves the due
+   * time by the lease; PostgreSQL keeps it and sets lease_until instead (its migration 0005), so a
+   * lease there leaves the indexes alone. Both read the same here.
+   */
+  const nextAttemptAt = (r: Row): number | null =>
+    r.leased_by != null && r.lease_until != null ? num(r.lease_until) : optNum(r.next_attempt_at);
+
   const toDelivery = (r: Row): Delivery => ({
     id: str(r.id),
     projectId: str(r.project_id),
@@ -160,7 +168,7 @@ export function createRowMappers(decode: ColumnDecoders) {
     url: str(r.url),
     status: str(r.status) as Delivery['status'],
     attempts: num(r.attempts),
-    nextAttemptAt: str(r.status) === 'pending' ? optNum(r.next_attempt_at) : null,
+    nextAttemptAt: str(r.status) === 'pending' ? nextAttemptAt(r) : null,
     lastAttemptAt: optNum(r.last_attempt_at),
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),

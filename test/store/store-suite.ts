@@ -388,7 +388,7 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
     );
 
     withStore(
-      'claims: due order, limit, lease moves the due time, lease expiry, exclusion, releaseClaims',
+      'claims: due order, limit, a lease hides the delivery until it runs out, exclusion, releaseClaims',
       async (store) => {
         const { project, endpoints } = await projectWithEndpoints(store, 2);
         const [e0, e1] = endpoints;
@@ -422,7 +422,7 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
           await store.claimDueDeliveries({ limit: 10, leaseMs: 30 * SECOND, now: now + 1, workerId: 'w3' }),
           [],
         );
-        // The lease is the moved due time: after it, the work comes back by itself (crashed worker).
+        // When the lease runs out, the work comes back by itself (crashed worker).
         const expired = await store.claimDueDeliveries({
           limit: 10,
           leaseMs: 30 * SECOND,

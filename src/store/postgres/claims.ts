@@ -1,6 +1,8 @@
 /**
- * Claims for the PostgreSQL store: due deliveries picked in due order and leased by moving their due
- * time, with FOR UPDATE SKIP LOCKED so several processes never take the same row. Runs inside the
+ * Claims for the PostgreSQL store: due deliveries picked in due order and leased by setting
+ * lease_until and leased_by, with FOR UPDATE SKIP LOCKED so several processes never take the same
+ * row. Neither lease column is indexed, so a lease is a HOT update when the row's page has room
+ * (migration 0005); every pick skips rows whose lease has not run out (UNLEASED). Runs inside the
  * claim's transaction (PostgresStore.claimDueDeliveries), under CLAIM_PLANNER_SETTINGS.
  */
 import type pg from 'pg';
@@ -25,6 +27,19 @@ export interface ClaimState {
   activeEndpoints: number;
 }
 
+/**
+ * A pending row is free to claim unless a lease on it runs past $1 (now). A lease taken by a
+ * process from before migration 0005 has no lease_until: it moved next_attempt_at instead, which
+ * keeps the row out of every pick until it runs out.
+ */
+const UNLEASED = '(leased_by IS NULL OR lease_until IS NULL OR lease_until <= $1)';
+
+/** Leases the picked rows `c` ($1 now, $2 lease length, $3 worker) and returns them with their due time. */
+const LEASE = (pick: string) => `UPDATE deliveries d SET lease_until = $1::bigint + $2::bigint, leased_by = $3
+  FROM (${pick}) c
+  WHERE d.project_id = c.project_id AND d.id = c.id
+  RETURNING d.*, c.due`;
+
 const query = async (sql: string, params: unknown[], db: Queryable): Promise<Row[]> =>
   (await db.query(sql, params)).rows as Row[];
 
@@ -40,10 +55,12 @@ export const CLAIM_PLANNER_SETTINGS =
  */
 export const CLAIM_WINDOW_PICK = `SELECT x.project_id, x.id, x.due
   FROM (SELECT project_id, id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1
+          AND ${UNLEASED}
         ORDER BY next_attempt_at LIMIT $6) w
   CROSS JOIN LATERAL (SELECT project_id, id, next_attempt_at AS due FROM deliveries x
                       WHERE x.project_id = w.project_id AND x.id = w.id
                         AND x.status = 'pending' AND x.next_attempt_at <= $1
+                        AND (x.leased_by IS NULL OR x.lease_until IS NULL OR x.lease_until <= $1)
                         AND (x.endpoint_id IS NULL OR x.endpoint_id <> ALL($5::text[]))
                       OFFSET 0 FOR UPDATE SKIP LOCKED) x
   LIMIT $4`;
@@ -51,21 +68,16 @@ export const CLAIM_WINDOW_PICK = `SELECT x.project_id, x.id, x.due
 /** Leases due rows for a claim, inside its transaction (PostgresStore.claimDueDeliveries). */
 export async function leaseDue(db: Queryable, o: ClaimOptions, state: ClaimState): Promise<Row[]> {
   const exclude = o.excludeEndpointIds ?? [];
-  // One statement: pick due rows in index order, skip rows another worker is claiming right now,
-  // and move their due time by the lease. Its cost is the batch, not the backlog.
+  // One statement: pick due rows in index order, skip rows leased or being claimed by another
+  // worker right now, and lease them. Its cost is the batch (and the leases in flight, which the
+  // walk steps over), not the backlog.
   const lease = (pick: string, params: unknown[], lock = 'FOR UPDATE SKIP LOCKED') =>
-    query(
-      `UPDATE deliveries d SET next_attempt_at = $1::bigint + $2::bigint, leased_by = $3
-       FROM (${pick} ${lock}) c
-       WHERE d.project_id = c.project_id AND d.id = c.id
-       RETURNING d.*, c.due`,
-      [o.now, o.leaseMs, o.workerId, ...params],
-      db,
-    );
+    query(LEASE(`${pick} ${lock}`), [o.now, o.leaseMs, o.workerId, ...params], db);
   if (exclude.length === 0) {
     return lease(
       `SELECT project_id, id, next_attempt_at AS due FROM deliveries
-       WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $4`,
+       WHERE status = 'pending' AND next_attempt_at <= $1 AND ${UNLEASED}
+       ORDER BY next_attempt_at LIMIT $4`,
       [o.limit],
     );
   }
@@ -84,7 +96,7 @@ export async function leaseDue(db: Queryable, o: ClaimOptions, state: ClaimState
   const claimed = await lease(CLAIM_WINDOW_PICK, [o.limit, exclude, CLAIM_WINDOW], '');
   if (claimed.length < o.limit) {
     const beyond = await query(
-      `SELECT 1 FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1
+      `SELECT 1 FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1 AND ${UNLEASED}
        ORDER BY next_attempt_at OFFSET $2 LIMIT 1`,
       [o.now, CLAIM_WINDOW - claimed.length],
       db,
@@ -112,12 +124,9 @@ async function probeEndpoints(
   state: ClaimState,
 ): Promise<Row[]> {
   const out: Row[] = await query(
-    `UPDATE deliveries d SET next_attempt_at = $1::bigint + $2::bigint, leased_by = $3
-     FROM (SELECT project_id, id, next_attempt_at AS due FROM deliveries
-           WHERE endpoint_id IS NULL AND status = 'pending' AND next_attempt_at <= $1
-           ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) c
-     WHERE d.project_id = c.project_id AND d.id = c.id
-     RETURNING d.*, c.due`,
+    LEASE(`SELECT project_id, id, next_attempt_at AS due FROM deliveries
+           WHERE endpoint_id IS NULL AND status = 'pending' AND next_attempt_at <= $1 AND ${UNLEASED}
+           ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED`),
     [o.now, o.leaseMs, o.workerId, want],
     db,
   );
@@ -158,7 +167,7 @@ export const PROBE_ROUND_PICK = `SELECT x.project_id, x.id, x.due
   FROM unnest($4::text[], $5::text[]) AS e(project_id, endpoint_id)
   CROSS JOIN LATERAL (SELECT project_id, id, next_attempt_at AS due FROM deliveries
                       WHERE project_id = e.project_id AND endpoint_id = e.endpoint_id
-                        AND status = 'pending' AND next_attempt_at <= $1
+                        AND status = 'pending' AND next_attempt_at <= $1 AND ${UNLEASED}
                       ORDER BY next_attempt_at LIMIT $6 FOR UPDATE SKIP LOCKED) x
   LIMIT $7`;
 
@@ -171,10 +180,7 @@ async function probeRound(
   total: number,
 ): Promise<Row[]> {
   return query(
-    `UPDATE deliveries d SET next_attempt_at = $1::bigint + $2::bigint, leased_by = $3
-     FROM (${PROBE_ROUND_PICK}) c
-     WHERE d.project_id = c.project_id AND d.id = c.id
-     RETURNING d.*, c.due`,
+    LEASE(PROBE_ROUND_PICK),
     [
       o.now,
       o.leaseMs,

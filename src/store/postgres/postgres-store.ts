@@ -787,13 +787,13 @@ export class PostgresStore implements Store {
       const changed =
         workerId === '*'
           ? await this.#run(
-              `UPDATE deliveries SET next_attempt_at = $1, leased_by = NULL
+              `UPDATE deliveries SET next_attempt_at = $1, leased_by = NULL, lease_until = NULL
                WHERE status = 'pending' AND leased_by IS NOT NULL`,
               [now],
               c,
             )
           : await this.#run(
-              `UPDATE deliveries SET next_attempt_at = $1, leased_by = NULL
+              `UPDATE deliveries SET next_attempt_at = $1, leased_by = NULL, lease_until = NULL
                WHERE status = 'pending' AND leased_by = $2`,
               [now, workerId],
               c,
@@ -828,7 +828,8 @@ export class PostgresStore implements Store {
   }
   async backlog(now: number): Promise<Backlog> {
     const row = await this.#one(
-      `SELECT count(*) AS pending, min(next_attempt_at) FILTER (WHERE next_attempt_at <= $1) AS oldest
+      `SELECT count(*) AS pending,
+         min(next_attempt_at) FILTER (WHERE next_attempt_at <= $1 AND (leased_by IS NULL OR lease_until IS NULL OR lease_until <= $1)) AS oldest
        FROM deliveries WHERE status = 'pending'`,
       [now],
     );
