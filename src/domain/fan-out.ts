@@ -1,5 +1,5 @@
 import { ID_PREFIX, newId } from './ids.ts';
-import type { Delivery, Endpoint } from './types.ts';
+import type { Delivery, Endpoint, HeraldEvent } from './types.ts';
 
 /** Does this endpoint's event-type filter accept `type`? An empty filter accepts every type. */
 export function endpointAcceptsType(endpoint: Pick<Endpoint, 'eventTypes'>, type: string): boolean {
@@ -17,6 +17,30 @@ export function selectEndpoints<E extends Pick<Endpoint, 'status' | 'dev' | 'eve
   return endpoints.filter(
     (ep) => ep.status === 'active' && (!event.test || ep.dev) && endpointAcceptsType(ep, event.type),
   );
+}
+
+/**
+ * The event an accepted input becomes. A test send (`onlyEndpointId`) goes to that endpoint alone,
+ * so it has no callback.
+ */
+export function newEvent(
+  id: string,
+  projectId: string,
+  input: Pick<HeraldEvent, 'type' | 'payload' | 'test' | 'idempotencyKey' | 'callbackUrl'> & {
+    onlyEndpointId?: string;
+  },
+  now: number,
+): HeraldEvent {
+  return {
+    id,
+    projectId,
+    type: input.type,
+    payload: input.payload,
+    test: input.test,
+    idempotencyKey: input.idempotencyKey,
+    callbackUrl: input.onlyEndpointId ? null : input.callbackUrl,
+    createdAt: now,
+  };
 }
 
 /** A new delivery of an event to one endpoint (or to its callback URL: no endpoint), due now. */

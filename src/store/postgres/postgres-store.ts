@@ -6,16 +6,8 @@
 
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { newDelivery, selectEndpoints } from '../../domain/fan-out.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
-import type {
-  Delivery,
-  Endpoint,
-  EndpointSecret,
-  HeraldEvent,
-  Json,
-  OperationalEvent,
-} from '../../domain/types.ts';
+import type { EndpointSecret, HeraldEvent, Json, OperationalEvent } from '../../domain/types.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import {
@@ -46,6 +38,7 @@ import {
   type StoreCapabilities,
   StoreConflictError,
 } from '../store.ts';
+import { acceptBatchPostgres, eventsWithDeliveries } from './accept-batch.ts';
 import { recordBatchPostgres } from './attempt-records.ts';
 import { CLAIM_PLANNER_SETTINGS, type ClaimState, leaseDue } from './claims.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -56,7 +49,6 @@ import { takeRateTokensPostgres } from './rate-limit.ts';
 import { purgeBeforePostgres } from './retention.ts';
 import {
   num,
-  pushRow,
   type Row,
   toApiKey,
   toAttempt,
@@ -69,8 +61,8 @@ import {
   toProject,
   toSecret,
 } from './rows.ts';
+import { Where } from './where.ts';
 
-const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 const json = (v: unknown): string => JSON.stringify(v);
 const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
@@ -84,7 +76,6 @@ type Job =
   | { kind: 'release'; items: ReleaseItem[] };
 type JobResult = AcceptedEvent[] | RecordResult | undefined;
 /** The part of an endpoint that fan-out reads. */
-type FanOutEndpoint = Pick<Endpoint, 'id' | 'url' | 'status' | 'dev' | 'eventTypes'>;
 
 export interface PostgresStoreOptions {
   /** Pool size (default 10). */
@@ -572,33 +563,10 @@ export class PostgresStore implements Store {
     if (events.length === 0) return [];
     return (await this.#writes.submit({ kind: 'accept', projectId, events, now })) as AcceptedEvent[];
   }
-  async #eventsWithDeliveries(
-    db: Queryable,
-    refs: { projectId: string; eventId: string }[],
-  ): Promise<Map<string, { event: HeraldEvent; deliveries: Delivery[] }>> {
-    const out = new Map<string, { event: HeraldEvent; deliveries: Delivery[] }>();
-    if (refs.length === 0) return out;
-    const params = [refs.map((r) => r.projectId), refs.map((r) => r.eventId)];
-    const events = await this.#query(
-      `SELECT * FROM events WHERE (project_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-      params,
-      db,
-    );
-    for (const r of events) out.set(`${r.project_id}/${r.id}`, { event: toEvent(r), deliveries: [] });
-    const deliveries = await this.#query(
-      `SELECT * FROM deliveries WHERE (project_id, event_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-       ORDER BY id`,
-      params,
-      db,
-    );
-    for (const r of deliveries) out.get(`${r.project_id}/${r.event_id}`)?.deliveries.push(toDelivery(r));
-    return out;
-  }
   async getEvent(projectId: string, eventId: string) {
     return (
-      (await this.#eventsWithDeliveries(this.#pool, [{ projectId, eventId }])).get(
-        `${projectId}/${eventId}`,
-      ) ?? null
+      (await eventsWithDeliveries(this.#pool, [{ projectId, eventId }])).get(`${projectId}/${eventId}`) ??
+      null
     );
   }
   async listEvents(projectId: string, q: EventQuery): Promise<Page<HeraldEvent>> {
@@ -864,7 +832,7 @@ export class PostgresStore implements Store {
     });
     let wake = false;
     if (accepts.length) {
-      const accepted = await this.#acceptBatch(
+      const accepted = await acceptBatchPostgres(
         c,
         accepts.map((a) => a.job),
       );
@@ -902,211 +870,7 @@ export class PostgresStore implements Store {
     if (wake) await this.#notifyOthers(c);
     return results;
   }
-
-  async #acceptBatch(
-    c: Queryable,
-    jobs: { projectId: string; events: NewEventInput[]; now: number }[],
-  ): Promise<AcceptedEvent[][]> {
-    const projectIds = [...new Set(jobs.map((j) => j.projectId))];
-    // Only what fan-out needs: a 10,000-endpoint project is read on every accept.
-    const endpointsByProject = new Map<string, FanOutEndpoint[]>(projectIds.map((p) => [p, []]));
-    for (const r of await this.#query(
-      'SELECT project_id, id, url, status, dev, event_types FROM endpoints WHERE project_id = ANY($1::text[])',
-      [projectIds],
-      c,
-    )) {
-      endpointsByProject.get(String(r.project_id))?.push({
-        id: String(r.id),
-        url: String(r.url),
-        status: String(r.status) as Endpoint['status'],
-        dev: r.dev === true,
-        eventTypes: (typeof r.event_types === 'string'
-          ? JSON.parse(r.event_types)
-          : r.event_types) as string[],
-      });
-    }
-
-    interface Item {
-      projectId: string;
-      input: NewEventInput;
-      now: number;
-      /** Set when this item creates an event. */
-      created: AcceptedEvent | null;
-      /** Set when this item repeats an idempotency key: the item it repeats, or an existing event. */
-      sameAs: Item | null;
-      existingEventId: string | null;
-    }
-    const items: Item[][] = jobs.map((j) =>
-      j.events.map((input) => ({
-        projectId: j.projectId,
-        input,
-        now: j.now,
-        created: null,
-        sameAs: null,
-        existingEventId: null,
-      })),
-    );
-    const all = items.flat();
-
-    // Idempotency. A key repeated inside the batch repeats its first use. The first use claims the
-    // key with INSERT … ON CONFLICT: it wins when the key is new or expired; a live key held by an
-    // event of another transaction (any process) makes the statement wait for it, then lose.
-    const firstUse = new Map<string, Item>();
-    const claims: Item[] = [];
-    for (const item of all) {
-      const key = item.input.idempotencyKey;
-      if (!key) continue;
-      const k = `${item.projectId}\u0000${key}`;
-      const first = firstUse.get(k);
-      if (first && first.now + IDEMPOTENCY_WINDOW_MS > item.now) item.sameAs = first;
-      else {
-        firstUse.set(k, item);
-        if (!first) claims.push(item);
-      }
-    }
-    const eventIds = new Map<Item, string>(all.map((item) => [item, newId(ID_PREFIX.event, item.now)]));
-    if (claims.length) {
-      // Sorted, so two batches claiming overlapping keys lock them in the same order (no deadlock).
-      claims.sort(
-        (a, b) => cmp(a.projectId, b.projectId) || cmp(a.input.idempotencyKey!, b.input.idempotencyKey!),
-      );
-      const won = await this.#query(
-        `INSERT INTO idempotency_keys (project_id, key, event_id, expires_at)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
-         ON CONFLICT (project_id, key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at
-           WHERE idempotency_keys.expires_at <= excluded.expires_at - ${IDEMPOTENCY_WINDOW_MS}
-         RETURNING project_id, key`,
-        [
-          claims.map((i) => i.projectId),
-          claims.map((i) => i.input.idempotencyKey),
-          claims.map((i) => eventIds.get(i)),
-          claims.map((i) => i.now + IDEMPOTENCY_WINDOW_MS),
-        ],
-        c,
-      );
-      const wonKeys = new Set(won.map((r) => `${r.project_id}\u0000${r.key}`));
-      const lost = claims.filter((i) => !wonKeys.has(`${i.projectId}\u0000${i.input.idempotencyKey}`));
-      if (lost.length) {
-        const held = await this.#query(
-          `SELECT project_id, key, event_id FROM idempotency_keys
-           WHERE (project_id, key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-          [lost.map((i) => i.projectId), lost.map((i) => i.input.idempotencyKey)],
-          c,
-        );
-        const holder = new Map(held.map((r) => [`${r.project_id}\u0000${r.key}`, String(r.event_id)]));
-        for (const i of lost)
-          i.existingEventId = holder.get(`${i.projectId}\u0000${i.input.idempotencyKey}`) ?? null;
-      }
-    }
-    const existing = await this.#eventsWithDeliveries(
-      c,
-      all
-        .filter((i) => i.existingEventId)
-        .map((i) => ({ projectId: i.projectId, eventId: i.existingEventId! })),
-    );
-    // A key whose event is gone (should not happen: they are deleted together) is taken over.
-    const orphaned = all.filter(
-      (i) => i.existingEventId && !existing.has(`${i.projectId}/${i.existingEventId}`),
-    );
-    for (const i of orphaned) {
-      i.existingEventId = null;
-      await this.#run(
-        'UPDATE idempotency_keys SET event_id = $1, expires_at = $2 WHERE project_id = $3 AND key = $4',
-        [eventIds.get(i), i.now + IDEMPOTENCY_WINDOW_MS, i.projectId, i.input.idempotencyKey],
-        c,
-      );
-    }
-
-    // Fan-out of every new event, written with one multi-row INSERT per table.
-    const ev: unknown[][] = [[], [], [], [], [], [], [], []];
-    const dl: unknown[][] = [[], [], [], [], [], []];
-    for (const item of all) {
-      if (item.sameAs || item.existingEventId) continue;
-      const { input, projectId, now } = item;
-      const event: HeraldEvent = {
-        id: eventIds.get(item)!,
-        projectId,
-        type: input.type,
-        payload: input.payload,
-        test: input.test,
-        idempotencyKey: input.idempotencyKey,
-        callbackUrl: input.onlyEndpointId ? null : input.callbackUrl,
-        createdAt: now,
-      };
-      const endpoints = endpointsByProject.get(projectId) ?? [];
-      const targets = input.onlyEndpointId
-        ? endpoints.filter((e) => e.id === input.onlyEndpointId)
-        : selectEndpoints(endpoints, event);
-      const deliveries: Delivery[] = targets.map((ep) =>
-        newDelivery(projectId, event.id, ep.id, ep.url, now),
-      );
-      if (event.callbackUrl) deliveries.push(newDelivery(projectId, event.id, null, event.callbackUrl, now));
-      deliveries.sort((a, b) => cmp(a.id, b.id));
-      item.created = { event, deliveries, duplicate: false };
-      pushRow(ev, [
-        projectId,
-        event.id,
-        event.type,
-        json(event.payload),
-        event.test,
-        event.idempotencyKey,
-        event.callbackUrl,
-        now,
-      ]);
-      for (const d of deliveries) pushRow(dl, [projectId, d.id, d.eventId, d.endpointId, d.url, now]);
-    }
-    if (ev[0]!.length) {
-      await this.#run(
-        `INSERT INTO events (project_id, id, type, payload, test, idempotency_key, callback_url, created_at)
-         SELECT p, i, t, pl::json, te, k, cb, ca
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::text[], $7::text[], $8::bigint[])
-           AS v(p, i, t, pl, te, k, cb, ca)`,
-        ev,
-        c,
-      );
-    }
-    if (dl[0]!.length) {
-      await this.#run(
-        `INSERT INTO deliveries (project_id, id, event_id, endpoint_id, url, status, attempts, next_attempt_at,
-           created_at, updated_at)
-         SELECT p, i, e, ep, u, 'pending', 0, n, n, n
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS v(p, i, e, ep, u, n)`,
-        dl,
-        c,
-      );
-    }
-    const resolve = (item: Item): AcceptedEvent => {
-      if (item.created) return item.created;
-      if (item.sameAs) return { ...resolve(item.sameAs), duplicate: true };
-      const found = existing.get(`${item.projectId}/${item.existingEventId}`)!;
-      return { ...found, duplicate: true };
-    };
-    return items.map((list) => list.map(resolve));
-  }
 }
-
-/** A WHERE clause that always starts with the project filter, with numbered parameters. */
-class Where {
-  readonly params: unknown[];
-  readonly #parts: string[] = ['project_id = $1'];
-  constructor(projectId: string) {
-    this.params = [projectId];
-  }
-  /** Adds `column op $n`, e.g. add('id <', cursor). */
-  add(columnAndOp: string, value: unknown): void {
-    this.params.push(value);
-    this.#parts.push(`${columnAndOp} $${this.params.length}`);
-  }
-  get sql(): string {
-    return this.#parts.join(' AND ');
-  }
-  /** The placeholder of the next parameter (for LIMIT). */
-  next(): string {
-    return `$${this.params.length + 1}`;
-  }
-}
-
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function uniqueViolation(error: unknown, field: string, message: string): unknown {
   return error instanceof Error && (error as { code?: unknown }).code === '23505'

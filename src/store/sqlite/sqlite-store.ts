@@ -4,7 +4,7 @@
  */
 
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
-import { newDelivery, selectEndpoints } from '../../domain/fan-out.ts';
+import { newDelivery, newEvent, selectEndpoints } from '../../domain/fan-out.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type {
   Delivery,
@@ -549,16 +549,7 @@ export class SqliteStore implements Store {
         if (found) return { ...found, duplicate: true };
       }
     }
-    const event: HeraldEvent = {
-      id: newId(ID_PREFIX.event, now),
-      projectId,
-      type: input.type,
-      payload: input.payload,
-      test: input.test,
-      idempotencyKey: input.idempotencyKey,
-      callbackUrl: input.onlyEndpointId ? null : input.callbackUrl,
-      createdAt: now,
-    };
+    const event = newEvent(newId(ID_PREFIX.event, now), projectId, input, now);
     this.#run(
       `INSERT INTO events (id, project_id, type, payload, test, idempotency_key, callback_url, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -1,0 +1,213 @@
+/**
+ * The PostgreSQL store's accepts, as its group commit writes them (PostgresStore.#runBatch): the
+ * events of every queued acceptEvents call, their idempotency keys and their fan-out, with one
+ * multi-row INSERT per table; and the read of events with their deliveries that accepts (repeated
+ * keys) and getEvent share.
+ */
+import type pg from 'pg';
+import { newDelivery, newEvent, selectEndpoints } from '../../domain/fan-out.ts';
+import { ID_PREFIX, newId } from '../../domain/ids.ts';
+import type { Delivery, Endpoint, HeraldEvent } from '../../domain/types.ts';
+import type { AcceptedEvent, NewEventInput } from '../store.ts';
+import { pushRow, type Row, toDelivery, toEvent } from './rows.ts';
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+type FanOutEndpoint = Pick<Endpoint, 'id' | 'url' | 'status' | 'dev' | 'eventTypes'>;
+
+const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+const query = async (sql: string, params: unknown[], db: Queryable): Promise<Row[]> =>
+  (await db.query(sql, params)).rows as Row[];
+const run = async (sql: string, params: unknown[], db: Queryable): Promise<number> =>
+  (await db.query(sql, params)).rowCount ?? 0;
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export async function eventsWithDeliveries(
+  db: Queryable,
+  refs: { projectId: string; eventId: string }[],
+): Promise<Map<string, { event: HeraldEvent; deliveries: Delivery[] }>> {
+  const out = new Map<string, { event: HeraldEvent; deliveries: Delivery[] }>();
+  if (refs.length === 0) return out;
+  const params = [refs.map((r) => r.projectId), refs.map((r) => r.eventId)];
+  const events = await query(
+    `SELECT * FROM events WHERE (project_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+    params,
+    db,
+  );
+  for (const r of events) out.set(`${r.project_id}/${r.id}`, { event: toEvent(r), deliveries: [] });
+  const deliveries = await query(
+    `SELECT * FROM deliveries WHERE (project_id, event_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+     ORDER BY id`,
+    params,
+    db,
+  );
+  for (const r of deliveries) out.get(`${r.project_id}/${r.event_id}`)?.deliveries.push(toDelivery(r));
+  return out;
+}
+
+export async function acceptBatchPostgres(
+  c: Queryable,
+  jobs: { projectId: string; events: NewEventInput[]; now: number }[],
+): Promise<AcceptedEvent[][]> {
+  const projectIds = [...new Set(jobs.map((j) => j.projectId))];
+  // Only what fan-out needs: a 10,000-endpoint project is read on every accept.
+  const endpointsByProject = new Map<string, FanOutEndpoint[]>(projectIds.map((p) => [p, []]));
+  for (const r of await query(
+    'SELECT project_id, id, url, status, dev, event_types FROM endpoints WHERE project_id = ANY($1::text[])',
+    [projectIds],
+    c,
+  )) {
+    endpointsByProject.get(String(r.project_id))?.push({
+      id: String(r.id),
+      url: String(r.url),
+      status: String(r.status) as Endpoint['status'],
+      dev: r.dev === true,
+      eventTypes: (typeof r.event_types === 'string' ? JSON.parse(r.event_types) : r.event_types) as string[],
+    });
+  }
+
+  interface Item {
+    projectId: string;
+    input: NewEventInput;
+    now: number;
+    /** Set when this item creates an event. */
+    created: AcceptedEvent | null;
+    /** Set when this item repeats an idempotency key: the item it repeats, or an existing event. */
+    sameAs: Item | null;
+    existingEventId: string | null;
+  }
+  const items: Item[][] = jobs.map((j) =>
+    j.events.map((input) => ({
+      projectId: j.projectId,
+      input,
+      now: j.now,
+      created: null,
+      sameAs: null,
+      existingEventId: null,
+    })),
+  );
+  const all = items.flat();
+
+  // Idempotency. A key repeated inside the batch repeats its first use. The first use claims the
+  // key with INSERT … ON CONFLICT: it wins when the key is new or expired; a live key held by an
+  // event of another transaction (any process) makes the statement wait for it, then lose.
+  const firstUse = new Map<string, Item>();
+  const claims: Item[] = [];
+  for (const item of all) {
+    const key = item.input.idempotencyKey;
+    if (!key) continue;
+    const k = `${item.projectId}\u0000${key}`;
+    const first = firstUse.get(k);
+    if (first && first.now + IDEMPOTENCY_WINDOW_MS > item.now) item.sameAs = first;
+    else {
+      firstUse.set(k, item);
+      if (!first) claims.push(item);
+    }
+  }
+  const eventIds = new Map<Item, string>(all.map((item) => [item, newId(ID_PREFIX.event, item.now)]));
+  if (claims.length) {
+    // Sorted, so two batches claiming overlapping keys lock them in the same order (no deadlock).
+    claims.sort(
+      (a, b) => cmp(a.projectId, b.projectId) || cmp(a.input.idempotencyKey!, b.input.idempotencyKey!),
+    );
+    const won = await query(
+      `INSERT INTO idempotency_keys (project_id, key, event_id, expires_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+       ON CONFLICT (project_id, key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at
+         WHERE idempotency_keys.expires_at <= excluded.expires_at - ${IDEMPOTENCY_WINDOW_MS}
+       RETURNING project_id, key`,
+      [
+        claims.map((i) => i.projectId),
+        claims.map((i) => i.input.idempotencyKey),
+        claims.map((i) => eventIds.get(i)),
+        claims.map((i) => i.now + IDEMPOTENCY_WINDOW_MS),
+      ],
+      c,
+    );
+    const wonKeys = new Set(won.map((r) => `${r.project_id}\u0000${r.key}`));
+    const lost = claims.filter((i) => !wonKeys.has(`${i.projectId}\u0000${i.input.idempotencyKey}`));
+    if (lost.length) {
+      const held = await query(
+        `SELECT project_id, key, event_id FROM idempotency_keys
+         WHERE (project_id, key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+        [lost.map((i) => i.projectId), lost.map((i) => i.input.idempotencyKey)],
+        c,
+      );
+      const holder = new Map(held.map((r) => [`${r.project_id}\u0000${r.key}`, String(r.event_id)]));
+      for (const i of lost)
+        i.existingEventId = holder.get(`${i.projectId}\u0000${i.input.idempotencyKey}`) ?? null;
+    }
+  }
+  const existing = await eventsWithDeliveries(
+    c,
+    all
+      .filter((i) => i.existingEventId)
+      .map((i) => ({ projectId: i.projectId, eventId: i.existingEventId! })),
+  );
+  // A key whose event is gone (should not happen: they are deleted together) is taken over.
+  const orphaned = all.filter(
+    (i) => i.existingEventId && !existing.has(`${i.projectId}/${i.existingEventId}`),
+  );
+  for (const i of orphaned) {
+    i.existingEventId = null;
+    await run(
+      'UPDATE idempotency_keys SET event_id = $1, expires_at = $2 WHERE project_id = $3 AND key = $4',
+      [eventIds.get(i), i.now + IDEMPOTENCY_WINDOW_MS, i.projectId, i.input.idempotencyKey],
+      c,
+    );
+  }
+
+  // Fan-out of every new event, written with one multi-row INSERT per table.
+  const ev: unknown[][] = [[], [], [], [], [], [], [], []];
+  const dl: unknown[][] = [[], [], [], [], [], []];
+  for (const item of all) {
+    if (item.sameAs || item.existingEventId) continue;
+    const { input, projectId, now } = item;
+    const event = newEvent(eventIds.get(item)!, projectId, input, now);
+    const endpoints = endpointsByProject.get(projectId) ?? [];
+    const targets = input.onlyEndpointId
+      ? endpoints.filter((e) => e.id === input.onlyEndpointId)
+      : selectEndpoints(endpoints, event);
+    const deliveries: Delivery[] = targets.map((ep) => newDelivery(projectId, event.id, ep.id, ep.url, now));
+    if (event.callbackUrl) deliveries.push(newDelivery(projectId, event.id, null, event.callbackUrl, now));
+    deliveries.sort((a, b) => cmp(a.id, b.id));
+    item.created = { event, deliveries, duplicate: false };
+    pushRow(ev, [
+      projectId,
+      event.id,
+      event.type,
+      JSON.stringify(event.payload),
+      event.test,
+      event.idempotencyKey,
+      event.callbackUrl,
+      now,
+    ]);
+    for (const d of deliveries) pushRow(dl, [projectId, d.id, d.eventId, d.endpointId, d.url, now]);
+  }
+  if (ev[0]!.length) {
+    await run(
+      `INSERT INTO events (project_id, id, type, payload, test, idempotency_key, callback_url, created_at)
+       SELECT p, i, t, pl::json, te, k, cb, ca
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::text[], $7::text[], $8::bigint[])
+         AS v(p, i, t, pl, te, k, cb, ca)`,
+      ev,
+      c,
+    );
+  }
+  if (dl[0]!.length) {
+    await run(
+      `INSERT INTO deliveries (project_id, id, event_id, endpoint_id, url, status, attempts, next_attempt_at,
+         created_at, updated_at)
+       SELECT p, i, e, ep, u, 'pending', 0, n, n, n
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS v(p, i, e, ep, u, n)`,
+      dl,
+      c,
+    );
+  }
+  const resolve = (item: Item): AcceptedEvent => {
+    if (item.created) return item.created;
+    if (item.sameAs) return { ...resolve(item.sameAs), duplicate: true };
+    const found = existing.get(`${item.projectId}/${item.existingEventId}`)!;
+    return { ...found, duplicate: true };
+  };
+  return items.map((list) => list.map(resolve));
+}
