@@ -159,6 +159,28 @@ describe('postgres specifics', () => {
     });
   });
 
+  test("a probe round walks each endpoint's own rows with fresh statistics too, not a saturated endpoint's backlog", async () => {
+    await withUnanalysed(3, async (client, event, endpoints) => {
+      // The first endpoint (left out: saturated) has 20,000 due rows at the head of the due order.
+      // Once ANALYZE has seen them, walking deliveries_due and filtering by endpoint looks cheap
+      // to the planner, and each probed endpoint would step over all of them.
+      await insertDue(client, event, endpoints[0]!.id, 1, 20_000);
+      await insertDue(client, event, endpoints[1]!.id, 100_001, 10);
+      await client.query('ANALYZE deliveries');
+      const probed = endpoints.slice(1).map((e) => e.id);
+      const plan = await explainPick(client, PROBE_ROUND_PICK, [
+        T0 + 600_000,
+        probed.map(() => event.projectId),
+        probed,
+        64,
+        200,
+      ]);
+      assert.equal(Number(plan['Actual Rows']), 11 + 1, 'all of both probed endpoints');
+      const read = mostRowsRead(plan);
+      assert.ok(read <= 2 * 200, `a plan node read ${read} rows`);
+    });
+  });
+
   test('claims from several processes at once never hand out a delivery twice', async () => {
     const stores = await processes(3);
     try {
