@@ -142,24 +142,18 @@ export class SqliteStore implements Store {
   // ── projects ──────────────────────────────────────────────────────────────
   async createProject(input: NewProject, now: number) {
     const id = newId(ID_PREFIX.project, now);
-    await this.#write(() => {
-      try {
-        this.#run(
-          `INSERT INTO projects (id, project_id, uid, name, retry_schedule, enforce_catalog, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-          id,
-          id,
-          input.uid ?? null,
-          input.name,
-          optJson(input.retrySchedule),
-          input.enforceCatalog ? 1 : 0,
-          now,
-          now,
-        );
-      } catch (error) {
-        throw uniqueViolation(error, 'uid', 'a project with this uid exists');
-      }
-    });
+    await this.#writeProject(
+      `INSERT INTO projects (id, project_id, uid, name, retry_schedule, enforce_catalog, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      id,
+      id,
+      input.uid ?? null,
+      input.name,
+      optJson(input.retrySchedule),
+      input.enforceCatalog ? 1 : 0,
+      now,
+      now,
+    );
     return toProject(this.#get('SELECT * FROM projects WHERE id = ?', id)!);
   }
   async getProject(idOrUid: string) {
@@ -179,22 +173,26 @@ export class SqliteStore implements Store {
     const cur = await this.#projectById(projectId);
     if (!cur) return null;
     const next = { ...cur, ...patch };
-    await this.#write(() => {
+    await this.#writeProject(
+      'UPDATE projects SET name = ?, uid = ?, retry_schedule = ?, enforce_catalog = ?, updated_at = ? WHERE id = ?',
+      next.name,
+      next.uid ?? null,
+      optJson(next.retrySchedule),
+      next.enforceCatalog ? 1 : 0,
+      now,
+      projectId,
+    );
+    return this.#projectById(projectId);
+  }
+  /** One write of a project row; a uid another project has becomes a conflict naming `uid`. */
+  #writeProject(sql: string, ...params: SQLInputValue[]): Promise<void> {
+    return this.#write(() => {
       try {
-        this.#run(
-          'UPDATE projects SET name = ?, uid = ?, retry_schedule = ?, enforce_catalog = ?, updated_at = ? WHERE id = ?',
-          next.name,
-          next.uid ?? null,
-          optJson(next.retrySchedule),
-          next.enforceCatalog ? 1 : 0,
-          now,
-          projectId,
-        );
+        this.#run(sql, ...params);
       } catch (error) {
         throw uniqueViolation(error, 'uid', 'a project with this uid exists');
       }
     });
-    return this.#projectById(projectId);
   }
   async #projectById(projectId: string) {
     const row = this.#get('SELECT * FROM projects WHERE id = ?', projectId);
