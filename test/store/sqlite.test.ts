@@ -8,7 +8,7 @@ import { openStore } from '../../src/store/open-store.ts';
 import { CALLBACK_PROBE_SQL, ENDPOINT_PROBE_SQL } from '../../src/store/sqlite/claims.ts';
 import { GroupCommit } from '../../src/store/sqlite/group-commit.ts';
 import { migrateSqlite } from '../../src/store/sqlite/migrate.ts';
-import { attemptRecord, eventInput, projectWithEndpoints, T0 } from './helpers.ts';
+import { attemptRecord, endpointInput, eventInput, projectWithEndpoints, T0 } from './helpers.ts';
 import { defineKeyRotationTest } from './key-rotation.ts';
 import { defineStoreSuite } from './store-suite.ts';
 
@@ -37,8 +37,78 @@ describe('sqlite specifics', () => {
     assert.equal(modes.journal_mode, 'wal');
     assert.deepEqual(
       migrations.map((m) => m.name),
-      ['0001_init.sql', '0002_limits_retention.sql', '0003_endpoint_due_order.sql', '0004_callback_due.sql'],
+      [
+        '0001_init.sql',
+        '0002_limits_retention.sql',
+        '0003_endpoint_due_order.sql',
+        '0004_callback_due.sql',
+        '0005_fan_out_version.sql',
+      ],
     );
+  });
+
+  test('fan-out sees endpoint changes made through another connection (triggers bump the version)', async () => {
+    const url = `sqlite:${join(dir, `fanout${++n}`, 'herald.db')}`;
+    const a = await openStore(url);
+    const b = await openStore(url);
+    try {
+      const { project, endpoints } = await projectWithEndpoints(a, 2);
+      const targets = async (type = 'order.created') => {
+        const [accepted] = await a.acceptEvents(project.id, [eventInput(type)], T0);
+        return accepted!.deliveries.map((d) => d.endpointId).sort();
+      };
+      const ids = endpoints.map((e) => e.id).sort();
+      assert.deepEqual(await targets(), ids);
+      // Each change below goes through the other connection, after `a` has its list in memory.
+      const added = await b.createEndpoint(endpointInput(project.id), 'whsec_x', T0);
+      assert.deepEqual(await targets(), [...ids, added.id].sort());
+      await b.updateEndpoint(project.id, added.id, { eventTypes: ['user.created'] }, T0);
+      assert.deepEqual(await targets(), ids);
+      assert.deepEqual(await targets('user.created'), [...ids, added.id].sort());
+      await b.updateEndpoint(project.id, endpoints[0]!.id, { active: false }, T0);
+      assert.deepEqual(await targets(), [endpoints[1]!.id]);
+      await b.enableEndpoint(project.id, endpoints[0]!.id, T0);
+      assert.deepEqual(await targets(), ids);
+      await b.deleteEndpoint(project.id, endpoints[1]!.id);
+      assert.deepEqual(await targets(), [endpoints[0]!.id]);
+      // A write that fan-out does not read leaves the version alone.
+      const raw = new DatabaseSync(url.slice('sqlite:'.length));
+      const version = () =>
+        Number(
+          (
+            raw.prepare('SELECT fan_out_version AS v FROM projects WHERE id = ?').get(project.id) as {
+              v: number;
+            }
+          ).v,
+        );
+      const before = version();
+      raw.prepare('UPDATE endpoints SET consecutive_failures = 3 WHERE id = ?').run(endpoints[0]!.id);
+      assert.equal(version(), before);
+      raw.prepare("UPDATE endpoints SET url = 'http://127.0.0.1:9/moved' WHERE id = ?").run(endpoints[0]!.id);
+      raw.close();
+      const [moved] = await a.acceptEvents(project.id, [eventInput()], T0);
+      assert.equal(moved!.deliveries[0]!.url, 'http://127.0.0.1:9/moved');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  test('a fan-out to more than one multi-row insert stores every delivery once', async () => {
+    const store = await openStore(`sqlite:${join(dir, `fanrows${++n}`, 'herald.db')}`);
+    try {
+      const { project, endpoints } = await projectWithEndpoints(store, 150);
+      const [accepted] = await store.acceptEvents(project.id, [eventInput()], T0);
+      assert.equal(accepted!.deliveries.length, 150);
+      const stored = await store.getEvent(project.id, accepted!.event.id);
+      assert.deepEqual(stored!.deliveries.map((d) => d.endpointId).sort(), endpoints.map((e) => e.id).sort());
+      assert.deepEqual(
+        stored!.deliveries.map((d) => d.id).sort(),
+        accepted!.deliveries.map((d) => d.id).sort(),
+      );
+    } finally {
+      await store.close();
+    }
   });
 
   for (const [what, sql, params, index] of [

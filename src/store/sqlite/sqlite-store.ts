@@ -15,6 +15,7 @@ import type {
   OperationalEvent,
 } from '../../domain/types.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
+import { FanOutCache, type FanOutEndpoint } from '../fan-out-cache.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import {
   type AcceptedEvent,
@@ -67,8 +68,14 @@ import {
 } from './rows.ts';
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
-/** The part of an endpoint that fan-out reads. */
-type FanOutEndpoint = Pick<Endpoint, 'id' | 'url' | 'status' | 'dev' | 'eventTypes'>;
+const FAN_OUT_SQL = 'SELECT id, url, status, dev, event_types FROM endpoints WHERE project_id = ?';
+/** Rows per multi-row INSERT of deliveries: one statement instead of 64 (8 parameters each). */
+const DELIVERY_ROWS_PER_INSERT = 64;
+const DELIVERY_INSERT = `INSERT INTO deliveries (id, project_id, event_id, endpoint_id, url, status, attempts, next_attempt_at, created_at, updated_at) VALUES `;
+const deliveryInsert = (rows: number): string =>
+  DELIVERY_INSERT + Array.from({ length: rows }, () => "(?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)").join(', ');
+const INSERT_ONE_DELIVERY = deliveryInsert(1);
+const INSERT_DELIVERY_ROWS = deliveryInsert(DELIVERY_ROWS_PER_INSERT);
 const json = (v: unknown): string => JSON.stringify(v);
 const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
@@ -79,6 +86,7 @@ export class SqliteStore implements Store {
   readonly #statements = new Map<string, StatementSync>();
   readonly #listeners = new Set<() => void>();
   readonly #writes: GroupCommit;
+  readonly #fanOut = new FanOutCache();
   /** Where the next per-endpoint probe of a claim starts (claims.ts). */
   readonly #probe: ProbeCursor = { from: 0 };
   #closed = false;
@@ -513,26 +521,44 @@ export class SqliteStore implements Store {
   acceptEvents(projectId: string, events: NewEventInput[], now: number): Promise<AcceptedEvent[]> {
     return this.#writes.submit(
       () => {
-        // Only what fan-out needs: a 10,000-endpoint project is read on every accept.
-        const endpoints: FanOutEndpoint[] = this.#all(
-          'SELECT id, url, status, dev, event_types FROM endpoints WHERE project_id = ?',
-          projectId,
-        ).map((r) => ({
-          id: String(r.id),
-          url: String(r.url),
-          status: String(r.status) as Endpoint['status'],
-          dev: Number(r.dev) === 1,
-          eventTypes: r.event_types === '[]' ? [] : (JSON.parse(String(r.event_types)) as string[]),
-        }));
+        const endpoints = this.#fanOutList(projectId);
         return events.map((input) => this.#acceptOne(projectId, input, endpoints, now));
       },
       { durable: true },
     );
   }
+  /**
+   * The project's fan-out list: from memory while the project's `fan_out_version` (bumped by
+   * triggers on every endpoint change, see migration 0005) is the one it was read under; else only
+   * the columns fan-out needs, as arrays (a 10,000-endpoint project is ~10,000 rows).
+   */
+  #fanOutList(projectId: string): readonly FanOutEndpoint[] {
+    const project = this.#get('SELECT fan_out_version FROM projects WHERE id = ?', projectId);
+    const version = project ? Number(project.fan_out_version) : -1;
+    const cached = this.#fanOut.get(projectId, version);
+    if (cached) return cached;
+    let read = this.#statements.get(FAN_OUT_SQL);
+    if (!read) {
+      read = this.#db.prepare(FAN_OUT_SQL);
+      read.setReturnArrays(true);
+      this.#statements.set(FAN_OUT_SQL, read);
+    }
+    const endpoints = (read.all(projectId) as unknown as unknown[][]).map(
+      ([id, url, status, dev, eventTypes]): FanOutEndpoint => ({
+        id: String(id),
+        url: String(url),
+        status: String(status) as Endpoint['status'],
+        dev: Number(dev) === 1,
+        eventTypes: eventTypes === '[]' ? [] : (JSON.parse(String(eventTypes)) as string[]),
+      }),
+    );
+    if (project) this.#fanOut.set(projectId, version, endpoints);
+    return endpoints;
+  }
   #acceptOne(
     projectId: string,
     input: NewEventInput,
-    endpoints: FanOutEndpoint[],
+    endpoints: readonly FanOutEndpoint[],
     now: number,
   ): AcceptedEvent {
     if (input.idempotencyKey) {
@@ -579,20 +605,24 @@ export class SqliteStore implements Store {
     return { event, deliveries, duplicate: false };
   }
   #insertDeliveries(deliveries: Delivery[]): void {
-    for (const d of deliveries) {
-      this.#run(
-        `INSERT INTO deliveries (id, project_id, event_id, endpoint_id, url, status, attempts, next_attempt_at, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`,
-        d.id,
-        d.projectId,
-        d.eventId,
-        d.endpointId,
-        d.url,
-        d.nextAttemptAt,
-        d.createdAt,
-        d.updatedAt,
-      );
+    const values = (d: Delivery): SQLInputValue[] => [
+      d.id,
+      d.projectId,
+      d.eventId,
+      d.endpointId,
+      d.url,
+      d.nextAttemptAt,
+      d.createdAt,
+      d.updatedAt,
+    ];
+    let i = 0;
+    // A fan-out to thousands of endpoints: most rows go in full multi-row statements.
+    for (; i + DELIVERY_ROWS_PER_INSERT <= deliveries.length; i += DELIVERY_ROWS_PER_INSERT) {
+      const params: SQLInputValue[] = [];
+      for (let j = i; j < i + DELIVERY_ROWS_PER_INSERT; j++) params.push(...values(deliveries[j]!));
+      this.#run(INSERT_DELIVERY_ROWS, ...params);
     }
+    for (; i < deliveries.length; i++) this.#run(INSERT_ONE_DELIVERY, ...values(deliveries[i]!));
   }
   #eventWithDeliveries(projectId: string, eventId: string) {
     const row = this.#get('SELECT * FROM events WHERE project_id = ? AND id = ?', projectId, eventId);
