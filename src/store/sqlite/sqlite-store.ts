@@ -4,18 +4,10 @@
  */
 
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
-import { newDelivery, newEvent, selectEndpoints } from '../../domain/fan-out.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
-import type {
-  Delivery,
-  Endpoint,
-  EndpointSecret,
-  HeraldEvent,
-  Json,
-  OperationalEvent,
-} from '../../domain/types.ts';
+import type { EndpointSecret, HeraldEvent, Json, OperationalEvent } from '../../domain/types.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
-import { FanOutCache, type FanOutEndpoint } from '../fan-out-cache.ts';
+import { FanOutCache } from '../fan-out-cache.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import {
   type AcceptedEvent,
@@ -46,6 +38,7 @@ import {
   type StoreCapabilities,
   StoreConflictError,
 } from '../store.ts';
+import { acceptEventsSqlite, eventWithDeliveriesSqlite } from './accept-events.ts';
 import { writeAttemptRecords } from './attempt-records.ts';
 import { claimDue, type ProbeCursor } from './claims.ts';
 import { BUSY_TIMEOUT_MS, GroupCommit } from './group-commit.ts';
@@ -67,15 +60,6 @@ import {
   toSecret,
 } from './rows.ts';
 
-const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
-const FAN_OUT_SQL = 'SELECT id, url, status, dev, event_types FROM endpoints WHERE project_id = ?';
-/** Rows per multi-row INSERT of deliveries: one statement instead of 64 (8 parameters each). */
-const DELIVERY_ROWS_PER_INSERT = 64;
-const DELIVERY_INSERT = `INSERT INTO deliveries (id, project_id, event_id, endpoint_id, url, status, attempts, next_attempt_at, created_at, updated_at) VALUES `;
-const deliveryInsert = (rows: number): string =>
-  DELIVERY_INSERT + Array.from({ length: rows }, () => "(?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)").join(', ');
-const INSERT_ONE_DELIVERY = deliveryInsert(1);
-const INSERT_DELIVERY_ROWS = deliveryInsert(DELIVERY_ROWS_PER_INSERT);
 const json = (v: unknown): string => JSON.stringify(v);
 const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
@@ -519,123 +503,12 @@ export class SqliteStore implements Store {
 
   // ── events ────────────────────────────────────────────────────────────────
   acceptEvents(projectId: string, events: NewEventInput[], now: number): Promise<AcceptedEvent[]> {
-    return this.#writes.submit(
-      () => {
-        const endpoints = this.#fanOutList(projectId);
-        return events.map((input) => this.#acceptOne(projectId, input, endpoints, now));
-      },
-      { durable: true },
-    );
-  }
-  /**
-   * The project's fan-out list: from memory while the project's `fan_out_version` (bumped by
-   * triggers on every endpoint change, see migration 0005) is the one it was read under; else only
-   * the columns fan-out needs, as arrays (a 10,000-endpoint project is ~10,000 rows).
-   */
-  #fanOutList(projectId: string): readonly FanOutEndpoint[] {
-    const project = this.#get('SELECT fan_out_version FROM projects WHERE id = ?', projectId);
-    const version = project ? Number(project.fan_out_version) : -1;
-    const cached = this.#fanOut.get(projectId, version);
-    if (cached) return cached;
-    let read = this.#statements.get(FAN_OUT_SQL);
-    if (!read) {
-      read = this.#db.prepare(FAN_OUT_SQL);
-      read.setReturnArrays(true);
-      this.#statements.set(FAN_OUT_SQL, read);
-    }
-    const endpoints = (read.all(projectId) as unknown as unknown[][]).map(
-      ([id, url, status, dev, eventTypes]): FanOutEndpoint => ({
-        id: String(id),
-        url: String(url),
-        status: String(status) as Endpoint['status'],
-        dev: Number(dev) === 1,
-        eventTypes: eventTypes === '[]' ? [] : (JSON.parse(String(eventTypes)) as string[]),
-      }),
-    );
-    if (project) this.#fanOut.set(projectId, version, endpoints);
-    return endpoints;
-  }
-  #acceptOne(
-    projectId: string,
-    input: NewEventInput,
-    endpoints: readonly FanOutEndpoint[],
-    now: number,
-  ): AcceptedEvent {
-    if (input.idempotencyKey) {
-      const hit = this.#get(
-        'SELECT event_id FROM idempotency_keys WHERE project_id = ? AND key = ? AND expires_at > ?',
-        projectId,
-        input.idempotencyKey,
-        now,
-      );
-      if (hit) {
-        const found = this.#eventWithDeliveries(projectId, String(hit.event_id));
-        if (found) return { ...found, duplicate: true };
-      }
-    }
-    const event = newEvent(newId(ID_PREFIX.event, now), projectId, input, now);
-    this.#run(
-      `INSERT INTO events (id, project_id, type, payload, test, idempotency_key, callback_url, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      event.id,
-      projectId,
-      event.type,
-      json(event.payload),
-      event.test ? 1 : 0,
-      event.idempotencyKey,
-      event.callbackUrl,
-      now,
-    );
-    if (input.idempotencyKey) {
-      this.#run(
-        `INSERT INTO idempotency_keys (project_id, key, event_id, expires_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (project_id, key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at`,
-        projectId,
-        input.idempotencyKey,
-        event.id,
-        now + IDEMPOTENCY_WINDOW_MS,
-      );
-    }
-    const targets = input.onlyEndpointId
-      ? endpoints.filter((e) => e.id === input.onlyEndpointId)
-      : selectEndpoints(endpoints, event);
-    const deliveries: Delivery[] = targets.map((ep) => newDelivery(projectId, event.id, ep.id, ep.url, now));
-    if (event.callbackUrl) deliveries.push(newDelivery(projectId, event.id, null, event.callbackUrl, now));
-    this.#insertDeliveries(deliveries);
-    return { event, deliveries, duplicate: false };
-  }
-  #insertDeliveries(deliveries: Delivery[]): void {
-    const values = (d: Delivery): SQLInputValue[] => [
-      d.id,
-      d.projectId,
-      d.eventId,
-      d.endpointId,
-      d.url,
-      d.nextAttemptAt,
-      d.createdAt,
-      d.updatedAt,
-    ];
-    let i = 0;
-    // A fan-out to thousands of endpoints: most rows go in full multi-row statements.
-    for (; i + DELIVERY_ROWS_PER_INSERT <= deliveries.length; i += DELIVERY_ROWS_PER_INSERT) {
-      const params: SQLInputValue[] = [];
-      for (let j = i; j < i + DELIVERY_ROWS_PER_INSERT; j++) params.push(...values(deliveries[j]!));
-      this.#run(INSERT_DELIVERY_ROWS, ...params);
-    }
-    for (; i < deliveries.length; i++) this.#run(INSERT_ONE_DELIVERY, ...values(deliveries[i]!));
-  }
-  #eventWithDeliveries(projectId: string, eventId: string) {
-    const row = this.#get('SELECT * FROM events WHERE project_id = ? AND id = ?', projectId, eventId);
-    if (!row) return null;
-    const deliveries = this.#all(
-      'SELECT * FROM deliveries WHERE project_id = ? AND event_id = ? ORDER BY id',
-      projectId,
-      eventId,
-    ).map(toDelivery);
-    return { event: toEvent(row), deliveries };
+    return this.#writes.submit(() => acceptEventsSqlite(this.#db, this.#fanOut, projectId, events, now), {
+      durable: true,
+    }); // accept-events.ts
   }
   async getEvent(projectId: string, eventId: string) {
-    return this.#eventWithDeliveries(projectId, eventId);
+    return eventWithDeliveriesSqlite(this.#db, projectId, eventId);
   }
   async listEvents(projectId: string, q: EventQuery): Promise<Page<HeraldEvent>> {
     const where = ['project_id = ?'];

@@ -1,0 +1,156 @@
+/**
+ * The SQLite store's accepts, as one job of its group commit runs them: each event stored with its
+ * idempotency key and its fan-out (one delivery per matching endpoint, plus its callback URL), and
+ * the read of an event with its deliveries that repeated keys and `getEvent` share.
+ */
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
+import { newDelivery, newEvent, selectEndpoints } from '../../domain/fan-out.ts';
+import { ID_PREFIX, newId } from '../../domain/ids.ts';
+import type { Delivery, Endpoint } from '../../domain/types.ts';
+import type { FanOutCache, FanOutEndpoint } from '../fan-out-cache.ts';
+import type { AcceptedEvent, NewEventInput } from '../store.ts';
+import { all, get, prepared, run } from './db-helpers.ts';
+import { toDelivery, toEvent } from './rows.ts';
+
+const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+const FAN_OUT_SQL = 'SELECT id, url, status, dev, event_types FROM endpoints WHERE project_id = ?';
+/** Rows per multi-row INSERT of deliveries: one statement instead of 64 (8 parameters each). */
+const DELIVERY_ROWS_PER_INSERT = 64;
+const deliveryInsert = (rows: number): string =>
+  `INSERT INTO deliveries (id, project_id, event_id, endpoint_id, url, status, attempts, next_attempt_at, created_at, updated_at) VALUES ${Array.from({ length: rows }, () => "(?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)").join(', ')}`;
+const INSERT_ONE_DELIVERY = deliveryInsert(1);
+const INSERT_DELIVERY_ROWS = deliveryInsert(DELIVERY_ROWS_PER_INSERT);
+
+/** Stores `events` of one project and fans each out; results in input order. */
+export function acceptEventsSqlite(
+  db: DatabaseSync,
+  fanOut: FanOutCache,
+  projectId: string,
+  events: NewEventInput[],
+  now: number,
+): AcceptedEvent[] {
+  const endpoints = fanOutList(db, fanOut, projectId);
+  return events.map((input) => acceptOne(db, projectId, input, endpoints, now));
+}
+
+/** An event with its deliveries (in id order), or null. */
+export function eventWithDeliveriesSqlite(db: DatabaseSync, projectId: string, eventId: string) {
+  const row = get(db, 'SELECT * FROM events WHERE project_id = ? AND id = ?', projectId, eventId);
+  if (!row) return null;
+  const deliveries = all(
+    db,
+    'SELECT * FROM deliveries WHERE project_id = ? AND event_id = ? ORDER BY id',
+    projectId,
+    eventId,
+  ).map(toDelivery);
+  return { event: toEvent(row), deliveries };
+}
+
+/**
+ * The project's fan-out list: from memory while the project's `fan_out_version` (bumped by
+ * triggers on every endpoint change, see migration 0005) is the one it was read under; else only
+ * the columns fan-out needs, as arrays (a 10,000-endpoint project is ~10,000 rows).
+ */
+function fanOutList(db: DatabaseSync, fanOut: FanOutCache, projectId: string): readonly FanOutEndpoint[] {
+  const project = get(db, 'SELECT fan_out_version FROM projects WHERE id = ?', projectId);
+  const version = project ? Number(project.fan_out_version) : -1;
+  const cached = fanOut.get(projectId, version);
+  if (cached) return cached;
+  const endpoints = (fanOutStatement(db).all(projectId) as unknown as unknown[][]).map(
+    ([id, url, status, dev, eventTypes]): FanOutEndpoint => ({
+      id: String(id),
+      url: String(url),
+      status: String(status) as Endpoint['status'],
+      dev: Number(dev) === 1,
+      eventTypes: eventTypes === '[]' ? [] : (JSON.parse(String(eventTypes)) as string[]),
+    }),
+  );
+  if (project) fanOut.set(projectId, version, endpoints);
+  return endpoints;
+}
+
+const arrayStatements = new WeakMap<DatabaseSync, StatementSync>();
+function fanOutStatement(db: DatabaseSync): StatementSync {
+  let statement = arrayStatements.get(db);
+  if (!statement) {
+    statement = db.prepare(FAN_OUT_SQL);
+    statement.setReturnArrays(true);
+    arrayStatements.set(db, statement);
+  }
+  return statement;
+}
+
+function acceptOne(
+  db: DatabaseSync,
+  projectId: string,
+  input: NewEventInput,
+  endpoints: readonly FanOutEndpoint[],
+  now: number,
+): AcceptedEvent {
+  if (input.idempotencyKey) {
+    const hit = get(
+      db,
+      'SELECT event_id FROM idempotency_keys WHERE project_id = ? AND key = ? AND expires_at > ?',
+      projectId,
+      input.idempotencyKey,
+      now,
+    );
+    if (hit) {
+      const found = eventWithDeliveriesSqlite(db, projectId, String(hit.event_id));
+      if (found) return { ...found, duplicate: true };
+    }
+  }
+  const event = newEvent(newId(ID_PREFIX.event, now), projectId, input, now);
+  run(
+    db,
+    `INSERT INTO events (id, project_id, type, payload, test, idempotency_key, callback_url, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    event.id,
+    projectId,
+    event.type,
+    JSON.stringify(event.payload),
+    event.test ? 1 : 0,
+    event.idempotencyKey,
+    event.callbackUrl,
+    now,
+  );
+  if (input.idempotencyKey) {
+    run(
+      db,
+      `INSERT INTO idempotency_keys (project_id, key, event_id, expires_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (project_id, key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at`,
+      projectId,
+      input.idempotencyKey,
+      event.id,
+      now + IDEMPOTENCY_WINDOW_MS,
+    );
+  }
+  const targets = input.onlyEndpointId
+    ? endpoints.filter((e) => e.id === input.onlyEndpointId)
+    : selectEndpoints(endpoints, event);
+  const deliveries: Delivery[] = targets.map((ep) => newDelivery(projectId, event.id, ep.id, ep.url, now));
+  if (event.callbackUrl) deliveries.push(newDelivery(projectId, event.id, null, event.callbackUrl, now));
+  insertDeliveries(db, deliveries);
+  return { event, deliveries, duplicate: false };
+}
+
+function insertDeliveries(db: DatabaseSync, deliveries: Delivery[]): void {
+  const values = (d: Delivery): SQLInputValue[] => [
+    d.id,
+    d.projectId,
+    d.eventId,
+    d.endpointId,
+    d.url,
+    d.nextAttemptAt,
+    d.createdAt,
+    d.updatedAt,
+  ];
+  let i = 0;
+  // A fan-out to thousands of endpoints: most rows go in full multi-row statements.
+  for (; i + DELIVERY_ROWS_PER_INSERT <= deliveries.length; i += DELIVERY_ROWS_PER_INSERT) {
+    const params: SQLInputValue[] = [];
+    for (let j = i; j < i + DELIVERY_ROWS_PER_INSERT; j++) params.push(...values(deliveries[j]!));
+    prepared(db, INSERT_DELIVERY_ROWS).run(...params);
+  }
+  for (; i < deliveries.length; i++) prepared(db, INSERT_ONE_DELIVERY).run(...values(deliveries[i]!));
+}
