@@ -3,6 +3,7 @@
  * between accepts and tagged with the project's `fan_out_version`, which the database's triggers
  * bump on every change to it. An accept reads the version inside its write transaction; the list is
  * reused only when the version is the one it was loaded under, so it is never staler than a read.
+ * A list is put here only after the transaction that read it committed (accept-events.ts).
  *
  * Bounded by the number of endpoints held: the least recently used projects go first.
  */

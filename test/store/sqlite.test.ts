@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, test } from 'node:test';
+import { FanOutCache } from '../../src/store/fan-out-cache.ts';
 import { openStore } from '../../src/store/open-store.ts';
+import { acceptEventsSqlite } from '../../src/store/sqlite/accept-events.ts';
 import { CALLBACK_PROBE_SQL, ENDPOINT_PROBE_SQL } from '../../src/store/sqlite/claims.ts';
 import { GroupCommit } from '../../src/store/sqlite/group-commit.ts';
 import { migrateSqlite } from '../../src/store/sqlite/migrate.ts';
@@ -92,6 +94,43 @@ describe('sqlite specifics', () => {
       await a.close();
       await b.close();
     }
+  });
+
+  test('a fan-out list read in a transaction that is rolled back is never cached', () => {
+    const db = new DatabaseSync(':memory:');
+    migrateSqlite(db);
+    const endpoint = (id: string) =>
+      db
+        .prepare(
+          `INSERT INTO endpoints (id, project_id, url, timeout_ms, signature, created_at, updated_at)
+           VALUES (?, 'p', ?, 5000, '{"scheme":"standard"}', 0, 0)`,
+        )
+        .run(id, `http://127.0.0.1:9/${id}`);
+    db.prepare(
+      "INSERT INTO projects (id, project_id, name, created_at, updated_at) VALUES ('p', 'p', 'p', 0, 0)",
+    ).run();
+    endpoint('e1');
+    const cache = new FanOutCache();
+    const accept = () => acceptEventsSqlite(db, cache, 'p', [eventInput()], T0);
+    const targets = (r: ReturnType<typeof accept>) =>
+      r.accepted[0]!.deliveries.map((d) => d.endpointId).sort();
+    // A transaction that adds e2 (the version moves to n + 1) and accepts, then fails as a whole.
+    db.exec('BEGIN');
+    endpoint('e2');
+    const undone = accept();
+    db.exec('ROLLBACK');
+    assert.deepEqual(targets(undone), ['e1', 'e2']);
+    assert.equal(cache.size, 0, 'nothing is cached before a commit');
+    // Another change reaches the same version number: it must not name the rolled-back list.
+    endpoint('e3');
+    const next = accept();
+    assert.deepEqual(targets(next), ['e1', 'e3']);
+    assert.equal(next.loaded?.version, undone.loaded?.version, 'the same version, another list');
+    cache.set('p', next.loaded!.version, next.loaded!.endpoints); // what the store does after the commit
+    const cached = accept();
+    assert.equal(cached.loaded, null, 'served from the cache');
+    assert.deepEqual(targets(cached), ['e1', 'e3']);
+    db.close();
   });
 
   test('a fan-out to more than one multi-row insert stores every delivery once', async () => {

@@ -21,16 +21,28 @@ const deliveryInsert = (rows: number): string =>
 const INSERT_ONE_DELIVERY = deliveryInsert(1);
 const INSERT_DELIVERY_ROWS = deliveryInsert(DELIVERY_ROWS_PER_INSERT);
 
-/** Stores `events` of one project and fans each out; results in input order. */
+/** A fan-out list read from the database, for the cache once its transaction has committed. */
+export interface LoadedFanOut {
+  projectId: string;
+  version: number;
+  endpoints: readonly FanOutEndpoint[];
+}
+
+/**
+ * Stores `events` of one project and fans each out; results in input order. A list read from the
+ * database comes back as `loaded`, and the caller puts it in the cache only after the transaction
+ * commits: a version seen in a transaction that is rolled back can be reached again later by other
+ * changes, and must not name this list then.
+ */
 export function acceptEventsSqlite(
   db: DatabaseSync,
   fanOut: FanOutCache,
   projectId: string,
   events: NewEventInput[],
   now: number,
-): AcceptedEvent[] {
-  const endpoints = fanOutList(db, fanOut, projectId);
-  return events.map((input) => acceptOne(db, projectId, input, endpoints, now));
+): { accepted: AcceptedEvent[]; loaded: LoadedFanOut | null } {
+  const { endpoints, loaded } = fanOutList(db, fanOut, projectId);
+  return { accepted: events.map((input) => acceptOne(db, projectId, input, endpoints, now)), loaded };
 }
 
 /** An event with its deliveries (in id order), or null. */
@@ -51,11 +63,15 @@ export function eventWithDeliveriesSqlite(db: DatabaseSync, projectId: string, e
  * triggers on every endpoint change, see migration 0005) is the one it was read under; else only
  * the columns fan-out needs, as arrays (a 10,000-endpoint project is ~10,000 rows).
  */
-function fanOutList(db: DatabaseSync, fanOut: FanOutCache, projectId: string): readonly FanOutEndpoint[] {
+function fanOutList(
+  db: DatabaseSync,
+  fanOut: FanOutCache,
+  projectId: string,
+): { endpoints: readonly FanOutEndpoint[]; loaded: LoadedFanOut | null } {
   const project = get(db, 'SELECT fan_out_version FROM projects WHERE id = ?', projectId);
   const version = project ? Number(project.fan_out_version) : -1;
   const cached = fanOut.get(projectId, version);
-  if (cached) return cached;
+  if (cached) return { endpoints: cached, loaded: null };
   const endpoints = (fanOutStatement(db).all(projectId) as unknown as unknown[][]).map(
     ([id, url, status, dev, eventTypes]): FanOutEndpoint => ({
       id: String(id),
@@ -65,8 +81,7 @@ function fanOutList(db: DatabaseSync, fanOut: FanOutCache, projectId: string): r
       eventTypes: eventTypes === '[]' ? [] : (JSON.parse(String(eventTypes)) as string[]),
     }),
   );
-  if (project) fanOut.set(projectId, version, endpoints);
-  return endpoints;
+  return { endpoints, loaded: project ? { projectId, version, endpoints } : null };
 }
 
 const arrayStatements = new WeakMap<DatabaseSync, StatementSync>();

@@ -502,10 +502,14 @@ export class SqliteStore implements Store {
   }
 
   // ── events ────────────────────────────────────────────────────────────────
-  acceptEvents(projectId: string, events: NewEventInput[], now: number): Promise<AcceptedEvent[]> {
-    return this.#writes.submit(() => acceptEventsSqlite(this.#db, this.#fanOut, projectId, events, now), {
-      durable: true,
-    }); // accept-events.ts
+  async acceptEvents(projectId: string, events: NewEventInput[], now: number): Promise<AcceptedEvent[]> {
+    const { accepted, loaded } = await this.#writes.submit(
+      () => acceptEventsSqlite(this.#db, this.#fanOut, projectId, events, now), // accept-events.ts
+      { durable: true },
+    );
+    // Committed: the version it was read under now names this list for good.
+    if (loaded) this.#fanOut.set(loaded.projectId, loaded.version, loaded.endpoints);
+    return accepted;
   }
   async getEvent(projectId: string, eventId: string) {
     return eventWithDeliveriesSqlite(this.#db, projectId, eventId);
