@@ -142,13 +142,7 @@ describe('postgres specifics', () => {
       await insertDue(client, event, endpoints[0]!.id, 1, 20_000);
       await insertDue(client, event, endpoints[1]!.id, 100_001, 10);
       const ids = endpoints.map((e) => e.id);
-      const plan = await explainPick(client, PROBE_ROUND_PICK, [
-        T0 + 600_000,
-        ids.map(() => event.projectId),
-        ids,
-        64,
-        200,
-      ]);
+      const plan = await explainProbeRound(client, event.projectId, ids);
       assert.equal(
         Number(plan['Actual Rows']),
         64 + 11 + 1,
@@ -168,13 +162,7 @@ describe('postgres specifics', () => {
       await insertDue(client, event, endpoints[1]!.id, 100_001, 10);
       await client.query('ANALYZE deliveries');
       const probed = endpoints.slice(1).map((e) => e.id);
-      const plan = await explainPick(client, PROBE_ROUND_PICK, [
-        T0 + 600_000,
-        probed.map(() => event.projectId),
-        probed,
-        64,
-        200,
-      ]);
+      const plan = await explainProbeRound(client, event.projectId, probed);
       assert.equal(Number(plan['Actual Rows']), 11 + 1, 'all of both probed endpoints');
       const read = mostRowsRead(plan);
       assert.ok(read <= 2 * 200, `a plan node read ${read} rows`);
@@ -440,6 +428,17 @@ async function explainPick(
   } finally {
     await client.query('ROLLBACK');
   }
+}
+
+/** A probe round over `endpointIds` at T0 + 10 min: a share of 64 each, at most 200 rows in all. */
+function explainProbeRound(client: pg.Client, projectId: string, endpointIds: string[]) {
+  return explainPick(client, PROBE_ROUND_PICK, [
+    T0 + 600_000,
+    endpointIds.map(() => projectId),
+    endpointIds,
+    64,
+    200,
+  ]);
 }
 
 /** Due deliveries `from`..`from + count - 1` of one endpoint, due at T0 + n, in one statement. */
