@@ -18,6 +18,7 @@ import {
   notFoundHandler,
   UnauthorizedError,
 } from './errors.ts';
+import { lazyChildLoggerFactory } from './lazy-request-logger.ts';
 import { depthLimitedJsonParser } from './parse.ts';
 import { registerApiRateLimit } from './rate-limit.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
@@ -86,6 +87,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     clientErrorHandler,
     // One log line per request costs more than the request on the ingest hot path.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLoggerFactory,
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, allowUnionTypes: true },
     },
