@@ -3,11 +3,11 @@
  * `delivery.exhausted` record written with the attempt that failed a delivery for good.
  */
 import type { DatabaseSync } from 'node:sqlite';
-import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { OperationalEvent } from '../../domain/types.ts';
 import { exhaustedData } from '../exhausted.ts';
 import type { AttemptRecord } from '../store.ts';
 import { all, get, run } from './db-helpers.ts';
+import { insertOperationalEventSqlite } from './endpoint-writes.ts';
 import { toOperationalEvent } from './rows.ts';
 
 export function listUnforwardedSqlite(db: DatabaseSync, limit: number): OperationalEvent[] {
@@ -56,13 +56,5 @@ export function recordExhaustedSqlite(db: DatabaseSync, rec: AttemptRecord, now:
     !get(db, 'SELECT 1 AS ok FROM endpoints WHERE project_id = ? AND id = ?', a.projectId, a.endpointId)
   )
     return;
-  run(
-    db,
-    'INSERT INTO operational_events (id, project_id, type, data, created_at) VALUES (?, ?, ?, ?, ?)',
-    newId(ID_PREFIX.operationalEvent, now),
-    a.projectId,
-    'delivery.exhausted',
-    JSON.stringify(exhaustedData(rec)),
-    now,
-  );
+  insertOperationalEventSqlite(db, a.projectId, 'delivery.exhausted', exhaustedData(rec), now);
 }

@@ -5,7 +5,7 @@
 
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
-import type { EndpointSecret, HeraldEvent, Json, OperationalEvent } from '../../domain/types.ts';
+import type { EndpointSecret, HeraldEvent } from '../../domain/types.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
 import { FanOutCache } from '../fan-out-cache.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
@@ -41,6 +41,15 @@ import {
 import { acceptEventsSqlite, eventWithDeliveriesSqlite } from './accept-events.ts';
 import { writeAttemptRecords } from './attempt-records.ts';
 import { claimDue, type ProbeCursor } from './claims.ts';
+import {
+  deleteEndpointSqlite,
+  disableEndpointSqlite,
+  enableEndpointSqlite,
+  expireCurrentSecretSqlite,
+  insertEndpointSqlite,
+  insertSecretSqlite,
+  updateEndpointSqlite,
+} from './endpoint-writes.ts';
 import { BUSY_TIMEOUT_MS, GroupCommit } from './group-commit.ts';
 import { migrateSqlite } from './migrate.ts';
 import { listUnforwardedSqlite, markForwardedSqlite } from './operational-outbox.ts';
@@ -60,7 +69,6 @@ import {
   toSecret,
 } from './rows.ts';
 
-const json = (v: unknown): string => JSON.stringify(v);
 const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
 export class SqliteStore implements Store {
@@ -279,47 +287,14 @@ export class SqliteStore implements Store {
     return toPage(rows.map(toEventType), q.limit, (t) => t.name);
   }
 
-  // ── endpoints ─────────────────────────────────────────────────────────────
+  // ── endpoints (endpoint-writes.ts) ────────────────────────────────────────
   async createEndpoint(input: NewEndpoint, secret: string, now: number) {
     const id = newId(ID_PREFIX.endpoint, now);
     await this.#write(() => {
-      this.#run(
-        `INSERT INTO endpoints (id, project_id, url, name, description, event_types, method, headers, dev, timeout_ms,
-           envelope, signature, rate_limit, retry_schedule, status, disabled_reason, disabled_at, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        id,
-        input.projectId,
-        input.url,
-        input.name,
-        input.description,
-        json(input.eventTypes),
-        input.method,
-        json(input.headers),
-        input.dev ? 1 : 0,
-        input.timeoutMs,
-        input.envelope,
-        json(input.signature),
-        optJson(input.rateLimit),
-        optJson(input.retrySchedule),
-        input.active ? 'active' : 'disabled',
-        input.active ? null : 'manual',
-        input.active ? null : now,
-        now,
-        now,
-      );
-      this.#insertSecret(input.projectId, id, secret, now);
+      insertEndpointSqlite(this.#db, id, input, now);
+      insertSecretSqlite(this.#db, input.projectId, id, this.#cipher.seal(secret), now);
     });
     return (await this.getEndpoint(input.projectId, id))!;
-  }
-  #insertSecret(projectId: string, endpointId: string, secret: string, now: number): void {
-    this.#run(
-      'INSERT INTO endpoint_secrets (id, project_id, endpoint_id, secret, created_at, expires_at) VALUES (?, ?, ?, ?, ?, NULL)',
-      newId(ID_PREFIX.secret, now),
-      projectId,
-      endpointId,
-      this.#cipher.seal(secret),
-      now,
-    );
   }
   async getEndpoint(projectId: string, endpointId: string) {
     const row = this.#get('SELECT * FROM endpoints WHERE project_id = ? AND id = ?', projectId, endpointId);
@@ -345,50 +320,17 @@ export class SqliteStore implements Store {
     const cur = await this.getEndpoint(projectId, endpointId);
     if (!cur) return null;
     const { active, ...fields } = patch;
-    const n = { ...cur, ...fields };
     await this.#write(() => {
-      this.#run(
-        `UPDATE endpoints SET url = ?, name = ?, description = ?, event_types = ?, method = ?, headers = ?, dev = ?,
-           timeout_ms = ?, envelope = ?, signature = ?, rate_limit = ?, retry_schedule = ?, updated_at = ?
-         WHERE project_id = ? AND id = ?`,
-        n.url,
-        n.name,
-        n.description,
-        json(n.eventTypes),
-        n.method,
-        json(n.headers),
-        n.dev ? 1 : 0,
-        n.timeoutMs,
-        n.envelope,
-        json(n.signature),
-        optJson(n.rateLimit),
-        optJson(n.retrySchedule),
-        now,
-        projectId,
-        endpointId,
-      );
+      updateEndpointSqlite(this.#db, { ...cur, ...fields }, now);
       if (active === false && cur.status === 'active')
-        this.#disable(projectId, endpointId, 'manual', now, false);
-      if (active === true && cur.status === 'disabled') this.#enable(projectId, endpointId, now);
+        disableEndpointSqlite(this.#db, projectId, endpointId, 'manual', now, false);
+      if (active === true && cur.status === 'disabled')
+        enableEndpointSqlite(this.#db, projectId, endpointId, now);
     });
     return this.getEndpoint(projectId, endpointId);
   }
   async deleteEndpoint(projectId: string, endpointId: string) {
-    return this.#write(() => {
-      // Pending work for a deleted endpoint can never be delivered: close it as failed, keep history.
-      this.#run(
-        `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, leased_by = NULL
-         WHERE project_id = ? AND endpoint_id = ? AND status IN ('pending', 'parked')`,
-        projectId,
-        endpointId,
-      );
-      this.#run(
-        'DELETE FROM endpoint_secrets WHERE project_id = ? AND endpoint_id = ?',
-        projectId,
-        endpointId,
-      );
-      return this.#run('DELETE FROM endpoints WHERE project_id = ? AND id = ?', projectId, endpointId) > 0;
-    });
+    return this.#write(() => deleteEndpointSqlite(this.#db, projectId, endpointId));
   }
   async getEndpointSecrets(projectId: string, endpointId: string, now: number): Promise<EndpointSecret[]> {
     return this.#all(
@@ -408,97 +350,18 @@ export class SqliteStore implements Store {
   ) {
     if (!(await this.getEndpoint(projectId, endpointId))) return null;
     await this.#write(() => {
-      this.#run(
-        'UPDATE endpoint_secrets SET expires_at = ? WHERE project_id = ? AND endpoint_id = ? AND expires_at IS NULL',
-        now + Math.max(0, graceMs),
-        projectId,
-        endpointId,
-      );
-      this.#insertSecret(projectId, endpointId, secret, now);
+      expireCurrentSecretSqlite(this.#db, projectId, endpointId, now + Math.max(0, graceMs));
+      insertSecretSqlite(this.#db, projectId, endpointId, this.#cipher.seal(secret), now);
     });
     return this.getEndpointSecrets(projectId, endpointId, now);
   }
   async enableEndpoint(projectId: string, endpointId: string, now: number) {
     const cur = await this.getEndpoint(projectId, endpointId);
     if (!cur) return null;
-    const resumed = await this.#write(() => this.#enable(projectId, endpointId, now), { wakes: true });
+    const resumed = await this.#write(() => enableEndpointSqlite(this.#db, projectId, endpointId, now), {
+      wakes: true,
+    });
     return { endpoint: (await this.getEndpoint(projectId, endpointId))!, resumed };
-  }
-  #enable(projectId: string, endpointId: string, now: number): number {
-    const wasDisabled =
-      this.#run(
-        `UPDATE endpoints SET status = 'active', disabled_reason = NULL, disabled_at = NULL, consecutive_failures = 0,
-           updated_at = ? WHERE project_id = ? AND id = ? AND status = 'disabled'`,
-        now,
-        projectId,
-        endpointId,
-      ) > 0;
-    if (!wasDisabled) {
-      this.#run(
-        'UPDATE endpoints SET consecutive_failures = 0 WHERE project_id = ? AND id = ?',
-        projectId,
-        endpointId,
-      );
-    }
-    const resumed = this.#run(
-      `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, leased_by = NULL, updated_at = ?
-       WHERE project_id = ? AND endpoint_id = ? AND status = 'parked'`,
-      now,
-      now,
-      projectId,
-      endpointId,
-    );
-    if (wasDisabled) this.#operational(projectId, 'endpoint.recovered', { endpointId, resumed }, now);
-    return resumed;
-  }
-  #disable(projectId: string, endpointId: string, reason: string, now: number, record: boolean): number {
-    this.#run(
-      `UPDATE endpoints SET status = 'disabled', disabled_reason = ?, disabled_at = ?, updated_at = ?
-       WHERE project_id = ? AND id = ?`,
-      reason,
-      now,
-      now,
-      projectId,
-      endpointId,
-    );
-    const parked = this.#run(
-      `UPDATE deliveries SET status = 'parked', leased_by = NULL, updated_at = ?
-       WHERE project_id = ? AND endpoint_id = ? AND status = 'pending'`,
-      now,
-      projectId,
-      endpointId,
-    );
-    const failures = Number(
-      this.#get(
-        'SELECT consecutive_failures AS n FROM endpoints WHERE project_id = ? AND id = ?',
-        projectId,
-        endpointId,
-      )?.n ?? 0,
-    );
-    if (record || reason === 'manual') {
-      this.#operational(
-        projectId,
-        'endpoint.disabled',
-        { endpointId, reason, consecutiveFailures: failures, parked },
-        now,
-      );
-    }
-    return parked;
-  }
-  #operational(
-    projectId: string,
-    type: OperationalEvent['type'],
-    data: { [k: string]: Json },
-    now: number,
-  ): void {
-    this.#run(
-      'INSERT INTO operational_events (id, project_id, type, data, created_at) VALUES (?, ?, ?, ?, ?)',
-      newId(ID_PREFIX.operationalEvent, now),
-      projectId,
-      type,
-      json(data),
-      now,
-    );
   }
 
   // ── events ────────────────────────────────────────────────────────────────
@@ -678,7 +541,7 @@ export class SqliteStore implements Store {
     return this.#writes.submit(
       () =>
         writeAttemptRecords(this.#db, records, options, (projectId, endpointId, reason, now) =>
-          this.#disable(projectId, endpointId, reason, now, true),
+          disableEndpointSqlite(this.#db, projectId, endpointId, reason, now, true),
         ), // attempt-records.ts
       { durable: false, wakes: false }, // retries are due seconds later at the earliest
     );

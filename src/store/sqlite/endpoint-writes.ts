@@ -1,0 +1,223 @@
+/**
+ * Endpoint writes for the SQLite store: the row and its secrets, enabling (parked work resumes)
+ * and disabling (pending work is parked), and the operational events those record. Each runs inside
+ * one of the store's group commits; secrets arrive sealed.
+ */
+import type { DatabaseSync } from 'node:sqlite';
+import { ID_PREFIX, newId } from '../../domain/ids.ts';
+import type { Endpoint, Json, OperationalEvent } from '../../domain/types.ts';
+import type { NewEndpoint } from '../store.ts';
+import { get, run } from './db-helpers.ts';
+
+const json = (v: unknown): string => JSON.stringify(v);
+const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+
+export function insertEndpointSqlite(db: DatabaseSync, id: string, input: NewEndpoint, now: number): void {
+  run(
+    db,
+    `INSERT INTO endpoints (id, project_id, url, name, description, event_types, method, headers, dev, timeout_ms,
+       envelope, signature, rate_limit, retry_schedule, status, disabled_reason, disabled_at, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    id,
+    input.projectId,
+    input.url,
+    input.name,
+    input.description,
+    json(input.eventTypes),
+    input.method,
+    json(input.headers),
+    input.dev ? 1 : 0,
+    input.timeoutMs,
+    input.envelope,
+    json(input.signature),
+    optJson(input.rateLimit),
+    optJson(input.retrySchedule),
+    input.active ? 'active' : 'disabled',
+    input.active ? null : 'manual',
+    input.active ? null : now,
+    now,
+    now,
+  );
+}
+
+/** Writes every setting of `e` (status excepted: see enable/disable). */
+export function updateEndpointSqlite(db: DatabaseSync, e: Endpoint, now: number): void {
+  run(
+    db,
+    `UPDATE endpoints SET url = ?, name = ?, description = ?, event_types = ?, method = ?, headers = ?, dev = ?,
+       timeout_ms = ?, envelope = ?, signature = ?, rate_limit = ?, retry_schedule = ?, updated_at = ?
+     WHERE project_id = ? AND id = ?`,
+    e.url,
+    e.name,
+    e.description,
+    json(e.eventTypes),
+    e.method,
+    json(e.headers),
+    e.dev ? 1 : 0,
+    e.timeoutMs,
+    e.envelope,
+    json(e.signature),
+    optJson(e.rateLimit),
+    optJson(e.retrySchedule),
+    now,
+    e.projectId,
+    e.id,
+  );
+}
+
+/** Deletes the endpoint and its secrets; its pending work can never be delivered and is closed as failed. */
+export function deleteEndpointSqlite(db: DatabaseSync, projectId: string, endpointId: string): boolean {
+  run(
+    db,
+    `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, leased_by = NULL
+     WHERE project_id = ? AND endpoint_id = ? AND status IN ('pending', 'parked')`,
+    projectId,
+    endpointId,
+  );
+  run(db, 'DELETE FROM endpoint_secrets WHERE project_id = ? AND endpoint_id = ?', projectId, endpointId);
+  return run(db, 'DELETE FROM endpoints WHERE project_id = ? AND id = ?', projectId, endpointId) > 0;
+}
+
+/** A new current secret (already sealed). */
+export function insertSecretSqlite(
+  db: DatabaseSync,
+  projectId: string,
+  endpointId: string,
+  sealed: string,
+  now: number,
+): void {
+  run(
+    db,
+    'INSERT INTO endpoint_secrets (id, project_id, endpoint_id, secret, created_at, expires_at) VALUES (?, ?, ?, ?, ?, NULL)',
+    newId(ID_PREFIX.secret, now),
+    projectId,
+    endpointId,
+    sealed,
+    now,
+  );
+}
+
+/** The current secret stays valid until `expiresAt` (a rotation's grace period). */
+export function expireCurrentSecretSqlite(
+  db: DatabaseSync,
+  projectId: string,
+  endpointId: string,
+  expiresAt: number,
+): void {
+  run(
+    db,
+    'UPDATE endpoint_secrets SET expires_at = ? WHERE project_id = ? AND endpoint_id = ? AND expires_at IS NULL',
+    expiresAt,
+    projectId,
+    endpointId,
+  );
+}
+
+/**
+ * Enables the endpoint (its failure count starts over) and resumes its parked work, due now.
+ * Records `endpoint.recovered` when it was disabled. Returns how many deliveries resumed.
+ */
+export function enableEndpointSqlite(
+  db: DatabaseSync,
+  projectId: string,
+  endpointId: string,
+  now: number,
+): number {
+  const wasDisabled =
+    run(
+      db,
+      `UPDATE endpoints SET status = 'active', disabled_reason = NULL, disabled_at = NULL, consecutive_failures = 0,
+         updated_at = ? WHERE project_id = ? AND id = ? AND status = 'disabled'`,
+      now,
+      projectId,
+      endpointId,
+    ) > 0;
+  if (!wasDisabled) {
+    run(
+      db,
+      'UPDATE endpoints SET consecutive_failures = 0 WHERE project_id = ? AND id = ?',
+      projectId,
+      endpointId,
+    );
+  }
+  const resumed = run(
+    db,
+    `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, leased_by = NULL, updated_at = ?
+     WHERE project_id = ? AND endpoint_id = ? AND status = 'parked'`,
+    now,
+    now,
+    projectId,
+    endpointId,
+  );
+  if (wasDisabled)
+    insertOperationalEventSqlite(db, projectId, 'endpoint.recovered', { endpointId, resumed }, now);
+  return resumed;
+}
+
+/**
+ * Disables the endpoint and parks its pending work. Records `endpoint.disabled` when `record` is
+ * set (a disable by the dispatcher) or the reason is `manual`. Returns how many deliveries were parked.
+ */
+export function disableEndpointSqlite(
+  db: DatabaseSync,
+  projectId: string,
+  endpointId: string,
+  reason: string,
+  now: number,
+  record: boolean,
+): number {
+  run(
+    db,
+    `UPDATE endpoints SET status = 'disabled', disabled_reason = ?, disabled_at = ?, updated_at = ?
+     WHERE project_id = ? AND id = ?`,
+    reason,
+    now,
+    now,
+    projectId,
+    endpointId,
+  );
+  const parked = run(
+    db,
+    `UPDATE deliveries SET status = 'parked', leased_by = NULL, updated_at = ?
+     WHERE project_id = ? AND endpoint_id = ? AND status = 'pending'`,
+    now,
+    projectId,
+    endpointId,
+  );
+  const failures = Number(
+    get(
+      db,
+      'SELECT consecutive_failures AS n FROM endpoints WHERE project_id = ? AND id = ?',
+      projectId,
+      endpointId,
+    )?.n ?? 0,
+  );
+  if (record || reason === 'manual') {
+    insertOperationalEventSqlite(
+      db,
+      projectId,
+      'endpoint.disabled',
+      { endpointId, reason, consecutiveFailures: failures, parked },
+      now,
+    );
+  }
+  return parked;
+}
+
+export function insertOperationalEventSqlite(
+  db: DatabaseSync,
+  projectId: string,
+  type: OperationalEvent['type'],
+  data: { [k: string]: Json },
+  now: number,
+): void {
+  run(
+    db,
+    'INSERT INTO operational_events (id, project_id, type, data, created_at) VALUES (?, ?, ?, ?, ?)',
+    newId(ID_PREFIX.operationalEvent, now),
+    projectId,
+    type,
+    json(data),
+    now,
+  );
+}
