@@ -4,19 +4,46 @@ const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower 
 const RANDOM_CHARS = 16;
 
 let lastTime = -1;
-let lastRandom: number[] = [];
+/** The last id's time as text, and its random part as digits and as text. */
+let lastTimeText = '';
+const lastDigits = new Uint8Array(RANDOM_CHARS);
+let lastRandomText = '';
 let pool = Buffer.alloc(0);
 let poolAt = 0;
 
-/** Random base32 digits from a pooled buffer: one randomBytes call per ~256 ids, not per id. */
-function randomDigits(): number[] {
+/** New random digits into lastDigits (from a pooled buffer: one randomBytes call per ~256 ids). */
+function drawRandom(): void {
   if (poolAt + RANDOM_CHARS > pool.length) {
     pool = randomBytes(RANDOM_CHARS * 256);
     poolAt = 0;
   }
-  const out: number[] = [];
-  for (let i = 0; i < RANDOM_CHARS; i++) out.push(pool[poolAt++]! & 31);
-  return out;
+  let text = '';
+  for (let i = 0; i < RANDOM_CHARS; i++) {
+    const d = pool[poolAt++]! & 31;
+    lastDigits[i] = d;
+    text += ALPHABET[d];
+  }
+  lastRandomText = text;
+}
+
+/** lastDigits + 1; false when all 80 bits were used up (every digit was 31). */
+function increment(): boolean {
+  let i = RANDOM_CHARS - 1;
+  while (i >= 0 && lastDigits[i] === 31) lastDigits[i--] = 0;
+  if (i < 0) return false;
+  lastDigits[i]! += 1;
+  lastRandomText = lastRandomText.slice(0, i) + ALPHABET[lastDigits[i]!] + '0'.repeat(RANDOM_CHARS - 1 - i);
+  return true;
+}
+
+function timeText(time: number): string {
+  let t = time;
+  let text = '';
+  for (let i = 0; i < 10; i++) {
+    text = ALPHABET[t % 32] + text;
+    t = Math.floor(t / 32);
+  }
+  return text;
 }
 
 /**
@@ -26,30 +53,19 @@ function randomDigits(): number[] {
  * and "newest first" rely on.
  */
 export function newId(prefix: string, now: number = Date.now()): string {
-  let time = now;
-  let digits: number[];
-  if (time <= lastTime) {
-    time = lastTime;
-    digits = [...lastRandom];
-    let i = RANDOM_CHARS - 1;
-    while (i >= 0 && digits[i] === 31) digits[i--] = 0;
-    if (i >= 0) digits[i]! += 1;
-    else {
-      time += 1; // 80 bits used up within one millisecond: borrow the next one
-      digits = randomDigits();
+  if (now <= lastTime) {
+    if (!increment()) {
+      // 80 bits used up within one millisecond: borrow the next one
+      lastTime += 1;
+      lastTimeText = timeText(lastTime);
+      drawRandom();
     }
   } else {
-    digits = randomDigits();
+    if (now !== lastTime) lastTimeText = timeText(now);
+    lastTime = now;
+    drawRandom();
   }
-  lastTime = time;
-  lastRandom = digits;
-  let t = time;
-  let timeText = '';
-  for (let i = 0; i < 10; i++) {
-    timeText = ALPHABET[t % 32] + timeText;
-    t = Math.floor(t / 32);
-  }
-  return `${prefix}_${timeText}${digits.map((d) => ALPHABET[d]).join('')}`;
+  return `${prefix}_${lastTimeText}${lastRandomText}`;
 }
 
 /** Id prefixes, one per kind of object. */

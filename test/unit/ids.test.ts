@@ -17,3 +17,13 @@ test('a clock that steps back does not break the order', () => {
 test('ids have the prefix and the ULID layout', () => {
   assert.match(newId('dlv'), /^dlv_[0-9a-hjkmnp-tv-z]{26}$/);
 });
+
+test('within a millisecond each id is the one before plus one, carries included', () => {
+  const value = (id: string) =>
+    [...id.slice(-16)].reduce((n, c) => n * 32n + BigInt('0123456789abcdefghjkmnpqrstvwxyz'.indexOf(c)), 0n);
+  const ids = Array.from({ length: 5000 }, () => newId('att', 1_950_000_000_000));
+  for (let i = 1; i < ids.length; i++) {
+    assert.equal(ids[i]!.slice(0, 14), ids[0]!.slice(0, 14), 'same prefix and time');
+    assert.equal(value(ids[i]!) - value(ids[i - 1]!), 1n, `${ids[i - 1]} -> ${ids[i]}`);
+  }
+});
