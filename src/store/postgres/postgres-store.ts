@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
-import type { EndpointSecret, HeraldEvent, Json, OperationalEvent } from '../../domain/types.ts';
+import type { EndpointSecret, HeraldEvent } from '../../domain/types.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import {
@@ -41,6 +41,15 @@ import {
 import { acceptBatchPostgres, eventsWithDeliveries } from './accept-batch.ts';
 import { recordBatchPostgres } from './attempt-records.ts';
 import { CLAIM_PLANNER_SETTINGS, type ClaimState, leaseDue } from './claims.ts';
+import {
+  deleteEndpointPostgres,
+  disableEndpointPostgres,
+  enableEndpointPostgres,
+  expireCurrentSecretPostgres,
+  insertEndpointPostgres,
+  insertSecretPostgres,
+  updateEndpointPostgres,
+} from './endpoint-writes.ts';
 import { GroupCommit } from './group-commit.ts';
 import { migratePostgres } from './migrate.ts';
 import { DUE_CHANNEL, DueListener } from './notify.ts';
@@ -63,7 +72,6 @@ import {
 } from './rows.ts';
 import { Where } from './where.ts';
 
-const json = (v: unknown): string => JSON.stringify(v);
 const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
 /** Anything `query` can be called on: the pool, or a client inside a transaction. */
@@ -308,44 +316,11 @@ export class PostgresStore implements Store {
   async createEndpoint(input: NewEndpoint, secret: string, now: number) {
     const id = newId(ID_PREFIX.endpoint, now);
     const row = await this.#tx(async (c) => {
-      const r = await this.#one(
-        `INSERT INTO endpoints (project_id, id, url, name, description, event_types, method, headers, dev, timeout_ms,
-           envelope, signature, rate_limit, retry_schedule, status, disabled_reason, disabled_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING *`,
-        [
-          input.projectId,
-          id,
-          input.url,
-          input.name,
-          input.description,
-          json(input.eventTypes),
-          input.method,
-          json(input.headers),
-          input.dev,
-          input.timeoutMs,
-          input.envelope,
-          json(input.signature),
-          optJson(input.rateLimit),
-          optJson(input.retrySchedule),
-          input.active ? 'active' : 'disabled',
-          input.active ? null : 'manual',
-          input.active ? null : now,
-          now,
-        ],
-        c,
-      );
-      await this.#insertSecret(c, input.projectId, id, secret, now);
+      const r = await insertEndpointPostgres(c, id, input, now);
+      await insertSecretPostgres(c, input.projectId, id, this.#cipher.seal(secret), now);
       return r;
     });
-    return toEndpoint(row!);
-  }
-  async #insertSecret(db: Queryable, projectId: string, endpointId: string, secret: string, now: number) {
-    await this.#run(
-      `INSERT INTO endpoint_secrets (project_id, id, endpoint_id, secret, created_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, NULL)`,
-      [projectId, newId(ID_PREFIX.secret, now), endpointId, this.#cipher.seal(secret), now],
-      db,
-    );
+    return toEndpoint(row);
   }
   async getEndpoint(projectId: string, endpointId: string, db: Queryable = this.#pool) {
     const row = await this.#one(
@@ -380,35 +355,11 @@ export class PostgresStore implements Store {
       if (!row) return null;
       const cur = toEndpoint(row);
       const { active, ...fields } = patch;
-      const n = { ...cur, ...fields };
-      await this.#run(
-        `UPDATE endpoints SET url = $1, name = $2, description = $3, event_types = $4, method = $5, headers = $6,
-           dev = $7, timeout_ms = $8, envelope = $9, signature = $10, rate_limit = $11, retry_schedule = $12,
-           updated_at = $13
-         WHERE project_id = $14 AND id = $15`,
-        [
-          n.url,
-          n.name,
-          n.description,
-          json(n.eventTypes),
-          n.method,
-          json(n.headers),
-          n.dev,
-          n.timeoutMs,
-          n.envelope,
-          json(n.signature),
-          optJson(n.rateLimit),
-          optJson(n.retrySchedule),
-          now,
-          projectId,
-          endpointId,
-        ],
-        c,
-      );
+      await updateEndpointPostgres(c, { ...cur, ...fields }, now);
       if (active === false && cur.status === 'active')
-        await this.#disable(c, projectId, endpointId, 'manual', now);
+        await disableEndpointPostgres(c, projectId, endpointId, 'manual', now);
       if (active === true && cur.status === 'disabled') {
-        await this.#enable(c, projectId, endpointId, now);
+        await enableEndpointPostgres(c, projectId, endpointId, now);
         resumed = true;
         await this.#notifyOthers(c);
       }
@@ -419,27 +370,7 @@ export class PostgresStore implements Store {
   }
   async deleteEndpoint(projectId: string, endpointId: string) {
     await this.#writes.drain();
-    return this.#tx(async (c) => {
-      // Pending work for a deleted endpoint can never be delivered: close it as failed, keep history.
-      await this.#run(
-        `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, leased_by = NULL
-         WHERE project_id = $1 AND endpoint_id = $2 AND status IN ('pending', 'parked')`,
-        [projectId, endpointId],
-        c,
-      );
-      await this.#run(
-        'DELETE FROM endpoint_secrets WHERE project_id = $1 AND endpoint_id = $2',
-        [projectId, endpointId],
-        c,
-      );
-      return (
-        (await this.#run(
-          'DELETE FROM endpoints WHERE project_id = $1 AND id = $2',
-          [projectId, endpointId],
-          c,
-        )) > 0
-      );
-    });
+    return this.#tx((c) => deleteEndpointPostgres(c, projectId, endpointId));
   }
   async getEndpointSecrets(
     projectId: string,
@@ -470,13 +401,8 @@ export class PostgresStore implements Store {
         c,
       );
       if (!exists) return null;
-      await this.#run(
-        `UPDATE endpoint_secrets SET expires_at = $1
-         WHERE project_id = $2 AND endpoint_id = $3 AND expires_at IS NULL`,
-        [now + Math.max(0, graceMs), projectId, endpointId],
-        c,
-      );
-      await this.#insertSecret(c, projectId, endpointId, secret, now);
+      await expireCurrentSecretPostgres(c, projectId, endpointId, now + Math.max(0, graceMs));
+      await insertSecretPostgres(c, projectId, endpointId, this.#cipher.seal(secret), now);
       return this.getEndpointSecrets(projectId, endpointId, now, c);
     });
   }
@@ -489,73 +415,12 @@ export class PostgresStore implements Store {
         c,
       );
       if (!exists) return null;
-      const resumed = await this.#enable(c, projectId, endpointId, now);
+      const resumed = await enableEndpointPostgres(c, projectId, endpointId, now);
       if (resumed > 0) await this.#notifyOthers(c);
       return { endpoint: (await this.getEndpoint(projectId, endpointId, c))!, resumed };
     });
     if (out) this.#notifyLocal();
     return out;
-  }
-  async #enable(c: Queryable, projectId: string, endpointId: string, now: number): Promise<number> {
-    const wasDisabled =
-      (await this.#run(
-        `UPDATE endpoints SET status = 'active', disabled_reason = NULL, disabled_at = NULL, consecutive_failures = 0,
-           updated_at = $1 WHERE project_id = $2 AND id = $3 AND status = 'disabled'`,
-        [now, projectId, endpointId],
-        c,
-      )) > 0;
-    if (!wasDisabled) {
-      await this.#run(
-        'UPDATE endpoints SET consecutive_failures = 0 WHERE project_id = $1 AND id = $2',
-        [projectId, endpointId],
-        c,
-      );
-    }
-    const resumed = await this.#run(
-      `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, leased_by = NULL, updated_at = $1
-       WHERE project_id = $2 AND endpoint_id = $3 AND status = 'parked'`,
-      [now, projectId, endpointId],
-      c,
-    );
-    if (wasDisabled)
-      await this.#operational(c, projectId, 'endpoint.recovered', { endpointId, resumed }, now);
-    return resumed;
-  }
-  /** Disables the endpoint, parks its pending work and records `endpoint.disabled`. */
-  async #disable(c: Queryable, projectId: string, endpointId: string, reason: string, now: number) {
-    const row = await this.#one(
-      `UPDATE endpoints SET status = 'disabled', disabled_reason = $1, disabled_at = $2, updated_at = $2
-       WHERE project_id = $3 AND id = $4 RETURNING consecutive_failures`,
-      [reason, now, projectId, endpointId],
-      c,
-    );
-    const parked = await this.#run(
-      `UPDATE deliveries SET status = 'parked', leased_by = NULL, updated_at = $1
-       WHERE project_id = $2 AND endpoint_id = $3 AND status = 'pending'`,
-      [now, projectId, endpointId],
-      c,
-    );
-    const consecutiveFailures = num(row?.consecutive_failures ?? 0);
-    await this.#operational(
-      c,
-      projectId,
-      'endpoint.disabled',
-      { endpointId, reason, consecutiveFailures, parked },
-      now,
-    );
-  }
-  async #operational(
-    c: Queryable,
-    projectId: string,
-    type: OperationalEvent['type'],
-    data: { [k: string]: Json },
-    now: number,
-  ) {
-    await this.#run(
-      'INSERT INTO operational_events (project_id, id, type, data, created_at) VALUES ($1, $2, $3, $4, $5)',
-      [projectId, newId(ID_PREFIX.operationalEvent, now), type, json(data), now],
-      c,
-    );
   }
 
   // ── events ────────────────────────────────────────────────────────────────
@@ -846,7 +711,7 @@ export class PostgresStore implements Store {
         c,
         records.map((r) => r.job),
         (client, projectId, endpointId, reason, now) =>
-          this.#disable(client, projectId, endpointId, reason, now),
+          disableEndpointPostgres(client, projectId, endpointId, reason, now),
       ); // attempt-records.ts
       records.forEach((r, i) => {
         results[r.index] = recorded[i];

@@ -1,0 +1,205 @@
+/**
+ * Endpoint writes for the PostgreSQL store: the row and its secrets, enabling (parked work resumes)
+ * and disabling (pending work is parked), and the operational events those record. Each runs on
+ * the client of the caller's transaction; secrets arrive sealed.
+ */
+import type pg from 'pg';
+import { ID_PREFIX, newId } from '../../domain/ids.ts';
+import type { Endpoint, Json, OperationalEvent } from '../../domain/types.ts';
+import type { NewEndpoint } from '../store.ts';
+import { num, type Row } from './rows.ts';
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+const json = (v: unknown): string => JSON.stringify(v);
+const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+const changed = async (db: Queryable, sql: string, params: unknown[]): Promise<number> =>
+  (await db.query(sql, params)).rowCount ?? 0;
+
+/** Inserts the endpoint and returns its row. */
+export async function insertEndpointPostgres(
+  db: Queryable,
+  id: string,
+  input: NewEndpoint,
+  now: number,
+): Promise<Row> {
+  const { rows } = await db.query(
+    `INSERT INTO endpoints (project_id, id, url, name, description, event_types, method, headers, dev, timeout_ms,
+       envelope, signature, rate_limit, retry_schedule, status, disabled_reason, disabled_at, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING *`,
+    [
+      input.projectId,
+      id,
+      input.url,
+      input.name,
+      input.description,
+      json(input.eventTypes),
+      input.method,
+      json(input.headers),
+      input.dev,
+      input.timeoutMs,
+      input.envelope,
+      json(input.signature),
+      optJson(input.rateLimit),
+      optJson(input.retrySchedule),
+      input.active ? 'active' : 'disabled',
+      input.active ? null : 'manual',
+      input.active ? null : now,
+      now,
+    ],
+  );
+  return rows[0] as Row;
+}
+
+/** Writes every setting of `e` (status excepted: see enable/disable). */
+export async function updateEndpointPostgres(db: Queryable, e: Endpoint, now: number): Promise<void> {
+  await db.query(
+    `UPDATE endpoints SET url = $1, name = $2, description = $3, event_types = $4, method = $5, headers = $6,
+       dev = $7, timeout_ms = $8, envelope = $9, signature = $10, rate_limit = $11, retry_schedule = $12,
+       updated_at = $13
+     WHERE project_id = $14 AND id = $15`,
+    [
+      e.url,
+      e.name,
+      e.description,
+      json(e.eventTypes),
+      e.method,
+      json(e.headers),
+      e.dev,
+      e.timeoutMs,
+      e.envelope,
+      json(e.signature),
+      optJson(e.rateLimit),
+      optJson(e.retrySchedule),
+      now,
+      e.projectId,
+      e.id,
+    ],
+  );
+}
+
+/** Deletes the endpoint and its secrets; its pending work can never be delivered and is closed as failed. */
+export async function deleteEndpointPostgres(
+  db: Queryable,
+  projectId: string,
+  endpointId: string,
+): Promise<boolean> {
+  await db.query(
+    `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, leased_by = NULL
+     WHERE project_id = $1 AND endpoint_id = $2 AND status IN ('pending', 'parked')`,
+    [projectId, endpointId],
+  );
+  await db.query('DELETE FROM endpoint_secrets WHERE project_id = $1 AND endpoint_id = $2', [
+    projectId,
+    endpointId,
+  ]);
+  return (
+    (await changed(db, 'DELETE FROM endpoints WHERE project_id = $1 AND id = $2', [projectId, endpointId])) >
+    0
+  );
+}
+
+/** A new current secret (already sealed). */
+export async function insertSecretPostgres(
+  db: Queryable,
+  projectId: string,
+  endpointId: string,
+  sealed: string,
+  now: number,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO endpoint_secrets (project_id, id, endpoint_id, secret, created_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5, NULL)`,
+    [projectId, newId(ID_PREFIX.secret, now), endpointId, sealed, now],
+  );
+}
+
+/** The current secret stays valid until `expiresAt` (a rotation's grace period). */
+export async function expireCurrentSecretPostgres(
+  db: Queryable,
+  projectId: string,
+  endpointId: string,
+  expiresAt: number,
+): Promise<void> {
+  await db.query(
+    `UPDATE endpoint_secrets SET expires_at = $1
+     WHERE project_id = $2 AND endpoint_id = $3 AND expires_at IS NULL`,
+    [expiresAt, projectId, endpointId],
+  );
+}
+
+/**
+ * Enables the endpoint (its failure count starts over) and resumes its parked work, due now.
+ * Records `endpoint.recovered` when it was disabled. Returns how many deliveries resumed.
+ */
+export async function enableEndpointPostgres(
+  db: Queryable,
+  projectId: string,
+  endpointId: string,
+  now: number,
+): Promise<number> {
+  const wasDisabled =
+    (await changed(
+      db,
+      `UPDATE endpoints SET status = 'active', disabled_reason = NULL, disabled_at = NULL, consecutive_failures = 0,
+         updated_at = $1 WHERE project_id = $2 AND id = $3 AND status = 'disabled'`,
+      [now, projectId, endpointId],
+    )) > 0;
+  if (!wasDisabled) {
+    await db.query('UPDATE endpoints SET consecutive_failures = 0 WHERE project_id = $1 AND id = $2', [
+      projectId,
+      endpointId,
+    ]);
+  }
+  const resumed = await changed(
+    db,
+    `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, leased_by = NULL, updated_at = $1
+     WHERE project_id = $2 AND endpoint_id = $3 AND status = 'parked'`,
+    [now, projectId, endpointId],
+  );
+  if (wasDisabled)
+    await insertOperationalEventPostgres(db, projectId, 'endpoint.recovered', { endpointId, resumed }, now);
+  return resumed;
+}
+
+/** Disables the endpoint, parks its pending work and records `endpoint.disabled`. */
+export async function disableEndpointPostgres(
+  db: Queryable,
+  projectId: string,
+  endpointId: string,
+  reason: string,
+  now: number,
+): Promise<void> {
+  const { rows } = await db.query(
+    `UPDATE endpoints SET status = 'disabled', disabled_reason = $1, disabled_at = $2, updated_at = $2
+     WHERE project_id = $3 AND id = $4 RETURNING consecutive_failures`,
+    [reason, now, projectId, endpointId],
+  );
+  const parked = await changed(
+    db,
+    `UPDATE deliveries SET status = 'parked', leased_by = NULL, updated_at = $1
+     WHERE project_id = $2 AND endpoint_id = $3 AND status = 'pending'`,
+    [now, projectId, endpointId],
+  );
+  const consecutiveFailures = num((rows[0] as Row | undefined)?.consecutive_failures ?? 0);
+  await insertOperationalEventPostgres(
+    db,
+    projectId,
+    'endpoint.disabled',
+    { endpointId, reason, consecutiveFailures, parked },
+    now,
+  );
+}
+
+export async function insertOperationalEventPostgres(
+  db: Queryable,
+  projectId: string,
+  type: OperationalEvent['type'],
+  data: { [k: string]: Json },
+  now: number,
+): Promise<void> {
+  await db.query(
+    'INSERT INTO operational_events (project_id, id, type, data, created_at) VALUES ($1, $2, $3, $4, $5)',
+    [projectId, newId(ID_PREFIX.operationalEvent, now), type, json(data), now],
+  );
+}
