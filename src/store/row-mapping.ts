@@ -42,6 +42,47 @@ export function attemptValues(a: Attempt): (string | number | null)[] {
   ];
 }
 
+/**
+ * An endpoint's settings as column values, in the order of ENDPOINT_SETTING_COLUMNS (JSON columns
+ * as text; `dev` as the backend stores booleans): what both stores insert and update.
+ */
+export const ENDPOINT_SETTING_COLUMNS =
+  'url, name, description, event_types, method, headers, dev, timeout_ms, envelope, signature, rate_limit, retry_schedule';
+export function endpointSettingValues(
+  e: Pick<
+    Endpoint,
+    | 'url'
+    | 'name'
+    | 'description'
+    | 'eventTypes'
+    | 'method'
+    | 'headers'
+    | 'dev'
+    | 'timeoutMs'
+    | 'envelope'
+    | 'signature'
+    | 'rateLimit'
+    | 'retrySchedule'
+  >,
+  bool: (value: boolean) => boolean | number,
+): unknown[] {
+  const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+  return [
+    e.url,
+    e.name,
+    e.description,
+    JSON.stringify(e.eventTypes),
+    e.method,
+    JSON.stringify(e.headers),
+    bool(e.dev),
+    e.timeoutMs,
+    e.envelope,
+    JSON.stringify(e.signature),
+    optJson(e.rateLimit),
+    optJson(e.retrySchedule),
+  ];
+}
+
 /** How a backend hands over JSON and boolean columns. */
 export interface ColumnDecoders {
   json: <T = Json>(value: unknown) => T;

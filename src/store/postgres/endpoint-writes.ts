@@ -6,13 +6,13 @@
 import type pg from 'pg';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { Endpoint, Json, OperationalEvent } from '../../domain/types.ts';
+import { ENDPOINT_SETTING_COLUMNS, endpointSettingValues } from '../row-mapping.ts';
 import type { NewEndpoint } from '../store.ts';
 import { num, type Row } from './rows.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
 const json = (v: unknown): string => JSON.stringify(v);
-const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 const changed = async (db: Queryable, sql: string, params: unknown[]): Promise<number> =>
   (await db.query(sql, params)).rowCount ?? 0;
 
@@ -24,24 +24,13 @@ export async function insertEndpointPostgres(
   now: number,
 ): Promise<Row> {
   const { rows } = await db.query(
-    `INSERT INTO endpoints (project_id, id, url, name, description, event_types, method, headers, dev, timeout_ms,
-       envelope, signature, rate_limit, retry_schedule, status, disabled_reason, disabled_at, created_at, updated_at)
+    `INSERT INTO endpoints (project_id, id, ${ENDPOINT_SETTING_COLUMNS}, status, disabled_reason, disabled_at,
+       created_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING *`,
     [
       input.projectId,
       id,
-      input.url,
-      input.name,
-      input.description,
-      json(input.eventTypes),
-      input.method,
-      json(input.headers),
-      input.dev,
-      input.timeoutMs,
-      input.envelope,
-      json(input.signature),
-      optJson(input.rateLimit),
-      optJson(input.retrySchedule),
+      ...endpointSettingValues(input, Boolean),
       input.active ? 'active' : 'disabled',
       input.active ? null : 'manual',
       input.active ? null : now,
@@ -54,27 +43,10 @@ export async function insertEndpointPostgres(
 /** Writes every setting of `e` (status excepted: see enable/disable). */
 export async function updateEndpointPostgres(db: Queryable, e: Endpoint, now: number): Promise<void> {
   await db.query(
-    `UPDATE endpoints SET url = $1, name = $2, description = $3, event_types = $4, method = $5, headers = $6,
-       dev = $7, timeout_ms = $8, envelope = $9, signature = $10, rate_limit = $11, retry_schedule = $12,
-       updated_at = $13
+    `UPDATE endpoints SET (${ENDPOINT_SETTING_COLUMNS}, updated_at)
+       = ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
      WHERE project_id = $14 AND id = $15`,
-    [
-      e.url,
-      e.name,
-      e.description,
-      json(e.eventTypes),
-      e.method,
-      json(e.headers),
-      e.dev,
-      e.timeoutMs,
-      e.envelope,
-      json(e.signature),
-      optJson(e.rateLimit),
-      optJson(e.retrySchedule),
-      now,
-      e.projectId,
-      e.id,
-    ],
+    [...endpointSettingValues(e, Boolean), now, e.projectId, e.id],
   );
 }
 

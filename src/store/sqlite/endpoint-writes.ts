@@ -3,35 +3,26 @@
  * and disabling (pending work is parked), and the operational events those record. Each runs inside
  * one of the store's group commits; secrets arrive sealed.
  */
-import type { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { Endpoint, Json, OperationalEvent } from '../../domain/types.ts';
+import { ENDPOINT_SETTING_COLUMNS, endpointSettingValues } from '../row-mapping.ts';
 import type { NewEndpoint } from '../store.ts';
 import { get, run } from './db-helpers.ts';
 
 const json = (v: unknown): string => JSON.stringify(v);
-const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+
+const sqliteBool = (v: boolean): number => (v ? 1 : 0);
 
 export function insertEndpointSqlite(db: DatabaseSync, id: string, input: NewEndpoint, now: number): void {
   run(
     db,
-    `INSERT INTO endpoints (id, project_id, url, name, description, event_types, method, headers, dev, timeout_ms,
-       envelope, signature, rate_limit, retry_schedule, status, disabled_reason, disabled_at, created_at, updated_at)
+    `INSERT INTO endpoints (id, project_id, ${ENDPOINT_SETTING_COLUMNS}, status, disabled_reason, disabled_at,
+       created_at, updated_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     id,
     input.projectId,
-    input.url,
-    input.name,
-    input.description,
-    json(input.eventTypes),
-    input.method,
-    json(input.headers),
-    input.dev ? 1 : 0,
-    input.timeoutMs,
-    input.envelope,
-    json(input.signature),
-    optJson(input.rateLimit),
-    optJson(input.retrySchedule),
+    ...(endpointSettingValues(input, sqliteBool) as SQLInputValue[]),
     input.active ? 'active' : 'disabled',
     input.active ? null : 'manual',
     input.active ? null : now,
@@ -44,21 +35,9 @@ export function insertEndpointSqlite(db: DatabaseSync, id: string, input: NewEnd
 export function updateEndpointSqlite(db: DatabaseSync, e: Endpoint, now: number): void {
   run(
     db,
-    `UPDATE endpoints SET url = ?, name = ?, description = ?, event_types = ?, method = ?, headers = ?, dev = ?,
-       timeout_ms = ?, envelope = ?, signature = ?, rate_limit = ?, retry_schedule = ?, updated_at = ?
+    `UPDATE endpoints SET (${ENDPOINT_SETTING_COLUMNS}, updated_at) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      WHERE project_id = ? AND id = ?`,
-    e.url,
-    e.name,
-    e.description,
-    json(e.eventTypes),
-    e.method,
-    json(e.headers),
-    e.dev ? 1 : 0,
-    e.timeoutMs,
-    e.envelope,
-    json(e.signature),
-    optJson(e.rateLimit),
-    optJson(e.retrySchedule),
+    ...(endpointSettingValues(e, sqliteBool) as SQLInputValue[]),
     now,
     e.projectId,
     e.id,
