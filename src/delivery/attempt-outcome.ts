@@ -71,6 +71,7 @@ export function attemptRecord(input: OutcomeInput): AttemptRecord {
       error:
         result.error ?? (c.outcome === 'failed' ? { kind: 'http_status', message: `HTTP ${status}` } : null),
     },
+    ...(input.request.bodyEnvelope ? { requestBodyEnvelope: input.request.bodyEnvelope } : {}),
     next,
     endpointEffect: effect,
     workerId: input.workerId,

@@ -1,4 +1,4 @@
-import type { Endpoint, EndpointSecret, HeraldEvent, HttpMethod } from './types.ts';
+import type { Endpoint, EndpointSecret, Envelope, HeraldEvent, HttpMethod } from './types.ts';
 
 export interface BuildRequestInput {
   event: HeraldEvent;
@@ -23,4 +23,10 @@ export interface BuiltRequest {
   url: string;
   headers: Record<string, string>;
   body: string | null;
+  /**
+   * Set when `body` is exactly `envelopeJson(bodyEnvelope, event, payloadJson)`: the event's
+   * envelope around its stored payload text, which the attempt record can then refer to instead of
+   * storing the body again (src/store/attempt-bodies.ts).
+   */
+  bodyEnvelope?: Envelope;
 }

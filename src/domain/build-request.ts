@@ -59,12 +59,13 @@ export function buildRequest(input: BuildRequestInput): BuiltRequest {
   const payloadJson = input.payloadJson;
   // With the stored text, a JSON body is built from it and the envelope object only when the signer
   // reads it (GET queries, form bodies): a claimed payload is not parsed to be sent as JSON.
+  const envelopeText = payloadJson === undefined ? null : envelopeJson(endpoint.envelope, event, payloadJson);
   const signed = sign(
-    payloadJson === undefined
+    envelopeText === null
       ? { ...common, content: buildEnvelope(endpoint.envelope, event) }
       : {
           ...common,
-          body: envelopeJson(endpoint.envelope, event, payloadJson),
+          body: envelopeText,
           get content() {
             return buildEnvelope(endpoint.envelope, event);
           },
@@ -73,7 +74,10 @@ export function buildRequest(input: BuildRequestInput): BuiltRequest {
   const headers = signed.headers;
   headers['user-agent'] = USER_AGENT;
   addCustomHeaders(headers, endpoint.headers, signature);
-  return { method: signed.method, url: signed.url, headers, body: signed.body };
+  const built: BuiltRequest = { method: signed.method, url: signed.url, headers, body: signed.body };
+  // The body sent is the envelope text itself (not a form, a GET query or a scheme's own body).
+  if (envelopeText !== null && signed.body === envelopeText) built.bodyEnvelope = endpoint.envelope;
+  return built;
 }
 
 /** True when a custom header called `name` would be dropped for an endpoint signing with `signature`. */

@@ -14,16 +14,22 @@ import type {
   OperationalEvent,
   Project,
 } from '../domain/types.ts';
+import { requestJson } from './attempt-bodies.ts';
+import type { AttemptRecord } from './store.ts';
 
 export type Row = Record<string, unknown>;
 
 /**
  * An attempt as the column values of its row, in the order of ATTEMPT_COLUMNS (JSON columns as
- * text): the one encoding both stores insert.
+ * text): the one encoding both stores insert. A body that is the event's envelope is stored as a
+ * reference to it (attempt-bodies.ts).
  */
 export const ATTEMPT_COLUMNS =
   'project_id, id, delivery_id, event_id, endpoint_id, event_type, number, started_at, duration_ms, outcome, request, response, error';
-export function attemptValues(a: Attempt): (string | number | null)[] {
+export function attemptValues(
+  rec: Pick<AttemptRecord, 'attempt' | 'requestBodyEnvelope'>,
+): (string | number | null)[] {
+  const a = rec.attempt;
   const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
   return [
     a.projectId,
@@ -36,7 +42,7 @@ export function attemptValues(a: Attempt): (string | number | null)[] {
     a.startedAt,
     Math.round(a.durationMs),
     a.outcome,
-    JSON.stringify(a.request),
+    requestJson(a.request, rec.requestBodyEnvelope),
     optJson(a.response),
     optJson(a.error),
   ];

@@ -18,6 +18,7 @@ import type {
   DeliveryStatus,
   Endpoint,
   EndpointSecret,
+  Envelope,
   EventType,
   HeraldEvent,
   Json,
@@ -161,6 +162,11 @@ export type EndpointEffect =
 
 export interface AttemptRecord {
   attempt: Attempt;
+  /**
+   * The request body is the event's envelope around its stored payload (BuiltRequest.bodyEnvelope):
+   * stored as this reference and rebuilt when read (attempt-bodies.ts), not stored twice.
+   */
+  requestBodyEnvelope?: Envelope;
   /** The delivery's state after this attempt. A `pending` next state on a disabled endpoint is stored as `parked`. */
   next: { status: DeliveryStatus; nextAttemptAt: number | null };
   endpointEffect: EndpointEffect;

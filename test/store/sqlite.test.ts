@@ -150,6 +150,35 @@ describe('sqlite specifics', () => {
     }
   });
 
+  test('an attempt whose body is the event envelope stores a reference, not the body again', async () => {
+    const url = `sqlite:${join(dir, `bodyref${++n}`, 'herald.db')}`;
+    const store = await openStore(url);
+    try {
+      const { project } = await projectWithEndpoints(store, 1);
+      const payload = { pad: 'x'.repeat(2000) };
+      await store.acceptEvents(project.id, [eventInput('a', { payload })], T0);
+      const [claim] = await store.claimDueDeliveries({ limit: 1, leaseMs: 1000, now: T0, workerId: 'w' });
+      const byReference = attemptRecord(claim!.delivery, claim!.event);
+      byReference.attempt.request.body = `{"type":"a","timestamp":"${new Date(T0).toISOString()}","data":${claim!.payloadJson}}`;
+      byReference.requestBodyEnvelope = 'standard';
+      await store.recordAttempts([byReference], { now: T0, failureThreshold: 10 });
+      const raw = new DatabaseSync(url.slice('sqlite:'.length));
+      const stored = String(raw.prepare('SELECT request FROM attempts').get()!.request);
+      raw.close();
+      assert.ok(stored.length < 300, stored);
+      assert.deepEqual(JSON.parse(stored), {
+        method: 'POST',
+        url: claim!.delivery.url,
+        headers: byReference.attempt.request.headers,
+        bodyEnvelope: 'standard',
+      });
+      const [read] = (await store.listAttempts(project.id, { limit: 1 })).data;
+      assert.equal(read!.request.body, byReference.attempt.request.body);
+    } finally {
+      await store.close();
+    }
+  });
+
   for (const [what, sql, params, index] of [
     ['one endpoint', ENDPOINT_PROBE_SQL, ['p', 'e', 0, 10], 'deliveries_endpoint'],
     ['the callbacks', CALLBACK_PROBE_SQL, [0, 10], 'deliveries_callbacks_due'],

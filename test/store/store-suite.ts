@@ -6,6 +6,8 @@
 
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
+import { attemptRecord as outcomeRecord } from '../../src/delivery/attempt-outcome.ts';
+import { buildRequest } from '../../src/domain/build-request.ts';
 import { WINDOW_SKIP_MS } from '../../src/store/claim-limits.ts';
 import { type Store, StoreConflictError } from '../../src/store/store.ts';
 import {
@@ -1252,6 +1254,71 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
       assert.equal((await store.listAttempts(project.id, { limit: 10 })).data.length, 2);
       assert.equal((await store.listEvents(project.id, { limit: 10 })).data.length, 3);
     });
+
+    withStore(
+      'attempts whose body is the event envelope read back the exact bytes sent, for every envelope',
+      async (store) => {
+        const project = await store.createProject({ name: 'bodies' }, T0);
+        for (const envelope of ['standard', 'event-data', 'raw'] as const) {
+          await store.createEndpoint(
+            endpointInput(project.id, { url: `http://127.0.0.1:9/${envelope}`, envelope }),
+            'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+            T0,
+          );
+        }
+        const payload = { text: 'quotes " and \\ and é ✓', n: [1, 2.5, null], nested: { ok: true } };
+        await store.acceptEvents(project.id, [eventInput('player.paid', { payload })], T0);
+        const claims = await store.claimDueDeliveries({ limit: 10, leaseMs: 1000, now: T0, workerId: 'w' });
+        assert.equal(claims.length, 3);
+        const endpoints = (await store.listEndpoints(project.id, { limit: 10 })).data;
+        const sent = new Map<string, string>();
+        const records = claims.map((c) => {
+          const endpoint = endpoints.find((e) => e.id === c.delivery.endpointId)!;
+          const request = buildRequest({
+            event: c.event,
+            payloadJson: c.payloadJson,
+            url: c.delivery.url,
+            endpoint,
+            secrets: [{ secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }],
+            now: T0 + 1,
+          });
+          assert.equal(request.bodyEnvelope, endpoint.envelope);
+          sent.set(c.delivery.id, request.body!);
+          return outcomeRecord({
+            delivery: c.delivery,
+            event: c.event,
+            request,
+            result: {
+              startedAt: T0 + 1,
+              durationMs: 2,
+              response: { status: 200, headers: {}, body: '' },
+              error: null,
+            },
+            schedule: [],
+            jitter: 0,
+            random: Math.random,
+            countsForEndpoint: true,
+            workerId: 'w',
+            now: T0 + 3,
+          });
+        });
+        // One attempt with its body stored as sent, on the same page as the others.
+        const inline = attemptRecord(claims[0]!.delivery, claims[0]!.event, { startedAt: T0 + 5 });
+        await store.recordAttempts([...records, inline], { now: T0 + 5, failureThreshold: 10 });
+        const listed = (await store.listAttempts(project.id, { limit: 10 })).data;
+        assert.equal(listed.length, 4);
+        for (const a of listed) {
+          assert.deepEqual(Object.keys(a.request), ['method', 'url', 'headers', 'body']);
+          const expected = a.id === inline.attempt.id ? '{}' : sent.get(a.deliveryId);
+          assert.equal(a.request.body, expected, a.request.url);
+          assert.deepEqual(await store.getAttempt(project.id, a.id), a);
+        }
+        const standard = listed.find(
+          (a) => a.request.url.endsWith('/standard') && a.id !== inline.attempt.id,
+        )!;
+        assert.deepEqual(JSON.parse(standard.request.body).data, payload);
+      },
+    );
 
     withStore('a malformed cursor starts the list over instead of failing', async (store) => {
       const p = await store.createProject({ name: 'p' }, T0);

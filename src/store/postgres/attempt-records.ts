@@ -33,7 +33,7 @@ export async function recordBatchPostgres(
   const flat = jobs.flatMap((job, j) => job.records.map((rec) => ({ rec, job: j, options: job.options })));
   const at: unknown[][] = Array.from({ length: 13 }, () => []);
   for (const { rec } of flat) {
-    pushRow(at, attemptValues(rec.attempt));
+    pushRow(at, attemptValues(rec));
   }
   await c.query(
     `INSERT INTO attempts (${ATTEMPT_COLUMNS})

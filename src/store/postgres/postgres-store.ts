@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, HeraldEvent } from '../../domain/types.ts';
+import { type LoadEnvelopeSources, withRequestBodies } from '../attempt-bodies.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import {
@@ -499,15 +500,34 @@ export class PostgresStore implements Store {
       `SELECT * FROM attempts WHERE ${where.sql} ORDER BY id DESC LIMIT ${where.next()}`,
       [...where.params, q.limit + 1],
     );
-    return toPage(rows.map(toAttempt), q.limit, (a) => a.id);
+    const attempts = await withRequestBodies(projectId, rows.map(toAttempt), this.#envelopeSources);
+    return toPage(attempts, q.limit, (a) => a.id);
   }
   async getAttempt(projectId: string, attemptId: string) {
     const row = await this.#one('SELECT * FROM attempts WHERE project_id = $1 AND id = $2', [
       projectId,
       attemptId,
     ]);
-    return row ? toAttempt(row) : null;
+    return row ? (await withRequestBodies(projectId, [toAttempt(row)], this.#envelopeSources))[0]! : null;
   }
+  /** Events whose envelopes attempts sent, for their bodies (attempt-bodies.ts); payloads as stored text. */
+  #envelopeSources: LoadEnvelopeSources = async (projectId, eventIds) => {
+    const rows = await this.#query(
+      'SELECT id, type, payload::text AS payload, created_at FROM events WHERE project_id = $1 AND id = ANY($2::text[])',
+      [projectId, eventIds],
+    );
+    return new Map(
+      rows.map((r) => [
+        String(r.id),
+        {
+          id: String(r.id),
+          type: String(r.type),
+          createdAt: num(r.created_at),
+          payloadJson: String(r.payload),
+        },
+      ]),
+    );
+  };
   async endpointStats(projectId: string, endpointId: string, q: StatsQuery): Promise<StatsBucket[]> {
     // p95 is nearest rank, like the SQLite store: percentile_disc picks the ceil(0.95·n)-th value.
     const rows = await this.#query(

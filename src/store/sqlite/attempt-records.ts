@@ -48,7 +48,7 @@ export function writeAttemptRecords(
     run(
       db,
       `INSERT INTO attempts (${ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ...attemptValues(a),
+      ...attemptValues(rec),
     );
     let status = rec.next.status;
     const ep = a.endpointId ? endpointState(a.projectId, a.endpointId) : null;

@@ -6,6 +6,7 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, HeraldEvent } from '../../domain/types.ts';
+import { type LoadEnvelopeSources, withRequestBodies } from '../attempt-bodies.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
 import { FanOutCache } from '../fan-out-cache.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
@@ -454,12 +455,32 @@ export class SqliteStore implements Store {
       ...params,
       q.limit + 1,
     );
-    return toPage(rows.map(toAttempt), q.limit, (a) => a.id);
+    const attempts = await withRequestBodies(projectId, rows.map(toAttempt), this.#envelopeSources);
+    return toPage(attempts, q.limit, (a) => a.id);
   }
   async getAttempt(projectId: string, attemptId: string) {
     const row = this.#get('SELECT * FROM attempts WHERE project_id = ? AND id = ?', projectId, attemptId);
-    return row ? toAttempt(row) : null;
+    return row ? (await withRequestBodies(projectId, [toAttempt(row)], this.#envelopeSources))[0]! : null;
   }
+  /** Events whose envelopes attempts sent, for their bodies (attempt-bodies.ts). */
+  #envelopeSources: LoadEnvelopeSources = async (projectId, eventIds) => {
+    const rows = this.#all(
+      'SELECT id, type, payload, created_at FROM events WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))',
+      projectId,
+      JSON.stringify(eventIds),
+    );
+    return new Map(
+      rows.map((r) => [
+        String(r.id),
+        {
+          id: String(r.id),
+          type: String(r.type),
+          createdAt: Number(r.created_at),
+          payloadJson: String(r.payload),
+        },
+      ]),
+    );
+  };
   async endpointStats(projectId: string, endpointId: string, q: StatsQuery): Promise<StatsBucket[]> {
     const rows = this.#all(
       `SELECT started_at, outcome, duration_ms FROM attempts
