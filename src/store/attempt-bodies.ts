@@ -14,6 +14,21 @@ import type { Attempt, Envelope, HeraldEvent } from '../domain/types.ts';
 /** What rebuilding a body needs of an event: its payload as the stored JSON text. */
 export type EnvelopeSource = Pick<HeraldEvent, 'id' | 'type' | 'createdAt'> & { payloadJson: string };
 
+/** Events by id, from rows of `id, type, payload (as text), created_at`. */
+export function envelopeSourcesFromRows(rows: Record<string, unknown>[]): Map<string, EnvelopeSource> {
+  return new Map(
+    rows.map((r) => [
+      String(r.id),
+      {
+        id: String(r.id),
+        type: String(r.type),
+        createdAt: Number(r.created_at),
+        payloadJson: String(r.payload),
+      },
+    ]),
+  );
+}
+
 /** Loads events of one project by id. */
 export type LoadEnvelopeSources = (
   projectId: string,

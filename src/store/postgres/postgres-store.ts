@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, HeraldEvent } from '../../domain/types.ts';
-import { type LoadEnvelopeSources, withRequestBodies } from '../attempt-bodies.ts';
+import { envelopeSourcesFromRows, type LoadEnvelopeSources, withRequestBodies } from '../attempt-bodies.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import {
@@ -516,17 +516,7 @@ export class PostgresStore implements Store {
       'SELECT id, type, payload::text AS payload, created_at FROM events WHERE project_id = $1 AND id = ANY($2::text[])',
       [projectId, eventIds],
     );
-    return new Map(
-      rows.map((r) => [
-        String(r.id),
-        {
-          id: String(r.id),
-          type: String(r.type),
-          createdAt: num(r.created_at),
-          payloadJson: String(r.payload),
-        },
-      ]),
-    );
+    return envelopeSourcesFromRows(rows);
   };
   async endpointStats(projectId: string, endpointId: string, q: StatsQuery): Promise<StatsBucket[]> {
     // p95 is nearest rank, like the SQLite store: percentile_disc picks the ceil(0.95·n)-th value.

@@ -6,7 +6,7 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, HeraldEvent } from '../../domain/types.ts';
-import { type LoadEnvelopeSources, withRequestBodies } from '../attempt-bodies.ts';
+import { envelopeSourcesFromRows, type LoadEnvelopeSources, withRequestBodies } from '../attempt-bodies.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
 import { FanOutCache } from '../fan-out-cache.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
@@ -469,17 +469,7 @@ export class SqliteStore implements Store {
       projectId,
       JSON.stringify(eventIds),
     );
-    return new Map(
-      rows.map((r) => [
-        String(r.id),
-        {
-          id: String(r.id),
-          type: String(r.type),
-          createdAt: Number(r.created_at),
-          payloadJson: String(r.payload),
-        },
-      ]),
-    );
+    return envelopeSourcesFromRows(rows);
   };
   async endpointStats(projectId: string, endpointId: string, q: StatsQuery): Promise<StatsBucket[]> {
     const rows = this.#all(
