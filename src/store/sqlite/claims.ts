@@ -11,11 +11,11 @@ import { all, get, run } from './db-helpers.ts';
 import { type Row, toDelivery, toEventLazyPayload } from './rows.ts';
 
 /** One endpoint's due deliveries, oldest first: walks deliveries_endpoint in order (migration 0003). */
-export const ENDPOINT_PROBE_SQL = `SELECT * FROM deliveries WHERE project_id = ? AND endpoint_id = ? AND status = 'pending'
+export const ENDPOINT_PROBE_SQL = `SELECT rowid AS row_id, * FROM deliveries WHERE project_id = ? AND endpoint_id = ? AND status = 'pending'
   AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`;
 
 /** Due deliveries to callback URLs (no endpoint), oldest first: the partial index of migration 0004. */
-export const CALLBACK_PROBE_SQL = `SELECT * FROM deliveries WHERE endpoint_id IS NULL AND status = 'pending'
+export const CALLBACK_PROBE_SQL = `SELECT rowid AS row_id, * FROM deliveries WHERE endpoint_id IS NULL AND status = 'pending'
   AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`;
 
 /** What the store keeps between claims that leave endpoints out. */
@@ -35,7 +35,7 @@ export function claimDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor):
   const lease = (select: string, ...params: SQLInputValue[]): Row[] => {
     const picked = all(
       db,
-      `SELECT * FROM deliveries WHERE rowid IN (${select}) ORDER BY next_attempt_at, id`,
+      `SELECT rowid AS row_id, * FROM deliveries WHERE rowid IN (${select}) ORDER BY next_attempt_at, id`,
       ...params,
     );
     leaseRows(db, picked, o);
@@ -120,10 +120,10 @@ function leaseRows(db: DatabaseSync, rows: Row[], o: ClaimOptions): void {
   if (rows.length === 0) return;
   run(
     db,
-    'UPDATE deliveries SET next_attempt_at = ?, leased_by = ? WHERE id IN (SELECT value FROM json_each(?))',
+    'UPDATE deliveries SET next_attempt_at = ?, leased_by = ? WHERE rowid IN (SELECT value FROM json_each(?))',
     o.now + o.leaseMs,
     o.workerId,
-    JSON.stringify(rows.map((r) => String(r.id))),
+    JSON.stringify(rows.map((r) => r.row_id)),
   );
 }
 
