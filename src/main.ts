@@ -117,6 +117,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
       if (useDispatcherThread(config)) {
         // Its own store connection and sender; this thread wakes it when work is accepted here.
         const threaded = createThreadedDispatcher({
+          handoff: store.capabilities.leaseOnAccept,
           init: {
             databaseUrl: config.databaseUrl,
             dataDir: config.dataDir,

@@ -8,6 +8,7 @@ import type { Config } from '../config/config-types.ts';
 import { portalLinksRoute } from '../dashboard/portal-links-route.ts';
 import { derivePortalKey } from '../dashboard/portal-token.ts';
 import { dashboardPlugin } from '../dashboard/serve.ts';
+import type { Handoff } from '../delivery/handoff.ts';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
 import { createAuthContext, identify, needsAuth, visibleProject } from './auth.ts';
@@ -45,7 +46,7 @@ export interface BuildAppOptions {
   logger?: Logger;
   metrics?: MetricsSource;
   /** Woken after writes that make work due (the store wakes it too; this is for API-only callers). */
-  dispatcher?: { wake(): void };
+  dispatcher?: { wake(): void; readonly handoff?: Handoff | null };
 }
 
 declare module 'fastify' {
@@ -127,7 +128,12 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
 
   openApiRoutes(app);
 
-  const ctx: RouteContext = { store, config, wake: () => options.dispatcher?.wake() };
+  const ctx: RouteContext = {
+    store,
+    config,
+    wake: () => options.dispatcher?.wake(),
+    handoff: () => options.dispatcher?.handoff ?? null,
+  };
   app.register(async (api) => {
     projectRoutes(api, ctx);
     apiKeyRoutes(api, ctx);

@@ -4,6 +4,7 @@
  */
 import type { DeliveryConfig } from '../config/config-types.ts';
 import type { DeliveryOutcome } from '../metrics.ts';
+import type { HandedOff } from './handoff.ts';
 
 /** Everything the thread needs to open its own store and sender (`workerData`). */
 export interface DispatcherThreadInit {
@@ -15,9 +16,15 @@ export interface DispatcherThreadInit {
   logLevel: string;
   workerId: string;
   delivery: DeliveryConfig;
+  /** handoff.ts: deliveries on their way and attempts in flight, shared with the main thread. */
+  handoffCounters: SharedArrayBuffer;
 }
 
-export type ToDispatcherThread = { type: 'wake' } | { type: 'stop'; graceMs: number };
+export type ToDispatcherThread =
+  | { type: 'wake' }
+  | { type: 'stop'; graceMs: number }
+  /** Deliveries an accept leased to this thread's worker (handoff.ts). */
+  | { type: 'claimed'; items: HandedOff[] };
 
 export type FromDispatcherThread =
   | { type: 'started' }

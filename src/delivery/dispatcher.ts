@@ -12,6 +12,7 @@ import type { Endpoint, EndpointSecret } from '../domain/types.ts';
 import type { DeliveryOutcome } from '../metrics.ts';
 import type { ClaimedDelivery, DispatchEndpoint, ReleaseItem, Store } from '../store/store.ts';
 import { attemptRecord } from './attempt-outcome.ts';
+import type { Handoff } from './handoff.ts';
 import { createRateGate } from './rate-gate.ts';
 import { createRecordQueue } from './record-queue.ts';
 import type { SendFn, SendResult } from './send-types.ts';
@@ -31,6 +32,8 @@ export interface DispatcherHooks {
   onClaim?(event: { durationMs: number; claimed: number }): void;
   /** A store call failed; the loop backs off and goes on. */
   onError?(error: unknown, during: string): void;
+  /** The number of attempts in flight changed. */
+  onInFlight?(inFlight: number): void;
 }
 
 export interface DispatcherOptions {
@@ -48,6 +51,13 @@ export interface Dispatcher {
   /** Stops claiming, lets in-flight attempts finish within graceMs, writes their records. */
   stop(options?: { graceMs?: number }): Promise<void>;
   wake(): void;
+  /**
+   * Deliveries leased to this worker elsewhere (an accept's hand-off, handoff.ts): started as if this
+   * dispatcher had claimed them. When it is not running they are handed back, due now.
+   */
+  dispatchClaimed?(claimed: ClaimedDelivery[]): void;
+  /** Where an API in this process hands light-load accepts to this dispatcher (threaded only). */
+  readonly handoff?: Handoff | null;
 }
 
 /** Settings for one-off callbackUrl deliveries: standard envelope, POST, unsigned (webhook-id still sent). */
@@ -196,11 +206,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   const launch = (key: string | null, run: () => Promise<void>) => {
     inFlight++;
+    hooks.onInFlight?.(inFlight);
     if (key) perEndpoint.set(key, (perEndpoint.get(key) ?? 0) + 1);
     const p: Promise<void> = run()
       .catch((error: unknown) => hooks.onError?.(error, 'attempt'))
       .finally(() => {
         inFlight--;
+        hooks.onInFlight?.(inFlight);
         if (key) {
           const n = (perEndpoint.get(key) ?? 1) - 1;
           if (n <= 0) perEndpoint.delete(key);
@@ -462,5 +474,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       await recordQueue.flush();
     },
     wake,
+    dispatchClaimed(claimed) {
+      if (!running) {
+        held.push(...claimed);
+        releaseHeld();
+        return;
+      }
+      dispatchBatch(claimed).catch((error: unknown) => hooks.onError?.(error, 'handoff'));
+    },
   };
 }

@@ -13,9 +13,12 @@ import type {
   FromDispatcherThread,
   ToDispatcherThread,
 } from './dispatcher-thread-messages.ts';
+import { createHandoff, newHandoffCounters } from './handoff.ts';
 
 export interface ThreadedDispatcherOptions {
-  init: DispatcherThreadInit;
+  init: Omit<DispatcherThreadInit, 'handoffCounters'>;
+  /** The main thread's store can lease on accept: light-load accepts are handed off (handoff.ts). */
+  handoff?: boolean;
   hooks?: Omit<DispatcherHooks, 'onError'>;
   /** The thread ended without being asked to (a crash): the process should stop. */
   onThreadExit?(error: Error): void;
@@ -31,6 +34,16 @@ export function createThreadedDispatcher(options: ThreadedDispatcherOptions): Di
   let wakeQueued = false;
   let stopped: (() => void) | null = null;
   const send = (message: ToDispatcherThread) => worker?.postMessage(message);
+  const handoffCounters = newHandoffCounters();
+  const handoff = options.handoff
+    ? createHandoff({
+        counters: handoffCounters,
+        workerId: options.init.workerId,
+        leaseMs: options.init.delivery.leaseMs,
+        open: () => worker !== null && !stopping,
+        post: (items) => send({ type: 'claimed', items }),
+      })
+    : null;
 
   const onMessage = (message: FromDispatcherThread) => {
     switch (message.type) {
@@ -56,10 +69,11 @@ export function createThreadedDispatcher(options: ThreadedDispatcherOptions): Di
   };
 
   return {
+    handoff,
     async start() {
       if (worker) return;
       const w = new Worker(new URL('./dispatcher-thread-entry.ts', import.meta.url), {
-        workerData: options.init,
+        workerData: { ...options.init, handoffCounters } satisfies DispatcherThreadInit,
         // No resourceLimits: V8 applies the process's --max-semi-space-size (the bin's shebang) to
         // this isolate too, and a maxYoungGenerationSizeMb of 8 or 48 changed nothing (--trace-gc:
         // the same scavenge count, with the flag and without it).

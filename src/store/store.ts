@@ -32,6 +32,8 @@ export interface StoreCapabilities {
   multiProcess: boolean;
   /** `subscribeDue` is woken by writes made in other processes too (e.g. LISTEN/NOTIFY). */
   crossProcessWakeups: boolean;
+  /** `acceptEvents` can lease the new deliveries to a worker as it stores them (`AcceptOptions.lease`). */
+  leaseOnAccept: boolean;
 }
 
 export interface PageQuery {
@@ -88,9 +90,25 @@ export interface NewEventInput {
   onlyEndpointId?: string;
 }
 
+/**
+ * A lease taken as the deliveries are stored, for a dispatcher in the same process that is handed
+ * them in memory (src/delivery/handoff.ts) instead of claiming them: at most `max` of an accept's new
+ * deliveries, each until `now + leaseMs`, exactly as a claim by `workerId` would lease them.
+ */
+export interface AcceptLease {
+  workerId: string;
+  leaseMs: number;
+  max: number;
+}
+
 export interface AcceptedEvent {
   event: HeraldEvent;
+  /** Leased ones (AcceptLease) are returned due now: they are sent at once; the stored row holds the lease. */
   deliveries: Delivery[];
+  /** With a lease: the payload's JSON text as stored, for the requests built from it. */
+  payloadJson?: string;
+  /** With a lease: how many of `deliveries` (the first ones) were leased. */
+  leased?: number;
   /** True when the idempotency key matched an event of the last 24 h: that event is returned, nothing new is created. */
   duplicate: boolean;
 }
@@ -300,7 +318,12 @@ export interface Store {
    * Stores events and fans each out (domain `selectEndpoints`) to the project's endpoints in one
    * transaction, plus one delivery per callbackUrl. Results are in input order.
    */
-  acceptEvents(projectId: string, events: NewEventInput[], now: number): Promise<AcceptedEvent[]>;
+  acceptEvents(
+    projectId: string,
+    events: NewEventInput[],
+    now: number,
+    options?: { lease?: AcceptLease },
+  ): Promise<AcceptedEvent[]>;
   getEvent(
     projectId: string,
     eventId: string,

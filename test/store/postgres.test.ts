@@ -38,7 +38,11 @@ describe('postgres specifics', () => {
   test('openStore opens postgres:// URLs; several processes migrate one database at once', async () => {
     const url = await server.createDatabase();
     const stores = await Promise.all(Array.from({ length: 4 }, () => openStore(url)));
-    assert.deepEqual(stores[0]!.capabilities, { multiProcess: true, crossProcessWakeups: true });
+    assert.deepEqual(stores[0]!.capabilities, {
+      multiProcess: true,
+      crossProcessWakeups: true,
+      leaseOnAccept: false,
+    });
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const { rows } = await client.query('SELECT name FROM schema_migrations');

@@ -1320,6 +1320,48 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
       },
     );
 
+    withStore('an accept can lease its new deliveries (stores with leaseOnAccept)', async (store) => {
+      if (!store.capabilities.leaseOnAccept) return;
+      const { project } = await projectWithEndpoints(store, 3);
+      const payload = { nested: { text: 'é "q"' } };
+      const lease = { workerId: 'w-handoff', leaseMs: 30 * SECOND, max: 2 };
+      const [a] = await store.acceptEvents(project.id, [eventInput('a', { payload })], T0, { lease });
+      assert.equal(a!.leased, 2);
+      assert.equal(a!.payloadJson, JSON.stringify(payload));
+      assert.equal(a!.deliveries.length, 3);
+      for (const d of a!.deliveries) assert.equal(d.nextAttemptAt, T0, 'returned due now');
+      // Only the one beyond the lease's room is claimable; the two leased come back when it runs out.
+      const now = await store.claimDueDeliveries({ limit: 10, leaseMs: 60 * SECOND, now: T0, workerId: 'w' });
+      assert.deepEqual(
+        now.map((c) => c.delivery.id),
+        [a!.deliveries[2]!.id],
+      );
+      const later = await store.claimDueDeliveries({
+        limit: 10,
+        leaseMs: 1000,
+        now: T0 + 30 * SECOND,
+        workerId: 'w',
+      });
+      assert.deepEqual(
+        later.map((c) => c.delivery.id).sort(),
+        [a!.deliveries[0]!.id, a!.deliveries[1]!.id].sort(),
+      );
+      // The room is shared by the events of one accept, and an accept without a lease leases nothing.
+      const two = await store.acceptEvents(project.id, [eventInput('a'), eventInput('a')], T0, {
+        lease: { ...lease, max: 4 },
+      });
+      assert.deepEqual(
+        two.map((e) => e.leased),
+        [3, 1],
+      );
+      const [plain] = await store.acceptEvents(project.id, [eventInput('a')], T0);
+      assert.equal(plain!.leased, undefined);
+      assert.equal(
+        (await store.claimDueDeliveries({ limit: 10, leaseMs: 1000, now: T0, workerId: 'w' })).length,
+        2 + 3,
+      );
+    });
+
     withStore('a malformed cursor starts the list over instead of failing', async (store) => {
       const p = await store.createProject({ name: 'p' }, T0);
       const page = await store.listEndpoints(p.id, { limit: 10, cursor: '%%%not-a-cursor' });

@@ -1,4 +1,5 @@
 import type { Config } from '../../config/config-types.ts';
+import type { Handoff } from '../../delivery/handoff.ts';
 import type { Store } from '../../store/store.ts';
 
 /** What every route module receives. */
@@ -7,4 +8,6 @@ export interface RouteContext {
   config: Config;
   /** Tells an in-process dispatcher that work became due (the store wakes it too; this is cheap). */
   wake: () => void;
+  /** The in-process dispatcher's hand-off (src/delivery/handoff.ts), if it has one. */
+  handoff: () => Handoff | null;
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { acceptEvents } from '../accept-events.ts';
 import { projectFor } from '../auth.ts';
 import { NotFoundError } from '../errors.ts';
 import { type EventInput, idempotencyKeyHeader, toNewEvent } from '../event-input.ts';
@@ -29,9 +30,8 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
     async (request, reply) => {
       const project = await projectFor(store, request, request.params.project, { portal: false });
       const input = await toNewEvent(store, project, request.body, 'body', idempotencyKeyHeader(request));
-      const [accepted] = await store.acceptEvents(project.id, [input], Date.now());
+      const [accepted] = await acceptEvents(ctx, project.id, [input]);
       if (accepted!.duplicate) reply.header('idempotent-replayed', 'true');
-      else ctx.wake();
       return reply.code(202).send(eventJson(accepted!.event, accepted!.deliveries));
     },
   );
@@ -52,8 +52,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
       for (const [i, e] of request.body.events.entries()) {
         inputs.push(await toNewEvent(store, project, e, `body.events.${i}`));
       }
-      const accepted = await store.acceptEvents(project.id, inputs, Date.now());
-      ctx.wake();
+      const accepted = await acceptEvents(ctx, project.id, inputs);
       return reply.code(202).send({ data: accepted.map((a) => eventJson(a.event, a.deliveries)) });
     },
   );

@@ -94,7 +94,11 @@ export interface PostgresStoreOptions {
 }
 
 export class PostgresStore implements Store {
-  readonly capabilities: StoreCapabilities = { multiProcess: true, crossProcessWakeups: true };
+  readonly capabilities: StoreCapabilities = {
+    multiProcess: true,
+    crossProcessWakeups: true,
+    leaseOnAccept: false,
+  };
   readonly #cipher: SecretCipher;
   readonly #pool: pg.Pool;
   readonly #listeners = new Set<() => void>();

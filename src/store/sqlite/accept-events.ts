@@ -8,16 +8,16 @@ import { newDelivery, newEvent, selectEndpoints } from '../../domain/fan-out.ts'
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { Delivery, Endpoint } from '../../domain/types.ts';
 import type { FanOutCache, FanOutEndpoint } from '../fan-out-cache.ts';
-import type { AcceptedEvent, NewEventInput } from '../store.ts';
+import type { AcceptedEvent, AcceptLease, NewEventInput } from '../store.ts';
 import { all, get, prepared, run } from './db-helpers.ts';
 import { toDelivery, toEvent } from './rows.ts';
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 const FAN_OUT_SQL = 'SELECT id, url, status, dev, event_types FROM endpoints WHERE project_id = ?';
-/** Rows per multi-row INSERT of deliveries: one statement instead of 64 (8 parameters each). */
+/** Rows per multi-row INSERT of deliveries: one statement instead of 64 (9 parameters each). */
 const DELIVERY_ROWS_PER_INSERT = 64;
 const deliveryInsert = (rows: number): string =>
-  `INSERT INTO deliveries (id, project_id, event_id, endpoint_id, url, status, attempts, next_attempt_at, created_at, updated_at) VALUES ${Array.from({ length: rows }, () => "(?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)").join(', ')}`;
+  `INSERT INTO deliveries (id, project_id, event_id, endpoint_id, url, status, attempts, next_attempt_at, leased_by, created_at, updated_at) VALUES ${Array.from({ length: rows }, () => "(?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)").join(', ')}`;
 const INSERT_ONE_DELIVERY = deliveryInsert(1);
 const INSERT_DELIVERY_ROWS = deliveryInsert(DELIVERY_ROWS_PER_INSERT);
 
@@ -40,9 +40,15 @@ export function acceptEventsSqlite(
   projectId: string,
   events: NewEventInput[],
   now: number,
+  lease?: AcceptLease,
 ): { accepted: AcceptedEvent[]; loaded: LoadedFanOut | null } {
   const { endpoints, loaded } = fanOutList(db, fanOut, projectId);
-  return { accepted: events.map((input) => acceptOne(db, projectId, input, endpoints, now)), loaded };
+  // What the lease still allows, across the events of this accept.
+  const room = { left: lease ? Math.max(0, lease.max) : 0 };
+  return {
+    accepted: events.map((input) => acceptOne(db, projectId, input, endpoints, now, lease, room)),
+    loaded,
+  };
 }
 
 /** An event with its deliveries (in id order), or null. */
@@ -101,6 +107,8 @@ function acceptOne(
   input: NewEventInput,
   endpoints: readonly FanOutEndpoint[],
   now: number,
+  lease: AcceptLease | undefined,
+  room: { left: number },
 ): AcceptedEvent {
   if (input.idempotencyKey) {
     const hit = get(
@@ -116,6 +124,7 @@ function acceptOne(
     }
   }
   const event = newEvent(newId(ID_PREFIX.event, now), projectId, input, now);
+  const payloadJson = JSON.stringify(event.payload);
   run(
     db,
     `INSERT INTO events (id, project_id, type, payload, test, idempotency_key, callback_url, created_at)
@@ -123,7 +132,7 @@ function acceptOne(
     event.id,
     projectId,
     event.type,
-    JSON.stringify(event.payload),
+    payloadJson,
     event.test ? 1 : 0,
     event.idempotencyKey,
     event.callbackUrl,
@@ -145,18 +154,32 @@ function acceptOne(
     : selectEndpoints(endpoints, event);
   const deliveries: Delivery[] = targets.map((ep) => newDelivery(projectId, event.id, ep.id, ep.url, now));
   if (event.callbackUrl) deliveries.push(newDelivery(projectId, event.id, null, event.callbackUrl, now));
-  insertDeliveries(db, deliveries);
-  return { event, deliveries, duplicate: false };
+  if (!lease) {
+    insertDeliveries(db, deliveries, null);
+    return { event, deliveries, duplicate: false };
+  }
+  // The first ones the lease has room for are stored leased, as a claim would leave them.
+  const leased = Math.min(room.left, deliveries.length);
+  room.left -= leased;
+  insertDeliveries(db, deliveries, { workerId: lease.workerId, until: now + lease.leaseMs, count: leased });
+  return { event, deliveries, duplicate: false, payloadJson, leased };
 }
 
-function insertDeliveries(db: DatabaseSync, deliveries: Delivery[]): void {
-  const values = (d: Delivery): SQLInputValue[] => [
+/** Inserts `deliveries`, the first `lease.count` of them leased to `lease.workerId` until `lease.until`. */
+function insertDeliveries(
+  db: DatabaseSync,
+  deliveries: Delivery[],
+  lease: { workerId: string; until: number; count: number } | null,
+): void {
+  const leased = lease?.count ?? 0;
+  const values = (d: Delivery, i: number): SQLInputValue[] => [
     d.id,
     d.projectId,
     d.eventId,
     d.endpointId,
     d.url,
-    d.nextAttemptAt,
+    i < leased ? lease!.until : d.nextAttemptAt,
+    i < leased ? lease!.workerId : null,
     d.createdAt,
     d.updatedAt,
   ];
@@ -164,8 +187,8 @@ function insertDeliveries(db: DatabaseSync, deliveries: Delivery[]): void {
   // A fan-out to thousands of endpoints: most rows go in full multi-row statements.
   for (; i + DELIVERY_ROWS_PER_INSERT <= deliveries.length; i += DELIVERY_ROWS_PER_INSERT) {
     const params: SQLInputValue[] = [];
-    for (let j = i; j < i + DELIVERY_ROWS_PER_INSERT; j++) params.push(...values(deliveries[j]!));
+    for (let j = i; j < i + DELIVERY_ROWS_PER_INSERT; j++) params.push(...values(deliveries[j]!, j));
     prepared(db, INSERT_DELIVERY_ROWS).run(...params);
   }
-  for (; i < deliveries.length; i++) prepared(db, INSERT_ONE_DELIVERY).run(...values(deliveries[i]!));
+  for (; i < deliveries.length; i++) prepared(db, INSERT_ONE_DELIVERY).run(...values(deliveries[i]!, i));
 }

@@ -12,6 +12,7 @@ import { FanOutCache } from '../fan-out-cache.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import {
   type AcceptedEvent,
+  type AcceptLease,
   type AttemptQuery,
   type AttemptRecord,
   type Backlog,
@@ -73,7 +74,11 @@ import {
 const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
 export class SqliteStore implements Store {
-  readonly capabilities: StoreCapabilities = { multiProcess: false, crossProcessWakeups: false };
+  readonly capabilities: StoreCapabilities = {
+    multiProcess: false,
+    crossProcessWakeups: false,
+    leaseOnAccept: true,
+  };
   readonly #cipher: SecretCipher;
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
@@ -366,10 +371,16 @@ export class SqliteStore implements Store {
   }
 
   // ── events ────────────────────────────────────────────────────────────────
-  async acceptEvents(projectId: string, events: NewEventInput[], now: number): Promise<AcceptedEvent[]> {
+  async acceptEvents(
+    projectId: string,
+    events: NewEventInput[],
+    now: number,
+    options: { lease?: AcceptLease } = {},
+  ): Promise<AcceptedEvent[]> {
     const { accepted, loaded } = await this.#writes.submit(
-      () => acceptEventsSqlite(this.#db, this.#fanOut, projectId, events, now), // accept-events.ts
-      { durable: true },
+      () => acceptEventsSqlite(this.#db, this.#fanOut, projectId, events, now, options.lease), // accept-events.ts
+      // With a lease the caller hands the deliveries off and wakes the dispatcher for any it could not.
+      { durable: true, wakes: !options.lease },
     );
     // Committed: the version it was read under now names this list for good.
     if (loaded) this.#fanOut.set(loaded.projectId, loaded.version, loaded.endpoints);
