@@ -4,7 +4,7 @@
  * worker (`AcceptLease`, stores with `capabilities.leaseOnAccept`), exactly as a claim would leave
  * them, and the main thread posts them to the thread after the commit. That takes the claim (a
  * write transaction, which waits for the write lock while an accept's fsync holds it) off the path
- * from acceptance to sending: p99 at 1,000 events/s fell by about 40 % in scratch runs.
+ * from acceptance to sending: p99 at 1,000 events/s fell by 37-60 % in interleaved scratch runs.
  *
  * Only at light load: at most HANDOFF_MAX_LOAD deliveries in flight or on their way, so a busy
  * dispatcher keeps claiming in batches (a closed loop handing everything off ran ~5 % slower). A
