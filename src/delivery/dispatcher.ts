@@ -53,7 +53,8 @@ export interface Dispatcher {
   wake(): void;
   /**
    * Deliveries leased to this worker elsewhere (an accept's hand-off, handoff.ts): started as if this
-   * dispatcher had claimed them. When it is not running they are handed back, due now.
+   * dispatcher had claimed them. When it is not running, or its record queue is full, they are
+   * handed back, due now.
    */
   dispatchClaimed?(claimed: ClaimedDelivery[]): void;
   /** Where an API in this process hands light-load accepts to this dispatcher (threaded only). */
@@ -475,7 +476,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     },
     wake,
     dispatchClaimed(claimed) {
-      if (!running) {
+      // Stopping, or too many attempts wait for their record (the loop would not claim either):
+      // handed back, due now, for a later claim.
+      if (!running || recordQueue.full) {
         held.push(...claimed);
         releaseHeld();
         return;
