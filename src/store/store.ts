@@ -32,7 +32,7 @@ export interface StoreCapabilities {
   multiProcess: boolean;
   /** `subscribeDue` is woken by writes made in other processes too (e.g. LISTEN/NOTIFY). */
   crossProcessWakeups: boolean;
-  /** `acceptEvents` can lease the new deliveries to a worker as it stores them (`AcceptOptions.lease`). */
+  /** `acceptEvents` can lease the new deliveries to a worker as it stores them (the `lease` option of `acceptEvents`). */
   leaseOnAccept: boolean;
 }
 
