@@ -13,7 +13,7 @@ import type {
   FromDispatcherThread,
   ToDispatcherThread,
 } from './dispatcher-thread-messages.ts';
-import { IN_FLIGHT, takeHandedOff } from './handoff.ts';
+import { STARTED, settleHandedOff, takeHandedOff } from './handoff.ts';
 import { createSender } from './sender.ts';
 
 /** Metrics are sent to the main thread at most this often (a message per attempt would cost more than the attempt's bookkeeping). */
@@ -57,14 +57,17 @@ try {
       onClaim: (c) => claims.push([c.durationMs, c.claimed]),
       onEndpointDisabled: (d) => post({ type: 'disabled', ...d }),
       onError: (error, during) => logger.error({ err: error, during }, 'dispatcher: store call failed'),
-      onInFlight: (n) => Atomics.store(handoffCounters, IN_FLIGHT, n),
+      onLoad: (n) => Atomics.store(handoffCounters, STARTED, n),
     },
   });
   port.on('message', (message: ToDispatcherThread) => {
     if (message.type === 'wake') dispatcher.wake();
-    else if (message.type === 'claimed')
-      dispatcher.dispatchClaimed?.(takeHandedOff(handoffCounters, message.items));
-    else if (message.type === 'stop') {
+    else if (message.type === 'claimed') {
+      const claimed = takeHandedOff(message.items);
+      void Promise.resolve(dispatcher.dispatchClaimed?.(claimed)).finally(() =>
+        settleHandedOff(handoffCounters, claimed.length),
+      );
+    } else if (message.type === 'stop') {
       void (async () => {
         await dispatcher.stop({ graceMs: message.graceMs });
         clearInterval(statsTimer);

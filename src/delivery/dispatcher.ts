@@ -32,8 +32,11 @@ export interface DispatcherHooks {
   onClaim?(event: { durationMs: number; claimed: number }): void;
   /** A store call failed; the loop backs off and goes on. */
   onError?(error: unknown, during: string): void;
-  /** The number of attempts in flight changed. */
-  onInFlight?(inFlight: number): void;
+  /**
+   * The attempts started and not yet recorded (in flight, or waiting for their record write)
+   * changed: the hand-off's measure of load (handoff.ts).
+   */
+  onLoad?(load: number): void;
 }
 
 export interface DispatcherOptions {
@@ -54,9 +57,9 @@ export interface Dispatcher {
   /**
    * Deliveries leased to this worker elsewhere (an accept's hand-off, handoff.ts): started as if this
    * dispatcher had claimed them. When it is not running, or its record queue is full, they are
-   * handed back, due now.
+   * handed back, due now. Resolves once each is started, queued for its endpoint or handed back.
    */
-  dispatchClaimed?(claimed: ClaimedDelivery[]): void;
+  dispatchClaimed?(claimed: ClaimedDelivery[]): Promise<void>;
   /** Where an API in this process hands light-load accepts to this dispatcher (threaded only). */
   readonly handoff?: Handoff | null;
 }
@@ -108,6 +111,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     failureThreshold: config.failureThreshold,
     clock,
     onWritten: (wasFull) => {
+      reportLoad();
       if (wasFull) for (const key of [...queued.keys()]) startQueued(key);
       if (waitingForSlot) wake();
     },
@@ -115,6 +119,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     onError: (error) => hooks.onError?.(error, 'recordAttempts'),
   });
   const queueRecord = recordQueue.add;
+  const reportLoad = () => hooks.onLoad?.(inFlight + recordQueue.unrecorded);
 
   const projectSchedule = async (projectId: string): Promise<number[] | null> => {
     const hit = projectSchedules.get(projectId);
@@ -207,13 +212,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   const launch = (key: string | null, run: () => Promise<void>) => {
     inFlight++;
-    hooks.onInFlight?.(inFlight);
+    reportLoad();
     if (key) perEndpoint.set(key, (perEndpoint.get(key) ?? 0) + 1);
     const p: Promise<void> = run()
       .catch((error: unknown) => hooks.onError?.(error, 'attempt'))
       .finally(() => {
         inFlight--;
-        hooks.onInFlight?.(inFlight);
+        reportLoad();
         if (key) {
           const n = (perEndpoint.get(key) ?? 1) - 1;
           if (n <= 0) perEndpoint.delete(key);
@@ -475,7 +480,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       await recordQueue.flush();
     },
     wake,
-    dispatchClaimed(claimed) {
+    async dispatchClaimed(claimed) {
       // Stopping, or too many attempts wait for their record (the loop would not claim either):
       // handed back, due now, for a later claim.
       if (!running || recordQueue.full) {
@@ -483,7 +488,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         releaseHeld();
         return;
       }
-      dispatchBatch(claimed).catch((error: unknown) => hooks.onError?.(error, 'handoff'));
+      await dispatchBatch(claimed).catch((error: unknown) => hooks.onError?.(error, 'handoff'));
     },
   };
 }

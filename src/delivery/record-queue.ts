@@ -31,6 +31,8 @@ export interface RecordQueue {
   flush(): Promise<void>;
   /** MAX_UNRECORDED attempts wait for their write. */
   readonly full: boolean;
+  /** Attempts added and not yet written (or failed to write). */
+  readonly unrecorded: number;
 }
 
 export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
@@ -74,6 +76,9 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
     flush,
     get full() {
       return unrecorded >= MAX_UNRECORDED;
+    },
+    get unrecorded() {
+      return unrecorded;
     },
   };
 }

@@ -41,7 +41,7 @@ describe('postgres specifics', () => {
     assert.deepEqual(stores[0]!.capabilities, {
       multiProcess: true,
       crossProcessWakeups: true,
-      leaseOnAccept: false,
+      leaseOnAccept: true,
     });
     const client = new pg.Client({ connectionString: url });
     await client.connect();

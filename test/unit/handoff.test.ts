@@ -5,9 +5,10 @@ import {
   createHandoff,
   HANDOFF_MAX_LOAD,
   type HandedOff,
-  IN_FLIGHT,
   IN_TRANSIT,
   newHandoffCounters,
+  STARTED,
+  settleHandedOff,
   takeHandedOff,
 } from '../../src/delivery/handoff.ts';
 import type { AcceptedEvent } from '../../src/store/store.ts';
@@ -56,11 +57,11 @@ test('leases only while the thread is open and lightly loaded; posts exactly the
   assert.equal(handoff.lease(), null, 'not open yet');
   open = true;
   assert.deepEqual(handoff.lease(), { workerId: 'w1', leaseMs: 60_000, max: HANDOFF_MAX_LOAD });
-  Atomics.store(counters, IN_FLIGHT, HANDOFF_MAX_LOAD - 5);
+  Atomics.store(counters, STARTED, HANDOFF_MAX_LOAD - 5);
   assert.equal(handoff.lease()?.max, 5);
-  Atomics.store(counters, IN_FLIGHT, HANDOFF_MAX_LOAD);
+  Atomics.store(counters, STARTED, HANDOFF_MAX_LOAD);
   assert.equal(handoff.lease(), null, 'busy: the dispatcher claims instead');
-  Atomics.store(counters, IN_FLIGHT, 0);
+  Atomics.store(counters, STARTED, 0);
 
   assert.equal(handoff.send([accepted(2, 3), accepted(0, 4)]), 2);
   assert.equal(handoff.send([accepted(0, 1)]), 0);
@@ -73,7 +74,9 @@ test('leases only while the thread is open and lightly loaded; posts exactly the
   assert.equal(handoff.lease()?.max, HANDOFF_MAX_LOAD - 2, 'deliveries on their way count as load');
   assert.equal('payload' in posted[0]![0]!.event, false, 'the payload crosses as text only');
 
-  const claimed = takeHandedOff(counters, structuredClone(posted[0]!));
+  const claimed = takeHandedOff(structuredClone(posted[0]!));
+  assert.equal(Atomics.load(counters, IN_TRANSIT), 2, 'in transit until started or handed back');
+  settleHandedOff(counters, claimed.length);
   assert.equal(Atomics.load(counters, IN_TRANSIT), 0);
   assert.equal(claimed.length, 2);
   assert.deepEqual(claimed[0]!.event.payload, { n: 1 });

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { newDelivery, newEvent, selectEndpoints } from '../../domain/fan-out.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { Delivery, Endpoint, HeraldEvent } from '../../domain/types.ts';
-import type { AcceptedEvent, NewEventInput } from '../store.ts';
+import type { AcceptedEvent, AcceptLease, NewEventInput } from '../store.ts';
 import { pushRow, type Row, toDelivery, toEvent } from './rows.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -44,9 +44,15 @@ export async function eventsWithDeliveries(
   return out;
 }
 
+/**
+ * One group's accepts. A job with a `lease` stores up to `lease.max` of its new deliveries (across
+ * its events, the first ones of each) leased to `lease.workerId`, as a claim would lease them
+ * (lease_until, leased_by), and returns them with the payload text as stored (the hand-off,
+ * src/delivery/handoff.ts).
+ */
 export async function acceptBatchPostgres(
   c: Queryable,
-  jobs: { projectId: string; events: NewEventInput[]; now: number }[],
+  jobs: { projectId: string; events: NewEventInput[]; now: number; lease?: AcceptLease }[],
 ): Promise<AcceptedEvent[][]> {
   const projectIds = [...new Set(jobs.map((j) => j.projectId))];
   // Only what fan-out needs: a 10,000-endpoint project is read on every accept.
@@ -69,22 +75,26 @@ export async function acceptBatchPostgres(
     projectId: string;
     input: NewEventInput;
     now: number;
+    /** The lease of this item's job, and what it still allows (shared by the job's items). */
+    lease: { of: AcceptLease; room: { left: number } } | null;
     /** Set when this item creates an event. */
     created: AcceptedEvent | null;
     /** Set when this item repeats an idempotency key: the item it repeats, or an existing event. */
     sameAs: Item | null;
     existingEventId: string | null;
   }
-  const items: Item[][] = jobs.map((j) =>
-    j.events.map((input) => ({
+  const items: Item[][] = jobs.map((j) => {
+    const lease = j.lease ? { of: j.lease, room: { left: Math.max(0, j.lease.max) } } : null;
+    return j.events.map((input) => ({
       projectId: j.projectId,
       input,
       now: j.now,
+      lease,
       created: null,
       sameAs: null,
       existingEventId: null,
-    })),
-  );
+    }));
+  });
   const all = items.flat();
 
   // Idempotency. A key repeated inside the batch repeats its first use. The first use claims the
@@ -158,7 +168,7 @@ export async function acceptBatchPostgres(
 
   // Fan-out of every new event, written with one multi-row INSERT per table.
   const ev: unknown[][] = [[], [], [], [], [], [], [], []];
-  const dl: unknown[][] = [[], [], [], [], [], []];
+  const dl: unknown[][] = [[], [], [], [], [], [], [], []];
   for (const item of all) {
     if (item.sameAs || item.existingEventId) continue;
     const { input, projectId, now } = item;
@@ -170,18 +180,36 @@ export async function acceptBatchPostgres(
     const deliveries: Delivery[] = targets.map((ep) => newDelivery(projectId, event.id, ep.id, ep.url, now));
     if (event.callbackUrl) deliveries.push(newDelivery(projectId, event.id, null, event.callbackUrl, now));
     deliveries.sort((a, b) => cmp(a.id, b.id));
-    item.created = { event, deliveries, duplicate: false };
+    const payloadJson = JSON.stringify(event.payload);
+    // The first ones the job's lease has room for are stored leased; all are returned due now.
+    const leased = item.lease ? Math.min(item.lease.room.left, deliveries.length) : 0;
+    if (item.lease) item.lease.room.left -= leased;
+    item.created = item.lease
+      ? { event, deliveries, duplicate: false, payloadJson, leased }
+      : { event, deliveries, duplicate: false };
     pushRow(ev, [
       projectId,
       event.id,
       event.type,
-      JSON.stringify(event.payload),
+      payloadJson,
       event.test,
       event.idempotencyKey,
       event.callbackUrl,
       now,
     ]);
-    for (const d of deliveries) pushRow(dl, [projectId, d.id, d.eventId, d.endpointId, d.url, now]);
+    deliveries.forEach((d, i) => {
+      const lease = i < leased ? item.lease!.of : null;
+      pushRow(dl, [
+        projectId,
+        d.id,
+        d.eventId,
+        d.endpointId,
+        d.url,
+        now,
+        lease ? now + lease.leaseMs : null,
+        lease?.workerId ?? null,
+      ]);
+    });
   }
   if (ev[0]!.length) {
     await run(
@@ -196,9 +224,10 @@ export async function acceptBatchPostgres(
   if (dl[0]!.length) {
     await run(
       `INSERT INTO deliveries (project_id, id, event_id, endpoint_id, url, status, attempts, next_attempt_at,
-         created_at, updated_at)
-       SELECT p, i, e, ep, u, 'pending', 0, n, n, n
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS v(p, i, e, ep, u, n)`,
+         created_at, updated_at, lease_until, leased_by)
+       SELECT p, i, e, ep, u, 'pending', 0, n, n, n, lu, lb
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[])
+         AS v(p, i, e, ep, u, n, lu, lb)`,
       dl,
       c,
     );

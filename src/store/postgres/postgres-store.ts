@@ -13,6 +13,7 @@ import { decodeCursor, toPage } from '../cursor.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import {
   type AcceptedEvent,
+  type AcceptLease,
   type AttemptQuery,
   type AttemptRecord,
   type Backlog,
@@ -80,7 +81,7 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
 
 /** A hot-path write waiting for the next group commit. */
 type Job =
-  | { kind: 'accept'; projectId: string; events: NewEventInput[]; now: number }
+  | { kind: 'accept'; projectId: string; events: NewEventInput[]; now: number; lease?: AcceptLease }
   | { kind: 'record'; records: AttemptRecord[]; options: RecordOptions }
   | { kind: 'release'; items: ReleaseItem[] };
 type JobResult = AcceptedEvent[] | RecordResult | undefined;
@@ -97,7 +98,7 @@ export class PostgresStore implements Store {
   readonly capabilities: StoreCapabilities = {
     multiProcess: true,
     crossProcessWakeups: true,
-    leaseOnAccept: false,
+    leaseOnAccept: true,
   };
   readonly #cipher: SecretCipher;
   readonly #pool: pg.Pool;
@@ -125,9 +126,11 @@ export class PostgresStore implements Store {
       this.#pool,
       (client, jobs) => this.#runBatch(client, jobs),
       // Attempt records make nothing due now (retries wait at least seconds): waking the
-      // dispatchers after each would only make them claim again for nothing.
+      // dispatchers after each would only make them claim again for nothing. Neither does an
+      // accept with a lease: its caller hands the leased deliveries over and wakes this process's
+      // dispatcher for any beyond the lease (src/api/accept-events.ts).
       (jobs) => {
-        if (jobs.some((j) => j.kind !== 'record')) this.#notifyLocal();
+        if (jobs.some((j) => j.kind === 'release' || (j.kind === 'accept' && !j.lease))) this.#notifyLocal();
       },
     );
     this.#due = new DueListener({ connectionString: url }, this.#instanceId, () => this.#notifyLocal());
@@ -429,9 +432,20 @@ export class PostgresStore implements Store {
   }
 
   // ── events ────────────────────────────────────────────────────────────────
-  async acceptEvents(projectId: string, events: NewEventInput[], now: number): Promise<AcceptedEvent[]> {
+  async acceptEvents(
+    projectId: string,
+    events: NewEventInput[],
+    now: number,
+    options: { lease?: AcceptLease } = {},
+  ): Promise<AcceptedEvent[]> {
     if (events.length === 0) return [];
-    return (await this.#writes.submit({ kind: 'accept', projectId, events, now })) as AcceptedEvent[];
+    return (await this.#writes.submit({
+      kind: 'accept',
+      projectId,
+      events,
+      now,
+      ...(options.lease ? { lease: options.lease } : {}),
+    })) as AcceptedEvent[];
   }
   async getEvent(projectId: string, eventId: string) {
     return (
@@ -718,7 +732,10 @@ export class PostgresStore implements Store {
       accepts.forEach((a, i) => {
         results[a.index] = accepted[i];
       });
-      wake ||= accepted.some((list) => list.some((r) => !r.duplicate && r.deliveries.length > 0));
+      // Other processes are woken for deliveries left due now, not for those leased to this one.
+      wake ||= accepted.some((list) =>
+        list.some((r) => !r.duplicate && r.deliveries.length > (r.leased ?? 0)),
+      );
     }
     if (records.length) {
       const recorded = await recordBatchPostgres(
