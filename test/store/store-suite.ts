@@ -999,6 +999,9 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
         map.get(ep.id)?.secrets.map((s) => s.secret),
         ['whsec_three', 'whsec_one'],
       );
+      // Field for field what the management reads return.
+      assert.deepEqual(map.get(ep.id)?.secrets, await store.getEndpointSecrets(p.id, ep.id, T0 + 30));
+      assert.deepEqual(map.get(ep.id)?.endpoint, await store.getEndpoint(p.id, ep.id));
     });
 
     withStore(

@@ -614,24 +614,24 @@ export class PostgresStore implements Store {
   async getDispatchEndpoints(refs: { projectId: string; endpointId: string }[], now: number) {
     const out = new Map<string, DispatchEndpoint>();
     if (refs.length === 0) return out;
-    const params = [refs.map((r) => r.projectId), refs.map((r) => r.endpointId)];
-    const endpoints = await this.#query(
-      'SELECT * FROM endpoints WHERE (project_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))',
-      params,
+    // One round trip per claim or hand-off: each endpoint with its valid secrets, newest first.
+    const rows = await this.#query(
+      `SELECT e.*, COALESCE((
+         SELECT json_agg(s ORDER BY (s.expires_at IS NULL) DESC, s.expires_at DESC, s.created_at DESC, s.id DESC)
+         FROM endpoint_secrets s
+         WHERE s.project_id = e.project_id AND s.endpoint_id = e.id AND (s.expires_at IS NULL OR s.expires_at > $3)
+       ), '[]') AS valid_secrets
+       FROM endpoints e WHERE (e.project_id, e.id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+      [refs.map((r) => r.projectId), refs.map((r) => r.endpointId), now],
     );
-    const secrets = await this.#query(
-      `SELECT * FROM endpoint_secrets
-       WHERE (project_id, endpoint_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-         AND (expires_at IS NULL OR expires_at > $3)
-       ORDER BY (expires_at IS NULL) DESC, expires_at DESC, created_at DESC, id DESC`,
-      [...params, now],
-    );
-    for (const r of endpoints) out.set(String(r.id), { endpoint: toEndpoint(r), secrets: [] });
-    for (const r of secrets) {
-      const entry = out.get(String(r.endpoint_id));
-      if (entry && entry.endpoint.projectId === r.project_id) {
-        entry.secrets.push({ ...toSecret(r), secret: this.#cipher.open(String(r.secret)) });
-      }
+    for (const r of rows) {
+      out.set(String(r.id), {
+        endpoint: toEndpoint(r),
+        secrets: (r.valid_secrets as Row[]).map((secret) => ({
+          ...toSecret(secret),
+          secret: this.#cipher.open(String(secret.secret)),
+        })),
+      });
     }
     return out;
   }
