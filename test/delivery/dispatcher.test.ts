@@ -404,4 +404,26 @@ describe('dispatcher', () => {
     assert.match(attempts[0]!.error!.message, /cannot build request/);
     assert.equal(r.requests.length, 0);
   });
+
+  test('the load it reports counts an attempt until its record is written, not only while in flight', async () => {
+    const w = await world();
+    const r = await receiver();
+    await w.endpoint(r.url);
+    const loads: number[] = [];
+    const d = createDispatcher({
+      store: w.store,
+      send: w.sender.send,
+      config: config(),
+      workerId: 'w1',
+      hooks: { onLoad: (load) => loads.push(load) },
+    });
+    cleanups.push(() => d.stop({ graceMs: 2_000 }));
+    const [delivery] = await w.send();
+    await d.start();
+    await deliveryIn(w, delivery!.id, 'succeeded');
+    await until('the load back to 0', async () => loads.at(-1) === 0);
+    // Sent; answered and waiting for its record (the hand-off's room stays taken); recorded.
+    assert.deepEqual(loads, [1, 1, 0]);
+    assert.equal(r.requests.length, 1);
+  });
 });
