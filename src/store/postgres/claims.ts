@@ -7,8 +7,8 @@
  */
 import type pg from 'pg';
 import { CLAIM_PROBES, CLAIM_WINDOW, WINDOW_SKIP_MS } from '../claim-limits.ts';
-import type { ClaimOptions } from '../store.ts';
-import type { Row } from './rows.ts';
+import type { ClaimedDelivery, ClaimOptions } from '../store.ts';
+import { num, type Row, toDelivery, toEventLazyPayload } from './rows.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -203,4 +203,37 @@ async function probeRound(
     ],
     db,
   );
+}
+
+/** The leased rows in due order with their events, as the dispatcher gets them (one query for the events). */
+export async function withEvents(db: Queryable, claimed: Row[]): Promise<ClaimedDelivery[]> {
+  if (claimed.length === 0) return [];
+  claimed.sort((a, b) => num(a.due) - num(b.due) || (String(a.id) < String(b.id) ? -1 : 1));
+  const refs = new Map<string, { projectId: string; eventId: string }>();
+  for (const r of claimed) {
+    refs.set(`${r.project_id}/${r.event_id}`, {
+      projectId: String(r.project_id),
+      eventId: String(r.event_id),
+    });
+  }
+  const list = [...refs.values()];
+  // Payloads as text (json keeps it byte for byte): the request body is built from it, unparsed.
+  const eventRows = await query(
+    `SELECT id, project_id, type, payload::text AS payload, test, idempotency_key, callback_url, created_at
+     FROM events WHERE (project_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+    [list.map((r) => r.projectId), list.map((r) => r.eventId)],
+    db,
+  );
+  const events = new Map(
+    eventRows.map((r) => [
+      `${r.project_id}/${r.id}`,
+      { event: toEventLazyPayload(r), payloadJson: String(r.payload) },
+    ]),
+  );
+  const out: ClaimedDelivery[] = [];
+  for (const r of claimed) {
+    const found = events.get(`${r.project_id}/${r.event_id}`);
+    if (found) out.push({ delivery: toDelivery(r), event: found.event, payloadJson: found.payloadJson });
+  }
+  return out;
 }

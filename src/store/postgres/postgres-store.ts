@@ -19,7 +19,6 @@ import {
   type Backlog,
   type ClaimedDelivery,
   type ClaimOptions,
-  type DispatchEndpoint,
   type EndpointPatch,
   type EventQuery,
   type EventTypeInput,
@@ -42,7 +41,8 @@ import {
 } from '../store.ts';
 import { acceptBatchPostgres, eventsWithDeliveries } from './accept-batch.ts';
 import { recordBatchPostgres } from './attempt-records.ts';
-import { CLAIM_PLANNER_SETTINGS, type ClaimState, leaseDue } from './claims.ts';
+import { CLAIM_PLANNER_SETTINGS, type ClaimState, leaseDue, withEvents } from './claims.ts';
+import { dispatchEndpointsPostgres } from './dispatch-endpoints.ts';
 import {
   deleteEndpointPostgres,
   disableEndpointPostgres,
@@ -66,7 +66,6 @@ import {
   toDelivery,
   toEndpoint,
   toEvent,
-  toEventLazyPayload,
   toEventType,
   toOperationalEvent,
   toProject,
@@ -582,58 +581,10 @@ export class PostgresStore implements Store {
       await client.query(CLAIM_PLANNER_SETTINGS);
       return leaseDue(client, o, this.#claimState); // claims.ts
     });
-    if (claimed.length === 0) return [];
-    claimed.sort((a, b) => num(a.due) - num(b.due) || (String(a.id) < String(b.id) ? -1 : 1));
-    const refs = new Map<string, { projectId: string; eventId: string }>();
-    for (const r of claimed) {
-      refs.set(`${r.project_id}/${r.event_id}`, {
-        projectId: String(r.project_id),
-        eventId: String(r.event_id),
-      });
-    }
-    const list = [...refs.values()];
-    // Payloads as text (json keeps it byte for byte): the request body is built from it, unparsed.
-    const eventRows = await this.#query(
-      `SELECT id, project_id, type, payload::text AS payload, test, idempotency_key, callback_url, created_at
-       FROM events WHERE (project_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-      [list.map((r) => r.projectId), list.map((r) => r.eventId)],
-    );
-    const events = new Map(
-      eventRows.map((r) => [
-        `${r.project_id}/${r.id}`,
-        { event: toEventLazyPayload(r), payloadJson: String(r.payload) },
-      ]),
-    );
-    const out: ClaimedDelivery[] = [];
-    for (const r of claimed) {
-      const found = events.get(`${r.project_id}/${r.event_id}`);
-      if (found) out.push({ delivery: toDelivery(r), event: found.event, payloadJson: found.payloadJson });
-    }
-    return out;
+    return withEvents(this.#pool, claimed); // claims.ts
   }
   async getDispatchEndpoints(refs: { projectId: string; endpointId: string }[], now: number) {
-    const out = new Map<string, DispatchEndpoint>();
-    if (refs.length === 0) return out;
-    // One round trip per claim or hand-off: each endpoint with its valid secrets, newest first.
-    const rows = await this.#query(
-      `SELECT e.*, COALESCE((
-         SELECT json_agg(s ORDER BY (s.expires_at IS NULL) DESC, s.expires_at DESC, s.created_at DESC, s.id DESC)
-         FROM endpoint_secrets s
-         WHERE s.project_id = e.project_id AND s.endpoint_id = e.id AND (s.expires_at IS NULL OR s.expires_at > $3)
-       ), '[]') AS valid_secrets
-       FROM endpoints e WHERE (e.project_id, e.id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-      [refs.map((r) => r.projectId), refs.map((r) => r.endpointId), now],
-    );
-    for (const r of rows) {
-      out.set(String(r.id), {
-        endpoint: toEndpoint(r),
-        secrets: (r.valid_secrets as Row[]).map((secret) => ({
-          ...toSecret(secret),
-          secret: this.#cipher.open(String(secret.secret)),
-        })),
-      });
-    }
-    return out;
+    return dispatchEndpointsPostgres(this.#pool, this.#cipher, refs, now); // dispatch-endpoints.ts
   }
   async recordAttempts(records: AttemptRecord[], options: RecordOptions): Promise<RecordResult> {
     if (records.length === 0) return { disabledEndpoints: [] };
