@@ -1,0 +1,274 @@
+/**
+ * A client for Herald's HTTP API v1 (DESIGN.md), on an undici Pool: keep-alive connections to one
+ * Herald, JSON in and out, a `HeraldApiError` for every answer that is not 2xx. One client per
+ * Herald URL and token; `close()` when done.
+ */
+import { Pool } from 'undici';
+import { apiError } from './errors.ts';
+import type {
+  Attempt,
+  AttemptQuery,
+  Endpoint,
+  EndpointInput,
+  EventInput,
+  EventQuery,
+  EventType,
+  EventTypeInput,
+  HeraldEvent,
+  Page,
+  PageQuery,
+  Project,
+  ProjectInput,
+} from './types.ts';
+
+export interface HeraldClientOptions {
+  /** Herald's base URL, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  /** The admin token, or a project API key (which sees only its project). */
+  token: string;
+  /** Connections kept to Herald (default 8). */
+  connections?: number;
+  /** Give up on an answer after this long (default 30 s). */
+  timeoutMs?: number;
+  /** Events per batch request in `sendEvents` (default 1000, Herald's default limit). */
+  batchSize?: number;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_BATCH = 1000;
+
+export class HeraldClient {
+  readonly #pool: Pool;
+  readonly #base: string;
+  readonly #auth: string;
+  readonly #timeoutMs: number;
+  readonly #batchSize: number;
+
+  constructor(options: HeraldClientOptions) {
+    const url = new URL(options.url);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new TypeError(`url: expected http:// or https://, got ${url.protocol}`);
+    }
+    if (!options.token) throw new TypeError('token: required (the admin token or a project API key)');
+    this.#base = url.pathname.replace(/\/+$/, '');
+    this.#pool = new Pool(url.origin, { connections: options.connections ?? 8 });
+    this.#auth = `Bearer ${options.token}`;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#batchSize = options.batchSize ?? DEFAULT_BATCH;
+  }
+
+  /** Closes the connections (requests in flight finish first). */
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
+
+  /** One API call: `path` below `/api/v1`, or absolute (starting with `/healthz` etc.). */
+  async request<T>(
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    path: string,
+    options: { body?: unknown; query?: Query; headers?: Record<string, string> } = {},
+  ): Promise<T> {
+    const full = path.startsWith('/api/') || !path.startsWith('/') ? path : `/api/v1${path}`;
+    const headers: Record<string, string> = { authorization: this.#auth, ...options.headers };
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] = 'application/json';
+    }
+    const res = await this.#pool.request({
+      method,
+      path: this.#base + full + queryString(options.query),
+      headers,
+      body,
+      headersTimeout: this.#timeoutMs,
+      bodyTimeout: this.#timeoutMs,
+    });
+    const text = await res.body.text();
+    if (res.statusCode < 200 || res.statusCode >= 300) throw apiError(res.statusCode, text);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  // ── events ─────────────────────────────────────────────────────────────
+  /** Sends one event: stored and fanned out before Herald answers. */
+  sendEvent(project: string, event: EventInput): Promise<HeraldEvent> {
+    return this.request('POST', `/projects/${seg(project)}/events`, { body: event });
+  }
+
+  /**
+   * Sends many events in batch requests of `batchSize`, one request at a time, in order; returns
+   * them in input order. A failing batch throws: the batches before it are stored, none after it is
+   * sent (give events idempotency keys to send them all again safely).
+   */
+  async sendEvents(project: string, events: EventInput[]): Promise<HeraldEvent[]> {
+    const out: HeraldEvent[] = [];
+    for (let i = 0; i < events.length; i += this.#batchSize) {
+      const page = await this.request<{ data: HeraldEvent[] }>(
+        'POST',
+        `/projects/${seg(project)}/events/batch`,
+        {
+          body: { events: events.slice(i, i + this.#batchSize) },
+        },
+      );
+      out.push(...page.data);
+    }
+    return out;
+  }
+
+  listEvents(project: string, query: EventQuery = {}): Promise<Page<HeraldEvent>> {
+    return this.request('GET', `/projects/${seg(project)}/events`, { query: { ...query } });
+  }
+
+  getEvent(project: string, event: string): Promise<HeraldEvent> {
+    return this.request('GET', `/projects/${seg(project)}/events/${seg(event)}`);
+  }
+
+  listEventAttempts(project: string, event: string, query: PageQuery = {}): Promise<Page<Attempt>> {
+    return this.request('GET', `/projects/${seg(project)}/events/${seg(event)}/attempts`, {
+      query: { ...query },
+    });
+  }
+
+  getAttempt(project: string, attempt: string): Promise<Attempt> {
+    return this.request('GET', `/projects/${seg(project)}/attempts/${seg(attempt)}`);
+  }
+
+  /** Makes a delivery due now (also a failed or parked one). */
+  retryDelivery(project: string, delivery: string): Promise<unknown> {
+    return this.request('POST', `/projects/${seg(project)}/deliveries/${seg(delivery)}/retry`);
+  }
+
+  // ── projects ───────────────────────────────────────────────────────────
+  createProject(input: ProjectInput): Promise<Project> {
+    return this.request('POST', '/projects', { body: input });
+  }
+  listProjects(query: PageQuery = {}): Promise<Page<Project>> {
+    return this.request('GET', '/projects', { query: { ...query } });
+  }
+  getProject(project: string): Promise<Project> {
+    return this.request('GET', `/projects/${seg(project)}`);
+  }
+  updateProject(project: string, input: Partial<ProjectInput>): Promise<Project> {
+    return this.request('PATCH', `/projects/${seg(project)}`, { body: input });
+  }
+  async deleteProject(project: string): Promise<void> {
+    await this.request('DELETE', `/projects/${seg(project)}`);
+  }
+  /** A key that sees only this project; `key` is shown once. */
+  createApiKey(
+    project: string,
+    name: string,
+  ): Promise<{ id: string; key: string; [field: string]: unknown }> {
+    return this.request('POST', `/projects/${seg(project)}/api-keys`, { body: { name } });
+  }
+
+  // ── endpoints ──────────────────────────────────────────────────────────
+  /** Registers an endpoint; the answer includes its `secret`. */
+  createEndpoint(project: string, input: EndpointInput): Promise<Endpoint> {
+    return this.request('POST', `/projects/${seg(project)}/endpoints`, { body: input });
+  }
+  listEndpoints(project: string, query: PageQuery = {}): Promise<Page<Endpoint>> {
+    return this.request('GET', `/projects/${seg(project)}/endpoints`, { query: { ...query } });
+  }
+  getEndpoint(project: string, endpoint: string): Promise<Endpoint> {
+    return this.request('GET', `/projects/${seg(project)}/endpoints/${seg(endpoint)}`);
+  }
+  updateEndpoint(
+    project: string,
+    endpoint: string,
+    input: Partial<Omit<EndpointInput, 'secret'>>,
+  ): Promise<Endpoint> {
+    return this.request('PATCH', `/projects/${seg(project)}/endpoints/${seg(endpoint)}`, { body: input });
+  }
+  async deleteEndpoint(project: string, endpoint: string): Promise<void> {
+    await this.request('DELETE', `/projects/${seg(project)}/endpoints/${seg(endpoint)}`);
+  }
+  /** The endpoint with its current signing secret. */
+  getEndpointSecret(
+    project: string,
+    endpoint: string,
+  ): Promise<{ secret: string; [field: string]: unknown }> {
+    return this.request('GET', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/secret`);
+  }
+  /** A new secret; the old one keeps signing beside it for `graceSeconds`. */
+  rotateEndpointSecret(
+    project: string,
+    endpoint: string,
+    options: { graceSeconds?: number; secret?: string } = {},
+  ): Promise<{ secret: string; [field: string]: unknown }> {
+    return this.request('POST', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/secret/rotate`, {
+      body: options,
+    });
+  }
+  /** Sends a test event (the type's example payload) to this endpoint only. */
+  testEndpoint(project: string, endpoint: string, eventType?: string): Promise<{ eventId: string }> {
+    return this.request('POST', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/test`, {
+      body: eventType ? { eventType } : {},
+    });
+  }
+  /** Re-enables a disabled endpoint; its parked deliveries become due. */
+  enableEndpoint(project: string, endpoint: string): Promise<Endpoint> {
+    return this.request('POST', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/enable`);
+  }
+  /** Sends again every failed delivery of the endpoint in the time range. */
+  recoverEndpoint(
+    project: string,
+    endpoint: string,
+    range: { since: string | number; until?: string | number },
+  ): Promise<unknown> {
+    return this.request('POST', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/recover`, {
+      body: range,
+    });
+  }
+  /** The endpoint's delivery history, newest first. */
+  listEndpointAttempts(project: string, endpoint: string, query: AttemptQuery = {}): Promise<Page<Attempt>> {
+    return this.request('GET', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/attempts`, {
+      query: { ...query },
+    });
+  }
+  endpointStats(
+    project: string,
+    endpoint: string,
+    query: { since?: string | number; until?: string | number; bucket?: string } = {},
+  ): Promise<{ data: unknown[]; bucketMs: number }> {
+    return this.request('GET', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/stats`, { query });
+  }
+
+  // ── event types ────────────────────────────────────────────────────────
+  putEventType(name: string, input: EventTypeInput): Promise<EventType> {
+    return this.request('PUT', `/event-types/${seg(name)}`, { body: input });
+  }
+  listEventTypes(query: PageQuery = {}): Promise<Page<EventType>> {
+    return this.request('GET', '/event-types', { query: { ...query } });
+  }
+  getEventType(name: string): Promise<EventType> {
+    return this.request('GET', `/event-types/${seg(name)}`);
+  }
+}
+
+/**
+ * Every item of a paginated list, page after page:
+ * `for await (const ep of paginate((q) => client.listEndpoints(p, q))) …`.
+ */
+export async function* paginate<T>(
+  list: (query: { cursor?: string; limit?: number }) => Promise<Page<T>>,
+  limit?: number,
+): AsyncGenerator<T> {
+  let cursor: string | undefined;
+  do {
+    const page = await list(limit === undefined ? (cursor ? { cursor } : {}) : { cursor, limit });
+    yield* page.data;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+}
+
+const seg = (s: string): string => encodeURIComponent(s);
+
+function queryString(query: Query | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}

@@ -1,0 +1,7 @@
+/**
+ * @herald/client: Herald's HTTP API from TypeScript. Send events, manage projects and endpoints,
+ * read the delivery history. See README.md.
+ */
+export { HeraldClient, type HeraldClientOptions, paginate } from './client.ts';
+export { HeraldApiError } from './errors.ts';
+export type * from './types.ts';

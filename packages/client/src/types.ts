@@ -1,0 +1,167 @@
+/**
+ * Herald's API objects as they travel (DESIGN.md "Object shapes"): camelCase JSON, times as
+ * ISO-8601 strings. Fields beyond these may be present; these are the ones Herald promises.
+ */
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export interface Page<T> {
+  data: T[];
+  /** Pass as `cursor` for the next page; null on the last. */
+  nextCursor: string | null;
+}
+
+export interface PageQuery {
+  limit?: number;
+  cursor?: string;
+}
+
+export interface Project {
+  id: string;
+  uid: string | null;
+  name: string;
+  createdAt: string;
+  [field: string]: unknown;
+}
+
+export interface ProjectInput {
+  name: string;
+  uid?: string;
+  retrySchedule?: number[] | null;
+  enforceCatalog?: boolean;
+}
+
+export type SignatureScheme =
+  | 'standard'
+  | 'hmac-sha256'
+  | 'stripe'
+  | 'github'
+  | 'sha256-body'
+  | 'hmac-sha1-url'
+  | 'none';
+
+export interface SignatureConfig {
+  scheme: SignatureScheme;
+  signatureHeader?: string;
+  timestampHeader?: string;
+  encoding?: 'hex' | 'base64';
+  key?: string;
+}
+
+export interface EndpointInput {
+  url: string;
+  name?: string;
+  description?: string;
+  /** Event-type filter; empty (the default) means every type. */
+  eventTypes?: string[];
+  method?: 'POST' | 'PUT' | 'PATCH' | 'GET';
+  headers?: Record<string, string>;
+  active?: boolean;
+  /** Also receives test events (`test: true` events go to dev endpoints only). */
+  dev?: boolean;
+  timeoutMs?: number;
+  envelope?: 'standard' | 'event-data' | 'raw';
+  signature?: SignatureConfig;
+  /** Bring your own secret; Herald generates one otherwise. */
+  secret?: string;
+  rateLimit?: { perSecond: number; burst?: number } | null;
+  retrySchedule?: number[] | null;
+}
+
+export interface Endpoint {
+  id: string;
+  projectId: string;
+  url: string;
+  name: string;
+  description: string;
+  eventTypes: string[];
+  method: string;
+  headers: Record<string, string>;
+  dev: boolean;
+  timeoutMs: number;
+  envelope: string;
+  signature: SignatureConfig;
+  retrySchedule: number[] | null;
+  status: 'active' | 'disabled';
+  disabledReason: string | null;
+  consecutiveFailures: number;
+  createdAt: string;
+  /** On create, rotate and `getSecret` only. */
+  secret?: string;
+  [field: string]: unknown;
+}
+
+export interface EventInput {
+  type: string;
+  payload: Json;
+  /** The same key within 24 h returns the original event and creates no deliveries. */
+  idempotencyKey?: string;
+  /** A test event: delivered to dev endpoints only. */
+  test?: boolean;
+  /** A one-off URL this event is also delivered to. */
+  callbackUrl?: string;
+}
+
+export interface DeliveryState {
+  id: string;
+  endpointId: string | null;
+  url: string;
+  status: 'pending' | 'succeeded' | 'failed' | 'parked';
+  attempts: number;
+  nextAttemptAt: string | null;
+  [field: string]: unknown;
+}
+
+export interface HeraldEvent {
+  id: string;
+  projectId: string;
+  type: string;
+  payload: Json;
+  test: boolean;
+  createdAt: string;
+  deliveries: DeliveryState[];
+  [field: string]: unknown;
+}
+
+export interface Attempt {
+  id: string;
+  deliveryId: string;
+  eventId: string;
+  endpointId: string | null;
+  number: number;
+  startedAt: string;
+  durationMs: number;
+  outcome: 'succeeded' | 'failed';
+  request: { method: string; url: string; headers: Record<string, string>; body: string | null };
+  response: { status: number; headers: Record<string, string>; body: string } | null;
+  error: { kind: string; message: string } | null;
+  [field: string]: unknown;
+}
+
+export interface EventQuery extends PageQuery {
+  type?: string;
+  /** ISO-8601 time or epoch milliseconds. */
+  since?: string | number;
+  until?: string | number;
+}
+
+export interface AttemptQuery extends PageQuery {
+  status?: 'succeeded' | 'failed';
+  since?: string | number;
+}
+
+export interface EventTypeInput {
+  description?: string;
+  schema?: Json;
+  example?: Json;
+  deprecated?: boolean;
+}
+
+export interface EventType {
+  name: string;
+  description: string;
+  schema: Json | null;
+  example: Json | null;
+  deprecated: boolean;
+  [field: string]: unknown;
+}

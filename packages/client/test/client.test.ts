@@ -1,0 +1,118 @@
+/**
+ * @herald/client against a real `herald serve` (test/e2e/harness.ts) on loopback: every call goes
+ * over HTTP to the real API.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { type HeraldProcess, startHerald } from '../../../test/e2e/harness.ts';
+import { HeraldApiError, HeraldClient, paginate } from '../src/index.ts';
+
+const ADMIN = 'client-admin-token-0123456789abcdef';
+
+describe('@herald/client', () => {
+  let herald: HeraldProcess;
+  let client: HeraldClient;
+  before(async () => {
+    // No HERALD_ALLOW_NETWORKS: nothing is delivered anywhere; these tests read what the API stored.
+    herald = await startHerald({ env: { HERALD_ADMIN_TOKEN: ADMIN } });
+    client = new HeraldClient({ url: herald.url, token: ADMIN, batchSize: 2 });
+  });
+  after(async () => {
+    await client?.close();
+    await herald?.dispose();
+  });
+
+  test('creates a project and an endpoint, sends events one and in batches, reads them back', async () => {
+    const project = await client.createProject({ name: 'client', uid: 'client-test' });
+    assert.match(project.id, /^prj_/);
+    const endpoint = await client.createEndpoint('client-test', {
+      url: 'https://example.test/hook',
+      eventTypes: ['player.paid'],
+    });
+    assert.match(String(endpoint.secret), /^whsec_/);
+
+    const one = await client.sendEvent(project.id, { type: 'player.paid', payload: { amount: 5 } });
+    assert.equal(one.type, 'player.paid');
+    assert.deepEqual(
+      one.deliveries.map((d) => d.endpointId),
+      [endpoint.id],
+    );
+
+    // batchSize 2: five events go in three requests, and come back in input order.
+    const inputs = [1, 2, 3, 4, 5].map((n) => ({
+      type: n % 2 ? 'player.paid' : 'player.joined',
+      payload: { n },
+    }));
+    const sent = await client.sendEvents(project.id, inputs);
+    assert.deepEqual(
+      sent.map((e) => (e.payload as { n: number }).n),
+      [1, 2, 3, 4, 5],
+    );
+    assert.deepEqual(
+      sent.map((e) => e.deliveries.length),
+      [1, 0, 1, 0, 1],
+    );
+
+    const got = await client.getEvent(project.id, sent[2]!.id);
+    assert.deepEqual(got.payload, { n: 3 });
+    const paid = await client.listEvents(project.id, { type: 'player.paid', limit: 10 });
+    assert.equal(paid.data.length, 4);
+
+    // Every page, through paginate: 6 events in pages of 4.
+    const all = [];
+    for await (const e of paginate((q) => client.listEvents(project.id, q), 4)) all.push(e.id);
+    assert.equal(all.length, 6);
+    assert.equal(new Set(all).size, 6);
+  });
+
+  test('an idempotency key returns the original event', async () => {
+    const project = await client.createProject({ name: 'idem' });
+    const a = await client.sendEvent(project.id, { type: 'x', payload: 1, idempotencyKey: 'k-1' });
+    const b = await client.sendEvent(project.id, { type: 'x', payload: 2, idempotencyKey: 'k-1' });
+    assert.equal(b.id, a.id);
+    assert.equal(b.payload, 1);
+  });
+
+  test('refusals come back as HeraldApiError with status, code and the field', async () => {
+    const project = await client.createProject({ name: 'errors' });
+    await assert.rejects(
+      client.createEndpoint(project.id, { url: 'not a url' }),
+      (error: unknown) =>
+        error instanceof HeraldApiError &&
+        error.status >= 400 &&
+        error.status < 500 &&
+        /url/.test(error.message),
+    );
+    await assert.rejects(client.getEvent(project.id, 'evt_missing'), (error: unknown) => {
+      return error instanceof HeraldApiError && error.status === 404 && error.code.length > 0;
+    });
+    const wrong = new HeraldClient({ url: herald.url, token: 'not-the-token-0123456789' });
+    try {
+      await assert.rejects(
+        wrong.listProjects(),
+        (error: unknown) => error instanceof HeraldApiError && error.status === 401,
+      );
+    } finally {
+      await wrong.close();
+    }
+    assert.throws(() => new HeraldClient({ url: 'ftp://x', token: 't' }), /url/);
+    assert.throws(() => new HeraldClient({ url: herald.url, token: '' }), /token/);
+  });
+
+  test('a project key sees only its project', async () => {
+    const mine = await client.createProject({ name: 'mine' });
+    const theirs = await client.createProject({ name: 'theirs' });
+    const { key } = await client.createApiKey(mine.id, 'ci');
+    const scoped = new HeraldClient({ url: herald.url, token: key });
+    try {
+      const event = await scoped.sendEvent(mine.id, { type: 'scoped', payload: {} });
+      assert.equal(event.projectId, mine.id);
+      await assert.rejects(
+        scoped.sendEvent(theirs.id, { type: 'scoped', payload: {} }),
+        (error: unknown) => error instanceof HeraldApiError && error.status === 404,
+      );
+    } finally {
+      await scoped.close();
+    }
+  });
+});
