@@ -1,10 +1,14 @@
 /**
  * `herald` command line: turns arguments into options and calls the same functions the API and
- * the server use. Loaded by bin/herald.js; runs on import.
+ * the server use (serve, migrate, event-types), or a running Herald's API through @herald/client
+ * (events, endpoints, deliveries, listen). Loaded by bin/herald.js; runs on import.
  */
 import { Command } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
+import { endpointsCommand } from './commands/endpoints.ts';
 import { eventTypesCommand } from './commands/event-types-import.ts';
+import { deliveriesCommand, eventsCommand } from './commands/events.ts';
+import { listenCommand } from './commands/listen.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { serveCommand } from './commands/serve.ts';
 
@@ -14,6 +18,10 @@ const program = new Command('herald')
   .showHelpAfterError()
   .addCommand(serveCommand())
   .addCommand(migrateCommand())
-  .addCommand(eventTypesCommand());
+  .addCommand(eventTypesCommand())
+  .addCommand(eventsCommand())
+  .addCommand(endpointsCommand())
+  .addCommand(deliveriesCommand())
+  .addCommand(listenCommand());
 
 await program.parseAsync(process.argv);

@@ -1,7 +1,7 @@
 /** An answer of Herald's API other than 2xx: its status and the `{error: {code, message, details}}` body. */
 export class HeraldApiError extends Error {
   readonly status: number;
-  /** Herald's error code, e.g. `validation_failed`, `not_found` (`http_<status>` when the body had none). */
+  /** Herald's error code, e.g. `HERALD_ERR_VALIDATION`, `HERALD_ERR_NOT_FOUND` (`http_<status>` when the body had none). */
   readonly code: string;
   readonly details: unknown;
   constructor(status: number, code: string, message: string, details?: unknown) {

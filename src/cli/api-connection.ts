@@ -1,0 +1,53 @@
+/**
+ * The API commands' connection to a running Herald (src/config/client-connection.ts says where the
+ * URL and token come from) and their JSON flags. The token is never printed.
+ */
+import { readFileSync } from 'node:fs';
+import { HeraldClient } from '@herald/client';
+import type { Command } from 'commander';
+import { type ConnectionFlags, DEFAULT_API_URL, resolveConnection } from '../config/client-connection.ts';
+import { CommandError } from './run-command.ts';
+
+export type { ConnectionFlags };
+
+/** Adds --url, --token and --data-dir to an API command. */
+export function withConnectionFlags(command: Command): Command {
+  return command
+    .option('--url <url>', `Herald's base URL (env HERALD_URL, default ${DEFAULT_API_URL})`)
+    .option('--token <token>', 'admin token or project API key (env HERALD_TOKEN or HERALD_ADMIN_TOKEN)')
+    .option(
+      '--data-dir <dir>',
+      'where a local server saved its generated admin token (default ./herald-data)',
+    );
+}
+
+export function connect(flags: ConnectionFlags): HeraldClient {
+  const { url, token } = resolveConnection(flags);
+  if (!token) {
+    throw new CommandError(
+      'no token: pass --token, or set HERALD_TOKEN (a project API key or the admin token)',
+    );
+  }
+  try {
+    return new HeraldClient({ url, token });
+  } catch (error) {
+    throw new CommandError(`--url: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Parses a JSON flag value (or `@file`), naming the flag when it is not JSON. */
+export function jsonFlag(flag: string, value: string): unknown {
+  let text = value;
+  if (value.startsWith('@')) {
+    try {
+      text = readFileSync(value.slice(1), 'utf8');
+    } catch (error) {
+      throw new CommandError(`${flag}: cannot read ${value.slice(1)}`, { cause: error });
+    }
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CommandError(`${flag}: not valid JSON`);
+  }
+}

@@ -1,0 +1,101 @@
+/** `herald endpoints list|create|get|test`: a project's endpoints through a running Herald's API. */
+import type { Endpoint, EndpointInput } from '@herald/client';
+import { Command } from 'commander';
+import { type ConnectionFlags, connect, jsonFlag, withConnectionFlags } from '../api-connection.ts';
+import { printJson, withClient } from '../print.ts';
+import { runCommand } from '../run-command.ts';
+
+interface CreateFlags extends ConnectionFlags {
+  project: string;
+  types?: string;
+  dev?: boolean;
+  name?: string;
+  settings?: string;
+}
+
+export function endpointsCommand(): Command {
+  const endpoints = new Command('endpoints').description("manage a project's endpoints (through the API)");
+  withConnectionFlags(
+    endpoints
+      .command('list')
+      .description("the project's endpoints")
+      .requiredOption('--project <project>', 'project id or uid')
+      .option('--json', 'print the page as JSON'),
+  ).action((flags: ConnectionFlags & { project: string; json?: boolean }) =>
+    runCommand(() =>
+      withClient(connect(flags), async (client) => {
+        const page = await client.listEndpoints(flags.project, { limit: 100 });
+        if (flags.json) printJson(page);
+        else for (const ep of page.data) printEndpoint(ep);
+      }),
+    ),
+  );
+  withConnectionFlags(
+    endpoints
+      .command('create')
+      .description('register an endpoint; prints it with its signing secret (shown here, keep it)')
+      .argument('<url>', 'where deliveries go')
+      .requiredOption('--project <project>', 'project id or uid')
+      .option('--types <list>', 'comma-separated event types (default: every type)')
+      .option('--dev', 'a dev endpoint: also receives test events')
+      .option('--name <name>', 'a name for people')
+      .option(
+        '--settings <json>',
+        'any other endpoint fields as JSON, or @FILE (method, headers, signature, …)',
+      ),
+  ).action((url: string, flags: CreateFlags) =>
+    runCommand(() =>
+      withClient(connect(flags), async (client) => {
+        const input: EndpointInput = {
+          ...((flags.settings ? jsonFlag('--settings', flags.settings) : {}) as Partial<EndpointInput>),
+          url,
+        };
+        if (flags.types)
+          input.eventTypes = flags.types
+            .split(',')
+            .map((t) => t.trim())
+            .filter(Boolean);
+        if (flags.dev) input.dev = true;
+        if (flags.name) input.name = flags.name;
+        printJson(await client.createEndpoint(flags.project, input));
+      }),
+    ),
+  );
+  withConnectionFlags(
+    endpoints
+      .command('get')
+      .description('one endpoint and its latest attempts')
+      .argument('<endpoint>', 'endpoint id')
+      .requiredOption('--project <project>', 'project id or uid'),
+  ).action((id: string, flags: ConnectionFlags & { project: string }) =>
+    runCommand(() =>
+      withClient(connect(flags), async (client) => {
+        const endpoint = await client.getEndpoint(flags.project, id);
+        const attempts = await client.listEndpointAttempts(flags.project, id, { limit: 20 });
+        printJson({ ...endpoint, latestAttempts: attempts.data });
+      }),
+    ),
+  );
+  withConnectionFlags(
+    endpoints
+      .command('test')
+      .description("send a test event to this endpoint only (the type's example payload)")
+      .argument('<endpoint>', 'endpoint id')
+      .requiredOption('--project <project>', 'project id or uid')
+      .option('--type <type>', 'event type of the test event'),
+  ).action((id: string, flags: ConnectionFlags & { project: string; type?: string }) =>
+    runCommand(() =>
+      withClient(connect(flags), async (client) => {
+        const { eventId } = await client.testEndpoint(flags.project, id, flags.type);
+        process.stdout.write(`${eventId}\n`);
+      }),
+    ),
+  );
+  return endpoints;
+}
+
+function printEndpoint(ep: Endpoint): void {
+  const types = ep.eventTypes.length ? ep.eventTypes.join(',') : 'all types';
+  const flags = [ep.status, ep.dev ? 'dev' : null, ep.signature.scheme].filter(Boolean).join(', ');
+  process.stdout.write(`${ep.id} ${ep.method} ${ep.url} (${types}; ${flags})\n`);
+}

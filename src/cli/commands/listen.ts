@@ -1,0 +1,91 @@
+/** `herald listen`: forward a project's new events to a local URL (src/cli/listen/forwarder.ts). */
+import { Command } from 'commander';
+import { type ConnectionFlags, connect, withConnectionFlags } from '../api-connection.ts';
+import { endpointShape, type ForwardShape, localShape } from '../listen/forward-shape.ts';
+import { createForwarder } from '../listen/forwarder.ts';
+import { CommandError, runCommand } from '../run-command.ts';
+import { positiveInt } from './events.ts';
+
+interface ListenFlags extends ConnectionFlags {
+  project: string;
+  forwardTo: string;
+  endpoint?: string;
+  secret?: string;
+  types?: string;
+  interval: string;
+  timeout: string;
+}
+
+export function listenCommand(): Command {
+  return withConnectionFlags(
+    new Command('listen')
+      .description(
+        "forward a project's new events to a local URL, signed as Herald signs them (for developing a receiver)",
+      )
+      .requiredOption('--project <project>', 'project id or uid')
+      .requiredOption('--forward-to <url>', 'where to send them, e.g. http://localhost:3000/webhooks')
+      .option(
+        '--endpoint <endpoint>',
+        'send what this endpoint would get: its filter, method, headers, envelope, scheme and secret',
+      )
+      .option('--secret <secret>', 'without --endpoint: sign with this secret (default: a new one, printed)')
+      .option(
+        '--types <list>',
+        "comma-separated event types to forward (default: all, or the endpoint's filter)",
+      )
+      .option('--interval <ms>', 'poll this often', '1000')
+      .option('--timeout <ms>', 'give up on the local receiver after this long', '10000'),
+  ).action((flags: ListenFlags) => runCommand(() => listen(flags)));
+}
+
+async function listen(flags: ListenFlags): Promise<void> {
+  let target: URL;
+  try {
+    target = new URL(flags.forwardTo);
+  } catch {
+    throw new CommandError(`--forward-to: not a URL: ${flags.forwardTo}`);
+  }
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+    throw new CommandError('--forward-to: expected an http:// or https:// URL');
+  }
+  if (flags.endpoint && flags.secret)
+    throw new CommandError('--secret: not with --endpoint (its own secret signs)');
+  const intervalMs = positiveInt('--interval', flags.interval);
+  const timeoutMs = positiveInt('--timeout', flags.timeout);
+  const types = flags.types
+    ? flags.types
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean)
+    : null;
+  const client = connect(flags);
+  try {
+    let shape: ForwardShape;
+    if (flags.endpoint) {
+      const endpoint = await client.getEndpoint(flags.project, flags.endpoint);
+      const { secret } = await client.getEndpointSecret(flags.project, flags.endpoint);
+      shape = endpointShape(endpoint, secret, types);
+    } else {
+      shape = localShape(flags.secret, types);
+    }
+    const forwarder = createForwarder({
+      client,
+      project: flags.project,
+      forwardTo: target.href,
+      shape,
+      intervalMs,
+      timeoutMs,
+      log: (line) => process.stdout.write(`${line}\n`),
+    });
+    await forwarder.start();
+    const stop = () => forwarder.stop();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    process.stdout.write(
+      `herald listen: forwarding new events of ${flags.project} to ${target.href}, ${shape.describe}; Ctrl-C to stop\n`,
+    );
+    await forwarder.run();
+  } finally {
+    await client.close();
+  }
+}

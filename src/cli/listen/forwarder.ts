@@ -1,0 +1,139 @@
+/**
+ * Local forwarding for development (`herald listen`): polls a project's events through the API and
+ * sends each new one to a local URL, signed as Herald would sign it, so a receiver on a laptop can
+ * be built against a Herald it cannot be reached from. Outbound requests only: nothing needs to
+ * reach the laptop.
+ *
+ * New events are found by their creation time: each poll lists the events created since the newest
+ * one seen, minus LOOK_BACK_MS (an event committed late, by another process, still shows up), and
+ * skips ids already forwarded. Forwarding is best effort and in order, one request at a time: a
+ * development aid, not a delivery (Herald's own delivery to the registered endpoints goes on as
+ * usual).
+ */
+import type { HeraldClient, HeraldEvent } from '@herald/client';
+import { request } from 'undici';
+import { type ForwardShape, forwardRequest, forwards } from './forward-shape.ts';
+
+/** How far back each poll looks before the newest event seen. */
+export const LOOK_BACK_MS = 5_000;
+/** Events per page, and pages per poll at most (a burst beyond is picked up by the next polls). */
+const PAGE = 100;
+const MAX_PAGES = 20;
+
+export interface ForwarderOptions {
+  client: HeraldClient;
+  project: string;
+  forwardTo: string;
+  shape: ForwardShape;
+  intervalMs: number;
+  timeoutMs: number;
+  log: (line: string) => void;
+}
+
+export interface Forwarder {
+  /** Marks what exists now as seen: only events created from here on are forwarded. */
+  start(): Promise<void>;
+  /** One poll: forwards what is new; returns how many were sent. */
+  poll(): Promise<number>;
+  /** Polls every intervalMs until stop(). */
+  run(): Promise<void>;
+  stop(): void;
+}
+
+export function createForwarder(o: ForwarderOptions): Forwarder {
+  /** Ids seen, with their creation time (ms), pruned as the window moves on. */
+  const seen = new Map<string, number>();
+  let newest = 0;
+  let running = false;
+  let wakeUp: (() => void) | null = null;
+
+  const fetchWindow = async (): Promise<HeraldEvent[]> => {
+    const out: HeraldEvent[] = [];
+    let cursor: string | undefined;
+    for (let i = 0; i < MAX_PAGES; i++) {
+      const page = await o.client.listEvents(o.project, {
+        limit: PAGE,
+        since: Math.max(0, newest - LOOK_BACK_MS),
+        ...(cursor ? { cursor } : {}),
+      });
+      out.push(...page.data);
+      if (!page.nextCursor) break;
+      cursor = page.nextCursor;
+    }
+    return out;
+  };
+
+  const remember = (event: HeraldEvent) => {
+    const at = Date.parse(event.createdAt);
+    seen.set(event.id, at);
+    if (at > newest) newest = at;
+  };
+
+  const forward = async (event: HeraldEvent) => {
+    const built = forwardRequest(o.shape, event, o.forwardTo, Date.now());
+    const started = performance.now();
+    try {
+      const res = await request(built.url, {
+        method: built.method,
+        headers: built.headers,
+        body: built.body ?? undefined,
+        headersTimeout: o.timeoutMs,
+        bodyTimeout: o.timeoutMs,
+      });
+      await res.body.dump();
+      const ms = Math.round(performance.now() - started);
+      o.log(`${event.id} ${event.type}${event.test ? ' (test)' : ''} → ${res.statusCode} (${ms} ms)`);
+    } catch (error) {
+      o.log(`${event.id} ${event.type} → failed: ${(error as Error).message}`);
+    }
+  };
+
+  const forwarder: Forwarder = {
+    async start() {
+      // The newest event, then everything in the look-back window before it: all already there.
+      const first = await o.client.listEvents(o.project, { limit: 1 });
+      if (first.data[0]) {
+        remember(first.data[0]);
+        for (const event of await fetchWindow()) remember(event);
+      }
+    },
+    async poll() {
+      const fresh = (await fetchWindow()).filter((e) => !seen.has(e.id));
+      // Oldest first: the order they were accepted in.
+      fresh.sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || (a.id < b.id ? -1 : 1));
+      let sent = 0;
+      for (const event of fresh) {
+        remember(event);
+        if (!forwards(o.shape, event)) continue;
+        await forward(event);
+        sent++;
+      }
+      for (const [id, at] of seen) if (at < newest - 2 * LOOK_BACK_MS) seen.delete(id);
+      return sent;
+    },
+    async run() {
+      running = true;
+      while (running) {
+        try {
+          await forwarder.poll();
+        } catch (error) {
+          o.log(`polling ${o.project} failed: ${(error as Error).message} (trying again)`);
+        }
+        if (!running) break;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, o.intervalMs);
+          wakeUp = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wakeUp = null;
+      }
+    },
+    stop() {
+      running = false;
+      wakeUp?.();
+    },
+  };
+  return forwarder;
+}

@@ -1,0 +1,164 @@
+/**
+ * The API commands of the `herald` CLI (events, endpoints, listen) as separate processes against a
+ * real `herald serve`, with a loopback receiver that checks what `herald listen` forwards with
+ * @herald/verify.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { HeraldClient } from '@herald/client';
+import { verifyWebhook } from '@herald/verify';
+import { type HeraldProcess, type Receiver, startHerald, startReceiver } from './harness.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const NODE = join(ROOT, 'node_modules/.bin/node');
+const BIN = join(ROOT, 'bin/herald.js');
+const ADMIN = 'cli-admin-token-0123456789abcdef';
+
+/** Runs `herald ARGS` to completion. HERALD_* of the parent never leak in. */
+function herald(args: string[], env: Record<string, string> = {}) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+    const child = spawn(NODE, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c));
+    child.stderr.on('data', (c: Buffer) => (stderr += c));
+    child.on('exit', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+describe('herald CLI against a running Herald', () => {
+  let server: HeraldProcess;
+  let client: HeraldClient;
+  let receiver: Receiver;
+  const children: ChildProcess[] = [];
+  before(async () => {
+    server = await startHerald({ env: { HERALD_ADMIN_TOKEN: ADMIN } });
+    client = new HeraldClient({ url: server.url, token: ADMIN });
+    receiver = await startReceiver();
+  });
+  after(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    await client?.close();
+    await receiver?.close();
+    await server?.dispose();
+  });
+
+  test('events send, endpoints list; bad input and a bad token exit 1 with the reason', async () => {
+    const project = await client.createProject({ name: 'cli' });
+    const endpoint = await client.createEndpoint(project.id, { url: 'https://example.test/hook' });
+    const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
+
+    const sent = await herald(['events', 'send', 'player.paid', ...conn, '--data', '{"amount":5}', '--json']);
+    assert.equal(sent.code, 0, sent.stderr);
+    const event = JSON.parse(sent.stdout) as {
+      id: string;
+      payload: unknown;
+      deliveries: { endpointId: string }[];
+    };
+    assert.deepEqual(event.payload, { amount: 5 });
+    assert.deepEqual(
+      event.deliveries.map((d) => d.endpointId),
+      [endpoint.id],
+    );
+    assert.deepEqual((await client.getEvent(project.id, event.id)).payload, { amount: 5 });
+
+    const listed = await herald(['endpoints', 'list', ...conn], { HERALD_TOKEN: 'ignored-when-flag-given' });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(`^${endpoint.id} POST https://example.test/hook`));
+
+    const badJson = await herald(['events', 'send', 'x', ...conn, '--data', '{nope']);
+    assert.equal(badJson.code, 1);
+    assert.match(badJson.stderr, /--data: not valid JSON/);
+
+    const badToken = await herald(['events', 'list', '--url', server.url, '--project', project.id], {
+      HERALD_TOKEN: 'wrong-token-wrong-token',
+    });
+    assert.equal(badToken.code, 1);
+    assert.match(badToken.stderr, /401/);
+    assert.ok(!badToken.stderr.includes('wrong-token-wrong-token'), 'the token is never printed');
+  });
+
+  test('listen forwards new events as the endpoint would get them, signed with its secret, once each', async () => {
+    const project = await client.createProject({ name: 'listen' });
+    const endpoint = await client.createEndpoint(project.id, {
+      url: 'https://example.test/hook',
+      eventTypes: ['player.paid', 'player.joined'],
+      headers: { 'x-game': 'cli' },
+    });
+    const secret = String(endpoint.secret);
+    // Before the listener starts: never forwarded.
+    await client.sendEvent(project.id, { type: 'player.paid', payload: { before: true } });
+
+    const listen = spawn(
+      NODE,
+      [
+        BIN,
+        'listen',
+        '--url',
+        server.url,
+        '--project',
+        project.id,
+        '--endpoint',
+        endpoint.id,
+        '--forward-to',
+        `${receiver.url}/local/hook`,
+        '--interval',
+        '100',
+      ],
+      { env: { PATH: process.env.PATH ?? '', HERALD_TOKEN: ADMIN } },
+    );
+    children.push(listen);
+    let out = '';
+    listen.stdout.on('data', (c: Buffer) => (out += c));
+    listen.stderr.on('data', (c: Buffer) => (out += c));
+    const deadline = Date.now() + 10_000;
+    while (!out.includes('herald listen: forwarding') && Date.now() < deadline) await sleep(20);
+    assert.match(out, /herald listen: forwarding new events of .* as endpoint/);
+    assert.ok(!out.includes(secret), 'the endpoint secret is not printed');
+
+    const sent = await client.sendEvents(project.id, [
+      { type: 'player.paid', payload: { n: 1 } },
+      { type: 'guild.left', payload: { n: 2 } }, // not in the endpoint's filter
+      { type: 'player.joined', payload: { n: 3 }, test: true }, // test event, endpoint not dev
+      { type: 'player.joined', payload: { n: 4 } },
+    ]);
+    const got = await receiver.waitFor(2);
+    await sleep(500); // five more polls: nothing else arrives
+    assert.equal(receiver.requests.length, 2);
+    for (const [i, want] of [sent[0]!, sent[3]!].entries()) {
+      const req = got[i]!;
+      assert.equal(req.method, 'POST');
+      assert.equal(req.url, '/local/hook');
+      assert.equal(req.headers['x-game'], 'cli');
+      const verified = verifyWebhook<{ type: string; data: unknown }>({
+        scheme: 'standard',
+        payload: req.body,
+        headers: req.headers as Record<string, string>,
+        secret,
+      });
+      assert.equal(verified.id, want.id);
+      assert.equal(verified.payload.type, want.type);
+      assert.deepEqual(verified.payload.data, want.payload);
+    }
+    assert.match(out, new RegExp(`${sent[0]!.id} player.paid → 200`));
+
+    listen.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => listen.on('exit', (c) => r(c)));
+    assert.equal(code, 0);
+  });
+
+  test('listen refuses a bad --forward-to and an unknown endpoint, naming them', async () => {
+    const project = await client.createProject({ name: 'listen-errors' });
+    const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
+    const badUrl = await herald(['listen', ...conn, '--forward-to', 'localhost:3000']);
+    assert.equal(badUrl.code, 1);
+    assert.match(badUrl.stderr, /--forward-to/);
+    const unknown = await herald(['listen', ...conn, '--forward-to', receiver.url, '--endpoint', 'ep_nope']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /404/);
+  });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,95 @@
+/** What `herald listen` forwards and how it signs it (src/cli/listen/forward-shape.ts). */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Endpoint, HeraldEvent } from '@herald/client';
+import { verifyWebhook } from '@herald/verify';
+import { endpointShape, forwardRequest, forwards, localShape } from '../../src/cli/listen/forward-shape.ts';
+
+const event = (over: Partial<HeraldEvent> = {}): HeraldEvent => ({
+  id: 'evt_01',
+  projectId: 'prj_01',
+  type: 'player.paid',
+  payload: { amount: 5, player: { id: 7 } },
+  test: false,
+  createdAt: '2026-12-02T08:00:00.000Z',
+  deliveries: [],
+  ...over,
+});
+
+const endpoint = (over: Partial<Endpoint> = {}): Endpoint =>
+  ({
+    id: 'ep_01',
+    projectId: 'prj_01',
+    url: 'https://example.test/hook',
+    name: '',
+    description: '',
+    eventTypes: ['player.paid'],
+    method: 'POST',
+    headers: { 'x-game': 'g' },
+    dev: false,
+    timeoutMs: 10_000,
+    envelope: 'event-data',
+    signature: { scheme: 'github' },
+    retrySchedule: null,
+    status: 'active',
+    disabledReason: null,
+    consecutiveFailures: 0,
+    createdAt: '2026-12-01T00:00:00.000Z',
+    ...over,
+  }) as Endpoint;
+
+test("an endpoint's shape: its filter, test events only when dev, its scheme and secret", () => {
+  const shape = endpointShape(endpoint(), 'github-secret', null);
+  assert.equal(forwards(shape, { type: 'player.paid', test: false }), true);
+  assert.equal(forwards(shape, { type: 'guild.left', test: false }), false);
+  assert.equal(forwards(shape, { type: 'player.paid', test: true }), false);
+  assert.equal(
+    forwards(endpointShape(endpoint({ dev: true }), 's', null), { type: 'player.paid', test: true }),
+    true,
+  );
+  // --types replaces the endpoint's filter.
+  assert.equal(
+    forwards(endpointShape(endpoint(), 's', ['guild.left']), { type: 'guild.left', test: false }),
+    true,
+  );
+
+  const req = forwardRequest(shape, event(), 'http://127.0.0.1:3000/hook', Date.now());
+  assert.equal(req.url, 'http://127.0.0.1:3000/hook');
+  assert.equal(req.headers['x-game'], 'g');
+  const verified = verifyWebhook<{ event: string; data: unknown }>({
+    scheme: 'github',
+    payload: req.body!,
+    headers: req.headers,
+    secret: 'github-secret',
+  });
+  // The endpoint's envelope (event-data), as Herald would send it.
+  assert.equal(verified.payload.event, 'player.paid');
+  assert.deepEqual(verified.payload.data, { amount: 5, player: { id: 7 } });
+  assert.throws(() =>
+    verifyWebhook({ scheme: 'github', payload: req.body!, headers: req.headers, secret: 'another-secret' }),
+  );
+});
+
+test('the local shape: Standard Webhooks, every event (test ones too), a new whsec_ secret unless given', () => {
+  const a = localShape(undefined, null);
+  const b = localShape(undefined, null);
+  assert.match(a.secret, /^whsec_[A-Za-z0-9+/]{32}$/);
+  assert.notEqual(a.secret, b.secret);
+  assert.ok(a.describe.includes(a.secret), 'the generated secret is printed: the receiver needs it');
+  assert.equal(forwards(a, { type: 'anything', test: true }), true);
+  assert.equal(forwards(localShape('whsec_abc', ['x']), { type: 'y', test: false }), false);
+
+  const secret = `whsec_${Buffer.alloc(24, 9).toString('base64')}`;
+  const shape = localShape(secret, null);
+  const req = forwardRequest(shape, event(), 'http://127.0.0.1:3000/', Date.now());
+  const verified = verifyWebhook<{ type: string; data: unknown; timestamp: string }>({
+    scheme: 'standard',
+    payload: req.body!,
+    headers: req.headers,
+    secret,
+  });
+  assert.equal(verified.id, 'evt_01');
+  assert.equal(verified.payload.type, 'player.paid');
+  assert.deepEqual(verified.payload.data, { amount: 5, player: { id: 7 } });
+  assert.equal(verified.payload.timestamp, '2026-12-02T08:00:00.000Z');
+});
