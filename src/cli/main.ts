@@ -10,6 +10,7 @@ import { eventTypesCommand } from './commands/event-types-import.ts';
 import { deliveriesCommand, eventsCommand } from './commands/events.ts';
 import { listenCommand } from './commands/listen.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { projectsCommand } from './commands/projects.ts';
 import { serveCommand } from './commands/serve.ts';
 
 const program = new Command('herald')
@@ -19,6 +20,7 @@ const program = new Command('herald')
   .addCommand(serveCommand())
   .addCommand(migrateCommand())
   .addCommand(eventTypesCommand())
+  .addCommand(projectsCommand())
   .addCommand(eventsCommand())
   .addCommand(endpointsCommand())
   .addCommand(deliveriesCommand())

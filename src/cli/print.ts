@@ -1,18 +1,32 @@
-/** Output and client lifetime shared by the API commands. */
+/** What the API commands share: a client for the run of one command, and JSON output. */
 import type { HeraldClient } from '@herald/client';
+import { type ConnectionFlags, connect } from './api-connection.ts';
+import { runCommand } from './run-command.ts';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Runs `body` with the client and closes its connections afterwards, whatever happens. */
-export async function withClient(
-  client: HeraldClient,
-  body: (client: HeraldClient) => Promise<void>,
-): Promise<void> {
-  try {
-    await body(client);
-  } finally {
-    await client.close();
-  }
+/**
+ * A commander action for an API command: `body` gets a client for the flags' Herald (closed
+ * afterwards, whatever happens), the flags and the positional argument (each command takes at
+ * most one); failures go through
+ * runCommand (one line on stderr, exit code 1).
+ */
+export function apiAction<F extends ConnectionFlags>(
+  body: (client: HeraldClient, flags: F, args: [string]) => Promise<void>,
+): (...commanderArgs: unknown[]) => Promise<void> {
+  return (...commanderArgs) => {
+    // commander passes the positional arguments, then the options, then the command.
+    const flags = commanderArgs[commanderArgs.length - 2] as F;
+    const args = commanderArgs.slice(0, -2) as [string];
+    return runCommand(async () => {
+      const client = connect(flags);
+      try {
+        await body(client, flags, args);
+      } finally {
+        await client.close();
+      }
+    });
+  };
 }

@@ -45,7 +45,7 @@ describe('herald CLI against a running Herald', () => {
     await server?.dispose();
   });
 
-  test('events send, endpoints list; bad input and a bad token exit 1 with the reason', async () => {
+  test('events send|list|get, deliveries retry, endpoints get|list|rotate-secret|delete, projects create|list|api-key; bad input and a bad token exit 1 with the reason', async () => {
     const project = await client.createProject({ name: 'cli' });
     const endpoint = await client.createEndpoint(project.id, { url: 'https://example.test/hook' });
     const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
@@ -64,9 +64,68 @@ describe('herald CLI against a running Herald', () => {
     );
     assert.deepEqual((await client.getEvent(project.id, event.id)).payload, { amount: 5 });
 
+    const events = await herald(['events', 'list', ...conn, '--limit', '5']);
+    assert.equal(events.code, 0, events.stderr);
+    assert.match(events.stdout, new RegExp(`^${event.id} player.paid `, 'm'));
+    const one = await herald(['events', 'get', event.id, ...conn]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.ok(Array.isArray((JSON.parse(one.stdout) as { attempts: unknown }).attempts));
+    const [delivery] = (await client.getEvent(project.id, event.id)).deliveries;
+    const retried = await herald(['deliveries', 'retry', delivery!.id, ...conn]);
+    assert.equal(retried.code, 0, retried.stderr);
+    const keyOut = await herald([
+      'projects',
+      'api-key',
+      project.id,
+      '--name',
+      'cli',
+      '--url',
+      server.url,
+      '--token',
+      ADMIN,
+    ]);
+    assert.equal(keyOut.code, 0, keyOut.stderr);
+    const scoped = await herald(
+      ['endpoints', 'get', endpoint.id, '--url', server.url, '--project', project.id],
+      {
+        HERALD_TOKEN: keyOut.stdout.trim(),
+      },
+    );
+    assert.equal(scoped.code, 0, scoped.stderr);
+    assert.equal((JSON.parse(scoped.stdout) as { id: string }).id, endpoint.id);
+
     const listed = await herald(['endpoints', 'list', ...conn], { HERALD_TOKEN: 'ignored-when-flag-given' });
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stdout, new RegExp(`^${endpoint.id} POST https://example.test/hook`));
+
+    const rotated = await herald(['endpoints', 'rotate-secret', endpoint.id, ...conn, '--grace', '0']);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    const { secret } = await client.getEndpointSecret(project.id, endpoint.id);
+    assert.equal(rotated.stdout.trim(), secret);
+    assert.notEqual(secret, endpoint.secret);
+    const badGrace = await herald(['endpoints', 'rotate-secret', endpoint.id, ...conn, '--grace', 'soon']);
+    assert.equal(badGrace.code, 1);
+    assert.match(badGrace.stderr, /--grace/);
+
+    const created = await herald([
+      'projects',
+      'create',
+      'From the CLI',
+      '--uid',
+      'from-cli',
+      '--url',
+      server.url,
+      '--token',
+      ADMIN,
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal((await client.getProject('from-cli')).name, 'From the CLI');
+    const projects = await herald(['projects', 'list', '--url', server.url, '--token', ADMIN]);
+    assert.match(projects.stdout, /^prj_\S+ from-cli From the CLI$/m);
+
+    const deleted = await herald(['endpoints', 'delete', endpoint.id, ...conn]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    await assert.rejects(client.getEndpoint(project.id, endpoint.id), /404/);
 
     const badJson = await herald(['events', 'send', 'x', ...conn, '--data', '{nope']);
     assert.equal(badJson.code, 1);

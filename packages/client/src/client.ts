@@ -12,6 +12,7 @@ import type {
   EndpointInput,
   EventInput,
   EventQuery,
+  EventSummary,
   EventType,
   EventTypeInput,
   HeraldEvent,
@@ -116,7 +117,8 @@ export class HeraldClient {
     return out;
   }
 
-  listEvents(project: string, query: EventQuery = {}): Promise<Page<HeraldEvent>> {
+  /** Newest first, without deliveries (`getEvent` has them). */
+  listEvents(project: string, query: EventQuery = {}): Promise<Page<EventSummary>> {
     return this.request('GET', `/projects/${seg(project)}/events`, { query: { ...query } });
   }
 

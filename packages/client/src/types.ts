@@ -112,15 +112,20 @@ export interface DeliveryState {
   [field: string]: unknown;
 }
 
-export interface HeraldEvent {
+/** An event as lists show it: without its deliveries. */
+export interface EventSummary {
   id: string;
   projectId: string;
   type: string;
   payload: Json;
   test: boolean;
   createdAt: string;
-  deliveries: DeliveryState[];
   [field: string]: unknown;
+}
+
+/** An event as sending and `getEvent` return it: with each delivery's state. */
+export interface HeraldEvent extends EventSummary {
+  deliveries: DeliveryState[];
 }
 
 export interface Attempt {

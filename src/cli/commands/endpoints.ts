@@ -1,9 +1,9 @@
-/** `herald endpoints list|create|get|test`: a project's endpoints through a running Herald's API. */
+/** `herald endpoints list|create|get|test|enable|rotate-secret|delete`: a project's endpoints through a running Herald's API. */
 import type { Endpoint, EndpointInput } from '@herald/client';
 import { Command } from 'commander';
-import { type ConnectionFlags, connect, jsonFlag, withConnectionFlags } from '../api-connection.ts';
-import { printJson, withClient } from '../print.ts';
-import { runCommand } from '../run-command.ts';
+import { type ConnectionFlags, jsonFlag, withConnectionFlags } from '../api-connection.ts';
+import { apiAction, printJson } from '../print.ts';
+import { CommandError } from '../run-command.ts';
 
 interface CreateFlags extends ConnectionFlags {
   project: string;
@@ -21,14 +21,12 @@ export function endpointsCommand(): Command {
       .description("the project's endpoints")
       .requiredOption('--project <project>', 'project id or uid')
       .option('--json', 'print the page as JSON'),
-  ).action((flags: ConnectionFlags & { project: string; json?: boolean }) =>
-    runCommand(() =>
-      withClient(connect(flags), async (client) => {
-        const page = await client.listEndpoints(flags.project, { limit: 100 });
-        if (flags.json) printJson(page);
-        else for (const ep of page.data) printEndpoint(ep);
-      }),
-    ),
+  ).action(
+    apiAction<ConnectionFlags & { project: string; json?: boolean }>(async (client, flags) => {
+      const page = await client.listEndpoints(flags.project, { limit: 100 });
+      if (flags.json) printJson(page);
+      else for (const ep of page.data) printEndpoint(ep);
+    }),
   );
   withConnectionFlags(
     endpoints
@@ -43,23 +41,21 @@ export function endpointsCommand(): Command {
         '--settings <json>',
         'any other endpoint fields as JSON, or @FILE (method, headers, signature, …)',
       ),
-  ).action((url: string, flags: CreateFlags) =>
-    runCommand(() =>
-      withClient(connect(flags), async (client) => {
-        const input: EndpointInput = {
-          ...((flags.settings ? jsonFlag('--settings', flags.settings) : {}) as Partial<EndpointInput>),
-          url,
-        };
-        if (flags.types)
-          input.eventTypes = flags.types
-            .split(',')
-            .map((t) => t.trim())
-            .filter(Boolean);
-        if (flags.dev) input.dev = true;
-        if (flags.name) input.name = flags.name;
-        printJson(await client.createEndpoint(flags.project, input));
-      }),
-    ),
+  ).action(
+    apiAction<CreateFlags>(async (client, flags, [url]) => {
+      const input: EndpointInput = {
+        ...((flags.settings ? jsonFlag('--settings', flags.settings) : {}) as Partial<EndpointInput>),
+        url,
+      };
+      if (flags.types)
+        input.eventTypes = flags.types
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean);
+      if (flags.dev) input.dev = true;
+      if (flags.name) input.name = flags.name;
+      printJson(await client.createEndpoint(flags.project, input));
+    }),
   );
   withConnectionFlags(
     endpoints
@@ -67,14 +63,12 @@ export function endpointsCommand(): Command {
       .description('one endpoint and its latest attempts')
       .argument('<endpoint>', 'endpoint id')
       .requiredOption('--project <project>', 'project id or uid'),
-  ).action((id: string, flags: ConnectionFlags & { project: string }) =>
-    runCommand(() =>
-      withClient(connect(flags), async (client) => {
-        const endpoint = await client.getEndpoint(flags.project, id);
-        const attempts = await client.listEndpointAttempts(flags.project, id, { limit: 20 });
-        printJson({ ...endpoint, latestAttempts: attempts.data });
-      }),
-    ),
+  ).action(
+    apiAction<ConnectionFlags & { project: string }>(async (client, flags, [id]) => {
+      const endpoint = await client.getEndpoint(flags.project, id);
+      const attempts = await client.listEndpointAttempts(flags.project, id, { limit: 20 });
+      printJson({ ...endpoint, latestAttempts: attempts.data });
+    }),
   );
   withConnectionFlags(
     endpoints
@@ -83,13 +77,51 @@ export function endpointsCommand(): Command {
       .argument('<endpoint>', 'endpoint id')
       .requiredOption('--project <project>', 'project id or uid')
       .option('--type <type>', 'event type of the test event'),
-  ).action((id: string, flags: ConnectionFlags & { project: string; type?: string }) =>
-    runCommand(() =>
-      withClient(connect(flags), async (client) => {
-        const { eventId } = await client.testEndpoint(flags.project, id, flags.type);
-        process.stdout.write(`${eventId}\n`);
-      }),
-    ),
+  ).action(
+    apiAction<ConnectionFlags & { project: string; type?: string }>(async (client, flags, [id]) => {
+      const { eventId } = await client.testEndpoint(flags.project, id, flags.type);
+      process.stdout.write(`${eventId}\n`);
+    }),
+  );
+  withConnectionFlags(
+    endpoints
+      .command('enable')
+      .description('re-enable a disabled endpoint; its parked deliveries become due')
+      .argument('<endpoint>', 'endpoint id')
+      .requiredOption('--project <project>', 'project id or uid'),
+  ).action(
+    apiAction<ConnectionFlags & { project: string }>(async (client, flags, [id]) => {
+      printEndpoint(await client.enableEndpoint(flags.project, id));
+    }),
+  );
+  withConnectionFlags(
+    endpoints
+      .command('rotate-secret')
+      .description('a new signing secret (printed); the old one keeps signing beside it for the grace period')
+      .argument('<endpoint>', 'endpoint id')
+      .requiredOption('--project <project>', 'project id or uid')
+      .option('--grace <seconds>', 'how long the old secret still signs (Herald default when omitted)'),
+  ).action(
+    apiAction<ConnectionFlags & { project: string; grace?: string }>(async (client, flags, [id]) => {
+      if (flags.grace !== undefined && !/^\d+$/.test(flags.grace)) {
+        throw new CommandError(`--grace: expected whole seconds, got ${flags.grace}`);
+      }
+      const options = flags.grace === undefined ? {} : { graceSeconds: Number(flags.grace) };
+      const { secret } = await client.rotateEndpointSecret(flags.project, id, options);
+      process.stdout.write(`${secret}\n`);
+    }),
+  );
+  withConnectionFlags(
+    endpoints
+      .command('delete')
+      .description('delete an endpoint (its pending deliveries are closed)')
+      .argument('<endpoint>', 'endpoint id')
+      .requiredOption('--project <project>', 'project id or uid'),
+  ).action(
+    apiAction<ConnectionFlags & { project: string }>(async (client, flags, [id]) => {
+      await client.deleteEndpoint(flags.project, id);
+      process.stdout.write(`${id}: deleted\n`);
+    }),
   );
   return endpoints;
 }

@@ -1,9 +1,9 @@
 /** `herald events send|list|get` and `herald deliveries retry`: events through a running Herald's API. */
-import type { EventInput, HeraldEvent } from '@herald/client';
+import type { EventInput, EventSummary, HeraldEvent } from '@herald/client';
 import { Command } from 'commander';
-import { type ConnectionFlags, connect, jsonFlag, withConnectionFlags } from '../api-connection.ts';
-import { printJson, withClient } from '../print.ts';
-import { CommandError, runCommand } from '../run-command.ts';
+import { type ConnectionFlags, jsonFlag, withConnectionFlags } from '../api-connection.ts';
+import { apiAction, printJson } from '../print.ts';
+import { CommandError } from '../run-command.ts';
 
 interface SendFlags extends ConnectionFlags {
   project: string;
@@ -11,6 +11,14 @@ interface SendFlags extends ConnectionFlags {
   test?: boolean;
   idempotencyKey?: string;
   callbackUrl?: string;
+  json?: boolean;
+}
+
+interface ListFlags extends ConnectionFlags {
+  project: string;
+  type?: string;
+  since?: string;
+  limit: string;
   json?: boolean;
 }
 
@@ -29,52 +37,39 @@ export function eventsCommand(): Command {
       .option('--idempotency-key <key>', 'the same key within 24 h returns the original event')
       .option('--callback-url <url>', 'also deliver this event to this URL')
       .option('--json', 'print the event as JSON'),
-  ).action((type: string, flags: SendFlags) =>
-    runCommand(() =>
-      withClient(connect(flags), async (client) => {
-        const input: EventInput = {
-          type,
-          payload: (flags.data ? jsonFlag('--data', flags.data) : {}) as never,
-        };
-        if (flags.test) input.test = true;
-        if (flags.idempotencyKey) input.idempotencyKey = flags.idempotencyKey;
-        if (flags.callbackUrl) input.callbackUrl = flags.callbackUrl;
-        const event = await client.sendEvent(flags.project, input);
-        if (flags.json) printJson(event);
-        else printEvent(event);
-      }),
-    ),
+  ).action(
+    apiAction<SendFlags>(async (client, flags, [type]) => {
+      const input: EventInput = {
+        type,
+        payload: (flags.data ? jsonFlag('--data', flags.data) : {}) as never,
+      };
+      if (flags.test) input.test = true;
+      if (flags.idempotencyKey) input.idempotencyKey = flags.idempotencyKey;
+      if (flags.callbackUrl) input.callbackUrl = flags.callbackUrl;
+      const event = await client.sendEvent(flags.project, input);
+      if (flags.json) printJson(event);
+      else printEvent(event);
+    }),
   );
   withConnectionFlags(
     events
       .command('list')
-      .description('the newest events of a project, with their deliveries')
+      .description('the newest events of a project (`events get` shows one with its deliveries)')
       .requiredOption('--project <project>', 'project id or uid')
       .option('--type <type>', 'only this event type')
       .option('--since <time>', 'ISO-8601 time or epoch ms')
       .option('--limit <n>', 'at most this many (default 20)', '20')
       .option('--json', 'print the page as JSON'),
   ).action(
-    (
-      flags: ConnectionFlags & {
-        project: string;
-        type?: string;
-        since?: string;
-        limit: string;
-        json?: boolean;
-      },
-    ) =>
-      runCommand(() =>
-        withClient(connect(flags), async (client) => {
-          const page = await client.listEvents(flags.project, {
-            limit: positiveInt('--limit', flags.limit),
-            ...(flags.type ? { type: flags.type } : {}),
-            ...(flags.since ? { since: flags.since } : {}),
-          });
-          if (flags.json) printJson(page);
-          else for (const event of page.data) printEvent(event);
-        }),
-      ),
+    apiAction<ListFlags>(async (client, flags) => {
+      const page = await client.listEvents(flags.project, {
+        limit: positiveInt('--limit', flags.limit),
+        ...(flags.type ? { type: flags.type } : {}),
+        ...(flags.since ? { since: flags.since } : {}),
+      });
+      if (flags.json) printJson(page);
+      else for (const event of page.data) printEvent(event);
+    }),
   );
   withConnectionFlags(
     events
@@ -82,14 +77,12 @@ export function eventsCommand(): Command {
       .description('one event with its deliveries and their attempts so far')
       .argument('<event>', 'event id')
       .requiredOption('--project <project>', 'project id or uid'),
-  ).action((id: string, flags: ConnectionFlags & { project: string }) =>
-    runCommand(() =>
-      withClient(connect(flags), async (client) => {
-        const event = await client.getEvent(flags.project, id);
-        const attempts = await client.listEventAttempts(flags.project, id, { limit: 100 });
-        printJson({ ...event, attempts: attempts.data });
-      }),
-    ),
+  ).action(
+    apiAction<ConnectionFlags & { project: string }>(async (client, flags, [id]) => {
+      const event = await client.getEvent(flags.project, id);
+      const attempts = await client.listEventAttempts(flags.project, id, { limit: 100 });
+      printJson({ ...event, attempts: attempts.data });
+    }),
   );
   return events;
 }
@@ -102,22 +95,21 @@ export function deliveriesCommand(): Command {
       .description('make a delivery due now (also a failed or parked one)')
       .argument('<delivery>', 'delivery id')
       .requiredOption('--project <project>', 'project id or uid'),
-  ).action((id: string, flags: ConnectionFlags & { project: string }) =>
-    runCommand(() =>
-      withClient(connect(flags), async (client) => {
-        await client.retryDelivery(flags.project, id);
-        process.stdout.write(`${id}: due now\n`);
-      }),
-    ),
+  ).action(
+    apiAction<ConnectionFlags & { project: string }>(async (client, flags, [id]) => {
+      await client.retryDelivery(flags.project, id);
+      process.stdout.write(`${id}: due now\n`);
+    }),
   );
   return deliveries;
 }
 
-function printEvent(event: HeraldEvent): void {
-  const deliveries = event.deliveries.map((d) => `${d.id} ${d.status} → ${d.url}`);
-  process.stdout.write(
-    `${event.id} ${event.type}${event.test ? ' (test)' : ''} ${event.createdAt}\n${deliveries.map((d) => `  ${d}\n`).join('')}`,
-  );
+/** One line per event, and one indented line per delivery when the event has them. */
+function printEvent(event: EventSummary | HeraldEvent): void {
+  const deliveries = 'deliveries' in event ? (event as HeraldEvent).deliveries : [];
+  const lines = [`${event.id} ${event.type}${event.test ? ' (test)' : ''} ${event.createdAt}`];
+  for (const d of deliveries) lines.push(`  ${d.id} ${d.status} → ${d.url}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 export function positiveInt(flag: string, value: string): number {

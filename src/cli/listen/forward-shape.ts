@@ -4,7 +4,7 @@
  * Webhooks shape signed with a local secret. Pure: no I/O.
  */
 import { randomBytes } from 'node:crypto';
-import type { Endpoint as ApiEndpoint, HeraldEvent as ApiEvent } from '@herald/client';
+import type { Endpoint as ApiEndpoint, EventSummary as ApiEvent } from '@herald/client';
 import { buildRequest } from '../../domain/build-request.ts';
 import type { BuiltRequest } from '../../domain/build-request-types.ts';
 import { selectEndpoints } from '../../domain/fan-out.ts';

@@ -10,7 +10,7 @@
  * development aid, not a delivery (Herald's own delivery to the registered endpoints goes on as
  * usual).
  */
-import type { HeraldClient, HeraldEvent } from '@herald/client';
+import type { EventSummary, HeraldClient } from '@herald/client';
 import { request } from 'undici';
 import { type ForwardShape, forwardRequest, forwards } from './forward-shape.ts';
 
@@ -47,8 +47,8 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
   let running = false;
   let wakeUp: (() => void) | null = null;
 
-  const fetchWindow = async (): Promise<HeraldEvent[]> => {
-    const out: HeraldEvent[] = [];
+  const fetchWindow = async (): Promise<EventSummary[]> => {
+    const out: EventSummary[] = [];
     let cursor: string | undefined;
     for (let i = 0; i < MAX_PAGES; i++) {
       const page = await o.client.listEvents(o.project, {
@@ -63,13 +63,13 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
     return out;
   };
 
-  const remember = (event: HeraldEvent) => {
+  const remember = (event: EventSummary) => {
     const at = Date.parse(event.createdAt);
     seen.set(event.id, at);
     if (at > newest) newest = at;
   };
 
-  const forward = async (event: HeraldEvent) => {
+  const forward = async (event: EventSummary) => {
     const built = forwardRequest(o.shape, event, o.forwardTo, Date.now());
     const started = performance.now();
     try {
