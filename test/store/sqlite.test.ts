@@ -45,6 +45,7 @@ describe('sqlite specifics', () => {
         '0003_endpoint_due_order.sql',
         '0004_callback_due.sql',
         '0005_fan_out_version.sql',
+        '0006_dispatch_version.sql',
       ],
     );
   });

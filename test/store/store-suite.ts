@@ -10,6 +10,7 @@ import { attemptRecord as outcomeRecord } from '../../src/delivery/attempt-outco
 import { buildRequest } from '../../src/domain/build-request.ts';
 import { WINDOW_SKIP_MS } from '../../src/store/claim-limits.ts';
 import { type Store, StoreConflictError } from '../../src/store/store.ts';
+import { defineDispatchViewSuite } from './dispatch-view-suite.ts';
 import {
   allPages,
   attemptRecord,
@@ -1373,4 +1374,5 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
   });
 
   defineLimitsRetentionSuite(name, open); // takeRateTokens, purgeBefore, outbox, delivery.exhausted
+  defineDispatchViewSuite(name, open); // getDispatchEndpoints after changes
 }

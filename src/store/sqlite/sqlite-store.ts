@@ -5,9 +5,10 @@
 
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
-import type { EndpointSecret, HeraldEvent } from '../../domain/types.ts';
+import type { Endpoint, EndpointSecret, HeraldEvent } from '../../domain/types.ts';
 import { envelopeSourcesFromRows, type LoadEnvelopeSources, withRequestBodies } from '../attempt-bodies.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
+import { DispatchCache } from '../dispatch-cache.ts';
 import { FanOutCache } from '../fan-out-cache.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import {
@@ -18,7 +19,6 @@ import {
   type Backlog,
   type ClaimedDelivery,
   type ClaimOptions,
-  type DispatchEndpoint,
   type EndpointPatch,
   type EventQuery,
   type EventTypeInput,
@@ -43,6 +43,7 @@ import {
 import { acceptEventsSqlite, eventWithDeliveriesSqlite } from './accept-events.ts';
 import { writeAttemptRecords } from './attempt-records.ts';
 import { claimDue, type ProbeCursor } from './claims.ts';
+import { dispatchEndpointsSqlite } from './dispatch-endpoints.ts';
 import {
   deleteEndpointSqlite,
   disableEndpointSqlite,
@@ -85,6 +86,8 @@ export class SqliteStore implements Store {
   readonly #listeners = new Set<() => void>();
   readonly #writes: GroupCommit;
   readonly #fanOut = new FanOutCache();
+  /** The dispatcher's view of endpoints, by dispatch_version (dispatch-endpoints.ts). */
+  readonly #dispatch = new DispatchCache();
   /** Where the next per-endpoint probe of a claim starts (claims.ts). */
   readonly #probe: ProbeCursor = { from: 0 };
   #closed = false;
@@ -303,6 +306,9 @@ export class SqliteStore implements Store {
     return (await this.getEndpoint(input.projectId, id))!;
   }
   async getEndpoint(projectId: string, endpointId: string) {
+    return this.#endpoint(projectId, endpointId);
+  }
+  #endpoint(projectId: string, endpointId: string): Endpoint | null {
     const row = this.#get('SELECT * FROM endpoints WHERE project_id = ? AND id = ?', projectId, endpointId);
     return row ? toEndpoint(row) : null;
   }
@@ -339,6 +345,9 @@ export class SqliteStore implements Store {
     return this.#write(() => deleteEndpointSqlite(this.#db, projectId, endpointId));
   }
   async getEndpointSecrets(projectId: string, endpointId: string, now: number): Promise<EndpointSecret[]> {
+    return this.#secrets(projectId, endpointId, now);
+  }
+  #secrets(projectId: string, endpointId: string, now: number): EndpointSecret[] {
     return this.#all(
       `SELECT * FROM endpoint_secrets WHERE project_id = ? AND endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?)
        ORDER BY (expires_at IS NULL) DESC, expires_at DESC, created_at DESC, id DESC`,
@@ -547,17 +556,16 @@ export class SqliteStore implements Store {
     return claimed;
   }
   async getDispatchEndpoints(refs: { projectId: string; endpointId: string }[], now: number) {
-    const out = new Map<string, DispatchEndpoint>();
-    for (const ref of refs) {
-      if (out.has(ref.endpointId)) continue;
-      const endpoint = await this.getEndpoint(ref.projectId, ref.endpointId);
-      if (!endpoint) continue;
-      out.set(ref.endpointId, {
-        endpoint,
-        secrets: await this.getEndpointSecrets(ref.projectId, ref.endpointId, now),
-      });
-    }
-    return out;
+    return dispatchEndpointsSqlite(
+      this.#db,
+      this.#dispatch,
+      (projectId, endpointId, at) => {
+        const endpoint = this.#endpoint(projectId, endpointId);
+        return endpoint && { endpoint, secrets: this.#secrets(projectId, endpointId, at) };
+      },
+      refs,
+      now,
+    ); // dispatch-endpoints.ts
   }
   recordAttempts(records: AttemptRecord[], options: RecordOptions): Promise<RecordResult> {
     return this.#writes.submit(
