@@ -16,7 +16,11 @@ import { type ForwardShape, forwardRequest, forwards } from './forward-shape.ts'
 
 /** How far back each poll looks before the newest event seen. */
 export const LOOK_BACK_MS = 5_000;
-/** Events per page, and pages per poll at most (a burst beyond is picked up by the next polls). */
+/**
+ * Events per page, and pages per poll at most: a poll reads at most 2,000 events of its window
+ * (newest first). More in one window (over ~300 events/s) and the oldest are skipped, which the
+ * poll says.
+ */
 const PAGE = 100;
 const MAX_PAGES = 20;
 
@@ -57,9 +61,12 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
         ...(cursor ? { cursor } : {}),
       });
       out.push(...page.data);
-      if (!page.nextCursor) break;
+      if (!page.nextCursor) return out;
       cursor = page.nextCursor;
     }
+    o.log(
+      `more than ${PAGE * MAX_PAGES} events in ${LOOK_BACK_MS / 1000} s: the oldest of them are not forwarded`,
+    );
     return out;
   };
 
