@@ -51,3 +51,11 @@ export function jsonFlag(flag: string, value: string): unknown {
     throw new CommandError(`${flag}: not valid JSON`);
   }
 }
+
+/** A flag that must be a whole number of at least 1, named when it is not. */
+export function positiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new CommandError(`${flag}: expected a positive integer, got ${value}`);
+  return n;
+}

@@ -1,9 +1,8 @@
 /** `herald events send|list|get` and `herald deliveries retry`: events through a running Herald's API. */
-import type { EventInput, EventSummary, HeraldEvent } from '@herald/client';
+import type { EventInput, EventSummary, HeraldEvent, Json } from '@herald/client';
 import { Command } from 'commander';
-import { type ConnectionFlags, jsonFlag, withConnectionFlags } from '../api-connection.ts';
+import { type ConnectionFlags, jsonFlag, positiveInt, withConnectionFlags } from '../api-connection.ts';
 import { apiAction, printJson } from '../print.ts';
-import { CommandError } from '../run-command.ts';
 
 interface SendFlags extends ConnectionFlags {
   project: string;
@@ -41,7 +40,7 @@ export function eventsCommand(): Command {
     apiAction<SendFlags>(async (client, flags, [type]) => {
       const input: EventInput = {
         type,
-        payload: (flags.data ? jsonFlag('--data', flags.data) : {}) as never,
+        payload: (flags.data ? jsonFlag('--data', flags.data) : {}) as Json,
       };
       if (flags.test) input.test = true;
       if (flags.idempotencyKey) input.idempotencyKey = flags.idempotencyKey;
@@ -110,11 +109,4 @@ function printEvent(event: EventSummary | HeraldEvent): void {
   const lines = [`${event.id} ${event.type}${event.test ? ' (test)' : ''} ${event.createdAt}`];
   for (const d of deliveries) lines.push(`  ${d.id} ${d.status} → ${d.url}`);
   process.stdout.write(`${lines.join('\n')}\n`);
-}
-
-export function positiveInt(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new CommandError(`${flag}: expected a positive integer, got ${value}`);
-  return n;
 }

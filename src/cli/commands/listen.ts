@@ -1,10 +1,9 @@
 /** `herald listen`: forward a project's new events to a local URL (src/cli/listen/forwarder.ts). */
 import { Command } from 'commander';
-import { type ConnectionFlags, connect, withConnectionFlags } from '../api-connection.ts';
+import { type ConnectionFlags, connect, positiveInt, withConnectionFlags } from '../api-connection.ts';
 import { endpointShape, type ForwardShape, localShape } from '../listen/forward-shape.ts';
 import { createForwarder } from '../listen/forwarder.ts';
 import { CommandError, runCommand } from '../run-command.ts';
-import { positiveInt } from './events.ts';
 
 interface ListenFlags extends ConnectionFlags {
   project: string;
