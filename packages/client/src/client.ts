@@ -20,6 +20,7 @@ import type {
   PageQuery,
   Project,
   ProjectInput,
+  StatsBucket,
 } from './types.ts';
 
 export interface HeraldClientOptions {
@@ -233,7 +234,7 @@ export class HeraldClient {
     project: string,
     endpoint: string,
     query: { since?: string | number; until?: string | number; bucket?: string } = {},
-  ): Promise<{ data: unknown[]; bucketMs: number }> {
+  ): Promise<{ data: StatsBucket[]; bucketMs: number }> {
     return this.request('GET', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/stats`, { query });
   }
 

@@ -40,6 +40,16 @@ export type SignatureScheme =
   | 'hmac-sha1-url'
   | 'none';
 
+export type Envelope = 'standard' | 'event-data' | 'raw';
+export type HttpMethod = 'POST' | 'PUT' | 'PATCH' | 'GET';
+
+export interface RateLimit {
+  /** Requests per second towards the endpoint. */
+  perSecond: number;
+  /** Bucket size; perSecond when omitted. */
+  burst?: number;
+}
+
 export interface SignatureConfig {
   scheme: SignatureScheme;
   signatureHeader?: string;
@@ -54,17 +64,17 @@ export interface EndpointInput {
   description?: string;
   /** Event-type filter; empty (the default) means every type. */
   eventTypes?: string[];
-  method?: 'POST' | 'PUT' | 'PATCH' | 'GET';
+  method?: HttpMethod;
   headers?: Record<string, string>;
   active?: boolean;
   /** Also receives test events (`test: true` events go to dev endpoints only). */
   dev?: boolean;
   timeoutMs?: number;
-  envelope?: 'standard' | 'event-data' | 'raw';
+  envelope?: Envelope;
   signature?: SignatureConfig;
   /** Bring your own secret; Herald generates one otherwise. */
   secret?: string;
-  rateLimit?: { perSecond: number; burst?: number } | null;
+  rateLimit?: RateLimit | null;
   retrySchedule?: number[] | null;
 }
 
@@ -75,12 +85,13 @@ export interface Endpoint {
   name: string;
   description: string;
   eventTypes: string[];
-  method: string;
+  method: HttpMethod;
   headers: Record<string, string>;
   dev: boolean;
   timeoutMs: number;
-  envelope: string;
+  envelope: Envelope;
   signature: SignatureConfig;
+  rateLimit: RateLimit | null;
   retrySchedule: number[] | null;
   status: 'active' | 'disabled';
   disabledReason: string | null;
@@ -102,11 +113,13 @@ export interface EventInput {
   callbackUrl?: string;
 }
 
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'parked';
+
 export interface DeliveryState {
   id: string;
   endpointId: string | null;
   url: string;
-  status: 'pending' | 'succeeded' | 'failed' | 'parked';
+  status: DeliveryStatus;
   attempts: number;
   nextAttemptAt: string | null;
   [field: string]: unknown;
@@ -169,4 +182,14 @@ export interface EventType {
   example: Json | null;
   deprecated: boolean;
   [field: string]: unknown;
+}
+
+/** One bucket of an endpoint's attempts (`endpointStats`). */
+export interface StatsBucket {
+  /** Start of the bucket. */
+  start: string;
+  succeeded: number;
+  failed: number;
+  avgDurationMs: number | null;
+  p95DurationMs: number | null;
 }

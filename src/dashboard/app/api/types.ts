@@ -3,23 +3,20 @@
  * times as ISO-8601 strings. Only what the screens use; the server may send more.
  */
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+// The wire's primitive types are @herald/client's (type-only: nothing of it reaches the bundle).
+export type {
+  DeliveryStatus,
+  Envelope,
+  HttpMethod,
+  Json,
+  Page,
+  RateLimit,
+  SignatureConfig,
+  SignatureScheme,
+  StatsBucket,
+} from '@herald/client';
 
-export type SignatureScheme =
-  | 'standard'
-  | 'hmac-sha256'
-  | 'stripe'
-  | 'github'
-  | 'sha256-body'
-  | 'hmac-sha1-url'
-  | 'none';
-export type Envelope = 'standard' | 'event-data' | 'raw';
-export type HttpMethod = 'POST' | 'PUT' | 'PATCH' | 'GET';
-
-export interface Page<T> {
-  data: T[];
-  nextCursor: string | null;
-}
+import type { DeliveryStatus, Envelope, HttpMethod, Json, RateLimit, SignatureConfig } from '@herald/client';
 
 export interface Project {
   id: string;
@@ -34,19 +31,6 @@ export interface EventType {
   schema: Json | null;
   example: Json | null;
   deprecated: boolean;
-}
-
-export interface SignatureConfig {
-  scheme: SignatureScheme;
-  signatureHeader?: string;
-  timestampHeader?: string;
-  encoding?: 'hex' | 'base64';
-  key?: string;
-}
-
-export interface RateLimit {
-  perSecond: number;
-  burst?: number;
 }
 
 export interface Endpoint {
@@ -89,8 +73,6 @@ export interface EndpointInput {
   retrySchedule: number[] | null;
 }
 
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'parked';
-
 export interface DeliverySummary {
   id: string;
   endpointId: string | null;
@@ -123,14 +105,6 @@ export interface Attempt {
   request: { method: string; url: string; headers: Record<string, string>; body: string | null };
   response: { status: number; headers: Record<string, string>; body: string } | null;
   error: { kind: string; message: string } | null;
-}
-
-export interface StatsBucket {
-  start: string;
-  succeeded: number;
-  failed: number;
-  avgDurationMs: number | null;
-  p95DurationMs: number | null;
 }
 
 export interface PortalLink {
