@@ -3,7 +3,7 @@
  * Herald, JSON in and out, a `HeraldApiError` for every answer that is not 2xx. One client per
  * Herald URL and token; `close()` when done.
  */
-import { Pool } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import { apiError } from './errors.ts';
 import type {
   Attempt,
@@ -34,12 +34,23 @@ export interface HeraldClientOptions {
   timeoutMs?: number;
   /** Events per batch request in `sendEvents` (default 1000, Herald's default limit). */
   batchSize?: number;
+  /**
+   * Tries after the first (default 2) for answers that stored nothing — 429 and 503, after their
+   * `Retry-After` (at most MAX_RETRY_WAIT_MS) — and, for requests that are safe to repeat, for
+   * network errors: reads, PUT and DELETE, and events that all carry an idempotency key.
+   */
+  retries?: number;
 }
 
 type Query = Record<string, string | number | boolean | undefined>;
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_BATCH = 1000;
+const DEFAULT_RETRIES = 2;
+/** A longer Retry-After (a full disk says 60 s) is not waited for: the error goes to the caller. */
+const MAX_RETRY_WAIT_MS = 10_000;
+/** Wait before retrying a network error: 200 ms, then 400, 800… */
+const NETWORK_BACKOFF_MS = 200;
 
 export class HeraldClient {
   readonly #pool: Pool;
@@ -47,6 +58,7 @@ export class HeraldClient {
   readonly #auth: string;
   readonly #timeoutMs: number;
   readonly #batchSize: number;
+  readonly #retries: number;
 
   constructor(options: HeraldClientOptions) {
     const url = new URL(options.url);
@@ -59,6 +71,7 @@ export class HeraldClient {
     this.#auth = `Bearer ${options.token}`;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#batchSize = options.batchSize ?? DEFAULT_BATCH;
+    this.#retries = options.retries ?? DEFAULT_RETRIES;
   }
 
   /** Closes the connections (requests in flight finish first). */
@@ -66,11 +79,14 @@ export class HeraldClient {
     return this.#pool.close();
   }
 
-  /** One API call: `path` below `/api/v1`, or absolute (starting with `/healthz` etc.). */
+  /**
+   * One API call: `path` below `/api/v1`, or absolute (starting with `/healthz` etc.). `repeatable`:
+   * the request may be sent again after a network error (default: GET, PUT and DELETE).
+   */
   async request<T>(
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     path: string,
-    options: { body?: unknown; query?: Query; headers?: Record<string, string> } = {},
+    options: { body?: unknown; query?: Query; headers?: Record<string, string>; repeatable?: boolean } = {},
   ): Promise<T> {
     const full = path.startsWith('/api/') || !path.startsWith('/') ? path : `/api/v1${path}`;
     const headers: Record<string, string> = { authorization: this.#auth, ...options.headers };
@@ -79,23 +95,47 @@ export class HeraldClient {
       body = JSON.stringify(options.body);
       headers['content-type'] = 'application/json';
     }
-    const res = await this.#pool.request({
-      method,
-      path: this.#base + full + queryString(options.query),
-      headers,
-      body,
-      headersTimeout: this.#timeoutMs,
-      bodyTimeout: this.#timeoutMs,
-    });
-    const text = await res.body.text();
-    if (res.statusCode < 200 || res.statusCode >= 300) throw apiError(res.statusCode, text);
-    return (text ? JSON.parse(text) : undefined) as T;
+    const repeatable = options.repeatable ?? (method === 'GET' || method === 'PUT' || method === 'DELETE');
+    for (let attempt = 0; ; attempt++) {
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await this.#pool.request({
+          method,
+          path: this.#base + full + queryString(options.query),
+          headers,
+          body,
+          headersTimeout: this.#timeoutMs,
+          bodyTimeout: this.#timeoutMs,
+        });
+      } catch (error) {
+        // Sent or not, nobody knows: only a request that may be repeated is.
+        if (!repeatable || attempt >= this.#retries) throw error;
+        await sleep(NETWORK_BACKOFF_MS * 2 ** attempt);
+        continue;
+      }
+      const text = await res.body.text();
+      if (res.statusCode >= 200 && res.statusCode < 300) return (text ? JSON.parse(text) : undefined) as T;
+      // 429 and 503 stored nothing: the same request is safe to send again after the wait asked for.
+      const wait = retryAfterMs(res.headers['retry-after']);
+      if (
+        (res.statusCode === 429 || res.statusCode === 503) &&
+        attempt < this.#retries &&
+        wait <= MAX_RETRY_WAIT_MS
+      ) {
+        await sleep(wait);
+        continue;
+      }
+      throw apiError(res.statusCode, text);
+    }
   }
 
   // ── events ─────────────────────────────────────────────────────────────
   /** Sends one event: stored and fanned out before Herald answers. */
   sendEvent(project: string, event: EventInput): Promise<HeraldEvent> {
-    return this.request('POST', `/projects/${seg(project)}/events`, { body: event });
+    return this.request('POST', `/projects/${seg(project)}/events`, {
+      body: event,
+      repeatable: Boolean(event.idempotencyKey),
+    });
   }
 
   /**
@@ -106,11 +146,13 @@ export class HeraldClient {
   async sendEvents(project: string, events: EventInput[]): Promise<HeraldEvent[]> {
     const out: HeraldEvent[] = [];
     for (let i = 0; i < events.length; i += this.#batchSize) {
+      const batch = events.slice(i, i + this.#batchSize);
       const page = await this.request<{ data: HeraldEvent[] }>(
         'POST',
         `/projects/${seg(project)}/events/batch`,
         {
-          body: { events: events.slice(i, i + this.#batchSize) },
+          body: { events: batch },
+          repeatable: batch.every((e) => e.idempotencyKey),
         },
       );
       out.push(...page.data);
@@ -274,4 +316,12 @@ function queryString(query: Query | undefined): string {
   for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
   const s = params.toString();
   return s ? `?${s}` : '';
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Retry-After in seconds (Herald sends seconds) as milliseconds; 1 s when absent or unreadable. */
+function retryAfterMs(header: string | string[] | undefined): number {
+  const seconds = Number(Array.isArray(header) ? header[0] : header);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 1000;
 }

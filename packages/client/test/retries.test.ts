@@ -1,0 +1,129 @@
+/**
+ * When @herald/client sends a request again: against a loopback server that answers as scripted
+ * (429 / 503 with Retry-After, or a dropped connection), counting what it receives.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { test } from 'node:test';
+import { HeraldApiError, HeraldClient } from '../src/index.ts';
+
+type Step = (req: IncomingMessage, res: ServerResponse) => void;
+const reply =
+  (status: number, headers: Record<string, string> = {}, body = '{}'): Step =>
+  (_req, res) =>
+    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body);
+const drop: Step = (req) => req.socket.destroy();
+const busy = reply(503, { 'retry-after': '0' }, '{"error":{"code":"HERALD_ERR_BUSY","message":"busy"}}');
+
+/** A server that plays `steps` in order (the last one again after that); returns what it saw. */
+async function scripted(steps: Step[]) {
+  const seen: { method: string; url: string; body: string }[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c));
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', body });
+      steps[Math.min(seen.length, steps.length) - 1]!(req, res);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    seen,
+    client: (retries?: number) =>
+      new HeraldClient({ url, token: 't', ...(retries === undefined ? {} : { retries }) }),
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+test('429 and 503 are sent again after Retry-After, up to `retries` times', async () => {
+  const s = await scripted([busy, reply(429, { 'retry-after': '0' }), reply(202, {}, '{"id":"evt_1"}')]);
+  const client = s.client();
+  try {
+    const event = await client.sendEvent('p', { type: 'x', payload: 1 });
+    assert.equal(event.id, 'evt_1');
+    assert.equal(s.seen.length, 3);
+    assert.ok(s.seen.every((r) => r.url === '/api/v1/projects/p/events' && JSON.parse(r.body).type === 'x'));
+  } finally {
+    await client.close();
+    await s.close();
+  }
+});
+
+test('with retries 0, or past them, the 503 reaches the caller', async () => {
+  const s = await scripted([busy]);
+  const none = s.client(0);
+  const two = s.client(2);
+  try {
+    await assert.rejects(none.sendEvent('p', { type: 'x', payload: 1 }), (e: unknown) => {
+      return e instanceof HeraldApiError && e.status === 503 && e.code === 'HERALD_ERR_BUSY';
+    });
+    assert.equal(s.seen.length, 1);
+    await assert.rejects(two.listProjects(), (e: unknown) => e instanceof HeraldApiError && e.status === 503);
+    assert.equal(s.seen.length, 4, '1 + 3 tries');
+  } finally {
+    await none.close();
+    await two.close();
+    await s.close();
+  }
+});
+
+test('a Retry-After beyond 10 s is not waited for', async () => {
+  const s = await scripted([reply(503, { 'retry-after': '60' })]);
+  const client = s.client();
+  try {
+    await assert.rejects(
+      client.listProjects(),
+      (e: unknown) => e instanceof HeraldApiError && e.status === 503,
+    );
+    assert.equal(s.seen.length, 1);
+  } finally {
+    await client.close();
+    await s.close();
+  }
+});
+
+test('a dropped connection is retried only for requests safe to repeat', async () => {
+  const s = await scripted([drop, reply(200, {}, '{"data":[],"nextCursor":null}')]);
+  const client = s.client();
+  try {
+    // A read: sent again.
+    assert.deepEqual((await client.listProjects()).data, []);
+    assert.equal(s.seen.length, 2);
+  } finally {
+    await client.close();
+    await s.close();
+  }
+
+  const t = await scripted([drop, reply(202, {}, '{"id":"evt_1"}')]);
+  const c2 = t.client();
+  try {
+    // An event without an idempotency key may have been stored: not sent again.
+    await assert.rejects(c2.sendEvent('p', { type: 'x', payload: 1 }));
+    assert.equal(t.seen.length, 1);
+    // With one, Herald returns the original if it was: sent again.
+    const event = await c2.sendEvent('p', { type: 'x', payload: 1, idempotencyKey: 'k' });
+    assert.equal(event.id, 'evt_1');
+    assert.equal(t.seen.length, 2);
+  } finally {
+    await c2.close();
+    await t.close();
+  }
+
+  const u = await scripted([drop, reply(202, {}, '{"data":[]}')]);
+  const c3 = u.client();
+  try {
+    // A batch is repeatable only when every event carries a key.
+    await assert.rejects(
+      c3.sendEvents('p', [
+        { type: 'x', payload: 1, idempotencyKey: 'a' },
+        { type: 'x', payload: 2 },
+      ]),
+    );
+    assert.equal(u.seen.length, 1);
+  } finally {
+    await c3.close();
+    await u.close();
+  }
+});
