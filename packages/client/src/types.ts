@@ -143,9 +143,11 @@ export interface HeraldEvent extends EventSummary {
 
 export interface Attempt {
   id: string;
+  projectId: string;
   deliveryId: string;
   eventId: string;
   endpointId: string | null;
+  eventType: string;
   number: number;
   startedAt: string;
   durationMs: number;
