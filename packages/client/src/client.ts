@@ -80,15 +80,16 @@ export class HeraldClient {
   }
 
   /**
-   * One API call: `path` below `/api/v1`, or absolute (starting with `/healthz` etc.). `repeatable`:
-   * the request may be sent again after a network error (default: GET, PUT and DELETE).
+   * One API call: `path` below `/api/v1` (`/projects/p/events`), or a whole path starting with
+   * `/api/`. `repeatable`: the request may be sent again after a network error (default: GET, PUT
+   * and DELETE).
    */
   async request<T>(
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     path: string,
     options: { body?: unknown; query?: Query; headers?: Record<string, string>; repeatable?: boolean } = {},
   ): Promise<T> {
-    const full = path.startsWith('/api/') || !path.startsWith('/') ? path : `/api/v1${path}`;
+    const full = path.startsWith('/api/') ? path : `/api/v1${path.startsWith('/') ? '' : '/'}${path}`;
     const headers: Record<string, string> = { authorization: this.#auth, ...options.headers };
     let body: string | undefined;
     if (options.body !== undefined) {

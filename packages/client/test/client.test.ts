@@ -24,6 +24,10 @@ describe('@herald/client', () => {
 
   test('creates a project and an endpoint, sends events one and in batches, reads them back', async () => {
     const project = await client.createProject({ name: 'client', uid: 'client-test' });
+    // request(): a path below /api/v1, with or without its slash, or a whole /api/ path.
+    for (const path of ['/projects/client-test', 'projects/client-test', '/api/v1/projects/client-test']) {
+      assert.equal((await client.request<{ id: string }>('GET', path)).id, project.id);
+    }
     assert.match(project.id, /^prj_/);
     const endpoint = await client.createEndpoint('client-test', {
       url: 'https://example.test/hook',
