@@ -1,28 +1,18 @@
 /** Endpoint request bodies → store input, with the checks JSON Schema cannot express. */
+import type { EndpointInput as ClientEndpointInput } from '@herald/client';
 import type { Config } from '../config/config-types.ts';
 import { generateSecret, secretProblem } from '../domain/secret.ts';
-import type { Endpoint, Envelope, HttpMethod, RateLimit, SignatureConfig } from '../domain/types.ts';
+import type { Endpoint, SignatureConfig } from '../domain/types.ts';
 import type { EndpointPatch, NewEndpoint } from '../store/store.ts';
 import { UnprocessableError } from './errors.ts';
 import { checkSignatureConfig, parseHttpUrl } from './parse.ts';
 
-/** The body of POST and PATCH …/endpoints (PATCH has no `secret`: rotate instead). */
-export interface EndpointInput {
-  url?: string;
-  name?: string;
-  description?: string;
-  eventTypes?: string[];
-  method?: HttpMethod;
-  headers?: Record<string, string>;
-  active?: boolean;
-  dev?: boolean;
-  timeoutMs?: number;
-  envelope?: Envelope;
-  signature?: SignatureConfig;
-  secret?: string;
-  rateLimit?: RateLimit | null;
-  retrySchedule?: number[] | null;
-}
+/**
+ * The body of POST and PATCH …/endpoints (PATCH has no `secret`: rotate instead): the wire type of
+ * @herald/client, every field optional here (a PATCH sends any of them; the schema requires `url`
+ * on create).
+ */
+export type EndpointInput = Partial<ClientEndpointInput>;
 
 /** 422 naming `field` when the secret cannot sign with the scheme (e.g. a standard secret that is not whsec_ base64). */
 export function checkSecret(scheme: SignatureConfig['scheme'], secret: string, field: string): void {

@@ -1,19 +1,14 @@
 /** Event request bodies → store input, with the checks JSON Schema cannot express. */
+import type { EventInput } from '@herald/client';
 import type { FastifyRequest } from 'fastify';
-import type { Json, Project } from '../domain/types.ts';
+import type { Project } from '../domain/types.ts';
 import type { NewEventInput, Store } from '../store/store.ts';
 import { UnprocessableError, ValidationError } from './errors.ts';
 import { parseHttpUrl } from './parse.ts';
 import { LIMITS } from './schemas/common.ts';
 
-/** One event as POST …/events (or one item of …/events/batch) takes it. */
-export interface EventInput {
-  type: string;
-  payload: Json;
-  idempotencyKey?: string;
-  test?: boolean;
-  callbackUrl?: string;
-}
+/** One event as POST …/events (or one item of …/events/batch) takes it: the wire type of @herald/client. */
+export type { EventInput } from '@herald/client';
 
 /** The `Idempotency-Key` header, if any; 400 when it is too long. */
 export function idempotencyKeyHeader(request: FastifyRequest): string | undefined {
