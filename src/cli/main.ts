@@ -1,7 +1,8 @@
 /**
  * `herald` command line: turns arguments into options and calls the same functions the API and
  * the server use (serve, migrate, event-types), or a running Herald's API through @herald/client
- * (events, endpoints, deliveries, listen). Loaded by bin/herald.js; runs on import.
+ * (projects, events, endpoints, deliveries, event-types list|get, listen). Loaded by bin/herald.js;
+ * runs on import.
  */
 import { Command } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
@@ -12,6 +13,12 @@ import { listenCommand } from './commands/listen.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { projectsCommand } from './commands/projects.ts';
 import { serveCommand } from './commands/serve.ts';
+
+// `herald events list | head -1`: the reader went away, which is not an error of ours.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 const program = new Command('herald')
   .description('Herald: self-hosted webhook platform')
