@@ -1,7 +1,7 @@
 /**
- * The API commands of the `herald` CLI (events, endpoints, listen) as separate processes against a
- * real `herald serve`, with a loopback receiver that checks what `herald listen` forwards with
- * @herald/verify.
+ * The API commands of the `herald` CLI (projects, events, endpoints, deliveries, event-types, listen)
+ * as separate processes against a real `herald serve`. Deliveries go to a loopback `sink`; a second
+ * loopback receiver checks what `herald listen` forwards with @herald/verify.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -32,22 +32,25 @@ describe('herald CLI against a running Herald', () => {
   let server: HeraldProcess;
   let client: HeraldClient;
   let receiver: Receiver;
+  let sink: Receiver;
   const children: ChildProcess[] = [];
   before(async () => {
-    server = await startHerald({ env: { HERALD_ADMIN_TOKEN: ADMIN } });
+    server = await startHerald({ env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8' } });
     client = new HeraldClient({ url: server.url, token: ADMIN });
     receiver = await startReceiver();
+    sink = await startReceiver();
   });
   after(async () => {
     for (const child of children) child.kill('SIGKILL');
     await client?.close();
     await receiver?.close();
+    await sink?.close();
     await server?.dispose();
   });
 
   test('events send|list|get, deliveries retry, endpoints get|list|rotate-secret|delete, projects create|list|api-key; bad input and a bad token exit 1 with the reason', async () => {
     const project = await client.createProject({ name: 'cli' });
-    const endpoint = await client.createEndpoint(project.id, { url: 'https://example.test/hook' });
+    const endpoint = await client.createEndpoint(project.id, { url: `${sink.url}/hook` });
     const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
 
     const sent = await herald(['events', 'send', 'player.paid', ...conn, '--data', '{"amount":5}', '--json']);
@@ -96,7 +99,7 @@ describe('herald CLI against a running Herald', () => {
 
     const listed = await herald(['endpoints', 'list', ...conn], { HERALD_TOKEN: 'ignored-when-flag-given' });
     assert.equal(listed.code, 0, listed.stderr);
-    assert.match(listed.stdout, new RegExp(`^${endpoint.id} POST https://example.test/hook`));
+    assert.match(listed.stdout, new RegExp(`^${endpoint.id} POST ${sink.url}/hook `));
 
     const rotated = await herald(['endpoints', 'rotate-secret', endpoint.id, ...conn, '--grace', '0']);
     assert.equal(rotated.code, 0, rotated.stderr);
@@ -139,10 +142,146 @@ describe('herald CLI against a running Herald', () => {
     assert.ok(!badToken.stderr.includes('wrong-token-wrong-token'), 'the token is never printed');
   });
 
+  test('endpoints update|disable|enable|attempts|stats|recover and event-types list|get read and change what the API holds', async () => {
+    const project = await client.createProject({ name: 'cli-manage' });
+    const endpoint = await client.createEndpoint(project.id, {
+      url: `${sink.url}/manage`,
+      eventTypes: ['player.paid'],
+      retrySchedule: [],
+    });
+    const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
+    const attemptsOf = async (n: number) => {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const page = await client.listEndpointAttempts(project.id, endpoint.id, { limit: 100 });
+        if (page.data.length >= n || Date.now() > deadline) return page.data;
+        await sleep(20);
+      }
+    };
+
+    const paid = await client.sendEvents(project.id, [
+      { type: 'player.paid', payload: { n: 1 } },
+      { type: 'player.paid', payload: { n: 2 } },
+    ]);
+    assert.equal((await attemptsOf(2)).length, 2);
+    const history = await herald(['endpoints', 'attempts', endpoint.id, ...conn]);
+    assert.equal(history.code, 0, history.stderr);
+    const lines = history.stdout.trim().split('\n');
+    assert.equal(lines.length, 2);
+    for (const [i, line] of lines.entries()) {
+      // newest first
+      assert.match(
+        line,
+        new RegExp(`^att_\\S+ \\S+Z succeeded 200 \\d+ ms #1 player.paid ${paid[1 - i]!.id}$`),
+      );
+    }
+    const none = await herald(['endpoints', 'attempts', endpoint.id, ...conn, '--status', 'failed']);
+    assert.equal(none.stdout, '');
+    const badStatus = await herald(['endpoints', 'attempts', endpoint.id, ...conn, '--status', 'maybe']);
+    assert.equal(badStatus.code, 1);
+    assert.match(badStatus.stderr, /--status: expected succeeded or failed, got maybe/);
+
+    const stats = await herald(['endpoints', 'stats', endpoint.id, ...conn, '--bucket', '1d', '--json']);
+    assert.equal(stats.code, 0, stats.stderr);
+    const buckets = JSON.parse(stats.stdout) as { data: { succeeded: number; failed: number }[] };
+    assert.deepEqual(
+      buckets.data.map((b) => [b.succeeded, b.failed]),
+      [[2, 0]],
+    );
+    const chart = await herald(['endpoints', 'stats', endpoint.id, ...conn, '--bucket', '1d']);
+    assert.match(chart.stdout, /^\S+Z +2 ok +0 failed .* █{40}$/m);
+
+    // Settings: only what is given changes.
+    const updated = await herald([
+      'endpoints',
+      'update',
+      endpoint.id,
+      ...conn,
+      '--all-types',
+      '--dev',
+      '--name',
+      'Game server',
+      '--settings',
+      '{"headers": {"x-game": "raiders"}}',
+    ]);
+    assert.equal(updated.code, 0, updated.stderr);
+    let now = await client.getEndpoint(project.id, endpoint.id);
+    assert.deepEqual(
+      [now.eventTypes, now.dev, now.name, now.headers, now.url],
+      [[], true, 'Game server', { 'x-game': 'raiders' }, `${sink.url}/manage`],
+    );
+    const moved = await herald([
+      'endpoints',
+      'update',
+      endpoint.id,
+      ...conn,
+      '--endpoint-url',
+      `${sink.url}/moved`,
+      '--no-dev',
+    ]);
+    assert.equal(moved.code, 0, moved.stderr);
+    now = await client.getEndpoint(project.id, endpoint.id);
+    assert.deepEqual([now.url, now.dev, now.name], [`${sink.url}/moved`, false, 'Game server']);
+    for (const [args, reason] of [
+      [[], /nothing to change/],
+      [['--types', 'a', '--all-types'], /--types and --all-types/],
+      [['--settings', '{"secret": "whsec_x"}'], /rotate-secret/],
+      [['--endpoint-url', 'not a url'], /400 HERALD_ERR_VALIDATION: body.url/],
+    ] as const) {
+      const refused = await herald(['endpoints', 'update', endpoint.id, ...conn, ...args]);
+      assert.equal(refused.code, 1, `${args.join(' ')}: ${refused.stdout}`);
+      assert.match(refused.stderr, reason);
+    }
+
+    // Disabled: new events are not fanned out to it; enabled: they are again.
+    const disabled = await herald(['endpoints', 'disable', endpoint.id, ...conn]);
+    assert.match(disabled.stdout, /disabled/);
+    assert.equal((await client.getEndpoint(project.id, endpoint.id)).status, 'disabled');
+    const skipped = await client.sendEvent(project.id, { type: 'player.joined', payload: {} });
+    assert.deepEqual(skipped.deliveries, []);
+    const enabled = await herald(['endpoints', 'enable', endpoint.id, ...conn]);
+    assert.match(enabled.stdout, /active/);
+    const joined = await client.sendEvent(project.id, { type: 'player.joined', payload: {} });
+    assert.equal((await attemptsOf(3))[0]!.eventId, joined.id);
+
+    // A failure with no retries left is failed; recover sends it again.
+    sink.respondWith(500);
+    const failing = await client.sendEvent(project.id, { type: 'player.paid', payload: { n: 3 } });
+    const failed = (await attemptsOf(4))[0]!;
+    assert.deepEqual([failed.eventId, failed.outcome], [failing.id, 'failed']);
+    sink.respondWith(200);
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const recovered = await herald(['endpoints', 'recover', endpoint.id, ...conn, '--since', since]);
+    assert.equal(recovered.code, 0, recovered.stderr);
+    assert.equal(recovered.stdout, `${endpoint.id}: 1 failed deliveries due again\n`);
+    const again = (await attemptsOf(5))[0]!;
+    assert.deepEqual([again.eventId, again.outcome, again.number], [failing.id, 'succeeded', 2]);
+
+    await client.putEventType('player.paid', { description: 'A player paid', example: { amount: 5 } });
+    await client.putEventType('player.left', { description: 'A player left', deprecated: true });
+    const types = await herald(['event-types', 'list', '--url', server.url, '--token', ADMIN]);
+    assert.equal(types.code, 0, types.stderr);
+    assert.match(types.stdout, /^player\.paid {2}\[example\] {2}A player paid$/m);
+    assert.match(types.stdout, /^player\.left {2}\[deprecated\] {2}A player left$/m);
+    const one = await herald(['event-types', 'get', 'player.paid', '--url', server.url, '--token', ADMIN]);
+    assert.deepEqual(JSON.parse(one.stdout), await client.getEventType('player.paid'));
+    const missing = await herald([
+      'event-types',
+      'get',
+      'player.nope',
+      '--url',
+      server.url,
+      '--token',
+      ADMIN,
+    ]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /404/);
+  });
+
   test('listen forwards new events as the endpoint would get them, signed with its secret, once each', async () => {
     const project = await client.createProject({ name: 'listen' });
     const endpoint = await client.createEndpoint(project.id, {
-      url: 'https://example.test/hook',
+      url: `${sink.url}/listen`,
       eventTypes: ['player.paid', 'player.joined'],
       headers: { 'x-game': 'cli' },
     });

@@ -167,7 +167,10 @@ export interface EventQuery extends PageQuery {
 
 export interface AttemptQuery extends PageQuery {
   status?: 'succeeded' | 'failed';
+  eventType?: string;
+  /** ISO-8601 time or epoch milliseconds. */
   since?: string | number;
+  until?: string | number;
 }
 
 export interface EventTypeInput {

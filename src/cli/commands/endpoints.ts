@@ -1,9 +1,13 @@
-/** `herald endpoints list|create|get|test|enable|rotate-secret|delete`: a project's endpoints through a running Herald's API. */
+/**
+ * `herald endpoints list|create|get|update|disable|enable|test|rotate-secret|delete`: a project's
+ * endpoints and their settings through a running Herald's API (their history: endpoint-history.ts).
+ */
 import type { Endpoint, EndpointInput } from '@herald/client';
 import { Command } from 'commander';
 import { type ConnectionFlags, jsonFlag, withConnectionFlags } from '../api-connection.ts';
 import { apiAction, printJson } from '../print.ts';
 import { CommandError } from '../run-command.ts';
+import { addEndpointHistoryCommands } from './endpoint-history.ts';
 
 interface CreateFlags extends ConnectionFlags {
   project: string;
@@ -12,6 +16,24 @@ interface CreateFlags extends ConnectionFlags {
   name?: string;
   settings?: string;
 }
+
+interface UpdateFlags extends ConnectionFlags {
+  project: string;
+  endpointUrl?: string;
+  types?: string;
+  allTypes?: boolean;
+  dev?: boolean;
+  name?: string;
+  settings?: string;
+  json?: boolean;
+}
+
+/** `--types a,b` as a filter list. */
+const typeList = (value: string): string[] =>
+  value
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
 
 export function endpointsCommand(): Command {
   const endpoints = new Command('endpoints').description("manage a project's endpoints (through the API)");
@@ -47,11 +69,7 @@ export function endpointsCommand(): Command {
         ...((flags.settings ? jsonFlag('--settings', flags.settings) : {}) as Partial<EndpointInput>),
         url,
       };
-      if (flags.types)
-        input.eventTypes = flags.types
-          .split(',')
-          .map((t) => t.trim())
-          .filter(Boolean);
+      if (flags.types) input.eventTypes = typeList(flags.types);
       if (flags.dev) input.dev = true;
       if (flags.name) input.name = flags.name;
       printJson(await client.createEndpoint(flags.project, input));
@@ -68,6 +86,55 @@ export function endpointsCommand(): Command {
       const endpoint = await client.getEndpoint(flags.project, id);
       const attempts = await client.listEndpointAttempts(flags.project, id, { limit: 20 });
       printJson({ ...endpoint, latestAttempts: attempts.data });
+    }),
+  );
+  withConnectionFlags(
+    endpoints
+      .command('update')
+      .description("change some of an endpoint's settings; the others stay as they are")
+      .argument('<endpoint>', 'endpoint id')
+      .requiredOption('--project <project>', 'project id or uid')
+      .option('--endpoint-url <url>', 'where deliveries go (--url is the Herald to talk to)')
+      .option('--types <list>', 'comma-separated event types it receives')
+      .option('--all-types', 'receive every event type (clears the filter)')
+      .option('--dev', 'a dev endpoint: also receives test events')
+      .option('--no-dev', 'not a dev endpoint')
+      .option('--name <name>', 'a name for people')
+      .option(
+        '--settings <json>',
+        'any other fields to change as JSON, or @FILE (method, headers, signature, …)',
+      )
+      .option('--json', 'print the endpoint as JSON'),
+  ).action(
+    apiAction<UpdateFlags>(async (client, flags, [id]) => {
+      if (flags.types && flags.allTypes) throw new CommandError('--types and --all-types: give one of them');
+      const patch = {
+        ...((flags.settings ? jsonFlag('--settings', flags.settings) : {}) as Partial<EndpointInput>),
+      };
+      if (flags.endpointUrl !== undefined) patch.url = flags.endpointUrl;
+      if (flags.types) patch.eventTypes = typeList(flags.types);
+      if (flags.allTypes) patch.eventTypes = [];
+      if (flags.dev !== undefined) patch.dev = flags.dev;
+      if (flags.name !== undefined) patch.name = flags.name;
+      if ('secret' in patch) throw new CommandError('--settings: the secret is changed with rotate-secret');
+      if (Object.keys(patch).length === 0)
+        throw new CommandError('nothing to change: give at least one setting');
+      const endpoint = await client.updateEndpoint(flags.project, id, patch);
+      if (flags.json) printJson(endpoint);
+      else printEndpoint(endpoint);
+    }),
+  );
+  withConnectionFlags(
+    endpoints
+      .command('disable')
+      .description(
+        'stop delivering to an endpoint: new events skip it, its pending deliveries are parked until `enable`',
+      )
+      .argument('<endpoint>', 'endpoint id')
+      .requiredOption('--project <project>', 'project id or uid'),
+  ).action(
+    apiAction<ConnectionFlags & { project: string }>(async (client, flags, [id]) => {
+      printEndpoint(await client.updateEndpoint(flags.project, id, { active: false }));
     }),
   );
   withConnectionFlags(
@@ -123,6 +190,7 @@ export function endpointsCommand(): Command {
       process.stdout.write(`${id}: deleted\n`);
     }),
   );
+  addEndpointHistoryCommands(endpoints);
   return endpoints;
 }
 

@@ -6,8 +6,9 @@ import type { Json } from '../../domain/types.ts';
 import { openStore } from '../../store/open-store.ts';
 import type { EventTypeInput } from '../../store/store.ts';
 import { CommandError, runCommand } from '../run-command.ts';
+import { addEventTypeReadCommands } from './event-types-read.ts';
 
-/** `herald event-types import FILE`: upsert a catalog file into the store. */
+/** `herald event-types import FILE`: upsert a catalog file into the store (`list` and `get`: event-types-read.ts). */
 export function eventTypesCommand(): Command {
   const eventTypes = new Command('event-types').description('manage the event-type catalog');
   eventTypes
@@ -36,6 +37,7 @@ export function eventTypesCommand(): Command {
         process.stdout.write(`herald: imported ${inputs.length} event types from ${file}\n`);
       }),
     );
+  addEventTypeReadCommands(eventTypes);
   return eventTypes;
 }
 

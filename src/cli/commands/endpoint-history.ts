@@ -1,0 +1,123 @@
+/**
+ * `herald endpoints attempts|stats|recover`: an endpoint's delivery history, its attempts per time
+ * bucket as a chart in the terminal, and sending its failed deliveries again.
+ */
+import type { Attempt, AttemptQuery, StatsBucket } from '@herald/client';
+import type { Command } from 'commander';
+import { type ConnectionFlags, positiveInt, withConnectionFlags } from '../api-connection.ts';
+import { apiAction, printJson } from '../print.ts';
+import { CommandError } from '../run-command.ts';
+
+interface AttemptsFlags extends ConnectionFlags {
+  project: string;
+  status?: string;
+  type?: string;
+  since?: string;
+  until?: string;
+  limit: string;
+  json?: boolean;
+}
+
+interface StatsFlags extends ConnectionFlags {
+  project: string;
+  since?: string;
+  until?: string;
+  bucket?: string;
+  json?: boolean;
+}
+
+/** The width of the longest bar of `endpoints stats`. */
+const BAR_WIDTH = 40;
+
+export function addEndpointHistoryCommands(endpoints: Command): void {
+  withConnectionFlags(
+    endpoints
+      .command('attempts')
+      .description("the endpoint's delivery history, newest first: one line per attempt")
+      .argument('<endpoint>', 'endpoint id')
+      .requiredOption('--project <project>', 'project id or uid')
+      .option('--status <status>', 'only succeeded or failed attempts')
+      .option('--type <type>', 'only attempts of this event type')
+      .option('--since <time>', 'ISO-8601 time or epoch ms')
+      .option('--until <time>', 'ISO-8601 time or epoch ms')
+      .option('--limit <n>', 'at most this many (default 20)', '20')
+      .option('--json', 'print the page as JSON, requests and responses included'),
+  ).action(
+    apiAction<AttemptsFlags>(async (client, flags, [id]) => {
+      if (flags.status !== undefined && flags.status !== 'succeeded' && flags.status !== 'failed') {
+        throw new CommandError(`--status: expected succeeded or failed, got ${flags.status}`);
+      }
+      const query: AttemptQuery = { limit: positiveInt('--limit', flags.limit) };
+      if (flags.status) query.status = flags.status as AttemptQuery['status'];
+      if (flags.type) query.eventType = flags.type;
+      if (flags.since) query.since = flags.since;
+      if (flags.until) query.until = flags.until;
+      const page = await client.listEndpointAttempts(flags.project, id, query);
+      if (flags.json) printJson(page);
+      else for (const attempt of page.data) process.stdout.write(`${attemptLine(attempt)}\n`);
+    }),
+  );
+  withConnectionFlags(
+    endpoints
+      .command('stats')
+      .description('attempts per time bucket, succeeded (█) and failed (░), with durations')
+      .argument('<endpoint>', 'endpoint id')
+      .requiredOption('--project <project>', 'project id or uid')
+      .option('--since <time>', 'ISO-8601 time or epoch ms (default 24 h ago)')
+      .option('--until <time>', 'ISO-8601 time or epoch ms (default now)')
+      .option('--bucket <size>', '1m, 5m, 15m, 1h (default), 6h or 1d')
+      .option('--json', 'print the buckets as JSON'),
+  ).action(
+    apiAction<StatsFlags>(async (client, flags, [id]) => {
+      const stats = await client.endpointStats(flags.project, id, {
+        ...(flags.since ? { since: flags.since } : {}),
+        ...(flags.until ? { until: flags.until } : {}),
+        ...(flags.bucket ? { bucket: flags.bucket } : {}),
+      });
+      if (flags.json) printJson(stats);
+      else process.stdout.write(statsChart(stats.data));
+    }),
+  );
+  withConnectionFlags(
+    endpoints
+      .command('recover')
+      .description('send again every failed delivery of the endpoint created in a time range')
+      .argument('<endpoint>', 'endpoint id')
+      .requiredOption('--project <project>', 'project id or uid')
+      .requiredOption('--since <time>', 'ISO-8601 time or epoch ms')
+      .option('--until <time>', 'ISO-8601 time or epoch ms (default now)'),
+  ).action(
+    apiAction<ConnectionFlags & { project: string; since: string; until?: string }>(
+      async (client, flags, [id]) => {
+        const result = (await client.recoverEndpoint(flags.project, id, {
+          since: flags.since,
+          ...(flags.until ? { until: flags.until } : {}),
+        })) as { recovered?: number };
+        process.stdout.write(`${id}: ${result.recovered ?? 0} failed deliveries due again\n`);
+      },
+    ),
+  );
+}
+
+/** `att_… 2026-…Z succeeded 200 12 ms #1 player.paid evt_…`, or the error kind when there was no response. */
+export function attemptLine(a: Attempt): string {
+  const result = a.response ? String(a.response.status) : (a.error?.kind ?? 'no response');
+  return `${a.id} ${a.startedAt} ${a.outcome} ${result} ${Math.round(a.durationMs)} ms #${a.number} ${a.eventType} ${a.eventId}`;
+}
+
+/**
+ * One line per bucket that had attempts: its start, the counts, the durations, and a bar whose
+ * length is the bucket's attempts against the busiest bucket's.
+ */
+export function statsChart(buckets: readonly StatsBucket[]): string {
+  const busy = buckets.filter((b) => b.succeeded + b.failed > 0);
+  if (busy.length === 0) return 'no attempts in this range\n';
+  const most = Math.max(...busy.map((b) => b.succeeded + b.failed));
+  const ms = (v: number | null) => (v === null ? '-' : `${Math.round(v)}`);
+  const lines = busy.map((b) => {
+    const ok = Math.round((b.succeeded / most) * BAR_WIDTH);
+    const failed = b.failed > 0 ? Math.max(1, Math.round((b.failed / most) * BAR_WIDTH)) : 0;
+    return `${b.start}  ${String(b.succeeded).padStart(7)} ok ${String(b.failed).padStart(6)} failed  avg ${ms(b.avgDurationMs).padStart(5)} ms  p95 ${ms(b.p95DurationMs).padStart(5)} ms  ${'█'.repeat(ok)}${'░'.repeat(failed)}`;
+  });
+  return `${lines.join('\n')}\n`;
+}

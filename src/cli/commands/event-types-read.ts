@@ -1,0 +1,42 @@
+/**
+ * `herald event-types list|get`: the catalog through a running Herald's API, with each type's
+ * description, schema and example payload (what `endpoints test` sends).
+ */
+import { type EventType, paginate } from '@herald/client';
+import type { Command } from 'commander';
+import { type ConnectionFlags, withConnectionFlags } from '../api-connection.ts';
+import { apiAction, printJson } from '../print.ts';
+
+export function addEventTypeReadCommands(eventTypes: Command): void {
+  withConnectionFlags(
+    eventTypes
+      .command('list')
+      .description('every event type of the catalog: name, whether it has an example, description')
+      .option('--json', 'print them as JSON, schemas and examples included'),
+  ).action(
+    apiAction<ConnectionFlags & { json?: boolean }>(async (client, flags) => {
+      const all: EventType[] = [];
+      for await (const type of paginate((q) => client.listEventTypes(q), 100)) all.push(type);
+      if (flags.json) printJson(all);
+      else for (const type of all) process.stdout.write(`${eventTypeLine(type)}\n`);
+    }),
+  );
+  withConnectionFlags(
+    eventTypes
+      .command('get')
+      .description('one event type as JSON: its description, JSON Schema and example payload')
+      .argument('<name>', 'event type name, e.g. player.purchase'),
+  ).action(
+    apiAction<ConnectionFlags>(async (client, _flags, [name]) => {
+      printJson(await client.getEventType(name));
+    }),
+  );
+}
+
+/** `player.paid  [example]  A player paid (deprecated)`. */
+export function eventTypeLine(type: EventType): string {
+  const marks = [type.example !== null ? 'example' : null, type.deprecated ? 'deprecated' : null]
+    .filter(Boolean)
+    .join(', ');
+  return [type.name, marks ? `[${marks}]` : '', type.description].filter(Boolean).join('  ');
+}
