@@ -1,6 +1,7 @@
 /** Endpoint request bodies → store input, with the checks JSON Schema cannot express. */
 import type { EndpointInput as ClientEndpointInput } from '@herald/client';
 import type { Config } from '../config/config-types.ts';
+import { parseCidr, refusedLiteralHost } from '../domain/address-classifier.ts';
 import { generateSecret, secretProblem } from '../domain/secret.ts';
 import type { Endpoint, SignatureConfig } from '../domain/types.ts';
 import type { EndpointPatch, NewEndpoint } from '../store/store.ts';
@@ -20,6 +21,24 @@ export function checkSecret(scheme: SignatureConfig['scheme'], secret: string, f
   if (problem) throw new UnprocessableError(field, problem);
 }
 
+/**
+ * `value` as a URL delivery could reach: 422 naming `field` when its host is an address (or a
+ * localhost name) that the SSRF guard would refuse at every attempt, so the mistake shows when the
+ * endpoint is saved rather than as `blocked` attempts. Names are resolved, and checked, when
+ * delivery connects.
+ */
+export function deliverableUrl(field: string, value: string, allowNetworks: readonly string[]): string {
+  const url = parseHttpUrl(field, value);
+  const refused = refusedLiteralHost(new URL(url).hostname, allowNetworks.map(parseCidr));
+  if (refused) {
+    throw new UnprocessableError(
+      field,
+      `${refused}; Herald delivers to public addresses only, unless HERALD_ALLOW_NETWORKS includes it`,
+    );
+  }
+  return url;
+}
+
 /** A create body → the endpoint to store and its first secret (imported, or generated `whsec_…`). */
 export function toNewEndpoint(
   projectId: string,
@@ -28,7 +47,7 @@ export function toNewEndpoint(
 ): { endpoint: NewEndpoint; secret: string } {
   const signature = body.signature ?? { scheme: 'standard' };
   const method = body.method ?? 'POST';
-  const url = parseHttpUrl('body.url', body.url);
+  const url = deliverableUrl('body.url', body.url, config.delivery.allowNetworks);
   checkSignatureConfig(signature, method);
   if (body.secret !== undefined) checkSecret(signature.scheme, body.secret, 'body.secret');
   return {
@@ -60,10 +79,11 @@ export function toEndpointPatch(
   body: Omit<EndpointInput, 'secret'>,
   endpoint: Endpoint,
   currentSecret: string | null,
+  config: Config,
 ): EndpointPatch {
   const { url, ...rest } = body;
   const patch: EndpointPatch = { ...rest };
-  if (url !== undefined) patch.url = parseHttpUrl('body.url', url);
+  if (url !== undefined) patch.url = deliverableUrl('body.url', url, config.delivery.allowNetworks);
   checkSignatureConfig(body.signature ?? endpoint.signature, body.method ?? endpoint.method);
   if (body.signature && currentSecret !== null) {
     checkSecret(body.signature.scheme, currentSecret, 'body.signature.scheme');

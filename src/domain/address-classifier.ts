@@ -280,3 +280,18 @@ export function isAddressAllowed(address: string | IpBytes, allow: readonly Cidr
   if (allow.some((c) => cidrContains(c, bytes))) return true;
   return classifyBytes(bytes) === 'public';
 }
+
+/**
+ * Why delivery would refuse a URL's host without resolving anything: an IP literal (`URL.hostname`
+ * spelling, IPv6 in brackets) or a localhost name that the allowlist does not open. Null for other
+ * names, which the guard checks when it resolves them at connect time, and for allowed addresses.
+ */
+export function refusedLiteralHost(host: string, allow: readonly Cidr[]): string | null {
+  if (isLocalhostName(host)) {
+    return LOCALHOST_ADDRESSES.some((a) => isAddressAllowed(a.address, allow)) ? null : `${host} is loopback`;
+  }
+  const bytes = parseIpLiteral(host);
+  if (!bytes || isAddressAllowed(bytes, allow)) return null;
+  const kind = classifyBytes(bytes);
+  return `${host} is ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} address`;
+}

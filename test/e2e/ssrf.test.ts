@@ -2,10 +2,11 @@
  * Issue 7 item 4, end to end: a running `herald serve` that may reach exactly one loopback host
  * (HERALD_ALLOW_NETWORKS=127.0.0.2/32), attacked with loopback addresses outside that allowlist in
  * every spelling, as endpoint URLs, as a PATCHed URL, as a callbackUrl and as redirect targets of
- * the allowed receiver. Each is refused at creation (422 naming the url) or at delivery (error kind
- * `blocked`), and the refused receivers never see a connection. A second herald without any
- * allowlist refuses the allowed host too. Only loopback is ever contacted, and no DNS is asked
- * (localhost names are answered by the guard itself).
+ * the allowed receiver. An address URL is refused when it is saved (422 naming the url); the same
+ * URLs saved while the allowlist was wider, then delivered by a herald restarted with the narrow
+ * one, are refused at delivery (error kind `blocked`); the refused receivers never see a connection.
+ * A herald without any allowlist refuses the allowed host too. Only loopback is ever contacted, and
+ * no DNS is asked (localhost names are answered by the guard itself).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -61,21 +62,28 @@ after(async () => {
   await Promise.all(servers.map((s) => s.close()));
 });
 
-/** A herald with `allow` as HERALD_ALLOW_NETWORKS (unset when null), and a project on it. */
-async function heraldWith(allow: string | null) {
+/**
+ * A herald with `allow` as HERALD_ALLOW_NETWORKS (unset when null), and a project on it; with
+ * `reuse`, on that data directory and its project.
+ */
+async function heraldWith(allow: string | null, reuse?: { dataDir: string; project: string }) {
   const herald = await startHerald({
     env: {
       HERALD_ADMIN_TOKEN: TOKEN,
       HERALD_POLL_INTERVAL_MS: '50',
       ...(allow === null ? {} : { HERALD_ALLOW_NETWORKS: allow }),
     },
+    ...(reuse ? { dataDir: reuse.dataDir } : {}),
   });
   processes.push(herald);
   const api = <T = Body>(method: string, path: string, body?: unknown) =>
     call<T>(herald.url, TOKEN, method, path, body);
-  const project = await api('POST', '/api/v1/projects', { name: 'ssrf' });
-  assert.equal(project.status, 201);
-  const p = project.body.id;
+  let p = reuse?.project ?? '';
+  if (!reuse) {
+    const project = await api('POST', '/api/v1/projects', { name: 'ssrf' });
+    assert.equal(project.status, 201);
+    p = project.body.id;
+  }
 
   /** Creates an endpoint (single try): its id, or null when creation refused the URL with a 422 naming it. */
   const create = async (url: string): Promise<string | null> => {
@@ -113,6 +121,23 @@ async function heraldWith(allow: string | null) {
     return res.body;
   };
   return { herald, api, p, create, attempts, send };
+}
+
+/**
+ * Endpoints for `urls` saved while every address was allowed, then Herald restarted on the same
+ * database with `allow`: what delivery's own guard does with URLs that saving would now refuse
+ * (an allowlist narrowed after endpoints were registered, or an API process configured apart).
+ */
+async function savedThenNarrowed(urls: string[], allow: string | null) {
+  const wide = await heraldWith('0.0.0.0/0,::/0');
+  const ids: [string, string][] = [];
+  for (const url of urls) {
+    const id = await wide.create(url);
+    if (id) ids.push([url, id]);
+  }
+  await wide.herald.kill('SIGTERM');
+  const h = await heraldWith(allow, { dataDir: wide.herald.dataDir, project: wide.p });
+  return { h, ids };
 }
 
 /** The single attempt of each endpoint is a `blocked` failure without a response, made quickly. */
@@ -170,17 +195,21 @@ describe('SSRF guard, HERALD_ALLOW_NETWORKS=127.0.0.2/32', () => {
       `http://[::1%25lo]:${p6}/`, // zone id: not a valid URL host
       `http://localhost:${p6}/`,
     ];
-    const created: [string, string][] = [];
-    for (const url of urls) {
-      const id = await h.create(url);
-      if (id) created.push([url, id]);
-    }
-    assert.ok(
-      created.length >= urls.length - 2,
-      'most spellings are accepted at creation and refused at delivery',
+    for (const url of urls) assert.equal(await h.create(url), null, `${url}: refused when saved`);
+    const refused = await h.api<{ error: { message: string } }>('POST', `/api/v1/projects/${h.p}/endpoints`, {
+      url: `http://0x7f000001:${p4}/`,
+    });
+    assert.equal(refused.status, 422);
+    assert.match(
+      refused.body.error.message,
+      /^body\.url: 127\.0\.0\.1 is a loopback address; .*HERALD_ALLOW_NETWORKS/,
     );
-    await h.send();
-    for (const [url, id] of created) assertBlocked(url, await h.attempts(id));
+
+    // Saved before the allowlist was narrowed: refused at every delivery instead.
+    const { h: narrowed, ids } = await savedThenNarrowed(urls, '127.0.0.2/32');
+    assert.equal(ids.length, urls.length - 1, 'all but the zone id (not a URL host) were saved');
+    await narrowed.send();
+    for (const [url, id] of ids) assertBlocked(url, await narrowed.attempts(id));
     assert.equal(blocked4.stats.accepted, 0, '127.0.0.1 saw a connection');
     assert.equal(blocked6.stats.accepted, 0, '::1 saw a connection');
   });
@@ -232,15 +261,15 @@ describe('SSRF guard, HERALD_ALLOW_NETWORKS=127.0.0.2/32', () => {
     assert.equal(blocked6.stats.accepted, 0);
   });
 
-  test('a URL changed by PATCH and a callbackUrl are guarded the same way', async () => {
+  test('a URL changed by PATCH is refused the same way, and a callbackUrl at delivery', async () => {
     const id = await h.create(`http://127.0.0.2:${allowed.port}/`);
     const patched = await h.api('PATCH', `/api/v1/projects/${h.p}/endpoints/${id}`, {
       url: `http://2130706433:${blocked4.port}/`,
     });
-    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    assert.equal(patched.status, 422, JSON.stringify(patched.body));
+    assert.match(JSON.stringify(patched.body), /body\.url: 127\.0\.0\.1 is a loopback address/);
     const before = allowed.stats.requests;
     const ev = await h.send({ callbackUrl: `http://[::ffff:7f00:1]:${blocked4.port}/cb` });
-    assertBlocked('patched', await h.attempts(id!));
     const all = await eventually(
       async () => {
         const res = await h.api<{ data: (Attempt & { endpointId: string | null })[] }>(
@@ -274,13 +303,11 @@ describe('SSRF guard, HERALD_ALLOW_NETWORKS unset', () => {
       `http://0:${blocked4.port}/`,
     ];
     const before = allowed.stats.accepted;
-    const ids: [string, string][] = [];
-    for (const url of urls) {
-      const id = await h.create(url);
-      if (id) ids.push([url, id]);
-    }
-    await h.send();
-    for (const [url, id] of ids) assertBlocked(url, await h.attempts(id));
+    for (const url of urls) assert.equal(await h.create(url), null, `${url}: refused when saved`);
+    const { h: narrowed, ids } = await savedThenNarrowed(urls, null);
+    assert.equal(ids.length, urls.length);
+    await narrowed.send();
+    for (const [url, id] of ids) assertBlocked(url, await narrowed.attempts(id));
     assert.equal(allowed.stats.accepted, before, '127.0.0.2 is private without an allowlist');
     assert.equal(blocked4.stats.accepted, 0);
     assert.equal(blocked6.stats.accepted, 0);

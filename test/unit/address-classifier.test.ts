@@ -7,6 +7,7 @@ import {
   parseCidr,
   parseCidrList,
   parseIpLiteral,
+  refusedLiteralHost,
 } from '../../src/domain/address-classifier.ts';
 
 const dotted = (b: Uint8Array | null) => (b ? [...b].join('.') : null);
@@ -526,5 +527,29 @@ describe('localhost names (RFC 6761)', () => {
       assert.equal(isLocalhostName(n), true, n);
     for (const n of ['localhost.example', 'mylocalhost', 'localhostx', 'local', '127.0.0.1', ''])
       assert.equal(isLocalhostName(n), false, n);
+  });
+});
+
+describe('refusedLiteralHost: what saving an endpoint refuses without resolving anything', () => {
+  const loopback = ['127.0.0.1/32', '::1/128'].map(parseCidr);
+  test('addresses outside the allowlist, as URL.hostname gives them, with their class', () => {
+    const cases: [string, string][] = [
+      [new URL('http://0x7f000001/').hostname, '127.0.0.1 is a loopback address'],
+      [new URL('http://[::ffff:10.0.0.1]/').hostname, '[::ffff:a00:1] is a private address'],
+      [new URL('http://169.254.169.254/').hostname, '169.254.169.254 is a metadata address'],
+      [new URL('http://0/').hostname, '0.0.0.0 is an unspecified address'],
+      ['localhost', 'localhost is loopback'],
+      ['api.LOCALHOST.', 'api.LOCALHOST. is loopback'],
+    ];
+    for (const [host, reason] of cases) assert.equal(refusedLiteralHost(host, []), reason, host);
+  });
+  test('public addresses, names to resolve later, and allowlisted addresses pass', () => {
+    for (const host of ['93.184.215.14', '[2606:4700::1111]', 'hooks.example', 'localhost.example']) {
+      assert.equal(refusedLiteralHost(host, []), null, host);
+    }
+    for (const host of ['127.0.0.1', '[::1]', 'localhost', new URL('http://2130706433/').hostname]) {
+      assert.equal(refusedLiteralHost(host, loopback), null, host);
+    }
+    assert.equal(refusedLiteralHost('127.0.0.2', loopback), '127.0.0.2 is a loopback address');
   });
 });

@@ -91,7 +91,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
       const current = request.body.signature
         ? ((await store.getEndpointSecrets(project.id, endpoint.id, Date.now()))[0]?.secret ?? null)
         : null;
-      const patch = toEndpointPatch(request.body, endpoint, current);
+      const patch = toEndpointPatch(request.body, endpoint, current, config);
       const updated = await store.updateEndpoint(project.id, endpoint.id, patch, Date.now());
       if (!updated) throw new NotFoundError('endpoint');
       if (patch.active === true) ctx.wake();
