@@ -147,6 +147,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const operatorWebhook = parseOperatorWebhook(
     envSetting('HERALD_OPERATOR_WEBHOOK_URL'),
     envSetting('HERALD_OPERATOR_WEBHOOK_SECRET'),
+    delivery.allowNetworks,
   );
 
   let adminToken = '';

@@ -2,6 +2,7 @@
  * Settings of issue 7 (limits, retention, operational events): HERALD_API_RATE_LIMIT,
  * HERALD_RETENTION_DAYS, HERALD_OPERATOR_WEBHOOK_URL and HERALD_OPERATOR_WEBHOOK_SECRET.
  */
+import { parseCidr, refusedLiteralHost } from '../domain/address-classifier.ts';
 import { secretProblem } from '../domain/secret.ts';
 import { ConfigError } from './config-error.ts';
 import type { ApiRateLimitConfig, OperatorWebhookConfig } from './config-types.ts';
@@ -61,12 +62,14 @@ export function parseRetentionDays(setting: RawSetting): number {
 }
 
 /**
- * HERALD_OPERATOR_WEBHOOK_URL (an absolute http(s) URL) and its optional secret (Standard Webhooks
- * `whsec_…`; when unset, Herald generates one on the first start and keeps it in the database).
+ * HERALD_OPERATOR_WEBHOOK_URL (an absolute http(s) URL that `allowNetworks` lets deliveries reach
+ * when its host is an address) and its optional secret (Standard Webhooks `whsec_…`; when unset,
+ * Herald generates one on the first start and keeps it in the database).
  */
 export function parseOperatorWebhook(
   url: RawSetting | null,
   secret: RawSetting | null,
+  allowNetworks: readonly string[],
 ): OperatorWebhookConfig | null {
   if (!url) {
     if (secret) throw new ConfigError(secret.source, 'is set but HERALD_OPERATOR_WEBHOOK_URL is not');
@@ -80,6 +83,14 @@ export function parseOperatorWebhook(
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new ConfigError(url.source, `expected an http(s) URL, got "${url.value}"`);
+  }
+  // Delivered like any webhook, so under the same address rules: refused here rather than at every event.
+  const refused = refusedLiteralHost(parsed.hostname, allowNetworks.map(parseCidr));
+  if (refused) {
+    throw new ConfigError(
+      url.source,
+      `${refused}, which deliveries may not reach unless HERALD_ALLOW_NETWORKS includes it`,
+    );
   }
   if (secret) {
     const problem = secretProblem('standard', secret.value);

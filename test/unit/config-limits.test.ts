@@ -54,10 +54,20 @@ test('HERALD_OPERATOR_WEBHOOK_URL and _SECRET', () => {
     secret: null,
   });
   assert.deepEqual(
-    load({ HERALD_OPERATOR_WEBHOOK_URL: 'http://127.0.0.1:9000/h', HERALD_OPERATOR_WEBHOOK_SECRET: SECRET })
-      .operatorWebhook,
+    load({
+      HERALD_OPERATOR_WEBHOOK_URL: 'http://127.0.0.1:9000/h',
+      HERALD_OPERATOR_WEBHOOK_SECRET: SECRET,
+      HERALD_ALLOW_NETWORKS: '127.0.0.0/8',
+    }).operatorWebhook,
     { url: 'http://127.0.0.1:9000/h', secret: SECRET },
   );
+  // An address deliveries may not reach would fail every operational event: refused at start.
+  refused(
+    { HERALD_OPERATOR_WEBHOOK_URL: 'http://127.0.0.1:9000/h' },
+    'HERALD_OPERATOR_WEBHOOK_URL',
+    /127\.0\.0\.1 is a loopback address, .*HERALD_ALLOW_NETWORKS/,
+  );
+  refused({ HERALD_OPERATOR_WEBHOOK_URL: 'http://[fd00::1]/h' }, 'HERALD_OPERATOR_WEBHOOK_URL', /private/);
   refused({ HERALD_OPERATOR_WEBHOOK_URL: 'ftp://x/y' }, 'HERALD_OPERATOR_WEBHOOK_URL');
   refused({ HERALD_OPERATOR_WEBHOOK_URL: 'not a url' }, 'HERALD_OPERATOR_WEBHOOK_URL');
   refused({ HERALD_OPERATOR_WEBHOOK_SECRET: SECRET }, 'HERALD_OPERATOR_WEBHOOK_SECRET', /URL is not/);
