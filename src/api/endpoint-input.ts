@@ -1,12 +1,12 @@
 /** Endpoint request bodies → store input, with the checks JSON Schema cannot express. */
 import type { EndpointInput as ClientEndpointInput } from '@herald/client';
 import type { Config } from '../config/config-types.ts';
-import { parseCidr, refusedLiteralHost } from '../domain/address-classifier.ts';
+import { parseCidr } from '../domain/address-classifier.ts';
 import { generateSecret, secretProblem } from '../domain/secret.ts';
 import type { Endpoint, SignatureConfig } from '../domain/types.ts';
 import type { EndpointPatch, NewEndpoint } from '../store/store.ts';
 import { UnprocessableError } from './errors.ts';
-import { checkSignatureConfig, parseHttpUrl } from './parse.ts';
+import { checkSignatureConfig, parseDeliverableUrl } from './parse.ts';
 
 /**
  * The body of POST and PATCH …/endpoints (PATCH has no `secret`: rotate instead): the wire type of
@@ -21,24 +21,6 @@ export function checkSecret(scheme: SignatureConfig['scheme'], secret: string, f
   if (problem) throw new UnprocessableError(field, problem);
 }
 
-/**
- * `value` as a URL delivery could reach: 422 naming `field` when its host is an address (or a
- * localhost name) that the SSRF guard would refuse at every attempt, so the mistake shows when the
- * endpoint is saved rather than as `blocked` attempts. Names are resolved, and checked, when
- * delivery connects.
- */
-export function deliverableUrl(field: string, value: string, allowNetworks: readonly string[]): string {
-  const url = parseHttpUrl(field, value);
-  const refused = refusedLiteralHost(new URL(url).hostname, allowNetworks.map(parseCidr));
-  if (refused) {
-    throw new UnprocessableError(
-      field,
-      `${refused}; Herald delivers to public addresses only, unless HERALD_ALLOW_NETWORKS includes it`,
-    );
-  }
-  return url;
-}
-
 /** A create body → the endpoint to store and its first secret (imported, or generated `whsec_…`). */
 export function toNewEndpoint(
   projectId: string,
@@ -47,7 +29,7 @@ export function toNewEndpoint(
 ): { endpoint: NewEndpoint; secret: string } {
   const signature = body.signature ?? { scheme: 'standard' };
   const method = body.method ?? 'POST';
-  const url = deliverableUrl('body.url', body.url, config.delivery.allowNetworks);
+  const url = parseDeliverableUrl('body.url', body.url, config.delivery.allowNetworks.map(parseCidr));
   checkSignatureConfig(signature, method);
   if (body.secret !== undefined) checkSecret(signature.scheme, body.secret, 'body.secret');
   return {
@@ -83,7 +65,9 @@ export function toEndpointPatch(
 ): EndpointPatch {
   const { url, ...rest } = body;
   const patch: EndpointPatch = { ...rest };
-  if (url !== undefined) patch.url = deliverableUrl('body.url', url, config.delivery.allowNetworks);
+  if (url !== undefined) {
+    patch.url = parseDeliverableUrl('body.url', url, config.delivery.allowNetworks.map(parseCidr));
+  }
   checkSignatureConfig(body.signature ?? endpoint.signature, body.method ?? endpoint.method);
   if (body.signature && currentSecret !== null) {
     checkSecret(body.signature.scheme, currentSecret, 'body.signature.scheme');

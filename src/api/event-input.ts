@@ -1,10 +1,11 @@
 /** Event request bodies → store input, with the checks JSON Schema cannot express. */
 import type { EventInput } from '@herald/client';
 import type { FastifyRequest } from 'fastify';
+import type { Cidr } from '../domain/address-classifier.ts';
 import type { Project } from '../domain/types.ts';
 import type { NewEventInput, Store } from '../store/store.ts';
 import { UnprocessableError, ValidationError } from './errors.ts';
-import { parseHttpUrl } from './parse.ts';
+import { parseDeliverableUrl } from './parse.ts';
 import { LIMITS } from './schemas/common.ts';
 
 /** One event as POST …/events (or one item of …/events/batch) takes it: the wire type of @herald/client. */
@@ -24,17 +25,21 @@ export function idempotencyKeyHeader(request: FastifyRequest): string | undefine
 }
 
 /**
- * Checks what the schema cannot (callback URL, enforced catalog) and builds store input.
- * `prefix` names fields in errors (`body`, `body.events.3`); the body's key wins over the header's.
+ * Checks what the schema cannot (callback URL, reachable under `allow`; enforced catalog) and builds
+ * store input. `prefix` names fields in errors (`body`, `body.events.3`); the body's key wins over
+ * the header's.
  */
 export async function toNewEvent(
   store: Store,
   project: Project,
   input: EventInput,
   prefix: string,
+  allow: readonly Cidr[],
   headerKey?: string,
 ): Promise<NewEventInput> {
-  const callbackUrl = input.callbackUrl ? parseHttpUrl(`${prefix}.callbackUrl`, input.callbackUrl) : null;
+  const callbackUrl = input.callbackUrl
+    ? parseDeliverableUrl(`${prefix}.callbackUrl`, input.callbackUrl, allow)
+    : null;
   if (project.enforceCatalog && !(await store.getEventType(input.type))) {
     throw new UnprocessableError(
       `${prefix}.type`,

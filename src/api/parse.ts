@@ -1,6 +1,7 @@
 /** Small parsers for request bodies and for query and body values the schemas cannot fully check. */
 import { signatureConfigProblem } from '@herald/verify';
 import type { FastifyRequest } from 'fastify';
+import { type Cidr, refusedLiteralHost } from '../domain/address-classifier.ts';
 import type { HttpMethod, SignatureConfig } from '../domain/types.ts';
 import { decodeCursor } from '../store/cursor.ts';
 import { invalid, unprocessable, ValidationError } from './errors.ts';
@@ -34,6 +35,24 @@ export function parseHttpUrl(field: string, value: string): string {
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw invalid(field, 'must use http or https');
   if (u.username || u.password) throw invalid(field, 'must not contain credentials');
   return u.toString();
+}
+
+/**
+ * An http(s) URL that delivery could reach: also 422 naming the field when its host is an address
+ * (or a localhost name) outside `allow`, which the SSRF guard would refuse at every attempt, so the
+ * mistake shows when the URL is accepted rather than as `blocked` attempts. Names are resolved,
+ * and checked, when delivery connects.
+ */
+export function parseDeliverableUrl(field: string, value: string, allow: readonly Cidr[]): string {
+  const url = parseHttpUrl(field, value);
+  const refused = refusedLiteralHost(new URL(url).hostname, allow);
+  if (refused) {
+    throw unprocessable(
+      field,
+      `${refused}; Herald delivers to public addresses only, unless HERALD_ALLOW_NETWORKS includes it`,
+    );
+  }
+  return url;
 }
 
 const BUCKETS: Record<string, number> = {

@@ -101,6 +101,13 @@ describe('events API', () => {
       const bad = await api.call('POST', EV, { type: 'x', payload: {}, callbackUrl });
       assertError(bad, 400, 'HERALD_ERR_VALIDATION', 'body.callbackUrl');
     }
+    // An address delivery may not reach (no HERALD_ALLOW_NETWORKS here): refused, nothing stored.
+    for (const callbackUrl of ['http://10.0.0.1/cb', 'http://[::1]:9/cb', 'http://localhost/cb']) {
+      const refused = await api.call('POST', EV, { type: 'x.refused', payload: {}, callbackUrl });
+      assertError(refused, 422, 'HERALD_ERR_UNPROCESSABLE', 'body.callbackUrl');
+    }
+    const listed = await api.call('GET', `${EV}?type=x.refused`);
+    assert.deepEqual(listed.body.data, []);
   });
 
   test('batch: 202 {data} in request order; over the limit or an invalid item is refused whole', async () => {

@@ -2,9 +2,10 @@
  * Issue 7 item 4, end to end: a running `herald serve` that may reach exactly one loopback host
  * (HERALD_ALLOW_NETWORKS=127.0.0.2/32), attacked with loopback addresses outside that allowlist in
  * every spelling, as endpoint URLs, as a PATCHed URL, as a callbackUrl and as redirect targets of
- * the allowed receiver. An address URL is refused when it is saved (422 naming the url); the same
- * URLs saved while the allowlist was wider, then delivered by a herald restarted with the narrow
- * one, are refused at delivery (error kind `blocked`); the refused receivers never see a connection.
+ * the allowed receiver. An address URL is refused when it is accepted (422 naming the field); the
+ * same URLs accepted while the allowlist was wider, then delivered by a herald restarted with the
+ * narrow one, are refused at delivery (error kind `blocked`); the refused receivers never see a
+ * connection.
  * A herald without any allowlist refuses the allowed host too. Only loopback is ever contacted, and
  * no DNS is asked (localhost names are answered by the guard itself).
  */
@@ -66,13 +67,18 @@ after(async () => {
  * A herald with `allow` as HERALD_ALLOW_NETWORKS (unset when null), and a project on it; with
  * `reuse`, on that data directory and its project.
  */
-async function heraldWith(allow: string | null, reuse?: { dataDir: string; project: string }) {
+async function heraldWith(
+  allow: string | null,
+  reuse?: { dataDir: string; project: string },
+  args: string[] = [],
+) {
   const herald = await startHerald({
     env: {
       HERALD_ADMIN_TOKEN: TOKEN,
       HERALD_POLL_INTERVAL_MS: '50',
       ...(allow === null ? {} : { HERALD_ALLOW_NETWORKS: allow }),
     },
+    args,
     ...(reuse ? { dataDir: reuse.dataDir } : {}),
   });
   processes.push(herald);
@@ -124,20 +130,22 @@ async function heraldWith(allow: string | null, reuse?: { dataDir: string; proje
 }
 
 /**
- * Endpoints for `urls` saved while every address was allowed, then Herald restarted on the same
- * database with `allow`: what delivery's own guard does with URLs that saving would now refuse
- * (an allowlist narrowed after endpoints were registered, or an API process configured apart).
+ * What delivery's own guard does with URLs that accepting them would now refuse (an allowlist
+ * narrowed after they were accepted, or an API process configured apart): endpoints for `urls`
+ * and one event (with `callbackUrl`, if given) accepted by an API-only herald that allowed every
+ * address, then delivered by a herald on the same database with `allow`.
  */
-async function savedThenNarrowed(urls: string[], allow: string | null) {
-  const wide = await heraldWith('0.0.0.0/0,::/0');
+async function acceptedThenNarrowed(urls: string[], allow: string | null, callbackUrl?: string) {
+  const wide = await heraldWith('0.0.0.0/0,::/0', undefined, ['--role', 'api']);
   const ids: [string, string][] = [];
   for (const url of urls) {
     const id = await wide.create(url);
     if (id) ids.push([url, id]);
   }
+  const event = await wide.send(callbackUrl ? { callbackUrl } : {});
   await wide.herald.kill('SIGTERM');
   const h = await heraldWith(allow, { dataDir: wide.herald.dataDir, project: wide.p });
-  return { h, ids };
+  return { h, ids, event };
 }
 
 /** The single attempt of each endpoint is a `blocked` failure without a response, made quickly. */
@@ -205,11 +213,27 @@ describe('SSRF guard, HERALD_ALLOW_NETWORKS=127.0.0.2/32', () => {
       /^body\.url: 127\.0\.0\.1 is a loopback address; .*HERALD_ALLOW_NETWORKS/,
     );
 
-    // Saved before the allowlist was narrowed: refused at every delivery instead.
-    const { h: narrowed, ids } = await savedThenNarrowed(urls, '127.0.0.2/32');
+    // Accepted before the allowlist was narrowed: refused at delivery instead, callbackUrl included.
+    const {
+      h: narrowed,
+      ids,
+      event,
+    } = await acceptedThenNarrowed(urls, '127.0.0.2/32', `http://[::ffff:7f00:1]:${p4}/cb`);
     assert.equal(ids.length, urls.length - 1, 'all but the zone id (not a URL host) were saved');
-    await narrowed.send();
     for (const [url, id] of ids) assertBlocked(url, await narrowed.attempts(id));
+    const callback = await eventually(
+      async () => {
+        const res = await narrowed.api<{ data: (Attempt & { endpointId: string | null })[] }>(
+          'GET',
+          `/api/v1/projects/${narrowed.p}/events/${event.id}/attempts`,
+        );
+        return res.body.data.find((a) => a.endpointId === null);
+      },
+      8_000,
+      'the callback attempt',
+    );
+    assert.equal(callback.error?.kind, 'blocked', JSON.stringify(callback));
+    assert.equal(callback.response, null);
     assert.equal(blocked4.stats.accepted, 0, '127.0.0.1 saw a connection');
     assert.equal(blocked6.stats.accepted, 0, '::1 saw a connection');
   });
@@ -261,33 +285,25 @@ describe('SSRF guard, HERALD_ALLOW_NETWORKS=127.0.0.2/32', () => {
     assert.equal(blocked6.stats.accepted, 0);
   });
 
-  test('a URL changed by PATCH is refused the same way, and a callbackUrl at delivery', async () => {
+  test('a URL changed by PATCH and a callbackUrl are refused the same way when accepted', async () => {
     const id = await h.create(`http://127.0.0.2:${allowed.port}/`);
     const patched = await h.api('PATCH', `/api/v1/projects/${h.p}/endpoints/${id}`, {
       url: `http://2130706433:${blocked4.port}/`,
     });
     assert.equal(patched.status, 422, JSON.stringify(patched.body));
     assert.match(JSON.stringify(patched.body), /body\.url: 127\.0\.0\.1 is a loopback address/);
-    const before = allowed.stats.requests;
-    const ev = await h.send({ callbackUrl: `http://[::ffff:7f00:1]:${blocked4.port}/cb` });
-    const all = await eventually(
-      async () => {
-        const res = await h.api<{ data: (Attempt & { endpointId: string | null })[] }>(
-          'GET',
-          `/api/v1/projects/${h.p}/events/${ev.id}/attempts`,
-        );
-        const callback = res.body.data.find((a) => a.endpointId === null);
-        return callback && res.body.data;
-      },
-      8_000,
-      'the callback attempt',
+    const callback = await h.api('POST', `/api/v1/projects/${h.p}/events/batch`, {
+      events: [
+        { type: 'ssrf.probe', payload: {}, callbackUrl: `http://127.0.0.2:${allowed.port}/cb` },
+        { type: 'ssrf.probe', payload: {}, callbackUrl: `http://[::ffff:7f00:1]:${blocked4.port}/cb` },
+      ],
+    });
+    assert.equal(callback.status, 422, JSON.stringify(callback.body));
+    assert.match(
+      JSON.stringify(callback.body),
+      /body\.events\.1\.callbackUrl: \[::ffff:7f00:1\] is a loopback address/,
     );
-    const callback = all.find((a) => a.endpointId === null)!;
-    assert.equal(callback.error?.kind, 'blocked', JSON.stringify(callback));
-    assert.equal(callback.response, null);
     assert.equal(blocked4.stats.accepted, 0);
-    // the endpoints of the earlier tests got this event too; the allowed ones delivered as before
-    assert.ok(allowed.stats.requests >= before);
   });
 });
 
@@ -304,9 +320,8 @@ describe('SSRF guard, HERALD_ALLOW_NETWORKS unset', () => {
     ];
     const before = allowed.stats.accepted;
     for (const url of urls) assert.equal(await h.create(url), null, `${url}: refused when saved`);
-    const { h: narrowed, ids } = await savedThenNarrowed(urls, null);
+    const { h: narrowed, ids } = await acceptedThenNarrowed(urls, null);
     assert.equal(ids.length, urls.length);
-    await narrowed.send();
     for (const [url, id] of ids) assertBlocked(url, await narrowed.attempts(id));
     assert.equal(allowed.stats.accepted, before, '127.0.0.2 is private without an allowlist');
     assert.equal(blocked4.stats.accepted, 0);

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { parseCidr } from '../../domain/address-classifier.ts';
 import { acceptEvents } from '../accept-events.ts';
 import { projectFor } from '../auth.ts';
 import { NotFoundError } from '../errors.ts';
@@ -16,6 +17,8 @@ const EV = '/api/v1/projects/:project/events';
  */
 export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
   const { store, config } = ctx;
+  /** Where a callbackUrl may point when its host is an address (parsed once, not per event). */
+  const allow = config.delivery.allowNetworks.map(parseCidr);
 
   app.post<{ Params: { project: string }; Body: EventInput }>(
     EV,
@@ -29,7 +32,14 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
     },
     async (request, reply) => {
       const project = await projectFor(store, request, request.params.project, { portal: false });
-      const input = await toNewEvent(store, project, request.body, 'body', idempotencyKeyHeader(request));
+      const input = await toNewEvent(
+        store,
+        project,
+        request.body,
+        'body',
+        allow,
+        idempotencyKeyHeader(request),
+      );
       const [accepted] = await acceptEvents(ctx, project.id, [input]);
       if (accepted!.duplicate) reply.header('idempotent-replayed', 'true');
       return reply.code(202).send(eventJson(accepted!.event, accepted!.deliveries));
@@ -50,7 +60,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
       const project = await projectFor(store, request, request.params.project, { portal: false });
       const inputs = [];
       for (const [i, e] of request.body.events.entries()) {
-        inputs.push(await toNewEvent(store, project, e, `body.events.${i}`));
+        inputs.push(await toNewEvent(store, project, e, `body.events.${i}`, allow));
       }
       const accepted = await acceptEvents(ctx, project.id, inputs);
       return reply.code(202).send({ data: accepted.map((a) => eventJson(a.event, a.deliveries)) });
