@@ -79,6 +79,17 @@ describe('loadConfig precedence', () => {
     assert.equal(fromFlags.role, 'api');
   });
 
+  test('the dispatcher gets a thread of its own where the process also serves the API', () => {
+    assert.equal(loadConfig({ env: envWith() }).delivery.thread, true);
+    assert.equal(loadConfig({ env: envWith({ HERALD_ROLE: 'api' }) }).delivery.thread, true);
+    // A worker-only process delivers on its main thread: one isolate fewer, nothing to share a core with.
+    assert.equal(loadConfig({ env: envWith({ HERALD_ROLE: 'worker' }) }).delivery.thread, false);
+    assert.equal(loadConfig({ env: envWith(), flags: { role: 'worker' } }).delivery.thread, false);
+    const told = envWith({ HERALD_ROLE: 'worker', HERALD_DELIVERY_THREAD: 'true' });
+    assert.equal(loadConfig({ env: told }).delivery.thread, true);
+    assert.equal(loadConfig({ env: envWith({ HERALD_DELIVERY_THREAD: 'false' }) }).delivery.thread, false);
+  });
+
   test('--database overrides HERALD_DATABASE_URL', () => {
     const env = envWith({ HERALD_DATABASE_URL: 'sqlite:/tmp/a.db' });
     assert.equal(loadConfig({ env }).databaseUrl, 'sqlite:/tmp/a.db');
