@@ -86,8 +86,10 @@ export const DEFAULT_DELIVERY: DeliveryConfig = {
   retrySchedule: [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000], // 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h
   retryJitter: 0.2, // ±20 %
   failureThreshold: 10, // DESIGN: auto-disable after 10 consecutive failures
-  concurrency: 512, // sockets in flight per process; cheap with keep-alive pools
-  perEndpointConcurrency: 32, // one slow endpoint can hold at most this many slots
+  concurrency: 1024, // in flight per process: 16 endpoints at their cap; cheap with keep-alive pools
+  // One slow endpoint holds at most this many of the process's slots; as many as its origin's pool
+  // has connections (sender.ts), so a fast receiver with a backlog is not held to half of them.
+  perEndpointConcurrency: 64,
   claimBatch: 256, // deliveries per claim transaction
   leaseMs: 60_000, // > maxTimeoutMs + time to record
   pollIntervalMs: 500, // fallback when no wake-up arrives
