@@ -2,7 +2,8 @@
  * Several `herald serve` processes on one PostgreSQL database: one API process and two workers.
  * Every event arrives exactly once; a worker killed with SIGKILL loses nothing (duplicates only
  * from its in-flight work, counted and printed); a PostgreSQL restart mid-run loses nothing and
- * the processes recover by themselves.
+ * the processes recover by themselves; the last worker stopped with SIGTERM mid-stream exits 0 and
+ * hands back what it had not started, so the next worker sends it at once and exactly once.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -61,7 +62,7 @@ test('one API and two workers on PostgreSQL: exactly once, then a worker SIGKILL
   const url = await pg.createDatabase();
   const apiProcess = await start(url, 'api');
   const w1 = await start(url, 'worker');
-  await start(url, 'worker');
+  const w2 = await start(url, 'worker');
 
   const project = await call<{ id: string }>(apiProcess.url, TOKEN, 'POST', '/api/v1/projects', {
     name: 'cluster',
@@ -120,8 +121,33 @@ test('one API and two workers on PostgreSQL: exactly once, then a worker SIGKILL
     150_000,
     'events sent around the PostgreSQL restart',
   );
+  // 4. The last worker (its dispatcher on the main thread) stops on SIGTERM mid-stream: it exits 0,
+  // having recorded what it sent and released what it had not started, so a new worker sends the
+  // rest at once (not after the 60 s lease) and nothing arrives twice.
+  const hitsBeforeStop = receiver.hits.length;
+  let stopped = false;
+  let exit: Awaited<ReturnType<typeof w2.kill>> | null = null;
+  const fourth = await sendEvents(apiProcess.url, project.body.id, 2_000, async () => {
+    if (!stopped && receiver.hits.length - hitsBeforeStop > 300) {
+      stopped = true;
+      exit = await w2.kill('SIGTERM');
+    }
+  });
+  if (!stopped) exit = await w2.kill('SIGTERM');
+  assert.deepEqual(exit, { code: 0, signal: null }, `worker exit after SIGTERM\n${w2.output().slice(-2000)}`);
+  const restartedAt = Date.now();
+  await start(url, 'worker');
+  await eventually(
+    async () => arrivals(fourth).missing === 0,
+    50_000,
+    'the rest after a SIGTERM, within the lease',
+  );
+  await new Promise((r) => setTimeout(r, 500));
+  assert.deepEqual(arrivals(fourth), { missing: 0, duplicates: 0 });
+
   console.log(
     `postgres-cluster: 3000 exactly once; after SIGKILL of a worker ${afterKill.duplicates} duplicates of 3000; ` +
-      `around a PostgreSQL restart ${arrivals(third).duplicates} duplicates of 2000; nothing lost`,
+      `around a PostgreSQL restart ${arrivals(third).duplicates} duplicates of 2000; nothing lost; ` +
+      `after SIGTERM of the last worker 2000 exactly once, the rest sent ${Date.now() - restartedAt} ms after a new worker started`,
   );
 });
