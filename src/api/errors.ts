@@ -171,9 +171,24 @@ export function toHeraldError(error: unknown): HeraldError | null {
   return null;
 }
 
+/**
+ * A body over the route's limit: Fastify's own message ("Request body is too large") names neither
+ * the limit nor what to do, and a client sending batches needs both.
+ */
+function bodyTooLarge(error: unknown, request: FastifyRequest): HeraldError | null {
+  if ((error as Partial<FastifyError>).code !== 'FST_ERR_CTP_BODY_TOO_LARGE') return null;
+  const limitBytes = request.routeOptions.bodyLimit;
+  return new HeraldError(
+    413,
+    'HERALD_ERR_BODY_TOO_LARGE',
+    `body: larger than the limit of ${limitBytes} bytes (HERALD_MAX_BODY_BYTES); send a batch as several smaller requests`,
+    { details: { field: 'body', limitBytes }, cause: error },
+  );
+}
+
 /** Fastify error handler: `{"error": {"code", "message", "details"?}}` for everything. */
 export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply) {
-  const known = toHeraldError(error);
+  const known = bodyTooLarge(error, request) ?? toHeraldError(error);
   if (known) {
     return reply.code(known.status).send({
       error: {

@@ -4,6 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import { attemptRecord } from '../store/helpers.ts';
 import { assertError, type Body, startApi, type TestApi } from './helpers.ts';
 
+const BODY_LIMIT_BYTES = 16 * 1024;
+
 describe('events API', () => {
   let api: TestApi;
   let p: Body;
@@ -11,7 +13,7 @@ describe('events API', () => {
   let hook: Body;
 
   before(async () => {
-    api = await startApi({ maxBodyBytes: 16 * 1024, maxBatchEvents: 5 });
+    api = await startApi({ maxBodyBytes: BODY_LIMIT_BYTES, maxBatchEvents: 5 });
     p = await api.project('events');
     EV = `/api/v1/projects/${p.id}/events`;
     hook = (await api.call('POST', `/api/v1/projects/${p.id}/endpoints`, { url: 'https://hooks.example/a' }))
@@ -169,7 +171,18 @@ describe('events API', () => {
       415,
     );
     const big = { type: 'x', payload: { blob: 'x'.repeat(20 * 1024) } };
-    assertError(await api.call('POST', EV, big), 413, 'HERALD_ERR_BODY_TOO_LARGE');
+    const tooLarge = assertError(await api.call('POST', EV, big), 413, 'HERALD_ERR_BODY_TOO_LARGE', 'body');
+    // The limit and what to do about it, for a client whose batches grew past it.
+    assert.equal(tooLarge.details.limitBytes, BODY_LIMIT_BYTES);
+    assert.match(tooLarge.message, new RegExp(`${BODY_LIMIT_BYTES} bytes \\(HERALD_MAX_BODY_BYTES\\)`));
+    const bigBatch = { events: Array.from({ length: 3 }, () => big) };
+    const batchTooLarge = assertError(
+      await api.call('POST', `${EV}/batch`, bigBatch),
+      413,
+      undefined,
+      'body',
+    );
+    assert.match(batchTooLarge.message, /smaller requests/);
   });
 
   test('an enforced catalog refuses unknown types with 422 naming type; otherwise they are accepted', async () => {
