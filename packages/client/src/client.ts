@@ -4,6 +4,7 @@
  * Herald URL and token; `close()` when done.
  */
 import { type Dispatcher, Pool } from 'undici';
+import { batchBodies } from './batch-bodies.ts';
 import { apiError } from './errors.ts';
 import type {
   Attempt,
@@ -35,6 +36,11 @@ export interface HeraldClientOptions {
   /** Events per batch request in `sendEvents` (default 1000, Herald's default limit). */
   batchSize?: number;
   /**
+   * Bytes per request body in `sendEvents` (default 1,048,576: Herald's default
+   * HERALD_MAX_BODY_BYTES); a batch is split further to stay under it.
+   */
+  maxBodyBytes?: number;
+  /**
    * Tries after the first (default 2) for answers that stored nothing — 429 and 503, after their
    * `Retry-After` (at most MAX_RETRY_WAIT_MS) — and, for requests that are safe to repeat, for
    * network errors: reads, PUT and DELETE, and events that all carry an idempotency key.
@@ -46,6 +52,7 @@ type Query = Record<string, string | number | boolean | undefined>;
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_BATCH = 1000;
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const DEFAULT_RETRIES = 2;
 /** A longer Retry-After (a full disk says 60 s) is not waited for: the error goes to the caller. */
 const MAX_RETRY_WAIT_MS = 10_000;
@@ -58,6 +65,7 @@ export class HeraldClient {
   readonly #auth: string;
   readonly #timeoutMs: number;
   readonly #batchSize: number;
+  readonly #maxBodyBytes: number;
   readonly #retries: number;
 
   constructor(options: HeraldClientOptions) {
@@ -71,6 +79,7 @@ export class HeraldClient {
     this.#auth = `Bearer ${options.token}`;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#batchSize = options.batchSize ?? DEFAULT_BATCH;
+    this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.#retries = options.retries ?? DEFAULT_RETRIES;
   }
 
@@ -87,15 +96,20 @@ export class HeraldClient {
   async request<T>(
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     path: string,
-    options: { body?: unknown; query?: Query; headers?: Record<string, string>; repeatable?: boolean } = {},
+    options: {
+      body?: unknown;
+      /** The body, already serialised as JSON (instead of `body`). */
+      json?: string;
+      query?: Query;
+      headers?: Record<string, string>;
+      repeatable?: boolean;
+    } = {},
   ): Promise<T> {
     const full = path.startsWith('/api/') ? path : `/api/v1${path.startsWith('/') ? '' : '/'}${path}`;
     const headers: Record<string, string> = { authorization: this.#auth, ...options.headers };
-    let body: string | undefined;
-    if (options.body !== undefined) {
-      body = JSON.stringify(options.body);
-      headers['content-type'] = 'application/json';
-    }
+    let body: string | undefined = options.json;
+    if (body === undefined && options.body !== undefined) body = JSON.stringify(options.body);
+    if (body !== undefined) headers['content-type'] = 'application/json';
     const repeatable = options.repeatable ?? (method === 'GET' || method === 'PUT' || method === 'DELETE');
     for (let attempt = 0; ; attempt++) {
       let res: Dispatcher.ResponseData;
@@ -140,20 +154,20 @@ export class HeraldClient {
   }
 
   /**
-   * Sends many events in batch requests of `batchSize`, one request at a time, in order; returns
-   * them in input order. A failing batch throws: the batches before it are stored, none after it is
-   * sent (give events idempotency keys to send them all again safely).
+   * Sends many events in batch requests of at most `batchSize` events and `maxBodyBytes` bytes, one
+   * request at a time, in order; returns them in input order. A failing batch throws: the batches
+   * before it are stored, none after it is sent (give events idempotency keys to send them all again
+   * safely).
    */
   async sendEvents(project: string, events: EventInput[]): Promise<HeraldEvent[]> {
     const out: HeraldEvent[] = [];
-    for (let i = 0; i < events.length; i += this.#batchSize) {
-      const batch = events.slice(i, i + this.#batchSize);
+    for (const batch of batchBodies(events, this.#batchSize, this.#maxBodyBytes)) {
       const page = await this.request<{ data: HeraldEvent[] }>(
         'POST',
         `/projects/${seg(project)}/events/batch`,
         {
-          body: { events: batch },
-          repeatable: batch.every((e) => e.idempotencyKey),
+          json: batch.json,
+          repeatable: events.slice(batch.first, batch.first + batch.count).every((e) => e.idempotencyKey),
         },
       );
       out.push(...page.data);

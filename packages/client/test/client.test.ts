@@ -13,8 +13,9 @@ describe('@herald/client', () => {
   let herald: HeraldProcess;
   let client: HeraldClient;
   before(async () => {
-    // No HERALD_ALLOW_NETWORKS: nothing is delivered anywhere; these tests read what the API stored.
-    herald = await startHerald({ env: { HERALD_ADMIN_TOKEN: ADMIN } });
+    // An API-only Herald: these tests read what the API stored, and nothing tries to deliver (not
+    // even a DNS lookup of the endpoint's example.test name, which would leave loopback).
+    herald = await startHerald({ args: ['--role', 'api'], env: { HERALD_ADMIN_TOKEN: ADMIN } });
     client = new HeraldClient({ url: herald.url, token: ADMIN, batchSize: 2 });
   });
   after(async () => {
@@ -67,6 +68,24 @@ describe('@herald/client', () => {
     for await (const e of paginate((q) => client.listEvents(project.id, q), 4)) all.push(e.id);
     assert.equal(all.length, 6);
     assert.equal(new Set(all).size, 6);
+  });
+
+  test('sendEvents splits batches to fit the body limit: 1,000 events of 1 KiB are over 1 MiB', async () => {
+    const project = await client.createProject({ name: 'big batches' });
+    const pad = 'é'.repeat(512); // 1 KiB in UTF-8: bytes, not characters, count
+    const inputs = Array.from({ length: 1000 }, (_, n) => ({ type: 'player.paid', payload: { n, pad } }));
+    assert.ok(Buffer.byteLength(JSON.stringify({ events: inputs })) > 1024 * 1024);
+    const defaults = new HeraldClient({ url: herald.url, token: ADMIN });
+    try {
+      const sent = await defaults.sendEvents(project.id, inputs);
+      assert.deepEqual(
+        sent.map((e) => (e.payload as { n: number }).n),
+        inputs.map((e) => e.payload.n),
+      );
+      assert.equal(new Set(sent.map((e) => e.id)).size, 1000);
+    } finally {
+      await defaults.close();
+    }
   });
 
   test('an idempotency key returns the original event', async () => {
