@@ -80,6 +80,8 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
         '--no-first-run',
         '--disable-background-networking',
         '--disable-component-update',
+        // Nothing but loopback: any host name fails to resolve, so no DNS query leaves the machine.
+        '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
         '--disable-sync',
       ],
     });
