@@ -46,8 +46,51 @@ describe('sqlite specifics', () => {
         '0004_callback_due.sql',
         '0005_fan_out_version.sql',
         '0006_dispatch_version.sql',
+        '0007_fk_child_indexes.sql',
       ],
     );
+  });
+
+  test('every foreign key has an index led by its child columns (a deleted parent never scans the child table)', async () => {
+    const path = join(dir, 'fk-indexes', 'h.db');
+    await (await openStore(`sqlite:${path}`)).close();
+    const raw = new DatabaseSync(path);
+    try {
+      const tables = raw
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        .all()
+        .map((t) => String(t.name));
+      const unindexed: string[] = [];
+      let foreignKeys = 0;
+      for (const table of tables) {
+        const keys = new Map<number, string[]>();
+        for (const fk of raw.prepare(`PRAGMA foreign_key_list(${table})`).all()) {
+          const columns = keys.get(Number(fk.id)) ?? [];
+          columns[Number(fk.seq)] = String(fk.from);
+          keys.set(Number(fk.id), columns);
+        }
+        const indexes = raw
+          .prepare(`PRAGMA index_list(${table})`)
+          .all()
+          .filter((i) => Number(i.partial) === 0)
+          .map((i) =>
+            raw
+              .prepare(`PRAGMA index_info(${String(i.name)})`)
+              .all()
+              .sort((a, b) => Number(a.seqno) - Number(b.seqno))
+              .map((c) => String(c.name)),
+          );
+        for (const columns of keys.values()) {
+          foreignKeys++;
+          const led = indexes.some((index) => columns.every((column, k) => index[k] === column));
+          if (!led) unindexed.push(`${table} (${columns.join(', ')})`);
+        }
+      }
+      assert.ok(foreignKeys >= 5, `found ${foreignKeys} foreign keys`);
+      assert.deepEqual(unindexed, []);
+    } finally {
+      raw.close();
+    }
   });
 
   test('fan-out sees endpoint changes made through another connection (triggers bump the version)', async () => {
