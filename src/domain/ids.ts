@@ -68,6 +68,16 @@ export function newId(prefix: string, now: number = Date.now()): string {
   return `${prefix}_${lastTimeText}${lastRandomText}`;
 }
 
+/**
+ * The smallest id of `prefix` made at `time` or later: an id's time is never earlier than the time
+ * it was made for (newId is monotonic), so `id >= idLowerBound(prefix, t)` keeps every row with
+ * `created_at >= t` (or `started_at`, for attempts) and lets a store walk its (…, id) index from
+ * there instead of reading every row of the project or endpoint to filter on the time.
+ */
+export function idLowerBound(prefix: string, time: number): string {
+  return `${prefix}_${timeText(Math.max(0, Math.floor(time)))}`;
+}
+
 /** Id prefixes, one per kind of object. */
 export const ID_PREFIX = {
   project: 'prj',

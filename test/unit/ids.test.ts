@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { newId } from '../../src/domain/ids.ts';
+import { idLowerBound, newId } from '../../src/domain/ids.ts';
 
 test('ids made in the same millisecond sort in creation order', () => {
   const ids = Array.from({ length: 2000 }, () => newId('evt', 1_800_000_000_000));
@@ -26,4 +26,16 @@ test('within a millisecond each id is the one before plus one, carries included'
     assert.equal(ids[i]!.slice(0, 14), ids[0]!.slice(0, 14), 'same prefix and time');
     assert.equal(value(ids[i]!) - value(ids[i - 1]!), 1n, `${ids[i - 1]} -> ${ids[i]}`);
   }
+});
+
+test('idLowerBound: every id made at or after a time sorts at or above it, one of an earlier millisecond below', () => {
+  const t = 2_000_000_000_000;
+  const bound = idLowerBound('att', t);
+  assert.ok(newId('att', t).startsWith(bound), 'the bound is the prefix and the time part');
+  for (const at of [t + 1, t + 86_400_000]) assert.ok(newId('att', at) >= bound, `made at ${at}`);
+  // A clock that steps back: the id keeps the later time, so it stays at or above the bound.
+  assert.ok(newId('att', t - 5_000) >= bound);
+  // The largest id one millisecond older is below it.
+  assert.ok(`${idLowerBound('att', t - 1)}${'z'.repeat(16)}` < bound);
+  assert.equal(idLowerBound('evt', 0), 'evt_0000000000');
 });

@@ -6,7 +6,7 @@
 
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { ID_PREFIX, newId } from '../../domain/ids.ts';
+import { ID_PREFIX, idLowerBound, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, HeraldEvent } from '../../domain/types.ts';
 import { envelopeSourcesFromRows, type LoadEnvelopeSources, withRequestBodies } from '../attempt-bodies.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
@@ -457,7 +457,10 @@ export class PostgresStore implements Store {
     const after = decodeCursor(q.cursor);
     if (after) where.add('id <', after);
     if (q.type) where.add('type =', q.type);
-    if (q.since !== undefined) where.add('created_at >=', q.since);
+    if (q.since !== undefined) {
+      where.add('created_at >=', q.since);
+      where.add('id >=', idLowerBound(ID_PREFIX.event, q.since)); // the (project_id, id) index, from `since` on
+    }
     if (q.until !== undefined) where.add('created_at <=', q.until);
     const rows = await this.#query(
       `SELECT * FROM events WHERE ${where.sql} ORDER BY id DESC LIMIT ${where.next()}`,
@@ -511,7 +514,10 @@ export class PostgresStore implements Store {
     if (q.deliveryId) where.add('delivery_id =', q.deliveryId);
     if (q.outcome) where.add('outcome =', q.outcome);
     if (q.eventType) where.add('event_type =', q.eventType);
-    if (q.since !== undefined) where.add('started_at >=', q.since);
+    if (q.since !== undefined) {
+      where.add('started_at >=', q.since);
+      where.add('id >=', idLowerBound(ID_PREFIX.attempt, q.since)); // the (…, id) indexes, from `since` on
+    }
     if (q.until !== undefined) where.add('started_at <=', q.until);
     const rows = await this.#query(
       `SELECT * FROM attempts WHERE ${where.sql} ORDER BY id DESC LIMIT ${where.next()}`,

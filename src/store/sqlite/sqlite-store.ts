@@ -4,7 +4,7 @@
  */
 
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
-import { ID_PREFIX, newId } from '../../domain/ids.ts';
+import { ID_PREFIX, idLowerBound, newId } from '../../domain/ids.ts';
 import type { Endpoint, EndpointSecret, HeraldEvent } from '../../domain/types.ts';
 import { envelopeSourcesFromRows, type LoadEnvelopeSources, withRequestBodies } from '../attempt-bodies.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
@@ -408,7 +408,10 @@ export class SqliteStore implements Store {
     const after = decodeCursor(q.cursor);
     if (after) add('id < ?', after);
     if (q.type) add('type = ?', q.type);
-    if (q.since !== undefined) add('created_at >= ?', q.since);
+    if (q.since !== undefined) {
+      add('created_at >= ?', q.since);
+      add('id >= ?', idLowerBound(ID_PREFIX.event, q.since)); // the index, from `since` on
+    }
     if (q.until !== undefined) add('created_at <= ?', q.until);
     const rows = this.#all(
       `SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
@@ -468,7 +471,10 @@ export class SqliteStore implements Store {
     if (q.deliveryId) add('delivery_id = ?', q.deliveryId);
     if (q.outcome) add('outcome = ?', q.outcome);
     if (q.eventType) add('event_type = ?', q.eventType);
-    if (q.since !== undefined) add('started_at >= ?', q.since);
+    if (q.since !== undefined) {
+      add('started_at >= ?', q.since);
+      add('id >= ?', idLowerBound(ID_PREFIX.attempt, q.since)); // the index, from `since` on
+    }
     if (q.until !== undefined) add('started_at <= ?', q.until);
     const rows = this.#all(
       `SELECT * FROM attempts WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
@@ -492,11 +498,14 @@ export class SqliteStore implements Store {
     return envelopeSourcesFromRows(rows);
   };
   async endpointStats(projectId: string, endpointId: string, q: StatsQuery): Promise<StatsBucket[]> {
+    // `id >= …`: attempts_endpoint (project_id, endpoint_id, id) is walked from `since` on, not
+    // from the endpoint's first attempt (ids are never older than started_at: idLowerBound).
     const rows = this.#all(
       `SELECT started_at, outcome, duration_ms FROM attempts
-       WHERE project_id = ? AND endpoint_id = ? AND started_at >= ? AND started_at <= ? ORDER BY started_at`,
+       WHERE project_id = ? AND endpoint_id = ? AND id >= ? AND started_at >= ? AND started_at <= ?`,
       projectId,
       endpointId,
+      idLowerBound(ID_PREFIX.attempt, q.since),
       q.since,
       q.until,
     );
