@@ -10,6 +10,7 @@ import { acceptEventsSqlite } from '../../src/store/sqlite/accept-events.ts';
 import { CALLBACK_PROBE_SQL, ENDPOINT_PROBE_SQL } from '../../src/store/sqlite/claims.ts';
 import { GroupCommit } from '../../src/store/sqlite/group-commit.ts';
 import { migrateSqlite } from '../../src/store/sqlite/migrate.ts';
+import { ENDPOINT_STATS_SQL } from '../../src/store/sqlite/sqlite-store.ts';
 import { attemptRecord, endpointInput, eventInput, projectWithEndpoints, T0 } from './helpers.ts';
 import { defineKeyRotationTest } from './key-rotation.ts';
 import { defineStoreSuite } from './store-suite.ts';
@@ -221,6 +222,20 @@ describe('sqlite specifics', () => {
     } finally {
       await store.close();
     }
+  });
+
+  test("an endpoint's chart reads its attempts from since on, not from its first attempt", () => {
+    const db = new DatabaseSync(':memory:');
+    migrateSqlite(db);
+    const plan = db
+      .prepare(`EXPLAIN QUERY PLAN ${ENDPOINT_STATS_SQL}`)
+      .all('p', 'e', 'att_01', 0, 1)
+      .map((r) => String(r.detail));
+    db.close();
+    assert.ok(
+      plan.some((d) => d.includes('attempts_endpoint (project_id=? AND endpoint_id=? AND id>?)')),
+      plan.join('; '),
+    );
   });
 
   for (const [what, sql, params, index] of [

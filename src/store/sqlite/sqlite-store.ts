@@ -74,6 +74,13 @@ import {
 
 const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
+/**
+ * An endpoint's attempts in [since, until] for its charts. `id >= ?` (idLowerBound of since): the
+ * index attempts_endpoint (project_id, endpoint_id, id) is walked from `since` on, not from the
+ * endpoint's first attempt; ids are never older than started_at.
+ */
+export const ENDPOINT_STATS_SQL = `SELECT started_at, outcome, duration_ms FROM attempts
+  WHERE project_id = ? AND endpoint_id = ? AND id >= ? AND started_at >= ? AND started_at <= ?`;
 export class SqliteStore implements Store {
   readonly capabilities: StoreCapabilities = {
     multiProcess: false,
@@ -498,11 +505,8 @@ export class SqliteStore implements Store {
     return envelopeSourcesFromRows(rows);
   };
   async endpointStats(projectId: string, endpointId: string, q: StatsQuery): Promise<StatsBucket[]> {
-    // `id >= …`: attempts_endpoint (project_id, endpoint_id, id) is walked from `since` on, not
-    // from the endpoint's first attempt (ids are never older than started_at: idLowerBound).
     const rows = this.#all(
-      `SELECT started_at, outcome, duration_ms FROM attempts
-       WHERE project_id = ? AND endpoint_id = ? AND id >= ? AND started_at >= ? AND started_at <= ?`,
+      ENDPOINT_STATS_SQL,
       projectId,
       endpointId,
       idLowerBound(ID_PREFIX.attempt, q.since),
