@@ -58,6 +58,7 @@ describe('postgres specifics', () => {
         '0003_endpoint_due_order.sql',
         '0004_callback_due.sql',
         '0005_hot_lease.sql',
+        '0006_failed_attempts.sql',
       ],
     );
     assert.match(String(idx.rows[0]?.indexdef), /WHERE \(status = 'pending'::text\)/);

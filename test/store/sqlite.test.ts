@@ -48,6 +48,7 @@ describe('sqlite specifics', () => {
         '0005_fan_out_version.sql',
         '0006_dispatch_version.sql',
         '0007_fk_child_indexes.sql',
+        '0008_failed_attempts.sql',
       ],
     );
   });
@@ -222,6 +223,24 @@ describe('sqlite specifics', () => {
     } finally {
       await store.close();
     }
+  });
+
+  test("an endpoint's failed attempts are read from an index of their own, not found among the rest", () => {
+    const db = new DatabaseSync(':memory:');
+    migrateSqlite(db);
+    // The query listAttempts makes for ?endpointId&outcome=failed (the outcome inlined as a literal).
+    const plan = db
+      .prepare(
+        "EXPLAIN QUERY PLAN SELECT * FROM attempts WHERE project_id = ? AND endpoint_id = ? AND outcome = 'failed' ORDER BY id DESC LIMIT ?",
+      )
+      .all('p', 'e', 51)
+      .map((r) => String(r.detail));
+    db.close();
+    assert.ok(
+      plan.some((d) => d.includes('attempts_endpoint_failed')),
+      plan.join('; '),
+    );
+    assert.ok(!plan.some((d) => d.includes('TEMP B-TREE')), `sorts: ${plan.join('; ')}`);
   });
 
   test("an endpoint's chart reads its attempts from since on, not from its first attempt", () => {

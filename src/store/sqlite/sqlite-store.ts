@@ -476,7 +476,8 @@ export class SqliteStore implements Store {
     if (q.endpointId) add('endpoint_id = ?', q.endpointId);
     if (q.eventId) add('event_id = ?', q.eventId);
     if (q.deliveryId) add('delivery_id = ?', q.deliveryId);
-    if (q.outcome) add('outcome = ?', q.outcome);
+    // A literal, not a parameter: the planner can then use the partial index of failed attempts.
+    if (q.outcome) where.push(`outcome = '${q.outcome === 'failed' ? 'failed' : 'succeeded'}'`);
     if (q.eventType) add('event_type = ?', q.eventType);
     if (q.since !== undefined) {
       add('started_at >= ?', q.since);
