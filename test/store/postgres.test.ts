@@ -59,6 +59,7 @@ describe('postgres specifics', () => {
         '0004_callback_due.sql',
         '0005_hot_lease.sql',
         '0006_failed_attempts.sql',
+        '0007_drop_attempts_started.sql',
       ],
     );
     assert.match(String(idx.rows[0]?.indexdef), /WHERE \(status = 'pending'::text\)/);

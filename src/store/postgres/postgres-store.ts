@@ -550,8 +550,10 @@ export class PostgresStore implements Store {
          avg(duration_ms) AS avg,
          percentile_disc(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95
        FROM attempts WHERE project_id = $1 AND endpoint_id = $2 AND started_at >= $3 AND started_at <= $5
+         AND id >= $6
        GROUP BY 1 ORDER BY 1`,
-      [projectId, endpointId, q.since, q.bucketMs, q.until],
+      // `id >= …`: attempts_endpoint (project_id, endpoint_id, id) from `since` on (idLowerBound).
+      [projectId, endpointId, q.since, q.bucketMs, q.until, idLowerBound(ID_PREFIX.attempt, q.since)],
     );
     return rows.map((r) => ({
       start: num(r.start),
