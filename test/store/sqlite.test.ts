@@ -225,6 +225,35 @@ describe('sqlite specifics', () => {
     }
   });
 
+  test('deleteProject takes a large project in chunks: other writes go in between, nothing of it is left', async () => {
+    const store = await openStore(`sqlite:${join(dir, 'delete-chunks', 'h.db')}`);
+    try {
+      const { project } = await projectWithEndpoints(store, 1);
+      const other = await projectWithEndpoints(store, 1);
+      for (let i = 0; i < 9; i++) {
+        await store.acceptEvents(
+          project.id,
+          Array.from({ length: 500 }, () => eventInput('a')),
+          T0,
+        );
+      }
+      const [kept] = await store.acceptEvents(other.project.id, [eventInput('a')], T0);
+      const order: string[] = [];
+      const deleting = store.deleteProject(project.id).then((ok) => order.push(`deleted ${ok}`));
+      // Queued once the first write of the delete is in: it must not wait for the 9,000 rows to go.
+      await Promise.resolve();
+      const created = store.createProject({ name: 'meanwhile' }, T0).then(() => order.push('created'));
+      await Promise.all([deleting, created]);
+      assert.deepEqual(order, ['created', 'deleted true']);
+      assert.equal(await store.getProject(project.id), null);
+      assert.equal((await store.listEvents(project.id, { limit: 10 })).data.length, 0);
+      assert.ok(await store.getEvent(other.project.id, kept!.event.id));
+      assert.equal((await store.backlog(T0 + 10 * 1000)).pending, 1, 'only the other project’s delivery');
+    } finally {
+      await store.close();
+    }
+  });
+
   test("an endpoint's failed attempts are read from an index of their own, not found among the rest", () => {
     const db = new DatabaseSync(':memory:');
     migrateSqlite(db);
