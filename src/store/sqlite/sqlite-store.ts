@@ -74,11 +74,6 @@ import {
 
 const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
-/**
- * An endpoint's attempts in [since, until] for its charts. `id >= ?` (idLowerBound of since): the
- * index attempts_endpoint (project_id, endpoint_id, id) is walked from `since` on, not from the
- * endpoint's first attempt; ids are never older than started_at.
- */
 /** A project's credentials and settings: deleted first, so nothing new arrives for it. */
 const PROJECT_ACCESS_TABLES = ['api_keys', 'endpoint_secrets', 'endpoints', 'endpoint_rate_limits'];
 /** A project's history, children before parents (attempts and deliveries before their events). */
@@ -86,8 +81,14 @@ const PROJECT_HISTORY_TABLES = ['attempts', 'deliveries', 'idempotency_keys', 'o
 /** Rows per write when a project's history is deleted: ~20 ms each here. */
 const DELETE_CHUNK_ROWS = 2_000;
 
+/**
+ * An endpoint's attempts in [since, until] for its charts. `id >= ?` (idLowerBound of since): the
+ * index attempts_endpoint (project_id, endpoint_id, id) is walked from `since` on, not from the
+ * endpoint's first attempt; ids are never older than started_at.
+ */
 export const ENDPOINT_STATS_SQL = `SELECT started_at, outcome, duration_ms FROM attempts
   WHERE project_id = ? AND endpoint_id = ? AND id >= ? AND started_at >= ? AND started_at <= ?`;
+
 export class SqliteStore implements Store {
   readonly capabilities: StoreCapabilities = {
     multiProcess: false,
@@ -230,14 +231,18 @@ export class SqliteStore implements Store {
   async deleteProject(projectId: string) {
     const exists = await this.#write(() => {
       if (!this.#get('SELECT 1 FROM projects WHERE id = ?', projectId)) return false;
-      for (const table of PROJECT_ACCESS_TABLES)
+      for (const table of PROJECT_ACCESS_TABLES) {
         this.#run(`DELETE FROM ${table} WHERE project_id = ?`, projectId);
+      }
       return true;
     });
     if (!exists) return false;
     for (const table of PROJECT_HISTORY_TABLES) {
       const chunk = `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE project_id = ? LIMIT ?)`;
-      while ((await this.#write(() => this.#run(chunk, projectId, DELETE_CHUNK_ROWS))) === DELETE_CHUNK_ROWS);
+      let deleted: number;
+      do {
+        deleted = await this.#write(() => this.#run(chunk, projectId, DELETE_CHUNK_ROWS));
+      } while (deleted === DELETE_CHUNK_ROWS);
     }
     return this.#write(() => {
       for (const table of [...PROJECT_HISTORY_TABLES, ...PROJECT_ACCESS_TABLES]) {
