@@ -11,6 +11,7 @@ import { after, describe, test } from 'node:test';
 import type { SendRequest } from '../../src/delivery/send-types.ts';
 import { createSender, type SenderOptions } from '../../src/delivery/sender.ts';
 import { classifyResult } from '../../src/domain/classify-outcome.ts';
+import { refusedPort } from '../support/refused-port.ts';
 import { startReceiver } from './receiver.ts';
 
 const LOOPBACK = ['127.0.0.0/8', '::1/128'];
@@ -147,12 +148,7 @@ describe('sender', () => {
   });
 
   test('refused port → connect', async () => {
-    // take a free port, then close it so nothing listens there
-    const probe = createNetServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise((r) => probe.close(r));
-    const res = await sender().send(post(`http://127.0.0.1:${port}/hook`));
+    const res = await sender().send(post(`http://127.0.0.1:${await refusedPort()}/hook`));
     assert.equal(res.error?.kind, 'connect');
   });
 

@@ -16,6 +16,7 @@ import {
   tcpServer,
   trickle,
 } from '../support/hostile-servers.ts';
+import { refusedPort } from '../support/refused-port.ts';
 import { api as call, type HeraldProcess, startHerald } from './harness.ts';
 import { eventually } from './scripted-receiver.ts';
 
@@ -125,8 +126,7 @@ describe('hostile receivers against a running herald', () => {
 
     // --- one endpoint per hostile behaviour, on another event type, two tries each ---
     const redirectTarget = await server(httpServer((_req, res) => res.end('followed')));
-    const refused = await server(httpServer(() => {}));
-    await refused.close(); // its port is now closed: connection refused
+    const refused = { url: `http://127.0.0.1:${await refusedPort()}/hook` }; // connection refused
     const hostile: Record<string, HostileServer> = {
       hang: await server(httpServer(() => {})),
       slowHeaders: await server(
