@@ -8,6 +8,25 @@ export function printJson(value: unknown): void {
 }
 
 /**
+ * Writes up to `limit` items, one `line` each, following `nextCursor`: a page of large events or
+ * attempts may hold fewer items than its limit (the API's byte budget per page).
+ */
+export async function eachUpTo<T>(
+  limit: number,
+  page: (limit: number, cursor?: string) => Promise<{ data: T[]; nextCursor: string | null }>,
+  line: (item: T) => void,
+): Promise<void> {
+  let cursor: string | undefined;
+  for (let left = limit; left > 0; ) {
+    const p = await page(left, cursor);
+    for (const item of p.data) line(item);
+    left -= p.data.length;
+    if (!p.nextCursor) return;
+    cursor = p.nextCursor;
+  }
+}
+
+/**
  * A commander action for an API command: `body` gets a client for the flags' Herald (closed
  * afterwards, whatever happens), the flags and the positional argument (each command takes at
  * most one); failures go through

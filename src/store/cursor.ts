@@ -15,13 +15,19 @@ export function decodeCursor(cursor: string | null | undefined): string | null {
   return key !== '' && !key.includes('\0') && encodeCursor(key) === cursor ? key : null;
 }
 
-/** Builds a page from `limit + 1` fetched rows: the extra row only says there is more. */
+/**
+ * Builds a page from `limit + 1` fetched rows: the extra row only says there is more. `cutShort`:
+ * the rows stop early although more follow (a page's byte budget, page-budget.ts), so the page is
+ * all of them and continues after the last.
+ */
 export function toPage<T>(
   rows: T[],
   limit: number,
   keyOf: (row: T) => string,
+  cutShort = false,
 ): { data: T[]; nextCursor: string | null } {
   const data = rows.slice(0, limit);
   const last = data[data.length - 1];
-  return { data, nextCursor: rows.length > limit && last ? encodeCursor(keyOf(last)) : null };
+  const more = rows.length > limit || (cutShort && rows.length > 0);
+  return { data, nextCursor: more && last ? encodeCursor(keyOf(last)) : null };
 }

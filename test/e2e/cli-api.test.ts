@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { HeraldClient } from '@herald/client';
+import { HeraldClient, paginate } from '@herald/client';
 import { verifyWebhook } from '@herald/verify';
 import { type HeraldProcess, type Receiver, startHerald, startReceiver } from './harness.ts';
 
@@ -278,6 +278,33 @@ describe('herald CLI against a running Herald', () => {
     assert.match(missing.stderr, /404/);
   });
 
+  test('events list and endpoints attempts print up to --limit, across pages cut short by their byte budget', async () => {
+    const project = await client.createProject({ name: 'cli-large' });
+    const endpoint = await client.createEndpoint(project.id, { url: `${sink.url}/large` });
+    const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
+    // Six events of 900,000 bytes: a page stops before the one starting past 4 MiB (the fifth
+    // starts at 3.6 MB, the sixth at 4.5 MB), so the first page of --limit 20 holds five.
+    const blob = 'x'.repeat(900_000);
+    for (let i = 0; i < 6; i++) await client.sendEvent(project.id, { type: 'big', payload: { i, blob } });
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const seen = await allAttempts(client, project.id, endpoint.id);
+      if (seen >= 6) break;
+      assert.ok(Date.now() < deadline, `6 attempts recorded (${seen})`);
+      await sleep(50);
+    }
+    assert.equal((await client.listEvents(project.id, { limit: 20 })).data.length, 5, 'the API page is cut');
+
+    const events = await herald(['events', 'list', ...conn, '--limit', '20']);
+    assert.equal(events.code, 0, events.stderr);
+    assert.equal(events.stdout.trim().split('\n').length, 6);
+    const history = await herald(['endpoints', 'attempts', endpoint.id, ...conn, '--limit', '20']);
+    assert.equal(history.code, 0, history.stderr);
+    assert.equal(history.stdout.trim().split('\n').length, 6);
+    const two = await herald(['endpoints', 'attempts', endpoint.id, ...conn, '--limit', '2']);
+    assert.equal(two.stdout.trim().split('\n').length, 2);
+  });
+
   test('listen forwards new events as the endpoint would get them, signed with its secret, once each', async () => {
     const project = await client.createProject({ name: 'listen' });
     const endpoint = await client.createEndpoint(project.id, {
@@ -360,3 +387,10 @@ describe('herald CLI against a running Herald', () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How many attempts an endpoint has, following every page. */
+async function allAttempts(client: HeraldClient, project: string, endpoint: string): Promise<number> {
+  let n = 0;
+  for await (const _ of paginate((q) => client.listEndpointAttempts(project, endpoint, q), 100)) n++;
+  return n;
+}

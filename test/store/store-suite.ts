@@ -24,6 +24,7 @@ import {
   T0,
 } from './helpers.ts';
 import { defineLimitsRetentionSuite } from './limits-retention-suite.ts';
+import { definePageBudgetSuite } from './page-budget-suite.ts';
 
 /** 3,000 due deliveries for the project's endpoints, older than anything a test adds after them. */
 async function deepBacklog(store: Store, projectId: string): Promise<void> {
@@ -1375,4 +1376,5 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
 
   defineLimitsRetentionSuite(name, open); // takeRateTokens, purgeBefore, outbox, delivery.exhausted
   defineDispatchViewSuite(name, open); // getDispatchEndpoints after changes
+  definePageBudgetSuite(name, open); // listEvents and listAttempts under a byte budget per page
 }

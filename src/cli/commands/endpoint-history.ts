@@ -5,7 +5,7 @@
 import type { Attempt, AttemptQuery, StatsBucket } from '@herald/client';
 import type { Command } from 'commander';
 import { type ConnectionFlags, positiveInt, withConnectionFlags } from '../api-connection.ts';
-import { apiAction, printJson } from '../print.ts';
+import { apiAction, eachUpTo, printJson } from '../print.ts';
 import { CommandError } from '../run-command.ts';
 
 interface AttemptsFlags extends ConnectionFlags {
@@ -47,14 +47,16 @@ export function addEndpointHistoryCommands(endpoints: Command): void {
       if (flags.status !== undefined && flags.status !== 'succeeded' && flags.status !== 'failed') {
         throw new CommandError(`--status: expected succeeded or failed, got ${flags.status}`);
       }
-      const query: AttemptQuery = { limit: positiveInt('--limit', flags.limit) };
+      const limit = positiveInt('--limit', flags.limit);
+      const query: AttemptQuery = { limit };
       if (flags.status) query.status = flags.status as AttemptQuery['status'];
       if (flags.type) query.eventType = flags.type;
       if (flags.since) query.since = flags.since;
       if (flags.until) query.until = flags.until;
-      const page = await client.listEndpointAttempts(flags.project, id, query);
-      if (flags.json) printJson(page);
-      else for (const attempt of page.data) process.stdout.write(`${attemptLine(attempt)}\n`);
+      const page = (limit: number, cursor?: string) =>
+        client.listEndpointAttempts(flags.project, id, { ...query, limit, ...(cursor ? { cursor } : {}) });
+      if (flags.json) printJson(await page(limit));
+      else await eachUpTo(limit, page, (attempt) => process.stdout.write(`${attemptLine(attempt)}\n`));
     }),
   );
   withConnectionFlags(

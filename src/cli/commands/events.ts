@@ -2,7 +2,7 @@
 import type { EventInput, EventSummary, HeraldEvent, Json } from '@herald/client';
 import { Command } from 'commander';
 import { type ConnectionFlags, jsonFlag, positiveInt, withConnectionFlags } from '../api-connection.ts';
-import { apiAction, printJson } from '../print.ts';
+import { apiAction, eachUpTo, printJson } from '../print.ts';
 
 interface SendFlags extends ConnectionFlags {
   project: string;
@@ -61,13 +61,16 @@ export function eventsCommand(): Command {
       .option('--json', 'print the page as JSON'),
   ).action(
     apiAction<ListFlags>(async (client, flags) => {
-      const page = await client.listEvents(flags.project, {
-        limit: positiveInt('--limit', flags.limit),
-        ...(flags.type ? { type: flags.type } : {}),
-        ...(flags.since ? { since: flags.since } : {}),
-      });
-      if (flags.json) printJson(page);
-      else for (const event of page.data) printEvent(event);
+      const limit = positiveInt('--limit', flags.limit);
+      const page = (limit: number, cursor?: string) =>
+        client.listEvents(flags.project, {
+          limit,
+          ...(flags.type ? { type: flags.type } : {}),
+          ...(flags.since ? { since: flags.since } : {}),
+          ...(cursor ? { cursor } : {}),
+        });
+      if (flags.json) printJson(await page(limit));
+      else await eachUpTo(limit, page, printEvent);
     }),
   );
   withConnectionFlags(

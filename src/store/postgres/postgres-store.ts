@@ -41,6 +41,7 @@ import {
 } from '../store.ts';
 import { acceptBatchPostgres, eventsWithDeliveries } from './accept-batch.ts';
 import { recordBatchPostgres } from './attempt-records.ts';
+import { budgetCut, budgetedListSql, jsonBytes } from './budgeted-list.ts';
 import { CLAIM_PLANNER_SETTINGS, type ClaimState, leaseDue, withEvents } from './claims.ts';
 import { dispatchEndpointsPostgres } from './dispatch-endpoints.ts';
 import {
@@ -72,6 +73,13 @@ import {
   toSecret,
 } from './rows.ts';
 import { Where } from './where.ts';
+
+/**
+ * What an attempt weighs against a page's byte budget (page-budget.ts): its stored columns and
+ * its event's payload, which a body stored by reference is rebuilt from.
+ */
+const ATTEMPT_BYTES = `${jsonBytes('request')} + coalesce(${jsonBytes('response')}, 0) + coalesce(${jsonBytes('error')}, 0)
+  + coalesce((SELECT ${jsonBytes('e.payload')} FROM events e WHERE e.project_id = attempts.project_id AND e.id = attempts.event_id), 0)`;
 
 const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
@@ -463,10 +471,13 @@ export class PostgresStore implements Store {
     }
     if (q.until !== undefined) where.add('created_at <=', q.until);
     const rows = await this.#query(
-      `SELECT * FROM events WHERE ${where.sql} ORDER BY id DESC LIMIT ${where.next()}`,
+      budgetedListSql(
+        `SELECT *, ${jsonBytes('payload')} AS bytes FROM events
+         WHERE ${where.sql} ORDER BY id DESC LIMIT ${where.next()}`,
+      ),
       [...where.params, q.limit + 1],
     );
-    return toPage(rows.map(toEvent), q.limit, (e) => e.id);
+    return toPage(rows.map(toEvent), q.limit, (e) => e.id, budgetCut(rows));
   }
   async getDelivery(projectId: string, deliveryId: string) {
     const row = await this.#one('SELECT * FROM deliveries WHERE project_id = $1 AND id = $2', [
@@ -520,11 +531,14 @@ export class PostgresStore implements Store {
     }
     if (q.until !== undefined) where.add('started_at <=', q.until);
     const rows = await this.#query(
-      `SELECT * FROM attempts WHERE ${where.sql} ORDER BY id DESC LIMIT ${where.next()}`,
+      budgetedListSql(
+        `SELECT *, ${ATTEMPT_BYTES} AS bytes FROM attempts
+         WHERE ${where.sql} ORDER BY id DESC LIMIT ${where.next()}`,
+      ),
       [...where.params, q.limit + 1],
     );
     const attempts = await withRequestBodies(projectId, rows.map(toAttempt), this.#envelopeSources);
-    return toPage(attempts, q.limit, (a) => a.id);
+    return toPage(attempts, q.limit, (a) => a.id, budgetCut(rows));
   }
   async getAttempt(projectId: string, attemptId: string) {
     const row = await this.#one('SELECT * FROM attempts WHERE project_id = $1 AND id = $2', [

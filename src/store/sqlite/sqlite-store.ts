@@ -10,6 +10,7 @@ import { envelopeSourcesFromRows, type LoadEnvelopeSources, withRequestBodies } 
 import { decodeCursor, toPage } from '../cursor.ts';
 import { DispatchCache } from '../dispatch-cache.ts';
 import { FanOutCache } from '../fan-out-cache.ts';
+import { takeWithinBudget } from '../page-budget.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import {
   type AcceptedEvent,
@@ -83,6 +84,14 @@ const optJson = (v: unknown): string | null => (v === null || v === undefined ? 
 export const ENDPOINT_STATS_SQL = `SELECT started_at, outcome, duration_ms FROM attempts
   WHERE project_id = ? AND endpoint_id = ? AND id >= ? AND started_at >= ? AND started_at <= ?`;
 
+/**
+ * What an attempt weighs against a page's byte budget (page-budget.ts): its stored columns and
+ * its event's payload, which a body stored by reference is rebuilt from. `octet_length` reads
+ * the stored length only, never the value.
+ */
+const ATTEMPT_BYTES = `octet_length(request) + coalesce(octet_length(response), 0) + coalesce(octet_length(error), 0)
+  + coalesce((SELECT octet_length(e.payload) FROM events e WHERE e.id = attempts.event_id), 0)`;
+
 export class SqliteStore implements Store {
   readonly capabilities: StoreCapabilities = {
     multiProcess: false,
@@ -126,6 +135,11 @@ export class SqliteStore implements Store {
   }
   #all(sql: string, ...params: SQLInputValue[]): Row[] {
     return this.#sql(sql).all(...params) as Row[];
+  }
+  /** Rows of a listing that selects `bytes`, read one at a time until the page's byte budget is spent. */
+  #budgetedRows(sql: string, params: SQLInputValue[], max: number) {
+    const rows = this.#sql(sql).iterate(...params) as Iterable<Row>;
+    return takeWithinBudget(rows, max, (r) => Number(r.bytes));
   }
   #run(sql: string, ...params: SQLInputValue[]): number {
     return Number(this.#sql(sql).run(...params).changes);
@@ -407,12 +421,12 @@ export class SqliteStore implements Store {
       add('id >= ?', idLowerBound(ID_PREFIX.event, q.since)); // the index, from `since` on
     }
     if (q.until !== undefined) add('created_at <= ?', q.until);
-    const rows = this.#all(
-      `SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
-      ...params,
+    const { rows, cut } = this.#budgetedRows(
+      `SELECT *, octet_length(payload) AS bytes FROM events WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
+      [...params, q.limit + 1],
       q.limit + 1,
     );
-    return toPage(rows.map(toEvent), q.limit, (e) => e.id);
+    return toPage(rows.map(toEvent), q.limit, (e) => e.id, cut);
   }
   async getDelivery(projectId: string, deliveryId: string) {
     const row = this.#get('SELECT * FROM deliveries WHERE project_id = ? AND id = ?', projectId, deliveryId);
@@ -471,13 +485,13 @@ export class SqliteStore implements Store {
       add('id >= ?', idLowerBound(ID_PREFIX.attempt, q.since)); // the index, from `since` on
     }
     if (q.until !== undefined) add('started_at <= ?', q.until);
-    const rows = this.#all(
-      `SELECT * FROM attempts WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
-      ...params,
+    const { rows, cut } = this.#budgetedRows(
+      `SELECT *, ${ATTEMPT_BYTES} AS bytes FROM attempts WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
+      [...params, q.limit + 1],
       q.limit + 1,
     );
     const attempts = await withRequestBodies(projectId, rows.map(toAttempt), this.#envelopeSources);
-    return toPage(attempts, q.limit, (a) => a.id);
+    return toPage(attempts, q.limit, (a) => a.id, cut);
   }
   async getAttempt(projectId: string, attemptId: string) {
     const row = this.#get('SELECT * FROM attempts WHERE project_id = ? AND id = ?', projectId, attemptId);

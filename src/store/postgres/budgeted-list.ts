@@ -1,0 +1,32 @@
+/**
+ * Listings of the PostgreSQL store under a page's byte budget (page-budget.ts). The page's rows
+ * are fetched with the bytes before each (a window sum), and rows starting past the budget are
+ * left in the database, not sent: what the query returns is the page.
+ */
+import { PAGE_BUDGET_BYTES } from '../page-budget.ts';
+import type { Row } from './rows.ts';
+
+/**
+ * The bytes of a JSON column as text. A value under ~2 KB is stored inline and uncompressed, so
+ * its stored size is its length (give or take a header byte) and nothing is decoded; a larger one
+ * may be compressed, and is measured as text inside the database.
+ */
+export const jsonBytes = (column: string) =>
+  `CASE WHEN pg_column_size(${column}) < 2048 THEN pg_column_size(${column}) ELSE octet_length(${column}::text) END`;
+
+/**
+ * `inner` selects the candidate rows (`limit + 1` of them, in page order by `id DESC`) with a
+ * `bytes` column; the result keeps those starting within the budget, with `fetched` (how many
+ * candidates there were), for budgetCut.
+ */
+export function budgetedListSql(inner: string): string {
+  return `SELECT * FROM (
+      SELECT p.*, sum(p.bytes) OVER (ORDER BY p.id DESC) - p.bytes AS bytes_before, count(*) OVER () AS fetched
+      FROM (${inner}) p
+    ) q WHERE bytes_before < ${PAGE_BUDGET_BYTES} ORDER BY id DESC`;
+}
+
+/** Whether the budget left candidates out (then more rows follow the page). */
+export function budgetCut(rows: Row[]): boolean {
+  return rows.length > 0 && rows.length < Number(rows[0]!.fetched);
+}
