@@ -143,6 +143,31 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
       assert.equal(backlog.pending, 1, 'only the other project’s delivery is left');
     });
 
+    withStore('an attempt recorded after its project was deleted leaves no row behind', async (store) => {
+      const gone = await projectWithEndpoints(store, 1);
+      const kept = await projectWithEndpoints(store, 1);
+      await store.acceptEvents(gone.project.id, [eventInput('a'), eventInput('a')], T0);
+      await store.acceptEvents(kept.project.id, [eventInput('a')], T0);
+      const claims = await store.claimDueDeliveries({ limit: 10, leaseMs: 1000, now: T0, workerId: 'w1' });
+      assert.equal(claims.length, 3);
+      assert.equal(await store.deleteProject(gone.project.id), true);
+      // The attempts were out while the project went: one succeeded, one failed for good.
+      const records = claims.map((c, i) =>
+        attemptRecord(c.delivery, c.event, {
+          startedAt: T0 + 1 + i,
+          ...(c.delivery.projectId === gone.project.id && i % 2
+            ? { outcome: 'failed', status: 'failed' }
+            : {}),
+        }),
+      );
+      await store.recordAttempts(records, { now: T0 + 10, failureThreshold: 100 });
+      assert.deepEqual((await store.listAttempts(gone.project.id, { limit: 10 })).data, []);
+      assert.deepEqual((await store.listOperationalEvents(gone.project.id, { limit: 10 })).data, []);
+      const survivor = (await store.listAttempts(kept.project.id, { limit: 10 })).data;
+      assert.equal(survivor.length, 1, 'the live project’s attempt of the same batch is kept');
+      assert.equal(survivor[0]!.endpointId, kept.endpoints[0]!.id);
+    });
+
     withStore('API keys: create, find by hash, list, delete within the project only', async (store) => {
       const p = await store.createProject({ name: 'p' }, T0);
       const q = await store.createProject({ name: 'q' }, T0);

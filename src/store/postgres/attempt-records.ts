@@ -1,8 +1,8 @@
 /**
- * Attempt records for the PostgreSQL store, for every job of one group commit at once: the attempt
- * rows in one `unnest` insert, each touched endpoint locked (in a fixed order) and its failure
- * count applied in record order, endpoints disabled at the threshold or on 410, the deliveries
- * moved in one UPDATE.
+ * Attempt records for the PostgreSQL store, for every job of one group commit at once: each
+ * touched endpoint locked (in a fixed order) and its failure count applied in record order,
+ * endpoints disabled at the threshold or on 410, the deliveries moved in one UPDATE, then the
+ * attempt rows of the deliveries that still exist in one `unnest` insert.
  */
 import type pg from 'pg';
 import { disableReason } from '../../domain/classify-outcome.ts';
@@ -31,18 +31,6 @@ export async function recordBatchPostgres(
   disable: DisableEndpoint,
 ): Promise<RecordResult[]> {
   const flat = jobs.flatMap((job, j) => job.records.map((rec) => ({ rec, job: j, options: job.options })));
-  const at: unknown[][] = Array.from({ length: 13 }, () => []);
-  for (const { rec } of flat) {
-    pushRow(at, attemptValues(rec));
-  }
-  await c.query(
-    `INSERT INTO attempts (${ATTEMPT_COLUMNS})
-     SELECT p, i, d, e, ep, t, n, s, du, o, rq::json, rs::json, er::json
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[],
-       $9::int[], $10::text[], $11::text[], $12::text[], $13::text[]) AS v(p, i, d, e, ep, t, n, s, du, o, rq, rs, er)`,
-    at,
-  );
-
   // Endpoint health. The endpoints touched are locked in a fixed order (no deadlock between
   // processes), their counters applied in record order, then written with one atomic UPDATE.
   interface Health {
@@ -145,7 +133,8 @@ export async function recordBatchPostgres(
       options.now,
     ]);
   }
-  await c.query(
+  const moved = await rowsOf(
+    c,
     // A late record (its lease ran out and another worker took over) must not move a finished
     // delivery back to pending; a success always counts. The attempt is counted either way.
     `UPDATE deliveries d SET attempts = d.attempts + 1, last_attempt_at = v.last, updated_at = v.upd,
@@ -154,9 +143,25 @@ export async function recordBatchPostgres(
        leased_by = CASE WHEN d.status IN ('pending', 'parked') OR v.status = 'succeeded' THEN NULL ELSE d.leased_by END
      FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[])
        AS v(project_id, id, status, next, last, upd)
-     WHERE d.project_id = v.project_id AND d.id = v.id`,
+     WHERE d.project_id = v.project_id AND d.id = v.id
+     RETURNING d.project_id, d.id`,
     dv,
   );
-  await recordExhaustedPostgres(c, flat, (p, e) => health.has(`${p}/${e}`)); // delivery.exhausted
+  // A delivery that is gone (its project or event deleted while the attempt was out) gets no
+  // attempt row: it would be an orphan that nothing lists or removes.
+  const live = new Set(moved.map((r) => `${r.project_id}/${r.id}`));
+  const kept = flat.filter(({ rec }) => live.has(`${rec.attempt.projectId}/${rec.attempt.deliveryId}`));
+  const at: unknown[][] = Array.from({ length: 13 }, () => []);
+  for (const { rec } of kept) pushRow(at, attemptValues(rec));
+  if (kept.length) {
+    await c.query(
+      `INSERT INTO attempts (${ATTEMPT_COLUMNS})
+     SELECT p, i, d, e, ep, t, n, s, du, o, rq::json, rs::json, er::json
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[],
+       $9::int[], $10::text[], $11::text[], $12::text[], $13::text[]) AS v(p, i, d, e, ep, t, n, s, du, o, rq, rs, er)`,
+      at,
+    );
+  }
+  await recordExhaustedPostgres(c, kept, (p, e) => health.has(`${p}/${e}`)); // delivery.exhausted
   return disabled.map((disabledEndpoints) => ({ disabledEndpoints }));
 }

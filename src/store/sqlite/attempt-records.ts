@@ -1,7 +1,8 @@
 /**
- * Attempt records for the SQLite store: one attempt row per record, the delivery moved to its next
- * state, each endpoint's failure count read once and written once per batch, endpoints disabled at
- * the threshold or on 410. Runs inside one of the store's group commits.
+ * Attempt records for the SQLite store: the delivery moved to its next state and one attempt row
+ * per record (none when the delivery is gone), each endpoint's failure count read once and
+ * written once per batch, endpoints disabled at the threshold or on 410. Runs inside one of the
+ * store's group commits.
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { disableReason } from '../../domain/classify-outcome.ts';
@@ -45,11 +46,6 @@ export function writeAttemptRecords(
   };
   for (const rec of records) {
     const a = rec.attempt;
-    run(
-      db,
-      `INSERT INTO attempts (${ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ...attemptValues(rec),
-    );
     let status = rec.next.status;
     const ep = a.endpointId ? endpointState(a.projectId, a.endpointId) : null;
     if (a.endpointId && ep) {
@@ -77,7 +73,7 @@ export function writeAttemptRecords(
     // A late record (its lease ran out and another worker took over) must not move a finished
     // delivery back to pending; a success always counts.
     const moves = `status IN ('pending', 'parked') OR ? = 'succeeded'`;
-    run(
+    const moved = run(
       db,
       `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = ?, updated_at = ?,
        next_attempt_at = CASE WHEN ${moves} THEN ? ELSE next_attempt_at END,
@@ -93,6 +89,14 @@ export function writeAttemptRecords(
       status,
       a.deliveryId,
       a.projectId,
+    );
+    // The delivery is gone (its project or event deleted while the attempt was out): an attempt
+    // row now would be an orphan that nothing lists or removes.
+    if (moved === 0) continue;
+    run(
+      db,
+      `INSERT INTO attempts (${ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ...attemptValues(rec),
     );
     if (rec.next.status === 'failed') recordExhaustedSqlite(db, rec, options.now); // delivery.exhausted
   }
