@@ -6,9 +6,8 @@
 
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { ID_PREFIX, idLowerBound, newId } from '../../domain/ids.ts';
+import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, HeraldEvent } from '../../domain/types.ts';
-import { envelopeSourcesFromRows, type LoadEnvelopeSources, withRequestBodies } from '../attempt-bodies.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import {
@@ -41,7 +40,6 @@ import {
 } from '../store.ts';
 import { acceptBatchPostgres, eventsWithDeliveries } from './accept-batch.ts';
 import { recordBatchPostgres } from './attempt-records.ts';
-import { budgetCut, budgetedListSql, jsonBytes } from './budgeted-list.ts';
 import { CLAIM_PLANNER_SETTINGS, type ClaimState, leaseDue, withEvents } from './claims.ts';
 import { dispatchEndpointsPostgres } from './dispatch-endpoints.ts';
 import {
@@ -54,6 +52,12 @@ import {
   updateEndpointPostgres,
 } from './endpoint-writes.ts';
 import { GroupCommit } from './group-commit.ts';
+import {
+  endpointStatsPostgres,
+  getAttemptPostgres,
+  listAttemptsPostgres,
+  listEventsPostgres,
+} from './history-reads.ts';
 import { migratePostgres } from './migrate.ts';
 import { DUE_CHANNEL, DueListener } from './notify.ts';
 import { listUnforwardedPostgres, markForwardedPostgres } from './operational-outbox.ts';
@@ -63,23 +67,13 @@ import {
   num,
   type Row,
   toApiKey,
-  toAttempt,
   toDelivery,
   toEndpoint,
-  toEvent,
   toEventType,
   toOperationalEvent,
   toProject,
   toSecret,
 } from './rows.ts';
-import { Where } from './where.ts';
-
-/**
- * What an attempt weighs against a page's byte budget (page-budget.ts): its stored columns and
- * its event's payload, which a body stored by reference is rebuilt from.
- */
-const ATTEMPT_BYTES = `${jsonBytes('request')} + coalesce(${jsonBytes('response')}, 0) + coalesce(${jsonBytes('error')}, 0)
-  + coalesce((SELECT ${jsonBytes('e.payload')} FROM events e WHERE e.project_id = attempts.project_id AND e.id = attempts.event_id), 0)`;
 
 const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
@@ -461,23 +455,7 @@ export class PostgresStore implements Store {
     );
   }
   async listEvents(projectId: string, q: EventQuery): Promise<Page<HeraldEvent>> {
-    const where = new Where(projectId);
-    const after = decodeCursor(q.cursor);
-    if (after) where.add('id <', after);
-    if (q.type) where.add('type =', q.type);
-    if (q.since !== undefined) {
-      where.add('created_at >=', q.since);
-      where.add('id >=', idLowerBound(ID_PREFIX.event, q.since)); // the (project_id, id) index, from `since` on
-    }
-    if (q.until !== undefined) where.add('created_at <=', q.until);
-    const rows = await this.#query(
-      budgetedListSql(
-        `SELECT *, ${jsonBytes('payload')} AS bytes FROM events
-         WHERE ${where.sql} ORDER BY id DESC LIMIT ${where.next()}`,
-      ),
-      [...where.params, q.limit + 1],
-    );
-    return toPage(rows.map(toEvent), q.limit, (e) => e.id, budgetCut(rows));
+    return listEventsPostgres(this.#pool, projectId, q);
   }
   async getDelivery(projectId: string, deliveryId: string) {
     const row = await this.#one('SELECT * FROM deliveries WHERE project_id = $1 AND id = $2', [
@@ -517,65 +495,13 @@ export class PostgresStore implements Store {
 
   // ── attempts ──────────────────────────────────────────────────────────────
   async listAttempts(projectId: string, q: AttemptQuery) {
-    const where = new Where(projectId);
-    const after = decodeCursor(q.cursor);
-    if (after) where.add('id <', after);
-    if (q.endpointId) where.add('endpoint_id =', q.endpointId);
-    if (q.eventId) where.add('event_id =', q.eventId);
-    if (q.deliveryId) where.add('delivery_id =', q.deliveryId);
-    if (q.outcome) where.add('outcome =', q.outcome);
-    if (q.eventType) where.add('event_type =', q.eventType);
-    if (q.since !== undefined) {
-      where.add('started_at >=', q.since);
-      where.add('id >=', idLowerBound(ID_PREFIX.attempt, q.since)); // the (…, id) indexes, from `since` on
-    }
-    if (q.until !== undefined) where.add('started_at <=', q.until);
-    const rows = await this.#query(
-      budgetedListSql(
-        `SELECT *, ${ATTEMPT_BYTES} AS bytes FROM attempts
-         WHERE ${where.sql} ORDER BY id DESC LIMIT ${where.next()}`,
-      ),
-      [...where.params, q.limit + 1],
-    );
-    const attempts = await withRequestBodies(projectId, rows.map(toAttempt), this.#envelopeSources);
-    return toPage(attempts, q.limit, (a) => a.id, budgetCut(rows));
+    return listAttemptsPostgres(this.#pool, projectId, q);
   }
   async getAttempt(projectId: string, attemptId: string) {
-    const row = await this.#one('SELECT * FROM attempts WHERE project_id = $1 AND id = $2', [
-      projectId,
-      attemptId,
-    ]);
-    return row ? (await withRequestBodies(projectId, [toAttempt(row)], this.#envelopeSources))[0]! : null;
+    return getAttemptPostgres(this.#pool, projectId, attemptId);
   }
-  /** Events whose envelopes attempts sent, for their bodies (attempt-bodies.ts); payloads as stored text. */
-  #envelopeSources: LoadEnvelopeSources = async (projectId, eventIds) => {
-    const rows = await this.#query(
-      'SELECT id, type, payload::text AS payload, created_at FROM events WHERE project_id = $1 AND id = ANY($2::text[])',
-      [projectId, eventIds],
-    );
-    return envelopeSourcesFromRows(rows);
-  };
   async endpointStats(projectId: string, endpointId: string, q: StatsQuery): Promise<StatsBucket[]> {
-    // p95 is nearest rank, like the SQLite store: percentile_disc picks the ceil(0.95·n)-th value.
-    const rows = await this.#query(
-      `SELECT floor(started_at::numeric / $4) * $4 AS start,
-         count(*) FILTER (WHERE outcome = 'succeeded') AS succeeded,
-         count(*) FILTER (WHERE outcome <> 'succeeded') AS failed,
-         avg(duration_ms) AS avg,
-         percentile_disc(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95
-       FROM attempts WHERE project_id = $1 AND endpoint_id = $2 AND started_at >= $3 AND started_at <= $5
-         AND id >= $6
-       GROUP BY 1 ORDER BY 1`,
-      // `id >= …`: attempts_endpoint (project_id, endpoint_id, id) from `since` on (idLowerBound).
-      [projectId, endpointId, q.since, q.bucketMs, q.until, idLowerBound(ID_PREFIX.attempt, q.since)],
-    );
-    return rows.map((r) => ({
-      start: num(r.start),
-      succeeded: num(r.succeeded),
-      failed: num(r.failed),
-      avgDurationMs: r.avg == null ? null : num(r.avg),
-      p95DurationMs: r.p95 == null ? null : num(r.p95),
-    }));
+    return endpointStatsPostgres(this.#pool, projectId, endpointId, q);
   }
 
   async listOperationalEvents(projectId: string, q: PageQuery) {

@@ -4,13 +4,11 @@
  */
 
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
-import { ID_PREFIX, idLowerBound, newId } from '../../domain/ids.ts';
+import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { Endpoint, EndpointSecret, HeraldEvent } from '../../domain/types.ts';
-import { envelopeSourcesFromRows, type LoadEnvelopeSources, withRequestBodies } from '../attempt-bodies.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
 import { DispatchCache } from '../dispatch-cache.ts';
 import { FanOutCache } from '../fan-out-cache.ts';
-import { takeWithinBudget } from '../page-budget.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import {
   type AcceptedEvent,
@@ -55,19 +53,22 @@ import {
   updateEndpointSqlite,
 } from './endpoint-writes.ts';
 import { BUSY_TIMEOUT_MS, GroupCommit } from './group-commit.ts';
+import {
+  endpointStatsSqlite,
+  getAttemptSqlite,
+  listAttemptsSqlite,
+  listEventsSqlite,
+} from './history-reads.ts';
 import { migrateSqlite } from './migrate.ts';
 import { listUnforwardedSqlite, markForwardedSqlite } from './operational-outbox.ts';
 import { deleteProjectSqlite } from './project-delete.ts';
 import { takeRateTokensSqlite } from './rate-limit.ts';
 import { purgeBeforeSqlite } from './retention.ts';
 import {
-  percentile95,
   type Row,
   toApiKey,
-  toAttempt,
   toDelivery,
   toEndpoint,
-  toEvent,
   toEventType,
   toOperationalEvent,
   toProject,
@@ -75,22 +76,6 @@ import {
 } from './rows.ts';
 
 const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
-
-/**
- * An endpoint's attempts in [since, until] for its charts. `id >= ?` (idLowerBound of since): the
- * index attempts_endpoint (project_id, endpoint_id, id) is walked from `since` on, not from the
- * endpoint's first attempt; ids are never older than started_at.
- */
-export const ENDPOINT_STATS_SQL = `SELECT started_at, outcome, duration_ms FROM attempts
-  WHERE project_id = ? AND endpoint_id = ? AND id >= ? AND started_at >= ? AND started_at <= ?`;
-
-/**
- * What an attempt weighs against a page's byte budget (page-budget.ts): its stored columns and
- * its event's payload, which a body stored by reference is rebuilt from. `octet_length` reads
- * the stored length only, never the value.
- */
-const ATTEMPT_BYTES = `octet_length(request) + coalesce(octet_length(response), 0) + coalesce(octet_length(error), 0)
-  + coalesce((SELECT octet_length(e.payload) FROM events e WHERE e.id = attempts.event_id), 0)`;
 
 export class SqliteStore implements Store {
   readonly capabilities: StoreCapabilities = {
@@ -135,11 +120,6 @@ export class SqliteStore implements Store {
   }
   #all(sql: string, ...params: SQLInputValue[]): Row[] {
     return this.#sql(sql).all(...params) as Row[];
-  }
-  /** Rows of a listing that selects `bytes`, read one at a time until the page's byte budget is spent. */
-  #budgetedRows(sql: string, params: SQLInputValue[], max: number) {
-    const rows = this.#sql(sql).iterate(...params) as Iterable<Row>;
-    return takeWithinBudget(rows, max, (r) => Number(r.bytes));
   }
   #run(sql: string, ...params: SQLInputValue[]): number {
     return Number(this.#sql(sql).run(...params).changes);
@@ -407,26 +387,7 @@ export class SqliteStore implements Store {
     return eventWithDeliveriesSqlite(this.#db, projectId, eventId);
   }
   async listEvents(projectId: string, q: EventQuery): Promise<Page<HeraldEvent>> {
-    const where = ['project_id = ?'];
-    const params: SQLInputValue[] = [projectId];
-    const add = (sql: string, value: SQLInputValue) => {
-      where.push(sql);
-      params.push(value);
-    };
-    const after = decodeCursor(q.cursor);
-    if (after) add('id < ?', after);
-    if (q.type) add('type = ?', q.type);
-    if (q.since !== undefined) {
-      add('created_at >= ?', q.since);
-      add('id >= ?', idLowerBound(ID_PREFIX.event, q.since)); // the index, from `since` on
-    }
-    if (q.until !== undefined) add('created_at <= ?', q.until);
-    const { rows, cut } = this.#budgetedRows(
-      `SELECT *, octet_length(payload) AS bytes FROM events WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
-      [...params, q.limit + 1],
-      q.limit + 1,
-    );
-    return toPage(rows.map(toEvent), q.limit, (e) => e.id, cut);
+    return listEventsSqlite(this.#db, projectId, q);
   }
   async getDelivery(projectId: string, deliveryId: string) {
     const row = this.#get('SELECT * FROM deliveries WHERE project_id = ? AND id = ?', projectId, deliveryId);
@@ -466,79 +427,13 @@ export class SqliteStore implements Store {
 
   // ── attempts ──────────────────────────────────────────────────────────────
   async listAttempts(projectId: string, q: AttemptQuery) {
-    const where = ['project_id = ?'];
-    const params: SQLInputValue[] = [projectId];
-    const add = (sql: string, value: SQLInputValue) => {
-      where.push(sql);
-      params.push(value);
-    };
-    const after = decodeCursor(q.cursor);
-    if (after) add('id < ?', after);
-    if (q.endpointId) add('endpoint_id = ?', q.endpointId);
-    if (q.eventId) add('event_id = ?', q.eventId);
-    if (q.deliveryId) add('delivery_id = ?', q.deliveryId);
-    // A literal, not a parameter: the planner can then use the partial index of failed attempts.
-    if (q.outcome) where.push(`outcome = '${q.outcome === 'failed' ? 'failed' : 'succeeded'}'`);
-    if (q.eventType) add('event_type = ?', q.eventType);
-    if (q.since !== undefined) {
-      add('started_at >= ?', q.since);
-      add('id >= ?', idLowerBound(ID_PREFIX.attempt, q.since)); // the index, from `since` on
-    }
-    if (q.until !== undefined) add('started_at <= ?', q.until);
-    const { rows, cut } = this.#budgetedRows(
-      `SELECT *, ${ATTEMPT_BYTES} AS bytes FROM attempts WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
-      [...params, q.limit + 1],
-      q.limit + 1,
-    );
-    const attempts = await withRequestBodies(projectId, rows.map(toAttempt), this.#envelopeSources);
-    return toPage(attempts, q.limit, (a) => a.id, cut);
+    return listAttemptsSqlite(this.#db, projectId, q);
   }
   async getAttempt(projectId: string, attemptId: string) {
-    const row = this.#get('SELECT * FROM attempts WHERE project_id = ? AND id = ?', projectId, attemptId);
-    return row ? (await withRequestBodies(projectId, [toAttempt(row)], this.#envelopeSources))[0]! : null;
+    return getAttemptSqlite(this.#db, projectId, attemptId);
   }
-  /** Events whose envelopes attempts sent, for their bodies (attempt-bodies.ts). */
-  #envelopeSources: LoadEnvelopeSources = async (projectId, eventIds) => {
-    const rows = this.#all(
-      'SELECT id, type, payload, created_at FROM events WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))',
-      projectId,
-      JSON.stringify(eventIds),
-    );
-    return envelopeSourcesFromRows(rows);
-  };
   async endpointStats(projectId: string, endpointId: string, q: StatsQuery): Promise<StatsBucket[]> {
-    const rows = this.#all(
-      ENDPOINT_STATS_SQL,
-      projectId,
-      endpointId,
-      idLowerBound(ID_PREFIX.attempt, q.since),
-      q.since,
-      q.until,
-    );
-    // Bucketing in JS: SQLite binds JS numbers as REAL, which would turn the division fractional.
-    const buckets = new Map<number, { succeeded: number; failed: number; durations: number[] }>();
-    for (const r of rows) {
-      const start = Math.floor(Number(r.started_at) / q.bucketMs) * q.bucketMs;
-      let b = buckets.get(start);
-      if (!b) {
-        b = { succeeded: 0, failed: 0, durations: [] };
-        buckets.set(start, b);
-      }
-      if (r.outcome === 'succeeded') b.succeeded++;
-      else b.failed++;
-      b.durations.push(Number(r.duration_ms));
-    }
-    return [...buckets.entries()]
-      .sort(([a], [b]) => a - b)
-      .map(([start, b]) => ({
-        start,
-        succeeded: b.succeeded,
-        failed: b.failed,
-        avgDurationMs: b.durations.length
-          ? b.durations.reduce((x, y) => x + y, 0) / b.durations.length
-          : null,
-        p95DurationMs: percentile95(b.durations),
-      }));
+    return endpointStatsSqlite(this.#db, projectId, endpointId, q);
   }
 
   async listOperationalEvents(projectId: string, q: PageQuery) {

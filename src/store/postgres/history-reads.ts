@@ -1,0 +1,135 @@
+/**
+ * Reads of the PostgreSQL store's history: events and attempts page by page (under a page's byte
+ * budget, budgeted-list.ts), one attempt with its request body, and an endpoint's attempts per
+ * time bucket for its charts. A `since` also bounds the id, so the (…, id) indexes are walked from
+ * `since` on: an id's time is never earlier than the created_at or started_at it was made with.
+ */
+import type pg from 'pg';
+import { ID_PREFIX, idLowerBound } from '../../domain/ids.ts';
+import type { Attempt, HeraldEvent } from '../../domain/types.ts';
+import { envelopeSourcesFromRows, type LoadEnvelopeSources, withRequestBodies } from '../attempt-bodies.ts';
+import { decodeCursor, toPage } from '../cursor.ts';
+import type { AttemptQuery, EventQuery, Page, StatsBucket, StatsQuery } from '../store.ts';
+import { budgetCut, budgetedListSql, jsonBytes } from './budgeted-list.ts';
+import { num, type Row, toAttempt, toEvent } from './rows.ts';
+import { Where } from './where.ts';
+
+type Queryable = Pick<pg.Pool, 'query'>;
+
+const rowsOf = async (db: Queryable, sql: string, params: unknown[]): Promise<Row[]> =>
+  (await db.query(sql, params)).rows as Row[];
+
+/**
+ * What an attempt weighs against a page's byte budget (page-budget.ts): its stored columns and
+ * its event's payload, which a body stored by reference is rebuilt from.
+ */
+const ATTEMPT_BYTES = `${jsonBytes('request')} + coalesce(${jsonBytes('response')}, 0) + coalesce(${jsonBytes('error')}, 0)
+  + coalesce((SELECT ${jsonBytes('e.payload')} FROM events e WHERE e.project_id = attempts.project_id AND e.id = attempts.event_id), 0)`;
+
+export async function listEventsPostgres(
+  db: Queryable,
+  projectId: string,
+  q: EventQuery,
+): Promise<Page<HeraldEvent>> {
+  const where = new Where(projectId);
+  const after = decodeCursor(q.cursor);
+  if (after) where.add('id <', after);
+  if (q.type) where.add('type =', q.type);
+  if (q.since !== undefined) {
+    where.add('created_at >=', q.since);
+    where.add('id >=', idLowerBound(ID_PREFIX.event, q.since)); // the (project_id, id) index, from `since` on
+  }
+  if (q.until !== undefined) where.add('created_at <=', q.until);
+  const rows = await rowsOf(
+    db,
+    budgetedListSql(
+      `SELECT *, ${jsonBytes('payload')} AS bytes FROM events
+       WHERE ${where.sql} ORDER BY id DESC LIMIT ${where.next()}`,
+    ),
+    [...where.params, q.limit + 1],
+  );
+  return toPage(rows.map(toEvent), q.limit, (e) => e.id, budgetCut(rows));
+}
+
+export async function listAttemptsPostgres(
+  db: Queryable,
+  projectId: string,
+  q: AttemptQuery,
+): Promise<Page<Attempt>> {
+  const where = new Where(projectId);
+  const after = decodeCursor(q.cursor);
+  if (after) where.add('id <', after);
+  if (q.endpointId) where.add('endpoint_id =', q.endpointId);
+  if (q.eventId) where.add('event_id =', q.eventId);
+  if (q.deliveryId) where.add('delivery_id =', q.deliveryId);
+  if (q.outcome) where.add('outcome =', q.outcome);
+  if (q.eventType) where.add('event_type =', q.eventType);
+  if (q.since !== undefined) {
+    where.add('started_at >=', q.since);
+    where.add('id >=', idLowerBound(ID_PREFIX.attempt, q.since)); // the (…, id) indexes, from `since` on
+  }
+  if (q.until !== undefined) where.add('started_at <=', q.until);
+  const rows = await rowsOf(
+    db,
+    budgetedListSql(
+      `SELECT *, ${ATTEMPT_BYTES} AS bytes FROM attempts
+       WHERE ${where.sql} ORDER BY id DESC LIMIT ${where.next()}`,
+    ),
+    [...where.params, q.limit + 1],
+  );
+  const attempts = await withRequestBodies(projectId, rows.map(toAttempt), envelopeSources(db));
+  return toPage(attempts, q.limit, (a) => a.id, budgetCut(rows));
+}
+
+export async function getAttemptPostgres(
+  db: Queryable,
+  projectId: string,
+  attemptId: string,
+): Promise<Attempt | null> {
+  const [row] = await rowsOf(db, 'SELECT * FROM attempts WHERE project_id = $1 AND id = $2', [
+    projectId,
+    attemptId,
+  ]);
+  return row ? (await withRequestBodies(projectId, [toAttempt(row)], envelopeSources(db)))[0]! : null;
+}
+
+/** Events whose envelopes attempts sent, for their bodies (attempt-bodies.ts); payloads as stored text. */
+const envelopeSources =
+  (db: Queryable): LoadEnvelopeSources =>
+  async (projectId, eventIds) =>
+    envelopeSourcesFromRows(
+      await rowsOf(
+        db,
+        'SELECT id, type, payload::text AS payload, created_at FROM events WHERE project_id = $1 AND id = ANY($2::text[])',
+        [projectId, eventIds],
+      ),
+    );
+
+export async function endpointStatsPostgres(
+  db: Queryable,
+  projectId: string,
+  endpointId: string,
+  q: StatsQuery,
+): Promise<StatsBucket[]> {
+  // p95 is nearest rank, like the SQLite store: percentile_disc picks the ceil(0.95·n)-th value.
+  const rows = await rowsOf(
+    db,
+    `SELECT floor(started_at::numeric / $4) * $4 AS start,
+       count(*) FILTER (WHERE outcome = 'succeeded') AS succeeded,
+       count(*) FILTER (WHERE outcome <> 'succeeded') AS failed,
+       avg(duration_ms) AS avg,
+       percentile_disc(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95
+     FROM attempts WHERE project_id = $1 AND endpoint_id = $2 AND started_at >= $3 AND started_at <= $5
+       AND id >= $6
+     GROUP BY 1 ORDER BY 1`,
+    // `id >= …`: attempts_endpoint (project_id, endpoint_id, id) from `since` on (idLowerBound).
+    [projectId, endpointId, q.since, q.bucketMs, q.until, idLowerBound(ID_PREFIX.attempt, q.since)],
+  );
+  return rows.map((r) => ({
+    start: num(r.start),
+    succeeded: num(r.succeeded),
+    failed: num(r.failed),
+    avgDurationMs: r.avg == null ? null : num(r.avg),
+    p95DurationMs: r.p95 == null ? null : num(r.p95),
+  }));
+}
