@@ -19,6 +19,16 @@ import { createSender } from './sender.ts';
 /** Metrics are sent to the main thread at most this often (a message per attempt would cost more than the attempt's bookkeeping). */
 const STATS_INTERVAL_MS = 100;
 
+/**
+ * The dispatcher thread's connection checkpoints the WAL only once it holds this many pages
+ * (~40 MB), and so leaves the checkpoints to the API thread's connection (at SQLite's 1,000 pages):
+ * a checkpoint copies the WAL into the database and fsyncs it, blocking the committing thread, and
+ * the dispatcher thread is the one every delivery waits on. Closed loop on SQLite, 6 interleaved
+ * pairs (session 13): +7 to +15 %, every pair in favour; the WAL file stayed at ~40 MB (~8 MB
+ * before). When the API is idle, this connection still checkpoints at this size.
+ */
+const DISPATCHER_CHECKPOINT_PAGES = 10_000;
+
 const port = parentPort;
 if (!port) throw new Error('dispatcher-thread.ts runs as a worker thread');
 const post = (message: FromDispatcherThread) => port.postMessage(message);
@@ -30,6 +40,7 @@ try {
     dataDir: init.dataDir,
     encryptionKey: init.encryptionKey,
     previousEncryptionKeys: init.previousEncryptionKeys,
+    sqliteCheckpointPages: DISPATCHER_CHECKPOINT_PAGES,
   });
   const sender = createSender({
     allowNetworks: init.delivery.allowNetworks,

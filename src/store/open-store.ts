@@ -13,6 +13,8 @@ export interface OpenStoreOptions {
   encryptionKey?: string | null;
   /** HERALD_ENCRYPTION_KEY_PREVIOUS: keys being rotated out; secrets sealed with them still open. */
   previousEncryptionKeys?: readonly string[];
+  /** SQLite only: the WAL size in pages at which this connection checkpoints (SqliteStoreOptions). */
+  sqliteCheckpointPages?: number;
 }
 
 /**
@@ -34,12 +36,14 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
   if (databaseUrl.startsWith('sqlite:')) {
     const path = databaseUrl.slice('sqlite:'.length);
     if (path === '') throw new Error('sqlite: database URL needs a path (sqlite:PATH or sqlite::memory:)');
+    const sqliteOptions =
+      options.sqliteCheckpointPages === undefined ? {} : { checkpointPages: options.sqliteCheckpointPages };
     if (path === ':memory:') {
-      store = new SqliteStore(':memory:', cipher);
+      store = new SqliteStore(':memory:', cipher, sqliteOptions);
     } else {
       const file = resolve(path);
       mkdirSync(dirname(file), { recursive: true });
-      store = new SqliteStore(file, cipher);
+      store = new SqliteStore(file, cipher, sqliteOptions);
     }
   } else if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     const { PostgresStore } = await import('./postgres/postgres-store.ts');

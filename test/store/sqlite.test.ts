@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -305,6 +305,36 @@ describe('sqlite specifics', () => {
       assert.ok(!plan.some((d) => d.includes('TEMP B-TREE')), `sorts: ${plan.join('; ')}`);
     });
   }
+
+  test('sqliteCheckpointPages: a connection checkpoints the WAL only once it holds that many pages', async () => {
+    // The dispatcher thread's connection is opened with 10,000 and leaves checkpoints to the API's
+    // (dispatcher-thread.ts). The WAL file keeps the largest size it reached: with SQLite's default
+    // of 1,000 pages it is reused from its start after each checkpoint, with a larger limit it grows.
+    const walAfterWrites = async (name: string, pages?: number) => {
+      const file = join(dir, name, 'herald.db');
+      const store = await openStore(
+        `sqlite:${file}`,
+        pages === undefined ? {} : { sqliteCheckpointPages: pages },
+      );
+      const { project } = await projectWithEndpoints(store, 1);
+      const payload = { blob: 'x'.repeat(10_000) };
+      for (let i = 0; i < 16; i++) {
+        await store.acceptEvents(
+          project.id,
+          Array.from({ length: 50 }, () => eventInput('a', { payload })),
+          T0 + i,
+        );
+      }
+      const bytes = statSync(`${file}-wal`).size;
+      await store.close();
+      return bytes;
+    };
+    const mib = 1024 * 1024;
+    const byDefault = await walAfterWrites('checkpoint-default');
+    const left = await walAfterWrites('checkpoint-left', 100_000);
+    assert.ok(byDefault < 5.5 * mib, `default: checkpointed at ~4 MiB (${byDefault} bytes)`);
+    assert.ok(left > 8 * mib, `100,000 pages: not checkpointed (${left} bytes)`);
+  });
 
   test('sqlite::memory: works; unknown schemes are refused clearly', async () => {
     const mem = await openStore('sqlite::memory:');

@@ -77,6 +77,15 @@ import {
 
 const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
+export interface SqliteStoreOptions {
+  /**
+   * The WAL size, in pages, at which this connection's commits checkpoint it (`wal_autocheckpoint`;
+   * SQLite's default is 1,000, ~4 MB). A checkpoint copies the WAL into the database file and
+   * fsyncs it, blocking the committing thread meanwhile.
+   */
+  checkpointPages?: number;
+}
+
 export class SqliteStore implements Store {
   readonly capabilities: StoreCapabilities = {
     multiProcess: false,
@@ -95,10 +104,13 @@ export class SqliteStore implements Store {
   readonly #probe: ProbeCursor = { from: 0 };
   #closed = false;
 
-  constructor(path: string, cipher: SecretCipher = PLAINTEXT_SECRETS) {
+  constructor(path: string, cipher: SecretCipher = PLAINTEXT_SECRETS, options: SqliteStoreOptions = {}) {
     this.#cipher = cipher;
     this.#db = new DatabaseSync(path);
     this.#db.exec('PRAGMA journal_mode = WAL');
+    if (options.checkpointPages !== undefined) {
+      this.#db.exec(`PRAGMA wal_autocheckpoint = ${Math.max(0, Math.floor(options.checkpointPages))}`);
+    }
     // NORMAL by default (no fsync per commit in WAL mode); group commits that carry accepted events
     // switch to FULL, so an acknowledged event survives power loss (see group-commit.ts).
     this.#db.exec('PRAGMA synchronous = NORMAL');
