@@ -35,11 +35,7 @@ export async function listEventsPostgres(
   const after = decodeCursor(q.cursor);
   if (after) where.add('id <', after);
   if (q.type) where.add('type =', q.type);
-  if (q.since !== undefined) {
-    where.add('created_at >=', q.since);
-    where.add('id >=', idLowerBound(ID_PREFIX.event, q.since)); // the (project_id, id) index, from `since` on
-  }
-  if (q.until !== undefined) where.add('created_at <=', q.until);
+  where.timeRange('created_at', ID_PREFIX.event, q.since, q.until);
   const rows = await rowsOf(
     db,
     budgetedListSql(
@@ -64,11 +60,7 @@ export async function listAttemptsPostgres(
   if (q.deliveryId) where.add('delivery_id =', q.deliveryId);
   if (q.outcome) where.add('outcome =', q.outcome);
   if (q.eventType) where.add('event_type =', q.eventType);
-  if (q.since !== undefined) {
-    where.add('started_at >=', q.since);
-    where.add('id >=', idLowerBound(ID_PREFIX.attempt, q.since)); // the (…, id) indexes, from `since` on
-  }
-  if (q.until !== undefined) where.add('started_at <=', q.until);
+  where.timeRange('started_at', ID_PREFIX.attempt, q.since, q.until);
   const rows = await rowsOf(
     db,
     budgetedListSql(

@@ -1,4 +1,5 @@
 /** Listings of the PostgreSQL store: a WHERE clause built up with numbered parameters. */
+import { idLowerBound } from '../../domain/ids.ts';
 
 /** A WHERE clause that always starts with the project filter, with numbered parameters. */
 export class Where {
@@ -11,6 +12,17 @@ export class Where {
   add(columnAndOp: string, value: unknown): void {
     this.params.push(value);
     this.#parts.push(`${columnAndOp} $${this.params.length}`);
+  }
+  /**
+   * `column` in [since, until]; `since` also bounds the id, so the (…, id) indexes are walked from
+   * `since` on (an id's time is never earlier than the time it was made for: idLowerBound).
+   */
+  timeRange(column: string, idPrefix: string, since?: number, until?: number): void {
+    if (since !== undefined) {
+      this.add(`${column} >=`, since);
+      this.add('id >=', idLowerBound(idPrefix, since));
+    }
+    if (until !== undefined) this.add(`${column} <=`, until);
   }
   get sql(): string {
     return this.#parts.join(' AND ');

@@ -41,6 +41,14 @@ function projectWhere(projectId: string) {
       parts.push(sql);
       params.push(value);
     },
+    /** `column` in [since, until]; `since` also bounds the id, so the index is walked from `since` on. */
+    timeRange(column: string, idPrefix: string, since?: number, until?: number) {
+      if (since !== undefined) {
+        this.add(`${column} >= ?`, since);
+        this.add('id >= ?', idLowerBound(idPrefix, since));
+      }
+      if (until !== undefined) this.add(`${column} <= ?`, until);
+    },
   };
 }
 
@@ -55,11 +63,7 @@ export function listEventsSqlite(db: DatabaseSync, projectId: string, q: EventQu
   const after = decodeCursor(q.cursor);
   if (after) where.add('id < ?', after);
   if (q.type) where.add('type = ?', q.type);
-  if (q.since !== undefined) {
-    where.add('created_at >= ?', q.since);
-    where.add('id >= ?', idLowerBound(ID_PREFIX.event, q.since)); // the index, from `since` on
-  }
-  if (q.until !== undefined) where.add('created_at <= ?', q.until);
+  where.timeRange('created_at', ID_PREFIX.event, q.since, q.until);
   const { rows, cut } = budgetedRows(
     db,
     `SELECT *, octet_length(payload) AS bytes FROM events WHERE ${where.parts.join(' AND ')} ORDER BY id DESC LIMIT ?`,
@@ -83,11 +87,7 @@ export async function listAttemptsSqlite(
   // A literal, not a parameter: the planner can then use the partial index of failed attempts.
   if (q.outcome) where.parts.push(`outcome = '${q.outcome === 'failed' ? 'failed' : 'succeeded'}'`);
   if (q.eventType) where.add('event_type = ?', q.eventType);
-  if (q.since !== undefined) {
-    where.add('started_at >= ?', q.since);
-    where.add('id >= ?', idLowerBound(ID_PREFIX.attempt, q.since)); // the index, from `since` on
-  }
-  if (q.until !== undefined) where.add('started_at <= ?', q.until);
+  where.timeRange('started_at', ID_PREFIX.attempt, q.since, q.until);
   const { rows, cut } = budgetedRows(
     db,
     `SELECT *, ${ATTEMPT_BYTES} AS bytes FROM attempts WHERE ${where.parts.join(' AND ')} ORDER BY id DESC LIMIT ?`,
