@@ -7,9 +7,10 @@ import { PAGE_BUDGET_BYTES } from '../page-budget.ts';
 import type { Row } from './rows.ts';
 
 /**
- * The bytes of a JSON column as text. A value under ~2 KB is stored inline and uncompressed, so
- * its stored size is its length (give or take a header byte) and nothing is decoded; a larger one
- * may be compressed, and is measured as text inside the database.
+ * The bytes of a JSON column as text, without decoding small values: under 2 KB stored, the stored
+ * size is taken (the length itself, give or take a header byte, unless PostgreSQL compressed the
+ * value inline to fit a wide row: then a few KB per row go uncounted, at most a few MB a page);
+ * a larger value is measured as text inside the database.
  */
 export const jsonBytes = (column: string) =>
   `CASE WHEN pg_column_size(${column}) < 2048 THEN pg_column_size(${column}) ELSE octet_length(${column}::text) END`;
