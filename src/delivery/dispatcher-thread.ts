@@ -23,8 +23,8 @@ const STATS_INTERVAL_MS = 100;
  * The dispatcher thread's connection checkpoints the WAL only once it holds this many pages
  * (~40 MB), and so leaves the checkpoints to the API thread's connection (at SQLite's 1,000 pages):
  * a checkpoint copies the WAL into the database and fsyncs it, blocking the committing thread, and
- * the dispatcher thread is the one every delivery waits on. Closed loop on SQLite, 6 interleaved
- * pairs (session 13): +7 to +15 %, every pair in favour; the WAL file stayed at ~40 MB (~8 MB
+ * the dispatcher thread is the one every delivery waits on. Closed loop on SQLite, 9 interleaved
+ * pairs (session 13): +0 to +15 %, every pair in favour; the WAL file stayed at ~40 MB (8-25 MB
  * before). When the API is idle, this connection still checkpoints at this size.
  */
 const DISPATCHER_CHECKPOINT_PAGES = 10_000;
