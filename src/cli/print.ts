@@ -8,8 +8,8 @@ export function printJson(value: unknown): void {
 }
 
 /**
- * Writes up to `limit` items, one `line` each, following `nextCursor`: a page of large events or
- * attempts may hold fewer items than its limit (the API's byte budget per page).
+ * Writes up to `limit` items, one `line` each, following `nextCursor`: a page of large events,
+ * attempts or endpoints may hold fewer items than its limit (the API's byte budget per page).
  */
 export async function eachUpTo<T>(
   limit: number,

@@ -1,8 +1,10 @@
 /**
- * A byte budget for one page of a listing whose items carry payloads or bodies: events and
- * attempts. `?limit` goes up to 1,000 and one event's payload up to the request body limit
- * (1 MiB by default), so without it one page could be a gigabyte of JSON, built in memory on the
- * thread that serves the API (200 events of 1 MB: a 191 MiB response, 4.5 s, 1.17 GiB resident).
+ * A byte budget for one page of a listing whose items carry payloads or bodies: events, attempts,
+ * endpoints (custom headers: 50 of 4 KiB, ~200 KB an endpoint) and event types (a schema and an
+ * example of up to the body limit each). `?limit` goes up to 1,000 and one event's payload up to
+ * the request body limit (1 MiB by default), so without it one page could be a gigabyte of JSON,
+ * built in memory on the thread that serves the API (200 events of 1 MB: a 191 MiB response,
+ * 4.5 s, 1.17 GiB resident).
  *
  * A page stops before the first item that would start past the budget, so it always holds at
  * least one item and overshoots by at most one; its `nextCursor` continues from there. A page may
@@ -10,8 +12,9 @@
  * `nextCursor` already handles.
  *
  * What is counted is what the stores can size without reading it (SQLite `octet_length`,
- * PostgreSQL's stored length): an event's payload; an attempt's request, response and error, plus
- * the payload of its event, which a request stored by reference is rebuilt from (attempt-bodies.ts).
+ * PostgreSQL's stored length): an event's payload; an endpoint's texts, headers and settings; an
+ * event type's schema and example; an attempt's request, response and error, plus the payload of
+ * its event, which a request stored by reference is rebuilt from (attempt-bodies.ts).
  * An attempt whose body was stored as sent is counted twice over; the budget errs towards
  * smaller pages.
  */

@@ -1,14 +1,23 @@
 /**
- * Conformance of the page byte budget (src/store/page-budget.ts): listings of events and attempts
- * stop before an item that would start past PAGE_BUDGET_BYTES and continue from their cursor, so
- * large payloads or response bodies never make one page a gigabyte. Called from store-suite.ts.
+ * Conformance of the page byte budget (src/store/page-budget.ts): listings of events, attempts,
+ * endpoints and event types stop before an item that would start past PAGE_BUDGET_BYTES and
+ * continue from their cursor, so large payloads, response bodies, headers or schemas never make
+ * one page a gigabyte. Called from store-suite.ts.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe } from 'node:test';
 import { PAGE_BUDGET_BYTES } from '../../src/store/page-budget.ts';
 import type { Store } from '../../src/store/store.ts';
-import { allPages, attemptRecord, eventInput, projectWithEndpoints, storeTest, T0 } from './helpers.ts';
+import {
+  allPages,
+  attemptRecord,
+  endpointInput,
+  eventInput,
+  projectWithEndpoints,
+  storeTest,
+  T0,
+} from './helpers.ts';
 
 /** A string of `bytes` ASCII characters that compresses poorly (as real payloads mostly do). */
 const blob = (bytes: number) =>
@@ -93,6 +102,44 @@ export function definePageBudgetSuite(name: string, open: () => Promise<Store>):
         pages.map((p) => p.length),
         [2, 1],
       );
+    });
+
+    withStore('listEndpoints: large custom headers cut pages short', async (store) => {
+      const { project } = await projectWithEndpoints(store, 0);
+      for (let i = 0; i < 5; i++) {
+        await store.createEndpoint(
+          endpointInput(project.id, { url: `http://127.0.0.1:9/big${i}`, headers: { 'x-big': blob(HALF) } }),
+          `whsec_${i}`,
+          T0 + i,
+        );
+      }
+      await store.createEndpoint(endpointInput(project.id), 'whsec_small', T0 + 10);
+      const pages = await allPages((cursor) => store.listEndpoints(project.id, { limit: 100, cursor }));
+      assert.deepEqual(
+        pages.map((p) => p.length),
+        [3, 2, 1],
+      );
+      assert.equal(new Set(pages.flat().map((e) => e.id)).size, 6, 'every endpoint once');
+      assert.equal(pages[1]![0]!.headers['x-big']!.length, HALF, 'headers whole');
+      assert.equal((await store.listEndpoints(project.id, { limit: 2 })).data.length, 2);
+    });
+
+    withStore('listEventTypes: large schemas and examples cut pages short', async (store) => {
+      for (const name of ['a.big', 'b.big', 'c.big']) {
+        await store.upsertEventType({ name, schema: { description: blob(HALF) }, example: { x: 1 } }, T0);
+      }
+      await store.upsertEventType({ name: 'd.small' }, T0);
+      await store.upsertEventType({ name: 'e.big', example: { blob: blob(HALF) } }, T0);
+      const pages = await allPages((cursor) => store.listEventTypes({ limit: 100, cursor }));
+      assert.deepEqual(
+        pages.map((p) => p.map((t) => t.name)),
+        [
+          ['a.big', 'b.big'],
+          ['c.big', 'd.small', 'e.big'],
+        ],
+      );
+      const ones = await allPages((cursor) => store.listEventTypes({ limit: 1, cursor }));
+      assert.equal(ones.length, 5);
     });
   });
 }

@@ -1401,5 +1401,5 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
 
   defineLimitsRetentionSuite(name, open); // takeRateTokens, purgeBefore, outbox, delivery.exhausted
   defineDispatchViewSuite(name, open); // getDispatchEndpoints after changes
-  definePageBudgetSuite(name, open); // listEvents and listAttempts under a byte budget per page
+  definePageBudgetSuite(name, open); // listings under a byte budget per page
 }

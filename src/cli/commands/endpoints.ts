@@ -5,7 +5,7 @@
 import type { Endpoint, EndpointInput } from '@herald/client';
 import { Command } from 'commander';
 import { type ConnectionFlags, jsonFlag, withConnectionFlags } from '../api-connection.ts';
-import { apiAction, printJson } from '../print.ts';
+import { apiAction, eachUpTo, printJson } from '../print.ts';
 import { CommandError } from '../run-command.ts';
 import { addEndpointHistoryCommands } from './endpoint-history.ts';
 
@@ -45,9 +45,10 @@ export function endpointsCommand(): Command {
       .option('--json', 'print the page as JSON'),
   ).action(
     apiAction<ConnectionFlags & { project: string; json?: boolean }>(async (client, flags) => {
-      const page = await client.listEndpoints(flags.project, { limit: 100 });
-      if (flags.json) printJson(page);
-      else for (const ep of page.data) printEndpoint(ep);
+      const page = (limit: number, cursor?: string) =>
+        client.listEndpoints(flags.project, { limit, ...(cursor ? { cursor } : {}) });
+      if (flags.json) printJson(await page(100));
+      else await eachUpTo(100, page, printEndpoint);
     }),
   );
   withConnectionFlags(

@@ -16,15 +16,15 @@ export const jsonBytes = (column: string) =>
   `CASE WHEN pg_column_size(${column}) < 2048 THEN pg_column_size(${column}) ELSE octet_length(${column}::text) END`;
 
 /**
- * `inner` selects the candidate rows (`limit + 1` of them, in page order by `id DESC`) with a
- * `bytes` column; the result keeps those starting within the budget, with `fetched` (how many
- * candidates there were), for budgetCut.
+ * `inner` selects the candidate rows (`limit + 1` of them, in page order: `order`, by default
+ * `id DESC`) with a `bytes` column; the result keeps those starting within the budget, with
+ * `fetched` (how many candidates there were), for budgetCut.
  */
-export function budgetedListSql(inner: string): string {
+export function budgetedListSql(inner: string, order: 'id DESC' | 'name' = 'id DESC'): string {
   return `SELECT * FROM (
-      SELECT p.*, sum(p.bytes) OVER (ORDER BY p.id DESC) - p.bytes AS bytes_before, count(*) OVER () AS fetched
+      SELECT p.*, sum(p.bytes) OVER (ORDER BY p.${order}) - p.bytes AS bytes_before, count(*) OVER () AS fetched
       FROM (${inner}) p
-    ) q WHERE bytes_before < ${PAGE_BUDGET_BYTES} ORDER BY id DESC`;
+    ) q WHERE bytes_before < ${PAGE_BUDGET_BYTES} ORDER BY ${order}`;
 }
 
 /** Whether the budget left candidates out (then more rows follow the page). */

@@ -74,6 +74,7 @@ import {
   toProject,
   toSecret,
 } from './rows.ts';
+import { listEndpointsPostgres, listEventTypesPostgres } from './settings-lists.ts';
 
 const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
@@ -311,14 +312,7 @@ export class PostgresStore implements Store {
     return row ? toEventType(row) : null;
   }
   async listEventTypes(q: PageQuery) {
-    const after = decodeCursor(q.cursor);
-    const rows = after
-      ? await this.#query('SELECT * FROM event_types WHERE name > $1 ORDER BY name LIMIT $2', [
-          after,
-          q.limit + 1,
-        ])
-      : await this.#query('SELECT * FROM event_types ORDER BY name LIMIT $1', [q.limit + 1]);
-    return toPage(rows.map(toEventType), q.limit, (t) => t.name);
+    return listEventTypesPostgres(this.#pool, q);
   }
 
   // ── endpoints ─────────────────────────────────────────────────────────────
@@ -340,17 +334,7 @@ export class PostgresStore implements Store {
     return row ? toEndpoint(row) : null;
   }
   async listEndpoints(projectId: string, q: PageQuery) {
-    const after = decodeCursor(q.cursor);
-    const rows = after
-      ? await this.#query(
-          'SELECT * FROM endpoints WHERE project_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3',
-          [projectId, after, q.limit + 1],
-        )
-      : await this.#query('SELECT * FROM endpoints WHERE project_id = $1 ORDER BY id DESC LIMIT $2', [
-          projectId,
-          q.limit + 1,
-        ]);
-    return toPage(rows.map(toEndpoint), q.limit, (e) => e.id);
+    return listEndpointsPostgres(this.#pool, projectId, q);
   }
   async updateEndpoint(projectId: string, endpointId: string, patch: EndpointPatch, now: number) {
     await this.#writes.drain();

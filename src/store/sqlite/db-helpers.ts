@@ -4,6 +4,7 @@
  * store's group commit (group-commit.ts), which owns every write transaction.
  */
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
+import { takeWithinBudget } from '../page-budget.ts';
 import type { Row } from './rows.ts';
 
 const caches = new WeakMap<DatabaseSync, Map<string, StatementSync>>();
@@ -28,3 +29,12 @@ export const get = (db: DatabaseSync, sql: string, ...params: SQLInputValue[]): 
   prepared(db, sql).get(...params) as Row | undefined;
 export const run = (db: DatabaseSync, sql: string, ...params: SQLInputValue[]): number =>
   Number(prepared(db, sql).run(...params).changes);
+
+/**
+ * Rows of a listing that selects a `bytes` column, read one at a time until the page's byte
+ * budget is spent (page-budget.ts): a row past it is never read.
+ */
+export function budgetedRows(db: DatabaseSync, sql: string, params: SQLInputValue[], max: number) {
+  const rows = prepared(db, sql).iterate(...params) as Iterable<Row>;
+  return takeWithinBudget(rows, max, (r) => Number(r.bytes));
+}

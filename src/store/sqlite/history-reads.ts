@@ -9,10 +9,9 @@ import { ID_PREFIX, idLowerBound } from '../../domain/ids.ts';
 import type { Attempt, HeraldEvent } from '../../domain/types.ts';
 import { envelopeSourcesFromRows, type LoadEnvelopeSources, withRequestBodies } from '../attempt-bodies.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
-import { takeWithinBudget } from '../page-budget.ts';
 import type { AttemptQuery, EventQuery, Page, StatsBucket, StatsQuery } from '../store.ts';
-import { all, get, prepared } from './db-helpers.ts';
-import { percentile95, type Row, toAttempt, toEvent } from './rows.ts';
+import { all, budgetedRows, get } from './db-helpers.ts';
+import { percentile95, toAttempt, toEvent } from './rows.ts';
 
 /**
  * An endpoint's attempts in [since, until] for its charts. `id >= ?` (idLowerBound of since): the
@@ -50,12 +49,6 @@ function projectWhere(projectId: string) {
       if (until !== undefined) this.add(`${column} <= ?`, until);
     },
   };
-}
-
-/** Rows of a listing that selects `bytes`, read one at a time until the page's byte budget is spent. */
-function budgetedRows(db: DatabaseSync, sql: string, params: SQLInputValue[], max: number) {
-  const rows = prepared(db, sql).iterate(...params) as Iterable<Row>;
-  return takeWithinBudget(rows, max, (r) => Number(r.bytes));
 }
 
 export function listEventsSqlite(db: DatabaseSync, projectId: string, q: EventQuery): Page<HeraldEvent> {

@@ -74,6 +74,7 @@ import {
   toProject,
   toSecret,
 } from './rows.ts';
+import { listEndpointsSqlite, listEventTypesSqlite } from './settings-lists.ts';
 
 const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
@@ -289,11 +290,7 @@ export class SqliteStore implements Store {
     return row ? toEventType(row) : null;
   }
   async listEventTypes(q: PageQuery) {
-    const after = decodeCursor(q.cursor);
-    const rows = after
-      ? this.#all('SELECT * FROM event_types WHERE name > ? ORDER BY name LIMIT ?', after, q.limit + 1)
-      : this.#all('SELECT * FROM event_types ORDER BY name LIMIT ?', q.limit + 1);
-    return toPage(rows.map(toEventType), q.limit, (t) => t.name);
+    return listEventTypesSqlite(this.#db, q);
   }
 
   // ── endpoints (endpoint-writes.ts) ────────────────────────────────────────
@@ -313,20 +310,7 @@ export class SqliteStore implements Store {
     return row ? toEndpoint(row) : null;
   }
   async listEndpoints(projectId: string, q: PageQuery) {
-    const after = decodeCursor(q.cursor);
-    const rows = after
-      ? this.#all(
-          'SELECT * FROM endpoints WHERE project_id = ? AND id < ? ORDER BY id DESC LIMIT ?',
-          projectId,
-          after,
-          q.limit + 1,
-        )
-      : this.#all(
-          'SELECT * FROM endpoints WHERE project_id = ? ORDER BY id DESC LIMIT ?',
-          projectId,
-          q.limit + 1,
-        );
-    return toPage(rows.map(toEndpoint), q.limit, (e) => e.id);
+    return listEndpointsSqlite(this.#db, projectId, q);
   }
   async updateEndpoint(projectId: string, endpointId: string, patch: EndpointPatch, now: number) {
     const cur = await this.getEndpoint(projectId, endpointId);
