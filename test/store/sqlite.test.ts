@@ -9,7 +9,7 @@ import { openStore } from '../../src/store/open-store.ts';
 import { acceptEventsSqlite } from '../../src/store/sqlite/accept-events.ts';
 import { CALLBACK_PROBE_SQL, ENDPOINT_PROBE_SQL } from '../../src/store/sqlite/claims.ts';
 import { GroupCommit } from '../../src/store/sqlite/group-commit.ts';
-import { ENDPOINT_STATS_SQL } from '../../src/store/sqlite/history-reads.ts';
+import { ENDPOINT_STATS_SQL, eventPageQuery } from '../../src/store/sqlite/history-reads.ts';
 import { migrateSqlite } from '../../src/store/sqlite/migrate.ts';
 import { attemptRecord, endpointInput, eventInput, projectWithEndpoints, T0 } from './helpers.ts';
 import { defineKeyRotationTest } from './key-rotation.ts';
@@ -49,6 +49,7 @@ describe('sqlite specifics', () => {
         '0006_dispatch_version.sql',
         '0007_fk_child_indexes.sql',
         '0008_failed_attempts.sql',
+        '0009_events_type.sql',
       ],
     );
   });
@@ -270,6 +271,26 @@ describe('sqlite specifics', () => {
       plan.join('; '),
     );
     assert.ok(!plan.some((d) => d.includes('TEMP B-TREE')), `sorts: ${plan.join('; ')}`);
+  });
+
+  test("a project's events of one type are read from an index of their own, newest first", () => {
+    const db = new DatabaseSync(':memory:');
+    migrateSqlite(db);
+    const cursor = Buffer.from('evt_9', 'utf8').toString('base64url');
+    // With a cursor and since both bounding the id, SQLite's planner unhinted walked events_project.
+    for (const q of [{}, { cursor }, { cursor, since: T0 }, { since: T0, until: T0 + 5 }]) {
+      const { sql, params } = eventPageQuery('p', { limit: 50, type: 't', ...q });
+      const plan = db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all(...params)
+        .map((r) => String(r.detail));
+      assert.ok(
+        plan.some((d) => d.includes('USING INDEX events_type')),
+        plan.join('; '),
+      );
+      assert.ok(!plan.some((d) => d.includes('TEMP B-TREE')), `sorts: ${plan.join('; ')}`);
+    }
+    db.close();
   });
 
   test("an endpoint's chart reads its attempts from since on, not from its first attempt", () => {

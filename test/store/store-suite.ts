@@ -1222,7 +1222,12 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
       assert.deepEqual(await store.backlog(T0 + 10), { pending: 4, oldestDueAt: T0 + 5 });
       assert.deepEqual(await store.backlog(T0), { pending: 4, oldestDueAt: null }, 'nothing due yet');
       // Leased deliveries are pending but not waiting: the oldest due is the first one unleased.
-      const claimed = await store.claimDueDeliveries({ limit: 2, leaseMs: 1000, now: T0 + 10, workerId: 'w' });
+      const claimed = await store.claimDueDeliveries({
+        limit: 2,
+        leaseMs: 1000,
+        now: T0 + 10,
+        workerId: 'w',
+      });
       assert.equal(claimed.length, 2);
       assert.deepEqual(await store.backlog(T0 + 60), { pending: 4, oldestDueAt: T0 + 50 });
     });
