@@ -280,6 +280,111 @@ describe('postgres specifics', () => {
     }
   });
 
+  test("deleteProject goes in chunks: a record of one of the project's attempts does not wait for the whole delete", async () => {
+    const url = await server.createDatabase();
+    const store = new PostgresStore(url);
+    await store.migrate();
+    const locker = new pg.Client(url);
+    await locker.connect();
+    try {
+      const { project } = await projectWithEndpoints(store, 1);
+      const [accepted] = await store.acceptEvents(project.id, [eventInput('a'), eventInput('a')], T0);
+      const claims = await store.claimDueDeliveries({
+        limit: 10,
+        leaseMs: 60 * SECOND,
+        now: T0,
+        workerId: 'w',
+      });
+      assert.equal(claims.length, 2);
+      // Another transaction holds one of the project's events, so the delete stops at the events:
+      // by then the attempts and deliveries are gone.
+      await locker.query('BEGIN');
+      await locker.query('SELECT 1 FROM events WHERE project_id = $1 AND id = $2 FOR UPDATE', [
+        project.id,
+        accepted!.event.id,
+      ]);
+      const deleting = store.deleteProject(project.id);
+      for (let i = 0; ; i++) {
+        const waiting = await locker.query(
+          "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        );
+        if (waiting.rowCount) break;
+        assert.ok(i < 500, 'the delete reaches the held event');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      // In one transaction the delivery rows stayed locked until the end: this record waited.
+      const recorded = store
+        .recordAttempts([attemptRecord(claims[0]!.delivery, claims[0]!.event)], {
+          now: T0 + 1,
+          failureThreshold: 10,
+        })
+        .then(() => 'recorded');
+      const timeout = new Promise((r) => setTimeout(() => r('still waiting'), 3_000));
+      assert.equal(await Promise.race([recorded, timeout]), 'recorded');
+      await locker.query('ROLLBACK');
+      assert.equal(await deleting, true);
+      assert.equal(await store.getProject(project.id), null);
+      const left = await locker.query('SELECT count(*)::int AS n FROM attempts WHERE project_id = $1', [
+        project.id,
+      ]);
+      assert.equal(left.rows[0].n, 0, 'no orphan attempt');
+    } finally {
+      await locker.end();
+      await store.close();
+    }
+  });
+
+  test('deleteProject takes a project of many chunks whole, and leaves its neighbour alone', async () => {
+    const url = await server.createDatabase();
+    const store = new PostgresStore(url);
+    await store.migrate();
+    const sql = new pg.Client(url);
+    await sql.connect();
+    try {
+      const gone = await projectWithEndpoints(store, 1);
+      const kept = await projectWithEndpoints(store, 1);
+      // 12,345 events with a delivery and an attempt each (over two chunks of 5,000 and a rest).
+      for (const [project, n] of [
+        [gone.project.id, 12_345],
+        [kept.project.id, 10],
+      ] as const) {
+        await sql.query(
+          `INSERT INTO events (project_id, id, type, payload, created_at)
+           SELECT $1, 'evt_' || $1 || lpad(i::text, 6, '0'), 't', '{}', 0 FROM generate_series(1, $2::int) i`,
+          [project, n],
+        );
+        await sql.query(
+          `INSERT INTO deliveries (project_id, id, event_id, endpoint_id, url, status, created_at, updated_at)
+           SELECT project_id, 'dlv_' || substr(id, 5), id, NULL, 'http://127.0.0.1:9/', 'succeeded', 0, 0
+           FROM events WHERE project_id = $1`,
+          [project],
+        );
+        await sql.query(
+          `INSERT INTO attempts (project_id, id, delivery_id, event_id, event_type, number, started_at, duration_ms, outcome, request)
+           SELECT project_id, 'att_' || substr(id, 5), 'dlv_' || substr(id, 5), id, 't', 1, 0, 1, 'succeeded', '{}'
+           FROM events WHERE project_id = $1`,
+          [project],
+        );
+      }
+      assert.equal(await store.deleteProject(gone.project.id), true);
+      const count = async (project: string) =>
+        (
+          await sql.query(
+            `SELECT (SELECT count(*) FROM events WHERE project_id = $1)
+               + (SELECT count(*) FROM deliveries WHERE project_id = $1)
+               + (SELECT count(*) FROM attempts WHERE project_id = $1) AS n`,
+            [project],
+          )
+        ).rows[0].n;
+      assert.equal(Number(await count(gone.project.id)), 0);
+      assert.equal(Number(await count(kept.project.id)), 30);
+      assert.equal(await store.getProject(gone.project.id), null);
+    } finally {
+      await sql.end();
+      await store.close();
+    }
+  });
+
   test('a burst of acceptEvents and recordAttempts shares one transaction', async () => {
     const [store] = await processes(1);
     try {

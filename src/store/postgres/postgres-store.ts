@@ -61,6 +61,7 @@ import {
 import { migratePostgres } from './migrate.ts';
 import { DUE_CHANNEL, DueListener } from './notify.ts';
 import { listUnforwardedPostgres, markForwardedPostgres } from './operational-outbox.ts';
+import { deleteProjectPostgres } from './project-delete.ts';
 import { takeRateTokensPostgres } from './rate-limit.ts';
 import { purgeBeforePostgres } from './retention.ts';
 import {
@@ -245,22 +246,7 @@ export class PostgresStore implements Store {
   }
   async deleteProject(projectId: string) {
     await this.#writes.drain();
-    return this.#tx(async (c) => {
-      for (const table of [
-        'attempts',
-        'deliveries',
-        'idempotency_keys',
-        'events',
-        'endpoint_secrets',
-        'endpoints',
-        'api_keys',
-        'operational_events',
-        'endpoint_rate_limits',
-      ]) {
-        await this.#run(`DELETE FROM ${table} WHERE project_id = $1`, [projectId], c);
-      }
-      return (await this.#run('DELETE FROM projects WHERE project_id = $1 AND id = $1', [projectId], c)) > 0;
-    });
+    return deleteProjectPostgres(this.#pool, (fn) => this.#tx(fn), projectId); // project-delete.ts
   }
 
   // ── API keys ──────────────────────────────────────────────────────────────

@@ -1,0 +1,74 @@
+/**
+ * Store.deleteProject for PostgreSQL, in steps as on SQLite (sqlite/project-delete.ts). In one
+ * transaction (1,000,000 events with their deliveries and attempts: 2.2 s) every row of the project
+ * stayed locked until the commit, and a record of one of its attempts still out waited for it; a
+ * record batch holds other projects' records too, so recording stalled for everyone. First what
+ * lets anything new arrive for it (keys, endpoints); then its history, a chunk per statement, each
+ * committed on its own; last whatever arrived meanwhile, and the project.
+ */
+import type pg from 'pg';
+
+type Queryable = Pick<pg.Pool, 'query'>;
+/** Runs `fn` in one transaction on one connection. */
+type Transaction = <T>(fn: (c: pg.PoolClient) => Promise<T>) => Promise<T>;
+
+/** A project's credentials and settings: deleted first, so nothing new arrives for it. */
+const ACCESS_TABLES = ['api_keys', 'endpoint_secrets', 'endpoints', 'endpoint_rate_limits'];
+/** A project's history, children before parents, with the key that names a row within the project. */
+const HISTORY_TABLES = [
+  ['attempts', 'id'],
+  ['deliveries', 'id'],
+  ['idempotency_keys', 'key'],
+  ['operational_events', 'id'],
+  ['events', 'id'],
+] as const;
+/** Rows per statement when a project's history is deleted: ~7 ms each here. */
+const CHUNK_ROWS = 5_000;
+
+export async function deleteProjectPostgres(
+  db: Queryable,
+  tx: Transaction,
+  projectId: string,
+): Promise<boolean> {
+  const exists = await tx(async (c) => {
+    if (!(await c.query('SELECT 1 FROM projects WHERE id = $1', [projectId])).rowCount) return false;
+    for (const table of ACCESS_TABLES)
+      await c.query(`DELETE FROM ${table} WHERE project_id = $1`, [projectId]);
+    return true;
+  });
+  if (!exists) return false;
+  for (const [table, key] of HISTORY_TABLES) {
+    // A chunk is a range of keys, walked in key order on the primary key: the next starts past the
+    // last. (Deleting `key IN (the next 5,000)` let the planner pick a hash join over the whole
+    // table for each chunk: 25 s for 1,000,000 events, against 3.2 s in one transaction.) The
+    // last chunk (fewer rows) has no upper bound.
+    let after = '';
+    for (;;) {
+      const bound = await db.query(
+        `SELECT ${key} AS k FROM ${table} WHERE project_id = $1 AND ${key} > $2 ORDER BY ${key} OFFSET $3 LIMIT 1`,
+        [projectId, after, CHUNK_ROWS - 1],
+      );
+      const upTo = bound.rows[0]?.k as string | undefined;
+      if (upTo === undefined) {
+        await db.query(`DELETE FROM ${table} WHERE project_id = $1 AND ${key} > $2`, [projectId, after]);
+        break;
+      }
+      await db.query(`DELETE FROM ${table} WHERE project_id = $1 AND ${key} > $2 AND ${key} <= $3`, [
+        projectId,
+        after,
+        upTo,
+      ]);
+      after = upTo;
+    }
+  }
+  return tx(async (c) => {
+    for (const [table] of HISTORY_TABLES)
+      await c.query(`DELETE FROM ${table} WHERE project_id = $1`, [projectId]);
+    for (const table of ACCESS_TABLES)
+      await c.query(`DELETE FROM ${table} WHERE project_id = $1`, [projectId]);
+    return (
+      ((await c.query('DELETE FROM projects WHERE project_id = $1 AND id = $1', [projectId])).rowCount ?? 0) >
+      0
+    );
+  });
+}
