@@ -18,16 +18,20 @@ export function decodeCursor(cursor: string | null | undefined): string | null {
 /**
  * Builds a page from `limit + 1` fetched rows: the extra row only says there is more. `cutShort`:
  * the rows stop early although more follow (a page's byte budget, page-budget.ts), so the page is
- * all of them and continues after the last.
+ * all of them and continues after the last. `scannedTo`: the rows were looked for only down to
+ * this key (EVENT_TYPE_SCAN_ROWS): a page that neither filled up nor was cut continues after it,
+ * even with no rows at all.
  */
 export function toPage<T>(
   rows: T[],
   limit: number,
   keyOf: (row: T) => string,
   cutShort = false,
+  scannedTo: string | null = null,
 ): { data: T[]; nextCursor: string | null } {
   const data = rows.slice(0, limit);
   const last = data[data.length - 1];
   const more = rows.length > limit || (cutShort && rows.length > 0);
-  return { data, nextCursor: more && last ? encodeCursor(keyOf(last)) : null };
+  if (more && last) return { data, nextCursor: encodeCursor(keyOf(last)) };
+  return { data, nextCursor: scannedTo === null ? null : encodeCursor(scannedTo) };
 }

@@ -127,6 +127,8 @@ export interface AttemptQuery extends PageQuery {
   eventType?: string;
   since?: number;
   until?: number;
+  /** With `eventType`: attempts a page looks at (EVENT_TYPE_SCAN_ROWS unless a test sets fewer). */
+  scanRows?: number;
 }
 
 export interface StatsQuery {

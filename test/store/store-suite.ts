@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import { attemptRecord as outcomeRecord } from '../../src/delivery/attempt-outcome.ts';
 import { buildRequest } from '../../src/domain/build-request.ts';
+import type { Attempt } from '../../src/domain/types.ts';
 import { WINDOW_SKIP_MS } from '../../src/store/claim-limits.ts';
 import { type Store, StoreConflictError } from '../../src/store/store.ts';
 import { defineDispatchViewSuite } from './dispatch-view-suite.ts';
@@ -1083,6 +1084,55 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
           await store.endpointStats(q.id, ep.id, { since: 0, until: base + DAY, bucketMs: minute }),
           [],
         );
+      },
+    );
+
+    withStore(
+      'listAttempts by event type looks at scanRows attempts a page, and its cursor goes on',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 1);
+        const rare = new Set([3, 12, 20, 27]);
+        for (let i = 0; i < 30; i++) {
+          await store.acceptEvents(
+            project.id,
+            [eventInput(rare.has(i) ? 'rare' : 'common', { payload: { i } })],
+            T0 + i,
+          );
+        }
+        const claims = await store.claimDueDeliveries({
+          limit: 50,
+          leaseMs: 60_000,
+          now: T0 + 100,
+          workerId: 'w',
+        });
+        assert.equal(claims.length, 30);
+        claims.sort((x, y) => (x.event.id < y.event.id ? -1 : 1));
+        // Attempt i for event i, in that order: the attempts' ids follow i.
+        for (const [i, c] of claims.entries()) {
+          await store.recordAttempts([attemptRecord(c.delivery, c.event, { startedAt: T0 + 1000 + i })], {
+            now: T0 + 2000,
+            failureThreshold: 100,
+          });
+        }
+        const indexOf = (a: Attempt) => a.startedAt - T0 - 1000;
+        const endpointId = endpoints[0]!.id;
+        // 10 attempts a page: 29-20, 19-10, 9-0, then nothing older.
+        const pages = await allPages((cursor) =>
+          store.listAttempts(project.id, { limit: 100, eventType: 'rare', scanRows: 10, endpointId, cursor }),
+        );
+        assert.deepEqual(
+          pages.map((p) => p.map(indexOf)),
+          [[27, 20], [12], [3], []],
+        );
+        // A full page ends at its last item, not at the scan's end.
+        const ones = await allPages((cursor) =>
+          store.listAttempts(project.id, { limit: 1, eventType: 'rare', scanRows: 10, cursor }),
+        );
+        assert.deepEqual(ones.flat().map(indexOf), [27, 20, 12, 3]);
+        // The default scans far more than 30: one page, no cursor.
+        const whole = await store.listAttempts(project.id, { limit: 100, eventType: 'rare' });
+        assert.deepEqual(whole.data.map(indexOf), [27, 20, 12, 3]);
+        assert.equal(whole.nextCursor, null);
       },
     );
 

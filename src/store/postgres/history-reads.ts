@@ -9,6 +9,7 @@ import { ID_PREFIX, idLowerBound } from '../../domain/ids.ts';
 import type { Attempt, HeraldEvent } from '../../domain/types.ts';
 import { envelopeSourcesFromRows, type LoadEnvelopeSources, withRequestBodies } from '../attempt-bodies.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
+import { EVENT_TYPE_SCAN_ROWS } from '../page-budget.ts';
 import type { AttemptQuery, EventQuery, Page, StatsBucket, StatsQuery } from '../store.ts';
 import { budgetCut, budgetedListSql, jsonBytes } from './budgeted-list.ts';
 import { num, type Row, toAttempt, toEvent } from './rows.ts';
@@ -59,8 +60,21 @@ export async function listAttemptsPostgres(
   if (q.eventId) where.add('event_id =', q.eventId);
   if (q.deliveryId) where.add('delivery_id =', q.deliveryId);
   if (q.outcome) where.add('outcome =', q.outcome);
-  if (q.eventType) where.add('event_type =', q.eventType);
   where.timeRange('started_at', ID_PREFIX.attempt, q.since, q.until);
+  // By event type: only the newest EVENT_TYPE_SCAN_ROWS attempts of the other filters (page-budget.ts).
+  let scanEnd: string | null = null;
+  if (q.eventType) {
+    const [last] = await rowsOf(
+      db,
+      `SELECT id FROM attempts WHERE ${where.sql} ORDER BY id DESC LIMIT 1 OFFSET ${where.next()}`,
+      [...where.params, (q.scanRows ?? EVENT_TYPE_SCAN_ROWS) - 1],
+    );
+    if (last) {
+      scanEnd = String(last.id);
+      where.add('id >=', scanEnd);
+    }
+    where.add('event_type =', q.eventType);
+  }
   const rows = await rowsOf(
     db,
     budgetedListSql(
@@ -70,7 +84,7 @@ export async function listAttemptsPostgres(
     [...where.params, q.limit + 1],
   );
   const attempts = await withRequestBodies(projectId, rows.map(toAttempt), envelopeSources(db));
-  return toPage(attempts, q.limit, (a) => a.id, budgetCut(rows));
+  return toPage(attempts, q.limit, (a) => a.id, budgetCut(rows), scanEnd);
 }
 
 export async function getAttemptPostgres(

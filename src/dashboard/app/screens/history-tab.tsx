@@ -121,10 +121,20 @@ export function HistoryTab({ endpoint }: { endpoint: Endpoint }) {
       <ErrorBanner error={first.error} onRetry={first.reload} />
       {first.loading && !first.data && <Loading label="Loading attempts…" />}
       {first.data && attempts.length === 0 && (
-        <EmptyState title={filtered ? 'No attempts match these filters' : 'No attempts yet'}>
-          {filtered
-            ? 'Try a wider time range or another outcome.'
-            : 'Attempts appear here as soon as an event is delivered. Send a test event from the Overview tab.'}
+        <EmptyState
+          title={
+            cursor
+              ? 'None of the attempts searched so far match'
+              : filtered
+                ? 'No attempts match these filters'
+                : 'No attempts yet'
+          }
+        >
+          {cursor
+            ? 'An event-type filter searches 10,000 attempts at a time: search older ones, or set a time range.'
+            : filtered
+              ? 'Try a wider time range or another outcome.'
+              : 'Attempts appear here as soon as an event is delivered. Send a test event from the Overview tab.'}
         </EmptyState>
       )}
       {attempts.length > 0 && (
@@ -172,7 +182,11 @@ export function HistoryTab({ endpoint }: { endpoint: Endpoint }) {
       <ErrorBanner error={moreState.error} />
       {cursor && (
         <button type="button" onClick={loadMore} disabled={moreState.busy}>
-          {moreState.busy ? 'Loading…' : 'Load older attempts'}
+          {moreState.busy
+            ? 'Loading…'
+            : attempts.length === 0
+              ? 'Search older attempts'
+              : 'Load older attempts'}
         </button>
       )}
     </div>
