@@ -19,7 +19,7 @@ export function decodeCursor(cursor: string | null | undefined): string | null {
  * Builds a page from `limit + 1` fetched rows: the extra row only says there is more. `cutShort`:
  * the rows stop early although more follow (a page's byte budget, page-budget.ts), so the page is
  * all of them and continues after the last. `scannedTo`: the rows were looked for only down to
- * this key (EVENT_TYPE_SCAN_ROWS): a page that neither filled up nor was cut continues after it,
+ * this key (SCAN_ROWS): a page that neither filled up nor was cut continues after it,
  * even with no rows at all.
  */
 export function toPage<T>(

@@ -21,14 +21,15 @@
 export const PAGE_BUDGET_BYTES = 4 * 1024 * 1024;
 
 /**
- * How many attempts a page filtered by event type looks at. No index serves that filter (one would
- * cost every attempt a write on the delivery path, −2.6 % closed loop), so a page reads the
- * attempts that match the other filters, newest first, and picks those of the type: without a
- * bound a rare type read the whole history (230 ms per 1,000,000 attempts on SQLite, holding the
- * thread that accepts events). After this many the page ends, with fewer items or none, and its
- * `nextCursor` goes on from the last one looked at.
+ * How many attempts a page looks at when it is filtered by what no index serves: an event type, or
+ * the succeeded outcome (indexes for them would cost every attempt writes on the delivery path:
+ * −2.6 % closed loop for event types). Such a page reads the attempts that match the other
+ * filters, newest first, and keeps those that match: without a bound a rare type (or an endpoint
+ * that has failed for long, filtered to successes) read the whole history, 230 ms per 1,000,000
+ * attempts on SQLite, holding the thread that accepts events. After this many the page ends, with
+ * fewer items or none, and its `nextCursor` goes on from the last attempt looked at.
  */
-export const EVENT_TYPE_SCAN_ROWS = 10_000;
+export const SCAN_ROWS = 10_000;
 
 /**
  * Rows in order, at most `max`, stopping before the first row whose predecessors already hold

@@ -127,7 +127,7 @@ export interface AttemptQuery extends PageQuery {
   eventType?: string;
   since?: number;
   until?: number;
-  /** With `eventType`: attempts a page looks at (EVENT_TYPE_SCAN_ROWS unless a test sets fewer). */
+  /** With `eventType` or outcome `succeeded`: attempts a page looks at (SCAN_ROWS unless a test sets fewer). */
   scanRows?: number;
 }
 

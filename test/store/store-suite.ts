@@ -1087,35 +1087,53 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
       },
     );
 
+    /**
+     * 30 attempts to one endpoint, attempt i for event i (their ids follow i): of type `rare` where
+     * `rare(i)`, failed where `failed(i)`. Returns the project, the endpoint and i of an attempt.
+     */
+    const thirtyAttempts = async (
+      store: Store,
+      rare: (i: number) => boolean,
+      failed: (i: number) => boolean,
+    ) => {
+      const { project, endpoints } = await projectWithEndpoints(store, 1);
+      for (let i = 0; i < 30; i++) {
+        await store.acceptEvents(
+          project.id,
+          [eventInput(rare(i) ? 'rare' : 'common', { payload: { i } })],
+          T0 + i,
+        );
+      }
+      const claims = await store.claimDueDeliveries({
+        limit: 50,
+        leaseMs: 60_000,
+        now: T0 + 100,
+        workerId: 'w',
+      });
+      assert.equal(claims.length, 30);
+      claims.sort((x, y) => (x.event.id < y.event.id ? -1 : 1));
+      for (const [i, c] of claims.entries()) {
+        const outcome = failed(i) ? { outcome: 'failed' as const, status: 'failed' as const } : {};
+        await store.recordAttempts(
+          [attemptRecord(c.delivery, c.event, { startedAt: T0 + 1000 + i, ...outcome })],
+          {
+            now: T0 + 2000,
+            failureThreshold: 100,
+          },
+        );
+      }
+      return { project, endpointId: endpoints[0]!.id, indexOf: (a: Attempt) => a.startedAt - T0 - 1000 };
+    };
+
     withStore(
       'listAttempts by event type looks at scanRows attempts a page, and its cursor goes on',
       async (store) => {
-        const { project, endpoints } = await projectWithEndpoints(store, 1);
         const rare = new Set([3, 12, 20, 27]);
-        for (let i = 0; i < 30; i++) {
-          await store.acceptEvents(
-            project.id,
-            [eventInput(rare.has(i) ? 'rare' : 'common', { payload: { i } })],
-            T0 + i,
-          );
-        }
-        const claims = await store.claimDueDeliveries({
-          limit: 50,
-          leaseMs: 60_000,
-          now: T0 + 100,
-          workerId: 'w',
-        });
-        assert.equal(claims.length, 30);
-        claims.sort((x, y) => (x.event.id < y.event.id ? -1 : 1));
-        // Attempt i for event i, in that order: the attempts' ids follow i.
-        for (const [i, c] of claims.entries()) {
-          await store.recordAttempts([attemptRecord(c.delivery, c.event, { startedAt: T0 + 1000 + i })], {
-            now: T0 + 2000,
-            failureThreshold: 100,
-          });
-        }
-        const indexOf = (a: Attempt) => a.startedAt - T0 - 1000;
-        const endpointId = endpoints[0]!.id;
+        const { project, endpointId, indexOf } = await thirtyAttempts(
+          store,
+          (i) => rare.has(i),
+          () => false,
+        );
         // 10 attempts a page: 29-20, 19-10, 9-0, then nothing older.
         const pages = await allPages((cursor) =>
           store.listAttempts(project.id, { limit: 100, eventType: 'rare', scanRows: 10, endpointId, cursor }),
@@ -1135,6 +1153,36 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
         assert.equal(whole.nextCursor, null);
       },
     );
+
+    withStore('listAttempts of succeeded attempts pages the same way (no index serves it)', async (store) => {
+      const { project, endpointId, indexOf } = await thirtyAttempts(
+        store,
+        () => false,
+        (i) => i !== 5 && i !== 25,
+      );
+      const pages = await allPages((cursor) =>
+        store.listAttempts(project.id, {
+          limit: 100,
+          outcome: 'succeeded',
+          scanRows: 10,
+          endpointId,
+          cursor,
+        }),
+      );
+      assert.deepEqual(
+        pages.map((p) => p.map(indexOf)),
+        [[25], [], [5], []],
+      );
+      // Failed attempts have an index of their own: one page, whatever scanRows says.
+      const failed = await store.listAttempts(project.id, {
+        limit: 100,
+        outcome: 'failed',
+        scanRows: 10,
+        endpointId,
+      });
+      assert.equal(failed.data.length, 28);
+      assert.equal(failed.nextCursor, null);
+    });
 
     withStore('listAttempts filters and pages; listEvents filters and pages', async (store) => {
       const { project, endpoints } = await projectWithEndpoints(store, 2);

@@ -9,7 +9,7 @@ import { ID_PREFIX, idLowerBound } from '../../domain/ids.ts';
 import type { Attempt, HeraldEvent } from '../../domain/types.ts';
 import { envelopeSourcesFromRows, type LoadEnvelopeSources, withRequestBodies } from '../attempt-bodies.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
-import { EVENT_TYPE_SCAN_ROWS } from '../page-budget.ts';
+import { SCAN_ROWS } from '../page-budget.ts';
 import type { AttemptQuery, EventQuery, Page, StatsBucket, StatsQuery } from '../store.ts';
 import { budgetCut, budgetedListSql, jsonBytes } from './budgeted-list.ts';
 import { num, type Row, toAttempt, toEvent } from './rows.ts';
@@ -59,21 +59,22 @@ export async function listAttemptsPostgres(
   if (q.endpointId) where.add('endpoint_id =', q.endpointId);
   if (q.eventId) where.add('event_id =', q.eventId);
   if (q.deliveryId) where.add('delivery_id =', q.deliveryId);
-  if (q.outcome) where.add('outcome =', q.outcome);
+  if (q.outcome === 'failed') where.add('outcome =', q.outcome);
   where.timeRange('started_at', ID_PREFIX.attempt, q.since, q.until);
-  // By event type: only the newest EVENT_TYPE_SCAN_ROWS attempts of the other filters (page-budget.ts).
+  // Filters no index serves: only the newest SCAN_ROWS attempts of the others (page-budget.ts).
   let scanEnd: string | null = null;
-  if (q.eventType) {
+  if (q.eventType || q.outcome === 'succeeded') {
     const [last] = await rowsOf(
       db,
       `SELECT id FROM attempts WHERE ${where.sql} ORDER BY id DESC LIMIT 1 OFFSET ${where.next()}`,
-      [...where.params, (q.scanRows ?? EVENT_TYPE_SCAN_ROWS) - 1],
+      [...where.params, (q.scanRows ?? SCAN_ROWS) - 1],
     );
     if (last) {
       scanEnd = String(last.id);
       where.add('id >=', scanEnd);
     }
-    where.add('event_type =', q.eventType);
+    if (q.outcome === 'succeeded') where.add('outcome =', q.outcome);
+    if (q.eventType) where.add('event_type =', q.eventType);
   }
   const rows = await rowsOf(
     db,

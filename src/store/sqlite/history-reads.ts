@@ -9,7 +9,7 @@ import { ID_PREFIX, idLowerBound } from '../../domain/ids.ts';
 import type { Attempt, HeraldEvent } from '../../domain/types.ts';
 import { envelopeSourcesFromRows, type LoadEnvelopeSources, withRequestBodies } from '../attempt-bodies.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
-import { EVENT_TYPE_SCAN_ROWS } from '../page-budget.ts';
+import { SCAN_ROWS } from '../page-budget.ts';
 import type { AttemptQuery, EventQuery, Page, StatsBucket, StatsQuery } from '../store.ts';
 import { all, budgetedRows, get } from './db-helpers.ts';
 import { percentile95, toAttempt, toEvent } from './rows.ts';
@@ -86,22 +86,23 @@ export async function listAttemptsSqlite(
   if (q.eventId) where.add('event_id = ?', q.eventId);
   if (q.deliveryId) where.add('delivery_id = ?', q.deliveryId);
   // A literal, not a parameter: the planner can then use the partial index of failed attempts.
-  if (q.outcome) where.parts.push(`outcome = '${q.outcome === 'failed' ? 'failed' : 'succeeded'}'`);
+  if (q.outcome === 'failed') where.parts.push(`outcome = 'failed'`);
   where.timeRange('started_at', ID_PREFIX.attempt, q.since, q.until);
-  // By event type: only the newest EVENT_TYPE_SCAN_ROWS attempts of the other filters (page-budget.ts).
+  // Filters no index serves: only the newest SCAN_ROWS attempts of the others (page-budget.ts).
   let scanEnd: string | null = null;
-  if (q.eventType) {
+  if (q.eventType || q.outcome === 'succeeded') {
     const last = get(
       db,
       `SELECT id FROM attempts WHERE ${where.parts.join(' AND ')} ORDER BY id DESC LIMIT 1 OFFSET ?`,
       ...where.params,
-      (q.scanRows ?? EVENT_TYPE_SCAN_ROWS) - 1,
+      (q.scanRows ?? SCAN_ROWS) - 1,
     );
     if (last) {
       scanEnd = String(last.id);
       where.add('id >= ?', scanEnd);
     }
-    where.add('event_type = ?', q.eventType);
+    if (q.outcome === 'succeeded') where.parts.push(`outcome = 'succeeded'`);
+    if (q.eventType) where.add('event_type = ?', q.eventType);
   }
   const { rows, cut } = budgetedRows(
     db,

@@ -131,7 +131,7 @@ export function HistoryTab({ endpoint }: { endpoint: Endpoint }) {
           }
         >
           {cursor
-            ? 'An event-type filter searches 10,000 attempts at a time: search older ones, or set a time range.'
+            ? 'Filters by event type or success search 10,000 attempts at a time: search older ones, or set a time range.'
             : filtered
               ? 'Try a wider time range or another outcome.'
               : 'Attempts appear here as soon as an event is delivered. Send a test event from the Overview tab.'}
