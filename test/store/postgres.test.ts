@@ -32,6 +32,21 @@ async function processes(n: number, url?: string): Promise<PostgresStore[]> {
 }
 const closeAll = (stores: Store[]) => Promise.all(stores.map((s) => s.close()));
 
+/** A fresh database with a store and a plain client on it, both closed after `fn`. */
+async function withStoreAndClient(fn: (store: PostgresStore, client: pg.Client) => Promise<void>) {
+  const url = await server.createDatabase();
+  const store = new PostgresStore(url);
+  await store.migrate();
+  const client = new pg.Client(url);
+  await client.connect();
+  try {
+    await fn(store, client);
+  } finally {
+    await client.end();
+    await store.close();
+  }
+}
+
 describe('postgres specifics', () => {
   defineKeyRotationTest('postgres', () => server.createDatabase());
 
@@ -280,13 +295,8 @@ describe('postgres specifics', () => {
     }
   });
 
-  test("deleteProject goes in chunks: a record of one of the project's attempts does not wait for the whole delete", async () => {
-    const url = await server.createDatabase();
-    const store = new PostgresStore(url);
-    await store.migrate();
-    const locker = new pg.Client(url);
-    await locker.connect();
-    try {
+  test("deleteProject goes in chunks: a record of one of the project's attempts does not wait for the whole delete", async () =>
+    withStoreAndClient(async (store, locker) => {
       const { project } = await projectWithEndpoints(store, 1);
       const [accepted] = await store.acceptEvents(project.id, [eventInput('a'), eventInput('a')], T0);
       const claims = await store.claimDueDeliveries({
@@ -328,19 +338,10 @@ describe('postgres specifics', () => {
         project.id,
       ]);
       assert.equal(left.rows[0].n, 0, 'no orphan attempt');
-    } finally {
-      await locker.end();
-      await store.close();
-    }
-  });
+    }));
 
-  test('deleteProject takes a project of many chunks whole, and leaves its neighbour alone', async () => {
-    const url = await server.createDatabase();
-    const store = new PostgresStore(url);
-    await store.migrate();
-    const sql = new pg.Client(url);
-    await sql.connect();
-    try {
+  test('deleteProject takes a project of many chunks whole, and leaves its neighbour alone', async () =>
+    withStoreAndClient(async (store, sql) => {
       const gone = await projectWithEndpoints(store, 1);
       const kept = await projectWithEndpoints(store, 1);
       // 12,345 events with a delivery and an attempt each (over two chunks of 5,000 and a rest).
@@ -379,11 +380,7 @@ describe('postgres specifics', () => {
       assert.equal(Number(await count(gone.project.id)), 0);
       assert.equal(Number(await count(kept.project.id)), 30);
       assert.equal(await store.getProject(gone.project.id), null);
-    } finally {
-      await sql.end();
-      await store.close();
-    }
-  });
+    }));
 
   test('a burst of acceptEvents and recordAttempts shares one transaction', async () => {
     const [store] = await processes(1);
