@@ -47,13 +47,24 @@ function timeText(time: number): string {
 }
 
 /**
+ * How far an id's time may run ahead of the time it was made for (ID_TIME_SLACK_MS + 1 after the
+ * practically impossible borrow below). Within this, ids stay monotonic across a clock that stepped
+ * back, or across attempts recorded out of the order they started in (an attempt's id is made for
+ * its start when it is recorded); past it, an id takes the time it was made for. So an id's time is
+ * always in [time, time + ID_TIME_SLACK_MS + 1], and a store can bound the id on both sides of a
+ * time range (idLowerBound, idUpperBound) instead of reading every newer row to filter on `until`.
+ */
+export const ID_TIME_SLACK_MS = 1_000;
+
+/**
  * A new time-sortable id: `<prefix>_` + 10 characters of millisecond time + 16 random characters
- * (ULID layout). Monotonic within a process: ids made in the same millisecond (or with a clock that
- * stepped back) continue from the last one, so sorting ids sorts by creation order, which cursors
- * and "newest first" rely on.
+ * (ULID layout). Monotonic within a process: ids made in the same millisecond (or up to
+ * ID_TIME_SLACK_MS after a clock that stepped back) continue from the last one, so sorting ids
+ * sorts by creation order, which cursors and "newest first" rely on. After a larger step back
+ * the ids follow the clock.
  */
 export function newId(prefix: string, now: number = Date.now()): string {
-  if (now <= lastTime) {
+  if (now <= lastTime && now >= lastTime - ID_TIME_SLACK_MS) {
     if (!increment()) {
       // 80 bits used up within one millisecond: borrow the next one
       lastTime += 1;
@@ -76,6 +87,16 @@ export function newId(prefix: string, now: number = Date.now()): string {
  */
 export function idLowerBound(prefix: string, time: number): string {
   return `${prefix}_${timeText(Math.max(0, Math.floor(time)))}`;
+}
+
+/**
+ * An id of `prefix` above every id made at `time` or earlier (an id runs at most
+ * ID_TIME_SLACK_MS + 1 ahead of its time): `id < idUpperBound(prefix, t)` keeps every row with
+ * `created_at <= t` (or `started_at`), so an `until` filter walks an index from there down instead
+ * of reading every newer row.
+ */
+export function idUpperBound(prefix: string, time: number): string {
+  return idLowerBound(prefix, Math.floor(time) + ID_TIME_SLACK_MS + 2);
 }
 
 /** Id prefixes, one per kind of object. */

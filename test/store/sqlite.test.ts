@@ -293,16 +293,35 @@ describe('sqlite specifics', () => {
     db.close();
   });
 
-  test("an endpoint's chart reads its attempts from since on, not from its first attempt", () => {
+  test('a page of events up to a time walks the id index from there down, not every newer event', () => {
+    const db = new DatabaseSync(':memory:');
+    migrateSqlite(db);
+    const cursor = Buffer.from('evt_9', 'utf8').toString('base64url');
+    for (const q of [{ until: T0 }, { until: T0, cursor }, { since: T0 - 5, until: T0 }]) {
+      const { sql, params } = eventPageQuery('p', { limit: 50, ...q });
+      const plan = db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all(...params)
+        .map((r) => String(r.detail));
+      assert.ok(
+        plan.some((d) => /USING INDEX events_project \(project_id=\? AND (id>\? AND )?id<\?\)/.test(d)),
+        `${JSON.stringify(q)}: ${plan.join('; ')}`,
+      );
+      assert.ok(!plan.some((d) => d.includes('TEMP B-TREE')), `sorts: ${plan.join('; ')}`);
+    }
+    db.close();
+  });
+
+  test("an endpoint's chart reads its attempts from since to until, not from its first or up to its newest", () => {
     const db = new DatabaseSync(':memory:');
     migrateSqlite(db);
     const plan = db
       .prepare(`EXPLAIN QUERY PLAN ${ENDPOINT_STATS_SQL}`)
-      .all('p', 'e', 'att_01', 0, 1)
+      .all('p', 'e', 'att_01', 'att_02', 0, 1)
       .map((r) => String(r.detail));
     db.close();
     assert.ok(
-      plan.some((d) => d.includes('attempts_endpoint (project_id=? AND endpoint_id=? AND id>?)')),
+      plan.some((d) => d.includes('attempts_endpoint (project_id=? AND endpoint_id=? AND id>? AND id<?)')),
       plan.join('; '),
     );
   });

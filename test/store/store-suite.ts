@@ -1254,6 +1254,58 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
       );
     });
 
+    withStore(
+      'until keeps a row whose id ran ahead of its time, and leaves newer ones out',
+      async (store) => {
+        // An id runs up to ID_TIME_SLACK_MS ahead of its time (ids.ts), and stores bound the id by
+        // `until` plus that slack: without it, `b` below would be missing from `until: t`.
+        const { project } = await projectWithEndpoints(store, 1);
+        const t = T0 + 400 * DAY;
+        const [a] = await store.acceptEvents(project.id, [eventInput('a')], t + 800);
+        const [b] = await store.acceptEvents(project.id, [eventInput('b')], t); // clock stepped back 800 ms
+        const [c] = await store.acceptEvents(project.id, [eventInput('c')], t + 5000);
+        assert.ok(a && b && c && b.event.id > a.event.id, 'b continues from a');
+        const events = async (q: Omit<Parameters<Store['listEvents']>[1], 'limit'>) =>
+          (await store.listEvents(project.id, { limit: 100, ...q })).data.map((e) => e.type).sort();
+        assert.deepEqual(await events({ until: t }), ['b']);
+        assert.deepEqual(await events({ until: t + 800 }), ['a', 'b']);
+        assert.deepEqual(await events({ since: t, until: t + 4999 }), ['a', 'b']);
+        assert.deepEqual(await events({ until: t + 5000 }), ['a', 'b', 'c']);
+
+        const claims = await store.claimDueDeliveries({
+          limit: 10,
+          leaseMs: 1000,
+          now: t + 6000,
+          workerId: 'w',
+        });
+        const byType = (type: string) => claims.find((x) => x.event.type === type)!;
+        // Recorded out of the order they started in, each id made for its start (attempt-outcome.ts).
+        const records = [
+          attemptRecord(byType('c').delivery, byType('c').event, { startedAt: t + 7000 }),
+          attemptRecord(byType('a').delivery, byType('a').event, { startedAt: t + 6400 }),
+          attemptRecord(byType('b').delivery, byType('b').event, { startedAt: t + 6500 }),
+        ];
+        assert.ok(records[1]!.attempt.id > records[0]!.attempt.id, 'ran ahead of its start');
+        await store.recordAttempts(records, { now: t + 8000, failureThreshold: 100 });
+        const attempts = async (q: Omit<Parameters<Store['listAttempts']>[1], 'limit'>) =>
+          (await store.listAttempts(project.id, { limit: 100, ...q })).data.map((x) => x.eventType).sort();
+        assert.deepEqual(await attempts({ until: t + 6400 }), ['a']);
+        assert.deepEqual(await attempts({ until: t + 6999 }), ['a', 'b']);
+        assert.deepEqual(await attempts({ since: t + 6450, until: t + 7000 }), ['b', 'c']);
+        const ep = byType('a').delivery.endpointId!;
+        const stats = await store.endpointStats(project.id, ep, {
+          since: t,
+          until: t + 6400,
+          bucketMs: 60_000,
+        });
+        assert.equal(
+          stats.reduce((n, x) => n + x.succeeded, 0),
+          1,
+          'the chart counts it too',
+        );
+      },
+    );
+
     withStore('operational events page newest first', async (store) => {
       const { project, endpoints } = await projectWithEndpoints(store, 1);
       const ep = endpoints[0]!;

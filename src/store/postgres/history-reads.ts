@@ -5,7 +5,7 @@
  * `since` on: an id's time is never earlier than the created_at or started_at it was made with.
  */
 import type pg from 'pg';
-import { ID_PREFIX, idLowerBound } from '../../domain/ids.ts';
+import { ID_PREFIX, idLowerBound, idUpperBound } from '../../domain/ids.ts';
 import type { Attempt, HeraldEvent } from '../../domain/types.ts';
 import { envelopeSourcesFromRows, type LoadEnvelopeSources, withRequestBodies } from '../attempt-bodies.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
@@ -127,10 +127,18 @@ export async function endpointStatsPostgres(
        avg(duration_ms) AS avg,
        percentile_disc(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95
      FROM attempts WHERE project_id = $1 AND endpoint_id = $2 AND started_at >= $3 AND started_at <= $5
-       AND id >= $6
+       AND id >= $6 AND id < $7
      GROUP BY 1 ORDER BY 1`,
-    // `id >= …`: attempts_endpoint (project_id, endpoint_id, id) from `since` on (idLowerBound).
-    [projectId, endpointId, q.since, q.bucketMs, q.until, idLowerBound(ID_PREFIX.attempt, q.since)],
+    // attempts_endpoint (project_id, endpoint_id, id) over [since, until] only (idLowerBound, idUpperBound).
+    [
+      projectId,
+      endpointId,
+      q.since,
+      q.bucketMs,
+      q.until,
+      idLowerBound(ID_PREFIX.attempt, q.since),
+      idUpperBound(ID_PREFIX.attempt, q.until),
+    ],
   );
   return rows.map((r) => ({
     start: num(r.start),

@@ -1,5 +1,5 @@
 /** Listings of the PostgreSQL store: a WHERE clause built up with numbered parameters. */
-import { idLowerBound } from '../../domain/ids.ts';
+import { idLowerBound, idUpperBound } from '../../domain/ids.ts';
 
 /** A WHERE clause that always starts with the project filter, with numbered parameters. */
 export class Where {
@@ -14,15 +14,19 @@ export class Where {
     this.#parts.push(`${columnAndOp} $${this.params.length}`);
   }
   /**
-   * `column` in [since, until]; `since` also bounds the id, so the (…, id) indexes are walked from
-   * `since` on (an id's time is never earlier than the time it was made for: idLowerBound).
+   * `column` in [since, until]; both also bound the id, so the (…, id) indexes are walked over that
+   * range only (an id's time is never earlier than the time it was made for, nor more than
+   * ID_TIME_SLACK_MS later: idLowerBound, idUpperBound).
    */
   timeRange(column: string, idPrefix: string, since?: number, until?: number): void {
     if (since !== undefined) {
       this.add(`${column} >=`, since);
       this.add('id >=', idLowerBound(idPrefix, since));
     }
-    if (until !== undefined) this.add(`${column} <=`, until);
+    if (until !== undefined) {
+      this.add(`${column} <=`, until);
+      this.add('id <', idUpperBound(idPrefix, until));
+    }
   }
   get sql(): string {
     return this.#parts.join(' AND ');

@@ -1,11 +1,12 @@
 /**
  * Reads of the SQLite store's history: events and attempts page by page (under a page's byte
  * budget, page-budget.ts), one attempt with its request body, and an endpoint's attempts per time
- * bucket for its charts. A `since` also bounds the id, so an index is walked from `since` on: an
- * id's time is never earlier than the created_at or started_at it was made with (ids.ts).
+ * bucket for its charts. `since` and `until` also bound the id, so an index is walked over that
+ * range only: an id's time is never earlier than the created_at or started_at it was made with,
+ * nor more than ID_TIME_SLACK_MS later (ids.ts).
  */
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
-import { ID_PREFIX, idLowerBound } from '../../domain/ids.ts';
+import { ID_PREFIX, idLowerBound, idUpperBound } from '../../domain/ids.ts';
 import type { Attempt, HeraldEvent } from '../../domain/types.ts';
 import { envelopeSourcesFromRows, type LoadEnvelopeSources, withRequestBodies } from '../attempt-bodies.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
@@ -15,12 +16,12 @@ import { all, budgetedRows, get } from './db-helpers.ts';
 import { percentile95, toAttempt, toEvent } from './rows.ts';
 
 /**
- * An endpoint's attempts in [since, until] for its charts. `id >= ?` (idLowerBound of since): the
- * index attempts_endpoint (project_id, endpoint_id, id) is walked from `since` on, not from the
- * endpoint's first attempt; ids are never older than started_at.
+ * An endpoint's attempts in [since, until] for its charts. `id >= ? AND id < ?` (idLowerBound of
+ * since, idUpperBound of until): the index attempts_endpoint (project_id, endpoint_id, id) is
+ * walked over that range, not from the endpoint's first attempt or up to its newest.
  */
 export const ENDPOINT_STATS_SQL = `SELECT started_at, outcome, duration_ms FROM attempts
-  WHERE project_id = ? AND endpoint_id = ? AND id >= ? AND started_at >= ? AND started_at <= ?`;
+  WHERE project_id = ? AND endpoint_id = ? AND id >= ? AND id < ? AND started_at >= ? AND started_at <= ?`;
 
 /**
  * What an attempt weighs against a page's byte budget (page-budget.ts): its stored columns and
@@ -41,13 +42,16 @@ function projectWhere(projectId: string) {
       parts.push(sql);
       params.push(value);
     },
-    /** `column` in [since, until]; `since` also bounds the id, so the index is walked from `since` on. */
+    /** `column` in [since, until]; both also bound the id, so the index is walked over that range only. */
     timeRange(column: string, idPrefix: string, since?: number, until?: number) {
       if (since !== undefined) {
         this.add(`${column} >= ?`, since);
         this.add('id >= ?', idLowerBound(idPrefix, since));
       }
-      if (until !== undefined) this.add(`${column} <= ?`, until);
+      if (until !== undefined) {
+        this.add(`${column} <= ?`, until);
+        this.add('id < ?', idUpperBound(idPrefix, until));
+      }
     },
   };
 }
@@ -148,6 +152,7 @@ export function endpointStatsSqlite(
     projectId,
     endpointId,
     idLowerBound(ID_PREFIX.attempt, q.since),
+    idUpperBound(ID_PREFIX.attempt, q.until),
     q.since,
     q.until,
   );
