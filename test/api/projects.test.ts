@@ -45,6 +45,33 @@ describe('projects, api keys, event types', () => {
     assertError(await api.call('GET', `/api/v1/projects/${p.id}`), 404, 'HERALD_ERR_NOT_FOUND');
   });
 
+  test("the operator project's uid is reserved: no tenant can take it (and so receive every project's operational events)", async () => {
+    for (const uid of ['herald-operator', 'Herald-Operator']) {
+      assertError(await api.call('POST', '/api/v1/projects', { name: 'x', uid }), 400, undefined, 'body.uid');
+    }
+    const tenant = await api.project('zeta');
+    const key = await api.apiKey(tenant.id);
+    const renamed = await api.call(
+      'PATCH',
+      `/api/v1/projects/${tenant.id}`,
+      { uid: 'herald-operator' },
+      { token: key },
+    );
+    assertError(renamed, 400, undefined, 'body.uid');
+    assert.equal((await api.call('GET', '/api/v1/projects/herald-operator')).status, 404);
+    // Herald's own project (created at start by operator-project.ts) keeps its uid through a PATCH.
+    const own = await api.store.createProject(
+      { name: 'Herald operator', uid: 'herald-operator' },
+      Date.now(),
+    );
+    const patched = await api.call('PATCH', `/api/v1/projects/${own.id}`, {
+      name: 'Ops',
+      uid: 'herald-operator',
+    });
+    assert.equal(patched.status, 200);
+    assert.equal(patched.body.uid, 'herald-operator');
+  });
+
   test('projects: bad input names the field', async () => {
     assertError(await api.call('POST', '/api/v1/projects', {}), 400, 'HERALD_ERR_VALIDATION', 'body.name');
     assertError(await api.call('POST', '/api/v1/projects', { name: '' }), 400, undefined, 'body.name');

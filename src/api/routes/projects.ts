@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { OPERATOR_PROJECT_UID } from '../../operator/operator-project.ts';
 import type { ProjectPatch } from '../../store/store.ts';
 import { StoreConflictError } from '../../store/store.ts';
 import { adminOnly, projectFor } from '../auth.ts';
@@ -26,6 +27,19 @@ const asConflict = (error: unknown) => {
   throw error;
 };
 
+/**
+ * A uid a caller may give a project: not one that looks like an id, and not the operator project's
+ * (operator-project.ts finds that project by its uid, so a tenant that took it would receive every
+ * project's operational events).
+ */
+function checkUid(uid: string | null | undefined, current: string | null = null): void {
+  if (!uid || uid === current) return;
+  if (/^prj_/.test(uid)) throw invalid('body.uid', 'must not look like a project id');
+  if (uid.toLowerCase() === OPERATOR_PROJECT_UID) {
+    throw invalid('body.uid', `is reserved for the project of Herald's operational events`);
+  }
+}
+
 export function projectRoutes(app: FastifyInstance, { store }: RouteContext) {
   app.post<{ Body: ProjectInput }>(
     '/api/v1/projects',
@@ -35,7 +49,7 @@ export function projectRoutes(app: FastifyInstance, { store }: RouteContext) {
     },
     async (request, reply) => {
       const b = request.body;
-      if (b.uid && /^prj_/.test(b.uid)) throw invalid('body.uid', 'must not look like a project id');
+      checkUid(b.uid);
       const project = await store
         .createProject(
           {
@@ -81,7 +95,10 @@ export function projectRoutes(app: FastifyInstance, { store }: RouteContext) {
       const patch: ProjectPatch = {};
       const b = request.body;
       if (b.name !== undefined) patch.name = b.name;
-      if (b.uid !== undefined) patch.uid = b.uid;
+      if (b.uid !== undefined) {
+        checkUid(b.uid, project.uid);
+        patch.uid = b.uid;
+      }
       if (b.retrySchedule !== undefined) patch.retrySchedule = b.retrySchedule;
       if (b.enforceCatalog !== undefined) patch.enforceCatalog = b.enforceCatalog;
       const updated = await store.updateProject(project.id, patch, Date.now()).catch(asConflict);
