@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { Store } from './store/store.ts';
+import type { Backlog, Store } from './store/store.ts';
 
 /** What became of a delivery after one attempt. */
 export type DeliveryOutcome = 'succeeded' | 'retrying' | 'failed' | 'parked';
@@ -26,7 +26,10 @@ export interface CreateMetricsOptions {
   now?: () => number;
   /** Process metrics (CPU, memory, event loop lag, …). Default true; tests turn them off for speed. */
   processMetrics?: boolean;
-  /** Called when the backlog cannot be read; the scrape still answers with the last known values. */
+  /**
+   * Called when the backlog cannot be read. That scrape then has no backlog samples (not the last
+   * known values, which would hide an outage) and `herald_store_up` 0.
+   */
   onCollectError?: (error: unknown) => void;
 }
 
@@ -73,17 +76,18 @@ export function createMetrics(options: CreateMetricsOptions): Metrics {
     registers: [registry],
   });
 
-  // Both backlog gauges come from one store query; the first gauge collected fetches it and the
-  // second reuses the result, so one scrape costs one query.
-  let backlogRead: Promise<void> | null = null;
-  const readBacklog = (): Promise<void> => {
+  // Both backlog gauges and herald_store_up come from one store query; the first gauge collected
+  // fetches it and the others reuse the result, so one scrape costs one query. When it fails the
+  // backlog gauges have no sample in that scrape: a value kept from before the outage would say
+  // "nothing is late" while nothing can be delivered.
+  let backlogRead: Promise<Backlog | null> | null = null;
+  const readBacklog = (): Promise<Backlog | null> => {
     backlogRead ??= options.store
       .backlog(now())
-      .then((backlog) => {
-        pending.set(backlog.pending);
-        oldestAge.set(backlog.oldestDueAt === null ? 0 : Math.max(0, (now() - backlog.oldestDueAt) / 1000));
+      .catch((error: unknown) => {
+        options.onCollectError?.(error);
+        return null;
       })
-      .catch((error: unknown) => options.onCollectError?.(error))
       .finally(() => {
         setImmediate(() => {
           backlogRead = null;
@@ -91,17 +95,33 @@ export function createMetrics(options: CreateMetricsOptions): Metrics {
       });
     return backlogRead;
   };
-  const pending = new Gauge({
+  new Gauge({
     name: 'herald_deliveries_pending',
-    help: 'Deliveries waiting for an attempt (due now or scheduled for a retry), across all projects.',
+    help: 'Deliveries waiting for an attempt (due now or scheduled for a retry), across all projects; no sample while the database cannot be read (see herald_store_up).',
     registers: [registry],
-    collect: readBacklog,
+    async collect() {
+      const backlog = await readBacklog();
+      if (backlog) this.set(backlog.pending);
+      else this.remove();
+    },
   });
-  const oldestAge = new Gauge({
+  new Gauge({
     name: 'herald_oldest_pending_age_seconds',
-    help: 'How long the oldest due delivery has been waiting past its due time (0 when nothing is due).',
+    help: 'How long the oldest due delivery has been waiting past its due time (0 when nothing is due); no sample while the database cannot be read (see herald_store_up).',
     registers: [registry],
-    collect: readBacklog,
+    async collect() {
+      const backlog = await readBacklog();
+      if (!backlog) this.remove();
+      else this.set(backlog.oldestDueAt === null ? 0 : Math.max(0, (now() - backlog.oldestDueAt) / 1000));
+    },
+  });
+  new Gauge({
+    name: 'herald_store_up',
+    help: '1 when this scrape could read the delivery backlog from the database, 0 when it could not (the backlog gauges then have no sample): the alert for a database this process cannot reach.',
+    registers: [registry],
+    async collect() {
+      this.set((await readBacklog()) ? 1 : 0);
+    },
   });
 
   return {

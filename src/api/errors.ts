@@ -3,16 +3,19 @@
  * status, `cause` kept. The error handler turns every failure into
  * `{"error": {"code", "message", "details"?}}`; bad input never becomes a 5xx.
  */
-import { STATUS_CODES } from 'node:http';
+import { type Server, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isStoreBusy, isStoreFull } from '../store/store-unavailable.ts';
+import { isStoreBusy, isStoreFull, isStoreUnreachable } from '../store/store-unavailable.ts';
 import { NO_NUL_PATTERN } from './schemas/common.ts';
 
 /** A store failure the same request may get past later; null for any other error. */
-function storeUnavailable(
-  error: unknown,
-): { code: string; message: string; retryAfterS: number; level: 'warn' | 'error' } | null {
+function storeUnavailable(error: unknown): {
+  code: string;
+  message: string;
+  retryAfterS: number;
+  level: 'warn' | 'error' | 'once';
+} | null {
   // A full disk needs an operator to free space: logged as an error.
   if (isStoreFull(error))
     return {
@@ -28,7 +31,49 @@ function storeUnavailable(
       retryAfterS: 1,
       level: 'warn',
     };
+  // Every request fails the same way while the database is down: logged once per burst (below).
+  if (isStoreUnreachable(error))
+    return {
+      code: 'HERALD_ERR_DATABASE_UNAVAILABLE',
+      message: 'the database cannot be reached; retry shortly',
+      retryAfterS: 5,
+      level: 'once',
+    };
   return null;
+}
+
+/** An unreachable database is logged at most once per this long, per server. */
+const UNREACHABLE_LOG_INTERVAL_MS = 10_000;
+/** Per HTTP server (the one object every plugin scope of an app shares): when it last logged, and what since. */
+const unreachableLogs = new WeakMap<Server, { loggedAt: number; since: number }>();
+
+/**
+ * One warn line, without a stack, for a burst of requests refused because the database cannot be
+ * reached (an outage fails every request the same way; thousands of stacks say nothing more), then
+ * one per UNREACHABLE_LOG_INTERVAL_MS with the number answered 503 in between.
+ */
+function logUnreachable(request: FastifyRequest, error: unknown): void {
+  const server = request.server.server;
+  const now = Date.now();
+  let state = unreachableLogs.get(server);
+  if (!state) {
+    state = { loggedAt: Number.NEGATIVE_INFINITY, since: 0 };
+    unreachableLogs.set(server, state);
+  }
+  if (now - state.loggedAt < UNREACHABLE_LOG_INTERVAL_MS) {
+    state.since++;
+    return;
+  }
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  request.log.warn(
+    {
+      cause: { code, message },
+      ...(state.since > 0 ? { refusedSinceLastLine: state.since } : {}),
+    },
+    `the database cannot be reached: answering 503 (logged at most once per ${UNREACHABLE_LOG_INTERVAL_MS / 1000} s)`,
+  );
+  state.loggedAt = now;
+  state.since = 0;
 }
 
 export interface HeraldErrorOptions {
@@ -203,7 +248,8 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
   const unavailable = storeUnavailable(error);
   if (unavailable) {
     const { code, message, retryAfterS, level } = unavailable;
-    request.log[level]({ err: error }, message);
+    if (level === 'once') logUnreachable(request, error);
+    else request.log[level]({ err: error }, message);
     return reply.code(503).header('retry-after', String(retryAfterS)).send({ error: { code, message } });
   }
   request.log.error({ err: error }, 'unhandled error');

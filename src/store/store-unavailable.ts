@@ -1,6 +1,6 @@
 /**
  * Store failures the API answers 503 for, because the same call can succeed later: the database
- * is busy, or its disk is full.
+ * is busy, cannot be reached, or its disk is full.
  *
  * A store call that failed because the database is busy, not broken: SQLite's write lock stayed
  * taken for longer than the busy timeout, or PostgreSQL gave up on a lock, a serialization or a
@@ -11,6 +11,34 @@ const SQLITE_BUSY = 5;
 const SQLITE_LOCKED = 6;
 /** lock_not_available, serialization_failure, deadlock_detected. */
 const POSTGRES_BUSY = new Set(['55P03', '40001', '40P01']);
+
+/**
+ * admin_shutdown, crash_shutdown, cannot_connect_now (starting up or shutting down), and
+ * too_many_connections; the whole class 08 (connection exception) is matched by its prefix.
+ */
+const POSTGRES_UNREACHABLE = new Set(['57P01', '57P02', '57P03', '53300']);
+/** Socket errors of a connection to the database (Node's errno codes). */
+const SOCKET_UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
+/**
+ * node-postgres's own errors for a connection that closed under it, which carry no code:
+ * "Connection terminated unexpectedly", "Connection terminated due to connection timeout",
+ * "Client has encountered a connection error and is not queryable", and the pool's
+ * "timeout exceeded when trying to connect".
+ */
+const PG_CONNECTION_LOST =
+  /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect)/;
 
 const SQLITE_FULL = 13;
 /** disk_full. */
@@ -32,4 +60,22 @@ export function isStoreBusy(error: unknown): boolean {
     return primary === SQLITE_BUSY || primary === SQLITE_LOCKED;
   }
   return typeof code === 'string' && POSTGRES_BUSY.has(code);
+}
+
+/**
+ * The database cannot be reached right now: the connection was refused, reset or cut (PostgreSQL
+ * stopped, restarting, failing over, or the network between), or the server refused new sessions
+ * for the moment (starting up, shutting down, out of connection slots). Calls succeed again once it
+ * is back; SQLite, in-process, never fails this way. An AggregateError (a host name with several
+ * addresses, all refused) counts when every error in it does.
+ */
+export function isStoreUnreachable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message, errors } = error as { code?: unknown; message?: unknown; errors?: unknown };
+  if (typeof code === 'string') {
+    if (POSTGRES_UNREACHABLE.has(code) || SOCKET_UNREACHABLE.has(code)) return true;
+    if (/^08[0-9A-Z]{3}$/.test(code)) return true;
+  }
+  if (Array.isArray(errors) && errors.length > 0) return errors.every(isStoreUnreachable);
+  return code === undefined && typeof message === 'string' && PG_CONNECTION_LOST.test(message);
 }
