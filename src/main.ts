@@ -6,8 +6,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import { buildApp, slowClientLimits } from './api/build-app.ts';
+import { clientErrorHandler, errorHandler, frameworkErrorHandler, refuseWhileClosing } from './api/errors.ts';
 import { healthRoutes } from './api/routes/health.ts';
 import { type BackgroundJobs, startBackgroundJobs } from './background-jobs.ts';
 import type { Config } from './config/config-types.ts';
@@ -203,17 +209,46 @@ function buildHttpApp(
   if (config.role !== 'worker') {
     return buildApp({ store, config, logger, metrics, ...(dispatcher ? { dispatcher } : {}) });
   }
+  return buildWorkerApp(config, store, logger, metrics);
+}
+
+/**
+ * A worker's HTTP server: /healthz, /readyz and /metrics only, answering everything else (and
+ * requests that arrive while it shuts down) in the API's error shape (docs/api.md).
+ */
+export function buildWorkerApp(
+  config: Config,
+  store: Store,
+  logger: Logger,
+  metrics: Metrics | undefined,
+): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger,
     ...slowClientLimits(config),
     logController: new LogController({ disableRequestLogging: true }),
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
+    return503OnClosing: false,
   }) as unknown as FastifyInstance;
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(workerNotFound);
+  refuseWhileClosing(app);
   let ready = false;
   app.decorate('setReady', (value: boolean) => {
     ready = value;
   });
   healthRoutes(app, { store, metrics, isReady: () => ready });
   return app;
+}
+
+/** A worker's 404: the API's error shape, naming the only routes a worker has. */
+function workerNotFound(request: FastifyRequest, reply: FastifyReply) {
+  return reply.code(404).send({
+    error: {
+      code: 'HERALD_ERR_NOT_FOUND',
+      message: `no ${request.method} route at this path (a worker serves only /healthz, /readyz and /metrics)`,
+    },
+  });
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   errorHandler,
   frameworkErrorHandler,
   notFoundHandler,
+  refuseWhileClosing,
   UnauthorizedError,
 } from './errors.ts';
 import { lazyChildLoggerFactory } from './lazy-request-logger.ts';
@@ -86,6 +87,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     routerOptions: { maxParamLength: 200 },
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
+    return503OnClosing: false, // refuseWhileClosing answers in Herald's error shape instead
     // One log line per request costs more than the request on the ingest hot path.
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: lazyChildLoggerFactory,
@@ -101,6 +103,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   });
   app.decorateRequest('caller', null);
   app.setErrorHandler(errorHandler);
+  refuseWhileClosing(app); // the first onRequest hook: a closing server runs nothing else
   // JSON only: any other content type is 415, not a string the schema then rejects.
   app.removeContentTypeParser(['text/plain']);
   app.addContentTypeParser(

@@ -269,6 +269,35 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
   });
 }
 
+/** Retry-After of the 503 a closing server answers: another instance, or this one restarted, takes it. */
+const SHUTTING_DOWN_RETRY_AFTER_S = 1;
+
+/**
+ * Requests that reach a server after it began to close (a kept-alive connection still in use, or a
+ * pipelined request) get 503 in Herald's error shape with Retry-After, instead of Fastify's own
+ * body (its `return503OnClosing`, which the app must turn off). Nothing of them is run or stored.
+ * Fastify still answers them with `Connection: close`.
+ */
+export function refuseWhileClosing(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done();
+    reply
+      .code(503)
+      .header('retry-after', String(SHUTTING_DOWN_RETRY_AFTER_S))
+      .send({
+        error: {
+          code: 'HERALD_ERR_SHUTTING_DOWN',
+          message: 'this server is shutting down; send the request again',
+        },
+      });
+  });
+}
+
 /**
  * Fastify's `frameworkErrors`: a URL that cannot be decoded (`/projects/%E0%A4`) or a path parameter
  * over `maxParamLength` answers in Herald's error shape, without echoing the URL back.

@@ -1,0 +1,188 @@
+/**
+ * Fastify's own error bodies never reach a client: a request that arrives on a kept-alive
+ * connection while the server shuts down gets 503 in Herald's error shape with Retry-After, and a
+ * worker's probe server answers unknown routes (and its own shutdown) like the API does.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/api/build-app.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
+import { createLogger } from '../../src/logger.ts';
+import { buildWorkerApp, startHerald } from '../../src/main.ts';
+import { openStore } from '../../src/store/open-store.ts';
+
+const ADMIN = 'shutdown-errors-admin-token-0123456789';
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Reads every HTTP/1.1 response (with Content-Length bodies) a socket receives until it closes. */
+function responses(socket: Socket): Promise<RawResponse[]> {
+  return new Promise((resolve, reject) => {
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      data += chunk;
+    });
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const out: RawResponse[] = [];
+      let rest = data;
+      while (rest.length > 0) {
+        const end = rest.indexOf('\r\n\r\n');
+        if (end < 0) break;
+        const [statusLine, ...lines] = rest.slice(0, end).split('\r\n');
+        const headers = Object.fromEntries(
+          lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+        );
+        const length = Number(headers['content-length'] ?? 0);
+        out.push({
+          status: Number(statusLine?.split(' ')[1]),
+          headers,
+          body: rest.slice(end + 4, end + 4 + length),
+        });
+        rest = rest.slice(end + 4 + length);
+      }
+      resolve(out);
+    });
+  });
+}
+
+/**
+ * On one kept-alive connection: a request held in flight by `hold`, then app.close(), then a second
+ * request on the same connection. Returns what the connection received.
+ */
+async function requestDuringClose(
+  app: FastifyInstance,
+  port: number,
+  held: { path: string; entered: Promise<void>; release: () => void },
+  second: string,
+): Promise<RawResponse[]> {
+  const socket = connect({ host: '127.0.0.1', port });
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  const received = responses(socket);
+  socket.write(`GET ${held.path} HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n`);
+  await held.entered;
+  const closed = app.close();
+  await new Promise((r) => setTimeout(r, 50)); // the close has begun (preClose ran)
+  socket.write(`GET ${second} HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n`);
+  await new Promise((r) => setTimeout(r, 50));
+  held.release();
+  const result = await received;
+  await closed;
+  return result;
+}
+
+function holdRoute() {
+  let enter!: () => void;
+  let release!: () => void;
+  const entered = new Promise<void>((r) => {
+    enter = r;
+  });
+  const released = new Promise<void>((r) => {
+    release = r;
+  });
+  return {
+    path: '/test/held',
+    entered,
+    release,
+    handler: async () => {
+      enter();
+      await released;
+      return { held: true };
+    },
+  };
+}
+
+function assertShuttingDown(response: RawResponse | undefined) {
+  assert.ok(response, 'a second response');
+  assert.equal(response.status, 503, response.body);
+  assert.equal(response.headers['retry-after'], '1');
+  assert.equal(response.headers.connection, 'close');
+  assert.deepEqual(JSON.parse(response.body), {
+    error: {
+      code: 'HERALD_ERR_SHUTTING_DOWN',
+      message: 'this server is shutting down; send the request again',
+    },
+  });
+}
+
+test('a request on a kept-alive connection during the API shutdown gets 503 HERALD_ERR_SHUTTING_DOWN with Retry-After; the one in flight finishes', async () => {
+  const store = await openStore('sqlite::memory:');
+  const app = buildApp({ store, config: loadConfig({ env: { HERALD_ADMIN_TOKEN: ADMIN } }) });
+  const held = holdRoute();
+  app.get(held.path, held.handler);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (app.server.address() as { port: number }).port;
+  try {
+    const [first, second, ...more] = await requestDuringClose(app, port, held, '/healthz');
+    assert.equal(first?.status, 200);
+    assert.deepEqual(JSON.parse(first?.body ?? ''), { held: true });
+    assertShuttingDown(second);
+    assert.equal(more.length, 0);
+  } finally {
+    await app.close();
+    await store.close();
+  }
+});
+
+test('a worker answers an unknown route with 404 HERALD_ERR_NOT_FOUND in the API error shape', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-worker-'));
+  const config = loadConfig({
+    env: {
+      HERALD_ADMIN_TOKEN: ADMIN,
+      HERALD_DATA_DIR: dir,
+      HERALD_ROLE: 'worker',
+      HERALD_PORT: '0',
+      HERALD_HOST: '127.0.0.1',
+    },
+  });
+  const herald = await startHerald(config, { logger: createLogger({ level: 'silent' }) });
+  try {
+    for (const [method, path] of [
+      ['GET', '/api/v1/projects'],
+      ['POST', '/healthz'],
+      ['GET', '/nope'],
+    ] as const) {
+      const response = await fetch(`${herald.url}${path}`, { method });
+      assert.equal(response.status, 404, path);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      assert.equal(body.error.code, 'HERALD_ERR_NOT_FOUND');
+      assert.equal(
+        body.error.message,
+        `no ${method} route at this path (a worker serves only /healthz, /readyz and /metrics)`,
+      );
+    }
+    const ready = await fetch(`${herald.url}/readyz`);
+    assert.equal(ready.status, 200);
+  } finally {
+    await herald.close({ graceMs: 0 });
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a request on a kept-alive connection during a worker's shutdown gets the same 503", async () => {
+  const store = await openStore('sqlite::memory:');
+  const config = loadConfig({ env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_ROLE: 'worker' } });
+  const app = buildWorkerApp(config, store, createLogger({ level: 'silent' }), undefined);
+  const held = holdRoute();
+  app.get(held.path, held.handler);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (app.server.address() as { port: number }).port;
+  try {
+    const [first, second] = await requestDuringClose(app, port, held, '/readyz');
+    assert.equal(first?.status, 200);
+    assertShuttingDown(second);
+  } finally {
+    await app.close();
+    await store.close();
+  }
+});
