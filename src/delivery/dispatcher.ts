@@ -10,7 +10,7 @@ import type { BuiltRequest } from '../domain/build-request-types.ts';
 import { resolveSchedule } from '../domain/retry-schedule.ts';
 import type { Endpoint, EndpointSecret } from '../domain/types.ts';
 import type { DeliveryOutcome } from '../metrics.ts';
-import type { ClaimedDelivery, DispatchEndpoint, ReleaseItem, Store } from '../store/store.ts';
+import type { AttemptRecord, ClaimedDelivery, DispatchEndpoint, ReleaseItem, Store } from '../store/store.ts';
 import { attemptRecord } from './attempt-outcome.ts';
 import type { Handoff } from './handoff.ts';
 import { createRateGate } from './rate-gate.ts';
@@ -62,6 +62,12 @@ export interface Dispatcher {
   dispatchClaimed?(claimed: ClaimedDelivery[]): Promise<void>;
   /** Where an API in this process hands light-load accepts to this dispatcher (threaded only). */
   readonly handoff?: Handoff | null;
+}
+
+/** The metrics label for the next state an attempt planned for its delivery. */
+function deliveryOutcome(next: AttemptRecord['next']['status']): DeliveryOutcome {
+  if (next === 'succeeded' || next === 'failed') return next;
+  return 'retrying';
 }
 
 /** Settings for one-off callbackUrl deliveries: standard envelope, POST, unsigned (webhook-id still sent). */
@@ -182,7 +188,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     queueRecord(rec);
     if (delivery.endpointId && rec.endpointEffect !== 'success') dropQueue(delivery.endpointId);
     hooks.onAttempt?.({
-      outcome: rec.next.status === 'pending' ? 'retrying' : (rec.next.status as DeliveryOutcome),
+      // The plan, not what the store makes of it: a `pending` next state on an endpoint that is or
+      // gets disabled is stored as parked, and still counts as `retrying` (DeliveryOutcome).
+      outcome: deliveryOutcome(rec.next.status),
       durationMs: result.durationMs,
       projectId: delivery.projectId,
       endpointId: delivery.endpointId,

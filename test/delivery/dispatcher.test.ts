@@ -8,6 +8,7 @@ import { DEFAULT_DELIVERY, type DeliveryConfig } from '../../src/config/config-t
 import { createDispatcher, type Dispatcher, type DispatcherHooks } from '../../src/delivery/dispatcher.ts';
 import { createSender, type Sender } from '../../src/delivery/sender.ts';
 import type { Attempt, Delivery, Endpoint } from '../../src/domain/types.ts';
+import { createMetrics } from '../../src/metrics.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { NewEndpoint, Store } from '../../src/store/store.ts';
 import { type Receiver, type Script, sequence, startReceiver } from './receiver.ts';
@@ -260,6 +261,34 @@ describe('dispatcher', () => {
     assert.equal(enabled?.resumed, 12);
     for (const d of deliveries) await deliveryIn(w, d.id, 'succeeded');
     assert.equal(r.requests.length, 22);
+  });
+
+  test('herald_deliveries_total counts what the dispatcher planned: attempts whose delivery the store parks count as retrying, none as parked', async () => {
+    const w = await world();
+    const r = await receiver(() => ({ status: 500, delayMs: 50 }));
+    await w.endpoint(r.url, { retrySchedule: [60] });
+    const deliveries = await w.send(8);
+    const metrics = createMetrics({ store: w.store, processMetrics: false });
+    const d = createDispatcher({
+      store: w.store,
+      send: w.sender.send,
+      config: config({ failureThreshold: 3 }),
+      workerId: 'w1',
+      hooks: { onAttempt: (a) => metrics.recordAttempt(a.outcome, a.durationMs) },
+    });
+    cleanups.push(() => d.stop({ graceMs: 2_000 }));
+    await d.start();
+    for (const x of deliveries) await deliveryIn(w, x.id, 'parked');
+    await d.stop({ graceMs: 2_000 }); // every record written
+    let attempts = 0;
+    for (const x of deliveries) attempts += (await attemptsOf(w, x.id)).length;
+    // All eight were in flight at once: the threshold (3) does not stop attempts already sent.
+    assert.equal(attempts, 8);
+    assert.equal(r.requests.length, 8);
+    const text = await metrics.render();
+    assert.match(text, new RegExp(`^herald_deliveries_total\\{outcome="retrying"\\} ${attempts}$`, 'm'));
+    assert.doesNotMatch(text, /outcome="parked"/);
+    assert.match(text, /^# HELP herald_deliveries_total .*includes deliveries then parked/m);
   });
 
   test('an exhausted schedule fails the delivery after 1 + schedule length attempts', async () => {
