@@ -16,6 +16,7 @@ import { buildApp, slowClientLimits } from './api/build-app.ts';
 import { clientErrorHandler, errorHandler, frameworkErrorHandler, refuseWhileClosing } from './api/errors.ts';
 import { healthRoutes } from './api/routes/health.ts';
 import { type BackgroundJobs, startBackgroundJobs } from './background-jobs.ts';
+import { ConfigError } from './config/config-error.ts';
 import type { Config } from './config/config-types.ts';
 import { deepFreeze } from './config/deep-freeze.ts';
 import { resolveEncryptionKeyFile } from './config/encryption-key-file.ts';
@@ -28,6 +29,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type DeliveryOutcome, type Metrics } from './metrics.ts';
 import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
+import { explainDatabaseError } from './store/store-unavailable.ts';
 
 export interface StartHeraldOptions {
   /** Defaults to a logger at `config.logLevel` on stdout. */
@@ -57,19 +59,21 @@ const DEFAULT_GRACE_MS = 10_000;
  */
 export async function startHerald(config: Config, options: StartHeraldOptions = {}): Promise<RunningHerald> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
-  // Owner-only: it holds the database (endpoint secrets) and the generated admin token.
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const sqliteFile = config.databaseUrl.startsWith('sqlite:') && !config.databaseUrl.endsWith(':memory:');
+  // Only SQLite keeps files there (the database, and the key that seals its endpoint secrets); a
+  // generated admin token was already stored by loadConfig. PostgreSQL with a set admin token
+  // needs no data directory, so a read-only working directory is fine.
+  if (sqliteFile) createDataDir(config.dataDir);
   // The embedded default seals endpoint secrets with a key file of its own when none is configured.
   const encryptionKey =
-    config.encryptionKey ??
-    (config.databaseUrl.startsWith('sqlite:') && !config.databaseUrl.endsWith(':memory:')
-      ? resolveEncryptionKeyFile(config.dataDir)
-      : null);
+    config.encryptionKey ?? (sqliteFile ? resolveEncryptionKeyFile(config.dataDir) : null);
   const previousEncryptionKeys = config.previousEncryptionKeys;
   const store = await openStore(config.databaseUrl, {
     dataDir: config.dataDir,
     encryptionKey,
     previousEncryptionKeys,
+  }).catch((error: unknown) => {
+    throw explainDatabaseError(error, config.databaseUrl);
   });
 
   let sender: Sender | null = null;
@@ -187,6 +191,19 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
   } catch (error) {
     await shutDown(0);
     throw error;
+  }
+}
+
+/** Owner-only: it holds the database (endpoint secrets) and the generated keys. */
+function createDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } catch (cause) {
+    throw new ConfigError(
+      'HERALD_DATA_DIR',
+      `cannot create the data directory ${dataDir}, where the SQLite database and its encryption key are kept; set HERALD_DATA_DIR (or --data-dir) to a writable directory`,
+      { cause },
+    );
   }
 }
 

@@ -7,6 +7,8 @@
  * deadlock. The same call made again shortly is expected to succeed, so the API answers 503 with
  * Retry-After instead of 500.
  */
+import { redactDatabaseUrl } from '../config/redact-database-url.ts';
+
 const SQLITE_BUSY = 5;
 const SQLITE_LOCKED = 6;
 /** lock_not_available, serialization_failure, deadlock_detected. */
@@ -78,4 +80,21 @@ export function isStoreUnreachable(error: unknown): boolean {
   }
   if (Array.isArray(errors) && errors.length > 0) return errors.every(isStoreUnreachable);
   return code === undefined && typeof message === 'string' && PG_CONNECTION_LOST.test(message);
+}
+
+/**
+ * A failure to open (connect to and migrate) the database, said as one: which database (its
+ * password masked) and what went wrong, e.g. "cannot reach the database at
+ * postgres://herald:***@db:5432/herald: connect ECONNREFUSED 10.0.0.5:5432" rather than the bare
+ * socket error. Errors that are not the database's (a bad key, a bug) are returned as they are.
+ */
+export function explainDatabaseError(error: unknown, databaseUrl: string): unknown {
+  const where = redactDatabaseUrl(databaseUrl);
+  if (isStoreUnreachable(error)) return new Error(`cannot reach the database at ${where}`, { cause: error });
+  // A PostgreSQL error (SQLSTATE code and severity): a wrong password, a database that does not
+  // exist, missing privileges.
+  const { code, severity } = error as { code?: unknown; severity?: unknown };
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && typeof severity === 'string')
+    return new Error(`the database at ${where} answered with error ${code}`, { cause: error });
+  return error;
 }

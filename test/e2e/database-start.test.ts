@@ -1,0 +1,129 @@
+/**
+ * Starting against a database: a PostgreSQL deployment with its admin token set needs no writable
+ * data directory, a SQLite one that cannot create its data directory says which setting to change,
+ * a database that cannot be reached is named as such (password masked), and `herald migrate` says
+ * which migrations it applied.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { loadConfig } from '../../src/config/load-config.ts';
+import { createLogger } from '../../src/logger.ts';
+import { startHerald } from '../../src/main.ts';
+import { migrationFiles as postgresMigrations } from '../../src/store/postgres/migrate.ts';
+import { migrationFiles as sqliteMigrations } from '../../src/store/sqlite/migrate.ts';
+import { type TestPostgres, withPostgres } from '../support/postgres.ts';
+import { refusedPort } from '../support/refused-port.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const NODE = join(ROOT, 'node_modules/.bin/node');
+const BIN = join(ROOT, 'bin/herald.js');
+const ADMIN = 'database-start-admin-token-0123456789';
+
+/** Runs `herald ARGS` to completion in `cwd`. HERALD_* of the parent never leak in. */
+function herald(args: string[], env: Record<string, string>, cwd: string) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+    const child = spawn(NODE, [BIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c));
+    child.stderr.on('data', (c: Buffer) => (stderr += c));
+    child.on('exit', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+let server: TestPostgres;
+let dir: string;
+/**
+ * A data directory that cannot be created, for root too (which permissions do not stop): a path
+ * under a regular file. A directory with mode 0555 is the same for any other user.
+ */
+let unwritable: string;
+before(async () => {
+  server = await withPostgres();
+  dir = mkdtempSync(join(tmpdir(), 'herald-db-start-'));
+  writeFileSync(join(dir, 'a-file'), '');
+  unwritable = join(dir, 'a-file', 'herald-data');
+});
+after(async () => {
+  await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('starting against a database', () => {
+  test('a PostgreSQL worker with HERALD_ADMIN_TOKEN set starts where no data directory can be created, and creates none', async () => {
+    const config = loadConfig({
+      env: {
+        HERALD_DATABASE_URL: await server.createDatabase(),
+        HERALD_ADMIN_TOKEN: ADMIN,
+        HERALD_DATA_DIR: unwritable,
+        HERALD_ROLE: 'worker',
+        HERALD_PORT: '0',
+        HERALD_HOST: '127.0.0.1',
+      },
+    });
+    const running = await startHerald(config, { logger: createLogger({ level: 'silent' }) });
+    try {
+      assert.equal((await fetch(`${running.url}/readyz`)).status, 200);
+    } finally {
+      await running.close({ graceMs: 0 });
+    }
+    assert.equal(existsSync(unwritable), false);
+  });
+
+  test('SQLite where the data directory cannot be created: the error names HERALD_DATA_DIR', async () => {
+    const config = loadConfig({
+      env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_DATA_DIR: unwritable, HERALD_PORT: '0' },
+    });
+    await assert.rejects(
+      startHerald(config, { logger: createLogger({ level: 'silent' }) }),
+      (error: Error) => {
+        assert.match(
+          error.message,
+          /^HERALD_DATA_DIR: cannot create the data directory .*a-file\/herald-data/,
+        );
+        assert.match(error.message, /set HERALD_DATA_DIR \(or --data-dir\) to a writable directory/);
+        return true;
+      },
+    );
+  });
+
+  test('serve and migrate with PostgreSQL out of reach say it is the database, with the password masked', async () => {
+    const port = await refusedPort();
+    const env = { HERALD_DATABASE_URL: `postgres://herald:s3cret-pw@127.0.0.1:${port}/herald` };
+    const expected = `herald: cannot reach the database at postgres://herald:***@127.0.0.1:${port}/herald: connect ECONNREFUSED 127.0.0.1:${port}\n`;
+    const serve = await herald(
+      ['serve', '--role', 'worker', '--port', '0'],
+      { ...env, HERALD_ADMIN_TOKEN: ADMIN, HERALD_LOG_LEVEL: 'silent' },
+      dir,
+    );
+    assert.equal(serve.code, 1);
+    assert.equal(serve.stderr, expected);
+    const migrate = await herald(['migrate'], env, dir);
+    assert.equal(migrate.code, 1);
+    assert.equal(migrate.stderr, expected);
+    assert.ok(!`${serve.stdout}${migrate.stdout}`.includes('s3cret-pw'));
+  });
+
+  test('herald migrate lists the migrations it applied on an empty database, and says when there is nothing to apply', async () => {
+    const url = await server.createDatabase();
+    const sqlite = `sqlite:${join(dir, 'migrate.db')}`;
+    for (const [database, files] of [
+      [url, postgresMigrations()],
+      [sqlite, sqliteMigrations()],
+    ] as const) {
+      const first = await herald(['migrate', '--database', database], {}, dir);
+      assert.equal(first.code, 0, first.stderr);
+      assert.equal(
+        first.stdout,
+        `${files.map((f) => `herald: applied ${f}\n`).join('')}herald: schema is up to date (${database}): ${files.length} migration(s) applied\n`,
+      );
+      const again = await herald(['migrate', '--database', database], {}, dir);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(again.stdout, `herald: schema is up to date (${database}): nothing to apply\n`);
+    }
+  });
+});
