@@ -26,6 +26,12 @@ import type {
   Project,
 } from '../domain/types.ts';
 
+/**
+ * Secrets of one endpoint valid at once (the current one and those still in a rotation's grace
+ * period): each is signed into every request of schemes that carry several signatures.
+ */
+export const MAX_VALID_SECRETS = 5;
+
 /** Backend differences, declared as data (tests and callers branch on these, never on the backend's name). */
 export interface StoreCapabilities {
   /** Several Herald processes may share this store (claims are leased and fenced). */
@@ -297,7 +303,12 @@ export interface Store {
   deleteEndpoint(projectId: string, endpointId: string): Promise<boolean>;
   /** Secrets valid at `now` (current first, then retired ones still in their grace period). */
   getEndpointSecrets(projectId: string, endpointId: string, now: number): Promise<EndpointSecret[]>;
-  /** Makes `secret` current; the previous current secret stays valid until now + graceMs. */
+  /**
+   * Makes `secret` current. Every older secret still valid stays valid until now + graceMs at the
+   * latest (one already expiring sooner keeps its time), so graceMs 0 leaves only the new secret:
+   * an emergency rotation after a leak cuts every earlier secret off. At most MAX_VALID_SECRETS
+   * stay valid: past that, the oldest expire now.
+   */
   rotateEndpointSecret(
     projectId: string,
     endpointId: string,

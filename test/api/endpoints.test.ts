@@ -1,6 +1,7 @@
 /** Endpoint settings, secrets and rotation, test sends, enable, recover, history and stats. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { MAX_VALID_SECRETS } from '../../src/store/store.ts';
 import { attemptRecord } from '../store/helpers.ts';
 import { assertError, type Body, startApi, type TestApi } from './helpers.ts';
 
@@ -228,6 +229,35 @@ describe('endpoints API', () => {
       undefined,
       'body.graceSeconds',
     );
+  });
+
+  test('rotation: grace 0 revokes every older secret; the current secret again → 409; at most MAX_VALID_SECRETS valid', async () => {
+    const e = (await api.call('POST', EP, { url: 'https://h.example/rot' })).body;
+    const rotate = (body?: Record<string, unknown>) => api.call('POST', `${EP}/${e.id}/secret/rotate`, body);
+    const valid = async () =>
+      (await api.call('GET', `${EP}/${e.id}/secret`)).body.secrets.map((s: Body) => s.secret);
+    const s0 = e.secret;
+    const s1 = (await rotate({ graceSeconds: 3600 })).body.secret;
+    assert.deepEqual(await valid(), [s1, s0]);
+    // An emergency rotation after a leak: neither S1 nor S0 may sign anything any more.
+    const s2 = (await rotate({ graceSeconds: 0 })).body;
+    assert.deepEqual(
+      s2.secrets.map((s: Body) => s.secret),
+      [s2.secret],
+    );
+    assert.deepEqual(await valid(), [s2.secret]);
+
+    // Rotating to the secret that is already current.
+    const error = assertError(await rotate({ secret: s2.secret }), 409, 'HERALD_ERR_CONFLICT', 'body.secret');
+    assert.ok(!error.message.includes(s2.secret), 'the secret is not repeated in the error');
+    assert.deepEqual(await valid(), [s2.secret]);
+
+    // Twelve rotations: the newest stay valid, up to the cap.
+    const made: string[] = [];
+    for (let i = 0; i < 12; i++) made.unshift((await rotate({ graceSeconds: 3600 })).body.secret);
+    const secrets = await valid();
+    assert.equal(secrets.length, MAX_VALID_SECRETS);
+    assert.deepEqual(secrets, made.slice(0, MAX_VALID_SECRETS));
   });
 
   test('test send: the example of the type goes to this endpoint only; 422 without an example', async () => {

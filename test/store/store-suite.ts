@@ -10,7 +10,7 @@ import { attemptRecord as outcomeRecord } from '../../src/delivery/attempt-outco
 import { buildRequest } from '../../src/domain/build-request.ts';
 import type { Attempt } from '../../src/domain/types.ts';
 import { WINDOW_SKIP_MS } from '../../src/store/claim-limits.ts';
-import { type Store, StoreConflictError } from '../../src/store/store.ts';
+import { MAX_VALID_SECRETS, type Store, StoreConflictError } from '../../src/store/store.ts';
 import { defineDispatchViewSuite } from './dispatch-view-suite.ts';
 import {
   allPages,
@@ -1006,8 +1006,8 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
       const retired = await store.rotateEndpointSecret(p.id, ep.id, 'whsec_three', 0, T0 + 20);
       assert.deepEqual(
         retired?.map((s) => s.secret),
-        ['whsec_three', 'whsec_one'],
-        'two retired at once; one still in its grace',
+        ['whsec_three'],
+        'grace 0 retires the current secret and the one still in its grace',
       );
       assert.equal(await store.rotateEndpointSecret(p.id, 'ep_missing', 'x', 0, T0), null);
       const q = await store.createProject({ name: 'q' }, T0);
@@ -1025,12 +1025,66 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
       assert.equal(map.get(ep.id)?.endpoint.id, ep.id);
       assert.deepEqual(
         map.get(ep.id)?.secrets.map((s) => s.secret),
-        ['whsec_three', 'whsec_one'],
+        ['whsec_three'],
       );
       // Field for field what the management reads return.
       assert.deepEqual(map.get(ep.id)?.secrets, await store.getEndpointSecrets(p.id, ep.id, T0 + 30));
       assert.deepEqual(map.get(ep.id)?.endpoint, await store.getEndpoint(p.id, ep.id));
     });
+
+    withStore(
+      'secret rotation: a grace shortens every older secret to it, never lengthens one; at most MAX_VALID_SECRETS stay valid',
+      async (store) => {
+        const p = await store.createProject({ name: 'p' }, T0);
+        const ep = await store.createEndpoint(endpointInput(p.id), 'whsec_s0', T0);
+        const valid = async (now: number) =>
+          (await store.getEndpointSecrets(p.id, ep.id, now)).map((s) => [s.secret, s.expiresAt]);
+        await store.rotateEndpointSecret(p.id, ep.id, 'whsec_s1', DAY, T0 + 1);
+        // A shorter grace cuts the older secret's longer one down to it.
+        await store.rotateEndpointSecret(p.id, ep.id, 'whsec_s2', HOUR, T0 + 2);
+        assert.deepEqual(await valid(T0 + 2), [
+          ['whsec_s2', null],
+          ['whsec_s1', T0 + 2 + HOUR],
+          ['whsec_s0', T0 + 2 + HOUR],
+        ]);
+        // A longer grace does not lengthen the older ones.
+        await store.rotateEndpointSecret(p.id, ep.id, 'whsec_s3', DAY, T0 + 3);
+        assert.deepEqual(await valid(T0 + 3), [
+          ['whsec_s3', null],
+          ['whsec_s2', T0 + 3 + DAY],
+          ['whsec_s1', T0 + 2 + HOUR],
+          ['whsec_s0', T0 + 2 + HOUR],
+        ]);
+        // Grace 0 (a leak): only the new secret is valid, whatever the earlier rotations left.
+        const emergency = await store.rotateEndpointSecret(p.id, ep.id, 'whsec_s4', 0, T0 + 4);
+        assert.deepEqual(
+          emergency?.map((s) => [s.secret, s.expiresAt]),
+          [['whsec_s4', null]],
+        );
+        assert.deepEqual(await valid(T0 + 4), [['whsec_s4', null]]);
+
+        // Twelve rotations a minute apart, each with a day of grace: the newest stay valid, up to the cap.
+        let last = null;
+        for (let i = 1; i <= 12; i++) {
+          last = await store.rotateEndpointSecret(p.id, ep.id, `whsec_r${i}`, DAY, T0 + i * 60_000);
+        }
+        const now = T0 + 12 * 60_000;
+        const expected = Array.from({ length: MAX_VALID_SECRETS }, (_, i) => `whsec_r${12 - i}`);
+        assert.deepEqual(
+          last?.map((s) => s.secret),
+          expected,
+        );
+        assert.deepEqual(
+          (await store.getEndpointSecrets(p.id, ep.id, now)).map((s) => s.secret),
+          expected,
+        );
+        const view = await store.getDispatchEndpoints([{ projectId: p.id, endpointId: ep.id }], now);
+        assert.deepEqual(
+          view.get(ep.id)?.secrets.map((s) => s.secret),
+          expected,
+        );
+      },
+    );
 
     withStore(
       'endpointStats: buckets with counts, average and p95, only buckets with data, ascending',

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { generateSecret } from '../../domain/secret.ts';
 import { projectFor } from '../auth.ts';
 import { checkSecret, type EndpointInput, toEndpointPatch, toNewEndpoint } from '../endpoint-input.ts';
-import { NotFoundError } from '../errors.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
 import { pageOf, parseTime } from '../parse.ts';
 import {
   endpointBody,
@@ -137,7 +137,16 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
     async (request) => {
       const { project, endpoint } = await endpointFor(ctx, request, request.params);
       const { secret: imported, graceSeconds = 86_400 } = request.body ?? {};
-      if (imported !== undefined) checkSecret(endpoint.signature.scheme, imported, 'body.secret');
+      if (imported !== undefined) {
+        checkSecret(endpoint.signature.scheme, imported, 'body.secret');
+        // It would be valid twice, and the rotation would retire nothing but itself.
+        const [current] = await store.getEndpointSecrets(project.id, endpoint.id, Date.now());
+        if (current?.secret === imported) {
+          throw new ConflictError('body.secret: is already the current secret', {
+            details: { field: 'body.secret' },
+          });
+        }
+      }
       const secret = imported ?? generateSecret();
       const secrets = await store.rotateEndpointSecret(
         project.id,

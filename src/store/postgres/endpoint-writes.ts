@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { Endpoint, Json, OperationalEvent } from '../../domain/types.ts';
 import { ENDPOINT_SETTING_COLUMNS, endpointSettingValues } from '../row-mapping.ts';
-import type { NewEndpoint } from '../store.ts';
+import { MAX_VALID_SECRETS, type NewEndpoint } from '../store.ts';
 import { num, type Row } from './rows.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -71,7 +71,10 @@ export async function deleteEndpointPostgres(
   );
 }
 
-/** A new current secret (already sealed). */
+/**
+ * A new current secret (already sealed). Then, past MAX_VALID_SECRETS valid at `now`, the oldest
+ * (the current one first, then by expiry, latest first) expire at `now`.
+ */
 export async function insertSecretPostgres(
   db: Queryable,
   projectId: string,
@@ -84,9 +87,21 @@ export async function insertSecretPostgres(
      VALUES ($1, $2, $3, $4, $5, NULL)`,
     [projectId, newId(ID_PREFIX.secret, now), endpointId, sealed, now],
   );
+  await db.query(
+    `UPDATE endpoint_secrets SET expires_at = $1 WHERE project_id = $2 AND id IN (
+       SELECT id FROM endpoint_secrets
+       WHERE project_id = $2 AND endpoint_id = $3 AND (expires_at IS NULL OR expires_at > $1)
+       ORDER BY (expires_at IS NULL) DESC, expires_at DESC, created_at DESC, id DESC
+       OFFSET $4)`,
+    [now, projectId, endpointId, MAX_VALID_SECRETS],
+  );
 }
 
-/** The current secret stays valid until `expiresAt` (a rotation's grace period). */
+/**
+ * A rotation's grace period: the current secret, and every older one still valid, stays valid
+ * until `expiresAt` at the latest (an older one expiring sooner keeps its time). With `expiresAt`
+ * now, no earlier secret stays valid.
+ */
 export async function expireCurrentSecretPostgres(
   db: Queryable,
   projectId: string,
@@ -95,7 +110,7 @@ export async function expireCurrentSecretPostgres(
 ): Promise<void> {
   await db.query(
     `UPDATE endpoint_secrets SET expires_at = $1
-     WHERE project_id = $2 AND endpoint_id = $3 AND expires_at IS NULL`,
+     WHERE project_id = $2 AND endpoint_id = $3 AND (expires_at IS NULL OR expires_at > $1)`,
     [expiresAt, projectId, endpointId],
   );
 }

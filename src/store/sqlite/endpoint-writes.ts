@@ -7,7 +7,7 @@ import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { Endpoint, Json, OperationalEvent } from '../../domain/types.ts';
 import { ENDPOINT_SETTING_COLUMNS, endpointSettingValues } from '../row-mapping.ts';
-import type { NewEndpoint } from '../store.ts';
+import { MAX_VALID_SECRETS, type NewEndpoint } from '../store.ts';
 import { get, run } from './db-helpers.ts';
 
 const json = (v: unknown): string => JSON.stringify(v);
@@ -57,7 +57,10 @@ export function deleteEndpointSqlite(db: DatabaseSync, projectId: string, endpoi
   return run(db, 'DELETE FROM endpoints WHERE project_id = ? AND id = ?', projectId, endpointId) > 0;
 }
 
-/** A new current secret (already sealed). */
+/**
+ * A new current secret (already sealed). Then, past MAX_VALID_SECRETS valid at `now`, the oldest
+ * (the current one first, then by expiry, latest first) expire at `now`.
+ */
 export function insertSecretSqlite(
   db: DatabaseSync,
   projectId: string,
@@ -74,9 +77,26 @@ export function insertSecretSqlite(
     sealed,
     now,
   );
+  run(
+    db,
+    `UPDATE endpoint_secrets SET expires_at = ? WHERE id IN (
+       SELECT id FROM endpoint_secrets
+       WHERE project_id = ? AND endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?)
+       ORDER BY (expires_at IS NULL) DESC, expires_at DESC, created_at DESC, id DESC
+       LIMIT -1 OFFSET ?)`,
+    now,
+    projectId,
+    endpointId,
+    now,
+    MAX_VALID_SECRETS,
+  );
 }
 
-/** The current secret stays valid until `expiresAt` (a rotation's grace period). */
+/**
+ * A rotation's grace period: the current secret, and every older one still valid, stays valid
+ * until `expiresAt` at the latest (an older one expiring sooner keeps its time). With `expiresAt`
+ * now, no earlier secret stays valid.
+ */
 export function expireCurrentSecretSqlite(
   db: DatabaseSync,
   projectId: string,
@@ -85,10 +105,12 @@ export function expireCurrentSecretSqlite(
 ): void {
   run(
     db,
-    'UPDATE endpoint_secrets SET expires_at = ? WHERE project_id = ? AND endpoint_id = ? AND expires_at IS NULL',
+    `UPDATE endpoint_secrets SET expires_at = ?
+     WHERE project_id = ? AND endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?)`,
     expiresAt,
     projectId,
     endpointId,
+    expiresAt,
   );
 }
 
