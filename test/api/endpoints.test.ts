@@ -298,6 +298,21 @@ describe('endpoints API', () => {
     assertError(await api.call('POST', `${QEP}/ep_missing/test`, {}), 404);
   });
 
+  test('test send to a disabled endpoint → 409 HERALD_ERR_ENDPOINT_DISABLED, nothing accepted', async () => {
+    await api.call('PUT', '/api/v1/event-types/order.paid', { description: 'paid', example: { amount: 5 } });
+    const q = await api.project('test-send-disabled');
+    const QEP = `/api/v1/projects/${q.id}/endpoints`;
+    const e = (await api.call('POST', QEP, { url: 'https://h.example/off', active: false })).body;
+    assert.equal(e.status, 'disabled');
+    const r = await api.call('POST', `${QEP}/${e.id}/test`, { eventType: 'order.paid' });
+    const error = assertError(r, 409, 'HERALD_ERR_ENDPOINT_DISABLED');
+    assert.equal(error.details?.endpointId, e.id);
+    assert.deepEqual((await api.call('GET', `/api/v1/projects/${q.id}/events`)).body.data, []);
+    // Enabled again, the same test send is accepted.
+    await api.call('POST', `${QEP}/${e.id}/enable`);
+    assert.equal((await api.call('POST', `${QEP}/${e.id}/test`, { eventType: 'order.paid' })).status, 202);
+  });
+
   test('recover, attempt history and stats', async () => {
     const e = (await api.call('POST', EP, { url: 'https://h.example/rec' })).body;
     const sent = (await api.call('POST', `/api/v1/projects/${p.id}/events`, { type: 'rec.t', payload: {} }))

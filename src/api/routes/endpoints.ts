@@ -207,6 +207,13 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
     },
     async (request, reply) => {
       const { project, endpoint } = await endpointFor(ctx, request, request.params);
+      // A disabled endpoint's new deliveries are parked at once: say so, as a retry does.
+      if (endpoint.status === 'disabled') {
+        throw new ConflictError('the endpoint is disabled: enable it first', {
+          code: 'HERALD_ERR_ENDPOINT_DISABLED',
+          details: { endpointId: endpoint.id },
+        });
+      }
       const { type, payload } = await pickTestExample(store, endpoint, request.body?.eventType);
       const [accepted] = await store.acceptEvents(
         project.id,
