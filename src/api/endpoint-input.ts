@@ -2,10 +2,16 @@
 import type { EndpointInput as ClientEndpointInput } from '@herald/client';
 import type { Config } from '../config/config-types.ts';
 import { parseCidr } from '../domain/address-classifier.ts';
+import {
+  isHeaderName,
+  isReservedHeader,
+  isSendableHeaderValue,
+  MAX_HEADER_NAME_LENGTH,
+} from '../domain/build-request.ts';
 import { generateSecret, secretProblem } from '../domain/secret.ts';
 import type { Endpoint, SignatureConfig } from '../domain/types.ts';
 import type { EndpointPatch, NewEndpoint } from '../store/store.ts';
-import { UnprocessableError } from './errors.ts';
+import { invalid, UnprocessableError } from './errors.ts';
 import { checkSignatureConfig, parseDeliverableUrl } from './parse.ts';
 
 /**
@@ -21,6 +27,42 @@ export function checkSecret(scheme: SignatureConfig['scheme'], secret: string, f
   if (problem) throw new UnprocessableError(field, problem);
 }
 
+/**
+ * 400 naming `body.headers.<name>` for a custom header Herald could not send as given: a name that
+ * is not an HTTP token, a second spelling of a name (names are case-insensitive: only one would be
+ * sent), a header Herald sets itself (content, host, hop-by-hop, every scheme's signature headers,
+ * the endpoint's own `signatureHeader`/`timestampHeader`: see isReservedHeader), or a value HTTP
+ * cannot carry (control characters, characters above U+00FF). Build-request drops all of these at
+ * send time; refusing them here says so when the endpoint is saved instead of never.
+ */
+export function checkCustomHeaders(headers: Record<string, string>, signature: SignatureConfig): void {
+  const seen = new Map<string, string>();
+  for (const [name, value] of Object.entries(headers)) {
+    const field = `body.headers.${name}`;
+    if (!isHeaderName(name)) {
+      throw invalid(
+        field,
+        `a header name must be 1–${MAX_HEADER_NAME_LENGTH} token characters (letters, digits and !#$%&'*+-.^_\`|~)`,
+      );
+    }
+    const lower = name.toLowerCase();
+    const first = seen.get(lower);
+    if (first !== undefined) {
+      throw invalid(field, `repeats the header ${first} (header names are case-insensitive)`);
+    }
+    seen.set(lower, name);
+    if (isReservedHeader(name, signature)) {
+      throw invalid(field, 'is a header Herald sets itself (content, host, connection or signature headers)');
+    }
+    if (!isSendableHeaderValue(value)) {
+      throw invalid(
+        field,
+        'a header value may hold tab, printable ASCII and U+0080–U+00FF only (no control characters, nothing above U+00FF)',
+      );
+    }
+  }
+}
+
 /** A create body → the endpoint to store and its first secret (imported, or generated `whsec_…`). */
 export function toNewEndpoint(
   projectId: string,
@@ -31,6 +73,7 @@ export function toNewEndpoint(
   const method = body.method ?? 'POST';
   const url = parseDeliverableUrl('body.url', body.url, config.delivery.allowNetworks.map(parseCidr));
   checkSignatureConfig(signature, method);
+  if (body.headers) checkCustomHeaders(body.headers, signature);
   if (body.secret !== undefined) checkSecret(signature.scheme, body.secret, 'body.secret');
   return {
     secret: body.secret ?? generateSecret(),
@@ -68,7 +111,20 @@ export function toEndpointPatch(
   if (url !== undefined) {
     patch.url = parseDeliverableUrl('body.url', url, config.delivery.allowNetworks.map(parseCidr));
   }
-  checkSignatureConfig(body.signature ?? endpoint.signature, body.method ?? endpoint.method);
+  const signature = body.signature ?? endpoint.signature;
+  checkSignatureConfig(signature, body.method ?? endpoint.method);
+  if (body.headers) checkCustomHeaders(body.headers, signature);
+  else if (body.signature) {
+    // The headers kept: one named like the new signature or timestamp header would be dropped.
+    for (const name of Object.keys(endpoint.headers)) {
+      if (isReservedHeader(name, signature) && !isReservedHeader(name, endpoint.signature)) {
+        throw new UnprocessableError(
+          'body.signature',
+          `the endpoint's custom header ${name} has the name of a header this signature sets; change or remove it in the same PATCH (headers)`,
+        );
+      }
+    }
+  }
   if (body.signature && currentSecret !== null) {
     checkSecret(body.signature.scheme, currentSecret, 'body.signature.scheme');
   }

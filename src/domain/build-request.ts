@@ -38,8 +38,24 @@ const RESERVED = new Set([
 ]);
 const RESERVED_PREFIXES = ['webhook-', 'svix-'];
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: header values must not carry them
-const BAD_VALUE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+/**
+ * What an HTTP header value may hold, as undici checks it (`isValidHeaderValue`): tab, visible
+ * ASCII and space, and U+0080–U+00FF (sent as one Latin-1 byte each). Anything else (control
+ * characters, U+0100 and up) makes undici throw `invalid <name> header` on every attempt.
+ */
+const SENDABLE_VALUE = /^[\t\u0020-\u007e\u0080-\u00ff]*$/;
+/** The longest custom header name (HEADER_NAME_PATTERN of the API schemas). */
+export const MAX_HEADER_NAME_LENGTH = 100;
+
+/** True when `name` is a header name HTTP allows (an RFC 9110 token of at most 100 characters). */
+export function isHeaderName(name: string): boolean {
+  return name.length <= MAX_HEADER_NAME_LENGTH && TOKEN.test(name);
+}
+
+/** True when `value` can be sent as a header value (see SENDABLE_VALUE). */
+export function isSendableHeaderValue(value: string): boolean {
+  return SENDABLE_VALUE.test(value);
+}
 
 /** Builds the request for one attempt. Throws `WebhookSigningError` only for invalid settings. */
 export function buildRequest(input: BuildRequestInput): BuiltRequest {
@@ -101,9 +117,12 @@ function addCustomHeaders(
     const value = custom[name];
     const lower = name.toLowerCase();
     // First spelling wins when two differ only in case; invalid names or values would make the
-    // HTTP client throw on every attempt, so they are skipped (the API refuses them up front).
-    if (typeof value !== 'string' || taken.has(lower) || !TOKEN.test(name) || BAD_VALUE.test(value)) continue;
-    if (isReservedHeader(name, signature) || lower in headers) continue;
+    // HTTP client throw on every attempt, so they are skipped (the API refuses them up front, but
+    // endpoints stored before it did may still hold them).
+    if (typeof value !== 'string' || taken.has(lower) || !isHeaderName(name) || !isSendableHeaderValue(value))
+      continue;
+    // Own keys only: a header called `Constructor` or `toString` is not one Herald set.
+    if (isReservedHeader(name, signature) || Object.hasOwn(headers, lower)) continue;
     taken.add(lower);
     headers[name] = value;
   }

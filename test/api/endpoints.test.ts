@@ -157,6 +157,90 @@ describe('endpoints API', () => {
     assertError(getBody, 422, undefined, 'body.signature');
   });
 
+  test('custom headers Herald could not send as given → 400 naming body.headers.<name>, on create and PATCH', async () => {
+    const url = 'https://h.example/hd';
+    const cases: [Record<string, unknown>, string][] = [
+      // Values undici refuses: every attempt would fail `invalid X-E header`.
+      [{ headers: { 'X-E': '😀' } }, 'body.headers.X-E'],
+      [{ headers: { 'X-Ok': 'v', 'X-Cjk': '東京' } }, 'body.headers.X-Cjk'],
+      [{ headers: { 'X-Bell': 'a\u0007b' } }, 'body.headers.X-Bell'],
+      [{ headers: { 'X-Nul': 'a\u0000b' } }, 'body.headers.X-Nul'],
+      [{ headers: { 'X-Del': 'a\u007fb' } }, 'body.headers.X-Del'],
+      // Only one of two spellings would be sent.
+      [{ headers: { 'X-A': 'a', 'x-a': 'b' } }, 'body.headers.x-a'],
+      // Headers Herald sets itself, in any case.
+      [{ headers: { 'Webhook-Signature': 'v1,forged' } }, 'body.headers.Webhook-Signature'],
+      [{ headers: { host: 'evil.example' } }, 'body.headers.host'],
+      [{ headers: { 'Content-Type': 'text/html' } }, 'body.headers.Content-Type'],
+      [{ headers: { 'SVIX-ID': 'x' } }, 'body.headers.SVIX-ID'],
+      [{ headers: { 'Stripe-Signature': 't=1' } }, 'body.headers.Stripe-Signature'],
+      [
+        {
+          headers: { 'x-wpg-signature': 'ff' },
+          signature: { scheme: 'hmac-sha256', signatureHeader: 'X-WPG-Signature' },
+        },
+        'body.headers.x-wpg-signature',
+      ],
+      [
+        {
+          headers: { 'X-WPG-Timestamp': '1' },
+          signature: { scheme: 'hmac-sha256', timestampHeader: 'X-WPG-Timestamp' },
+        },
+        'body.headers.X-WPG-Timestamp',
+      ],
+      // Names that are not HTTP tokens.
+      [{ headers: { 'Bad Name': 'x' } }, 'body.headers.Bad Name'],
+      [{ headers: { 'X-Ü': 'x' } }, 'body.headers.X-Ü'],
+      [{ headers: { [`X-${'a'.repeat(99)}`]: 'x' } }, `body.headers.X-${'a'.repeat(99)}`],
+    ];
+    for (const [body, field] of cases) {
+      assertError(await api.call('POST', EP, { url, ...body }), 400, 'HERALD_ERR_VALIDATION', field);
+    }
+    // Tab, visible ASCII and U+0080–U+00FF are sendable; a name of 100 token characters is fine.
+    const ok = await api.call('POST', EP, {
+      url,
+      headers: { 'X-Tab': 'a\tb', 'X-Latin1': 'café ½', [`X-${'a'.repeat(98)}`]: 'x' },
+    });
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+
+    // PATCH checks the headers it sets against the scheme it leaves in place, or the one it sets.
+    const e = (
+      await api.call('POST', EP, { url, signature: { scheme: 'github' }, headers: { 'X-Sig': '1' } })
+    ).body;
+    const patch = (body: Record<string, unknown>) => api.call('PATCH', `${EP}/${e.id}`, body);
+    assertError(await patch({ headers: { 'X-E': '😀' } }), 400, 'HERALD_ERR_VALIDATION', 'body.headers.X-E');
+    assertError(
+      await patch({ headers: { 'X-Hub-Signature-256': 'sha256=00' } }),
+      400,
+      undefined,
+      'body.headers.X-Hub-Signature-256',
+    );
+    assertError(await patch({ headers: { a: '1', A: '2' } }), 400, undefined, 'body.headers.A');
+    assertError(
+      await patch({
+        signature: { scheme: 'hmac-sha256', signatureHeader: 'X-Sig' },
+        headers: { 'X-Sig': '1' },
+      }),
+      400,
+      undefined,
+      'body.headers.X-Sig',
+    );
+    // A kept custom header the new signature header would override: 422 on the signature.
+    assertError(
+      await patch({ signature: { scheme: 'hmac-sha256', signatureHeader: 'x-sig' } }),
+      422,
+      'HERALD_ERR_UNPROCESSABLE',
+      'body.signature',
+    );
+    const both = await patch({
+      signature: { scheme: 'hmac-sha256', signatureHeader: 'X-Sig' },
+      headers: { 'X-Other': '1' },
+    });
+    assert.equal(both.status, 200, JSON.stringify(both.body));
+    assert.deepEqual(both.body.headers, { 'X-Other': '1' });
+    assert.equal((await patch({ name: 'unrelated' })).status, 200);
+  });
+
   test('PATCH changes only what it names; secret cannot be patched; DELETE', async () => {
     const e = (await api.call('POST', EP, { url: 'https://h.example/p', name: 'before', dev: true })).body;
     const r = await api.call('PATCH', `${EP}/${e.id}`, { name: 'after', eventTypes: ['a', 'b'] });

@@ -6,11 +6,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { verify, WebhookSigningError } from '../../packages/verify/src/index.ts';
+import { createSender } from '../../src/delivery/sender.ts';
 import { buildRequest, isReservedHeader, USER_AGENT } from '../../src/domain/build-request.ts';
 import type { BuildRequestInput } from '../../src/domain/build-request-types.ts';
 import { buildEnvelope, envelopeJson } from '../../src/domain/envelope.ts';
 import { generateSecret, secretProblem } from '../../src/domain/secret.ts';
 import type { Endpoint, HeraldEvent } from '../../src/domain/types.ts';
+import { startReceiver } from '../delivery/receiver.ts';
 
 const SECRET = 'whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
 const CREATED = Date.parse('2024-06-10T06:00:00.000Z');
@@ -253,6 +255,51 @@ describe('custom headers', () => {
     assert.equal(built.headers['X-Inject'], undefined);
     assert.equal(built.headers['X-Dup'], 'first');
     assert.equal(built.headers['x-dup'], undefined);
+  });
+
+  test('values HTTP cannot carry (above U+00FF, control characters) are dropped and the request goes out', async () => {
+    // Endpoints stored before the API refused such values: undici would throw `invalid X-E header`
+    // on every attempt, and the endpoint would be disabled for it.
+    const built = buildRequest(
+      input({
+        headers: {
+          'X-E': '😀',
+          'X-Cjk': '東京',
+          'X-Bell': 'a\u0007b',
+          'X-Tab': 'a\tb',
+          'X-Latin1': 'café',
+          'X-Ok': '1',
+        },
+      }),
+    );
+    const receiver = await startReceiver();
+    const sender = createSender({
+      allowNetworks: ['127.0.0.0/8'],
+      maxResponseBytes: 1024,
+      userAgent: 'test',
+    });
+    try {
+      const result = await sender.send({ ...built, url: receiver.url, timeoutMs: 5_000 });
+      assert.equal(result.error, null, JSON.stringify(result.error));
+      assert.equal(result.response?.status, 200);
+      const got = receiver.requests[0]!.headers;
+      assert.equal(got['x-ok'], '1');
+      assert.equal(got['x-tab'], 'a\tb');
+      assert.equal(got['x-latin1'], 'café', 'U+0080–U+00FF go as Latin-1 bytes');
+      for (const dropped of ['X-E', 'X-Cjk', 'X-Bell']) {
+        assert.equal(built.headers[dropped], undefined, dropped);
+        assert.equal(got[dropped.toLowerCase()], undefined, dropped);
+      }
+    } finally {
+      await sender.close();
+      await receiver.close();
+    }
+  });
+
+  test('a header named like an Object.prototype member (Constructor, toString) is sent', () => {
+    const built = buildRequest(input({ headers: { Constructor: 'c', toString: 't' } }));
+    assert.equal(built.headers.Constructor, 'c');
+    assert.equal(built.headers.toString, 't');
   });
 });
 
