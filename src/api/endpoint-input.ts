@@ -12,7 +12,7 @@ import { generateSecret, secretProblem } from '../domain/secret.ts';
 import type { Endpoint, SignatureConfig } from '../domain/types.ts';
 import type { EndpointPatch, NewEndpoint } from '../store/store.ts';
 import { invalid, UnprocessableError } from './errors.ts';
-import { checkSignatureConfig, parseDeliverableUrl } from './parse.ts';
+import { checkSignatureConfig, parseDeliverableUrl, parseHttpUrl } from './parse.ts';
 
 /**
  * The body of POST and PATCH …/endpoints (PATCH has no `secret`: rotate instead): the wire type of
@@ -25,6 +25,26 @@ export type EndpointInput = Partial<ClientEndpointInput>;
 export function checkSecret(scheme: SignatureConfig['scheme'], secret: string, field: string): void {
   const problem = secretProblem(scheme, secret);
   if (problem) throw new UnprocessableError(field, problem);
+}
+
+/**
+ * An endpoint URL delivery could reach: 400 naming `field` when the authority is empty or missing
+ * as written (`http:///x`, `http:/x`: the WHATWG parser would take the path for the host and store
+ * `http://x/`) or the port is 0 (nothing listens there); then the checks of parseDeliverableUrl
+ * (http/https, no credentials, and the SSRF refusal of literal addresses outside the allowed
+ * networks, 422).
+ */
+export function parseEndpointUrl(field: string, value: string, config: Config): string {
+  // As the WHATWG parser reads it: leading C0 controls and spaces dropped, tabs and newlines
+  // anywhere, and `\` a slash in http(s) URLs.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: those are what the parser drops
+  const written = value.replace(/[\t\n\r]/g, '').replace(/^[\u0000-\u0020]+/, '');
+  const scheme = /^[a-z][a-z\d+.-]*:/i.exec(written);
+  if (scheme && /^https?:$/i.test(scheme[0]) && !/^[\\/]{2}[^\\/?#]/.test(written.slice(scheme[0].length))) {
+    throw invalid(field, 'must name a host after "//" (e.g. https://hooks.example.com/path)');
+  }
+  if (new URL(parseHttpUrl(field, value)).port === '0') throw invalid(field, 'must not use port 0');
+  return parseDeliverableUrl(field, value, config.delivery.allowNetworks.map(parseCidr));
 }
 
 /**
@@ -71,7 +91,7 @@ export function toNewEndpoint(
 ): { endpoint: NewEndpoint; secret: string } {
   const signature = body.signature ?? { scheme: 'standard' };
   const method = body.method ?? 'POST';
-  const url = parseDeliverableUrl('body.url', body.url, config.delivery.allowNetworks.map(parseCidr));
+  const url = parseEndpointUrl('body.url', body.url, config);
   checkSignatureConfig(signature, method);
   if (body.headers) checkCustomHeaders(body.headers, signature);
   if (body.secret !== undefined) checkSecret(signature.scheme, body.secret, 'body.secret');
@@ -108,9 +128,7 @@ export function toEndpointPatch(
 ): EndpointPatch {
   const { url, ...rest } = body;
   const patch: EndpointPatch = { ...rest };
-  if (url !== undefined) {
-    patch.url = parseDeliverableUrl('body.url', url, config.delivery.allowNetworks.map(parseCidr));
-  }
+  if (url !== undefined) patch.url = parseEndpointUrl('body.url', url, config);
   const signature = body.signature ?? endpoint.signature;
   checkSignatureConfig(signature, body.method ?? endpoint.method);
   if (body.headers) checkCustomHeaders(body.headers, signature);

@@ -241,6 +241,35 @@ describe('endpoints API', () => {
     assert.equal((await patch({ name: 'unrelated' })).status, 200);
   });
 
+  test('URLs that can never be delivered (no host as written, port 0) → 400 body.url, on create and PATCH', async () => {
+    for (const url of [
+      'http:///x',
+      'https:///x',
+      'http:/x',
+      'http:x',
+      'HTTP:///x',
+      ' http:///x',
+      'http://\t/x',
+      'http://?q',
+      'http://#f',
+      'https://hooks.example:0/x',
+      'http://h.example:00/x',
+    ]) {
+      assertError(await api.call('POST', EP, { url }), 400, 'HERALD_ERR_VALIDATION', 'body.url');
+    }
+    const e = (await api.call('POST', EP, { url: 'https://hooks.example:8443/x' })).body;
+    assert.equal(e.url, 'https://hooks.example:8443/x');
+    assertError(await api.call('PATCH', `${EP}/${e.id}`, { url: 'http:///y' }), 400, undefined, 'body.url');
+    assertError(
+      await api.call('PATCH', `${EP}/${e.id}`, { url: 'https://hooks.example:0/y' }),
+      400,
+      undefined,
+      'body.url',
+    );
+    // The SSRF refusal is unchanged: a loopback address outside HERALD_ALLOW_NETWORKS is 422.
+    assertError(await api.call('POST', EP, { url: 'http://127.0.0.1:8080/x' }), 422, undefined, 'body.url');
+  });
+
   test('PATCH changes only what it names; secret cannot be patched; DELETE', async () => {
     const e = (await api.call('POST', EP, { url: 'https://h.example/p', name: 'before', dev: true })).body;
     const r = await api.call('PATCH', `${EP}/${e.id}`, { name: 'after', eventTypes: ['a', 'b'] });
