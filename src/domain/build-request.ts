@@ -3,7 +3,7 @@
  * (all from the `@herald/verify` signing core, the same code receivers verify with), plus the
  * endpoint's custom headers. Pure and synchronous; runs once per attempt.
  */
-import { sign } from '@herald/verify';
+import { sign, standardSecretKey } from '@herald/verify';
 import type { BuildRequestInput, BuiltRequest } from './build-request-types.ts';
 import { buildEnvelope, envelopeJson } from './envelope.ts';
 import type { SignatureConfig } from './types.ts';
@@ -61,8 +61,7 @@ export function isSendableHeaderValue(value: string): boolean {
 export function buildRequest(input: BuildRequestInput): BuiltRequest {
   const { event, endpoint } = input;
   const signature = endpoint.signature;
-  const secrets: string[] = [];
-  for (const { secret } of input.secrets) secrets.push(secret);
+  const secrets = signingSecrets(signature.scheme, input.secrets);
   const common = {
     scheme: signature.scheme,
     options: signature,
@@ -94,6 +93,32 @@ export function buildRequest(input: BuildRequestInput): BuiltRequest {
   // The body sent is the envelope text itself (not a form, a GET query or a scheme's own body).
   if (envelopeText !== null && signed.body === envelopeText) built.bodyEnvelope = endpoint.envelope;
   return built;
+}
+
+/**
+ * The secrets to sign with: the current one (first) always, so a current secret the scheme cannot
+ * use is a signing error on record rather than an unsigned request; then each older secret still
+ * valid, once, when the scheme can sign with it.
+ *
+ * A retired secret the scheme cannot use is skipped rather than refused when the scheme is changed
+ * (PATCH `signature`) during a rotation's grace period: a `github` endpoint's plain secret is no
+ * `standard` key, so no Standard Webhooks receiver could check a signature made with it and leaving
+ * it out loses nothing; refusing the switch instead would hold it up for up to 7 days of grace (or
+ * force a rotation with grace 0), and endpoints already stored in that state would keep failing
+ * every attempt until the old secret expired. The current secret is checked against the scheme
+ * when set and when the scheme changes (422), so it is always usable. A secret rotated back in is
+ * valid twice (current and retired): it is signed once.
+ */
+function signingSecrets(scheme: SignatureConfig['scheme'], valid: BuildRequestInput['secrets']): string[] {
+  const secrets: string[] = [];
+  for (const { secret } of valid) {
+    if (secrets.length > 0) {
+      if (secrets.includes(secret)) continue;
+      if (scheme === 'standard' && standardSecretKey(secret) === null) continue;
+    }
+    secrets.push(secret);
+  }
+  return secrets;
 }
 
 /** True when a custom header called `name` would be dropped for an endpoint signing with `signature`. */

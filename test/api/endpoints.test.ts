@@ -1,6 +1,8 @@
 /** Endpoint settings, secrets and rotation, test sends, enable, recover, history and stats. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { verify } from '../../packages/verify/src/index.ts';
+import { buildRequest } from '../../src/domain/build-request.ts';
 import { MAX_VALID_SECRETS } from '../../src/store/store.ts';
 import { attemptRecord } from '../store/helpers.ts';
 import { assertError, type Body, startApi, type TestApi } from './helpers.ts';
@@ -371,6 +373,54 @@ describe('endpoints API', () => {
     const secrets = await valid();
     assert.equal(secrets.length, MAX_VALID_SECRETS);
     assert.deepEqual(secrets, made.slice(0, MAX_VALID_SECRETS));
+  });
+
+  test('switching to standard during a rotation: the PATCH is 200 and requests sign with the usable secrets', async () => {
+    const e = (
+      await api.call('POST', EP, {
+        url: 'https://h.example/gh',
+        signature: { scheme: 'github' },
+        secret: 'plain-github-secret',
+      })
+    ).body;
+    // Without a rotation the current secret cannot sign standard: 422, as before.
+    assertError(
+      await api.call('PATCH', `${EP}/${e.id}`, { signature: { scheme: 'standard' } }),
+      422,
+      undefined,
+      'body.signature.scheme',
+    );
+    const rotated = (await api.call('POST', `${EP}/${e.id}/secret/rotate`, { graceSeconds: 3600 })).body;
+    const patched = await api.call('PATCH', `${EP}/${e.id}`, { signature: { scheme: 'standard' } });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    // What the dispatcher does for each attempt: the endpoint's view, then buildRequest.
+    const now = Date.now();
+    const view = (await api.store.getDispatchEndpoints([{ projectId: p.id, endpointId: e.id }], now)).get(
+      e.id,
+    )!;
+    assert.deepEqual(
+      view.secrets.map((s) => s.secret),
+      [rotated.secret, 'plain-github-secret'],
+    );
+    const event = {
+      id: 'evt_switch',
+      projectId: p.id,
+      type: 't',
+      payload: { a: 1 },
+      test: false,
+      idempotencyKey: null,
+      callbackUrl: null,
+      createdAt: now,
+    };
+    const built = buildRequest({ event, url: e.url, endpoint: view.endpoint, secrets: view.secrets, now });
+    assert.equal(built.headers['webhook-signature']?.split(' ').length, 1);
+    verify({
+      scheme: 'standard',
+      payload: built.body ?? '',
+      headers: built.headers,
+      secret: rotated.secret,
+      now,
+    });
   });
 
   test('test send: the example of the type goes to this endpoint only; 422 without an example', async () => {

@@ -322,6 +322,32 @@ describe('secrets and signing', () => {
     assert.deepEqual(Object.keys(built.headers).sort(), ['content-type', 'user-agent', 'webhook-id']);
   });
 
+  test('a retired secret the scheme cannot use is left out; the current one signs; a repeated secret signs once', () => {
+    // A github endpoint switched to standard during a rotation: its old plain secret is no
+    // standard key (no Standard Webhooks receiver could check it either).
+    const built = buildRequest(
+      input({}, { secrets: [{ secret: SECRET }, { secret: 'plain-github-secret' }] }),
+    );
+    assert.equal(built.headers['webhook-signature']?.split(' ').length, 1);
+    verify({
+      scheme: 'standard',
+      payload: built.body ?? '',
+      headers: built.headers,
+      secret: SECRET,
+      now: NOW,
+    });
+    const old = generateSecret();
+    const repeated = buildRequest(
+      input({}, { secrets: [{ secret: SECRET }, { secret: old }, { secret: SECRET }] }),
+    );
+    assert.equal(repeated.headers['webhook-signature']?.split(' ').length, 2);
+    // The current secret is never skipped: one the scheme cannot use stays a signing error on record.
+    assert.throws(
+      () => buildRequest(input({}, { secrets: [{ secret: 'not base64!' }, { secret: SECRET }] })),
+      (error: unknown) => error instanceof WebhookSigningError && error.code === 'HERALD_SIGN_INVALID_SECRET',
+    );
+  });
+
   test('a standard secret that is not base64 is a signing error', () => {
     assert.throws(
       () => buildRequest(input({}, { secrets: [{ secret: 'not base64!' }] })),
