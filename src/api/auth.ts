@@ -38,7 +38,8 @@ export function createAuthContext(store: Store, adminToken: string, portalKey: U
 /** Resolves the caller of a request, or null when the token is missing or invalid. */
 export async function identify(ctx: AuthContext, request: FastifyRequest): Promise<Caller | null> {
   const header = request.headers.authorization;
-  if (typeof header !== 'string' || !header.startsWith('Bearer ')) return null;
+  // The scheme name is case-insensitive (RFC 9110 11.1).
+  if (typeof header !== 'string' || !/^bearer /i.test(header)) return null;
   const token = header.slice(7).trim();
   if (!token || token.length > 1024) return null;
   // Digests have equal length, so the comparison's time does not depend on the token.

@@ -11,10 +11,24 @@ import { LIMITS } from './schemas/common.ts';
 /** One event as POST …/events (or one item of …/events/batch) takes it: the wire type of @herald/client. */
 export type { EventInput } from '@herald/client';
 
-/** The `Idempotency-Key` header, if any; 400 when it is too long. */
+/**
+ * The `Idempotency-Key` header, if any; 400 when it is too long, sent more than once (Node would
+ * join the copies into one key, `a, b`) or not printable ASCII (header bytes are read as Latin-1,
+ * so `é` would not match the same key sent in the body).
+ */
 export function idempotencyKeyHeader(request: FastifyRequest): string | undefined {
   const value = request.headers['idempotency-key'];
   if (typeof value !== 'string' || value === '') return undefined;
+  const raw = request.raw.rawHeaders;
+  let copies = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'idempotency-key') copies++;
+  if (copies > 1) throw new ValidationError('headers.idempotency-key', 'must be sent once');
+  if (!/^[\x20-\x7e]+$/.test(value)) {
+    throw new ValidationError(
+      'headers.idempotency-key',
+      'must be printable ASCII (send other keys as the body field idempotencyKey)',
+    );
+  }
   if (value.length > LIMITS.idempotencyKeyLength) {
     throw new ValidationError(
       'headers.idempotency-key',
@@ -26,8 +40,8 @@ export function idempotencyKeyHeader(request: FastifyRequest): string | undefine
 
 /**
  * Checks what the schema cannot (callback URL, reachable under `allow`; enforced catalog) and builds
- * store input. `prefix` names fields in errors (`body`, `body.events.3`); the body's key wins over
- * the header's.
+ * store input. `prefix` names fields in errors (`body`, `body.events.3`); a body key and a header
+ * key that differ are refused.
  */
 export async function toNewEvent(
   store: Store,
@@ -37,6 +51,9 @@ export async function toNewEvent(
   allow: readonly Cidr[],
   headerKey?: string,
 ): Promise<NewEventInput> {
+  if (input.idempotencyKey !== undefined && headerKey !== undefined && input.idempotencyKey !== headerKey) {
+    throw new ValidationError(`${prefix}.idempotencyKey`, 'differs from the Idempotency-Key header');
+  }
   const callbackUrl = input.callbackUrl
     ? parseDeliverableUrl(`${prefix}.callbackUrl`, input.callbackUrl, allow)
     : null;

@@ -24,6 +24,19 @@ export function parseTime(field: string, value: string | number | undefined): nu
   return ms;
 }
 
+/**
+ * `since` and `until` of a listing; 422 naming `since` when it is after `until` (as the charts
+ * answer), rather than an empty page.
+ */
+export function parseTimeRange(q: { since?: string; until?: string }): { since?: number; until?: number } {
+  const since = parseTime('querystring.since', q.since);
+  const until = parseTime('querystring.until', q.until);
+  if (since !== undefined && until !== undefined && since > until) {
+    throw unprocessable('querystring.since', 'must not be after until');
+  }
+  return { since, until };
+}
+
 /** An http(s) URL; 400 naming the field otherwise. */
 export function parseHttpUrl(field: string, value: string): string {
   let u: URL;
@@ -33,6 +46,9 @@ export function parseHttpUrl(field: string, value: string): string {
     throw invalid(field, 'must be an absolute http or https URL');
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw invalid(field, 'must use http or https');
+  // WHATWG URL parsing takes `http:///x` as host `x`: the host must be written where it belongs.
+  if (!/^https?:\/\/[^/?#\\]/i.test(value.trim())) throw invalid(field, 'must name a host after the scheme');
+  if (u.port === '0') throw invalid(field, 'must not use port 0');
   if (u.username || u.password) throw invalid(field, 'must not contain credentials');
   return u.toString();
 }
@@ -84,9 +100,9 @@ export function pageOf(query: { limit?: string; cursor?: string }): { limit: num
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
     throw invalid('querystring.limit', 'must be an integer from 1 to 1000');
   const cursor = query.cursor || null;
-  // A cursor Herald did not make starts the list over; one that decodes to a key no id can hold
-  // (a NUL, which PostgreSQL refuses in text) is refused here rather than sent to the store.
-  if (cursor !== null && decodeCursor(cursor)?.includes('\0')) {
+  // A cursor Herald did not make (cut short, edited, from elsewhere) is refused rather than
+  // starting the list over, which would loop a client that follows nextCursor.
+  if (cursor !== null && decodeCursor(cursor) === null) {
     throw invalid('querystring.cursor', 'is not a cursor Herald returned');
   }
   return { limit, cursor };

@@ -30,6 +30,14 @@ describe('API auth', () => {
       headers: { authorization: `Basic ${Buffer.from(`x:${ADMIN}`).toString('base64')}` },
     });
     assertError(basic, 401);
+    // The scheme name is case-insensitive (RFC 9110).
+    for (const scheme of ['bearer', 'BEARER']) {
+      const r = await api.call('GET', '/api/v1/projects', undefined, {
+        token: null,
+        headers: { authorization: `${scheme} ${ADMIN}` },
+      });
+      assert.equal(r.status, 200, scheme);
+    }
   });
 
   test('a stranger is refused before the body is read', async () => {

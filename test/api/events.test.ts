@@ -1,8 +1,9 @@
 /** Ingest (single, batch, idempotency, callbacks, catalog), reads, retries and attempts. */
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { attemptRecord } from '../store/helpers.ts';
-import { assertError, type Body, startApi, type TestApi } from './helpers.ts';
+import { ADMIN, assertError, type Body, startApi, type TestApi } from './helpers.ts';
 
 const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -84,6 +85,65 @@ describe('events API', () => {
     assertError(long, 400, 'HERALD_ERR_VALIDATION', 'headers.idempotency-key');
   });
 
+  test('idempotency keys that cannot mean one thing are refused, not ignored or joined', async () => {
+    const e = { type: 'x', payload: {} };
+    const batch = await api.call(
+      'POST',
+      `${EV}/batch`,
+      { events: [e, e] },
+      { headers: { 'idempotency-key': 'b-1' } },
+    );
+    assertError(batch, 400, 'HERALD_ERR_VALIDATION', 'headers.idempotency-key');
+    const both = await api.call(
+      'POST',
+      EV,
+      { ...e, idempotencyKey: 'k-a' },
+      { headers: { 'idempotency-key': 'k-b' } },
+    );
+    assertError(both, 400, 'HERALD_ERR_VALIDATION', 'body.idempotencyKey');
+    const same = await api.call(
+      'POST',
+      EV,
+      { ...e, idempotencyKey: 'k-c' },
+      { headers: { 'idempotency-key': 'k-c' } },
+    );
+    assert.equal(same.status, 202);
+    const latin1 = await api.call('POST', EV, e, { headers: { 'idempotency-key': '\u00e9' } });
+    assertError(latin1, 400, 'HERALD_ERR_VALIDATION', 'headers.idempotency-key');
+    // Two copies of the header: over a real connection, as a proxy or a client bug would send them.
+    const count = async () => (await api.call('GET', `${EV}?limit=1000`)).body.data.length;
+    const before = await count();
+    const address = await api.app.listen({ port: 0, host: '127.0.0.1' });
+    const reply = await new Promise<{ status: number; body: Body }>((resolve, reject) => {
+      const body = JSON.stringify(e);
+      const req = request(`${address}${EV}`, {
+        method: 'POST',
+        headers: [
+          'host',
+          new URL(address).host,
+          'authorization',
+          `Bearer ${ADMIN}`,
+          'content-type',
+          'application/json',
+          'idempotency-key',
+          'a',
+          'idempotency-key',
+          'b',
+        ],
+      });
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    assert.equal(reply.status, 400, JSON.stringify(reply.body));
+    assert.equal(reply.body.error.details.field, 'headers.idempotency-key');
+    assert.equal(await count(), before, 'nothing stored');
+  });
+
   test('callbackUrl adds one delivery to that URL; only http(s)', async () => {
     const r = await api.call('POST', EV, {
       type: 'x',
@@ -99,6 +159,9 @@ describe('events API', () => {
       'not a url',
       'file:///etc/passwd',
       'javascript:alert(1)',
+      'http:///x', // WHATWG URL would take `x` for the host
+      'https:/cb.example/x',
+      'http://cb.example:0/x',
     ]) {
       const bad = await api.call('POST', EV, { type: 'x', payload: {}, callbackUrl });
       assertError(bad, 400, 'HERALD_ERR_VALIDATION', 'body.callbackUrl');
@@ -237,6 +300,16 @@ describe('events API', () => {
       assertError(await api.call('GET', `${L}?${bad}`), 400, 'HERALD_ERR_VALIDATION', 'querystring.limit');
     }
     assertError(await api.call('GET', `${L}?since=yesterday`), 400, undefined, 'querystring.since');
+    // A cursor Herald did not make is refused: starting the list over would loop a client.
+    for (const cursor of ['garbage!', `${page1.body.nextCursor}A`, 'AA']) {
+      assertError(
+        await api.call('GET', `${L}?limit=2&cursor=${encodeURIComponent(cursor)}`),
+        400,
+        'HERALD_ERR_VALIDATION',
+        'querystring.cursor',
+      );
+    }
+    assertError(await api.call('GET', `${L}?since=2000&until=1000`), 422, undefined, 'querystring.since');
     assertError(await api.call('GET', `${L}?until=2024-13-45T99`), 400, undefined, 'querystring.until');
   });
 

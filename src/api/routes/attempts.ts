@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { projectFor } from '../auth.ts';
 import { NotFoundError, UnprocessableError } from '../errors.ts';
-import { pageOf, parseBucket, parseTime } from '../parse.ts';
+import { pageOf, parseBucket, parseTime, parseTimeRange } from '../parse.ts';
 import {
   attemptListQuerystring,
   idParams,
@@ -85,8 +85,7 @@ export function attemptRoutes(app: FastifyInstance, ctx: RouteContext) {
         ...pageOf(q),
         outcome: q.status,
         eventType: q.eventType,
-        since: parseTime('querystring.since', q.since),
-        until: parseTime('querystring.until', q.until),
+        ...parseTimeRange(q),
       });
       return { data: page.data.map(attemptJson), nextCursor: page.nextCursor };
     },

@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { parseCidr } from '../../domain/address-classifier.ts';
 import { acceptEvents } from '../accept-events.ts';
 import { projectFor } from '../auth.ts';
-import { NotFoundError } from '../errors.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
 import { type EventInput, idempotencyKeyHeader, toNewEvent } from '../event-input.ts';
-import { pageOf, parseTime } from '../parse.ts';
+import { pageOf, parseTimeRange } from '../parse.ts';
 import { batchBody, eventBody, eventListQuerystring, idParams, type PageQuerystring } from '../schemas.ts';
 import { eventJson } from '../serialize.ts';
 import type { RouteContext } from './context.ts';
@@ -58,6 +58,13 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
     },
     async (request, reply) => {
       const project = await projectFor(store, request, request.params.project, { portal: false });
+      if (idempotencyKeyHeader(request) !== undefined) {
+        // One key cannot stand for many events; ignoring it would store a retried batch twice.
+        throw new ValidationError(
+          'headers.idempotency-key',
+          'applies to a single event: give each event of a batch its own idempotencyKey',
+        );
+      }
       const inputs = [];
       for (const [i, e] of request.body.events.entries()) {
         inputs.push(await toNewEvent(store, project, e, `body.events.${i}`, allow));
@@ -86,8 +93,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
       const page = await store.listEvents(project.id, {
         ...pageOf(q),
         type: q.type,
-        since: parseTime('querystring.since', q.since),
-        until: parseTime('querystring.until', q.until),
+        ...parseTimeRange(q),
       });
       return { data: page.data.map((e) => eventJson(e)), nextCursor: page.nextCursor };
     },
