@@ -94,6 +94,11 @@ describe('health, metrics, OpenAPI', () => {
     assert.deepEqual(schema.required, ['url']);
     assert.equal(schema.properties.url.maxLength, 2048);
     assert.equal(schema.properties.headers.maxProperties, 50);
+    // Probes and scrapes need no token; the API's routes need the bearer token.
+    for (const path of ['/healthz', '/readyz', '/metrics'])
+      assert.deepEqual(doc.paths[path].get.security, [], path);
+    assert.ok(doc.security?.length || create.security?.length, 'the API routes name the bearer token');
+    assert.notDeepEqual(create.security, []);
   });
 
   test('docs are served from bundled assets', async () => {

@@ -10,12 +10,17 @@ export interface HealthOptions {
 
 /** Liveness, readiness (store reachable and startup finished) and Prometheus metrics. */
 export function healthRoutes(app: FastifyInstance, { store, metrics, isReady }: HealthOptions) {
-  app.get('/healthz', { schema: { tags: ['health'], summary: 'The process is alive' } }, async () => ({
-    status: 'ok',
-  }));
+  // `security: []`: no token needed (the OpenAPI document's default is the bearer token).
+  app.get(
+    '/healthz',
+    { schema: { tags: ['health'], summary: 'The process is alive', security: [] } },
+    async () => ({ status: 'ok' }),
+  );
   app.get(
     '/readyz',
-    { schema: { tags: ['health'], summary: 'Ready to serve: started and the database answers' } },
+    {
+      schema: { tags: ['health'], summary: 'Ready to serve: started and the database answers', security: [] },
+    },
     async (_request, reply) => {
       if (!isReady()) return reply.code(503).send({ status: 'starting' });
       try {
@@ -28,7 +33,7 @@ export function healthRoutes(app: FastifyInstance, { store, metrics, isReady }: 
   );
   app.get(
     '/metrics',
-    { schema: { tags: ['health'], summary: 'Prometheus metrics' } },
+    { schema: { tags: ['health'], summary: 'Prometheus metrics', security: [] } },
     async (_request, reply) => {
       if (!metrics)
         return reply.code(404).send({ error: { code: 'HERALD_ERR_NOT_FOUND', message: 'metrics are off' } });
