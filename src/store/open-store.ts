@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { decodeEncryptionKey } from '../config/parse-encryption-key.ts';
 import { createSecretCipher, PLAINTEXT_SECRETS } from './secret-cipher.ts';
@@ -42,7 +42,11 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
       store = new SqliteStore(':memory:', cipher, sqliteOptions);
     } else {
       const file = resolve(path);
-      mkdirSync(dirname(file), { recursive: true });
+      // The database holds payloads, bodies and receivers' header values: its directory is the
+      // owner's only, and a new file is made 0600 before SQLite opens it (its -wal and -shm files
+      // take the database's permissions). `herald migrate` and `event-types import` come here too.
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      closeSync(openSync(file, 'a', 0o600));
       store = new SqliteStore(file, cipher, sqliteOptions);
     }
   } else if (/^postgres(ql)?:\/\//.test(databaseUrl)) {

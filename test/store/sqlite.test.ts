@@ -376,6 +376,20 @@ describe('sqlite specifics', () => {
     assert.ok(left > 8 * mib, `100,000 pages: not checkpointed (${left} bytes)`);
   });
 
+  test("a database the store creates is its owner's only: directory 0700, file, WAL and SHM 0600", async () => {
+    // `herald migrate --data-dir` and `event-types import` open the store before anything else
+    // creates the directory; umask 022 would otherwise leave payloads and bodies world-readable.
+    const file = join(dir, 'owner-only', 'nested', 'herald.db');
+    const store = await openStore(`sqlite:${file}`);
+    await store.migrate();
+    await projectWithEndpoints(store, 1);
+    const mode = (path: string) => statSync(path).mode & 0o777;
+    assert.equal(mode(join(dir, 'owner-only', 'nested')), 0o700);
+    assert.equal(mode(join(dir, 'owner-only')), 0o700);
+    for (const path of [file, `${file}-wal`, `${file}-shm`]) assert.equal(mode(path), 0o600, path);
+    await store.close();
+  });
+
   test('sqlite::memory: works; unknown schemes are refused clearly', async () => {
     const mem = await openStore('sqlite::memory:');
     await mem.ping();
