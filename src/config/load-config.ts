@@ -251,7 +251,7 @@ const MAX_SCHEDULE_STEPS = 20;
 /** Largest single delay: one week, in seconds. */
 const MAX_SCHEDULE_DELAY_S = 7 * 24 * 3_600;
 
-/** Seconds after the first try, comma-separated, fractions allowed; `none` for no retries. */
+/** Seconds between attempts (each from the attempt before), comma-separated, fractions allowed; `none` for no retries. */
 export function parseRetrySchedule(setting: RawSetting): number[] {
   if (setting.value.toLowerCase() === 'none') return [];
   const items = parseList(setting);
