@@ -7,18 +7,26 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/** The largest `?limit` the API takes (docs/api.md "Ids, times, pagination"). */
+export const API_PAGE_MAX = 1000;
+
+/** The page size to ask for when `wanted` items are still to come: never above the API's maximum. */
+export const pageSize = (wanted: number): number => Math.min(wanted, API_PAGE_MAX);
+
 /**
- * Writes up to `limit` items, one `line` each, following `nextCursor`: a page of large events,
- * attempts or endpoints may hold fewer items than its limit (the API's byte budget per page).
+ * Writes up to `limit` items, one `line` each, following `nextCursor` (from `cursor` when given):
+ * a page of large events, attempts or endpoints may hold fewer items than its limit (the API's
+ * byte budget per page), and none holds more than API_PAGE_MAX.
  */
 export async function eachUpTo<T>(
   limit: number,
   page: (limit: number, cursor?: string) => Promise<{ data: T[]; nextCursor: string | null }>,
   line: (item: T) => void,
+  startCursor?: string,
 ): Promise<void> {
-  let cursor: string | undefined;
+  let cursor = startCursor;
   for (let left = limit; left > 0; ) {
-    const p = await page(left, cursor);
+    const p = await page(pageSize(left), cursor);
     for (const item of p.data) line(item);
     left -= p.data.length;
     if (!p.nextCursor) return;

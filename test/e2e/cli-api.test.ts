@@ -305,6 +305,36 @@ describe('herald CLI against a running Herald', () => {
     assert.equal(two.stdout.trim().split('\n').length, 2);
   });
 
+  test('events list and endpoints attempts take a --limit above the API page maximum (1000), in pages of at most 1000', async () => {
+    const project = await client.createProject({ name: 'cli-over-1000' });
+    const endpoint = await client.createEndpoint(project.id, { url: `${sink.url}/few`, eventTypes: ['few'] });
+    const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
+    const many = Array.from({ length: 1000 }, (_, i) => ({ type: 'many', payload: { i } }));
+    await client.sendEvents(project.id, many);
+    await client.sendEvents(project.id, [
+      { type: 'few', payload: { n: 1 } },
+      { type: 'few', payload: { n: 2 } },
+    ]);
+
+    const events = await herald(['events', 'list', ...conn, '--limit', '1001']);
+    assert.equal(events.code, 0, events.stderr);
+    assert.equal(events.stdout.trim().split('\n').length, 1001);
+    const page = await herald(['events', 'list', ...conn, '--limit', '5000', '--json']);
+    assert.equal(page.code, 0, page.stderr);
+    const first = JSON.parse(page.stdout) as { data: unknown[]; nextCursor: string | null };
+    assert.equal(first.data.length, 1000, '--json prints one page, of at most 1000');
+    assert.ok(first.nextCursor);
+
+    const deadline = Date.now() + 10_000;
+    while ((await allAttempts(client, project.id, endpoint.id)) < 2) {
+      assert.ok(Date.now() < deadline, 'two attempts recorded');
+      await sleep(20);
+    }
+    const attempts = await herald(['endpoints', 'attempts', endpoint.id, ...conn, '--limit', '1001']);
+    assert.equal(attempts.code, 0, attempts.stderr);
+    assert.equal(attempts.stdout.trim().split('\n').length, 2);
+  });
+
   test('listen forwards new events as the endpoint would get them, signed with its secret, once each', async () => {
     const project = await client.createProject({ name: 'listen' });
     const endpoint = await client.createEndpoint(project.id, {

@@ -5,7 +5,7 @@
 import type { Attempt, AttemptQuery, StatsBucket } from '@herald/client';
 import type { Command } from 'commander';
 import { type ConnectionFlags, positiveInt, withConnectionFlags } from '../api-connection.ts';
-import { apiAction, eachUpTo, printJson } from '../print.ts';
+import { apiAction, eachUpTo, pageSize, printJson } from '../print.ts';
 import { CommandError } from '../run-command.ts';
 
 interface AttemptsFlags extends ConnectionFlags {
@@ -55,7 +55,7 @@ export function addEndpointHistoryCommands(endpoints: Command): void {
       if (flags.until) query.until = flags.until;
       const page = (limit: number, cursor?: string) =>
         client.listEndpointAttempts(flags.project, id, { ...query, limit, ...(cursor ? { cursor } : {}) });
-      if (flags.json) printJson(await page(limit));
+      if (flags.json) printJson(await page(pageSize(limit)));
       else await eachUpTo(limit, page, (attempt) => process.stdout.write(`${attemptLine(attempt)}\n`));
     }),
   );

@@ -2,7 +2,7 @@
 import type { EventInput, EventSummary, HeraldEvent, Json } from '@herald/client';
 import { Command } from 'commander';
 import { type ConnectionFlags, jsonFlag, positiveInt, withConnectionFlags } from '../api-connection.ts';
-import { apiAction, eachUpTo, printJson } from '../print.ts';
+import { apiAction, eachUpTo, pageSize, printJson } from '../print.ts';
 
 interface SendFlags extends ConnectionFlags {
   project: string;
@@ -69,7 +69,7 @@ export function eventsCommand(): Command {
           ...(flags.since ? { since: flags.since } : {}),
           ...(cursor ? { cursor } : {}),
         });
-      if (flags.json) printJson(await page(limit));
+      if (flags.json) printJson(await page(pageSize(limit)));
       else await eachUpTo(limit, page, printEvent);
     }),
   );
