@@ -335,6 +335,25 @@ describe('herald CLI against a running Herald', () => {
     assert.equal(attempts.stdout.trim().split('\n').length, 2);
   });
 
+  test('deliveries retry: a delivery of a disabled endpoint is refused with how to enable it; the help says so', async () => {
+    const project = await client.createProject({ name: 'cli-retry-disabled' });
+    const endpoint = await client.createEndpoint(project.id, { url: `${sink.url}/retry-disabled` });
+    const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
+    const event = await client.sendEvent(project.id, { type: 'player.paid', payload: {} });
+    await client.updateEndpoint(project.id, endpoint.id, { active: false });
+    const refused = await herald(['deliveries', 'retry', event.deliveries[0]!.id, ...conn]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /409 HERALD_ERR_ENDPOINT_DISABLED/);
+    assert.ok(
+      refused.stderr.includes(`herald endpoints enable ${endpoint.id} --project ${project.id}`),
+      refused.stderr,
+    );
+
+    const help = await herald(['deliveries', 'retry', '--help']);
+    assert.doesNotMatch(help.stdout, /parked/, 'a parked delivery cannot be retried');
+    assert.match(help.stdout, /disabled/);
+  });
+
   test('listen forwards new events as the endpoint would get them, signed with its secret, once each', async () => {
     const project = await client.createProject({ name: 'listen' });
     const endpoint = await client.createEndpoint(project.id, {

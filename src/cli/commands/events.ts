@@ -1,8 +1,9 @@
 /** `herald events send|list|get` and `herald deliveries retry`: events through a running Herald's API. */
-import type { EventInput, EventSummary, HeraldEvent, Json } from '@herald/client';
+import { type EventInput, type EventSummary, HeraldApiError, type HeraldEvent, type Json } from '@herald/client';
 import { Command } from 'commander';
 import { type ConnectionFlags, jsonFlag, positiveInt, withConnectionFlags } from '../api-connection.ts';
 import { apiAction, eachUpTo, pageSize, printJson } from '../print.ts';
+import { CommandError } from '../run-command.ts';
 
 interface SendFlags extends ConnectionFlags {
   project: string;
@@ -94,12 +95,29 @@ export function deliveriesCommand(): Command {
   withConnectionFlags(
     deliveries
       .command('retry')
-      .description('make a delivery due now (also a failed or parked one)')
+      .description(
+        'make a delivery due now, whatever its state (a failed or succeeded one is sent again); not while its endpoint is disabled: `endpoints enable` it first',
+      )
       .argument('<delivery>', 'delivery id')
       .requiredOption('--project <project>', 'project id or uid'),
   ).action(
     apiAction<ConnectionFlags & { project: string }>(async (client, flags, [id]) => {
-      await client.retryDelivery(flags.project, id);
+      try {
+        await client.retryDelivery(flags.project, id);
+      } catch (error) {
+        // A parked delivery belongs to a disabled endpoint: enabling it sends the parked ones.
+        const endpoint = (error as HeraldApiError).details as { endpointId?: unknown } | undefined;
+        if (
+          error instanceof HeraldApiError &&
+          error.code === 'HERALD_ERR_ENDPOINT_DISABLED' &&
+          typeof endpoint?.endpointId === 'string'
+        ) {
+          throw new CommandError(
+            `${error.message} (\`herald endpoints enable ${endpoint.endpointId} --project ${flags.project}\` makes its parked deliveries due)`,
+          );
+        }
+        throw error;
+      }
       process.stdout.write(`${id}: due now\n`);
     }),
   );
