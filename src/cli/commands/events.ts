@@ -1,5 +1,11 @@
 /** `herald events send|list|get` and `herald deliveries retry`: events through a running Herald's API. */
-import { type EventInput, type EventSummary, HeraldApiError, type HeraldEvent, type Json } from '@herald/client';
+import {
+  type EventInput,
+  type EventSummary,
+  HeraldApiError,
+  type HeraldEvent,
+  type Json,
+} from '@herald/client';
 import { Command } from 'commander';
 import { type ConnectionFlags, jsonFlag, positiveInt, withConnectionFlags } from '../api-connection.ts';
 import { apiAction, eachUpTo, pageSize, printJson } from '../print.ts';
