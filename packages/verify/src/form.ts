@@ -78,15 +78,23 @@ function compareFields(a: [string, string], b: [string, string]): number {
   return compareCodePoints(a[0], b[0]) || compareCodePoints(a[1], b[1]);
 }
 
-/** Code point order (= UTF-8 byte order), unlike `<` which compares UTF-16 code units. */
+/**
+ * Code point order (= UTF-8 byte order), unlike `<` which compares UTF-16 code units. A lone
+ * surrogate (possible in an envelope: JSON allows `"\ud800"`) counts as U+FFFD, what UTF-8 sends
+ * for it and so what the receiver's form parser sorts.
+ */
 function compareCodePoints(a: string, b: string): number {
   if (a === b) return 0;
   const length = Math.min(a.length, b.length);
   for (let i = 0; i < length; i++) {
-    const x = a.codePointAt(i) ?? 0;
-    const y = b.codePointAt(i) ?? 0;
+    const x = wellFormed(a.codePointAt(i) ?? 0);
+    const y = wellFormed(b.codePointAt(i) ?? 0);
     if (x !== y) return x - y;
     if (x > 0xffff) i++;
   }
   return a.length - b.length;
+}
+
+function wellFormed(codePoint: number): number {
+  return codePoint >= 0xd800 && codePoint <= 0xdfff ? 0xfffd : codePoint;
 }

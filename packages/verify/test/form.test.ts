@@ -7,7 +7,9 @@ import {
   formEncode,
   parseForm,
   sha1UrlSigningString,
+  sign,
   topLevelFields,
+  verify,
 } from '../src/index.ts';
 
 test('topLevelFields keeps strings and JSON-encodes everything else; non-objects become one data field', () => {
@@ -68,5 +70,42 @@ test('the hmac-sha1-url string: URL, then fields sorted by name in code point or
       ['a', '1'],
     ]),
     'https://e.example/a1a2',
+  );
+});
+
+test('a lone surrogate sorts as U+FFFD, what it is sent as: Herald signs what the receiver parses', () => {
+  // U+D800 < U+E000 < U+FFFD: sorted as sent, the U+E000 field comes first.
+  assert.equal(
+    sha1UrlSigningString('https://e.example/', [
+      ['\ud800', 'a'],
+      ['\ue000', 'b'],
+    ]),
+    'https://e.example/\ue000b\ud800a',
+  );
+  const url = 'https://e.example/hook';
+  const content = { '\ud800': 'a', '\ue000': 'b', '\ufffd': 'c' };
+  const signed = sign({
+    scheme: 'hmac-sha1-url',
+    secret: 'form-secret',
+    id: 'evt_1',
+    timestamp: 1,
+    url,
+    content,
+  });
+  const fields = parseForm(signed.body ?? '');
+  assert.deepEqual(fields, [
+    ['\ufffd', 'a'],
+    ['\ue000', 'b'],
+    ['\ufffd', 'c'],
+  ]);
+  assert.deepEqual(
+    verify({
+      scheme: 'hmac-sha1-url',
+      secret: 'form-secret',
+      payload: signed.body ?? '',
+      headers: signed.headers,
+      url,
+    }),
+    { '\ufffd': 'c', '\ue000': 'b' },
   );
 });

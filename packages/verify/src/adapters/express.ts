@@ -1,10 +1,12 @@
 /**
  * Express middleware. Verification needs the exact bytes, so mount it with `express.raw()` (any
  * content type) or before any body parser; a body already parsed by `express.json()` cannot be
- * verified and is reported as a configuration error.
+ * verified and is reported as a configuration error. `express.raw()` then applies its own limit
+ * (100 KB by default), not `maxBodyBytes`: give it Herald's (10 MiB, see DEFAULT_MAX_BODY_BYTES).
  *
  * ```ts
- * app.post('/webhooks', express.raw({ type: '*\/*' }), webhookMiddleware({ scheme: 'standard', secret }),
+ * app.post('/webhooks', express.raw({ type: '*\/*', limit: '10mb' }),
+ *   webhookMiddleware({ scheme: 'standard', secret }),
  *   (req, res) => { handle(req.webhook.payload); res.sendStatus(204); });
  * ```
  * Refused requests get the error's status and `{"error": {"code", "message"}}`; configuration
@@ -39,7 +41,10 @@ export type NextFunctionLike = (error?: unknown) => void;
 export interface ExpressWebhookOptions extends AdapterVerifyOptions {
   /** Public URL, or a function of the request. Default: `<req.protocol>://<Host><req.originalUrl>`. */
   url?: string | ((req: ExpressRequestLike) => string);
-  /** Largest body read when no body parser ran (default 1 MiB). */
+  /**
+   * Largest body read when no body parser ran. Default 10 MiB, what Herald sends at its default
+   * HERALD_MAX_BODY_BYTES of 1 MiB; for a larger one, 10 times that.
+   */
   maxBodyBytes?: number;
   /**
    * De-duplicate by `webhook-id`: a repeat is answered 200 `{"duplicate": true}` without reaching

@@ -51,7 +51,10 @@ export interface FastifyInstanceLike {
 export interface FastifyWebhookOptions extends AdapterVerifyOptions {
   /** Public URL, or a function of the request. Default: `<protocol>://<host><url>` of the request. */
   url?: string | ((request: FastifyRequestLike) => string);
-  /** Largest body accepted, in bytes (default 1 MiB). */
+  /**
+   * Largest body accepted, in bytes. Default 10 MiB, what Herald sends at its default
+   * HERALD_MAX_BODY_BYTES of 1 MiB; for a larger one, 10 times that.
+   */
   maxBodyBytes?: number;
   /** De-duplicate by `webhook-id` (see the Express adapter for the rules). */
   deduplicate?: Deduplicator;

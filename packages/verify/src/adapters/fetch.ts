@@ -17,7 +17,10 @@ import { type AdapterVerifyOptions, DEFAULT_MAX_BODY_BYTES, errorBody } from './
 export interface FetchVerifyOptions extends AdapterVerifyOptions {
   /** Public URL when `request.url` is not what Herald called (a proxy rewrote it). */
   url?: string;
-  /** Largest body read, in bytes (default 1 MiB). */
+  /**
+   * Largest body read, in bytes. Default 10 MiB, what Herald sends at its default
+   * HERALD_MAX_BODY_BYTES of 1 MiB; for a larger one, 10 times that.
+   */
   maxBodyBytes?: number;
 }
 

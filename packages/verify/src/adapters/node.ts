@@ -24,7 +24,10 @@ export interface NodeVerifyOptions extends AdapterVerifyOptions {
    * rewrites scheme, host or path, give the URL Herald was configured with.
    */
   url?: string | ((req: IncomingMessage) => string);
-  /** Largest body read, in bytes (default 1 MiB); larger bodies fail with BODY_TOO_LARGE. */
+  /**
+   * Largest body read, in bytes; larger bodies fail with BODY_TOO_LARGE. Default 10 MiB, what
+   * Herald sends at its default HERALD_MAX_BODY_BYTES of 1 MiB; for a larger one, 10 times that.
+   */
   maxBodyBytes?: number;
 }
 
