@@ -2,6 +2,7 @@
 import { signatureConfigProblem } from '@herald/verify';
 import type { FastifyRequest } from 'fastify';
 import { type Cidr, refusedLiteralHost } from '../domain/address-classifier.ts';
+import { JSON_LOSSY_NUMBER, JSON_TOO_DEEP, keepChangedNumbers, scanJsonText } from '../domain/json-text.ts';
 import type { HttpMethod, SignatureConfig } from '../domain/types.ts';
 import { decodeCursor } from '../store/cursor.ts';
 import { invalid, unprocessable, ValidationError } from './errors.ts';
@@ -119,29 +120,7 @@ export const MAX_JSON_DEPTH = LIMITS.jsonDepth;
 export function nestsDeeperThan(text: string, max: number): boolean {
   // Nesting deeper than `max` needs at least max + 1 openers and as many closers.
   if (text.length < 2 * (max + 1)) return false;
-  let depth = 0;
-  // Where the next backslash is (text.length: none left); found again only once passed.
-  let backslash = -1;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      // Inside a string only a quote or a backslash matters: jump to the next of either (most of
-      // a batch of events is string content; indexOf scans it much faster than this loop).
-      for (;;) {
-        const quote = text.indexOf('"', i + 1);
-        if (quote === -1) return false; // unterminated: JSON.parse refuses it
-        if (backslash <= i) backslash = text.indexOf('\\', i + 1) >>> 0;
-        if (backslash > quote) {
-          i = quote;
-          break;
-        }
-        i = backslash + 1; // the escaped character, whatever it is, does not end the string
-      }
-    } else if (c === 0x7b || c === 0x5b) {
-      if (++depth > max) return true;
-    } else if (c === 0x7d || c === 0x5d) depth--;
-  }
-  return false;
+  return (scanJsonText(text, max, false) & JSON_TOO_DEEP) !== 0;
 }
 
 type JsonParser = (
@@ -151,15 +130,38 @@ type JsonParser = (
 ) => void;
 
 /**
+ * Routes whose bodies keep numbers exactly as sent (docs/api.md "Events"): an event's payload is
+ * free-form and delivered as given. Their other fields are strings and booleans, which a kept
+ * number (an object to the schema) fails; bodies with typed or stored numbers elsewhere (endpoint
+ * settings, say) must not get one, so no other route does this.
+ */
+const EXACT_NUMBER_ROUTES = new Set([
+  '/api/v1/projects/:project/events',
+  '/api/v1/projects/:project/events/batch',
+]);
+
+/**
  * Wraps Fastify's JSON parser (which refuses `__proto__` and `constructor.prototype` keys) with the
- * nesting limit: 400 naming `body` above MAX_JSON_DEPTH levels.
+ * nesting limit: 400 naming `body` above MAX_JSON_DEPTH levels. On the event routes a body that
+ * holds a number JSON.parse would change (found by the same scan) is parsed again, once the
+ * default parser has accepted it, keeping such numbers as their source text (`JSON.rawJSON`):
+ * other numbers stay numbers, and other bodies are parsed once, as before.
  */
 export function depthLimitedJsonParser(parse: JsonParser): JsonParser {
   return (request, body, done) => {
-    if (nestsDeeperThan(body, MAX_JSON_DEPTH)) {
+    const found = scanJsonText(body, MAX_JSON_DEPTH, true);
+    if (found & JSON_TOO_DEEP) {
       done(new ValidationError('body', `must not nest objects and arrays more than ${MAX_JSON_DEPTH} deep`));
       return;
     }
-    parse(request, body, done);
+    // (routeOptions is built anew at each read: only read for the rare body it matters to.)
+    if (!(found & JSON_LOSSY_NUMBER) || !EXACT_NUMBER_ROUTES.has(request.routeOptions.url ?? '')) {
+      parse(request, body, done);
+      return;
+    }
+    parse(request, body, (error) => {
+      if (error) done(error);
+      else done(null, JSON.parse(body, keepChangedNumbers as (key: string, value: unknown) => unknown));
+    });
   };
 }

@@ -6,7 +6,8 @@
 import { sign, standardSecretKey } from '@herald/verify';
 import type { BuildRequestInput, BuiltRequest } from './build-request-types.ts';
 import { buildEnvelope, envelopeJson } from './envelope.ts';
-import type { SignatureConfig } from './types.ts';
+import { holdsChangedNumber, isRawJSON, keepChangedNumbers } from './json-text.ts';
+import type { Envelope, HeraldEvent, Json, SignatureConfig } from './types.ts';
 
 /** Identifies Herald to receivers (and their logs and firewalls). */
 export const USER_AGENT = 'Herald-Webhooks/0.1';
@@ -82,7 +83,7 @@ export function buildRequest(input: BuildRequestInput): BuiltRequest {
           ...common,
           body: envelopeText,
           get content() {
-            return buildEnvelope(endpoint.envelope, event);
+            return fieldContent(endpoint.envelope, event, payloadJson!);
           },
         },
   );
@@ -119,6 +120,24 @@ function signingSecrets(scheme: SignatureConfig['scheme'], valid: BuildRequestIn
     secrets.push(secret);
   }
   return secrets;
+}
+
+/**
+ * The envelope a GET query or a form body carries: around `event.payload`, unless the stored text
+ * holds a number JSON.parse would change; then around the text decoded keeping those numbers'
+ * digits (a field holds its JSON text: `9007199254740993`, not `9007199254740992`). A `raw` payload
+ * that is such a number alone is the text of the `data` field.
+ */
+function fieldContent(envelope: Envelope, event: HeraldEvent, payloadJson: string): unknown {
+  if (!holdsChangedNumber(payloadJson)) return buildEnvelope(envelope, event);
+  const payload = JSON.parse(payloadJson, keepChangedNumbers as (key: string, value: unknown) => unknown);
+  if (envelope === 'raw' && isRawJSON(payload)) return payload.rawJSON;
+  return buildEnvelope(envelope, {
+    id: event.id,
+    type: event.type,
+    createdAt: event.createdAt,
+    payload: payload as Json,
+  });
 }
 
 /** True when a custom header called `name` would be dropped for an endpoint signing with `signature`. */
