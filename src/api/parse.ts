@@ -130,10 +130,9 @@ type JsonParser = (
 ) => void;
 
 /**
- * Routes whose bodies keep numbers exactly as sent (docs/api.md "Events"): an event's payload is
- * free-form and delivered as given. Their other fields are strings and booleans, which a kept
- * number (an object to the schema) fails; bodies with typed or stored numbers elsewhere (endpoint
- * settings, say) must not get one, so no other route does this.
+ * Routes whose event payloads keep numbers exactly as sent (docs/api.md "Events"): a payload is
+ * free-form and delivered as given. Only payloads: elsewhere in a body numbers are typed (a kept
+ * number, an object to the schema, would pass for an object: endpoint `headers`, say).
  */
 const EXACT_NUMBER_ROUTES = new Set([
   '/api/v1/projects/:project/events',
@@ -142,10 +141,10 @@ const EXACT_NUMBER_ROUTES = new Set([
 
 /**
  * Wraps Fastify's JSON parser (which refuses `__proto__` and `constructor.prototype` keys) with the
- * nesting limit: 400 naming `body` above MAX_JSON_DEPTH levels. On the event routes a body that
- * holds a number JSON.parse would change (found by the same scan) is parsed again, once the
- * default parser has accepted it, keeping such numbers as their source text (`JSON.rawJSON`):
- * other numbers stay numbers, and other bodies are parsed once, as before.
+ * nesting limit: 400 naming `body` above MAX_JSON_DEPTH levels. On the event routes, a body that
+ * holds a number JSON.parse would change (found by the same scan) is parsed again once the default
+ * parser has accepted it, and its payloads are taken from that parse, which keeps such numbers as
+ * their source text (`JSON.rawJSON`); other numbers stay numbers. Other bodies are parsed once.
  */
 export function depthLimitedJsonParser(parse: JsonParser): JsonParser {
   return (request, body, done) => {
@@ -159,9 +158,31 @@ export function depthLimitedJsonParser(parse: JsonParser): JsonParser {
       parse(request, body, done);
       return;
     }
-    parse(request, body, (error) => {
+    parse(request, body, (error, value) => {
       if (error) done(error);
-      else done(null, JSON.parse(body, keepChangedNumbers as (key: string, value: unknown) => unknown));
+      else done(null, withExactPayloads(value, JSON.parse(body, keepChangedNumbers as JsonReviver)));
     });
   };
+}
+
+type JsonReviver = (key: string, value: unknown) => unknown;
+type Fields = Record<string, unknown>;
+const isFields = (v: unknown): v is Fields => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * `body` (an event, or a batch in `events`) with each event's payload taken from `exact`, the same
+ * text parsed keeping numbers.
+ */
+function withExactPayloads(body: unknown, exact: unknown): unknown {
+  if (!isFields(body) || !isFields(exact)) return body;
+  if (Object.hasOwn(body, 'payload')) body.payload = exact.payload;
+  const events = body.events;
+  const exactEvents = exact.events;
+  if (Array.isArray(events) && Array.isArray(exactEvents)) {
+    events.forEach((event, i) => {
+      const same = exactEvents[i];
+      if (isFields(event) && isFields(same) && Object.hasOwn(event, 'payload')) event.payload = same.payload;
+    });
+  }
+  return body;
 }

@@ -249,6 +249,10 @@ describe('the API body parser', () => {
       JSON.stringify(one.value),
       '{"type":"a","payload":{"playerId":9007199254740993,"neg":-0.0,"score":1,"n":1000}}',
     );
+    const outside = parse(EVENTS, '{"type":"a","payload":{"id":9007199254740993},"test":9007199254740993}');
+    const fields = outside.value as { payload: { id: unknown }; test: unknown };
+    assert.ok(isRawJSON(fields.payload.id));
+    assert.equal(fields.test, 9007199254740992, 'only payloads keep numbers as text');
     const batch = parse(BATCH, `{"events":[${body},{"type":"b","payload":123456789012345678901234567890}]}`);
     assert.equal(batch.revived, 1);
     assert.match(JSON.stringify(batch.value), /"payload":123456789012345678901234567890\}\]\}$/);
