@@ -136,7 +136,7 @@ for (const backend of BACKENDS) {
       for (const hit of form.hits) assert.deepEqual(fields(hit.body), expected);
     });
 
-    test('a batch keeps them too, and ordinary numbers stay as JSON.stringify writes them', async () => {
+    test('a batch keeps them too (out-of-range magnitudes as well); ordinary numbers stay as JSON.stringify writes them', async () => {
       const project = await api<{ id: string }>('POST', '/api/v1/projects', {
         name: `batch-${backend.name}`,
       });
@@ -146,11 +146,19 @@ for (const backend of BACKENDS) {
       const plain = '{"score":1.0,"time":1700000000000.123,"big":1e3}';
       const sent = await postText(
         `/api/v1/projects/${p}/events/batch`,
-        `{"events":[{"type":"a","payload":${plain}},{"type":"b","payload":${PAYLOAD}},{"type":"c","payload":-0}]}`,
+        `{"events":[{"type":"a","payload":${plain}},{"type":"b","payload":${PAYLOAD}},{"type":"c","payload":-0},{"type":"d","payload":{"huge":1e400,"tiny":-1e-400}}]}`,
       );
       assert.equal(sent.status, 202, sent.text);
-      const bodies = new Set((await raw.waitFor(6)).map((h) => h.body));
-      assert.deepEqual(bodies, new Set(['{"score":1,"time":1700000000000.123,"big":1000}', PAYLOAD, '-0']));
+      const bodies = new Set((await raw.waitFor(8)).map((h) => h.body));
+      assert.deepEqual(
+        bodies,
+        new Set([
+          '{"score":1,"time":1700000000000.123,"big":1000}',
+          PAYLOAD,
+          '-0',
+          '{"huge":1e400,"tiny":-1e-400}',
+        ]),
+      );
     });
   });
 }
