@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { StatsBucket } from '../../src/dashboard/app/api/types.ts';
-import { fillBuckets, niceMax } from '../../src/dashboard/app/stats-buckets.ts';
+import { axisTicks, fillBuckets, niceMax } from '../../src/dashboard/app/stats-buckets.ts';
 
 const HOUR = 3_600_000;
 const t0 = Date.UTC(2030, 0, 1);
@@ -35,5 +35,16 @@ describe('stats buckets for the charts', () => {
 
   test('axis maxima are 1, 2 or 5 times a power of ten, at least the value', () => {
     assert.deepEqual([0, 1, 3, 7, 10, 11, 240, 999].map(niceMax), [1, 1, 5, 10, 10, 20, 500, 1000]);
+  });
+
+  test('axis labels are distinct whole numbers: 1 attempt at most reads 0 and 1, not 0, 1, 1', () => {
+    assert.deepEqual(axisTicks(niceMax(1)), [0, 1]);
+    assert.deepEqual(axisTicks(niceMax(2)), [0, 1, 2]);
+    assert.deepEqual(axisTicks(niceMax(4)), [0, 5]);
+    for (let most = 0; most <= 5000; most++) {
+      const labels = axisTicks(niceMax(most)).map((v) => String(Math.round(v)));
+      assert.equal(new Set(labels).size, labels.length, `${most}: ${labels.join(', ')}`);
+      assert.ok(labels.length >= 2);
+    }
   });
 });

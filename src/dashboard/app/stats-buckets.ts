@@ -34,3 +34,12 @@ export function niceMax(value: number): number {
   for (const step of [1, 2, 5, 10]) if (value <= step * power) return step * power;
   return 10 * power;
 }
+
+/**
+ * The values an axis from 0 to `max` (a niceMax) labels: 0, the middle and `max`, without a middle
+ * that is no whole number (a count of 1 or 5 has none), so that no two labels read the same when
+ * rounded to whole attempts or milliseconds.
+ */
+export function axisTicks(max: number): number[] {
+  return [...new Set([0, max / 2, max])].filter((value) => Number.isInteger(value));
+}

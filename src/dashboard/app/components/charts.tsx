@@ -4,7 +4,7 @@
  */
 import type { StatsBucket } from '../api/types.ts';
 import { formatDuration } from '../format.ts';
-import { niceMax } from '../stats-buckets.ts';
+import { axisTicks, niceMax } from '../stats-buckets.ts';
 
 const WIDTH = 640;
 const HEIGHT = 200;
@@ -37,16 +37,17 @@ function XLabels({ buckets }: { buckets: StatsBucket[] }) {
   );
 }
 
+/** Grid lines and labels at whole values (attempts, milliseconds): see axisTicks. */
 function YAxis({ max, format }: { max: number; format: (value: number) => string }) {
   return (
     <>
-      {[0, 0.5, 1].map((share) => {
-        const y = PAD.top + PLOT_H * (1 - share);
+      {axisTicks(max).map((value) => {
+        const y = PAD.top + PLOT_H * (1 - value / max);
         return (
-          <g key={share}>
+          <g key={value}>
             <line x1={PAD.left} x2={WIDTH - PAD.right} y1={y} y2={y} class="chart-grid" />
-            <text x={PAD.left - 6} y={y + 4} text-anchor="end" class="chart-label">
-              {format(max * share)}
+            <text x={PAD.left - 6} y={y + 4} text-anchor="end" class="chart-label chart-y-label">
+              {format(value)}
             </text>
           </g>
         );
@@ -124,7 +125,8 @@ export function LatencyChart({ buckets }: { buckets: StatsBucket[] }) {
   const values = buckets
     .flatMap((b) => [b.avgDurationMs, b.p95DurationMs])
     .filter((v): v is number => v !== null);
-  const max = niceMax(Math.max(0, ...values));
+  // At least 1 ms: the axis is labelled in whole milliseconds.
+  const max = niceMax(Math.max(1, ...values));
   const p95 = buckets.map((b) => b.p95DurationMs).filter((v): v is number => v !== null);
   const summary = values.length
     ? `Latency: highest p95 ${formatDuration(Math.max(...p95, 0))}.`
