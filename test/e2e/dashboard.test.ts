@@ -275,6 +275,127 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     assertNoProblems();
   });
 
+  /** A page signed in as the operator (the token in sessionStorage, as the sign-in form leaves it). */
+  async function operatorPage(): Promise<Page> {
+    const page = await newPage();
+    await page.addInitScript((token) => sessionStorage.setItem('herald.adminToken', token), ADMIN);
+    return page;
+  }
+
+  /** Waits until the API holds `count` attempts of an endpoint. */
+  async function attemptsOf(project: string, endpoint: string, count: number): Promise<void> {
+    const deadline = Date.now() + TIMEOUT;
+    for (;;) {
+      const page = await api<{ data: unknown[] }>(
+        herald.url,
+        ADMIN,
+        'GET',
+        `/api/v1/projects/${project}/endpoints/${endpoint}/attempts`,
+      );
+      if (page.body.data.length >= count) return;
+      assert.ok(Date.now() < deadline, `${count} attempts of ${endpoint}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  test("the server's refusals show next to the field they name, once, and without a useless Try again", async () => {
+    const project = (
+      await api<{ id: string }>(herald.url, ADMIN, 'POST', '/api/v1/projects', { name: 'Forms' })
+    ).body;
+    await api(herald.url, ADMIN, 'POST', '/api/v1/projects', { name: 'Taken', uid: 'forms-taken' });
+    const endpoint = (
+      await api<{ id: string }>(herald.url, ADMIN, 'POST', `/api/v1/projects/${project.id}/endpoints`, {
+        url: `${receiver.url}/forms`,
+      })
+    ).body;
+    const page = await operatorPage();
+    const ui = `${herald.url}/ui/projects/${project.id}`;
+    expected = /status of (400|409|422)/;
+
+    // New endpoint: a URL only the server refuses, then a header value it cannot send.
+    await page.goto(`${ui}/endpoints/new`);
+    const url = page.getByLabel('Endpoint URL');
+    await url.fill('http:///x');
+    await page.getByRole('button', { name: 'Create endpoint' }).click();
+    await page.getByText('Must name a host after "//"', { exact: false }).waitFor();
+    assert.match((await errorOf(url)) ?? '', /^Must name a host after "\/\/"/);
+    await url.fill(`${receiver.url}/forms-2`);
+    assert.equal(await errorOf(url), null, 'editing the field answers its error');
+    await page.getByRole('button', { name: 'Add header' }).click();
+    await page.getByLabel('Header 1 name').fill('X-A');
+    await page.getByLabel('Header 1 value').fill('\u0101');
+    await page.getByRole('button', { name: 'Create endpoint' }).click();
+    await page.getByText('X-A: a header value may hold', { exact: false }).waitFor();
+    assert.equal(await page.getByLabel('Header 1 value').getAttribute('aria-invalid'), 'true');
+    await page.getByRole('button', { name: 'Remove header X-A' }).click();
+    const name = page.getByLabel('Name', { exact: true });
+    await name.fill('n'.repeat(500));
+    await page.getByRole('button', { name: 'Create endpoint' }).click();
+    await page.getByText('Must NOT have more than 200 characters').waitFor();
+    assert.equal(await errorOf(name), 'Must NOT have more than 200 characters');
+    assert.equal(await page.locator('.banner-error').count(), 0, 'no banner repeats it');
+    assert.equal(await page.getByText('(body.name)').count(), 0);
+
+    // History and Events: From later than To, by the date inputs, with nothing to try again.
+    const later = new Date(Date.now() - 3600_000).toISOString();
+    const earlier = new Date(Date.now() - 7200_000).toISOString();
+    for (const screen of [`${ui}/endpoints/${endpoint.id}/history`, `${ui}/events`]) {
+      await page.goto(`${screen}?since=${later}&until=${earlier}`);
+      await page.getByText('Must not be later than To.').waitFor();
+      assert.equal(await errorOf(page.getByLabel('From')), 'Must not be later than To.');
+      assert.equal(await page.getByRole('button', { name: 'Try again' }).count(), 0);
+      assert.equal(await page.getByText('querystring.since').count(), 0);
+    }
+
+    // New project: a malformed uid and a taken one, next to the UID field.
+    await page.goto(`${herald.url}/ui/`);
+    await page.getByRole('button', { name: 'New project' }).click();
+    const projectName = page.getByRole('textbox', { name: 'Name', exact: true });
+    await projectName.fill('Forms too');
+    const uid = page.getByLabel('UID (optional)');
+    await uid.fill('-bad');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.getByText('Must match pattern', { exact: false }).waitFor();
+    assert.match((await errorOf(uid)) ?? '', /^Must match pattern/);
+    await uid.fill('forms-taken');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.getByText('A project with this uid exists').waitFor();
+    assert.equal(await errorOf(uid), 'A project with this uid exists');
+    assert.equal(await errorOf(projectName), null);
+
+    // API key: a name the server refuses, next to the name.
+    await page.goto(`${ui}/access`);
+    const keyName = page.getByLabel('Key name');
+    await keyName.fill('k'.repeat(201));
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    await page.getByText('Must NOT have more than 200 characters').waitFor();
+    assert.equal(await errorOf(keyName), 'Must NOT have more than 200 characters');
+    assertNoProblems();
+  });
+
+  test('the deliveries chart labels its axis with distinct whole numbers (one attempt: 0 and 1)', async () => {
+    const project = (
+      await api<{ id: string }>(herald.url, ADMIN, 'POST', '/api/v1/projects', { name: 'One attempt' })
+    ).body;
+    const endpoint = (
+      await api<{ id: string }>(herald.url, ADMIN, 'POST', `/api/v1/projects/${project.id}/endpoints`, {
+        url: `${receiver.url}/one`,
+      })
+    ).body;
+    await api(herald.url, ADMIN, 'POST', `/api/v1/projects/${project.id}/events`, {
+      type: 'score.high',
+      payload: { score: 1 },
+    });
+    await attemptsOf(project.id, endpoint.id, 1);
+    const page = await operatorPage();
+    await page.goto(`${herald.url}/ui/projects/${project.id}/endpoints/${endpoint.id}`);
+    await page.getByText('succeeded 1').waitFor();
+    // The Y axis labels: right-aligned left of the plot (the X labels sit below it).
+    const labels = await page.locator('.chart svg').first().locator('text[x="42"]').allTextContents();
+    assert.deepEqual(labels, ['0', '1']);
+    assertNoProblems();
+  });
+
   test('an expired or forged portal link says so instead of showing anything', async () => {
     const page = await newPage();
     const claims = (exp: number) =>
@@ -295,6 +416,22 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     assertNoProblems();
   });
 });
+
+/**
+ * The error shown for a form control: the text of the field errors its aria-describedby names, when
+ * it is marked aria-invalid; null when it is not.
+ */
+async function errorOf(control: ReturnType<Page['locator']>): Promise<string | null> {
+  return control.evaluate((element) => {
+    if (element.getAttribute('aria-invalid') !== 'true') return null;
+    return (element.getAttribute('aria-describedby') ?? '')
+      .split(/\s+/)
+      .map((id) => document.getElementById(id))
+      .filter((node) => node?.classList.contains('field-error'))
+      .map((node) => node?.textContent ?? '')
+      .join(' ');
+  });
+}
 
 /** Clicks Refresh until the history table shows at least `count` rows (delivery is asynchronous). */
 async function waitForRows(page: Page, rows: ReturnType<Page['locator']>, count: number): Promise<void> {

@@ -10,12 +10,7 @@ import type {
   SignatureConfig,
   SignatureScheme,
 } from './api/types.ts';
-import {
-  type HeaderRow,
-  headerRowsError,
-  headersToRows,
-  rowsToHeaders,
-} from './components/headers-editor.tsx';
+import { type HeaderRow, headerRowsError, headersToRows, rowsToHeaders } from './header-rows.ts';
 
 export interface EndpointFormState {
   url: string;
@@ -148,6 +143,60 @@ export function validateForm(form: EndpointFormState): FormErrors {
     }
   }
   return errors;
+}
+
+/** Body fields of the API that are inputs of the form under the same name. */
+const SAME_NAME = new Set<keyof EndpointFormState>([
+  'url',
+  'name',
+  'description',
+  'eventTypes',
+  'method',
+  'envelope',
+  'active',
+  'dev',
+  'secret',
+  'timeoutMs',
+  'retrySchedule',
+]);
+
+/**
+ * Where the form shows an API error about `field` (`details.field` of a 400 or 422: `body.name`,
+ * `body.headers.X-A`, `body.signature.signatureHeader`, `body.rateLimit.burst`, …): the input, and
+ * what to say before the message there (the header a `body.headers.<name>` error is about); null
+ * for a field that is no input of the form.
+ */
+export function formFieldOf(field: string): { key: keyof EndpointFormState; prefix: string } | null {
+  if (!field.startsWith('body.')) return null;
+  const [top = '', ...rest] = field.slice('body.'.length).split('.');
+  // Header names may hold dots: everything after `headers.` is the name.
+  const sub = rest.join('.');
+  if (top === 'headers') return { key: 'headers', prefix: sub ? `${sub}: ` : '' };
+  if (top === 'retrySchedule' && /^\d+$/.test(sub)) {
+    return { key: 'retrySchedule', prefix: `Step ${Number(sub) + 1}: ` };
+  }
+  if (top === 'rateLimit') return { key: sub === 'burst' ? 'rateBurst' : 'ratePerSecond', prefix: '' };
+  if (top === 'signature') {
+    const key =
+      sub === 'signatureHeader' || sub === 'timestampHeader' || sub === 'encoding'
+        ? sub
+        : sub === 'key'
+          ? 'signingKey'
+          : 'scheme';
+    return { key, prefix: '' };
+  }
+  if (SAME_NAME.has(top as keyof EndpointFormState))
+    return { key: top as keyof EndpointFormState, prefix: '' };
+  return null;
+}
+
+/** Whether the form shows an input for `key` (some depend on the scheme, the secret on creating). */
+export function hasInput(form: EndpointFormState, mode: 'create' | 'update', key: keyof EndpointFormState) {
+  const options = schemeOptions(form.scheme);
+  if (key === 'signatureHeader' || key === 'timestampHeader' || key === 'encoding') return options[key];
+  if (key === 'signingKey') return options.key;
+  if (key === 'secret') return mode === 'create' && options.usesSecret;
+  return true;
 }
 
 /** The request body for create (with `secret` when one was typed) or update (never a secret). */

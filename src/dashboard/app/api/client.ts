@@ -248,12 +248,44 @@ function secretOf(answer: unknown): string {
   throw new ApiError(500, 'UNEXPECTED', 'The server answered without a secret.');
 }
 
-/** A readable one-line message for any thrown value. */
+/**
+ * A readable one-line message for any thrown value. The API's messages about a field start with
+ * it (`body.name: must NOT have…`); one that does not gets the field after it.
+ */
 export function errorMessage(error: unknown): string {
   if (error instanceof ApiError) {
-    const details = error.details as { field?: unknown } | undefined;
-    const field = typeof details?.field === 'string' ? ` (${details.field})` : '';
-    return error.message + field;
+    const field = errorField(error);
+    return field && !error.message.startsWith(field) ? `${error.message} (${field})` : error.message;
   }
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The request field an API error is about (`body.name`, `body.headers.X-A`, `querystring.since`), or null. */
+export function errorField(error: unknown): string | null {
+  if (!(error instanceof ApiError)) return null;
+  const field = (error.details as { field?: unknown } | null | undefined)?.field;
+  return typeof field === 'string' && field !== '' ? field : null;
+}
+
+/**
+ * The message of an API error as its field shows it: without the field's name in front
+ * (`body.name: must NOT have…` → `must NOT have…`), since the field's label already says which.
+ */
+export function fieldMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const field = errorField(error);
+  return field && message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message;
+}
+
+/** "must NOT…" → "Must NOT…". */
+export const capitalize = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
+
+/**
+ * Whether sending the same request again may work: after a network failure, a timeout, a rate limit
+ * or a server error. Not when the server refused the request itself (a 4xx: invalid input, not
+ * found, not allowed): only changing it helps, so there is no "Try again" for those.
+ */
+export function canRetry(error: unknown): boolean {
+  if (!(error instanceof ApiError)) return true;
+  return error.status === 0 || error.status === 408 || error.status === 429 || error.status >= 500;
 }

@@ -9,10 +9,13 @@ export function EventTypePicker({
   catalog,
   selected,
   onChange,
+  error,
 }: {
   catalog: EventType[];
   selected: string[];
   onChange: (selected: string[]) => void;
+  /** Why the server refused the selection. */
+  error?: string | null | undefined;
 }) {
   const id = useId();
   const [filter, setFilter] = useState('');
@@ -36,7 +39,7 @@ export function EventTypePicker({
   }
 
   return (
-    <fieldset class="field picker" aria-describedby={`${id}-hint`}>
+    <fieldset class="field picker" aria-describedby={`${id}-hint${error ? ` ${id}-error` : ''}`}>
       <legend>Events</legend>
       <p class="hint" id={`${id}-hint`}>
         {selected.length === 0
@@ -101,6 +104,11 @@ export function EventTypePicker({
           Add
         </button>
       </div>
+      {error && (
+        <p class="field-error" id={`${id}-error`} role="alert">
+          {error}
+        </p>
+      )}
     </fieldset>
   );
 }

@@ -1,6 +1,6 @@
 /** Loading, error, empty and success states, announced to screen readers. */
 import type { ComponentChildren } from 'preact';
-import { errorMessage } from '../api/client.ts';
+import { canRetry, errorMessage } from '../api/client.ts';
 
 /** A spinner with a text label (role=status so it is announced). */
 export function Loading({ label = 'Loading…' }: { label?: string }) {
@@ -12,13 +12,16 @@ export function Loading({ label = 'Loading…' }: { label?: string }) {
   );
 }
 
-/** An error from the API or the network, with an optional retry button. */
+/**
+ * An error from the API or the network, with a retry button when `onRetry` is given and trying again
+ * can help (not for a request the server refused as it is: see canRetry).
+ */
 export function ErrorBanner({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
   if (!error) return null;
   return (
     <div class="banner banner-error" role="alert">
       <span>{errorMessage(error)}</span>
-      {onRetry && (
+      {onRetry && canRetry(error) && (
         <button type="button" class="button-small" onClick={onRetry}>
           Try again
         </button>

@@ -115,6 +115,7 @@ export function SelectField<T extends string>({
         id={id}
         name={name}
         value={value}
+        aria-invalid={error ? true : undefined}
         aria-describedby={describedBy(id, hint, error)}
         onChange={(e) => onChange(e.currentTarget.value as T)}
       >
@@ -132,10 +133,11 @@ export function SelectField<T extends string>({
 export function CheckboxField({
   label,
   hint,
+  error,
   checked,
   onChange,
   name,
-}: Omit<Common, 'required' | 'error'> & {
+}: Omit<Common, 'required'> & {
   checked: boolean;
   onChange: (checked: boolean) => void;
   name?: string;
@@ -148,11 +150,12 @@ export function CheckboxField({
         name={name}
         type="checkbox"
         checked={checked}
-        aria-describedby={describedBy(id, hint, null)}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(id, hint, error)}
         onChange={(e) => onChange(e.currentTarget.checked)}
       />
       <label for={id}>{label}</label>
-      <Help id={id} hint={hint} />
+      <Help id={id} hint={hint} error={error} />
     </div>
   );
 }

@@ -1,10 +1,11 @@
 /** Operator-only: API keys for the platform backend, and portal links for the customer. */
 import { useState } from 'preact/hooks';
-import { errorMessage } from '../api/client.ts';
+import { capitalize, errorField, errorMessage, fieldMessage } from '../api/client.ts';
 import type { CreatedApiKey, PortalLink } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { CodeBlock } from '../components/code-block.tsx';
 import { CopyButton } from '../components/copy-button.tsx';
+import { ErrorBanner } from '../components/feedback.tsx';
 import { SelectField, TextField } from '../components/fields.tsx';
 import { formatTime } from '../format.ts';
 import { useProject } from '../project-context.ts';
@@ -98,6 +99,7 @@ function ApiKeyPanel() {
   const [created, setCreated] = useState<CreatedApiKey | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [formError, setFormError] = useState<unknown>(null);
 
   async function create(event: Event) {
     event.preventDefault();
@@ -107,11 +109,14 @@ function ApiKeyPanel() {
     }
     setBusy(true);
     setError(null);
+    setFormError(null);
     try {
       setCreated(await client.createApiKey(project.id, name.trim()));
       setName('');
     } catch (caught) {
-      setError(errorMessage(caught));
+      // About the name: next to it; anything else (not allowed, unreachable): below.
+      if (errorField(caught) === 'body.name') setError(capitalize(fieldMessage(caught)));
+      else setFormError(caught);
     } finally {
       setBusy(false);
     }
@@ -124,6 +129,7 @@ function ApiKeyPanel() {
         For the platform backend that sends this project's events. A key only reaches this project.
       </p>
       <TextField label="Key name" value={name} onInput={setName} error={error} required />
+      <ErrorBanner error={formError} />
       <button type="submit" disabled={busy}>
         {busy ? 'Creating…' : 'Create API key'}
       </button>

@@ -4,7 +4,7 @@
  * (timeout, retry schedule, rate limit).
  */
 import { useState } from 'preact/hooks';
-import { ApiError, errorMessage } from '../api/client.ts';
+import { capitalize, errorField, fieldMessage } from '../api/client.ts';
 import type { Endpoint, Envelope, HttpMethod, SignatureScheme } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { EventTypePicker } from '../components/event-type-picker.tsx';
@@ -16,7 +16,9 @@ import {
   EMPTY_FORM,
   type EndpointFormState,
   type FormErrors,
+  formFieldOf,
   formFromEndpoint,
+  hasInput,
   inputFromForm,
   MAX_TIMEOUT_MS,
   parseSchedule,
@@ -62,10 +64,19 @@ export function EndpointForm({
   );
   const [errors, setErrors] = useState<FormErrors>({});
   const [submitError, setSubmitError] = useState<unknown>(null);
+  /** The header a server error about `body.headers.<name>` names. */
+  const [invalidHeader, setInvalidHeader] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const mode = endpoint ? 'update' : 'create';
-  const set = <K extends keyof EndpointFormState>(key: K, value: EndpointFormState[K]) =>
+  const set = <K extends keyof EndpointFormState>(key: K, value: EndpointFormState[K]) => {
     setForm((previous) => ({ ...previous, [key]: value }));
+    // Editing a field answers its error.
+    setErrors((previous) => {
+      if (!(key in previous)) return previous;
+      const { [key]: _answered, ...rest } = previous;
+      return rest;
+    });
+  };
   const options = schemeOptions(form.scheme);
   const schedule = parseSchedule(form.retrySchedule);
 
@@ -74,6 +85,7 @@ export function EndpointForm({
     const found = validateForm(form);
     setErrors(found);
     setSubmitError(null);
+    setInvalidHeader(null);
     if (Object.keys(found).length > 0) {
       focusFirstError();
       return;
@@ -87,10 +99,16 @@ export function EndpointForm({
       if (onSaved) onSaved(saved);
       else navigate(`${base}/endpoints/${encodeURIComponent(saved.id)}?created=1`);
     } catch (caught) {
-      const field =
-        caught instanceof ApiError ? (caught.details as { field?: unknown } | undefined)?.field : undefined;
-      if (typeof field === 'string' && field in form) setErrors({ [field]: errorMessage(caught) });
-      setSubmitError(caught);
+      // An error about one field shows next to it (and the field gets the focus); others below.
+      const field = errorField(caught);
+      const place = field ? formFieldOf(field) : null;
+      if (field && place && hasInput(form, mode, place.key)) {
+        setErrors({ [place.key]: capitalize(place.prefix + fieldMessage(caught)) });
+        if (place.key === 'headers') setInvalidHeader(field.slice('body.headers.'.length) || null);
+        focusFirstError();
+      } else {
+        setSubmitError(caught);
+      }
       setBusy(false);
     }
   }
@@ -122,6 +140,7 @@ export function EndpointForm({
           name="name"
           value={form.name}
           onInput={(v) => set('name', v)}
+          error={errors.name}
           placeholder="CRM sync"
         />
         <TextField
@@ -129,6 +148,7 @@ export function EndpointForm({
           name="description"
           value={form.description}
           onInput={(v) => set('description', v)}
+          error={errors.description}
           multiline
           hint="What this endpoint is for, to remember later."
         />
@@ -139,6 +159,7 @@ export function EndpointForm({
             value={form.method}
             options={METHODS}
             onChange={(v) => set('method', v)}
+            error={errors.method}
           />
           <SelectField
             label="Payload format"
@@ -146,9 +167,15 @@ export function EndpointForm({
             value={form.envelope}
             options={ENVELOPES}
             onChange={(v) => set('envelope', v)}
+            error={errors.envelope}
           />
         </div>
-        <HeadersEditor rows={form.headers} onChange={(rows) => set('headers', rows)} />
+        <HeadersEditor
+          rows={form.headers}
+          onChange={(rows) => set('headers', rows)}
+          serverError={errors.headers}
+          invalidName={invalidHeader}
+        />
       </fieldset>
 
       {catalog.loading && !catalog.data ? (
@@ -160,6 +187,7 @@ export function EndpointForm({
             catalog={catalog.data ?? []}
             selected={form.eventTypes}
             onChange={(v) => set('eventTypes', v)}
+            error={errors.eventTypes}
           />
         </>
       )}
@@ -170,12 +198,14 @@ export function EndpointForm({
           label="Active"
           checked={form.active}
           onChange={(v) => set('active', v)}
+          error={errors.active}
           hint="Inactive endpoints receive nothing new; deliveries already queued are kept (parked) and resume when you reactivate it."
         />
         <CheckboxField
           label="Development endpoint"
           checked={form.dev}
           onChange={(v) => set('dev', v)}
+          error={errors.dev}
           hint="Also receives test events (sent with test: true), e.g. from a staging platform."
         />
       </fieldset>
@@ -188,6 +218,7 @@ export function EndpointForm({
           value={form.scheme}
           options={SCHEMES}
           onChange={(v) => set('scheme', v)}
+          error={errors.scheme}
           hint={SCHEME_INFO[form.scheme].help}
         />
         <div class="grid-2">
@@ -223,6 +254,7 @@ export function EndpointForm({
                 { value: 'base64', label: 'base64' },
               ]}
               onChange={(v) => set('encoding', v)}
+              error={errors.encoding}
             />
           )}
           {options.key && (
@@ -231,6 +263,7 @@ export function EndpointForm({
               name="key"
               value={form.signingKey}
               onInput={(v) => set('signingKey', v)}
+              error={errors.signingKey}
               hint="Signs with this key instead of the secret (PushPushGo uses the project id)."
               spellcheck={false}
             />
@@ -244,6 +277,7 @@ export function EndpointForm({
             autoComplete="off"
             value={form.secret}
             onInput={(v) => set('secret', v)}
+            error={errors.secret}
             hint="Leave empty to generate one. Paste your receiver's existing secret to move it here without changing its code."
           />
         )}
@@ -315,6 +349,7 @@ export function EndpointForm({
 function focusFirstError() {
   window.requestAnimationFrame(() => {
     const invalid = document.querySelector<HTMLElement>('.endpoint-form [aria-invalid="true"]');
-    (invalid ?? document.querySelector<HTMLElement>('.endpoint-form .field-error'))?.focus();
+    if (invalid) invalid.focus();
+    else document.querySelector('.endpoint-form .field-error')?.scrollIntoView({ block: 'center' });
   });
 }

@@ -6,6 +6,7 @@ import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
 import { SelectField, TextField } from '../components/fields.tsx';
 import { Link } from '../components/link.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
+import { filterErrors } from '../filter-errors.ts';
 import { formatRelative, formatTime, fromLocalInput, toLocalInput } from '../format.ts';
 import { useProject } from '../project-context.ts';
 import { navigate, useLocation } from '../router.ts';
@@ -25,12 +26,15 @@ export function EventsScreen() {
   };
   const key = JSON.stringify(filter);
   const first = useAsync(() => client.listEvents(project.id, filter), [client, project.id, key]);
+  // An error about a filter shows by it; the events of the filters before are not these filters'.
+  const misfit = filterErrors(first.error);
+  const loaded = misfit ? undefined : first.data;
   const [more, setMore] = useState<{ key: string; items: HeraldEvent[]; cursor: string | null } | null>(null);
   const [moreState, setMoreState] = useState<{ busy: boolean; error: unknown }>({ busy: false, error: null });
   const extra = more?.key === key ? more : null;
   // One array per load, not per render: the deliveries hook refetches when it changes.
-  const events = useMemo(() => [...(first.data?.data ?? []), ...(extra?.items ?? [])], [first.data, extra]);
-  const cursor = extra ? extra.cursor : (first.data?.nextCursor ?? null);
+  const events = useMemo(() => [...(loaded?.data ?? []), ...(extra?.items ?? [])], [loaded, extra]);
+  const cursor = extra ? extra.cursor : (loaded?.nextCursor ?? null);
   const endpoints = useAsync(
     async () => new Map((await client.listEndpoints(project.id)).map((endpoint) => [endpoint.id, endpoint])),
     [client, project.id],
@@ -78,12 +82,14 @@ export function EventsScreen() {
           type="datetime-local"
           value={filter.since ? toLocalInput(new Date(filter.since)) : ''}
           onInput={(v) => setFilter({ since: fromLocalInput(v) })}
+          error={misfit?.since}
         />
         <TextField
           label="To"
           type="datetime-local"
           value={filter.until ? toLocalInput(new Date(filter.until)) : ''}
           onInput={(v) => setFilter({ until: fromLocalInput(v) })}
+          error={misfit?.until}
         />
         <div class="filters-actions">
           <button type="button" onClick={first.reload} disabled={first.loading}>
@@ -91,9 +97,9 @@ export function EventsScreen() {
           </button>
         </div>
       </form>
-      <ErrorBanner error={first.error} onRetry={first.reload} />
+      <ErrorBanner error={misfit ? null : first.error} onRetry={first.reload} />
       {first.loading && !first.data && <Loading label="Loading events…" />}
-      {first.data && events.length === 0 && (
+      {loaded && events.length === 0 && (
         <EmptyState title={filtered ? 'No events match these filters' : 'No events yet'}>
           {filtered
             ? 'Try a wider time range or another type.'

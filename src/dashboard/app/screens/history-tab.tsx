@@ -10,6 +10,7 @@ import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
 import { SelectField, TextField } from '../components/fields.tsx';
 import { Link } from '../components/link.tsx';
 import { OutcomeBadge } from '../components/status-badge.tsx';
+import { filterErrors } from '../filter-errors.ts';
 import { formatDuration, formatRelative, formatTime, fromLocalInput, toLocalInput } from '../format.ts';
 import { useProject } from '../project-context.ts';
 import { navigate, useLocation } from '../router.ts';
@@ -44,11 +45,14 @@ export function HistoryTab({ endpoint }: { endpoint: Endpoint }) {
     () => client.listAttempts(project.id, endpoint.id, filter),
     [client, project.id, endpoint.id, key],
   );
+  // An error about a filter shows by it; the attempts of the filters before are not these filters'.
+  const misfit = filterErrors(first.error);
+  const loaded = misfit ? undefined : first.data;
   const [more, setMore] = useState<{ key: string; items: Attempt[]; cursor: string | null } | null>(null);
   const [moreState, setMoreState] = useState<{ busy: boolean; error: unknown }>({ busy: false, error: null });
   const extra = more?.key === key ? more : null;
-  const attempts = [...(first.data?.data ?? []), ...(extra?.items ?? [])];
-  const cursor = extra ? extra.cursor : (first.data?.nextCursor ?? null);
+  const attempts = [...(loaded?.data ?? []), ...(extra?.items ?? [])];
+  const cursor = extra ? extra.cursor : (loaded?.nextCursor ?? null);
 
   function setFilter(patch: Partial<AttemptFilter>) {
     const next = new URLSearchParams();
@@ -97,12 +101,14 @@ export function HistoryTab({ endpoint }: { endpoint: Endpoint }) {
           type="datetime-local"
           value={filter.since ? toLocalInput(new Date(filter.since)) : ''}
           onInput={(v) => setFilter({ since: fromLocalInput(v) })}
+          error={misfit?.since}
         />
         <TextField
           label="To"
           type="datetime-local"
           value={filter.until ? toLocalInput(new Date(filter.until)) : ''}
           onInput={(v) => setFilter({ until: fromLocalInput(v) })}
+          error={misfit?.until}
         />
         <div class="filters-actions">
           <button type="button" onClick={first.reload} disabled={first.loading}>
@@ -118,9 +124,9 @@ export function HistoryTab({ endpoint }: { endpoint: Endpoint }) {
           )}
         </div>
       </form>
-      <ErrorBanner error={first.error} onRetry={first.reload} />
+      <ErrorBanner error={misfit ? null : first.error} onRetry={first.reload} />
       {first.loading && !first.data && <Loading label="Loading attempts…" />}
-      {first.data && attempts.length === 0 && (
+      {loaded && attempts.length === 0 && (
         <EmptyState
           title={
             cursor

@@ -1,6 +1,6 @@
 /** Operator home: every project, and a form to create one. */
 import { useState } from 'preact/hooks';
-import { errorMessage } from '../api/client.ts';
+import { capitalize, errorField, fieldMessage } from '../api/client.ts';
 import type { Project } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
@@ -89,24 +89,30 @@ function CreateProject() {
   const [open, setOpen] = useState(false);
   const [name, setName] = useState('');
   const [uid, setUid] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const [errors, setErrors] = useState<{ name?: string; uid?: string }>({});
+  const [formError, setFormError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
   async function submit(event: Event) {
     event.preventDefault();
     if (!name.trim()) {
-      setError('A project needs a name.');
+      setErrors({ name: 'A project needs a name.' });
       return;
     }
     setBusy(true);
-    setError(null);
+    setErrors({});
+    setFormError(null);
     try {
       const project = await client.createProject(
         uid.trim() ? { name: name.trim(), uid: uid.trim() } : { name: name.trim() },
       );
       navigate(`/projects/${encodeURIComponent(project.id)}`);
     } catch (caught) {
-      setError(errorMessage(caught));
+      // `body.name` and `body.uid` (a malformed or taken uid) show next to their field.
+      const field = errorField(caught);
+      if (field === 'body.name') setErrors({ name: capitalize(fieldMessage(caught)) });
+      else if (field === 'body.uid') setErrors({ uid: capitalize(fieldMessage(caught)) });
+      else setFormError(caught);
       setBusy(false);
     }
   }
@@ -122,14 +128,16 @@ function CreateProject() {
   }
   return (
     <form class="card form-inline-card" onSubmit={submit} noValidate aria-label="New project">
-      <TextField label="Name" value={name} onInput={setName} required error={error} />
+      <TextField label="Name" value={name} onInput={setName} required error={errors.name} />
       <TextField
         label="UID (optional)"
         value={uid}
         onInput={setUid}
-        hint="Your own identifier for this customer; API paths accept it instead of the id."
+        error={errors.uid}
+        hint="Your own identifier for this customer; API paths accept it instead of the id: letters, digits, dots, dashes and underscores, starting with a letter or digit."
         spellcheck={false}
       />
+      <ErrorBanner error={formError} />
       <div class="actions">
         <button type="submit" class="button-primary" disabled={busy}>
           {busy ? 'Creating…' : 'Create project'}

@@ -1,0 +1,33 @@
+/** Custom request headers as the form's name/value rows (components/headers-editor.tsx edits them). */
+
+export interface HeaderRow {
+  name: string;
+  value: string;
+}
+
+/** Header names are HTTP tokens. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** Why a set of rows cannot be saved, or null. */
+export function headerRowsError(rows: HeaderRow[]): string | null {
+  const seen = new Set<string>();
+  for (const row of rows) {
+    const name = row.name.trim();
+    if (name === '' && row.value === '') continue;
+    if (!TOKEN.test(name)) return `“${name || '(empty)'}” is not a valid header name.`;
+    if (/[\r\n]/.test(row.value)) return `The value of ${name} must be on one line.`;
+    if (seen.has(name.toLowerCase())) return `${name} appears twice.`;
+    seen.add(name.toLowerCase());
+  }
+  return null;
+}
+
+export function rowsToHeaders(rows: HeaderRow[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const row of rows) if (row.name.trim()) headers[row.name.trim()] = row.value;
+  return headers;
+}
+
+export function headersToRows(headers: Record<string, string> | null | undefined): HeaderRow[] {
+  return Object.entries(headers ?? {}).map(([name, value]) => ({ name, value }));
+}
