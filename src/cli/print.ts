@@ -1,7 +1,9 @@
 /** What the API commands share: a client for the run of one command, and JSON output. */
-import type { HeraldClient } from '@herald/client';
+import { HeraldApiError, type HeraldClient } from '@herald/client';
+import type { Command } from 'commander';
 import { type ConnectionFlags, connect } from './api-connection.ts';
-import { runCommand } from './run-command.ts';
+import { describeApiError } from './api-errors.ts';
+import { CommandError, runCommand } from './run-command.ts';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -37,20 +39,24 @@ export async function eachUpTo<T>(
 /**
  * A commander action for an API command: `body` gets a client for the flags' Herald (closed
  * afterwards, whatever happens), the flags and the positional argument (each command takes at
- * most one); failures go through
- * runCommand (one line on stderr, exit code 1).
+ * most one); failures go through runCommand (one line on stderr, exit code 1), a refusal of the
+ * API naming the flag or argument it came from rather than the API's field (api-errors.ts).
  */
 export function apiAction<F extends ConnectionFlags>(
   body: (client: HeraldClient, flags: F, args: [string]) => Promise<void>,
 ): (...commanderArgs: unknown[]) => Promise<void> {
   return (...commanderArgs) => {
     // commander passes the positional arguments, then the options, then the command.
+    const command = commanderArgs[commanderArgs.length - 1] as Command;
     const flags = commanderArgs[commanderArgs.length - 2] as F;
     const args = commanderArgs.slice(0, -2) as [string];
     return runCommand(async () => {
       const client = connect(flags);
       try {
         await body(client, flags, args);
+      } catch (error) {
+        if (error instanceof HeraldApiError) throw new CommandError(describeApiError(error, command));
+        throw error;
       } finally {
         await client.close();
       }

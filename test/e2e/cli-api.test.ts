@@ -181,6 +181,25 @@ describe('herald CLI against a running Herald', () => {
     assert.equal(badStatus.code, 1);
     assert.match(badStatus.stderr, /--status: expected succeeded or failed, got maybe/);
 
+    // The API's refusals name the flag that was typed, not the request field.
+    for (const [args, reason] of [
+      [
+        ['events', 'list', ...conn, '--since', 'yesterday'],
+        /^herald: 400 HERALD_ERR_VALIDATION: --since: must be /,
+      ],
+      [
+        ['endpoints', 'attempts', endpoint.id, ...conn, '--type', 'x'.repeat(201)],
+        /: --type: must NOT have /,
+      ],
+      [['endpoints', 'stats', endpoint.id, ...conn, '--bucket', '2m'], /: --bucket: must be one of /],
+      [['endpoints', 'test', endpoint.id, ...conn, '--type', 'x'.repeat(201)], /: --type: must NOT have /],
+    ] as const) {
+      const refused = await herald([...args]);
+      assert.equal(refused.code, 1, args.join(' '));
+      assert.match(refused.stderr, reason);
+      assert.doesNotMatch(refused.stderr, /querystring\.|body\./);
+    }
+
     const stats = await herald(['endpoints', 'stats', endpoint.id, ...conn, '--bucket', '1d', '--json']);
     assert.equal(stats.code, 0, stats.stderr);
     const buckets = JSON.parse(stats.stdout) as { data: { succeeded: number; failed: number }[] };
@@ -226,7 +245,8 @@ describe('herald CLI against a running Herald', () => {
       [[], /nothing to change/],
       [['--types', 'a', '--all-types'], /--types and --all-types/],
       [['--settings', '{"secret": "whsec_x"}'], /rotate-secret/],
-      [['--endpoint-url', 'not a url'], /400 HERALD_ERR_VALIDATION: body.url/],
+      [['--endpoint-url', 'not a url'], /400 HERALD_ERR_VALIDATION: --endpoint-url: must be/],
+      [['--settings', '{"method": "DELETE"}'], /400 HERALD_ERR_VALIDATION: --settings \(body\.method\): /],
     ] as const) {
       const refused = await herald(['endpoints', 'update', endpoint.id, ...conn, ...args]);
       assert.equal(refused.code, 1, `${args.join(' ')}: ${refused.stdout}`);

@@ -1,0 +1,56 @@
+/**
+ * Herald's refusals in the words of the command line: the API names the request field it refused
+ * (`querystring.since`, `body.name`, `body.headers.X-A`); the user typed a flag or an argument.
+ */
+import type { HeraldApiError } from '@herald/client';
+import type { Command } from 'commander';
+
+/** Flags of every API command that are about the connection, never about the request. */
+const CONNECTION_FLAGS = new Set(['--url', '--token', '--data-dir']);
+
+/** API field names whose flag is not the same name in kebab case. */
+const RENAMED: Record<string, string> = {
+  eventType: '--type',
+  eventTypes: '--types',
+  payload: '--data',
+  graceSeconds: '--grace',
+  // `endpoints update`: --url is the Herald to talk to.
+  url: '--endpoint-url',
+};
+
+/**
+ * The flag (`--since`) or argument (`<name>`) of `command` that gave the API's `field`, or null
+ * when none did. Body fields that no flag names come from `--settings` when the command has it.
+ */
+export function flagForField(field: string, command: Command): string | null {
+  const match = /^(body|querystring)\.([^.]+)/.exec(field);
+  if (!match) return null;
+  const [, where, name = ''] = match;
+  if (command.registeredArguments.some((argument) => argument.name() === name)) return `<${name}>`;
+  const flags = new Set(
+    command.options.map((option) => option.long).filter((long) => long && !CONNECTION_FLAGS.has(long)),
+  );
+  const kebab = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  for (const flag of [Object.hasOwn(RENAMED, name) ? RENAMED[name] : undefined, kebab]) {
+    if (flag && flags.has(flag)) return flag;
+  }
+  if (where === 'body' && flags.has('--settings')) return '--settings';
+  return null;
+}
+
+/**
+ * The line a refused request prints: `400 HERALD_ERR_VALIDATION: --since: must be …`, the API's
+ * field after the flag when it says more than the flag does (`--types (body.eventTypes.1): …`,
+ * `--settings (body.headers.X-A): …`). Errors about no flag stay as the API words them.
+ */
+export function describeApiError(error: HeraldApiError, command: Command): string {
+  const field = (error.details as { field?: unknown } | null | undefined)?.field;
+  if (typeof field !== 'string') return error.message;
+  const flag = flagForField(field, command);
+  if (!flag) return error.message;
+  const head = `${error.status} ${error.code}: `;
+  const message = error.message.startsWith(head) ? error.message.slice(head.length) : error.message;
+  const reason = message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message;
+  const plain = flag !== '--settings' && /^(body|querystring)\.[^.]+$/.test(field);
+  return `${head}${flag}${plain ? '' : ` (${field})`}: ${reason}`;
+}
