@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { HeraldClient } from '@herald/client';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { type ConnectionFlags, DEFAULT_API_URL, resolveConnection } from '../config/client-connection.ts';
 import { CommandError } from './run-command.ts';
 
@@ -52,8 +52,40 @@ export function jsonFlag(flag: string, value: string): unknown {
   }
 }
 
+/** Options apiAction checks once commander has checked the arguments (see requiredFlag). */
+const AFTER_ARGUMENTS = new WeakSet<Option>();
+
+/**
+ * A required option, marked "(required)" in the help. Commander checks required options before
+ * arguments, so `herald events send` alone would ask for --project before the missing <type>;
+ * apiAction checks these afterwards instead, with commander's words (checkRequiredFlags).
+ */
+export function requiredFlag(flags: string, description: string): Option {
+  const option = new Option(flags, `${description} (required)`);
+  AFTER_ARGUMENTS.add(option);
+  return option;
+}
+
+/** `--project <project>`, which every project-scoped API command needs. */
+export const projectFlag = (): Option => requiredFlag('--project <project>', 'project id or uid');
+
+/** Exits as commander does for a missing required option when a requiredFlag was not given. */
+export function checkRequiredFlags(command: Command): void {
+  for (const option of command.options) {
+    if (AFTER_ARGUMENTS.has(option) && command.getOptionValue(option.attributeName()) === undefined) {
+      command.error(`error: required option '${option.flags}' not specified`, {
+        code: 'commander.missingMandatoryOptionValue',
+      });
+    }
+  }
+}
+
+/** A whole-number option with a default, shown as a number in the help (`(default: 20)`). */
+export const countFlag = (flags: string, description: string, fallback: number): Option =>
+  new Option(flags, description).default(fallback);
+
 /** A flag that must be a whole number of at least 1, named when it is not. */
-export function positiveInt(flag: string, value: string): number {
+export function positiveInt(flag: string, value: string | number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1)
     throw new CommandError(`${flag}: expected a positive integer, got ${value}`);

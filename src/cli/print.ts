@@ -1,7 +1,7 @@
 /** What the API commands share: a client for the run of one command, and JSON output. */
 import { HeraldApiError, type HeraldClient } from '@herald/client';
 import type { Command } from 'commander';
-import { type ConnectionFlags, connect } from './api-connection.ts';
+import { type ConnectionFlags, checkRequiredFlags, connect } from './api-connection.ts';
 import { describeApiError } from './api-errors.ts';
 import { CommandError, runCommand } from './run-command.ts';
 
@@ -50,6 +50,7 @@ export function apiAction<F extends ConnectionFlags>(
     const command = commanderArgs[commanderArgs.length - 1] as Command;
     const flags = commanderArgs[commanderArgs.length - 2] as F;
     const args = commanderArgs.slice(0, -2) as [string];
+    checkRequiredFlags(command);
     return runCommand(async () => {
       const client = connect(flags);
       try {

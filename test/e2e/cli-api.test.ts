@@ -374,6 +374,27 @@ describe('herald CLI against a running Herald', () => {
     assert.match(help.stdout, /disabled/);
   });
 
+  test('help: defaults as numbers, required flags marked; a missing argument is named before a missing flag', async () => {
+    const list = await herald(['events', 'list', '--help']);
+    assert.match(list.stdout, /--limit <n> +at most this many \(default: 20\)\n/);
+    assert.match(list.stdout, /--project <project> +project id or uid \(required\)\n/);
+    const listen = await herald(['listen', '--help']);
+    assert.match(listen.stdout, /--interval <ms> +poll this often \(default: 1000\)/);
+    assert.doesNotMatch(listen.stdout, /default: "/);
+    const key = await herald(['projects', 'api-key', '--help']);
+    assert.match(key.stdout, /--name <name> +what the key is for \(required\)/);
+
+    const nothing = await herald(['events', 'send']);
+    assert.equal(nothing.code, 1);
+    assert.match(nothing.stderr, /^error: missing required argument 'type'/);
+    const noProject = await herald(['events', 'send', 'player.paid']);
+    assert.equal(noProject.code, 1);
+    assert.match(noProject.stderr, /^error: required option '--project <project>' not specified/);
+    const noName = await herald(['projects', 'api-key', 'prj_x']);
+    assert.equal(noName.code, 1);
+    assert.match(noName.stderr, /^error: required option '--name <name>' not specified/);
+  });
+
   test('listen forwards new events as the endpoint would get them, signed with its secret, once each', async () => {
     const project = await client.createProject({ name: 'listen' });
     const endpoint = await client.createEndpoint(project.id, {

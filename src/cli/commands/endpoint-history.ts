@@ -4,7 +4,14 @@
  */
 import type { Attempt, AttemptQuery, StatsBucket } from '@herald/client';
 import type { Command } from 'commander';
-import { type ConnectionFlags, positiveInt, withConnectionFlags } from '../api-connection.ts';
+import {
+  type ConnectionFlags,
+  countFlag,
+  positiveInt,
+  projectFlag,
+  requiredFlag,
+  withConnectionFlags,
+} from '../api-connection.ts';
 import { apiAction, eachUpTo, pageSize, printJson } from '../print.ts';
 import { CommandError } from '../run-command.ts';
 
@@ -14,7 +21,7 @@ interface AttemptsFlags extends ConnectionFlags {
   type?: string;
   since?: string;
   until?: string;
-  limit: string;
+  limit: string | number;
   json?: boolean;
 }
 
@@ -35,12 +42,12 @@ export function addEndpointHistoryCommands(endpoints: Command): void {
       .command('attempts')
       .description("the endpoint's delivery history, newest first: one line per attempt")
       .argument('<endpoint>', 'endpoint id')
-      .requiredOption('--project <project>', 'project id or uid')
+      .addOption(projectFlag())
       .option('--status <status>', 'only succeeded or failed attempts')
       .option('--type <type>', 'only attempts of this event type')
       .option('--since <time>', 'ISO-8601 time or epoch ms')
       .option('--until <time>', 'ISO-8601 time or epoch ms')
-      .option('--limit <n>', 'at most this many (default 20)', '20')
+      .addOption(countFlag('--limit <n>', 'at most this many', 20))
       .option('--json', 'print the page as JSON, requests and responses included'),
   ).action(
     apiAction<AttemptsFlags>(async (client, flags, [id]) => {
@@ -64,7 +71,7 @@ export function addEndpointHistoryCommands(endpoints: Command): void {
       .command('stats')
       .description('attempts per time bucket, succeeded (█) and failed (░), with durations')
       .argument('<endpoint>', 'endpoint id')
-      .requiredOption('--project <project>', 'project id or uid')
+      .addOption(projectFlag())
       .option('--since <time>', 'ISO-8601 time or epoch ms (default 24 h ago)')
       .option('--until <time>', 'ISO-8601 time or epoch ms (default now)')
       .option('--bucket <size>', '1m, 5m, 15m, 1h (default), 6h or 1d')
@@ -85,8 +92,8 @@ export function addEndpointHistoryCommands(endpoints: Command): void {
       .command('recover')
       .description('send again every failed delivery of the endpoint created in a time range')
       .argument('<endpoint>', 'endpoint id')
-      .requiredOption('--project <project>', 'project id or uid')
-      .requiredOption('--since <time>', 'ISO-8601 time or epoch ms')
+      .addOption(projectFlag())
+      .addOption(requiredFlag('--since <time>', 'ISO-8601 time or epoch ms'))
       .option('--until <time>', 'ISO-8601 time or epoch ms (default now)'),
   ).action(
     apiAction<ConnectionFlags & { project: string; since: string; until?: string }>(

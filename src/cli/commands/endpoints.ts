@@ -4,7 +4,7 @@
  */
 import type { Endpoint, EndpointInput } from '@herald/client';
 import { Command } from 'commander';
-import { type ConnectionFlags, jsonFlag, withConnectionFlags } from '../api-connection.ts';
+import { type ConnectionFlags, jsonFlag, projectFlag, withConnectionFlags } from '../api-connection.ts';
 import { apiAction, eachUpTo, printJson } from '../print.ts';
 import { CommandError } from '../run-command.ts';
 import { addEndpointHistoryCommands } from './endpoint-history.ts';
@@ -41,7 +41,7 @@ export function endpointsCommand(): Command {
     endpoints
       .command('list')
       .description("the project's endpoints")
-      .requiredOption('--project <project>', 'project id or uid')
+      .addOption(projectFlag())
       .option('--json', 'print the page as JSON'),
   ).action(
     apiAction<ConnectionFlags & { project: string; json?: boolean }>(async (client, flags) => {
@@ -56,7 +56,7 @@ export function endpointsCommand(): Command {
       .command('create')
       .description('register an endpoint; prints it with its signing secret (shown here, keep it)')
       .argument('<url>', 'where deliveries go')
-      .requiredOption('--project <project>', 'project id or uid')
+      .addOption(projectFlag())
       .option('--types <list>', 'comma-separated event types (default: every type)')
       .option('--dev', 'a dev endpoint: also receives test events')
       .option('--name <name>', 'a name for people')
@@ -81,7 +81,7 @@ export function endpointsCommand(): Command {
       .command('get')
       .description('one endpoint and its latest attempts')
       .argument('<endpoint>', 'endpoint id')
-      .requiredOption('--project <project>', 'project id or uid'),
+      .addOption(projectFlag()),
   ).action(
     apiAction<ConnectionFlags & { project: string }>(async (client, flags, [id]) => {
       const endpoint = await client.getEndpoint(flags.project, id);
@@ -94,7 +94,7 @@ export function endpointsCommand(): Command {
       .command('update')
       .description("change some of an endpoint's settings; the others stay as they are")
       .argument('<endpoint>', 'endpoint id')
-      .requiredOption('--project <project>', 'project id or uid')
+      .addOption(projectFlag())
       .option('--endpoint-url <url>', 'where deliveries go (--url is the Herald to talk to)')
       .option('--types <list>', 'comma-separated event types it receives')
       .option('--all-types', 'receive every event type (clears the filter)')
@@ -132,7 +132,7 @@ export function endpointsCommand(): Command {
         'stop delivering to an endpoint: new events skip it, its pending deliveries are parked until `enable`',
       )
       .argument('<endpoint>', 'endpoint id')
-      .requiredOption('--project <project>', 'project id or uid'),
+      .addOption(projectFlag()),
   ).action(
     apiAction<ConnectionFlags & { project: string }>(async (client, flags, [id]) => {
       printEndpoint(await client.updateEndpoint(flags.project, id, { active: false }));
@@ -143,7 +143,7 @@ export function endpointsCommand(): Command {
       .command('test')
       .description("send a test event to this endpoint only (the type's example payload)")
       .argument('<endpoint>', 'endpoint id')
-      .requiredOption('--project <project>', 'project id or uid')
+      .addOption(projectFlag())
       .option('--type <type>', 'event type of the test event'),
   ).action(
     apiAction<ConnectionFlags & { project: string; type?: string }>(async (client, flags, [id]) => {
@@ -156,7 +156,7 @@ export function endpointsCommand(): Command {
       .command('enable')
       .description('re-enable a disabled endpoint; its parked deliveries become due')
       .argument('<endpoint>', 'endpoint id')
-      .requiredOption('--project <project>', 'project id or uid'),
+      .addOption(projectFlag()),
   ).action(
     apiAction<ConnectionFlags & { project: string }>(async (client, flags, [id]) => {
       printEndpoint(await client.enableEndpoint(flags.project, id));
@@ -167,7 +167,7 @@ export function endpointsCommand(): Command {
       .command('rotate-secret')
       .description('a new signing secret (printed); the old one keeps signing beside it for the grace period')
       .argument('<endpoint>', 'endpoint id')
-      .requiredOption('--project <project>', 'project id or uid')
+      .addOption(projectFlag())
       .option('--grace <seconds>', 'how long the old secret still signs (Herald default when omitted)'),
   ).action(
     apiAction<ConnectionFlags & { project: string; grace?: string }>(async (client, flags, [id]) => {
@@ -184,7 +184,7 @@ export function endpointsCommand(): Command {
       .command('delete')
       .description('delete an endpoint (its pending deliveries are closed)')
       .argument('<endpoint>', 'endpoint id')
-      .requiredOption('--project <project>', 'project id or uid'),
+      .addOption(projectFlag()),
   ).action(
     apiAction<ConnectionFlags & { project: string }>(async (client, flags, [id]) => {
       await client.deleteEndpoint(flags.project, id);

@@ -7,7 +7,14 @@ import {
   type Json,
 } from '@herald/client';
 import { Command } from 'commander';
-import { type ConnectionFlags, jsonFlag, positiveInt, withConnectionFlags } from '../api-connection.ts';
+import {
+  type ConnectionFlags,
+  countFlag,
+  jsonFlag,
+  positiveInt,
+  projectFlag,
+  withConnectionFlags,
+} from '../api-connection.ts';
 import { apiAction, eachUpTo, pageSize, printJson } from '../print.ts';
 import { CommandError } from '../run-command.ts';
 
@@ -24,7 +31,7 @@ interface ListFlags extends ConnectionFlags {
   project: string;
   type?: string;
   since?: string;
-  limit: string;
+  limit: string | number;
   json?: boolean;
 }
 
@@ -37,7 +44,7 @@ export function eventsCommand(): Command {
       .command('send')
       .description('send one event; prints its id and the deliveries it fanned out to')
       .argument('<type>', 'event type, e.g. player.purchase')
-      .requiredOption('--project <project>', 'project id or uid')
+      .addOption(projectFlag())
       .option('--data <json>', 'payload as JSON, or @FILE (default {})')
       .option('--test', 'a test event: delivered to dev endpoints only')
       .option('--idempotency-key <key>', 'the same key within 24 h returns the original event')
@@ -61,10 +68,10 @@ export function eventsCommand(): Command {
     events
       .command('list')
       .description('the newest events of a project (`events get` shows one with its deliveries)')
-      .requiredOption('--project <project>', 'project id or uid')
+      .addOption(projectFlag())
       .option('--type <type>', 'only this event type')
       .option('--since <time>', 'ISO-8601 time or epoch ms')
-      .option('--limit <n>', 'at most this many (default 20)', '20')
+      .addOption(countFlag('--limit <n>', 'at most this many', 20))
       .option('--json', 'print the page as JSON'),
   ).action(
     apiAction<ListFlags>(async (client, flags) => {
@@ -85,7 +92,7 @@ export function eventsCommand(): Command {
       .command('get')
       .description('one event with its deliveries and their attempts so far')
       .argument('<event>', 'event id')
-      .requiredOption('--project <project>', 'project id or uid'),
+      .addOption(projectFlag()),
   ).action(
     apiAction<ConnectionFlags & { project: string }>(async (client, flags, [id]) => {
       const event = await client.getEvent(flags.project, id);
@@ -105,7 +112,7 @@ export function deliveriesCommand(): Command {
         'make a delivery due now, whatever its state (a failed or succeeded one is sent again); not while its endpoint is disabled: `endpoints enable` it first',
       )
       .argument('<delivery>', 'delivery id')
-      .requiredOption('--project <project>', 'project id or uid'),
+      .addOption(projectFlag()),
   ).action(
     apiAction<ConnectionFlags & { project: string }>(async (client, flags, [id]) => {
       try {

@@ -1,6 +1,12 @@
 /** `herald listen`: forward a project's new events to a local URL (src/cli/listen/forwarder.ts). */
 import { Command } from 'commander';
-import { type ConnectionFlags, connect, positiveInt, withConnectionFlags } from '../api-connection.ts';
+import {
+  type ConnectionFlags,
+  connect,
+  countFlag,
+  positiveInt,
+  withConnectionFlags,
+} from '../api-connection.ts';
 import { endpointShape, type ForwardShape, localShape } from '../listen/forward-shape.ts';
 import { createForwarder } from '../listen/forwarder.ts';
 import { CommandError, runCommand } from '../run-command.ts';
@@ -11,8 +17,8 @@ interface ListenFlags extends ConnectionFlags {
   endpoint?: string;
   secret?: string;
   types?: string;
-  interval: string;
-  timeout: string;
+  interval: string | number;
+  timeout: string | number;
 }
 
 export function listenCommand(): Command {
@@ -21,8 +27,11 @@ export function listenCommand(): Command {
       .description(
         "forward a project's new events to a local URL, signed as Herald signs them (for developing a receiver)",
       )
-      .requiredOption('--project <project>', 'project id or uid')
-      .requiredOption('--forward-to <url>', 'where to send them, e.g. http://localhost:3000/webhooks')
+      .requiredOption('--project <project>', 'project id or uid (required)')
+      .requiredOption(
+        '--forward-to <url>',
+        'where to send them, e.g. http://localhost:3000/webhooks (required)',
+      )
       .option(
         '--endpoint <endpoint>',
         'send what this endpoint would get: its filter, method, headers, envelope, scheme and secret',
@@ -32,8 +41,8 @@ export function listenCommand(): Command {
         '--types <list>',
         "comma-separated event types to forward (default: all, or the endpoint's filter)",
       )
-      .option('--interval <ms>', 'poll this often', '1000')
-      .option('--timeout <ms>', 'give up on the local receiver after this long', '10000'),
+      .addOption(countFlag('--interval <ms>', 'poll this often', 1000))
+      .addOption(countFlag('--timeout <ms>', 'give up on the local receiver after this long', 10_000)),
   ).action((flags: ListenFlags) => runCommand(() => listen(flags)));
 }
 

@@ -1,6 +1,6 @@
 /** `herald projects list|create|api-key`: projects through a running Herald's API (admin token). */
 import { Command } from 'commander';
-import { type ConnectionFlags, withConnectionFlags } from '../api-connection.ts';
+import { type ConnectionFlags, requiredFlag, withConnectionFlags } from '../api-connection.ts';
 import { apiAction, printJson } from '../print.ts';
 
 export function projectsCommand(): Command {
@@ -35,7 +35,7 @@ export function projectsCommand(): Command {
       .command('api-key')
       .description('create an API key that can only touch this project; prints it once')
       .argument('<project>', 'project id or uid')
-      .requiredOption('--name <name>', 'what the key is for'),
+      .addOption(requiredFlag('--name <name>', 'what the key is for')),
   ).action(
     apiAction<ConnectionFlags & { name: string }>(async (client, flags, [project]) => {
       const { key } = await client.createApiKey(project, flags.name);
