@@ -374,6 +374,62 @@ describe('herald CLI against a running Herald', () => {
     assert.match(help.stdout, /disabled/);
   });
 
+  test('--cursor fetches the page after the one --json printed (events list, endpoints attempts|list)', async () => {
+    const project = await client.createProject({ name: 'cli-cursor' });
+    const endpoint = await client.createEndpoint(project.id, { url: `${sink.url}/cursor` });
+    const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
+    const sent = await client.sendEvents(
+      project.id,
+      [1, 2, 3].map((n) => ({ type: 'player.paid', payload: { n } })),
+    );
+    const first = await herald(['events', 'list', ...conn, '--limit', '2', '--json']);
+    const page = JSON.parse(first.stdout) as { data: { id: string }[]; nextCursor: string };
+    assert.deepEqual(
+      page.data.map((e) => e.id),
+      [sent[2]!.id, sent[1]!.id],
+    );
+    const next = await herald([
+      'events',
+      'list',
+      ...conn,
+      '--limit',
+      '2',
+      '--json',
+      '--cursor',
+      page.nextCursor,
+    ]);
+    assert.equal(next.code, 0, next.stderr);
+    assert.deepEqual(
+      (JSON.parse(next.stdout) as { data: { id: string }[]; nextCursor: null }).data.map((e) => e.id),
+      [sent[0]!.id],
+    );
+    const lines = await herald(['events', 'list', ...conn, '--cursor', page.nextCursor]);
+    assert.match(lines.stdout, new RegExp(`^${sent[0]!.id} player.paid \\S+\\n$`));
+
+    const deadline = Date.now() + 10_000;
+    while ((await allAttempts(client, project.id, endpoint.id)) < 3) {
+      assert.ok(Date.now() < deadline, 'three attempts recorded');
+      await sleep(20);
+    }
+    const newest = await herald(['endpoints', 'attempts', endpoint.id, ...conn, '--limit', '2', '--json']);
+    const attempts = JSON.parse(newest.stdout) as { data: { id: string }[]; nextCursor: string };
+    const older = await herald([
+      'endpoints',
+      'attempts',
+      endpoint.id,
+      ...conn,
+      '--cursor',
+      attempts.nextCursor,
+    ]);
+    assert.equal(older.code, 0, older.stderr);
+    assert.equal(older.stdout.trim().split('\n').length, 1);
+    assert.ok(!attempts.data.some((a) => older.stdout.startsWith(a.id)), 'the page after, not the same');
+
+    const bad = await herald(['endpoints', 'list', ...conn, '--cursor', 'nope']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /400 HERALD_ERR_VALIDATION: --cursor: /);
+  });
+
   test('help: defaults as numbers, required flags marked; a missing argument is named before a missing flag', async () => {
     const list = await herald(['events', 'list', '--help']);
     assert.match(list.stdout, /--limit <n> +at most this many \(default: 20\)\n/);

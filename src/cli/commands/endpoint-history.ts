@@ -22,6 +22,7 @@ interface AttemptsFlags extends ConnectionFlags {
   since?: string;
   until?: string;
   limit: string | number;
+  cursor?: string;
   json?: boolean;
 }
 
@@ -48,7 +49,8 @@ export function addEndpointHistoryCommands(endpoints: Command): void {
       .option('--since <time>', 'ISO-8601 time or epoch ms')
       .option('--until <time>', 'ISO-8601 time or epoch ms')
       .addOption(countFlag('--limit <n>', 'at most this many', 20))
-      .option('--json', 'print the page as JSON, requests and responses included'),
+      .option('--cursor <cursor>', 'start where a page ended: its nextCursor (from --json)')
+      .option('--json', 'print the page as JSON, requests and responses included, with nextCursor'),
   ).action(
     apiAction<AttemptsFlags>(async (client, flags, [id]) => {
       if (flags.status !== undefined && flags.status !== 'succeeded' && flags.status !== 'failed') {
@@ -62,8 +64,14 @@ export function addEndpointHistoryCommands(endpoints: Command): void {
       if (flags.until) query.until = flags.until;
       const page = (limit: number, cursor?: string) =>
         client.listEndpointAttempts(flags.project, id, { ...query, limit, ...(cursor ? { cursor } : {}) });
-      if (flags.json) printJson(await page(pageSize(limit)));
-      else await eachUpTo(limit, page, (attempt) => process.stdout.write(`${attemptLine(attempt)}\n`));
+      if (flags.json) printJson(await page(pageSize(limit), flags.cursor));
+      else
+        await eachUpTo(
+          limit,
+          page,
+          (attempt) => process.stdout.write(`${attemptLine(attempt)}\n`),
+          flags.cursor,
+        );
     }),
   );
   withConnectionFlags(

@@ -42,14 +42,17 @@ export function endpointsCommand(): Command {
       .command('list')
       .description("the project's endpoints")
       .addOption(projectFlag())
-      .option('--json', 'print the page as JSON'),
+      .option('--cursor <cursor>', 'start where a page ended: its nextCursor (from --json)')
+      .option('--json', 'print the page as JSON, with nextCursor for the next one'),
   ).action(
-    apiAction<ConnectionFlags & { project: string; json?: boolean }>(async (client, flags) => {
-      const page = (limit: number, cursor?: string) =>
-        client.listEndpoints(flags.project, { limit, ...(cursor ? { cursor } : {}) });
-      if (flags.json) printJson(await page(100));
-      else await eachUpTo(100, page, printEndpoint);
-    }),
+    apiAction<ConnectionFlags & { project: string; cursor?: string; json?: boolean }>(
+      async (client, flags) => {
+        const page = (limit: number, cursor?: string) =>
+          client.listEndpoints(flags.project, { limit, ...(cursor ? { cursor } : {}) });
+        if (flags.json) printJson(await page(100, flags.cursor));
+        else await eachUpTo(100, page, printEndpoint, flags.cursor);
+      },
+    ),
   );
   withConnectionFlags(
     endpoints

@@ -32,6 +32,7 @@ interface ListFlags extends ConnectionFlags {
   type?: string;
   since?: string;
   limit: string | number;
+  cursor?: string;
   json?: boolean;
 }
 
@@ -72,7 +73,8 @@ export function eventsCommand(): Command {
       .option('--type <type>', 'only this event type')
       .option('--since <time>', 'ISO-8601 time or epoch ms')
       .addOption(countFlag('--limit <n>', 'at most this many', 20))
-      .option('--json', 'print the page as JSON'),
+      .option('--cursor <cursor>', 'start where a page ended: its nextCursor (from --json)')
+      .option('--json', 'print the page as JSON, with nextCursor for the next one'),
   ).action(
     apiAction<ListFlags>(async (client, flags) => {
       const limit = positiveInt('--limit', flags.limit);
@@ -83,8 +85,8 @@ export function eventsCommand(): Command {
           ...(flags.since ? { since: flags.since } : {}),
           ...(cursor ? { cursor } : {}),
         });
-      if (flags.json) printJson(await page(pageSize(limit)));
-      else await eachUpTo(limit, page, printEvent);
+      if (flags.json) printJson(await page(pageSize(limit), flags.cursor));
+      else await eachUpTo(limit, page, printEvent, flags.cursor);
     }),
   );
   withConnectionFlags(
