@@ -277,6 +277,14 @@ describe('herald CLI against a running Herald', () => {
     const again = (await attemptsOf(5))[0]!;
     assert.deepEqual([again.eventId, again.outcome, again.number], [failing.id, 'succeeded', 2]);
 
+    // No test before this one adds event types: the catalog is empty, and says so.
+    assert.deepEqual((await client.listEventTypes()).data, []);
+    const empty = await herald(['event-types', 'list', '--url', server.url, '--token', ADMIN]);
+    assert.deepEqual([empty.code, empty.stdout], [0, '']);
+    assert.match(empty.stderr, /^herald: the event-type catalog is empty/);
+    const emptyJson = await herald(['event-types', 'list', '--json', '--url', server.url, '--token', ADMIN]);
+    assert.deepEqual([emptyJson.code, JSON.parse(emptyJson.stdout), emptyJson.stderr], [0, [], '']);
+
     await client.putEventType('player.paid', { description: 'A player paid', example: { amount: 5 } });
     await client.putEventType('player.left', { description: 'A player left', deprecated: true });
     const types = await herald(['event-types', 'list', '--url', server.url, '--token', ADMIN]);

@@ -18,7 +18,12 @@ export function addEventTypeReadCommands(eventTypes: Command): void {
       const all: EventType[] = [];
       for await (const type of paginate((q) => client.listEventTypes(q), 100)) all.push(type);
       if (flags.json) printJson(all);
-      else for (const type of all) process.stdout.write(`${eventTypeLine(type)}\n`);
+      else if (all.length === 0) {
+        // On stderr: a script reading the list still gets nothing.
+        process.stderr.write(
+          'herald: the event-type catalog is empty (add types with `herald event-types import FILE` or PUT /api/v1/event-types/:name)\n',
+        );
+      } else for (const type of all) process.stdout.write(`${eventTypeLine(type)}\n`);
     }),
   );
   withConnectionFlags(
