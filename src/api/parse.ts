@@ -47,8 +47,15 @@ export function parseHttpUrl(field: string, value: string): string {
     throw invalid(field, 'must be an absolute http or https URL');
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw invalid(field, 'must use http or https');
-  // WHATWG URL parsing takes `http:///x` as host `x`: the host must be written where it belongs.
-  if (!/^https?:\/\/[^/?#\\]/i.test(value.trim())) throw invalid(field, 'must name a host after the scheme');
+  // The WHATWG parser takes the path for the host when none is written (`http:///x`, `http:/x`
+  // become `http://x/`). Read the URL as it does: leading C0 controls and spaces dropped, tabs and
+  // newlines dropped anywhere, and `\` a slash in http(s) URLs.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: those are what the parser drops
+  const written = value.replace(/[\t\n\r]/g, '').replace(/^[\u0000-\u0020]+/, '');
+  const afterScheme = written.slice(written.indexOf(':') + 1);
+  if (!/^[\\/]{2}[^\\/?#]/.test(afterScheme)) {
+    throw invalid(field, 'must name a host after "//" (e.g. https://hooks.example.com/path)');
+  }
   if (u.port === '0') throw invalid(field, 'must not use port 0');
   if (u.username || u.password) throw invalid(field, 'must not contain credentials');
   return u.toString();
