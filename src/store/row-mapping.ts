@@ -2,6 +2,8 @@
  * Row → domain mapping shared by every SQL store. Column names are the same in each backend's
  * schema; only how JSON and boolean columns arrive differs, so each store passes its decoders.
  */
+
+import { parseJsonExact } from '../domain/json-text.ts';
 import type {
   ApiKey,
   Attempt,
@@ -189,7 +191,7 @@ export function createRowMappers(decode: ColumnDecoders) {
       projectId: str(r.project_id),
       type: str(r.type),
       get payload(): Json {
-        decoded ??= { value: JSON.parse(str(r.payload)) as Json };
+        decoded ??= { value: parseJsonExact(str(r.payload)) as Json };
         return decoded.value;
       },
       test: bool(r.test),

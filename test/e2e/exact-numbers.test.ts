@@ -35,6 +35,11 @@ async function postText(path: string, text: string): Promise<{ status: number; t
   return { status: res.status, text: await res.text() };
 }
 
+async function getText(path: string): Promise<{ status: number; text: string }> {
+  const res = await fetch(`${herald.url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  return { status: res.status, text: await res.text() };
+}
+
 /** A receiver that answers 500 to the first request for each URL and body, 200 to the retry. */
 async function failOnceReceiver(): Promise<ScriptedReceiver> {
   const seen = new Set<string>();
@@ -134,6 +139,18 @@ for (const backend of BACKENDS) {
       };
       for (const hit of get.hits) assert.deepEqual(fields(new URL(hit.url, get.url).search), expected);
       for (const hit of form.hits) assert.deepEqual(fields(hit.body), expected);
+
+      // Read back from the store: the event, the list, and the answer to a repeated key.
+      const id = (JSON.parse(sent.text) as { id: string }).id;
+      for (const path of [`/api/v1/projects/${p}/events/${id}`, `/api/v1/projects/${p}/events`]) {
+        const read = await getText(path);
+        assert.equal(read.status, 200, read.text);
+        assert.ok(read.text.includes(`"payload":${PAYLOAD}`), `${path}: ${read.text}`);
+      }
+      const keyed = `{"type":"bigid","idempotencyKey":"exact-1","payload":${PAYLOAD}}`;
+      await postText(`/api/v1/projects/${p}/events`, keyed);
+      const replay = await postText(`/api/v1/projects/${p}/events`, keyed);
+      assert.ok(replay.text.includes(`"payload":${PAYLOAD}`), replay.text);
     });
 
     test('a batch keeps them too (out-of-range magnitudes as well); ordinary numbers stay as JSON.stringify writes them', async () => {

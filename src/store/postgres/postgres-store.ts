@@ -65,6 +65,7 @@ import { deleteProjectPostgres } from './project-delete.ts';
 import { takeRateTokensPostgres } from './rate-limit.ts';
 import { purgeBeforePostgres } from './retention.ts';
 import {
+  EXACT_JSON_TYPES,
   num,
   type Row,
   toApiKey,
@@ -116,7 +117,12 @@ export class PostgresStore implements Store {
 
   constructor(url: string, options: PostgresStoreOptions = {}) {
     this.#cipher = options.cipher ?? PLAINTEXT_SECRETS;
-    this.#pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, idleTimeoutMillis: 30_000 });
+    this.#pool = new pg.Pool({
+      connectionString: url,
+      max: options.max ?? 10,
+      idleTimeoutMillis: 30_000,
+      types: EXACT_JSON_TYPES,
+    });
     // An idle client losing its connection (PostgreSQL restarting) is reported here; without a
     // handler it would crash the process. The pool drops that client; later calls reconnect.
     this.#pool.on('error', () => undefined);
