@@ -24,6 +24,7 @@ import { defaultPublicUrl } from './config/load-config.ts';
 import { redactDatabaseUrl } from './config/redact-database-url.ts';
 import { createDispatcher, type Dispatcher } from './delivery/dispatcher.ts';
 import { createSender, type Sender } from './delivery/sender.ts';
+import { storeErrorLog } from './delivery/store-error-log.ts';
 import { createThreadedDispatcher } from './delivery/threaded-dispatcher.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type DeliveryOutcome, type Metrics } from './metrics.ts';
@@ -159,7 +160,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
           workerId,
           hooks: {
             ...hooks,
-            onError: (error, during) => logger.error({ err: error, during }, 'dispatcher: store call failed'),
+            onError: storeErrorLog(logger),
           },
         });
       }

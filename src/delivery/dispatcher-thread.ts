@@ -15,6 +15,7 @@ import type {
 } from './dispatcher-thread-messages.ts';
 import { STARTED, settleHandedOff, takeHandedOff } from './handoff.ts';
 import { createSender } from './sender.ts';
+import { storeErrorLog } from './store-error-log.ts';
 
 /** Metrics are sent to the main thread at most this often (a message per attempt would cost more than the attempt's bookkeeping). */
 const STATS_INTERVAL_MS = 100;
@@ -67,7 +68,7 @@ try {
       onAttempt: (a) => attempts.push([a.outcome, a.durationMs]),
       onClaim: (c) => claims.push([c.durationMs, c.claimed]),
       onEndpointDisabled: (d) => post({ type: 'disabled', ...d }),
-      onError: (error, during) => logger.error({ err: error, during }, 'dispatcher: store call failed'),
+      onError: storeErrorLog(logger),
       onLoad: (n) => Atomics.store(handoffCounters, STARTED, n),
     },
   });

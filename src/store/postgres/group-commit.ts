@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { isStoreUnreachable } from '../store-unavailable.ts';
 
 /** Runs a batch of jobs inside an open transaction; returns one result per job, in order. */
 export type BatchRunner<J, R> = (client: PoolClient, jobs: J[]) => Promise<R[]>;
@@ -13,7 +14,8 @@ interface Queued<J, R> {
  * Group commit for PostgreSQL: every job submitted while no batch is being written (one tick), or
  * while one is, goes into the next single transaction, so a burst of N calls costs one commit, not
  * N. The runner writes the whole batch with multi-row statements. When a batch fails, each of its
- * jobs is retried alone, so one bad job rejects only its own caller.
+ * jobs is retried alone, so one bad job rejects only its own caller; unless the database cannot be
+ * reached, which fails the whole batch at once.
  */
 export class GroupCommit<J, R> {
   readonly #pool: Pool;
@@ -84,8 +86,10 @@ export class GroupCommit<J, R> {
       for (const [i, q] of batch.entries()) q.resolve(results[i] as R);
       return;
     } catch (error) {
-      if (batch.length === 1) {
-        batch[0]!.reject(error);
+      // One job alone, or a database out of reach (each job alone would fail the same way, and
+      // multiply the connection attempts of an outage by the batch's size): the batch's answer.
+      if (batch.length === 1 || isStoreUnreachable(error)) {
+        for (const q of batch) q.reject(error);
         return;
       }
     }

@@ -1,0 +1,41 @@
+/**
+ * How a dispatcher's failed store calls are logged. A database outage fails every claim, record and
+ * release the same way, several times a second in every process: one warn line without a stack,
+ * then at most one per interval with the number of failures in between (thousands of stacks say
+ * nothing more, and fill the disk the outage may already be about). Any other failure is a bug or
+ * a data problem: each is logged at error level with its stack.
+ */
+import { isStoreUnreachable } from '../store/store-unavailable.ts';
+
+export interface StoreErrorLogger {
+  error(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+/** The dispatcher's `onError` hook (dispatcher.ts) for `logger`. */
+export function storeErrorLog(
+  logger: StoreErrorLogger,
+  intervalMs = 10_000,
+  now: () => number = Date.now,
+): (error: unknown, during: string) => void {
+  let loggedAt = Number.NEGATIVE_INFINITY;
+  let since = 0;
+  return (error, during) => {
+    if (!isStoreUnreachable(error)) {
+      logger.error({ err: error, during }, 'dispatcher: store call failed');
+      return;
+    }
+    const t = now();
+    if (t - loggedAt < intervalMs) {
+      since++;
+      return;
+    }
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    logger.warn(
+      { during, cause: { code, message }, ...(since > 0 ? { failedSinceLastLine: since } : {}) },
+      `dispatcher: the database cannot be reached; backing off and trying again (logged at most once per ${intervalMs / 1000} s)`,
+    );
+    loggedAt = t;
+    since = 0;
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * What a database outage costs besides the outage: the PostgreSQL group commit does not retry each
+ * job of a failed batch alone when the database cannot be reached (which multiplied connection
+ * attempts by the batch size), and the dispatcher logs such failures once per interval, without a
+ * stack, instead of once per failed store call. Real pg errors from a loopback server that hangs
+ * up on every connection.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:net';
+import { after, before, test } from 'node:test';
+import pg from 'pg';
+import { storeErrorLog } from '../../src/delivery/store-error-log.ts';
+import { GroupCommit } from '../../src/store/postgres/group-commit.ts';
+
+let server: Server;
+let connections = 0;
+let url: string;
+
+before(async () => {
+  server = createServer((socket) => {
+    connections++;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  url = `postgres://herald@127.0.0.1:${port}/herald`;
+});
+after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+test('a group-commit batch that cannot reach the database fails as one: one connection attempt, not one per job', async () => {
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  pool.on('error', () => undefined);
+  let ran = 0;
+  const writes = new GroupCommit<number, number>(
+    pool,
+    async (_client, jobs) => {
+      ran++;
+      return jobs;
+    },
+    () => undefined,
+  );
+  connections = 0;
+  const results = await Promise.allSettled([1, 2, 3, 4, 5, 6].map((j) => writes.submit(j)));
+  assert.ok(
+    results.every((r) => r.status === 'rejected'),
+    'every caller hears of it',
+  );
+  assert.equal(ran, 0);
+  assert.equal(connections, 1, 'one batch, one connection attempt');
+  await pool.end();
+});
+
+test('the dispatcher logs an unreachable database once per interval with the count between, other failures each with its stack', async () => {
+  const client = new pg.Client({ connectionString: url });
+  const unreachable = await client.connect().then(
+    () => assert.fail('connected'),
+    (error: unknown) => error,
+  );
+  const lines: { level: string; fields: Record<string, unknown>; message: string }[] = [];
+  const logger = {
+    error: (fields: object, message: string) =>
+      lines.push({ level: 'error', fields: { ...fields }, message }),
+    warn: (fields: object, message: string) => lines.push({ level: 'warn', fields: { ...fields }, message }),
+  };
+  let now = 1_000_000;
+  const onError = storeErrorLog(logger, 10_000, () => now);
+  for (let i = 0; i < 50; i++) onError(unreachable, i % 2 ? 'claim' : 'recordAttempts');
+  now += 10_000;
+  onError(unreachable, 'claim');
+  const bug = new TypeError('not a function');
+  onError(bug, 'claim');
+  onError(bug, 'claim');
+  assert.deepEqual(
+    lines.map((l) => l.level),
+    ['warn', 'warn', 'error', 'error'],
+  );
+  assert.equal(lines[0]!.fields.err, undefined, 'no stack for an outage');
+  assert.equal(lines[0]!.fields.failedSinceLastLine, undefined);
+  assert.equal(lines[1]!.fields.failedSinceLastLine, 49);
+  assert.equal(lines[2]!.fields.err, bug);
+});
