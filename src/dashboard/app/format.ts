@@ -76,3 +76,61 @@ export function fromLocalInput(value: string): string {
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? '' : date.toISOString();
 }
+
+/**
+ * A URL as a short label: host and path without the scheme ("hooks.example.com/crm/contacts"),
+ * cut in the middle to at most `max` characters, so that endpoints without a name tell apart.
+ */
+export function shortUrl(url: string, max = 40): string {
+  let text = url;
+  try {
+    const parsed = new URL(url);
+    text = parsed.host + (parsed.pathname === '/' ? '' : parsed.pathname);
+  } catch {
+    // Not a URL: shown as it is.
+  }
+  if (text.length <= max) return text;
+  const head = Math.ceil((max - 1) / 2);
+  return `${text.slice(0, head)}…${text.slice(text.length - (max - 1 - head))}`;
+}
+
+/**
+ * Why an endpoint is disabled, finishing "Disabled …": `disabledReason` is `consecutive_failures`,
+ * `gone` (a 410) or `manual` (docs/api.md, operational event endpoint.disabled).
+ */
+export function disabledReasonText(reason: string | null | undefined, consecutiveFailures: number): string {
+  if (!reason) return '';
+  if (reason === 'consecutive_failures') {
+    return consecutiveFailures > 0
+      ? `after ${consecutiveFailures} failed attempts in a row`
+      : 'after failed attempts in a row';
+  }
+  if (reason === 'gone') return 'because the receiver answered 410 Gone';
+  if (reason === 'manual') return 'by hand';
+  return `(${reason})`;
+}
+
+/** An attempt's error kind (src/domain/types.ts ErrorKind) in words. */
+const ERROR_KINDS: Record<string, string> = {
+  timeout: 'Timed out',
+  connect: 'Could not connect',
+  dns: 'Host name not found',
+  tls: 'TLS (HTTPS) failed',
+  blocked: 'Address not allowed',
+  http_status: 'Not a 2xx answer',
+  reset: 'Connection reset',
+  protocol: 'Not a valid HTTP answer',
+  internal: 'Herald could not send it',
+};
+
+export function errorKindLabel(kind: string): string {
+  return Object.hasOwn(ERROR_KINDS, kind) ? (ERROR_KINDS[kind] ?? kind) : kind;
+}
+
+/** What went wrong with an attempt, in one sentence. */
+export function attemptErrorText(error: { kind: string; message: string }, status?: number | null): string {
+  if (error.kind === 'http_status') {
+    return `The receiver answered ${status ? `HTTP ${status}` : error.message}: only a 2xx status counts as delivered.`;
+  }
+  return `${errorKindLabel(error.kind)}: ${error.message}`;
+}

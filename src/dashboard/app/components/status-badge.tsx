@@ -1,4 +1,5 @@
 /** Coloured status pills; the colour is never the only signal (the word is always there). */
+import { errorKindLabel } from '../format.ts';
 
 const TONE: Record<string, string> = {
   active: 'ok',
@@ -26,6 +27,6 @@ export function OutcomeBadge({
   status: number | null | undefined;
   errorKind: string | null | undefined;
 }) {
-  const label = status ? String(status) : (errorKind ?? outcome);
+  const label = status ? String(status) : errorKind ? errorKindLabel(errorKind) : outcome;
   return <StatusBadge status={outcome} label={label} />;
 }

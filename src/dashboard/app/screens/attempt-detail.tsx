@@ -6,7 +6,7 @@ import { CodeBlock, headersText } from '../components/code-block.tsx';
 import { ErrorBanner, Loading } from '../components/feedback.tsx';
 import { Link } from '../components/link.tsx';
 import { OutcomeBadge } from '../components/status-badge.tsx';
-import { formatDuration, formatTime, prettyBody } from '../format.ts';
+import { attemptErrorText, formatDuration, formatTime, prettyBody } from '../format.ts';
 import { useProject } from '../project-context.ts';
 import { useAsync } from '../use-async.ts';
 
@@ -106,11 +106,7 @@ export function AttemptDetail({ endpointId, attemptId }: { endpointId: string; a
           </dd>
         </div>
       </dl>
-      {a.error && (
-        <p class="banner banner-error">
-          <strong>{a.error.kind}</strong>: {a.error.message}
-        </p>
-      )}
+      {a.error && <p class="banner banner-error">{attemptErrorText(a.error, a.response?.status)}</p>}
       <div class="grid-2">
         <section aria-labelledby="request-title">
           <h3 id="request-title">Request</h3>

@@ -6,6 +6,7 @@ import { useApp } from '../app-context.ts';
 import { ErrorBanner, Loading, Notice } from '../components/feedback.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Tabs } from '../components/tabs.tsx';
+import { disabledReasonText } from '../format.ts';
 import { useProject } from '../project-context.ts';
 import { useLocation } from '../router.ts';
 import { useAsync } from '../use-async.ts';
@@ -102,6 +103,7 @@ function DisabledBanner({
   const { project } = useProject();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const reason = disabledReasonText(endpoint.disabledReason, endpoint.consecutiveFailures);
   async function enable() {
     setBusy(true);
     setError(null);
@@ -120,8 +122,8 @@ function DisabledBanner({
   return (
     <div class="banner banner-warn" role="status">
       <span>
-        Disabled{endpoint.disabledReason ? `: ${endpoint.disabledReason}` : ''}. New events are kept (parked)
-        until you enable it again.
+        Disabled{reason ? ` ${reason}` : ''}. New events skip it; its deliveries that were still due are kept
+        (parked) and go out when you enable it again.
       </span>
       <button type="button" class="button-small" onClick={enable} disabled={busy}>
         {busy ? 'Enabling…' : 'Enable endpoint'}

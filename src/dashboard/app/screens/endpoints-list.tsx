@@ -1,9 +1,11 @@
 /** A project's endpoints: where they point, what they receive, whether they work. */
+
+import { capitalize } from '../api/client.ts';
 import { useApp } from '../app-context.ts';
 import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
 import { Link } from '../components/link.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
-import { formatRate } from '../format.ts';
+import { disabledReasonText, formatRate } from '../format.ts';
 import { useProject } from '../project-context.ts';
 import { useAsync } from '../use-async.ts';
 import { type Health, useEndpointHealth } from '../use-endpoint-health.ts';
@@ -59,7 +61,11 @@ export function EndpointsList() {
                     <StatusBadge status={endpoint.status} />{' '}
                     {endpoint.dev && <StatusBadge status="dev" label="dev" />}
                     {endpoint.status === 'disabled' && endpoint.disabledReason && (
-                      <div class="muted small">{endpoint.disabledReason}</div>
+                      <div class="muted small">
+                        {capitalize(
+                          disabledReasonText(endpoint.disabledReason, endpoint.consecutiveFailures),
+                        )}
+                      </div>
                     )}
                   </td>
                   <td class="col-events">

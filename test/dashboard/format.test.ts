@@ -1,0 +1,39 @@
+/** Labels the dashboard makes from the API's values (src/dashboard/app/format.ts). */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  attemptErrorText,
+  disabledReasonText,
+  errorKindLabel,
+  shortUrl,
+} from '../../src/dashboard/app/format.ts';
+
+describe('dashboard labels', () => {
+  test('a URL as host and path, cut in the middle to 40 characters', () => {
+    assert.equal(shortUrl('https://hooks.example.com/'), 'hooks.example.com');
+    assert.equal(shortUrl('http://127.0.0.1:8080/shop/a?x=1'), '127.0.0.1:8080/shop/a');
+    const long = shortUrl(`https://crm.example.com/${'deep/'.repeat(20)}contacts`);
+    assert.equal(long.length, 40);
+    assert.match(long, /^crm\.example\.com\/.+….+\/contacts$/);
+    assert.equal(shortUrl('not a url'), 'not a url');
+  });
+
+  test('why an endpoint is disabled, finishing "Disabled …"', () => {
+    assert.equal(disabledReasonText('consecutive_failures', 10), 'after 10 failed attempts in a row');
+    assert.equal(disabledReasonText('gone', 0), 'because the receiver answered 410 Gone');
+    assert.equal(disabledReasonText('manual', 0), 'by hand');
+    assert.equal(disabledReasonText(null, 0), '');
+  });
+
+  test("an attempt's error in words; unknown kinds as they are", () => {
+    assert.equal(
+      attemptErrorText({ kind: 'http_status', message: 'HTTP 500' }, 500),
+      'The receiver answered HTTP 500: only a 2xx status counts as delivered.',
+    );
+    assert.equal(
+      attemptErrorText({ kind: 'connect', message: 'connect ECONNREFUSED 127.0.0.1:1' }),
+      'Could not connect: connect ECONNREFUSED 127.0.0.1:1',
+    );
+    assert.equal(errorKindLabel('constructor'), 'constructor');
+  });
+});
