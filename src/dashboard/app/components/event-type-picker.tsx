@@ -4,6 +4,7 @@
  */
 import { useId, useState } from 'preact/hooks';
 import type { EventType } from '../api/types.ts';
+import { LIMITS } from '../limits.ts';
 
 export function EventTypePicker({
   catalog,
@@ -91,6 +92,7 @@ export function EventTypePicker({
           aria-label="Other event type"
           placeholder="Other event type"
           value={custom}
+          maxLength={LIMITS.name}
           spellcheck={false}
           onInput={(e) => setCustom(e.currentTarget.value)}
           onKeyDown={(e) => {

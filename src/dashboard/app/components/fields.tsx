@@ -3,7 +3,8 @@
  * aria-describedby so screen readers read them with the field.
  */
 import type { ComponentChildren } from 'preact';
-import { useId } from 'preact/hooks';
+import { useEffect, useId, useState } from 'preact/hooks';
+import { LIMITS } from '../limits.ts';
 
 interface Common {
   label: string;
@@ -48,6 +49,7 @@ export function TextField({
   autoComplete,
   inputMode,
   spellcheck,
+  maxLength,
 }: Common & {
   value: string;
   onInput: (value: string) => void;
@@ -58,6 +60,8 @@ export function TextField({
   autoComplete?: string;
   inputMode?: 'numeric' | 'decimal' | 'text' | 'url';
   spellcheck?: boolean;
+  /** The API's limit for the field (docs/api.md "Limits"): the browser takes no more. */
+  maxLength?: number;
 }) {
   const id = useId();
   const shared = {
@@ -67,6 +71,7 @@ export function TextField({
     required,
     placeholder,
     spellcheck,
+    maxLength,
     'aria-invalid': error ? true : undefined,
     'aria-describedby': describedBy(id, hint, error),
   };
@@ -155,6 +160,71 @@ export function CheckboxField({
         onChange={(e) => onChange(e.currentTarget.checked)}
       />
       <label for={id}>{label}</label>
+      <Help id={id} hint={hint} error={error} />
+    </div>
+  );
+}
+
+/**
+ * The event-type filter of a listing: any type can be typed, not only the catalog's (events of types
+ * outside it are listed too); `suggestions` are offered as one types. The filter applies on Enter, on
+ * leaving the field, on picking a suggestion and on clearing it, not on every keystroke.
+ */
+export function TypeFilterField({
+  label,
+  value,
+  suggestions,
+  onApply,
+  error,
+}: {
+  label: string;
+  value: string;
+  suggestions: string[];
+  onApply: (type: string) => void;
+  error?: string | null | undefined;
+}) {
+  const id = useId();
+  const [draft, setDraft] = useState(value);
+  // The filter changed elsewhere (Clear filters, back): show it.
+  useEffect(() => setDraft(value), [value]);
+  const apply = (text: string) => {
+    if (text.trim() !== value) onApply(text.trim());
+  };
+  const hint = 'Any event type; empty for all.';
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <input
+        id={id}
+        type="search"
+        list={`${id}-types`}
+        value={draft}
+        placeholder="All event types"
+        spellcheck={false}
+        autoComplete="off"
+        maxLength={LIMITS.name}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(id, hint, error)}
+        onInput={(e) => {
+          const text = e.currentTarget.value;
+          setDraft(text);
+          // A suggestion picked from the list, or the field emptied with its clear button.
+          const kind = (e as InputEvent).inputType;
+          if (text === '' || kind === 'insertReplacementText' || kind === undefined) apply(text);
+        }}
+        onChange={(e) => apply(e.currentTarget.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') {
+            e.preventDefault();
+            apply(e.currentTarget.value);
+          }
+        }}
+      />
+      <datalist id={`${id}-types`}>
+        {suggestions.map((name) => (
+          <option key={name} value={name} />
+        ))}
+      </datalist>
       <Help id={id} hint={hint} error={error} />
     </div>
   );

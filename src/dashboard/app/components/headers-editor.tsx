@@ -1,6 +1,7 @@
 /** Edits custom request headers as name/value rows (added to every request of the endpoint). */
 import { useId } from 'preact/hooks';
 import { type HeaderRow, headerRowsError } from '../header-rows.ts';
+import { LIMITS } from '../limits.ts';
 
 export function HeadersEditor({
   rows,
@@ -36,6 +37,7 @@ export function HeadersEditor({
               aria-label={`Header ${index + 1} name`}
               placeholder="Header-Name"
               value={row.name}
+              maxLength={LIMITS.headerName}
               spellcheck={false}
               aria-invalid={invalid}
               onInput={(e) => update(index, { name: e.currentTarget.value })}
@@ -44,6 +46,7 @@ export function HeadersEditor({
               aria-label={`Header ${index + 1} value`}
               placeholder="value"
               value={row.value}
+              maxLength={LIMITS.headerValue}
               spellcheck={false}
               aria-invalid={invalid}
               onInput={(e) => update(index, { value: e.currentTarget.value })}

@@ -8,6 +8,7 @@ import { CopyButton } from '../components/copy-button.tsx';
 import { ErrorBanner } from '../components/feedback.tsx';
 import { SelectField, TextField } from '../components/fields.tsx';
 import { formatTime } from '../format.ts';
+import { LIMITS } from '../limits.ts';
 import { useProject } from '../project-context.ts';
 
 const LINK_LIFETIMES = [
@@ -128,7 +129,14 @@ function ApiKeyPanel() {
       <p class="muted">
         For the platform backend that sends this project's events. A key only reaches this project.
       </p>
-      <TextField label="Key name" value={name} onInput={setName} error={error} required />
+      <TextField
+        label="Key name"
+        value={name}
+        onInput={setName}
+        error={error}
+        maxLength={LIMITS.name}
+        required
+      />
       <ErrorBanner error={formError} />
       <button type="submit" disabled={busy}>
         {busy ? 'Creating…' : 'Create API key'}

@@ -1,12 +1,13 @@
 /** Operator-only: the installation's event catalog (names, descriptions, schemas, examples). */
 import { useState } from 'preact/hooks';
-import { errorMessage } from '../api/client.ts';
+import { capitalize, errorField, errorMessage, fieldMessage } from '../api/client.ts';
 import type { EventType, Json } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { CodeBlock } from '../components/code-block.tsx';
 import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
 import { CheckboxField, TextField } from '../components/fields.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
+import { LIMITS } from '../limits.ts';
 import { invalidateCatalog, useCatalog } from '../use-catalog.ts';
 
 export function CatalogScreen() {
@@ -132,7 +133,9 @@ function EventTypeForm({
       });
       onSaved();
     } catch (caught) {
-      setErrors({ form: errorMessage(caught) });
+      // `body.description`, `body.example`, `body.schema`: next to the field; anything else below.
+      const field = /^body\.(description|example|schema)\b/.exec(errorField(caught) ?? '')?.[1];
+      setErrors(field ? { [field]: capitalize(fieldMessage(caught)) } : { form: errorMessage(caught) });
       setBusy(false);
     }
   }
@@ -154,11 +157,19 @@ function EventTypeForm({
           value={name}
           onInput={setName}
           error={errors['name']}
+          maxLength={LIMITS.name}
           required
           spellcheck={false}
         />
       )}
-      <TextField label="Description" value={description} onInput={setDescription} multiline />
+      <TextField
+        label="Description"
+        value={description}
+        onInput={setDescription}
+        error={errors['description']}
+        maxLength={LIMITS.description}
+        multiline
+      />
       <TextField
         label="Example payload (JSON)"
         value={example}

@@ -26,6 +26,7 @@ import {
   validateForm,
 } from '../endpoint-form-state.ts';
 import { formatSeconds } from '../format.ts';
+import { LIMITS } from '../limits.ts';
 import { useProject } from '../project-context.ts';
 import { navigate } from '../router.ts';
 import { SCHEME_DEFAULTS, SCHEME_INFO } from '../signed-request-preview.ts';
@@ -130,6 +131,7 @@ export function EndpointForm({
           value={form.url}
           onInput={(v) => set('url', v)}
           error={errors.url}
+          maxLength={LIMITS.url}
           required
           placeholder="https://example.com/webhooks/herald"
           hint="Called with each event. For services like Zapier or Pabbly, paste the URL they give you."
@@ -141,6 +143,7 @@ export function EndpointForm({
           value={form.name}
           onInput={(v) => set('name', v)}
           error={errors.name}
+          maxLength={LIMITS.name}
           placeholder="CRM sync"
         />
         <TextField
@@ -149,6 +152,7 @@ export function EndpointForm({
           value={form.description}
           onInput={(v) => set('description', v)}
           error={errors.description}
+          maxLength={LIMITS.description}
           multiline
           hint="What this endpoint is for, to remember later."
         />
@@ -230,6 +234,7 @@ export function EndpointForm({
               onInput={(v) => set('signatureHeader', v)}
               placeholder={SCHEME_DEFAULTS[form.scheme].signatureHeader}
               error={errors.signatureHeader}
+              maxLength={LIMITS.headerName}
               spellcheck={false}
             />
           )}
@@ -241,6 +246,7 @@ export function EndpointForm({
               onInput={(v) => set('timestampHeader', v)}
               placeholder={SCHEME_DEFAULTS[form.scheme].timestampHeader}
               error={errors.timestampHeader}
+              maxLength={LIMITS.headerName}
               spellcheck={false}
             />
           )}
@@ -264,6 +270,7 @@ export function EndpointForm({
               value={form.signingKey}
               onInput={(v) => set('signingKey', v)}
               error={errors.signingKey}
+              maxLength={LIMITS.signatureKey}
               hint="Signs with this key instead of the secret (PushPushGo uses the project id)."
               spellcheck={false}
             />
@@ -278,6 +285,7 @@ export function EndpointForm({
             value={form.secret}
             onInput={(v) => set('secret', v)}
             error={errors.secret}
+            maxLength={LIMITS.secret}
             hint="Leave empty to generate one. Paste your receiver's existing secret to move it here without changing its code."
           />
         )}

@@ -7,6 +7,7 @@ import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
 import { TextField } from '../components/fields.tsx';
 import { Link } from '../components/link.tsx';
 import { formatTime } from '../format.ts';
+import { LIMITS } from '../limits.ts';
 import { navigate } from '../router.ts';
 import { useAsync } from '../use-async.ts';
 
@@ -128,12 +129,20 @@ function CreateProject() {
   }
   return (
     <form class="card form-inline-card" onSubmit={submit} noValidate aria-label="New project">
-      <TextField label="Name" value={name} onInput={setName} required error={errors.name} />
+      <TextField
+        label="Name"
+        value={name}
+        onInput={setName}
+        required
+        error={errors.name}
+        maxLength={LIMITS.name}
+      />
       <TextField
         label="UID (optional)"
         value={uid}
         onInput={setUid}
         error={errors.uid}
+        maxLength={LIMITS.name}
         hint="Your own identifier for this customer; API paths accept it instead of the id: letters, digits, dots, dashes and underscores, starting with a letter or digit."
         spellcheck={false}
       />
