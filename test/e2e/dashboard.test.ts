@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
+import { refusedPort } from '../support/refused-port.ts';
 import { api, type HeraldProcess, type Receiver, startHerald, startReceiver } from './harness.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -328,7 +329,29 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     await page.getByText('X-A: a header value may hold', { exact: false }).waitFor();
     assert.equal(await page.getByLabel('Header 1 value').getAttribute('aria-invalid'), 'true');
     await page.getByRole('button', { name: 'Remove header X-A' }).click();
+    // The inputs take no more than the API does (docs/api.md "Limits")…
     const name = page.getByLabel('Name', { exact: true });
+    const limits = {
+      'Endpoint URL': '2048',
+      Name: '200',
+      Description: '2000',
+      'Other event type': '200',
+    };
+    for (const [label, max] of Object.entries(limits)) {
+      assert.equal(
+        await page.getByRole('textbox', { name: label, exact: true }).getAttribute('maxlength'),
+        max,
+        label,
+      );
+    }
+    await page.getByRole('button', { name: 'Add header' }).click();
+    assert.equal(await page.getByLabel('Header 1 name').getAttribute('maxlength'), '100');
+    assert.equal(await page.getByLabel('Header 1 value').getAttribute('maxlength'), '4096');
+    await page.getByRole('button', { name: 'Remove header 1' }).click();
+    await name.fill('n'.repeat(500));
+    assert.equal((await name.inputValue()).length, 200);
+    // …and should the server's limit be lower, its refusal still shows by the field.
+    await name.evaluate((input) => input.removeAttribute('maxlength'));
     await name.fill('n'.repeat(500));
     await page.getByRole('button', { name: 'Create endpoint' }).click();
     await page.getByText('Must NOT have more than 200 characters').waitFor();
@@ -353,6 +376,8 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     const projectName = page.getByRole('textbox', { name: 'Name', exact: true });
     await projectName.fill('Forms too');
     const uid = page.getByLabel('UID (optional)');
+    assert.equal(await uid.getAttribute('maxlength'), '200');
+    assert.equal(await projectName.getAttribute('maxlength'), '200');
     await uid.fill('-bad');
     await page.getByRole('button', { name: 'Create project' }).click();
     await page.getByText('Must match pattern', { exact: false }).waitFor();
@@ -365,7 +390,9 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
 
     // API key: a name the server refuses, next to the name.
     await page.goto(`${ui}/access`);
-    const keyName = page.getByLabel('Key name');
+    const keyName = page.getByRole('textbox', { name: 'Key name' });
+    assert.equal(await keyName.getAttribute('maxlength'), '200');
+    await keyName.evaluate((input) => input.removeAttribute('maxlength'));
     await keyName.fill('k'.repeat(201));
     await page.getByRole('button', { name: 'Create API key' }).click();
     await page.getByText('Must NOT have more than 200 characters').waitFor();
@@ -393,6 +420,136 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     // The Y axis labels: right-aligned left of the plot (the X labels sit below it).
     const labels = await page.locator('.chart svg').first().locator('text[x="42"]').allTextContents();
     assert.deepEqual(labels, ['0', '1']);
+    assertNoProblems();
+  });
+
+  /**
+   * A project with two unnamed endpoints, each with an attempt for an event of a type the catalog
+   * does not hold (the README's own example) and one of a type it does.
+   */
+  async function anyTypeProject(): Promise<{ id: string; endpoints: { id: string }[] }> {
+    const project = (
+      await api<{ id: string }>(herald.url, ADMIN, 'POST', '/api/v1/projects', { name: 'Any type' })
+    ).body;
+    const endpoints: { id: string }[] = [];
+    for (const path of ['/shop/a', '/shop/b']) {
+      endpoints.push(
+        (
+          await api<{ id: string }>(herald.url, ADMIN, 'POST', `/api/v1/projects/${project.id}/endpoints`, {
+            url: `${receiver.url}${path}`,
+          })
+        ).body,
+      );
+    }
+    const sent = await api(herald.url, ADMIN, 'POST', `/api/v1/projects/${project.id}/events/batch`, {
+      events: [
+        { type: 'PurchasePlayerPurchase', payload: { n: 1 } },
+        { type: 'score.high', payload: { n: 2 } },
+      ],
+    });
+    assert.ok(sent.status < 300, JSON.stringify(sent.body));
+    for (const endpoint of endpoints) await attemptsOf(project.id, endpoint.id, 2);
+    return { id: project.id, endpoints };
+  }
+
+  test('the Events list tells deliveries to unnamed endpoints apart by host and path', async () => {
+    const project = await anyTypeProject();
+    const page = await operatorPage();
+    await page.goto(`${herald.url}/ui/projects/${project.id}/events`);
+    const host = new URL(receiver.url).host;
+    await page.getByText(`${host}/shop/a: succeeded`).first().waitFor();
+    await page.getByText(`${host}/shop/b: succeeded`).first().waitFor();
+    assert.equal(await page.getByText('endpoint: succeeded').count(), 0);
+    assertNoProblems();
+  });
+
+  test("Events and History filter by any event type typed in, not only the catalog's", async () => {
+    const project = await anyTypeProject();
+    const page = await operatorPage();
+    const ui = `${herald.url}/ui/projects/${project.id}`;
+    await page.goto(`${ui}/events`);
+    const rows = page.locator('table tbody tr');
+    await waitForCount(rows, 2);
+    await page.getByLabel('Event type').fill('PurchasePlayerPurchase');
+    await page.getByLabel('Event type').press('Enter');
+    await waitForCount(rows, 1);
+    await rows.getByText('PurchasePlayerPurchase').waitFor();
+    assert.equal(new URL(page.url()).searchParams.get('type'), 'PurchasePlayerPurchase');
+
+    await page.goto(`${ui}/endpoints/${project.endpoints[0]!.id}/history`);
+    const attempts = page.locator('.history-table tbody tr');
+    await waitForCount(attempts, 2);
+    await page.getByLabel('Event type').fill('PurchasePlayerPurchase');
+    await page.getByLabel('Event type').press('Enter');
+    await waitForCount(attempts, 1);
+    await attempts.getByText('PurchasePlayerPurchase').waitFor();
+    assertNoProblems();
+  });
+
+  test('why an endpoint is disabled and why an attempt failed, in words rather than codes', async () => {
+    const project = (
+      await api<{ id: string }>(herald.url, ADMIN, 'POST', '/api/v1/projects', { name: 'Broken' })
+    ).body;
+    const create = async (body: Record<string, unknown>) =>
+      (await api<{ id: string }>(herald.url, ADMIN, 'POST', `/api/v1/projects/${project.id}/endpoints`, body))
+        .body;
+    const refused = await create({
+      url: `http://127.0.0.1:${await refusedPort()}/down`,
+      name: 'Down',
+      eventTypes: ['fail.many'],
+      retrySchedule: [],
+    });
+    const failing = await create({
+      url: `${receiver.url}/answers-500`,
+      eventTypes: ['fail.once'],
+      retrySchedule: [],
+    });
+    const events = Array.from({ length: 10 }, (_, n) => ({ type: 'fail.many', payload: { n } }));
+    await api(herald.url, ADMIN, 'POST', `/api/v1/projects/${project.id}/events/batch`, { events });
+    receiver.respondWith(500);
+    try {
+      await api(herald.url, ADMIN, 'POST', `/api/v1/projects/${project.id}/events`, {
+        type: 'fail.once',
+        payload: {},
+      });
+      await attemptsOf(project.id, failing.id, 1);
+    } finally {
+      receiver.respondWith(200);
+    }
+    const deadline = Date.now() + TIMEOUT;
+    for (;;) {
+      const got = await api<{ status: string }>(
+        herald.url,
+        ADMIN,
+        'GET',
+        `/api/v1/projects/${project.id}/endpoints/${refused.id}`,
+      );
+      if (got.body.status === 'disabled') break;
+      assert.ok(Date.now() < deadline, 'disabled after 10 failed attempts');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const page = await operatorPage();
+    const ui = `${herald.url}/ui/projects/${project.id}`;
+
+    await page.goto(ui);
+    await page.getByText(/^After \d+ failed attempts in a row$/).waitFor();
+    await page.goto(`${ui}/endpoints/${refused.id}`);
+    await page.getByText(/Disabled after \d+ failed attempts in a row\. New events skip it/).waitFor();
+    await page.goto(`${ui}/endpoints/${refused.id}/history`);
+    await page.locator('.history-table').getByText('Could not connect').first().waitFor();
+    assert.equal(await page.getByText('consecutive_failures').count(), 0);
+
+    const [attempt] = (
+      await api<{ data: { id: string }[] }>(
+        herald.url,
+        ADMIN,
+        'GET',
+        `/api/v1/projects/${project.id}/endpoints/${failing.id}/attempts`,
+      )
+    ).body.data;
+    await page.goto(`${ui}/endpoints/${failing.id}/attempts/${attempt!.id}`);
+    await page.getByText('The receiver answered HTTP 500: only a 2xx status counts as delivered.').waitFor();
+    assert.equal(await page.getByText('http_status').count(), 0);
     assertNoProblems();
   });
 
@@ -431,6 +588,15 @@ async function errorOf(control: ReturnType<Page['locator']>): Promise<string | n
       .map((node) => node?.textContent ?? '')
       .join(' ');
   });
+}
+
+/** Waits until `rows` holds exactly `count` elements. */
+async function waitForCount(rows: ReturnType<Page['locator']>, count: number): Promise<void> {
+  const deadline = Date.now() + TIMEOUT;
+  while ((await rows.count()) !== count) {
+    if (Date.now() > deadline) throw new Error(`${await rows.count()} rows, not ${count}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** Clicks Refresh until the history table shows at least `count` rows (delivery is asynchronous). */

@@ -3,11 +3,11 @@ import { useMemo, useState } from 'preact/hooks';
 import type { DeliverySummary, Endpoint, HeraldEvent } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
-import { SelectField, TextField } from '../components/fields.tsx';
+import { TextField, TypeFilterField } from '../components/fields.tsx';
 import { Link } from '../components/link.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { filterErrors } from '../filter-errors.ts';
-import { formatRelative, formatTime, fromLocalInput, toLocalInput } from '../format.ts';
+import { formatRelative, formatTime, fromLocalInput, shortUrl, toLocalInput } from '../format.ts';
 import { useProject } from '../project-context.ts';
 import { navigate, useLocation } from '../router.ts';
 import { useAsync } from '../use-async.ts';
@@ -40,9 +40,7 @@ export function EventsScreen() {
     [client, project.id],
   );
   const deliveries = useEventDeliveries(client, project.id, events);
-  const typeNames = [
-    ...new Set([...(catalog.data ?? []).map((t) => t.name), ...(filter.type ? [filter.type] : [])]),
-  ];
+  const typeNames = (catalog.data ?? []).map((t) => t.name);
 
   function setFilter(patch: Partial<typeof filter>) {
     const next = new URLSearchParams();
@@ -68,14 +66,12 @@ export function EventsScreen() {
     <div>
       <h2>Events</h2>
       <form class="filters" aria-label="Filter events" onSubmit={(e) => e.preventDefault()}>
-        <SelectField
+        <TypeFilterField
           label="Event type"
           value={filter.type}
-          options={[
-            { value: '', label: 'All event types' },
-            ...typeNames.map((name) => ({ value: name, label: name })),
-          ]}
-          onChange={(type) => setFilter({ type })}
+          suggestions={typeNames}
+          onApply={(type) => setFilter({ type })}
+          error={misfit?.type}
         />
         <TextField
           label="From"
@@ -153,7 +149,10 @@ export function EventsScreen() {
   );
 }
 
-/** One badge per delivery: the endpoint's name and the delivery's status. */
+/**
+ * One badge per delivery: the endpoint's name (or, without one, its URL's host and path, shortened)
+ * and the delivery's status.
+ */
 function DeliveriesCell({
   deliveries,
   endpoints,
@@ -167,15 +166,17 @@ function DeliveriesCell({
   return (
     <span class="badges">
       {shown.map((delivery) => {
+        const where = shortUrl(delivery.url);
         const name = delivery.endpointId
-          ? endpoints?.get(delivery.endpointId)?.name || 'endpoint'
-          : 'callback';
+          ? endpoints?.get(delivery.endpointId)?.name || where
+          : `callback ${where}`;
         return (
-          <StatusBadge
-            key={delivery.id}
-            status={delivery.status}
-            label={`${name}: ${delivery.status}${delivery.attempts > 1 ? ` (${delivery.attempts} tries)` : ''}`}
-          />
+          <span key={delivery.id} title={delivery.url}>
+            <StatusBadge
+              status={delivery.status}
+              label={`${name}: ${delivery.status}${delivery.attempts > 1 ? ` (${delivery.attempts} tries)` : ''}`}
+            />
+          </span>
         );
       })}
       {deliveries.length > shown.length && (

@@ -7,7 +7,7 @@ import type { AttemptFilter } from '../api/client.ts';
 import type { Attempt, Endpoint } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
-import { SelectField, TextField } from '../components/fields.tsx';
+import { SelectField, TextField, TypeFilterField } from '../components/fields.tsx';
 import { Link } from '../components/link.tsx';
 import { OutcomeBadge } from '../components/status-badge.tsx';
 import { filterErrors } from '../filter-errors.ts';
@@ -34,12 +34,8 @@ export function HistoryTab({ endpoint }: { endpoint: Endpoint }) {
     until: query.get('until') ?? '',
   };
   const catalog = useCatalog();
-  const typeNames = [
-    ...new Set([
-      ...(endpoint.eventTypes.length > 0 ? endpoint.eventTypes : (catalog.data ?? []).map((t) => t.name)),
-      ...(filter.eventType ? [filter.eventType] : []),
-    ]),
-  ];
+  const typeNames =
+    endpoint.eventTypes.length > 0 ? endpoint.eventTypes : (catalog.data ?? []).map((t) => t.name);
   const key = JSON.stringify(filter);
   const first = useAsync(
     () => client.listAttempts(project.id, endpoint.id, filter),
@@ -87,14 +83,12 @@ export function HistoryTab({ endpoint }: { endpoint: Endpoint }) {
           options={OUTCOMES.map((o) => ({ value: o.value, label: o.label }))}
           onChange={(status) => setFilter({ status })}
         />
-        <SelectField
+        <TypeFilterField
           label="Event type"
           value={filter.eventType ?? ''}
-          options={[
-            { value: '', label: 'All event types' },
-            ...typeNames.map((name) => ({ value: name, label: name })),
-          ]}
-          onChange={(eventType) => setFilter({ eventType })}
+          suggestions={typeNames}
+          onApply={(eventType) => setFilter({ eventType })}
+          error={misfit?.type}
         />
         <TextField
           label="From"
