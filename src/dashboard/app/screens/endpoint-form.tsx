@@ -104,7 +104,9 @@ export function EndpointForm({
       const field = errorField(caught);
       const place = field ? formFieldOf(field) : null;
       if (field && place && hasInput(form, mode, place.key)) {
-        setErrors({ [place.key]: capitalize(place.prefix + fieldMessage(caught)) });
+        // The prefix names a header as written: only a bare message gets a capital.
+        const message = place.prefix ? place.prefix + fieldMessage(caught) : capitalize(fieldMessage(caught));
+        setErrors({ [place.key]: message });
         if (place.key === 'headers') setInvalidHeader(field.slice('body.headers.'.length) || null);
         focusFirstError();
       } else {
