@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { HeraldClient } from '@herald/client';
 import { type Command, Option } from 'commander';
 import { type ConnectionFlags, DEFAULT_API_URL, resolveConnection } from '../config/client-connection.ts';
+import { parseJsonExact } from '../domain/json-text.ts';
 import { CommandError } from './run-command.ts';
 
 export type { ConnectionFlags };
@@ -29,7 +30,9 @@ export function connect(flags: ConnectionFlags): HeraldClient {
     );
   }
   try {
-    return new HeraldClient({ url, token });
+    // Payload numbers a double cannot hold (64-bit ids) keep their digits, in --json output and in
+    // what `herald listen` forwards (json-text.ts).
+    return new HeraldClient({ url, token, parseJson: parseJsonExact });
   } catch (error) {
     throw new CommandError(`--url: ${(error as Error).message}`, { cause: error });
   }
@@ -46,7 +49,7 @@ export function jsonFlag(flag: string, value: string): unknown {
     }
   }
   try {
-    return JSON.parse(text);
+    return parseJsonExact(text);
   } catch {
     throw new CommandError(`${flag}: not valid JSON`);
   }

@@ -11,6 +11,9 @@ import { HeraldClient, paginate } from '@herald/client';
 import { verifyWebhook } from '@herald/verify';
 import { type HeraldProcess, type Receiver, startHerald, startReceiver } from './harness.ts';
 
+/** JSON.rawJSON (Node 24; not in this project's TypeScript lib): a number written with its digits. */
+const rawJSON = (JSON as unknown as { rawJSON(text: string): number }).rawJSON;
+
 const ROOT = resolve(import.meta.dirname, '../..');
 const NODE = join(ROOT, 'node_modules/.bin/node');
 const BIN = join(ROOT, 'bin/herald.js');
@@ -66,6 +69,22 @@ describe('herald CLI against a running Herald', () => {
       [endpoint.id],
     );
     assert.deepEqual((await client.getEvent(project.id, event.id)).payload, { amount: 5 });
+
+    // Numbers a double cannot hold keep their digits: sent from --data, read back as --json.
+    const big = await herald([
+      'events',
+      'send',
+      'player.paid',
+      ...conn,
+      '--data',
+      '{"playerId":9007199254740993}',
+      '--json',
+    ]);
+    assert.equal(big.code, 0, big.stderr);
+    assert.match(big.stdout, /"playerId": ?9007199254740993/);
+    const bigId = (JSON.parse(big.stdout) as { id: string }).id;
+    const bigBack = await herald(['events', 'get', bigId, ...conn]);
+    assert.match(bigBack.stdout, /"playerId": ?9007199254740993/);
 
     const events = await herald(['events', 'list', ...conn, '--limit', '5']);
     assert.equal(events.code, 0, events.stderr);
@@ -501,7 +520,8 @@ describe('herald CLI against a running Herald', () => {
       { type: 'player.paid', payload: { n: 1 } },
       { type: 'guild.left', payload: { n: 2 } }, // not in the endpoint's filter
       { type: 'player.joined', payload: { n: 3 }, test: true }, // test event, endpoint not dev
-      { type: 'player.joined', payload: { n: 4 } },
+      // A 64-bit id: forwarded with its digits (the CLI reads answers keeping them).
+      { type: 'player.joined', payload: { n: 4, playerId: rawJSON('9007199254740993') } },
     ]);
     const got = await receiver.waitFor(2);
     await sleep(500); // five more polls: nothing else arrives
@@ -522,6 +542,7 @@ describe('herald CLI against a running Herald', () => {
       assert.deepEqual(verified.payload.data, want.payload);
     }
     assert.match(out, new RegExp(`${sent[0]!.id} player.paid → 200`));
+    assert.ok(got[1]!.body.includes('"playerId":9007199254740993'), got[1]!.body);
 
     listen.kill('SIGINT');
     const code = await new Promise<number | null>((r) => listen.on('exit', (c) => r(c)));

@@ -46,6 +46,12 @@ export interface HeraldClientOptions {
    * network errors: reads, PUT and DELETE, and events that all carry an idempotency key.
    */
   retries?: number;
+  /**
+   * How answers are decoded (default `JSON.parse`). Herald keeps the digits of payload numbers a
+   * double cannot hold (64-bit ids); pass a parser that keeps them too (a `JSON.parse` reviver
+   * with `context.source` and `JSON.rawJSON`, Node 21+) to read them back exactly.
+   */
+  parseJson?: (text: string) => unknown;
 }
 
 type Query = Record<string, string | number | boolean | undefined>;
@@ -67,6 +73,7 @@ export class HeraldClient {
   readonly #batchSize: number;
   readonly #maxBodyBytes: number;
   readonly #retries: number;
+  readonly #parseJson: (text: string) => unknown;
 
   constructor(options: HeraldClientOptions) {
     const url = new URL(options.url);
@@ -81,6 +88,7 @@ export class HeraldClient {
     this.#batchSize = options.batchSize ?? DEFAULT_BATCH;
     this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.#retries = options.retries ?? DEFAULT_RETRIES;
+    this.#parseJson = options.parseJson ?? JSON.parse;
   }
 
   /** Closes the connections (requests in flight finish first). */
@@ -129,7 +137,8 @@ export class HeraldClient {
         continue;
       }
       const text = await res.body.text();
-      if (res.statusCode >= 200 && res.statusCode < 300) return (text ? JSON.parse(text) : undefined) as T;
+      if (res.statusCode >= 200 && res.statusCode < 300)
+        return (text ? this.#parseJson(text) : undefined) as T;
       // 429 and 503 stored nothing: the same request is safe to send again after the wait asked for.
       const wait = retryAfterMs(res.headers['retry-after']);
       if (
