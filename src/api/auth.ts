@@ -87,6 +87,15 @@ export async function adminOnly(request: FastifyRequest): Promise<void> {
 }
 
 /**
+ * onRequest hook of the routes a portal link may not use: 403 before the body is validated, as
+ * adminOnly is (a portal caller learns nothing from the body's errors). projectFor's
+ * `portal: false` checks it again.
+ */
+export async function noPortal(request: FastifyRequest): Promise<void> {
+  if (callerOf(request).kind === 'portal') throw new ForbiddenError('a portal link cannot do this');
+}
+
+/**
  * Looks up the project `idOrUid` names if the caller may see it; any other project is simply not
  * found (404), so a project key cannot even learn that another project exists.
  */

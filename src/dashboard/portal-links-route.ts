@@ -48,6 +48,13 @@ export async function portalLinksRoute(
   app.post<{ Params: { project: string }; Body: unknown }>(
     '/api/v1/projects/:project/portal-links',
     {
+      // Before the body is validated: a portal caller learns nothing from its errors. (Another
+      // project's path was already answered 404 by the API's own onRequest hook.)
+      onRequest: async (request, reply) => {
+        if (options.callerOf(request)?.kind === 'portal') {
+          return sendError(reply, 403, 'HERALD_ERR_FORBIDDEN', 'a portal link cannot create portal links');
+        }
+      },
       schema: {
         tags: ['portal'],
         summary: 'Create a signed link to the customer portal of this project (admin or project key)',

@@ -388,6 +388,11 @@ describe('authorization matrix', () => {
         const r = await call(method, path, token, body);
         assert.equal(r.status, want, `${kind}: ${method} ${path} → ${r.status} ${r.text}`);
         if (want >= 400) assert.equal(r.json?.error?.code, 'HERALD_ERR_FORBIDDEN', r.text);
+        // Refused callers are refused before the body is looked at: its errors say nothing to them.
+        if (want === 403 && body !== undefined) {
+          const malformed = await call(method, path, token, { junk: [1] });
+          assert.equal(malformed.status, 403, `${kind}, bad body: ${method} ${path} → ${malformed.text}`);
+        }
         if (method === 'GET') {
           const head = await call('HEAD', await entry.path(own), token);
           assert.equal(head.status, want, `${kind}: HEAD ${path}`);

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { newApiKey, projectFor } from '../auth.ts';
+import { newApiKey, noPortal, projectFor } from '../auth.ts';
 import { NotFoundError } from '../errors.ts';
 import { apiKeyBody, idParams } from '../schemas.ts';
 import { apiKeyJson } from '../serialize.ts';
@@ -9,6 +9,7 @@ export function apiKeyRoutes(app: FastifyInstance, { store }: RouteContext) {
   app.post<{ Params: { project: string }; Body: { name: string } }>(
     '/api/v1/projects/:project/api-keys',
     {
+      onRequest: noPortal,
       schema: {
         tags: ['api-keys'],
         summary: 'Create a project API key (the key is shown once)',
@@ -29,6 +30,7 @@ export function apiKeyRoutes(app: FastifyInstance, { store }: RouteContext) {
   app.get<{ Params: { project: string } }>(
     '/api/v1/projects/:project/api-keys',
     {
+      onRequest: noPortal,
       schema: { tags: ['api-keys'], summary: 'List API keys (no key material)', params: idParams('project') },
     },
     async (request) => {
@@ -38,7 +40,10 @@ export function apiKeyRoutes(app: FastifyInstance, { store }: RouteContext) {
   );
   app.delete<{ Params: { project: string; key: string } }>(
     '/api/v1/projects/:project/api-keys/:key',
-    { schema: { tags: ['api-keys'], summary: 'Revoke an API key', params: idParams('project', 'key') } },
+    {
+      onRequest: noPortal,
+      schema: { tags: ['api-keys'], summary: 'Revoke an API key', params: idParams('project', 'key') },
+    },
     async (request, reply) => {
       const project = await projectFor(store, request, request.params.project, { portal: false });
       if (!(await store.deleteApiKey(project.id, request.params.key))) throw new NotFoundError('api key');

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { parseCidr } from '../../domain/address-classifier.ts';
 import { acceptEvents } from '../accept-events.ts';
-import { projectFor } from '../auth.ts';
+import { noPortal, projectFor } from '../auth.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { type EventInput, idempotencyKeyHeader, toNewEvent } from '../event-input.ts';
 import { pageOf, parseTimeRange } from '../parse.ts';
@@ -23,6 +23,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.post<{ Params: { project: string }; Body: EventInput }>(
     EV,
     {
+      onRequest: noPortal,
       schema: {
         tags: ['events'],
         summary: 'Send an event: stored and fanned out before the 202',
@@ -49,6 +50,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.post<{ Params: { project: string }; Body: { events: EventInput[] } }>(
     `${EV}/batch`,
     {
+      onRequest: noPortal,
       schema: {
         tags: ['events'],
         summary: `Send up to ${config.maxBatchEvents} events at once; results in request order`,

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { OPERATOR_PROJECT_UID } from '../../operator/operator-project.ts';
 import type { ProjectPatch } from '../../store/store.ts';
 import { StoreConflictError } from '../../store/store.ts';
-import { adminOnly, projectFor } from '../auth.ts';
+import { adminOnly, noPortal, projectFor } from '../auth.ts';
 import { conflict, invalid, NotFoundError } from '../errors.ts';
 import { pageOf } from '../parse.ts';
 import {
@@ -83,6 +83,7 @@ export function projectRoutes(app: FastifyInstance, { store }: RouteContext) {
   app.patch<{ Params: { project: string }; Body: ProjectInput }>(
     '/api/v1/projects/:project',
     {
+      onRequest: noPortal,
       schema: {
         tags: ['projects'],
         summary: 'Update a project',
