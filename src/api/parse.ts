@@ -102,16 +102,25 @@ export function checkSignatureConfig(signature: SignatureConfig, method: HttpMet
   if (problem) throw unprocessable('body.signature', problem);
 }
 
-/** `?limit&cursor` → a store page query; limit 1..1000, default 50. */
-export function pageOf(query: { limit?: string; cursor?: string }): { limit: number; cursor: string | null } {
+/** `?limit&cursor` → a store page query; limit 1..1000, default 50; `idPrefix`: the list's kind of id (ID_PREFIX). */
+export function pageOf(
+  query: { limit?: string; cursor?: string },
+  idPrefix?: string,
+): { limit: number; cursor: string | null } {
   const limit = query.limit === undefined ? 50 : Number(query.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
     throw invalid('querystring.limit', 'must be an integer from 1 to 1000');
   const cursor = query.cursor || null;
   // A cursor Herald did not make (cut short, edited, from elsewhere) is refused rather than
   // starting the list over, which would loop a client that follows nextCursor.
-  if (cursor !== null && decodeCursor(cursor) === null) {
-    throw invalid('querystring.cursor', 'is not a cursor Herald returned');
+  if (cursor !== null) {
+    const key = decodeCursor(cursor);
+    // A list of ids takes only a cursor of its own kind: another list's would start it somewhere
+    // meaningless (an events cursor on attempts starts over; an attempts cursor on events is past
+    // every event) without a word.
+    if (key === null || (idPrefix !== undefined && !key.startsWith(`${idPrefix}_`))) {
+      throw invalid('querystring.cursor', 'is not a cursor Herald returned for this list');
+    }
   }
   return { limit, cursor };
 }

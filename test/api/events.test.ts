@@ -301,7 +301,9 @@ describe('events API', () => {
     }
     assertError(await api.call('GET', `${L}?since=yesterday`), 400, undefined, 'querystring.since');
     // A cursor Herald did not make is refused: starting the list over would loop a client.
-    for (const cursor of ['garbage!', `${page1.body.nextCursor}A`, 'AA']) {
+    // …and so is one of another list (an attempts cursor would have answered an empty page).
+    const attemptsCursor = Buffer.from('att_01m8vx6851gp6q0d26bs8j7j8n', 'utf8').toString('base64url');
+    for (const cursor of ['garbage!', `${page1.body.nextCursor}A`, 'AA', attemptsCursor]) {
       assertError(
         await api.call('GET', `${L}?limit=2&cursor=${encodeURIComponent(cursor)}`),
         400,

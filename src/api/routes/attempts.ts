@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { ID_PREFIX } from '../../domain/ids.ts';
 import { projectFor } from '../auth.ts';
 import { NotFoundError, UnprocessableError } from '../errors.ts';
 import { pageOf, parseBucket, parseTime, parseTimeRange } from '../parse.ts';
@@ -60,7 +61,7 @@ export function attemptRoutes(app: FastifyInstance, ctx: RouteContext) {
       const project = await projectFor(store, request, request.params.project);
       if (!(await store.getEvent(project.id, request.params.event))) throw new NotFoundError('event');
       const page = await store.listAttempts(project.id, {
-        ...pageOf(request.query),
+        ...pageOf(request.query, ID_PREFIX.attempt),
         eventId: request.params.event,
       });
       return { data: page.data.map(attemptJson), nextCursor: page.nextCursor };
@@ -82,7 +83,7 @@ export function attemptRoutes(app: FastifyInstance, ctx: RouteContext) {
       const q = request.query;
       const page = await store.listAttempts(project.id, {
         endpointId: endpoint.id,
-        ...pageOf(q),
+        ...pageOf(q, ID_PREFIX.attempt),
         outcome: q.status,
         eventType: q.eventType,
         ...parseTimeRange(q),

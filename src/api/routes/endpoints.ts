@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ID_PREFIX } from '../../domain/ids.ts';
 import { generateSecret } from '../../domain/secret.ts';
 import { projectFor } from '../auth.ts';
 import { checkSecret, type EndpointInput, toEndpointPatch, toNewEndpoint } from '../endpoint-input.ts';
@@ -65,7 +66,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
     },
     async (request) => {
       const project = await projectFor(store, request, request.params.project);
-      const page = await store.listEndpoints(project.id, pageOf(request.query));
+      const page = await store.listEndpoints(project.id, pageOf(request.query, ID_PREFIX.endpoint));
       return { data: page.data.map(endpointJson), nextCursor: page.nextCursor };
     },
   );

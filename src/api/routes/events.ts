@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { parseCidr } from '../../domain/address-classifier.ts';
+import { ID_PREFIX } from '../../domain/ids.ts';
 import { acceptEvents } from '../accept-events.ts';
 import { noPortal, projectFor } from '../auth.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
@@ -93,7 +94,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
       const project = await projectFor(store, request, request.params.project);
       const q = request.query;
       const page = await store.listEvents(project.id, {
-        ...pageOf(q),
+        ...pageOf(q, ID_PREFIX.event),
         type: q.type,
         ...parseTimeRange(q),
       });

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { ID_PREFIX } from '../../domain/ids.ts';
 import { projectFor } from '../auth.ts';
 import { pageOf } from '../parse.ts';
 import { idParams, type PageQuerystring, pageQuerystring } from '../schemas.ts';
@@ -19,7 +20,10 @@ export function operationalEventRoutes(app: FastifyInstance, { store }: RouteCon
     },
     async (request) => {
       const project = await projectFor(store, request, request.params.project);
-      const page = await store.listOperationalEvents(project.id, pageOf(request.query));
+      const page = await store.listOperationalEvents(
+        project.id,
+        pageOf(request.query, ID_PREFIX.operationalEvent),
+      );
       return { data: page.data.map(operationalEventJson), nextCursor: page.nextCursor };
     },
   );

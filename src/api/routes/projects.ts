@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { ID_PREFIX } from '../../domain/ids.ts';
 import { OPERATOR_PROJECT_UID } from '../../operator/operator-project.ts';
 import type { ProjectPatch } from '../../store/store.ts';
 import { StoreConflictError } from '../../store/store.ts';
@@ -71,7 +72,7 @@ export function projectRoutes(app: FastifyInstance, { store }: RouteContext) {
       schema: { tags: ['projects'], summary: 'List projects (admin)', querystring: pageQuerystring },
     },
     async (request) => {
-      const page = await store.listProjects(pageOf(request.query));
+      const page = await store.listProjects(pageOf(request.query, ID_PREFIX.project));
       return { data: page.data.map(projectJson), nextCursor: page.nextCursor };
     },
   );
