@@ -30,6 +30,9 @@ const RESERVED = new Set([
   'te',
   'trailer',
   'proxy-authorization',
+  'proxy-connection',
+  // The body goes as written, never compressed: a receiver that honoured it would fail to inflate.
+  'content-encoding',
   'stripe-signature',
   'x-hub-signature',
   'x-hub-signature-256',
@@ -112,14 +115,24 @@ export function buildRequest(input: BuildRequestInput): BuiltRequest {
  */
 function signingSecrets(scheme: SignatureConfig['scheme'], valid: BuildRequestInput['secrets']): string[] {
   const secrets: string[] = [];
+  const seen = new Set<string>();
   for (const { secret } of valid) {
+    // The same key twice signs once: a standard key with or without its `whsec_` prefix is one key.
+    const key = scheme === 'standard' ? standardKeyText(secret) : secret;
     if (secrets.length > 0) {
-      if (secrets.includes(secret)) continue;
-      if (scheme === 'standard' && standardSecretKey(secret) === null) continue;
+      if (key === null) continue; // a standard endpoint cannot sign with it
+      if (seen.has(key)) continue;
     }
+    seen.add(key ?? secret);
     secrets.push(secret);
   }
   return secrets;
+}
+
+/** A standard secret's key bytes as base64, null when it is no standard key. */
+export function standardKeyText(secret: string): string | null {
+  const key = standardSecretKey(secret);
+  return key === null ? null : Buffer.from(key).toString('base64');
 }
 
 /**

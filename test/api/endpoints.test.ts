@@ -176,6 +176,9 @@ describe('endpoints API', () => {
       [{ headers: { 'Content-Type': 'text/html' } }, 'body.headers.Content-Type'],
       [{ headers: { 'SVIX-ID': 'x' } }, 'body.headers.SVIX-ID'],
       [{ headers: { 'Stripe-Signature': 't=1' } }, 'body.headers.Stripe-Signature'],
+      // The body is never compressed; a proxy header is hop-by-hop.
+      [{ headers: { 'Content-Encoding': 'gzip' } }, 'body.headers.Content-Encoding'],
+      [{ headers: { 'Proxy-Connection': 'keep-alive' } }, 'body.headers.Proxy-Connection'],
       [
         {
           headers: { 'x-wpg-signature': 'ff' },
@@ -365,6 +368,13 @@ describe('endpoints API', () => {
     // Rotating to the secret that is already current.
     const error = assertError(await rotate({ secret: s2.secret }), 409, 'HERALD_ERR_CONFLICT', 'body.secret');
     assert.ok(!error.message.includes(s2.secret), 'the secret is not repeated in the error');
+    // The same standard key without its whsec_ prefix is the same key.
+    assertError(
+      await rotate({ secret: s2.secret.slice('whsec_'.length) }),
+      409,
+      'HERALD_ERR_CONFLICT',
+      'body.secret',
+    );
     assert.deepEqual(await valid(), [s2.secret]);
 
     // Twelve rotations: the newest stay valid, up to the cap.
@@ -532,6 +542,12 @@ describe('endpoints API', () => {
       0,
     );
     assertError(await api.call('POST', `${EP}/${e.id}/recover`, {}), 400, undefined, 'body.since');
+    assertError(
+      await api.call('POST', `${EP}/${e.id}/recover`, { since: Date.now(), until: Date.now() - 60_000 }),
+      422,
+      undefined,
+      'body.since',
+    );
     assertError(
       await api.call('POST', `${EP}/${e.id}/recover`, { since: 'last week' }),
       400,

@@ -70,6 +70,11 @@ describe('projects, api keys, event types', () => {
     });
     assert.equal(patched.status, 200);
     assert.equal(patched.body.uid, 'herald-operator');
+    // The admin may rename it away, and back.
+    const away = await api.call('PATCH', `/api/v1/projects/${own.id}`, { uid: 'ops-2' });
+    assert.equal(away.body.uid, 'ops-2');
+    const back = await api.call('PATCH', `/api/v1/projects/${own.id}`, { uid: 'herald-operator' });
+    assert.equal(back.status, 200, JSON.stringify(back.body));
   });
 
   test('projects: bad input names the field', async () => {

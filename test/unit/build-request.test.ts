@@ -341,6 +341,11 @@ describe('secrets and signing', () => {
       input({}, { secrets: [{ secret: SECRET }, { secret: old }, { secret: SECRET }] }),
     );
     assert.equal(repeated.headers['webhook-signature']?.split(' ').length, 2);
+    // The same standard key without its whsec_ prefix is the same key: one signature.
+    const unprefixed = buildRequest(
+      input({}, { secrets: [{ secret: SECRET }, { secret: SECRET.slice('whsec_'.length) }] }),
+    );
+    assert.equal(unprefixed.headers['webhook-signature']?.split(' ').length, 1);
     // The current secret is never skipped: one the scheme cannot use stays a signing error on record.
     assert.throws(
       () => buildRequest(input({}, { secrets: [{ secret: 'not base64!' }, { secret: SECRET }] })),

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { standardKeyText } from '../../domain/build-request.ts';
 import { ID_PREFIX } from '../../domain/ids.ts';
 import { generateSecret } from '../../domain/secret.ts';
 import { projectFor } from '../auth.ts';
 import { checkSecret, type EndpointInput, toEndpointPatch, toNewEndpoint } from '../endpoint-input.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
+import { ConflictError, NotFoundError, unprocessable } from '../errors.ts';
 import { pageOf, parseTime } from '../parse.ts';
 import {
   endpointBody,
@@ -142,7 +143,10 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
         checkSecret(endpoint.signature.scheme, imported, 'body.secret');
         // It would be valid twice, and the rotation would retire nothing but itself.
         const [current] = await store.getEndpointSecrets(project.id, endpoint.id, Date.now());
-        if (current?.secret === imported) {
+        // A standard key is the same key with or without its `whsec_` prefix.
+        const same = (a: string, b: string) =>
+          endpoint.signature.scheme === 'standard' ? standardKeyText(a) === standardKeyText(b) : a === b;
+        if (current && same(current.secret, imported)) {
           throw new ConflictError('body.secret: is already the current secret', {
             details: { field: 'body.secret' },
           });
@@ -190,6 +194,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
       const now = Date.now();
       const since = parseTime('body.since', request.body.since) ?? 0;
       const until = parseTime('body.until', request.body.until) ?? now;
+      if (since > until) throw unprocessable('body.since', 'must not be after until');
       const recovered = await store.recoverDeliveries(project.id, endpoint.id, since, until, now);
       if (recovered > 0) ctx.wake();
       return reply.code(202).send({ recovered });

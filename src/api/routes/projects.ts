@@ -3,7 +3,7 @@ import { ID_PREFIX } from '../../domain/ids.ts';
 import { OPERATOR_PROJECT_UID } from '../../operator/operator-project.ts';
 import type { ProjectPatch } from '../../store/store.ts';
 import { StoreConflictError } from '../../store/store.ts';
-import { adminOnly, noPortal, projectFor } from '../auth.ts';
+import { adminOnly, callerOf, noPortal, projectFor } from '../auth.ts';
 import { conflict, invalid, NotFoundError } from '../errors.ts';
 import { pageOf } from '../parse.ts';
 import {
@@ -33,10 +33,11 @@ const asConflict = (error: unknown) => {
  * (operator-project.ts finds that project by its uid, so a tenant that took it would receive every
  * project's operational events).
  */
-function checkUid(uid: string | null | undefined, current: string | null = null): void {
+function checkUid(uid: string | null | undefined, current: string | null = null, admin = false): void {
   if (!uid || uid === current) return;
   if (/^prj_/.test(uid)) throw invalid('body.uid', 'must not look like a project id');
-  if (uid.toLowerCase() === OPERATOR_PROJECT_UID) {
+  // A PATCH by the admin may give it back to a project (the operator project renamed away).
+  if (uid.toLowerCase() === OPERATOR_PROJECT_UID && !admin) {
     throw invalid('body.uid', `is reserved for the project of Herald's operational events`);
   }
 }
@@ -98,7 +99,7 @@ export function projectRoutes(app: FastifyInstance, { store }: RouteContext) {
       const b = request.body;
       if (b.name !== undefined) patch.name = b.name;
       if (b.uid !== undefined) {
-        checkUid(b.uid, project.uid);
+        checkUid(b.uid, project.uid, callerOf(request).kind === 'admin');
         patch.uid = b.uid;
       }
       if (b.retrySchedule !== undefined) patch.retrySchedule = b.retrySchedule;
