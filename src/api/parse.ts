@@ -2,6 +2,7 @@
 import { signatureConfigProblem } from '@herald/verify';
 import type { FastifyRequest } from 'fastify';
 import { type Cidr, refusedLiteralHost } from '../domain/address-classifier.ts';
+import { checkHttpUrl } from '../domain/http-url.ts';
 import { JSON_LOSSY_NUMBER, JSON_TOO_DEEP, keepChangedNumbers, scanJsonText } from '../domain/json-text.ts';
 import type { HttpMethod, SignatureConfig } from '../domain/types.ts';
 import { decodeCursor } from '../store/cursor.ts';
@@ -40,25 +41,9 @@ export function parseTimeRange(q: { since?: string; until?: string }): { since?:
 
 /** An http(s) URL; 400 naming the field otherwise. */
 export function parseHttpUrl(field: string, value: string): string {
-  let u: URL;
-  try {
-    u = new URL(value);
-  } catch {
-    throw invalid(field, 'must be an absolute http or https URL');
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw invalid(field, 'must use http or https');
-  // The WHATWG parser takes the path for the host when none is written (`http:///x`, `http:/x`
-  // become `http://x/`). Read the URL as it does: leading C0 controls and spaces dropped, tabs and
-  // newlines dropped anywhere, and `\` a slash in http(s) URLs.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: those are what the parser drops
-  const written = value.replace(/[\t\n\r]/g, '').replace(/^[\u0000-\u0020]+/, '');
-  const afterScheme = written.slice(written.indexOf(':') + 1);
-  if (!/^[\\/]{2}[^\\/?#]/.test(afterScheme)) {
-    throw invalid(field, 'must name a host after "//" (e.g. https://hooks.example.com/path)');
-  }
-  if (u.port === '0') throw invalid(field, 'must not use port 0');
-  if (u.username || u.password) throw invalid(field, 'must not contain credentials');
-  return u.toString();
+  const checked = checkHttpUrl(value);
+  if ('problem' in checked) throw invalid(field, checked.problem);
+  return checked.url.toString();
 }
 
 /**

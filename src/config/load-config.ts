@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { checkHttpUrl } from '../domain/http-url.ts';
 import { MIN_ADMIN_TOKEN_LENGTH, resolveAdminToken } from './admin-token.ts';
 import { ConfigError } from './config-error.ts';
 import { type Config, DEFAULT_DELIVERY, type DeliveryConfig } from './config-types.ts';
@@ -298,18 +299,10 @@ function parseAdminToken(setting: RawSetting): string {
 }
 
 function parsePublicUrl(setting: RawSetting): string {
-  let url: URL;
-  try {
-    url = new URL(setting.value);
-  } catch (cause) {
-    throw new ConfigError(setting.source, `expected an absolute http(s) URL, got "${setting.value}"`, {
-      cause,
-    });
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(setting.source, `expected an http(s) URL, got "${setting.value}"`);
-  }
-  return url.href.replace(/\/+$/, '');
+  const checked = checkHttpUrl(setting.value);
+  if ('problem' in checked)
+    throw new ConfigError(setting.source, `${checked.problem}, got "${setting.value}"`);
+  return checked.url.href.replace(/\/+$/, '');
 }
 
 /** http://host:port as a browser on this machine would reach it (wildcard binds become loopback). */

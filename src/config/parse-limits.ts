@@ -3,6 +3,7 @@
  * HERALD_RETENTION_DAYS, HERALD_OPERATOR_WEBHOOK_URL and HERALD_OPERATOR_WEBHOOK_SECRET.
  */
 import { parseCidr, refusedLiteralHost } from '../domain/address-classifier.ts';
+import { checkHttpUrl } from '../domain/http-url.ts';
 import { secretProblem } from '../domain/secret.ts';
 import { ConfigError } from './config-error.ts';
 import type { ApiRateLimitConfig, OperatorWebhookConfig } from './config-types.ts';
@@ -75,15 +76,9 @@ export function parseOperatorWebhook(
     if (secret) throw new ConfigError(secret.source, 'is set but HERALD_OPERATOR_WEBHOOK_URL is not');
     return null;
   }
-  let parsed: URL;
-  try {
-    parsed = new URL(url.value);
-  } catch (cause) {
-    throw new ConfigError(url.source, `expected an absolute http(s) URL, got "${url.value}"`, { cause });
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new ConfigError(url.source, `expected an http(s) URL, got "${url.value}"`);
-  }
+  const checked = checkHttpUrl(url.value);
+  if ('problem' in checked) throw new ConfigError(url.source, `${checked.problem}, got "${url.value}"`);
+  const parsed = checked.url;
   // Delivered like any webhook, so under the same address rules: refused here rather than at every event.
   const refused = refusedLiteralHost(parsed.hostname, allowNetworks.map(parseCidr));
   if (refused) {

@@ -70,6 +70,18 @@ test('HERALD_OPERATOR_WEBHOOK_URL and _SECRET', () => {
   refused({ HERALD_OPERATOR_WEBHOOK_URL: 'http://[fd00::1]/h' }, 'HERALD_OPERATOR_WEBHOOK_URL', /private/);
   refused({ HERALD_OPERATOR_WEBHOOK_URL: 'ftp://x/y' }, 'HERALD_OPERATOR_WEBHOOK_URL');
   refused({ HERALD_OPERATOR_WEBHOOK_URL: 'not a url' }, 'HERALD_OPERATOR_WEBHOOK_URL');
+  // The checks endpoint URLs get: no host written (the parser would take `x` for it), port 0.
+  refused({ HERALD_OPERATOR_WEBHOOK_URL: 'http:///x' }, 'HERALD_OPERATOR_WEBHOOK_URL', /host after/);
+  refused(
+    { HERALD_OPERATOR_WEBHOOK_URL: 'https:/ops.example.com/h' },
+    'HERALD_OPERATOR_WEBHOOK_URL',
+    /host after/,
+  );
+  refused(
+    { HERALD_OPERATOR_WEBHOOK_URL: 'https://ops.example.com:0/h' },
+    'HERALD_OPERATOR_WEBHOOK_URL',
+    /port 0/,
+  );
   refused({ HERALD_OPERATOR_WEBHOOK_SECRET: SECRET }, 'HERALD_OPERATOR_WEBHOOK_SECRET', /URL is not/);
   refused(
     {

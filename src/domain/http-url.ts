@@ -1,0 +1,28 @@
+/**
+ * The one check of an http(s) URL Herald is given (endpoint and callback URLs through the API,
+ * HERALD_OPERATOR_WEBHOOK_URL and HERALD_PUBLIC_URL in the configuration): absolute, http or
+ * https, its host written where it belongs, not port 0, no credentials in it.
+ */
+
+/** The parsed URL, or what is wrong with it (a phrase that follows the field's name). */
+export function checkHttpUrl(value: string): { url: URL } | { problem: string } {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return { problem: 'must be an absolute http or https URL' };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { problem: 'must use http or https' };
+  // The WHATWG parser takes the path for the host when none is written (`http:///x`, `http:/x`
+  // become `http://x/`). Read the URL as it does: leading C0 controls and spaces dropped, tabs and
+  // newlines dropped anywhere, and `\` a slash in http(s) URLs.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: those are what the parser drops
+  const written = value.replace(/[\t\n\r]/g, '').replace(/^[\u0000-\u0020]+/, '');
+  const afterScheme = written.slice(written.indexOf(':') + 1);
+  if (!/^[\\/]{2}[^\\/?#]/.test(afterScheme)) {
+    return { problem: 'must name a host after "//" (e.g. https://hooks.example.com/path)' };
+  }
+  if (url.port === '0') return { problem: 'must not use port 0' };
+  if (url.username || url.password) return { problem: 'must not contain credentials' };
+  return { url };
+}
