@@ -30,7 +30,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type DeliveryOutcome, type Metrics } from './metrics.ts';
 import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
-import { explainDatabaseError } from './store/store-unavailable.ts';
+import { explainDatabaseError, isStoreUnreachable } from './store/store-unavailable.ts';
 
 export interface StartHeraldOptions {
   /** Defaults to a logger at `config.logLevel` on stdout. */
@@ -110,7 +110,14 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
     }
     const metrics = createMetrics({
       store,
-      onCollectError: (error) => logger.warn({ err: error }, 'metrics: cannot read the delivery backlog'),
+      // An outage: one line per scrape without a stack (herald_store_up says the rest).
+      onCollectError: (error) =>
+        isStoreUnreachable(error)
+          ? logger.warn(
+              { cause: causeOf(error) },
+              'metrics: cannot read the delivery backlog: the database cannot be reached',
+            )
+          : logger.warn({ err: error }, 'metrics: cannot read the delivery backlog'),
     });
     if (config.role !== 'api') {
       const workerId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -319,4 +326,10 @@ function findFreePort(host: string): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** An error's code and message, without its stack. */
+function causeOf(error: unknown): { code: unknown; message: unknown } {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return { code, message };
 }
