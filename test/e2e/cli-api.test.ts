@@ -89,6 +89,12 @@ describe('herald CLI against a running Herald', () => {
     const events = await herald(['events', 'list', ...conn, '--limit', '5']);
     assert.equal(events.code, 0, events.stderr);
     assert.match(events.stdout, new RegExp(`^${event.id} player.paid `, 'm'));
+    // --until: events up to a time; an hour ago there were none.
+    const older = await herald(['events', 'list', ...conn, '--until', String(Date.now() - 3_600_000)]);
+    assert.equal(older.code, 0, older.stderr);
+    assert.equal(older.stdout, '');
+    const upToNow = await herald(['events', 'list', ...conn, '--until', new Date().toISOString()]);
+    assert.match(upToNow.stdout, new RegExp(`^${event.id} player.paid `, 'm'));
     const one = await herald(['events', 'get', event.id, ...conn]);
     assert.equal(one.code, 0, one.stderr);
     assert.ok(Array.isArray((JSON.parse(one.stdout) as { attempts: unknown }).attempts));

@@ -31,6 +31,7 @@ interface ListFlags extends ConnectionFlags {
   project: string;
   type?: string;
   since?: string;
+  until?: string;
   limit: string | number;
   cursor?: string;
   json?: boolean;
@@ -72,6 +73,7 @@ export function eventsCommand(): Command {
       .addOption(projectFlag())
       .option('--type <type>', 'only this event type')
       .option('--since <time>', 'ISO-8601 time or epoch ms')
+      .option('--until <time>', 'ISO-8601 time or epoch ms')
       .addOption(countFlag('--limit <n>', 'at most this many', 20))
       .option('--cursor <cursor>', 'start where a page ended: its nextCursor (from --json)')
       .option('--json', 'print the page as JSON, with nextCursor for the next one'),
@@ -83,6 +85,7 @@ export function eventsCommand(): Command {
           limit,
           ...(flags.type ? { type: flags.type } : {}),
           ...(flags.since ? { since: flags.since } : {}),
+          ...(flags.until ? { until: flags.until } : {}),
           ...(cursor ? { cursor } : {}),
         });
       if (flags.json) printJson(await page(pageSize(limit), flags.cursor));
