@@ -17,6 +17,7 @@ import { createLogger } from '../../src/logger.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { isStoreBusy, isStoreFull, isStoreUnreachable } from '../../src/store/store-unavailable.ts';
+import { endpointInput } from '../store/helpers.ts';
 import { type TestPostgres, withPostgres } from '../support/postgres.ts';
 import { refusedPort } from '../support/refused-port.ts';
 
@@ -238,22 +239,7 @@ describe('the database out of reach', () => {
     await store.migrate();
     const project = await store.createProject({ name: 'p' }, Date.now());
     await store.createEndpoint(
-      {
-        projectId: project.id,
-        url: 'https://example.com/hook',
-        name: 'hook',
-        description: '',
-        eventTypes: [],
-        method: 'POST',
-        headers: {},
-        dev: false,
-        timeoutMs: 2_000,
-        envelope: 'standard',
-        signature: { scheme: 'standard' },
-        rateLimit: null,
-        retrySchedule: null,
-        active: true,
-      },
+      endpointInput(project.id, { url: 'https://example.com/hook', timeoutMs: 2_000 }),
       'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
       Date.now(),
     );
