@@ -4,7 +4,7 @@ export interface DeliveryConfig {
   defaultTimeoutMs: number;
   /** Largest timeout an endpoint may set. */
   maxTimeoutMs: number;
-  /** Delays in seconds after the first try, when neither project nor endpoint sets one. */
+  /** Delays in seconds between attempts (each from the one before), when neither project nor endpoint sets one. */
   retrySchedule: number[];
   /** ± share of each delay drawn at random (0.2 = ±20 %). */
   retryJitter: number;

@@ -5,7 +5,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export interface NextDelayInput {
   /** Attempts made so far, including the one that just failed (≥ 1). */
   attemptNumber: number;
-  /** Delays in seconds after the first try: entry i is the wait before attempt i + 2. */
+  /** Delays in seconds, each from the attempt before: entry i is the wait before attempt i + 2. */
   schedule: readonly number[];
   /** ± share of each delay drawn at random (0.2 = ±20 %). */
   jitter: number;

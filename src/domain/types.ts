@@ -9,7 +9,7 @@ export interface Project {
   id: string;
   uid: string | null;
   name: string;
-  /** Delays in seconds after the first try; null means the installation default. */
+  /** Delays in seconds, each from the attempt before; null means the installation default. */
   retrySchedule: number[] | null;
   /** When true, events whose type is not in the catalog are refused (422). */
   enforceCatalog: boolean;
@@ -86,7 +86,7 @@ export interface Endpoint {
   envelope: Envelope;
   signature: SignatureConfig;
   rateLimit: RateLimit | null;
-  /** Delays in seconds after the first try; null means the project's or the installation's. */
+  /** Delays in seconds, each from the attempt before; null means the project's or the installation's. */
   retrySchedule: number[] | null;
   status: EndpointStatus;
   disabledReason: string | null;

@@ -6,7 +6,7 @@ export function encodeCursor(lastKey: string): string {
   return Buffer.from(lastKey, 'utf8').toString('base64url');
 }
 
-/** The key a cursor stands for, or null for a missing or malformed cursor (the list starts over). */
+/** The key a cursor stands for, or null for a missing or malformed cursor (the API answers 400: parse.ts pageOf). */
 export function decodeCursor(cursor: string | null | undefined): string | null {
   if (!cursor || !/^[A-Za-z0-9_-]+$/.test(cursor)) return null;
   const key = Buffer.from(cursor, 'base64url').toString('utf8');
