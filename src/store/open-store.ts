@@ -45,8 +45,12 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
       // The database holds payloads, bodies and receivers' header values: its directory is the
       // owner's only, and a new file is made 0600 before SQLite opens it (its -wal and -shm files
       // take the database's permissions). `herald migrate` and `event-types import` come here too.
+      // Only a file that does not exist yet ('wx'): closing any descriptor of a database this
+      // process already has open drops all of the process's POSIX locks on it, and another program
+      // (sqlite3, a backup) would then take itself for the last connection and delete the WAL,
+      // with acknowledged writes in it. The dispatcher thread opens the same file a second time.
       mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-      closeSync(openSync(file, 'a', 0o600));
+      createIfMissing(file, 0o600);
       store = new SqliteStore(file, cipher, sqliteOptions);
     }
   } else if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -64,4 +68,16 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     throw error;
   }
   return store;
+}
+
+/** Creates `file` with `mode` when it does not exist; never opens one that does. */
+function createIfMissing(file: string, mode: number): void {
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw error;
+  }
+  closeSync(fd);
 }

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import { FanOutCache } from '../../src/store/fan-out-cache.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { acceptEventsSqlite } from '../../src/store/sqlite/accept-events.ts';
@@ -14,6 +16,8 @@ import { migrateSqlite } from '../../src/store/sqlite/migrate.ts';
 import { attemptRecord, endpointInput, eventInput, projectWithEndpoints, T0 } from './helpers.ts';
 import { defineKeyRotationTest } from './key-rotation.ts';
 import { defineStoreSuite } from './store-suite.ts';
+
+const execFileAsync = promisify(execFile);
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -374,6 +378,30 @@ describe('sqlite specifics', () => {
     const left = await walAfterWrites('checkpoint-left', 100_000);
     assert.ok(byDefault < 5.5 * mib, `default: checkpointed at ~4 MiB (${byDefault} bytes)`);
     assert.ok(left > 8 * mib, `100,000 pages: not checkpointed (${left} bytes)`);
+  });
+
+  test('a second open of the database in this process (the dispatcher thread) keeps the locks that protect its WAL from other programs', async () => {
+    // Closing any descriptor of a file drops every POSIX lock the process holds on it. If the
+    // second open touched the file, another program reading the database (sqlite3, a backup)
+    // would take itself for the last connection, checkpoint and delete the WAL under Herald, and
+    // writes acknowledged after that were gone after a crash.
+    const file = join(dir, 'second-open', 'herald.db');
+    const first = await openStore(`sqlite:${file}`);
+    await first.migrate();
+    await first.createProject({ name: 'before' }, T0);
+    const second = await openStore(`sqlite:${file}`);
+    const reader = `const { DatabaseSync } = require('node:sqlite');
+      const db = new DatabaseSync(process.argv[1]);
+      console.log(db.prepare('SELECT count(*) AS n FROM projects').get().n);
+      db.close();`;
+    const { stdout } = await execFileAsync(process.execPath, ['-e', reader, file]);
+    assert.equal(stdout.trim(), '1');
+    assert.ok(existsSync(`${file}-wal`), 'the WAL is still there after the other program closed');
+    await first.createProject({ name: 'after' }, T0 + 1);
+    const again = await execFileAsync(process.execPath, ['-e', reader, file]);
+    assert.equal(again.stdout.trim(), '2', 'another program sees the write made after it');
+    await second.close();
+    await first.close();
   });
 
   test("a database the store creates is its owner's only: directory 0700, file, WAL and SHM 0600", async () => {
