@@ -138,14 +138,23 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   const rateWait = (endpoint: Endpoint, now: number): number => rateGate.take(endpoint, now);
 
+  /**
+   * One attempt of `claimed`. `settings` are its endpoint's as they are now (a callback's: fixed),
+   * the URL included: a delivery keeps the URL it was fanned out to only for callbacks, so an
+   * endpoint moved by PATCH gets its retries, recoveries and resends at its new address.
+   */
   const attempt = async (
     claimed: ClaimedDelivery,
-    settings: Pick<Endpoint, 'method' | 'headers' | 'envelope' | 'signature'>,
+    settings: Pick<Endpoint, 'method' | 'headers' | 'envelope' | 'signature'> & { url?: string },
     secrets: EndpointSecret[],
     timeoutMs: number,
     schedule: readonly number[],
   ) => {
-    const { delivery, event } = claimed;
+    const { event } = claimed;
+    const delivery =
+      settings.url === undefined || settings.url === claimed.delivery.url
+        ? claimed.delivery
+        : { ...claimed.delivery, url: settings.url };
     const startedAt = clock();
     let request: BuiltRequest;
     let result: SendResult | null = null;

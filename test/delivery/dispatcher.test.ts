@@ -188,6 +188,27 @@ describe('dispatcher', () => {
     assert.equal(new Set(r.requests.map((q) => q.headers['webhook-id'])).size, 1);
   });
 
+  test('an endpoint moved by PATCH gets the retries of deliveries fanned out to its old URL', async () => {
+    const w = await world();
+    const old = await receiver(sequence({ status: 500 }));
+    const moved = await receiver();
+    const ep = await w.endpoint(`${old.url}/old`, { retrySchedule: [0.2] });
+    await w.dispatcher().start();
+    const [d] = await w.send();
+    await until('the first attempt', async () => old.requests.length === 1);
+    await w.store.updateEndpoint(w.projectId, ep.id, { url: `${moved.url}/new` }, Date.now());
+    await deliveryIn(w, d!.id, 'succeeded');
+    assert.equal(old.requests.length, 1, 'nothing more to the old URL');
+    assert.equal(moved.requests.length, 1);
+    assert.deepEqual(
+      (await attemptsOf(w, d!.id)).map((a) => [a.number, a.request.url]),
+      [
+        [1, `${old.url}/old`],
+        [2, `${moved.url}/new`],
+      ],
+    );
+  });
+
   test('429 with Retry-After: 1 waits about a second although the schedule says 0.05 s', async () => {
     const w = await world();
     const r = await receiver(sequence({ status: 429, headers: { 'retry-after': '1' } }, { status: 200 }));
