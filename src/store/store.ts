@@ -343,8 +343,12 @@ export interface Store {
   ): Promise<{ event: HeraldEvent; deliveries: Delivery[] } | null>;
   listEvents(projectId: string, query: EventQuery): Promise<Page<HeraldEvent>>;
   getDelivery(projectId: string, deliveryId: string): Promise<Delivery | null>;
-  /** Makes one delivery (in any state) pending and due at `now`. */
-  retryDelivery(projectId: string, deliveryId: string, now: number): Promise<Delivery | null>;
+  /**
+   * Makes one delivery (in any state) pending and due at `now`; `'in-flight'` (nothing changed)
+   * while a worker's lease on it runs (an attempt is being sent: a second one would go out at the
+   * same time and take the same number); null when there is no such delivery.
+   */
+  retryDelivery(projectId: string, deliveryId: string, now: number): Promise<Delivery | 'in-flight' | null>;
   /** Makes the endpoint's failed deliveries created in [since, until] pending and due at `now`; returns how many. */
   recoverDeliveries(
     projectId: string,

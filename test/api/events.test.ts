@@ -349,5 +349,16 @@ describe('events API', () => {
     assertError(refused, 409, 'HERALD_ERR_ENDPOINT_DISABLED');
     await api.call('POST', `/api/v1/projects/${p.id}/endpoints/${hook.id}/enable`);
     assertError(await api.call('POST', `/api/v1/projects/${p.id}/deliveries/dlv_missing/retry`), 404);
+    // While a worker holds it (an attempt being sent), a retry would send a second one at once.
+    const now = Date.now();
+    const held = await api.store.claimDueDeliveries({
+      limit: 100,
+      leaseMs: 60_000,
+      now: now + 1000,
+      workerId: 'w',
+    });
+    assert.ok(held.some((c) => c.delivery.id === delivery.id));
+    const inFlight = await api.call('POST', `/api/v1/projects/${p.id}/deliveries/${delivery.id}/retry`);
+    assertError(inFlight, 409, 'HERALD_ERR_DELIVERY_IN_FLIGHT');
   });
 });

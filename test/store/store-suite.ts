@@ -751,11 +751,30 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
       assert.equal(failed?.status, 'failed');
       assert.equal(failed?.attempts, 2);
 
-      // retryDelivery makes any delivery pending and due now.
+      // retryDelivery makes any delivery pending and due now…
       const retried = await store.retryDelivery(project.id, c1.delivery.id, T0 + 9000);
-      assert.equal(retried?.status, 'pending');
-      assert.equal(retried?.nextAttemptAt, T0 + 9000);
+      assert.ok(retried && retried !== 'in-flight');
+      assert.equal(retried.status, 'pending');
+      assert.equal(retried.nextAttemptAt, T0 + 9000);
       assert.equal(await store.retryDelivery(project.id, 'dlv_missing', T0), null);
+      // …except while a worker's lease on it runs: its attempt is being sent.
+      const [leased] = await store.claimDueDeliveries({
+        limit: 1,
+        leaseMs: 1000,
+        now: T0 + 9000,
+        workerId: 'w2',
+      });
+      assert.equal(leased?.delivery.id, c1.delivery.id);
+      assert.equal(await store.retryDelivery(project.id, c1.delivery.id, T0 + 9500), 'in-flight');
+      assert.deepEqual(
+        await store.claimDueDeliveries({ limit: 1, leaseMs: 1000, now: T0 + 9500, workerId: 'w3' }),
+        [],
+        'the lease still holds',
+      );
+      // A lease that ran out (its worker died) no longer stands in the way.
+      const afterLease = await store.retryDelivery(project.id, c1.delivery.id, T0 + 10_001);
+      assert.ok(afterLease && afterLease !== 'in-flight');
+      assert.equal(afterLease.nextAttemptAt, T0 + 10_001);
     });
 
     withStore(

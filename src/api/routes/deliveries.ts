@@ -38,6 +38,12 @@ export function deliveryRoutes(app: FastifyInstance, ctx: RouteContext) {
       }
       const updated = await store.retryDelivery(project.id, delivery.id, Date.now());
       if (!updated) throw new NotFoundError('delivery');
+      if (updated === 'in-flight') {
+        throw new ConflictError('an attempt of this delivery is being sent: retry once it is recorded', {
+          code: 'HERALD_ERR_DELIVERY_IN_FLIGHT',
+          details: { deliveryId: delivery.id },
+        });
+      }
       ctx.wake();
       return reply.code(202).send(deliveryJson(updated));
     },

@@ -442,17 +442,24 @@ export class PostgresStore implements Store {
   }
   async retryDelivery(projectId: string, deliveryId: string, now: number) {
     const row = await this.#tx(async (c) => {
+      // Left alone while a lease runs (claims.ts UNLEASED): an attempt is being sent.
       const r = await this.#one(
-        `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, leased_by = NULL, updated_at = $1
-         WHERE project_id = $2 AND id = $3 RETURNING *`,
+        `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, leased_by = NULL, lease_until = NULL,
+           updated_at = $1
+         WHERE project_id = $2 AND id = $3
+           AND NOT (status = 'pending' AND leased_by IS NOT NULL AND lease_until IS NOT NULL AND lease_until > $1)
+         RETURNING *`,
         [now, projectId, deliveryId],
         c,
       );
       if (r) await this.#notifyOthers(c);
       return r;
     });
-    if (row) this.#notifyLocal();
-    return row ? toDelivery(row) : null;
+    if (row) {
+      this.#notifyLocal();
+      return toDelivery(row);
+    }
+    return (await this.getDelivery(projectId, deliveryId)) ? ('in-flight' as const) : null;
   }
   async recoverDeliveries(projectId: string, endpointId: string, since: number, until: number, now: number) {
     const n = await this.#tx(async (c) => {

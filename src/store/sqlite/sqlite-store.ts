@@ -390,19 +390,23 @@ export class SqliteStore implements Store {
     return row ? toDelivery(row) : null;
   }
   async retryDelivery(projectId: string, deliveryId: string, now: number) {
-    await this.#write(
+    // A lease is leased_by with next_attempt_at at its end (claims.ts): left alone while it runs.
+    const changed = await this.#write(
       () =>
         this.#run(
           `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, leased_by = NULL, updated_at = ?
-           WHERE project_id = ? AND id = ?`,
+           WHERE project_id = ? AND id = ?
+             AND NOT (status = 'pending' AND leased_by IS NOT NULL AND next_attempt_at > ?)`,
           now,
           now,
           projectId,
           deliveryId,
+          now,
         ),
       { wakes: true },
     );
-    return this.getDelivery(projectId, deliveryId);
+    const delivery = await this.getDelivery(projectId, deliveryId);
+    return delivery && changed === 0 ? ('in-flight' as const) : delivery;
   }
   async recoverDeliveries(projectId: string, endpointId: string, since: number, until: number, now: number) {
     return this.#write(
