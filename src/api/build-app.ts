@@ -88,6 +88,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
     return503OnClosing: false, // refuseWhileClosing answers in Herald's error shape instead
+    // request.ip from X-Forwarded-For only when the connection comes from a trusted proxy.
+    trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
     // One log line per request costs more than the request on the ingest hot path.
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: lazyChildLoggerFactory,

@@ -61,6 +61,11 @@ export interface Config {
   delivery: DeliveryConfig;
   /** Requests per API credential (or client address) per window, per process; null = no limit. */
   apiRateLimit: ApiRateLimitConfig | null;
+  /**
+   * Reverse proxies (CIDRs) whose `X-Forwarded-For` names the client address (rate limits of
+   * unauthenticated and refused requests, logs); empty: the connection's address is the client's.
+   */
+  trustProxy: string[];
   /** Events, attempts and operational events older than this many days are purged; 0 = never. */
   retentionDays: number;
   /** Where operational events are delivered as signed webhooks; null = stored only. */

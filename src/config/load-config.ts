@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { parseCidrList } from '../domain/address-classifier.ts';
 import { checkHttpUrl } from '../domain/http-url.ts';
 import { MIN_ADMIN_TOKEN_LENGTH, resolveAdminToken } from './admin-token.ts';
 import { ConfigError } from './config-error.ts';
@@ -142,6 +143,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     role,
   );
 
+  const trustSetting = envSetting('HERALD_TRUST_PROXY');
+  const trustProxy = trustSetting ? parseTrustProxy(trustSetting) : [];
+
   const apiRateSetting = envSetting('HERALD_API_RATE_LIMIT');
   const apiRateLimit = apiRateSetting ? parseApiRateLimit(apiRateSetting) : { ...DEFAULT_API_RATE_LIMIT };
   const retentionSetting = envSetting('HERALD_RETENTION_DAYS');
@@ -182,6 +186,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     frameAncestors,
     delivery,
     apiRateLimit,
+    trustProxy,
     retentionDays,
     operatorWebhook,
   };
@@ -324,4 +329,17 @@ function parseFrameAncestors(setting: RawSetting): string[] {
     }
   }
   return items;
+}
+
+/** HERALD_TRUST_PROXY: the proxies' networks, comma-separated CIDRs (a bare address is one host). */
+function parseTrustProxy(setting: RawSetting): string[] {
+  try {
+    parseCidrList(setting.value);
+  } catch (cause) {
+    throw new ConfigError(setting.source, (cause as Error).message, { cause });
+  }
+  return setting.value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }

@@ -98,6 +98,38 @@ describe('API rate limit', () => {
     assert.equal((await inject('hk_nope', '10.0.0.8')).statusCode, 401);
   });
 
+  test('behind a trusted proxy (HERALD_TRUST_PROXY) the client address is X-Forwarded-For: one client spending the failure budget does not lock out the others', async () => {
+    const make = async (trustProxy: string[]) => {
+      const a = await startApi({ apiRateLimit: { max: 3, windowMs: 60_000 }, trustProxy });
+      apis.push(a);
+      return (token: string, client: string, remoteAddress = '10.0.0.1') =>
+        a.app.inject({
+          method: 'GET',
+          url: '/api/v1/projects',
+          headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': client },
+          remoteAddress,
+        });
+    };
+    const trusted = await make(['10.0.0.1/32']);
+    for (let i = 0; i < 3; i++) assert.equal((await trusted(`hk_guess${i}`, '203.0.113.9')).statusCode, 401);
+    assert.equal((await trusted(ADMIN, '203.0.113.9')).statusCode, 429, 'the guessing client is refused');
+    assert.equal(
+      (await trusted(ADMIN, '198.51.100.4')).statusCode,
+      200,
+      'another client behind the proxy is not',
+    );
+    // From an address that is not a trusted proxy, X-Forwarded-For is not believed.
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await trusted(`hk_spoof${i}`, `192.0.2.${i}`, '10.0.0.99')).statusCode, 401);
+    }
+    assert.equal((await trusted(ADMIN, '192.0.2.200', '10.0.0.99')).statusCode, 429);
+    // Without the setting every client behind the proxy is the proxy.
+    const untrusted = await make([]);
+    for (let i = 0; i < 3; i++)
+      assert.equal((await untrusted(`hk_guess${i}`, '203.0.113.9')).statusCode, 401);
+    assert.equal((await untrusted(ADMIN, '198.51.100.4')).statusCode, 429);
+  });
+
   test('unauthenticated pages are limited by client address; the window ends', async () => {
     const a = await api(2, 1_000);
     const get = (remoteAddress: string) =>

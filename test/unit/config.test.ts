@@ -135,6 +135,12 @@ describe('loadConfig validation names the setting', () => {
     ['tiny body limit', { HERALD_MAX_BODY_BYTES: '10' }, 'HERALD_MAX_BODY_BYTES'],
     ['public URL not http', { HERALD_PUBLIC_URL: 'ftp://x' }, 'HERALD_PUBLIC_URL', /http/],
     ['public URL without a host', { HERALD_PUBLIC_URL: 'http:///x' }, 'HERALD_PUBLIC_URL', /host after/],
+    [
+      'trusted proxy not a network',
+      { HERALD_TRUST_PROXY: '10.0.0.1,proxy.local' },
+      'HERALD_TRUST_PROXY',
+      /network 2 of 2/,
+    ],
     ['retry schedule word', { HERALD_RETRY_SCHEDULE: '5,soon' }, 'HERALD_RETRY_SCHEDULE', /number/],
     ['negative delay', { HERALD_RETRY_SCHEDULE: '5,-1' }, 'HERALD_RETRY_SCHEDULE'],
     ['zero delay', { HERALD_RETRY_SCHEDULE: '5,0' }, 'HERALD_RETRY_SCHEDULE', /greater than 0/],
