@@ -49,7 +49,11 @@ export async function identify(ctx: AuthContext, request: FastifyRequest): Promi
     return key ? { kind: 'project', projectId: key.projectId, keyId: key.id } : null;
   }
   const portal = verifyPortalToken(token, ctx.portalKey, Date.now());
-  return portal.ok ? { kind: 'portal', projectId: portal.claims.projectId } : null;
+  if (!portal.ok) return null;
+  // A link outlives nothing it was made for: once its project is deleted it is refused everywhere,
+  // the installation-wide routes (the event catalog) included, not only under the project's path.
+  if (!(await ctx.store.getProject(portal.claims.projectId))) return null;
+  return { kind: 'portal', projectId: portal.claims.projectId };
 }
 
 declare module 'fastify' {

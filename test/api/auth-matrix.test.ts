@@ -401,6 +401,19 @@ describe('authorization matrix', () => {
     });
   }
 
+  test("a deleted project's keys and portal links are refused everywhere, installation-wide routes included", async () => {
+    const project = await admin('POST', '/api/v1/projects', { name: 'short-lived' });
+    const creds = await credentialsFor(project.id as string);
+    for (const token of [creds.key, creds.portal]) {
+      assert.equal((await call('GET', '/api/v1/event-types', `Bearer ${token}`)).status, 200);
+    }
+    await admin('DELETE', `/api/v1/projects/${project.id}`);
+    for (const token of [creds.key, creds.portal]) {
+      const r = await call('GET', '/api/v1/event-types', `Bearer ${token}`);
+      assert.equal(r.status, 401, r.text);
+    }
+  });
+
   test('unknown /api/ paths answer 401 to strangers and 404 to callers', async () => {
     assert.equal((await call('GET', '/api/v1/nothing-here', null)).status, 401);
     assert.equal((await call('GET', '/api/v1/nothing-here', `Bearer ${ADMIN}`)).status, 404);
