@@ -489,6 +489,41 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     assertNoProblems();
   });
 
+  test('a 64-bit number in a payload shows as it was sent, not as the nearest double', async () => {
+    const project = (
+      await api<{ id: string }>(herald.url, ADMIN, 'POST', '/api/v1/projects', { name: 'Exact' })
+    ).body;
+    const endpoint = (
+      await api<{ id: string }>(herald.url, ADMIN, 'POST', `/api/v1/projects/${project.id}/endpoints`, {
+        url: `${receiver.url}/exact`,
+      })
+    ).body;
+    // Raw text: JSON.stringify here would already round the number.
+    const sent = await fetch(`${herald.url}/api/v1/projects/${project.id}/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: '{"type":"score.high","payload":{"playerId":9007199254740993,"score":12000}}',
+    });
+    assert.equal(sent.status, 202, await sent.clone().text());
+    const eventId = ((await sent.json()) as { id: string }).id;
+    await attemptsOf(project.id, endpoint.id, 1);
+    const attempts = await api<{ data: { id: string }[] }>(
+      herald.url,
+      ADMIN,
+      'GET',
+      `/api/v1/projects/${project.id}/endpoints/${endpoint.id}/attempts`,
+    );
+    const page = await operatorPage();
+    const ui = `${herald.url}/ui/projects/${project.id}`;
+    await page.goto(`${ui}/events/${eventId}`);
+    await page.getByText('"playerId": 9007199254740993').first().waitFor();
+    assert.equal(await page.getByText('9007199254740992').count(), 0);
+    await page.goto(`${ui}/endpoints/${endpoint.id}/attempts/${attempts.body.data[0]!.id}`);
+    await page.getByText('"playerId": 9007199254740993').first().waitFor();
+    assert.equal(await page.getByText('9007199254740992').count(), 0);
+    assertNoProblems();
+  });
+
   test('why an endpoint is disabled and why an attempt failed, in words rather than codes', async () => {
     const project = (
       await api<{ id: string }>(herald.url, ADMIN, 'POST', '/api/v1/projects', { name: 'Broken' })

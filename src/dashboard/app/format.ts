@@ -1,5 +1,7 @@
 /** Display formatting shared by the screens (locale-aware, compact). */
 
+import { parseJsonExact } from '../../domain/json-text.ts';
+
 const dateTime = new Intl.DateTimeFormat(undefined, {
   year: 'numeric',
   month: 'short',
@@ -58,7 +60,7 @@ export function formatSeconds(seconds: number): string {
 export function prettyBody(body: string | null | undefined): string {
   if (body === null || body === undefined || body === '') return '';
   try {
-    return JSON.stringify(JSON.parse(body), null, 2);
+    return JSON.stringify(parseJsonExact(body), null, 2);
   } catch {
     return body;
   }

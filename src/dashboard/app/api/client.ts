@@ -2,6 +2,7 @@
  * The dashboard's only way to the server: HTTP API v1 with a bearer token (the admin token, or a
  * portal token limited to one project). Errors come back as ApiError with the server's code and message.
  */
+import { parseJsonExact } from '../../../domain/json-text.ts';
 import type {
   Attempt,
   CreatedApiKey,
@@ -222,7 +223,7 @@ function toQueryString(query: Query | undefined): string {
 function parseJson(text: string): unknown {
   if (text === '') return null;
   try {
-    return JSON.parse(text);
+    return parseJsonExact(text);
   } catch {
     return text;
   }

@@ -1,5 +1,6 @@
 /** Operator-only: the installation's event catalog (names, descriptions, schemas, examples). */
 import { useState } from 'preact/hooks';
+import { parseJsonExact } from '../../../domain/json-text.ts';
 import { capitalize, errorField, errorMessage, fieldMessage } from '../api/client.ts';
 import type { EventType, Json } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
@@ -89,7 +90,7 @@ function jsonText(value: Json | null): string {
 function parseJsonField(text: string): { value: Json | null } | { error: string } {
   if (text.trim() === '') return { value: null };
   try {
-    return { value: JSON.parse(text) as Json };
+    return { value: parseJsonExact(text) as Json };
   } catch (error) {
     return { error: `Not valid JSON: ${(error as Error).message}` };
   }

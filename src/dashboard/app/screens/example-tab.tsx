@@ -3,6 +3,7 @@
  * exact request the endpoint would get (envelope, method, headers of its signature scheme).
  */
 import { useMemo, useState } from 'preact/hooks';
+import { parseJsonExact } from '../../../domain/json-text.ts';
 import type { Endpoint, EventType } from '../api/types.ts';
 import { CodeBlock } from '../components/code-block.tsx';
 import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
@@ -94,7 +95,7 @@ export function ExampleTab({ endpoint }: { endpoint: Endpoint }) {
 /** Pretty-prints JSON bodies for reading (the wire body is compact). */
 function prettyIfJson(body: string): string {
   try {
-    return JSON.stringify(JSON.parse(body), null, 2);
+    return JSON.stringify(parseJsonExact(body), null, 2);
   } catch {
     return body;
   }
