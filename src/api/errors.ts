@@ -153,6 +153,18 @@ export class ConflictError extends HeraldError {
   }
 }
 
+/**
+ * 409 `HERALD_ERR_ENDPOINT_DISABLED`: a manual lever (retry, recover, test send) on a disabled
+ * endpoint, whatever disabled it (`active: false`, failures, a 410): the deliveries it made due
+ * would be parked again at once. Enable the endpoint first.
+ */
+export function endpointDisabled(endpoint: { id: string }): ConflictError {
+  return new ConflictError('the endpoint is disabled: enable it first', {
+    code: 'HERALD_ERR_ENDPOINT_DISABLED',
+    details: { endpointId: endpoint.id },
+  });
+}
+
 export const notFound = (what: string) => new NotFoundError(what);
 export const unauthorized = () => new UnauthorizedError();
 export const forbidden = (message?: string) => new ForbiddenError(message);

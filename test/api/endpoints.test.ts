@@ -556,6 +556,58 @@ describe('endpoints API', () => {
     );
   });
 
+  test('recover on a disabled endpoint → 409 HERALD_ERR_ENDPOINT_DISABLED, as retry: disabled by hand or by failures; nothing recovered', async () => {
+    const q = await api.project('recover-disabled');
+    const QEP = `/api/v1/projects/${q.id}/endpoints`;
+    /** An endpoint with one failed delivery; a threshold of 1 lets that failure disable it. */
+    const withFailedDelivery = async (path: string, failureThreshold: number) => {
+      const e = (await api.call('POST', QEP, { url: `https://h.example/${path}` })).body;
+      const sent = (
+        await api.call('POST', `/api/v1/projects/${q.id}/events`, { type: 'rec.off', payload: {} })
+      ).body;
+      const found = (await api.store.getEvent(q.id, sent.id))!;
+      const delivery = found.deliveries.find((d) => d.endpointId === e.id)!;
+      const record = attemptRecord(delivery, found.event, {
+        outcome: 'failed',
+        status: 'failed',
+        nextAttemptAt: null,
+        startedAt: Date.now(),
+      });
+      await api.store.recordAttempts([record], { now: Date.now(), failureThreshold });
+      return { e, delivery };
+    };
+    const since = Date.now() - 3_600_000;
+    const recover = (id: string) => api.call('POST', `${QEP}/${id}/recover`, { since });
+
+    // Disabled by hand: PATCH active: false.
+    const manual = await withFailedDelivery('manual', 100);
+    assert.equal(
+      (await api.call('PATCH', `${QEP}/${manual.e.id}`, { active: false })).body.status,
+      'disabled',
+    );
+    const error = assertError(await recover(manual.e.id), 409, 'HERALD_ERR_ENDPOINT_DISABLED');
+    assert.equal(error.details?.endpointId, manual.e.id);
+    assert.equal((await api.store.getDelivery(q.id, manual.delivery.id))!.status, 'failed');
+    // The same answer as a retry of that delivery.
+    const retry = await api.call('POST', `/api/v1/projects/${q.id}/deliveries/${manual.delivery.id}/retry`);
+    assert.deepEqual(retry.body, (await recover(manual.e.id)).body);
+
+    // Disabled by its failures.
+    const auto = await withFailedDelivery('auto', 1);
+    const disabled = (await api.call('GET', `${QEP}/${auto.e.id}`)).body;
+    assert.equal(disabled.status, 'disabled');
+    assert.equal(disabled.disabledReason, 'consecutive_failures');
+    assertError(await recover(auto.e.id), 409, 'HERALD_ERR_ENDPOINT_DISABLED');
+    assert.equal((await api.store.getDelivery(q.id, auto.delivery.id))!.status, 'failed');
+
+    // Enabled again, the same recover works.
+    assert.equal((await api.call('POST', `${QEP}/${auto.e.id}/enable`)).status, 200);
+    const ok = await recover(auto.e.id);
+    assert.equal(ok.status, 202, JSON.stringify(ok.body));
+    assert.deepEqual(ok.body, { recovered: 1 });
+    assert.equal((await api.store.getDelivery(q.id, auto.delivery.id))!.status, 'pending');
+  });
+
   test('operational events list', async () => {
     const r = await api.call('GET', `/api/v1/projects/${p.id}/operational-events?limit=5`);
     assert.equal(r.status, 200);

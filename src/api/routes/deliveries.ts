@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { projectFor } from '../auth.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
+import { ConflictError, endpointDisabled, NotFoundError } from '../errors.ts';
 import { idParams } from '../schemas.ts';
 import { deliveryJson } from '../serialize.ts';
 import type { RouteContext } from './context.ts';
@@ -29,12 +29,7 @@ export function deliveryRoutes(app: FastifyInstance, ctx: RouteContext) {
             code: 'HERALD_ERR_ENDPOINT_DELETED',
           });
         }
-        if (endpoint.status === 'disabled') {
-          throw new ConflictError('the endpoint is disabled: enable it first', {
-            code: 'HERALD_ERR_ENDPOINT_DISABLED',
-            details: { endpointId: endpoint.id },
-          });
-        }
+        if (endpoint.status === 'disabled') throw endpointDisabled(endpoint);
       }
       const updated = await store.retryDelivery(project.id, delivery.id, Date.now());
       if (!updated) throw new NotFoundError('delivery');

@@ -4,7 +4,7 @@ import { ID_PREFIX } from '../../domain/ids.ts';
 import { generateSecret } from '../../domain/secret.ts';
 import { projectFor } from '../auth.ts';
 import { checkSecret, type EndpointInput, toEndpointPatch, toNewEndpoint } from '../endpoint-input.ts';
-import { ConflictError, NotFoundError, unprocessable } from '../errors.ts';
+import { ConflictError, endpointDisabled, NotFoundError, unprocessable } from '../errors.ts';
 import { pageOf, parseTime } from '../parse.ts';
 import {
   endpointBody,
@@ -184,13 +184,17 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
     {
       schema: {
         tags: ['endpoints'],
-        summary: 'Retry every failed delivery of the endpoint created in [since, until]',
+        summary:
+          'Retry every failed delivery of the endpoint created in [since, until]; 409 when it is disabled',
         params,
         body: recoverBody,
       },
     },
     async (request, reply) => {
       const { project, endpoint } = await endpointFor(ctx, request, request.params);
+      // Recovered deliveries of a disabled endpoint would be parked again at once: say so, as a
+      // retry does, whether it was disabled by hand (`active: false`) or by its failures.
+      if (endpoint.status === 'disabled') throw endpointDisabled(endpoint);
       const now = Date.now();
       const since = parseTime('body.since', request.body.since) ?? 0;
       const until = parseTime('body.until', request.body.until) ?? now;
@@ -214,12 +218,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
     async (request, reply) => {
       const { project, endpoint } = await endpointFor(ctx, request, request.params);
       // A disabled endpoint's new deliveries are parked at once: say so, as a retry does.
-      if (endpoint.status === 'disabled') {
-        throw new ConflictError('the endpoint is disabled: enable it first', {
-          code: 'HERALD_ERR_ENDPOINT_DISABLED',
-          details: { endpointId: endpoint.id },
-        });
-      }
+      if (endpoint.status === 'disabled') throw endpointDisabled(endpoint);
       const { type, payload } = await pickTestExample(store, endpoint, request.body?.eventType);
       const [accepted] = await store.acceptEvents(
         project.id,
