@@ -308,6 +308,51 @@ describe('endpoints API', () => {
     assertError(await api.call('DELETE', `${EP}/${e.id}`), 404);
   });
 
+  test('PATCH active: true on a disabled endpoint answers resumed, as POST …/enable; other settings apply too', async () => {
+    const q = await api.project('patch-enable');
+    const QEP = `/api/v1/projects/${q.id}/endpoints`;
+    const e = (await api.call('POST', QEP, { url: 'https://h.example/pe', name: 'before' })).body;
+    const sent = (await api.call('POST', `/api/v1/projects/${q.id}/events`, { type: 'pe.t', payload: {} }))
+      .body;
+    const [delivery] = sent.deliveries;
+    assert.equal((await api.call('PATCH', `${QEP}/${e.id}`, { active: false })).body.status, 'disabled');
+    assert.equal((await api.store.getDelivery(q.id, delivery.id))!.status, 'parked');
+
+    const on = await api.call('PATCH', `${QEP}/${e.id}`, {
+      active: true,
+      name: 'after',
+      url: 'https://h.example/pe2',
+    });
+    assert.equal(on.status, 200, JSON.stringify(on.body));
+    assert.equal(on.body.status, 'active');
+    assert.equal(on.body.active, true);
+    assert.equal(on.body.disabledReason, null);
+    assert.equal(on.body.resumed, 1);
+    assert.equal(on.body.name, 'after');
+    assert.equal(on.body.url, 'https://h.example/pe2');
+    assert.equal(on.body.secret, undefined);
+    assert.equal((await api.store.getDelivery(q.id, delivery.id))!.status, 'pending');
+    const ops = (await api.call('GET', `/api/v1/projects/${q.id}/operational-events`)).body.data;
+    assert.deepEqual(
+      ops.filter((o: Body) => o.type === 'endpoint.recovered').map((o: Body) => o.data),
+      [{ endpointId: e.id, resumed: 1 }],
+    );
+
+    // Nothing re-enabled, no resumed: an active endpoint, or a PATCH without active: true.
+    const again = await api.call('PATCH', `${QEP}/${e.id}`, { active: true, name: 'again' });
+    assert.equal(again.status, 200);
+    assert.equal(again.body.name, 'again');
+    assert.equal('resumed' in again.body, false, JSON.stringify(again.body));
+    assert.equal('resumed' in (await api.call('PATCH', `${QEP}/${e.id}`, { dev: true })).body, false);
+    // `active: true` alone: the delivery parked again is resumed again.
+    await api.call('PATCH', `${QEP}/${e.id}`, { active: false });
+    assert.equal((await api.store.getDelivery(q.id, delivery.id))!.status, 'parked');
+    const bare = await api.call('PATCH', `${QEP}/${e.id}`, { active: true });
+    assert.equal(bare.body.resumed, 1);
+    assert.equal(bare.body.status, 'active');
+    assert.equal(bare.body.name, 'again');
+  });
+
   test('secret: GET shows the current one; rotate keeps the old one for the grace period', async () => {
     const e = (await api.call('POST', EP, { url: 'https://h.example/r' })).body;
     const s0 = await api.call('GET', `${EP}/${e.id}/secret`);

@@ -83,7 +83,8 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
     {
       schema: {
         tags: ['endpoints'],
-        summary: 'Change endpoint settings (only the fields given; `active: false` disables)',
+        summary:
+          'Change endpoint settings (only the fields given; `active: false` disables, `active: true` re-enables and answers `resumed`)',
         params,
         body: { ...body, properties: patchProperties },
       },
@@ -94,7 +95,22 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
         ? ((await store.getEndpointSecrets(project.id, endpoint.id, Date.now()))[0]?.secret ?? null)
         : null;
       const patch = toEndpointPatch(request.body, endpoint, current, config);
-      const updated = await store.updateEndpoint(project.id, endpoint.id, patch, Date.now());
+      const now = Date.now();
+      if (patch.active === true && endpoint.status === 'disabled') {
+        // Re-enabling answers what POST …/enable answers, `resumed` included. The other settings
+        // go first, so that the resumed deliveries go out with them (a new url, say).
+        const { active: _enable, ...settings } = patch;
+        if (Object.keys(settings).length > 0) {
+          if (!(await store.updateEndpoint(project.id, endpoint.id, settings, now))) {
+            throw new NotFoundError('endpoint');
+          }
+        }
+        const enabled = await store.enableEndpoint(project.id, endpoint.id, now);
+        if (!enabled) throw new NotFoundError('endpoint');
+        ctx.wake();
+        return { ...endpointJson(enabled.endpoint), resumed: enabled.resumed };
+      }
+      const updated = await store.updateEndpoint(project.id, endpoint.id, patch, now);
       if (!updated) throw new NotFoundError('endpoint');
       if (patch.active === true) ctx.wake();
       return endpointJson(updated);
