@@ -21,7 +21,7 @@ import {
   UnauthorizedError,
 } from './errors.ts';
 import { lazyChildLoggerFactory } from './lazy-request-logger.ts';
-import { depthLimitedJsonParser } from './parse.ts';
+import { depthLimitedJsonParser, emptyBodyAsNone } from './parse.ts';
 import { registerApiRateLimit } from './rate-limit.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { attemptRoutes } from './routes/attempts.ts';
@@ -106,12 +106,13 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   app.decorateRequest('caller', null);
   app.setErrorHandler(errorHandler);
   refuseWhileClosing(app); // the first onRequest hook: a closing server runs nothing else
-  // JSON only: any other content type is 415, not a string the schema then rejects.
+  // JSON only: any other content type is 415, not a string the schema then rejects. An empty JSON
+  // body is no body (parse.ts emptyBodyAsNone), not Fastify's FST_ERR_CTP_EMPTY_JSON_BODY.
   app.removeContentTypeParser(['text/plain']);
   app.addContentTypeParser(
     'application/json',
     { parseAs: 'string' },
-    depthLimitedJsonParser(app.getDefaultJsonParser('error', 'error')),
+    emptyBodyAsNone(depthLimitedJsonParser(app.getDefaultJsonParser('error', 'error'))),
   );
   app.server.maxHeadersCount = 100;
   app.setNotFoundHandler(notFoundHandler);

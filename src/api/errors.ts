@@ -177,7 +177,8 @@ export const conflict = (field: string, message: string, cause?: unknown) =>
 const FASTIFY_CODES: Record<string, [number, string]> = {
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'HERALD_ERR_BODY_TOO_LARGE'], // over config.maxBodyBytes
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'HERALD_ERR_UNSUPPORTED_MEDIA_TYPE'], // not application/json
-  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'HERALD_ERR_MALFORMED_JSON'], // content-type JSON, no body
+  // Content-type JSON and no body; not raised since parse.ts emptyBodyAsNone takes it as no body.
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'HERALD_ERR_MALFORMED_JSON'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'HERALD_ERR_BAD_REQUEST'], // length header ≠ body
   FST_ERR_CTP_INVALID_JSON_BODY: [400, 'HERALD_ERR_MALFORMED_JSON'], // JSON.parse failed
 };
@@ -243,9 +244,21 @@ function bodyTooLarge(error: unknown, request: FastifyRequest): HeraldError | nu
   );
 }
 
+/**
+ * A route that needs a body got none (no body, or an empty one: parse.ts emptyBodyAsNone). Ajv's
+ * own word would be `body: must be object`; this says the body is missing, and what it must hold.
+ */
+function missingBody(error: unknown, request: FastifyRequest): HeraldError | null {
+  const e = error as Partial<FastifyError>;
+  if (!e.validation || e.validationContext !== 'body' || request.body !== undefined) return null;
+  const required = (request.routeOptions.schema?.body as { required?: unknown } | undefined)?.required;
+  const fields = Array.isArray(required) && required.length > 0 ? ` with ${required.join(', ')}` : '';
+  return new ValidationError('body', `is required: send a JSON object${fields}`, { cause: error });
+}
+
 /** Fastify error handler: `{"error": {"code", "message", "details"?}}` for everything. */
 export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply) {
-  const known = bodyTooLarge(error, request) ?? toHeraldError(error);
+  const known = bodyTooLarge(error, request) ?? missingBody(error, request) ?? toHeraldError(error);
   if (known) {
     return reply.code(known.status).send({
       error: {

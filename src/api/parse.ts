@@ -166,6 +166,19 @@ export function depthLimitedJsonParser(parse: JsonParser): JsonParser {
   };
 }
 
+/**
+ * Wraps a JSON parser so that an empty body (`Content-Type: application/json` and nothing, as many
+ * HTTP clients send on a POST without data) is no body at all, as it would be without the header:
+ * routes whose body is optional (enable, retry, rotate, test send…) take it, and routes that need
+ * one answer 400 naming `body` (missingBody in errors.ts). Any other body goes to `parse`.
+ */
+export function emptyBodyAsNone(parse: JsonParser): JsonParser {
+  return (request, body, done) => {
+    if (body.length === 0) done(null, undefined);
+    else parse(request, body, done);
+  };
+}
+
 type JsonReviver = (key: string, value: unknown) => unknown;
 type Fields = Record<string, unknown>;
 const isFields = (v: unknown): v is Fields => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -220,7 +220,7 @@ describe('events API', () => {
       400,
       'HERALD_ERR_MALFORMED_JSON',
     );
-    assertError(await api.call('POST', EV, undefined, { raw: '' }), 400);
+    assertError(await api.call('POST', EV, undefined, { raw: '' }), 400, 'HERALD_ERR_VALIDATION', 'body');
     assertError(
       await api.call('POST', EV, undefined, {
         raw: 'type=x',
