@@ -68,6 +68,23 @@ export function checkCustomHeaders(headers: Record<string, string>, signature: S
   }
 }
 
+/**
+ * 400 naming `body.eventTypes.<i>` for a filter entry holding `*`: a filter lists event-type names,
+ * matched exactly, so `order.*` or `*` would never match an event (an empty filter is every type).
+ * `kept`: the entries the endpoint already has, which a PATCH may send back as they are (one stored
+ * before this check goes on matching nothing, as before; the dashboard sends the whole filter back).
+ */
+export function checkEventTypeFilter(eventTypes: readonly string[], kept: readonly string[] = []): void {
+  eventTypes.forEach((name, i) => {
+    if (name.includes('*') && !kept.includes(name)) {
+      throw invalid(
+        `body.eventTypes.${i}`,
+        `${JSON.stringify(name)} is not an event-type name: filters match names exactly, without wildcards; list each type, or leave eventTypes empty for every type`,
+      );
+    }
+  });
+}
+
 /** A create body → the endpoint to store and its first secret (imported, or generated `whsec_…`). */
 export function toNewEndpoint(
   projectId: string,
@@ -78,6 +95,7 @@ export function toNewEndpoint(
   const method = body.method ?? 'POST';
   const url = parseEndpointUrl('body.url', body.url, config);
   checkSignatureConfig(signature, method);
+  if (body.eventTypes) checkEventTypeFilter(body.eventTypes);
   if (body.headers) checkCustomHeaders(body.headers, signature);
   if (body.secret !== undefined) checkSecret(signature.scheme, body.secret, 'body.secret');
   return {
@@ -114,6 +132,7 @@ export function toEndpointPatch(
   const { url, ...rest } = body;
   const patch: EndpointPatch = { ...rest };
   if (url !== undefined) patch.url = parseEndpointUrl('body.url', url, config);
+  if (body.eventTypes) checkEventTypeFilter(body.eventTypes, endpoint.eventTypes);
   const signature = body.signature ?? endpoint.signature;
   checkSignatureConfig(signature, body.method ?? endpoint.method);
   if (body.headers) checkCustomHeaders(body.headers, signature);

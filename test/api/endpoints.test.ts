@@ -246,6 +246,57 @@ describe('endpoints API', () => {
     assert.equal((await patch({ name: 'unrelated' })).status, 200);
   });
 
+  test('an event-type filter entry holding * → 400 naming body.eventTypes.<i>, on create and PATCH; one stored before is kept', async () => {
+    const q = await api.project('wildcards');
+    const QEP = `/api/v1/projects/${q.id}/endpoints`;
+    const url = 'https://h.example/wc';
+    for (const [eventTypes, field] of [
+      [['order.*'], 'body.eventTypes.0'],
+      [['*'], 'body.eventTypes.0'],
+      [['order.paid', 'order.*.v2'], 'body.eventTypes.1'],
+      [['a', 'b', 'c*'], 'body.eventTypes.2'],
+    ] as const) {
+      const error = assertError(
+        await api.call('POST', QEP, { url, eventTypes }),
+        400,
+        'HERALD_ERR_VALIDATION',
+        field,
+      );
+      assert.match(error.message, /exactly, without wildcards/);
+    }
+    assert.deepEqual((await api.call('GET', QEP)).body.data, [], 'nothing was created');
+
+    const e = (await api.call('POST', QEP, { url, eventTypes: ['order.paid'] })).body;
+    assertError(
+      await api.call('PATCH', `${QEP}/${e.id}`, { eventTypes: ['order.paid', 'order.*'] }),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'body.eventTypes.1',
+    );
+    assert.deepEqual((await api.call('GET', `${QEP}/${e.id}`)).body.eventTypes, ['order.paid']);
+
+    // An endpoint stored with such a filter before this check: still read, still edited (the
+    // dashboard sends the whole filter back), and its wildcard still matches nothing.
+    await api.store.updateEndpoint(q.id, e.id, { eventTypes: ['order.*', 'order.paid'] }, Date.now());
+    const renamed = await api.call('PATCH', `${QEP}/${e.id}`, {
+      name: 'legacy',
+      eventTypes: ['order.*', 'order.paid', 'order.refunded'],
+    });
+    assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+    assert.deepEqual(renamed.body.eventTypes, ['order.*', 'order.paid', 'order.refunded']);
+    assertError(
+      await api.call('PATCH', `${QEP}/${e.id}`, { eventTypes: ['order.*', 'shop.*'] }),
+      400,
+      undefined,
+      'body.eventTypes.1',
+    );
+    const send = async (type: string) =>
+      (await api.call('POST', `/api/v1/projects/${q.id}/events`, { type, payload: {} })).body.deliveries
+        .length;
+    assert.equal(await send('order.created'), 0);
+    assert.equal(await send('order.paid'), 1);
+  });
+
   test('URLs that can never be delivered (no host as written, port 0) → 400 body.url, on create and PATCH', async () => {
     for (const url of [
       'http:///x',

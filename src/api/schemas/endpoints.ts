@@ -38,7 +38,15 @@ export const endpointBody = (config: Config) =>
       url: urlString,
       name: { type: 'string', maxLength: LIMITS.nameLength, pattern: NO_NUL_PATTERN },
       description: textString,
-      eventTypes: { type: 'array', maxItems: LIMITS.eventTypes, uniqueItems: true, items: nameString },
+      // `*` is refused by checkEventTypeFilter (endpoint-input.ts), which names the entry and says why.
+      eventTypes: {
+        type: 'array',
+        description:
+          'Event-type names, matched exactly: no wildcards (an entry holding * is 400 naming body.eventTypes.<index>). Empty: every type.',
+        maxItems: LIMITS.eventTypes,
+        uniqueItems: true,
+        items: nameString,
+      },
       method: { type: 'string', enum: ['POST', 'PUT', 'PATCH', 'GET'] },
       // Names and values are checked by checkCustomHeaders (endpoint-input.ts), not by patterns
       // here, so that the error names the header (`body.headers.X-Env`) and says what is wrong.
