@@ -306,8 +306,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const releases: ReleaseItem[] = [];
     const deferredPerEndpoint = new Map<string, number>();
     let earliest: number | null = null;
-    const defer = (d: ClaimedDelivery['delivery'], at: number) => {
-      releases.push({ projectId: d.projectId, deliveryId: d.id, nextAttemptAt: at });
+    /** Put back until `at`; `rateLimited`: no token (removing or raising the limit makes it due at once). */
+    const defer = (d: ClaimedDelivery['delivery'], at: number, rateLimited: boolean) => {
+      releases.push({ projectId: d.projectId, deliveryId: d.id, nextAttemptAt: at, rateLimited });
       earliest = earliest === null ? at : Math.min(earliest, at);
     };
     for (const c of claimed) {
@@ -354,7 +355,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         if (q.length < config.claimBatch + config.perEndpointConcurrency) {
           const tokenWait = rateWait(ep, now); // a queued delivery needs its token as well
           if (tokenWait > 0) {
-            defer(d, now + tokenWait);
+            defer(d, now + tokenWait, true);
             continue;
           }
           const timeoutMs = Math.min(ep.timeoutMs || config.defaultTimeoutMs, config.maxTimeoutMs);
@@ -366,7 +367,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           });
           queued.set(ep.id, q);
         } else {
-          defer(d, now + 50);
+          defer(d, now + 50, false);
         }
         continue;
       }
@@ -376,7 +377,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         // instant only to be deferred again.
         const k = deferredPerEndpoint.get(ep.id) ?? 0;
         deferredPerEndpoint.set(ep.id, k + 1);
-        defer(d, now + wait + Math.ceil((k * 1000) / ep.rateLimit!.perSecond));
+        defer(d, now + wait + Math.ceil((k * 1000) / ep.rateLimit!.perSecond), true);
         continue;
       }
       const timeoutMs = Math.min(ep.timeoutMs || config.defaultTimeoutMs, config.maxTimeoutMs);

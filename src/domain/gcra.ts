@@ -60,3 +60,17 @@ export function gcraTake(
   const next = base + granted * p.intervalMs;
   return { granted, tat: next, nextAt: next - p.toleranceMs };
 }
+
+/**
+ * Whether going from limit `before` to `after` lets more through: removed, a shorter interval or a
+ * larger burst. Deliveries the old limit put off are then due at once (Store.updateEndpoint) and
+ * paced by the new limit when claimed; a stricter limit leaves them where they are, since each is
+ * paced again when it comes due.
+ */
+export function rateLimitLoosened(before: RateLimit | null, after: RateLimit | null): boolean {
+  if (before === null) return false;
+  if (after === null) return true;
+  const a = gcraParams(before);
+  const b = gcraParams(after);
+  return b.intervalMs < a.intervalMs || b.toleranceMs > a.toleranceMs;
+}

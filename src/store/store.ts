@@ -218,6 +218,11 @@ export interface ReleaseItem {
   nextAttemptAt: number;
   /** `parked` when the endpoint turned out to be disabled. Default `pending`. */
   status?: 'pending' | 'parked';
+  /**
+   * Put off because the endpoint's rate limit had no token for it (not a retry delay, a full
+   * concurrency cap or a shutdown): removing or raising the limit makes it due at once (updateEndpoint).
+   */
+  rateLimited?: boolean;
 }
 
 export interface Backlog {
@@ -292,7 +297,9 @@ export interface Store {
   listEndpoints(projectId: string, query: PageQuery): Promise<Page<Endpoint>>;
   /**
    * `active: false` disables (reason "manual") and parks pending deliveries; `active: true` on a
-   * disabled endpoint behaves like `enableEndpoint`.
+   * disabled endpoint behaves like `enableEndpoint`. A `rateLimit` removed or raised
+   * (rateLimitLoosened) makes the endpoint's deliveries the old limit put off (released with
+   * `rateLimited`, not in flight) due at `now`; those waiting out a retry delay keep their time.
    */
   updateEndpoint(
     projectId: string,

@@ -351,6 +351,33 @@ describe('dispatcher', () => {
     assert.ok(span >= 900, `10 requests within ${span} ms`);
   });
 
+  test('removing a rate limit sends at once what it had put off (seconds ahead), not after the old spacing', async () => {
+    const w = await world();
+    const r = await receiver();
+    const ep = await w.endpoint(r.url, { rateLimit: { perSecond: 0.1, burst: 1 } }); // one per 10 s
+    const deliveries = await w.send(4);
+    await w.dispatcher().start();
+    await r.waitFor(1);
+    // The other three are put back, 10 s apart.
+    await until('three deliveries put off by the limit', async () => {
+      let off = 0;
+      for (const d of deliveries) {
+        const cur = await w.store.getDelivery(w.projectId, d.id);
+        if (cur?.status === 'pending' && (cur.nextAttemptAt ?? 0) > Date.now() + 5_000) off++;
+      }
+      return off === 3;
+    });
+    const removedAt = Date.now();
+    await w.store.updateEndpoint(w.projectId, ep.id, { rateLimit: null }, removedAt);
+    for (const d of deliveries) await deliveryIn(w, d.id, 'succeeded');
+    assert.equal(r.requests.length, 4);
+    const last = Math.max(...r.requests.map((q) => q.at));
+    assert.ok(
+      last - removedAt < 2_000,
+      `the last one came ${last - removedAt} ms after the limit was removed`,
+    );
+  });
+
   test('stop() lets the attempt in flight finish; a new dispatcher on the same store finishes the rest', async () => {
     const { store } = await openTestStore();
     const w = await world(store);

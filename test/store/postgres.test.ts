@@ -75,6 +75,7 @@ describe('postgres specifics', () => {
         '0005_hot_lease.sql',
         '0006_failed_attempts.sql',
         '0007_drop_attempts_started.sql',
+        '0008_rate_deferred.sql',
       ],
     );
     assert.match(String(idx.rows[0]?.indexdef), /WHERE \(status = 'pending'::text\)/);

@@ -54,6 +54,7 @@ describe('sqlite specifics', () => {
         '0007_fk_child_indexes.sql',
         '0008_failed_attempts.sql',
         '0009_events_type.sql',
+        '0010_rate_deferred.sql',
       ],
     );
   });

@@ -687,6 +687,123 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
       );
     });
 
+    withStore(
+      'a rate limit removed or raised makes the deliveries it put off due at once, not retries or work in flight',
+      async (store) => {
+        const project = await store.createProject({ name: 'p' }, T0);
+        const ep = await store.createEndpoint(
+          endpointInput(project.id, { rateLimit: { perSecond: 1 } }),
+          'whsec_x',
+          T0,
+        );
+        await store.acceptEvents(
+          project.id,
+          Array.from({ length: 5 }, () => eventInput('a')),
+          T0,
+        );
+        const claims = await store.claimDueDeliveries({
+          limit: 10,
+          leaseMs: 60 * SECOND,
+          now: T0,
+          workerId: 'w1',
+        });
+        assert.equal(claims.length, 5);
+        const [d1, d2, d3, d4, d5] = claims.map((c) => c.delivery.id) as [
+          string,
+          string,
+          string,
+          string,
+          string,
+        ];
+        const release = (id: string, at: number, rateLimited?: boolean) => ({
+          projectId: project.id,
+          deliveryId: id,
+          nextAttemptAt: at,
+          ...(rateLimited === undefined ? {} : { rateLimited }),
+        });
+        await store.releaseDeliveries([
+          release(d1, T0 + 10 * SECOND, true),
+          release(d2, T0 + 20 * SECOND, true),
+          release(d4, T0 + 30 * SECOND), // a full concurrency cap, not the limit
+          release(d5, T0 + SECOND, true),
+        ]);
+        // d3 waits out a retry delay.
+        await store.recordAttempts(
+          [
+            attemptRecord(claims[2]!.delivery, claims[2]!.event, {
+              outcome: 'failed',
+              nextAttemptAt: T0 + HOUR,
+            }),
+          ],
+          { now: T0, failureThreshold: 10 },
+        );
+        // d5's deferral came due: it is in flight again when the limit changes.
+        const [inFlight] = await store.claimDueDeliveries({
+          limit: 10,
+          leaseMs: 60 * SECOND,
+          now: T0 + SECOND,
+          workerId: 'w1',
+        });
+        assert.equal(inFlight?.delivery.id, d5);
+        const due = async (id: string) => (await store.getDelivery(project.id, id))?.nextAttemptAt;
+
+        // The same limit written again, or a stricter one, or another setting: nothing moves.
+        await store.updateEndpoint(
+          project.id,
+          ep.id,
+          { rateLimit: { perSecond: 1, burst: 1 }, name: 'n' },
+          T0 + 2 * SECOND,
+        );
+        await store.updateEndpoint(project.id, ep.id, { rateLimit: { perSecond: 0.5 } }, T0 + 2 * SECOND);
+        assert.deepEqual(
+          [await due(d1), await due(d2), await due(d3), await due(d4)],
+          [T0 + 10 * SECOND, T0 + 20 * SECOND, T0 + HOUR, T0 + 30 * SECOND],
+        );
+
+        // Raised: what the limit put off is due now; the retry, the cap's and the one in flight are not.
+        const raisedAt = T0 + 3 * SECOND;
+        await store.updateEndpoint(project.id, ep.id, { rateLimit: { perSecond: 10 } }, raisedAt);
+        assert.deepEqual(
+          [await due(d1), await due(d2), await due(d3), await due(d4)],
+          [raisedAt, raisedAt, T0 + HOUR, T0 + 30 * SECOND],
+        );
+        const again = await store.claimDueDeliveries({
+          limit: 10,
+          leaseMs: 60 * SECOND,
+          now: raisedAt,
+          workerId: 'w1',
+        });
+        assert.deepEqual(again.map((c) => c.delivery.id).sort(), [d1, d2].sort(), 'd5 is still leased');
+
+        // d1 is put off again by the new limit; d2 is sent and fails: its retry delay is its own.
+        const d2Claim = again.find((c) => c.delivery.id === d2)!;
+        await store.releaseDeliveries([release(d1, T0 + 8 * SECOND, true)]);
+        await store.recordAttempts(
+          [
+            attemptRecord(d2Claim.delivery, d2Claim.event, {
+              outcome: 'failed',
+              nextAttemptAt: T0 + 2 * HOUR,
+            }),
+          ],
+          { now: raisedAt, failureThreshold: 10 },
+        );
+        // Removed: d1 is due now; d2 keeps its retry time.
+        const removedAt = T0 + 4 * SECOND;
+        await store.updateEndpoint(project.id, ep.id, { rateLimit: null }, removedAt);
+        assert.deepEqual(
+          [await due(d1), await due(d2), await due(d3), await due(d4)],
+          [removedAt, T0 + 2 * HOUR, T0 + HOUR, T0 + 30 * SECOND],
+        );
+        assert.ok(
+          (await store.getDelivery(project.id, d1))?.status === 'pending' &&
+            (await store.getDelivery(project.id, d2))?.status === 'pending',
+        );
+        // No limit before: a new one moves nothing.
+        await store.updateEndpoint(project.id, ep.id, { rateLimit: { perSecond: 5 } }, T0 + 5 * SECOND);
+        assert.equal(await due(d2), T0 + 2 * HOUR);
+      },
+    );
+
     withStore('recordAttempts: success, retry scheduling, failure count reset', async (store) => {
       const { project, endpoints } = await projectWithEndpoints(store, 1);
       const ep = endpoints[0]!;

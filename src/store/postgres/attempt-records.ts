@@ -137,7 +137,7 @@ export async function recordBatchPostgres(
     c,
     // A late record (its lease ran out and another worker took over) must not move a finished
     // delivery back to pending; a success always counts. The attempt is counted either way.
-    `UPDATE deliveries d SET attempts = d.attempts + 1, last_attempt_at = v.last, updated_at = v.upd,
+    `UPDATE deliveries d SET attempts = d.attempts + 1, last_attempt_at = v.last, updated_at = v.upd, rate_deferred = false,
        status = CASE WHEN d.status IN ('pending', 'parked') OR v.status = 'succeeded' THEN v.status ELSE d.status END,
        next_attempt_at = CASE WHEN d.status IN ('pending', 'parked') OR v.status = 'succeeded' THEN v.next ELSE d.next_attempt_at END,
        leased_by = CASE WHEN d.status IN ('pending', 'parked') OR v.status = 'succeeded' THEN NULL ELSE d.leased_by END

@@ -116,6 +116,25 @@ export async function expireCurrentSecretPostgres(
 }
 
 /**
+ * The endpoint's deliveries its rate limit put off (released with `rateLimited`), pending and not in
+ * flight, due at `now`: its limit was removed or raised (Store.updateEndpoint). Returns how many.
+ */
+export async function releaseRateDeferredPostgres(
+  db: Queryable,
+  projectId: string,
+  endpointId: string,
+  now: number,
+): Promise<number> {
+  return changed(
+    db,
+    `UPDATE deliveries SET next_attempt_at = $1, rate_deferred = false
+     WHERE project_id = $2 AND endpoint_id = $3 AND status = 'pending' AND next_attempt_at > $1
+       AND rate_deferred AND leased_by IS NULL`,
+    [now, projectId, endpointId],
+  );
+}
+
+/**
  * Enables the endpoint (its failure count starts over) and resumes its parked work, due now.
  * Records `endpoint.recovered` when it was disabled. Returns how many deliveries resumed.
  */

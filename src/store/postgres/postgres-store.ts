@@ -6,6 +6,7 @@
 
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { rateLimitLoosened } from '../../domain/gcra.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, HeraldEvent } from '../../domain/types.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
@@ -49,6 +50,7 @@ import {
   expireCurrentSecretPostgres,
   insertEndpointPostgres,
   insertSecretPostgres,
+  releaseRateDeferredPostgres,
   updateEndpointPostgres,
 } from './endpoint-writes.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -346,8 +348,15 @@ export class PostgresStore implements Store {
       if (active === true && cur.status === 'disabled') {
         await enableEndpointPostgres(c, projectId, endpointId, now);
         resumed = true;
-        await this.#notifyOthers(c);
       }
+      // Deliveries the old limit put off are due now when it is removed or raised (store.ts).
+      if (
+        fields.rateLimit !== undefined &&
+        rateLimitLoosened(cur.rateLimit, fields.rateLimit) &&
+        (await releaseRateDeferredPostgres(c, projectId, endpointId, now)) > 0
+      )
+        resumed = true;
+      if (resumed) await this.#notifyOthers(c);
       return this.getEndpoint(projectId, endpointId, c);
     });
     if (resumed) this.#notifyLocal();
@@ -637,14 +646,17 @@ export class PostgresStore implements Store {
     }
     if (releases.length) {
       await this.#run(
-        `UPDATE deliveries d SET status = v.status, next_attempt_at = v.next, leased_by = NULL
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS v(project_id, id, status, next)
+        `UPDATE deliveries d SET status = v.status, next_attempt_at = v.next, leased_by = NULL,
+           rate_deferred = v.rate_deferred
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bool[])
+           AS v(project_id, id, status, next, rate_deferred)
          WHERE d.project_id = v.project_id AND d.id = v.id AND d.status = 'pending'`,
         [
           releases.map((r) => r.projectId),
           releases.map((r) => r.deliveryId),
           releases.map((r) => r.status ?? 'pending'),
           releases.map((r) => r.nextAttemptAt),
+          releases.map((r) => r.rateLimited === true),
         ],
         c,
       );

@@ -75,7 +75,7 @@ export function writeAttemptRecords(
     const moves = `status IN ('pending', 'parked') OR ? = 'succeeded'`;
     const moved = run(
       db,
-      `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = ?, updated_at = ?,
+      `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = ?, updated_at = ?, rate_deferred = 0,
        next_attempt_at = CASE WHEN ${moves} THEN ? ELSE next_attempt_at END,
        leased_by = CASE WHEN ${moves} THEN NULL ELSE leased_by END,
        status = CASE WHEN ${moves} THEN ? ELSE status END

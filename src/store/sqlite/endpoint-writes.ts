@@ -115,6 +115,28 @@ export function expireCurrentSecretSqlite(
 }
 
 /**
+ * The endpoint's deliveries its rate limit put off (released with `rateLimited`), pending and not in
+ * flight, due at `now`: its limit was removed or raised (Store.updateEndpoint). Returns how many.
+ */
+export function releaseRateDeferredSqlite(
+  db: DatabaseSync,
+  projectId: string,
+  endpointId: string,
+  now: number,
+): number {
+  return run(
+    db,
+    `UPDATE deliveries SET next_attempt_at = ?, rate_deferred = 0
+     WHERE project_id = ? AND endpoint_id = ? AND status = 'pending' AND next_attempt_at > ?
+       AND rate_deferred = 1 AND leased_by IS NULL`,
+    now,
+    projectId,
+    endpointId,
+    now,
+  );
+}
+
+/**
  * Enables the endpoint (its failure count starts over) and resumes its parked work, due now.
  * Records `endpoint.recovered` when it was disabled. Returns how many deliveries resumed.
  */

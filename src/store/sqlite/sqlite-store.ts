@@ -4,6 +4,7 @@
  */
 
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { rateLimitLoosened } from '../../domain/gcra.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { Endpoint, EndpointSecret, HeraldEvent } from '../../domain/types.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
@@ -50,6 +51,7 @@ import {
   expireCurrentSecretSqlite,
   insertEndpointSqlite,
   insertSecretSqlite,
+  releaseRateDeferredSqlite,
   updateEndpointSqlite,
 } from './endpoint-writes.ts';
 import { BUSY_TIMEOUT_MS, GroupCommit } from './group-commit.ts';
@@ -316,13 +318,19 @@ export class SqliteStore implements Store {
     const cur = await this.getEndpoint(projectId, endpointId);
     if (!cur) return null;
     const { active, ...fields } = patch;
-    await this.#write(() => {
-      updateEndpointSqlite(this.#db, { ...cur, ...fields }, now);
-      if (active === false && cur.status === 'active')
-        disableEndpointSqlite(this.#db, projectId, endpointId, 'manual', now, false);
-      if (active === true && cur.status === 'disabled')
-        enableEndpointSqlite(this.#db, projectId, endpointId, now);
-    });
+    // Deliveries the old limit put off are due now when it is removed or raised (store.ts).
+    const loosened = fields.rateLimit !== undefined && rateLimitLoosened(cur.rateLimit, fields.rateLimit);
+    await this.#write(
+      () => {
+        updateEndpointSqlite(this.#db, { ...cur, ...fields }, now);
+        if (active === false && cur.status === 'active')
+          disableEndpointSqlite(this.#db, projectId, endpointId, 'manual', now, false);
+        if (active === true && cur.status === 'disabled')
+          enableEndpointSqlite(this.#db, projectId, endpointId, now);
+        if (loosened) releaseRateDeferredSqlite(this.#db, projectId, endpointId, now);
+      },
+      { wakes: loosened },
+    );
     return this.getEndpoint(projectId, endpointId);
   }
   async deleteEndpoint(projectId: string, endpointId: string) {
@@ -492,9 +500,11 @@ export class SqliteStore implements Store {
       () => {
         for (const it of items) {
           this.#run(
-            `UPDATE deliveries SET status = ?, next_attempt_at = ?, leased_by = NULL WHERE project_id = ? AND id = ? AND status = 'pending'`,
+            `UPDATE deliveries SET status = ?, next_attempt_at = ?, leased_by = NULL, rate_deferred = ?
+             WHERE project_id = ? AND id = ? AND status = 'pending'`,
             it.status ?? 'pending',
             it.nextAttemptAt,
+            it.rateLimited ? 1 : 0,
             it.projectId,
             it.deliveryId,
           );
