@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,
@@ -19,7 +20,13 @@ import { type BackgroundJobs, startBackgroundJobs } from './background-jobs.ts';
 import { ConfigError } from './config/config-error.ts';
 import type { Config } from './config/config-types.ts';
 import { deepFreeze } from './config/deep-freeze.ts';
-import { resolveEncryptionKeyFile } from './config/encryption-key-file.ts';
+import {
+  ENCRYPTION_KEY_FILE,
+  generateEncryptionKey,
+  readEncryptionKeyFile,
+  refuseSecretsSealedElsewhere,
+  writeEncryptionKeyFile,
+} from './config/encryption-key-file.ts';
 import { defaultPublicUrl } from './config/load-config.ts';
 import { redactDatabaseUrl } from './config/redact-database-url.ts';
 import { createDispatcher, type Dispatcher } from './delivery/dispatcher.ts';
@@ -66,8 +73,11 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
   // needs no data directory, so a read-only working directory is fine.
   if (sqliteFile) createDataDir(config.dataDir);
   // The embedded default seals endpoint secrets with a key file of its own when none is configured.
-  const encryptionKey =
-    config.encryptionKey ?? (sqliteFile ? resolveEncryptionKeyFile(config.dataDir) : null);
+  const keyFromFile = !config.encryptionKey && sqliteFile ? readEncryptionKeyFile(config.dataDir) : null;
+  // No key anywhere yet: a new one, stored only once the database is known to hold no secret
+  // sealed with another key. A start refused for that writes no key file.
+  const newKey = !config.encryptionKey && sqliteFile && !keyFromFile ? generateEncryptionKey() : null;
+  const encryptionKey = config.encryptionKey ?? keyFromFile ?? newKey;
   const previousEncryptionKeys = config.previousEncryptionKeys;
   const store = await openStore(config.databaseUrl, {
     dataDir: config.dataDir,
@@ -76,6 +86,14 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
   }).catch((error: unknown) => {
     throw explainDatabaseError(error, config.databaseUrl);
   });
+  if (newKey) {
+    try {
+      await storeNewEncryptionKey(store, newKey, config);
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
 
   let sender: Sender | null = null;
   let dispatcher: Dispatcher | null = null;
@@ -104,7 +122,9 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
     if (encryptionKey) {
       // Secrets stored before a key was set, or sealed with a key being rotated out, move to the
       // current key (a secret no configured key opens stops the start here, with the reason).
-      const resealed = await store.resealSecrets();
+      const resealed = await store.resealSecrets().catch((error: unknown) => {
+        throw keyFromFile ? explainKeyFileMismatch(error, config) : error;
+      });
       if (resealed)
         logger.info({ resealed }, 'endpoint secrets sealed again with the current encryption key');
     }
@@ -213,6 +233,33 @@ function createDataDir(dataDir: string): void {
       { cause },
     );
   }
+}
+
+/**
+ * Stores the key a database without one was opened with, once no secret in it needs another key:
+ * a brand-new database, or one whose secrets are in plaintext (sealed right after). Nothing has
+ * been sealed with `key` before it is stored.
+ */
+async function storeNewEncryptionKey(store: Store, key: string, config: Config): Promise<void> {
+  await refuseSecretsSealedElsewhere(store, {
+    database: redactDatabaseUrl(config.databaseUrl),
+    dataDir: config.dataDir,
+  });
+  if (writeEncryptionKeyFile(config.dataDir, key) !== key) {
+    throw new ConfigError(
+      'HERALD_ENCRYPTION_KEY',
+      `another process stored ${join(config.dataDir, ENCRYPTION_KEY_FILE)} while this one started; start again`,
+    );
+  }
+}
+
+/** A secret the key file does not open: say that the file is the key in question. */
+function explainKeyFileMismatch(error: unknown, config: Config): unknown {
+  if (!/decrypt/.test((error as Error).message)) return error;
+  return new ConfigError(
+    'HERALD_ENCRYPTION_KEY',
+    `is unset, and the key in ${join(config.dataDir, ENCRYPTION_KEY_FILE)} does not open the endpoint secrets of ${redactDatabaseUrl(config.databaseUrl)}: set HERALD_ENCRYPTION_KEY to the key they were sealed with (and HERALD_ENCRYPTION_KEY_PREVIOUS to the file's key, if some were sealed with it)`,
+  );
 }
 
 /**

@@ -1,0 +1,121 @@
+/**
+ * The embedded default's key file (`<data dir>/encryption-key`) is written only for a database
+ * that holds no secret sealed with another key: a database sealed with HERALD_ENCRYPTION_KEY and
+ * started without it is refused before any key file exists, so the next start is refused the same
+ * way instead of taking a wrong key for the right one.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { api, startHerald } from './harness.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const NODE = join(ROOT, 'node_modules/.bin/node');
+const BIN = join(ROOT, 'bin/herald.js');
+const ADMIN = 'key-file-admin-token-0123456789abcdef';
+const KEY = 'qkqOFumEpsZBWIuykVEg0lbpXpF0XS/zNHtOVmsZ1B8=';
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+/** Runs `herald ARGS` to completion; HERALD_* of the parent never leak in. */
+function herald(args: string[], env: Record<string, string>) {
+  return new Promise<{ code: number | null; stderr: string }>((done) => {
+    const child = spawn(NODE, [BIN, ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HERALD_PORT: '0', HERALD_ADMIN_TOKEN: ADMIN, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c));
+    child.on('exit', (code) => done({ code, stderr }));
+  });
+}
+
+const dirs: string[] = [];
+const dataDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-key-file-'));
+  dirs.push(dir);
+  return dir;
+};
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the generated encryption key file', () => {
+  test('a database sealed with HERALD_ENCRYPTION_KEY, started without it, is refused twice and gets no key file; with the key it starts', async () => {
+    const dir = dataDir();
+    const keyFile = join(dir, 'encryption-key');
+    let server = await startHerald({
+      dataDir: dir,
+      env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_ENCRYPTION_KEY: KEY },
+    });
+    let endpointPath: string;
+    try {
+      const project = await api<{ id: string }>(server.url, ADMIN, 'POST', '/api/v1/projects', { name: 'k' });
+      const endpoint = await api<{ id: string }>(
+        server.url,
+        ADMIN,
+        'POST',
+        `/api/v1/projects/${project.body.id}/endpoints`,
+        { url: 'https://receiver.example/hook', secret: SECRET },
+      );
+      assert.equal(endpoint.status, 201);
+      endpointPath = `/api/v1/projects/${project.body.id}/endpoints/${endpoint.body.id}`;
+    } finally {
+      await server.kill('SIGTERM');
+    }
+    assert.equal(existsSync(keyFile), false, 'HERALD_ENCRYPTION_KEY set: no key file');
+
+    for (const attempt of [1, 2]) {
+      const refused = await herald(['serve'], { HERALD_DATA_DIR: dir });
+      assert.equal(refused.code, 1, `start ${attempt}: ${refused.stderr}`);
+      assert.match(
+        refused.stderr,
+        /HERALD_ENCRYPTION_KEY: is unset and .*encryption-key does not exist, but .* holds endpoint secrets sealed with an encryption key/,
+      );
+      assert.equal(existsSync(keyFile), false, `start ${attempt} wrote a key file`);
+    }
+
+    server = await startHerald({
+      dataDir: dir,
+      env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_ENCRYPTION_KEY: KEY },
+    });
+    try {
+      const secret = await api<{ secret: string }>(server.url, ADMIN, 'GET', `${endpointPath}/secret`);
+      assert.equal(secret.body.secret, SECRET);
+    } finally {
+      await server.dispose();
+    }
+  });
+
+  test('a database made by herald migrate (no secrets, no key file) gets its key file at the first serve', async () => {
+    const dir = dataDir();
+    const migrated = await herald(['migrate'], { HERALD_DATA_DIR: dir });
+    assert.equal(migrated.code, 0, migrated.stderr);
+    assert.equal(existsSync(join(dir, 'encryption-key')), false);
+    let server = await startHerald({ dataDir: dir, env: { HERALD_ADMIN_TOKEN: ADMIN } });
+    try {
+      assert.equal(existsSync(join(dir, 'encryption-key')), true);
+      const project = await api<{ id: string }>(server.url, ADMIN, 'POST', '/api/v1/projects', { name: 'm' });
+      const endpoint = await api<{ id: string }>(
+        server.url,
+        ADMIN,
+        'POST',
+        `/api/v1/projects/${project.body.id}/endpoints`,
+        { url: 'https://receiver.example/hook', secret: SECRET },
+      );
+      server = await server.restart();
+      const secret = await api<{ secret: string }>(
+        server.url,
+        ADMIN,
+        'GET',
+        `/api/v1/projects/${project.body.id}/endpoints/${endpoint.body.id}/secret`,
+      );
+      assert.equal(secret.body.secret, SECRET);
+    } finally {
+      await server.dispose();
+    }
+  });
+});
