@@ -2,12 +2,12 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { Backlog, Store } from './store/store.ts';
 
 /**
- * What the dispatcher decided for a delivery when an attempt's response came in, before the attempt
- * is recorded: `succeeded` (a 2xx), `failed` (no retry left, or a 410), `retrying` (another attempt
- * is scheduled). The store may still park a `retrying` delivery (its endpoint is or gets disabled),
- * which this does not see: `parked` is no outcome here (operations.md, "Metrics and alerts").
+ * The state an attempt's record left its delivery in, as the store wrote it (after the record):
+ * `succeeded` (a 2xx), `failed` (no retry left, or a 410), `retrying` (another attempt scheduled),
+ * `parked` (another attempt was due, but its endpoint is or got disabled). See operations.md,
+ * "Metrics and alerts".
  */
-export type DeliveryOutcome = 'succeeded' | 'retrying' | 'failed';
+export type DeliveryOutcome = 'succeeded' | 'retrying' | 'failed' | 'parked';
 
 /** Herald's Prometheus metrics: recorded by the dispatcher, rendered by GET /metrics. */
 export interface Metrics {
@@ -52,7 +52,7 @@ export function createMetrics(options: CreateMetricsOptions): Metrics {
 
   const deliveries = new Counter({
     name: 'herald_deliveries_total',
-    help: 'Delivery attempts by what the dispatcher decided for the delivery when the response came in: succeeded, retrying (another attempt scheduled; includes deliveries then parked because their endpoint is disabled), failed (no retry left, or 410).',
+    help: 'Delivery attempts recorded, by the state their record left the delivery in: succeeded, retrying (another attempt scheduled), parked (its endpoint is or got disabled), failed (no retry left, or 410).',
     labelNames: ['outcome'],
     registers: [registry],
   });

@@ -8,9 +8,9 @@ import type { DeliveryConfig } from '../config/config-types.ts';
 import { buildRequest } from '../domain/build-request.ts';
 import type { BuiltRequest } from '../domain/build-request-types.ts';
 import { resolveSchedule } from '../domain/retry-schedule.ts';
-import type { Endpoint, EndpointSecret } from '../domain/types.ts';
+import type { DeliveryStatus, Endpoint, EndpointSecret } from '../domain/types.ts';
 import type { DeliveryOutcome } from '../metrics.ts';
-import type { AttemptRecord, ClaimedDelivery, DispatchEndpoint, ReleaseItem, Store } from '../store/store.ts';
+import type { ClaimedDelivery, DispatchEndpoint, ReleaseItem, Store } from '../store/store.ts';
 import { attemptRecord } from './attempt-outcome.ts';
 import type { Handoff } from './handoff.ts';
 import { createRateGate } from './rate-gate.ts';
@@ -19,7 +19,11 @@ import type { SendFn, SendResult } from './send-types.ts';
 import { createWakeSignal } from './wake-signal.ts';
 
 export interface DispatcherHooks {
-  /** An attempt finished: what it made of its delivery and how long it took. */
+  /**
+   * An attempt's record was written: the status the store gave its delivery (`parked` when its
+   * endpoint is or got disabled) and how long the attempt took. Not called for a record that could
+   * not be written, nor for one whose delivery was gone.
+   */
   onAttempt?(event: {
     outcome: DeliveryOutcome;
     durationMs: number;
@@ -64,10 +68,9 @@ export interface Dispatcher {
   readonly handoff?: Handoff | null;
 }
 
-/** The metrics label for the next state an attempt planned for its delivery. */
-function deliveryOutcome(next: AttemptRecord['next']['status']): DeliveryOutcome {
-  if (next === 'succeeded' || next === 'failed') return next;
-  return 'retrying';
+/** The metrics label for the status a recorded attempt left its delivery in. */
+function deliveryOutcome(status: DeliveryStatus): DeliveryOutcome {
+  return status === 'pending' ? 'retrying' : status;
 }
 
 /** Settings for one-off callbackUrl deliveries: standard envelope, POST, unsigned (webhook-id still sent). */
@@ -122,6 +125,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (waitingForSlot) wake();
     },
     onEndpointDisabled: (d) => hooks.onEndpointDisabled?.(d),
+    onRecorded: (rec, status) => {
+      if (status === null) return; // the delivery was deleted while its attempt was out
+      hooks.onAttempt?.({
+        outcome: deliveryOutcome(status),
+        durationMs: rec.attempt.durationMs,
+        projectId: rec.attempt.projectId,
+        endpointId: rec.attempt.endpointId,
+      });
+    },
     onError: (error) => hooks.onError?.(error, 'recordAttempts'),
   });
   const queueRecord = recordQueue.add;
@@ -191,19 +203,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       workerId,
       now: clock(),
     });
-    // Queued before the hook (a throwing metrics hook must not lose the record). The slot is free
-    // once the response is in; unrecorded attempts, which a crash would send again, are bounded by
-    // the record queue: the loop claims nothing more while it is full (record-queue.ts).
+    // The slot is free once the response is in; unrecorded attempts, which a crash would send
+    // again, are bounded by the record queue: the loop claims nothing more while it is full
+    // (record-queue.ts). hooks.onAttempt is called once the record is written, with the status the
+    // store gave the delivery.
     queueRecord(rec);
     if (delivery.endpointId && rec.endpointEffect !== 'success') dropQueue(delivery.endpointId);
-    hooks.onAttempt?.({
-      // The plan, not what the store makes of it: a `pending` next state on an endpoint that is or
-      // gets disabled is stored as parked, and still counts as `retrying` (DeliveryOutcome).
-      outcome: deliveryOutcome(rec.next.status),
-      durationMs: result.durationMs,
-      projectId: delivery.projectId,
-      endpointId: delivery.endpointId,
-    });
   };
 
   /**
@@ -321,7 +326,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
       const target = endpoints.get(d.endpointId);
       if (!target) {
-        // Endpoint deleted after the event was accepted: nothing to send it to.
+        // Endpoint deleted after the event was accepted: nothing to send it to (no HTTP attempt:
+        // not counted in the metrics).
         queueRecord(
           attemptRecord({
             delivery: d,
@@ -340,6 +346,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
             workerId,
             now,
           }),
+          false,
         );
         continue;
       }

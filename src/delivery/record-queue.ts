@@ -4,6 +4,7 @@
  * attempts sent but not yet recorded, which a crash would send again: while it is `full` the
  * dispatcher claims and starts nothing more.
  */
+import type { DeliveryStatus } from '../domain/types.ts';
 import type { AttemptRecord, Store } from '../store/store.ts';
 
 const RECORD_FLUSH_MS = 5;
@@ -22,11 +23,17 @@ export interface RecordQueueOptions {
   /** A write finished (or failed); `wasFull`: the queue was full before it. */
   onWritten(wasFull: boolean): void;
   onEndpointDisabled(disabled: { projectId: string; endpointId: string; reason: string }): void;
+  /**
+   * A record added with `counted` was written: the status the store left its delivery in
+   * (RecordResult.statuses; null when the delivery was gone). Not called when the write failed.
+   */
+  onRecorded?(record: AttemptRecord, status: DeliveryStatus | null): void;
   onError(error: unknown): void;
 }
 
 export interface RecordQueue {
-  add(record: AttemptRecord): void;
+  /** `counted` (default true): report it to onRecorded once written. */
+  add(record: AttemptRecord, counted?: boolean): void;
   /** Writes what is queued now; resolves once every write so far has finished. */
   flush(): Promise<void>;
   /** MAX_UNRECORDED attempts wait for their write. */
@@ -38,6 +45,8 @@ export interface RecordQueue {
 export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
   const { store, clock } = options;
   let records: AttemptRecord[] = [];
+  /** Which of `records` go to onRecorded. */
+  let counted: boolean[] = [];
   let unrecorded = 0;
   let timer: NodeJS.Timeout | null = null;
   let writing: Promise<void> = Promise.resolve();
@@ -46,7 +55,9 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
     if (timer) clearTimeout(timer);
     timer = null;
     const batch = records;
+    const report = counted;
     records = [];
+    counted = [];
     if (batch.length === 0) return writing;
     writing = writing.then(async () => {
       try {
@@ -55,6 +66,10 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
           failureThreshold: options.failureThreshold,
         });
         for (const d of result.disabledEndpoints) options.onEndpointDisabled(d);
+        if (options.onRecorded) {
+          for (let i = 0; i < batch.length; i++)
+            if (report[i]) options.onRecorded(batch[i]!, result.statuses[i] ?? null);
+        }
       } catch (error) {
         // The claims stay leased: these deliveries come back after the lease and are tried again.
         options.onError(error);
@@ -67,9 +82,10 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
   };
 
   return {
-    add(record) {
+    add(record, count = true) {
       unrecorded++;
       records.push(record);
+      counted.push(count);
       if (records.length >= RECORD_FLUSH_COUNT) void flush();
       else timer ??= setTimeout(() => void flush(), RECORD_FLUSH_MS);
     },

@@ -209,6 +209,12 @@ export interface RecordOptions {
 export interface RecordResult {
   /** Endpoints this batch disabled (an `endpoint.disabled` operational event was stored for each). */
   disabledEndpoints: { projectId: string; endpointId: string; reason: string }[];
+  /**
+   * Per record, in order: its delivery's status once the batch is written, as the store wrote it
+   * (a `pending` next state on an endpoint that is or got disabled is `parked`; a late record leaves
+   * a finished delivery as it was). Null when the delivery is gone (no attempt row was stored).
+   */
+  statuses: (DeliveryStatus | null)[];
 }
 
 export interface ReleaseItem {
@@ -381,7 +387,10 @@ export interface Store {
     refs: { projectId: string; endpointId: string }[],
     now: number,
   ): Promise<Map<string, DispatchEndpoint>>;
-  /** Stores attempts and applies their effects on deliveries and endpoints (group-committed). */
+  /**
+   * Stores attempts and applies their effects on deliveries and endpoints (group-committed); returns
+   * each delivery's resulting status (RecordResult.statuses) and the endpoints disabled.
+   */
   recordAttempts(records: AttemptRecord[], options: RecordOptions): Promise<RecordResult>;
   /** Hands claimed deliveries back without an attempt (deferred, parked, or shutting down). */
   releaseDeliveries(items: ReleaseItem[]): Promise<void>;

@@ -1023,6 +1023,66 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
       },
     );
 
+    withStore(
+      'recordAttempts returns the status each record left its delivery in, in record order',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 2);
+        const [bad, good] = endpoints;
+        assert.ok(bad && good);
+        const gone = await projectWithEndpoints(store, 1);
+        await store.acceptEvents(project.id, [eventInput('a'), eventInput('a'), eventInput('a')], T0);
+        await store.acceptEvents(gone.project.id, [eventInput('a')], T0);
+        const claims = await store.claimDueDeliveries({
+          limit: 10,
+          leaseMs: 60 * SECOND,
+          now: T0,
+          workerId: 'w1',
+        });
+        const to = (id: string) => claims.filter((c) => c.delivery.endpointId === id);
+        const [b1, b2, b3] = to(bad.id);
+        const [g1, g2, g3] = to(good.id);
+        const [lost] = to(gone.endpoints[0]!.id);
+        assert.ok(b1 && b2 && b3 && g1 && g2 && g3 && lost);
+        await store.recordAttempts([attemptRecord(g3.delivery, g3.event)], { now: T0, failureThreshold: 2 });
+        await store.deleteProject(gone.project.id);
+        const result = await store.recordAttempts(
+          [
+            // Retries planned on `bad`; the second failure reaches the threshold: both are parked,
+            // the first as well although its record comes before the one that disables.
+            attemptRecord(b1.delivery, b1.event, { outcome: 'failed' }),
+            attemptRecord(b2.delivery, b2.event, { outcome: 'failed' }),
+            attemptRecord(g1.delivery, g1.event),
+            attemptRecord(g2.delivery, g2.event, { outcome: 'failed', status: 'failed' }),
+            attemptRecord(lost.delivery, lost.event, { outcome: 'failed' }),
+            // A late record of a delivery that succeeded meanwhile leaves it succeeded.
+            attemptRecord(g3.delivery, g3.event, { outcome: 'failed', effect: 'none' }),
+            attemptRecord(b3.delivery, b3.event, { outcome: 'failed', status: 'failed', effect: 'none' }),
+          ],
+          { now: T0 + 1, failureThreshold: 2 },
+        );
+        assert.deepEqual(result.statuses, [
+          'parked',
+          'parked',
+          'succeeded',
+          'failed',
+          null,
+          'succeeded',
+          'failed',
+        ]);
+        for (const [c, status] of [
+          [b1, 'parked'],
+          [b2, 'parked'],
+          [g1, 'succeeded'],
+          [g2, 'failed'],
+          [g3, 'succeeded'],
+          [b3, 'failed'],
+        ] as const) {
+          assert.equal((await store.getDelivery(project.id, c.delivery.id))?.status, status);
+        }
+        assert.deepEqual((await store.recordAttempts([], { now: T0 + 2, failureThreshold: 2 })).statuses, []);
+      },
+    );
+
     withStore('recordAttempts for a deleted endpoint or project does not throw', async (store) => {
       const { project, endpoints } = await projectWithEndpoints(store, 1);
       const other = await projectWithEndpoints(store, 1);

@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import { disableReason } from '../../domain/classify-outcome.ts';
+import type { DeliveryStatus } from '../../domain/types.ts';
 import { ATTEMPT_COLUMNS, attemptValues } from '../row-mapping.ts';
 import type { AttemptRecord, RecordOptions, RecordResult } from '../store.ts';
 import { recordExhaustedPostgres } from './operational-outbox.ts';
@@ -144,13 +145,16 @@ export async function recordBatchPostgres(
      FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[])
        AS v(project_id, id, status, next, last, upd)
      WHERE d.project_id = v.project_id AND d.id = v.id
-     RETURNING d.project_id, d.id`,
+     RETURNING d.project_id, d.id, d.status`,
     dv,
   );
   // A delivery that is gone (its project or event deleted while the attempt was out) gets no
   // attempt row: it would be an orphan that nothing lists or removes.
-  const live = new Set(moved.map((r) => `${r.project_id}/${r.id}`));
+  const live = new Map(moved.map((r) => [`${r.project_id}/${r.id}`, String(r.status) as DeliveryStatus]));
   const kept = flat.filter(({ rec }) => live.has(`${rec.attempt.projectId}/${rec.attempt.deliveryId}`));
+  const statuses = jobs.map((job) =>
+    job.records.map((rec) => live.get(`${rec.attempt.projectId}/${rec.attempt.deliveryId}`) ?? null),
+  );
   const at: unknown[][] = Array.from({ length: 13 }, () => []);
   for (const { rec } of kept) pushRow(at, attemptValues(rec));
   if (kept.length) {
@@ -163,5 +167,5 @@ export async function recordBatchPostgres(
     );
   }
   await recordExhaustedPostgres(c, kept, (p, e) => health.has(`${p}/${e}`)); // delivery.exhausted
-  return disabled.map((disabledEndpoints) => ({ disabledEndpoints }));
+  return disabled.map((disabledEndpoints, j) => ({ disabledEndpoints, statuses: statuses[j]! }));
 }

@@ -527,7 +527,7 @@ export class PostgresStore implements Store {
     return dispatchEndpointsPostgres(this.#pool, this.#cipher, refs, now); // dispatch-endpoints.ts
   }
   async recordAttempts(records: AttemptRecord[], options: RecordOptions): Promise<RecordResult> {
-    if (records.length === 0) return { disabledEndpoints: [] };
+    if (records.length === 0) return { disabledEndpoints: [], statuses: [] };
     return (await this.#writes.submit({ kind: 'record', records, options })) as RecordResult;
   }
   async releaseDeliveries(items: ReleaseItem[]) {

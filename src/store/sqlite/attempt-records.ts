@@ -6,6 +6,7 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { disableReason } from '../../domain/classify-outcome.ts';
+import type { DeliveryStatus } from '../../domain/types.ts';
 import { ATTEMPT_COLUMNS, attemptValues } from '../row-mapping.ts';
 import type { AttemptRecord, RecordOptions, RecordResult } from '../store.ts';
 import { get, run } from './db-helpers.ts';
@@ -21,8 +22,13 @@ export function writeAttemptRecords(
   disable: DisableEndpoint,
 ): RecordResult {
   const disabled: RecordResult['disabledEndpoints'] = [];
-  // Each endpoint is read once per batch and its failure count written once at the end.
-  const endpoints = new Map<string, { status: string; failures: number; dirty: boolean } | null>();
+  // Each endpoint is read once per batch and its failure count written once, before the
+  // deliveries: as in the PostgreSQL store, every record of a batch that disables an endpoint sees
+  // it disabled, so the status each record returns is the delivery's state after the whole batch.
+  const endpoints = new Map<
+    string,
+    { projectId: string; status: string; failures: number; dirty: boolean; disable: string | null } | null
+  >();
   const endpointState = (projectId: string, endpointId: string) => {
     if (!endpoints.has(endpointId)) {
       const row = get(
@@ -33,38 +39,51 @@ export function writeAttemptRecords(
       );
       endpoints.set(
         endpointId,
-        row ? { status: String(row.status), failures: Number(row.consecutive_failures), dirty: false } : null,
+        row
+          ? {
+              projectId,
+              status: String(row.status),
+              failures: Number(row.consecutive_failures),
+              dirty: false,
+              disable: null,
+            }
+          : null,
       );
     }
     return endpoints.get(endpointId)!;
   };
-  const writeFailures = (endpointId: string) => {
-    const ep = endpoints.get(endpointId);
-    if (!ep?.dirty) return;
-    run(db, 'UPDATE endpoints SET consecutive_failures = ? WHERE id = ?', ep.failures, endpointId);
-    ep.dirty = false;
-  };
+  for (const rec of records) {
+    const a = rec.attempt;
+    const ep = a.endpointId ? endpointState(a.projectId, a.endpointId) : null;
+    if (!a.endpointId || !ep) continue;
+    if (rec.endpointEffect === 'success') {
+      if (ep.failures !== 0) {
+        ep.failures = 0;
+        ep.dirty = true;
+      }
+    } else if (rec.endpointEffect === 'failure' || rec.endpointEffect === 'gone') {
+      ep.failures++;
+      ep.dirty = true;
+      const reason = disableReason(rec.endpointEffect, ep.failures, options.failureThreshold);
+      if (reason && ep.status === 'active') {
+        ep.status = 'disabled';
+        ep.disable = reason;
+        disabled.push({ projectId: a.projectId, endpointId: a.endpointId, reason });
+      }
+    }
+  }
+  for (const [endpointId, ep] of endpoints) {
+    if (!ep) continue;
+    if (ep.dirty)
+      run(db, 'UPDATE endpoints SET consecutive_failures = ? WHERE id = ?', ep.failures, endpointId);
+    if (ep.disable) disable(ep.projectId, endpointId, ep.disable, options.now);
+  }
+  const statuses: RecordResult['statuses'] = [];
   for (const rec of records) {
     const a = rec.attempt;
     let status = rec.next.status;
-    const ep = a.endpointId ? endpointState(a.projectId, a.endpointId) : null;
+    const ep = a.endpointId ? endpoints.get(a.endpointId) : null;
     if (a.endpointId && ep) {
-      if (rec.endpointEffect === 'success') {
-        if (ep.failures !== 0) {
-          ep.failures = 0;
-          ep.dirty = true;
-        }
-      } else if (rec.endpointEffect === 'failure' || rec.endpointEffect === 'gone') {
-        ep.failures++;
-        ep.dirty = true;
-        const reason = disableReason(rec.endpointEffect, ep.failures, options.failureThreshold);
-        if (reason && ep.status === 'active') {
-          writeFailures(a.endpointId);
-          disable(a.projectId, a.endpointId, reason, options.now);
-          ep.status = 'disabled';
-          disabled.push({ projectId: a.projectId, endpointId: a.endpointId, reason });
-        }
-      }
       if (status === 'pending' && ep.status === 'disabled') status = 'parked';
     } else if (a.endpointId && status === 'pending') {
       // The endpoint was deleted meanwhile: nothing will ever deliver this, close it.
@@ -73,13 +92,14 @@ export function writeAttemptRecords(
     // A late record (its lease ran out and another worker took over) must not move a finished
     // delivery back to pending; a success always counts.
     const moves = `status IN ('pending', 'parked') OR ? = 'succeeded'`;
-    const moved = run(
+    const moved = get(
       db,
       `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = ?, updated_at = ?, rate_deferred = 0,
        next_attempt_at = CASE WHEN ${moves} THEN ? ELSE next_attempt_at END,
        leased_by = CASE WHEN ${moves} THEN NULL ELSE leased_by END,
        status = CASE WHEN ${moves} THEN ? ELSE status END
-       WHERE id = ? AND project_id = ?`,
+       WHERE id = ? AND project_id = ?
+       RETURNING status`,
       a.startedAt,
       options.now,
       status,
@@ -92,14 +112,19 @@ export function writeAttemptRecords(
     );
     // The delivery is gone (its project or event deleted while the attempt was out): an attempt
     // row now would be an orphan that nothing lists or removes.
-    if (moved === 0) continue;
+    if (!moved) {
+      statuses.push(null);
+      continue;
+    }
+    const final = String(moved.status) as DeliveryStatus;
+    statuses.push(final);
     run(
       db,
       `INSERT INTO attempts (${ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ...attemptValues(rec),
     );
-    if (rec.next.status === 'failed') recordExhaustedSqlite(db, rec, options.now); // delivery.exhausted
+    // delivery.exhausted, when the delivery did end up failed (not when a late record was ignored).
+    if (rec.next.status === 'failed' && final === 'failed') recordExhaustedSqlite(db, rec, options.now);
   }
-  for (const endpointId of endpoints.keys()) writeFailures(endpointId);
-  return { disabledEndpoints: disabled };
+  return { disabledEndpoints: disabled, statuses };
 }

@@ -37,20 +37,13 @@ export function markForwardedSqlite(
 }
 
 /**
- * Called by recordAttempts (inside its transaction) for each record whose next state is `failed`:
- * stores `delivery.exhausted` when the delivery did end up failed (not when a late record was
- * ignored) and its endpoint still exists (a delivery closed because its endpoint was deleted is not
- * news). Same transaction as the state change, so the two cannot part.
+ * Called by recordAttempts (inside its transaction) for each record whose next state is `failed`
+ * and whose delivery did end up failed (not when a late record was ignored): stores
+ * `delivery.exhausted` when its endpoint still exists (a delivery closed because its endpoint was
+ * deleted is not news). Same transaction as the state change, so the two cannot part.
  */
 export function recordExhaustedSqlite(db: DatabaseSync, rec: AttemptRecord, now: number): void {
   const a = rec.attempt;
-  const d = get(
-    db,
-    'SELECT status FROM deliveries WHERE project_id = ? AND id = ?',
-    a.projectId,
-    a.deliveryId,
-  );
-  if (d?.status !== 'failed') return;
   if (
     a.endpointId &&
     !get(db, 'SELECT 1 AS ok FROM endpoints WHERE project_id = ? AND id = ?', a.projectId, a.endpointId)
