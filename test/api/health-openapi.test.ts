@@ -1,7 +1,9 @@
 /** /healthz, /readyz, /metrics, /openapi.json and /docs. */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { DOCS_CSP, DOCS_INLINE_STYLE } from '../../src/api/routes/openapi.ts';
 import { type Body, startApi, type TestApi } from './helpers.ts';
 
 /** Every route of DESIGN "HTTP API v1" (OpenAPI path syntax). */
@@ -106,5 +108,49 @@ describe('health, metrics, OpenAPI', () => {
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /swagger/i);
     assert.doesNotMatch(page.body, /https?:\/\/(cdn|unpkg|cdnjs)/);
+    // Every script is a file of this origin: the CSP's script-src 'self' runs them all.
+    assert.doesNotMatch(page.body, /<script(?![^>]*\bsrc=)[^>]*>/);
+  });
+
+  test('docs carry a CSP (frame-ancestors none), X-Frame-Options DENY and nosniff, on the page and its assets', async () => {
+    for (const url of [
+      '/docs',
+      '/docs/',
+      '/docs/static/swagger-ui-bundle.js',
+      '/docs/json',
+      '/docs/static/nope.js',
+    ]) {
+      const r = await api.app.inject({ method: 'GET', url });
+      assert.equal(r.statusCode, url.endsWith('nope.js') ? 404 : 200, url);
+      const csp = String(r.headers['content-security-policy']);
+      assert.equal(csp, DOCS_CSP, url);
+      assert.equal(r.headers['x-frame-options'], 'DENY', url);
+      assert.equal(r.headers['x-content-type-options'], 'nosniff', url);
+      assert.equal(r.headers['referrer-policy'], 'no-referrer', url);
+    }
+    const directives = new Map(
+      DOCS_CSP.split(';').map((d) => {
+        const [name = '', ...values] = d.trim().split(/\s+/);
+        return [name, values];
+      }),
+    );
+    assert.deepEqual(directives.get('frame-ancestors'), ["'none'"]);
+    assert.deepEqual(directives.get('default-src'), ["'none'"]);
+    assert.deepEqual(directives.get('script-src'), ["'self'"]);
+    assert.deepEqual(directives.get('connect-src'), ["'self'"]);
+    assert.doesNotMatch(DOCS_CSP, /unsafe-inline|unsafe-eval|upgrade-insecure-requests/);
+    // The inline style the CSP allows by hash is the one Swagger UI's bundled assets render.
+    const preset = readFileSync(
+      join(
+        import.meta.dirname,
+        '../../node_modules/@fastify/swagger-ui/static/swagger-ui-standalone-preset.js',
+      ),
+      'utf8',
+    );
+    assert.ok(preset.includes(DOCS_INLINE_STYLE), 'the logo style of the bundled Swagger UI changed');
+    // The API itself is not touched by the docs' hook.
+    const health = await api.app.inject({ method: 'GET', url: '/healthz' });
+    assert.equal(health.headers['content-security-policy'], undefined);
+    assert.equal(health.headers['x-frame-options'], undefined);
   });
 });
