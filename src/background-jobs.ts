@@ -6,7 +6,7 @@
 import type { Config } from './config/config-types.ts';
 import type { Logger } from './logger.ts';
 import { createForwarder, type Forwarder } from './operator/forwarder.ts';
-import { ensureOperatorEndpoint } from './operator/operator-project.ts';
+import { ensureOperatorEndpoint, retireOperatorEndpoint } from './operator/operator-project.ts';
 import { createPurger, type Purger } from './retention/purger.ts';
 import type { Store } from './store/store.ts';
 
@@ -32,6 +32,8 @@ export async function startBackgroundJobs(
     });
     jobs.forwarder = createForwarder({ store, operatorProjectId: target.projectId, log: logger });
     jobs.forwarder.start();
+  } else {
+    await retireOperatorEndpoint(store, { now: Date.now(), log: logger });
   }
   if (config.retentionDays > 0) {
     jobs.purger = createPurger({ store, retentionMs: config.retentionDays * DAY_MS, log: logger });

@@ -14,6 +14,16 @@ import { type Store, StoreConflictError } from '../store/store.ts';
 export const OPERATOR_PROJECT_UID = 'herald-operator';
 /** Name of the endpoint Herald manages from HERALD_OPERATOR_WEBHOOK_URL (others in the project are left alone). */
 export const OPERATOR_ENDPOINT_NAME = 'HERALD_OPERATOR_WEBHOOK_URL';
+/** The managed endpoint's description while its URL is configured. */
+export const OPERATOR_ENDPOINT_DESCRIPTION =
+  'Operational events of this Herald installation (managed from its configuration)';
+/**
+ * Its description once Herald disabled it because HERALD_OPERATOR_WEBHOOK_URL was unset: says why
+ * (the store's disabledReason is `manual` for any disable that is not the dispatcher's), and marks
+ * it for enabling again when the URL is set, which an endpoint disabled for another reason is not.
+ */
+export const OPERATOR_ENDPOINT_UNSET_DESCRIPTION =
+  'Disabled by Herald: HERALD_OPERATOR_WEBHOOK_URL is unset, so operational events are not forwarded; set it again to resume';
 export const OPERATIONAL_EVENT_TYPES: OperationalEventType[] = [
   'endpoint.disabled',
   'endpoint.recovered',
@@ -52,9 +62,7 @@ export async function ensureOperatorEndpoint(
     }
   }
   const projectId = project.id;
-  const managed = (await allEndpoints(store, projectId))
-    .filter((e) => e.name === OPERATOR_ENDPOINT_NAME)
-    .sort((a, b) => (a.id < b.id ? -1 : 1));
+  const managed = await managedEndpoints(store, projectId);
   let endpoint = managed[0];
   for (const extra of managed.slice(1)) await store.deleteEndpoint(projectId, extra.id);
   if (!endpoint) {
@@ -63,7 +71,7 @@ export async function ensureOperatorEndpoint(
         projectId,
         url: webhook.url,
         name: OPERATOR_ENDPOINT_NAME,
-        description: 'Operational events of this Herald installation (managed from its configuration)',
+        description: OPERATOR_ENDPOINT_DESCRIPTION,
         eventTypes: [...OPERATIONAL_EVENT_TYPES],
         method: 'POST',
         headers: {},
@@ -100,6 +108,20 @@ export async function ensureOperatorEndpoint(
       );
     }
   }
+  if (endpoint.description === OPERATOR_ENDPOINT_UNSET_DESCRIPTION) {
+    // Disabled by retireOperatorEndpoint, not by failures or a person: the URL is back, so is it.
+    endpoint =
+      (await store.updateEndpoint(
+        projectId,
+        endpoint.id,
+        { description: OPERATOR_ENDPOINT_DESCRIPTION, active: true },
+        now,
+      )) ?? endpoint;
+    log?.info(
+      { projectId, endpointId: endpoint.id, url: webhook.url },
+      'operator webhook: HERALD_OPERATOR_WEBHOOK_URL is set again; its endpoint is enabled and operational events are forwarded',
+    );
+  }
   if (endpoint.status === 'disabled') {
     log?.warn(
       { projectId, endpointId: endpoint.id, reason: endpoint.disabledReason },
@@ -107,6 +129,43 @@ export async function ensureOperatorEndpoint(
     );
   }
   return { projectId, endpointId: endpoint.id };
+}
+
+/**
+ * At a start without HERALD_OPERATOR_WEBHOOK_URL: an operator endpoint that is still active is
+ * disabled (its pending deliveries parked, its URL and secret kept) with a description saying why,
+ * and one info line says that operational events are no longer forwarded, so the setting's removal
+ * shows in the API and dashboard instead of an endpoint that looks active and gets nothing.
+ * Setting the URL again enables it (ensureOperatorEndpoint). Nothing when there is none.
+ */
+export async function retireOperatorEndpoint(
+  store: Store,
+  options: { now: number; log?: OperatorLog },
+): Promise<void> {
+  const project = await store.getProject(OPERATOR_PROJECT_UID);
+  if (!project) return;
+  const active = (await managedEndpoints(store, project.id)).filter((e) => e.status === 'active');
+  for (const endpoint of active) {
+    await store.updateEndpoint(
+      project.id,
+      endpoint.id,
+      { active: false, description: OPERATOR_ENDPOINT_UNSET_DESCRIPTION },
+      options.now,
+    );
+  }
+  if (active[0]) {
+    options.log?.info(
+      { projectId: project.id, endpointId: active[0].id, url: active[0].url },
+      'operator webhook: HERALD_OPERATOR_WEBHOOK_URL is unset, so operational events are no longer forwarded; its endpoint is disabled (set the URL again to resume)',
+    );
+  }
+}
+
+/** The endpoints Herald manages in the operator project, oldest first. */
+async function managedEndpoints(store: Store, projectId: string): Promise<Endpoint[]> {
+  return (await allEndpoints(store, projectId))
+    .filter((e) => e.name === OPERATOR_ENDPOINT_NAME)
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
 async function allEndpoints(store: Store, projectId: string): Promise<Endpoint[]> {
