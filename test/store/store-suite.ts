@@ -945,6 +945,8 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
         assert.equal(ops.data[0]?.data.endpointId, bad.id);
         assert.equal(ops.data[0]?.data.reason, 'consecutive_failures');
         assert.equal(ops.data[0]?.data.consecutiveFailures, 2);
+        // b1 and b2, parked by the batch that disabled it; b3 was in flight then, and its own record parked it.
+        assert.equal(ops.data[0]?.data.parked, 2);
         // New events skip the disabled endpoint; its parked work is not claimed.
         const [next] = await store.acceptEvents(project.id, [eventInput('a')], T0 + 20);
         assert.deepEqual(
@@ -1000,6 +1002,8 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
         const [gone, other] = claims.filter((c) => c.delivery.endpointId === ep.id);
         const cb = claims.find((c) => c.delivery.endpointId === null);
         assert.ok(gone && other && cb);
+        // Accepted after the claim: waiting, not in flight.
+        const [waiting] = await store.acceptEvents(project.id, [eventInput('a')], T0);
         const result = await store.recordAttempts(
           [
             attemptRecord(gone.delivery, gone.event, { outcome: 'failed', status: 'failed', effect: 'gone' }),
@@ -1012,14 +1016,24 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
         ]);
         assert.equal((await store.getEndpoint(project.id, ep.id))?.disabledReason, 'gone');
         assert.equal((await store.getDelivery(project.id, gone.delivery.id))?.status, 'failed');
+        assert.equal((await store.getDelivery(project.id, waiting!.deliveries[0]!.id))?.status, 'parked');
+        // In flight while the endpoint was disabled: its attempt's record decides.
+        assert.equal((await store.getDelivery(project.id, other.delivery.id))?.status, 'pending');
+        await store.recordAttempts([attemptRecord(other.delivery, other.event, { outcome: 'failed' })], {
+          now: T0 + 2,
+          failureThreshold: 100,
+        });
         assert.equal((await store.getDelivery(project.id, other.delivery.id))?.status, 'parked');
         assert.equal(
           (await store.getDelivery(project.id, cb.delivery.id))?.status,
           'pending',
           'callbacks are never parked',
         );
-        const [op] = (await store.listOperationalEvents(project.id, { limit: 10 })).data;
+        const ops = (await store.listOperationalEvents(project.id, { limit: 10 })).data;
+        const op = ops.find((o) => o.type === 'endpoint.disabled');
         assert.equal(op?.data.reason, 'gone');
+        // The one delivery the disable parked: not the failed one whose 410 disabled it.
+        assert.equal(op?.data.parked, 1);
       },
     );
 
@@ -1139,6 +1153,46 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
           (await store.listOperationalEvents(project.id, { limit: 10 })).data[0]?.type,
           'endpoint.recovered',
         );
+      },
+    );
+
+    withStore(
+      'endpoint.disabled counts what the disable parked: not a delivery in flight, which its record then settles',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 1);
+        const ep = endpoints[0]!;
+        await store.acceptEvents(project.id, [eventInput('a'), eventInput('a')], T0);
+        const [sending, failing] = await store.claimDueDeliveries({
+          limit: 10,
+          leaseMs: 60 * SECOND,
+          now: T0,
+          workerId: 'w1',
+        });
+        assert.ok(sending && failing);
+        const [waiting] = await store.acceptEvents(project.id, [eventInput('a'), eventInput('a')], T0 + 1);
+        // One put off until later: not in flight either.
+        await store.releaseDeliveries([
+          { projectId: project.id, deliveryId: waiting!.deliveries[0]!.id, nextAttemptAt: T0 + HOUR },
+        ]);
+        await store.updateEndpoint(project.id, ep.id, { active: false }, T0 + 2);
+        // The two in flight succeed and fail while the manual disable lands.
+        const recorded = await store.recordAttempts(
+          [
+            attemptRecord(sending.delivery, sending.event, { startedAt: T0 + 1 }),
+            attemptRecord(failing.delivery, failing.event, { outcome: 'failed', startedAt: T0 + 1 }),
+          ],
+          { now: T0 + 3, failureThreshold: 10 },
+        );
+        assert.deepEqual(recorded.statuses, ['succeeded', 'parked']);
+        const [op] = (await store.listOperationalEvents(project.id, { limit: 10 })).data;
+        assert.equal(op?.type, 'endpoint.disabled');
+        assert.equal(op?.data.reason, 'manual');
+        assert.equal(op?.data.parked, 2, 'the two waiting; not the two in flight');
+        for (const d of waiting!.deliveries)
+          assert.equal((await store.getDelivery(project.id, d.id))?.status, 'parked');
+        // Enabling resumes the three parked, none of them twice.
+        assert.equal((await store.enableEndpoint(project.id, ep.id, T0 + 4))?.resumed, 3);
+        assert.equal((await store.getDelivery(project.id, sending.delivery.id))?.status, 'succeeded');
       },
     );
 

@@ -9,19 +9,11 @@ import { disableReason } from '../../domain/classify-outcome.ts';
 import type { DeliveryStatus } from '../../domain/types.ts';
 import { ATTEMPT_COLUMNS, attemptValues } from '../row-mapping.ts';
 import type { AttemptRecord, RecordOptions, RecordResult } from '../store.ts';
+import { disableEndpointPostgres, recordEndpointDisabledPostgres } from './endpoint-writes.ts';
 import { recordExhaustedPostgres } from './operational-outbox.ts';
 import { num, pushRow, type Row } from './rows.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
-
-/** Disables an endpoint (parks its work, records `endpoint.disabled`): the store's own routine. */
-export type DisableEndpoint = (
-  c: Queryable,
-  projectId: string,
-  endpointId: string,
-  reason: string,
-  now: number,
-) => Promise<unknown>;
 
 const rowsOf = async (c: Queryable, sql: string, params: unknown[]): Promise<Row[]> =>
   (await c.query(sql, params)).rows as Row[];
@@ -29,7 +21,6 @@ const rowsOf = async (c: Queryable, sql: string, params: unknown[]): Promise<Row
 export async function recordBatchPostgres(
   c: Queryable,
   jobs: { records: AttemptRecord[]; options: RecordOptions }[],
-  disable: DisableEndpoint,
 ): Promise<RecordResult[]> {
   const flat = jobs.flatMap((job, j) => job.records.map((rec) => ({ rec, job: j, options: job.options })));
   // Endpoint health. The endpoints touched are locked in a fixed order (no deadlock between
@@ -111,8 +102,19 @@ export async function recordBatchPostgres(
       ],
     );
   }
+  // What each disable parked: its endpoint's pending deliveries not in flight (those of this batch
+  // are left to their records), then the records of this batch that end up parked.
+  const disables = new Map<string, { h: Health; parked: number; consecutiveFailures: number }>();
   for (const h of touched) {
-    if (h.disable) await disable(c, h.projectId, h.id, h.disable.reason, h.disable.now);
+    if (!h.disable) continue;
+    const key = `${h.projectId}/${h.id}`;
+    const own = flat
+      .filter(({ rec }) => `${rec.attempt.projectId}/${rec.attempt.endpointId}` === key)
+      .map(({ rec }) => rec.attempt.deliveryId);
+    disables.set(key, {
+      h,
+      ...(await disableEndpointPostgres(c, h.projectId, h.id, h.disable.reason, h.disable.now, own)),
+    });
   }
 
   const dv: unknown[][] = [[], [], [], [], [], []];
@@ -155,6 +157,26 @@ export async function recordBatchPostgres(
   const statuses = jobs.map((job) =>
     job.records.map((rec) => live.get(`${rec.attempt.projectId}/${rec.attempt.deliveryId}`) ?? null),
   );
+  // Each parked record counts once, however many records of its delivery the batch had.
+  const counted = new Set<string>();
+  for (const { rec } of flat) {
+    const a = rec.attempt;
+    const off = disables.get(`${a.projectId}/${a.endpointId}`);
+    const key = `${a.projectId}/${a.deliveryId}`;
+    if (off && live.get(key) === 'parked' && !counted.has(key)) {
+      counted.add(key);
+      off.parked++;
+    }
+  }
+  for (const { h, parked, consecutiveFailures } of disables.values()) {
+    await recordEndpointDisabledPostgres(
+      c,
+      h.projectId,
+      h.id,
+      { reason: h.disable!.reason, consecutiveFailures, parked },
+      h.disable!.now,
+    );
+  }
   const at: unknown[][] = Array.from({ length: 13 }, () => []);
   for (const { rec } of kept) pushRow(at, attemptValues(rec));
   if (kept.length) {

@@ -168,31 +168,51 @@ export async function enableEndpointPostgres(
   return resumed;
 }
 
-/** Disables the endpoint, parks its pending work and records `endpoint.disabled`. */
+/**
+ * Disables the endpoint and parks its pending deliveries, except those in flight (a worker's lease
+ * on them runs: their attempt record decides their state, `parked` if it plans a retry) and those in
+ * `except` (the attempt records of the batch that disables it, which do the same). Returns how many
+ * it parked and the endpoint's failure count; the caller records `endpoint.disabled`
+ * (recordEndpointDisabledPostgres).
+ */
 export async function disableEndpointPostgres(
   db: Queryable,
   projectId: string,
   endpointId: string,
   reason: string,
   now: number,
-): Promise<void> {
+  except: string[] = [],
+): Promise<{ parked: number; consecutiveFailures: number }> {
   const { rows } = await db.query(
     `UPDATE endpoints SET status = 'disabled', disabled_reason = $1, disabled_at = $2, updated_at = $2
      WHERE project_id = $3 AND id = $4 RETURNING consecutive_failures`,
     [reason, now, projectId, endpointId],
   );
+  // In flight: leased, the lease running (claims.ts UNLEASED).
   const parked = await changed(
     db,
     `UPDATE deliveries SET status = 'parked', leased_by = NULL, updated_at = $1
-     WHERE project_id = $2 AND endpoint_id = $3 AND status = 'pending'`,
-    [now, projectId, endpointId],
+     WHERE project_id = $2 AND endpoint_id = $3 AND status = 'pending'
+       AND NOT (leased_by IS NOT NULL AND lease_until IS NOT NULL AND lease_until > $1)
+       AND id <> ALL($4::text[])`,
+    [now, projectId, endpointId, except],
   );
-  const consecutiveFailures = num((rows[0] as Row | undefined)?.consecutive_failures ?? 0);
+  return { parked, consecutiveFailures: num((rows[0] as Row | undefined)?.consecutive_failures ?? 0) };
+}
+
+/** Records `endpoint.disabled`: the reason, the endpoint's failure count, how many deliveries the disable parked. */
+export async function recordEndpointDisabledPostgres(
+  db: Queryable,
+  projectId: string,
+  endpointId: string,
+  data: { reason: string; consecutiveFailures: number; parked: number },
+  now: number,
+): Promise<void> {
   await insertOperationalEventPostgres(
     db,
     projectId,
     'endpoint.disabled',
-    { endpointId, reason, consecutiveFailures, parked },
+    { endpointId, reason: data.reason, consecutiveFailures: data.consecutiveFailures, parked: data.parked },
     now,
   );
 }

@@ -50,6 +50,7 @@ import {
   expireCurrentSecretPostgres,
   insertEndpointPostgres,
   insertSecretPostgres,
+  recordEndpointDisabledPostgres,
   releaseRateDeferredPostgres,
   updateEndpointPostgres,
 } from './endpoint-writes.ts';
@@ -343,8 +344,10 @@ export class PostgresStore implements Store {
       const cur = toEndpoint(row);
       const { active, ...fields } = patch;
       await updateEndpointPostgres(c, { ...cur, ...fields }, now);
-      if (active === false && cur.status === 'active')
-        await disableEndpointPostgres(c, projectId, endpointId, 'manual', now);
+      if (active === false && cur.status === 'active') {
+        const off = await disableEndpointPostgres(c, projectId, endpointId, 'manual', now);
+        await recordEndpointDisabledPostgres(c, projectId, endpointId, { reason: 'manual', ...off }, now);
+      }
       if (active === true && cur.status === 'disabled') {
         await enableEndpointPostgres(c, projectId, endpointId, now);
         resumed = true;
@@ -637,8 +640,6 @@ export class PostgresStore implements Store {
       const recorded = await recordBatchPostgres(
         c,
         records.map((r) => r.job),
-        (client, projectId, endpointId, reason, now) =>
-          disableEndpointPostgres(client, projectId, endpointId, reason, now),
       ); // attempt-records.ts
       records.forEach((r, i) => {
         results[r.index] = recorded[i];

@@ -1,8 +1,8 @@
 /**
  * Attempt records for the SQLite store: the delivery moved to its next state and one attempt row
  * per record (none when the delivery is gone), each endpoint's failure count read once and
- * written once per batch, endpoints disabled at the threshold or on 410. Runs inside one of the
- * store's group commits.
+ * written once per batch, endpoints disabled at the threshold or on 410 (with `endpoint.disabled`
+ * counting what the disable parked). Runs inside one of the store's group commits.
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { disableReason } from '../../domain/classify-outcome.ts';
@@ -10,16 +10,13 @@ import type { DeliveryStatus } from '../../domain/types.ts';
 import { ATTEMPT_COLUMNS, attemptValues } from '../row-mapping.ts';
 import type { AttemptRecord, RecordOptions, RecordResult } from '../store.ts';
 import { get, run } from './db-helpers.ts';
+import { disableEndpointSqlite, recordEndpointDisabledSqlite } from './endpoint-writes.ts';
 import { recordExhaustedSqlite } from './operational-outbox.ts';
-
-/** Disables an endpoint (parks its work, records `endpoint.disabled`): the store's own routine. */
-export type DisableEndpoint = (projectId: string, endpointId: string, reason: string, now: number) => void;
 
 export function writeAttemptRecords(
   db: DatabaseSync,
   records: AttemptRecord[],
   options: RecordOptions,
-  disable: DisableEndpoint,
 ): RecordResult {
   const disabled: RecordResult['disabledEndpoints'] = [];
   // Each endpoint is read once per batch and its failure count written once, before the
@@ -72,13 +69,23 @@ export function writeAttemptRecords(
       }
     }
   }
+  // What each disable parked: its endpoint's pending deliveries not in flight (those of this batch
+  // are left to their records), then the records of this batch that end up parked.
+  const parked = new Map<string, number>();
   for (const [endpointId, ep] of endpoints) {
     if (!ep) continue;
     if (ep.dirty)
       run(db, 'UPDATE endpoints SET consecutive_failures = ? WHERE id = ?', ep.failures, endpointId);
-    if (ep.disable) disable(ep.projectId, endpointId, ep.disable, options.now);
+    if (ep.disable) {
+      const own = records.filter((r) => r.attempt.endpointId === endpointId).map((r) => r.attempt.deliveryId);
+      parked.set(
+        endpointId,
+        disableEndpointSqlite(db, ep.projectId, endpointId, ep.disable, options.now, own),
+      );
+    }
   }
   const statuses: RecordResult['statuses'] = [];
+  const countedParked = new Set<string>();
   for (const rec of records) {
     const a = rec.attempt;
     let status = rec.next.status;
@@ -118,6 +125,12 @@ export function writeAttemptRecords(
     }
     const final = String(moved.status) as DeliveryStatus;
     statuses.push(final);
+    // Each parked delivery counts once, however many records of it the batch had.
+    const parkedBy = a.endpointId === null ? undefined : parked.get(a.endpointId);
+    if (final === 'parked' && parkedBy !== undefined && !countedParked.has(a.deliveryId)) {
+      countedParked.add(a.deliveryId);
+      parked.set(a.endpointId!, parkedBy + 1);
+    }
     run(
       db,
       `INSERT INTO attempts (${ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -125,6 +138,10 @@ export function writeAttemptRecords(
     );
     // delivery.exhausted, when the delivery did end up failed (not when a late record was ignored).
     if (rec.next.status === 'failed' && final === 'failed') recordExhaustedSqlite(db, rec, options.now);
+  }
+  for (const d of disabled) {
+    const parkedBy = parked.get(d.endpointId) ?? 0;
+    recordEndpointDisabledSqlite(db, d.projectId, d.endpointId, d.reason, parkedBy, options.now);
   }
   return { disabledEndpoints: disabled, statuses };
 }

@@ -178,8 +178,10 @@ export function enableEndpointSqlite(
 }
 
 /**
- * Disables the endpoint and parks its pending work. Records `endpoint.disabled` when `record` is
- * set (a disable by the dispatcher) or the reason is `manual`. Returns how many deliveries were parked.
+ * Disables the endpoint and parks its pending deliveries, except those in flight (a worker's lease
+ * on them runs: their attempt record decides their state, `parked` if it plans a retry) and those in
+ * `except` (the attempt records of the batch that disables it, which do the same). Returns how many
+ * it parked; the caller records `endpoint.disabled` (recordEndpointDisabledSqlite).
  */
 export function disableEndpointSqlite(
   db: DatabaseSync,
@@ -187,7 +189,7 @@ export function disableEndpointSqlite(
   endpointId: string,
   reason: string,
   now: number,
-  record: boolean,
+  except: string[] = [],
 ): number {
   run(
     db,
@@ -199,14 +201,30 @@ export function disableEndpointSqlite(
     projectId,
     endpointId,
   );
-  const parked = run(
+  // A lease is leased_by with next_attempt_at at its end (claims.ts).
+  return run(
     db,
     `UPDATE deliveries SET status = 'parked', leased_by = NULL, updated_at = ?
-     WHERE project_id = ? AND endpoint_id = ? AND status = 'pending'`,
+     WHERE project_id = ? AND endpoint_id = ? AND status = 'pending'
+       AND NOT (leased_by IS NOT NULL AND next_attempt_at > ?)
+       AND id NOT IN (SELECT value FROM json_each(?))`,
     now,
     projectId,
     endpointId,
+    now,
+    JSON.stringify(except),
   );
+}
+
+/** Records `endpoint.disabled`: the reason, the endpoint's failure count, how many deliveries the disable parked. */
+export function recordEndpointDisabledSqlite(
+  db: DatabaseSync,
+  projectId: string,
+  endpointId: string,
+  reason: string,
+  parked: number,
+  now: number,
+): void {
   const failures = Number(
     get(
       db,
@@ -215,16 +233,13 @@ export function disableEndpointSqlite(
       endpointId,
     )?.n ?? 0,
   );
-  if (record || reason === 'manual') {
-    insertOperationalEventSqlite(
-      db,
-      projectId,
-      'endpoint.disabled',
-      { endpointId, reason, consecutiveFailures: failures, parked },
-      now,
-    );
-  }
-  return parked;
+  insertOperationalEventSqlite(
+    db,
+    projectId,
+    'endpoint.disabled',
+    { endpointId, reason, consecutiveFailures: failures, parked },
+    now,
+  );
 }
 
 export function insertOperationalEventSqlite(

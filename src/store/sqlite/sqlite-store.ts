@@ -51,6 +51,7 @@ import {
   expireCurrentSecretSqlite,
   insertEndpointSqlite,
   insertSecretSqlite,
+  recordEndpointDisabledSqlite,
   releaseRateDeferredSqlite,
   updateEndpointSqlite,
 } from './endpoint-writes.ts';
@@ -323,8 +324,10 @@ export class SqliteStore implements Store {
     await this.#write(
       () => {
         updateEndpointSqlite(this.#db, { ...cur, ...fields }, now);
-        if (active === false && cur.status === 'active')
-          disableEndpointSqlite(this.#db, projectId, endpointId, 'manual', now, false);
+        if (active === false && cur.status === 'active') {
+          const parked = disableEndpointSqlite(this.#db, projectId, endpointId, 'manual', now);
+          recordEndpointDisabledSqlite(this.#db, projectId, endpointId, 'manual', parked, now);
+        }
         if (active === true && cur.status === 'disabled')
           enableEndpointSqlite(this.#db, projectId, endpointId, now);
         if (loosened) releaseRateDeferredSqlite(this.#db, projectId, endpointId, now);
@@ -487,10 +490,7 @@ export class SqliteStore implements Store {
   }
   recordAttempts(records: AttemptRecord[], options: RecordOptions): Promise<RecordResult> {
     return this.#writes.submit(
-      () =>
-        writeAttemptRecords(this.#db, records, options, (projectId, endpointId, reason, now) =>
-          disableEndpointSqlite(this.#db, projectId, endpointId, reason, now, true),
-        ), // attempt-records.ts
+      () => writeAttemptRecords(this.#db, records, options), // attempt-records.ts
       { durable: false, wakes: false }, // retries are due seconds later at the earliest
     );
   }
