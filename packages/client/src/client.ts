@@ -243,11 +243,12 @@ export class HeraldClient {
   getEndpoint(project: string, endpoint: string): Promise<Endpoint> {
     return this.request('GET', `/projects/${seg(project)}/endpoints/${seg(endpoint)}`);
   }
+  /** `resumed` is there when `active: true` re-enabled a disabled endpoint (as `enableEndpoint`). */
   updateEndpoint(
     project: string,
     endpoint: string,
     input: Partial<Omit<EndpointInput, 'secret'>>,
-  ): Promise<Endpoint> {
+  ): Promise<Endpoint & { resumed?: number }> {
     return this.request('PATCH', `/projects/${seg(project)}/endpoints/${seg(endpoint)}`, { body: input });
   }
   async deleteEndpoint(project: string, endpoint: string): Promise<void> {
@@ -276,16 +277,19 @@ export class HeraldClient {
       body: eventType ? { eventType } : {},
     });
   }
-  /** Re-enables a disabled endpoint; its parked deliveries become due. */
-  enableEndpoint(project: string, endpoint: string): Promise<Endpoint> {
+  /** Re-enables a disabled endpoint; its parked deliveries become due (`resumed` of them). */
+  enableEndpoint(project: string, endpoint: string): Promise<Endpoint & { resumed: number }> {
     return this.request('POST', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/enable`);
   }
-  /** Sends again every failed delivery of the endpoint in the time range. */
+  /**
+   * Sends again every failed delivery of the endpoint in the time range (`recovered` of them); a
+   * disabled endpoint is refused (409 HERALD_ERR_ENDPOINT_DISABLED): enable it first.
+   */
   recoverEndpoint(
     project: string,
     endpoint: string,
     range: { since: string | number; until?: string | number },
-  ): Promise<unknown> {
+  ): Promise<{ recovered: number }> {
     return this.request('POST', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/recover`, {
       body: range,
     });

@@ -122,6 +122,29 @@ describe('@herald/client', () => {
     assert.throws(() => new HeraldClient({ url: herald.url, token: '' }), /token/);
   });
 
+  test('the endpoint levers answer what they did: resumed, recovered, and 409 on a disabled endpoint', async () => {
+    const project = await client.createProject({ name: 'levers' });
+    const endpoint = await client.createEndpoint(project.id, { url: 'https://example.test/levers' });
+    await client.sendEvents(project.id, [
+      { type: 'a', payload: {} },
+      { type: 'b', payload: {} },
+    ]);
+    const off = await client.updateEndpoint(project.id, endpoint.id, { active: false });
+    assert.equal(off.resumed, undefined);
+    await assert.rejects(
+      client.recoverEndpoint(project.id, endpoint.id, { since: 0 }),
+      (error: unknown) =>
+        error instanceof HeraldApiError &&
+        error.status === 409 &&
+        error.code === 'HERALD_ERR_ENDPOINT_DISABLED',
+    );
+    // The two pending deliveries were parked by the disable; re-enabling resumes them.
+    assert.equal((await client.updateEndpoint(project.id, endpoint.id, { active: true })).resumed, 2);
+    await client.updateEndpoint(project.id, endpoint.id, { active: false });
+    assert.equal((await client.enableEndpoint(project.id, endpoint.id)).resumed, 2);
+    assert.deepEqual(await client.recoverEndpoint(project.id, endpoint.id, { since: 0 }), { recovered: 0 });
+  });
+
   test('a project key sees only its project', async () => {
     const mine = await client.createProject({ name: 'mine' });
     const theirs = await client.createProject({ name: 'theirs' });
