@@ -33,3 +33,15 @@ export function secretProblem(scheme: SignatureScheme, secret: string): string |
   if (/[\u0000-\u001f\u007f]/.test(secret)) return 'a secret must not contain control characters';
   return null;
 }
+
+/**
+ * Whether two secrets sign alike under `scheme`: a standard key is the same key with or without its
+ * `whsec_` prefix (compared as the bytes it decodes to); any other secret is used as is.
+ */
+export function sameSecret(scheme: SignatureScheme, a: string, b: string): boolean {
+  if (a === b) return true;
+  if (scheme !== 'standard') return false;
+  const ka = standardSecretKey(a);
+  const kb = standardSecretKey(b);
+  return ka !== null && kb !== null && Buffer.from(ka).equals(Buffer.from(kb));
+}

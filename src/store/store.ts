@@ -320,7 +320,10 @@ export interface Store {
    * Makes `secret` current. Every older secret still valid stays valid until now + graceMs at the
    * latest (one already expiring sooner keeps its time), so graceMs 0 leaves only the new secret:
    * an emergency rotation after a leak cuts every earlier secret off. At most MAX_VALID_SECRETS
-   * stay valid: past that, the oldest expire now.
+   * stay valid: past that, the oldest expire now. `'same-as-current'` (nothing changed) when
+   * `secret` is the current secret already (domain sameSecret, under the endpoint's scheme),
+   * checked in the rotation's own transaction, so of concurrent rotations to one secret only the
+   * first goes through. Null when the endpoint does not exist.
    */
   rotateEndpointSecret(
     projectId: string,
@@ -328,7 +331,7 @@ export interface Store {
     secret: string,
     graceMs: number,
     now: number,
-  ): Promise<EndpointSecret[] | null>;
+  ): Promise<EndpointSecret[] | 'same-as-current' | null>;
   /**
    * Activates the endpoint, resets its failure count and makes its parked deliveries due at `now`.
    * Records `endpoint.recovered` when it was disabled. Null when the endpoint does not exist.

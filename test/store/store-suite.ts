@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import { attemptRecord as outcomeRecord } from '../../src/delivery/attempt-outcome.ts';
 import { buildRequest } from '../../src/domain/build-request.ts';
-import type { Attempt } from '../../src/domain/types.ts';
+import type { Attempt, EndpointSecret } from '../../src/domain/types.ts';
 import { WINDOW_SKIP_MS } from '../../src/store/claim-limits.ts';
 import { MAX_VALID_SECRETS, type Store, StoreConflictError } from '../../src/store/store.ts';
 import { defineDispatchViewSuite } from './dispatch-view-suite.ts';
@@ -26,6 +26,12 @@ import {
 } from './helpers.ts';
 import { defineLimitsRetentionSuite } from './limits-retention-suite.ts';
 import { definePageBudgetSuite } from './page-budget-suite.ts';
+
+/** The secrets a rotation answered (it must have rotated). */
+function rotated(result: EndpointSecret[] | 'same-as-current' | null): EndpointSecret[] {
+  assert.ok(Array.isArray(result), `rotation answered ${String(result)}`);
+  return result;
+}
 
 /** 3,000 due deliveries for the project's endpoints, older than anything a test adds after them. */
 async function deepBacklog(store: Store, projectId: string): Promise<void> {
@@ -1239,7 +1245,7 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
       const ep = await store.createEndpoint(endpointInput(p.id), 'whsec_one', T0);
       const after = await store.rotateEndpointSecret(p.id, ep.id, 'whsec_two', HOUR, T0 + 10);
       assert.deepEqual(
-        after?.map((s) => [s.secret, s.expiresAt]),
+        rotated(after).map((s) => [s.secret, s.expiresAt]),
         [
           ['whsec_two', null],
           ['whsec_one', T0 + 10 + HOUR],
@@ -1255,7 +1261,7 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
       );
       const retired = await store.rotateEndpointSecret(p.id, ep.id, 'whsec_three', 0, T0 + 20);
       assert.deepEqual(
-        retired?.map((s) => s.secret),
+        rotated(retired).map((s) => s.secret),
         ['whsec_three'],
         'grace 0 retires the current secret and the one still in its grace',
       );
@@ -1283,6 +1289,54 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
     });
 
     withStore(
+      'secret rotation to the current secret is refused in its transaction: of concurrent rotations to one secret one goes through',
+      async (store) => {
+        const p = await store.createProject({ name: 'p' }, T0);
+        const key = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+        const ep = await store.createEndpoint(endpointInput(p.id), key, T0);
+        const secrets = async () =>
+          (await store.getEndpointSecrets(p.id, ep.id, T0 + 10)).map((s) => s.secret);
+        // The current key, with or without its whsec_ prefix: nothing changes.
+        assert.equal(await store.rotateEndpointSecret(p.id, ep.id, key, HOUR, T0 + 1), 'same-as-current');
+        assert.equal(
+          await store.rotateEndpointSecret(p.id, ep.id, key.slice('whsec_'.length), HOUR, T0 + 1),
+          'same-as-current',
+        );
+        assert.deepEqual(await secrets(), [key]);
+        // Ten rotations to one new key at once: one rotates, nine find it current.
+        const next = `whsec_${Buffer.alloc(32, 8).toString('base64')}`;
+        const results = await Promise.all(
+          Array.from({ length: 10 }, () => store.rotateEndpointSecret(p.id, ep.id, next, HOUR, T0 + 2)),
+        );
+        assert.equal(results.filter((r) => r === 'same-as-current').length, 9);
+        assert.deepEqual(
+          rotated(results.find(Array.isArray) ?? null).map((s) => s.secret),
+          [next, key],
+        );
+        assert.deepEqual(await secrets(), [next, key]);
+        // A secret still valid in its grace period may become current again.
+        assert.deepEqual(
+          rotated(await store.rotateEndpointSecret(p.id, ep.id, key, 0, T0 + 3)).map((s) => s.secret),
+          [key],
+        );
+        // Other schemes compare the secret as it is.
+        const plain = await store.createEndpoint(
+          endpointInput(p.id, { signature: { scheme: 'hmac-sha256' } }),
+          'plain-secret-1',
+          T0,
+        );
+        assert.equal(
+          await store.rotateEndpointSecret(p.id, plain.id, 'plain-secret-1', HOUR, T0 + 1),
+          'same-as-current',
+        );
+        assert.ok(
+          Array.isArray(await store.rotateEndpointSecret(p.id, plain.id, 'plain-secret-2', HOUR, T0 + 1)),
+        );
+        assert.equal(await store.rotateEndpointSecret(p.id, 'ep_missing', next, 0, T0), null);
+      },
+    );
+
+    withStore(
       'secret rotation: a grace shortens every older secret to it, never lengthens one; at most MAX_VALID_SECRETS stay valid',
       async (store) => {
         const p = await store.createProject({ name: 'p' }, T0);
@@ -1308,7 +1362,7 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
         // Grace 0 (a leak): only the new secret is valid, whatever the earlier rotations left.
         const emergency = await store.rotateEndpointSecret(p.id, ep.id, 'whsec_s4', 0, T0 + 4);
         assert.deepEqual(
-          emergency?.map((s) => [s.secret, s.expiresAt]),
+          rotated(emergency).map((s) => [s.secret, s.expiresAt]),
           [['whsec_s4', null]],
         );
         assert.deepEqual(await valid(T0 + 4), [['whsec_s4', null]]);
@@ -1321,7 +1375,7 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
         const now = T0 + 12 * 60_000;
         const expected = Array.from({ length: MAX_VALID_SECRETS }, (_, i) => `whsec_r${12 - i}`);
         assert.deepEqual(
-          last?.map((s) => s.secret),
+          rotated(last).map((s) => s.secret),
           expected,
         );
         assert.deepEqual(

@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { standardKeyText } from '../../domain/build-request.ts';
 import { ID_PREFIX } from '../../domain/ids.ts';
 import { generateSecret } from '../../domain/secret.ts';
 import { projectFor } from '../auth.ts';
@@ -155,19 +154,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
     async (request) => {
       const { project, endpoint } = await endpointFor(ctx, request, request.params);
       const { secret: imported, graceSeconds = 86_400 } = request.body ?? {};
-      if (imported !== undefined) {
-        checkSecret(endpoint.signature.scheme, imported, 'body.secret');
-        // It would be valid twice, and the rotation would retire nothing but itself.
-        const [current] = await store.getEndpointSecrets(project.id, endpoint.id, Date.now());
-        // A standard key is the same key with or without its `whsec_` prefix.
-        const same = (a: string, b: string) =>
-          endpoint.signature.scheme === 'standard' ? standardKeyText(a) === standardKeyText(b) : a === b;
-        if (current && same(current.secret, imported)) {
-          throw new ConflictError('body.secret: is already the current secret', {
-            details: { field: 'body.secret' },
-          });
-        }
-      }
+      if (imported !== undefined) checkSecret(endpoint.signature.scheme, imported, 'body.secret');
       const secret = imported ?? generateSecret();
       const secrets = await store.rotateEndpointSecret(
         project.id,
@@ -177,6 +164,14 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
         Date.now(),
       );
       if (!secrets) throw new NotFoundError('endpoint');
+      // The current secret already (with or without a standard key's `whsec_` prefix): it would be
+      // valid twice, and the rotation would retire nothing but itself. Checked by the store in the
+      // rotation's transaction, so two concurrent rotations to one secret cannot both pass.
+      if (secrets === 'same-as-current') {
+        throw new ConflictError('body.secret: is already the current secret', {
+          details: { field: 'body.secret' },
+        });
+      }
       return secretsJson(secrets);
     },
   );

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { rateLimitLoosened } from '../../domain/gcra.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
+import { sameSecret } from '../../domain/secret.ts';
 import type { EndpointSecret, HeraldEvent } from '../../domain/types.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
@@ -392,12 +393,16 @@ export class PostgresStore implements Store {
     now: number,
   ) {
     return this.#tx(async (c) => {
-      const exists = await this.#one(
-        'SELECT 1 FROM endpoints WHERE project_id = $1 AND id = $2 FOR UPDATE',
+      // The endpoint's row lock orders concurrent rotations: the second reads the first's secret.
+      const row = await this.#one(
+        'SELECT * FROM endpoints WHERE project_id = $1 AND id = $2 FOR UPDATE',
         [projectId, endpointId],
         c,
       );
-      if (!exists) return null;
+      if (!row) return null;
+      const [current] = await this.getEndpointSecrets(projectId, endpointId, now, c);
+      const { scheme } = toEndpoint(row).signature;
+      if (current && sameSecret(scheme, current.secret, secret)) return 'same-as-current' as const;
       await expireCurrentSecretPostgres(c, projectId, endpointId, now + Math.max(0, graceMs));
       await insertSecretPostgres(c, projectId, endpointId, this.#cipher.seal(secret), now);
       return this.getEndpointSecrets(projectId, endpointId, now, c);

@@ -6,6 +6,7 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { rateLimitLoosened } from '../../domain/gcra.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
+import { sameSecret } from '../../domain/secret.ts';
 import type { Endpoint, EndpointSecret, HeraldEvent } from '../../domain/types.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
 import { DispatchCache } from '../dispatch-cache.ts';
@@ -358,11 +359,18 @@ export class SqliteStore implements Store {
     graceMs: number,
     now: number,
   ) {
-    if (!(await this.getEndpoint(projectId, endpointId))) return null;
-    await this.#write(() => {
+    // Read and written in one write of the group commit: a concurrent rotation comes before or after.
+    const outcome = await this.#write(() => {
+      const endpoint = this.#endpoint(projectId, endpointId);
+      if (!endpoint) return null;
+      const [current] = this.#secrets(projectId, endpointId, now);
+      if (current && sameSecret(endpoint.signature.scheme, current.secret, secret))
+        return 'same-as-current' as const;
       expireCurrentSecretSqlite(this.#db, projectId, endpointId, now + Math.max(0, graceMs));
       insertSecretSqlite(this.#db, projectId, endpointId, this.#cipher.seal(secret), now);
+      return 'rotated' as const;
     });
+    if (outcome !== 'rotated') return outcome;
     return this.getEndpointSecrets(projectId, endpointId, now);
   }
   async enableEndpoint(projectId: string, endpointId: string, now: number) {
