@@ -244,6 +244,15 @@ function loadDeliveryConfig(
   };
 }
 
+/**
+ * Whether npm started this process (`npx herald`, `npm exec`, `npm run`; npm sets
+ * `npm_lifecycle_event` for what it runs). npm runs the bin through `sh -c`, which does not pass
+ * SIGTERM on: `herald serve` then watches for npm going away (src/cli/commands/serve.ts).
+ */
+export function startedByNpm(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env.npm_lifecycle_event);
+}
+
 /** `true`/`false` (also 1/0, yes/no, on/off). */
 export function parseBoolean(setting: RawSetting): boolean {
   const value = setting.value.trim().toLowerCase();

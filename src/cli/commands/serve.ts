@@ -2,13 +2,15 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { ADMIN_TOKEN_FILE } from '../../config/admin-token.ts';
 import type { Config } from '../../config/config-types.ts';
-import { type ConfigFlags, loadConfig } from '../../config/load-config.ts';
+import { type ConfigFlags, loadConfig, startedByNpm } from '../../config/load-config.ts';
 import { createLogger } from '../../logger.ts';
 import { type RunningHerald, startHerald } from '../../main.ts';
 import { runCommand } from '../run-command.ts';
 
 /** How long in-flight deliveries get to finish on SIGTERM/SIGINT before they are handed back. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/** How often a Herald that npm started checks that its parent process is still there. */
+const PARENT_CHECK_MS = 250;
 
 /** `herald serve`: run the API and/or the dispatcher until SIGTERM or SIGINT. */
 export function serveCommand(): Command {
@@ -56,8 +58,36 @@ async function serve(flags: ConfigFlags): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  if (startedByNpm()) {
+    whenParentExits((parentPid) => {
+      if (stopping) return; // a signal came first (Ctrl-C reaches npm, sh and Herald alike)
+      logger.warn(
+        { parentPid },
+        'the npm process that started Herald exited without passing SIGTERM on (npm exec and npm run start it through sh); shutting down as on SIGTERM. Under a supervisor or in a container, start bin/herald.js itself (docs/deployment.md)',
+      );
+      stop('SIGTERM');
+    });
+  }
   herald = await startHerald(config, { logger });
   if (stopping) void close(herald);
+}
+
+/**
+ * `npx herald serve` runs npm, which runs `sh -c herald serve`, which runs Herald. npm passes
+ * SIGTERM to that shell only, and the shell (dash, Debian's sh) exits on it without passing it on;
+ * npm then exits too, and Herald would run on as an orphan, database open and port taken. So a
+ * Herald that npm started treats its parent's exit as the SIGTERM it did not get. (In a container
+ * whose command is `npx herald serve`, npm is process 1 and its exit ends the container at once:
+ * there only starting the bin directly helps, docs/deployment.md.)
+ */
+function whenParentExits(then: (parentPid: number) => void): void {
+  const parentPid = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parentPid) return;
+    clearInterval(timer);
+    then(parentPid);
+  }, PARENT_CHECK_MS);
+  timer.unref();
 }
 
 /**
