@@ -64,7 +64,8 @@ export function attemptRecord(input: OutcomeInput): AttemptRecord {
       request: {
         method: input.request.method,
         url: input.request.url,
-        headers: input.request.headers,
+        // As sent (host, connection, content-length included) when the sender got that far.
+        headers: result.requestHeaders ?? input.request.headers,
         body: input.request.body ?? '',
       },
       response: result.response,

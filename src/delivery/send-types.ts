@@ -14,6 +14,12 @@ export interface SendRequest {
 export interface SendResult {
   startedAt: number;
   durationMs: number;
+  /**
+   * The request's headers as they go on the wire: `host` and `connection` first, then the request's
+   * own (with the `user-agent` the sender adds when there is none), `content-length` last when there
+   * is one. Absent when the URL could not be parsed (nothing could be sent).
+   */
+  requestHeaders?: Record<string, string>;
   response: AttemptResponse | null;
   error: { kind: ErrorKind; message: string } | null;
 }

@@ -50,8 +50,30 @@ const KEEP_ALIVE_MS = 10_000;
 interface Target {
   protocol: string;
   hostname: string;
+  /** The `host` header undici sends: the hostname, and the port when it is not the scheme's default. */
+  host: string;
   origin: string;
   path: string;
+}
+
+/** Methods undici sends `content-length: 0` for when the body is empty (client-h1.js, expectsPayload). */
+const EXPECTS_PAYLOAD = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * The header lines undici writes for a request (client-h1.js writeH1), in its order: `host`, then
+ * `connection: keep-alive` (the pools keep connections alive, one request at a time), the request's
+ * own, and `content-length` when there is a body (or an empty one on a method that expects one).
+ */
+function wireHeaders(
+  host: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string | null,
+): Record<string, string> {
+  const out: Record<string, string> = { host, connection: 'keep-alive', ...headers };
+  const length = body === null ? 0 : Buffer.byteLength(body, 'utf8');
+  if (length > 0 || EXPECTS_PAYLOAD.has(method)) out['content-length'] = String(length);
+  return out;
 }
 
 interface PoolEntry {
@@ -169,6 +191,7 @@ export function createSender(options: SenderOptions): Sender {
         t = {
           protocol: u.protocol,
           hostname: u.hostname,
+          host: u.host,
           origin: u.origin,
           path: `${u.pathname}${u.search}`,
         };
@@ -184,9 +207,11 @@ export function createSender(options: SenderOptions): Sender {
   const send: SendFn = (req: SendRequest): Promise<SendResult> => {
     const startedAt = Date.now();
     const t0 = performance.now();
+    let requestHeaders: Record<string, string> | undefined;
     const done = (partial: Omit<SendResult, 'startedAt' | 'durationMs'>): SendResult => ({
       startedAt,
       durationMs: Math.round((performance.now() - t0) * 10) / 10,
+      ...(requestHeaders ? { requestHeaders } : {}),
       ...partial,
     });
     const refused = (kind: NonNullable<SendResult['error']>['kind'], message: string) =>
@@ -194,13 +219,14 @@ export function createSender(options: SenderOptions): Sender {
 
     const url = target(req.url);
     if (url === null) return refused('protocol', 'invalid URL');
-    if (url.protocol !== 'http:' && url.protocol !== 'https:')
-      return refused('blocked', `scheme ${url.protocol} is not allowed`);
-    if (!hostVerdict(url.hostname)) return refused('blocked', new BlockedAddressError(url.hostname).message);
-
     const headers: Record<string, string> = { ...req.headers };
     if (!Object.keys(headers).some((name) => name.toLowerCase() === 'user-agent'))
       headers['user-agent'] = options.userAgent;
+    // What the attempt records as sent (also when the guard refuses it: the request as it would go).
+    requestHeaders = wireHeaders(url.host, req.method, headers, req.body);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      return refused('blocked', `scheme ${url.protocol} is not allowed`);
+    if (!hostVerdict(url.hostname)) return refused('blocked', new BlockedAddressError(url.hostname).message);
 
     return new Promise<SendResult>((resolve) => {
       const entry = acquire(url.origin);
@@ -316,13 +342,17 @@ export function createSender(options: SenderOptions): Sender {
   };
 }
 
-/** Response headers as one record: lower-case names, repeated headers joined with ", ". */
+/**
+ * Response headers as one record: lower-case names; a header that came more than once (two
+ * `Set-Cookie`s) has its values in order, one per line ("\n": no header value can hold one), so
+ * each stays whole: a cookie's `Expires` has a comma, a ", " join could not be split again.
+ */
 function headerRecord(raw: Buffer[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toString('latin1').toLowerCase();
     const value = raw[i + 1]!.toString('utf8');
-    if (Object.hasOwn(out, name)) out[name] += `, ${value}`;
+    if (Object.hasOwn(out, name)) out[name] += `\n${value}`;
     else if (name === '__proto__')
       Object.defineProperty(out, name, { value, enumerable: true, writable: true });
     else out[name] = value;

@@ -1,6 +1,8 @@
 /** The dispatcher against a real SQLite store, the real sender and loopback receivers. */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
@@ -165,6 +167,35 @@ describe('dispatcher', () => {
     assert.equal(a!.outcome, 'succeeded');
     assert.equal(a!.response?.status, 200);
     assert.equal(a!.endpointId, ep.id);
+  });
+
+  test('the stored attempt holds the request as it arrived (host, content-length, connection) and every Set-Cookie', async () => {
+    const w = await world();
+    const arrived: { headers: IncomingHttpHeaders; raw: string[] }[] = [];
+    const server = createServer((req, res) => {
+      arrived.push({ headers: req.headers, raw: req.rawHeaders });
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'set-cookie': ['a=1; Expires=Wed, 21 Oct 2037 07:28:00 GMT', 'b=2'] });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    await w.endpoint(url, { headers: { 'X-Env': 'prod' } });
+    await w.dispatcher().start();
+    const [d] = await w.send();
+    await deliveryIn(w, d!.id, 'succeeded');
+    const [a] = await attemptsOf(w, d!.id);
+    const stored = Object.entries(a!.request.headers).map(([k, v]) => [k.toLowerCase(), v]);
+    const got: string[][] = [];
+    for (let i = 0; i < arrived[0]!.raw.length; i += 2)
+      got.push([arrived[0]!.raw[i]!.toLowerCase(), arrived[0]!.raw[i + 1]!]);
+    assert.deepEqual(stored, got, 'every header line, in order');
+    assert.equal(a!.request.headers.host, arrived[0]!.headers.host);
+    assert.equal(a!.request.headers['content-length'], String(Buffer.byteLength(a!.request.body)));
+    assert.equal(a!.response?.headers['set-cookie'], 'a=1; Expires=Wed, 21 Oct 2037 07:28:00 GMT\nb=2');
   });
 
   test('500, 500, 200: three attempts numbered 1..3, then succeeded', async () => {

@@ -268,16 +268,58 @@ describe('sender', () => {
     assert.equal(r.requests[0]!.headers['user-agent'], 'custom/1');
   });
 
-  test('response headers are a plain lowercase record; repeated ones are joined', async (t) => {
+  test('response headers are a plain lowercase record; repeated ones keep each value, one per line', async (t) => {
+    const cookies = ['a=1; Expires=Wed, 21 Oct 2037 07:28:00 GMT', 'b=2; Path=/'];
     const { url } = await rawServer((_req, res) => {
       res.setHeader('X-Mixed-Case', 'v');
-      res.setHeader('Set-Cookie', ['a=1', 'b=2']);
+      res.setHeader('Set-Cookie', cookies);
+      res.setHeader('X-Twice', ['x, y', 'z']);
       res.end('ok');
     }, t);
     const res = await sender().send(post(url));
     assert.equal(Object.getPrototypeOf(res.response!.headers), Object.prototype);
     assert.equal(res.response!.headers['x-mixed-case'], 'v');
-    assert.equal(res.response!.headers['set-cookie'], 'a=1, b=2');
+    assert.deepEqual(res.response!.headers['set-cookie']!.split('\n'), cookies);
+    assert.deepEqual(res.response!.headers['x-twice']!.split('\n'), ['x, y', 'z']);
+  });
+
+  test('requestHeaders are the header lines the receiver got, host and content-length included, in order', async (t) => {
+    const received: string[][] = [];
+    const { url, port } = await rawServer((req, res) => {
+      const lines: string[] = [];
+      for (let i = 0; i < req.rawHeaders.length; i += 2)
+        lines.push(`${req.rawHeaders[i]!.toLowerCase()}: ${req.rawHeaders[i + 1]}`);
+      received.push(lines);
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    }, t);
+    const s = sender();
+    const lines = (h: Record<string, string> | undefined) =>
+      Object.entries(h ?? {}).map(([k, v]) => `${k.toLowerCase()}: ${v}`);
+    const requests: SendRequest[] = [
+      { ...post(url), body: '{"name":"Zoë ✓"}' }, // multi-byte: the length is in bytes
+      {
+        method: 'GET',
+        url: `${url}?type=a`,
+        headers: { 'webhook-id': 'msg_2' },
+        body: null,
+        timeoutMs: 2_000,
+      },
+      { method: 'PUT', url, headers: { 'X-Env': 'prod' }, body: '', timeoutMs: 2_000 },
+      { method: 'PATCH', url, headers: {}, body: null, timeoutMs: 2_000 },
+    ];
+    for (const [i, req] of requests.entries()) {
+      const res = await s.send(req);
+      assert.equal(res.error, null);
+      assert.deepEqual(lines(res.requestHeaders), received[i], `${req.method} ${JSON.stringify(req.body)}`);
+    }
+    assert.equal(received[0]![0], `host: 127.0.0.1:${port}`);
+    assert.ok(received[0]!.includes(`content-length: ${Buffer.byteLength('{"name":"Zoë ✓"}')}`));
+    assert.ok(!received[1]!.some((l) => l.startsWith('content-length')), 'a GET without a body has none');
+    // Refused by the guard: the request as it would have gone.
+    const blocked = await sender({ allowNetworks: [] }).send(post(url));
+    assert.equal(blocked.error?.kind, 'blocked');
+    assert.equal(blocked.requestHeaders?.host, `127.0.0.1:${port}`);
   });
 
   test('an informational 103 before the answer is passed over: the final status and body count', async (t) => {
