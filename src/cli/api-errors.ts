@@ -18,14 +18,24 @@ const RENAMED: Record<string, string> = {
   url: '--endpoint-url',
 };
 
+/** What a command says about the API fields beyond its body and query string. */
+export interface FieldSources {
+  /**
+   * Path parameters the command takes from its flag or argument of the same name: `herald listen`
+   * has `params.project` and `params.endpoint` from `--project` and `--endpoint`.
+   */
+  params?: readonly string[];
+}
+
 /**
  * The flag (`--since`) or argument (`<name>`) of `command` that gave the API's `field`, or null
  * when none did. Body fields that no flag names come from `--settings` when the command has it.
  */
-export function flagForField(field: string, command: Command): string | null {
-  const match = /^(body|querystring)\.([^.]+)/.exec(field);
+export function flagForField(field: string, command: Command, sources: FieldSources = {}): string | null {
+  const match = /^(body|querystring|params)\.([^.]+)/.exec(field);
   if (!match) return null;
   const [, where, name = ''] = match;
+  if (where === 'params' && !sources.params?.includes(name)) return null;
   if (command.registeredArguments.some((argument) => argument.name() === name)) return `<${name}>`;
   const flags = new Set(
     command.options.map((option) => option.long).filter((long) => long && !CONNECTION_FLAGS.has(long)),
@@ -43,14 +53,18 @@ export function flagForField(field: string, command: Command): string | null {
  * field after the flag when it says more than the flag does (`--types (body.eventTypes.1): …`,
  * `--settings (body.headers.X-A): …`). Errors about no flag stay as the API words them.
  */
-export function describeApiError(error: HeraldApiError, command: Command): string {
+export function describeApiError(
+  error: HeraldApiError,
+  command: Command,
+  sources: FieldSources = {},
+): string {
   const field = (error.details as { field?: unknown } | null | undefined)?.field;
   if (typeof field !== 'string') return error.message;
-  const flag = flagForField(field, command);
+  const flag = flagForField(field, command, sources);
   if (!flag) return error.message;
   const head = `${error.status} ${error.code}: `;
   const message = error.message.startsWith(head) ? error.message.slice(head.length) : error.message;
   const reason = message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message;
-  const plain = flag !== '--settings' && /^(body|querystring)\.[^.]+$/.test(field);
+  const plain = flag !== '--settings' && /^(body|querystring|params)\.[^.]+$/.test(field);
   return `${head}${flag}${plain ? '' : ` (${field})`}: ${reason}`;
 }

@@ -1,4 +1,5 @@
 /** `herald listen`: forward a project's new events to a local URL (src/cli/listen/forwarder.ts). */
+import { HeraldApiError } from '@herald/client';
 import { Command } from 'commander';
 import {
   type ConnectionFlags,
@@ -7,6 +8,7 @@ import {
   positiveInt,
   withConnectionFlags,
 } from '../api-connection.ts';
+import { describeApiError, type FieldSources } from '../api-errors.ts';
 import { endpointShape, type ForwardShape, localShape } from '../listen/forward-shape.ts';
 import { createForwarder } from '../listen/forwarder.ts';
 import { CommandError, runCommand } from '../run-command.ts';
@@ -20,6 +22,9 @@ interface ListenFlags extends ConnectionFlags {
   interval: string | number;
   timeout: string | number;
 }
+
+/** The API's path parameters listen takes from its flags: refusals of them name the flag. */
+const FIELD_SOURCES: FieldSources = { params: ['project', 'endpoint'] };
 
 export function listenCommand(): Command {
   return withConnectionFlags(
@@ -43,10 +48,24 @@ export function listenCommand(): Command {
       )
       .addOption(countFlag('--interval <ms>', 'poll this often', 1000))
       .addOption(countFlag('--timeout <ms>', 'give up on the local receiver after this long', 10_000)),
-  ).action((flags: ListenFlags) => runCommand(() => listen(flags)));
+  ).action((flags: ListenFlags, command: Command) =>
+    runCommand(async () => {
+      // A refusal of the API names the flag it came from, as the other API commands' do (print.ts).
+      const describe = (error: unknown): string =>
+        error instanceof HeraldApiError
+          ? describeApiError(error, command, FIELD_SOURCES)
+          : (error as Error).message;
+      try {
+        await listen(flags, describe);
+      } catch (error) {
+        if (error instanceof HeraldApiError) throw new CommandError(describe(error));
+        throw error;
+      }
+    }),
+  );
 }
 
-async function listen(flags: ListenFlags): Promise<void> {
+async function listen(flags: ListenFlags, describeError: (error: unknown) => string): Promise<void> {
   let target: URL;
   try {
     target = new URL(flags.forwardTo);
@@ -56,7 +75,9 @@ async function listen(flags: ListenFlags): Promise<void> {
   if (target.protocol !== 'http:' && target.protocol !== 'https:') {
     throw new CommandError('--forward-to: expected an http:// or https:// URL');
   }
-  if (flags.endpoint && flags.secret)
+  // `--endpoint ""` (a variable that was never set) is the API's to refuse, not "no endpoint".
+  const endpoint = flags.endpoint;
+  if (endpoint !== undefined && flags.secret)
     throw new CommandError('--secret: not with --endpoint (its own secret signs)');
   const intervalMs = positiveInt('--interval', flags.interval);
   const timeoutMs = positiveInt('--timeout', flags.timeout);
@@ -69,10 +90,10 @@ async function listen(flags: ListenFlags): Promise<void> {
   const client = connect(flags);
   try {
     let shape: ForwardShape;
-    if (flags.endpoint) {
-      const endpoint = await client.getEndpoint(flags.project, flags.endpoint);
-      const { secret } = await client.getEndpointSecret(flags.project, flags.endpoint);
-      shape = endpointShape(endpoint, secret, types);
+    if (endpoint !== undefined) {
+      const settings = await client.getEndpoint(flags.project, endpoint);
+      const { secret } = await client.getEndpointSecret(flags.project, endpoint);
+      shape = endpointShape(settings, secret, types);
     } else {
       shape = localShape(flags.secret, types);
     }
@@ -84,6 +105,7 @@ async function listen(flags: ListenFlags): Promise<void> {
       intervalMs,
       timeoutMs,
       log: (line) => process.stdout.write(`${line}\n`),
+      describeError,
     });
     await forwarder.start();
     const stop = () => forwarder.stop();

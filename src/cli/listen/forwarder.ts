@@ -32,6 +32,8 @@ export interface ForwarderOptions {
   intervalMs: number;
   timeoutMs: number;
   log: (line: string) => void;
+  /** How a failed poll's error is printed (default: its message). */
+  describeError?: (error: unknown) => string;
 }
 
 export interface Forwarder {
@@ -124,7 +126,8 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
         try {
           await forwarder.poll();
         } catch (error) {
-          o.log(`polling ${o.project} failed: ${(error as Error).message} (trying again)`);
+          const reason = o.describeError ? o.describeError(error) : (error as Error).message;
+          o.log(`polling ${o.project} failed: ${reason} (trying again)`);
         }
         if (!running) break;
         await new Promise<void>((resolve) => {

@@ -1,0 +1,69 @@
+/**
+ * `herald listen` words the API's refusals as the other API commands do: the flag the user typed,
+ * not the API's field (`--endpoint`, not `params.endpoint`). An empty `--endpoint` (a shell
+ * variable that was never set) is refused by the API and named, where it used to be taken for no
+ * endpoint at all and forwarded with a new local secret instead of the endpoint's.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import { api, type HeraldProcess, startHerald } from './harness.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const NODE = join(ROOT, 'node_modules/.bin/node');
+const BIN = join(ROOT, 'bin/herald.js');
+const ADMIN = 'cli-listen-errors-token-0123456789';
+
+/** Runs `herald ARGS`; a command still running after `timeoutMs` is killed (code null). */
+function herald(args: string[], timeoutMs = 15_000) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+    const child = spawn(NODE, [BIN, ...args], { env: { PATH: process.env.PATH ?? '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c));
+    child.stderr.on('data', (c: Buffer) => (stderr += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+let server: HeraldProcess;
+before(async () => {
+  server = await startHerald({ env: { HERALD_ADMIN_TOKEN: ADMIN } });
+});
+after(async () => {
+  await server?.dispose();
+});
+
+test('listen names --endpoint in the API refusal of an empty one, instead of params.endpoint or forwarding anyway', async () => {
+  const project = await api<{ id: string }>(server.url, ADMIN, 'POST', '/api/v1/projects', { name: 'l' });
+  const conn = ['--url', server.url, '--token', ADMIN, '--project', project.body.id];
+  const empty = await herald([
+    'listen',
+    ...conn,
+    '--forward-to',
+    'http://127.0.0.1:9/hook',
+    '--endpoint',
+    '',
+  ]);
+  assert.equal(empty.code, 1, `${empty.stdout}${empty.stderr}`);
+  assert.match(empty.stderr, /^herald: 400 HERALD_ERR_VALIDATION: --endpoint: \S/);
+  assert.doesNotMatch(empty.stderr, /params\./);
+  assert.doesNotMatch(empty.stdout, /forwarding/);
+
+  // Refusals that name no field stay as the API words them.
+  const unknown = await herald([
+    'listen',
+    ...conn,
+    '--forward-to',
+    'http://127.0.0.1:9/hook',
+    '--endpoint',
+    'ep_nope',
+  ]);
+  assert.equal(unknown.code, 1);
+  assert.equal(unknown.stderr, 'herald: 404 HERALD_ERR_NOT_FOUND: endpoint not found\n');
+});
