@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import { describeResponses } from '../openapi/describe-responses.ts';
 
 /**
  * The one inline `<style>` Swagger UI renders: in the SVG of its top bar's logo (from
@@ -37,7 +38,7 @@ const DOCS_HEADERS = {
 };
 
 /**
- * GET /openapi.json (generated from the route schemas) and GET /docs (Swagger UI from the package's
+ * GET /openapi.json (generated from the route schemas; responses from src/api/openapi/) and GET /docs (Swagger UI from the package's
  * own bundled assets: no CDN), with DOCS_CSP and DOCS_HEADERS on every /docs response. Must be
  * registered before the routes it describes.
  */
@@ -52,6 +53,8 @@ export function openApiRoutes(app: FastifyInstance): void {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
+    // The responses are added to the document only, not to the routes (describe-responses.ts).
+    transformObject: describeResponses,
   });
   // In a scope of its own: the headers hook runs for /docs and its assets only, not on the API.
   app.register(async (scope) => {

@@ -22,6 +22,11 @@ export const SIGNATURE_SCHEMES = [
   'none',
 ] as const;
 
+/** Every method an endpoint may be called with (DESIGN "Envelopes and methods"). */
+export const HTTP_METHODS = ['POST', 'PUT', 'PATCH', 'GET'] as const;
+/** Every envelope an endpoint may wrap its payloads in. */
+export const ENVELOPES = ['standard', 'event-data', 'raw'] as const;
+
 const secretString = {
   type: 'string',
   minLength: 8,
@@ -47,7 +52,7 @@ export const endpointBody = (config: Config) =>
         uniqueItems: true,
         items: nameString,
       },
-      method: { type: 'string', enum: ['POST', 'PUT', 'PATCH', 'GET'] },
+      method: { type: 'string', enum: HTTP_METHODS },
       // Names and values are checked by checkCustomHeaders (endpoint-input.ts), not by patterns
       // here, so that the error names the header (`body.headers.X-Env`) and says what is wrong.
       headers: {
@@ -60,7 +65,7 @@ export const endpointBody = (config: Config) =>
       active: { type: 'boolean' },
       dev: { type: 'boolean' },
       timeoutMs: { type: 'integer', minimum: 100, maximum: config.delivery.maxTimeoutMs },
-      envelope: { type: 'string', enum: ['standard', 'event-data', 'raw'] },
+      envelope: { type: 'string', enum: ENVELOPES },
       signature: {
         type: 'object',
         additionalProperties: false,

@@ -1,0 +1,264 @@
+/**
+ * The OpenAPI document's component schemas: what every response body holds, as serialize.ts and
+ * the routes write it (DESIGN "Object shapes"). OpenAPI 3.0 dialect (`nullable: true`, no `type:
+ * 'null'`). They are in the document only, never given to Fastify as response schemas, which would
+ * re-serialize the bodies (dropping fields, and payload numbers kept exactly as JSON.rawJSON).
+ * test/api/openapi-responses.test.ts checks real responses against them, extra fields included.
+ */
+import type { DeliveryStatus, EndpointStatus, ErrorKind, OperationalEventType } from '../../domain/types.ts';
+import { ENVELOPES, HTTP_METHODS, SIGNATURE_SCHEMES } from '../schemas/endpoints.ts';
+
+type Schema = Record<string, unknown>;
+
+/** A string enum; compiles only when `values` are every member of `U`. */
+const enumOf =
+  <U extends string>() =>
+  <const T extends readonly U[]>(values: T & (Exclude<U, T[number]> extends never ? unknown : never)) => ({
+    type: 'string',
+    enum: values,
+  });
+
+export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const string = { type: 'string' };
+const integer = { type: 'integer' };
+const number = { type: 'number' };
+const boolean = { type: 'boolean' };
+const time = { type: 'string', format: 'date-time' };
+const nullable = (schema: Schema) => ({ ...schema, nullable: true });
+const described = (description: string, schema: Schema) => ({ ...schema, description });
+const arrayOf = (items: Schema) => ({ type: 'array', items });
+const stringMap = { type: 'object', additionalProperties: string };
+/** Any JSON value (null included). */
+const anyJson = (description: string) => ({ description });
+
+/** An object whose properties are all always present, unless `optional` names them. */
+function object(properties: Record<string, Schema>, optional: string[] = [], description?: string): Schema {
+  return {
+    type: 'object',
+    ...(description ? { description } : {}),
+    required: Object.keys(properties).filter((name) => !optional.includes(name)),
+    properties,
+  };
+}
+
+/** `{data: [item…], nextCursor}`: one page of a list (docs/api.md "Ids, times, pagination"). */
+const page = (item: string) =>
+  object(
+    {
+      data: arrayOf(ref(item)),
+      nextCursor: described('Pass as `?cursor` for the next page; null on the last page', nullable(string)),
+    },
+    [],
+    `One page of ${item} items, newest first (event types by name)`,
+  );
+
+const retrySchedule = described(
+  'Delays in seconds, each counted from the attempt before; null: the default',
+  nullable(arrayOf(number)),
+);
+
+const project = {
+  id: string,
+  uid: described('Caller-chosen unique id, usable wherever a path says {project}', nullable(string)),
+  name: string,
+  retrySchedule,
+  enforceCatalog: described('Events whose type is not in the catalog are refused (422)', boolean),
+  createdAt: time,
+  updatedAt: time,
+};
+
+const apiKey = { id: string, projectId: string, name: string, prefix: string, createdAt: time };
+
+const endpoint = {
+  id: string,
+  projectId: string,
+  url: string,
+  name: string,
+  description: string,
+  eventTypes: described('Event types delivered (matched exactly); empty: every type', arrayOf(string)),
+  method: enumOf<(typeof HTTP_METHODS)[number]>()(HTTP_METHODS),
+  headers: described('Custom headers added to every request', stringMap),
+  dev: described('Receives test events', boolean),
+  active: described('status is active', boolean),
+  timeoutMs: integer,
+  envelope: enumOf<(typeof ENVELOPES)[number]>()(ENVELOPES),
+  signature: object(
+    {
+      scheme: enumOf<(typeof SIGNATURE_SCHEMES)[number]>()(SIGNATURE_SCHEMES),
+      signatureHeader: string,
+      timestampHeader: string,
+      encoding: { type: 'string', enum: ['hex', 'base64'] },
+      key: described('Static key instead of the secret (hmac-sha1-url)', string),
+    },
+    ['signatureHeader', 'timestampHeader', 'encoding', 'key'],
+  ),
+  rateLimit: nullable(object({ perSecond: number, burst: integer }, ['burst'])),
+  retrySchedule,
+  status: enumOf<EndpointStatus>()(['active', 'disabled']),
+  disabledReason: described('consecutive_failures, gone (a 410) or manual', nullable(string)),
+  disabledAt: nullable(time),
+  consecutiveFailures: integer,
+  createdAt: time,
+  updatedAt: time,
+};
+
+const resumed = described('Parked deliveries made due again', integer);
+
+const delivery = {
+  id: string,
+  eventId: string,
+  endpointId: described('null for a callbackUrl delivery', nullable(string)),
+  url: string,
+  status: enumOf<DeliveryStatus>()(['pending', 'succeeded', 'failed', 'parked']),
+  attempts: described('Attempts made so far', integer),
+  nextAttemptAt: described('When the next attempt is due (pending), else null', nullable(time)),
+  lastAttemptAt: nullable(time),
+  createdAt: time,
+};
+
+const event = {
+  id: string,
+  projectId: string,
+  type: string,
+  payload: anyJson('As sent; numbers keep the digits they were sent with'),
+  test: boolean,
+  idempotencyKey: nullable(string),
+  callbackUrl: nullable(string),
+  createdAt: time,
+};
+
+const httpMessage = { headers: stringMap, body: described('The body as text', string) };
+
+const attempt = {
+  id: string,
+  projectId: string,
+  deliveryId: string,
+  eventId: string,
+  endpointId: nullable(string),
+  eventType: string,
+  number: described('1 for the first try', integer),
+  startedAt: time,
+  durationMs: number,
+  outcome: enumOf<'succeeded' | 'failed'>()(['succeeded', 'failed']),
+  request: object({
+    method: enumOf<(typeof HTTP_METHODS)[number]>()(HTTP_METHODS),
+    url: string,
+    ...httpMessage,
+  }),
+  response: described(
+    'What came back (body cut at 64 KiB); null when no response did',
+    nullable(object({ status: integer, ...httpMessage })),
+  ),
+  error: nullable(
+    object({
+      kind: enumOf<ErrorKind>()([
+        'timeout',
+        'connect',
+        'dns',
+        'tls',
+        'blocked',
+        'http_status',
+        'reset',
+        'protocol',
+        'internal',
+      ]),
+      message: string,
+    }),
+  ),
+};
+
+const secret = object({
+  secret: string,
+  createdAt: time,
+  expiresAt: described('null: current', nullable(time)),
+});
+
+/** `components.schemas` of the document, by name. */
+export const COMPONENT_SCHEMAS = {
+  Error: object(
+    {
+      error: object(
+        {
+          code: described('Stable, e.g. HERALD_ERR_VALIDATION (docs/api.md "Errors")', {
+            type: 'string',
+            pattern: '^HERALD_ERR_[A-Z_]+$',
+          }),
+          message: string,
+          details: {
+            type: 'object',
+            description: 'For bad input, the field at fault; more keys for some codes',
+            properties: {
+              field: described('body.url, querystring.limit, headers.idempotency-key…', string),
+            },
+            additionalProperties: true,
+          },
+        },
+        ['details'],
+      ),
+    },
+    [],
+    'Every error: a stable code, a message, and details for some',
+  ),
+  Project: object(project),
+  ProjectPage: page('Project'),
+  ApiKey: object(apiKey, [], 'A project API key, without the key'),
+  ApiKeyWithKey: object({ ...apiKey, key: string }, [], 'A new API key: the key is shown this once'),
+  ApiKeyPage: page('ApiKey'),
+  EventType: object({
+    name: string,
+    description: string,
+    schema: anyJson('JSON Schema of the payload (documentation only), or null'),
+    example: anyJson('What test sends deliver, or null'),
+    deprecated: boolean,
+    createdAt: time,
+    updatedAt: time,
+  }),
+  EventTypePage: page('EventType'),
+  Endpoint: object(endpoint),
+  EndpointWithSecret: object({ ...endpoint, secret: string }, [], 'A new endpoint, with its secret'),
+  EndpointEnabled: object({ ...endpoint, resumed }, [], 'An endpoint re-enabled'),
+  EndpointUpdated: object(
+    { ...endpoint, resumed },
+    ['resumed'],
+    'An endpoint changed; resumed is there when the change re-enabled it',
+  ),
+  EndpointPage: page('Endpoint'),
+  EndpointSecrets: object({
+    secret: described('The current secret', nullable(string)),
+    secrets: described('Every secret valid now, current first', arrayOf(secret)),
+  }),
+  Recovered: object({ recovered: described('Failed deliveries made due again', integer) }),
+  TestSend: object({ eventId: string, deliveryId: nullable(string), eventType: string }),
+  StatsBucket: object({
+    start: time,
+    succeeded: integer,
+    failed: integer,
+    avgDurationMs: nullable(number),
+    p95DurationMs: nullable(number),
+  }),
+  EndpointStats: object({ data: arrayOf(ref('StatsBucket')), bucketMs: integer }),
+  Delivery: object(delivery),
+  Event: object(event, [], 'An event as listed, without its deliveries'),
+  EventWithDeliveries: object({ ...event, deliveries: arrayOf(ref('Delivery')) }),
+  EventBatch: object({ data: described('In request order', arrayOf(ref('EventWithDeliveries'))) }),
+  EventPage: page('Event'),
+  Attempt: object(attempt),
+  AttemptPage: page('Attempt'),
+  OperationalEvent: object({
+    id: string,
+    projectId: string,
+    type: enumOf<OperationalEventType>()(['endpoint.disabled', 'endpoint.recovered', 'delivery.exhausted']),
+    data: {
+      type: 'object',
+      additionalProperties: true,
+      description: 'By type: docs/api.md "Operational events"',
+    },
+    createdAt: time,
+  }),
+  OperationalEventPage: page('OperationalEvent'),
+  PortalLink: object({ url: string, token: string, expiresAt: time, projectId: string }),
+  Health: object({ status: { type: 'string', enum: ['ok'] } }),
+  Readiness: object({ status: { type: 'string', enum: ['ready', 'starting', 'database unreachable'] } }),
+} satisfies Record<string, Schema>;
+
+export type ComponentName = keyof typeof COMPONENT_SCHEMAS;

@@ -1,0 +1,51 @@
+/**
+ * The OpenAPI document's shared error responses (`components.responses`): every one holds the
+ * Error schema, `{"error": {"code", "message", "details"?}}` (errors.ts, docs/api.md "Errors").
+ */
+import { ref } from './components.ts';
+
+const retryAfter = {
+  'Retry-After': {
+    description: 'Seconds to wait before sending the request again',
+    schema: { type: 'integer' },
+  },
+};
+
+/** A response holding the Error schema. */
+export const errorResponse = (description: string, headers?: Record<string, unknown>) => ({
+  description,
+  ...(headers ? { headers } : {}),
+  content: { 'application/json': { schema: ref('Error') } },
+});
+
+/** `components.responses` of the document, by name. */
+export const ERROR_RESPONSES = {
+  BadRequest: errorResponse(
+    'Invalid input: HERALD_ERR_VALIDATION (details.field names the field), HERALD_ERR_MALFORMED_JSON, or HERALD_ERR_BAD_REQUEST (malformed HTTP, a URL with bad percent-encoding)',
+  ),
+  Unauthorized: errorResponse('HERALD_ERR_UNAUTHORIZED: no bearer token, or one Herald does not know'),
+  NotFound: errorResponse(
+    'HERALD_ERR_NOT_FOUND: no such resource in a project the token can see (another project’s resources are not found either)',
+  ),
+  PayloadTooLarge: errorResponse(
+    'HERALD_ERR_BODY_TOO_LARGE: the body is over HERALD_MAX_BODY_BYTES (details.limitBytes)',
+  ),
+  UnsupportedMediaType: errorResponse(
+    'HERALD_ERR_UNSUPPORTED_MEDIA_TYPE: a body that is not application/json',
+  ),
+  TooManyRequests: errorResponse(
+    'HERALD_ERR_RATE_LIMITED: over HERALD_API_RATE_LIMIT for this token or client address; nothing was done',
+    retryAfter,
+  ),
+  Unavailable: errorResponse(
+    'HERALD_ERR_BUSY, HERALD_ERR_DATABASE_UNAVAILABLE, HERALD_ERR_STORAGE_FULL or HERALD_ERR_SHUTTING_DOWN: nothing of the request was stored; send it again after Retry-After',
+    retryAfter,
+  ),
+  OtherError: errorResponse(
+    'Any other error, in the same shape: 408 (too slow), 414 (a path segment over 200 characters), 431 (headers over 16 KiB), 500 (a bug)',
+  ),
+};
+
+export type ErrorResponseName = keyof typeof ERROR_RESPONSES;
+
+export const responseRef = (name: ErrorResponseName) => ({ $ref: `#/components/responses/${name}` });
