@@ -5,10 +5,25 @@ import {
   attemptErrorText,
   disabledReasonText,
   errorKindLabel,
+  headersText,
+  prettyBody,
   shortUrl,
 } from '../../src/dashboard/app/format.ts';
 
 describe('dashboard labels', () => {
+  test('headers as lines, a line per value of a header sent more than once', () => {
+    assert.equal(
+      headersText({ 'content-type': 'text/plain', 'set-cookie': 'a=1; Path=/\nb=2' }),
+      'content-type: text/plain\nset-cookie: a=1; Path=/\nset-cookie: b=2',
+    );
+    assert.equal(headersText(null), '');
+  });
+
+  test('a JSON body pretty-printed with its numbers as sent', () => {
+    assert.equal(prettyBody('{"id":9007199254740993,"n":1}'), '{\n  "id": 9007199254740993,\n  "n": 1\n}');
+    assert.equal(prettyBody('not json'), 'not json');
+  });
+
   test('a URL as host and path, cut in the middle to 40 characters', () => {
     assert.equal(shortUrl('https://hooks.example.com/'), 'hooks.example.com');
     assert.equal(shortUrl('http://127.0.0.1:8080/shop/a?x=1'), '127.0.0.1:8080/shop/a');

@@ -136,3 +136,12 @@ export function attemptErrorText(error: { kind: string; message: string }, statu
   }
   return `${errorKindLabel(error.kind)}: ${error.message}`;
 }
+
+/** Headers as "Name: value" lines; a header sent more than once gets a line per value. */
+export function headersText(headers: Record<string, string> | null | undefined): string {
+  if (!headers) return '';
+  // A header sent more than once (two Set-Cookie) is stored as one value with a line per sending.
+  return Object.entries(headers)
+    .flatMap(([name, value]) => value.split('\n').map((line) => `${name}: ${line}`))
+    .join('\n');
+}

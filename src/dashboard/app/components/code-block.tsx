@@ -21,11 +21,3 @@ export function CodeBlock({
     </figure>
   );
 }
-
-/** Headers as "Name: value" lines. */
-export function headersText(headers: Record<string, string> | null | undefined): string {
-  if (!headers) return '';
-  return Object.entries(headers)
-    .map(([name, value]) => `${name}: ${value}`)
-    .join('\n');
-}

@@ -2,11 +2,11 @@
 import { useState } from 'preact/hooks';
 import { errorMessage } from '../api/client.ts';
 import { useApp } from '../app-context.ts';
-import { CodeBlock, headersText } from '../components/code-block.tsx';
+import { CodeBlock } from '../components/code-block.tsx';
 import { ErrorBanner, Loading } from '../components/feedback.tsx';
 import { Link } from '../components/link.tsx';
 import { OutcomeBadge } from '../components/status-badge.tsx';
-import { attemptErrorText, formatDuration, formatTime, prettyBody } from '../format.ts';
+import { attemptErrorText, formatDuration, formatTime, headersText, prettyBody } from '../format.ts';
 import { useProject } from '../project-context.ts';
 import { useAsync } from '../use-async.ts';
 
