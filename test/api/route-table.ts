@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, RouteOptions } from 'fastify';
-import { buildApp } from '../../src/api/build-app.ts';
+import { buildApp, type MetricsSource } from '../../src/api/build-app.ts';
 import type { Config } from '../../src/config/config-types.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { openStore } from '../../src/store/open-store.ts';
@@ -26,6 +26,8 @@ export interface RegisteredRoute {
   params: string[];
   body: Schema | undefined;
   querystring: Schema | undefined;
+  /** Fastify's response schemas (it would serialize with them); Herald registers none. */
+  response: Schema | undefined;
 }
 
 export interface InjectReply {
@@ -51,19 +53,22 @@ export interface RoutedApi {
   close(): Promise<void>;
 }
 
-export async function startRoutedApi(over: Partial<Config> = {}): Promise<RoutedApi> {
+export async function startRoutedApi(
+  over: Partial<Config> = {},
+  extra: { env?: Record<string, string>; metrics?: MetricsSource } = {},
+): Promise<RoutedApi> {
   const dir = mkdtempSync(join(tmpdir(), 'herald-routes-'));
   const config: Config = {
-    ...loadConfig({ env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_DATA_DIR: dir } }),
+    ...loadConfig({ env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_DATA_DIR: dir, ...extra.env } }),
     ...over,
   };
   const store = await openStore('sqlite::memory:');
-  const app = buildApp({ store, config });
+  const app = buildApp({ store, config, ...(extra.metrics ? { metrics: extra.metrics } : {}) });
   const routes: RegisteredRoute[] = [];
   // Routes live in plugins, which load at ready(): a hook added now sees every one of them.
   app.addHook('onRoute', (route: RouteOptions) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    const schema = (route.schema ?? {}) as { body?: Schema; querystring?: Schema };
+    const schema = (route.schema ?? {}) as { body?: Schema; querystring?: Schema; response?: Schema };
     for (const method of methods) {
       routes.push({
         method,
@@ -71,6 +76,7 @@ export async function startRoutedApi(over: Partial<Config> = {}): Promise<Routed
         params: [...route.url.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1]!),
         body: schema.body,
         querystring: schema.querystring,
+        response: schema.response,
       });
     }
   });
