@@ -131,13 +131,15 @@ type JsonParser = (
 ) => void;
 
 /**
- * Routes whose event payloads keep numbers exactly as sent (docs/api.md "Events"): a payload is
- * free-form and delivered as given. Only payloads: elsewhere in a body numbers are typed (a kept
- * number, an object to the schema, would pass for an object: endpoint `headers`, say).
+ * Routes whose free-form JSON keeps numbers exactly as sent (docs/api.md "Events"): event payloads,
+ * delivered as given, and an event type's example (sent as a test event's payload) and schema.
+ * Only those: elsewhere in a body numbers are typed (a kept number, an object to the schema, would
+ * pass for an object: endpoint `headers`, say).
  */
 const EXACT_NUMBER_ROUTES = new Set([
   '/api/v1/projects/:project/events',
   '/api/v1/projects/:project/events/batch',
+  '/api/v1/event-types/:name',
 ]);
 
 /**
@@ -184,12 +186,15 @@ type Fields = Record<string, unknown>;
 const isFields = (v: unknown): v is Fields => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * `body` (an event, or a batch in `events`) with each event's payload taken from `exact`, the same
- * text parsed keeping numbers.
+ * `body` (an event, a batch in `events`, or an event type) with each event's payload, and an event
+ * type's example and schema, taken from `exact`, the same text parsed keeping numbers.
  */
 function withExactPayloads(body: unknown, exact: unknown): unknown {
   if (!isFields(body) || !isFields(exact)) return body;
   if (Object.hasOwn(body, 'payload')) body.payload = exact.payload;
+  if (Object.hasOwn(body, 'example')) body.example = exact.example;
+  // A schema must be an object: a bare number stays a number, for the route's schema to refuse.
+  if (isFields(body.schema)) body.schema = exact.schema;
   const events = body.events;
   const exactEvents = exact.events;
   if (Array.isArray(events) && Array.isArray(exactEvents)) {

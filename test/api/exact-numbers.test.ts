@@ -1,7 +1,8 @@
 /**
  * The API side of numbers kept exactly as sent (src/api/parse.ts): a number JSON.parse would change
- * is kept only in an event's payload, where anything goes; everywhere else a body's numbers are
- * typed, and such a number is refused or read as JSON.parse reads it, never stored as text.
+ * is kept only in free-form JSON (an event's payload, an event type's example and schema); elsewhere
+ * a body's numbers are typed, and such a number is refused or read as JSON.parse reads it, never
+ * stored as text.
  * Deliveries: test/e2e/exact-numbers.test.ts.
  */
 import assert from 'node:assert/strict';

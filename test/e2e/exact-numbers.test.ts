@@ -25,10 +25,14 @@ const receivers: ScriptedReceiver[] = [];
 const api = <T = Record<string, unknown>>(method: string, path: string, body?: unknown) =>
   call<T>(herald.url, TOKEN, method, path, body);
 
-/** POST of JSON text as is (a JavaScript object could not hold these numbers). */
-async function postText(path: string, text: string): Promise<{ status: number; text: string }> {
+/** POST (or PUT) of JSON text as is (a JavaScript object could not hold these numbers). */
+async function postText(
+  path: string,
+  text: string,
+  method = 'POST',
+): Promise<{ status: number; text: string }> {
   const res = await fetch(`${herald.url}${path}`, {
-    method: 'POST',
+    method,
     headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
     body: text,
   });
@@ -151,6 +155,40 @@ for (const backend of BACKENDS) {
       await postText(`/api/v1/projects/${p}/events`, keyed);
       const replay = await postText(`/api/v1/projects/${p}/events`, keyed);
       assert.ok(replay.text.includes(`"payload":${PAYLOAD}`), replay.text);
+    });
+
+    test("an event type's example and schema keep them, and a test send delivers the example exactly", async () => {
+      const schema =
+        '{"type":"object","properties":{"playerId":{"type":"integer","maximum":18446744073709551615}}}';
+      const put = await postText(
+        `/api/v1/event-types/bigid.example.${backend.name}`,
+        `{"example":${PAYLOAD},"schema":${schema}}`,
+        'PUT',
+      );
+      assert.equal(put.status, 200, put.text);
+      assert.ok(put.text.includes(`"example":${PAYLOAD}`), put.text);
+      const read = await getText(`/api/v1/event-types/bigid.example.${backend.name}`);
+      assert.ok(read.text.includes(`"example":${PAYLOAD}`), read.text);
+      assert.ok(read.text.includes(`"schema":${schema}`), read.text);
+
+      const project = await api<{ id: string }>('POST', '/api/v1/projects', {
+        name: `example-${backend.name}`,
+      });
+      const raw = await failOnceReceiver();
+      const created = await api<{ id: string }>('POST', `/api/v1/projects/${project.body.id}/endpoints`, {
+        url: raw.url,
+        envelope: 'raw',
+        retrySchedule: [0.05],
+      });
+      const sent = await api(
+        'POST',
+        `/api/v1/projects/${project.body.id}/endpoints/${created.body.id}/test`,
+        {
+          eventType: `bigid.example.${backend.name}`,
+        },
+      );
+      assert.equal(sent.status, 202, JSON.stringify(sent.body));
+      for (const hit of await raw.waitFor(2)) assert.equal(hit.body, PAYLOAD);
     });
 
     test('a batch keeps them too (out-of-range magnitudes as well); ordinary numbers stay as JSON.stringify writes them', async () => {
