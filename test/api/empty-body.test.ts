@@ -179,6 +179,33 @@ describe('every route answers an empty JSON body as it answers no body', () => {
       assert.equal(empty.json?.error?.details?.field, none.json?.error?.details?.field, what);
     }
   });
+
+  test('the OpenAPI document says a body is required exactly where no body is refused', async () => {
+    const admin = { authorization: `Bearer ${ADMIN}` };
+    const doc = (await api.inject({ method: 'GET', url: '/openapi.json' })).json;
+    assert.doesNotMatch(JSON.stringify(doc), /x-herald/);
+    const project = await api.inject({
+      method: 'POST',
+      url: '/api/v1/projects',
+      headers: { ...admin, 'content-type': 'application/json' },
+      payload: JSON.stringify({ name: 'bodies' }),
+    });
+    const withBody = api.routes.filter((r) => isApiRoute(r) && r.body !== undefined);
+    assert.ok(withBody.length >= 10, String(withBody.length));
+    let optional = 0;
+    for (const route of withBody) {
+      const path = route.url.replace(/:([A-Za-z]+)/g, '{$1}');
+      const documented = doc.paths[path][route.method.toLowerCase()].requestBody?.required;
+      const url = route.url.replace(/:([A-Za-z]+)/g, (_, name) =>
+        name === 'project' ? project.json.id : 'x_none',
+      );
+      const none = await api.inject({ method: route.method, url, headers: admin });
+      const refused = none.status === 400 && none.json?.error?.details?.field === 'body';
+      assert.equal(documented, refused, `${route.method} ${route.url}: ${none.status} ${none.text}`);
+      if (!refused) optional++;
+    }
+    assert.ok(optional >= 3, 'rotate, test send and portal links take no body');
+  });
 });
 
 /** A request over a real socket; `chunked`: an empty chunked body instead of Content-Length: 0. */

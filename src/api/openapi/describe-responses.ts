@@ -9,10 +9,12 @@
 import { COMPONENT_SCHEMAS, ref } from './components.ts';
 import { ERROR_RESPONSES, errorResponse, responseRef } from './error-responses.ts';
 import { OPERATIONS, type OperationResponses } from './operations.ts';
+import { relaxOptionalBody } from './optional-bodies.ts';
 
 interface Operation {
   requestBody?: { required?: boolean; content?: Record<string, { schema?: { nullable?: boolean } }> };
   responses?: Record<string, unknown>;
+  [key: string]: unknown;
 }
 
 interface Document {
@@ -75,6 +77,7 @@ export function describeResponses<T>(documentObject: { openapiObject: T } | { sw
   };
   for (const [path, item] of Object.entries(doc.paths ?? {})) {
     for (const [method, operation] of Object.entries(item)) {
+      relaxOptionalBody(operation);
       const o = OPERATIONS[`${method} ${path}`];
       if (o) operation.responses = responsesOf(path, operation, o);
     }

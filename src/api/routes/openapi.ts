@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { describeResponses } from '../openapi/describe-responses.ts';
+import { markOptionalBody } from '../openapi/optional-bodies.ts';
 
 /**
  * The one inline `<style>` Swagger UI renders: in the SVG of its top bar's logo (from
@@ -55,6 +56,7 @@ export function openApiRoutes(app: FastifyInstance): void {
     },
     // The responses are added to the document only, not to the routes (describe-responses.ts).
     transformObject: describeResponses,
+    transform: markOptionalBody,
   });
   // In a scope of its own: the headers hook runs for /docs and its assets only, not on the API.
   app.register(async (scope) => {
