@@ -15,254 +15,50 @@ import type {
   ApiKey,
   Attempt,
   Delivery,
-  DeliveryStatus,
   Endpoint,
   EndpointSecret,
-  Envelope,
   EventType,
   HeraldEvent,
-  Json,
   OperationalEvent,
   Project,
 } from '../domain/types.ts';
+import type {
+  AcceptedEvent,
+  AcceptLease,
+  AttemptQuery,
+  AttemptRecord,
+  Backlog,
+  ClaimedDelivery,
+  ClaimOptions,
+  DispatchEndpoint,
+  EndpointPatch,
+  EventQuery,
+  EventTypeInput,
+  NewApiKey,
+  NewEndpoint,
+  NewEventInput,
+  NewProject,
+  Page,
+  PageQuery,
+  ProjectPatch,
+  PurgeResult,
+  RateTokenGrant,
+  RateTokenRequest,
+  RecordOptions,
+  RecordResult,
+  ReleaseItem,
+  StatsBucket,
+  StatsQuery,
+  StoreCapabilities,
+} from './store-types.ts';
+
+export type * from './store-types.ts';
 
 /**
  * Secrets of one endpoint valid at once (the current one and those still in a rotation's grace
  * period): each is signed into every request of schemes that carry several signatures.
  */
 export const MAX_VALID_SECRETS = 5;
-
-/** Backend differences, declared as data (tests and callers branch on these, never on the backend's name). */
-export interface StoreCapabilities {
-  /** Several Herald processes may share this store (claims are leased and fenced). */
-  multiProcess: boolean;
-  /** `subscribeDue` is woken by writes made in other processes too (e.g. LISTEN/NOTIFY). */
-  crossProcessWakeups: boolean;
-  /** `acceptEvents` can lease the new deliveries to a worker as it stores them (the `lease` option of `acceptEvents`). */
-  leaseOnAccept: boolean;
-}
-
-export interface PageQuery {
-  limit: number;
-  cursor?: string | null;
-}
-
-export interface Page<T> {
-  data: T[];
-  nextCursor: string | null;
-}
-
-export interface NewProject {
-  name: string;
-  uid?: string | null;
-  retrySchedule?: number[] | null;
-  enforceCatalog?: boolean;
-}
-
-export type ProjectPatch = Partial<Pick<Project, 'name' | 'uid' | 'retrySchedule' | 'enforceCatalog'>>;
-
-export interface NewApiKey {
-  projectId: string;
-  name: string;
-  prefix: string;
-  keyHash: string;
-}
-
-export interface EventTypeInput {
-  name: string;
-  description?: string;
-  schema?: Json | null;
-  example?: Json | null;
-  deprecated?: boolean;
-}
-
-/** Everything of an endpoint the caller chooses; ids, status and counters are the store's. */
-export type NewEndpoint = Omit<
-  Endpoint,
-  'id' | 'status' | 'disabledReason' | 'disabledAt' | 'consecutiveFailures' | 'createdAt' | 'updatedAt'
-> & { active: boolean };
-
-export type EndpointPatch = Partial<
-  Omit<NewEndpoint, 'projectId'> // `active: false` disables (parks pending deliveries); `active: true` enables
->;
-
-export interface NewEventInput {
-  type: string;
-  payload: Json;
-  test: boolean;
-  idempotencyKey: string | null;
-  callbackUrl: string | null;
-  /** Test sends: deliver to this endpoint only (whatever its filter or dev flag), no callback. */
-  onlyEndpointId?: string;
-}
-
-/**
- * A lease taken as the deliveries are stored, for a dispatcher in the same process that is handed
- * them in memory (src/delivery/handoff.ts) instead of claiming them: at most `max` of an accept's new
- * deliveries, each until `now + leaseMs`, exactly as a claim by `workerId` would lease them.
- */
-export interface AcceptLease {
-  workerId: string;
-  leaseMs: number;
-  max: number;
-}
-
-export interface AcceptedEvent {
-  event: HeraldEvent;
-  /** Leased ones (AcceptLease) are returned due now: they are sent at once; the stored row holds the lease. */
-  deliveries: Delivery[];
-  /** With a lease: the payload's JSON text as stored, for the requests built from it. */
-  payloadJson?: string;
-  /** With a lease: how many of `deliveries` (the first ones) were leased. */
-  leased?: number;
-  /** True when the idempotency key matched an event of the last 24 h: that event is returned, nothing new is created. */
-  duplicate: boolean;
-}
-
-export interface EventQuery extends PageQuery {
-  type?: string;
-  since?: number;
-  until?: number;
-}
-
-export interface AttemptQuery extends PageQuery {
-  endpointId?: string;
-  eventId?: string;
-  deliveryId?: string;
-  outcome?: 'succeeded' | 'failed';
-  eventType?: string;
-  since?: number;
-  until?: number;
-  /** With `eventType` or outcome `succeeded`: attempts a page looks at (SCAN_ROWS unless a test sets fewer). */
-  scanRows?: number;
-}
-
-export interface StatsQuery {
-  since: number;
-  until: number;
-  bucketMs: number;
-}
-
-export interface StatsBucket {
-  /** Start of the bucket (epoch ms, a multiple of bucketMs). */
-  start: number;
-  succeeded: number;
-  failed: number;
-  avgDurationMs: number | null;
-  p95DurationMs: number | null;
-}
-
-/** A delivery handed to one dispatcher, with what it needs to build the request. */
-export interface ClaimedDelivery {
-  delivery: Delivery;
-  event: HeraldEvent;
-  /**
-   * The event's payload as stored (its `JSON.stringify`), when the store has the text: the request
-   * body is built from it without parsing the payload (`event.payload` may then be decoded lazily).
-   */
-  payloadJson?: string;
-}
-
-export interface ClaimOptions {
-  limit: number;
-  /** The claim is the worker's for this long; if it has not recorded an outcome by then, the delivery is due again. */
-  leaseMs: number;
-  now: number;
-  workerId: string;
-  /** Endpoints this worker is saturated on: their deliveries are left for later. */
-  excludeEndpointIds?: string[];
-}
-
-/** An endpoint as the dispatcher needs it: settings plus the secrets valid at `now`, newest first. */
-export interface DispatchEndpoint {
-  endpoint: Endpoint;
-  secrets: EndpointSecret[];
-}
-
-/** What one finished attempt does to its endpoint's health. */
-export type EndpointEffect =
-  | 'success' // resets consecutive failures
-  | 'failure' // counts one consecutive failure; may disable at the threshold
-  | 'gone' // 410: disables at once
-  | 'none'; // callback deliveries, or attempts that say nothing about the endpoint
-
-export interface AttemptRecord {
-  attempt: Attempt;
-  /**
-   * The request body is the event's envelope around its stored payload (BuiltRequest.bodyEnvelope):
-   * stored as this reference and rebuilt when read (attempt-bodies.ts), not stored twice.
-   */
-  requestBodyEnvelope?: Envelope;
-  /** The delivery's state after this attempt. A `pending` next state on a disabled endpoint is stored as `parked`. */
-  next: { status: DeliveryStatus; nextAttemptAt: number | null };
-  endpointEffect: EndpointEffect;
-  /** Worker that holds the claim; a record from a worker whose lease was taken over still counts (at least once). */
-  workerId: string;
-}
-
-export interface RecordOptions {
-  now: number;
-  /** Consecutive failed attempts that disable an endpoint. */
-  failureThreshold: number;
-}
-
-export interface RecordResult {
-  /** Endpoints this batch disabled (an `endpoint.disabled` operational event was stored for each). */
-  disabledEndpoints: { projectId: string; endpointId: string; reason: string }[];
-  /**
-   * Per record, in order: its delivery's status once the batch is written, as the store wrote it
-   * (a `pending` next state on an endpoint that is or got disabled is `parked`; a late record leaves
-   * a finished delivery as it was). Null when the delivery is gone (no attempt row was stored).
-   */
-  statuses: (DeliveryStatus | null)[];
-}
-
-export interface ReleaseItem {
-  projectId: string;
-  deliveryId: string;
-  /** When it is due again. */
-  nextAttemptAt: number;
-  /** `parked` when the endpoint turned out to be disabled. Default `pending`. */
-  status?: 'pending' | 'parked';
-  /**
-   * Put off because the endpoint's rate limit had no token for it (not a retry delay, a full
-   * concurrency cap or a shutdown): removing or raising the limit makes it due at once (updateEndpoint).
-   */
-  rateLimited?: boolean;
-}
-
-export interface Backlog {
-  pending: number;
-  /** Due time of the oldest pending delivery that is due, or null when nothing is due. */
-  oldestDueAt: number | null;
-}
-
-/** Tokens wanted from one endpoint's shared rate limit (`rateLimit` of the endpoint). */
-export interface RateTokenRequest {
-  projectId: string;
-  endpointId: string;
-  perSecond: number;
-  burst?: number;
-  /** How many deliveries would go now. */
-  want: number;
-}
-
-export interface RateTokenGrant {
-  /** Tokens taken, 0..want: that many deliveries may be sent now. */
-  granted: number;
-  /** When the next token will be there (epoch ms; ≤ now when tokens are left). */
-  nextAt: number;
-}
-
-/** What one purge batch deleted. */
-export interface PurgeResult {
-  events: number;
-  deliveries: number;
-  attempts: number;
-  operationalEvents: number;
-  /** Where the next batch starts (pass it as `after`), or null when this project is done. Opaque. */
-  next: string | null;
-}
 
 export interface Store {
   readonly capabilities: StoreCapabilities;
