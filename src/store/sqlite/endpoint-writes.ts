@@ -7,7 +7,7 @@ import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { Endpoint, Json, OperationalEvent } from '../../domain/types.ts';
 import { ENDPOINT_SETTING_COLUMNS, endpointSettingValues } from '../row-mapping.ts';
-import { MAX_VALID_SECRETS, type NewEndpoint } from '../store.ts';
+import { type EndpointPatch, MAX_VALID_SECRETS, type NewEndpoint } from '../store.ts';
 import { get, run } from './db-helpers.ts';
 
 const json = (v: unknown): string => JSON.stringify(v);
@@ -258,4 +258,27 @@ export function insertOperationalEventSqlite(
     json(data),
     now,
   );
+}
+
+/**
+ * Store.updateEndpoint's write, on `cur` as read before it: the settings, then `active: false`
+ * disables (parking pending work), `active: true` enables, and `loosened` (the rate limit was
+ * removed or raised) makes the deliveries the old limit put off due now.
+ */
+export function applyEndpointPatchSqlite(
+  db: DatabaseSync,
+  cur: Endpoint,
+  patch: EndpointPatch,
+  loosened: boolean,
+  now: number,
+): void {
+  const { projectId, id: endpointId } = cur;
+  const { active, ...fields } = patch;
+  updateEndpointSqlite(db, { ...cur, ...fields }, now);
+  if (active === false && cur.status === 'active') {
+    const parked = disableEndpointSqlite(db, projectId, endpointId, 'manual', now);
+    recordEndpointDisabledSqlite(db, projectId, endpointId, 'manual', parked, now);
+  }
+  if (active === true && cur.status === 'disabled') enableEndpointSqlite(db, projectId, endpointId, now);
+  if (loosened) releaseRateDeferredSqlite(db, projectId, endpointId, now);
 }

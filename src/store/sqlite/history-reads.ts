@@ -1,19 +1,19 @@
 /**
  * Reads of the SQLite store's history: events and attempts page by page (under a page's byte
- * budget, page-budget.ts), one attempt with its request body, and an endpoint's attempts per time
- * bucket for its charts. `since` and `until` also bound the id, so an index is walked over that
+ * budget, page-budget.ts), one attempt with its request body, an endpoint's attempts per time
+ * bucket for its charts, and a project's operational events. `since` and `until` also bound the id, so an index is walked over that
  * range only: an id's time is never earlier than the created_at or started_at it was made with,
  * nor more than ID_TIME_SLACK_MS later (ids.ts).
  */
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import { ID_PREFIX, idLowerBound, idUpperBound } from '../../domain/ids.ts';
-import type { Attempt, HeraldEvent } from '../../domain/types.ts';
+import type { Attempt, HeraldEvent, OperationalEvent } from '../../domain/types.ts';
 import { envelopeSourcesFromRows, type LoadEnvelopeSources, withRequestBodies } from '../attempt-bodies.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
 import { SCAN_ROWS } from '../page-budget.ts';
-import type { AttemptQuery, EventQuery, Page, StatsBucket, StatsQuery } from '../store.ts';
+import type { AttemptQuery, EventQuery, Page, PageQuery, StatsBucket, StatsQuery } from '../store.ts';
 import { all, budgetedRows, get } from './db-helpers.ts';
-import { percentile95, toAttempt, toEvent } from './rows.ts';
+import { percentile95, toAttempt, toEvent, toOperationalEvent } from './rows.ts';
 
 /**
  * An endpoint's attempts in [since, until] for its charts. `id >= ? AND id < ?` (idLowerBound of
@@ -178,4 +178,27 @@ export function endpointStatsSqlite(
       avgDurationMs: b.durations.length ? b.durations.reduce((x, y) => x + y, 0) / b.durations.length : null,
       p95DurationMs: percentile95(b.durations),
     }));
+}
+
+export function listOperationalEventsSqlite(
+  db: DatabaseSync,
+  projectId: string,
+  q: PageQuery,
+): Page<OperationalEvent> {
+  const after = decodeCursor(q.cursor);
+  const rows = after
+    ? all(
+        db,
+        'SELECT * FROM operational_events WHERE project_id = ? AND id < ? ORDER BY id DESC LIMIT ?',
+        projectId,
+        after,
+        q.limit + 1,
+      )
+    : all(
+        db,
+        'SELECT * FROM operational_events WHERE project_id = ? ORDER BY id DESC LIMIT ?',
+        projectId,
+        q.limit + 1,
+      );
+  return toPage(rows.map(toOperationalEvent), q.limit, (o) => o.id);
 }

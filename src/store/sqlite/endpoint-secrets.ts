@@ -1,0 +1,68 @@
+/**
+ * Endpoint secrets for the SQLite store: the ones valid at a time (opened), a rotation, and
+ * resealing under the current key. Writes run inside one of the store's group commits.
+ */
+import type { DatabaseSync } from 'node:sqlite';
+import { sameSecret } from '../../domain/secret.ts';
+import type { Endpoint, EndpointSecret } from '../../domain/types.ts';
+import type { SecretCipher } from '../secret-cipher.ts';
+import { all, run } from './db-helpers.ts';
+import { expireCurrentSecretSqlite, insertSecretSqlite } from './endpoint-writes.ts';
+import { toSecret } from './rows.ts';
+
+/** Secrets valid at `now`, current first, then retired ones still in their grace period. */
+export function validSecretsSqlite(
+  db: DatabaseSync,
+  cipher: SecretCipher,
+  projectId: string,
+  endpointId: string,
+  now: number,
+): EndpointSecret[] {
+  return all(
+    db,
+    `SELECT * FROM endpoint_secrets WHERE project_id = ? AND endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?)
+     ORDER BY (expires_at IS NULL) DESC, expires_at DESC, created_at DESC, id DESC`,
+    projectId,
+    endpointId,
+    now,
+  ).map((r) => ({ ...toSecret(r), secret: cipher.open(String(r.secret)) }));
+}
+
+/**
+ * Store.rotateEndpointSecret's write: `endpoint` is read in the same write, so a concurrent
+ * rotation comes before or after. Null when the endpoint does not exist.
+ */
+export function rotateSecretSqlite(
+  db: DatabaseSync,
+  cipher: SecretCipher,
+  endpoint: Endpoint | null,
+  secret: string,
+  graceMs: number,
+  now: number,
+): 'same-as-current' | 'rotated' | null {
+  if (!endpoint) return null;
+  const { projectId, id: endpointId } = endpoint;
+  const [current] = validSecretsSqlite(db, cipher, projectId, endpointId, now);
+  if (current && sameSecret(endpoint.signature.scheme, current.secret, secret)) return 'same-as-current';
+  expireCurrentSecretSqlite(db, projectId, endpointId, now + Math.max(0, graceMs));
+  insertSecretSqlite(db, projectId, endpointId, cipher.seal(secret), now);
+  return 'rotated';
+}
+
+/** Store.resealSecrets's write: returns how many secrets were sealed again. */
+export function resealSecretsSqlite(db: DatabaseSync, cipher: SecretCipher): number {
+  let n = 0;
+  for (const r of all(db, 'SELECT id, secret FROM endpoint_secrets')) {
+    const stored = String(r.secret);
+    if (!cipher.stale(stored)) continue;
+    const sealed = cipher.seal(cipher.open(stored));
+    n += run(
+      db,
+      'UPDATE endpoint_secrets SET secret = ? WHERE id = ? AND secret = ?',
+      sealed,
+      String(r.id),
+      stored,
+    );
+  }
+  return n;
+}

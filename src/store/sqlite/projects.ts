@@ -1,0 +1,112 @@
+/**
+ * Project rows for the SQLite store. `write` runs a job in one transaction of the store's group
+ * commit (group-commit.ts); a uid another project has becomes a conflict naming `uid`.
+ */
+import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
+import { ID_PREFIX, newId } from '../../domain/ids.ts';
+import type { Project } from '../../domain/types.ts';
+import { decodeCursor, toPage } from '../cursor.ts';
+import {
+  type NewProject,
+  type Page,
+  type PageQuery,
+  type ProjectPatch,
+  StoreConflictError,
+} from '../store.ts';
+import { all, get, run } from './db-helpers.ts';
+import { toProject } from './rows.ts';
+
+type Write = <T>(job: () => T) => Promise<T>;
+
+const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+
+export async function createProjectSqlite(
+  db: DatabaseSync,
+  write: Write,
+  input: NewProject,
+  now: number,
+): Promise<Project> {
+  const id = newId(ID_PREFIX.project, now);
+  await writeProject(
+    db,
+    write,
+    `INSERT INTO projects (id, project_id, uid, name, retry_schedule, enforce_catalog, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    id,
+    id,
+    input.uid ?? null,
+    input.name,
+    optJson(input.retrySchedule),
+    input.enforceCatalog ? 1 : 0,
+    now,
+    now,
+  );
+  return toProject(get(db, 'SELECT * FROM projects WHERE id = ?', id)!);
+}
+
+/** By id, or by uid when no project has that id. */
+export function projectSqlite(db: DatabaseSync, idOrUid: string): Project | null {
+  const row =
+    get(db, 'SELECT * FROM projects WHERE id = ?', idOrUid) ??
+    get(db, 'SELECT * FROM projects WHERE uid = ?', idOrUid);
+  return row ? toProject(row) : null;
+}
+
+export function listProjectsSqlite(db: DatabaseSync, q: PageQuery): Page<Project> {
+  const after = decodeCursor(q.cursor);
+  const rows = after
+    ? all(db, 'SELECT * FROM projects WHERE id < ? ORDER BY id DESC LIMIT ?', after, q.limit + 1)
+    : all(db, 'SELECT * FROM projects ORDER BY id DESC LIMIT ?', q.limit + 1);
+  return toPage(rows.map(toProject), q.limit, (p) => p.id);
+}
+
+export async function updateProjectSqlite(
+  db: DatabaseSync,
+  write: Write,
+  projectId: string,
+  patch: ProjectPatch,
+  now: number,
+): Promise<Project | null> {
+  const cur = await projectById(db, projectId);
+  if (!cur) return null;
+  const next = { ...cur, ...patch };
+  await writeProject(
+    db,
+    write,
+    'UPDATE projects SET name = ?, uid = ?, retry_schedule = ?, enforce_catalog = ?, updated_at = ? WHERE id = ?',
+    next.name,
+    next.uid ?? null,
+    optJson(next.retrySchedule),
+    next.enforceCatalog ? 1 : 0,
+    now,
+    projectId,
+  );
+  return projectById(db, projectId);
+}
+
+/** One write of a project row; a uid another project has becomes a conflict naming `uid`. */
+function writeProject(
+  db: DatabaseSync,
+  write: Write,
+  sql: string,
+  ...params: SQLInputValue[]
+): Promise<void> {
+  return write(() => {
+    try {
+      run(db, sql, ...params);
+    } catch (error) {
+      throw uniqueViolation(error, 'uid', 'a project with this uid exists');
+    }
+  });
+}
+
+async function projectById(db: DatabaseSync, projectId: string) {
+  const row = get(db, 'SELECT * FROM projects WHERE id = ?', projectId);
+  return row ? toProject(row) : null;
+}
+
+function uniqueViolation(error: unknown, field: string, message: string): unknown {
+  return error instanceof Error && /UNIQUE constraint failed/.test(error.message)
+    ? new StoreConflictError(field, message, { cause: error })
+    : error;
+}
