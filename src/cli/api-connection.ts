@@ -23,7 +23,7 @@ export function withConnectionFlags(command: Command): Command {
 }
 
 export function connect(flags: ConnectionFlags): HeraldClient {
-  const { url, token } = resolveConnection(flags);
+  const { url, urlSource, token } = resolveConnection(flags);
   if (!token) {
     throw new CommandError(
       'no token: pass --token, or set HERALD_TOKEN (a project API key or the admin token)',
@@ -34,7 +34,7 @@ export function connect(flags: ConnectionFlags): HeraldClient {
     // what `herald listen` forwards (json-text.ts).
     return new HeraldClient({ url, token, parseJson: parseJsonExact });
   } catch (error) {
-    throw new CommandError(`--url: ${(error as Error).message}`, { cause: error });
+    throw new CommandError(`${urlSource}: ${(error as Error).message}`, { cause: error });
   }
 }
 

@@ -2,11 +2,12 @@
  * Where the API commands of the CLI (events, endpoints, deliveries, listen) find a running Herald:
  * flags, then HERALD_URL and HERALD_TOKEN (or HERALD_ADMIN_TOKEN), then http://127.0.0.1:8080 and the
  * admin token a local `herald serve` saved in its data directory. Client-side settings: the server's
- * own come from load-config.ts.
+ * own come from load-config.ts. As there, an empty flag or variable (`HERALD_TOKEN=`) counts as unset.
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ADMIN_TOKEN_FILE } from './admin-token.ts';
+import { pickSetting } from './parse-setting.ts';
 
 export interface ConnectionFlags {
   url?: string;
@@ -16,18 +17,24 @@ export interface ConnectionFlags {
 
 export const DEFAULT_API_URL = 'http://127.0.0.1:8080';
 
-/** The URL and token to use; `token` is undefined when none was found anywhere. */
+/**
+ * The URL and token to use; `token` is undefined when none was found anywhere. `urlSource` is the
+ * flag or variable the URL came from (`--url`, `HERALD_URL`), for messages about it.
+ */
 export function resolveConnection(
   flags: ConnectionFlags,
   env: NodeJS.ProcessEnv = process.env,
-): { url: string; token: string | undefined } {
+): { url: string; urlSource: string; token: string | undefined } {
+  const pick = (flag: string, value: string | undefined, name: string) =>
+    pickSetting({ name: flag, value }, { name, value: env[name] });
+  const url = pick('--url', flags.url, 'HERALD_URL');
+  const token =
+    pick('--token', flags.token, 'HERALD_TOKEN') ?? pick('--token', undefined, 'HERALD_ADMIN_TOKEN');
+  const dataDir = pick('--data-dir', flags.dataDir, 'HERALD_DATA_DIR');
   return {
-    url: flags.url ?? env.HERALD_URL ?? DEFAULT_API_URL,
-    token:
-      flags.token ??
-      env.HERALD_TOKEN ??
-      env.HERALD_ADMIN_TOKEN ??
-      savedToken(flags.dataDir ?? env.HERALD_DATA_DIR ?? './herald-data'),
+    url: url?.value ?? DEFAULT_API_URL,
+    urlSource: url?.source ?? '--url',
+    token: token?.value ?? savedToken(dataDir?.value ?? './herald-data'),
   };
 }
 

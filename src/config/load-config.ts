@@ -70,8 +70,9 @@ const LEASE_MARGIN_MS = 5_000;
 
 /**
  * Reads flags and environment once, validates every value (a ConfigError names the offending flag
- * or variable), fills in defaults and returns the frozen configuration. The only code in Herald that
- * reads `process.env`.
+ * or variable), fills in defaults and returns the frozen configuration. With client-connection.ts
+ * (the CLI's HERALD_URL and HERALD_TOKEN, read with the same pickSetting), the only code in Herald
+ * that reads `process.env`.
  */
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const flags = options.flags ?? {};

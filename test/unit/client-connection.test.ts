@@ -17,12 +17,18 @@ test('flags, then HERALD_URL / HERALD_TOKEN / HERALD_ADMIN_TOKEN, then the saved
     };
     assert.deepEqual(resolveConnection({ url: 'http://127.0.0.1:1', token: 'flag-token' }, env), {
       url: 'http://127.0.0.1:1',
+      urlSource: '--url',
       token: 'flag-token',
     });
-    assert.deepEqual(resolveConnection({}, env), { url: 'http://127.0.0.1:9999', token: 'env-token' });
+    assert.deepEqual(resolveConnection({}, env), {
+      url: 'http://127.0.0.1:9999',
+      urlSource: 'HERALD_URL',
+      token: 'env-token',
+    });
     assert.equal(resolveConnection({}, { HERALD_ADMIN_TOKEN: 'admin' }).token, 'admin');
     assert.deepEqual(resolveConnection({ dataDir: dir }, {}), {
       url: 'http://127.0.0.1:8080',
+      urlSource: '--url',
       token: 'saved-token-0123456789',
     });
     assert.equal(resolveConnection({}, { HERALD_DATA_DIR: dir }).token, 'saved-token-0123456789');
@@ -31,3 +37,36 @@ test('flags, then HERALD_URL / HERALD_TOKEN / HERALD_ADMIN_TOKEN, then the saved
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an empty flag or variable counts as unset, as for every server setting (configuration.md)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-conn-'));
+  try {
+    writeFileSync(join(dir, 'admin-token'), 'saved-token-0123456789\n');
+    // HERALD_TOKEN= falls through to HERALD_ADMIN_TOKEN; HERALD_URL= to the default URL.
+    assert.deepEqual(
+      resolveConnection(
+        {},
+        { HERALD_URL: '', HERALD_TOKEN: '', HERALD_ADMIN_TOKEN: 'admin-token-0123456789' },
+      ),
+      { url: 'http://127.0.0.1:8080', urlSource: '--url', token: 'admin-token-0123456789' },
+    );
+    // Both tokens empty, and an empty --token: the token the local server saved.
+    assert.equal(
+      resolveConnection({ token: '', dataDir: dir }, { HERALD_TOKEN: ' ', HERALD_ADMIN_TOKEN: '' }).token,
+      'saved-token-0123456789',
+    );
+    // An empty --url falls through to HERALD_URL, which a message then names.
+    assert.deepEqual(resolveConnection({ url: '' }, { HERALD_URL: 'http://127.0.0.1:9999' }), {
+      url: 'http://127.0.0.1:9999',
+      urlSource: 'HERALD_URL',
+      token: savedIn('./herald-data'),
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** What resolveConnection finds in `dir` (the test's working directory may hold one). */
+function savedIn(dir: string): string | undefined {
+  return resolveConnection({ dataDir: dir }, {}).token;
+}
