@@ -32,7 +32,11 @@ export function resolveAdminToken(dataDir: string): ResolvedAdminToken {
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   } catch (cause) {
-    throw new ConfigError('HERALD_DATA_DIR', `cannot create data directory ${dataDir}`, { cause });
+    throw new ConfigError(
+      'HERALD_DATA_DIR',
+      `cannot create data directory ${dataDir}, where a generated admin token is kept; set HERALD_DATA_DIR (or --data-dir) to a writable directory, or set HERALD_ADMIN_TOKEN`,
+      { cause },
+    );
   }
   const token = randomBytes(32).toString('base64url');
   const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
@@ -61,7 +65,9 @@ function readTokenFile(file: string): string | null {
   try {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
-    if (isErrno(cause, 'ENOENT')) return null;
+    // ENOTDIR: a part of the data directory's path is a file, so there is no token file either;
+    // creating the directory then fails, naming HERALD_DATA_DIR (resolveAdminToken).
+    if (isErrno(cause, 'ENOENT') || isErrno(cause, 'ENOTDIR')) return null;
     throw new ConfigError('HERALD_ADMIN_TOKEN', `cannot read ${file}`, { cause });
   }
   const token = text.trim();

@@ -282,6 +282,17 @@ describe('admin token', () => {
     assert.throws(() => statSync(join(dataDir, ADMIN_TOKEN_FILE)), { code: 'ENOENT' });
   });
 
+  test('a data directory that cannot be created is named, not HERALD_ADMIN_TOKEN (a part of its path is a file)', () => {
+    const file = join(tempDataDir(), 'a-file');
+    writeFileSync(file, 'not a directory\n');
+    const dataDir = join(file, 'herald-data');
+    assertConfigError(
+      () => loadConfig({ env: { HERALD_DATA_DIR: dataDir } }),
+      'HERALD_DATA_DIR',
+      new RegExp(`cannot create data directory ${dataDir}, where a generated admin token is kept`),
+    );
+  });
+
   test('a damaged token file is reported, not silently replaced', () => {
     const dataDir = tempDataDir();
     writeFileSync(join(dataDir, ADMIN_TOKEN_FILE), '\n');
