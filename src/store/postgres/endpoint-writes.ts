@@ -4,10 +4,11 @@
  * the client of the caller's transaction; secrets arrive sealed.
  */
 import type pg from 'pg';
+import { rateLimitLoosened } from '../../domain/gcra.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { Endpoint, Json, OperationalEvent } from '../../domain/types.ts';
 import { ENDPOINT_SETTING_COLUMNS, endpointSettingValues } from '../row-mapping.ts';
-import { MAX_VALID_SECRETS, type NewEndpoint } from '../store.ts';
+import { type EndpointPatch, MAX_VALID_SECRETS, type NewEndpoint } from '../store.ts';
 import { num, type Row } from './rows.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -228,4 +229,37 @@ export async function insertOperationalEventPostgres(
     'INSERT INTO operational_events (project_id, id, type, data, created_at) VALUES ($1, $2, $3, $4, $5)',
     [projectId, newId(ID_PREFIX.operationalEvent, now), type, json(data), now],
   );
+}
+
+/**
+ * Store.updateEndpoint's writes, on `cur` as read (and locked) in the caller's transaction: the
+ * settings, then `active: false` disables (parking pending work), `active: true` enables. True
+ * when deliveries became due (enabled, or released by a loosened rate limit).
+ */
+export async function applyEndpointPatchPostgres(
+  c: Queryable,
+  cur: Endpoint,
+  patch: EndpointPatch,
+  now: number,
+): Promise<boolean> {
+  const { projectId, id: endpointId } = cur;
+  let resumed = false;
+  const { active, ...fields } = patch;
+  await updateEndpointPostgres(c, { ...cur, ...fields }, now);
+  if (active === false && cur.status === 'active') {
+    const off = await disableEndpointPostgres(c, projectId, endpointId, 'manual', now);
+    await recordEndpointDisabledPostgres(c, projectId, endpointId, { reason: 'manual', ...off }, now);
+  }
+  if (active === true && cur.status === 'disabled') {
+    await enableEndpointPostgres(c, projectId, endpointId, now);
+    resumed = true;
+  }
+  // Deliveries the old limit put off are due now when it is removed or raised (store.ts).
+  if (
+    fields.rateLimit !== undefined &&
+    rateLimitLoosened(cur.rateLimit, fields.rateLimit) &&
+    (await releaseRateDeferredPostgres(c, projectId, endpointId, now)) > 0
+  )
+    resumed = true;
+  return resumed;
 }

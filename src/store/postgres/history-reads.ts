@@ -1,18 +1,18 @@
 /**
  * Reads of the PostgreSQL store's history: events and attempts page by page (under a page's byte
- * budget, budgeted-list.ts), one attempt with its request body, and an endpoint's attempts per
- * time bucket for its charts. A `since` also bounds the id, so the (…, id) indexes are walked from
+ * budget, budgeted-list.ts), one attempt with its request body, an endpoint's attempts per
+ * time bucket for its charts, and a project's operational events. A `since` also bounds the id, so the (…, id) indexes are walked from
  * `since` on: an id's time is never earlier than the created_at or started_at it was made with.
  */
 import type pg from 'pg';
 import { ID_PREFIX, idLowerBound, idUpperBound } from '../../domain/ids.ts';
-import type { Attempt, HeraldEvent } from '../../domain/types.ts';
+import type { Attempt, HeraldEvent, OperationalEvent } from '../../domain/types.ts';
 import { envelopeSourcesFromRows, type LoadEnvelopeSources, withRequestBodies } from '../attempt-bodies.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
 import { SCAN_ROWS } from '../page-budget.ts';
-import type { AttemptQuery, EventQuery, Page, StatsBucket, StatsQuery } from '../store.ts';
+import type { AttemptQuery, EventQuery, Page, PageQuery, StatsBucket, StatsQuery } from '../store.ts';
 import { budgetCut, budgetedListSql, jsonBytes } from './budgeted-list.ts';
-import { num, type Row, toAttempt, toEvent } from './rows.ts';
+import { num, type Row, toAttempt, toEvent, toOperationalEvent } from './rows.ts';
 import { Where } from './where.ts';
 
 type Queryable = Pick<pg.Pool, 'query'>;
@@ -147,4 +147,23 @@ export async function endpointStatsPostgres(
     avgDurationMs: r.avg == null ? null : num(r.avg),
     p95DurationMs: r.p95 == null ? null : num(r.p95),
   }));
+}
+
+export async function listOperationalEventsPostgres(
+  db: Queryable,
+  projectId: string,
+  q: PageQuery,
+): Promise<Page<OperationalEvent>> {
+  const after = decodeCursor(q.cursor);
+  const rows = after
+    ? await rowsOf(
+        db,
+        'SELECT * FROM operational_events WHERE project_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3',
+        [projectId, after, q.limit + 1],
+      )
+    : await rowsOf(db, 'SELECT * FROM operational_events WHERE project_id = $1 ORDER BY id DESC LIMIT $2', [
+        projectId,
+        q.limit + 1,
+      ]);
+  return toPage(rows.map(toOperationalEvent), q.limit, (o) => o.id);
 }

@@ -97,3 +97,11 @@ export class DueListener {
     if (client) await client.end().catch(() => undefined);
   }
 }
+
+/**
+ * Wakes other processes' dispatchers once the transaction of `db` commits (NOTIFY is
+ * transactional); `selfId` tags it so the sending store's own DueListener ignores it.
+ */
+export async function notifyDue(db: Pick<pg.PoolClient, 'query'>, selfId: string): Promise<void> {
+  await db.query('SELECT pg_notify($1, $2)', [DUE_CHANNEL, selfId]);
+}

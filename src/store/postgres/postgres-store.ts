@@ -5,95 +5,89 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import { rateLimitLoosened } from '../../domain/gcra.ts';
+import type pg from 'pg';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
-import { sameSecret } from '../../domain/secret.ts';
 import type { EndpointSecret, HeraldEvent } from '../../domain/types.ts';
-import { decodeCursor, toPage } from '../cursor.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
-import {
-  type AcceptedEvent,
-  type AcceptLease,
-  type AttemptQuery,
-  type AttemptRecord,
-  type Backlog,
-  type ClaimedDelivery,
-  type ClaimOptions,
-  type EndpointPatch,
-  type EventQuery,
-  type EventTypeInput,
-  type NewApiKey,
-  type NewEndpoint,
-  type NewEventInput,
-  type NewProject,
-  type Page,
-  type PageQuery,
-  type ProjectPatch,
-  type RateTokenRequest,
-  type RecordOptions,
-  type RecordResult,
-  type ReleaseItem,
-  type StatsBucket,
-  type StatsQuery,
-  type Store,
-  type StoreCapabilities,
-  StoreConflictError,
+import type {
+  AcceptedEvent,
+  AcceptLease,
+  AttemptQuery,
+  AttemptRecord,
+  Backlog,
+  ClaimedDelivery,
+  ClaimOptions,
+  EndpointPatch,
+  EventQuery,
+  EventTypeInput,
+  NewApiKey,
+  NewEndpoint,
+  NewEventInput,
+  NewProject,
+  Page,
+  PageQuery,
+  ProjectPatch,
+  RateTokenRequest,
+  RecordOptions,
+  RecordResult,
+  ReleaseItem,
+  StatsBucket,
+  StatsQuery,
+  Store,
+  StoreCapabilities,
 } from '../store.ts';
-import { acceptBatchPostgres, eventsWithDeliveries } from './accept-batch.ts';
-import { recordBatchPostgres } from './attempt-records.ts';
+import { eventsWithDeliveries } from './accept-batch.ts';
+import {
+  apiKeyByHashPostgres,
+  createApiKeyPostgres,
+  deleteApiKeyPostgres,
+  listApiKeysPostgres,
+} from './api-keys.ts';
 import { CLAIM_PLANNER_SETTINGS, type ClaimState, leaseDue, withEvents } from './claims.ts';
 import { dispatchEndpointsPostgres } from './dispatch-endpoints.ts';
 import {
+  backlogPostgres,
+  recoverDeliveriesPostgres,
+  releaseClaimsPostgres,
+  retryDeliveryPostgres,
+} from './due-deliveries.ts';
+import { endpointPostgres, endpointRowPostgres } from './endpoint-reads.ts';
+import { resealSecretsPostgres, rotateSecretPostgres, validSecretsPostgres } from './endpoint-secrets.ts';
+import {
+  applyEndpointPatchPostgres,
   deleteEndpointPostgres,
-  disableEndpointPostgres,
   enableEndpointPostgres,
-  expireCurrentSecretPostgres,
   insertEndpointPostgres,
   insertSecretPostgres,
-  recordEndpointDisabledPostgres,
-  releaseRateDeferredPostgres,
-  updateEndpointPostgres,
 } from './endpoint-writes.ts';
+import { eventTypePostgres, upsertEventTypePostgres } from './event-types.ts';
 import { GroupCommit } from './group-commit.ts';
 import {
   endpointStatsPostgres,
   getAttemptPostgres,
   listAttemptsPostgres,
   listEventsPostgres,
+  listOperationalEventsPostgres,
 } from './history-reads.ts';
 import { migratePostgres } from './migrate.ts';
-import { DUE_CHANNEL, DueListener } from './notify.ts';
+import { DueListener, notifyDue } from './notify.ts';
 import { listUnforwardedPostgres, markForwardedPostgres } from './operational-outbox.ts';
+import { createPool, transaction } from './pool.ts';
 import { deleteProjectPostgres } from './project-delete.ts';
+import {
+  createProjectPostgres,
+  listProjectsPostgres,
+  projectPostgres,
+  updateProjectPostgres,
+} from './projects.ts';
 import { takeRateTokensPostgres } from './rate-limit.ts';
 import { purgeBeforePostgres } from './retention.ts';
-import {
-  EXACT_JSON_TYPES,
-  num,
-  type Row,
-  toApiKey,
-  toDelivery,
-  toEndpoint,
-  toEventType,
-  toOperationalEvent,
-  toProject,
-  toSecret,
-} from './rows.ts';
+import { type Row, toDelivery, toEndpoint } from './rows.ts';
 import { listEndpointsPostgres, listEventTypesPostgres } from './settings-lists.ts';
-
-const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+import { type Job, type JobResult, writeBatch } from './write-batch.ts';
 
 /** Anything `query` can be called on: the pool, or a client inside a transaction. */
 type Queryable = Pick<pg.PoolClient, 'query'>;
-
-/** A hot-path write waiting for the next group commit. */
-type Job =
-  | { kind: 'accept'; projectId: string; events: NewEventInput[]; now: number; lease?: AcceptLease }
-  | { kind: 'record'; records: AttemptRecord[]; options: RecordOptions }
-  | { kind: 'release'; items: ReleaseItem[] };
-type JobResult = AcceptedEvent[] | RecordResult | undefined;
-/** The part of an endpoint that fan-out reads. */
 
 export interface PostgresStoreOptions {
   /** Pool size (default 10). */
@@ -121,23 +115,10 @@ export class PostgresStore implements Store {
 
   constructor(url: string, options: PostgresStoreOptions = {}) {
     this.#cipher = options.cipher ?? PLAINTEXT_SECRETS;
-    this.#pool = new pg.Pool({
-      connectionString: url,
-      max: options.max ?? 10,
-      idleTimeoutMillis: 30_000,
-      types: EXACT_JSON_TYPES,
-    });
-    // An idle client losing its connection (PostgreSQL restarting) is reported here; without a
-    // handler it would crash the process. The pool drops that client; later calls reconnect.
-    this.#pool.on('error', () => undefined);
-    // A checked-out client (inside a transaction) has no pool listener: a connection cut there
-    // would be an unhandled 'error' event. Its queries reject anyway; the client is then discarded.
-    this.#pool.on('connect', (client) => {
-      client.on('error', () => undefined);
-    });
+    this.#pool = createPool(url, options.max ?? 10); // pool.ts
     this.#writes = new GroupCommit<Job, JobResult>(
       this.#pool,
-      (client, jobs) => this.#runBatch(client, jobs),
+      (client, jobs) => writeBatch(client, jobs, this.#instanceId), // write-batch.ts
       // Attempt records make nothing due now (retries wait at least seconds): waking the
       // dispatchers after each would only make them claim again for nothing. Neither does an
       // accept with a lease: its caller hands the leased deliveries over and wakes this process's
@@ -159,40 +140,18 @@ export class PostgresStore implements Store {
     await this.#due.ready();
   }
 
-  async #query(sql: string, params: unknown[] = [], db: Queryable = this.#pool): Promise<Row[]> {
-    return (await db.query(sql, params)).rows as Row[];
-  }
   async #one(sql: string, params: unknown[] = [], db: Queryable = this.#pool): Promise<Row | undefined> {
-    return (await this.#query(sql, params, db))[0];
+    return ((await db.query(sql, params)).rows as Row[])[0];
   }
-  async #run(sql: string, params: unknown[] = [], db: Queryable = this.#pool): Promise<number> {
-    return (await db.query(sql, params)).rowCount ?? 0;
-  }
-  async #tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      try {
-        const out = await fn(client);
-        await client.query('COMMIT');
-        return out;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {
-          broken = true;
-        });
-        throw error;
-      }
-    } finally {
-      client.release(broken);
-    }
+  #tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return transaction(this.#pool, fn); // pool.ts
   }
   #notifyLocal(): void {
     for (const l of this.#listeners) l();
   }
   /** Wakes this process's listeners now and other processes' on commit (NOTIFY is transactional). */
   async #notifyOthers(db: Queryable): Promise<void> {
-    await db.query('SELECT pg_notify($1, $2)', [DUE_CHANNEL, this.#instanceId]);
+    await notifyDue(db, this.#instanceId); // notify.ts
   }
 
   async migrate(): Promise<void> {
@@ -206,106 +165,45 @@ export class PostgresStore implements Store {
     await this.#pool.end();
   }
   async ping(): Promise<void> {
-    await this.#query('SELECT 1');
+    await this.#pool.query('SELECT 1');
   }
 
-  // ── projects ──────────────────────────────────────────────────────────────
+  // ── projects, API keys, event types (projects.ts, api-keys.ts, event-types.ts) ──
   async createProject(input: NewProject, now: number) {
-    const id = newId(ID_PREFIX.project, now);
-    try {
-      const row = await this.#one(
-        `INSERT INTO projects (id, project_id, uid, name, retry_schedule, enforce_catalog, created_at, updated_at)
-         VALUES ($1, $1, $2, $3, $4, $5, $6, $6) RETURNING *`,
-        [id, input.uid ?? null, input.name, optJson(input.retrySchedule), input.enforceCatalog ?? false, now],
-      );
-      return toProject(row!);
-    } catch (error) {
-      throw uniqueViolation(error, 'uid', 'a project with this uid exists');
-    }
+    return createProjectPostgres(this.#pool, input, now);
   }
   async getProject(idOrUid: string) {
-    const row =
-      (await this.#one('SELECT * FROM projects WHERE id = $1', [idOrUid])) ??
-      (await this.#one('SELECT * FROM projects WHERE uid = $1', [idOrUid]));
-    return row ? toProject(row) : null;
+    return projectPostgres(this.#pool, idOrUid);
   }
   async listProjects(q: PageQuery) {
-    const after = decodeCursor(q.cursor);
-    const rows = after
-      ? await this.#query('SELECT * FROM projects WHERE id < $1 ORDER BY id DESC LIMIT $2', [
-          after,
-          q.limit + 1,
-        ])
-      : await this.#query('SELECT * FROM projects ORDER BY id DESC LIMIT $1', [q.limit + 1]);
-    return toPage(rows.map(toProject), q.limit, (p) => p.id);
+    return listProjectsPostgres(this.#pool, q);
   }
   async updateProject(projectId: string, patch: ProjectPatch, now: number) {
-    const row = await this.#one('SELECT * FROM projects WHERE id = $1', [projectId]);
-    if (!row) return null;
-    const next = { ...toProject(row), ...patch };
-    try {
-      const updated = await this.#one(
-        `UPDATE projects SET name = $1, uid = $2, retry_schedule = $3, enforce_catalog = $4, updated_at = $5
-         WHERE id = $6 RETURNING *`,
-        [next.name, next.uid ?? null, optJson(next.retrySchedule), next.enforceCatalog, now, projectId],
-      );
-      return updated ? toProject(updated) : null;
-    } catch (error) {
-      throw uniqueViolation(error, 'uid', 'a project with this uid exists');
-    }
+    return updateProjectPostgres(this.#pool, projectId, patch, now);
   }
   async deleteProject(projectId: string) {
     await this.#writes.drain();
     return deleteProjectPostgres(this.#pool, (fn) => this.#tx(fn), projectId); // project-delete.ts
   }
 
-  // ── API keys ──────────────────────────────────────────────────────────────
   async createApiKey(input: NewApiKey, now: number) {
-    const row = await this.#one(
-      `INSERT INTO api_keys (project_id, id, name, prefix, key_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)
-       RETURNING *`,
-      [input.projectId, newId(ID_PREFIX.apiKey, now), input.name, input.prefix, input.keyHash, now],
-    );
-    return toApiKey(row!);
+    return createApiKeyPostgres(this.#pool, input, now);
   }
   async findApiKeyByHash(keyHash: string) {
-    // The one lookup before the project is known: the hash is what identifies it.
-    const row = await this.#one('SELECT * FROM api_keys WHERE key_hash = $1', [keyHash]);
-    return row ? toApiKey(row) : null;
+    return apiKeyByHashPostgres(this.#pool, keyHash);
   }
   async listApiKeys(projectId: string) {
-    return (
-      await this.#query('SELECT * FROM api_keys WHERE project_id = $1 ORDER BY id DESC', [projectId])
-    ).map(toApiKey);
+    return listApiKeysPostgres(this.#pool, projectId);
   }
   async deleteApiKey(projectId: string, keyId: string) {
-    return (
-      (await this.#run('DELETE FROM api_keys WHERE project_id = $1 AND id = $2', [projectId, keyId])) > 0
-    );
+    return deleteApiKeyPostgres(this.#pool, projectId, keyId);
   }
 
-  // ── event types (global) ──────────────────────────────────────────────────
   async upsertEventType(input: EventTypeInput, now: number) {
-    const cur = await this.getEventType(input.name);
-    const next = {
-      description: input.description ?? cur?.description ?? '',
-      schema: input.schema !== undefined ? input.schema : (cur?.schema ?? null),
-      example: input.example !== undefined ? input.example : (cur?.example ?? null),
-      deprecated: input.deprecated ?? cur?.deprecated ?? false,
-    };
-    const row = await this.#one(
-      `INSERT INTO event_types (name, description, schema, example, deprecated, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $6)
-       ON CONFLICT (name) DO UPDATE SET description = excluded.description, schema = excluded.schema,
-         example = excluded.example, deprecated = excluded.deprecated, updated_at = excluded.updated_at
-       RETURNING *`,
-      [input.name, next.description, optJson(next.schema), optJson(next.example), next.deprecated, now],
-    );
-    return toEventType(row!);
+    return upsertEventTypePostgres(this.#pool, input, now);
   }
   async getEventType(name: string) {
-    const row = await this.#one('SELECT * FROM event_types WHERE name = $1', [name]);
-    return row ? toEventType(row) : null;
+    return eventTypePostgres(this.#pool, name);
   }
   async listEventTypes(q: PageQuery) {
     return listEventTypesPostgres(this.#pool, q);
@@ -322,12 +220,7 @@ export class PostgresStore implements Store {
     return toEndpoint(row);
   }
   async getEndpoint(projectId: string, endpointId: string, db: Queryable = this.#pool) {
-    const row = await this.#one(
-      'SELECT * FROM endpoints WHERE project_id = $1 AND id = $2',
-      [projectId, endpointId],
-      db,
-    );
-    return row ? toEndpoint(row) : null;
+    return endpointPostgres(db, projectId, endpointId); // endpoint-reads.ts
   }
   async listEndpoints(projectId: string, q: PageQuery) {
     return listEndpointsPostgres(this.#pool, projectId, q);
@@ -336,30 +229,9 @@ export class PostgresStore implements Store {
     await this.#writes.drain();
     let resumed = false;
     const updated = await this.#tx(async (c) => {
-      const row = await this.#one(
-        'SELECT * FROM endpoints WHERE project_id = $1 AND id = $2 FOR UPDATE',
-        [projectId, endpointId],
-        c,
-      );
+      const row = await endpointRowPostgres(c, projectId, endpointId, true);
       if (!row) return null;
-      const cur = toEndpoint(row);
-      const { active, ...fields } = patch;
-      await updateEndpointPostgres(c, { ...cur, ...fields }, now);
-      if (active === false && cur.status === 'active') {
-        const off = await disableEndpointPostgres(c, projectId, endpointId, 'manual', now);
-        await recordEndpointDisabledPostgres(c, projectId, endpointId, { reason: 'manual', ...off }, now);
-      }
-      if (active === true && cur.status === 'disabled') {
-        await enableEndpointPostgres(c, projectId, endpointId, now);
-        resumed = true;
-      }
-      // Deliveries the old limit put off are due now when it is removed or raised (store.ts).
-      if (
-        fields.rateLimit !== undefined &&
-        rateLimitLoosened(cur.rateLimit, fields.rateLimit) &&
-        (await releaseRateDeferredPostgres(c, projectId, endpointId, now)) > 0
-      )
-        resumed = true;
+      resumed = await applyEndpointPatchPostgres(c, toEndpoint(row), patch, now); // endpoint-writes.ts
       if (resumed) await this.#notifyOthers(c);
       return this.getEndpoint(projectId, endpointId, c);
     });
@@ -376,14 +248,7 @@ export class PostgresStore implements Store {
     now: number,
     db: Queryable = this.#pool,
   ): Promise<EndpointSecret[]> {
-    const rows = await this.#query(
-      `SELECT * FROM endpoint_secrets
-       WHERE project_id = $1 AND endpoint_id = $2 AND (expires_at IS NULL OR expires_at > $3)
-       ORDER BY (expires_at IS NULL) DESC, expires_at DESC, created_at DESC, id DESC`,
-      [projectId, endpointId, now],
-      db,
-    );
-    return rows.map((r) => ({ ...toSecret(r), secret: this.#cipher.open(String(r.secret)) }));
+    return validSecretsPostgres(db, this.#cipher, projectId, endpointId, now); // endpoint-secrets.ts
   }
   async rotateEndpointSecret(
     projectId: string,
@@ -392,21 +257,9 @@ export class PostgresStore implements Store {
     graceMs: number,
     now: number,
   ) {
-    return this.#tx(async (c) => {
-      // The endpoint's row lock orders concurrent rotations: the second reads the first's secret.
-      const row = await this.#one(
-        'SELECT * FROM endpoints WHERE project_id = $1 AND id = $2 FOR UPDATE',
-        [projectId, endpointId],
-        c,
-      );
-      if (!row) return null;
-      const [current] = await this.getEndpointSecrets(projectId, endpointId, now, c);
-      const { scheme } = toEndpoint(row).signature;
-      if (current && sameSecret(scheme, current.secret, secret)) return 'same-as-current' as const;
-      await expireCurrentSecretPostgres(c, projectId, endpointId, now + Math.max(0, graceMs));
-      await insertSecretPostgres(c, projectId, endpointId, this.#cipher.seal(secret), now);
-      return this.getEndpointSecrets(projectId, endpointId, now, c);
-    });
+    return this.#tx((c) =>
+      rotateSecretPostgres(c, this.#cipher, projectId, endpointId, secret, graceMs, now),
+    );
   }
   async enableEndpoint(projectId: string, endpointId: string, now: number) {
     await this.#writes.drain();
@@ -459,16 +312,7 @@ export class PostgresStore implements Store {
   }
   async retryDelivery(projectId: string, deliveryId: string, now: number) {
     const row = await this.#tx(async (c) => {
-      // Left alone while a lease runs (claims.ts UNLEASED): an attempt is being sent.
-      const r = await this.#one(
-        `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, leased_by = NULL, lease_until = NULL,
-           updated_at = $1
-         WHERE project_id = $2 AND id = $3
-           AND NOT (status = 'pending' AND leased_by IS NOT NULL AND lease_until IS NOT NULL AND lease_until > $1)
-         RETURNING *`,
-        [now, projectId, deliveryId],
-        c,
-      );
+      const r = await retryDeliveryPostgres(c, projectId, deliveryId, now); // due-deliveries.ts
       if (r) await this.#notifyOthers(c);
       return r;
     });
@@ -480,12 +324,7 @@ export class PostgresStore implements Store {
   }
   async recoverDeliveries(projectId: string, endpointId: string, since: number, until: number, now: number) {
     const n = await this.#tx(async (c) => {
-      const changed = await this.#run(
-        `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, leased_by = NULL, updated_at = $1
-         WHERE project_id = $2 AND endpoint_id = $3 AND status = 'failed' AND created_at >= $4 AND created_at <= $5`,
-        [now, projectId, endpointId, since, until],
-        c,
-      );
+      const changed = await recoverDeliveriesPostgres(c, projectId, endpointId, since, until, now);
       if (changed) await this.#notifyOthers(c);
       return changed;
     });
@@ -505,17 +344,7 @@ export class PostgresStore implements Store {
   }
 
   async listOperationalEvents(projectId: string, q: PageQuery) {
-    const after = decodeCursor(q.cursor);
-    const rows = after
-      ? await this.#query(
-          'SELECT * FROM operational_events WHERE project_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3',
-          [projectId, after, q.limit + 1],
-        )
-      : await this.#query(
-          'SELECT * FROM operational_events WHERE project_id = $1 ORDER BY id DESC LIMIT $2',
-          [projectId, q.limit + 1],
-        );
-    return toPage(rows.map(toOperationalEvent), q.limit, (o) => o.id);
+    return listOperationalEventsPostgres(this.#pool, projectId, q);
   }
 
   // ── dispatcher ───────────────────────────────────────────────────────────
@@ -544,20 +373,7 @@ export class PostgresStore implements Store {
   }
   async releaseClaims(workerId: string, now: number) {
     const n = await this.#tx(async (c) => {
-      const changed =
-        workerId === '*'
-          ? await this.#run(
-              `UPDATE deliveries SET next_attempt_at = $1, leased_by = NULL, lease_until = NULL
-               WHERE status = 'pending' AND leased_by IS NOT NULL`,
-              [now],
-              c,
-            )
-          : await this.#run(
-              `UPDATE deliveries SET next_attempt_at = $1, leased_by = NULL, lease_until = NULL
-               WHERE status = 'pending' AND leased_by = $2`,
-              [now, workerId],
-              c,
-            );
+      const changed = await releaseClaimsPostgres(c, workerId, now);
       if (changed) await this.#notifyOthers(c);
       return changed;
     });
@@ -572,33 +388,10 @@ export class PostgresStore implements Store {
     };
   }
   async resealSecrets(): Promise<number> {
-    let n = 0;
-    for (const r of await this.#query('SELECT project_id, id, secret FROM endpoint_secrets')) {
-      const stored = String(r.secret);
-      if (!this.#cipher.stale(stored)) continue;
-      const sealed = this.#cipher.seal(this.#cipher.open(stored));
-      // Compare-and-set: another process resealing at the same time rewrites it once, not twice.
-      const done = await this.#query(
-        'UPDATE endpoint_secrets SET secret = $1 WHERE project_id = $2 AND id = $3 AND secret = $4 RETURNING id',
-        [sealed, r.project_id, r.id, stored],
-      );
-      n += done.length;
-    }
-    return n;
+    return resealSecretsPostgres(this.#pool, this.#cipher);
   }
   async backlog(now: number): Promise<Backlog> {
-    // Two subqueries on deliveries_due: the count is an index-only scan, the oldest unleased due
-    // delivery the first such entry in due order (leased rows keep their due time, so it passes
-    // at most the attempts in flight). At 1,000,000 pending: 27-30 ms once vacuumed, 80-97 ms
-    // before; one aggregate with both read every pending row from the table (87-107 ms).
-    const row = await this.#one(
-      `SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending') AS pending,
-         (SELECT next_attempt_at FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1
-           AND (leased_by IS NULL OR lease_until IS NULL OR lease_until <= $1)
-           ORDER BY next_attempt_at LIMIT 1) AS oldest`,
-      [now],
-    );
-    return { pending: num(row?.pending ?? 0), oldestDueAt: row?.oldest == null ? null : num(row.oldest) };
+    return backlogPostgres(this.#pool, now);
   }
 
   // ── limits, retention, operational-event outbox (rate-limit.ts, retention.ts, operational-outbox.ts) ──
@@ -614,67 +407,4 @@ export class PostgresStore implements Store {
   async markOperationalEventsForwarded(refs: { projectId: string; id: string }[], now: number) {
     await markForwardedPostgres(this.#pool, refs, now);
   }
-
-  // ── group commit ─────────────────────────────────────────────────────────
-  /** Writes one group: all accepts, then all attempt records, then all releases, in one transaction. */
-  async #runBatch(c: pg.PoolClient, jobs: Job[]): Promise<JobResult[]> {
-    const results: JobResult[] = new Array(jobs.length).fill(undefined);
-    const accepts: { index: number; job: Extract<Job, { kind: 'accept' }> }[] = [];
-    const records: { index: number; job: Extract<Job, { kind: 'record' }> }[] = [];
-    const releases: ReleaseItem[] = [];
-    jobs.forEach((job, index) => {
-      if (job.kind === 'accept') accepts.push({ index, job });
-      else if (job.kind === 'record') records.push({ index, job });
-      else releases.push(...job.items);
-    });
-    let wake = false;
-    if (accepts.length) {
-      const accepted = await acceptBatchPostgres(
-        c,
-        accepts.map((a) => a.job),
-      );
-      accepts.forEach((a, i) => {
-        results[a.index] = accepted[i];
-      });
-      // Other processes are woken for deliveries left due now, not for those leased to this one.
-      wake ||= accepted.some((list) =>
-        list.some((r) => !r.duplicate && r.deliveries.length > (r.leased ?? 0)),
-      );
-    }
-    if (records.length) {
-      const recorded = await recordBatchPostgres(
-        c,
-        records.map((r) => r.job),
-      ); // attempt-records.ts
-      records.forEach((r, i) => {
-        results[r.index] = recorded[i];
-      });
-    }
-    if (releases.length) {
-      await this.#run(
-        `UPDATE deliveries d SET status = v.status, next_attempt_at = v.next, leased_by = NULL,
-           rate_deferred = v.rate_deferred
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bool[])
-           AS v(project_id, id, status, next, rate_deferred)
-         WHERE d.project_id = v.project_id AND d.id = v.id AND d.status = 'pending'`,
-        [
-          releases.map((r) => r.projectId),
-          releases.map((r) => r.deliveryId),
-          releases.map((r) => r.status ?? 'pending'),
-          releases.map((r) => r.nextAttemptAt),
-          releases.map((r) => r.rateLimited === true),
-        ],
-        c,
-      );
-      wake ||= releases.some((r) => (r.status ?? 'pending') === 'pending');
-    }
-    if (wake) await this.#notifyOthers(c);
-    return results;
-  }
-}
-
-function uniqueViolation(error: unknown, field: string, message: string): unknown {
-  return error instanceof Error && (error as { code?: unknown }).code === '23505'
-    ? new StoreConflictError(field, message, { cause: error })
-    : error;
 }

@@ -1,0 +1,102 @@
+/**
+ * Deliveries made due again for the PostgreSQL store (a retry, a recovery, claimed deliveries and
+ * claims handed back) and the backlog of pending ones. Writes run on the client of the caller's
+ * transaction; the caller wakes the dispatchers when they changed anything.
+ */
+import type pg from 'pg';
+import type { Backlog, ReleaseItem } from '../store.ts';
+import { num, type Row } from './rows.ts';
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+const changed = async (db: Queryable, sql: string, params: unknown[]): Promise<number> =>
+  (await db.query(sql, params)).rowCount ?? 0;
+
+/** One delivery, whatever its state, pending and due at `now`: its row, or none when it was left alone. */
+export async function retryDeliveryPostgres(
+  c: Queryable,
+  projectId: string,
+  deliveryId: string,
+  now: number,
+): Promise<Row | undefined> {
+  // Left alone while a lease runs (claims.ts UNLEASED): an attempt is being sent.
+  const { rows } = await c.query(
+    `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, leased_by = NULL, lease_until = NULL,
+       updated_at = $1
+     WHERE project_id = $2 AND id = $3
+       AND NOT (status = 'pending' AND leased_by IS NOT NULL AND lease_until IS NOT NULL AND lease_until > $1)
+     RETURNING *`,
+    [now, projectId, deliveryId],
+  );
+  return (rows as Row[])[0];
+}
+
+/** The endpoint's failed deliveries created in [since, until], pending and due at `now`. */
+export function recoverDeliveriesPostgres(
+  c: Queryable,
+  projectId: string,
+  endpointId: string,
+  since: number,
+  until: number,
+  now: number,
+): Promise<number> {
+  return changed(
+    c,
+    `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, leased_by = NULL, updated_at = $1
+     WHERE project_id = $2 AND endpoint_id = $3 AND status = 'failed' AND created_at >= $4 AND created_at <= $5`,
+    [now, projectId, endpointId, since, until],
+  );
+}
+
+/** Claimed deliveries handed back, in one statement (the group commit's releases). */
+export function releaseDeliveriesPostgres(c: Queryable, releases: ReleaseItem[]): Promise<number> {
+  return changed(
+    c,
+    `UPDATE deliveries d SET status = v.status, next_attempt_at = v.next, leased_by = NULL,
+       rate_deferred = v.rate_deferred
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bool[])
+       AS v(project_id, id, status, next, rate_deferred)
+     WHERE d.project_id = v.project_id AND d.id = v.id AND d.status = 'pending'`,
+    [
+      releases.map((r) => r.projectId),
+      releases.map((r) => r.deliveryId),
+      releases.map((r) => r.status ?? 'pending'),
+      releases.map((r) => r.nextAttemptAt),
+      releases.map((r) => r.rateLimited === true),
+    ],
+  );
+}
+
+/** Every claim of `workerId` (with '*', every claim) due at `now`. */
+export function releaseClaimsPostgres(c: Queryable, workerId: string, now: number): Promise<number> {
+  return workerId === '*'
+    ? changed(
+        c,
+        `UPDATE deliveries SET next_attempt_at = $1, leased_by = NULL, lease_until = NULL
+         WHERE status = 'pending' AND leased_by IS NOT NULL`,
+        [now],
+      )
+    : changed(
+        c,
+        `UPDATE deliveries SET next_attempt_at = $1, leased_by = NULL, lease_until = NULL
+         WHERE status = 'pending' AND leased_by = $2`,
+        [now, workerId],
+      );
+}
+
+export async function backlogPostgres(db: Queryable, now: number): Promise<Backlog> {
+  // Two subqueries on deliveries_due: the count is an index-only scan, the oldest unleased due
+  // delivery the first such entry in due order (leased rows keep their due time, so it passes
+  // at most the attempts in flight). At 1,000,000 pending: 27-30 ms once vacuumed, 80-97 ms
+  // before; one aggregate with both read every pending row from the table (87-107 ms).
+  const row = (
+    await db.query(
+      `SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending') AS pending,
+         (SELECT next_attempt_at FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1
+           AND (leased_by IS NULL OR lease_until IS NULL OR lease_until <= $1)
+           ORDER BY next_attempt_at LIMIT 1) AS oldest`,
+      [now],
+    )
+  ).rows[0] as Row | undefined;
+  return { pending: num(row?.pending ?? 0), oldestDueAt: row?.oldest == null ? null : num(row.oldest) };
+}

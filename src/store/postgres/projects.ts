@@ -1,0 +1,80 @@
+/** Project rows for the PostgreSQL store; a uid another project has becomes a conflict naming `uid`. */
+import type pg from 'pg';
+import { ID_PREFIX, newId } from '../../domain/ids.ts';
+import type { Project } from '../../domain/types.ts';
+import { decodeCursor, toPage } from '../cursor.ts';
+import {
+  type NewProject,
+  type Page,
+  type PageQuery,
+  type ProjectPatch,
+  StoreConflictError,
+} from '../store.ts';
+import { type Row, toProject } from './rows.ts';
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+const one = async (db: Queryable, sql: string, params: unknown[]): Promise<Row | undefined> =>
+  ((await db.query(sql, params)).rows as Row[])[0];
+
+export async function createProjectPostgres(db: Queryable, input: NewProject, now: number): Promise<Project> {
+  const id = newId(ID_PREFIX.project, now);
+  try {
+    const row = await one(
+      db,
+      `INSERT INTO projects (id, project_id, uid, name, retry_schedule, enforce_catalog, created_at, updated_at)
+       VALUES ($1, $1, $2, $3, $4, $5, $6, $6) RETURNING *`,
+      [id, input.uid ?? null, input.name, optJson(input.retrySchedule), input.enforceCatalog ?? false, now],
+    );
+    return toProject(row!);
+  } catch (error) {
+    throw uniqueViolation(error, 'uid', 'a project with this uid exists');
+  }
+}
+
+/** By id, or by uid when no project has that id. */
+export async function projectPostgres(db: Queryable, idOrUid: string): Promise<Project | null> {
+  const row =
+    (await one(db, 'SELECT * FROM projects WHERE id = $1', [idOrUid])) ??
+    (await one(db, 'SELECT * FROM projects WHERE uid = $1', [idOrUid]));
+  return row ? toProject(row) : null;
+}
+
+export async function listProjectsPostgres(db: Queryable, q: PageQuery): Promise<Page<Project>> {
+  const after = decodeCursor(q.cursor);
+  const rows = (
+    after
+      ? await db.query('SELECT * FROM projects WHERE id < $1 ORDER BY id DESC LIMIT $2', [after, q.limit + 1])
+      : await db.query('SELECT * FROM projects ORDER BY id DESC LIMIT $1', [q.limit + 1])
+  ).rows as Row[];
+  return toPage(rows.map(toProject), q.limit, (p) => p.id);
+}
+
+export async function updateProjectPostgres(
+  db: Queryable,
+  projectId: string,
+  patch: ProjectPatch,
+  now: number,
+): Promise<Project | null> {
+  const row = await one(db, 'SELECT * FROM projects WHERE id = $1', [projectId]);
+  if (!row) return null;
+  const next = { ...toProject(row), ...patch };
+  try {
+    const updated = await one(
+      db,
+      `UPDATE projects SET name = $1, uid = $2, retry_schedule = $3, enforce_catalog = $4, updated_at = $5
+       WHERE id = $6 RETURNING *`,
+      [next.name, next.uid ?? null, optJson(next.retrySchedule), next.enforceCatalog, now, projectId],
+    );
+    return updated ? toProject(updated) : null;
+  } catch (error) {
+    throw uniqueViolation(error, 'uid', 'a project with this uid exists');
+  }
+}
+
+function uniqueViolation(error: unknown, field: string, message: string): unknown {
+  return error instanceof Error && (error as { code?: unknown }).code === '23505'
+    ? new StoreConflictError(field, message, { cause: error })
+    : error;
+}

@@ -1,0 +1,68 @@
+/**
+ * What the PostgreSQL store's group commit (group-commit.ts) writes: the hot-path writes gathered
+ * while the previous group was committing, in one transaction.
+ */
+import type pg from 'pg';
+import type {
+  AcceptedEvent,
+  AcceptLease,
+  AttemptRecord,
+  NewEventInput,
+  RecordOptions,
+  RecordResult,
+  ReleaseItem,
+} from '../store.ts';
+import { acceptBatchPostgres } from './accept-batch.ts';
+import { recordBatchPostgres } from './attempt-records.ts';
+import { releaseDeliveriesPostgres } from './due-deliveries.ts';
+import { notifyDue } from './notify.ts';
+
+/** A hot-path write waiting for the next group commit. */
+export type Job =
+  | { kind: 'accept'; projectId: string; events: NewEventInput[]; now: number; lease?: AcceptLease }
+  | { kind: 'record'; records: AttemptRecord[]; options: RecordOptions }
+  | { kind: 'release'; items: ReleaseItem[] };
+export type JobResult = AcceptedEvent[] | RecordResult | undefined;
+
+/**
+ * Writes one group: all accepts, then all attempt records, then all releases, in one transaction.
+ * `selfId`: the store's NOTIFY tag (notify.ts notifyDue).
+ */
+export async function writeBatch(c: pg.PoolClient, jobs: Job[], selfId: string): Promise<JobResult[]> {
+  const results: JobResult[] = new Array(jobs.length).fill(undefined);
+  const accepts: { index: number; job: Extract<Job, { kind: 'accept' }> }[] = [];
+  const records: { index: number; job: Extract<Job, { kind: 'record' }> }[] = [];
+  const releases: ReleaseItem[] = [];
+  jobs.forEach((job, index) => {
+    if (job.kind === 'accept') accepts.push({ index, job });
+    else if (job.kind === 'record') records.push({ index, job });
+    else releases.push(...job.items);
+  });
+  let wake = false;
+  if (accepts.length) {
+    const accepted = await acceptBatchPostgres(
+      c,
+      accepts.map((a) => a.job),
+    );
+    accepts.forEach((a, i) => {
+      results[a.index] = accepted[i];
+    });
+    // Other processes are woken for deliveries left due now, not for those leased to this one.
+    wake ||= accepted.some((list) => list.some((r) => !r.duplicate && r.deliveries.length > (r.leased ?? 0)));
+  }
+  if (records.length) {
+    const recorded = await recordBatchPostgres(
+      c,
+      records.map((r) => r.job),
+    ); // attempt-records.ts
+    records.forEach((r, i) => {
+      results[r.index] = recorded[i];
+    });
+  }
+  if (releases.length) {
+    await releaseDeliveriesPostgres(c, releases); // due-deliveries.ts
+    wake ||= releases.some((r) => (r.status ?? 'pending') === 'pending');
+  }
+  if (wake) await notifyDue(c, selfId);
+  return results;
+}
