@@ -6,7 +6,7 @@ import { checkHttpUrl } from '../domain/http-url.ts';
 import { JSON_LOSSY_NUMBER, JSON_TOO_DEEP, keepChangedNumbers, scanJsonText } from '../domain/json-text.ts';
 import type { HttpMethod, SignatureConfig } from '../domain/types.ts';
 import { decodeCursor } from '../store/cursor.ts';
-import { invalid, unprocessable, ValidationError } from './errors.ts';
+import { HeraldError, invalid, unprocessable, ValidationError } from './errors.ts';
 import { LIMITS } from './schemas/common.ts';
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
@@ -158,14 +158,35 @@ export function depthLimitedJsonParser(parse: JsonParser): JsonParser {
     }
     // (routeOptions is built anew at each read: only read for the rare body it matters to.)
     if (!(found & JSON_LOSSY_NUMBER) || !EXACT_NUMBER_ROUTES.has(request.routeOptions.url ?? '')) {
-      parse(request, body, done);
+      parse(request, body, (error, value) => done(error && whyRefused(error, body), value));
       return;
     }
     parse(request, body, (error, value) => {
-      if (error) done(error);
+      if (error) done(whyRefused(error, body));
       else done(null, withExactPayloads(value, JSON.parse(body, keepChangedNumbers as JsonReviver)));
     });
   };
+}
+
+/**
+ * Fastify's parser refuses a `__proto__` key, and a `constructor` key holding `prototype`, with the
+ * error it gives text that is not JSON ("Body is not valid JSON but content-type is set to
+ * 'application/json'"). When the body is valid JSON, such a key is what was refused: say so, as
+ * 400 HERALD_ERR_MALFORMED_JSON naming `body`. Only refused bodies are parsed again.
+ */
+function whyRefused(error: Error, body: string): Error {
+  if ((error as { code?: unknown }).code !== 'FST_ERR_CTP_INVALID_JSON_BODY') return error;
+  try {
+    JSON.parse(body);
+  } catch {
+    return error; // not JSON: Fastify's message says so
+  }
+  return new HeraldError(
+    400,
+    'HERALD_ERR_MALFORMED_JSON',
+    'body: must not hold a "__proto__" key, or a "constructor" key holding "prototype", anywhere (they could change the prototypes of objects made from it)',
+    { details: { field: 'body' }, cause: error },
+  );
 }
 
 /**

@@ -221,6 +221,29 @@ describe('events API', () => {
       'HERALD_ERR_MALFORMED_JSON',
     );
     assertError(await api.call('POST', EV, undefined, { raw: '' }), 400, 'HERALD_ERR_VALIDATION', 'body');
+    // Valid JSON with a key that could pollute prototypes: the message says what is refused, not
+    // Fastify's "Body is not valid JSON", on the event routes' second parse too.
+    for (const raw of [
+      '{"type":"x","payload":{"__proto__":{"admin":true}}}',
+      '{"type":"x","payload":{"a":[{"constructor":{"prototype":{"admin":true}}}]}}',
+      '{"type":"x","payload":{"id":9007199254740993,"__proto__":{}}}',
+      '{"__proto__":{"admin":true},"type":"x","payload":{}}',
+    ]) {
+      const refused = assertError(
+        await api.call('POST', EV, undefined, { raw }),
+        400,
+        'HERALD_ERR_MALFORMED_JSON',
+        'body',
+      );
+      assert.match(
+        refused.message,
+        /^body: must not hold a "__proto__" key, or a "constructor" key holding "prototype"/,
+        raw,
+      );
+    }
+    // Text that is not JSON keeps its own message.
+    const notJson = assertError(await api.call('POST', EV, undefined, { raw: '{"type": "x",' }), 400);
+    assert.match(notJson.message, /not valid JSON/);
     assertError(
       await api.call('POST', EV, undefined, {
         raw: 'type=x',

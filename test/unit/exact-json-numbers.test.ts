@@ -272,10 +272,10 @@ describe('the API body parser', () => {
         '{"type":"a","payload":{"__proto__":{"admin":true}}}',
       ]) {
         const r = parse(route, body);
-        // Fastify's parser answers as for malformed JSON: 400 HERALD_ERR_MALFORMED_JSON.
+        // 400 HERALD_ERR_MALFORMED_JSON naming body, saying what is refused (test/api/events.test.ts).
         assert.equal(
           (r.error as { code?: string } | null)?.code,
-          'FST_ERR_CTP_INVALID_JSON_BODY',
+          'HERALD_ERR_MALFORMED_JSON',
           `${route} ${body}`,
         );
         assert.equal(r.revived, 0);
