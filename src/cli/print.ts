@@ -18,22 +18,43 @@ export const pageSize = (wanted: number): number => Math.min(wanted, API_PAGE_MA
 /**
  * Writes up to `limit` items, one `line` each, following `nextCursor` (from `cursor` when given):
  * a page of large events, attempts or endpoints may hold fewer items than its limit (the API's
- * byte budget per page), and none holds more than API_PAGE_MAX.
+ * byte budget per page), and none holds more than API_PAGE_MAX. Resolves to how many it wrote.
  */
 export async function eachUpTo<T>(
   limit: number,
   page: (limit: number, cursor?: string) => Promise<{ data: T[]; nextCursor: string | null }>,
   line: (item: T) => void,
   startCursor?: string,
-): Promise<void> {
+): Promise<number> {
   let cursor = startCursor;
+  let written = 0;
   for (let left = limit; left > 0; ) {
     const p = await page(pageSize(left), cursor);
     for (const item of p.data) line(item);
+    written += p.data.length;
     left -= p.data.length;
-    if (!p.nextCursor) return;
+    if (!p.nextCursor) break;
     cursor = p.nextCursor;
   }
+  return written;
+}
+
+/**
+ * What a list command prints when it found nothing (not with --json, whose empty list says it):
+ * one line on stderr, so that a script reading the list still gets nothing, and exit code 0.
+ */
+export function sayEmpty(what: string): void {
+  process.stderr.write(`herald: ${what}\n`);
+}
+
+/**
+ * For sayEmpty, the flags among `names` that narrowed the list: ` matching --type, --since`, and
+ * ` after --cursor` when a cursor was given; '' when none was.
+ */
+export function narrowedBy(flags: object, names: readonly string[]): string {
+  const given = names.filter((name) => (flags as Record<string, unknown>)[name] !== undefined);
+  const filters = given.filter((name) => name !== 'cursor').map((name) => `--${name}`);
+  return `${filters.length > 0 ? ` matching ${filters.join(', ')}` : ''}${given.includes('cursor') ? ' after --cursor' : ''}`;
 }
 
 /**

@@ -52,9 +52,36 @@ describe('herald CLI against a running Herald', () => {
   });
 
   test('events send|list|get, deliveries retry, endpoints get|list|rotate-secret|delete, projects create|list|api-key; bad input and a bad token exit 1 with the reason', async () => {
+    // An empty list prints nothing on stdout and says so on stderr, exit code 0 (as event-types list).
+    const admin = ['--url', server.url, '--token', ADMIN];
+    const noProjects = await herald(['projects', 'list', ...admin]);
+    assert.deepEqual([noProjects.code, noProjects.stdout], [0, '']);
+    assert.match(
+      noProjects.stderr,
+      /^herald: no projects yet \(add one with `herald projects create NAME`\)\n$/,
+    );
+    const noProjectsJson = await herald(['projects', 'list', '--json', ...admin]);
+    assert.deepEqual(
+      [noProjectsJson.code, JSON.parse(noProjectsJson.stdout), noProjectsJson.stderr],
+      [0, [], ''],
+    );
+
     const project = await client.createProject({ name: 'cli' });
-    const endpoint = await client.createEndpoint(project.id, { url: `${sink.url}/hook` });
     const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
+    const noEndpoints = await herald(['endpoints', 'list', ...conn]);
+    assert.deepEqual([noEndpoints.code, noEndpoints.stdout], [0, '']);
+    assert.match(noEndpoints.stderr, new RegExp(`^herald: no endpoints in ${project.id} \\(add one with`));
+    const noEvents = await herald(['events', 'list', ...conn]);
+    assert.deepEqual(
+      [noEvents.code, noEvents.stdout, noEvents.stderr],
+      [0, '', `herald: no events in ${project.id}\n`],
+    );
+    const endpoint = await client.createEndpoint(project.id, { url: `${sink.url}/hook` });
+    const noAttempts = await herald(['endpoints', 'attempts', endpoint.id, ...conn, '--status', 'failed']);
+    assert.deepEqual(
+      [noAttempts.code, noAttempts.stdout, noAttempts.stderr],
+      [0, '', `herald: no attempts of ${endpoint.id} matching --status\n`],
+    );
 
     const sent = await herald(['events', 'send', 'player.paid', ...conn, '--data', '{"amount":5}', '--json']);
     assert.equal(sent.code, 0, sent.stderr);
@@ -93,6 +120,7 @@ describe('herald CLI against a running Herald', () => {
     const older = await herald(['events', 'list', ...conn, '--until', String(Date.now() - 3_600_000)]);
     assert.equal(older.code, 0, older.stderr);
     assert.equal(older.stdout, '');
+    assert.equal(older.stderr, `herald: no events in ${project.id} matching --until\n`);
     const upToNow = await herald(['events', 'list', ...conn, '--until', new Date().toISOString()]);
     assert.match(upToNow.stdout, new RegExp(`^${event.id} player.paid `, 'm'));
     const one = await herald(['events', 'get', event.id, ...conn]);

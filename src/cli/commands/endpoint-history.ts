@@ -12,7 +12,7 @@ import {
   requiredFlag,
   withConnectionFlags,
 } from '../api-connection.ts';
-import { apiAction, eachUpTo, pageSize, printJson } from '../print.ts';
+import { apiAction, eachUpTo, narrowedBy, pageSize, printJson, sayEmpty } from '../print.ts';
 import { CommandError } from '../run-command.ts';
 
 interface AttemptsFlags extends ConnectionFlags {
@@ -65,13 +65,13 @@ export function addEndpointHistoryCommands(endpoints: Command): void {
       const page = (limit: number, cursor?: string) =>
         client.listEndpointAttempts(flags.project, id, { ...query, limit, ...(cursor ? { cursor } : {}) });
       if (flags.json) printJson(await page(pageSize(limit), flags.cursor));
-      else
-        await eachUpTo(
-          limit,
-          page,
-          (attempt) => process.stdout.write(`${attemptLine(attempt)}\n`),
-          flags.cursor,
-        );
+      else {
+        const line = (attempt: Attempt) => process.stdout.write(`${attemptLine(attempt)}\n`);
+        if ((await eachUpTo(limit, page, line, flags.cursor)) === 0)
+          sayEmpty(
+            `no attempts of ${id}${narrowedBy(flags, ['status', 'type', 'since', 'until', 'cursor'])}`,
+          );
+      }
     }),
   );
   withConnectionFlags(

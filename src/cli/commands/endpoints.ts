@@ -5,7 +5,7 @@
 import type { Endpoint, EndpointInput } from '@herald/client';
 import { Command } from 'commander';
 import { type ConnectionFlags, jsonFlag, projectFlag, withConnectionFlags } from '../api-connection.ts';
-import { apiAction, eachUpTo, printJson } from '../print.ts';
+import { apiAction, eachUpTo, narrowedBy, printJson, sayEmpty } from '../print.ts';
 import { CommandError } from '../run-command.ts';
 import { addEndpointHistoryCommands } from './endpoint-history.ts';
 
@@ -50,7 +50,12 @@ export function endpointsCommand(): Command {
         const page = (limit: number, cursor?: string) =>
           client.listEndpoints(flags.project, { limit, ...(cursor ? { cursor } : {}) });
         if (flags.json) printJson(await page(100, flags.cursor));
-        else await eachUpTo(100, page, printEndpoint, flags.cursor);
+        else if ((await eachUpTo(100, page, printEndpoint, flags.cursor)) === 0)
+          sayEmpty(
+            flags.cursor === undefined
+              ? `no endpoints in ${flags.project} (add one with \`herald endpoints create URL --project ${flags.project}\`)`
+              : `no endpoints in ${flags.project}${narrowedBy(flags, ['cursor'])}`,
+          );
       },
     ),
   );

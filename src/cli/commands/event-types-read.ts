@@ -5,7 +5,7 @@
 import { type EventType, paginate } from '@herald/client';
 import type { Command } from 'commander';
 import { type ConnectionFlags, withConnectionFlags } from '../api-connection.ts';
-import { apiAction, printJson } from '../print.ts';
+import { apiAction, printJson, sayEmpty } from '../print.ts';
 
 export function addEventTypeReadCommands(eventTypes: Command): void {
   withConnectionFlags(
@@ -19,9 +19,8 @@ export function addEventTypeReadCommands(eventTypes: Command): void {
       for await (const type of paginate((q) => client.listEventTypes(q), 100)) all.push(type);
       if (flags.json) printJson(all);
       else if (all.length === 0) {
-        // On stderr: a script reading the list still gets nothing.
-        process.stderr.write(
-          'herald: the event-type catalog is empty (add types with `herald event-types import FILE` or PUT /api/v1/event-types/:name)\n',
+        sayEmpty(
+          'the event-type catalog is empty (add types with `herald event-types import FILE` or PUT /api/v1/event-types/:name)',
         );
       } else for (const type of all) process.stdout.write(`${eventTypeLine(type)}\n`);
     }),

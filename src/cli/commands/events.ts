@@ -15,7 +15,7 @@ import {
   projectFlag,
   withConnectionFlags,
 } from '../api-connection.ts';
-import { apiAction, eachUpTo, pageSize, printJson } from '../print.ts';
+import { apiAction, eachUpTo, narrowedBy, pageSize, printJson, sayEmpty } from '../print.ts';
 import { CommandError } from '../run-command.ts';
 
 interface SendFlags extends ConnectionFlags {
@@ -89,7 +89,8 @@ export function eventsCommand(): Command {
           ...(cursor ? { cursor } : {}),
         });
       if (flags.json) printJson(await page(pageSize(limit), flags.cursor));
-      else await eachUpTo(limit, page, printEvent, flags.cursor);
+      else if ((await eachUpTo(limit, page, printEvent, flags.cursor)) === 0)
+        sayEmpty(`no events in ${flags.project}${narrowedBy(flags, ['type', 'since', 'until', 'cursor'])}`);
     }),
   );
   withConnectionFlags(

@@ -1,7 +1,7 @@
 /** `herald projects list|create|api-key`: projects through a running Herald's API (admin token). */
 import { Command } from 'commander';
 import { type ConnectionFlags, requiredFlag, withConnectionFlags } from '../api-connection.ts';
-import { apiAction, printJson } from '../print.ts';
+import { apiAction, printJson, sayEmpty } from '../print.ts';
 
 export function projectsCommand(): Command {
   const projects = new Command('projects').description('manage projects (through the API; the admin token)');
@@ -16,6 +16,7 @@ export function projectsCommand(): Command {
         cursor = page.nextCursor ?? undefined;
       }
       if (flags.json) printJson(all);
+      else if (all.length === 0) sayEmpty('no projects yet (add one with `herald projects create NAME`)');
       else for (const p of all) process.stdout.write(`${p.id} ${p.uid ?? '-'} ${p.name}\n`);
     }),
   );
