@@ -4,6 +4,7 @@
  * most `batchSize` events; between batches it yields (`pauseMs`), so claims and attempt records
  * keep flowing while a large backlog of old history is deleted. Stops between two batches.
  */
+import { storeErrorLog } from '../delivery/store-error-log.ts';
 import type { Store } from '../store/store.ts';
 
 export interface PurgeTotals {
@@ -16,6 +17,7 @@ export interface PurgeTotals {
 
 export interface PurgerLog {
   info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
   error(fields: object, message: string): void;
 }
 
@@ -30,6 +32,7 @@ export interface PurgerOptions {
   batchSize?: number;
   /** Pause between two batches (default 20 ms). */
   pauseMs?: number;
+  /** Cutoffs, and when a failed round was last logged. */
   clock?: () => number;
   log?: PurgerLog;
 }
@@ -49,6 +52,7 @@ export function createPurger(options: PurgerOptions): Purger {
   const batchSize = options.batchSize ?? 1_000;
   const pauseMs = options.pauseMs ?? 20;
   const clock = options.clock ?? Date.now;
+  const roundFailed = options.log ? roundErrorLog(options.log, clock) : () => undefined;
   let stopping = false;
   let loop: Promise<void> | null = null;
   let cancelSleep: (() => void) | null = null;
@@ -107,7 +111,7 @@ export function createPurger(options: PurgerOptions): Purger {
           try {
             await runOnce();
           } catch (error) {
-            options.log?.error({ err: error }, 'retention: a purge batch failed; trying again next round');
+            roundFailed(error);
           }
           if (!stopping) await sleep(intervalMs);
         }
@@ -121,4 +125,27 @@ export function createPurger(options: PurgerOptions): Purger {
       loop = null;
     },
   };
+}
+
+/**
+ * How a failed round is logged: as the dispatcher logs its failed store calls (storeErrorLog), in
+ * the purger's words. While the database cannot be reached, one warn line without a stack, then at
+ * most one per 10 s with the rounds failed since (an outage `herald_store_up` already reports is no
+ * error for the purger, which tries again next round); any other failure at error level, with its
+ * stack.
+ */
+function roundErrorLog(log: PurgerLog, clock: () => number): (error: unknown) => void {
+  const logged = storeErrorLog(
+    {
+      warn: (fields) =>
+        log.warn(
+          fields,
+          'retention: the database cannot be reached; purging again next round (logged at most once per 10 s)',
+        ),
+      error: (fields) => log.error(fields, 'retention: a purge batch failed; trying again next round'),
+    },
+    10_000,
+    clock,
+  );
+  return (error) => logged(error, 'retention');
 }

@@ -70,6 +70,7 @@ test('a run purges every project in bounded batches, keeps what is in use, and l
     clock: () => T0,
     log: {
       info: (fields, message) => logged.push({ fields: fields as Record<string, unknown>, message }),
+      warn: (fields) => assert.fail(JSON.stringify(fields)),
       error: (fields) => assert.fail(JSON.stringify(fields)),
     },
   });
@@ -175,4 +176,63 @@ test('start runs in the background and stop ends it between two batches', async 
   assert.equal(batches, stoppedAt, 'nothing more after stop');
   const left = (await s.listEvents(bulk.id, { limit: 1000 })).data.length;
   assert.equal(left, Math.min(1000, 3_000 - stoppedAt * 10));
+});
+
+test('a database outage is logged as the API and the dispatcher log it: one warn line per 10 s without a stack, then the rounds failed since; other failures each with their stack', async () => {
+  let now = T0;
+  let rounds = 0;
+  let failure: Error = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:15433'), {
+    code: 'ECONNREFUSED',
+  });
+  const lines: { level: string; fields: Record<string, unknown>; message: string }[] = [];
+  const line = (level: string) => (fields: object, message: string) =>
+    lines.push({ level, fields: fields as Record<string, unknown>, message });
+  const purger = createPurger({
+    store: {
+      listProjects: async () => {
+        rounds++;
+        throw failure;
+      },
+      purgeBefore: () => assert.fail('no project to purge'),
+    },
+    retentionMs: RETENTION,
+    firstRunMs: 0,
+    intervalMs: 1,
+    clock: () => now,
+    log: { info: line('info'), warn: line('warn'), error: line('error') },
+  });
+  const roundsPast = async (n: number) => {
+    const until = rounds + n;
+    while (rounds < until) await new Promise((r) => setTimeout(r, 2));
+  };
+  purger.start();
+  try {
+    await roundsPast(5);
+    assert.deepEqual(
+      lines.map((l) => l.level),
+      ['warn'],
+      'one line for a burst of failed rounds',
+    );
+    const [first] = lines;
+    assert.match(first!.message, /^retention: the database cannot be reached; purging again next round/);
+    assert.deepEqual(first!.fields.cause, { code: 'ECONNREFUSED', message: failure.message });
+    assert.equal(first!.fields.err, undefined, 'no error object, so no stack');
+    assert.doesNotMatch(JSON.stringify(lines), /at async|\n\s+at /, 'no stack anywhere');
+
+    now += 10_000;
+    await roundsPast(2);
+    assert.equal(lines.length, 2, JSON.stringify(lines));
+    assert.equal(lines[1]!.level, 'warn');
+    assert.ok(Number(lines[1]!.fields.failedSinceLastLine) >= 4, JSON.stringify(lines[1]));
+
+    // Not an outage: a bug or a data problem, logged at error level with its stack, every round.
+    failure = new Error('no such column: purged_at');
+    await roundsPast(3);
+    const errors = lines.filter((l) => l.level === 'error');
+    assert.ok(errors.length >= 2, JSON.stringify(lines));
+    assert.equal(errors[0]!.message, 'retention: a purge batch failed; trying again next round');
+    assert.equal(errors[0]!.fields.err, failure);
+  } finally {
+    await purger.stop();
+  }
 });
