@@ -85,6 +85,12 @@ const EMPTY_CLAIM_RETRY_MS = 20;
 const PROJECT_CACHE_MS = 5_000;
 /** How long the queued work of an endpoint that just failed waits before it is claimable again. */
 const FAILING_ENDPOINT_PAUSE_MS = 1_000;
+/**
+ * The oldest view of an endpoint (settings, secrets, status) that its queued deliveries may start
+ * with: an older one is read again first, so a PATCH, a rotation, a disable or a delete made in any
+ * process reaches the deliveries this worker already holds within about this long.
+ */
+export const QUEUED_VIEW_MAX_AGE_MS = 100;
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { store, send, config, workerId } = options;
@@ -99,8 +105,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /** Claimed deliveries waiting for a slot of their endpoint (at most perEndpointConcurrency each). */
   const queued = new Map<
     string,
-    { claimed: ClaimedDelivery; claimedAt: number; run: () => Promise<void> }[]
+    { claimed: ClaimedDelivery; claimedAt: number; projectSchedule: number[] | null }[]
   >();
+  /**
+   * The view each endpoint's queued deliveries start with, and when it was read: never older than
+   * QUEUED_VIEW_MAX_AGE_MS when one starts (startQueued reads it again first). Kept while the
+   * endpoint has a queue.
+   */
+  const views = new Map<string, { target: DispatchEndpoint; readAt: number }>();
+  /** Endpoints whose view is being read again; their queues wait for it. */
+  const refreshing = new Set<string>();
   /** Queued deliveries not started because the dispatcher is stopping: released on stop. */
   const held: ClaimedDelivery[] = [];
   /** Per-endpoint rate limits, shared with every other process through the store (rate-gate.ts). */
@@ -219,18 +233,62 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const q = queued.get(endpointId);
     if (!q) return;
     queued.delete(endpointId);
+    views.delete(endpointId);
     held.push(...q.map((x) => x.claimed));
     // A short pause: the failure is recorded (and may disable the endpoint) before they come back.
     if (running) releaseHeld(FAILING_ENDPOINT_PAUSE_MS);
   };
 
-  const releaseHeld = (delayMs = 0) => {
+  const releaseHeld = (delayMs = 0, status?: 'parked') => {
     const at = clock() + delayMs;
-    const items = held
-      .splice(0)
-      .map((c) => ({ projectId: c.delivery.projectId, deliveryId: c.delivery.id, nextAttemptAt: at }));
+    const items = held.splice(0).map((c) => ({
+      projectId: c.delivery.projectId,
+      deliveryId: c.delivery.id,
+      nextAttemptAt: at,
+      ...(status ? { status } : {}),
+    }));
     void store.releaseDeliveries(items).catch((error: unknown) => hooks.onError?.(error, 'release'));
   };
+
+  /** Hands the endpoint's queue back to the store (`parked`: its endpoint is disabled). */
+  const releaseQueue = (key: string, delayMs = 0, status?: 'parked') => {
+    const q = queued.get(key);
+    queued.delete(key);
+    views.delete(key);
+    if (q) held.push(...q.map((x) => x.claimed));
+    if (held.length) releaseHeld(delayMs, status);
+  };
+
+  /**
+   * Reads the endpoint's view again for its queue, then starts it: with the endpoint's settings and
+   * secrets as they are now; parked if it was disabled; handed back if it or its project was
+   * deleted (the delete closed or removed those deliveries, so the release changes nothing).
+   */
+  const refreshView = (key: string, projectId: string) => {
+    if (refreshing.has(key)) return;
+    refreshing.add(key);
+    const readAt = clock();
+    store.getDispatchEndpoints([{ projectId, endpointId: key }], readAt).then(
+      (found) => {
+        refreshing.delete(key);
+        const target = found.get(key);
+        if (!target) releaseQueue(key);
+        else if (target.endpoint.status === 'disabled') releaseQueue(key, 0, 'parked');
+        else {
+          views.set(key, { target, readAt });
+          startQueued(key);
+        }
+      },
+      (error: unknown) => {
+        refreshing.delete(key);
+        hooks.onError?.(error, 'dispatch endpoints');
+        releaseQueue(key, FAILING_ENDPOINT_PAUSE_MS);
+      },
+    );
+  };
+
+  /** The endpoint's timeout, capped by the installation's. */
+  const timeoutOf = (ep: Endpoint) => Math.min(ep.timeoutMs || config.defaultTimeoutMs, config.maxTimeoutMs);
 
   const launch = (key: string | null, run: () => Promise<void>) => {
     inFlight++;
@@ -262,17 +320,39 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const rest = queued.get(key);
       if (rest) held.push(...rest.map((x) => x.claimed));
       queued.delete(key);
+      views.delete(key);
       return;
     }
     const q = queued.get(key);
-    while (q?.length && !recordQueue.full && (perEndpoint.get(key) ?? 0) < config.perEndpointConcurrency) {
+    if (!q || refreshing.has(key)) return;
+    const now = clock();
+    const view = views.get(key);
+    if (
+      q.length > 0 &&
+      (view === undefined || now - view.readAt > QUEUED_VIEW_MAX_AGE_MS) &&
+      !recordQueue.full &&
+      (perEndpoint.get(key) ?? 0) < config.perEndpointConcurrency
+    ) {
+      // A slot is free for a queued delivery, and the view it would start with is old: read it
+      // again first (the claim's read was as fresh as a claim; a queue can wait up to half a lease).
+      refreshView(key, q[0]!.claimed.delivery.projectId);
+      return;
+    }
+    while (q.length && !recordQueue.full && (perEndpoint.get(key) ?? 0) < config.perEndpointConcurrency) {
       const next = q.shift()!;
       // Waited half its lease already (a slow endpoint): hand it back rather than risk sending it
       // after the lease ran out and another worker took it.
-      if (clock() - next.claimedAt > config.leaseMs / 2) held.push(next.claimed);
-      else launch(key, next.run);
+      if (now - next.claimedAt > config.leaseMs / 2) held.push(next.claimed);
+      else {
+        const { endpoint: ep, secrets } = view!.target;
+        const schedule = resolveSchedule(ep.retrySchedule, next.projectSchedule, config.retrySchedule);
+        launch(key, () => attempt(next.claimed, ep, secrets, timeoutOf(ep), schedule));
+      }
     }
-    if (q?.length === 0) queued.delete(key);
+    if (q.length === 0) {
+      queued.delete(key);
+      views.delete(key);
+    }
     if (held.length) releaseHeld();
   };
 
@@ -284,11 +364,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const dispatchBatch = async (claimed: ClaimedDelivery[]): Promise<number | null> => {
     let endpoints: Map<string, DispatchEndpoint>;
     const schedules = new Map<string, number[] | null>();
+    const readAt = clock();
     try {
       const refs = claimed
         .filter((c) => c.delivery.endpointId !== null)
         .map((c) => ({ projectId: c.delivery.projectId, endpointId: c.delivery.endpointId! }));
-      endpoints = refs.length ? await store.getDispatchEndpoints(refs, clock()) : new Map();
+      endpoints = refs.length ? await store.getDispatchEndpoints(refs, readAt) : new Map();
       for (const c of claimed) {
         const id = c.delivery.projectId;
         if (!schedules.has(id)) schedules.set(id, await projectSchedule(id));
@@ -365,14 +446,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
             defer(d, now + tokenWait, true);
             continue;
           }
-          const timeoutMs = Math.min(ep.timeoutMs || config.defaultTimeoutMs, config.maxTimeoutMs);
-          const schedule = resolveSchedule(ep.retrySchedule, projSchedule, config.retrySchedule);
-          q.push({
-            claimed: c,
-            claimedAt: now,
-            run: () => attempt(c, ep, target.secrets, timeoutMs, schedule),
-          });
+          q.push({ claimed: c, claimedAt: now, projectSchedule: projSchedule });
           queued.set(ep.id, q);
+          // As fresh as this claim's read: the queue starts with it (a newer read replaces it).
+          views.set(ep.id, { target, readAt });
         } else {
           defer(d, now + 50, false);
         }
@@ -387,7 +464,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         defer(d, now + wait + Math.ceil((k * 1000) / ep.rateLimit!.perSecond), true);
         continue;
       }
-      const timeoutMs = Math.min(ep.timeoutMs || config.defaultTimeoutMs, config.maxTimeoutMs);
+      const timeoutMs = timeoutOf(ep);
       const schedule = resolveSchedule(ep.retrySchedule, projSchedule, config.retrySchedule);
       launch(ep.id, () => attempt(c, ep, target.secrets, timeoutMs, schedule));
     }
@@ -489,6 +566,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // Claimed but never started: hand back, due now, so another worker (or the next start) takes them.
       for (const q of queued.values()) held.push(...q.map((x) => x.claimed));
       queued.clear();
+      views.clear();
       const now = clock();
       if (held.length) {
         await store

@@ -1,5 +1,6 @@
 /** The dispatcher against a real SQLite store, the real sender and loopback receivers. */
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,13 +8,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { DEFAULT_DELIVERY, type DeliveryConfig } from '../../src/config/config-types.ts';
-import { createDispatcher, type Dispatcher, type DispatcherHooks } from '../../src/delivery/dispatcher.ts';
+import {
+  createDispatcher,
+  type Dispatcher,
+  type DispatcherHooks,
+  QUEUED_VIEW_MAX_AGE_MS,
+} from '../../src/delivery/dispatcher.ts';
 import { createSender, type Sender } from '../../src/delivery/sender.ts';
 import type { Attempt, Delivery, Endpoint } from '../../src/domain/types.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { NewEndpoint, Store } from '../../src/store/store.ts';
 import { type Receiver, type Script, sequence, startReceiver } from './receiver.ts';
+
+const OLD_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const NEW_SECRET = 'whsec_bmV3LXNlY3JldC1hZnRlci1hLWxlYWstMDEyMzQ1';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -100,7 +109,7 @@ async function world(store?: Store): Promise<World> {
           active: true,
           ...over,
         },
-        'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+        OLD_SECRET,
         Date.now(),
       ),
     dispatcher(over = {}, workerId = 'w1') {
@@ -238,6 +247,83 @@ describe('dispatcher', () => {
         [2, `${moved.url}/new`],
       ],
     );
+  });
+
+  /**
+   * 30 deliveries to an endpoint that takes 2 at a time and answers after 100 ms: one claim holds
+   * them, 2 in flight and 28 queued in the dispatcher for ~1.5 s. What a change does to the queued.
+   */
+  async function queuedWorld() {
+    const w = await world();
+    const slow = await receiver(() => ({ status: 200, delayMs: 100 }));
+    const ep = await w.endpoint(`${slow.url}/old`, { headers: { 'X-Ver': '1' } });
+    await w.dispatcher({ perEndpointConcurrency: 2 }).start();
+    const deliveries = await w.send(30);
+    await until('the first two attempts', async () => slow.requests.length >= 2);
+    return { w, slow, ep, deliveries };
+  }
+
+  /** Requests that started more than QUEUED_VIEW_MAX_AGE_MS after `at`, plus what was in flight then. */
+  const startedAfter = (r: Receiver, at: number) =>
+    r.requests.filter((q) => q.at > at + QUEUED_VIEW_MAX_AGE_MS + 50);
+
+  test('deliveries queued in the dispatcher go out with the settings a PATCH made, within QUEUED_VIEW_MAX_AGE_MS', async () => {
+    const { w, slow, ep, deliveries } = await queuedWorld();
+    const patchedAt = Date.now();
+    await w.store.updateEndpoint(
+      w.projectId,
+      ep.id,
+      { url: `${slow.url}/new`, headers: { 'X-Ver': '2' } },
+      patchedAt,
+    );
+    for (const d of deliveries) await deliveryIn(w, d.id, 'succeeded');
+    const late = startedAfter(slow, patchedAt);
+    assert.ok(late.length >= 20, `most were still queued: ${late.length}`);
+    for (const r of late) {
+      assert.match(r.url, /\/new$/);
+      assert.equal(r.headers['x-ver'], '2');
+    }
+  });
+
+  test('a secret rotated with no grace signs the queued deliveries at once, the revoked one never again', async () => {
+    const { w, slow, ep, deliveries } = await queuedWorld();
+    const rotatedAt = Date.now();
+    await w.store.rotateEndpointSecret(
+      w.projectId,
+      ep.id,
+      'whsec_bmV3LXNlY3JldC1hZnRlci1hLWxlYWstMDEyMzQ1',
+      0,
+      rotatedAt,
+    );
+    for (const d of deliveries) await deliveryIn(w, d.id, 'succeeded');
+    const late = startedAfter(slow, rotatedAt);
+    assert.ok(late.length >= 20, `most were still queued: ${late.length}`);
+    // Standard Webhooks: v1,base64(HMAC-SHA256(key, id.timestamp.body)), one entry per valid secret.
+    const sign = (secret: string, r: (typeof late)[number]) =>
+      `v1,${createHmac('sha256', Buffer.from(secret.slice('whsec_'.length), 'base64'))
+        .update(`${r.headers['webhook-id']}.${r.headers['webhook-timestamp']}.${r.body}`)
+        .digest('base64')}`;
+    for (const r of late) assert.equal(r.headers['webhook-signature'], sign(NEW_SECRET, r));
+    assert.equal(slow.requests[0]!.headers['webhook-signature'], sign(OLD_SECRET, slow.requests[0]!));
+  });
+
+  test('disabling or deleting the endpoint, or deleting its project, stops the queued deliveries', async () => {
+    for (const change of ['disable', 'delete endpoint', 'delete project'] as const) {
+      const { w, slow, ep, deliveries } = await queuedWorld();
+      const changedAt = Date.now();
+      if (change === 'disable')
+        await w.store.updateEndpoint(w.projectId, ep.id, { active: false }, changedAt);
+      else if (change === 'delete endpoint') await w.store.deleteEndpoint(w.projectId, ep.id);
+      else await w.store.deleteProject(w.projectId);
+      await new Promise((r) => setTimeout(r, 600));
+      assert.deepEqual(startedAfter(slow, changedAt), [], `${change}: nothing sent after it`);
+      if (change === 'disable') {
+        const statuses = await Promise.all(deliveries.map((d) => w.store.getDelivery(w.projectId, d.id)));
+        const parked = statuses.filter((d) => d?.status === 'parked').length;
+        assert.ok(parked >= 20, `the queued ones are parked: ${parked}`);
+        assert.equal(statuses.filter((d) => d?.status === 'pending').length, 0);
+      }
+    }
   });
 
   test('429 with Retry-After: 1 waits about a second although the schedule says 0.05 s', async () => {
