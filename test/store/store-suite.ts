@@ -1132,6 +1132,64 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
     });
 
     withStore(
+      'endpoints deleted while records of their deliveries and of others are written: no deadlock, every record written',
+      async (store) => {
+        // A record batch locks its endpoints, then moves their deliveries; a delete must take the
+        // same locks in the same order, or the two deadlock (and the batch's records are lost).
+        const { project, endpoints } = await projectWithEndpoints(store, 9);
+        await store.acceptEvents(
+          project.id,
+          Array.from({ length: 60 }, () => eventInput('a')),
+          T0,
+        );
+        const claims = await store.claimDueDeliveries({
+          limit: 1000,
+          leaseMs: 600 * SECOND,
+          now: T0,
+          workerId: 'w1',
+        });
+        assert.equal(claims.length, 540);
+        // Each record batch holds deliveries of every endpoint: the claims interleaved.
+        claims.sort((a, b) => a.delivery.id.localeCompare(b.delivery.id));
+        const outcome = (i: number) => (i % 2 === 0 ? 'succeeded' : 'failed');
+        const records = claims.map((c, i) => attemptRecord(c.delivery, c.event, { outcome: outcome(i) }));
+        const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+        const writes: Promise<unknown>[] = [];
+        const writing = (async () => {
+          for (let i = 0; i < records.length; i += 6) {
+            writes.push(
+              store.recordAttempts(records.slice(i, i + 6), { now: T0 + 1, failureThreshold: 1000 }),
+            );
+            await pause(1);
+          }
+        })();
+        const deletes: Promise<boolean>[] = [];
+        for (const ep of endpoints.slice(0, 8)) {
+          deletes.push(store.deleteEndpoint(project.id, ep.id));
+          await pause(7);
+        }
+        await writing;
+        const settled = await Promise.allSettled([...writes, ...deletes]);
+        const failures = settled.flatMap((s) => (s.status === 'rejected' ? [String(s.reason)] : []));
+        assert.deepEqual(failures, []);
+        assert.deepEqual(await Promise.all(deletes), Array(8).fill(true));
+        // Every attempt is stored, once, and counted on its delivery.
+        const attempts = (
+          await allPages((cursor) => store.listAttempts(project.id, { limit: 100, cursor }))
+        ).flat();
+        assert.equal(attempts.length, records.length);
+        const kept = endpoints[8]!.id;
+        for (const [i, c] of claims.entries()) {
+          const d = await store.getDelivery(project.id, c.delivery.id);
+          // A failed attempt's retry is closed with its endpoint; the kept endpoint's waits.
+          const status =
+            outcome(i) === 'succeeded' ? 'succeeded' : c.delivery.endpointId === kept ? 'pending' : 'failed';
+          assert.deepEqual([d?.attempts, d?.status], [1, status], c.delivery.id);
+        }
+      },
+    );
+
+    withStore(
       'updateEndpoint active:false disables manually and parks; active:true resumes',
       async (store) => {
         const { project, endpoints } = await projectWithEndpoints(store, 1);

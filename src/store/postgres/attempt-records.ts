@@ -25,6 +25,7 @@ export async function recordBatchPostgres(
   const flat = jobs.flatMap((job, j) => job.records.map((rec) => ({ rec, job: j, options: job.options })));
   // Endpoint health. The endpoints touched are locked in a fixed order (no deadlock between
   // processes), their counters applied in record order, then written with one atomic UPDATE.
+  // Endpoints before deliveries: every writer of both takes them in this order (lockEndpointPostgres).
   interface Health {
     projectId: string;
     id: string;

@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import type { Backlog, ReleaseItem } from '../store.ts';
+import { lockEndpointPostgres } from './endpoint-writes.ts';
 import { num, type Row } from './rows.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -32,7 +33,7 @@ export async function retryDeliveryPostgres(
 }
 
 /** The endpoint's failed deliveries created in [since, until], pending and due at `now`. */
-export function recoverDeliveriesPostgres(
+export async function recoverDeliveriesPostgres(
   c: Queryable,
   projectId: string,
   endpointId: string,
@@ -40,6 +41,8 @@ export function recoverDeliveriesPostgres(
   until: number,
   now: number,
 ): Promise<number> {
+  // The endpoint before its deliveries, as attempt records lock them (endpoint-writes.ts).
+  await lockEndpointPostgres(c, projectId, endpointId, 'FOR NO KEY UPDATE');
   return changed(
     c,
     `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, leased_by = NULL, updated_at = $1

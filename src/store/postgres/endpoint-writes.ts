@@ -51,12 +51,18 @@ export async function updateEndpointPostgres(db: Queryable, e: Endpoint, now: nu
   );
 }
 
-/** Deletes the endpoint and its secrets; its pending work can never be delivered and is closed as failed. */
+/**
+ * Deletes the endpoint and its secrets; its pending work can never be delivered and is closed as failed.
+ * The endpoint's row is locked first, before any of its deliveries: a batch of attempt records
+ * (attempt-records.ts) locks its endpoints, then moves their deliveries, and the other order
+ * deadlocked with it.
+ */
 export async function deleteEndpointPostgres(
   db: Queryable,
   projectId: string,
   endpointId: string,
 ): Promise<boolean> {
+  await lockEndpointPostgres(db, projectId, endpointId, 'FOR UPDATE');
   await db.query(
     `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, leased_by = NULL
      WHERE project_id = $1 AND endpoint_id = $2 AND status IN ('pending', 'parked')`,
@@ -70,6 +76,23 @@ export async function deleteEndpointPostgres(
     (await changed(db, 'DELETE FROM endpoints WHERE project_id = $1 AND id = $2', [projectId, endpointId])) >
     0
   );
+}
+
+/**
+ * Locks the endpoint's row for the rest of the transaction. The lock order of every transaction that
+ * writes an endpoint and its deliveries: endpoints first (several in (project_id, id) order), then
+ * deliveries. Attempt records take FOR NO KEY UPDATE (attempt-records.ts); a delete takes FOR UPDATE.
+ */
+export async function lockEndpointPostgres(
+  db: Queryable,
+  projectId: string,
+  endpointId: string,
+  mode: 'FOR UPDATE' | 'FOR NO KEY UPDATE',
+): Promise<void> {
+  await db.query(`SELECT 1 FROM endpoints WHERE project_id = $1 AND id = $2 ${mode}`, [
+    projectId,
+    endpointId,
+  ]);
 }
 
 /**

@@ -25,6 +25,14 @@ const HISTORY_TABLES = [
 /** Rows per statement when a project's history is deleted: ~7 ms each here. */
 const CHUNK_ROWS = 5_000;
 
+/**
+ * Locks the project's endpoints in (project_id, id) order, as a batch of attempt records does before
+ * it moves their deliveries (attempt-records.ts): a DELETE locks them in whatever order it finds
+ * them, and the last transaction deletes deliveries before endpoints, each a deadlock with a batch.
+ */
+const lockEndpoints = (c: pg.PoolClient, projectId: string) =>
+  c.query('SELECT 1 FROM endpoints WHERE project_id = $1 ORDER BY project_id, id FOR UPDATE', [projectId]);
+
 export async function deleteProjectPostgres(
   db: Queryable,
   tx: Transaction,
@@ -32,6 +40,7 @@ export async function deleteProjectPostgres(
 ): Promise<boolean> {
   const exists = await tx(async (c) => {
     if (!(await c.query('SELECT 1 FROM projects WHERE id = $1', [projectId])).rowCount) return false;
+    await lockEndpoints(c, projectId);
     for (const table of ACCESS_TABLES)
       await c.query(`DELETE FROM ${table} WHERE project_id = $1`, [projectId]);
     return true;
@@ -62,6 +71,7 @@ export async function deleteProjectPostgres(
     }
   }
   return tx(async (c) => {
+    await lockEndpoints(c, projectId); // any created meanwhile
     for (const [table] of HISTORY_TABLES)
       await c.query(`DELETE FROM ${table} WHERE project_id = $1`, [projectId]);
     for (const table of ACCESS_TABLES)
