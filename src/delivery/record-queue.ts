@@ -6,6 +6,7 @@
  */
 import type { DeliveryStatus } from '../domain/types.ts';
 import type { AttemptRecord, Store } from '../store/store.ts';
+import { isStoreBusy } from '../store/store-unavailable.ts';
 
 const RECORD_FLUSH_MS = 5;
 const RECORD_FLUSH_COUNT = 100;
@@ -15,6 +16,14 @@ const RECORD_FLUSH_COUNT = 100;
  * slot for the write.
  */
 const MAX_UNRECORDED = 256;
+/**
+ * Waits before writing a batch again after the store said it was busy (isStoreBusy: a deadlock, a
+ * serialization failure, a lock not granted, SQLite's write lock held too long), each ±50 %. Such a
+ * write was rolled back whole, so writing it again cannot store an attempt twice; and its records
+ * cannot wait for their lease to run out instead: whatever made the store busy (an endpoint
+ * deleted) may have closed their deliveries meanwhile, and nothing would ever bring them back.
+ */
+const BUSY_RETRY_MS = [25, 100, 400];
 
 export interface RecordQueueOptions {
   store: Pick<Store, 'recordAttempts'>;
@@ -28,6 +37,7 @@ export interface RecordQueueOptions {
    * (RecordResult.statuses; null when the delivery was gone). Not called when the write failed.
    */
   onRecorded?(record: AttemptRecord, status: DeliveryStatus | null): void;
+  /** A write failed for good: a busy store is tried again first (BUSY_RETRY_MS), unreported. */
   onError(error: unknown): void;
 }
 
@@ -60,19 +70,29 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
     counted = [];
     if (batch.length === 0) return writing;
     writing = writing.then(async () => {
-      try {
-        const result = await store.recordAttempts(batch, {
-          now: clock(),
-          failureThreshold: options.failureThreshold,
-        });
-        for (const d of result.disabledEndpoints) options.onEndpointDisabled(d);
-        if (options.onRecorded) {
-          for (let i = 0; i < batch.length; i++)
-            if (report[i]) options.onRecorded(batch[i]!, result.statuses[i] ?? null);
+      for (let retry = 0; ; retry++) {
+        try {
+          const result = await store.recordAttempts(batch, {
+            now: clock(),
+            failureThreshold: options.failureThreshold,
+          });
+          for (const d of result.disabledEndpoints) options.onEndpointDisabled(d);
+          if (options.onRecorded) {
+            for (let i = 0; i < batch.length; i++)
+              if (report[i]) options.onRecorded(batch[i]!, result.statuses[i] ?? null);
+          }
+          break;
+        } catch (error) {
+          const wait = BUSY_RETRY_MS[retry];
+          if (wait !== undefined && isStoreBusy(error)) {
+            await new Promise((r) => setTimeout(r, wait * (0.5 + Math.random())));
+            continue;
+          }
+          // Given up: the claims stay leased, and these deliveries come back after the lease and
+          // are tried again (unless they were closed meanwhile).
+          options.onError(error);
+          break;
         }
-      } catch (error) {
-        // The claims stay leased: these deliveries come back after the lease and are tried again.
-        options.onError(error);
       }
       const wasFull = unrecorded >= MAX_UNRECORDED;
       unrecorded -= batch.length;

@@ -1,13 +1,19 @@
-/** The dispatcher's record queue on a real SQLite store: batches, order, and the unrecorded bound. */
+/**
+ * The dispatcher's record queue on a real SQLite store: batches, order, and the unrecorded bound;
+ * on a real PostgreSQL: a write that deadlocked is written again.
+ */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import pg from 'pg';
 import { createRecordQueue } from '../../src/delivery/record-queue.ts';
 import { openStore } from '../../src/store/open-store.ts';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { Store } from '../../src/store/store.ts';
-import { allPages, attemptRecord, eventInput, projectWithEndpoints, T0 } from '../store/helpers.ts';
+import { allPages, attemptRecord, eventInput, projectWithEndpoints, SECOND, T0 } from '../store/helpers.ts';
+import { withPostgres } from '../support/postgres.ts';
 
 async function withStore(fn: (store: Store) => Promise<void>) {
   const dir = mkdtempSync(join(tmpdir(), 'herald-records-'));
@@ -74,4 +80,70 @@ test('a single record is written within a few milliseconds without a flush', asy
     const delivery = await store.getDelivery(project.id, accepted!.deliveries[0]!.id);
     assert.equal(delivery?.attempts, 1);
   });
+});
+
+test('a write the database aborted as a deadlock is written again: the attempt is stored, nothing reported', async () => {
+  const server = await withPostgres();
+  const url = await server.createDatabase();
+  const store = new PostgresStore(url);
+  await store.migrate();
+  const other = new pg.Client(url);
+  await other.connect();
+  try {
+    const { project, endpoints } = await projectWithEndpoints(store, 1);
+    const [accepted] = await store.acceptEvents(project.id, [eventInput('a')], T0);
+    const [claim] = await store.claimDueDeliveries({
+      limit: 1,
+      leaseMs: 60 * SECOND,
+      now: T0,
+      workerId: 'w1',
+    });
+    assert.ok(claim);
+    const errors: unknown[] = [];
+    const queue = createRecordQueue({
+      store,
+      failureThreshold: 10,
+      clock: () => T0 + 1,
+      onWritten: () => {},
+      onEndpointDisabled: () => {},
+      onError: (error) => errors.push(error),
+    });
+    // Another transaction holds the delivery; the record's write locks the endpoint, then waits
+    // for the delivery; that transaction then asks for the endpoint: a deadlock, and the write,
+    // waiting first, is the one PostgreSQL aborts (deadlock_timeout after it began to wait).
+    await other.query('BEGIN');
+    await other.query('SELECT 1 FROM deliveries WHERE project_id = $1 AND id = $2 FOR UPDATE', [
+      project.id,
+      claim.delivery.id,
+    ]);
+    queue.add(attemptRecord(claim.delivery, claim.event));
+    const flushed = queue.flush();
+    for (let i = 0; ; i++) {
+      const waiting = await other.query(
+        `SELECT 1 FROM pg_stat_activity
+         WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+      );
+      if (waiting.rowCount) break;
+      assert.ok(i < 500, 'the write waits for the delivery');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // Granted once the write's transaction is rolled back, so it had locked the endpoint.
+    await other.query('SELECT 1 FROM endpoints WHERE project_id = $1 AND id = $2 FOR UPDATE', [
+      project.id,
+      endpoints[0]!.id,
+    ]);
+    assert.equal(queue.unrecorded, 1, 'not written yet');
+    await other.query('COMMIT');
+    await flushed;
+    assert.deepEqual(errors, []);
+    assert.equal(queue.unrecorded, 0);
+    const delivery = await store.getDelivery(project.id, accepted!.deliveries[0]!.id);
+    assert.deepEqual([delivery?.status, delivery?.attempts], ['succeeded', 1]);
+    const attempts = await store.listAttempts(project.id, { limit: 10 });
+    assert.equal(attempts.data.length, 1);
+  } finally {
+    await other.end();
+    await store.close();
+    await server.stop();
+  }
 });
