@@ -13,7 +13,7 @@ import {
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { startPostgres, withPostgres } from '../support/postgres.ts';
-import { attemptRecord, eventInput, projectWithEndpoints, SECOND, T0 } from './helpers.ts';
+import { attemptRecord, DAY, eventInput, projectWithEndpoints, SECOND, T0 } from './helpers.ts';
 import { defineKeyRotationTest } from './key-rotation.ts';
 import { defineStoreSuite } from './store-suite.ts';
 
@@ -339,6 +339,61 @@ describe('postgres specifics', () => {
         project.id,
       ]);
       assert.equal(left.rows[0].n, 0, 'no orphan attempt');
+    }));
+
+  test('a retry committed while retention purges its event keeps the whole event: none of its deliveries go', async () =>
+    withStoreAndClient(async (store, locker) => {
+      const { project } = await projectWithEndpoints(store, 2);
+      const [accepted] = await store.acceptEvents(project.id, [eventInput('a')], T0);
+      const claims = await store.claimDueDeliveries({
+        limit: 10,
+        leaseMs: 60 * SECOND,
+        now: T0,
+        workerId: 'w',
+      });
+      await store.recordAttempts(
+        claims.map((c) => attemptRecord(c.delivery, c.event)),
+        { now: T0, failureThreshold: 10 },
+      );
+      const [retried, sibling] = accepted!.deliveries;
+      assert.ok(retried && sibling);
+      const later = T0 + 2 * DAY;
+      const waiting = async (n: number, what: string) => {
+        for (let i = 0; ; i++) {
+          // Inside its transaction the locker would read the same pg_stat_activity each time.
+          await locker.query('SELECT pg_stat_clear_snapshot()');
+          const { rowCount } = await locker.query(
+            `SELECT 1 FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+          );
+          if (rowCount === n) return;
+          assert.ok(i < 500, what);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      };
+      // The retry waits for a lock another transaction holds on its delivery; the purge, which reads
+      // the event as finished, reaches that delivery after it and waits behind it.
+      await locker.query('BEGIN');
+      await locker.query('SELECT 1 FROM deliveries WHERE project_id = $1 AND id = $2 FOR UPDATE', [
+        project.id,
+        retried.id,
+      ]);
+      const retry = store.retryDelivery(project.id, retried.id, later);
+      await waiting(1, 'the retry waits');
+      const purge = store.purgeBefore(project.id, T0 + DAY, 100);
+      await waiting(2, 'the purge waits behind the retry');
+      await locker.query('COMMIT');
+      assert.equal(((await retry) as { status?: string }).status, 'pending');
+      const result = await purge;
+      assert.deepEqual([result.events, result.deliveries], [0, 0], 'nothing of the event purged');
+      const event = await store.getEvent(project.id, accepted!.event.id);
+      assert.deepEqual(
+        event?.deliveries.map((d) => [d.id, d.status]).sort(),
+        [
+          [retried.id, 'pending'],
+          [sibling.id, 'succeeded'],
+        ].sort(),
+      );
     }));
 
   test('deleteProject takes a project of many chunks whole, and leaves its neighbour alone', async () =>

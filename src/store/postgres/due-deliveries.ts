@@ -41,12 +41,16 @@ export async function recoverDeliveriesPostgres(
   until: number,
   now: number,
 ): Promise<number> {
-  // The endpoint before its deliveries, as attempt records lock them (endpoint-writes.ts).
+  // The endpoint before its deliveries, as attempt records lock them (endpoint-writes.ts); the
+  // deliveries in key order, as retention does (retention.ts): old failed ones are both's.
   await lockEndpointPostgres(c, projectId, endpointId, 'FOR NO KEY UPDATE');
   return changed(
     c,
-    `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, leased_by = NULL, updated_at = $1
-     WHERE project_id = $2 AND endpoint_id = $3 AND status = 'failed' AND created_at >= $4 AND created_at <= $5`,
+    `UPDATE deliveries d SET status = 'pending', next_attempt_at = $1, leased_by = NULL, updated_at = $1
+     FROM (SELECT id FROM deliveries
+           WHERE project_id = $2 AND endpoint_id = $3 AND status = 'failed' AND created_at >= $4 AND created_at <= $5
+           ORDER BY project_id, id FOR NO KEY UPDATE) x
+     WHERE d.project_id = $2 AND d.id = x.id`,
     [now, projectId, endpointId, since, until],
   );
 }

@@ -44,7 +44,8 @@ async function purgeBatch(
 ): Promise<PurgeResult> {
   const from = decodePurgeCursor(after);
   // The next events made before the cutoff; `done` when all their deliveries are finished and
-  // untouched since the cutoff (pending, parked and claimed ones are never purged).
+  // untouched since the cutoff (pending, parked and claimed ones are never purged), as this
+  // transaction's snapshot sees them.
   const { rows: batch } = await c.query<{ id: string; created_at: string; done: boolean }>(
     `SELECT e.id, e.created_at,
        NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.project_id = e.project_id AND d.event_id = e.id
@@ -60,25 +61,48 @@ async function purgeBatch(
   let events = 0;
   const keptIds = new Set(batch.filter((e) => !e.done).map((e) => e.id));
   if (candidates.length) {
-    // The status is checked again on each row as it is deleted: a delivery retried since the batch
-    // was read (pending again) stays, and so does its event.
-    deliveries =
-      (
-        await c.query(
-          `DELETE FROM deliveries WHERE project_id = $1 AND event_id = ANY($2::text[])
-             AND status IN ('succeeded', 'failed') AND updated_at < $3`,
-          [projectId, candidates, cutoff],
-        )
-      ).rowCount ?? 0;
+    // An event goes whole or not at all. Its deliveries are locked, in key order, and read as last
+    // committed: a retry committed since the snapshot shows, one under way is waited for, and none
+    // can start until this commits. Only the events all of whose deliveries are still finished are
+    // purged, with exactly those deliveries. (Deleting them with a status check on each row left an
+    // event retried meanwhile with only its retried delivery.)
+    const { rows: locked } = await c.query<{
+      id: string;
+      event_id: string;
+      status: string;
+      updated_at: string;
+    }>(
+      `SELECT id, event_id, status, updated_at FROM deliveries
+       WHERE project_id = $1 AND event_id = ANY($2::text[])
+       ORDER BY project_id, id FOR UPDATE`,
+      [projectId, candidates],
+    );
+    const inUse = new Set(
+      locked
+        .filter((d) => !(d.status === 'succeeded' || d.status === 'failed') || Number(d.updated_at) >= cutoff)
+        .map((d) => d.event_id),
+    );
+    const purged = candidates.filter((id) => !inUse.has(id));
+    for (const id of candidates) if (inUse.has(id)) keptIds.add(id);
+    const doomed = locked.filter((d) => !inUse.has(d.event_id)).map((d) => d.id);
+    if (doomed.length) {
+      deliveries =
+        (
+          await c.query('DELETE FROM deliveries WHERE project_id = $1 AND id = ANY($2::text[])', [
+            projectId,
+            doomed,
+          ])
+        ).rowCount ?? 0;
+    }
     const gone = await c.query<{ id: string; idempotency_key: string | null }>(
       `DELETE FROM events e WHERE e.project_id = $1 AND e.id = ANY($2::text[])
          AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.project_id = $1 AND d.event_id = e.id)
        RETURNING e.id, e.idempotency_key`,
-      [projectId, candidates],
+      [projectId, purged],
     );
     events = gone.rows.length;
     const goneIds = new Set(gone.rows.map((r) => r.id));
-    for (const id of candidates) if (!goneIds.has(id)) keptIds.add(id);
+    for (const id of purged) if (!goneIds.has(id)) keptIds.add(id);
     if (goneIds.size) {
       attempts +=
         (
