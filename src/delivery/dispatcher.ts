@@ -4,69 +4,18 @@
  * and a saturated endpoint is left out of the next claims.
  */
 
-import type { DeliveryConfig } from '../config/config-types.ts';
-import { buildRequest } from '../domain/build-request.ts';
-import type { BuiltRequest } from '../domain/build-request-types.ts';
 import { resolveSchedule } from '../domain/retry-schedule.ts';
-import type { DeliveryStatus, Endpoint, EndpointSecret } from '../domain/types.ts';
+import type { DeliveryStatus, Endpoint } from '../domain/types.ts';
 import type { DeliveryOutcome } from '../metrics.ts';
-import type { ClaimedDelivery, DispatchEndpoint, ReleaseItem, Store } from '../store/store.ts';
+import type { ClaimedDelivery, DispatchEndpoint, ReleaseItem } from '../store/store.ts';
 import { attemptRecord } from './attempt-outcome.ts';
-import type { Handoff } from './handoff.ts';
+import type { Dispatcher, DispatcherOptions } from './dispatcher-types.ts';
 import { createRateGate } from './rate-gate.ts';
 import { createRecordQueue } from './record-queue.ts';
-import type { SendFn, SendResult } from './send-types.ts';
+import { createAttemptSender } from './send-attempt.ts';
 import { createWakeSignal } from './wake-signal.ts';
 
-export interface DispatcherHooks {
-  /**
-   * An attempt's record was written: the status the store gave its delivery (`parked` when its
-   * endpoint is or got disabled) and how long the attempt took. Not called for a record that could
-   * not be written, nor for one whose delivery was gone.
-   */
-  onAttempt?(event: {
-    outcome: DeliveryOutcome;
-    durationMs: number;
-    projectId: string;
-    endpointId: string | null;
-  }): void;
-  /** The store disabled an endpoint after an attempt (threshold reached, or 410). */
-  onEndpointDisabled?(event: { projectId: string; endpointId: string; reason: string }): void;
-  /** A claim returned: how long it took and how many deliveries it leased. */
-  onClaim?(event: { durationMs: number; claimed: number }): void;
-  /** A store call failed; the loop backs off and goes on. */
-  onError?(error: unknown, during: string): void;
-  /**
-   * The attempts started and not yet recorded (in flight, or waiting for their record write)
-   * changed: the hand-off's measure of load (handoff.ts).
-   */
-  onLoad?(load: number): void;
-}
-
-export interface DispatcherOptions {
-  store: Store;
-  send: SendFn;
-  config: DeliveryConfig;
-  workerId: string;
-  clock?: () => number;
-  random?: () => number;
-  hooks?: DispatcherHooks;
-}
-
-export interface Dispatcher {
-  start(): Promise<void>;
-  /** Stops claiming, lets in-flight attempts finish within graceMs, writes their records. */
-  stop(options?: { graceMs?: number }): Promise<void>;
-  wake(): void;
-  /**
-   * Deliveries leased to this worker elsewhere (an accept's hand-off, handoff.ts): started as if this
-   * dispatcher had claimed them. When it is not running, or its record queue is full, they are
-   * handed back, due now. Resolves once each is started, queued for its endpoint or handed back.
-   */
-  dispatchClaimed?(claimed: ClaimedDelivery[]): Promise<void>;
-  /** Where an API in this process hands light-load accepts to this dispatcher (threaded only). */
-  readonly handoff?: Handoff | null;
-}
+export type { Dispatcher, DispatcherHooks, DispatcherOptions } from './dispatcher-types.ts';
 
 /** The metrics label for the status a recorded attempt left its delivery in. */
 function deliveryOutcome(status: DeliveryStatus): DeliveryOutcome {
@@ -164,66 +113,22 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   const rateWait = (endpoint: Endpoint, now: number): number => rateGate.take(endpoint, now);
 
-  /**
-   * One attempt of `claimed`. `settings` are its endpoint's as they are now (a callback's: fixed),
-   * the URL included: a delivery keeps the URL it was fanned out to only for callbacks, so an
-   * endpoint moved by PATCH gets its retries, recoveries and resends at its new address.
-   */
-  const attempt = async (
-    claimed: ClaimedDelivery,
-    settings: Pick<Endpoint, 'method' | 'headers' | 'envelope' | 'signature'> & { url?: string },
-    secrets: EndpointSecret[],
-    timeoutMs: number,
-    schedule: readonly number[],
-  ) => {
-    const { event } = claimed;
-    const delivery =
-      settings.url === undefined || settings.url === claimed.delivery.url
-        ? claimed.delivery
-        : { ...claimed.delivery, url: settings.url };
-    const startedAt = clock();
-    let request: BuiltRequest;
-    let result: SendResult | null = null;
-    try {
-      request = buildRequest({
-        event,
-        payloadJson: claimed.payloadJson,
-        url: delivery.url,
-        endpoint: settings,
-        secrets,
-        now: startedAt,
-      });
-    } catch (error) {
-      // Settings the signer refuses (e.g. sha256-body with GET): record why instead of letting the
-      // claim lapse and come back forever without a trace.
-      request = { method: settings.method, url: delivery.url, headers: {}, body: null };
-      result = {
-        startedAt,
-        durationMs: 0,
-        response: null,
-        error: { kind: 'internal', message: `cannot build request: ${(error as Error).message ?? error}` },
-      };
-    }
-    result ??= await send({ ...request, timeoutMs });
-    const rec = attemptRecord({
-      delivery,
-      event,
-      request,
-      result,
-      schedule,
-      jitter: config.retryJitter,
-      random,
-      countsForEndpoint: delivery.endpointId !== null,
-      workerId,
-      now: clock(),
-    });
-    // The slot is free once the response is in; unrecorded attempts, which a crash would send
-    // again, are bounded by the record queue: the loop claims nothing more while it is full
-    // (record-queue.ts). hooks.onAttempt is called once the record is written, with the status the
-    // store gave the delivery.
-    queueRecord(rec);
-    if (delivery.endpointId && rec.endpointEffect !== 'success') dropQueue(delivery.endpointId);
-  };
+  const attempt = createAttemptSender({
+    send,
+    clock,
+    random,
+    retryJitter: config.retryJitter,
+    workerId,
+    onAttempted: (rec) => {
+      // The slot is free once the response is in; unrecorded attempts, which a crash would send
+      // again, are bounded by the record queue: the loop claims nothing more while it is full
+      // (record-queue.ts). hooks.onAttempt is called once the record is written, with the status
+      // the store gave the delivery.
+      queueRecord(rec);
+      const endpointId = rec.attempt.endpointId;
+      if (endpointId && rec.endpointEffect !== 'success') dropQueue(endpointId);
+    },
+  });
 
   /**
    * A failing endpoint gets no more of its queued work from this batch: it goes back to the store,

@@ -1,0 +1,56 @@
+/** What the dispatcher (dispatcher.ts) is given and what it offers: its options, hooks and interface. */
+import type { DeliveryConfig } from '../config/config-types.ts';
+import type { DeliveryOutcome } from '../metrics.ts';
+import type { ClaimedDelivery, Store } from '../store/store.ts';
+import type { Handoff } from './handoff.ts';
+import type { SendFn } from './send-types.ts';
+
+export interface DispatcherHooks {
+  /**
+   * An attempt's record was written: the status the store gave its delivery (`parked` when its
+   * endpoint is or got disabled) and how long the attempt took. Not called for a record that could
+   * not be written, nor for one whose delivery was gone.
+   */
+  onAttempt?(event: {
+    outcome: DeliveryOutcome;
+    durationMs: number;
+    projectId: string;
+    endpointId: string | null;
+  }): void;
+  /** The store disabled an endpoint after an attempt (threshold reached, or 410). */
+  onEndpointDisabled?(event: { projectId: string; endpointId: string; reason: string }): void;
+  /** A claim returned: how long it took and how many deliveries it leased. */
+  onClaim?(event: { durationMs: number; claimed: number }): void;
+  /** A store call failed; the loop backs off and goes on. */
+  onError?(error: unknown, during: string): void;
+  /**
+   * The attempts started and not yet recorded (in flight, or waiting for their record write)
+   * changed: the hand-off's measure of load (handoff.ts).
+   */
+  onLoad?(load: number): void;
+}
+
+export interface DispatcherOptions {
+  store: Store;
+  send: SendFn;
+  config: DeliveryConfig;
+  workerId: string;
+  clock?: () => number;
+  random?: () => number;
+  hooks?: DispatcherHooks;
+}
+
+export interface Dispatcher {
+  start(): Promise<void>;
+  /** Stops claiming, lets in-flight attempts finish within graceMs, writes their records. */
+  stop(options?: { graceMs?: number }): Promise<void>;
+  wake(): void;
+  /**
+   * Deliveries leased to this worker elsewhere (an accept's hand-off, handoff.ts): started as if this
+   * dispatcher had claimed them. When it is not running, or its record queue is full, they are
+   * handed back, due now. Resolves once each is started, queued for its endpoint or handed back.
+   */
+  dispatchClaimed?(claimed: ClaimedDelivery[]): Promise<void>;
+  /** Where an API in this process hands light-load accepts to this dispatcher (threaded only). */
+  readonly handoff?: Handoff | null;
+}
