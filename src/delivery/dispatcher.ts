@@ -10,6 +10,7 @@ import type { DeliveryOutcome } from '../metrics.ts';
 import type { ClaimedDelivery, DispatchEndpoint, ReleaseItem } from '../store/store.ts';
 import { attemptRecord } from './attempt-outcome.ts';
 import type { Dispatcher, DispatcherOptions } from './dispatcher-types.ts';
+import { createEndpointQueues } from './endpoint-queues.ts';
 import { createRateGate } from './rate-gate.ts';
 import { createRecordQueue } from './record-queue.ts';
 import { createAttemptSender } from './send-attempt.ts';
@@ -32,14 +33,8 @@ const CALLBACK_SETTINGS: Pick<Endpoint, 'method' | 'headers' | 'envelope' | 'sig
 /** Shortest pause between two claims that found nothing for the endpoints that are not saturated. */
 const EMPTY_CLAIM_RETRY_MS = 20;
 const PROJECT_CACHE_MS = 5_000;
-/** How long the queued work of an endpoint that just failed waits before it is claimable again. */
-const FAILING_ENDPOINT_PAUSE_MS = 1_000;
-/**
- * The oldest view of an endpoint (settings, secrets, status) that its queued deliveries may start
- * with: an older one is read again first, so a PATCH, a rotation, a disable or a delete made in any
- * process reaches the deliveries this worker already holds within about this long.
- */
-export const QUEUED_VIEW_MAX_AGE_MS = 100;
+
+export { QUEUED_VIEW_MAX_AGE_MS } from './endpoint-queues.ts';
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { store, send, config, workerId } = options;
@@ -51,21 +46,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   let loopDone: Promise<void> = Promise.resolve();
   let inFlight = 0;
   const perEndpoint = new Map<string, number>();
-  /** Claimed deliveries waiting for a slot of their endpoint (at most perEndpointConcurrency each). */
-  const queued = new Map<
-    string,
-    { claimed: ClaimedDelivery; claimedAt: number; projectSchedule: number[] | null }[]
-  >();
-  /**
-   * The view each endpoint's queued deliveries start with, and when it was read: never older than
-   * QUEUED_VIEW_MAX_AGE_MS when one starts (startQueued reads it again first). Kept while the
-   * endpoint has a queue.
-   */
-  const views = new Map<string, { target: DispatchEndpoint; readAt: number }>();
-  /** Endpoints whose view is being read again; their queues wait for it. */
-  const refreshing = new Set<string>();
-  /** Queued deliveries not started because the dispatcher is stopping: released on stop. */
-  const held: ClaimedDelivery[] = [];
   /** Per-endpoint rate limits, shared with every other process through the store (rate-gate.ts). */
   const rateGate = createRateGate(store);
   const projectSchedules = new Map<string, { schedule: number[] | null; at: number }>();
@@ -84,7 +64,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     clock,
     onWritten: (wasFull) => {
       reportLoad();
-      if (wasFull) for (const key of [...queued.keys()]) startQueued(key);
+      if (wasFull) queues.startAll();
       if (waitingForSlot) wake();
     },
     onEndpointDisabled: (d) => hooks.onEndpointDisabled?.(d),
@@ -126,71 +106,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // the store gave the delivery.
       queueRecord(rec);
       const endpointId = rec.attempt.endpointId;
-      if (endpointId && rec.endpointEffect !== 'success') dropQueue(endpointId);
+      // A failing endpoint gets no more of its queued work from this batch: it goes back to the
+      // store, so the failure count (and a disable at the threshold or on 410) decides first.
+      if (endpointId && rec.endpointEffect !== 'success') queues.drop(endpointId);
     },
   });
-
-  /**
-   * A failing endpoint gets no more of its queued work from this batch: it goes back to the store,
-   * so the failure count (and a disable at the threshold or on 410) decides before anything else is sent.
-   */
-  const dropQueue = (endpointId: string) => {
-    const q = queued.get(endpointId);
-    if (!q) return;
-    queued.delete(endpointId);
-    views.delete(endpointId);
-    held.push(...q.map((x) => x.claimed));
-    // A short pause: the failure is recorded (and may disable the endpoint) before they come back.
-    if (running) releaseHeld(FAILING_ENDPOINT_PAUSE_MS);
-  };
-
-  const releaseHeld = (delayMs = 0, status?: 'parked') => {
-    const at = clock() + delayMs;
-    const items = held.splice(0).map((c) => ({
-      projectId: c.delivery.projectId,
-      deliveryId: c.delivery.id,
-      nextAttemptAt: at,
-      ...(status ? { status } : {}),
-    }));
-    void store.releaseDeliveries(items).catch((error: unknown) => hooks.onError?.(error, 'release'));
-  };
-
-  /** Hands the endpoint's queue back to the store (`parked`: its endpoint is disabled). */
-  const releaseQueue = (key: string, delayMs = 0, status?: 'parked') => {
-    const q = queued.get(key);
-    queued.delete(key);
-    views.delete(key);
-    if (q) held.push(...q.map((x) => x.claimed));
-    if (held.length) releaseHeld(delayMs, status);
-  };
-
-  /**
-   * Reads the endpoint's view again for its queue, then starts it: with the endpoint's settings and
-   * secrets as they are now; parked if it was disabled; handed back if it or its project was
-   * deleted (the delete closed or removed those deliveries, so the release changes nothing).
-   */
-  const refreshView = (key: string, projectId: string) => {
-    if (refreshing.has(key)) return;
-    refreshing.add(key);
-    const readAt = clock();
-    store.getDispatchEndpoints([{ projectId, endpointId: key }], readAt).then(
-      (found) => {
-        refreshing.delete(key);
-        const target = found.get(key);
-        if (!target) releaseQueue(key);
-        else if (target.endpoint.status === 'disabled') releaseQueue(key, 0, 'parked');
-        else {
-          views.set(key, { target, readAt });
-          startQueued(key);
-        }
-      },
-      (error: unknown) => {
-        refreshing.delete(key);
-        hooks.onError?.(error, 'dispatch endpoints');
-        releaseQueue(key, FAILING_ENDPOINT_PAUSE_MS);
-      },
-    );
-  };
 
   /** The endpoint's timeout, capped by the installation's. */
   const timeoutOf = (ep: Endpoint) => Math.min(ep.timeoutMs || config.defaultTimeoutMs, config.maxTimeoutMs);
@@ -208,7 +128,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           const n = (perEndpoint.get(key) ?? 1) - 1;
           if (n <= 0) perEndpoint.delete(key);
           else perEndpoint.set(key, n);
-          startQueued(key);
+          queues.start(key);
         }
         attemptsRunning.delete(p);
         if (waitingForSlot) wake();
@@ -216,50 +136,18 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     attemptsRunning.add(p);
   };
 
-  /**
-   * Starts the endpoint's queued deliveries while it has free slots, unless too many attempts wait
-   * for their record (then the record write calls this again).
-   */
-  const startQueued = (key: string) => {
-    if (!running) {
-      const rest = queued.get(key);
-      if (rest) held.push(...rest.map((x) => x.claimed));
-      queued.delete(key);
-      views.delete(key);
-      return;
-    }
-    const q = queued.get(key);
-    if (!q || refreshing.has(key)) return;
-    const now = clock();
-    const view = views.get(key);
-    if (
-      q.length > 0 &&
-      (view === undefined || now - view.readAt > QUEUED_VIEW_MAX_AGE_MS) &&
-      !recordQueue.full &&
-      (perEndpoint.get(key) ?? 0) < config.perEndpointConcurrency
-    ) {
-      // A slot is free for a queued delivery, and the view it would start with is old: read it
-      // again first (the claim's read was as fresh as a claim; a queue can wait up to half a lease).
-      refreshView(key, q[0]!.claimed.delivery.projectId);
-      return;
-    }
-    while (q.length && !recordQueue.full && (perEndpoint.get(key) ?? 0) < config.perEndpointConcurrency) {
-      const next = q.shift()!;
-      // Waited half its lease already (a slow endpoint): hand it back rather than risk sending it
-      // after the lease ran out and another worker took it.
-      if (now - next.claimedAt > config.leaseMs / 2) held.push(next.claimed);
-      else {
-        const { endpoint: ep, secrets } = view!.target;
-        const schedule = resolveSchedule(ep.retrySchedule, next.projectSchedule, config.retrySchedule);
-        launch(key, () => attempt(next.claimed, ep, secrets, timeoutOf(ep), schedule));
-      }
-    }
-    if (q.length === 0) {
-      queued.delete(key);
-      views.delete(key);
-    }
-    if (held.length) releaseHeld();
-  };
+  /** Deliveries claimed beyond their endpoint's free slots, started as slots free up (endpoint-queues.ts). */
+  const queues = createEndpointQueues({
+    store,
+    config,
+    clock,
+    attempt,
+    timeoutOf,
+    running: () => running,
+    canStart: (key) => !recordQueue.full && (perEndpoint.get(key) ?? 0) < config.perEndpointConcurrency,
+    launch,
+    onError: (error, during) => hooks.onError?.(error, during),
+  });
 
   /**
    * Launches or releases every claimed delivery. All store reads happen first; the launch/release
@@ -341,20 +229,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         releases.push({ projectId: d.projectId, deliveryId: d.id, nextAttemptAt: now, status: 'parked' });
         continue;
       }
-      if ((perEndpoint.get(ep.id) ?? 0) + (queued.get(ep.id)?.length ?? 0) >= config.perEndpointConcurrency) {
+      if ((perEndpoint.get(ep.id) ?? 0) + queues.length(ep.id) >= config.perEndpointConcurrency) {
         // Held here (up to one cap's worth) and started as slots free up: releasing them would cost a
         // write per delivery and bring them straight back. The rest go back to the store.
-        const q = queued.get(ep.id) ?? [];
-        if (q.length < config.claimBatch + config.perEndpointConcurrency) {
+        if (queues.length(ep.id) < config.claimBatch + config.perEndpointConcurrency) {
           const tokenWait = rateWait(ep, now); // a queued delivery needs its token as well
           if (tokenWait > 0) {
             defer(d, now + tokenWait, true);
             continue;
           }
-          q.push({ claimed: c, claimedAt: now, projectSchedule: projSchedule });
-          queued.set(ep.id, q);
-          // As fresh as this claim's read: the queue starts with it (a newer read replaces it).
-          views.set(ep.id, { target, readAt });
+          queues.push(c, target, readAt, projSchedule);
         } else {
           defer(d, now + 50, false);
         }
@@ -402,8 +286,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         const saturated = [...perEndpoint]
           .filter(
             ([id, n]) =>
-              n >= config.perEndpointConcurrency &&
-              (queued.get(id)?.length ?? 0) >= config.perEndpointConcurrency,
+              n >= config.perEndpointConcurrency && queues.length(id) >= config.perEndpointConcurrency,
           )
           .map(([id]) => id);
         // After a claim that left endpoints out and found nothing, claim again only when the set of
@@ -469,14 +352,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       ]);
       clearTimeout(timer);
       // Claimed but never started: hand back, due now, so another worker (or the next start) takes them.
-      for (const q of queued.values()) held.push(...q.map((x) => x.claimed));
-      queued.clear();
-      views.clear();
+      const held = queues.takeAll();
       const now = clock();
       if (held.length) {
         await store
           .releaseDeliveries(
-            held.splice(0).map((c) => ({
+            held.map((c) => ({
               projectId: c.delivery.projectId,
               deliveryId: c.delivery.id,
               nextAttemptAt: now,
@@ -492,8 +373,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // Stopping, or too many attempts wait for their record (the loop would not claim either):
       // handed back, due now, for a later claim.
       if (!running || recordQueue.full) {
-        held.push(...claimed);
-        releaseHeld();
+        queues.release(claimed);
         return;
       }
       await dispatchBatch(claimed).catch((error: unknown) => hooks.onError?.(error, 'handoff'));

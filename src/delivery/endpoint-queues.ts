@@ -1,0 +1,199 @@
+/**
+ * Claimed deliveries a worker holds for a free connection of their endpoint. A claim may bring more
+ * of one endpoint's deliveries than it has free slots (`perEndpointConcurrency`); releasing them
+ * would cost a write each and bring them straight back, so they wait here and start as slots free
+ * up. Each endpoint's queue starts with a view of the endpoint (settings, secrets, status) never
+ * older than QUEUED_VIEW_MAX_AGE_MS: an older one is read again first, so a change made in any
+ * process reaches them; a disabled endpoint's are parked, a deleted one's handed back. A delivery
+ * that waited half its lease goes back to the store rather than risk another worker taking it.
+ */
+import type { DeliveryConfig } from '../config/config-types.ts';
+import { resolveSchedule } from '../domain/retry-schedule.ts';
+import type { Endpoint } from '../domain/types.ts';
+import type { ClaimedDelivery, DispatchEndpoint, Store } from '../store/store.ts';
+import type { AttemptSender } from './send-attempt.ts';
+
+/**
+ * The oldest view of an endpoint (settings, secrets, status) that its queued deliveries may start
+ * with: an older one is read again first, so a PATCH, a rotation, a disable or a delete made in any
+ * process reaches the deliveries this worker already holds within about this long.
+ */
+export const QUEUED_VIEW_MAX_AGE_MS = 100;
+/** How long the queued work of an endpoint that just failed waits before it is claimable again. */
+export const FAILING_ENDPOINT_PAUSE_MS = 1_000;
+
+export interface EndpointQueuesOptions {
+  store: Pick<Store, 'getDispatchEndpoints' | 'releaseDeliveries'>;
+  config: Pick<DeliveryConfig, 'leaseMs' | 'retrySchedule'>;
+  clock: () => number;
+  attempt: AttemptSender;
+  /** The endpoint's timeout, capped by the installation's. */
+  timeoutOf(endpoint: Endpoint): number;
+  /** Whether the dispatcher is running (else queues are held for its stop to release). */
+  running(): boolean;
+  /** Whether one more attempt to the endpoint may start now (its slots, the record queue). */
+  canStart(endpointId: string): boolean;
+  /** Starts `run` as one of the endpoint's attempts in flight. */
+  launch(endpointId: string, run: () => Promise<void>): void;
+  onError(error: unknown, during: string): void;
+}
+
+interface Queued {
+  claimed: ClaimedDelivery;
+  claimedAt: number;
+  projectSchedule: number[] | null;
+}
+
+export interface EndpointQueues {
+  /** How many of the endpoint's deliveries wait here. */
+  length(endpointId: string): number;
+  /** Queues a claimed delivery with the view its claim read at `readAt`. */
+  push(
+    claimed: ClaimedDelivery,
+    target: DispatchEndpoint,
+    readAt: number,
+    projectSchedule: number[] | null,
+  ): void;
+  /** Starts the endpoint's queued deliveries while it has free slots. */
+  start(endpointId: string): void;
+  startAll(): void;
+  /** A failing endpoint's queue goes back to the store after a short pause. */
+  drop(endpointId: string): void;
+  /** Hands `claimed` back to the store, due now. */
+  release(claimed: ClaimedDelivery[]): void;
+  /** Everything queued or held, taken out (the dispatcher's stop releases it). */
+  takeAll(): ClaimedDelivery[];
+}
+
+export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQueues {
+  const { store, config, clock, attempt, timeoutOf, running, canStart, launch, onError } = options;
+  const queued = new Map<string, Queued[]>();
+  /**
+   * The view each endpoint's queued deliveries start with, and when it was read: never older than
+   * QUEUED_VIEW_MAX_AGE_MS when one starts. Kept while the endpoint has a queue.
+   */
+  const views = new Map<string, { target: DispatchEndpoint; readAt: number }>();
+  /** Endpoints whose view is being read again; their queues wait for it. */
+  const refreshing = new Set<string>();
+  /** Queued deliveries not started because the dispatcher is stopping: released on stop. */
+  const held: ClaimedDelivery[] = [];
+
+  const releaseHeld = (delayMs = 0, status?: 'parked') => {
+    const at = clock() + delayMs;
+    const items = held.splice(0).map((c) => ({
+      projectId: c.delivery.projectId,
+      deliveryId: c.delivery.id,
+      nextAttemptAt: at,
+      ...(status ? { status } : {}),
+    }));
+    void store.releaseDeliveries(items).catch((error: unknown) => onError(error, 'release'));
+  };
+
+  /** Hands the endpoint's queue back to the store (`parked`: its endpoint is disabled). */
+  const releaseQueue = (key: string, delayMs = 0, status?: 'parked') => {
+    const q = queued.get(key);
+    queued.delete(key);
+    views.delete(key);
+    if (q) held.push(...q.map((x) => x.claimed));
+    if (held.length) releaseHeld(delayMs, status);
+  };
+
+  /**
+   * Reads the endpoint's view again for its queue, then starts it: with the endpoint's settings and
+   * secrets as they are now; parked if it was disabled; handed back if it or its project was
+   * deleted (the delete closed or removed those deliveries, so the release changes nothing).
+   */
+  const refreshView = (key: string, projectId: string) => {
+    if (refreshing.has(key)) return;
+    refreshing.add(key);
+    const readAt = clock();
+    store.getDispatchEndpoints([{ projectId, endpointId: key }], readAt).then(
+      (found) => {
+        refreshing.delete(key);
+        const target = found.get(key);
+        if (!target) releaseQueue(key);
+        else if (target.endpoint.status === 'disabled') releaseQueue(key, 0, 'parked');
+        else {
+          views.set(key, { target, readAt });
+          start(key);
+        }
+      },
+      (error: unknown) => {
+        refreshing.delete(key);
+        onError(error, 'dispatch endpoints');
+        releaseQueue(key, FAILING_ENDPOINT_PAUSE_MS);
+      },
+    );
+  };
+
+  const start = (key: string) => {
+    if (!running()) {
+      const rest = queued.get(key);
+      if (rest) held.push(...rest.map((x) => x.claimed));
+      queued.delete(key);
+      views.delete(key);
+      return;
+    }
+    const q = queued.get(key);
+    if (!q || refreshing.has(key)) return;
+    const now = clock();
+    const view = views.get(key);
+    if (q.length > 0 && (view === undefined || now - view.readAt > QUEUED_VIEW_MAX_AGE_MS) && canStart(key)) {
+      // A slot is free for a queued delivery, and the view it would start with is old: read it
+      // again first (the claim's read was as fresh as a claim; a queue can wait up to half a lease).
+      refreshView(key, q[0]!.claimed.delivery.projectId);
+      return;
+    }
+    while (q.length && canStart(key)) {
+      const next = q.shift()!;
+      // Waited half its lease already (a slow endpoint): hand it back rather than risk sending it
+      // after the lease ran out and another worker took it.
+      if (now - next.claimedAt > config.leaseMs / 2) held.push(next.claimed);
+      else {
+        const { endpoint: ep, secrets } = view!.target;
+        const schedule = resolveSchedule(ep.retrySchedule, next.projectSchedule, config.retrySchedule);
+        launch(key, () => attempt(next.claimed, ep, secrets, timeoutOf(ep), schedule));
+      }
+    }
+    if (q.length === 0) {
+      queued.delete(key);
+      views.delete(key);
+    }
+    if (held.length) releaseHeld();
+  };
+
+  return {
+    length: (key) => queued.get(key)?.length ?? 0,
+    push(claimed, target, readAt, projectSchedule) {
+      const key = target.endpoint.id;
+      const q = queued.get(key) ?? [];
+      q.push({ claimed, claimedAt: clock(), projectSchedule });
+      queued.set(key, q);
+      // As fresh as this claim's read: the queue starts with it (a newer read replaces it).
+      views.set(key, { target, readAt });
+    },
+    start,
+    startAll() {
+      for (const key of [...queued.keys()]) start(key);
+    },
+    drop(key) {
+      const q = queued.get(key);
+      if (!q) return;
+      queued.delete(key);
+      views.delete(key);
+      held.push(...q.map((x) => x.claimed));
+      // A short pause: the failure is recorded (and may disable the endpoint) before they come back.
+      if (running()) releaseHeld(FAILING_ENDPOINT_PAUSE_MS);
+    },
+    release(claimed) {
+      held.push(...claimed);
+      releaseHeld();
+    },
+    takeAll() {
+      for (const q of queued.values()) held.push(...q.map((x) => x.claimed));
+      queued.clear();
+      views.clear();
+      return held.splice(0);
+    },
+  };
+}
