@@ -93,6 +93,8 @@ export const deliveryJson = (d: Delivery) => ({
   status: d.status,
   attempts: d.attempts,
   nextAttemptAt: iso(d.nextAttemptAt),
+  // A worker holds it: an attempt is under way (nextAttemptAt is then the lease's end).
+  inFlight: d.leasedUntil !== null && d.leasedUntil > Date.now(),
   lastAttemptAt: iso(d.lastAttemptAt),
   createdAt: iso(d.createdAt),
 });

@@ -60,6 +60,7 @@ export function newDelivery(
     status: 'pending',
     attempts: 0,
     nextAttemptAt: now,
+    leasedUntil: null,
     lastAttemptAt: null,
     createdAt: now,
     updatedAt: now,

@@ -130,8 +130,13 @@ export interface Delivery {
   status: DeliveryStatus;
   /** Attempts made so far. */
   attempts: number;
-  /** When the next attempt is due (pending), else null. */
+  /**
+   * When the next attempt is due (pending), else null. While a worker holds the delivery, the end of
+   * its lease: the attempt under way settles it before then, or it is tried again from then on.
+   */
   nextAttemptAt: number | null;
+  /** While a worker holds it (an attempt in flight or about to start): when that worker's lease ends. */
+  leasedUntil: number | null;
   lastAttemptAt: number | null;
   createdAt: number;
   updatedAt: number;

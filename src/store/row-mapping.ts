@@ -208,6 +208,8 @@ export function createRowMappers(decode: ColumnDecoders) {
    */
   const nextAttemptAt = (r: Row): number | null =>
     r.leased_by != null && r.lease_until != null ? num(r.lease_until) : optNum(r.next_attempt_at);
+  /** The lease's end while a worker holds the delivery (SQLite: its due time then), else null. */
+  const leasedUntil = (r: Row): number | null => (r.leased_by != null ? nextAttemptAt(r) : null);
 
   const toDelivery = (r: Row): Delivery => ({
     id: str(r.id),
@@ -218,6 +220,7 @@ export function createRowMappers(decode: ColumnDecoders) {
     status: str(r.status) as Delivery['status'],
     attempts: num(r.attempts),
     nextAttemptAt: str(r.status) === 'pending' ? nextAttemptAt(r) : null,
+    leasedUntil: str(r.status) === 'pending' ? leasedUntil(r) : null,
     lastAttemptAt: optNum(r.last_attempt_at),
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),

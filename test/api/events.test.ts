@@ -40,7 +40,20 @@ describe('events API', () => {
     assert.equal(got.status, 200);
     assert.deepEqual(got.body.payload, { n: 1 });
     assert.equal(got.body.deliveries[0].id, d.id);
+    assert.equal(got.body.deliveries[0].inFlight, false);
     assertError(await api.call('GET', `${EV}/evt_missing`), 404, 'HERALD_ERR_NOT_FOUND');
+  });
+
+  test('a delivery a worker holds reads as inFlight, with its lease end as nextAttemptAt', async () => {
+    const r = await api.call('POST', EV, { type: 'order.held', payload: {} });
+    const now = Date.now();
+    const claimed = await api.store.claimDueDeliveries({ limit: 100, leaseMs: 60_000, now, workerId: 'w' });
+    assert.ok(claimed.some((c) => c.delivery.id === r.body.deliveries[0].id));
+    const held = (await api.call('GET', `${EV}/${r.body.id}`)).body.deliveries[0];
+    assert.equal(held.inFlight, true);
+    assert.equal(Date.parse(held.nextAttemptAt), now + 60_000);
+    await api.store.releaseClaims('w', Date.now());
+    assert.equal((await api.call('GET', `${EV}/${r.body.id}`)).body.deliveries[0].inFlight, false);
   });
 
   test('the same idempotency key (field or header) returns the original event and creates nothing', async () => {

@@ -286,6 +286,7 @@ describe('statuses: 5xx storms, 429 Retry-After, 410, redirects', () => {
     status: 'pending',
     attempts: 0,
     nextAttemptAt: 0,
+    leasedUntil: null,
     lastAttemptAt: null,
     createdAt: 0,
     updatedAt: 0,

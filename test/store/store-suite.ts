@@ -452,8 +452,18 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
           // A store that hands the stored text on hands exactly the payload's JSON.stringify.
           if (c.payloadJson !== undefined) assert.equal(c.payloadJson, JSON.stringify(c.event.payload));
         }
+        // A held delivery reads as held until its lease's end, which is also when it is next due.
+        const held = await store.getDelivery(project.id, first[0]!.delivery.id);
+        assert.equal(held?.leasedUntil, now + 30 * SECOND);
+        assert.equal(held?.nextAttemptAt, now + 30 * SECOND);
         const rest = await store.claimDueDeliveries({ limit: 10, leaseMs: 30 * SECOND, now, workerId: 'w2' });
         assert.equal(rest.length, 1, 'claimed deliveries are not handed out twice');
+        await store.releaseDeliveries([
+          { projectId: project.id, deliveryId: first[0]!.delivery.id, nextAttemptAt: now + 5 },
+        ]);
+        const released = await store.getDelivery(project.id, first[0]!.delivery.id);
+        assert.equal(released?.leasedUntil, null);
+        assert.equal(released?.nextAttemptAt, now + 5);
         assert.deepEqual(
           await store.claimDueDeliveries({ limit: 10, leaseMs: 30 * SECOND, now: now + 1, workerId: 'w3' }),
           [],

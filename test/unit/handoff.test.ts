@@ -33,6 +33,7 @@ const accepted = (leased: number, total: number, duplicate = false): AcceptedEve
     status: 'pending' as const,
     attempts: 0,
     nextAttemptAt: 1,
+    leasedUntil: null,
     lastAttemptAt: null,
     createdAt: 1,
     updatedAt: 1,

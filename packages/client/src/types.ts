@@ -121,7 +121,10 @@ export interface DeliveryState {
   url: string;
   status: DeliveryStatus;
   attempts: number;
+  /** While `inFlight`, the end of the lease of the worker that holds it. */
   nextAttemptAt: string | null;
+  /** A worker holds it: an attempt is under way or about to start. */
+  inFlight: boolean;
   [field: string]: unknown;
 }
 

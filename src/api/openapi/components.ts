@@ -111,7 +111,14 @@ const delivery = {
   url: string,
   status: enumOf<DeliveryStatus>()(['pending', 'succeeded', 'failed', 'parked']),
   attempts: described('Attempts made so far', integer),
-  nextAttemptAt: described('When the next attempt is due (pending), else null', nullable(time)),
+  nextAttemptAt: described(
+    'When the next attempt is due (pending), else null; while inFlight, the end of the lease of the worker that holds it',
+    nullable(time),
+  ),
+  inFlight: described(
+    'A worker holds it: an attempt is under way or about to start, and its record will settle the delivery',
+    boolean,
+  ),
   lastAttemptAt: nullable(time),
   createdAt: time,
 };

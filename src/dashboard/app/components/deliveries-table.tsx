@@ -97,7 +97,9 @@ function DeliveryRow({
       </td>
       <td>{delivery.attempts}</td>
       <td>
-        {delivery.nextAttemptAt ? (
+        {delivery.inFlight ? (
+          <span title="A worker is sending it now; its attempt's record will settle it">sending</span>
+        ) : delivery.nextAttemptAt ? (
           <time dateTime={delivery.nextAttemptAt} title={formatTime(delivery.nextAttemptAt)}>
             {formatRelative(delivery.nextAttemptAt)}
           </time>
