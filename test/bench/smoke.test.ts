@@ -39,7 +39,9 @@ test('npm run bench -- --smoke runs every scenario and measures every system', {
     const points = r.latency?.points ?? [];
     for (const system of ['herald-sqlite', 'bullmq-redis']) {
       const p = points.find((x) => x.system === system);
-      assert.ok(p && p.deliveredPerSec > 0 && p.acceptToArrival.count > 0, `latency of ${system}`);
+      // Events were sent and their arrivals timed. Not deliveredPerSec: on a busy machine all of a
+      // 0.7 s window's arrivals can come after it (that would be a statement about speed).
+      assert.ok(p && p.acceptToArrival.count > 0, `latency of ${system}: ${JSON.stringify(p)}`);
     }
     assert.ok(
       r.fanout?.length && r.fanout.every((f) => f.allArrivedMsMedian > 0 && f.acceptMsMedian > 0),
