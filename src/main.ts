@@ -36,7 +36,7 @@ import { createThreadedDispatcher } from './delivery/threaded-dispatcher.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type DeliveryOutcome, type Metrics } from './metrics.ts';
 import { openStore } from './store/open-store.ts';
-import type { Store } from './store/store.ts';
+import type { MigrationResult, Store } from './store/store.ts';
 import { explainDatabaseError, isStoreUnreachable } from './store/store-unavailable.ts';
 
 export interface StartHeraldOptions {
@@ -83,6 +83,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
     dataDir: config.dataDir,
     encryptionKey,
     previousEncryptionKeys,
+    onMigrated: (result) => logMigrations(logger, result),
   }).catch((error: unknown) => {
     throw explainDatabaseError(error, config.databaseUrl);
   });
@@ -379,4 +380,20 @@ function findFreePort(host: string): Promise<number> {
 function causeOf(error: unknown): { code: unknown; message: unknown } {
   const { code, message } = error as { code?: unknown; message?: unknown };
   return { code, message };
+}
+
+/**
+ * One line per migration the start applied (an operator sees when the schema changed), and a
+ * warning when the database has migrations this version does not know: a newer Herald migrated it,
+ * and this one runs on a schema it was not written for (a downgrade, or an old process left running
+ * beside new ones; docs/deployment.md "Upgrades").
+ */
+function logMigrations(logger: Logger, { applied, unknown }: MigrationResult): void {
+  for (const name of applied) logger.info({ migration: name }, `schema: applied migration ${name}`);
+  if (unknown.length > 0) {
+    logger.warn(
+      { unknownMigrations: unknown },
+      `schema: the database has ${unknown.length} migration(s) this version of Herald does not know (a newer version applied them); downgrades are not supported, run the newer version`,
+    );
+  }
 }

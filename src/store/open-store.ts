@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { decodeEncryptionKey } from '../config/parse-encryption-key.ts';
 import { createSecretCipher, PLAINTEXT_SECRETS } from './secret-cipher.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
-import type { Store } from './store.ts';
+import type { MigrationResult, Store } from './store.ts';
 
 /** What the caller knows besides the URL (all optional). */
 export interface OpenStoreOptions {
@@ -15,6 +15,8 @@ export interface OpenStoreOptions {
   previousEncryptionKeys?: readonly string[];
   /** SQLite only: the WAL size in pages at which this connection checkpoints (SqliteStoreOptions). */
   sqliteCheckpointPages?: number;
+  /** What the migration at open did (serve logs it). */
+  onMigrated?: (result: MigrationResult) => void;
 }
 
 /**
@@ -62,7 +64,7 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     );
   }
   try {
-    await store.migrate();
+    options.onMigrated?.(await store.migrate());
   } catch (error) {
     await store.close();
     throw error;

@@ -60,11 +60,21 @@ export type * from './store-types.ts';
  */
 export const MAX_VALID_SECRETS = 5;
 
+/** What `Store.migrate` did: migration file names applied now, and recorded ones this version lacks. */
+export interface MigrationResult {
+  applied: string[];
+  unknown: string[];
+}
+
 export interface Store {
   readonly capabilities: StoreCapabilities;
 
-  /** Creates or upgrades the schema. Safe to call from several processes at once. */
-  migrate(): Promise<void>;
+  /**
+   * Creates or upgrades the schema. Safe to call from several processes at once. Returns the
+   * migrations it applied, and those the database has that this version does not know (a newer
+   * Herald migrated it: this one runs on a schema it was not written for).
+   */
+  migrate(): Promise<MigrationResult>;
   /** Flushes pending group commits and closes connections. */
   close(): Promise<void>;
   /** Throws when the database cannot be reached. */

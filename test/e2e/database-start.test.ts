@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -106,6 +107,40 @@ describe('starting against a database', () => {
     assert.equal(migrate.code, 1);
     assert.equal(migrate.stderr, expected);
     assert.ok(!`${serve.stdout}${migrate.stdout}`.includes('s3cret-pw'));
+  });
+
+  test('serve logs each migration it applies, and warns of one the database has that it does not know (a downgrade)', async () => {
+    const database = `sqlite:${join(dir, 'serve-logs.db')}`;
+    const start = async () => {
+      const lines: { level: number; msg: string; unknownMigrations?: string[] }[] = [];
+      const destination = { write: (line: string) => lines.push(JSON.parse(line)) };
+      const config = loadConfig({
+        env: {
+          HERALD_DATABASE_URL: database,
+          HERALD_ADMIN_TOKEN: ADMIN,
+          HERALD_DATA_DIR: join(dir, 'serve-logs-data'),
+          HERALD_PORT: '0',
+          HERALD_HOST: '127.0.0.1',
+          HERALD_ROLE: 'api',
+        },
+      });
+      const running = await startHerald(config, { logger: createLogger({ level: 'info', destination }) });
+      await running.close();
+      return lines;
+    };
+    const first = await start();
+    assert.deepEqual(
+      first.filter((l) => l.msg.startsWith('schema: applied')).map((l) => l.msg),
+      sqliteMigrations().map((f) => `schema: applied migration ${f}`),
+    );
+    const db = new DatabaseSync(join(dir, 'serve-logs.db'));
+    db.prepare('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)').run('9999_future.sql', 1);
+    db.close();
+    const second = await start();
+    assert.equal(second.filter((l) => l.msg.startsWith('schema: applied')).length, 0);
+    const warning = second.find((l) => l.unknownMigrations);
+    assert.equal(warning?.level, 40);
+    assert.deepEqual(warning?.unknownMigrations, ['9999_future.sql']);
   });
 
   test('herald migrate lists the migrations it applied on an empty database, and says when there is nothing to apply', async () => {

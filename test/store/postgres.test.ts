@@ -50,6 +50,19 @@ async function withStoreAndClient(fn: (store: PostgresStore, client: pg.Client) 
 describe('postgres specifics', () => {
   defineKeyRotationTest('postgres', () => server.createDatabase());
 
+  test('a migration the database has and this version does not (a newer Herald applied it) is reported', async () => {
+    const url = await server.createDatabase();
+    const seen: unknown[] = [];
+    await (await openStore(url, { onMigrated: (r) => seen.push(r) })).close();
+    assert.ok((seen[0] as { applied: string[] }).applied.includes('0001_init.sql'));
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query("INSERT INTO schema_migrations (name, applied_at) VALUES ('9999_future.sql', 1)");
+    await client.end();
+    await (await openStore(url, { onMigrated: (r) => seen.push(r) })).close();
+    assert.deepEqual(seen[1], { applied: [], unknown: ['9999_future.sql'] });
+  });
+
   test('openStore opens postgres:// URLs; several processes migrate one database at once', async () => {
     const url = await server.createDatabase();
     const stores = await Promise.all(Array.from({ length: 4 }, () => openStore(url)));

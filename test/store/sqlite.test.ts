@@ -405,6 +405,20 @@ describe('sqlite specifics', () => {
     await first.close();
   });
 
+  test('a migration the database has and this version does not (a newer Herald applied it) is reported', async () => {
+    const file = join(dir, 'from-the-future', 'herald.db');
+    const seen: unknown[] = [];
+    const first = await openStore(`sqlite:${file}`, { onMigrated: (r) => seen.push(r) });
+    await first.close();
+    assert.ok((seen[0] as { applied: string[] }).applied.includes('0001_init.sql'));
+    const db = new DatabaseSync(file);
+    db.prepare('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)').run('9999_future.sql', T0);
+    db.close();
+    const again = await openStore(`sqlite:${file}`, { onMigrated: (r) => seen.push(r) });
+    await again.close();
+    assert.deepEqual(seen[1], { applied: [], unknown: ['9999_future.sql'] });
+  });
+
   test("a database the store creates is its owner's only: directory 0700, file, WAL and SHM 0600", async () => {
     // `herald migrate --data-dir` and `event-types import` open the store before anything else
     // creates the directory; umask 022 would otherwise leave payloads and bodies world-readable.

@@ -24,9 +24,13 @@ export function migrateCommand(): Command {
           throw explainDatabaseError(error, url);
         });
         // openStore applies what is missing (under a lock, so other processes may migrate too).
+        let unknown: string[] = [];
         const store = await openStore(url, {
           dataDir: config.dataDir,
           encryptionKey: config.encryptionKey,
+          onMigrated: (result) => {
+            unknown = result.unknown;
+          },
         }).catch((error: unknown) => {
           throw explainDatabaseError(error, url);
         });
@@ -34,6 +38,11 @@ export function migrateCommand(): Command {
         const files = url.startsWith('sqlite:') ? sqliteMigrations() : postgresMigrations();
         const applied = files.filter((file) => !before.has(file));
         for (const file of applied) process.stdout.write(`herald: applied ${file}\n`);
+        if (unknown.length > 0) {
+          process.stderr.write(
+            `herald: warning: the database has migrations this version does not know (${unknown.join(', ')}): a newer Herald applied them; downgrades are not supported\n`,
+          );
+        }
         process.stdout.write(
           applied.length
             ? `herald: schema is up to date (${redactDatabaseUrl(url)}): ${applied.length} migration(s) applied\n`

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
+import type { MigrationResult } from '../store.ts';
 
 const MIGRATIONS_DIR = join(import.meta.dirname, 'migrations');
 /** Advisory lock key of Herald's migrations (any fixed 64-bit number; "herald" in ASCII). */
@@ -15,10 +16,11 @@ export function migrationFiles(): string[] {
 
 /**
  * Applies the migrations not yet recorded in schema_migrations, each in its own transaction, and
- * returns the names applied. Several processes may start at once: a session advisory lock makes
- * them take turns, and each re-reads schema_migrations once it holds the lock.
+ * returns the names applied and the recorded names this version does not have. Several processes
+ * may start at once: a session advisory lock makes them take turns, and each re-reads
+ * schema_migrations once it holds the lock.
  */
-export async function migratePostgres(pool: Pool): Promise<string[]> {
+export async function migratePostgres(pool: Pool): Promise<MigrationResult> {
   const client = await pool.connect();
   let broken = false;
   try {
@@ -31,7 +33,8 @@ export async function migratePostgres(pool: Pool): Promise<string[]> {
         (await client.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((r) => r.name),
       );
       const applied: string[] = [];
-      for (const file of migrationFiles()) {
+      const files = migrationFiles();
+      for (const file of files) {
         if (done.has(file)) continue;
         await client.query('BEGIN');
         try {
@@ -47,7 +50,8 @@ export async function migratePostgres(pool: Pool): Promise<string[]> {
           throw error;
         }
       }
-      return applied;
+      const known = new Set(files);
+      return { applied, unknown: [...done].filter((name) => !known.has(name)).sort() };
     } finally {
       await client.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY]).catch(() => {
         // A lost connection releases the lock by itself; do not hand this client back to the pool.

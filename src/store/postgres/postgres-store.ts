@@ -154,8 +154,8 @@ export class PostgresStore implements Store {
     await notifyDue(db, this.#instanceId); // notify.ts
   }
 
-  async migrate(): Promise<void> {
-    await migratePostgres(this.#pool);
+  async migrate() {
+    return migratePostgres(this.#pool);
   }
   async close(): Promise<void> {
     if (this.#closed) return;

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
+import type { MigrationResult } from '../store.ts';
 
 const MIGRATIONS_DIR = join(import.meta.dirname, 'migrations');
 
@@ -13,10 +14,11 @@ export function migrationFiles(): string[] {
 
 /**
  * Applies the migrations not yet recorded in schema_migrations, each in its own transaction, and
- * returns the names applied. Idempotent, and safe when another process migrates at the same time:
- * BEGIN IMMEDIATE takes the write lock (busy_timeout waits for it) and the check is repeated under it.
+ * returns the names applied and the recorded names this version does not have. Idempotent, and
+ * safe when another process migrates at the same time: BEGIN IMMEDIATE takes the write lock
+ * (busy_timeout waits for it) and the check is repeated under it.
  */
-export function migrateSqlite(db: DatabaseSync): string[] {
+export function migrateSqlite(db: DatabaseSync): MigrationResult {
   db.exec(
     'CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)',
   );
@@ -38,5 +40,7 @@ export function migrateSqlite(db: DatabaseSync): string[] {
       throw error;
     }
   }
-  return applied;
+  const known = new Set(migrationFiles());
+  const recorded = db.prepare('SELECT name FROM schema_migrations ORDER BY name').all() as { name: string }[];
+  return { applied, unknown: recorded.map((r) => r.name).filter((name) => !known.has(name)) };
 }

@@ -131,8 +131,8 @@ export class SqliteStore implements Store {
     for (const l of this.#listeners) l();
   }
 
-  async migrate(): Promise<void> {
-    migrateSqlite(this.#db);
+  async migrate() {
+    return migrateSqlite(this.#db);
   }
   async close(): Promise<void> {
     if (this.#closed) return;
