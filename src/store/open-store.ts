@@ -64,7 +64,9 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     );
   }
   try {
-    options.onMigrated?.(await store.migrate());
+    // Not inside the optional call: `f?.(x)` does not evaluate x when f is missing.
+    const migrated = await store.migrate();
+    options.onMigrated?.(migrated);
   } catch (error) {
     await store.close();
     throw error;
