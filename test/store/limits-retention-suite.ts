@@ -85,6 +85,34 @@ export function defineLimitsRetentionSuite(name: string, open: () => Promise<Sto
       assert.equal((await store.takeRateTokens([], T0)).size, 0);
     });
 
+    withStore('a removed rate limit, or a deleted endpoint, leaves no rate state behind', async (store) => {
+      const { project, endpoints } = await projectWithEndpoints(store, 2);
+      const [a, b] = endpoints;
+      const take = async (id: string, at: number) =>
+        (
+          await store.takeRateTokens(
+            [{ projectId: project.id, endpointId: id, perSecond: 0.01, burst: 1, want: 1 }],
+            at,
+          )
+        ).get(id)?.granted;
+      assert.equal(await take(a!.id, T0), 1);
+      assert.equal(await take(a!.id, T0 + SECOND), 0, 'the next token is 100 s away');
+      await store.updateEndpoint(project.id, a!.id, { rateLimit: { perSecond: 0.01, burst: 1 } }, T0);
+      await store.updateEndpoint(project.id, a!.id, { rateLimit: null }, T0 + SECOND);
+      // Set again, the limit starts afresh: the state of the removed one went with it.
+      await store.updateEndpoint(
+        project.id,
+        a!.id,
+        { rateLimit: { perSecond: 0.01, burst: 1 } },
+        T0 + SECOND,
+      );
+      assert.equal(await take(a!.id, T0 + 2 * SECOND), 1);
+      // A deleted endpoint's state goes with it (a project delete already takes its table rows).
+      assert.equal(await take(b!.id, T0), 1);
+      await store.deleteEndpoint(project.id, b!.id);
+      assert.equal(await take(b!.id, T0 + SECOND), 1);
+    });
+
     withStore(
       'takeRateTokens: rates below one per second; a relaxed limit is not held back',
       async (store) => {

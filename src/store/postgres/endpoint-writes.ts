@@ -72,10 +72,19 @@ export async function deleteEndpointPostgres(
     projectId,
     endpointId,
   ]);
+  await deleteRateStatePostgres(db, projectId, endpointId);
   return (
     (await changed(db, 'DELETE FROM endpoints WHERE project_id = $1 AND id = $2', [projectId, endpointId])) >
     0
   );
+}
+
+/** The endpoint's rate-limit state (rate-limit.ts), once it has no limit or no longer exists. */
+async function deleteRateStatePostgres(db: Queryable, projectId: string, endpointId: string): Promise<void> {
+  await db.query('DELETE FROM endpoint_rate_limits WHERE project_id = $1 AND endpoint_id = $2', [
+    projectId,
+    endpointId,
+  ]);
 }
 
 /**
@@ -284,5 +293,6 @@ export async function applyEndpointPatchPostgres(
     (await releaseRateDeferredPostgres(c, projectId, endpointId, now)) > 0
   )
     resumed = true;
+  if (fields.rateLimit === null) await deleteRateStatePostgres(c, projectId, endpointId);
   return resumed;
 }

@@ -54,7 +54,13 @@ export function deleteEndpointSqlite(db: DatabaseSync, projectId: string, endpoi
     endpointId,
   );
   run(db, 'DELETE FROM endpoint_secrets WHERE project_id = ? AND endpoint_id = ?', projectId, endpointId);
+  deleteRateStateSqlite(db, projectId, endpointId);
   return run(db, 'DELETE FROM endpoints WHERE project_id = ? AND id = ?', projectId, endpointId) > 0;
+}
+
+/** The endpoint's rate-limit state (rate-limit.ts), once it has no limit or no longer exists. */
+function deleteRateStateSqlite(db: DatabaseSync, projectId: string, endpointId: string): void {
+  run(db, 'DELETE FROM endpoint_rate_limits WHERE project_id = ? AND endpoint_id = ?', projectId, endpointId);
 }
 
 /**
@@ -281,4 +287,5 @@ export function applyEndpointPatchSqlite(
   }
   if (active === true && cur.status === 'disabled') enableEndpointSqlite(db, projectId, endpointId, now);
   if (loosened) releaseRateDeferredSqlite(db, projectId, endpointId, now);
+  if (fields.rateLimit === null) deleteRateStateSqlite(db, projectId, endpointId);
 }
