@@ -67,3 +67,27 @@ test('listen names --endpoint in the API refusal of an empty one, instead of par
   assert.equal(unknown.code, 1);
   assert.equal(unknown.stderr, 'herald: 404 HERALD_ERR_NOT_FOUND: endpoint not found\n');
 });
+
+test('listen ends with the refusal when its project is deleted, instead of polling a 404 forever', async () => {
+  const project = await api<{ id: string }>(server.url, ADMIN, 'POST', '/api/v1/projects', { name: 'gone' });
+  const running = herald([
+    'listen',
+    '--url',
+    server.url,
+    '--token',
+    ADMIN,
+    '--project',
+    project.body.id,
+    '--forward-to',
+    'http://127.0.0.1:9/hook',
+    '--interval',
+    '100',
+  ]);
+  await new Promise((r) => setTimeout(r, 1_500)); // started and polling
+  assert.equal((await api(server.url, ADMIN, 'DELETE', `/api/v1/projects/${project.body.id}`)).status, 204);
+  const done = await running;
+  assert.equal(done.code, 1, `${done.stdout}${done.stderr}`);
+  assert.match(done.stdout, /forwarding new events/);
+  assert.match(done.stderr, /^herald: 404 HERALD_ERR_NOT_FOUND: project not found/);
+  assert.doesNotMatch(done.stdout, /trying again/);
+});

@@ -10,7 +10,7 @@
  * development aid, not a delivery (Herald's own delivery to the registered endpoints goes on as
  * usual).
  */
-import type { EventSummary, HeraldClient } from '@herald/client';
+import { type EventSummary, HeraldApiError, type HeraldClient } from '@herald/client';
 import { request } from 'undici';
 import { type ForwardShape, forwardRequest, forwards } from './forward-shape.ts';
 
@@ -23,6 +23,8 @@ export const LOOK_BACK_MS = 5_000;
  */
 const PAGE = 100;
 const MAX_PAGES = 20;
+/** Refusals a poll ends on (the project deleted, the token revoked or not allowed): not retried. */
+const PERMANENT_REFUSALS = new Set([401, 403, 404]);
 
 export interface ForwarderOptions {
   client: HeraldClient;
@@ -126,6 +128,12 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
         try {
           await forwarder.poll();
         } catch (error) {
+          // The project is gone or the token no longer lets us read it: polling again will not
+          // change that, so listen ends with the API's refusal instead of repeating it forever.
+          if (error instanceof HeraldApiError && PERMANENT_REFUSALS.has(error.status)) {
+            running = false;
+            throw error;
+          }
           const reason = o.describeError ? o.describeError(error) : (error as Error).message;
           o.log(`polling ${o.project} failed: ${reason} (trying again)`);
         }
