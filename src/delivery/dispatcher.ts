@@ -33,6 +33,8 @@ const CALLBACK_SETTINGS: Pick<Endpoint, 'method' | 'headers' | 'envelope' | 'sig
 /** Shortest pause between two claims that found nothing for the endpoints that are not saturated. */
 const EMPTY_CLAIM_RETRY_MS = 20;
 const PROJECT_CACHE_MS = 5_000;
+/** Projects' schedules held before those past PROJECT_CACHE_MS are dropped. */
+const PROJECT_CACHE_PRUNE_AT = 1_000;
 
 export { QUEUED_VIEW_MAX_AGE_MS } from './endpoint-queues.ts';
 
@@ -87,7 +89,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     if (hit && clock() - hit.at < PROJECT_CACHE_MS) return hit.schedule;
     const project = await store.getProject(projectId);
     const schedule = project?.retrySchedule ?? null;
-    projectSchedules.set(projectId, { schedule, at: clock() });
+    const at = clock();
+    // Entries past their time are read again anyway: dropped once there are many, so projects
+    // deleted or no longer sending do not stay here for the process's life.
+    if (projectSchedules.size >= PROJECT_CACHE_PRUNE_AT) {
+      for (const [id, entry] of projectSchedules)
+        if (at - entry.at >= PROJECT_CACHE_MS) projectSchedules.delete(id);
+    }
+    projectSchedules.set(projectId, { schedule, at });
     return schedule;
   };
 
