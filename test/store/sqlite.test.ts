@@ -13,6 +13,7 @@ import { CALLBACK_PROBE_SQL, ENDPOINT_PROBE_SQL } from '../../src/store/sqlite/c
 import { GroupCommit } from '../../src/store/sqlite/group-commit.ts';
 import { ENDPOINT_STATS_SQL, eventPageQuery } from '../../src/store/sqlite/history-reads.ts';
 import { migrateSqlite } from '../../src/store/sqlite/migrate.ts';
+import { openDatabaseSqlite, WAL_SIZE_LIMIT_BYTES } from '../../src/store/sqlite/open-database.ts';
 import { attemptRecord, endpointInput, eventInput, projectWithEndpoints, T0 } from './helpers.ts';
 import { defineKeyRotationTest } from './key-rotation.ts';
 import { defineStoreSuite } from './store-suite.ts';
@@ -417,6 +418,22 @@ describe('sqlite specifics', () => {
     const again = await openStore(`sqlite:${file}`, { onMigrated: (r) => seen.push(r) });
     await again.close();
     assert.deepEqual(seen[1], { applied: [], unknown: ['9999_future.sql'] });
+  });
+
+  test('the WAL file is cut back to its size limit once a checkpoint has copied it back', async () => {
+    const file = join(dir, 'wal-limit.db');
+    const db = openDatabaseSqlite(file, undefined, 256 * 1024);
+    db.exec('CREATE TABLE t (b BLOB)');
+    const insert = db.prepare('INSERT INTO t VALUES (?)');
+    db.exec('BEGIN');
+    for (let i = 0; i < 400; i++) insert.run(new Uint8Array(8192)); // ~3.3 MB through the WAL
+    db.exec('COMMIT');
+    db.exec('PRAGMA wal_checkpoint(PASSIVE)');
+    db.exec("INSERT INTO t VALUES (x'00')"); // the next write starts the WAL over, and cuts it
+    const size = statSync(`${file}-wal`).size;
+    db.close();
+    assert.ok(size <= 256 * 1024, `WAL ${size} bytes`);
+    assert.equal(WAL_SIZE_LIMIT_BYTES, 64 * 1024 * 1024);
   });
 
   test("a database the store creates is its owner's only: directory 0700, file, WAL and SHM 0600", async () => {
