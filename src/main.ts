@@ -139,6 +139,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
               'metrics: cannot read the delivery backlog: the database cannot be reached',
             )
           : logger.warn({ err: error }, 'metrics: cannot read the delivery backlog'),
+      threadHeap: async () => (await dispatcher?.threadHeap?.()) ?? null,
     });
     if (config.role !== 'api') {
       const workerId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;

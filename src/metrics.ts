@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ThreadHeap } from './delivery/dispatcher-types.ts';
 import type { Backlog, Store } from './store/store.ts';
 
 /**
@@ -36,6 +37,8 @@ export interface CreateMetricsOptions {
    * known values, which would hide an outage) and `herald_store_up` 0.
    */
   onCollectError?: (error: unknown) => void;
+  /** The dispatcher thread's heap, read at scrape time; null (no sample) when there is none. */
+  threadHeap?: () => Promise<ThreadHeap | null>;
 }
 
 /** Seconds; from a fast local receiver up to the 30 s longest timeout. */
@@ -128,6 +131,41 @@ export function createMetrics(options: CreateMetricsOptions): Metrics {
       this.set((await readBacklog()) ? 1 : 0);
     },
   });
+
+  // The dispatcher thread's heap (SQLite's default: the dispatcher on a thread of its own): the
+  // process's nodejs_heap_* metrics are the main thread's only, and the process's resident memory
+  // holds both heaps.
+  const threadHeap = options.threadHeap;
+  if (threadHeap) {
+    let heapRead: Promise<ThreadHeap | null> | null = null;
+    const readHeap = (): Promise<ThreadHeap | null> => {
+      heapRead ??= threadHeap().finally(() => {
+        setImmediate(() => {
+          heapRead = null;
+        });
+      });
+      return heapRead;
+    };
+    for (const [name, help, field] of [
+      ['herald_dispatcher_thread_heap_used_bytes', 'V8 heap in use on the dispatcher thread.', 'usedBytes'],
+      [
+        'herald_dispatcher_thread_heap_total_bytes',
+        'V8 heap reserved for the dispatcher thread.',
+        'totalBytes',
+      ],
+    ] as const) {
+      new Gauge({
+        name,
+        help: `${help} Only in a process that delivers on a thread of its own (nodejs_heap_* are the main thread's).`,
+        registers: [registry],
+        async collect() {
+          const heap = await readHeap();
+          if (heap) this.set(heap[field]);
+          else this.remove();
+        },
+      });
+    }
+  }
 
   return {
     contentType: registry.contentType,

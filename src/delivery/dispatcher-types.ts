@@ -40,6 +40,12 @@ export interface DispatcherOptions {
   hooks?: DispatcherHooks;
 }
 
+/** Bytes of a thread's V8 heap: in use, and reserved for it. */
+export interface ThreadHeap {
+  usedBytes: number;
+  totalBytes: number;
+}
+
 export interface Dispatcher {
   start(): Promise<void>;
   /** Stops claiming, lets in-flight attempts finish within graceMs, writes their records. */
@@ -53,4 +59,9 @@ export interface Dispatcher {
   dispatchClaimed?(claimed: ClaimedDelivery[]): Promise<void>;
   /** Where an API in this process hands light-load accepts to this dispatcher (threaded only). */
   readonly handoff?: Handoff | null;
+  /**
+   * The V8 heap of the dispatcher's own thread (threaded only; null while it is not running): the
+   * process's default metrics cover the main thread's heap only.
+   */
+  threadHeap?(): Promise<ThreadHeap | null>;
 }

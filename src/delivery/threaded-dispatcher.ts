@@ -70,6 +70,11 @@ export function createThreadedDispatcher(options: ThreadedDispatcherOptions): Di
 
   return {
     handoff,
+    async threadHeap() {
+      if (!worker || stopping) return null;
+      const heap = await worker.getHeapStatistics().catch(() => null); // the thread just ended
+      return heap && { usedBytes: heap.used_heap_size, totalBytes: heap.total_heap_size };
+    },
     async start() {
       if (worker) return;
       const w = new Worker(new URL('./dispatcher-thread-entry.ts', import.meta.url), {

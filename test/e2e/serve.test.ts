@@ -82,6 +82,10 @@ describe('herald serve (real process)', () => {
     });
     assert.match(metrics, /herald_deliveries_total\{outcome="succeeded"\} 1/);
     assert.match(metrics, /herald_deliveries_pending 0/);
+    // The dispatcher thread's heap, which the main thread's nodejs_heap_* metrics leave out.
+    const used = /^herald_dispatcher_thread_heap_used_bytes (\d+)$/m.exec(metrics);
+    const total = /^herald_dispatcher_thread_heap_total_bytes (\d+)$/m.exec(metrics);
+    assert.ok(used && total && Number(used[1]) > 1_000_000 && Number(total[1]) >= Number(used[1]), metrics);
 
     const exit = await herald.kill('SIGTERM');
     assert.deepEqual(exit, { code: 0, signal: null });
