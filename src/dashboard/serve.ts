@@ -52,6 +52,17 @@ export function contentSecurityPolicy(frameAncestors: string[] = ["'self'"]): st
   ].join('; ');
 }
 
+/**
+ * X-Frame-Options for browsers without CSP `frame-ancestors`, when it can say the same thing: DENY
+ * for no ancestors, SAMEORIGIN for `'self'` alone; none for a list of other origins (it cannot name them).
+ */
+export function xFrameOptions(frameAncestors: string[] = ["'self'"]): 'DENY' | 'SAMEORIGIN' | null {
+  if (frameAncestors.length === 0 || (frameAncestors.length === 1 && frameAncestors[0] === "'none'"))
+    return 'DENY';
+  if (frameAncestors.length === 1 && frameAncestors[0] === "'self'") return 'SAMEORIGIN';
+  return null;
+}
+
 const MISSING_BUILD = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Herald dashboard not built</title></head>
 <body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; line-height: 1.5">
@@ -71,12 +82,15 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
   // Only the reply.sendFile decorator: our own route decides what each path means.
   await app.register(fastifyStatic, { root, serve: false });
 
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (request.url === DASHBOARD_PREFIX || request.url.startsWith(`${DASHBOARD_PREFIX}/`)) {
-      reply.header('content-security-policy', csp);
-      reply.header('x-content-type-options', 'nosniff');
-      reply.header('referrer-policy', 'no-referrer');
-    }
+  // Every answer of this plugin's routes, whatever the URL's spelling (`/ui?x`, `/%75i`, `/u%69/…`
+  // reach the same routes): the plugin is its own encapsulated scope, so the hook runs for the /ui
+  // routes only, decided by the route that matched and never by the raw URL.
+  const frameOptions = xFrameOptions(options.frameAncestors);
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('content-security-policy', csp);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    if (frameOptions) reply.header('x-frame-options', frameOptions);
     return payload;
   });
 
