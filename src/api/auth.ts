@@ -53,6 +53,12 @@ export async function identify(ctx: AuthContext, request: FastifyRequest): Promi
   // A link outlives nothing it was made for: once its project is deleted it is refused everywhere,
   // the installation-wide routes (the event catalog) included, not only under the project's path.
   if (!(await ctx.store.getProject(portal.claims.projectId))) return null;
+  // A link made with a project API key goes with that key: deleting a leaked key ends its links too.
+  const { keyId } = portal.claims;
+  if (keyId !== undefined) {
+    const keys = await ctx.store.listApiKeys(portal.claims.projectId);
+    if (!keys.some((key) => key.id === keyId)) return null;
+  }
   return { kind: 'portal', projectId: portal.claims.projectId };
 }
 

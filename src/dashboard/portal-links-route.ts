@@ -2,6 +2,7 @@
  * POST /api/v1/projects/:project/portal-links {expiresIn?} → 201 {url, token, expiresAt, projectId}.
  * Creates a signed link to the customer portal (/ui/portal) for one project. The admin token or that
  * project's API key may create one; a portal token may not (a link must not mint longer-lived links).
+ * A link made with a key carries the key's id and is refused once that key is deleted (auth.ts).
  */
 // Brings @fastify/swagger's schema fields (tags, summary) into Fastify's types; erased at run time.
 import type {} from '@fastify/swagger';
@@ -12,7 +13,7 @@ import { createPortalToken } from './portal-token.ts';
 /** Who made the request, as the API's auth resolved it (null: not authenticated). */
 export type PortalLinkCaller =
   | { kind: 'admin' }
-  | { kind: 'project'; projectId: string }
+  | { kind: 'project'; projectId: string; keyId: string }
   | { kind: 'portal'; projectId: string }
   | null;
 
@@ -89,7 +90,11 @@ export async function portalLinksRoute(
         return sendError(reply, 400, 'HERALD_ERR_VALIDATION', expiresIn, { field: 'expiresIn' });
       }
       const expiresAt = Math.floor(now() / 1000) * 1000 + expiresIn * 1000;
-      const token = createPortalToken(options.portalKey, { projectId: project.id, expiresAt });
+      const token = createPortalToken(options.portalKey, {
+        projectId: project.id,
+        expiresAt,
+        ...(caller.kind === 'project' ? { keyId: caller.keyId } : {}),
+      });
       return reply.code(201).send({
         url: `${base}/ui/portal#token=${token}`,
         token,

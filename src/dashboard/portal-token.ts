@@ -2,8 +2,9 @@
  * Portal link tokens: a signed, expiring grant that lets a customer's browser act on one project
  * (the embeddable portal at /ui/portal). Pure functions; the server key is passed in.
  *
- * Format: `hpt_<base64url(JSON {projectId, exp})>.<base64url(HMAC-SHA256(key, "hpt_" + payload))>`,
- * `exp` in Unix seconds. The token is not encrypted: the project id is not a secret, the signature is
+ * Format: `hpt_<base64url(JSON {projectId, exp, kid?})>.<base64url(HMAC-SHA256(key, "hpt_" + payload))>`,
+ * `exp` in Unix seconds, `kid` the id of the project API key that made the link (none when the admin
+ * token did): the API refuses the link once that key is deleted. The token is not encrypted: the project id is not a secret, the signature is
  * what grants access. Stateless on purpose, so every Herald process sharing the key accepts it.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -21,6 +22,8 @@ export interface PortalClaims {
   projectId: string;
   /** Expiry, epoch milliseconds. */
   expiresAt: number;
+  /** The project API key that made the link; absent when the admin token made it. */
+  keyId?: string;
 }
 
 export type PortalTokenResult =
@@ -38,7 +41,11 @@ export function derivePortalKey(serverSecret: string): Buffer {
 /** Signs a token for `projectId` valid until `expiresAt` (epoch ms, rounded down to the second). */
 export function createPortalToken(key: Uint8Array, claims: PortalClaims): string {
   const payload = Buffer.from(
-    JSON.stringify({ projectId: claims.projectId, exp: Math.floor(claims.expiresAt / 1000) }),
+    JSON.stringify({
+      projectId: claims.projectId,
+      exp: Math.floor(claims.expiresAt / 1000),
+      ...(claims.keyId === undefined ? {} : { kid: claims.keyId }),
+    }),
   ).toString('base64url');
   return `${PORTAL_TOKEN_PREFIX}${payload}.${sign(key, payload).toString('base64url')}`;
 }
@@ -86,8 +93,9 @@ function parseClaims(json: string): PortalClaims | null {
     return null;
   }
   if (typeof value !== 'object' || value === null) return null;
-  const { projectId, exp } = value as { projectId?: unknown; exp?: unknown };
+  const { projectId, exp, kid } = value as { projectId?: unknown; exp?: unknown; kid?: unknown };
   if (typeof projectId !== 'string' || projectId.length === 0) return null;
   if (typeof exp !== 'number' || !Number.isSafeInteger(exp)) return null;
-  return { projectId, expiresAt: exp * 1000 };
+  if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0)) return null;
+  return { projectId, expiresAt: exp * 1000, ...(kid === undefined ? {} : { keyId: kid }) };
 }

@@ -62,7 +62,7 @@ const TABLE: Record<string, Entry> = {
   'PATCH /api/v1/projects/:project': { access: 'project', ok: 200, path: P, body: { name: 'renamed' } },
   'DELETE /api/v1/projects/:project': { access: 'operator', ok: 204, path: P },
   'POST /api/v1/projects/:project/api-keys': {
-    access: 'project',
+    access: 'operator',
     ok: 201,
     path: (t) => `${P(t)}/api-keys`,
     body: { name: 'k' },

@@ -21,6 +21,17 @@ describe('portal tokens', () => {
     });
   });
 
+  test('a token made with a project API key carries the key id; one made by the admin none', () => {
+    const byKey = createPortalToken(key, { projectId: 'prj_1', expiresAt: now + 60_000, keyId: 'key_1' });
+    assert.deepEqual(verifyPortalToken(byKey, key, now), {
+      ok: true,
+      claims: { projectId: 'prj_1', expiresAt: now + 60_000, keyId: 'key_1' },
+    });
+    const byAdmin = createPortalToken(key, { projectId: 'prj_1', expiresAt: now + 60_000 });
+    const claims = verifyPortalToken(byAdmin, key, now);
+    assert.equal(claims.ok && 'keyId' in claims.claims, false);
+  });
+
   test('an expired token is refused, at and after its expiry', () => {
     const token = createPortalToken(key, { projectId: 'prj_1', expiresAt: now + 60_000 });
     assert.equal(verifyPortalToken(token, key, now + 59_999).ok, true);
@@ -71,7 +82,14 @@ describe('portal tokens', () => {
 
   test('a correctly signed payload that is not valid claims is malformed', () => {
     // Sign junk with the real key by reproducing the signing input, to reach the claims check.
-    for (const claims of [{ projectId: 1, exp: 1 }, { projectId: 'p' }, [], 'x']) {
+    for (const claims of [
+      { projectId: 1, exp: 1 },
+      { projectId: 'p' },
+      [],
+      'x',
+      { projectId: 'p', exp: 2_000_000_000, kid: 7 },
+      { projectId: 'p', exp: 2_000_000_000, kid: '' },
+    ]) {
       const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
       const sig = createHmac('sha256', key).update(`hpt_${payload}`).digest('base64url');
       assert.deepEqual(verifyPortalToken(`hpt_${payload}.${sig}`, key, now), {

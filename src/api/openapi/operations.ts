@@ -69,7 +69,7 @@ export const OPERATIONS: Record<string, OperationResponses> = {
     status: 201,
     body: 'ApiKeyWithKey',
     description: 'The key',
-    forbidden: NO_PORTAL,
+    forbidden: ADMIN_ONLY,
   },
   [`get ${P}/api-keys`]: {
     status: 200,

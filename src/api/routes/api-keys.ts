@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { newApiKey, noPortal, projectFor } from '../auth.ts';
+import { adminOnly, newApiKey, noPortal, projectFor } from '../auth.ts';
 import { NotFoundError } from '../errors.ts';
 import { apiKeyBody, idParams } from '../schemas.ts';
 import { apiKeyJson } from '../serialize.ts';
@@ -9,10 +9,12 @@ export function apiKeyRoutes(app: FastifyInstance, { store }: RouteContext) {
   app.post<{ Params: { project: string }; Body: { name: string } }>(
     '/api/v1/projects/:project/api-keys',
     {
-      onRequest: noPortal,
+      // The operator's alone: a project key that could mint keys would let a leaked key outlive
+      // its deletion (security report, finding 2). Listing and deleting stay open to the project's keys.
+      onRequest: adminOnly,
       schema: {
         tags: ['api-keys'],
-        summary: 'Create a project API key (the key is shown once)',
+        summary: 'Create a project API key (admin; the key is shown once)',
         params: idParams('project'),
         body: apiKeyBody,
       },
