@@ -89,7 +89,8 @@ export async function portalLinksRoute(
       if (typeof expiresIn === 'string') {
         return sendError(reply, 400, 'HERALD_ERR_VALIDATION', expiresIn, { field: 'expiresIn' });
       }
-      const expiresAt = Math.floor(now() / 1000) * 1000 + expiresIn * 1000;
+      // Whole seconds (the token's `exp`), rounded up: the link lives at least `expiresIn` seconds.
+      const expiresAt = Math.ceil(now() / 1000) * 1000 + expiresIn * 1000;
       const token = createPortalToken(options.portalKey, {
         projectId: project.id,
         expiresAt,

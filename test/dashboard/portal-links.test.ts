@@ -4,13 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/build-app.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
-import { createPortalToken, derivePortalKey } from '../../src/dashboard/portal-token.ts';
+import { portalLinksRoute } from '../../src/dashboard/portal-links-route.ts';
+import { createPortalToken, derivePortalKey, verifyPortalToken } from '../../src/dashboard/portal-token.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
 
@@ -69,11 +71,11 @@ describe('POST /api/v1/projects/:project/portal-links', () => {
     assert.match(body.token, /^hpt_/);
     assert.equal(body.url, `https://hooks.example.com/ui/portal#token=${body.token}`);
     assert.equal(body.projectId, projectA.id);
-    // The expiry is whole seconds from the server's clock, read after `started`: when a second
-    // ticks over in between, the lifetime seen from `started` is up to the request's time over.
+    // The expiry is whole seconds from the server's clock, rounded up, read after `started`: at
+    // least the hour asked for, and less than a second (plus the request's time) over.
     const lifetime = Date.parse(body.expiresAt) - started;
     const elapsed = Date.now() - started;
-    assert.ok(lifetime > 3_598_000 && lifetime <= 3_600_000 + elapsed, `lifetime ${lifetime}`);
+    assert.ok(lifetime >= 3_600_000 && lifetime < 3_601_000 + elapsed, `lifetime ${lifetime}`);
   });
 
   test('the project may be named by uid; the link is for its id', async () => {
@@ -150,5 +152,55 @@ describe('POST /api/v1/projects/:project/portal-links', () => {
       expiresAt: Date.now() + 60_000,
     });
     assert.equal((await call(foreign, 'GET', `/api/v1/projects/${projectA.id}`)).status, 401);
+  });
+});
+
+describe('portal link lifetime', () => {
+  let store: Store;
+  let app: FastifyInstance;
+  let clock = 0;
+  const key = derivePortalKey(ADMIN);
+
+  before(async () => {
+    store = await openStore('sqlite::memory:');
+    app = Fastify();
+    await app.register(portalLinksRoute, {
+      store,
+      portalKey: key,
+      publicUrl: 'http://127.0.0.1',
+      callerOf: () => ({ kind: 'admin' }),
+      now: () => clock,
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+  });
+
+  after(async () => {
+    await app.close();
+    await store.close();
+  });
+
+  test('a link lives at least expiresIn seconds, never less (a 1 s link was refused at first use)', async () => {
+    const project = await store.createProject({ name: 'lifetime' }, Date.now());
+    const port = (app.server.address() as AddressInfo).port;
+    for (const [at, expiresIn] of [
+      [Date.UTC(2030, 0, 1, 0, 0, 0, 999), 1],
+      [Date.UTC(2030, 0, 1, 0, 0, 0, 1), 1],
+      [Date.UTC(2030, 0, 1, 0, 0, 0, 0), 60],
+      [Date.UTC(2030, 0, 1, 0, 0, 0, 500), 7 * 24 * 3600],
+    ] as const) {
+      clock = at;
+      const response = await fetch(`http://127.0.0.1:${port}/api/v1/projects/${project.id}/portal-links`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ expiresIn }),
+      });
+      assert.equal(response.status, 201);
+      const body = (await response.json()) as { token: string; expiresAt: string };
+      const expiresAt = Date.parse(body.expiresAt);
+      assert.ok(expiresAt >= at + expiresIn * 1000, `${at} + ${expiresIn}s: ${body.expiresAt}`);
+      assert.ok(expiresAt < at + expiresIn * 1000 + 1000, `${at} + ${expiresIn}s: ${body.expiresAt}`);
+      // Usable until the last millisecond of what was asked.
+      assert.equal(verifyPortalToken(body.token, key, at + expiresIn * 1000 - 1).ok, true);
+    }
   });
 });
