@@ -14,6 +14,8 @@ export interface DeliveryConfig {
   concurrency: number;
   /** Attempts in flight at once towards one endpoint from this process. */
   perEndpointConcurrency: number;
+  /** Attempts in flight at once for one project's endpoints from this process. */
+  perProjectConcurrency: number;
   /** Deliveries leased per claim. */
   claimBatch: number;
   /** How long a claim is held; longer than the largest timeout, so a live worker finishes within it. */
@@ -95,6 +97,9 @@ export const DEFAULT_DELIVERY: DeliveryConfig = {
   // One slow endpoint holds at most this many of the process's slots; as many as its origin's pool
   // has connections (sender.ts), so a fast receiver with a backlog is not held to half of them.
   perEndpointConcurrency: 64,
+  // One project (one tenant) holds at most three quarters of the process's slots: slow endpoints of
+  // one tenant cannot leave the others none (10 endpoints of one project at their cap still fit).
+  perProjectConcurrency: 768,
   claimBatch: 256, // deliveries per claim transaction
   leaseMs: 60_000, // > maxTimeoutMs + time to record
   pollIntervalMs: 500, // fallback when no wake-up arrives

@@ -214,6 +214,12 @@ function loadDeliveryConfig(
     1,
     concurrency,
   );
+  const perProjectConcurrency = int(
+    'HERALD_PROJECT_CONCURRENCY',
+    Math.max(perEndpointConcurrency, Math.min(d.perProjectConcurrency, Math.ceil((concurrency * 3) / 4))),
+    perEndpointConcurrency,
+    concurrency,
+  );
   const minLeaseMs = maxTimeoutMs + LEASE_MARGIN_MS;
   const leaseMs = int('HERALD_LEASE_MS', Math.max(d.leaseMs, 2 * maxTimeoutMs), minLeaseMs, 24 * 3_600_000);
 
@@ -230,6 +236,7 @@ function loadDeliveryConfig(
     failureThreshold: int('HERALD_FAILURE_THRESHOLD', d.failureThreshold, 1, 1_000_000),
     concurrency,
     perEndpointConcurrency,
+    perProjectConcurrency,
     claimBatch: int('HERALD_CLAIM_BATCH', d.claimBatch, 1, 10_000),
     leaseMs,
     pollIntervalMs: int('HERALD_POLL_INTERVAL_MS', d.pollIntervalMs, 10, 60_000),

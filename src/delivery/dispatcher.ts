@@ -48,6 +48,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   let loopDone: Promise<void> = Promise.resolve();
   let inFlight = 0;
   const perEndpoint = new Map<string, number>();
+  /** Attempts in flight per project (callbacks included): at most perProjectConcurrency. */
+  const perProject = new Map<string, number>();
   /** Per-endpoint rate limits, shared with every other process through the store (rate-gate.ts). */
   const rateGate = createRateGate(store);
   const projectSchedules = new Map<string, { schedule: number[] | null; at: number }>();
@@ -124,21 +126,31 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /** The endpoint's timeout, capped by the installation's. */
   const timeoutOf = (ep: Endpoint) => Math.min(ep.timeoutMs || config.defaultTimeoutMs, config.maxTimeoutMs);
 
-  const launch = (key: string | null, run: () => Promise<void>) => {
+  /** Whether the project's attempts in flight are at its cap (perProjectConcurrency). */
+  const projectFull = (projectId: string) => (perProject.get(projectId) ?? 0) >= config.perProjectConcurrency;
+
+  /** Starts `run` as an attempt of the project (and of the endpoint `key`; null: a callback). */
+  const launch = (key: string | null, projectId: string, run: () => Promise<void>) => {
     inFlight++;
     reportLoad();
     if (key) perEndpoint.set(key, (perEndpoint.get(key) ?? 0) + 1);
+    perProject.set(projectId, (perProject.get(projectId) ?? 0) + 1);
     const p: Promise<void> = run()
       .catch((error: unknown) => hooks.onError?.(error, 'attempt'))
       .finally(() => {
         inFlight--;
         reportLoad();
+        const left = (perProject.get(projectId) ?? 1) - 1;
+        if (left <= 0) perProject.delete(projectId);
+        else perProject.set(projectId, left);
         if (key) {
           const n = (perEndpoint.get(key) ?? 1) - 1;
           if (n <= 0) perEndpoint.delete(key);
           else perEndpoint.set(key, n);
           queues.start(key);
         }
+        // A project slot is free: the project's other endpoints may have work waiting for one.
+        queues.startProject(projectId);
         attemptsRunning.delete(p);
         if (waitingForSlot) wake();
       });
@@ -153,7 +165,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     attempt,
     timeoutOf,
     running: () => running,
-    canStart: (key) => !recordQueue.full && (perEndpoint.get(key) ?? 0) < config.perEndpointConcurrency,
+    canStart: (key, projectId) =>
+      !recordQueue.full &&
+      (perEndpoint.get(key) ?? 0) < config.perEndpointConcurrency &&
+      !projectFull(projectId),
+    projectRoom: (projectId) =>
+      recordQueue.full ? 0 : config.perProjectConcurrency - (perProject.get(projectId) ?? 0),
     launch,
     onError: (error, during) => hooks.onError?.(error, during),
   });
@@ -204,7 +221,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const projSchedule = schedules.get(d.projectId) ?? null;
       if (d.endpointId === null) {
         const schedule = resolveSchedule(null, projSchedule, config.retrySchedule);
-        launch(null, () => attempt(c, CALLBACK_SETTINGS, [], config.defaultTimeoutMs, schedule));
+        if (projectFull(d.projectId)) {
+          defer(d, now + 50, false); // the project's share of slots is taken: later
+          continue;
+        }
+        launch(null, d.projectId, () => attempt(c, CALLBACK_SETTINGS, [], config.defaultTimeoutMs, schedule));
         continue;
       }
       const target = endpoints.get(d.endpointId);
@@ -238,9 +259,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         releases.push({ projectId: d.projectId, deliveryId: d.id, nextAttemptAt: now, status: 'parked' });
         continue;
       }
-      if ((perEndpoint.get(ep.id) ?? 0) + queues.length(ep.id) >= config.perEndpointConcurrency) {
-        // Held here (up to one cap's worth) and started as slots free up: releasing them would cost a
-        // write per delivery and bring them straight back. The rest go back to the store.
+      if (
+        (perEndpoint.get(ep.id) ?? 0) + queues.length(ep.id) >= config.perEndpointConcurrency ||
+        projectFull(d.projectId)
+      ) {
+        // Held here (up to one cap's worth) and started as slots free up, its endpoint's or its
+        // project's: releasing them would cost a write per delivery and bring them straight back.
+        // The rest go back to the store.
         if (queues.length(ep.id) < config.claimBatch + config.perEndpointConcurrency) {
           const tokenWait = rateWait(ep, now); // a queued delivery needs its token as well
           if (tokenWait > 0) {
@@ -264,7 +289,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
       const timeoutMs = timeoutOf(ep);
       const schedule = resolveSchedule(ep.retrySchedule, projSchedule, config.retrySchedule);
-      launch(ep.id, () => attempt(c, ep, target.secrets, timeoutMs, schedule));
+      launch(ep.id, d.projectId, () => attempt(c, ep, target.secrets, timeoutMs, schedule));
     }
     if (releases.length) await store.releaseDeliveries(releases);
     return earliest;
@@ -292,12 +317,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
       const limit = Math.min(config.claimBatch, free);
       try {
-        const saturated = [...perEndpoint]
-          .filter(
-            ([id, n]) =>
-              n >= config.perEndpointConcurrency && queues.length(id) >= config.perEndpointConcurrency,
-          )
-          .map(([id]) => id);
+        // Left out of the claim: endpoints with a cap's worth queued that cannot start more, their
+        // own slots or their project's taken (a project at its cap: one tenant's slow endpoints do
+        // not fill the claims, and so the slots, that other tenants' work needs).
+        const saturated = queues.saturated(
+          config.perEndpointConcurrency,
+          (id, projectId) =>
+            (perEndpoint.get(id) ?? 0) >= config.perEndpointConcurrency || projectFull(projectId),
+        );
         // After a claim that left endpoints out and found nothing, claim again only when the set of
         // saturated endpoints changes, new work arrives (looked for at most every
         // EMPTY_CLAIM_RETRY_MS: a steady stream of accepted events is often for the saturated

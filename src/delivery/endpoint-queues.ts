@@ -31,10 +31,12 @@ export interface EndpointQueuesOptions {
   timeoutOf(endpoint: Endpoint): number;
   /** Whether the dispatcher is running (else queues are held for its stop to release). */
   running(): boolean;
-  /** Whether one more attempt to the endpoint may start now (its slots, the record queue). */
-  canStart(endpointId: string): boolean;
-  /** Starts `run` as one of the endpoint's attempts in flight. */
-  launch(endpointId: string, run: () => Promise<void>): void;
+  /** Whether one more attempt to the endpoint may start now (its slots, its project's, the record queue). */
+  canStart(endpointId: string, projectId: string): boolean;
+  /** How many more attempts of the project may start now (its slots, the record queue). */
+  projectRoom(projectId: string): number;
+  /** Starts `run` as one of the endpoint's (and its project's) attempts in flight. */
+  launch(endpointId: string, projectId: string, run: () => Promise<void>): void;
   onError(error: unknown, during: string): void;
 }
 
@@ -56,7 +58,11 @@ export interface EndpointQueues {
   ): void;
   /** Starts the endpoint's queued deliveries while it has free slots. */
   start(endpointId: string): void;
+  /** Starts queued deliveries of the project's endpoints while the project has free slots. */
+  startProject(projectId: string): void;
   startAll(): void;
+  /** Endpoints with at least `atLeast` queued for which `blocked(endpointId, projectId)` holds. */
+  saturated(atLeast: number, blocked: (endpointId: string, projectId: string) => boolean): string[];
   /** A failing endpoint's queue goes back to the store after a short pause. */
   drop(endpointId: string): void;
   /** Hands `claimed` back to the store, due now. */
@@ -66,8 +72,21 @@ export interface EndpointQueues {
 }
 
 export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQueues {
-  const { store, config, clock, attempt, timeoutOf, running, canStart, launch, onError } = options;
+  const { store, config, clock, attempt, timeoutOf, running, canStart, projectRoom, launch, onError } =
+    options;
   const queued = new Map<string, Queued[]>();
+  /** The endpoints with a queue, by project (startProject). */
+  const byProject = new Map<string, Set<string>>();
+  /** Forgets the endpoint's queue and its view. */
+  const remove = (key: string, projectId: string | undefined) => {
+    queued.delete(key);
+    views.delete(key);
+    if (projectId === undefined) return;
+    const keys = byProject.get(projectId);
+    keys?.delete(key);
+    if (keys?.size === 0) byProject.delete(projectId);
+  };
+  const projectOf = (q: Queued[] | undefined) => q?.[0]?.claimed.delivery.projectId;
   /**
    * The view each endpoint's queued deliveries start with, and when it was read: never older than
    * QUEUED_VIEW_MAX_AGE_MS when one starts. Kept while the endpoint has a queue.
@@ -92,8 +111,7 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
   /** Hands the endpoint's queue back to the store (`parked`: its endpoint is disabled). */
   const releaseQueue = (key: string, delayMs = 0, status?: 'parked') => {
     const q = queued.get(key);
-    queued.delete(key);
-    views.delete(key);
+    remove(key, projectOf(q));
     if (q) held.push(...q.map((x) => x.claimed));
     if (held.length) releaseHeld(delayMs, status);
   };
@@ -130,21 +148,29 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
     if (!running()) {
       const rest = queued.get(key);
       if (rest) held.push(...rest.map((x) => x.claimed));
-      queued.delete(key);
-      views.delete(key);
+      remove(key, projectOf(rest));
       return;
     }
     const q = queued.get(key);
     if (!q || refreshing.has(key)) return;
+    const projectId = projectOf(q);
+    if (projectId === undefined) {
+      remove(key, undefined);
+      return;
+    }
     const now = clock();
     const view = views.get(key);
-    if (q.length > 0 && (view === undefined || now - view.readAt > QUEUED_VIEW_MAX_AGE_MS) && canStart(key)) {
+    if (
+      q.length > 0 &&
+      (view === undefined || now - view.readAt > QUEUED_VIEW_MAX_AGE_MS) &&
+      canStart(key, projectId)
+    ) {
       // A slot is free for a queued delivery, and the view it would start with is old: read it
       // again first (the claim's read was as fresh as a claim; a queue can wait up to half a lease).
       refreshView(key, q[0]!.claimed.delivery.projectId);
       return;
     }
-    while (q.length && canStart(key)) {
+    while (q.length && canStart(key, projectId)) {
       const next = q.shift()!;
       // Waited half its lease already (a slow endpoint): hand it back rather than risk sending it
       // after the lease ran out and another worker took it.
@@ -152,13 +178,10 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       else {
         const { endpoint: ep, secrets } = view!.target;
         const schedule = resolveSchedule(ep.retrySchedule, next.projectSchedule, config.retrySchedule);
-        launch(key, () => attempt(next.claimed, ep, secrets, timeoutOf(ep), schedule));
+        launch(key, projectId, () => attempt(next.claimed, ep, secrets, timeoutOf(ep), schedule));
       }
     }
-    if (q.length === 0) {
-      queued.delete(key);
-      views.delete(key);
-    }
+    if (q.length === 0) remove(key, projectId);
     if (held.length) releaseHeld();
   };
 
@@ -169,18 +192,40 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       const q = queued.get(key) ?? [];
       q.push({ claimed, claimedAt: clock(), projectSchedule });
       queued.set(key, q);
+      const projectId = claimed.delivery.projectId;
+      const keys = byProject.get(projectId) ?? new Set<string>();
+      keys.add(key);
+      byProject.set(projectId, keys);
       // As fresh as this claim's read: the queue starts with it (a newer read replaces it).
       views.set(key, { target, readAt });
     },
     start,
+    startProject(projectId) {
+      const keys = byProject.get(projectId);
+      if (!keys) return;
+      // As many endpoints as the project has free slots: each starts at least one delivery, or
+      // reads its view first (one read each, not one per queued endpoint of a large fan-out).
+      let budget = projectRoom(projectId);
+      for (const key of keys) {
+        if (budget-- <= 0) break;
+        start(key);
+      }
+    },
     startAll() {
       for (const key of [...queued.keys()]) start(key);
+    },
+    saturated(atLeast, blocked) {
+      const out: string[] = [];
+      for (const [key, q] of queued) {
+        const projectId = projectOf(q);
+        if (q.length >= atLeast && projectId !== undefined && blocked(key, projectId)) out.push(key);
+      }
+      return out;
     },
     drop(key) {
       const q = queued.get(key);
       if (!q) return;
-      queued.delete(key);
-      views.delete(key);
+      remove(key, projectOf(q));
       held.push(...q.map((x) => x.claimed));
       // A short pause: the failure is recorded (and may disable the endpoint) before they come back.
       if (running()) releaseHeld(FAILING_ENDPOINT_PAUSE_MS);
@@ -193,6 +238,7 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       for (const q of queued.values()) held.push(...q.map((x) => x.claimed));
       queued.clear();
       views.clear();
+      byProject.clear();
       return held.splice(0);
     },
   };

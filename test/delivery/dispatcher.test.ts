@@ -326,6 +326,54 @@ describe('dispatcher', () => {
     }
   });
 
+  test("one project's slow endpoints cannot take every slot: another project's event goes out at once", async () => {
+    const w = await world();
+    const slow = await receiver(() => ({ status: 200, delayMs: 1_500 }));
+    const fast = await receiver();
+    // Three slow endpoints at 4 each want 12 slots; the process has 8, a project may hold 6.
+    for (const path of ['a', 'b', 'c']) await w.endpoint(`${slow.url}/${path}`);
+    const other = await w.store.createProject({ name: 'other' }, Date.now());
+    await w.store.createEndpoint(
+      {
+        projectId: other.id,
+        url: `${fast.url}/other`,
+        name: 'other',
+        description: '',
+        eventTypes: [],
+        method: 'POST',
+        headers: {},
+        dev: false,
+        timeoutMs: 5_000,
+        envelope: 'standard',
+        signature: { scheme: 'standard' },
+        rateLimit: null,
+        retrySchedule: null,
+        active: true,
+      },
+      OLD_SECRET,
+      Date.now(),
+    );
+    await w.dispatcher({ concurrency: 8, perEndpointConcurrency: 4, perProjectConcurrency: 6 }).start();
+    await w.send(20);
+    await until('the slow project holding its slots', async () => slow.requests.length >= 6);
+    const sentAt = Date.now();
+    await w.store.acceptEvents(
+      other.id,
+      [{ type: 'order.created', payload: {}, test: false, idempotencyKey: null, callbackUrl: null }],
+      sentAt,
+    );
+    await fast.waitFor(1, 5_000);
+    const waited = fast.requests[0]!.at - sentAt;
+    assert.ok(waited < 1_000, `the other project's event waited ${waited} ms`);
+    // The slow project never had more than its 6 in flight.
+    let most = 0;
+    for (const r of slow.requests) {
+      const inFlight = slow.requests.filter((q) => q.at <= r.at && q.at > r.at - 1_400).length;
+      most = Math.max(most, inFlight);
+    }
+    assert.ok(most <= 6, `the slow project had ${most} in flight`);
+  });
+
   test('429 with Retry-After: 1 waits about a second although the schedule says 0.05 s', async () => {
     const w = await world();
     const r = await receiver(sequence({ status: 429, headers: { 'retry-after': '1' } }, { status: 200 }));

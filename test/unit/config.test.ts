@@ -195,9 +195,23 @@ describe('loadConfig values', () => {
     assert.equal(config.delivery.defaultTimeoutMs, 2_000);
     assert.equal(config.delivery.concurrency, 16);
     assert.equal(config.delivery.perEndpointConcurrency, 16, 'capped by the process-wide limit');
+    assert.equal(config.delivery.perProjectConcurrency, 16, 'three quarters, but not below one endpoint');
     assert.equal(config.delivery.claimBatch, 10);
     assert.equal(config.delivery.pollIntervalMs, 50);
     assert.equal(config.delivery.leaseMs, 240_000, 'twice the longest timeout');
+  });
+
+  test('HERALD_PROJECT_CONCURRENCY: between the endpoint cap and the process cap', () => {
+    const set = loadConfig({ env: envWith({ HERALD_PROJECT_CONCURRENCY: '200' }) });
+    assert.equal(set.delivery.perProjectConcurrency, 200);
+    assertConfigError(
+      () => loadConfig({ env: envWith({ HERALD_PROJECT_CONCURRENCY: '32' }) }),
+      'HERALD_PROJECT_CONCURRENCY',
+    );
+    assertConfigError(
+      () => loadConfig({ env: envWith({ HERALD_PROJECT_CONCURRENCY: '2000' }) }),
+      'HERALD_PROJECT_CONCURRENCY',
+    );
   });
 
   test('"none" means a single try', () => {
