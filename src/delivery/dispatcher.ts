@@ -68,7 +68,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     clock,
     onWritten: (wasFull) => {
       reportLoad();
-      if (wasFull) queues.startAll();
+      if (wasFull) queues.startAll(config.concurrency - inFlight);
       if (waitingForSlot) wake();
     },
     onEndpointDisabled: (d) => hooks.onEndpointDisabled?.(d),

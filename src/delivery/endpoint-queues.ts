@@ -60,7 +60,8 @@ export interface EndpointQueues {
   start(endpointId: string): void;
   /** Starts queued deliveries of the project's endpoints while the project has free slots. */
   startProject(projectId: string): void;
-  startAll(): void;
+  /** Starts queued deliveries of up to `budget` endpoints (the process's free slots). */
+  startAll(budget: number): void;
   /** Endpoints with at least `atLeast` queued for which `blocked(endpointId, projectId)` holds. */
   saturated(atLeast: number, blocked: (endpointId: string, projectId: string) => boolean): string[];
   /** A failing endpoint's queue goes back to the store after a short pause. */
@@ -211,8 +212,13 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
         start(key);
       }
     },
-    startAll() {
-      for (const key of [...queued.keys()]) start(key);
+    startAll(budget) {
+      // As startProject: at most one endpoint per free slot, so a large fan-out's queued endpoints
+      // do not each read their view at once.
+      for (const key of [...queued.keys()]) {
+        if (budget-- <= 0) break;
+        start(key);
+      }
     },
     saturated(atLeast, blocked) {
       const out: string[] = [];
