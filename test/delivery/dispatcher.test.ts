@@ -19,6 +19,7 @@ import type { Attempt, Delivery, Endpoint } from '../../src/domain/types.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { NewEndpoint, Store } from '../../src/store/store.ts';
+import { endpointInput } from '../store/helpers.ts';
 import { type Receiver, type Script, sequence, startReceiver } from './receiver.ts';
 
 const OLD_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -334,22 +335,7 @@ describe('dispatcher', () => {
     for (const path of ['a', 'b', 'c']) await w.endpoint(`${slow.url}/${path}`);
     const other = await w.store.createProject({ name: 'other' }, Date.now());
     await w.store.createEndpoint(
-      {
-        projectId: other.id,
-        url: `${fast.url}/other`,
-        name: 'other',
-        description: '',
-        eventTypes: [],
-        method: 'POST',
-        headers: {},
-        dev: false,
-        timeoutMs: 5_000,
-        envelope: 'standard',
-        signature: { scheme: 'standard' },
-        rateLimit: null,
-        retrySchedule: null,
-        active: true,
-      },
+      endpointInput(other.id, { url: `${fast.url}/other` }),
       OLD_SECRET,
       Date.now(),
     );
