@@ -70,24 +70,30 @@ test('listen names --endpoint in the API refusal of an empty one, instead of par
 
 test('listen ends with the refusal when its project is deleted, instead of polling a 404 forever', async () => {
   const project = await api<{ id: string }>(server.url, ADMIN, 'POST', '/api/v1/projects', { name: 'gone' });
-  const running = herald([
-    'listen',
-    '--url',
-    server.url,
-    '--token',
-    ADMIN,
-    '--project',
-    project.body.id,
-    '--forward-to',
-    'http://127.0.0.1:9/hook',
-    '--interval',
-    '100',
-  ]);
-  await new Promise((r) => setTimeout(r, 1_500)); // started and polling
+  const args = ['--url', server.url, '--token', ADMIN, '--project', project.body.id];
+  const child = spawn(
+    NODE,
+    [BIN, 'listen', ...args, '--forward-to', 'http://127.0.0.1:9/hook', '--interval', '100'],
+    { env: { PATH: process.env.PATH ?? '' } },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c));
+  const exited = new Promise<number | null>((done) => child.on('exit', done));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  // Deleted only once listen has started and polls (or has already ended: the asserts say why).
+  await new Promise<void>((started) => {
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c;
+      if (stdout.includes('forwarding new events')) started();
+    });
+    child.on('exit', () => started());
+  });
+  assert.match(stdout, /forwarding new events/, stderr);
   assert.equal((await api(server.url, ADMIN, 'DELETE', `/api/v1/projects/${project.body.id}`)).status, 204);
-  const done = await running;
-  assert.equal(done.code, 1, `${done.stdout}${done.stderr}`);
-  assert.match(done.stdout, /forwarding new events/);
-  assert.match(done.stderr, /^herald: 404 HERALD_ERR_NOT_FOUND: project not found/);
-  assert.doesNotMatch(done.stdout, /trying again/);
+  const code = await exited;
+  clearTimeout(killer);
+  assert.equal(code, 1, `${stdout}${stderr}`);
+  assert.match(stderr, /^herald: 404 HERALD_ERR_NOT_FOUND: project not found/);
+  assert.doesNotMatch(stdout, /trying again/);
 });
