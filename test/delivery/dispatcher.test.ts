@@ -251,22 +251,25 @@ describe('dispatcher', () => {
   });
 
   /**
-   * 30 deliveries to an endpoint that takes 2 at a time and answers after 100 ms: one claim holds
-   * them, 2 in flight and 28 queued in the dispatcher for ~1.5 s. What a change does to the queued.
+   * 40 deliveries to an endpoint that takes 2 at a time and answers after 100 ms: one claim holds
+   * them, 2 in flight and 38 queued in the dispatcher for ~2 s. What a change does to the queued.
    */
   async function queuedWorld() {
     const w = await world();
     const slow = await receiver(() => ({ status: 200, delayMs: 100 }));
     const ep = await w.endpoint(`${slow.url}/old`, { headers: { 'X-Ver': '1' } });
     await w.dispatcher({ perEndpointConcurrency: 2 }).start();
-    const deliveries = await w.send(30);
+    const deliveries = await w.send(40);
     await until('the first two attempts', async () => slow.requests.length >= 2);
     return { w, slow, ep, deliveries };
   }
 
-  /** Requests that started more than QUEUED_VIEW_MAX_AGE_MS after `at`, plus what was in flight then. */
+  /**
+   * Requests that reached the receiver well after `at`: more than QUEUED_VIEW_MAX_AGE_MS, plus a
+   * margin for one sent just before `at` to arrive on a busy machine.
+   */
   const startedAfter = (r: Receiver, at: number) =>
-    r.requests.filter((q) => q.at > at + QUEUED_VIEW_MAX_AGE_MS + 50);
+    r.requests.filter((q) => q.at > at + QUEUED_VIEW_MAX_AGE_MS + 400);
 
   test('deliveries queued in the dispatcher go out with the settings a PATCH made, within QUEUED_VIEW_MAX_AGE_MS', async () => {
     const { w, slow, ep, deliveries } = await queuedWorld();
@@ -329,7 +332,7 @@ describe('dispatcher', () => {
 
   test("one project's slow endpoints cannot take every slot: another project's event goes out at once", async () => {
     const w = await world();
-    const slow = await receiver(() => ({ status: 200, delayMs: 1_500 }));
+    const slow = await receiver(() => ({ status: 200, delayMs: 3_000 }));
     const fast = await receiver();
     // Three slow endpoints at 4 each want 12 slots; the process has 8, a project may hold 6.
     for (const path of ['a', 'b', 'c']) await w.endpoint(`${slow.url}/${path}`);
@@ -350,11 +353,11 @@ describe('dispatcher', () => {
     );
     await fast.waitFor(1, 5_000);
     const waited = fast.requests[0]!.at - sentAt;
-    assert.ok(waited < 1_000, `the other project's event waited ${waited} ms`);
+    assert.ok(waited < 2_000, `the other project's event waited ${waited} ms`);
     // The slow project never had more than its 6 in flight.
     let most = 0;
     for (const r of slow.requests) {
-      const inFlight = slow.requests.filter((q) => q.at <= r.at && q.at > r.at - 1_400).length;
+      const inFlight = slow.requests.filter((q) => q.at <= r.at && q.at > r.at - 2_900).length;
       most = Math.max(most, inFlight);
     }
     assert.ok(most <= 6, `the slow project had ${most} in flight`);
