@@ -11,6 +11,7 @@ import type { ClaimedDelivery, DispatchEndpoint, ReleaseItem } from '../store/st
 import { attemptRecord } from './attempt-outcome.ts';
 import type { Dispatcher, DispatcherOptions } from './dispatcher-types.ts';
 import { createEndpointQueues } from './endpoint-queues.ts';
+import { projectRoomNow } from './fair-share.ts';
 import { createRateGate } from './rate-gate.ts';
 import { createRecordQueue } from './record-queue.ts';
 import { createAttemptSender } from './send-attempt.ts';
@@ -126,8 +127,23 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /** The endpoint's timeout, capped by the installation's. */
   const timeoutOf = (ep: Endpoint) => Math.min(ep.timeoutMs || config.defaultTimeoutMs, config.maxTimeoutMs);
 
-  /** Whether the project's attempts in flight are at its cap (perProjectConcurrency). */
-  const projectFull = (projectId: string) => (perProject.get(projectId) ?? 0) >= config.perProjectConcurrency;
+  /**
+   * How many more attempts the project may start now (record queue aside): up to its cap
+   * (perProjectConcurrency) and the process's free slots, but the last `reserve` free slots (the
+   * process cap minus the project cap) only while it has fewer than one endpoint's cap in flight.
+   * So one tenant cannot take every slot, and neither can several together: a project already
+   * using many leaves the reserve to the projects using few (fair-share.ts).
+   */
+  const projectAllowance = (projectId: string) =>
+    projectRoomNow({
+      own: perProject.get(projectId) ?? 0,
+      free: config.concurrency - inFlight,
+      projectCap: config.perProjectConcurrency,
+      processCap: config.concurrency,
+      smallProject: config.perEndpointConcurrency,
+    });
+  /** Whether the project may start no attempt now (projectAllowance). */
+  const projectFull = (projectId: string) => projectAllowance(projectId) <= 0;
 
   /** Starts `run` as an attempt of the project (and of the endpoint `key`; null: a callback). */
   const launch = (key: string | null, projectId: string, run: () => Promise<void>) => {
@@ -169,8 +185,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       !recordQueue.full &&
       (perEndpoint.get(key) ?? 0) < config.perEndpointConcurrency &&
       !projectFull(projectId),
-    projectRoom: (projectId) =>
-      recordQueue.full ? 0 : config.perProjectConcurrency - (perProject.get(projectId) ?? 0),
+    projectRoom: (projectId) => (recordQueue.full ? 0 : projectAllowance(projectId)),
     launch,
     onError: (error, during) => hooks.onError?.(error, during),
   });

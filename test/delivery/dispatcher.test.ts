@@ -363,6 +363,57 @@ describe('dispatcher', () => {
     assert.ok(most <= 6, `the slow project had ${most} in flight`);
   });
 
+  test("two projects' slow endpoints together cannot take every slot either: a third project's event goes out at once", async () => {
+    const w = await world();
+    const slow = await receiver(() => ({ status: 200, delayMs: 4_000 }));
+    const fast = await receiver();
+    // The process has 16 slots, a project may hold 12, an endpoint 2: the last 4 (the reserve) are
+    // for projects with fewer than 2 in flight. Two tenants with six slow endpoints each want 24.
+    const hogs = [w.projectId, (await w.store.createProject({ name: 'second' }, Date.now())).id];
+    for (const [i, projectId] of hogs.entries())
+      for (const path of ['a', 'b', 'c', 'd', 'e', 'f'])
+        await w.store.createEndpoint(
+          endpointInput(projectId, { url: `${slow.url}/${i}/${path}` }),
+          OLD_SECRET,
+          Date.now(),
+        );
+    const third = await w.store.createProject({ name: 'third' }, Date.now());
+    await w.store.createEndpoint(
+      endpointInput(third.id, { url: `${fast.url}/third` }),
+      OLD_SECRET,
+      Date.now(),
+    );
+    await w.dispatcher({ concurrency: 16, perEndpointConcurrency: 2, perProjectConcurrency: 12 }).start();
+    const event = {
+      type: 'order.created',
+      payload: {},
+      test: false,
+      idempotencyKey: null,
+      callbackUrl: null,
+    };
+    for (const projectId of hogs) await w.store.acceptEvents(projectId, Array(10).fill(event), Date.now());
+    await until('both slow projects holding slots', async () => {
+      const first = slow.requests.filter((r) => r.url.startsWith('/hook/0/')).length;
+      const second = slow.requests.filter((r) => r.url.startsWith('/hook/1/')).length;
+      return first >= 12 && second >= 2;
+    });
+    const sentAt = Date.now();
+    await w.store.acceptEvents(third.id, [event], sentAt);
+    await fast.waitFor(1, 8_000);
+    const waited = fast.requests[0]!.at - sentAt;
+    assert.ok(
+      waited < 2_000,
+      `the third project's event waited ${waited} ms (the slow ones answer after 4 s)`,
+    );
+    // The first slow project held at most its 12, the second at most the 2 the reserve allows.
+    const ofSecond = slow.requests.filter((r) => r.url.startsWith('/hook/1/'));
+    const second = ofSecond.filter((r) => r.at < ofSecond[0]!.at + 3_500).length;
+    assert.ok(second <= 2, `the second slow project had ${second} in flight`);
+    const ofFirst = slow.requests.filter((r) => r.url.startsWith('/hook/0/'));
+    const first = ofFirst.filter((r) => r.at < ofFirst[0]!.at + 3_500).length;
+    assert.ok(first <= 12, `the first slow project had ${first} in flight`);
+  });
+
   test('429 with Retry-After: 1 waits about a second although the schedule says 0.05 s', async () => {
     const w = await world();
     const r = await receiver(sequence({ status: 429, headers: { 'retry-after': '1' } }, { status: 200 }));
