@@ -13,6 +13,11 @@ export interface Project {
   retrySchedule: number[] | null;
   /** When true, events whose type is not in the catalog are refused (422). */
   enforceCatalog: boolean;
+  /**
+   * Portal links issued before this time (epoch ms) are refused: set when the project's links are
+   * revoked, null when they never were. Internal: not in the project's JSON.
+   */
+  portalLinksNotBefore: number | null;
   createdAt: number;
   updatedAt: number;
 }

@@ -113,6 +113,7 @@ export function createRowMappers(decode: ColumnDecoders) {
     name: str(r.name),
     retrySchedule: optJson<number[]>(r.retry_schedule),
     enforceCatalog: bool(r.enforce_catalog),
+    portalLinksNotBefore: optNum(r.portal_links_not_before),
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
   });

@@ -90,6 +90,12 @@ export interface Store {
   updateProject(projectId: string, patch: ProjectPatch, now: number): Promise<Project | null>;
   /** Deletes the project and everything it owns. */
   deleteProject(projectId: string): Promise<boolean>;
+  /**
+   * Revokes the project's portal links: its `portalLinksNotBefore` becomes `now` (never earlier than
+   * it was, so a process with a slow clock cannot bring revoked links back); `updatedAt` is left as
+   * it is. False when there is no such project.
+   */
+  revokePortalLinks(projectId: string, now: number): Promise<boolean>;
 
   // ── API keys ──────────────────────────────────────────────────────────────
   createApiKey(input: NewApiKey, now: number): Promise<ApiKey>;

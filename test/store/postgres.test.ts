@@ -89,6 +89,7 @@ describe('postgres specifics', () => {
         '0006_failed_attempts.sql',
         '0007_drop_attempts_started.sql',
         '0008_rate_deferred.sql',
+        '0009_portal_links_not_before.sql',
       ],
     );
     assert.match(String(idx.rows[0]?.indexdef), /WHERE \(status = 'pending'::text\)/);

@@ -56,6 +56,7 @@ describe('sqlite specifics', () => {
         '0008_failed_attempts.sql',
         '0009_events_type.sql',
         '0010_rate_deferred.sql',
+        '0011_portal_links_not_before.sql',
       ],
     );
   });

@@ -111,6 +111,39 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
       assert.deepEqual(names, ['P2', 'P1', 'P0', 'Beta 2', 'Alpha'], 'newest first');
     });
 
+    withStore(
+      'revokePortalLinks: sets portalLinksNotBefore, never earlier, leaves the rest and other projects',
+      async (store) => {
+        const a = await store.createProject({ name: 'A', uid: 'a', retrySchedule: [5] }, T0);
+        const b = await store.createProject({ name: 'B' }, T0 + 1);
+        assert.equal(a.portalLinksNotBefore, null);
+        assert.equal(await store.revokePortalLinks(a.id, T0 + 100), true);
+        const revoked = await store.getProject(a.id);
+        assert.deepEqual(revoked, { ...a, portalLinksNotBefore: T0 + 100 }, 'only the mark changes');
+        assert.deepEqual(await store.getProject('a'), revoked);
+        assert.equal((await store.getProject(b.id))?.portalLinksNotBefore, null);
+        // A later revocation moves it on; an earlier one (a process with a slow clock) does not move it back.
+        assert.equal(await store.revokePortalLinks(a.id, T0 + 200), true);
+        assert.equal((await store.getProject(a.id))?.portalLinksNotBefore, T0 + 200);
+        assert.equal(await store.revokePortalLinks(a.id, T0 + 150), true);
+        assert.equal((await store.getProject(a.id))?.portalLinksNotBefore, T0 + 200);
+        // Listing and updating the project keep it.
+        const listed = (await store.listProjects({ limit: 10, cursor: null })).data.find(
+          (p) => p.id === a.id,
+        );
+        assert.equal(listed?.portalLinksNotBefore, T0 + 200);
+        const updated = await store.updateProject(a.id, { name: 'A2' }, T0 + 300);
+        assert.equal(updated?.portalLinksNotBefore, T0 + 200);
+        // Epoch milliseconds of today survive the column (BIGINT on PostgreSQL).
+        const later = Date.UTC(2030, 0, 1, 12, 0, 0, 123);
+        assert.equal(await store.revokePortalLinks(b.id, later), true);
+        assert.equal((await store.getProject(b.id))?.portalLinksNotBefore, later);
+        assert.equal(await store.revokePortalLinks('prj_missing', T0), false);
+        assert.equal(await store.deleteProject(a.id), true);
+        assert.equal(await store.revokePortalLinks(a.id, T0 + 400), false);
+      },
+    );
+
     withStore('deleteProject removes the project and everything it owns', async (store) => {
       const { project, endpoints } = await projectWithEndpoints(store, 1);
       const other = await projectWithEndpoints(store, 1);

@@ -78,6 +78,7 @@ import {
   createProjectPostgres,
   listProjectsPostgres,
   projectPostgres,
+  revokePortalLinksPostgres,
   updateProjectPostgres,
 } from './projects.ts';
 import { takeRateTokensPostgres } from './rate-limit.ts';
@@ -180,6 +181,10 @@ export class PostgresStore implements Store {
   }
   async updateProject(projectId: string, patch: ProjectPatch, now: number) {
     return updateProjectPostgres(this.#pool, projectId, patch, now);
+  }
+
+  async revokePortalLinks(projectId: string, now: number) {
+    return revokePortalLinksPostgres(this.#pool, projectId, now);
   }
   async deleteProject(projectId: string) {
     await this.#writes.drain();

@@ -73,6 +73,19 @@ export async function updateProjectPostgres(
   }
 }
 
+/** Sets the project's portal_links_not_before to `now`, or keeps a later one. */
+export async function revokePortalLinksPostgres(
+  db: Queryable,
+  projectId: string,
+  now: number,
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    'UPDATE projects SET portal_links_not_before = GREATEST(COALESCE(portal_links_not_before, 0), $1) WHERE id = $2',
+    [now, projectId],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
 function uniqueViolation(error: unknown, field: string, message: string): unknown {
   return error instanceof Error && (error as { code?: unknown }).code === '23505'
     ? new StoreConflictError(field, message, { cause: error })

@@ -100,6 +100,24 @@ function writeProject(
   });
 }
 
+/** Sets the project's portal_links_not_before to `now`, or keeps a later one. */
+export async function revokePortalLinksSqlite(
+  db: DatabaseSync,
+  write: Write,
+  projectId: string,
+  now: number,
+): Promise<boolean> {
+  return write(
+    () =>
+      run(
+        db,
+        'UPDATE projects SET portal_links_not_before = MAX(COALESCE(portal_links_not_before, 0), ?) WHERE id = ?',
+        now,
+        projectId,
+      ) > 0,
+  );
+}
+
 async function projectById(db: DatabaseSync, projectId: string) {
   const row = get(db, 'SELECT * FROM projects WHERE id = ?', projectId);
   return row ? toProject(row) : null;

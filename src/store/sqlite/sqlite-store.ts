@@ -79,7 +79,13 @@ import { migrateSqlite } from './migrate.ts';
 import { openDatabaseSqlite } from './open-database.ts';
 import { listUnforwardedSqlite, markForwardedSqlite } from './operational-outbox.ts';
 import { deleteProjectSqlite } from './project-delete.ts';
-import { createProjectSqlite, listProjectsSqlite, projectSqlite, updateProjectSqlite } from './projects.ts';
+import {
+  createProjectSqlite,
+  listProjectsSqlite,
+  projectSqlite,
+  revokePortalLinksSqlite,
+  updateProjectSqlite,
+} from './projects.ts';
 import { takeRateTokensSqlite } from './rate-limit.ts';
 import { purgeBeforeSqlite } from './retention.ts';
 import { toDelivery } from './rows.ts';
@@ -156,6 +162,10 @@ export class SqliteStore implements Store {
   }
   async updateProject(projectId: string, patch: ProjectPatch, now: number) {
     return updateProjectSqlite(this.#db, (job) => this.#write(job), projectId, patch, now);
+  }
+
+  async revokePortalLinks(projectId: string, now: number) {
+    return revokePortalLinksSqlite(this.#db, (job) => this.#write(job), projectId, now);
   }
   async deleteProject(projectId: string) {
     return deleteProjectSqlite(this.#db, (job) => this.#write(job), projectId);
