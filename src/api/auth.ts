@@ -52,7 +52,12 @@ export async function identify(ctx: AuthContext, request: FastifyRequest): Promi
   if (!portal.ok) return null;
   // A link outlives nothing it was made for: once its project is deleted it is refused everywhere,
   // the installation-wide routes (the event catalog) included, not only under the project's path.
-  if (!(await ctx.store.getProject(portal.claims.projectId))) return null;
+  const project = await ctx.store.getProject(portal.claims.projectId);
+  if (!project) return null;
+  // Links of a project whose links were revoked (DELETE …/portal-links) are refused if issued before
+  // it, from the row read above: every process sharing the database refuses them at once.
+  const notBefore = project.portalLinksNotBefore;
+  if (notBefore !== null && portal.claims.issuedAt < notBefore) return null;
   // A link made with a project API key goes with that key: deleting a leaked key ends its links too.
   const { keyId } = portal.claims;
   if (keyId !== undefined) {

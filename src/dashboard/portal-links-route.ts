@@ -3,6 +3,11 @@
  * Creates a signed link to the customer portal (/ui/portal) for one project. The admin token or that
  * project's API key may create one; a portal token may not (a link must not mint longer-lived links).
  * A link made with a key carries the key's id and is refused once that key is deleted (auth.ts).
+ *
+ * DELETE /api/v1/projects/:project/portal-links → 204. Revokes every link of the project issued
+ * until now: the project's `portalLinksNotBefore` becomes now, and auth.ts refuses a link whose
+ * issue time (`iat`) is earlier, in every process sharing the database. Links made afterwards work.
+ * The admin token or that project's API key may; a portal token may not (403).
  */
 // Brings @fastify/swagger's schema fields (tags, summary) into Fastify's types; erased at run time.
 import type {} from '@fastify/swagger';
@@ -18,7 +23,7 @@ export type PortalLinkCaller =
   | null;
 
 export interface PortalLinksRouteOptions {
-  store: Pick<Store, 'getProject'>;
+  store: Pick<Store, 'getProject' | 'revokePortalLinks'>;
   /** Key that signs portal tokens (`derivePortalKey(config.adminToken)`). */
   portalKey: Uint8Array;
   /** `config.publicUrl`: the link is `${publicUrl}/ui/portal#token=…`. */
@@ -34,6 +39,12 @@ export const DEFAULT_PORTAL_LINK_SECONDS = 3600;
 /** Longest lifetime of a link: 7 days. */
 export const MAX_PORTAL_LINK_SECONDS = 7 * 24 * 3600;
 
+/** Why a portal caller is refused, by action. */
+const FORBIDDEN = {
+  create: 'a portal link cannot create portal links',
+  revoke: 'a portal link cannot revoke portal links',
+} as const;
+
 function sendError(reply: FastifyReply, status: number, code: string, message: string, details?: object) {
   return reply.code(status).send({ error: details ? { code, message, details } : { code, message } });
 }
@@ -45,25 +56,52 @@ export async function portalLinksRoute(
 ): Promise<void> {
   const now = options.now ?? Date.now;
   const base = options.publicUrl.replace(/\/+$/, '');
+  const params = {
+    type: 'object',
+    required: ['project'],
+    properties: { project: { type: 'string', minLength: 1, maxLength: 200 } },
+  } as const;
+  /** The project `idOrUid` names, if `caller` may act on its links; otherwise null, the error sent. */
+  const projectOf = async (
+    caller: PortalLinkCaller,
+    idOrUid: string,
+    reply: FastifyReply,
+    action: keyof typeof FORBIDDEN,
+  ) => {
+    if (caller === null) {
+      sendError(reply, 401, 'HERALD_ERR_UNAUTHORIZED', 'missing or invalid bearer token');
+      return null;
+    }
+    const project = await options.store.getProject(idOrUid);
+    // Another project's resource is simply not there (DESIGN: 404, not 403).
+    if (project === null || (caller.kind !== 'admin' && caller.projectId !== project.id)) {
+      sendError(reply, 404, 'HERALD_ERR_NOT_FOUND', 'project not found');
+      return null;
+    }
+    if (caller.kind === 'portal') {
+      sendError(reply, 403, 'HERALD_ERR_FORBIDDEN', FORBIDDEN[action]);
+      return null;
+    }
+    return { project, caller };
+  };
+  /** onRequest hook: a portal caller is refused before anything else (the body is not even read). */
+  const noPortal =
+    (action: keyof typeof FORBIDDEN) => async (request: FastifyRequest, reply: FastifyReply) => {
+      if (options.callerOf(request)?.kind === 'portal') {
+        return sendError(reply, 403, 'HERALD_ERR_FORBIDDEN', FORBIDDEN[action]);
+      }
+    };
 
   app.post<{ Params: { project: string }; Body: unknown }>(
     '/api/v1/projects/:project/portal-links',
     {
       // Before the body is validated: a portal caller learns nothing from its errors. (Another
       // project's path was already answered 404 by the API's own onRequest hook.)
-      onRequest: async (request, reply) => {
-        if (options.callerOf(request)?.kind === 'portal') {
-          return sendError(reply, 403, 'HERALD_ERR_FORBIDDEN', 'a portal link cannot create portal links');
-        }
-      },
+      onRequest: noPortal('create'),
       schema: {
         tags: ['portal'],
         summary: 'Create a signed link to the customer portal of this project (admin or project key)',
-        params: {
-          type: 'object',
-          required: ['project'],
-          properties: { project: { type: 'string', minLength: 1, maxLength: 200 } },
-        },
+        params,
         body: {
           type: ['object', 'null'],
           additionalProperties: false,
@@ -72,28 +110,21 @@ export async function portalLinksRoute(
       },
     },
     async (request, reply) => {
-      const caller = options.callerOf(request);
-      if (caller === null) {
-        return sendError(reply, 401, 'HERALD_ERR_UNAUTHORIZED', 'missing or invalid bearer token');
-      }
-      const project = await options.store.getProject(request.params.project);
-      // Another project's resource is simply not there (DESIGN: 404, not 403).
-      if (project === null || (caller.kind !== 'admin' && caller.projectId !== project.id)) {
-        return sendError(reply, 404, 'HERALD_ERR_NOT_FOUND', 'project not found');
-      }
-      if (caller.kind === 'portal') {
-        return sendError(reply, 403, 'HERALD_ERR_FORBIDDEN', 'a portal link cannot create portal links');
-      }
+      const allowed = await projectOf(options.callerOf(request), request.params.project, reply, 'create');
+      if (allowed === null) return reply;
+      const { project, caller } = allowed;
 
       const expiresIn = readExpiresIn(request.body);
       if (typeof expiresIn === 'string') {
         return sendError(reply, 400, 'HERALD_ERR_VALIDATION', expiresIn, { field: 'expiresIn' });
       }
+      const issuedAt = now();
       // Whole seconds (the token's `exp`), rounded up: the link lives at least `expiresIn` seconds.
-      const expiresAt = Math.ceil(now() / 1000) * 1000 + expiresIn * 1000;
+      const expiresAt = Math.ceil(issuedAt / 1000) * 1000 + expiresIn * 1000;
       const token = createPortalToken(options.portalKey, {
         projectId: project.id,
         expiresAt,
+        issuedAt,
         ...(caller.kind === 'project' ? { keyId: caller.keyId } : {}),
       });
       return reply.code(201).send({
@@ -102,6 +133,28 @@ export async function portalLinksRoute(
         expiresAt: new Date(expiresAt).toISOString(),
         projectId: project.id,
       });
+    },
+  );
+
+  app.delete<{ Params: { project: string } }>(
+    '/api/v1/projects/:project/portal-links',
+    {
+      onRequest: noPortal('revoke'),
+      schema: {
+        tags: ['portal'],
+        summary:
+          'Revoke every portal link of this project issued until now; links made afterwards work (admin or project key)',
+        params,
+      },
+    },
+    async (request, reply) => {
+      const allowed = await projectOf(options.callerOf(request), request.params.project, reply, 'revoke');
+      if (allowed === null) return reply;
+      // A project deleted meanwhile has no links left to revoke: not found, as for any other route.
+      if (!(await options.store.revokePortalLinks(allowed.project.id, now()))) {
+        return sendError(reply, 404, 'HERALD_ERR_NOT_FOUND', 'project not found');
+      }
+      return reply.code(204).send();
     },
   );
 }

@@ -2,10 +2,14 @@
  * Portal link tokens: a signed, expiring grant that lets a customer's browser act on one project
  * (the embeddable portal at /ui/portal). Pure functions; the server key is passed in.
  *
- * Format: `hpt_<base64url(JSON {projectId, exp, kid?})>.<base64url(HMAC-SHA256(key, "hpt_" + payload))>`,
- * `exp` in Unix seconds, `kid` the id of the project API key that made the link (none when the admin
- * token did): the API refuses the link once that key is deleted. The token is not encrypted: the project id is not a secret, the signature is
- * what grants access. Stateless on purpose, so every Herald process sharing the key accepts it.
+ * Format: `hpt_<base64url(JSON {projectId, exp, iat?, kid?})>.<base64url(HMAC-SHA256(key, "hpt_" + payload))>`,
+ * `exp` in Unix seconds, `iat` the issue time in epoch milliseconds (the API refuses a link issued
+ * before its project's links were revoked; a token from before `iat` existed reads as issued at 0),
+ * `kid` the id of the project API key that made the link (none when the admin token did): the API
+ * refuses the link once that key is deleted. The token is not encrypted: the project id is not a
+ * secret, the signature is what grants access. Stateless on purpose, so every Herald process sharing
+ * the key accepts it; what ends a link early (its key deleted, its project's links revoked) is read
+ * from the project's row by the API (src/api/auth.ts).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -22,9 +26,14 @@ export interface PortalClaims {
   projectId: string;
   /** Expiry, epoch milliseconds. */
   expiresAt: number;
+  /** Issue time, epoch milliseconds; 0 for a token made before tokens carried it. */
+  issuedAt: number;
   /** The project API key that made the link; absent when the admin token made it. */
   keyId?: string;
 }
+
+/** What a token is made from: without `issuedAt` it carries no `iat` and reads as issued at 0. */
+export type PortalTokenInput = Omit<PortalClaims, 'issuedAt'> & { issuedAt?: number };
 
 export type PortalTokenResult =
   | { ok: true; claims: PortalClaims }
@@ -38,12 +47,16 @@ export function derivePortalKey(serverSecret: string): Buffer {
   return createHmac('sha256', serverSecret).update('herald/portal-link-key/v1').digest();
 }
 
-/** Signs a token for `projectId` valid until `expiresAt` (epoch ms, rounded down to the second). */
-export function createPortalToken(key: Uint8Array, claims: PortalClaims): string {
+/**
+ * Signs a token for `projectId` valid until `expiresAt` (epoch ms, rounded down to the second),
+ * issued at `issuedAt` (epoch ms, whole milliseconds).
+ */
+export function createPortalToken(key: Uint8Array, claims: PortalTokenInput): string {
   const payload = Buffer.from(
     JSON.stringify({
       projectId: claims.projectId,
       exp: Math.floor(claims.expiresAt / 1000),
+      ...(claims.issuedAt === undefined ? {} : { iat: Math.floor(claims.issuedAt) }),
       ...(claims.keyId === undefined ? {} : { kid: claims.keyId }),
     }),
   ).toString('base64url');
@@ -93,9 +106,21 @@ function parseClaims(json: string): PortalClaims | null {
     return null;
   }
   if (typeof value !== 'object' || value === null) return null;
-  const { projectId, exp, kid } = value as { projectId?: unknown; exp?: unknown; kid?: unknown };
+  const { projectId, exp, iat, kid } = value as {
+    projectId?: unknown;
+    exp?: unknown;
+    iat?: unknown;
+    kid?: unknown;
+  };
   if (typeof projectId !== 'string' || projectId.length === 0) return null;
   if (typeof exp !== 'number' || !Number.isSafeInteger(exp)) return null;
+  if (iat !== undefined && (typeof iat !== 'number' || !Number.isSafeInteger(iat) || iat < 0)) return null;
   if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0)) return null;
-  return { projectId, expiresAt: exp * 1000, ...(kid === undefined ? {} : { keyId: kid }) };
+  return {
+    projectId,
+    expiresAt: exp * 1000,
+    // A token made before tokens carried their issue time: issued at 0, so a revocation ends it.
+    issuedAt: iat ?? 0,
+    ...(kid === undefined ? {} : { keyId: kid }),
+  };
 }

@@ -186,6 +186,11 @@ const TABLE: Record<string, Entry> = {
     path: (t) => `${P(t)}/portal-links`,
     body: { expiresIn: 60 },
   },
+  'DELETE /api/v1/projects/:project/portal-links': {
+    access: 'project',
+    ok: 204,
+    path: (t) => `${P(t)}/portal-links`,
+  },
 };
 
 type CallerKind = 'admin' | 'key' | 'portal';
@@ -361,9 +366,10 @@ describe('authorization matrix', () => {
         assert.equal(r.status, 401, `HEAD ${url} without a token`);
       }
 
+      // The portal token first: a key's successful call may end it (revoking the project's links).
       const callers: [CallerKind, string][] = [
-        ['key', `Bearer ${mine.key}`],
         ['portal', `Bearer ${mine.portal}`],
+        ['key', `Bearer ${mine.key}`],
       ];
       // Another project's resources: 404 (403 on operator routes), before the body is looked at.
       if (scoped) {

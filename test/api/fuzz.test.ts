@@ -47,6 +47,8 @@ interface Fixtures {
   keyId: string;
   key: string;
   portal: string;
+  /** When `portal` was asked for: a revocation after it may have ended it. */
+  portalAt: number;
 }
 
 // ── prototype pollution ────────────────────────────────────────────────────────────────────────
@@ -646,9 +648,12 @@ async function ensureFixtures(): Promise<void> {
       keyId: '',
       key: '',
       portal: '',
+      portalAt: 0,
     };
   } else {
     fx.projectUid = project.uid;
+    // DELETE …/portal-links revoked the links issued before it: a new one.
+    if (project.portalLinksNotBefore !== null && project.portalLinksNotBefore > fx.portalAt) fx.portal = '';
   }
   if (!(await api.store.getProject(fx.otherProjectId))) {
     fx.otherProjectId = (await admin('POST', '/api/v1/projects', { name: 'other' })).id;
@@ -680,7 +685,10 @@ async function ensureFixtures(): Promise<void> {
     fx.keyId = key.id;
     fx.key = key.key;
   }
-  if (!fx.portal) fx.portal = (await admin('POST', `${base}/portal-links`, {})).token;
+  if (!fx.portal) {
+    fx.portalAt = Date.now();
+    fx.portal = (await admin('POST', `${base}/portal-links`, {})).token;
+  }
 }
 
 const VALID: Record<string, () => string> = {

@@ -351,6 +351,10 @@ describe('the OpenAPI document describes every answer', () => {
     await call('DELETE', `${EP}/{endpoint}`, 204, { params: e(dead) });
     await call('DELETE', `${EP}/{endpoint}`, 404, { params: e(dead) });
     await call('DELETE', '/api/v1/projects/{project}', 403, { params: p, token: key });
+    await call('DELETE', '/api/v1/projects/{project}/portal-links', 403, { params: p, token: link.token });
+    await call('DELETE', '/api/v1/projects/{project}/portal-links', 404, { params: { project: 'prj_nope' } });
+    await call('DELETE', '/api/v1/projects/{project}/portal-links', 204, { params: p });
+    await call('GET', '/api/v1/projects/{project}', 401, { params: p, token: link.token });
     const other = await call('POST', '/api/v1/projects', 201, { body: { name: 'Gone soon' } });
     await call('DELETE', '/api/v1/projects/{project}', 204, { params: { project: other.id } });
 

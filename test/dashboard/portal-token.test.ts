@@ -12,20 +12,64 @@ const key = derivePortalKey('admin-token-for-tests-0123456789');
 const now = Date.UTC(2030, 0, 1);
 
 describe('portal tokens', () => {
-  test('a fresh token verifies and carries its project and expiry (to the second)', () => {
-    const token = createPortalToken(key, { projectId: 'prj_1', expiresAt: now + 3_600_500 });
+  test('a fresh token verifies and carries its project, expiry (to the second) and issue time (to the ms)', () => {
+    const token = createPortalToken(key, {
+      projectId: 'prj_1',
+      expiresAt: now + 3_600_500,
+      issuedAt: now - 123,
+    });
     assert.ok(token.startsWith(PORTAL_TOKEN_PREFIX));
     assert.deepEqual(verifyPortalToken(token, key, now), {
       ok: true,
-      claims: { projectId: 'prj_1', expiresAt: now + 3_600_000 },
+      claims: { projectId: 'prj_1', expiresAt: now + 3_600_000, issuedAt: now - 123 },
+    });
+  });
+
+  test('a token without an issue time (made before tokens carried one) reads as issued at 0', () => {
+    const token = createPortalToken(key, { projectId: 'prj_1', expiresAt: now + 60_000 });
+    const payload = JSON.parse(Buffer.from(token.slice(4).split('.')[0]!, 'base64url').toString('utf8'));
+    assert.deepEqual(Object.keys(payload).sort(), ['exp', 'projectId']);
+    assert.deepEqual(verifyPortalToken(token, key, now), {
+      ok: true,
+      claims: { projectId: 'prj_1', expiresAt: now + 60_000, issuedAt: 0 },
+    });
+    // Exactly the format of a token from before: signed JSON {projectId, exp}.
+    const old = Buffer.from(JSON.stringify({ projectId: 'prj_1', exp: now / 1000 + 60 })).toString(
+      'base64url',
+    );
+    const sig = createHmac('sha256', key).update(`hpt_${old}`).digest('base64url');
+    assert.deepEqual(verifyPortalToken(`hpt_${old}.${sig}`, key, now), {
+      ok: true,
+      claims: { projectId: 'prj_1', expiresAt: now + 60_000, issuedAt: 0 },
+    });
+  });
+
+  test('changing the issue time breaks the signature (a revoked link cannot be made to look newer)', () => {
+    const token = createPortalToken(key, {
+      projectId: 'prj_1',
+      expiresAt: now + 60_000,
+      issuedAt: now - 5000,
+    });
+    const signature = token.split('.')[1];
+    const forged = Buffer.from(
+      JSON.stringify({ projectId: 'prj_1', exp: now / 1000 + 60, iat: now }),
+    ).toString('base64url');
+    assert.deepEqual(verifyPortalToken(`${PORTAL_TOKEN_PREFIX}${forged}.${signature}`, key, now), {
+      ok: false,
+      reason: 'bad-signature',
     });
   });
 
   test('a token made with a project API key carries the key id; one made by the admin none', () => {
-    const byKey = createPortalToken(key, { projectId: 'prj_1', expiresAt: now + 60_000, keyId: 'key_1' });
+    const byKey = createPortalToken(key, {
+      projectId: 'prj_1',
+      expiresAt: now + 60_000,
+      issuedAt: now,
+      keyId: 'key_1',
+    });
     assert.deepEqual(verifyPortalToken(byKey, key, now), {
       ok: true,
-      claims: { projectId: 'prj_1', expiresAt: now + 60_000, keyId: 'key_1' },
+      claims: { projectId: 'prj_1', expiresAt: now + 60_000, issuedAt: now, keyId: 'key_1' },
     });
     const byAdmin = createPortalToken(key, { projectId: 'prj_1', expiresAt: now + 60_000 });
     const claims = verifyPortalToken(byAdmin, key, now);
@@ -89,6 +133,10 @@ describe('portal tokens', () => {
       'x',
       { projectId: 'p', exp: 2_000_000_000, kid: 7 },
       { projectId: 'p', exp: 2_000_000_000, kid: '' },
+      { projectId: 'p', exp: 2_000_000_000, iat: '1' },
+      { projectId: 'p', exp: 2_000_000_000, iat: 1.5 },
+      { projectId: 'p', exp: 2_000_000_000, iat: -1 },
+      { projectId: 'p', exp: 2_000_000_000, iat: null },
     ]) {
       const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
       const sig = createHmac('sha256', key).update(`hpt_${payload}`).digest('base64url');

@@ -210,6 +210,13 @@ export const OPERATIONS: Record<string, OperationResponses> = {
     description: 'The link and its token',
     forbidden: 'a portal token may not create portal links',
   },
+  [`delete ${P}/portal-links`]: {
+    status: 204,
+    body: null,
+    description:
+      'Revoked: every link of the project issued until now is refused (401) from now on, by every process; links created afterwards work',
+    forbidden: 'a portal token may not revoke portal links',
+  },
   'get /healthz': { status: 200, body: 'Health', description: 'The process is alive' },
   'get /readyz': {
     status: 200,
