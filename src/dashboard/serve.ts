@@ -2,7 +2,10 @@
  * Serves the built dashboard (dist/dashboard, from `npm run build:ui`) under /ui: hashed assets with a
  * long cache, every other path answered with index.html (the app routes in the browser), a strict
  * Content-Security-Policy whose `frame-ancestors` says who may embed the customer portal, and a plain
- * explanation instead of a bare 404 when the build is missing.
+ * explanation instead of a bare 404 when the build is missing. Text files go out brotli- or
+ * gzip-compressed to browsers that accept it, from the `.br`/`.gz` copies the build writes beside them
+ * (precompress.ts): Content-Encoding, Vary: Accept-Encoding and an ETag per encoding; a build without
+ * them is served as it is.
  */
 import { stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -79,8 +82,9 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
   const root = resolve(options.distDir);
   const csp = contentSecurityPolicy(options.frameAncestors);
 
-  // Only the reply.sendFile decorator: our own route decides what each path means.
-  await app.register(fastifyStatic, { root, serve: false });
+  // Only the reply.sendFile decorator: our own route decides what each path means. preCompressed:
+  // `<file>.br` or `<file>.gz` when the request's Accept-Encoding takes it, and Vary on every answer.
+  await app.register(fastifyStatic, { root, serve: false, preCompressed: true });
 
   // Every answer of this plugin's routes, whatever the URL's spelling (`/ui?x`, `/%75i`, `/u%69/…`
   // reach the same routes): the plugin is its own encapsulated scope, so the hook runs for the /ui

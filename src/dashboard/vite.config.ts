@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import preact from '@preact/preset-vite';
 import { defineConfig } from 'vite';
+import { precompressPlugin } from './precompress.ts';
 
 const here = import.meta.dirname;
 
@@ -12,7 +13,8 @@ export default defineConfig({
   root: here,
   base: '/ui/',
   publicDir: resolve(here, 'public'),
-  plugins: [preact()],
+  // Brotli and gzip copies of every text file, which serve.ts sends to browsers that accept them.
+  plugins: [preact(), precompressPlugin()],
   build: {
     outDir: resolve(here, '../../dist/dashboard'),
     emptyOutDir: true,
