@@ -1,7 +1,7 @@
 /** What the API commands share: a client for the run of one command, and JSON output. */
 import { HeraldApiError, type HeraldClient } from '@herald/client';
 import type { Command } from 'commander';
-import { type ConnectionFlags, checkRequiredFlags, connect } from './api-connection.ts';
+import { type ConnectionFlags, checkRequiredFlags, connect, unreachable } from './api-connection.ts';
 import { describeApiError } from './api-errors.ts';
 import { CommandError, runCommand } from './run-command.ts';
 
@@ -78,7 +78,7 @@ export function apiAction<F extends ConnectionFlags>(
         await body(client, flags, args);
       } catch (error) {
         if (error instanceof HeraldApiError) throw new CommandError(describeApiError(error, command));
-        throw error;
+        throw unreachable(error, flags) ?? error;
       } finally {
         await client.close();
       }

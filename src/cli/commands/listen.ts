@@ -6,6 +6,7 @@ import {
   connect,
   countFlag,
   positiveInt,
+  unreachable,
   withConnectionFlags,
 } from '../api-connection.ts';
 import { describeApiError, type FieldSources } from '../api-errors.ts';
@@ -51,15 +52,16 @@ export function listenCommand(): Command {
   ).action((flags: ListenFlags, command: Command) =>
     runCommand(async () => {
       // A refusal of the API names the flag it came from, as the other API commands' do (print.ts).
+      // Herald not reachable (at start or at a poll): which URL was tried and how to change it.
       const describe = (error: unknown): string =>
         error instanceof HeraldApiError
           ? describeApiError(error, command, FIELD_SOURCES)
-          : (error as Error).message;
+          : (unreachable(error, flags) ?? (error as Error)).message;
       try {
         await listen(flags, describe);
       } catch (error) {
         if (error instanceof HeraldApiError) throw new CommandError(describe(error));
-        throw error;
+        throw unreachable(error, flags) ?? error;
       }
     }),
   );
