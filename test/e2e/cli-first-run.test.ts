@@ -10,10 +10,13 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { HeraldClient } from '@herald/client';
+import { type HeraldProcess, type Receiver, startHerald, startReceiver } from './harness.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const NODE = join(ROOT, 'node_modules/.bin/node');
 const BIN = join(ROOT, 'bin/herald.js');
+const ADMIN = 'cli-first-run-token-0123456789abcdef';
 
 /** Runs `herald ARGS` in `cwd` to completion. HERALD_* of the parent never leak in. */
 function herald(args: string[], env: Record<string, string> = {}, cwd = ROOT) {
@@ -90,5 +93,57 @@ describe('the CLI without a Herald to talk to', () => {
       dir,
     );
     assert.ok(elsewhere.stderr.includes(`from ${join(dir, 'srv', 'admin-token')}, which`), elsewhere.stderr);
+  });
+});
+
+describe('the CLI against a fresh Herald', () => {
+  let server: HeraldProcess;
+  let client: HeraldClient;
+  let sink: Receiver;
+  before(async () => {
+    server = await startHerald({ env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8' } });
+    client = new HeraldClient({ url: server.url, token: ADMIN });
+    sink = await startReceiver();
+  });
+  after(async () => {
+    await client?.close();
+    await sink?.close();
+    await server?.dispose();
+  });
+
+  test('endpoints test with no example to send: says which types it tried and how to give or add one', async () => {
+    const project = await client.createProject({ name: 'test-send' });
+    const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
+    const filtered = await client.createEndpoint(project.id, {
+      url: `${sink.url}/filtered`,
+      eventTypes: ['player.purchase', 'player.joined'],
+    });
+    const noType = await herald(['endpoints', 'test', filtered.id, ...conn]);
+    assert.equal(noType.code, 1);
+    assert.match(
+      noType.stderr,
+      /^herald: 422 HERALD_ERR_UNPROCESSABLE: without --type it tries the endpoint's event types \(player\.purchase, player\.joined\) and none has an example/,
+    );
+    assert.match(noType.stderr, /give a type that has one with --type TYPE/);
+    assert.match(noType.stderr, /`herald event-types import FILE`/);
+    assert.doesNotMatch(noType.stderr, /HERALD_ERR_UNPROCESSABLE: --type/, '--type was not given');
+
+    const every = await client.createEndpoint(project.id, { url: `${sink.url}/every` });
+    const all = await herald(['endpoints', 'test', every.id, ...conn]);
+    assert.equal(all.code, 1);
+    assert.match(all.stderr, /the endpoint takes every type\), and the catalog has none; give a type/);
+
+    const named = await herald(['endpoints', 'test', every.id, ...conn, '--type', 'level.completed']);
+    assert.equal(named.code, 1);
+    assert.match(
+      named.stderr,
+      /^herald: 422 HERALD_ERR_UNPROCESSABLE: --type level\.completed: the event-type catalog has no example for it, .*"name": "level\.completed", "example"/,
+    );
+
+    // What the message says to do works: an example for the type, then the same command.
+    await client.putEventType('level.completed', { example: { level: 3 } });
+    const sent = await herald(['endpoints', 'test', every.id, ...conn, '--type', 'level.completed']);
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.match(sent.stdout, /^evt_\S+\n$/);
   });
 });

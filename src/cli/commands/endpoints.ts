@@ -2,7 +2,7 @@
  * `herald endpoints list|create|get|update|disable|enable|test|rotate-secret|delete`: a project's
  * endpoints and their settings through a running Herald's API (their history: endpoint-history.ts).
  */
-import type { Endpoint, EndpointInput } from '@herald/client';
+import { type Endpoint, type EndpointInput, HeraldApiError, type HeraldClient } from '@herald/client';
 import { Command } from 'commander';
 import { type ConnectionFlags, jsonFlag, projectFlag, withConnectionFlags } from '../api-connection.ts';
 import { apiAction, eachUpTo, narrowedBy, printJson, sayEmpty } from '../print.ts';
@@ -155,8 +155,12 @@ export function endpointsCommand(): Command {
       .option('--type <type>', 'event type of the test event'),
   ).action(
     apiAction<ConnectionFlags & { project: string; type?: string }>(async (client, flags, [id]) => {
-      const { eventId } = await client.testEndpoint(flags.project, id, flags.type);
-      process.stdout.write(`${eventId}\n`);
+      try {
+        const { eventId } = await client.testEndpoint(flags.project, id, flags.type);
+        process.stdout.write(`${eventId}\n`);
+      } catch (error) {
+        throw (await noExample(error, client, flags.project, id, flags.type)) ?? error;
+      }
     }),
   );
   withConnectionFlags(
@@ -201,6 +205,39 @@ export function endpointsCommand(): Command {
   );
   addEndpointHistoryCommands(endpoints);
   return endpoints;
+}
+
+/**
+ * A test send that found no example to send (422 naming body.eventType): which type or types it
+ * looked at, and the two ways out (a type that has an example, or an example for this one). Null
+ * for any other error.
+ */
+async function noExample(
+  error: unknown,
+  client: HeraldClient,
+  project: string,
+  id: string,
+  type: string | undefined,
+): Promise<CommandError | null> {
+  if (!(error instanceof HeraldApiError) || error.status !== 422) return null;
+  if ((error.details as { field?: unknown } | null)?.field !== 'body.eventType') return null;
+  const head = `${error.status} ${error.code}: `;
+  const addOne = (name: string) =>
+    `add one with \`herald event-types import FILE\` (a catalog such as examples/catalogs/gamify.json, or {"eventTypes": [{"name": "${name}", "example": {…}}]})`;
+  const listThem = '`herald event-types list` shows which types have one';
+  if (type !== undefined) {
+    return new CommandError(
+      `${head}--type ${type}: the event-type catalog has no example for it, so there is nothing to send; ${addOne(type)}, or pick a type that has one (${listThem})`,
+    );
+  }
+  const { eventTypes } = await client.getEndpoint(project, id);
+  const tried =
+    eventTypes.length > 0
+      ? `without --type it tries the endpoint's event types (${eventTypes.join(', ')}) and none has an example in the event-type catalog`
+      : 'without --type it sends the first example of the event-type catalog (the endpoint takes every type), and the catalog has none';
+  return new CommandError(
+    `${head}${tried}; give a type that has one with --type TYPE (${listThem}), or ${addOne(eventTypes[0] ?? 'TYPE')}`,
+  );
 }
 
 function printEndpoint(ep: Endpoint): void {
