@@ -9,6 +9,7 @@ import type { DeliveryStatus, Endpoint } from '../domain/types.ts';
 import type { DeliveryOutcome } from '../metrics.ts';
 import type { ClaimedDelivery, DispatchEndpoint, ReleaseItem } from '../store/store.ts';
 import { attemptRecord } from './attempt-outcome.ts';
+import { createDeferredWakeups } from './deferred-wakeups.ts';
 import type { Dispatcher, DispatcherOptions } from './dispatcher-types.ts';
 import { createEndpointQueues } from './endpoint-queues.ts';
 import { projectRoomNow } from './fair-share.ts';
@@ -33,6 +34,11 @@ const CALLBACK_SETTINGS: Pick<Endpoint, 'method' | 'headers' | 'envelope' | 'sig
 };
 /** Shortest pause between two claims that found nothing for the endpoints that are not saturated. */
 const EMPTY_CLAIM_RETRY_MS = 20;
+/**
+ * Shortest pause before a claim for deliveries this process put back: with a rate limit of more
+ * than 1000 / this a second, several come due per claim (sent as their tokens allow).
+ */
+const DEFERRED_CLAIM_MIN_MS = 2;
 const PROJECT_CACHE_MS = 5_000;
 /** Projects' schedules held before those past PROJECT_CACHE_MS are dropped. */
 const PROJECT_CACHE_PRUNE_AT = 1_000;
@@ -62,6 +68,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const signal = createWakeSignal();
   const wake = signal.wake;
   const sleep = signal.sleep;
+  /** When the deliveries this process put back come due: the loop claims again then (deferred-wakeups.ts). */
+  const deferredWakeups = createDeferredWakeups();
+  /** Sleeps `ms`, or until the next delivery this process put back is due. */
+  const sleepUntilDue = (ms: number) => sleep(deferredWakeups.sleepFor(ms, clock(), DEFERRED_CLAIM_MIN_MS));
 
   const recordQueue = createRecordQueue({
     store,
@@ -193,9 +203,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /**
    * Launches or releases every claimed delivery. All store reads happen first; the launch/release
    * pass that follows is synchronous, so nothing is ever left "claimed but not started" (a read that
-   * fails releases the whole batch). Returns when the earliest deferred delivery is due, if any.
+   * fails releases the whole batch). What it puts back is remembered in deferredWakeups.
    */
-  const dispatchBatch = async (claimed: ClaimedDelivery[]): Promise<number | null> => {
+  const dispatchBatch = async (claimed: ClaimedDelivery[]): Promise<void> => {
     let endpoints: Map<string, DispatchEndpoint>;
     const schedules = new Map<string, number[] | null>();
     const readAt = clock();
@@ -225,11 +235,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const now = clock();
     const releases: ReleaseItem[] = [];
     const deferredPerEndpoint = new Map<string, number>();
-    let earliest: number | null = null;
     /** Put back until `at`; `rateLimited`: no token (removing or raising the limit makes it due at once). */
     const defer = (d: ClaimedDelivery['delivery'], at: number, rateLimited: boolean) => {
       releases.push({ projectId: d.projectId, deliveryId: d.id, nextAttemptAt: at, rateLimited });
-      earliest = earliest === null ? at : Math.min(earliest, at);
+      deferredWakeups.add(at);
     };
     for (const c of claimed) {
       const d = c.delivery;
@@ -307,7 +316,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       launch(ep.id, d.projectId, () => attempt(c, ep, target.secrets, timeoutMs, schedule));
     }
     if (releases.length) await store.releaseDeliveries(releases);
-    return earliest;
   };
 
   let newWork = true;
@@ -320,6 +328,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   const loop = async () => {
     while (running) {
+      // Deliveries put back earlier are due: as good a reason to claim as newly accepted work.
+      if (deferredWakeups.takeDue(clock())) newWork = true;
       const free = config.concurrency - inFlight;
       // With attempts in flight, wait until a worthwhile batch of slots is free: claiming one
       // delivery per finished attempt costs a transaction each (a 10,000-endpoint fan-out made
@@ -347,7 +357,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         const key = saturated.sort().join(',');
         const retryAfter = newWork ? EMPTY_CLAIM_RETRY_MS : config.pollIntervalMs;
         if (saturated.length > 0 && key === emptyClaimKey && clock() - emptyClaimAt < retryAfter) {
-          await sleep(retryAfter - (clock() - emptyClaimAt));
+          await sleepUntilDue(retryAfter - (clock() - emptyClaimAt));
           continue;
         }
         // Wake-ups so far are answered by this claim; one that comes while it runs makes another.
@@ -369,10 +379,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           emptyClaimKey = key;
           emptyClaimAt = clock();
         } else emptyClaimKey = null;
-        const deferredUntil = claimed.length ? await dispatchBatch(claimed) : null;
-        // Deferred (rate-limited) work is due before the next poll: come back for it then.
-        const idle = deferredUntil === null ? config.pollIntervalMs : Math.max(1, deferredUntil - clock());
-        if (claimed.length < limit) await sleep(Math.min(config.pollIntervalMs, idle));
+        if (claimed.length) await dispatchBatch(claimed);
+        // Not a full batch: sleep until the poll, new work, or the next delivery put back (by this
+        // claim or an earlier one: a rate limit's are due one token apart) is due.
+        if (claimed.length < limit) await sleepUntilDue(config.pollIntervalMs);
       } catch (error) {
         hooks.onError?.(error, 'claim');
         await sleep(Math.max(config.pollIntervalMs, 1000));
@@ -427,6 +437,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         queues.release(claimed);
         return;
       }
+      // Deliveries it puts back go into deferredWakeups; the release wakes the loop (both stores
+      // wake their own dispatcher on a release), which then sleeps until they are due.
       await dispatchBatch(claimed).catch((error: unknown) => hooks.onError?.(error, 'handoff'));
     },
   };
