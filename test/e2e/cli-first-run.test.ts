@@ -146,4 +146,28 @@ describe('the CLI against a fresh Herald', () => {
     assert.equal(sent.code, 0, sent.stderr);
     assert.match(sent.stdout, /^evt_\S+\n$/);
   });
+
+  test('events send says when Herald answered with the original event of a repeated idempotency key', async () => {
+    const project = await client.createProject({ name: 'replay' });
+    const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
+    const send = ['events', 'send', 'player.purchase', ...conn, '--data', '{"sku":"gold"}'];
+    const first = await herald([...send, '--idempotency-key', 'order-7781']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stderr, '');
+    const id = first.stdout.split(' ')[0];
+    const again = await herald([...send, '--idempotency-key', 'order-7781']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stdout.split(' ')[0], id, 'the original event');
+    assert.match(
+      again.stderr,
+      /^herald: idempotent replay: --idempotency-key order-7781 was used within the last 24 h, so Herald answered with that original event \(above\) and created and delivered nothing new\n$/,
+    );
+    const json = await herald([...send, '--idempotency-key', 'order-7781', '--json']);
+    assert.equal((JSON.parse(json.stdout) as { id: string }).id, id);
+    assert.match(json.stderr, /^herald: idempotent replay: /);
+    // A new key is a new event, and says nothing more.
+    const other = await herald([...send, '--idempotency-key', 'order-7782']);
+    assert.notEqual(other.stdout.split(' ')[0], id);
+    assert.equal(other.stderr, '');
+  });
 });

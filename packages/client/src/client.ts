@@ -111,6 +111,8 @@ export class HeraldClient {
       query?: Query;
       headers?: Record<string, string>;
       repeatable?: boolean;
+      /** Called with the headers of the 2xx answer (`idempotent-replayed: true` on a replay). */
+      onHeaders?: (headers: Record<string, string | string[] | undefined>) => void;
     } = {},
   ): Promise<T> {
     const full = path.startsWith('/api/') ? path : `/api/v1${path.startsWith('/') ? '' : '/'}${path}`;
@@ -137,8 +139,10 @@ export class HeraldClient {
         continue;
       }
       const text = await res.body.text();
-      if (res.statusCode >= 200 && res.statusCode < 300)
+      if (res.statusCode >= 200 && res.statusCode < 300) {
+        options.onHeaders?.(res.headers);
         return (text ? this.#parseJson(text) : undefined) as T;
+      }
       // 429 and 503 stored nothing: the same request is safe to send again after the wait asked for.
       const wait = retryAfterMs(res.headers['retry-after']);
       if (

@@ -61,9 +61,27 @@ export function eventsCommand(): Command {
       if (flags.test) input.test = true;
       if (flags.idempotencyKey) input.idempotencyKey = flags.idempotencyKey;
       if (flags.callbackUrl) input.callbackUrl = flags.callbackUrl;
-      const event = await client.sendEvent(flags.project, input);
+      // client.sendEvent, keeping the answer's headers: a repeated idempotency key is answered with
+      // the original event and `idempotent-replayed: true` (docs/api.md), which the user is told.
+      let replayed = false;
+      const event = await client.request<HeraldEvent>(
+        'POST',
+        `/projects/${encodeURIComponent(flags.project)}/events`,
+        {
+          body: input,
+          repeatable: Boolean(input.idempotencyKey),
+          onHeaders: (headers) => {
+            replayed = headers['idempotent-replayed'] === 'true';
+          },
+        },
+      );
       if (flags.json) printJson(event);
       else printEvent(event);
+      if (replayed) {
+        process.stderr.write(
+          `herald: idempotent replay: --idempotency-key ${input.idempotencyKey} was used within the last 24 h, so Herald answered with that original event (above) and created and delivered nothing new\n`,
+        );
+      }
     }),
   );
   withConnectionFlags(
