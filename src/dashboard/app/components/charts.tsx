@@ -1,6 +1,7 @@
 /**
- * Hand-written SVG charts of an endpoint's stats buckets: deliveries over time (succeeded vs failed,
- * stacked bars) and latency (average and p95 lines). Each chart has a text summary for screen readers.
+ * Hand-written SVG charts of an endpoint's stats buckets: attempts over time (succeeded vs failed,
+ * stacked bars; …/stats counts attempts, so a delivery tried three times counts three) and latency
+ * (average and p95 lines). Each chart has a text summary for screen readers.
  */
 import type { StatsBucket } from '../api/types.ts';
 import { formatDuration } from '../format.ts';
@@ -57,7 +58,7 @@ function YAxis({ max, format }: { max: number; format: (value: number) => string
 }
 
 /** Stacked bars: succeeded (bottom) and failed (top) attempts per bucket. */
-export function DeliveriesChart({ buckets }: { buckets: StatsBucket[] }) {
+export function AttemptsChart({ buckets }: { buckets: StatsBucket[] }) {
   const succeeded = buckets.reduce((sum, b) => sum + b.succeeded, 0);
   const failed = buckets.reduce((sum, b) => sum + b.failed, 0);
   const max = niceMax(Math.max(0, ...buckets.map((b) => b.succeeded + b.failed)));
@@ -68,7 +69,7 @@ export function DeliveriesChart({ buckets }: { buckets: StatsBucket[] }) {
   return (
     <figure class="chart">
       <figcaption>
-        Deliveries <span class="legend legend-ok">succeeded {succeeded}</span>{' '}
+        Attempts <span class="legend legend-ok">succeeded {succeeded}</span>{' '}
         <span class="legend legend-bad">failed {failed}</span>
       </figcaption>
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={summary}>

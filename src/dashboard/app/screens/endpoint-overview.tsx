@@ -1,8 +1,8 @@
-/** An endpoint at a glance: delivery and latency charts, secret, test send, recovery, deletion. */
+/** An endpoint at a glance: attempt and latency charts, secret, test send, recovery, deletion. */
 import { useState } from 'preact/hooks';
 import type { Endpoint } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
-import { DeliveriesChart, LatencyChart } from '../components/charts.tsx';
+import { AttemptsChart, LatencyChart } from '../components/charts.tsx';
 import { ErrorBanner, Loading } from '../components/feedback.tsx';
 import { SelectField } from '../components/fields.tsx';
 import { formatRate } from '../format.ts';
@@ -30,7 +30,7 @@ export function EndpointOverview({ endpoint }: { endpoint: Endpoint }) {
     <div class="overview">
       <section class="card" aria-labelledby="stats-title">
         <div class="section-head">
-          <h3 id="stats-title">Deliveries</h3>
+          <h3 id="stats-title">Delivery attempts</h3>
           <SelectField
             label="Period"
             value={period}
@@ -96,7 +96,7 @@ function Stats({ endpoint, period }: { endpoint: Endpoint; period: Period }) {
         </div>
       </dl>
       <div class="charts">
-        <DeliveriesChart buckets={stats.data} />
+        <AttemptsChart buckets={stats.data} />
         <LatencyChart buckets={stats.data} />
       </div>
     </>

@@ -1,0 +1,172 @@
+/**
+ * The endpoint's Overview and History in a real browser (headless Chromium via playwright-core),
+ * against the dashboard as built now and a canned API on loopback (newcomer report):
+ * - the chart of …/stats is labelled as what it counts, attempts (it said "Deliveries").
+ * Any console error or page error fails the test.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { dashboardPlugin } from '../../src/dashboard/serve.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const CHROMIUM = '/usr/bin/chromium';
+const PROJECT = 'prj_browser1';
+const ENDPOINT = 'ep_browser1';
+const NOW = new Date().toISOString();
+
+const project = { id: PROJECT, uid: null, name: 'Moon Quest', createdAt: NOW };
+const endpoint = {
+  id: ENDPOINT,
+  projectId: PROJECT,
+  url: 'http://127.0.0.1:9/hook',
+  name: 'Receiver',
+  description: '',
+  eventTypes: [],
+  method: 'POST',
+  headers: {},
+  dev: true,
+  timeoutMs: 10_000,
+  envelope: 'standard',
+  signature: { scheme: 'standard-webhooks' },
+  retrySchedule: null,
+  rateLimit: null,
+  status: 'active',
+  disabledReason: null,
+  consecutiveFailures: 0,
+  createdAt: NOW,
+};
+const attempt = (id: string, eventId: string, eventType: string, outcome: 'succeeded' | 'failed') => ({
+  id,
+  projectId: PROJECT,
+  deliveryId: `dlv_${id}`,
+  eventId,
+  endpointId: ENDPOINT,
+  eventType,
+  number: 1,
+  startedAt: NOW,
+  durationMs: 12,
+  outcome,
+  request: { method: 'POST', url: endpoint.url, headers: {}, body: '{}' },
+  response: { status: outcome === 'succeeded' ? 200 : 500, headers: {}, body: '' },
+  error: null,
+});
+const event = (id: string, type: string, isTest: boolean) => ({
+  id,
+  projectId: PROJECT,
+  type,
+  payload: {},
+  test: isTest,
+  idempotencyKey: null,
+  callbackUrl: null,
+  createdAt: NOW,
+  deliveries: [],
+});
+const EVENTS = {
+  evt_test1: event('evt_test1', 'user.created', true),
+  evt_live1: event('evt_live1', 'order.paid', false),
+} as Record<string, ReturnType<typeof event>>;
+const ATTEMPTS = [
+  attempt('att_1', 'evt_test1', 'user.created', 'succeeded'),
+  attempt('att_2', 'evt_live1', 'order.paid', 'failed'),
+  attempt('att_3', 'evt_live1', 'order.paid', 'succeeded'),
+];
+
+describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
+  let out: string;
+  let server: FastifyInstance;
+  let base: string;
+  let browser: Browser;
+  const problems: string[] = [];
+  const eventLookups: string[] = [];
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
+    out = mkdtempSync(join(tmpdir(), 'herald-ui-screens-'));
+    await build({
+      configFile: join(ROOT, 'src/dashboard/vite.config.ts'),
+      logLevel: 'warn',
+      build: { outDir: out, emptyOutDir: true },
+    });
+    server = Fastify();
+    await server.register(dashboardPlugin, { distDir: out });
+    server.get('/api/v1/*', async (request, reply) => {
+      const path = new URL(request.url, 'http://x').pathname.slice('/api/v1'.length);
+      const p = `/projects/${PROJECT}`;
+      const e = `${p}/endpoints/${ENDPOINT}`;
+      if (path === p) return project;
+      if (path === e) return endpoint;
+      if (path === `${p}/endpoints`) return { data: [endpoint], nextCursor: null };
+      if (path === `${e}/attempts`) return { data: ATTEMPTS, nextCursor: null };
+      if (path === `${e}/stats`) {
+        const start = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000).toISOString();
+        return { data: [{ start, succeeded: 2, failed: 1, avgDurationMs: 12, p95DurationMs: 12 }] };
+      }
+      const eventMatch = new RegExp(`^${p}/events/([^/]+)$`).exec(path);
+      if (eventMatch) {
+        eventLookups.push(eventMatch[1]!);
+        const found = EVENTS[eventMatch[1]!];
+        if (found) return found;
+        return reply.code(404).send({ error: { code: 'HERALD_ERR_NOT_FOUND', message: 'no such event' } });
+      }
+      return { data: [], nextCursor: null };
+    });
+    await server.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
+        '--disable-sync',
+      ],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    if (out) rmSync(out, { recursive: true, force: true });
+  });
+
+  async function open(path: string): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await context.addInitScript(() => window.sessionStorage.setItem('herald.adminToken', 'admin-token'));
+    await context.route(/^(?!http:\/\/127\.0\.0\.1[:/])/, (route) => {
+      problems.push(`request outside the server: ${route.request().url()}`);
+      return route.abort();
+    });
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    await page.goto(`${base}/ui${path}`);
+    return page;
+  }
+
+  test('Overview: the stats chart says it counts attempts, not deliveries', async () => {
+    const page = await open(`/projects/${PROJECT}/endpoints/${ENDPOINT}`);
+    const card = page.locator('section[aria-labelledby="stats-title"]');
+    await card.locator('figure.chart').first().waitFor();
+    assert.equal((await card.locator('#stats-title').textContent())?.trim(), 'Delivery attempts');
+    const caption = (await card.locator('figure.chart figcaption').first().textContent()) ?? '';
+    assert.match(caption, /^\s*Attempts\b/);
+    assert.match(caption, /succeeded 2/);
+    assert.doesNotMatch(await card.innerText(), /\bDeliveries\b/);
+    await page.context().close();
+    assert.deepEqual(problems, []);
+  });
+});
