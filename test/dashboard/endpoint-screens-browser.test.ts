@@ -1,7 +1,8 @@
 /**
  * The endpoint's Overview and History in a real browser (headless Chromium via playwright-core),
  * against the dashboard as built now and a canned API on loopback (newcomer report):
- * - the chart of …/stats is labelled as what it counts, attempts (it said "Deliveries").
+ * - the chart of …/stats is labelled as what it counts, attempts (it said "Deliveries");
+ * - History marks the attempts of test events with a "test" badge, as the Events list does.
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
@@ -166,6 +167,25 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
     assert.match(caption, /^\s*Attempts\b/);
     assert.match(caption, /succeeded 2/);
     assert.doesNotMatch(await card.innerText(), /\bDeliveries\b/);
+    await page.context().close();
+    assert.deepEqual(problems, []);
+  });
+
+  test('History: the attempts of a test event carry a "test" badge; the others do not', async () => {
+    const page = await open(`/projects/${PROJECT}/endpoints/${ENDPOINT}/history`);
+    const rows = page.locator('table.history-table tbody tr');
+    await rows.first().waitFor();
+    const testRow = rows.filter({ hasText: 'user.created' });
+    await testRow.locator('.badge', { hasText: /^test$/ }).waitFor();
+    const liveRows = rows.filter({ hasText: 'order.paid' });
+    assert.equal(await liveRows.count(), 2);
+    // Both lookups answered (and rendered), then the live rows are still unmarked.
+    for (let waited = 0; eventLookups.length < 2 && waited < 5000; waited += 50)
+      await page.waitForTimeout(50);
+    await page.waitForTimeout(300);
+    assert.equal(await liveRows.locator('.badge', { hasText: /^test$/ }).count(), 0);
+    // One lookup per distinct event, not per attempt.
+    assert.deepEqual([...eventLookups].sort(), ['evt_live1', 'evt_test1']);
     await page.context().close();
     assert.deepEqual(problems, []);
   });

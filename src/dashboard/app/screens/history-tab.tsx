@@ -1,6 +1,7 @@
 /**
  * History tab: every attempt made to this endpoint, newest first, filterable by outcome, event type
- * and time (filters live in the URL, so a filtered view can be shared and survives reloads).
+ * and time (filters live in the URL, so a filtered view can be shared and survives reloads). Attempts
+ * of test events (test: true, test sends) carry a "test" badge, as in the Events list.
  */
 import { useState } from 'preact/hooks';
 import type { AttemptFilter } from '../api/client.ts';
@@ -9,13 +10,14 @@ import { useApp } from '../app-context.ts';
 import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
 import { SelectField, TextField, TypeFilterField } from '../components/fields.tsx';
 import { Link } from '../components/link.tsx';
-import { OutcomeBadge } from '../components/status-badge.tsx';
+import { OutcomeBadge, StatusBadge } from '../components/status-badge.tsx';
 import { filterErrors } from '../filter-errors.ts';
 import { formatDuration, formatRelative, formatTime, fromLocalInput, toLocalInput } from '../format.ts';
 import { useProject } from '../project-context.ts';
 import { navigate, useLocation } from '../router.ts';
 import { useAsync } from '../use-async.ts';
 import { useCatalog } from '../use-catalog.ts';
+import { useTestEvents } from '../use-test-events.ts';
 
 const OUTCOMES = [
   { value: '', label: 'All outcomes' },
@@ -49,6 +51,7 @@ export function HistoryTab({ endpoint }: { endpoint: Endpoint }) {
   const extra = more?.key === key ? more : null;
   const attempts = [...(loaded?.data ?? []), ...(extra?.items ?? [])];
   const cursor = extra ? extra.cursor : (loaded?.nextCursor ?? null);
+  const testEvents = useTestEvents(client, project.id, attempts);
 
   function setFilter(patch: Partial<AttemptFilter>) {
     const next = new URLSearchParams();
@@ -161,7 +164,8 @@ export function HistoryTab({ endpoint }: { endpoint: Endpoint }) {
                     </Link>
                   </td>
                   <td>
-                    <code>{attempt.eventType ?? attempt.eventId}</code>
+                    <code>{attempt.eventType ?? attempt.eventId}</code>{' '}
+                    {testEvents.has(attempt.eventId) && <StatusBadge status="test" label="test" />}
                   </td>
                   <td>
                     <OutcomeBadge
