@@ -244,6 +244,23 @@ function bodyTooLarge(error: unknown, request: FastifyRequest): HeraldError | nu
   );
 }
 
+/** What a body may be sent as (build-app.ts registers a parser for it alone). */
+const ACCEPTED_CONTENT_TYPES = ['application/json'] as const;
+
+/**
+ * A body of a type no parser takes (a form, text…), or a body without a Content-Type: Fastify's own
+ * message ("Unsupported Media Type") does not say what to send instead.
+ */
+function unsupportedMediaType(error: unknown): HeraldError | null {
+  if ((error as Partial<FastifyError>).code !== 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return null;
+  return new HeraldError(
+    415,
+    'HERALD_ERR_UNSUPPORTED_MEDIA_TYPE',
+    `headers.content-type: must be ${ACCEPTED_CONTENT_TYPES.join(' or ')} (a charset parameter may follow): the body must be JSON`,
+    { details: { field: 'headers.content-type', accepted: [...ACCEPTED_CONTENT_TYPES] }, cause: error },
+  );
+}
+
 /**
  * A route that needs a body got none (no body, or an empty one: parse.ts emptyBodyAsNone). Ajv's
  * own word would be `body: must be object`; this says the body is missing, and what it must hold.
@@ -258,7 +275,11 @@ function missingBody(error: unknown, request: FastifyRequest): HeraldError | nul
 
 /** Fastify error handler: `{"error": {"code", "message", "details"?}}` for everything. */
 export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply) {
-  const known = bodyTooLarge(error, request) ?? missingBody(error, request) ?? toHeraldError(error);
+  const known =
+    bodyTooLarge(error, request) ??
+    unsupportedMediaType(error) ??
+    missingBody(error, request) ??
+    toHeraldError(error);
   if (known) {
     return reply.code(known.status).send({
       error: {

@@ -169,17 +169,21 @@ export function depthLimitedJsonParser(parse: JsonParser): JsonParser {
 }
 
 /**
- * Fastify's parser refuses a `__proto__` key, and a `constructor` key holding `prototype`, with the
- * error it gives text that is not JSON ("Body is not valid JSON but content-type is set to
- * 'application/json'"). When the body is valid JSON, such a key is what was refused: say so, as
- * 400 HERALD_ERR_MALFORMED_JSON naming `body`. Only refused bodies are parsed again.
+ * Fastify's parser refuses text that is not JSON, and a `__proto__` key or a `constructor` key
+ * holding `prototype`, with one error that says neither where nor which ("Body is not valid JSON
+ * but content-type is set to 'application/json'"). Only refused bodies are parsed again, to say
+ * which, as 400 HERALD_ERR_MALFORMED_JSON naming `body`: for text that is not JSON, why and where
+ * parsing failed (`body: is not valid JSON: expected ':' after property name, at line 1, column 8`,
+ * `details.line`, `column`, `position`); for valid JSON, that such a key was refused.
  */
 function whyRefused(error: Error, body: string): Error {
   if ((error as { code?: unknown }).code !== 'FST_ERR_CTP_INVALID_JSON_BODY') return error;
-  try {
-    JSON.parse(body);
-  } catch {
-    return error; // not JSON: Fastify's message says so
+  const problem = jsonSyntaxProblem(body);
+  if (problem) {
+    return new HeraldError(400, 'HERALD_ERR_MALFORMED_JSON', `body: is not valid JSON: ${problem.reason}`, {
+      details: { field: 'body', ...problem.where },
+      cause: error,
+    });
   }
   return new HeraldError(
     400,
@@ -187,6 +191,78 @@ function whyRefused(error: Error, body: string): Error {
     'body: must not hold a "__proto__" key, or a "constructor" key holding "prototype", anywhere (they could change the prototypes of objects made from it)',
     { details: { field: 'body' }, cause: error },
   );
+}
+
+/**
+ * Why JSON.parse refuses `text`, in Herald's words, and where when V8 says (its `position`, a
+ * 0-based offset in characters, with the 1-based `line` and `column` it falls on); null when it
+ * parses. V8's own message may quote the text around the mistake: that part is left out.
+ */
+export function jsonSyntaxProblem(
+  text: string,
+): { reason: string; where?: { position: number; line: number; column: number } } | null {
+  let message: string;
+  try {
+    JSON.parse(text);
+    return null;
+  } catch (error) {
+    message = error instanceof Error ? error.message : String(error);
+  }
+  const at = /^(.+?) in JSON at position (\d+)/.exec(message);
+  const token = /^Unexpected token '(.+?)', /s.exec(message);
+  let reason: string;
+  let position: number | undefined;
+  if (at) {
+    reason = at[1]!;
+    position = Number(at[2]);
+  } else if (/^Unexpected end of JSON input/.test(message)) {
+    reason = 'the text ends before the JSON value is complete';
+    position = text.length;
+  } else if (token) {
+    reason = `unexpected character ${JSON.stringify(token[1])}`;
+    position = unexpectedTokenAt(text);
+  } else {
+    reason = 'cannot be parsed';
+  }
+  reason = reason.charAt(0).toLowerCase() + reason.slice(1);
+  if (position === undefined || position > text.length) return { reason };
+  const before = text.slice(0, position);
+  const line = before.split('\n').length;
+  const column = position - before.lastIndexOf('\n');
+  return { reason: `${reason}, at line ${line}, column ${column}`, where: { position, line, column } };
+}
+
+/** Longest text whose unexpected character unexpectedTokenAt looks for (it parses ~log2(length) prefixes). */
+const LOCATE_TOKEN_MAX_CHARS = 64 * 1024;
+
+/**
+ * Where the character is that V8 calls unexpected without saying where ("Unexpected token 'x', …
+ * is not valid JSON"): the shortest prefix of `text` that already fails before its own end ends
+ * with it, found by bisection (a prefix fails so exactly when it holds the first mistake).
+ * Undefined past LOCATE_TOKEN_MAX_CHARS.
+ */
+function unexpectedTokenAt(text: string): number | undefined {
+  if (text.length > LOCATE_TOKEN_MAX_CHARS) return undefined;
+  const failsBeforeEnd = (k: number): boolean => {
+    try {
+      JSON.parse(text.slice(0, k));
+      return false;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : '';
+      if (/^Unexpected token /.test(message)) return true;
+      const at = / in JSON at position (\d+)/.exec(message);
+      return at !== null && Number(at[1]) < k;
+    }
+  };
+  let low = 1;
+  let high = text.length;
+  if (!failsBeforeEnd(high)) return undefined;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (failsBeforeEnd(mid)) high = mid;
+    else low = mid + 1;
+  }
+  return low - 1;
 }
 
 /**

@@ -1,0 +1,103 @@
+/**
+ * Errors a client gets for a body it sent wrong say it in Herald's shape and words, naming the field
+ * (`details.field`): malformed JSON says where parsing failed, a 415 which type to send.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ADMIN, assertError, type Body, startApi, type TestApi } from './helpers.ts';
+
+describe('error wording', () => {
+  let api: TestApi;
+  let p: Body;
+  let EP: string;
+
+  before(async () => {
+    api = await startApi({ maxBodyBytes: 4096 });
+    p = await api.project('wording');
+    EP = `/api/v1/projects/${p.id}/endpoints`;
+  });
+  after(() => api.close());
+
+  test('malformed JSON: 400 naming body, saying why and where parsing failed', async () => {
+    const cases: [string, string, { line: number; column: number; position: number }][] = [
+      [
+        '{"url" "https://a.example/"}',
+        "expected ':' after property name",
+        { line: 1, column: 8, position: 7 },
+      ],
+      // V8 does not say where an unexpected character is: Herald finds it.
+      [
+        '{"url": "https://a.example/",\n "name": x}',
+        'unexpected character "x"',
+        { line: 2, column: 10, position: 39 },
+      ],
+      ['[1,2,]', 'unexpected character "]"', { line: 1, column: 6, position: 5 }],
+      ['url=https://a.example/', 'unexpected character "u"', { line: 1, column: 1, position: 0 }],
+      ['{"url": "https://a.example/"', 'expected', { line: 1, column: 29, position: 28 }],
+      ['{"url": "https://a.exa', 'unterminated string', { line: 1, column: 23, position: 22 }],
+    ];
+    for (const [raw, reason, where] of cases) {
+      const error = assertError(
+        await api.call('POST', EP, undefined, { raw }),
+        400,
+        'HERALD_ERR_MALFORMED_JSON',
+        'body',
+      );
+      assert.ok(error.message.startsWith(`body: is not valid JSON: ${reason}`), `${raw}: ${error.message}`);
+      assert.match(error.message, new RegExp(`at line ${where.line}, column ${where.column}$`), raw);
+      assert.deepEqual(error.details, { field: 'body', ...where }, raw);
+      assert.doesNotMatch(error.message, /Body is not valid JSON but content-type/);
+    }
+    // The text of the body is not quoted back (V8's own message would quote it).
+    const quoted = assertError(
+      await api.call('POST', EP, undefined, { raw: '{"secret": "s3cr3t-value" x}' }),
+      400,
+      'HERALD_ERR_MALFORMED_JSON',
+      'body',
+    );
+    assert.doesNotMatch(quoted.message, /s3cr3t/);
+    // A body that ends too soon says so.
+    const short = assertError(await api.call('POST', EP, undefined, { raw: '{"url":' }), 400);
+    assert.match(short.message, /^body: is not valid JSON: the text ends before the JSON value is complete/);
+  });
+
+  test('415: names the Content-Type header and the type accepted', async () => {
+    const want = (reply: Awaited<ReturnType<TestApi['call']>>) => {
+      const error = assertError(reply, 415, 'HERALD_ERR_UNSUPPORTED_MEDIA_TYPE', 'headers.content-type');
+      assert.match(error.message, /^headers\.content-type: must be application\/json/);
+      assert.deepEqual(error.details.accepted, ['application/json']);
+    };
+    want(
+      await api.call('POST', EP, undefined, {
+        raw: 'url=https://a.example/',
+        contentType: 'application/x-www-form-urlencoded',
+      }),
+    );
+    want(
+      await api.call('POST', EP, undefined, {
+        raw: '{"url":"https://a.example/"}',
+        contentType: 'text/plain',
+      }),
+    );
+    // A body without any Content-Type.
+    const bare = await api.app.inject({
+      method: 'POST',
+      url: EP,
+      headers: { authorization: `Bearer ${ADMIN}` },
+      payload: Buffer.from('{"url":"https://a.example/"}'),
+    });
+    assert.equal(bare.headers['content-type']?.toString().startsWith('application/json'), true);
+    want({ status: bare.statusCode, body: bare.json(), headers: bare.headers });
+  });
+
+  test('413: names body and gives the limit', async () => {
+    const error = assertError(
+      await api.call('POST', EP, { url: 'https://a.example/', description: 'x'.repeat(5000) }),
+      413,
+      'HERALD_ERR_BODY_TOO_LARGE',
+      'body',
+    );
+    assert.equal(error.details.limitBytes, 4096);
+    assert.match(error.message, /^body: larger than the limit of 4096 bytes/);
+  });
+});
