@@ -4,7 +4,7 @@
  * endpoint gets a test send. Each message says what happened and what to do next.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -29,6 +29,8 @@ function herald(args: string[], env: Record<string, string> = {}, cwd = ROOT) {
     child.on('exit', (code) => done({ code, stdout, stderr }));
   });
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A loopback port nothing listens on (it was free a moment ago). */
 async function closedPort(): Promise<number> {
@@ -100,12 +102,17 @@ describe('the CLI against a fresh Herald', () => {
   let server: HeraldProcess;
   let client: HeraldClient;
   let sink: Receiver;
+  let receiver: Receiver;
+  const children: ChildProcess[] = [];
   before(async () => {
     server = await startHerald({ env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8' } });
     client = new HeraldClient({ url: server.url, token: ADMIN });
     sink = await startReceiver();
+    receiver = await startReceiver();
   });
   after(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    await receiver?.close();
     await client?.close();
     await sink?.close();
     await server?.dispose();
@@ -169,5 +176,55 @@ describe('the CLI against a fresh Herald', () => {
     const other = await herald([...send, '--idempotency-key', 'order-7782']);
     assert.notEqual(other.stdout.split(' ')[0], id);
     assert.equal(other.stderr, '');
+  });
+
+  test('listen --endpoint forwards the test sends of that endpoint (endpoints test), not dev and whatever its filter', async () => {
+    const project = await client.createProject({ name: 'listen-test-send' });
+    const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
+    await client.putEventType('level.completed', { example: { level: 3 } });
+    const endpoint = await client.createEndpoint(project.id, {
+      url: `${sink.url}/listened`,
+      eventTypes: ['player.purchase'],
+    });
+    const other = await client.createEndpoint(project.id, { url: `${sink.url}/other`, dev: true });
+    const listen = spawn(
+      NODE,
+      [
+        BIN,
+        'listen',
+        ...conn,
+        '--endpoint',
+        endpoint.id,
+        '--forward-to',
+        `${receiver.url}/local`,
+        '--interval',
+        '100',
+      ],
+      { env: { PATH: process.env.PATH ?? '' } },
+    );
+    children.push(listen);
+    let out = '';
+    listen.stdout.on('data', (c: Buffer) => (out += c));
+    listen.stderr.on('data', (c: Buffer) => (out += c));
+    const deadline = Date.now() + 10_000;
+    while (!out.includes('herald listen: forwarding') && Date.now() < deadline) await sleep(20);
+    assert.match(out, /herald listen: forwarding/);
+
+    // A test send to the endpoint (not dev, a type outside its filter): Herald delivers it, so listen forwards it.
+    const mine = await herald(['endpoints', 'test', endpoint.id, ...conn, '--type', 'level.completed']);
+    assert.equal(mine.code, 0, mine.stderr);
+    // Neither a test send to another endpoint nor a test event (the endpoint is not dev) reach it.
+    const theirs = await herald(['endpoints', 'test', other.id, ...conn, '--type', 'level.completed']);
+    assert.equal(theirs.code, 0, theirs.stderr);
+    const testEvent = await herald(['events', 'send', 'player.purchase', ...conn, '--test']);
+    assert.equal(testEvent.code, 0, testEvent.stderr);
+    const got = await receiver.waitFor(1);
+    await sleep(600); // several more polls: nothing else arrives
+    assert.equal(receiver.requests.length, 1, out);
+    const eventId = mine.stdout.trim();
+    assert.equal(got[0]!.headers['webhook-id'], eventId);
+    assert.match(out, new RegExp(`${eventId} level\\.completed \\(test\\) → 200`));
+    listen.kill('SIGINT');
+    assert.equal(await new Promise<number | null>((r) => listen.on('exit', (c) => r(c))), 0);
   });
 });

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Endpoint, HeraldEvent } from '@herald/client';
 import { verifyWebhook } from '@herald/verify';
-import { endpointShape, forwardRequest, forwards, localShape } from '../../src/cli/listen/forward-shape.ts';
+import {
+  endpointShape,
+  forwardRequest,
+  forwards,
+  forwardsDelivered,
+  localShape,
+} from '../../src/cli/listen/forward-shape.ts';
 
 const event = (over: Partial<HeraldEvent> = {}): HeraldEvent => ({
   id: 'evt_01',
@@ -37,6 +43,23 @@ const endpoint = (over: Partial<Endpoint> = {}): Endpoint =>
     createdAt: '2026-12-01T00:00:00.000Z',
     ...over,
   }) as Endpoint;
+
+test("an endpoint's test events: forwarded when Herald delivered them to it (a test send), whatever its dev flag and filter", () => {
+  const shape = endpointShape(endpoint(), 's', null);
+  const delivered = (endpointId: string | null, type = 'guild.left') => ({
+    type,
+    deliveries: [{ endpointId }],
+  });
+  // `herald endpoints test ep_01 --type guild.left`: not dev, not in its filter, still delivered.
+  assert.equal(forwardsDelivered(shape, delivered('ep_01')), true);
+  // A test send to another endpoint, or a callback delivery only: not ep_01's.
+  assert.equal(forwardsDelivered(shape, delivered('ep_02')), false);
+  assert.equal(forwardsDelivered(shape, delivered(null)), false);
+  assert.equal(forwardsDelivered(shape, { type: 'player.paid', deliveries: [] }), false);
+  // --types still narrows.
+  assert.equal(forwardsDelivered(endpointShape(endpoint(), 's', ['x']), delivered('ep_01')), false);
+  assert.equal(forwardsDelivered(endpointShape(endpoint(), 's', ['guild.left']), delivered('ep_01')), true);
+});
 
 test("an endpoint's shape: its filter, test events only when dev, its scheme and secret", () => {
   const shape = endpointShape(endpoint(), 'github-secret', null);

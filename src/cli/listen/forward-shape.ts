@@ -19,6 +19,14 @@ export interface ForwardShape {
   eventTypes: string[];
   /** Test events too (an endpoint's dev flag; always without an endpoint). */
   dev: boolean;
+  /**
+   * The endpoint whose deliveries are mirrored (null without one). A test event goes to the
+   * endpoints Herald made a delivery for, which `forwards` cannot tell from the event alone: a test
+   * send (`endpoints test`) reaches its endpoint whatever its dev flag and filter, and no other.
+   */
+  endpointId: string | null;
+  /** `--types`, when given: narrows what is forwarded, test sends included. */
+  onlyTypes: string[] | null;
 }
 
 /** As endpoint `ep` (from the API, with its `secret`) would receive them. */
@@ -34,6 +42,8 @@ export function endpointShape(ep: ApiEndpoint, secret: string, types: string[] |
     secret,
     eventTypes: types ?? ep.eventTypes,
     dev: ep.dev,
+    endpointId: ep.id,
+    onlyTypes: types,
   };
 }
 
@@ -46,14 +56,33 @@ export function localShape(secret: string | undefined, types: string[] | null): 
     secret: key,
     eventTypes: types ?? [],
     dev: true,
+    endpointId: null,
+    onlyTypes: types,
   };
 }
 
-/** True when the shape's endpoint would get this event (active, filter, test only if dev). */
+/**
+ * True when the shape's endpoint would get this event (active, filter, test only if dev). For a
+ * test event with an endpoint, see `forwardsDelivered`: Herald's fan-out decides.
+ */
 export function forwards(shape: ForwardShape, event: Pick<ApiEvent, 'type' | 'test'>): boolean {
   return (
     selectEndpoints([{ status: 'active', dev: shape.dev, eventTypes: shape.eventTypes }], event).length === 1
   );
+}
+
+/**
+ * For an event Herald fanned out: true when it made a delivery to the shape's endpoint (and
+ * `--types`, if given, takes the type). How test events are decided with an endpoint: a test send
+ * to it is delivered whatever its dev flag and filter, one to another endpoint is not.
+ */
+export function forwardsDelivered(
+  shape: ForwardShape,
+  event: Pick<ApiEvent, 'type'> & { deliveries: { endpointId: string | null }[] },
+): boolean {
+  if (shape.onlyTypes !== null && shape.onlyTypes.length > 0 && !shape.onlyTypes.includes(event.type))
+    return false;
+  return event.deliveries.some((d) => d.endpointId === shape.endpointId);
 }
 
 /** The request for `event` to `url`, signed now. */

@@ -12,7 +12,7 @@
  */
 import { type EventSummary, HeraldApiError, type HeraldClient } from '@herald/client';
 import { request } from 'undici';
-import { type ForwardShape, forwardRequest, forwards } from './forward-shape.ts';
+import { type ForwardShape, forwardRequest, forwards, forwardsDelivered } from './forward-shape.ts';
 
 /** How far back each poll looks before the newest event seen. */
 export const LOOK_BACK_MS = 5_000;
@@ -80,6 +80,22 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
     if (at > newest) newest = at;
   };
 
+  /**
+   * Whether the shape's endpoint gets `event`. A test event as an endpoint: the deliveries Herald
+   * made say (a test send reaches its endpoint whatever its dev flag and filter); they are stored
+   * with the event, so they are there when the event is listed.
+   */
+  const wouldGet = async (event: EventSummary): Promise<boolean> => {
+    if (!event.test || o.shape.endpointId === null) return forwards(o.shape, event);
+    try {
+      return forwardsDelivered(o.shape, await o.client.getEvent(o.project, event.id));
+    } catch (error) {
+      // Deleted since it was listed (retention): nothing to forward, and not a reason to stop.
+      if (error instanceof HeraldApiError && error.status === 404) return false;
+      throw error;
+    }
+  };
+
   const forward = async (event: EventSummary) => {
     const built = forwardRequest(o.shape, event, o.forwardTo, Date.now());
     const started = performance.now();
@@ -115,7 +131,7 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
       let sent = 0;
       for (const event of fresh) {
         remember(event);
-        if (!forwards(o.shape, event)) continue;
+        if (!(await wouldGet(event))) continue;
         await forward(event);
         sent++;
       }
