@@ -7,7 +7,8 @@ import { type Server, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isStoreBusy, isStoreFull, isStoreUnreachable } from '../store/store-unavailable.ts';
-import { NO_NUL_PATTERN } from './schemas/common.ts';
+import { HEADER_NAME_PATTERN, NO_NUL_PATTERN, pageQuery } from './schemas/common.ts';
+import { projectBody } from './schemas/projects.ts';
 
 /** A store failure the same request may get past later; null for any other error. */
 function storeUnavailable(error: unknown): {
@@ -187,8 +188,36 @@ interface AjvIssue {
   instancePath?: string;
   keyword?: string;
   message?: string;
-  params?: { missingProperty?: string; additionalProperty?: string; pattern?: string };
+  params?: {
+    missingProperty?: string;
+    additionalProperty?: string;
+    pattern?: string;
+    allowedValues?: unknown[];
+  };
 }
+
+/**
+ * What each `pattern` of the request schemas means, in words: Ajv's own message quotes the regular
+ * expression (`must match pattern "^[0-9]{1,6}$"`). Every pattern a route uses has one (a test
+ * reads them all from the OpenAPI document); an unknown one still gets a sentence, and its pattern
+ * in `details.pattern`.
+ */
+const PATTERN_MESSAGES: Record<string, string> = {
+  [NO_NUL_PATTERN]: 'must not contain NUL characters',
+  [HEADER_NAME_PATTERN]: "must be an HTTP header name: 1 to 100 letters, digits or any of !#$%&'*+-.^_`|~",
+  [pageQuery.limit.pattern]: 'must be an integer from 1 to 1000',
+  [projectBody.properties.uid.pattern]:
+    'must start with a letter or a digit, and hold only letters, digits, ".", "_" and "-"',
+};
+
+/** The readable message for a schema `pattern`; undefined for one PATTERN_MESSAGES does not know. */
+export function patternMessage(pattern: string): string | undefined {
+  return Object.hasOwn(PATTERN_MESSAGES, pattern) ? PATTERN_MESSAGES[pattern] : undefined;
+}
+
+/** A schema `enum`'s values as a message lists them: strings bare, anything else as JSON. */
+const listValues = (values: unknown[]) =>
+  values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ');
 
 /** The field a validation error is about, as a dotted path (`body.url`, `querystring.limit`). */
 export function validationField(context: string, issue: AjvIssue | undefined): string {
@@ -203,12 +232,20 @@ function fromValidation(error: FastifyError): HeraldError {
   const issue = error.validation?.[0] as AjvIssue | undefined;
   const field = validationField(error.validationContext ?? 'body', issue);
   let message = issue?.message ?? 'is invalid';
+  let details: Record<string, unknown> | undefined;
   if (issue?.params?.additionalProperty) message = 'is not a known field';
   if (issue?.params?.missingProperty) message = 'is required';
-  if (issue?.keyword === 'pattern' && issue.params?.pattern === NO_NUL_PATTERN) {
-    message = 'must not contain NUL characters';
+  const { pattern, allowedValues } = issue?.params ?? {};
+  if (issue?.keyword === 'pattern' && typeof pattern === 'string') {
+    const words = patternMessage(pattern);
+    message = words ?? 'is not in the accepted format';
+    if (!words) details = { pattern };
   }
-  return new ValidationError(field, message, { cause: error });
+  if (issue?.keyword === 'enum' && Array.isArray(allowedValues)) {
+    message = `must be one of ${listValues(allowedValues)}`;
+    details = { allowedValues };
+  }
+  return new ValidationError(field, message, { cause: error, ...(details ? { details } : {}) });
 }
 
 /** Any thrown value → the HeraldError the client sees; null for a genuine server fault. */

@@ -1,9 +1,11 @@
 /**
  * Errors a client gets for a body it sent wrong say it in Herald's shape and words, naming the field
- * (`details.field`): malformed JSON says where parsing failed, a 415 which type to send.
+ * (`details.field`): malformed JSON says where parsing failed, a 415 which type to send, a schema's
+ * `pattern` and `enum` what they mean (not the regular expression; the allowed values listed).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { patternMessage } from '../../src/api/errors.ts';
 import { ADMIN, assertError, type Body, startApi, type TestApi } from './helpers.ts';
 
 describe('error wording', () => {
@@ -99,5 +101,102 @@ describe('error wording', () => {
     );
     assert.equal(error.details.limitBytes, 4096);
     assert.match(error.message, /^body: larger than the limit of 4096 bytes/);
+  });
+
+  test('enum: lists the allowed values, in the message and in details.allowedValues', async () => {
+    const method = assertError(
+      await api.call('POST', EP, { url: 'https://a.example/', method: 'DELETE' }),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'body.method',
+    );
+    assert.equal(method.message, 'body.method: must be one of POST, PUT, PATCH, GET');
+    assert.deepEqual(method.details.allowedValues, ['POST', 'PUT', 'PATCH', 'GET']);
+
+    const encoding = assertError(
+      await api.call('POST', EP, {
+        url: 'https://a.example/',
+        signature: { scheme: 'hmac-sha256', encoding: 'base32' },
+      }),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'body.signature.encoding',
+    );
+    assert.equal(encoding.message, 'body.signature.encoding: must be one of hex, base64');
+
+    const e = (await api.call('POST', EP, { url: 'https://a.example/' })).body;
+    const status = assertError(
+      await api.call('GET', `${EP}/${e.id}/attempts?status=ok`),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'querystring.status',
+    );
+    assert.equal(status.message, 'querystring.status: must be one of succeeded, failed');
+    assert.deepEqual(status.details.allowedValues, ['succeeded', 'failed']);
+  });
+
+  test('pattern: says what the value must be, not the regular expression', async () => {
+    const limit = assertError(
+      await api.call('GET', `${EP}?limit=-5`),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'querystring.limit',
+    );
+    assert.equal(limit.message, 'querystring.limit: must be an integer from 1 to 1000');
+
+    const uid = assertError(
+      await api.call('POST', '/api/v1/projects', { name: 'x', uid: '-leading-dash' }),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'body.uid',
+    );
+    assert.match(uid.message, /^body\.uid: must start with a letter or a digit/);
+
+    const header = assertError(
+      await api.call('POST', EP, {
+        url: 'https://a.example/',
+        signature: { scheme: 'hmac-sha256', signatureHeader: 'X Sig' },
+      }),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'body.signature.signatureHeader',
+    );
+    assert.match(header.message, /^body\.signature\.signatureHeader: must be an HTTP header name/);
+
+    const nul = assertError(
+      await api.call('POST', EP, { url: 'https://a.example/', name: 'a\u0000b' }),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'body.name',
+    );
+    assert.equal(nul.message, 'body.name: must not contain NUL characters');
+
+    for (const error of [limit, uid, header, nul]) {
+      assert.doesNotMatch(error.message, /must match pattern|"\^/, error.message);
+    }
+  });
+
+  test('every pattern of every route has words', async () => {
+    const doc = (await api.call('GET', '/openapi.json')).body;
+    // Request schemas only (parameters and bodies): responses are not validated.
+    const patterns = new Set<string>();
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(walk);
+      else if (node && typeof node === 'object') {
+        assert.ok(!('$ref' in node), 'a request schema by reference: walk components too');
+        for (const [key, value] of Object.entries(node)) {
+          if (key === 'pattern' && typeof value === 'string') patterns.add(value);
+          else walk(value);
+        }
+      }
+    };
+    for (const operations of Object.values(doc.paths) as Body[]) {
+      for (const operation of Object.values(operations) as Body[]) {
+        walk(operation.parameters);
+        walk(operation.requestBody);
+      }
+    }
+    assert.ok(patterns.size >= 4, [...patterns].join(' '));
+    for (const pattern of patterns) assert.ok(patternMessage(pattern), `no words for the pattern ${pattern}`);
   });
 });
