@@ -1,7 +1,8 @@
 /**
  * Errors a client gets for a body it sent wrong say it in Herald's shape and words, naming the field
  * (`details.field`): malformed JSON says where parsing failed, a 415 which type to send, a schema's
- * `pattern` and `enum` what they mean (not the regular expression; the allowed values listed).
+ * `pattern` and `enum` what they mean (not the regular expression; the allowed values listed), and a
+ * PATCH with `secret` where a secret is changed.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -198,5 +199,33 @@ describe('error wording', () => {
     }
     assert.ok(patterns.size >= 4, [...patterns].join(' '));
     for (const pattern of patterns) assert.ok(patternMessage(pattern), `no words for the pattern ${pattern}`);
+  });
+
+  test('PATCH with secret: points to the rotate route', async () => {
+    const e = (await api.call('POST', EP, { url: 'https://a.example/' })).body;
+    const SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    const error = assertError(
+      await api.call('PATCH', `${EP}/${e.id}`, { name: 'renamed', secret: SECRET }),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'body.secret',
+    );
+    const route = '/api/v1/projects/:project/endpoints/:endpoint/secret/rotate';
+    assert.ok(error.message.includes(`POST ${route}`), error.message);
+    // Nothing of that PATCH applied.
+    assert.equal((await api.call('GET', `${EP}/${e.id}`)).body.name, e.name);
+    // The route it names is the one that changes the secret, taking `secret`.
+    const rotated = await api.call('POST', route.replace(':project', p.id).replace(':endpoint', e.id), {
+      secret: SECRET,
+    });
+    assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+    assert.equal(rotated.body.secret, SECRET);
+    // Other unknown fields keep their wording.
+    assertError(
+      await api.call('PATCH', `${EP}/${e.id}`, { colour: 'red' }),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'body.colour',
+    );
   });
 });

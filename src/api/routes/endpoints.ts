@@ -3,7 +3,7 @@ import { ID_PREFIX } from '../../domain/ids.ts';
 import { generateSecret } from '../../domain/secret.ts';
 import { projectFor } from '../auth.ts';
 import { checkSecret, type EndpointInput, toEndpointPatch, toNewEndpoint } from '../endpoint-input.ts';
-import { ConflictError, endpointDisabled, NotFoundError, unprocessable } from '../errors.ts';
+import { ConflictError, endpointDisabled, NotFoundError, unprocessable, ValidationError } from '../errors.ts';
 import { pageOf, parseTime } from '../parse.ts';
 import {
   endpointBody,
@@ -19,6 +19,9 @@ import { pickTestExample } from '../test-send.ts';
 import type { RouteContext } from './context.ts';
 
 const EP = '/api/v1/projects/:project/endpoints';
+
+/** PATCH refuses `secret`: a secret changes by a rotation, which keeps the old one valid for a grace. */
+export const SECRET_NOT_PATCHED = `cannot be changed by PATCH: rotate it with POST ${EP}/:endpoint/secret/rotate (give {"secret": "…"} to import your own; the old one stays valid for graceSeconds)`;
 const params = idParams('project', 'endpoint');
 type EndpointParams = { project: string; endpoint: string };
 
@@ -86,6 +89,13 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
           'Change endpoint settings (only the fields given; `active: false` disables, `active: true` re-enables and answers `resumed`)',
         params,
         body: { ...body, properties: patchProperties },
+      },
+      // Before the schema, whose word would be `body.secret: is not a known field`: say where it goes.
+      preValidation: async (request) => {
+        const sent = request.body;
+        if (typeof sent === 'object' && sent !== null && Object.hasOwn(sent, 'secret')) {
+          throw new ValidationError('body.secret', SECRET_NOT_PATCHED);
+        }
       },
     },
     async (request) => {
