@@ -9,6 +9,9 @@ import type { Backlog, Store } from './store/store.ts';
  * "Metrics and alerts".
  */
 export type DeliveryOutcome = 'succeeded' | 'retrying' | 'failed' | 'parked';
+const DELIVERY_OUTCOMES: readonly DeliveryOutcome[] = ['succeeded', 'retrying', 'failed', 'parked'];
+/** What a delivery disables an endpoint for (a manual disable is an API call, not counted here). */
+const DISABLED_REASONS = ['failures', 'gone'] as const;
 
 /** Herald's Prometheus metrics: recorded by the dispatcher, rendered by GET /metrics. */
 export interface Metrics {
@@ -83,6 +86,11 @@ export function createMetrics(options: CreateMetricsOptions): Metrics {
     labelNames: ['reason'],
     registers: [registry],
   });
+  // Every series a process can count starts at 0 when it starts, rather than at its first
+  // increment: increase() and rate() need a sample before the first one, or they miss it (the
+  // first endpoint disabled after a restart, the first failed delivery).
+  for (const outcome of DELIVERY_OUTCOMES) deliveries.inc({ outcome }, 0);
+  for (const reason of DISABLED_REASONS) endpointsDisabled.inc({ reason }, 0);
 
   // Both backlog gauges and herald_store_up come from one store query; the first gauge collected
   // fetches it and the others reuse the result, so one scrape costs one query. When it fails the
