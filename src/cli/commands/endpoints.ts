@@ -152,7 +152,10 @@ export function endpointsCommand(): Command {
       .description("send a test event to this endpoint only (the type's example payload)")
       .argument('<endpoint>', 'endpoint id')
       .addOption(projectFlag())
-      .option('--type <type>', 'event type of the test event'),
+      .option(
+        '--type <type>',
+        "the event type whose catalog example to send (default: the first of the endpoint's types that has one)",
+      ),
   ).action(
     apiAction<ConnectionFlags & { project: string; type?: string }>(async (client, flags, [id]) => {
       try {
