@@ -234,7 +234,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
     const now = clock();
     const releases: ReleaseItem[] = [];
-    const deferredPerEndpoint = new Map<string, number>();
     /** Put back until `at`; `rateLimited`: no token (removing or raising the limit makes it due at once). */
     const defer = (d: ClaimedDelivery['delivery'], at: number, rateLimited: boolean) => {
       releases.push({ projectId: d.projectId, deliveryId: d.id, nextAttemptAt: at, rateLimited });
@@ -293,7 +292,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         if (queues.length(ep.id) < config.claimBatch + config.perEndpointConcurrency) {
           const tokenWait = rateWait(ep, now); // a queued delivery needs its token as well
           if (tokenWait > 0) {
-            defer(d, now + tokenWait, true);
+            defer(d, rateGate.putBackAt(ep, now, tokenWait), true);
             continue;
           }
           queues.push(c, target, readAt, projSchedule);
@@ -304,11 +303,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
       const wait = rateWait(ep, now);
       if (wait > 0) {
-        // Spread the deferred ones one token apart, so they do not all come back at the same
-        // instant only to be deferred again.
-        const k = deferredPerEndpoint.get(ep.id) ?? 0;
-        deferredPerEndpoint.set(ep.id, k + 1);
-        defer(d, now + wait + Math.ceil((k * 1000) / ep.rateLimit!.perSecond), true);
+        // Spread one token apart, across claims too: they come back one at a time, as tokens do.
+        defer(d, rateGate.putBackAt(ep, now, wait), true);
         continue;
       }
       const timeoutMs = timeoutOf(ep);

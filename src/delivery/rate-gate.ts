@@ -16,12 +16,28 @@ export interface RateGate {
   prepare(claimed: ClaimedDelivery[], endpoints: Map<string, DispatchEndpoint>, now: number): Promise<void>;
   /** 0 when a delivery to `endpoint` may go now (a token is used), else ms until the next token. */
   take(endpoint: Endpoint, now: number): number;
+  /**
+   * When a delivery of this batch that got no token (`take` said `wait`) should be due again. The
+   * first of the batch: when the next token is there (a delivery that came back a moment before its
+   * token keeps its turn). The others: one token apart, after those this process put back before,
+   * over any number of claims, so they come due one at a time as the tokens do instead of many at
+   * once only to be put back again.
+   */
+  putBackAt(endpoint: Endpoint, now: number, wait: number): number;
 }
+
+/** Endpoints' put-back horizons held before those already past are dropped. */
+const HORIZONS_PRUNE_AT = 1_000;
 
 export function createRateGate(store: Pick<Store, 'takeRateTokens'>): RateGate {
   let grants = new Map<string, RateTokenGrant>();
+  /** Per endpoint: when the next delivery it puts back should be due (putBackAt). */
+  const horizons = new Map<string, number>();
+  /** Endpoints with a delivery put back in the batch being dispatched. */
+  let putBackThisBatch = new Set<string>();
   return {
     async prepare(claimed, endpoints, now) {
+      putBackThisBatch = new Set();
       const want = new Map<string, number>();
       for (const c of claimed) {
         const id = c.delivery.endpointId;
@@ -57,6 +73,20 @@ export function createRateGate(store: Pick<Store, 'takeRateTokens'>): RateGate {
         return 0;
       }
       return Math.max(1, Math.ceil(grant.nextAt - now));
+    },
+    putBackAt(endpoint, now, wait) {
+      const next = now + wait;
+      if (!putBackThisBatch.has(endpoint.id)) {
+        putBackThisBatch.add(endpoint.id);
+        return Math.ceil(next);
+      }
+      const interval = endpoint.rateLimit ? 1000 / endpoint.rateLimit.perSecond : 0;
+      const at = Math.max(horizons.get(endpoint.id) ?? 0, next + interval);
+      if (horizons.size >= HORIZONS_PRUNE_AT && !horizons.has(endpoint.id)) {
+        for (const [id, h] of horizons) if (h <= now) horizons.delete(id);
+      }
+      horizons.set(endpoint.id, at + interval);
+      return Math.ceil(at);
     },
   };
 }
