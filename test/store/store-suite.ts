@@ -853,6 +853,38 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
       },
     );
 
+    withStore('recordAttempts: two records of one delivery in one batch each count', async (store) => {
+      // A late record (its worker's lease ran out and another took over) can land in the same group
+      // commit as the new worker's: both attempts count, in order, as if written one after the other.
+      const { project, endpoints } = await projectWithEndpoints(store, 1);
+      const ep = endpoints[0]!;
+      await store.acceptEvents(project.id, [eventInput('a')], T0);
+      const [c] = await store.claimDueDeliveries({ limit: 1, leaseMs: 60 * SECOND, now: T0, workerId: 'w1' });
+      assert.ok(c);
+      const late = attemptRecord(c.delivery, c.event, {
+        outcome: 'failed',
+        startedAt: T0 + 1,
+        workerId: 'w1',
+      });
+      const retried = attemptRecord({ ...c.delivery, attempts: 1 }, c.event, {
+        startedAt: T0 + 2,
+        workerId: 'w2',
+      });
+      const result = await store.recordAttempts([late, retried], { now: T0 + 3, failureThreshold: 10 });
+      assert.deepEqual(result.statuses, ['pending', 'succeeded']);
+      const d = await store.getDelivery(project.id, c.delivery.id);
+      assert.equal(d?.attempts, 2);
+      assert.equal(d?.status, 'succeeded');
+      assert.equal(d?.lastAttemptAt, T0 + 2);
+      assert.equal(
+        (await store.getEndpoint(project.id, ep.id))?.consecutiveFailures,
+        0,
+        'the later success resets',
+      );
+      const listed = await store.listAttempts(project.id, { limit: 10, deliveryId: c.delivery.id });
+      assert.equal(listed.data.length, 2);
+    });
+
     withStore('recordAttempts: success, retry scheduling, failure count reset', async (store) => {
       const { project, endpoints } = await projectWithEndpoints(store, 1);
       const ep = endpoints[0]!;

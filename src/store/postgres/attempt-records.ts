@@ -15,6 +15,16 @@ import { num, pushRow, type Row } from './rows.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
+/** Moves the deliveries of a round of records: attempts counted, status and due time set. */
+const MOVE_DELIVERIES = `UPDATE deliveries d SET attempts = d.attempts + 1, last_attempt_at = v.last, updated_at = v.upd, rate_deferred = false,
+       status = CASE WHEN d.status IN ('pending', 'parked') OR v.status = 'succeeded' THEN v.status ELSE d.status END,
+       next_attempt_at = CASE WHEN d.status IN ('pending', 'parked') OR v.status = 'succeeded' THEN v.next ELSE d.next_attempt_at END,
+       leased_by = CASE WHEN d.status IN ('pending', 'parked') OR v.status = 'succeeded' THEN NULL ELSE d.leased_by END
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[])
+       AS v(project_id, id, status, next, last, upd)
+     WHERE d.project_id = v.project_id AND d.id = v.id
+     RETURNING d.project_id, d.id, d.status`;
+
 const rowsOf = async (c: Queryable, sql: string, params: unknown[]): Promise<Row[]> =>
   (await c.query(sql, params)).rows as Row[];
 
@@ -137,27 +147,28 @@ export async function recordBatchPostgres(
       options.now,
     ]);
   }
-  const moved = await rowsOf(
-    c,
-    // A late record (its lease ran out and another worker took over) must not move a finished
-    // delivery back to pending; a success always counts. The attempt is counted either way.
-    `UPDATE deliveries d SET attempts = d.attempts + 1, last_attempt_at = v.last, updated_at = v.upd, rate_deferred = false,
-       status = CASE WHEN d.status IN ('pending', 'parked') OR v.status = 'succeeded' THEN v.status ELSE d.status END,
-       next_attempt_at = CASE WHEN d.status IN ('pending', 'parked') OR v.status = 'succeeded' THEN v.next ELSE d.next_attempt_at END,
-       leased_by = CASE WHEN d.status IN ('pending', 'parked') OR v.status = 'succeeded' THEN NULL ELSE d.leased_by END
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[])
-       AS v(project_id, id, status, next, last, upd)
-     WHERE d.project_id = v.project_id AND d.id = v.id
-     RETURNING d.project_id, d.id, d.status`,
-    dv,
-  );
+  // A late record (its lease ran out and another worker took over) must not move a finished
+  // delivery back to pending; a success always counts. The attempt is counted either way. One
+  // UPDATE … FROM changes a row once however many rows of v match it, so the records of a delivery
+  // recorded twice in this batch go in rounds, in record order (almost always a single round).
+  const after: (DeliveryStatus | undefined)[] = [];
+  for (const { indexes, params } of rounds(flat, dv)) {
+    const moved = await rowsOf(c, MOVE_DELIVERIES, params);
+    const got = new Map(moved.map((r) => [`${r.project_id}/${r.id}`, String(r.status) as DeliveryStatus]));
+    for (const i of indexes) {
+      const a = flat[i]!.rec.attempt;
+      after[i] = got.get(`${a.projectId}/${a.deliveryId}`);
+    }
+  }
   // A delivery that is gone (its project or event deleted while the attempt was out) gets no
   // attempt row: it would be an orphan that nothing lists or removes.
-  const live = new Map(moved.map((r) => [`${r.project_id}/${r.id}`, String(r.status) as DeliveryStatus]));
-  const kept = flat.filter(({ rec }) => live.has(`${rec.attempt.projectId}/${rec.attempt.deliveryId}`));
-  const statuses = jobs.map((job) =>
-    job.records.map((rec) => live.get(`${rec.attempt.projectId}/${rec.attempt.deliveryId}`) ?? null),
-  );
+  const live = new Map<string, DeliveryStatus>();
+  flat.forEach(({ rec }, i) => {
+    if (after[i] !== undefined) live.set(`${rec.attempt.projectId}/${rec.attempt.deliveryId}`, after[i]);
+  });
+  const kept = flat.filter((_, i) => after[i] !== undefined);
+  let next = 0;
+  const statuses = jobs.map((job) => job.records.map(() => after[next++] ?? null));
   // Each parked record counts once, however many records of its delivery the batch had.
   const counted = new Set<string>();
   for (const { rec } of flat) {
@@ -191,4 +202,25 @@ export async function recordBatchPostgres(
   }
   await recordExhaustedPostgres(c, kept, (p, e) => health.has(`${p}/${e}`)); // delivery.exhausted
   return disabled.map((disabledEndpoints, j) => ({ disabledEndpoints, statuses: statuses[j]! }));
+}
+
+/**
+ * The records of `flat` (their columns in `dv`) in rounds with at most one record of a delivery
+ * each, the records of one delivery in their order.
+ */
+function rounds(
+  flat: { rec: AttemptRecord }[],
+  dv: unknown[][],
+): { indexes: number[]; params: unknown[][] }[] {
+  const seen = new Map<string, number>();
+  const out: { indexes: number[]; params: unknown[][] }[] = [];
+  flat.forEach(({ rec }, i) => {
+    const key = `${rec.attempt.projectId}/${rec.attempt.deliveryId}`;
+    const r = seen.get(key) ?? 0;
+    seen.set(key, r + 1);
+    const round = (out[r] ??= { indexes: [], params: dv.map(() => []) });
+    round.indexes.push(i);
+    dv.forEach((column, k) => round.params[k]!.push(column[i]));
+  });
+  return out;
 }
