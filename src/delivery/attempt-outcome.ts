@@ -78,3 +78,32 @@ export function attemptRecord(input: OutcomeInput): AttemptRecord {
     workerId: input.workerId,
   };
 }
+
+/**
+ * The record of a delivery whose endpoint was deleted after its event was accepted: nothing to
+ * send it to, so no HTTP attempt (not counted in the metrics), and the delivery is closed as failed.
+ */
+export function endpointDeletedRecord(
+  delivery: Delivery,
+  event: HeraldEvent,
+  workerId: string,
+  now: number,
+): AttemptRecord {
+  return attemptRecord({
+    delivery,
+    event,
+    request: { method: 'POST', url: delivery.url, headers: {}, body: null },
+    result: {
+      startedAt: now,
+      durationMs: 0,
+      response: null,
+      error: { kind: 'internal', message: 'endpoint deleted' },
+    },
+    schedule: [],
+    jitter: 0,
+    random: Math.random,
+    countsForEndpoint: false,
+    workerId,
+    now,
+  });
+}

@@ -8,11 +8,12 @@ import { resolveSchedule } from '../domain/retry-schedule.ts';
 import type { DeliveryStatus, Endpoint } from '../domain/types.ts';
 import type { DeliveryOutcome } from '../metrics.ts';
 import type { ClaimedDelivery, DispatchEndpoint, ReleaseItem } from '../store/store.ts';
-import { attemptRecord } from './attempt-outcome.ts';
+import { endpointDeletedRecord } from './attempt-outcome.ts';
 import { createDeferredWakeups } from './deferred-wakeups.ts';
 import type { Dispatcher, DispatcherOptions } from './dispatcher-types.ts';
 import { createEndpointQueues } from './endpoint-queues.ts';
 import { projectRoomNow } from './fair-share.ts';
+import { createProjectSchedules } from './project-schedules.ts';
 import { createRateGate } from './rate-gate.ts';
 import { createRecordQueue } from './record-queue.ts';
 import { createAttemptSender } from './send-attempt.ts';
@@ -39,9 +40,6 @@ const EMPTY_CLAIM_RETRY_MS = 20;
  * than 1000 / this a second, several come due per claim (sent as their tokens allow).
  */
 const DEFERRED_CLAIM_MIN_MS = 2;
-const PROJECT_CACHE_MS = 5_000;
-/** Projects' schedules held before those past PROJECT_CACHE_MS are dropped. */
-const PROJECT_CACHE_PRUNE_AT = 1_000;
 
 export { QUEUED_VIEW_MAX_AGE_MS } from './endpoint-queues.ts';
 
@@ -59,7 +57,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const perProject = new Map<string, number>();
   /** Per-endpoint rate limits, shared with every other process through the store (rate-gate.ts). */
   const rateGate = createRateGate(store);
-  const projectSchedules = new Map<string, { schedule: number[] | null; at: number }>();
   let unsubscribe: (() => void) | null = null;
   const attemptsRunning = new Set<Promise<void>>();
   /** The loop waits for a slot (or a record write) to claim more: finished attempts wake it. */
@@ -97,21 +94,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const queueRecord = recordQueue.add;
   const reportLoad = () => hooks.onLoad?.(inFlight + recordQueue.unrecorded);
 
-  const projectSchedule = async (projectId: string): Promise<number[] | null> => {
-    const hit = projectSchedules.get(projectId);
-    if (hit && clock() - hit.at < PROJECT_CACHE_MS) return hit.schedule;
-    const project = await store.getProject(projectId);
-    const schedule = project?.retrySchedule ?? null;
-    const at = clock();
-    // Entries past their time are read again anyway: dropped once there are many, so projects
-    // deleted or no longer sending do not stay here for the process's life.
-    if (projectSchedules.size >= PROJECT_CACHE_PRUNE_AT) {
-      for (const [id, entry] of projectSchedules)
-        if (at - entry.at >= PROJECT_CACHE_MS) projectSchedules.delete(id);
-    }
-    projectSchedules.set(projectId, { schedule, at });
-    return schedule;
-  };
+  /** Projects' retry schedules, read at most every PROJECT_SCHEDULE_TTL_MS (project-schedules.ts). */
+  const projectSchedule = createProjectSchedules(store, clock);
 
   const rateWait = (endpoint: Endpoint, now: number): number => rateGate.take(endpoint, now);
 
@@ -253,28 +237,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
       const target = endpoints.get(d.endpointId);
       if (!target) {
-        // Endpoint deleted after the event was accepted: nothing to send it to (no HTTP attempt:
-        // not counted in the metrics).
-        queueRecord(
-          attemptRecord({
-            delivery: d,
-            event: c.event,
-            request: { method: 'POST', url: d.url, headers: {}, body: null },
-            result: {
-              startedAt: now,
-              durationMs: 0,
-              response: null,
-              error: { kind: 'internal', message: 'endpoint deleted' },
-            },
-            schedule: [],
-            jitter: 0,
-            random,
-            countsForEndpoint: false,
-            workerId,
-            now,
-          }),
-          false,
-        );
+        // Endpoint deleted after the event was accepted: nothing to send it to.
+        queueRecord(endpointDeletedRecord(d, c.event, workerId, now), false);
         continue;
       }
       const ep = target.endpoint;
