@@ -18,7 +18,12 @@ test("a project's schedule is read once per TTL, and a change shows after it", a
   const project = await store.createProject({ name: 'p', retrySchedule: [1, 2] }, Date.now());
   let now = 1_000_000;
   let reads = 0;
-  const counting = { getProject: (id: string) => (reads++, store.getProject(id)) };
+  const counting = {
+    getProject: (id: string) => {
+      reads++;
+      return store.getProject(id);
+    },
+  };
   const schedules = createProjectSchedules(counting, () => now);
   assert.deepEqual(await schedules(project.id), [1, 2]);
   await store.updateProject(project.id, { retrySchedule: [9] }, Date.now());

@@ -214,13 +214,17 @@ function rounds(
 ): { indexes: number[]; params: unknown[][] }[] {
   const seen = new Map<string, number>();
   const out: { indexes: number[]; params: unknown[][] }[] = [];
-  flat.forEach(({ rec }, i) => {
+  for (const [i, { rec }] of flat.entries()) {
     const key = `${rec.attempt.projectId}/${rec.attempt.deliveryId}`;
     const r = seen.get(key) ?? 0;
     seen.set(key, r + 1);
-    const round = (out[r] ??= { indexes: [], params: dv.map(() => []) });
+    let round = out[r];
+    if (!round) {
+      round = { indexes: [], params: dv.map(() => []) };
+      out[r] = round;
+    }
     round.indexes.push(i);
-    dv.forEach((column, k) => round.params[k]!.push(column[i]));
-  });
+    for (const [k, column] of dv.entries()) round.params[k]!.push(column[i]);
+  }
   return out;
 }
