@@ -52,7 +52,12 @@ export function createDeferredWakeups(max = DEFERRED_WAKEUPS_MAX): DeferredWakeu
   };
   return {
     add(at) {
-      if (heap.length >= max) return;
+      if (heap.length >= max) {
+        // Full: the latest half goes (a sorted array is a heap), so a near time is never the one
+        // dropped. Those deliveries wait for the poll, or for a wake-up.
+        heap.sort((a, b) => a - b);
+        heap.length = max >> 1;
+      }
       heap.push(at);
       up(heap.length - 1);
     },

@@ -256,7 +256,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         if (queues.length(ep.id) < config.claimBatch + config.perEndpointConcurrency) {
           const tokenWait = rateWait(ep, now); // a queued delivery needs its token as well
           if (tokenWait > 0) {
-            defer(d, rateGate.putBackAt(ep, now, tokenWait), true);
+            defer(d, rateGate.putBackAt(ep, d.id, now, tokenWait), true);
             continue;
           }
           queues.push(c, target, readAt, projSchedule);
@@ -268,7 +268,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const wait = rateWait(ep, now);
       if (wait > 0) {
         // Spread one token apart, across claims too: they come back one at a time, as tokens do.
-        defer(d, rateGate.putBackAt(ep, now, wait), true);
+        defer(d, rateGate.putBackAt(ep, d.id, now, wait), true);
         continue;
       }
       const timeoutMs = timeoutOf(ep);

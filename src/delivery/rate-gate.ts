@@ -21,23 +21,41 @@ export interface RateGate {
    * first of the batch: when the next token is there (a delivery that came back a moment before its
    * token keeps its turn). The others: one token apart, after those this process put back before,
    * over any number of claims, so they come due one at a time as the tokens do instead of many at
-   * once only to be put back again.
+   * once only to be put back again; but never later than one token for each delivery put back and
+   * not claimed since (an enable, a raised limit or a retry makes them due early: they give up
+   * their places).
    */
-  putBackAt(endpoint: Endpoint, now: number, wait: number): number;
+  putBackAt(endpoint: Endpoint, deliveryId: string, now: number, wait: number): number;
 }
 
-/** Endpoints' put-back horizons held before those already past are dropped. */
-const HORIZONS_PRUNE_AT = 1_000;
+/** Endpoints with put-backs held before those whose last is already due are dropped. */
+const PUT_BACK_ENDPOINTS_PRUNE_AT = 1_000;
+/** Deliveries put back and not claimed since, remembered at most (past it, put-backs bunch up more). */
+const PUT_BACK_IDS_MAX = 65_536;
+
+/** One endpoint's put-backs by this process. */
+interface PutBacks {
+  /** When the next one (after the first of a batch) should be due. */
+  horizon: number;
+  /** Deliveries put back and not claimed since. */
+  waiting: Set<string>;
+}
 
 export function createRateGate(store: Pick<Store, 'takeRateTokens'>): RateGate {
   let grants = new Map<string, RateTokenGrant>();
-  /** Per endpoint: when the next delivery it puts back should be due (putBackAt). */
-  const horizons = new Map<string, number>();
-  /** Endpoints with a delivery put back in the batch being dispatched. */
+  /** Per endpoint, what this process put back (putBackAt). */
+  const putBacks = new Map<string, PutBacks>();
+  let putBackIds = 0;
   let putBackThisBatch = new Set<string>();
   return {
     async prepare(claimed, endpoints, now) {
       putBackThisBatch = new Set();
+      if (putBacks.size > 0) {
+        for (const c of claimed) {
+          const waiting = c.delivery.endpointId ? putBacks.get(c.delivery.endpointId)?.waiting : undefined;
+          if (waiting?.delete(c.delivery.id)) putBackIds--;
+        }
+      }
       const want = new Map<string, number>();
       for (const c of claimed) {
         const id = c.delivery.endpointId;
@@ -74,18 +92,31 @@ export function createRateGate(store: Pick<Store, 'takeRateTokens'>): RateGate {
       }
       return Math.max(1, Math.ceil(grant.nextAt - now));
     },
-    putBackAt(endpoint, now, wait) {
+    putBackAt(endpoint, deliveryId, now, wait) {
       const next = now + wait;
-      if (!putBackThisBatch.has(endpoint.id)) {
-        putBackThisBatch.add(endpoint.id);
-        return Math.ceil(next);
+      let mine = putBacks.get(endpoint.id);
+      if (!mine) {
+        if (putBacks.size >= PUT_BACK_ENDPOINTS_PRUNE_AT) {
+          for (const [id, p] of putBacks) {
+            if (p.horizon > now) continue;
+            putBackIds -= p.waiting.size;
+            putBacks.delete(id);
+          }
+        }
+        mine = { horizon: 0, waiting: new Set() };
+        putBacks.set(endpoint.id, mine);
       }
-      const interval = endpoint.rateLimit ? 1000 / endpoint.rateLimit.perSecond : 0;
-      const at = Math.max(horizons.get(endpoint.id) ?? 0, next + interval);
-      if (horizons.size >= HORIZONS_PRUNE_AT && !horizons.has(endpoint.id)) {
-        for (const [id, h] of horizons) if (h <= now) horizons.delete(id);
+      let at = next;
+      if (putBackThisBatch.has(endpoint.id)) {
+        const interval = endpoint.rateLimit ? 1000 / endpoint.rateLimit.perSecond : 0;
+        at = Math.min(Math.max(mine.horizon, next + interval), next + interval * (mine.waiting.size + 1));
+        mine.horizon = at + interval;
       }
-      horizons.set(endpoint.id, at + interval);
+      putBackThisBatch.add(endpoint.id);
+      if (putBackIds < PUT_BACK_IDS_MAX && !mine.waiting.has(deliveryId)) {
+        mine.waiting.add(deliveryId);
+        putBackIds++;
+      }
       return Math.ceil(at);
     },
   };

@@ -7,6 +7,7 @@ import { after, describe, test } from 'node:test';
 import { createRateGate } from '../../src/delivery/rate-gate.ts';
 import type { Endpoint } from '../../src/domain/types.ts';
 import { openStore } from '../../src/store/open-store.ts';
+import type { ClaimedDelivery } from '../../src/store/store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-rate-gate-'));
 const store = await openStore(`sqlite:${join(dir, 'herald.db')}`);
@@ -17,6 +18,10 @@ after(async () => {
 
 const endpoint = (id: string, perSecond: number) =>
   ({ id, projectId: 'p', status: 'active', rateLimit: { perSecond, burst: 1 } }) as unknown as Endpoint;
+/** A claimed batch as prepare sees it (no endpoint views passed: it takes no tokens). */
+const claimedOf = (endpointId: string, ids: string[]) =>
+  ids.map((id) => ({ delivery: { id, endpointId } })) as unknown as ClaimedDelivery[];
+const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 
 describe('rate gate: putting back', () => {
   test('the first of a batch comes back with the next token, the others one token apart after it', async () => {
@@ -24,7 +29,7 @@ describe('rate gate: putting back', () => {
     const ep = endpoint('e1', 10); // 100 ms a token
     await gate.prepare([], new Map(), 1_000);
     assert.deepEqual(
-      [0, 1, 2, 3].map(() => gate.putBackAt(ep, 1_000, 40)),
+      ids('d', 4).map((id) => gate.putBackAt(ep, id, 1_000, 40)),
       [1_040, 1_140, 1_240, 1_340],
     );
   });
@@ -33,24 +38,39 @@ describe('rate gate: putting back', () => {
     const gate = createRateGate(store);
     const ep = endpoint('e1', 10);
     await gate.prepare([], new Map(), 1_000);
-    for (let i = 0; i < 4; i++) gate.putBackAt(ep, 1_000, 40); // up to 1,340
-    await gate.prepare([], new Map(), 1_010);
+    for (const id of ids('a', 4)) gate.putBackAt(ep, id, 1_000, 40); // up to 1,340
+    await gate.prepare(claimedOf('e1', ['b0', 'b1', 'b2']), new Map(), 1_010);
     // Its first keeps the next token (it may be one that came back a moment early); the rest queue
     // behind 1,340 instead of colliding with 1,140 and 1,240.
     assert.deepEqual(
-      [0, 1, 2].map(() => gate.putBackAt(ep, 1_010, 30)),
+      ids('b', 3).map((id) => gate.putBackAt(ep, id, 1_010, 30)),
       [1_040, 1_440, 1_540],
     );
+  });
+
+  test('deliveries claimed again before their time (an enable, a raised limit) give up their places', async () => {
+    const gate = createRateGate(store);
+    const slow = endpoint('e1', 1); // a token a second
+    await gate.prepare([], new Map(), 0);
+    const first = ids('d', 60).map((id) => gate.putBackAt(slow, id, 0, 1_000));
+    assert.equal(first.at(-1), 60_000);
+    // The limit is raised to 1,000/s and the store makes all 60 due at once: claimed again, the
+    // ones without a token are spread by the new rate, not behind the old minute.
+    const fast = endpoint('e1', 1_000);
+    await gate.prepare(claimedOf('e1', ids('d', 60)), new Map(), 2_000);
+    const again = ids('d', 40).map((id) => gate.putBackAt(fast, id, 2_000, 1));
+    assert.equal(again[0], 2_001);
+    assert.ok(again.at(-1)! <= 2_001 + 40, `the 40th put back at ${again.at(-1)}`);
   });
 
   test('an endpoint idle for long starts from the next token again', async () => {
     const gate = createRateGate(store);
     const ep = endpoint('e1', 10);
     await gate.prepare([], new Map(), 1_000);
-    for (let i = 0; i < 3; i++) gate.putBackAt(ep, 1_000, 40);
-    await gate.prepare([], new Map(), 60_000);
+    for (const id of ids('a', 3)) gate.putBackAt(ep, id, 1_000, 40);
+    await gate.prepare(claimedOf('e1', ids('a', 3)), new Map(), 60_000);
     assert.deepEqual(
-      [0, 1].map(() => gate.putBackAt(ep, 60_000, 50)),
+      ids('b', 2).map((id) => gate.putBackAt(ep, id, 60_000, 50)),
       [60_050, 60_150],
     );
   });
@@ -61,10 +81,10 @@ describe('rate gate: putting back', () => {
     const fast = endpoint('fast', 100);
     await gate.prepare([], new Map(), 0);
     const got = [
-      gate.putBackAt(slow, 0, 5),
-      gate.putBackAt(fast, 0, 5),
-      gate.putBackAt(slow, 0, 5),
-      gate.putBackAt(fast, 0, 5),
+      gate.putBackAt(slow, 's0', 0, 5),
+      gate.putBackAt(fast, 'f0', 0, 5),
+      gate.putBackAt(slow, 's1', 0, 5),
+      gate.putBackAt(fast, 'f1', 0, 5),
     ];
     assert.deepEqual(got, [5, 5, 1_005, 15]);
   });

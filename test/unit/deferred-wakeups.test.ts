@@ -40,10 +40,13 @@ describe('deferred wake-ups', () => {
     assert.equal(w.sleepFor(500, 1_000, 5), 500);
   });
 
-  test('past its capacity a time is dropped (the delivery waits for the poll), never an error', () => {
-    const w = createDeferredWakeups(3);
-    for (const at of [10, 20, 30, 5]) w.add(at);
+  test('past its capacity the latest times are dropped, never a near one (nor an error)', () => {
+    const w = createDeferredWakeups(4);
+    for (const at of [10, 20, 30, 40]) w.add(at);
+    w.add(5); // full: 30 and 40 go, 5 stays
     assert.equal(w.size, 3);
-    assert.equal(w.sleepFor(500, 0, 1), 10);
+    assert.equal(w.sleepFor(500, 0, 1), 5);
+    assert.equal(w.takeDue(25), true);
+    assert.equal(w.size, 0, '30 and 40 were the ones dropped');
   });
 });
