@@ -208,7 +208,7 @@ export function jsonSyntaxProblem(
   } catch (error) {
     message = error instanceof Error ? error.message : String(error);
   }
-  const at = /^(.+?) in JSON at position (\d+)/.exec(message);
+  const at = /^(.+?) (?:in|after) JSON at position (\d+)/.exec(message);
   const token = /^Unexpected token '(.+?)', /s.exec(message);
   let reason: string;
   let position: number | undefined;
@@ -233,7 +233,7 @@ export function jsonSyntaxProblem(
 }
 
 /** Longest text whose unexpected character unexpectedTokenAt looks for (it parses ~log2(length) prefixes). */
-const LOCATE_TOKEN_MAX_CHARS = 64 * 1024;
+const LOCATE_TOKEN_MAX_CHARS = 8 * 1024;
 
 /**
  * Where the character is that V8 calls unexpected without saying where ("Unexpected token 'x', …
@@ -250,7 +250,7 @@ function unexpectedTokenAt(text: string): number | undefined {
     } catch (error) {
       const message = error instanceof Error ? error.message : '';
       if (/^Unexpected token /.test(message)) return true;
-      const at = / in JSON at position (\d+)/.exec(message);
+      const at = / (?:in|after) JSON at position (\d+)/.exec(message);
       return at !== null && Number(at[1]) < k;
     }
   };

@@ -38,6 +38,17 @@ describe('error wording', () => {
       ['url=https://a.example/', 'unexpected character "u"', { line: 1, column: 1, position: 0 }],
       ['{"url": "https://a.example/"', 'expected', { line: 1, column: 29, position: 28 }],
       ['{"url": "https://a.exa', 'unterminated string', { line: 1, column: 23, position: 22 }],
+      // Text after a complete value: two objects (NDJSON) or a stray brace.
+      [
+        '{"url": "https://a.example/"}\n{"url": "https://b.example/"}',
+        'unexpected non-whitespace character',
+        { line: 2, column: 1, position: 30 },
+      ],
+      [
+        '{"url": "https://a.example/"}}',
+        'unexpected non-whitespace character',
+        { line: 1, column: 30, position: 29 },
+      ],
     ];
     for (const [raw, reason, where] of cases) {
       const error = assertError(
