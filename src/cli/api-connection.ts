@@ -84,9 +84,22 @@ export function unreachable(error: unknown, flags: ConnectionFlags): CommandErro
   const url = setting({ name: '--url', value: flags.url }, 'HERALD_URL');
   const from = url ? `from ${url.source}` : 'the default';
   return new CommandError(
-    `cannot reach Herald at ${url?.value ?? DEFAULT_API_URL} (${from}): ${(error as Error).message || code}. ` +
+    `cannot reach Herald at ${withoutCredentials(url?.value ?? DEFAULT_API_URL)} (${from}): ${(error as Error).message || code}. ` +
       'Is `herald serve` running there? Point the CLI at another Herald with --url URL or HERALD_URL',
   );
+}
+
+/** The URL with any user name and password in it replaced by `***`, for messages. */
+export function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.username && !parsed.password) return url;
+    parsed.username = '***';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/[^/@]*@/, '//***@');
+  }
 }
 
 /** Parses a JSON flag value (or `@file`), naming the flag when it is not JSON. */

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -61,6 +62,16 @@ describe('the CLI without a Herald to talk to', () => {
     const byEnv = await herald(['endpoints', 'list', '--project', 'p', '--token', 't'], { HERALD_URL: url });
     assert.equal(byEnv.code, 1);
     assert.match(byEnv.stderr, new RegExp(`^herald: cannot reach Herald at ${url} \\(from HERALD_URL\\)`));
+    // A password in the URL is not printed.
+    const withPassword = await herald(['endpoints', 'list', '--project', 'p', '--token', 't'], {
+      HERALD_URL: `http://ops:hunter2-secret@127.0.0.1:${port}`,
+    });
+    assert.equal(withPassword.code, 1);
+    assert.match(
+      withPassword.stderr,
+      new RegExp(`cannot reach Herald at http://\\*\\*\\*@127\\.0\\.0\\.1:${port}`),
+    );
+    assert.doesNotMatch(withPassword.stderr, /hunter2|ops:/);
     // listen says the same, at start.
     const listen = await herald([
       'listen',
@@ -176,6 +187,69 @@ describe('the CLI against a fresh Herald', () => {
     const other = await herald([...send, '--idempotency-key', 'order-7782']);
     assert.notEqual(other.stdout.split(' ')[0], id);
     assert.equal(other.stderr, '');
+  });
+
+  test('events send whose first try was stored but its answer lost says stored once, not a replay', async () => {
+    const project = await client.createProject({ name: 'resent' });
+    // A loopback proxy that passes the first event POST on to Herald and then drops the CLI's
+    // connection without an answer: the event is stored, the CLI sees a network error and sends again.
+    let dropped = false;
+    const target = new URL(server.url);
+    const proxy = createHttpServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const upstream = httpRequest(
+          {
+            host: target.hostname,
+            port: target.port,
+            path: req.url,
+            method: req.method,
+            headers: req.headers,
+          },
+          (answer) => {
+            const body: Buffer[] = [];
+            answer.on('data', (c: Buffer) => body.push(c));
+            answer.on('end', () => {
+              if (!dropped && req.method === 'POST') {
+                dropped = true;
+                req.socket.destroy();
+                return;
+              }
+              res.writeHead(answer.statusCode ?? 502, answer.headers);
+              res.end(Buffer.concat(body));
+            });
+          },
+        );
+        upstream.end(Buffer.concat(chunks));
+      });
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+      const sent = await herald([
+        'events',
+        'send',
+        'player.purchase',
+        '--url',
+        url,
+        '--token',
+        ADMIN,
+        '--project',
+        project.id,
+        '--data',
+        '{"sku":"gold"}',
+        '--idempotency-key',
+        'order-9001',
+      ]);
+      assert.equal(sent.code, 0, sent.stderr);
+      assert.ok(dropped, 'the first answer was dropped');
+      assert.match(sent.stderr, /^herald: the request was sent again after a network error .*stored once\n$/);
+      const events = await client.listEvents(project.id, { limit: 10 });
+      assert.equal(events.data.length, 1, 'one event stored');
+    } finally {
+      await new Promise<void>((r) => proxy.close(() => r()));
+    }
   });
 
   test('listen --endpoint forwards the test sends of that endpoint (endpoints test), not dev and whatever its filter', async () => {

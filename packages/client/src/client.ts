@@ -111,8 +111,15 @@ export class HeraldClient {
       query?: Query;
       headers?: Record<string, string>;
       repeatable?: boolean;
-      /** Called with the headers of the 2xx answer (`idempotent-replayed: true` on a replay). */
-      onHeaders?: (headers: Record<string, string | string[] | undefined>) => void;
+      /**
+       * Called with the headers of the 2xx answer (`idempotent-replayed: true` on a replay), and
+       * whether the request was sent again after a network error (its first try may have been
+       * stored: then a replay answers this very call's event).
+       */
+      onHeaders?: (
+        headers: Record<string, string | string[] | undefined>,
+        sent: { afterNetworkError: boolean },
+      ) => void;
     } = {},
   ): Promise<T> {
     const full = path.startsWith('/api/') ? path : `/api/v1${path.startsWith('/') ? '' : '/'}${path}`;
@@ -121,6 +128,7 @@ export class HeraldClient {
     if (body === undefined && options.body !== undefined) body = JSON.stringify(options.body);
     if (body !== undefined) headers['content-type'] = 'application/json';
     const repeatable = options.repeatable ?? (method === 'GET' || method === 'PUT' || method === 'DELETE');
+    let afterNetworkError = false;
     for (let attempt = 0; ; attempt++) {
       let res: Dispatcher.ResponseData;
       try {
@@ -135,12 +143,13 @@ export class HeraldClient {
       } catch (error) {
         // Sent or not, nobody knows: only a request that may be repeated is.
         if (!repeatable || attempt >= this.#retries) throw error;
+        afterNetworkError = true;
         await sleep(NETWORK_BACKOFF_MS * 2 ** attempt);
         continue;
       }
       const text = await res.body.text();
       if (res.statusCode >= 200 && res.statusCode < 300) {
-        options.onHeaders?.(res.headers);
+        options.onHeaders?.(res.headers, { afterNetworkError });
         return (text ? this.#parseJson(text) : undefined) as T;
       }
       // 429 and 503 stored nothing: the same request is safe to send again after the wait asked for.

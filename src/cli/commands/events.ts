@@ -64,20 +64,27 @@ export function eventsCommand(): Command {
       // client.sendEvent, keeping the answer's headers: a repeated idempotency key is answered with
       // the original event and `idempotent-replayed: true` (docs/api.md), which the user is told.
       let replayed = false;
+      let resent = false;
       const event = await client.request<HeraldEvent>(
         'POST',
         `/projects/${encodeURIComponent(flags.project)}/events`,
         {
           body: input,
           repeatable: Boolean(input.idempotencyKey),
-          onHeaders: (headers) => {
+          onHeaders: (headers, sent) => {
             replayed = headers['idempotent-replayed'] === 'true';
+            resent = sent.afterNetworkError;
           },
         },
       );
       if (flags.json) printJson(event);
       else printEvent(event);
-      if (replayed) {
+      if (replayed && resent) {
+        // The first try was stored before the connection failed: the event above is this call's.
+        process.stderr.write(
+          `herald: the request was sent again after a network error and Herald answered with the event its first try had stored (above, --idempotency-key ${input.idempotencyKey}): stored once\n`,
+        );
+      } else if (replayed) {
         process.stderr.write(
           `herald: idempotent replay: --idempotency-key ${input.idempotencyKey} was used within the last 24 h, so Herald answered with that original event (above) and created and delivered nothing new\n`,
         );

@@ -130,8 +130,11 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
       fresh.sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || (a.id < b.id ? -1 : 1));
       let sent = 0;
       for (const event of fresh) {
+        // Remembered once it is known whether it is wanted: a lookup that fails (a 503, the
+        // network) leaves it for the next poll instead of dropping it.
+        const wanted = await wouldGet(event);
         remember(event);
-        if (!(await wouldGet(event))) continue;
+        if (!wanted) continue;
         await forward(event);
         sent++;
       }
