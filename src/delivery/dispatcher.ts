@@ -202,7 +202,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         const id = c.delivery.projectId;
         if (!schedules.has(id)) schedules.set(id, await projectSchedule(id));
       }
-      await rateGate.prepare(claimed, endpoints, clock()); // one store call per batch, rate-limited endpoints only
+      await rateGate.prepare(claimed, endpoints, clock); // one store call per batch, rate-limited endpoints only
     } catch (error) {
       const at = clock() + 1_000;
       await store

@@ -12,8 +12,15 @@ import type { Endpoint } from '../domain/types.ts';
 import type { ClaimedDelivery, DispatchEndpoint, RateTokenGrant, Store } from '../store/store.ts';
 
 export interface RateGate {
-  /** Takes the tokens a claimed batch needs (only endpoints with a rateLimit). */
-  prepare(claimed: ClaimedDelivery[], endpoints: Map<string, DispatchEndpoint>, now: number): Promise<void>;
+  /**
+   * Takes the tokens a claimed batch needs (only endpoints with a rateLimit), as of `now`: give the
+   * clock, read once the store takes them (Store.takeRateTokens).
+   */
+  prepare(
+    claimed: ClaimedDelivery[],
+    endpoints: Map<string, DispatchEndpoint>,
+    now: number | (() => number),
+  ): Promise<void>;
   /** 0 when a delivery to `endpoint` may go now (a token is used), else ms until the next token. */
   take(endpoint: Endpoint, now: number): number;
   /**

@@ -227,9 +227,15 @@ export interface Store {
   // ── limits, retention, operational events delivery ───────────────────────
   /**
    * Takes tokens from each endpoint's rate limit (GCRA, src/domain/gcra.ts), atomically and shared
-   * by every process on the store. Keyed by endpoint id.
+   * by every process on the store. Keyed by endpoint id. `now` may be a clock: it is then read when
+   * the store takes the tokens, after any wait for the write lock, so tokens are not granted as of a
+   * moment already past (the requests they allow would go out later, closer together than the
+   * limit allows).
    */
-  takeRateTokens(requests: RateTokenRequest[], now: number): Promise<Map<string, RateTokenGrant>>;
+  takeRateTokens(
+    requests: RateTokenRequest[],
+    now: number | (() => number),
+  ): Promise<Map<string, RateTokenGrant>>;
   /**
    * One bounded batch of retention for a project, in its own short transaction. It looks at the next
    * `limit` events created before `cutoff` (oldest first, after the cursor `after`): those whose

@@ -68,6 +68,9 @@ export function defineLimitsRetentionSuite(name: string, open: () => Promise<Sto
       const onTime = await store.takeRateTokens([{ ...ref, want: 2 }], T0 + 200);
       assert.equal(onTime.get(a!.id)?.granted, 1);
       assert.equal(onTime.get(a!.id)?.nextAt, T0 + 400);
+      // A clock instead of a time: read by the store, the same step.
+      const byClock = await store.takeRateTokens([{ ...ref, want: 2 }], () => T0 + 400);
+      assert.deepEqual(byClock.get(a!.id), { granted: 1, nextAt: T0 + 600 });
       // An idle endpoint refills up to its burst, not beyond.
       const later = await store.takeRateTokens([{ ...ref, want: 10 }], T0 + HOUR);
       assert.equal(later.get(a!.id)?.granted, 3);

@@ -587,6 +587,36 @@ describe('sqlite specifics', () => {
     await store.close();
   });
 
+  test('rate tokens given a clock are taken as of when the write lock is had, not when asked for', async () => {
+    const url = `sqlite:${join(dir, 'tokens-clock', 'h.db')}`;
+    const store = await openStore(url);
+    const { project, endpoints } = await projectWithEndpoints(store, 1);
+    const holder = new DatabaseSync(url.slice('sqlite:'.length));
+    holder.exec('BEGIN IMMEDIATE');
+    let readAt = 0;
+    const asked = performance.now();
+    const pending = store.takeRateTokens(
+      [{ projectId: project.id, endpointId: endpoints[0]!.id, want: 1, perSecond: 10, burst: 1 }],
+      () => {
+        readAt = performance.now();
+        return T0;
+      },
+    );
+    // Under the group commit's MAX_DEFER_MS (25), after which it waits for the lock blocking.
+    await new Promise((resolve) => setTimeout(resolve, 15));
+    holder.exec('COMMIT');
+    const released = performance.now();
+    holder.close();
+    const tokens = await pending;
+    assert.equal(tokens.get(endpoints[0]!.id)?.granted, 1);
+    assert.ok(
+      readAt >= released,
+      `the clock was read ${Math.round(released - readAt)} ms before the lock was free`,
+    );
+    assert.ok(readAt - asked >= 15);
+    await store.close();
+  });
+
   test('a claim waits for the write lock without blocking the thread, and takes the records waiting with it', async () => {
     const url = `sqlite:${join(dir, 'claim-locked', 'h.db')}`;
     const store = await openStore(url);

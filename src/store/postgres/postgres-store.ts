@@ -400,7 +400,7 @@ export class PostgresStore implements Store {
   }
 
   // ── limits, retention, operational-event outbox (rate-limit.ts, retention.ts, operational-outbox.ts) ──
-  async takeRateTokens(requests: RateTokenRequest[], now: number) {
+  async takeRateTokens(requests: RateTokenRequest[], now: number | (() => number)) {
     return takeRateTokensPostgres(this.#pool, requests, now);
   }
   async purgeBefore(projectId: string, cutoff: number, limit: number, after: string | null = null) {

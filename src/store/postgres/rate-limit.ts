@@ -33,9 +33,12 @@ const TAKE_SQL = `
 export async function takeRateTokensPostgres(
   db: Queryable,
   requests: RateTokenRequest[],
-  now: number,
+  clock: number | (() => number),
 ): Promise<Map<string, RateTokenGrant>> {
   const out = new Map<string, RateTokenGrant>();
+  // Statements run at once on the pool's connections, without a write lock to wait for: the clock
+  // is read here.
+  const now = typeof clock === 'function' ? clock() : clock;
   // One statement each (a few rate-limited endpoints per claimed batch): every one is atomic on its
   // own row, and no statement holds two rows' locks, so workers cannot deadlock on each other.
   const results = await Promise.all(

@@ -366,9 +366,14 @@ export class SqliteStore implements Store {
   }
 
   // ── limits, retention, operational-event outbox (rate-limit.ts, retention.ts, operational-outbox.ts) ──
-  async takeRateTokens(requests: RateTokenRequest[], now: number) {
+  async takeRateTokens(requests: RateTokenRequest[], now: number | (() => number)) {
     if (requests.length === 0) return new Map<string, RateTokenGrant>();
-    return this.#write(() => takeRateTokensSqlite(this.#db, requests, now), { durable: false });
+    return this.#write(
+      () => takeRateTokensSqlite(this.#db, requests, typeof now === 'function' ? now() : now),
+      {
+        durable: false,
+      },
+    );
   }
   async purgeBefore(projectId: string, cutoff: number, limit: number, after: string | null = null) {
     return this.#write(() => purgeBeforeSqlite(this.#db, projectId, cutoff, limit, after), {
