@@ -50,6 +50,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const hooks = options.hooks ?? {};
 
   let running = false;
+  /** stop()'s grace ran out: attempts still running then are not recorded. */
+  let cutOff = false;
   let loopDone: Promise<void> = Promise.resolve();
   let inFlight = 0;
   const perEndpoint = new Map<string, number>();
@@ -106,6 +108,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     retryJitter: config.retryJitter,
     workerId,
     onAttempted: (rec) => {
+      // Past stop()'s grace: not recorded. Such an attempt ends because the process is closing its
+      // connections, not because the endpoint failed; its lease brings the delivery back.
+      if (cutOff) return;
       // The slot is free once the response is in; unrecorded attempts, which a crash would send
       // again, are bounded by the record queue: the loop claims nothing more while it is full
       // (record-queue.ts). hooks.onAttempt is called once the record is written, with the status
@@ -372,6 +377,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         }),
       ]);
       clearTimeout(timer);
+      if (attemptsRunning.size > 0) {
+        cutOff = true;
+        hooks.onError?.(
+          new Error(
+            `${attemptsRunning.size} attempts still in flight after the ${graceMs} ms grace are not recorded: ` +
+              'their deliveries are sent again once their lease runs out (at the next start with SQLite)',
+          ),
+          'shutdown',
+        );
+      }
       // Claimed but never started: hand back, due now, so another worker (or the next start) takes them.
       const held = queues.takeAll();
       const now = clock();
@@ -386,7 +401,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           )
           .catch((error: unknown) => hooks.onError?.(error, 'release')); // the lease brings them back anyway
       }
-      // Attempts still running keep their lease: the delivery comes back when it ends.
+      // Attempts still running keep their lease (their records are not written, see cutOff): the
+      // delivery comes back when it ends.
       await recordQueue.flush();
     },
     wake,

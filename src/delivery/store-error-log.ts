@@ -3,7 +3,8 @@
  * release the same way, several times a second in every process: one warn line without a stack,
  * then at most one per interval with the number of failures in between (thousands of stacks say
  * nothing more, and fill the disk the outage may already be about). Any other failure is a bug or
- * a data problem: each is logged at error level with its stack.
+ * a data problem: each is logged at error level with its stack. What a stop left unfinished
+ * (`during: 'shutdown'`) is one warn line.
  */
 import { isStoreUnreachable } from '../store/store-unavailable.ts';
 
@@ -21,6 +22,11 @@ export function storeErrorLog(
   let loggedAt = Number.NEGATIVE_INFINITY;
   let since = 0;
   return (error, during) => {
+    // Not a store call: what a stop left unfinished (dispatcher.ts), worth a line, not a stack.
+    if (during === 'shutdown') {
+      logger.warn({ during }, `dispatcher: ${(error as Error).message}`);
+      return;
+    }
     if (!isStoreUnreachable(error)) {
       logger.error({ err: error, during }, 'dispatcher: store call failed');
       return;

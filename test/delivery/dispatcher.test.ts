@@ -700,6 +700,34 @@ describe('dispatcher', () => {
     assert.equal(r.requests.length, 4);
   });
 
+  test('attempts still running when the stop grace ends are not recorded (closing the connections is no endpoint failure)', async () => {
+    const w = await world();
+    const r = await receiver(() => ({ status: 200, delayMs: 3_000 }));
+    const ep = await w.endpoint(r.url, { timeoutMs: 10_000 });
+    const deliveries = await w.send(3);
+    const d = w.dispatcher({ failureThreshold: 2 });
+    await d.start();
+    await r.waitFor(3);
+    const started = w.errors.length;
+    await d.stop({ graceMs: 200 });
+    await w.sender.close(); // what the process does next: the three requests are cut off
+    await new Promise((res) => setTimeout(res, 300));
+    for (const x of deliveries) {
+      const cur = await w.store.getDelivery(w.projectId, x.id);
+      assert.equal(cur?.attempts, 0, 'no attempt recorded');
+      assert.equal(cur?.status, 'pending');
+    }
+    const after = await w.store.getEndpoint(w.projectId, ep.id);
+    assert.equal(after?.status, 'active');
+    assert.equal(after?.consecutiveFailures, 0);
+    const said = w.errors.slice(started).filter((e) => e.during === 'shutdown');
+    assert.equal(said.length, 1);
+    assert.match(
+      String((said[0]!.error as Error).message),
+      /^3 attempts still in flight after the 200 ms grace/,
+    );
+  });
+
   test('a delivery claimed by a crashed worker is delivered after its lease', async () => {
     const { store, path } = await openTestStore();
     const w = await world(store);

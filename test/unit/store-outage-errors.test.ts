@@ -79,3 +79,23 @@ test('the dispatcher logs an unreachable database once per interval with the cou
   assert.equal(lines[1]!.fields.failedSinceLastLine, 49);
   assert.equal(lines[2]!.fields.err, bug);
 });
+
+test('what a stop left unfinished is one warn line without a stack', () => {
+  const lines: { level: string; fields: Record<string, unknown>; message: string }[] = [];
+  const logger = {
+    error: (fields: object, message: string) =>
+      lines.push({ level: 'error', fields: { ...fields }, message }),
+    warn: (fields: object, message: string) => lines.push({ level: 'warn', fields: { ...fields }, message }),
+  };
+  storeErrorLog(logger)(
+    new Error('3 attempts still in flight after the 10000 ms grace are not recorded'),
+    'shutdown',
+  );
+  assert.deepEqual(lines, [
+    {
+      level: 'warn',
+      fields: { during: 'shutdown' },
+      message: 'dispatcher: 3 attempts still in flight after the 10000 ms grace are not recorded',
+    },
+  ]);
+});
