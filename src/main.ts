@@ -120,15 +120,14 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
   };
 
   try {
-    if (encryptionKey) {
-      // Secrets stored before a key was set, or sealed with a key being rotated out, move to the
-      // current key (a secret no configured key opens stops the start here, with the reason).
-      const resealed = await store.resealSecrets().catch((error: unknown) => {
-        throw keyFromFile ? explainKeyFileMismatch(error, config) : error;
-      });
-      if (resealed)
-        logger.info({ resealed }, 'endpoint secrets sealed again with the current encryption key');
-    }
+    // Secrets stored before a key was set, or sealed with a key being rotated out, move to the
+    // current key. A secret no configured key opens (none configured at all, with PostgreSQL)
+    // stops the start here, with the reason: a process that cannot sign would claim and fail
+    // every delivery while looking healthy.
+    const resealed = await store.resealSecrets().catch((error: unknown) => {
+      throw keyFromFile ? explainKeyFileMismatch(error, config) : error;
+    });
+    if (resealed) logger.info({ resealed }, 'endpoint secrets sealed again with the current encryption key');
     const metrics = createMetrics({
       store,
       // An outage: one line per scrape without a stack (herald_store_up says the rest).

@@ -24,11 +24,14 @@ export const PLAINTEXT_SECRETS: SecretCipher = {
   seal: (plain) => plain,
   open: (stored) => {
     if (stored.startsWith(PREFIX)) {
-      throw new Error('an endpoint secret is encrypted but no HERALD_ENCRYPTION_KEY is configured');
+      throw new Error(
+        'HERALD_ENCRYPTION_KEY: is unset, but the database holds endpoint secrets sealed with an encryption key: start with the key the other processes use',
+      );
     }
     return stored;
   },
-  stale: () => false,
+  // A sealed value is one only a key opens: resealing it fails, saying so (a start refused).
+  stale: (stored) => stored.startsWith(PREFIX),
 };
 
 /**

@@ -27,7 +27,7 @@ test('a wrong key or a tampered value is refused; plaintext from before a key wa
   const tampered = `enc:v1:${Buffer.concat([Buffer.from(c.seal('x').slice(7), 'base64').subarray(0, 28), raw.subarray(28)]).toString('base64')}`;
   assert.throws(() => c.open(tampered));
   assert.equal(c.open('legacy-plaintext'), 'legacy-plaintext');
-  assert.throws(() => PLAINTEXT_SECRETS.open(sealed), /no HERALD_ENCRYPTION_KEY/);
+  assert.throws(() => PLAINTEXT_SECRETS.open(sealed), /HERALD_ENCRYPTION_KEY: is unset/);
   assert.throws(() => createSecretCipher(randomBytes(16)), /32 bytes/);
 });
 
@@ -44,4 +44,8 @@ test('rotation: previous keys still open old values, which are reported stale un
   assert.equal(createSecretCipher(newKey).open(resealed), 'rotate-me', 'the old key is no longer needed');
   assert.throws(() => createSecretCipher(newKey).open(sealedOld), /HERALD_ENCRYPTION_KEY_PREVIOUS/);
   assert.equal(PLAINTEXT_SECRETS.stale('anything'), false);
+  // Without a key, a sealed value is stale: resealing it fails with the reason (a refused start).
+  const sealed = createSecretCipher(new Uint8Array(32).fill(7)).seal('whsec_x');
+  assert.equal(PLAINTEXT_SECRETS.stale(sealed), true);
+  assert.throws(() => PLAINTEXT_SECRETS.open(sealed), /^Error: HERALD_ENCRYPTION_KEY: is unset, but the database holds/);
 });
