@@ -47,5 +47,8 @@ test('rotation: previous keys still open old values, which are reported stale un
   // Without a key, a sealed value is stale: resealing it fails with the reason (a refused start).
   const sealed = createSecretCipher(new Uint8Array(32).fill(7)).seal('whsec_x');
   assert.equal(PLAINTEXT_SECRETS.stale(sealed), true);
-  assert.throws(() => PLAINTEXT_SECRETS.open(sealed), /^Error: HERALD_ENCRYPTION_KEY: is unset, but the database holds/);
+  assert.throws(
+    () => PLAINTEXT_SECRETS.open(sealed),
+    /^Error: HERALD_ENCRYPTION_KEY: is unset, but the database holds/,
+  );
 });
