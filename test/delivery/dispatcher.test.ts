@@ -644,6 +644,26 @@ describe('dispatcher', () => {
     );
   });
 
+  test('raising a rate limit paces what it had put off by the new limit, not behind the old schedule', async () => {
+    const w = await world();
+    const r = await receiver();
+    const ep = await w.endpoint(r.url, { rateLimit: { perSecond: 1, burst: 1 } });
+    const deliveries = await w.send(60);
+    await w.dispatcher({ pollIntervalMs: 1_000, claimBatch: 10 }).start();
+    await r.waitFor(2);
+    // 58 put back, up to a minute ahead; then 1,000/s.
+    const raisedAt = Date.now();
+    await w.store.updateEndpoint(
+      w.projectId,
+      ep.id,
+      { rateLimit: { perSecond: 1_000, burst: 20 } },
+      raisedAt,
+    );
+    for (const d of deliveries) await deliveryIn(w, d.id, 'succeeded');
+    const last = Math.max(...r.requests.map((q) => q.at));
+    assert.ok(last - raisedAt < 3_000, `the last one came ${last - raisedAt} ms after the raise`);
+  });
+
   test('removing a rate limit sends at once what it had put off (seconds ahead), not after the old spacing', async () => {
     const w = await world();
     const r = await receiver();
