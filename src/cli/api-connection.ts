@@ -3,12 +3,9 @@
  * URL and token come from) and their JSON flags. The token is never printed.
  */
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { HeraldClient } from '@herald/client';
 import { type Command, Option } from 'commander';
-import { ADMIN_TOKEN_FILE } from '../config/admin-token.ts';
 import { type ConnectionFlags, DEFAULT_API_URL, resolveConnection } from '../config/client-connection.ts';
-import { pickSetting } from '../config/parse-setting.ts';
 import { parseJsonExact } from '../domain/json-text.ts';
 import { CommandError } from './run-command.ts';
 
@@ -26,12 +23,12 @@ export function withConnectionFlags(command: Command): Command {
 }
 
 export function connect(flags: ConnectionFlags): HeraldClient {
-  const { url, urlSource, token } = resolveConnection(flags);
+  const { url, urlSource, token, tokenFile } = resolveConnection(flags);
   if (!token) {
     throw new CommandError(
       'no token: pass --token, or set HERALD_TOKEN (a project API key or the admin token) or ' +
         'HERALD_ADMIN_TOKEN. Without them the CLI reads the admin token a local `herald serve` ' +
-        `generated, from ${savedTokenPath(flags)}, which is not there: run the command in the directory ` +
+        `generated, from ${tokenFile}, which is missing, empty or unreadable: run the command in the directory ` +
         '`herald serve` was started in, or name its data directory with --data-dir or HERALD_DATA_DIR',
     );
   }
@@ -42,20 +39,6 @@ export function connect(flags: ConnectionFlags): HeraldClient {
   } catch (error) {
     throw new CommandError(`${urlSource}: ${(error as Error).message}`, { cause: error });
   }
-}
-
-/** A flag, else its environment variable, as resolveConnection picks them (empty counts as unset). */
-const setting = (flag: { name: string; value: string | undefined }, env: string) =>
-  pickSetting(flag, { name: env, value: process.env[env] });
-
-/** Where the CLI looks for the admin token a local `herald serve` saved (client-connection.ts). */
-function savedTokenPath(flags: ConnectionFlags): string {
-  return join(
-    resolve(
-      setting({ name: '--data-dir', value: flags.dataDir }, 'HERALD_DATA_DIR')?.value ?? './herald-data',
-    ),
-    ADMIN_TOKEN_FILE,
-  );
 }
 
 /** Network errors that mean no Herald answered at the URL (nothing was sent). */
@@ -81,10 +64,10 @@ export function unreachable(error: unknown, flags: ConnectionFlags): CommandErro
     if (typeof c === 'string' && UNREACHABLE.has(c)) code = c;
   }
   if (code === undefined) return null;
-  const url = setting({ name: '--url', value: flags.url }, 'HERALD_URL');
-  const from = url ? `from ${url.source}` : 'the default';
+  const { url, urlFrom } = resolveConnection(flags);
+  const from = urlFrom ? `from ${urlFrom}` : 'the default';
   return new CommandError(
-    `cannot reach Herald at ${withoutCredentials(url?.value ?? DEFAULT_API_URL)} (${from}): ${(error as Error).message || code}. ` +
+    `cannot reach Herald at ${withoutCredentials(url)} (${from}): ${(error as Error).message || code}. ` +
       'Is `herald serve` running there? Point the CLI at another Herald with --url URL or HERALD_URL',
   );
 }

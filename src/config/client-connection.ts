@@ -18,29 +18,33 @@ export interface ConnectionFlags {
 export const DEFAULT_API_URL = 'http://127.0.0.1:8080';
 
 /**
- * The URL and token to use; `token` is undefined when none was found anywhere. `urlSource` is the
- * flag or variable the URL came from (`--url`, `HERALD_URL`), for messages about it.
+ * The URL and token to use; `token` is undefined when none was found anywhere. For messages:
+ * `urlSource` is the flag or variable the URL came from (`--url`, `HERALD_URL`; `--url` for the
+ * default), `urlFrom` the same but null for the default, `tokenFile` the admin-token file looked at.
  */
 export function resolveConnection(
   flags: ConnectionFlags,
   env: NodeJS.ProcessEnv = process.env,
-): { url: string; urlSource: string; token: string | undefined } {
+): { url: string; urlSource: string; urlFrom: string | null; token: string | undefined; tokenFile: string } {
   const pick = (flag: string, value: string | undefined, name: string) =>
     pickSetting({ name: flag, value }, { name, value: env[name] });
   const url = pick('--url', flags.url, 'HERALD_URL');
   const token =
     pick('--token', flags.token, 'HERALD_TOKEN') ?? pick('--token', undefined, 'HERALD_ADMIN_TOKEN');
   const dataDir = pick('--data-dir', flags.dataDir, 'HERALD_DATA_DIR');
+  const tokenFile = join(resolve(dataDir?.value ?? './herald-data'), ADMIN_TOKEN_FILE);
   return {
     url: url?.value ?? DEFAULT_API_URL,
     urlSource: url?.source ?? '--url',
-    token: token?.value ?? savedToken(dataDir?.value ?? './herald-data'),
+    urlFrom: url?.source ?? null,
+    token: token?.value ?? savedToken(tokenFile),
+    tokenFile,
   };
 }
 
-function savedToken(dataDir: string): string | undefined {
+function savedToken(file: string): string | undefined {
   try {
-    return readFileSync(join(resolve(dataDir), ADMIN_TOKEN_FILE), 'utf8').trim() || undefined;
+    return readFileSync(file, 'utf8').trim() || undefined;
   } catch {
     return undefined;
   }

@@ -96,7 +96,9 @@ describe('the CLI without a Herald to talk to', () => {
       /^herald: no token: pass --token, or set HERALD_TOKEN .* or HERALD_ADMIN_TOKEN\./,
     );
     assert.ok(
-      none.stderr.includes(`from ${join(dir, 'herald-data', 'admin-token')}, which is not there`),
+      none.stderr.includes(
+        `from ${join(dir, 'herald-data', 'admin-token')}, which is missing, empty or unreadable`,
+      ),
       none.stderr,
     );
     assert.match(none.stderr, /--data-dir or HERALD_DATA_DIR\n$/);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { resolveConnection } from '../../src/config/client-connection.ts';
 
@@ -18,18 +18,24 @@ test('flags, then HERALD_URL / HERALD_TOKEN / HERALD_ADMIN_TOKEN, then the saved
     assert.deepEqual(resolveConnection({ url: 'http://127.0.0.1:1', token: 'flag-token' }, env), {
       url: 'http://127.0.0.1:1',
       urlSource: '--url',
+      urlFrom: '--url',
       token: 'flag-token',
+      tokenFile: tokenFile('./herald-data'),
     });
     assert.deepEqual(resolveConnection({}, env), {
       url: 'http://127.0.0.1:9999',
       urlSource: 'HERALD_URL',
+      urlFrom: 'HERALD_URL',
       token: 'env-token',
+      tokenFile: tokenFile('./herald-data'),
     });
     assert.equal(resolveConnection({}, { HERALD_ADMIN_TOKEN: 'admin' }).token, 'admin');
     assert.deepEqual(resolveConnection({ dataDir: dir }, {}), {
       url: 'http://127.0.0.1:8080',
       urlSource: '--url',
+      urlFrom: null,
       token: 'saved-token-0123456789',
+      tokenFile: tokenFile(dir),
     });
     assert.equal(resolveConnection({}, { HERALD_DATA_DIR: dir }).token, 'saved-token-0123456789');
     assert.equal(resolveConnection({ dataDir: join(dir, 'missing') }, {}).token, undefined);
@@ -48,7 +54,13 @@ test('an empty flag or variable counts as unset, as for every server setting (co
         {},
         { HERALD_URL: '', HERALD_TOKEN: '', HERALD_ADMIN_TOKEN: 'admin-token-0123456789' },
       ),
-      { url: 'http://127.0.0.1:8080', urlSource: '--url', token: 'admin-token-0123456789' },
+      {
+        url: 'http://127.0.0.1:8080',
+        urlSource: '--url',
+        urlFrom: null,
+        token: 'admin-token-0123456789',
+        tokenFile: tokenFile('./herald-data'),
+      },
     );
     // Both tokens empty, and an empty --token: the token the local server saved.
     assert.equal(
@@ -59,12 +71,17 @@ test('an empty flag or variable counts as unset, as for every server setting (co
     assert.deepEqual(resolveConnection({ url: '' }, { HERALD_URL: 'http://127.0.0.1:9999' }), {
       url: 'http://127.0.0.1:9999',
       urlSource: 'HERALD_URL',
+      urlFrom: 'HERALD_URL',
       token: savedIn('./herald-data'),
+      tokenFile: tokenFile('./herald-data'),
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** The admin-token file resolveConnection looks at for the data directory `dir`. */
+const tokenFile = (dir: string) => join(resolve(dir), 'admin-token');
 
 /** What resolveConnection finds in `dir` (the test's working directory may hold one). */
 function savedIn(dir: string): string | undefined {

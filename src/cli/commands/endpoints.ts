@@ -233,7 +233,10 @@ async function noExample(
       `${head}--type ${type}: the event-type catalog has no example for it, so there is nothing to send; ${addOne(type)}, or pick a type that has one (${listThem})`,
     );
   }
-  const { eventTypes } = await client.getEndpoint(project, id);
+  // Only to word the message: if even this read fails, the 422 stands as it came.
+  const endpoint = await client.getEndpoint(project, id).catch(() => null);
+  if (!endpoint) return null;
+  const { eventTypes } = endpoint;
   const tried =
     eventTypes.length > 0
       ? `without --type it tries the endpoint's event types (${eventTypes.join(', ')}) and none has an example in the event-type catalog`
