@@ -5,14 +5,15 @@
  * SendResult. Redirects are never followed (undici's Pool does not follow them; no redirect
  * interceptor is installed).
  */
-import { isIP, type Socket } from 'node:net';
+import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import * as tls from 'node:tls';
-import { buildConnector, type Dispatcher, Pool } from 'undici';
+import { buildConnector, type Dispatcher } from 'undici';
 import { type Cidr, isAddressAllowed, parseCidr, parseIpLiteral } from '../domain/address-classifier.ts';
 import { errorKindFromError } from '../domain/classify-outcome.ts';
 import { BlockedAddressError, guardedLookup, type LookupAll, systemLookup } from './guarded-lookup.ts';
+import { createOriginPools } from './origin-pools.ts';
 import type { SendFn, SendRequest, SendResult } from './send-types.ts';
 
 export { BlockedAddressError, type LookupAll } from './guarded-lookup.ts';
@@ -44,7 +45,6 @@ export interface Sender {
 const CONNECT_TIMEOUT_MS = 30_000;
 /** Hostname verdicts remembered before the cache starts over (it only saves parsing). */
 const MAX_REMEMBERED_HOSTS = 10_000;
-const KEEP_ALIVE_MS = 10_000;
 
 /** The parts of a delivery URL the sender uses. */
 interface Target {
@@ -76,14 +76,6 @@ function wireHeaders(
   return out;
 }
 
-interface PoolEntry {
-  pool: Pool;
-  active: number;
-  lastUsed: number;
-  /** Sockets of this pool still connecting (TCP or TLS handshake): undici cannot cancel those. */
-  dialing: Set<Socket>;
-}
-
 /** The CAs to trust: Node's defaults plus `ca`. Passing `ca` alone to tls would REPLACE the defaults. */
 function trustedCas(ca: string): string[] {
   const defaults =
@@ -102,66 +94,11 @@ export function createSender(options: SenderOptions): Sender {
     // forwarded to net/tls.connect: every name is resolved through the guard, at connect time
     lookup: guardedLookup(options.lookup ?? systemLookup, allow),
   } as buildConnector.BuildOptions);
-  const pools = new Map<string, PoolEntry>();
-  const idleMs = options.poolIdleMs ?? 60_000;
-
-  // Many endpoints mean many origins: close the pools nobody used lately.
-  const sweeper = setInterval(
-    () => {
-      const now = performance.now();
-      for (const [origin, entry] of pools) {
-        if (entry.active === 0 && now - entry.lastUsed >= idleMs) {
-          pools.delete(origin);
-          entry.pool.close().catch(() => {});
-        }
-      }
-    },
-    Math.max(10, Math.min(idleMs, 30_000)),
-  );
-  sweeper.unref();
-
-  const acquire = (origin: string): PoolEntry => {
-    let entry = pools.get(origin);
-    if (!entry) {
-      const dialing = new Set<Socket>();
-      // The shared connector, remembering each socket until its handshake ends, so a pool that is
-      // dropped can cut dials that would otherwise wait out the connector's timeout.
-      const dial: buildConnector.connector = (opts, callback) => {
-        let socket: Socket | undefined;
-        let done = false;
-        // undici's connector returns the socket it dials, although its type says void
-        socket = connect(opts, (...args) => {
-          done = true;
-          if (socket) dialing.delete(socket);
-          callback(...args);
-        }) as unknown as Socket | undefined;
-        if (socket && !done) dialing.add(socket);
-        return socket;
-      };
-      entry = {
-        pool: new Pool(origin, {
-          connections: options.connectionsPerOrigin ?? 64,
-          connect: dial,
-          keepAliveTimeout: KEEP_ALIVE_MS,
-          pipelining: 1,
-        }),
-        active: 0,
-        lastUsed: performance.now(),
-        dialing,
-      };
-      pools.set(origin, entry);
-    }
-    entry.active++;
-    return entry;
-  };
-
-  /** Takes an origin's pool out of use and tears down its sockets, dials in progress included. */
-  const drop = (origin: string, entry: PoolEntry): void => {
-    if (pools.get(origin) === entry) pools.delete(origin);
-    for (const socket of entry.dialing) socket.destroy(new DialAbandonedError());
-    entry.dialing.clear();
-    entry.pool.destroy().catch(() => {});
-  };
+  const pools = createOriginPools({
+    connect,
+    connectionsPerOrigin: options.connectionsPerOrigin ?? 64,
+    idleMs: options.poolIdleMs ?? 60_000,
+  });
 
   /**
    * net.connect skips `lookup` for IP literals, so those are judged here, in every spelling (WHATWG
@@ -229,7 +166,7 @@ export function createSender(options: SenderOptions): Sender {
     if (!hostVerdict(url.hostname)) return refused('blocked', new BlockedAddressError(url.hostname).message);
 
     return new Promise<SendResult>((resolve) => {
-      const entry = acquire(url.origin);
+      const entry = pools.acquire(url.origin);
       const maxBytes = options.maxResponseBytes;
       let settled = false;
       /** undici's abort for this request: there once it has a socket (not while queued or dialling). */
@@ -250,7 +187,7 @@ export function createSender(options: SenderOptions): Sender {
         // and that fresh socket would then sit idle towards a receiver that just misbehaved (as
         // would a TLS dial that never completes). When no other attempt uses the pool, drop it:
         // a misbehaving origin keeps no sockets; the next attempt starts a new pool.
-        if (torn && entry.active === 0 && pools.get(url.origin) === entry) drop(url.origin, entry);
+        if (torn) pools.dropIfIdle(url.origin, entry);
         resolve(result);
       };
       const failed = (error: unknown): void =>
@@ -332,13 +269,7 @@ export function createSender(options: SenderOptions): Sender {
 
   return {
     send,
-    async close() {
-      clearInterval(sweeper);
-      const all = [...pools.values()];
-      pools.clear();
-      for (const e of all) for (const socket of e.dialing) socket.destroy(new DialAbandonedError());
-      await Promise.allSettled(all.map((e) => e.pool.destroy()));
-    },
+    close: () => pools.close(),
   };
 }
 
@@ -373,15 +304,6 @@ class DeadlineError extends Error {
   constructor(ms: number) {
     super(`the attempt took longer than its ${ms} ms timeout`);
     this.name = 'TimeoutError';
-  }
-}
-
-/** Ends a dial nobody waits for any more (its attempt is over); undici sees a connect failure. */
-class DialAbandonedError extends Error {
-  readonly code = 'UND_ERR_CONNECT_TIMEOUT';
-  constructor() {
-    super('connection attempt abandoned: the delivery attempt ended first');
-    this.name = 'DialAbandonedError';
   }
 }
 

@@ -1,0 +1,112 @@
+/**
+ * The sender's undici Pools, one per origin: keep-alive, bounded, closed when idle, and dropped
+ * with their dials in progress when an origin misbehaves (sender.ts decides when).
+ */
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { type buildConnector, Pool } from 'undici';
+
+const KEEP_ALIVE_MS = 10_000;
+
+export interface PoolEntry {
+  pool: Pool;
+  /** Attempts using it now. */
+  active: number;
+  lastUsed: number;
+  /** Sockets of this pool still connecting (TCP or TLS handshake): undici cannot cancel those. */
+  dialing: Set<Socket>;
+}
+
+export interface OriginPools {
+  /** The origin's pool, created on first use, counted as used by one more attempt. */
+  acquire(origin: string): PoolEntry;
+  /** Takes the origin's pool out of use when no attempt uses it, tearing down its sockets and dials. */
+  dropIfIdle(origin: string, entry: PoolEntry): void;
+  /** Closes every pool; requests in flight fail. */
+  close(): Promise<void>;
+}
+
+/** Ends a dial nobody waits for any more (its attempt is over); undici sees a connect failure. */
+export class DialAbandonedError extends Error {
+  readonly code = 'UND_ERR_CONNECT_TIMEOUT';
+  constructor() {
+    super('connection attempt abandoned: the delivery attempt ended first');
+    this.name = 'DialAbandonedError';
+  }
+}
+
+export function createOriginPools(options: {
+  /** The shared connector (SSRF guard, CAs, connect timeout). */
+  connect: buildConnector.connector;
+  connectionsPerOrigin: number;
+  /** A pool unused this long is closed. */
+  idleMs: number;
+}): OriginPools {
+  const pools = new Map<string, PoolEntry>();
+
+  // Many endpoints mean many origins: close the pools nobody used lately.
+  const sweeper = setInterval(
+    () => {
+      const now = performance.now();
+      for (const [origin, entry] of pools) {
+        if (entry.active === 0 && now - entry.lastUsed >= options.idleMs) {
+          pools.delete(origin);
+          entry.pool.close().catch(() => {});
+        }
+      }
+    },
+    Math.max(10, Math.min(options.idleMs, 30_000)),
+  );
+  sweeper.unref();
+
+  return {
+    acquire(origin) {
+      let entry = pools.get(origin);
+      if (!entry) {
+        const dialing = new Set<Socket>();
+        // The shared connector, remembering each socket until its handshake ends, so a pool that is
+        // dropped can cut dials that would otherwise wait out the connector's timeout.
+        const dial: buildConnector.connector = (opts, callback) => {
+          let socket: Socket | undefined;
+          let done = false;
+          // undici's connector returns the socket it dials, although its type says void
+          socket = options.connect(opts, (...args) => {
+            done = true;
+            if (socket) dialing.delete(socket);
+            callback(...args);
+          }) as unknown as Socket | undefined;
+          if (socket && !done) dialing.add(socket);
+          return socket;
+        };
+        entry = {
+          pool: new Pool(origin, {
+            connections: options.connectionsPerOrigin,
+            connect: dial,
+            keepAliveTimeout: KEEP_ALIVE_MS,
+            pipelining: 1,
+          }),
+          active: 0,
+          lastUsed: performance.now(),
+          dialing,
+        };
+        pools.set(origin, entry);
+      }
+      entry.active++;
+      return entry;
+    },
+    dropIfIdle(origin, entry) {
+      if (entry.active !== 0 || pools.get(origin) !== entry) return;
+      pools.delete(origin);
+      for (const socket of entry.dialing) socket.destroy(new DialAbandonedError());
+      entry.dialing.clear();
+      entry.pool.destroy().catch(() => {});
+    },
+    async close() {
+      clearInterval(sweeper);
+      const all = [...pools.values()];
+      pools.clear();
+      for (const e of all) for (const socket of e.dialing) socket.destroy(new DialAbandonedError());
+      await Promise.allSettled(all.map((e) => e.pool.destroy()));
+    },
+  };
+}
