@@ -29,7 +29,12 @@ export interface SenderOptions {
   lookup?: LookupAll;
   /** PEM of a CA to trust besides the default ones (a private CA for internal receivers). */
   ca?: string;
-  /** Connections per origin (default 64). */
+  /**
+   * Connections per origin (default 1024): the process's whole concurrency. The dispatcher's caps
+   * (per endpoint, per project, per process) bound what is in flight; a lower cap here would queue
+   * one endpoint's requests behind another's on the same host and port, a slow endpoint holding
+   * every connection its neighbours need (and their queueing counting against their timeouts).
+   */
   connectionsPerOrigin?: number;
   /** A pool unused this long is closed (default 60 s). */
   poolIdleMs?: number;
@@ -96,7 +101,7 @@ export function createSender(options: SenderOptions): Sender {
   } as buildConnector.BuildOptions);
   const pools = createOriginPools({
     connect,
-    connectionsPerOrigin: options.connectionsPerOrigin ?? 64,
+    connectionsPerOrigin: options.connectionsPerOrigin ?? 1024,
     idleMs: options.poolIdleMs ?? 60_000,
   });
 

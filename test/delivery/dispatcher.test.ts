@@ -748,6 +748,41 @@ describe('dispatcher', () => {
     );
   });
 
+  test('a slow endpoint does not hold up another endpoint on the same host and port', async () => {
+    // One origin, two paths: the slow endpoint has its 64 attempts in flight; the other's request
+    // still goes out at once (the connection pool is not capped at one endpoint's concurrency).
+    const w = await world();
+    const r = await receiver((req) => (req.url.startsWith('/slow') ? { status: 200, delayMs: 3_000 } : {}));
+    const origin = new URL(r.url).origin;
+    await w.endpoint(`${origin}/slow`, { eventTypes: ['slow.thing'], timeoutMs: 10_000 });
+    const fast = await w.endpoint(`${origin}/fast`, { eventTypes: ['fast.thing'], timeoutMs: 1_000 });
+    const accept = (type: string, n: number) =>
+      w.store.acceptEvents(
+        w.projectId,
+        Array.from({ length: n }, (_, i) => ({
+          type,
+          payload: { i },
+          test: false,
+          idempotencyKey: null,
+          callbackUrl: null,
+        })),
+        Date.now(),
+      );
+    await accept('slow.thing', 100);
+    await w.dispatcher().start();
+    await r.waitFor(64);
+    const sentAt = Date.now();
+    const [event] = await accept('fast.thing', 1);
+    const done = await deliveryIn(w, event!.deliveries[0]!.id, 'succeeded');
+    assert.equal(done.attempts, 1, 'no attempt timed out waiting for a connection');
+    const arrived = r.requests.find((q) => q.url.startsWith('/fast'));
+    assert.ok(
+      arrived && arrived.at - sentAt < 900,
+      `the fast endpoint's request came ${arrived ? arrived.at - sentAt : '∞'} ms later`,
+    );
+    assert.equal(fast.status, 'active');
+  });
+
   test('a delivery claimed by a crashed worker is delivered after its lease', async () => {
     const { store, path } = await openTestStore();
     const w = await world(store);
