@@ -383,8 +383,8 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     assert.equal(await projectName.getAttribute('maxlength'), '200');
     await uid.fill('-bad');
     await page.getByRole('button', { name: 'Create project' }).click();
-    await page.getByText('Must match pattern', { exact: false }).waitFor();
-    assert.match((await errorOf(uid)) ?? '', /^Must match pattern/);
+    await page.getByText('Must start with a letter or a digit', { exact: false }).waitFor();
+    assert.match((await errorOf(uid)) ?? '', /^Must start with a letter or a digit/);
     await uid.fill('forms-taken');
     await page.getByRole('button', { name: 'Create project' }).click();
     await page.getByText('A project with this uid exists').waitFor();
