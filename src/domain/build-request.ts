@@ -11,6 +11,8 @@ import type { Envelope, HeraldEvent, Json, SignatureConfig } from './types.ts';
 
 /** Identifies Herald to receivers (and their logs and firewalls). */
 export const USER_AGENT = 'Herald-Webhooks/0.1';
+/** Sent as `true` with the requests of test events; absent on live ones. Not signed. */
+export const TEST_HEADER = 'webhook-test';
 
 /**
  * Headers a custom header can never set, whatever the endpoint's scheme: what the request itself
@@ -92,6 +94,9 @@ export function buildRequest(input: BuildRequestInput): BuiltRequest {
   );
   const headers = signed.headers;
   headers['user-agent'] = USER_AGENT;
+  // A test event (test: true, and every test send) says so on the wire, whatever the scheme and
+  // envelope, so a receiver can tell it from a live one (a custom header cannot set webhook-*).
+  if (event.test) headers[TEST_HEADER] = 'true';
   addCustomHeaders(headers, endpoint.headers, signature);
   const built: BuiltRequest = { method: signed.method, url: signed.url, headers, body: signed.body };
   // The body sent is the envelope text itself (not a form, a GET query or a scheme's own body).

@@ -195,6 +195,30 @@ describe('methods', () => {
   });
 });
 
+describe('test events', () => {
+  test('a test event carries webhook-test: true on every scheme and method; a live one does not', () => {
+    const schemes: Endpoint['signature'][] = [
+      { scheme: 'standard' },
+      { scheme: 'hmac-sha256' },
+      { scheme: 'github' },
+      { scheme: 'none' },
+    ];
+    for (const signature of schemes) {
+      for (const method of ['POST', 'GET'] as const) {
+        const secrets = [
+          { secret: signature.scheme === 'standard' ? SECRET : 'plain-secret-0123456789abcdef' },
+        ];
+        const live = buildRequest(input({ signature, method }, { secrets }));
+        const test = buildRequest(input({ signature, method }, { secrets, event: { ...event, test: true } }));
+        assert.equal(live.headers['webhook-test'], undefined, `${signature.scheme} ${method}`);
+        assert.equal(test.headers['webhook-test'], 'true', `${signature.scheme} ${method}`);
+        // Nothing else changes: the body and its signature are those of the same live event.
+        assert.equal(test.body, live.body);
+      }
+    }
+  });
+});
+
 describe('custom headers', () => {
   test('are added as given, beside user-agent and webhook-id', () => {
     const built = buildRequest(input({ headers: { 'X-Tenant': 'acme', Authorization: 'Bearer t' } }));

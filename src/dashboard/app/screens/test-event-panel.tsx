@@ -40,7 +40,9 @@ export function TestEventPanel({ endpoint }: { endpoint: Endpoint }) {
     <section class="card" aria-labelledby="test-title">
       <h3 id="test-title">Send a test event</h3>
       <p class="muted">
-        Sends the event type's example payload to this endpoint only, signed like a real delivery.
+        Sends the event type's example payload to this endpoint only, signed like a real delivery, with the
+        header <code>webhook-test: true</code> so your receiver can tell it from a live one.
+        {!endpoint.dev && ' This endpoint is not a dev endpoint: the test goes to it all the same.'}
       </p>
       {types.length > 0 && (
         <SelectField
