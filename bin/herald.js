@@ -21,6 +21,15 @@
 // 244.1), the draining worker at 196 against 204-216; closed loop within noise (10,726, 10,363,
 // 10,472 against 11,284, 10,346, 10,257/s in interleaved pairs). Ignored elsewhere, as above.
 
+// Node 24 is needed (TypeScript sources, node:sqlite): an older one would fail on the first .ts
+// import with ERR_UNKNOWN_FILE_EXTENSION, which does not say why.
+if (Number(process.versions.node.split('.')[0]) < 24) {
+  process.stderr.write(
+    `herald: needs Node 24 or later, this is Node ${process.versions.node}. Run it through npm from the ` +
+      'install directory (npx herald …, which uses the node devDependency), or install Node 24.\n',
+  );
+  process.exit(1);
+}
 // Drops node:sqlite's ExperimentalWarning (and only that one) before anything loads it.
 await import('../src/quiet-sqlite-warning.ts');
 await import('../src/cli/main.ts');
