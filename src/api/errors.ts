@@ -193,6 +193,7 @@ interface AjvIssue {
     additionalProperty?: string;
     pattern?: string;
     allowedValues?: unknown[];
+    limit?: unknown;
   };
 }
 
@@ -214,6 +215,18 @@ const PATTERN_MESSAGES: Record<string, string> = {
 export function patternMessage(pattern: string): string | undefined {
   return Object.hasOwn(PATTERN_MESSAGES, pattern) ? PATTERN_MESSAGES[pattern] : undefined;
 }
+
+/** Size and range limits in words (Ajv says `must NOT have more than 50 properties`). */
+const LIMIT_MESSAGES: Record<string, (limit: number) => string> = {
+  maxProperties: (n) => `must have at most ${n} entries`,
+  minProperties: (n) => `must have at least ${n} ${n === 1 ? 'entry' : 'entries'}`,
+  maxItems: (n) => `must have at most ${n} items`,
+  minItems: (n) => `must have at least ${n} ${n === 1 ? 'item' : 'items'}`,
+  maxLength: (n) => `must be at most ${n} characters long`,
+  minLength: (n) => (n === 1 ? 'must not be empty' : `must be at least ${n} characters long`),
+  maximum: (n) => `must be at most ${n}`,
+  minimum: (n) => `must be at least ${n}`,
+};
 
 /** A schema `enum`'s values as a message lists them: strings bare, anything else as JSON. */
 const listValues = (values: unknown[]) =>
@@ -244,6 +257,13 @@ function fromValidation(error: FastifyError): HeraldError {
   if (issue?.keyword === 'enum' && Array.isArray(allowedValues)) {
     message = `must be one of ${listValues(allowedValues)}`;
     details = { allowedValues };
+  }
+  const limit = issue?.params?.limit;
+  const bound =
+    typeof limit === 'number' && issue?.keyword ? LIMIT_MESSAGES[issue.keyword]?.(limit) : undefined;
+  if (bound !== undefined) {
+    message = bound;
+    details = { limit };
   }
   return new ValidationError(field, message, { cause: error, ...(details ? { details } : {}) });
 }

@@ -212,6 +212,33 @@ describe('error wording', () => {
     for (const pattern of patterns) assert.ok(patternMessage(pattern), `no words for the pattern ${pattern}`);
   });
 
+  test('size and range limits: in words, with details.limit', async () => {
+    const headers = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`x-h${i}`, 'v']));
+    const many = assertError(
+      await api.call('POST', EP, { url: 'https://a.example/hook', headers }),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'body.headers',
+    );
+    assert.equal(many.message, 'body.headers: must have at most 50 entries');
+    assert.deepEqual(many.details, { field: 'body.headers', limit: 50 });
+    const long = assertError(
+      await api.call('POST', EP, { url: 'https://a.example/hook', name: 'n'.repeat(201) }),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'body.name',
+    );
+    assert.equal(long.message, 'body.name: must be at most 200 characters long');
+    const slow = assertError(
+      await api.call('POST', EP, { url: 'https://a.example/hook', timeoutMs: 10_000_000 }),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'body.timeoutMs',
+    );
+    assert.match(slow.message, /^body\.timeoutMs: must be at most \d+$/);
+    assert.doesNotMatch(`${many.message} ${long.message} ${slow.message}`, /NOT|<=/);
+  });
+
   test('PATCH with secret: points to the rotate route', async () => {
     const e = (await api.call('POST', EP, { url: 'https://a.example/' })).body;
     const SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;

@@ -357,8 +357,8 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     await name.evaluate((input) => input.removeAttribute('maxlength'));
     await name.fill('n'.repeat(500));
     await page.getByRole('button', { name: 'Create endpoint' }).click();
-    await page.getByText('Must NOT have more than 200 characters').waitFor();
-    assert.equal(await errorOf(name), 'Must NOT have more than 200 characters');
+    await page.getByText('Must be at most 200 characters long').waitFor();
+    assert.equal(await errorOf(name), 'Must be at most 200 characters long');
     assert.equal(await page.locator('.banner-error').count(), 0, 'no banner repeats it');
     assert.equal(await page.getByText('(body.name)').count(), 0);
 
@@ -398,8 +398,8 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     await keyName.evaluate((input) => input.removeAttribute('maxlength'));
     await keyName.fill('k'.repeat(201));
     await page.getByRole('button', { name: 'Create API key' }).click();
-    await page.getByText('Must NOT have more than 200 characters').waitFor();
-    assert.equal(await errorOf(keyName), 'Must NOT have more than 200 characters');
+    await page.getByText('Must be at most 200 characters long').waitFor();
+    assert.equal(await errorOf(keyName), 'Must be at most 200 characters long');
     assertNoProblems();
   });
 
