@@ -245,7 +245,10 @@ describe('herald CLI against a running Herald', () => {
         /: --type: must be at most 200 characters long/,
       ],
       [['endpoints', 'stats', endpoint.id, ...conn, '--bucket', '2m'], /: --bucket: must be one of /],
-      [['endpoints', 'test', endpoint.id, ...conn, '--type', 'x'.repeat(201)], /: --type: must be at most 200 characters long/],
+      [
+        ['endpoints', 'test', endpoint.id, ...conn, '--type', 'x'.repeat(201)],
+        /: --type: must be at most 200 characters long/,
+      ],
     ] as const) {
       const refused = await herald([...args]);
       assert.equal(refused.code, 1, args.join(' '));
