@@ -58,7 +58,7 @@ export function parseDeliverableUrl(field: string, value: string, allow: readonl
   if (refused) {
     throw unprocessable(
       field,
-      `${refused}; Herald delivers to public addresses only, unless HERALD_ALLOW_NETWORKS includes it`,
+      `${refused}; Herald delivers to public addresses only, unless its operator allows this network (HERALD_ALLOW_NETWORKS)`,
     );
   }
   return url;

@@ -182,7 +182,9 @@ describe('events API', () => {
     // An address delivery may not reach (no HERALD_ALLOW_NETWORKS here): refused, nothing stored.
     for (const callbackUrl of ['http://10.0.0.1/cb', 'http://[::1]:9/cb', 'http://localhost/cb']) {
       const refused = await api.call('POST', EV, { type: 'x.refused', payload: {}, callbackUrl });
-      assertError(refused, 422, 'HERALD_ERR_UNPROCESSABLE', 'body.callbackUrl');
+      const error = assertError(refused, 422, 'HERALD_ERR_UNPROCESSABLE', 'body.callbackUrl');
+      // Said so that a portal's customer knows it is the operator's call.
+      assert.match(error.message, /public addresses only, unless its operator allows this network/);
     }
     const listed = await api.call('GET', `${EV}?type=x.refused`);
     assert.deepEqual(listed.body.data, []);
