@@ -3,6 +3,8 @@
  * against the dashboard as built now and a canned API on loopback (newcomer report):
  * - the chart of …/stats is labelled as what it counts, attempts (it said "Deliveries");
  * - History marks the attempts of test events with a "test" badge, as the Events list does.
+ * And a customer's portal test (h10):
+ * - a portal link the API refuses (revoked or expired: both 401) says it expired or was revoked;
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
@@ -97,6 +99,14 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
     });
     server = Fastify();
     await server.register(dashboardPlugin, { distDir: out });
+    // A portal token is refused, as the API refuses a revoked or expired one.
+    server.addHook('onRequest', async (request, reply) => {
+      if (request.url.startsWith('/api/') && /^Bearer hpt_/.test(request.headers.authorization ?? '')) {
+        return reply
+          .code(401)
+          .send({ error: { code: 'HERALD_ERR_UNAUTHORIZED', message: 'the portal link is not valid' } });
+      }
+    });
     server.get('/api/v1/*', async (request, reply) => {
       const path = new URL(request.url, 'http://x').pathname.slice('/api/v1'.length);
       const p = `/projects/${PROJECT}`;
@@ -187,6 +197,22 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
     // One lookup per distinct event, not per attempt.
     assert.deepEqual([...eventLookups].sort(), ['evt_live1', 'evt_test1']);
     await page.context().close();
+    assert.deepEqual(problems, []);
+  });
+
+  test('Portal: a link the API refuses (revoked or expired) says it expired or was revoked', async () => {
+    const claims = Buffer.from(
+      JSON.stringify({ projectId: PROJECT, exp: Math.floor(Date.now() / 1000) + 3600 }),
+    ).toString('base64url');
+    const page = await open(`/portal#token=hpt_${claims}.AAAA`);
+    const alert = page.getByRole('alert');
+    await page.getByRole('heading', { name: 'This link is no longer valid' }).waitFor();
+    const text = await alert.innerText();
+    assert.match(text, /expired or been revoked/);
+    assert.match(text, /new link/);
+    await page.context().close();
+    // The browser logs the refused requests (401) as console errors: expected here.
+    problems.splice(0, problems.length, ...problems.filter((p) => !/status of 401/.test(p)));
     assert.deepEqual(problems, []);
   });
 });

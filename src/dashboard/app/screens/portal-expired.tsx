@@ -1,12 +1,14 @@
-/** What a portal visitor sees without a valid link. */
+/**
+ * What a portal visitor sees without a valid link: one that expired, or that the service revoked (the
+ * API answers both with 401, and the page cannot tell them apart).
+ */
 export function PortalExpired() {
   return (
     <main class="signin" id="main">
       <div class="card signin-card" role="alert">
         <h1>This link is no longer valid</h1>
         <p>
-          Portal links expire after a while. Ask for a new link from the service that sent you here, then open
-          it again.
+          It has expired or been revoked. Ask the service that sent you here for a new link, then open it.
         </p>
       </div>
     </main>
