@@ -5,6 +5,8 @@
  * - History marks the attempts of test events with a "test" badge, as the Events list does.
  * And a customer's portal test (h10):
  * - a portal link the API refuses (revoked or expired: both 401) says it expired or was revoked;
+ * - a 300-character name and a 2,000-character description without spaces wrap: neither the
+ *   Overview nor the endpoints list is wider than the window.
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
@@ -75,6 +77,14 @@ const EVENTS = {
   evt_test1: event('evt_test1', 'user.created', true),
   evt_live1: event('evt_live1', 'order.paid', false),
 } as Record<string, ReturnType<typeof event>>;
+const LONG = 'ep_long1';
+const longEndpoint = {
+  ...endpoint,
+  id: LONG,
+  name: 'N'.repeat(300),
+  description: 'D'.repeat(2000),
+  url: `http://127.0.0.1:9/${'p'.repeat(1500)}`,
+};
 const ATTEMPTS = [
   attempt('att_1', 'evt_test1', 'user.created', 'succeeded'),
   attempt('att_2', 'evt_live1', 'order.paid', 'failed'),
@@ -113,7 +123,8 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
       const e = `${p}/endpoints/${ENDPOINT}`;
       if (path === p) return project;
       if (path === e) return endpoint;
-      if (path === `${p}/endpoints`) return { data: [endpoint], nextCursor: null };
+      if (path === `${p}/endpoints/${LONG}`) return longEndpoint;
+      if (path === `${p}/endpoints`) return { data: [endpoint, longEndpoint], nextCursor: null };
       if (path === `${e}/attempts`) return { data: ATTEMPTS, nextCursor: null };
       if (path === `${e}/stats`) {
         const start = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000).toISOString();
@@ -213,6 +224,31 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
     await page.context().close();
     // The browser logs the refused requests (401) as console errors: expected here.
     problems.splice(0, problems.length, ...problems.filter((p) => !/status of 401/.test(p)));
+    assert.deepEqual(problems, []);
+  });
+
+  test('Long unbroken name and description wrap: no page wider than the window', async () => {
+    for (const path of [`/projects/${PROJECT}/endpoints/${LONG}`, `/projects/${PROJECT}`]) {
+      const page = await open(path);
+      await page.getByText('N'.repeat(300)).first().waitFor();
+      const [scrollWidth, clientWidth] = await page.evaluate(() => [
+        document.documentElement.scrollWidth,
+        document.documentElement.clientWidth,
+      ]);
+      assert.ok(
+        scrollWidth <= clientWidth,
+        `${path}: page is ${scrollWidth} px wide in a ${clientWidth} px window`,
+      );
+      if (path === `/projects/${PROJECT}`) {
+        // Every column of the endpoints list stays within the window.
+        const rights = await page
+          .locator('table.endpoints-table thead th')
+          .evaluateAll((cells) => cells.map((cell) => cell.getBoundingClientRect().right));
+        assert.ok(rights.length >= 4);
+        for (const right of rights) assert.ok(right <= clientWidth, `a column ends at ${right} px`);
+      }
+      await page.context().close();
+    }
     assert.deepEqual(problems, []);
   });
 });
