@@ -5,6 +5,7 @@
  * - History marks the attempts of test events with a "test" badge, as the Events list does.
  * And a customer's portal test (h10):
  * - a portal link the API refuses (revoked or expired: both 401) says it expired or was revoked;
+ * - an attempt of a disabled endpoint says so and offers to enable it, with Resend disabled;
  * - a 300-character name and a 2,000-character description without spaces wrap: neither the
  *   Overview nor the endpoints list is wider than the window.
  * Any console error or page error fails the test.
@@ -77,6 +78,14 @@ const EVENTS = {
   evt_test1: event('evt_test1', 'user.created', true),
   evt_live1: event('evt_live1', 'order.paid', false),
 } as Record<string, ReturnType<typeof event>>;
+const OFF = 'ep_off1';
+const offEndpoint = {
+  ...endpoint,
+  id: OFF,
+  name: 'Switched off',
+  status: 'disabled',
+  disabledReason: 'manual',
+};
 const LONG = 'ep_long1';
 const longEndpoint = {
   ...endpoint,
@@ -98,6 +107,7 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
   let browser: Browser;
   const problems: string[] = [];
   const eventLookups: string[] = [];
+  const enabled: string[] = [];
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
@@ -117,13 +127,22 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
           .send({ error: { code: 'HERALD_ERR_UNAUTHORIZED', message: 'the portal link is not valid' } });
       }
     });
+    server.post(`/api/v1/projects/${PROJECT}/endpoints/:endpoint/enable`, async (request) => {
+      const id = (request.params as { endpoint: string }).endpoint;
+      enabled.push(id);
+      if (id === OFF) offEndpoint.status = 'active';
+      return { ok: true };
+    });
     server.get('/api/v1/*', async (request, reply) => {
       const path = new URL(request.url, 'http://x').pathname.slice('/api/v1'.length);
       const p = `/projects/${PROJECT}`;
       const e = `${p}/endpoints/${ENDPOINT}`;
       if (path === p) return project;
       if (path === e) return endpoint;
+      if (path === `${p}/endpoints/${OFF}`) return offEndpoint;
       if (path === `${p}/endpoints/${LONG}`) return longEndpoint;
+      if (path === `${p}/attempts/att_off`)
+        return { ...attempt('att_off', 'evt_live1', 'order.paid', 'failed'), endpointId: OFF };
       if (path === `${p}/endpoints`) return { data: [endpoint, longEndpoint], nextCursor: null };
       if (path === `${e}/attempts`) return { data: ATTEMPTS, nextCursor: null };
       if (path === `${e}/stats`) {
@@ -224,6 +243,21 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
     await page.context().close();
     // The browser logs the refused requests (401) as console errors: expected here.
     problems.splice(0, problems.length, ...problems.filter((p) => !/status of 401/.test(p)));
+    assert.deepEqual(problems, []);
+  });
+
+  test('Attempt of a disabled endpoint: Resend is disabled, says why and offers to enable it', async () => {
+    const page = await open(`/projects/${PROJECT}/endpoints/${OFF}/attempts/att_off`);
+    const banner = page.locator('.banner-warn', { hasText: 'This endpoint is disabled' });
+    await banner.waitFor();
+    const resend = page.getByRole('button', { name: 'Resend' });
+    assert.equal(await resend.isDisabled(), true);
+    assert.equal(await resend.getAttribute('aria-describedby'), 'resend-disabled');
+    await banner.getByRole('button', { name: 'Enable endpoint' }).click();
+    await banner.waitFor({ state: 'detached' });
+    assert.deepEqual(enabled, [OFF]);
+    assert.equal(await resend.isEnabled(), true);
+    await page.context().close();
     assert.deepEqual(problems, []);
   });
 

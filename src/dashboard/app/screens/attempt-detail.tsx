@@ -14,6 +14,15 @@ export function AttemptDetail({ endpointId, attemptId }: { endpointId: string; a
   const { client } = useApp();
   const { project, base } = useProject();
   const attempt = useAsync(() => client.getAttempt(project.id, attemptId), [client, project.id, attemptId]);
+  // A resend goes nowhere while the endpoint is disabled: say so here, with the way to enable it.
+  const endpoint = useAsync(
+    () => client.getEndpoint(project.id, endpointId),
+    [client, project.id, endpointId],
+  );
+  const [enabling, setEnabling] = useState<{ busy: boolean; error: string | null }>({
+    busy: false,
+    error: null,
+  });
   const [resend, setResend] = useState<{ busy: boolean; done: boolean; error: string | null }>({
     busy: false,
     done: false,
@@ -33,6 +42,18 @@ export function AttemptDetail({ endpointId, attemptId }: { endpointId: string; a
     );
   }
   const a = attempt.data;
+  const disabled = endpoint.data?.status === 'disabled';
+
+  async function enable() {
+    setEnabling({ busy: true, error: null });
+    try {
+      await client.enableEndpoint(project.id, endpointId);
+      setEnabling({ busy: false, error: null });
+      endpoint.reload();
+    } catch (caught) {
+      setEnabling({ busy: false, error: errorMessage(caught) });
+    }
+  }
 
   async function retry() {
     setResend({ busy: true, done: false, error: null });
@@ -54,10 +75,28 @@ export function AttemptDetail({ endpointId, attemptId }: { endpointId: string; a
           Attempt #{a.number}{' '}
           <OutcomeBadge outcome={a.outcome} status={a.response?.status} errorKind={a.error?.kind} />
         </h2>
-        <button type="button" class="button-primary" onClick={retry} disabled={resend.busy}>
+        <button
+          type="button"
+          class="button-primary"
+          onClick={retry}
+          disabled={resend.busy || disabled}
+          aria-describedby={disabled ? 'resend-disabled' : undefined}
+        >
           {resend.busy ? 'Resending…' : 'Resend'}
         </button>
       </div>
+      {disabled && (
+        <div class="banner banner-warn" role="status">
+          <span id="resend-disabled">
+            This endpoint is disabled, so a resend would not be sent. Enable it to resend (its parked
+            deliveries go out then too).
+          </span>
+          <button type="button" class="button-small" onClick={enable} disabled={enabling.busy}>
+            {enabling.busy ? 'Enabling…' : 'Enable endpoint'}
+          </button>
+          {enabling.error && <span class="field-error">{enabling.error}</span>}
+        </div>
+      )}
       {resend.done && (
         <p class="banner banner-ok" role="status">
           Delivery queued again: the new attempt will appear in <Link to={history}>History</Link> in a moment.
