@@ -4,6 +4,8 @@
  * - the chart of …/stats is labelled as what it counts, attempts (it said "Deliveries");
  * - History marks the attempts of test events with a "test" badge, as the Events list does.
  * And a customer's portal test (h10):
+ * - after a rotation with a grace period, the secret panel lists the older secret still valid and
+ *   until when (its value only once revealed);
  * - a portal link the API refuses (revoked or expired: both 401) says it expired or was revoked;
  * - an attempt of a disabled endpoint says so and offers to enable it, with Resend disabled;
  * - a 300-character name and a 2,000-character description without spaces wrap: neither the
@@ -94,6 +96,14 @@ const longEndpoint = {
   description: 'D'.repeat(2000),
   url: `http://127.0.0.1:9/${'p'.repeat(1500)}`,
 };
+const OLD_EXPIRES = new Date(Date.now() + 3_600_000).toISOString();
+const SECRETS = {
+  secret: 'whsec_currentcurrentcurrentcurrent',
+  secrets: [
+    { secret: 'whsec_currentcurrentcurrentcurrent', createdAt: NOW, expiresAt: null },
+    { secret: 'whsec_previouspreviouspreviousprev', createdAt: NOW, expiresAt: OLD_EXPIRES },
+  ],
+};
 const ATTEMPTS = [
   attempt('att_1', 'evt_test1', 'user.created', 'succeeded'),
   attempt('att_2', 'evt_live1', 'order.paid', 'failed'),
@@ -141,6 +151,7 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
       if (path === e) return endpoint;
       if (path === `${p}/endpoints/${OFF}`) return offEndpoint;
       if (path === `${p}/endpoints/${LONG}`) return longEndpoint;
+      if (/^\/projects\/[^/]+\/endpoints\/[^/]+\/secret$/.test(path)) return SECRETS;
       if (path === `${p}/attempts/att_off`)
         return { ...attempt('att_off', 'evt_live1', 'order.paid', 'failed'), endpointId: OFF };
       if (path === `${p}/endpoints`) return { data: [endpoint, longEndpoint], nextCursor: null };
@@ -226,6 +237,26 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
     assert.equal(await liveRows.locator('.badge', { hasText: /^test$/ }).count(), 0);
     // One lookup per distinct event, not per attempt.
     assert.deepEqual([...eventLookups].sort(), ['evt_live1', 'evt_test1']);
+    await page.context().close();
+    assert.deepEqual(problems, []);
+  });
+
+  test('Secret: the older secret still valid after a rotation shows its expiry, its value only when revealed', async () => {
+    const page = await open(`/projects/${PROJECT}/endpoints/${ENDPOINT}`);
+    const card = page.locator('section[aria-labelledby="secret-title"]');
+    const older = card.getByTestId('older-secrets').locator('li');
+    await older.first().waitFor();
+    assert.equal(await older.count(), 1);
+    assert.match(await card.innerText(), /previous secret is still valid/);
+    assert.equal(await older.locator('time').getAttribute('datetime'), OLD_EXPIRES);
+    assert.match(await older.innerText(), /valid until .+\(in (59 min|60 min|1 h)\)/);
+    assert.doesNotMatch(await card.innerText(), /whsec_/);
+    await card.getByRole('button', { name: 'Reveal' }).click();
+    await card.getByText(SECRETS.secrets[1]!.secret).waitFor();
+    assert.equal(await card.getByTestId('secret-value').textContent(), SECRETS.secret);
+    await card.getByRole('button', { name: 'Hide' }).click();
+    await card.getByRole('button', { name: 'Reveal' }).waitFor();
+    assert.doesNotMatch(await card.innerText(), /whsec_/);
     await page.context().close();
     assert.deepEqual(problems, []);
   });

@@ -14,6 +14,7 @@ import type {
   Page,
   PortalLink,
   Project,
+  SigningSecret,
   StatsBucket,
 } from './types.ts';
 
@@ -62,8 +63,9 @@ export interface HeraldClient {
   updateEndpoint(project: string, endpoint: string, input: Partial<EndpointInput>): Promise<Endpoint>;
   deleteEndpoint(project: string, endpoint: string): Promise<void>;
   enableEndpoint(project: string, endpoint: string): Promise<void>;
-  getSecret(project: string, endpoint: string): Promise<string>;
-  rotateSecret(project: string, endpoint: string, graceSeconds: number): Promise<string>;
+  /** The secrets valid now, current first. */
+  getSecrets(project: string, endpoint: string): Promise<SigningSecret[]>;
+  rotateSecret(project: string, endpoint: string, graceSeconds: number): Promise<SigningSecret[]>;
   sendTest(project: string, endpoint: string, eventType?: string): Promise<{ eventId: string }>;
   recover(project: string, endpoint: string, since: string, until?: string): Promise<Json>;
   listAttempts(project: string, endpoint: string, filter: AttemptFilter): Promise<Page<Attempt>>;
@@ -161,9 +163,9 @@ export function createClient(token: string, onUnauthorized: (error: ApiError) =>
     enableEndpoint: async (project, endpoint) => {
       await call('POST', `${ep(project, endpoint)}/enable`, {});
     },
-    getSecret: async (project, endpoint) => secretOf(await call('GET', `${ep(project, endpoint)}/secret`)),
+    getSecrets: async (project, endpoint) => secretsOf(await call('GET', `${ep(project, endpoint)}/secret`)),
     rotateSecret: async (project, endpoint, graceSeconds) =>
-      secretOf(await call('POST', `${ep(project, endpoint)}/secret/rotate`, { graceSeconds })),
+      secretsOf(await call('POST', `${ep(project, endpoint)}/secret/rotate`, { graceSeconds })),
     sendTest: (project, endpoint, eventType) =>
       call('POST', `${ep(project, endpoint)}/test`, eventType ? { eventType } : {}),
     recover: (project, endpoint, since, until) =>
@@ -240,13 +242,26 @@ function toApiError(status: number, parsed: unknown, text: string): ApiError {
   return new ApiError(status, 'HTTP_' + status, text && text.length < 200 ? text : fallback);
 }
 
-/** The secret of a secret/rotate answer, whichever of the documented spellings the server uses. */
-function secretOf(answer: unknown): string {
-  const value = answer as { secret?: unknown; secrets?: { secret?: unknown }[] } | null;
-  if (typeof value?.secret === 'string') return value.secret;
-  const first = value?.secrets?.[0]?.secret;
-  if (typeof first === 'string') return first;
-  throw new ApiError(500, 'UNEXPECTED', 'The server answered without a secret.');
+/**
+ * The secrets of a secret/rotate answer (`{secret, secrets: [{secret, createdAt, expiresAt}]}`, current
+ * first), or the current one alone when the server sends only `secret`.
+ */
+function secretsOf(answer: unknown): SigningSecret[] {
+  const value = answer as { secret?: unknown; secrets?: unknown } | null;
+  const listed = Array.isArray(value?.secrets)
+    ? (value.secrets as { secret?: unknown; createdAt?: unknown; expiresAt?: unknown }[])
+        .filter((item) => typeof item?.secret === 'string')
+        .map((item) => ({
+          secret: item.secret as string,
+          createdAt: typeof item.createdAt === 'string' ? item.createdAt : null,
+          expiresAt: typeof item.expiresAt === 'string' ? item.expiresAt : null,
+        }))
+    : [];
+  if (listed.length === 0 && typeof value?.secret === 'string') {
+    listed.push({ secret: value.secret, createdAt: null, expiresAt: null });
+  }
+  if (listed.length === 0) throw new ApiError(500, 'UNEXPECTED', 'The server answered without a secret.');
+  return listed;
 }
 
 /**

@@ -54,6 +54,13 @@ export type DeliverySummary = DeliveryState;
 /** An event: lists send it without deliveries, `GET …/events/:event` with them. */
 export type HeraldEvent = EventSummary & { deliveries?: DeliveryState[] };
 
+/** One of an endpoint's valid signing secrets (`GET …/secret`), current first; older ones expire. */
+export interface SigningSecret {
+  secret: string;
+  createdAt: string | null;
+  expiresAt: string | null;
+}
+
 export interface PortalLink {
   url: string;
   token: string;

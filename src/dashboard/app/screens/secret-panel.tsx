@@ -1,10 +1,14 @@
-/** The signing secret: hidden until asked for, copyable, rotatable with a grace period. */
-import { useState } from 'preact/hooks';
+/**
+ * The signing secret: hidden until asked for, copyable, rotatable with a grace period. Older secrets
+ * still valid after a rotation are listed with their expiry (their values too once revealed).
+ */
+import { useEffect, useState } from 'preact/hooks';
 import { errorMessage } from '../api/client.ts';
-import type { Endpoint } from '../api/types.ts';
+import type { Endpoint, SigningSecret } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { CopyButton } from '../components/copy-button.tsx';
 import { SelectField } from '../components/fields.tsx';
+import { formatRelative, formatTime } from '../format.ts';
 import { useProject } from '../project-context.ts';
 
 const GRACE = [
@@ -17,14 +21,40 @@ const GRACE = [
 export function SecretPanel({ endpoint }: { endpoint: Endpoint }) {
   const { client } = useApp();
   const { project } = useProject();
-  const [secret, setSecret] = useState<string | null>(null);
+  // The values, once revealed (current first); null while hidden.
+  const [secrets, setSecrets] = useState<SigningSecret[] | null>(null);
+  // When the older secrets still valid expire: known without revealing anything.
+  const [older, setOlder] = useState<(string | null)[]>([]);
+  const secret = secrets?.[0]?.secret ?? null;
   const [busy, setBusy] = useState<'reveal' | 'rotate' | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [grace, setGrace] = useState('86400');
   const [confirming, setConfirming] = useState(false);
 
-  if (endpoint.signature.scheme === 'none') {
+  const signed = endpoint.signature.scheme !== 'none';
+  useEffect(() => {
+    if (!signed) return;
+    let live = true;
+    client.getSecrets(project.id, endpoint.id).then(
+      (list) => {
+        if (live) setOlder(list.slice(1).map((item) => item.expiresAt));
+      },
+      () => {
+        // The panel still works (Reveal reports the error); only the older secrets go unlisted.
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [client, project.id, endpoint.id, signed]);
+
+  function show(list: SigningSecret[]) {
+    setSecrets(list);
+    setOlder(list.slice(1).map((item) => item.expiresAt));
+  }
+
+  if (!signed) {
     return (
       <section class="card" aria-labelledby="secret-title">
         <h3 id="secret-title">Signing secret</h3>
@@ -39,7 +69,7 @@ export function SecretPanel({ endpoint }: { endpoint: Endpoint }) {
     setBusy('reveal');
     setError(null);
     try {
-      setSecret(await client.getSecret(project.id, endpoint.id));
+      show(await client.getSecrets(project.id, endpoint.id));
     } catch (caught) {
       setError(errorMessage(caught));
     } finally {
@@ -51,8 +81,7 @@ export function SecretPanel({ endpoint }: { endpoint: Endpoint }) {
     setBusy('rotate');
     setError(null);
     try {
-      const next = await client.rotateSecret(project.id, endpoint.id, Number(grace));
-      setSecret(next);
+      show(await client.rotateSecret(project.id, endpoint.id, Number(grace)));
       setConfirming(false);
       setMessage(
         grace === '0'
@@ -77,7 +106,7 @@ export function SecretPanel({ endpoint }: { endpoint: Endpoint }) {
         {secret ? (
           <>
             <CopyButton text={secret} />
-            <button type="button" class="button-small" onClick={() => setSecret(null)}>
+            <button type="button" class="button-small" onClick={() => setSecrets(null)}>
               Hide
             </button>
           </>
@@ -87,6 +116,31 @@ export function SecretPanel({ endpoint }: { endpoint: Endpoint }) {
           </button>
         )}
       </div>
+      {older.length > 0 && (
+        <div class="older-secrets">
+          <p class="muted">
+            {older.length === 1 ? 'The previous secret is' : `${older.length} older secrets are`} still valid:
+            requests carry a signature for each until it expires.
+          </p>
+          <ul data-testid="older-secrets">
+            {older.map((expiresAt, index) => (
+              <li key={index} class="older-secret">
+                <code class="secret">{secrets?.[index + 1]?.secret ?? '••••••••••••••••••••••••'}</code>{' '}
+                <span>
+                  {expiresAt ? (
+                    <>
+                      valid until <time dateTime={expiresAt}>{formatTime(expiresAt)}</time> (
+                      {formatRelative(expiresAt)})
+                    </>
+                  ) : (
+                    'valid with no expiry'
+                  )}
+                </span>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
       {!confirming ? (
         <button type="button" onClick={() => setConfirming(true)}>
           Rotate secret…
