@@ -2,7 +2,8 @@
  * The dashboard in a real browser (headless Chromium via playwright-core) against a real
  * `herald serve` and a loopback receiver: the operator signs in, creates an endpoint, sends a test
  * event, finds it in History, opens the attempt, resends it and rotates the secret; a portal link
- * shows its own project and nothing else. Any console error or page error fails the test.
+ * shows its own project and nothing else, the older secret still valid after a rotation, and says
+ * when it was revoked. Any console error or page error fails the test.
  * Screenshots go to a temporary directory; with HERALD_UPDATE_SCREENSHOTS=1 to docs/screenshots/
  * (the ones the README shows), so a plain test run leaves the work tree clean.
  */
@@ -608,6 +609,60 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     await refused;
     await forged.getByRole('heading', { name: 'This link is no longer valid' }).waitFor();
     assert.equal(await forged.getByText('Secret Rival').count(), 0);
+    assertNoProblems();
+  });
+
+  test('a portal visitor sees the older secret still valid after a rotation; a revoked link says it was revoked', async () => {
+    const project = (
+      await api<{ id: string }>(herald.url, ADMIN, 'POST', '/api/v1/projects', { name: 'Rotation Co' })
+    ).body;
+    const endpoints = `/api/v1/projects/${project.id}/endpoints`;
+    const endpoint = (
+      await api<{ id: string }>(herald.url, ADMIN, 'POST', endpoints, {
+        url: `${receiver.url}/rotated`,
+        name: 'Rotated',
+      })
+    ).body;
+    const rotated = await api<{ secrets: { secret: string; expiresAt: string | null }[] }>(
+      herald.url,
+      ADMIN,
+      'POST',
+      `${endpoints}/${endpoint.id}/secret/rotate`,
+      { graceSeconds: 3600 },
+    );
+    assert.equal(rotated.status, 200);
+    const [current, previous] = rotated.body.secrets;
+    assert.ok(current && previous?.expiresAt, JSON.stringify(rotated.body));
+    const link = (
+      await api<{ token: string }>(
+        herald.url,
+        ADMIN,
+        'POST',
+        `/api/v1/projects/${project.id}/portal-links`,
+        {},
+      )
+    ).body;
+
+    const page = await newPage();
+    await page.goto(`${herald.url}/ui/portal/endpoints/${endpoint.id}#token=${link.token}`);
+    const card = page.locator('section[aria-labelledby="secret-title"]');
+    const older = card.getByTestId('older-secrets').locator('li');
+    await older.first().waitFor();
+    assert.equal(await older.count(), 1);
+    assert.equal(await older.locator('time').getAttribute('datetime'), previous.expiresAt);
+    assert.doesNotMatch(await card.innerText(), /whsec_/);
+    await card.getByRole('button', { name: 'Reveal' }).click();
+    await card.getByText(previous.secret).waitFor();
+    assert.equal(await card.getByTestId('secret-value').textContent(), current.secret);
+
+    // The project's links are revoked: the next load is refused (401) and the page says why.
+    const revoked = await api(herald.url, ADMIN, 'DELETE', `/api/v1/projects/${project.id}/portal-links`);
+    assert.equal(revoked.status, 204);
+    expected = /status of 401/;
+    await page.reload();
+    await page.getByRole('heading', { name: 'This link is no longer valid' }).waitFor();
+    assert.match(await page.getByRole('alert').innerText(), /expired or been revoked/);
+    assert.equal(await page.getByText('Rotated').count(), 0);
     assertNoProblems();
   });
 });
