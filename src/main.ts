@@ -179,7 +179,6 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
           allowNetworks: config.delivery.allowNetworks,
           maxResponseBytes: config.delivery.maxResponseBytes,
           userAgent: config.delivery.userAgent,
-          connectionsPerOrigin: config.delivery.concurrency,
           ...(config.delivery.tlsCa ? { ca: config.delivery.tlsCa } : {}),
         });
         dispatcher = createDispatcher({

@@ -47,7 +47,6 @@ try {
     allowNetworks: init.delivery.allowNetworks,
     maxResponseBytes: init.delivery.maxResponseBytes,
     userAgent: init.delivery.userAgent,
-    connectionsPerOrigin: init.delivery.concurrency,
     ...(init.delivery.tlsCa ? { ca: init.delivery.tlsCa } : {}),
   });
   let attempts: [DeliveryOutcome, number][] = [];

@@ -1,6 +1,7 @@
 /**
- * The sender's undici Pools, one per origin: keep-alive, bounded, closed when idle, and dropped
- * with their dials in progress when an origin misbehaves (sender.ts decides when).
+ * The sender's undici Pools, one per origin and endpoint (SendRequest.poolKey): keep-alive, bounded,
+ * closed when idle, and dropped with their dials in progress when an origin misbehaves (sender.ts
+ * decides when).
  */
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -18,10 +19,13 @@ export interface PoolEntry {
 }
 
 export interface OriginPools {
-  /** The origin's pool, created on first use, counted as used by one more attempt. */
-  acquire(origin: string): PoolEntry;
-  /** Takes the origin's pool out of use when no attempt uses it, tearing down its sockets and dials. */
-  dropIfIdle(origin: string, entry: PoolEntry): void;
+  /**
+   * The pool of `key` (the origin, or the origin and an endpoint) to `origin`, created on first
+   * use, counted as used by one more attempt.
+   */
+  acquire(origin: string, key?: string): PoolEntry;
+  /** Takes the pool of `key` out of use when no attempt uses it, tearing down its sockets and dials. */
+  dropIfIdle(key: string, entry: PoolEntry): void;
   /** Closes every pool; requests in flight fail. */
   close(): Promise<void>;
 }
@@ -48,9 +52,9 @@ export function createOriginPools(options: {
   const sweeper = setInterval(
     () => {
       const now = performance.now();
-      for (const [origin, entry] of pools) {
+      for (const [key, entry] of pools) {
         if (entry.active === 0 && now - entry.lastUsed >= options.idleMs) {
-          pools.delete(origin);
+          pools.delete(key);
           entry.pool.close().catch(() => {});
         }
       }
@@ -60,8 +64,8 @@ export function createOriginPools(options: {
   sweeper.unref();
 
   return {
-    acquire(origin) {
-      let entry = pools.get(origin);
+    acquire(origin, key = origin) {
+      let entry = pools.get(key);
       if (!entry) {
         const dialing = new Set<Socket>();
         // The shared connector, remembering each socket until its handshake ends, so a pool that is
@@ -89,14 +93,14 @@ export function createOriginPools(options: {
           lastUsed: performance.now(),
           dialing,
         };
-        pools.set(origin, entry);
+        pools.set(key, entry);
       }
       entry.active++;
       return entry;
     },
-    dropIfIdle(origin, entry) {
-      if (entry.active !== 0 || pools.get(origin) !== entry) return;
-      pools.delete(origin);
+    dropIfIdle(key, entry) {
+      if (entry.active !== 0 || pools.get(key) !== entry) return;
+      pools.delete(key);
       for (const socket of entry.dialing) socket.destroy(new DialAbandonedError());
       entry.dialing.clear();
       entry.pool.destroy().catch(() => {});

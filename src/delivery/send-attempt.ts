@@ -69,7 +69,11 @@ export function createAttemptSender(options: AttemptSenderOptions): AttemptSende
         error: { kind: 'internal', message: `cannot build request: ${(error as Error).message ?? error}` },
       };
     }
-    result ??= await send({ ...request, timeoutMs });
+    result ??= await send({
+      ...request,
+      timeoutMs,
+      ...(delivery.endpointId ? { poolKey: delivery.endpointId } : {}),
+    });
     onAttempted(
       attemptRecord({
         delivery,

@@ -8,6 +8,11 @@ export interface SendRequest {
   /** null for GET. */
   body: string | null;
   timeoutMs: number;
+  /**
+   * Whose connections to use (the endpoint's id): each endpoint has pools of its own, so endpoints
+   * that share a host and port do not queue behind each other's slow requests. Unset: the origin's.
+   */
+  poolKey?: string;
 }
 
 /** What came of one request: a response (any status) or an error, never both. */

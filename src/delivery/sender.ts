@@ -30,10 +30,9 @@ export interface SenderOptions {
   /** PEM of a CA to trust besides the default ones (a private CA for internal receivers). */
   ca?: string;
   /**
-   * Connections per origin (default 1024): the process's whole concurrency. The dispatcher's caps
-   * (per endpoint, per project, per process) bound what is in flight; a lower cap here would queue
-   * one endpoint's requests behind another's on the same host and port, a slow endpoint holding
-   * every connection its neighbours need (and their queueing counting against their timeouts).
+   * Connections per pool (default 64, an endpoint's concurrency). Pools are per origin and per
+   * endpoint (SendRequest.poolKey), so a slow endpoint's requests never hold the connections of
+   * another endpoint on the same host and port.
    */
   connectionsPerOrigin?: number;
   /** A pool unused this long is closed (default 60 s). */
@@ -101,7 +100,7 @@ export function createSender(options: SenderOptions): Sender {
   } as buildConnector.BuildOptions);
   const pools = createOriginPools({
     connect,
-    connectionsPerOrigin: options.connectionsPerOrigin ?? 1024,
+    connectionsPerOrigin: options.connectionsPerOrigin ?? 64,
     idleMs: options.poolIdleMs ?? 60_000,
   });
 
@@ -171,7 +170,8 @@ export function createSender(options: SenderOptions): Sender {
     if (!hostVerdict(url.hostname)) return refused('blocked', new BlockedAddressError(url.hostname).message);
 
     return new Promise<SendResult>((resolve) => {
-      const entry = pools.acquire(url.origin);
+      const poolKey = req.poolKey ? `${url.origin} ${req.poolKey}` : url.origin;
+      const entry = pools.acquire(url.origin, poolKey);
       const maxBytes = options.maxResponseBytes;
       let settled = false;
       /** undici's abort for this request: there once it has a socket (not while queued or dialling). */
@@ -192,7 +192,7 @@ export function createSender(options: SenderOptions): Sender {
         // and that fresh socket would then sit idle towards a receiver that just misbehaved (as
         // would a TLS dial that never completes). When no other attempt uses the pool, drop it:
         // a misbehaving origin keeps no sockets; the next attempt starts a new pool.
-        if (torn) pools.dropIfIdle(url.origin, entry);
+        if (torn) pools.dropIfIdle(poolKey, entry);
         resolve(result);
       };
       const failed = (error: unknown): void =>
