@@ -7,8 +7,7 @@ import { type Server, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isStoreBusy, isStoreFull, isStoreUnreachable } from '../store/store-unavailable.ts';
-import { HEADER_NAME_PATTERN, NO_NUL_PATTERN, pageQuery } from './schemas/common.ts';
-import { projectBody } from './schemas/projects.ts';
+import { validationWords } from './validation-words.ts';
 
 /** A store failure the same request may get past later; null for any other error. */
 function storeUnavailable(error: unknown): {
@@ -184,87 +183,9 @@ const FASTIFY_CODES: Record<string, [number, string]> = {
   FST_ERR_CTP_INVALID_JSON_BODY: [400, 'HERALD_ERR_MALFORMED_JSON'], // JSON.parse failed
 };
 
-interface AjvIssue {
-  instancePath?: string;
-  keyword?: string;
-  message?: string;
-  params?: {
-    missingProperty?: string;
-    additionalProperty?: string;
-    pattern?: string;
-    allowedValues?: unknown[];
-    limit?: unknown;
-  };
-}
-
-/**
- * What each `pattern` of the request schemas means, in words: Ajv's own message quotes the regular
- * expression (`must match pattern "^[0-9]{1,6}$"`). Every pattern a route uses has one (a test
- * reads them all from the OpenAPI document); an unknown one still gets a sentence, and its pattern
- * in `details.pattern`.
- */
-const PATTERN_MESSAGES: Record<string, string> = {
-  [NO_NUL_PATTERN]: 'must not contain NUL characters',
-  [HEADER_NAME_PATTERN]: "must be an HTTP header name: 1 to 100 letters, digits or any of !#$%&'*+-.^_`|~",
-  [pageQuery.limit.pattern]: 'must be an integer from 1 to 1000',
-  [projectBody.properties.uid.pattern]:
-    'must start with a letter or a digit, and hold only letters, digits, ".", "_" and "-"',
-};
-
-/** The readable message for a schema `pattern`; undefined for one PATTERN_MESSAGES does not know. */
-export function patternMessage(pattern: string): string | undefined {
-  return Object.hasOwn(PATTERN_MESSAGES, pattern) ? PATTERN_MESSAGES[pattern] : undefined;
-}
-
-/** Size and range limits in words (Ajv says `must NOT have more than 50 properties`). */
-const LIMIT_MESSAGES: Record<string, (limit: number) => string> = {
-  maxProperties: (n) => `must have at most ${n} entries`,
-  minProperties: (n) => `must have at least ${n} ${n === 1 ? 'entry' : 'entries'}`,
-  maxItems: (n) => `must have at most ${n} items`,
-  minItems: (n) => `must have at least ${n} ${n === 1 ? 'item' : 'items'}`,
-  maxLength: (n) => `must be at most ${n} characters long`,
-  minLength: (n) => (n === 1 ? 'must not be empty' : `must be at least ${n} characters long`),
-  maximum: (n) => `must be at most ${n}`,
-  minimum: (n) => `must be at least ${n}`,
-};
-
-/** A schema `enum`'s values as a message lists them: strings bare, anything else as JSON. */
-const listValues = (values: unknown[]) =>
-  values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ');
-
-/** The field a validation error is about, as a dotted path (`body.url`, `querystring.limit`). */
-export function validationField(context: string, issue: AjvIssue | undefined): string {
-  if (!issue) return context;
-  const path = (issue.instancePath ?? '').split('/').filter(Boolean).join('.');
-  const leaf = issue.params?.missingProperty ?? issue.params?.additionalProperty;
-  return [context, path, leaf].filter(Boolean).join('.');
-}
-
-/** Schema failures are 400 naming the field. */
+/** Schema failures are 400 naming the field, in words (validation-words.ts). */
 function fromValidation(error: FastifyError): HeraldError {
-  const issue = error.validation?.[0] as AjvIssue | undefined;
-  const field = validationField(error.validationContext ?? 'body', issue);
-  let message = issue?.message ?? 'is invalid';
-  let details: Record<string, unknown> | undefined;
-  if (issue?.params?.additionalProperty) message = 'is not a known field';
-  if (issue?.params?.missingProperty) message = 'is required';
-  const { pattern, allowedValues } = issue?.params ?? {};
-  if (issue?.keyword === 'pattern' && typeof pattern === 'string') {
-    const words = patternMessage(pattern);
-    message = words ?? 'is not in the accepted format';
-    if (!words) details = { pattern };
-  }
-  if (issue?.keyword === 'enum' && Array.isArray(allowedValues)) {
-    message = `must be one of ${listValues(allowedValues)}`;
-    details = { allowedValues };
-  }
-  const limit = issue?.params?.limit;
-  const bound =
-    typeof limit === 'number' && issue?.keyword ? LIMIT_MESSAGES[issue.keyword]?.(limit) : undefined;
-  if (bound !== undefined) {
-    message = bound;
-    details = { limit };
-  }
+  const { field, message, details } = validationWords(error.validation?.[0], error.validationContext);
   return new ValidationError(field, message, { cause: error, ...(details ? { details } : {}) });
 }
 

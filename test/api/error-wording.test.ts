@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { patternMessage } from '../../src/api/errors.ts';
+import { patternMessage } from '../../src/api/validation-words.ts';
 import { ADMIN, assertError, type Body, startApi, type TestApi } from './helpers.ts';
 
 describe('error wording', () => {
