@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HeraldClient, paginate } from '@herald/client';
 import { verifyWebhook } from '@herald/verify';
-import { type HeraldProcess, type Receiver, startHerald, startReceiver } from './harness.ts';
+import { type HeraldProcess, type Receiver, runHerald, startHerald, startReceiver } from './harness.ts';
 
 /** JSON.rawJSON (Node 24; not in this project's TypeScript lib): a number written with its digits. */
 const rawJSON = (JSON as unknown as { rawJSON(text: string): number }).rawJSON;
@@ -19,17 +19,7 @@ const NODE = join(ROOT, 'node_modules/.bin/node');
 const BIN = join(ROOT, 'bin/herald.js');
 const ADMIN = 'cli-admin-token-0123456789abcdef';
 
-/** Runs `herald ARGS` to completion. HERALD_* of the parent never leak in. */
-function herald(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-    const child = spawn(NODE, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c));
-    child.on('exit', (code) => done({ code, stdout, stderr }));
-  });
-}
+const herald = (args: string[], env: Record<string, string> = {}) => runHerald(args, { env });
 
 describe('herald CLI against a running Herald', () => {
   let server: HeraldProcess;

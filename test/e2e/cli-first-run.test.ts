@@ -12,24 +12,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HeraldClient } from '@herald/client';
-import { type HeraldProcess, type Receiver, startHerald, startReceiver } from './harness.ts';
+import { type HeraldProcess, type Receiver, runHerald, startHerald, startReceiver } from './harness.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const NODE = join(ROOT, 'node_modules/.bin/node');
 const BIN = join(ROOT, 'bin/herald.js');
 const ADMIN = 'cli-first-run-token-0123456789abcdef';
 
-/** Runs `herald ARGS` in `cwd` to completion. HERALD_* of the parent never leak in. */
-function herald(args: string[], env: Record<string, string> = {}, cwd = ROOT) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-    const child = spawn(NODE, [BIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c));
-    child.on('exit', (code) => done({ code, stdout, stderr }));
-  });
-}
+/** Runs `herald ARGS` in `cwd` to completion (harness.ts runHerald). */
+const herald = (args: string[], env: Record<string, string> = {}, cwd = ROOT) =>
+  runHerald(args, { env, cwd });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

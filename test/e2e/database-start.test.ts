@@ -5,10 +5,9 @@
  * which migrations it applied.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/load-config.ts';
@@ -18,23 +17,11 @@ import { migrationFiles as postgresMigrations } from '../../src/store/postgres/m
 import { migrationFiles as sqliteMigrations } from '../../src/store/sqlite/migrate.ts';
 import { type TestPostgres, withPostgres } from '../support/postgres.ts';
 import { refusedPort } from '../support/refused-port.ts';
+import { runHerald } from './harness.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const NODE = join(ROOT, 'node_modules/.bin/node');
-const BIN = join(ROOT, 'bin/herald.js');
 const ADMIN = 'database-start-admin-token-0123456789';
 
-/** Runs `herald ARGS` to completion in `cwd`. HERALD_* of the parent never leak in. */
-function herald(args: string[], env: Record<string, string>, cwd: string) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-    const child = spawn(NODE, [BIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c));
-    child.on('exit', (code) => done({ code, stdout, stderr }));
-  });
-}
+const herald = (args: string[], env: Record<string, string>, cwd: string) => runHerald(args, { env, cwd });
 
 let server: TestPostgres;
 let dir: string;

@@ -5,33 +5,19 @@
  * way instead of taking a wrong key for the right one.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { api, startHerald } from './harness.ts';
+import { api, runHerald, startHerald } from './harness.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const NODE = join(ROOT, 'node_modules/.bin/node');
-const BIN = join(ROOT, 'bin/herald.js');
 const ADMIN = 'key-file-admin-token-0123456789abcdef';
 const KEY = 'qkqOFumEpsZBWIuykVEg0lbpXpF0XS/zNHtOVmsZ1B8=';
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
-/** Runs `herald ARGS` to completion; HERALD_* of the parent never leak in. */
-function herald(args: string[], env: Record<string, string>) {
-  return new Promise<{ code: number | null; stderr: string }>((done) => {
-    const child = spawn(NODE, [BIN, ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HERALD_PORT: '0', HERALD_ADMIN_TOKEN: ADMIN, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c));
-    child.on('exit', (code) => done({ code, stderr }));
-  });
-}
+/** Runs `herald ARGS` to completion; HERALD_* of the parent never leak in (harness.ts runHerald). */
+const herald = (args: string[], env: Record<string, string>) =>
+  runHerald(args, { env: { HERALD_PORT: '0', HERALD_ADMIN_TOKEN: ADMIN, ...env } });
 
 const dirs: string[] = [];
 const dataDir = () => {

@@ -77,6 +77,33 @@ function baseEnv(): Record<string, string> {
  * Starts `herald serve` on port 0 (bound to 127.0.0.1) and resolves once it has logged its ready
  * line. Rejects, with the output so far, if it exits or does not become ready in time.
  */
+/**
+ * Runs `herald ARGS` to completion (a refused start, a CLI command) and collects its output. Only
+ * PATH and `env` reach it: HERALD_* of the test process never leak in. A process still running
+ * after `killAfterMs` (one that started when it should have been refused) is killed, so the test
+ * fails on its exit code instead of hanging.
+ */
+export function runHerald(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; killAfterMs?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(NODE, [BIN, ...args], {
+      cwd: options.cwd ?? ROOT,
+      env: { PATH: process.env.PATH ?? '', ...options.env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c));
+    child.stderr.on('data', (c: Buffer) => (stderr += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.killAfterMs ?? 60_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
 export async function startHerald(options: StartOptions = {}): Promise<HeraldProcess> {
   return start(options, options.dataDir === undefined);
 }
