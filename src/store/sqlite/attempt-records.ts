@@ -13,6 +13,20 @@ import { get, run } from './db-helpers.ts';
 import { disableEndpointSqlite, recordEndpointDisabledSqlite } from './endpoint-writes.ts';
 import { recordExhaustedSqlite } from './operational-outbox.ts';
 
+/**
+ * A record's delivery, moved to the record's state when it is pending or parked, or on a success.
+ * No RETURNING: the state is the record's when a row changed. `UPDATE … RETURNING` here, with a
+ * CASE per column for late records, cost the closed loop a quarter of its deliveries per second
+ * (0.17× the raw ceiling against 0.24×; docs/performance-log.md, session 19).
+ */
+const MOVE_DELIVERY = `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = ?, updated_at = ?,
+  rate_deferred = 0, status = ?, next_attempt_at = ?, leased_by = NULL
+  WHERE id = ? AND project_id = ? AND (status IN ('pending', 'parked') OR ? = 'succeeded')`;
+/** A late record of a delivery already finished: the attempt counts, the state stays (and is read). */
+const COUNT_LATE_ATTEMPT = `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = ?, updated_at = ?,
+  rate_deferred = 0 WHERE id = ? AND project_id = ? RETURNING status`;
+const INSERT_ATTEMPT = `INSERT INTO attempts (${ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
 export function writeAttemptRecords(
   db: DatabaseSync,
   records: AttemptRecord[],
@@ -96,34 +110,31 @@ export function writeAttemptRecords(
       // The endpoint was deleted meanwhile: nothing will ever deliver this, close it.
       status = 'failed';
     }
-    // A late record (its lease ran out and another worker took over) must not move a finished
-    // delivery back to pending; a success always counts.
-    const moves = `status IN ('pending', 'parked') OR ? = 'succeeded'`;
-    const moved = get(
+    // The delivery moves to the record's state. A late record (its lease ran out and another worker
+    // took over) must not move a finished delivery back to pending, so it only counts its attempt;
+    // a success always moves it.
+    let final: DeliveryStatus | null = status;
+    const moved = run(
       db,
-      `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = ?, updated_at = ?, rate_deferred = 0,
-       next_attempt_at = CASE WHEN ${moves} THEN ? ELSE next_attempt_at END,
-       leased_by = CASE WHEN ${moves} THEN NULL ELSE leased_by END,
-       status = CASE WHEN ${moves} THEN ? ELSE status END
-       WHERE id = ? AND project_id = ?
-       RETURNING status`,
+      MOVE_DELIVERY,
       a.startedAt,
       options.now,
       status,
       status === 'pending' ? rec.next.nextAttemptAt : null,
-      status,
-      status,
-      status,
       a.deliveryId,
       a.projectId,
+      status,
     );
+    if (moved === 0) {
+      const late = get(db, COUNT_LATE_ATTEMPT, a.startedAt, options.now, a.deliveryId, a.projectId);
+      final = late ? (String(late.status) as DeliveryStatus) : null;
+    }
     // The delivery is gone (its project or event deleted while the attempt was out): an attempt
     // row now would be an orphan that nothing lists or removes.
-    if (!moved) {
+    if (final === null) {
       statuses.push(null);
       continue;
     }
-    const final = String(moved.status) as DeliveryStatus;
     statuses.push(final);
     // Each parked delivery counts once, however many records of it the batch had.
     const parkedBy = a.endpointId === null ? undefined : parked.get(a.endpointId);
@@ -131,11 +142,7 @@ export function writeAttemptRecords(
       countedParked.add(a.deliveryId);
       parked.set(a.endpointId!, parkedBy + 1);
     }
-    run(
-      db,
-      `INSERT INTO attempts (${ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ...attemptValues(rec),
-    );
+    run(db, INSERT_ATTEMPT, ...attemptValues(rec));
     // delivery.exhausted, when the delivery did end up failed (not when a late record was ignored).
     if (rec.next.status === 'failed' && final === 'failed') recordExhaustedSqlite(db, rec, options.now);
   }
