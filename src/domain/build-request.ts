@@ -119,6 +119,8 @@ export function buildRequest(input: BuildRequestInput): BuiltRequest {
  * valid twice (current and retired): it is signed once.
  */
 function signingSecrets(scheme: SignatureConfig['scheme'], valid: BuildRequestInput['secrets']): string[] {
+  // One secret (no rotation under way): nothing to compare, and no key decoded and encoded again.
+  if (valid.length === 1) return [valid[0]!.secret];
   const secrets: string[] = [];
   const seen = new Set<string>();
   for (const { secret } of valid) {
