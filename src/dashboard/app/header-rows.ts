@@ -1,4 +1,5 @@
 /** Custom request headers as the form's name/value rows (components/headers-editor.tsx edits them). */
+import { LIMITS, lengthError } from './limits.ts';
 
 export interface HeaderRow {
   name: string;
@@ -14,6 +15,10 @@ export function headerRowsError(rows: HeaderRow[]): string | null {
   for (const row of rows) {
     const name = row.name.trim();
     if (name === '' && row.value === '') continue;
+    const longName = lengthError(name, LIMITS.headerName);
+    if (longName) return `Header name: ${longName.charAt(0).toLowerCase()}${longName.slice(1)}`;
+    const longValue = lengthError(row.value, LIMITS.headerValue);
+    if (longValue) return `The value of ${name}: ${longValue.charAt(0).toLowerCase()}${longValue.slice(1)}`;
     if (!TOKEN.test(name)) return `“${name || '(empty)'}” is not a valid header name.`;
     if (/[\r\n]/.test(row.value)) return `The value of ${name} must be on one line.`;
     if (seen.has(name.toLowerCase())) return `${name} appears twice.`;

@@ -7,6 +7,7 @@ import { formatRelative, formatTime } from '../format.ts';
 import { useProject } from '../project-context.ts';
 import { Link } from './link.tsx';
 import { StatusBadge } from './status-badge.tsx';
+import { TableScroll } from './table-scroll.tsx';
 
 export function DeliveriesTable({
   deliveries,
@@ -25,7 +26,7 @@ export function DeliveriesTable({
     );
   }
   return (
-    <div class="table-wrap">
+    <TableScroll label="Deliveries of this event">
       <table>
         <caption class="sr-only">Deliveries of this event</caption>
         <thead>
@@ -50,7 +51,7 @@ export function DeliveriesTable({
           ))}
         </tbody>
       </table>
-    </div>
+    </TableScroll>
   );
 }
 

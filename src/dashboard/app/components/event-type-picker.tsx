@@ -4,7 +4,7 @@
  */
 import { useId, useState } from 'preact/hooks';
 import type { EventType } from '../api/types.ts';
-import { LIMITS } from '../limits.ts';
+import { LIMITS, lengthError } from '../limits.ts';
 
 export function EventTypePicker({
   catalog,
@@ -33,8 +33,10 @@ export function EventTypePicker({
   const toggle = (name: string, on: boolean) =>
     onChange(on ? [...selected.filter((n) => n !== name), name] : selected.filter((n) => n !== name));
 
+  const customTooLong = lengthError(custom.trim(), LIMITS.name);
   function addCustom() {
     const name = custom.trim();
+    if (customTooLong) return;
     if (name && !selected.includes(name)) onChange([...selected, name]);
     setCustom('');
   }
@@ -92,8 +94,10 @@ export function EventTypePicker({
           aria-label="Other event type"
           placeholder="Other event type"
           value={custom}
-          maxLength={LIMITS.name}
           spellcheck={false}
+          data-over-limit={customTooLong ? true : undefined}
+          aria-invalid={customTooLong ? true : undefined}
+          aria-describedby={customTooLong ? `${id}-custom-error` : undefined}
           onInput={(e) => setCustom(e.currentTarget.value)}
           onKeyDown={(e) => {
             if (e.key === 'Enter') {
@@ -106,6 +110,11 @@ export function EventTypePicker({
           Add
         </button>
       </div>
+      {customTooLong && (
+        <p class="field-error" id={`${id}-custom-error`} role="alert">
+          {customTooLong}
+        </p>
+      )}
       {error && (
         <p class="field-error" id={`${id}-error`} role="alert">
           {error}

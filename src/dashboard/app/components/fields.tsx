@@ -4,7 +4,7 @@
  */
 import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useState } from 'preact/hooks';
-import { LIMITS } from '../limits.ts';
+import { LIMITS, lengthError } from '../limits.ts';
 
 interface Common {
   label: string;
@@ -60,10 +60,15 @@ export function TextField({
   autoComplete?: string;
   inputMode?: 'numeric' | 'decimal' | 'text' | 'url';
   spellcheck?: boolean;
-  /** The API's limit for the field (docs/api.md "Limits"): the browser takes no more. */
+  /**
+   * The API's limit for the field (docs/api.md "Limits"): longer text stays in the field, which says
+   * how much too long it is (see limits.ts); it is not a maxlength that cuts a paste silently.
+   */
   maxLength?: number;
 }) {
   const id = useId();
+  const tooLong = lengthError(value, maxLength);
+  const shown = error || tooLong;
   const shared = {
     id,
     name,
@@ -71,9 +76,9 @@ export function TextField({
     required,
     placeholder,
     spellcheck,
-    maxLength,
-    'aria-invalid': error ? true : undefined,
-    'aria-describedby': describedBy(id, hint, error),
+    'data-over-limit': tooLong ? true : undefined,
+    'aria-invalid': shown ? true : undefined,
+    'aria-describedby': describedBy(id, hint, shown),
   };
   return (
     <div class="field">
@@ -93,7 +98,7 @@ export function TextField({
           onInput={(e) => onInput(e.currentTarget.value)}
         />
       )}
-      <Help id={id} hint={hint} error={error} />
+      <Help id={id} hint={hint} error={shown} />
     </div>
   );
 }
@@ -187,7 +192,10 @@ export function TypeFilterField({
   const [draft, setDraft] = useState(value);
   // The filter changed elsewhere (Clear filters, back): show it.
   useEffect(() => setDraft(value), [value]);
+  const tooLong = lengthError(draft.trim(), LIMITS.name);
+  const shown = error || tooLong;
   const apply = (text: string) => {
+    if (lengthError(text.trim(), LIMITS.name)) return;
     if (text.trim() !== value) onApply(text.trim());
   };
   const hint = 'Any event type; empty for all.';
@@ -202,9 +210,9 @@ export function TypeFilterField({
         placeholder="All event types"
         spellcheck={false}
         autoComplete="off"
-        maxLength={LIMITS.name}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(id, hint, error)}
+        data-over-limit={tooLong ? true : undefined}
+        aria-invalid={shown ? true : undefined}
+        aria-describedby={describedBy(id, hint, shown)}
         onInput={(e) => {
           const text = e.currentTarget.value;
           setDraft(text);
@@ -225,7 +233,7 @@ export function TypeFilterField({
           <option key={name} value={name} />
         ))}
       </datalist>
-      <Help id={id} hint={hint} error={error} />
+      <Help id={id} hint={hint} error={shown} />
     </div>
   );
 }

@@ -1,7 +1,7 @@
 /** Edits custom request headers as name/value rows (added to every request of the endpoint). */
 import { useId } from 'preact/hooks';
 import { type HeaderRow, headerRowsError } from '../header-rows.ts';
-import { LIMITS } from '../limits.ts';
+import { LIMITS, lengthError } from '../limits.ts';
 
 export function HeadersEditor({
   rows,
@@ -37,18 +37,18 @@ export function HeadersEditor({
               aria-label={`Header ${index + 1} name`}
               placeholder="Header-Name"
               value={row.name}
-              maxLength={LIMITS.headerName}
               spellcheck={false}
-              aria-invalid={invalid}
+              aria-invalid={invalid || (lengthError(row.name, LIMITS.headerName) ? true : undefined)}
+              aria-describedby={error ? `${id}-error` : undefined}
               onInput={(e) => update(index, { name: e.currentTarget.value })}
             />
             <input
               aria-label={`Header ${index + 1} value`}
               placeholder="value"
               value={row.value}
-              maxLength={LIMITS.headerValue}
               spellcheck={false}
-              aria-invalid={invalid}
+              aria-invalid={invalid || (lengthError(row.value, LIMITS.headerValue) ? true : undefined)}
+              aria-describedby={error ? `${id}-error` : undefined}
               onInput={(e) => update(index, { value: e.currentTarget.value })}
             />
             <button

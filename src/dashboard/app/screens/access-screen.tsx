@@ -8,7 +8,7 @@ import { CopyButton } from '../components/copy-button.tsx';
 import { ErrorBanner } from '../components/feedback.tsx';
 import { SelectField, TextField } from '../components/fields.tsx';
 import { formatTime } from '../format.ts';
-import { LIMITS } from '../limits.ts';
+import { focusOverLimit, LIMITS } from '../limits.ts';
 import { useProject } from '../project-context.ts';
 
 const LINK_LIFETIMES = [
@@ -104,6 +104,7 @@ function ApiKeyPanel() {
 
   async function create(event: Event) {
     event.preventDefault();
+    if (focusOverLimit(event.currentTarget)) return;
     if (!name.trim()) {
       setError('Name the key after what uses it (e.g. "game backend").');
       return;

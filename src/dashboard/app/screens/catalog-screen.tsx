@@ -8,7 +8,7 @@ import { CodeBlock } from '../components/code-block.tsx';
 import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
 import { CheckboxField, TextField } from '../components/fields.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
-import { LIMITS } from '../limits.ts';
+import { focusOverLimit, LIMITS } from '../limits.ts';
 import { invalidateCatalog, useCatalog } from '../use-catalog.ts';
 
 export function CatalogScreen() {
@@ -116,6 +116,7 @@ function EventTypeForm({
 
   async function submit(event: Event) {
     event.preventDefault();
+    if (focusOverLimit(event.currentTarget)) return;
     const found: Record<string, string> = {};
     if (!name.trim()) found['name'] = 'An event type needs a name, e.g. level.completed.';
     const parsedExample = parseJsonField(example);

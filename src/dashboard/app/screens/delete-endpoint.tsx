@@ -3,13 +3,14 @@ import { useState } from 'preact/hooks';
 import { errorMessage } from '../api/client.ts';
 import type { Endpoint } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
+import { useInlineConfirm } from '../components/inline-confirm.ts';
 import { useProject } from '../project-context.ts';
 import { navigate } from '../router.ts';
 
 export function DeleteEndpoint({ endpoint }: { endpoint: Endpoint }) {
   const { client } = useApp();
   const { project, base } = useProject();
-  const [confirming, setConfirming] = useState(false);
+  const confirm = useInlineConfirm();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -32,16 +33,16 @@ export function DeleteEndpoint({ endpoint }: { endpoint: Endpoint }) {
         Stops all deliveries to this URL; pending ones are closed as failed. Past attempts stay in the events
         log.
       </p>
-      {!confirming ? (
-        <button type="button" class="button-danger" onClick={() => setConfirming(true)}>
+      {!confirm.open ? (
+        <button type="button" class="button-danger" ref={confirm.openerRef} onClick={confirm.show}>
           Delete…
         </button>
       ) : (
-        <div class="actions">
+        <div class="actions" ref={confirm.panelRef}>
           <button type="button" class="button-danger" onClick={remove} disabled={busy}>
             {busy ? 'Deleting…' : `Yes, delete ${endpoint.name || 'this endpoint'}`}
           </button>
-          <button type="button" onClick={() => setConfirming(false)}>
+          <button type="button" ref={confirm.cancelRef} onClick={confirm.cancel}>
             Cancel
           </button>
         </div>

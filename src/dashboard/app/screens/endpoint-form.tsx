@@ -26,7 +26,7 @@ import {
   validateForm,
 } from '../endpoint-form-state.ts';
 import { formatSeconds } from '../format.ts';
-import { LIMITS } from '../limits.ts';
+import { focusOverLimit, LIMITS } from '../limits.ts';
 import { useProject } from '../project-context.ts';
 import { navigate } from '../router.ts';
 import { SCHEME_DEFAULTS, SCHEME_INFO } from '../signed-request-preview.ts';
@@ -83,6 +83,8 @@ export function EndpointForm({
 
   async function submit(event: Event) {
     event.preventDefault();
+    // Text over the API's limit says so by its field (fields.tsx): go there, send nothing.
+    if (focusOverLimit(event.currentTarget)) return;
     const found = validateForm(form);
     setErrors(found);
     setSubmitError(null);

@@ -5,6 +5,7 @@ import { useApp } from '../app-context.ts';
 import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
 import { Link } from '../components/link.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
+import { TableScroll } from '../components/table-scroll.tsx';
 import { disabledReasonText, formatRate } from '../format.ts';
 import { useProject } from '../project-context.ts';
 import { useAsync } from '../use-async.ts';
@@ -33,7 +34,7 @@ export function EndpointsList() {
         </EmptyState>
       )}
       {endpoints.data && endpoints.data.length > 0 && (
-        <div class="table-wrap">
+        <TableScroll label="Endpoints">
           <table class="endpoints-table">
             <caption class="sr-only">Endpoints</caption>
             <thead>
@@ -85,7 +86,7 @@ export function EndpointsList() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
     </div>
   );

@@ -6,6 +6,7 @@ import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
 import { TextField, TypeFilterField } from '../components/fields.tsx';
 import { Link } from '../components/link.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
+import { TableScroll } from '../components/table-scroll.tsx';
 import { filterErrors } from '../filter-errors.ts';
 import { formatRelative, formatTime, fromLocalInput, shortUrl, toLocalInput } from '../format.ts';
 import { useProject } from '../project-context.ts';
@@ -103,7 +104,7 @@ export function EventsScreen() {
         </EmptyState>
       )}
       {events.length > 0 && (
-        <div class="table-wrap">
+        <TableScroll label="Events">
           <table>
             <caption class="sr-only">Events, newest first</caption>
             <thead>
@@ -137,7 +138,7 @@ export function EventsScreen() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
       <ErrorBanner error={moreState.error} />
       {cursor && (

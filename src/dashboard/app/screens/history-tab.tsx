@@ -11,6 +11,7 @@ import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
 import { SelectField, TextField, TypeFilterField } from '../components/fields.tsx';
 import { Link } from '../components/link.tsx';
 import { OutcomeBadge, StatusBadge } from '../components/status-badge.tsx';
+import { TableScroll } from '../components/table-scroll.tsx';
 import { filterErrors } from '../filter-errors.ts';
 import { formatDuration, formatRelative, formatTime, fromLocalInput, toLocalInput } from '../format.ts';
 import { useProject } from '../project-context.ts';
@@ -141,7 +142,7 @@ export function HistoryTab({ endpoint }: { endpoint: Endpoint }) {
         </EmptyState>
       )}
       {attempts.length > 0 && (
-        <div class="table-wrap">
+        <TableScroll label="Delivery attempts">
           <table class="history-table">
             <caption class="sr-only">Delivery attempts, newest first</caption>
             <thead>
@@ -181,7 +182,7 @@ export function HistoryTab({ endpoint }: { endpoint: Endpoint }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
       <ErrorBanner error={moreState.error} />
       {cursor && (

@@ -6,8 +6,9 @@ import { useApp } from '../app-context.ts';
 import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
 import { TextField } from '../components/fields.tsx';
 import { Link } from '../components/link.tsx';
+import { TableScroll } from '../components/table-scroll.tsx';
 import { formatTime } from '../format.ts';
-import { LIMITS } from '../limits.ts';
+import { focusOverLimit, LIMITS } from '../limits.ts';
 import { navigate } from '../router.ts';
 import { useAsync } from '../use-async.ts';
 
@@ -47,7 +48,7 @@ export function ProjectsScreen() {
         </EmptyState>
       )}
       {projects.length > 0 && (
-        <div class="table-wrap">
+        <TableScroll label="Projects">
           <table>
             <caption class="sr-only">Projects</caption>
             <thead>
@@ -73,7 +74,7 @@ export function ProjectsScreen() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
       <ErrorBanner error={more.error} />
       {cursor && (
@@ -96,6 +97,7 @@ function CreateProject() {
 
   async function submit(event: Event) {
     event.preventDefault();
+    if (focusOverLimit(event.currentTarget)) return;
     if (!name.trim()) {
       setErrors({ name: 'A project needs a name.' });
       return;

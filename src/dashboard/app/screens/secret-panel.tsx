@@ -8,6 +8,7 @@ import type { Endpoint, SigningSecret } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { CopyButton } from '../components/copy-button.tsx';
 import { SelectField } from '../components/fields.tsx';
+import { useInlineConfirm } from '../components/inline-confirm.ts';
 import { formatRelative, formatTime } from '../format.ts';
 import { useProject } from '../project-context.ts';
 
@@ -30,7 +31,7 @@ export function SecretPanel({ endpoint }: { endpoint: Endpoint }) {
   const [error, setError] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [grace, setGrace] = useState('86400');
-  const [confirming, setConfirming] = useState(false);
+  const confirm = useInlineConfirm();
 
   const signed = endpoint.signature.scheme !== 'none';
   useEffect(() => {
@@ -82,7 +83,7 @@ export function SecretPanel({ endpoint }: { endpoint: Endpoint }) {
     setError(null);
     try {
       show(await client.rotateSecret(project.id, endpoint.id, Number(grace)));
-      setConfirming(false);
+      confirm.cancel();
       setMessage(
         grace === '0'
           ? 'Secret rotated. The old secret no longer signs requests.'
@@ -141,18 +142,18 @@ export function SecretPanel({ endpoint }: { endpoint: Endpoint }) {
           </ul>
         </div>
       )}
-      {!confirming ? (
-        <button type="button" onClick={() => setConfirming(true)}>
+      {!confirm.open ? (
+        <button type="button" ref={confirm.openerRef} onClick={confirm.show}>
           Rotate secret…
         </button>
       ) : (
-        <div class="confirm">
+        <div class="confirm" ref={confirm.panelRef}>
           <SelectField label="Old secret stops working" value={grace} options={GRACE} onChange={setGrace} />
           <div class="actions">
             <button type="button" class="button-danger" onClick={rotate} disabled={busy !== null}>
               {busy === 'rotate' ? 'Rotating…' : 'Rotate now'}
             </button>
-            <button type="button" onClick={() => setConfirming(false)}>
+            <button type="button" ref={confirm.cancelRef} onClick={confirm.cancel}>
               Cancel
             </button>
           </div>
