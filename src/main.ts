@@ -30,6 +30,7 @@ import {
 import { defaultPublicUrl } from './config/load-config.ts';
 import { redactDatabaseUrl } from './config/redact-database-url.ts';
 import { createDispatcher, type Dispatcher } from './delivery/dispatcher.ts';
+import { createSecretKeyReadiness } from './delivery/secret-key-readiness.ts';
 import { createSender, type Sender } from './delivery/sender.ts';
 import { storeErrorLog } from './delivery/store-error-log.ts';
 import { createThreadedDispatcher } from './delivery/threaded-dispatcher.ts';
@@ -79,10 +80,24 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
   const newKey = !config.encryptionKey && sqliteFile && !keyFromFile ? generateEncryptionKey() : null;
   const encryptionKey = config.encryptionKey ?? keyFromFile ?? newKey;
   const previousEncryptionKeys = config.previousEncryptionKeys;
+  // A dispatcher that finds the endpoint secrets sealed with a key it lacks (another process
+  // started with a new key) makes /readyz answer 503 until they open again. Its store reports
+  // each sealed secret it opens: the thread's (below), or this one when the dispatcher runs here,
+  // from the dispatcher's start on (a start whose key does not open them is refused instead).
+  const secretKey = createSecretKeyReadiness(logger);
+  let dispatcherStarted = false;
+  const dispatcherOnMainThread = config.role !== 'api' && !useDispatcherThread(config);
   const store = await openStore(config.databaseUrl, {
     dataDir: config.dataDir,
     encryptionKey,
     previousEncryptionKeys,
+    ...(dispatcherOnMainThread
+      ? {
+          onSealedSecretOpen: (opened: boolean) => {
+            if (dispatcherStarted) secretKey.report(opened);
+          },
+        }
+      : {}),
     onMigrated: (result) => logMigrations(logger, result),
   }).catch((error: unknown) => {
     throw explainDatabaseError(error, config.databaseUrl);
@@ -167,6 +182,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
             delivery: config.delivery,
           },
           hooks,
+          onSecretKey: secretKey.report,
           onThreadExit: (error) => {
             logger.fatal({ err: error }, 'dispatcher thread ended unexpectedly; stopping');
             process.kill(process.pid, 'SIGTERM');
@@ -196,11 +212,12 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
 
     const listening = await listenWithRetry(config, (finalConfig) => {
       // A child of its own, so quieting it around listen() leaves Herald's logger alone.
-      app = buildHttpApp(finalConfig, store, logger.child({}), metrics, dispatcher);
+      app = buildHttpApp(finalConfig, store, logger.child({}), metrics, dispatcher, secretKey.notReady);
       return app;
     });
     const url = defaultPublicUrl(config.host, listening.port);
 
+    dispatcherStarted = true;
     if (dispatcher) await dispatcher.start();
     jobs = await startBackgroundJobs(config, store, logger);
     listening.app.setReady(true);
@@ -278,11 +295,12 @@ function buildHttpApp(
   logger: Logger,
   metrics: Metrics,
   dispatcher: Dispatcher | null,
+  notReady: () => string | null,
 ): FastifyInstance {
   if (config.role !== 'worker') {
-    return buildApp({ store, config, logger, metrics, ...(dispatcher ? { dispatcher } : {}) });
+    return buildApp({ store, config, logger, metrics, notReady, ...(dispatcher ? { dispatcher } : {}) });
   }
-  return buildWorkerApp(config, store, logger, metrics);
+  return buildWorkerApp(config, store, logger, metrics, notReady);
 }
 
 /**
@@ -294,6 +312,7 @@ export function buildWorkerApp(
   store: Store,
   logger: Logger,
   metrics: Metrics | undefined,
+  notReady?: () => string | null,
 ): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger,
@@ -310,7 +329,7 @@ export function buildWorkerApp(
   app.decorate('setReady', (value: boolean) => {
     ready = value;
   });
-  healthRoutes(app, { store, metrics, isReady: () => ready });
+  healthRoutes(app, { store, metrics, isReady: () => ready, ...(notReady ? { notReady } : {}) });
   return app;
 }
 

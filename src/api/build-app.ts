@@ -48,6 +48,8 @@ export interface BuildAppOptions {
   metrics?: MetricsSource;
   /** Woken after writes that make work due (the store wakes it too; this is for API-only callers). */
   dispatcher?: { wake(): void; readonly handoff?: Handoff | null };
+  /** /readyz answers 503 with this status while it returns one (routes/health.ts). */
+  notReady?: () => string | null;
 }
 
 declare module 'fastify' {
@@ -158,7 +160,12 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   });
   // Inside a plugin so that swagger (registered above) sees these routes too.
   app.register(async (scope) =>
-    healthRoutes(scope, { store, metrics: options.metrics, isReady: () => ready }),
+    healthRoutes(scope, {
+      store,
+      metrics: options.metrics,
+      isReady: () => ready,
+      ...(options.notReady ? { notReady: options.notReady } : {}),
+    }),
   );
   app.register(dashboardPlugin, { distDir: DIST_DIR, frameAncestors: config.frameAncestors });
   return app;

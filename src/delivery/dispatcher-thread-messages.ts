@@ -32,4 +32,6 @@ export type FromDispatcherThread =
   /** Metrics, batched: [outcome, durationMs] per attempt, [durationMs, claimed] per claim. */
   | { type: 'stats'; attempts: [DeliveryOutcome, number][]; claims: [number, number][] }
   | { type: 'disabled'; projectId: string; endpointId: string; reason: string }
+  /** The thread's store found the endpoint secrets sealed with a key it lacks (false), or opened them again. */
+  | { type: 'secretKey'; opened: boolean }
   | { type: 'stopped' };

@@ -14,6 +14,7 @@ import type {
   ToDispatcherThread,
 } from './dispatcher-thread-messages.ts';
 import { STARTED, settleHandedOff, takeHandedOff } from './handoff.ts';
+import { onSecretKeyChange } from './secret-key-readiness.ts';
 import { createSender } from './sender.ts';
 import { storeErrorLog } from './store-error-log.ts';
 
@@ -42,6 +43,8 @@ try {
     encryptionKey: init.encryptionKey,
     previousEncryptionKeys: init.previousEncryptionKeys,
     sqliteCheckpointPages: DISPATCHER_CHECKPOINT_PAGES,
+    // A message when the key stops (or starts again) opening the secrets: the main thread's /readyz.
+    onSealedSecretOpen: onSecretKeyChange((opened) => post({ type: 'secretKey', opened })),
   });
   const sender = createSender({
     allowNetworks: init.delivery.allowNetworks,

@@ -4,8 +4,11 @@
  * then at most one per interval with the number of failures in between (thousands of stacks say
  * nothing more, and fill the disk the outage may already be about). Any other failure is a bug or
  * a data problem: each is logged at error level with its stack. What a stop left unfinished
- * (`during: 'shutdown'`) is one warn line.
+ * (`during: 'shutdown'`) is one warn line. Secrets sealed with a key this process lacks fail every
+ * claim the same way too: one error line without a stack per interval (secret-key-readiness.ts
+ * logs what to do, once, and /readyz says it meanwhile).
  */
+import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
 import { isStoreUnreachable } from '../store/store-unavailable.ts';
 
 export interface StoreErrorLogger {
@@ -21,10 +24,30 @@ export function storeErrorLog(
 ): (error: unknown, during: string) => void {
   let loggedAt = Number.NEGATIVE_INFINITY;
   let since = 0;
+  let keyLoggedAt = Number.NEGATIVE_INFINITY;
+  let keySince = 0;
   return (error, during) => {
     // Not a store call: what a stop left unfinished (dispatcher.ts), worth a line, not a stack.
     if (during === 'shutdown') {
       logger.warn({ during }, `dispatcher: ${(error as Error).message}`);
+      return;
+    }
+    if (isSecretKeyMismatch(error)) {
+      const t = now();
+      if (t - keyLoggedAt < intervalMs) {
+        keySince++;
+        return;
+      }
+      logger.error(
+        {
+          during,
+          cause: { message: error.message },
+          ...(keySince > 0 ? { failedSinceLastLine: keySince } : {}),
+        },
+        `dispatcher: cannot open the endpoint secrets of the claimed deliveries (sealed with another encryption key); handed them back for a process with the current HERALD_ENCRYPTION_KEY: restart this one with it (logged at most once per ${intervalMs / 1000} s)`,
+      );
+      keyLoggedAt = t;
+      keySince = 0;
       return;
     }
     if (!isStoreUnreachable(error)) {

@@ -20,6 +20,8 @@ export interface ThreadedDispatcherOptions {
   /** The main thread's store can lease on accept: light-load accepts are handed off (handoff.ts). */
   handoff?: boolean;
   hooks?: Omit<DispatcherHooks, 'onError'>;
+  /** The thread's store found the secrets sealed with a key it lacks (false), or opened them again (secret-key-readiness.ts). */
+  onSecretKey?(opened: boolean): void;
   /** The thread ended without being asked to (a crash): the process should stop. */
   onThreadExit?(error: Error): void;
 }
@@ -59,6 +61,9 @@ export function createThreadedDispatcher(options: ThreadedDispatcherOptions): Di
           endpointId: message.endpointId,
           reason: message.reason,
         });
+        break;
+      case 'secretKey':
+        options.onSecretKey?.(message.opened);
         break;
       case 'stopped':
         stopped?.();

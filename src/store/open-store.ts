@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { decodeEncryptionKey } from '../config/parse-encryption-key.ts';
-import { createSecretCipher, PLAINTEXT_SECRETS } from './secret-cipher.ts';
+import { createSecretCipher, PLAINTEXT_SECRETS, reportingOpens } from './secret-cipher.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 import type { MigrationResult, Store } from './store.ts';
 
@@ -15,6 +15,11 @@ export interface OpenStoreOptions {
   previousEncryptionKeys?: readonly string[];
   /** SQLite only: the WAL size in pages at which this connection checkpoints (SqliteStoreOptions). */
   sqliteCheckpointPages?: number;
+  /**
+   * Told, for each sealed endpoint secret this store opens, whether its keys opened it (false: it
+   * was sealed with a key this process was not given). The dispatcher's readiness (main.ts).
+   */
+  onSealedSecretOpen?: (opened: boolean) => void;
   /** What the migration at open did (serve logs it). */
   onMigrated?: (result: MigrationResult) => void;
 }
@@ -34,7 +39,8 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
   });
   if (previous.length && !key)
     throw new Error('previous encryption keys need a current HERALD_ENCRYPTION_KEY');
-  const cipher = key ? createSecretCipher(key, previous) : PLAINTEXT_SECRETS;
+  const keyed = key ? createSecretCipher(key, previous) : PLAINTEXT_SECRETS;
+  const cipher = options.onSealedSecretOpen ? reportingOpens(keyed, options.onSealedSecretOpen) : keyed;
   if (databaseUrl.startsWith('sqlite:')) {
     const path = databaseUrl.slice('sqlite:'.length);
     if (path === '') throw new Error('sqlite: database URL needs a path (sqlite:PATH or sqlite::memory:)');

@@ -13,6 +13,20 @@ export interface SecretCipher {
   stale(stored: string): boolean;
 }
 
+/**
+ * A sealed secret that none of this process's keys opens (or it has no key at all): another
+ * process sealed it with a key this one was not given. The process needs the current key
+ * (src/delivery/secret-key-readiness.ts turns it into an unready /readyz).
+ */
+export class SecretKeyMismatchError extends Error {
+  // Its name stays "Error": a refused start prints it as before.
+  readonly code = 'HERALD_SECRET_KEY_MISMATCH';
+}
+
+export function isSecretKeyMismatch(error: unknown): error is SecretKeyMismatchError {
+  return error instanceof SecretKeyMismatchError;
+}
+
 const PREFIX = 'enc:v1:';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -24,7 +38,7 @@ export const PLAINTEXT_SECRETS: SecretCipher = {
   seal: (plain) => plain,
   open: (stored) => {
     if (stored.startsWith(PREFIX)) {
-      throw new Error(
+      throw new SecretKeyMismatchError(
         'HERALD_ENCRYPTION_KEY: is unset, but the database holds endpoint secrets sealed with an encryption key: start with the key the other processes use',
       );
     }
@@ -56,12 +70,37 @@ export function createSecretCipher(key: Uint8Array, previous: readonly Uint8Arra
         const plain = openWith(k, stored);
         if (plain !== null) return plain;
       }
-      throw new Error(
+      throw new SecretKeyMismatchError(
         'cannot decrypt an endpoint secret: it was sealed with neither HERALD_ENCRYPTION_KEY nor a key in HERALD_ENCRYPTION_KEY_PREVIOUS',
       );
     },
     stale(stored) {
       return !stored.startsWith(PREFIX) || openWith(key, stored) === null;
+    },
+  };
+}
+
+/**
+ * `cipher`, telling `report` whether each sealed secret it is asked to open opened (true) or was
+ * refused by every key it has (false: sealed with another key; GCM cannot tell that from a value
+ * altered in the database, which no key opens either). Plaintext values say nothing about the key
+ * and are not reported.
+ */
+export function reportingOpens(cipher: SecretCipher, report: (opened: boolean) => void): SecretCipher {
+  return {
+    seal: (plain) => cipher.seal(plain),
+    stale: (stored) => cipher.stale(stored),
+    open(stored) {
+      if (!stored.startsWith(PREFIX)) return cipher.open(stored);
+      let plain: string;
+      try {
+        plain = cipher.open(stored);
+      } catch (error) {
+        if (isSecretKeyMismatch(error)) report(false);
+        throw error;
+      }
+      report(true);
+      return plain;
     },
   };
 }

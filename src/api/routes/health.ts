@@ -6,10 +6,12 @@ export interface HealthOptions {
   store: Store;
   metrics: MetricsSource | undefined;
   isReady: () => boolean;
+  /** Why a started process is not ready although its database answers (e.g. secret-key-readiness.ts); null: no reason. */
+  notReady?: () => string | null;
 }
 
-/** Liveness, readiness (store reachable and startup finished) and Prometheus metrics. */
-export function healthRoutes(app: FastifyInstance, { store, metrics, isReady }: HealthOptions) {
+/** Liveness, readiness (startup finished, nothing making it unready, store reachable) and Prometheus metrics. */
+export function healthRoutes(app: FastifyInstance, { store, metrics, isReady, notReady }: HealthOptions) {
   // `security: []`: no token needed (the OpenAPI document's default is the bearer token).
   app.get(
     '/healthz',
@@ -23,6 +25,8 @@ export function healthRoutes(app: FastifyInstance, { store, metrics, isReady }: 
     },
     async (_request, reply) => {
       if (!isReady()) return reply.code(503).send({ status: 'starting' });
+      const reason = notReady?.();
+      if (reason) return reply.code(503).send({ status: reason });
       try {
         await store.ping();
         return { status: 'ready' };
