@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { FanOutCache } from '../../src/store/fan-out-cache.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { acceptEventsSqlite } from '../../src/store/sqlite/accept-events.ts';
+import { CHECKPOINT_EVERY_MS } from '../../src/store/sqlite/checkpoint-after-commit.ts';
 import { CALLBACK_PROBE_SQL, ENDPOINT_PROBE_SQL } from '../../src/store/sqlite/claims.ts';
 import { GroupCommit } from '../../src/store/sqlite/group-commit.ts';
 import { ENDPOINT_STATS_SQL, eventPageQuery } from '../../src/store/sqlite/history-reads.ts';
@@ -353,10 +354,11 @@ describe('sqlite specifics', () => {
     });
   }
 
-  test('sqliteCheckpointPages: a connection checkpoints the WAL only once it holds that many pages', async () => {
+  test('sqliteCheckpointPages: a connection checkpoints the WAL only once it holds that many pages; without it, after its commits', async () => {
     // The dispatcher thread's connection is opened with 10,000 and leaves checkpoints to the API's
-    // (dispatcher-thread.ts). The WAL file keeps the largest size it reached: with SQLite's default
-    // of 1,000 pages it is reused from its start after each checkpoint, with a larger limit it grows.
+    // (dispatcher-thread.ts), which runs them after its commits, at most one per
+    // CHECKPOINT_EVERY_MS (checkpoint-after-commit.ts). The WAL file keeps the largest size it
+    // reached: checkpointed, it is reused from its start; with a large limit it grows.
     const walAfterWrites = async (name: string, pages?: number) => {
       const file = join(dir, name, 'herald.db');
       const store = await openStore(
@@ -366,12 +368,15 @@ describe('sqlite specifics', () => {
       const { project } = await projectWithEndpoints(store, 1);
       const payload = { blob: 'x'.repeat(10_000) };
       for (let i = 0; i < 16; i++) {
+        // ~2 MiB a round of four, then longer than the interval between checkpoints.
+        if (i > 0 && i % 4 === 0) await new Promise((r) => setTimeout(r, CHECKPOINT_EVERY_MS + 50));
         await store.acceptEvents(
           project.id,
           Array.from({ length: 50 }, () => eventInput('a', { payload })),
           T0 + i,
         );
       }
+      await new Promise((r) => setImmediate(r));
       const bytes = statSync(`${file}-wal`).size;
       await store.close();
       return bytes;
@@ -379,7 +384,7 @@ describe('sqlite specifics', () => {
     const mib = 1024 * 1024;
     const byDefault = await walAfterWrites('checkpoint-default');
     const left = await walAfterWrites('checkpoint-left', 100_000);
-    assert.ok(byDefault < 5.5 * mib, `default: checkpointed at ~4 MiB (${byDefault} bytes)`);
+    assert.ok(byDefault < 5.5 * mib, `default: checkpointed after commits (${byDefault} bytes)`);
     assert.ok(left > 8 * mib, `100,000 pages: not checkpointed (${left} bytes)`);
   });
 

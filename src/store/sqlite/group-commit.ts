@@ -44,14 +44,17 @@ const MAX_DEFER_MS = 25;
 export class GroupCommit {
   readonly #db: DatabaseSync;
   readonly #afterCommit: () => void;
+  readonly #committed: () => void;
   #queue: Job[] = [];
   #scheduled = false;
   /** When the first flush of the queued jobs found the lock taken (0: not deferred). */
   #deferredSince = 0;
 
-  constructor(db: DatabaseSync, afterCommit: () => void) {
+  /** `afterCommit`: a commit made deliveries due; `committed`: after every commit (checkpoint-after-commit.ts). */
+  constructor(db: DatabaseSync, afterCommit: () => void, committed: () => void = () => {}) {
     this.#db = db;
     this.#afterCommit = afterCommit;
+    this.#committed = committed;
   }
 
   /** Runs `run` inside the next group transaction; resolves after that transaction commits. */
@@ -125,6 +128,7 @@ export class GroupCommit {
       return;
     }
     for (const r of results) (r.ok ? r.job.resolve : r.job.reject)(r.value);
+    this.#committed();
     if (!options.quiet && jobs.some((j) => j.wakes)) this.#afterCommit();
   }
 }

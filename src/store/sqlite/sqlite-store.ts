@@ -47,6 +47,7 @@ import {
   listApiKeysSqlite,
 } from './api-keys.ts';
 import { writeAttemptRecords } from './attempt-records.ts';
+import { checkpointAfterCommit } from './checkpoint-after-commit.ts';
 import { claimDue, type ProbeCursor } from './claims.ts';
 import { get } from './db-helpers.ts';
 import { dispatchEndpointsSqlite } from './dispatch-endpoints.ts';
@@ -93,9 +94,10 @@ import { listEndpointsSqlite, listEventTypesSqlite } from './settings-lists.ts';
 
 export interface SqliteStoreOptions {
   /**
-   * The WAL size, in pages, at which this connection's commits checkpoint it (`wal_autocheckpoint`;
-   * SQLite's default is 1,000, ~4 MB). A checkpoint copies the WAL into the database file and
-   * fsyncs it, blocking the committing thread meanwhile.
+   * The WAL size, in pages, at which this connection's commits checkpoint it (`wal_autocheckpoint`).
+   * A checkpoint copies the WAL into the database file and fsyncs it, blocking the committing
+   * thread meanwhile. Without it, commits schedule a checkpoint for after their callers are
+   * answered, at most one a second (checkpoint-after-commit.ts).
    */
   checkpointPages?: number;
 }
@@ -119,8 +121,13 @@ export class SqliteStore implements Store {
 
   constructor(path: string, cipher: SecretCipher = PLAINTEXT_SECRETS, options: SqliteStoreOptions = {}) {
     this.#cipher = cipher;
-    this.#db = openDatabaseSqlite(path, options.checkpointPages); // open-database.ts
-    this.#writes = new GroupCommit(this.#db, () => this.#notify());
+    const afterCommit = options.checkpointPages === undefined;
+    this.#db = openDatabaseSqlite(path, afterCommit ? 0 : options.checkpointPages); // open-database.ts
+    this.#writes = new GroupCommit(
+      this.#db,
+      () => this.#notify(),
+      afterCommit ? checkpointAfterCommit(this.#db, () => this.#closed) : undefined,
+    );
   }
 
   /**
