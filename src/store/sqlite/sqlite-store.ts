@@ -97,7 +97,7 @@ export interface SqliteStoreOptions {
    * The WAL size, in pages, at which this connection's commits checkpoint it (`wal_autocheckpoint`).
    * A checkpoint copies the WAL into the database file and fsyncs it, blocking the committing
    * thread meanwhile. Without it, commits schedule a checkpoint for after their callers are
-   * answered, at most one a second (checkpoint-after-commit.ts).
+   * answered, at most one per 250 ms (checkpoint-after-commit.ts).
    */
   checkpointPages?: number;
 }
