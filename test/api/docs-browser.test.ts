@@ -6,10 +6,9 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { CHROMIUM, launchLoopbackChromium } from '../support/browser.ts';
 import { startApi, type TestApi } from './helpers.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 describe('/docs in a browser', () => {
   let api: TestApi;
@@ -21,20 +20,7 @@ describe('/docs in a browser', () => {
     api = await startApi();
     await api.app.listen({ port: 0, host: '127.0.0.1' });
     origin = `http://127.0.0.1:${(api.app.server.address() as { port: number }).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        // Nothing but loopback.
-        '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchLoopbackChromium();
   });
   after(async () => {
     await browser?.close();

@@ -19,12 +19,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import { dashboardPlugin } from '../../src/dashboard/serve.ts';
+import { CHROMIUM, launchLoopbackChromium } from '../support/browser.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CHROMIUM = '/usr/bin/chromium';
 const PROJECT = 'prj_browser1';
 const ENDPOINT = 'ep_browser1';
 const NOW = new Date().toISOString();
@@ -171,19 +171,7 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
     });
     await server.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchLoopbackChromium();
   });
 
   after(async () => {

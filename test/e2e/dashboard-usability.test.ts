@@ -9,12 +9,12 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { build } from 'vite';
+import { CHROMIUM, launchLoopbackChromium } from '../support/browser.ts';
 import { api, type HeraldProcess, type Receiver, startHerald, startReceiver } from './harness.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CHROMIUM = '/usr/bin/chromium';
 const ADMIN = 'e2e-admin-token-usability-0123456789';
 const TIMEOUT = 15_000;
 const PHONE = { width: 375, height: 740 };
@@ -72,20 +72,7 @@ describe('dashboard usability (browser)', { timeout: 180_000 }, () => {
       assert.ok(Date.now() < deadline, 'the attempt is recorded');
       await new Promise((r) => setTimeout(r, 50));
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchLoopbackChromium();
   });
 
   beforeEach(() => {

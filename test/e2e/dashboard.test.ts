@@ -12,8 +12,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
+import { CHROMIUM, launchLoopbackChromium } from '../support/browser.ts';
 import { refusedPort } from '../support/refused-port.ts';
 import { api, type HeraldProcess, type Receiver, startHerald, startReceiver } from './harness.ts';
 
@@ -22,7 +23,6 @@ const SHOTS =
   process.env.HERALD_UPDATE_SCREENSHOTS === '1'
     ? join(ROOT, 'docs/screenshots')
     : join(tmpdir(), 'herald-screenshots');
-const CHROMIUM = '/usr/bin/chromium';
 const ADMIN = 'e2e-admin-token-0123456789abcdef';
 const TIMEOUT = 15_000;
 
@@ -72,21 +72,7 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
       })
     ).body;
     assert.ok(projectA.id && projectB.id, 'projects created');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        // Nothing but loopback: any host name fails to resolve, so no DNS query leaves the machine.
-        '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchLoopbackChromium();
   });
 
   /** Fails with the problems seen, and the server's error log lines to explain any 5xx. */
