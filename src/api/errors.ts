@@ -6,6 +6,7 @@
 import { type Server, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
 import { isStoreBusy, isStoreFull, isStoreUnreachable } from '../store/store-unavailable.ts';
 import { validationWords } from './validation-words.ts';
 
@@ -30,6 +31,17 @@ function storeUnavailable(error: unknown): {
       message: 'the database is busy; retry shortly',
       retryAfterS: 1,
       level: 'warn',
+    };
+  // Another process sealed the endpoint secrets with a new HERALD_ENCRYPTION_KEY: this one cannot
+  // open them until it is restarted with it (docs/operations.md). Its misconfiguration, not the
+  // client's: 503, another instance may answer.
+  if (isSecretKeyMismatch(error))
+    return {
+      code: 'HERALD_ERR_SECRET_KEY',
+      message:
+        'this server cannot open the endpoint secrets: they are sealed with an encryption key it was not given (its operator must restart it with the current HERALD_ENCRYPTION_KEY)',
+      retryAfterS: 60,
+      level: 'error',
     };
   // Every request fails the same way while the database is down: logged once per burst (below).
   if (isStoreUnreachable(error))

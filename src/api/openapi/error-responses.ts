@@ -38,7 +38,7 @@ export const ERROR_RESPONSES = {
     retryAfter,
   ),
   Unavailable: errorResponse(
-    'HERALD_ERR_BUSY, HERALD_ERR_DATABASE_UNAVAILABLE, HERALD_ERR_STORAGE_FULL or HERALD_ERR_SHUTTING_DOWN: nothing of the request was stored; send it again after Retry-After',
+    'HERALD_ERR_BUSY, HERALD_ERR_DATABASE_UNAVAILABLE, HERALD_ERR_STORAGE_FULL or HERALD_ERR_SHUTTING_DOWN: nothing of the request was stored; send it again after Retry-After (HERALD_ERR_SECRET_KEY: this server cannot open the endpoint secrets, sealed with another encryption key)',
     retryAfter,
   ),
   OtherError: errorResponse(
