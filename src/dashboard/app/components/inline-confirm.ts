@@ -4,7 +4,7 @@
  * accident); Escape anywhere in it, or Cancel, closes it and gives the focus back to the button that
  * opened it, so a keyboard user is never left on a vanished element at the top of the page.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 
 export function useInlineConfirm() {
   const [open, setOpen] = useState(false);
@@ -20,7 +20,9 @@ export function useInlineConfirm() {
     refocusOpener.current = true;
     setOpen(false);
   };
-  useEffect(() => {
+  // A layout effect: the focus moves in the same task as the DOM change, before anything can read
+  // it (a plain effect waits for the next frame, and the focus sat on <body> meanwhile).
+  useLayoutEffect(() => {
     if (!open) {
       if (refocusOpener.current) {
         refocusOpener.current = false;
