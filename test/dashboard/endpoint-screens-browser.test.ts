@@ -22,7 +22,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import { dashboardPlugin } from '../../src/dashboard/serve.ts';
-import { CHROMIUM, launchLoopbackChromium } from '../support/browser.ts';
+import { CHROMIUM, launchLoopbackChromium, watchedPage } from '../support/browser.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const PROJECT = 'prj_browser1';
@@ -181,18 +181,8 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
   });
 
   async function open(path: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const { context, page } = await watchedPage(browser, problems, { timeout: 15_000 });
     await context.addInitScript(() => window.sessionStorage.setItem('herald.adminToken', 'admin-token'));
-    await context.route(/^(?!http:\/\/127\.0\.0\.1[:/])/, (route) => {
-      problems.push(`request outside the server: ${route.request().url()}`);
-      return route.abort();
-    });
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     await page.goto(`${base}/ui${path}`);
     return page;
   }

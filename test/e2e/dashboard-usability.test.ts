@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { build } from 'vite';
-import { CHROMIUM, launchLoopbackChromium } from '../support/browser.ts';
+import { CHROMIUM, launchLoopbackChromium, watchedPage } from '../support/browser.ts';
 import { api, type HeraldProcess, type Receiver, startHerald, startReceiver } from './harness.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -88,18 +88,8 @@ describe('dashboard usability (browser)', { timeout: 180_000 }, () => {
 
   /** A fresh context signed in as the operator, whose console and page errors are collected. */
   async function operatorPage(viewport = DESKTOP): Promise<Page> {
-    const context = await browser.newContext({ viewport });
+    const { context, page } = await watchedPage(browser, problems, { viewport, timeout: TIMEOUT });
     contexts.push(context);
-    await context.route(/^(?!http:\/\/127\.0\.0\.1[:/])/, (route) => {
-      problems.push(`request outside the server: ${route.request().url()}`);
-      return route.abort();
-    });
-    const page = await context.newPage();
-    page.setDefaultTimeout(TIMEOUT);
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     await page.addInitScript((token) => sessionStorage.setItem('herald.adminToken', token), ADMIN);
     return page;
   }

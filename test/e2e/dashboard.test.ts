@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
-import { CHROMIUM, launchLoopbackChromium } from '../support/browser.ts';
+import { CHROMIUM, launchLoopbackChromium, watchedPage } from '../support/browser.ts';
 import { refusedPort } from '../support/refused-port.ts';
 import { api, type HeraldProcess, type Receiver, startHerald, startReceiver } from './harness.ts';
 
@@ -95,21 +95,12 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
 
   /** A fresh browser context (own sessionStorage) whose console errors are collected. */
   async function newPage(viewport = { width: 1280, height: 900 }): Promise<Page> {
-    const context = await browser.newContext({ viewport });
+    const { context, page } = await watchedPage(browser, problems, {
+      viewport,
+      timeout: TIMEOUT,
+      ignoreConsole: () => expected,
+    });
     contexts.push(context);
-    // Only loopback: anything else the page tries is a bug (no CDN, no fonts).
-    await context.route(/^(?!http:\/\/127\.0\.0\.1[:/])/, (route) => {
-      problems.push(`request outside the server: ${route.request().url()}`);
-      return route.abort();
-    });
-    const page = await context.newPage();
-    page.setDefaultTimeout(TIMEOUT);
-    page.on('console', (message) => {
-      if (message.type() !== 'error') return;
-      if (expected?.test(message.text())) return;
-      problems.push(`console error: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     page.on('response', (response) => {
       if (response.status() >= 500)
         problems.push(`${response.status()} from ${response.request().method()} ${response.url()}`);

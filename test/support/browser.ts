@@ -4,7 +4,7 @@
  * resolve except localhost and 127.0.0.1, so no DNS query or request leaves the machine, and
  * nothing of its own (updates, sync, QUIC probes) runs in the background.
  */
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -23,4 +23,39 @@ export function launchLoopbackChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+export interface WatchedPageOptions {
+  viewport?: { width: number; height: number };
+  /** Each Playwright wait's limit. */
+  timeout: number;
+  /** Console errors to let pass (a 401 the page asks for on purpose); read at each message. */
+  ignoreConsole?: () => RegExp | null;
+}
+
+/**
+ * A page in a fresh context (its own sessionStorage) that may reach only 127.0.0.1: any other
+ * request is aborted and recorded in `problems`, as are console errors and uncaught page errors,
+ * for the test to assert that none came. Close the returned context when done.
+ */
+export async function watchedPage(
+  browser: Browser,
+  problems: string[],
+  options: WatchedPageOptions,
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 900 } });
+  // Only loopback: anything else the page tries is a bug (no CDN, no fonts).
+  await context.route(/^(?!http:\/\/127\.0\.0\.1[:/])/, (route) => {
+    problems.push(`request outside the server: ${route.request().url()}`);
+    return route.abort();
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(options.timeout);
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return;
+    if (options.ignoreConsole?.()?.test(message.text())) return;
+    problems.push(`console error: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  return { context, page };
 }
