@@ -1,5 +1,5 @@
 /** Small parsers for request bodies and for query and body values the schemas cannot fully check. */
-import { signatureConfigProblem } from '@herald/verify';
+import { signatureConfigProblem, signatureHeaderProblem } from '@herald/verify';
 import type { FastifyRequest } from 'fastify';
 import { type Cidr, refusedLiteralHost } from '../domain/address-classifier.ts';
 import { checkHttpUrl } from '../domain/http-url.ts';
@@ -81,8 +81,17 @@ export function parseBucket(value: string | undefined): number {
   return ms;
 }
 
-/** 422 when the signature options cannot work with the method (e.g. sha256-body over GET, which has no body). */
+/**
+ * 422 when the signature options cannot work with the method (e.g. sha256-body over GET, which has
+ * no body), naming `body.signature.signatureHeader` or `.timestampHeader` when that header cannot
+ * carry a signature (`Connection`, `Transfer-Encoding`, …: the same list custom headers may not use).
+ */
 export function checkSignatureConfig(signature: SignatureConfig, method: HttpMethod): void {
+  for (const option of ['signatureHeader', 'timestampHeader'] as const) {
+    const name = signature[option];
+    const problem = name === undefined ? null : signatureHeaderProblem(name);
+    if (problem) throw unprocessable(`body.signature.${option}`, problem);
+  }
   const problem = signatureConfigProblem(signature, method);
   if (problem) throw unprocessable('body.signature', problem);
 }

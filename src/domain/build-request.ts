@@ -3,7 +3,7 @@
  * (all from the `@herald/verify` signing core, the same code receivers verify with), plus the
  * endpoint's custom headers. Pure and synchronous; runs once per attempt.
  */
-import { sign, standardSecretKey } from '@herald/verify';
+import { isRequestHeader, sign, standardSecretKey } from '@herald/verify';
 import type { BuildRequestInput, BuiltRequest } from './build-request-types.ts';
 import { buildEnvelope, envelopeJson } from './envelope.ts';
 import { holdsChangedNumber, isRawJSON, keepChangedNumbers } from './json-text.ts';
@@ -15,26 +15,12 @@ export const USER_AGENT = 'Herald-Webhooks/0.1';
 export const TEST_HEADER = 'webhook-test';
 
 /**
- * Headers a custom header can never set, whatever the endpoint's scheme: what the request itself
- * sets, hop-by-hop headers, and every header any scheme signs with, so a custom header cannot
- * forge a signature a receiver might check (Svix libraries prefer `svix-*` over `webhook-*`).
+ * Headers a custom header can never set, whatever the endpoint's scheme: every header the request
+ * or its connection owns (`isRequestHeader` of @herald/verify: the list signature and timestamp
+ * header names are checked against too), and every header any scheme signs with, so a custom header
+ * cannot forge a signature a receiver might check (Svix libraries prefer `svix-*` over `webhook-*`).
  */
-const RESERVED = new Set([
-  'host',
-  'content-type',
-  'content-length',
-  'user-agent',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'upgrade',
-  'expect',
-  'te',
-  'trailer',
-  'proxy-authorization',
-  'proxy-connection',
-  // The body goes as written, never compressed: a receiver that honoured it would fail to inflate.
-  'content-encoding',
+const SIGNATURE_HEADERS = new Set([
   'stripe-signature',
   'x-hub-signature',
   'x-hub-signature-256',
@@ -164,7 +150,8 @@ function fieldContent(envelope: Envelope, event: HeraldEvent, payloadJson: strin
 export function isReservedHeader(name: string, signature: SignatureConfig): boolean {
   const lower = name.toLowerCase();
   return (
-    RESERVED.has(lower) ||
+    isRequestHeader(lower) ||
+    SIGNATURE_HEADERS.has(lower) ||
     RESERVED_PREFIXES.some((prefix) => lower.startsWith(prefix)) ||
     lower === signature.signatureHeader?.toLowerCase() ||
     lower === signature.timestampHeader?.toLowerCase()

@@ -29,6 +29,7 @@ export {
   type OnceResult,
 } from './idempotency.ts';
 export { nodeHash } from './node-hash.ts';
+export { isRequestHeader } from './request-headers.ts';
 export { GITHUB_SIGNATURE_HEADER } from './schemes/github.ts';
 export { HMAC_SHA1_URL_DEFAULT_SIGNATURE_HEADER } from './schemes/hmac-sha1-url.ts';
 export {
@@ -39,7 +40,13 @@ export { SCHEMES, schemeByName } from './schemes/index.ts';
 export type { BodyFormat, Scheme } from './schemes/scheme.ts';
 export { STRIPE_SIGNATURE_HEADER } from './schemes/stripe.ts';
 export { STANDARD_SECRET_PREFIX, standardSecretKey } from './secret-key.ts';
-export { type SignedRequest, type SignInput, sign, signatureConfigProblem } from './sign.ts';
+export {
+  type SignedRequest,
+  type SignInput,
+  sign,
+  signatureConfigProblem,
+  signatureHeaderProblem,
+} from './sign.ts';
 export {
   type HashProvider,
   type HeaderSource,

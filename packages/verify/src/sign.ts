@@ -5,6 +5,7 @@
 import { WebhookSigningError } from './errors.ts';
 import { appendQuery, canonicalUrl, type Fields, formEncode, topLevelFields } from './form.ts';
 import { nodeHash } from './node-hash.ts';
+import { isRequestHeader } from './request-headers.ts';
 import { schemeByName } from './schemes/index.ts';
 import type { BodyFormat } from './schemes/scheme.ts';
 import type { HashProvider, HttpMethod, SchemeOptions, SignatureScheme } from './types.ts';
@@ -107,7 +108,17 @@ function contentOf(input: SignInput): unknown {
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const NOT_SIGNATURE_HEADERS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'webhook-id']);
+
+/**
+ * Why `name` cannot be a signature or timestamp header, or null when it can: it must be an HTTP
+ * token and no header the request or its connection owns (`Connection`, `Transfer-Encoding`, …).
+ */
+export function signatureHeaderProblem(name: string): string | null {
+  if (!TOKEN.test(name)) return `"${name}" is not a valid header name`;
+  if (isRequestHeader(name))
+    return `"${name}" is a header the request or its connection sets; it cannot carry a signature`;
+  return null;
+}
 
 /**
  * Why a signature configuration cannot work with `method`, or null when it can. For validating
@@ -141,9 +152,8 @@ export function signatureConfigProblem(
     return `the ${scheme.name} scheme has no configurable signature header`;
   }
   for (const name of [config.signatureHeader, config.timestampHeader]) {
-    if (name === undefined) continue;
-    if (!TOKEN.test(name)) return `"${name}" is not a valid header name`;
-    if (NOT_SIGNATURE_HEADERS.has(name.toLowerCase())) return `"${name}" cannot carry a signature`;
+    const problem = name === undefined ? null : signatureHeaderProblem(name);
+    if (problem) return problem;
   }
   if (
     config.signatureHeader &&

@@ -128,6 +128,8 @@ describe('signatureConfigProblem', () => {
       [{ scheme: 'standard', signatureHeader: 'X-Sig' }, /no configurable/],
       [{ scheme: 'hmac-sha256', signatureHeader: 'Bad Header' }, /valid header name/],
       [{ scheme: 'hmac-sha256', signatureHeader: 'Content-Type' }, /cannot carry/],
+      [{ scheme: 'hmac-sha256', timestampHeader: 'Connection' }, /cannot carry/],
+      [{ scheme: 'hmac-sha1-url', signatureHeader: 'transfer-encoding' }, /cannot carry/],
       [{ scheme: 'hmac-sha256', signatureHeader: 'X-A', timestampHeader: 'x-a' }, /differ/],
     ];
     for (const [config, pattern, method] of problems) {
