@@ -321,8 +321,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         // endpoints too), or the poll interval passes; not after every finished attempt.
         const key = saturated.sort().join(',');
         const retryAfter = newWork ? EMPTY_CLAIM_RETRY_MS : config.pollIntervalMs;
-        if (saturated.length > 0 && key === emptyClaimKey && clock() - emptyClaimAt < retryAfter) {
-          await sleepUntilDue(retryAfter - (clock() - emptyClaimAt));
+        const now = clock();
+        // Endpoints whose put-backs (no rate token then) are due go first, ahead of older work.
+        const first = rateGate.claimFirst(now, (id) => saturated.includes(id));
+        if (
+          first.length === 0 &&
+          saturated.length > 0 &&
+          key === emptyClaimKey &&
+          now - emptyClaimAt < retryAfter
+        ) {
+          await sleepUntilDue(retryAfter - (now - emptyClaimAt));
           continue;
         }
         // Wake-ups so far are answered by this claim; one that comes while it runs makes another.
@@ -332,10 +340,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         const claimed = await store.claimDueDeliveries({
           limit,
           leaseMs: config.leaseMs,
-          now: clock(),
+          now,
           workerId,
           excludeEndpointIds: saturated,
+          ...(first.length ? { first } : {}),
         });
+        rateGate.claimedFirst(first, claimed, now);
         hooks.onClaim?.({ durationMs: performance.now() - claimStarted, claimed: claimed.length });
         // A finished attempt is worth a new claim only when capacity held work back: the batch was
         // full (more may be due) or endpoints were left out. Otherwise only new work or the poll wakes it.

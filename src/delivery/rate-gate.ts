@@ -9,7 +9,7 @@
  * simply lost: the limit errs on the side of sending less, never more.
  */
 import type { Endpoint } from '../domain/types.ts';
-import type { ClaimedDelivery, DispatchEndpoint, RateTokenGrant, Store } from '../store/store.ts';
+import type { ClaimedDelivery, ClaimFirst, DispatchEndpoint, RateTokenGrant, Store } from '../store/store.ts';
 
 export interface RateGate {
   /**
@@ -33,6 +33,19 @@ export interface RateGate {
    * their places).
    */
   putBackAt(endpoint: Endpoint, deliveryId: string, now: number, wait: number): number;
+  /**
+   * The endpoints whose deliveries this process put back are due by `now`, for the next claim to
+   * take first (ClaimOptions.first): oldest due first, claims would leave them behind any older
+   * backlog of other endpoints until their tokens were gone. Each at most the tokens it can have
+   * now (those since its first put-back came due, up to its burst). `skip`: endpoints that cannot
+   * take more now (saturated).
+   */
+  claimFirst(now: number, skip: (endpointId: string) => boolean): ClaimFirst[];
+  /**
+   * After a claim that asked for `first`: an endpoint of it that got nothing had its put-backs due
+   * by `now` claimed by another process (or deleted, or parked), so they are no longer asked for.
+   */
+  claimedFirst(first: ClaimFirst[], claimed: ClaimedDelivery[], now: number): void;
 }
 
 /** Endpoints with put-backs held before those whose last is already due are dropped. */
@@ -42,10 +55,16 @@ const PUT_BACK_IDS_MAX = 65_536;
 
 /** One endpoint's put-backs by this process. */
 interface PutBacks {
+  projectId: string;
+  /** Its limit, as of the last put-back: tokens a second, and burst. */
+  perSecond: number;
+  burst: number;
   /** When the next one (after the first of a batch) should be due. */
   horizon: number;
-  /** Deliveries put back and not claimed since. */
-  waiting: Set<string>;
+  /** Deliveries put back and not claimed since, and when each is due. */
+  waiting: Map<string, number>;
+  /** When the first of `waiting` is due; null when it must be found again (some were claimed). */
+  firstDue: number | null;
 }
 
 export function createRateGate(store: Pick<Store, 'takeRateTokens'>): RateGate {
@@ -59,8 +78,11 @@ export function createRateGate(store: Pick<Store, 'takeRateTokens'>): RateGate {
       putBackThisBatch = new Set();
       if (putBacks.size > 0) {
         for (const c of claimed) {
-          const waiting = c.delivery.endpointId ? putBacks.get(c.delivery.endpointId)?.waiting : undefined;
-          if (waiting?.delete(c.delivery.id)) putBackIds--;
+          const mine = c.delivery.endpointId ? putBacks.get(c.delivery.endpointId) : undefined;
+          if (mine?.waiting.delete(c.delivery.id)) {
+            putBackIds--;
+            mine.firstDue = null;
+          }
         }
       }
       const want = new Map<string, number>();
@@ -110,8 +132,19 @@ export function createRateGate(store: Pick<Store, 'takeRateTokens'>): RateGate {
             putBacks.delete(id);
           }
         }
-        mine = { horizon: 0, waiting: new Set() };
+        mine = {
+          projectId: endpoint.projectId,
+          perSecond: 1,
+          burst: 1,
+          horizon: 0,
+          waiting: new Map(),
+          firstDue: null,
+        };
         putBacks.set(endpoint.id, mine);
+      }
+      if (endpoint.rateLimit) {
+        mine.perSecond = endpoint.rateLimit.perSecond;
+        mine.burst = Math.max(1, endpoint.rateLimit.burst ?? endpoint.rateLimit.perSecond);
       }
       let at = next;
       if (putBackThisBatch.has(endpoint.id)) {
@@ -120,11 +153,43 @@ export function createRateGate(store: Pick<Store, 'takeRateTokens'>): RateGate {
         mine.horizon = at + interval;
       }
       putBackThisBatch.add(endpoint.id);
-      if (putBackIds < PUT_BACK_IDS_MAX && !mine.waiting.has(deliveryId)) {
-        mine.waiting.add(deliveryId);
-        putBackIds++;
+      const due = Math.ceil(at);
+      const had = mine.waiting.has(deliveryId);
+      if (putBackIds < PUT_BACK_IDS_MAX || had) {
+        if (!had) putBackIds++;
+        mine.waiting.set(deliveryId, due);
+        mine.firstDue = had || mine.firstDue === null ? null : Math.min(mine.firstDue, due);
       }
-      return Math.ceil(at);
+      return due;
+    },
+    claimFirst(now, skip) {
+      const first: ClaimFirst[] = [];
+      for (const [endpointId, mine] of putBacks) {
+        if (mine.waiting.size === 0) continue;
+        if (mine.firstDue === null) {
+          let min = Number.POSITIVE_INFINITY;
+          for (const due of mine.waiting.values()) if (due < min) min = due;
+          mine.firstDue = min;
+        }
+        if (mine.firstDue > now || skip(endpointId)) continue;
+        const tokens = Math.ceil(((now - mine.firstDue) * mine.perSecond) / 1000) + 1;
+        first.push({ projectId: mine.projectId, endpointId, limit: Math.min(tokens, mine.burst) });
+      }
+      return first;
+    },
+    claimedFirst(first, claimed, now) {
+      if (first.length === 0) return;
+      const got = new Set<string | null>(claimed.map((c) => c.delivery.endpointId));
+      for (const { endpointId } of first) {
+        const mine = putBacks.get(endpointId);
+        if (!mine || got.has(endpointId)) continue;
+        for (const [id, due] of mine.waiting) {
+          if (due > now) continue;
+          mine.waiting.delete(id);
+          putBackIds--;
+        }
+        mine.firstDue = null;
+      }
     },
   };
 }

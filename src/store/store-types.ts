@@ -153,6 +153,19 @@ export interface ClaimOptions {
   workerId: string;
   /** Endpoints this worker is saturated on: their deliveries are left for later. */
   excludeEndpointIds?: string[];
+  /**
+   * Endpoints whose due deliveries are claimed before any other, oldest first, up to `limit` each
+   * (within the claim's `limit`): those a rate limit put back, whose tokens come now, would otherwise
+   * wait behind an older backlog of other endpoints and miss them.
+   */
+  first?: ClaimFirst[];
+}
+
+/** An endpoint a claim takes first (ClaimOptions.first), and how many of its due deliveries at most. */
+export interface ClaimFirst {
+  projectId: string;
+  endpointId: string;
+  limit: number;
 }
 
 /** An endpoint as the dispatcher needs it: settings plus the secrets valid at `now`, newest first. */

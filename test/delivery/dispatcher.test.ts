@@ -644,6 +644,60 @@ describe('dispatcher', () => {
     );
   });
 
+  test("deliveries a rate limit put back are claimed when due, ahead of another endpoint's older backlog", async () => {
+    // Claims of one, oldest due first: the 5 rate-limited deliveries are accepted first, a backlog
+    // of 2,000 for another endpoint right after. The 4 without a token go back due 50-200 ms later,
+    // behind the whole backlog in due order; taken first when due, they are claimed while the
+    // backlog still is. Caps high enough that the backlog's endpoint is never saturated, so no claim
+    // leaves it out (which would reach the others by probing them): as when claims are the limit.
+    const { store } = await openTestStore();
+    const claims: (string | null)[] = []; // the endpoint of every delivery claimed, in order
+    const recorded = new Proxy(store, {
+      get(target, key) {
+        if (key === 'claimDueDeliveries') {
+          return async (o: Parameters<Store['claimDueDeliveries']>[0]) => {
+            const claimed = await target.claimDueDeliveries(o);
+            for (const c of claimed) claims.push(c.delivery.endpointId);
+            return claimed;
+          };
+        }
+        const value = Reflect.get(target, key, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const w = await world(recorded);
+    const limited = await receiver();
+    const bulk = await receiver();
+    const paced = await w.endpoint(limited.url, {
+      eventTypes: ['paced'],
+      rateLimit: { perSecond: 20, burst: 1 },
+    });
+    const other = await w.endpoint(bulk.url, { eventTypes: ['bulk'] });
+    const events = (type: string, n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        type,
+        payload: { n: i },
+        test: false,
+        idempotencyKey: null,
+        callbackUrl: null,
+      }));
+    const now = Date.now();
+    await store.acceptEvents(w.projectId, events('paced', 5), now - 2);
+    await store.acceptEvents(w.projectId, events('bulk', 2_000), now - 1);
+    const caps = { concurrency: 4_096, perEndpointConcurrency: 4_096, perProjectConcurrency: 4_096 };
+    await w.dispatcher({ claimBatch: 1, ...caps }).start();
+    await until(
+      'every delivery',
+      async () => bulk.requests.length === 2_000 && limited.requests.length === 5,
+      30_000,
+    );
+    const lastPaced = claims.lastIndexOf(paced.id);
+    const bulkBefore = claims.slice(0, lastPaced).filter((id) => id === other.id).length;
+    assert.ok(bulkBefore < 2_000, 'the rate-limited deliveries were claimed only after the whole backlog');
+    const sent = limited.requests.map((q) => q.at).sort((a, b) => a - b);
+    assert.ok(sent.at(-1)! - sent[0]! >= 4 * 50 - 20, 'faster than the limit');
+  });
+
   test('raising a rate limit paces what it had put off by the new limit, not behind the old schedule', async () => {
     const w = await world();
     const r = await receiver();

@@ -89,3 +89,54 @@ describe('rate gate: putting back', () => {
     assert.deepEqual(got, [5, 5, 1_005, 15]);
   });
 });
+
+describe('rate gate: what the next claim takes first', () => {
+  const limited = (id: string, perSecond: number, burst: number) =>
+    ({ id, projectId: 'p', status: 'active', rateLimit: { perSecond, burst } }) as unknown as Endpoint;
+  const never = () => false;
+
+  test('an endpoint whose put-backs are due, with the tokens it can have by now (up to its burst)', async () => {
+    const gate = createRateGate(store);
+    const ep = limited('e1', 10, 3); // 100 ms a token
+    await gate.prepare([], new Map(), 1_000);
+    for (const id of ids('d', 5)) gate.putBackAt(ep, id, 1_000, 40); // due 1,040, 1,140, …
+    assert.deepEqual(gate.claimFirst(1_039, never), [], 'nothing due yet');
+    assert.deepEqual(gate.claimFirst(1_040, never), [{ projectId: 'p', endpointId: 'e1', limit: 1 }]);
+    assert.deepEqual(gate.claimFirst(1_150, never), [{ projectId: 'p', endpointId: 'e1', limit: 3 }]);
+    assert.deepEqual(
+      gate.claimFirst(9_000, never),
+      [{ projectId: 'p', endpointId: 'e1', limit: 3 }],
+      'burst',
+    );
+    assert.deepEqual(
+      gate.claimFirst(1_040, (id) => id === 'e1'),
+      [],
+      'saturated: left to later',
+    );
+  });
+
+  test('claimed, the next put-back sets when it is due again', async () => {
+    const gate = createRateGate(store);
+    const ep = limited('e1', 10, 1);
+    await gate.prepare([], new Map(), 1_000);
+    for (const id of ids('d', 3)) gate.putBackAt(ep, id, 1_000, 40); // due 1,040, 1,140, 1,240
+    const first = gate.claimFirst(1_050, never);
+    await gate.prepare(claimedOf('e1', ['d0']), new Map(), 1_050);
+    gate.claimedFirst(first, claimedOf('e1', ['d0']), 1_050);
+    assert.deepEqual(gate.claimFirst(1_100, never), [], 'd1 is due at 1,140');
+    assert.equal(gate.claimFirst(1_140, never).length, 1);
+  });
+
+  test('an endpoint asked for first that gets nothing is not asked for again until new put-backs', async () => {
+    // Another process claimed what this one put back (or it was parked or deleted).
+    const gate = createRateGate(store);
+    const ep = limited('e1', 10, 1);
+    await gate.prepare([], new Map(), 1_000);
+    for (const id of ids('d', 3)) gate.putBackAt(ep, id, 1_000, 40); // due 1,040, 1,140, 1,240
+    const first = gate.claimFirst(1_150, never);
+    assert.equal(first.length, 1);
+    gate.claimedFirst(first, claimedOf('other', ['x']), 1_150);
+    assert.deepEqual(gate.claimFirst(1_200, never), [], 'd0 and d1 forgotten');
+    assert.equal(gate.claimFirst(1_240, never).length, 1, 'd2 was not due yet: still asked for');
+  });
+});

@@ -614,7 +614,7 @@ function explainProbeRound(client: pg.Client, projectId: string, endpointIds: st
     T0 + 600_000,
     endpointIds.map(() => projectId),
     endpointIds,
-    64,
+    endpointIds.map(() => 64),
     200,
   ]);
 }

@@ -569,6 +569,56 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
     });
 
     withStore(
+      'claims: endpoints asked for first are claimed before older work, up to their limit each',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 1);
+        const paced = (await projectWithEndpoints(store, 1)).endpoints[0]!;
+        const idle = (await projectWithEndpoints(store, 1)).endpoints[0]!; // nothing due
+        await deepBacklog(store, project.id); // 3,000 older deliveries of another endpoint
+        const newer = [eventInput('a'), eventInput('a'), eventInput('a')];
+        await store.acceptEvents(paced.projectId, newer, T0 + 1_000);
+        const claimed = await store.claimDueDeliveries({
+          limit: 4,
+          leaseMs: 30 * SECOND,
+          now: T0 + 2_000,
+          workerId: 'w',
+          excludeEndpointIds: [],
+          first: [
+            { projectId: idle.projectId, endpointId: idle.id, limit: 10 },
+            { projectId: paced.projectId, endpointId: paced.id, limit: 2 },
+          ],
+        });
+        const ids = claimed.map((c) => c.delivery.endpointId);
+        assert.equal(claimed.length, 4);
+        assert.equal(ids.filter((id) => id === paced.id).length, 2, 'the first endpoint, up to its limit');
+        assert.equal(ids.filter((id) => id === endpoints[0]!.id).length, 2, 'the rest: the oldest due');
+        // Leased: asking for it first again gets its third only, never one handed out already.
+        const again = await store.claimDueDeliveries({
+          limit: 1,
+          leaseMs: 30 * SECOND,
+          now: T0 + 2_000,
+          workerId: 'w',
+          first: [{ projectId: paced.projectId, endpointId: paced.id, limit: 5 }],
+        });
+        assert.equal(again.length, 1);
+        assert.equal(again[0]!.delivery.endpointId, paced.id);
+        assert.ok(!claimed.some((c) => c.delivery.id === again[0]!.delivery.id), 'not handed out twice');
+        // With nothing of it left due, a claim asking for it first takes the oldest due instead.
+        const rest = await store.claimDueDeliveries({
+          limit: 2,
+          leaseMs: 30 * SECOND,
+          now: T0 + 2_000,
+          workerId: 'w',
+          first: [{ projectId: paced.projectId, endpointId: paced.id, limit: 5 }],
+        });
+        assert.deepEqual(
+          rest.map((c) => c.delivery.endpointId),
+          [endpoints[0]!.id, endpoints[0]!.id],
+        );
+      },
+    );
+
+    withStore(
       "claims: callbacks behind a left-out endpoint's deep backlog are still claimed",
       async (store) => {
         const { project, endpoints } = await projectWithEndpoints(store, 1);

@@ -67,8 +67,19 @@ export const CLAIM_WINDOW_PICK = `SELECT x.project_id, x.id, x.due
   WHERE w.endpoint_id IS NULL OR w.endpoint_id <> ALL($5::text[])
   LIMIT $4`;
 
-/** Leases due rows for a claim, inside its transaction (PostgresStore.claimDueDeliveries). */
+/**
+ * Leases due rows for a claim, inside its transaction (PostgresStore.claimDueDeliveries): those of
+ * the endpoints asked for first (`o.first`, one statement), then the oldest due of the rest.
+ */
 export async function leaseDue(db: Queryable, o: ClaimOptions, state: ClaimState): Promise<Row[]> {
+  if (!o.first?.length) return leaseOldest(db, o, state);
+  const first = await probeRound(db, o, o.first, o.limit);
+  if (first.length >= o.limit) return first;
+  return first.concat(await leaseOldest(db, { ...o, limit: o.limit - first.length }, state));
+}
+
+/** Leases the oldest due rows, leaving `o.excludeEndpointIds` out (see leaseDue). */
+async function leaseOldest(db: Queryable, o: ClaimOptions, state: ClaimState): Promise<Row[]> {
   const exclude = o.excludeEndpointIds ?? [];
   // One statement: pick due rows in index order, skip rows leased or being claimed by another
   // worker right now, and lease them. Its cost is the batch (and the leases in flight, which the
@@ -148,13 +159,13 @@ async function probeEndpoints(
   // so their second probe sees past the first). One statement per round, whatever the endpoints.
   const share = Math.max(1, Math.ceil((want - out.length) / Math.max(1, visits)));
   if (out.length < want && visits > 0) {
-    const first = await probeRound(db, o, visited, share, want - out.length);
+    const first = await probeRound(db, o, round(visited, share), want - out.length);
     out.push(...first);
     const got = new Map<string, number>();
     for (const r of first) got.set(String(r.endpoint_id), (got.get(String(r.endpoint_id)) ?? 0) + 1);
     const hadMore = visited.filter((ep) => got.get(String(ep.id)) === share);
     if (out.length < want && hadMore.length > 0) {
-      out.push(...(await probeRound(db, o, hadMore, want - out.length, want - out.length)));
+      out.push(...(await probeRound(db, o, round(hadMore, want - out.length), want - out.length)));
     }
   }
   return out;
@@ -162,8 +173,8 @@ async function probeEndpoints(
 
 /**
  * The rows of one probe round ($1 now, $4 project ids, $5 endpoint ids, $6 rows per endpoint at
- * most, $7 in all): the endpoints, in the list's order, drive a LATERAL walk each of
- * deliveries_endpoint in due order, and the walk stops once $7 rows are found. Locked inside.
+ * most, one per endpoint, $7 in all): the endpoints, in the list's order, drive a LATERAL walk each
+ * of deliveries_endpoint in due order, and the walk stops once $7 rows are found. Locked inside.
  *
  * "Pending and due" is written as `status >= 'pending' AND (status, next_attempt_at) <= ('pending',
  * now)`, which is the same rows (the other statuses sort before or after 'pending'), and ordered by
@@ -174,20 +185,19 @@ async function probeEndpoints(
  * deliveries_endpoint fits, with fresh statistics or stale ones.
  */
 export const PROBE_ROUND_PICK = `SELECT x.project_id, x.id, x.due
-  FROM unnest($4::text[], $5::text[]) AS e(project_id, endpoint_id)
+  FROM unnest($4::text[], $5::text[], $6::int[]) AS e(project_id, endpoint_id, n)
   CROSS JOIN LATERAL (SELECT project_id, id, next_attempt_at AS due FROM deliveries
                       WHERE project_id = e.project_id AND endpoint_id = e.endpoint_id
                         AND status >= 'pending' AND (status, next_attempt_at) <= ('pending', $1)
                         AND ${UNLEASED}
-                      ORDER BY status, next_attempt_at LIMIT $6 FOR UPDATE SKIP LOCKED) x
+                      ORDER BY status, next_attempt_at LIMIT e.n FOR UPDATE SKIP LOCKED) x
   LIMIT $7`;
 
-/** One probe round in one statement (PROBE_ROUND_PICK), leased. */
-async function probeRound(
+/** One probe round in one statement (PROBE_ROUND_PICK), leased: up to each endpoint's `limit`, `total` in all. */
+function probeRound(
   db: Queryable,
   o: ClaimOptions,
-  endpoints: Row[],
-  each: number,
+  endpoints: { projectId: string; endpointId: string; limit: number }[],
   total: number,
 ): Promise<Row[]> {
   return query(
@@ -196,14 +206,18 @@ async function probeRound(
       o.now,
       o.leaseMs,
       o.workerId,
-      endpoints.map((ep) => String(ep.project_id)),
-      endpoints.map((ep) => String(ep.id)),
-      each,
+      endpoints.map((ep) => ep.projectId),
+      endpoints.map((ep) => ep.endpointId),
+      endpoints.map((ep) => ep.limit),
       total,
     ],
     db,
   );
 }
+
+/** The endpoints of `rows` (project ids and endpoint ids) with a limit each, for probeRound. */
+const round = (rows: Row[], limit: number) =>
+  rows.map((ep) => ({ projectId: String(ep.project_id), endpointId: String(ep.id), limit }));
 
 /** The leased rows in due order with their events, as the dispatcher gets them (one query for the events). */
 export async function withEvents(db: Queryable, claimed: Row[]): Promise<ClaimedDelivery[]> {

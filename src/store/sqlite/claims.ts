@@ -28,8 +28,33 @@ export interface ProbeCursor {
   endpoints?: { list: { projectId: string; id: string }[]; at: number };
 }
 
-/** Leases up to `o.limit` due deliveries (leaving `o.excludeEndpointIds` out) and returns them with their events. */
+/**
+ * Leases up to `o.limit` due deliveries and returns them with their events: those of the endpoints
+ * asked for first (`o.first`), then the oldest due, leaving `o.excludeEndpointIds` out.
+ */
 export function claimDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor): ClaimedDelivery[] {
+  if (!o.first?.length) return withEvents(db, leaseOldest(db, o, probe), o);
+  const first: Row[] = [];
+  for (const ep of o.first) {
+    if (first.length >= o.limit) break;
+    first.push(
+      ...all(
+        db,
+        ENDPOINT_PROBE_SQL,
+        ep.projectId,
+        ep.endpointId,
+        o.now,
+        Math.min(ep.limit, o.limit - first.length),
+      ),
+    );
+  }
+  leaseRows(db, first, o);
+  const rest = first.length < o.limit ? leaseOldest(db, { ...o, limit: o.limit - first.length }, probe) : [];
+  return withEvents(db, first.concat(rest), o);
+}
+
+/** Leases up to `o.limit` of the oldest due deliveries, leaving `o.excludeEndpointIds` out. */
+function leaseOldest(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor): Row[] {
   const exclude = o.excludeEndpointIds ?? [];
   // Rows are picked in due order (the partial index deliveries_due), then leased in one statement.
   const lease = (select: string, ...params: SQLInputValue[]): Row[] => {
@@ -41,53 +66,51 @@ export function claimDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor):
     leaseRows(db, picked, o);
     return picked;
   };
-  let rows: Row[];
   if (exclude.length === 0) {
-    rows = lease(
+    return lease(
       `SELECT rowid FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
        ORDER BY next_attempt_at LIMIT ?`,
       o.now,
       o.limit,
     );
-  } else {
-    // Saturated endpoints are left out. Only a bounded window of the oldest due rows is looked at,
-    // so a saturated endpoint's backlog is never scanned; when that window holds too little of the
-    // others, they are probed one endpoint at a time (below).
-    const leftOut = new Set(exclude);
-    // With no more endpoints than one claim probes, the probes see everything the window would
-    // (callbacks included) but rows of endpoints deleted meanwhile, which the next window read
-    // closes. With more, only while the endpoints left out include those the window was full of.
-    const few = activeEndpoints(db, o.now, probe).length <= CLAIM_PROBES;
-    const skip = probe.skipWindow;
-    if (skip && o.now < skip.until && (few || [...skip.excluded].every((id) => leftOut.has(id)))) {
-      return withEvents(db, probeEndpoints(db, o, leftOut, o.limit, probe), o);
-    }
-    probe.skipWindow = undefined;
-    rows = lease(
-      `SELECT rowid FROM (SELECT rowid, endpoint_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
-         ORDER BY next_attempt_at LIMIT ?)
-       WHERE endpoint_id IS NULL OR endpoint_id NOT IN (SELECT value FROM json_each(?)) LIMIT ?`,
-      o.now,
-      CLAIM_WINDOW,
-      JSON.stringify(exclude),
-      o.limit,
-    );
-    // Probe only when the window was full: more due rows lie beyond it.
-    const beyondWindow =
-      rows.length < o.limit &&
-      get(
-        db,
-        `SELECT 1 AS x FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
-         ORDER BY next_attempt_at LIMIT 1 OFFSET ?`,
-        o.now,
-        CLAIM_WINDOW - rows.length,
-      ) !== undefined;
-    if (beyondWindow && (few || rows.length === 0)) {
-      probe.skipWindow = { excluded: leftOut, until: o.now + WINDOW_SKIP_MS };
-    }
-    if (beyondWindow) rows.push(...probeEndpoints(db, o, leftOut, o.limit - rows.length, probe));
   }
-  return withEvents(db, rows, o);
+  // Saturated endpoints are left out. Only a bounded window of the oldest due rows is looked at,
+  // so a saturated endpoint's backlog is never scanned; when that window holds too little of the
+  // others, they are probed one endpoint at a time (below).
+  const leftOut = new Set(exclude);
+  // With no more endpoints than one claim probes, the probes see everything the window would
+  // (callbacks included) but rows of endpoints deleted meanwhile, which the next window read
+  // closes. With more, only while the endpoints left out include those the window was full of.
+  const few = activeEndpoints(db, o.now, probe).length <= CLAIM_PROBES;
+  const skip = probe.skipWindow;
+  if (skip && o.now < skip.until && (few || [...skip.excluded].every((id) => leftOut.has(id)))) {
+    return probeEndpoints(db, o, leftOut, o.limit, probe);
+  }
+  probe.skipWindow = undefined;
+  const rows = lease(
+    `SELECT rowid FROM (SELECT rowid, endpoint_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+       ORDER BY next_attempt_at LIMIT ?)
+     WHERE endpoint_id IS NULL OR endpoint_id NOT IN (SELECT value FROM json_each(?)) LIMIT ?`,
+    o.now,
+    CLAIM_WINDOW,
+    JSON.stringify(exclude),
+    o.limit,
+  );
+  // Probe only when the window was full: more due rows lie beyond it.
+  const beyondWindow =
+    rows.length < o.limit &&
+    get(
+      db,
+      `SELECT 1 AS x FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+       ORDER BY next_attempt_at LIMIT 1 OFFSET ?`,
+      o.now,
+      CLAIM_WINDOW - rows.length,
+    ) !== undefined;
+  if (beyondWindow && (few || rows.length === 0)) {
+    probe.skipWindow = { excluded: leftOut, until: o.now + WINDOW_SKIP_MS };
+  }
+  if (beyondWindow) rows.push(...probeEndpoints(db, o, leftOut, o.limit - rows.length, probe));
+  return rows;
 }
 
 /** The claimed rows with their events, as the dispatcher gets them. */
