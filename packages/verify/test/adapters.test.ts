@@ -135,6 +135,29 @@ describe('express', () => {
     );
     app.post('/unparsed', webhookMiddleware({ scheme: 'github', secret: SECRET }), reply);
     app.post('/json', express.json(), webhookMiddleware({ scheme: 'standard', secret: SECRET }), reply);
+    // The common pattern that keeps the bytes beside the parsed body: a Buffer, or a string.
+    app.post(
+      '/rawbody',
+      express.json({
+        type: '*/*',
+        verify: (req, _res, buf) => {
+          (req as ExpressRequestLike).rawBody = buf;
+        },
+      }),
+      webhookMiddleware({ scheme: 'standard', secret: SECRET }),
+      reply,
+    );
+    app.post(
+      '/rawbody-string',
+      express.json({
+        type: '*/*',
+        verify: (req, _res, buf) => {
+          (req as ExpressRequestLike).rawBody = buf.toString('utf8');
+        },
+      }),
+      webhookMiddleware({ scheme: 'standard', secret: SECRET }),
+      reply,
+    );
     app.post(
       '/dedupe',
       express.raw({ type: '*/*' }),
@@ -166,6 +189,27 @@ describe('express', () => {
       status: 500,
       json: { misconfigured: 'HERALD_VERIFY_CONFIG' },
     });
+  });
+
+  test('after express.json() with req.rawBody kept by its verify hook, the kept bytes are verified', async () => {
+    assert.deepEqual(await send(signFor(`${base}/rawbody`)), { status: 200, json: content });
+    assert.deepEqual(await send(signFor(`${base}/rawbody-string`)), { status: 200, json: content });
+    const tampered = signFor(`${base}/rawbody`);
+    const bad = await send(tampered, { body: tampered.body.replace('s1', 's2') });
+    assert.equal(bad.status, 401);
+  });
+
+  test('a body of exactly {} parsed by express.json() is the configuration error, not a bad signature', async () => {
+    const request = sign({
+      scheme: 'standard',
+      secret: SECRET,
+      id: 'evt_empty',
+      timestamp: Math.floor(Date.now() / 1000),
+      url: `${base}/json`,
+      content: {},
+    });
+    assert.equal(request.body, '{}');
+    assert.deepEqual(await send(request), { status: 500, json: { misconfigured: 'HERALD_VERIFY_CONFIG' } });
   });
 
   test('deduplicate answers a repeated webhook-id without running the handler, unless the handler failed', async () => {

@@ -1,7 +1,8 @@
 /**
  * Express middleware. Verification needs the exact bytes, so mount it with `express.raw()` (any
- * content type) or before any body parser; a body already parsed by `express.json()` cannot be
- * verified and is reported as a configuration error. `express.raw()` then applies its own limit
+ * content type), before any body parser, or after a parser that keeps them in `req.rawBody`
+ * (`express.json({ verify: (req, _res, buf) => { req.rawBody = buf } })`); a body already parsed
+ * by `express.json()` without `rawBody` cannot be verified and is reported as a configuration error. `express.raw()` then applies its own limit
  * (100 KB by default), not `maxBodyBytes`: give it Herald's (10 MiB, see DEFAULT_MAX_BODY_BYTES).
  *
  * ```ts
@@ -22,6 +23,11 @@ import { type AdapterVerifyOptions, errorBody } from './options.ts';
 /** The parts of an Express request the middleware uses. */
 export interface ExpressRequestLike extends IncomingMessage {
   body?: unknown;
+  /**
+   * The exact bytes of the body, as a parser's `verify` hook keeps them
+   * (`express.json({ verify: (req, _res, buf) => { req.rawBody = buf } })`): used when present.
+   */
+  rawBody?: Uint8Array | string;
   originalUrl?: string;
   protocol?: string;
   /** Set by the middleware once the request is verified. */
@@ -93,16 +99,27 @@ async function rawBodyOf(
   req: ExpressRequestLike,
   maxBodyBytes: number | undefined,
 ): Promise<string | Uint8Array> {
+  if (req.rawBody instanceof Uint8Array || typeof req.rawBody === 'string') return req.rawBody;
   const { body } = req;
   if (body instanceof Uint8Array || typeof body === 'string') return body;
   // express.raw() leaves {} when the content type did not match; nothing was read from the stream then.
   const untouched = body === undefined || (isEmptyObject(body) && !req.readableEnded);
   if (untouched) return readRawBody(req, maxBodyBytes);
-  if (isEmptyObject(body)) return '';
+  // A parser read the stream. Only a request without a body had nothing to lose; `{}` parsed by
+  // express.json() from a body of `{}` did.
+  if (isEmptyObject(body) && !hasBody(req)) return '';
   throw new WebhookVerificationError(
     'HERALD_VERIFY_CONFIG',
-    'The body was already parsed; mount express.raw() (not express.json()) before webhookMiddleware',
+    'The body was already parsed; mount express.raw() (not express.json()) before webhookMiddleware, ' +
+      "or keep the bytes in req.rawBody from the parser's verify hook",
   );
+}
+
+/** Whether the request carried body bytes (Content-Length above 0, or chunked). */
+function hasBody(req: IncomingMessage): boolean {
+  if (req.headers['transfer-encoding'] !== undefined) return true;
+  const length = req.headers['content-length'];
+  return length !== undefined && Number(length) > 0;
 }
 
 function isEmptyObject(value: unknown): boolean {
