@@ -105,13 +105,20 @@ export function reportingOpens(cipher: SecretCipher, report: (opened: boolean) =
   };
 }
 
-/** The plaintext, or null when `key` is not the key the value was sealed with (GCM's tag says so). */
+/**
+ * The plaintext, or null when `key` is not the key the value was sealed with (GCM's tag says so).
+ * The tag is pinned to 16 bytes: unpinned, a value cut short to a tag of 4 to 15 bytes (the prefix
+ * of the real one) would open, and Node warns DEP0182; pinned, setAuthTag throws for it.
+ */
 function openWith(key: Uint8Array, stored: string): string | null {
   const raw = Buffer.from(stored.slice(PREFIX.length), 'base64');
-  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
-  decipher.setAAD(AAD);
-  decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
   try {
+    // A value cut shorter than the IV throws here too.
+    const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES), {
+      authTagLength: TAG_BYTES,
+    });
+    decipher.setAAD(AAD);
+    decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
     return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString(
       'utf8',
     );

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { createSecretCipher, PLAINTEXT_SECRETS } from '../../src/store/secret-cipher.ts';
+import {
+  createSecretCipher,
+  PLAINTEXT_SECRETS,
+  SecretKeyMismatchError,
+} from '../../src/store/secret-cipher.ts';
 
 test('sealed secrets open with the same key, differ every time, and hide the plaintext', () => {
   const cipher = createSecretCipher(randomBytes(32));
@@ -50,5 +54,35 @@ test('rotation: previous keys still open old values, which are reported stale un
   assert.throws(
     () => PLAINTEXT_SECRETS.open(sealed),
     /^Error: HERALD_ENCRYPTION_KEY: is unset, but the database holds/,
+  );
+});
+
+test('a value whose GCM tag is cut short is refused, without a DEP0182 warning', async () => {
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning);
+  process.on('warning', onWarning);
+  try {
+    const cipher = createSecretCipher(randomBytes(32));
+    // An empty secret has no ciphertext: iv ‖ tag, and the first 4..15 bytes of its tag would pass
+    // a check of a tag that short.
+    const raw = Buffer.from(cipher.seal('').slice('enc:v1:'.length), 'base64');
+    assert.equal(raw.length, 28);
+    for (const tagBytes of [4, 8, 12, 15]) {
+      const cut = `enc:v1:${raw.subarray(0, 12 + tagBytes).toString('base64')}`;
+      assert.throws(() => cipher.open(cut), SecretKeyMismatchError, `${tagBytes}-byte tag`);
+      assert.equal(cipher.stale(cut), true);
+    }
+    for (const cut of ['enc:v1:', `enc:v1:${raw.subarray(0, 6).toString('base64')}`]) {
+      assert.throws(() => cipher.open(cut), SecretKeyMismatchError, cut);
+    }
+    assert.equal(cipher.open(cipher.seal('')), '');
+    // Warnings are emitted on the next tick.
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    process.off('warning', onWarning);
+  }
+  assert.deepEqual(
+    warnings.map((w) => `${(w as { code?: string }).code}: ${w.message}`),
+    [],
   );
 });
