@@ -5,7 +5,7 @@
  */
 import { type Dispatcher, Pool } from 'undici';
 import { batchBodies } from './batch-bodies.ts';
-import { apiError } from './errors.ts';
+import { apiError, HeraldEventTooLargeError, HeraldNetworkError } from './errors.ts';
 import type {
   Attempt,
   AttemptQuery,
@@ -31,7 +31,10 @@ export interface HeraldClientOptions {
   token: string;
   /** Connections kept to Herald (default 8). */
   connections?: number;
-  /** Give up on an answer after this long (default 30 s). */
+  /**
+   * Give up on a call after this long (default 30 s): one deadline per call, its tries and the waits
+   * between them included. Then it throws HeraldNetworkError `HERALD_CLIENT_TIMEOUT`.
+   */
   timeoutMs?: number;
   /** Events per batch request in `sendEvents` (default 1000, Herald's default limit). */
   batchSize?: number;
@@ -129,48 +132,84 @@ export class HeraldClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     const repeatable = options.repeatable ?? (method === 'GET' || method === 'PUT' || method === 'DELETE');
     let afterNetworkError = false;
+    const request = `${method} ${this.#base}${full}`;
+    // One deadline for the whole call: every try, and every wait between tries, within timeoutMs.
+    const deadline = Date.now() + this.#timeoutMs;
+    const timedOut = (tries: number, cause?: unknown) =>
+      new HeraldNetworkError(
+        'HERALD_CLIENT_TIMEOUT',
+        request,
+        `no answer within timeoutMs, ${this.#timeoutMs} ms, ${tries} ${tries === 1 ? 'try' : 'tries'}`,
+        tries,
+        cause,
+      );
     for (let attempt = 0; ; attempt++) {
-      let res: Dispatcher.ResponseData;
+      const left = deadline - Date.now();
+      if (left <= 0) throw timedOut(attempt);
+      const signal = AbortSignal.timeout(left);
+      let status: number;
+      let responseHeaders: Dispatcher.ResponseData['headers'];
+      let text: string;
       try {
-        res = await this.#pool.request({
+        const res = await this.#pool.request({
           method,
           path: this.#base + full + queryString(options.query),
           headers,
           body,
-          headersTimeout: this.#timeoutMs,
-          bodyTimeout: this.#timeoutMs,
+          headersTimeout: left,
+          bodyTimeout: left,
+          signal,
         });
+        status = res.statusCode;
+        responseHeaders = res.headers;
+        text = await res.body.text();
       } catch (error) {
-        // Sent or not, nobody knows: only a request that may be repeated is.
-        if (!repeatable || attempt >= this.#retries) throw error;
+        if (signal.aborted || Date.now() >= deadline || isUndiciTimeout(error)) {
+          throw timedOut(attempt + 1, error);
+        }
+        // Sent or not, nobody knows: only a request that may be repeated is, while time is left.
+        const wait = NETWORK_BACKOFF_MS * 2 ** attempt;
+        if (!repeatable || attempt >= this.#retries || Date.now() + wait >= deadline) {
+          throw new HeraldNetworkError(
+            'HERALD_CLIENT_NETWORK',
+            request,
+            (error as Error)?.message || String(error),
+            attempt + 1,
+            error,
+          );
+        }
         afterNetworkError = true;
-        await sleep(NETWORK_BACKOFF_MS * 2 ** attempt);
+        await sleep(wait);
         continue;
       }
-      const text = await res.body.text();
-      if (res.statusCode >= 200 && res.statusCode < 300) {
-        options.onHeaders?.(res.headers, { afterNetworkError });
+      if (status >= 200 && status < 300) {
+        options.onHeaders?.(responseHeaders, { afterNetworkError });
         return (text ? this.#parseJson(text) : undefined) as T;
       }
-      // 429 and 503 stored nothing: the same request is safe to send again after the wait asked for.
-      const wait = retryAfterMs(res.headers['retry-after']);
+      // 429 and 503 stored nothing: the same request is safe to send again after the wait asked
+      // for, when that wait ends before the call's deadline.
+      const wait = retryAfterMs(responseHeaders['retry-after']);
       if (
-        (res.statusCode === 429 || res.statusCode === 503) &&
+        (status === 429 || status === 503) &&
         attempt < this.#retries &&
-        wait <= MAX_RETRY_WAIT_MS
+        wait <= MAX_RETRY_WAIT_MS &&
+        Date.now() + wait < deadline
       ) {
         await sleep(wait);
         continue;
       }
-      throw apiError(res.statusCode, text);
+      throw apiError(status, text);
     }
   }
 
   // ── events ─────────────────────────────────────────────────────────────
   /** Sends one event: stored and fanned out before Herald answers. */
-  sendEvent(project: string, event: EventInput): Promise<HeraldEvent> {
+  async sendEvent(project: string, event: EventInput): Promise<HeraldEvent> {
+    const json = JSON.stringify(event);
+    const bytes = Buffer.byteLength(json);
+    if (bytes > this.#maxBodyBytes) throw new HeraldEventTooLargeError(0, bytes, this.#maxBodyBytes);
     return this.request('POST', `/projects/${seg(project)}/events`, {
-      body: event,
+      json,
       repeatable: Boolean(event.idempotencyKey),
     });
   }
@@ -179,7 +218,8 @@ export class HeraldClient {
    * Sends many events in batch requests of at most `batchSize` events and `maxBodyBytes` bytes, one
    * request at a time, in order; returns them in input order. A failing batch throws: the batches
    * before it are stored, none after it is sent (give events idempotency keys to send them all again
-   * safely).
+   * safely). An event larger than `maxBodyBytes` on its own throws HeraldEventTooLargeError (naming
+   * its index) before any batch is sent.
    */
   async sendEvents(project: string, events: EventInput[]): Promise<HeraldEvent[]> {
     const out: HeraldEvent[] = [];
@@ -357,6 +397,12 @@ function queryString(query: Query | undefined): string {
   for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
   const s = params.toString();
   return s ? `?${s}` : '';
+}
+
+/** undici's own timeouts (headersTimeout / bodyTimeout), should they fire before the deadline's signal. */
+function isUndiciTimeout(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

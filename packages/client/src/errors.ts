@@ -31,3 +31,54 @@ export function apiError(status: number, text: string): HeraldApiError {
   }
   return new HeraldApiError(status, `http_${status}`, text.slice(0, 200) || 'no body');
 }
+
+/**
+ * A call that got no answer from Herald: `HERALD_CLIENT_TIMEOUT` when the call's `timeoutMs` (one
+ * deadline for the whole call, its tries and waits included) ran out, `HERALD_CLIENT_NETWORK` when
+ * the connection failed (refused, reset, unknown host…) and the request was not, or no longer,
+ * safe to send again. `cause` is the underlying error. Stored or not, nobody knows: only a request
+ * that is safe to repeat (a read, or events with idempotency keys) may be sent again blindly.
+ */
+export class HeraldNetworkError extends Error {
+  readonly code: 'HERALD_CLIENT_TIMEOUT' | 'HERALD_CLIENT_NETWORK';
+  /** The request, e.g. `GET /api/v1/projects`. */
+  readonly request: string;
+  /** How many times it was sent. */
+  readonly tries: number;
+  constructor(
+    code: 'HERALD_CLIENT_TIMEOUT' | 'HERALD_CLIENT_NETWORK',
+    request: string,
+    message: string,
+    tries: number,
+    cause?: unknown,
+  ) {
+    super(`${message} (${request})`, { cause });
+    this.name = 'HeraldNetworkError';
+    this.code = code;
+    this.request = request;
+    this.tries = tries;
+  }
+}
+
+/**
+ * An event the client refused to send because it is larger than `maxBodyBytes` on its own: Herald
+ * would refuse it with 413 (or cut the connection while it is still being sent). Nothing was sent.
+ */
+export class HeraldEventTooLargeError extends Error {
+  readonly code = 'HERALD_CLIENT_EVENT_TOO_LARGE';
+  /** Index of the event in the input (0 for `sendEvent`). */
+  readonly index: number;
+  /** Size of the request body it would need, in bytes (UTF-8). */
+  readonly bytes: number;
+  readonly maxBodyBytes: number;
+  constructor(index: number, bytes: number, maxBodyBytes: number) {
+    super(
+      `event ${index} is ${bytes} bytes as a request body, over maxBodyBytes (${maxBodyBytes}, Herald's ` +
+        'HERALD_MAX_BODY_BYTES): not sent. Send a smaller payload, or raise both limits together',
+    );
+    this.name = 'HeraldEventTooLargeError';
+    this.index = index;
+    this.bytes = bytes;
+    this.maxBodyBytes = maxBodyBytes;
+  }
+}

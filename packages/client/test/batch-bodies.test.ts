@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { batchBodies } from '../src/batch-bodies.ts';
+import { HeraldEventTooLargeError } from '../src/errors.ts';
 
 const events = (n: number, payload: (i: number) => unknown = (i) => i) =>
   Array.from({ length: n }, (_, i) => ({ type: 't', payload: payload(i) }));
@@ -43,16 +44,23 @@ test('by bytes: every body within the limit, counting UTF-8 bytes, as full as it
   assert.deepEqual(unpack(bodies), input);
 });
 
-test('an event larger than the limit on its own goes alone (Herald answers 413 naming the limit)', () => {
+test('an event larger than the limit on its own throws, naming its index, before any body is made', () => {
   const input = [
     { type: 'a', payload: 1 },
     { type: 'big', payload: 'x'.repeat(500) },
     { type: 'c', payload: 3 },
   ];
-  const bodies = batchBodies(input, 10, 200);
+  assert.throws(
+    () => batchBodies(input, 10, 200),
+    (e: unknown) => e instanceof HeraldEventTooLargeError && e.index === 1 && e.maxBodyBytes === 200,
+  );
+  // One that fills the body exactly still goes, alone.
+  const exact = { type: 'big', payload: '' };
+  exact.payload = 'x'.repeat(200 - '{"events":[]}'.length - JSON.stringify(exact).length);
+  const bodies = batchBodies([input[0], exact, input[2]], 10, 200);
   assert.deepEqual(
     bodies.map((b) => b.count),
     [1, 1, 1],
   );
-  assert.deepEqual(unpack(bodies), input);
+  assert.equal(Buffer.byteLength(bodies[1]!.json), 200);
 });

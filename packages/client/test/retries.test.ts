@@ -6,7 +6,13 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { HeraldApiError, HeraldClient } from '../src/index.ts';
+import {
+  HeraldApiError,
+  HeraldClient,
+  type HeraldClientOptions,
+  HeraldEventTooLargeError,
+  HeraldNetworkError,
+} from '../src/index.ts';
 
 type Step = (req: IncomingMessage, res: ServerResponse) => void;
 const reply =
@@ -14,6 +20,8 @@ const reply =
   (_req, res) =>
     res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body);
 const drop: Step = (req) => req.socket.destroy();
+/** Never answers (the connection stays open). */
+const hang: Step = () => {};
 const busy = reply(503, { 'retry-after': '0' }, '{"error":{"code":"HERALD_ERR_BUSY","message":"busy"}}');
 
 /** A server that plays `steps` in order (the last one again after that); returns what it saw. */
@@ -31,9 +39,12 @@ async function scripted(steps: Step[]) {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     seen,
-    client: (retries?: number) =>
-      new HeraldClient({ url, token: 't', ...(retries === undefined ? {} : { retries }) }),
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    client: (retries?: number, options: Partial<HeraldClientOptions> = {}) =>
+      new HeraldClient({ url, token: 't', ...(retries === undefined ? {} : { retries }), ...options }),
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
   };
 }
 
@@ -125,5 +136,88 @@ test('a dropped connection is retried only for requests safe to repeat', async (
   } finally {
     await c3.close();
     await u.close();
+  }
+});
+
+test('timeoutMs is one deadline for the whole call, tries included, and throws HeraldNetworkError', async () => {
+  const s = await scripted([hang]);
+  const client = s.client(2, { timeoutMs: 500 });
+  try {
+    const started = Date.now();
+    await assert.rejects(client.listProjects(), (e: unknown) => {
+      assert.ok(e instanceof HeraldNetworkError, String(e));
+      assert.equal(e.code, 'HERALD_CLIENT_TIMEOUT');
+      assert.equal(e.request, 'GET /api/v1/projects');
+      assert.match(e.message, /^no answer within timeoutMs, 500 ms, 1 try \(GET \/api\/v1\/projects\)$/);
+      assert.ok(e.cause, 'keeps the underlying error');
+      return true;
+    });
+    const took = Date.now() - started;
+    assert.ok(took >= 450 && took < 1500, `gave up after ${took} ms, not 3 tries of 500 ms`);
+    assert.equal(s.seen.length, 1);
+  } finally {
+    await client.close();
+    await s.close();
+  }
+});
+
+test('a 503 whose Retry-After ends past the deadline reaches the caller at once', async () => {
+  const s = await scripted([
+    reply(503, { 'retry-after': '2' }, '{"error":{"code":"HERALD_ERR_BUSY","message":"busy"}}'),
+  ]);
+  const client = s.client(2, { timeoutMs: 1000 });
+  try {
+    const started = Date.now();
+    await assert.rejects(
+      client.listProjects(),
+      (e: unknown) => e instanceof HeraldApiError && e.status === 503,
+    );
+    assert.ok(Date.now() - started < 900);
+    assert.equal(s.seen.length, 1);
+  } finally {
+    await client.close();
+    await s.close();
+  }
+});
+
+test('a network error is HeraldNetworkError HERALD_CLIENT_NETWORK with the undici error as cause', async () => {
+  const s = await scripted([drop]);
+  const client = s.client();
+  try {
+    await assert.rejects(client.sendEvent('p', { type: 'x', payload: 1 }), (e: unknown) => {
+      assert.ok(e instanceof HeraldNetworkError, String(e));
+      assert.equal(e.code, 'HERALD_CLIENT_NETWORK');
+      assert.equal(e.tries, 1);
+      assert.ok(e.cause instanceof Error);
+      return true;
+    });
+    assert.equal(s.seen.length, 1);
+  } finally {
+    await client.close();
+    await s.close();
+  }
+});
+
+test('an event over maxBodyBytes on its own is refused before anything is sent, naming its index', async () => {
+  const s = await scripted([reply(202, {}, '{"data":[]}')]);
+  const client = s.client(2, { maxBodyBytes: 1000, batchSize: 1 });
+  try {
+    const big = { type: 'x', payload: 'a'.repeat(2000) };
+    await assert.rejects(
+      client.sendEvents('p', [{ type: 'x', payload: 1 }, big]),
+      (e: unknown) =>
+        e instanceof HeraldEventTooLargeError &&
+        e.index === 1 &&
+        e.maxBodyBytes === 1000 &&
+        /event 1 is \d+ bytes .*maxBodyBytes \(1000/.test(e.message),
+    );
+    await assert.rejects(
+      client.sendEvent('p', big),
+      (e: unknown) => e instanceof HeraldEventTooLargeError && e.index === 0,
+    );
+    assert.equal(s.seen.length, 0, 'not even the batch before it');
+  } finally {
+    await client.close();
+    await s.close();
   }
 });
