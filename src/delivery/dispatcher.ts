@@ -7,6 +7,7 @@
 import { resolveSchedule } from '../domain/retry-schedule.ts';
 import type { DeliveryStatus, Endpoint } from '../domain/types.ts';
 import type { DeliveryOutcome } from '../metrics.ts';
+import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
 import type { ClaimedDelivery, DispatchEndpoint, ReleaseItem } from '../store/store.ts';
 import { endpointDeletedRecord } from './attempt-outcome.ts';
 import { createDeferredWakeups } from './deferred-wakeups.ts';
@@ -17,7 +18,7 @@ import { createProjectSchedules } from './project-schedules.ts';
 import { createRateGate } from './rate-gate.ts';
 import { createRecordQueue } from './record-queue.ts';
 import { createAttemptSender } from './send-attempt.ts';
-import { createWakeSignal } from './wake-signal.ts';
+import { createPause, createWakeSignal } from './wake-signal.ts';
 
 export type { Dispatcher, DispatcherHooks, DispatcherOptions } from './dispatcher-types.ts';
 
@@ -40,6 +41,13 @@ const EMPTY_CLAIM_RETRY_MS = 20;
  * than 1000 / this a second, several come due per claim (sent as their tokens allow).
  */
 const DEFERRED_CLAIM_MIN_MS = 2;
+/**
+ * How long claims pause after secrets this process's HERALD_ENCRYPTION_KEY cannot open (another
+ * process resealed them with a new key): what it claimed goes back due at once, and a process with
+ * the current key takes it meanwhile instead of racing this one for it every second. Wake-ups do
+ * not end the pause; stop() does.
+ */
+export const KEY_MISMATCH_PAUSE_MS = 10_000;
 
 export { QUEUED_VIEW_MAX_AGE_MS } from './endpoint-queues.ts';
 
@@ -71,6 +79,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const deferredWakeups = createDeferredWakeups();
   /** Sleeps `ms`, or until the next delivery this process put back is due. */
   const sleepUntilDue = (ms: number) => sleep(deferredWakeups.sleepFor(ms, clock(), DEFERRED_CLAIM_MIN_MS));
+  /** The loop's pause after a key mismatch (KEY_MISMATCH_PAUSE_MS): only stop() ends it early. */
+  const pause = createPause();
 
   const recordQueue = createRecordQueue({
     store,
@@ -209,7 +219,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
       await rateGate.prepare(claimed, endpoints, clock); // one store call per batch, rate-limited endpoints only
     } catch (error) {
-      const at = clock() + 1_000;
+      // Secrets this process cannot open: due at once, for a process that can (this one pauses).
+      const at = clock() + (isSecretKeyMismatch(error) ? 0 : 1_000);
       await store
         .releaseDeliveries(
           claimed.map((c) => ({
@@ -360,7 +371,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         if (claimed.length < limit) await sleepUntilDue(config.pollIntervalMs);
       } catch (error) {
         hooks.onError?.(error, 'claim');
-        await sleep(Math.max(config.pollIntervalMs, 1000));
+        if (isSecretKeyMismatch(error)) await pause.sleep(KEY_MISMATCH_PAUSE_MS);
+        else await sleep(Math.max(config.pollIntervalMs, 1000));
       }
     }
   };
@@ -378,6 +390,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       running = false;
       unsubscribe?.();
       wake();
+      pause.end();
       await loopDone;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([

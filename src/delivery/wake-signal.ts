@@ -1,5 +1,5 @@
 /**
- * A sleep that a wake-up ends early. A wake-up that comes while nobody sleeps is kept, so the next
+ * A sleep that a wake-up ends early (and, below, one that only its owner ends early). A wake-up that comes while nobody sleeps is kept, so the next
  * sleep returns at once: no signal is lost between "checked for work" and "went to sleep".
  */
 export interface WakeSignal {
@@ -36,5 +36,29 @@ export function createWakeSignal(): WakeSignal {
     clear() {
       woken = false;
     },
+  };
+}
+
+/** A sleep that wake-ups do not end: only `end()` (or its time) does. */
+export interface Pause {
+  sleep(ms: number): Promise<void>;
+  /** Ends the sleep under way, if any. */
+  end(): void;
+}
+
+export function createPause(): Pause {
+  let end: (() => void) | null = null;
+  return {
+    sleep: (ms) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(done, ms);
+        function done() {
+          clearTimeout(timer);
+          end = null;
+          resolve();
+        }
+        end = done;
+      }),
+    end: () => end?.(),
   };
 }

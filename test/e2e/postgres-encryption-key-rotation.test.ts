@@ -44,6 +44,14 @@ async function readyz(p: HeraldProcess): Promise<{ status: number; body: unknown
   return { status: response.status, body: await response.json() };
 }
 
+/** herald_claimed_deliveries_total of a process. */
+async function claimedBy(p: HeraldProcess): Promise<number> {
+  const text = await (await fetch(`${p.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('herald_claimed_deliveries_total '));
+  assert.ok(line, 'herald_claimed_deliveries_total in /metrics');
+  return Number(line.split(' ')[1]);
+}
+
 interface Delivery {
   status: string;
   attempts: number;
@@ -119,8 +127,13 @@ for (const role of ['all', 'worker'] as const) {
     assert.ok(says, `no unready line:\n${old.output()}`);
     assert.match(String(says.msg), /restart this process with the current HERALD_ENCRYPTION_KEY/);
     assert.match(String(says.msg), /HERALD_ENCRYPTION_KEY_PREVIOUS/);
-    // Claimed more than once by now (handed back, claimed again): never an attempt, never sent.
+    // Handed back and not claimed again for a while (KEY_MISMATCH_PAUSE_MS): before, it raced the
+    // other processes for the same deliveries every second. Never an attempt, never sent.
+    await new Promise((r) => setTimeout(r, 500));
+    const claimedBefore = await claimedBy(old);
+    assert.ok(claimedBefore >= 1, 'the old-key process claimed it');
     await new Promise((r) => setTimeout(r, 2_500));
+    assert.equal(await claimedBy(old), claimedBefore, 'claimed again during the pause');
     const waiting = await deliveryOf(first);
     assert.equal(waiting.status, 'pending');
     assert.equal(waiting.attempts, 0);
