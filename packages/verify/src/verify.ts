@@ -40,7 +40,9 @@ export interface VerifiedWebhook<T = unknown> {
   timestamp: number | null;
   /**
    * The content: the parsed JSON envelope; for form bodies (`hmac-sha1-url`) an object of the form
-   * fields as strings; for GET (empty body) the URL's query fields as strings, or null without `url`.
+   * fields as strings; for GET (empty body) with `hmac-sha1-url` (which signs the URL) or `none`, the
+   * URL's query fields as strings; null for GET without `url`, or with a scheme that signs only the
+   * (empty) body: its query is not covered by the signature.
    */
   payload: T;
 }
@@ -86,7 +88,12 @@ export function verifyWebhook<T = unknown>(input: VerifyInput): VerifiedWebhook<
   return {
     id: readHeader(input.headers, 'webhook-id'),
     timestamp: result.timestamp,
-    payload: parseContent(result.content, scheme.bodyFormat === 'form', input.url) as T,
+    // A GET request's query is content only where the scheme signs the URL (or nothing is signed).
+    payload: parseContent(
+      result.content,
+      scheme.bodyFormat === 'form',
+      scheme.name === 'hmac-sha1-url' || scheme.name === 'none' ? input.url : undefined,
+    ) as T,
   };
 }
 

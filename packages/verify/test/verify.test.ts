@@ -221,10 +221,16 @@ describe('what receivers have', () => {
     );
   });
 
-  test('a GET yields the query fields of the URL', () => {
-    const base = input('hmac-sha256', { method: 'GET' });
+  test('a GET yields the query fields of the URL where the scheme signs it (hmac-sha1-url)', () => {
+    const base = input('hmac-sha1-url', { method: 'GET' });
     assert.equal(base.payload, '');
     assert.deepEqual(verify(base), { x: '1', type: 'slot.submitted', data: '{"slotId":"s1"}' });
+  });
+
+  test('a GET signed over its empty body only yields null, not the unsigned query fields', () => {
+    const base = input('hmac-sha256', { method: 'GET' });
+    assert.equal(base.payload, '');
+    assert.equal(verify(base), null);
     assert.equal(verify({ ...base, url: undefined }), null);
   });
 
