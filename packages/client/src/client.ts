@@ -7,21 +7,29 @@ import { type Dispatcher, Pool } from 'undici';
 import { batchBodies } from './batch-bodies.ts';
 import { apiError, HeraldEventTooLargeError, HeraldNetworkError } from './errors.ts';
 import type {
+  ApiKey,
+  ApiKeyWithSecret,
   Attempt,
   AttemptQuery,
+  DeliveryState,
   Endpoint,
   EndpointInput,
+  EndpointSecrets,
   EventInput,
   EventQuery,
   EventSummary,
   EventType,
   EventTypeInput,
   HeraldEvent,
+  JsonInput,
+  OperationalEvent,
   Page,
   PageQuery,
+  PortalLink,
   Project,
   ProjectInput,
   StatsBucket,
+  TestSent,
 } from './types.ts';
 
 export interface HeraldClientOptions {
@@ -204,7 +212,7 @@ export class HeraldClient {
 
   // ── events ─────────────────────────────────────────────────────────────
   /** Sends one event: stored and fanned out before Herald answers. */
-  async sendEvent(project: string, event: EventInput): Promise<HeraldEvent> {
+  async sendEvent(project: string, event: EventInput<JsonInput>): Promise<HeraldEvent> {
     const json = JSON.stringify(event);
     const bytes = Buffer.byteLength(json);
     if (bytes > this.#maxBodyBytes) throw new HeraldEventTooLargeError(0, bytes, this.#maxBodyBytes);
@@ -221,7 +229,7 @@ export class HeraldClient {
    * safely). An event larger than `maxBodyBytes` on its own throws HeraldEventTooLargeError (naming
    * its index) before any batch is sent.
    */
-  async sendEvents(project: string, events: EventInput[]): Promise<HeraldEvent[]> {
+  async sendEvents(project: string, events: readonly EventInput<JsonInput>[]): Promise<HeraldEvent[]> {
     const out: HeraldEvent[] = [];
     for (const batch of batchBodies(events, this.#batchSize, this.#maxBodyBytes)) {
       const page = await this.request<{ data: HeraldEvent[] }>(
@@ -256,8 +264,8 @@ export class HeraldClient {
     return this.request('GET', `/projects/${seg(project)}/attempts/${seg(attempt)}`);
   }
 
-  /** Makes a delivery due now (also a failed or parked one). */
-  retryDelivery(project: string, delivery: string): Promise<unknown> {
+  /** Makes a delivery due now (also a failed or parked one); answers the delivery. */
+  retryDelivery(project: string, delivery: string): Promise<DeliveryState> {
     return this.request('POST', `/projects/${seg(project)}/deliveries/${seg(delivery)}/retry`);
   }
 
@@ -277,12 +285,31 @@ export class HeraldClient {
   async deleteProject(project: string): Promise<void> {
     await this.request('DELETE', `/projects/${seg(project)}`);
   }
-  /** A key that sees only this project; `key` is shown once. */
-  createApiKey(
-    project: string,
-    name: string,
-  ): Promise<{ id: string; key: string; [field: string]: unknown }> {
+  /** A key that sees only this project; `key` is in this answer only (admin token only). */
+  createApiKey(project: string, name: string): Promise<ApiKeyWithSecret> {
     return this.request('POST', `/projects/${seg(project)}/api-keys`, { body: { name } });
+  }
+  /** The project's keys, without the keys themselves (one page: `nextCursor` is null). */
+  listApiKeys(project: string): Promise<Page<ApiKey>> {
+    return this.request('GET', `/projects/${seg(project)}/api-keys`);
+  }
+  /** Revokes a key at once, and the portal links it created. */
+  async deleteApiKey(project: string, key: string): Promise<void> {
+    await this.request('DELETE', `/projects/${seg(project)}/api-keys/${seg(key)}`);
+  }
+
+  // ── operational events and portal links ────────────────────────────────
+  /** What Herald reported about the project's endpoints (disabled, recovered, exhausted), newest first. */
+  listOperationalEvents(project: string, query: PageQuery = {}): Promise<Page<OperationalEvent>> {
+    return this.request('GET', `/projects/${seg(project)}/operational-events`, { query: { ...query } });
+  }
+  /** A signed link to the project's customer portal; `expiresIn` in seconds (default 3600, at most 7 days). */
+  createPortalLink(project: string, options: { expiresIn?: number } = {}): Promise<PortalLink> {
+    return this.request('POST', `/projects/${seg(project)}/portal-links`, { body: options });
+  }
+  /** Revokes every portal link of the project issued until now. */
+  async revokePortalLinks(project: string): Promise<void> {
+    await this.request('DELETE', `/projects/${seg(project)}/portal-links`);
   }
 
   // ── endpoints ──────────────────────────────────────────────────────────
@@ -307,11 +334,8 @@ export class HeraldClient {
   async deleteEndpoint(project: string, endpoint: string): Promise<void> {
     await this.request('DELETE', `/projects/${seg(project)}/endpoints/${seg(endpoint)}`);
   }
-  /** The endpoint with its current signing secret. */
-  getEndpointSecret(
-    project: string,
-    endpoint: string,
-  ): Promise<{ secret: string; [field: string]: unknown }> {
+  /** The endpoint's signing secrets valid now, current first (`secret` is the current one). */
+  getEndpointSecret(project: string, endpoint: string): Promise<EndpointSecrets> {
     return this.request('GET', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/secret`);
   }
   /** A new secret; the old one keeps signing beside it for `graceSeconds`. */
@@ -319,13 +343,13 @@ export class HeraldClient {
     project: string,
     endpoint: string,
     options: { graceSeconds?: number; secret?: string } = {},
-  ): Promise<{ secret: string; [field: string]: unknown }> {
+  ): Promise<EndpointSecrets> {
     return this.request('POST', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/secret/rotate`, {
       body: options,
     });
   }
   /** Sends a test event (the type's example payload) to this endpoint only. */
-  testEndpoint(project: string, endpoint: string, eventType?: string): Promise<{ eventId: string }> {
+  testEndpoint(project: string, endpoint: string, eventType?: string): Promise<TestSent> {
     return this.request('POST', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/test`, {
       body: eventType ? { eventType } : {},
     });

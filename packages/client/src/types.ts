@@ -3,7 +3,16 @@
  * ISO-8601 strings. Fields beyond these may be present; these are the ones Herald promises.
  */
 
+/** A JSON value as Herald answers it. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/**
+ * A value to send as JSON: anything `JSON.stringify` serialises, objects typed with an interface
+ * included (which `Json`'s index signature would refuse). It is not checked at compile time:
+ * functions, `undefined`, symbols and class instances serialise as `JSON.stringify` does them, and
+ * a `bigint` throws.
+ */
+export type JsonInput = unknown;
 
 export interface Page<T> {
   data: T[];
@@ -20,7 +29,67 @@ export interface Project {
   id: string;
   uid: string | null;
   name: string;
+  retrySchedule: number[] | null;
+  enforceCatalog: boolean;
   createdAt: string;
+  updatedAt: string;
+  [field: string]: unknown;
+}
+
+/** A project API key as lists show it: never the key itself. */
+export interface ApiKey {
+  id: string;
+  projectId: string;
+  name: string;
+  /** The first characters of the key, to recognise it. */
+  prefix: string;
+  createdAt: string;
+  [field: string]: unknown;
+}
+
+/** A key as `createApiKey` returns it: `key` is in this answer only. */
+export interface ApiKeyWithSecret extends ApiKey {
+  key: string;
+}
+
+/** One of an endpoint's valid signing secrets. */
+export interface EndpointSecret {
+  secret: string;
+  createdAt: string;
+  /** When it stops being valid; null for the current one. */
+  expiresAt: string | null;
+}
+
+/** `getEndpointSecret` and `rotateEndpointSecret`: the secrets valid now, current first. */
+export interface EndpointSecrets {
+  /** The current secret (`secrets[0].secret`). */
+  secret: string;
+  secrets: EndpointSecret[];
+}
+
+/** What `testEndpoint` sent. */
+export interface TestSent {
+  eventId: string;
+  deliveryId: string;
+  eventType: string;
+}
+
+/** What Herald itself reported about a project's endpoints (docs/api.md "Operational events"). */
+export interface OperationalEvent {
+  id: string;
+  projectId: string;
+  type: 'endpoint.disabled' | 'endpoint.recovered' | 'delivery.exhausted' | (string & {});
+  data: Record<string, unknown>;
+  createdAt: string;
+  [field: string]: unknown;
+}
+
+/** A signed link to a project's customer portal. */
+export interface PortalLink {
+  url: string;
+  token: string;
+  expiresAt: string;
+  projectId: string;
   [field: string]: unknown;
 }
 
@@ -88,6 +157,8 @@ export interface Endpoint {
   method: HttpMethod;
   headers: Record<string, string>;
   dev: boolean;
+  /** `status === 'active'`. */
+  active: boolean;
   timeoutMs: number;
   envelope: Envelope;
   signature: SignatureConfig;
@@ -95,16 +166,23 @@ export interface Endpoint {
   retrySchedule: number[] | null;
   status: 'active' | 'disabled';
   disabledReason: string | null;
+  disabledAt: string | null;
   consecutiveFailures: number;
   createdAt: string;
-  /** On create, rotate and `getSecret` only. */
+  updatedAt: string;
+  /** On create only (`getEndpointSecret` and `rotateEndpointSecret` answer EndpointSecrets). */
   secret?: string;
   [field: string]: unknown;
 }
 
-export interface EventInput {
+/**
+ * One event to send. `Payload` defaults to `Json`, the payload as Herald parses it; the sending
+ * methods take `EventInput<JsonInput>`, any JSON-serialisable value, so an object typed with an
+ * interface is accepted. Type your own lists as `EventInput<MyPayload>` (or `EventInput<unknown>`).
+ */
+export interface EventInput<Payload = Json> {
   type: string;
-  payload: Json;
+  payload: Payload;
   /** The same key within 24 h returns the original event and creates no deliveries. */
   idempotencyKey?: string;
   /** A test event: delivered to dev endpoints only. */
@@ -117,6 +195,7 @@ export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'parked';
 
 export interface DeliveryState {
   id: string;
+  eventId: string;
   endpointId: string | null;
   url: string;
   status: DeliveryStatus;
@@ -125,6 +204,8 @@ export interface DeliveryState {
   nextAttemptAt: string | null;
   /** A worker holds it: an attempt is under way or about to start. */
   inFlight: boolean;
+  lastAttemptAt: string | null;
+  createdAt: string;
   [field: string]: unknown;
 }
 
@@ -135,6 +216,10 @@ export interface EventSummary {
   type: string;
   payload: Json;
   test: boolean;
+  /** Always in Herald's answers (null when none). */
+  idempotencyKey?: string | null;
+  /** Always in Herald's answers (null when none). */
+  callbackUrl?: string | null;
   createdAt: string;
   [field: string]: unknown;
 }
@@ -178,8 +263,10 @@ export interface AttemptQuery extends PageQuery {
 
 export interface EventTypeInput {
   description?: string;
-  schema?: Json;
-  example?: Json;
+  /** A JSON Schema (any JSON-serialisable value, JsonInput). */
+  schema?: JsonInput;
+  /** The example payload test sends use (JsonInput). */
+  example?: JsonInput;
   deprecated?: boolean;
 }
 
@@ -189,6 +276,10 @@ export interface EventType {
   schema: Json | null;
   example: Json | null;
   deprecated: boolean;
+  /** Always in Herald's answers. */
+  createdAt?: string;
+  /** Always in Herald's answers. */
+  updatedAt?: string;
   [field: string]: unknown;
 }
 

@@ -161,4 +161,114 @@ describe('@herald/client', () => {
       await scoped.close();
     }
   });
+
+  test('API keys: create, list without the key, delete revokes it', async () => {
+    const project = await client.createProject({ name: 'keys' });
+    const created = await client.createApiKey(project.id, 'deploy');
+    hasFields(created, ['id', 'projectId', 'name', 'prefix', 'createdAt', 'key']);
+    assert.ok(created.key.startsWith(created.prefix));
+    const listed = await client.listApiKeys(project.id);
+    assert.deepEqual(
+      listed.data.map((k) => k.id),
+      [created.id],
+    );
+    hasFields(listed.data[0], ['id', 'projectId', 'name', 'prefix', 'createdAt']);
+    assert.equal(listed.data[0]?.key, undefined, 'never the key');
+    assert.equal(listed.nextCursor, null);
+    await client.deleteApiKey(project.id, created.id);
+    assert.deepEqual((await client.listApiKeys(project.id)).data, []);
+    const revoked = new HeraldClient({ url: herald.url, token: created.key });
+    try {
+      await assert.rejects(
+        revoked.getProject(project.id),
+        (error: unknown) => error instanceof HeraldApiError && error.status === 401,
+      );
+    } finally {
+      await revoked.close();
+    }
+  });
+
+  test('portal links: create, revoke; operational events: listed as the API answers them', async () => {
+    const project = await client.createProject({ name: 'portal' });
+    const link = await client.createPortalLink(project.id, { expiresIn: 120 });
+    hasFields(link, ['url', 'token', 'expiresAt', 'projectId']);
+    assert.equal(link.projectId, project.id);
+    assert.ok(link.url.endsWith(`#token=${link.token}`));
+    const expiresIn = Date.parse(link.expiresAt) - Date.now();
+    assert.ok(expiresIn > 100_000 && expiresIn <= 121_000, String(expiresIn));
+    await client.revokePortalLinks(project.id);
+
+    const endpoint = await client.createEndpoint(project.id, { url: 'https://example.test/ops' });
+    await client.updateEndpoint(project.id, endpoint.id, { active: false });
+    await client.enableEndpoint(project.id, endpoint.id);
+    const ops = await client.listOperationalEvents(project.id, { limit: 1 });
+    assert.equal(ops.data.length, 1);
+    hasFields(ops.data[0], ['id', 'projectId', 'type', 'data', 'createdAt']);
+    assert.equal(ops.data[0]?.type, 'endpoint.recovered', 'newest first');
+    assert.equal(typeof ops.nextCursor, 'string');
+    const older = await client.listOperationalEvents(project.id, { cursor: ops.nextCursor ?? '' });
+    assert.deepEqual(
+      older.data.map((o) => o.type),
+      ['endpoint.disabled'],
+    );
+  });
+
+  test('answers carry the fields their types promise: secrets, test sends, retries, projects, event types', async () => {
+    const project = await client.createProject({ name: 'shapes', retrySchedule: [1, 2] });
+    hasFields(project, ['id', 'uid', 'name', 'retrySchedule', 'enforceCatalog', 'createdAt', 'updatedAt']);
+    const type = await client.putEventType('shape.checked', { description: 'd', example: { ok: true } });
+    hasFields(type, ['name', 'description', 'schema', 'example', 'deprecated', 'createdAt', 'updatedAt']);
+    const endpoint = await client.createEndpoint(project.id, { url: 'https://example.test/shapes' });
+    hasFields(endpoint, [
+      'id',
+      'projectId',
+      'url',
+      'active',
+      'status',
+      'disabledReason',
+      'disabledAt',
+      'createdAt',
+      'updatedAt',
+      'secret',
+    ]);
+    const secrets = await client.getEndpointSecret(project.id, endpoint.id);
+    assert.equal(secrets.secret, endpoint.secret);
+    hasFields(secrets.secrets[0], ['secret', 'createdAt', 'expiresAt']);
+    const rotated = await client.rotateEndpointSecret(project.id, endpoint.id, { graceSeconds: 60 });
+    assert.deepEqual(
+      rotated.secrets.map((x) => x.secret),
+      [rotated.secret, endpoint.secret],
+    );
+    assert.equal(rotated.secrets[0]?.expiresAt, null);
+    assert.equal(typeof rotated.secrets[1]?.expiresAt, 'string');
+
+    const sent = await client.testEndpoint(project.id, endpoint.id, 'shape.checked');
+    assert.match(sent.eventId, /^evt_/);
+    assert.match(sent.deliveryId, /^dlv_/);
+    assert.equal(sent.eventType, 'shape.checked');
+    const event = await client.getEvent(project.id, sent.eventId);
+    hasFields(event, ['idempotencyKey', 'callbackUrl', 'test']);
+    hasFields(event.deliveries[0], [
+      'id',
+      'eventId',
+      'endpointId',
+      'url',
+      'status',
+      'attempts',
+      'nextAttemptAt',
+      'inFlight',
+      'lastAttemptAt',
+      'createdAt',
+    ]);
+    const retried = await client.retryDelivery(project.id, sent.deliveryId);
+    assert.equal(retried.id, sent.deliveryId);
+    assert.equal(retried.eventId, sent.eventId);
+    assert.equal(retried.status, 'pending');
+  });
 });
+
+/** Every field named is in the answer (null counts: it is there). */
+function hasFields(value: unknown, fields: string[]): void {
+  assert.ok(value && typeof value === 'object', `an object, got ${JSON.stringify(value)}`);
+  for (const field of fields) assert.ok(field in value, `${field} in ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,46 @@
+/**
+ * Type-level checks of @herald/client, compiled by `npm run typecheck` (tsc --noEmit over
+ * packages/*\/test) and never run: each line fails to compile if a method's types regress.
+ */
+import type {
+  ApiKey,
+  ApiKeyWithSecret,
+  DeliveryState,
+  EndpointSecret,
+  EventInput,
+  HeraldClient,
+  OperationalEvent,
+  PortalLink,
+  TestSent,
+} from '../src/index.ts';
+
+interface Purchase {
+  playerId: number;
+  productId: string;
+  note?: string;
+}
+
+export async function typeChecks(client: HeraldClient, purchase: Purchase): Promise<void> {
+  // A payload typed with an interface (no index signature) is accepted, one or many.
+  await client.sendEvent('p', { type: 'player.purchase', payload: purchase });
+  const typed: EventInput<Purchase>[] = [{ type: 'player.purchase', payload: purchase }];
+  await client.sendEvents('p', typed);
+  await client.putEventType('player.purchase', { example: purchase });
+
+  const delivery: DeliveryState = await client.retryDelivery('p', 'dlv_1');
+  const eventId: string = delivery.eventId;
+  const sent: TestSent = await client.testEndpoint('p', 'ep_1');
+  const ids: [string, string, string] = [sent.eventId, sent.deliveryId, sent.eventType];
+  const secrets: EndpointSecret[] = (await client.getEndpointSecret('p', 'ep_1')).secrets;
+  const expires: string | null | undefined = (await client.rotateEndpointSecret('p', 'ep_1')).secrets[0]
+    ?.expiresAt;
+  const key: ApiKeyWithSecret = await client.createApiKey('p', 'ci');
+  const keys: ApiKey[] = (await client.listApiKeys('p')).data;
+  const ops: OperationalEvent[] = (await client.listOperationalEvents('p', { limit: 10 })).data;
+  const link: PortalLink = await client.createPortalLink('p', { expiresIn: 60 });
+  await client.deleteApiKey('p', key.id);
+  await client.revokePortalLinks('p');
+  // @ts-expect-error: a secret is a string, not a number.
+  const wrong: number = secrets[0]?.secret ?? 0;
+  void [eventId, ids, expires, keys, ops, link, wrong];
+}
