@@ -4,7 +4,7 @@
  * (`must match pattern "^[0-9]{1,6}$"`) or says `must NOT have more than 50 properties`. Pure;
  * errors.ts turns it into the 400.
  */
-import { HEADER_NAME_PATTERN, NO_NUL_PATTERN, pageQuery } from './schemas/common.ts';
+import { HEADER_NAME_PATTERN, pageQuery, TEXT_PATTERN } from './schemas/common.ts';
 import { projectBody } from './schemas/projects.ts';
 
 export interface AjvIssue {
@@ -27,7 +27,7 @@ export interface AjvIssue {
  * in `details.pattern`.
  */
 const PATTERN_MESSAGES: Record<string, string> = {
-  [NO_NUL_PATTERN]: 'must not contain NUL characters',
+  [TEXT_PATTERN]: 'must not contain NUL characters or lone surrogates (text must be well-formed Unicode)',
   [HEADER_NAME_PATTERN]: "must be an HTTP header name: 1 to 100 letters, digits or any of !#$%&'*+-.^_`|~",
   [pageQuery.limit.pattern]: 'must be an integer from 1 to 1000',
   [projectBody.properties.uid.pattern]:

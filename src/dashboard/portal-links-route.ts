@@ -12,6 +12,7 @@
 // Brings @fastify/swagger's schema fields (tags, summary) into Fastify's types; erased at run time.
 import type {} from '@fastify/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { TEXT_PATTERN } from '../api/schemas/common.ts';
 import type { Store } from '../store/store.ts';
 import { createPortalToken } from './portal-token.ts';
 
@@ -59,7 +60,7 @@ export async function portalLinksRoute(
   const params = {
     type: 'object',
     required: ['project'],
-    properties: { project: { type: 'string', minLength: 1, maxLength: 200 } },
+    properties: { project: { type: 'string', minLength: 1, maxLength: 200, pattern: TEXT_PATTERN } },
   } as const;
   /** The project `idOrUid` names, if `caller` may act on its links; otherwise null, the error sent. */
   const projectOf = async (

@@ -181,7 +181,10 @@ describe('error wording', () => {
       'HERALD_ERR_VALIDATION',
       'body.name',
     );
-    assert.equal(nul.message, 'body.name: must not contain NUL characters');
+    assert.equal(
+      nul.message,
+      'body.name: must not contain NUL characters or lone surrogates (text must be well-formed Unicode)',
+    );
 
     for (const error of [limit, uid, header, nul]) {
       assert.doesNotMatch(error.message, /must match pattern|"\^/, error.message);

@@ -19,28 +19,34 @@ export const LIMITS = {
 } as const;
 
 /**
- * No NUL characters: PostgreSQL cannot store them in text columns (the query would fail with a 500).
- * Every free-text string of a request carries it; `validationMessage` in errors.ts words the error.
+ * Well-formed text without NUL characters. PostgreSQL cannot store a NUL in a text column (the query
+ * would fail with a 500). A lone surrogate (`"\udbff"` in JSON: half of a UTF-16 pair, not
+ * Unicode) is stored by both stores as U+FFFD, so `idem-\udbff` and `idem-\udfff` would become one
+ * idempotency key, and a name would be stored other than the 202 echoed it. Ajv compiles patterns
+ * with the `u` flag, where `[\ud800-\udfff]` matches only a surrogate without its pair (an
+ * emoji's pair is one code point). Every free-text string of a request (body, query and path)
+ * carries it; validation-words.ts words the error. Payloads, examples and schemas are free-form JSON,
+ * kept as sent: stored as JSON text, a lone surrogate there stays an escape.
  */
-export const NO_NUL_PATTERN = '^[^\\u0000]*$';
+export const TEXT_PATTERN = '^[^\\u0000\\ud800-\\udfff]*$';
 
 export const nameString = {
   type: 'string',
   minLength: 1,
   maxLength: LIMITS.nameLength,
-  pattern: NO_NUL_PATTERN,
+  pattern: TEXT_PATTERN,
 } as const;
 export const textString = {
   type: 'string',
   maxLength: LIMITS.descriptionLength,
-  pattern: NO_NUL_PATTERN,
+  pattern: TEXT_PATTERN,
 } as const;
 /** Any absolute URL text; http/https is checked by `parseHttpUrl` so the error can say why. */
 export const urlString = {
   type: 'string',
   minLength: 1,
   maxLength: LIMITS.urlLength,
-  pattern: NO_NUL_PATTERN,
+  pattern: TEXT_PATTERN,
 } as const;
 /** RFC 9110 token characters. */
 export const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$";
@@ -58,7 +64,7 @@ export const idParams = (...names: string[]) => ({
   properties: Object.fromEntries(
     names.map((n) => [
       n,
-      { type: 'string', minLength: 1, maxLength: LIMITS.idLength, pattern: NO_NUL_PATTERN },
+      { type: 'string', minLength: 1, maxLength: LIMITS.idLength, pattern: TEXT_PATTERN },
     ]),
   ),
 });
@@ -67,7 +73,7 @@ export const idParams = (...names: string[]) => ({
 export const timeQuery = { type: 'string', maxLength: 64 } as const;
 
 /** A free-text query value (`?type`, `?eventType`). */
-export const textQuery = { type: 'string', maxLength: LIMITS.nameLength, pattern: NO_NUL_PATTERN } as const;
+export const textQuery = { type: 'string', maxLength: LIMITS.nameLength, pattern: TEXT_PATTERN } as const;
 
 export const pageQuery = {
   // Query strings are not coerced (bodies must not be either): `pageOf` parses and range-checks.

@@ -3,9 +3,9 @@ import type { Config } from '../../config/config-types.ts';
 import {
   HEADER_NAME_PATTERN,
   LIMITS,
-  NO_NUL_PATTERN,
   nameString,
   retryScheduleSchema,
+  TEXT_PATTERN,
   textString,
   timeQuery,
   urlString,
@@ -31,7 +31,7 @@ const secretString = {
   type: 'string',
   minLength: 8,
   maxLength: LIMITS.secretLength,
-  pattern: NO_NUL_PATTERN,
+  pattern: TEXT_PATTERN,
 } as const;
 
 /** Create and PATCH share it; create adds `required: ['url']`. */
@@ -41,7 +41,7 @@ export const endpointBody = (config: Config) =>
     additionalProperties: false,
     properties: {
       url: urlString,
-      name: { type: 'string', maxLength: LIMITS.nameLength, pattern: NO_NUL_PATTERN },
+      name: { type: 'string', maxLength: LIMITS.nameLength, pattern: TEXT_PATTERN },
       description: textString,
       // `*` is refused by checkEventTypeFilter (endpoint-input.ts), which names the entry and says why.
       eventTypes: {
@@ -75,7 +75,7 @@ export const endpointBody = (config: Config) =>
           signatureHeader: { type: 'string', pattern: HEADER_NAME_PATTERN },
           timestampHeader: { type: 'string', pattern: HEADER_NAME_PATTERN },
           encoding: { type: 'string', enum: ['hex', 'base64'] },
-          key: { type: 'string', minLength: 1, maxLength: 512, pattern: NO_NUL_PATTERN },
+          key: { type: 'string', minLength: 1, maxLength: 512, pattern: TEXT_PATTERN },
         },
       },
       secret: secretString,

@@ -1,11 +1,11 @@
 /** Request schemas of /api/v1/event-types. */
-import { LIMITS, NO_NUL_PATTERN, textString } from './common.ts';
+import { LIMITS, TEXT_PATTERN, textString } from './common.ts';
 
 export const eventTypeParams = {
   type: 'object',
   required: ['name'],
   properties: {
-    name: { type: 'string', minLength: 1, maxLength: LIMITS.nameLength, pattern: NO_NUL_PATTERN },
+    name: { type: 'string', minLength: 1, maxLength: LIMITS.nameLength, pattern: TEXT_PATTERN },
   },
 } as const;
 

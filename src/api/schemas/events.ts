@@ -1,6 +1,6 @@
 /** Request schemas of /api/v1/projects/:project/events. */
 import type { Config } from '../../config/config-types.ts';
-import { LIMITS, NO_NUL_PATTERN, nameString, pageQuery, textQuery, timeQuery, urlString } from './common.ts';
+import { LIMITS, nameString, pageQuery, TEXT_PATTERN, textQuery, timeQuery, urlString } from './common.ts';
 
 export const eventBody = {
   type: 'object',
@@ -13,7 +13,7 @@ export const eventBody = {
       type: 'string',
       minLength: 1,
       maxLength: LIMITS.idempotencyKeyLength,
-      pattern: NO_NUL_PATTERN,
+      pattern: TEXT_PATTERN,
     },
     test: { type: 'boolean' },
     callbackUrl: urlString,
