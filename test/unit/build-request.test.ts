@@ -158,9 +158,12 @@ describe('methods', () => {
     });
   }
 
-  test('GET sends no body and no content-type; fields join the existing query; signature covers the empty body', () => {
+  test('GET sends no body and no content-type; fields join the existing query; hmac-sha1-url signs that URL', () => {
     const built = buildRequest(
-      input({ method: 'GET' }, { url: 'https://receiver.example/hook?token=t%20x&a=1#frag' }),
+      input(
+        { method: 'GET', signature: { scheme: 'hmac-sha1-url' } },
+        { url: 'https://receiver.example/hook?token=t%20x&a=1#frag' },
+      ),
     );
     assert.equal(built.body, null);
     assert.equal(built.headers['content-type'], undefined);
@@ -177,7 +180,7 @@ describe('methods', () => {
       ],
     );
     const payload = verify({
-      scheme: 'standard',
+      scheme: 'hmac-sha1-url',
       payload: '',
       headers: built.headers,
       secret: SECRET,
@@ -185,6 +188,20 @@ describe('methods', () => {
       now: NOW,
     });
     assert.equal((payload as Record<string, string>)['type'], 'slot.submitted');
+    const forged = new URL(built.url);
+    forged.searchParams.set('type', 'forged');
+    assert.throws(
+      () =>
+        verify({
+          scheme: 'hmac-sha1-url',
+          payload: '',
+          headers: built.headers,
+          secret: SECRET,
+          url: forged.href,
+        }),
+      /signature/i,
+      'the query is signed',
+    );
   });
 
   test('GET with sha256-body is refused: the scheme signs a body and GET has none', () => {

@@ -140,7 +140,9 @@ def build(v):
             continue
         extra[name] = value
     # What the receiver's verify() returns.
-    if method == 'GET':
+    if method == 'GET' and scheme not in ('hmac-sha1-url', 'none'):
+        payload = None  # only the empty body is signed: the query is not handed over as content
+    elif method == 'GET':
         from urllib.parse import parse_qsl, urlsplit
         payload = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
     elif scheme == 'hmac-sha1-url':
@@ -217,7 +219,7 @@ VECTORS = [
     dict(name='standard/imported-secret', description='A secret imported from another Standard Webhooks/Svix sender (24 bytes), raw envelope, PATCH',
          signature={'scheme': 'standard'}, secrets=[SVIX_IMPORTED], envelope='raw', method='PATCH', url=RECEIVER,
          headers={}, event=PURCHASE_EVENT),
-    dict(name='standard/get', description='GET: top-level fields appended to the existing query string, no body, signature over the empty body',
+    dict(name='standard/get', description='GET (refused by the API; endpoints stored before still send it): top-level fields appended to the existing query string, no body, signature over the empty body, so verify() returns null, not the unsigned query',
          signature={'scheme': 'standard'}, secrets=[S_NEW], envelope='standard', method='GET',
          url='https://receiver.example/hooks?token=abc123', headers={}, event=WPG_EVENT),
     dict(name='hmac-sha256/weplaytestgames', description='WePlaytestGames headers X-WPG-Signature / X-WPG-Timestamp, hex, imported raw secret used as UTF-8 key',
@@ -282,7 +284,7 @@ document = {
         'fields': 'GET query strings and form bodies carry the top-level fields; strings as is, other values JSON-encoded; a non-object payload is one field named data. Encoding: WHATWG application/x-www-form-urlencoded (URLSearchParams).',
         'hmac-sha1-url': 'signedString = canonical URL (WHATWG serialisation, fragment removed, query string included) + for each form field sorted by name (then value), in code point order: decoded name + decoded value, no separators. GET: no form fields, so the URL (with the envelope fields in its query) alone. key = signature.key if set, else the newest secret. Header value = base64 HMAC-SHA1.',
         'signedString': 'The exact string hashed (HMAC message; for sha256-body the SHA-256 input).',
-        'payload': 'What verify() returns: the JSON content; form fields as strings (hmac-sha1-url); for GET the query fields of expected.url as strings.',
+        'payload': 'What verify() returns: the JSON content; form fields as strings (hmac-sha1-url); for GET the query fields of expected.url as strings where the URL is signed (hmac-sha1-url) or nothing is (none), else null.',
     },
     'vectors': [build(v) for v in VECTORS],
 }
