@@ -18,6 +18,8 @@ const GRACE = [
   { value: '86400', label: 'After 24 hours' },
   { value: '604800', label: 'After 7 days' },
 ];
+/** Schemes that sign with every valid secret; the others carry one signature, the newest secret's. */
+const MULTI_SIGNATURE = new Set(['standard', 'stripe']);
 
 export function SecretPanel({ endpoint }: { endpoint: Endpoint }) {
   const { client } = useApp();
@@ -87,7 +89,9 @@ export function SecretPanel({ endpoint }: { endpoint: Endpoint }) {
       setMessage(
         grace === '0'
           ? 'Secret rotated. The old secret no longer signs requests.'
-          : `Secret rotated. Requests carry signatures for both secrets until the old one expires (${GRACE.find((g) => g.value === grace)?.label.toLowerCase()}).`,
+          : MULTI_SIGNATURE.has(endpoint.signature.scheme)
+            ? `Secret rotated. Requests carry signatures for both secrets until the old one expires (${GRACE.find((g) => g.value === grace)?.label.toLowerCase()}).`
+            : 'Secret rotated. This endpoint’s scheme carries one signature: requests are signed with the new secret from now on.',
       );
     } catch (caught) {
       setError(errorMessage(caught));
