@@ -13,6 +13,7 @@ import { describeApiError, type FieldSources } from '../api-errors.ts';
 import { endpointShape, type ForwardShape, localShape } from '../listen/forward-shape.ts';
 import { createForwarder } from '../listen/forwarder.ts';
 import { CommandError, runCommand } from '../run-command.ts';
+import { isLoopbackUrl } from './listen-target.ts';
 
 interface ListenFlags extends ConnectionFlags {
   project: string;
@@ -22,7 +23,11 @@ interface ListenFlags extends ConnectionFlags {
   types?: string;
   interval: string | number;
   timeout: string | number;
+  allowRemote?: boolean;
 }
+
+/** How often the endpoint's settings and secrets are read again, at most (when events arrive). */
+const REFRESH_MS = 2_000;
 
 /** The API's path parameters listen takes from its flags: refusals of them name the flag. */
 const FIELD_SOURCES: FieldSources = { params: ['project', 'endpoint'] };
@@ -36,7 +41,11 @@ export function listenCommand(): Command {
       .requiredOption('--project <project>', 'project id or uid (required)')
       .requiredOption(
         '--forward-to <url>',
-        'where to send them, e.g. http://localhost:3000/webhooks (required)',
+        'where to send them, on this machine: localhost, 127.0.0.0/8 or [::1], e.g. http://localhost:3000/webhooks (required)',
+      )
+      .option(
+        '--allow-remote',
+        "--forward-to may be another host: it then receives webhooks signed with the endpoint's secret",
       )
       .option(
         '--endpoint <endpoint>',
@@ -77,6 +86,15 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
   if (target.protocol !== 'http:' && target.protocol !== 'https:') {
     throw new CommandError('--forward-to: expected an http:// or https:// URL');
   }
+  // Forwarding is for a receiver being developed on this machine. Another host would get every
+  // event signed with the endpoint's real secret: only when asked for by name.
+  if (!flags.allowRemote && !isLoopbackUrl(target)) {
+    throw new CommandError(
+      `--forward-to: ${target.host} is not this machine (localhost, 127.0.0.0/8, [::1]); listen forwards ` +
+        "to a local receiver. To send the project's events, signed with the endpoint's secret, to another " +
+        'host, add --allow-remote',
+    );
+  }
   // `--endpoint ""` (a variable that was never set) is the API's to refuse, not "no endpoint".
   const endpoint = flags.endpoint;
   if (endpoint !== undefined && flags.secret)
@@ -92,10 +110,22 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
   const client = connect(flags);
   try {
     let shape: ForwardShape;
+    let refresh: (() => Promise<ForwardShape>) | undefined;
     if (endpoint !== undefined) {
-      const settings = await client.getEndpoint(flags.project, endpoint);
-      const { secret } = await client.getEndpointSecret(flags.project, endpoint);
-      shape = endpointShape(settings, secret, types);
+      // Settings and every valid secret, read again as events arrive: a rotation (or a new filter)
+      // while listening takes effect as it does for Herald's own deliveries.
+      refresh = async () => {
+        const [settings, secrets] = await Promise.all([
+          client.getEndpoint(flags.project, endpoint),
+          client.getEndpointSecret(flags.project, endpoint),
+        ]);
+        return endpointShape(
+          settings,
+          secrets.secrets.map((s) => s.secret),
+          types,
+        );
+      };
+      shape = await refresh();
     } else {
       shape = localShape(flags.secret, types);
     }
@@ -108,9 +138,19 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
       timeoutMs,
       log: (line) => process.stdout.write(`${line}\n`),
       describeError,
+      ...(refresh ? { refresh, refreshMs: REFRESH_MS } : {}),
     });
     await forwarder.start();
-    const stop = () => forwarder.stop();
+    const stop = () => {
+      forwarder.stop();
+      const waiting = forwarder.activity();
+      if (waiting) {
+        process.stdout.write(`stopping: waiting for ${waiting}; Ctrl-C again to exit now\n`);
+      }
+      // A second Ctrl-C (or SIGTERM) does not wait.
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     process.stdout.write(

@@ -14,7 +14,13 @@ export interface ForwardShape {
   /** Said once at start: whose settings, and which secret verifies (the local one only). */
   describe: string;
   settings: Pick<Endpoint, 'method' | 'headers' | 'envelope' | 'signature'>;
+  /** The current secret. */
   secret: string;
+  /**
+   * Every secret valid now, current first: the schemes that carry several signatures sign with
+   * each, as Herald does during a rotation's grace period.
+   */
+  secrets: string[];
   /** The event types forwarded (empty: all). */
   eventTypes: string[];
   /** Test events too (an endpoint's dev flag; always without an endpoint). */
@@ -29,8 +35,18 @@ export interface ForwardShape {
   onlyTypes: string[] | null;
 }
 
-/** As endpoint `ep` (from the API, with its `secret`) would receive them. */
-export function endpointShape(ep: ApiEndpoint, secret: string, types: string[] | null): ForwardShape {
+/**
+ * As endpoint `ep` (from the API) would receive them, signed with `secrets`: its valid secrets,
+ * current first (`getEndpointSecret(…).secrets`), or the current one alone.
+ */
+export function endpointShape(
+  ep: ApiEndpoint,
+  secrets: string | string[],
+  types: string[] | null,
+): ForwardShape {
+  const all = typeof secrets === 'string' ? [secrets] : secrets;
+  const secret = all[0];
+  if (secret === undefined) throw new Error(`endpoint ${ep.id} has no valid secret`);
   return {
     describe: `as endpoint ${ep.id} (${ep.signature.scheme} signature, its own secret)`,
     settings: {
@@ -40,6 +56,7 @@ export function endpointShape(ep: ApiEndpoint, secret: string, types: string[] |
       signature: ep.signature as Endpoint['signature'],
     },
     secret,
+    secrets: all,
     eventTypes: types ?? ep.eventTypes,
     dev: ep.dev,
     endpointId: ep.id,
@@ -47,13 +64,21 @@ export function endpointShape(ep: ApiEndpoint, secret: string, types: string[] |
   };
 }
 
-/** Standard Webhooks, POST, the standard envelope; signed with `secret` or a new one. */
+/**
+ * Standard Webhooks, POST, the standard envelope; signed with `secret` or a new one. Only a new
+ * secret is printed (the receiver needs it); one given with --secret is the user's already, and
+ * start-up lines end up in terminals, logs and screenshots.
+ */
 export function localShape(secret: string | undefined, types: string[] | null): ForwardShape {
   const key = secret ?? `whsec_${randomBytes(24).toString('base64')}`;
   return {
-    describe: `standard signature, secret ${key}`,
+    describe:
+      secret === undefined
+        ? `standard signature, new secret ${key}`
+        : 'standard signature, the secret given with --secret',
     settings: { method: 'POST', headers: {}, envelope: 'standard', signature: { scheme: 'standard' } },
     secret: key,
+    secrets: [key],
     eventTypes: types ?? [],
     dev: true,
     endpointId: null,
@@ -102,7 +127,7 @@ export function forwardRequest(shape: ForwardShape, event: ApiEvent, url: string
     payloadJson: JSON.stringify(event.payload),
     url,
     endpoint: shape.settings,
-    secrets: [{ secret: shape.secret }],
+    secrets: shape.secrets.map((secret) => ({ secret })),
     now,
   });
 }

@@ -36,6 +36,13 @@ export interface ForwarderOptions {
   log: (line: string) => void;
   /** How a failed poll's error is printed (default: its message). */
   describeError?: (error: unknown) => string;
+  /**
+   * Reads the shape again (the endpoint's settings and valid secrets may have changed: a rotation,
+   * a new filter). Called by each poll that found new events, before deciding and signing them,
+   * and at most every `refreshMs` (default 0: each such poll).
+   */
+  refresh?: () => Promise<ForwardShape>;
+  refreshMs?: number;
 }
 
 export interface Forwarder {
@@ -46,6 +53,8 @@ export interface Forwarder {
   /** Polls every intervalMs until stop(). */
   run(): Promise<void>;
   stop(): void;
+  /** What it is waiting for now (a forward, a call to Herald), or null between polls. */
+  activity(): string | null;
 }
 
 export function createForwarder(o: ForwarderOptions): Forwarder {
@@ -54,6 +63,11 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
   let newest = 0;
   let running = false;
   let wakeUp: (() => void) | null = null;
+  let shape = o.shape;
+  let refreshedAt = Number.NEGATIVE_INFINITY;
+  let activity: string | null = null;
+  /** While polls fail: since when, and the first failure's words (said once, when it is back). */
+  let outage: { since: number; reason: string } | null = null;
 
   const fetchWindow = async (): Promise<EventSummary[]> => {
     const out: EventSummary[] = [];
@@ -86,9 +100,9 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
    * with the event, so they are there when the event is listed.
    */
   const wouldGet = async (event: EventSummary): Promise<boolean> => {
-    if (!event.test || o.shape.endpointId === null) return forwards(o.shape, event);
+    if (!event.test || shape.endpointId === null) return forwards(shape, event);
     try {
-      return forwardsDelivered(o.shape, await o.client.getEvent(o.project, event.id));
+      return forwardsDelivered(shape, await o.client.getEvent(o.project, event.id));
     } catch (error) {
       // Deleted since it was listed (retention): nothing to forward, and not a reason to stop.
       if (error instanceof HeraldApiError && error.status === 404) return false;
@@ -97,8 +111,10 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
   };
 
   const forward = async (event: EventSummary) => {
-    const built = forwardRequest(o.shape, event, o.forwardTo, Date.now());
+    const built = forwardRequest(shape, event, o.forwardTo, Date.now());
     const started = performance.now();
+    const polling = activity;
+    activity = `the forward of ${event.id} to ${o.forwardTo} (up to ${o.timeoutMs} ms, --timeout)`;
     try {
       const res = await request(built.url, {
         method: built.method,
@@ -112,6 +128,8 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
       o.log(`${event.id} ${event.type}${event.test ? ' (test)' : ''} → ${res.statusCode} (${ms} ms)`);
     } catch (error) {
       o.log(`${event.id} ${event.type} → failed: ${(error as Error).message}`);
+    } finally {
+      activity = polling;
     }
   };
 
@@ -126,6 +144,13 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
     },
     async poll() {
       const fresh = (await fetchWindow()).filter((e) => !seen.has(e.id));
+      // New events to decide and sign: with the endpoint's settings and secrets as they are now (a
+      // rotation since the start would otherwise sign with a retired secret). Failing, it leaves
+      // them all for the next poll.
+      if (fresh.length > 0 && o.refresh && Date.now() - refreshedAt >= (o.refreshMs ?? 0)) {
+        shape = await o.refresh();
+        refreshedAt = Date.now();
+      }
       // Oldest first: the order they were accepted in.
       fresh.sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || (a.id < b.id ? -1 : 1));
       let sent = 0;
@@ -145,7 +170,13 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
       running = true;
       while (running) {
         try {
+          activity = `an answer from Herald (polling ${o.project})`;
           await forwarder.poll();
+          if (outage) {
+            const seconds = Math.round((Date.now() - outage.since) / 1000);
+            o.log(`polling ${o.project} works again after ${seconds} s (it failed with: ${outage.reason})`);
+            outage = null;
+          }
         } catch (error) {
           // The project is gone or the token no longer lets us read it: polling again will not
           // change that, so listen ends with the API's refusal instead of repeating it forever.
@@ -153,8 +184,14 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
             running = false;
             throw error;
           }
-          const reason = o.describeError ? o.describeError(error) : (error as Error).message;
-          o.log(`polling ${o.project} failed: ${reason} (trying again)`);
+          // Said once when polls start failing, and once when they work again: not every poll.
+          if (!outage) {
+            const reason = o.describeError ? o.describeError(error) : (error as Error).message;
+            outage = { since: Date.now(), reason };
+            o.log(`polling ${o.project} failed: ${reason} (trying again every ${o.intervalMs} ms, quietly)`);
+          }
+        } finally {
+          activity = null;
         }
         if (!running) break;
         await new Promise<void>((resolve) => {
@@ -170,6 +207,9 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
     stop() {
       running = false;
       wakeUp?.();
+    },
+    activity() {
+      return activity;
     },
   };
   return forwarder;

@@ -1,0 +1,316 @@
+/**
+ * `herald listen` while it runs: a secret rotated after it started signs the forwarded copies (with
+ * every valid secret, as Herald does), Ctrl-C says what it waits for, an outage of Herald is said
+ * once (not every poll), a secret given with --secret is not printed, and --forward-to must be
+ * this machine unless --allow-remote. Real `herald serve` and receivers on 127.0.0.1 only.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { HeraldClient } from '../../packages/client/src/index.ts';
+import { verifyWebhook } from '../../packages/verify/src/index.ts';
+import { isLoopbackUrl } from '../../src/cli/commands/listen-target.ts';
+import { type HeraldProcess, startHerald } from './harness.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const NODE = join(ROOT, 'node_modules/.bin/node');
+const BIN = join(ROOT, 'bin/herald.js');
+const ADMIN = 'cli-listen-forwarding-token-0123456789';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Received {
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+/** A loopback receiver; `answer: false` keeps every request waiting (a slow receiver). */
+async function receiver(answer = true) {
+  const requests: Received[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c));
+    req.on('end', () => {
+      requests.push({ headers: req.headers, body });
+      if (answer) res.writeHead(204).end();
+    });
+  });
+  const url = await listen(server);
+  return {
+    url,
+    requests,
+    async waitFor(n: number, ms = 10_000) {
+      const deadline = Date.now() + ms;
+      while (requests.length < n && Date.now() < deadline) await sleep(20);
+      assert.ok(requests.length >= n, `${requests.length} of ${n} requests arrived`);
+      return requests;
+    },
+    close: () => close(server),
+  };
+}
+
+async function listen(server: Server): Promise<string> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function close(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((r) => server.close(() => r()));
+}
+
+/** `herald listen ARGS` running: its output so far, a wait for a line, and its exit. */
+function listenProcess(args: string[]) {
+  const child: ChildProcess = spawn(NODE, [BIN, 'listen', ...args], {
+    env: { PATH: process.env.PATH ?? '', HERALD_TOKEN: ADMIN },
+  });
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c));
+  child.stderr?.on('data', (c: Buffer) => (out += c));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return {
+    child,
+    exited,
+    out: () => out,
+    async waitFor(pattern: RegExp, ms = 10_000) {
+      const deadline = Date.now() + ms;
+      while (!pattern.test(out) && Date.now() < deadline) await sleep(20);
+      assert.match(out, pattern);
+    },
+    kill() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+/** Runs `herald listen ARGS` to its end (killed after 10 s). */
+async function runListen(args: string[]) {
+  const p = listenProcess(args);
+  const timer = setTimeout(() => p.kill(), 10_000);
+  const code = await p.exited;
+  clearTimeout(timer);
+  return { code, out: p.out() };
+}
+
+describe('herald listen against a real Herald', () => {
+  let herald: HeraldProcess;
+  let client: HeraldClient;
+  const running: { kill(): void }[] = [];
+  before(async () => {
+    // API only: the events are stored and listed, and nothing delivers them (example.test).
+    herald = await startHerald({ args: ['--role', 'api'], env: { HERALD_ADMIN_TOKEN: ADMIN } });
+    client = new HeraldClient({ url: herald.url, token: ADMIN });
+  });
+  after(async () => {
+    for (const p of running) p.kill();
+    await client?.close();
+    await herald?.dispose();
+  });
+
+  test('a rotation after the start signs the forwarded copies: the new secret, and the old one during its grace', async () => {
+    const project = await client.createProject({ name: 'listen-rotation' });
+    const endpoint = await client.createEndpoint(project.id, { url: 'https://example.test/rot' });
+    const local = await receiver();
+    const p = listenProcess([
+      '--url',
+      herald.url,
+      '--project',
+      project.id,
+      '--endpoint',
+      endpoint.id,
+      '--forward-to',
+      `${local.url}/hook`,
+      '--interval',
+      '100',
+    ]);
+    running.push(p);
+    try {
+      await p.waitFor(/herald listen: forwarding/);
+      // Retired at once: only the new secret is valid.
+      const rotated = await client.rotateEndpointSecret(project.id, endpoint.id, { graceSeconds: 0 });
+      const first = await client.sendEvent(project.id, { type: 'a', payload: { n: 1 } });
+      const [got] = await local.waitFor(1);
+      const verified = verifyWebhook({
+        scheme: 'standard',
+        payload: got!.body,
+        headers: got!.headers as Record<string, string>,
+        secret: rotated.secret,
+      });
+      assert.equal(verified.id, first.id);
+      assert.throws(() =>
+        verifyWebhook({
+          scheme: 'standard',
+          payload: got!.body,
+          headers: got!.headers as Record<string, string>,
+          secret: String(endpoint.secret),
+        }),
+      );
+      // During a grace period: one signature per valid secret, as Herald sends.
+      await sleep(2_100); // past listen's refresh interval
+      const again = await client.rotateEndpointSecret(project.id, endpoint.id, { graceSeconds: 600 });
+      await client.sendEvent(project.id, { type: 'a', payload: { n: 2 } });
+      const second = (await local.waitFor(2))[1]!;
+      assert.equal(String(second.headers['webhook-signature']).split(' ').length, 2);
+      for (const secret of [again.secret, rotated.secret]) {
+        verifyWebhook({
+          scheme: 'standard',
+          payload: second.body,
+          headers: second.headers as Record<string, string>,
+          secret,
+        });
+      }
+    } finally {
+      p.kill();
+      await local.close();
+    }
+  });
+
+  test('Ctrl-C during a slow forward says what it waits for; a second Ctrl-C exits at once', async () => {
+    const project = await client.createProject({ name: 'listen-stop' });
+    const slow = await receiver(false);
+    const p = listenProcess([
+      '--url',
+      herald.url,
+      '--project',
+      project.id,
+      '--forward-to',
+      `${slow.url}/hook`,
+      '--interval',
+      '100',
+      '--timeout',
+      '60000',
+    ]);
+    running.push(p);
+    try {
+      await p.waitFor(/herald listen: forwarding/);
+      const event = await client.sendEvent(project.id, { type: 'a', payload: {} });
+      await slow.waitFor(1);
+      p.child.kill('SIGINT');
+      await p.waitFor(/stopping: waiting for .*Ctrl-C again to exit now/);
+      assert.match(p.out(), new RegExp(`the forward of ${event.id} to ${slow.url}/hook \\(up to 60000 ms`));
+      const started = Date.now();
+      p.child.kill('SIGINT');
+      assert.equal(await p.exited, 130);
+      assert.ok(Date.now() - started < 3000);
+    } finally {
+      p.kill();
+      await slow.close();
+    }
+  });
+
+  test('a secret given with --secret is not printed; a generated one is', async () => {
+    const project = await client.createProject({ name: 'listen-secret' });
+    const local = await receiver();
+    const given = `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
+    for (const secret of [given, undefined]) {
+      const p = listenProcess([
+        '--url',
+        herald.url,
+        '--project',
+        project.id,
+        '--forward-to',
+        local.url,
+        ...(secret ? ['--secret', secret] : []),
+      ]);
+      running.push(p);
+      try {
+        await p.waitFor(/herald listen: forwarding[^\n]*\n/);
+        if (secret) {
+          assert.ok(!p.out().includes(secret), p.out());
+          assert.match(p.out(), /the secret given with --secret/);
+        } else {
+          assert.match(p.out(), /new secret whsec_[A-Za-z0-9+/]{32}/);
+        }
+      } finally {
+        p.kill();
+      }
+    }
+    await local.close();
+  });
+});
+
+test('while Herald is down, listen says so once, and once when it answers again', async () => {
+  // A stand-in Herald on loopback: lists no events, or drops every connection while `down`.
+  let down = false;
+  let polls = 0;
+  const fake = createServer((req, res) => {
+    if (down) {
+      req.socket.destroy();
+      return;
+    }
+    polls++;
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":[],"nextCursor":null}');
+  });
+  const url = await listen(fake);
+  const p = listenProcess([
+    '--url',
+    url,
+    '--project',
+    'p',
+    '--forward-to',
+    'http://127.0.0.1:9/',
+    '--interval',
+    '20',
+  ]);
+  try {
+    await p.waitFor(/herald listen: forwarding/);
+    down = true;
+    await p.waitFor(/polling p failed/);
+    await sleep(2_000); // several polls, each failing after the client's retries
+    const during = polls;
+    down = false;
+    await p.waitFor(/polling p works again after \d+ s \(it failed with: /);
+    await sleep(300);
+    assert.ok(polls > during + 2, 'polling went on');
+    assert.equal(p.out().match(/failed/g)?.length, 2, p.out()); // the outage line, and the "back" line's reason
+    assert.equal(p.out().match(/polling p failed/g)?.length, 1, p.out());
+    assert.equal(p.out().match(/works again/g)?.length, 1, p.out());
+  } finally {
+    p.kill();
+    await close(fake);
+  }
+});
+
+test('--forward-to must be this machine unless --allow-remote; nothing is contacted when refused', async () => {
+  let calls = 0;
+  const fake = createServer((_req, res) => {
+    calls++;
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":[],"nextCursor":null}');
+  });
+  const url = await listen(fake);
+  try {
+    for (const target of ['http://10.1.2.3:3000/hook', 'http://example.test/hook', 'http://[fe80::1]/x']) {
+      const refused = await runListen(['--url', url, '--project', 'p', '--forward-to', target]);
+      assert.equal(refused.code, 1, refused.out);
+      assert.match(refused.out, /--forward-to: .* is not this machine .*--allow-remote/);
+    }
+    assert.equal(calls, 0);
+  } finally {
+    await close(fake);
+  }
+  for (const ok of [
+    'http://localhost:3000/',
+    'http://LOCALHOST./',
+    'http://app.localhost/',
+    'http://127.0.0.1/',
+    'http://127.9.8.7:1/',
+    'http://[::1]:3000/',
+    'http://[::ffff:127.0.0.1]/',
+  ]) {
+    assert.equal(isLoopbackUrl(new URL(ok)), true, ok);
+  }
+  for (const no of [
+    'http://10.0.0.1/',
+    'http://128.0.0.1/',
+    'http://[::2]/',
+    'http://[::ffff:10.0.0.1]/',
+    'http://localhost.example/',
+  ]) {
+    assert.equal(isLoopbackUrl(new URL(no)), false, no);
+  }
+});
