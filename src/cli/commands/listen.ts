@@ -26,9 +26,6 @@ interface ListenFlags extends ConnectionFlags {
   allowRemote?: boolean;
 }
 
-/** How often the endpoint's settings and secrets are read again, at most (when events arrive). */
-const REFRESH_MS = 2_000;
-
 /** The API's path parameters listen takes from its flags: refusals of them name the flag. */
 const FIELD_SOURCES: FieldSources = { params: ['project', 'endpoint'] };
 
@@ -138,7 +135,7 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
       timeoutMs,
       log: (line) => process.stdout.write(`${line}\n`),
       describeError,
-      ...(refresh ? { refresh, refreshMs: REFRESH_MS } : {}),
+      ...(refresh ? { refresh } : {}),
     });
     await forwarder.start();
     const stop = () => {
