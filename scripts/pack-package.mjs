@@ -63,7 +63,10 @@ if (step === 'prepack') {
   pkg.files = ['dist', 'README.md'];
   delete pkg.scripts; // these two: for packing in the repository only
   writeFileSync(saved, original);
-  writeFileSync(manifest, `${JSON.stringify(pkg, null, 2)}\n`);
+  // Replaced in one rename: tests running meanwhile resolve the package through this file, and
+  // must read the old manifest or the new one, never half of it (both point at files that exist).
+  writeFileSync(`${manifest}.next`, `${JSON.stringify(pkg, null, 2)}\n`);
+  renameSync(`${manifest}.next`, manifest);
 } else if (step === 'postpack') {
   restore();
   rmSync(join(dir, 'dist'), { recursive: true, force: true });
