@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { eventTypeSchemaProblem } from '../../domain/event-type-schema.ts';
 import type { Json } from '../../domain/types.ts';
 import { adminOnly, callerOf } from '../auth.ts';
-import { NotFoundError } from '../errors.ts';
+import { invalid, NotFoundError, unprocessable } from '../errors.ts';
 import { pageOf } from '../parse.ts';
 import { eventTypeBody, eventTypeParams, type PageQuerystring, pageQuerystring } from '../schemas.ts';
 import { eventTypeJson } from '../serialize.ts';
@@ -22,8 +23,24 @@ export function eventTypeRoutes(app: FastifyInstance, { store }: RouteContext) {
         body: eventTypeBody,
       },
     },
-    async (request) =>
-      eventTypeJson(await store.upsertEventType({ name: request.params.name, ...request.body }, Date.now())),
+    async (request) => {
+      const { name } = request.params;
+      const { schema, example } = request.body;
+      if (schema !== undefined || example !== undefined) {
+        // A field left out keeps its stored value, which the other must still agree with.
+        const stored = schema === undefined || example === undefined ? await store.getEventType(name) : null;
+        const problem = eventTypeSchemaProblem(
+          schema !== undefined ? schema : (stored?.schema ?? null),
+          example !== undefined ? example : (stored?.example ?? null),
+        );
+        if (problem?.field === 'schema') throw invalid('body.schema', problem.message);
+        if (problem && example === undefined) {
+          throw unprocessable('body.schema', `the stored example ${problem.message}`);
+        }
+        if (problem) throw unprocessable('body.example', problem.message);
+      }
+      return eventTypeJson(await store.upsertEventType({ name, ...request.body }, Date.now()));
+    },
   );
   app.get<{ Querystring: PageQuerystring }>(
     '/api/v1/event-types',

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { LIMITS } from '../../api/schemas.ts';
 import { type ConfigFlags, loadConfig } from '../../config/load-config.ts';
+import { eventTypeSchemaProblem } from '../../domain/event-type-schema.ts';
 import type { Json } from '../../domain/types.ts';
 import { openStore } from '../../store/open-store.ts';
 import type { EventTypeInput } from '../../store/store.ts';
@@ -85,6 +86,8 @@ function toEventTypeInput(entry: unknown, where: string): EventTypeInput {
   if (schema !== undefined && schema !== null && typeof schema !== 'boolean' && !isPlainObject(schema)) {
     throw new CommandError(`${at}.schema: expected a JSON Schema (an object or a boolean) or null`);
   }
+  const problem = eventTypeSchemaProblem(schema, example);
+  if (problem) throw new CommandError(`${at}.${problem.field}: ${problem.message}`);
   if (deprecated !== undefined && typeof deprecated !== 'boolean') {
     throw new CommandError(`${at}.deprecated: expected true or false`);
   }

@@ -1,0 +1,66 @@
+/**
+ * Checks an event type's JSON Schema and its example against it, for the catalog (PUT
+ * /api/v1/event-types/:name and `herald event-types import`). The schema stays documentation for
+ * receivers: payloads are never checked against it. But a schema that is no JSON Schema, or an
+ * example that does not match it, would show receivers (dashboard, test sends) something untrue.
+ *
+ * Drafts 2020-12 (also when `$schema` is absent), 2019-09, 07 and 06 are checked with Ajv; a schema
+ * naming another draft is taken as it is. No `$ref` is fetched: one to another document is refused.
+ */
+import { Ajv, type AnySchema, type ErrorObject } from 'ajv';
+import { Ajv2019 } from 'ajv/dist/2019.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+
+/** What is wrong, and with which of the two fields. */
+export interface EventTypeSchemaProblem {
+  field: 'schema' | 'example';
+  message: string;
+}
+
+const OPTIONS = { strict: false, allErrors: false, validateFormats: false } as const;
+const DRAFT_2020 = 'https://json-schema.org/draft/2020-12/schema';
+const DRAFT_2019 = 'https://json-schema.org/draft/2019-09/schema';
+
+let validators: { v2020: Ajv2020; v2019: Ajv2019; v07: Ajv } | null = null;
+
+/** The Ajv instance for the draft `$schema` names; null for a draft not checked here. */
+function validatorFor(schema: Record<string, unknown>): Ajv | Ajv2019 | Ajv2020 | null {
+  validators ??= { v2020: new Ajv2020(OPTIONS), v2019: new Ajv2019(OPTIONS), v07: new Ajv(OPTIONS) };
+  const draft = typeof schema.$schema === 'string' ? schema.$schema.replace(/#$/, '') : DRAFT_2020;
+  if (draft === DRAFT_2020) return validators.v2020;
+  if (draft === DRAFT_2019) return validators.v2019;
+  if (/^https?:\/\/json-schema\.org\/draft-0[67]\/schema$/.test(draft)) return validators.v07;
+  return null;
+}
+
+/** The problem with `schema` (as stored: an object, a boolean or null) and `example`, or null. */
+export function eventTypeSchemaProblem(schema: unknown, example: unknown): EventTypeSchemaProblem | null {
+  if (schema === null || schema === undefined || typeof schema === 'boolean') return null;
+  if (typeof schema !== 'object' || Array.isArray(schema)) {
+    return { field: 'schema', message: 'must be a JSON Schema: an object or a boolean' };
+  }
+  const ajv = validatorFor(schema as Record<string, unknown>);
+  if (!ajv) return null;
+  // Its own copy without $id: a catalog has many schemas, and two with one $id would clash.
+  const { $id: _id, ...own } = schema as Record<string, unknown>;
+  if (!ajv.validateSchema(own as AnySchema)) {
+    return { field: 'schema', message: `is not a valid JSON Schema: ${describe(ajv.errors)}` };
+  }
+  try {
+    const validate = ajv.compile(own as AnySchema);
+    if (example === null || example === undefined || validate(example)) return null;
+    return { field: 'example', message: `does not match the schema: ${describe(validate.errors)}` };
+  } catch (error) {
+    return { field: 'schema', message: `cannot be used: ${(error as Error).message}` };
+  } finally {
+    ajv.removeSchema(own as AnySchema); // Ajv keeps every compiled schema otherwise
+  }
+}
+
+/** The first error, as `<where> <what>` (`/data/amount must be number`). */
+function describe(errors: ErrorObject[] | null | undefined): string {
+  const first = errors?.[0];
+  if (!first) return 'unknown error';
+  const where = first.instancePath || first.schemaPath || '/';
+  return `${where} ${first.message ?? 'is invalid'}`;
+}

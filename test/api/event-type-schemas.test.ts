@@ -1,0 +1,98 @@
+/**
+ * The catalog's schemas are documentation, but true documentation: PUT refuses a schema that is no
+ * JSON Schema (400) and an example that does not match its schema (422), also when one of the two
+ * is already stored; `herald event-types import` refuses the same entries. Payloads are not checked.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { parseCatalog } from '../../src/cli/commands/event-types-import.ts';
+import { assertError, startApi, type TestApi } from './helpers.ts';
+
+const PURCHASE = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  type: 'object',
+  required: ['amount'],
+  properties: { amount: { type: 'number' } },
+};
+
+describe('event type schemas', () => {
+  let api: TestApi;
+  before(async () => {
+    api = await startApi();
+  });
+  after(() => api.close());
+  const put = (name: string, body: unknown) => api.call('PUT', `/api/v1/event-types/${name}`, body);
+
+  test('a schema that is no JSON Schema is 400 naming body.schema', async () => {
+    const bad = await put('bad.schema', { schema: { type: 'nonsense' } });
+    assert.match(
+      assertError(bad, 400, 'HERALD_ERR_VALIDATION', 'body.schema').message,
+      /not a valid JSON Schema/,
+    );
+    const remote = await put('remote.ref', { schema: { $ref: 'https://schemas.example/x.json' } });
+    assertError(remote, 400, 'HERALD_ERR_VALIDATION', 'body.schema');
+    assert.equal((await api.call('GET', '/api/v1/event-types/bad.schema')).status, 404, 'nothing stored');
+  });
+
+  test('an example that does not match its schema is 422 naming body.example, with where and why', async () => {
+    const r = await put('purchase', { schema: PURCHASE, example: { amount: 'ten' } });
+    assert.match(
+      assertError(r, 422, 'HERALD_ERR_UNPROCESSABLE', 'body.example').message,
+      /\/amount must be number/,
+    );
+    assert.equal((await put('purchase', { schema: PURCHASE, example: { amount: 10 } })).status, 200);
+  });
+
+  test('a field left out keeps its stored value, which the new one must agree with', async () => {
+    assert.equal((await put('kept', { schema: PURCHASE, example: { amount: 1 } })).status, 200);
+    assertError(await put('kept', { example: { amount: 'x' } }), 422, undefined, 'body.example');
+    const schema = { ...PURCHASE, properties: { amount: { type: 'string' } } };
+    const r = await put('kept', { schema });
+    assert.match(assertError(r, 422, undefined, 'body.schema').message, /stored example/);
+    const stored = await api.call('GET', '/api/v1/event-types/kept');
+    assert.deepEqual(stored.body.example, { amount: 1 }, 'unchanged');
+  });
+
+  test('schemas of other drafts, boolean schemas and no schema are accepted; payloads are not checked', async () => {
+    const draft4 = { $schema: 'http://json-schema.org/draft-04/schema#', type: 'nonsense' };
+    assert.equal((await put('draft4', { schema: draft4, example: 1 })).status, 200);
+    assert.equal(
+      (await put('draft7', { schema: { ...PURCHASE, $schema: 'http://json-schema.org/draft-07/schema#' } }))
+        .status,
+      200,
+    );
+    assert.equal((await put('yes', { schema: true, example: 'x' })).status, 200);
+    assert.equal((await put('plain', { example: { any: 'thing' } })).status, 200);
+    const project = await api.project('payloads');
+    const sent = await api.call('POST', `/api/v1/projects/${project.id}/events`, {
+      type: 'purchase',
+      payload: { amount: 'not checked' },
+    });
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
+  });
+
+  test('event-types import refuses the same entries, naming the file, entry and field', () => {
+    const file = JSON.stringify({
+      eventTypes: [{ name: 'ok' }, { name: 'p', schema: PURCHASE, example: {} }],
+    });
+    assert.throws(
+      () => parseCatalog(file, 'c.json'),
+      /c\.json: eventTypes\[1\] \(p\)\.example: does not match the schema/,
+    );
+    const schemaFile = JSON.stringify([{ name: 's', schema: { type: 'nonsense' } }]);
+    assert.throws(
+      () => parseCatalog(schemaFile, 'c.json'),
+      /eventTypes\[0\] \(s\)\.schema: is not a valid JSON Schema/,
+    );
+  });
+
+  test('every catalog in examples/catalogs/ passes', () => {
+    const dir = join(import.meta.dirname, '../../examples/catalogs');
+    let entries = 0;
+    for (const name of readdirSync(dir))
+      entries += parseCatalog(readFileSync(join(dir, name), 'utf8'), name).length;
+    assert.ok(entries >= 50, `${entries} entries`);
+  });
+});
