@@ -1,15 +1,15 @@
 /** Event request bodies → store input, with the checks JSON Schema cannot express. */
-import type { EventInput } from '@herald/client';
+import type { EventInput as ClientEventInput } from '@herald/client';
 import type { FastifyRequest } from 'fastify';
 import type { Cidr } from '../domain/address-classifier.ts';
-import type { Project } from '../domain/types.ts';
+import type { Json, Project } from '../domain/types.ts';
 import type { NewEventInput, Store } from '../store/store.ts';
 import { UnprocessableError, ValidationError } from './errors.ts';
 import { parseDeliverableUrl } from './parse.ts';
 import { LIMITS } from './schemas/common.ts';
 
-/** One event as POST …/events (or one item of …/events/batch) takes it: the wire type of @herald/client. */
-export type { EventInput } from '@herald/client';
+/** One event as POST …/events (or one item of …/events/batch) takes it: the wire type of @herald/client, its payload parsed JSON. */
+export type EventInput = ClientEventInput<Json>;
 
 /**
  * The `Idempotency-Key` header, if any; 400 when it is too long, sent more than once (Node would

@@ -176,11 +176,10 @@ export interface Endpoint {
 }
 
 /**
- * One event to send. `Payload` defaults to `Json`, the payload as Herald parses it; the sending
- * methods take `EventInput<JsonInput>`, any JSON-serialisable value, so an object typed with an
- * interface is accepted. Type your own lists as `EventInput<MyPayload>` (or `EventInput<unknown>`).
+ * One event to send. `Payload` is any JSON-serialisable value by default (JsonInput), so a list
+ * typed `EventInput[]` takes objects typed with an interface; `EventInput<MyPayload>` narrows it.
  */
-export interface EventInput<Payload = Json> {
+export interface EventInput<Payload = JsonInput> {
   type: string;
   payload: Payload;
   /** The same key within 24 h returns the original event and creates no deliveries. */
