@@ -57,6 +57,9 @@ export async function toNewEvent(
   const callbackUrl = input.callbackUrl
     ? parseDeliverableUrl(`${prefix}.callbackUrl`, input.callbackUrl, allow)
     : null;
+  if (input.callbackEnvelope !== undefined && callbackUrl === null) {
+    throw new ValidationError(`${prefix}.callbackEnvelope`, 'applies only with a callbackUrl');
+  }
   if (project.enforceCatalog && !(await store.getEventType(input.type))) {
     throw new UnprocessableError(
       `${prefix}.type`,
@@ -69,5 +72,6 @@ export async function toNewEvent(
     test: input.test ?? false,
     idempotencyKey: input.idempotencyKey ?? headerKey ?? null,
     callbackUrl,
+    ...(input.callbackEnvelope ? { callbackEnvelope: input.callbackEnvelope } : {}),
   };
 }

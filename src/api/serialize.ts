@@ -107,6 +107,7 @@ export const eventJson = (e: HeraldEvent, deliveries?: Delivery[]) => ({
   test: e.test,
   idempotencyKey: e.idempotencyKey,
   callbackUrl: e.callbackUrl,
+  callbackEnvelope: e.callbackUrl ? (e.callbackEnvelope ?? 'standard') : null,
   createdAt: iso(e.createdAt),
   ...(deliveries ? { deliveries: deliveries.map(deliveryJson) } : {}),
 });

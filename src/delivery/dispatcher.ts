@@ -5,7 +5,7 @@
  */
 
 import { resolveSchedule } from '../domain/retry-schedule.ts';
-import type { DeliveryStatus, Endpoint } from '../domain/types.ts';
+import type { DeliveryStatus, Endpoint, Envelope } from '../domain/types.ts';
 import type { DeliveryOutcome } from '../metrics.ts';
 import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
 import type { ClaimedDelivery, DispatchEndpoint, ReleaseItem } from '../store/store.ts';
@@ -27,12 +27,11 @@ function deliveryOutcome(status: DeliveryStatus): DeliveryOutcome {
   return status === 'pending' ? 'retrying' : status;
 }
 
-/** Settings for one-off callbackUrl deliveries: standard envelope, POST, unsigned (webhook-id still sent). */
-const CALLBACK_SETTINGS: Pick<Endpoint, 'method' | 'headers' | 'envelope' | 'signature'> = {
-  method: 'POST',
-  headers: {},
-  envelope: 'standard',
-  signature: { scheme: 'none' },
+/** Settings for one-off callbackUrl deliveries: POST, unsigned (webhook-id still sent), per envelope. */
+const CALLBACK_SETTINGS: Record<Envelope, Pick<Endpoint, 'method' | 'headers' | 'envelope' | 'signature'>> = {
+  standard: { method: 'POST', headers: {}, envelope: 'standard', signature: { scheme: 'none' } },
+  'event-data': { method: 'POST', headers: {}, envelope: 'event-data', signature: { scheme: 'none' } },
+  raw: { method: 'POST', headers: {}, envelope: 'raw', signature: { scheme: 'none' } },
 };
 /** Shortest pause between two claims that found nothing for the endpoints that are not saturated. */
 const EMPTY_CLAIM_RETRY_MS = 20;
@@ -248,7 +247,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           defer(d, now + 50, false); // the project's share of slots is taken: later
           continue;
         }
-        launch(null, d.projectId, () => attempt(c, CALLBACK_SETTINGS, [], config.defaultTimeoutMs, schedule));
+        const settings = CALLBACK_SETTINGS[c.event.callbackEnvelope ?? 'standard'];
+        launch(null, d.projectId, () => attempt(c, settings, [], config.defaultTimeoutMs, schedule));
         continue;
       }
       const target = endpoints.get(d.endpointId);

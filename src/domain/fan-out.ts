@@ -26,7 +26,10 @@ export function selectEndpoints<E extends Pick<Endpoint, 'status' | 'dev' | 'eve
 export function newEvent(
   id: string,
   projectId: string,
-  input: Pick<HeraldEvent, 'type' | 'payload' | 'test' | 'idempotencyKey' | 'callbackUrl'> & {
+  input: Pick<
+    HeraldEvent,
+    'type' | 'payload' | 'test' | 'idempotencyKey' | 'callbackUrl' | 'callbackEnvelope'
+  > & {
     onlyEndpointId?: string;
   },
   now: number,
@@ -39,6 +42,13 @@ export function newEvent(
     test: input.test,
     idempotencyKey: input.idempotencyKey,
     callbackUrl: input.onlyEndpointId ? null : input.callbackUrl,
+    // Kept only with a callback, and only when not standard (as stored and read back).
+    ...(input.callbackEnvelope &&
+    input.callbackEnvelope !== 'standard' &&
+    input.callbackUrl &&
+    !input.onlyEndpointId
+      ? { callbackEnvelope: input.callbackEnvelope }
+      : {}),
     createdAt: now,
   };
 }

@@ -120,6 +120,8 @@ export interface HeraldEvent {
   test: boolean;
   idempotencyKey: string | null;
   callbackUrl: string | null;
+  /** The callbackUrl delivery's envelope, when not `standard` (absent: standard). */
+  callbackEnvelope?: Envelope;
   createdAt: number;
 }
 

@@ -10,6 +10,7 @@ import type {
   Delivery,
   Endpoint,
   EndpointSecret,
+  Envelope,
   EventType,
   HeraldEvent,
   Json,
@@ -102,6 +103,11 @@ const str = (v: unknown): string => String(v);
 export const num = (v: unknown): number => Number(v);
 const optNum = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const optStr = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+/** `{callbackEnvelope}` when the event's callback has another envelope than standard, else nothing. */
+const callbackEnvelopeOf = (r: Row): { callbackEnvelope?: Envelope } => {
+  const envelope = r.callback_envelope;
+  return envelope === 'raw' || envelope === 'event-data' ? { callbackEnvelope: envelope } : {};
+};
 
 export function createRowMappers(decode: ColumnDecoders) {
   const { json, bool } = decode;
@@ -178,6 +184,7 @@ export function createRowMappers(decode: ColumnDecoders) {
     test: bool(r.test),
     idempotencyKey: optStr(r.idempotency_key),
     callbackUrl: optStr(r.callback_url),
+    ...callbackEnvelopeOf(r),
     createdAt: num(r.created_at),
   });
 
@@ -198,6 +205,7 @@ export function createRowMappers(decode: ColumnDecoders) {
       test: bool(r.test),
       idempotencyKey: optStr(r.idempotency_key),
       callbackUrl: optStr(r.callback_url),
+      ...callbackEnvelopeOf(r),
       createdAt: num(r.created_at),
     };
   };

@@ -74,6 +74,8 @@ export interface NewEventInput {
   test: boolean;
   idempotencyKey: string | null;
   callbackUrl: string | null;
+  /** The callbackUrl delivery's envelope (absent: standard). */
+  callbackEnvelope?: Envelope;
   /** Test sends: deliver to this endpoint only (whatever its filter or dev flag), no callback. */
   onlyEndpointId?: string;
 }

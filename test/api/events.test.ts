@@ -167,6 +167,26 @@ describe('events API', () => {
     const cb = r.body.deliveries.find((d: Body) => d.endpointId === null);
     assert.equal(cb.url, 'https://cb.example/done?x=1');
     assert.equal(r.body.deliveries.length, 2);
+    assert.equal(r.body.callbackEnvelope, 'standard');
+    const raw = await api.call('POST', EV, {
+      type: 'x',
+      payload: { event: 'guildInvite' },
+      callbackUrl: 'https://cb.example/raw',
+      callbackEnvelope: 'raw',
+    });
+    assert.equal(raw.status, 202, JSON.stringify(raw.body));
+    assert.equal((await api.call('GET', `${EV}/${raw.body.id}`)).body.callbackEnvelope, 'raw');
+    const none = await api.call('POST', EV, { type: 'x', payload: {} });
+    assert.equal(none.body.callbackEnvelope, null);
+    const alone = await api.call('POST', EV, { type: 'x', payload: {}, callbackEnvelope: 'raw' });
+    assertError(alone, 400, 'HERALD_ERR_VALIDATION', 'body.callbackEnvelope');
+    const soap = await api.call('POST', EV, {
+      type: 'x',
+      payload: {},
+      callbackUrl: 'https://cb.example/s',
+      callbackEnvelope: 'soap',
+    });
+    assertError(soap, 400, 'HERALD_ERR_VALIDATION', 'body.callbackEnvelope');
     for (const callbackUrl of [
       'ftp://cb.example/x',
       'not a url',

@@ -881,6 +881,30 @@ describe('dispatcher', () => {
     assert.equal(r.requests[0]!.method, 'POST');
   });
 
+  test('a callbackUrl delivery with callbackEnvelope raw carries the payload exactly as sent (GamerSafer)', async () => {
+    const w = await world();
+    const r = await receiver();
+    const payload = { event: 'guildInvite', payload: { code: '123456' }, player: { id: 'p1' } };
+    const [accepted] = await w.store.acceptEvents(
+      w.projectId,
+      [
+        {
+          type: 'guildInvite',
+          payload,
+          test: false,
+          idempotencyKey: null,
+          callbackUrl: r.url,
+          callbackEnvelope: 'raw',
+        },
+      ],
+      Date.now(),
+    );
+    await w.dispatcher().start();
+    await deliveryIn(w, accepted!.deliveries[0]!.id, 'succeeded');
+    assert.deepEqual(JSON.parse(r.requests[0]!.body), payload);
+    assert.equal(r.requests[0]!.headers['webhook-id'], accepted!.event.id);
+  });
+
   test('a deleted endpoint fails its delivery without a request', async () => {
     const w = await world();
     const r = await receiver();

@@ -159,6 +159,17 @@ for (const backend of BACKENDS) {
         assert.equal(hit!.url, '/cb');
         assert.equal(hit!.headers['webhook-id'], ev.id);
       });
+
+      test('callbackEnvelope raw: the callback carries the payload as sent (GamerSafer webhookUrl)', async () => {
+        const p = await project('callback-raw');
+        const r = await receiver();
+        const payload = { event: 'guildInvite', payload: { code: '123456' }, player: { id: 'p1' } };
+        const url = `${r.url}/gamersafer/secret-path`;
+        const ev = await send(p, { type: 'guildInvite', payload, callbackUrl: url, callbackEnvelope: 'raw' });
+        assert.equal(ev.callbackEnvelope, 'raw');
+        const [hit] = await r.waitFor(1);
+        assert.deepEqual(JSON.parse(hit!.body), payload);
+      });
     });
 
     describe('retries and failures', () => {

@@ -90,6 +90,7 @@ describe('postgres specifics', () => {
         '0007_drop_attempts_started.sql',
         '0008_rate_deferred.sql',
         '0009_portal_links_not_before.sql',
+        '0010_callback_envelope.sql',
       ],
     );
     assert.match(String(idx.rows[0]?.indexdef), /WHERE \(status = 'pending'::text\)/);

@@ -58,6 +58,7 @@ describe('sqlite specifics', () => {
         '0009_events_type.sql',
         '0010_rate_deferred.sql',
         '0011_portal_links_not_before.sql',
+        '0012_callback_envelope.sql',
       ],
     );
   });

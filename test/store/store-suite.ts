@@ -371,6 +371,29 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
         assert.deepEqual(targets(cb), new Set([all.id, dev.id, null]));
         const callback = cb?.deliveries.find((d) => d.endpointId === null);
         assert.equal(callback?.url, 'http://127.0.0.1:9/cb');
+        assert.equal(cb?.event.callbackEnvelope, undefined, 'standard is not stored');
+        // A callback with another envelope keeps it, read back and claimed.
+        const [raw] = await store.acceptEvents(
+          p.id,
+          [eventInput('none', { callbackUrl: 'http://127.0.0.1:9/raw', callbackEnvelope: 'raw' })],
+          T0 + 100,
+        );
+        assert.equal(raw?.event.callbackEnvelope, 'raw');
+        assert.equal((await store.getEvent(p.id, raw!.event.id))?.event.callbackEnvelope, 'raw');
+        const claimedRaw = await store.claimDueDeliveries({
+          limit: 100,
+          leaseMs: 30 * SECOND,
+          now: T0 + 100,
+          workerId: 'w-raw',
+        });
+        const rawClaim = claimedRaw.find((c) => c.delivery.url === 'http://127.0.0.1:9/raw');
+        assert.equal(rawClaim?.event.callbackEnvelope, 'raw');
+        assert.ok(
+          claimedRaw
+            .filter((c) => c.event.id !== raw!.event.id)
+            .every((c) => c.event.callbackEnvelope === undefined),
+        );
+        await store.releaseClaims('w-raw', T0 + 100);
         for (const r of [a, b, t, cb]) {
           assert.ok(r);
           assert.equal(r.duplicate, false);

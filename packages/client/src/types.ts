@@ -186,8 +186,10 @@ export interface EventInput<Payload = JsonInput> {
   idempotencyKey?: string;
   /** A test event: delivered to dev endpoints only. */
   test?: boolean;
-  /** A one-off URL this event is also delivered to. */
+  /** A one-off URL this event is also delivered to (POST, unsigned, `webhook-id` sent). */
   callbackUrl?: string;
+  /** That delivery's envelope (default `standard`; `raw`: the payload exactly as sent). */
+  callbackEnvelope?: 'standard' | 'event-data' | 'raw';
 }
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'parked';
@@ -219,6 +221,8 @@ export interface EventSummary {
   idempotencyKey?: string | null;
   /** Always in Herald's answers (null when none). */
   callbackUrl?: string | null;
+  /** The callbackUrl delivery's envelope; null without a callbackUrl. */
+  callbackEnvelope?: 'standard' | 'event-data' | 'raw' | null;
   createdAt: string;
   [field: string]: unknown;
 }

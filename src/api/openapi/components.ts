@@ -131,6 +131,10 @@ const event = {
   test: boolean,
   idempotencyKey: nullable(string),
   callbackUrl: nullable(string),
+  callbackEnvelope: described(
+    "The callbackUrl delivery's envelope (standard unless the event named another); null without a callbackUrl",
+    nullable({ type: 'string', enum: ['standard', 'event-data', 'raw', null] }),
+  ),
   createdAt: time,
 };
 

@@ -17,6 +17,7 @@ export const eventBody = {
     },
     test: { type: 'boolean' },
     callbackUrl: urlString,
+    callbackEnvelope: { type: 'string', enum: ['standard', 'event-data', 'raw'] },
   },
 } as const;
 

@@ -24,6 +24,7 @@ interface SendFlags extends ConnectionFlags {
   test?: boolean;
   idempotencyKey?: string;
   callbackUrl?: string;
+  callbackEnvelope?: 'standard' | 'event-data' | 'raw';
   json?: boolean;
 }
 
@@ -51,6 +52,10 @@ export function eventsCommand(): Command {
       .option('--test', 'a test event: delivered to dev endpoints only')
       .option('--idempotency-key <key>', 'the same key within 24 h returns the original event')
       .option('--callback-url <url>', 'also deliver this event to this URL')
+      .option(
+        '--callback-envelope <envelope>',
+        "that delivery's envelope: standard (default), event-data or raw",
+      )
       .option('--json', 'print the event as JSON'),
   ).action(
     apiAction<SendFlags>(async (client, flags, [type]) => {
@@ -61,6 +66,7 @@ export function eventsCommand(): Command {
       if (flags.test) input.test = true;
       if (flags.idempotencyKey) input.idempotencyKey = flags.idempotencyKey;
       if (flags.callbackUrl) input.callbackUrl = flags.callbackUrl;
+      if (flags.callbackEnvelope) input.callbackEnvelope = flags.callbackEnvelope; // the API checks it
       // client.sendEvent, keeping the answer's headers: a repeated idempotency key is answered with
       // the original event and `idempotent-replayed: true` (docs/api.md), which the user is told.
       let replayed = false;

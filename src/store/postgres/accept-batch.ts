@@ -167,7 +167,7 @@ export async function acceptBatchPostgres(
   }
 
   // Fan-out of every new event, written with one multi-row INSERT per table.
-  const ev: unknown[][] = [[], [], [], [], [], [], [], []];
+  const ev: unknown[][] = [[], [], [], [], [], [], [], [], []];
   const dl: unknown[][] = [[], [], [], [], [], [], [], []];
   for (const item of all) {
     if (item.sameAs || item.existingEventId) continue;
@@ -195,6 +195,7 @@ export async function acceptBatchPostgres(
       event.test,
       event.idempotencyKey,
       event.callbackUrl,
+      event.callbackEnvelope ?? null,
       now,
     ]);
     deliveries.forEach((d, i) => {
@@ -213,10 +214,10 @@ export async function acceptBatchPostgres(
   }
   if (ev[0]!.length) {
     await run(
-      `INSERT INTO events (project_id, id, type, payload, test, idempotency_key, callback_url, created_at)
-       SELECT p, i, t, pl::json, te, k, cb, ca
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::text[], $7::text[], $8::bigint[])
-         AS v(p, i, t, pl, te, k, cb, ca)`,
+      `INSERT INTO events (project_id, id, type, payload, test, idempotency_key, callback_url, callback_envelope, created_at)
+       SELECT p, i, t, pl::json, te, k, cb, ce, ca
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::text[], $7::text[], $8::text[], $9::bigint[])
+         AS v(p, i, t, pl, te, k, cb, ce, ca)`,
       ev,
       c,
     );

@@ -233,7 +233,7 @@ export async function withEvents(db: Queryable, claimed: Row[]): Promise<Claimed
   const list = [...refs.values()];
   // Payloads as text (json keeps it byte for byte): the request body is built from it, unparsed.
   const eventRows = await query(
-    `SELECT id, project_id, type, payload::text AS payload, test, idempotency_key, callback_url, created_at
+    `SELECT id, project_id, type, payload::text AS payload, test, idempotency_key, callback_url, callback_envelope, created_at
      FROM events WHERE (project_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
     [list.map((r) => r.projectId), list.map((r) => r.eventId)],
     db,

@@ -127,8 +127,8 @@ function acceptOne(
   const payloadJson = JSON.stringify(event.payload);
   run(
     db,
-    `INSERT INTO events (id, project_id, type, payload, test, idempotency_key, callback_url, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO events (id, project_id, type, payload, test, idempotency_key, callback_url, callback_envelope, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     event.id,
     projectId,
     event.type,
@@ -136,6 +136,7 @@ function acceptOne(
     event.test ? 1 : 0,
     event.idempotencyKey,
     event.callbackUrl,
+    event.callbackEnvelope ?? null,
     now,
   );
   if (input.idempotencyKey) {
