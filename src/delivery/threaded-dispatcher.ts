@@ -32,6 +32,12 @@ const STOP_MARGIN_MS = 5_000;
 export function createThreadedDispatcher(options: ThreadedDispatcherOptions): Dispatcher {
   const hooks = options.hooks ?? {};
   let worker: Worker | null = null;
+  /**
+   * The thread said `started`: its dispatcher has handed back the claims of a previous run. Not
+   * before: a delivery leased to it by an accept meanwhile was handed back too, then claimed again
+   * besides the hand-off, and sent twice.
+   */
+  let started = false;
   let stopping = false;
   let wakeQueued = false;
   let stopped: (() => void) | null = null;
@@ -42,7 +48,7 @@ export function createThreadedDispatcher(options: ThreadedDispatcherOptions): Di
         counters: handoffCounters,
         workerId: options.init.workerId,
         leaseMs: options.init.delivery.leaseMs,
-        open: () => worker !== null && !stopping,
+        open: () => started && !stopping,
         post: (items) => send({ type: 'claimed', items }),
       })
     : null;
@@ -101,6 +107,7 @@ export function createThreadedDispatcher(options: ThreadedDispatcherOptions): Di
           `dispatcher thread did not start: ${first.type === 'failed' ? first.message : first.type}`,
         );
       }
+      started = true;
       w.on('message', onMessage);
       w.on('error', (error) => {
         if (!stopping) options.onThreadExit?.(error);
@@ -122,6 +129,7 @@ export function createThreadedDispatcher(options: ThreadedDispatcherOptions): Di
       const w = worker;
       if (!w || stopping) return;
       stopping = true;
+      started = false;
       const done = new Promise<void>((resolve) => {
         stopped = resolve;
         w.once('exit', () => resolve());

@@ -80,3 +80,62 @@ for (const [backend, databaseFor] of backends) {
     }
   });
 }
+
+test('sqlite: accepts while the dispatcher thread starts are not handed off: each delivery is sent once', async () => {
+  // The thread's start hands back every lease left from a previous run (one process on SQLite); a
+  // delivery leased to it by an accept meanwhile was then claimed again and also handed off: sent
+  // twice, both attempts numbered 1 (13 per restart under load).
+  const dir = mkdtempSync(join(tmpdir(), 'herald-handoff-start-'));
+  const databaseUrl = `sqlite:${join(dir, 'herald.db')}`;
+  const store = await openStore(databaseUrl);
+  const receiver = await startReceiver();
+  const threaded = createThreadedDispatcher({
+    handoff: true,
+    init: {
+      databaseUrl,
+      dataDir: dir,
+      encryptionKey: null,
+      previousEncryptionKeys: [],
+      logLevel: 'silent',
+      workerId: 'w-handoff-start',
+      delivery: { ...DEFAULT_DELIVERY, pollIntervalMs: 20, allowNetworks: ['127.0.0.0/8'] },
+    },
+  });
+  try {
+    const now = Date.now();
+    const project = await store.createProject({ name: 'starting' }, now);
+    await store.createEndpoint(
+      endpointInput(project.id, { url: `${receiver.url}/hook` }),
+      'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      now,
+    );
+    const ctx = { store, wake: () => threaded.wake(), handoff: () => threaded.handoff ?? null };
+    let started = false;
+    const starting = threaded.start().then(() => {
+      started = true;
+    });
+    const events: string[] = [];
+    while (!started) {
+      const [a] = await acceptEvents(ctx, project.id, [
+        eventInput('player.paid', { payload: { n: events.length } }),
+      ]);
+      events.push(a!.event.id);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await starting;
+    assert.ok(events.length >= 5, `only ${events.length} accepts while the thread started`);
+    await receiver.waitFor(events.length, 10_000);
+    await new Promise((r) => setTimeout(r, 500)); // a second copy would come within this
+    const ids = receiver.requests.map((r) => String(r.headers['webhook-id']));
+    assert.equal(ids.length, events.length, `${ids.length - new Set(ids).size} sent twice`);
+    await threaded.stop();
+    for (const id of events) {
+      assert.equal((await store.getEvent(project.id, id))?.deliveries[0]?.attempts, 1, id);
+    }
+  } finally {
+    await threaded.stop();
+    await receiver.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
