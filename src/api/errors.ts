@@ -7,6 +7,7 @@ import { type Server, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
+import { isDatabaseFileGone } from '../store/sqlite/database-file-watch.ts';
 import { isStoreBusy, isStoreFull, isStoreUnreachable } from '../store/store-unavailable.ts';
 import { validationWords } from './validation-words.ts';
 
@@ -42,6 +43,16 @@ function storeUnavailable(error: unknown): {
         'this server cannot open the endpoint secrets: they are sealed with an encryption key it was not given (its operator must restart it with the current HERALD_ENCRYPTION_KEY)',
       retryAfterS: 60,
       level: 'error',
+    };
+  // The SQLite file was deleted or replaced under this process: nothing more is stored until an
+  // operator restores it and restarts the process (the path is in the log, not in the answer).
+  if (isDatabaseFileGone(error))
+    return {
+      code: 'HERALD_ERR_DATABASE_FILE_GONE',
+      message:
+        "this server's database file was deleted or replaced; nothing more is stored until its operator restores it and restarts the server",
+      retryAfterS: 60,
+      level: 'once',
     };
   // Every request fails the same way while the database is down: logged once per burst (below).
   if (isStoreUnreachable(error))

@@ -6,9 +6,11 @@
  * a data problem: each is logged at error level with its stack. What a stop left unfinished
  * (`during: 'shutdown'`) is one warn line. Secrets sealed with a key this process lacks fail every
  * claim the same way too: one error line without a stack per interval (secret-key-readiness.ts
- * logs what to do, once, and /readyz says it meanwhile).
+ * logs what to do, once, and /readyz says it meanwhile). A SQLite file deleted or replaced under the
+ * process (database-file-watch.ts) fails every call too: one error line per interval.
  */
 import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
+import { isDatabaseFileGone } from '../store/sqlite/database-file-watch.ts';
 import { isStoreUnreachable } from '../store/store-unavailable.ts';
 
 export interface StoreErrorLogger {
@@ -50,7 +52,8 @@ export function storeErrorLog(
       keySince = 0;
       return;
     }
-    if (!isStoreUnreachable(error)) {
+    const gone = isDatabaseFileGone(error);
+    if (!gone && !isStoreUnreachable(error)) {
       logger.error({ err: error, during }, 'dispatcher: store call failed');
       return;
     }
@@ -60,6 +63,16 @@ export function storeErrorLog(
       return;
     }
     const { code, message } = error as { code?: unknown; message?: unknown };
+    // The SQLite file deleted or replaced under the process: every store call fails until restart.
+    if (gone) {
+      logger.error(
+        { during, ...(since > 0 ? { failedSinceLastLine: since } : {}) },
+        `dispatcher: ${error.message} (logged at most once per ${intervalMs / 1000} s)`,
+      );
+      loggedAt = t;
+      since = 0;
+      return;
+    }
     logger.warn(
       { during, cause: { code, message }, ...(since > 0 ? { failedSinceLastLine: since } : {}) },
       `dispatcher: the database cannot be reached; backing off and trying again (logged at most once per ${intervalMs / 1000} s)`,

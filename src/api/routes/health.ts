@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { isDatabaseFileGone } from '../../store/sqlite/database-file-watch.ts';
 import type { Store } from '../../store/store.ts';
 import type { MetricsSource } from '../build-app.ts';
 
@@ -30,8 +31,11 @@ export function healthRoutes(app: FastifyInstance, { store, metrics, isReady, no
       try {
         await store.ping();
         return { status: 'ready' };
-      } catch {
-        return reply.code(503).send({ status: 'database unreachable' });
+      } catch (error) {
+        const status = isDatabaseFileGone(error)
+          ? 'database file deleted or replaced'
+          : 'database unreachable';
+        return reply.code(503).send({ status });
       }
     },
   );

@@ -49,6 +49,7 @@ import {
 import { writeAttemptRecords } from './attempt-records.ts';
 import { checkpointAfterCommit } from './checkpoint-after-commit.ts';
 import { claimDue, type ProbeCursor } from './claims.ts';
+import { type DatabaseFileWatch, watchDatabaseFile } from './database-file-watch.ts';
 import { get } from './db-helpers.ts';
 import { dispatchEndpointsSqlite } from './dispatch-endpoints.ts';
 import {
@@ -112,6 +113,8 @@ export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
   readonly #listeners = new Set<() => void>();
   readonly #writes: GroupCommit;
+  /** Whether the file opened is still at its path (database-file-watch.ts). */
+  readonly #file: DatabaseFileWatch;
   readonly #fanOut = new FanOutCache();
   /** The dispatcher's view of endpoints, by dispatch_version (dispatch-endpoints.ts). */
   readonly #dispatch = new DispatchCache();
@@ -123,6 +126,7 @@ export class SqliteStore implements Store {
     this.#cipher = cipher;
     const afterCommit = options.checkpointPages === undefined;
     this.#db = openDatabaseSqlite(path, afterCommit ? 0 : options.checkpointPages); // open-database.ts
+    this.#file = watchDatabaseFile(path === ':memory:' || path === '' ? null : path);
     this.#writes = new GroupCommit(
       this.#db,
       () => this.#notify(),
@@ -138,7 +142,16 @@ export class SqliteStore implements Store {
    * bookkeeping passes false. `wakes`: the write can make deliveries due now.
    */
   #write<T>(fn: () => T, options: { durable?: boolean; wakes?: boolean } = {}): Promise<T> {
-    return this.#writes.submit(fn, { durable: options.durable ?? true, wakes: options.wakes ?? false });
+    return this.#submit(fn, { durable: options.durable ?? true, wakes: options.wakes ?? false });
+  }
+  /** GroupCommit.submit, refused once the file is deleted or replaced: nothing is stored that a restart would lose. */
+  #submit<T>(fn: () => T, options: Parameters<GroupCommit['submit']>[1]): Promise<T> {
+    try {
+      this.#file.check();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#writes.submit(fn, options);
   }
   #notify(): void {
     for (const l of this.#listeners) l();
@@ -154,6 +167,7 @@ export class SqliteStore implements Store {
     this.#db.close();
   }
   async ping(): Promise<void> {
+    this.#file.check();
     get(this.#db, 'SELECT 1');
   }
 
@@ -272,7 +286,7 @@ export class SqliteStore implements Store {
     now: number,
     options: { lease?: AcceptLease } = {},
   ): Promise<AcceptedEvent[]> {
-    const { accepted, loaded } = await this.#writes.submit(
+    const { accepted, loaded } = await this.#submit(
       () => acceptEventsSqlite(this.#db, this.#fanOut, projectId, events, now, options.lease), // accept-events.ts
       // With a lease the caller hands the deliveries off and wakes the dispatcher for any it could not.
       { durable: true, wakes: !options.lease },
@@ -329,7 +343,7 @@ export class SqliteStore implements Store {
     // The claim joins the attempt records waiting to be written: one transaction and one commit
     // for both, written now. Without waiting for the lock if the other thread's accept holds it
     // (group-commit.ts): the dispatcher keeps sending meanwhile.
-    const claimed = this.#writes.submit(() => claimDue(this.#db, o, this.#probe), {
+    const claimed = this.#submit(() => claimDue(this.#db, o, this.#probe), {
       durable: false,
       wakes: false,
     }); // claims.ts
@@ -347,14 +361,14 @@ export class SqliteStore implements Store {
     ); // dispatch-endpoints.ts
   }
   recordAttempts(records: AttemptRecord[], options: RecordOptions): Promise<RecordResult> {
-    return this.#writes.submit(
+    return this.#submit(
       () => writeAttemptRecords(this.#db, records, options), // attempt-records.ts
       { durable: false, wakes: false }, // retries are due seconds later at the earliest
     );
   }
   async releaseDeliveries(items: ReleaseItem[]) {
     if (items.length === 0) return;
-    await this.#writes.submit(() => releaseDeliveriesSqlite(this.#db, items), { durable: false });
+    await this.#submit(() => releaseDeliveriesSqlite(this.#db, items), { durable: false });
   }
   async releaseClaims(workerId: string, now: number) {
     return this.#write(() => releaseClaimsSqlite(this.#db, workerId, now), { durable: false, wakes: true });
@@ -369,6 +383,7 @@ export class SqliteStore implements Store {
     return this.#write(() => resealSecretsSqlite(this.#db, this.#cipher));
   }
   async backlog(now: number): Promise<Backlog> {
+    this.#file.check(); // herald_store_up 0 once the file is gone (metrics.ts reads it here)
     return backlogSqlite(this.#db, now);
   }
 
