@@ -36,6 +36,10 @@ function validatorFor(schema: Record<string, unknown>): Ajv | Ajv2019 | Ajv2020 
 /** The problem with `schema` (as stored: an object, a boolean or null) and `example`, or null. */
 export function eventTypeSchemaProblem(schema: unknown, example: unknown): EventTypeSchemaProblem | null {
   if (schema === null || schema === undefined || typeof schema === 'boolean') return null;
+  // Numbers the API keeps exactly (json-text.ts: 18446744073709551615 as its digits) become plain
+  // numbers for Ajv, which wants a number for `maximum` and compares the example's as numbers.
+  schema = plain(schema);
+  example = plain(example);
   if (typeof schema !== 'object' || Array.isArray(schema)) {
     return { field: 'schema', message: 'must be a JSON Schema: an object or a boolean' };
   }
@@ -55,6 +59,11 @@ export function eventTypeSchemaProblem(schema: unknown, example: unknown): Event
   } finally {
     ajv.removeSchema(own as AnySchema); // Ajv keeps every compiled schema otherwise
   }
+}
+
+/** `value` as plain JSON values: exactly kept numbers (raw JSON text) become numbers. */
+function plain(value: unknown): unknown {
+  return value === null || value === undefined ? value : JSON.parse(JSON.stringify(value));
 }
 
 /** The first error, as `<where> <what>` (`/data/amount must be number`). */
