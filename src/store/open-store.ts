@@ -57,9 +57,13 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
       // process already has open drops all of the process's POSIX locks on it, and another program
       // (sqlite3, a backup) would then take itself for the last connection and delete the WAL,
       // with acknowledged writes in it. The dispatcher thread opens the same file a second time.
-      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-      createIfMissing(file, 0o600);
-      store = new SqliteStore(file, cipher, sqliteOptions);
+      try {
+        mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+        createIfMissing(file, 0o600);
+        store = new SqliteStore(file, cipher, sqliteOptions);
+      } catch (error) {
+        throw sqliteOpenError(file, error);
+      }
     }
   } else if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     const { PostgresStore } = await import('./postgres/postgres-store.ts');
@@ -75,9 +79,28 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     options.onMigrated?.(migrated);
   } catch (error) {
     await store.close();
-    throw error;
+    throw databaseUrl.startsWith('sqlite:') && isReadOnly(error)
+      ? sqliteOpenError(resolve(databaseUrl.slice('sqlite:'.length)), error)
+      : error;
   }
   return store;
+}
+
+/** SQLITE_READONLY (and its extended codes): the file or its directory is not writable. */
+const isReadOnly = (error: unknown) =>
+  typeof (error as { errcode?: unknown })?.errcode === 'number' &&
+  ((error as { errcode: number }).errcode & 0xff) === 8;
+
+/**
+ * A SQLite file that cannot be created, opened or written, said with what to check: "attempt to
+ * write a readonly database" alone names neither the file nor the setting.
+ */
+function sqliteOpenError(file: string, error: unknown): Error {
+  const reason = (error as Error)?.message ?? String(error);
+  return new Error(
+    `cannot use the SQLite database ${file}: ${reason} (the data directory, HERALD_DATA_DIR or --data-dir, or the sqlite: path of HERALD_DATABASE_URL, must be writable by this user)`,
+    { cause: error },
+  );
 }
 
 /** Creates `file` with `mode` when it does not exist; never opens one that does. */
