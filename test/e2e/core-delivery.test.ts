@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
-import { type LocalPostgres, startPostgres } from '../support/postgres.ts';
-import { api as call, type HeraldProcess, startHerald } from './harness.ts';
+import { heraldBackends } from './backends.ts';
+import { api as call, type HeraldProcess } from './harness.ts';
 import { eventually, type Hit, type ScriptedReceiver, startScriptedReceiver } from './scripted-receiver.ts';
 
 const TOKEN = 'e2e-admin-token-0123456789abcdef';
@@ -60,43 +60,20 @@ function verify(secret: string | string[], hit: Hit) {
   for (const s of [secret].flat()) new Webhook(s).verify(hit.body, headers);
 }
 
-/** Each backend: how to start Herald on it. PostgreSQL runs an extra worker process beside `serve`. */
-const BACKENDS: { name: string; start: () => Promise<void> }[] = [
-  {
-    name: 'sqlite',
-    start: async () => {
-      herald = await startHerald({
-        env: { HERALD_ADMIN_TOKEN: TOKEN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8' },
-      });
-      processes.push(herald);
-    },
-  },
-  {
-    name: 'postgres, two processes',
-    start: async () => {
-      pg = await startPostgres();
-      const env = {
-        HERALD_ADMIN_TOKEN: TOKEN,
-        HERALD_ALLOW_NETWORKS: '127.0.0.0/8',
-        HERALD_DATABASE_URL: await pg.createDatabase(),
-      };
-      herald = await startHerald({ env, readyTimeoutMs: 30_000 });
-      processes.push(herald, await startHerald({ env, args: ['--role', 'worker'], readyTimeoutMs: 30_000 }));
-    },
-  },
-];
-let pg: LocalPostgres | undefined;
-const processes: HeraldProcess[] = [];
+const BACKENDS = heraldBackends(
+  { HERALD_ADMIN_TOKEN: TOKEN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8' },
+  { postgresWorkers: 1 },
+);
 
 after(async () => {
   await Promise.all(receivers.map((r) => r.close()));
-  await Promise.all(processes.map((p) => p.dispose()));
-  await pg?.stop();
 });
 
 for (const backend of BACKENDS) {
   describe(`core on ${backend.name}`, () => {
-    before(() => backend.start());
+    before(async () => {
+      herald = await backend.start();
+    });
 
     describe('fan-out', () => {
       test('filters, dev/test routing and disabled endpoints; every request verifies with standardwebhooks', async () => {

@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type LocalPostgres, startPostgres } from '../support/postgres.ts';
-import { api as call, type HeraldProcess, startHerald } from './harness.ts';
+import { heraldBackends } from './backends.ts';
+import { api as call, type HeraldProcess } from './harness.ts';
 import { type ScriptedReceiver, startScriptedReceiver } from './scripted-receiver.ts';
 
 const TOKEN = 'e2e-admin-token-exact-numbers-0123';
@@ -18,8 +18,6 @@ const PAYLOAD =
   '"order":{"ids":[18446744073709551615,7]},"ratio":0.10000000000000000555,"small":1.5,"s":"9007199254740993"}';
 
 let herald: HeraldProcess;
-let pg: LocalPostgres | undefined;
-const processes: HeraldProcess[] = [];
 const receivers: ScriptedReceiver[] = [];
 
 const api = <T = Record<string, unknown>>(method: string, path: string, body?: unknown) =>
@@ -65,42 +63,17 @@ async function endpoint(projectId: string, body: Record<string, unknown>): Promi
   assert.equal(res.status, 201, JSON.stringify(res.body));
 }
 
-const BACKENDS: { name: string; start: () => Promise<void> }[] = [
-  {
-    name: 'sqlite',
-    start: async () => {
-      herald = await startHerald({
-        env: { HERALD_ADMIN_TOKEN: TOKEN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8' },
-      });
-      processes.push(herald);
-    },
-  },
-  {
-    name: 'postgres',
-    start: async () => {
-      pg = await startPostgres();
-      herald = await startHerald({
-        env: {
-          HERALD_ADMIN_TOKEN: TOKEN,
-          HERALD_ALLOW_NETWORKS: '127.0.0.0/8',
-          HERALD_DATABASE_URL: await pg.createDatabase(),
-        },
-        readyTimeoutMs: 30_000,
-      });
-      processes.push(herald);
-    },
-  },
-];
+const BACKENDS = heraldBackends({ HERALD_ADMIN_TOKEN: TOKEN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8' });
 
 after(async () => {
   await Promise.all(receivers.map((r) => r.close()));
-  await Promise.all(processes.map((p) => p.dispose()));
-  await pg?.stop();
 });
 
 for (const backend of BACKENDS) {
   describe(`numbers kept exactly on ${backend.name}`, () => {
-    before(() => backend.start());
+    before(async () => {
+      herald = await backend.start();
+    });
 
     test('the 202 answer and every delivery (raw and standard JSON, GET query, form body) keep the digits', async () => {
       const project = await api<{ id: string }>('POST', '/api/v1/projects', {

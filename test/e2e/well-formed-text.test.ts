@@ -8,8 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type LocalPostgres, startPostgres } from '../support/postgres.ts';
-import { type HeraldProcess, startHerald } from './harness.ts';
+import { heraldBackends } from './backends.ts';
+import type { HeraldProcess } from './harness.ts';
 import { type ScriptedReceiver, startScriptedReceiver } from './scripted-receiver.ts';
 
 const TOKEN = 'e2e-admin-token-well-formed-0123456';
@@ -17,8 +17,6 @@ const TOKEN = 'e2e-admin-token-well-formed-0123456';
 const PAYLOAD = '{"s":"a\\udbffb","\\udfffk":["\\ud800"],"pair":"\\ud83d\\ude00"}';
 
 let herald: HeraldProcess;
-let pg: LocalPostgres | undefined;
-const processes: HeraldProcess[] = [];
 const receivers: ScriptedReceiver[] = [];
 
 /** A request with JSON text sent as is (JSON.stringify would send these escapes too, but say less). */
@@ -41,37 +39,10 @@ function assertRefused(reply: { status: number; text: string }, field: string): 
   assert.match(error.message, /lone surrogate/, reply.text);
 }
 
-const BACKENDS: { name: string; start: () => Promise<void> }[] = [
-  {
-    name: 'sqlite',
-    start: async () => {
-      herald = await startHerald({
-        env: { HERALD_ADMIN_TOKEN: TOKEN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8' },
-      });
-      processes.push(herald);
-    },
-  },
-  {
-    name: 'postgres',
-    start: async () => {
-      pg = await startPostgres();
-      herald = await startHerald({
-        env: {
-          HERALD_ADMIN_TOKEN: TOKEN,
-          HERALD_ALLOW_NETWORKS: '127.0.0.0/8',
-          HERALD_DATABASE_URL: await pg.createDatabase(),
-        },
-        readyTimeoutMs: 30_000,
-      });
-      processes.push(herald);
-    },
-  },
-];
+const BACKENDS = heraldBackends({ HERALD_ADMIN_TOKEN: TOKEN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8' });
 
 after(async () => {
   await Promise.all(receivers.map((r) => r.close()));
-  await Promise.all(processes.map((p) => p.dispose()));
-  await pg?.stop();
 });
 
 for (const backend of BACKENDS) {
@@ -79,7 +50,7 @@ for (const backend of BACKENDS) {
     let p: string;
     let events: string;
     before(async () => {
-      await backend.start();
+      herald = await backend.start();
       const project = await call('POST', '/api/v1/projects', `{"name":"text-${backend.name}"}`);
       assert.equal(project.status, 201, project.text);
       p = JSON.parse(project.text).id;
