@@ -19,6 +19,27 @@ import { startReceiver } from './receiver.ts';
 const postgres = await withPostgres();
 after(() => postgres.stop());
 
+/** A dispatcher thread with the hand-off on, over `databaseUrl`, polling every 20 ms. */
+function threadedDispatcher(
+  databaseUrl: string,
+  dir: string,
+  options: Pick<Parameters<typeof createThreadedDispatcher>[0], 'hooks'> = {},
+) {
+  return createThreadedDispatcher({
+    handoff: true,
+    init: {
+      databaseUrl,
+      dataDir: dir,
+      encryptionKey: null,
+      previousEncryptionKeys: [],
+      logLevel: 'silent',
+      workerId: 'w-handoff-test',
+      delivery: { ...DEFAULT_DELIVERY, pollIntervalMs: 20, allowNetworks: ['127.0.0.0/8'] },
+    },
+    ...options,
+  });
+}
+
 const backends: [string, (dir: string) => Promise<string>][] = [
   ['sqlite', async (dir) => `sqlite:${join(dir, 'herald.db')}`],
   ['postgres', () => postgres.createDatabase()],
@@ -31,17 +52,7 @@ for (const [backend, databaseFor] of backends) {
     const store = await openStore(databaseUrl);
     const receiver = await startReceiver();
     let claimed = 0;
-    const threaded = createThreadedDispatcher({
-      handoff: true,
-      init: {
-        databaseUrl,
-        dataDir: dir,
-        encryptionKey: null,
-        previousEncryptionKeys: [],
-        logLevel: 'silent',
-        workerId: 'w-handoff-test',
-        delivery: { ...DEFAULT_DELIVERY, pollIntervalMs: 20, allowNetworks: ['127.0.0.0/8'] },
-      },
+    const threaded = threadedDispatcher(databaseUrl, dir, {
       hooks: { onClaim: (c) => (claimed += c.claimed) },
     });
     try {
@@ -89,18 +100,7 @@ test('sqlite: accepts while the dispatcher thread starts are not handed off: eac
   const databaseUrl = `sqlite:${join(dir, 'herald.db')}`;
   const store = await openStore(databaseUrl);
   const receiver = await startReceiver();
-  const threaded = createThreadedDispatcher({
-    handoff: true,
-    init: {
-      databaseUrl,
-      dataDir: dir,
-      encryptionKey: null,
-      previousEncryptionKeys: [],
-      logLevel: 'silent',
-      workerId: 'w-handoff-start',
-      delivery: { ...DEFAULT_DELIVERY, pollIntervalMs: 20, allowNetworks: ['127.0.0.0/8'] },
-    },
-  });
+  const threaded = threadedDispatcher(databaseUrl, dir);
   try {
     const now = Date.now();
     const project = await store.createProject({ name: 'starting' }, now);
