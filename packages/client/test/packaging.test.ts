@@ -6,17 +6,15 @@
  * be used there: Node refuses type stripping under node_modules.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-
-const ROOT = resolve(import.meta.dirname, '../../..');
-const PACKAGE = join(ROOT, 'packages/client');
+import { installPacked, typecheckConsumer } from '../../../test/support/packed-package.ts';
 
 test('npm pack gives JavaScript and declarations that a fresh project imports, calls and type-checks', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'herald-client-pack-'));
@@ -29,33 +27,7 @@ test('npm pack gives JavaScript and declarations that a fresh project imports, c
   await new Promise((r) => server.once('listening', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {
-    const before = readFileSync(join(PACKAGE, 'package.json'), 'utf8');
-    const packed = spawnSync('npm', ['pack', './packages/client', '--pack-destination', dir, '--json'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, npm_config_offline: 'true', npm_config_update_notifier: 'false' },
-    });
-    assert.equal(packed.status, 0, packed.stderr);
-    assert.equal(
-      readFileSync(join(PACKAGE, 'package.json'), 'utf8'),
-      before,
-      'postpack restores package.json',
-    );
-    const tarball = join(dir, (JSON.parse(packed.stdout) as [{ filename: string }])[0].filename);
-    const listed = spawnSync('tar', ['tzf', tarball], { encoding: 'utf8' }).stdout.split('\n');
-    assert.ok(listed.includes('package/dist/index.js') && listed.includes('package/dist/index.d.ts'));
-    assert.ok(!listed.some((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')), 'no TypeScript sources');
-
-    const project = join(dir, 'app');
-    const installed = join(project, 'node_modules/@herald/client');
-    mkdirSync(installed, { recursive: true });
-    const untar = spawnSync('tar', ['xzf', tarball, '-C', installed, '--strip-components=1']);
-    assert.equal(untar.status, 0, String(untar.stderr));
-    mkdirSync(join(project, 'node_modules/@types'), { recursive: true });
-    symlinkSync(join(ROOT, 'node_modules/undici'), join(project, 'node_modules/undici'));
-    symlinkSync(join(ROOT, 'node_modules/@types/node'), join(project, 'node_modules/@types/node'));
-    writeFileSync(join(project, 'package.json'), '{"type":"module","private":true}\n');
-
+    const project = installPacked(dir, 'client', ['undici']);
     writeFileSync(
       join(project, 'check.mjs'),
       `import { HeraldClient, HeraldApiError } from '@herald/client';
@@ -69,21 +41,8 @@ await client.close();
     const run = await promisify(execFile)(process.execPath, ['check.mjs', url], { cwd: project });
     assert.equal(run.stdout.trim(), 'GET /api/v1/projects?limit=1 function');
 
-    writeFileSync(
-      join(project, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          module: 'nodenext',
-          target: 'es2024',
-          strict: true,
-          noEmit: true,
-          types: ['node'],
-        },
-        include: ['consumer.ts'],
-      }),
-    );
-    writeFileSync(
-      join(project, 'consumer.ts'),
+    typecheckConsumer(
+      project,
       `import { HeraldClient, type DeliveryState } from '@herald/client';
 interface Purchase { playerId: number }
 export async function send(client: HeraldClient, p: Purchase): Promise<DeliveryState> {
@@ -95,10 +54,6 @@ export async function send(client: HeraldClient, p: Purchase): Promise<DeliveryS
 }
 `,
     );
-    const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', project], {
-      encoding: 'utf8',
-    });
-    assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
   } finally {
     server.close();
     rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,60 @@
+/**
+ * A @herald/* package as a customer gets it: `npm pack` (its prepack builds dist/), the tarball
+ * unpacked into a fresh project's node_modules (no registry, no network; dependencies linked from
+ * this repository), and that project's TypeScript. For the packages' packaging tests.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+
+/**
+ * Packs `packages/<name>` into `dir`, checks that postpack restored its package.json and that the
+ * tarball holds JavaScript and declarations only; returns a fresh project in `dir/app` with the
+ * package installed as `@herald/<name>` and `links` (names in this repository's node_modules).
+ */
+export function installPacked(dir: string, name: string, links: string[] = []): string {
+  const manifest = join(ROOT, 'packages', name, 'package.json');
+  const before = readFileSync(manifest, 'utf8');
+  const packed = spawnSync('npm', ['pack', `./packages/${name}`, '--pack-destination', dir, '--json'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, npm_config_offline: 'true', npm_config_update_notifier: 'false' },
+  });
+  assert.equal(packed.status, 0, packed.stderr);
+  assert.equal(readFileSync(manifest, 'utf8'), before, 'postpack restores package.json');
+  const tarball = join(dir, (JSON.parse(packed.stdout) as [{ filename: string }])[0].filename);
+  const listed = spawnSync('tar', ['tzf', tarball], { encoding: 'utf8' }).stdout.split('\n');
+  assert.ok(listed.includes('package/dist/index.js') && listed.includes('package/dist/index.d.ts'));
+  assert.ok(!listed.some((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')), 'no TypeScript sources');
+
+  const project = join(dir, 'app');
+  const installed = join(project, 'node_modules/@herald', name);
+  mkdirSync(installed, { recursive: true });
+  const untar = spawnSync('tar', ['xzf', tarball, '-C', installed, '--strip-components=1']);
+  assert.equal(untar.status, 0, String(untar.stderr));
+  mkdirSync(join(project, 'node_modules/@types'), { recursive: true });
+  for (const link of [...links, '@types/node']) {
+    symlinkSync(join(ROOT, 'node_modules', link), join(project, 'node_modules', link));
+  }
+  writeFileSync(join(project, 'package.json'), '{"type":"module","private":true}\n');
+  return project;
+}
+
+/** Type-checks `source` as the project's consumer.ts with its own tsconfig (strict, nodenext). */
+export function typecheckConsumer(project: string, source: string): void {
+  writeFileSync(
+    join(project, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: { module: 'nodenext', target: 'es2024', strict: true, noEmit: true, types: ['node'] },
+      include: ['consumer.ts'],
+    }),
+  );
+  writeFileSync(join(project, 'consumer.ts'), source);
+  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', project], {
+    encoding: 'utf8',
+  });
+  assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
+}
