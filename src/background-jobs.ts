@@ -1,10 +1,12 @@
 /**
  * The background jobs of a process that delivers (role `worker` or `all`): retention
- * (HERALD_RETENTION_DAYS) and the operator webhook (HERALD_OPERATOR_WEBHOOK_URL). Started by
+ * (HERALD_RETENTION_DAYS), the operator webhook (HERALD_OPERATOR_WEBHOOK_URL), and once at start a
+ * look for endpoints whose stored settings the API now refuses (endpoint-settings-audit.ts). Started by
  * src/main.ts once the dispatcher runs, stopped before the store closes.
  */
 import type { Config } from './config/config-types.ts';
 import type { Logger } from './logger.ts';
+import { auditEndpointSettings } from './operator/endpoint-settings-audit.ts';
 import { createForwarder, type Forwarder } from './operator/forwarder.ts';
 import { ensureOperatorEndpoint, retireOperatorEndpoint } from './operator/operator-project.ts';
 import { createPurger, type Purger } from './retention/purger.ts';
@@ -35,6 +37,10 @@ export async function startBackgroundJobs(
   } else {
     await retireOperatorEndpoint(store, { now: Date.now(), log: logger });
   }
+  // Not awaited: a start does not wait for a look through every endpoint.
+  auditEndpointSettings(store, logger).catch((error: unknown) =>
+    logger.warn({ err: error }, 'could not look through the endpoints for refused settings'),
+  );
   if (config.retentionDays > 0) {
     jobs.purger = createPurger({ store, retentionMs: config.retentionDays * DAY_MS, log: logger });
     jobs.purger.start();

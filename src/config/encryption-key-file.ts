@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { allPages } from '../store/all-pages.ts';
 import type { Store } from '../store/store.ts';
 import { ConfigError } from './config-error.ts';
 import { decodeEncryptionKey } from './parse-encryption-key.ts';
@@ -63,8 +64,10 @@ export async function refuseSecretsSealedElsewhere(
   store: Pick<Store, 'listProjects' | 'listEndpoints' | 'getEndpointSecrets'>,
   where: { database: string; dataDir: string },
 ): Promise<void> {
-  for await (const project of pages((cursor) => store.listProjects({ limit: 100, cursor }))) {
-    for await (const endpoint of pages((cursor) => store.listEndpoints(project.id, { limit: 100, cursor }))) {
+  for await (const project of allPages((cursor) => store.listProjects({ limit: 100, cursor }))) {
+    for await (const endpoint of allPages((cursor) =>
+      store.listEndpoints(project.id, { limit: 100, cursor }),
+    )) {
       try {
         // At time 0 every secret ever stored for the endpoint is still "valid": expired ones too.
         await store.getEndpointSecrets(project.id, endpoint.id, 0);
@@ -77,17 +80,6 @@ export async function refuseSecretsSealedElsewhere(
       }
     }
   }
-}
-
-async function* pages<T>(
-  page: (cursor: string | null) => Promise<{ data: T[]; nextCursor: string | null }>,
-): AsyncGenerator<T> {
-  let cursor: string | null = null;
-  do {
-    const current = await page(cursor);
-    yield* current.data;
-    cursor = current.nextCursor;
-  } while (cursor !== null);
 }
 
 function readKey(file: string): string | null {
