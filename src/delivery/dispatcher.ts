@@ -356,7 +356,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           excludeEndpointIds: saturated,
           ...(first.length ? { first } : {}),
         });
-        rateGate.claimedFirst(first, claimed, now);
+        rateGate.claimedFirst(first, claimed, now, limit);
         hooks.onClaim?.({ durationMs: performance.now() - claimStarted, claimed: claimed.length });
         // A finished attempt is worth a new claim only when capacity held work back: the batch was
         // full (more may be due) or endpoints were left out. Otherwise only new work or the poll wakes it.

@@ -42,16 +42,20 @@ export interface RateGate {
    */
   claimFirst(now: number, skip: (endpointId: string) => boolean): ClaimFirst[];
   /**
-   * After a claim that asked for `first`: an endpoint of it that got nothing had its put-backs due
-   * by `now` claimed by another process (or deleted, or parked), so they are no longer asked for.
+   * After a claim of at most `limit` that asked for `first`: unless the claim was full, an endpoint
+   * of it that got nothing had its put-backs due by `now` claimed by another process (or deleted,
+   * or parked), so they are no longer asked for.
    */
-  claimedFirst(first: ClaimFirst[], claimed: ClaimedDelivery[], now: number): void;
+  claimedFirst(first: ClaimFirst[], claimed: ClaimedDelivery[], now: number, limit: number): void;
 }
 
 /** Endpoints with put-backs held before those whose last is already due are dropped. */
 const PUT_BACK_ENDPOINTS_PRUNE_AT = 1_000;
 /** Deliveries put back and not claimed since, remembered at most (past it, put-backs bunch up more). */
 const PUT_BACK_IDS_MAX = 65_536;
+
+/** Endpoints one claim takes first at most (ClaimOptions.first); the others wait their turn. */
+const FIRST_ENDPOINTS_MAX = 32;
 
 /** One endpoint's put-backs by this process. */
 interface PutBacks {
@@ -73,6 +77,7 @@ export function createRateGate(store: Pick<Store, 'takeRateTokens'>): RateGate {
   const putBacks = new Map<string, PutBacks>();
   let putBackIds = 0;
   let putBackThisBatch = new Set<string>();
+  let firstRotation = 0;
   return {
     async prepare(claimed, endpoints, now) {
       putBackThisBatch = new Set();
@@ -144,7 +149,8 @@ export function createRateGate(store: Pick<Store, 'takeRateTokens'>): RateGate {
       }
       if (endpoint.rateLimit) {
         mine.perSecond = endpoint.rateLimit.perSecond;
-        mine.burst = Math.max(1, endpoint.rateLimit.burst ?? endpoint.rateLimit.perSecond);
+        // A whole number of deliveries (perSecond may be 1.5; burst defaults to it).
+        mine.burst = Math.max(1, Math.floor(endpoint.rateLimit.burst ?? endpoint.rateLimit.perSecond));
       }
       let at = next;
       if (putBackThisBatch.has(endpoint.id)) {
@@ -164,7 +170,12 @@ export function createRateGate(store: Pick<Store, 'takeRateTokens'>): RateGate {
     },
     claimFirst(now, skip) {
       const first: ClaimFirst[] = [];
+      // At most FIRST_ENDPOINTS_MAX, starting one further each time: every endpoint gets its turn.
+      const start = putBacks.size > FIRST_ENDPOINTS_MAX ? firstRotation++ % putBacks.size : 0;
+      let index = -1;
       for (const [endpointId, mine] of putBacks) {
+        index++;
+        if (index < start || first.length >= FIRST_ENDPOINTS_MAX) continue;
         if (mine.waiting.size === 0) continue;
         if (mine.firstDue === null) {
           let min = Number.POSITIVE_INFINITY;
@@ -172,13 +183,14 @@ export function createRateGate(store: Pick<Store, 'takeRateTokens'>): RateGate {
           mine.firstDue = min;
         }
         if (mine.firstDue > now || skip(endpointId)) continue;
-        const tokens = Math.ceil(((now - mine.firstDue) * mine.perSecond) / 1000) + 1;
+        const tokens = Math.floor(((now - mine.firstDue) * mine.perSecond) / 1000) + 1;
         first.push({ projectId: mine.projectId, endpointId, limit: Math.min(tokens, mine.burst) });
       }
       return first;
     },
-    claimedFirst(first, claimed, now) {
-      if (first.length === 0) return;
+    claimedFirst(first, claimed, now, limit) {
+      // A full claim may have stopped before some of them: nothing is known of those.
+      if (first.length === 0 || claimed.length >= limit) return;
       const got = new Set<string | null>(claimed.map((c) => c.delivery.endpointId));
       for (const { endpointId } of first) {
         const mine = putBacks.get(endpointId);

@@ -7,7 +7,6 @@
  */
 import { signatureConfigProblem } from '@herald/verify';
 import type { Endpoint } from '../domain/types.ts';
-import type { Logger } from '../logger.ts';
 import { allPages } from '../store/all-pages.ts';
 import type { Store } from '../store/store.ts';
 
@@ -20,7 +19,10 @@ export function refusedSettings(endpoint: Pick<Endpoint, 'signature' | 'method'>
 }
 
 /** Looks through every endpoint of every project; resolves with how many were logged as refused. */
-export async function auditEndpointSettings(store: Store, log: Pick<Logger, 'warn'>): Promise<number> {
+export async function auditEndpointSettings(
+  store: Store,
+  log: { warn(fields: object, message: string): void },
+): Promise<number> {
   let found = 0;
   for await (const project of allPages((cursor) => store.listProjects({ limit: 1000, cursor }))) {
     for await (const endpoint of allPages((cursor) =>

@@ -698,6 +698,26 @@ describe('dispatcher', () => {
     assert.ok(sent.at(-1)! - sent[0]! >= 4 * 50 - 20, 'faster than the limit');
   });
 
+  test('a fractional rate limit (burst defaulting to it) paces its endpoint and stalls nothing', async () => {
+    // 1.5/s asked the claim for 1.5 deliveries first: every claim failed (datatype mismatch) and the
+    // process delivered nothing more, to any endpoint.
+    const w = await world();
+    const limited = await receiver();
+    const other = await receiver();
+    await w.endpoint(limited.url, { rateLimit: { perSecond: 1.5 } });
+    await w.endpoint(other.url);
+    const deliveries = await w.send(4);
+    await w.dispatcher({ pollIntervalMs: 200 }).start();
+    for (const d of deliveries) await deliveryIn(w, d.id, 'succeeded');
+    assert.equal(limited.requests.length, 4);
+    assert.equal(other.requests.length, 4);
+    assert.deepEqual(
+      w.errors.map((e) => `${e.during}: ${(e.error as Error).message}`),
+      [],
+      'no failed claims',
+    );
+  });
+
   test('raising a rate limit paces what it had put off by the new limit, not behind the old schedule', async () => {
     const w = await world();
     const r = await receiver();

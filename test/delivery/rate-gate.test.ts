@@ -102,7 +102,8 @@ describe('rate gate: what the next claim takes first', () => {
     for (const id of ids('d', 5)) gate.putBackAt(ep, id, 1_000, 40); // due 1,040, 1,140, …
     assert.deepEqual(gate.claimFirst(1_039, never), [], 'nothing due yet');
     assert.deepEqual(gate.claimFirst(1_040, never), [{ projectId: 'p', endpointId: 'e1', limit: 1 }]);
-    assert.deepEqual(gate.claimFirst(1_150, never), [{ projectId: 'p', endpointId: 'e1', limit: 3 }]);
+    assert.deepEqual(gate.claimFirst(1_150, never), [{ projectId: 'p', endpointId: 'e1', limit: 2 }]);
+    assert.deepEqual(gate.claimFirst(1_250, never), [{ projectId: 'p', endpointId: 'e1', limit: 3 }]);
     assert.deepEqual(
       gate.claimFirst(9_000, never),
       [{ projectId: 'p', endpointId: 'e1', limit: 3 }],
@@ -122,7 +123,7 @@ describe('rate gate: what the next claim takes first', () => {
     for (const id of ids('d', 3)) gate.putBackAt(ep, id, 1_000, 40); // due 1,040, 1,140, 1,240
     const first = gate.claimFirst(1_050, never);
     await gate.prepare(claimedOf('e1', ['d0']), new Map(), 1_050);
-    gate.claimedFirst(first, claimedOf('e1', ['d0']), 1_050);
+    gate.claimedFirst(first, claimedOf('e1', ['d0']), 1_050, 256);
     assert.deepEqual(gate.claimFirst(1_100, never), [], 'd1 is due at 1,140');
     assert.equal(gate.claimFirst(1_140, never).length, 1);
   });
@@ -135,8 +136,46 @@ describe('rate gate: what the next claim takes first', () => {
     for (const id of ids('d', 3)) gate.putBackAt(ep, id, 1_000, 40); // due 1,040, 1,140, 1,240
     const first = gate.claimFirst(1_150, never);
     assert.equal(first.length, 1);
-    gate.claimedFirst(first, claimedOf('other', ['x']), 1_150);
+    gate.claimedFirst(first, claimedOf('other', ['x']), 1_150, 256);
     assert.deepEqual(gate.claimFirst(1_200, never), [], 'd0 and d1 forgotten');
     assert.equal(gate.claimFirst(1_240, never).length, 1, 'd2 was not due yet: still asked for');
+  });
+});
+
+describe('rate gate: fractional limits and full claims', () => {
+  const never = () => false;
+
+  test('a fractional perSecond (burst defaulting to it) asks for a whole number of deliveries', async () => {
+    const gate = createRateGate(store);
+    const ep = {
+      id: 'e1',
+      projectId: 'p',
+      status: 'active',
+      rateLimit: { perSecond: 1.5 },
+    } as unknown as Endpoint;
+    await gate.prepare([], new Map(), 0);
+    for (const id of ids('d', 4)) gate.putBackAt(ep, id, 0, 100);
+    for (const now of [100, 700, 1_500, 60_000]) {
+      for (const { limit } of gate.claimFirst(now, never))
+        assert.ok(Number.isInteger(limit) && limit >= 1, `${limit}`);
+    }
+  });
+
+  test('an endpoint asked for first is not forgotten when the claim came back full', async () => {
+    const gate = createRateGate(store);
+    const e1 = {
+      id: 'e1',
+      projectId: 'p',
+      status: 'active',
+      rateLimit: { perSecond: 10, burst: 5 },
+    } as unknown as Endpoint;
+    const e2 = { ...e1, id: 'e2' } as Endpoint;
+    await gate.prepare([], new Map(), 0);
+    gate.putBackAt(e1, 'a', 0, 10);
+    gate.putBackAt(e2, 'b', 0, 10);
+    const first = gate.claimFirst(100, never);
+    assert.equal(first.length, 2);
+    gate.claimedFirst(first, claimedOf('e1', ['a', 'x', 'y', 'z', 'w']), 100, 5); // full: e2 never looked at
+    assert.ok(gate.claimFirst(100, never).some((f) => f.endpointId === 'e2'));
   });
 });
