@@ -170,12 +170,15 @@ export function createRateGate(store: Pick<Store, 'takeRateTokens'>): RateGate {
     },
     claimFirst(now, skip) {
       const first: ClaimFirst[] = [];
-      // At most FIRST_ENDPOINTS_MAX, starting one further each time: every endpoint gets its turn.
-      const start = putBacks.size > FIRST_ENDPOINTS_MAX ? firstRotation++ % putBacks.size : 0;
-      let index = -1;
-      for (const [endpointId, mine] of putBacks) {
-        index++;
-        if (index < start || first.length >= FIRST_ENDPOINTS_MAX) continue;
+      // At most FIRST_ENDPOINTS_MAX, from one further round each time: every endpoint gets its turn.
+      let order: Iterable<[string, PutBacks]> = putBacks;
+      if (putBacks.size > FIRST_ENDPOINTS_MAX) {
+        const all = [...putBacks];
+        const start = firstRotation++ % all.length;
+        order = all.slice(start).concat(all.slice(0, start));
+      }
+      for (const [endpointId, mine] of order) {
+        if (first.length >= FIRST_ENDPOINTS_MAX) break;
         if (mine.waiting.size === 0) continue;
         if (mine.firstDue === null) {
           let min = Number.POSITIVE_INFINITY;

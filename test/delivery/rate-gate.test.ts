@@ -179,3 +179,25 @@ describe('rate gate: fractional limits and full claims', () => {
     assert.ok(gate.claimFirst(100, never).some((f) => f.endpointId === 'e2'));
   });
 });
+
+test('rate gate: with more endpoints due than one claim takes first, each gets its turn', async () => {
+  const gate = createRateGate(store);
+  await gate.prepare([], new Map(), 0);
+  const names = Array.from({ length: 40 }, (_, i) => `e${i}`);
+  for (const id of names) {
+    const ep = {
+      id,
+      projectId: 'p',
+      status: 'active',
+      rateLimit: { perSecond: 10, burst: 1 },
+    } as unknown as Endpoint;
+    gate.putBackAt(ep, `${id}-d`, 0, 10);
+  }
+  const seen = new Set<string>();
+  for (let i = 0; i < 40; i++) {
+    const first = gate.claimFirst(100, () => false);
+    assert.ok(first.length <= 32);
+    for (const f of first) seen.add(f.endpointId);
+  }
+  assert.equal(seen.size, 40, 'every endpoint was asked for first at some claim');
+});
