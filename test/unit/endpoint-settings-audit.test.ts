@@ -22,7 +22,7 @@ test('endpoints with settings the API now refuses are logged with the problem; f
       now,
     );
     const get = await store.createEndpoint(
-      endpointInput(a.id, { url, method: 'GET', signature: { scheme: 'github' } }),
+      endpointInput(a.id, { url, method: 'GET', signature: { scheme: 'sha256-body' } }),
       'plain-secret-value',
       now,
     );
@@ -38,14 +38,14 @@ test('endpoints with settings the API now refuses are logged with the problem; f
     };
     assert.equal(await auditEndpointSettings(store, log), 2);
     assert.deepEqual(lines.map((l) => l.fields.endpointId).sort(), [get.id, header.id].sort());
-    assert.match(lines.find((l) => l.fields.endpointId === get.id)!.message, /query string, unsigned/);
+    assert.match(lines.find((l) => l.fields.endpointId === get.id)!.message, /cannot be used with GET/);
     assert.match(lines.find((l) => l.fields.endpointId === header.id)!.message, /Connection/i);
     assert.ok(!lines.some((l) => l.fields.endpointId === fine.id));
 
     for (let i = 0; i < AUDIT_LINES_MAX + 3; i++) {
       await store.createEndpoint(
-        endpointInput(b.id, { url, method: 'GET' }),
-        'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+        endpointInput(b.id, { url, method: 'GET', signature: { scheme: 'sha256-body' } }),
+        'plain-secret-value',
         now,
       );
     }

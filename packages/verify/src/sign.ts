@@ -133,12 +133,6 @@ export function signatureConfigProblem(
   if (method === 'GET' && scheme.bodyFormat === 'sha256-body') {
     return 'sha256-body carries the signature in the body; it cannot be used with GET';
   }
-  // A GET request carries the event in its query string and signs an empty body: a signature that
-  // does not cover the content would let anyone who saw one request forge others (a github
-  // signature would even be the same on every request).
-  if (method === 'GET' && scheme.name !== 'none' && scheme.name !== 'hmac-sha1-url') {
-    return `the ${scheme.name} signature covers the request body, and a GET request sends the event in its query string, unsigned: use the hmac-sha1-url scheme (it signs the URL with its query) or none`;
-  }
   if (config.encoding !== undefined && config.encoding !== 'hex' && config.encoding !== 'base64') {
     return 'encoding must be "hex" or "base64"';
   }
