@@ -134,7 +134,11 @@ export function toEndpointPatch(
   if (url !== undefined) patch.url = parseEndpointUrl('body.url', url, config);
   if (body.eventTypes) checkEventTypeFilter(body.eventTypes, endpoint.eventTypes);
   const signature = body.signature ?? endpoint.signature;
-  checkSignatureConfig(signature, body.method ?? endpoint.method);
+  // Only when the PATCH changes them: an endpoint an older Herald stored with settings now refused
+  // can still be disabled, renamed or moved without changing how its receiver checks it.
+  if (body.signature !== undefined || body.method !== undefined) {
+    checkSignatureConfig(signature, body.method ?? endpoint.method);
+  }
   if (body.headers) checkCustomHeaders(body.headers, signature);
   else if (body.signature) {
     // The headers kept: one named like the new signature or timestamp header would be dropped.

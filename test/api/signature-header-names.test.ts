@@ -71,6 +71,41 @@ describe('signature header names', () => {
     assert.deepEqual(kept.body.signature, { scheme: 'standard' });
   });
 
+  test('an endpoint stored with such a header before can still be disabled, renamed and moved', async () => {
+    // Written straight to the store, as an older Herald's API had accepted it.
+    const project = await api.project('legacy-header');
+    const stored = await api.store.createEndpoint(
+      {
+        projectId: project.id,
+        url: 'https://hooks.example/old',
+        name: 'old',
+        description: '',
+        eventTypes: [],
+        method: 'POST',
+        headers: {},
+        dev: false,
+        timeoutMs: 5_000,
+        envelope: 'standard',
+        signature: { scheme: 'hmac-sha256', signatureHeader: 'Connection' },
+        rateLimit: null,
+        retrySchedule: null,
+        active: true,
+      },
+      'plain-secret-value',
+      Date.now(),
+    );
+    const path = `/api/v1/projects/${project.id}/endpoints/${stored.id}`;
+    for (const body of [{ active: false }, { name: 'renamed' }, { url: 'https://hooks.example/new' }]) {
+      const r = await api.call('PATCH', path, body);
+      assert.equal(r.status, 200, `${JSON.stringify(body)}: ${JSON.stringify(r.body)}`);
+    }
+    // Changing the signature is checked: still refused with the same header.
+    const again = await api.call('PATCH', path, {
+      signature: { scheme: 'hmac-sha256', signatureHeader: 'Connection' },
+    });
+    assertError(again, 422, 'HERALD_ERR_UNPROCESSABLE', 'body.signature.signatureHeader');
+  });
+
   test('other header names are still accepted', async () => {
     const r = await api.call('POST', EP, {
       url: 'https://hooks.example/in',
