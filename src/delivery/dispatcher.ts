@@ -80,6 +80,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const sleepUntilDue = (ms: number) => sleep(deferredWakeups.sleepFor(ms, clock(), DEFERRED_CLAIM_MIN_MS));
   /** The loop's pause after a key mismatch (KEY_MISMATCH_PAUSE_MS): only stop() ends it early. */
   const pause = createPause();
+  /**
+   * When a batch's endpoint secrets last opened. A key mismatch with none opened for a pause's
+   * length is this process's key (pause); one among batches that open is one bad stored secret,
+   * which must not hold up the others for 10 s each time (the usual 1 s back-off).
+   */
+  let secretsOpenedAt = Number.NEGATIVE_INFINITY;
 
   const recordQueue = createRecordQueue({
     store,
@@ -212,6 +218,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         .filter((c) => c.delivery.endpointId !== null)
         .map((c) => ({ projectId: c.delivery.projectId, endpointId: c.delivery.endpointId! }));
       endpoints = refs.length ? await store.getDispatchEndpoints(refs, readAt) : new Map();
+      if (refs.length) secretsOpenedAt = clock();
       for (const c of claimed) {
         const id = c.delivery.projectId;
         if (!schedules.has(id)) schedules.set(id, await projectSchedule(id));
@@ -371,8 +378,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         if (claimed.length < limit) await sleepUntilDue(config.pollIntervalMs);
       } catch (error) {
         hooks.onError?.(error, 'claim');
-        if (isSecretKeyMismatch(error)) await pause.sleep(KEY_MISMATCH_PAUSE_MS);
-        else await sleep(Math.max(config.pollIntervalMs, 1000));
+        if (isSecretKeyMismatch(error) && clock() - secretsOpenedAt >= KEY_MISMATCH_PAUSE_MS) {
+          await pause.sleep(KEY_MISMATCH_PAUSE_MS);
+        } else await sleep(Math.max(config.pollIntervalMs, 1000));
       }
     }
   };
