@@ -5,21 +5,30 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
 /**
- * Packs `packages/<name>` into `dir`, checks that postpack restored its package.json and that the
+ * Packs a copy of `packages/<name>` into `dir`, checks that postpack restored its package.json and that the
  * tarball holds JavaScript and declarations only; returns a fresh project in `dir/app` with the
  * package installed as `@herald/<name>` and `links` (names in this repository's node_modules).
  */
 export function installPacked(dir: string, name: string, links: string[] = []): string {
-  const manifest = join(ROOT, 'packages', name, 'package.json');
+  // Packed from a copy: npm pack rewrites the package's package.json while it runs (prepack), and a
+  // test process resolving @herald/* in the repository meanwhile would keep the rewritten one.
+  const copy = join(dir, 'repo');
+  cpSync(join(ROOT, 'packages', name), join(copy, 'packages', name), {
+    recursive: true,
+    filter: (src) => !src.includes(`${name}/test`) && !src.endsWith('/dist'),
+  });
+  cpSync(join(ROOT, 'scripts/pack-package.mjs'), join(copy, 'scripts/pack-package.mjs'));
+  symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+  const manifest = join(copy, 'packages', name, 'package.json');
   const before = readFileSync(manifest, 'utf8');
-  const packed = spawnSync('npm', ['pack', `./packages/${name}`, '--pack-destination', dir, '--json'], {
-    cwd: ROOT,
+  const packed = spawnSync('npm', ['pack', '--pack-destination', dir, '--json'], {
+    cwd: join(copy, 'packages', name),
     encoding: 'utf8',
     env: { ...process.env, npm_config_offline: 'true', npm_config_update_notifier: 'false' },
   });
