@@ -69,6 +69,8 @@ interface PutBacks {
   waiting: Map<string, number>;
   /** When the first of `waiting` is due; null when it must be found again (some were claimed). */
   firstDue: number | null;
+  /** When a claim last took it first: the tokens it could use then are counted from there on. */
+  askedAt: number;
 }
 
 export function createRateGate(store: Pick<Store, 'takeRateTokens'>): RateGate {
@@ -144,6 +146,7 @@ export function createRateGate(store: Pick<Store, 'takeRateTokens'>): RateGate {
           horizon: 0,
           waiting: new Map(),
           firstDue: null,
+          askedAt: Number.NEGATIVE_INFINITY,
         };
         putBacks.set(endpoint.id, mine);
       }
@@ -186,7 +189,12 @@ export function createRateGate(store: Pick<Store, 'takeRateTokens'>): RateGate {
           mine.firstDue = min;
         }
         if (mine.firstDue > now || skip(endpointId)) continue;
-        const tokens = Math.floor(((now - mine.firstDue) * mine.perSecond) / 1000) + 1;
+        // Tokens since its first put-back came due or since the last claim took it first, whichever
+        // is later: a claim that found its put-backs taken elsewhere (an older backlog left) does
+        // not make every later claim ask for a whole burst, only to put most of it back.
+        const since = Math.max(mine.firstDue, mine.askedAt);
+        const tokens = Math.floor(((now - since) * mine.perSecond) / 1000) + 1;
+        mine.askedAt = now;
         first.push({ projectId: mine.projectId, endpointId, limit: Math.min(tokens, mine.burst) });
       }
       return first;
