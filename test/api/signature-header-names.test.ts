@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { endpointInput } from '../store/helpers.ts';
 import { assertError, type Body, startApi, type TestApi } from './helpers.ts';
 
 const OWNED = [
@@ -75,22 +76,10 @@ describe('signature header names', () => {
     // Written straight to the store, as an older Herald's API had accepted it.
     const project = await api.project('legacy-header');
     const stored = await api.store.createEndpoint(
-      {
-        projectId: project.id,
+      endpointInput(project.id, {
         url: 'https://hooks.example/old',
-        name: 'old',
-        description: '',
-        eventTypes: [],
-        method: 'POST',
-        headers: {},
-        dev: false,
-        timeoutMs: 5_000,
-        envelope: 'standard',
         signature: { scheme: 'hmac-sha256', signatureHeader: 'Connection' },
-        rateLimit: null,
-        retrySchedule: null,
-        active: true,
-      },
+      }),
       'plain-secret-value',
       Date.now(),
     );
