@@ -218,7 +218,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         .filter((c) => c.delivery.endpointId !== null)
         .map((c) => ({ projectId: c.delivery.projectId, endpointId: c.delivery.endpointId! }));
       endpoints = refs.length ? await store.getDispatchEndpoints(refs, readAt) : new Map();
-      if (refs.length) secretsOpenedAt = clock();
+      for (const target of endpoints.values()) if (!target.unopened) secretsOpenedAt = readAt;
       for (const c of claimed) {
         const id = c.delivery.projectId;
         if (!schedules.has(id)) schedules.set(id, await projectSchedule(id));
@@ -240,6 +240,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
     const now = clock();
     const releases: ReleaseItem[] = [];
+    // Endpoints whose secrets did not open with this process's key: their deliveries go back, due
+    // at once for a process with the right key when none of the batch opened (this one then pauses,
+    // below), in a second when the others did (one bad stored secret); the others go out.
+    let unopened: Error | undefined;
+    let opened = false;
+    for (const target of endpoints.values()) {
+      if (target.unopened) unopened ??= target.unopened;
+      else opened = true;
+    }
     /** Put back until `at`; `rateLimited`: no token (removing or raising the limit makes it due at once). */
     const defer = (d: ClaimedDelivery['delivery'], at: number, rateLimited: boolean) => {
       releases.push({ projectId: d.projectId, deliveryId: d.id, nextAttemptAt: at, rateLimited });
@@ -262,6 +271,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (!target) {
         // Endpoint deleted after the event was accepted: nothing to send it to.
         queueRecord(endpointDeletedRecord(d, c.event, workerId, now), false);
+        continue;
+      }
+      if (target.unopened) {
+        releases.push({
+          projectId: d.projectId,
+          deliveryId: d.id,
+          nextAttemptAt: opened ? now + 1_000 : now,
+        });
         continue;
       }
       const ep = target.endpoint;
@@ -299,6 +316,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       launch(ep.id, d.projectId, () => attempt(c, ep, target.secrets, timeoutMs, schedule));
     }
     if (releases.length) await store.releaseDeliveries(releases);
+    // None opened: the claim's failure (the loop backs off, or pauses when no secret opened lately).
+    // Some did: logged, and the loop goes on with the others.
+    if (unopened && !opened) throw unopened;
+    if (unopened) hooks.onError?.(unopened, 'dispatch endpoints');
   };
 
   let newWork = true;

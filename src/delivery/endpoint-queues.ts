@@ -130,7 +130,11 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       (found) => {
         refreshing.delete(key);
         const target = found.get(key);
-        if (!target) releaseQueue(key);
+        if (target?.unopened) {
+          // Its secrets no longer open with this process's key: not sent unsigned, handed back.
+          onError(target.unopened, 'dispatch endpoints');
+          releaseQueue(key, FAILING_ENDPOINT_PAUSE_MS);
+        } else if (!target) releaseQueue(key);
         else if (target.endpoint.status === 'disabled') releaseQueue(key, 0, 'parked');
         else {
           views.set(key, { target, readAt });

@@ -9,7 +9,22 @@
  * The secrets are held decrypted in the dispatcher's memory while cached, as they are while sent.
  * Bounded: the least recently used endpoints go first.
  */
+import type { Endpoint, EndpointSecret } from '../domain/types.ts';
+import { isSecretKeyMismatch } from './secret-cipher.ts';
 import type { DispatchEndpoint } from './store.ts';
+
+/**
+ * An endpoint's view with its secrets opened, or marked `unopened` when they do not open with this
+ * process's key: one such endpoint must not fail the whole batch it was claimed in.
+ */
+export function dispatchView(endpoint: Endpoint, openSecrets: () => EndpointSecret[]): DispatchEndpoint {
+  try {
+    return { endpoint, secrets: openSecrets() };
+  } catch (error) {
+    if (!isSecretKeyMismatch(error)) throw error;
+    return { endpoint, secrets: [], unopened: error };
+  }
+}
 
 /** Endpoints held before the least recently used are dropped. */
 export const DISPATCH_CACHE_ENDPOINTS = 10_000;

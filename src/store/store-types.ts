@@ -174,6 +174,12 @@ export interface ClaimFirst {
 export interface DispatchEndpoint {
   endpoint: Endpoint;
   secrets: EndpointSecret[];
+  /**
+   * Its secrets did not open with this process's encryption key (SecretKeyMismatchError: sealed
+   * with another key, or a stored value cut short): `secrets` is empty, and only this endpoint's
+   * deliveries wait; the others of the batch go.
+   */
+  unopened?: Error;
 }
 
 /** What one finished attempt does to its endpoint's health. */

@@ -6,6 +6,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, test } from 'node:test';
 import { DEFAULT_DELIVERY, type DeliveryConfig } from '../../src/config/config-types.ts';
 import {
@@ -923,6 +924,45 @@ describe('dispatcher', () => {
     await deliveryIn(w, accepted!.deliveries[0]!.id, 'succeeded');
     assert.deepEqual(JSON.parse(r.requests[0]!.body), payload);
     assert.equal(r.requests[0]!.headers['webhook-id'], accepted!.event.id);
+  });
+
+  test('one endpoint whose stored secret does not open holds back only its own deliveries', async () => {
+    // A sealed secret cut short no longer opens (SecretKeyMismatchError). It failed the whole batch
+    // it was claimed with: every other endpoint's deliveries in that batch waited too, over and over.
+    const dir = mkdtempSync(join(tmpdir(), 'herald-dispatch-key-'));
+    const path = join(dir, 'herald.db');
+    const store = await openStore(`sqlite:${path}`, {
+      encryptionKey: Buffer.alloc(32, 7).toString('base64'),
+    });
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    cleanups.push(() => store.close());
+    const w = await world(store);
+    const good = await receiver();
+    const bad = await receiver();
+    await w.endpoint(good.url);
+    const broken = await w.endpoint(bad.url);
+    const raw = new DatabaseSync(path);
+    raw
+      .prepare(
+        'UPDATE endpoint_secrets SET secret = substr(secret, 1, length(secret) - 8) WHERE endpoint_id = ?',
+      )
+      .run(broken.id);
+    raw.close();
+    const deliveries = await w.send(10);
+    await w.dispatcher().start();
+    for (const d of deliveries.filter((x) => x.endpointId !== broken.id))
+      await deliveryIn(w, d.id, 'succeeded');
+    assert.equal(good.requests.length, 10);
+    assert.equal(bad.requests.length, 0, 'nothing sent unsigned');
+    for (const d of deliveries.filter((x) => x.endpointId === broken.id)) {
+      const stored = await w.store.getDelivery(w.projectId, d.id);
+      assert.equal(stored?.status, 'pending');
+      assert.equal(stored?.attempts, 0);
+    }
+    assert.ok(
+      w.errors.some((e) => /cannot decrypt an endpoint secret/.test(String((e.error as Error).message))),
+      'the failure is reported',
+    );
   });
 
   test('a deleted endpoint fails its delivery without a request', async () => {

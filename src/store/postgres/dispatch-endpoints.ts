@@ -3,6 +3,7 @@
  * its valid secrets (decrypted), in one statement, so a claim or a hand-off costs one round trip.
  */
 import type pg from 'pg';
+import { dispatchView } from '../dispatch-cache.ts';
 import type { SecretCipher } from '../secret-cipher.ts';
 import type { DispatchEndpoint } from '../store.ts';
 import { type Row, toEndpoint, toSecret } from './rows.ts';
@@ -26,13 +27,15 @@ export async function dispatchEndpointsPostgres(
     [refs.map((r) => r.projectId), refs.map((r) => r.endpointId), now],
   );
   for (const r of rows as Row[]) {
-    out.set(String(r.id), {
-      endpoint: toEndpoint(r),
-      secrets: (r.valid_secrets as Row[]).map((secret) => ({
-        ...toSecret(secret),
-        secret: cipher.open(String(secret.secret)),
-      })),
-    });
+    out.set(
+      String(r.id),
+      dispatchView(toEndpoint(r), () =>
+        (r.valid_secrets as Row[]).map((secret) => ({
+          ...toSecret(secret),
+          secret: cipher.open(String(secret.secret)),
+        })),
+      ),
+    );
   }
   return out;
 }

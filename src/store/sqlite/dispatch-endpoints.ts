@@ -46,7 +46,7 @@ export function dispatchEndpointsSqlite(
     // under, and the next read (seeing the newer version) loads it again.
     const loaded = load(projectId, endpointId, now);
     if (!loaded) continue;
-    cache.set(projectId, endpointId, version, loaded);
+    if (!loaded.unopened) cache.set(projectId, endpointId, version, loaded);
     out.set(endpointId, loaded);
   }
   return out;

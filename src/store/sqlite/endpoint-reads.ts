@@ -1,6 +1,7 @@
 /** Reads of one endpoint for the SQLite store: its row, and its view for the dispatcher. */
 import type { DatabaseSync } from 'node:sqlite';
 import type { Endpoint } from '../../domain/types.ts';
+import { dispatchView } from '../dispatch-cache.ts';
 import type { SecretCipher } from '../secret-cipher.ts';
 import type { DispatchEndpoint } from '../store.ts';
 import { get } from './db-helpers.ts';
@@ -21,5 +22,5 @@ export function dispatchEndpointSqlite(
   now: number,
 ): DispatchEndpoint | null {
   const endpoint = endpointSqlite(db, projectId, endpointId);
-  return endpoint && { endpoint, secrets: validSecretsSqlite(db, cipher, projectId, endpointId, now) };
+  return endpoint && dispatchView(endpoint, () => validSecretsSqlite(db, cipher, projectId, endpointId, now));
 }
