@@ -218,7 +218,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         .filter((c) => c.delivery.endpointId !== null)
         .map((c) => ({ projectId: c.delivery.projectId, endpointId: c.delivery.endpointId! }));
       endpoints = refs.length ? await store.getDispatchEndpoints(refs, readAt) : new Map();
-      for (const target of endpoints.values()) if (!target.unopened) secretsOpenedAt = readAt;
       for (const c of claimed) {
         const id = c.delivery.projectId;
         if (!schedules.has(id)) schedules.set(id, await projectSchedule(id));
@@ -249,6 +248,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (target.unopened) unopened ??= target.unopened;
       else opened = true;
     }
+    if (opened) secretsOpenedAt = readAt;
     /** Put back until `at`; `rateLimited`: no token (removing or raising the limit makes it due at once). */
     const defer = (d: ClaimedDelivery['delivery'], at: number, rateLimited: boolean) => {
       releases.push({ projectId: d.projectId, deliveryId: d.id, nextAttemptAt: at, rateLimited });
