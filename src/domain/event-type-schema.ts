@@ -23,19 +23,30 @@ const DRAFT_2019 = 'https://json-schema.org/draft/2019-09/schema';
 
 let validators: { v2020: Ajv2020; v2019: Ajv2019; v07: Ajv } | null = null;
 
-/** The Ajv instance for the draft `$schema` names; null for a draft not checked here. */
-function validatorFor(schema: Record<string, unknown>): Ajv | Ajv2019 | Ajv2020 | null {
+/**
+ * The Ajv instance for the draft `$schema` names (drafts 06 and 07, over http or https, are checked
+ * as draft-07, the meta-schema this Ajv holds); null for a draft not checked here.
+ */
+function validatorFor(
+  schema: Record<string, unknown>,
+): { ajv: Ajv | Ajv2019 | Ajv2020; draft07: boolean } | null {
   validators ??= { v2020: new Ajv2020(OPTIONS), v2019: new Ajv2019(OPTIONS), v07: new Ajv(OPTIONS) };
   const draft = typeof schema.$schema === 'string' ? schema.$schema.replace(/#$/, '') : DRAFT_2020;
-  if (draft === DRAFT_2020) return validators.v2020;
-  if (draft === DRAFT_2019) return validators.v2019;
-  if (/^https?:\/\/json-schema\.org\/draft-0[67]\/schema$/.test(draft)) return validators.v07;
+  if (draft === DRAFT_2020) return { ajv: validators.v2020, draft07: false };
+  if (draft === DRAFT_2019) return { ajv: validators.v2019, draft07: false };
+  if (/^https?:\/\/json-schema\.org\/draft-0[67]\/schema$/.test(draft))
+    return { ajv: validators.v07, draft07: true };
   return null;
 }
 
 /** The problem with `schema` (as stored: an object, a boolean or null) and `example`, or null. */
 export function eventTypeSchemaProblem(schema: unknown, example: unknown): EventTypeSchemaProblem | null {
-  if (schema === null || schema === undefined || typeof schema === 'boolean') return null;
+  if (schema === null || schema === undefined || schema === true) return null;
+  if (schema === false) {
+    return example === null || example === undefined
+      ? null
+      : { field: 'example', message: 'does not match the schema: the schema false matches nothing' };
+  }
   // Numbers the API keeps exactly (json-text.ts: 18446744073709551615 as its digits) become plain
   // numbers for Ajv, which wants a number for `maximum` and compares the example's as numbers.
   schema = plain(schema);
@@ -43,14 +54,22 @@ export function eventTypeSchemaProblem(schema: unknown, example: unknown): Event
   if (typeof schema !== 'object' || Array.isArray(schema)) {
     return { field: 'schema', message: 'must be a JSON Schema: an object or a boolean' };
   }
-  const ajv = validatorFor(schema as Record<string, unknown>);
-  if (!ajv) return null;
-  // Its own copy without $id: a catalog has many schemas, and two with one $id would clash.
-  const { $id: _id, ...own } = schema as Record<string, unknown>;
-  if (!ajv.validateSchema(own as AnySchema)) {
-    return { field: 'schema', message: `is not a valid JSON Schema: ${describe(ajv.errors)}` };
+  const { $schema } = schema as Record<string, unknown>;
+  if ($schema !== undefined && typeof $schema !== 'string') {
+    return { field: 'schema', message: 'is not a valid JSON Schema: /$schema must be a string' };
   }
+  const found = validatorFor(schema as Record<string, unknown>);
+  if (!found) return null;
+  const { ajv } = found;
+  // Its own copy without $id (a catalog has many schemas, and two with one $id would clash), and
+  // for drafts 06 and 07 without $schema (Ajv knows draft-07's meta-schema by its http name only).
+  const { $id: _id, ...rest } = schema as Record<string, unknown>;
+  const own: Record<string, unknown> = { ...rest };
+  if (found.draft07) delete own.$schema;
   try {
+    if (!ajv.validateSchema(own as AnySchema)) {
+      return { field: 'schema', message: `is not a valid JSON Schema: ${describe(ajv.errors)}` };
+    }
     const validate = ajv.compile(own as AnySchema);
     if (example === null || example === undefined || validate(example)) return null;
     return { field: 'example', message: `does not match the schema: ${describe(validate.errors)}` };

@@ -55,6 +55,26 @@ describe('event type schemas', () => {
     assert.deepEqual(stored.body.example, { amount: 1 }, 'unchanged');
   });
 
+  test('draft-06 and draft-07 named over http or https are checked, never a 500; a $schema that is no string is 400', async () => {
+    for (const draft of [
+      'http://json-schema.org/draft-06/schema#',
+      'https://json-schema.org/draft-07/schema#',
+      'http://json-schema.org/draft-07/schema#',
+    ]) {
+      const ok = await put('drafts', { schema: { ...PURCHASE, $schema: draft }, example: { amount: 1 } });
+      assert.equal(ok.status, 200, `${draft}: ${JSON.stringify(ok.body)}`);
+      const bad = await put('drafts', { schema: { $schema: draft, type: 'nonsense' } });
+      assertError(bad, 400, 'HERALD_ERR_VALIDATION', 'body.schema');
+    }
+    assertError(await put('number', { schema: { $schema: 5 } }), 400, 'HERALD_ERR_VALIDATION', 'body.schema');
+    assertError(
+      await put('never', { schema: false, example: 1 }),
+      422,
+      'HERALD_ERR_UNPROCESSABLE',
+      'body.example',
+    );
+  });
+
   test('schemas of other drafts, boolean schemas and no schema are accepted; payloads are not checked', async () => {
     const draft4 = { $schema: 'http://json-schema.org/draft-04/schema#', type: 'nonsense' };
     assert.equal((await put('draft4', { schema: draft4, example: 1 })).status, 200);
