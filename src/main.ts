@@ -37,6 +37,7 @@ import { createThreadedDispatcher } from './delivery/threaded-dispatcher.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type DeliveryOutcome, type Metrics } from './metrics.ts';
 import { openStore } from './store/open-store.ts';
+import { isDatabaseFileGone } from './store/sqlite/database-file-watch.ts';
 import type { MigrationResult, Store } from './store/store.ts';
 import { explainDatabaseError, isStoreUnreachable } from './store/store-unavailable.ts';
 
@@ -147,12 +148,17 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
       store,
       // An outage: one line per scrape without a stack (herald_store_up says the rest).
       onCollectError: (error) =>
-        isStoreUnreachable(error)
+        isDatabaseFileGone(error)
           ? logger.warn(
               { cause: causeOf(error) },
-              'metrics: cannot read the delivery backlog: the database cannot be reached',
+              'metrics: cannot read the delivery backlog: the database file is gone',
             )
-          : logger.warn({ err: error }, 'metrics: cannot read the delivery backlog'),
+          : isStoreUnreachable(error)
+            ? logger.warn(
+                { cause: causeOf(error) },
+                'metrics: cannot read the delivery backlog: the database cannot be reached',
+              )
+            : logger.warn({ err: error }, 'metrics: cannot read the delivery backlog'),
       threadHeap: async () => (await dispatcher?.threadHeap?.()) ?? null,
     });
     if (config.role !== 'api') {

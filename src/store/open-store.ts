@@ -97,10 +97,14 @@ const isReadOnly = (error: unknown) =>
  */
 function sqliteOpenError(file: string, error: unknown): Error {
   const reason = (error as Error)?.message ?? String(error);
-  return new Error(
-    `cannot use the SQLite database ${file}: ${reason} (the data directory, HERALD_DATA_DIR or --data-dir, or the sqlite: path of HERALD_DATABASE_URL, must be writable by this user)`,
-    { cause: error },
-  );
+  const code = (error as NodeJS.ErrnoException)?.code;
+  // Where the file or its directory cannot be written or made: say which settings name them.
+  const access =
+    isReadOnly(error) || ['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'ENOENT', 'EEXIST'].includes(String(code));
+  const hint = access
+    ? ' (the data directory, HERALD_DATA_DIR or --data-dir, or the sqlite: path of HERALD_DATABASE_URL, must be writable by this user)'
+    : '';
+  return new Error(`cannot use the SQLite database ${file}: ${reason}${hint}`, { cause: error });
 }
 
 /** Creates `file` with `mode` when it does not exist; never opens one that does. */
