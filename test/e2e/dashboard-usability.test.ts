@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { build } from 'vite';
-import { CHROMIUM, launchLoopbackChromium, watchedPage } from '../support/browser.ts';
+import { CHROMIUM, errorOf, launchLoopbackChromium, watchedPage } from '../support/browser.ts';
 import { api, type HeraldProcess, type Receiver, startHerald, startReceiver } from './harness.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -257,17 +257,4 @@ describe('dashboard usability (browser)', { timeout: 180_000 }, () => {
 async function edgeOpacity(frame: Locator, pseudo: '::before' | '::after'): Promise<string> {
   await frame.page().waitForTimeout(250);
   return frame.evaluate((element, which) => getComputedStyle(element, which).opacity, pseudo);
-}
-
-/** The error shown for a control: the field errors its aria-describedby names, when aria-invalid. */
-async function errorOf(control: Locator): Promise<string | null> {
-  return control.evaluate((element) => {
-    if (element.getAttribute('aria-invalid') !== 'true') return null;
-    return (element.getAttribute('aria-describedby') ?? '')
-      .split(/\s+/)
-      .map((id) => document.getElementById(id))
-      .filter((node) => node?.classList.contains('field-error'))
-      .map((node) => node?.textContent ?? '')
-      .join(' ');
-  });
 }

@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
-import { CHROMIUM, launchLoopbackChromium, watchedPage } from '../support/browser.ts';
+import { CHROMIUM, errorOf, launchLoopbackChromium, watchedPage } from '../support/browser.ts';
 import { refusedPort } from '../support/refused-port.ts';
 import { api, type HeraldProcess, type Receiver, startHerald, startReceiver } from './harness.ts';
 
@@ -624,22 +624,6 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     assertNoProblems();
   });
 });
-
-/**
- * The error shown for a form control: the text of the field errors its aria-describedby names, when
- * it is marked aria-invalid; null when it is not.
- */
-async function errorOf(control: ReturnType<Page['locator']>): Promise<string | null> {
-  return control.evaluate((element) => {
-    if (element.getAttribute('aria-invalid') !== 'true') return null;
-    return (element.getAttribute('aria-describedby') ?? '')
-      .split(/\s+/)
-      .map((id) => document.getElementById(id))
-      .filter((node) => node?.classList.contains('field-error'))
-      .map((node) => node?.textContent ?? '')
-      .join(' ');
-  });
-}
 
 /** Waits until `rows` holds exactly `count` elements. */
 async function waitForCount(rows: ReturnType<Page['locator']>, count: number): Promise<void> {

@@ -4,7 +4,7 @@
  * resolve except localhost and 127.0.0.1, so no DNS query or request leaves the machine, and
  * nothing of its own (updates, sync, QUIC probes) runs in the background.
  */
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -58,4 +58,20 @@ export async function watchedPage(
   });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   return { context, page };
+}
+
+/**
+ * The error shown for a form control: the text of the field errors its aria-describedby names, when
+ * it is marked aria-invalid; null when it is not.
+ */
+export async function errorOf(control: Locator): Promise<string | null> {
+  return control.evaluate((element) => {
+    if (element.getAttribute('aria-invalid') !== 'true') return null;
+    return (element.getAttribute('aria-describedby') ?? '')
+      .split(/\s+/)
+      .map((id) => document.getElementById(id))
+      .filter((node) => node?.classList.contains('field-error'))
+      .map((node) => node?.textContent ?? '')
+      .join(' ');
+  });
 }
