@@ -54,10 +54,18 @@ export async function identify(ctx: AuthContext, request: FastifyRequest): Promi
   // the installation-wide routes (the event catalog) included, not only under the project's path.
   const project = await ctx.store.getProject(portal.claims.projectId);
   if (!project) return null;
-  // Links of a project whose links were revoked (DELETE …/portal-links) are refused if issued before
-  // it, from the row read above: every process sharing the database refuses them at once.
-  const notBefore = project.portalLinksNotBefore;
-  if (notBefore !== null && portal.claims.issuedAt < notBefore) return null;
+  // Links of a project whose links were revoked (DELETE …/portal-links) since they were made are
+  // refused, from the row read above: every process sharing the database refuses them at once. A
+  // link carries the project's generation when it was made, and each revocation increments it: no
+  // clock is compared, so a link made by a process whose clock runs ahead is ended too. A link from
+  // before links carried it goes by its issue time against the last revocation's.
+  const { generation } = portal.claims;
+  if (generation !== undefined) {
+    if (generation < project.portalLinksGeneration) return null;
+  } else {
+    const notBefore = project.portalLinksNotBefore;
+    if (notBefore !== null && portal.claims.issuedAt < notBefore) return null;
+  }
   // A link made with a project API key goes with that key: deleting a leaked key ends its links too.
   const { keyId } = portal.claims;
   if (keyId !== undefined) {

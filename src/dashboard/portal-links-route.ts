@@ -4,9 +4,13 @@
  * project's API key may create one; a portal token may not (a link must not mint longer-lived links).
  * A link made with a key carries the key's id and is refused once that key is deleted (auth.ts).
  *
+ * A link carries the project's portal-link generation (`gen`) as read here when it is made.
+ *
  * DELETE /api/v1/projects/:project/portal-links → 204. Revokes every link of the project issued
- * until now: the project's `portalLinksNotBefore` becomes now, and auth.ts refuses a link whose
- * issue time (`iat`) is earlier, in every process sharing the database. Links made afterwards work.
+ * until now: the project's `portalLinksGeneration` is incremented (in one UPDATE), and auth.ts
+ * refuses a link whose `gen` is lower, in every process sharing the database, whatever their clocks.
+ * Links made afterwards work. `portalLinksNotBefore` also becomes now, for links made before links
+ * carried `gen`: auth.ts refuses such a link whose issue time (`iat`) is earlier.
  * The admin token or that project's API key may; a portal token may not (403).
  */
 // Brings @fastify/swagger's schema fields (tags, summary) into Fastify's types; erased at run time.
@@ -126,6 +130,8 @@ export async function portalLinksRoute(
         projectId: project.id,
         expiresAt,
         issuedAt,
+        // As read above: a revocation after that read ends this link too (no clock involved).
+        generation: project.portalLinksGeneration,
         ...(caller.kind === 'project' ? { keyId: caller.keyId } : {}),
       });
       return reply.code(201).send({

@@ -2,14 +2,17 @@
  * Portal link tokens: a signed, expiring grant that lets a customer's browser act on one project
  * (the embeddable portal at /ui/portal). Pure functions; the server key is passed in.
  *
- * Format: `hpt_<base64url(JSON {projectId, exp, iat?, kid?})>.<base64url(HMAC-SHA256(key, "hpt_" + payload))>`,
- * `exp` in Unix seconds, `iat` the issue time in epoch milliseconds (the API refuses a link issued
- * before its project's links were revoked; a token from before `iat` existed reads as issued at 0),
+ * Format: `hpt_<base64url(JSON {projectId, exp, iat?, gen?, kid?})>.<base64url(HMAC-SHA256(key, "hpt_" + payload))>`,
+ * `exp` in Unix seconds, `iat` the issue time in epoch milliseconds, `gen` the project's portal-link
+ * generation when the link was made (each revocation of the project's links increments it; the API
+ * refuses a link whose `gen` is lower than its project's, whatever the clocks of the processes say),
  * `kid` the id of the project API key that made the link (none when the admin token did): the API
- * refuses the link once that key is deleted. The token is not encrypted: the project id is not a
- * secret, the signature is what grants access. Stateless on purpose, so every Herald process sharing
- * the key accepts it; what ends a link early (its key deleted, its project's links revoked) is read
- * from the project's row by the API (src/api/auth.ts).
+ * refuses the link once that key is deleted. A token from before `gen` existed is judged by its
+ * `iat` instead (refused if issued before the project's last revocation; one from before `iat`
+ * existed reads as issued at 0). The token is not encrypted: the project id is not a secret, the
+ * signature is what grants access. Stateless on purpose, so every Herald process sharing the key
+ * accepts it; what ends a link early (its key deleted, its project's links revoked) is read from the
+ * project's row by the API (src/api/auth.ts).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -28,6 +31,11 @@ export interface PortalClaims {
   expiresAt: number;
   /** Issue time, epoch milliseconds; 0 for a token made before tokens carried it. */
   issuedAt: number;
+  /**
+   * The project's portal-link generation when the link was made; absent for a token made before
+   * tokens carried it (auth then goes by `issuedAt`).
+   */
+  generation?: number;
   /** The project API key that made the link; absent when the admin token made it. */
   keyId?: string;
 }
@@ -49,7 +57,7 @@ export function derivePortalKey(serverSecret: string): Buffer {
 
 /**
  * Signs a token for `projectId` valid until `expiresAt` (epoch ms, rounded down to the second),
- * issued at `issuedAt` (epoch ms, whole milliseconds).
+ * issued at `issuedAt` (epoch ms, whole milliseconds), of the project's portal-link `generation`.
  */
 export function createPortalToken(key: Uint8Array, claims: PortalTokenInput): string {
   const payload = Buffer.from(
@@ -57,6 +65,7 @@ export function createPortalToken(key: Uint8Array, claims: PortalTokenInput): st
       projectId: claims.projectId,
       exp: Math.floor(claims.expiresAt / 1000),
       ...(claims.issuedAt === undefined ? {} : { iat: Math.floor(claims.issuedAt) }),
+      ...(claims.generation === undefined ? {} : { gen: claims.generation }),
       ...(claims.keyId === undefined ? {} : { kid: claims.keyId }),
     }),
   ).toString('base64url');
@@ -106,21 +115,25 @@ function parseClaims(json: string): PortalClaims | null {
     return null;
   }
   if (typeof value !== 'object' || value === null) return null;
-  const { projectId, exp, iat, kid } = value as {
+  const { projectId, exp, iat, gen, kid } = value as {
     projectId?: unknown;
     exp?: unknown;
     iat?: unknown;
+    gen?: unknown;
     kid?: unknown;
   };
   if (typeof projectId !== 'string' || projectId.length === 0) return null;
   if (typeof exp !== 'number' || !Number.isSafeInteger(exp)) return null;
   if (iat !== undefined && (typeof iat !== 'number' || !Number.isSafeInteger(iat) || iat < 0)) return null;
+  if (gen !== undefined && (typeof gen !== 'number' || !Number.isSafeInteger(gen) || gen < 0)) return null;
   if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0)) return null;
   return {
     projectId,
     expiresAt: exp * 1000,
     // A token made before tokens carried their issue time: issued at 0, so a revocation ends it.
     issuedAt: iat ?? 0,
+    // A token made before tokens carried the generation has none: auth goes by its issue time.
+    ...(gen === undefined ? {} : { generation: gen }),
     ...(kid === undefined ? {} : { keyId: kid }),
   };
 }

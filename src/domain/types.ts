@@ -14,10 +14,17 @@ export interface Project {
   /** When true, events whose type is not in the catalog are refused (422). */
   enforceCatalog: boolean;
   /**
-   * Portal links issued before this time (epoch ms) are refused: set when the project's links are
-   * revoked, null when they never were. Internal: not in the project's JSON.
+   * Portal links issued before this time (epoch ms) are refused if they carry no generation (made
+   * before links did): set when the project's links are revoked, null when they never were.
+   * Internal: not in the project's JSON.
    */
   portalLinksNotBefore: number | null;
+  /**
+   * Incremented by each revocation of the project's portal links (0: never revoked); a link carries
+   * the generation it was made in and is refused once it is lower. Internal: not in the project's
+   * JSON.
+   */
+  portalLinksGeneration: number;
   createdAt: number;
   updatedAt: number;
 }

@@ -120,6 +120,7 @@ export function createRowMappers(decode: ColumnDecoders) {
     retrySchedule: optJson<number[]>(r.retry_schedule),
     enforceCatalog: bool(r.enforce_catalog),
     portalLinksNotBefore: optNum(r.portal_links_not_before),
+    portalLinksGeneration: num(r.portal_links_generation),
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
   });

@@ -91,9 +91,11 @@ export interface Store {
   /** Deletes the project and everything it owns. */
   deleteProject(projectId: string): Promise<boolean>;
   /**
-   * Revokes the project's portal links: its `portalLinksNotBefore` becomes `now` (never earlier than
-   * it was, so a process with a slow clock cannot bring revoked links back); `updatedAt` is left as
-   * it is. False when there is no such project.
+   * Revokes the project's portal links: its `portalLinksGeneration` is incremented, in one statement
+   * (links carry the generation they were made in, and are refused once it is lower: no clock
+   * involved); its `portalLinksNotBefore` becomes `now` (never earlier than it was), for links made
+   * before links carried a generation. `updatedAt` is left as it is. False when there is no such
+   * project.
    */
   revokePortalLinks(projectId: string, now: number): Promise<boolean>;
 

@@ -47,8 +47,8 @@ interface Fixtures {
   keyId: string;
   key: string;
   portal: string;
-  /** When `portal` was asked for: a revocation after it may have ended it. */
-  portalAt: number;
+  /** The project's portal-link generation when `portal` was asked for: a revocation after it ended it. */
+  portalGeneration: number;
 }
 
 // ── prototype pollution ────────────────────────────────────────────────────────────────────────
@@ -648,12 +648,12 @@ async function ensureFixtures(): Promise<void> {
       keyId: '',
       key: '',
       portal: '',
-      portalAt: 0,
+      portalGeneration: 0,
     };
   } else {
     fx.projectUid = project.uid;
     // DELETE …/portal-links revoked the links issued before it: a new one.
-    if (project.portalLinksNotBefore !== null && project.portalLinksNotBefore > fx.portalAt) fx.portal = '';
+    if (project.portalLinksGeneration > fx.portalGeneration) fx.portal = '';
   }
   if (!(await api.store.getProject(fx.otherProjectId))) {
     fx.otherProjectId = (await admin('POST', '/api/v1/projects', { name: 'other' })).id;
@@ -686,7 +686,7 @@ async function ensureFixtures(): Promise<void> {
     fx.key = key.key;
   }
   if (!fx.portal) {
-    fx.portalAt = Date.now();
+    fx.portalGeneration = (await api.store.getProject(fx.projectId))?.portalLinksGeneration ?? 0;
     fx.portal = (await admin('POST', `${base}/portal-links`, {})).token;
   }
 }

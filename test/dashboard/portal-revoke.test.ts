@@ -3,7 +3,8 @@
  * server on a loopback port over a real SQLite file: links issued before are refused like expired
  * ones (401) everywhere, links made afterwards work, other projects' links are untouched, and only
  * the admin token or the project's own key may revoke. A second app over a second store on the same
- * database file stands for another Herald process.
+ * database file stands for another Herald process; two more serve only the link route, with clocks a
+ * minute ahead and a minute behind: a revocation does not depend on the processes' clocks agreeing.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,9 +12,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/build-app.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
+import { portalLinksRoute } from '../../src/dashboard/portal-links-route.ts';
 import { createPortalToken, derivePortalKey } from '../../src/dashboard/portal-token.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -29,6 +31,9 @@ describe('DELETE /api/v1/projects/:project/portal-links', () => {
   const apps: FastifyInstance[] = [];
   /** Base URLs of the two apps ("processes") sharing the database. */
   const bases: string[] = [];
+  /** Base URLs of link routes ("processes") whose clocks run a minute ahead and a minute behind. */
+  const skewed = { fast: '', slow: '' };
+  const SKEW_MS = 60_000;
   let projectA: { id: string; uid: string };
   let projectB: { id: string };
   let keyA: string;
@@ -86,6 +91,24 @@ describe('DELETE /api/v1/projects/:project/portal-links', () => {
       await app.listen({ host: '127.0.0.1', port: 0 });
       bases.push(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`);
     }
+    for (const [name, offset] of [
+      ['fast', SKEW_MS],
+      ['slow', -SKEW_MS],
+    ] as const) {
+      const store = await openStore(url);
+      stores.push(store);
+      const app = Fastify();
+      apps.push(app);
+      await app.register(portalLinksRoute, {
+        store,
+        portalKey: derivePortalKey(ADMIN),
+        publicUrl: 'http://127.0.0.1',
+        callerOf: () => ({ kind: 'admin' }),
+        now: () => Date.now() + offset,
+      });
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      skewed[name] = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    }
     projectA = await admin('POST', '/api/v1/projects', { name: 'A', uid: 'revoke-a' });
     projectB = await admin('POST', '/api/v1/projects', { name: 'B' });
     keyA = (await admin('POST', `/api/v1/projects/${projectA.id}/api-keys`, { name: 'a' })).key;
@@ -127,6 +150,7 @@ describe('DELETE /api/v1/projects/:project/portal-links', () => {
     // The project's JSON does not show it.
     const project = await admin('GET', `/api/v1/projects/${projectA.id}`);
     assert.equal('portalLinksNotBefore' in project, false);
+    assert.equal('portalLinksGeneration' in project, false);
   });
 
   test("the project's own key may revoke (by id or uid); another project's key gets 404 and revokes nothing", async () => {
@@ -161,6 +185,60 @@ describe('DELETE /api/v1/projects/:project/portal-links', () => {
     assert.equal((await revoke('hk_wrong', projectA.id)).status, 401);
     assert.equal((await call(null, 'DELETE', `/api/v1/projects/${projectA.id}/portal-links`)).status, 401);
     assert.equal((await revoke(ADMIN, 'prj_missing')).status, 404);
+  });
+
+  test('a link made by a process whose clock runs ahead (iat in the future) is refused after a revocation; one made after by a process whose clock is behind works', async () => {
+    const project = await admin('POST', '/api/v1/projects', { name: 'skew' });
+    const linkAt = async (base: string) => {
+      const r = await call(ADMIN, 'POST', `/api/v1/projects/${project.id}/portal-links`, {}, base);
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      return r.body.token as string;
+    };
+    const iatOf = (token: string) =>
+      JSON.parse(Buffer.from(token.slice(4).split('.')[0]!, 'base64url').toString('utf8')).iat as number;
+    const ahead = await linkAt(skewed.fast);
+    assert.ok(iatOf(ahead) > Date.now() + SKEW_MS / 2, 'issued "in the future"');
+    // The same, made directly with the server's key: a future iat and the project's generation.
+    const generation = (await stores[0]!.getProject(project.id))!.portalLinksGeneration;
+    const direct = createPortalToken(derivePortalKey(ADMIN), {
+      projectId: project.id,
+      expiresAt: Date.now() + 600_000,
+      issuedAt: Date.now() + SKEW_MS,
+      generation,
+    });
+    for (const token of [ahead, direct]) {
+      for (const base of bases) assert.deepEqual(await reads(token, project.id, base), [200, 200]);
+    }
+
+    const revokedAt = Date.now();
+    assert.equal((await revoke(ADMIN, project.id)).status, 204);
+
+    for (const token of [ahead, direct]) {
+      for (const base of bases) assert.deepEqual(await reads(token, project.id, base), [401, 401], base);
+    }
+    // Made after the revocation: works whatever the clock of the process that made it, at once,
+    // even "issued" before the revocation by the clock of the process whose clock is behind.
+    for (const base of [skewed.fast, skewed.slow, bases[0]!]) {
+      const fresh = await linkAt(base);
+      if (base === skewed.slow) assert.ok(iatOf(fresh) < revokedAt, 'issued "in the past"');
+      for (const b of bases) assert.deepEqual(await reads(fresh, project.id, b), [200, 200], base);
+    }
+  });
+
+  test('a link without a generation (made before links carried one) follows its issue time', async () => {
+    const project = await admin('POST', '/api/v1/projects', { name: 'legacy-iat' });
+    const key = derivePortalKey(ADMIN);
+    const legacy = (issuedAt: number) =>
+      createPortalToken(key, { projectId: project.id, expiresAt: Date.now() + 600_000, issuedAt });
+    const before = legacy(Date.now());
+    assert.deepEqual(await reads(before, project.id), [200, 200]);
+    await tick();
+    assert.equal((await revoke(ADMIN, project.id)).status, 204);
+    await tick();
+    for (const base of bases) assert.deepEqual(await reads(before, project.id, base), [401, 401], base);
+    // Issued after the revocation (by this process's clock): accepted, as before links carried one.
+    assert.deepEqual(await reads(legacy(Date.now()), project.id), [200, 200]);
+    assert.deepEqual(await reads(legacy(Date.now() - 60_000), project.id), [401, 401]);
   });
 
   test('a link from before tokens carried their issue time is ended by a revocation too', async () => {

@@ -60,6 +60,45 @@ describe('portal tokens', () => {
     });
   });
 
+  test("a token carries its project's portal-link generation (gen); one made before tokens carried it has none", () => {
+    const token = createPortalToken(key, {
+      projectId: 'prj_1',
+      expiresAt: now + 60_000,
+      issuedAt: now,
+      generation: 3,
+    });
+    const payload = JSON.parse(Buffer.from(token.slice(4).split('.')[0]!, 'base64url').toString('utf8'));
+    assert.equal(payload.gen, 3);
+    assert.deepEqual(verifyPortalToken(token, key, now), {
+      ok: true,
+      claims: { projectId: 'prj_1', expiresAt: now + 60_000, issuedAt: now, generation: 3 },
+    });
+    assert.deepEqual(
+      verifyPortalToken(
+        createPortalToken(key, { projectId: 'prj_1', expiresAt: now + 60_000, generation: 0 }),
+        key,
+        now,
+      ),
+      { ok: true, claims: { projectId: 'prj_1', expiresAt: now + 60_000, issuedAt: 0, generation: 0 } },
+    );
+    // A token of the format before (iat, no gen) verifies, without a generation.
+    const old = Buffer.from(JSON.stringify({ projectId: 'prj_1', exp: now / 1000 + 60, iat: now })).toString(
+      'base64url',
+    );
+    const sig = createHmac('sha256', key).update(`hpt_${old}`).digest('base64url');
+    const claims = verifyPortalToken(`hpt_${old}.${sig}`, key, now);
+    assert.deepEqual(claims, {
+      ok: true,
+      claims: { projectId: 'prj_1', expiresAt: now + 60_000, issuedAt: now },
+    });
+    // Changing the generation breaks the signature (a revoked link cannot be made to look newer).
+    const forged = Buffer.from(JSON.stringify({ ...payload, gen: 4 })).toString('base64url');
+    assert.deepEqual(verifyPortalToken(`hpt_${forged}.${token.split('.')[1]}`, key, now), {
+      ok: false,
+      reason: 'bad-signature',
+    });
+  });
+
   test('a token made with a project API key carries the key id; one made by the admin none', () => {
     const byKey = createPortalToken(key, {
       projectId: 'prj_1',
@@ -137,6 +176,10 @@ describe('portal tokens', () => {
       { projectId: 'p', exp: 2_000_000_000, iat: 1.5 },
       { projectId: 'p', exp: 2_000_000_000, iat: -1 },
       { projectId: 'p', exp: 2_000_000_000, iat: null },
+      { projectId: 'p', exp: 2_000_000_000, gen: '1' },
+      { projectId: 'p', exp: 2_000_000_000, gen: 1.5 },
+      { projectId: 'p', exp: 2_000_000_000, gen: -1 },
+      { projectId: 'p', exp: 2_000_000_000, gen: null },
     ]) {
       const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
       const sig = createHmac('sha256', key).update(`hpt_${payload}`).digest('base64url');

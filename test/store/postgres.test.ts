@@ -91,6 +91,7 @@ describe('postgres specifics', () => {
         '0008_rate_deferred.sql',
         '0009_portal_links_not_before.sql',
         '0010_callback_envelope.sql',
+        '0011_portal_links_generation.sql',
       ],
     );
     assert.match(String(idx.rows[0]?.indexdef), /WHERE \(status = 'pending'::text\)/);

@@ -59,6 +59,7 @@ describe('sqlite specifics', () => {
         '0010_rate_deferred.sql',
         '0011_portal_links_not_before.sql',
         '0012_callback_envelope.sql',
+        '0013_portal_links_generation.sql',
       ],
     );
   });

@@ -119,7 +119,11 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
         assert.equal(a.portalLinksNotBefore, null);
         assert.equal(await store.revokePortalLinks(a.id, T0 + 100), true);
         const revoked = await store.getProject(a.id);
-        assert.deepEqual(revoked, { ...a, portalLinksNotBefore: T0 + 100 }, 'only the mark changes');
+        assert.deepEqual(
+          revoked,
+          { ...a, portalLinksNotBefore: T0 + 100, portalLinksGeneration: 1 },
+          'only the marks change',
+        );
         assert.deepEqual(await store.getProject('a'), revoked);
         assert.equal((await store.getProject(b.id))?.portalLinksNotBefore, null);
         // A later revocation moves it on; an earlier one (a process with a slow clock) does not move it back.
@@ -141,6 +145,37 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
         assert.equal(await store.revokePortalLinks('prj_missing', T0), false);
         assert.equal(await store.deleteProject(a.id), true);
         assert.equal(await store.revokePortalLinks(a.id, T0 + 400), false);
+      },
+    );
+
+    withStore(
+      'revokePortalLinks: increments portalLinksGeneration whatever `now` says, only of that project; a deleted project returns false',
+      async (store) => {
+        const a = await store.createProject({ name: 'A' }, T0);
+        const b = await store.createProject({ name: 'B' }, T0 + 1);
+        assert.equal(a.portalLinksGeneration, 0, 'a new project is of generation 0');
+        assert.equal(await store.revokePortalLinks(a.id, T0 + 100), true);
+        assert.equal((await store.getProject(a.id))?.portalLinksGeneration, 1);
+        // A revoker whose clock is behind (an earlier `now`) still ends the links made until then.
+        assert.equal(await store.revokePortalLinks(a.id, T0 + 50), true);
+        assert.equal((await store.getProject(a.id))?.portalLinksGeneration, 2);
+        // Two revocations at once both count (one UPDATE each, no read-then-write).
+        await Promise.all([store.revokePortalLinks(a.id, T0 + 200), store.revokePortalLinks(a.id, T0 + 200)]);
+        assert.equal((await store.getProject(a.id))?.portalLinksGeneration, 4);
+        assert.equal((await store.getProject(b.id))?.portalLinksGeneration, 0, 'other projects untouched');
+        // Listing and updating the project keep it; the generation comes back as a number.
+        const listed = (await store.listProjects({ limit: 10, cursor: null })).data.find(
+          (p) => p.id === a.id,
+        );
+        assert.strictEqual(listed?.portalLinksGeneration, 4);
+        assert.strictEqual(
+          (await store.updateProject(a.id, { name: 'A2' }, T0 + 300))?.portalLinksGeneration,
+          4,
+        );
+        assert.equal(await store.revokePortalLinks('prj_missing', T0), false);
+        assert.equal(await store.deleteProject(a.id), true);
+        assert.equal(await store.revokePortalLinks(a.id, T0 + 400), false);
+        assert.equal((await store.getProject(b.id))?.portalLinksGeneration, 0);
       },
     );
 

@@ -73,14 +73,18 @@ export async function updateProjectPostgres(
   }
 }
 
-/** Sets the project's portal_links_not_before to `now`, or keeps a later one. */
+/**
+ * Increments the project's portal_links_generation and sets its portal_links_not_before to `now`,
+ * or keeps a later one, in one UPDATE (atomic: two revocations at once add two).
+ */
 export async function revokePortalLinksPostgres(
   db: Queryable,
   projectId: string,
   now: number,
 ): Promise<boolean> {
   const { rowCount } = await db.query(
-    'UPDATE projects SET portal_links_not_before = GREATEST(COALESCE(portal_links_not_before, 0), $1) WHERE id = $2',
+    `UPDATE projects SET portal_links_generation = portal_links_generation + 1,
+       portal_links_not_before = GREATEST(COALESCE(portal_links_not_before, 0), $1) WHERE id = $2`,
     [now, projectId],
   );
   return (rowCount ?? 0) > 0;

@@ -100,7 +100,10 @@ function writeProject(
   });
 }
 
-/** Sets the project's portal_links_not_before to `now`, or keeps a later one. */
+/**
+ * Increments the project's portal_links_generation and sets its portal_links_not_before to `now`,
+ * or keeps a later one, in one UPDATE (two revocations at once add two).
+ */
 export async function revokePortalLinksSqlite(
   db: DatabaseSync,
   write: Write,
@@ -111,7 +114,8 @@ export async function revokePortalLinksSqlite(
     () =>
       run(
         db,
-        'UPDATE projects SET portal_links_not_before = MAX(COALESCE(portal_links_not_before, 0), ?) WHERE id = ?',
+        `UPDATE projects SET portal_links_generation = portal_links_generation + 1,
+           portal_links_not_before = MAX(COALESCE(portal_links_not_before, 0), ?) WHERE id = ?`,
         now,
         projectId,
       ) > 0,
