@@ -6,6 +6,9 @@
  *
  * Drafts 2020-12 (also when `$schema` is absent), 2019-09, 07 and 06 are checked with Ajv; a schema
  * naming another draft is taken as it is. No `$ref` is fetched: one to another document is refused.
+ *
+ * This check is synchronous and may run without end (a `pattern` that backtracks on the example):
+ * the API and the CLI run it on a thread of its own with a time limit (api/event-type-schema-check.ts).
  */
 import { Ajv, type AnySchema, type ErrorObject } from 'ajv';
 import { Ajv2019 } from 'ajv/dist/2019.js';
@@ -71,13 +74,37 @@ export function eventTypeSchemaProblem(schema: unknown, example: unknown): Event
       return { field: 'schema', message: `is not a valid JSON Schema: ${describe(ajv.errors)}` };
     }
     const validate = ajv.compile(own as AnySchema);
-    if (example === null || example === undefined || validate(example)) return null;
+    if (example === null || example === undefined) {
+      // Nothing to match, but a schema that refers to itself without end (`{"$ref": "#"}`)
+      // throws on any value: null shows it without being able to loop in a pattern.
+      validate(null);
+      return null;
+    }
+    if (validate(example)) return null;
     return { field: 'example', message: `does not match the schema: ${describe(validate.errors)}` };
   } catch (error) {
+    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+      return { field: 'schema', message: tooDeep(own) };
+    }
     return { field: 'schema', message: `cannot be used: ${(error as Error).message}` };
   } finally {
     ajv.removeSchema(own as AnySchema); // Ajv keeps every compiled schema otherwise
   }
+}
+
+/**
+ * What a stack overflow while compiling or checking means: a `$ref` that leads back to itself before
+ * checking anything (`{"$ref": "#"}`, or `a` to `b` to `a`), or, without any `$ref`, a schema nested
+ * deeper than the checker can follow.
+ */
+function tooDeep(schema: Record<string, unknown>): string {
+  let text = '';
+  try {
+    text = JSON.stringify(schema);
+  } catch {} // nested too deeply for JSON.stringify too
+  return /"\$(ref|dynamicRef|recursiveRef)":/.test(text)
+    ? 'cannot be used: it refers to itself without end (a $ref that leads back to itself before checking anything)'
+    : 'cannot be used: it is nested too deeply to be checked';
 }
 
 /** `value` as plain JSON values: exactly kept numbers (raw JSON text) become numbers. */

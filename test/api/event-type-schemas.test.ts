@@ -2,13 +2,15 @@
  * The catalog's schemas are documentation, but true documentation: PUT refuses a schema that is no
  * JSON Schema (400) and an example that does not match its schema (422), also when one of the two
  * is already stored; `herald event-types import` refuses the same entries. Payloads are not checked.
+ * The check runs off the API's thread with a time limit (a pattern may backtrack without end).
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { SCHEMA_CHECK_TIMEOUT_MS } from '../../src/api/event-type-schema-check.ts';
 import { parseCatalog } from '../../src/cli/commands/event-types-import.ts';
-import { assertError, startApi, type TestApi } from './helpers.ts';
+import { ADMIN, assertError, startApi, type TestApi } from './helpers.ts';
 
 const PURCHASE = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -93,26 +95,110 @@ describe('event type schemas', () => {
     assert.equal(sent.status, 202, JSON.stringify(sent.body));
   });
 
-  test('event-types import refuses the same entries, naming the file, entry and field', () => {
-    const file = JSON.stringify({
-      eventTypes: [{ name: 'ok' }, { name: 'p', schema: PURCHASE, example: {} }],
-    });
-    assert.throws(
-      () => parseCatalog(file, 'c.json'),
-      /c\.json: eventTypes\[1\] \(p\)\.example: does not match the schema/,
-    );
-    const schemaFile = JSON.stringify([{ name: 's', schema: { type: 'nonsense' } }]);
-    assert.throws(
-      () => parseCatalog(schemaFile, 'c.json'),
-      /eventTypes\[0\] \(s\)\.schema: is not a valid JSON Schema/,
+  test('a schema that refers to itself without end is 400 naming body.schema, saying so', async () => {
+    for (const body of [
+      { schema: { $ref: '#' }, example: 1 },
+      { schema: { $ref: '#' } },
+      { schema: { $ref: '#/$defs/a', $defs: { a: { $ref: '#/$defs/b' }, b: { $ref: '#/$defs/a' } } } },
+    ]) {
+      const r = await put('self', body);
+      assert.match(
+        assertError(r, 400, 'HERALD_ERR_VALIDATION', 'body.schema').message,
+        /refers to itself without end/,
+        JSON.stringify(body),
+      );
+    }
+    const tree = { type: 'object', properties: { children: { type: 'array', items: { $ref: '#' } } } };
+    const nested = { children: [{ children: [] }] };
+    assert.equal(
+      (await put('tree', { schema: tree, example: nested })).status,
+      200,
+      'recursion into the data is fine',
     );
   });
 
-  test('every catalog in examples/catalogs/ passes', () => {
+  test('a pattern that backtracks without end on the example is 400 naming body.schema after the time limit, and the API answers other requests meanwhile', async () => {
+    const base = await api.app.listen({ port: 0, host: '127.0.0.1' });
+    const request = (method: string, path: string, body?: unknown) =>
+      fetch(`${base}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    // The checking thread is up (earlier tests started it), so the whole limit goes to the pattern.
+    assert.equal((await request('PUT', '/api/v1/event-types/warm', { schema: PURCHASE })).status, 200);
+    // 27 'a's and a '!': ~2^27 steps, seconds on the API's thread without the time limit (40 would be hours).
+    const redos = { schema: { type: 'string', pattern: '^(a+)+$' }, example: `${'a'.repeat(27)}!` };
+    const started = performance.now();
+    const answers = [
+      request('PUT', '/api/v1/event-types/redos', redos),
+      request('PUT', '/api/v1/event-types/redos2', redos),
+    ];
+    for (const wait of [100, 300, 600]) {
+      await new Promise((resolve) => setTimeout(resolve, wait - (performance.now() - started)));
+      const asked = performance.now();
+      const health = await request('GET', '/healthz').catch((error: Error) => error);
+      const took = performance.now() - asked;
+      assert.ok(took < 500, `GET /healthz took ${Math.round(took)} ms while a schema was checked`);
+      assert.equal(health instanceof Response ? health.status : health, 200);
+    }
+    for (const answer of answers) {
+      const r = await answer;
+      const error = assertError(
+        { status: r.status, body: await r.json(), headers: {} },
+        400,
+        'HERALD_ERR_VALIDATION',
+        'body.schema',
+      );
+      assert.match(
+        error.message,
+        new RegExp(`took longer than ${SCHEMA_CHECK_TIMEOUT_MS} ms: a pattern that backtracks`),
+      );
+    }
+    const took = performance.now() - started;
+    assert.ok(took < 2 * SCHEMA_CHECK_TIMEOUT_MS + 3000, `two checks answered in ${Math.round(took)} ms`);
+    assert.equal((await api.call('GET', '/api/v1/event-types/redos')).status, 404, 'nothing stored');
+    // The thread was replaced: the next check works.
+    const after = await request('PUT', '/api/v1/event-types/after', {
+      schema: PURCHASE,
+      example: { amount: 'x' },
+    });
+    assert.equal(after.status, 422);
+  });
+
+  test('event-types import refuses the same entries, naming the file, entry and field', async () => {
+    const file = JSON.stringify({
+      eventTypes: [{ name: 'ok' }, { name: 'p', schema: PURCHASE, example: {} }],
+    });
+    await assert.rejects(
+      parseCatalog(file, 'c.json'),
+      /c\.json: eventTypes\[1\] \(p\)\.example: does not match the schema/,
+    );
+    const schemaFile = JSON.stringify([{ name: 's', schema: { type: 'nonsense' } }]);
+    await assert.rejects(
+      parseCatalog(schemaFile, 'c.json'),
+      /eventTypes\[0\] \(s\)\.schema: is not a valid JSON Schema/,
+    );
+    const selfFile = JSON.stringify([{ name: 'r', schema: { $ref: '#' } }]);
+    await assert.rejects(
+      parseCatalog(selfFile, 'c.json'),
+      /eventTypes\[0\] \(r\)\.schema: .*refers to itself without end/,
+    );
+    const redosFile = JSON.stringify([
+      { name: 'ok', schema: PURCHASE },
+      { name: 'slow', schema: { type: 'string', pattern: '^(a+)+$' }, example: `${'a'.repeat(27)}!` },
+    ]);
+    await assert.rejects(
+      parseCatalog(redosFile, 'c.json'),
+      /eventTypes\[1\] \(slow\)\.schema: checking the example against the schema took longer than/,
+    );
+  });
+
+  test('every catalog in examples/catalogs/ passes', async () => {
     const dir = join(import.meta.dirname, '../../examples/catalogs');
     let entries = 0;
     for (const name of readdirSync(dir))
-      entries += parseCatalog(readFileSync(join(dir, name), 'utf8'), name).length;
+      entries += (await parseCatalog(readFileSync(join(dir, name), 'utf8'), name)).length;
     assert.ok(entries >= 50, `${entries} entries`);
   });
 });

@@ -1,14 +1,17 @@
 import type { FastifyInstance } from 'fastify';
-import { eventTypeSchemaProblem } from '../../domain/event-type-schema.ts';
 import type { Json } from '../../domain/types.ts';
 import { adminOnly, callerOf } from '../auth.ts';
 import { invalid, NotFoundError, unprocessable } from '../errors.ts';
+import { createEventTypeSchemaChecker } from '../event-type-schema-check.ts';
 import { pageOf } from '../parse.ts';
 import { eventTypeBody, eventTypeParams, type PageQuerystring, pageQuerystring } from '../schemas.ts';
 import { eventTypeJson } from '../serialize.ts';
 import type { RouteContext } from './context.ts';
 
 export function eventTypeRoutes(app: FastifyInstance, { store }: RouteContext) {
+  // Off this thread, with a time limit: a schema's pattern may backtrack without end on its example.
+  const schemas = createEventTypeSchemaChecker();
+  app.addHook('onClose', () => schemas.close());
   app.put<{
     Params: { name: string };
     Body: { description?: string; schema?: Json; example?: Json; deprecated?: boolean };
@@ -29,7 +32,7 @@ export function eventTypeRoutes(app: FastifyInstance, { store }: RouteContext) {
       if (schema !== undefined || example !== undefined) {
         // A field left out keeps its stored value, which the other must still agree with.
         const stored = schema === undefined || example === undefined ? await store.getEventType(name) : null;
-        const problem = eventTypeSchemaProblem(
+        const problem = await schemas.check(
           schema !== undefined ? schema : (stored?.schema ?? null),
           example !== undefined ? example : (stored?.example ?? null),
         );

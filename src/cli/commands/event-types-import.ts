@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
+import { createEventTypeSchemaChecker } from '../../api/event-type-schema-check.ts';
 import { LIMITS } from '../../api/schemas.ts';
 import { type ConfigFlags, loadConfig } from '../../config/load-config.ts';
-import { eventTypeSchemaProblem } from '../../domain/event-type-schema.ts';
 import type { Json } from '../../domain/types.ts';
 import { openStore } from '../../store/open-store.ts';
 import type { EventTypeInput } from '../../store/store.ts';
@@ -23,7 +23,7 @@ export function eventTypesCommand(): Command {
     .option('--data-dir <dir>', 'data directory (env HERALD_DATA_DIR, default ./herald-data)')
     .action((file: string, flags: Pick<ConfigFlags, 'database' | 'dataDir'>) =>
       runCommand(async () => {
-        const inputs = parseCatalog(await readFile(file, 'utf8'), file);
+        const inputs = await parseCatalog(await readFile(file, 'utf8'), file);
         const config = loadConfig({ flags, resolveAdminToken: false });
         const store = await openStore(config.databaseUrl, {
           dataDir: config.dataDir,
@@ -42,8 +42,11 @@ export function eventTypesCommand(): Command {
   return eventTypes;
 }
 
-/** The event types of a catalog file; throws naming the file and the entry when one is malformed. */
-export function parseCatalog(text: string, file: string): EventTypeInput[] {
+/**
+ * The event types of a catalog file; rejects naming the file and the entry when one is malformed.
+ * Each schema and example is checked on a thread of its own, with the API's time limit.
+ */
+export async function parseCatalog(text: string, file: string): Promise<EventTypeInput[]> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -53,7 +56,23 @@ export function parseCatalog(text: string, file: string): EventTypeInput[] {
   const list = Array.isArray(parsed) ? parsed : (parsed as { eventTypes?: unknown } | null)?.eventTypes;
   if (!Array.isArray(list))
     throw new CommandError(`${file}: expected {"eventTypes": [...]} or an array of event types`);
-  return list.map((entry: unknown, index) => toEventTypeInput(entry, `${file}: eventTypes[${index}]`));
+  const inputs = list.map((entry: unknown, index) =>
+    toEventTypeInput(entry, `${file}: eventTypes[${index}]`),
+  );
+  const schemas = createEventTypeSchemaChecker();
+  try {
+    for (const [index, input] of inputs.entries()) {
+      const problem = await schemas.check(input.schema, input.example);
+      if (problem) {
+        throw new CommandError(
+          `${file}: eventTypes[${index}] (${input.name}).${problem.field}: ${problem.message}`,
+        );
+      }
+    }
+  } finally {
+    await schemas.close();
+  }
+  return inputs;
 }
 
 const ALLOWED_KEYS = new Set(['name', 'description', 'schema', 'example', 'deprecated']);
@@ -61,7 +80,7 @@ const ALLOWED_KEYS = new Set(['name', 'description', 'schema', 'example', 'depre
 /**
  * One catalog entry, checked with the same rules (and limits) as the body of
  * `PUT /api/v1/event-types/:name` (src/api/schemas.ts `eventTypeBody`), so a file imports exactly
- * when the same entries would be accepted over the API.
+ * when the same entries would be accepted over the API (its schema and example: parseCatalog).
  */
 function toEventTypeInput(entry: unknown, where: string): EventTypeInput {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
@@ -86,8 +105,6 @@ function toEventTypeInput(entry: unknown, where: string): EventTypeInput {
   if (schema !== undefined && schema !== null && typeof schema !== 'boolean' && !isPlainObject(schema)) {
     throw new CommandError(`${at}.schema: expected a JSON Schema (an object or a boolean) or null`);
   }
-  const problem = eventTypeSchemaProblem(schema, example);
-  if (problem) throw new CommandError(`${at}.${problem.field}: ${problem.message}`);
   if (deprecated !== undefined && typeof deprecated !== 'boolean') {
     throw new CommandError(`${at}.deprecated: expected true or false`);
   }

@@ -1,0 +1,130 @@
+/**
+ * Event-type schema checks (domain/event-type-schema.ts) off the calling thread, with a time limit:
+ * Ajv turns a schema's `pattern` into a RegExp, and `^(a+)+$` against forty `a`s and a `!`
+ * backtracks for hours. On the API's thread that would stop every other request; here it stops one
+ * worker thread, which is terminated (that interrupts a running RegExp) and replaced.
+ *
+ * One thread per checker, started on the first check that needs it and kept for the next ones;
+ * checks wait their turn in a queue, and each gets SCHEMA_CHECK_TIMEOUT_MS once it runs. The thread
+ * never keeps the process alive while no check waits, and `close` ends it.
+ */
+import { Worker } from 'node:worker_threads';
+import { type EventTypeSchemaProblem, eventTypeSchemaProblem } from '../domain/event-type-schema.ts';
+
+/** How long one check (the schema against its meta-schema, then the example against the schema) may run. */
+export const SCHEMA_CHECK_TIMEOUT_MS = 1_000;
+
+/** To the thread: one check, `{schema, example}` as JSON text (exactly kept numbers stay digits). */
+export interface ToSchemaThread {
+  id: number;
+  json: string;
+}
+
+export type FromSchemaThread =
+  | { type: 'ready' }
+  | { type: 'checked'; id: number; problem: EventTypeSchemaProblem | null };
+
+export interface EventTypeSchemaChecker {
+  /** As `eventTypeSchemaProblem`, with a problem naming the schema when the check takes too long. */
+  check(schema: unknown, example: unknown): Promise<EventTypeSchemaProblem | null>;
+  /** Ends the thread; checks still waiting are rejected. */
+  close(): Promise<void>;
+}
+
+interface Check {
+  id: number;
+  json: string;
+  resolve(problem: EventTypeSchemaProblem | null): void;
+  reject(error: Error): void;
+}
+
+export function createEventTypeSchemaChecker({
+  timeoutMs = SCHEMA_CHECK_TIMEOUT_MS,
+}: {
+  timeoutMs?: number;
+} = {}): EventTypeSchemaChecker {
+  const queue: Check[] = [];
+  let worker: Worker | null = null;
+  let ready = false;
+  let running: { check: Check; timer: NodeJS.Timeout } | null = null;
+  let nextId = 1;
+  let closed = false;
+
+  const start = () => {
+    const w = new Worker(new URL('./event-type-schema-thread.ts', import.meta.url));
+    worker = w;
+    ready = false;
+    w.on('message', (message: FromSchemaThread) => {
+      if (w !== worker) return;
+      if (message.type === 'ready') ready = true;
+      else if (running?.check.id === message.id) {
+        clearTimeout(running.timer);
+        running.check.resolve(message.problem);
+        running = null;
+      }
+      next();
+    });
+    const failed = (error: Error) => {
+      if (w !== worker) return;
+      worker = null;
+      const checks = running ? [running.check, ...queue.splice(0)] : queue.splice(0);
+      if (running) clearTimeout(running.timer);
+      running = null;
+      for (const check of checks) check.reject(error);
+    };
+    w.on('error', (error) => failed(new Error(`the schema check thread failed: ${error.message}`)));
+    w.on('exit', (code) => failed(new Error(`the schema check thread exited with code ${code}`)));
+  };
+
+  /** Runs the next waiting check, starting the thread if needed; lets the process exit when idle. */
+  const next = () => {
+    if (closed) return;
+    if (running) return;
+    if (queue.length === 0) {
+      worker?.unref();
+      return;
+    }
+    if (!worker) start();
+    const w = worker as Worker;
+    w.ref(); // a CLI awaiting its check must not exit under it
+    if (!ready) return; // its 'ready' message calls next again
+    const check = queue.shift() as Check;
+    const timer = setTimeout(() => {
+      if (running?.check !== check) return;
+      running = null;
+      worker = null;
+      void w.terminate();
+      check.resolve({
+        field: 'schema',
+        message: `checking the example against the schema took longer than ${timeoutMs} ms: a pattern that backtracks without end?`,
+      });
+      next();
+    }, timeoutMs);
+    running = { check, timer };
+    w.postMessage({ id: check.id, json: check.json } satisfies ToSchemaThread);
+  };
+
+  return {
+    check(schema, example) {
+      // No schema, or a boolean one, needs no Ajv: answered here.
+      if (schema === null || schema === undefined || typeof schema === 'boolean') {
+        return Promise.resolve(eventTypeSchemaProblem(schema, example));
+      }
+      if (closed) return Promise.reject(new Error('the schema checker is closed'));
+      return new Promise((resolve, reject) => {
+        queue.push({ id: nextId++, json: JSON.stringify({ schema, example }), resolve, reject });
+        next();
+      });
+    },
+    async close() {
+      closed = true;
+      const w = worker;
+      worker = null;
+      const checks = running ? [running.check, ...queue.splice(0)] : queue.splice(0);
+      if (running) clearTimeout(running.timer);
+      running = null;
+      for (const check of checks) check.reject(new Error('the schema checker is closed'));
+      if (w) await w.terminate();
+    },
+  };
+}
