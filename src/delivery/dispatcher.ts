@@ -8,8 +8,9 @@ import { resolveSchedule } from '../domain/retry-schedule.ts';
 import type { DeliveryStatus, Endpoint, Envelope } from '../domain/types.ts';
 import type { DeliveryOutcome } from '../metrics.ts';
 import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
-import type { ClaimedDelivery, DispatchEndpoint, ReleaseItem } from '../store/store.ts';
+import type { ClaimedDelivery, ReleaseItem } from '../store/store.ts';
 import { endpointDeletedRecord } from './attempt-outcome.ts';
+import { readBatch } from './batch-reads.ts';
 import { createDeferredWakeups } from './deferred-wakeups.ts';
 import type { Dispatcher, DispatcherOptions } from './dispatcher-types.ts';
 import { createEndpointQueues } from './endpoint-queues.ts';
@@ -205,38 +206,18 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   });
 
   /**
-   * Launches or releases every claimed delivery. All store reads happen first; the launch/release
-   * pass that follows is synchronous, so nothing is ever left "claimed but not started" (a read that
-   * fails releases the whole batch). What it puts back is remembered in deferredWakeups.
+   * Launches or releases every claimed delivery, once its store reads are done (batch-reads.ts):
+   * this pass is synchronous up to the release write. What it puts back is remembered in
+   * deferredWakeups.
    */
   const dispatchBatch = async (claimed: ClaimedDelivery[]): Promise<void> => {
-    let endpoints: Map<string, DispatchEndpoint>;
-    const schedules = new Map<string, number[] | null>();
-    const readAt = clock();
-    try {
-      const refs = claimed
-        .filter((c) => c.delivery.endpointId !== null)
-        .map((c) => ({ projectId: c.delivery.projectId, endpointId: c.delivery.endpointId! }));
-      endpoints = refs.length ? await store.getDispatchEndpoints(refs, readAt) : new Map();
-      for (const c of claimed) {
-        const id = c.delivery.projectId;
-        if (!schedules.has(id)) schedules.set(id, await projectSchedule(id));
-      }
-      await rateGate.prepare(claimed, endpoints, clock); // one store call per batch, rate-limited endpoints only
-    } catch (error) {
-      // Secrets this process cannot open: due at once, for a process that can (this one pauses).
-      const at = clock() + (isSecretKeyMismatch(error) ? 0 : 1_000);
-      await store
-        .releaseDeliveries(
-          claimed.map((c) => ({
-            projectId: c.delivery.projectId,
-            deliveryId: c.delivery.id,
-            nextAttemptAt: at,
-          })),
-        )
-        .catch(() => {}); // if even this fails, the lease brings them back
-      throw error;
-    }
+    const { endpoints, schedules, readAt } = await readBatch(
+      store,
+      claimed,
+      projectSchedule,
+      rateGate,
+      clock,
+    );
     const now = clock();
     const releases: ReleaseItem[] = [];
     // Endpoints whose secrets did not open with this process's key: their deliveries go back, due
