@@ -51,6 +51,8 @@ export const KEY_MISMATCH_PAUSE_MS = 10_000;
 
 export { QUEUED_VIEW_MAX_AGE_MS } from './endpoint-queues.ts';
 
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { store, send, config, workerId } = options;
   const clock = options.clock ?? Date.now;
@@ -378,6 +380,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         // Not a full batch: sleep until the poll, new work, or the next delivery put back (by this
         // claim or an earlier one: a rate limit's are due one token apart) is due.
         if (claimed.length < limit) await sleepUntilDue(config.pollIntervalMs);
+        // A full batch: claim again, but after the event loop has read the responses that came in
+        // meanwhile. Claims chained on promises alone would hold it (the store answers without I/O),
+        // and attempts would time out with their responses unread.
+        else await yieldToIo();
       } catch (error) {
         hooks.onError?.(error, 'claim');
         if (isSecretKeyMismatch(error) && clock() - secretsOpenedAt >= KEY_MISMATCH_PAUSE_MS) {

@@ -645,6 +645,37 @@ describe('dispatcher', () => {
     );
   });
 
+  test('full claims in a row let the event loop read responses: no attempt times out meanwhile', async () => {
+    // Claims of one with caps that never stop the loop: it claims again and again while 1,500 are
+    // due. Chained on promises alone, those claims held the event loop for longer than the
+    // endpoint's 300 ms timeout, so attempts timed out with their responses unread, and were sent
+    // again (on a loaded machine, most of them: the rate-limit test below failed that way).
+    const w = await world();
+    const r = await receiver();
+    await w.endpoint(r.url, { timeoutMs: 300, retrySchedule: [0.05, 0.05, 0.05] });
+    const deliveries = await w.send(1_500);
+    const caps = { concurrency: 4_096, perEndpointConcurrency: 4_096, perProjectConcurrency: 4_096 };
+    await w.dispatcher({ claimBatch: 1, ...caps }).start();
+    await until(
+      'every delivery done',
+      async () => {
+        const all = await Promise.all(deliveries.map((d) => w.store.getDelivery(w.projectId, d.id)));
+        return all.every((d) => d && d.status !== 'pending');
+      },
+      30_000,
+    );
+    const all = await Promise.all(deliveries.map((d) => w.store.getDelivery(w.projectId, d.id)));
+    const notSucceeded = all.filter((d) => d!.status !== 'succeeded').length;
+    assert.equal(
+      notSucceeded,
+      0,
+      `${notSucceeded} of 1,500 deliveries did not succeed (the endpoint was disabled?)`,
+    );
+    const retried = all.filter((d) => d!.attempts > 1).length;
+    assert.equal(retried, 0, `${retried} of 1,500 deliveries needed more than one attempt`);
+    assert.equal(r.requests.length, 1_500);
+  });
+
   test("deliveries a rate limit put back are claimed when due, ahead of another endpoint's older backlog", async () => {
     // Claims of one, oldest due first: the 5 rate-limited deliveries are accepted first, a backlog
     // of 2,000 for another endpoint right after. The 4 without a token go back due 50-200 ms later,
