@@ -6,13 +6,16 @@
  *
  * One thread per checker, started on the first check that needs it and kept for the next ones;
  * checks wait their turn in a queue, and each gets SCHEMA_CHECK_TIMEOUT_MS once it runs. The thread
- * never keeps the process alive while no check waits, and `close` ends it.
+ * never keeps the process alive while no check waits, ends after IDLE_THREAD_MS without a check (its
+ * V8 heap and Ajv cost ~10-20 MB, for an admin's rare catalog edits), and `close` ends it.
  */
 import { Worker } from 'node:worker_threads';
 import { type EventTypeSchemaProblem, eventTypeSchemaProblem } from '../domain/event-type-schema.ts';
 
 /** How long one check (the schema against its meta-schema, then the example against the schema) may run. */
 export const SCHEMA_CHECK_TIMEOUT_MS = 1_000;
+/** How long the thread is kept for the next check once none waits. */
+export const IDLE_THREAD_MS = 30_000;
 
 /** To the thread: one check, `{schema, example}` as JSON text (exactly kept numbers stay digits). */
 export interface ToSchemaThread {
@@ -27,6 +30,8 @@ export type FromSchemaThread =
 export interface EventTypeSchemaChecker {
   /** As `eventTypeSchemaProblem`, with a problem naming the schema when the check takes too long. */
   check(schema: unknown, example: unknown): Promise<EventTypeSchemaProblem | null>;
+  /** Whether its thread is up (started by a check, ended when idle, on a timeout, or by close). */
+  threadUp(): boolean;
   /** Ends the thread; checks still waiting are rejected. */
   close(): Promise<void>;
 }
@@ -40,8 +45,10 @@ interface Check {
 
 export function createEventTypeSchemaChecker({
   timeoutMs = SCHEMA_CHECK_TIMEOUT_MS,
+  idleMs = IDLE_THREAD_MS,
 }: {
   timeoutMs?: number;
+  idleMs?: number;
 } = {}): EventTypeSchemaChecker {
   const queue: Check[] = [];
   let worker: Worker | null = null;
@@ -49,6 +56,7 @@ export function createEventTypeSchemaChecker({
   let running: { check: Check; timer: NodeJS.Timeout } | null = null;
   let nextId = 1;
   let closed = false;
+  let idleTimer: NodeJS.Timeout | null = null;
 
   const start = () => {
     const w = new Worker(new URL('./event-type-schema-thread.ts', import.meta.url));
@@ -81,9 +89,21 @@ export function createEventTypeSchemaChecker({
     if (closed) return;
     if (running) return;
     if (queue.length === 0) {
-      worker?.unref();
+      const idle = worker;
+      if (idle) {
+        idle.unref();
+        if (idleTimer) clearTimeout(idleTimer);
+        idleTimer = setTimeout(() => {
+          idleTimer = null;
+          if (worker !== idle || running || queue.length) return;
+          worker = null;
+          void idle.terminate();
+        }, idleMs).unref();
+      }
       return;
     }
+    if (idleTimer) clearTimeout(idleTimer);
+    idleTimer = null;
     if (!worker) start();
     const w = worker as Worker;
     w.ref(); // a CLI awaiting its check must not exit under it
@@ -116,8 +136,10 @@ export function createEventTypeSchemaChecker({
         next();
       });
     },
+    threadUp: () => worker !== null,
     async close() {
       closed = true;
+      if (idleTimer) clearTimeout(idleTimer);
       const w = worker;
       worker = null;
       const checks = running ? [running.check, ...queue.splice(0)] : queue.splice(0);

@@ -8,7 +8,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { SCHEMA_CHECK_TIMEOUT_MS } from '../../src/api/event-type-schema-check.ts';
+import {
+  createEventTypeSchemaChecker,
+  SCHEMA_CHECK_TIMEOUT_MS,
+} from '../../src/api/event-type-schema-check.ts';
 import { parseCatalog } from '../../src/cli/commands/event-types-import.ts';
 import { ADMIN, assertError, startApi, type TestApi } from './helpers.ts';
 
@@ -201,4 +204,20 @@ describe('event type schemas', () => {
       entries += (await parseCatalog(readFileSync(join(dir, name), 'utf8'), name)).length;
     assert.ok(entries >= 50, `${entries} entries`);
   });
+});
+
+test('the schema check thread ends once idle, and the next check starts another', async () => {
+  const checker = createEventTypeSchemaChecker({ idleMs: 100 });
+  try {
+    assert.equal(checker.threadUp(), false, 'no thread before the first check');
+    assert.equal(await checker.check({ type: 'integer' }, 1), null);
+    assert.equal(checker.threadUp(), true);
+    const end = Date.now() + 5_000;
+    while (checker.threadUp() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(checker.threadUp(), false, 'the thread was still up 5 s after its last check');
+    const problem = await checker.check({ type: 'integer' }, 'x');
+    assert.equal(problem?.field, 'example');
+  } finally {
+    await checker.close();
+  }
 });
