@@ -66,7 +66,8 @@ export function storeErrorLog(
     // The SQLite file deleted or replaced under the process: every store call fails until restart.
     if (gone) {
       logger.error(
-        { during, ...(since > 0 ? { failedSinceLastLine: since } : {}) },
+        // The file's name in `cause` too: a caller that words its own line (retention) keeps it.
+        { during, cause: { message }, ...(since > 0 ? { failedSinceLastLine: since } : {}) },
         `dispatcher: ${error.message} (logged at most once per ${intervalMs / 1000} s)`,
       );
       loggedAt = t;

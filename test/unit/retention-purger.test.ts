@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
 import { createPurger } from '../../src/retention/purger.ts';
 import { openStore } from '../../src/store/open-store.ts';
+import { DatabaseFileGoneError } from '../../src/store/sqlite/database-file-watch.ts';
 import type { Store } from '../../src/store/store.ts';
 import { attemptRecord, DAY, eventInput, projectWithEndpoints, T0 } from '../store/helpers.ts';
 
@@ -232,6 +233,16 @@ test('a database outage is logged as the API and the dispatcher log it: one warn
     assert.ok(errors.length >= 2, JSON.stringify(lines));
     assert.equal(errors[0]!.message, 'retention: a purge batch failed; trying again next round');
     assert.equal(errors[0]!.fields.err, failure);
+
+    // The SQLite file deleted under the process: an error line per 10 s that names the file.
+    now += 10_000;
+    failure = new DatabaseFileGoneError('/var/lib/herald/herald.db', 'was deleted');
+    const before = lines.length;
+    await roundsPast(3);
+    const gone = lines.slice(before);
+    assert.equal(gone.length, 1, JSON.stringify(gone));
+    assert.match(JSON.stringify(gone[0]!.fields.cause), /\/var\/lib\/herald\/herald\.db was deleted/);
+    assert.equal(gone[0]!.fields.err, undefined, 'no stack');
   } finally {
     await purger.stop();
   }
