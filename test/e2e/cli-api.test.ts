@@ -176,6 +176,12 @@ describe('herald CLI against a running Herald', () => {
     const badJson = await herald(['events', 'send', 'x', ...conn, '--data', '{nope']);
     assert.equal(badJson.code, 1);
     assert.match(badJson.stderr, /--data: not valid JSON/);
+    const envelopeAlone = await herald(['events', 'send', 'x', ...conn, '--callback-envelope', 'raw']);
+    assert.equal(envelopeAlone.code, 1);
+    assert.match(envelopeAlone.stderr, /--callback-envelope needs --callback-url/);
+    const badEnvelope = await herald(['events', 'send', 'x', ...conn, '--callback-envelope', 'rough']);
+    assert.notEqual(badEnvelope.code, 0);
+    assert.match(badEnvelope.stderr, /--callback-envelope.*Allowed choices are standard, event-data, raw/);
 
     const badToken = await herald(['events', 'list', '--url', server.url, '--project', project.id], {
       HERALD_TOKEN: 'wrong-token-wrong-token',
