@@ -12,6 +12,7 @@ import type { Handoff } from '../delivery/handoff.ts';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
 import { createAuthContext, identify, needsAuth, visibleProject } from './auth.ts';
+import { limitBodiesInFlight } from './bodies-in-flight.ts';
 import {
   clientErrorHandler,
   errorHandler,
@@ -133,6 +134,9 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     const idOrUid = (request.params as { project?: unknown } | undefined)?.project;
     if (typeof idOrUid === 'string') request.project = await visibleProject(store, request.caller, idOrUid);
   });
+
+  // Before any body is read: at most this many bytes of bodies are taken in at once (body-budget.ts).
+  limitBodiesInFlight(app, { limitBytes: config.maxBodyBytesInFlight, maxBodyBytes: config.maxBodyBytes });
 
   openApiRoutes(app);
 

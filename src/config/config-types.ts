@@ -50,6 +50,8 @@ export interface Config {
   role: 'api' | 'worker' | 'all';
   /** Largest request body the API accepts (413 above). */
   maxBodyBytes: number;
+  /** Bytes of request bodies the API takes in at once; more wait, then 503 (api/body-budget.ts). */
+  maxBodyBytesInFlight: number;
   /** Longest a client may take to send a request's headers (slowloris); 408 and closed after. */
   headersTimeoutMs: number;
   /** Longest a client may take to send a whole request, headers and body; 408 and closed after. */

@@ -57,6 +57,8 @@ export const DEFAULTS = {
   logLevel: 'info',
   role: 'all',
   maxBodyBytes: 1024 * 1024, // DESIGN: bodies over 1 MiB get 413
+  // 64 bodies of 1 MiB at once: ~300 MiB resident at most while they are parsed and stored.
+  maxBodyBytesInFlight: 64 * 1024 * 1024,
   maxBatchEvents: 1000, // DESIGN: a batch holds up to 1000 events
   headersTimeoutMs: 10_000, // headers are a few hundred bytes: 10 s is generous even on a bad link
   requestTimeoutMs: 30_000, // a 1 MiB body in 30 s is ~35 KB/s
@@ -108,6 +110,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const maxBodyBytes = maxBodySetting
     ? parseInteger(maxBodySetting, 1024, 256 * 1024 * 1024)
     : DEFAULTS.maxBodyBytes;
+
+  const inFlightSetting = envSetting('HERALD_MAX_BODY_BYTES_IN_FLIGHT');
+  const maxBodyBytesInFlight = inFlightSetting
+    ? parseInteger(inFlightSetting, 1024 * 1024, 64 * 1024 * 1024 * 1024)
+    : DEFAULTS.maxBodyBytesInFlight;
 
   const requestTimeoutSetting = envSetting('HERALD_REQUEST_TIMEOUT_MS');
   const requestTimeoutMs = requestTimeoutSetting
@@ -180,6 +187,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     logLevel,
     role,
     maxBodyBytes,
+    maxBodyBytesInFlight,
     headersTimeoutMs,
     requestTimeoutMs,
     maxBatchEvents: DEFAULTS.maxBatchEvents,

@@ -45,6 +45,7 @@ describe('loadConfig defaults', () => {
     assert.equal(config.role, 'all');
     assert.equal(config.logLevel, 'info');
     assert.equal(config.maxBodyBytes, 1024 * 1024);
+    assert.equal(config.maxBodyBytesInFlight, 64 * 1024 * 1024);
     assert.equal(config.maxBatchEvents, 1000);
     assert.equal(config.encryptionKey, null);
     assert.equal(config.dataDir, resolve(dataDir));
@@ -133,6 +134,7 @@ describe('loadConfig validation names the setting', () => {
       /32 bytes/,
     ],
     ['tiny body limit', { HERALD_MAX_BODY_BYTES: '10' }, 'HERALD_MAX_BODY_BYTES'],
+    ['tiny in-flight budget', { HERALD_MAX_BODY_BYTES_IN_FLIGHT: '1000' }, 'HERALD_MAX_BODY_BYTES_IN_FLIGHT'],
     ['public URL not http', { HERALD_PUBLIC_URL: 'ftp://x' }, 'HERALD_PUBLIC_URL', /http/],
     ['public URL without a host', { HERALD_PUBLIC_URL: 'http:///x' }, 'HERALD_PUBLIC_URL', /host after/],
     [

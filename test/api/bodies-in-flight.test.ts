@@ -1,0 +1,122 @@
+/**
+ * Request bodies in flight (src/api/body-budget.ts, bodies-in-flight.ts) over real sockets: a body
+ * that does not fit waits without being read, goes once room is given back, and is answered 503
+ * after the wait; a request without a body never waits; a client that leaves gives its room back.
+ */
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { after, test } from 'node:test';
+import Fastify from 'fastify';
+import { limitBodiesInFlight } from '../../src/api/bodies-in-flight.ts';
+import { ADMIN, startApi } from './helpers.ts';
+
+const MiB = 1024 * 1024;
+const sockets: Socket[] = [];
+after(() => {
+  for (const s of sockets) s.destroy();
+});
+
+/** A batch body of exactly `bytes` bytes (events of padded payloads, ~50 KB each). */
+function batchOf(bytes: number): string {
+  const event = (pad: number) => `{"type":"x.y","payload":{"pad":"${'p'.repeat(pad)}"}}`;
+  const body = (parts: string[]) => `{"events":[${parts.join(',')}]}`;
+  const parts: string[] = [];
+  while (Buffer.byteLength(body([...parts, event(50_000), event(0)])) < bytes) parts.push(event(50_000));
+  parts.push(event(bytes - Buffer.byteLength(body([...parts, event(0)]))));
+  const text = body(parts);
+  assert.equal(Buffer.byteLength(text), bytes);
+  return text;
+}
+
+/** Sends the headers and the first `sent` bytes of `body` on a raw socket; `rest()` sends the remainder. */
+function partialPost(port: number, path: string, body: string, sent: number, token: string) {
+  const socket = connect(port, '127.0.0.1');
+  sockets.push(socket);
+  let answer = '';
+  socket.on('data', (chunk) => {
+    answer += chunk.toString();
+  });
+  socket.write(
+    `POST ${path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${token}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, sent)}`,
+  );
+  return {
+    socket,
+    rest: () => socket.write(body.slice(sent)),
+    answer: async (timeoutMs = 10_000) => {
+      const end = Date.now() + timeoutMs;
+      while (!/\r\n\r\n/.test(answer) && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      return answer;
+    },
+  };
+}
+
+test('a body that does not fit waits, unread, while a request without a body is answered; it goes once the first is answered', async () => {
+  const api = await startApi({ maxBodyBytesInFlight: 1 * MiB });
+  try {
+    const project = await api.project('bodies');
+    await api.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = api.app.server.address() as { port: number };
+    const path = `/api/v1/projects/${project.id}/events/batch`;
+    const first = partialPost(port, path, batchOf(700_000), 1_000, ADMIN); // holds 700,000 bytes
+    await new Promise((r) => setTimeout(r, 100));
+    const secondBody = batchOf(600_000);
+    let secondStatus = 0;
+    const second = fetch(`http://127.0.0.1:${port}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: secondBody,
+    }).then(async (r) => {
+      secondStatus = r.status;
+      await r.arrayBuffer();
+    });
+    const started = Date.now();
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    assert.equal(health.status, 200);
+    assert.ok(Date.now() - started < 2_000, 'a request without a body does not wait');
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(secondStatus, 0, 'the second body waits while the first holds its room');
+    first.rest();
+    assert.match(await first.answer(), /^HTTP\/1\.1 202/);
+    await second;
+    assert.equal(secondStatus, 202);
+    const events = await api.call('GET', `/api/v1/projects/${project.id}/events?limit=100`);
+    assert.ok(events.body.data.length >= 2, 'both batches were stored');
+  } finally {
+    await api.close();
+  }
+});
+
+test('no room within the wait: 503 HERALD_ERR_BUSY with Retry-After; a client that leaves gives its room back', async () => {
+  const app = Fastify();
+  limitBodiesInFlight(app, { limitBytes: 1_000, maxBodyBytes: 100_000, waitMs: 200 });
+  app.post('/in', async (request) => ({ got: JSON.stringify(request.body).length }));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    const { port } = app.server.address() as { port: number };
+    const body = JSON.stringify({ pad: 'p'.repeat(900) });
+    const holder = partialPost(port, '/in', body, 10, 'x');
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    const refused = await fetch(`http://127.0.0.1:${port}/in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    assert.equal(refused.status, 503);
+    assert.ok(Date.now() - started >= 180, 'refused only after the wait');
+    assert.equal(refused.headers.get('retry-after'), '1');
+    assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'HERALD_ERR_BUSY');
+
+    holder.socket.destroy(); // leaves mid-body: its 900 bytes come back
+    await new Promise((r) => setTimeout(r, 100));
+    const taken = await fetch(`http://127.0.0.1:${port}/in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    assert.equal(taken.status, 200, 'room again once the client that held it left');
+  } finally {
+    await app.close();
+  }
+});
