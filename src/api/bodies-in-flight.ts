@@ -1,18 +1,13 @@
 /**
  * Wires the body budget (body-budget.ts) into the API: a request with a body reserves its size
  * before the body is read (preParsing, after authentication: strangers reserve nothing), and gives
- * it back once answered or abandoned. No room within the wait: 503 `HERALD_ERR_BUSY`, Retry-After 1,
+ * it back once its response is closed (sent, or the client left). No room within the wait: 503 `HERALD_ERR_BUSY`, Retry-After 1,
  * one warn line per 10 s at most.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BODY_WAIT_MS, createBodyBudget } from './body-budget.ts';
 
 const WARN_EVERY_MS = 10_000;
-
-interface Held {
-  release?: () => void;
-  abort: AbortController;
-}
 
 /** What a request's body will take: its Content-Length, or the body limit when it is chunked; 0 without a body. */
 function bodyBytes(request: FastifyRequest, maxBodyBytes: number): number {
@@ -30,20 +25,23 @@ export function limitBodiesInFlight(
   }: { limitBytes: number; maxBodyBytes: number; waitMs?: number },
 ): void {
   const budget = createBodyBudget(limitBytes, waitMs);
-  const held = new WeakMap<FastifyRequest, Held>();
   let warnedAt = Number.NEGATIVE_INFINITY;
 
   app.addHook('preParsing', async (request, reply, payload) => {
     const bytes = bodyBytes(request, maxBodyBytes);
     if (bytes === 0) return payload;
-    const hold: Held = { abort: new AbortController() };
-    held.set(request, hold);
-    const release = await budget.reserve(bytes, hold.abort.signal);
-    if (release) {
-      hold.release = release;
-      return payload;
-    }
-    if (hold.abort.signal.aborted) return payload; // the client left: nothing to answer
+    // The response's 'close' comes once it is sent, or when the client leaves first (waiting or
+    // not): either way the room goes back. No hooks for requests without a body.
+    const left = new AbortController();
+    let release: (() => void) | null = null;
+    const done = () => {
+      left.abort();
+      release?.();
+    };
+    reply.raw.once('close', done);
+    release = await budget.reserve(bytes, left.signal);
+    if (reply.raw.closed) done(); // closed before the listener could matter
+    if (release || left.signal.aborted) return payload; // taken, or nobody left to answer
     const now = Date.now();
     if (now - warnedAt >= WARN_EVERY_MS) {
       warnedAt = now;
@@ -64,13 +62,4 @@ export function limitBodiesInFlight(
       });
     return payload;
   });
-  const giveBack = async (request: FastifyRequest) => {
-    const hold = held.get(request);
-    if (!hold) return;
-    held.delete(request);
-    hold.abort.abort();
-    hold.release?.();
-  };
-  app.addHook('onResponse', giveBack);
-  app.addHook('onRequestAbort', giveBack);
 }
