@@ -1,8 +1,8 @@
 /**
  * Wires the body budget (body-budget.ts) into the API: a request with a body reserves its size
  * before the body is read (preParsing, after authentication: strangers reserve nothing), and gives
- * it back once its response is closed (sent, or the client left). No room within the wait: 503 `HERALD_ERR_BUSY`, Retry-After 1,
- * one warn line per 10 s at most.
+ * it back once its response is closed (sent, or the client left). No room within the wait: 503
+ * `HERALD_ERR_BUSY`, Retry-After 1, and one warn line per 10 s at most.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BODY_WAIT_MS, createBodyBudget } from './body-budget.ts';
