@@ -214,7 +214,13 @@ function loadDeliveryConfig(
   };
 
   const maxTimeoutMs = int('HERALD_DELIVERY_MAX_TIMEOUT_MS', d.maxTimeoutMs, 1_000, 300_000);
-  const defaultTimeoutMs = int('HERALD_DELIVERY_TIMEOUT_MS', d.defaultTimeoutMs, 100, maxTimeoutMs);
+  // The default may not exceed the maximum: an endpoint that sets no timeoutMs would be answered
+  // with one it could not set, while its attempts were cut at the maximum. Unset, it follows a
+  // maximum below the built-in 5 s; set above the maximum, the start fails naming it.
+  const timeoutSetting = envSetting('HERALD_DELIVERY_TIMEOUT_MS');
+  const defaultTimeoutMs = timeoutSetting
+    ? parseDefaultTimeout(timeoutSetting, maxTimeoutMs)
+    : Math.min(d.defaultTimeoutMs, maxTimeoutMs);
   const concurrency = int('HERALD_DELIVERY_CONCURRENCY', d.concurrency, 1, 100_000);
   const perEndpointConcurrency = int(
     'HERALD_ENDPOINT_CONCURRENCY',
@@ -260,6 +266,17 @@ function loadDeliveryConfig(
   };
 }
 
+/** HERALD_DELIVERY_TIMEOUT_MS: 100 ms up to HERALD_DELIVERY_MAX_TIMEOUT_MS, which is named when exceeded. */
+function parseDefaultTimeout(setting: RawSetting, maxTimeoutMs: number): number {
+  if (/^\d+$/.test(setting.value) && Number(setting.value) > maxTimeoutMs) {
+    throw new ConfigError(
+      setting.source,
+      `must be at most HERALD_DELIVERY_MAX_TIMEOUT_MS (${maxTimeoutMs}), got ${setting.value}`,
+    );
+  }
+  return parseInteger(setting, 100, maxTimeoutMs);
+}
+
 /**
  * Whether npm started this process (`npx herald`, `npm exec`, `npm run`; npm sets
  * `npm_lifecycle_event` for what it runs). npm runs the bin through `sh -c`, which does not pass
@@ -290,8 +307,14 @@ export function parseRetrySchedule(setting: RawSetting): number[] {
     throw new ConfigError(setting.source, `expected 1 to ${MAX_SCHEDULE_STEPS} delays in seconds, or "none"`);
   }
   return items.map((item) => {
-    const delay = parseNumber({ value: item, source: setting.source }, 0, MAX_SCHEDULE_DELAY_S);
-    if (delay === 0) throw new ConfigError(setting.source, 'delays must be greater than 0 seconds');
+    const delay = Number(item);
+    if (!Number.isFinite(delay)) throw new ConfigError(setting.source, `expected a number, got "${item}"`);
+    if (delay <= 0 || delay > MAX_SCHEDULE_DELAY_S) {
+      throw new ConfigError(
+        setting.source,
+        `delays must be greater than 0 and at most ${MAX_SCHEDULE_DELAY_S} seconds (one week), got ${item}`,
+      );
+    }
     return delay;
   });
 }

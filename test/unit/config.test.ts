@@ -147,6 +147,12 @@ describe('loadConfig validation names the setting', () => {
     ['negative delay', { HERALD_RETRY_SCHEDULE: '5,-1' }, 'HERALD_RETRY_SCHEDULE'],
     ['zero delay', { HERALD_RETRY_SCHEDULE: '5,0' }, 'HERALD_RETRY_SCHEDULE', /greater than 0/],
     [
+      'delay over a week',
+      { HERALD_RETRY_SCHEDULE: '604801' },
+      'HERALD_RETRY_SCHEDULE',
+      /^HERALD_RETRY_SCHEDULE: delays must be greater than 0 and at most 604800 seconds \(one week\), got 604801$/,
+    ],
+    [
       'too many steps',
       { HERALD_RETRY_SCHEDULE: Array(21).fill('1').join(',') },
       'HERALD_RETRY_SCHEDULE',
@@ -155,6 +161,18 @@ describe('loadConfig validation names the setting', () => {
     ['jitter above half', { HERALD_RETRY_JITTER: '0.9' }, 'HERALD_RETRY_JITTER'],
     ['zero threshold', { HERALD_FAILURE_THRESHOLD: '0' }, 'HERALD_FAILURE_THRESHOLD'],
     ['timeout above the maximum', { HERALD_DELIVERY_TIMEOUT_MS: '40000' }, 'HERALD_DELIVERY_TIMEOUT_MS'],
+    [
+      'timeout above a lowered maximum',
+      { HERALD_DELIVERY_MAX_TIMEOUT_MS: '2000', HERALD_DELIVERY_TIMEOUT_MS: '5000' },
+      'HERALD_DELIVERY_TIMEOUT_MS',
+      /at most HERALD_DELIVERY_MAX_TIMEOUT_MS \(2000\), got 5000/,
+    ],
+    [
+      'timeout below 100 ms',
+      { HERALD_DELIVERY_TIMEOUT_MS: '50' },
+      'HERALD_DELIVERY_TIMEOUT_MS',
+      /100 and 30000/,
+    ],
     ['lease shorter than a timeout', { HERALD_LEASE_MS: '10000' }, 'HERALD_LEASE_MS', /35000/],
     [
       'endpoint cap above the process cap',
@@ -201,6 +219,33 @@ describe('loadConfig values', () => {
     assert.equal(config.delivery.claimBatch, 10);
     assert.equal(config.delivery.pollIntervalMs, 50);
     assert.equal(config.delivery.leaseMs, 240_000, 'twice the longest timeout');
+  });
+
+  test('an unset default timeout follows a maximum below 5 s, and stays 5 s under a larger one', () => {
+    const lowered = loadConfig({ env: envWith({ HERALD_DELIVERY_MAX_TIMEOUT_MS: '2000' }) });
+    assert.equal(lowered.delivery.maxTimeoutMs, 2_000);
+    assert.equal(lowered.delivery.defaultTimeoutMs, 2_000, 'not the built-in 5000 an endpoint could not set');
+    const raised = loadConfig({ env: envWith({ HERALD_DELIVERY_MAX_TIMEOUT_MS: '60000' }) });
+    assert.equal(raised.delivery.defaultTimeoutMs, 5_000);
+    const equal = loadConfig({
+      env: envWith({ HERALD_DELIVERY_MAX_TIMEOUT_MS: '2000', HERALD_DELIVERY_TIMEOUT_MS: '2000' }),
+    });
+    assert.equal(equal.delivery.defaultTimeoutMs, 2_000);
+  });
+
+  test('HERALD_PROJECT_CONCURRENCY: three quarters of the process cap, at most 768', () => {
+    const at = (concurrency: string, endpoint?: string) =>
+      loadConfig({
+        env: envWith({
+          HERALD_DELIVERY_CONCURRENCY: concurrency,
+          ...(endpoint ? { HERALD_ENDPOINT_CONCURRENCY: endpoint } : {}),
+        }),
+      }).delivery.perProjectConcurrency;
+    assert.equal(at('1024'), 768);
+    assert.equal(at('4096'), 768, 'capped at 768, not 3072');
+    assert.equal(at('400'), 300);
+    assert.equal(at('401'), 301, 'rounded up');
+    assert.equal(at('100', '90'), 90, 'never below the endpoint cap');
   });
 
   test('HERALD_PROJECT_CONCURRENCY: between the endpoint cap and the process cap', () => {
