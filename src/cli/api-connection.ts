@@ -18,7 +18,7 @@ export function withConnectionFlags(command: Command): Command {
     .option('--token <token>', 'admin token or project API key (env HERALD_TOKEN or HERALD_ADMIN_TOKEN)')
     .option(
       '--data-dir <dir>',
-      'where a local server saved its generated admin token (default ./herald-data)',
+      'where a local server saved its generated admin token (env HERALD_DATA_DIR, default ./herald-data)',
     );
 }
 
