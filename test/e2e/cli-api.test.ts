@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HeraldClient, paginate } from '@herald/client';
@@ -591,6 +593,141 @@ describe('herald CLI against a running Herald', () => {
     const unknown = await herald(['listen', ...conn, '--forward-to', receiver.url, '--endpoint', 'ep_nope']);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /404/);
+  });
+
+  test('endpoints rotate-secret: --secret-file (or - for stdin) rotates to your secret; stderr says which secrets sign for the scheme; the help is true for every scheme', async () => {
+    const help = await herald(['endpoints', 'rotate-secret', '--help']);
+    assert.equal(help.code, 0, help.stderr);
+    const helpText = help.stdout.replace(/\s+/g, ' ');
+    assert.doesNotMatch(helpText, /keeps signing beside it|how long the old secret still signs/);
+    assert.match(
+      helpText,
+      /standard and stripe sign with every valid secret; hmac-sha256, github, sha256-body and hmac-sha1-url with the newest only/,
+    );
+    assert.match(
+      helpText,
+      /--secret-file <path> rotate to this secret instead of a new one, read from the file \(- for stdin/,
+    );
+
+    const project = await client.createProject({ name: 'rotate' });
+    const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
+    const dir = mkdtempSync(join(tmpdir(), 'herald-cli-rotate-'));
+    try {
+      // github signs with the newest secret only: the grace does not keep the old one signing.
+      const github = await client.createEndpoint(project.id, {
+        url: `${sink.url}/github`,
+        signature: { scheme: 'github' },
+        secret: 'old-github-secret',
+      });
+      writeFileSync(join(dir, 'github'), 'new-github-secret\n');
+      const own = await herald([
+        'endpoints',
+        'rotate-secret',
+        github.id,
+        ...conn,
+        '--grace',
+        '600',
+        '--secret-file',
+        join(dir, 'github'),
+      ]);
+      assert.equal(own.code, 0, own.stderr);
+      assert.equal(own.stdout, 'new-github-secret\n');
+      const secrets = await client.getEndpointSecret(project.id, github.id);
+      assert.deepEqual(
+        secrets.secrets.map((s) => s.secret),
+        ['new-github-secret', 'old-github-secret'],
+      );
+      assert.equal(
+        own.stderr,
+        'herald: github: requests are signed with the new secret only, from now on, whatever the grace period; the receiver must already accept it\n',
+      );
+      const generated = await herald(['endpoints', 'rotate-secret', github.id, ...conn]);
+      assert.equal(generated.code, 0, generated.stderr);
+      assert.match(
+        generated.stderr,
+        /^herald: github: requests are signed with the new secret only, from now on, whatever the grace period; a receiver that knows only the old one refuses every request until it has the new one \(next time: give the receiver the new secret first, then rotate to it with --secret-file\)\n$/,
+      );
+
+      // standard: one signature per valid secret, so the old one signs until the grace ends; the
+      // secret from stdin.
+      const standard = await client.createEndpoint(project.id, { url: `${sink.url}/standard` });
+      const chosen = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+      const piped = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+        const child = spawn(
+          NODE,
+          [BIN, 'endpoints', 'rotate-secret', standard.id, ...conn, '--grace', '600', '--secret-file', '-'],
+          {
+            cwd: ROOT,
+            env: { PATH: process.env.PATH ?? '' },
+          },
+        );
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (c: Buffer) => (stdout += c));
+        child.stderr.on('data', (c: Buffer) => (stderr += c));
+        child.on('exit', (code) => done({ code, stdout, stderr }));
+        child.stdin.end(`${chosen}\n`);
+      });
+      assert.equal(piped.code, 0, piped.stderr);
+      assert.equal(piped.stdout, `${chosen}\n`);
+      assert.equal((await client.getEndpointSecret(project.id, standard.id)).secret, chosen);
+      const old = (await client.getEndpointSecret(project.id, standard.id)).secrets[1]!;
+      assert.equal(
+        piped.stderr,
+        `herald: standard: requests carry a signature with the new secret and one with each older secret until ${old.expiresAt}, so a receiver that knows only the old one keeps accepting them until then\n`,
+      );
+      const noGrace = await herald(['endpoints', 'rotate-secret', standard.id, ...conn, '--grace', '0']);
+      assert.equal(noGrace.code, 0, noGrace.stderr);
+      assert.equal(
+        noGrace.stderr,
+        'herald: standard: requests are signed with the new secret only (no older secret is still valid)\n',
+      );
+
+      const none = await client.createEndpoint(project.id, {
+        url: `${sink.url}/none`,
+        signature: { scheme: 'none' },
+      });
+      const unsigned = await herald(['endpoints', 'rotate-secret', none.id, ...conn]);
+      assert.match(unsigned.stderr, /^herald: none: requests carry no signature/);
+
+      // Refusals name --secret-file: an empty file, a secret the scheme refuses, the current one.
+      writeFileSync(join(dir, 'empty'), '\n');
+      const empty = await herald([
+        'endpoints',
+        'rotate-secret',
+        github.id,
+        ...conn,
+        '--secret-file',
+        join(dir, 'empty'),
+      ]);
+      assert.deepEqual(
+        [empty.code, empty.stderr],
+        [1, `herald: --secret-file: ${join(dir, 'empty')} is empty\n`],
+      );
+      writeFileSync(join(dir, 'short'), 'short');
+      const short = await herald([
+        'endpoints',
+        'rotate-secret',
+        github.id,
+        ...conn,
+        '--secret-file',
+        join(dir, 'short'),
+      ]);
+      assert.equal(short.code, 1);
+      assert.match(short.stderr, /^herald: 4\d\d HERALD_ERR_\w+: --secret-file: /);
+      const missing = await herald([
+        'endpoints',
+        'rotate-secret',
+        github.id,
+        ...conn,
+        '--secret-file',
+        join(dir, 'nosuch'),
+      ]);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /^herald: --secret-file: cannot read .*nosuch/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -2,7 +2,15 @@
  * `herald endpoints list|create|get|update|disable|enable|test|rotate-secret|delete`: a project's
  * endpoints and their settings through a running Herald's API (their history: endpoint-history.ts).
  */
-import { type Endpoint, type EndpointInput, HeraldApiError, type HeraldClient } from '@herald/client';
+import { readFileSync } from 'node:fs';
+import {
+  type Endpoint,
+  type EndpointInput,
+  type EndpointSecrets,
+  HeraldApiError,
+  type HeraldClient,
+  type SignatureConfig,
+} from '@herald/client';
 import { Command } from 'commander';
 import { type ConnectionFlags, jsonFlag, projectFlag, withConnectionFlags } from '../api-connection.ts';
 import { apiAction, eachUpTo, narrowedBy, printJson, sayEmpty } from '../print.ts';
@@ -180,19 +188,57 @@ export function endpointsCommand(): Command {
   withConnectionFlags(
     endpoints
       .command('rotate-secret')
-      .description('a new signing secret (printed); the old one keeps signing beside it for the grace period')
+      .description(
+        'a new signing secret (printed), or your own from --secret-file. Whether the old one still signs ' +
+          'during the grace period depends on the scheme: standard and stripe sign with every valid secret; ' +
+          'hmac-sha256, github, sha256-body and hmac-sha1-url with the newest only, so give their receiver ' +
+          'the new secret first (--secret-file) and rotate to it (docs/signatures.md). Says on stderr which applies',
+      )
       .argument('<endpoint>', 'endpoint id')
       .addOption(projectFlag())
-      .option('--grace <seconds>', 'how long the old secret still signs (Herald default when omitted)'),
+      .option(
+        '--grace <seconds>',
+        'how long the old secret stays valid (Herald default 86400 when omitted); standard and stripe ' +
+          'endpoints sign with it beside the new one until then, the other schemes with the new one only',
+      )
+      .option(
+        '--secret-file <path>',
+        'rotate to this secret instead of a new one, read from the file (- for stdin; a final newline is ' +
+          'dropped), so it stays out of shell history: the secret the receiver already accepts',
+      ),
   ).action(
-    apiAction<ConnectionFlags & { project: string; grace?: string }>(async (client, flags, [id]) => {
-      if (flags.grace !== undefined && !/^\d+$/.test(flags.grace)) {
-        throw new CommandError(`--grace: expected whole seconds, got ${flags.grace}`);
-      }
-      const options = flags.grace === undefined ? {} : { graceSeconds: Number(flags.grace) };
-      const { secret } = await client.rotateEndpointSecret(flags.project, id, options);
-      process.stdout.write(`${secret}\n`);
-    }),
+    apiAction<ConnectionFlags & { project: string; grace?: string; secretFile?: string }>(
+      async (client, flags, [id]) => {
+        if (flags.grace !== undefined && !/^\d+$/.test(flags.grace)) {
+          throw new CommandError(`--grace: expected whole seconds, got ${flags.grace}`);
+        }
+        const options: { graceSeconds?: number; secret?: string } =
+          flags.grace === undefined ? {} : { graceSeconds: Number(flags.grace) };
+        if (flags.secretFile !== undefined) options.secret = readSecretFile(flags.secretFile);
+        // The scheme decides what the rotation does on the wire (read first: an unknown endpoint is
+        // refused before anything changes).
+        const endpoint = await client.getEndpoint(flags.project, id);
+        let rotated: EndpointSecrets;
+        try {
+          rotated = await client.rotateEndpointSecret(flags.project, id, options);
+        } catch (error) {
+          // The API names body.secret; the user gave --secret-file.
+          if (
+            error instanceof HeraldApiError &&
+            (error.details as { field?: unknown } | null)?.field === 'body.secret'
+          ) {
+            const head = `${error.status} ${error.code}: `;
+            const message = error.message.startsWith(head) ? error.message.slice(head.length) : error.message;
+            throw new CommandError(`${head}--secret-file: ${message.replace(/^body\.secret: /, '')}`);
+          }
+          throw error;
+        }
+        process.stdout.write(`${rotated.secret}\n`);
+        process.stderr.write(
+          `herald: ${rotationNote(endpoint.signature, rotated, flags.secretFile !== undefined)}\n`,
+        );
+      },
+    ),
   );
   withConnectionFlags(
     endpoints
@@ -208,6 +254,56 @@ export function endpointsCommand(): Command {
   );
   addEndpointHistoryCommands(endpoints);
   return endpoints;
+}
+
+/**
+ * The secret of `--secret-file PATH` (`-`: stdin), without the line ending a file or `echo` ends it
+ * with; nothing else is trimmed (a secret of the non-standard schemes is taken as it is).
+ */
+function readSecretFile(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path === '-' ? 0 : path, 'utf8');
+  } catch (error) {
+    throw new CommandError(`--secret-file: cannot read ${path === '-' ? 'stdin' : path}`, { cause: error });
+  }
+  const secret = text.replace(/\r?\n$/, '');
+  if (secret === '') throw new CommandError(`--secret-file: ${path === '-' ? 'stdin' : path} is empty`);
+  return secret;
+}
+
+/** The schemes that put one signature per valid secret on a request (docs/signatures.md). */
+const EVERY_SECRET_SIGNS = new Set(['standard', 'stripe']);
+
+/**
+ * What the rotation just done means on the wire for an endpoint signing with `signature`: which
+ * secret or secrets sign its requests from now on, and until when the older ones stay valid.
+ */
+export function rotationNote(
+  signature: SignatureConfig,
+  rotated: EndpointSecrets,
+  ownSecret: boolean,
+): string {
+  const { scheme } = signature;
+  const older = rotated.secrets.slice(1).filter((s) => s.expiresAt !== null);
+  const until =
+    older.length === 0
+      ? null
+      : older
+          .map((s) => s.expiresAt!)
+          .reduce((latest, at) => (Date.parse(at) > Date.parse(latest) ? at : latest));
+  if (scheme === 'none') return 'none: requests carry no signature, so the secret is not sent or checked';
+  if (scheme === 'hmac-sha1-url' && signature.key !== undefined)
+    return 'hmac-sha1-url with a static key: requests are signed with that key, not the secret, so nothing changes on the wire';
+  if (EVERY_SECRET_SIGNS.has(scheme)) {
+    return until === null
+      ? `${scheme}: requests are signed with the new secret only (no older secret is still valid)`
+      : `${scheme}: requests carry a signature with the new secret and one with each older secret until ${until}, so a receiver that knows only the old one keeps accepting them until then`;
+  }
+  const receiver = ownSecret
+    ? 'the receiver must already accept it'
+    : 'a receiver that knows only the old one refuses every request until it has the new one (next time: give the receiver the new secret first, then rotate to it with --secret-file)';
+  return `${scheme}: requests are signed with the new secret only, from now on, whatever the grace period; ${receiver}`;
 }
 
 /**
