@@ -9,8 +9,8 @@ import {
   MAX_HEADER_NAME_LENGTH,
 } from '../domain/build-request.ts';
 import { generateSecret, secretProblem } from '../domain/secret.ts';
-import type { Endpoint, SignatureConfig } from '../domain/types.ts';
-import type { EndpointPatch, NewEndpoint } from '../store/store.ts';
+import type { Endpoint, Project, SignatureConfig } from '../domain/types.ts';
+import type { EndpointPatch, NewEndpoint, Store } from '../store/store.ts';
 import { invalid, UnprocessableError } from './errors.ts';
 import { checkSignatureConfig, parseDeliverableUrl } from './parse.ts';
 
@@ -83,6 +83,39 @@ export function checkEventTypeFilter(eventTypes: readonly string[], kept: readon
       );
     }
   });
+}
+
+/**
+ * 422 naming `body.eventTypes.<i>` for a filter entry that is not in the event-type catalog when the
+ * project enforces it: events of that type are refused (422 on POST …/events), so the endpoint
+ * would never receive one. Without enforceCatalog any name is accepted, as events of any type are.
+ * `kept`: the entries the endpoint already has, which a PATCH may send back as they are (stored
+ * before the project enforced the catalog; the dashboard sends the whole filter back).
+ */
+export async function checkFilterInCatalog(
+  store: Store,
+  project: Project,
+  eventTypes: readonly string[] | undefined,
+  kept: readonly string[] = [],
+): Promise<void> {
+  if (!project.enforceCatalog || !eventTypes) return;
+  const known = new Map<string, Promise<boolean>>();
+  const inCatalog = (name: string) => {
+    let found = known.get(name);
+    if (!found) {
+      found = store.getEventType(name).then((type) => type !== null);
+      known.set(name, found);
+    }
+    return found;
+  };
+  const checked = await Promise.all(eventTypes.map((name) => (kept.includes(name) ? true : inCatalog(name))));
+  const i = checked.indexOf(false);
+  if (i !== -1) {
+    throw new UnprocessableError(
+      `body.eventTypes.${i}`,
+      `"${eventTypes[i]}" is not in the event-type catalog (the project enforces it), so no event of that type could be sent to the endpoint; add it to the catalog first (PUT /api/v1/event-types/:name)`,
+    );
+  }
 }
 
 /** A create body → the endpoint to store and its first secret (imported, or generated `whsec_…`). */

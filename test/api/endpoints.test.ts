@@ -308,6 +308,63 @@ describe('endpoints API', () => {
     assert.equal(await send('order.paid'), 1);
   });
 
+  test('a project that enforces the catalog refuses filter entries not in it → 422 naming body.eventTypes.<i>, on create and PATCH; otherwise any name', async () => {
+    await api.call('PUT', '/api/v1/event-types/slot.submitted', { description: 'a slot was submitted' });
+    const strict = await api.project('strict-filter', { enforceCatalog: true });
+    const SEP = `/api/v1/projects/${strict.id}/endpoints`;
+    const url = 'https://h.example/strict';
+    const typo = assertError(
+      await api.call('POST', SEP, { url, eventTypes: ['slot.submitted', 'slot.submited'] }),
+      422,
+      'HERALD_ERR_UNPROCESSABLE',
+      'body.eventTypes.1',
+    );
+    assert.match(
+      typo.message,
+      /^body\.eventTypes\.1: "slot\.submited" is not in the event-type catalog \(the project enforces it\)/,
+    );
+    assert.deepEqual((await api.call('GET', SEP)).body.data, [], 'nothing was created');
+
+    const e = (await api.call('POST', SEP, { url, eventTypes: ['slot.submitted'] })).body;
+    assert.deepEqual(e.eventTypes, ['slot.submitted']);
+    assert.equal((await api.call('POST', SEP, { url })).status, 201, 'no filter: every type');
+    assertError(
+      await api.call('PATCH', `${SEP}/${e.id}`, { eventTypes: ['slot.submitted', 'slot.nope'] }),
+      422,
+      'HERALD_ERR_UNPROCESSABLE',
+      'body.eventTypes.1',
+    );
+    assert.deepEqual((await api.call('GET', `${SEP}/${e.id}`)).body.eventTypes, ['slot.submitted']);
+
+    // An entry stored before the project enforced the catalog: the whole filter sent back is kept
+    // (the dashboard sends it with every change); a new unknown one is still refused.
+    await api.store.updateEndpoint(
+      strict.id,
+      e.id,
+      { eventTypes: ['slot.submitted', 'legacy.type'] },
+      Date.now(),
+    );
+    const renamed = await api.call('PATCH', `${SEP}/${e.id}`, {
+      name: 'kept',
+      eventTypes: ['slot.submitted', 'legacy.type'],
+    });
+    assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+    assertError(
+      await api.call('PATCH', `${SEP}/${e.id}`, { eventTypes: ['legacy.type', 'other.type'] }),
+      422,
+      undefined,
+      'body.eventTypes.1',
+    );
+
+    // Without enforceCatalog any name is accepted, as events of any type are.
+    const open = await api.project('open-filter');
+    const created = await api.call('POST', `/api/v1/projects/${open.id}/endpoints`, {
+      url,
+      eventTypes: ['slot.submited'],
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+  });
+
   test('URLs that can never be delivered (no host as written, port 0) → 400 body.url, on create and PATCH', async () => {
     for (const url of [
       'http:///x',

@@ -2,7 +2,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ID_PREFIX } from '../../domain/ids.ts';
 import { generateSecret } from '../../domain/secret.ts';
 import { projectFor } from '../auth.ts';
-import { checkSecret, type EndpointInput, toEndpointPatch, toNewEndpoint } from '../endpoint-input.ts';
+import {
+  checkFilterInCatalog,
+  checkSecret,
+  type EndpointInput,
+  toEndpointPatch,
+  toNewEndpoint,
+} from '../endpoint-input.ts';
 import { ConflictError, endpointDisabled, NotFoundError, unprocessable, ValidationError } from '../errors.ts';
 import { pageOf, parseTime } from '../parse.ts';
 import {
@@ -52,6 +58,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
     async (request, reply) => {
       const project = await projectFor(store, request, request.params.project);
       const { endpoint, secret } = toNewEndpoint(project.id, request.body, config);
+      await checkFilterInCatalog(store, project, endpoint.eventTypes);
       const created = await store.createEndpoint(endpoint, secret, Date.now());
       return reply.code(201).send({ ...endpointJson(created), secret });
     },
@@ -104,6 +111,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
         ? ((await store.getEndpointSecrets(project.id, endpoint.id, Date.now()))[0]?.secret ?? null)
         : null;
       const patch = toEndpointPatch(request.body, endpoint, current, config);
+      await checkFilterInCatalog(store, project, patch.eventTypes, endpoint.eventTypes);
       const now = Date.now();
       if (patch.active === true && endpoint.status === 'disabled') {
         // Re-enabling answers what POST …/enable answers, `resumed` included. The other settings
