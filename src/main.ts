@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,
@@ -38,6 +38,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type DeliveryOutcome, type Metrics } from './metrics.ts';
 import { openStore } from './store/open-store.ts';
 import { isDatabaseFileGone } from './store/sqlite/database-file-watch.ts';
+import { type ServingLock, takeServingLock } from './store/sqlite/serving-lock.ts';
 import type { MigrationResult, Store } from './store/store.ts';
 import { explainDatabaseError, isStoreUnreachable } from './store/store-unavailable.ts';
 
@@ -103,11 +104,24 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
   }).catch((error: unknown) => {
     throw explainDatabaseError(error, config.databaseUrl);
   });
+  // One serving process per SQLite file: a second one would take the first one's claims in flight
+  // (the dispatcher's start, below). Taken once the store opened, so that a path that cannot be
+  // used is named as the store names it.
+  let servingLock: ServingLock | null = null;
+  try {
+    servingLock = sqliteFile
+      ? takeServingLock(resolvePath(config.databaseUrl.slice('sqlite:'.length)))
+      : null;
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   if (newKey) {
     try {
       await storeNewEncryptionKey(store, newKey, config);
     } catch (error) {
       await store.close();
+      servingLock?.release();
       throw error;
     }
   }
@@ -133,6 +147,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
       if (job) await step('stopping a background job', () => job.stop());
     if (sender) await step('closing connections', () => sender!.close());
     await step('closing the store', () => store.close());
+    servingLock?.release(); // last: the store's connections (the dispatcher thread's too) are closed
   };
 
   try {

@@ -1,0 +1,69 @@
+/**
+ * One serving process per SQLite file. A process that serves a SQLite database takes back, at
+ * start, every claim in it (the last process crashed: its leases would otherwise wait out their
+ * time). A second process started on the same file took the first one's claims in flight: their
+ * deliveries were sent twice, and a second process with other settings (HERALD_ALLOW_NETWORKS
+ * left out) recorded them as blocked and disabled working endpoints, without a word (a tester).
+ *
+ * So `herald serve` holds a lock beside the database for as long as it runs: `<file>.lock`, a small
+ * SQLite database of its own in EXCLUSIVE locking mode, written once, whose lock SQLite keeps until
+ * the connection closes. The kernel drops it when the process ends, however it ends: a start after
+ * a crash or a kill -9 finds it free at once. A start that finds it held fails, naming the file. It
+ * is a POSIX lock, as SQLite's own: good on one machine's file systems, as SQLite is, not over NFS.
+ * (A lock on the database file itself would not do: its other connections are this process's own.)
+ */
+import { closeSync, openSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { DatabaseSync } from 'node:sqlite';
+
+export interface ServingLock {
+  /** Gives the lock up (the store is closed; another process may serve the file). */
+  release(): void;
+}
+
+/** SQLite's result code when another connection holds the lock (timeout 0: no waiting). */
+const SQLITE_BUSY = 5;
+
+export class DatabaseInUseError extends Error {
+  constructor(file: string, lockFile: string) {
+    super(
+      `another Herald process is serving the SQLite database ${file} (it holds ${lockFile}): run exactly one process per SQLite file (stop the other one first), or use PostgreSQL for several processes`,
+    );
+    this.name = 'DatabaseInUseError';
+  }
+}
+
+/**
+ * Takes the serving lock of the SQLite database `file` (an absolute path, the database already open,
+ * so its directory exists), or throws DatabaseInUseError.
+ */
+export function takeServingLock(file: string): ServingLock {
+  const lockFile = `${file}.lock`;
+  try {
+    closeSync(openSync(lockFile, 'wx', 0o600)); // the owner's only, as the database (open-store.ts)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const db = new DatabaseSync(lockFile, { timeout: 0 });
+  try {
+    db.exec('PRAGMA locking_mode = EXCLUSIVE');
+    db.exec('BEGIN EXCLUSIVE');
+    // Who holds it, for someone who opens the file once it is free (it cannot be read while held).
+    db.exec('CREATE TABLE IF NOT EXISTS held_by (pid INTEGER, host TEXT, since INTEGER)');
+    db.exec('DELETE FROM held_by');
+    db.prepare('INSERT INTO held_by VALUES (?, ?, ?)').run(process.pid, hostname(), Date.now());
+    db.exec('COMMIT'); // in EXCLUSIVE mode the lock stays after the commit, until close
+  } catch (error) {
+    db.close();
+    if ((error as { errcode?: number }).errcode === SQLITE_BUSY) throw new DatabaseInUseError(file, lockFile);
+    throw error;
+  }
+  let held = true;
+  return {
+    release() {
+      if (!held) return;
+      held = false;
+      db.close();
+    },
+  };
+}

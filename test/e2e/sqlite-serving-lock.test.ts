@@ -1,0 +1,66 @@
+/**
+ * One serving process per SQLite file (src/store/sqlite/serving-lock.ts): a second `herald serve`
+ * on a file another one serves is refused at start, naming the file, and leaves the first one's
+ * deliveries alone; once the first is gone, even by SIGKILL, the next start takes the file at once.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { api, runHerald, startHerald, startReceiver } from './harness.ts';
+
+const ADMIN = 'serving-lock-admin-token-0123456789';
+const dir = mkdtempSync(join(tmpdir(), 'herald-serving-lock-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('a second serve on the same SQLite file is refused, naming it; the first keeps its deliveries; after a SIGKILL the next start serves at once', async () => {
+  const env = { HERALD_ADMIN_TOKEN: ADMIN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8' };
+  const first = await startHerald({ dataDir: dir, env });
+  const receiver = await startReceiver();
+  try {
+    const { body: project } = await api<{ id: string }>(first.url, ADMIN, 'POST', '/api/v1/projects', {
+      name: 'lock',
+    });
+    await api(first.url, ADMIN, 'POST', `/api/v1/projects/${project.id}/endpoints`, {
+      url: `${receiver.url}/hook`,
+    });
+    // The second start must not touch the first one's claims: without HERALD_ALLOW_NETWORKS it
+    // would record them blocked and disable the endpoint (what a tester saw before the lock).
+    const second = await runHerald(['serve'], {
+      env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_DATA_DIR: dir, HERALD_PORT: '0', HERALD_HOST: '127.0.0.1' },
+      killAfterMs: 30_000,
+    });
+    assert.equal(second.code, 1, second.stdout + second.stderr);
+    assert.match(
+      second.stderr,
+      new RegExp(`another Herald process is serving the SQLite database ${join(dir, 'herald.db')}`),
+    );
+    assert.equal((await fetch(`${first.url}/readyz`)).status, 200, 'the first still serves');
+    await api(first.url, ADMIN, 'POST', `/api/v1/projects/${project.id}/events`, {
+      type: 'x.y',
+      payload: { n: 1 },
+    });
+    await receiver.waitFor(1, 10_000);
+    const { body: endpoints } = await api<{ data: { status: string }[] }>(
+      first.url,
+      ADMIN,
+      'GET',
+      `/api/v1/projects/${project.id}/endpoints`,
+    );
+    assert.equal(endpoints.data[0]!.status, 'active');
+
+    await first.kill('SIGKILL');
+    const started = Date.now();
+    const third = await startHerald({ dataDir: dir, env });
+    try {
+      assert.ok(Date.now() - started < 20_000);
+      assert.equal((await fetch(`${third.url}/readyz`)).status, 200);
+    } finally {
+      await third.kill('SIGTERM');
+    }
+  } finally {
+    await first.dispose();
+    await receiver.close();
+  }
+});
