@@ -24,6 +24,12 @@ export interface VerifyInput {
   secrets?: readonly string[];
   /** Full URL the request was made to, query string included (`hmac-sha1-url`, and GET content). */
   url?: string;
+  /**
+   * The request's HTTP method (the adapters pass it). A GET's content is the query of `url`; any
+   * other method's is the body, an empty form body (`hmac-sha1-url`) being `{}` whatever the query.
+   * Without it, an empty body is taken for a GET's.
+   */
+  method?: string;
   options?: SchemeOptions;
   /** Allowed clock distance in seconds for schemes with a timestamp (default 300). */
   toleranceSeconds?: number;
@@ -93,12 +99,19 @@ export function verifyWebhook<T = unknown>(input: VerifyInput): VerifiedWebhook<
       result.content,
       scheme.bodyFormat === 'form',
       scheme.name === 'hmac-sha1-url' || scheme.name === 'none' ? input.url : undefined,
+      result.content === '' && (input.method === undefined || input.method.toUpperCase() === 'GET'),
     ) as T,
   };
 }
 
-function parseContent(content: string, form: boolean, url: string | undefined): unknown {
-  if (content === '') {
+/**
+ * The content of a verified request: a GET's (`fromQuery`: an empty body, and the method GET or
+ * not given) from the query of `url` (null when the scheme does not sign the URL: `url`
+ * undefined); any other from the body, form fields or JSON. An empty form body of a POST is `{}`,
+ * not its URL's query fields, which are not its content.
+ */
+function parseContent(content: string, form: boolean, url: string | undefined, fromQuery: boolean): unknown {
+  if (fromQuery) {
     if (url === undefined) return null;
     try {
       return Object.fromEntries(new URL(url).searchParams);

@@ -88,6 +88,19 @@ describe('node:http', () => {
     });
   });
 
+  test('a POST with an empty form body (payload {}) yields {}, not the query fields of its URL', async () => {
+    const request = sign({
+      scheme: 'hmac-sha1-url',
+      secret: SECRET,
+      id: 'evt_empty',
+      timestamp: Math.floor(Date.now() / 1000),
+      url: `${base}/hmac-sha1-url?a=1`,
+      content: {},
+    });
+    assert.equal(request.body, '');
+    assert.deepEqual(await send(request), { status: 200, json: {} });
+  });
+
   test('answers refusals with their status and code', async () => {
     const request = signFor(`${base}/standard`);
     const tampered = await send(request, { body: (request.body ?? '').replace('s1', 's2') });
@@ -301,6 +314,27 @@ describe('fetch Request', () => {
     const webhook = await verifyFetchRequest(request, { scheme: 'hmac-sha1-url', secret: SECRET });
     assert.equal(webhook.id, 'evt_1');
     assert.deepEqual(webhook.payload, { type: 'slot.submitted', data: '{"slotId":"s1","note":"ünï"}' });
+  });
+
+  test('verifyFetchRequest: a POST with an empty form body yields {}, a GET its query fields', async () => {
+    for (const method of ['POST', 'GET'] as const) {
+      const signed = sign({
+        scheme: 'hmac-sha1-url',
+        secret: SECRET,
+        id: 'evt_1',
+        timestamp: Math.floor(Date.now() / 1000),
+        url: 'https://receiver.example/hook?a=1',
+        method,
+        content: {},
+      });
+      const request = new Request(signed.url, {
+        method,
+        headers: signed.headers,
+        ...(signed.body === null ? {} : { body: signed.body }),
+      });
+      const webhook = await verifyFetchRequest(request, { scheme: 'hmac-sha1-url', secret: SECRET });
+      assert.deepEqual(webhook.payload, method === 'GET' ? { a: '1' } : {});
+    }
   });
 
   test('withWebhookVerification answers refusals itself and hands verified webhooks to the handler', async () => {

@@ -234,6 +234,23 @@ describe('what receivers have', () => {
     assert.equal(verify({ ...base, url: undefined }), null);
   });
 
+  test('a POST whose form body is empty (payload {}) yields {}, not the query fields of its URL; only a GET takes the query', () => {
+    const post = input('hmac-sha1-url', { content: {}, url: 'https://receiver.example/hook?a=1' });
+    assert.equal(post.payload, '');
+    assert.equal(post.url, 'https://receiver.example/hook?a=1');
+    assert.deepEqual(verify({ ...post, method: 'POST' }), {});
+    assert.deepEqual(verify({ ...post, method: 'put' }), {});
+    // The same bytes as a GET (sign() adds no field to the query: there is none).
+    assert.deepEqual(verify({ ...post, method: 'GET' }), { a: '1' });
+    assert.deepEqual(verify({ ...post, method: 'get' }), { a: '1' });
+    // Without the method an empty body is read as a GET's, as before (the adapters pass it).
+    assert.deepEqual(verify(post), { a: '1' });
+    // none: a POST's empty body is no JSON, not the query.
+    const none = input('none', { content: {}, url: 'https://receiver.example/hook?a=1' });
+    rejects(() => verify({ ...none, payload: '', method: 'POST' }), 'HERALD_VERIFY_MALFORMED');
+    assert.deepEqual(verify({ ...none, payload: '', method: 'GET' }), { a: '1' });
+  });
+
   test('a custom HashProvider is used for verification', () => {
     const calls: string[] = [];
     const counting: HashProvider = {

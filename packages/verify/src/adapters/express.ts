@@ -72,6 +72,7 @@ export function webhookMiddleware(
         payload: body,
         headers: req.headers,
         url: typeof url === 'function' ? url(req) : (url ?? expressUrl(req)),
+        ...(req.method ? { method: req.method } : {}),
       });
       req.webhook = webhook;
       const id = webhook.id;

@@ -22,6 +22,8 @@ export interface FastifyRequestLike {
   headers: Record<string, string | string[] | undefined>;
   body?: unknown;
   url: string;
+  /** The request's method: a GET's content is its query (see VerifyInput's `method`). */
+  method?: string;
   protocol: string;
   host: string;
 }
@@ -92,6 +94,7 @@ export function webhookVerification(
             typeof url === 'function'
               ? url(request)
               : (url ?? `${request.protocol}://${request.host}${request.url}`),
+          ...(request.method ? { method: request.method } : {}),
         });
       } catch (error) {
         if (error instanceof WebhookVerificationError && error.code !== 'HERALD_VERIFY_CONFIG') {

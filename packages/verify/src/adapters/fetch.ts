@@ -39,6 +39,7 @@ export async function verifyFetchRequest<T = unknown>(
     payload: body,
     headers: request.headers,
     url: url ?? request.url,
+    method: request.method,
   });
 }
 

@@ -80,6 +80,7 @@ export async function verifyNodeRequest<T = unknown>(
     payload: body,
     headers: req.headers,
     url: resolveUrl(req, url),
+    ...(req.method ? { method: req.method } : {}),
   });
   return { ...verified, body };
 }

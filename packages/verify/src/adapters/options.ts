@@ -1,7 +1,7 @@
 import type { VerifyInput } from '../verify.ts';
 
 /** Verification settings an adapter takes: everything but what it reads from the request. */
-export type AdapterVerifyOptions = Omit<VerifyInput, 'payload' | 'headers' | 'url'>;
+export type AdapterVerifyOptions = Omit<VerifyInput, 'payload' | 'headers' | 'url' | 'method'>;
 
 /**
  * Default largest body an adapter reads: 10 MiB. That covers, with a margin of over 1 MiB, the
