@@ -32,6 +32,7 @@ import { endpointRoutes } from './routes/endpoints.ts';
 import { eventTypeRoutes } from './routes/event-types.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
+import { installationRoutes } from './routes/installation.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { operationalEventRoutes } from './routes/operational-events.ts';
 import { projectRoutes } from './routes/projects.ts';
@@ -150,6 +151,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     projectRoutes(api, ctx);
     apiKeyRoutes(api, ctx);
     eventTypeRoutes(api, ctx);
+    installationRoutes(api, ctx);
     endpointRoutes(api, ctx);
     eventRoutes(api, ctx);
     deliveryRoutes(api, ctx);

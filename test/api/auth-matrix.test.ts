@@ -85,6 +85,7 @@ const TABLE: Record<string, Entry> = {
     ok: 200,
     path: () => `/api/v1/event-types/${EXAMPLE_TYPE}`,
   },
+  'GET /api/v1/installation': { access: 'any', ok: 200, path: () => '/api/v1/installation' },
   'POST /api/v1/projects/:project/endpoints': {
     access: 'customer',
     ok: 201,

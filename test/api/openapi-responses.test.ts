@@ -155,6 +155,8 @@ describe('the OpenAPI document describes every answer', () => {
     await call('GET', '/api/v1/event-types', 200);
     await call('GET', '/api/v1/event-types/{name}', 200, { params: { name: 'PurchasePlayerPurchase' } });
     await call('GET', '/api/v1/event-types/{name}', 404, { params: { name: 'nope' } });
+    await call('GET', '/api/v1/installation', 200);
+    await call('GET', '/api/v1/installation', 401, { token: null });
 
     // Projects and keys.
     const project = await call('POST', '/api/v1/projects', 201, {

@@ -268,6 +268,21 @@ export const COMPONENT_SCHEMAS = {
   }),
   OperationalEventPage: page('OperationalEvent'),
   PortalLink: object({ url: string, token: string, expiresAt: time, projectId: string }),
+  Installation: object(
+    {
+      delivery: object({
+        defaultTimeoutMs: described('Per-attempt timeout of an endpoint that sets none', integer),
+        maxTimeoutMs: described('Largest timeoutMs an endpoint may set (the smallest is 100)', integer),
+        retrySchedule: described(
+          'Delays in seconds between attempts when neither the endpoint nor its project sets a schedule',
+          arrayOf(number),
+        ),
+        retryJitter: described('± share of each delay drawn at random (0.2: ±20 %)', number),
+      }),
+    },
+    [],
+    'Settings of this installation that shape endpoints (HERALD_DELIVERY_TIMEOUT_MS, …); nothing secret',
+  ),
   Health: object({ status: { type: 'string', enum: ['ok'] } }),
   Readiness: object({ status: { type: 'string', enum: ['ready', 'starting', 'database unreachable'] } }),
 } satisfies Record<string, Schema>;

@@ -92,6 +92,11 @@ export const OPERATIONS: Record<string, OperationResponses> = {
   },
   'get /api/v1/event-types': { status: 200, body: 'EventTypePage', description: 'A page of the catalog' },
   'get /api/v1/event-types/{name}': { status: 200, body: 'EventType', description: 'The catalog entry' },
+  'get /api/v1/installation': {
+    status: 200,
+    body: 'Installation',
+    description: 'The delivery settings endpoints get when they set none, and the largest timeout',
+  },
   [`post ${P}/endpoints`]: {
     status: 201,
     body: 'EndpointWithSecret',
