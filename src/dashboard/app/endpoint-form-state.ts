@@ -3,6 +3,7 @@
  * Validation here mirrors the API's, so most mistakes are caught before a round trip.
  */
 import type {
+  DeliverySettings,
   Endpoint,
   EndpointInput,
   Envelope,
@@ -10,6 +11,7 @@ import type {
   SignatureConfig,
   SignatureScheme,
 } from './api/types.ts';
+import { formatSeconds } from './format.ts';
 import { type HeaderRow, headerRowsError, headersToRows, rowsToHeaders } from './header-rows.ts';
 
 export interface EndpointFormState {
@@ -36,10 +38,16 @@ export interface EndpointFormState {
 
 export type FormErrors = Partial<Record<keyof EndpointFormState, string>>;
 
-/** Largest timeout an endpoint may set (DESIGN: up to 30 s). */
-export const MAX_TIMEOUT_MS = 30_000;
 /** Shortest timeout the API accepts. */
 export const MIN_TIMEOUT_MS = 100;
+
+/**
+ * What validation needs from the installation (GET /api/v1/installation): the largest timeout an
+ * endpoint may set (HERALD_DELIVERY_MAX_TIMEOUT_MS); null while unknown, when only the API checks it.
+ */
+export interface FormLimits {
+  maxTimeoutMs: number | null;
+}
 
 export const EMPTY_FORM: EndpointFormState = {
   url: '',
@@ -106,8 +114,49 @@ export function parseSchedule(text: string): number[] | null | undefined {
   return numbers.every((n) => Number.isFinite(n) && n >= 0) ? numbers : undefined;
 }
 
+/**
+ * The hints of the timeout and retry-schedule fields: what an empty field means for this endpoint
+ * (the project's own schedule when it has one, else the installation's default) and the limits, from
+ * the installation's settings; without them (still loading, or not known) they say less rather than
+ * a built-in default that may not be this installation's.
+ */
+export function deliveryHints(
+  form: Pick<EndpointFormState, 'retrySchedule'>,
+  projectSchedule: number[] | null,
+  settings: DeliverySettings | null,
+): { timeout: string; timeoutPlaceholder: string; schedule: string; schedulePlaceholder: string } {
+  const timeout = settings
+    ? `Per attempt, connect + response; from ${MIN_TIMEOUT_MS} to ${settings.maxTimeoutMs} ms. Empty: ${settings.defaultTimeoutMs} ms.`
+    : `Per attempt, connect + response, in ms. Empty: this installation's default.`;
+  const jitter =
+    settings && settings.retryJitter > 0 ? ` (±${+(settings.retryJitter * 100).toFixed(1)} %)` : '';
+  const steps = (schedule: number[]) =>
+    schedule.length === 0 ? 'no retries, one try only' : schedule.map(formatSeconds).join(', ');
+  const own = parseSchedule(form.retrySchedule);
+  let schedule: string;
+  if (own) {
+    schedule = `Retries after ${own.map(formatSeconds).join(', ')}${jitter}.`;
+  } else if (projectSchedule) {
+    schedule = `Delays after the first try. Empty: the project's schedule (${steps(projectSchedule)}).`;
+  } else if (settings) {
+    schedule = `Delays after the first try. Empty: this installation's default (${steps(settings.retrySchedule)}).`;
+  } else {
+    schedule = "Delays after the first try. Empty: the project's schedule, or this installation's default.";
+  }
+  const fallback = projectSchedule ?? settings?.retrySchedule ?? null;
+  return {
+    timeout,
+    timeoutPlaceholder: settings ? String(settings.defaultTimeoutMs) : '',
+    schedule,
+    schedulePlaceholder: fallback && fallback.length > 0 ? fallback.join(', ') : '5, 300, 1800',
+  };
+}
+
 /** Field errors of the form; empty when it can be sent. */
-export function validateForm(form: EndpointFormState): FormErrors {
+export function validateForm(
+  form: EndpointFormState,
+  limits: FormLimits = { maxTimeoutMs: null },
+): FormErrors {
   const errors: FormErrors = {};
   try {
     const url = new URL(form.url.trim());
@@ -119,8 +168,12 @@ export function validateForm(form: EndpointFormState): FormErrors {
   if (headerError) errors.headers = headerError;
   if (form.timeoutMs.trim()) {
     const timeout = Number(form.timeoutMs);
-    if (!Number.isInteger(timeout) || timeout < MIN_TIMEOUT_MS || timeout > MAX_TIMEOUT_MS) {
-      errors.timeoutMs = `Whole milliseconds from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}.`;
+    const max = limits.maxTimeoutMs;
+    if (!Number.isInteger(timeout) || timeout < MIN_TIMEOUT_MS || (max !== null && timeout > max)) {
+      errors.timeoutMs =
+        max === null
+          ? `Whole milliseconds, ${MIN_TIMEOUT_MS} or more.`
+          : `Whole milliseconds from ${MIN_TIMEOUT_MS} to ${max}.`;
     }
   }
   if (parseSchedule(form.retrySchedule) === undefined) {

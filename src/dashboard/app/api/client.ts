@@ -6,6 +6,7 @@ import { parseJsonExact } from '../../../domain/json-text.ts';
 import type {
   Attempt,
   CreatedApiKey,
+  DeliverySettings,
   Endpoint,
   EndpointInput,
   EventType,
@@ -54,6 +55,9 @@ export interface HeraldClient {
   createApiKey(project: string, name: string): Promise<CreatedApiKey>;
   createPortalLink(project: string, expiresIn: number): Promise<PortalLink>;
 
+  /** The installation's delivery settings; null when the answer does not hold them. */
+  getDeliverySettings(): Promise<DeliverySettings | null>;
+
   listEventTypes(): Promise<EventType[]>;
   putEventType(name: string, input: Partial<Omit<EventType, 'name'>>): Promise<EventType>;
 
@@ -65,7 +69,13 @@ export interface HeraldClient {
   enableEndpoint(project: string, endpoint: string): Promise<void>;
   /** The secrets valid now, current first. */
   getSecrets(project: string, endpoint: string): Promise<SigningSecret[]>;
-  rotateSecret(project: string, endpoint: string, graceSeconds: number): Promise<SigningSecret[]>;
+  /** Rotates to `secret` when given (the receiver already accepts it), else to a generated one. */
+  rotateSecret(
+    project: string,
+    endpoint: string,
+    graceSeconds: number,
+    secret?: string,
+  ): Promise<SigningSecret[]>;
   sendTest(project: string, endpoint: string, eventType?: string): Promise<{ eventId: string }>;
   recover(project: string, endpoint: string, since: string, until?: string): Promise<Json>;
   listAttempts(project: string, endpoint: string, filter: AttemptFilter): Promise<Page<Attempt>>;
@@ -129,6 +139,8 @@ export function createClient(token: string, onUnauthorized: (error: ApiError) =>
     createApiKey: (project, name) => call('POST', `${p(project)}/api-keys`, { name }),
     createPortalLink: (project, expiresIn) => call('POST', `${p(project)}/portal-links`, { expiresIn }),
 
+    getDeliverySettings: async () => deliverySettingsOf(await call('GET', '/installation')),
+
     listEventTypes: async () => {
       const all: EventType[] = [];
       let cursor: string | null = null;
@@ -164,8 +176,14 @@ export function createClient(token: string, onUnauthorized: (error: ApiError) =>
       await call('POST', `${ep(project, endpoint)}/enable`, {});
     },
     getSecrets: async (project, endpoint) => secretsOf(await call('GET', `${ep(project, endpoint)}/secret`)),
-    rotateSecret: async (project, endpoint, graceSeconds) =>
-      secretsOf(await call('POST', `${ep(project, endpoint)}/secret/rotate`, { graceSeconds })),
+    rotateSecret: async (project, endpoint, graceSeconds, secret) =>
+      secretsOf(
+        await call(
+          'POST',
+          `${ep(project, endpoint)}/secret/rotate`,
+          secret === undefined ? { graceSeconds } : { graceSeconds, secret },
+        ),
+      ),
     sendTest: (project, endpoint, eventType) =>
       call('POST', `${ep(project, endpoint)}/test`, eventType ? { eventType } : {}),
     recover: (project, endpoint, since, until) =>
@@ -240,6 +258,27 @@ function toApiError(status: number, parsed: unknown, text: string): ApiError {
   const fallback =
     status === 401 ? 'Not signed in, or the token is not valid.' : `Request failed (HTTP ${status}).`;
   return new ApiError(status, 'HTTP_' + status, text && text.length < 200 ? text : fallback);
+}
+
+/** The `delivery` of a GET /installation answer, or null when it is not there as expected. */
+function deliverySettingsOf(answer: unknown): DeliverySettings | null {
+  const d = (answer as { delivery?: Partial<Record<keyof DeliverySettings, unknown>> } | null)?.delivery;
+  const count = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+  if (
+    !d ||
+    !count(d.defaultTimeoutMs) ||
+    !count(d.maxTimeoutMs) ||
+    !Array.isArray(d.retrySchedule) ||
+    !d.retrySchedule.every(count)
+  ) {
+    return null;
+  }
+  return {
+    defaultTimeoutMs: d.defaultTimeoutMs,
+    maxTimeoutMs: d.maxTimeoutMs,
+    retrySchedule: d.retrySchedule,
+    retryJitter: count(d.retryJitter) ? d.retryJitter : 0,
+  };
 }
 
 /**

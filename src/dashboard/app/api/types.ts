@@ -71,3 +71,15 @@ export interface CreatedApiKey {
   id: string;
   key: string;
 }
+
+/**
+ * The installation's delivery settings (`GET /api/v1/installation`): what an endpoint gets when it
+ * sets no timeout or schedule (and its project no schedule), and the largest timeout it may set.
+ */
+export interface DeliverySettings {
+  defaultTimeoutMs: number;
+  maxTimeoutMs: number;
+  retrySchedule: number[];
+  /** ± share of each retry delay drawn at random (0.2: ±20 %). */
+  retryJitter: number;
+}

@@ -13,6 +13,7 @@ import { CheckboxField, SelectField, TextField } from '../components/fields.tsx'
 import { HeadersEditor } from '../components/headers-editor.tsx';
 import { Link } from '../components/link.tsx';
 import {
+  deliveryHints,
   EMPTY_FORM,
   type EndpointFormState,
   type FormErrors,
@@ -20,17 +21,15 @@ import {
   formFromEndpoint,
   hasInput,
   inputFromForm,
-  MAX_TIMEOUT_MS,
-  parseSchedule,
   schemeOptions,
   validateForm,
 } from '../endpoint-form-state.ts';
-import { formatSeconds } from '../format.ts';
 import { focusOverLimit, LIMITS } from '../limits.ts';
 import { useProject } from '../project-context.ts';
 import { navigate } from '../router.ts';
 import { SCHEME_DEFAULTS, SCHEME_INFO } from '../signed-request-preview.ts';
 import { useCatalog } from '../use-catalog.ts';
+import { useDeliverySettings } from '../use-delivery-settings.ts';
 
 const METHODS: { value: HttpMethod; label: string }[] = [
   { value: 'POST', label: 'POST' },
@@ -60,6 +59,8 @@ export function EndpointForm({
   const { client } = useApp();
   const { project, base } = useProject();
   const catalog = useCatalog();
+  // This installation's timeout limits and default schedule (null until known: the API checks).
+  const settings = useDeliverySettings().data ?? null;
   const [form, setForm] = useState<EndpointFormState>(() =>
     endpoint ? formFromEndpoint(endpoint) : EMPTY_FORM,
   );
@@ -79,13 +80,13 @@ export function EndpointForm({
     });
   };
   const options = schemeOptions(form.scheme);
-  const schedule = parseSchedule(form.retrySchedule);
+  const hints = deliveryHints(form, project.retrySchedule ?? null, settings);
 
   async function submit(event: Event) {
     event.preventDefault();
     // Text over the API's limit says so by its field (fields.tsx): go there, send nothing.
     if (focusOverLimit(event.currentTarget)) return;
-    const found = validateForm(form);
+    const found = validateForm(form, { maxTimeoutMs: settings?.maxTimeoutMs ?? null });
     setErrors(found);
     setSubmitError(null);
     setInvalidHeader(null);
@@ -306,8 +307,8 @@ export function EndpointForm({
             value={form.timeoutMs}
             onInput={(v) => set('timeoutMs', v)}
             error={errors.timeoutMs}
-            placeholder="5000"
-            hint={`Per attempt, connect + response; up to ${MAX_TIMEOUT_MS} ms. Empty: 5000 ms.`}
+            placeholder={hints.timeoutPlaceholder}
+            hint={hints.timeout}
           />
           <TextField
             label="Retry schedule (seconds)"
@@ -315,12 +316,8 @@ export function EndpointForm({
             value={form.retrySchedule}
             onInput={(v) => set('retrySchedule', v)}
             error={errors.retrySchedule}
-            placeholder="5, 300, 1800, 7200, 18000, 36000, 36000"
-            hint={
-              schedule
-                ? `Retries after ${schedule.map(formatSeconds).join(', ')} (±20 %).`
-                : 'Delays after the first try. Empty: the project default (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).'
-            }
+            placeholder={hints.schedulePlaceholder}
+            hint={hints.schedule}
             spellcheck={false}
           />
           <TextField
