@@ -6,16 +6,21 @@ import { UnprocessableError } from './errors.ts';
 /**
  * The asked-for type's example; else the first type of the endpoint's filter that has one; else, for
  * an endpoint that takes every type, the first catalog entry with an example. 422 naming
- * `body.eventType` when there is none.
+ * `body.eventType` when there is none, saying whether a type is missing from the catalog or is in
+ * it without an example. A stored example is never JSON `null`: PUT …/event-types/:name with
+ * `"example": null` removes the example (the stores keep null as no value), so null is none.
  */
 export async function pickTestExample(
   store: Store,
   endpoint: Endpoint,
   wanted: string | undefined,
 ): Promise<{ type: string; payload: Json }> {
+  const missing: string[] = [];
+  const withoutExample: string[] = [];
   for (const name of wanted ? [wanted] : endpoint.eventTypes) {
     const entry = await store.getEventType(name);
     if (entry && entry.example !== null) return { type: entry.name, payload: entry.example };
+    (entry ? withoutExample : missing).push(name);
   }
   if (!wanted && endpoint.eventTypes.length === 0) {
     let cursor: string | null = null;
@@ -25,11 +30,26 @@ export async function pickTestExample(
       if (entry) return { type: entry.name, payload: entry.example as Json };
       cursor = page.nextCursor;
     } while (cursor);
+    throw new UnprocessableError(
+      'body.eventType',
+      'this endpoint takes every event type, and no type in the event-type catalog has an example',
+    );
   }
+  if (wanted) {
+    throw new UnprocessableError(
+      'body.eventType',
+      missing.length > 0
+        ? `"${wanted}" is not in the event-type catalog`
+        : `"${wanted}" has no example in the event-type catalog`,
+    );
+  }
+  const quoted = (names: string[]) => names.map((n) => JSON.stringify(n)).join(', ');
+  const why = [
+    missing.length > 0 ? `not in the catalog: ${quoted(missing)}` : null,
+    withoutExample.length > 0 ? `in it without an example: ${quoted(withoutExample)}` : null,
+  ].filter(Boolean);
   throw new UnprocessableError(
     'body.eventType',
-    wanted
-      ? `"${wanted}" has no example in the event-type catalog`
-      : 'no event type this endpoint takes has an example in the catalog',
+    `no event type this endpoint takes has an example in the event-type catalog (${why.join('; ')})`,
   );
 }

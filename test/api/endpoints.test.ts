@@ -635,6 +635,40 @@ describe('endpoints API', () => {
     assertError(await api.call('POST', `${QEP}/ep_missing/test`, {}), 404);
   });
 
+  test('test send 422 says whether a type is not in the catalog or in it without an example; an example of null is none', async () => {
+    await api.call('PUT', '/api/v1/event-types/quiz.bare', { description: 'no example' });
+    const cleared = await api.call('PUT', '/api/v1/event-types/quiz.cleared', { example: { q: 1 } });
+    assert.equal(cleared.status, 200, JSON.stringify(cleared.body));
+    // PUT with example null takes the example away: read back as null, as one never given.
+    const nulled = await api.call('PUT', '/api/v1/event-types/quiz.cleared', { example: null });
+    assert.equal(nulled.body.example, null);
+    assert.equal((await api.call('GET', '/api/v1/event-types/quiz.cleared')).body.example, null);
+    const q = await api.project('test-send-words');
+    const QEP = `/api/v1/projects/${q.id}/endpoints`;
+    const ep = (
+      await api.call('POST', QEP, { url: 'https://h.example/w', eventTypes: ['quiz.nosuch', 'quiz.bare'] })
+    ).body;
+    const testSend = (eventType?: string) =>
+      api.call('POST', `${QEP}/${ep.id}/test`, eventType === undefined ? {} : { eventType });
+    const field = 'body.eventType';
+    assert.equal(
+      assertError(await testSend('quiz.nosuch'), 422, 'HERALD_ERR_UNPROCESSABLE', field).message,
+      'body.eventType: "quiz.nosuch" is not in the event-type catalog',
+    );
+    assert.equal(
+      assertError(await testSend('quiz.bare'), 422, undefined, field).message,
+      'body.eventType: "quiz.bare" has no example in the event-type catalog',
+    );
+    assert.equal(
+      assertError(await testSend('quiz.cleared'), 422, undefined, field).message,
+      'body.eventType: "quiz.cleared" has no example in the event-type catalog',
+    );
+    assert.equal(
+      assertError(await testSend(), 422, undefined, field).message,
+      'body.eventType: no event type this endpoint takes has an example in the event-type catalog (not in the catalog: "quiz.nosuch"; in it without an example: "quiz.bare")',
+    );
+  });
+
   test('test send to a disabled endpoint → 409 HERALD_ERR_ENDPOINT_DISABLED, nothing accepted', async () => {
     await api.call('PUT', '/api/v1/event-types/order.paid', { description: 'paid', example: { amount: 5 } });
     const q = await api.project('test-send-disabled');

@@ -149,7 +149,15 @@ describe('the CLI against a fresh Herald', () => {
     assert.equal(named.code, 1);
     assert.match(
       named.stderr,
-      /^herald: 422 HERALD_ERR_UNPROCESSABLE: --type level\.completed: the event-type catalog has no example for it, .*"name": "level\.completed", "example"/,
+      /^herald: 422 HERALD_ERR_UNPROCESSABLE: --type level\.completed: is not in the event-type catalog, so there is nothing to send; .*"name": "level\.completed", "example"/,
+    );
+    // In the catalog without an example: says that instead.
+    await client.putEventType('level.completed', { description: 'a level was completed' });
+    const bare = await herald(['endpoints', 'test', every.id, ...conn, '--type', 'level.completed']);
+    assert.equal(bare.code, 1);
+    assert.match(
+      bare.stderr,
+      /^herald: 422 HERALD_ERR_UNPROCESSABLE: --type level\.completed: has no example in the event-type catalog, so there is nothing to send; /,
     );
 
     // What the message says to do works: an example for the type, then the same command.

@@ -325,8 +325,12 @@ async function noExample(
     `add one with \`herald event-types import FILE\` (a catalog such as examples/catalogs/gamify.json, or {"eventTypes": [{"name": "${name}", "example": {…}}]})`;
   const listThem = '`herald event-types list` shows which types have one';
   if (type !== undefined) {
+    // The API says which: the type is not in the catalog at all, or is there without an example.
+    const what = /is not in the event-type catalog/.test(error.message)
+      ? 'is not in the event-type catalog'
+      : 'has no example in the event-type catalog';
     return new CommandError(
-      `${head}--type ${type}: the event-type catalog has no example for it, so there is nothing to send; ${addOne(type)}, or pick a type that has one (${listThem})`,
+      `${head}--type ${type}: ${what}, so there is nothing to send; ${addOne(type)}, or pick a type that has one (${listThem})`,
     );
   }
   // Only to word the message: if even this read fails, the 422 stands as it came.
