@@ -7,7 +7,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { DeliverySettings } from '../../src/dashboard/app/api/types.ts';
-import { deliveryHints, EMPTY_FORM, validateForm } from '../../src/dashboard/app/endpoint-form-state.ts';
+import {
+  deliveryHints,
+  EMPTY_FORM,
+  formFromEndpoint,
+  inputFromForm,
+  validateForm,
+} from '../../src/dashboard/app/endpoint-form-state.ts';
 
 const TUNED: DeliverySettings = {
   defaultTimeoutMs: 2000,
@@ -45,11 +51,14 @@ describe('endpoint form: delivery settings', () => {
     assert.equal(tuned.timeoutPlaceholder, '2000');
     assert.equal(
       tuned.schedule,
-      "Delays after the first try. Empty: this installation's default (10 s, 20 s).",
+      "Delays after the first try, or none. Empty: this installation's default (10 s, 20 s).",
     );
     assert.equal(tuned.schedulePlaceholder, '10, 20');
     const project = deliveryHints(EMPTY_FORM, [1, 1], TUNED);
-    assert.equal(project.schedule, "Delays after the first try. Empty: the project's schedule (1 s, 1 s).");
+    assert.equal(
+      project.schedule,
+      "Delays after the first try, or none. Empty: the project's schedule (1 s, 1 s).",
+    );
     assert.equal(project.schedulePlaceholder, '1, 1');
     assert.match(
       deliveryHints(EMPTY_FORM, [], TUNED).schedule,
@@ -69,5 +78,41 @@ describe('endpoint form: delivery settings', () => {
     const unknown = deliveryHints(EMPTY_FORM, null, null);
     assert.doesNotMatch(`${unknown.timeout} ${unknown.schedule}`, /\d/);
     assert.equal(unknown.timeoutPlaceholder, '');
+  });
+});
+
+describe('endpoint form: an endpoint without retries', () => {
+  const stored = (retrySchedule: number[] | null) =>
+    formFromEndpoint({
+      id: 'ep_1',
+      projectId: 'prj_1',
+      url: 'https://x.example/h',
+      name: 'h',
+      description: '',
+      eventTypes: [],
+      method: 'POST',
+      headers: {},
+      envelope: 'standard',
+      status: 'active',
+      dev: false,
+      signature: { scheme: 'standard' },
+      timeoutMs: null,
+      retrySchedule,
+      rateLimit: null,
+    } as unknown as Parameters<typeof formFromEndpoint>[0]);
+
+  test('keeps no retries through an edit (blank would be the default schedule)', () => {
+    const none = stored([]);
+    assert.equal(none.retrySchedule, 'none');
+    assert.deepEqual(inputFromForm(none, 'update').retrySchedule, []);
+    assert.equal(deliveryHints(none, null, TUNED).schedule, 'No retries: one try only.');
+    assert.equal(stored(null).retrySchedule, '');
+    assert.equal(inputFromForm(stored(null), 'update').retrySchedule, null);
+    assert.deepEqual(inputFromForm(stored([5, 300]), 'update').retrySchedule, [5, 300]);
+  });
+
+  test('a step of 0 is refused in the form, as the API refuses it', () => {
+    assert.match(validateForm(form({ retrySchedule: '0, 5' })).retrySchedule ?? '', /above 0/);
+    assert.equal(validateForm(form({ retrySchedule: 'None' })).retrySchedule, undefined);
   });
 });

@@ -116,7 +116,7 @@ describe('dashboard: delivery settings and secret rotation as they are (browser)
     assert.equal(await timeout.getAttribute('placeholder'), '2000');
     assert.equal(
       await hintOf(page, 'Retry schedule (seconds)'),
-      "Delays after the first try. Empty: this installation's default (10 s, 20 s).",
+      "Delays after the first try, or none. Empty: this installation's default (10 s, 20 s).",
     );
     await page.getByLabel('Retry schedule (seconds)').fill('1, 2');
     assert.equal(await hintOf(page, 'Retry schedule (seconds)'), 'Retries after 1 s, 2 s (±20 %).');
@@ -148,7 +148,7 @@ describe('dashboard: delivery settings and secret rotation as they are (browser)
     await page.getByText('from 100 to 60000 ms').waitFor();
     assert.equal(
       await hintOf(page, 'Retry schedule (seconds)'),
-      "Delays after the first try. Empty: the project's schedule (1 s, 1 s).",
+      "Delays after the first try, or none. Empty: the project's schedule (1 s, 1 s).",
     );
     assert.equal(await page.getByLabel('Retry schedule (seconds)').getAttribute('placeholder'), '1, 1');
     assert.deepEqual(problems, []);

@@ -100,18 +100,32 @@ export function formFromEndpoint(endpoint: Endpoint): EndpointFormState {
     signingKey: endpoint.signature.key ?? '',
     secret: '',
     timeoutMs: endpoint.timeoutMs ? String(endpoint.timeoutMs) : '',
-    retrySchedule: endpoint.retrySchedule ? endpoint.retrySchedule.join(', ') : '',
+    retrySchedule: scheduleText(endpoint.retrySchedule),
     ratePerSecond: endpoint.rateLimit ? String(endpoint.rateLimit.perSecond) : '',
     rateBurst: endpoint.rateLimit?.burst ? String(endpoint.rateLimit.burst) : '',
   };
 }
 
-/** Parses "5, 300, 1800" (seconds, fractions allowed); null for blank, undefined when invalid. */
+/** What the field says for a stored schedule: blank for none set (the default), `none` for no retries. */
+export function scheduleText(schedule: number[] | null | undefined): string {
+  if (!schedule) return '';
+  return schedule.length === 0 ? NO_RETRIES : schedule.join(', ');
+}
+
+/** The field's word for an empty schedule (one try, no retries), which blank cannot say: blank is the default. */
+export const NO_RETRIES = 'none';
+
+/**
+ * Parses "5, 300, 1800" (seconds, fractions allowed, each above 0 as the API wants); null for blank
+ * (the default), [] for `none` (no retries), undefined when invalid.
+ */
 export function parseSchedule(text: string): number[] | null | undefined {
-  if (text.trim() === '') return null;
-  const parts = text.split(/[\s,]+/).filter(Boolean);
+  const trimmed = text.trim();
+  if (trimmed === '') return null;
+  if (trimmed.toLowerCase() === NO_RETRIES) return [];
+  const parts = trimmed.split(/[\s,]+/).filter(Boolean);
   const numbers = parts.map(Number);
-  return numbers.every((n) => Number.isFinite(n) && n >= 0) ? numbers : undefined;
+  return numbers.every((n) => Number.isFinite(n) && n > 0) ? numbers : undefined;
 }
 
 /**
@@ -134,14 +148,16 @@ export function deliveryHints(
     schedule.length === 0 ? 'no retries, one try only' : schedule.map(formatSeconds).join(', ');
   const own = parseSchedule(form.retrySchedule);
   let schedule: string;
-  if (own) {
+  if (own && own.length === 0) {
+    schedule = 'No retries: one try only.';
+  } else if (own) {
     schedule = `Retries after ${own.map(formatSeconds).join(', ')}${jitter}.`;
   } else if (projectSchedule) {
-    schedule = `Delays after the first try. Empty: the project's schedule (${steps(projectSchedule)}).`;
+    schedule = `Delays after the first try, or ${NO_RETRIES}. Empty: the project's schedule (${steps(projectSchedule)}).`;
   } else if (settings) {
-    schedule = `Delays after the first try. Empty: this installation's default (${steps(settings.retrySchedule)}).`;
+    schedule = `Delays after the first try, or ${NO_RETRIES}. Empty: this installation's default (${steps(settings.retrySchedule)}).`;
   } else {
-    schedule = "Delays after the first try. Empty: the project's schedule, or this installation's default.";
+    schedule = `Delays after the first try, or ${NO_RETRIES}. Empty: the project's schedule, or this installation's default.`;
   }
   const fallback = projectSchedule ?? settings?.retrySchedule ?? null;
   return {
@@ -177,7 +193,7 @@ export function validateForm(
     }
   }
   if (parseSchedule(form.retrySchedule) === undefined) {
-    errors.retrySchedule = 'Seconds separated by commas, e.g. 5, 300, 1800.';
+    errors.retrySchedule = `Seconds above 0 separated by commas, e.g. 5, 300, 1800; or ${NO_RETRIES} for no retries.`;
   }
   if (form.ratePerSecond.trim()) {
     const rate = Number(form.ratePerSecond);
