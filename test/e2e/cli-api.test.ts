@@ -729,6 +729,70 @@ describe('herald CLI against a running Herald', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test("projects api-keys lists a project's keys (never the key) and revoke-api-key revokes one: requests with it are refused from then on", async () => {
+    const admin = ['--url', server.url, '--token', ADMIN];
+    const project = await client.createProject({ name: 'keys', uid: 'cli-keys' });
+    const none = await herald(['projects', 'api-keys', 'cli-keys', ...admin]);
+    assert.deepEqual(
+      [none.code, none.stdout, none.stderr],
+      [
+        0,
+        '',
+        'herald: no API keys in cli-keys (add one with `herald projects api-key cli-keys --name NAME`)\n',
+      ],
+    );
+    const made: { name: string; key: string }[] = [];
+    for (const name of ['backend', 'game server']) {
+      const out = await herald(['projects', 'api-key', 'cli-keys', '--name', name, ...admin]);
+      assert.equal(out.code, 0, out.stderr);
+      made.push({ name, key: out.stdout.trim() });
+    }
+    const listed = await herald(['projects', 'api-keys', 'cli-keys', ...admin]);
+    assert.equal(listed.code, 0, listed.stderr);
+    const lines = listed.stdout.trimEnd().split('\n');
+    assert.equal(lines.length, 2, listed.stdout);
+    const ids: Record<string, string> = {};
+    for (const { name, key } of made) {
+      const line = lines.find((l) => l.endsWith(` ${name}`));
+      assert.ok(line, `${name} in ${listed.stdout}`);
+      const match = /^(key_\S+) (\S+)… (\d{4}-\d\d-\d\dT\S+Z) (.+)$/.exec(line);
+      assert.ok(match, line);
+      assert.ok(key.startsWith(match[2]!), 'the prefix is the start of the key');
+      assert.ok(!listed.stdout.includes(key), 'never the key itself');
+      ids[name] = match[1]!;
+    }
+    const json = await herald(['projects', 'api-keys', project.id, '--json', ...admin]);
+    assert.equal(json.code, 0, json.stderr);
+    const keys = JSON.parse(json.stdout) as { id: string; name: string; prefix: string; createdAt: string }[];
+    assert.deepEqual(keys.map((k) => k.id).sort(), Object.values(ids).sort());
+
+    // A project's own key lists its keys too.
+    const byKey = await herald(['projects', 'api-keys', 'cli-keys', '--url', server.url], {
+      HERALD_TOKEN: made[0]!.key,
+    });
+    assert.equal(byKey.code, 0, byKey.stderr);
+    assert.equal(byKey.stdout.trimEnd().split('\n').length, 2);
+
+    const revoked = await herald(['projects', 'revoke-api-key', 'cli-keys', ids['game server']!, ...admin]);
+    assert.deepEqual(
+      [revoked.code, revoked.stdout, revoked.stderr],
+      [0, `${ids['game server']}: revoked\n`, ''],
+    );
+    const refused = await herald(['endpoints', 'list', '--url', server.url, '--project', 'cli-keys'], {
+      HERALD_TOKEN: made[1]!.key,
+    });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /401/);
+    const after = await herald(['projects', 'api-keys', 'cli-keys', ...admin]);
+    assert.match(after.stdout, new RegExp(`^${ids.backend} \\S+… \\S+ backend\\n$`));
+    const again = await herald(['projects', 'revoke-api-key', 'cli-keys', ids['game server']!, ...admin]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /404/);
+    const missingKey = await herald(['projects', 'revoke-api-key', 'cli-keys', ...admin]);
+    assert.equal(missingKey.code, 1);
+    assert.match(missingKey.stderr, /missing required argument 'key'/);
+  });
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,4 +1,7 @@
-/** `herald projects list|create|api-key`: projects through a running Herald's API (admin token). */
+/**
+ * `herald projects list|create|api-key|api-keys|revoke-api-key`: projects and their API keys through
+ * a running Herald's API (the admin token; a project's own key may list and revoke its keys).
+ */
 import { Command } from 'commander';
 import { type ConnectionFlags, requiredFlag, withConnectionFlags } from '../api-connection.ts';
 import { apiAction, printJson, sayEmpty } from '../print.ts';
@@ -41,6 +44,39 @@ export function projectsCommand(): Command {
     apiAction<ConnectionFlags & { name: string }>(async (client, flags, [project]) => {
       const { key } = await client.createApiKey(project, flags.name);
       process.stdout.write(`${key}\n`);
+    }),
+  );
+  withConnectionFlags(
+    projects
+      .command('api-keys')
+      .description(
+        "a project's API keys: id, first characters of the key, when created, name (never the key)",
+      )
+      .argument('<project>', 'project id or uid')
+      .option('--json', 'print them as JSON'),
+  ).action(
+    apiAction<ConnectionFlags & { json?: boolean }>(async (client, flags, [project]) => {
+      // One page: the API answers every key of the project at once (nextCursor null).
+      const { data } = await client.listApiKeys(project);
+      if (flags.json) printJson(data);
+      else if (data.length === 0)
+        sayEmpty(
+          `no API keys in ${project} (add one with \`herald projects api-key ${project} --name NAME\`)`,
+        );
+      else for (const k of data) process.stdout.write(`${k.id} ${k.prefix}… ${k.createdAt} ${k.name}\n`);
+    }),
+  );
+  withConnectionFlags(
+    projects
+      .command('revoke-api-key')
+      .description('revoke a project API key: requests with it are refused (401) from now on')
+      .argument('<project>', 'project id or uid')
+      .argument('<key>', 'the key id (from `herald projects api-keys`)'),
+  ).action(
+    apiAction<ConnectionFlags>(async (client, _flags, args) => {
+      const [project, key] = args as unknown as [string, string];
+      await client.deleteApiKey(project, key);
+      process.stdout.write(`${key}: revoked\n`);
     }),
   );
   return projects;
