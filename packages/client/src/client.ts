@@ -338,7 +338,11 @@ export class HeraldClient {
   getEndpointSecret(project: string, endpoint: string): Promise<EndpointSecrets> {
     return this.request('GET', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/secret`);
   }
-  /** A new secret; the old one keeps signing beside it for `graceSeconds`. */
+  /**
+   * A new secret (`secret`: one you chose, e.g. one the receiver already accepts). The old one stays
+   * valid for `graceSeconds`: `standard` and `stripe` sign with both meanwhile; `hmac-sha256`,
+   * `github`, `sha256-body` and `hmac-sha1-url` sign with the new one only, at once.
+   */
   rotateEndpointSecret(
     project: string,
     endpoint: string,

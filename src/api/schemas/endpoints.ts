@@ -47,7 +47,7 @@ export const endpointBody = (config: Config) =>
       eventTypes: {
         type: 'array',
         description:
-          'Event-type names, matched exactly: no wildcards (an entry holding * is 400 naming body.eventTypes.<index>). Empty: every type.',
+          'Event-type names, matched exactly: no wildcards (an entry holding * is 400 naming body.eventTypes.<index>). In a project with enforceCatalog, a name not in the catalog is 422. Empty: every type.',
         maxItems: LIMITS.eventTypes,
         uniqueItems: true,
         items: nameString,
