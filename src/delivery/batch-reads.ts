@@ -10,6 +10,7 @@ import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
 import type { ClaimedDelivery, DispatchEndpoint, Store } from '../store/store.ts';
 import type { ProjectSchedules } from './project-schedules.ts';
 import type { RateGate } from './rate-gate.ts';
+import { releaseItems } from './release-items.ts';
 
 export interface BatchReads {
   /** The batch's endpoints by id; one deleted since its event was accepted is missing. */
@@ -45,15 +46,7 @@ export async function readBatch(
     return { endpoints, schedules, readAt };
   } catch (error) {
     const at = clock() + (isSecretKeyMismatch(error) ? 0 : READ_FAILURE_RETRY_MS);
-    await store
-      .releaseDeliveries(
-        claimed.map((c) => ({
-          projectId: c.delivery.projectId,
-          deliveryId: c.delivery.id,
-          nextAttemptAt: at,
-        })),
-      )
-      .catch(() => {}); // if even this fails, the lease brings them back
+    await store.releaseDeliveries(releaseItems(claimed, at)).catch(() => {}); // if even this fails, the lease brings them back
     throw error;
   }
 }

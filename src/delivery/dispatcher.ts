@@ -18,6 +18,7 @@ import { projectRoomNow } from './fair-share.ts';
 import { createProjectSchedules } from './project-schedules.ts';
 import { createRateGate } from './rate-gate.ts';
 import { createRecordQueue } from './record-queue.ts';
+import { releaseItems } from './release-items.ts';
 import { createAttemptSender } from './send-attempt.ts';
 import { createPause, createWakeSignal } from './wake-signal.ts';
 
@@ -431,13 +432,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const now = clock();
       if (held.length) {
         await store
-          .releaseDeliveries(
-            held.map((c) => ({
-              projectId: c.delivery.projectId,
-              deliveryId: c.delivery.id,
-              nextAttemptAt: now,
-            })),
-          )
+          .releaseDeliveries(releaseItems(held, now))
           .catch((error: unknown) => hooks.onError?.(error, 'release')); // the lease brings them back anyway
       }
       // Attempts still running keep their lease (their records are not written, see cutOff): the

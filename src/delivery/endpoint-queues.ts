@@ -11,6 +11,7 @@ import type { DeliveryConfig } from '../config/config-types.ts';
 import { resolveSchedule } from '../domain/retry-schedule.ts';
 import type { Endpoint } from '../domain/types.ts';
 import type { ClaimedDelivery, DispatchEndpoint, Store } from '../store/store.ts';
+import { releaseItems } from './release-items.ts';
 import type { AttemptSender } from './send-attempt.ts';
 
 /**
@@ -99,13 +100,7 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
   const held: ClaimedDelivery[] = [];
 
   const releaseHeld = (delayMs = 0, status?: 'parked') => {
-    const at = clock() + delayMs;
-    const items = held.splice(0).map((c) => ({
-      projectId: c.delivery.projectId,
-      deliveryId: c.delivery.id,
-      nextAttemptAt: at,
-      ...(status ? { status } : {}),
-    }));
+    const items = releaseItems(held.splice(0), clock() + delayMs, status);
     void store.releaseDeliveries(items).catch((error: unknown) => onError(error, 'release'));
   };
 
