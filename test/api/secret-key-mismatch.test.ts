@@ -8,29 +8,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, mock, test } from 'node:test';
 import { buildApp } from '../../src/api/build-app.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
-import { createLogger } from '../../src/logger.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { endpointInput } from '../store/helpers.ts';
+import { capturedLogger } from '../support/captured-logger.ts';
 import { ADMIN } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-key-mismatch-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Log lines written by a logger, parsed. */
-function capturedLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: createLogger({ level: 'info', destination }), lines };
-}
 
 test('GET …/secret on a server whose key does not open the secrets is 503 HERALD_ERR_SECRET_KEY with Retry-After', async () => {
   const url = `sqlite:${join(dir, 'herald.db')}`;

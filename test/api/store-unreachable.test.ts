@@ -8,16 +8,15 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { buildApp } from '../../src/api/build-app.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
-import { createLogger } from '../../src/logger.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { isStoreBusy, isStoreFull, isStoreUnreachable } from '../../src/store/store-unavailable.ts';
 import { endpointInput } from '../store/helpers.ts';
+import { capturedLogger } from '../support/captured-logger.ts';
 import { type TestPostgres, withPostgres } from '../support/postgres.ts';
 import { refusedPort } from '../support/refused-port.ts';
 
@@ -68,18 +67,6 @@ async function waitForRow(client: pg.Client, query: string, params: unknown[]): 
 }
 
 const dbName = (url: string) => new URL(url).pathname.slice(1);
-
-/** Log lines written by a logger, parsed. */
-function capturedLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: createLogger({ level: 'info', destination }), lines };
-}
 
 describe('the database out of reach', () => {
   test('isStoreUnreachable: real pg errors of a refused port, a closed socket, a terminated backend, a server refusing sessions', async () => {
