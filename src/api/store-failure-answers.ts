@@ -1,0 +1,124 @@
+/**
+ * The 503s of a store that cannot take a request now (disk full, busy, a key that does not open the
+ * secrets, the SQLite file gone, the database unreachable): what the client is told, with
+ * Retry-After, and how each is logged (errors.ts's handler answers with them).
+ */
+import type { Server } from 'node:http';
+import type { FastifyRequest } from 'fastify';
+import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
+import { isDatabaseFileGone } from '../store/sqlite/database-file-watch.ts';
+import { isStoreBusy, isStoreFull, isStoreUnreachable } from '../store/store-unavailable.ts';
+
+/**
+ * How a store failure is logged: `throttled` lines (a state that fails every request the same way
+ * until an operator acts or the database is back) come at most once per THROTTLED_LOG_INTERVAL_MS
+ * per server and kind, without a stack (throttledLog); the others once per request, with the error.
+ */
+interface StoreFailureLog {
+  level: 'warn' | 'error';
+  throttled?: string;
+}
+
+/** A store failure the same request may get past later; null for any other error. */
+export function storeUnavailable(error: unknown): {
+  code: string;
+  message: string;
+  retryAfterS: number;
+  log: StoreFailureLog;
+} | null {
+  // A full disk needs an operator to free space: logged as an error.
+  if (isStoreFull(error))
+    return {
+      code: 'HERALD_ERR_STORAGE_FULL',
+      message: "the database's disk is full",
+      retryAfterS: 60,
+      log: { level: 'error' },
+    };
+  if (isStoreBusy(error))
+    return {
+      code: 'HERALD_ERR_BUSY',
+      message: 'the database is busy; retry shortly',
+      retryAfterS: 1,
+      log: { level: 'warn' },
+    };
+  // Another process sealed the endpoint secrets with a new HERALD_ENCRYPTION_KEY: this one cannot
+  // open them until it is restarted with it (docs/operations.md). Its misconfiguration, not the
+  // client's: 503, another instance may answer. Every request that needs a secret fails the same
+  // way until then: an error line saying what to do, at most once per 10 s.
+  if (isSecretKeyMismatch(error)) {
+    const message =
+      'this server cannot open the endpoint secrets: they are sealed with an encryption key it was not given (its operator must restart it with the current HERALD_ENCRYPTION_KEY)';
+    return {
+      code: 'HERALD_ERR_SECRET_KEY',
+      message,
+      retryAfterS: 60,
+      log: { level: 'error', throttled: `${message}: answering 503` },
+    };
+  }
+  // The SQLite file was deleted or replaced under this process: nothing more is stored until an
+  // operator restores it and restarts the process (the path is in the log, not in the answer).
+  if (isDatabaseFileGone(error))
+    return {
+      code: 'HERALD_ERR_DATABASE_FILE_GONE',
+      message:
+        "this server's database file was deleted or replaced; nothing more is stored until its operator restores it and restarts the server",
+      retryAfterS: 60,
+      log: { level: 'warn', throttled: 'the database file was deleted or replaced: answering 503' },
+    };
+  // Every request fails the same way while the database is down: logged once per burst (below).
+  if (isStoreUnreachable(error))
+    return {
+      code: 'HERALD_ERR_DATABASE_UNAVAILABLE',
+      message: 'the database cannot be reached; retry shortly',
+      retryAfterS: 5,
+      log: { level: 'warn', throttled: 'the database cannot be reached: answering 503' },
+    };
+  return null;
+}
+
+/** A throttled store failure is logged at most once per this long, per server and kind. */
+const THROTTLED_LOG_INTERVAL_MS = 10_000;
+/**
+ * Per HTTP server (the one object every plugin scope of an app shares) and per line: when it was
+ * last logged, and how many requests were refused since.
+ */
+const throttledLogs = new WeakMap<Server, Map<string, { loggedAt: number; since: number }>>();
+
+/**
+ * One line, without a stack, for a burst of requests refused for the same reason (an outage, a
+ * wrong key: every request fails the same way, and thousands of stacks say nothing more), then one
+ * per THROTTLED_LOG_INTERVAL_MS with the number answered 503 in between.
+ */
+export function throttledLog(
+  request: FastifyRequest,
+  error: unknown,
+  level: 'warn' | 'error',
+  line: string,
+): void {
+  const server = request.server.server;
+  const now = Date.now();
+  let lines = throttledLogs.get(server);
+  if (!lines) {
+    lines = new Map();
+    throttledLogs.set(server, lines);
+  }
+  let state = lines.get(line);
+  if (!state) {
+    state = { loggedAt: Number.NEGATIVE_INFINITY, since: 0 };
+    lines.set(line, state);
+  }
+  if (now - state.loggedAt < THROTTLED_LOG_INTERVAL_MS) {
+    state.since++;
+    return;
+  }
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  request.log[level](
+    {
+      cause: { code, message },
+      ...(state.since > 0 ? { refusedSinceLastLine: state.since } : {}),
+    },
+    `${line} (logged at most once per ${THROTTLED_LOG_INTERVAL_MS / 1000} s)`,
+  );
+  state.loggedAt = now;
+  state.since = 0;
+}
