@@ -4,7 +4,7 @@
  * deliveries alone; once the first is gone, even by SIGKILL, the next start takes the file at once.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -56,6 +56,11 @@ test('a second serve on the same SQLite file is refused, naming it; the first ke
     try {
       assert.ok(Date.now() - started < 20_000);
       assert.equal((await fetch(`${third.url}/readyz`)).status, 200);
+      assert.deepEqual(
+        readdirSync(dir).filter((name) => name.startsWith('herald.db.lock')),
+        ['herald.db.lock'],
+        'the lock leaves no journal beside it',
+      );
     } finally {
       await third.kill('SIGTERM');
     }

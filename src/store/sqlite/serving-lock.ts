@@ -5,15 +5,14 @@
  * deliveries were sent twice, and a second process with other settings (HERALD_ALLOW_NETWORKS
  * left out) recorded them as blocked and disabled working endpoints, without a word (a tester).
  *
- * So `herald serve` holds a lock beside the database for as long as it runs: `<file>.lock`, a small
- * SQLite database of its own in EXCLUSIVE locking mode, written once, whose lock SQLite keeps until
- * the connection closes. The kernel drops it when the process ends, however it ends: a start after
+ * So `herald serve` holds a lock beside the database for as long as it runs: `<file>.lock`, an empty
+ * SQLite database of its own in which it keeps an exclusive transaction open, so SQLite holds the
+ * file's lock until the connection closes. The kernel drops it when the process ends, however it ends: a start after
  * a crash or a kill -9 finds it free at once. A start that finds it held fails, naming the file. It
  * is a POSIX lock, as SQLite's own: good on one machine's file systems, as SQLite is, not over NFS.
  * (A lock on the database file itself would not do: its other connections are this process's own.)
  */
 import { closeSync, openSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { DatabaseSync } from 'node:sqlite';
 
 export interface ServingLock {
@@ -46,13 +45,9 @@ export function takeServingLock(file: string): ServingLock {
   }
   const db = new DatabaseSync(lockFile, { timeout: 0 });
   try {
-    db.exec('PRAGMA locking_mode = EXCLUSIVE');
+    // An exclusive transaction left open: SQLite holds the file's lock until the connection closes,
+    // and with nothing written there is no journal beside it.
     db.exec('BEGIN EXCLUSIVE');
-    // Who holds it, for someone who opens the file once it is free (it cannot be read while held).
-    db.exec('CREATE TABLE IF NOT EXISTS held_by (pid INTEGER, host TEXT, since INTEGER)');
-    db.exec('DELETE FROM held_by');
-    db.prepare('INSERT INTO held_by VALUES (?, ?, ?)').run(process.pid, hostname(), Date.now());
-    db.exec('COMMIT'); // in EXCLUSIVE mode the lock stays after the commit, until close
   } catch (error) {
     db.close();
     if ((error as { errcode?: number }).errcode === SQLITE_BUSY) throw new DatabaseInUseError(file, lockFile);
