@@ -45,8 +45,9 @@ export function takeServingLock(file: string): ServingLock {
   }
   const db = new DatabaseSync(lockFile, { timeout: 0 });
   try {
-    // An exclusive transaction left open: SQLite holds the file's lock until the connection closes,
-    // and with nothing written there is no journal beside it.
+    // An exclusive transaction left open: SQLite holds the file's lock until the connection closes.
+    // Nothing is ever written, so no journal is needed (it would sit beside the database meanwhile).
+    db.exec('PRAGMA journal_mode = OFF');
     db.exec('BEGIN EXCLUSIVE');
   } catch (error) {
     db.close();
