@@ -16,6 +16,15 @@ function bodyBytes(request: FastifyRequest, maxBodyBytes: number): number {
   return request.headers['transfer-encoding'] !== undefined ? maxBodyBytes : 0;
 }
 
+/** Whose share a request's body counts against (body-budget.ts): its credential, or its address. */
+function callerKey(request: FastifyRequest): string {
+  const caller = request.caller;
+  if (!caller) return `ip:${request.ip}`;
+  if (caller.kind === 'admin') return 'admin';
+  if (caller.kind === 'project') return `key:${caller.keyId}`;
+  return `portal:${caller.projectId}`;
+}
+
 export function limitBodiesInFlight(
   app: FastifyInstance,
   {
@@ -39,7 +48,7 @@ export function limitBodiesInFlight(
       release?.();
     };
     reply.raw.once('close', done);
-    release = await budget.reserve(bytes, left.signal);
+    release = await budget.reserve(bytes, callerKey(request), left.signal);
     if (reply.raw.closed) done(); // closed before the listener could matter
     if (release || left.signal.aborted) return payload; // taken, or nobody left to answer
     const now = Date.now();

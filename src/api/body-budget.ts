@@ -12,60 +12,92 @@
  * first request is always taken, whatever its size (up to the body limit, which Fastify enforces),
  * so a budget below the body limit never refuses a request outright. Accepting is sequential in the
  * store anyway (one group commit at a time): waiting here costs no throughput.
+ *
+ * One caller (a credential: a project key, a portal link's project, the admin token) may hold at
+ * most a quarter of the budget beyond its first request: bodies announced and then sent slowly, or
+ * not at all, hold their room until the request timeout, and one customer doing so must not stop
+ * every other tenant's events. A request held back by its own caller's share lets the ones behind
+ * it go; the others wait in order.
  */
 
 /** Longest a request waits for room before its 503. */
 export const BODY_WAIT_MS = 10_000;
 
+/** The share of the budget one caller may hold (beyond its first request). */
+export const CALLER_SHARE = 1 / 4;
+
 export interface BodyBudget {
   /**
-   * Reserves `bytes`: resolves with the function that gives them back (call it once answered), or
-   * with null when no room came within the wait (answer 503). `signal` aborts the wait (the client
-   * went away); a wait aborted resolves null.
+   * Reserves `bytes` for `caller`: resolves with the function that gives them back (call it once
+   * answered), or with null when no room came within the wait (answer 503). `signal` aborts the
+   * wait (the client went away); a wait aborted resolves null.
    */
-  reserve(bytes: number, signal?: AbortSignal): Promise<(() => void) | null>;
+  reserve(bytes: number, caller: string, signal?: AbortSignal): Promise<(() => void) | null>;
   /** Bytes reserved now, and requests waiting (for tests and metrics). */
   usage(): { bytes: number; waiting: number };
 }
 
 interface Waiter {
   bytes: number;
+  caller: string;
   grant: (release: (() => void) | null) => void;
   timer: NodeJS.Timeout;
 }
 
 export function createBodyBudget(limitBytes: number, waitMs = BODY_WAIT_MS): BodyBudget {
+  const callerLimit = limitBytes * CALLER_SHARE;
   let used = 0;
   let holders = 0;
+  /** Bytes each caller holds now (callers holding nothing are not kept). */
+  const byCaller = new Map<string, number>();
   const queue: Waiter[] = [];
 
-  const fits = (bytes: number) => holders === 0 || used + bytes <= limitBytes;
+  const fitsOverall = (bytes: number) => holders === 0 || used + bytes <= limitBytes;
+  const fitsCaller = (bytes: number, caller: string) => {
+    const held = byCaller.get(caller) ?? 0;
+    return held === 0 || held + bytes <= callerLimit;
+  };
 
-  const take = (bytes: number): (() => void) => {
+  const take = (bytes: number, caller: string): (() => void) => {
     used += bytes;
     holders++;
+    byCaller.set(caller, (byCaller.get(caller) ?? 0) + bytes);
     let given = false;
     return () => {
       if (given) return;
       given = true;
       used -= bytes;
       holders--;
+      const left = (byCaller.get(caller) ?? bytes) - bytes;
+      if (left <= 0) byCaller.delete(caller);
+      else byCaller.set(caller, left);
       grantWaiting();
     };
   };
 
-  /** Grants the waiting requests that fit now, first come first served (none overtakes the first). */
+  /**
+   * Grants the waiting requests that fit now, first come first served: one that does not fit the
+   * budget stops the others behind it; one held back only by its caller's share is passed over.
+   */
   const grantWaiting = () => {
-    while (queue.length > 0 && fits(queue[0]!.bytes)) {
-      const next = queue.shift()!;
+    for (let i = 0; i < queue.length; ) {
+      const next = queue[i]!;
+      if (!fitsOverall(next.bytes)) return;
+      if (!fitsCaller(next.bytes, next.caller)) {
+        i++;
+        continue;
+      }
+      queue.splice(i, 1);
       clearTimeout(next.timer);
-      next.grant(take(next.bytes));
+      next.grant(take(next.bytes, next.caller));
     }
   };
 
   return {
-    reserve(bytes, signal) {
-      if (queue.length === 0 && fits(bytes)) return Promise.resolve(take(bytes));
+    reserve(bytes, caller, signal) {
+      const ahead = queue.some((w) => fitsCaller(w.bytes, w.caller));
+      if (!ahead && fitsOverall(bytes) && fitsCaller(bytes, caller))
+        return Promise.resolve(take(bytes, caller));
       return new Promise((resolve) => {
         const leave = () => {
           const at = queue.indexOf(waiter);
@@ -78,6 +110,7 @@ export function createBodyBudget(limitBytes: number, waitMs = BODY_WAIT_MS): Bod
         };
         const waiter: Waiter = {
           bytes,
+          caller,
           grant: (release) => {
             signal?.removeEventListener('abort', leave);
             resolve(release);

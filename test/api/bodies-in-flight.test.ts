@@ -87,6 +87,32 @@ test('a body that does not fit waits, unread, while a request without a body is 
   }
 });
 
+test("one caller that announces bodies and sends none holds at most a quarter of the room: another caller's body still goes", async () => {
+  const api = await startApi({ maxBodyBytesInFlight: 4 * MiB });
+  try {
+    const project = await api.project('stalling-tenant');
+    const key = await api.apiKey(project.id);
+    await api.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = api.app.server.address() as { port: number };
+    const path = `/api/v1/projects/${project.id}/events/batch`;
+    const body = batchOf(900_000);
+    // Five requests announce 900,000 bytes each and send 1,000: without a share per caller they
+    // would hold 3.6 of the 4 MiB until the request timeout.
+    for (let i = 0; i < 5; i++) partialPost(port, path, body, 1_000, key);
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    const other = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body,
+    });
+    assert.equal(other.status, 202);
+    assert.ok(Date.now() - started < 5_000, `the other caller waited ${Date.now() - started} ms`);
+  } finally {
+    await api.close();
+  }
+});
+
 test('no room within the wait: 503 HERALD_ERR_BUSY with Retry-After; a client that leaves gives its room back', async () => {
   const app = Fastify();
   limitBodiesInFlight(app, { limitBytes: 1_000, maxBodyBytes: 100_000, waitMs: 200 });
