@@ -13,17 +13,18 @@
  * so a budget below the body limit never refuses a request outright. Accepting is sequential in the
  * store anyway (one group commit at a time): waiting here costs no throughput.
  *
- * One caller (a credential: a project key, a portal link's project, the admin token) may hold at
- * most a quarter of the budget beyond its first request: bodies announced and then sent slowly, or
- * not at all, hold their room until the request timeout, and one customer doing so must not stop
- * every other tenant's events. A request held back by its own caller's share lets the ones behind
- * it go; the others wait in order.
+ * One caller (a credential: a project key, a portal link's project, the admin token; an address
+ * without one) may hold at most a quarter of the budget, which holds at least four of the largest
+ * bodies (load-config.ts): bodies announced and then sent slowly, or not at all, hold their room
+ * until the request timeout, and one customer doing so must not stop every other tenant's events.
+ * A request held back by its own caller's share lets the ones behind it go; the others wait in
+ * order. It takes four callers stalling at once to fill the budget.
  */
 
 /** Longest a request waits for room before its 503. */
 export const BODY_WAIT_MS = 10_000;
 
-/** The share of the budget one caller may hold (beyond its first request). */
+/** The share of the budget one caller may hold. */
 export const CALLER_SHARE = 1 / 4;
 
 export interface BodyBudget {
@@ -53,10 +54,7 @@ export function createBodyBudget(limitBytes: number, waitMs = BODY_WAIT_MS): Bod
   const queue: Waiter[] = [];
 
   const fitsOverall = (bytes: number) => holders === 0 || used + bytes <= limitBytes;
-  const fitsCaller = (bytes: number, caller: string) => {
-    const held = byCaller.get(caller) ?? 0;
-    return held === 0 || held + bytes <= callerLimit;
-  };
+  const fitsCaller = (bytes: number, caller: string) => (byCaller.get(caller) ?? 0) + bytes <= callerLimit;
 
   const take = (bytes: number, caller: string): (() => void) => {
     used += bytes;

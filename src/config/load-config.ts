@@ -67,6 +67,9 @@ export const DEFAULTS = {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const ROLES = ['api', 'worker', 'all'] as const;
 
+/** HERALD_MAX_BODY_BYTES_IN_FLIGHT holds at least this many of the largest bodies (a caller's share is a quarter). */
+const BODIES_PER_CALLER_SHARE = 4;
+
 /** A lease must outlive the longest attempt plus the time to record it, or a live worker loses its claims. */
 const LEASE_MARGIN_MS = 5_000;
 
@@ -111,10 +114,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     ? parseInteger(maxBodySetting, 1024, 256 * 1024 * 1024)
     : DEFAULTS.maxBodyBytes;
 
+  // At least four of the largest bodies: one caller holds at most a quarter (api/body-budget.ts),
+  // and must still be able to send one.
   const inFlightSetting = envSetting('HERALD_MAX_BODY_BYTES_IN_FLIGHT');
+  const minInFlight = BODIES_PER_CALLER_SHARE * maxBodyBytes;
   const maxBodyBytesInFlight = inFlightSetting
-    ? parseInteger(inFlightSetting, 1024 * 1024, 64 * 1024 * 1024 * 1024)
-    : DEFAULTS.maxBodyBytesInFlight;
+    ? parseInteger(inFlightSetting, minInFlight, 64 * 1024 * 1024 * 1024)
+    : Math.max(DEFAULTS.maxBodyBytesInFlight, minInFlight);
 
   const requestTimeoutSetting = envSetting('HERALD_REQUEST_TIMEOUT_MS');
   const requestTimeoutMs = requestTimeoutSetting

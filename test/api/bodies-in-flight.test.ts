@@ -52,7 +52,8 @@ function partialPost(port: number, path: string, body: string, sent: number, tok
 }
 
 test('a body that does not fit waits, unread, while a request without a body is answered; it goes once the first is answered', async () => {
-  const api = await startApi({ maxBodyBytesInFlight: 1 * MiB });
+  // 4 MiB, so one caller's share is 1 MiB: the admin's 700,000 and 600,000 do not fit together.
+  const api = await startApi({ maxBodyBytesInFlight: 4 * MiB });
   try {
     const project = await api.project('bodies');
     await api.app.listen({ port: 0, host: '127.0.0.1' });
@@ -115,7 +116,8 @@ test("one caller that announces bodies and sends none holds at most a quarter of
 
 test('no room within the wait: 503 HERALD_ERR_BUSY with Retry-After; a client that leaves gives its room back', async () => {
   const app = Fastify();
-  limitBodiesInFlight(app, { limitBytes: 1_000, maxBodyBytes: 100_000, waitMs: 200 });
+  // A share of 1,000 bytes per caller (the address here: no credentials on this app).
+  limitBodiesInFlight(app, { limitBytes: 4_000, maxBodyBytes: 1_000, waitMs: 200 });
   app.post('/in', async (request) => ({ got: JSON.stringify(request.body).length }));
   await app.listen({ port: 0, host: '127.0.0.1' });
   try {

@@ -46,6 +46,10 @@ describe('loadConfig defaults', () => {
     assert.equal(config.logLevel, 'info');
     assert.equal(config.maxBodyBytes, 1024 * 1024);
     assert.equal(config.maxBodyBytesInFlight, 64 * 1024 * 1024);
+    const raised = loadConfig({
+      env: { HERALD_DATA_DIR: dataDir, HERALD_MAX_BODY_BYTES: String(32 * 1024 * 1024) },
+    });
+    assert.equal(raised.maxBodyBytesInFlight, 128 * 1024 * 1024, 'at least four of the largest bodies');
     assert.equal(config.maxBatchEvents, 1000);
     assert.equal(config.encryptionKey, null);
     assert.equal(config.dataDir, resolve(dataDir));
@@ -135,6 +139,12 @@ describe('loadConfig validation names the setting', () => {
     ],
     ['tiny body limit', { HERALD_MAX_BODY_BYTES: '10' }, 'HERALD_MAX_BODY_BYTES'],
     ['tiny in-flight budget', { HERALD_MAX_BODY_BYTES_IN_FLIGHT: '1000' }, 'HERALD_MAX_BODY_BYTES_IN_FLIGHT'],
+    [
+      'in-flight budget under four of the largest bodies',
+      { HERALD_MAX_BODY_BYTES_IN_FLIGHT: String(4 * 1024 * 1024 - 1) },
+      'HERALD_MAX_BODY_BYTES_IN_FLIGHT',
+      /between 4194304 and/,
+    ],
     ['public URL not http', { HERALD_PUBLIC_URL: 'ftp://x' }, 'HERALD_PUBLIC_URL', /http/],
     ['public URL without a host', { HERALD_PUBLIC_URL: 'http:///x' }, 'HERALD_PUBLIC_URL', /host after/],
     [
