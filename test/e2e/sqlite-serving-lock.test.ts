@@ -4,7 +4,7 @@
  * deliveries alone; once the first is gone, even by SIGKILL, the next start takes the file at once.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -12,7 +12,11 @@ import { api, runHerald, startHerald, startReceiver } from './harness.ts';
 
 const ADMIN = 'serving-lock-admin-token-0123456789';
 const dir = mkdtempSync(join(tmpdir(), 'herald-serving-lock-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const linkDir = mkdtempSync(join(tmpdir(), 'herald-serving-lock-link-'));
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(linkDir, { recursive: true, force: true });
+});
 
 test('a second serve on the same SQLite file is refused, naming it; the first keeps its deliveries; after a SIGKILL the next start serves at once', async () => {
   const env = { HERALD_ADMIN_TOKEN: ADMIN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8' };
@@ -36,6 +40,21 @@ test('a second serve on the same SQLite file is refused, naming it; the first ke
       second.stderr,
       new RegExp(`another Herald process is serving the SQLite database ${join(dir, 'herald.db')}`),
     );
+    // The same file through a symbolic link is the same database: refused too.
+    const link = join(linkDir, 'link.db');
+    symlinkSync(join(dir, 'herald.db'), link);
+    const throughLink = await runHerald(['serve'], {
+      env: {
+        HERALD_ADMIN_TOKEN: ADMIN,
+        HERALD_DATA_DIR: linkDir,
+        HERALD_DATABASE_URL: `sqlite:${link}`,
+        HERALD_PORT: '0',
+        HERALD_HOST: '127.0.0.1',
+      },
+      killAfterMs: 30_000,
+    });
+    assert.equal(throughLink.code, 1, throughLink.stdout + throughLink.stderr);
+    assert.match(throughLink.stderr, /another Herald process is serving the SQLite database/);
     assert.equal((await fetch(`${first.url}/readyz`)).status, 200, 'the first still serves');
     await api(first.url, ADMIN, 'POST', `/api/v1/projects/${project.id}/events`, {
       type: 'x.y',

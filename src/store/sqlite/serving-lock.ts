@@ -12,7 +12,7 @@
  * is a POSIX lock, as SQLite's own: good on one machine's file systems, as SQLite is, not over NFS.
  * (A lock on the database file itself would not do: its other connections are this process's own.)
  */
-import { closeSync, openSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, realpathSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 
 export interface ServingLock {
@@ -37,11 +37,22 @@ export class DatabaseInUseError extends Error {
  * so its directory exists), or throws DatabaseInUseError.
  */
 export function takeServingLock(file: string): ServingLock {
-  const lockFile = `${file}.lock`;
+  // Beside the file itself, not a symbolic link to it: two paths to one database share one lock.
+  const lockFile = `${realpathSync(file)}.lock`;
   try {
     closeSync(openSync(lockFile, 'wx', 0o600)); // the owner's only, as the database (open-store.ts)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  // SQLite opens a file it cannot write read-only, without a word, and a read-only connection's
+  // exclusive transaction locks nothing: refused here instead.
+  try {
+    accessSync(lockFile, constants.R_OK | constants.W_OK);
+  } catch (cause) {
+    throw new Error(
+      `cannot write ${lockFile}, which a serving process holds as its lock on the SQLite database: give this user write access to it (or remove it while no Herald process runs)`,
+      { cause },
+    );
   }
   const db = new DatabaseSync(lockFile, { timeout: 0 });
   try {
