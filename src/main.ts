@@ -4,22 +4,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
-import Fastify, {
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-  LogController,
-} from 'fastify';
-import { buildApp, slowClientLimits } from './api/build-app.ts';
-import { clientErrorHandler, errorHandler, frameworkErrorHandler, refuseWhileClosing } from './api/errors.ts';
-import { healthRoutes } from './api/routes/health.ts';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './api/build-app.ts';
+import { buildWorkerApp } from './api/worker-app.ts';
 import { type BackgroundJobs, startBackgroundJobs } from './background-jobs.ts';
 import { ConfigError } from './config/config-error.ts';
 import type { Config } from './config/config-types.ts';
-import { deepFreeze } from './config/deep-freeze.ts';
 import {
   ENCRYPTION_KEY_FILE,
   generateEncryptionKey,
@@ -34,6 +26,7 @@ import { createSecretKeyReadiness } from './delivery/secret-key-readiness.ts';
 import { createSender, type Sender } from './delivery/sender.ts';
 import { storeErrorLog } from './delivery/store-error-log.ts';
 import { createThreadedDispatcher } from './delivery/threaded-dispatcher.ts';
+import { listenWithRetry } from './listen.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type DeliveryOutcome, type Metrics } from './metrics.ts';
 import { openStore } from './store/open-store.ts';
@@ -322,98 +315,6 @@ function buildHttpApp(
     return buildApp({ store, config, logger, metrics, notReady, ...(dispatcher ? { dispatcher } : {}) });
   }
   return buildWorkerApp(config, store, logger, metrics, notReady);
-}
-
-/**
- * A worker's HTTP server: /healthz, /readyz and /metrics only, answering everything else (and
- * requests that arrive while it shuts down) in the API's error shape (docs/api.md).
- */
-export function buildWorkerApp(
-  config: Config,
-  store: Store,
-  logger: Logger,
-  metrics: Metrics | undefined,
-  notReady?: () => string | null,
-): FastifyInstance {
-  const app = Fastify({
-    loggerInstance: logger,
-    ...slowClientLimits(config),
-    logController: new LogController({ disableRequestLogging: true }),
-    frameworkErrors: frameworkErrorHandler,
-    clientErrorHandler,
-    return503OnClosing: false,
-  }) as unknown as FastifyInstance;
-  app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler(workerNotFound);
-  refuseWhileClosing(app);
-  let ready = false;
-  app.decorate('setReady', (value: boolean) => {
-    ready = value;
-  });
-  healthRoutes(app, { store, metrics, isReady: () => ready, ...(notReady ? { notReady } : {}) });
-  return app;
-}
-
-/** A worker's 404: the API's error shape, naming the only routes a worker has. */
-function workerNotFound(request: FastifyRequest, reply: FastifyReply) {
-  return reply.code(404).send({
-    error: {
-      code: 'HERALD_ERR_NOT_FOUND',
-      message: `no ${request.method} route at this path (a worker serves only /healthz, /readyz and /metrics)`,
-    },
-  });
-}
-
-/**
- * Listens on config.host:config.port. Port 0 is first resolved to a free port, so that the app is
- * built knowing its real address (portal links carry the public URL); if another process grabs
- * that port in the instant between, a new one is picked.
- */
-async function listenWithRetry(
-  config: Config,
-  build: (config: Config) => FastifyInstance,
-): Promise<{ app: FastifyInstance; port: number }> {
-  const attempts = config.port === 0 ? 3 : 1;
-  for (let attempt = 1; ; attempt++) {
-    const finalConfig = config.port === 0 ? withPort(config, await findFreePort(config.host)) : config;
-    const app = build(finalConfig);
-    // Fastify logs "Server listening at …" (one line per interface on 0.0.0.0); Herald's single
-    // ready line replaces it, so the app's own logger (a child) is quiet for the listen call.
-    const level = app.log.level;
-    if (['info', 'debug', 'trace'].includes(level)) app.log.level = 'warn';
-    try {
-      await app.listen({ port: finalConfig.port, host: finalConfig.host });
-      app.log.level = level;
-      return { app, port: finalConfig.port };
-    } catch (error) {
-      app.log.level = level;
-      await app.close().catch(() => undefined);
-      const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
-      if (!inUse || attempt >= attempts) throw error;
-    }
-  }
-}
-
-/** The config with a concrete port; the public URL follows when it was the derived default. */
-function withPort(config: Config, port: number): Config {
-  const derived = config.publicUrl === defaultPublicUrl(config.host, config.port);
-  return deepFreeze({
-    ...config,
-    port,
-    publicUrl: derived ? defaultPublicUrl(config.host, port) : config.publicUrl,
-  });
-}
-
-function findFreePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** An error's code and message, without its stack. */

@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/build-app.ts';
+import { buildWorkerApp } from '../../src/api/worker-app.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { createLogger } from '../../src/logger.ts';
-import { buildWorkerApp, startHerald } from '../../src/main.ts';
+import { startHerald } from '../../src/main.ts';
 import { openStore } from '../../src/store/open-store.ts';
 
 const ADMIN = 'shutdown-errors-admin-token-0123456789';

@@ -1,0 +1,56 @@
+/**
+ * The HTTP server of a `--role worker` process: /healthz, /readyz and /metrics, nothing else.
+ */
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import type { Config } from '../config/config-types.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Store } from '../store/store.ts';
+import { slowClientLimits } from './build-app.ts';
+import { clientErrorHandler, errorHandler, frameworkErrorHandler, refuseWhileClosing } from './errors.ts';
+import { healthRoutes } from './routes/health.ts';
+
+/**
+ * A worker's HTTP server: /healthz, /readyz and /metrics only, answering everything else (and
+ * requests that arrive while it shuts down) in the API's error shape (docs/api.md).
+ */
+export function buildWorkerApp(
+  config: Config,
+  store: Store,
+  logger: Logger,
+  metrics: Metrics | undefined,
+  notReady?: () => string | null,
+): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: logger,
+    ...slowClientLimits(config),
+    logController: new LogController({ disableRequestLogging: true }),
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
+    return503OnClosing: false,
+  }) as unknown as FastifyInstance;
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(workerNotFound);
+  refuseWhileClosing(app);
+  let ready = false;
+  app.decorate('setReady', (value: boolean) => {
+    ready = value;
+  });
+  healthRoutes(app, { store, metrics, isReady: () => ready, ...(notReady ? { notReady } : {}) });
+  return app;
+}
+
+/** A worker's 404: the API's error shape, naming the only routes a worker has. */
+function workerNotFound(request: FastifyRequest, reply: FastifyReply) {
+  return reply.code(404).send({
+    error: {
+      code: 'HERALD_ERR_NOT_FOUND',
+      message: `no ${request.method} route at this path (a worker serves only /healthz, /readyz and /metrics)`,
+    },
+  });
+}
