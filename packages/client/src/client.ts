@@ -3,9 +3,10 @@
  * Herald, JSON in and out, a `HeraldApiError` for every answer that is not 2xx. One client per
  * Herald URL and token; `close()` when done.
  */
-import { type Dispatcher, Pool } from 'undici';
+import { Pool } from 'undici';
 import { batchBodies } from './batch-bodies.ts';
-import { apiError, HeraldEventTooLargeError, HeraldNetworkError } from './errors.ts';
+import { HeraldEventTooLargeError } from './errors.ts';
+import { type Method, type RequestOptions, sendRequest, type Transport } from './transport.ts';
 import type {
   ApiKey,
   ApiKeyWithSecret,
@@ -65,26 +66,15 @@ export interface HeraldClientOptions {
   parseJson?: (text: string) => unknown;
 }
 
-type Query = Record<string, string | number | boolean | undefined>;
-
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_BATCH = 1000;
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const DEFAULT_RETRIES = 2;
-/** A longer Retry-After (a full disk says 60 s) is not waited for: the error goes to the caller. */
-const MAX_RETRY_WAIT_MS = 10_000;
-/** Wait before retrying a network error: 200 ms, then 400, 800… */
-const NETWORK_BACKOFF_MS = 200;
 
 export class HeraldClient {
-  readonly #pool: Pool;
-  readonly #base: string;
-  readonly #auth: string;
-  readonly #timeoutMs: number;
+  readonly #transport: Transport;
   readonly #batchSize: number;
   readonly #maxBodyBytes: number;
-  readonly #retries: number;
-  readonly #parseJson: (text: string) => unknown;
 
   constructor(options: HeraldClientOptions) {
     const url = new URL(options.url);
@@ -92,19 +82,21 @@ export class HeraldClient {
       throw new TypeError(`url: expected http:// or https://, got ${url.protocol}`);
     }
     if (!options.token) throw new TypeError('token: required (the admin token or a project API key)');
-    this.#base = url.pathname.replace(/\/+$/, '');
-    this.#pool = new Pool(url.origin, { connections: options.connections ?? 8 });
-    this.#auth = `Bearer ${options.token}`;
-    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#transport = {
+      pool: new Pool(url.origin, { connections: options.connections ?? 8 }),
+      base: url.pathname.replace(/\/+$/, ''),
+      auth: `Bearer ${options.token}`,
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      retries: options.retries ?? DEFAULT_RETRIES,
+      parseJson: options.parseJson ?? JSON.parse,
+    };
     this.#batchSize = options.batchSize ?? DEFAULT_BATCH;
     this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-    this.#retries = options.retries ?? DEFAULT_RETRIES;
-    this.#parseJson = options.parseJson ?? JSON.parse;
   }
 
   /** Closes the connections (requests in flight finish first). */
   close(): Promise<void> {
-    return this.#pool.close();
+    return this.#transport.pool.close();
   }
 
   /**
@@ -112,102 +104,8 @@ export class HeraldClient {
    * `/api/`. `repeatable`: the request may be sent again after a network error (default: GET, PUT
    * and DELETE).
    */
-  async request<T>(
-    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
-    path: string,
-    options: {
-      body?: unknown;
-      /** The body, already serialised as JSON (instead of `body`). */
-      json?: string;
-      query?: Query;
-      headers?: Record<string, string>;
-      repeatable?: boolean;
-      /**
-       * Called with the headers of the 2xx answer (`idempotent-replayed: true` on a replay), and
-       * whether the request was sent again after a network error (its first try may have been
-       * stored: then a replay answers this very call's event).
-       */
-      onHeaders?: (
-        headers: Record<string, string | string[] | undefined>,
-        sent: { afterNetworkError: boolean },
-      ) => void;
-    } = {},
-  ): Promise<T> {
-    const full = path.startsWith('/api/') ? path : `/api/v1${path.startsWith('/') ? '' : '/'}${path}`;
-    const headers: Record<string, string> = { authorization: this.#auth, ...options.headers };
-    let body: string | undefined = options.json;
-    if (body === undefined && options.body !== undefined) body = JSON.stringify(options.body);
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const repeatable = options.repeatable ?? (method === 'GET' || method === 'PUT' || method === 'DELETE');
-    let afterNetworkError = false;
-    const request = `${method} ${this.#base}${full}`;
-    // One deadline for the whole call: every try, and every wait between tries, within timeoutMs.
-    const deadline = Date.now() + this.#timeoutMs;
-    const timedOut = (tries: number, cause?: unknown) =>
-      new HeraldNetworkError(
-        'HERALD_CLIENT_TIMEOUT',
-        request,
-        `no answer within timeoutMs, ${this.#timeoutMs} ms, ${tries} ${tries === 1 ? 'try' : 'tries'}`,
-        tries,
-        cause,
-      );
-    for (let attempt = 0; ; attempt++) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw timedOut(attempt);
-      const signal = AbortSignal.timeout(left);
-      let status: number;
-      let responseHeaders: Dispatcher.ResponseData['headers'];
-      let text: string;
-      try {
-        const res = await this.#pool.request({
-          method,
-          path: this.#base + full + queryString(options.query),
-          headers,
-          body,
-          headersTimeout: left,
-          bodyTimeout: left,
-          signal,
-        });
-        status = res.statusCode;
-        responseHeaders = res.headers;
-        text = await res.body.text();
-      } catch (error) {
-        if (signal.aborted || Date.now() >= deadline || isUndiciTimeout(error)) {
-          throw timedOut(attempt + 1, error);
-        }
-        // Sent or not, nobody knows: only a request that may be repeated is, while time is left.
-        const wait = NETWORK_BACKOFF_MS * 2 ** attempt;
-        if (!repeatable || attempt >= this.#retries || Date.now() + wait >= deadline) {
-          throw new HeraldNetworkError(
-            'HERALD_CLIENT_NETWORK',
-            request,
-            (error as Error)?.message || String(error),
-            attempt + 1,
-            error,
-          );
-        }
-        afterNetworkError = true;
-        await sleep(wait);
-        continue;
-      }
-      if (status >= 200 && status < 300) {
-        options.onHeaders?.(responseHeaders, { afterNetworkError });
-        return (text ? this.#parseJson(text) : undefined) as T;
-      }
-      // 429 and 503 stored nothing: the same request is safe to send again after the wait asked
-      // for, when that wait ends before the call's deadline.
-      const wait = retryAfterMs(responseHeaders['retry-after']);
-      if (
-        (status === 429 || status === 503) &&
-        attempt < this.#retries &&
-        wait <= MAX_RETRY_WAIT_MS &&
-        Date.now() + wait < deadline
-      ) {
-        await sleep(wait);
-        continue;
-      }
-      throw apiError(status, text);
-    }
+  request<T>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
+    return sendRequest<T>(this.#transport, method, path, options);
   }
 
   // ── events ─────────────────────────────────────────────────────────────
@@ -418,25 +316,3 @@ export async function* paginate<T>(
 }
 
 const seg = (s: string): string => encodeURIComponent(s);
-
-function queryString(query: Query | undefined): string {
-  if (!query) return '';
-  const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
-  const s = params.toString();
-  return s ? `?${s}` : '';
-}
-
-/** undici's own timeouts (headersTimeout / bodyTimeout), should they fire before the deadline's signal. */
-function isUndiciTimeout(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Retry-After in seconds (Herald sends seconds) as milliseconds; 1 s when absent or unreadable. */
-function retryAfterMs(header: string | string[] | undefined): number {
-  const seconds = Number(Array.isArray(header) ? header[0] : header);
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 1000;
-}

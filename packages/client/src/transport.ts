@@ -1,0 +1,151 @@
+/**
+ * One call to Herald's API over the client's undici Pool: one deadline for every try and every
+ * wait between them, tries again after 429 and 503 (their Retry-After), and after network errors
+ * for requests that are safe to repeat; every answer that is not 2xx becomes a HeraldApiError.
+ */
+import type { Dispatcher, Pool } from 'undici';
+import { apiError, HeraldNetworkError } from './errors.ts';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export type RequestOptions = {
+  body?: unknown;
+  /** The body, already serialised as JSON (instead of `body`). */
+  json?: string;
+  query?: Query;
+  headers?: Record<string, string>;
+  repeatable?: boolean;
+  /**
+   * Called with the headers of the 2xx answer (`idempotent-replayed: true` on a replay), and
+   * whether the request was sent again after a network error (its first try may have been
+   * stored: then a replay answers this very call's event).
+   */
+  onHeaders?: (
+    headers: Record<string, string | string[] | undefined>,
+    sent: { afterNetworkError: boolean },
+  ) => void;
+};
+
+/** What every call of one client shares. */
+export interface Transport {
+  pool: Pool;
+  /** The base URL's path, without a trailing slash. */
+  base: string;
+  /** The `authorization` header. */
+  auth: string;
+  timeoutMs: number;
+  /** Tries after the first. */
+  retries: number;
+  parseJson: (text: string) => unknown;
+}
+
+/** A longer Retry-After (a full disk says 60 s) is not waited for: the error goes to the caller. */
+const MAX_RETRY_WAIT_MS = 10_000;
+/** Wait before retrying a network error: 200 ms, then 400, 800… */
+const NETWORK_BACKOFF_MS = 200;
+
+export async function sendRequest<T>(
+  t: Transport,
+  method: Method,
+  path: string,
+  options: RequestOptions,
+): Promise<T> {
+  const full = path.startsWith('/api/') ? path : `/api/v1${path.startsWith('/') ? '' : '/'}${path}`;
+  const headers: Record<string, string> = { authorization: t.auth, ...options.headers };
+  let body: string | undefined = options.json;
+  if (body === undefined && options.body !== undefined) body = JSON.stringify(options.body);
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const repeatable = options.repeatable ?? (method === 'GET' || method === 'PUT' || method === 'DELETE');
+  let afterNetworkError = false;
+  const request = `${method} ${t.base}${full}`;
+  // One deadline for the whole call: every try, and every wait between tries, within timeoutMs.
+  const deadline = Date.now() + t.timeoutMs;
+  const timedOut = (tries: number, cause?: unknown) =>
+    new HeraldNetworkError(
+      'HERALD_CLIENT_TIMEOUT',
+      request,
+      `no answer within timeoutMs, ${t.timeoutMs} ms, ${tries} ${tries === 1 ? 'try' : 'tries'}`,
+      tries,
+      cause,
+    );
+  for (let attempt = 0; ; attempt++) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw timedOut(attempt);
+    const signal = AbortSignal.timeout(left);
+    let status: number;
+    let responseHeaders: Dispatcher.ResponseData['headers'];
+    let text: string;
+    try {
+      const res = await t.pool.request({
+        method,
+        path: t.base + full + queryString(options.query),
+        headers,
+        body,
+        headersTimeout: left,
+        bodyTimeout: left,
+        signal,
+      });
+      status = res.statusCode;
+      responseHeaders = res.headers;
+      text = await res.body.text();
+    } catch (error) {
+      if (signal.aborted || Date.now() >= deadline || isUndiciTimeout(error)) {
+        throw timedOut(attempt + 1, error);
+      }
+      // Sent or not, nobody knows: only a request that may be repeated is, while time is left.
+      const wait = NETWORK_BACKOFF_MS * 2 ** attempt;
+      if (!repeatable || attempt >= t.retries || Date.now() + wait >= deadline) {
+        throw new HeraldNetworkError(
+          'HERALD_CLIENT_NETWORK',
+          request,
+          (error as Error)?.message || String(error),
+          attempt + 1,
+          error,
+        );
+      }
+      afterNetworkError = true;
+      await sleep(wait);
+      continue;
+    }
+    if (status >= 200 && status < 300) {
+      options.onHeaders?.(responseHeaders, { afterNetworkError });
+      return (text ? t.parseJson(text) : undefined) as T;
+    }
+    // 429 and 503 stored nothing: the same request is safe to send again after the wait asked
+    // for, when that wait ends before the call's deadline.
+    const wait = retryAfterMs(responseHeaders['retry-after']);
+    if (
+      (status === 429 || status === 503) &&
+      attempt < t.retries &&
+      wait <= MAX_RETRY_WAIT_MS &&
+      Date.now() + wait < deadline
+    ) {
+      await sleep(wait);
+      continue;
+    }
+    throw apiError(status, text);
+  }
+}
+
+function queryString(query: Query | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}
+
+/** undici's own timeouts (headersTimeout / bodyTimeout), should they fire before the deadline's signal. */
+function isUndiciTimeout(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Retry-After in seconds (Herald sends seconds) as milliseconds; 1 s when absent or unreadable. */
+function retryAfterMs(header: string | string[] | undefined): number {
+  const seconds = Number(Array.isArray(header) ? header[0] : header);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 1000;
+}
