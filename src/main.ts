@@ -20,6 +20,7 @@ import {
   writeEncryptionKeyFile,
 } from './config/encryption-key-file.ts';
 import { defaultPublicUrl } from './config/load-config.ts';
+import { newerSchemaError } from './config/newer-schema-error.ts';
 import { redactDatabaseUrl } from './config/redact-database-url.ts';
 import { createDispatcher, type Dispatcher } from './delivery/dispatcher.ts';
 import { createSecretKeyReadiness } from './delivery/secret-key-readiness.ts';
@@ -82,6 +83,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
   const secretKey = createSecretKeyReadiness(logger);
   let dispatcherStarted = false;
   const dispatcherOnMainThread = config.role !== 'api' && !useDispatcherThread(config);
+  let unknownMigrations: string[] = [];
   const store = await openStore(config.databaseUrl, {
     dataDir: config.dataDir,
     encryptionKey,
@@ -93,10 +95,17 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
           },
         }
       : {}),
-    onMigrated: (result) => logMigrations(logger, result),
+    onMigrated: (result) => {
+      unknownMigrations = result.unknown;
+      logMigrations(logger, result, config);
+    },
   }).catch((error: unknown) => {
     throw explainDatabaseError(error, config.databaseUrl);
   });
+  if (unknownMigrations.length > 0 && !config.allowNewerSchema) {
+    await store.close();
+    throw newerSchemaError(unknownMigrations, config);
+  }
   // One serving process per SQLite file: a second one would take the first one's claims in flight
   // (the dispatcher's start, below). Taken once the store opened, so that a path that cannot be
   // used is named as the store names it.
@@ -324,17 +333,16 @@ function causeOf(error: unknown): { code: unknown; message: unknown } {
 }
 
 /**
- * One line per migration the start applied (an operator sees when the schema changed), and a
- * warning when the database has migrations this version does not know: a newer Herald migrated it,
- * and this one runs on a schema it was not written for (a downgrade, or an old process left running
- * beside new ones; docs/deployment.md "Upgrades").
+ * One line per migration the start applied (an operator sees when the schema changed), and, when
+ * HERALD_ALLOW_NEWER_SCHEMA lets this version start on a database with migrations it does not know
+ * (a newer Herald applied them), a warning that it runs on a schema it was not written for.
  */
-function logMigrations(logger: Logger, { applied, unknown }: MigrationResult): void {
+function logMigrations(logger: Logger, { applied, unknown }: MigrationResult, config: Config): void {
   for (const name of applied) logger.info({ migration: name }, `schema: applied migration ${name}`);
-  if (unknown.length > 0) {
+  if (unknown.length > 0 && config.allowNewerSchema) {
     logger.warn(
       { unknownMigrations: unknown },
-      `schema: the database has ${unknown.length} migration(s) this version of Herald does not know (a newer version applied them); downgrades are not supported, run the newer version`,
+      `schema: the database has ${unknown.length} migration(s) this version of Herald does not know (a newer version applied them); starting anyway because HERALD_ALLOW_NEWER_SCHEMA is set. Downgrades are not supported: run the newer version`,
     );
   }
 }

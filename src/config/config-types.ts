@@ -74,6 +74,12 @@ export interface Config {
   retentionDays: number;
   /** Where operational events are delivered as signed webhooks; null = stored only. */
   operatorWebhook: OperatorWebhookConfig | null;
+  /**
+   * Start on a database that has migrations this version does not know (a newer Herald applied
+   * them) instead of refusing (HERALD_ALLOW_NEWER_SCHEMA): for an old process during a rolling
+   * upgrade, at the operator's risk; downgrades are not supported.
+   */
+  allowNewerSchema: boolean;
 }
 
 /** HERALD_API_RATE_LIMIT: at most `max` requests per `windowMs` (fixed window) per key. */

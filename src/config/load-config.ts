@@ -170,6 +170,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     delivery.allowNetworks,
   );
 
+  const newerSchemaSetting = envSetting('HERALD_ALLOW_NEWER_SCHEMA');
+  const allowNewerSchema = newerSchemaSetting ? parseBoolean(newerSchemaSetting) : false;
+
   let adminToken = '';
   let adminTokenGenerated = false;
   const tokenSetting = envSetting('HERALD_ADMIN_TOKEN');
@@ -204,6 +207,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     trustProxy,
     retentionDays,
     operatorWebhook,
+    allowNewerSchema,
   };
   return deepFreeze(config);
 }

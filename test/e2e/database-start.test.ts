@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
+import type { ConfigError } from '../../src/config/config-error.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startHerald } from '../../src/main.ts';
@@ -96,9 +97,9 @@ describe('starting against a database', () => {
     assert.ok(!`${serve.stdout}${migrate.stdout}`.includes('s3cret-pw'));
   });
 
-  test('serve logs each migration it applies, and warns of one the database has that it does not know (a downgrade)', async () => {
+  test('serve logs each migration it applies, and refuses a database with one it does not know (a downgrade) unless HERALD_ALLOW_NEWER_SCHEMA, then warns', async () => {
     const database = `sqlite:${join(dir, 'serve-logs.db')}`;
-    const start = async () => {
+    const start = async (extra: Record<string, string> = {}) => {
       const lines: { level: number; msg: string; unknownMigrations?: string[] }[] = [];
       const destination = { write: (line: string) => lines.push(JSON.parse(line)) };
       const config = loadConfig({
@@ -109,6 +110,7 @@ describe('starting against a database', () => {
           HERALD_PORT: '0',
           HERALD_HOST: '127.0.0.1',
           HERALD_ROLE: 'api',
+          ...extra,
         },
       });
       const running = await startHerald(config, { logger: createLogger({ level: 'info', destination }) });
@@ -123,11 +125,37 @@ describe('starting against a database', () => {
     const db = new DatabaseSync(join(dir, 'serve-logs.db'));
     db.prepare('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)').run('9999_future.sql', 1);
     db.close();
-    const second = await start();
-    assert.equal(second.filter((l) => l.msg.startsWith('schema: applied')).length, 0);
-    const warning = second.find((l) => l.unknownMigrations);
+    await assert.rejects(start(), (error: Error) => {
+      assert.equal((error as ConfigError).setting, 'HERALD_ALLOW_NEWER_SCHEMA');
+      assert.match(
+        error.message,
+        /has 1 migration\(s\) this version of Herald does not know \(9999_future\.sql\)/,
+      );
+      return true;
+    });
+    // The refused start left the database as it was, and did not hold it: another start works.
+    const allowed = await start({ HERALD_ALLOW_NEWER_SCHEMA: 'true' });
+    assert.equal(allowed.filter((l) => l.msg.startsWith('schema: applied')).length, 0);
+    const warning = allowed.find((l) => l.unknownMigrations);
     assert.equal(warning?.level, 40);
     assert.deepEqual(warning?.unknownMigrations, ['9999_future.sql']);
+    // herald migrate refuses it too, naming the setting, and with it set, warns and succeeds.
+    const migrate = await herald(['migrate', '--database', database], {}, dir);
+    assert.equal(migrate.code, 1);
+    assert.match(
+      migrate.stderr,
+      /HERALD_ALLOW_NEWER_SCHEMA: is unset, and the database .* \(9999_future\.sql\)/,
+    );
+    const migrateAnyway = await herald(
+      ['migrate', '--database', database],
+      { HERALD_ALLOW_NEWER_SCHEMA: 'true' },
+      dir,
+    );
+    assert.equal(migrateAnyway.code, 0, migrateAnyway.stderr);
+    assert.match(
+      migrateAnyway.stderr,
+      /warning: the database has migrations this version does not know \(9999_future\.sql\)/,
+    );
   });
 
   test('herald migrate lists the migrations it applied on an empty database, and says when there is nothing to apply', async () => {

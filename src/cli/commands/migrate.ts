@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Command } from 'commander';
 import { type ConfigFlags, loadConfig } from '../../config/load-config.ts';
+import { newerSchemaError } from '../../config/newer-schema-error.ts';
 import { redactDatabaseUrl } from '../../config/redact-database-url.ts';
 import { openStore } from '../../store/open-store.ts';
 import { migrationFiles as postgresMigrations } from '../../store/postgres/migrate.ts';
@@ -39,6 +40,7 @@ export function migrateCommand(): Command {
         const applied = files.filter((file) => !before.has(file));
         for (const file of applied) process.stdout.write(`herald: applied ${file}\n`);
         if (unknown.length > 0) {
+          if (!config.allowNewerSchema) throw newerSchemaError(unknown, config);
           process.stderr.write(
             `herald: warning: the database has migrations this version does not know (${unknown.join(', ')}): a newer Herald applied them; downgrades are not supported\n`,
           );
