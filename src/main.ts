@@ -12,6 +12,7 @@ import { buildWorkerApp } from './api/worker-app.ts';
 import { type BackgroundJobs, startBackgroundJobs } from './background-jobs.ts';
 import { ConfigError } from './config/config-error.ts';
 import type { Config } from './config/config-types.ts';
+import { filesOpenToOthers } from './config/data-dir-permissions.ts';
 import {
   ENCRYPTION_KEY_FILE,
   generateEncryptionKey,
@@ -118,6 +119,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
     await store.close();
     throw error;
   }
+  if (sqliteFile) warnFilesOpenToOthers(logger, resolvePath(config.databaseUrl.slice('sqlite:'.length)));
   if (newKey) {
     try {
       await storeNewEncryptionKey(store, newKey, config);
@@ -330,6 +332,17 @@ function buildHttpApp(
 function causeOf(error: unknown): { code: unknown; message: unknown } {
   const { code, message } = error as { code?: unknown; message?: unknown };
   return { code, message };
+}
+
+/** One warning per database file other users can read: it holds payloads and the sealed secrets. */
+function warnFilesOpenToOthers(logger: Logger, databaseFile: string): void {
+  for (const { path, mode } of filesOpenToOthers(databaseFile)) {
+    const octal = mode.toString(8).padStart(3, '0');
+    logger.warn(
+      { path, mode: octal },
+      `${path} has mode ${octal}: other users of this machine can read it (event payloads, custom headers, the sealed endpoint secrets); chmod 600 it`,
+    );
+  }
 }
 
 /**

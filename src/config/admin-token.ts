@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from './config-error.ts';
@@ -82,4 +82,22 @@ function readTokenFile(file: string): string | null {
 
 function isErrno(error: unknown, code: string): boolean {
   return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
+}
+
+/**
+ * The token file of `dataDir` when it holds a token other than `token`: HERALD_ADMIN_TOKEN replaced
+ * a generated one, and a start without the variable would accept the file's again (a rotation that
+ * meant to end it). Null when there is no such file, it cannot be read, or it holds `token`.
+ */
+export function staleAdminTokenFile(dataDir: string, token: string): string | null {
+  const file = join(dataDir, ADMIN_TOKEN_FILE);
+  let kept: string;
+  try {
+    kept = readFileSync(file, 'utf8').trim();
+  } catch {
+    return null;
+  }
+  if (kept.length === 0) return null;
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(kept), digest(token)) ? null : file;
 }

@@ -1,0 +1,63 @@
+/**
+ * What `herald serve` warns an operator about at start, on a data directory an earlier start (or an
+ * older version) left behind: an admin-token file that HERALD_ADMIN_TOKEN replaced (a start without
+ * the variable would accept it again), and a database other users of the machine can read.
+ */
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startHerald } from './harness.ts';
+
+describe('serve: warnings about what an earlier start left in the data directory', () => {
+  let dataDir: string;
+  before(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'herald-start-warnings-'));
+  });
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  test('an admin-token file HERALD_ADMIN_TOKEN replaced, and a database file readable by others', async () => {
+    // A first start with no token generates one and keeps it in the data directory.
+    const first = await startHerald({ dataDir });
+    await first.kill('SIGTERM');
+    const generated = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+    const warnings = (lines: Record<string, unknown>[]) =>
+      lines.filter((l) => l.level === 40).map((l) => String(l.msg));
+
+    // The same token set in the variable: nothing to say.
+    const same = await startHerald({ dataDir, env: { HERALD_ADMIN_TOKEN: generated } });
+    await same.kill('SIGTERM');
+    assert.deepEqual(
+      warnings(same.logLines()).filter((m) => m.includes('admin token')),
+      [],
+    );
+
+    // A rotation through the variable: the file's old token would come back without it.
+    const rotated = await startHerald({
+      dataDir,
+      env: { HERALD_ADMIN_TOKEN: 'start-warnings-new-token-0123456789' },
+    });
+    await rotated.kill('SIGTERM');
+    const tokenLine = rotated.logLines().find((l) => String(l.msg).includes('holds another admin token'));
+    assert.equal(tokenLine?.level, 40);
+    assert.equal(tokenLine?.file, join(dataDir, 'admin-token'));
+    assert.ok(!rotated.output().includes(generated), 'the old token itself is never logged');
+    assert.ok(!rotated.output().includes('start-warnings-new-token'), 'nor the new one');
+
+    // A database made 0644 (an older version, a restored copy): named, with its mode.
+    const database = join(dataDir, 'herald.db');
+    assert.deepEqual(
+      warnings(first.logLines()).filter((m) => m.includes('chmod 600')),
+      [],
+      'a database Herald created is 0600',
+    );
+    chmodSync(database, 0o644);
+    const open = await startHerald({ dataDir, env: { HERALD_ADMIN_TOKEN: generated } });
+    await open.kill('SIGTERM');
+    const modeLine = open.logLines().find((l) => l.path === database);
+    assert.equal(modeLine?.level, 40);
+    assert.equal(modeLine?.mode, '644');
+    assert.match(String(modeLine?.msg), /other users of this machine can read it .* chmod 600 it/);
+  });
+});
