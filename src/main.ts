@@ -160,7 +160,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
     // stops the start here, with the reason: a process that cannot sign would claim and fail
     // every delivery while looking healthy.
     const resealed = await store.resealSecrets().catch((error: unknown) => {
-      throw keyFromFile ? explainKeyFileMismatch(error, config) : error;
+      throw keyFromFile ? explainKeyFileMismatch(error, config) : explainSetKeyMismatch(error, config);
     });
     if (resealed) logger.info({ resealed }, 'endpoint secrets sealed again with the current encryption key');
     const metrics = createMetrics({
@@ -302,6 +302,27 @@ function explainKeyFileMismatch(error: unknown, config: Config): unknown {
   return new ConfigError(
     'HERALD_ENCRYPTION_KEY',
     `is unset, and the key in ${join(config.dataDir, ENCRYPTION_KEY_FILE)} does not open the endpoint secrets of ${redactDatabaseUrl(config.databaseUrl)}: set HERALD_ENCRYPTION_KEY to the key they were sealed with (and HERALD_ENCRYPTION_KEY_PREVIOUS to the file's key, if some were sealed with it)`,
+  );
+}
+
+/**
+ * A secret HERALD_ENCRYPTION_KEY (and its previous keys) does not open, on SQLite with a key file
+ * in the data directory that is none of them: most likely the key they were sealed with (a copy of
+ * a data directory started with a new key, without HERALD_ENCRYPTION_KEY_PREVIOUS).
+ */
+function explainSetKeyMismatch(error: unknown, config: Config): unknown {
+  if (!/decrypt/.test((error as Error).message) || !config.databaseUrl.startsWith('sqlite:')) return error;
+  let fileKey: string | null;
+  try {
+    fileKey = readEncryptionKeyFile(config.dataDir);
+  } catch {
+    return error;
+  }
+  const configured = [config.encryptionKey, ...config.previousEncryptionKeys];
+  if (fileKey === null || configured.includes(fileKey)) return error;
+  return new ConfigError(
+    'HERALD_ENCRYPTION_KEY',
+    `does not open the endpoint secrets of ${redactDatabaseUrl(config.databaseUrl)}, nor does a key in HERALD_ENCRYPTION_KEY_PREVIOUS; ${join(config.dataDir, ENCRYPTION_KEY_FILE)} holds another key, probably the one they were sealed with: set HERALD_ENCRYPTION_KEY_PREVIOUS to it to reseal them with the new key (docs/operations.md)`,
   );
 }
 

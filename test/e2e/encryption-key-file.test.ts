@@ -5,7 +5,7 @@
  * way instead of taking a wrong key for the right one.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -99,6 +99,44 @@ describe('the generated encryption key file', () => {
         'GET',
         `/api/v1/projects/${project.body.id}/endpoints/${endpoint.body.id}/secret`,
       );
+      assert.equal(secret.body.secret, SECRET);
+    } finally {
+      await server.dispose();
+    }
+  });
+
+  test("a database sealed with its key file, started with a new HERALD_ENCRYPTION_KEY alone, is refused naming the file; with the file's key as previous it starts", async () => {
+    const dir = dataDir();
+    let server = await startHerald({ dataDir: dir, env: { HERALD_ADMIN_TOKEN: ADMIN } });
+    let endpointPath: string;
+    try {
+      const project = await api<{ id: string }>(server.url, ADMIN, 'POST', '/api/v1/projects', { name: 'f' });
+      const endpoint = await api<{ id: string }>(
+        server.url,
+        ADMIN,
+        'POST',
+        `/api/v1/projects/${project.body.id}/endpoints`,
+        { url: 'https://receiver.example/hook', secret: SECRET },
+      );
+      endpointPath = `/api/v1/projects/${project.body.id}/endpoints/${endpoint.body.id}`;
+    } finally {
+      await server.kill('SIGTERM');
+    }
+    const fileKey = readFileSync(join(dir, 'encryption-key'), 'utf8').trim();
+    const refused = await herald(['serve'], { HERALD_DATA_DIR: dir, HERALD_ENCRYPTION_KEY: KEY });
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(
+      refused.stderr,
+      /HERALD_ENCRYPTION_KEY: does not open the endpoint secrets .*encryption-key holds another key, probably the one they were sealed with: set HERALD_ENCRYPTION_KEY_PREVIOUS to it/,
+    );
+    assert.ok(!refused.stderr.includes(fileKey) && !refused.stderr.includes(KEY), 'no key in the message');
+
+    server = await startHerald({
+      dataDir: dir,
+      env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_ENCRYPTION_KEY: KEY, HERALD_ENCRYPTION_KEY_PREVIOUS: fileKey },
+    });
+    try {
+      const secret = await api<{ secret: string }>(server.url, ADMIN, 'GET', `${endpointPath}/secret`);
       assert.equal(secret.body.secret, SECRET);
     } finally {
       await server.dispose();
