@@ -5,7 +5,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { verifyPortalToken } from '../dashboard/portal-token.ts';
-import type { Project } from '../domain/types.ts';
+import type { ApiKey, Project } from '../domain/types.ts';
 import type { Store } from '../store/store.ts';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from './errors.ts';
 import { LIMITS } from './schemas/common.ts';
@@ -29,10 +29,34 @@ export interface AuthContext {
   store: Store;
   adminTokenDigest: Buffer;
   portalKey: Uint8Array;
+  /** When this process last wrote a key's `lastUsedAt` (touchKey), by key id. */
+  keysTouchedAt: Map<string, number>;
 }
 
 export function createAuthContext(store: Store, adminToken: string, portalKey: Uint8Array): AuthContext {
-  return { store, adminTokenDigest: sha256(adminToken), portalKey };
+  return { store, adminTokenDigest: sha256(adminToken), portalKey, keysTouchedAt: new Map() };
+}
+
+/** A key's `lastUsedAt` is to the minute: written at most once a minute, whichever process saw it. */
+const KEY_USE_RESOLUTION_MS = 60_000;
+/** Keys this process remembers touching before it starts over (it only saves writes). */
+const MAX_TOUCHED_KEYS = 10_000;
+
+/**
+ * Records that a project API key was used (`lastUsedAt`, for an operator checking whether a leaked
+ * key is in use), beside the request: a failed write costs the request nothing.
+ */
+function touchKey(ctx: AuthContext, key: ApiKey, now: number): void {
+  const seen = Math.max(
+    key.lastUsedAt ?? Number.NEGATIVE_INFINITY,
+    ctx.keysTouchedAt.get(key.id) ?? -Infinity,
+  );
+  if (now - seen < KEY_USE_RESOLUTION_MS) return;
+  if (ctx.keysTouchedAt.size >= MAX_TOUCHED_KEYS) ctx.keysTouchedAt.clear();
+  ctx.keysTouchedAt.set(key.id, now);
+  ctx.store.touchApiKey(key.projectId, key.id, now, KEY_USE_RESOLUTION_MS).catch(() => {
+    ctx.keysTouchedAt.delete(key.id); // tried again at the next use
+  });
 }
 
 /** Resolves the caller of a request, or null when the token is missing or invalid. */
@@ -46,7 +70,9 @@ export async function identify(ctx: AuthContext, request: FastifyRequest): Promi
   if (timingSafeEqual(sha256(token), ctx.adminTokenDigest)) return { kind: 'admin' };
   if (token.startsWith(API_KEY_PREFIX)) {
     const key = await ctx.store.findApiKeyByHash(sha256(token).toString('hex'));
-    return key ? { kind: 'project', projectId: key.projectId, keyId: key.id } : null;
+    if (!key) return null;
+    touchKey(ctx, key, Date.now());
+    return { kind: 'project', projectId: key.projectId, keyId: key.id };
   }
   const portal = verifyPortalToken(token, ctx.portalKey, Date.now());
   if (!portal.ok) return null;

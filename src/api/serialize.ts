@@ -40,6 +40,7 @@ export const apiKeyJson = (k: ApiKey) => ({
   name: k.name,
   prefix: k.prefix,
   createdAt: iso(k.createdAt),
+  lastUsedAt: k.lastUsedAt === null ? null : iso(k.lastUsedAt),
 });
 
 export const eventTypeJson = (t: EventType) => ({

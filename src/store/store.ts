@@ -105,6 +105,11 @@ export interface Store {
   findApiKeyByHash(keyHash: string): Promise<ApiKey | null>;
   listApiKeys(projectId: string): Promise<ApiKey[]>;
   deleteApiKey(projectId: string, keyId: string): Promise<boolean>;
+  /**
+   * Sets the key's `lastUsedAt` to `at` unless it already says `at - coarseMs` or later (a key used
+   * many times a second is written at most once per `coarseMs`, whichever process saw it).
+   */
+  touchApiKey(projectId: string, keyId: string, at: number, coarseMs: number): Promise<void>;
 
   // ── event-type catalog (global to the installation) ───────────────────────
   upsertEventType(input: EventTypeInput, now: number): Promise<EventType>;

@@ -59,6 +59,25 @@ describe('a leaked project API key', () => {
     assert.equal((await call(leaked.key, 'GET', `/api/v1/projects/${project.id}/api-keys`)).status, 200);
   });
 
+  test('its lastUsedAt says when it was last used (to the minute), so an operator sees whether it is in use', async () => {
+    const project = await api.project('keys-last-used');
+    const key = await newKey(project.id, 'backend');
+    const lastUsed = async () =>
+      (await call(ADMIN, 'GET', `/api/v1/projects/${project.id}/api-keys`)).body.data.find(
+        (k: Body) => k.id === key.id,
+      ).lastUsedAt as string | null;
+    assert.equal(await lastUsed(), null, 'unused, and the admin token’s calls do not count');
+    const before = Date.now();
+    assert.equal((await call(key.key, 'GET', `/api/v1/projects/${project.id}/endpoints`)).status, 200);
+    let seen: string | null = null;
+    for (let i = 0; i < 50 && seen === null; i++) {
+      seen = await lastUsed();
+      if (seen === null) await new Promise((r) => setTimeout(r, 20));
+    }
+    const at = seen === null ? Number.NaN : Date.parse(seen);
+    assert.ok(at >= before && at <= Date.now(), `lastUsedAt ${seen}`);
+  });
+
   test('the portal links it made are refused once it is deleted, on every route', async () => {
     const project = await api.project('links-die-with-key');
     const leaked = await newKey(project.id, 'leaked');

@@ -268,6 +268,28 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
       assert.equal(await store.findApiKeyByHash('hash1'), null);
     });
 
+    withStore(
+      'API keys: a use sets lastUsedAt, at most once per coarse interval, within the project only',
+      async (store) => {
+        const p = await store.createProject({ name: 'p' }, T0);
+        const q = await store.createProject({ name: 'q' }, T0);
+        const k = await store.createApiKey(
+          { projectId: p.id, name: 'k', prefix: 'hk_k', keyHash: 'hashk' },
+          T0,
+        );
+        const lastUsed = async () => (await store.findApiKeyByHash('hashk'))!.lastUsedAt;
+        await store.touchApiKey(q.id, k.id, T0 + SECOND, 60 * SECOND);
+        assert.equal(await lastUsed(), null, 'another project cannot touch it');
+        await store.touchApiKey(p.id, k.id, T0 + SECOND, 60 * SECOND);
+        assert.equal(await lastUsed(), T0 + SECOND);
+        await store.touchApiKey(p.id, k.id, T0 + 30 * SECOND, 60 * SECOND);
+        assert.equal(await lastUsed(), T0 + SECOND, 'within the interval: unchanged');
+        await store.touchApiKey(p.id, k.id, T0 + 62 * SECOND, 60 * SECOND);
+        assert.equal(await lastUsed(), T0 + 62 * SECOND);
+        assert.equal((await store.listApiKeys(p.id))[0]!.lastUsedAt, T0 + 62 * SECOND);
+      },
+    );
+
     withStore('event types: upsert keeps unspecified fields, list by name with pages', async (store) => {
       const t = await store.upsertEventType(
         { name: 'order.created', description: 'An order', schema: { type: 'object' }, example: { id: 1 } },

@@ -67,7 +67,17 @@ const project = {
   updatedAt: time,
 };
 
-const apiKey = { id: string, projectId: string, name: string, prefix: string, createdAt: time };
+const apiKey = {
+  id: string,
+  projectId: string,
+  name: string,
+  prefix: string,
+  createdAt: time,
+  lastUsedAt: described(
+    'When the key last authenticated a request, to the minute; null: never',
+    nullable(time),
+  ),
+};
 
 const endpoint = {
   id: string,

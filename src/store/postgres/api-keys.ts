@@ -41,3 +41,16 @@ export async function deleteApiKeyPostgres(
       .rowCount ?? 0) > 0
   );
 }
+
+export async function touchApiKeyPostgres(
+  db: Queryable,
+  projectId: string,
+  keyId: string,
+  at: number,
+  coarseMs: number,
+): Promise<void> {
+  await db.query(
+    'UPDATE api_keys SET last_used_at = $3 WHERE project_id = $1 AND id = $2 AND (last_used_at IS NULL OR last_used_at < $4)',
+    [projectId, keyId, at, at - coarseMs],
+  );
+}

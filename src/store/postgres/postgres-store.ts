@@ -42,6 +42,7 @@ import {
   createApiKeyPostgres,
   deleteApiKeyPostgres,
   listApiKeysPostgres,
+  touchApiKeyPostgres,
 } from './api-keys.ts';
 import { CLAIM_PLANNER_SETTINGS, type ClaimState, leaseDue, withEvents } from './claims.ts';
 import { dispatchEndpointsPostgres } from './dispatch-endpoints.ts';
@@ -202,6 +203,9 @@ export class PostgresStore implements Store {
   }
   async deleteApiKey(projectId: string, keyId: string) {
     return deleteApiKeyPostgres(this.#pool, projectId, keyId);
+  }
+  async touchApiKey(projectId: string, keyId: string, at: number, coarseMs: number) {
+    await touchApiKeyPostgres(this.#pool, projectId, keyId, at, coarseMs);
   }
 
   async upsertEventType(input: EventTypeInput, now: number) {

@@ -35,3 +35,20 @@ export function listApiKeysSqlite(db: DatabaseSync, projectId: string): ApiKey[]
 export function deleteApiKeySqlite(db: DatabaseSync, projectId: string, keyId: string): boolean {
   return run(db, 'DELETE FROM api_keys WHERE project_id = ? AND id = ?', projectId, keyId) > 0;
 }
+
+export function touchApiKeySqlite(
+  db: DatabaseSync,
+  projectId: string,
+  keyId: string,
+  at: number,
+  coarseMs: number,
+): number {
+  return run(
+    db,
+    'UPDATE api_keys SET last_used_at = ? WHERE project_id = ? AND id = ? AND (last_used_at IS NULL OR last_used_at < ?)',
+    at,
+    projectId,
+    keyId,
+    at - coarseMs,
+  );
+}

@@ -45,6 +45,7 @@ import {
   insertApiKeySqlite,
   insertedApiKeySqlite,
   listApiKeysSqlite,
+  touchApiKeySqlite,
 } from './api-keys.ts';
 import { writeAttemptRecords } from './attempt-records.ts';
 import { checkpointAfterCommit } from './checkpoint-after-commit.ts';
@@ -205,6 +206,10 @@ export class SqliteStore implements Store {
   }
   async deleteApiKey(projectId: string, keyId: string) {
     return this.#write(() => deleteApiKeySqlite(this.#db, projectId, keyId));
+  }
+  async touchApiKey(projectId: string, keyId: string, at: number, coarseMs: number) {
+    // A time of use: a crash may lose the last one, so it is not worth an fsync of its own.
+    await this.#write(() => touchApiKeySqlite(this.#db, projectId, keyId, at, coarseMs), { durable: false });
   }
 
   async upsertEventType(input: EventTypeInput, now: number) {
