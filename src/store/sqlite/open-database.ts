@@ -27,5 +27,10 @@ export function openDatabaseSqlite(
   db.exec('PRAGMA synchronous = NORMAL');
   db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.exec('PRAGMA foreign_keys = ON');
+  // Statement and savepoint journals (every group-commit job runs in a savepoint; a multi-row
+  // UPDATE keeps one), sorts and temporary indexes stay in memory: by default a journal past
+  // 64 KiB spills to a new file in the temp directory, and a process out of file descriptors then
+  // fails writes with "unable to open database file" although its database is open.
+  db.exec('PRAGMA temp_store = MEMORY');
   return db;
 }
