@@ -2,18 +2,30 @@
  * What every Herald SQLite connection is opened with, and what an open that fails says. A process
  * out of file descriptors still writes (savepoint and statement journals stay in memory instead of
  * spilling to a new temp file: a child process under `ulimit -n 64` fills its descriptors, then
- * runs a large savepoint UPDATE).
+ * runs a large savepoint UPDATE), and a failed open on a full file system says so, naming the
+ * directory and its free bytes (a real failed open; only statfs's answer is made up, since a full
+ * file system cannot be had without mounting one).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { openDatabaseSqlite } from '../../src/store/sqlite/open-database.ts';
+import { explainFullFileSystem, openDatabaseSqlite } from '../../src/store/sqlite/open-database.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-open-database-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The error `fn` throws (it must throw). */
+function thrown(fn: () => unknown): Error & { errcode?: number; code?: string } {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error & { errcode?: number };
+  }
+  assert.fail('expected a throw');
+}
 
 test('every connection keeps its temporary files in memory (temp_store = MEMORY)', () => {
   const db = openDatabaseSqlite(join(dir, 'pragma.db'), undefined);
@@ -61,4 +73,59 @@ test('a connection opened by openDatabaseSqlite still writes a large savepoint w
   assert.equal(full, 'EMFILE');
   assert.ok(filled > 0);
   assert.equal(result, 'ok');
+});
+
+test('an open that fails on a full file system says so, naming the directory and its free bytes; the SQLite codes stay', () => {
+  // A real failed open: a file that is not a database.
+  const file = join(dir, 'not-a-database.db');
+  writeFileSync(file, 'x'.repeat(4096));
+  const error = thrown(() => openDatabaseSqlite(file, undefined));
+  assert.equal(error.errcode, 26, String(error)); // SQLITE_NOTADB: the disk here is not full
+  assert.doesNotMatch(error.message, /full/);
+
+  const full = explainFullFileSystem(file, error, () => ({
+    bavail: 0,
+    bsize: 4096,
+    ffree: 1000,
+  })) as Error & {
+    errcode?: number;
+    code?: string;
+  };
+  assert.equal(
+    full.message,
+    `${error.message}: the file system holding ${dir} is full (it has 0 bytes free); free space there and start again`,
+  );
+  assert.equal(full.errcode, 26);
+  assert.equal(full.code, 'ERR_SQLITE_ERROR');
+  assert.equal(full.cause, error);
+
+  const noInodes = explainFullFileSystem(file, error, () => ({
+    bavail: 1e6,
+    bsize: 4096,
+    ffree: 0,
+  })) as Error;
+  assert.match(noInodes.message, /is full \(it has no free inodes\)/);
+  // Room enough, or statfs failing: the error as it was.
+  assert.equal(
+    explainFullFileSystem(file, error, () => ({ bavail: 1e6, bsize: 4096, ffree: 1000 })),
+    error,
+  );
+  assert.equal(
+    explainFullFileSystem(file, error, () => {
+      throw new Error('ENOENT');
+    }),
+    error,
+  );
+  assert.equal(
+    explainFullFileSystem(':memory:', error, () => ({ bavail: 0, bsize: 4096, ffree: 0 })),
+    error,
+  );
+});
+
+test("a directory in place of the database: the open error is SQLite's own when the disk has room", () => {
+  const path = join(dir, 'a-directory.db');
+  mkdirSync(path);
+  const error = thrown(() => openDatabaseSqlite(path, undefined));
+  assert.equal(error.errcode, 14, String(error)); // SQLITE_CANTOPEN
+  assert.equal(error.message, 'unable to open database file');
 });

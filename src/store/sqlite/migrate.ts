@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import type { MigrationResult } from '../store.ts';
+import { explainFullFileSystem } from './open-database.ts';
 
 const MIGRATIONS_DIR = join(import.meta.dirname, 'migrations');
 
@@ -19,6 +20,15 @@ export function migrationFiles(): string[] {
  * (busy_timeout waits for it) and the check is repeated under it.
  */
 export function migrateSqlite(db: DatabaseSync): MigrationResult {
+  try {
+    return applyMigrations(db);
+  } catch (error) {
+    // A first start on a full disk fails here as often as at open (open-database.ts): say so.
+    throw explainFullFileSystem(db.location() ?? '', error);
+  }
+}
+
+function applyMigrations(db: DatabaseSync): MigrationResult {
   db.exec(
     'CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)',
   );

@@ -1,4 +1,6 @@
 /** Opens the SQLite store's database file with the settings every connection of it runs with. */
+import { statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { BUSY_TIMEOUT_MS } from './group-commit.ts';
 
@@ -16,21 +18,66 @@ export function openDatabaseSqlite(
   checkpointPages: number | undefined,
   walSizeLimitBytes = WAL_SIZE_LIMIT_BYTES,
 ): DatabaseSync {
-  const db = new DatabaseSync(path);
-  db.exec('PRAGMA journal_mode = WAL');
-  db.exec(`PRAGMA journal_size_limit = ${Math.floor(walSizeLimitBytes)}`);
-  if (checkpointPages !== undefined) {
-    db.exec(`PRAGMA wal_autocheckpoint = ${Math.max(0, Math.floor(checkpointPages))}`);
+  let db: DatabaseSync | undefined;
+  try {
+    db = new DatabaseSync(path);
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec(`PRAGMA journal_size_limit = ${Math.floor(walSizeLimitBytes)}`);
+    if (checkpointPages !== undefined) {
+      db.exec(`PRAGMA wal_autocheckpoint = ${Math.max(0, Math.floor(checkpointPages))}`);
+    }
+    // NORMAL by default (no fsync per commit in WAL mode); group commits that carry accepted events
+    // switch to FULL, so an acknowledged event survives power loss (see group-commit.ts).
+    db.exec('PRAGMA synchronous = NORMAL');
+    db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.exec('PRAGMA foreign_keys = ON');
+    // Statement and savepoint journals (every group-commit job runs in a savepoint; a multi-row
+    // UPDATE keeps one), sorts and temporary indexes stay in memory: by default a journal past
+    // 64 KiB spills to a new file in the temp directory, and a process out of file descriptors then
+    // fails writes with "unable to open database file" although its database is open.
+    db.exec('PRAGMA temp_store = MEMORY');
+    return db;
+  } catch (error) {
+    db?.close();
+    throw explainFullFileSystem(path, error);
   }
-  // NORMAL by default (no fsync per commit in WAL mode); group commits that carry accepted events
-  // switch to FULL, so an acknowledged event survives power loss (see group-commit.ts).
-  db.exec('PRAGMA synchronous = NORMAL');
-  db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  db.exec('PRAGMA foreign_keys = ON');
-  // Statement and savepoint journals (every group-commit job runs in a savepoint; a multi-row
-  // UPDATE keeps one), sorts and temporary indexes stay in memory: by default a journal past
-  // 64 KiB spills to a new file in the temp directory, and a process out of file descriptors then
-  // fails writes with "unable to open database file" although its database is open.
-  db.exec('PRAGMA temp_store = MEMORY');
-  return db;
+}
+
+/** Below this much free space on the database's file system, a failure to open is put down to it. */
+const FULL_BELOW_BYTES = 1024 * 1024;
+
+/** What statfs says of a file system (fs.statfsSync's fields that matter here). */
+export type FileSystemSpace = Pick<ReturnType<typeof statfsSync>, 'bavail' | 'bsize' | 'ffree'>;
+
+/**
+ * An error opening `path` on a file system that is full (less than 1 MiB free to this user, or no
+ * free inode) says so, naming the directory and the free bytes: SQLite's own word for it is often
+ * "disk I/O error" (the -shm or -wal file could not be grown), which sends an operator looking for a
+ * broken disk. The error is returned as it is otherwise, or when statfs itself fails.
+ */
+export function explainFullFileSystem(
+  path: string,
+  error: unknown,
+  statfs: (dir: string) => FileSystemSpace = statfsSync,
+): unknown {
+  if (path === '' || path === ':memory:' || !(error instanceof Error)) return error;
+  const dir = dirname(path);
+  let space: FileSystemSpace;
+  try {
+    space = statfs(dir);
+  } catch {
+    return error;
+  }
+  const freeBytes = Number(space.bavail) * Number(space.bsize);
+  const noInodes = Number(space.ffree) === 0;
+  if (freeBytes >= FULL_BELOW_BYTES && !noInodes) return error;
+  const what = noInodes ? 'has no free inodes' : `has ${freeBytes} bytes free`;
+  const explained = new Error(
+    `${error.message}: the file system holding ${dir} is full (it ${what}); free space there and start again`,
+    { cause: error },
+  );
+  // The codes callers classify by (open-store.ts, store-unavailable.ts) stay as they were.
+  const { code, errcode, errstr } = error as { code?: unknown; errcode?: unknown; errstr?: unknown };
+  Object.assign(explained, { code, errcode, errstr });
+  return explained;
 }
