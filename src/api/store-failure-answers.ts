@@ -1,13 +1,18 @@
 /**
  * The 503s of a store that cannot take a request now (disk full, busy, a key that does not open the
- * secrets, the SQLite file gone, the database unreachable): what the client is told, with
- * Retry-After, and how each is logged (errors.ts's handler answers with them).
+ * secrets, the SQLite file gone, the database unreachable, out of file descriptors): what the client
+ * is told, with Retry-After, and how each is logged (errors.ts's handler answers with them).
  */
 import type { Server } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
 import { isDatabaseFileGone } from '../store/sqlite/database-file-watch.ts';
-import { isStoreBusy, isStoreFull, isStoreUnreachable } from '../store/store-unavailable.ts';
+import {
+  isStoreBusy,
+  isStoreFull,
+  isStoreOutOfFiles,
+  isStoreUnreachable,
+} from '../store/store-unavailable.ts';
 
 /**
  * How a store failure is logged: `throttled` lines (a state that fails every request the same way
@@ -72,6 +77,21 @@ export function storeUnavailable(error: unknown): {
       message: 'the database cannot be reached; retry shortly',
       retryAfterS: 5,
       log: { level: 'warn', throttled: 'the database cannot be reached: answering 503' },
+    };
+  // Out of file descriptors (SQLite's "unable to open database file" for a database it has open, a
+  // socket that cannot be made): requests succeed again once connections close, but the limit is
+  // the operator's to raise. After the file-gone check: a deleted file fails with CANTOPEN too.
+  if (isStoreOutOfFiles(error))
+    return {
+      code: 'HERALD_ERR_RESOURCES',
+      message:
+        'this server is out of file descriptors (it cannot open a database file or connection); retry shortly',
+      retryAfterS: 5,
+      log: {
+        level: 'error',
+        throttled:
+          'out of file descriptors: the database cannot open a file it needs (raise the open-files limit, ulimit -n or LimitNOFILE, or lower the connections): answering 503',
+      },
     };
   return null;
 }

@@ -7,15 +7,22 @@
  * (`during: 'shutdown'`) is one warn line. Secrets sealed with a key this process lacks fail every
  * claim the same way too: one error line without a stack per interval (secret-key-readiness.ts
  * logs what to do, once, and /readyz says it meanwhile). A SQLite file deleted or replaced under the
- * process (database-file-watch.ts) fails every call too: one error line per interval.
+ * process (database-file-watch.ts) and a process out of file descriptors fail every call too: one
+ * error line per interval each.
  */
 import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
 import { isDatabaseFileGone } from '../store/sqlite/database-file-watch.ts';
-import { isStoreUnreachable } from '../store/store-unavailable.ts';
+import { isStoreOutOfFiles, isStoreUnreachable } from '../store/store-unavailable.ts';
 
 export interface StoreErrorLogger {
   error(fields: object, message: string): void;
   warn(fields: object, message: string): void;
+}
+
+/** A kind of failure logged at most once per interval, with the count in between. */
+interface Throttle {
+  loggedAt: number;
+  since: number;
 }
 
 /** The dispatcher's `onError` hook (dispatcher.ts) for `logger`. */
@@ -24,61 +31,74 @@ export function storeErrorLog(
   intervalMs = 10_000,
   now: () => number = Date.now,
 ): (error: unknown, during: string) => void {
-  let loggedAt = Number.NEGATIVE_INFINITY;
-  let since = 0;
-  let keyLoggedAt = Number.NEGATIVE_INFINITY;
-  let keySince = 0;
+  const throttles = new Map<string, Throttle>();
+  const every = `(logged at most once per ${intervalMs / 1000} s)`;
+  /** The throttle of `kind` when a line is due now (its `since` is the count to report); null: counted, not logged. */
+  const due = (kind: string): Throttle | null => {
+    let state = throttles.get(kind);
+    if (!state) {
+      state = { loggedAt: Number.NEGATIVE_INFINITY, since: 0 };
+      throttles.set(kind, state);
+    }
+    const t = now();
+    if (t - state.loggedAt < intervalMs) {
+      state.since++;
+      return null;
+    }
+    state.loggedAt = t;
+    return state;
+  };
+  /** `failedSinceLastLine` when there were any, and the throttle's count restarted. */
+  const since = (state: Throttle) => {
+    const n = state.since;
+    state.since = 0;
+    return n > 0 ? { failedSinceLastLine: n } : {};
+  };
   return (error, during) => {
     // Not a store call: what a stop left unfinished (dispatcher.ts), worth a line, not a stack.
     if (during === 'shutdown') {
       logger.warn({ during }, `dispatcher: ${(error as Error).message}`);
       return;
     }
+    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
     if (isSecretKeyMismatch(error)) {
-      const t = now();
-      if (t - keyLoggedAt < intervalMs) {
-        keySince++;
-        return;
-      }
+      const state = due('secret-key');
+      if (!state) return;
       logger.error(
-        {
-          during,
-          cause: { message: error.message },
-          ...(keySince > 0 ? { failedSinceLastLine: keySince } : {}),
-        },
-        `dispatcher: cannot open the endpoint secrets of the claimed deliveries (sealed with another encryption key); handed them back for a process with the current HERALD_ENCRYPTION_KEY: restart this one with it (logged at most once per ${intervalMs / 1000} s)`,
+        { during, cause: { message: error.message }, ...since(state) },
+        `dispatcher: cannot open the endpoint secrets of the claimed deliveries (sealed with another encryption key); handed them back for a process with the current HERALD_ENCRYPTION_KEY: restart this one with it ${every}`,
       );
-      keyLoggedAt = t;
-      keySince = 0;
       return;
     }
-    const gone = isDatabaseFileGone(error);
-    if (!gone && !isStoreUnreachable(error)) {
-      logger.error({ err: error, during }, 'dispatcher: store call failed');
-      return;
-    }
-    const t = now();
-    if (t - loggedAt < intervalMs) {
-      since++;
-      return;
-    }
-    const { code, message } = error as { code?: unknown; message?: unknown };
     // The SQLite file deleted or replaced under the process: every store call fails until restart.
-    if (gone) {
+    if (isDatabaseFileGone(error)) {
+      const state = due('gone');
+      if (!state) return;
       logger.error(
         // The file's name in `cause` too: a caller that words its own line (retention) keeps it.
-        { during, cause: { message }, ...(since > 0 ? { failedSinceLastLine: since } : {}) },
-        `dispatcher: ${error.message} (logged at most once per ${intervalMs / 1000} s)`,
+        { during, cause: { message }, ...since(state) },
+        `dispatcher: ${error.message} ${every}`,
       );
-      loggedAt = t;
-      since = 0;
       return;
     }
-    logger.warn(
-      { during, cause: { code, message }, ...(since > 0 ? { failedSinceLastLine: since } : {}) },
-      `dispatcher: the database cannot be reached; backing off and trying again (logged at most once per ${intervalMs / 1000} s)`,
-    );
-    loggedAt = t;
-    since = 0;
+    if (isStoreOutOfFiles(error)) {
+      const state = due('files');
+      if (!state) return;
+      logger.error(
+        { during, cause: { code, message }, ...since(state) },
+        `dispatcher: out of file descriptors (the database cannot open a file it needs): raise the open-files limit (ulimit -n, LimitNOFILE) or lower the connections; trying again ${every}`,
+      );
+      return;
+    }
+    if (isStoreUnreachable(error)) {
+      const state = due('unreachable');
+      if (!state) return;
+      logger.warn(
+        { during, cause: { code, message }, ...since(state) },
+        `dispatcher: the database cannot be reached; backing off and trying again ${every}`,
+      );
+      return;
+    }
+    logger.error({ err: error, during }, 'dispatcher: store call failed');
   };
 }

@@ -54,6 +54,24 @@ export function isStoreFull(error: unknown): boolean {
   return code === POSTGRES_FULL;
 }
 
+const SQLITE_CANTOPEN = 14;
+/** Node's errno codes for a process (EMFILE) or a system (ENFILE) out of file descriptors. */
+const OUT_OF_FILES = new Set(['EMFILE', 'ENFILE']);
+
+/**
+ * The process could not open a file or socket it needs: out of file descriptors (EMFILE, ENFILE:
+ * `ulimit -n` too low for its connections), which SQLite reports as SQLITE_CANTOPEN ("unable to
+ * open database file") for the WAL, -shm or journal files of a database that is open. Calls succeed
+ * again once descriptors are free. (A database file deleted or replaced under the process fails
+ * with CANTOPEN too: database-file-watch.ts tells that case apart, and callers test it first.)
+ */
+export function isStoreOutOfFiles(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { errcode, code } = error as { errcode?: unknown; code?: unknown };
+  if (typeof errcode === 'number') return (errcode & 0xff) === SQLITE_CANTOPEN;
+  return typeof code === 'string' && OUT_OF_FILES.has(code);
+}
+
 export function isStoreBusy(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { errcode, code } = error as { errcode?: unknown; code?: unknown };

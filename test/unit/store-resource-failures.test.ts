@@ -1,0 +1,103 @@
+/**
+ * A process out of file descriptors, as the store reports it: real errors (a database in a missing
+ * directory; a child process under `ulimit -n 32`) are classified as failures a call gets past
+ * later (503 HERALD_ERR_RESOURCES), and the dispatcher logs them once per interval without a stack.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { after, test } from 'node:test';
+import { storeUnavailable } from '../../src/api/store-failure-answers.ts';
+import { storeErrorLog } from '../../src/delivery/store-error-log.ts';
+import { DatabaseFileGoneError } from '../../src/store/sqlite/database-file-watch.ts';
+import {
+  isStoreBusy,
+  isStoreFull,
+  isStoreOutOfFiles,
+  isStoreUnreachable,
+} from '../../src/store/store-unavailable.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'herald-store-resources-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function cantOpen(): unknown {
+  try {
+    new DatabaseSync(join(dir, 'missing-directory', 'x.db'));
+  } catch (error) {
+    return error;
+  }
+  assert.fail('opened');
+}
+
+/** A real EMFILE, from a child process that opens files until its limit (serialized: code, errno, message). */
+function emfile(): { code: string; errno: number; message: string } {
+  const out = execFileSync(
+    '/bin/sh',
+    [
+      '-c',
+      'ulimit -n 32 && exec "$0" --no-warnings -e "$1"',
+      process.execPath,
+      `const fs = require('node:fs'); try { for (;;) fs.openSync('/dev/null', 'r'); } catch (e) { console.log(JSON.stringify({ code: e.code, errno: e.errno, message: e.message })); }`,
+    ],
+    { encoding: 'utf8' },
+  );
+  return JSON.parse(out);
+}
+
+function lines() {
+  const logged: { level: string; fields: Record<string, unknown>; message: string }[] = [];
+  const push = (level: string) => (fields: object, message: string) =>
+    logged.push({ level, fields: { ...fields }, message });
+  return { logged, logger: { error: push('error'), warn: push('warn'), info: push('info') } };
+}
+
+test('isStoreOutOfFiles: SQLite CANTOPEN and EMFILE/ENFILE; not full, busy, unreachable or a bug', () => {
+  const open = cantOpen();
+  assert.equal((open as { errcode?: number }).errcode, 14);
+  assert.equal(isStoreOutOfFiles(open), true);
+  const tooMany = emfile();
+  assert.equal(tooMany.code, 'EMFILE');
+  assert.equal(isStoreOutOfFiles(tooMany), true);
+  assert.equal(isStoreOutOfFiles({ code: 'ENFILE' }), true);
+  for (const other of [{ errcode: 13 }, { errcode: 5 }, { code: 'ECONNREFUSED' }, new Error('x'), null])
+    assert.equal(isStoreOutOfFiles(other), false, JSON.stringify(other));
+  assert.equal(isStoreFull(open), false);
+  assert.equal(isStoreBusy(open), false);
+  assert.equal(isStoreUnreachable(open), false);
+});
+
+test('the API answers out of file descriptors with 503 HERALD_ERR_RESOURCES, throttled; a deleted database file stays FILE_GONE', () => {
+  for (const error of [cantOpen(), emfile()]) {
+    const answer = storeUnavailable(error);
+    assert.equal(answer?.code, 'HERALD_ERR_RESOURCES');
+    assert.equal(answer?.retryAfterS, 5);
+    assert.equal(answer?.log.level, 'error');
+    assert.match(answer?.log.throttled ?? '', /out of file descriptors/);
+  }
+  const gone = new DatabaseFileGoneError('/data/herald.db', 'deleted');
+  assert.equal(storeUnavailable(gone)?.code, 'HERALD_ERR_DATABASE_FILE_GONE');
+  assert.ok(storeUnavailable(cantOpen())?.log.throttled, 'CANTOPEN is throttled');
+});
+
+test('out of file descriptors fails the dispatcher once per interval without a stack; other failures keep theirs', () => {
+  const { logged, logger } = lines();
+  let now = 5_000_000;
+  const onError = storeErrorLog(logger, 10_000, () => now);
+  const error = cantOpen();
+  for (let i = 0; i < 20; i++) onError(error, 'recordAttempts');
+  now += 10_000;
+  onError(error, 'claim');
+  const bug = new TypeError('not a function');
+  onError(bug, 'claim');
+  assert.deepEqual(
+    logged.map((l) => l.level),
+    ['error', 'error', 'error'],
+  );
+  assert.match(logged[0]!.message, /out of file descriptors/);
+  assert.equal(logged[0]!.fields.err, undefined);
+  assert.equal(logged[1]!.fields.failedSinceLastLine, 19);
+  assert.equal(logged[2]!.fields.err, bug);
+});
