@@ -12,6 +12,7 @@ import {
   isStoreFull,
   isStoreOutOfFiles,
   isStoreUnreachable,
+  whenWritesSucceed,
 } from '../store/store-unavailable.ts';
 
 /**
@@ -24,6 +25,10 @@ interface StoreFailureLog {
   throttled?: string;
 }
 
+/** The full-disk line, and the line logged once after it when this thread's store next commits a write. */
+const FULL_LINE = "the database's disk is full: answering 503 to writes until space is freed";
+const RECOVERED_LINES = new Map([[FULL_LINE, 'the database takes writes again (its disk was full)']]);
+
 /** A store failure the same request may get past later; null for any other error. */
 export function storeUnavailable(error: unknown): {
   code: string;
@@ -31,13 +36,14 @@ export function storeUnavailable(error: unknown): {
   retryAfterS: number;
   log: StoreFailureLog;
 } | null {
-  // A full disk needs an operator to free space: logged as an error.
+  // A full disk needs an operator to free space: logged as an error, once per burst (every write
+  // fails the same way until then), and once more when a write goes through again.
   if (isStoreFull(error))
     return {
       code: 'HERALD_ERR_STORAGE_FULL',
       message: "the database's disk is full",
       retryAfterS: 60,
-      log: { level: 'error' },
+      log: { level: 'error', throttled: FULL_LINE },
     };
   if (isStoreBusy(error))
     return {
@@ -102,12 +108,16 @@ const THROTTLED_LOG_INTERVAL_MS = 10_000;
  * Per HTTP server (the one object every plugin scope of an app shares) and per line: when it was
  * last logged, and how many requests were refused since.
  */
-const throttledLogs = new WeakMap<Server, Map<string, { loggedAt: number; since: number }>>();
+const throttledLogs = new WeakMap<
+  Server,
+  Map<string, { loggedAt: number; since: number; awaitingWrite: boolean }>
+>();
 
 /**
  * One line, without a stack, for a burst of requests refused for the same reason (an outage, a
  * wrong key: every request fails the same way, and thousands of stacks say nothing more), then one
- * per THROTTLED_LOG_INTERVAL_MS with the number answered 503 in between.
+ * per THROTTLED_LOG_INTERVAL_MS with the number answered 503 in between. After a full-disk line,
+ * one info line when a write commits again (SQLite), with the number refused since the last line.
  */
 export function throttledLog(
   request: FastifyRequest,
@@ -124,7 +134,7 @@ export function throttledLog(
   }
   let state = lines.get(line);
   if (!state) {
-    state = { loggedAt: Number.NEGATIVE_INFINITY, since: 0 };
+    state = { loggedAt: Number.NEGATIVE_INFINITY, since: 0, awaitingWrite: false };
     lines.set(line, state);
   }
   if (now - state.loggedAt < THROTTLED_LOG_INTERVAL_MS) {
@@ -141,4 +151,15 @@ export function throttledLog(
   );
   state.loggedAt = now;
   state.since = 0;
+  const recovered = RECOVERED_LINES.get(line);
+  if (recovered && !state.awaitingWrite) {
+    const logger = request.server.log;
+    const awaiting = state;
+    awaiting.awaitingWrite = true;
+    whenWritesSucceed(() => {
+      awaiting.awaitingWrite = false;
+      logger.info(awaiting.since > 0 ? { refusedSinceLastLine: awaiting.since } : {}, recovered);
+      awaiting.since = 0;
+    });
+  }
 }

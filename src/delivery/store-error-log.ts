@@ -7,16 +7,24 @@
  * (`during: 'shutdown'`) is one warn line. Secrets sealed with a key this process lacks fail every
  * claim the same way too: one error line without a stack per interval (secret-key-readiness.ts
  * logs what to do, once, and /readyz says it meanwhile). A SQLite file deleted or replaced under the
- * process (database-file-watch.ts) and a process out of file descriptors fail every call too: one
- * error line per interval each.
+ * process (database-file-watch.ts), a full disk, and a process out of file descriptors fail every
+ * call too: one error line per interval each. After a full-disk line, the first write this thread
+ * commits again is one line too, when the logger has `info` (SQLite; store-unavailable.ts).
  */
 import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
 import { isDatabaseFileGone } from '../store/sqlite/database-file-watch.ts';
-import { isStoreOutOfFiles, isStoreUnreachable } from '../store/store-unavailable.ts';
+import {
+  isStoreFull,
+  isStoreOutOfFiles,
+  isStoreUnreachable,
+  whenWritesSucceed,
+} from '../store/store-unavailable.ts';
 
 export interface StoreErrorLogger {
   error(fields: object, message: string): void;
   warn(fields: object, message: string): void;
+  /** The line saying writes succeed again after a full disk; none without it. */
+  info?(fields: object, message: string): void;
 }
 
 /** A kind of failure logged at most once per interval, with the count in between. */
@@ -54,6 +62,7 @@ export function storeErrorLog(
     state.since = 0;
     return n > 0 ? { failedSinceLastLine: n } : {};
   };
+  let awaitingWrite = false;
   return (error, during) => {
     // Not a store call: what a stop left unfinished (dispatcher.ts), worth a line, not a stack.
     if (during === 'shutdown') {
@@ -79,6 +88,23 @@ export function storeErrorLog(
         { during, cause: { message }, ...since(state) },
         `dispatcher: ${error.message} ${every}`,
       );
+      return;
+    }
+    if (isStoreFull(error)) {
+      const info = logger.info?.bind(logger);
+      const state = due('full');
+      if (!state) return;
+      logger.error(
+        { during, cause: { code, message }, ...since(state) },
+        `dispatcher: the database's disk is full: nothing is recorded until space is freed; trying again ${every}`,
+      );
+      if (info && !awaitingWrite) {
+        awaitingWrite = true;
+        whenWritesSucceed(() => {
+          awaitingWrite = false;
+          info({ ...since(state) }, 'dispatcher: the database takes writes again (its disk was full)');
+        });
+      }
       return;
     }
     if (isStoreOutOfFiles(error)) {

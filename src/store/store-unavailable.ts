@@ -116,3 +116,29 @@ export function explainDatabaseError(error: unknown, databaseUrl: string): unkno
     return new Error(`the database at ${where} answered with error ${code}`, { cause: error });
   return error;
 }
+
+/** Run once by the next write this thread commits (writesSucceeded). */
+let writeWaiters: (() => void)[] = [];
+
+/**
+ * Runs `callback` once, after the next write transaction this thread's store commits (SQLite's
+ * group commit says so; a PostgreSQL store does not, and the callback then never runs): how a
+ * full-disk log line is followed by one saying writes go through again.
+ */
+export function whenWritesSucceed(callback: () => void): void {
+  writeWaiters.push(callback);
+}
+
+/** A write transaction committed (group-commit.ts): cheap when nobody waits. */
+export function writesSucceeded(): void {
+  if (writeWaiters.length === 0) return;
+  const waiters = writeWaiters;
+  writeWaiters = [];
+  for (const waiter of waiters) {
+    try {
+      waiter();
+    } catch {
+      // a log line that failed must not fail the commit's callers
+    }
+  }
+}

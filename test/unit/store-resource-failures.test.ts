@@ -1,7 +1,8 @@
 /**
- * A process out of file descriptors, as the store reports it: real errors (a database in a missing
- * directory; a child process under `ulimit -n 32`) are classified as failures a call gets past
- * later (503 HERALD_ERR_RESOURCES), and the dispatcher logs them once per interval without a stack.
+ * A full disk and a process out of file descriptors, as the store reports them: real errors (a
+ * database at its size limit, `PRAGMA max_page_count`; a database in a missing directory; a child
+ * process under `ulimit -n 32`) are classified as failures a call gets past later, the dispatcher
+ * logs each kind once per interval without a stack, then one line when a write commits again.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -13,6 +14,7 @@ import { after, test } from 'node:test';
 import { storeUnavailable } from '../../src/api/store-failure-answers.ts';
 import { storeErrorLog } from '../../src/delivery/store-error-log.ts';
 import { DatabaseFileGoneError } from '../../src/store/sqlite/database-file-watch.ts';
+import { GroupCommit } from '../../src/store/sqlite/group-commit.ts';
 import {
   isStoreBusy,
   isStoreFull,
@@ -80,6 +82,51 @@ test('the API answers out of file descriptors with 503 HERALD_ERR_RESOURCES, thr
   const gone = new DatabaseFileGoneError('/data/herald.db', 'deleted');
   assert.equal(storeUnavailable(gone)?.code, 'HERALD_ERR_DATABASE_FILE_GONE');
   assert.ok(storeUnavailable(cantOpen())?.log.throttled, 'CANTOPEN is throttled');
+});
+
+test('a full disk fails the dispatcher once per interval without a stack, then one line when a write commits again', async () => {
+  const db = new DatabaseSync(join(dir, 'full.db'));
+  try {
+    db.exec('PRAGMA journal_mode = WAL; CREATE TABLE t (v TEXT)');
+    const pages = Number(db.prepare('PRAGMA page_count').get()!.page_count);
+    db.exec(`PRAGMA max_page_count = ${pages + 5}`); // a disk with room for ~5 pages
+    const writes = new GroupCommit(db, () => {});
+    const insert = (size: number) => () => db.prepare('INSERT INTO t VALUES (?)').run('x'.repeat(size));
+    const { logged, logger } = lines();
+    let now = 1_000_000;
+    const onError = storeErrorLog(logger, 10_000, () => now);
+    for (let i = 0; i < 30; i++) {
+      const error = await writes.submit(insert(100_000)).then(
+        () => assert.fail('written'),
+        (e: unknown) => e,
+      );
+      assert.equal(isStoreFull(error), true, String(error));
+      onError(error, i % 2 ? 'claim' : 'recordAttempts');
+    }
+    assert.deepEqual(
+      logged.map((l) => l.level),
+      ['error'],
+    );
+    assert.match(logged[0]!.message, /disk is full/);
+    assert.equal(logged[0]!.fields.err, undefined, 'no stack');
+    assert.equal((logged[0]!.fields.cause as { code?: string }).code, 'ERR_SQLITE_ERROR');
+    now += 10_000;
+    onError(await writes.submit(insert(100_000)).catch((e: unknown) => e), 'claim');
+    assert.equal(logged.length, 2);
+    assert.equal(logged[1]!.fields.failedSinceLastLine, 29);
+
+    // Space freed: the next write commits, and one line says so (with the failures since the last line).
+    onError(await writes.submit(insert(100_000)).catch((e: unknown) => e), 'claim');
+    db.exec('PRAGMA max_page_count = 1000000');
+    await writes.submit(insert(10));
+    await writes.submit(insert(10));
+    assert.deepEqual(
+      logged.slice(2).map((l) => [l.level, l.message, l.fields.failedSinceLastLine]),
+      [['info', 'dispatcher: the database takes writes again (its disk was full)', 1]],
+    );
+  } finally {
+    db.close();
+  }
 });
 
 test('out of file descriptors fails the dispatcher once per interval without a stack; other failures keep theirs', () => {

@@ -1,4 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
+import { writesSucceeded } from '../store-unavailable.ts';
 
 interface Job {
   run: () => unknown;
@@ -128,6 +129,7 @@ export class GroupCommit {
       return;
     }
     for (const r of results) (r.ok ? r.job.resolve : r.job.reject)(r.value);
+    if (results.some((r) => r.ok)) writesSucceeded(); // a line after a full disk (store-unavailable.ts)
     this.#committed();
     if (!options.quiet && jobs.some((j) => j.wakes)) this.#afterCommit();
   }
