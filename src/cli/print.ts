@@ -15,17 +15,25 @@ export const API_PAGE_MAX = 1000;
 /** The page size to ask for when `wanted` items are still to come: never above the API's maximum. */
 export const pageSize = (wanted: number): number => Math.min(wanted, API_PAGE_MAX);
 
+/** Where eachUpTo stopped: how many items it wrote, and the cursor of the rest when there is more. */
+export interface Written {
+  written: number;
+  /** Goes on after the last item written; null when the list ended (no --limit cut it). */
+  nextCursor: string | null;
+}
+
 /**
  * Writes up to `limit` items, one `line` each, following `nextCursor` (from `cursor` when given):
  * a page of large events, attempts or endpoints may hold fewer items than its limit (the API's
- * byte budget per page), and none holds more than API_PAGE_MAX. Resolves to how many it wrote.
+ * byte budget per page), and none holds more than API_PAGE_MAX. Resolves to how many it wrote and,
+ * when it stopped at `limit` before the end, the cursor to go on from (for sayMore).
  */
 export async function eachUpTo<T>(
   limit: number,
   page: (limit: number, cursor?: string) => Promise<{ data: T[]; nextCursor: string | null }>,
   line: (item: T) => void,
   startCursor?: string,
-): Promise<number> {
+): Promise<Written> {
   let cursor = startCursor;
   let written = 0;
   for (let left = limit; left > 0; ) {
@@ -33,10 +41,23 @@ export async function eachUpTo<T>(
     for (const item of p.data) line(item);
     written += p.data.length;
     left -= p.data.length;
-    if (!p.nextCursor) break;
+    if (!p.nextCursor) return { written, nextCursor: null };
     cursor = p.nextCursor;
   }
-  return written;
+  return { written, nextCursor: cursor ?? null };
+}
+
+/**
+ * What a list command says when it stopped at its --limit before the end of the list: one line on
+ * stderr (stdout keeps only the items), with the cursor that goes on after the last one printed:
+ * `herald: showing the first 100 endpoints; there are more: --limit N for more, or --cursor <c>
+ * for the next ones`. Nothing when the list ended.
+ */
+export function sayMore(stopped: Written, what: string): void {
+  if (stopped.nextCursor === null) return;
+  process.stderr.write(
+    `herald: showing the first ${stopped.written} ${what}; there are more: --limit N for more, or --cursor ${stopped.nextCursor} for the next ones\n`,
+  );
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   requiredFlag,
   withConnectionFlags,
 } from '../api-connection.ts';
-import { apiAction, eachUpTo, narrowedBy, pageSize, printJson, sayEmpty } from '../print.ts';
+import { apiAction, eachUpTo, narrowedBy, pageSize, printJson, sayEmpty, sayMore } from '../print.ts';
 import { CommandError } from '../run-command.ts';
 
 interface AttemptsFlags extends ConnectionFlags {
@@ -67,10 +67,12 @@ export function addEndpointHistoryCommands(endpoints: Command): void {
       if (flags.json) printJson(await page(pageSize(limit), flags.cursor));
       else {
         const line = (attempt: Attempt) => process.stdout.write(`${attemptLine(attempt)}\n`);
-        if ((await eachUpTo(limit, page, line, flags.cursor)) === 0)
+        const stopped = await eachUpTo(limit, page, line, flags.cursor);
+        if (stopped.written === 0)
           sayEmpty(
             `no attempts of ${id}${narrowedBy(flags, ['status', 'type', 'since', 'until', 'cursor'])}`,
           );
+        else sayMore(stopped, 'attempts');
       }
     }),
   );

@@ -12,8 +12,15 @@ import {
   type SignatureConfig,
 } from '@herald/client';
 import { Command } from 'commander';
-import { type ConnectionFlags, jsonFlag, projectFlag, withConnectionFlags } from '../api-connection.ts';
-import { apiAction, eachUpTo, narrowedBy, printJson, sayEmpty } from '../print.ts';
+import {
+  type ConnectionFlags,
+  countFlag,
+  jsonFlag,
+  positiveInt,
+  projectFlag,
+  withConnectionFlags,
+} from '../api-connection.ts';
+import { apiAction, eachUpTo, narrowedBy, pageSize, printJson, sayEmpty, sayMore } from '../print.ts';
 import { CommandError } from '../run-command.ts';
 import { addEndpointHistoryCommands } from './endpoint-history.ts';
 
@@ -50,20 +57,27 @@ export function endpointsCommand(): Command {
       .command('list')
       .description("the project's endpoints")
       .addOption(projectFlag())
+      .addOption(countFlag('--limit <n>', 'at most this many', 100))
       .option('--cursor <cursor>', 'start where a page ended: its nextCursor (from --json)')
       .option('--json', 'print the page as JSON, with nextCursor for the next one'),
   ).action(
-    apiAction<ConnectionFlags & { project: string; cursor?: string; json?: boolean }>(
+    apiAction<ConnectionFlags & { project: string; limit: string | number; cursor?: string; json?: boolean }>(
       async (client, flags) => {
+        const limit = positiveInt('--limit', flags.limit);
         const page = (limit: number, cursor?: string) =>
           client.listEndpoints(flags.project, { limit, ...(cursor ? { cursor } : {}) });
-        if (flags.json) printJson(await page(100, flags.cursor));
-        else if ((await eachUpTo(100, page, printEndpoint, flags.cursor)) === 0)
+        if (flags.json) {
+          printJson(await page(pageSize(limit), flags.cursor));
+          return;
+        }
+        const stopped = await eachUpTo(limit, page, printEndpoint, flags.cursor);
+        if (stopped.written === 0)
           sayEmpty(
             flags.cursor === undefined
               ? `no endpoints in ${flags.project} (add one with \`herald endpoints create URL --project ${flags.project}\`)`
               : `no endpoints in ${flags.project}${narrowedBy(flags, ['cursor'])}`,
           );
+        else sayMore(stopped, 'endpoints');
       },
     ),
   );

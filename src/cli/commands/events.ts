@@ -1,5 +1,6 @@
 /** `herald events send|list|get` and `herald deliveries retry`: events through a running Herald's API. */
 import {
+  type Attempt,
   type EventInput,
   type EventSummary,
   HeraldApiError,
@@ -15,7 +16,7 @@ import {
   projectFlag,
   withConnectionFlags,
 } from '../api-connection.ts';
-import { apiAction, eachUpTo, narrowedBy, pageSize, printJson, sayEmpty } from '../print.ts';
+import { apiAction, eachUpTo, narrowedBy, pageSize, printJson, sayEmpty, sayMore } from '../print.ts';
 import { CommandError } from '../run-command.ts';
 
 interface SendFlags extends ConnectionFlags {
@@ -126,9 +127,14 @@ export function eventsCommand(): Command {
           ...(flags.until ? { until: flags.until } : {}),
           ...(cursor ? { cursor } : {}),
         });
-      if (flags.json) printJson(await page(pageSize(limit), flags.cursor));
-      else if ((await eachUpTo(limit, page, printEvent, flags.cursor)) === 0)
+      if (flags.json) {
+        printJson(await page(pageSize(limit), flags.cursor));
+        return;
+      }
+      const stopped = await eachUpTo(limit, page, printEvent, flags.cursor);
+      if (stopped.written === 0)
         sayEmpty(`no events in ${flags.project}${narrowedBy(flags, ['type', 'since', 'until', 'cursor'])}`);
+      else sayMore(stopped, 'events');
     }),
   );
   withConnectionFlags(
@@ -136,13 +142,24 @@ export function eventsCommand(): Command {
       .command('get')
       .description('one event with its deliveries and their attempts so far')
       .argument('<event>', 'event id')
-      .addOption(projectFlag()),
+      .addOption(projectFlag())
+      .addOption(countFlag('--attempts <n>', 'include at most this many attempts, newest first', 100)),
   ).action(
-    apiAction<ConnectionFlags & { project: string }>(async (client, flags, [id]) => {
-      const event = await client.getEvent(flags.project, id);
-      const attempts = await client.listEventAttempts(flags.project, id, { limit: 100 });
-      printJson({ ...event, attempts: attempts.data });
-    }),
+    apiAction<ConnectionFlags & { project: string; attempts: string | number }>(
+      async (client, flags, [id]) => {
+        const most = positiveInt('--attempts', flags.attempts);
+        const event = await client.getEvent(flags.project, id);
+        const attempts: Attempt[] = [];
+        const page = (limit: number, cursor?: string) =>
+          client.listEventAttempts(flags.project, id, { limit, ...(cursor ? { cursor } : {}) });
+        const stopped = await eachUpTo(most, page, (attempt) => attempts.push(attempt));
+        printJson({ ...event, attempts });
+        if (stopped.nextCursor !== null)
+          process.stderr.write(
+            `herald: the event has more than ${stopped.written} attempts; "attempts" holds the newest ${stopped.written}: --attempts N for more\n`,
+          );
+      },
+    ),
   );
   return events;
 }
