@@ -47,6 +47,20 @@ export interface AttemptFilter {
   cursor?: string | null;
 }
 
+/**
+ * A list read page by page up to a cap: `nextCursor` is null when it holds the whole list, else
+ * where the rest starts (the screen says it stopped, and may go on from there).
+ */
+export interface Capped<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+/** How many endpoints listEndpoints reads at most per call (pages of 100). */
+export const ENDPOINTS_CAP = 2000;
+/** How many event types listEventTypes reads at most (pages of 200). */
+export const EVENT_TYPES_CAP = 5000;
+
 /** Typed calls of the API; every method rejects with ApiError. */
 export interface HeraldClient {
   listProjects(cursor?: string | null): Promise<Page<Project>>;
@@ -58,10 +72,12 @@ export interface HeraldClient {
   /** The installation's delivery settings; null when the answer does not hold them. */
   getDeliverySettings(): Promise<DeliverySettings | null>;
 
-  listEventTypes(): Promise<EventType[]>;
+  /** The catalog, up to EVENT_TYPES_CAP types, from `cursor` when given. */
+  listEventTypes(cursor?: string | null): Promise<Capped<EventType>>;
   putEventType(name: string, input: Partial<Omit<EventType, 'name'>>): Promise<EventType>;
 
-  listEndpoints(project: string): Promise<Endpoint[]>;
+  /** Up to ENDPOINTS_CAP endpoints, from `cursor` when given (the nextCursor of the call before). */
+  listEndpoints(project: string, cursor?: string | null): Promise<Capped<Endpoint>>;
   getEndpoint(project: string, endpoint: string): Promise<Endpoint>;
   createEndpoint(project: string, input: EndpointInput): Promise<Endpoint>;
   updateEndpoint(project: string, endpoint: string, input: Partial<EndpointInput>): Promise<Endpoint>;
@@ -92,7 +108,8 @@ export interface HeraldClient {
     query: { type?: string; since?: string; until?: string; cursor?: string | null },
   ): Promise<Page<HeraldEvent>>;
   getEvent(project: string, event: string): Promise<HeraldEvent>;
-  listEventAttempts(project: string, event: string): Promise<Attempt[]>;
+  /** The event's attempts, newest first: a page of up to 100, from `cursor` when given. */
+  listEventAttempts(project: string, event: string, cursor?: string | null): Promise<Capped<Attempt>>;
 }
 
 /**
@@ -141,31 +158,20 @@ export function createClient(token: string, onUnauthorized: (error: ApiError) =>
 
     getDeliverySettings: async () => deliverySettingsOf(await call('GET', '/installation')),
 
-    listEventTypes: async () => {
-      const all: EventType[] = [];
-      let cursor: string | null = null;
-      do {
-        const page: Page<EventType> = await call('GET', '/event-types', undefined, { limit: 200, cursor });
-        all.push(...page.data);
-        cursor = page.nextCursor ?? null;
-      } while (cursor !== null && all.length < 5000);
-      return all;
-    },
+    listEventTypes: (cursor) =>
+      readCapped<EventType>(
+        (at) => call('GET', '/event-types', undefined, { limit: 200, cursor: at }),
+        EVENT_TYPES_CAP,
+        cursor ?? null,
+      ),
     putEventType: (name, input) => call('PUT', `/event-types/${encodeURIComponent(name)}`, input),
 
-    listEndpoints: async (project) => {
-      const all: Endpoint[] = [];
-      let cursor: string | null = null;
-      do {
-        const page: Page<Endpoint> = await call('GET', `${p(project)}/endpoints`, undefined, {
-          limit: 100,
-          cursor,
-        });
-        all.push(...page.data);
-        cursor = page.nextCursor ?? null;
-      } while (cursor !== null && all.length < 2000);
-      return all;
-    },
+    listEndpoints: (project, cursor) =>
+      readCapped<Endpoint>(
+        (at) => call('GET', `${p(project)}/endpoints`, undefined, { limit: 100, cursor: at }),
+        ENDPOINTS_CAP,
+        cursor ?? null,
+      ),
     getEndpoint: (project, endpoint) => call('GET', ep(project, endpoint)),
     createEndpoint: (project, input) => call('POST', `${p(project)}/endpoints`, input),
     updateEndpoint: (project, endpoint, input) => call('PATCH', ep(project, endpoint), input),
@@ -220,14 +226,34 @@ export function createClient(token: string, onUnauthorized: (error: ApiError) =>
         limit: 25,
       }),
     getEvent: (project, event) => call('GET', `${p(project)}/events/${encodeURIComponent(event)}`),
-    listEventAttempts: async (project, event) => {
+    listEventAttempts: async (project, event, cursor) => {
       const result = await call<Attempt[] | Page<Attempt>>(
         'GET',
         `${p(project)}/events/${encodeURIComponent(event)}/attempts`,
+        undefined,
+        { limit: 100, cursor },
       );
-      return Array.isArray(result) ? result : result.data;
+      return Array.isArray(result)
+        ? { data: result, nextCursor: null }
+        : { data: result.data, nextCursor: result.nextCursor ?? null };
     },
   };
+}
+
+/** Follows `nextCursor` from `cursor` until the list ends or `cap` items are read. */
+async function readCapped<T>(
+  page: (cursor: string | null) => Promise<Page<T>>,
+  cap: number,
+  cursor: string | null = null,
+): Promise<Capped<T>> {
+  const data: T[] = [];
+  let next = cursor;
+  do {
+    const answer = await page(next);
+    data.push(...answer.data);
+    next = answer.nextCursor ?? null;
+  } while (next !== null && data.length < cap);
+  return { data, nextCursor: next };
 }
 
 function toQueryString(query: Query | undefined): string {

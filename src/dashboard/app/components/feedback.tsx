@@ -49,3 +49,36 @@ export function EmptyState({ title, children }: { title: string; children?: Comp
     </div>
   );
 }
+
+/**
+ * Under a list that stopped before its end (read up to a cap): says so, with how many are shown,
+ * and a button that reads the next ones.
+ */
+export function ListStopped({
+  shown,
+  noun,
+  which = 'first',
+  busy,
+  error,
+  onMore,
+}: {
+  shown: number;
+  noun: string;
+  /** Which ones are shown: the first (in the list's order), the newest… */
+  which?: string;
+  busy: boolean;
+  error: unknown;
+  onMore: () => void;
+}) {
+  return (
+    <div class="list-stopped" data-testid="list-stopped">
+      <p class="muted" role="status">
+        Showing the {which} {shown.toLocaleString('en-US')} {noun}; there are more.
+      </p>
+      <ErrorBanner error={error} onRetry={onMore} />
+      <button type="button" onClick={onMore} disabled={busy}>
+        {busy ? 'Loading…' : `Show more ${noun}`}
+      </button>
+    </div>
+  );
+}

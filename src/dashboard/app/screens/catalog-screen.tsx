@@ -5,15 +5,17 @@ import { capitalize, errorField, errorMessage, fieldMessage } from '../api/clien
 import type { EventType, Json } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { CodeBlock } from '../components/code-block.tsx';
-import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
+import { EmptyState, ErrorBanner, ListStopped, Loading } from '../components/feedback.tsx';
 import { CheckboxField, TextField } from '../components/fields.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { focusOverLimit, LIMITS } from '../limits.ts';
-import { invalidateCatalog, useCatalog } from '../use-catalog.ts';
+import { useCappedList } from '../use-capped-list.ts';
+import { invalidateCatalog, useCatalogList } from '../use-catalog.ts';
 
 export function CatalogScreen() {
   const { client } = useApp();
-  const catalog = useCatalog();
+  const catalog = useCatalogList();
+  const list = useCappedList(catalog.data, (cursor) => client.listEventTypes(cursor));
   const [editing, setEditing] = useState<EventType | 'new' | null>(null);
 
   const saved = () => {
@@ -46,14 +48,14 @@ export function CatalogScreen() {
       )}
       <ErrorBanner error={catalog.error} onRetry={catalog.reload} />
       {catalog.loading && !catalog.data && <Loading label="Loading event types…" />}
-      {catalog.data?.length === 0 && (
+      {catalog.data?.data.length === 0 && (
         <EmptyState title="The catalog is empty">
           Add event types here or with PUT /api/v1/event-types/:name. Events of unknown types are still
           accepted unless a project enforces the catalog.
         </EmptyState>
       )}
       <ul class="catalog">
-        {catalog.data?.map((type) => (
+        {list.items.map((type) => (
           <li key={type.name} class="card">
             <div class="section-head">
               <h2>
@@ -79,6 +81,15 @@ export function CatalogScreen() {
           </li>
         ))}
       </ul>
+      {list.cursor && (
+        <ListStopped
+          shown={list.items.length}
+          noun="event types"
+          busy={list.busy}
+          error={list.error}
+          onMore={list.more}
+        />
+      )}
     </section>
   );
 }

@@ -4,6 +4,7 @@ import { errorMessage } from '../api/client.ts';
 import type { Endpoint } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { useInlineConfirm } from '../components/inline-confirm.ts';
+import { forgetEndpoint } from '../endpoint-names.ts';
 import { useProject } from '../project-context.ts';
 import { navigate } from '../router.ts';
 
@@ -19,6 +20,7 @@ export function DeleteEndpoint({ endpoint }: { endpoint: Endpoint }) {
     setError(null);
     try {
       await client.deleteEndpoint(project.id, endpoint.id);
+      forgetEndpoint(client, project.id, endpoint.id);
       navigate(base);
     } catch (caught) {
       setError(errorMessage(caught));

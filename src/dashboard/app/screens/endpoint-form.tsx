@@ -24,6 +24,7 @@ import {
   schemeOptions,
   validateForm,
 } from '../endpoint-form-state.ts';
+import { rememberEndpoint } from '../endpoint-names.ts';
 import { focusOverLimit, LIMITS } from '../limits.ts';
 import { useProject } from '../project-context.ts';
 import { navigate } from '../router.ts';
@@ -100,6 +101,7 @@ export function EndpointForm({
       const saved = endpoint
         ? await client.updateEndpoint(project.id, endpoint.id, input)
         : await client.createEndpoint(project.id, input);
+      rememberEndpoint(client, project.id, saved);
       if (onSaved) onSaved(saved);
       else navigate(`${base}/endpoints/${encodeURIComponent(saved.id)}?created=1`);
     } catch (caught) {

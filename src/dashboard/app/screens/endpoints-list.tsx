@@ -2,20 +2,32 @@
 
 import { capitalize } from '../api/client.ts';
 import { useApp } from '../app-context.ts';
-import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
+import { EmptyState, ErrorBanner, ListStopped, Loading } from '../components/feedback.tsx';
 import { Link } from '../components/link.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { TableScroll } from '../components/table-scroll.tsx';
+import { rememberEndpoint } from '../endpoint-names.ts';
 import { disabledReasonText, formatRate } from '../format.ts';
 import { useProject } from '../project-context.ts';
 import { useAsync } from '../use-async.ts';
+import { useCappedList } from '../use-capped-list.ts';
 import { type Health, useEndpointHealth } from '../use-endpoint-health.ts';
 
 export function EndpointsList() {
   const { client } = useApp();
   const { project, base } = useProject();
-  const endpoints = useAsync(() => client.listEndpoints(project.id), [client, project.id]);
-  const health = useEndpointHealth(client, project.id, endpoints.data);
+  const endpoints = useAsync(async () => {
+    const read = await client.listEndpoints(project.id);
+    // Fresh names for the events screens (endpoint-names.ts).
+    for (const endpoint of read.data) rememberEndpoint(client, project.id, endpoint);
+    return read;
+  }, [client, project.id]);
+  const list = useCappedList(endpoints.data, async (cursor) => {
+    const read = await client.listEndpoints(project.id, cursor);
+    for (const endpoint of read.data) rememberEndpoint(client, project.id, endpoint);
+    return read;
+  });
+  const health = useEndpointHealth(client, project.id, endpoints.data?.data);
 
   return (
     <div>
@@ -27,13 +39,13 @@ export function EndpointsList() {
       </div>
       <ErrorBanner error={endpoints.error} onRetry={endpoints.reload} />
       {endpoints.loading && !endpoints.data && <Loading label="Loading endpoints…" />}
-      {endpoints.data?.length === 0 && (
+      {endpoints.data?.data.length === 0 && (
         <EmptyState title="No endpoints yet">
           An endpoint is a URL that receives this project's events, signed and retried until it answers 2xx.{' '}
           <Link to={`${base}/endpoints/new`}>Add the first endpoint</Link>.
         </EmptyState>
       )}
-      {endpoints.data && endpoints.data.length > 0 && (
+      {list.items.length > 0 && (
         <TableScroll label="Endpoints">
           <table class="endpoints-table">
             <caption class="sr-only">Endpoints</caption>
@@ -50,7 +62,7 @@ export function EndpointsList() {
               </tr>
             </thead>
             <tbody>
-              {endpoints.data.map((endpoint) => (
+              {list.items.map((endpoint) => (
                 <tr key={endpoint.id}>
                   <td class="cell-main">
                     <Link to={`${base}/endpoints/${encodeURIComponent(endpoint.id)}`}>
@@ -87,6 +99,15 @@ export function EndpointsList() {
             </tbody>
           </table>
         </TableScroll>
+      )}
+      {list.cursor && (
+        <ListStopped
+          shown={list.items.length}
+          noun="endpoints"
+          busy={list.busy}
+          error={list.error}
+          onMore={list.more}
+        />
       )}
     </div>
   );

@@ -2,25 +2,32 @@
 import { useApp } from '../app-context.ts';
 import { CodeBlock } from '../components/code-block.tsx';
 import { DeliveriesTable } from '../components/deliveries-table.tsx';
-import { ErrorBanner, Loading } from '../components/feedback.tsx';
+import { ErrorBanner, ListStopped, Loading } from '../components/feedback.tsx';
 import { Link } from '../components/link.tsx';
 import { OutcomeBadge, StatusBadge } from '../components/status-badge.tsx';
+import { useEndpointsById } from '../endpoint-names.ts';
 import { formatDuration, formatTime } from '../format.ts';
 import { useProject } from '../project-context.ts';
 import { useAsync } from '../use-async.ts';
+import { useCappedList } from '../use-capped-list.ts';
 
 export function EventDetail({ eventId }: { eventId: string }) {
   const { client } = useApp();
   const { project, base } = useProject();
   const event = useAsync(() => client.getEvent(project.id, eventId), [client, project.id, eventId]);
-  const endpoints = useAsync(
-    async () => new Map((await client.listEndpoints(project.id)).map((endpoint) => [endpoint.id, endpoint])),
-    [client, project.id],
-  );
   const attempts = useAsync(
     () => client.listEventAttempts(project.id, eventId),
     [client, project.id, eventId],
   );
+  const attemptList = useCappedList(attempts.data, (cursor) =>
+    client.listEventAttempts(project.id, eventId, cursor),
+  );
+  // The endpoints its deliveries and attempts name (read once per session each).
+  const named = [
+    ...(event.data?.deliveries ?? []).map((delivery) => delivery.endpointId),
+    ...attemptList.items.map((attempt) => attempt.endpointId),
+  ].filter((id): id is string => Boolean(id));
+  const endpoints = useEndpointsById(client, project.id, named);
 
   if (!event.data) {
     return (
@@ -71,10 +78,10 @@ export function EventDetail({ eventId }: { eventId: string }) {
       />
       <h3>Attempts</h3>
       <ErrorBanner error={attempts.error} onRetry={attempts.reload} />
-      {attempts.data && attempts.data.length === 0 && <p class="muted">No attempts yet.</p>}
-      {attempts.data && attempts.data.length > 0 && (
+      {attempts.data && attemptList.items.length === 0 && <p class="muted">No attempts yet.</p>}
+      {attemptList.items.length > 0 && (
         <ul class="attempt-list">
-          {attempts.data.map((attempt) => (
+          {attemptList.items.map((attempt) => (
             <li key={attempt.id} class="attempt-item">
               <OutcomeBadge
                 outcome={attempt.outcome}
@@ -99,6 +106,16 @@ export function EventDetail({ eventId }: { eventId: string }) {
             </li>
           ))}
         </ul>
+      )}
+      {attemptList.cursor && (
+        <ListStopped
+          shown={attemptList.items.length}
+          noun="attempts"
+          which="newest"
+          busy={attemptList.busy}
+          error={attemptList.error}
+          onMore={attemptList.more}
+        />
       )}
       <CodeBlock label="Payload" text={JSON.stringify(e.payload, null, 2)} />
     </article>

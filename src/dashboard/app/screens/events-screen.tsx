@@ -7,6 +7,7 @@ import { TextField, TypeFilterField } from '../components/fields.tsx';
 import { Link } from '../components/link.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { TableScroll } from '../components/table-scroll.tsx';
+import { useEndpointsById } from '../endpoint-names.ts';
 import { filterErrors } from '../filter-errors.ts';
 import { formatRelative, formatTime, fromLocalInput, shortUrl, toLocalInput } from '../format.ts';
 import { useProject } from '../project-context.ts';
@@ -14,6 +15,9 @@ import { navigate, useLocation } from '../router.ts';
 import { useAsync } from '../use-async.ts';
 import { useCatalog } from '../use-catalog.ts';
 import { useEventDeliveries } from '../use-event-deliveries.ts';
+
+/** Delivery badges shown per event; the others are counted ("+3 more"). */
+const BADGES = 4;
 
 export function EventsScreen() {
   const { client } = useApp();
@@ -36,11 +40,14 @@ export function EventsScreen() {
   // One array per load, not per render: the deliveries hook refetches when it changes.
   const events = useMemo(() => [...(loaded?.data ?? []), ...(extra?.items ?? [])], [loaded, extra]);
   const cursor = extra ? extra.cursor : (loaded?.nextCursor ?? null);
-  const endpoints = useAsync(
-    async () => new Map((await client.listEndpoints(project.id)).map((endpoint) => [endpoint.id, endpoint])),
-    [client, project.id],
-  );
   const deliveries = useEventDeliveries(client, project.id, events);
+  // The endpoints the badges name (read once per session each, not the project's whole list).
+  const named = events.flatMap((event) =>
+    (deliveries.get(event.id) ?? [])
+      .slice(0, BADGES)
+      .flatMap((delivery) => (delivery.endpointId ? [delivery.endpointId] : [])),
+  );
+  const endpoints = useEndpointsById(client, project.id, named);
   const typeNames = (catalog.data ?? []).map((t) => t.name);
 
   function setFilter(patch: Partial<typeof filter>) {
@@ -163,7 +170,7 @@ function DeliveriesCell({
 }) {
   if (!deliveries) return <span class="muted">…</span>;
   if (deliveries.length === 0) return <span class="muted">none</span>;
-  const shown = deliveries.slice(0, 4);
+  const shown = deliveries.slice(0, BADGES);
   return (
     <span class="badges">
       {shown.map((delivery) => {

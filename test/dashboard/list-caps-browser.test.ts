@@ -1,0 +1,238 @@
+/**
+ * Long lists in the dashboard (headless Chromium, the dashboard as built now, a canned API on
+ * loopback), after a tester found that:
+ * - the endpoints list read at most 2,000 endpoints and showed no hint that more existed;
+ * - the event-type catalog stopped at 5,000 types, silently;
+ * - the events screen and the event detail read the project's whole endpoint list (up to 20
+ *   requests) on every visit, only to name the endpoints of the deliveries shown;
+ * - (found on the way) the event detail showed one page of its attempts (50), silently.
+ * Now the lists say they stopped and read the next ones on request, and the events screens read
+ * only the endpoints they name, once per session each.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Browser, Page } from 'playwright-core';
+import { build } from 'vite';
+import { dashboardPlugin } from '../../src/dashboard/serve.ts';
+import { CHROMIUM, launchLoopbackChromium, watchedPage } from '../support/browser.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const PROJECT = 'prj_caps1';
+const NOW = new Date().toISOString();
+const ENDPOINTS = 2150;
+const TYPES = 5100;
+
+const endpoint = (i: number) => ({
+  id: `ep_${String(i).padStart(5, '0')}`,
+  projectId: PROJECT,
+  url: `http://127.0.0.1:9/hook/${i}`,
+  name: `Receiver ${i}`,
+  description: '',
+  eventTypes: [],
+  method: 'POST',
+  headers: {},
+  dev: false,
+  timeoutMs: 10_000,
+  envelope: 'standard',
+  signature: { scheme: 'standard' },
+  retrySchedule: null,
+  rateLimit: null,
+  status: 'active',
+  disabledReason: null,
+  consecutiveFailures: 0,
+  createdAt: NOW,
+});
+const eventType = (i: number) => ({
+  name: `type.${String(i).padStart(5, '0')}`,
+  description: '',
+  schema: null,
+  example: null,
+  deprecated: false,
+  createdAt: NOW,
+  updatedAt: NOW,
+});
+/** Two endpoints the events name: one among the first 2,000 listed, one past them. */
+const NAMED = [endpoint(3), endpoint(2100)];
+const delivery = (eventId: string, ep: ReturnType<typeof endpoint>) => ({
+  id: `dlv_${eventId}_${ep.id}`,
+  eventId,
+  endpointId: ep.id,
+  url: ep.url,
+  status: 'succeeded',
+  attempts: 1,
+  nextAttemptAt: null,
+  inFlight: false,
+  lastAttemptAt: NOW,
+  createdAt: NOW,
+});
+const event = (id: string) => ({
+  id,
+  projectId: PROJECT,
+  type: 'type.00001',
+  payload: {},
+  test: false,
+  idempotencyKey: null,
+  callbackUrl: null,
+  createdAt: NOW,
+  deliveries: NAMED.map((ep) => delivery(id, ep)),
+});
+const EVENTS = [event('evt_caps1'), event('evt_caps2')];
+/** evt_caps1's attempts, newest first: more than a page of 100. */
+const ATTEMPTS = Array.from({ length: 130 }, (_, i) => ({
+  id: `att_${String(130 - i).padStart(4, '0')}`,
+  projectId: PROJECT,
+  deliveryId: `dlv_evt_caps1_${NAMED[0]!.id}`,
+  eventId: 'evt_caps1',
+  endpointId: NAMED[0]!.id,
+  eventType: 'type.00001',
+  number: 130 - i,
+  startedAt: NOW,
+  durationMs: 12,
+  outcome: 'failed',
+  request: { method: 'POST', url: NAMED[0]!.url, headers: {}, body: '{}' },
+  response: { status: 500, headers: {}, body: '' },
+  error: null,
+}));
+
+/** `?limit&cursor` over `items`, the cursor being the index to go on from. */
+function pageOf<T>(items: T[], query: Record<string, string>) {
+  const from = Number(query['cursor'] ?? 0);
+  const limit = Number(query['limit'] ?? 50);
+  const data = items.slice(from, from + limit);
+  return { data, nextCursor: from + limit < items.length ? String(from + limit) : null };
+}
+
+describe('long lists in the dashboard (browser)', { timeout: 180_000 }, () => {
+  let out: string;
+  let server: FastifyInstance;
+  let base: string;
+  let browser: Browser;
+  const problems: string[] = [];
+  const allEndpoints = Array.from({ length: ENDPOINTS }, (_, i) => endpoint(i));
+  const allTypes = Array.from({ length: TYPES }, (_, i) => eventType(i));
+  /** Requests for the endpoint list, and for one endpoint by id. */
+  const listReads: string[] = [];
+  const idReads: string[] = [];
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
+    out = mkdtempSync(join(tmpdir(), 'herald-ui-caps-'));
+    await build({
+      configFile: join(ROOT, 'src/dashboard/vite.config.ts'),
+      logLevel: 'warn',
+      build: { outDir: out, emptyOutDir: true },
+    });
+    server = Fastify();
+    await server.register(dashboardPlugin, { distDir: out });
+    server.get('/api/v1/*', async (request, reply) => {
+      const url = new URL(request.url, 'http://x');
+      const path = url.pathname.slice('/api/v1'.length);
+      const query = Object.fromEntries(url.searchParams);
+      const p = `/projects/${PROJECT}`;
+      if (path === p) return { id: PROJECT, uid: null, name: 'Caps', createdAt: NOW };
+      if (path === `${p}/endpoints`) {
+        listReads.push(url.search);
+        return pageOf(allEndpoints, query);
+      }
+      const one = new RegExp(`^${p}/endpoints/([^/]+)$`).exec(path);
+      if (one) {
+        idReads.push(one[1]!);
+        const found = allEndpoints.find((e) => e.id === one[1]);
+        if (found) return found;
+        return reply.code(404).send({ error: { code: 'HERALD_ERR_NOT_FOUND', message: 'no such endpoint' } });
+      }
+      if (path === '/event-types') return pageOf(allTypes, query);
+      if (path === `${p}/events`) return { data: EVENTS, nextCursor: null };
+      if (path === `${p}/events/evt_caps1/attempts`) return pageOf(ATTEMPTS, query);
+      const anEvent = new RegExp(`^${p}/events/([^/]+)$`).exec(path);
+      if (anEvent) return EVENTS.find((e) => e.id === anEvent[1]) ?? reply.code(404).send({});
+      return { data: [], nextCursor: null };
+    });
+    await server.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
+    browser = await launchLoopbackChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    if (out) rmSync(out, { recursive: true, force: true });
+  });
+
+  async function open(path: string): Promise<Page> {
+    const { context, page } = await watchedPage(browser, problems, { timeout: 30_000 });
+    await context.addInitScript(() => window.sessionStorage.setItem('herald.adminToken', 'admin-token'));
+    await page.goto(`${base}/ui${path}`);
+    return page;
+  }
+
+  test('the endpoints list says it shows the first 2,000 and reads the rest on request', async () => {
+    const page = await open(`/projects/${PROJECT}`);
+    const rows = page.locator('table.endpoints-table tbody tr');
+    const stopped = page.getByTestId('list-stopped');
+    await stopped.waitFor();
+    assert.equal(await rows.count(), 2000);
+    assert.match(await stopped.innerText(), /Showing the first 2,000 endpoints; there are more\./);
+    await stopped.getByRole('button', { name: 'Show more endpoints' }).click();
+    await stopped.waitFor({ state: 'detached' });
+    assert.equal(await rows.count(), ENDPOINTS);
+    await page.getByText('Receiver 2149', { exact: true }).waitFor();
+    await page.context().close();
+    assert.deepEqual(problems, []);
+  });
+
+  test('the catalog says it shows the first 5,000 event types and reads the rest on request', async () => {
+    const page = await open('/catalog');
+    const items = page.locator('ul.catalog > li');
+    const stopped = page.getByTestId('list-stopped');
+    await stopped.waitFor();
+    assert.equal(await items.count(), 5000);
+    assert.match(await stopped.innerText(), /Showing the first 5,000 event types; there are more\./);
+    await stopped.getByRole('button', { name: 'Show more event types' }).click();
+    await stopped.waitFor({ state: 'detached' });
+    assert.equal(await items.count(), TYPES);
+    await page.context().close();
+    assert.deepEqual(problems, []);
+  });
+
+  test("the events screens read only the endpoints they name, once per session, not the whole list; an event's attempts say when there are more", async () => {
+    listReads.length = 0;
+    idReads.length = 0;
+    const page = await open(`/projects/${PROJECT}/events`);
+    const firstRow = page.locator('tbody tr').filter({ hasText: 'evt_caps1' });
+    // Both named, the one past the first 2,000 too.
+    await firstRow.getByText('Receiver 3: succeeded').waitFor();
+    await firstRow.getByText('Receiver 2100: succeeded').waitFor();
+    // To the event's detail and back, in the same session.
+    await firstRow.getByRole('link', { name: 'evt_caps1' }).click();
+    const deliveries = page.locator('table').filter({ hasText: 'Retry now' });
+    await deliveries.getByRole('link', { name: 'Receiver 2100' }).waitFor();
+    await deliveries.getByRole('link', { name: 'Receiver 3' }).waitFor();
+    // Its 130 attempts: the newest 100, saying there are more, then the rest on request.
+    const attempts = page.locator('ul.attempt-list > li');
+    const stopped = page.getByTestId('list-stopped');
+    await stopped.waitFor();
+    assert.equal(await attempts.count(), 100);
+    assert.match(await stopped.innerText(), /Showing the newest 100 attempts; there are more\./);
+    await stopped.getByRole('button', { name: 'Show more attempts' }).click();
+    await stopped.waitFor({ state: 'detached' });
+    assert.equal(await attempts.count(), 130);
+    await page.getByText('Attempt #1 to Receiver 3', { exact: true }).waitFor();
+    await page.getByRole('link', { name: '← All events' }).click();
+    await page
+      .locator('tbody tr')
+      .filter({ hasText: 'evt_caps2' })
+      .getByText('Receiver 2100: succeeded')
+      .waitFor();
+    await page.waitForTimeout(300);
+    assert.deepEqual(listReads, [], 'no screen read the endpoint list');
+    assert.deepEqual([...idReads].sort(), NAMED.map((e) => e.id).sort(), 'each named endpoint read once');
+    await page.context().close();
+    assert.deepEqual(problems, []);
+  });
+});
