@@ -11,7 +11,7 @@ import { buildApp } from './api/build-app.ts';
 import { buildWorkerApp } from './api/worker-app.ts';
 import { type BackgroundJobs, startBackgroundJobs } from './background-jobs.ts';
 import { ConfigError } from './config/config-error.ts';
-import type { Config } from './config/config-types.ts';
+import type { Config, DeliveryConfig } from './config/config-types.ts';
 import { filesOpenToOthers } from './config/data-dir-permissions.ts';
 import {
   ENCRYPTION_KEY_FILE,
@@ -24,6 +24,7 @@ import { defaultPublicUrl } from './config/load-config.ts';
 import { newerSchemaError } from './config/newer-schema-error.ts';
 import { redactDatabaseUrl } from './config/redact-database-url.ts';
 import { createDispatcher, type Dispatcher } from './delivery/dispatcher.ts';
+import { FD_RESERVE, openFileLimit, socketBudget } from './delivery/fd-limit.ts';
 import { createSecretKeyReadiness } from './delivery/secret-key-readiness.ts';
 import { createSender, type Sender } from './delivery/sender.ts';
 import { storeErrorLog } from './delivery/store-error-log.ts';
@@ -182,6 +183,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
     });
     if (config.role !== 'api') {
       const workerId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+      const { delivery, maxSockets } = fitToOpenFileLimit(config, logger);
       const hooks = {
         onAttempt: (attempt: { outcome: DeliveryOutcome; durationMs: number }) =>
           metrics.recordAttempt(attempt.outcome, attempt.durationMs),
@@ -204,7 +206,8 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
             previousEncryptionKeys,
             logLevel: config.logLevel,
             workerId,
-            delivery: config.delivery,
+            delivery,
+            ...(maxSockets === null ? {} : { maxSockets }),
           },
           hooks,
           onSecretKey: secretKey.report,
@@ -221,11 +224,12 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
           maxResponseBytes: config.delivery.maxResponseBytes,
           userAgent: config.delivery.userAgent,
           ...(config.delivery.tlsCa ? { ca: config.delivery.tlsCa } : {}),
+          ...(maxSockets === null ? {} : { maxSockets }),
         });
         dispatcher = createDispatcher({
           store,
           send: sender.send,
-          config: config.delivery,
+          config: delivery,
           workerId,
           hooks: {
             ...hooks,
@@ -324,6 +328,33 @@ function explainSetKeyMismatch(error: unknown, config: Config): unknown {
     'HERALD_ENCRYPTION_KEY',
     `does not open the endpoint secrets of ${redactDatabaseUrl(config.databaseUrl)}, nor does a key in HERALD_ENCRYPTION_KEY_PREVIOUS; ${join(config.dataDir, ENCRYPTION_KEY_FILE)} holds another key, probably the one they were sealed with: set HERALD_ENCRYPTION_KEY_PREVIOUS to it to reseal them with the new key (docs/operations.md)`,
   );
+}
+
+/**
+ * Delivery sockets bounded by what the open-file limit leaves (fd-limit.ts), and attempts in flight
+ * by the same number when it is lower than HERALD_DELIVERY_CONCURRENCY (said once, at start).
+ */
+function fitToOpenFileLimit(
+  config: Config,
+  logger: Logger,
+): { delivery: DeliveryConfig; maxSockets: number | null } {
+  const limit = openFileLimit();
+  const maxSockets = socketBudget(limit);
+  const d = config.delivery;
+  if (maxSockets === null || maxSockets >= d.concurrency) return { delivery: d, maxSockets };
+  logger.warn(
+    { openFileLimit: limit, concurrency: maxSockets },
+    `the open-file limit (${limit}) leaves ${maxSockets} sockets for deliveries after ${FD_RESERVE} for the API and the database: at most ${maxSockets} attempts in flight instead of HERALD_DELIVERY_CONCURRENCY's ${d.concurrency}. Raise the limit (ulimit -n, systemd LimitNOFILE=) to deliver at full concurrency`,
+  );
+  return {
+    delivery: {
+      ...d,
+      concurrency: maxSockets,
+      perProjectConcurrency: Math.min(d.perProjectConcurrency, maxSockets),
+      perEndpointConcurrency: Math.min(d.perEndpointConcurrency, maxSockets),
+    },
+    maxSockets,
+  };
 }
 
 /**

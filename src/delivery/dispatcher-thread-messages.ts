@@ -16,6 +16,8 @@ export interface DispatcherThreadInit {
   logLevel: string;
   workerId: string;
   delivery: DeliveryConfig;
+  /** The sender's bound on open sockets (fd-limit.ts); absent: none. */
+  maxSockets?: number;
   /** handoff.ts: deliveries on their way and attempts in flight, shared with the main thread. */
   handoffCounters: SharedArrayBuffer;
 }

@@ -51,6 +51,7 @@ try {
     maxResponseBytes: init.delivery.maxResponseBytes,
     userAgent: init.delivery.userAgent,
     ...(init.delivery.tlsCa ? { ca: init.delivery.tlsCa } : {}),
+    ...(init.maxSockets === undefined ? {} : { maxSockets: init.maxSockets }),
   });
   let attempts: [DeliveryOutcome, number][] = [];
   let claims: [number, number][] = [];

@@ -16,6 +16,8 @@ export interface PoolEntry {
   lastUsed: number;
   /** Sockets of this pool still connecting (TCP or TLS handshake): undici cannot cancel those. */
   dialing: Set<Socket>;
+  /** Sockets of this pool open or opening (counted against the process's maxSockets). */
+  sockets: number;
 }
 
 export interface OriginPools {
@@ -45,8 +47,41 @@ export function createOriginPools(options: {
   connectionsPerOrigin: number;
   /** A pool unused this long is closed. */
   idleMs: number;
+  /**
+   * Sockets open or opening across every pool (default: no bound): what the process's open-file
+   * limit leaves for deliveries (fd-limit.ts). A dial beyond it first closes the pools no attempt
+   * uses, least recently used first. Attempts in flight are bounded by the same number (main.ts), so
+   * what can still go beyond it is idle sockets of pools in use, each closed within the keep-alive
+   * (KEEP_ALIVE_MS); the open-file limit keeps FD_RESERVE descriptors beyond it for that, the API
+   * and the database.
+   */
+  maxSockets?: number;
 }): OriginPools {
   const pools = new Map<string, PoolEntry>();
+  const maxSockets = options.maxSockets ?? Number.POSITIVE_INFINITY;
+  /** Sockets open or opening, every pool. */
+  let open = 0;
+  const socketGone = (entry: PoolEntry) => {
+    open--;
+    entry.sockets--;
+  };
+  /** Closes pools no attempt uses, least recently used first, until their sockets make room. */
+  const reclaimIdle = () => {
+    let closing = 0;
+    const idle = [...pools].filter(([, e]) => e.active === 0 && e.sockets > 0);
+    idle.sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    for (const [key, entry] of idle) {
+      if (open - closing < maxSockets) break;
+      closing += entry.sockets;
+      drop(key, entry);
+    }
+  };
+  const drop = (key: string, entry: PoolEntry) => {
+    pools.delete(key);
+    for (const socket of entry.dialing) socket.destroy(new DialAbandonedError());
+    entry.dialing.clear();
+    entry.pool.destroy().catch(() => {});
+  };
 
   // Many endpoints mean many origins: close the pools nobody used lately.
   const sweeper = setInterval(
@@ -69,20 +104,26 @@ export function createOriginPools(options: {
       if (!entry) {
         const dialing = new Set<Socket>();
         // The shared connector, remembering each socket until its handshake ends, so a pool that is
-        // dropped can cut dials that would otherwise wait out the connector's timeout.
+        // dropped can cut dials that would otherwise wait out the connector's timeout; and counting
+        // every socket against maxSockets until it closes.
         const dial: buildConnector.connector = (opts, callback) => {
+          if (open >= maxSockets) reclaimIdle();
           let socket: Socket | undefined;
           let done = false;
+          open++;
+          created.sockets++;
           // undici's connector returns the socket it dials, although its type says void
           socket = options.connect(opts, (...args) => {
             done = true;
             if (socket) dialing.delete(socket);
+            else if (args[0]) socketGone(created); // failed before a socket existed
             callback(...args);
           }) as unknown as Socket | undefined;
+          if (socket) socket.once('close', () => socketGone(created));
           if (socket && !done) dialing.add(socket);
           return socket;
         };
-        entry = {
+        const created: PoolEntry = {
           pool: new Pool(origin, {
             connections: options.connectionsPerOrigin,
             connect: dial,
@@ -92,7 +133,9 @@ export function createOriginPools(options: {
           active: 0,
           lastUsed: performance.now(),
           dialing,
+          sockets: 0,
         };
+        entry = created;
         pools.set(key, entry);
       }
       entry.active++;
@@ -100,10 +143,7 @@ export function createOriginPools(options: {
     },
     dropIfIdle(key, entry) {
       if (entry.active !== 0 || pools.get(key) !== entry) return;
-      pools.delete(key);
-      for (const socket of entry.dialing) socket.destroy(new DialAbandonedError());
-      entry.dialing.clear();
-      entry.pool.destroy().catch(() => {});
+      drop(key, entry);
     },
     async close() {
       clearInterval(sweeper);

@@ -37,6 +37,8 @@ export interface SenderOptions {
   connectionsPerOrigin?: number;
   /** A pool unused this long is closed (default 60 s). */
   poolIdleMs?: number;
+  /** Sockets open at once across every pool (default: no bound; fd-limit.ts, origin-pools.ts). */
+  maxSockets?: number;
 }
 
 export interface Sender {
@@ -102,6 +104,7 @@ export function createSender(options: SenderOptions): Sender {
     connect,
     connectionsPerOrigin: options.connectionsPerOrigin ?? 64,
     idleMs: options.poolIdleMs ?? 60_000,
+    ...(options.maxSockets === undefined ? {} : { maxSockets: options.maxSockets }),
   });
 
   /**

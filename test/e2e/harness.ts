@@ -36,6 +36,8 @@ export interface StartOptions {
   dataDir?: string;
   /** Give up waiting for the ready line after this long. */
   readyTimeoutMs?: number;
+  /** Start under this open-file limit (`ulimit -n`, soft and hard). */
+  openFileLimit?: number;
 }
 
 export interface Exit {
@@ -120,7 +122,12 @@ async function start(options: StartOptions, ownsDataDir: boolean): Promise<Heral
     HERALD_LOG_LEVEL: 'info',
     ...options.env,
   };
-  const child = spawn(NODE, [...NODE_FLAGS, BIN, 'serve', ...(options.args ?? [])], {
+  const argv = [NODE, ...NODE_FLAGS, BIN, 'serve', ...(options.args ?? [])];
+  const [command, ...args] =
+    options.openFileLimit === undefined
+      ? argv
+      : ['/bin/sh', '-c', `ulimit -n ${options.openFileLimit} && exec "$0" "$@"`, ...argv];
+  const child = spawn(command!, args, {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

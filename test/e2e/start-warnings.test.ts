@@ -1,7 +1,8 @@
 /**
  * What `herald serve` warns an operator about at start, on a data directory an earlier start (or an
  * older version) left behind: an admin-token file that HERALD_ADMIN_TOKEN replaced (a start without
- * the variable would accept it again), and a database other users of the machine can read.
+ * the variable would accept it again), a database other users of the machine can read, and an
+ * open-file limit too low for the delivery concurrency.
  */
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startHerald } from './harness.ts';
 
-describe('serve: warnings about what an earlier start left in the data directory', () => {
+describe('serve: what it warns about at start', () => {
   let dataDir: string;
   before(() => {
     dataDir = mkdtempSync(join(tmpdir(), 'herald-start-warnings-'));
@@ -59,5 +60,26 @@ describe('serve: warnings about what an earlier start left in the data directory
     assert.equal(modeLine?.level, 40);
     assert.equal(modeLine?.mode, '644');
     assert.match(String(modeLine?.msg), /other users of this machine can read it .* chmod 600 it/);
+  });
+
+  test('an open-file limit too low for the delivery concurrency: attempts in flight capped, and said', async () => {
+    const server = await startHerald({ openFileLimit: 512 });
+    try {
+      const line = server.logLines().find((l) => String(l.msg).startsWith('the open-file limit (512)'));
+      assert.equal(line?.level, 40);
+      assert.equal(line?.concurrency, 256, '512 less the 256 kept for the API and the database');
+      assert.match(String(line?.msg), /instead of HERALD_DELIVERY_CONCURRENCY's 1024/);
+    } finally {
+      await server.dispose();
+    }
+    const roomy = await startHerald({ openFileLimit: 4096 });
+    try {
+      assert.equal(
+        roomy.logLines().some((l) => String(l.msg).startsWith('the open-file limit')),
+        false,
+      );
+    } finally {
+      await roomy.dispose();
+    }
   });
 });
