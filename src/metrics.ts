@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ThreadHeap } from './delivery/dispatcher-types.ts';
 import type { Backlog, Store } from './store/store.ts';
+import { STORE_FAILURE_REASONS, storeFailureCounts } from './store/store-unavailable.ts';
 
 /**
  * The state an attempt's record left its delivery in, as the store wrote it (after the record):
@@ -137,6 +138,21 @@ export function createMetrics(options: CreateMetricsOptions): Metrics {
     registers: [registry],
     async collect() {
       this.set((await readBacklog()) ? 1 : 0);
+    },
+  });
+
+  // Counted where the failures are answered or logged (store-failure-answers.ts, store-error-log.ts),
+  // on any thread of the process (store-unavailable.ts gathers them); read at scrape time. A full
+  // disk leaves herald_store_up at 1 (reads still work): this is the series to alert on.
+  new Counter({
+    name: 'herald_store_failures_total',
+    help: 'Store calls of this process (API requests answered 503, dispatcher and retention calls) that failed for a reason that passes, by reason: full (the disk: writes refused), resources (out of file descriptors), busy, unreachable, file_gone (the SQLite file deleted or replaced).',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      const counts = storeFailureCounts();
+      this.reset();
+      for (const reason of STORE_FAILURE_REASONS) this.inc({ reason }, counts.get(reason) ?? 0);
     },
   });
 

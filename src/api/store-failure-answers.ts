@@ -1,17 +1,20 @@
 /**
  * The 503s of a store that cannot take a request now (disk full, busy, a key that does not open the
  * secrets, the SQLite file gone, the database unreachable, out of file descriptors): what the client
- * is told, with Retry-After, and how each is logged (errors.ts's handler answers with them).
+ * is told, with Retry-After, and how each is logged (errors.ts's handler answers with them). Each is
+ * counted for herald_store_failures_total (but a key that does not open the secrets: /readyz).
  */
 import type { Server } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
 import { isDatabaseFileGone } from '../store/sqlite/database-file-watch.ts';
 import {
+  countStoreFailure,
   isStoreBusy,
   isStoreFull,
   isStoreOutOfFiles,
   isStoreUnreachable,
+  type StoreFailureReason,
   whenWritesSucceed,
 } from '../store/store-unavailable.ts';
 
@@ -36,6 +39,18 @@ export function storeUnavailable(error: unknown): {
   retryAfterS: number;
   log: StoreFailureLog;
 } | null {
+  const answer = classify(error);
+  if (answer?.reason) countStoreFailure(answer.reason);
+  return answer;
+}
+
+function classify(error: unknown): {
+  code: string;
+  message: string;
+  retryAfterS: number;
+  log: StoreFailureLog;
+  reason?: StoreFailureReason;
+} | null {
   // A full disk needs an operator to free space: logged as an error, once per burst (every write
   // fails the same way until then), and once more when a write goes through again.
   if (isStoreFull(error))
@@ -43,6 +58,7 @@ export function storeUnavailable(error: unknown): {
       code: 'HERALD_ERR_STORAGE_FULL',
       message: "the database's disk is full",
       retryAfterS: 60,
+      reason: 'full',
       log: { level: 'error', throttled: FULL_LINE },
     };
   if (isStoreBusy(error))
@@ -50,6 +66,7 @@ export function storeUnavailable(error: unknown): {
       code: 'HERALD_ERR_BUSY',
       message: 'the database is busy; retry shortly',
       retryAfterS: 1,
+      reason: 'busy',
       log: { level: 'warn' },
     };
   // Another process sealed the endpoint secrets with a new HERALD_ENCRYPTION_KEY: this one cannot
@@ -74,6 +91,7 @@ export function storeUnavailable(error: unknown): {
       message:
         "this server's database file was deleted or replaced; nothing more is stored until its operator restores it and restarts the server",
       retryAfterS: 60,
+      reason: 'file_gone',
       log: { level: 'warn', throttled: 'the database file was deleted or replaced: answering 503' },
     };
   // Every request fails the same way while the database is down: logged once per burst (below).
@@ -82,6 +100,7 @@ export function storeUnavailable(error: unknown): {
       code: 'HERALD_ERR_DATABASE_UNAVAILABLE',
       message: 'the database cannot be reached; retry shortly',
       retryAfterS: 5,
+      reason: 'unreachable',
       log: { level: 'warn', throttled: 'the database cannot be reached: answering 503' },
     };
   // Out of file descriptors (SQLite's "unable to open database file" for a database it has open, a
@@ -93,6 +112,7 @@ export function storeUnavailable(error: unknown): {
       message:
         'this server is out of file descriptors (it cannot open a database file or connection); retry shortly',
       retryAfterS: 5,
+      reason: 'resources',
       log: {
         level: 'error',
         throttled:

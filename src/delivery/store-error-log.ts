@@ -10,10 +10,13 @@
  * process (database-file-watch.ts), a full disk, and a process out of file descriptors fail every
  * call too: one error line per interval each. After a full-disk line, the first write this thread
  * commits again is one line too, when the logger has `info` (SQLite; store-unavailable.ts).
+ * Every failure of a known kind is counted for herald_store_failures_total.
  */
 import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
 import { isDatabaseFileGone } from '../store/sqlite/database-file-watch.ts';
 import {
+  countStoreFailure,
+  isStoreBusy,
   isStoreFull,
   isStoreOutOfFiles,
   isStoreUnreachable,
@@ -81,6 +84,7 @@ export function storeErrorLog(
     }
     // The SQLite file deleted or replaced under the process: every store call fails until restart.
     if (isDatabaseFileGone(error)) {
+      countStoreFailure('file_gone');
       const state = due('gone');
       if (!state) return;
       logger.error(
@@ -91,6 +95,7 @@ export function storeErrorLog(
       return;
     }
     if (isStoreFull(error)) {
+      countStoreFailure('full');
       const info = logger.info?.bind(logger);
       const state = due('full');
       if (!state) return;
@@ -108,6 +113,7 @@ export function storeErrorLog(
       return;
     }
     if (isStoreOutOfFiles(error)) {
+      countStoreFailure('resources');
       const state = due('files');
       if (!state) return;
       logger.error(
@@ -117,6 +123,7 @@ export function storeErrorLog(
       return;
     }
     if (isStoreUnreachable(error)) {
+      countStoreFailure('unreachable');
       const state = due('unreachable');
       if (!state) return;
       logger.warn(
@@ -125,6 +132,7 @@ export function storeErrorLog(
       );
       return;
     }
+    if (isStoreBusy(error)) countStoreFailure('busy');
     logger.error({ err: error, during }, 'dispatcher: store call failed');
   };
 }

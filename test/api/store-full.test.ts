@@ -1,7 +1,7 @@
 /**
  * A full disk and a process out of file descriptors, over real HTTP (listen(0) on loopback): every
  * refused request gets 503 with its code and Retry-After, the log has one line per 10 s without a
- * stack (not one per request), /readyz stays 200 (reads
+ * stack (not one per request), herald_store_failures_total counts them, /readyz stays 200 (reads
  * still work, and every instance shares the disk), and after a full disk one line says writes go
  * through again. The full disk is real SQLite: each project creation first writes through a group
  * commit to a second database on the same directory held at its size limit (`PRAGMA
@@ -17,6 +17,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { buildApp } from '../../src/api/build-app.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
+import { createMetrics } from '../../src/metrics.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { GroupCommit } from '../../src/store/sqlite/group-commit.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -24,7 +25,7 @@ import { capturedLogger } from '../support/captured-logger.ts';
 
 const ADMIN = 'store-full-admin-token-0123456789abcdef';
 
-test('a full disk and exhausted file descriptors: 503s with Retry-After, one log line per 10 s without a stack; writes going through again are one line', async () => {
+test('a full disk and exhausted file descriptors: 503s with Retry-After, one log line per 10 s without a stack, counted; writes going through again are one line', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'herald-store-full-'));
   const real = await openStore(`sqlite:${join(dir, 'herald.db')}`);
   const disk = new DatabaseSync(join(dir, 'disk.db'));
@@ -56,10 +57,12 @@ test('a full disk and exhausted file descriptors: 503s with Retry-After, one log
     },
   });
   const { logger, lines } = capturedLogger();
+  const metrics = createMetrics({ store, processMetrics: false });
   const app = buildApp({
     store,
     config: loadConfig({ env: { HERALD_ADMIN_TOKEN: ADMIN } }),
     logger,
+    metrics,
   });
   app.setReady(true);
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -70,7 +73,14 @@ test('a full disk and exhausted file descriptors: 503s with Retry-After, one log
       headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
+  const failures = async (reason: string) => {
+    const text = await (await call('GET', '/metrics')).text();
+    const match = text.match(new RegExp(`^herald_store_failures_total\\{reason="${reason}"\\} (\\d+)$`, 'm'));
+    assert.ok(match, text);
+    return Number(match[1]);
+  };
   try {
+    const fullBefore = await failures('full');
     const replies = await Promise.all(
       Array.from({ length: 25 }, (_, i) => call('POST', '/api/v1/projects', { name: `p${i}` })),
     );
@@ -86,7 +96,8 @@ test('a full disk and exhausted file descriptors: 503s with Retry-After, one log
     assert.equal(full.length, 1, JSON.stringify(lines));
     assert.equal(full[0]!.level, 50); // error
     assert.equal((full[0]!.cause as { code?: string }).code, 'ERR_SQLITE_ERROR');
-    // Reads still work and every instance shares the disk: /readyz stays 200.
+    assert.equal(await failures('full'), fullBefore + 25);
+    // Reads still work and every instance shares the disk: /readyz stays 200 (the metric is the alert).
     assert.equal((await call('GET', '/readyz')).status, 200);
 
     // Space freed: the next project is created, and one info line says writes go through again.
@@ -98,8 +109,9 @@ test('a full disk and exhausted file descriptors: 503s with Retry-After, one log
     assert.equal(recovered[0]!.level, 30); // info
     assert.equal(recovered[0]!.refusedSinceLastLine, 24);
 
-    // Out of file descriptors: 503 HERALD_ERR_RESOURCES, one line.
+    // Out of file descriptors: 503 HERALD_ERR_RESOURCES, one line, counted.
     outOfFiles = true;
+    const resourcesBefore = await failures('resources');
     const listed = await Promise.all(Array.from({ length: 10 }, () => call('GET', '/api/v1/projects')));
     for (const reply of listed) {
       assert.equal(reply.status, 503);
@@ -108,6 +120,7 @@ test('a full disk and exhausted file descriptors: 503s with Retry-After, one log
     }
     const files = lines.filter((l) => /out of file descriptors/.test(String(l.msg)));
     assert.equal(files.length, 1, JSON.stringify(lines));
+    assert.equal(await failures('resources'), resourcesBefore + 10);
 
     const text = JSON.stringify(lines);
     assert.ok(!text.includes('"stack"'), text);

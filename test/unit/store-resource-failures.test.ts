@@ -2,7 +2,8 @@
  * A full disk and a process out of file descriptors, as the store reports them: real errors (a
  * database at its size limit, `PRAGMA max_page_count`; a database in a missing directory; a child
  * process under `ulimit -n 32`) are classified as failures a call gets past later, the dispatcher
- * logs each kind once per interval without a stack, then one line when a write commits again.
+ * logs each kind once per interval without a stack, then one line when a write commits again, and
+ * herald_store_failures_total counts them, the dispatcher thread's too.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -11,8 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, test } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { storeUnavailable } from '../../src/api/store-failure-answers.ts';
 import { storeErrorLog } from '../../src/delivery/store-error-log.ts';
+import { createMetrics } from '../../src/metrics.ts';
 import { DatabaseFileGoneError } from '../../src/store/sqlite/database-file-watch.ts';
 import { GroupCommit } from '../../src/store/sqlite/group-commit.ts';
 import {
@@ -20,6 +23,7 @@ import {
   isStoreFull,
   isStoreOutOfFiles,
   isStoreUnreachable,
+  storeFailureCounts,
 } from '../../src/store/store-unavailable.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-store-resources-'));
@@ -95,6 +99,7 @@ test('a full disk fails the dispatcher once per interval without a stack, then o
     const { logged, logger } = lines();
     let now = 1_000_000;
     const onError = storeErrorLog(logger, 10_000, () => now);
+    const before = storeFailureCounts().get('full') ?? 0;
     for (let i = 0; i < 30; i++) {
       const error = await writes.submit(insert(100_000)).then(
         () => assert.fail('written'),
@@ -103,6 +108,7 @@ test('a full disk fails the dispatcher once per interval without a stack, then o
       assert.equal(isStoreFull(error), true, String(error));
       onError(error, i % 2 ? 'claim' : 'recordAttempts');
     }
+    assert.equal((storeFailureCounts().get('full') ?? 0) - before, 30);
     assert.deepEqual(
       logged.map((l) => l.level),
       ['error'],
@@ -147,4 +153,36 @@ test('out of file descriptors fails the dispatcher once per interval without a s
   assert.equal(logged[0]!.fields.err, undefined);
   assert.equal(logged[1]!.fields.failedSinceLastLine, 19);
   assert.equal(logged[2]!.fields.err, bug);
+});
+
+test("herald_store_failures_total counts by reason, the failures of a worker thread (the dispatcher's) too", async () => {
+  const metrics = createMetrics({
+    store: { backlog: async () => ({ pending: 0, oldestDueAt: null }) },
+    processMetrics: false,
+  });
+  const sample = async (reason: string) => {
+    const text = await metrics.render();
+    const match = text.match(new RegExp(`^herald_store_failures_total\\{reason="${reason}"\\} (\\d+)$`, 'm'));
+    assert.ok(match, text);
+    return Number(match[1]);
+  };
+  for (const reason of ['full', 'resources', 'busy', 'unreachable', 'file_gone']) await sample(reason);
+  const full = await sample('full');
+  const resources = await sample('resources');
+  storeUnavailable(cantOpen());
+  assert.equal(await sample('resources'), resources + 1);
+
+  const moduleUrl = new URL('../../src/store/store-unavailable.ts', import.meta.url).href;
+  const worker = new Worker(
+    `import(${JSON.stringify(moduleUrl)}).then((m) => { for (let i = 0; i < 3; i++) m.countStoreFailure('full'); });`,
+    { eval: true },
+  );
+  await new Promise((resolve, reject) => {
+    worker.once('exit', resolve);
+    worker.once('error', reject);
+  });
+  const deadline = Date.now() + 5_000;
+  while ((await sample('full')) < full + 3 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 10));
+  assert.equal(await sample('full'), full + 3);
 });
