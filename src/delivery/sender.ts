@@ -219,10 +219,16 @@ export function createSender(options: SenderOptions): Sender {
       // The overall deadline: undici's header and body timeouts are per gap, a trickle would dodge
       // them. It also ends an attempt still queued or dialling (undici cannot abort those: the dial
       // is cut when the pool is dropped in finish), and a response that turns up later is ignored.
+      // It acts after the event loop's next read of the sockets (setImmediate): when the process was
+      // paused (SIGSTOP, a long GC, a busy loop) its timers run before the reads, and a response that
+      // arrived in time meanwhile would otherwise be recorded as a timeout and sent again.
       const deadlineTimer = setTimeout(() => {
-        const error = new DeadlineError(req.timeoutMs);
-        failed(error); // first: undici may report the abort to onError at once
-        abort?.(error);
+        setImmediate(() => {
+          if (settled) return;
+          const error = new DeadlineError(req.timeoutMs);
+          failed(error); // first: undici may report the abort to onError at once
+          abort?.(error);
+        });
       }, req.timeoutMs);
 
       // undici's handler interface directly, not pool.request: no response stream, no promise and
