@@ -5,7 +5,7 @@ import type { MigrationResult } from '../store.ts';
 
 const MIGRATIONS_DIR = join(import.meta.dirname, 'migrations');
 /** Advisory lock key of Herald's migrations (any fixed 64-bit number; "herald" in ASCII). */
-const MIGRATION_LOCK_KEY = '114600851534436';
+export const MIGRATION_LOCK_KEY = '114600851534436';
 
 /** The numbered migration files, in the order they apply (0001_…, 0002_…). */
 export function migrationFiles(): string[] {
@@ -18,7 +18,8 @@ export function migrationFiles(): string[] {
  * Applies the migrations not yet recorded in schema_migrations, each in its own transaction, and
  * returns the names applied and the recorded names this version does not have. Several processes
  * may start at once: a session advisory lock makes them take turns, and each re-reads
- * schema_migrations once it holds the lock.
+ * schema_migrations once it holds the lock. `pool` is one without bounds (PostgresStore.migrate):
+ * a migration may build an index on a big table, and the lock may be held by another process's.
  */
 export async function migratePostgres(pool: Pool): Promise<MigrationResult> {
   const client = await pool.connect();

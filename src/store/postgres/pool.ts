@@ -2,13 +2,103 @@
 import pg from 'pg';
 import { EXACT_JSON_TYPES } from './rows.ts';
 
-/** A pool whose lost connections are reported to nobody: the calls that used them reject, later calls reconnect. */
-export function createPool(url: string, max: number): pg.Pool {
-  const pool = new pg.Pool({
+/**
+ * Bounds on the calls of a pooled connection, so that a stalled peer (a Herald process paused
+ * mid-transaction, a PostgreSQL backend stopped, a network partition) costs the other calls seconds
+ * and an answer, not a hang behind its locks. The server enforces the first three; a stopped or
+ * unreachable backend enforces nothing, hence the client-side `queryMs`.
+ */
+export interface PoolBounds {
+  /**
+   * idle_in_transaction_session_timeout: a session idle inside a transaction this long (its client
+   * paused, crashed without closing, or cut off) is ended and its locks freed. Herald's transactions
+   * never wait between statements on anything but its own JavaScript (milliseconds, a second of
+   * event-loop lag at worst), so this is ten times that and more.
+   */
+  idleInTransactionMs: number;
+  /**
+   * lock_timeout: a statement waiting this long for a lock fails with 55P03 (answered 503
+   * HERALD_ERR_BUSY, retried by the dispatcher). Above idleInTransactionMs: a call queued behind the
+   * locks of a paused session gets them once that session is ended, instead of failing.
+   */
+  lockMs: number;
+  /**
+   * Client side: a query with no answer after this long (the backend stopped, the network cut)
+   * rejects as the database being unreachable (503 HERALD_ERR_DATABASE_UNAVAILABLE) and its
+   * connection is closed, never reused. Above lockMs, so that a lock wait fails as busy first and
+   * keeps its connection.
+   */
+  queryMs: number;
+  /**
+   * statement_timeout: above queryMs, so the client gives up first; this stops the work of a
+   * statement whose client has gone.
+   */
+  statementMs: number;
+}
+
+/** Herald's bounds (see PoolBounds for why each is what it is, and docs/operations.md). */
+export const POOL_BOUNDS: Readonly<PoolBounds> = {
+  idleInTransactionMs: 10_000,
+  lockMs: 15_000,
+  queryMs: 20_000,
+  statementMs: 25_000,
+};
+
+/**
+ * Opening a connection, or waiting for a free one of the pool: past this the call rejects with
+ * node-postgres's "timeout exceeded when trying to connect" or "Connection terminated due to
+ * connection timeout", both answered as the database being unreachable.
+ */
+export const CONNECT_TIMEOUT_MS = 10_000;
+/** TCP keep-alive on every connection: first probe after this long idle. */
+export const KEEPALIVE_IDLE_MS = 10_000;
+/** What the connections are called in pg_stat_activity (an application_name in the URL wins). */
+export const APPLICATION_NAME = 'herald';
+
+/** Connection settings shared by the pool and the LISTEN connection (notify.ts): no query bounds. */
+export function connectionConfig(url: string): pg.ClientConfig {
+  return {
     connectionString: url,
+    application_name: APPLICATION_NAME,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
+  };
+}
+
+/** A query that got no answer within PoolBounds.queryMs: its connection was closed. */
+export class QueryTimeoutError extends Error {
+  /** As a socket that timed out: store-unavailable.ts counts it as the database unreachable. */
+  readonly code = 'ETIMEDOUT';
+  constructor(ms: number, cause: unknown) {
+    super(`the database did not answer within ${ms / 1000} s; the connection was closed`, { cause });
+    this.name = 'QueryTimeoutError';
+  }
+}
+
+/** node-postgres's message for a query past its query_timeout (pg/lib/client.js). */
+const PG_QUERY_TIMEOUT = 'Query read timeout';
+
+/**
+ * A pool whose lost connections are reported to nobody: the calls that used them reject, later
+ * calls reconnect. With `bounds` (the default), every call is bounded as PoolBounds says; `null`
+ * is for migrations only, which may build an index on a big table or wait their turn on the
+ * migration lock for as long as that takes.
+ */
+export function createPool(url: string, max: number, bounds: PoolBounds | null = POOL_BOUNDS): pg.Pool {
+  const pool = new pg.Pool({
+    ...connectionConfig(url),
     max,
     idleTimeoutMillis: 30_000,
     types: EXACT_JSON_TYPES,
+    ...(bounds
+      ? {
+          query_timeout: bounds.queryMs,
+          statement_timeout: bounds.statementMs,
+          lock_timeout: bounds.lockMs,
+          idle_in_transaction_session_timeout: bounds.idleInTransactionMs,
+        }
+      : {}),
   });
   // An idle client losing its connection (PostgreSQL restarting) is reported here; without a
   // handler it would crash the process. The pool drops that client; later calls reconnect.
@@ -17,8 +107,44 @@ export function createPool(url: string, max: number): pg.Pool {
   // would be an unhandled 'error' event. Its queries reject anyway; the client is then discarded.
   pool.on('connect', (client) => {
     client.on('error', () => undefined);
+    if (bounds) closeOnTimeout(client, bounds.queryMs);
   });
   return pool;
+}
+
+/**
+ * node-postgres rejects a query past query_timeout but leaves it the connection's active query:
+ * the queries after it (a ROLLBACK, the next caller's once the pool has it back) would wait behind
+ * it, and be answered with its late result. So the connection is closed at once (end() destroys
+ * the socket of a client with a query active): the pool then discards it (a closed client is never
+ * reused), a ROLLBACK after it fails at once (transaction() then discards it too), and the backend,
+ * if it ever runs again, finds its client gone and rolls back. The error is replaced by a
+ * QueryTimeoutError, which the API answers 503 for.
+ */
+function closeOnTimeout(client: pg.PoolClient, fallbackMs: number): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  // A query_timeout in the database URL's query string wins over the pool's (node-postgres).
+  const set = (client as { connectionParameters?: { query_timeout?: unknown } }).connectionParameters;
+  const ms = Number(set?.query_timeout) || fallbackMs;
+  const timedOut = (error: unknown): unknown => {
+    if (!(error instanceof Error) || error.message !== PG_QUERY_TIMEOUT) return error;
+    void client.end();
+    return new QueryTimeoutError(ms, error);
+  };
+  (client as { query: unknown }).query = (...args: unknown[]): unknown => {
+    const last = args.at(-1);
+    if (typeof last === 'function') {
+      // The callback form (pg-pool's pool.query).
+      args[args.length - 1] = (error: unknown, result: unknown) => last(error && timedOut(error), result);
+      return query(...args);
+    }
+    const out = query(...args);
+    return out instanceof Promise
+      ? out.catch((error: unknown) => {
+          throw timedOut(error);
+        })
+      : out;
+  };
 }
 
 /** Runs `fn` in one transaction on one connection; a connection that cannot roll back is discarded. */
@@ -37,6 +163,10 @@ export async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) 
       });
       throw error;
     }
+  } catch (error) {
+    // BEGIN or COMMIT timed out: the connection is closed (closeOnTimeout).
+    if (error instanceof QueryTimeoutError) broken = true;
+    throw error;
   } finally {
     client.release(broken);
   }

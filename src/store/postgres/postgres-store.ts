@@ -73,7 +73,7 @@ import {
 import { migratePostgres } from './migrate.ts';
 import { DueListener, notifyDue } from './notify.ts';
 import { listUnforwardedPostgres, markForwardedPostgres } from './operational-outbox.ts';
-import { createPool, transaction } from './pool.ts';
+import { connectionConfig, createPool, POOL_BOUNDS, type PoolBounds, transaction } from './pool.ts';
 import { deleteProjectPostgres } from './project-delete.ts';
 import {
   createProjectPostgres,
@@ -96,6 +96,8 @@ export interface PostgresStoreOptions {
   max?: number;
   /** Encrypts endpoint secrets at rest; plaintext when absent. */
   cipher?: SecretCipher;
+  /** Bounds on database calls (default POOL_BOUNDS, pool.ts); tests shorten them. */
+  bounds?: PoolBounds;
 }
 
 export class PostgresStore implements Store {
@@ -105,6 +107,7 @@ export class PostgresStore implements Store {
     leaseOnAccept: true,
   };
   readonly #cipher: SecretCipher;
+  readonly #url: string;
   readonly #pool: pg.Pool;
   readonly #listeners = new Set<() => void>();
   readonly #writes: GroupCommit<Job, JobResult>;
@@ -117,7 +120,8 @@ export class PostgresStore implements Store {
 
   constructor(url: string, options: PostgresStoreOptions = {}) {
     this.#cipher = options.cipher ?? PLAINTEXT_SECRETS;
-    this.#pool = createPool(url, options.max ?? 10); // pool.ts
+    this.#url = url;
+    this.#pool = createPool(url, options.max ?? 10, options.bounds ?? POOL_BOUNDS); // pool.ts
     this.#writes = new GroupCommit<Job, JobResult>(
       this.#pool,
       (client, jobs) => writeBatch(client, jobs, this.#instanceId), // write-batch.ts
@@ -129,7 +133,7 @@ export class PostgresStore implements Store {
         if (jobs.some((j) => j.kind === 'release' || (j.kind === 'accept' && !j.lease))) this.#notifyLocal();
       },
     );
-    this.#due = new DueListener({ connectionString: url }, this.#instanceId, () => this.#notifyLocal());
+    this.#due = new DueListener(connectionConfig(url), this.#instanceId, () => this.#notifyLocal());
   }
 
   /** Group transactions committed so far (tests check that a burst shares one). */
@@ -156,8 +160,14 @@ export class PostgresStore implements Store {
     await notifyDue(db, this.#instanceId); // notify.ts
   }
 
+  /** On a connection of its own without the pool's bounds: a migration may build an index on a big table. */
   async migrate() {
-    return migratePostgres(this.#pool);
+    const pool = createPool(this.#url, 1, null);
+    try {
+      return await migratePostgres(pool);
+    } finally {
+      await pool.end();
+    }
   }
   async close(): Promise<void> {
     if (this.#closed) return;
