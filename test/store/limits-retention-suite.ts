@@ -31,7 +31,7 @@ export function defineLimitsRetentionSuite(name: string, open: () => Promise<Sto
   ) {
     const [accepted] = await store.acceptEvents(projectId, [eventInput('a', over)], at);
     if (status !== null) {
-      const claims = await store.claimDueDeliveries({ limit: 100, leaseMs: 1000, now: at, workerId: 'w' });
+      const claims = await store.claimDueDeliveries({ limit: 100, leaseMs: 1000, now: at, workerId: 'w1' });
       const mine = claims.filter((c) => c.event.id === accepted!.event.id);
       const others = claims.filter((c) => c.event.id !== accepted!.event.id);
       await store.releaseDeliveries(
@@ -177,7 +177,7 @@ export function defineLimitsRetentionSuite(name: string, open: () => Promise<Sto
           limit: 10,
           leaseMs: 1000,
           now: T0 - DAY,
-          workerId: 'w',
+          workerId: 'w1',
         });
         const again = claims.find((c) => c.delivery.id === retried.deliveries[0]!.id)!;
         await store.releaseDeliveries(
@@ -290,7 +290,7 @@ export function defineLimitsRetentionSuite(name: string, open: () => Promise<Sto
           limit: 20,
           leaseMs: 60 * SECOND,
           now: T0,
-          workerId: 'w',
+          workerId: 'w1',
         });
         const toEp = claims.filter((c) => c.delivery.endpointId === ep!.id);
         const cb = claims.find((c) => c.delivery.endpointId === null)!;

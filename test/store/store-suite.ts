@@ -983,6 +983,57 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
       },
     );
 
+    withStore(
+      'recordAttempts: a late record of a worker whose lease another took over counts, and leaves that lease',
+      async (store) => {
+        // A worker paused past its lease: another claimed the delivery and is sending it when the
+        // first one's failure comes in. That must not free the delivery for a third send meanwhile.
+        const { project } = await projectWithEndpoints(store, 1);
+        await store.acceptEvents(project.id, [eventInput('a')], T0);
+        const [c1] = await store.claimDueDeliveries({ limit: 1, leaseMs: SECOND, now: T0, workerId: 'w1' });
+        assert.ok(c1);
+        const [c2] = await store.claimDueDeliveries({
+          limit: 1,
+          leaseMs: 60 * SECOND,
+          now: T0 + 2 * SECOND,
+          workerId: 'w2',
+        });
+        assert.equal(c2?.delivery.id, c1.delivery.id, 'the lease ran out: w2 takes it');
+        const late = attemptRecord(c1.delivery, c1.event, {
+          outcome: 'failed',
+          status: 'pending',
+          nextAttemptAt: T0 + 3 * SECOND,
+          startedAt: T0 + 1,
+          workerId: 'w1',
+        });
+        const result = await store.recordAttempts([late], { now: T0 + 2.5 * SECOND, failureThreshold: 10 });
+        assert.deepEqual(result.statuses, ['pending']);
+        assert.equal(
+          (await store.getDelivery(project.id, c1.delivery.id))?.attempts,
+          1,
+          'the attempt counts',
+        );
+        const third = await store.claimDueDeliveries({
+          limit: 1,
+          leaseMs: 60 * SECOND,
+          now: T0 + 4 * SECOND,
+          workerId: 'w3',
+        });
+        assert.deepEqual(third, [], 'still w2’s: nobody else sends it meanwhile');
+        const done = attemptRecord({ ...c2.delivery, attempts: 1 }, c2.event, {
+          startedAt: T0 + 2 * SECOND + 1,
+          workerId: 'w2',
+        });
+        assert.deepEqual(
+          (await store.recordAttempts([done], { now: T0 + 5 * SECOND, failureThreshold: 10 })).statuses,
+          ['succeeded'],
+        );
+        const d = await store.getDelivery(project.id, c1.delivery.id);
+        assert.equal(d?.status, 'succeeded');
+        assert.equal(d?.attempts, 2);
+      },
+    );
+
     withStore('recordAttempts: two records of one delivery in one batch each count', async (store) => {
       // A late record (its worker's lease ran out and another took over) can land in the same group
       // commit as the new worker's: both attempts count, in order, as if written one after the other.
@@ -1473,7 +1524,7 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
         assert.ok(ep && other);
         for (const t of [T0, T0 + HOUR, T0 + 2 * HOUR]) {
           await store.acceptEvents(project.id, [eventInput('a')], t);
-          const claims = await store.claimDueDeliveries({ limit: 10, leaseMs: 1000, now: t, workerId: 'w' });
+          const claims = await store.claimDueDeliveries({ limit: 10, leaseMs: 1000, now: t, workerId: 'w1' });
           await store.recordAttempts(
             claims.map((c) =>
               attemptRecord(c.delivery, c.event, { outcome: 'failed', status: 'failed', startedAt: t }),
@@ -1953,7 +2004,7 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
       const ep = endpoints[0]!;
       const q = await store.createProject({ name: 'q' }, T0);
       const [acc] = await store.acceptEvents(project.id, [eventInput('a')], T0);
-      const [claim] = await store.claimDueDeliveries({ limit: 1, leaseMs: 1000, now: T0, workerId: 'w' });
+      const [claim] = await store.claimDueDeliveries({ limit: 1, leaseMs: 1000, now: T0, workerId: 'w1' });
       assert.ok(acc && claim);
       const rec = attemptRecord(claim.delivery, claim.event, { outcome: 'failed', status: 'failed' });
       await store.recordAttempts([rec], { now: T0, failureThreshold: 1 });

@@ -15,13 +15,20 @@ import { num, pushRow, type Row } from './rows.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
-/** Moves the deliveries of a round of records: attempts counted, status and due time set. */
+/**
+ * Moves the deliveries of a round of records: attempts counted, status and due time set. A record
+ * moves its delivery when the delivery is still open and leased to the recording worker, or to
+ * none; a late one (its worker paused past the lease, and another claimed the delivery since) only
+ * counts its attempt, so it neither ends nor frees the other worker's lease. A success moves it
+ * whatever holds it.
+ */
+const MOVES = `((d.status IN ('pending', 'parked') AND (d.leased_by IS NULL OR d.leased_by = v.worker)) OR v.status = 'succeeded')`;
 const MOVE_DELIVERIES = `UPDATE deliveries d SET attempts = d.attempts + 1, last_attempt_at = v.last, updated_at = v.upd, rate_deferred = false,
-       status = CASE WHEN d.status IN ('pending', 'parked') OR v.status = 'succeeded' THEN v.status ELSE d.status END,
-       next_attempt_at = CASE WHEN d.status IN ('pending', 'parked') OR v.status = 'succeeded' THEN v.next ELSE d.next_attempt_at END,
-       leased_by = CASE WHEN d.status IN ('pending', 'parked') OR v.status = 'succeeded' THEN NULL ELSE d.leased_by END
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[])
-       AS v(project_id, id, status, next, last, upd)
+       status = CASE WHEN ${MOVES} THEN v.status ELSE d.status END,
+       next_attempt_at = CASE WHEN ${MOVES} THEN v.next ELSE d.next_attempt_at END,
+       leased_by = CASE WHEN ${MOVES} THEN NULL ELSE d.leased_by END
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[])
+       AS v(project_id, id, status, next, last, upd, worker)
      WHERE d.project_id = v.project_id AND d.id = v.id
      RETURNING d.project_id, d.id, d.status`;
 
@@ -128,7 +135,7 @@ export async function recordBatchPostgres(
     });
   }
 
-  const dv: unknown[][] = [[], [], [], [], [], []];
+  const dv: unknown[][] = [[], [], [], [], [], [], []];
   for (const { rec, options } of flat) {
     const a = rec.attempt;
     let status = rec.next.status;
@@ -145,6 +152,7 @@ export async function recordBatchPostgres(
       status === 'pending' ? rec.next.nextAttemptAt : null,
       a.startedAt,
       options.now,
+      rec.workerId,
     ]);
   }
   // A late record (its lease ran out and another worker took over) must not move a finished

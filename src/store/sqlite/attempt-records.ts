@@ -19,9 +19,16 @@ import { recordExhaustedSqlite } from './operational-outbox.ts';
  * CASE per column for late records, cost the closed loop a quarter of its deliveries per second
  * (0.17× the raw ceiling against 0.24×; docs/performance-log.md, session 19).
  */
+/**
+ * A record moves its delivery when the delivery is still open and leased to the recording worker,
+ * or to none; a late one (its worker paused past the lease, and another claimed the delivery since)
+ * only counts its attempt (COUNT_LATE_ATTEMPT), so it neither ends nor frees the other worker's
+ * lease. A success moves it whatever holds it.
+ */
 const MOVE_DELIVERY = `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = ?, updated_at = ?,
   rate_deferred = 0, status = ?, next_attempt_at = ?, leased_by = NULL
-  WHERE id = ? AND project_id = ? AND (status IN ('pending', 'parked') OR ? = 'succeeded')`;
+  WHERE id = ? AND project_id = ?
+    AND ((status IN ('pending', 'parked') AND (leased_by IS NULL OR leased_by = ?)) OR ? = 'succeeded')`;
 /** A late record of a delivery already finished: the attempt counts, the state stays (and is read). */
 const COUNT_LATE_ATTEMPT = `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = ?, updated_at = ?,
   rate_deferred = 0 WHERE id = ? AND project_id = ? RETURNING status`;
@@ -123,6 +130,7 @@ export function writeAttemptRecords(
       status === 'pending' ? rec.next.nextAttemptAt : null,
       a.deliveryId,
       a.projectId,
+      rec.workerId,
       status,
     );
     if (moved === 0) {
