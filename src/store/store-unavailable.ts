@@ -12,14 +12,15 @@ import { redactDatabaseUrl } from '../config/redact-database-url.ts';
 
 const SQLITE_BUSY = 5;
 const SQLITE_LOCKED = 6;
-/** lock_not_available, serialization_failure, deadlock_detected. */
-const POSTGRES_BUSY = new Set(['55P03', '40001', '40P01']);
+/** lock_not_available, serialization_failure, deadlock_detected, query_canceled (statement_timeout). */
+const POSTGRES_BUSY = new Set(['55P03', '40001', '40P01', '57014']);
 
 /**
- * admin_shutdown, crash_shutdown, cannot_connect_now (starting up or shutting down), and
- * too_many_connections; the whole class 08 (connection exception) is matched by its prefix.
+ * admin_shutdown, crash_shutdown, cannot_connect_now (starting up or shutting down),
+ * too_many_connections, and idle_in_transaction_session_timeout (the server ended a session that
+ * paused mid-transaction: pool.ts); the whole class 08 (connection exception) is matched by its prefix.
  */
-const POSTGRES_UNREACHABLE = new Set(['57P01', '57P02', '57P03', '53300']);
+const POSTGRES_UNREACHABLE = new Set(['57P01', '57P02', '57P03', '53300', '25P03']);
 /** Socket errors of a connection to the database (Node's errno codes). */
 const SOCKET_UNREACHABLE = new Set([
   'ECONNREFUSED',
@@ -37,11 +38,12 @@ const SOCKET_UNREACHABLE = new Set([
 /**
  * node-postgres's own errors for a connection that closed under it, which carry no code:
  * "Connection terminated unexpectedly", "Connection terminated due to connection timeout",
- * "Client has encountered a connection error and is not queryable", and the pool's
+ * "Client has encountered a connection error and is not queryable", "Client was closed and is not
+ * queryable" (a client pool.ts ended after a query timed out), and the pool's
  * "timeout exceeded when trying to connect".
  */
 const PG_CONNECTION_LOST =
-  /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect)/;
+  /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect)/;
 
 const SQLITE_FULL = 13;
 /** disk_full. */

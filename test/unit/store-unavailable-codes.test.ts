@@ -1,0 +1,22 @@
+/**
+ * What counts as a database a request may get past later, for the bounds pool.ts puts on
+ * PostgreSQL calls: a session the server ended for idling in a transaction, a client pool.ts
+ * closed after its query timed out, and a statement the server cancelled at statement_timeout.
+ * (The errors' shapes are node-postgres's: a DatabaseError's SQLSTATE code, or a plain message.)
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { isStoreBusy, isStoreUnreachable } from '../../src/store/store-unavailable.ts';
+
+const pgError = (code: string, message: string) => Object.assign(new Error(message), { code });
+
+test('PostgreSQL bounds: an ended idle-in-transaction session and a closed client are unreachable, a cancelled statement busy', () => {
+  assert.equal(
+    isStoreUnreachable(pgError('25P03', 'terminating connection due to idle-in-transaction timeout')),
+    true,
+  );
+  assert.equal(isStoreUnreachable(new Error('Client was closed and is not queryable')), true);
+  assert.equal(isStoreBusy(pgError('57014', 'canceling statement due to statement timeout')), true);
+  assert.equal(isStoreUnreachable(pgError('23505', 'duplicate key value')), false);
+  assert.equal(isStoreBusy(pgError('23505', 'duplicate key value')), false);
+});
