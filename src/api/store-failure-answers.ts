@@ -94,6 +94,20 @@ function classify(error: unknown): {
       reason: 'file_gone',
       log: { level: 'warn', throttled: 'the database file was deleted or replaced: answering 503' },
     };
+  // PostgreSQL at max_connections: reachable, but out of sessions for this process's pool. Said as
+  // such, so an operator sizes connections instead of looking for an outage.
+  if ((error as { code?: unknown } | null)?.code === '53300')
+    return {
+      code: 'HERALD_ERR_DATABASE_UNAVAILABLE',
+      message: 'the database refused a new connection: it has as many clients as it allows; retry shortly',
+      retryAfterS: 5,
+      reason: 'unreachable',
+      log: {
+        level: 'warn',
+        throttled:
+          'the database refused a connection: too many clients (PostgreSQL max_connections; docs/deployment.md "Connections" sizes it): answering 503',
+      },
+    };
   // Every request fails the same way while the database is down: logged once per burst (below).
   if (isStoreUnreachable(error))
     return {

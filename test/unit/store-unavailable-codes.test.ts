@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { storeUnavailable } from '../../src/api/store-failure-answers.ts';
 import { isStoreBusy, isStoreUnreachable } from '../../src/store/store-unavailable.ts';
 
 const pgError = (code: string, message: string) => Object.assign(new Error(message), { code });
@@ -19,4 +20,15 @@ test('PostgreSQL bounds: an ended idle-in-transaction session and a closed clien
   assert.equal(isStoreBusy(pgError('57014', 'canceling statement due to statement timeout')), true);
   assert.equal(isStoreUnreachable(pgError('23505', 'duplicate key value')), false);
   assert.equal(isStoreBusy(pgError('23505', 'duplicate key value')), false);
+});
+
+test('too many clients (53300) is answered as the database unavailable, and said as a connection limit', () => {
+  const answer = storeUnavailable(pgError('53300', 'sorry, too many clients already'));
+  assert.equal(answer?.code, 'HERALD_ERR_DATABASE_UNAVAILABLE');
+  assert.equal(answer?.retryAfterS, 5);
+  assert.match(answer?.message ?? '', /refused a new connection: it has as many clients as it allows/);
+  assert.match(answer?.log.throttled ?? '', /max_connections/);
+  // A database that is down is still said as such.
+  const down = storeUnavailable(pgError('57P03', 'the database system is starting up'));
+  assert.equal(down?.message, 'the database cannot be reached; retry shortly');
 });
