@@ -56,6 +56,16 @@ const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { store, send, config, workerId } = options;
+  /**
+   * What this dispatcher hands back goes back only while still leased to it: a process paused past
+   * its leases must not free deliveries another worker claimed since (store-types.ts ReleaseItem).
+   */
+  const handBack = (items: ReleaseItem[]) =>
+    store.releaseDeliveries(items.map((item) => ({ ...item, heldBy: workerId })));
+  const readsAndReleases = {
+    getDispatchEndpoints: store.getDispatchEndpoints.bind(store),
+    releaseDeliveries: handBack,
+  };
   const clock = options.clock ?? Date.now;
   const random = options.random ?? Math.random;
   const hooks = options.hooks ?? {};
@@ -193,7 +203,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   /** Deliveries claimed beyond their endpoint's free slots, started as slots free up (endpoint-queues.ts). */
   const queues = createEndpointQueues({
-    store,
+    store: readsAndReleases,
     config,
     clock,
     attempt,
@@ -215,7 +225,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
    */
   const dispatchBatch = async (claimed: ClaimedDelivery[]): Promise<void> => {
     const { endpoints, schedules, readAt } = await readBatch(
-      store,
+      readsAndReleases,
       claimed,
       projectSchedule,
       rateGate,
@@ -299,7 +309,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const schedule = resolveSchedule(ep.retrySchedule, projSchedule, config.retrySchedule);
       launch(ep.id, d.projectId, () => attempt(c, ep, target.secrets, timeoutMs, schedule));
     }
-    if (releases.length) await store.releaseDeliveries(releases);
+    if (releases.length) await handBack(releases);
     // None opened: the claim's failure (the loop backs off, or pauses when no secret opened lately).
     // Some did: logged, and the loop goes on with the others.
     if (unopened && !opened) throw unopened;
@@ -431,9 +441,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const held = queues.takeAll();
       const now = clock();
       if (held.length) {
-        await store
-          .releaseDeliveries(releaseItems(held, now))
-          .catch((error: unknown) => hooks.onError?.(error, 'release')); // the lease brings them back anyway
+        await handBack(releaseItems(held, now)).catch((error: unknown) => hooks.onError?.(error, 'release')); // the lease brings them back anyway
       }
       // Attempts still running keep their lease (their records are not written, see cutOff): the
       // delivery comes back when it ends.

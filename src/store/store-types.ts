@@ -228,6 +228,11 @@ export interface ReleaseItem {
   /** `parked` when the endpoint turned out to be disabled. Default `pending`. */
   status?: 'pending' | 'parked';
   /**
+   * The worker handing it back: the delivery changes only while leased to it (or to none). A worker
+   * paused past its lease must not free a delivery another worker claimed since and is sending.
+   */
+  heldBy?: string;
+  /**
    * Put off because the endpoint's rate limit had no token for it (not a retry delay, a full
    * concurrency cap or a shutdown): removing or raising the limit makes it due at once (updateEndpoint).
    */

@@ -827,6 +827,30 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
       );
     });
 
+    withStore(
+      'releaseDeliveries by a worker whose lease another took over leaves that lease',
+      async (store) => {
+        const { project } = await projectWithEndpoints(store, 1);
+        await store.acceptEvents(project.id, [eventInput('a')], T0);
+        const [c1] = await store.claimDueDeliveries({ limit: 1, leaseMs: SECOND, now: T0, workerId: 'w1' });
+        assert.ok(c1);
+        const [c2] = await store.claimDueDeliveries({
+          limit: 1,
+          leaseMs: 60 * SECOND,
+          now: T0 + 2 * SECOND,
+          workerId: 'w2',
+        });
+        assert.equal(c2?.delivery.id, c1.delivery.id);
+        const back = { projectId: project.id, deliveryId: c1.delivery.id, nextAttemptAt: T0 + 2 * SECOND };
+        await store.releaseDeliveries([{ ...back, heldBy: 'w1' }]);
+        const claimW3 = (now: number) =>
+          store.claimDueDeliveries({ limit: 1, leaseMs: 60 * SECOND, now, workerId: 'w3' });
+        assert.deepEqual(await claimW3(T0 + 3 * SECOND), [], 'still w2’s');
+        await store.releaseDeliveries([{ ...back, heldBy: 'w2' }]);
+        assert.equal((await claimW3(T0 + 3 * SECOND)).length, 1, 'its holder hands it back');
+      },
+    );
+
     withStore('releaseDeliveries puts work back without an attempt, pending or parked', async (store) => {
       const { project } = await projectWithEndpoints(store, 2);
       await store.acceptEvents(project.id, [eventInput('a')], T0);

@@ -61,15 +61,17 @@ export function releaseDeliveriesPostgres(c: Queryable, releases: ReleaseItem[])
     c,
     `UPDATE deliveries d SET status = v.status, next_attempt_at = v.next, leased_by = NULL,
        rate_deferred = v.rate_deferred
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bool[])
-       AS v(project_id, id, status, next, rate_deferred)
-     WHERE d.project_id = v.project_id AND d.id = v.id AND d.status = 'pending'`,
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bool[], $6::text[])
+       AS v(project_id, id, status, next, rate_deferred, held_by)
+     WHERE d.project_id = v.project_id AND d.id = v.id AND d.status = 'pending'
+       AND (v.held_by IS NULL OR d.leased_by IS NULL OR d.leased_by = v.held_by)`,
     [
       releases.map((r) => r.projectId),
       releases.map((r) => r.deliveryId),
       releases.map((r) => r.status ?? 'pending'),
       releases.map((r) => r.nextAttemptAt),
       releases.map((r) => r.rateLimited === true),
+      releases.map((r) => r.heldBy ?? null),
     ],
   );
 }

@@ -55,12 +55,15 @@ export function releaseDeliveriesSqlite(db: DatabaseSync, items: ReleaseItem[]):
     run(
       db,
       `UPDATE deliveries SET status = ?, next_attempt_at = ?, leased_by = NULL, rate_deferred = ?
-       WHERE project_id = ? AND id = ? AND status = 'pending'`,
+       WHERE project_id = ? AND id = ? AND status = 'pending'
+         AND (? IS NULL OR leased_by IS NULL OR leased_by = ?)`,
       it.status ?? 'pending',
       it.nextAttemptAt,
       it.rateLimited ? 1 : 0,
       it.projectId,
       it.deliveryId,
+      it.heldBy ?? null,
+      it.heldBy ?? null,
     );
   }
 }
