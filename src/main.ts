@@ -5,26 +5,25 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join, resolve as resolvePath } from 'node:path';
+import { resolve as resolvePath } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './api/build-app.ts';
 import { buildWorkerApp } from './api/worker-app.ts';
 import { type BackgroundJobs, startBackgroundJobs } from './background-jobs.ts';
 import { ConfigError } from './config/config-error.ts';
-import type { Config, DeliveryConfig } from './config/config-types.ts';
-import { filesOpenToOthers } from './config/data-dir-permissions.ts';
+import type { Config } from './config/config-types.ts';
+import { warnFilesOpenToOthers } from './config/data-dir-permissions.ts';
+import { generateEncryptionKey, readEncryptionKeyFile } from './config/encryption-key-file.ts';
 import {
-  ENCRYPTION_KEY_FILE,
-  generateEncryptionKey,
-  readEncryptionKeyFile,
-  refuseSecretsSealedElsewhere,
-  writeEncryptionKeyFile,
-} from './config/encryption-key-file.ts';
+  explainKeyFileMismatch,
+  explainSetKeyMismatch,
+  storeNewEncryptionKey,
+} from './config/encryption-key-start.ts';
 import { defaultPublicUrl } from './config/load-config.ts';
 import { newerSchemaError } from './config/newer-schema-error.ts';
 import { redactDatabaseUrl } from './config/redact-database-url.ts';
 import { createDispatcher, type Dispatcher } from './delivery/dispatcher.ts';
-import { FD_RESERVE, openFileLimit, socketBudget } from './delivery/fd-limit.ts';
+import { fitToOpenFileLimit } from './delivery/fd-limit.ts';
 import { createSecretKeyReadiness } from './delivery/secret-key-readiness.ts';
 import { createSender, type Sender } from './delivery/sender.ts';
 import { storeErrorLog } from './delivery/store-error-log.ts';
@@ -283,81 +282,6 @@ function createDataDir(dataDir: string): void {
 }
 
 /**
- * Stores the key a database without one was opened with, once no secret in it needs another key:
- * a brand-new database, or one whose secrets are in plaintext (sealed right after). Nothing has
- * been sealed with `key` before it is stored.
- */
-async function storeNewEncryptionKey(store: Store, key: string, config: Config): Promise<void> {
-  await refuseSecretsSealedElsewhere(store, {
-    database: redactDatabaseUrl(config.databaseUrl),
-    dataDir: config.dataDir,
-  });
-  if (writeEncryptionKeyFile(config.dataDir, key) !== key) {
-    throw new ConfigError(
-      'HERALD_ENCRYPTION_KEY',
-      `another process stored ${join(config.dataDir, ENCRYPTION_KEY_FILE)} while this one started; start again`,
-    );
-  }
-}
-
-/** A secret the key file does not open: say that the file is the key in question. */
-function explainKeyFileMismatch(error: unknown, config: Config): unknown {
-  if (!/decrypt/.test((error as Error).message)) return error;
-  return new ConfigError(
-    'HERALD_ENCRYPTION_KEY',
-    `is unset, and the key in ${join(config.dataDir, ENCRYPTION_KEY_FILE)} does not open the endpoint secrets of ${redactDatabaseUrl(config.databaseUrl)}: set HERALD_ENCRYPTION_KEY to the key they were sealed with (and HERALD_ENCRYPTION_KEY_PREVIOUS to the file's key, if some were sealed with it)`,
-  );
-}
-
-/**
- * A secret HERALD_ENCRYPTION_KEY (and its previous keys) does not open, on SQLite with a key file
- * in the data directory that is none of them: most likely the key they were sealed with (a copy of
- * a data directory started with a new key, without HERALD_ENCRYPTION_KEY_PREVIOUS).
- */
-function explainSetKeyMismatch(error: unknown, config: Config): unknown {
-  if (!/decrypt/.test((error as Error).message) || !config.databaseUrl.startsWith('sqlite:')) return error;
-  let fileKey: string | null;
-  try {
-    fileKey = readEncryptionKeyFile(config.dataDir);
-  } catch {
-    return error;
-  }
-  const configured = [config.encryptionKey, ...config.previousEncryptionKeys];
-  if (fileKey === null || configured.includes(fileKey)) return error;
-  return new ConfigError(
-    'HERALD_ENCRYPTION_KEY',
-    `does not open the endpoint secrets of ${redactDatabaseUrl(config.databaseUrl)}, nor does a key in HERALD_ENCRYPTION_KEY_PREVIOUS; ${join(config.dataDir, ENCRYPTION_KEY_FILE)} holds another key, probably the one they were sealed with: set HERALD_ENCRYPTION_KEY_PREVIOUS to it to reseal them with the new key (docs/operations.md)`,
-  );
-}
-
-/**
- * Delivery sockets bounded by what the open-file limit leaves (fd-limit.ts), and attempts in flight
- * by the same number when it is lower than HERALD_DELIVERY_CONCURRENCY (said once, at start).
- */
-function fitToOpenFileLimit(
-  config: Config,
-  logger: Logger,
-): { delivery: DeliveryConfig; maxSockets: number | null } {
-  const limit = openFileLimit();
-  const maxSockets = socketBudget(limit);
-  const d = config.delivery;
-  if (maxSockets === null || maxSockets >= d.concurrency) return { delivery: d, maxSockets };
-  logger.warn(
-    { openFileLimit: limit, concurrency: maxSockets },
-    `the open-file limit (${limit}) leaves ${maxSockets} sockets for deliveries after ${FD_RESERVE} for the API and the database: at most ${maxSockets} attempts in flight instead of HERALD_DELIVERY_CONCURRENCY's ${d.concurrency}. Raise the limit (ulimit -n, systemd LimitNOFILE=) to deliver at full concurrency`,
-  );
-  return {
-    delivery: {
-      ...d,
-      concurrency: maxSockets,
-      perProjectConcurrency: Math.min(d.perProjectConcurrency, maxSockets),
-      perEndpointConcurrency: Math.min(d.perEndpointConcurrency, maxSockets),
-    },
-    maxSockets,
-  };
-}
-
-/**
  * The dispatcher gets a thread of its own unless turned off, or the database lives in this
  * connection's memory (`sqlite::memory:` cannot be opened a second time).
  */
@@ -384,17 +308,6 @@ function buildHttpApp(
 function causeOf(error: unknown): { code: unknown; message: unknown } {
   const { code, message } = error as { code?: unknown; message?: unknown };
   return { code, message };
-}
-
-/** One warning per database file other users can read: it holds payloads and the sealed secrets. */
-function warnFilesOpenToOthers(logger: Logger, databaseFile: string): void {
-  for (const { path, mode } of filesOpenToOthers(databaseFile)) {
-    const octal = mode.toString(8).padStart(3, '0');
-    logger.warn(
-      { path, mode: octal },
-      `${path} has mode ${octal}: other users of this machine can read it (event payloads, custom headers, the sealed endpoint secrets); chmod 600 it`,
-    );
-  }
 }
 
 /**

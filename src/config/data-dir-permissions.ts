@@ -5,6 +5,7 @@
  * endpoint secrets; the key that opens them lies beside it.
  */
 import { statSync } from 'node:fs';
+import type { Logger } from '../logger.ts';
 
 export interface OpenToOthers {
   path: string;
@@ -25,4 +26,15 @@ export function filesOpenToOthers(databaseFile: string): OpenToOthers[] {
     if ((mode & 0o077) !== 0) out.push({ path, mode });
   }
   return out;
+}
+
+/** One warning per database file other users can read: it holds payloads and the sealed secrets. */
+export function warnFilesOpenToOthers(logger: Logger, databaseFile: string): void {
+  for (const { path, mode } of filesOpenToOthers(databaseFile)) {
+    const octal = mode.toString(8).padStart(3, '0');
+    logger.warn(
+      { path, mode: octal },
+      `${path} has mode ${octal}: other users of this machine can read it (event payloads, custom headers, the sealed endpoint secrets); chmod 600 it`,
+    );
+  }
 }

@@ -6,6 +6,8 @@
  * says what it is in /proc/self/limits.
  */
 import { readFileSync } from 'node:fs';
+import type { Config, DeliveryConfig } from '../config/config-types.ts';
+import type { Logger } from '../logger.ts';
 
 /** File descriptors kept for everything but delivery sockets: API connections, database files, pipes. */
 export const FD_RESERVE = 256;
@@ -33,4 +35,31 @@ export function openFileLimit(): number | null {
 /** Delivery sockets the limit leaves (null: no bound). */
 export function socketBudget(limit: number | null): number | null {
   return limit === null ? null : Math.max(MIN_SOCKETS, limit - FD_RESERVE);
+}
+
+/**
+ * Delivery sockets bounded by what the open-file limit leaves (fd-limit.ts), and attempts in flight
+ * by the same number when it is lower than HERALD_DELIVERY_CONCURRENCY (said once, at start).
+ */
+export function fitToOpenFileLimit(
+  config: Config,
+  logger: Logger,
+): { delivery: DeliveryConfig; maxSockets: number | null } {
+  const limit = openFileLimit();
+  const maxSockets = socketBudget(limit);
+  const d = config.delivery;
+  if (maxSockets === null || maxSockets >= d.concurrency) return { delivery: d, maxSockets };
+  logger.warn(
+    { openFileLimit: limit, concurrency: maxSockets },
+    `the open-file limit (${limit}) leaves ${maxSockets} sockets for deliveries after ${FD_RESERVE} for the API and the database: at most ${maxSockets} attempts in flight instead of HERALD_DELIVERY_CONCURRENCY's ${d.concurrency}. Raise the limit (ulimit -n, systemd LimitNOFILE=) to deliver at full concurrency`,
+  );
+  return {
+    delivery: {
+      ...d,
+      concurrency: maxSockets,
+      perProjectConcurrency: Math.min(d.perProjectConcurrency, maxSockets),
+      perEndpointConcurrency: Math.min(d.perEndpointConcurrency, maxSockets),
+    },
+    maxSockets,
+  };
 }

@@ -1,0 +1,63 @@
+/**
+ * The start's dealings with the key that seals endpoint secrets: storing a generated key once the
+ * database is known to need no other, and refusals that say which key is the likely one.
+ */
+import { join } from 'node:path';
+import type { Store } from '../store/store.ts';
+import { ConfigError } from './config-error.ts';
+import type { Config } from './config-types.ts';
+import {
+  ENCRYPTION_KEY_FILE,
+  readEncryptionKeyFile,
+  refuseSecretsSealedElsewhere,
+  writeEncryptionKeyFile,
+} from './encryption-key-file.ts';
+import { redactDatabaseUrl } from './redact-database-url.ts';
+
+/**
+ * Stores the key a database without one was opened with, once no secret in it needs another key:
+ * a brand-new database, or one whose secrets are in plaintext (sealed right after). Nothing has
+ * been sealed with `key` before it is stored.
+ */
+export async function storeNewEncryptionKey(store: Store, key: string, config: Config): Promise<void> {
+  await refuseSecretsSealedElsewhere(store, {
+    database: redactDatabaseUrl(config.databaseUrl),
+    dataDir: config.dataDir,
+  });
+  if (writeEncryptionKeyFile(config.dataDir, key) !== key) {
+    throw new ConfigError(
+      'HERALD_ENCRYPTION_KEY',
+      `another process stored ${join(config.dataDir, ENCRYPTION_KEY_FILE)} while this one started; start again`,
+    );
+  }
+}
+
+/** A secret the key file does not open: say that the file is the key in question. */
+export function explainKeyFileMismatch(error: unknown, config: Config): unknown {
+  if (!/decrypt/.test((error as Error).message)) return error;
+  return new ConfigError(
+    'HERALD_ENCRYPTION_KEY',
+    `is unset, and the key in ${join(config.dataDir, ENCRYPTION_KEY_FILE)} does not open the endpoint secrets of ${redactDatabaseUrl(config.databaseUrl)}: set HERALD_ENCRYPTION_KEY to the key they were sealed with (and HERALD_ENCRYPTION_KEY_PREVIOUS to the file's key, if some were sealed with it)`,
+  );
+}
+
+/**
+ * A secret HERALD_ENCRYPTION_KEY (and its previous keys) does not open, on SQLite with a key file
+ * in the data directory that is none of them: most likely the key they were sealed with (a copy of
+ * a data directory started with a new key, without HERALD_ENCRYPTION_KEY_PREVIOUS).
+ */
+export function explainSetKeyMismatch(error: unknown, config: Config): unknown {
+  if (!/decrypt/.test((error as Error).message) || !config.databaseUrl.startsWith('sqlite:')) return error;
+  let fileKey: string | null;
+  try {
+    fileKey = readEncryptionKeyFile(config.dataDir);
+  } catch {
+    return error;
+  }
+  const configured = [config.encryptionKey, ...config.previousEncryptionKeys];
+  if (fileKey === null || configured.includes(fileKey)) return error;
+  return new ConfigError(
+    'HERALD_ENCRYPTION_KEY',
+    `does not open the endpoint secrets of ${redactDatabaseUrl(config.databaseUrl)}, nor does a key in HERALD_ENCRYPTION_KEY_PREVIOUS; ${join(config.dataDir, ENCRYPTION_KEY_FILE)} holds another key, probably the one they were sealed with: set HERALD_ENCRYPTION_KEY_PREVIOUS to it to reseal them with the new key (docs/operations.md)`,
+  );
+}
