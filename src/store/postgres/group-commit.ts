@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { isStoreUnreachable } from '../store-unavailable.ts';
+import { isStoreUnreachable, writesSucceeded } from '../store-unavailable.ts';
 
 /** Runs a batch of jobs inside an open transaction; returns one result per job, in order. */
 export type BatchRunner<J, R> = (client: PoolClient, jobs: J[]) => Promise<R[]>;
@@ -114,6 +114,7 @@ export class GroupCommit<J, R> {
         await client.query('COMMIT');
         this.commits++;
         this.#afterCommit(jobs);
+        writesSucceeded(); // a line after a full disk (store-unavailable.ts)
         return results;
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {
@@ -136,5 +137,6 @@ export function isConnectionError(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   // Class 08 (connection exception), 57P01..03 (admin shutdown, crash shutdown, cannot connect now).
   if (typeof code === 'string' && (code.startsWith('08') || code.startsWith('57P'))) return true;
+  if (code === 'ETIMEDOUT') return true; // a query past its timeout: pool.ts closed the connection
   return /Connection terminated|ECONNRESET|ECONNREFUSED|EPIPE|not queryable/i.test(error.message);
 }
