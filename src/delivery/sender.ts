@@ -203,6 +203,28 @@ export function createSender(options: SenderOptions): Sender {
           done({ response: null, error: { kind: errorKindFromError(error), message: errorMessage(error) } }),
           true,
         );
+      /**
+       * The receiver sent its status and headers but not all of its body in time: still a timeout
+       * (a failure, retried), with the response kept as far as it came, so the history shows that
+       * the receiver answered, and with what.
+       */
+      const timedOutInBody = (error: DeadlineError): void => {
+        const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+        finish(
+          done({
+            response: {
+              status,
+              headers: responseHeaders,
+              body: capUtf8(new StringDecoder('utf8').write(buf), maxBytes),
+            },
+            error: {
+              kind: 'timeout',
+              message: `${error.message}: the response's status and headers came, its body did not finish`,
+            },
+          }),
+          true,
+        );
+      };
       const answered = (capped: boolean): void => {
         const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
         // At the cap a multi-byte character may be cut: StringDecoder leaves its bytes out.
@@ -226,7 +248,9 @@ export function createSender(options: SenderOptions): Sender {
         setImmediate(() => {
           if (settled) return;
           const error = new DeadlineError(req.timeoutMs);
-          failed(error); // first: undici may report the abort to onError at once
+          // first: undici may report the abort to onError at once
+          if (status >= 200) timedOutInBody(error);
+          else failed(error);
           abort?.(error);
         });
       }, req.timeoutMs);

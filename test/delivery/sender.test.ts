@@ -136,7 +136,13 @@ describe('sender', () => {
     const started = Date.now();
     const res = await sender().send(post(url, 400));
     assert.equal(res.error?.kind, 'timeout');
+    assert.match(res.error?.message ?? '', /its body did not finish/);
     assert.ok(Date.now() - started < 1_500, `took ${Date.now() - started} ms`);
+    // The receiver's answer is kept as far as it came: its status, headers and the body so far.
+    assert.equal(res.response?.status, 200);
+    assert.equal(res.response?.headers['content-type'], 'text/plain');
+    assert.match(res.response?.body ?? '', /^\.+$/);
+    assert.equal(classifyResult(res).outcome, 'failed', 'still a timeout, retried');
   });
 
   test('connection reset → reset', async (t) => {
