@@ -29,6 +29,23 @@ after(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
+/** A project named `name` with an endpoint whose secret is SECRET; the endpoint's API path. */
+async function endpointWithSecret(url: string, name: string): Promise<string> {
+  const project = await api<{ id: string }>(url, ADMIN, 'POST', '/api/v1/projects', { name });
+  const endpoint = await api<{ id: string }>(
+    url,
+    ADMIN,
+    'POST',
+    `/api/v1/projects/${project.body.id}/endpoints`,
+    {
+      url: 'https://receiver.example/hook',
+      secret: SECRET,
+    },
+  );
+  assert.equal(endpoint.status, 201);
+  return `/api/v1/projects/${project.body.id}/endpoints/${endpoint.body.id}`;
+}
+
 describe('the generated encryption key file', () => {
   test('a database sealed with HERALD_ENCRYPTION_KEY, started without it, is refused twice and gets no key file; with the key it starts', async () => {
     const dir = dataDir();
@@ -39,16 +56,7 @@ describe('the generated encryption key file', () => {
     });
     let endpointPath: string;
     try {
-      const project = await api<{ id: string }>(server.url, ADMIN, 'POST', '/api/v1/projects', { name: 'k' });
-      const endpoint = await api<{ id: string }>(
-        server.url,
-        ADMIN,
-        'POST',
-        `/api/v1/projects/${project.body.id}/endpoints`,
-        { url: 'https://receiver.example/hook', secret: SECRET },
-      );
-      assert.equal(endpoint.status, 201);
-      endpointPath = `/api/v1/projects/${project.body.id}/endpoints/${endpoint.body.id}`;
+      endpointPath = await endpointWithSecret(server.url, 'k');
     } finally {
       await server.kill('SIGTERM');
     }
@@ -110,15 +118,7 @@ describe('the generated encryption key file', () => {
     let server = await startHerald({ dataDir: dir, env: { HERALD_ADMIN_TOKEN: ADMIN } });
     let endpointPath: string;
     try {
-      const project = await api<{ id: string }>(server.url, ADMIN, 'POST', '/api/v1/projects', { name: 'f' });
-      const endpoint = await api<{ id: string }>(
-        server.url,
-        ADMIN,
-        'POST',
-        `/api/v1/projects/${project.body.id}/endpoints`,
-        { url: 'https://receiver.example/hook', secret: SECRET },
-      );
-      endpointPath = `/api/v1/projects/${project.body.id}/endpoints/${endpoint.body.id}`;
+      endpointPath = await endpointWithSecret(server.url, 'f');
     } finally {
       await server.kill('SIGTERM');
     }

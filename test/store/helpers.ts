@@ -135,3 +135,21 @@ export function storeTest(open: () => Promise<Store>) {
       }
     });
 }
+
+/**
+ * One delivery claimed by w1 for a second, then (its lease run out) by w2 for a minute: a worker
+ * paused past its lease, and the one that took over.
+ */
+export async function leaseTakenOver(store: Store) {
+  const { project } = await projectWithEndpoints(store, 1);
+  await store.acceptEvents(project.id, [eventInput('a')], T0);
+  const [c1] = await store.claimDueDeliveries({ limit: 1, leaseMs: SECOND, now: T0, workerId: 'w1' });
+  const [c2] = await store.claimDueDeliveries({
+    limit: 1,
+    leaseMs: 60 * SECOND,
+    now: T0 + 2 * SECOND,
+    workerId: 'w2',
+  });
+  if (!c1 || c2?.delivery.id !== c1.delivery.id) throw new Error('the lease did not pass from w1 to w2');
+  return { project, c1, c2 };
+}

@@ -19,6 +19,7 @@ import {
   endpointInput,
   eventInput,
   HOUR,
+  leaseTakenOver,
   projectWithEndpoints,
   SECOND,
   storeTest,
@@ -830,17 +831,7 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
     withStore(
       'releaseDeliveries by a worker whose lease another took over leaves that lease',
       async (store) => {
-        const { project } = await projectWithEndpoints(store, 1);
-        await store.acceptEvents(project.id, [eventInput('a')], T0);
-        const [c1] = await store.claimDueDeliveries({ limit: 1, leaseMs: SECOND, now: T0, workerId: 'w1' });
-        assert.ok(c1);
-        const [c2] = await store.claimDueDeliveries({
-          limit: 1,
-          leaseMs: 60 * SECOND,
-          now: T0 + 2 * SECOND,
-          workerId: 'w2',
-        });
-        assert.equal(c2?.delivery.id, c1.delivery.id);
+        const { project, c1 } = await leaseTakenOver(store);
         const back = { projectId: project.id, deliveryId: c1.delivery.id, nextAttemptAt: T0 + 2 * SECOND };
         await store.releaseDeliveries([{ ...back, heldBy: 'w1' }]);
         const claimW3 = (now: number) =>
@@ -1012,17 +1003,7 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
       async (store) => {
         // A worker paused past its lease: another claimed the delivery and is sending it when the
         // first one's failure comes in. That must not free the delivery for a third send meanwhile.
-        const { project } = await projectWithEndpoints(store, 1);
-        await store.acceptEvents(project.id, [eventInput('a')], T0);
-        const [c1] = await store.claimDueDeliveries({ limit: 1, leaseMs: SECOND, now: T0, workerId: 'w1' });
-        assert.ok(c1);
-        const [c2] = await store.claimDueDeliveries({
-          limit: 1,
-          leaseMs: 60 * SECOND,
-          now: T0 + 2 * SECOND,
-          workerId: 'w2',
-        });
-        assert.equal(c2?.delivery.id, c1.delivery.id, 'the lease ran out: w2 takes it');
+        const { project, c1, c2 } = await leaseTakenOver(store);
         const late = attemptRecord(c1.delivery, c1.event, {
           outcome: 'failed',
           status: 'pending',
