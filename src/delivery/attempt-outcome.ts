@@ -48,7 +48,8 @@ export function attemptRecord(input: OutcomeInput): AttemptRecord {
         ? { status: 'failed', nextAttemptAt: null }
         : { status: 'pending', nextAttemptAt: input.now + delay };
   }
-  const effect: EndpointEffect = input.countsForEndpoint ? c.effect : 'none';
+  // Herald's own failure (result.local) says nothing of the endpoint: it must not disable it.
+  const effect: EndpointEffect = input.countsForEndpoint && !result.local ? c.effect : 'none';
   return {
     attempt: {
       id: newId(ID_PREFIX.attempt, result.startedAt),

@@ -27,6 +27,11 @@ export interface SendResult {
   requestHeaders?: Record<string, string>;
   response: AttemptResponse | null;
   error: { kind: ErrorKind; message: string } | null;
+  /**
+   * The attempt failed in this process before it reached the receiver (out of file descriptors or
+   * memory): recorded and retried, but it does not count against the endpoint (attempt-outcome.ts).
+   */
+  local?: true;
 }
 
 export type SendFn = (request: SendRequest) => Promise<SendResult>;

@@ -198,11 +198,28 @@ export function createSender(options: SenderOptions): Sender {
         if (torn) pools.dropIfIdle(poolKey, entry);
         resolve(result);
       };
-      const failed = (error: unknown): void =>
+      const failed = (error: unknown): void => {
+        const local = localResourceCode(error);
         finish(
-          done({ response: null, error: { kind: errorKindFromError(error), message: errorMessage(error) } }),
+          done(
+            local
+              ? {
+                  response: null,
+                  error: {
+                    kind: 'internal',
+                    message:
+                      `this Herald process could not open a connection (${local}: out of file descriptors or memory); not the receiver's failure: ${errorMessage(error)}`.slice(
+                        0,
+                        500,
+                      ),
+                  },
+                  local: true,
+                }
+              : { response: null, error: { kind: errorKindFromError(error), message: errorMessage(error) } },
+          ),
           true,
         );
+      };
       /**
        * The receiver sent its status and headers but not all of its body in time: still a timeout
        * (a failure, retried), with the response kept as far as it came, so the history shows that
@@ -356,6 +373,18 @@ export function capUtf8(text: string, maxBytes: number): string {
 }
 
 /** The error's message with its cause's, bounded (it is stored with the attempt). */
+/** Codes of this process running out of something (file descriptors, memory), in the cause chain. */
+const LOCAL_RESOURCE_CODES = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM']);
+
+function localResourceCode(error: unknown): string | null {
+  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && LOCAL_RESOURCE_CODES.has(code)) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return null;
+}
+
 function errorMessage(error: unknown): string {
   if (error instanceof Error) {
     const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
