@@ -51,7 +51,7 @@ export function fitToOpenFileLimit(
   if (maxSockets === null || maxSockets >= d.concurrency) return { delivery: d, maxSockets };
   logger.warn(
     { openFileLimit: limit, concurrency: maxSockets },
-    `the open-file limit (${limit}) leaves ${maxSockets} sockets for deliveries after ${FD_RESERVE} for the API and the database: at most ${maxSockets} attempts in flight instead of HERALD_DELIVERY_CONCURRENCY's ${d.concurrency}. Raise the limit (ulimit -n, systemd LimitNOFILE=) to deliver at full concurrency`,
+    `the open-file limit (${limit}) leaves ${maxSockets} sockets for deliveries, keeping ${Math.max(0, (limit ?? 0) - maxSockets)} for the API and the database (at least ${MIN_SOCKETS} go to deliveries): at most ${maxSockets} attempts in flight instead of HERALD_DELIVERY_CONCURRENCY's ${d.concurrency}. Raise the limit (ulimit -n, systemd LimitNOFILE=) to deliver at full concurrency`,
   );
   return {
     delivery: {

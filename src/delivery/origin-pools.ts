@@ -49,11 +49,11 @@ export function createOriginPools(options: {
   idleMs: number;
   /**
    * Sockets open or opening across every pool (default: no bound): what the process's open-file
-   * limit leaves for deliveries (fd-limit.ts). A dial beyond it first closes the pools no attempt
-   * uses, least recently used first. Attempts in flight are bounded by the same number (main.ts), so
-   * what can still go beyond it is idle sockets of pools in use, each closed within the keep-alive
-   * (KEEP_ALIVE_MS); the open-file limit keeps FD_RESERVE descriptors beyond it for that, the API
-   * and the database.
+   * limit leaves for deliveries (fd-limit.ts). A dial beyond it first makes room (reclaim): pools no
+   * attempt uses are closed, then pools in use whose idle keep-alive sockets hold the room are
+   * closed gracefully. Attempts in flight are bounded by the same number (main.ts); what can still
+   * go beyond it for a moment is sockets of closed pools whose attempts are finishing, within the
+   * FD_RESERVE descriptors the open-file limit keeps beyond it for the API and the database.
    */
   maxSockets?: number;
 }): OriginPools {
@@ -65,15 +65,30 @@ export function createOriginPools(options: {
     open--;
     entry.sockets--;
   };
-  /** Closes pools no attempt uses, least recently used first, until their sockets make room. */
-  const reclaimIdle = () => {
+  /**
+   * Makes room for a dial beyond maxSockets: closes the pools no attempt uses, least recently used
+   * first; then, if that is not enough, the pools whose idle keep-alive sockets hold the room,
+   * least recently used first and gracefully (their attempts in flight finish; the idle sockets
+   * close now, the others as their attempts end; the endpoint's next attempt opens a new pool).
+   */
+  const reclaim = () => {
     let closing = 0;
-    const idle = [...pools].filter(([, e]) => e.active === 0 && e.sockets > 0);
-    idle.sort((a, b) => a[1].lastUsed - b[1].lastUsed);
-    for (const [key, entry] of idle) {
-      if (open - closing < maxSockets) break;
-      closing += entry.sockets;
-      drop(key, entry);
+    const byAge = [...pools].sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    for (const [key, entry] of byAge) {
+      if (open - closing < maxSockets) return;
+      if (entry.active === 0 && entry.sockets > 0) {
+        closing += entry.sockets;
+        drop(key, entry);
+      }
+    }
+    for (const [key, entry] of byAge) {
+      if (open - closing < maxSockets) return;
+      const idle = entry.sockets - entry.active;
+      if (entry.active > 0 && idle > 0 && pools.get(key) === entry) {
+        closing += idle;
+        pools.delete(key);
+        entry.pool.close().catch(() => {});
+      }
     }
   };
   const drop = (key: string, entry: PoolEntry) => {
@@ -107,7 +122,7 @@ export function createOriginPools(options: {
         // dropped can cut dials that would otherwise wait out the connector's timeout; and counting
         // every socket against maxSockets until it closes.
         const dial: buildConnector.connector = (opts, callback) => {
-          if (open >= maxSockets) reclaimIdle();
+          if (open >= maxSockets) reclaim();
           let socket: Socket | undefined;
           let done = false;
           open++;

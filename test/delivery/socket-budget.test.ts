@@ -12,13 +12,16 @@ import { createSender, type Sender } from '../../src/delivery/sender.ts';
 
 const LOOPBACK = ['127.0.0.0/8', '::1/128'];
 
-/** `n` servers answering 200 after `delayMs`, keeping connections alive, counting them all together. */
-async function servers(n: number, delayMs: number) {
+/**
+ * `n` servers answering 200 after `delayMs` (paths in `slow`: after 150 ms), keeping connections
+ * alive, counting them all together.
+ */
+async function servers(n: number, delayMs: number, slow: ReadonlySet<string> = new Set()) {
   const count = { open: 0, peak: 0 };
   const list: Server[] = [];
   for (let i = 0; i < n; i++) {
-    const server = createServer((_req, res) => {
-      setTimeout(() => res.end('ok'), delayMs);
+    const server = createServer((req, res) => {
+      setTimeout(() => res.end('ok'), slow.has(req.url ?? '') ? 150 : delayMs);
     });
     server.keepAliveTimeout = 30_000; // longer than the test: a socket that closes was closed by the sender
     server.on('connection', (socket) => {
@@ -72,6 +75,46 @@ describe('sender: open sockets across pools', () => {
       assert.ok(s.count.peak <= 6, `peak ${s.count.peak} sockets`);
       await new Promise((r) => setTimeout(r, 100));
       assert.ok(s.count.open <= 3, `${s.count.open} sockets still open`);
+    } finally {
+      await sender.close();
+      await s.close();
+    }
+  });
+
+  test('with maxSockets 4, pools still in use give up their idle sockets to make room', async () => {
+    const slowPaths = new Set(['/slow']);
+    const s = await servers(6, 0, slowPaths);
+    const sender = createSender({
+      allowNetworks: LOOPBACK,
+      maxResponseBytes: 1024,
+      userAgent: 't',
+      maxSockets: 4,
+    });
+    try {
+      const slow: Promise<unknown>[] = [];
+      for (const [i, url] of s.urls.entries()) {
+        const send = (path: string) =>
+          sender.send({
+            method: 'POST',
+            url: url.replace('/hook', path),
+            headers: {},
+            body: '{}',
+            timeoutMs: 10_000,
+            poolKey: `ep_${i}`,
+          });
+        // One attempt stays in flight on this origin's pool while two others finish: two idle sockets.
+        slow.push(send('/slow'));
+        const fast = await Promise.all([send('/hook'), send('/hook')]);
+        assert.ok(fast.every((r) => r.response?.status === 200));
+      }
+      assert.ok(
+        (await Promise.all(slow)).every(
+          (r) => (r as { response?: { status: number } }).response?.status === 200,
+        ),
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      assert.ok(s.count.peak < 18, `peak ${s.count.peak}: every pool kept its sockets`);
+      assert.ok(s.count.open <= 4, `${s.count.open} sockets still open`);
     } finally {
       await sender.close();
       await s.close();
