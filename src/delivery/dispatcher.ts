@@ -121,6 +121,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       });
     },
     onError: (error) => hooks.onError?.(error, 'recordAttempts'),
+    onBusy: (error) => hooks.onError?.(error, 'recordAttempts (trying again)'),
   });
   const queueRecord = recordQueue.add;
   const reportLoad = () => hooks.onLoad?.(inFlight + recordQueue.unrecorded);

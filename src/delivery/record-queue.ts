@@ -39,6 +39,8 @@ export interface RecordQueueOptions {
   onRecorded?(record: AttemptRecord, status: DeliveryStatus | null): void;
   /** A write failed for good: a busy store is tried again first (BUSY_RETRY_MS), unreported. */
   onError(error: unknown): void;
+  /** A write the store found busy, about to be tried again (BUSY_RETRY_MS). */
+  onBusy?(error: unknown): void;
 }
 
 export interface RecordQueue {
@@ -85,6 +87,7 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
         } catch (error) {
           const wait = BUSY_RETRY_MS[retry];
           if (wait !== undefined && isStoreBusy(error)) {
+            options.onBusy?.(error); // counted and, throttled, logged: a lock held for long shows
             await new Promise((r) => setTimeout(r, wait * (0.5 + Math.random())));
             continue;
           }

@@ -132,7 +132,19 @@ export function storeErrorLog(
       );
       return;
     }
-    if (isStoreBusy(error)) countStoreFailure('busy');
+    // A lock not granted in time, a deadlock, SQLite's write lock held too long: written again (a
+    // record batch after a short wait, a claim at the next turn). Many in a row mean a session
+    // holds locks it does not release (docs/operations.md "PostgreSQL connections that stall").
+    if (isStoreBusy(error)) {
+      countStoreFailure('busy');
+      const state = due('busy');
+      if (!state) return;
+      logger.warn(
+        { during, cause: { code, message }, ...since(state) },
+        `dispatcher: the database is busy (a lock not granted in time, a deadlock); trying again ${every}`,
+      );
+      return;
+    }
     logger.error({ err: error, during }, 'dispatcher: store call failed');
   };
 }

@@ -100,6 +100,7 @@ test('a write the database aborted as a deadlock is written again: the attempt i
     });
     assert.ok(claim);
     const errors: unknown[] = [];
+    const busy: unknown[] = [];
     const queue = createRecordQueue({
       store,
       failureThreshold: 10,
@@ -107,6 +108,7 @@ test('a write the database aborted as a deadlock is written again: the attempt i
       onWritten: () => {},
       onEndpointDisabled: () => {},
       onError: (error) => errors.push(error),
+      onBusy: (error) => busy.push(error),
     });
     // Another transaction holds the delivery; the record's write locks the endpoint, then waits
     // for the delivery; that transaction then asks for the endpoint: a deadlock, and the write,
@@ -136,6 +138,11 @@ test('a write the database aborted as a deadlock is written again: the attempt i
     await other.query('COMMIT');
     await flushed;
     assert.deepEqual(errors, []);
+    assert.deepEqual(
+      busy.map((e) => (e as { code?: string }).code),
+      ['40P01'],
+      'the retry is reported as busy (counted, logged throttled)',
+    );
     assert.equal(queue.unrecorded, 0);
     const delivery = await store.getDelivery(project.id, accepted!.deliveries[0]!.id);
     assert.deepEqual([delivery?.status, delivery?.attempts], ['succeeded', 1]);

@@ -6,11 +6,16 @@
  * up on every connection.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { storeErrorLog } from '../../src/delivery/store-error-log.ts';
 import { GroupCommit } from '../../src/store/postgres/group-commit.ts';
+import { storeFailureCounts } from '../../src/store/store-unavailable.ts';
 
 let server: Server;
 let connections = 0;
@@ -98,4 +103,45 @@ test('what a stop left unfinished is one warn line without a stack', () => {
       message: 'dispatcher: 3 attempts still in flight after the 10000 ms grace are not recorded',
     },
   ]);
+});
+
+test('the dispatcher logs a busy database (records tried again) once per interval, without a stack, and counts each', async () => {
+  // A real SQLITE_BUSY: another connection holds the write lock, and this one does not wait.
+  const dir = mkdtempSync(join(tmpdir(), 'herald-busy-log-'));
+  const holder = new DatabaseSync(join(dir, 'b.db'));
+  const waiter = new DatabaseSync(join(dir, 'b.db'), { timeout: 0 });
+  let busy: unknown;
+  try {
+    holder.exec('CREATE TABLE t (x); BEGIN IMMEDIATE');
+    try {
+      waiter.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      busy = error;
+    }
+  } finally {
+    holder.close();
+    waiter.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.ok(busy, 'the second writer was refused');
+  const lines: { level: string; fields: Record<string, unknown>; message: string }[] = [];
+  const logger = {
+    error: (fields: object, message: string) =>
+      lines.push({ level: 'error', fields: { ...fields }, message }),
+    warn: (fields: object, message: string) => lines.push({ level: 'warn', fields: { ...fields }, message }),
+  };
+  let now = 1_000_000;
+  const before = storeFailureCounts().get('busy') ?? 0;
+  const onError = storeErrorLog(logger, 10_000, () => now);
+  for (let i = 0; i < 20; i++) onError(busy, 'recordAttempts (trying again)');
+  now += 10_000;
+  onError(busy, 'recordAttempts (trying again)');
+  assert.deepEqual(
+    lines.map((l) => l.level),
+    ['warn', 'warn'],
+  );
+  assert.match(lines[0]!.message, /the database is busy/);
+  assert.equal(lines[0]!.fields.err, undefined, 'no stack');
+  assert.equal(lines[1]!.fields.failedSinceLastLine, 19);
+  assert.equal((storeFailureCounts().get('busy') ?? 0) - before, 21);
 });
