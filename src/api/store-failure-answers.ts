@@ -67,7 +67,7 @@ function classify(error: unknown): {
       message: 'the database is busy; retry shortly',
       retryAfterS: 1,
       reason: 'busy',
-      log: { level: 'warn' },
+      log: { level: 'warn', throttled: 'the database is busy: answering 503' },
     };
   // Another process sealed the endpoint secrets with a new HERALD_ENCRYPTION_KEY: this one cannot
   // open them until it is restarted with it (docs/operations.md). Its misconfiguration, not the

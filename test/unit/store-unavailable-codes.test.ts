@@ -32,3 +32,9 @@ test('too many clients (53300) is answered as the database unavailable, and said
   const down = storeUnavailable(pgError('57P03', 'the database system is starting up'));
   assert.equal(down?.message, 'the database cannot be reached; retry shortly');
 });
+
+test('a busy database is answered 503 HERALD_ERR_BUSY and logged throttled (once per 10 s, no stack), not once per request', () => {
+  const answer = storeUnavailable(pgError('55P03', 'canceling statement due to lock timeout'));
+  assert.equal(answer?.code, 'HERALD_ERR_BUSY');
+  assert.equal(answer?.log.throttled, 'the database is busy: answering 503');
+});
