@@ -53,10 +53,11 @@ export async function eachUpTo<T>(
  * `herald: showing the first 100 endpoints; there are more: --limit N for more, or --cursor <c>
  * for the next ones`. Nothing when the list ended.
  */
-export function sayMore(stopped: Written, what: string): void {
+export function sayMore(stopped: Written, what: string, fromCursor?: string): void {
   if (stopped.nextCursor === null) return;
+  const which = fromCursor === undefined ? 'the first' : 'the next';
   process.stderr.write(
-    `herald: showing the first ${stopped.written} ${what}; there are more: --limit N for more, or --cursor ${stopped.nextCursor} for the next ones\n`,
+    `herald: showing ${which} ${stopped.written} ${what}; there are more: --limit N for more, or --cursor ${stopped.nextCursor} for the next ones\n`,
   );
 }
 

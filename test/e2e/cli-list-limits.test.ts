@@ -11,7 +11,7 @@ import { type HeraldProcess, type Receiver, runHerald, startHerald, startReceive
 
 const ADMIN = 'cli-limits-admin-token-0123456789';
 const MORE =
-  /^herald: showing the first (\d+) (\w+); there are more: --limit N for more, or --cursor (\S+) for the next ones\n$/;
+  /^herald: showing the (?:first|next) (\d+) (\w+); there are more: --limit N for more, or --cursor (\S+) for the next ones\n$/;
 
 describe('CLI lists that stop before the end say so', { timeout: 120_000 }, () => {
   let server: HeraldProcess;
@@ -53,10 +53,16 @@ describe('CLI lists that stop before the end say so', { timeout: 120_000 }, () =
       'the note’s cursor goes on after the last shown',
     );
 
+    // From a cursor, the note says these are the next ones, not the first.
+    const two = MORE.exec((await runHerald(['endpoints', 'list', ...conn, '--limit', '2'])).stderr);
+    assert.ok(two);
+    const next = await runHerald(['endpoints', 'list', ...conn, '--limit', '2', '--cursor', two[3]!]);
+    assert.match(next.stderr, /^herald: showing the next 2 endpoints;/);
+
     const all = await runHerald(['endpoints', 'list', ...conn, '--limit', '101']);
     assert.deepEqual([all.code, all.stdout.trim().split('\n').length, all.stderr], [0, 101, '']);
-    const two = await runHerald(['endpoints', 'list', ...conn, '--limit', '2', '--json']);
-    const page = JSON.parse(two.stdout) as { data: unknown[]; nextCursor: string | null };
+    const twoJson = await runHerald(['endpoints', 'list', ...conn, '--limit', '2', '--json']);
+    const page = JSON.parse(twoJson.stdout) as { data: unknown[]; nextCursor: string | null };
     assert.equal(page.data.length, 2);
     assert.ok(page.nextCursor);
     const bad = await runHerald(['endpoints', 'list', ...conn, '--limit', '0']);

@@ -72,7 +72,7 @@ export function addEndpointHistoryCommands(endpoints: Command): void {
           sayEmpty(
             `no attempts of ${id}${narrowedBy(flags, ['status', 'type', 'since', 'until', 'cursor'])}`,
           );
-        else sayMore(stopped, 'attempts');
+        else sayMore(stopped, 'attempts', flags.cursor);
       }
     }),
   );

@@ -77,7 +77,7 @@ export function endpointsCommand(): Command {
               ? `no endpoints in ${flags.project} (add one with \`herald endpoints create URL --project ${flags.project}\`)`
               : `no endpoints in ${flags.project}${narrowedBy(flags, ['cursor'])}`,
           );
-        else sayMore(stopped, 'endpoints');
+        else sayMore(stopped, 'endpoints', flags.cursor);
       },
     ),
   );

@@ -134,7 +134,7 @@ export function eventsCommand(): Command {
       const stopped = await eachUpTo(limit, page, printEvent, flags.cursor);
       if (stopped.written === 0)
         sayEmpty(`no events in ${flags.project}${narrowedBy(flags, ['type', 'since', 'until', 'cursor'])}`);
-      else sayMore(stopped, 'events');
+      else sayMore(stopped, 'events', flags.cursor);
     }),
   );
   withConnectionFlags(
