@@ -32,6 +32,15 @@ before(async () => {
 });
 after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
+/** A logger for storeErrorLog that keeps its lines. */
+function collectingLogger() {
+  const lines: { level: string; fields: Record<string, unknown>; message: string }[] = [];
+  const line = (level: string) => (fields: object, message: string) => {
+    lines.push({ level, fields: { ...fields }, message });
+  };
+  return { lines, logger: { error: line('error'), warn: line('warn') } };
+}
+
 test('a group-commit batch that cannot reach the database fails as one: one connection attempt, not one per job', async () => {
   const pool = new pg.Pool({ connectionString: url, max: 4 });
   pool.on('error', () => undefined);
@@ -61,12 +70,7 @@ test('the dispatcher logs an unreachable database once per interval with the cou
     () => assert.fail('connected'),
     (error: unknown) => error,
   );
-  const lines: { level: string; fields: Record<string, unknown>; message: string }[] = [];
-  const logger = {
-    error: (fields: object, message: string) =>
-      lines.push({ level: 'error', fields: { ...fields }, message }),
-    warn: (fields: object, message: string) => lines.push({ level: 'warn', fields: { ...fields }, message }),
-  };
+  const { lines, logger } = collectingLogger();
   let now = 1_000_000;
   const onError = storeErrorLog(logger, 10_000, () => now);
   for (let i = 0; i < 50; i++) onError(unreachable, i % 2 ? 'claim' : 'recordAttempts');
@@ -86,12 +90,7 @@ test('the dispatcher logs an unreachable database once per interval with the cou
 });
 
 test('what a stop left unfinished is one warn line without a stack', () => {
-  const lines: { level: string; fields: Record<string, unknown>; message: string }[] = [];
-  const logger = {
-    error: (fields: object, message: string) =>
-      lines.push({ level: 'error', fields: { ...fields }, message }),
-    warn: (fields: object, message: string) => lines.push({ level: 'warn', fields: { ...fields }, message }),
-  };
+  const { lines, logger } = collectingLogger();
   storeErrorLog(logger)(
     new Error('3 attempts still in flight after the 10000 ms grace are not recorded'),
     'shutdown',
@@ -124,12 +123,7 @@ test('the dispatcher logs a busy database (records tried again) once per interva
     rmSync(dir, { recursive: true, force: true });
   }
   assert.ok(busy, 'the second writer was refused');
-  const lines: { level: string; fields: Record<string, unknown>; message: string }[] = [];
-  const logger = {
-    error: (fields: object, message: string) =>
-      lines.push({ level: 'error', fields: { ...fields }, message }),
-    warn: (fields: object, message: string) => lines.push({ level: 'warn', fields: { ...fields }, message }),
-  };
+  const { lines, logger } = collectingLogger();
   let now = 1_000_000;
   const before = storeFailureCounts().get('busy') ?? 0;
   const onError = storeErrorLog(logger, 10_000, () => now);
