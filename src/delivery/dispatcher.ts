@@ -35,6 +35,19 @@ const CALLBACK_SETTINGS: Record<Envelope, Pick<Endpoint, 'method' | 'headers' | 
   'event-data': { method: 'POST', headers: {}, envelope: 'event-data', signature: { scheme: 'none' } },
   raw: { method: 'POST', headers: {}, envelope: 'raw', signature: { scheme: 'none' } },
 };
+/** When a delivery this process could not send for want of descriptors or memory is due again. */
+const LOCAL_FAILURE_RETRY_MS = 1_000;
+
+/** An attempt this process could not make (SendResult.local): logged, throttled, as out of files. */
+class LocalResourceError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'LocalResourceError';
+    this.code = code;
+  }
+}
+
 /** Shortest pause between two claims that found nothing for the endpoints that are not saturated. */
 const EMPTY_CLAIM_RETRY_MS = 20;
 /**
@@ -150,6 +163,18 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // A failing endpoint gets no more of its queued work from this batch: it goes back to the
       // store, so the failure count (and a disable at the threshold or on 410) decides first.
       if (endpointId && rec.endpointEffect !== 'success') queues.drop(endpointId);
+    },
+    // Nothing reached the receiver (this process is out of file descriptors or memory): handed
+    // back, due again shortly, with no attempt recorded and none of its retries used up.
+    onLocalFailure: (claimed, result) => {
+      if (cutOff) return;
+      const at = clock() + LOCAL_FAILURE_RETRY_MS;
+      deferredWakeups.add(at);
+      const { projectId, id } = claimed.delivery;
+      handBack([{ projectId, deliveryId: id, nextAttemptAt: at }]).catch((error: unknown) =>
+        hooks.onError?.(error, 'release'),
+      );
+      hooks.onError?.(new LocalResourceError(result.local!, result.error?.message ?? ''), 'send');
     },
   });
 

@@ -23,6 +23,11 @@ export interface AttemptSenderOptions {
   workerId: string;
   /** The attempt's record, once its response (or error) is in. */
   onAttempted(record: AttemptRecord): void;
+  /**
+   * The attempt failed in this process before it reached the receiver (SendResult.local): no
+   * attempt to record, the delivery is handed back. Without it, such an attempt is recorded.
+   */
+  onLocalFailure?(claimed: ClaimedDelivery, result: SendResult): void;
 }
 
 export type AttemptSender = (
@@ -39,7 +44,7 @@ export type AttemptSender = (
  * moved by PATCH gets its retries, recoveries and resends at its new address.
  */
 export function createAttemptSender(options: AttemptSenderOptions): AttemptSender {
-  const { send, clock, random, retryJitter, workerId, onAttempted } = options;
+  const { send, clock, random, retryJitter, workerId, onAttempted, onLocalFailure } = options;
   return async (claimed, settings, secrets, timeoutMs, schedule) => {
     const { event } = claimed;
     const delivery =
@@ -74,6 +79,10 @@ export function createAttemptSender(options: AttemptSenderOptions): AttemptSende
       timeoutMs,
       ...(delivery.endpointId ? { poolKey: delivery.endpointId } : {}),
     });
+    if (result.local && onLocalFailure) {
+      onLocalFailure(claimed, result);
+      return;
+    }
     onAttempted(
       attemptRecord({
         delivery,

@@ -28,10 +28,12 @@ export interface SendResult {
   response: AttemptResponse | null;
   error: { kind: ErrorKind; message: string } | null;
   /**
-   * The attempt failed in this process before it reached the receiver (out of file descriptors or
-   * memory): recorded and retried, but it does not count against the endpoint (attempt-outcome.ts).
+   * The attempt failed in this process before it reached the receiver, with this code (EMFILE,
+   * ENFILE, ENOBUFS, ENOMEM: out of file descriptors or memory). The dispatcher hands the delivery
+   * back without an attempt (send-attempt.ts onLocalFailure); recorded anyway, it does not count
+   * against the endpoint (attempt-outcome.ts).
    */
-  local?: true;
+  local?: string;
 }
 
 export type SendFn = (request: SendRequest) => Promise<SendResult>;

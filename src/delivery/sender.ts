@@ -213,7 +213,7 @@ export function createSender(options: SenderOptions): Sender {
                         500,
                       ),
                   },
-                  local: true,
+                  local,
                 }
               : { response: null, error: { kind: errorKindFromError(error), message: errorMessage(error) } },
           ),

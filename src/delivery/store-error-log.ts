@@ -118,7 +118,7 @@ export function storeErrorLog(
       if (!state) return;
       logger.error(
         { during, cause: { code, message }, ...since(state) },
-        `dispatcher: out of file descriptors (the database cannot open a file it needs): raise the open-files limit (ulimit -n, LimitNOFILE) or lower the connections; trying again ${every}`,
+        `dispatcher: out of file descriptors (a file or a connection could not be opened): raise the open-files limit (ulimit -n, LimitNOFILE) or lower the connections; trying again ${every}`,
       );
       return;
     }

@@ -58,8 +58,11 @@ export function isStoreFull(error: unknown): boolean {
 }
 
 const SQLITE_CANTOPEN = 14;
-/** Node's errno codes for a process (EMFILE) or a system (ENFILE) out of file descriptors. */
-const OUT_OF_FILES = new Set(['EMFILE', 'ENFILE']);
+/**
+ * Node's errno codes for a process (EMFILE) or a system (ENFILE) out of file descriptors, or out of
+ * socket buffers or memory (ENOBUFS, ENOMEM): this process's resources, not the request's.
+ */
+const OUT_OF_FILES = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM']);
 
 /**
  * The process could not open a file or socket it needs: out of file descriptors (EMFILE, ENFILE:

@@ -35,7 +35,7 @@ test('EMFILE on connect is recorded as internal, not the receiver’s failure, a
     assert.equal(result.response, null);
     assert.equal(result.error?.kind, 'internal');
     assert.match(result.error?.message ?? '', /EMFILE.*not the receiver's failure/);
-    assert.equal(result.local, true);
+    assert.equal(result.local, 'EMFILE');
     assert.equal(requests, 0, 'nothing reached the receiver');
 
     const record = attemptRecord({
