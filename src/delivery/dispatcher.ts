@@ -15,6 +15,7 @@ import { createDeferredWakeups } from './deferred-wakeups.ts';
 import type { Dispatcher, DispatcherOptions } from './dispatcher-types.ts';
 import { createEndpointQueues } from './endpoint-queues.ts';
 import { projectRoomNow } from './fair-share.ts';
+import { LOCAL_FAILURE_RETRY_MS, LocalResourceError } from './local-failure.ts';
 import { createProjectSchedules } from './project-schedules.ts';
 import { createRateGate } from './rate-gate.ts';
 import { createRecordQueue } from './record-queue.ts';
@@ -35,19 +36,6 @@ const CALLBACK_SETTINGS: Record<Envelope, Pick<Endpoint, 'method' | 'headers' | 
   'event-data': { method: 'POST', headers: {}, envelope: 'event-data', signature: { scheme: 'none' } },
   raw: { method: 'POST', headers: {}, envelope: 'raw', signature: { scheme: 'none' } },
 };
-/** When a delivery this process could not send for want of descriptors or memory is due again. */
-const LOCAL_FAILURE_RETRY_MS = 1_000;
-
-/** An attempt this process could not make (SendResult.local): logged, throttled, as out of files. */
-class LocalResourceError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'LocalResourceError';
-    this.code = code;
-  }
-}
-
 /** Shortest pause between two claims that found nothing for the endpoints that are not saturated. */
 const EMPTY_CLAIM_RETRY_MS = 20;
 /**
