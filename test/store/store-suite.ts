@@ -650,6 +650,39 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
     });
 
     withStore(
+      "claims: one endpoint's backlog at the head of the due order does not hold other tenants' work back",
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 1);
+        const busy = endpoints[0]!;
+        const { endpoints: quiet } = await projectWithEndpoints(store, 3);
+        await deepBacklog(store, project.id); // 3,000 deliveries due before anything of the others
+        await store.acceptEvents(quiet[0]!.projectId, [eventInput('a')], T0 + 1_000); // one to each
+        const idle = (await projectWithEndpoints(store, 1)).endpoints[0]!;
+        const quietIds = new Set(quiet.map((ep) => ep.id));
+        const claim = (excludeEndpointIds?: string[]) =>
+          store.claimDueDeliveries({
+            limit: 100,
+            leaseMs: 30 * SECOND,
+            now: T0 + 2_000,
+            workerId: 'w1',
+            ...(excludeEndpointIds ? { excludeEndpointIds } : {}),
+          });
+        for (const exclude of [undefined, [idle.id]]) {
+          const claimed = await claim(exclude);
+          assert.equal(claimed.length, 100, 'a full claim');
+          const theirs = claimed.filter((c) => quietIds.has(c.delivery.endpointId!));
+          assert.equal(theirs.length, 3, `each quiet one's delivery, before older (exclude ${exclude})`);
+          assert.equal(new Set(claimed.map((c) => c.delivery.id)).size, 100, 'none twice');
+          // What the quiet endpoints leave of the claim's share goes to the oldest due.
+          const next = await claim(exclude);
+          assert.equal(next.length, 100);
+          assert.ok(next.every((c) => c.delivery.endpointId === busy.id));
+          assert.equal(await store.releaseClaims('w1', T0 + 2_000), 200);
+        }
+      },
+    );
+
+    withStore(
       'claims: endpoints asked for first are claimed before older work, up to their limit each',
       async (store) => {
         const { project, endpoints } = await projectWithEndpoints(store, 1);

@@ -6,7 +6,7 @@
  * claim's transaction (PostgresStore.claimDueDeliveries), under CLAIM_PLANNER_SETTINGS.
  */
 import type pg from 'pg';
-import { CLAIM_PROBES, CLAIM_WINDOW, WINDOW_SKIP_MS } from '../claim-limits.ts';
+import { CLAIM_PROBES, CLAIM_WINDOW, FAIR_CLAIM_MIN, FAIR_SHARE, WINDOW_SKIP_MS } from '../claim-limits.ts';
 import type { ClaimedDelivery, ClaimOptions } from '../store.ts';
 import { num, type Row, toDelivery, toEventLazyPayload } from './rows.ts';
 
@@ -25,6 +25,8 @@ export interface ClaimState {
   skipWindow: { excluded: Set<string>; until: number } | null;
   /** Active endpoints, as the last probe counted them. */
   activeEndpoints: number;
+  /** The active endpoints as of `at`, kept WINDOW_SKIP_MS (a claim in turn reads them every time). */
+  active?: { list: Row[]; at: number };
 }
 
 /**
@@ -78,8 +80,23 @@ export async function leaseDue(db: Queryable, o: ClaimOptions, state: ClaimState
   return first.concat(await leaseOldest(db, { ...o, limit: o.limit - first.length }, state));
 }
 
-/** Leases the oldest due rows, leaving `o.excludeEndpointIds` out (see leaseDue). */
+/**
+ * Leases due rows, leaving `o.excludeEndpointIds` out: the oldest due, but in a large claim that
+ * finds more due than it takes, a part (FAIR_SHARE) goes to endpoints in turn, so a backlog at the
+ * head of the due order does not hold everyone else's work back. As in the SQLite store.
+ */
 async function leaseOldest(db: Queryable, o: ClaimOptions, state: ClaimState): Promise<Row[]> {
+  const fair = o.limit >= FAIR_CLAIM_MIN ? Math.floor(o.limit / FAIR_SHARE) : 0;
+  const oldest = await leaseOldestDue(db, { ...o, limit: o.limit - fair }, state);
+  if (fair === 0 || oldest.length < o.limit - fair) return oldest;
+  const inTurn = await probeEndpoints(db, o, o.excludeEndpointIds ?? [], fair, state);
+  const rest =
+    inTurn.length < fair ? await leaseOldestDue(db, { ...o, limit: fair - inTurn.length }, state) : [];
+  return oldest.concat(inTurn, rest);
+}
+
+/** Leases the oldest due rows, leaving `o.excludeEndpointIds` out (see leaseDue). */
+async function leaseOldestDue(db: Queryable, o: ClaimOptions, state: ClaimState): Promise<Row[]> {
   const exclude = o.excludeEndpointIds ?? [];
   // One statement: pick due rows in index order, skip rows leased or being claimed by another
   // worker right now, and lease them. Its cost is the batch (and the leases in flight, which the
@@ -143,32 +160,51 @@ async function probeEndpoints(
     [o.now, o.leaseMs, o.workerId, want],
     db,
   );
-  const active = await query(
-    `SELECT project_id, id FROM endpoints WHERE status = 'active' ORDER BY id`,
-    [],
-    db,
-  );
+  const active = await activeEndpoints(db, o.now, state);
   state.activeEndpoints = active.length;
   const leftOut = new Set(exclude);
   const endpoints = active.filter((ep) => !leftOut.has(String(ep.id)));
   const n = endpoints.length;
   const visits = Math.min(n, CLAIM_PROBES);
   const visited = Array.from({ length: visits }, (_, i) => endpoints[(state.probeFrom + i) % n]!);
-  state.probeFrom = n ? (state.probeFrom + visits) % n : 0;
   // Each endpoint an equal share first, then what is left to those that had more (leased already,
   // so their second probe sees past the first). One statement per round, whatever the endpoints.
   const share = Math.max(1, Math.ceil((want - out.length) / Math.max(1, visits)));
+  let probed = 0;
   if (out.length < want && visits > 0) {
-    const first = await probeRound(db, o, round(visited, share), want - out.length);
+    const wanted = want - out.length;
+    const first = await probeRound(db, o, round(visited, share), wanted);
     out.push(...first);
     const got = new Map<string, number>();
     for (const r of first) got.set(String(r.endpoint_id), (got.get(String(r.endpoint_id)) ?? 0) + 1);
+    // The round stops once it has enough: the next probe starts after the last endpoint it reached.
+    probed = first.length < wanted ? visits : lastReached(visited, got) + 1;
     const hadMore = visited.filter((ep) => got.get(String(ep.id)) === share);
     if (out.length < want && hadMore.length > 0) {
       out.push(...(await probeRound(db, o, round(hadMore, want - out.length), want - out.length)));
     }
   }
+  state.probeFrom = n ? (state.probeFrom + probed) % n : 0;
   return out;
+}
+
+/** The index in `visited` of the last endpoint that gave rows (-1 when none did). */
+function lastReached(visited: Row[], got: Map<string, number>): number {
+  for (let i = visited.length - 1; i >= 0; i--) if (got.has(String(visited[i]!.id))) return i;
+  return -1;
+}
+
+/** The active endpoints (kept WINDOW_SKIP_MS: one a claim does not see yet is seen by the window). */
+async function activeEndpoints(db: Queryable, now: number, state: ClaimState): Promise<Row[]> {
+  const kept = state.active;
+  if (kept && now >= kept.at && now - kept.at < WINDOW_SKIP_MS) return kept.list;
+  const list = await query(
+    `SELECT project_id, id FROM endpoints WHERE status = 'active' ORDER BY id`,
+    [],
+    db,
+  );
+  state.active = { list, at: now };
+  return list;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import type { HeraldEvent } from '../../domain/types.ts';
-import { CLAIM_PROBES, CLAIM_WINDOW, WINDOW_SKIP_MS } from '../claim-limits.ts';
+import { CLAIM_PROBES, CLAIM_WINDOW, FAIR_CLAIM_MIN, FAIR_SHARE, WINDOW_SKIP_MS } from '../claim-limits.ts';
 import type { ClaimedDelivery, ClaimOptions } from '../store.ts';
 import { all, get, run } from './db-helpers.ts';
 import { type Row, toDelivery, toEventLazyPayload } from './rows.ts';
@@ -53,8 +53,22 @@ export function claimDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor):
   return withEvents(db, first.concat(rest), o);
 }
 
-/** Leases up to `o.limit` of the oldest due deliveries, leaving `o.excludeEndpointIds` out. */
+/**
+ * Leases up to `o.limit` due deliveries, leaving `o.excludeEndpointIds` out: the oldest due, but in a
+ * large claim that finds more due than it takes, a part (FAIR_SHARE) goes to endpoints in turn, so
+ * a backlog at the head of the due order does not hold everyone else's work back.
+ */
 function leaseOldest(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor): Row[] {
+  const fair = o.limit >= FAIR_CLAIM_MIN ? Math.floor(o.limit / FAIR_SHARE) : 0;
+  const oldest = leaseOldestDue(db, { ...o, limit: o.limit - fair }, probe);
+  if (fair === 0 || oldest.length < o.limit - fair) return oldest;
+  const inTurn = probeEndpoints(db, o, new Set(o.excludeEndpointIds), fair, probe);
+  const rest = inTurn.length < fair ? leaseOldestDue(db, { ...o, limit: fair - inTurn.length }, probe) : [];
+  return oldest.concat(inTurn, rest);
+}
+
+/** Leases up to `o.limit` of the oldest due deliveries, leaving `o.excludeEndpointIds` out. */
+function leaseOldestDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor): Row[] {
   const exclude = o.excludeEndpointIds ?? [];
   // Rows are picked in due order (the partial index deliveries_due), then leased in one statement.
   const lease = (select: string, ...params: SQLInputValue[]): Row[] => {
@@ -186,17 +200,20 @@ function probeEndpoints(
   const n = endpoints.length;
   const visits = Math.min(n, CLAIM_PROBES);
   const visited = Array.from({ length: visits }, (_, i) => endpoints[(probe.from + i) % n]!);
-  probe.from = n ? (probe.from + visits) % n : 0;
   const probeOne = (ep: { projectId: string; id: string }, limit: number) =>
     all(db, ENDPOINT_PROBE_SQL, ep.projectId, ep.id, o.now, limit);
   const share = Math.max(1, Math.ceil((want - out.length) / Math.max(1, visits)));
   const hadMore: typeof visited = [];
+  let probed = 0;
   for (const ep of visited) {
     if (out.length >= want) break;
     const rows = probeOne(ep, Math.min(share, want - out.length));
+    probed++;
     out.push(...rows);
     if (rows.length === share) hadMore.push(ep);
   }
+  // The next probe starts after the last endpoint probed: those the loop did not reach come first.
+  probe.from = n ? (probe.from + probed) % n : 0;
   leaseRows(db, out, o); // leased first, so the second pass sees past them
   const more: Row[] = [];
   for (const ep of hadMore) {
