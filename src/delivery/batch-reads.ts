@@ -2,9 +2,11 @@
  * What the dispatcher reads from the store before it starts a claimed batch: the endpoints (with
  * their opened secrets, dispatch-cache.ts), each project's retry schedule, and the batch's rate
  * tokens. All of it comes first, so the launch/release pass that follows is synchronous and nothing
- * is ever left claimed but not started. A read that fails puts the whole batch back and rethrows:
- * due at once when this process's key cannot open the secrets (a process that can takes them), in a
- * second otherwise.
+ * is ever left claimed but not started. That pass must follow in the same turn of the event loop
+ * (nothing but promise hops in between): the batch's rate tokens are added to those of batches
+ * prepared alongside it, and what is left when the turn ends is dropped (rate-gate.ts). A read that
+ * fails puts the whole batch back and rethrows: due at once when this process's key cannot open the
+ * secrets (a process that can takes them), in a second otherwise.
  */
 import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
 import type { ClaimedDelivery, DispatchEndpoint, Store } from '../store/store.ts';
@@ -42,7 +44,8 @@ export async function readBatch(
       const id = c.delivery.projectId;
       if (!schedules.has(id)) schedules.set(id, await projectSchedule(id));
     }
-    await rateGate.prepare(claimed, endpoints, clock); // one store call per batch, rate-limited endpoints only
+    // One store call per batch, rate-limited endpoints only; last, so nothing is awaited between it and the pass.
+    await rateGate.prepare(claimed, endpoints, clock);
     return { endpoints, schedules, readAt };
   } catch (error) {
     const at = clock() + (isSecretKeyMismatch(error) ? 0 : READ_FAILURE_RETRY_MS);

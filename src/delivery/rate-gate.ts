@@ -5,23 +5,41 @@
  * number of endpoints. `take` then hands them out one delivery at a time; a delivery without a
  * token learns when the next one will be there and is put back until then.
  *
- * Tokens granted but not used (the delivery was parked, or held back by the concurrency cap) are
- * simply lost: the limit errs on the side of sending less, never more.
+ * Several batches can be between `prepare` and their launch pass at once (the claim loop and the
+ * hand-off of newly accepted deliveries each run one: Dispatcher.dispatchClaimed), so the tokens are
+ * not kept per batch but added up per endpoint: each `prepare` adds what the store granted it to its
+ * endpoints' counts, and each `take` uses one, whichever batch it belongs to. A batch's deliveries ask
+ * for one each, so the batches together ask for exactly the tokens they took from the store: none is
+ * lost to another batch, none is used twice. (A single shared map that each `prepare` replaced lost
+ * the other batch's tokens: its deliveries found none, were put back for an interval, and the tokens
+ * they had taken in the store went unused.)
+ *
+ * The tokens are for now: a batch's launch pass runs in the same turn of the event loop as the end of
+ * its `prepare` (it is synchronous after the reads, batch-reads.ts). Those left when the turn ends
+ * (counted for a delivery that did not ask: put back for a full queue) are dropped then, so they are
+ * never spent later on top of newer ones (a burst over the limit): the limit errs on the side of
+ * sending less, never more. An endpoint whose secrets did not open takes none (its deliveries go back
+ * without asking).
  */
 import type { Endpoint } from '../domain/types.ts';
 import type { ClaimedDelivery, ClaimFirst, DispatchEndpoint, RateTokenGrant, Store } from '../store/store.ts';
 
 export interface RateGate {
   /**
-   * Takes the tokens a claimed batch needs (only endpoints with a rateLimit), as of `now`: give the
-   * clock, read once the store takes them (Store.takeRateTokens).
+   * Takes the tokens a claimed batch needs (only active endpoints with a rateLimit whose secrets
+   * opened), as of `now`: give the clock, read once the store takes them (Store.takeRateTokens).
+   * They are added to those of other batches prepared in the same turn of the event loop; the
+   * batch's `take`s must come in that turn (what is left is dropped when it ends).
    */
   prepare(
     claimed: ClaimedDelivery[],
     endpoints: Map<string, DispatchEndpoint>,
     now: number | (() => number),
   ): Promise<void>;
-  /** 0 when a delivery to `endpoint` may go now (a token is used), else ms until the next token. */
+  /**
+   * 0 when a delivery to `endpoint` may go now (a token is used, of those prepared this turn for the
+   * endpoint by any batch), else ms until the next token.
+   */
   take(endpoint: Endpoint, now: number): number;
   /**
    * When a delivery of this batch that got no token (`take` said `wait`) should be due again. The
@@ -73,8 +91,36 @@ interface PutBacks {
   askedAt: number;
 }
 
+/** One endpoint's tokens taken from the store this turn of the event loop, by every batch prepared in it. */
+interface Tokens {
+  /** Granted and not used yet. */
+  left: number;
+  /** When the store's next token is there: the latest of its grants (the last to take saw the others). */
+  nextAt: number;
+}
+
 export function createRateGate(store: Pick<Store, 'takeRateTokens'>): RateGate {
-  let grants = new Map<string, RateTokenGrant>();
+  let tokens = new Map<string, Tokens>();
+  let dropScheduled = false;
+  /** At the end of the turn: every batch prepared in it has had its launch pass. */
+  const dropLeftTokens = () => {
+    dropScheduled = false;
+    tokens = new Map();
+  };
+  const addGrants = (grants: Map<string, RateTokenGrant>) => {
+    for (const [endpointId, grant] of grants) {
+      const mine = tokens.get(endpointId);
+      if (!mine) tokens.set(endpointId, { left: grant.granted, nextAt: grant.nextAt });
+      else {
+        mine.left += grant.granted;
+        mine.nextAt = Math.max(mine.nextAt, grant.nextAt);
+      }
+    }
+    if (!dropScheduled && grants.size > 0) {
+      dropScheduled = true;
+      setImmediate(dropLeftTokens).unref();
+    }
+  };
   /** Per endpoint, what this process put back (putBackAt). */
   const putBacks = new Map<string, PutBacks>();
   let putBackIds = 0;
@@ -95,15 +141,14 @@ export function createRateGate(store: Pick<Store, 'takeRateTokens'>): RateGate {
       const want = new Map<string, number>();
       for (const c of claimed) {
         const id = c.delivery.endpointId;
-        const ep = id === null ? undefined : endpoints.get(id)?.endpoint;
-        if (!ep?.rateLimit || ep.status !== 'active') continue;
+        const target = id === null ? undefined : endpoints.get(id);
+        const ep = target?.endpoint;
+        // Secrets not opened: handed back without a take (dispatcher.ts); its token would be lost.
+        if (!ep?.rateLimit || ep.status !== 'active' || target!.unopened) continue;
         want.set(ep.id, (want.get(ep.id) ?? 0) + 1);
       }
-      if (want.size === 0) {
-        grants = new Map();
-        return;
-      }
-      grants = await store.takeRateTokens(
+      if (want.size === 0) return;
+      const grants = await store.takeRateTokens(
         [...want].map(([endpointId, n]) => {
           const ep = endpoints.get(endpointId)!.endpoint;
           return {
@@ -116,17 +161,18 @@ export function createRateGate(store: Pick<Store, 'takeRateTokens'>): RateGate {
         }),
         now,
       );
+      addGrants(grants);
     },
     take(endpoint, now) {
       if (!endpoint.rateLimit) return 0;
-      const grant = grants.get(endpoint.id);
-      // Not prepared for this endpoint (should not happen): wait one interval rather than overshoot.
-      if (!grant) return Math.ceil(1000 / endpoint.rateLimit.perSecond);
-      if (grant.granted > 0) {
-        grant.granted--;
+      const mine = tokens.get(endpoint.id);
+      // Not prepared for this endpoint this turn (should not happen): wait one interval rather than overshoot.
+      if (!mine) return Math.ceil(1000 / endpoint.rateLimit.perSecond);
+      if (mine.left > 0) {
+        mine.left--;
         return 0;
       }
-      return Math.max(1, Math.ceil(grant.nextAt - now));
+      return Math.max(1, Math.ceil(mine.nextAt - now));
     },
     putBackAt(endpoint, deliveryId, now, wait) {
       const next = now + wait;

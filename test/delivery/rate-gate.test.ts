@@ -7,7 +7,7 @@ import { after, describe, test } from 'node:test';
 import { createRateGate } from '../../src/delivery/rate-gate.ts';
 import type { Endpoint } from '../../src/domain/types.ts';
 import { openStore } from '../../src/store/open-store.ts';
-import type { ClaimedDelivery } from '../../src/store/store.ts';
+import type { ClaimedDelivery, DispatchEndpoint } from '../../src/store/store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-rate-gate-'));
 const store = await openStore(`sqlite:${join(dir, 'herald.db')}`);
@@ -201,4 +201,113 @@ test('rate gate: with more endpoints due than one claim takes first, each gets i
     for (const f of first) seen.add(f.endpointId);
   }
   assert.equal(seen.size, 40, 'every endpoint was asked for first at some claim');
+});
+
+describe('rate gate: batches prepared at the same time', () => {
+  // The claim loop and the hand-off of newly accepted deliveries each prepare a batch; both can be
+  // between prepare and their launch pass at once. Each delivery must get the token its batch took
+  // from the store: none lost to the other batch, none used twice.
+  const limited = (id: string, perSecond: number, burst: number) =>
+    ({ id, projectId: 'p', status: 'active', rateLimit: { perSecond, burst } }) as unknown as Endpoint;
+  const viewsOf = (...eps: Endpoint[]) =>
+    new Map<string, DispatchEndpoint>(eps.map((endpoint) => [endpoint.id, { endpoint, secrets: [] }]));
+  const claimedTo = (pairs: [string, string][]) =>
+    pairs.map(([id, endpointId]) => ({
+      delivery: { id, endpointId, projectId: 'p' },
+    })) as unknown as ClaimedDelivery[];
+  const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  test('two batches prepared before either takes: every delivery gets its token, none twice', async () => {
+    const gate = createRateGate(store);
+    const now = 5_000_000;
+    const onlyA = limited('conc-a', 2, 2); // 2/s, burst 2: far under the limit
+    const onlyB = limited('conc-b', 2, 2);
+    const shared = limited('conc-s', 2, 2);
+    const a = gate.prepare(
+      claimedTo([
+        ['a0', 'conc-a'],
+        ['a1', 'conc-s'],
+      ]),
+      viewsOf(onlyA, shared),
+      now,
+    );
+    const b = gate.prepare(
+      claimedTo([
+        ['b0', 'conc-b'],
+        ['b1', 'conc-s'],
+      ]),
+      viewsOf(onlyB, shared),
+      now,
+    );
+    await Promise.all([a, b]);
+    // Batch A's pass, then batch B's (both after both prepares).
+    assert.deepEqual([gate.take(onlyA, now), gate.take(shared, now)], [0, 0], 'batch A');
+    assert.deepEqual([gate.take(onlyB, now), gate.take(shared, now)], [0, 0], 'batch B');
+    // The shared endpoint's two tokens were both taken in the store and both used, once each.
+    assert.equal(gate.take(shared, now), 500, 'no third token: the next one in an interval');
+    const store2 = await store.takeRateTokens(
+      [{ projectId: 'p', endpointId: 'conc-s', perSecond: 2, burst: 2, want: 1 }],
+      now,
+    );
+    assert.equal(store2.get('conc-s')?.granted, 0, 'the store has none left either');
+  });
+
+  test('prepare and take interleaved: a batch prepared while another waits for its tokens', async () => {
+    const gate = createRateGate(store);
+    const now = 6_000_000;
+    const ep = limited('conc-i', 10, 3);
+    const a = gate.prepare(claimedTo([['a0', 'conc-i']]), viewsOf(ep), now);
+    const b = gate.prepare(
+      claimedTo([
+        ['b0', 'conc-i'],
+        ['b1', 'conc-i'],
+      ]),
+      viewsOf(ep),
+      now,
+    );
+    await a;
+    assert.equal(gate.take(ep, now), 0, 'batch A');
+    await b;
+    assert.deepEqual([gate.take(ep, now), gate.take(ep, now)], [0, 0], 'batch B');
+    assert.ok(gate.take(ep, now) > 0, 'three tokens, three deliveries');
+  });
+
+  test('tokens left at the end of the turn are not spent later, on top of newer ones', async () => {
+    const gate = createRateGate(store);
+    const now = 7_000_000;
+    const ep = limited('conc-l', 10, 2);
+    await gate.prepare(
+      claimedTo([
+        ['a0', 'conc-l'],
+        ['a1', 'conc-l'],
+      ]),
+      viewsOf(ep),
+      now,
+    );
+    assert.equal(gate.take(ep, now), 0); // a1 never asks (put back for a full queue)
+    await nextTurn();
+    assert.ok(gate.take(ep, now + 1_000) > 0, 'the left token was dropped');
+  });
+
+  test('an endpoint whose secrets did not open takes no tokens (its deliveries go back without one)', async () => {
+    const gate = createRateGate(store);
+    const now = 8_000_000;
+    const ep = limited('conc-u', 2, 2);
+    const views = new Map<string, DispatchEndpoint>([
+      [ep.id, { endpoint: ep, secrets: [], unopened: new Error('sealed with another key') }],
+    ]);
+    await gate.prepare(
+      claimedTo([
+        ['u0', 'conc-u'],
+        ['u1', 'conc-u'],
+      ]),
+      views,
+      now,
+    );
+    const left = await store.takeRateTokens(
+      [{ projectId: 'p', endpointId: 'conc-u', perSecond: 2, burst: 2, want: 2 }],
+      now,
+    );
+    assert.equal(left.get('conc-u')?.granted, 2);
+  });
 });
