@@ -184,7 +184,11 @@ export interface Store {
    * same time and take the same number); null when there is no such delivery.
    */
   retryDelivery(projectId: string, deliveryId: string, now: number): Promise<Delivery | 'in-flight' | null>;
-  /** Makes the endpoint's failed deliveries created in [since, until] pending and due at `now`; returns how many. */
+  /**
+   * Makes the endpoint's failed deliveries created in [since, until] pending and due at `now`;
+   * returns how many. In batches of recoverBatch.rows (recover-batch.ts), each its own short
+   * transaction: none is recovered twice, one that fails while it runs may or may not be.
+   */
   recoverDeliveries(
     projectId: string,
     endpointId: string,

@@ -10,6 +10,7 @@ import { attemptRecord as outcomeRecord } from '../../src/delivery/attempt-outco
 import { buildRequest } from '../../src/domain/build-request.ts';
 import type { Attempt, EndpointSecret } from '../../src/domain/types.ts';
 import { WINDOW_SKIP_MS } from '../../src/store/claim-limits.ts';
+import { recoverBatch } from '../../src/store/recover-batch.ts';
 import { MAX_VALID_SECRETS, type Store, StoreConflictError } from '../../src/store/store.ts';
 import { defineDispatchViewSuite } from './dispatch-view-suite.ts';
 import {
@@ -1589,6 +1590,76 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
         assert.ok(claims.every((c) => c.delivery.endpointId === ep.id && c.delivery.attempts === 1));
         const otherProject = await store.createProject({ name: 'q' }, T0);
         assert.equal(await store.recoverDeliveries(otherProject.id, other.id, 0, T0 + DAY, T0 + DAY), 0);
+      },
+    );
+
+    withStore(
+      'recoverDeliveries: in batches, other writes between two; every one in range recovered, once',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 2);
+        const [ep, other] = endpoints;
+        assert.ok(ep && other);
+        // 7 failed deliveries to each endpoint in range, one to each an hour later; one succeeded.
+        const times = [0, 1, 2, 3, 4, 5, 6, HOUR, 7].map((dt) => T0 + dt);
+        for (const [i, t] of times.entries()) {
+          await store.acceptEvents(project.id, [eventInput('a')], t);
+          const claims = await store.claimDueDeliveries({ limit: 10, leaseMs: 1000, now: t, workerId: 'w1' });
+          const ok = i === times.length - 1;
+          await store.recordAttempts(
+            claims.map((c) =>
+              attemptRecord(
+                c.delivery,
+                c.event,
+                ok ? { startedAt: t } : { outcome: 'failed', status: 'failed', startedAt: t },
+              ),
+            ),
+            { now: t, failureThreshold: 1000 },
+          );
+        }
+        const rows = recoverBatch.rows;
+        recoverBatch.rows = 2;
+        try {
+          const order: string[] = [];
+          const recovering = store
+            .recoverDeliveries(project.id, ep.id, T0, T0 + HOUR - 1, T0 + 2 * HOUR)
+            .then((n) => {
+              order.push('recover');
+              return n;
+            });
+          const meanwhile = store
+            .createProject({ name: 'meanwhile' }, T0)
+            .then(() => order.push('other write'));
+          const [recovered] = await Promise.all([recovering, meanwhile]);
+          assert.equal(recovered, 7, 'all 7 in range, over 4 batches and more');
+          // One writer at a time (SQLite): a write asked for meanwhile goes between two batches, not
+          // after them all. (PostgreSQL writes run side by side: only the counts tell there.)
+          if (!store.capabilities.multiProcess) {
+            assert.deepEqual(
+              order,
+              ['other write', 'recover'],
+              'a write asked for meanwhile did not wait for all',
+            );
+          }
+        } finally {
+          recoverBatch.rows = rows;
+        }
+        const claims = await store.claimDueDeliveries({
+          limit: 100,
+          leaseMs: 1000,
+          now: T0 + 2 * HOUR,
+          workerId: 'w',
+        });
+        assert.equal(claims.length, 7);
+        assert.equal(new Set(claims.map((c) => c.delivery.id)).size, 7);
+        assert.ok(
+          claims.every((c) => c.delivery.endpointId === ep.id && c.delivery.createdAt <= T0 + HOUR - 1),
+        );
+        assert.equal(
+          await store.recoverDeliveries(project.id, ep.id, T0, T0 + DAY, T0 + 2 * HOUR),
+          1,
+          'the later one',
+        );
+        assert.equal(await store.recoverDeliveries(project.id, other.id, T0, T0 + DAY, T0 + 2 * HOUR), 8);
       },
     );
 

@@ -32,13 +32,32 @@ export async function retryDeliveryPostgres(
   return (rows as Row[])[0];
 }
 
-/** The endpoint's failed deliveries created in [since, until], pending and due at `now`. */
-export async function recoverDeliveriesPostgres(
-  c: Queryable,
+/**
+ * The ids of the endpoint's failed deliveries created in [since, until], in key order: what a
+ * recover then makes due in batches (recoverDeliveriesPostgres). A plain read: no lock is held.
+ */
+export async function failedDeliveryIdsPostgres(
+  db: Queryable,
   projectId: string,
   endpointId: string,
   since: number,
   until: number,
+): Promise<string[]> {
+  const { rows } = await db.query(
+    `SELECT id FROM deliveries
+     WHERE project_id = $1 AND endpoint_id = $2 AND status = 'failed' AND created_at >= $3 AND created_at <= $4
+     ORDER BY id`,
+    [projectId, endpointId, since, until],
+  );
+  return (rows as Row[]).map((r) => String(r.id));
+}
+
+/** One batch of a recover: those of `ids` still failed made pending and due at `now`. */
+export async function recoverDeliveriesPostgres(
+  c: Queryable,
+  projectId: string,
+  endpointId: string,
+  ids: string[],
   now: number,
 ): Promise<number> {
   // The endpoint before its deliveries, as attempt records lock them (endpoint-writes.ts); the
@@ -48,10 +67,12 @@ export async function recoverDeliveriesPostgres(
     c,
     `UPDATE deliveries d SET status = 'pending', next_attempt_at = $1, leased_by = NULL, updated_at = $1
      FROM (SELECT id FROM deliveries
-           WHERE project_id = $2 AND endpoint_id = $3 AND status = 'failed' AND created_at >= $4 AND created_at <= $5
+           WHERE project_id = $2 AND id = ANY($4::text[]) AND endpoint_id = $3 AND status = 'failed'
+             -- deleted between two batches: its deliveries were closed for good (endpoint-writes.ts)
+             AND EXISTS (SELECT 1 FROM endpoints WHERE project_id = $2 AND id = $3)
            ORDER BY project_id, id FOR NO KEY UPDATE) x
      WHERE d.project_id = $2 AND d.id = x.id`,
-    [now, projectId, endpointId, since, until],
+    [now, projectId, endpointId, ids],
   );
 }
 

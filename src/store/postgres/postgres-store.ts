@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, HeraldEvent } from '../../domain/types.ts';
+import { recoverBatch } from '../recover-batch.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import type {
   AcceptedEvent,
@@ -48,6 +49,7 @@ import { CLAIM_PLANNER_SETTINGS, type ClaimState, leaseDue, withEvents } from '.
 import { dispatchEndpointsPostgres } from './dispatch-endpoints.ts';
 import {
   backlogPostgres,
+  failedDeliveryIdsPostgres,
   recoverDeliveriesPostgres,
   releaseClaimsPostgres,
   retryDeliveryPostgres,
@@ -342,13 +344,21 @@ export class PostgresStore implements Store {
     return (await this.getDelivery(projectId, deliveryId)) ? ('in-flight' as const) : null;
   }
   async recoverDeliveries(projectId: string, endpointId: string, since: number, until: number, now: number) {
-    const n = await this.#tx(async (c) => {
-      const changed = await recoverDeliveriesPostgres(c, projectId, endpointId, since, until, now);
-      if (changed) await this.#notifyOthers(c);
-      return changed;
-    });
-    if (n) this.#notifyLocal();
-    return n;
+    // The failed ones when it starts, then in batches, each its own short transaction
+    // (recover-batch.ts): the endpoint's attempt records wait for one batch, not for all of them.
+    const ids = await failedDeliveryIdsPostgres(this.#pool, projectId, endpointId, since, until);
+    let total = 0;
+    for (let i = 0; i < ids.length; i += recoverBatch.rows) {
+      const batch = ids.slice(i, i + recoverBatch.rows);
+      const n = await this.#tx(async (c) => {
+        const changed = await recoverDeliveriesPostgres(c, projectId, endpointId, batch, now);
+        if (changed) await this.#notifyOthers(c);
+        return changed;
+      }); // due-deliveries.ts
+      if (n) this.#notifyLocal();
+      total += n;
+    }
+    return total;
   }
 
   // ── attempts ──────────────────────────────────────────────────────────────

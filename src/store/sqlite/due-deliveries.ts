@@ -5,7 +5,8 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import type { Backlog, ReleaseItem } from '../store.ts';
-import { get, run } from './db-helpers.ts';
+import { all, get, run } from './db-helpers.ts';
+import type { Row } from './rows.ts';
 
 /** One delivery, whatever its state, pending and due at `now`. */
 export function retryDeliverySqlite(
@@ -28,7 +29,34 @@ export function retryDeliverySqlite(
   );
 }
 
-/** The endpoint's failed deliveries created in [since, until], pending and due at `now`. */
+/**
+ * Where a recover goes on: failed deliveries are walked in the order of index deliveries_endpoint
+ * (project, endpoint, status, next_attempt_at, rowid), first those without a due time (every failed
+ * one: a failure clears it) by rowid, then any others by (due time, rowid). A delivery recovered by
+ * an earlier batch that fails again meanwhile is behind the cursor: never recovered twice.
+ */
+export interface RecoverCursor {
+  due: number | null;
+  rowid: number;
+}
+export const RECOVER_START: RecoverCursor = { due: null, rowid: Number.MIN_SAFE_INTEGER };
+
+const RECOVER_SCAN = {
+  undated: `SELECT rowid AS r, next_attempt_at AS due, (created_at >= ? AND created_at <= ?) AS hit
+     FROM deliveries WHERE project_id = ? AND endpoint_id = ? AND status = 'failed'
+       AND next_attempt_at IS NULL AND rowid > ?
+     ORDER BY rowid LIMIT ?`,
+  dated: `SELECT rowid AS r, next_attempt_at AS due, (created_at >= ? AND created_at <= ?) AS hit
+     FROM deliveries WHERE project_id = ? AND endpoint_id = ? AND status = 'failed'
+       AND (next_attempt_at, rowid) > (?, ?)
+     ORDER BY next_attempt_at, rowid LIMIT ?`,
+};
+
+/**
+ * One batch of a recover: of the endpoint's next `limit` failed deliveries from `from`, those
+ * created in [since, until] made pending and due at `now`. Looks at no more than `limit` rows, however
+ * few of them are in the range; `next` is null once the walk is done.
+ */
 export function recoverDeliveriesSqlite(
   db: DatabaseSync,
   projectId: string,
@@ -36,18 +64,42 @@ export function recoverDeliveriesSqlite(
   since: number,
   until: number,
   now: number,
-): number {
-  return run(
-    db,
-    `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, leased_by = NULL, updated_at = ?
-     WHERE project_id = ? AND endpoint_id = ? AND status = 'failed' AND created_at >= ? AND created_at <= ?`,
-    now,
-    now,
-    projectId,
-    endpointId,
-    since,
-    until,
-  );
+  from: RecoverCursor,
+  limit: number,
+): { recovered: number; next: RecoverCursor | null } {
+  // Deleted between two batches: its deliveries were closed for good (endpoint-writes.ts).
+  if (!get(db, 'SELECT 1 FROM endpoints WHERE project_id = ? AND id = ?', projectId, endpointId)) {
+    return { recovered: 0, next: null };
+  }
+  let budget = Math.max(1, Math.floor(limit));
+  let cursor: RecoverCursor | null = from;
+  const hits: number[] = [];
+  while (cursor && budget > 0) {
+    const rows: Row[] =
+      cursor.due === null
+        ? all(db, RECOVER_SCAN.undated, since, until, projectId, endpointId, cursor.rowid, budget)
+        : all(db, RECOVER_SCAN.dated, since, until, projectId, endpointId, cursor.due, cursor.rowid, budget);
+    for (const row of rows) if (Number(row.hit) === 1) hits.push(Number(row.r));
+    const last: Row | undefined = rows.at(-1);
+    if (rows.length === budget && last) {
+      cursor = { due: last.due == null ? null : Number(last.due), rowid: Number(last.r) };
+    } else {
+      // This part of the walk is done: the undated ones lead to the dated ones, those to the end.
+      cursor = cursor.due === null ? { due: Number.MIN_SAFE_INTEGER, rowid: Number.MIN_SAFE_INTEGER } : null;
+    }
+    budget -= rows.length;
+  }
+  const recovered = hits.length
+    ? run(
+        db,
+        `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, leased_by = NULL, updated_at = ?
+         WHERE rowid IN (SELECT value FROM json_each(?)) AND status = 'failed'`,
+        now,
+        now,
+        JSON.stringify(hits),
+      )
+    : 0;
+  return { recovered, next: cursor };
 }
 
 export function releaseDeliveriesSqlite(db: DatabaseSync, items: ReleaseItem[]): void {

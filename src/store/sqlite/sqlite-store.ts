@@ -9,6 +9,7 @@ import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, HeraldEvent } from '../../domain/types.ts';
 import { DispatchCache } from '../dispatch-cache.ts';
 import { FanOutCache } from '../fan-out-cache.ts';
+import { recoverBatch } from '../recover-batch.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import type {
   AcceptedEvent,
@@ -55,6 +56,8 @@ import { get } from './db-helpers.ts';
 import { dispatchEndpointsSqlite } from './dispatch-endpoints.ts';
 import {
   backlogSqlite,
+  RECOVER_START,
+  type RecoverCursor,
   recoverDeliveriesSqlite,
   releaseClaimsSqlite,
   releaseDeliveriesSqlite,
@@ -323,9 +326,31 @@ export class SqliteStore implements Store {
     return delivery && changed === 0 ? ('in-flight' as const) : delivery;
   }
   async recoverDeliveries(projectId: string, endpointId: string, since: number, until: number, now: number) {
-    return this.#write(() => recoverDeliveriesSqlite(this.#db, projectId, endpointId, since, until, now), {
-      wakes: true,
-    });
+    // In batches, each its own write (recover-batch.ts), the event loop turning between two: the
+    // accepts and attempt records queued meanwhile are committed before the next batch.
+    let total = 0;
+    let cursor: RecoverCursor | null = RECOVER_START;
+    while (cursor) {
+      const from: RecoverCursor = cursor;
+      const batch = await this.#write(
+        () =>
+          recoverDeliveriesSqlite(
+            this.#db,
+            projectId,
+            endpointId,
+            since,
+            until,
+            now,
+            from,
+            recoverBatch.rows,
+          ),
+        { wakes: true },
+      ); // due-deliveries.ts
+      total += batch.recovered;
+      cursor = batch.next;
+      if (cursor) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return total;
   }
 
   // ── attempts ──────────────────────────────────────────────────────────────
