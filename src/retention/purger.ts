@@ -3,6 +3,10 @@
  * and calls Store.purgeBefore until the project is done. Each batch is one short transaction of at
  * most `batchSize` events; between batches it yields (`pauseMs`), so claims and attempt records
  * keep flowing while a large backlog of old history is deleted. Stops between two batches.
+ *
+ * A round that deletes anything says so: one line at its first batch that deleted something, one
+ * with the counts so far at most every `progressMs` (a round over 1,000,000 events took 135 s in
+ * 1,052 batches: no line per batch), and one at its end.
  */
 import { storeErrorLog } from '../delivery/store-error-log.ts';
 import type { Store } from '../store/store.ts';
@@ -32,6 +36,8 @@ export interface PurgerOptions {
   batchSize?: number;
   /** Pause between two batches (default 20 ms). */
   pauseMs?: number;
+  /** At most one progress line per this long while a round deletes (default 10 s). */
+  progressMs?: number;
   /** Cutoffs, and when a failed round was last logged. */
   clock?: () => number;
   log?: PurgerLog;
@@ -51,6 +57,7 @@ export function createPurger(options: PurgerOptions): Purger {
   const firstRunMs = options.firstRunMs ?? 30_000;
   const batchSize = options.batchSize ?? 1_000;
   const pauseMs = options.pauseMs ?? 20;
+  const progressMs = options.progressMs ?? 10_000;
   const clock = options.clock ?? Date.now;
   const roundFailed = options.log ? roundErrorLog(options.log, clock) : () => undefined;
   let stopping = false;
@@ -72,13 +79,36 @@ export function createPurger(options: PurgerOptions): Purger {
     const totals: PurgeTotals = { events: 0, deliveries: 0, attempts: 0, operationalEvents: 0, batches: 0 };
     const started = clock();
     const cutoff = started - retentionMs;
+    const before = new Date(cutoff).toISOString();
+    const counts = () =>
+      `${totals.events} events, ${totals.deliveries} deliveries, ${totals.attempts} attempts and ${totals.operationalEvents} operational events`;
+    const fields = () => ({ ...totals, cutoff: before, ms: clock() - started });
+    /** When the last line of this round was logged; null until the round has deleted something. */
+    let logged: number | null = null;
+    const progress = () => {
+      if (!options.log || totals.events + totals.attempts + totals.operationalEvents === 0) return;
+      const now = clock();
+      if (logged === null) {
+        options.log.info(
+          { cutoff: before },
+          `retention: purging history older than ${before} (progress at most every ${Math.round(progressMs / 1000)} s)`,
+        );
+        logged = now;
+      } else if (now - logged >= progressMs) {
+        options.log.info(
+          fields(),
+          `retention: ${counts()} purged so far (${Math.round((now - started) / 1000)} s)`,
+        );
+        logged = now;
+      }
+    };
     let cursor: string | null = null;
-    do {
+    walk: do {
       const page = await store.listProjects({ limit: 100, cursor });
       for (const project of page.data) {
         let after: string | null = null;
         do {
-          if (stopping) return totals;
+          if (stopping) break walk;
           const r = await store.purgeBefore(project.id, cutoff, batchSize, after);
           totals.events += r.events;
           totals.deliveries += r.deliveries;
@@ -86,16 +116,18 @@ export function createPurger(options: PurgerOptions): Purger {
           totals.operationalEvents += r.operationalEvents;
           totals.batches++;
           after = r.next;
+          progress();
           await sleep(pauseMs); // let the dispatcher and the API have the database
         } while (after !== null);
       }
       cursor = page.nextCursor;
     } while (cursor !== null);
-    const purged = totals.events + totals.attempts + totals.operationalEvents;
-    if (purged > 0) {
+    if (totals.events + totals.attempts + totals.operationalEvents > 0) {
       options.log?.info(
-        { ...totals, cutoff: new Date(cutoff).toISOString(), ms: clock() - started },
-        `retention: purged ${totals.events} events, ${totals.deliveries} deliveries, ${totals.attempts} attempts and ${totals.operationalEvents} operational events older than ${new Date(cutoff).toISOString()}`,
+        fields(),
+        stopping
+          ? `retention: stopped after purging ${counts()} older than ${before}`
+          : `retention: purged ${counts()} older than ${before}`,
       );
     }
     return totals;

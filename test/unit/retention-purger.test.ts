@@ -9,6 +9,7 @@ import { openStore } from '../../src/store/open-store.ts';
 import { DatabaseFileGoneError } from '../../src/store/sqlite/database-file-watch.ts';
 import type { Store } from '../../src/store/store.ts';
 import { attemptRecord, DAY, eventInput, projectWithEndpoints, T0 } from '../store/helpers.ts';
+import { capturedLogger } from '../support/captured-logger.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -80,9 +81,10 @@ test('a run purges every project in bounded batches, keeps what is in use, and l
   assert.equal(totals.deliveries, 1);
   assert.equal(totals.attempts, 2, 'the delivered one, and the old attempt of the waiting one');
   assert.ok(totals.batches >= 4, `${totals.batches} batches of at most 10 events`);
-  assert.equal(logged.length, 1);
-  assert.match(logged[0]!.message, /^retention: purged 31 events, 1 deliveries, 2 attempts/);
-  assert.equal(logged[0]!.fields.events, 31);
+  assert.equal(logged.length, 2, 'the round starting, then its end (the clock stands still: no progress)');
+  assert.match(logged[0]!.message, /^retention: purging history older than /);
+  assert.match(logged[1]!.message, /^retention: purged 31 events, 1 deliveries, 2 attempts/);
+  assert.equal(logged[1]!.fields.events, 31);
 
   assert.equal(await s.getEvent(project.id, delivered!.event.id), null);
   assert.ok(await s.getEvent(project.id, waiting!.event.id));
@@ -94,7 +96,51 @@ test('a run purges every project in bounded batches, keeps what is in use, and l
   // Nothing left: the next run purges nothing and says nothing.
   const again = await purger.runOnce();
   assert.equal(again.events + again.attempts + again.operationalEvents, 0);
-  assert.equal(logged.length, 1);
+  assert.equal(logged.length, 2);
+});
+
+test('a long round logs when it starts, its progress at most every 10 s (not per batch), then its end', async () => {
+  const s = await store();
+  const bulk = await s.createProject({ name: 'bulk' }, OLD);
+  await oldEvents(s, bulk.id, 300);
+  const { logger, lines } = capturedLogger();
+  // Each batch takes 3 s of the purger's clock: 31 batches (the last finds nothing), 93 s.
+  let now = T0;
+  const slow: Pick<Store, 'listProjects' | 'purgeBefore'> = {
+    listProjects: (q) => s.listProjects(q),
+    purgeBefore: async (...args) => {
+      now += 3_000;
+      return s.purgeBefore(...args);
+    },
+  };
+  const purger = createPurger({
+    store: slow,
+    retentionMs: RETENTION,
+    batchSize: 10,
+    pauseMs: 0,
+    clock: () => now,
+    log: logger,
+  });
+  const purging = purger.runOnce();
+  const totals = await purging;
+  assert.equal(totals.events, 300);
+  const messages = lines.map((l) => String(l.msg));
+  assert.match(messages[0]!, /^retention: purging history older than /);
+  assert.match(messages.at(-1)!, /^retention: purged 300 events, 0 deliveries, 0 attempts/);
+  const progress = lines.slice(1, -1);
+  assert.ok(progress.length >= 5 && progress.length <= 10, `${progress.length} progress lines in ~93 s`);
+  for (const l of progress)
+    assert.match(
+      String(l.msg),
+      /^retention: \d+ events, 0 deliveries, 0 attempts and 0 operational events purged so far \(\d+ s\)$/,
+    );
+  const counted = progress.map((l) => Number(l.events));
+  assert.deepEqual(
+    counted,
+    [...counted].sort((a, b) => a - b),
+    'counts so far grow',
+  );
+  assert.ok(counted.every((n) => n > 0 && n < 300));
 });
 
 test('delivery is not paused: writes go through between batches while a large purge runs', async () => {
