@@ -10,6 +10,10 @@ import {
   leaseDue,
   PROBE_ROUND_PICK,
 } from '../../src/store/postgres/claims.ts';
+import {
+  ENDPOINT_STATS_SQL_POSTGRES,
+  STATS_PLANNER_SETTINGS,
+} from '../../src/store/postgres/history-reads.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { startPostgres, withPostgres } from '../support/postgres.ts';
@@ -115,6 +119,44 @@ describe('postgres specifics', () => {
       const lock = planNode(plan, 'LockRows');
       assert.ok(lock, 'the plan locks rows');
       assert.equal(Number(lock['Actual Loops'] ?? 0), 0, 'no row of the window looked up');
+    });
+  });
+
+  test("an endpoint's chart walks attempts_endpoint over its range, not the whole table, even for most of it", async () => {
+    await withStoreAndClient(async (_store, client) => {
+      // 60,000 attempts over 2 days, half of them to the endpoint charted, analysed: a scan of the
+      // whole table is what the planner would pick for them.
+      await client.query(
+        `INSERT INTO attempts (project_id, id, delivery_id, event_id, endpoint_id, event_type, number,
+           started_at, duration_ms, outcome, request)
+         SELECT 'p', 'att_' || lpad(i::text, 26, '0'), 'd' || i, 'e' || i, CASE WHEN i % 2 = 0 THEN 'a' ELSE 'b' END,
+           't', 1, $1::bigint + i * 2880, i % 300, 'succeeded', '{}'
+         FROM generate_series(1, 60000) i`,
+        [T0],
+      );
+      await client.query('ANALYZE attempts');
+      const plan = async (settings: string | null) => {
+        await client.query('BEGIN');
+        try {
+          if (settings) await client.query(settings);
+          const { rows } = await client.query(`EXPLAIN (FORMAT JSON) ${ENDPOINT_STATS_SQL_POSTGRES}`, [
+            'p',
+            'a',
+            T0,
+            3_600_000,
+            T0 + 2 * DAY,
+            'att_0',
+            'att_1',
+          ]);
+          return JSON.stringify(rows[0]['QUERY PLAN']);
+        } finally {
+          await client.query('ROLLBACK');
+        }
+      };
+      assert.match(await plan(null), /Seq Scan/, 'the planner scans the table on its own');
+      const chosen = await plan(STATS_PLANNER_SETTINGS);
+      assert.match(chosen, /"Index Name":"attempts_endpoint"/, chosen);
+      assert.doesNotMatch(chosen, /Seq Scan|Gather|JIT/, chosen);
     });
   });
 

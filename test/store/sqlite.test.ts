@@ -12,7 +12,13 @@ import { acceptEventsSqlite } from '../../src/store/sqlite/accept-events.ts';
 import { CHECKPOINT_EVERY_MS } from '../../src/store/sqlite/checkpoint-after-commit.ts';
 import { CALLBACK_PROBE_SQL, ENDPOINT_PROBE_SQL } from '../../src/store/sqlite/claims.ts';
 import { GroupCommit } from '../../src/store/sqlite/group-commit.ts';
-import { ENDPOINT_STATS_SQL, eventPageQuery } from '../../src/store/sqlite/history-reads.ts';
+import {
+  BUCKET_STEP_END,
+  BUCKET_STEP_SQL,
+  ENDPOINT_STATS_SQL,
+  eventPageQuery,
+  STATS_STEP_END,
+} from '../../src/store/sqlite/history-reads.ts';
 import { migrateSqlite } from '../../src/store/sqlite/migrate.ts';
 import { openDatabaseSqlite, WAL_SIZE_LIMIT_BYTES } from '../../src/store/sqlite/open-database.ts';
 import { attemptRecord, endpointInput, eventInput, projectWithEndpoints, T0 } from './helpers.ts';
@@ -322,19 +328,30 @@ describe('sqlite specifics', () => {
     db.close();
   });
 
-  test("an endpoint's chart reads its attempts from since to until, not from its first or up to its newest", () => {
-    const db = new DatabaseSync(':memory:');
-    migrateSqlite(db);
-    const plan = db
-      .prepare(`EXPLAIN QUERY PLAN ${ENDPOINT_STATS_SQL}`)
-      .all('p', 'e', 'att_01', 'att_02', 0, 1)
-      .map((r) => String(r.detail));
-    db.close();
-    assert.ok(
-      plan.some((d) => d.includes('attempts_endpoint (project_id=? AND endpoint_id=? AND id>? AND id<?)')),
-      plan.join('; '),
-    );
-  });
+  for (const [what, sql, params] of [
+    [
+      'counts a step of whole buckets',
+      ENDPOINT_STATS_SQL,
+      [60_000, 'p', 'e', 'att_01', 'att_02', 'att_03', 0, 1],
+    ],
+    ['finds where a step ends', STATS_STEP_END, ['p', 'e', 'att_01', 'att_02', 999]],
+    ['finds where a step of one bucket ends', BUCKET_STEP_END, ['p', 'e', 'att_01', 'att_02', 999]],
+    ['counts a step of one bucket', BUCKET_STEP_SQL, ['p', 'e', 'att_01', 'att_02', 0, 1]],
+  ] as const) {
+    test(`an endpoint's chart ${what} on its own attempts from since to until, not from its first or up to its newest`, () => {
+      const db = new DatabaseSync(':memory:');
+      migrateSqlite(db);
+      const plan = db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all(...params)
+        .map((r) => String(r.detail));
+      db.close();
+      assert.ok(
+        plan.some((d) => d.includes('attempts_endpoint (project_id=? AND endpoint_id=? AND id>? AND id<?)')),
+        plan.join('; '),
+      );
+    });
+  }
 
   for (const [what, sql, params, index] of [
     ['one endpoint', ENDPOINT_PROBE_SQL, ['p', 'e', 0, 10], 'deliveries_endpoint'],

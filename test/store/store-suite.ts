@@ -11,6 +11,7 @@ import { buildRequest } from '../../src/domain/build-request.ts';
 import type { Attempt, EndpointSecret } from '../../src/domain/types.ts';
 import { WINDOW_SKIP_MS } from '../../src/store/claim-limits.ts';
 import { recoverBatch } from '../../src/store/recover-batch.ts';
+import { percentile95 } from '../../src/store/row-mapping.ts';
 import { MAX_VALID_SECRETS, type Store, StoreConflictError } from '../../src/store/store.ts';
 import { defineDispatchViewSuite } from './dispatch-view-suite.ts';
 import {
@@ -1865,6 +1866,99 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
           await store.endpointStats(q.id, ep.id, { since: 0, until: base + DAY, bucketMs: minute }),
           [],
         );
+      },
+    );
+
+    withStore(
+      'endpointStats over many attempts: the same buckets step by step, and the thread is given back meanwhile',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 1);
+        const ep = endpoints[0]!;
+        const minute = 60 * SECOND;
+        const base = Math.floor(T0 / minute) * minute;
+        // 1,200 attempts in the first minute (more than a step of the SQLite store reads), then
+        // 1,400 two and a half seconds apart (~24 a minute), in the order they started.
+        const n = 2_600;
+        const plan = Array.from({ length: n }, (_, i) => ({
+          startedAt: i < 1_200 ? base + 5_000 + i * 20 : base + minute + (i - 1_200) * 2_500,
+          outcome: (i % 7 === 0 ? 'failed' : 'succeeded') as 'failed' | 'succeeded',
+          durationMs: ((i * 37) % 500) + (i % 3),
+        }));
+        for (let i = 0; i < n; i += 100) {
+          await store.acceptEvents(
+            project.id,
+            plan.slice(i, i + 100).map(() => eventInput('a')),
+            base,
+          );
+        }
+        const claims = [];
+        while (claims.length < n) {
+          const got = await store.claimDueDeliveries({ limit: 500, leaseMs: HOUR, now: base, workerId: 'w' });
+          assert.ok(got.length > 0);
+          claims.push(...got);
+        }
+        const records = claims.map((c, i) =>
+          attemptRecord(c.delivery, c.event, {
+            ...plan[i]!,
+            status: plan[i]!.outcome === 'failed' ? 'failed' : 'succeeded',
+            workerId: 'w',
+          }),
+        );
+        for (let i = 0; i < n; i += 500) {
+          await store.recordAttempts(records.slice(i, i + 500), {
+            now: base + 2 * HOUR,
+            failureThreshold: 1e9,
+          });
+        }
+        /** The buckets as counted one attempt at a time. */
+        const expected = (since: number, until: number, bucketMs: number) => {
+          const buckets = new Map<number, typeof plan>();
+          for (const a of plan.filter((x) => x.startedAt >= since && x.startedAt <= until)) {
+            const start = Math.floor(a.startedAt / bucketMs) * bucketMs;
+            buckets.set(start, [...(buckets.get(start) ?? []), a]);
+          }
+          return [...buckets.entries()]
+            .sort(([x], [y]) => x - y)
+            .map(([start, as]) => ({
+              start,
+              succeeded: as.filter((a) => a.outcome === 'succeeded').length,
+              failed: as.filter((a) => a.outcome === 'failed').length,
+              avgDurationMs: as.reduce((sum, a) => sum + a.durationMs, 0) / as.length,
+              p95DurationMs: percentile95(as.map((a) => a.durationMs)),
+            }));
+        };
+        for (const [since, until, bucketMs] of [
+          [base, base + 2 * HOUR, minute],
+          [base + 15_000, base + 2 * HOUR, minute],
+          [base + 30 * minute + 7_000, base + 50 * minute + 3_000, minute],
+          [base, base + 2 * HOUR, 5 * minute],
+          [base - DAY, base + DAY, HOUR],
+        ] as const) {
+          assert.deepEqual(
+            await store.endpointStats(project.id, ep.id, { since, until, bucketMs }),
+            expected(since, until, bucketMs),
+            `${since - base}..${until - base} by ${bucketMs}`,
+          );
+        }
+        // Turns of the event loop while the stats are read: other requests are served meanwhile.
+        let turns = 0;
+        let reading = true;
+        const turn = () => {
+          turns++;
+          if (reading) setImmediate(turn);
+        };
+        setImmediate(turn);
+        const stats = await store.endpointStats(project.id, ep.id, {
+          since: base,
+          until: base + 2 * HOUR,
+          bucketMs: minute,
+        });
+        reading = false;
+        assert.equal(
+          stats.reduce((sum, b) => sum + b.succeeded + b.failed, 0),
+          n,
+        );
+        assert.ok(turns >= 2, `the event loop turned ${turns} times while the stats were read`);
       },
     );
 
