@@ -729,6 +729,20 @@ describe('endpoints API', () => {
     const minutes = await api.call('GET', `${EP}/${e.id}/stats?bucket=1m&since=${Date.now() - 600_000}`);
     assert.equal(minutes.body.bucketMs, 60_000);
     assertError(await api.call('GET', `${EP}/${e.id}/stats?bucket=7s`), 400, undefined, 'querystring.bucket');
+    // At most 90 days: every attempt of the range is read.
+    const until = Date.now();
+    const day = 86_400_000;
+    const ninety = await api.call(
+      'GET',
+      `${EP}/${e.id}/stats?bucket=1d&since=${until - 90 * day}&until=${until}`,
+    );
+    assert.equal(ninety.status, 200);
+    assertError(
+      await api.call('GET', `${EP}/${e.id}/stats?bucket=1d&since=${until - 90 * day - 1}&until=${until}`),
+      400,
+      undefined,
+      'querystring.since',
+    );
 
     const since = new Date(Date.now() - 3_600_000).toISOString();
     const rec = await api.call('POST', `${EP}/${e.id}/recover`, { since });
