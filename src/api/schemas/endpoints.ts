@@ -119,5 +119,12 @@ export const recoverBody = {
 
 export const statsQuerystring = {
   type: 'object',
-  properties: { since: timeQuery, until: timeQuery, bucket: { type: 'string', maxLength: 8 } },
+  properties: {
+    since: {
+      ...timeQuery,
+      description: 'Start of the range (default: a day before until); at most 90 days before until.',
+    },
+    until: { ...timeQuery, description: 'End of the range (default: now).' },
+    bucket: { type: 'string', maxLength: 8 },
+  },
 } as const;
