@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { FanOutCache } from '../../src/store/fan-out-cache.ts';
@@ -271,17 +271,24 @@ describe('sqlite specifics', () => {
     }
   });
 
-  test("an endpoint's failed attempts are read from an index of their own, not found among the rest", () => {
-    const db = new DatabaseSync(':memory:');
-    migrateSqlite(db);
-    // The query listAttempts makes for ?endpointId&outcome=failed (the outcome inlined as a literal).
+  /** The details of SQLite's plan for `sql` with `params`, on a freshly migrated database unless one is given. */
+  const planOf = (sql: string, params: readonly SQLInputValue[], on?: DatabaseSync): string[] => {
+    const db = on ?? new DatabaseSync(':memory:');
+    if (!on) migrateSqlite(db);
     const plan = db
-      .prepare(
-        "EXPLAIN QUERY PLAN SELECT * FROM attempts WHERE project_id = ? AND endpoint_id = ? AND outcome = 'failed' ORDER BY id DESC LIMIT ?",
-      )
-      .all('p', 'e', 51)
+      .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+      .all(...params)
       .map((r) => String(r.detail));
-    db.close();
+    if (!on) db.close();
+    return plan;
+  };
+
+  test("an endpoint's failed attempts are read from an index of their own, not found among the rest", () => {
+    // The query listAttempts makes for ?endpointId&outcome=failed (the outcome inlined as a literal).
+    const plan = planOf(
+      "SELECT * FROM attempts WHERE project_id = ? AND endpoint_id = ? AND outcome = 'failed' ORDER BY id DESC LIMIT ?",
+      ['p', 'e', 51],
+    );
     assert.ok(
       plan.some((d) => d.includes('attempts_endpoint_failed')),
       plan.join('; '),
@@ -296,10 +303,7 @@ describe('sqlite specifics', () => {
     // With a cursor and since both bounding the id, SQLite's planner unhinted walked events_project.
     for (const q of [{}, { cursor }, { cursor, since: T0 }, { since: T0, until: T0 + 5 }]) {
       const { sql, params } = eventPageQuery('p', { limit: 50, type: 't', ...q });
-      const plan = db
-        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
-        .all(...params)
-        .map((r) => String(r.detail));
+      const plan = planOf(sql, params, db);
       assert.ok(
         plan.some((d) => d.includes('USING INDEX events_type')),
         plan.join('; '),
@@ -315,10 +319,7 @@ describe('sqlite specifics', () => {
     const cursor = Buffer.from('evt_9', 'utf8').toString('base64url');
     for (const q of [{ until: T0 }, { until: T0, cursor }, { since: T0 - 5, until: T0 }]) {
       const { sql, params } = eventPageQuery('p', { limit: 50, ...q });
-      const plan = db
-        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
-        .all(...params)
-        .map((r) => String(r.detail));
+      const plan = planOf(sql, params, db);
       assert.ok(
         plan.some((d) => /USING INDEX events_project \(project_id=\? AND (id>\? AND )?id<\?\)/.test(d)),
         `${JSON.stringify(q)}: ${plan.join('; ')}`,
@@ -339,13 +340,7 @@ describe('sqlite specifics', () => {
     ['counts a step of one bucket', BUCKET_STEP_SQL, ['p', 'e', 'att_01', 'att_02', 0, 1]],
   ] as const) {
     test(`an endpoint's chart ${what} on its own attempts from since to until, not from its first or up to its newest`, () => {
-      const db = new DatabaseSync(':memory:');
-      migrateSqlite(db);
-      const plan = db
-        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
-        .all(...params)
-        .map((r) => String(r.detail));
-      db.close();
+      const plan = planOf(sql, params);
       assert.ok(
         plan.some((d) => d.includes('attempts_endpoint (project_id=? AND endpoint_id=? AND id>? AND id<?)')),
         plan.join('; '),
@@ -358,13 +353,7 @@ describe('sqlite specifics', () => {
     ['the callbacks', CALLBACK_PROBE_SQL, [0, 10], 'deliveries_callbacks_due'],
   ] as const) {
     test(`a claim probes ${what} through an index in due order, without sorting a backlog`, async () => {
-      const db = new DatabaseSync(':memory:');
-      migrateSqlite(db);
-      const plan = db
-        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
-        .all(...params)
-        .map((r) => String(r.detail));
-      db.close();
+      const plan = planOf(sql, params);
       assert.ok(
         plan.some((d) => d.includes(`USING INDEX ${index}`)),
         plan.join('; '),
