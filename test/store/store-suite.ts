@@ -10,6 +10,7 @@ import { attemptRecord as outcomeRecord } from '../../src/delivery/attempt-outco
 import { buildRequest } from '../../src/domain/build-request.ts';
 import type { Attempt, EndpointSecret } from '../../src/domain/types.ts';
 import { WINDOW_SKIP_MS } from '../../src/store/claim-limits.ts';
+import { parkBatch } from '../../src/store/park-batch.ts';
 import { recoverBatch } from '../../src/store/recover-batch.ts';
 import { percentile95 } from '../../src/store/row-mapping.ts';
 import { MAX_VALID_SECRETS, type Store, StoreConflictError } from '../../src/store/store.ts';
@@ -1553,6 +1554,137 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
         // Enabling resumes the three parked, none of them twice.
         assert.equal((await store.enableEndpoint(project.id, ep.id, T0 + 4))?.resumed, 3);
         assert.equal((await store.getDelivery(project.id, sending.delivery.id))?.status, 'succeeded');
+      },
+    );
+
+    /** Waits until `done`, for the parking a disable leaves to later writes (park-batch.ts). */
+    const until = async (done: () => Promise<boolean>, what: string) => {
+      for (const end = Date.now() + 10_000; !(await done()); ) {
+        if (Date.now() > end) assert.fail(`not within 10 s: ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    };
+
+    withStore(
+      'a disable parks a backlog past one batch in later writes: all parked, counted in endpoint.disabled, other writes between two',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 2);
+        const [ep, other] = endpoints;
+        assert.ok(ep && other);
+        await store.acceptEvents(project.id, [eventInput('a')], T0);
+        const claims = await store.claimDueDeliveries({
+          limit: 10,
+          leaseMs: 60 * SECOND,
+          now: T0,
+          workerId: 'w1',
+        });
+        const gone = claims.find((c) => c.delivery.endpointId === ep.id);
+        assert.ok(gone && claims.length === 2);
+        // 9 waiting for the endpoint (and 9 for the other one): 5 batches of 2 and more.
+        const waiting = await store.acceptEvents(
+          project.id,
+          Array.from({ length: 9 }, () => eventInput('a')),
+          T0,
+        );
+        const mine = waiting.flatMap((w) =>
+          w.deliveries.filter((d) => d.endpointId === ep.id).map((d) => d.id),
+        );
+        assert.equal(mine.length, 9);
+        const statuses = async () =>
+          Promise.all(mine.map(async (id) => (await store.getDelivery(project.id, id))?.status));
+        const rows = parkBatch.rows;
+        parkBatch.rows = 2;
+        try {
+          const result = await store.recordAttempts(
+            [
+              attemptRecord(gone.delivery, gone.event, {
+                outcome: 'failed',
+                status: 'failed',
+                effect: 'gone',
+              }),
+            ],
+            { now: T0 + 1, failureThreshold: 100 },
+          );
+          assert.deepEqual(result.disabledEndpoints, [
+            { projectId: project.id, endpointId: ep.id, reason: 'gone' },
+          ]);
+          await store.createProject({ name: 'meanwhile' }, T0 + 1);
+          // One writer at a time (SQLite): a write asked for meanwhile goes between two batches, not
+          // after them all. (PostgreSQL writes run side by side: only the counts tell there.)
+          if (!store.capabilities.multiProcess) {
+            assert.ok(
+              (await statuses()).includes('pending'),
+              'a write asked for meanwhile did not wait for all the parking',
+            );
+          }
+          await until(async () => (await statuses()).every((s) => s === 'parked'), 'all 9 parked');
+        } finally {
+          parkBatch.rows = rows;
+        }
+        const op = (await store.listOperationalEvents(project.id, { limit: 10 })).data.find(
+          (o) => o.type === 'endpoint.disabled',
+        );
+        assert.equal(op?.data.parked, 9, 'the 9 waiting, not the one whose 410 disabled it');
+        assert.equal((await store.getDelivery(project.id, gone.delivery.id))?.status, 'failed');
+        // The other endpoint's are left alone; none of the disabled one's is claimed.
+        const later = await store.claimDueDeliveries({
+          limit: 100,
+          leaseMs: 1000,
+          now: T0 + 2,
+          workerId: 'w2',
+        });
+        assert.equal(later.length, 9);
+        assert.ok(later.every((c) => c.delivery.endpointId === other.id));
+        assert.equal((await store.enableEndpoint(project.id, ep.id, T0 + 3))?.resumed, 9);
+      },
+    );
+
+    withStore(
+      'an enable while a disable still parks stops the parking: every delivery of the endpoint pending after it',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 1);
+        const ep = endpoints[0]!;
+        await store.acceptEvents(project.id, [eventInput('a')], T0);
+        const [gone] = await store.claimDueDeliveries({
+          limit: 10,
+          leaseMs: 60 * SECOND,
+          now: T0,
+          workerId: 'w1',
+        });
+        assert.ok(gone);
+        const waiting = await store.acceptEvents(
+          project.id,
+          Array.from({ length: 20 }, () => eventInput('a')),
+          T0,
+        );
+        const mine = waiting.map((w) => w.deliveries[0]!.id);
+        const rows = parkBatch.rows;
+        parkBatch.rows = 2;
+        try {
+          await store.recordAttempts(
+            [
+              attemptRecord(gone.delivery, gone.event, {
+                outcome: 'failed',
+                status: 'failed',
+                effect: 'gone',
+              }),
+            ],
+            { now: T0 + 1, failureThreshold: 100 },
+          );
+          const enabled = await store.enableEndpoint(project.id, ep.id, T0 + 2);
+          assert.ok(enabled && enabled.resumed >= 2 && enabled.resumed <= 20, `resumed ${enabled?.resumed}`);
+          // Parking that had not run yet does not: nothing is parked after the enable.
+          for (let i = 0; i < 3; i++) {
+            for (const id of mine) assert.equal((await store.getDelivery(project.id, id))?.status, 'pending');
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        } finally {
+          parkBatch.rows = rows;
+        }
+        const op = (await store.listOperationalEvents(project.id, { limit: 10 })).data.find(
+          (o) => o.type === 'endpoint.disabled',
+        );
+        assert.equal(op?.data.parked, 20);
       },
     );
 

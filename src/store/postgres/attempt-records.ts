@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import { disableReason } from '../../domain/classify-outcome.ts';
 import type { DeliveryStatus } from '../../domain/types.ts';
+import { type ParkRest, parkBatch } from '../park-batch.ts';
 import { ATTEMPT_COLUMNS, attemptValues } from '../row-mapping.ts';
 import type { AttemptRecord, RecordOptions, RecordResult } from '../store.ts';
 import { disableEndpointPostgres, recordEndpointDisabledPostgres } from './endpoint-writes.ts';
@@ -35,10 +36,13 @@ const MOVE_DELIVERIES = `UPDATE deliveries d SET attempts = d.attempts + 1, last
 const rowsOf = async (c: Queryable, sql: string, params: unknown[]): Promise<Row[]> =>
   (await c.query(sql, params)).rows as Row[];
 
+/** A job's result, and what its disables left to later transactions (park-batch.ts, parkRestPostgres). */
+export type RecordedPostgres = RecordResult & { later: ParkRest[] };
+
 export async function recordBatchPostgres(
   c: Queryable,
   jobs: { records: AttemptRecord[]; options: RecordOptions }[],
-): Promise<RecordResult[]> {
+): Promise<RecordedPostgres[]> {
   const flat = jobs.flatMap((job, j) => job.records.map((rec) => ({ rec, job: j, options: job.options })));
   // Endpoint health. The endpoints touched are locked in a fixed order (no deadlock between
   // processes), their counters applied in record order, then written with one atomic UPDATE.
@@ -51,7 +55,7 @@ export async function recordBatchPostgres(
     reset: boolean;
     sinceReset: number;
     touched: boolean;
-    disable: { reason: string; now: number } | null;
+    disable: { reason: string; now: number; job: number } | null;
   }
   const refs = new Map<string, { projectId: string; id: string }>();
   for (const { rec } of flat) {
@@ -100,7 +104,7 @@ export async function recordBatchPostgres(
       const reason = disableReason(rec.endpointEffect, h.count, options.failureThreshold);
       if (reason && h.status === 'active') {
         h.status = 'disabled';
-        h.disable = { reason, now: options.now };
+        h.disable = { reason, now: options.now, job };
         disabled[job]!.push({ projectId: h.projectId, endpointId: h.id, reason });
       }
     }
@@ -122,17 +126,33 @@ export async function recordBatchPostgres(
   }
   // What each disable parked: its endpoint's pending deliveries not in flight (those of this batch
   // are left to their records), then the records of this batch that end up parked.
+  // The endpoints disabled here share one batch of parking (park-batch.ts); the pending deliveries
+  // past it are counted, and parked after the commit in transactions of their own.
   const disables = new Map<string, { h: Health; parked: number; consecutiveFailures: number }>();
+  const later: ParkRest[][] = jobs.map(() => []);
+  let budget = parkBatch.rows;
   for (const h of touched) {
     if (!h.disable) continue;
     const key = `${h.projectId}/${h.id}`;
     const own = flat
       .filter(({ rec }) => `${rec.attempt.projectId}/${rec.attempt.endpointId}` === key)
       .map(({ rec }) => rec.attempt.deliveryId);
-    disables.set(key, {
-      h,
-      ...(await disableEndpointPostgres(c, h.projectId, h.id, h.disable.reason, h.disable.now, own)),
-    });
+    const { rest, ...off } = await disableEndpointPostgres(
+      c,
+      h.projectId,
+      h.id,
+      h.disable.reason,
+      h.disable.now,
+      budget,
+      own,
+    );
+    disables.set(key, { h, ...off });
+    if (rest) {
+      later[h.disable.job]!.push({ projectId: h.projectId, endpointId: h.id, disabledAt: h.disable.now });
+      budget = 0;
+    } else {
+      budget -= off.parked;
+    }
   }
 
   const dv: unknown[][] = [[], [], [], [], [], [], []];
@@ -209,7 +229,11 @@ export async function recordBatchPostgres(
     );
   }
   await recordExhaustedPostgres(c, kept, (p, e) => health.has(`${p}/${e}`)); // delivery.exhausted
-  return disabled.map((disabledEndpoints, j) => ({ disabledEndpoints, statuses: statuses[j]! }));
+  return disabled.map((disabledEndpoints, j) => ({
+    disabledEndpoints,
+    statuses: statuses[j]!,
+    later: later[j]!,
+  }));
 }
 
 /**

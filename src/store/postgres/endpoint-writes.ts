@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { rateLimitLoosened } from '../../domain/gcra.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { Endpoint, Json, OperationalEvent } from '../../domain/types.ts';
+import { type ParkRest, parkBatch } from '../park-batch.ts';
 import { ENDPOINT_SETTING_COLUMNS, endpointSettingValues } from '../row-mapping.ts';
 import { type EndpointPatch, MAX_VALID_SECRETS, type NewEndpoint } from '../store.ts';
 import { num, type Row } from './rows.ts';
@@ -201,12 +202,17 @@ export async function enableEndpointPostgres(
   return resumed;
 }
 
+/** Not in flight at $1: leased, the lease running (claims.ts UNLEASED). */
+const NOT_IN_FLIGHT = 'NOT (leased_by IS NOT NULL AND lease_until IS NOT NULL AND lease_until > $1)';
+
 /**
  * Disables the endpoint and parks its pending deliveries, except those in flight (a worker's lease
  * on them runs: their attempt record decides their state, `parked` if it plans a retry) and those in
- * `except` (the attempt records of the batch that disables it, which do the same). Returns how many
- * it parked and the endpoint's failure count; the caller records `endpoint.disabled`
- * (recordEndpointDisabledPostgres).
+ * `except` (the attempt records of the batch that disables it, which do the same): at most `limit`
+ * of them now (park-batch.ts), the others counted and left to later transactions
+ * (parkRestPostgres), so one transaction never parks a whole backlog. Returns how many it parks in
+ * all (now and later), whether some are left, and the endpoint's failure count; the caller records
+ * `endpoint.disabled` (recordEndpointDisabledPostgres).
  */
 export async function disableEndpointPostgres(
   db: Queryable,
@@ -214,23 +220,63 @@ export async function disableEndpointPostgres(
   endpointId: string,
   reason: string,
   now: number,
+  limit: number,
   except: string[] = [],
-): Promise<{ parked: number; consecutiveFailures: number }> {
+): Promise<{ parked: number; rest: boolean; consecutiveFailures: number }> {
   const { rows } = await db.query(
     `UPDATE endpoints SET status = 'disabled', disabled_reason = $1, disabled_at = $2, updated_at = $2
      WHERE project_id = $3 AND id = $4 RETURNING consecutive_failures`,
     [reason, now, projectId, endpointId],
   );
-  // In flight: leased, the lease running (claims.ts UNLEASED).
-  const parked = await changed(
-    db,
-    `UPDATE deliveries SET status = 'parked', leased_by = NULL, updated_at = $1
-     WHERE project_id = $2 AND endpoint_id = $3 AND status = 'pending'
-       AND NOT (leased_by IS NOT NULL AND lease_until IS NOT NULL AND lease_until > $1)
-       AND id <> ALL($4::text[])`,
+  const consecutiveFailures = num((rows[0] as Row | undefined)?.consecutive_failures ?? 0);
+  const parked = limit > 0 ? await parkPendingPostgres(db, projectId, endpointId, now, limit, except) : 0;
+  if (parked < limit) return { parked, rest: false, consecutiveFailures };
+  // The rest, counted on index deliveries_endpoint: what the later transactions will park.
+  const { rows: counted } = await db.query(
+    `SELECT count(*) AS n FROM deliveries WHERE project_id = $2 AND endpoint_id = $3 AND status = 'pending'
+       AND ${NOT_IN_FLIGHT} AND id <> ALL($4::text[])`,
     [now, projectId, endpointId, except],
   );
-  return { parked, consecutiveFailures: num((rows[0] as Row | undefined)?.consecutive_failures ?? 0) };
+  const rest = num((counted[0] as Row | undefined)?.n ?? 0);
+  return { parked: parked + rest, rest: rest > 0, consecutiveFailures };
+}
+
+/** Parks up to `limit` of the endpoint's pending deliveries not in flight at `now` nor in `except`. */
+async function parkPendingPostgres(
+  db: Queryable,
+  projectId: string,
+  endpointId: string,
+  now: number,
+  limit: number,
+  except: string[] = [],
+): Promise<number> {
+  // The conditions on the outer UPDATE too: a row a concurrent claim leased first is rechecked.
+  const where = `project_id = $2 AND endpoint_id = $3 AND status = 'pending' AND ${NOT_IN_FLIGHT}
+       AND id <> ALL($4::text[])`;
+  return changed(
+    db,
+    `UPDATE deliveries SET status = 'parked', leased_by = NULL, updated_at = $1
+     WHERE ${where} AND id IN (SELECT id FROM deliveries WHERE ${where} LIMIT $5)`,
+    [now, projectId, endpointId, except, limit],
+  );
+}
+
+/**
+ * One later transaction of a disable (ParkRest): the endpoint locked (endpoints before deliveries,
+ * lockEndpointPostgres) and, while it is still disabled by that disable, up to `limit` more of its
+ * pending deliveries parked as the disable would have. Returns how many; fewer than `limit` when
+ * none are left or the endpoint was enabled (or deleted, or disabled anew) meanwhile. A pending
+ * delivery of a disabled endpoint these never reach (the process stopped) is parked by the
+ * dispatcher that claims it (dispatcher.ts).
+ */
+export async function parkRestPostgres(db: Queryable, rest: ParkRest, limit: number): Promise<number> {
+  const { rows } = await db.query(
+    `SELECT 1 FROM endpoints WHERE project_id = $1 AND id = $2 AND status = 'disabled' AND disabled_at = $3
+     FOR NO KEY UPDATE`,
+    [rest.projectId, rest.endpointId, rest.disabledAt],
+  );
+  if (rows.length === 0) return 0;
+  return parkPendingPostgres(db, rest.projectId, rest.endpointId, rest.disabledAt, limit);
 }
 
 /** Records `endpoint.disabled`: the reason, the endpoint's failure count, how many deliveries the disable parked. */
@@ -266,21 +312,24 @@ export async function insertOperationalEventPostgres(
 /**
  * Store.updateEndpoint's writes, on `cur` as read (and locked) in the caller's transaction: the
  * settings, then `active: false` disables (parking pending work), `active: true` enables. True
- * when deliveries became due (enabled, or released by a loosened rate limit).
+ * when deliveries became due (enabled, or released by a loosened rate limit). A disable's deliveries
+ * past the first batch go to `later`, for the caller to park after the commit (parkRestPostgres).
  */
 export async function applyEndpointPatchPostgres(
   c: Queryable,
   cur: Endpoint,
   patch: EndpointPatch,
   now: number,
+  later: ParkRest[],
 ): Promise<boolean> {
   const { projectId, id: endpointId } = cur;
   let resumed = false;
   const { active, ...fields } = patch;
   await updateEndpointPostgres(c, { ...cur, ...fields }, now);
   if (active === false && cur.status === 'active') {
-    const off = await disableEndpointPostgres(c, projectId, endpointId, 'manual', now);
+    const off = await disableEndpointPostgres(c, projectId, endpointId, 'manual', now, parkBatch.rows);
     await recordEndpointDisabledPostgres(c, projectId, endpointId, { reason: 'manual', ...off }, now);
+    if (off.rest) later.push({ projectId, endpointId, disabledAt: now });
   }
   if (active === true && cur.status === 'disabled') {
     await enableEndpointPostgres(c, projectId, endpointId, now);

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, HeraldEvent } from '../../domain/types.ts';
+import { type ParkRest, parkBatch } from '../park-batch.ts';
 import { recoverBatch } from '../recover-batch.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import type {
@@ -45,6 +46,7 @@ import {
   listApiKeysPostgres,
   touchApiKeyPostgres,
 } from './api-keys.ts';
+import type { RecordedPostgres } from './attempt-records.ts';
 import { CLAIM_PLANNER_SETTINGS, type ClaimState, leaseDue, withEvents } from './claims.ts';
 import { dispatchEndpointsPostgres } from './dispatch-endpoints.ts';
 import {
@@ -62,6 +64,7 @@ import {
   enableEndpointPostgres,
   insertEndpointPostgres,
   insertSecretPostgres,
+  parkRestPostgres,
 } from './endpoint-writes.ts';
 import { eventTypePostgres, upsertEventTypePostgres } from './event-types.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -119,6 +122,8 @@ export class PostgresStore implements Store {
   /** What claims keep between calls (claims.ts). */
   readonly #claimState: ClaimState = { probeFrom: 0, skipWindow: null, activeEndpoints: 0 };
   #closed = false;
+  /** Disables' later parking under way (#parkRest). */
+  readonly #parking = new Set<Promise<void>>();
 
   constructor(url: string, options: PostgresStoreOptions = {}) {
     this.#cipher = options.cipher ?? PLAINTEXT_SECRETS;
@@ -175,6 +180,7 @@ export class PostgresStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     await this.#writes.drain();
+    await Promise.all(this.#parking); // each stops after its current batch
     await this.#due.stop();
     await this.#pool.end();
   }
@@ -249,14 +255,17 @@ export class PostgresStore implements Store {
   async updateEndpoint(projectId: string, endpointId: string, patch: EndpointPatch, now: number) {
     await this.#writes.drain();
     let resumed = false;
+    const later: ParkRest[] = [];
     const updated = await this.#tx(async (c) => {
       const row = await endpointRowPostgres(c, projectId, endpointId, true);
       if (!row) return null;
-      resumed = await applyEndpointPatchPostgres(c, toEndpoint(row), patch, now); // endpoint-writes.ts
+      later.length = 0;
+      resumed = await applyEndpointPatchPostgres(c, toEndpoint(row), patch, now, later); // endpoint-writes.ts
       if (resumed) await this.#notifyOthers(c);
       return this.getEndpoint(projectId, endpointId, c);
     });
     if (resumed) this.#notifyLocal();
+    this.#parkRest(later);
     return updated;
   }
   async deleteEndpoint(projectId: string, endpointId: string) {
@@ -394,7 +403,36 @@ export class PostgresStore implements Store {
   }
   async recordAttempts(records: AttemptRecord[], options: RecordOptions): Promise<RecordResult> {
     if (records.length === 0) return { disabledEndpoints: [], statuses: [] };
-    return (await this.#writes.submit({ kind: 'record', records, options })) as RecordResult;
+    const { later, ...result } = (await this.#writes.submit({
+      kind: 'record',
+      records,
+      options,
+    })) as RecordedPostgres;
+    this.#parkRest(later);
+    return result;
+  }
+  /**
+   * What disables left to later transactions (park-batch.ts), parked after their commit a batch per
+   * transaction, so the endpoint's attempt records and the other writers wait for one batch at most.
+   * Not awaited by the disable's caller. Stops when the endpoint is no longer disabled by that
+   * disable, when none are left, or on close; what is left pending then is parked by the dispatcher
+   * that claims it (dispatcher.ts).
+   */
+  #parkRest(rests: ParkRest[]): void {
+    for (const rest of rests) {
+      const loop = async () => {
+        for (;;) {
+          if (this.#closed) return;
+          const limit = parkBatch.rows;
+          const n = await this.#tx((c) => parkRestPostgres(c, rest, limit)); // endpoint-writes.ts
+          if (n < limit) return;
+        }
+      };
+      const running = loop()
+        .catch(() => {}) // the database out of reach, or the store closed: left to the dispatcher
+        .finally(() => this.#parking.delete(running));
+      this.#parking.add(running);
+    }
   }
   async releaseDeliveries(items: ReleaseItem[]) {
     if (items.length === 0) return;

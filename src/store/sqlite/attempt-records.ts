@@ -7,6 +7,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { disableReason } from '../../domain/classify-outcome.ts';
 import type { DeliveryStatus } from '../../domain/types.ts';
+import { type ParkRest, parkBatch } from '../park-batch.ts';
 import { ATTEMPT_COLUMNS, attemptValues } from '../row-mapping.ts';
 import type { AttemptRecord, RecordOptions, RecordResult } from '../store.ts';
 import { get, run } from './db-helpers.ts';
@@ -34,10 +35,16 @@ const COUNT_LATE_ATTEMPT = `UPDATE deliveries SET attempts = attempts + 1, last_
   rate_deferred = 0 WHERE id = ? AND project_id = ? RETURNING status`;
 const INSERT_ATTEMPT = `INSERT INTO attempts (${ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
+/**
+ * Writes the records. The endpoints they disable share one batch of parking (park-batch.ts): the
+ * pending deliveries past it are counted in `endpoint.disabled` and listed in `later`, for the
+ * caller to park after the commit, in writes of their own (parkRestSqlite).
+ */
 export function writeAttemptRecords(
   db: DatabaseSync,
   records: AttemptRecord[],
   options: RecordOptions,
+  later: ParkRest[] = [],
 ): RecordResult {
   const disabled: RecordResult['disabledEndpoints'] = [];
   // Each endpoint is read once per batch and its failure count written once, before the
@@ -93,16 +100,21 @@ export function writeAttemptRecords(
   // What each disable parked: its endpoint's pending deliveries not in flight (those of this batch
   // are left to their records), then the records of this batch that end up parked.
   const parked = new Map<string, number>();
+  let budget = parkBatch.rows; // parked in this write, for all the endpoints it disables
   for (const [endpointId, ep] of endpoints) {
     if (!ep) continue;
     if (ep.dirty)
       run(db, 'UPDATE endpoints SET consecutive_failures = ? WHERE id = ?', ep.failures, endpointId);
     if (ep.disable) {
       const own = records.filter((r) => r.attempt.endpointId === endpointId).map((r) => r.attempt.deliveryId);
-      parked.set(
-        endpointId,
-        disableEndpointSqlite(db, ep.projectId, endpointId, ep.disable, options.now, own),
-      );
+      const off = disableEndpointSqlite(db, ep.projectId, endpointId, ep.disable, options.now, budget, own);
+      parked.set(endpointId, off.parked);
+      if (off.rest) {
+        later.push({ projectId: ep.projectId, endpointId, disabledAt: options.now });
+        budget = 0;
+      } else {
+        budget -= off.parked;
+      }
     }
   }
   const statuses: RecordResult['statuses'] = [];

@@ -6,6 +6,7 @@
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { Endpoint, Json, OperationalEvent } from '../../domain/types.ts';
+import { type ParkRest, parkBatch } from '../park-batch.ts';
 import { ENDPOINT_SETTING_COLUMNS, endpointSettingValues } from '../row-mapping.ts';
 import { type EndpointPatch, MAX_VALID_SECRETS, type NewEndpoint } from '../store.ts';
 import { get, run } from './db-helpers.ts';
@@ -183,11 +184,16 @@ export function enableEndpointSqlite(
   return resumed;
 }
 
+/** Not in flight at `?`: a lease is leased_by with next_attempt_at at its end (claims.ts). */
+const NOT_IN_FLIGHT = 'NOT (leased_by IS NOT NULL AND next_attempt_at > ?)';
+
 /**
  * Disables the endpoint and parks its pending deliveries, except those in flight (a worker's lease
  * on them runs: their attempt record decides their state, `parked` if it plans a retry) and those in
- * `except` (the attempt records of the batch that disables it, which do the same). Returns how many
- * it parked; the caller records `endpoint.disabled` (recordEndpointDisabledSqlite).
+ * `except` (the attempt records of the batch that disables it, which do the same): at most `limit`
+ * of them now (park-batch.ts), the others counted and left to later writes (parkRestSqlite), so one
+ * write never parks a whole backlog. Returns how many it parks in all (now and later) and whether
+ * some are left; the caller records `endpoint.disabled` (recordEndpointDisabledSqlite).
  */
 export function disableEndpointSqlite(
   db: DatabaseSync,
@@ -195,8 +201,9 @@ export function disableEndpointSqlite(
   endpointId: string,
   reason: string,
   now: number,
+  limit: number,
   except: string[] = [],
-): number {
+): { parked: number; rest: boolean } {
   run(
     db,
     `UPDATE endpoints SET status = 'disabled', disabled_reason = ?, disabled_at = ?, updated_at = ?
@@ -207,19 +214,63 @@ export function disableEndpointSqlite(
     projectId,
     endpointId,
   );
-  // A lease is leased_by with next_attempt_at at its end (claims.ts).
+  const parked = limit > 0 ? parkPendingSqlite(db, projectId, endpointId, now, limit, except) : 0;
+  if (parked < limit) return { parked, rest: false };
+  // The rest, counted on index deliveries_endpoint: what the later writes will park.
+  const rest = Number(
+    get(
+      db,
+      `SELECT COUNT(*) AS n FROM deliveries WHERE project_id = ? AND endpoint_id = ? AND status = 'pending'
+         AND ${NOT_IN_FLIGHT} AND id NOT IN (SELECT value FROM json_each(?))`,
+      projectId,
+      endpointId,
+      now,
+      JSON.stringify(except),
+    )?.n ?? 0,
+  );
+  return { parked: parked + rest, rest: rest > 0 };
+}
+
+/** Parks up to `limit` of the endpoint's pending deliveries not in flight at `now` nor in `except`. */
+function parkPendingSqlite(
+  db: DatabaseSync,
+  projectId: string,
+  endpointId: string,
+  now: number,
+  limit: number,
+  except: string[] = [],
+): number {
   return run(
     db,
-    `UPDATE deliveries SET status = 'parked', leased_by = NULL, updated_at = ?
-     WHERE project_id = ? AND endpoint_id = ? AND status = 'pending'
-       AND NOT (leased_by IS NOT NULL AND next_attempt_at > ?)
-       AND id NOT IN (SELECT value FROM json_each(?))`,
+    `UPDATE deliveries SET status = 'parked', leased_by = NULL, updated_at = ? WHERE rowid IN (
+       SELECT rowid FROM deliveries WHERE project_id = ? AND endpoint_id = ? AND status = 'pending'
+         AND ${NOT_IN_FLIGHT} AND id NOT IN (SELECT value FROM json_each(?)) LIMIT ?)`,
     now,
     projectId,
     endpointId,
     now,
     JSON.stringify(except),
+    limit,
   );
+}
+
+/**
+ * One later write of a disable (ParkRest): up to `limit` more of the endpoint's pending deliveries
+ * parked, as the disable would have, while the endpoint is still disabled by it. Returns how many;
+ * fewer than `limit` when none are left or the endpoint was enabled (or deleted, or disabled anew)
+ * meanwhile. A pending delivery of a disabled endpoint these never reach (the process stopped) is
+ * parked by the dispatcher when it claims it (dispatcher.ts).
+ */
+export function parkRestSqlite(db: DatabaseSync, rest: ParkRest, limit: number): number {
+  const still = get(
+    db,
+    "SELECT 1 AS x FROM endpoints WHERE project_id = ? AND id = ? AND status = 'disabled' AND disabled_at = ?",
+    rest.projectId,
+    rest.endpointId,
+    rest.disabledAt,
+  );
+  if (!still) return 0;
+  return parkPendingSqlite(db, rest.projectId, rest.endpointId, rest.disabledAt, limit);
 }
 
 /** Records `endpoint.disabled`: the reason, the endpoint's failure count, how many deliveries the disable parked. */
@@ -269,7 +320,8 @@ export function insertOperationalEventSqlite(
 /**
  * Store.updateEndpoint's write, on `cur` as read before it: the settings, then `active: false`
  * disables (parking pending work), `active: true` enables, and `loosened` (the rate limit was
- * removed or raised) makes the deliveries the old limit put off due now.
+ * removed or raised) makes the deliveries the old limit put off due now. A disable's deliveries past
+ * the first batch go to `later`, for the caller to park after the commit (parkRestSqlite).
  */
 export function applyEndpointPatchSqlite(
   db: DatabaseSync,
@@ -277,13 +329,15 @@ export function applyEndpointPatchSqlite(
   patch: EndpointPatch,
   loosened: boolean,
   now: number,
+  later: ParkRest[],
 ): void {
   const { projectId, id: endpointId } = cur;
   const { active, ...fields } = patch;
   updateEndpointSqlite(db, { ...cur, ...fields }, now);
   if (active === false && cur.status === 'active') {
-    const parked = disableEndpointSqlite(db, projectId, endpointId, 'manual', now);
-    recordEndpointDisabledSqlite(db, projectId, endpointId, 'manual', parked, now);
+    const off = disableEndpointSqlite(db, projectId, endpointId, 'manual', now, parkBatch.rows);
+    recordEndpointDisabledSqlite(db, projectId, endpointId, 'manual', off.parked, now);
+    if (off.rest) later.push({ projectId, endpointId, disabledAt: now });
   }
   if (active === true && cur.status === 'disabled') enableEndpointSqlite(db, projectId, endpointId, now);
   if (loosened) releaseRateDeferredSqlite(db, projectId, endpointId, now);

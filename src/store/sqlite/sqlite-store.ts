@@ -9,6 +9,7 @@ import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, HeraldEvent } from '../../domain/types.ts';
 import { DispatchCache } from '../dispatch-cache.ts';
 import { FanOutCache } from '../fan-out-cache.ts';
+import { type ParkRest, parkBatch } from '../park-batch.ts';
 import { recoverBatch } from '../recover-batch.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import type {
@@ -71,6 +72,7 @@ import {
   enableEndpointSqlite,
   insertEndpointSqlite,
   insertSecretSqlite,
+  parkRestSqlite,
 } from './endpoint-writes.ts';
 import { eventTypeSqlite, upsertEventTypeSqlite } from './event-types.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -246,9 +248,15 @@ export class SqliteStore implements Store {
     if (!cur) return null;
     // Deliveries the old limit put off are due now when it is removed or raised (store.ts).
     const loosened = patch.rateLimit !== undefined && rateLimitLoosened(cur.rateLimit, patch.rateLimit);
-    await this.#write(() => applyEndpointPatchSqlite(this.#db, cur, patch, loosened, now), {
-      wakes: loosened,
-    });
+    const later: ParkRest[] = [];
+    await this.#write(
+      () => {
+        later.length = 0;
+        applyEndpointPatchSqlite(this.#db, cur, patch, loosened, now, later);
+      },
+      { wakes: loosened },
+    );
+    this.#parkRest(later);
     return this.getEndpoint(projectId, endpointId);
   }
   async deleteEndpoint(projectId: string, endpointId: string) {
@@ -390,11 +398,38 @@ export class SqliteStore implements Store {
       now,
     ); // dispatch-endpoints.ts
   }
-  recordAttempts(records: AttemptRecord[], options: RecordOptions): Promise<RecordResult> {
-    return this.#submit(
-      () => writeAttemptRecords(this.#db, records, options), // attempt-records.ts
+  async recordAttempts(records: AttemptRecord[], options: RecordOptions): Promise<RecordResult> {
+    const later: ParkRest[] = [];
+    const result = await this.#submit(
+      () => {
+        later.length = 0; // a job that throws is rolled back alone: only the last run's count
+        return writeAttemptRecords(this.#db, records, options, later); // attempt-records.ts
+      },
       { durable: false, wakes: false }, // retries are due seconds later at the earliest
     );
+    this.#parkRest(later);
+    return result;
+  }
+  /**
+   * What disables left to later writes (park-batch.ts), parked after their commit a batch per write,
+   * the event loop turning between two, so accepts and attempt records queued meanwhile commit
+   * first. Not awaited by the disable's caller. Stops when the endpoint is no longer disabled by
+   * that disable, when none are left, or on close; what is left pending then is parked by the
+   * dispatcher when it claims it (dispatcher.ts).
+   */
+  #parkRest(rests: ParkRest[]): void {
+    for (const rest of rests) {
+      const loop = async () => {
+        for (;;) {
+          if (this.#closed) return;
+          const limit = parkBatch.rows;
+          const n = await this.#write(() => parkRestSqlite(this.#db, rest, limit), { durable: false });
+          if (n < limit) return;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+      };
+      loop().catch(() => {}); // the store closed or its file went away: left to the dispatcher
+    }
   }
   async releaseDeliveries(items: ReleaseItem[]) {
     if (items.length === 0) return;
