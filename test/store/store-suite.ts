@@ -1640,6 +1640,56 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
     );
 
     withStore(
+      'disables sharing one write, and a manual one, park every backlog past the batch, each counted exactly',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 3);
+        const [a, b, manual] = endpoints;
+        assert.ok(a && b && manual);
+        await store.acceptEvents(project.id, [eventInput('a')], T0);
+        const claims = await store.claimDueDeliveries({
+          limit: 10,
+          leaseMs: 60 * SECOND,
+          now: T0,
+          workerId: 'w1',
+        });
+        const goneA = claims.find((c) => c.delivery.endpointId === a.id);
+        const goneB = claims.find((c) => c.delivery.endpointId === b.id);
+        assert.ok(goneA && goneB);
+        const waiting = await store.acceptEvents(
+          project.id,
+          Array.from({ length: 5 }, () => eventInput('a')),
+          T0,
+        );
+        const of = (ep: string) => waiting.flatMap((w) => w.deliveries.filter((d) => d.endpointId === ep));
+        const rows = parkBatch.rows;
+        parkBatch.rows = 2;
+        try {
+          const result = await store.recordAttempts(
+            [goneA, goneB].map((c) =>
+              attemptRecord(c.delivery, c.event, { outcome: 'failed', status: 'failed', effect: 'gone' }),
+            ),
+            { now: T0 + 1, failureThreshold: 100 },
+          );
+          assert.equal(result.disabledEndpoints.length, 2);
+          await store.updateEndpoint(project.id, manual.id, { active: false }, T0 + 2);
+          await until(async () => {
+            for (const d of [...of(a.id), ...of(b.id), ...of(manual.id)])
+              if ((await store.getDelivery(project.id, d.id))?.status !== 'parked') return false;
+            return true;
+          }, 'all 15 parked');
+        } finally {
+          parkBatch.rows = rows;
+        }
+        const ops = (await store.listOperationalEvents(project.id, { limit: 10 })).data.filter(
+          (o) => o.type === 'endpoint.disabled',
+        );
+        const parkedOf = (ep: string) => ops.find((o) => o.data.endpointId === ep)?.data.parked;
+        // The manual one's first delivery is in flight (claimed above): its record settles it.
+        assert.deepEqual([parkedOf(a.id), parkedOf(b.id), parkedOf(manual.id)], [5, 5, 5]);
+      },
+    );
+
+    withStore(
       'an enable while a disable still parks stops the parking: every delivery of the endpoint pending after it',
       async (store) => {
         const { project, endpoints } = await projectWithEndpoints(store, 1);
