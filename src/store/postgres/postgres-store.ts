@@ -65,6 +65,7 @@ import {
   insertEndpointPostgres,
   insertSecretPostgres,
   parkRestPostgres,
+  pendingToParkPostgres,
 } from './endpoint-writes.ts';
 import { eventTypePostgres, upsertEventTypePostgres } from './event-types.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -421,11 +422,13 @@ export class PostgresStore implements Store {
   #parkRest(rests: ParkRest[]): void {
     for (const rest of rests) {
       const loop = async () => {
-        for (;;) {
+        // The ids once (a plain read, no lock held), then a batch per transaction (endpoint-writes.ts).
+        const { projectId, endpointId, disabledAt } = rest;
+        const ids = await pendingToParkPostgres(this.#pool, projectId, endpointId, disabledAt, null);
+        for (let i = 0; i < ids.length; i += parkBatch.rows) {
           if (this.#closed) return;
-          const limit = parkBatch.rows;
-          const n = await this.#tx((c) => parkRestPostgres(c, rest, limit)); // endpoint-writes.ts
-          if (n < limit) return;
+          const batch = ids.slice(i, i + parkBatch.rows);
+          if (!(await this.#tx((c) => parkRestPostgres(c, rest, batch)))) return;
         }
       };
       const running = loop()
