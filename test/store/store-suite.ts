@@ -13,7 +13,12 @@ import { WINDOW_SKIP_MS } from '../../src/store/claim-limits.ts';
 import { parkBatch } from '../../src/store/park-batch.ts';
 import { recoverBatch } from '../../src/store/recover-batch.ts';
 import { percentile95 } from '../../src/store/row-mapping.ts';
-import { MAX_VALID_SECRETS, type Store, StoreConflictError } from '../../src/store/store.ts';
+import {
+  type ClaimedDelivery,
+  MAX_VALID_SECRETS,
+  type Store,
+  StoreConflictError,
+} from '../../src/store/store.ts';
 import { defineDispatchViewSuite } from './dispatch-view-suite.ts';
 import {
   allPages,
@@ -38,6 +43,25 @@ function rotated(result: EndpointSecret[] | 'same-as-current' | null): EndpointS
 }
 
 /** 3,000 due deliveries for the project's endpoints, older than anything a test adds after them. */
+/** The record of a 410 for a claimed delivery: it disables the endpoint (effect gone). */
+const goneRecord = (c: ClaimedDelivery) =>
+  attemptRecord(c.delivery, c.event, { outcome: 'failed', status: 'failed', effect: 'gone' });
+
+/** Every due delivery at T0, leased for a minute by w1. */
+const claimAtStart = (store: Store) =>
+  store.claimDueDeliveries({ limit: 10, leaseMs: 60 * SECOND, now: T0, workerId: 'w1' });
+
+/** Runs `fn` with a disable parking `rows` deliveries per write (park-batch.ts), then restores it. */
+async function withParkBatch<T>(rows: number, fn: () => Promise<T>): Promise<T> {
+  const before = parkBatch.rows;
+  parkBatch.rows = rows;
+  try {
+    return await fn();
+  } finally {
+    parkBatch.rows = before;
+  }
+}
+
 async function deepBacklog(store: Store, projectId: string): Promise<void> {
   for (let i = 0; i < 30; i++) {
     await store.acceptEvents(
@@ -931,12 +955,7 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
           Array.from({ length: 5 }, () => eventInput('a')),
           T0,
         );
-        const claims = await store.claimDueDeliveries({
-          limit: 10,
-          leaseMs: 60 * SECOND,
-          now: T0,
-          workerId: 'w1',
-        });
+        const claims = await claimAtStart(store);
         assert.equal(claims.length, 5);
         const [d1, d2, d3, d4, d5] = claims.map((c) => c.delivery.id) as [
           string,
@@ -1204,12 +1223,7 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
         const [bad, good] = endpoints;
         assert.ok(bad && good);
         await store.acceptEvents(project.id, [eventInput('a'), eventInput('a'), eventInput('a')], T0);
-        const claims = await store.claimDueDeliveries({
-          limit: 10,
-          leaseMs: 60 * SECOND,
-          now: T0,
-          workerId: 'w1',
-        });
+        const claims = await claimAtStart(store);
         const badClaims = claims.filter((c) => c.delivery.endpointId === bad.id);
         assert.equal(badClaims.length, 3);
         const [b1, b2, b3] = badClaims;
@@ -1296,12 +1310,7 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
           [eventInput('a', { callbackUrl: 'http://127.0.0.1:9/cb' }), eventInput('a')],
           T0,
         );
-        const claims = await store.claimDueDeliveries({
-          limit: 10,
-          leaseMs: 60 * SECOND,
-          now: T0,
-          workerId: 'w1',
-        });
+        const claims = await claimAtStart(store);
         const [gone, other] = claims.filter((c) => c.delivery.endpointId === ep.id);
         const cb = claims.find((c) => c.delivery.endpointId === null);
         assert.ok(gone && other && cb);
@@ -1349,12 +1358,7 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
         const gone = await projectWithEndpoints(store, 1);
         await store.acceptEvents(project.id, [eventInput('a'), eventInput('a'), eventInput('a')], T0);
         await store.acceptEvents(gone.project.id, [eventInput('a')], T0);
-        const claims = await store.claimDueDeliveries({
-          limit: 10,
-          leaseMs: 60 * SECOND,
-          now: T0,
-          workerId: 'w1',
-        });
+        const claims = await claimAtStart(store);
         const to = (id: string) => claims.filter((c) => c.delivery.endpointId === id);
         const [b1, b2, b3] = to(bad.id);
         const [g1, g2, g3] = to(good.id);
@@ -1572,12 +1576,7 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
         const [ep, other] = endpoints;
         assert.ok(ep && other);
         await store.acceptEvents(project.id, [eventInput('a')], T0);
-        const claims = await store.claimDueDeliveries({
-          limit: 10,
-          leaseMs: 60 * SECOND,
-          now: T0,
-          workerId: 'w1',
-        });
+        const claims = await claimAtStart(store);
         const gone = claims.find((c) => c.delivery.endpointId === ep.id);
         assert.ok(gone && claims.length === 2);
         // 9 waiting for the endpoint (and 9 for the other one): 5 batches of 2 and more.
@@ -1592,19 +1591,11 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
         assert.equal(mine.length, 9);
         const statuses = async () =>
           Promise.all(mine.map(async (id) => (await store.getDelivery(project.id, id))?.status));
-        const rows = parkBatch.rows;
-        parkBatch.rows = 2;
-        try {
-          const result = await store.recordAttempts(
-            [
-              attemptRecord(gone.delivery, gone.event, {
-                outcome: 'failed',
-                status: 'failed',
-                effect: 'gone',
-              }),
-            ],
-            { now: T0 + 1, failureThreshold: 100 },
-          );
+        await withParkBatch(2, async () => {
+          const result = await store.recordAttempts([goneRecord(gone)], {
+            now: T0 + 1,
+            failureThreshold: 100,
+          });
           assert.deepEqual(result.disabledEndpoints, [
             { projectId: project.id, endpointId: ep.id, reason: 'gone' },
           ]);
@@ -1618,9 +1609,7 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
             );
           }
           await until(async () => (await statuses()).every((s) => s === 'parked'), 'all 9 parked');
-        } finally {
-          parkBatch.rows = rows;
-        }
+        });
         const op = (await store.listOperationalEvents(project.id, { limit: 10 })).data.find(
           (o) => o.type === 'endpoint.disabled',
         );
@@ -1646,12 +1635,7 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
         const [a, b, manual] = endpoints;
         assert.ok(a && b && manual);
         await store.acceptEvents(project.id, [eventInput('a')], T0);
-        const claims = await store.claimDueDeliveries({
-          limit: 10,
-          leaseMs: 60 * SECOND,
-          now: T0,
-          workerId: 'w1',
-        });
+        const claims = await claimAtStart(store);
         const goneA = claims.find((c) => c.delivery.endpointId === a.id);
         const goneB = claims.find((c) => c.delivery.endpointId === b.id);
         assert.ok(goneA && goneB);
@@ -1661,15 +1645,11 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
           T0,
         );
         const of = (ep: string) => waiting.flatMap((w) => w.deliveries.filter((d) => d.endpointId === ep));
-        const rows = parkBatch.rows;
-        parkBatch.rows = 2;
-        try {
-          const result = await store.recordAttempts(
-            [goneA, goneB].map((c) =>
-              attemptRecord(c.delivery, c.event, { outcome: 'failed', status: 'failed', effect: 'gone' }),
-            ),
-            { now: T0 + 1, failureThreshold: 100 },
-          );
+        await withParkBatch(2, async () => {
+          const result = await store.recordAttempts([goneA, goneB].map(goneRecord), {
+            now: T0 + 1,
+            failureThreshold: 100,
+          });
           assert.equal(result.disabledEndpoints.length, 2);
           await store.updateEndpoint(project.id, manual.id, { active: false }, T0 + 2);
           await until(async () => {
@@ -1677,9 +1657,7 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
               if ((await store.getDelivery(project.id, d.id))?.status !== 'parked') return false;
             return true;
           }, 'all 15 parked');
-        } finally {
-          parkBatch.rows = rows;
-        }
+        });
         const ops = (await store.listOperationalEvents(project.id, { limit: 10 })).data.filter(
           (o) => o.type === 'endpoint.disabled',
         );
@@ -1695,12 +1673,7 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
         const { project, endpoints } = await projectWithEndpoints(store, 1);
         const ep = endpoints[0]!;
         await store.acceptEvents(project.id, [eventInput('a')], T0);
-        const [gone] = await store.claimDueDeliveries({
-          limit: 10,
-          leaseMs: 60 * SECOND,
-          now: T0,
-          workerId: 'w1',
-        });
+        const [gone] = await claimAtStart(store);
         assert.ok(gone);
         const waiting = await store.acceptEvents(
           project.id,
@@ -1708,19 +1681,8 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
           T0,
         );
         const mine = waiting.map((w) => w.deliveries[0]!.id);
-        const rows = parkBatch.rows;
-        parkBatch.rows = 2;
-        try {
-          await store.recordAttempts(
-            [
-              attemptRecord(gone.delivery, gone.event, {
-                outcome: 'failed',
-                status: 'failed',
-                effect: 'gone',
-              }),
-            ],
-            { now: T0 + 1, failureThreshold: 100 },
-          );
+        await withParkBatch(2, async () => {
+          await store.recordAttempts([goneRecord(gone)], { now: T0 + 1, failureThreshold: 100 });
           const enabled = await store.enableEndpoint(project.id, ep.id, T0 + 2);
           assert.ok(enabled && enabled.resumed >= 2 && enabled.resumed <= 20, `resumed ${enabled?.resumed}`);
           // Parking that had not run yet does not: nothing is parked after the enable.
@@ -1728,9 +1690,7 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
             for (const id of mine) assert.equal((await store.getDelivery(project.id, id))?.status, 'pending');
             await new Promise((resolve) => setTimeout(resolve, 20));
           }
-        } finally {
-          parkBatch.rows = rows;
-        }
+        });
         const op = (await store.listOperationalEvents(project.id, { limit: 10 })).data.find(
           (o) => o.type === 'endpoint.disabled',
         );
