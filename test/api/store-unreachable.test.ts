@@ -59,6 +59,9 @@ function errorResponse(code: string, message: string): Buffer {
 async function waitForRow(client: pg.Client, query: string, params: unknown[]): Promise<pg.QueryResultRow> {
   const deadline = Date.now() + 10_000;
   for (;;) {
+    // Inside a transaction the statistics views keep the snapshot of their first read
+    // (stats_fetch_consistency): without this, a backend that starts waiting after it is never seen.
+    await client.query('SELECT pg_stat_clear_snapshot()');
     const { rows } = await client.query(query, params);
     if (rows[0]) return rows[0];
     if (Date.now() > deadline) assert.fail(`no row for ${query}`);
