@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { backlogRefusals } from './api/backlog-gate.ts';
 import type { ThreadHeap } from './delivery/dispatcher-types.ts';
 import type { Backlog, Store } from './store/store.ts';
 import { STORE_FAILURE_REASONS, storeFailureCounts } from './store/store-unavailable.ts';
@@ -153,6 +154,17 @@ export function createMetrics(options: CreateMetricsOptions): Metrics {
       const counts = storeFailureCounts();
       this.reset();
       for (const reason of STORE_FAILURE_REASONS) this.inc({ reason }, counts.get(reason) ?? 0);
+    },
+  });
+
+  // Counted by the API's backlog gates of this process (api/backlog-gate.ts); read at scrape time.
+  new Counter({
+    name: 'herald_backlog_full_refusals_total',
+    help: 'Event requests this process refused with 429 HERALD_ERR_BACKLOG_FULL: their project had HERALD_PROJECT_BACKLOG_LIMIT deliveries pending (its receivers take less than it sends, or are down and it keeps sending).',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(backlogRefusals());
     },
   });
 

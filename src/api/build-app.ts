@@ -12,6 +12,7 @@ import type { Handoff } from '../delivery/handoff.ts';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
 import { createAuthContext, identify, needsAuth, visibleProject } from './auth.ts';
+import { BacklogGate } from './backlog-gate.ts';
 import { limitBodiesInFlight } from './bodies-in-flight.ts';
 import {
   clientErrorHandler,
@@ -82,6 +83,24 @@ export function slowClientLimits(config: Pick<Config, 'requestTimeoutMs' | 'head
   };
 }
 
+/** HERALD_PROJECT_BACKLOG_LIMIT's gate, logging when a project's backlog fills up and has room again. */
+function backlogGate(app: FastifyInstance, store: Store, limit: number): BacklogGate {
+  return new BacklogGate({
+    limit,
+    count: (projectId, atMost) => store.countPendingDeliveries(projectId, atMost),
+    onChange: (projectId, full, pending) =>
+      full
+        ? app.log.warn(
+            { projectId, pending, limit },
+            'project backlog full (HERALD_PROJECT_BACKLOG_LIMIT): its new events get 429 until some are delivered',
+          )
+        : app.log.info(
+            { projectId, pending, limit },
+            'project backlog has room again: its events are accepted',
+          ),
+  });
+}
+
 export function buildApp(options: BuildAppOptions): FastifyInstance {
   const { store, config } = options;
   const app = Fastify({
@@ -146,6 +165,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     config,
     wake: () => options.dispatcher?.wake(),
     handoff: () => options.dispatcher?.handoff ?? null,
+    backlog: config.projectBacklogLimit ? backlogGate(app, store, config.projectBacklogLimit) : null,
   };
   app.register(async (api) => {
     projectRoutes(api, ctx);

@@ -12,6 +12,8 @@ import { validationWords } from './validation-words.ts';
 export interface HeraldErrorOptions {
   details?: Record<string, unknown>;
   cause?: unknown;
+  /** Sent as the Retry-After header (seconds): nothing was stored, send the same request then. */
+  retryAfterSeconds?: number;
 }
 
 /** Any error the API answers on purpose: `status` and `code` go to the client as they are. */
@@ -19,12 +21,14 @@ export class HeraldError extends Error {
   readonly status: number;
   readonly code: string;
   readonly details: Record<string, unknown> | undefined;
+  readonly retryAfterSeconds: number | undefined;
   constructor(status: number, code: string, message: string, options: HeraldErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'HeraldError';
     this.status = status;
     this.code = code;
     this.details = options.details;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 
@@ -192,6 +196,7 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
     missingBody(error, request) ??
     toHeraldError(error);
   if (known) {
+    if (known.retryAfterSeconds !== undefined) reply.header('retry-after', String(known.retryAfterSeconds));
     return reply.code(known.status).send({
       error: {
         code: known.code,

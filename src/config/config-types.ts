@@ -66,6 +66,11 @@ export interface Config {
   /** Requests per API credential (or client address) per window, per process; null = no limit. */
   apiRateLimit: ApiRateLimitConfig | null;
   /**
+   * Pending deliveries a project may have before its new events get 429 (api/backlog-gate.ts);
+   * null = no limit (HERALD_PROJECT_BACKLOG_LIMIT 0).
+   */
+  projectBacklogLimit: number | null;
+  /**
    * Reverse proxies (CIDRs) whose `X-Forwarded-For` names the client address (rate limits of
    * unauthenticated and refused requests, logs); empty: the connection's address is the client's.
    */

@@ -9,6 +9,7 @@ import { parseAllowNetworks } from './parse-allow-networks.ts';
 import { parseEncryptionKey } from './parse-encryption-key.ts';
 import {
   DEFAULT_API_RATE_LIMIT,
+  DEFAULT_PROJECT_BACKLOG_LIMIT,
   DEFAULT_RETENTION_DAYS,
   parseApiRateLimit,
   parseOperatorWebhook,
@@ -162,6 +163,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
 
   const apiRateSetting = envSetting('HERALD_API_RATE_LIMIT');
   const apiRateLimit = apiRateSetting ? parseApiRateLimit(apiRateSetting) : { ...DEFAULT_API_RATE_LIMIT };
+  const backlogSetting = envSetting('HERALD_PROJECT_BACKLOG_LIMIT');
+  const backlogLimit = backlogSetting
+    ? parseInteger(backlogSetting, 0, 1_000_000_000_000)
+    : DEFAULT_PROJECT_BACKLOG_LIMIT;
   const retentionSetting = envSetting('HERALD_RETENTION_DAYS');
   const retentionDays = retentionSetting ? parseRetentionDays(retentionSetting) : DEFAULT_RETENTION_DAYS;
   const operatorWebhook = parseOperatorWebhook(
@@ -204,6 +209,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     frameAncestors,
     delivery,
     apiRateLimit,
+    projectBacklogLimit: backlogLimit === 0 ? null : backlogLimit,
     trustProxy,
     retentionDays,
     operatorWebhook,

@@ -1,6 +1,7 @@
 /**
  * Settings of issue 7 (limits, retention, operational events): HERALD_API_RATE_LIMIT,
- * HERALD_RETENTION_DAYS, HERALD_OPERATOR_WEBHOOK_URL and HERALD_OPERATOR_WEBHOOK_SECRET.
+ * HERALD_PROJECT_BACKLOG_LIMIT, HERALD_RETENTION_DAYS, HERALD_OPERATOR_WEBHOOK_URL and
+ * HERALD_OPERATOR_WEBHOOK_SECRET.
  */
 import { parseCidr, refusedLiteralHost } from '../domain/address-classifier.ts';
 import { checkHttpUrl } from '../domain/http-url.ts';
@@ -16,6 +17,12 @@ import type { RawSetting } from './parse-setting.ts';
  * process between many clients set a lower one.
  */
 export const DEFAULT_API_RATE_LIMIT: ApiRateLimitConfig = { max: 600_000, windowMs: 60_000 };
+/**
+ * Pending deliveries per project when HERALD_PROJECT_BACKLOG_LIMIT is unset: a bound against a
+ * backlog that grows until the disk is full (accepts outpace deliveries ~10 to 1 here), far above
+ * any burst a healthy installation drains (10,000,000 deliveries take ~20 min at 8,000/s).
+ */
+export const DEFAULT_PROJECT_BACKLOG_LIMIT = 10_000_000;
 /** Events, attempts and operational events are kept this long when HERALD_RETENTION_DAYS is unset. */
 export const DEFAULT_RETENTION_DAYS = 30;
 const MAX_RETENTION_DAYS = 36_500;

@@ -234,6 +234,12 @@ export interface Store {
   resealSecrets(): Promise<number>;
   /** Operator-wide: pending deliveries and the oldest due one (for /metrics). */
   backlog(now: number): Promise<Backlog>;
+  /**
+   * The project's pending deliveries, counted up to `atMost` (a backlog past it answers `atMost`),
+   * for intake backpressure (src/api/backlog-gate.ts). Walks an index entry per delivery counted:
+   * called rarely, and never on the delivery path.
+   */
+  countPendingDeliveries(projectId: string, atMost: number): Promise<number>;
 
   // ── limits, retention, operational events delivery ───────────────────────
   /**

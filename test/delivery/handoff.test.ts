@@ -64,7 +64,12 @@ for (const [backend, databaseFor] of backends) {
         now,
       );
       await threaded.start();
-      const ctx = { store, wake: () => threaded.wake(), handoff: () => threaded.handoff ?? null };
+      const ctx = {
+        store,
+        wake: () => threaded.wake(),
+        handoff: () => threaded.handoff ?? null,
+        backlog: null,
+      };
       const events = [];
       for (let i = 0; i < 12; i++) {
         const [a] = await acceptEvents(ctx, project.id, [eventInput('player.paid', { payload: { i } })]);
@@ -109,7 +114,12 @@ test('sqlite: accepts while the dispatcher thread starts are not handed off: eac
       'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
       now,
     );
-    const ctx = { store, wake: () => threaded.wake(), handoff: () => threaded.handoff ?? null };
+    const ctx = {
+      store,
+      wake: () => threaded.wake(),
+      handoff: () => threaded.handoff ?? null,
+      backlog: null,
+    };
     let started = false;
     const starting = threaded.start().then(() => {
       started = true;

@@ -35,6 +35,7 @@ import {
 } from './helpers.ts';
 import { defineLimitsRetentionSuite } from './limits-retention-suite.ts';
 import { definePageBudgetSuite } from './page-budget-suite.ts';
+import { definePendingCountSuite } from './pending-count-suite.ts';
 
 /** The secrets a rotation answered (it must have rotated). */
 function rotated(result: EndpointSecret[] | 'same-as-current' | null): EndpointSecret[] {
@@ -2578,4 +2579,5 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
   defineLimitsRetentionSuite(name, open); // takeRateTokens, purgeBefore, outbox, delivery.exhausted
   defineDispatchViewSuite(name, open); // getDispatchEndpoints after changes
   definePageBudgetSuite(name, open); // listings under a byte budget per page
+  definePendingCountSuite(name, open); // countPendingDeliveries, for the backlog limit
 }

@@ -1,4 +1,7 @@
-/** HERALD_API_RATE_LIMIT, HERALD_RETENTION_DAYS, HERALD_OPERATOR_WEBHOOK_URL / _SECRET (src/config/parse-limits.ts). */
+/**
+ * HERALD_API_RATE_LIMIT, HERALD_PROJECT_BACKLOG_LIMIT, HERALD_RETENTION_DAYS,
+ * HERALD_OPERATOR_WEBHOOK_URL / _SECRET (src/config/parse-limits.ts).
+ */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,9 +23,10 @@ const refused = (env: Record<string, string>, setting: string, pattern?: RegExp)
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
-test('defaults: 600,000 requests a minute per credential, 30 days of history, no operator webhook', () => {
+test('defaults: 600,000 requests a minute per credential, 10,000,000 pending per project, 30 days of history, no operator webhook', () => {
   const c = load({});
   assert.deepEqual(c.apiRateLimit, { max: 600_000, windowMs: 60_000 });
+  assert.equal(c.projectBacklogLimit, 10_000_000);
   assert.equal(c.retentionDays, 30);
   assert.equal(c.operatorWebhook, null);
 });
@@ -39,6 +43,13 @@ test('HERALD_API_RATE_LIMIT: per minute, or with a unit; 0 turns it off', () => 
   refused({ HERALD_API_RATE_LIMIT: 'lots' }, 'HERALD_API_RATE_LIMIT', /requests per minute/);
   refused({ HERALD_API_RATE_LIMIT: '10/day' }, 'HERALD_API_RATE_LIMIT');
   refused({ HERALD_API_RATE_LIMIT: '-1' }, 'HERALD_API_RATE_LIMIT');
+});
+
+test('HERALD_PROJECT_BACKLOG_LIMIT: a whole number of deliveries, 0 turns it off', () => {
+  assert.equal(load({ HERALD_PROJECT_BACKLOG_LIMIT: '50000' }).projectBacklogLimit, 50_000);
+  assert.equal(load({ HERALD_PROJECT_BACKLOG_LIMIT: '0' }).projectBacklogLimit, null);
+  refused({ HERALD_PROJECT_BACKLOG_LIMIT: '1e6' }, 'HERALD_PROJECT_BACKLOG_LIMIT', /whole number/);
+  refused({ HERALD_PROJECT_BACKLOG_LIMIT: '-1' }, 'HERALD_PROJECT_BACKLOG_LIMIT');
 });
 
 test('HERALD_RETENTION_DAYS: whole days, 0 keeps everything', () => {

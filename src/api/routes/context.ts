@@ -1,6 +1,7 @@
 import type { Config } from '../../config/config-types.ts';
 import type { Handoff } from '../../delivery/handoff.ts';
 import type { Store } from '../../store/store.ts';
+import type { BacklogGate } from '../backlog-gate.ts';
 
 /** What every route module receives. */
 export interface RouteContext {
@@ -10,4 +11,6 @@ export interface RouteContext {
   wake: () => void;
   /** The in-process dispatcher's hand-off (src/delivery/handoff.ts), if it has one. */
   handoff: () => Handoff | null;
+  /** Intake backpressure (HERALD_PROJECT_BACKLOG_LIMIT); null when there is no limit. */
+  backlog: BacklogGate | null;
 }

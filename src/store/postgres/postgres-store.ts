@@ -79,6 +79,7 @@ import {
 import { migratePostgres } from './migrate.ts';
 import { DueListener, notifyDue } from './notify.ts';
 import { listUnforwardedPostgres, markForwardedPostgres } from './operational-outbox.ts';
+import { countPendingPostgres } from './pending-count.ts';
 import { connectionConfig, createPool, POOL_BOUNDS, type PoolBounds, transaction } from './pool.ts';
 import { deleteProjectPostgres } from './project-delete.ts';
 import {
@@ -462,6 +463,9 @@ export class PostgresStore implements Store {
   }
   async backlog(now: number): Promise<Backlog> {
     return backlogPostgres(this.#pool, now);
+  }
+  async countPendingDeliveries(projectId: string, atMost: number): Promise<number> {
+    return countPendingPostgres(this.#pool, projectId, atMost); // pending-count.ts
   }
 
   // ── limits, retention, operational-event outbox (rate-limit.ts, retention.ts, operational-outbox.ts) ──

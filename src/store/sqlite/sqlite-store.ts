@@ -86,6 +86,7 @@ import {
 import { migrateSqlite } from './migrate.ts';
 import { openDatabaseSqlite } from './open-database.ts';
 import { listUnforwardedSqlite, markForwardedSqlite } from './operational-outbox.ts';
+import { countPendingSqlite } from './pending-count.ts';
 import { deleteProjectSqlite } from './project-delete.ts';
 import {
   createProjectSqlite,
@@ -450,6 +451,9 @@ export class SqliteStore implements Store {
   async backlog(now: number): Promise<Backlog> {
     this.#file.check(); // herald_store_up 0 once the file is gone (metrics.ts reads it here)
     return backlogSqlite(this.#db, now);
+  }
+  async countPendingDeliveries(projectId: string, atMost: number): Promise<number> {
+    return countPendingSqlite(this.#db, projectId, atMost); // pending-count.ts
   }
 
   // ── limits, retention, operational-event outbox (rate-limit.ts, retention.ts, operational-outbox.ts) ──

@@ -1,0 +1,151 @@
+/**
+ * Intake backpressure per project (HERALD_PROJECT_BACKLOG_LIMIT): once a project has that many
+ * pending deliveries, its new events are refused with 429 `HERALD_ERR_BACKLOG_FULL` and a
+ * Retry-After, until Herald has delivered some. Without it, a platform posting faster than its
+ * receivers take (the API accepts ~40,000 deliveries/s, a process delivers a few thousand) grows
+ * the backlog until the disk is full, and every tenant's deliveries wait behind it.
+ *
+ * Counting a project's pending deliveries walks an index (`Store.countPendingDeliveries`), so it is
+ * counted rarely and the count is kept, per project, with what this process accepted since:
+ * - `pending + accepted since` is an upper bound of the backlog (deliveries leave it as they are
+ *   delivered), so while it is under the limit the request goes through without a count;
+ * - the project is counted again when that bound reaches the limit, and in the background once
+ *   the count is older than REFRESH_MS (other processes' accepts, an enable resuming parked work);
+ * - a project a count found full is counted again at most once per FULL_RECOUNT_MS; and no
+ *   project more often than twenty times the last count took, so counting a project at its limit
+ *   costs at most ~5 % of a thread.
+ * A soft bound: a request admitted under the limit may take the project past it by its own
+ * deliveries, and other API processes' accepts are seen at the next count.
+ */
+import { HeraldError } from './errors.ts';
+
+/** A count older than this is taken again in the background (requests are not held for it). */
+export const REFRESH_MS = 10_000;
+/** A full project is counted again at most this often. */
+export const FULL_RECOUNT_MS = 1_000;
+/** Projects whose counts are kept (least recently used ones are forgotten first). */
+const PROJECTS_KEPT = 10_000;
+
+let refusedInProcess = 0;
+/** Requests this process refused for a full backlog, every gate together (herald_events_refused_total). */
+export const backlogRefusals = (): number => refusedInProcess;
+
+/** 429: the project's pending deliveries reached HERALD_PROJECT_BACKLOG_LIMIT. */
+export class BacklogFullError extends HeraldError {
+  constructor(limit: number, pending: number, retryAfterSeconds: number) {
+    super(
+      429,
+      'HERALD_ERR_BACKLOG_FULL',
+      `this project has ${pending} deliveries pending, at least its limit of ${limit} (HERALD_PROJECT_BACKLOG_LIMIT): ` +
+        `nothing of this request was stored; retry in ${retryAfterSeconds} s, once some are delivered`,
+      { details: { limit, pending, retryAfterSeconds }, retryAfterSeconds },
+    );
+    this.name = 'BacklogFullError';
+  }
+}
+
+export interface BacklogGateOptions {
+  limit: number;
+  /** The project's pending deliveries, counted up to `atMost`. */
+  count: (projectId: string, atMost: number) => Promise<number>;
+  /** A count found the project full, or found room again after it was (for one log line each). */
+  onChange?: (projectId: string, full: boolean, pending: number) => void;
+  clock?: () => number;
+}
+
+interface ProjectCount {
+  pending: number;
+  /** When the count was started (accepts after that are in `accepted`). */
+  countedAt: number;
+  /** How long the last count took, ms. */
+  costMs: number;
+  /** Deliveries this process created for the project since the count started. */
+  accepted: number;
+  counting: Promise<void> | null;
+}
+
+export class BacklogGate {
+  readonly #limit: number;
+  readonly #count: BacklogGateOptions['count'];
+  readonly #clock: () => number;
+  readonly #onChange: BacklogGateOptions['onChange'];
+  readonly #projects = new Map<string, ProjectCount>();
+
+  constructor(options: BacklogGateOptions) {
+    this.#limit = options.limit;
+    this.#count = options.count;
+    this.#clock = options.clock ?? Date.now;
+    this.#onChange = options.onChange;
+  }
+
+  /** Resolves when the project may take more events; throws BacklogFullError when it is full. */
+  async admit(projectId: string): Promise<void> {
+    const state = this.#state(projectId);
+    const now = this.#clock();
+    const age = now - state.countedAt;
+    if (state.pending + state.accepted < this.#limit) {
+      if (age >= this.#spacing(state, REFRESH_MS)) void this.#recount(projectId, state);
+      return;
+    }
+    // Full by the bound: count again, unless the last count found the project full moments ago.
+    const floor = state.pending >= this.#limit ? FULL_RECOUNT_MS : 0;
+    if (age >= this.#spacing(state, floor) || state.counting) await this.#recount(projectId, state);
+    if (state.pending + state.accepted < this.#limit) return;
+    refusedInProcess++;
+    const retryAfter = Math.max(1, Math.ceil(this.#spacing(state, FULL_RECOUNT_MS) / 1000));
+    throw new BacklogFullError(this.#limit, state.pending + state.accepted, retryAfter);
+  }
+
+  /** The deliveries an admitted request created. */
+  added(projectId: string, deliveries: number): void {
+    const state = this.#projects.get(projectId);
+    if (state) state.accepted += deliveries;
+  }
+
+  /** At least `floor` between two counts of a project, and twenty times what the last one took. */
+  #spacing(state: ProjectCount, floor: number): number {
+    return Math.max(floor, state.costMs * 20);
+  }
+
+  #state(projectId: string): ProjectCount {
+    let state = this.#projects.get(projectId);
+    if (state) {
+      this.#projects.delete(projectId); // most recently used last
+    } else {
+      state = { pending: 0, countedAt: -Infinity, costMs: 0, accepted: 0, counting: null };
+      if (this.#projects.size >= PROJECTS_KEPT) {
+        const oldest = this.#projects.keys().next().value;
+        if (oldest !== undefined) this.#projects.delete(oldest);
+      }
+    }
+    this.#projects.set(projectId, state);
+    return state;
+  }
+
+  /**
+   * One count at a time per project; concurrent callers share it. A count that fails (the
+   * database unreachable, a query timeout) keeps the last one: the accept then meets the same
+   * failure and says so.
+   */
+  #recount(projectId: string, state: ProjectCount): Promise<void> {
+    state.counting ??= (async () => {
+      const started = this.#clock();
+      const acceptedBefore = state.accepted;
+      try {
+        const pending = await this.#count(projectId, this.#limit);
+        const wasFull = state.pending >= this.#limit;
+        state.pending = pending;
+        if (wasFull !== pending >= this.#limit) this.#onChange?.(projectId, !wasFull, pending);
+        // Accepts during the count may or may not be in it: kept, so the bound stays an upper one.
+        state.accepted -= acceptedBefore;
+      } catch {
+        // Kept as it was; a count that timed out spaces the next one out as a slow one does.
+      } finally {
+        state.countedAt = started;
+        state.costMs = this.#clock() - started;
+        state.counting = null;
+      }
+    })();
+    return state.counting;
+  }
+}
