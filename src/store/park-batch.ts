@@ -3,7 +3,8 @@
  * disables it parks up to one batch (one batch in all for the endpoints it disables) and counts the
  * rest, which later writes of a batch each park, other writers getting their turn between two. One
  * commit disabling 58 endpoints parked 220,400 deliveries and held SQLite's write lock ~6.3 s,
- * stalling every accept meanwhile. An object, so a test can make batches small.
+ * stalling every accept meanwhile. An enable resumes its endpoint's parked deliveries in the same
+ * batches (ResumeRest). An object, so a test can make batches small.
  */
 export const parkBatch = { rows: 1_000 };
 
@@ -17,3 +18,20 @@ export interface ParkRest {
   endpointId: string;
   disabledAt: number;
 }
+
+/**
+ * Parked deliveries an enable counted but left to later writes: resumed (pending, due at
+ * `enabledAt`, the enable's `now`) a batch at a time while the endpoint is still active, so
+ * `endpoint.recovered`'s `resumed` counts them all. A disable meanwhile stops it (what it parks stays
+ * parked), as do a delete and, in this process, an enable anew (which resumes them itself). Parked
+ * deliveries of an active endpoint the batches never reach (the process stopped) are resumed by the
+ * next enable of the endpoint (enabling an active endpoint resumes them).
+ */
+export interface ResumeRest {
+  projectId: string;
+  endpointId: string;
+  enabledAt: number;
+}
+
+/** What a write left to later writes of a batch each, parking or resuming. */
+export type LaterBatches = ParkRest | ResumeRest;

@@ -1686,7 +1686,13 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
           await store.recordAttempts([goneRecord(gone)], { now: T0 + 1, failureThreshold: 100 });
           const enabled = await store.enableEndpoint(project.id, ep.id, T0 + 2);
           assert.ok(enabled && enabled.resumed >= 2 && enabled.resumed <= 20, `resumed ${enabled?.resumed}`);
-          // Parking that had not run yet does not: nothing is parked after the enable.
+          // Parking that had not run yet does not: once the enable's resume is done (in batches too),
+          // nothing is parked after it.
+          await until(async () => {
+            for (const id of mine)
+              if ((await store.getDelivery(project.id, id))?.status !== 'pending') return false;
+            return true;
+          }, 'all 20 pending again');
           for (let i = 0; i < 3; i++) {
             for (const id of mine) assert.equal((await store.getDelivery(project.id, id))?.status, 'pending');
             await new Promise((resolve) => setTimeout(resolve, 20));
@@ -1696,6 +1702,92 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
           (o) => o.type === 'endpoint.disabled',
         );
         assert.equal(op?.data.parked, 20);
+      },
+    );
+
+    /** An endpoint with `n` deliveries parked by a manual disable at T0 + 1 (all in its write). */
+    const parkedBacklog = async (store: Store, n: number) => {
+      const { project, endpoints } = await projectWithEndpoints(store, 2);
+      const [ep, other] = endpoints;
+      assert.ok(ep && other);
+      const waiting = await store.acceptEvents(
+        project.id,
+        Array.from({ length: n }, () => eventInput('a')),
+        T0,
+      );
+      const mine = waiting.flatMap((w) =>
+        w.deliveries.filter((d) => d.endpointId === ep.id).map((d) => d.id),
+      );
+      assert.equal(mine.length, n);
+      await store.updateEndpoint(project.id, ep.id, { active: false }, T0 + 1);
+      const statuses = async () =>
+        Promise.all(mine.map(async (id) => (await store.getDelivery(project.id, id))?.status));
+      assert.ok((await statuses()).every((s) => s === 'parked'));
+      return { project, ep, other, mine, statuses };
+    };
+
+    withStore(
+      'an enable resumes a parked backlog past one batch in later writes: all resumed, counted in endpoint.recovered, other writes between two',
+      async (store) => {
+        const { project, ep, mine, statuses } = await parkedBacklog(store, 9);
+        await withParkBatch(2, async () => {
+          const enabled = await store.enableEndpoint(project.id, ep.id, T0 + 2);
+          assert.equal(enabled?.resumed, 9, 'the first batch and the 7 counted for later');
+          assert.equal(enabled?.endpoint.status, 'active');
+          await store.createProject({ name: 'meanwhile' }, T0 + 2);
+          // One writer at a time (SQLite): a write asked for meanwhile goes between two batches, not
+          // after them all. (PostgreSQL writes run side by side: only the counts tell there.)
+          if (!store.capabilities.multiProcess) {
+            assert.ok(
+              (await statuses()).includes('parked'),
+              'a write asked for meanwhile did not wait for all the resuming',
+            );
+          }
+          await until(async () => (await statuses()).every((s) => s === 'pending'), 'all 9 pending');
+        });
+        const op = (await store.listOperationalEvents(project.id, { limit: 10 })).data.find(
+          (o) => o.type === 'endpoint.recovered',
+        );
+        assert.equal(op?.data.resumed, 9);
+        // All due at the enable's time: claimed at once, every one.
+        const claims = await store.claimDueDeliveries({
+          limit: 100,
+          leaseMs: 1000,
+          now: T0 + 2,
+          workerId: 'w',
+        });
+        assert.deepEqual(
+          claims
+            .filter((c) => c.delivery.endpointId === ep.id)
+            .map((c) => c.delivery.id)
+            .sort(),
+          [...mine].sort(),
+        );
+      },
+    );
+
+    withStore(
+      'a disable while an enable still resumes stops the resuming: every delivery of the endpoint parked after it',
+      async (store) => {
+        const { project, ep, statuses } = await parkedBacklog(store, 20);
+        await withParkBatch(2, async () => {
+          assert.equal((await store.enableEndpoint(project.id, ep.id, T0 + 2))?.resumed, 20);
+          await store.updateEndpoint(project.id, ep.id, { active: false }, T0 + 3);
+          // The disable's parking done, the enable's later batches, had they gone on, would have
+          // made some pending again: none is, for as long as they would have taken.
+          await until(async () => (await statuses()).every((s) => s === 'parked'), 'all 20 parked');
+          for (let i = 0; i < 3; i++) {
+            assert.deepEqual(new Set(await statuses()), new Set(['parked']));
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        });
+        const claims = await store.claimDueDeliveries({
+          limit: 100,
+          leaseMs: 1000,
+          now: T0 + 4,
+          workerId: 'w',
+        });
+        assert.ok(claims.every((c) => c.delivery.endpointId !== ep.id));
       },
     );
 

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { rateLimitLoosened } from '../../domain/gcra.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { Endpoint, Json, OperationalEvent } from '../../domain/types.ts';
-import { type ParkRest, parkBatch } from '../park-batch.ts';
+import { type LaterBatches, type ParkRest, parkBatch, type ResumeRest } from '../park-batch.ts';
 import { ENDPOINT_SETTING_COLUMNS, endpointSettingValues } from '../row-mapping.ts';
 import { type EndpointPatch, MAX_VALID_SECRETS, type NewEndpoint } from '../store.ts';
 import { num, type Row } from './rows.ts';
@@ -169,15 +169,19 @@ export async function releaseRateDeferredPostgres(
 }
 
 /**
- * Enables the endpoint (its failure count starts over) and resumes its parked work, due now.
- * Records `endpoint.recovered` when it was disabled. Returns how many deliveries resumed.
+ * Enables the endpoint (its failure count starts over) and resumes its parked work, due now: at
+ * most `limit` of it in this transaction (park-batch.ts), the others counted and left to later
+ * transactions (resumeRestPostgres), so one transaction never resumes a whole backlog. Records
+ * `endpoint.recovered` when it was disabled, `resumed` counting them all. Returns how many resume
+ * in all (now and later) and whether some are left.
  */
 export async function enableEndpointPostgres(
   db: Queryable,
   projectId: string,
   endpointId: string,
   now: number,
-): Promise<number> {
+  limit: number,
+): Promise<{ resumed: number; rest: boolean }> {
   const wasDisabled =
     (await changed(
       db,
@@ -191,16 +195,80 @@ export async function enableEndpointPostgres(
       endpointId,
     ]);
   }
-  const resumed = await changed(
-    db,
-    `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, leased_by = NULL, updated_at = $1
-     WHERE project_id = $2 AND endpoint_id = $3 AND status = 'parked'`,
-    [now, projectId, endpointId],
-  );
+  const ids = await parkedToResumePostgres(db, projectId, endpointId, limit);
+  const first = await resumeIdsPostgres(db, projectId, endpointId, now, ids);
+  let rest = 0;
+  if (ids.length >= limit) {
+    // The rest, counted on index deliveries_endpoint: what the later transactions will resume.
+    const { rows } = await db.query(
+      `SELECT count(*) AS n FROM deliveries WHERE project_id = $1 AND endpoint_id = $2 AND status = 'parked'`,
+      [projectId, endpointId],
+    );
+    rest = num((rows[0] as Row | undefined)?.n ?? 0);
+  }
+  const resumed = first + rest;
   if (wasDisabled)
     await insertOperationalEventPostgres(db, projectId, 'endpoint.recovered', { endpointId, resumed }, now);
-  return resumed;
+  return { resumed, rest: rest > 0 };
 }
+
+/**
+ * The ids of up to `limit` (null: all) of the endpoint's parked deliveries, on index
+ * deliveries_endpoint: picked first, then updated by key, as the parking does (pendingToParkPostgres).
+ */
+export async function parkedToResumePostgres(
+  db: Queryable,
+  projectId: string,
+  endpointId: string,
+  limit: number | null,
+): Promise<string[]> {
+  const { rows } = await db.query(
+    `SELECT id FROM deliveries WHERE project_id = $1 AND endpoint_id = $2 AND status = 'parked' LIMIT $3`,
+    [projectId, endpointId, limit],
+  );
+  return (rows as Row[]).map((r) => String(r.id));
+}
+
+/** Those of `ids` still parked pending again, due at `now`. Returns how many. */
+async function resumeIdsPostgres(
+  db: Queryable,
+  projectId: string,
+  endpointId: string,
+  now: number,
+  ids: string[],
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  return changed(
+    db,
+    `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, leased_by = NULL, updated_at = $1
+     WHERE project_id = $2 AND id = ANY($4::text[]) AND endpoint_id = $3 AND status = 'parked'`,
+    [now, projectId, endpointId, ids],
+  );
+}
+
+/**
+ * One later transaction of an enable (ResumeRest): the endpoint locked (endpoints before
+ * deliveries, lockEndpointPostgres) and, while it is still active, those of `ids`
+ * (parkedToResumePostgres, read once when the resume starts) resumed, due at the enable's time.
+ * Returns how many, or null when the endpoint was disabled (or deleted) meanwhile: the resume stops,
+ * and what a disable parked stays parked.
+ */
+export async function resumeRestPostgres(
+  db: Queryable,
+  rest: ResumeRest,
+  ids: string[],
+): Promise<number | null> {
+  const { rows } = await db.query(
+    `SELECT 1 FROM endpoints WHERE project_id = $1 AND id = $2 AND status = 'active' FOR NO KEY UPDATE`,
+    [rest.projectId, rest.endpointId],
+  );
+  if (rows.length === 0) return null;
+  await db.query(BY_KEY);
+  return resumeIdsPostgres(db, rest.projectId, rest.endpointId, rest.enabledAt, ids);
+}
+
+/** Updates by key, whatever the statistics of a fresh backlog say (a scan of the table per batch otherwise). */
+const BY_KEY = 'SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off';
 
 /** Not in flight at $1: leased, the lease running (claims.ts UNLEASED). */
 const NOT_IN_FLIGHT = 'NOT (leased_by IS NOT NULL AND lease_until IS NOT NULL AND lease_until > $1)';
@@ -311,8 +379,7 @@ export async function parkRestPostgres(db: Queryable, rest: ParkRest, ids: strin
     [rest.projectId, rest.endpointId, rest.disabledAt],
   );
   if (rows.length === 0) return false;
-  // By key, whatever the statistics of a fresh backlog say (a scan of the table per batch otherwise).
-  await db.query('SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off');
+  await db.query(BY_KEY);
   await parkIdsPostgres(db, rest.projectId, rest.endpointId, rest.disabledAt, ids);
   return true;
 }
@@ -350,15 +417,16 @@ export async function insertOperationalEventPostgres(
 /**
  * Store.updateEndpoint's writes, on `cur` as read (and locked) in the caller's transaction: the
  * settings, then `active: false` disables (parking pending work), `active: true` enables. True
- * when deliveries became due (enabled, or released by a loosened rate limit). A disable's deliveries
- * past the first batch go to `later`, for the caller to park after the commit (parkRestPostgres).
+ * when deliveries became due (enabled, or released by a loosened rate limit). A disable's (an
+ * enable's) deliveries past the first batch go to `later`, for the caller to park (resume) after the
+ * commit (parkRestPostgres, resumeRestPostgres).
  */
 export async function applyEndpointPatchPostgres(
   c: Queryable,
   cur: Endpoint,
   patch: EndpointPatch,
   now: number,
-  later: ParkRest[],
+  later: LaterBatches[],
 ): Promise<boolean> {
   const { projectId, id: endpointId } = cur;
   let resumed = false;
@@ -370,7 +438,8 @@ export async function applyEndpointPatchPostgres(
     if (off.rest) later.push({ projectId, endpointId, disabledAt: now });
   }
   if (active === true && cur.status === 'disabled') {
-    await enableEndpointPostgres(c, projectId, endpointId, now);
+    const on = await enableEndpointPostgres(c, projectId, endpointId, now, parkBatch.rows);
+    if (on.rest) later.push({ projectId, endpointId, enabledAt: now });
     resumed = true;
   }
   // Deliveries the old limit put off are due now when it is removed or raised (store.ts).

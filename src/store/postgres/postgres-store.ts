@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, HeraldEvent } from '../../domain/types.ts';
-import { type ParkRest, parkBatch } from '../park-batch.ts';
+import { type LaterBatches, type ParkRest, parkBatch, type ResumeRest } from '../park-batch.ts';
 import { recoverBatch } from '../recover-batch.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import type {
@@ -64,8 +64,10 @@ import {
   enableEndpointPostgres,
   insertEndpointPostgres,
   insertSecretPostgres,
+  parkedToResumePostgres,
   parkRestPostgres,
   pendingToParkPostgres,
+  resumeRestPostgres,
 } from './endpoint-writes.ts';
 import { eventTypePostgres, upsertEventTypePostgres } from './event-types.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -124,8 +126,10 @@ export class PostgresStore implements Store {
   /** What claims keep between calls (claims.ts). */
   readonly #claimState: ClaimState = { probeFrom: 0, skipWindow: null, activeEndpoints: 0 };
   #closed = false;
-  /** Disables' later parking under way (#parkRest). */
+  /** Disables' later parking and enables' later resuming under way (#inBatches). */
   readonly #parking = new Set<Promise<void>>();
+  /** The enable whose parked deliveries are being resumed, by endpoint (#resumeRest). */
+  readonly #resuming = new Map<string, ResumeRest>();
 
   constructor(url: string, options: PostgresStoreOptions = {}) {
     this.#cipher = options.cipher ?? PLAINTEXT_SECRETS;
@@ -257,7 +261,7 @@ export class PostgresStore implements Store {
   async updateEndpoint(projectId: string, endpointId: string, patch: EndpointPatch, now: number) {
     await this.#writes.drain();
     let resumed = false;
-    const later: ParkRest[] = [];
+    const later: LaterBatches[] = [];
     const updated = await this.#tx(async (c) => {
       const row = await endpointRowPostgres(c, projectId, endpointId, true);
       if (!row) return null;
@@ -267,7 +271,10 @@ export class PostgresStore implements Store {
       return this.getEndpoint(projectId, endpointId, c);
     });
     if (resumed) this.#notifyLocal();
-    this.#parkRest(later);
+    for (const rest of later) {
+      if ('disabledAt' in rest) this.#parkRest([rest]);
+      else this.#resumeRest(rest);
+    }
     return updated;
   }
   async deleteEndpoint(projectId: string, endpointId: string) {
@@ -302,12 +309,14 @@ export class PostgresStore implements Store {
         c,
       );
       if (!exists) return null;
-      const resumed = await enableEndpointPostgres(c, projectId, endpointId, now);
-      if (resumed > 0) await this.#notifyOthers(c);
-      return { endpoint: (await this.getEndpoint(projectId, endpointId, c))!, resumed };
+      const on = await enableEndpointPostgres(c, projectId, endpointId, now, parkBatch.rows);
+      if (on.resumed > 0) await this.#notifyOthers(c);
+      return { endpoint: (await this.getEndpoint(projectId, endpointId, c))!, ...on };
     });
-    if (out) this.#notifyLocal();
-    return out;
+    if (!out) return null;
+    this.#notifyLocal();
+    if (out.rest) this.#resumeRest({ projectId, endpointId, enabledAt: now });
+    return { endpoint: out.endpoint, resumed: out.resumed };
   }
 
   // ── events ────────────────────────────────────────────────────────────────
@@ -422,21 +431,58 @@ export class PostgresStore implements Store {
    */
   #parkRest(rests: ParkRest[]): void {
     for (const rest of rests) {
-      const loop = async () => {
-        // The ids once (a plain read, no lock held), then a batch per transaction (endpoint-writes.ts).
-        const { projectId, endpointId, disabledAt } = rest;
-        const ids = await pendingToParkPostgres(this.#pool, projectId, endpointId, disabledAt, null);
-        for (let i = 0; i < ids.length; i += parkBatch.rows) {
-          if (this.#closed) return;
-          const batch = ids.slice(i, i + parkBatch.rows);
-          if (!(await this.#tx((c) => parkRestPostgres(c, rest, batch)))) return;
-        }
-      };
-      const running = loop()
-        .catch(() => {}) // the database out of reach, or the store closed: left to the dispatcher
-        .finally(() => this.#parking.delete(running));
-      this.#parking.add(running);
+      const { projectId, endpointId, disabledAt } = rest;
+      this.#inBatches(
+        () => pendingToParkPostgres(this.#pool, projectId, endpointId, disabledAt, null),
+        async (c, batch) => ((await parkRestPostgres(c, rest, batch)) ? 0 : null),
+      );
     }
+  }
+  /**
+   * What an enable left to later transactions (park-batch.ts), resumed after its commit a batch per
+   * transaction as #parkRest parks, the dispatchers woken after each. Stops when the endpoint is no
+   * longer active, when none are left, on close, or when an enable anew of the endpoint in this
+   * process takes over.
+   */
+  #resumeRest(rest: ResumeRest): void {
+    const key = `${rest.projectId}/${rest.endpointId}`;
+    this.#resuming.set(key, rest);
+    this.#inBatches(
+      () => parkedToResumePostgres(this.#pool, rest.projectId, rest.endpointId, null),
+      async (c, batch) => {
+        if (this.#resuming.get(key) !== rest) return null;
+        const n = await resumeRestPostgres(c, rest, batch);
+        if (n) await this.#notifyOthers(c);
+        return n;
+      },
+      () => this.#notifyLocal(),
+    ).finally(() => {
+      if (this.#resuming.get(key) === rest) this.#resuming.delete(key);
+    });
+  }
+  /**
+   * The ids `read` once (a plain read, no lock held), then `batch` on a batch of them per
+   * transaction (endpoint-writes.ts) until they are done or it answers null; `after` each commit.
+   */
+  #inBatches(
+    read: () => Promise<string[]>,
+    batch: (c: Queryable, ids: string[]) => Promise<number | null>,
+    after: () => void = () => {},
+  ): Promise<void> {
+    const loop = async () => {
+      const ids = await read();
+      for (let i = 0; i < ids.length; i += parkBatch.rows) {
+        if (this.#closed) return;
+        const done = await this.#tx((c) => batch(c, ids.slice(i, i + parkBatch.rows)));
+        if (done === null) return;
+        after();
+      }
+    };
+    const running = loop()
+      .catch(() => {}) // the database out of reach, or the store closed: left to the dispatcher or the next enable
+      .finally(() => this.#parking.delete(running));
+    this.#parking.add(running);
+    return running;
   }
   async releaseDeliveries(items: ReleaseItem[]) {
     if (items.length === 0) return;

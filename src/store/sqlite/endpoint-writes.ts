@@ -6,7 +6,7 @@
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { Endpoint, Json, OperationalEvent } from '../../domain/types.ts';
-import { type ParkRest, parkBatch } from '../park-batch.ts';
+import { type LaterBatches, type ParkRest, parkBatch, type ResumeRest } from '../park-batch.ts';
 import { ENDPOINT_SETTING_COLUMNS, endpointSettingValues } from '../row-mapping.ts';
 import { type EndpointPatch, MAX_VALID_SECRETS, type NewEndpoint } from '../store.ts';
 import { get, run } from './db-helpers.ts';
@@ -144,15 +144,19 @@ export function releaseRateDeferredSqlite(
 }
 
 /**
- * Enables the endpoint (its failure count starts over) and resumes its parked work, due now.
- * Records `endpoint.recovered` when it was disabled. Returns how many deliveries resumed.
+ * Enables the endpoint (its failure count starts over) and resumes its parked work, due now: at
+ * most `limit` of it in this write (park-batch.ts), the others counted and left to later writes
+ * (resumeRestSqlite), so one write never resumes a whole backlog. Records `endpoint.recovered` when
+ * it was disabled, `resumed` counting them all. Returns how many resume in all (now and later) and
+ * whether some are left.
  */
 export function enableEndpointSqlite(
   db: DatabaseSync,
   projectId: string,
   endpointId: string,
   now: number,
-): number {
+  limit: number,
+): { resumed: number; rest: boolean } {
   const wasDisabled =
     run(
       db,
@@ -170,18 +174,60 @@ export function enableEndpointSqlite(
       endpointId,
     );
   }
-  const resumed = run(
+  const first = resumeParkedSqlite(db, projectId, endpointId, now, limit);
+  // The rest, counted on index deliveries_endpoint: what the later writes will resume.
+  const rest =
+    first < limit
+      ? 0
+      : Number(
+          get(
+            db,
+            "SELECT COUNT(*) AS n FROM deliveries WHERE project_id = ? AND endpoint_id = ? AND status = 'parked'",
+            projectId,
+            endpointId,
+          )?.n ?? 0,
+        );
+  const resumed = first + rest;
+  if (wasDisabled)
+    insertOperationalEventSqlite(db, projectId, 'endpoint.recovered', { endpointId, resumed }, now);
+  return { resumed, rest: rest > 0 };
+}
+
+/** Up to `limit` of the endpoint's parked deliveries pending again, due at `now`. */
+function resumeParkedSqlite(
+  db: DatabaseSync,
+  projectId: string,
+  endpointId: string,
+  now: number,
+  limit: number,
+): number {
+  return run(
     db,
-    `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, leased_by = NULL, updated_at = ?
-     WHERE project_id = ? AND endpoint_id = ? AND status = 'parked'`,
+    `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, leased_by = NULL, updated_at = ? WHERE rowid IN (
+       SELECT rowid FROM deliveries WHERE project_id = ? AND endpoint_id = ? AND status = 'parked' LIMIT ?)`,
     now,
     now,
     projectId,
     endpointId,
+    limit,
   );
-  if (wasDisabled)
-    insertOperationalEventSqlite(db, projectId, 'endpoint.recovered', { endpointId, resumed }, now);
-  return resumed;
+}
+
+/**
+ * One later write of an enable (ResumeRest): up to `limit` more of the endpoint's parked deliveries
+ * resumed, due at the enable's time, while the endpoint is still active. Returns how many; fewer
+ * than `limit` when none are left or the endpoint was disabled (or deleted) meanwhile: what a
+ * disable parked stays parked.
+ */
+export function resumeRestSqlite(db: DatabaseSync, rest: ResumeRest, limit: number): number {
+  const still = get(
+    db,
+    "SELECT 1 AS x FROM endpoints WHERE project_id = ? AND id = ? AND status = 'active'",
+    rest.projectId,
+    rest.endpointId,
+  );
+  if (!still) return 0;
+  return resumeParkedSqlite(db, rest.projectId, rest.endpointId, rest.enabledAt, limit);
 }
 
 /** Not in flight at `?`: a lease is leased_by with next_attempt_at at its end (claims.ts). */
@@ -320,8 +366,9 @@ export function insertOperationalEventSqlite(
 /**
  * Store.updateEndpoint's write, on `cur` as read before it: the settings, then `active: false`
  * disables (parking pending work), `active: true` enables, and `loosened` (the rate limit was
- * removed or raised) makes the deliveries the old limit put off due now. A disable's deliveries past
- * the first batch go to `later`, for the caller to park after the commit (parkRestSqlite).
+ * removed or raised) makes the deliveries the old limit put off due now. A disable's (an enable's)
+ * deliveries past the first batch go to `later`, for the caller to park (resume) after the commit
+ * (parkRestSqlite, resumeRestSqlite).
  */
 export function applyEndpointPatchSqlite(
   db: DatabaseSync,
@@ -329,7 +376,7 @@ export function applyEndpointPatchSqlite(
   patch: EndpointPatch,
   loosened: boolean,
   now: number,
-  later: ParkRest[],
+  later: LaterBatches[],
 ): void {
   const { projectId, id: endpointId } = cur;
   const { active, ...fields } = patch;
@@ -339,7 +386,10 @@ export function applyEndpointPatchSqlite(
     recordEndpointDisabledSqlite(db, projectId, endpointId, 'manual', off.parked, now);
     if (off.rest) later.push({ projectId, endpointId, disabledAt: now });
   }
-  if (active === true && cur.status === 'disabled') enableEndpointSqlite(db, projectId, endpointId, now);
+  if (active === true && cur.status === 'disabled') {
+    const on = enableEndpointSqlite(db, projectId, endpointId, now, parkBatch.rows);
+    if (on.rest) later.push({ projectId, endpointId, enabledAt: now });
+  }
   if (loosened) releaseRateDeferredSqlite(db, projectId, endpointId, now);
   if (fields.rateLimit === null) deleteRateStateSqlite(db, projectId, endpointId);
 }

@@ -9,7 +9,7 @@ import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, HeraldEvent } from '../../domain/types.ts';
 import { DispatchCache } from '../dispatch-cache.ts';
 import { FanOutCache } from '../fan-out-cache.ts';
-import { type ParkRest, parkBatch } from '../park-batch.ts';
+import { type LaterBatches, type ParkRest, parkBatch, type ResumeRest } from '../park-batch.ts';
 import { recoverBatch } from '../recover-batch.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import type {
@@ -73,6 +73,7 @@ import {
   insertEndpointSqlite,
   insertSecretSqlite,
   parkRestSqlite,
+  resumeRestSqlite,
 } from './endpoint-writes.ts';
 import { eventTypeSqlite, upsertEventTypeSqlite } from './event-types.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -127,6 +128,8 @@ export class SqliteStore implements Store {
   readonly #dispatch = new DispatchCache();
   /** Where the next per-endpoint probe of a claim starts (claims.ts). */
   readonly #probe: ProbeCursor = { from: 0 };
+  /** The enable whose parked deliveries are being resumed, by endpoint (#resumeRest). */
+  readonly #resuming = new Map<string, ResumeRest>();
   #closed = false;
 
   constructor(path: string, cipher: SecretCipher = PLAINTEXT_SECRETS, options: SqliteStoreOptions = {}) {
@@ -249,7 +252,7 @@ export class SqliteStore implements Store {
     if (!cur) return null;
     // Deliveries the old limit put off are due now when it is removed or raised (store.ts).
     const loosened = patch.rateLimit !== undefined && rateLimitLoosened(cur.rateLimit, patch.rateLimit);
-    const later: ParkRest[] = [];
+    const later: LaterBatches[] = [];
     await this.#write(
       () => {
         later.length = 0;
@@ -257,7 +260,7 @@ export class SqliteStore implements Store {
       },
       { wakes: loosened },
     );
-    this.#parkRest(later);
+    this.#laterBatches(later);
     return this.getEndpoint(projectId, endpointId);
   }
   async deleteEndpoint(projectId: string, endpointId: string) {
@@ -290,10 +293,12 @@ export class SqliteStore implements Store {
   async enableEndpoint(projectId: string, endpointId: string, now: number) {
     const cur = await this.getEndpoint(projectId, endpointId);
     if (!cur) return null;
-    const resumed = await this.#write(() => enableEndpointSqlite(this.#db, projectId, endpointId, now), {
-      wakes: true,
-    });
-    return { endpoint: (await this.getEndpoint(projectId, endpointId))!, resumed };
+    const on = await this.#write(
+      () => enableEndpointSqlite(this.#db, projectId, endpointId, now, parkBatch.rows),
+      { wakes: true },
+    );
+    if (on.rest) this.#resumeRest({ projectId, endpointId, enabledAt: now });
+    return { endpoint: (await this.getEndpoint(projectId, endpointId))!, resumed: on.resumed };
   }
 
   // ── events ────────────────────────────────────────────────────────────────
@@ -419,17 +424,40 @@ export class SqliteStore implements Store {
    * dispatcher when it claims it (dispatcher.ts).
    */
   #parkRest(rests: ParkRest[]): void {
-    for (const rest of rests) {
-      const loop = async () => {
-        for (;;) {
-          if (this.#closed) return;
-          const limit = parkBatch.rows;
-          const n = await this.#write(() => parkRestSqlite(this.#db, rest, limit), { durable: false });
-          if (n < limit) return;
-          await new Promise<void>((resolve) => setImmediate(resolve));
-        }
-      };
-      loop().catch(() => {}); // the store closed or its file went away: left to the dispatcher
+    for (const rest of rests) this.#inBatches((limit) => parkRestSqlite(this.#db, rest, limit));
+  }
+  /**
+   * What an enable left to later writes (park-batch.ts), resumed after its commit a batch per write
+   * as #parkRest parks. Stops when the endpoint is no longer active, when none are left, on close,
+   * or when an enable anew of the endpoint in this process takes over.
+   */
+  #resumeRest(rest: ResumeRest): void {
+    const key = `${rest.projectId}/${rest.endpointId}`;
+    this.#resuming.set(key, rest);
+    const resumeBatch = (limit: number) =>
+      this.#resuming.get(key) === rest ? resumeRestSqlite(this.#db, rest, limit) : 0;
+    this.#inBatches(resumeBatch, { wakes: true }).finally(() => {
+      if (this.#resuming.get(key) === rest) this.#resuming.delete(key);
+    });
+  }
+  #laterBatches(later: LaterBatches[]): void {
+    for (const rest of later) {
+      if ('disabledAt' in rest) this.#parkRest([rest]);
+      else this.#resumeRest(rest);
+    }
+  }
+  /** `batch` in writes of its own until it does fewer than a batch, the event loop turning between two. */
+  async #inBatches(batch: (limit: number) => number, options: { wakes?: boolean } = {}): Promise<void> {
+    try {
+      for (;;) {
+        if (this.#closed) return;
+        const limit = parkBatch.rows;
+        const n = await this.#write(() => batch(limit), { durable: false, ...options });
+        if (n < limit) return;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } catch {
+      // The store closed or its file went away: left to the dispatcher (parking) or the next enable.
     }
   }
   async releaseDeliveries(items: ReleaseItem[]) {
