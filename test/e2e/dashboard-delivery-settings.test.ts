@@ -13,14 +13,12 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { build } from 'vite';
 import { CHROMIUM, errorOf, launchLoopbackChromium, watchedPage } from '../support/browser.ts';
+import { buildDashboard } from '../support/dashboard-build.ts';
 import { api, type HeraldProcess, startHerald } from './harness.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const ADMIN = 'e2e-admin-token-delivery-settings-0123';
 const TIMEOUT = 15_000;
 const HOOK = 'http://127.0.0.1:9/hook';
@@ -53,8 +51,9 @@ describe('dashboard: delivery settings and secret rotation as they are (browser)
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
-    // Test the UI as it is in the tree now, not a stale build.
-    await build({ configFile: join(ROOT, 'src/dashboard/vite.config.ts'), logLevel: 'warn' });
+    // Test the UI as it is in the tree now, not a stale build (published without disturbing the
+    // other browser test files, which load pages from the same directory meanwhile).
+    await buildDashboard();
     herald = await startHerald({
       env: {
         HERALD_ADMIN_TOKEN: ADMIN,

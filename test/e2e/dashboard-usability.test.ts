@@ -7,14 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { build } from 'vite';
 import { CHROMIUM, errorOf, launchLoopbackChromium, watchedPage } from '../support/browser.ts';
+import { buildDashboard } from '../support/dashboard-build.ts';
 import { api, type HeraldProcess, type Receiver, startHerald, startReceiver } from './harness.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const ADMIN = 'e2e-admin-token-usability-0123456789';
 const TIMEOUT = 15_000;
 const PHONE = { width: 375, height: 740 };
@@ -32,8 +30,9 @@ describe('dashboard usability (browser)', { timeout: 180_000 }, () => {
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
-    // Test the UI as it is in the tree now, not a stale build.
-    await build({ configFile: join(ROOT, 'src/dashboard/vite.config.ts'), logLevel: 'warn' });
+    // Test the UI as it is in the tree now, not a stale build (published without disturbing the
+    // other browser test files, which load pages from the same directory meanwhile).
+    await buildDashboard();
     receiver = await startReceiver();
     herald = await startHerald({
       env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8' },

@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { build } from 'vite';
 import { CHROMIUM, errorOf, launchLoopbackChromium, watchedPage } from '../support/browser.ts';
+import { buildDashboard } from '../support/dashboard-build.ts';
 import { refusedPort } from '../support/refused-port.ts';
 import { api, type HeraldProcess, type Receiver, startHerald, startReceiver } from './harness.ts';
 
@@ -39,8 +39,9 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
-    // Test the UI as it is in the tree now, not a stale build.
-    await build({ configFile: join(ROOT, 'src/dashboard/vite.config.ts'), logLevel: 'warn' });
+    // Test the UI as it is in the tree now, not a stale build (published without disturbing the
+    // other browser test files, which load pages from the same directory meanwhile).
+    await buildDashboard();
     mkdirSync(SHOTS, { recursive: true });
     receiver = await startReceiver();
     herald = await startHerald({
