@@ -225,7 +225,11 @@ export interface ReleaseItem {
   deliveryId: string;
   /** When it is due again. */
   nextAttemptAt: number;
-  /** `parked` when the endpoint turned out to be disabled. Default `pending`. */
+  /**
+   * `parked` when the endpoint turned out to be disabled. Default `pending`. The store parks it only
+   * if the endpoint is disabled as it writes (the caller's view may predate an enable); otherwise
+   * it is pending, due at `nextAttemptAt`.
+   */
   status?: 'pending' | 'parked';
   /**
    * The worker handing it back: the delivery changes only while leased to it (or to none). A worker

@@ -913,6 +913,8 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
         workerId: 'w1',
       });
       assert.ok(c1 && c2);
+      // c2's endpoint disabled while c2 is out: handed back, it is parked (its endpoint is disabled).
+      await store.updateEndpoint(project.id, c2.delivery.endpointId!, { active: false }, T0);
       await store.releaseDeliveries([
         { projectId: project.id, deliveryId: c1.delivery.id, nextAttemptAt: T0 + 5 * SECOND },
         {
@@ -1788,6 +1790,53 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
           workerId: 'w',
         });
         assert.ok(claims.every((c) => c.delivery.endpointId !== ep.id));
+      },
+    );
+
+    withStore(
+      'a delivery handed back as parked while its endpoint is active in the store (a stale view after an enable) stays pending and due',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 2);
+        const [ep, off] = endpoints;
+        assert.ok(ep && off);
+        await store.acceptEvents(project.id, [eventInput('a')], T0);
+        const claims = await claimAtStart(store);
+        const mine = claims.find((c) => c.delivery.endpointId === ep.id);
+        const offClaim = claims.find((c) => c.delivery.endpointId === off.id);
+        assert.ok(mine && offClaim);
+        // `off` disabled while its delivery is out (in flight: left to its worker); `ep` stays active.
+        await store.updateEndpoint(project.id, off.id, { active: false }, T0 + 1);
+        // Both handed back as parked: the dispatcher saw both endpoints disabled; `ep` is active.
+        await store.releaseDeliveries([
+          {
+            projectId: project.id,
+            deliveryId: mine.delivery.id,
+            nextAttemptAt: T0 + 4,
+            status: 'parked',
+            heldBy: 'w1',
+          },
+          {
+            projectId: project.id,
+            deliveryId: offClaim.delivery.id,
+            nextAttemptAt: T0 + 4,
+            status: 'parked',
+            heldBy: 'w1',
+          },
+        ]);
+        const back = await store.getDelivery(project.id, mine.delivery.id);
+        assert.equal(back?.status, 'pending', 'the active endpoint’s delivery is not parked');
+        assert.equal(back?.nextAttemptAt, T0 + 4);
+        assert.equal((await store.getDelivery(project.id, offClaim.delivery.id))?.status, 'parked');
+        const again = await store.claimDueDeliveries({
+          limit: 10,
+          leaseMs: 1000,
+          now: T0 + 4,
+          workerId: 'w3',
+        });
+        assert.deepEqual(
+          again.map((c) => c.delivery.id),
+          [mine.delivery.id],
+        );
       },
     );
 

@@ -9,7 +9,8 @@ import { disableReason } from '../../domain/classify-outcome.ts';
 import type { DeliveryStatus } from '../../domain/types.ts';
 import { type ParkRest, parkBatch } from '../park-batch.ts';
 import { ATTEMPT_COLUMNS, attemptValues } from '../row-mapping.ts';
-import type { AttemptRecord, RecordOptions, RecordResult } from '../store.ts';
+import type { AttemptRecord, RecordOptions, RecordResult, ReleaseItem } from '../store.ts';
+import { parkingEndpoints, parkingParams } from './due-deliveries.ts';
 import { disableEndpointPostgres, recordEndpointDisabledPostgres } from './endpoint-writes.ts';
 import { recordExhaustedPostgres } from './operational-outbox.ts';
 import { num, pushRow, type Row } from './rows.ts';
@@ -39,9 +40,14 @@ const rowsOf = async (c: Queryable, sql: string, params: unknown[]): Promise<Row
 /** A job's result, and what its disables left to later transactions (park-batch.ts, parkRestPostgres). */
 export type RecordedPostgres = RecordResult & { later: ParkRest[] };
 
+/**
+ * `releases`: the group's hand-backs; the endpoints of those handed back `parked` are locked with
+ * the records' in one statement, in the same order (due-deliveries.ts releaseDeliveriesPostgres).
+ */
 export async function recordBatchPostgres(
   c: Queryable,
   jobs: { records: AttemptRecord[]; options: RecordOptions }[],
+  releases: ReleaseItem[] = [],
 ): Promise<RecordedPostgres[]> {
   const flat = jobs.flatMap((job, j) => job.records.map((rec) => ({ rec, job: j, options: job.options })));
   // Endpoint health. The endpoints touched are locked in a fixed order (no deadlock between
@@ -64,14 +70,16 @@ export async function recordBatchPostgres(
       refs.set(`${a.projectId}/${a.endpointId}`, { projectId: a.projectId, id: a.endpointId });
   }
   const health = new Map<string, Health>();
-  if (refs.size) {
+  const [parkingProjects, parkingIds] = parkingParams(releases);
+  if (refs.size || parkingIds.length) {
     const list = [...refs.values()];
     const rows = await rowsOf(
       c,
       `SELECT project_id, id, status, consecutive_failures FROM endpoints
-       WHERE (project_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+       WHERE (project_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[])
+                                  UNION ALL ${parkingEndpoints('$3', '$4')})
        ORDER BY project_id, id FOR NO KEY UPDATE`,
-      [list.map((r) => r.projectId), list.map((r) => r.id)],
+      [list.map((r) => r.projectId), list.map((r) => r.id), parkingProjects, parkingIds],
     );
     for (const r of rows) {
       health.set(`${r.project_id}/${r.id}`, {

@@ -76,11 +76,22 @@ export async function recoverDeliveriesPostgres(
   );
 }
 
-/** Claimed deliveries handed back, in one statement (the group commit's releases). */
+/**
+ * Claimed deliveries handed back, in one statement (the group commit's releases). One handed back
+ * `parked` (the dispatcher's view of its endpoint said disabled) is parked only if its endpoint is
+ * disabled as this statement runs, otherwise pending, due at its time, as any hand-back: a view from
+ * before an enable would park a delivery of an active endpoint, which nothing claims or resumes.
+ * The caller has locked those endpoints (lockParkingEndpointsPostgres, or the attempt records' lock
+ * that takes them along): an enable either commits first (seen here: pending) or waits for this
+ * transaction and then resumes what it parked.
+ */
 export function releaseDeliveriesPostgres(c: Queryable, releases: ReleaseItem[]): Promise<number> {
   return changed(
     c,
-    `UPDATE deliveries d SET status = v.status, next_attempt_at = v.next, leased_by = NULL,
+    `UPDATE deliveries d SET status = CASE WHEN v.status = 'parked' AND EXISTS (SELECT 1 FROM endpoints e
+         WHERE e.project_id = d.project_id AND e.id = d.endpoint_id AND e.status = 'disabled')
+       THEN 'parked' ELSE 'pending' END,
+       next_attempt_at = v.next, leased_by = NULL,
        rate_deferred = v.rate_deferred
      FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bool[], $6::text[])
        AS v(project_id, id, status, next, rate_deferred, held_by)
@@ -94,6 +105,33 @@ export function releaseDeliveriesPostgres(c: Queryable, releases: ReleaseItem[])
       releases.map((r) => r.rateLimited === true),
       releases.map((r) => r.heldBy ?? null),
     ],
+  );
+}
+
+/**
+ * The endpoints of the deliveries handed back `parked`, in the key order every writer of endpoints
+ * takes them (attempt-records.ts), FOR NO KEY UPDATE, then the deliveries. Only the hand-backs that
+ * say `parked`: a rare one (the dispatcher saw the endpoint disabled).
+ */
+export const parkingEndpoints = (projects: string, ids: string) => `SELECT d.project_id, d.endpoint_id
+  FROM deliveries d JOIN unnest(${projects}::text[], ${ids}::text[]) AS v(project_id, id)
+    ON d.project_id = v.project_id AND d.id = v.id
+  WHERE d.endpoint_id IS NOT NULL`;
+
+/** The parking hand-backs' deliveries, as parkingEndpoints's parameters. */
+export function parkingParams(releases: ReleaseItem[]): [string[], string[]] {
+  const parking = releases.filter((r) => r.status === 'parked');
+  return [parking.map((r) => r.projectId), parking.map((r) => r.deliveryId)];
+}
+
+/** Locks the endpoints of the deliveries handed back `parked` (parkingEndpoints), in key order. */
+export async function lockParkingEndpointsPostgres(c: Queryable, releases: ReleaseItem[]): Promise<void> {
+  const [projects, ids] = parkingParams(releases);
+  if (ids.length === 0) return;
+  await c.query(
+    `SELECT 1 FROM endpoints WHERE (project_id, id) IN (${parkingEndpoints('$1', '$2')})
+     ORDER BY project_id, id FOR NO KEY UPDATE`,
+    [projects, ids],
   );
 }
 

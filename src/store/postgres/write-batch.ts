@@ -14,7 +14,7 @@ import type {
 } from '../store.ts';
 import { acceptBatchPostgres } from './accept-batch.ts';
 import { recordBatchPostgres } from './attempt-records.ts';
-import { releaseDeliveriesPostgres } from './due-deliveries.ts';
+import { lockParkingEndpointsPostgres, releaseDeliveriesPostgres } from './due-deliveries.ts';
 import { notifyDue } from './notify.ts';
 
 /** A hot-path write waiting for the next group commit. */
@@ -50,18 +50,22 @@ export async function writeBatch(c: pg.PoolClient, jobs: Job[], selfId: string):
     // Other processes are woken for deliveries left due now, not for those leased to this one.
     wake ||= accepted.some((list) => list.some((r) => !r.duplicate && r.deliveries.length > (r.leased ?? 0)));
   }
+  // The endpoints of deliveries handed back parked are locked before any delivery is moved, with
+  // the records' when there are some (endpoints before deliveries, in one key order).
   if (records.length) {
     const recorded = await recordBatchPostgres(
       c,
       records.map((r) => r.job),
+      releases,
     ); // attempt-records.ts
     records.forEach((r, i) => {
       results[r.index] = recorded[i];
     });
-  }
+  } else await lockParkingEndpointsPostgres(c, releases);
   if (releases.length) {
     await releaseDeliveriesPostgres(c, releases); // due-deliveries.ts
-    wake ||= releases.some((r) => (r.status ?? 'pending') === 'pending');
+    // Pending again; one handed back as parked too when its endpoint was enabled meanwhile.
+    wake = true;
   }
   if (wake) await notifyDue(c, selfId);
   return results;

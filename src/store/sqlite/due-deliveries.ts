@@ -102,11 +102,20 @@ export function recoverDeliveriesSqlite(
   return { recovered, next: cursor };
 }
 
+/**
+ * Claimed deliveries handed back. One handed back `parked` (the dispatcher's view of its endpoint
+ * said disabled) is parked only if its endpoint is disabled in the store as this write runs: a view
+ * from before an enable would otherwise park a delivery of an active endpoint, which nothing claims
+ * or resumes. Otherwise it is pending, due at its time, as any hand-back.
+ */
 export function releaseDeliveriesSqlite(db: DatabaseSync, items: ReleaseItem[]): void {
   for (const it of items) {
     run(
       db,
-      `UPDATE deliveries SET status = ?, next_attempt_at = ?, leased_by = NULL, rate_deferred = ?
+      `UPDATE deliveries SET status = CASE WHEN ? = 'parked' AND EXISTS (SELECT 1 FROM endpoints e
+           WHERE e.project_id = deliveries.project_id AND e.id = deliveries.endpoint_id AND e.status = 'disabled')
+         THEN 'parked' ELSE 'pending' END,
+         next_attempt_at = ?, leased_by = NULL, rate_deferred = ?
        WHERE project_id = ? AND id = ? AND status = 'pending'
          AND (? IS NULL OR leased_by IS NULL OR leased_by = ?)`,
       it.status ?? 'pending',
