@@ -422,6 +422,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     async start() {
       if (running) return;
       if (!store.capabilities.multiProcess) await store.releaseClaims('*', clock());
+      // Parked deliveries of active endpoints (a resume after an enable cut short by a stop): in
+      // the background, a batch per write, whatever process starts.
+      void store.resumeStrandedParked(clock()).catch((error: unknown) => hooks.onError?.(error, 'resume'));
       running = true;
       unsubscribe = store.subscribeDue(onDue);
       loopDone = loop();

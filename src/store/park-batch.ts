@@ -25,7 +25,8 @@ export interface ParkRest {
  * `endpoint.recovered`'s `resumed` counts them all. A disable meanwhile stops it (what it parks stays
  * parked), as do a delete and, in this process, an enable anew (which resumes them itself). Parked
  * deliveries of an active endpoint the batches never reach (the process stopped) are resumed by the
- * next enable of the endpoint (enabling an active endpoint resumes them).
+ * sweep a dispatcher runs as it starts (Store.resumeStrandedParked, the same batches, due at its
+ * start), or by the next enable of the endpoint (enabling an active endpoint resumes them).
  */
 export interface ResumeRest {
   projectId: string;

@@ -225,6 +225,13 @@ export interface Store {
    * store calls this with '*' at start, so work claimed before a crash comes back at once.
    */
   releaseClaims(workerId: string, now: number): Promise<number>;
+  /**
+   * Resumes (pending, due at `now`) the parked deliveries of endpoints that are active: those an
+   * enable's later batches never reached (the process stopped mid-resume; park-batch.ts ResumeRest).
+   * In the same batches, while each endpoint stays active; safe to run from several processes at
+   * once. The dispatcher runs it as it starts. Resolves when done, with how many endpoints had some.
+   */
+  resumeStrandedParked(now: number): Promise<number>;
   /** Called whenever new work may be due (in this process; other processes too with crossProcessWakeups). */
   subscribeDue(listener: () => void): () => void;
   /**

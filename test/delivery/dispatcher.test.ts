@@ -19,6 +19,7 @@ import { createSender, type Sender } from '../../src/delivery/sender.ts';
 import type { Attempt, Delivery, Endpoint } from '../../src/domain/types.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { openStore } from '../../src/store/open-store.ts';
+import { parkBatch } from '../../src/store/park-batch.ts';
 import type { NewEndpoint, Store } from '../../src/store/store.ts';
 import { endpointInput } from '../store/helpers.ts';
 import { type Receiver, type Script, sequence, startReceiver } from './receiver.ts';
@@ -178,6 +179,33 @@ describe('dispatcher', () => {
     assert.equal(a!.outcome, 'succeeded');
     assert.equal(a!.response?.status, 200);
     assert.equal(a!.endpointId, ep.id);
+  });
+
+  test('a start resumes and delivers the parked deliveries of an active endpoint a stop left mid-resume', async () => {
+    const { store: first, path } = await openTestStore();
+    const w0 = await world(first);
+    const r = await receiver();
+    const ep = await w0.endpoint(r.url);
+    const sent = await w0.send(9);
+    const t = Date.now();
+    await first.updateEndpoint(w0.projectId, ep.id, { active: false }, t);
+    const before = parkBatch.rows;
+    parkBatch.rows = 2;
+    try {
+      assert.equal((await first.enableEndpoint(w0.projectId, ep.id, t + 1))?.resumed, 9);
+      await first.close(); // stopped while the later batches run
+    } finally {
+      parkBatch.rows = before;
+    }
+    const next = await openStore(`sqlite:${path}`);
+    cleanups.push(() => next.close());
+    const statuses = async () =>
+      Promise.all(sent.map(async (d) => (await next.getDelivery(w0.projectId, d.id))?.status));
+    assert.ok((await statuses()).includes('parked'), 'the stop left some parked');
+    const w = await world(next);
+    await w.dispatcher().start();
+    await until('all 9 delivered', async () => (await statuses()).every((s) => s === 'succeeded'));
+    assert.equal(r.requests.length, 9);
   });
 
   test('the stored attempt holds the request as it arrived (host, content-length, connection) and every Set-Cookie', async () => {

@@ -25,7 +25,15 @@ const server = await withPostgres();
 after(() => server.stop());
 
 // A fresh database per test: claims and backlog are operator-wide.
-defineStoreSuite('postgres', async () => openStore(await server.createDatabase()));
+let lastUrl = '';
+defineStoreSuite(
+  'postgres',
+  async () => {
+    lastUrl = await server.createDatabase();
+    return openStore(lastUrl);
+  },
+  () => openStore(lastUrl),
+);
 
 /** Opens `n` stores on one database, as `n` Herald processes would. */
 async function processes(n: number, url?: string): Promise<PostgresStore[]> {

@@ -32,7 +32,11 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
 // A fresh database file per test: the suite needs an empty store each time.
-defineStoreSuite('sqlite', () => openStore(`sqlite:${join(dir, `t${++n}`, 'herald.db')}`));
+defineStoreSuite(
+  'sqlite',
+  () => openStore(`sqlite:${join(dir, `t${++n}`, 'herald.db')}`),
+  () => openStore(`sqlite:${join(dir, `t${n}`, 'herald.db')}`),
+);
 
 describe('sqlite specifics', () => {
   defineKeyRotationTest('sqlite', async () => `sqlite:${join(dir, `rotation${++n}`, 'herald.db')}`);

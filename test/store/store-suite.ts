@@ -77,7 +77,12 @@ async function deepBacklog(store: Store, projectId: string): Promise<void> {
  * Defines the suite. `open` must return a migrated store over an EMPTY database each time it is
  * called (claims and backlog are operator-wide, so leftovers of another test would be seen).
  */
-export function defineStoreSuite(name: string, open: () => Promise<Store>): void {
+export function defineStoreSuite(
+  name: string,
+  open: () => Promise<Store>,
+  /** Another store on the database `open` returned last, as the next process would open it. */
+  reopen: () => Promise<Store>,
+): void {
   /** Runs `fn` on a fresh store and always closes it. */
   const withStore = storeTest(open);
 
@@ -1790,6 +1795,50 @@ export function defineStoreSuite(name: string, open: () => Promise<Store>): void
           workerId: 'w',
         });
         assert.ok(claims.every((c) => c.delivery.endpointId !== ep.id));
+      },
+    );
+
+    withStore(
+      'a process stopped mid-resume leaves parked deliveries of an active endpoint: the start-up sweep resumes them, in batches, and no others',
+      async (store) => {
+        const { project, ep, other, mine } = await parkedBacklog(store, 9);
+        // Another endpoint, disabled with parked deliveries of its own: they stay parked.
+        await store.updateEndpoint(project.id, other.id, { active: false }, T0 + 1);
+        await withParkBatch(2, async () => {
+          assert.equal((await store.enableEndpoint(project.id, ep.id, T0 + 2))?.resumed, 9);
+          await store.close(); // the process stops while the later batches run
+        });
+        const next = await reopen();
+        try {
+          const statuses = async () =>
+            Promise.all(mine.map(async (id) => (await next.getDelivery(project.id, id))?.status));
+          assert.equal((await next.getEndpoint(project.id, ep.id))?.status, 'active');
+          assert.ok((await statuses()).includes('parked'), 'the stop left some parked');
+          await withParkBatch(2, async () => {
+            assert.equal(await next.resumeStrandedParked(T0 + 5), 1, 'one endpoint had some');
+          });
+          assert.deepEqual(new Set(await statuses()), new Set(['pending']));
+          // Nothing left to do: a second sweep (another process starting) finds none.
+          assert.equal(await next.resumeStrandedParked(T0 + 6), 0);
+          const claims = await next.claimDueDeliveries({
+            limit: 100,
+            leaseMs: 1000,
+            now: T0 + 5,
+            workerId: 'w',
+          });
+          assert.deepEqual(
+            claims
+              .filter((c) => c.delivery.endpointId === ep.id)
+              .map((c) => c.delivery.id)
+              .sort(),
+            [...mine].sort(),
+          );
+          // The disabled endpoint's stay parked (none claimed).
+          assert.ok(claims.every((c) => c.delivery.endpointId !== other.id));
+          assert.equal((await next.getEndpoint(project.id, other.id))?.status, 'disabled');
+        } finally {
+          await next.close();
+        }
       },
     );
 

@@ -267,6 +267,24 @@ export async function resumeRestPostgres(
   return resumeIdsPostgres(db, rest.projectId, rest.endpointId, rest.enabledAt, ids);
 }
 
+/**
+ * Active endpoints that still have parked deliveries (an enable's later transactions cut short by a
+ * stop, park-batch.ts ResumeRest): for each active endpoint, the first entry of its parked range on
+ * index deliveries_endpoint, if any. A plain read.
+ */
+export async function strandedParkedPostgres(
+  db: Queryable,
+): Promise<{ projectId: string; endpointId: string }[]> {
+  const { rows } = await db.query(
+    // A subquery with LIMIT 1 per endpoint, not EXISTS: the planner turns EXISTS into a join that
+    // reads every parked entry of the index (a disabled endpoint's backlog too), or all of it.
+    `SELECT e.project_id, e.id FROM endpoints e WHERE e.status = 'active' AND (
+       SELECT true FROM deliveries d
+       WHERE d.project_id = e.project_id AND d.endpoint_id = e.id AND d.status = 'parked' LIMIT 1)`,
+  );
+  return (rows as Row[]).map((r) => ({ projectId: String(r.project_id), endpointId: String(r.id) }));
+}
+
 /** Updates by key, whatever the statistics of a fresh backlog say (a scan of the table per batch otherwise). */
 const BY_KEY = 'SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off';
 

@@ -68,6 +68,7 @@ import {
   parkRestPostgres,
   pendingToParkPostgres,
   resumeRestPostgres,
+  strandedParkedPostgres,
 } from './endpoint-writes.ts';
 import { eventTypePostgres, upsertEventTypePostgres } from './event-types.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -444,10 +445,10 @@ export class PostgresStore implements Store {
    * longer active, when none are left, on close, or when an enable anew of the endpoint in this
    * process takes over.
    */
-  #resumeRest(rest: ResumeRest): void {
+  #resumeRest(rest: ResumeRest): Promise<void> {
     const key = `${rest.projectId}/${rest.endpointId}`;
     this.#resuming.set(key, rest);
-    this.#inBatches(
+    return this.#inBatches(
       () => parkedToResumePostgres(this.#pool, rest.projectId, rest.endpointId, null),
       async (c, batch) => {
         if (this.#resuming.get(key) !== rest) return null;
@@ -479,10 +480,23 @@ export class PostgresStore implements Store {
       }
     };
     const running = loop()
-      .catch(() => {}) // the database out of reach, or the store closed: left to the dispatcher or the next enable
+      .catch(() => {}) // the database out of reach, or the store closed: left to the dispatcher or the next start's sweep
       .finally(() => this.#parking.delete(running));
     this.#parking.add(running);
     return running;
+  }
+  async resumeStrandedParked(now: number) {
+    // A plain read, then each endpoint's resume as an enable's later transactions do it (endpoint
+    // locked first, only while active, only what is still parked): other processes sweeping at the
+    // same time resume nothing twice and take the locks in the same order.
+    const stranded = await strandedParkedPostgres(this.#pool);
+    for (const { projectId, endpointId } of stranded) {
+      if (this.#closed) break;
+      // An enable in this process resuming them already: left to it.
+      if (!this.#resuming.has(`${projectId}/${endpointId}`))
+        await this.#resumeRest({ projectId, endpointId, enabledAt: now });
+    }
+    return stranded.length;
   }
   async releaseDeliveries(items: ReleaseItem[]) {
     if (items.length === 0) return;

@@ -9,7 +9,7 @@ import type { Endpoint, Json, OperationalEvent } from '../../domain/types.ts';
 import { type LaterBatches, type ParkRest, parkBatch, type ResumeRest } from '../park-batch.ts';
 import { ENDPOINT_SETTING_COLUMNS, endpointSettingValues } from '../row-mapping.ts';
 import { type EndpointPatch, MAX_VALID_SECRETS, type NewEndpoint } from '../store.ts';
-import { get, run } from './db-helpers.ts';
+import { all, get, run } from './db-helpers.ts';
 
 const json = (v: unknown): string => JSON.stringify(v);
 
@@ -228,6 +228,20 @@ export function resumeRestSqlite(db: DatabaseSync, rest: ResumeRest, limit: numb
   );
   if (!still) return 0;
   return resumeParkedSqlite(db, rest.projectId, rest.endpointId, rest.enabledAt, limit);
+}
+
+/**
+ * Active endpoints that still have parked deliveries (an enable's later writes cut short by a stop,
+ * park-batch.ts ResumeRest): for each active endpoint, the first entry of its parked range on index
+ * deliveries_endpoint, if any. 10,000 active endpoints, none stranded: a few ms.
+ */
+export function strandedParkedSqlite(db: DatabaseSync): { projectId: string; endpointId: string }[] {
+  return all(
+    db,
+    `SELECT e.project_id, e.id FROM endpoints e WHERE e.status = 'active' AND EXISTS (
+       SELECT 1 FROM deliveries d INDEXED BY deliveries_endpoint
+       WHERE d.project_id = e.project_id AND d.endpoint_id = e.id AND d.status = 'parked')`,
+  ).map((r) => ({ projectId: String(r.project_id), endpointId: String(r.id) }));
 }
 
 /** Not in flight at `?`: a lease is leased_by with next_attempt_at at its end (claims.ts). */

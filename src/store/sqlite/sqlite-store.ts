@@ -74,6 +74,7 @@ import {
   insertSecretSqlite,
   parkRestSqlite,
   resumeRestSqlite,
+  strandedParkedSqlite,
 } from './endpoint-writes.ts';
 import { eventTypeSqlite, upsertEventTypeSqlite } from './event-types.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -431,12 +432,12 @@ export class SqliteStore implements Store {
    * as #parkRest parks. Stops when the endpoint is no longer active, when none are left, on close,
    * or when an enable anew of the endpoint in this process takes over.
    */
-  #resumeRest(rest: ResumeRest): void {
+  #resumeRest(rest: ResumeRest): Promise<void> {
     const key = `${rest.projectId}/${rest.endpointId}`;
     this.#resuming.set(key, rest);
     const resumeBatch = (limit: number) =>
       this.#resuming.get(key) === rest ? resumeRestSqlite(this.#db, rest, limit) : 0;
-    this.#inBatches(resumeBatch, { wakes: true }).finally(() => {
+    return this.#inBatches(resumeBatch, { wakes: true }).finally(() => {
       if (this.#resuming.get(key) === rest) this.#resuming.delete(key);
     });
   }
@@ -457,8 +458,18 @@ export class SqliteStore implements Store {
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } catch {
-      // The store closed or its file went away: left to the dispatcher (parking) or the next enable.
+      // The store closed or its file went away: left to the dispatcher (parking) or the next start's sweep (resuming).
     }
+  }
+  async resumeStrandedParked(now: number) {
+    const stranded = strandedParkedSqlite(this.#db);
+    for (const { projectId, endpointId } of stranded) {
+      if (this.#closed) break;
+      // An enable in this process resuming them already: left to it.
+      if (!this.#resuming.has(`${projectId}/${endpointId}`))
+        await this.#resumeRest({ projectId, endpointId, enabledAt: now });
+    }
+    return stranded.length;
   }
   async releaseDeliveries(items: ReleaseItem[]) {
     if (items.length === 0) return;
