@@ -380,6 +380,54 @@ describe('postgres specifics', () => {
     }
   });
 
+  test("successes for an endpoint whose count is 0 do not wait for another worker's records of it; a count to reset does", async () =>
+    withStoreAndClient(async (store, locker) => {
+      const { project, endpoints } = await projectWithEndpoints(store, 1);
+      const endpoint = endpoints[0]!;
+      await store.acceptEvents(project.id, [eventInput('a'), eventInput('a'), eventInput('a')], T0);
+      const claims = await store.claimDueDeliveries({
+        limit: 10,
+        leaseMs: 60 * SECOND,
+        now: T0,
+        workerId: 'w1',
+      });
+      assert.equal(claims.length, 3);
+      const options = { now: T0 + 1, failureThreshold: 10 };
+      // Another worker's batch of records holds the endpoint's row (FOR NO KEY UPDATE), left open.
+      const hold = async () => {
+        await locker.query('BEGIN');
+        await locker.query('SELECT 1 FROM endpoints WHERE project_id = $1 AND id = $2 FOR NO KEY UPDATE', [
+          project.id,
+          endpoint.id,
+        ]);
+      };
+      const within = (p: Promise<unknown>, ms: number) =>
+        Promise.race([
+          p.then(() => 'recorded'),
+          new Promise((r) => setTimeout(() => r('still waiting'), ms)),
+        ]);
+      await hold();
+      const first = store.recordAttempts([attemptRecord(claims[0]!.delivery, claims[0]!.event)], options);
+      assert.equal(await within(first, 3_000), 'recorded', 'a success on a count of 0 commits at once');
+      await locker.query('ROLLBACK');
+      // A failure (count 1), then a success while the row is held: it resets the count, so it waits.
+      await store.recordAttempts(
+        [attemptRecord(claims[1]!.delivery, claims[1]!.event, { outcome: 'failed' })],
+        options,
+      );
+      assert.equal((await store.getEndpoint(project.id, endpoint.id))?.consecutiveFailures, 1);
+      await hold();
+      const second = store.recordAttempts([attemptRecord(claims[2]!.delivery, claims[2]!.event)], options);
+      assert.equal(await within(second, 500), 'still waiting');
+      await locker.query('ROLLBACK');
+      await second;
+      assert.equal((await store.getEndpoint(project.id, endpoint.id))?.consecutiveFailures, 0);
+      const { rows } = await locker.query('SELECT status FROM deliveries WHERE project_id = $1 ORDER BY id', [
+        project.id,
+      ]);
+      assert.deepEqual(rows.map((r) => r.status).sort(), ['pending', 'succeeded', 'succeeded']);
+    }));
+
   test('releaseClaims releases only that worker’s claims', async () => {
     const [store] = await processes(1);
     try {

@@ -1,6 +1,7 @@
 /**
  * Attempt records for the PostgreSQL store, for every job of one group commit at once: each
- * touched endpoint locked (in a fixed order) and its failure count applied in record order,
+ * touched endpoint locked (in a fixed order; for writing only when its row may change) and its
+ * failure count applied in record order,
  * endpoints disabled at the threshold or on 410, the deliveries moved in one UPDATE, then the
  * attempt rows of the deliveries that still exist in one `unnest` insert.
  */
@@ -51,49 +52,82 @@ export async function recordBatchPostgres(
 ): Promise<RecordedPostgres[]> {
   const flat = jobs.flatMap((job, j) => job.records.map((rec) => ({ rec, job: j, options: job.options })));
   // Endpoint health. The endpoints touched are locked in a fixed order (no deadlock between
-  // processes), their counters applied in record order, then written with one atomic UPDATE.
-  // Endpoints before deliveries: every writer of both takes them in this order (lockEndpointPostgres).
+  // processes), their counters applied in record order, then written with one atomic UPDATE (only
+  // those whose count changes). Endpoints before deliveries: every writer of both takes them in
+  // this order (lockEndpointPostgres).
   interface Health {
     projectId: string;
     id: string;
     status: string;
     count: number;
+    /** The count as read. */
+    before: number;
     reset: boolean;
     sinceReset: number;
     touched: boolean;
     disable: { reason: string; now: number; job: number } | null;
   }
-  const refs = new Map<string, { projectId: string; id: string }>();
+  // Whether all of an endpoint's records are successes: then its count changes only if it is not 0.
+  const refs = new Map<string, { projectId: string; id: string; successesOnly: boolean }>();
   for (const { rec } of flat) {
     const a = rec.attempt;
-    if (a.endpointId)
-      refs.set(`${a.projectId}/${a.endpointId}`, { projectId: a.projectId, id: a.endpointId });
+    if (!a.endpointId) continue;
+    const key = `${a.projectId}/${a.endpointId}`;
+    const ref = refs.get(key) ?? { projectId: a.projectId, id: a.endpointId, successesOnly: true };
+    if (rec.endpointEffect !== 'success') ref.successesOnly = false;
+    refs.set(key, ref);
   }
   const health = new Map<string, Health>();
-  const [parkingProjects, parkingIds] = parkingParams(releases);
-  if (refs.size || parkingIds.length) {
-    const list = [...refs.values()];
-    const rows = await rowsOf(
-      c,
-      `SELECT project_id, id, status, consecutive_failures FROM endpoints
-       WHERE (project_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[])
-                                  UNION ALL ${parkingEndpoints('$3', '$4')})
-       ORDER BY project_id, id FOR NO KEY UPDATE`,
-      [list.map((r) => r.projectId), list.map((r) => r.id), parkingProjects, parkingIds],
-    );
+  const read = (rows: Row[]) => {
     for (const r of rows) {
       health.set(`${r.project_id}/${r.id}`, {
         projectId: String(r.project_id),
         id: String(r.id),
         status: String(r.status),
         count: num(r.consecutive_failures),
+        before: num(r.consecutive_failures),
         reset: false,
         sinceReset: 0,
         touched: false,
         disable: null,
       });
     }
+  };
+  // The endpoints of deliveries handed back parked (due-deliveries.ts) are locked for writing with
+  // the records' in one statement, in the same order.
+  const [parkingProjects, parkingIds] = parkingParams(releases);
+  const lockAndRead = async (list: { projectId: string; id: string }[], mode: string, parking = false) =>
+    read(
+      await rowsOf(
+        c,
+        `SELECT project_id, id, status, consecutive_failures FROM endpoints
+         WHERE (project_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[])
+                                    UNION ALL ${parkingEndpoints('$3', '$4')})
+         ORDER BY project_id, id ${mode}`,
+        [
+          list.map((r) => r.projectId),
+          list.map((r) => r.id),
+          parking ? parkingProjects : [],
+          parking ? parkingIds : [],
+        ],
+      ),
+    );
+  let changing: { projectId: string; id: string }[] = [];
+  if (refs.size) {
+    // Every touched endpoint FOR KEY SHARE first, in the fixed order: a delete (FOR UPDATE) waits
+    // for this batch, as it waits for any writer of the endpoint's deliveries, but two workers'
+    // batches do not wait for each other here. Then only the endpoints whose row may change (a
+    // failure or a 410 among the records, or a count to reset) FOR NO KEY UPDATE, in the same
+    // order, read again under that lock, so a change another worker committed meanwhile is
+    // counted. A batch of successes for an endpoint whose count is 0 (most of them) writes and
+    // waits for nothing: had another worker's failure been committed after the read, the count it
+    // left stands, as if this batch's successes came before it.
+    await lockAndRead([...refs.values()], 'FOR KEY SHARE');
+    changing = [...refs.entries()]
+      .filter(([key, ref]) => !ref.successesOnly || (health.get(key)?.count ?? 0) > 0)
+      .map(([, ref]) => ref);
   }
+  if (changing.length || parkingIds.length) await lockAndRead(changing, 'FOR NO KEY UPDATE', true);
   const disabled: RecordResult['disabledEndpoints'][] = jobs.map(() => []);
   for (const { rec, job, options } of flat) {
     const h = rec.attempt.endpointId
@@ -118,17 +152,19 @@ export async function recordBatchPostgres(
     }
   }
   const touched = [...health.values()].filter((h) => h.touched);
-  if (touched.length) {
+  // A success on a count of 0 leaves the row as it is (and was not locked for writing).
+  const writes = touched.filter((h) => !(h.reset && h.sinceReset === 0 && h.before === 0));
+  if (writes.length) {
     await c.query(
       `UPDATE endpoints e SET consecutive_failures =
          CASE WHEN v.reset THEN v.k ELSE e.consecutive_failures + v.k END
        FROM unnest($1::text[], $2::text[], $3::bool[], $4::int[]) AS v(project_id, id, reset, k)
        WHERE e.project_id = v.project_id AND e.id = v.id`,
       [
-        touched.map((h) => h.projectId),
-        touched.map((h) => h.id),
-        touched.map((h) => h.reset),
-        touched.map((h) => h.sinceReset),
+        writes.map((h) => h.projectId),
+        writes.map((h) => h.id),
+        writes.map((h) => h.reset),
+        writes.map((h) => h.sinceReset),
       ],
     );
   }

@@ -91,7 +91,8 @@ async function deleteRateStatePostgres(db: Queryable, projectId: string, endpoin
 /**
  * Locks the endpoint's row for the rest of the transaction. The lock order of every transaction that
  * writes an endpoint and its deliveries: endpoints first (several in (project_id, id) order), then
- * deliveries. Attempt records take FOR NO KEY UPDATE (attempt-records.ts); a delete takes FOR UPDATE.
+ * deliveries. Attempt records take FOR KEY SHARE, and FOR NO KEY UPDATE on the endpoints whose row
+ * they change (attempt-records.ts); a delete takes FOR UPDATE.
  */
 export async function lockEndpointPostgres(
   db: Queryable,
