@@ -96,8 +96,10 @@ describe('bounded PostgreSQL calls', () => {
         endpoints[0]!.id,
       ]);
       const started = Date.now();
+      // A failure: it changes the endpoint's count, so it locks the row for writing (a success on a
+      // count of 0 writes nothing there and does not wait: attempt-records.ts).
       const result = await within(
-        store.recordAttempts([attemptRecord(claimed.delivery, claimed.event)], {
+        store.recordAttempts([attemptRecord(claimed.delivery, claimed.event, { outcome: 'failed' })], {
           now: T0,
           failureThreshold: 5,
         }),
@@ -107,7 +109,8 @@ describe('bounded PostgreSQL calls', () => {
       const waited = Date.now() - started;
       assert.deepEqual(result.disabledEndpoints, []);
       assert.ok(waited >= SHORT.idleInTransactionMs - 200, `it waited for the lock (${waited} ms)`);
-      assert.equal((await store.getDelivery(project.id, claimed.delivery.id))?.status, 'succeeded');
+      assert.equal((await store.getDelivery(project.id, claimed.delivery.id))?.status, 'pending');
+      assert.equal((await store.getEndpoint(project.id, endpoints[0]!.id))?.consecutiveFailures, 1);
       // The paused session was ended by the server: its transaction is gone, its connection too.
       await assert.rejects(holder.query('SELECT 1'));
     } finally {
