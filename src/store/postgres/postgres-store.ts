@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, HeraldEvent } from '../../domain/types.ts';
-import { type LaterBatches, type ParkRest, parkBatch, type ResumeRest } from '../park-batch.ts';
+import { type LaterBatches, parkBatch } from '../park-batch.ts';
 import { recoverBatch } from '../recover-batch.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import type {
@@ -64,11 +64,6 @@ import {
   enableEndpointPostgres,
   insertEndpointPostgres,
   insertSecretPostgres,
-  parkedToResumePostgres,
-  parkRestPostgres,
-  pendingToParkPostgres,
-  resumeRestPostgres,
-  strandedParkedPostgres,
 } from './endpoint-writes.ts';
 import { eventTypePostgres, upsertEventTypePostgres } from './event-types.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -79,6 +74,7 @@ import {
   listEventsPostgres,
   listOperationalEventsPostgres,
 } from './history-reads.ts';
+import { LaterBatchesPostgres } from './later-batches.ts';
 import { migratePostgres } from './migrate.ts';
 import { DueListener, notifyDue } from './notify.ts';
 import { listUnforwardedPostgres, markForwardedPostgres } from './operational-outbox.ts';
@@ -127,10 +123,8 @@ export class PostgresStore implements Store {
   /** What claims keep between calls (claims.ts). */
   readonly #claimState: ClaimState = { probeFrom: 0, skipWindow: null, activeEndpoints: 0 };
   #closed = false;
-  /** Disables' later parking and enables' later resuming under way (#inBatches). */
-  readonly #parking = new Set<Promise<void>>();
-  /** The enable whose parked deliveries are being resumed, by endpoint (#resumeRest). */
-  readonly #resuming = new Map<string, ResumeRest>();
+  /** Parking and resuming left to later transactions (later-batches.ts). */
+  readonly #later: LaterBatchesPostgres;
 
   constructor(url: string, options: PostgresStoreOptions = {}) {
     this.#cipher = options.cipher ?? PLAINTEXT_SECRETS;
@@ -148,6 +142,13 @@ export class PostgresStore implements Store {
       },
     );
     this.#due = new DueListener(connectionConfig(url), this.#instanceId, () => this.#notifyLocal());
+    this.#later = new LaterBatchesPostgres({
+      pool: this.#pool,
+      tx: (fn) => this.#tx(fn),
+      notifyOthers: (c) => this.#notifyOthers(c),
+      notifyLocal: () => this.#notifyLocal(),
+      closed: () => this.#closed,
+    });
   }
 
   /** Group transactions committed so far (tests check that a burst shares one). */
@@ -187,7 +188,7 @@ export class PostgresStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     await this.#writes.drain();
-    await Promise.all(this.#parking); // each stops after its current batch
+    await this.#later.drain(); // each stops after its current batch
     await this.#due.stop();
     await this.#pool.end();
   }
@@ -272,10 +273,7 @@ export class PostgresStore implements Store {
       return this.getEndpoint(projectId, endpointId, c);
     });
     if (resumed) this.#notifyLocal();
-    for (const rest of later) {
-      if ('disabledAt' in rest) this.#parkRest([rest]);
-      else this.#resumeRest(rest);
-    }
+    this.#later.start(later);
     return updated;
   }
   async deleteEndpoint(projectId: string, endpointId: string) {
@@ -316,7 +314,7 @@ export class PostgresStore implements Store {
     });
     if (!out) return null;
     this.#notifyLocal();
-    if (out.rest) this.#resumeRest({ projectId, endpointId, enabledAt: now });
+    if (out.rest) void this.#later.resume({ projectId, endpointId, enabledAt: now });
     return { endpoint: out.endpoint, resumed: out.resumed };
   }
 
@@ -420,83 +418,11 @@ export class PostgresStore implements Store {
       records,
       options,
     })) as RecordedPostgres;
-    this.#parkRest(later);
+    this.#later.park(later);
     return result;
   }
-  /**
-   * What disables left to later transactions (park-batch.ts), parked after their commit a batch per
-   * transaction, so the endpoint's attempt records and the other writers wait for one batch at most.
-   * Not awaited by the disable's caller. Stops when the endpoint is no longer disabled by that
-   * disable, when none are left, or on close; what is left pending then is parked by the dispatcher
-   * that claims it (dispatcher.ts).
-   */
-  #parkRest(rests: ParkRest[]): void {
-    for (const rest of rests) {
-      const { projectId, endpointId, disabledAt } = rest;
-      this.#inBatches(
-        () => pendingToParkPostgres(this.#pool, projectId, endpointId, disabledAt, null),
-        async (c, batch) => ((await parkRestPostgres(c, rest, batch)) ? 0 : null),
-      );
-    }
-  }
-  /**
-   * What an enable left to later transactions (park-batch.ts), resumed after its commit a batch per
-   * transaction as #parkRest parks, the dispatchers woken after each. Stops when the endpoint is no
-   * longer active, when none are left, on close, or when an enable anew of the endpoint in this
-   * process takes over.
-   */
-  #resumeRest(rest: ResumeRest): Promise<void> {
-    const key = `${rest.projectId}/${rest.endpointId}`;
-    this.#resuming.set(key, rest);
-    return this.#inBatches(
-      () => parkedToResumePostgres(this.#pool, rest.projectId, rest.endpointId, null),
-      async (c, batch) => {
-        if (this.#resuming.get(key) !== rest) return null;
-        const n = await resumeRestPostgres(c, rest, batch);
-        if (n) await this.#notifyOthers(c);
-        return n;
-      },
-      () => this.#notifyLocal(),
-    ).finally(() => {
-      if (this.#resuming.get(key) === rest) this.#resuming.delete(key);
-    });
-  }
-  /**
-   * The ids `read` once (a plain read, no lock held), then `batch` on a batch of them per
-   * transaction (endpoint-writes.ts) until they are done or it answers null; `after` each commit.
-   */
-  #inBatches(
-    read: () => Promise<string[]>,
-    batch: (c: Queryable, ids: string[]) => Promise<number | null>,
-    after: () => void = () => {},
-  ): Promise<void> {
-    const loop = async () => {
-      const ids = await read();
-      for (let i = 0; i < ids.length; i += parkBatch.rows) {
-        if (this.#closed) return;
-        const done = await this.#tx((c) => batch(c, ids.slice(i, i + parkBatch.rows)));
-        if (done === null) return;
-        after();
-      }
-    };
-    const running = loop()
-      .catch(() => {}) // the database out of reach, or the store closed: left to the dispatcher or the next start's sweep
-      .finally(() => this.#parking.delete(running));
-    this.#parking.add(running);
-    return running;
-  }
   async resumeStrandedParked(now: number) {
-    // A plain read, then each endpoint's resume as an enable's later transactions do it (endpoint
-    // locked first, only while active, only what is still parked): other processes sweeping at the
-    // same time resume nothing twice and take the locks in the same order.
-    const stranded = await strandedParkedPostgres(this.#pool);
-    for (const { projectId, endpointId } of stranded) {
-      if (this.#closed) break;
-      // An enable in this process resuming them already: left to it.
-      if (!this.#resuming.has(`${projectId}/${endpointId}`))
-        await this.#resumeRest({ projectId, endpointId, enabledAt: now });
-    }
-    return stranded.length;
+    return this.#later.resumeStranded(now); // later-batches.ts
   }
   async releaseDeliveries(items: ReleaseItem[]) {
     if (items.length === 0) return;

@@ -9,7 +9,7 @@ import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, HeraldEvent } from '../../domain/types.ts';
 import { DispatchCache } from '../dispatch-cache.ts';
 import { FanOutCache } from '../fan-out-cache.ts';
-import { type LaterBatches, type ParkRest, parkBatch, type ResumeRest } from '../park-batch.ts';
+import { type LaterBatches, type ParkRest, parkBatch } from '../park-batch.ts';
 import { recoverBatch } from '../recover-batch.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import type {
@@ -72,9 +72,6 @@ import {
   enableEndpointSqlite,
   insertEndpointSqlite,
   insertSecretSqlite,
-  parkRestSqlite,
-  resumeRestSqlite,
-  strandedParkedSqlite,
 } from './endpoint-writes.ts';
 import { eventTypeSqlite, upsertEventTypeSqlite } from './event-types.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -85,6 +82,7 @@ import {
   listEventsSqlite,
   listOperationalEventsSqlite,
 } from './history-reads.ts';
+import { LaterBatchesSqlite } from './later-batches.ts';
 import { migrateSqlite } from './migrate.ts';
 import { openDatabaseSqlite } from './open-database.ts';
 import { listUnforwardedSqlite, markForwardedSqlite } from './operational-outbox.ts';
@@ -129,14 +127,19 @@ export class SqliteStore implements Store {
   readonly #dispatch = new DispatchCache();
   /** Where the next per-endpoint probe of a claim starts (claims.ts). */
   readonly #probe: ProbeCursor = { from: 0 };
-  /** The enable whose parked deliveries are being resumed, by endpoint (#resumeRest). */
-  readonly #resuming = new Map<string, ResumeRest>();
   #closed = false;
+  /** Parking and resuming left to later writes (later-batches.ts). */
+  readonly #later: LaterBatchesSqlite;
 
   constructor(path: string, cipher: SecretCipher = PLAINTEXT_SECRETS, options: SqliteStoreOptions = {}) {
     this.#cipher = cipher;
     const afterCommit = options.checkpointPages === undefined;
     this.#db = openDatabaseSqlite(path, afterCommit ? 0 : options.checkpointPages); // open-database.ts
+    this.#later = new LaterBatchesSqlite(
+      this.#db,
+      (fn, o) => this.#write(fn, o),
+      () => this.#closed,
+    );
     this.#file = watchDatabaseFile(path === ':memory:' || path === '' ? null : path);
     this.#writes = new GroupCommit(
       this.#db,
@@ -261,7 +264,7 @@ export class SqliteStore implements Store {
       },
       { wakes: loosened },
     );
-    this.#laterBatches(later);
+    this.#later.start(later);
     return this.getEndpoint(projectId, endpointId);
   }
   async deleteEndpoint(projectId: string, endpointId: string) {
@@ -298,7 +301,7 @@ export class SqliteStore implements Store {
       () => enableEndpointSqlite(this.#db, projectId, endpointId, now, parkBatch.rows),
       { wakes: true },
     );
-    if (on.rest) this.#resumeRest({ projectId, endpointId, enabledAt: now });
+    if (on.rest) void this.#later.resume({ projectId, endpointId, enabledAt: now });
     return { endpoint: (await this.getEndpoint(projectId, endpointId))!, resumed: on.resumed };
   }
 
@@ -414,62 +417,11 @@ export class SqliteStore implements Store {
       },
       { durable: false, wakes: false }, // retries are due seconds later at the earliest
     );
-    this.#parkRest(later);
+    this.#later.park(later);
     return result;
   }
-  /**
-   * What disables left to later writes (park-batch.ts), parked after their commit a batch per write,
-   * the event loop turning between two, so accepts and attempt records queued meanwhile commit
-   * first. Not awaited by the disable's caller. Stops when the endpoint is no longer disabled by
-   * that disable, when none are left, or on close; what is left pending then is parked by the
-   * dispatcher when it claims it (dispatcher.ts).
-   */
-  #parkRest(rests: ParkRest[]): void {
-    for (const rest of rests) this.#inBatches((limit) => parkRestSqlite(this.#db, rest, limit));
-  }
-  /**
-   * What an enable left to later writes (park-batch.ts), resumed after its commit a batch per write
-   * as #parkRest parks. Stops when the endpoint is no longer active, when none are left, on close,
-   * or when an enable anew of the endpoint in this process takes over.
-   */
-  #resumeRest(rest: ResumeRest): Promise<void> {
-    const key = `${rest.projectId}/${rest.endpointId}`;
-    this.#resuming.set(key, rest);
-    const resumeBatch = (limit: number) =>
-      this.#resuming.get(key) === rest ? resumeRestSqlite(this.#db, rest, limit) : 0;
-    return this.#inBatches(resumeBatch, { wakes: true }).finally(() => {
-      if (this.#resuming.get(key) === rest) this.#resuming.delete(key);
-    });
-  }
-  #laterBatches(later: LaterBatches[]): void {
-    for (const rest of later) {
-      if ('disabledAt' in rest) this.#parkRest([rest]);
-      else this.#resumeRest(rest);
-    }
-  }
-  /** `batch` in writes of its own until it does fewer than a batch, the event loop turning between two. */
-  async #inBatches(batch: (limit: number) => number, options: { wakes?: boolean } = {}): Promise<void> {
-    try {
-      for (;;) {
-        if (this.#closed) return;
-        const limit = parkBatch.rows;
-        const n = await this.#write(() => batch(limit), { durable: false, ...options });
-        if (n < limit) return;
-        await new Promise<void>((resolve) => setImmediate(resolve));
-      }
-    } catch {
-      // The store closed or its file went away: left to the dispatcher (parking) or the next start's sweep (resuming).
-    }
-  }
   async resumeStrandedParked(now: number) {
-    const stranded = strandedParkedSqlite(this.#db);
-    for (const { projectId, endpointId } of stranded) {
-      if (this.#closed) break;
-      // An enable in this process resuming them already: left to it.
-      if (!this.#resuming.has(`${projectId}/${endpointId}`))
-        await this.#resumeRest({ projectId, endpointId, enabledAt: now });
-    }
-    return stranded.length;
+    return this.#later.resumeStranded(now); // later-batches.ts
   }
   async releaseDeliveries(items: ReleaseItem[]) {
     if (items.length === 0) return;

@@ -1,0 +1,131 @@
+/**
+ * What a disable or an enable left to later transactions (park-batch.ts), for the PostgreSQL store:
+ * the ids read once (a plain read, no lock held), then parked or resumed a batch per transaction,
+ * so the endpoint's attempt records and the other writers wait for one batch at most. Not awaited by
+ * the disable's or enable's caller.
+ */
+import type pg from 'pg';
+import { type LaterBatches, type ParkRest, parkBatch, type ResumeRest } from '../park-batch.ts';
+import {
+  parkedToResumePostgres,
+  parkRestPostgres,
+  pendingToParkPostgres,
+  resumeRestPostgres,
+  strandedParkedPostgres,
+} from './endpoint-writes.ts';
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+export interface LaterBatchesPostgresDeps {
+  pool: pg.Pool;
+  tx: <T>(fn: (c: pg.PoolClient) => Promise<T>) => Promise<T>;
+  /** Other processes' dispatchers woken on commit (NOTIFY). */
+  notifyOthers: (c: Queryable) => Promise<void>;
+  /** This process's dispatcher woken. */
+  notifyLocal: () => void;
+  closed: () => boolean;
+}
+
+export class LaterBatchesPostgres {
+  readonly #deps: LaterBatchesPostgresDeps;
+  /** Loops under way: close waits for them (each stops after its current batch). */
+  readonly #running = new Set<Promise<void>>();
+  /** The enable whose parked deliveries are being resumed, by endpoint. */
+  readonly #resuming = new Map<string, ResumeRest>();
+
+  constructor(deps: LaterBatchesPostgresDeps) {
+    this.#deps = deps;
+  }
+
+  /** Each, parked or resumed as its kind says. */
+  start(later: LaterBatches[]): void {
+    for (const rest of later) {
+      if ('disabledAt' in rest) this.park([rest]);
+      else void this.resume(rest);
+    }
+  }
+
+  /**
+   * Parks what disables left. Stops when the endpoint is no longer disabled by that disable, when
+   * none are left, or on close; what is left pending then is parked by the dispatcher that claims
+   * it (dispatcher.ts).
+   */
+  park(rests: ParkRest[]): void {
+    for (const rest of rests) {
+      const { projectId, endpointId, disabledAt } = rest;
+      void this.#inBatches(
+        () => pendingToParkPostgres(this.#deps.pool, projectId, endpointId, disabledAt, null),
+        async (c, batch) => ((await parkRestPostgres(c, rest, batch)) ? 0 : null),
+      );
+    }
+  }
+
+  /**
+   * Resumes what an enable left, the dispatchers woken after each commit. Stops when the endpoint
+   * is no longer active, when none are left, on close, or when an enable anew of the endpoint in
+   * this process takes over.
+   */
+  resume(rest: ResumeRest): Promise<void> {
+    const key = `${rest.projectId}/${rest.endpointId}`;
+    this.#resuming.set(key, rest);
+    return this.#inBatches(
+      () => parkedToResumePostgres(this.#deps.pool, rest.projectId, rest.endpointId, null),
+      async (c, batch) => {
+        if (this.#resuming.get(key) !== rest) return null;
+        const n = await resumeRestPostgres(c, rest, batch);
+        if (n) await this.#deps.notifyOthers(c);
+        return n;
+      },
+      () => this.#deps.notifyLocal(),
+    ).finally(() => {
+      if (this.#resuming.get(key) === rest) this.#resuming.delete(key);
+    });
+  }
+
+  /**
+   * Store.resumeStrandedParked: a plain read, then each endpoint's resume as an enable's later
+   * transactions do it (endpoint locked first, only while active, only what is still parked):
+   * other processes sweeping at the same time resume nothing twice and take the locks in the same
+   * order. Returns how many endpoints had some.
+   */
+  async resumeStranded(now: number): Promise<number> {
+    const stranded = await strandedParkedPostgres(this.#deps.pool);
+    for (const { projectId, endpointId } of stranded) {
+      if (this.#deps.closed()) break;
+      // An enable in this process resuming them already: left to it.
+      if (!this.#resuming.has(`${projectId}/${endpointId}`))
+        await this.resume({ projectId, endpointId, enabledAt: now });
+    }
+    return stranded.length;
+  }
+
+  /** Resolves once every loop under way has stopped. */
+  async drain(): Promise<void> {
+    await Promise.all(this.#running);
+  }
+
+  /**
+   * The ids `read` once, then `batch` on a batch of them per transaction (endpoint-writes.ts) until
+   * they are done or it answers null; `after` each commit.
+   */
+  #inBatches(
+    read: () => Promise<string[]>,
+    batch: (c: Queryable, ids: string[]) => Promise<number | null>,
+    after: () => void = () => {},
+  ): Promise<void> {
+    const loop = async () => {
+      const ids = await read();
+      for (let i = 0; i < ids.length; i += parkBatch.rows) {
+        if (this.#deps.closed()) return;
+        const done = await this.#deps.tx((c) => batch(c, ids.slice(i, i + parkBatch.rows)));
+        if (done === null) return;
+        after();
+      }
+    };
+    const running = loop()
+      .catch(() => {}) // the database out of reach, or the store closed: left to the dispatcher or the next start's sweep
+      .finally(() => this.#running.delete(running));
+    this.#running.add(running);
+    return running;
+  }
+}

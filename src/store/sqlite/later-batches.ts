@@ -1,0 +1,87 @@
+/**
+ * What a disable or an enable left to later writes (park-batch.ts), for the SQLite store: parked or
+ * resumed after its commit a batch per write, the event loop turning between two, so accepts and
+ * attempt records queued meanwhile commit first. Not awaited by the disable's or enable's caller.
+ */
+import type { DatabaseSync } from 'node:sqlite';
+import { type LaterBatches, type ParkRest, parkBatch, type ResumeRest } from '../park-batch.ts';
+import { parkRestSqlite, resumeRestSqlite, strandedParkedSqlite } from './endpoint-writes.ts';
+
+/** The store's write (sqlite-store.ts #write): a group-commit job. */
+type Write = (fn: () => number, options: { durable?: boolean; wakes?: boolean }) => Promise<number>;
+
+export class LaterBatchesSqlite {
+  readonly #db: DatabaseSync;
+  readonly #write: Write;
+  readonly #closed: () => boolean;
+  /** The enable whose parked deliveries are being resumed, by endpoint. */
+  readonly #resuming = new Map<string, ResumeRest>();
+
+  constructor(db: DatabaseSync, write: Write, closed: () => boolean) {
+    this.#db = db;
+    this.#write = write;
+    this.#closed = closed;
+  }
+
+  /** Each, parked or resumed as its kind says. */
+  start(later: LaterBatches[]): void {
+    for (const rest of later) {
+      if ('disabledAt' in rest) this.park([rest]);
+      else void this.resume(rest);
+    }
+  }
+
+  /**
+   * Parks what disables left. Stops when the endpoint is no longer disabled by that disable, when
+   * none are left, or on close; what is left pending then is parked by the dispatcher when it
+   * claims it (dispatcher.ts).
+   */
+  park(rests: ParkRest[]): void {
+    for (const rest of rests) void this.#inBatches((limit) => parkRestSqlite(this.#db, rest, limit));
+  }
+
+  /**
+   * Resumes what an enable left, the dispatcher woken after each write. Stops when the endpoint is
+   * no longer active, when none are left, on close, or when an enable anew of the endpoint in this
+   * process takes over.
+   */
+  resume(rest: ResumeRest): Promise<void> {
+    const key = `${rest.projectId}/${rest.endpointId}`;
+    this.#resuming.set(key, rest);
+    const resumeBatch = (limit: number) =>
+      this.#resuming.get(key) === rest ? resumeRestSqlite(this.#db, rest, limit) : 0;
+    return this.#inBatches(resumeBatch, { wakes: true }).finally(() => {
+      if (this.#resuming.get(key) === rest) this.#resuming.delete(key);
+    });
+  }
+
+  /**
+   * Store.resumeStrandedParked: parked deliveries of active endpoints (a resume cut short by a stop)
+   * resumed as an enable's later writes do it. Returns how many endpoints had some.
+   */
+  async resumeStranded(now: number): Promise<number> {
+    const stranded = strandedParkedSqlite(this.#db);
+    for (const { projectId, endpointId } of stranded) {
+      if (this.#closed()) break;
+      // An enable in this process resuming them already: left to it.
+      if (!this.#resuming.has(`${projectId}/${endpointId}`))
+        await this.resume({ projectId, endpointId, enabledAt: now });
+    }
+    return stranded.length;
+  }
+
+  /** `batch` in writes of its own until it does fewer than a batch, the event loop turning between two. */
+  async #inBatches(batch: (limit: number) => number, options: { wakes?: boolean } = {}): Promise<void> {
+    try {
+      for (;;) {
+        if (this.#closed()) return;
+        const limit = parkBatch.rows;
+        const n = await this.#write(() => batch(limit), { durable: false, ...options });
+        if (n < limit) return;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } catch {
+      // The store closed or its file went away: left to the dispatcher (parking) or the next start's sweep (resuming).
+    }
+  }
+}
