@@ -93,6 +93,17 @@ export function attemptRecord(delivery: Delivery, event: HeraldEvent, o: Attempt
 }
 
 /** A project with `n` catch-all endpoints, for tests that only need somewhere to deliver. */
+/** Runs `fn` with a batch size (`{rows}` objects such as park-batch.ts's) set to `rows`, then restores it. */
+export async function withRows<T>(setting: { rows: number }, rows: number, fn: () => Promise<T>): Promise<T> {
+  const before = setting.rows;
+  setting.rows = rows;
+  try {
+    return await fn();
+  } finally {
+    setting.rows = before;
+  }
+}
+
 export async function projectWithEndpoints(store: Store, n: number, now = T0) {
   const project = await store.createProject({ name: 'p' }, now);
   const endpoints = [];

@@ -8,17 +8,10 @@ import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import { pendingStep } from '../../src/store/sqlite/pending-count.ts';
 import type { Store } from '../../src/store/store.ts';
-import { eventInput, projectWithEndpoints, storeTest, T0 } from './helpers.ts';
+import { eventInput, projectWithEndpoints, storeTest, T0, withRows } from './helpers.ts';
 
-async function withPendingStep<T>(rows: number, fn: () => Promise<T>): Promise<T> {
-  const before = pendingStep.rows;
-  pendingStep.rows = rows;
-  try {
-    return await fn();
-  } finally {
-    pendingStep.rows = before;
-  }
-}
+const withPendingStep = <T>(rows: number, fn: () => Promise<T>): Promise<T> =>
+  withRows(pendingStep, rows, fn);
 
 export function definePendingCountSuite(name: string, open: () => Promise<Store>): void {
   const withStore = storeTest(open);

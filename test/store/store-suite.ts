@@ -32,6 +32,7 @@ import {
   SECOND,
   storeTest,
   T0,
+  withRows,
 } from './helpers.ts';
 import { defineLimitsRetentionSuite } from './limits-retention-suite.ts';
 import { definePageBudgetSuite } from './page-budget-suite.ts';
@@ -53,14 +54,22 @@ const claimAtStart = (store: Store) =>
   store.claimDueDeliveries({ limit: 10, leaseMs: 60 * SECOND, now: T0, workerId: 'w1' });
 
 /** Runs `fn` with a disable parking `rows` deliveries per write (park-batch.ts), then restores it. */
-async function withParkBatch<T>(rows: number, fn: () => Promise<T>): Promise<T> {
-  const before = parkBatch.rows;
-  parkBatch.rows = rows;
-  try {
-    return await fn();
-  } finally {
-    parkBatch.rows = before;
-  }
+const withParkBatch = <T>(rows: number, fn: () => Promise<T>): Promise<T> => withRows(parkBatch, rows, fn);
+
+/**
+ * On SQLite (one writer at a time), a write asked for while later batches run goes between two
+ * of them, not after them all: some deliveries still have their old status. (PostgreSQL writes run
+ * side by side: only the counts tell there.)
+ */
+async function assertWriteInterleaves(
+  store: Store,
+  statuses: () => Promise<(string | undefined)[]>,
+  old: string,
+  what: string,
+) {
+  await store.createProject({ name: 'meanwhile' }, T0 + 2);
+  if (store.capabilities.multiProcess) return;
+  assert.ok((await statuses()).includes(old), `a write asked for meanwhile did not wait for all the ${what}`);
 }
 
 async function deepBacklog(store: Store, projectId: string): Promise<void> {
@@ -1607,15 +1616,7 @@ export function defineStoreSuite(
           assert.deepEqual(result.disabledEndpoints, [
             { projectId: project.id, endpointId: ep.id, reason: 'gone' },
           ]);
-          await store.createProject({ name: 'meanwhile' }, T0 + 1);
-          // One writer at a time (SQLite): a write asked for meanwhile goes between two batches, not
-          // after them all. (PostgreSQL writes run side by side: only the counts tell there.)
-          if (!store.capabilities.multiProcess) {
-            assert.ok(
-              (await statuses()).includes('pending'),
-              'a write asked for meanwhile did not wait for all the parking',
-            );
-          }
+          await assertWriteInterleaves(store, statuses, 'pending', 'parking');
           await until(async () => (await statuses()).every((s) => s === 'parked'), 'all 9 parked');
         });
         const op = (await store.listOperationalEvents(project.id, { limit: 10 })).data.find(
@@ -1741,15 +1742,7 @@ export function defineStoreSuite(
           const enabled = await store.enableEndpoint(project.id, ep.id, T0 + 2);
           assert.equal(enabled?.resumed, 9, 'the first batch and the 7 counted for later');
           assert.equal(enabled?.endpoint.status, 'active');
-          await store.createProject({ name: 'meanwhile' }, T0 + 2);
-          // One writer at a time (SQLite): a write asked for meanwhile goes between two batches, not
-          // after them all. (PostgreSQL writes run side by side: only the counts tell there.)
-          if (!store.capabilities.multiProcess) {
-            assert.ok(
-              (await statuses()).includes('parked'),
-              'a write asked for meanwhile did not wait for all the resuming',
-            );
-          }
+          await assertWriteInterleaves(store, statuses, 'parked', 'resuming');
           await until(async () => (await statuses()).every((s) => s === 'pending'), 'all 9 pending');
         });
         const op = (await store.listOperationalEvents(project.id, { limit: 10 })).data.find(
