@@ -56,6 +56,14 @@ const claimAtStart = (store: Store) =>
 /** Runs `fn` with a disable parking `rows` deliveries per write (park-batch.ts), then restores it. */
 const withParkBatch = <T>(rows: number, fn: () => Promise<T>): Promise<T> => withRows(parkBatch, rows, fn);
 
+/** Claims everything due at `now` and checks that the endpoint's claimed deliveries are `ids`. */
+async function claimedAll(store: Store, endpointId: string, ids: string[], now: number) {
+  const claims = await store.claimDueDeliveries({ limit: 100, leaseMs: 1000, now, workerId: 'w' });
+  const claimed = claims.filter((c) => c.delivery.endpointId === endpointId).map((c) => c.delivery.id);
+  assert.deepEqual(claimed.sort(), [...ids].sort());
+  return claims;
+}
+
 /**
  * On SQLite (one writer at a time), a write asked for while later batches run goes between two
  * of them, not after them all: some deliveries still have their old status. (PostgreSQL writes run
@@ -1750,19 +1758,7 @@ export function defineStoreSuite(
         );
         assert.equal(op?.data.resumed, 9);
         // All due at the enable's time: claimed at once, every one.
-        const claims = await store.claimDueDeliveries({
-          limit: 100,
-          leaseMs: 1000,
-          now: T0 + 2,
-          workerId: 'w',
-        });
-        assert.deepEqual(
-          claims
-            .filter((c) => c.delivery.endpointId === ep.id)
-            .map((c) => c.delivery.id)
-            .sort(),
-          [...mine].sort(),
-        );
+        await claimedAll(store, ep.id, mine, T0 + 2);
       },
     );
 
@@ -1813,19 +1809,7 @@ export function defineStoreSuite(
           assert.deepEqual(new Set(await statuses()), new Set(['pending']));
           // Nothing left to do: a second sweep (another process starting) finds none.
           assert.equal(await next.resumeStrandedParked(T0 + 6), 0);
-          const claims = await next.claimDueDeliveries({
-            limit: 100,
-            leaseMs: 1000,
-            now: T0 + 5,
-            workerId: 'w',
-          });
-          assert.deepEqual(
-            claims
-              .filter((c) => c.delivery.endpointId === ep.id)
-              .map((c) => c.delivery.id)
-              .sort(),
-            [...mine].sort(),
-          );
+          const claims = await claimedAll(next, ep.id, mine, T0 + 5);
           // The disabled endpoint's stay parked (none claimed).
           assert.ok(claims.every((c) => c.delivery.endpointId !== other.id));
           assert.equal((await next.getEndpoint(project.id, other.id))?.status, 'disabled');
