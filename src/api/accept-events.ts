@@ -1,10 +1,12 @@
 /**
  * Accepting events from a route: refused with 429 while the project's backlog is full
- * (backlog-gate.ts), else stored and fanned out by the store; at light load the new deliveries
- * are leased to the dispatcher of this process and handed to it in memory
- * (src/delivery/handoff.ts), otherwise the dispatcher is woken to claim them.
+ * (backlog-gate.ts), unless every event repeats one already accepted (its idempotency key is
+ * held: the answer is the original events and nothing is created); else stored and fanned out by
+ * the store; at light load the new deliveries are leased to the dispatcher of this process and
+ * handed to it in memory (src/delivery/handoff.ts), otherwise the dispatcher is woken to claim them.
  */
-import type { AcceptedEvent, NewEventInput } from '../store/store.ts';
+import type { AcceptedEvent, NewEventInput, Store } from '../store/store.ts';
+import { BacklogFullError } from './backlog-gate.ts';
 import type { RouteContext } from './routes/context.ts';
 
 export async function acceptEvents(
@@ -12,7 +14,11 @@ export async function acceptEvents(
   projectId: string,
   inputs: NewEventInput[],
 ): Promise<AcceptedEvent[]> {
-  await ctx.backlog?.admit(projectId);
+  try {
+    await ctx.backlog?.admit(projectId);
+  } catch (err) {
+    if (!(err instanceof BacklogFullError) || !(await onlyRepeats(ctx.store, projectId, inputs))) throw err;
+  }
   const handoff = ctx.store.capabilities.leaseOnAccept ? ctx.handoff() : null;
   const lease = handoff?.lease() ?? null;
   const accepted = await ctx.store.acceptEvents(projectId, inputs, Date.now(), lease ? { lease } : {});
@@ -22,4 +28,15 @@ export async function acceptEvents(
   ctx.backlog?.added(projectId, created);
   if (created > handedOff) ctx.wake();
   return accepted;
+}
+
+/** Every event has an idempotency key that already holds an accepted event (a client's retry). */
+async function onlyRepeats(store: Store, projectId: string, inputs: NewEventInput[]): Promise<boolean> {
+  const keys = new Set<string>();
+  for (const input of inputs) {
+    if (!input.idempotencyKey) return false;
+    keys.add(input.idempotencyKey);
+  }
+  const held = await store.heldIdempotencyKeys(projectId, [...keys], Date.now());
+  return held.size === keys.size;
 }

@@ -247,6 +247,12 @@ export interface Store {
    * called rarely, and never on the delivery path.
    */
   countPendingDeliveries(projectId: string, atMost: number): Promise<number>;
+  /**
+   * Which of `keys` hold an event of the project accepted within the idempotency window (24 h)
+   * before `now`: a request repeating only such events is answered while its project's backlog
+   * is full (it creates nothing).
+   */
+  heldIdempotencyKeys(projectId: string, keys: readonly string[], now: number): Promise<Set<string>>;
 
   // ── limits, retention, operational events delivery ───────────────────────
   /**

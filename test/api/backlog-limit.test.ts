@@ -61,6 +61,49 @@ describe('project backlog limit', () => {
     assert.match(text, /^herald_backlog_full_refusals_total [1-9]\d*$/m);
   });
 
+  test('a repeat of accepted events (every idempotency key held) is answered while the project is full; anything new is not', async () => {
+    const a = await startApi({ projectBacklogLimit: 4 });
+    apis.push(a);
+    const p = await projectWithEndpoints(a, 'p', 2);
+    const keyed = (i: number) => ({ ...event(i), idempotencyKey: `k${i}` });
+    const first = await a.call('POST', `/api/v1/projects/${p}/events`, keyed(0));
+    assert.equal(first.status, 202);
+    const batch = await a.call('POST', `/api/v1/projects/${p}/events/batch`, { events: [keyed(1)] });
+    assert.equal(batch.status, 202);
+    assertError(
+      await a.call('POST', `/api/v1/projects/${p}/events`, keyed(2)),
+      429,
+      'HERALD_ERR_BACKLOG_FULL',
+    );
+
+    // A client retrying after a lost answer gets the original, by field or header, single or batch.
+    const again = await a.call('POST', `/api/v1/projects/${p}/events`, keyed(0));
+    assert.equal(again.status, 202);
+    assert.equal(again.headers['idempotent-replayed'], 'true');
+    assert.equal((again.body as { id: string }).id, (first.body as { id: string }).id);
+    const byHeader = await a.call('POST', `/api/v1/projects/${p}/events`, event(0), {
+      headers: { 'idempotency-key': 'k0' },
+    });
+    assert.equal(byHeader.status, 202);
+    const batchAgain = await a.call('POST', `/api/v1/projects/${p}/events/batch`, {
+      events: [keyed(1), keyed(0), keyed(1)],
+    });
+    assert.equal(batchAgain.status, 202);
+    // A batch with one new event, or one without a key, is refused whole.
+    for (const events of [
+      [keyed(0), keyed(3)],
+      [keyed(0), event(4)],
+    ]) {
+      assertError(
+        await a.call('POST', `/api/v1/projects/${p}/events/batch`, { events }),
+        429,
+        'HERALD_ERR_BACKLOG_FULL',
+      );
+    }
+    assert.equal((await a.store.listEvents(p, { limit: 100 })).data.length, 2, 'nothing created');
+    assert.equal(await pendingOf(a, p), 4);
+  });
+
   test('once deliveries leave the backlog, events are accepted again after the next count', async () => {
     const a = await startApi({ projectBacklogLimit: 4 });
     apis.push(a);

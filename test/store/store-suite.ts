@@ -562,6 +562,10 @@ export function defineStoreSuite(
         assert.equal(batch[1]?.event.id, batch[0]?.event.id);
         assert.equal((await store.listEvents(project.id, { limit: 100 })).data.length, 3);
         assert.equal((await store.backlog(T0 + 3 * HOUR)).pending, 6, 'duplicates created no deliveries');
+        const held = async (projectId: string, keys: string[], now: number) =>
+          [...(await store.heldIdempotencyKeys(projectId, keys, now))].sort();
+        assert.deepEqual(await held(project.id, ['k', 'n', 'x'], T0 + 3 * HOUR), ['k', 'n']);
+        assert.deepEqual(await held(project.id, [], T0 + 3 * HOUR), []);
         // Another project may use the same key.
         const other = await store.createProject({ name: 'q' }, T0);
         const [theirs] = await store.acceptEvents(
@@ -570,7 +574,9 @@ export function defineStoreSuite(
           T0 + HOUR,
         );
         assert.equal(theirs?.duplicate, false);
+        assert.deepEqual(await held(other.id, ['k', 'n'], T0 + HOUR), ['k'], 'keys are per project');
         // After 24 h the key is free again.
+        assert.deepEqual(await held(project.id, ['k', 'n'], T0 + DAY + 1), ['n']);
         const [later] = await store.acceptEvents(
           project.id,
           [eventInput('a', { idempotencyKey: 'k' })],

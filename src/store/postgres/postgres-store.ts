@@ -74,6 +74,7 @@ import {
   listEventsPostgres,
   listOperationalEventsPostgres,
 } from './history-reads.ts';
+import { heldIdempotencyKeysPostgres } from './idempotency-keys.ts';
 import { LaterBatchesPostgres } from './later-batches.ts';
 import { migratePostgres } from './migrate.ts';
 import { DueListener, notifyDue } from './notify.ts';
@@ -452,6 +453,9 @@ export class PostgresStore implements Store {
   }
   async countPendingDeliveries(projectId: string, atMost: number): Promise<number> {
     return countPendingPostgres(this.#pool, projectId, atMost); // pending-count.ts
+  }
+  async heldIdempotencyKeys(projectId: string, keys: readonly string[], now: number) {
+    return heldIdempotencyKeysPostgres(this.#pool, projectId, keys, now);
   }
 
   // ── limits, retention, operational-event outbox (rate-limit.ts, retention.ts, operational-outbox.ts) ──

@@ -82,6 +82,7 @@ import {
   listEventsSqlite,
   listOperationalEventsSqlite,
 } from './history-reads.ts';
+import { heldIdempotencyKeysSqlite } from './idempotency-keys.ts';
 import { LaterBatchesSqlite } from './later-batches.ts';
 import { migrateSqlite } from './migrate.ts';
 import { openDatabaseSqlite } from './open-database.ts';
@@ -445,6 +446,9 @@ export class SqliteStore implements Store {
   }
   async countPendingDeliveries(projectId: string, atMost: number): Promise<number> {
     return countPendingSqlite(this.#db, projectId, atMost); // pending-count.ts
+  }
+  async heldIdempotencyKeys(projectId: string, keys: readonly string[], now: number) {
+    return heldIdempotencyKeysSqlite(this.#db, projectId, keys, now);
   }
 
   // ── limits, retention, operational-event outbox (rate-limit.ts, retention.ts, operational-outbox.ts) ──
