@@ -10,11 +10,11 @@ import type { DeliveryOutcome } from '../metrics.ts';
 import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
 import type { ClaimedDelivery, ReleaseItem } from '../store/store.ts';
 import { endpointDeletedRecord } from './attempt-outcome.ts';
+import { createAttemptSlots } from './attempt-slots.ts';
 import { readBatch } from './batch-reads.ts';
 import { createDeferredWakeups } from './deferred-wakeups.ts';
 import type { Dispatcher, DispatcherOptions } from './dispatcher-types.ts';
 import { createEndpointQueues } from './endpoint-queues.ts';
-import { projectRoomNow } from './fair-share.ts';
 import { LOCAL_FAILURE_RETRY_MS, LocalResourceError } from './local-failure.ts';
 import { createProjectSchedules } from './project-schedules.ts';
 import { createRateGate } from './rate-gate.ts';
@@ -75,14 +75,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /** stop()'s grace ran out: attempts still running then are not recorded. */
   let cutOff = false;
   let loopDone: Promise<void> = Promise.resolve();
-  let inFlight = 0;
-  const perEndpoint = new Map<string, number>();
-  /** Attempts in flight per project (callbacks included): at most perProjectConcurrency. */
-  const perProject = new Map<string, number>();
   /** Per-endpoint rate limits, shared with every other process through the store (rate-gate.ts). */
   const rateGate = createRateGate(store);
   let unsubscribe: (() => void) | null = null;
-  const attemptsRunning = new Set<Promise<void>>();
   /** The loop waits for a slot (or a record write) to claim more: finished attempts wake it. */
   let waitingForSlot = false;
 
@@ -108,7 +103,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     clock,
     onWritten: (wasFull) => {
       reportLoad();
-      if (wasFull) queues.startAll(config.concurrency - inFlight);
+      if (wasFull) queues.startAll(config.concurrency - slots.inFlight);
       if (waitingForSlot) wake();
     },
     onEndpointDisabled: (d) => hooks.onEndpointDisabled?.(d),
@@ -125,7 +120,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     onBusy: (error) => hooks.onError?.(error, 'recordAttempts (trying again)'),
   });
   const queueRecord = recordQueue.add;
-  const reportLoad = () => hooks.onLoad?.(inFlight + recordQueue.unrecorded);
+  const reportLoad = () => hooks.onLoad?.(slots.inFlight + recordQueue.unrecorded);
 
   /** Projects' retry schedules, read at most every PROJECT_SCHEDULE_TTL_MS (project-schedules.ts). */
   const projectSchedule = createProjectSchedules(store, clock);
@@ -169,51 +164,19 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /** The endpoint's timeout, capped by the installation's. */
   const timeoutOf = (ep: Endpoint) => Math.min(ep.timeoutMs || config.defaultTimeoutMs, config.maxTimeoutMs);
 
-  /**
-   * How many more attempts the project may start now (record queue aside): up to its cap
-   * (perProjectConcurrency) and the process's free slots, but the last `reserve` free slots (the
-   * process cap minus the project cap) only while it has fewer than one endpoint's cap in flight.
-   * So one tenant cannot take every slot, and neither can several together: a project already
-   * using many leaves the reserve to the projects using few (fair-share.ts).
-   */
-  const projectAllowance = (projectId: string) =>
-    projectRoomNow({
-      own: perProject.get(projectId) ?? 0,
-      free: config.concurrency - inFlight,
-      projectCap: config.perProjectConcurrency,
-      processCap: config.concurrency,
-      smallProject: config.perEndpointConcurrency,
-    });
-  /** Whether the project may start no attempt now (projectAllowance). */
-  const projectFull = (projectId: string) => projectAllowance(projectId) <= 0;
-
-  /** Starts `run` as an attempt of the project (and of the endpoint `key`; null: a callback). */
-  const launch = (key: string | null, projectId: string, run: () => Promise<void>) => {
-    inFlight++;
-    reportLoad();
-    if (key) perEndpoint.set(key, (perEndpoint.get(key) ?? 0) + 1);
-    perProject.set(projectId, (perProject.get(projectId) ?? 0) + 1);
-    const p: Promise<void> = run()
-      .catch((error: unknown) => hooks.onError?.(error, 'attempt'))
-      .finally(() => {
-        inFlight--;
-        reportLoad();
-        const left = (perProject.get(projectId) ?? 1) - 1;
-        if (left <= 0) perProject.delete(projectId);
-        else perProject.set(projectId, left);
-        if (key) {
-          const n = (perEndpoint.get(key) ?? 1) - 1;
-          if (n <= 0) perEndpoint.delete(key);
-          else perEndpoint.set(key, n);
-          queues.start(key);
-        }
-        // A project slot is free: the project's other endpoints may have work waiting for one.
-        queues.startProject(projectId);
-        attemptsRunning.delete(p);
-        if (waitingForSlot) wake();
-      });
-    attemptsRunning.add(p);
-  };
+  /** Attempts running, per endpoint and per project, against their caps (attempt-slots.ts). */
+  const slots = createAttemptSlots({
+    config,
+    onCount: reportLoad,
+    onFreed: (key, projectId) => {
+      if (key) queues.start(key);
+      // A project slot is free: the project's other endpoints may have work waiting for one.
+      queues.startProject(projectId);
+      if (waitingForSlot) wake();
+    },
+    onError: (error) => hooks.onError?.(error, 'attempt'),
+  });
+  const { launch, projectFull } = slots;
 
   /** Deliveries claimed beyond their endpoint's free slots, started as slots free up (endpoint-queues.ts). */
   const queues = createEndpointQueues({
@@ -224,10 +187,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     timeoutOf,
     running: () => running,
     canStart: (key, projectId) =>
-      !recordQueue.full &&
-      (perEndpoint.get(key) ?? 0) < config.perEndpointConcurrency &&
-      !projectFull(projectId),
-    projectRoom: (projectId) => (recordQueue.full ? 0 : projectAllowance(projectId)),
+      !recordQueue.full && slots.ofEndpoint(key) < config.perEndpointConcurrency && !projectFull(projectId),
+    projectRoom: (projectId) => (recordQueue.full ? 0 : slots.projectAllowance(projectId)),
     launch,
     onError: (error, during) => hooks.onError?.(error, during),
   });
@@ -295,7 +256,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         continue;
       }
       if (
-        (perEndpoint.get(ep.id) ?? 0) + queues.length(ep.id) >= config.perEndpointConcurrency ||
+        slots.ofEndpoint(ep.id) + queues.length(ep.id) >= config.perEndpointConcurrency ||
         projectFull(d.projectId)
       ) {
         // Held here (up to one cap's worth) and started as slots free up, its endpoint's or its
@@ -342,11 +303,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     while (running) {
       // Deliveries put back earlier are due: as good a reason to claim as newly accepted work.
       if (deferredWakeups.takeDue(clock())) newWork = true;
-      const free = config.concurrency - inFlight;
+      const free = config.concurrency - slots.inFlight;
       // With attempts in flight, wait until a worthwhile batch of slots is free: claiming one
       // delivery per finished attempt costs a transaction each (a 10,000-endpoint fan-out made
       // 9,500 claims of one).
-      const minClaim = inFlight > 0 ? Math.min(config.claimBatch, Math.ceil(config.concurrency / 8)) : 1;
+      const minClaim =
+        slots.inFlight > 0 ? Math.min(config.claimBatch, Math.ceil(config.concurrency / 8)) : 1;
       if (free < minClaim || recordQueue.full) {
         waitingForSlot = true;
         await sleep(config.pollIntervalMs);
@@ -359,8 +321,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         // not fill the claims, and so the slots, that other tenants' work needs).
         const saturated = queues.saturated(
           config.perEndpointConcurrency,
-          (id, projectId) =>
-            (perEndpoint.get(id) ?? 0) >= config.perEndpointConcurrency || projectFull(projectId),
+          (id, projectId) => slots.ofEndpoint(id) >= config.perEndpointConcurrency || projectFull(projectId),
         );
         // After a claim that left endpoints out and found nothing, claim again only when the set of
         // saturated endpoints changes, new work arrives (looked for at most every
@@ -436,19 +397,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       wake();
       pause.end();
       await loopDone;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...attemptsRunning]),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, graceMs);
-        }),
-      ]);
-      clearTimeout(timer);
-      if (attemptsRunning.size > 0) {
+      const stillRunning = await slots.settle(graceMs);
+      if (stillRunning > 0) {
         cutOff = true;
         hooks.onError?.(
           new Error(
-            `${attemptsRunning.size} attempts still in flight after the ${graceMs} ms grace are not recorded: ` +
+            `${stillRunning} attempts still in flight after the ${graceMs} ms grace are not recorded: ` +
               'their deliveries are sent again once their lease runs out (at the next start with SQLite)',
           ),
           'shutdown',
