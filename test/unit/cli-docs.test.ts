@@ -1,0 +1,64 @@
+/**
+ * docs/cli.md names every `herald` command and every flag they take (those of `herald serve`, which
+ * are settings, are in docs/configuration.md: test/unit/config-docs.test.ts), so that a new flag
+ * cannot go undocumented. What the page says about each is read by people, not by this test.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { test } from 'node:test';
+import type { Command } from 'commander';
+import { endpointsCommand } from '../../src/cli/commands/endpoints.ts';
+import { eventTypesCommand } from '../../src/cli/commands/event-types-import.ts';
+import { deliveriesCommand, eventsCommand } from '../../src/cli/commands/events.ts';
+import { listenCommand } from '../../src/cli/commands/listen.ts';
+import { migrateCommand } from '../../src/cli/commands/migrate.ts';
+import { projectsCommand } from '../../src/cli/commands/projects.ts';
+
+const CLI_DOC = readFileSync(resolve(import.meta.dirname, '../../docs/cli.md'), 'utf8');
+
+/** `herald events send` and the like, with their own flags (help excluded). */
+function commands(): { name: string; flags: string[] }[] {
+  const found: { name: string; flags: string[] }[] = [];
+  const walk = (command: Command, prefix: string) => {
+    const name = `${prefix} ${command.name()}`.trim();
+    if (command.commands.length === 0) {
+      const flags = command.options.flatMap((o) => (o.long ? [o.long] : []));
+      found.push({ name, flags });
+    }
+    for (const sub of command.commands) walk(sub, name);
+  };
+  for (const command of [
+    migrateCommand(),
+    eventTypesCommand(),
+    projectsCommand(),
+    eventsCommand(),
+    endpointsCommand(),
+    deliveriesCommand(),
+    listenCommand(),
+  ]) {
+    walk(command, 'herald');
+  }
+  return found;
+}
+
+const mentions = (flag: string) => new RegExp(`${flag}(?![a-z-])`).test(CLI_DOC);
+
+test('docs/cli.md names every command of the CLI', () => {
+  const all = commands();
+  assert.ok(all.length > 20, `found the commands: ${all.map((c) => c.name).join(', ')}`);
+  const missing = all
+    .map((c) => c.name)
+    .filter((name) => {
+      const words = name.split(' ');
+      const last = words.at(-1)!;
+      // `herald endpoints attempts` is in the table as `herald endpoints attempts\|stats\|recover`.
+      return !new RegExp(`herald ${words.slice(1, -1).join(' ')}[ \\w|\\\\-]*\\b${last}\\b`).test(CLI_DOC);
+    });
+  assert.deepEqual(missing, []);
+});
+
+test('docs/cli.md names every flag of the CLI', () => {
+  const missing = commands().flatMap((c) => c.flags.filter((f) => !mentions(f)).map((f) => `${c.name} ${f}`));
+  assert.deepEqual(missing, []);
+});
