@@ -376,6 +376,43 @@ export function defineStoreSuite(
       );
     });
 
+    withStore(
+      'patches at the same time: each applies to the row as the other left it, none is lost',
+      async (store) => {
+        const p = await store.createProject({ name: 'p' }, T0);
+        const e = await store.createEndpoint(endpointInput(p.id, { eventTypes: ['a'] }), 's', T0);
+        // Started together: each store call reads the row before the other's write if it reads outside it.
+        await Promise.all([
+          store.updateEndpoint(p.id, e.id, { name: 'renamed' }, T0 + 1),
+          store.updateEndpoint(p.id, e.id, { url: 'http://127.0.0.1:9/moved', timeoutMs: 1234 }, T0 + 2),
+          store.updateEndpoint(p.id, e.id, { eventTypes: ['b'], headers: { 'x-k': 'v' } }, T0 + 3),
+        ]);
+        const after = await store.getEndpoint(p.id, e.id);
+        assert.equal(after?.name, 'renamed');
+        assert.equal(after?.url, 'http://127.0.0.1:9/moved');
+        assert.equal(after?.timeoutMs, 1234);
+        assert.deepEqual(after?.eventTypes, ['b']);
+        assert.deepEqual(after?.headers, { 'x-k': 'v' });
+        // Two disables at once park once and record one operational event.
+        await Promise.all([
+          store.updateEndpoint(p.id, e.id, { active: false }, T0 + 4),
+          store.updateEndpoint(p.id, e.id, { active: false }, T0 + 5),
+        ]);
+        const ops = await store.listOperationalEvents(p.id, { limit: 10 });
+        assert.equal(ops.data.filter((o) => o.type === 'endpoint.disabled').length, 1);
+
+        await Promise.all([
+          store.updateProject(p.id, { name: 'p2' }, T0 + 6),
+          store.updateProject(p.id, { retrySchedule: [5, 10] }, T0 + 7),
+          store.updateProject(p.id, { enforceCatalog: true }, T0 + 8),
+        ]);
+        const project = await store.getProject(p.id);
+        assert.equal(project?.name, 'p2');
+        assert.deepEqual(project?.retrySchedule, [5, 10]);
+        assert.equal(project?.enforceCatalog, true);
+      },
+    );
+
     withStore('endpoints: create, get, list pages, update, delete', async (store) => {
       const p = await store.createProject({ name: 'p' }, T0);
       const e = await store.createEndpoint(

@@ -208,7 +208,7 @@ export class PostgresStore implements Store {
     return listProjectsPostgres(this.#pool, q);
   }
   async updateProject(projectId: string, patch: ProjectPatch, now: number) {
-    return updateProjectPostgres(this.#pool, projectId, patch, now);
+    return this.#tx((c) => updateProjectPostgres(c, projectId, patch, now)); // reads the row FOR UPDATE
   }
 
   async revokePortalLinks(projectId: string, now: number) {

@@ -57,7 +57,9 @@ export async function updateProjectPostgres(
   patch: ProjectPatch,
   now: number,
 ): Promise<Project | null> {
-  const row = await one(db, 'SELECT * FROM projects WHERE id = $1', [projectId]);
+  // Locked until the transaction ends: a PATCH at the same time applies its fields to this one's
+  // result, not to the row as both read it (each would write back the other's fields).
+  const row = await one(db, 'SELECT * FROM projects WHERE id = $1 FOR UPDATE', [projectId]);
   if (!row) return null;
   const next = { ...toProject(row), ...patch };
   try {

@@ -2,7 +2,7 @@
  * Project rows for the SQLite store. `write` runs a job in one transaction of the store's group
  * commit (group-commit.ts); a uid another project has becomes a conflict naming `uid`.
  */
-import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { Project } from '../../domain/types.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
@@ -27,19 +27,20 @@ export async function createProjectSqlite(
   now: number,
 ): Promise<Project> {
   const id = newId(ID_PREFIX.project, now);
-  await writeProject(
-    db,
-    write,
-    `INSERT INTO projects (id, project_id, uid, name, retry_schedule, enforce_catalog, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    id,
-    id,
-    input.uid ?? null,
-    input.name,
-    optJson(input.retrySchedule),
-    input.enforceCatalog ? 1 : 0,
-    now,
-    now,
+  await writeProject(write, () =>
+    run(
+      db,
+      `INSERT INTO projects (id, project_id, uid, name, retry_schedule, enforce_catalog, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      id,
+      id,
+      input.uid ?? null,
+      input.name,
+      optJson(input.retrySchedule),
+      input.enforceCatalog ? 1 : 0,
+      now,
+      now,
+    ),
   );
   return toProject(get(db, 'SELECT * FROM projects WHERE id = ?', id)!);
 }
@@ -67,33 +68,32 @@ export async function updateProjectSqlite(
   patch: ProjectPatch,
   now: number,
 ): Promise<Project | null> {
-  const cur = await projectById(db, projectId);
-  if (!cur) return null;
-  const next = { ...cur, ...patch };
-  await writeProject(
-    db,
-    write,
-    'UPDATE projects SET name = ?, uid = ?, retry_schedule = ?, enforce_catalog = ?, updated_at = ? WHERE id = ?',
-    next.name,
-    next.uid ?? null,
-    optJson(next.retrySchedule),
-    next.enforceCatalog ? 1 : 0,
-    now,
-    projectId,
-  );
-  return projectById(db, projectId);
+  // Read in the write: the patch applies to the project as it is then, not as it was before
+  // waiting for the write lock (two PATCHes at once would each write back the other's fields).
+  const found = await writeProject(write, () => {
+    const cur = projectById(db, projectId);
+    if (!cur) return false;
+    const next = { ...cur, ...patch };
+    run(
+      db,
+      'UPDATE projects SET name = ?, uid = ?, retry_schedule = ?, enforce_catalog = ?, updated_at = ? WHERE id = ?',
+      next.name,
+      next.uid ?? null,
+      optJson(next.retrySchedule),
+      next.enforceCatalog ? 1 : 0,
+      now,
+      projectId,
+    );
+    return true;
+  });
+  return found ? projectById(db, projectId) : null;
 }
 
 /** One write of a project row; a uid another project has becomes a conflict naming `uid`. */
-function writeProject(
-  db: DatabaseSync,
-  write: Write,
-  sql: string,
-  ...params: SQLInputValue[]
-): Promise<void> {
+function writeProject<T>(write: Write, job: () => T): Promise<T> {
   return write(() => {
     try {
-      run(db, sql, ...params);
+      return job();
     } catch (error) {
       throw uniqueViolation(error, 'uid', 'a project with this uid exists');
     }
@@ -122,7 +122,7 @@ export async function revokePortalLinksSqlite(
   );
 }
 
-async function projectById(db: DatabaseSync, projectId: string) {
+function projectById(db: DatabaseSync, projectId: string) {
   const row = get(db, 'SELECT * FROM projects WHERE id = ?', projectId);
   return row ? toProject(row) : null;
 }

@@ -253,18 +253,22 @@ export class SqliteStore implements Store {
     return listEndpointsSqlite(this.#db, projectId, q);
   }
   async updateEndpoint(projectId: string, endpointId: string, patch: EndpointPatch, now: number) {
-    const cur = await this.getEndpoint(projectId, endpointId);
-    if (!cur) return null;
-    // Deliveries the old limit put off are due now when it is removed or raised (store.ts).
-    const loosened = patch.rateLimit !== undefined && rateLimitLoosened(cur.rateLimit, patch.rateLimit);
     const later: LaterBatches[] = [];
-    await this.#write(
+    // Read in the write: the patch applies to the endpoint as it is then, not as it was before
+    // waiting for the write lock (two PATCHes at once would each write back the other's fields).
+    const found = await this.#write(
       () => {
         later.length = 0;
+        const cur = endpointSqlite(this.#db, projectId, endpointId);
+        if (!cur) return false;
+        // Deliveries the old limit put off are due now when it is removed or raised (store.ts).
+        const loosened = patch.rateLimit !== undefined && rateLimitLoosened(cur.rateLimit, patch.rateLimit);
         applyEndpointPatchSqlite(this.#db, cur, patch, loosened, now, later);
+        return true;
       },
-      { wakes: loosened },
+      { wakes: patch.rateLimit !== undefined },
     );
+    if (!found) return null;
     this.#later.start(later);
     return this.getEndpoint(projectId, endpointId);
   }
