@@ -14,6 +14,11 @@ export interface Project {
   /** When true, events whose type is not in the catalog are refused (422). */
   enforceCatalog: boolean;
   /**
+   * Pending deliveries past which the project's new events get 429 (api/backlog-gate.ts), set by
+   * the admin only; null: the installation's HERALD_PROJECT_BACKLOG_LIMIT; 0: no limit for it.
+   */
+  backlogLimit: number | null;
+  /**
    * Portal links issued before this time (epoch ms) are refused if they carry no generation (made
    * before links did): set when the project's links are revoked, null when they never were.
    * Internal: not in the project's JSON.

@@ -119,6 +119,7 @@ export function createRowMappers(decode: ColumnDecoders) {
     name: str(r.name),
     retrySchedule: optJson<number[]>(r.retry_schedule),
     enforceCatalog: bool(r.enforce_catalog),
+    backlogLimit: optNum(r.backlog_limit),
     portalLinksNotBefore: optNum(r.portal_links_not_before),
     portalLinksGeneration: num(r.portal_links_generation),
     createdAt: num(r.created_at),

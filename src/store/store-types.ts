@@ -39,9 +39,12 @@ export interface NewProject {
   uid?: string | null;
   retrySchedule?: number[] | null;
   enforceCatalog?: boolean;
+  backlogLimit?: number | null;
 }
 
-export type ProjectPatch = Partial<Pick<Project, 'name' | 'uid' | 'retrySchedule' | 'enforceCatalog'>>;
+export type ProjectPatch = Partial<
+  Pick<Project, 'name' | 'uid' | 'retrySchedule' | 'enforceCatalog' | 'backlogLimit'>
+>;
 
 export interface NewApiKey {
   projectId: string;

@@ -104,6 +104,7 @@ describe('postgres specifics', () => {
         '0009_portal_links_not_before.sql',
         '0010_callback_envelope.sql',
         '0011_portal_links_generation.sql',
+        '0012_project_backlog_limit.sql',
       ],
     );
     assert.match(String(idx.rows[0]?.indexdef), /WHERE \(status = 'pending'::text\)/);

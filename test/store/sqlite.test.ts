@@ -70,6 +70,7 @@ describe('sqlite specifics', () => {
         '0011_portal_links_not_before.sql',
         '0012_callback_envelope.sql',
         '0013_portal_links_generation.sql',
+        '0014_project_backlog_limit.sql',
       ],
     );
   });
@@ -436,6 +437,28 @@ describe('sqlite specifics', () => {
     const again = await openStore(`sqlite:${file}`, { onMigrated: (r) => seen.push(r) });
     await again.close();
     assert.deepEqual(seen[1], { applied: [], unknown: ['9999_future.sql'] });
+  });
+
+  test('migration 0014 gives the projects of an older database no backlog limit of their own (null), and it can be set', async () => {
+    const file = join(dir, 'before-0014', 'herald.db');
+    const first = await openStore(`sqlite:${file}`);
+    const old = await first.createProject({ name: 'old', uid: 'old' }, T0);
+    await first.close();
+    // As the previous version left it: no column, the migration not applied.
+    const db = new DatabaseSync(file);
+    db.exec('ALTER TABLE projects DROP COLUMN backlog_limit');
+    db.prepare('DELETE FROM schema_migrations WHERE name = ?').run('0014_project_backlog_limit.sql');
+    db.close();
+    const seen: unknown[] = [];
+    const again = await openStore(`sqlite:${file}`, { onMigrated: (r) => seen.push(r) });
+    try {
+      assert.deepEqual(seen[0], { applied: ['0014_project_backlog_limit.sql'], unknown: [] });
+      const migrated = await again.getProject('old');
+      assert.deepEqual(migrated, { ...old, backlogLimit: null });
+      assert.equal((await again.updateProject(old.id, { backlogLimit: 7 }, T0 + 1))?.backlogLimit, 7);
+    } finally {
+      await again.close();
+    }
   });
 
   test('the WAL file is cut back to its size limit once a checkpoint has copied it back', async () => {

@@ -114,7 +114,13 @@ export function defineStoreSuite(
 
     withStore('projects: create, get by id or uid, update, uid conflicts, list pages', async (store) => {
       const a = await store.createProject(
-        { name: 'Alpha', uid: 'alpha', retrySchedule: [1, 2], enforceCatalog: true },
+        {
+          name: 'Alpha',
+          uid: 'alpha',
+          retrySchedule: [1, 2],
+          enforceCatalog: true,
+          backlogLimit: 1_000_000_000,
+        },
         T0,
       );
       assert.match(a.id, /^prj_/);
@@ -124,9 +130,17 @@ export function defineStoreSuite(
           name: a.name,
           retrySchedule: a.retrySchedule,
           enforceCatalog: a.enforceCatalog,
+          backlogLimit: a.backlogLimit,
           createdAt: a.createdAt,
         },
-        { uid: 'alpha', name: 'Alpha', retrySchedule: [1, 2], enforceCatalog: true, createdAt: T0 },
+        {
+          uid: 'alpha',
+          name: 'Alpha',
+          retrySchedule: [1, 2],
+          enforceCatalog: true,
+          backlogLimit: 1_000_000_000,
+          createdAt: T0,
+        },
       );
       assert.deepEqual(await store.getProject(a.id), a);
       assert.deepEqual(await store.getProject('alpha'), a);
@@ -135,6 +149,7 @@ export function defineStoreSuite(
       assert.equal(b.uid, null);
       assert.equal(b.retrySchedule, null);
       assert.equal(b.enforceCatalog, false);
+      assert.equal(b.backlogLimit, null, "no limit of its own: the installation's");
       await assert.rejects(
         store.createProject({ name: 'Dup', uid: 'alpha' }, T0 + 2),
         (e: unknown) => e instanceof StoreConflictError && e.field === 'uid',
@@ -151,6 +166,21 @@ export function defineStoreSuite(
       assert.equal(b2?.name, 'Beta 2');
       assert.equal(b2?.uid, 'beta');
       assert.equal(b2?.updatedAt, T0 + 4);
+      assert.equal(b2?.backlogLimit, null, 'a patch without it leaves it');
+      // Set, kept by a patch of something else, 0 (no limit) kept apart from null, and back to null.
+      const limited = await store.updateProject(b.id, { backlogLimit: 500 }, T0 + 5);
+      assert.equal(limited?.backlogLimit, 500);
+      assert.equal((await store.updateProject(b.id, { name: 'Beta 3' }, T0 + 6))?.backlogLimit, 500);
+      assert.equal((await store.getProject('beta'))?.backlogLimit, 500);
+      assert.equal((await store.updateProject(b.id, { backlogLimit: 0 }, T0 + 7))?.backlogLimit, 0);
+      assert.equal((await store.getProject(b.id))?.backlogLimit, 0);
+      assert.equal((await store.updateProject(b.id, { backlogLimit: null }, T0 + 8))?.backlogLimit, null);
+      assert.equal((await store.getProject(b.id))?.backlogLimit, null);
+      assert.equal(
+        (await store.getProject(a.id))?.backlogLimit,
+        1_000_000_000,
+        'the other project kept its own',
+      );
       assert.equal(await store.updateProject('prj_missing', { name: 'x' }, T0), null);
       for (let i = 0; i < 3; i++) await store.createProject({ name: `P${i}` }, T0 + 10 + i);
       const pages = await allPages((cursor) => store.listProjects({ limit: 2, cursor }));
@@ -159,7 +189,7 @@ export function defineStoreSuite(
         [2, 2, 1],
       );
       const names = pages.flat().map((p) => p.name);
-      assert.deepEqual(names, ['P2', 'P1', 'P0', 'Beta 2', 'Alpha'], 'newest first');
+      assert.deepEqual(names, ['P2', 'P1', 'P0', 'Beta 3', 'Alpha'], 'newest first');
     });
 
     withStore(

@@ -23,9 +23,18 @@ export async function createProjectPostgres(db: Queryable, input: NewProject, no
   try {
     const row = await one(
       db,
-      `INSERT INTO projects (id, project_id, uid, name, retry_schedule, enforce_catalog, created_at, updated_at)
-       VALUES ($1, $1, $2, $3, $4, $5, $6, $6) RETURNING *`,
-      [id, input.uid ?? null, input.name, optJson(input.retrySchedule), input.enforceCatalog ?? false, now],
+      `INSERT INTO projects (id, project_id, uid, name, retry_schedule, enforce_catalog, backlog_limit,
+         created_at, updated_at)
+       VALUES ($1, $1, $2, $3, $4, $5, $6, $7, $7) RETURNING *`,
+      [
+        id,
+        input.uid ?? null,
+        input.name,
+        optJson(input.retrySchedule),
+        input.enforceCatalog ?? false,
+        input.backlogLimit ?? null,
+        now,
+      ],
     );
     return toProject(row!);
   } catch (error) {
@@ -65,9 +74,18 @@ export async function updateProjectPostgres(
   try {
     const updated = await one(
       db,
-      `UPDATE projects SET name = $1, uid = $2, retry_schedule = $3, enforce_catalog = $4, updated_at = $5
-       WHERE id = $6 RETURNING *`,
-      [next.name, next.uid ?? null, optJson(next.retrySchedule), next.enforceCatalog, now, projectId],
+      `UPDATE projects SET name = $1, uid = $2, retry_schedule = $3, enforce_catalog = $4, backlog_limit = $5,
+         updated_at = $6
+       WHERE id = $7 RETURNING *`,
+      [
+        next.name,
+        next.uid ?? null,
+        optJson(next.retrySchedule),
+        next.enforceCatalog,
+        next.backlogLimit ?? null,
+        now,
+        projectId,
+      ],
     );
     return updated ? toProject(updated) : null;
   } catch (error) {

@@ -30,14 +30,15 @@ export async function createProjectSqlite(
   await writeProject(write, () =>
     run(
       db,
-      `INSERT INTO projects (id, project_id, uid, name, retry_schedule, enforce_catalog, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO projects (id, project_id, uid, name, retry_schedule, enforce_catalog, backlog_limit, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       id,
       id,
       input.uid ?? null,
       input.name,
       optJson(input.retrySchedule),
       input.enforceCatalog ? 1 : 0,
+      input.backlogLimit ?? null,
       now,
       now,
     ),
@@ -76,11 +77,13 @@ export async function updateProjectSqlite(
     const next = { ...cur, ...patch };
     run(
       db,
-      'UPDATE projects SET name = ?, uid = ?, retry_schedule = ?, enforce_catalog = ?, updated_at = ? WHERE id = ?',
+      `UPDATE projects SET name = ?, uid = ?, retry_schedule = ?, enforce_catalog = ?, backlog_limit = ?,
+         updated_at = ? WHERE id = ?`,
       next.name,
       next.uid ?? null,
       optJson(next.retrySchedule),
       next.enforceCatalog ? 1 : 0,
+      next.backlogLimit ?? null,
       now,
       projectId,
     );
