@@ -1,21 +1,24 @@
 /**
- * Accepting events from a route: refused with 429 while the project's backlog is full
- * (backlog-gate.ts), unless every event repeats one already accepted (its idempotency key is
- * held: the answer is the original events and nothing is created); else stored and fanned out by
- * the store; at light load the new deliveries are leased to the dispatcher of this process and
+ * Accepting events from a route: refused with 429 while the project's backlog is full (its own
+ * backlogLimit, else HERALD_PROJECT_BACKLOG_LIMIT: backlog-gate.ts), unless every event repeats
+ * one already accepted (its idempotency key is held: the answer is the original events and nothing
+ * is created); else stored and fanned out by the store; at light load the new deliveries are leased to the dispatcher of this process and
  * handed to it in memory (src/delivery/handoff.ts), otherwise the dispatcher is woken to claim them.
  */
+import type { Project } from '../domain/types.ts';
 import type { AcceptedEvent, NewEventInput, Store } from '../store/store.ts';
 import { BacklogFullError } from './backlog-gate.ts';
 import type { RouteContext } from './routes/context.ts';
 
 export async function acceptEvents(
   ctx: Pick<RouteContext, 'store' | 'wake' | 'handoff' | 'backlog'>,
-  projectId: string,
+  project: Pick<Project, 'id' | 'backlogLimit'>,
   inputs: NewEventInput[],
 ): Promise<AcceptedEvent[]> {
+  const projectId = project.id;
   try {
-    await ctx.backlog?.admit(projectId);
+    // The project as the route read it for this request: a PATCHed backlogLimit applies at once.
+    await ctx.backlog?.admit(projectId, project.backlogLimit);
   } catch (err) {
     if (!(err instanceof BacklogFullError) || !(await onlyRepeats(ctx.store, projectId, inputs))) throw err;
   }

@@ -1,7 +1,8 @@
 /**
- * Intake backpressure per project (HERALD_PROJECT_BACKLOG_LIMIT): once a project has that many
- * pending deliveries, its new events are refused with 429 `HERALD_ERR_BACKLOG_FULL` and a
- * Retry-After, until Herald has delivered some. Without it, a platform posting faster than its
+ * Intake backpressure per project (HERALD_PROJECT_BACKLOG_LIMIT, or the project's own
+ * `backlogLimit` when the admin set one): once a project has that many pending deliveries, its new
+ * events are refused with 429 `HERALD_ERR_BACKLOG_FULL` and a Retry-After, until Herald has
+ * delivered some. Without it, a platform posting faster than its
  * receivers take (the API accepts ~40,000 deliveries/s, a process delivers a few thousand) grows
  * the backlog until the disk is full, and every tenant's deliveries wait behind it.
  *
@@ -16,6 +17,11 @@
  *   costs at most ~5 % of a thread.
  * A soft bound: a request admitted under the limit may take the project past it by its own
  * deliveries, and other API processes' accepts are seen at the next count.
+ *
+ * The limit is the caller's at each request (the project row the route read for it), so a changed
+ * `backlogLimit` applies from the next request. A count is capped at the limit it was taken for:
+ * one that reached a lower cap than the limit now is only "at least", and is taken again before
+ * the request is refused or admitted on it.
  */
 import { HeraldError } from './errors.ts';
 
@@ -30,13 +36,22 @@ let refusedInProcess = 0;
 /** Requests this process refused for a full backlog, every gate together (herald_events_refused_total). */
 export const backlogRefusals = (): number => refusedInProcess;
 
-/** 429: the project's pending deliveries reached HERALD_PROJECT_BACKLOG_LIMIT. */
+/** Where a project's limit comes from: the installation's setting, or the project's own field. */
+export type LimitSource = 'installation' | 'project';
+
+/** 429: the project's pending deliveries reached its backlogLimit, else HERALD_PROJECT_BACKLOG_LIMIT. */
 export class BacklogFullError extends HeraldError {
-  constructor(limit: number, pending: number, retryAfterSeconds: number) {
+  constructor(
+    limit: number,
+    pending: number,
+    retryAfterSeconds: number,
+    source: LimitSource = 'installation',
+  ) {
+    const named = source === 'project' ? "the project's backlogLimit" : 'HERALD_PROJECT_BACKLOG_LIMIT';
     super(
       429,
       'HERALD_ERR_BACKLOG_FULL',
-      `this project has ${pending} deliveries pending, at least its limit of ${limit} (HERALD_PROJECT_BACKLOG_LIMIT): ` +
+      `this project has ${pending} deliveries pending, at least its limit of ${limit} (${named}): ` +
         `nothing of this request was stored; retry in ${retryAfterSeconds} s, once some are delivered`,
       { details: { limit, pending, retryAfterSeconds }, retryAfterSeconds },
     );
@@ -45,16 +60,20 @@ export class BacklogFullError extends HeraldError {
 }
 
 export interface BacklogGateOptions {
-  limit: number;
+  /** HERALD_PROJECT_BACKLOG_LIMIT: the limit of a project without its own; null or 0: none. */
+  limit: number | null;
   /** The project's pending deliveries, counted up to `atMost`. */
   count: (projectId: string, atMost: number) => Promise<number>;
   /** A count found the project full, or found room again after it was (for one log line each). */
-  onChange?: (projectId: string, full: boolean, pending: number) => void;
+  onChange?: (projectId: string, full: boolean, pending: number, limit: number) => void;
   clock?: () => number;
 }
 
 interface ProjectCount {
+  /** The last count, capped at `cap`. */
   pending: number;
+  /** The limit the last count was capped at (`atMost`): a count that reached it is "at least". */
+  cap: number;
   /** When the count was started (accepts after that are in `accepted`). */
   countedAt: number;
   /** How long the last count took, ms. */
@@ -72,28 +91,39 @@ export class BacklogGate {
   readonly #projects = new Map<string, ProjectCount>();
 
   constructor(options: BacklogGateOptions) {
-    this.#limit = options.limit;
+    this.#limit = options.limit ?? 0;
     this.#count = options.count;
     this.#clock = options.clock ?? Date.now;
     this.#onChange = options.onChange;
   }
 
-  /** Resolves when the project may take more events; throws BacklogFullError when it is full. */
-  async admit(projectId: string): Promise<void> {
+  /**
+   * Resolves when the project may take more events; throws BacklogFullError when it is full.
+   * `projectLimit` is the project's own backlogLimit (0: none for it); null or absent: the
+   * installation's.
+   */
+  async admit(projectId: string, projectLimit: number | null = null): Promise<void> {
+    const limit = projectLimit ?? this.#limit;
+    if (limit <= 0) return;
     const state = this.#state(projectId);
     const now = this.#clock();
     const age = now - state.countedAt;
-    if (state.pending + state.accepted < this.#limit) {
-      if (age >= this.#spacing(state, REFRESH_MS)) void this.#recount(projectId, state);
+    // A count capped below this limit that reached its cap says only "at least": not a bound.
+    const capped = state.pending >= state.cap && state.cap < limit;
+    if (!capped && state.pending + state.accepted < limit) {
+      if (age >= this.#spacing(state, REFRESH_MS)) void this.#recount(projectId, state, limit);
       return;
     }
     // Full by the bound: count again, unless the last count found the project full moments ago.
-    const floor = state.pending >= this.#limit ? FULL_RECOUNT_MS : 0;
-    if (age >= this.#spacing(state, floor) || state.counting) await this.#recount(projectId, state);
-    if (state.pending + state.accepted < this.#limit) return;
+    const floor = state.pending >= limit && !capped ? FULL_RECOUNT_MS : 0;
+    if (age >= this.#spacing(state, floor) || state.counting || capped) {
+      await this.#recount(projectId, state, limit);
+    }
+    if (state.pending + state.accepted < limit) return;
     refusedInProcess++;
     const retryAfter = Math.max(1, Math.ceil(this.#spacing(state, FULL_RECOUNT_MS) / 1000));
-    throw new BacklogFullError(this.#limit, state.pending + state.accepted, retryAfter);
+    const source = projectLimit === null ? 'installation' : 'project';
+    throw new BacklogFullError(limit, state.pending + state.accepted, retryAfter, source);
   }
 
   /** The deliveries an admitted request created. */
@@ -112,7 +142,7 @@ export class BacklogGate {
     if (state) {
       this.#projects.delete(projectId); // most recently used last
     } else {
-      state = { pending: 0, countedAt: -Infinity, costMs: 0, accepted: 0, counting: null };
+      state = { pending: 0, cap: Infinity, countedAt: -Infinity, costMs: 0, accepted: 0, counting: null };
       if (this.#projects.size >= PROJECTS_KEPT) {
         const oldest = this.#projects.keys().next().value;
         if (oldest !== undefined) this.#projects.delete(oldest);
@@ -127,15 +157,16 @@ export class BacklogGate {
    * database unreachable, a query timeout) keeps the last one: the accept then meets the same
    * failure and says so.
    */
-  #recount(projectId: string, state: ProjectCount): Promise<void> {
+  #recount(projectId: string, state: ProjectCount, limit: number): Promise<void> {
     state.counting ??= (async () => {
       const started = this.#clock();
       const acceptedBefore = state.accepted;
       try {
-        const pending = await this.#count(projectId, this.#limit);
-        const wasFull = state.pending >= this.#limit;
+        const pending = await this.#count(projectId, limit);
+        const wasFull = state.pending >= limit;
         state.pending = pending;
-        if (wasFull !== pending >= this.#limit) this.#onChange?.(projectId, !wasFull, pending);
+        state.cap = limit;
+        if (wasFull !== pending >= limit) this.#onChange?.(projectId, !wasFull, pending, limit);
         // Accepts during the count may or may not be in it: kept, so the bound stays an upper one.
         state.accepted -= acceptedBefore;
       } catch {

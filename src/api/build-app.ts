@@ -83,19 +83,23 @@ export function slowClientLimits(config: Pick<Config, 'requestTimeoutMs' | 'head
   };
 }
 
-/** HERALD_PROJECT_BACKLOG_LIMIT's gate, logging when a project's backlog fills up and has room again. */
-function backlogGate(app: FastifyInstance, store: Store, limit: number): BacklogGate {
+/**
+ * The backlog gate (HERALD_PROJECT_BACKLOG_LIMIT, or a project's own backlogLimit), logging when a
+ * project's backlog fills up and has room again. Built even when the installation has no limit: a
+ * project may have its own.
+ */
+function backlogGate(app: FastifyInstance, store: Store, limit: number | null): BacklogGate {
   return new BacklogGate({
     limit,
     count: (projectId, atMost) => store.countPendingDeliveries(projectId, atMost),
-    onChange: (projectId, full, pending) =>
+    onChange: (projectId, full, pending, projectLimit) =>
       full
         ? app.log.warn(
-            { projectId, pending, limit },
-            'project backlog full (HERALD_PROJECT_BACKLOG_LIMIT): its new events get 429 until some are delivered',
+            { projectId, pending, limit: projectLimit },
+            'project backlog full (its backlogLimit, else HERALD_PROJECT_BACKLOG_LIMIT): its new events get 429 until some are delivered',
           )
         : app.log.info(
-            { projectId, pending, limit },
+            { projectId, pending, limit: projectLimit },
             'project backlog has room again: its events are accepted',
           ),
   });
@@ -165,7 +169,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     config,
     wake: () => options.dispatcher?.wake(),
     handoff: () => options.dispatcher?.handoff ?? null,
-    backlog: config.projectBacklogLimit ? backlogGate(app, store, config.projectBacklogLimit) : null,
+    backlog: backlogGate(app, store, config.projectBacklogLimit),
   };
   app.register(async (api) => {
     projectRoutes(api, ctx);

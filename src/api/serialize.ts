@@ -30,6 +30,7 @@ export const projectJson = (p: Project) => ({
   name: p.name,
   retrySchedule: p.retrySchedule,
   enforceCatalog: p.enforceCatalog,
+  backlogLimit: p.backlogLimit,
   createdAt: iso(p.createdAt),
   updatedAt: iso(p.updatedAt),
 });

@@ -13,8 +13,15 @@ afterEach(async () => {
   for (const api of apis.splice(0)) await api.close();
 });
 
-async function projectWithEndpoints(a: TestApi, name: string, endpoints: number): Promise<string> {
-  const p = (await a.call('POST', '/api/v1/projects', { name })).body as { id: string };
+async function projectWithEndpoints(
+  a: TestApi,
+  name: string,
+  endpoints: number,
+  fields: Record<string, unknown> = {},
+): Promise<string> {
+  const created = await a.call('POST', '/api/v1/projects', { name, ...fields });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const p = created.body as { id: string };
   for (let i = 0; i < endpoints; i++) {
     const r = await a.call('POST', `/api/v1/projects/${p.id}/endpoints`, {
       url: `https://hooks.example/${i}`,
@@ -154,5 +161,126 @@ describe('project backlog limit', () => {
     for (let i = 0; i < 5; i++) {
       assert.equal((await off.call('POST', `/api/v1/projects/${q}/events`, event(i))).status, 202);
     }
+  });
+
+  test("a project's own backlogLimit (admin only) replaces the installation's for it: lower refuses it while another goes on, 0 turns it off, null gives the default back", async () => {
+    const a = await startApi({ projectBacklogLimit: 6 });
+    apis.push(a);
+    const small = await projectWithEndpoints(a, 'small', 2, { backlogLimit: 2 });
+    const big = await projectWithEndpoints(a, 'big', 2);
+    const send = (p: string, i: number) => a.call('POST', `/api/v1/projects/${p}/events`, event(i));
+
+    assert.equal((await a.call('GET', `/api/v1/projects/${small}`)).body.backlogLimit, 2);
+    assert.equal((await a.call('GET', `/api/v1/projects/${big}`)).body.backlogLimit, null);
+    // 2 deliveries per event: full at its own limit after one event.
+    assert.equal((await send(small, 0)).status, 202);
+    const error = assertError(await send(small, 1), 429, 'HERALD_ERR_BACKLOG_FULL');
+    assert.deepEqual(error.details, { limit: 2, pending: 2, retryAfterSeconds: 1 });
+    assert.match(String(error.message), /backlogLimit/);
+    // The other project has the installation's 6.
+    for (let i = 0; i < 3; i++) assert.equal((await send(big, i)).status, 202);
+    assertError(await send(big, 3), 429, 'HERALD_ERR_BACKLOG_FULL');
+
+    // Changed by PATCH: applies at the next request, whichever way.
+    const raised = await a.call('PATCH', `/api/v1/projects/${small}`, { backlogLimit: 4 });
+    assert.equal(raised.status, 200);
+    assert.equal(raised.body.backlogLimit, 4);
+    assert.equal((await send(small, 2)).status, 202, 'raised: room again at once, no recount wait');
+    assertError(await send(small, 3), 429, 'HERALD_ERR_BACKLOG_FULL');
+    // 0: no limit for this project, while the installation's stays for the other.
+    assert.equal(
+      (await a.call('PATCH', `/api/v1/projects/${small}`, { backlogLimit: 0 })).body.backlogLimit,
+      0,
+    );
+    for (let i = 4; i < 8; i++) assert.equal((await send(small, i)).status, 202);
+    assertError(await send(big, 4), 429, 'HERALD_ERR_BACKLOG_FULL');
+    // A big tenant given more than the installation's.
+    assert.equal((await a.call('PATCH', `/api/v1/projects/${big}`, { backlogLimit: 10 })).status, 200);
+    assert.equal((await send(big, 5)).status, 202);
+    // null: the installation's limit again (12 pending, past its 6).
+    assert.equal(
+      (await a.call('PATCH', `/api/v1/projects/${small}`, { backlogLimit: null })).body.backlogLimit,
+      null,
+    );
+    const back = assertError(await send(small, 8), 429, 'HERALD_ERR_BACKLOG_FULL');
+    assert.equal(back.details.limit, 6);
+    assert.match(String(back.message), /HERALD_PROJECT_BACKLOG_LIMIT/);
+  });
+
+  test('a project with its own backlogLimit is held to it where the installation has none (HERALD_PROJECT_BACKLOG_LIMIT=0)', async () => {
+    const a = await startApi({ projectBacklogLimit: null });
+    apis.push(a);
+    const p = await projectWithEndpoints(a, 'p', 1, { backlogLimit: 1 });
+    const q = await projectWithEndpoints(a, 'q', 1);
+    assert.equal((await a.call('POST', `/api/v1/projects/${p}/events`, event(0))).status, 202);
+    assertError(
+      await a.call('POST', `/api/v1/projects/${p}/events`, event(1)),
+      429,
+      'HERALD_ERR_BACKLOG_FULL',
+    );
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await a.call('POST', `/api/v1/projects/${q}/events`, event(i))).status, 202);
+    }
+  });
+
+  test('only the admin token sets backlogLimit: a project key gets 403 naming body.backlogLimit, a portal link 403; the key still reads it', async () => {
+    const a = await startApi({ projectBacklogLimit: 6 });
+    apis.push(a);
+    const p = await projectWithEndpoints(a, 'p', 0, { backlogLimit: 3 });
+    const key = await a.apiKey(p);
+    for (const backlogLimit of [100, null, 0]) {
+      const refused = await a.call(
+        'PATCH',
+        `/api/v1/projects/${p}`,
+        { name: 'renamed', backlogLimit },
+        { token: key },
+      );
+      const error = assertError(refused, 403, 'HERALD_ERR_FORBIDDEN');
+      assert.match(String(error.message), /body\.backlogLimit/);
+    }
+    const read = await a.call('GET', `/api/v1/projects/${p}`, undefined, { token: key });
+    assert.equal(read.status, 200);
+    assert.equal(read.body.backlogLimit, 3);
+    assert.equal(read.body.name, 'p', 'nothing of the refused PATCH was applied');
+    // The rest of the PATCH is the key's to make.
+    const renamed = await a.call('PATCH', `/api/v1/projects/${p}`, { name: 'renamed' }, { token: key });
+    assert.equal(renamed.status, 200);
+    assert.equal(renamed.body.backlogLimit, 3);
+    assertError(
+      await a.call('POST', '/api/v1/projects', { name: 'mine', backlogLimit: 1 }, { token: key }),
+      403,
+      'HERALD_ERR_FORBIDDEN',
+    );
+    const link = await a.call('POST', `/api/v1/projects/${p}/portal-links`, { expiresIn: 600 });
+    assert.equal(link.status, 201);
+    assertError(
+      await a.call('PATCH', `/api/v1/projects/${p}`, { backlogLimit: 100 }, { token: link.body.token }),
+      403,
+      'HERALD_ERR_FORBIDDEN',
+    );
+    assert.equal((await a.store.getProject(p))?.backlogLimit, 3);
+  });
+
+  test('backlogLimit is an integer from 0 to 1,000,000,000 or null: anything else is 400 naming body.backlogLimit', async () => {
+    const a = await startApi({ projectBacklogLimit: 6 });
+    apis.push(a);
+    const p = await projectWithEndpoints(a, 'p', 0);
+    for (const backlogLimit of [-1, 1.5, 'x', 2e9, 1_000_000_001, true, [1], '5']) {
+      assertError(
+        await a.call('PATCH', `/api/v1/projects/${p}`, { backlogLimit }),
+        400,
+        'HERALD_ERR_VALIDATION',
+        'body.backlogLimit',
+      );
+      assertError(
+        await a.call('POST', '/api/v1/projects', { name: 'n', backlogLimit }),
+        400,
+        'HERALD_ERR_VALIDATION',
+        'body.backlogLimit',
+      );
+    }
+    const max = await a.call('PATCH', `/api/v1/projects/${p}`, { backlogLimit: 1_000_000_000 });
+    assert.equal(max.status, 200);
+    assert.equal(max.body.backlogLimit, 1_000_000_000);
   });
 });

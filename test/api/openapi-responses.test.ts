@@ -182,6 +182,16 @@ describe('the OpenAPI document describes every answer', () => {
     ).key as string;
     await call('GET', '/api/v1/projects/{project}/api-keys', 200, { params: p });
     await call('POST', '/api/v1/projects', 403, { token: key, body: { name: 'mine' } });
+    // A project's own backlog limit: the admin's, an integer or null in the answer.
+    await call('PATCH', '/api/v1/projects/{project}', 200, { params: p, body: { backlogLimit: 5000 } });
+    await call('PATCH', '/api/v1/projects/{project}', 403, {
+      params: p,
+      token: key,
+      body: { backlogLimit: 1 },
+    });
+    await call('GET', '/api/v1/projects/{project}', 200, { params: p, token: key });
+    await call('PATCH', '/api/v1/projects/{project}', 400, { params: p, body: { backlogLimit: -1 } });
+    await call('PATCH', '/api/v1/projects/{project}', 200, { params: p, body: { backlogLimit: null } });
     const spare = await call('POST', '/api/v1/projects/{project}/api-keys', 201, {
       params: p,
       body: { name: 's' },

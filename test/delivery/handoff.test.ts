@@ -72,7 +72,7 @@ for (const [backend, databaseFor] of backends) {
       };
       const events = [];
       for (let i = 0; i < 12; i++) {
-        const [a] = await acceptEvents(ctx, project.id, [eventInput('player.paid', { payload: { i } })]);
+        const [a] = await acceptEvents(ctx, project, [eventInput('player.paid', { payload: { i } })]);
         assert.equal(a!.leased, 1, 'one delivery, leased to the thread');
         events.push(a!.event.id);
       }
@@ -126,7 +126,7 @@ test('sqlite: accepts while the dispatcher thread starts are not handed off: eac
     });
     const events: string[] = [];
     while (!started) {
-      const [a] = await acceptEvents(ctx, project.id, [
+      const [a] = await acceptEvents(ctx, project, [
         eventInput('player.paid', { payload: { n: events.length } }),
       ]);
       events.push(a!.event.id);

@@ -189,4 +189,27 @@ describe('BacklogGate', () => {
     await settle();
     assert.equal(world.counts, 4);
   });
+
+  test("a project's own limit replaces the gate's: 0 admits without counting, and a count capped at a lower limit is taken again when the limit is raised", async () => {
+    const { gate, world, settle } = gateOver(0);
+    world.pending = 100;
+    await gate.admit('p1');
+    await gate.admit('p1', null);
+    await gate.admit('p1', 0);
+    assert.equal(world.counts, 0, 'no limit: nothing counted');
+
+    await gate.admit('p1', 10); // first sight: admitted, counted in the background (capped at 10)
+    await settle();
+    assert.equal(world.counts, 1);
+    const low = await refusal(gate.admit('p1', 10));
+    assert.equal(low.details?.limit, 10);
+    assert.match(low.message, /the project's backlogLimit/);
+    // Raised to 100 with 100 really pending: the count that stopped at 10 says only "at least 10".
+    const raised = await refusal(gate.admit('p1', 100));
+    assert.equal(world.counts, 2, 'counted again at once, up to the new limit');
+    assert.deepEqual(raised.details, { limit: 100, pending: 100, retryAfterSeconds: 1 });
+    // Lowered again: the count at the higher cap is a bound for it, no count needed.
+    await refusal(gate.admit('p1', 50));
+    assert.equal(world.counts, 2);
+  });
 });

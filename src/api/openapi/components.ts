@@ -63,6 +63,10 @@ const project = {
   name: string,
   retrySchedule,
   enforceCatalog: described('Events whose type is not in the catalog are refused (422)', boolean),
+  backlogLimit: described(
+    "Pending deliveries past which the project's new events get 429 HERALD_ERR_BACKLOG_FULL (set by the admin token only); null: the installation's HERALD_PROJECT_BACKLOG_LIMIT; 0: no limit for this project",
+    nullable({ ...integer, minimum: 0 }),
+  ),
   createdAt: time,
   updatedAt: time,
 };

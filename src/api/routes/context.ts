@@ -11,6 +11,6 @@ export interface RouteContext {
   wake: () => void;
   /** The in-process dispatcher's hand-off (src/delivery/handoff.ts), if it has one. */
   handoff: () => Handoff | null;
-  /** Intake backpressure (HERALD_PROJECT_BACKLOG_LIMIT); null when there is no limit. */
+  /** Intake backpressure (a project's backlogLimit, else HERALD_PROJECT_BACKLOG_LIMIT); null: none at all (tests). */
   backlog: BacklogGate | null;
 }

@@ -42,7 +42,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
         allow,
         idempotencyKeyHeader(request),
       );
-      const [accepted] = await acceptEvents(ctx, project.id, [input]);
+      const [accepted] = await acceptEvents(ctx, project, [input]);
       if (accepted!.duplicate) reply.header('idempotent-replayed', 'true');
       return reply.code(202).send(eventJson(accepted!.event, accepted!.deliveries));
     },
@@ -72,7 +72,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
       for (const [i, e] of request.body.events.entries()) {
         inputs.push(await toNewEvent(store, project, e, `body.events.${i}`, allow));
       }
-      const accepted = await acceptEvents(ctx, project.id, inputs);
+      const accepted = await acceptEvents(ctx, project, inputs);
       return reply.code(202).send({ data: accepted.map((a) => eventJson(a.event, a.deliveries)) });
     },
   );

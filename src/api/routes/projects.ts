@@ -4,7 +4,7 @@ import { OPERATOR_PROJECT_UID } from '../../operator/operator-project.ts';
 import type { ProjectPatch } from '../../store/store.ts';
 import { StoreConflictError } from '../../store/store.ts';
 import { adminOnly, callerOf, noPortal, projectFor } from '../auth.ts';
-import { conflict, invalid, NotFoundError } from '../errors.ts';
+import { conflict, ForbiddenError, invalid, NotFoundError } from '../errors.ts';
 import { pageOf } from '../parse.ts';
 import {
   createProjectBody,
@@ -21,7 +21,19 @@ type ProjectInput = {
   uid?: string | null;
   retrySchedule?: number[] | null;
   enforceCatalog?: boolean;
+  backlogLimit?: number | null;
 };
+
+/**
+ * A project's backlogLimit is the operator's (it bounds what the project may pile up in the shared
+ * database): a project key that sends it is refused whole, nothing of the PATCH applied. (Creating a
+ * project and portal links are refused before the body is read.)
+ */
+function checkBacklogLimitCaller(b: ProjectInput, admin: boolean): void {
+  if (b.backlogLimit !== undefined && !admin) {
+    throw new ForbiddenError("body.backlogLimit: only the admin token may set a project's backlog limit");
+  }
+}
 
 const asConflict = (error: unknown) => {
   if (error instanceof StoreConflictError) throw conflict(`body.${error.field}`, error.message, error);
@@ -59,6 +71,7 @@ export function projectRoutes(app: FastifyInstance, { store }: RouteContext) {
             uid: b.uid ?? null,
             retrySchedule: b.retrySchedule ?? null,
             enforceCatalog: b.enforceCatalog ?? false,
+            backlogLimit: b.backlogLimit ?? null,
           },
           Date.now(),
         )
@@ -97,13 +110,16 @@ export function projectRoutes(app: FastifyInstance, { store }: RouteContext) {
       const project = await projectFor(store, request, request.params.project, { portal: false });
       const patch: ProjectPatch = {};
       const b = request.body;
+      const admin = callerOf(request).kind === 'admin';
+      checkBacklogLimitCaller(b, admin);
       if (b.name !== undefined) patch.name = b.name;
       if (b.uid !== undefined) {
-        checkUid(b.uid, project.uid, callerOf(request).kind === 'admin');
+        checkUid(b.uid, project.uid, admin);
         patch.uid = b.uid;
       }
       if (b.retrySchedule !== undefined) patch.retrySchedule = b.retrySchedule;
       if (b.enforceCatalog !== undefined) patch.enforceCatalog = b.enforceCatalog;
+      if (b.backlogLimit !== undefined) patch.backlogLimit = b.backlogLimit;
       const updated = await store.updateProject(project.id, patch, Date.now()).catch(asConflict);
       if (!updated) throw new NotFoundError('project');
       return projectJson(updated);

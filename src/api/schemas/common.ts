@@ -14,6 +14,8 @@ export const LIMITS = {
   cursorLength: 500,
   listLimit: 1000,
   secretLength: 1024,
+  /** A project's own backlogLimit (pending deliveries); 0 turns its limit off. */
+  backlogLimit: 1_000_000_000,
   /** Objects and arrays nested in one JSON body (the stores' JSON.stringify must not overflow). */
   jsonDepth: 64,
 } as const;

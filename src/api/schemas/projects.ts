@@ -14,6 +14,8 @@ export const projectBody = {
     },
     retrySchedule: retryScheduleSchema,
     enforceCatalog: { type: 'boolean' },
+    // Admin token only (routes/projects.ts): null: the installation's HERALD_PROJECT_BACKLOG_LIMIT.
+    backlogLimit: { type: ['integer', 'null'], minimum: 0, maximum: LIMITS.backlogLimit },
   },
 } as const;
 
