@@ -793,6 +793,56 @@ describe('herald CLI against a running Herald', () => {
     assert.equal(missingKey.code, 1);
     assert.match(missingKey.stderr, /missing required argument 'key'/);
   });
+
+  test("projects create|update --backlog-limit N|default set a project's own backlog limit (admin token); a project key is refused; bad values exit 1 before a request", async () => {
+    const admin = ['--url', server.url, '--token', ADMIN];
+    const created = await herald([
+      'projects',
+      'create',
+      'Big tenant',
+      '--uid',
+      'cli-big',
+      '--backlog-limit',
+      '50000000',
+      ...admin,
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal(JSON.parse(created.stdout).backlogLimit, 50_000_000);
+    const off = await herald(['projects', 'update', 'cli-big', '--backlog-limit', '0', ...admin]);
+    assert.equal(off.code, 0, off.stderr);
+    assert.equal(JSON.parse(off.stdout).backlogLimit, 0);
+    const renamed = await herald(['projects', 'update', 'cli-big', '--name', 'Biggest', ...admin]);
+    assert.equal(renamed.code, 0, renamed.stderr);
+    assert.deepEqual(
+      [JSON.parse(renamed.stdout).name, JSON.parse(renamed.stdout).backlogLimit],
+      ['Biggest', 0],
+    );
+    const back = await herald(['projects', 'update', 'cli-big', '--backlog-limit', 'default', ...admin]);
+    assert.equal(back.code, 0, back.stderr);
+    assert.equal(JSON.parse(back.stdout).backlogLimit, null);
+    assert.equal((await client.getProject('cli-big')).backlogLimit, null);
+
+    for (const bad of ['-1', '1.5', 'x', '2000000000', '']) {
+      const out = await herald(['projects', 'update', 'cli-big', `--backlog-limit=${bad}`, ...admin]);
+      assert.equal(out.code, 1, `${bad}: ${out.stdout}`);
+      assert.match(out.stderr, /--backlog-limit: expected an integer from 0 to 1000000000 or "default"/);
+    }
+    const nothing = await herald(['projects', 'update', 'cli-big', ...admin]);
+    assert.equal(nothing.code, 1);
+    assert.match(nothing.stderr, /nothing to change/);
+
+    const key = (await client.createApiKey('cli-big', 'backend')).key;
+    const byKey = await herald(
+      ['projects', 'update', 'cli-big', '--backlog-limit', '5', '--url', server.url],
+      {
+        HERALD_TOKEN: key,
+      },
+    );
+    assert.equal(byKey.code, 1);
+    assert.match(byKey.stderr, /403/);
+    assert.match(byKey.stderr, /body\.backlogLimit/);
+    assert.equal((await client.getProject('cli-big')).backlogLimit, null);
+  });
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -31,6 +31,8 @@ export interface Project {
   name: string;
   retrySchedule: number[] | null;
   enforceCatalog: boolean;
+  /** Pending deliveries past which its new events get 429; null: the installation's limit; 0: none. */
+  backlogLimit: number | null;
   createdAt: string;
   updatedAt: string;
   [field: string]: unknown;
@@ -98,6 +100,8 @@ export interface ProjectInput {
   uid?: string;
   retrySchedule?: number[] | null;
   enforceCatalog?: boolean;
+  /** The admin token only: a project key that sends it gets 403. */
+  backlogLimit?: number | null;
 }
 
 export type SignatureScheme =

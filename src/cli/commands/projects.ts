@@ -1,10 +1,36 @@
 /**
- * `herald projects list|create|api-key|api-keys|revoke-api-key`: projects and their API keys through
- * a running Herald's API (the admin token; a project's own key may list and revoke its keys).
+ * `herald projects list|create|update|api-key|api-keys|revoke-api-key`: projects and their API keys
+ * through a running Herald's API (the admin token; a project's own key may list and revoke its keys,
+ * and update its project but for its backlog limit).
  */
+import type { ProjectInput } from '@herald/client';
 import { Command } from 'commander';
+import { LIMITS } from '../../api/schemas/common.ts';
 import { type ConnectionFlags, requiredFlag, withConnectionFlags } from '../api-connection.ts';
 import { apiAction, printJson, sayEmpty } from '../print.ts';
+import { CommandError } from '../run-command.ts';
+
+/** The API's bound of a project's backlogLimit: a larger one is refused here, before a request. */
+const MAX_BACKLOG_LIMIT = LIMITS.backlogLimit;
+
+/**
+ * `--backlog-limit N|default`: pending deliveries past which the project's new events get 429;
+ * `default` (null) gives it the installation's HERALD_PROJECT_BACKLOG_LIMIT back, 0 no limit.
+ */
+function backlogLimitFlag(value: string): number | null {
+  if (value === 'default') return null;
+  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n > MAX_BACKLOG_LIMIT) {
+    throw new CommandError(
+      `--backlog-limit: expected an integer from 0 to ${MAX_BACKLOG_LIMIT} or "default", got ${value}`,
+    );
+  }
+  return n;
+}
+
+const BACKLOG_LIMIT_HELP =
+  'pending deliveries past which its new events get 429 (admin token only): 0 for no limit, ' +
+  '"default" for HERALD_PROJECT_BACKLOG_LIMIT';
 
 export function projectsCommand(): Command {
   const projects = new Command('projects').description('manage projects (through the API; the admin token)');
@@ -28,11 +54,36 @@ export function projectsCommand(): Command {
       .command('create')
       .description('create a project; prints it')
       .argument('<name>', 'a name for people')
-      .option('--uid <uid>', 'your own unique id for it (paths accept it instead of the id)'),
+      .option('--uid <uid>', 'your own unique id for it (paths accept it instead of the id)')
+      .option('--backlog-limit <n|default>', BACKLOG_LIMIT_HELP),
   ).action(
-    apiAction<ConnectionFlags & { uid?: string }>(async (client, flags, [name]) => {
-      printJson(await client.createProject({ name, ...(flags.uid ? { uid: flags.uid } : {}) }));
+    apiAction<ConnectionFlags & { uid?: string; backlogLimit?: string }>(async (client, flags, [name]) => {
+      const input: ProjectInput = { name, ...(flags.uid ? { uid: flags.uid } : {}) };
+      if (flags.backlogLimit !== undefined) input.backlogLimit = backlogLimitFlag(flags.backlogLimit);
+      printJson(await client.createProject(input));
     }),
+  );
+  withConnectionFlags(
+    projects
+      .command('update')
+      .description("change some of a project's settings; the others stay as they are; prints it")
+      .argument('<project>', 'project id or uid')
+      .option('--name <name>', 'a name for people')
+      .option('--uid <uid>', 'your own unique id for it')
+      .option('--backlog-limit <n|default>', BACKLOG_LIMIT_HELP),
+  ).action(
+    apiAction<ConnectionFlags & { name?: string; uid?: string; backlogLimit?: string }>(
+      async (client, flags, [project]) => {
+        const patch: Partial<ProjectInput> = {};
+        if (flags.name !== undefined) patch.name = flags.name;
+        if (flags.uid !== undefined) patch.uid = flags.uid;
+        if (flags.backlogLimit !== undefined) patch.backlogLimit = backlogLimitFlag(flags.backlogLimit);
+        if (Object.keys(patch).length === 0) {
+          throw new CommandError('nothing to change: give --name, --uid or --backlog-limit');
+        }
+        printJson(await client.updateProject(project, patch));
+      },
+    ),
   );
   withConnectionFlags(
     projects
