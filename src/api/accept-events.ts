@@ -1,9 +1,10 @@
 /**
  * Accepting events from a route: refused with 429 while the project's backlog is full (its own
  * backlogLimit, else HERALD_PROJECT_BACKLOG_LIMIT: backlog-gate.ts), unless every event repeats
- * one already accepted (its idempotency key is held: the answer is the original events and nothing
- * is created); else stored and fanned out by the store; at light load the new deliveries are leased to the dispatcher of this process and
- * handed to it in memory (src/delivery/handoff.ts), otherwise the dispatcher is woken to claim them.
+ * one already accepted (its idempotency key is held: the answer is the original events and
+ * nothing is created); else stored and fanned out by the store; at light load the new deliveries
+ * are leased to the dispatcher of this process and handed to it in memory
+ * (src/delivery/handoff.ts), otherwise the dispatcher is woken to claim them.
  */
 import type { Project } from '../domain/types.ts';
 import type { AcceptedEvent, NewEventInput, Store } from '../store/store.ts';
