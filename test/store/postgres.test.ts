@@ -10,12 +10,13 @@ import {
   leaseDue,
   PROBE_ROUND_PICK,
 } from '../../src/store/postgres/claims.ts';
+import { EXPIRE_PAST_VALID_SQL_POSTGRES } from '../../src/store/postgres/endpoint-writes.ts';
 import {
   ENDPOINT_STATS_SQL_POSTGRES,
   STATS_PLANNER_SETTINGS,
 } from '../../src/store/postgres/history-reads.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import type { Store } from '../../src/store/store.ts';
+import { MAX_VALID_SECRETS, type Store } from '../../src/store/store.ts';
 import { startPostgres, withPostgres } from '../support/postgres.ts';
 import { attemptRecord, DAY, eventInput, projectWithEndpoints, SECOND, T0 } from './helpers.ts';
 import { defineKeyRotationTest } from './key-rotation.ts';
@@ -201,6 +202,39 @@ describe('postgres specifics', () => {
       const chosen = await plan(STATS_PLANNER_SETTINGS);
       assert.match(chosen, /"Index Name":"attempts_endpoint"/, chosen);
       assert.doesNotMatch(chosen, /Seq Scan|Gather|JIT/, chosen);
+    });
+  });
+
+  test("a new secret expires the endpoint's oldest by reading its own secrets, not the project's, with stale statistics", async () => {
+    await withStoreAndClient(async (store, client) => {
+      // An installation whose statistics know another project's 5,000 secrets, then a new project
+      // given 3,000 endpoints at once: the planner believes the new one has a secret or two. A scratch
+      // load (concurrency 16) saw each create read every secret of the project (751 buffers per call
+      // at 1,500 endpoints), so creating endpoints slowed down as the project grew.
+      await client.query(
+        `INSERT INTO endpoint_secrets (project_id, id, endpoint_id, secret, created_at)
+         SELECT 'prj_other', 'sec_' || g, 'ep_' || g, 'x', $1::bigint FROM generate_series(1, 5000) g`,
+        [T0],
+      );
+      await client.query('ANALYZE endpoint_secrets');
+      const { project, endpoints } = await projectWithEndpoints(store, 1);
+      const endpointId = endpoints[0]!.id;
+      await client.query(
+        `INSERT INTO endpoint_secrets (project_id, id, endpoint_id, secret, created_at)
+         SELECT $1, 'sec_' || g, 'ep_' || g, 'x', $2::bigint FROM generate_series(1, 3000) g`,
+        [project.id, T0],
+      );
+      await client.query('BEGIN');
+      try {
+        const { rows } = await client.query(
+          `EXPLAIN (ANALYZE, FORMAT JSON) ${EXPIRE_PAST_VALID_SQL_POSTGRES}`,
+          [T0 + SECOND, project.id, endpointId, MAX_VALID_SECRETS],
+        );
+        const read = mostRowsRead(rows[0]['QUERY PLAN'][0].Plan);
+        assert.ok(read <= MAX_VALID_SECRETS, `a plan node read ${read} rows`);
+      } finally {
+        await client.query('ROLLBACK');
+      }
     });
   });
 

@@ -60,10 +60,9 @@ import { endpointPostgres, endpointRowPostgres } from './endpoint-reads.ts';
 import { resealSecretsPostgres, rotateSecretPostgres, validSecretsPostgres } from './endpoint-secrets.ts';
 import {
   applyEndpointPatchPostgres,
+  createEndpointPostgres,
   deleteEndpointPostgres,
   enableEndpointPostgres,
-  insertEndpointPostgres,
-  insertSecretPostgres,
 } from './endpoint-writes.ts';
 import { eventTypePostgres, upsertEventTypePostgres } from './event-types.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -248,12 +247,7 @@ export class PostgresStore implements Store {
   // ── endpoints ─────────────────────────────────────────────────────────────
   async createEndpoint(input: NewEndpoint, secret: string, now: number) {
     const id = newId(ID_PREFIX.endpoint, now);
-    const row = await this.#tx(async (c) => {
-      const r = await insertEndpointPostgres(c, id, input, now);
-      await insertSecretPostgres(c, input.projectId, id, this.#cipher.seal(secret), now);
-      return r;
-    });
-    return toEndpoint(row);
+    return toEndpoint(await createEndpointPostgres(this.#pool, id, input, this.#cipher.seal(secret), now));
   }
   async getEndpoint(projectId: string, endpointId: string, db: Queryable = this.#pool) {
     return endpointPostgres(db, projectId, endpointId); // endpoint-reads.ts
