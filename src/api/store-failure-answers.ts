@@ -15,6 +15,7 @@ import {
   isStoreOutOfFiles,
   isStoreUnreachable,
   type StoreFailureReason,
+  WRITES_BACK_LINE,
   whenWritesSucceed,
 } from '../store/store-unavailable.ts';
 
@@ -30,7 +31,7 @@ interface StoreFailureLog {
 
 /** The full-disk line, and the line logged once after it when this thread's store next commits a write. */
 const FULL_LINE = "the database's disk is full: answering 503 to writes until space is freed";
-const RECOVERED_LINES = new Map([[FULL_LINE, 'the database takes writes again (its disk was full)']]);
+const RECOVERED_LINES = new Map([[FULL_LINE, WRITES_BACK_LINE]]);
 
 /** A store failure the same request may get past later; null for any other error. */
 export function storeUnavailable(error: unknown): {
@@ -192,6 +193,7 @@ export function throttledLog(
     awaiting.awaitingWrite = true;
     whenWritesSucceed(() => {
       awaiting.awaitingWrite = false;
+      awaiting.loggedAt = Number.NEGATIVE_INFINITY; // the next failure is logged at once (WRITES_BACK_LINE)
       logger.info(awaiting.since > 0 ? { refusedSinceLastLine: awaiting.since } : {}, recovered);
       awaiting.since = 0;
     });

@@ -9,7 +9,8 @@
  * logs what to do, once, and /readyz says it meanwhile). A SQLite file deleted or replaced under the
  * process (database-file-watch.ts), a full disk, and a process out of file descriptors fail every
  * call too: one error line per interval each. After a full-disk line, the first write this thread
- * commits again is one line too, when the logger has `info` (SQLite; store-unavailable.ts).
+ * commits again is one line too, when the logger has `info` (SQLite; store-unavailable.ts), and
+ * the next full-disk failure after it is logged at once (that write may have been a small one).
  * Every failure of a known kind is counted for herald_store_failures_total.
  */
 import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
@@ -20,6 +21,7 @@ import {
   isStoreFull,
   isStoreOutOfFiles,
   isStoreUnreachable,
+  WRITES_BACK_LINE,
   whenWritesSucceed,
 } from '../store/store-unavailable.ts';
 
@@ -107,7 +109,10 @@ export function storeErrorLog(
         awaitingWrite = true;
         whenWritesSucceed(() => {
           awaitingWrite = false;
-          info({ ...since(state) }, 'dispatcher: the database takes writes again (its disk was full)');
+          // A small write may fit in pages the database already has while larger ones still fail:
+          // the next full-disk failure is logged at once, not after the interval.
+          state.loggedAt = Number.NEGATIVE_INFINITY;
+          info({ ...since(state) }, `dispatcher: ${WRITES_BACK_LINE}`);
         });
       }
       return;

@@ -175,6 +175,14 @@ export function storeFailureCounts(): ReadonlyMap<StoreFailureReason, number> {
 let writeWaiters: (() => void)[] = [];
 
 /**
+ * The line logged when a write commits after full-disk failures. One write says only that this
+ * one fitted: a small write may fit in pages the database already has while larger ones still
+ * fail, so the next full-disk failure after it is logged at once.
+ */
+export const WRITES_BACK_LINE =
+  'the database takes writes again (its disk was full; if another write fails for it, that is logged at once)';
+
+/**
  * Runs `callback` once, after the next write transaction this thread's store commits (SQLite's
  * group commit says so; a PostgreSQL store does not, and the callback then never runs): how a
  * full-disk log line is followed by one saying writes go through again.

@@ -24,6 +24,7 @@ import {
   isStoreOutOfFiles,
   isStoreUnreachable,
   storeFailureCounts,
+  WRITES_BACK_LINE,
 } from '../../src/store/store-unavailable.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-store-resources-'));
@@ -128,8 +129,16 @@ test('a full disk fails the dispatcher once per interval without a stack, then o
     await writes.submit(insert(10));
     assert.deepEqual(
       logged.slice(2).map((l) => [l.level, l.message, l.fields.failedSinceLastLine]),
-      [['info', 'dispatcher: the database takes writes again (its disk was full)', 1]],
+      [['info', `dispatcher: ${WRITES_BACK_LINE}`, 1]],
     );
+    // That write was small; a larger one finds the disk full again: logged at once, not 10 s later.
+    db.exec(`PRAGMA max_page_count = ${Number(db.prepare('PRAGMA page_count').get()!.page_count)}`);
+    onError(await writes.submit(insert(100_000)).catch((e: unknown) => e), 'recordAttempts');
+    assert.deepEqual(
+      logged.slice(3).map((l) => l.level),
+      ['error'],
+    );
+    assert.match(logged[3]!.message, /disk is full/);
   } finally {
     db.close();
   }
