@@ -130,6 +130,22 @@ export function checkRequiredFlags(command: Command): void {
   }
 }
 
+/**
+ * `--types a,b` as an event-type filter. An empty item (`a,,b`, `,`, ` , `) is refused naming the
+ * flag: dropping it could leave no type at all, which the API reads as every type. `otherwise`
+ * says how this command asks for every type (`for every type, leave out --types`).
+ */
+export function typeListFlag(value: string, otherwise: string): string[] {
+  const types = value.split(',').map((t) => t.trim());
+  const empty = types.indexOf('');
+  if (empty !== -1) {
+    throw new CommandError(
+      `--types: item ${empty + 1} of ${JSON.stringify(value)} is empty: list event types separated by commas (a,b); ${otherwise}`,
+    );
+  }
+  return types;
+}
+
 /** A whole-number option with a default, shown as a number in the help (`(default: 20)`). */
 export const countFlag = (flags: string, description: string, fallback: number): Option =>
   new Option(flags, description).default(fallback);

@@ -18,6 +18,7 @@ import {
   jsonFlag,
   positiveInt,
   projectFlag,
+  typeListFlag,
   withConnectionFlags,
 } from '../api-connection.ts';
 import { apiAction, eachUpTo, narrowedBy, pageSize, printJson, sayEmpty, sayMore } from '../print.ts';
@@ -42,13 +43,6 @@ interface UpdateFlags extends ConnectionFlags {
   settings?: string;
   json?: boolean;
 }
-
-/** `--types a,b` as a filter list. */
-const typeList = (value: string): string[] =>
-  value
-    .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean);
 
 export function endpointsCommand(): Command {
   const endpoints = new Command('endpoints').description("manage a project's endpoints (through the API)");
@@ -100,7 +94,7 @@ export function endpointsCommand(): Command {
         ...((flags.settings ? jsonFlag('--settings', flags.settings) : {}) as Partial<EndpointInput>),
         url,
       };
-      if (flags.types) input.eventTypes = typeList(flags.types);
+      if (flags.types) input.eventTypes = typeListFlag(flags.types, 'for every type, leave out --types');
       if (flags.dev) input.dev = true;
       if (flags.name) input.name = flags.name;
       printJson(await client.createEndpoint(flags.project, input));
@@ -143,7 +137,7 @@ export function endpointsCommand(): Command {
         ...((flags.settings ? jsonFlag('--settings', flags.settings) : {}) as Partial<EndpointInput>),
       };
       if (flags.endpointUrl !== undefined) patch.url = flags.endpointUrl;
-      if (flags.types) patch.eventTypes = typeList(flags.types);
+      if (flags.types) patch.eventTypes = typeListFlag(flags.types, 'for every type, give --all-types');
       if (flags.allTypes) patch.eventTypes = [];
       if (flags.dev !== undefined) patch.dev = flags.dev;
       if (flags.name !== undefined) patch.name = flags.name;

@@ -6,6 +6,7 @@ import {
   connect,
   countFlag,
   positiveInt,
+  typeListFlag,
   unreachable,
   withConnectionFlags,
 } from '../api-connection.ts';
@@ -99,10 +100,12 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
   const intervalMs = positiveInt('--interval', flags.interval);
   const timeoutMs = positiveInt('--timeout', flags.timeout);
   const types = flags.types
-    ? flags.types
-        .split(',')
-        .map((t) => t.trim())
-        .filter(Boolean)
+    ? typeListFlag(
+        flags.types,
+        endpoint === undefined
+          ? 'for every type, leave out --types'
+          : "for the endpoint's own filter, leave out --types",
+      )
     : null;
   const client = connect(flags);
   try {
