@@ -3,7 +3,7 @@
  * URL and token come from) and their JSON flags. The token is never printed.
  */
 import { readFileSync } from 'node:fs';
-import { HeraldClient } from '@herald/client';
+import { HeraldApiError, HeraldClient, HeraldResponseError } from '@herald/client';
 import { type Command, Option } from 'commander';
 import { type ConnectionFlags, DEFAULT_API_URL, resolveConnection } from '../config/client-connection.ts';
 import { parseJsonExact } from '../domain/json-text.ts';
@@ -70,6 +70,34 @@ export function unreachable(error: unknown, flags: ConnectionFlags): CommandErro
     `cannot reach Herald at ${withoutCredentials(url)} (${from}): ${(error as Error).message || code}. ` +
       'Is `herald serve` running there? Point the CLI at another Herald with --url URL or HERALD_URL',
   );
+}
+
+/**
+ * For an answer that is not Herald's (a 2xx body that is not JSON, an error body not in Herald's
+ * `{"error": {…}}` shape, so its code is `http_<status>`): a CommandError asking whether the URL is a
+ * Herald server, naming where it came from. `describe` words a HeraldApiError (the flag it is about).
+ * Null for any other error.
+ */
+export function notHerald(
+  error: unknown,
+  flags: ConnectionFlags,
+  describe: (error: HeraldApiError) => string,
+): CommandError | null {
+  const { url, urlFrom } = resolveConnection(flags);
+  const question = urlFrom
+    ? `is ${urlFrom} a Herald server?`
+    : 'is it a Herald server (the default URL)? Point the CLI at one with --url URL or HERALD_URL';
+  if (error instanceof HeraldResponseError) {
+    return new CommandError(
+      `${withoutCredentials(url)} answered ${error.status} with a body that is not JSON: ${question}`,
+    );
+  }
+  if (error instanceof HeraldApiError && error.code === `http_${error.status}`) {
+    return new CommandError(
+      `${describe(error)} (from ${withoutCredentials(url)}, an answer not in Herald's error format: ${question})`,
+    );
+  }
+  return null;
 }
 
 /** The URL with any user name and password in it replaced by `***`, for messages. */

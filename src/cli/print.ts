@@ -1,7 +1,13 @@
 /** What the API commands share: a client for the run of one command, and JSON output. */
 import { HeraldApiError, type HeraldClient } from '@herald/client';
 import type { Command } from 'commander';
-import { type ConnectionFlags, checkRequiredFlags, connect, unreachable } from './api-connection.ts';
+import {
+  type ConnectionFlags,
+  checkRequiredFlags,
+  connect,
+  notHerald,
+  unreachable,
+} from './api-connection.ts';
 import { describeApiError } from './api-errors.ts';
 import { CommandError, runCommand } from './run-command.ts';
 
@@ -99,7 +105,10 @@ export function apiAction<F extends ConnectionFlags>(
       try {
         await body(client, flags, args);
       } catch (error) {
-        if (error instanceof HeraldApiError) throw new CommandError(describeApiError(error, command));
+        const describe = (e: HeraldApiError) => describeApiError(e, command);
+        const foreign = notHerald(error, flags, describe);
+        if (foreign) throw foreign;
+        if (error instanceof HeraldApiError) throw new CommandError(describe(error));
         throw unreachable(error, flags) ?? error;
       } finally {
         await client.close();

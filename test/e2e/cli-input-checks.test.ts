@@ -4,13 +4,16 @@
  * printed with its control characters made visible. Real CLI processes against a real `herald serve`.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { HeraldClient } from '@herald/client';
 import { type HeraldProcess, runHerald, startHerald } from './harness.ts';
 
 const ADMIN = 'cli-input-checks-token-0123456789';
 
-const herald = (args: string[]) => runHerald(args, { killAfterMs: 20_000 });
+const herald = (args: string[], env: Record<string, string> = {}) =>
+  runHerald(args, { env, killAfterMs: 20_000 });
 
 /** One line on stderr starting with `herald: `, no stack trace. */
 function oneLine(stderr: string): void {
@@ -72,5 +75,54 @@ describe('herald CLI: input mistakes and foreign answers', () => {
     assert.equal(listened.code, 1, listened.stdout);
     oneLine(listened.stderr);
     assert.match(listened.stderr, /^herald: --types: /);
+  });
+
+  test('--url at something that is not Herald: one line asking whether it is a Herald server, no stack trace', async () => {
+    // Answers 200 `ok` to reads, 500 `boom` to anything else, in plain text.
+    const foreign = createServer((req, res) => {
+      req.resume();
+      if (req.method === 'GET') res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      else res.writeHead(500, { 'content-type': 'text/plain' }).end('boom');
+    });
+    await new Promise<void>((r) => foreign.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(foreign.address() as AddressInfo).port}`;
+    try {
+      const list = await herald(['events', 'list', '--project', 'p', '--url', url, '--token', 't']);
+      assert.equal(list.code, 1);
+      assert.equal(list.stdout, '');
+      assert.equal(
+        list.stderr,
+        `herald: ${url} answered 200 with a body that is not JSON: is --url a Herald server?\n`,
+      );
+      const fromEnv = await herald(['projects', 'list'], { HERALD_URL: url, HERALD_TOKEN: 't' });
+      assert.equal(fromEnv.code, 1);
+      assert.equal(
+        fromEnv.stderr,
+        `herald: ${url} answered 200 with a body that is not JSON: is HERALD_URL a Herald server?\n`,
+      );
+      const send = await herald(['events', 'send', 'x', '--project', 'p', '--url', url, '--token', 't']);
+      assert.equal(send.code, 1);
+      assert.equal(
+        send.stderr,
+        `herald: 500 http_500: boom (from ${url}, an answer not in Herald's error format: is --url a Herald server?)\n`,
+      );
+      const listen = await herald([
+        'listen',
+        '--project',
+        'p',
+        '--url',
+        url,
+        '--token',
+        't',
+        '--forward-to',
+        'http://127.0.0.1:9/hook',
+      ]);
+      assert.equal(listen.code, 1, listen.stdout);
+      oneLine(listen.stderr);
+      assert.match(listen.stderr, /answered 200 with a body that is not JSON: is --url a Herald server\?/);
+    } finally {
+      foreign.closeAllConnections();
+      await new Promise<void>((r) => foreign.close(() => r()));
+    }
   });
 });

@@ -33,6 +33,27 @@ export function apiError(status: number, text: string): HeraldApiError {
 }
 
 /**
+ * A 2xx answer whose body is not JSON: what answered is not Herald's API (a wrong base URL, a
+ * proxy's page, another service on the port). `code` is `HERALD_CLIENT_NOT_JSON`; the request was
+ * received by whatever answered, so it may have done something with it.
+ */
+export class HeraldResponseError extends Error {
+  readonly code = 'HERALD_CLIENT_NOT_JSON';
+  readonly status: number;
+  /** The request, e.g. `GET /api/v1/projects`. */
+  readonly request: string;
+  /** The start of the body (up to 200 characters). */
+  readonly body: string;
+  constructor(status: number, request: string, body: string, cause?: unknown) {
+    super(`${status} answer with a body that is not JSON (${request}): ${body.slice(0, 200)}`, { cause });
+    this.name = 'HeraldResponseError';
+    this.status = status;
+    this.request = request;
+    this.body = body.slice(0, 200);
+  }
+}
+
+/**
  * A call that got no answer from Herald: `HERALD_CLIENT_TIMEOUT` when the call's `timeoutMs` (one
  * deadline for the whole call, its tries and waits included) ran out, `HERALD_CLIENT_NETWORK` when
  * the connection failed (refused, reset, unknown host…) and the request was not, or no longer,

@@ -3,5 +3,10 @@
  * read the delivery history. See README.md.
  */
 export { HeraldClient, type HeraldClientOptions, paginate } from './client.ts';
-export { HeraldApiError, HeraldEventTooLargeError, HeraldNetworkError } from './errors.ts';
+export {
+  HeraldApiError,
+  HeraldEventTooLargeError,
+  HeraldNetworkError,
+  HeraldResponseError,
+} from './errors.ts';
 export type * from './types.ts';

@@ -1,10 +1,11 @@
 /**
  * One call to Herald's API over the client's undici Pool: one deadline for every try and every
  * wait between them, tries again after 429 and 503 (their Retry-After), and after network errors
- * for requests that are safe to repeat; every answer that is not 2xx becomes a HeraldApiError.
+ * for requests that are safe to repeat; every answer that is not 2xx becomes a HeraldApiError, and
+ * a 2xx whose body is not JSON a HeraldResponseError.
  */
 import type { Dispatcher, Pool } from 'undici';
-import { apiError, HeraldNetworkError } from './errors.ts';
+import { apiError, HeraldNetworkError, HeraldResponseError } from './errors.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -110,7 +111,13 @@ export async function sendRequest<T>(
     }
     if (status >= 200 && status < 300) {
       options.onHeaders?.(responseHeaders, { afterNetworkError });
-      return (text ? t.parseJson(text) : undefined) as T;
+      if (!text) return undefined as T;
+      try {
+        return t.parseJson(text) as T;
+      } catch (error) {
+        // Not Herald's API: a typed error the caller can word, rather than the parser's SyntaxError.
+        throw new HeraldResponseError(status, request, text, error);
+      }
     }
     // 429 and 503 stored nothing: the same request is safe to send again after the wait asked
     // for, when that wait ends before the call's deadline.

@@ -12,6 +12,7 @@ import {
   type HeraldClientOptions,
   HeraldEventTooLargeError,
   HeraldNetworkError,
+  HeraldResponseError,
 } from '../src/index.ts';
 
 type Step = (req: IncomingMessage, res: ServerResponse) => void;
@@ -216,6 +217,32 @@ test('an event over maxBodyBytes on its own is refused before anything is sent, 
       (e: unknown) => e instanceof HeraldEventTooLargeError && e.index === 0,
     );
     assert.equal(s.seen.length, 0, 'not even the batch before it');
+  } finally {
+    await client.close();
+    await s.close();
+  }
+});
+
+test('a 2xx body that is not JSON (not Herald at `url`) throws HeraldResponseError, not a SyntaxError; a foreign error body keeps code http_<status>', async () => {
+  const s = await scripted([
+    (_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'),
+    (_req, res) => res.writeHead(500, { 'content-type': 'text/plain' }).end('boom'),
+  ]);
+  const client = s.client(0);
+  try {
+    await assert.rejects(client.listProjects(), (error: unknown) => {
+      assert.ok(error instanceof HeraldResponseError, String(error));
+      assert.equal(error.code, 'HERALD_CLIENT_NOT_JSON');
+      assert.equal(error.status, 200);
+      assert.equal(error.request, 'GET /api/v1/projects');
+      assert.equal(error.body, 'ok');
+      return true;
+    });
+    await assert.rejects(client.listProjects(), (error: unknown) => {
+      assert.ok(error instanceof HeraldApiError, String(error));
+      assert.deepEqual([error.status, error.code, error.message], [500, 'http_500', '500 http_500: boom']);
+      return true;
+    });
   } finally {
     await client.close();
     await s.close();

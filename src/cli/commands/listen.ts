@@ -5,6 +5,7 @@ import {
   type ConnectionFlags,
   connect,
   countFlag,
+  notHerald,
   positiveInt,
   typeListFlag,
   unreachable,
@@ -60,14 +61,21 @@ export function listenCommand(): Command {
     runCommand(async () => {
       // A refusal of the API names the flag it came from, as the other API commands' do (print.ts).
       // Herald not reachable (at start or at a poll): which URL was tried and how to change it.
+      // An answer that is not Herald's (a wrong --url): whether --url is a Herald server.
+      const describeApi = (error: HeraldApiError) => describeApiError(error, command, FIELD_SOURCES);
       const describe = (error: unknown): string =>
-        error instanceof HeraldApiError
-          ? describeApiError(error, command, FIELD_SOURCES)
-          : (unreachable(error, flags) ?? (error as Error)).message;
+        (
+          notHerald(error, flags, describeApi) ??
+          (error instanceof HeraldApiError ? { message: describeApi(error) } : null) ??
+          unreachable(error, flags) ??
+          (error as Error)
+        ).message;
       try {
         await listen(flags, describe);
       } catch (error) {
-        if (error instanceof HeraldApiError) throw new CommandError(describe(error));
+        const foreign = notHerald(error, flags, describeApi);
+        if (foreign) throw foreign;
+        if (error instanceof HeraldApiError) throw new CommandError(describeApi(error));
         throw unreachable(error, flags) ?? error;
       }
     }),
