@@ -125,4 +125,24 @@ describe('herald CLI: input mistakes and foreign answers', () => {
       await new Promise<void>((r) => foreign.close(() => r()));
     }
   });
+
+  test('listen --secret that is not a standard secret is refused at start naming --secret (it used to fail on every event)', async () => {
+    const project = await client.createProject({ name: 'listen-secret' });
+    const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
+    for (const secret of ['short', 'whsec_not base64!']) {
+      const run = await herald([
+        'listen',
+        ...conn,
+        '--forward-to',
+        'http://127.0.0.1:9/hook',
+        '--secret',
+        secret,
+      ]);
+      assert.equal(run.code, 1, run.stdout);
+      assert.equal(run.stdout, '');
+      oneLine(run.stderr);
+      assert.match(run.stderr, /^herald: --secret: a standard secret must be whsec_ followed by base64/);
+      assert.ok(!run.stderr.includes(secret), 'the secret is not repeated');
+    }
+  });
 });

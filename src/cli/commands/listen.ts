@@ -1,5 +1,6 @@
 /** `herald listen`: forward a project's new events to a local URL (src/cli/listen/forwarder.ts). */
 import { HeraldApiError } from '@herald/client';
+import { standardSecretKey } from '@herald/verify';
 import { Command } from 'commander';
 import {
   type ConnectionFlags,
@@ -105,6 +106,13 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
   const endpoint = flags.endpoint;
   if (endpoint !== undefined && flags.secret)
     throw new CommandError('--secret: not with --endpoint (its own secret signs)');
+  // Checked here with the SDK's own decoding (the one that signs), rather than at every event.
+  // The message never repeats the value: it is a secret.
+  if (flags.secret !== undefined && flags.secret !== '' && standardSecretKey(flags.secret) === null) {
+    throw new CommandError(
+      '--secret: a standard secret must be whsec_ followed by base64 (e.g. the whsec_… secret a run without --secret prints)',
+    );
+  }
   const intervalMs = positiveInt('--interval', flags.interval);
   const timeoutMs = positiveInt('--timeout', flags.timeout);
   const types = flags.types
@@ -135,7 +143,8 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
       };
       shape = await refresh();
     } else {
-      shape = localShape(flags.secret, types);
+      // `--secret ""` counts as unset, as every empty flag does: a new secret, printed.
+      shape = localShape(flags.secret || undefined, types);
     }
     const forwarder = createForwarder({
       client,
