@@ -10,6 +10,20 @@ import {
 } from './api-connection.ts';
 import { describeApiError } from './api-errors.ts';
 import { CommandError, runCommand } from './run-command.ts';
+import { visible } from './terminal-text.ts';
+
+/**
+ * One line of human output on stdout, its control characters made visible (terminal-text.ts):
+ * every line that may hold what a tenant or a server wrote goes through here.
+ */
+export function printLine(text: string): void {
+  process.stdout.write(`${visible(text)}\n`);
+}
+
+/** One line on stderr, `herald: ` first, its control characters made visible. */
+export function sayLine(text: string): void {
+  process.stderr.write(`herald: ${visible(text)}\n`);
+}
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -62,8 +76,8 @@ export async function eachUpTo<T>(
 export function sayMore(stopped: Written, what: string, fromCursor?: string): void {
   if (stopped.nextCursor === null) return;
   const which = fromCursor === undefined ? 'the first' : 'the next';
-  process.stderr.write(
-    `herald: showing ${which} ${stopped.written} ${what}; there are more: --limit N for more, or --cursor ${stopped.nextCursor} for the next ones\n`,
+  sayLine(
+    `showing ${which} ${stopped.written} ${what}; there are more: --limit N for more, or --cursor ${stopped.nextCursor} for the next ones`,
   );
 }
 
@@ -72,7 +86,7 @@ export function sayMore(stopped: Written, what: string, fromCursor?: string): vo
  * one line on stderr, so that a script reading the list still gets nothing, and exit code 0.
  */
 export function sayEmpty(what: string): void {
-  process.stderr.write(`herald: ${what}\n`);
+  sayLine(what);
 }
 
 /**

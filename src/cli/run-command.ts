@@ -1,4 +1,5 @@
 import { ConfigError } from '../config/config-error.ts';
+import { visible } from './terminal-text.ts';
 
 /** A failure the user can fix from the message alone (bad file, unreachable database): no stack trace. */
 export class CommandError extends Error {
@@ -34,5 +35,6 @@ function describe(error: unknown): string {
   for (let cause = error.cause; cause instanceof Error; cause = cause.cause) {
     if (!text.includes(cause.message)) text += `: ${cause.message}`;
   }
-  return text;
+  // A server's or a tenant's words (an API error echoes names and values): one visible line.
+  return visible(text);
 }

@@ -145,4 +145,58 @@ describe('herald CLI: input mistakes and foreign answers', () => {
       assert.ok(!run.stderr.includes(secret), 'the secret is not repeated');
     }
   });
+
+  test('human output shows control characters of tenant text as escapes (\\u001b, \\n); --json stays exact', async () => {
+    const nasty = 'a\u001b[2Jb\nforged line\u009bc';
+    const shown = 'a\\u001b[2Jb\\nforged line\\u009bc';
+    const project = await client.createProject({ name: nasty });
+    const conn = ['--url', server.url, '--token', ADMIN];
+    // Control characters other than the newline that ends each line.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+    const raw = (text: string) => assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+
+    const projects = await herald(['projects', 'list', ...conn]);
+    assert.equal(projects.code, 0, projects.stderr);
+    raw(projects.stdout);
+    const line = projects.stdout.split('\n').find((l) => l.startsWith(project.id));
+    assert.equal(line, `${project.id} - ${shown}`);
+    const json = await herald(['projects', 'list', '--json', ...conn]);
+    assert.equal(
+      (JSON.parse(json.stdout) as { id: string; name: string }[]).find((p) => p.id === project.id)?.name,
+      nasty,
+    );
+
+    await client.request('PUT', `/event-types/${encodeURIComponent('nasty.type')}`, {
+      body: { description: nasty },
+    });
+    const types = await herald(['event-types', 'list', ...conn]);
+    assert.equal(types.code, 0, types.stderr);
+    raw(types.stdout);
+    assert.equal(types.stdout, `nasty.type  ${shown}\n`);
+
+    // An event type as the API takes it (whatever it takes), through events list and the attempts.
+    const event = await client.sendEvent(project.id, { type: 'x\u001b]0;title\u0007y', payload: {} });
+    const events = await herald(['events', 'list', ...conn, '--project', project.id]);
+    assert.equal(events.code, 0, events.stderr);
+    raw(events.stdout);
+    assert.equal(events.stdout, `${event.id} x\\u001b]0;title\\u0007y ${event.createdAt}\n`);
+
+    // A server's error message: one visible line on stderr.
+    const foreign = createServer((req, res) => {
+      req.resume();
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(nasty);
+    });
+    await new Promise<void>((r) => foreign.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(foreign.address() as AddressInfo).port}`;
+      const refused = await herald(['events', 'list', '--url', url, '--token', 't', '--project', 'p']);
+      assert.equal(refused.code, 1);
+      raw(refused.stderr);
+      oneLine(refused.stderr);
+      assert.ok(refused.stderr.startsWith(`herald: 404 http_404: ${shown} (`), refused.stderr);
+    } finally {
+      foreign.closeAllConnections();
+      await new Promise<void>((r) => foreign.close(() => r()));
+    }
+  });
 });

@@ -12,7 +12,16 @@ import {
   requiredFlag,
   withConnectionFlags,
 } from '../api-connection.ts';
-import { apiAction, eachUpTo, narrowedBy, pageSize, printJson, sayEmpty, sayMore } from '../print.ts';
+import {
+  apiAction,
+  eachUpTo,
+  narrowedBy,
+  pageSize,
+  printJson,
+  printLine,
+  sayEmpty,
+  sayMore,
+} from '../print.ts';
 import { CommandError } from '../run-command.ts';
 
 interface AttemptsFlags extends ConnectionFlags {
@@ -66,7 +75,7 @@ export function addEndpointHistoryCommands(endpoints: Command): void {
         client.listEndpointAttempts(flags.project, id, { ...query, limit, ...(cursor ? { cursor } : {}) });
       if (flags.json) printJson(await page(pageSize(limit), flags.cursor));
       else {
-        const line = (attempt: Attempt) => process.stdout.write(`${attemptLine(attempt)}\n`);
+        const line = (attempt: Attempt) => printLine(attemptLine(attempt));
         const stopped = await eachUpTo(limit, page, line, flags.cursor);
         if (stopped.written === 0)
           sayEmpty(
@@ -94,7 +103,7 @@ export function addEndpointHistoryCommands(endpoints: Command): void {
         ...(flags.bucket ? { bucket: flags.bucket } : {}),
       });
       if (flags.json) printJson(stats);
-      else process.stdout.write(statsChart(stats.data));
+      else for (const line of statsChart(stats.data).split('\n').slice(0, -1)) printLine(line);
     }),
   );
   withConnectionFlags(
@@ -112,7 +121,7 @@ export function addEndpointHistoryCommands(endpoints: Command): void {
           since: flags.since,
           ...(flags.until ? { until: flags.until } : {}),
         })) as { recovered?: number };
-        process.stdout.write(`${id}: ${result.recovered ?? 0} failed deliveries due again\n`);
+        printLine(`${id}: ${result.recovered ?? 0} failed deliveries due again`);
       },
     ),
   );

@@ -21,7 +21,17 @@ import {
   typeListFlag,
   withConnectionFlags,
 } from '../api-connection.ts';
-import { apiAction, eachUpTo, narrowedBy, pageSize, printJson, sayEmpty, sayMore } from '../print.ts';
+import {
+  apiAction,
+  eachUpTo,
+  narrowedBy,
+  pageSize,
+  printJson,
+  printLine,
+  sayEmpty,
+  sayLine,
+  sayMore,
+} from '../print.ts';
 import { CommandError } from '../run-command.ts';
 import { addEndpointHistoryCommands } from './endpoint-history.ts';
 
@@ -176,7 +186,7 @@ export function endpointsCommand(): Command {
     apiAction<ConnectionFlags & { project: string; type?: string }>(async (client, flags, [id]) => {
       try {
         const { eventId } = await client.testEndpoint(flags.project, id, flags.type);
-        process.stdout.write(`${eventId}\n`);
+        printLine(eventId);
       } catch (error) {
         throw (await noExample(error, client, flags.project, id, flags.type)) ?? error;
       }
@@ -241,10 +251,8 @@ export function endpointsCommand(): Command {
           }
           throw error;
         }
-        process.stdout.write(`${rotated.secret}\n`);
-        process.stderr.write(
-          `herald: ${rotationNote(endpoint.signature, rotated, flags.secretFile !== undefined)}\n`,
-        );
+        printLine(rotated.secret);
+        sayLine(rotationNote(endpoint.signature, rotated, flags.secretFile !== undefined));
       },
     ),
   );
@@ -257,7 +265,7 @@ export function endpointsCommand(): Command {
   ).action(
     apiAction<ConnectionFlags & { project: string }>(async (client, flags, [id]) => {
       await client.deleteEndpoint(flags.project, id);
-      process.stdout.write(`${id}: deleted\n`);
+      printLine(`${id}: deleted`);
     }),
   );
   addEndpointHistoryCommands(endpoints);
@@ -357,5 +365,5 @@ async function noExample(
 function printEndpoint(ep: Endpoint): void {
   const types = ep.eventTypes.length ? ep.eventTypes.join(',') : 'all types';
   const flags = [ep.status, ep.dev ? 'dev' : null, ep.signature.scheme].filter(Boolean).join(', ');
-  process.stdout.write(`${ep.id} ${ep.method} ${ep.url} (${types}; ${flags})\n`);
+  printLine(`${ep.id} ${ep.method} ${ep.url} (${types}; ${flags})`);
 }

@@ -5,7 +5,7 @@
 import { type EventType, paginate } from '@herald/client';
 import type { Command } from 'commander';
 import { type ConnectionFlags, withConnectionFlags } from '../api-connection.ts';
-import { apiAction, printJson, sayEmpty } from '../print.ts';
+import { apiAction, printJson, printLine, sayEmpty } from '../print.ts';
 
 export function addEventTypeReadCommands(eventTypes: Command): void {
   withConnectionFlags(
@@ -22,7 +22,7 @@ export function addEventTypeReadCommands(eventTypes: Command): void {
         sayEmpty(
           'the event-type catalog is empty (add types with `herald event-types import FILE` or PUT /api/v1/event-types/:name)',
         );
-      } else for (const type of all) process.stdout.write(`${eventTypeLine(type)}\n`);
+      } else for (const type of all) printLine(eventTypeLine(type));
     }),
   );
   withConnectionFlags(

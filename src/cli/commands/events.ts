@@ -16,7 +16,17 @@ import {
   projectFlag,
   withConnectionFlags,
 } from '../api-connection.ts';
-import { apiAction, eachUpTo, narrowedBy, pageSize, printJson, sayEmpty, sayMore } from '../print.ts';
+import {
+  apiAction,
+  eachUpTo,
+  narrowedBy,
+  pageSize,
+  printJson,
+  printLine,
+  sayEmpty,
+  sayLine,
+  sayMore,
+} from '../print.ts';
 import { CommandError } from '../run-command.ts';
 
 interface SendFlags extends ConnectionFlags {
@@ -95,12 +105,12 @@ export function eventsCommand(): Command {
       else printEvent(event);
       if (replayed && resent) {
         // The first try was stored before the connection failed: the event above is this call's.
-        process.stderr.write(
-          `herald: the request was sent again after a network error and Herald answered with the event its first try had stored (above, --idempotency-key ${input.idempotencyKey}): stored once\n`,
+        sayLine(
+          `the request was sent again after a network error and Herald answered with the event its first try had stored (above, --idempotency-key ${input.idempotencyKey}): stored once`,
         );
       } else if (replayed) {
-        process.stderr.write(
-          `herald: idempotent replay: --idempotency-key ${input.idempotencyKey} was used within the last 24 h, so Herald answered with that original event (above) and created and delivered nothing new\n`,
+        sayLine(
+          `idempotent replay: --idempotency-key ${input.idempotencyKey} was used within the last 24 h, so Herald answered with that original event (above) and created and delivered nothing new`,
         );
       }
     }),
@@ -155,8 +165,8 @@ export function eventsCommand(): Command {
         const stopped = await eachUpTo(most, page, (attempt) => attempts.push(attempt));
         printJson({ ...event, attempts });
         if (stopped.nextCursor !== null)
-          process.stderr.write(
-            `herald: the event has more than ${stopped.written} attempts; "attempts" holds the newest ${stopped.written}: --attempts N for more\n`,
+          sayLine(
+            `the event has more than ${stopped.written} attempts; "attempts" holds the newest ${stopped.written}: --attempts N for more`,
           );
       },
     ),
@@ -192,7 +202,7 @@ export function deliveriesCommand(): Command {
         }
         throw error;
       }
-      process.stdout.write(`${id}: due now\n`);
+      printLine(`${id}: due now`);
     }),
   );
   return deliveries;
@@ -203,5 +213,5 @@ function printEvent(event: EventSummary | HeraldEvent): void {
   const deliveries = 'deliveries' in event ? (event as HeraldEvent).deliveries : [];
   const lines = [`${event.id} ${event.type}${event.test ? ' (test)' : ''} ${event.createdAt}`];
   for (const d of deliveries) lines.push(`  ${d.id} ${d.status} → ${d.url}`);
-  process.stdout.write(`${lines.join('\n')}\n`);
+  for (const line of lines) printLine(line);
 }

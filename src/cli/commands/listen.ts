@@ -15,6 +15,7 @@ import {
 import { describeApiError, type FieldSources } from '../api-errors.ts';
 import { endpointShape, type ForwardShape, localShape } from '../listen/forward-shape.ts';
 import { createForwarder } from '../listen/forwarder.ts';
+import { printLine } from '../print.ts';
 import { CommandError, runCommand } from '../run-command.ts';
 import { isLoopbackUrl } from './listen-target.ts';
 
@@ -153,7 +154,7 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
       shape,
       intervalMs,
       timeoutMs,
-      log: (line) => process.stdout.write(`${line}\n`),
+      log: printLine,
       describeError,
       ...(refresh ? { refresh } : {}),
     });
@@ -162,7 +163,7 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
       forwarder.stop();
       const waiting = forwarder.activity();
       if (waiting) {
-        process.stdout.write(`stopping: waiting for ${waiting}; Ctrl-C again to exit now\n`);
+        printLine(`stopping: waiting for ${waiting}; Ctrl-C again to exit now`);
       }
       // A second Ctrl-C (or SIGTERM) does not wait.
       process.once('SIGINT', () => process.exit(130));
@@ -170,8 +171,8 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    process.stdout.write(
-      `herald listen: forwarding new events of ${flags.project} to ${target.href}, ${shape.describe}; Ctrl-C to stop\n`,
+    printLine(
+      `herald listen: forwarding new events of ${flags.project} to ${target.href}, ${shape.describe}; Ctrl-C to stop`,
     );
     await forwarder.run();
   } finally {

@@ -7,7 +7,7 @@ import type { ProjectInput } from '@herald/client';
 import { Command } from 'commander';
 import { LIMITS } from '../../api/schemas/common.ts';
 import { type ConnectionFlags, requiredFlag, withConnectionFlags } from '../api-connection.ts';
-import { apiAction, printJson, sayEmpty } from '../print.ts';
+import { apiAction, printJson, printLine, sayEmpty } from '../print.ts';
 import { CommandError } from '../run-command.ts';
 
 /** The API's bound of a project's backlogLimit: a larger one is refused here, before a request. */
@@ -46,7 +46,7 @@ export function projectsCommand(): Command {
       }
       if (flags.json) printJson(all);
       else if (all.length === 0) sayEmpty('no projects yet (add one with `herald projects create NAME`)');
-      else for (const p of all) process.stdout.write(`${p.id} ${p.uid ?? '-'} ${p.name}\n`);
+      else for (const p of all) printLine(`${p.id} ${p.uid ?? '-'} ${p.name}`);
     }),
   );
   withConnectionFlags(
@@ -94,7 +94,7 @@ export function projectsCommand(): Command {
   ).action(
     apiAction<ConnectionFlags & { name: string }>(async (client, flags, [project]) => {
       const { key } = await client.createApiKey(project, flags.name);
-      process.stdout.write(`${key}\n`);
+      printLine(key);
     }),
   );
   withConnectionFlags(
@@ -114,7 +114,7 @@ export function projectsCommand(): Command {
         sayEmpty(
           `no API keys in ${project} (add one with \`herald projects api-key ${project} --name NAME\`)`,
         );
-      else for (const k of data) process.stdout.write(`${k.id} ${k.prefix}… ${k.createdAt} ${k.name}\n`);
+      else for (const k of data) printLine(`${k.id} ${k.prefix}… ${k.createdAt} ${k.name}`);
     }),
   );
   withConnectionFlags(
@@ -127,7 +127,7 @@ export function projectsCommand(): Command {
     apiAction<ConnectionFlags>(async (client, _flags, args) => {
       const [project, key] = args as unknown as [string, string];
       await client.deleteApiKey(project, key);
-      process.stdout.write(`${key}: revoked\n`);
+      printLine(`${key}: revoked`);
     }),
   );
   return projects;
