@@ -130,6 +130,19 @@ export function jsonFlag(flag: string, value: string): unknown {
   }
 }
 
+/**
+ * A JSON flag that must hold an object (`--settings`): `[]`, `null`, a string or a number would
+ * otherwise be spread as nothing (or as indexes) and change nothing, silently.
+ */
+export function jsonObjectFlag(flag: string, value: string): Record<string, unknown> {
+  const parsed = jsonFlag(flag, value);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    const got = parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : `a ${typeof parsed}`;
+    throw new CommandError(`${flag}: must be a JSON object ({"name": value, …}), got ${got}`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
 /** Options apiAction checks once commander has checked the arguments (see requiredFlag). */
 const AFTER_ARGUMENTS = new WeakSet<Option>();
 

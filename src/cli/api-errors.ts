@@ -37,16 +37,18 @@ export function flagForField(field: string, command: Command, sources: FieldSour
   const [, where, name = ''] = match;
   if (where === 'params' && !sources.params?.includes(name)) return null;
   if (command.registeredArguments.some((argument) => argument.name() === name)) return `<${name}>`;
-  const flags = new Set(
-    command.options.map((option) => option.long).filter((long) => long && !CONNECTION_FLAGS.has(long)),
-  );
+  const given = flags(command);
   const kebab = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   for (const flag of [Object.hasOwn(RENAMED, name) ? RENAMED[name] : undefined, kebab]) {
-    if (flag && flags.has(flag)) return flag;
+    if (flag && given.has(flag)) return flag;
   }
-  if (where === 'body' && flags.has('--settings')) return '--settings';
+  if (where === 'body' && given.has('--settings')) return '--settings';
   return null;
 }
+
+/** The long flags of `command` that are about the request (not the connection). */
+const flags = (command: Command): Set<string | undefined> =>
+  new Set(command.options.map((option) => option.long).filter((long) => long && !CONNECTION_FLAGS.has(long)));
 
 /**
  * The line a refused request prints: `400 HERALD_ERR_VALIDATION: --since: must be …`, the API's
@@ -64,7 +66,13 @@ export function describeApiError(
   if (!flag) return error.message;
   const head = `${error.status} ${error.code}: `;
   const message = error.message.startsWith(head) ? error.message.slice(head.length) : error.message;
-  const reason = message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message;
+  let reason = message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message;
+  // `until` is the API's field: the flag, or the default it took (now) when no --until was given.
+  if (flag === '--since' && reason === 'must not be after until' && flags(command).has('--until')) {
+    reason = command.getOptionValue('until')
+      ? 'must not be after --until'
+      : 'must not be after now (the default --until)';
+  }
   const plain = flag !== '--settings' && /^(body|querystring|params)\.[^.]+$/.test(field);
   return `${head}${flag}${plain ? '' : ` (${field})`}: ${reason}`;
 }

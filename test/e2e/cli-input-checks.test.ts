@@ -199,4 +199,77 @@ describe('herald CLI: input mistakes and foreign answers', () => {
       await new Promise<void>((r) => foreign.close(() => r()));
     }
   });
+
+  test('--settings must be a JSON object; recover --since in the future says "after now (the default --until)"; --json is taken by every command that prints JSON; update --name "" changes nothing', async () => {
+    const project = await client.createProject({ name: 'small ones' });
+    const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
+    const endpoint = await client.createEndpoint(project.id, {
+      url: 'https://hooks.example/s',
+      name: 'kept',
+    });
+
+    for (const [settings, got] of [
+      ['[]', 'an array'],
+      ['null', 'null'],
+      ['5', 'a number'],
+      ['"PUT"', 'a string'],
+    ] as const) {
+      for (const args of [
+        ['endpoints', 'create', 'https://hooks.example/t', ...conn, '--settings', settings],
+        ['endpoints', 'update', endpoint.id, ...conn, '--settings', settings],
+      ]) {
+        const run = await herald(args);
+        assert.equal(run.code, 1, `${args.join(' ')}: ${run.stdout}`);
+        oneLine(run.stderr);
+        assert.match(run.stderr, new RegExp(`^herald: --settings: must be a JSON object .*, got ${got}\n$`));
+      }
+    }
+    assert.equal((await client.listEndpoints(project.id)).data.length, 1);
+
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    const recover = await herald(['endpoints', 'recover', endpoint.id, ...conn, '--since', future]);
+    assert.equal(recover.code, 1);
+    assert.equal(
+      recover.stderr,
+      'herald: 422 HERALD_ERR_UNPROCESSABLE: --since: must not be after now (the default --until)\n',
+    );
+    const past = new Date(Date.now() - 3_600_000).toISOString();
+    const both = await herald([
+      'endpoints',
+      'recover',
+      endpoint.id,
+      ...conn,
+      '--since',
+      future,
+      '--until',
+      past,
+    ]);
+    assert.equal(both.stderr, 'herald: 422 HERALD_ERR_UNPROCESSABLE: --since: must not be after --until\n');
+    const stats = await herald(['endpoints', 'stats', endpoint.id, ...conn, '--since', future]);
+    assert.match(stats.stderr, /--since: must not be after now \(the default --until\)\n$/);
+
+    const event = await client.sendEvent(project.id, { type: 'player.paid', payload: { n: 1 } });
+    await client.request('PUT', '/event-types/player.paid', { body: { description: 'paid' } });
+    for (const args of [
+      ['events', 'get', event.id, ...conn],
+      ['endpoints', 'get', endpoint.id, ...conn],
+      ['event-types', 'get', 'player.paid', '--url', server.url, '--token', ADMIN],
+    ]) {
+      const run = await herald([...args, '--json']);
+      assert.equal(run.code, 0, `${args.join(' ')}: ${run.stderr}`);
+      assert.equal(typeof JSON.parse(run.stdout), 'object');
+    }
+
+    const nameless = await herald(['endpoints', 'update', endpoint.id, ...conn, '--name', '']);
+    assert.equal(nameless.code, 1);
+    oneLine(nameless.stderr);
+    assert.match(nameless.stderr, /^herald: nothing to change: .*to clear the name: --settings/);
+    const renamedToo = await herald(['endpoints', 'update', endpoint.id, ...conn, '--name', '', '--dev']);
+    assert.equal(renamedToo.code, 0, renamedToo.stderr);
+    const kept = await client.getEndpoint(project.id, endpoint.id);
+    assert.deepEqual([kept.name, kept.dev], ['kept', true]);
+    const cleared = await herald(['endpoints', 'update', endpoint.id, ...conn, '--settings', '{"name": ""}']);
+    assert.equal(cleared.code, 0, cleared.stderr);
+    assert.equal((await client.getEndpoint(project.id, endpoint.id)).name, '');
+  });
 });

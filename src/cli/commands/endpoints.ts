@@ -15,7 +15,7 @@ import { Command } from 'commander';
 import {
   type ConnectionFlags,
   countFlag,
-  jsonFlag,
+  jsonObjectFlag,
   positiveInt,
   projectFlag,
   typeListFlag,
@@ -97,11 +97,12 @@ export function endpointsCommand(): Command {
       .option(
         '--settings <json>',
         'any other endpoint fields as JSON, or @FILE (method, headers, signature, …)',
-      ),
+      )
+      .option('--json', 'print it as JSON (what it prints anyway; taken as by the other commands)'),
   ).action(
     apiAction<CreateFlags>(async (client, flags, [url]) => {
       const input: EndpointInput = {
-        ...((flags.settings ? jsonFlag('--settings', flags.settings) : {}) as Partial<EndpointInput>),
+        ...((flags.settings ? jsonObjectFlag('--settings', flags.settings) : {}) as Partial<EndpointInput>),
         url,
       };
       if (flags.types) input.eventTypes = typeListFlag(flags.types, 'for every type, leave out --types');
@@ -115,7 +116,8 @@ export function endpointsCommand(): Command {
       .command('get')
       .description('one endpoint and its latest attempts')
       .argument('<endpoint>', 'endpoint id')
-      .addOption(projectFlag()),
+      .addOption(projectFlag())
+      .option('--json', 'print it as JSON (what it prints anyway; taken as by the other commands)'),
   ).action(
     apiAction<ConnectionFlags & { project: string }>(async (client, flags, [id]) => {
       const endpoint = await client.getEndpoint(flags.project, id);
@@ -144,16 +146,20 @@ export function endpointsCommand(): Command {
     apiAction<UpdateFlags>(async (client, flags, [id]) => {
       if (flags.types && flags.allTypes) throw new CommandError('--types and --all-types: give one of them');
       const patch = {
-        ...((flags.settings ? jsonFlag('--settings', flags.settings) : {}) as Partial<EndpointInput>),
+        ...((flags.settings ? jsonObjectFlag('--settings', flags.settings) : {}) as Partial<EndpointInput>),
       };
-      if (flags.endpointUrl !== undefined) patch.url = flags.endpointUrl;
+      // An empty flag counts as unset (docs/cli.md): `--name ""` keeps the name; clearing it is
+      // `--settings '{"name": ""}'`.
+      if (flags.endpointUrl) patch.url = flags.endpointUrl;
       if (flags.types) patch.eventTypes = typeListFlag(flags.types, 'for every type, give --all-types');
       if (flags.allTypes) patch.eventTypes = [];
       if (flags.dev !== undefined) patch.dev = flags.dev;
-      if (flags.name !== undefined) patch.name = flags.name;
+      if (flags.name) patch.name = flags.name;
       if ('secret' in patch) throw new CommandError('--settings: the secret is changed with rotate-secret');
       if (Object.keys(patch).length === 0)
-        throw new CommandError('nothing to change: give at least one setting');
+        throw new CommandError(
+          'nothing to change: give at least one setting (an empty flag counts as unset; to clear the name: --settings \'{"name": ""}\')',
+        );
       const endpoint = await client.updateEndpoint(flags.project, id, patch);
       if (flags.json) printJson(endpoint);
       else printEndpoint(endpoint);

@@ -29,7 +29,8 @@ export function addEventTypeReadCommands(eventTypes: Command): void {
     eventTypes
       .command('get')
       .description('one event type as JSON: its description, JSON Schema and example payload')
-      .argument('<name>', 'event type name, e.g. player.purchase'),
+      .argument('<name>', 'event type name, e.g. player.purchase')
+      .option('--json', 'print it as JSON (what it prints anyway; taken as by the other commands)'),
   ).action(
     apiAction<ConnectionFlags>(async (client, _flags, [name]) => {
       printJson(await client.getEventType(name));

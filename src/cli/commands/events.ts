@@ -153,7 +153,8 @@ export function eventsCommand(): Command {
       .description('one event with its deliveries and their attempts so far')
       .argument('<event>', 'event id')
       .addOption(projectFlag())
-      .addOption(countFlag('--attempts <n>', 'include at most this many attempts, newest first', 100)),
+      .addOption(countFlag('--attempts <n>', 'include at most this many attempts, newest first', 100))
+      .option('--json', 'print it as JSON (what it prints anyway; taken as by the other commands)'),
   ).action(
     apiAction<ConnectionFlags & { project: string; attempts: string | number }>(
       async (client, flags, [id]) => {

@@ -55,7 +55,8 @@ export function projectsCommand(): Command {
       .description('create a project; prints it')
       .argument('<name>', 'a name for people')
       .option('--uid <uid>', 'your own unique id for it (paths accept it instead of the id)')
-      .option('--backlog-limit <n|default>', BACKLOG_LIMIT_HELP),
+      .option('--backlog-limit <n|default>', BACKLOG_LIMIT_HELP)
+      .option('--json', 'print it as JSON (what it prints anyway; taken as by the other commands)'),
   ).action(
     apiAction<ConnectionFlags & { uid?: string; backlogLimit?: string }>(async (client, flags, [name]) => {
       const input: ProjectInput = { name, ...(flags.uid ? { uid: flags.uid } : {}) };
@@ -70,7 +71,8 @@ export function projectsCommand(): Command {
       .argument('<project>', 'project id or uid')
       .option('--name <name>', 'a name for people')
       .option('--uid <uid>', 'your own unique id for it')
-      .option('--backlog-limit <n|default>', BACKLOG_LIMIT_HELP),
+      .option('--backlog-limit <n|default>', BACKLOG_LIMIT_HELP)
+      .option('--json', 'print it as JSON (what it prints anyway; taken as by the other commands)'),
   ).action(
     apiAction<ConnectionFlags & { name?: string; uid?: string; backlogLimit?: string }>(
       async (client, flags, [project]) => {
