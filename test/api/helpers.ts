@@ -18,6 +18,8 @@ export type Body = any;
 export interface Reply {
   status: number;
   body: Body;
+  /** The body as sent (set by `call`). */
+  text?: string;
   headers: Record<string, string | string[] | number | undefined>;
 }
 
@@ -79,7 +81,7 @@ export async function startApi(
     } catch {
       parsed = text;
     }
-    return { status: response.statusCode, body: parsed, headers: response.headers };
+    return { status: response.statusCode, body: parsed, text, headers: response.headers };
   };
 
   return {

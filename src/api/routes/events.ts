@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { parseCidr } from '../../domain/address-classifier.ts';
 import { ID_PREFIX } from '../../domain/ids.ts';
 import { acceptEvents } from '../accept-events.ts';
+import { sendAccepted } from '../accepted-answer.ts';
 import { noPortal, projectFor } from '../auth.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { type EventInput, idempotencyKeyHeader, toNewEvent } from '../event-input.ts';
@@ -44,7 +45,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
       );
       const [accepted] = await acceptEvents(ctx, project, [input]);
       if (accepted!.duplicate) reply.header('idempotent-replayed', 'true');
-      return reply.code(202).send(eventJson(accepted!.event, accepted!.deliveries));
+      return sendAccepted(reply, [accepted!], false);
     },
   );
 
@@ -73,7 +74,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
         inputs.push(await toNewEvent(store, project, e, `body.events.${i}`, allow));
       }
       const accepted = await acceptEvents(ctx, project, inputs);
-      return reply.code(202).send({ data: accepted.map((a) => eventJson(a.event, a.deliveries)) });
+      return sendAccepted(reply, accepted, true);
     },
   );
 

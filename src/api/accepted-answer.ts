@@ -1,0 +1,64 @@
+/**
+ * The 202 answer of an accept, as text in pieces when it is large. A batch of 1,000 events fanned
+ * out to 100 endpoints each answers 100,000 deliveries, ~32 MB of JSON: built whole, that is
+ * 100,000 short-lived objects and a 32 MB string (copied once more, flat, with the HTTP head in
+ * front of it), and strings that large are allocated straight into V8's old generation, where only
+ * a full collection frees them. Session 25 measured 144 MiB allocated on the API thread per such
+ * batch, most of the 324 MiB of old-generation garbage seen under a burst (docs/performance-log.md).
+ *
+ * From ANSWER_STREAM_DELIVERIES deliveries on, the same text (byte for byte what JSON.stringify of
+ * the whole answer gives: eventJson's `deliveries` is its last key) goes out in pieces of about
+ * 32 KB, each made when the socket has taken the one before, with chunked transfer encoding instead of
+ * a Content-Length. Smaller answers are sent whole, as before.
+ */
+import { Readable } from 'node:stream';
+import type { FastifyReply } from 'fastify';
+import type { AcceptedEvent } from '../store/store.ts';
+import { deliveryJson, eventJson } from './serialize.ts';
+
+/** Answers with at least this many deliveries (~320 bytes of JSON each) are sent in pieces. */
+export const ANSWER_STREAM_DELIVERIES = 1_000;
+/** Deliveries per piece: ~32 KB of text, well under the 128 KiB from which V8 allocates old. */
+const PIECE_DELIVERIES = 100;
+
+/**
+ * Sends `accepted` as the 202 answer: `{data: [event, …]}` for a batch, else its one event.
+ * Each event is `eventJson(event, deliveries)`.
+ */
+export function sendAccepted(reply: FastifyReply, accepted: readonly AcceptedEvent[], batch: boolean) {
+  let deliveries = 0;
+  for (const a of accepted) deliveries += a.deliveries.length;
+  reply.code(202);
+  if (deliveries < ANSWER_STREAM_DELIVERIES) {
+    const events = accepted.map((a) => eventJson(a.event, a.deliveries));
+    return reply.send(batch ? { data: events } : events[0]);
+  }
+  reply.type('application/json; charset=utf-8');
+  // Strings as they are (no Buffer copies), one piece ahead of the socket.
+  return reply.send(Readable.from(answerPieces(accepted, batch), { highWaterMark: 1 }));
+}
+
+/**
+ * The answer's text in pieces, as JSON.stringify would write it whole: an event of up to
+ * PIECE_DELIVERIES deliveries is one piece, a larger one its head and its deliveries in groups.
+ * Separators are pieces of their own rather than joined to a large one (a copy).
+ */
+export function* answerPieces(accepted: readonly AcceptedEvent[], batch: boolean): Generator<string> {
+  if (batch) yield '{"data":[';
+  for (let i = 0; i < accepted.length; i++) {
+    const { event, deliveries } = accepted[i]!;
+    if (i > 0) yield ',';
+    if (deliveries.length <= PIECE_DELIVERIES) {
+      yield JSON.stringify(eventJson(event, deliveries));
+      continue;
+    }
+    // `{…,"createdAt":"…"}` without its closing brace, then the deliveries as its last key.
+    yield `${JSON.stringify(eventJson(event)).slice(0, -1)},"deliveries":[`;
+    for (let j = 0; j < deliveries.length; j += PIECE_DELIVERIES) {
+      if (j > 0) yield ',';
+      yield JSON.stringify(deliveries.slice(j, j + PIECE_DELIVERIES).map(deliveryJson)).slice(1, -1);
+    }
+    yield ']}';
+  }
+  if (batch) yield ']}';
+}
