@@ -6,6 +6,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isParentRowGone } from '../store/store-unavailable.ts';
 import { storeUnavailable, throttledLog } from './store-failure-answers.ts';
 import { validationWords } from './validation-words.ts';
 
@@ -188,9 +189,22 @@ function missingBody(error: unknown, request: FastifyRequest): HeraldError | nul
   return new ValidationError('body', `is required: send a JSON object${fields}`, { cause: error });
 }
 
+/**
+ * A write that lost a race with a delete: the route found its project (and endpoint), and the store
+ * then found the row gone (a foreign key violation, SQLite or PostgreSQL). Answered with the 404 a
+ * request sent after the delete gets: the endpoint when the route names one (deleted with its
+ * project, or on its own), else the project. One place for every write keyed by a project.
+ */
+function parentGone(error: unknown, request: FastifyRequest): HeraldError | null {
+  if (!isParentRowGone(error)) return null;
+  const params = (request.params ?? {}) as Record<string, unknown>;
+  return new NotFoundError(params.endpoint !== undefined ? 'endpoint' : 'project', { cause: error });
+}
+
 /** Fastify error handler: `{"error": {"code", "message", "details"?}}` for everything. */
 export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply) {
   const known =
+    parentGone(error, request) ??
     bodyTooLarge(error, request) ??
     unsupportedMediaType(error) ??
     missingBody(error, request) ??

@@ -106,6 +106,22 @@ export function isStoreUnreachable(error: unknown): boolean {
   return code === undefined && typeof message === 'string' && PG_CONNECTION_LOST.test(message);
 }
 
+/** SQLITE_CONSTRAINT_FOREIGNKEY (extended code); PostgreSQL's foreign_key_violation. */
+const SQLITE_CONSTRAINT_FOREIGNKEY = 787;
+const POSTGRES_FOREIGN_KEY_VIOLATION = '23503';
+
+/**
+ * A write referenced a row that is gone: the project (or endpoint) the route found was deleted
+ * between that read and the write (an event, endpoint, API key or secret inserted while its project
+ * is being deleted). Not a server fault: the API answers as if the request came after the delete.
+ */
+export function isParentRowGone(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { errcode, code } = error as { errcode?: unknown; code?: unknown };
+  if (typeof errcode === 'number') return errcode === SQLITE_CONSTRAINT_FOREIGNKEY;
+  return code === POSTGRES_FOREIGN_KEY_VIOLATION;
+}
+
 /**
  * A failure to open (connect to and migrate) the database, said as one: which database (its
  * password masked) and what went wrong, e.g. "cannot reach the database at

@@ -1,0 +1,149 @@
+/**
+ * A write keyed by a project that loses a race with the project's delete: the route found the
+ * project, the delete went through, then the write reached the store (a foreign key violation:
+ * SQLite's "FOREIGN KEY constraint failed", PostgreSQL's 23503). The answer is the 404 a request
+ * sent after the delete gets, never a 500. Real server on listen(0); SQLite on disk and PostgreSQL.
+ * The race is made certain: the store deletes the project just before the write.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { buildApp } from '../../src/api/build-app.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import type { Store } from '../../src/store/store.ts';
+import { type TestPostgres, withPostgres } from '../support/postgres.ts';
+
+const ADMIN = 'delete-race-admin-token-0123456789abcdef';
+
+/** `store`, whose write `method` first deletes the project it is given (by `projectOf` its arguments). */
+function deletingFirst(store: Store, method: keyof Store, projectOf: (args: unknown[]) => string): Store {
+  return new Proxy(store, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver);
+      if (typeof value !== 'function') return value;
+      if (name !== method) return value.bind(target);
+      return async (...args: unknown[]) => {
+        assert.equal(await target.deleteProject(projectOf(args)), true);
+        return value.apply(target, args);
+      };
+    },
+  });
+}
+
+const CASES: {
+  what: string;
+  method: keyof Store;
+  projectOf: (args: unknown[]) => string;
+  path: (projectId: string) => string;
+  body: unknown;
+  /** PostgreSQL's events have no foreign key to projects (see the report): SQLite only. */
+  sqliteOnly?: boolean;
+}[] = [
+  {
+    what: 'an event',
+    method: 'acceptEvents',
+    projectOf: (a) => a[0] as string,
+    path: (p) => `/api/v1/projects/${p}/events`,
+    body: { type: 'a.b', payload: {} },
+    sqliteOnly: true,
+  },
+  {
+    what: 'a batch of events',
+    method: 'acceptEvents',
+    projectOf: (a) => a[0] as string,
+    path: (p) => `/api/v1/projects/${p}/events/batch`,
+    body: { events: [{ type: 'a.b', payload: {} }] },
+    sqliteOnly: true,
+  },
+  {
+    what: 'an endpoint',
+    method: 'createEndpoint',
+    projectOf: (a) => (a[0] as { projectId: string }).projectId,
+    path: (p) => `/api/v1/projects/${p}/endpoints`,
+    body: { url: 'http://127.0.0.1:9/hook' },
+  },
+  {
+    what: 'an API key',
+    method: 'createApiKey',
+    projectOf: (a) => (a[0] as { projectId: string }).projectId,
+    path: (p) => `/api/v1/projects/${p}/api-keys`,
+    body: { name: 'k' },
+  },
+];
+
+async function post(base: string, path: string, body: unknown) {
+  const r = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: r.status, body: (await r.json()) as { error?: { code: string; message: string } } };
+}
+
+function suite(
+  name: string,
+  open: () => Promise<{ store: Store; done: () => Promise<void> }>,
+  postgres: boolean,
+) {
+  describe(`a write racing its project's delete (${name})`, () => {
+    for (const c of CASES) {
+      if (postgres && c.sqliteOnly) continue;
+      test(`${c.what}: 404 HERALD_ERR_NOT_FOUND for the project, not 500`, async () => {
+        const { store, done } = await open();
+        const app = buildApp({
+          store: deletingFirst(store, c.method, c.projectOf),
+          config: loadConfig({ env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8' } }),
+        });
+        try {
+          await app.listen({ port: 0, host: '127.0.0.1' });
+          const { port } = app.server.address() as { port: number };
+          const base = `http://127.0.0.1:${port}`;
+          const project = (await post(base, '/api/v1/projects', { name: 'doomed' })).body as { id: string };
+          const r = await post(base, c.path(project.id), c.body);
+          assert.equal(r.status, 404, JSON.stringify(r.body));
+          assert.equal(r.body.error?.code, 'HERALD_ERR_NOT_FOUND');
+          assert.equal(r.body.error?.message, 'project not found');
+          assert.equal(await store.getProject(project.id), null);
+        } finally {
+          await app.close();
+          await done();
+        }
+      });
+    }
+  });
+}
+
+suite(
+  'SQLite',
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-delete-race-'));
+    const store = await openStore(`sqlite:${join(dir, 'herald.db')}`);
+    return {
+      store,
+      done: async () => {
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+  false,
+);
+
+let server: TestPostgres;
+before(async () => {
+  server = await withPostgres();
+});
+after(() => server.stop());
+suite(
+  'PostgreSQL',
+  async () => {
+    const store = new PostgresStore(await server.createDatabase());
+    await store.migrate();
+    return { store, done: () => store.close() };
+  },
+  true,
+);
