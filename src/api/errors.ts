@@ -172,7 +172,7 @@ function unsupportedMediaType(error: unknown): HeraldError | null {
   return new HeraldError(
     415,
     'HERALD_ERR_UNSUPPORTED_MEDIA_TYPE',
-    `headers.content-type: must be ${ACCEPTED_CONTENT_TYPES.join(' or ')} (a charset parameter may follow): the body must be JSON`,
+    `headers.content-type: must be ${ACCEPTED_CONTENT_TYPES.join(' or ')} (with no charset, or charset=utf-8): the body must be JSON`,
     { details: { field: 'headers.content-type', accepted: [...ACCEPTED_CONTENT_TYPES] }, cause: error },
   );
 }
