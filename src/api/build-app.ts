@@ -23,7 +23,7 @@ import {
   UnauthorizedError,
 } from './errors.ts';
 import { lazyChildLoggerFactory } from './lazy-request-logger.ts';
-import { depthLimitedJsonParser, emptyBodyAsNone, utf8Body } from './parse.ts';
+import { depthLimitedJsonParser, emptyBodyAsNone, identityEncodingOnly, utf8Body } from './parse.ts';
 import { registerApiRateLimit } from './rate-limit.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { attemptRoutes } from './routes/attempts.ts';
@@ -135,12 +135,15 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   refuseWhileClosing(app); // the first onRequest hook: a closing server runs nothing else
   // JSON only: any other content type is 415, not a string the schema then rejects. An empty JSON
   // body is no body (parse.ts emptyBodyAsNone), not Fastify's FST_ERR_CTP_EMPTY_JSON_BODY. Read as
-  // bytes: a body that is not UTF-8, or labelled with another charset, is refused (parse.ts utf8Body).
+  // bytes: a body that is not UTF-8, or labelled with another charset, is refused (parse.ts utf8Body),
+  // and so is a compressed one (identityEncodingOnly: nothing is decompressed).
   app.removeContentTypeParser(['text/plain']);
   app.addContentTypeParser(
     'application/json',
     { parseAs: 'buffer' },
-    utf8Body(emptyBodyAsNone(depthLimitedJsonParser(app.getDefaultJsonParser('error', 'error')))),
+    identityEncodingOnly(
+      utf8Body(emptyBodyAsNone(depthLimitedJsonParser(app.getDefaultJsonParser('error', 'error')))),
+    ),
   );
   app.server.maxHeadersCount = 100;
   app.setNotFoundHandler(notFoundHandler);

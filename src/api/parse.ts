@@ -351,6 +351,30 @@ export function utf8Body(parse: JsonParser): BufferParser {
   };
 }
 
+/**
+ * Refuses a body sent with a Content-Encoding other than `identity` (gzip, br, deflate…), 415 naming
+ * `headers.content-encoding`, before `parse` sees it: Herald does not decompress request bodies (a
+ * small compressed body can expand to gigabytes: a zip bomb), and taking the bytes as they are
+ * would parse compressed data as JSON, or store a body labelled compressed that was not.
+ */
+export function identityEncodingOnly(parse: BufferParser): BufferParser {
+  return (request, body, done) => {
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && !encoding.split(',').every((e) => /^\s*(identity)?\s*$/i.test(e))) {
+      done(
+        new HeraldError(
+          415,
+          'HERALD_ERR_UNSUPPORTED_MEDIA_TYPE',
+          `headers.content-encoding: must be absent or identity (was ${JSON.stringify(encoding.slice(0, 40))}): Herald does not decompress request bodies; send the JSON uncompressed`,
+          { details: { field: 'headers.content-encoding', accepted: ['identity'] } },
+        ),
+      );
+      return;
+    }
+    parse(request, body, done);
+  };
+}
+
 type JsonReviver = (key: string, value: unknown) => unknown;
 type Fields = Record<string, unknown>;
 const isFields = (v: unknown): v is Fields => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { ADMIN, type Body, startApi, type TestApi } from './helpers.ts';
 
 describe('request body bytes', () => {
@@ -85,5 +86,27 @@ describe('request body bytes', () => {
     }
     assert.ok((await storedTypes()).includes('caf\u00e9.ok'));
     assert.ok(!(await storedTypes()).some((t) => t.includes('\uFFFD')));
+  });
+  test('a Content-Encoding other than identity is 415 naming headers.content-encoding; nothing is decompressed', async () => {
+    const before = (await storedTypes()).length;
+    const json = '{"type":"zipped","payload":{}}';
+    for (const [encoding, body] of [
+      ['gzip', gzipSync(json)],
+      ['br', brotliCompressSync(json)],
+      ['br', Buffer.from(json)], // labelled compressed, sent plain
+      ['deflate', Buffer.from(json)],
+      ['GZIP', gzipSync(json)],
+      ['identity, gzip', gzipSync(json)],
+    ] as const) {
+      const r = await send(body, { 'content-encoding': encoding });
+      assert.equal(r.status, 415, `${encoding}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.error.code, 'HERALD_ERR_UNSUPPORTED_MEDIA_TYPE');
+      assert.equal(r.body.error.details.field, 'headers.content-encoding');
+    }
+    assert.equal((await storedTypes()).length, before);
+    for (const encoding of ['identity', 'Identity']) {
+      const r = await send(`{"type":"plain.${encoding}","payload":{}}`, { 'content-encoding': encoding });
+      assert.equal(r.status, 202, `${encoding}: ${JSON.stringify(r.body)}`);
+    }
   });
 });
