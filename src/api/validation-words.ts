@@ -4,7 +4,13 @@
  * (`must match pattern "^[0-9]{1,6}$"`) or says `must NOT have more than 50 properties`. Pure;
  * errors.ts turns it into the 400.
  */
-import { HEADER_NAME_PATTERN, pageQuery, TEXT_PATTERN } from './schemas/common.ts';
+import {
+  DESCRIPTION_PATTERN,
+  HEADER_NAME_PATTERN,
+  NAME_PATTERN,
+  pageQuery,
+  TEXT_PATTERN,
+} from './schemas/common.ts';
 import { projectBody } from './schemas/projects.ts';
 
 export interface AjvIssue {
@@ -28,6 +34,10 @@ export interface AjvIssue {
  */
 const PATTERN_MESSAGES: Record<string, string> = {
   [TEXT_PATTERN]: 'must not contain NUL characters or lone surrogates (text must be well-formed Unicode)',
+  [NAME_PATTERN]:
+    'must not contain control characters (U+0000 to U+001F, U+007F to U+009F: newlines, tabs, escapes) or lone surrogates, and must not be only whitespace',
+  [DESCRIPTION_PATTERN]:
+    'must not contain control characters other than line feeds and tabs (U+0000 to U+001F, U+007F to U+009F) or lone surrogates',
   [HEADER_NAME_PATTERN]: "must be an HTTP header name: 1 to 100 letters, digits or any of !#$%&'*+-.^_`|~",
   [pageQuery.limit.pattern]: 'must be an integer from 1 to 1000',
   [projectBody.properties.uid.pattern]:

@@ -176,17 +176,25 @@ describe('error wording', () => {
     assert.match(header.message, /^body\.signature\.signatureHeader: must be an HTTP header name/);
 
     const nul = assertError(
+      await api.call('POST', EP, { url: 'https://a.example/\u0000' }),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'body.url',
+    );
+    assert.equal(
+      nul.message,
+      'body.url: must not contain NUL characters or lone surrogates (text must be well-formed Unicode)',
+    );
+
+    const control = assertError(
       await api.call('POST', EP, { url: 'https://a.example/', name: 'a\u0000b' }),
       400,
       'HERALD_ERR_VALIDATION',
       'body.name',
     );
-    assert.equal(
-      nul.message,
-      'body.name: must not contain NUL characters or lone surrogates (text must be well-formed Unicode)',
-    );
+    assert.match(control.message, /^body\.name: must not contain control characters/);
 
-    for (const error of [limit, uid, header, nul]) {
+    for (const error of [limit, uid, header, nul, control]) {
       assert.doesNotMatch(error.message, /must match pattern|"\^/, error.message);
     }
   });

@@ -4,7 +4,13 @@ import { adminOnly, callerOf } from '../auth.ts';
 import { invalid, NotFoundError, unprocessable } from '../errors.ts';
 import { createEventTypeSchemaChecker } from '../event-type-schema-check.ts';
 import { pageOf } from '../parse.ts';
-import { eventTypeBody, eventTypeParams, type PageQuerystring, pageQuerystring } from '../schemas.ts';
+import {
+  eventTypeBody,
+  eventTypeNameParams,
+  eventTypeParams,
+  type PageQuerystring,
+  pageQuerystring,
+} from '../schemas.ts';
 import { eventTypeJson } from '../serialize.ts';
 import type { RouteContext } from './context.ts';
 
@@ -22,7 +28,7 @@ export function eventTypeRoutes(app: FastifyInstance, { store }: RouteContext) {
       schema: {
         tags: ['event-types'],
         summary: 'Create or update a catalog entry (admin)',
-        params: eventTypeParams,
+        params: eventTypeNameParams,
         body: eventTypeBody,
       },
     },

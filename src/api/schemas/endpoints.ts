@@ -3,6 +3,7 @@ import type { Config } from '../../config/config-types.ts';
 import {
   HEADER_NAME_PATTERN,
   LIMITS,
+  NAME_PATTERN,
   nameString,
   retryScheduleSchema,
   TEXT_PATTERN,
@@ -41,7 +42,7 @@ export const endpointBody = (config: Config) =>
     additionalProperties: false,
     properties: {
       url: urlString,
-      name: { type: 'string', maxLength: LIMITS.nameLength, pattern: TEXT_PATTERN },
+      name: { type: 'string', maxLength: LIMITS.nameLength, pattern: NAME_PATTERN },
       description: textString,
       // `*` is refused by checkEventTypeFilter (endpoint-input.ts), which names the entry and says why.
       eventTypes: {

@@ -1,11 +1,21 @@
 /** Request schemas of /api/v1/event-types. */
-import { LIMITS, TEXT_PATTERN, textString } from './common.ts';
+import { LIMITS, NAME_PATTERN, TEXT_PATTERN, textString } from './common.ts';
 
+/** An event type read by name: any name stored, those from before NAME_PATTERN included. */
 export const eventTypeParams = {
   type: 'object',
   required: ['name'],
   properties: {
     name: { type: 'string', minLength: 1, maxLength: LIMITS.nameLength, pattern: TEXT_PATTERN },
+  },
+} as const;
+
+/** An event type created or updated (PUT): its name is a name (NAME_PATTERN), as events' types are. */
+export const eventTypeNameParams = {
+  type: 'object',
+  required: ['name'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: LIMITS.nameLength, pattern: NAME_PATTERN },
   },
 } as const;
 
