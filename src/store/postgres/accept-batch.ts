@@ -50,19 +50,42 @@ export async function eventsWithDeliveries(
  * (lease_until, leased_by), and returns them with the payload text as stored (the hand-off,
  * src/delivery/handoff.ts).
  */
+/**
+ * Events for a project that is no longer there (deleted after the route found it): the error a
+ * foreign key would raise (23503), which the API answers 404 for the project (errors.ts). The
+ * group commit then writes the batch's other jobs without this one.
+ */
+function projectGone(projectIds: string[]): Error {
+  return Object.assign(
+    new Error(`insert on table "events": the project is gone (${projectIds.join(', ')})`),
+    { code: '23503' },
+  );
+}
+
 export async function acceptBatchPostgres(
   c: Queryable,
   jobs: { projectId: string; events: NewEventInput[]; now: number; lease?: AcceptLease }[],
 ): Promise<AcceptedEvent[][]> {
   const projectIds = [...new Set(jobs.map((j) => j.projectId))];
-  // Only what fan-out needs: a 10,000-endpoint project is read on every accept.
-  const endpointsByProject = new Map<string, FanOutEndpoint[]>(projectIds.map((p) => [p, []]));
+  // Only what fan-out needs: a 10,000-endpoint project is read on every accept. In the same
+  // statement, each project's row is locked FOR KEY SHARE (as a foreign key would: events have none
+  // here) until this batch commits, so that a project deleted meanwhile is seen: its delete's last
+  // transaction waits for the batch and removes its events, or the batch finds no row and fails.
+  const endpointsByProject = new Map<string, FanOutEndpoint[]>();
   for (const r of await query(
-    'SELECT project_id, id, url, status, dev, event_types FROM endpoints WHERE project_id = ANY($1::text[])',
+    `WITH p AS (SELECT id FROM projects WHERE id = ANY($1::text[]) FOR KEY SHARE)
+     SELECT p.id AS present, e.id, e.url, e.status, e.dev, e.event_types
+     FROM p LEFT JOIN endpoints e ON e.project_id = p.id`,
     [projectIds],
     c,
   )) {
-    endpointsByProject.get(String(r.project_id))?.push({
+    let list = endpointsByProject.get(String(r.present));
+    if (!list) {
+      list = [];
+      endpointsByProject.set(String(r.present), list);
+    }
+    if (r.id === null) continue; // a project without endpoints
+    list.push({
       id: String(r.id),
       url: String(r.url),
       status: String(r.status) as Endpoint['status'],
@@ -70,6 +93,8 @@ export async function acceptBatchPostgres(
       eventTypes: (typeof r.event_types === 'string' ? JSON.parse(r.event_types) : r.event_types) as string[],
     });
   }
+  const gone = projectIds.filter((p) => !endpointsByProject.has(p));
+  if (gone.length) throw projectGone(gone);
 
   interface Item {
     projectId: string;

@@ -71,6 +71,9 @@ export async function deleteProjectPostgres(
     }
   }
   return tx(async (c) => {
+    // First the project row: waits for accept batches that hold it (FOR KEY SHARE, accept-batch.ts)
+    // so that their events are deleted below, and makes those that come later find it gone.
+    await c.query('SELECT 1 FROM projects WHERE id = $1 FOR UPDATE', [projectId]);
     await lockEndpoints(c, projectId); // any created meanwhile
     for (const [table] of HISTORY_TABLES)
       await c.query(`DELETE FROM ${table} WHERE project_id = $1`, [projectId]);
