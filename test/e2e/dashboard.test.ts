@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { STATE_REFRESH_MS } from '../../src/dashboard/app/endpoint-state.ts';
 import { CHROMIUM, errorOf, launchLoopbackChromium, watchedPage } from '../support/browser.ts';
 import { buildDashboard } from '../support/dashboard-build.ts';
 import { refusedPort } from '../support/refused-port.ts';
@@ -548,6 +549,28 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     await page.goto(`${ui}/endpoints/${failing.id}/attempts/${attempt!.id}`);
     await page.getByText('The receiver answered HTTP 500: only a 2xx status counts as delivered.').waitFor();
     assert.equal(await page.getByText('http_status').count(), 0);
+    assertNoProblems();
+  });
+
+  test('an open endpoint page follows its state: disabled and enabled elsewhere, it says so within seconds', async () => {
+    const project = (
+      await api<{ id: string }>(herald.url, ADMIN, 'POST', '/api/v1/projects', { name: 'Flapping' })
+    ).body;
+    const path = `/api/v1/projects/${project.id}/endpoints`;
+    const endpoint = (
+      await api<{ id: string }>(herald.url, ADMIN, 'POST', path, { url: `${receiver.url}/flap` })
+    ).body;
+    const page = await operatorPage();
+    await page.goto(`${herald.url}/ui/projects/${project.id}/endpoints/${endpoint.id}`);
+    const banner = page.getByText(/New events skip it/);
+    await page.getByRole('button', { name: 'Send test event' }).waitFor();
+    assert.equal(await banner.count(), 0);
+    // As an auto-disable does while the page is open (after an Enable here whose deliveries fail again).
+    const patch = (active: boolean) => api(herald.url, ADMIN, 'PATCH', `${path}/${endpoint.id}`, { active });
+    assert.equal((await patch(false)).status, 200);
+    await banner.waitFor({ timeout: STATE_REFRESH_MS * 3 });
+    assert.equal((await patch(true)).status, 200);
+    await banner.waitFor({ state: 'detached', timeout: STATE_REFRESH_MS * 3 });
     assertNoProblems();
   });
 

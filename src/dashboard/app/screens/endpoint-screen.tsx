@@ -6,6 +6,7 @@ import { useApp } from '../app-context.ts';
 import { ErrorBanner, Loading, Notice } from '../components/feedback.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Tabs } from '../components/tabs.tsx';
+import { STATE_REFRESH_MS, withState } from '../endpoint-state.ts';
 import { disabledReasonText } from '../format.ts';
 import { useProject } from '../project-context.ts';
 import { useLocation } from '../router.ts';
@@ -35,6 +36,19 @@ export function EndpointScreen({ endpointId, tab }: { endpointId: string; tab: s
     }
   }, [tab, noticeTab]);
   const home = `${base}/endpoints/${encodeURIComponent(endpointId)}`;
+  // Only its state is taken from each read: settings being edited in the form are left alone.
+  const shown = endpoint !== undefined;
+  useEffect(() => {
+    if (!shown) return;
+    const timer = window.setInterval(() => {
+      if (document.hidden) return;
+      client.getEndpoint(project.id, endpointId).then(
+        (fresh) => setOverride((current) => withState(current ?? loaded.data!, fresh)),
+        () => {}, // gone or unreachable: the next read, or the next action, says so
+      );
+    }, STATE_REFRESH_MS);
+    return () => window.clearInterval(timer);
+  }, [client, project.id, endpointId, shown]);
 
   if (!(TABS as readonly string[]).includes(tab)) return <NotFound home={base} />;
   if (!endpoint) {
