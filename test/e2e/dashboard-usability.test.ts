@@ -176,6 +176,20 @@ describe('dashboard usability (browser)', { timeout: 180_000 }, () => {
     assert.equal(await errorOf(name), null);
     await value.fill('v'.repeat(4096));
     assert.equal(await headersError.count(), 0);
+    // A bad or repeated header name: the input it is about is marked, and Create lands focus on it.
+    await page.getByRole('button', { name: 'Add header' }).click();
+    const name2 = page.getByLabel('Header 2 name');
+    await name2.fill('Bad Header:');
+    assert.equal(await headersError.textContent(), '“Bad Header:” is not a valid header name.');
+    assert.equal(await name2.getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.getByLabel('Header 1 name').getAttribute('aria-invalid'), null);
+    await name2.fill('x-token');
+    assert.equal(await headersError.textContent(), 'x-token appears twice.');
+    assert.equal(await name2.getAttribute('aria-invalid'), 'true');
+    await page.getByRole('button', { name: 'Create endpoint' }).click();
+    assert.equal(await name2.evaluate((input) => input === document.activeElement), true);
+    await page.getByRole('button', { name: 'Remove header x-token', exact: true }).click();
+    assert.equal(await headersError.count(), 0);
     assert.deepEqual(posts, [], 'nothing was sent while text was too long');
     await page.getByRole('button', { name: 'Create endpoint' }).click();
     await page.getByText('Endpoint created.').waitFor();

@@ -9,22 +9,37 @@ export interface HeaderRow {
 /** Header names are HTTP tokens. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-/** Why a set of rows cannot be saved, or null. */
-export function headerRowsError(rows: HeaderRow[]): string | null {
+/** Why a set of rows cannot be saved: the message, and the row and input it is about. */
+export interface HeaderRowsProblem {
+  message: string;
+  row: number;
+  input: 'name' | 'value';
+}
+
+/** The first reason the rows cannot be saved, or null. */
+export function headerRowsProblem(rows: HeaderRow[]): HeaderRowsProblem | null {
   const seen = new Set<string>();
-  for (const row of rows) {
-    const name = row.name.trim();
-    if (name === '' && row.value === '') continue;
+  for (const [row, { name: raw, value }] of rows.entries()) {
+    const name = raw.trim();
+    if (name === '' && value === '') continue;
+    const at = (input: 'name' | 'value', message: string) => ({ message, row, input });
     const longName = lengthError(name, LIMITS.headerName);
-    if (longName) return `Header name: ${longName.charAt(0).toLowerCase()}${longName.slice(1)}`;
-    const longValue = lengthError(row.value, LIMITS.headerValue);
-    if (longValue) return `The value of ${name}: ${longValue.charAt(0).toLowerCase()}${longValue.slice(1)}`;
-    if (!TOKEN.test(name)) return `“${name || '(empty)'}” is not a valid header name.`;
-    if (/[\r\n]/.test(row.value)) return `The value of ${name} must be on one line.`;
-    if (seen.has(name.toLowerCase())) return `${name} appears twice.`;
+    if (longName) return at('name', `Header name: ${longName.charAt(0).toLowerCase()}${longName.slice(1)}`);
+    const longValue = lengthError(value, LIMITS.headerValue);
+    if (longValue) {
+      return at('value', `The value of ${name}: ${longValue.charAt(0).toLowerCase()}${longValue.slice(1)}`);
+    }
+    if (!TOKEN.test(name)) return at('name', `“${name || '(empty)'}” is not a valid header name.`);
+    if (/[\r\n]/.test(value)) return at('value', `The value of ${name} must be on one line.`);
+    if (seen.has(name.toLowerCase())) return at('name', `${name} appears twice.`);
     seen.add(name.toLowerCase());
   }
   return null;
+}
+
+/** Why a set of rows cannot be saved, or null. */
+export function headerRowsError(rows: HeaderRow[]): string | null {
+  return headerRowsProblem(rows)?.message ?? null;
 }
 
 export function rowsToHeaders(rows: HeaderRow[]): Record<string, string> {

@@ -1,6 +1,6 @@
 /** Edits custom request headers as name/value rows (added to every request of the endpoint). */
 import { useId } from 'preact/hooks';
-import { type HeaderRow, headerRowsError } from '../header-rows.ts';
+import { type HeaderRow, headerRowsProblem } from '../header-rows.ts';
 import { LIMITS, lengthError } from '../limits.ts';
 
 export function HeadersEditor({
@@ -17,7 +17,11 @@ export function HeadersEditor({
   invalidName?: string | null | undefined;
 }) {
   const id = useId();
-  const ownError = headerRowsError(rows);
+  const problem = headerRowsProblem(rows);
+  const ownError = problem?.message ?? null;
+  /** The input the rows' own error is about (a bad or repeated name, a value on two lines). */
+  const marked = (index: number, input: 'name' | 'value') =>
+    problem?.row === index && problem.input === input ? true : undefined;
   const error = ownError ?? serverError ?? null;
   const update = (index: number, patch: Partial<HeaderRow>) =>
     onChange(rows.map((row, i) => (i === index ? { ...row, ...patch } : row)));
@@ -38,7 +42,11 @@ export function HeadersEditor({
               placeholder="Header-Name"
               value={row.name}
               spellcheck={false}
-              aria-invalid={invalid || (lengthError(row.name, LIMITS.headerName) ? true : undefined)}
+              aria-invalid={
+                invalid ||
+                marked(index, 'name') ||
+                (lengthError(row.name, LIMITS.headerName) ? true : undefined)
+              }
               aria-describedby={error ? `${id}-error` : undefined}
               onInput={(e) => update(index, { name: e.currentTarget.value })}
             />
@@ -47,7 +55,11 @@ export function HeadersEditor({
               placeholder="value"
               value={row.value}
               spellcheck={false}
-              aria-invalid={invalid || (lengthError(row.value, LIMITS.headerValue) ? true : undefined)}
+              aria-invalid={
+                invalid ||
+                marked(index, 'value') ||
+                (lengthError(row.value, LIMITS.headerValue) ? true : undefined)
+              }
               aria-describedby={error ? `${id}-error` : undefined}
               onInput={(e) => update(index, { value: e.currentTarget.value })}
             />
