@@ -14,9 +14,72 @@ export function selectEndpoints<E extends Pick<Endpoint, 'status' | 'dev' | 'eve
   endpoints: readonly E[],
   event: { type: string; test: boolean },
 ): E[] {
-  return endpoints.filter(
-    (ep) => ep.status === 'active' && (!event.test || ep.dev) && endpointAcceptsType(ep, event.type),
-  );
+  return endpoints.filter((ep) => receives(ep, event));
+}
+
+/** One endpoint of selectEndpoints: active, filter matching, `dev` for a test event. */
+function receives(
+  ep: Pick<Endpoint, 'status' | 'dev' | 'eventTypes'>,
+  event: { type: string; test: boolean },
+): boolean {
+  return ep.status === 'active' && (!event.test || ep.dev) && endpointAcceptsType(ep, event.type);
+}
+
+/**
+ * The endpoints an accepted event goes to: its one endpoint for a test send (`onlyEndpointId`,
+ * whatever its filter or dev flag), else selectEndpoints. Both stores fan out with this.
+ */
+export function fanOutTargets<E extends Pick<Endpoint, 'id' | 'status' | 'dev' | 'eventTypes'>>(
+  endpoints: readonly E[],
+  event: { type: string; test: boolean },
+  onlyEndpointId: string | undefined,
+): E[] {
+  return onlyEndpointId
+    ? endpoints.filter((e) => e.id === onlyEndpointId)
+    : selectEndpoints(endpoints, event);
+}
+
+/** How many of `endpoints` fanOutTargets would return, without making the list. */
+export function countFanOutTargets(
+  endpoints: readonly Pick<Endpoint, 'id' | 'status' | 'dev' | 'eventTypes'>[],
+  event: { type: string; test: boolean },
+  onlyEndpointId: string | undefined,
+): number {
+  let n = 0;
+  for (const ep of endpoints) if (onlyEndpointId ? ep.id === onlyEndpointId : receives(ep, event)) n++;
+  return n;
+}
+
+/**
+ * Counts the deliveries of one accept as its events are fanned out, against its `maxDeliveries`
+ * (HERALD_MAX_DELIVERIES_PER_REQUEST): `add` returns an event's targets while the count is within
+ * the limit; past it, only counts (no lists are kept for a request that will be refused) and
+ * returns null. `over` then says the accept must be refused, before anything is written.
+ */
+export class DeliveryCount {
+  readonly limit: number;
+  deliveries = 0;
+  constructor(limit: number | undefined) {
+    this.limit = limit ?? Number.POSITIVE_INFINITY;
+  }
+  get over(): boolean {
+    return this.deliveries > this.limit;
+  }
+  /** The targets of a new event (its callback URL counts one more), or null once over the limit. */
+  add<E extends Pick<Endpoint, 'id' | 'status' | 'dev' | 'eventTypes'>>(
+    endpoints: readonly E[],
+    event: { type: string; test: boolean; callbackUrl: string | null },
+    onlyEndpointId: string | undefined,
+  ): E[] | null {
+    const callback = event.callbackUrl ? 1 : 0;
+    if (this.over) {
+      this.deliveries += countFanOutTargets(endpoints, event, onlyEndpointId) + callback;
+      return null;
+    }
+    const targets = fanOutTargets(endpoints, event, onlyEndpointId);
+    this.deliveries += targets.length + callback;
+    return this.over ? null : targets;
+  }
 }
 
 /**

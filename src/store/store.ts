@@ -164,13 +164,16 @@ export interface Store {
   // ── events and deliveries ─────────────────────────────────────────────────
   /**
    * Stores events and fans each out (domain `selectEndpoints`) to the project's endpoints in one
-   * transaction, plus one delivery per callbackUrl. Results are in input order.
+   * transaction, plus one delivery per callbackUrl. Results are in input order. With
+   * `maxDeliveries`, an accept whose new events would create more deliveries than that (counted on
+   * the same fan-out it would write; a repeated idempotency key counts none) throws
+   * StoreTooManyDeliveriesError and stores nothing; other accepts of its group commit are written.
    */
   acceptEvents(
     projectId: string,
     events: NewEventInput[],
     now: number,
-    options?: { lease?: AcceptLease },
+    options?: { lease?: AcceptLease; maxDeliveries?: number },
   ): Promise<AcceptedEvent[]>;
   getEvent(
     projectId: string,
@@ -288,5 +291,21 @@ export class StoreConflictError extends Error {
     super(message, options);
     this.name = 'StoreConflictError';
     this.field = field;
+  }
+}
+
+/**
+ * An accept whose new events would create more than its `maxDeliveries` deliveries (the endpoints
+ * each matches, plus one per callbackUrl; repeated idempotency keys count none). Thrown before
+ * anything of the accept is written: nothing of it is stored. The API answers 413.
+ */
+export class StoreTooManyDeliveriesError extends Error {
+  readonly limit: number;
+  readonly deliveries: number;
+  constructor(limit: number, deliveries: number) {
+    super(`these events would create ${deliveries} deliveries, over the limit of ${limit} per accept`);
+    this.name = 'StoreTooManyDeliveriesError';
+    this.limit = limit;
+    this.deliveries = deliveries;
   }
 }

@@ -18,6 +18,7 @@ import {
   MAX_VALID_SECRETS,
   type Store,
   StoreConflictError,
+  StoreTooManyDeliveriesError,
 } from '../../src/store/store.ts';
 import { defineDispatchViewSuite } from './dispatch-view-suite.ts';
 import {
@@ -657,6 +658,91 @@ export function defineStoreSuite(
           T0 + DAY + 2,
         );
         assert.equal(laterAgain?.event.id, later?.event.id);
+      },
+    );
+
+    withStore(
+      'maxDeliveries: at the limit accepted, one over refused with nothing stored; repeated keys count none; a refused accept leaves the others of its group',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 2);
+        const p = project.id;
+        // Not counted: another type's filter, a disabled endpoint, and (for a test event) not dev.
+        await store.createEndpoint(endpointInput(p, { eventTypes: ['other'] }), 'whsec_f', T0);
+        await store.createEndpoint(endpointInput(p, { active: false }), 'whsec_d', T0);
+        const dev = await store.createEndpoint(endpointInput(p, { dev: true }), 'whsec_v', T0);
+        const cb = 'http://127.0.0.1:9/cb';
+        const pending = async () => (await store.backlog(T0 + DAY)).pending;
+        const events = async () => (await store.listEvents(p, { limit: 100 })).data.length;
+
+        // 3 + (3 + callback) + 1 (a test event: the dev endpoint) + 1 (a test send) = 9.
+        const nine = [
+          eventInput('a'),
+          eventInput('a', { callbackUrl: cb }),
+          eventInput('a', { test: true }),
+          eventInput('a', { onlyEndpointId: endpoints[0]!.id, callbackUrl: cb }),
+        ];
+        const atLimit = await store.acceptEvents(p, nine, T0, { maxDeliveries: 9 });
+        assert.deepEqual(
+          atLimit.map((r) => r.deliveries.length),
+          [3, 4, 1, 1],
+        );
+        assert.equal(await pending(), 9);
+
+        const refused = await store
+          .acceptEvents(p, [...nine, eventInput('a', { idempotencyKey: 'r' })], T0 + 1, { maxDeliveries: 11 })
+          .then(
+            () => assert.fail('12 deliveries over a limit of 11 were accepted'),
+            (error: unknown) => error,
+          );
+        assert.ok(refused instanceof StoreTooManyDeliveriesError, String(refused));
+        assert.deepEqual(
+          { limit: refused.limit, deliveries: refused.deliveries },
+          { limit: 11, deliveries: 12 },
+        );
+        assert.equal(await events(), 4, 'no event of the refused accept was stored');
+        assert.equal(await pending(), 9, 'no delivery of the refused accept was stored');
+        assert.deepEqual([...(await store.heldIdempotencyKeys(p, ['r'], T0 + 2))], [], 'nor its key');
+
+        // Repeated idempotency keys (stored before, or earlier in the same accept) count none.
+        const [held] = await store.acceptEvents(p, [eventInput('a', { idempotencyKey: 'k' })], T0 + 2);
+        const repeats = await store.acceptEvents(
+          p,
+          [
+            eventInput('a', { idempotencyKey: 'k' }),
+            eventInput('a', { idempotencyKey: 'n' }),
+            eventInput('a', { idempotencyKey: 'n' }),
+          ],
+          T0 + 3,
+          { maxDeliveries: 3 },
+        );
+        assert.deepEqual(
+          repeats.map((r) => r.duplicate),
+          [true, false, true],
+        );
+        assert.equal(repeats[0]?.event.id, held?.event.id);
+        assert.equal(repeats[2]?.event.id, repeats[1]?.event.id);
+        assert.equal(await pending(), 9 + 3 + 3);
+
+        // Two accepts of one tick share a group commit: the refused one stores nothing, the other is
+        // written; with the same idempotency key, the other's event is the new one, not a repeat.
+        const [over, good] = await Promise.allSettled([
+          store.acceptEvents(p, [eventInput('a'), eventInput('a', { idempotencyKey: 'x' })], T0 + 4, {
+            maxDeliveries: 5,
+          }),
+          store.acceptEvents(p, [eventInput('a', { idempotencyKey: 'x' })], T0 + 4, { maxDeliveries: 5 }),
+        ]);
+        assert.equal(over.status, 'rejected');
+        assert.ok(over.reason instanceof StoreTooManyDeliveriesError, String(over.reason));
+        assert.equal(over.reason.deliveries, 6);
+        assert.equal(good.status, 'fulfilled');
+        const [stored] = good.value;
+        assert.equal(stored?.duplicate, false);
+        assert.equal(stored?.deliveries.length, 3);
+        assert.equal((await store.getEvent(p, stored!.event.id))?.deliveries.length, 3);
+        const [again] = await store.acceptEvents(p, [eventInput('a', { idempotencyKey: 'x' })], T0 + 5);
+        assert.equal(again?.event.id, stored?.event.id, "the key is the stored event's");
+        assert.equal(await pending(), 9 + 3 + 3 + 3);
+        assert.ok(dev);
       },
     );
 

@@ -5,10 +5,16 @@
  * keys) and getEvent share.
  */
 import type pg from 'pg';
-import { newDelivery, newEvent, selectEndpoints } from '../../domain/fan-out.ts';
+import { DeliveryCount, newDelivery, newEvent } from '../../domain/fan-out.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { Delivery, Endpoint, HeraldEvent } from '../../domain/types.ts';
-import type { AcceptedEvent, AcceptLease, NewEventInput } from '../store.ts';
+import {
+  type AcceptedEvent,
+  type AcceptLease,
+  type NewEventInput,
+  StoreTooManyDeliveriesError,
+} from '../store.ts';
+import { JobsRefused } from './group-commit.ts';
 import { pushRow, type Row, toDelivery, toEvent } from './rows.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -62,10 +68,23 @@ function projectGone(projectIds: string[]): Error {
   );
 }
 
-export async function acceptBatchPostgres(
-  c: Queryable,
-  jobs: { projectId: string; events: NewEventInput[]; now: number; lease?: AcceptLease }[],
-): Promise<AcceptedEvent[][]> {
+/** One queued acceptEvents call. */
+export interface AcceptJob {
+  projectId: string;
+  events: NewEventInput[];
+  now: number;
+  lease?: AcceptLease;
+  /** HERALD_MAX_DELIVERIES_PER_REQUEST: more new deliveries refuse the job (StoreTooManyDeliveriesError). */
+  maxDeliveries?: number;
+}
+
+/**
+ * A job whose new events would create more than its `maxDeliveries` is refused once every event's
+ * fan-out is decided, before any event or delivery is inserted: the batch throws JobsRefused, its
+ * transaction (the idempotency keys claimed so far) rolls back, and the group commit writes the
+ * other jobs again without it (group-commit.ts).
+ */
+export async function acceptBatchPostgres(c: Queryable, jobs: AcceptJob[]): Promise<AcceptedEvent[][]> {
   const projectIds = [...new Set(jobs.map((j) => j.projectId))];
   // Only what fan-out needs: a 10,000-endpoint project is read on every accept. In the same
   // statement, each project's row is locked FOR KEY SHARE (as a foreign key would: events have none
@@ -97,6 +116,9 @@ export async function acceptBatchPostgres(
   if (gone.length) throw projectGone(gone);
 
   interface Item {
+    job: AcceptJob;
+    /** The job's count of new deliveries (shared by the job's items). */
+    count: DeliveryCount;
     projectId: string;
     input: NewEventInput;
     now: number;
@@ -110,7 +132,10 @@ export async function acceptBatchPostgres(
   }
   const items: Item[][] = jobs.map((j) => {
     const lease = j.lease ? { of: j.lease, room: { left: Math.max(0, j.lease.max) } } : null;
+    const count = new DeliveryCount(j.maxDeliveries);
     return j.events.map((input) => ({
+      job: j,
+      count,
       projectId: j.projectId,
       input,
       now: j.now,
@@ -191,17 +216,28 @@ export async function acceptBatchPostgres(
     );
   }
 
-  // Fan-out of every new event, written with one multi-row INSERT per table.
-  const ev: unknown[][] = [[], [], [], [], [], [], [], [], []];
-  const dl: unknown[][] = [[], [], [], [], [], [], [], []];
+  // Fan-out of every new event, counted per job before anything of it is inserted.
+  const fanned: { item: Item; event: HeraldEvent; targets: FanOutEndpoint[] }[] = [];
   for (const item of all) {
     if (item.sameAs || item.existingEventId) continue;
-    const { input, projectId, now } = item;
-    const event = newEvent(eventIds.get(item)!, projectId, input, now);
-    const endpoints = endpointsByProject.get(projectId) ?? [];
-    const targets = input.onlyEndpointId
-      ? endpoints.filter((e) => e.id === input.onlyEndpointId)
-      : selectEndpoints(endpoints, event);
+    const event = newEvent(eventIds.get(item)!, item.projectId, item.input, item.now);
+    const endpoints = endpointsByProject.get(item.projectId) ?? [];
+    // Past the job's limit its lists are not kept: it is refused below.
+    fanned.push({ item, event, targets: item.count.add(endpoints, event, item.input.onlyEndpointId) ?? [] });
+  }
+  const refused = new Map<AcceptJob, Error>();
+  for (const list of items) {
+    const count = list[0]?.count;
+    if (count?.over)
+      refused.set(list[0]!.job, new StoreTooManyDeliveriesError(count.limit, count.deliveries));
+  }
+  if (refused.size) throw new JobsRefused(refused);
+
+  // Written with one multi-row INSERT per table.
+  const ev: unknown[][] = [[], [], [], [], [], [], [], [], []];
+  const dl: unknown[][] = [[], [], [], [], [], [], [], []];
+  for (const { item, event, targets } of fanned) {
+    const { projectId, now } = item;
     const deliveries: Delivery[] = targets.map((ep) => newDelivery(projectId, event.id, ep.id, ep.url, now));
     if (event.callbackUrl) deliveries.push(newDelivery(projectId, event.id, null, event.callbackUrl, now));
     deliveries.sort((a, b) => cmp(a.id, b.id));

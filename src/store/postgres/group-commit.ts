@@ -11,6 +11,21 @@ interface Queued<J, R> {
 }
 
 /**
+ * Thrown by a batch runner for jobs refused on their own input (StoreTooManyDeliveriesError)
+ * before the batch wrote anything of theirs: each of their callers gets its error, and the other
+ * jobs are written again together, in a new transaction, without them (not one by one: a refused
+ * request must not cost the others of its group their shared commit).
+ */
+export class JobsRefused<J> extends Error {
+  readonly refused: ReadonlyMap<J, Error>;
+  constructor(refused: ReadonlyMap<J, Error>) {
+    super(`${refused.size} job(s) of the batch refused`);
+    this.name = 'JobsRefused';
+    this.refused = refused;
+  }
+}
+
+/**
  * Group commit for PostgreSQL: every job submitted while no batch is being written (one tick), or
  * while one is, goes into the next single transaction, so a burst of N calls costs one commit, not
  * N. The runner writes the whole batch with multi-row statements. When a batch fails, each of its
@@ -86,6 +101,14 @@ export class GroupCommit<J, R> {
       for (const [i, q] of batch.entries()) q.resolve(results[i] as R);
       return;
     } catch (error) {
+      if (error instanceof JobsRefused) {
+        const rest = batch.filter((q) => {
+          const refusal = (error as JobsRefused<J>).refused.get(q.job);
+          if (refusal) q.reject(refusal);
+          return !refusal;
+        });
+        if (rest.length < batch.length) return this.#write(rest);
+      }
       // One job alone, or a database out of reach (each job alone would fail the same way, and
       // multiply the connection attempts of an outage by the batch's size): the batch's answer.
       if (batch.length === 1 || isStoreUnreachable(error)) {
@@ -99,7 +122,7 @@ export class GroupCommit<J, R> {
         const [result] = await this.#transaction([q.job]);
         q.resolve(result as R);
       } catch (error) {
-        q.reject(error);
+        q.reject((error instanceof JobsRefused && error.refused.get(q.job)) || error);
       }
     }
   }

@@ -318,7 +318,7 @@ export class PostgresStore implements Store {
     projectId: string,
     events: NewEventInput[],
     now: number,
-    options: { lease?: AcceptLease } = {},
+    options: { lease?: AcceptLease; maxDeliveries?: number } = {},
   ): Promise<AcceptedEvent[]> {
     if (events.length === 0) return [];
     return (await this.#writes.submit({
@@ -327,6 +327,7 @@ export class PostgresStore implements Store {
       events,
       now,
       ...(options.lease ? { lease: options.lease } : {}),
+      ...(options.maxDeliveries !== undefined ? { maxDeliveries: options.maxDeliveries } : {}),
     })) as AcceptedEvent[];
   }
   async getEvent(projectId: string, eventId: string) {

@@ -3,23 +3,15 @@
  * while the previous group was committing, in one transaction.
  */
 import type pg from 'pg';
-import type {
-  AcceptedEvent,
-  AcceptLease,
-  AttemptRecord,
-  NewEventInput,
-  RecordOptions,
-  RecordResult,
-  ReleaseItem,
-} from '../store.ts';
-import { acceptBatchPostgres } from './accept-batch.ts';
+import type { AcceptedEvent, AttemptRecord, RecordOptions, RecordResult, ReleaseItem } from '../store.ts';
+import { type AcceptJob, acceptBatchPostgres } from './accept-batch.ts';
 import { recordBatchPostgres } from './attempt-records.ts';
 import { lockParkingEndpointsPostgres, releaseDeliveriesPostgres } from './due-deliveries.ts';
 import { notifyDue } from './notify.ts';
 
 /** A hot-path write waiting for the next group commit. */
 export type Job =
-  | { kind: 'accept'; projectId: string; events: NewEventInput[]; now: number; lease?: AcceptLease }
+  | ({ kind: 'accept' } & AcceptJob)
   | { kind: 'record'; records: AttemptRecord[]; options: RecordOptions }
   | { kind: 'release'; items: ReleaseItem[] };
 export type JobResult = AcceptedEvent[] | RecordResult | undefined;

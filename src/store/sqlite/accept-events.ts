@@ -4,11 +4,16 @@
  * the read of an event with its deliveries that repeated keys and `getEvent` share.
  */
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
-import { newDelivery, newEvent, selectEndpoints } from '../../domain/fan-out.ts';
+import { DeliveryCount, newDelivery, newEvent } from '../../domain/fan-out.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
-import type { Delivery, Endpoint } from '../../domain/types.ts';
+import type { Delivery, Endpoint, HeraldEvent } from '../../domain/types.ts';
 import type { FanOutCache, FanOutEndpoint } from '../fan-out-cache.ts';
-import type { AcceptedEvent, AcceptLease, NewEventInput } from '../store.ts';
+import {
+  type AcceptedEvent,
+  type AcceptLease,
+  type NewEventInput,
+  StoreTooManyDeliveriesError,
+} from '../store.ts';
 import { all, get, prepared, run } from './db-helpers.ts';
 import { toDelivery, toEvent } from './rows.ts';
 
@@ -29,10 +34,21 @@ export interface LoadedFanOut {
 }
 
 /**
+ * What one event of an accept will do, decided before anything is written: repeat an event already
+ * stored (its key is held), repeat an earlier event of this accept (same key: read once that one is
+ * written), or create an event with deliveries to `targets`.
+ */
+type Plan =
+  | { kind: 'repeat'; result: AcceptedEvent }
+  | { kind: 'again' }
+  | { kind: 'new'; event: HeraldEvent; targets: readonly FanOutEndpoint[] };
+
+/**
  * Stores `events` of one project and fans each out; results in input order. A list read from the
  * database comes back as `loaded`, and the caller puts it in the cache only after the transaction
  * commits: a version seen in a transaction that is rolled back can be reached again later by other
- * changes, and must not name this list then.
+ * changes, and must not name this list then. Every event's fan-out is decided first: past
+ * `maxDeliveries` new deliveries it throws StoreTooManyDeliveriesError before any insert.
  */
 export function acceptEventsSqlite(
   db: DatabaseSync,
@@ -41,12 +57,17 @@ export function acceptEventsSqlite(
   events: NewEventInput[],
   now: number,
   lease?: AcceptLease,
+  maxDeliveries?: number,
 ): { accepted: AcceptedEvent[]; loaded: LoadedFanOut | null } {
   const { endpoints, loaded } = fanOutList(db, fanOut, projectId);
+  const count = new DeliveryCount(maxDeliveries);
+  const keys = new Set<string>();
+  const plans = events.map((input) => planOne(db, projectId, input, endpoints, now, keys, count));
+  if (count.over) throw new StoreTooManyDeliveriesError(count.limit, count.deliveries);
   // What the lease still allows, across the events of this accept.
   const room = { left: lease ? Math.max(0, lease.max) : 0 };
   return {
-    accepted: events.map((input) => acceptOne(db, projectId, input, endpoints, now, lease, room)),
+    accepted: events.map((input, i) => writeOne(db, projectId, input, plans[i]!, now, lease, room)),
     loaded,
   };
 }
@@ -101,29 +122,56 @@ function fanOutStatement(db: DatabaseSync): StatementSync {
   return statement;
 }
 
-function acceptOne(
+function planOne(
   db: DatabaseSync,
   projectId: string,
   input: NewEventInput,
   endpoints: readonly FanOutEndpoint[],
   now: number,
+  keys: Set<string>,
+  count: DeliveryCount,
+): Plan {
+  const key = input.idempotencyKey;
+  if (key) {
+    if (keys.has(key)) return { kind: 'again' };
+    keys.add(key);
+    const found = heldEvent(db, projectId, key, now);
+    if (found) return { kind: 'repeat', result: { ...found, duplicate: true } };
+  }
+  const event = newEvent(newId(ID_PREFIX.event, now), projectId, input, now);
+  // Past the limit the lists are not kept: the accept is refused before writeOne.
+  return { kind: 'new', event, targets: count.add(endpoints, event, input.onlyEndpointId) ?? [] };
+}
+
+/** The event (with its deliveries) that holds `key` at `now`, or null. */
+function heldEvent(db: DatabaseSync, projectId: string, key: string, now: number) {
+  const hit = get(
+    db,
+    'SELECT event_id FROM idempotency_keys WHERE project_id = ? AND key = ? AND expires_at > ?',
+    projectId,
+    key,
+    now,
+  );
+  return hit ? eventWithDeliveriesSqlite(db, projectId, String(hit.event_id)) : null;
+}
+
+function writeOne(
+  db: DatabaseSync,
+  projectId: string,
+  input: NewEventInput,
+  plan: Plan,
+  now: number,
   lease: AcceptLease | undefined,
   room: { left: number },
 ): AcceptedEvent {
-  if (input.idempotencyKey) {
-    const hit = get(
-      db,
-      'SELECT event_id FROM idempotency_keys WHERE project_id = ? AND key = ? AND expires_at > ?',
-      projectId,
-      input.idempotencyKey,
-      now,
-    );
-    if (hit) {
-      const found = eventWithDeliveriesSqlite(db, projectId, String(hit.event_id));
-      if (found) return { ...found, duplicate: true };
-    }
+  if (plan.kind === 'repeat') return plan.result;
+  if (plan.kind === 'again') {
+    // The earlier event of this accept with the same key is written by now.
+    const found = heldEvent(db, projectId, input.idempotencyKey!, now);
+    if (!found) throw new Error('an idempotency key repeated in one accept was not stored');
+    return { ...found, duplicate: true };
   }
-  const event = newEvent(newId(ID_PREFIX.event, now), projectId, input, now);
+  const { event, targets } = plan;
   const payloadJson = JSON.stringify(event.payload);
   run(
     db,
@@ -150,9 +198,6 @@ function acceptOne(
       now + IDEMPOTENCY_WINDOW_MS,
     );
   }
-  const targets = input.onlyEndpointId
-    ? endpoints.filter((e) => e.id === input.onlyEndpointId)
-    : selectEndpoints(endpoints, event);
   const deliveries: Delivery[] = targets.map((ep) => newDelivery(projectId, event.id, ep.id, ep.url, now));
   if (event.callbackUrl) deliveries.push(newDelivery(projectId, event.id, null, event.callbackUrl, now));
   if (!lease) {

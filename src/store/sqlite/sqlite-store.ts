@@ -315,10 +315,20 @@ export class SqliteStore implements Store {
     projectId: string,
     events: NewEventInput[],
     now: number,
-    options: { lease?: AcceptLease } = {},
+    options: { lease?: AcceptLease; maxDeliveries?: number } = {},
   ): Promise<AcceptedEvent[]> {
     const { accepted, loaded } = await this.#submit(
-      () => acceptEventsSqlite(this.#db, this.#fanOut, projectId, events, now, options.lease), // accept-events.ts
+      // A refused accept (StoreTooManyDeliveriesError) throws in its own savepoint, before any insert.
+      () =>
+        acceptEventsSqlite(
+          this.#db,
+          this.#fanOut,
+          projectId,
+          events,
+          now,
+          options.lease,
+          options.maxDeliveries,
+        ), // accept-events.ts
       // With a lease the caller hands the deliveries off and wakes the dispatcher for any it could not.
       { durable: true, wakes: !options.lease },
     );

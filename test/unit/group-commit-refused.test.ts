@@ -1,0 +1,74 @@
+/**
+ * The PostgreSQL group commit and a job refused on its own input (JobsRefused: an accept over
+ * HERALD_MAX_DELIVERIES_PER_REQUEST): its caller gets its error, and the other jobs of the batch
+ * are written again together in one transaction, not one by one. A pool that answers every query.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Pool } from 'pg';
+import { GroupCommit, JobsRefused } from '../../src/store/postgres/group-commit.ts';
+
+function answeringPool(): { pool: Pool; statements: string[] } {
+  const statements: string[] = [];
+  const client = {
+    query: async (sql: string) => {
+      statements.push(sql);
+      return { rows: [], rowCount: 0 };
+    },
+    release: () => {},
+  };
+  return { pool: { connect: async () => client } as unknown as Pool, statements };
+}
+
+test('a refused job rejects alone; the rest of its batch commits together in one more transaction', async () => {
+  const { pool, statements } = answeringPool();
+  const runs: number[][] = [];
+  const refusal = new Error('job 2: too many deliveries');
+  const writes = new GroupCommit<number, string>(
+    pool,
+    async (_client, jobs) => {
+      runs.push([...jobs]);
+      if (jobs.includes(2) || jobs.includes(4)) {
+        throw new JobsRefused(
+          new Map(
+            jobs.filter((j) => j === 2 || j === 4).map((j) => [j, new Error(`${refusal.message} ${j}`)]),
+          ),
+        );
+      }
+      return jobs.map((j) => `wrote ${j}`);
+    },
+    () => {},
+  );
+  const settled = await Promise.allSettled([1, 2, 3, 4, 5].map((j) => writes.submit(j)));
+  assert.deepEqual(
+    settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).message)),
+    ['wrote 1', 'job 2: too many deliveries 2', 'wrote 3', 'job 2: too many deliveries 4', 'wrote 5'],
+  );
+  assert.deepEqual(runs, [
+    [1, 2, 3, 4, 5],
+    [1, 3, 5],
+  ]);
+  assert.equal(writes.commits, 1);
+  assert.deepEqual(statements, ['BEGIN', 'ROLLBACK', 'BEGIN', 'COMMIT']);
+});
+
+test('a refused job alone, or in a batch that fails for another reason, gets its own error', async () => {
+  const { pool } = answeringPool();
+  const other = new Error('another failure');
+  const writes = new GroupCommit<number, string>(
+    pool,
+    async (_client, jobs) => {
+      if (jobs.includes(9) && jobs.length > 1) throw other;
+      if (jobs.includes(2)) throw new JobsRefused(new Map([[2, new Error('refused 2')]]));
+      return jobs.map((j) => `wrote ${j}`);
+    },
+    () => {},
+  );
+  await assert.rejects(writes.submit(2), /refused 2/);
+  // Job 9 fails the shared batch (not a refusal): each job is written alone, 2 refused on its own.
+  const settled = await Promise.allSettled([writes.submit(9), writes.submit(2), writes.submit(3)]);
+  assert.deepEqual(
+    settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).message)),
+    ['wrote 9', 'refused 2', 'wrote 3'],
+  );
+});
