@@ -6,15 +6,30 @@
  * are leased to the dispatcher of this process and handed to it in memory
  * (src/delivery/handoff.ts), otherwise the dispatcher is woken to claim them.
  */
+import type { Config } from '../config/config-types.ts';
 import type { Project } from '../domain/types.ts';
-import type { AcceptedEvent, NewEventInput, Store } from '../store/store.ts';
+import {
+  type AcceptedEvent,
+  type NewEventInput,
+  type Store,
+  StoreTooManyDeliveriesError,
+} from '../store/store.ts';
 import { BacklogFullError } from './backlog-gate.ts';
+import { tooManyDeliveries } from './errors.ts';
 import type { RouteContext } from './routes/context.ts';
 
+/**
+ * `field`: what a 413 HERALD_ERR_TOO_MANY_DELIVERIES names (`body` for one event, `body.events`
+ * for a batch): the events would create more than HERALD_MAX_DELIVERIES_PER_REQUEST deliveries,
+ * counted by the store on the fan-out it would write, and nothing was stored.
+ */
 export async function acceptEvents(
-  ctx: Pick<RouteContext, 'store' | 'wake' | 'handoff' | 'backlog'>,
+  ctx: Pick<RouteContext, 'store' | 'wake' | 'handoff' | 'backlog'> & {
+    config: Pick<Config, 'maxDeliveriesPerRequest'>;
+  },
   project: Pick<Project, 'id' | 'backlogLimit'>,
   inputs: NewEventInput[],
+  field: 'body' | 'body.events',
 ): Promise<AcceptedEvent[]> {
   const projectId = project.id;
   try {
@@ -25,7 +40,17 @@ export async function acceptEvents(
   }
   const handoff = ctx.store.capabilities.leaseOnAccept ? ctx.handoff() : null;
   const lease = handoff?.lease() ?? null;
-  const accepted = await ctx.store.acceptEvents(projectId, inputs, Date.now(), lease ? { lease } : {});
+  const maxDeliveries = ctx.config.maxDeliveriesPerRequest;
+  let accepted: AcceptedEvent[];
+  try {
+    accepted = await ctx.store.acceptEvents(projectId, inputs, Date.now(), {
+      ...(lease ? { lease } : {}),
+      maxDeliveries,
+    });
+  } catch (error) {
+    if (error instanceof StoreTooManyDeliveriesError) throw tooManyDeliveries(field, error);
+    throw error;
+  }
   const handedOff = handoff && lease ? handoff.send(accepted) : 0;
   let created = 0;
   for (const a of accepted) if (!a.duplicate) created += a.deliveries.length;

@@ -103,6 +103,32 @@ export function endpointDisabled(endpoint: { id: string }): ConflictError {
   });
 }
 
+/**
+ * 413 `HERALD_ERR_TOO_MANY_DELIVERIES`: the request's events would create more deliveries than
+ * HERALD_MAX_DELIVERIES_PER_REQUEST (the store counted them on the fan-out it would write, and
+ * stored nothing). Sending it again does not help: fewer events per request, or a higher setting.
+ */
+export function tooManyDeliveries(
+  field: 'body' | 'body.events',
+  counted: { limit: number; deliveries: number },
+): HeraldError {
+  const { limit, deliveries } = counted;
+  const what =
+    field === 'body'
+      ? `this event would create ${deliveries} deliveries (one per matching endpoint, plus its callbackUrl)`
+      : `these events would create ${deliveries} deliveries (one per matching endpoint of each event, plus one per callbackUrl)`;
+  const todo =
+    field === 'body'
+      ? 'the project has more matching endpoints than one event may reach: narrow their eventTypes, or have the operator raise HERALD_MAX_DELIVERIES_PER_REQUEST'
+      : 'send fewer events per request, or have the operator raise HERALD_MAX_DELIVERIES_PER_REQUEST';
+  return new HeraldError(
+    413,
+    'HERALD_ERR_TOO_MANY_DELIVERIES',
+    `${field}: ${what}, over the limit of ${limit} per request (HERALD_MAX_DELIVERIES_PER_REQUEST); nothing of this request was stored: ${todo}`,
+    { details: { field, limit, deliveries } },
+  );
+}
+
 export const notFound = (what: string) => new NotFoundError(what);
 export const unauthorized = () => new UnauthorizedError();
 export const forbidden = (message?: string) => new ForbiddenError(message);

@@ -58,6 +58,11 @@ export interface Config {
   requestTimeoutMs: number;
   /** Largest number of events in one batch request. */
   maxBatchEvents: number;
+  /**
+   * Deliveries one event request (single or batch) may create, summed over its events' fan-out;
+   * more: 413 HERALD_ERR_TOO_MANY_DELIVERIES and nothing stored (HERALD_MAX_DELIVERIES_PER_REQUEST).
+   */
+  maxDeliveriesPerRequest: number;
   /** Public base URL used in links (portal links); defaults to http://host:port. */
   publicUrl: string;
   /** CSP frame-ancestors sources allowed to embed /ui (the customer portal); default only Herald itself. */

@@ -9,8 +9,10 @@ import { parseAllowNetworks } from './parse-allow-networks.ts';
 import { parseEncryptionKey } from './parse-encryption-key.ts';
 import {
   DEFAULT_API_RATE_LIMIT,
+  DEFAULT_MAX_DELIVERIES_PER_REQUEST,
   DEFAULT_PROJECT_BACKLOG_LIMIT,
   DEFAULT_RETENTION_DAYS,
+  MAX_MAX_DELIVERIES_PER_REQUEST,
   parseApiRateLimit,
   parseOperatorWebhook,
   parseRetentionDays,
@@ -167,6 +169,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const backlogLimit = backlogSetting
     ? parseInteger(backlogSetting, 0, 1_000_000_000_000)
     : DEFAULT_PROJECT_BACKLOG_LIMIT;
+  // 0 is refused, not "no limit": a request without one is what this bounds (one transaction
+  // holding the write lock for a minute, gigabytes for its answer); a large tenant gets a number.
+  const maxDeliveriesSetting = envSetting('HERALD_MAX_DELIVERIES_PER_REQUEST');
+  const maxDeliveriesPerRequest = maxDeliveriesSetting
+    ? parseInteger(maxDeliveriesSetting, 1, MAX_MAX_DELIVERIES_PER_REQUEST)
+    : DEFAULT_MAX_DELIVERIES_PER_REQUEST;
   const retentionSetting = envSetting('HERALD_RETENTION_DAYS');
   const retentionDays = retentionSetting ? parseRetentionDays(retentionSetting) : DEFAULT_RETENTION_DAYS;
   const operatorWebhook = parseOperatorWebhook(
@@ -205,6 +213,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     headersTimeoutMs,
     requestTimeoutMs,
     maxBatchEvents: DEFAULTS.maxBatchEvents,
+    maxDeliveriesPerRequest,
     publicUrl,
     frameAncestors,
     delivery,

@@ -23,6 +23,17 @@ export const DEFAULT_API_RATE_LIMIT: ApiRateLimitConfig = { max: 600_000, window
  * any burst a healthy installation drains (10,000,000 deliveries take ~20 min at 8,000/s).
  */
 export const DEFAULT_PROJECT_BACKLOG_LIMIT = 10_000_000;
+/**
+ * Deliveries one event request may create when HERALD_MAX_DELIVERIES_PER_REQUEST is unset. A
+ * request's fan-out is written in one transaction and answered in one response: measured at ~300
+ * bytes of the API process's memory per delivery until the answer is sent and ~7 µs of SQLite's
+ * write lock per delivery row, 100,000 is ~30 MB and ~0.7 s, while 10,000,000 (1,000 events to
+ * 10,000 endpoints) was ~3 GB and ~70 s of every tenant's writes stalled. It still takes a full
+ * batch (1,000 events) to 100 endpoints each, or one event to 100,000 endpoints.
+ */
+export const DEFAULT_MAX_DELIVERIES_PER_REQUEST = 100_000;
+/** The most HERALD_MAX_DELIVERIES_PER_REQUEST may be: ~3 GB and ~70 s of SQLite's write lock (see above). */
+export const MAX_MAX_DELIVERIES_PER_REQUEST = 10_000_000;
 /** Events, attempts and operational events are kept this long when HERALD_RETENTION_DAYS is unset. */
 export const DEFAULT_RETENTION_DAYS = 30;
 const MAX_RETENTION_DAYS = 36_500;

@@ -69,10 +69,11 @@ for (const [backend, databaseFor] of backends) {
         wake: () => threaded.wake(),
         handoff: () => threaded.handoff ?? null,
         backlog: null,
+        config: { maxDeliveriesPerRequest: 100_000 },
       };
       const events = [];
       for (let i = 0; i < 12; i++) {
-        const [a] = await acceptEvents(ctx, project, [eventInput('player.paid', { payload: { i } })]);
+        const [a] = await acceptEvents(ctx, project, [eventInput('player.paid', { payload: { i } })], 'body');
         assert.equal(a!.leased, 1, 'one delivery, leased to the thread');
         events.push(a!.event.id);
       }
@@ -119,6 +120,7 @@ test('sqlite: accepts while the dispatcher thread starts are not handed off: eac
       wake: () => threaded.wake(),
       handoff: () => threaded.handoff ?? null,
       backlog: null,
+      config: { maxDeliveriesPerRequest: 100_000 },
     };
     let started = false;
     const starting = threaded.start().then(() => {
@@ -126,9 +128,12 @@ test('sqlite: accepts while the dispatcher thread starts are not handed off: eac
     });
     const events: string[] = [];
     while (!started) {
-      const [a] = await acceptEvents(ctx, project, [
-        eventInput('player.paid', { payload: { n: events.length } }),
-      ]);
+      const [a] = await acceptEvents(
+        ctx,
+        project,
+        [eventInput('player.paid', { payload: { n: events.length } })],
+        'body',
+      );
       events.push(a!.event.id);
       await new Promise((r) => setTimeout(r, 2));
     }

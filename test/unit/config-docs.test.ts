@@ -143,6 +143,7 @@ test('the plain defaults in docs/configuration.md are what loadConfig gives', ()
     HERALD_API_RATE_LIMIT: (c) =>
       c.apiRateLimit ? (c.apiRateLimit.max * 60_000) / c.apiRateLimit.windowMs : 0,
     HERALD_PROJECT_BACKLOG_LIMIT: (c) => c.projectBacklogLimit ?? 0,
+    HERALD_MAX_DELIVERIES_PER_REQUEST: (c) => c.maxDeliveriesPerRequest,
     HERALD_RETENTION_DAYS: (c) => c.retentionDays,
     HERALD_ALLOW_NEWER_SCHEMA: (c) => c.allowNewerSchema,
   };

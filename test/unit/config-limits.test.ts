@@ -1,5 +1,5 @@
 /**
- * HERALD_API_RATE_LIMIT, HERALD_PROJECT_BACKLOG_LIMIT, HERALD_RETENTION_DAYS,
+ * HERALD_API_RATE_LIMIT, HERALD_PROJECT_BACKLOG_LIMIT, HERALD_MAX_DELIVERIES_PER_REQUEST, HERALD_RETENTION_DAYS,
  * HERALD_OPERATOR_WEBHOOK_URL / _SECRET (src/config/parse-limits.ts).
  */
 import assert from 'node:assert/strict';
@@ -50,6 +50,24 @@ test('HERALD_PROJECT_BACKLOG_LIMIT: a whole number of deliveries, 0 turns it off
   assert.equal(load({ HERALD_PROJECT_BACKLOG_LIMIT: '0' }).projectBacklogLimit, null);
   refused({ HERALD_PROJECT_BACKLOG_LIMIT: '1e6' }, 'HERALD_PROJECT_BACKLOG_LIMIT', /whole number/);
   refused({ HERALD_PROJECT_BACKLOG_LIMIT: '-1' }, 'HERALD_PROJECT_BACKLOG_LIMIT');
+});
+
+test('HERALD_MAX_DELIVERIES_PER_REQUEST: 100,000 by default, 1 to 10,000,000, 0 refused (no "no limit")', () => {
+  assert.equal(load({}).maxDeliveriesPerRequest, 100_000);
+  assert.equal(load({ HERALD_MAX_DELIVERIES_PER_REQUEST: '1' }).maxDeliveriesPerRequest, 1);
+  assert.equal(load({ HERALD_MAX_DELIVERIES_PER_REQUEST: '10000000' }).maxDeliveriesPerRequest, 10_000_000);
+  refused(
+    { HERALD_MAX_DELIVERIES_PER_REQUEST: '0' },
+    'HERALD_MAX_DELIVERIES_PER_REQUEST',
+    /between 1 and 10000000/,
+  );
+  refused(
+    { HERALD_MAX_DELIVERIES_PER_REQUEST: '10000001' },
+    'HERALD_MAX_DELIVERIES_PER_REQUEST',
+    /between 1 and/,
+  );
+  refused({ HERALD_MAX_DELIVERIES_PER_REQUEST: '1e5' }, 'HERALD_MAX_DELIVERIES_PER_REQUEST', /whole number/);
+  refused({ HERALD_MAX_DELIVERIES_PER_REQUEST: '-1' }, 'HERALD_MAX_DELIVERIES_PER_REQUEST');
 });
 
 test('HERALD_RETENTION_DAYS: whole days, 0 keeps everything', () => {

@@ -28,7 +28,7 @@ export const ERROR_RESPONSES = {
     'HERALD_ERR_NOT_FOUND: no such resource in a project the token can see (another project’s resources are not found either)',
   ),
   PayloadTooLarge: errorResponse(
-    'HERALD_ERR_BODY_TOO_LARGE: the body is over HERALD_MAX_BODY_BYTES (details.limitBytes)',
+    'HERALD_ERR_BODY_TOO_LARGE: the body is over HERALD_MAX_BODY_BYTES (details.limitBytes); HERALD_ERR_TOO_MANY_DELIVERIES (events only): its events would create more deliveries than HERALD_MAX_DELIVERIES_PER_REQUEST (details.limit, details.deliveries). Nothing was stored',
   ),
   UnsupportedMediaType: errorResponse(
     'HERALD_ERR_UNSUPPORTED_MEDIA_TYPE: a body that is not application/json',

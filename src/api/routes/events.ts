@@ -43,7 +43,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
         allow,
         idempotencyKeyHeader(request),
       );
-      const [accepted] = await acceptEvents(ctx, project, [input]);
+      const [accepted] = await acceptEvents(ctx, project, [input], 'body');
       if (accepted!.duplicate) reply.header('idempotent-replayed', 'true');
       return sendAccepted(reply, [accepted!], false);
     },
@@ -73,7 +73,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
       for (const [i, e] of request.body.events.entries()) {
         inputs.push(await toNewEvent(store, project, e, `body.events.${i}`, allow));
       }
-      const accepted = await acceptEvents(ctx, project, inputs);
+      const accepted = await acceptEvents(ctx, project, inputs, 'body.events');
       return sendAccepted(reply, accepted, true);
     },
   );
