@@ -2,17 +2,18 @@
  * Event requests of exactly a given size that grow the most on their way to a receiver: what sizes
  * the receiver SDK's default body limit (packages/verify/src/adapters/options.ts derives it).
  *
- * Herald reads a request as UTF-8 (an invalid byte becomes U+FFFD, 3 bytes) and stores the
- * payload's `JSON.stringify` (numbers written out in full); `sha256-body` then base64-encodes the
- * envelope and `hmac-sha1-url` percent-encodes its fields.
+ * Herald takes a request only as valid UTF-8 (since session 25; before, an invalid byte became
+ * U+FFFD, 3 bytes, and %EF%BF%BD, 9, in a form) and stores the payload's `JSON.stringify` (numbers
+ * written out in full); `sha256-body` then base64-encodes the envelope and `hmac-sha1-url`
+ * percent-encodes its fields.
  */
 
 /** The event requests: `POST …/events` bodies of exactly `size` bytes, by what fills them. */
 export function largestEventRequests(size: number): Record<string, Buffer> {
   return {
-    // Each byte is decoded as U+FFFD: 3 bytes in JSON, %EF%BF%BD (9) in a form.
-    'invalid UTF-8 in a string': eventRequest(size, (room) =>
-      Buffer.concat([Buffer.from('"'), Buffer.alloc(room - 2, 0xff), Buffer.from('"')]),
+    // U+FFFD, 3 bytes: as many in JSON, %EF%BF%BD (9) in a form.
+    'U+FFFD in a string': eventRequest(size, (room) =>
+      Buffer.from(`"${String.fromCodePoint(0xfffd).repeat(Math.floor((room - 2) / 3))}"`),
     ),
     // 2 bytes each, %C3%A9 (6) in a form: the exploratory test's repro.
     'é in a string': eventRequest(size, (room) => Buffer.from(`"${'é'.repeat((room - 2) >> 1)}"`)),

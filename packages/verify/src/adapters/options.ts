@@ -9,20 +9,22 @@ export type AdapterVerifyOptions = Omit<VerifyInput, 'payload' | 'headers' | 'ur
  * of 1 MiB (L below), which is far larger than the event:
  *
  * - L bounds the whole request, `{"type":"…","payload":…}`, of which at least 22 bytes are syntax.
- *   Herald decodes it as UTF-8, an invalid byte becoming U+FFFD (3 bytes), and stores
- *   `JSON.stringify(payload)`, which writes numbers out (`1e20`, 4 bytes, is sent as
+ *   Herald takes it only as valid UTF-8 (an older Herald decoded an invalid byte as U+FFFD, 3
+ *   bytes), and stores `JSON.stringify(payload)`, which writes numbers out (`1e20`, 4 bytes, is sent as
  *   `100000000000000000000`, 21). A string grows at most 3x (escapes only shrink, and
  *   JSON.stringify escapes nothing the request did not have to); an array of `1e20` 4.4x.
  * - JSON bodies (`standard`, `hmac-sha256`, `stripe`, `github`, `none`): at most 4.4 L plus the
  *   envelope's fields (type, timestamp, id: under 100 bytes).
  * - `sha256-body` sends base64 of that, 4/3 of it: 5.87 L, plus 65 bytes of signature.
  * - `hmac-sha1-url` form-encodes the envelope's fields: every UTF-8 byte but `A-Za-z0-9*-._` is
- *   sent as `%XX`, so an invalid byte, U+FFFD, is sent as `%EF%BF%BD`: at most 9 L (numbers: 4.8 L;
- *   the 22 bytes of syntax, worth 198 sent, pay for the envelope's under 100 bytes of fields).
+ *   sent as `%XX`: at most 4.8 L (numbers), and 9 L from an older Herald, which sent an invalid
+ *   byte as `%EF%BF%BD` (the 22 bytes of syntax, worth 198 sent, pay for the envelope's under 100
+ *   bytes of fields).
  *
- * Measured with Herald's own request builder at L = 1 MiB: a string of invalid bytes sends
- * 9,437,040 bytes by `hmac-sha1-url` (`event-data` envelope; 3 MiB as JSON), an array of `1e20`
- * 6,151,685 bytes by `sha256-body` and 4,613,714 as JSON, a string of `é` 3 MiB by `hmac-sha1-url`.
+ * Measured with Herald's own request builder at L = 1 MiB (`event-data` envelope): an array of
+ * `1e20` sends 5,033,124 bytes by `hmac-sha1-url`, 6,151,685 by `sha256-body` and 4,613,714 as
+ * JSON; a string of `é` 3 MiB by `hmac-sha1-url`; an older Herald's string of invalid bytes
+ * 9,437,040 by `hmac-sha1-url`.
  * So `maxBodyBytes: 10 * HERALD_MAX_BODY_BYTES` covers every scheme of any Herald (README).
  */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
