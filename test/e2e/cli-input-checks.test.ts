@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import { HeraldClient } from '@herald/client';
 import { type HeraldProcess, runHerald, startHerald } from './harness.ts';
@@ -149,7 +151,19 @@ describe('herald CLI: input mistakes and foreign answers', () => {
   test('human output shows control characters of tenant text as escapes (\\u001b, \\n); --json stays exact', async () => {
     const nasty = 'a\u001b[2Jb\nforged line\u009bc';
     const shown = 'a\\u001b[2Jb\\nforged line\\u009bc';
-    const project = await client.createProject({ name: nasty });
+    // The API refuses control characters in names, types and descriptions now; a Herald before it
+    // stored them. Written into the database as that one did, beside the running server.
+    const stored = (sql: string, ...values: string[]) => {
+      const db = new DatabaseSync(join(server.dataDir, 'herald.db'));
+      try {
+        db.exec('PRAGMA busy_timeout = 5000');
+        db.prepare(sql).run(...values);
+      } finally {
+        db.close();
+      }
+    };
+    const project = await client.createProject({ name: 'nasty' });
+    stored('UPDATE projects SET name = ? WHERE id = ?', nasty, project.id);
     const conn = ['--url', server.url, '--token', ADMIN];
     // Control characters other than the newline that ends each line.
     // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
@@ -167,15 +181,17 @@ describe('herald CLI: input mistakes and foreign answers', () => {
     );
 
     await client.request('PUT', `/event-types/${encodeURIComponent('nasty.type')}`, {
-      body: { description: nasty },
+      body: { description: 'nasty' },
     });
+    stored('UPDATE event_types SET description = ? WHERE name = ?', nasty, 'nasty.type');
     const types = await herald(['event-types', 'list', ...conn]);
     assert.equal(types.code, 0, types.stderr);
     raw(types.stdout);
     assert.equal(types.stdout, `nasty.type  ${shown}\n`);
 
-    // An event type as the API takes it (whatever it takes), through events list and the attempts.
-    const event = await client.sendEvent(project.id, { type: 'x\u001b]0;title\u0007y', payload: {} });
+    // An event type, through events list.
+    const event = await client.sendEvent(project.id, { type: 'x.y', payload: {} });
+    stored('UPDATE events SET type = ? WHERE id = ?', 'x\u001b]0;title\u0007y', event.id);
     const events = await herald(['events', 'list', ...conn, '--project', project.id]);
     assert.equal(events.code, 0, events.stderr);
     raw(events.stdout);
