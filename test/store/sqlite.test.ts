@@ -634,7 +634,6 @@ describe('sqlite specifics', () => {
     const holder = new DatabaseSync(url.slice('sqlite:'.length));
     holder.exec('BEGIN IMMEDIATE');
     let readAt = 0;
-    const asked = performance.now();
     const pending = store.takeRateTokens(
       [{ projectId: project.id, endpointId: endpoints[0]!.id, want: 1, perSecond: 10, burst: 1 }],
       () => {
@@ -653,7 +652,8 @@ describe('sqlite specifics', () => {
       readAt >= released,
       `the clock was read ${Math.round(released - readAt)} ms before the lock was free`,
     );
-    assert.ok(readAt - asked >= 15);
+    // Not `readAt - asked >= 15`: a timer counts from the event loop's cached time, which lags
+    // performance.now() on a busy machine, so it may end sooner by that clock (failed in CI).
     await store.close();
   });
 
