@@ -569,8 +569,16 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     const patch = (active: boolean) => api(herald.url, ADMIN, 'PATCH', `${path}/${endpoint.id}`, { active });
     assert.equal((await patch(false)).status, 200);
     await banner.waitFor({ timeout: STATE_REFRESH_MS * 3 });
+    // What a disabled endpoint refuses is not offered: said instead of a 409 after the click.
+    const send = page.getByRole('button', { name: 'Send test event' });
+    const recover = page.getByRole('button', { name: 'Recover' });
+    assert.equal(await send.isDisabled(), true);
+    assert.equal(await recover.isDisabled(), true);
+    await page.getByText('The endpoint is disabled: enable it first (above) to send it a test.').waitFor();
     assert.equal((await patch(true)).status, 200);
     await banner.waitFor({ state: 'detached', timeout: STATE_REFRESH_MS * 3 });
+    assert.equal(await send.isDisabled(), false);
+    assert.equal(await recover.isDisabled(), false);
     assertNoProblems();
   });
 

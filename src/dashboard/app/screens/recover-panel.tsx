@@ -48,14 +48,25 @@ export function RecoverPanel({ endpoint }: { endpoint: Endpoint }) {
     }
   }
 
+  // A disabled endpoint's recover is refused (409): said here rather than after a click.
+  const disabled = endpoint.status === 'disabled';
   return (
     <form class="card" onSubmit={recover} aria-labelledby="recover-title" noValidate>
       <h3 id="recover-title">Recover failed deliveries</h3>
       <p class="muted">Fixed your receiver? Send again every delivery that failed since a time.</p>
       <TextField label="Failed since" type="datetime-local" value={since} onInput={setSince} />
-      <button type="submit" disabled={busy}>
+      <button
+        type="submit"
+        disabled={busy || disabled}
+        aria-describedby={disabled ? 'recover-disabled' : undefined}
+      >
         {busy ? 'Recovering…' : 'Recover'}
       </button>
+      {disabled && (
+        <p class="hint" id="recover-disabled">
+          The endpoint is disabled: enable it first (above), then recover.
+        </p>
+      )}
       {message && (
         <p class="banner banner-ok" role="status">
           {message}

@@ -36,6 +36,8 @@ export function TestEventPanel({ endpoint }: { endpoint: Endpoint }) {
   }
 
   const history = `${base}/endpoints/${encodeURIComponent(endpoint.id)}/history`;
+  // A disabled endpoint's test send is refused (409): said here rather than after a click.
+  const disabled = endpoint.status === 'disabled';
   return (
     <section class="card" aria-labelledby="test-title">
       <h3 id="test-title">Send a test event</h3>
@@ -52,9 +54,20 @@ export function TestEventPanel({ endpoint }: { endpoint: Endpoint }) {
           onChange={setType}
         />
       )}
-      <button type="button" class="button-primary" onClick={send} disabled={busy}>
+      <button
+        type="button"
+        class="button-primary"
+        onClick={send}
+        disabled={busy || disabled}
+        aria-describedby={disabled ? 'test-disabled' : undefined}
+      >
         {busy ? 'Sending…' : 'Send test event'}
       </button>
+      {disabled && (
+        <p class="hint" id="test-disabled">
+          The endpoint is disabled: enable it first (above) to send it a test.
+        </p>
+      )}
       {result && (
         <p class="banner banner-ok" role="status">
           Test event <code>{result.eventId}</code> queued. <Link to={history}>See it in History</Link>
