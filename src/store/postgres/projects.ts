@@ -67,8 +67,9 @@ export async function updateProjectPostgres(
   now: number,
 ): Promise<Project | null> {
   // Locked until the transaction ends: a PATCH at the same time applies its fields to this one's
-  // result, not to the row as both read it (each would write back the other's fields).
-  const row = await one(db, 'SELECT * FROM projects WHERE id = $1 FOR UPDATE', [projectId]);
+  // result, not to the row as both read it (each would write back the other's fields). NO KEY
+  // UPDATE: accept batches hold the row FOR KEY SHARE (accept-batch.ts), and need not wait.
+  const row = await one(db, 'SELECT * FROM projects WHERE id = $1 FOR NO KEY UPDATE', [projectId]);
   if (!row) return null;
   const next = { ...toProject(row), ...patch };
   try {
