@@ -209,8 +209,11 @@ export class SqliteStore implements Store {
 
   async createApiKey(input: NewApiKey, now: number) {
     const id = newId(ID_PREFIX.apiKey, now);
-    await this.#write(() => insertApiKeySqlite(this.#db, id, input, now));
-    return insertedApiKeySqlite(this.#db, id);
+    // Read back in the write: after its commit a project delete may already have removed it.
+    return this.#write(() => {
+      insertApiKeySqlite(this.#db, id, input, now);
+      return insertedApiKeySqlite(this.#db, id);
+    });
   }
   async findApiKeyByHash(keyHash: string) {
     return apiKeyByHashSqlite(this.#db, keyHash);
@@ -240,11 +243,12 @@ export class SqliteStore implements Store {
   // ── endpoints (endpoint-writes.ts) ────────────────────────────────────────
   async createEndpoint(input: NewEndpoint, secret: string, now: number) {
     const id = newId(ID_PREFIX.endpoint, now);
-    await this.#write(() => {
+    // Read back in the write: after its commit a project delete may already have removed it.
+    return this.#write(() => {
       insertEndpointSqlite(this.#db, id, input, now);
       insertSecretSqlite(this.#db, input.projectId, id, this.#cipher.seal(secret), now);
+      return endpointSqlite(this.#db, input.projectId, id)!;
     });
-    return (await this.getEndpoint(input.projectId, id))!;
   }
   async getEndpoint(projectId: string, endpointId: string) {
     return endpointSqlite(this.#db, projectId, endpointId);
