@@ -14,7 +14,7 @@ import {
   type Store,
   StoreTooManyDeliveriesError,
 } from '../store/store.ts';
-import { BacklogFullError } from './backlog-gate.ts';
+import { BacklogFullError, countBacklogRefusal } from './backlog-gate.ts';
 import { tooManyDeliveries } from './errors.ts';
 import type { RouteContext } from './routes/context.ts';
 
@@ -36,7 +36,11 @@ export async function acceptEvents(
     // The project as the route read it for this request: a PATCHed backlogLimit applies at once.
     await ctx.backlog?.admit(projectId, project.backlogLimit);
   } catch (err) {
-    if (!(err instanceof BacklogFullError) || !(await onlyRepeats(ctx.store, projectId, inputs))) throw err;
+    if (!(err instanceof BacklogFullError)) throw err;
+    if (!(await onlyRepeats(ctx.store, projectId, inputs))) {
+      countBacklogRefusal();
+      throw err;
+    }
   }
   const handoff = ctx.store.capabilities.leaseOnAccept ? ctx.handoff() : null;
   const lease = handoff?.lease() ?? null;

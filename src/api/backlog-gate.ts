@@ -33,8 +33,15 @@ export const FULL_RECOUNT_MS = 1_000;
 const PROJECTS_KEPT = 10_000;
 
 let refusedInProcess = 0;
-/** Requests this process refused for a full backlog, every gate together (herald_events_refused_total). */
+/** Requests this process refused for a full backlog, every gate together (herald_backlog_full_refusals_total). */
 export const backlogRefusals = (): number => refusedInProcess;
+/**
+ * A request refused for a full backlog (accept-events.ts, once it is not answered anyway as a
+ * repeat of accepted events: those are not refusals).
+ */
+export const countBacklogRefusal = (): void => {
+  refusedInProcess++;
+};
 
 /** Where a project's limit comes from: the installation's setting, or the project's own field. */
 export type LimitSource = 'installation' | 'project';
@@ -51,7 +58,7 @@ export class BacklogFullError extends HeraldError {
     super(
       429,
       'HERALD_ERR_BACKLOG_FULL',
-      `this project has ${pending} deliveries pending, at least its limit of ${limit} (${named}): ` +
+      `this project has reached its limit of ${limit} pending deliveries (${named}; counted: ${pending}, a bound, not an exact count): ` +
         `nothing of this request was stored; retry in ${retryAfterSeconds} s, once some are delivered`,
       { details: { limit, pending, retryAfterSeconds }, retryAfterSeconds },
     );
@@ -74,6 +81,8 @@ interface ProjectCount {
   pending: number;
   /** The limit the last count was capped at (`atMost`): a count that reached it is "at least". */
   cap: number;
+  /** The limit the last request met (0: none); undefined before the first. */
+  seenLimit?: number;
   /** When the count was started (accepts after that are in `accepted`). */
   countedAt: number;
   /** How long the last count took, ms. */
@@ -104,12 +113,16 @@ export class BacklogGate {
    */
   async admit(projectId: string, projectLimit: number | null = null): Promise<void> {
     const limit = projectLimit ?? this.#limit;
-    if (limit <= 0) return;
     const state = this.#state(projectId);
+    // A project whose requests met no limit (0) was not counted meanwhile: once it has one, it is
+    // counted before it is admitted, not on a bound from before (the retester's 1,000 over).
+    const lowered = state.seenLimit !== undefined && state.seenLimit <= 0;
+    state.seenLimit = limit;
+    if (limit <= 0) return;
     const now = this.#clock();
     const age = now - state.countedAt;
     // A count capped below this limit that reached its cap says only "at least": not a bound.
-    const capped = state.pending >= state.cap && state.cap < limit;
+    const capped = (state.pending >= state.cap && state.cap < limit) || lowered;
     if (!capped && state.pending + state.accepted < limit) {
       if (age >= this.#spacing(state, REFRESH_MS)) void this.#recount(projectId, state, limit);
       return;
@@ -120,7 +133,6 @@ export class BacklogGate {
       await this.#recount(projectId, state, limit);
     }
     if (state.pending + state.accepted < limit) return;
-    refusedInProcess++;
     const retryAfter = Math.max(1, Math.ceil(this.#spacing(state, FULL_RECOUNT_MS) / 1000));
     const source = projectLimit === null ? 'installation' : 'project';
     throw new BacklogFullError(limit, state.pending + state.accepted, retryAfter, source);

@@ -111,6 +111,42 @@ describe('project backlog limit', () => {
     assert.equal(await pendingOf(a, p), 4);
   });
 
+  test('a repeat answered while full is not counted as a refusal; a limit lowered from none applies to the next request', async () => {
+    const a = await startApi({ projectBacklogLimit: null });
+    apis.push(a);
+    const p = await projectWithEndpoints(a, 'p', 2);
+    const refusals = async () =>
+      Number(
+        /^herald_backlog_full_refusals_total (\d+)$/m.exec(
+          await createMetrics({ store: a.store, processMetrics: false }).render(),
+        )?.[1],
+      );
+    // No limit: 6 pending, never counted.
+    for (let i = 0; i < 3; i++) {
+      const r = await a.call('POST', `/api/v1/projects/${p}/events`, {
+        ...event(i),
+        idempotencyKey: `k${i}`,
+      });
+      assert.equal(r.status, 202);
+    }
+    assert.equal((await a.call('PATCH', `/api/v1/projects/${p}`, { backlogLimit: 4 })).status, 200);
+    assertError(
+      await a.call('POST', `/api/v1/projects/${p}/events`, event(9)),
+      429,
+      'HERALD_ERR_BACKLOG_FULL',
+    );
+    const before = await refusals();
+    const again = await a.call('POST', `/api/v1/projects/${p}/events`, { ...event(0), idempotencyKey: 'k0' });
+    assert.equal(again.status, 202);
+    assert.equal(await refusals(), before, 'a repeat answered is not a refusal');
+    assertError(
+      await a.call('POST', `/api/v1/projects/${p}/events`, event(10)),
+      429,
+      'HERALD_ERR_BACKLOG_FULL',
+    );
+    assert.equal(await refusals(), before + 1);
+  });
+
   test('once deliveries leave the backlog, events are accepted again after the next count', async () => {
     const a = await startApi({ projectBacklogLimit: 4 });
     apis.push(a);
