@@ -2,11 +2,11 @@
  * The API commands' connection to a running Herald (src/config/client-connection.ts says where the
  * URL and token come from) and their JSON flags. The token is never printed.
  */
-import { readFileSync } from 'node:fs';
 import { HeraldApiError, HeraldClient, HeraldResponseError } from '@herald/client';
 import { type Command, Option } from 'commander';
 import { type ConnectionFlags, DEFAULT_API_URL, resolveConnection } from '../config/client-connection.ts';
 import { parseJsonExact } from '../domain/json-text.ts';
+import { readTextFile } from './read-text-file.ts';
 import { CommandError } from './run-command.ts';
 
 export type { ConnectionFlags };
@@ -116,13 +116,7 @@ export function withoutCredentials(url: string): string {
 /** Parses a JSON flag value (or `@file`), naming the flag when it is not JSON. */
 export function jsonFlag(flag: string, value: string): unknown {
   let text = value;
-  if (value.startsWith('@')) {
-    try {
-      text = readFileSync(value.slice(1), 'utf8');
-    } catch (error) {
-      throw new CommandError(`${flag}: cannot read ${value.slice(1)}`, { cause: error });
-    }
-  }
+  if (value.startsWith('@')) text = readTextFile(value.slice(1), flag, value.slice(1));
   try {
     return parseJsonExact(text);
   } catch {

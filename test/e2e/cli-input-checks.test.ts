@@ -4,8 +4,10 @@
  * printed with its control characters made visible. Real CLI processes against a real `herald serve`.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
@@ -145,6 +147,36 @@ describe('herald CLI: input mistakes and foreign answers', () => {
       oneLine(run.stderr);
       assert.match(run.stderr, /^herald: --secret: a standard secret must be whsec_ followed by base64/);
       assert.ok(!run.stderr.includes(secret), 'the secret is not repeated');
+    }
+  });
+
+  test('a file that is not UTF-8 (--data @file, --secret-file) is refused naming the flag, not sent as U+FFFD', async () => {
+    const project = await client.createProject({ name: 'files' });
+    const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
+    const dir = mkdtempSync(join(tmpdir(), 'herald-cli-files-'));
+    try {
+      const latin1 = join(dir, 'latin1.json');
+      writeFileSync(latin1, Buffer.from('{"x":"caf\xe9"}', 'latin1'));
+      const sent = await herald(['events', 'send', 't', ...conn, '--data', `@${latin1}`]);
+      assert.equal(sent.code, 1, sent.stdout);
+      oneLine(sent.stderr);
+      assert.match(sent.stderr, /^herald: --data: .*latin1\.json is not valid UTF-8 text/);
+      assert.equal((await client.listEvents(project.id)).data.length, 0, 'nothing sent');
+      const endpoint = await client.createEndpoint(project.id, { url: 'https://hooks.example/f' });
+      const secret = join(dir, 'secret');
+      writeFileSync(secret, Buffer.from([0x73, 0xff, 0xfe, 0x0a]));
+      const rotated = await herald([
+        'endpoints',
+        'rotate-secret',
+        endpoint.id,
+        ...conn,
+        '--secret-file',
+        secret,
+      ]);
+      assert.equal(rotated.code, 1, rotated.stdout);
+      assert.match(rotated.stderr, /^herald: --secret-file: .* is not valid UTF-8 text/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -2,7 +2,6 @@
  * `herald endpoints list|create|get|update|disable|enable|test|rotate-secret|delete`: a project's
  * endpoints and their settings through a running Herald's API (their history: endpoint-history.ts).
  */
-import { readFileSync } from 'node:fs';
 import {
   type Endpoint,
   type EndpointInput,
@@ -32,6 +31,7 @@ import {
   sayLine,
   sayMore,
 } from '../print.ts';
+import { readTextFile } from '../read-text-file.ts';
 import { CommandError } from '../run-command.ts';
 import { addEndpointHistoryCommands } from './endpoint-history.ts';
 
@@ -283,12 +283,7 @@ export function endpointsCommand(): Command {
  * with; nothing else is trimmed (a secret of the non-standard schemes is taken as it is).
  */
 function readSecretFile(path: string): string {
-  let text: string;
-  try {
-    text = readFileSync(path === '-' ? 0 : path, 'utf8');
-  } catch (error) {
-    throw new CommandError(`--secret-file: cannot read ${path === '-' ? 'stdin' : path}`, { cause: error });
-  }
+  const text = readTextFile(path === '-' ? 0 : path, '--secret-file', path === '-' ? 'stdin' : path);
   const secret = text.replace(/\r?\n$/, '');
   if (secret === '') throw new CommandError(`--secret-file: ${path === '-' ? 'stdin' : path} is empty`);
   return secret;

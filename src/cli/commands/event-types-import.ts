@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { createEventTypeSchemaChecker } from '../../api/event-type-schema-check.ts';
 import { LIMITS } from '../../api/schemas.ts';
@@ -6,6 +5,7 @@ import { type ConfigFlags, loadConfig } from '../../config/load-config.ts';
 import type { Json } from '../../domain/types.ts';
 import { openStore } from '../../store/open-store.ts';
 import type { EventTypeInput } from '../../store/store.ts';
+import { readTextFile } from '../read-text-file.ts';
 import { CommandError, runCommand } from '../run-command.ts';
 import { addEventTypeReadCommands } from './event-types-read.ts';
 
@@ -23,7 +23,7 @@ export function eventTypesCommand(): Command {
     .option('--data-dir <dir>', 'data directory (env HERALD_DATA_DIR, default ./herald-data)')
     .action((file: string, flags: Pick<ConfigFlags, 'database' | 'dataDir'>) =>
       runCommand(async () => {
-        const inputs = await parseCatalog(await readFile(file, 'utf8'), file);
+        const inputs = await parseCatalog(readTextFile(file, 'import', file), file);
         const config = loadConfig({ flags, resolveAdminToken: false });
         const store = await openStore(config.databaseUrl, {
           dataDir: config.dataDir,

@@ -1,0 +1,20 @@
+/**
+ * A file the CLI sends on (`--data @file`, `--secret-file`, a catalog to import) as UTF-8 text, or
+ * a CommandError naming the flag: read as a string, invalid bytes would become U+FFFD and be sent
+ * and stored as that, where Herald refuses such bytes sent to it directly (400).
+ */
+import { isUtf8 } from 'node:buffer';
+import { readFileSync } from 'node:fs';
+import { CommandError } from './run-command.ts';
+
+/** `path` (0: stdin) as text; `flag` and `name` say what, in the error. */
+export function readTextFile(path: string | 0, flag: string, name: string): string {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw new CommandError(`${flag}: cannot read ${name}`, { cause: error });
+  }
+  if (!isUtf8(bytes)) throw new CommandError(`${flag}: ${name} is not valid UTF-8 text`);
+  return bytes.toString('utf8');
+}
