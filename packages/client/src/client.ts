@@ -5,7 +5,7 @@
  */
 import { Pool } from 'undici';
 import { batchBodies } from './batch-bodies.ts';
-import { HeraldEventTooLargeError } from './errors.ts';
+import { HeraldApiError, HeraldEventTooLargeError } from './errors.ts';
 import { type Method, type RequestOptions, sendRequest, type Transport } from './transport.ts';
 import type {
   ApiKey,
@@ -122,22 +122,34 @@ export class HeraldClient {
 
   /**
    * Sends many events in batch requests of at most `batchSize` events and `maxBodyBytes` bytes, one
-   * request at a time, in order; returns them in input order. A failing batch throws: the batches
-   * before it are stored, none after it is sent (give events idempotency keys to send them all again
-   * safely). An event larger than `maxBodyBytes` on its own throws HeraldEventTooLargeError (naming
-   * its index) before any batch is sent.
+   * request at a time, in order; returns them in input order. A batch refused with 413
+   * `HERALD_ERR_TOO_MANY_DELIVERIES` (its events would fan out to more deliveries than Herald takes
+   * per request; nothing of it was stored) is sent again as smaller batches, sized from the answer's
+   * `limit` and `deliveries`; a single event refused so throws. Any other failing batch throws: the
+   * batches before it are stored, none after it is sent (give events idempotency keys to send them
+   * all again safely). An event larger than `maxBodyBytes` on its own throws
+   * HeraldEventTooLargeError (naming its index) before any batch is sent.
    */
   async sendEvents(project: string, events: readonly EventInput<JsonInput>[]): Promise<HeraldEvent[]> {
     const out: HeraldEvent[] = [];
-    for (const batch of batchBodies(events, this.#batchSize, this.#maxBodyBytes)) {
-      const page = await this.request<{ data: HeraldEvent[] }>(
-        'POST',
-        `/projects/${seg(project)}/events/batch`,
-        {
+    const path = `/projects/${seg(project)}/events/batch`;
+    // Batches still to send, the next one last.
+    const pending = batchBodies(events, this.#batchSize, this.#maxBodyBytes).reverse();
+    for (let batch = pending.pop(); batch; batch = pending.pop()) {
+      const inBatch = events.slice(batch.first, batch.first + batch.count);
+      let page: { data: HeraldEvent[] };
+      try {
+        page = await this.request('POST', path, {
           json: batch.json,
-          repeatable: events.slice(batch.first, batch.first + batch.count).every((e) => e.idempotencyKey),
-        },
-      );
+          repeatable: inBatch.every((e) => e.idempotencyKey),
+        });
+      } catch (error) {
+        const size = smallerBatch(error, batch.count);
+        if (size === null) throw error;
+        const parts = batchBodies(inBatch, size, this.#maxBodyBytes);
+        for (const part of parts.reverse()) pending.push({ ...part, first: batch.first + part.first });
+        continue;
+      }
       out.push(...page.data);
     }
     return out;
@@ -316,3 +328,19 @@ export async function* paginate<T>(
 }
 
 const seg = (s: string): string => encodeURIComponent(s);
+
+/**
+ * Events per batch to send a batch of `count` again as, after `error`: for a 413
+ * HERALD_ERR_TOO_MANY_DELIVERIES of a batch of more than one event, the share of its events that
+ * its `details` say fit (`limit` of `deliveries`), at most half of them and at least one; else null
+ * (the error stands). Events fan out unevenly, so a smaller batch may be refused again and split
+ * again.
+ */
+function smallerBatch(error: unknown, count: number): number | null {
+  if (!(error instanceof HeraldApiError) || error.status !== 413) return null;
+  if (error.code !== 'HERALD_ERR_TOO_MANY_DELIVERIES' || count <= 1) return null;
+  const { limit, deliveries } = (error.details ?? {}) as { limit?: unknown; deliveries?: unknown };
+  const half = Math.ceil(count / 2);
+  if (typeof limit !== 'number' || typeof deliveries !== 'number' || deliveries <= 0) return half;
+  return Math.max(1, Math.min(half, Math.floor((count * limit) / deliveries)));
+}

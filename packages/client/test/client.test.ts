@@ -267,6 +267,77 @@ describe('@herald/client', () => {
   });
 });
 
+describe('@herald/client: a batch over the deliveries a request may create', () => {
+  let herald: HeraldProcess;
+  before(async () => {
+    herald = await startHerald({
+      args: ['--role', 'api'],
+      env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_MAX_DELIVERIES_PER_REQUEST: '10' },
+    });
+  });
+  after(async () => {
+    await herald?.dispose();
+  });
+
+  test('sendEvents sends a batch refused with 413 HERALD_ERR_TOO_MANY_DELIVERIES again in smaller ones, in order; one event over it throws', async () => {
+    const client = new HeraldClient({ url: herald.url, token: ADMIN });
+    try {
+      const project = await client.createProject({ name: 'wide' });
+      for (let n = 0; n < 3; n++) {
+        await client.createEndpoint(project.id, { url: `https://example.test/h${n}`, eventTypes: ['wide'] });
+      }
+      // 3 deliveries per 'wide' event, none per 'narrow': 40 events ask for 60 deliveries, 10 fit
+      // one request, and the uneven fan-out makes some of the first split's batches too large again.
+      const inputs = Array.from({ length: 40 }, (_, n) => ({
+        type: n < 30 ? 'wide' : 'narrow',
+        payload: { n },
+      }));
+      const refused = await client
+        .request('POST', `/projects/${project.id}/events/batch`, { body: { events: inputs } })
+        .then(
+          () => assert.fail('the whole batch is over the limit'),
+          (error: unknown) => error,
+        );
+      assert.ok(refused instanceof HeraldApiError);
+      assert.equal(refused.code, 'HERALD_ERR_TOO_MANY_DELIVERIES');
+      assert.equal((await client.listEvents(project.id)).data.length, 0, 'nothing stored');
+
+      const sent = await client.sendEvents(project.id, inputs);
+      assert.deepEqual(
+        sent.map((e) => (e.payload as { n: number }).n),
+        inputs.map((e) => e.payload.n),
+      );
+      assert.deepEqual(
+        sent.map((e) => e.deliveries.length),
+        inputs.map((e) => (e.type === 'wide' ? 3 : 0)),
+      );
+      const stored = [];
+      for await (const e of paginate((q) => client.listEvents(project.id, q), 100)) stored.push(e.id);
+      assert.equal(stored.length, 40, 'each event stored once');
+
+      for (let n = 3; n < 11; n++) {
+        await client.createEndpoint(project.id, { url: `https://example.test/h${n}`, eventTypes: ['wide'] });
+      }
+      // 11 endpoints: one 'wide' event alone is over the limit; the batch before it is stored.
+      await assert.rejects(
+        client.sendEvents(project.id, [
+          { type: 'narrow', payload: 'before' },
+          { type: 'wide', payload: 'alone' },
+        ]),
+        (error: unknown) =>
+          error instanceof HeraldApiError &&
+          error.status === 413 &&
+          error.code === 'HERALD_ERR_TOO_MANY_DELIVERIES',
+      );
+      const after = (await client.listEvents(project.id, { limit: 100 })).data;
+      assert.equal(after.length, 41);
+      assert.deepEqual(after[0]?.payload, 'before');
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 /** Every field named is in the answer (null counts: it is there). */
 function hasFields(value: unknown, fields: string[]): void {
   assert.ok(value && typeof value === 'object', `an object, got ${JSON.stringify(value)}`);
