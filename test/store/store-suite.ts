@@ -859,6 +859,43 @@ export function defineStoreSuite(
     });
 
     withStore(
+      'claims: with more active endpoints than one probe visits, most of them idle, the probes reach every endpoint with work in turn',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 1);
+        const busy = endpoints[0]!;
+        await deepBacklog(store, project.id); // fills the window of oldest due: the claims probe
+        const other = await store.createProject({ name: 'q' }, T0);
+        const working = new Set<string>();
+        for (let i = 0; i < 300; i++) {
+          const wanted = i % 50 === 7; // six endpoints with work, spread over 300 (CLAIM_PROBES 256)
+          const ep = await store.createEndpoint(
+            endpointInput(other.id, { url: `http://127.0.0.1:9/q${i}`, eventTypes: [wanted ? 'a' : 'b'] }),
+            `whsec_q${i}`,
+            T0,
+          );
+          if (wanted) working.add(ep.id);
+        }
+        await store.acceptEvents(other.id, [eventInput('a'), eventInput('a')], T0 + 1_000);
+        const seen: string[] = [];
+        for (let claim = 0; claim < 3; claim++) {
+          const claimed = await store.claimDueDeliveries({
+            limit: 4,
+            leaseMs: 30 * SECOND,
+            now: T0 + 2_000,
+            workerId: 'w',
+            excludeEndpointIds: [busy.id],
+          });
+          assert.equal(claimed.length, 4, `claim ${claim} is full`);
+          for (const c of claimed) {
+            assert.ok(working.has(c.delivery.endpointId!), 'only endpoints with work, never the busy one');
+            seen.push(c.delivery.id);
+          }
+        }
+        assert.equal(new Set(seen).size, 12, 'both deliveries of each of the six, none twice');
+      },
+    );
+
+    withStore(
       "claims: one endpoint's backlog at the head of the due order does not hold other tenants' work back",
       async (store) => {
         const { project, endpoints } = await projectWithEndpoints(store, 1);

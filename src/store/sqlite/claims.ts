@@ -184,9 +184,13 @@ function activeEndpoints(
 
 /**
  * Claims callback deliveries (index deliveries_callbacks_due), then from the endpoints not left out,
- * one at a time (index deliveries_endpoint): each gets an equal share of `want` first, then what is
- * left goes to those that had more. Visits at most CLAIM_PROBES endpoints, starting where the last
- * probe stopped, so every endpoint gets its turn when there are many.
+ * one at a time (index deliveries_endpoint): each that has due work gets an equal share of `want`
+ * first, then what is left goes to those that had more. Visits at most CLAIM_PROBES endpoints,
+ * starting where the last probe stopped, so every endpoint gets its turn when there are many. Which
+ * of them have anything due is asked in one statement first (DUE_ENDPOINTS_SQL): an idle endpoint
+ * costs a probe statement (~14 µs) otherwise, and most of an installation's endpoints are idle at
+ * any moment (200 of them added ~2.8 ms to a claim of 256, or ~6 ms with a saturated endpoint left
+ * out; every claim probes up to 256).
  */
 function probeEndpoints(
   db: DatabaseSync,
@@ -200,20 +204,22 @@ function probeEndpoints(
   const n = endpoints.length;
   const visits = Math.min(n, CLAIM_PROBES);
   const visited = Array.from({ length: visits }, (_, i) => endpoints[(probe.from + i) % n]!);
+  const due = out.length < want ? dueAmong(db, visited, o.now) : new Set<number>();
   const probeOne = (ep: { projectId: string; id: string }, limit: number) =>
     all(db, ENDPOINT_PROBE_SQL, ep.projectId, ep.id, o.now, limit);
-  const share = Math.max(1, Math.ceil((want - out.length) / Math.max(1, visits)));
+  const share = Math.max(1, Math.ceil((want - out.length) / Math.max(1, due.size)));
   const hadMore: typeof visited = [];
-  let probed = 0;
-  for (const ep of visited) {
-    if (out.length >= want) break;
+  // Endpoints reached, idle ones included: the next probe starts after the last one.
+  let reached = 0;
+  for (let i = 0; i < visits && out.length < want; i++) {
+    reached = i + 1;
+    if (!due.has(i)) continue;
+    const ep = visited[i]!;
     const rows = probeOne(ep, Math.min(share, want - out.length));
-    probed++;
     out.push(...rows);
     if (rows.length === share) hadMore.push(ep);
   }
-  // The next probe starts after the last endpoint probed: those the loop did not reach come first.
-  probe.from = n ? (probe.from + probed) % n : 0;
+  probe.from = n ? (probe.from + reached) % n : 0;
   leaseRows(db, out, o); // leased first, so the second pass sees past them
   const more: Row[] = [];
   for (const ep of hadMore) {
@@ -222,4 +228,22 @@ function probeEndpoints(
   }
   leaseRows(db, more, o);
   return out.concat(more);
+}
+
+/**
+ * The positions in `endpoints` (`[project id, endpoint id]` as JSON) of those with a due delivery:
+ * one index seek each in deliveries_endpoint, all in one statement.
+ */
+export const DUE_ENDPOINTS_SQL = `SELECT e.key AS i FROM json_each(?) AS e WHERE EXISTS (
+  SELECT 1 FROM deliveries WHERE project_id = e.value ->> 0 AND endpoint_id = e.value ->> 1
+    AND status = 'pending' AND next_attempt_at <= ?)`;
+
+function dueAmong(
+  db: DatabaseSync,
+  endpoints: { projectId: string; id: string }[],
+  now: number,
+): Set<number> {
+  if (endpoints.length === 0) return new Set();
+  const list = JSON.stringify(endpoints.map((ep) => [ep.projectId, ep.id]));
+  return new Set(all(db, DUE_ENDPOINTS_SQL, list, now).map((r) => Number(r.i)));
 }
