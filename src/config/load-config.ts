@@ -406,13 +406,11 @@ function parseFrameAncestors(setting: RawSetting): string[] {
 
 /** HERALD_TRUST_PROXY: the proxies' networks, comma-separated CIDRs (a bare address is one host). */
 function parseTrustProxy(setting: RawSetting): string[] {
+  const items = parseList(setting);
   try {
-    parseCidrList(setting.value);
+    parseCidrList(items.join(','));
   } catch (cause) {
     throw new ConfigError(setting.source, (cause as Error).message, { cause });
   }
-  return setting.value
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
+  return items;
 }

@@ -55,10 +55,19 @@ export function parseChoice<T extends string>(setting: RawSetting, choices: read
   return found;
 }
 
-/** A comma-separated list; blanks around items and empty items are dropped. */
+/**
+ * A comma-separated list; blanks around items are dropped. An empty item (`5,,10`, or a comma at
+ * either end) is refused naming its place: it is more often a value left out than a stray comma,
+ * and dropping it silently changed a retry schedule's length.
+ */
 export function parseList(setting: RawSetting): string[] {
-  return setting.value
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
+  const items = setting.value.split(',').map((item) => item.trim());
+  const empty = items.indexOf('');
+  if (empty !== -1) {
+    throw new ConfigError(
+      setting.source,
+      `item ${empty + 1} of ${items.length} is empty (two commas in a row, or one at either end), got "${setting.value}"`,
+    );
+  }
+  return items;
 }

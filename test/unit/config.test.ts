@@ -154,6 +154,36 @@ describe('loadConfig validation names the setting', () => {
       /network 2 of 2/,
     ],
     ['retry schedule word', { HERALD_RETRY_SCHEDULE: '5,soon' }, 'HERALD_RETRY_SCHEDULE', /number/],
+    [
+      'retry schedule with an empty item',
+      { HERALD_RETRY_SCHEDULE: '5,,10' },
+      'HERALD_RETRY_SCHEDULE',
+      /item 2 of 3 is empty .*got "5,,10"$/,
+    ],
+    [
+      'retry schedule ending in a comma',
+      { HERALD_RETRY_SCHEDULE: '5,10,' },
+      'HERALD_RETRY_SCHEDULE',
+      /item 3 of 3/,
+    ],
+    [
+      'trusted proxies with an empty item',
+      { HERALD_TRUST_PROXY: ',10.0.0.1' },
+      'HERALD_TRUST_PROXY',
+      /item 1 of 2/,
+    ],
+    [
+      'allowed networks with an empty item',
+      { HERALD_ALLOW_NETWORKS: '10.0.0.0/8,,' },
+      'HERALD_ALLOW_NETWORKS',
+      /item 2 of 3/,
+    ],
+    [
+      'frame ancestors with an empty item',
+      { HERALD_FRAME_ANCESTORS: "'self',," },
+      'HERALD_FRAME_ANCESTORS',
+      /item 2 of 3/,
+    ],
     ['negative delay', { HERALD_RETRY_SCHEDULE: '5,-1' }, 'HERALD_RETRY_SCHEDULE'],
     ['zero delay', { HERALD_RETRY_SCHEDULE: '5,0' }, 'HERALD_RETRY_SCHEDULE', /greater than 0/],
     [
@@ -276,8 +306,8 @@ describe('loadConfig values', () => {
     assert.deepEqual(config.delivery.retrySchedule, []);
   });
 
-  test('allowed networks: bare addresses become single hosts, blanks are dropped', () => {
-    const config = loadConfig({ env: envWith({ HERALD_ALLOW_NETWORKS: ' 127.0.0.0/8, ,::1,10.2.3.4 ' }) });
+  test('allowed networks: bare addresses become single hosts, blanks around items are dropped', () => {
+    const config = loadConfig({ env: envWith({ HERALD_ALLOW_NETWORKS: ' 127.0.0.0/8 , ::1,10.2.3.4 ' }) });
     assert.deepEqual(config.delivery.allowNetworks, ['127.0.0.0/8', '::1/128', '10.2.3.4/32']);
   });
 
