@@ -22,6 +22,7 @@ import {
 import { defaultPublicUrl } from './config/load-config.ts';
 import { newerSchemaError } from './config/newer-schema-error.ts';
 import { redactDatabaseUrl } from './config/redact-database-url.ts';
+import { roleOnSqliteWarning } from './config/role-on-sqlite.ts';
 import { createDispatcher, type Dispatcher } from './delivery/dispatcher.ts';
 import { fitToOpenFileLimit } from './delivery/fd-limit.ts';
 import { createSecretKeyReadiness } from './delivery/secret-key-readiness.ts';
@@ -120,6 +121,8 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
     throw error;
   }
   if (sqliteFile) warnFilesOpenToOthers(logger, resolvePath(config.databaseUrl.slice('sqlite:'.length)));
+  const roleWarning = config.databaseUrl.startsWith('sqlite:') ? roleOnSqliteWarning(config.role) : null;
+  if (roleWarning) logger.warn({ role: config.role }, roleWarning);
   if (newKey) {
     try {
       await storeNewEncryptionKey(store, newKey, config);

@@ -1,0 +1,71 @@
+/**
+ * `herald serve` and the settings only the start can judge: a port another process holds ends the
+ * start with one line naming HERALD_PORT, and a split role on the embedded SQLite store, where no
+ * other process can take the other half, is said at start.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { runHerald, startHerald } from './harness.ts';
+
+describe('serve: settings the start judges', () => {
+  let dataDir: string;
+  let holder: Server;
+  let port: number;
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'herald-start-settings-'));
+    holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    port = (holder.address() as { port: number }).port;
+  });
+  after(async () => {
+    await new Promise((resolve) => holder.close(resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('a port another process listens on: one line naming HERALD_PORT and the address, exit 1', async () => {
+    const result = await runHerald(['serve'], {
+      env: { HERALD_DATA_DIR: dataDir, HERALD_HOST: '127.0.0.1', HERALD_PORT: String(port) },
+    });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `^herald: HERALD_PORT \\(--port\\): 127\\.0\\.0\\.1:${port} is already in use by another process`,
+        'm',
+      ),
+    );
+    assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  for (const role of ['api', 'worker'] as const) {
+    test(`--role ${role} on SQLite starts, and warns that no other process can take the other half`, async () => {
+      const server = await startHerald({ args: ['--role', role] });
+      try {
+        const line = server.logLines().find((l) => l.level === 40 && l.role === role);
+        assert.ok(line, server.output());
+        assert.match(
+          String(line.msg),
+          new RegExp(`is ${role} on the embedded SQLite store: .*one process per SQLite file`),
+        );
+      } finally {
+        await server.dispose();
+      }
+    });
+  }
+
+  test('--role all on SQLite says nothing of roles', async () => {
+    const server = await startHerald();
+    try {
+      assert.equal(
+        server.logLines().some((l) => String(l.msg).includes('HERALD_ROLE')),
+        false,
+      );
+    } finally {
+      await server.dispose();
+    }
+  });
+});
