@@ -10,6 +10,7 @@
  * window, where a replay could duplicate).
  */
 
+import { storeErrorLog } from '../delivery/store-error-log.ts';
 import { createWakeSignal } from '../delivery/wake-signal.ts';
 import type { OperationalEvent } from '../domain/types.ts';
 import type { NewEventInput, Store } from '../store/store.ts';
@@ -75,6 +76,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   let loop: Promise<void> | null = null;
   const signal = createWakeSignal();
   const sleep = signal.sleep;
+  const logRoundError = options.log ? roundErrorLog(options.log, clock) : () => undefined;
 
   const runOnce = async (): Promise<number> => {
     const ops = await store.listUnforwardedOperationalEvents(batchSize);
@@ -116,7 +118,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
           try {
             handled = await runOnce();
           } catch (error) {
-            options.log?.error({ err: error }, 'operator webhook: forwarding operational events failed');
+            logRoundError(error);
           }
           if (running && handled < batchSize) await sleep(intervalMs);
         }
@@ -131,4 +133,29 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       loop = null;
     },
   };
+}
+
+/**
+ * How a failed round is logged: as the dispatcher and the retention purger log their failed store
+ * calls (storeErrorLog). The loop polls every second, so while the database cannot be reached it
+ * logged an error with its stack every second (a re-tester's outage); now one warn line without a
+ * stack, then at most one per 10 s with the rounds failed since. Nothing is lost meanwhile: the
+ * outbox keeps the events until a round forwards them. Any other failure at error level, with its
+ * stack.
+ */
+function roundErrorLog(log: ForwarderLog, clock: () => number): (error: unknown) => void {
+  const logged = storeErrorLog(
+    {
+      warn: (fields) =>
+        log.warn(
+          fields,
+          'operator webhook: the database cannot be reached; forwarding operational events again once it can (logged at most once per 10 s)',
+        ),
+      error: (fields) =>
+        log.error(fields, 'operator webhook: forwarding operational events failed; trying again next round'),
+    },
+    10_000,
+    clock,
+  );
+  return (error) => logged(error, 'operator webhook');
 }
