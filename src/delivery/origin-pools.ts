@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { type buildConnector, Pool } from 'undici';
+import { useGrowingQueue } from './pool-queue.ts';
 
 const KEEP_ALIVE_MS = 10_000;
 
@@ -150,6 +151,7 @@ export function createOriginPools(options: {
           dialing,
           sockets: 0,
         };
+        useGrowingQueue(created.pool);
         entry = created;
         pools.set(key, entry);
       }
