@@ -6,7 +6,7 @@
  */
 import type { Config } from './config/config-types.ts';
 import type { Logger } from './logger.ts';
-import { auditEndpointSettings } from './operator/endpoint-settings-audit.ts';
+import { auditEndpointSettingsAtStart } from './operator/endpoint-settings-audit.ts';
 import { createForwarder, type Forwarder } from './operator/forwarder.ts';
 import { ensureOperatorEndpoint, retireOperatorEndpoint } from './operator/operator-project.ts';
 import { createPurger, type Purger } from './retention/purger.ts';
@@ -38,9 +38,7 @@ export async function startBackgroundJobs(
     await retireOperatorEndpoint(store, { now: Date.now(), log: logger });
   }
   // Not awaited: a start does not wait for a look through every endpoint.
-  auditEndpointSettings(store, logger).catch((error: unknown) =>
-    logger.warn({ err: error }, 'could not look through the endpoints for refused settings'),
-  );
+  void auditEndpointSettingsAtStart(store, logger);
   if (config.retentionDays > 0) {
     jobs.purger = createPurger({ store, retentionMs: config.retentionDays * DAY_MS, log: logger });
     jobs.purger.start();

@@ -9,6 +9,7 @@ import { signatureConfigProblem } from '@herald/verify';
 import type { Endpoint } from '../domain/types.ts';
 import { allPages } from '../store/all-pages.ts';
 import type { Store } from '../store/store.ts';
+import { isStoreUnreachable } from '../store/store-unavailable.ts';
 
 /** Endpoints named one per log line at most; a count says how many more. */
 export const AUDIT_LINES_MAX = 20;
@@ -45,4 +46,29 @@ export async function auditEndpointSettings(
     );
   }
   return found;
+}
+
+/**
+ * The look at start, not awaited by it (background-jobs.ts): a failure is one warn line. A database
+ * that cannot be reached (PostgreSQL down at start, or stopped while the look pages through the
+ * endpoints) is said without the error's stack, as every other loop says an outage
+ * (store-error-log.ts); the look runs again at the next start. Any other failure keeps its stack.
+ */
+export async function auditEndpointSettingsAtStart(
+  store: Store,
+  log: { warn(fields: object, message: string): void },
+): Promise<void> {
+  try {
+    await auditEndpointSettings(store, log);
+  } catch (error) {
+    if (isStoreUnreachable(error)) {
+      const { code } = error as { code?: unknown };
+      log.warn(
+        typeof code === 'string' ? { code } : {},
+        'could not look through the endpoints for refused settings: the database cannot be reached; the look runs again at the next start',
+      );
+      return;
+    }
+    log.warn({ err: error }, 'could not look through the endpoints for refused settings');
+  }
 }
