@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import { resolve } from 'node:path';
 import { parseCidrList } from '../domain/address-classifier.ts';
 import { checkHttpUrl } from '../domain/http-url.ts';
@@ -345,11 +346,29 @@ export function parseRetrySchedule(setting: RawSetting): number[] {
 }
 
 function parseHost(setting: RawSetting): string {
+  const value = setting.value;
   // Hostnames and IP literals only: a scheme, port or path here is a common mix-up with the public URL.
-  if (!/^[A-Za-z0-9.:_-]+$/.test(setting.value) || setting.value.includes('//')) {
-    throw new ConfigError(setting.source, `expected a host name or IP address, got "${setting.value}"`);
+  if (!/^[A-Za-z0-9.:_-]+$/.test(value) || value.includes('//')) {
+    throw new ConfigError(setting.source, `expected a host name or IP address, got "${value}"`);
   }
-  return setting.value;
+  // What only the listen would refuse otherwise, after the data directory, the migrations and a
+  // generated admin token: digits and dots are meant as an IPv4 address (`999.1.1.1` was looked up
+  // as a name), and a colon only belongs in an IPv6 address (`localhost:8080` carries a port).
+  if (/^[0-9.]+$/.test(value) && !isIPv4(value)) {
+    throw new ConfigError(
+      setting.source,
+      `"${value}" is not an IPv4 address: four numbers from 0 to 255 separated by dots, e.g. 127.0.0.1 or 0.0.0.0`,
+    );
+  }
+  if (value.includes(':') && !isIPv6(value)) {
+    throw new ConfigError(
+      setting.source,
+      /^[^:]+:\d+$/.test(value)
+        ? `expected a host name or IP address without a port, got "${value}": the port goes in HERALD_PORT (--port)`
+        : `"${value}" is not an IPv6 address (write it without brackets, e.g. ::1 or ::)`,
+    );
+  }
+  return value;
 }
 
 function parseDatabaseUrl(setting: RawSetting): string {

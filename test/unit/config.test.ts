@@ -105,6 +105,12 @@ describe('loadConfig precedence', () => {
   test('port 0 is allowed (pick a free port)', () => {
     assert.equal(loadConfig({ env: envWith({ HERALD_PORT: '0' }) }).port, 0);
   });
+
+  test('host names, IPv4 and IPv6 addresses (without brackets) are taken as given', () => {
+    for (const host of ['localhost', 'herald-1.internal', '10.1.2.3', '::1', '::', 'fe80::1']) {
+      assert.equal(loadConfig({ env: envWith({ HERALD_HOST: host }) }).host, host);
+    }
+  });
 });
 
 describe('loadConfig validation names the setting', () => {
@@ -112,6 +118,11 @@ describe('loadConfig validation names the setting', () => {
     ['port not a number', { HERALD_PORT: 'eighty' }, 'HERALD_PORT', /whole number/],
     ['port out of range', { HERALD_PORT: '70000' }, 'HERALD_PORT', /between 0 and 65535/],
     ['host with a scheme', { HERALD_HOST: 'http://example' }, 'HERALD_HOST'],
+    ['host with blanks', { HERALD_HOST: 'not a host' }, 'HERALD_HOST', /host name or IP address/],
+    ['host an IPv4 address out of range', { HERALD_HOST: '999.1.1.1' }, 'HERALD_HOST', /not an IPv4 address/],
+    ['host an IPv4 address cut short', { HERALD_HOST: '10.0.1' }, 'HERALD_HOST', /not an IPv4 address/],
+    ['host with a port', { HERALD_HOST: 'localhost:8080' }, 'HERALD_HOST', /HERALD_PORT/],
+    ['host a broken IPv6 address', { HERALD_HOST: '::1::2' }, 'HERALD_HOST', /not an IPv6 address/],
     [
       'unknown database',
       { HERALD_DATABASE_URL: 'mysql://x' },
