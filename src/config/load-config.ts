@@ -140,7 +140,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const encryptionKey = encryptionKeySetting ? parseEncryptionKey(encryptionKeySetting) : null;
   const previousKeysSetting = envSetting('HERALD_ENCRYPTION_KEY_PREVIOUS');
   const previousEncryptionKeys = previousKeysSetting
-    ? parseList(previousKeysSetting).map((value) => parseEncryptionKey({ ...previousKeysSetting, value }))
+    ? parseList(previousKeysSetting, { secret: true }).map((value) =>
+        parseEncryptionKey({ ...previousKeysSetting, value }),
+      )
     : [];
   if (previousEncryptionKeys.length && !encryptionKey) {
     throw new ConfigError(

@@ -58,15 +58,18 @@ export function parseChoice<T extends string>(setting: RawSetting, choices: read
 /**
  * A comma-separated list; blanks around items are dropped. An empty item (`5,,10`, or a comma at
  * either end) is refused naming its place: it is more often a value left out than a stray comma,
- * and dropping it silently changed a retry schedule's length.
+ * and dropping it silently changed a retry schedule's length. The value is quoted in the message
+ * unless `secret` (HERALD_ENCRYPTION_KEY_PREVIOUS: the message goes to stderr and its logs, and
+ * the place alone says which item).
  */
-export function parseList(setting: RawSetting): string[] {
+export function parseList(setting: RawSetting, options: { secret?: boolean } = {}): string[] {
   const items = setting.value.split(',').map((item) => item.trim());
   const empty = items.indexOf('');
   if (empty !== -1) {
+    const got = options.secret ? '' : `, got "${setting.value}"`;
     throw new ConfigError(
       setting.source,
-      `item ${empty + 1} of ${items.length} is empty (two commas in a row, or one at either end), got "${setting.value}"`,
+      `item ${empty + 1} of ${items.length} is empty (two commas in a row, or one at either end)${got}`,
     );
   }
   return items;

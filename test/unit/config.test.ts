@@ -243,6 +243,23 @@ describe('loadConfig validation names the setting', () => {
       '--allow-networks',
     );
   });
+
+  test('previous encryption keys with an empty item: refused naming its place, without the keys', () => {
+    const old = [Buffer.alloc(32, 2).toString('hex'), Buffer.alloc(32, 3).toString('base64')];
+    const env = envWith({
+      HERALD_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('hex'),
+      HERALD_ENCRYPTION_KEY_PREVIOUS: `${old[0]},,${old[1]}`,
+    });
+    assertConfigError(
+      () => loadConfig({ env }),
+      'HERALD_ENCRYPTION_KEY_PREVIOUS',
+      /^HERALD_ENCRYPTION_KEY_PREVIOUS: item 2 of 3 is empty \(two commas in a row, or one at either end\)$/,
+    );
+    assert.throws(
+      () => loadConfig({ env }),
+      (error: Error) => !old.some((key) => error.message.includes(key)),
+    );
+  });
 });
 
 describe('loadConfig values', () => {
