@@ -1,6 +1,7 @@
 /**
  * `herald serve` and the settings only the start can judge: a port another process holds ends the
- * start with one line naming HERALD_PORT, and a split role on the embedded SQLite store, where no
+ * start with one line naming HERALD_PORT, a host that is not this machine's (or no host at all)
+ * one naming HERALD_HOST, and a split role on the embedded SQLite store, where no
  * other process can take the other half, is said at start.
  */
 import assert from 'node:assert/strict';
@@ -37,6 +38,33 @@ describe('serve: settings the start judges', () => {
         `^herald: HERALD_PORT \\(--port\\): 127\\.0\\.0\\.1:${port} is already in use by another process`,
         'm',
       ),
+    );
+    assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  // 192.0.2.1 (TEST-NET-1, RFC 5737) is no machine's own: the bind fails here, no packet is sent.
+  for (const port of ['0', '8099']) {
+    test(`a host that is not this machine's (port ${port}): one line naming HERALD_HOST and the host, exit 1`, async () => {
+      const result = await runHerald(['serve'], {
+        env: { HERALD_DATA_DIR: dataDir, HERALD_HOST: '192.0.2.1', HERALD_PORT: port },
+      });
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(
+        result.stderr,
+        /^herald: HERALD_HOST \(--host\): 192\.0\.2\.1 is not an address of this machine/m,
+      );
+      assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+    });
+  }
+
+  test('a host that is not a host name: one line naming HERALD_HOST, exit 1', async () => {
+    const result = await runHerald(['serve'], {
+      env: { HERALD_DATA_DIR: dataDir, HERALD_HOST: 'not a host' },
+    });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(
+      result.stderr,
+      /^herald: HERALD_HOST: expected a host name or IP address, got "not a host"$/m,
     );
     assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
   });
