@@ -27,6 +27,10 @@ export interface Metrics {
   recordEndpointDisabled(reason: string): void;
   /** One claim transaction: how long it took and how many deliveries it leased. */
   recordClaim(durationMs: number, claimed: number): void;
+  /** One request answered by this process's API or worker server (api/request-metrics.ts). */
+  recordRequest(method: string, route: string, statusCode: number, seconds: number): void;
+  /** Events the store accepted through the events API (repeats left out) and the deliveries their fan-out created. */
+  recordAccepted(events: number, deliveries: number): void;
   /** The registry, for tests and for adding process-specific metrics. */
   readonly registry: Registry;
 }
@@ -48,6 +52,9 @@ export interface CreateMetricsOptions {
 
 /** Seconds; from a fast local receiver up to the 30 s longest timeout. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** Seconds; an answer from memory takes well under 1 ms, a large batch or a busy database seconds. */
+const REQUEST_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
  * A registry of its own per Herald instance (not prom-client's global one), so two instances in one
@@ -86,6 +93,29 @@ export function createMetrics(options: CreateMetricsOptions): Metrics {
     name: 'herald_endpoints_disabled_total',
     help: 'Endpoints disabled, by reason: failures (consecutive failed attempts) or gone (410).',
     labelNames: ['reason'],
+    registers: [registry],
+  });
+  const httpRequests = new Counter({
+    name: 'herald_http_requests_total',
+    help: 'Requests answered by this process, by method, route pattern (never the path with its ids; unmatched: no route took it, e.g. the 404 of an unknown path) and status code.',
+    labelNames: ['method', 'route', 'status_code'],
+    registers: [registry],
+  });
+  const httpDuration = new Histogram({
+    name: 'herald_http_request_duration_seconds',
+    help: 'Time from a request routed (its headers read; reading its body included) to the last byte of its answer written, by method and route pattern.',
+    labelNames: ['method', 'route'],
+    buckets: REQUEST_DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const eventsAccepted = new Counter({
+    name: 'herald_events_accepted_total',
+    help: 'Events the store accepted through the events API of this process (POST .../events and .../events/batch); a repeated idempotency key is not counted again.',
+    registers: [registry],
+  });
+  const deliveriesCreated = new Counter({
+    name: 'herald_deliveries_created_total',
+    help: 'Deliveries created by the fan-out of the events in herald_events_accepted_total.',
     registers: [registry],
   });
   // Every series a process can count starts at 0 when it starts, rather than at its first
@@ -217,6 +247,14 @@ export function createMetrics(options: CreateMetricsOptions): Metrics {
     recordClaim(durationMs, count) {
       claimDuration.observe(durationMs / 1000);
       claimed.inc(count);
+    },
+    recordRequest(method, route, statusCode, seconds) {
+      httpRequests.inc({ method, route, status_code: statusCode });
+      httpDuration.observe({ method, route }, seconds);
+    },
+    recordAccepted(events, deliveries) {
+      eventsAccepted.inc(events);
+      deliveriesCreated.inc(deliveries);
     },
     recordEndpointDisabled(reason) {
       endpointsDisabled.inc({ reason: disabledReasonLabel(reason) });

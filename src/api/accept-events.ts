@@ -4,7 +4,8 @@
  * one already accepted (its idempotency key is held: the answer is the original events and
  * nothing is created); else stored and fanned out by the store; at light load the new deliveries
  * are leased to the dispatcher of this process and handed to it in memory
- * (src/delivery/handoff.ts), otherwise the dispatcher is woken to claim them.
+ * (src/delivery/handoff.ts), otherwise the dispatcher is woken to claim them. What was created
+ * is counted for /metrics.
  */
 import type { Config } from '../config/config-types.ts';
 import type { Project } from '../domain/types.ts';
@@ -18,6 +19,12 @@ import { BacklogFullError, countBacklogRefusal } from './backlog-gate.ts';
 import { tooManyDeliveries } from './errors.ts';
 import type { RouteContext } from './routes/context.ts';
 
+/** Where accepted events are counted: `Metrics.recordAccepted` (src/metrics.ts). */
+export interface AcceptRecorder {
+  /** `events` newly stored (repeats of an idempotency key left out), `deliveries` their fan-out created. */
+  recordAccepted(events: number, deliveries: number): void;
+}
+
 /**
  * `field`: what a 413 HERALD_ERR_TOO_MANY_DELIVERIES names (`body` for one event, `body.events`
  * for a batch): the events would create more than HERALD_MAX_DELIVERIES_PER_REQUEST deliveries,
@@ -25,6 +32,7 @@ import type { RouteContext } from './routes/context.ts';
  */
 export async function acceptEvents(
   ctx: Pick<RouteContext, 'store' | 'wake' | 'handoff' | 'backlog'> & {
+    accepted?: AcceptRecorder | null;
     config: Pick<Config, 'maxDeliveriesPerRequest'>;
   },
   project: Pick<Project, 'id' | 'backlogLimit'>,
@@ -57,7 +65,13 @@ export async function acceptEvents(
   }
   const handedOff = handoff && lease ? handoff.send(accepted) : 0;
   let created = 0;
-  for (const a of accepted) if (!a.duplicate) created += a.deliveries.length;
+  let stored = 0;
+  for (const a of accepted) {
+    if (a.duplicate) continue; // the original event, answered again: counted when it was stored
+    stored++;
+    created += a.deliveries.length;
+  }
+  ctx.accepted?.recordAccepted(stored, created);
   ctx.backlog?.added(projectId, created);
   if (created > handedOff) ctx.wake();
   return accepted;

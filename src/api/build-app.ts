@@ -11,6 +11,7 @@ import { dashboardPlugin } from '../dashboard/serve.ts';
 import type { Handoff } from '../delivery/handoff.ts';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
+import type { AcceptRecorder } from './accept-events.ts';
 import { createAuthContext, identify, needsAuth, visibleProject } from './auth.ts';
 import { BacklogGate } from './backlog-gate.ts';
 import { limitBodiesInFlight } from './bodies-in-flight.ts';
@@ -25,6 +26,7 @@ import {
 import { lazyChildLoggerFactory } from './lazy-request-logger.ts';
 import { depthLimitedJsonParser, emptyBodyAsNone, identityEncodingOnly, utf8Body } from './parse.ts';
 import { registerApiRateLimit } from './rate-limit.ts';
+import { countFrameworkErrors, type RequestRecorder, recordRequests } from './request-metrics.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { attemptRoutes } from './routes/attempts.ts';
 import type { RouteContext } from './routes/context.ts';
@@ -38,8 +40,11 @@ import { openApiRoutes } from './routes/openapi.ts';
 import { operationalEventRoutes } from './routes/operational-events.ts';
 import { projectRoutes } from './routes/projects.ts';
 
-/** What /metrics serves (src/metrics.ts). */
-export interface MetricsSource {
+/**
+ * What /metrics serves (src/metrics.ts), and where the app counts its requests and the events it
+ * accepts when the source takes them (tests pass a source that only renders).
+ */
+export interface MetricsSource extends Partial<RequestRecorder>, Partial<AcceptRecorder> {
   readonly contentType: string;
   render(): Promise<string>;
 }
@@ -112,7 +117,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     bodyLimit: config.maxBodyBytes,
     ...slowClientLimits(config),
     routerOptions: { maxParamLength: 200 },
-    frameworkErrors: frameworkErrorHandler,
+    frameworkErrors: countFrameworkErrors(frameworkErrorHandler, options.metrics),
     clientErrorHandler,
     return503OnClosing: false, // refuseWhileClosing answers in Herald's error shape instead
     // request.ip from X-Forwarded-For only when the connection comes from a trusted proxy.
@@ -132,6 +137,10 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   });
   app.decorateRequest('caller', null);
   app.setErrorHandler(errorHandler);
+  // Before the routes, so it covers them all; it also counts what hooks answer early (a closing
+  // server's 503, the rate limit's 429, a stranger's 401).
+  const metrics = options.metrics;
+  if (metrics?.recordRequest) recordRequests(app, metrics as RequestRecorder);
   refuseWhileClosing(app); // the first onRequest hook: a closing server runs nothing else
   // JSON only: any other content type is 415, not a string the schema then rejects. An empty JSON
   // body is no body (parse.ts emptyBodyAsNone), not Fastify's FST_ERR_CTP_EMPTY_JSON_BODY. Read as
@@ -174,6 +183,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     wake: () => options.dispatcher?.wake(),
     handoff: () => options.dispatcher?.handoff ?? null,
     backlog: backlogGate(app, store, config.projectBacklogLimit),
+    accepted: metrics?.recordAccepted ? (metrics as AcceptRecorder) : null,
   };
   app.register(async (api) => {
     projectRoutes(api, ctx);
@@ -196,7 +206,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   app.register(async (scope) =>
     healthRoutes(scope, {
       store,
-      metrics: options.metrics,
+      metrics,
       isReady: () => ready,
       ...(options.notReady ? { notReady: options.notReady } : {}),
     }),

@@ -13,6 +13,7 @@ import type { Metrics } from '../metrics.ts';
 import type { Store } from '../store/store.ts';
 import { slowClientLimits } from './build-app.ts';
 import { clientErrorHandler, errorHandler, frameworkErrorHandler, refuseWhileClosing } from './errors.ts';
+import { countFrameworkErrors, recordRequests } from './request-metrics.ts';
 import { healthRoutes } from './routes/health.ts';
 
 /**
@@ -30,12 +31,13 @@ export function buildWorkerApp(
     loggerInstance: logger,
     ...slowClientLimits(config),
     logController: new LogController({ disableRequestLogging: true }),
-    frameworkErrors: frameworkErrorHandler,
+    frameworkErrors: countFrameworkErrors(frameworkErrorHandler, metrics),
     clientErrorHandler,
     return503OnClosing: false,
   }) as unknown as FastifyInstance;
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(workerNotFound);
+  if (metrics) recordRequests(app, metrics); // its scrapes and probes, as the API counts its requests
   refuseWhileClosing(app);
   let ready = false;
   app.decorate('setReady', (value: boolean) => {

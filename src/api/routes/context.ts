@@ -1,6 +1,7 @@
 import type { Config } from '../../config/config-types.ts';
 import type { Handoff } from '../../delivery/handoff.ts';
 import type { Store } from '../../store/store.ts';
+import type { AcceptRecorder } from '../accept-events.ts';
 import type { BacklogGate } from '../backlog-gate.ts';
 
 /** What every route module receives. */
@@ -13,4 +14,6 @@ export interface RouteContext {
   handoff: () => Handoff | null;
   /** Intake backpressure (a project's backlogLimit, else HERALD_PROJECT_BACKLOG_LIMIT); null: none at all (tests). */
   backlog: BacklogGate | null;
+  /** Counts what the events API accepted (herald_events_accepted_total …); null: no metrics. */
+  accepted: AcceptRecorder | null;
 }

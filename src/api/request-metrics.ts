@@ -1,0 +1,54 @@
+/**
+ * Counts every request the app answers, by method, route pattern and status, and times it: one
+ * onResponse hook, registered only when the process has metrics (src/metrics.ts records them).
+ */
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+
+type FrameworkErrors = NonNullable<FastifyServerOptions['frameworkErrors']>;
+
+/** What the hook records into: `Metrics.recordRequest` (src/metrics.ts). */
+export interface RequestRecorder {
+  /** `route` is a route pattern or UNMATCHED_ROUTE, never a raw URL; `seconds` from request to last byte. */
+  recordRequest(method: string, route: string, statusCode: number, seconds: number): void;
+}
+
+/**
+ * The `route` label of a request no route matched (the 404 of an unknown path, or of a method the
+ * path does not have): one label for them all, or every probed URL would be a series of its own.
+ */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+/**
+ * Adds the hook to `app` (before its routes are registered, so it covers them all). The label is the
+ * pattern the router matched (`/api/v1/projects/:project/events`), so ids never reach it and the
+ * series stay as few as the routes. A callback hook, not an async one: no promise per request.
+ */
+export function recordRequests(app: FastifyInstance, recorder: RequestRecorder): void {
+  app.addHook('onResponse', (request, reply, done) => {
+    recorder.recordRequest(
+      request.method,
+      request.routeOptions.url ?? UNMATCHED_ROUTE,
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
+}
+
+/**
+ * Fastify's `frameworkErrors` handler (a URL it cannot decode, a path parameter too long), counting
+ * what it answers as `unmatched`: those requests never reach the router, so no hook runs for them.
+ * Their duration is observed as 0 (Fastify keeps no start time for them); they cost next to nothing.
+ */
+export function countFrameworkErrors(
+  handler: FrameworkErrors,
+  recorder: Partial<RequestRecorder> | undefined,
+): FrameworkErrors {
+  if (!recorder?.recordRequest) return handler;
+  const counted = recorder as RequestRecorder;
+  return (error, request, reply) => {
+    const answered = handler(error, request, reply);
+    counted.recordRequest(request.method, UNMATCHED_ROUTE, reply.statusCode, 0);
+    return answered;
+  };
+}
