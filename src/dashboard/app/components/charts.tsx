@@ -4,6 +4,7 @@
  * (average and p95 lines). Each chart has a text summary for screen readers.
  */
 import type { StatsBucket } from '../api/types.ts';
+import { lineShape } from '../chart-lines.ts';
 import { formatDuration } from '../format.ts';
 import { axisTicks, niceMax } from '../stats-buckets.ts';
 
@@ -12,6 +13,7 @@ const HEIGHT = 200;
 const PAD = { top: 12, right: 12, bottom: 26, left: 48 };
 const PLOT_W = WIDTH - PAD.left - PAD.right;
 const PLOT_H = HEIGHT - PAD.top - PAD.bottom;
+const PLOT = { left: PAD.left, top: PAD.top, width: PLOT_W, height: PLOT_H };
 
 const timeLabel = new Intl.DateTimeFormat(undefined, {
   month: 'short',
@@ -103,24 +105,6 @@ export function AttemptsChart({ buckets }: { buckets: StatsBucket[] }) {
   );
 }
 
-function linePath(buckets: StatsBucket[], pick: (b: StatsBucket) => number | null, max: number): string {
-  const slot = PLOT_W / Math.max(1, buckets.length);
-  let path = '';
-  let drawing = false;
-  buckets.forEach((bucket, index) => {
-    const value = pick(bucket);
-    if (value === null) {
-      drawing = false; // a gap: no attempts in this bucket
-      return;
-    }
-    const x = PAD.left + (index + 0.5) * slot;
-    const y = PAD.top + PLOT_H * (1 - Math.min(value, max) / max);
-    path += `${drawing ? 'L' : 'M'}${x.toFixed(1)},${y.toFixed(1)} `;
-    drawing = true;
-  });
-  return path.trim();
-}
-
 /** Average and p95 attempt duration per bucket (gaps where nothing was attempted). */
 export function LatencyChart({ buckets }: { buckets: StatsBucket[] }) {
   const values = buckets
@@ -133,6 +117,16 @@ export function LatencyChart({ buckets }: { buckets: StatsBucket[] }) {
     ? `Latency: highest p95 ${formatDuration(Math.max(...p95, 0))}.`
     : 'Latency: no attempts in this period.';
   const slot = PLOT_W / Math.max(1, buckets.length);
+  const p95Line = lineShape(
+    buckets.map((b) => b.p95DurationMs),
+    max,
+    PLOT,
+  );
+  const avgLine = lineShape(
+    buckets.map((b) => b.avgDurationMs),
+    max,
+    PLOT,
+  );
   return (
     <figure class="chart">
       <figcaption>
@@ -140,8 +134,12 @@ export function LatencyChart({ buckets }: { buckets: StatsBucket[] }) {
       </figcaption>
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={summary}>
         <YAxis max={max} format={(v) => formatDuration(v)} />
-        <path d={linePath(buckets, (b) => b.p95DurationMs, max)} class="line-p95" />
-        <path d={linePath(buckets, (b) => b.avgDurationMs, max)} class="line-avg" />
+        <path d={p95Line.path} class="line-p95" />
+        <path d={avgLine.path} class="line-avg" />
+        {/* A p95 with no neighbour draws no line; the average has a dot in every bucket. */}
+        {p95Line.isolated.map(({ x, y }) => (
+          <circle key={`p95-${x}`} cx={x} cy={y} r={3.5} class="dot-p95" />
+        ))}
         {buckets.map((bucket, index) =>
           bucket.avgDurationMs === null ? null : (
             <circle
