@@ -1,8 +1,9 @@
 /** An event's deliveries: one row per endpoint (or callback URL) with its status, and a retry button. */
 import { useState } from 'preact/hooks';
-import { errorMessage } from '../api/client.ts';
+import { ApiError, errorMessage } from '../api/client.ts';
 import type { DeliverySummary, Endpoint } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
+import { forgetEndpoint } from '../endpoint-names.ts';
 import { formatRelative, formatTime } from '../format.ts';
 import { useProject } from '../project-context.ts';
 import { Link } from './link.tsx';
@@ -13,10 +14,13 @@ export function DeliveriesTable({
   deliveries,
   endpoints,
   onRetried,
+  onEndpointStale,
 }: {
   deliveries: DeliverySummary[];
   endpoints: Map<string, Endpoint>;
   onRetried?: () => void;
+  /** The API refused a retry because an endpoint is disabled: its state shown here is old. */
+  onEndpointStale?: () => void;
 }) {
   if (deliveries.length === 0) {
     return (
@@ -47,6 +51,7 @@ export function DeliveriesTable({
               delivery={delivery}
               endpoint={delivery.endpointId ? endpoints.get(delivery.endpointId) : undefined}
               onRetried={onRetried}
+              onEndpointStale={onEndpointStale}
             />
           ))}
         </tbody>
@@ -59,10 +64,12 @@ function DeliveryRow({
   delivery,
   endpoint,
   onRetried,
+  onEndpointStale,
 }: {
   delivery: DeliverySummary;
   endpoint: Endpoint | undefined;
   onRetried: (() => void) | undefined;
+  onEndpointStale: (() => void) | undefined;
 }) {
   const { client } = useApp();
   const { project, base } = useProject();
@@ -77,9 +84,21 @@ function DeliveryRow({
       setState({ busy: false, message: 'Queued' });
       onRetried?.();
     } catch (caught) {
+      // Disabled since the dashboard read it: read it again, so the row says so and how to fix it.
+      if (
+        caught instanceof ApiError &&
+        caught.code === 'HERALD_ERR_ENDPOINT_DISABLED' &&
+        delivery.endpointId
+      ) {
+        forgetEndpoint(client, project.id, delivery.endpointId);
+        onEndpointStale?.();
+      }
       setState({ busy: false, message: errorMessage(caught) });
     }
   }
+  // The API refuses (409) to retry a delivery whose endpoint is disabled: said before the click.
+  const disabled = endpoint?.status === 'disabled';
+  const hintId = `retry-disabled-${delivery.id}`;
   return (
     <tr>
       <td class="cell-main">
@@ -109,10 +128,23 @@ function DeliveryRow({
         )}
       </td>
       <td>
-        <button type="button" class="button-small" onClick={retry} disabled={state.busy}>
+        <button
+          type="button"
+          class="button-small"
+          onClick={retry}
+          disabled={state.busy || disabled}
+          aria-describedby={disabled ? hintId : undefined}
+        >
           {state.busy ? 'Retrying…' : 'Retry now'}
         </button>
-        {state.message && (
+        {disabled && delivery.endpointId && (
+          <span class="small muted" id={hintId}>
+            {' '}
+            Endpoint disabled:{' '}
+            <Link to={`${base}/endpoints/${encodeURIComponent(delivery.endpointId)}`}>enable it</Link> first.
+          </span>
+        )}
+        {state.message && !disabled && (
           <span class="small" role="status">
             {' '}
             {state.message}

@@ -1,11 +1,12 @@
 /** One attempt in full: request and response headers and bodies, error, and a button to resend. */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { errorMessage } from '../api/client.ts';
 import { useApp } from '../app-context.ts';
 import { CodeBlock } from '../components/code-block.tsx';
 import { ErrorBanner, Loading } from '../components/feedback.tsx';
 import { Link } from '../components/link.tsx';
 import { OutcomeBadge } from '../components/status-badge.tsx';
+import { rememberEndpoint } from '../endpoint-names.ts';
 import { attemptErrorText, formatDuration, formatTime, headersText, prettyBody } from '../format.ts';
 import { useProject } from '../project-context.ts';
 import { useAsync } from '../use-async.ts';
@@ -19,6 +20,9 @@ export function AttemptDetail({ endpointId, attemptId }: { endpointId: string; a
     () => client.getEndpoint(project.id, endpointId),
     [client, project.id, endpointId],
   );
+  useEffect(() => {
+    if (endpoint.data) rememberEndpoint(client, project.id, endpoint.data);
+  }, [client, project.id, endpoint.data]);
   const [enabling, setEnabling] = useState<{ busy: boolean; error: string | null }>({
     busy: false,
     error: null,

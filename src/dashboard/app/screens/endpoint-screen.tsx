@@ -6,6 +6,7 @@ import { useApp } from '../app-context.ts';
 import { ErrorBanner, Loading, Notice } from '../components/feedback.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Tabs } from '../components/tabs.tsx';
+import { rememberEndpoint } from '../endpoint-names.ts';
 import { STATE_REFRESH_MS, withState } from '../endpoint-state.ts';
 import { disabledReasonText } from '../format.ts';
 import { useProject } from '../project-context.ts';
@@ -35,6 +36,11 @@ export function EndpointScreen({ endpointId, tab }: { endpointId: string; tab: s
       setNoticeTab(tab);
     }
   }, [tab, noticeTab]);
+  // The events screens name endpoints from a per-session cache and read their state from it
+  // (a disabled endpoint's deliveries offer no retry): keep it as this page last saw it.
+  useEffect(() => {
+    if (endpoint) rememberEndpoint(client, project.id, endpoint);
+  }, [client, project.id, endpoint]);
   const home = `${base}/endpoints/${encodeURIComponent(endpointId)}`;
   // Only its state is taken from each read: settings being edited in the form are left alone.
   const shown = endpoint !== undefined;

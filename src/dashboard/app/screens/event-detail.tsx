@@ -75,6 +75,7 @@ export function EventDetail({ eventId }: { eventId: string }) {
         deliveries={e.deliveries ?? []}
         endpoints={endpoints.data ?? new Map()}
         onRetried={reload}
+        onEndpointStale={endpoints.reload}
       />
       <h3>Attempts</h3>
       <ErrorBanner error={attempts.error} onRetry={attempts.reload} />
