@@ -401,7 +401,18 @@ function parsePublicUrl(setting: RawSetting): string {
   const checked = checkHttpUrl(setting.value);
   if ('problem' in checked)
     throw new ConfigError(setting.source, `${checked.problem}, got "${setting.value}"`);
-  return checked.url.href.replace(/\/+$/, '');
+  const { url } = checked;
+  // Herald serves its dashboard (/ui), the assets the built pages name (/ui/assets/…) and its API
+  // (/api/v1) at fixed root paths, and the pages call the API there: behind a proxy that adds a
+  // path (https://example.com/herald/ → Herald's /), every page came out blank. Refused at start
+  // rather than handing out portal links that cannot work; a host of its own can.
+  if (url.pathname !== '/' || url.search || url.hash) {
+    throw new ConfigError(
+      setting.source,
+      `must be the root of a host, without a path, query or fragment (Herald must be served at the root of its host: its dashboard is at /ui and its API at /api/v1), got "${setting.value}"; give Herald a host of its own, e.g. https://hooks.example.com`,
+    );
+  }
+  return url.origin;
 }
 
 /** http://host:port as a browser on this machine would reach it (wildcard binds become loopback). */

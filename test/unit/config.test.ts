@@ -158,6 +158,31 @@ describe('loadConfig validation names the setting', () => {
     ],
     ['public URL not http', { HERALD_PUBLIC_URL: 'ftp://x' }, 'HERALD_PUBLIC_URL', /http/],
     ['public URL without a host', { HERALD_PUBLIC_URL: 'http:///x' }, 'HERALD_PUBLIC_URL', /host after/],
+    // Herald is served at the root of its host: under a path, its pages and API calls miss.
+    [
+      'public URL with a path',
+      { HERALD_PUBLIC_URL: 'http://example.com/herald/' },
+      'HERALD_PUBLIC_URL',
+      /must be the root of a host.*"http:\/\/example\.com\/herald\/"/,
+    ],
+    [
+      'public URL with a path, no slash',
+      { HERALD_PUBLIC_URL: 'https://example.com/h' },
+      'HERALD_PUBLIC_URL',
+      /root of its host/,
+    ],
+    [
+      'public URL with a query',
+      { HERALD_PUBLIC_URL: 'https://example.com/?a=1' },
+      'HERALD_PUBLIC_URL',
+      /without a path, query/,
+    ],
+    [
+      'public URL with a fragment',
+      { HERALD_PUBLIC_URL: 'https://example.com/#x' },
+      'HERALD_PUBLIC_URL',
+      /fragment/,
+    ],
     [
       'trusted proxy not a network',
       { HERALD_TRUST_PROXY: '10.0.0.1,proxy.local' },
