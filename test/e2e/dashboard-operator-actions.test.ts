@@ -116,4 +116,54 @@ describe('dashboard operator actions (browser)', { timeout: 120_000 }, () => {
     await row.getByText('Queued').waitFor();
     assert.deepEqual(problems, []);
   });
+
+  test('Access: lists the API keys and revokes one after a confirmation; revokes all portal links after one', async () => {
+    const p = `/api/v1/projects/${project.id}`;
+    const backend = await api<{ key: string; prefix: string }>(herald.url, ADMIN, 'POST', `${p}/api-keys`, {
+      name: 'game backend',
+    });
+    await api(herald.url, ADMIN, 'POST', `${p}/api-keys`, { name: 'ci' });
+    const link = await api<{ token: string }>(herald.url, ADMIN, 'POST', `${p}/portal-links`, {});
+    assert.equal(link.status, 201);
+    const withBackendKey = async () => (await api(herald.url, backend.body.key, 'GET', p)).status;
+    const withPortalLink = async () => (await api(herald.url, link.body.token, 'GET', p)).status;
+    assert.equal(await withBackendKey(), 200);
+    assert.equal(await withPortalLink(), 200);
+
+    const page = await operatorPage();
+    await page.goto(`${herald.url}/ui/projects/${project.id}/access`);
+    const rows = page.locator('table.api-keys-table tbody tr');
+    const backendRow = rows.filter({ hasText: 'game backend' });
+    await backendRow.waitFor();
+    assert.equal(await rows.count(), 2);
+    assert.match(await backendRow.innerText(), new RegExp(`${backend.body.prefix}…`));
+    assert.doesNotMatch(await page.locator('table.api-keys-table').innerText(), new RegExp(backend.body.key));
+
+    // Revoke asks first; Cancel leaves the key working.
+    await backendRow.getByRole('button', { name: 'Revoke game backend…' }).click();
+    await backendRow.getByRole('button', { name: 'Cancel' }).click();
+    assert.equal(await withBackendKey(), 200);
+    await backendRow.getByRole('button', { name: 'Revoke game backend…' }).click();
+    await backendRow.getByRole('button', { name: 'Yes, revoke game backend' }).click();
+    await page.getByRole('status').filter({ hasText: 'Key game backend' }).waitFor();
+    await backendRow.waitFor({ state: 'detached' });
+    assert.equal(await rows.count(), 1);
+    assert.equal(await withBackendKey(), 401);
+
+    // A key created in the form joins the list.
+    await page.getByRole('textbox', { name: 'Key name' }).fill('analytics');
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    await rows.filter({ hasText: 'analytics' }).waitFor();
+    assert.equal(await rows.count(), 2);
+
+    // Revoke all portal links asks first; then a link made before is refused.
+    await page.getByRole('button', { name: 'Revoke all portal links…' }).click();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    assert.equal(await withPortalLink(), 200);
+    await page.getByRole('button', { name: 'Revoke all portal links…' }).click();
+    await page.getByRole('button', { name: 'Yes, revoke all portal links' }).click();
+    await page.getByRole('status').filter({ hasText: 'made until now is revoked' }).waitFor();
+    assert.equal(await withPortalLink(), 401);
+    assert.deepEqual(problems, []);
+  });
 });

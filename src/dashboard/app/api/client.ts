@@ -4,6 +4,7 @@
  */
 import { parseJsonExact } from '../../../domain/json-text.ts';
 import type {
+  ApiKey,
   Attempt,
   CreatedApiKey,
   DeliverySettings,
@@ -67,7 +68,13 @@ export interface HeraldClient {
   createProject(input: { name: string; uid?: string }): Promise<Project>;
   getProject(project: string): Promise<Project>;
   createApiKey(project: string, name: string): Promise<CreatedApiKey>;
+  /** Every key of the project (one answer, not paginated), without key material. */
+  listApiKeys(project: string): Promise<ApiKey[]>;
+  /** Revokes the key at once, and the portal links it created. */
+  deleteApiKey(project: string, key: string): Promise<void>;
   createPortalLink(project: string, expiresIn: number): Promise<PortalLink>;
+  /** Revokes every portal link of the project issued until now, whoever created it. */
+  revokePortalLinks(project: string): Promise<void>;
 
   /** The installation's delivery settings; null when the answer does not hold them. */
   getDeliverySettings(): Promise<DeliverySettings | null>;
@@ -154,7 +161,14 @@ export function createClient(token: string, onUnauthorized: (error: ApiError) =>
     createProject: (input) => call('POST', '/projects', input),
     getProject: (project) => call('GET', p(project)),
     createApiKey: (project, name) => call('POST', `${p(project)}/api-keys`, { name }),
+    listApiKeys: async (project) => (await call<Page<ApiKey>>('GET', `${p(project)}/api-keys`)).data,
+    deleteApiKey: async (project, key) => {
+      await call('DELETE', `${p(project)}/api-keys/${encodeURIComponent(key)}`);
+    },
     createPortalLink: (project, expiresIn) => call('POST', `${p(project)}/portal-links`, { expiresIn }),
+    revokePortalLinks: async (project) => {
+      await call('DELETE', `${p(project)}/portal-links`);
+    },
 
     getDeliverySettings: async () => deliverySettingsOf(await call('GET', '/installation')),
 

@@ -67,6 +67,18 @@ export interface PortalLink {
   expiresAt: string;
 }
 
+/** A project API key as listed (`GET …/api-keys`): never the key itself. */
+export interface ApiKey {
+  id: string;
+  projectId: string;
+  name: string;
+  /** The key's first characters (`hk_3j9eU-r`), to tell keys apart. */
+  prefix: string;
+  createdAt: string;
+  /** When it last authenticated a request, to the minute; null if never. */
+  lastUsedAt: string | null;
+}
+
 export interface CreatedApiKey {
   id: string;
   key: string;

@@ -1,4 +1,7 @@
-/** Operator-only: API keys for the platform backend, and portal links for the customer. */
+/**
+ * Operator-only: API keys for the platform backend (create, list, revoke), and portal links for the
+ * customer (create; revoke all of the project's).
+ */
 import { useState } from 'preact/hooks';
 import { capitalize, errorField, errorMessage, fieldMessage } from '../api/client.ts';
 import type { CreatedApiKey, PortalLink } from '../api/types.ts';
@@ -7,9 +10,11 @@ import { CodeBlock } from '../components/code-block.tsx';
 import { CopyButton } from '../components/copy-button.tsx';
 import { ErrorBanner } from '../components/feedback.tsx';
 import { SelectField, TextField } from '../components/fields.tsx';
+import { useInlineConfirm } from '../components/inline-confirm.ts';
 import { formatTime } from '../format.ts';
 import { focusOverLimit, LIMITS } from '../limits.ts';
 import { useProject } from '../project-context.ts';
+import { ApiKeyList } from './api-key-list.tsx';
 
 const LINK_LIFETIMES = [
   { value: '3600', label: '1 hour' },
@@ -89,7 +94,79 @@ function PortalLinkPanel() {
           />
         </div>
       )}
+      <RevokePortalLinks onRevoked={() => setLink(null)} />
     </section>
+  );
+}
+
+/**
+ * DELETE …/portal-links: every link of the project issued until now stops working (the API cannot
+ * list or revoke single links: each is a signed token it does not store). Links made afterwards work.
+ */
+function RevokePortalLinks({ onRevoked }: { onRevoked: () => void }) {
+  const { client } = useApp();
+  const { project } = useProject();
+  const confirm = useInlineConfirm();
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  async function revoke() {
+    setBusy(true);
+    setError(null);
+    try {
+      await client.revokePortalLinks(project.id);
+      setDone(true);
+      onRevoked();
+      confirm.cancel();
+    } catch (caught) {
+      setError(errorMessage(caught));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div class="revoke-portal">
+      <h3 id="revoke-portal-title">Revoke portal links</h3>
+      <p class="muted">
+        A leaked link? Revoke every portal link of this project made until now, by anyone. Links created
+        afterwards work.
+      </p>
+      {!confirm.open ? (
+        <button
+          type="button"
+          class="button-danger"
+          ref={confirm.openerRef}
+          onClick={() => {
+            setDone(false);
+            confirm.show();
+          }}
+        >
+          Revoke all portal links…
+        </button>
+      ) : (
+        <div class="actions" ref={confirm.panelRef}>
+          <button type="button" class="button-danger" onClick={revoke} disabled={busy}>
+            {busy ? 'Revoking…' : 'Yes, revoke all portal links'}
+          </button>
+          <button type="button" ref={confirm.cancelRef} onClick={confirm.cancel}>
+            Cancel
+          </button>
+        </div>
+      )}
+      {done && (
+        <p class="banner banner-ok" role="status">
+          Every portal link of this project made until now is revoked: customers who open one are told it was
+          revoked.
+        </p>
+      )}
+      {error && (
+        <p class="banner banner-error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
   );
 }
 
@@ -101,6 +178,8 @@ function ApiKeyPanel() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [formError, setFormError] = useState<unknown>(null);
+  /** Bumped by each key created here, so the list below shows it. */
+  const [version, setVersion] = useState(0);
 
   async function create(event: Event) {
     event.preventDefault();
@@ -115,6 +194,7 @@ function ApiKeyPanel() {
     try {
       setCreated(await client.createApiKey(project.id, name.trim()));
       setName('');
+      setVersion((v) => v + 1);
     } catch (caught) {
       // About the name: next to it; anything else (not allowed, unreachable): below.
       if (errorField(caught) === 'body.name') setError(capitalize(fieldMessage(caught)));
@@ -125,34 +205,38 @@ function ApiKeyPanel() {
   }
 
   return (
-    <form class="card" onSubmit={create} aria-labelledby="keys-title" noValidate>
+    <section class="card" aria-labelledby="keys-title">
       <h2 id="keys-title">API keys</h2>
       <p class="muted">
         For the platform backend that sends this project's events. A key only reaches this project.
       </p>
-      <TextField
-        label="Key name"
-        value={name}
-        onInput={setName}
-        error={error}
-        maxLength={LIMITS.name}
-        required
-      />
-      <ErrorBanner error={formError} />
-      <button type="submit" disabled={busy}>
-        {busy ? 'Creating…' : 'Create API key'}
-      </button>
-      {created && (
-        <div class="created" role="status">
-          <p>
-            <strong>Copy this key now:</strong> it is shown only once.
-          </p>
-          <div class="secret-row">
-            <code class="secret">{created.key}</code>
-            <CopyButton text={created.key} />
+      <form onSubmit={create} noValidate>
+        <TextField
+          label="Key name"
+          value={name}
+          onInput={setName}
+          error={error}
+          maxLength={LIMITS.name}
+          required
+        />
+        <ErrorBanner error={formError} />
+        <button type="submit" disabled={busy}>
+          {busy ? 'Creating…' : 'Create API key'}
+        </button>
+        {created && (
+          <div class="created" role="status">
+            <p>
+              <strong>Copy this key now:</strong> it is shown only once.
+            </p>
+            <div class="secret-row">
+              <code class="secret">{created.key}</code>
+              <CopyButton text={created.key} />
+            </div>
           </div>
-        </div>
-      )}
-    </form>
+        )}
+      </form>
+      <h3 id="keys-list-title">Keys of this project</h3>
+      <ApiKeyList version={version} />
+    </section>
   );
 }

@@ -1,0 +1,143 @@
+/**
+ * The project's API keys (`GET …/api-keys`: name, prefix, created, last used; never the key), each
+ * with a Revoke button that asks first: revoking is at once and cannot be undone, and it revokes
+ * the portal links the key created too.
+ */
+import { useState } from 'preact/hooks';
+import { errorMessage } from '../api/client.ts';
+import type { ApiKey } from '../api/types.ts';
+import { useApp } from '../app-context.ts';
+import { ErrorBanner, Loading } from '../components/feedback.tsx';
+import { useInlineConfirm } from '../components/inline-confirm.ts';
+import { TableScroll } from '../components/table-scroll.tsx';
+import { formatRelative, formatTime } from '../format.ts';
+import { useProject } from '../project-context.ts';
+import { useAsync } from '../use-async.ts';
+
+/** `version` changes when a key was created here: the list is read again. */
+export function ApiKeyList({ version }: { version: number }) {
+  const { client } = useApp();
+  const { project } = useProject();
+  const keys = useAsync(() => client.listApiKeys(project.id), [client, project.id, version]);
+  const [revoked, setRevoked] = useState<string | null>(null);
+
+  if (!keys.data) {
+    return (
+      <>
+        <ErrorBanner error={keys.error} onRetry={keys.reload} />
+        {keys.loading && <Loading label="Loading API keys…" />}
+      </>
+    );
+  }
+  const onRevoked = (key: ApiKey) => {
+    setRevoked(`Key ${key.name} (${key.prefix}…) revoked.`);
+    keys.reload();
+  };
+  return (
+    <>
+      {revoked && (
+        <p class="banner banner-ok" role="status">
+          {revoked}
+        </p>
+      )}
+      {keys.data.length === 0 ? (
+        <p class="muted">No API keys yet.</p>
+      ) : (
+        <TableScroll label="API keys of this project">
+          <table class="api-keys-table">
+            <caption class="sr-only">API keys of this project</caption>
+            <thead>
+              <tr>
+                <th scope="col">Key</th>
+                <th scope="col">Created</th>
+                <th scope="col">Last used</th>
+                <th scope="col">
+                  <span class="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {keys.data.map((key) => (
+                <ApiKeyRow key={key.id} apiKey={key} onRevoked={onRevoked} />
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
+      )}
+    </>
+  );
+}
+
+function ApiKeyRow({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: (key: ApiKey) => void }) {
+  const { client } = useApp();
+  const { project } = useProject();
+  const confirm = useInlineConfirm();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  async function revoke() {
+    setBusy(true);
+    setError(null);
+    try {
+      await client.deleteApiKey(project.id, apiKey.id);
+      onRevoked(apiKey);
+    } catch (caught) {
+      setError(errorMessage(caught));
+      setBusy(false);
+    }
+  }
+
+  return (
+    <tr>
+      <td class="key-name">
+        {apiKey.name}
+        <br />
+        <code class="small">{apiKey.prefix}…</code>
+      </td>
+      <td>
+        <time dateTime={apiKey.createdAt} title={formatTime(apiKey.createdAt)}>
+          {formatRelative(apiKey.createdAt)}
+        </time>
+      </td>
+      <td>
+        {apiKey.lastUsedAt ? (
+          <time dateTime={apiKey.lastUsedAt} title={formatTime(apiKey.lastUsedAt)}>
+            {formatRelative(apiKey.lastUsedAt)}
+          </time>
+        ) : (
+          <span class="muted">never</span>
+        )}
+      </td>
+      <td>
+        {!confirm.open ? (
+          <button
+            type="button"
+            class="button-small"
+            ref={confirm.openerRef}
+            onClick={confirm.show}
+            aria-label={`Revoke ${apiKey.name}…`}
+          >
+            Revoke…
+          </button>
+        ) : (
+          <div class="actions" ref={confirm.panelRef}>
+            <span class="small">
+              Requests with it are refused at once, and the portal links it created stop working.
+            </span>
+            <button type="button" class="button-small button-danger" onClick={revoke} disabled={busy}>
+              {busy ? 'Revoking…' : `Yes, revoke ${apiKey.name}`}
+            </button>
+            <button type="button" class="button-small" ref={confirm.cancelRef} onClick={confirm.cancel}>
+              Cancel
+            </button>
+          </div>
+        )}
+        {error && (
+          <p class="field-error" role="alert">
+            {error}
+          </p>
+        )}
+      </td>
+    </tr>
+  );
+}
