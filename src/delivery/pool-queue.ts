@@ -42,6 +42,14 @@ export class GrowingQueue<T> {
   }
 }
 
+/**
+ * What undici's FixedQueue (7.x) is made of: its methods, and its own fields. A queue with anything
+ * more may be used through it (a `peek()`, a `length`) by a Pool that GrowingQueue would then break,
+ * so it is left in place.
+ */
+const FIXED_QUEUE_METHODS = 'constructor,isEmpty,push,shift';
+const FIXED_QUEUE_FIELDS = 'head,tail';
+
 /** The Pool's own-property symbol that holds its waiting queue, if it is the one this file knows. */
 export function poolQueueSymbol(pool: Pool): symbol | null {
   const symbol = Object.getOwnPropertySymbols(pool).find((s) => s.description === 'queue');
@@ -50,8 +58,13 @@ export function poolQueueSymbol(pool: Pool): symbol | null {
     | { constructor?: { name?: string }; isEmpty?: unknown; push?: unknown; shift?: unknown }
     | null
     | undefined;
+  if (typeof queue !== 'object' || queue === null) return null;
+  const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(queue)).sort().join(',');
+  const fields = Object.keys(queue).sort().join(',');
   const looksRight =
-    queue?.constructor?.name === 'FixedQueue' &&
+    queue.constructor?.name === 'FixedQueue' &&
+    methods === FIXED_QUEUE_METHODS &&
+    fields === FIXED_QUEUE_FIELDS &&
     typeof queue.isEmpty === 'function' &&
     typeof queue.push === 'function' &&
     typeof queue.shift === 'function' &&

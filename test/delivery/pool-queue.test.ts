@@ -36,6 +36,35 @@ test("undici's Pool still keeps its waiting requests where pool-queue.ts swaps t
   }
 });
 
+test('a queue with more than FixedQueue has (a method or a field a Pool could use) is left in place', () => {
+  /** Made like undici 7's FixedQueue; `extra` adds what a later undici might use of it. */
+  const poolWith = (extra: 'none' | 'method' | 'field') => {
+    class FixedQueue {
+      head: unknown = {};
+      tail: unknown = this.head;
+      isEmpty() {
+        return true;
+      }
+      push(_item: unknown) {}
+      shift() {
+        return null;
+      }
+    }
+    class WithPeek extends FixedQueue {
+      peek() {
+        return null;
+      }
+    }
+    Object.defineProperty(WithPeek, 'name', { value: 'FixedQueue' });
+    const queue = extra === 'method' ? new WithPeek() : new FixedQueue();
+    if (extra === 'field') Object.assign(queue, { length: 0 });
+    return { [Symbol('queue')]: queue } as unknown as Pool;
+  };
+  assert.equal(useGrowingQueue(poolWith('none')), true, 'the same shape as undici 7.x: swapped');
+  assert.equal(useGrowingQueue(poolWith('method')), false, 'a method more: kept');
+  assert.equal(useGrowingQueue(poolWith('field')), false, 'a field more: kept');
+});
+
 test('GrowingQueue: first in, first out; null when empty; keeps order while it compacts', () => {
   const q = new GrowingQueue<number>();
   assert.equal(q.isEmpty(), true);
