@@ -46,6 +46,8 @@ export interface ApiKey {
   /** The first characters of the key, to recognise it. */
   prefix: string;
   createdAt: string;
+  /** When a request last used it (to the minute); null if never. */
+  lastUsedAt: string | null;
   [field: string]: unknown;
 }
 

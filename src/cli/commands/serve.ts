@@ -23,7 +23,7 @@ export function serveCommand(): Command {
     .option('--role <role>', 'api | worker | all (env HERALD_ROLE, default all)')
     .option('--allow-networks <cidrs>', 'private CIDRs deliveries may reach (env HERALD_ALLOW_NETWORKS)')
     .option('--log-level <level>', 'fatal … trace, or silent (env HERALD_LOG_LEVEL, default info)')
-    .option('--public-url <url>', 'base URL used in links (env HERALD_PUBLIC_URL)')
+    .option('--public-url <url>', 'base URL of links, a host root (env HERALD_PUBLIC_URL)')
     .action((flags: ConfigFlags) => runCommand(() => serve(flags)));
 }
 
