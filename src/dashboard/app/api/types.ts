@@ -6,6 +6,7 @@
 // The API's object types are @herald/client's (type-only: nothing of it reaches the bundle); the
 // ones below are the dashboard's own (form inputs, the event as its screens read it).
 export type {
+  ApiKey,
   Attempt,
   DeliveryStatus,
   Endpoint,
@@ -65,18 +66,6 @@ export interface PortalLink {
   url: string;
   token: string;
   expiresAt: string;
-}
-
-/** A project API key as listed (`GET …/api-keys`): never the key itself. */
-export interface ApiKey {
-  id: string;
-  projectId: string;
-  name: string;
-  /** The key's first characters (`hk_3j9eU-r`), to tell keys apart. */
-  prefix: string;
-  createdAt: string;
-  /** When it last authenticated a request, to the minute; null if never. */
-  lastUsedAt: string | null;
 }
 
 export interface CreatedApiKey {
