@@ -8,13 +8,14 @@ import { resolveSchedule } from '../domain/retry-schedule.ts';
 import type { DeliveryStatus, Endpoint, Envelope } from '../domain/types.ts';
 import type { DeliveryOutcome } from '../metrics.ts';
 import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
-import type { ClaimedDelivery, ReleaseItem } from '../store/store.ts';
+import type { ClaimedDelivery, ClaimFirst, ReleaseItem } from '../store/store.ts';
 import { endpointDeletedRecord } from './attempt-outcome.ts';
 import { createAttemptSlots } from './attempt-slots.ts';
 import { readBatch } from './batch-reads.ts';
 import { createDeferredWakeups } from './deferred-wakeups.ts';
 import type { Dispatcher, DispatcherOptions } from './dispatcher-types.ts';
-import { createEndpointQueues } from './endpoint-queues.ts';
+import { createEndpointQueues, FAILING_ENDPOINT_PAUSE_MS } from './endpoint-queues.ts';
+import { createFailingEndpoints } from './failing-endpoints.ts';
 import { LOCAL_FAILURE_RETRY_MS, LocalResourceError } from './local-failure.ts';
 import { createProjectSchedules } from './project-schedules.ts';
 import { createRateGate } from './rate-gate.ts';
@@ -75,6 +76,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /** stop()'s grace ran out: attempts still running then are not recorded. */
   let cutOff = false;
   let loopDone: Promise<void> = Promise.resolve();
+  /** Endpoints that just failed: claimed only up to their free connections (failing-endpoints.ts). */
+  const failing = createFailingEndpoints(FAILING_ENDPOINT_PAUSE_MS);
   /** Per-endpoint rate limits, shared with every other process through the store (rate-gate.ts). */
   const rateGate = createRateGate(store);
   let unsubscribe: (() => void) | null = null;
@@ -143,9 +146,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // the store gave the delivery.
       queueRecord(rec);
       const endpointId = rec.attempt.endpointId;
+      if (!endpointId) return;
+      const failed = rec.endpointEffect !== 'success';
+      failing.note({ endpointId, projectId: rec.attempt.projectId }, failed, clock());
       // A failing endpoint gets no more of its queued work from this batch: it goes back to the
       // store, so the failure count (and a disable at the threshold or on 410) decides first.
-      if (endpointId && rec.endpointEffect !== 'success') queues.drop(endpointId);
+      if (failed) queues.drop(endpointId);
     },
     // Nothing reached the receiver (this process is out of file descriptors or memory): handed
     // back, due again shortly, with no attempt recorded and none of its retries used up.
@@ -291,6 +297,24 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     if (unopened) hooks.onError?.(unopened, 'dispatch endpoints');
   };
 
+  /**
+   * The endpoints a claim leaves out: the saturated ones and those failing (failing-endpoints.ts);
+   * and for each failing one with free connections, a claim of that many first.
+   */
+  const leaveOutFailing = (saturated: string[], now: number) => {
+    const leftOut = new Set(saturated);
+    const failingFirst: ClaimFirst[] = [];
+    for (const ep of failing.at(now)) {
+      if (leftOut.has(ep.endpointId)) continue;
+      leftOut.add(ep.endpointId);
+      if (projectFull(ep.projectId)) continue;
+      const room =
+        config.perEndpointConcurrency - slots.ofEndpoint(ep.endpointId) - queues.length(ep.endpointId);
+      if (room > 0) failingFirst.push({ ...ep, limit: room });
+    }
+    return { leftOut, failingFirst };
+  };
+
   let newWork = true;
   let emptyClaimKey: string | null = null;
   let emptyClaimAt = 0;
@@ -323,18 +347,21 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           config.perEndpointConcurrency,
           (id, projectId) => slots.ofEndpoint(id) >= config.perEndpointConcurrency || projectFull(projectId),
         );
+        const now = clock();
+        // Failing endpoints are left out too, but get what their free connections can start.
+        const { leftOut, failingFirst } = leaveOutFailing(saturated, now);
         // After a claim that left endpoints out and found nothing, claim again only when the set of
         // saturated endpoints changes, new work arrives (looked for at most every
         // EMPTY_CLAIM_RETRY_MS: a steady stream of accepted events is often for the saturated
         // endpoints too), or the poll interval passes; not after every finished attempt.
-        const key = saturated.sort().join(',');
+        const key = [...leftOut].sort().join(',');
         const retryAfter = newWork ? EMPTY_CLAIM_RETRY_MS : config.pollIntervalMs;
-        const now = clock();
         // Endpoints whose put-backs (no rate token then) are due go first, ahead of older work.
-        const first = rateGate.claimFirst(now, (id) => saturated.includes(id));
+        const gateFirst = rateGate.claimFirst(now, (id) => leftOut.has(id));
+        const first = failingFirst.length ? gateFirst.concat(failingFirst) : gateFirst;
         if (
           first.length === 0 &&
-          saturated.length > 0 &&
+          leftOut.size > 0 &&
           key === emptyClaimKey &&
           now - emptyClaimAt < retryAfter
         ) {
@@ -350,15 +377,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           leaseMs: config.leaseMs,
           now,
           workerId,
-          excludeEndpointIds: saturated,
+          excludeEndpointIds: [...leftOut],
           ...(first.length ? { first } : {}),
         });
-        rateGate.claimedFirst(first, claimed, now, limit);
+        rateGate.claimedFirst(gateFirst, claimed, now, limit);
         hooks.onClaim?.({ durationMs: performance.now() - claimStarted, claimed: claimed.length });
         // A finished attempt is worth a new claim only when capacity held work back: the batch was
         // full (more may be due) or endpoints were left out. Otherwise only new work or the poll wakes it.
-        waitingForSlot = claimed.length >= limit || saturated.length > 0;
-        if (claimed.length === 0 && saturated.length > 0) {
+        waitingForSlot = claimed.length >= limit || leftOut.size > 0;
+        if (claimed.length === 0 && leftOut.size > 0) {
           emptyClaimKey = key;
           emptyClaimAt = clock();
         } else emptyClaimKey = null;

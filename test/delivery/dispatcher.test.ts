@@ -919,6 +919,34 @@ describe('dispatcher', () => {
     assert.equal(fast.status, 'active');
   });
 
+  test("a failing endpoint's backlog is claimed only up to its free connections, not leased and handed back over and over", async () => {
+    // Every attempt hangs until its 200 ms timeout; 4 connections. Each failure hands back what the
+    // endpoint had queued. Before, the next claim then took a claim's worth of its backlog again
+    // (it was no longer saturated): thousands leased in 1.5 s to start ~30.
+    const w = await world();
+    const r = await receiver(() => ({ hang: true }));
+    await w.endpoint(r.url, { timeoutMs: 200 });
+    await w.send(600);
+    let claimed = 0;
+    const d = createDispatcher({
+      store: w.store,
+      send: w.sender.send,
+      config: config({ perEndpointConcurrency: 4, failureThreshold: 1_000_000 }),
+      workerId: 'w1',
+      hooks: { onClaim: (c) => (claimed += c.claimed) },
+    });
+    cleanups.push(() => d.stop({ graceMs: 0 }));
+    await d.start();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const started = r.requests.length;
+    assert.ok(started >= 16, `its connections stayed busy: ${started} attempts started in 1.5 s`);
+    // The first claim takes a batch (nothing has failed yet); after that, one per free connection.
+    assert.ok(
+      claimed <= config().claimBatch + started + 8,
+      `${claimed} deliveries claimed for ${started} attempts started`,
+    );
+  });
+
   test('a delivery claimed by a crashed worker is delivered after its lease', async () => {
     const { store, path } = await openTestStore();
     const w = await world(store);

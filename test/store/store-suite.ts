@@ -979,6 +979,33 @@ export function defineStoreSuite(
     );
 
     withStore(
+      'claims: an endpoint left out and asked for first gets its limit and no more (a failing one)',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 1);
+        const failing = endpoints[0]!;
+        await deepBacklog(store, project.id); // 3,000 of it, older than anything else
+        const other = (await projectWithEndpoints(store, 1)).endpoints[0]!;
+        await store.acceptEvents(
+          other.projectId,
+          Array.from({ length: 5 }, () => eventInput('a')),
+          T0 + 1_000,
+        );
+        const claimed = await store.claimDueDeliveries({
+          limit: 50,
+          leaseMs: 30 * SECOND,
+          now: T0 + 2_000,
+          workerId: 'w',
+          excludeEndpointIds: [failing.id],
+          first: [{ projectId: failing.projectId, endpointId: failing.id, limit: 3 }],
+        });
+        const ids = claimed.map((c) => c.delivery.endpointId);
+        assert.equal(ids.filter((id) => id === failing.id).length, 3, 'its limit, not the claim');
+        assert.equal(ids.filter((id) => id === other.id).length, 5, "the others' due work");
+        assert.equal(claimed.length, 8);
+      },
+    );
+
+    withStore(
       "claims: callbacks behind a left-out endpoint's deep backlog are still claimed",
       async (store) => {
         const { project, endpoints } = await projectWithEndpoints(store, 1);
