@@ -22,8 +22,10 @@ export const CALLBACK_PROBE_SQL = `SELECT rowid AS row_id, * FROM deliveries WHE
 export interface ProbeCursor {
   /** Where the next per-endpoint probe starts. */
   from: number;
-  /** Until when claims go straight to the probes, and for which left-out endpoints (see below). */
+  /** Until when claims go straight to the probes, and for which left-out endpoints (skipsWindow). */
   skipWindow?: { excluded: Set<string>; until: number };
+  /** Window reads in a row that found nothing usable: each after the first doubles the skip. */
+  emptyWindows?: number;
   /** The active endpoints, as of `at` (kept WINDOW_SKIP_MS). */
   endpoints?: { list: { projectId: string; id: string }[]; at: number };
 }
@@ -59,6 +61,8 @@ export function claimDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor):
  * a backlog at the head of the due order does not hold everyone else's work back.
  */
 function leaseOldest(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor): Row[] {
+  // Straight to the endpoints in turn (below): the whole claim in one round of probes.
+  if (skipsWindow(db, o, probe)) return probeEndpoints(db, o, new Set(o.excludeEndpointIds), o.limit, probe);
   const fair = o.limit >= FAIR_CLAIM_MIN ? Math.floor(o.limit / FAIR_SHARE) : 0;
   const oldest = leaseOldestDue(db, { ...o, limit: o.limit - fair }, probe);
   if (fair === 0 || oldest.length < o.limit - fair) return oldest;
@@ -92,14 +96,8 @@ function leaseOldestDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor): 
   // so a saturated endpoint's backlog is never scanned; when that window holds too little of the
   // others, they are probed one endpoint at a time (below).
   const leftOut = new Set(exclude);
-  // With no more endpoints than one claim probes, the probes see everything the window would
-  // (callbacks included) but rows of endpoints deleted meanwhile, which the next window read
-  // closes. With more, only while the endpoints left out include those the window was full of.
+  if (skipsWindow(db, o, probe)) return probeEndpoints(db, o, leftOut, o.limit, probe);
   const few = activeEndpoints(db, o.now, probe).length <= CLAIM_PROBES;
-  const skip = probe.skipWindow;
-  if (skip && o.now < skip.until && (few || [...skip.excluded].every((id) => leftOut.has(id)))) {
-    return probeEndpoints(db, o, leftOut, o.limit, probe);
-  }
   probe.skipWindow = undefined;
   const rows = lease(
     `SELECT rowid FROM (SELECT rowid, endpoint_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
@@ -121,10 +119,31 @@ function leaseOldestDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor): 
       CLAIM_WINDOW - rows.length,
     ) !== undefined;
   if (beyondWindow && (few || rows.length === 0)) {
-    probe.skipWindow = { excluded: leftOut, until: o.now + WINDOW_SKIP_MS };
-  }
+    // A window that held nothing usable in a row is read less often: 250, 500, 1,000, 2,000 ms.
+    const empty = rows.length === 0 ? Math.min((probe.emptyWindows ?? 0) + 1, EMPTY_WINDOW_STEPS) : 0;
+    probe.emptyWindows = empty;
+    probe.skipWindow = { excluded: leftOut, until: o.now + WINDOW_SKIP_MS * 2 ** Math.max(0, empty - 1) };
+  } else probe.emptyWindows = 0;
   if (beyondWindow) rows.push(...probeEndpoints(db, o, leftOut, o.limit - rows.length, probe));
   return rows;
+}
+
+/** Empty window reads in a row that lengthen the skip: 250 ms after the first, doubling up to 2 s. */
+const EMPTY_WINDOW_STEPS = 4;
+
+/**
+ * Whether a claim that leaves endpoints out goes straight to the per-endpoint probes: a window read
+ * lately found the oldest due rows fuller of left-out work than it could use. With no more
+ * endpoints than one claim probes, the probes see everything the window would (callbacks included)
+ * but rows of endpoints deleted meanwhile, which the next window read closes. With more, only while
+ * the endpoints left out include those the window was full of.
+ */
+function skipsWindow(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor): boolean {
+  const skip = probe.skipWindow;
+  if (!skip || o.now >= skip.until || !o.excludeEndpointIds?.length) return false;
+  if (activeEndpoints(db, o.now, probe).length <= CLAIM_PROBES) return true;
+  const leftOut = new Set(o.excludeEndpointIds);
+  return [...skip.excluded].every((id) => leftOut.has(id));
 }
 
 /** The claimed rows with their events, as the dispatcher gets them. */
