@@ -4,6 +4,10 @@
  * - the event page offered "Retry now" on the deliveries of a disabled endpoint, and the click was
  *   answered 409 (the API refuses to retry those): now the button is disabled and says to enable
  *   the endpoint first, and offers it again once it is enabled;
+ * - Retry now (event page) and Resend (attempt page) were offered as well for a delivery whose
+ *   endpoint was deleted, and for one with an attempt being sent, both also 409: now they are
+ *   disabled and say why, and come back once that attempt is recorded; a click the server refuses
+ *   anyway (the page was out of date) shows the server's message, and then why;
  * - the Access tab created API keys and portal links but could neither list nor revoke keys, nor
  *   revoke portal links: now it lists the keys with a Revoke button each (after a confirmation)
  *   and revokes all of the project's portal links (after a confirmation).
@@ -11,6 +15,8 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CHROMIUM, launchLoopbackChromium, watchedPage } from '../support/browser.ts';
@@ -52,6 +58,69 @@ describe('dashboard operator actions (browser)', { timeout: 120_000 }, () => {
     await browser?.close();
     await herald?.dispose();
   });
+
+  /** The refusals a test provokes on purpose: the 409s of its retries, as the page records them. */
+  const REFUSED_RETRY =
+    /^(409 from POST .*\/retry$|console error: Failed to load resource: the server responded with a status of 409)/;
+
+  /** A project of its own, so no other test's endpoints get the events. */
+  async function newProject(name: string): Promise<string> {
+    const made = await api<{ id: string }>(herald.url, ADMIN, 'POST', '/api/v1/projects', { name });
+    assert.equal(made.status, 201);
+    return `/api/v1/projects/${made.body.id}`;
+  }
+
+  /** The event's delivery to the endpoint once `ready` holds for it (read through the API). */
+  async function deliveryWhen(
+    p: string,
+    eventId: string,
+    endpointId: string,
+    ready: (d: { status: string; inFlight: boolean }) => boolean,
+  ): Promise<{ id: string; status: string; inFlight: boolean }> {
+    type Read = { deliveries: { id: string; endpointId: string; status: string; inFlight: boolean }[] };
+    for (let waited = 0; ; waited += 50) {
+      const read = await api<Read>(herald.url, ADMIN, 'GET', `${p}/events/${eventId}`);
+      const delivery = read.body.deliveries.find((d) => d.endpointId === endpointId);
+      if (delivery && ready(delivery)) return delivery;
+      assert.ok(waited < 10_000, `the delivery never got there: ${JSON.stringify(read.body)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** An endpoint of `p` to `url` without retries, an event to it, and its delivery once it failed. */
+  async function failedDelivery(p: string, url: string, name: string) {
+    const endpoint = await api<{ id: string }>(herald.url, ADMIN, 'POST', `${p}/endpoints`, {
+      url,
+      name,
+      retrySchedule: [],
+      timeoutMs: 20_000,
+    });
+    assert.equal(endpoint.status, 201, JSON.stringify(endpoint.body));
+    const sent = await api<{ id: string }>(herald.url, ADMIN, 'POST', `${p}/events`, {
+      type: 'order.paid',
+      payload: { order: 2 },
+    });
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    const delivery = await deliveryWhen(p, sent.body.id, endpoint.body.id, (d) => d.status === 'failed');
+    const attempts = await api<{ data: { id: string; endpointId: string }[] }>(
+      herald.url,
+      ADMIN,
+      'GET',
+      `${p}/events/${sent.body.id}/attempts`,
+    );
+    const attemptId = attempts.body.data.find((a) => a.endpointId === endpoint.body.id)?.id;
+    assert.ok(attemptId, JSON.stringify(attempts.body));
+    return { endpointId: endpoint.body.id, eventId: sent.body.id, deliveryId: delivery.id, attemptId };
+  }
+
+  /** The reason a disabled button gives: its title, and the text its aria-describedby names. */
+  async function reasonOf(page: Page, button: ReturnType<Page['getByRole']>) {
+    const ids = (await button.getAttribute('aria-describedby')) ?? '';
+    const described = [];
+    for (const id of ids.split(/\s+/).filter(Boolean))
+      described.push(await page.locator(`#${id}`).innerText());
+    return { title: await button.getAttribute('title'), described: described.join(' ').trim() };
+  }
 
   /** A page signed in as the operator (the token in sessionStorage, as the sign-in form leaves it). */
   async function operatorPage(): Promise<Page> {
@@ -166,4 +235,186 @@ describe('dashboard operator actions (browser)', { timeout: 120_000 }, () => {
     assert.equal(await withPortalLink(), 401);
     assert.deepEqual(problems, []);
   });
+
+  test('a deleted endpoint: Retry now (event page) and Resend (attempt page) are disabled and say why', async () => {
+    const p = await newProject('Deleted Quest');
+    const url = `http://127.0.0.1:${await refusedPort()}/gone-hook`;
+    const { endpointId, eventId, attemptId } = await failedDelivery(p, url, 'Soon gone');
+    const deleted = await api(herald.url, ADMIN, 'DELETE', `${p}/endpoints/${endpointId}`);
+    assert.equal(deleted.status, 204);
+    const projectId = p.split('/').pop();
+
+    const page = await operatorPage();
+    await page.goto(`${herald.url}/ui/projects/${projectId}/events/${eventId}`);
+    // Its name is gone with it: the row names the delivery's URL.
+    const row = page.locator('table tbody tr', { hasText: url });
+    await row.getByText('Endpoint deleted').waitFor();
+    const retry = row.getByRole('button', { name: 'Retry now' });
+    assert.equal(await retry.isDisabled(), true);
+    assert.deepEqual(await reasonOf(page, retry), {
+      title: 'Endpoint deleted: there is nothing to send it to.',
+      described: 'Endpoint deleted: there is nothing to send it to.',
+    });
+
+    await page.goto(`${herald.url}/ui/projects/${projectId}/endpoints/${endpointId}/attempts/${attemptId}`);
+    await page.getByText('This endpoint was deleted').waitFor();
+    const resend = page.getByRole('button', { name: 'Resend' });
+    assert.equal(await resend.isDisabled(), true);
+    assert.match(
+      (await reasonOf(page, resend)).described,
+      /endpoint was deleted, so there is nothing to resend/,
+    );
+    // The attempt page reads the endpoint, which answers 404: that is how it knows.
+    const rest = problems.filter((problem) => !/404 from GET .*\/endpoints\/|status of 404/.test(problem));
+    assert.deepEqual(rest, []);
+  });
+
+  test('an attempt being sent: Retry now and Resend wait for its record, then come back', async () => {
+    const p = await newProject('Busy Quest');
+    const receiver = await heldReceiver();
+    try {
+      const { eventId, deliveryId, attemptId, endpointId } = await failedDelivery(
+        p,
+        receiver.url,
+        'Slow one',
+      );
+      const projectId = p.split('/').pop();
+      // The next request is held: its attempt stays in flight until the receiver is released.
+      receiver.mode = 'hold';
+      assert.equal((await api(herald.url, ADMIN, 'POST', `${p}/deliveries/${deliveryId}/retry`)).status, 202);
+      await deliveryWhen(p, eventId, endpointId, (d) => d.inFlight);
+
+      const eventPage = await operatorPage();
+      await eventPage.goto(`${herald.url}/ui/projects/${projectId}/events/${eventId}`);
+      const row = eventPage.locator('table tbody tr', { hasText: 'Slow one' });
+      await row.getByText('Being sent now').waitFor();
+      const retry = row.getByRole('button', { name: 'Retry now' });
+      assert.equal(await retry.isDisabled(), true);
+      assert.deepEqual(await reasonOf(eventPage, retry), {
+        title: 'Being sent now: retry once its attempt is recorded.',
+        described: 'Being sent now: retry once its attempt is recorded.',
+      });
+
+      const attemptPage = await operatorPage();
+      await attemptPage.goto(
+        `${herald.url}/ui/projects/${projectId}/endpoints/${endpointId}/attempts/${attemptId}`,
+      );
+      await attemptPage.getByText('An attempt of this delivery is being sent now').waitFor();
+      const resend = attemptPage.getByRole('button', { name: 'Resend' });
+      assert.equal(await resend.isDisabled(), true);
+      assert.match((await reasonOf(attemptPage, resend)).described, /Resend returns once it is recorded/);
+
+      // Once the attempt is recorded both pages offer it again, without a reload.
+      receiver.release();
+      await row.getByText('Being sent now').waitFor({ state: 'detached' });
+      assert.equal(await retry.isEnabled(), true);
+      await row.getByText('succeeded').waitFor();
+      await attemptPage
+        .getByText('An attempt of this delivery is being sent now')
+        .waitFor({ state: 'detached' });
+      assert.equal(await resend.isEnabled(), true);
+      assert.deepEqual(problems, []);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  test('a retry the server refuses (the page was out of date) shows its message, then why', async () => {
+    const p = await newProject('Race Quest');
+    const receiver = await heldReceiver();
+    try {
+      const busy = await failedDelivery(p, receiver.url, 'Raced');
+      const projectId = p.split('/').pop();
+      const eventPage = await operatorPage();
+      await eventPage.goto(`${herald.url}/ui/projects/${projectId}/events/${busy.eventId}`);
+      const attemptPage = await operatorPage();
+      // Its delivery's state comes with its event: read before the retry below makes it stale.
+      const stateRead = attemptPage.waitForResponse((r) => r.url().endsWith(`/events/${busy.eventId}`));
+      await attemptPage.goto(
+        `${herald.url}/ui/projects/${projectId}/endpoints/${busy.endpointId}/attempts/${busy.attemptId}`,
+      );
+      await stateRead;
+      const row = eventPage.locator('table tbody tr', { hasText: 'Raced' });
+      const retry = row.getByRole('button', { name: 'Retry now' });
+      const resend = attemptPage.getByRole('button', { name: 'Resend' });
+      await attemptPage.getByRole('heading', { name: /Attempt #1/ }).waitFor();
+      assert.equal(await retry.isEnabled(), true);
+      assert.equal(await resend.isEnabled(), true);
+
+      // Meanwhile someone else retries it, and its attempt is held in flight.
+      receiver.mode = 'hold';
+      await api(herald.url, ADMIN, 'POST', `${p}/deliveries/${busy.deliveryId}/retry`);
+      await deliveryWhen(p, busy.eventId, busy.endpointId, (d) => d.inFlight);
+      const inFlight = 'an attempt of this delivery is being sent: retry once it is recorded';
+      await retry.click();
+      assert.equal((await row.getByRole('alert').innerText()).trim(), inFlight);
+      await row.getByText('Being sent now').waitFor();
+      assert.equal(await retry.isDisabled(), true);
+      await resend.click();
+      assert.equal((await attemptPage.getByRole('alert').innerText()).trim(), inFlight);
+      await attemptPage.getByText('An attempt of this delivery is being sent now').waitFor();
+      assert.equal(await resend.isDisabled(), true);
+      receiver.release();
+
+      // An endpoint deleted since the page was read.
+      const url = `http://127.0.0.1:${await refusedPort()}/raced-hook`;
+      const gone = await failedDelivery(p, url, 'Deleted meanwhile');
+      await eventPage.goto(`${herald.url}/ui/projects/${projectId}/events/${gone.eventId}`);
+      const goneRow = eventPage.locator('table tbody tr', { hasText: 'Deleted meanwhile' });
+      const goneRetry = goneRow.getByRole('button', { name: 'Retry now' });
+      await goneRetry.waitFor();
+      assert.equal(await goneRetry.isEnabled(), true);
+      assert.equal((await api(herald.url, ADMIN, 'DELETE', `${p}/endpoints/${gone.endpointId}`)).status, 204);
+      await goneRetry.click();
+      const deletedRow = eventPage.locator('table tbody tr', { hasText: url });
+      assert.equal(
+        (await deletedRow.getByRole('alert').innerText()).trim(),
+        'the delivery’s endpoint was deleted',
+      );
+      await deletedRow.getByText('Endpoint deleted: there is nothing to send it to.').waitFor();
+      assert.equal(await deletedRow.getByRole('button', { name: 'Retry now' }).isDisabled(), true);
+
+      // Only the refusals provoked here (and the deleted endpoint's 404 when read again).
+      const rest = problems.filter(
+        (problem) =>
+          !REFUSED_RETRY.test(problem) && !/404 from GET .*\/endpoints\/|status of 404/.test(problem),
+      );
+      assert.deepEqual(rest, []);
+      assert.equal(problems.filter((problem) => problem.startsWith('409 from POST')).length, 3);
+    } finally {
+      await receiver.close();
+    }
+  });
 });
+
+/**
+ * A loopback receiver that fails every request (500) until told to hold them, unanswered (the
+ * attempt stays in flight), until release() answers them (200) and every later one.
+ */
+async function heldReceiver() {
+  const held: ServerResponse[] = [];
+  const state = { mode: 'fail' as 'fail' | 'hold' | 'ok' };
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      if (state.mode === 'hold') held.push(response);
+      else response.writeHead(state.mode === 'ok' ? 200 : 500).end(state.mode);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    set mode(mode: 'fail' | 'hold' | 'ok') {
+      state.mode = mode;
+    },
+    release() {
+      state.mode = 'ok';
+      for (const response of held.splice(0)) response.writeHead(200).end('ok');
+    },
+    close() {
+      for (const response of held.splice(0)) response.destroy();
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

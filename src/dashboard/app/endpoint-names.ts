@@ -17,8 +17,11 @@ export const ONE_BY_ONE = 20;
 export const BY_ID = 100;
 
 interface Directory {
-  /** id → the endpoint, null when it no longer exists; a read under way is there as its promise. */
-  known: Map<string, Promise<Endpoint | null>>;
+  /**
+   * id → the endpoint, null when it no longer exists; a read under way is there as its promise
+   * (undefined if it then fails otherwise than by a 404: it is dropped, and read again next time).
+   */
+  known: Map<string, Promise<Endpoint | null | undefined>>;
   /** The list read (once), when a screen needed more than ONE_BY_ONE unknown ids. */
   listed: Promise<void> | null;
 }
@@ -49,12 +52,15 @@ export function forgetEndpoint(client: HeraldClient, project: string, id: string
   directory(client, project).known.delete(id);
 }
 
-/** The endpoints of `ids` that exist (known, or read now); ids it could not read are left out. */
+/**
+ * The endpoints of `ids` (known, or read now): null for those the API says do not exist (deleted,
+ * so a delivery to one cannot be retried); ids it could not read are left out.
+ */
 export async function endpointsById(
   client: HeraldClient,
   project: string,
   ids: readonly string[],
-): Promise<Map<string, Endpoint>> {
+): Promise<Map<string, Endpoint | null>> {
   const dir = directory(client, project);
   const wanted = [...new Set(ids)];
   const unknown = () => wanted.filter((id) => !dir.known.has(id));
@@ -75,15 +81,15 @@ export async function endpointsById(
       (error: unknown) => {
         if (error instanceof ApiError && error.status === 404) return null;
         if (dir.known.get(id) === read) dir.known.delete(id);
-        return null;
+        return undefined;
       },
     );
     dir.known.set(id, read);
   }
-  const found = new Map<string, Endpoint>();
+  const found = new Map<string, Endpoint | null>();
   for (const id of wanted) {
     const endpoint = await dir.known.get(id);
-    if (endpoint) found.set(id, endpoint);
+    if (endpoint !== undefined) found.set(id, endpoint);
   }
   return found;
 }

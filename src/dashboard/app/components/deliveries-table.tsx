@@ -6,6 +6,7 @@ import { useApp } from '../app-context.ts';
 import { forgetEndpoint } from '../endpoint-names.ts';
 import { formatRelative, formatTime } from '../format.ts';
 import { useProject } from '../project-context.ts';
+import { RETRY_BLOCK_TEXT, retryBlock, staleAfterRefusal } from '../retry-block.ts';
 import { Link } from './link.tsx';
 import { StatusBadge } from './status-badge.tsx';
 import { TableScroll } from './table-scroll.tsx';
@@ -14,12 +15,16 @@ export function DeliveriesTable({
   deliveries,
   endpoints,
   onRetried,
+  onDeliveryStale,
   onEndpointStale,
 }: {
   deliveries: DeliverySummary[];
-  endpoints: Map<string, Endpoint>;
+  /** The endpoints read so far: null for one the API says was deleted. */
+  endpoints: Map<string, Endpoint | null>;
   onRetried?: () => void;
-  /** The API refused a retry because an endpoint is disabled: its state shown here is old. */
+  /** The API refused a retry because an attempt is being sent: the deliveries shown here are old. */
+  onDeliveryStale?: () => void;
+  /** The API refused a retry because an endpoint is disabled or deleted: its state shown here is old. */
   onEndpointStale?: () => void;
 }) {
   if (deliveries.length === 0) {
@@ -51,6 +56,7 @@ export function DeliveriesTable({
               delivery={delivery}
               endpoint={delivery.endpointId ? endpoints.get(delivery.endpointId) : undefined}
               onRetried={onRetried}
+              onDeliveryStale={onDeliveryStale}
               onEndpointStale={onEndpointStale}
             />
           ))}
@@ -64,41 +70,47 @@ function DeliveryRow({
   delivery,
   endpoint,
   onRetried,
+  onDeliveryStale,
   onEndpointStale,
 }: {
   delivery: DeliverySummary;
-  endpoint: Endpoint | undefined;
+  /** null: the endpoint was deleted; undefined: not known (a callback, or not read). */
+  endpoint: Endpoint | null | undefined;
   onRetried: (() => void) | undefined;
+  onDeliveryStale: (() => void) | undefined;
   onEndpointStale: (() => void) | undefined;
 }) {
   const { client } = useApp();
   const { project, base } = useProject();
-  const [state, setState] = useState<{ busy: boolean; message: string | null }>({
+  const [state, setState] = useState<{ busy: boolean; message: string | null; refused: boolean }>({
     busy: false,
     message: null,
+    refused: false,
   });
   async function retry() {
-    setState({ busy: true, message: null });
+    setState({ busy: true, message: null, refused: false });
     try {
       await client.retryDelivery(project.id, delivery.id);
-      setState({ busy: false, message: 'Queued' });
+      setState({ busy: false, message: 'Queued', refused: false });
       onRetried?.();
     } catch (caught) {
-      // Disabled since the dashboard read it: read it again, so the row says so and how to fix it.
-      if (
-        caught instanceof ApiError &&
-        caught.code === 'HERALD_ERR_ENDPOINT_DISABLED' &&
-        delivery.endpointId
-      ) {
+      // The row was out of date (the endpoint disabled or deleted, or an attempt went out since it
+      // was read): read it again, so the button then says why. The server's own words stay shown.
+      const stale = caught instanceof ApiError ? staleAfterRefusal(caught.code) : null;
+      if (stale === 'endpoint' && delivery.endpointId) {
         forgetEndpoint(client, project.id, delivery.endpointId);
         onEndpointStale?.();
+      } else if (stale === 'delivery') {
+        onDeliveryStale?.();
       }
-      setState({ busy: false, message: errorMessage(caught) });
+      setState({ busy: false, message: errorMessage(caught), refused: true });
     }
   }
-  // The API refuses (409) to retry a delivery whose endpoint is disabled: said before the click.
-  const disabled = endpoint?.status === 'disabled';
-  const hintId = `retry-disabled-${delivery.id}`;
+  // The API refuses (409) these retries: said before the click.
+  const block = retryBlock(delivery, endpoint);
+  const hintId = `retry-blocked-${delivery.id}`;
+  const messageId = `retry-message-${delivery.id}`;
+  const describedBy = [block && hintId, state.refused && messageId].filter(Boolean).join(' ');
   return (
     <tr>
       <td class="cell-main">
@@ -132,20 +144,29 @@ function DeliveryRow({
           type="button"
           class="button-small"
           onClick={retry}
-          disabled={state.busy || disabled}
-          aria-describedby={disabled ? hintId : undefined}
+          disabled={state.busy || block !== null}
+          title={block ? RETRY_BLOCK_TEXT[block] : undefined}
+          aria-describedby={describedBy || undefined}
         >
           {state.busy ? 'Retrying…' : 'Retry now'}
         </button>
-        {disabled && delivery.endpointId && (
+        {block === 'endpoint-disabled' && delivery.endpointId ? (
           <span class="small muted" id={hintId}>
             {' '}
             Endpoint disabled:{' '}
             <Link to={`${base}/endpoints/${encodeURIComponent(delivery.endpointId)}`}>enable it</Link> first.
           </span>
+        ) : (
+          block && (
+            <span class="small muted" id={hintId}>
+              {' '}
+              {RETRY_BLOCK_TEXT[block]}
+            </span>
+          )
         )}
-        {state.message && !disabled && (
-          <span class="small" role="status">
+        {/* A refusal is the server's answer to the click: kept whatever the row says since. */}
+        {state.message && (state.refused || !block) && (
+          <span class="small" id={messageId} role={state.refused ? 'alert' : 'status'}>
             {' '}
             {state.message}
           </span>

@@ -1,6 +1,6 @@
 /** One attempt in full: request and response headers and bodies, error, and a button to resend. */
 import { useEffect, useState } from 'preact/hooks';
-import { errorMessage } from '../api/client.ts';
+import { ApiError, errorMessage } from '../api/client.ts';
 import { useApp } from '../app-context.ts';
 import { CodeBlock } from '../components/code-block.tsx';
 import { ErrorBanner, Loading } from '../components/feedback.tsx';
@@ -9,7 +9,9 @@ import { OutcomeBadge } from '../components/status-badge.tsx';
 import { rememberEndpoint } from '../endpoint-names.ts';
 import { attemptErrorText, formatDuration, formatTime, headersText, prettyBody } from '../format.ts';
 import { useProject } from '../project-context.ts';
+import { IN_FLIGHT_REFRESH_MS, RETRY_BLOCK_TEXT, retryBlock, staleAfterRefusal } from '../retry-block.ts';
 import { useAsync } from '../use-async.ts';
+import { useRefreshWhile } from '../use-refresh-while.ts';
 
 export function AttemptDetail({ endpointId, attemptId }: { endpointId: string; attemptId: string }) {
   const { client } = useApp();
@@ -23,6 +25,16 @@ export function AttemptDetail({ endpointId, attemptId }: { endpointId: string; a
   useEffect(() => {
     if (endpoint.data) rememberEndpoint(client, project.id, endpoint.data);
   }, [client, project.id, endpoint.data]);
+  // Nor while an attempt of its delivery is out (the API refuses, 409): the delivery's state is
+  // read from its event (no route reads one delivery), again and again until that attempt is recorded.
+  const eventId = attempt.data?.eventId;
+  const deliveryId = attempt.data?.deliveryId;
+  const delivery = useAsync(async () => {
+    if (!eventId) return undefined;
+    const read = await client.getEvent(project.id, eventId);
+    return read.deliveries?.find((d) => d.id === deliveryId);
+  }, [client, project.id, eventId, deliveryId]);
+  useRefreshWhile(Boolean(delivery.data?.inFlight), delivery.reload, IN_FLIGHT_REFRESH_MS, delivery.data);
   const [enabling, setEnabling] = useState<{ busy: boolean; error: string | null }>({
     busy: false,
     error: null,
@@ -46,7 +58,12 @@ export function AttemptDetail({ endpointId, attemptId }: { endpointId: string; a
     );
   }
   const a = attempt.data;
-  const disabled = endpoint.data?.status === 'disabled';
+  // null: the API says the endpoint does not exist (deleted); undefined: not read (yet).
+  const deleted = endpoint.error instanceof ApiError && endpoint.error.status === 404;
+  const block = retryBlock(
+    { endpointId, inFlight: delivery.data?.inFlight ?? false },
+    deleted ? null : endpoint.data,
+  );
 
   async function enable() {
     setEnabling({ busy: true, error: null });
@@ -64,7 +81,13 @@ export function AttemptDetail({ endpointId, attemptId }: { endpointId: string; a
     try {
       await client.retryDelivery(project.id, a.deliveryId);
       setResend({ busy: false, done: true, error: null });
+      delivery.reload(); // a worker takes it at once: Resend waits for that attempt
     } catch (caught) {
+      // The page was out of date: read again what changed, so the button then says why. The
+      // server's own words are shown meanwhile and stay.
+      const stale = caught instanceof ApiError ? staleAfterRefusal(caught.code) : null;
+      if (stale === 'endpoint') endpoint.reload();
+      if (stale === 'delivery') delivery.reload();
       setResend({ busy: false, done: false, error: errorMessage(caught) });
     }
   }
@@ -83,13 +106,24 @@ export function AttemptDetail({ endpointId, attemptId }: { endpointId: string; a
           type="button"
           class="button-primary"
           onClick={retry}
-          disabled={resend.busy || disabled}
-          aria-describedby={disabled ? 'resend-disabled' : undefined}
+          disabled={resend.busy || block !== null}
+          title={block ? RETRY_BLOCK_TEXT[block] : undefined}
+          aria-describedby={block ? 'resend-disabled' : undefined}
         >
           {resend.busy ? 'Resending…' : 'Resend'}
         </button>
       </div>
-      {disabled && (
+      {block === 'endpoint-deleted' && (
+        <p class="banner banner-warn" role="status" id="resend-disabled">
+          This endpoint was deleted, so there is nothing to resend this attempt to.
+        </p>
+      )}
+      {block === 'in-flight' && (
+        <p class="banner" role="status" id="resend-disabled">
+          An attempt of this delivery is being sent now: Resend returns once it is recorded.
+        </p>
+      )}
+      {block === 'endpoint-disabled' && (
         <div class="banner banner-warn" role="status">
           <span id="resend-disabled">
             This endpoint is disabled, so a resend would not be sent. Enable it to resend (its parked

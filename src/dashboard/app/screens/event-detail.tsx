@@ -1,4 +1,5 @@
 /** One event: payload, and its delivery to each endpoint with every attempt made. */
+import { useCallback, useEffect, useRef } from 'preact/hooks';
 import { useApp } from '../app-context.ts';
 import { CodeBlock } from '../components/code-block.tsx';
 import { DeliveriesTable } from '../components/deliveries-table.tsx';
@@ -8,8 +9,10 @@ import { OutcomeBadge, StatusBadge } from '../components/status-badge.tsx';
 import { useEndpointsById } from '../endpoint-names.ts';
 import { formatDuration, formatTime } from '../format.ts';
 import { useProject } from '../project-context.ts';
+import { IN_FLIGHT_REFRESH_MS } from '../retry-block.ts';
 import { useAsync } from '../use-async.ts';
 import { useCappedList } from '../use-capped-list.ts';
+import { useRefreshWhile } from '../use-refresh-while.ts';
 
 export function EventDetail({ eventId }: { eventId: string }) {
   const { client } = useApp();
@@ -28,6 +31,21 @@ export function EventDetail({ eventId }: { eventId: string }) {
     ...attemptList.items.map((attempt) => attempt.endpointId),
   ].filter((id): id is string => Boolean(id));
   const endpoints = useEndpointsById(client, project.id, named);
+  const reloadEvent = event.reload;
+  const reloadAttempts = attempts.reload;
+  const reload = useCallback(() => {
+    reloadEvent();
+    reloadAttempts();
+  }, [reloadEvent, reloadAttempts]);
+  // A delivery being sent offers no Retry until its attempt is recorded: the event is read again
+  // till then, and its attempts once (each read of them starts their list over).
+  const sending = (event.data?.deliveries ?? []).some((delivery) => delivery.inFlight);
+  useRefreshWhile(sending, reloadEvent, IN_FLIGHT_REFRESH_MS, event.data);
+  const wasSending = useRef(false);
+  useEffect(() => {
+    if (wasSending.current && !sending) reloadAttempts();
+    wasSending.current = sending;
+  }, [sending, reloadAttempts]);
 
   if (!event.data) {
     return (
@@ -41,10 +59,6 @@ export function EventDetail({ eventId }: { eventId: string }) {
     );
   }
   const e = event.data;
-  const reload = () => {
-    event.reload();
-    attempts.reload();
-  };
   return (
     <article aria-labelledby="event-title">
       <p>
@@ -75,6 +89,7 @@ export function EventDetail({ eventId }: { eventId: string }) {
         deliveries={e.deliveries ?? []}
         endpoints={endpoints.data ?? new Map()}
         onRetried={reload}
+        onDeliveryStale={reload}
         onEndpointStale={endpoints.reload}
       />
       <h3>Attempts</h3>

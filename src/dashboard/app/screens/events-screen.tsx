@@ -166,7 +166,8 @@ function DeliveriesCell({
   endpoints,
 }: {
   deliveries: DeliverySummary[] | undefined;
-  endpoints: Map<string, Endpoint> | undefined;
+  /** null: the endpoint was deleted. */
+  endpoints: Map<string, Endpoint | null> | undefined;
 }) {
   if (!deliveries) return <span class="muted">…</span>;
   if (deliveries.length === 0) return <span class="muted">none</span>;
