@@ -12,15 +12,13 @@
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { after, before, beforeEach, describe, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { CHROMIUM, errorOf, launchLoopbackChromium, watchedPage } from '../support/browser.ts';
-import { buildDashboard } from '../support/dashboard-build.ts';
-import { api, type HeraldProcess, startHerald } from './harness.ts';
+import { before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { errorOf } from '../support/browser.ts';
+import { useDashboardBrowser } from './dashboard-browser.ts';
+import { api, type HeraldProcess } from './harness.ts';
 
 const ADMIN = 'e2e-admin-token-delivery-settings-0123';
-const TIMEOUT = 15_000;
 const HOOK = 'http://127.0.0.1:9/hook';
 
 interface Secrets {
@@ -31,12 +29,16 @@ interface Secrets {
 describe('dashboard: delivery settings and secret rotation as they are (browser)', {
   timeout: 180_000,
 }, () => {
+  const dash = useDashboardBrowser({
+    adminToken: ADMIN,
+    env: {
+      HERALD_DELIVERY_MAX_TIMEOUT_MS: '60000',
+      HERALD_DELIVERY_TIMEOUT_MS: '2000',
+      HERALD_RETRY_SCHEDULE: '10,20',
+    },
+  });
+  const { problems } = dash;
   let herald: HeraldProcess;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
-  /** A console error the test causes on purpose (a request the API refuses), let pass meanwhile. */
-  let expectedConsole: RegExp | null = null;
   let plain: { id: string };
   let scheduled: { id: string };
 
@@ -50,43 +52,15 @@ describe('dashboard: delivery settings and secret rotation as they are (browser)
   }
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
-    // Test the UI as it is in the tree now, not a stale build (published without disturbing the
-    // other browser test files, which load pages from the same directory meanwhile).
-    await buildDashboard();
-    herald = await startHerald({
-      env: {
-        HERALD_ADMIN_TOKEN: ADMIN,
-        HERALD_ALLOW_NETWORKS: '127.0.0.0/8',
-        HERALD_DELIVERY_MAX_TIMEOUT_MS: '60000',
-        HERALD_DELIVERY_TIMEOUT_MS: '2000',
-        HERALD_RETRY_SCHEDULE: '10,20',
-      },
-    });
+    herald = dash.herald;
     plain = (await call<{ id: string }>('POST', '/api/v1/projects', { name: 'Plain' })).body;
     scheduled = (
       await call<{ id: string }>('POST', '/api/v1/projects', { name: 'Quick retries', retrySchedule: [1, 1] })
     ).body;
-    browser = await launchLoopbackChromium();
-  });
-
-  beforeEach(() => {
-    problems.length = 0;
-  });
-
-  after(async () => {
-    for (const context of contexts) await context.close().catch(() => {});
-    await browser?.close();
-    await herald?.dispose();
   });
 
   async function operatorPage(path: string): Promise<Page> {
-    const { context, page } = await watchedPage(browser, problems, {
-      timeout: TIMEOUT,
-      ignoreConsole: () => expectedConsole,
-    });
-    contexts.push(context);
-    await page.addInitScript((token) => sessionStorage.setItem('herald.adminToken', token), ADMIN);
+    const page = await dash.page({ signedIn: true });
     await page.goto(`${herald.url}/ui${path}`);
     return page;
   }
@@ -171,13 +145,13 @@ describe('dashboard: delivery settings and secret rotation as they are (browser)
     await card.getByLabel('Old secret expires').selectOption('86400');
     // A secret the scheme cannot take is said by the field.
     await card.getByLabel('New secret (optional)').fill('short');
-    expectedConsole = /status of 400/;
+    dash.expectConsole = /status of 400/;
     await card.getByRole('button', { name: 'Rotate now' }).click();
     const field = card.getByLabel('New secret (optional)');
     await page.waitForFunction(() =>
       document.querySelector('[name="newSecret"]')?.getAttribute('aria-invalid'),
     );
-    expectedConsole = null;
+    dash.expectConsole = null;
     assert.match((await errorOf(field)) ?? '', /8/);
     const chosen = 'receiver-already-accepts-this-one';
     await field.fill(chosen);

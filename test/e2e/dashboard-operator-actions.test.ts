@@ -14,49 +14,28 @@
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, beforeEach, describe, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { CHROMIUM, launchLoopbackChromium, watchedPage } from '../support/browser.ts';
-import { buildDashboard } from '../support/dashboard-build.ts';
+import { before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { refusedPort } from '../support/refused-port.ts';
-import { api, type HeraldProcess, startHerald } from './harness.ts';
+import { useDashboardBrowser } from './dashboard-browser.ts';
+import { api, type HeraldProcess } from './harness.ts';
 
 const ADMIN = 'e2e-admin-token-operator-actions-0123';
-const TIMEOUT = 15_000;
 
 describe('dashboard operator actions (browser)', { timeout: 120_000 }, () => {
+  // Any answer from 400 up is a problem too, unless a test expects it.
+  const dash = useDashboardBrowser({ adminToken: ADMIN, problemStatus: 400 });
+  const { problems } = dash;
   let herald: HeraldProcess;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
   let project: { id: string };
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
-    await buildDashboard();
-    herald = await startHerald({
-      env: {
-        HERALD_ADMIN_TOKEN: ADMIN,
-        HERALD_ALLOW_NETWORKS: '127.0.0.0/8',
-      },
-    });
+    herald = dash.herald;
     project = (
       await api<{ id: string }>(herald.url, ADMIN, 'POST', '/api/v1/projects', { name: 'Moon Quest' })
     ).body;
-    browser = await launchLoopbackChromium();
-  });
-
-  beforeEach(() => {
-    problems.length = 0;
-  });
-
-  after(async () => {
-    for (const context of contexts) await context.close().catch(() => {});
-    await browser?.close();
-    await herald?.dispose();
   });
 
   /** The refusals a test provokes on purpose: the 409s of its retries, as the page records them. */
@@ -123,16 +102,7 @@ describe('dashboard operator actions (browser)', { timeout: 120_000 }, () => {
   }
 
   /** A page signed in as the operator (the token in sessionStorage, as the sign-in form leaves it). */
-  async function operatorPage(): Promise<Page> {
-    const { context, page } = await watchedPage(browser, problems, { timeout: TIMEOUT });
-    contexts.push(context);
-    page.on('response', (response) => {
-      if (response.status() >= 400)
-        problems.push(`${response.status()} from ${response.request().method()} ${response.url()}`);
-    });
-    await page.addInitScript((token) => sessionStorage.setItem('herald.adminToken', token), ADMIN);
-    return page;
-  }
+  const operatorPage = () => dash.page({ signedIn: true });
 
   test('event page: Retry now is disabled for a disabled endpoint, says why, and returns once it is enabled', async () => {
     const p = `/api/v1/projects/${project.id}`;

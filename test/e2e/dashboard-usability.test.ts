@@ -6,12 +6,11 @@
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { after, before, beforeEach, describe, test } from 'node:test';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { CHROMIUM, errorOf, launchLoopbackChromium, watchedPage } from '../support/browser.ts';
-import { buildDashboard } from '../support/dashboard-build.ts';
-import { api, type HeraldProcess, type Receiver, startHerald, startReceiver } from './harness.ts';
+import { after, before, describe, test } from 'node:test';
+import type { Locator, Page } from 'playwright-core';
+import { errorOf } from '../support/browser.ts';
+import { useDashboardBrowser } from './dashboard-browser.ts';
+import { api, type HeraldProcess, type Receiver, startReceiver } from './harness.ts';
 
 const ADMIN = 'e2e-admin-token-usability-0123456789';
 const TIMEOUT = 15_000;
@@ -19,24 +18,17 @@ const PHONE = { width: 375, height: 740 };
 const DESKTOP = { width: 1280, height: 900 };
 
 describe('dashboard usability (browser)', { timeout: 180_000 }, () => {
+  const dash = useDashboardBrowser({ adminToken: ADMIN });
+  const { problems } = dash;
   let herald: HeraldProcess;
   let receiver: Receiver;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
   let project: { id: string };
   let endpoint: { id: string };
   let eventId: string;
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
-    // Test the UI as it is in the tree now, not a stale build (published without disturbing the
-    // other browser test files, which load pages from the same directory meanwhile).
-    await buildDashboard();
+    herald = dash.herald;
     receiver = await startReceiver();
-    herald = await startHerald({
-      env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8' },
-    });
     project = (
       await api<{ id: string }>(herald.url, ADMIN, 'POST', '/api/v1/projects', { name: 'Usability' })
     ).body;
@@ -71,27 +63,14 @@ describe('dashboard usability (browser)', { timeout: 180_000 }, () => {
       assert.ok(Date.now() < deadline, 'the attempt is recorded');
       await new Promise((r) => setTimeout(r, 50));
     }
-    browser = await launchLoopbackChromium();
-  });
-
-  beforeEach(() => {
-    problems.length = 0;
   });
 
   after(async () => {
-    for (const context of contexts) await context.close().catch(() => {});
-    await browser?.close();
-    await herald?.dispose();
     await receiver?.close();
   });
 
   /** A fresh context signed in as the operator, whose console and page errors are collected. */
-  async function operatorPage(viewport = DESKTOP): Promise<Page> {
-    const { context, page } = await watchedPage(browser, problems, { viewport, timeout: TIMEOUT });
-    contexts.push(context);
-    await page.addInitScript((token) => sessionStorage.setItem('herald.adminToken', token), ADMIN);
-    return page;
-  }
+  const operatorPage = (viewport = DESKTOP) => dash.page({ viewport, signedIn: true });
 
   /** The focused element's tag and text, e.g. "BUTTON Cancel". */
   const focused = (page: Page) =>

@@ -8,16 +8,16 @@
  * (the ones the README shows), so a plain test run leaves the work tree clean.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { STATE_REFRESH_MS } from '../../src/dashboard/app/endpoint-state.ts';
-import { CHROMIUM, errorOf, launchLoopbackChromium, watchedPage } from '../support/browser.ts';
-import { buildDashboard } from '../support/dashboard-build.ts';
+import { errorOf } from '../support/browser.ts';
 import { refusedPort } from '../support/refused-port.ts';
-import { api, type HeraldProcess, type Receiver, startHerald, startReceiver } from './harness.ts';
+import { useDashboardBrowser } from './dashboard-browser.ts';
+import { api, type HeraldProcess, type Receiver, startReceiver } from './harness.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SHOTS =
@@ -28,31 +28,22 @@ const ADMIN = 'e2e-admin-token-0123456789abcdef';
 const TIMEOUT = 15_000;
 
 describe('dashboard (browser)', { timeout: 180_000 }, () => {
+  // A 5xx is a problem too; a 4xx a step causes on purpose is let pass by dash.expectConsole.
+  const dash = useDashboardBrowser({
+    adminToken: ADMIN,
+    env: { HERALD_RETRY_SCHEDULE: '1,1,1', HERALD_RETRY_JITTER: '0' },
+    problemStatus: 500,
+  });
+  const { problems } = dash;
   let herald: HeraldProcess;
   let receiver: Receiver;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
-  /** Console errors a step expects (Chromium logs every 4xx answer to fetch as an error). */
-  let expected: RegExp | null = null;
   let projectA: { id: string; name: string };
   let projectB: { id: string; name: string };
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
-    // Test the UI as it is in the tree now, not a stale build (published without disturbing the
-    // other browser test files, which load pages from the same directory meanwhile).
-    await buildDashboard();
+    herald = dash.herald;
     mkdirSync(SHOTS, { recursive: true });
     receiver = await startReceiver();
-    herald = await startHerald({
-      env: {
-        HERALD_ADMIN_TOKEN: ADMIN,
-        HERALD_ALLOW_NETWORKS: '127.0.0.0/8',
-        HERALD_RETRY_SCHEDULE: '1,1,1',
-        HERALD_RETRY_JITTER: '0',
-      },
-    });
     const put = await api(herald.url, ADMIN, 'PUT', '/api/v1/event-types/level.completed', {
       description: 'A player finished a level.',
       schema: { type: 'object', properties: { player: { type: 'string' }, level: { type: 'integer' } } },
@@ -74,7 +65,6 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
       })
     ).body;
     assert.ok(projectA.id && projectB.id, 'projects created');
-    browser = await launchLoopbackChromium();
   });
 
   /** Fails with the problems seen, and the server's error log lines to explain any 5xx. */
@@ -83,32 +73,12 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     assert.deepEqual(problems, [], JSON.stringify(serverErrors, null, 2));
   }
 
-  beforeEach(() => {
-    problems.length = 0;
-    expected = null;
-  });
-
   after(async () => {
-    for (const context of contexts) await context.close().catch(() => {});
-    await browser?.close();
-    await herald?.dispose();
     await receiver?.close();
   });
 
   /** A fresh browser context (own sessionStorage) whose console errors are collected. */
-  async function newPage(viewport = { width: 1280, height: 900 }): Promise<Page> {
-    const { context, page } = await watchedPage(browser, problems, {
-      viewport,
-      timeout: TIMEOUT,
-      ignoreConsole: () => expected,
-    });
-    contexts.push(context);
-    page.on('response', (response) => {
-      if (response.status() >= 500)
-        problems.push(`${response.status()} from ${response.request().method()} ${response.url()}`);
-    });
-    return page;
-  }
+  const newPage = (viewport = { width: 1280, height: 900 }) => dash.page({ viewport });
 
   const shot = (page: Page, name: string) =>
     page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
@@ -120,10 +90,10 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     // Sign in with the keyboard only.
     await page.getByLabel('Admin token').focus();
     await page.keyboard.type('not-the-token-123');
-    expected = /status of 401/;
+    dash.expectConsole = /status of 401/;
     await page.keyboard.press('Enter');
     await page.getByRole('alert').filter({ hasText: 'not accepted' }).waitFor();
-    expected = null;
+    dash.expectConsole = null;
     await page.getByLabel('Admin token').fill(ADMIN);
     await shot(page, 'sign-in');
     await page.keyboard.press('Enter');
@@ -291,7 +261,7 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     ).body;
     const page = await operatorPage();
     const ui = `${herald.url}/ui/projects/${project.id}`;
-    expected = /status of (400|409|422)/;
+    dash.expectConsole = /status of (400|409|422)/;
 
     // New endpoint: a URL only the server refuses, then a header value it cannot send.
     await page.goto(`${ui}/endpoints/new`);
@@ -590,7 +560,7 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     await page.goto(`${herald.url}/ui/portal#token=hpt_${claims(1)}.AAAA`);
     await page.getByRole('heading', { name: 'This link is no longer valid' }).waitFor();
     // Forged (future expiry, wrong signature): the server refuses it with 401.
-    expected = /status of 401/;
+    dash.expectConsole = /status of 401/;
     const forged = await newPage();
     const refused = forged.waitForResponse((response) => response.status() === 401);
     await forged.goto(
@@ -648,7 +618,7 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     // The project's links are revoked: the next load is refused (401) and the page says why.
     const revoked = await api(herald.url, ADMIN, 'DELETE', `/api/v1/projects/${project.id}/portal-links`);
     assert.equal(revoked.status, 204);
-    expected = /status of 401/;
+    dash.expectConsole = /status of 401/;
     await page.reload();
     await page.getByRole('heading', { name: 'This link is no longer valid' }).waitFor();
     assert.match(await page.getByRole('alert').innerText(), /expired or been revoked/);

@@ -1,0 +1,110 @@
+/**
+ * What every browser test of the dashboard against a real `herald serve` sets up, for a describe
+ * block: the dashboard built from the tree (published into dist/dashboard without disturbing the
+ * other files that load pages from it meanwhile: test/support/dashboard-build.ts), a server with
+ * the admin token, headless Chromium reaching only loopback, and pages whose console errors, page
+ * errors and requests outside the server are collected as problems, for the test to assert none came.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, beforeEach } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { CHROMIUM, launchLoopbackChromium, watchedPage } from '../support/browser.ts';
+import { buildDashboard } from '../support/dashboard-build.ts';
+import { type HeraldProcess, startHerald } from './harness.ts';
+
+/** Each Playwright wait's limit. */
+export const PAGE_TIMEOUT = 15_000;
+
+export interface DashboardBrowserOptions {
+  /** The admin token the server takes (HERALD_ADMIN_TOKEN) and signed-in pages carry. */
+  adminToken: string;
+  /** More settings for `herald serve`; HERALD_ALLOW_NETWORKS is 127.0.0.0/8 (receivers on loopback). */
+  env?: Record<string, string>;
+  /** Answers from this status up are problems too, with their method and URL; none when unset. */
+  problemStatus?: number;
+}
+
+export interface DashboardBrowser {
+  /** The server (started before the describe block's own `before` hooks run). */
+  readonly herald: HeraldProcess;
+  readonly browser: Browser;
+  /** What went wrong in the pages since the test began (emptied before each test). */
+  readonly problems: string[];
+  /**
+   * Console errors matching this are let pass meanwhile: Chromium logs every 4xx answer to fetch as
+   * one, and a test causes some on purpose. Read at each message; back to null before each test.
+   */
+  expectConsole: RegExp | null;
+  /**
+   * A page in a fresh context (its own sessionStorage), closed after the block. `signedIn`: with
+   * the admin token in sessionStorage, as the sign-in form leaves it. 1280×900 unless `viewport`.
+   */
+  page(options?: { viewport?: { width: number; height: number }; signedIn?: boolean }): Promise<Page>;
+}
+
+/** Registers the block's before, beforeEach and after hooks; call it first in the describe block. */
+export function useDashboardBrowser(options: DashboardBrowserOptions): DashboardBrowser {
+  let herald: HeraldProcess | undefined;
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+  const problems: string[] = [];
+
+  const session: DashboardBrowser = {
+    get herald() {
+      assert.ok(herald, 'the server is started in before()');
+      return herald;
+    },
+    get browser() {
+      assert.ok(browser, 'the browser is launched in before()');
+      return browser;
+    },
+    problems,
+    expectConsole: null,
+    async page({ viewport, signedIn = false } = {}) {
+      const { context, page } = await watchedPage(session.browser, problems, {
+        viewport,
+        timeout: PAGE_TIMEOUT,
+        ignoreConsole: () => session.expectConsole,
+      });
+      contexts.push(context);
+      const from = options.problemStatus;
+      if (from !== undefined) {
+        page.on('response', (response) => {
+          if (response.status() >= from)
+            problems.push(`${response.status()} from ${response.request().method()} ${response.url()}`);
+        });
+      }
+      if (signedIn) {
+        await page.addInitScript(
+          (token) => sessionStorage.setItem('herald.adminToken', token),
+          options.adminToken,
+        );
+      }
+      return page;
+    },
+  };
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
+    // The UI as it is in the tree now, not a stale build.
+    await buildDashboard();
+    herald = await startHerald({
+      env: { HERALD_ADMIN_TOKEN: options.adminToken, HERALD_ALLOW_NETWORKS: '127.0.0.0/8', ...options.env },
+    });
+    browser = await launchLoopbackChromium();
+  });
+
+  beforeEach(() => {
+    problems.length = 0;
+    session.expectConsole = null;
+  });
+
+  after(async () => {
+    for (const context of contexts) await context.close().catch(() => {});
+    await browser?.close();
+    await herald?.dispose();
+  });
+
+  return session;
+}
