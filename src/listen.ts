@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { ConfigError } from './config/config-error.ts';
 import type { Config } from './config/config-types.ts';
 import { deepFreeze } from './config/deep-freeze.ts';
-import { defaultPublicUrl } from './config/load-config.ts';
+import { defaultPublicUrl } from './config/parse-addresses.ts';
 
 /**
  * Listens on config.host:config.port. Port 0 is first resolved to a free port, so that the app is

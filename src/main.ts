@@ -19,8 +19,8 @@ import {
   explainSetKeyMismatch,
   storeNewEncryptionKey,
 } from './config/encryption-key-start.ts';
-import { defaultPublicUrl } from './config/load-config.ts';
 import { newerSchemaError } from './config/newer-schema-error.ts';
+import { defaultPublicUrl } from './config/parse-addresses.ts';
 import { redactDatabaseUrl } from './config/redact-database-url.ts';
 import { roleOnSqliteWarning } from './config/role-on-sqlite.ts';
 import { createDispatcher, type Dispatcher } from './delivery/dispatcher.ts';

@@ -2,12 +2,24 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from './config-error.ts';
+import type { RawSetting } from './parse-setting.ts';
 
 /** File in the data directory that keeps a generated admin token across restarts. */
 export const ADMIN_TOKEN_FILE = 'admin-token';
 
 /** Shortest admin token accepted from an operator: anything shorter is guessable. */
 export const MIN_ADMIN_TOKEN_LENGTH = 16;
+
+/** HERALD_ADMIN_TOKEN as the operator set it: long enough, no spaces. */
+export function parseAdminToken(setting: RawSetting): string {
+  if (setting.value.length < MIN_ADMIN_TOKEN_LENGTH || /\s/.test(setting.value)) {
+    throw new ConfigError(
+      setting.source,
+      `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters without spaces (try: openssl rand -base64 32)`,
+    );
+  }
+  return setting.value;
+}
 
 export interface ResolvedAdminToken {
   token: string;

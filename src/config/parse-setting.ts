@@ -74,3 +74,11 @@ export function parseList(setting: RawSetting, options: { secret?: boolean } = {
   }
   return items;
 }
+
+/** `true`/`false` (also 1/0, yes/no, on/off). */
+export function parseBoolean(setting: RawSetting): boolean {
+  const value = setting.value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off'].includes(value)) return false;
+  throw new ConfigError(setting.source, 'expected true or false');
+}

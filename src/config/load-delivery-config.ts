@@ -1,0 +1,113 @@
+/**
+ * The delivery settings of HERALD_* variables (timeouts, concurrency caps, lease, retry schedule,
+ * networks, TLS CA, the dispatcher's thread), checked and with their defaults: part of loadConfig.
+ */
+import { ConfigError } from './config-error.ts';
+import { type Config, DEFAULT_DELIVERY, type DeliveryConfig } from './config-types.ts';
+import { parseAllowNetworks } from './parse-allow-networks.ts';
+import { parseBoolean, parseInteger, parseList, parseNumber, type RawSetting } from './parse-setting.ts';
+import { parseTlsCaFile } from './parse-tls-ca-file.ts';
+
+/** A lease must outlive the longest attempt plus the time to record it, or a live worker loses its claims. */
+const LEASE_MARGIN_MS = 5_000;
+
+/** The delivery settings, from environment variables only (they have no flags). */
+export function loadDeliveryConfig(
+  envSetting: (name: string) => RawSetting | null,
+  allowNetworksSetting: RawSetting | null,
+  role: Config['role'],
+): DeliveryConfig {
+  const d = DEFAULT_DELIVERY;
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const s = envSetting(name);
+    return s ? parseInteger(s, min, max) : fallback;
+  };
+
+  const maxTimeoutMs = int('HERALD_DELIVERY_MAX_TIMEOUT_MS', d.maxTimeoutMs, 1_000, 300_000);
+  // The default may not exceed the maximum: an endpoint that sets no timeoutMs would be answered
+  // with one it could not set, while its attempts were cut at the maximum. Unset, it follows a
+  // maximum below the built-in 5 s; set above the maximum, the start fails naming it.
+  const timeoutSetting = envSetting('HERALD_DELIVERY_TIMEOUT_MS');
+  const defaultTimeoutMs = timeoutSetting
+    ? parseDefaultTimeout(timeoutSetting, maxTimeoutMs)
+    : Math.min(d.defaultTimeoutMs, maxTimeoutMs);
+  const concurrency = int('HERALD_DELIVERY_CONCURRENCY', d.concurrency, 1, 100_000);
+  const perEndpointConcurrency = int(
+    'HERALD_ENDPOINT_CONCURRENCY',
+    Math.min(d.perEndpointConcurrency, concurrency),
+    1,
+    concurrency,
+  );
+  const perProjectConcurrency = int(
+    'HERALD_PROJECT_CONCURRENCY',
+    Math.max(perEndpointConcurrency, Math.min(d.perProjectConcurrency, Math.ceil((concurrency * 3) / 4))),
+    perEndpointConcurrency,
+    concurrency,
+  );
+  const minLeaseMs = maxTimeoutMs + LEASE_MARGIN_MS;
+  const leaseMs = int('HERALD_LEASE_MS', Math.max(d.leaseMs, 2 * maxTimeoutMs), minLeaseMs, 24 * 3_600_000);
+
+  const jitterSetting = envSetting('HERALD_RETRY_JITTER');
+  const scheduleSetting = envSetting('HERALD_RETRY_SCHEDULE');
+  const tlsCaSetting = envSetting('HERALD_TLS_CA_FILE');
+  const threadSetting = envSetting('HERALD_DELIVERY_THREAD');
+
+  return {
+    defaultTimeoutMs,
+    maxTimeoutMs,
+    retrySchedule: scheduleSetting ? parseRetrySchedule(scheduleSetting) : [...d.retrySchedule],
+    retryJitter: jitterSetting ? parseNumber(jitterSetting, 0, 0.5) : d.retryJitter,
+    failureThreshold: int('HERALD_FAILURE_THRESHOLD', d.failureThreshold, 1, 1_000_000),
+    concurrency,
+    perEndpointConcurrency,
+    perProjectConcurrency,
+    claimBatch: int('HERALD_CLAIM_BATCH', d.claimBatch, 1, 10_000),
+    leaseMs,
+    pollIntervalMs: int('HERALD_POLL_INTERVAL_MS', d.pollIntervalMs, 10, 60_000),
+    maxResponseBytes: d.maxResponseBytes, // fixed by DESIGN: the first 64 KiB are kept
+    allowNetworks: allowNetworksSetting ? parseAllowNetworks(allowNetworksSetting) : [...d.allowNetworks],
+    // Not an operator setting: the request builder sets User-Agent itself (src/domain/build-request.ts).
+    userAgent: d.userAgent,
+    tlsCa: tlsCaSetting ? parseTlsCaFile(tlsCaSetting) : d.tlsCa,
+    // A worker-only process has no API for the thread to take work from: there the dispatcher
+    // runs on the main thread unless told otherwise, which saves an isolate (its heap and its
+    // copy of the code): a worker draining 250,000 pending peaked at 203-213 MiB against 231-241.
+    thread: threadSetting ? parseBoolean(threadSetting) : d.thread && role !== 'worker',
+  };
+}
+
+/** HERALD_DELIVERY_TIMEOUT_MS: 100 ms up to HERALD_DELIVERY_MAX_TIMEOUT_MS, which is named when exceeded. */
+function parseDefaultTimeout(setting: RawSetting, maxTimeoutMs: number): number {
+  if (/^\d+$/.test(setting.value) && Number(setting.value) > maxTimeoutMs) {
+    throw new ConfigError(
+      setting.source,
+      `must be at most HERALD_DELIVERY_MAX_TIMEOUT_MS (${maxTimeoutMs}), got ${setting.value}`,
+    );
+  }
+  return parseInteger(setting, 100, maxTimeoutMs);
+}
+
+/** Same limits as a project's or endpoint's `retrySchedule` over the API (src/api/schemas.ts). */
+const MAX_SCHEDULE_STEPS = 20;
+/** Largest single delay: one week, in seconds. */
+const MAX_SCHEDULE_DELAY_S = 7 * 24 * 3_600;
+
+/** Seconds between attempts (each from the attempt before), comma-separated, fractions allowed; `none` for no retries. */
+export function parseRetrySchedule(setting: RawSetting): number[] {
+  if (setting.value.toLowerCase() === 'none') return [];
+  const items = parseList(setting);
+  if (items.length === 0 || items.length > MAX_SCHEDULE_STEPS) {
+    throw new ConfigError(setting.source, `expected 1 to ${MAX_SCHEDULE_STEPS} delays in seconds, or "none"`);
+  }
+  return items.map((item) => {
+    const delay = Number(item);
+    if (!Number.isFinite(delay)) throw new ConfigError(setting.source, `expected a number, got "${item}"`);
+    if (delay <= 0 || delay > MAX_SCHEDULE_DELAY_S) {
+      throw new ConfigError(
+        setting.source,
+        `delays must be greater than 0 and at most ${MAX_SCHEDULE_DELAY_S} seconds (one week), got ${item}`,
+      );
+    }
+    return delay;
+  });
+}

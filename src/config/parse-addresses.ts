@@ -1,0 +1,100 @@
+/**
+ * Settings that name places: the listen host, the database URL, the public URL (and its default),
+ * the frame ancestors and the trusted proxies' networks. Each refuses what only a later step would,
+ * naming the setting.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import { parseCidrList } from '../domain/address-classifier.ts';
+import { checkHttpUrl } from '../domain/http-url.ts';
+import { ConfigError } from './config-error.ts';
+import { parseList, type RawSetting } from './parse-setting.ts';
+
+export function parseHost(setting: RawSetting): string {
+  const value = setting.value;
+  // Hostnames and IP literals only: a scheme, port or path here is a common mix-up with the public URL.
+  if (!/^[A-Za-z0-9.:_-]+$/.test(value) || value.includes('//')) {
+    throw new ConfigError(setting.source, `expected a host name or IP address, got "${value}"`);
+  }
+  // What only the listen would refuse otherwise, after the data directory, the migrations and a
+  // generated admin token: digits and dots are meant as an IPv4 address (`999.1.1.1` was looked up
+  // as a name), and a colon only belongs in an IPv6 address (`localhost:8080` carries a port).
+  if (/^[0-9.]+$/.test(value) && !isIPv4(value)) {
+    throw new ConfigError(
+      setting.source,
+      `"${value}" is not an IPv4 address: four numbers from 0 to 255 separated by dots, e.g. 127.0.0.1 or 0.0.0.0`,
+    );
+  }
+  if (value.includes(':') && !isIPv6(value)) {
+    throw new ConfigError(
+      setting.source,
+      /^[^:]+:\d+$/.test(value)
+        ? `expected a host name or IP address without a port, got "${value}": the port goes in HERALD_PORT (--port)`
+        : `"${value}" is not an IPv6 address (write it without brackets, e.g. ::1 or ::)`,
+    );
+  }
+  return value;
+}
+
+export function parseDatabaseUrl(setting: RawSetting): string {
+  const value = setting.value;
+  if (/^sqlite:.+/.test(value)) return value;
+  if (/^postgres(ql)?:\/\/.+/.test(value)) {
+    try {
+      new URL(value);
+    } catch (cause) {
+      throw new ConfigError(setting.source, 'is not a valid postgres:// URL', { cause });
+    }
+    return value;
+  }
+  throw new ConfigError(setting.source, 'expected sqlite:PATH or postgres://USER:PASSWORD@HOST/DATABASE');
+}
+
+export function parsePublicUrl(setting: RawSetting): string {
+  const checked = checkHttpUrl(setting.value);
+  if ('problem' in checked)
+    throw new ConfigError(setting.source, `${checked.problem}, got "${setting.value}"`);
+  const { url } = checked;
+  // Herald serves its dashboard (/ui), the assets the built pages name (/ui/assets/…) and its API
+  // (/api/v1) at fixed root paths, and the pages call the API there: behind a proxy that adds a
+  // path (https://example.com/herald/ → Herald's /), every page came out blank. Refused at start
+  // rather than handing out portal links that cannot work; a host of its own can.
+  if (url.pathname !== '/' || url.search || url.hash) {
+    throw new ConfigError(
+      setting.source,
+      `must be the root of a host, without a path, query or fragment (Herald must be served at the root of its host: its dashboard is at /ui and its API at /api/v1), got "${setting.value}"; give Herald a host of its own, e.g. https://hooks.example.com`,
+    );
+  }
+  return url.origin;
+}
+
+/** http://host:port as a browser on this machine would reach it (wildcard binds become loopback). */
+export function defaultPublicUrl(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  const hostPart = reachable.includes(':') ? `[${reachable}]` : reachable;
+  return `http://${hostPart}:${port}`;
+}
+
+/** HERALD_FRAME_ANCESTORS: comma-separated CSP sources ("'self'", https://app.example.com). */
+export function parseFrameAncestors(setting: RawSetting): string[] {
+  const items = parseList(setting);
+  for (const item of items) {
+    if (!/^('self'|'none'|https?:\/\/[A-Za-z0-9.*:-]+|[A-Za-z0-9.*-]+(:\d+)?)$/.test(item)) {
+      throw new ConfigError(
+        setting.source,
+        `"${item}" is not a CSP source such as 'self' or https://app.example.com`,
+      );
+    }
+  }
+  return items;
+}
+
+/** HERALD_TRUST_PROXY: the proxies' networks, comma-separated CIDRs (a bare address is one host). */
+export function parseTrustProxy(setting: RawSetting): string[] {
+  const items = parseList(setting);
+  try {
+    parseCidrList(items.join(','));
+  } catch (cause) {
+    throw new ConfigError(setting.source, (cause as Error).message, { cause });
+  }
+  return items;
+}
