@@ -3,7 +3,6 @@
  * `listen`. Everything else receives what it needs as arguments.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -19,6 +18,7 @@ import {
   explainSetKeyMismatch,
   storeNewEncryptionKey,
 } from './config/encryption-key-start.ts';
+import { makeDirectory } from './config/make-directory.ts';
 import { newerSchemaError } from './config/newer-schema-error.ts';
 import { defaultPublicUrl } from './config/parse-addresses.ts';
 import { redactDatabaseUrl } from './config/redact-database-url.ts';
@@ -274,7 +274,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
 /** Owner-only: it holds the database (endpoint secrets) and the generated keys. */
 function createDataDir(dataDir: string): void {
   try {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    makeDirectory(dataDir, 0o700);
   } catch (cause) {
     throw new ConfigError(
       'HERALD_DATA_DIR',

@@ -1,7 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from './config-error.ts';
+import { makeDirectory } from './make-directory.ts';
 import type { RawSetting } from './parse-setting.ts';
 
 /** File in the data directory that keeps a generated admin token across restarts. */
@@ -42,7 +43,7 @@ export function resolveAdminToken(dataDir: string): ResolvedAdminToken {
   if (existing !== null) return { token: existing, generated: false, file };
 
   try {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    makeDirectory(dataDir, 0o700);
   } catch (cause) {
     throw new ConfigError(
       'HERALD_DATA_DIR',

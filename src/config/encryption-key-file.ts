@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { allPages } from '../store/all-pages.ts';
 import type { Store } from '../store/store.ts';
 import { ConfigError } from './config-error.ts';
+import { makeDirectory } from './make-directory.ts';
 import { decodeEncryptionKey } from './parse-encryption-key.ts';
 
 /** File in the data directory holding the generated key that seals endpoint secrets (embedded default). */
@@ -32,7 +33,7 @@ export function generateEncryptionKey(): string {
  */
 export function writeEncryptionKeyFile(dataDir: string, key: string): string {
   const file = join(dataDir, ENCRYPTION_KEY_FILE);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  makeDirectory(dataDir, 0o700);
   const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     writeFileSync(temporary, `${key}\n`, { mode: 0o600, flag: 'wx' });

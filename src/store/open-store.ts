@@ -1,5 +1,6 @@
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { makeDirectory } from '../config/make-directory.ts';
 import { decodeEncryptionKey } from '../config/parse-encryption-key.ts';
 import { createSecretCipher, PLAINTEXT_SECRETS, reportingOpens } from './secret-cipher.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
@@ -58,7 +59,7 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
       // (sqlite3, a backup) would then take itself for the last connection and delete the WAL,
       // with acknowledged writes in it. The dispatcher thread opens the same file a second time.
       try {
-        mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+        makeDirectory(dirname(file), 0o700);
         createIfMissing(file, 0o600);
         store = new SqliteStore(file, cipher, sqliteOptions);
       } catch (error) {

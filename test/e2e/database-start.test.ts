@@ -80,6 +80,24 @@ describe('starting against a database', () => {
     );
   });
 
+  test("a data directory under /proc fails naming HERALD_DATA_DIR (Node's recursive mkdir loops there forever)", {
+    timeout: 10_000,
+  }, async () => {
+    const config = loadConfig({
+      env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_DATA_DIR: '/proc/herald-test/data', HERALD_PORT: '0' },
+    });
+    await assert.rejects(
+      startHerald(config, { logger: createLogger({ level: 'silent' }) }),
+      (error: Error) => {
+        assert.match(
+          error.message,
+          /^HERALD_DATA_DIR: cannot create the data directory \/proc\/herald-test\/data/,
+        );
+        return true;
+      },
+    );
+  });
+
   test('serve and migrate with PostgreSQL out of reach say it is the database, with the password masked', async () => {
     const port = await refusedPort();
     const env = { HERALD_DATABASE_URL: `postgres://herald:s3cret-pw@127.0.0.1:${port}/herald` };
