@@ -2246,6 +2246,27 @@ export function defineStoreSuite(
     });
 
     withStore(
+      'secret rotation back to a secret still in its grace lists it once, as the current one',
+      async (store) => {
+        const p = await store.createProject({ name: 'p' }, T0);
+        const ep = await store.createEndpoint(endpointInput(p.id), 'whsec_one', T0);
+        await store.rotateEndpointSecret(p.id, ep.id, 'whsec_two', HOUR, T0 + 10);
+        const back = await store.rotateEndpointSecret(p.id, ep.id, 'whsec_one', HOUR, T0 + 20);
+        assert.deepEqual(
+          rotated(back).map((s) => [s.secret, s.expiresAt]),
+          [
+            ['whsec_one', null],
+            ['whsec_two', T0 + 20 + HOUR],
+          ],
+        );
+        assert.deepEqual(
+          (await store.getEndpointSecrets(p.id, ep.id, T0 + 30)).map((s) => s.secret),
+          ['whsec_one', 'whsec_two'],
+        );
+      },
+    );
+
+    withStore(
       'secret rotation to the current secret is refused in its transaction: of concurrent rotations to one secret one goes through',
       async (store) => {
         const p = await store.createProject({ name: 'p' }, T0);

@@ -44,9 +44,19 @@ export async function rotateSecretPostgres(
   // The endpoint's row lock orders concurrent rotations: the second reads the first's secret.
   const row = await endpointRowPostgres(c, projectId, endpointId, true);
   if (!row) return null;
-  const [current] = await validSecretsPostgres(c, cipher, projectId, endpointId, now);
+  const [current, ...retired] = await validSecretsPostgres(c, cipher, projectId, endpointId, now);
   const { scheme } = toEndpoint(row).signature;
   if (current && sameSecret(scheme, current.secret, secret)) return 'same-as-current';
+  // Back to a secret still in its grace: that entry ends, the new current one takes its place (so
+  // it is listed, and counted against MAX_VALID_SECRETS, once).
+  const same = retired.filter((r) => sameSecret(scheme, r.secret, secret)).map((r) => r.id);
+  if (same.length) {
+    await c.query('UPDATE endpoint_secrets SET expires_at = $1 WHERE project_id = $2 AND id = ANY($3)', [
+      now,
+      projectId,
+      same,
+    ]);
+  }
   await expireCurrentSecretPostgres(c, projectId, endpointId, now + Math.max(0, graceMs));
   await insertSecretPostgres(c, projectId, endpointId, cipher.seal(secret), now);
   return validSecretsPostgres(c, cipher, projectId, endpointId, now);

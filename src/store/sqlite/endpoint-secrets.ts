@@ -42,8 +42,20 @@ export function rotateSecretSqlite(
 ): 'same-as-current' | 'rotated' | null {
   if (!endpoint) return null;
   const { projectId, id: endpointId } = endpoint;
-  const [current] = validSecretsSqlite(db, cipher, projectId, endpointId, now);
-  if (current && sameSecret(endpoint.signature.scheme, current.secret, secret)) return 'same-as-current';
+  const [current, ...retired] = validSecretsSqlite(db, cipher, projectId, endpointId, now);
+  const { scheme } = endpoint.signature;
+  if (current && sameSecret(scheme, current.secret, secret)) return 'same-as-current';
+  // Back to a secret still in its grace: that entry ends, the new current one takes its place (so
+  // it is listed, and counted against MAX_VALID_SECRETS, once).
+  for (const old of retired.filter((r) => sameSecret(scheme, r.secret, secret))) {
+    run(
+      db,
+      'UPDATE endpoint_secrets SET expires_at = ? WHERE project_id = ? AND id = ?',
+      now,
+      projectId,
+      old.id,
+    );
+  }
   expireCurrentSecretSqlite(db, projectId, endpointId, now + Math.max(0, graceMs));
   insertSecretSqlite(db, projectId, endpointId, cipher.seal(secret), now);
   return 'rotated';
