@@ -695,57 +695,67 @@ describe('sqlite specifics', () => {
     await store.close();
   });
 
-  test('window reads that find only left-out work come ever less often (250 ms doubling to 2 s), and at once again after one that finds some', async () => {
-    const file = join(dir, 'window-backoff', 'herald.db');
-    const store = await openStore(`sqlite:${file}`);
-    const { project, endpoints } = await projectWithEndpoints(store, 2);
-    const [busy, other] = [endpoints[0]!, endpoints[1]!];
-    // 3,000 of the left-out endpoint's deliveries fill the window (other has an event filter).
-    await store.updateEndpoint(project.id, other.id, { eventTypes: ['other.thing'] }, T0);
-    await store.updateEndpoint(project.id, busy.id, { eventTypes: ['busy.thing'] }, T0);
-    for (let i = 0; i < 30; i++) {
-      await store.acceptEvents(
-        project.id,
-        Array.from({ length: 100 }, () => eventInput('busy.thing')),
-        T0 + i,
-      );
-    }
-    await store.close();
-    const db = new DatabaseSync(file);
-    const probe: ProbeCursor = { from: 0 };
-    const claim = (now: number) =>
-      claimDue(db, { limit: 10, leaseMs: 60_000, now, workerId: 'w', excludeEndpointIds: [busy.id] }, probe);
-    let now = T0 + 1_000;
-    const skips: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      assert.deepEqual(claim(now), []);
-      const until = probe.skipWindow?.until ?? now;
-      skips.push(until - now);
-      assert.deepEqual(claim(until - 1), [], 'skipped: the probes find nothing either');
-      now = until;
-    }
-    assert.deepEqual(
-      skips,
-      [1, 2, 4, 8, 8].map((k) => k * WINDOW_SKIP_MS),
-    );
-    const accepted = await (async () => {
-      const again = await openStore(`sqlite:${file}`);
-      try {
-        // Due before the backlog: in the window's rows.
-        return await again.acceptEvents(project.id, [eventInput('other.thing')], T0 - 1);
-      } finally {
-        await again.close();
+  for (const [what, idle, skipsInARow, afterWork] of [
+    ['more endpoints than one claim probes', 298, [1, 2, 4, 8, 8], 0],
+    ['few endpoints (the probes see all the window would)', 0, [8, 8, 8, 8, 8], 8],
+  ] as const) {
+    test(`window reads that find only left-out work, ${what}: skipped for ${skipsInARow.map((k) => k * WINDOW_SKIP_MS).join(', ')} ms`, async () => {
+      const file = join(dir, `window-backoff-${idle}`, 'herald.db');
+      const store = await openStore(`sqlite:${file}`);
+      const { project, endpoints } = await projectWithEndpoints(store, 2);
+      if (idle) await projectWithEndpoints(store, idle); // active, with nothing due
+      const [busy, other] = [endpoints[0]!, endpoints[1]!];
+      // 3,000 of the left-out endpoint's deliveries fill the window (other has an event filter).
+      await store.updateEndpoint(project.id, other.id, { eventTypes: ['other.thing'] }, T0);
+      await store.updateEndpoint(project.id, busy.id, { eventTypes: ['busy.thing'] }, T0);
+      for (let i = 0; i < 30; i++) {
+        await store.acceptEvents(
+          project.id,
+          Array.from({ length: 100 }, () => eventInput('busy.thing')),
+          T0 + i,
+        );
       }
-    })();
-    assert.deepEqual(
-      claim(now).map((c) => c.delivery.id),
-      accepted.flatMap((a) => a.deliveries.map((d) => d.id)),
-    );
-    assert.equal(
-      (probe.skipWindow?.until ?? now) - now,
-      WINDOW_SKIP_MS,
-      'a window with work in it: back to 250 ms',
-    );
-    db.close();
-  });
+      await store.close();
+      const db = new DatabaseSync(file);
+      const probe: ProbeCursor = { from: 0 };
+      const claim = (now: number) =>
+        claimDue(
+          db,
+          { limit: 10, leaseMs: 60_000, now, workerId: 'w', excludeEndpointIds: [busy.id] },
+          probe,
+        );
+      let now = T0 + 1_000;
+      const skips: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        assert.deepEqual(claim(now), []);
+        const until = probe.skipWindow?.until ?? now;
+        skips.push(until - now);
+        assert.deepEqual(claim(until - 1), [], 'skipped: the probes find nothing either');
+        now = until;
+      }
+      assert.deepEqual(
+        skips,
+        skipsInARow.map((k) => k * WINDOW_SKIP_MS),
+      );
+      const accepted = await (async () => {
+        const again = await openStore(`sqlite:${file}`);
+        try {
+          // Due before the backlog: in the window's rows.
+          return await again.acceptEvents(project.id, [eventInput('other.thing')], T0 - 1);
+        } finally {
+          await again.close();
+        }
+      })();
+      assert.deepEqual(
+        claim(now).map((c) => c.delivery.id),
+        accepted.flatMap((a) => a.deliveries.map((d) => d.id)),
+      );
+      assert.equal(
+        (probe.skipWindow?.until ?? now) - now,
+        afterWork * WINDOW_SKIP_MS,
+        'after a window with work in it',
+      );
+      db.close();
+    });
+  }
 });

@@ -119,10 +119,14 @@ function leaseOldestDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor): 
       CLAIM_WINDOW - rows.length,
     ) !== undefined;
   if (beyondWindow && (few || rows.length === 0)) {
-    // A window that held nothing usable in a row is read less often: 250, 500, 1,000, 2,000 ms.
+    // With few endpoints the probes see all the window would: it is read again only to close rows
+    // of endpoints deleted meanwhile, every 2 s (each read costs a table lookup per row: 4-11 ms of
+    // the dispatcher's thread with a hanging endpoint's backlog in it). With more, after 250 ms,
+    // doubling to 2 s while reads in a row find nothing usable.
     const empty = rows.length === 0 ? Math.min((probe.emptyWindows ?? 0) + 1, EMPTY_WINDOW_STEPS) : 0;
     probe.emptyWindows = empty;
-    probe.skipWindow = { excluded: leftOut, until: o.now + WINDOW_SKIP_MS * 2 ** Math.max(0, empty - 1) };
+    const steps = few ? EMPTY_WINDOW_STEPS : empty;
+    probe.skipWindow = { excluded: leftOut, until: o.now + WINDOW_SKIP_MS * 2 ** Math.max(0, steps - 1) };
   } else probe.emptyWindows = 0;
   if (beyondWindow) rows.push(...probeEndpoints(db, o, leftOut, o.limit - rows.length, probe));
   return rows;
