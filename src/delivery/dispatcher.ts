@@ -359,8 +359,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         // Endpoints whose put-backs (no rate token then) are due go first, ahead of older work.
         const gateFirst = rateGate.claimFirst(now, (id) => leftOut.has(id));
         const first = failingFirst.length ? gateFirst.concat(failingFirst) : gateFirst;
+        // A failing endpoint's free connections are no reason to claim again: after a claim that
+        // found nothing for them, the next comes with new work or the poll (its retries are due
+        // later), not after every finished attempt (71 empty claims in 0.6 s in a test).
         if (
-          first.length === 0 &&
+          gateFirst.length === 0 &&
           leftOut.size > 0 &&
           key === emptyClaimKey &&
           now - emptyClaimAt < retryAfter

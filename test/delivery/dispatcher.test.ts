@@ -947,6 +947,46 @@ describe('dispatcher', () => {
     );
   });
 
+  test('a failing endpoint with nothing due does not make every finished attempt claim again', async () => {
+    // One endpoint fails (its retry is a minute away); another's 100 attempts finish one by one
+    // over 0.4-1 s, while the first is in its failure pause. Claims are for new work or the poll,
+    // not for each of those finished attempts (each an empty claim, a database transaction).
+    const w = await world();
+    const failing = await receiver(() => ({ status: 500 }));
+    const slow = await receiver((_req, i) => ({ status: 200, delayMs: 400 + (i % 7) * 100 }));
+    await w.endpoint(failing.url, { eventTypes: ['a.thing'], retrySchedule: [60] });
+    await w.endpoint(slow.url, { eventTypes: ['c.thing'], timeoutMs: 5_000 });
+    const accept = (type: string, n: number) =>
+      w.store.acceptEvents(
+        w.projectId,
+        Array.from({ length: n }, (_, i) => ({
+          type,
+          payload: { i },
+          test: false,
+          idempotencyKey: null,
+          callbackUrl: null,
+        })),
+        Date.now(),
+      );
+    await accept('a.thing', 1);
+    await accept('c.thing', 100);
+    const claims: number[] = [];
+    const d = createDispatcher({
+      store: w.store,
+      send: w.sender.send,
+      config: config({ pollIntervalMs: 500, perEndpointConcurrency: 200 }),
+      workerId: 'w1',
+      hooks: { onClaim: (c) => claims.push(c.claimed) },
+    });
+    cleanups.push(() => d.stop({ graceMs: 0 }));
+    await d.start();
+    await slow.waitFor(100);
+    await new Promise((resolve) => setTimeout(resolve, 1_300));
+    assert.equal(failing.requests.length, 1);
+    const empty = claims.filter((n) => n === 0).length;
+    assert.ok(empty <= 8, `${empty} empty claims of ${claims.length}`);
+  });
+
   test('a delivery claimed by a crashed worker is delivered after its lease', async () => {
     const { store, path } = await openTestStore();
     const w = await world(store);
