@@ -15,6 +15,7 @@ import type { AcceptRecorder } from './accept-events.ts';
 import { createAuthContext, identify, needsAuth, visibleProject } from './auth.ts';
 import { BacklogGate } from './backlog-gate.ts';
 import { limitBodiesInFlight } from './bodies-in-flight.ts';
+import { closeQuerystrings } from './closed-querystrings.ts';
 import {
   clientErrorHandler,
   errorHandler,
@@ -175,6 +176,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   // Before any body is read: at most this many bytes of bodies are taken in at once (body-budget.ts).
   limitBodiesInFlight(app, { limitBytes: config.maxBodyBytesInFlight, maxBodyBytes: config.maxBodyBytes });
 
+  // Before any route is registered (the OpenAPI document's included): unknown query parameters are 400.
+  closeQuerystrings(app);
   openApiRoutes(app);
 
   const ctx: RouteContext = {

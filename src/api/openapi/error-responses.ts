@@ -21,7 +21,7 @@ export const errorResponse = (description: string, headers?: Record<string, unkn
 /** `components.responses` of the document, by name. */
 export const ERROR_RESPONSES = {
   BadRequest: errorResponse(
-    'Invalid input: HERALD_ERR_VALIDATION (details.field names the field), HERALD_ERR_MALFORMED_JSON, or HERALD_ERR_BAD_REQUEST (malformed HTTP, a URL with bad percent-encoding)',
+    'Invalid input: HERALD_ERR_VALIDATION (details.field names the field; an unknown body field or query parameter is one), HERALD_ERR_MALFORMED_JSON, or HERALD_ERR_BAD_REQUEST (malformed HTTP, a URL with bad percent-encoding)',
   ),
   Unauthorized: errorResponse('HERALD_ERR_UNAUTHORIZED: no bearer token, or one Herald does not know'),
   NotFound: errorResponse(
