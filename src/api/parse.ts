@@ -20,11 +20,51 @@ export function parseTime(field: string, value: string | number | undefined): nu
   let ms = Number.NaN;
   if (typeof value === 'number' || /^\d{1,16}$/.test(value)) ms = Number(value);
   // Date.parse alone accepts "March 7" and friends; only ISO-8601 is promised.
-  else if (ISO_8601.test(value)) ms = Date.parse(value);
+  else if (ISO_8601.test(value)) {
+    const impossible = impossibleDate(value);
+    if (impossible) throw invalid(field, impossible);
+    ms = Date.parse(value);
+  }
   if (!Number.isInteger(ms) || Math.abs(ms) > MAX_TIME_MS) {
     throw invalid(field, 'must be an ISO-8601 time or epoch milliseconds');
   }
   return ms;
+}
+
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
+
+/**
+ * Why the date of an ISO-8601 text (`2026-02-30…`) is not on the calendar; null when it is. Date.parse
+ * rolls days 29-31 past the end of their month over into the next (`2026-02-30` → March 2), so a
+ * range would silently start elsewhere than the client meant.
+ */
+function impossibleDate(value: string): string | null {
+  const year = Number(value.slice(0, 4));
+  const month = Number(value.slice(5, 7));
+  const day = Number(value.slice(8, 10));
+  if (month < 1 || month > 12) return `has no month ${value.slice(5, 7)} (months are 01 to 12)`;
+  // Day 0 of the next month is the last day of this one (UTC: no time zone moves it; setUTCFullYear,
+  // since Date.UTC reads years 0-99 as 1900-1999).
+  const lastDay = new Date(0);
+  lastDay.setUTCFullYear(year, month, 0);
+  const days = lastDay.getUTCDate();
+  if (day < 1 || day > days) {
+    return `is not a date: ${MONTHS[month - 1]} ${year} has ${days} days (${value.slice(0, 10)})`;
+  }
+  return null;
 }
 
 /**
