@@ -7,7 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import { verifyPortalToken } from '../dashboard/portal-token.ts';
 import type { ApiKey, Project } from '../domain/types.ts';
 import type { Store } from '../store/store.ts';
-import { ForbiddenError, NotFoundError, UnauthorizedError } from './errors.ts';
+import { ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from './errors.ts';
 import { LIMITS } from './schemas/common.ts';
 
 export type Caller =
@@ -149,8 +149,13 @@ export async function noPortal(request: FastifyRequest): Promise<void> {
  * found (404), so a project key cannot even learn that another project exists.
  */
 export async function visibleProject(store: Store, caller: Caller, idOrUid: string): Promise<Project> {
-  // Runs before the params schema: what cannot be an id or uid never reaches the store (PostgreSQL
-  // refuses NUL characters in text with an error, which would otherwise be a 500).
+  // Runs before the params schema, so says what its minLength would (`params.endpoint: must not be
+  // empty`, validation-words.ts): `/projects//events` names no project, rather than one not found.
+  if (idOrUid === '') {
+    throw new ValidationError('params.project', 'must not be empty', { details: { limit: 1 } });
+  }
+  // What cannot be an id or uid never reaches the store (PostgreSQL refuses NUL characters in text
+  // with an error, which would otherwise be a 500).
   if (idOrUid.length > LIMITS.idLength || idOrUid.includes('\0')) throw new NotFoundError('project');
   const project = await store.getProject(idOrUid);
   if (!project || (caller.kind !== 'admin' && caller.projectId !== project.id)) {
