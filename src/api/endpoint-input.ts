@@ -8,6 +8,7 @@ import {
   isSendableHeaderValue,
   MAX_HEADER_NAME_LENGTH,
 } from '../domain/build-request.ts';
+import { eventTypeNameProblem } from '../domain/event-type-name.ts';
 import { generateSecret, secretProblem } from '../domain/secret.ts';
 import type { Endpoint, Project, SignatureConfig } from '../domain/types.ts';
 import type { EndpointPatch, NewEndpoint, Store } from '../store/store.ts';
@@ -76,7 +77,7 @@ export function checkCustomHeaders(headers: Record<string, string>, signature: S
  */
 export function checkEventTypeFilter(eventTypes: readonly string[], kept: readonly string[] = []): void {
   eventTypes.forEach((name, i) => {
-    if (name.includes('*') && !kept.includes(name)) {
+    if (eventTypeNameProblem(name) !== null && !kept.includes(name)) {
       throw invalid(
         `body.eventTypes.${i}`,
         `${JSON.stringify(name)} is not an event-type name: filters match names exactly, without wildcards; list each type, or leave eventTypes empty for every type`,

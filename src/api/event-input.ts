@@ -2,6 +2,7 @@
 import type { EventInput as ClientEventInput } from '@herald/client';
 import type { FastifyRequest } from 'fastify';
 import type { Cidr } from '../domain/address-classifier.ts';
+import { eventTypeNameProblem } from '../domain/event-type-name.ts';
 import type { Json, Project } from '../domain/types.ts';
 import type { NewEventInput, Store } from '../store/store.ts';
 import { UnprocessableError, ValidationError } from './errors.ts';
@@ -59,6 +60,17 @@ export async function toNewEvent(
     : null;
   if (input.callbackEnvelope !== undefined && callbackUrl === null) {
     throw new ValidationError(`${prefix}.callbackEnvelope`, 'applies only with a callbackUrl');
+  }
+  if (project.enforceCatalog) {
+    // A catalog entry stored before the catalog took names by the filters' rule (`order.*`) is not
+    // a type an enforced catalog vouches for: no endpoint filter could name it.
+    const notAName = eventTypeNameProblem(input.type);
+    if (notAName) {
+      throw new ValidationError(
+        `${prefix}.type`,
+        `${JSON.stringify(input.type)} is not an event-type name: ${notAName}`,
+      );
+    }
   }
   if (project.enforceCatalog && !(await store.getEventType(input.type))) {
     throw new UnprocessableError(

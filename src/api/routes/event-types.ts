@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { eventTypeNameProblem } from '../../domain/event-type-name.ts';
 import type { Json } from '../../domain/types.ts';
 import { adminOnly, callerOf } from '../auth.ts';
 import { invalid, NotFoundError, unprocessable } from '../errors.ts';
@@ -34,6 +35,10 @@ export function eventTypeRoutes(app: FastifyInstance, { store }: RouteContext) {
     },
     async (request) => {
       const { name } = request.params;
+      // The name rule endpoint filters follow: an entry no filter could name is refused.
+      const notAName = eventTypeNameProblem(name);
+      if (notAName)
+        throw invalid('params.name', `${JSON.stringify(name)} is not an event-type name: ${notAName}`);
       const { schema, example } = request.body;
       if (schema !== undefined || example !== undefined) {
         // A field left out keeps its stored value, which the other must still agree with.
