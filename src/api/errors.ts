@@ -216,6 +216,21 @@ function missingBody(error: unknown, request: FastifyRequest): HeraldError | nul
 }
 
 /**
+ * A query parameter sent more than once (`?limit=1&limit=2`): the query parser makes it an array,
+ * and the schema's word for that would be `must be a string`. Says what happened instead, for any
+ * parameter of any route.
+ */
+function repeatedQueryParameter(error: unknown, request: FastifyRequest): HeraldError | null {
+  const e = error as Partial<FastifyError>;
+  if (!e.validation || e.validationContext !== 'querystring') return null;
+  const { field } = validationWords(e.validation[0], 'querystring');
+  const name = field.slice('querystring.'.length);
+  const value = name ? (request.query as Record<string, unknown> | undefined)?.[name] : undefined;
+  if (!Array.isArray(value)) return null;
+  return new ValidationError(field, `was given ${value.length} times: send it once`, { cause: error });
+}
+
+/**
  * A write that lost a race with a delete: the route found its project (and endpoint), and the store
  * then found the row gone (a foreign key violation, SQLite or PostgreSQL). Answered with the 404 a
  * request sent after the delete gets: the endpoint when the route names one (deleted with its
@@ -234,6 +249,7 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
     bodyTooLarge(error, request) ??
     unsupportedMediaType(error) ??
     missingBody(error, request) ??
+    repeatedQueryParameter(error, request) ??
     toHeraldError(error);
   if (known) {
     if (known.retryAfterSeconds !== undefined) reply.header('retry-after', String(known.retryAfterSeconds));

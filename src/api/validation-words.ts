@@ -23,6 +23,7 @@ export interface AjvIssue {
     pattern?: string;
     allowedValues?: unknown[];
     limit?: unknown;
+    type?: unknown;
   };
 }
 
@@ -61,6 +62,25 @@ const LIMIT_MESSAGES: Record<string, (limit: number) => string> = {
   minimum: (n) => `must be at least ${n}`,
 };
 
+/** JSON types in words (Ajv says `must be array,null`). */
+const TYPE_WORDS: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  integer: 'an integer',
+  boolean: 'true or false',
+  object: 'an object',
+  array: 'an array',
+  null: 'null',
+};
+
+/** `must be <types>` in words, from Ajv's `type` param (`"string"`, `["array", "null"]`, `"array,null"`). */
+export function typeMessage(type: unknown): string | undefined {
+  const names = Array.isArray(type) ? type : typeof type === 'string' ? type.split(',') : [];
+  const words = names.map((name) => (typeof name === 'string' ? TYPE_WORDS[name] : undefined));
+  if (words.length === 0 || words.some((w) => w === undefined)) return undefined;
+  return `must be ${words.length === 1 ? words[0] : `${words.slice(0, -1).join(', ')} or ${words.at(-1)}`}`;
+}
+
 /** A schema `enum`'s values as a message lists them: strings bare, anything else as JSON. */
 const listValues = (values: unknown[]) =>
   values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ');
@@ -85,6 +105,7 @@ export function validationWords(
   if (issue?.params?.additionalProperty) message = 'is not a known field';
   if (issue?.params?.missingProperty) message = 'is required';
   const { pattern, allowedValues } = issue?.params ?? {};
+  if (issue?.keyword === 'type') message = typeMessage(issue.params?.type) ?? message;
   if (issue?.keyword === 'pattern' && typeof pattern === 'string') {
     const words = patternMessage(pattern);
     message = words ?? 'is not in the accepted format';

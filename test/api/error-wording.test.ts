@@ -277,4 +277,62 @@ describe('error wording', () => {
       'body.colour',
     );
   });
+
+  test('a wrong JSON type is said in words, not as the validator type list', async () => {
+    const error = assertError(
+      await api.call('POST', EP, { url: 'https://a.example/', retrySchedule: '5,10' }),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'body.retrySchedule',
+    );
+    assert.equal(error.message, 'body.retrySchedule: must be an array or null');
+    const name = assertError(
+      await api.call('POST', EP, { url: 'https://a.example/', name: 5 }),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'body.name',
+    );
+    assert.equal(name.message, 'body.name: must be a string');
+  });
+
+  test('a query parameter given more than once says so, on any route', async () => {
+    const ep = await api.call('POST', EP, { url: 'https://a.example/' });
+    for (const url of [
+      `/api/v1/projects/${p.id}/events?limit=1&limit=2`,
+      `${EP}/${ep.body.id}/attempts?status=failed&status=succeeded&status=failed`,
+      `${EP}/${ep.body.id}/stats?bucket=1m&bucket=1h`,
+    ]) {
+      const error = assertError(await api.call('GET', url), 400, 'HERALD_ERR_VALIDATION');
+      assert.match(
+        error.message,
+        /^querystring\.(limit|status|bucket): was given [23] times: send it once$/,
+        url,
+      );
+    }
+  });
+
+  test('too many stats buckets: the limit in the message and in details.limit', async () => {
+    const ep = await api.call('POST', EP, { url: 'https://a.example/' });
+    const until = Date.now();
+    const since = until - 35 * 86_400_000;
+    const error = assertError(
+      await api.call('GET', `${EP}/${ep.body.id}/stats?bucket=1m&since=${since}&until=${until}`),
+      422,
+      'HERALD_ERR_UNPROCESSABLE',
+      'querystring.bucket',
+    );
+    assert.equal(
+      error.message,
+      'querystring.bucket: too many buckets for this range: 50400, over the limit of 10000; choose a larger bucket or a shorter range',
+    );
+    assert.equal(error.details.limit, 10_000);
+    assert.equal(error.details.buckets, 50_400);
+    const range = assertError(
+      await api.call('GET', `${EP}/${ep.body.id}/stats?since=${until - 91 * 86_400_000}&until=${until}`),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'querystring.since',
+    );
+    assert.equal(range.details.limit, 90);
+  });
 });

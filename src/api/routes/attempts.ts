@@ -121,13 +121,19 @@ export function attemptRoutes(app: FastifyInstance, ctx: RouteContext) {
         throw new ValidationError(
           'querystring.since',
           `must be at most ${MAX_STATS_RANGE_DAYS} days before until`,
+          { details: { limit: MAX_STATS_RANGE_DAYS } },
         );
       }
-      if ((until - since) / bucketMs > MAX_BUCKETS) {
-        throw new UnprocessableError('querystring.bucket', 'too many buckets for this range');
+      const buckets = Math.ceil((until - since) / bucketMs);
+      if (buckets > MAX_BUCKETS) {
+        throw new UnprocessableError(
+          'querystring.bucket',
+          `too many buckets for this range: ${buckets}, over the limit of ${MAX_BUCKETS}; choose a larger bucket or a shorter range`,
+          { details: { limit: MAX_BUCKETS, buckets } },
+        );
       }
-      const buckets = await store.endpointStats(project.id, endpoint.id, { since, until, bucketMs });
-      return { data: buckets.map(statsJson), bucketMs };
+      const stats = await store.endpointStats(project.id, endpoint.id, { since, until, bucketMs });
+      return { data: stats.map(statsJson), bucketMs };
     },
   );
 }
