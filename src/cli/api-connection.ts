@@ -73,8 +73,9 @@ export function unreachable(error: unknown, flags: ConnectionFlags): CommandErro
 }
 
 /**
- * For an answer that is not Herald's (a 2xx body that is not JSON, an error body not in Herald's
- * `{"error": {…}}` shape, so its code is `http_<status>`): a CommandError asking whether the URL is a
+ * For an answer that is not Herald's (a 2xx body that is not JSON, or JSON of another shape than
+ * Herald sends: HeraldResponseError; an error body not in Herald's `{"error": {…}}` shape, so its
+ * code is `http_<status>`): a CommandError asking whether the URL is a
  * Herald server, naming where it came from. `describe` words a HeraldApiError (the flag it is about).
  * Null for any other error.
  */
@@ -88,9 +89,11 @@ export function notHerald(
     ? `is ${urlFrom} a Herald server?`
     : 'is it a Herald server (the default URL)? Point the CLI at one with --url URL or HERALD_URL';
   if (error instanceof HeraldResponseError) {
-    return new CommandError(
-      `${withoutCredentials(url)} answered ${error.status} with a body that is not JSON: ${question}`,
-    );
+    const what =
+      error.expected === null
+        ? 'a body that is not JSON'
+        : `JSON that is not Herald's answer (expected ${error.expected})`;
+    return new CommandError(`${withoutCredentials(url)} answered ${error.status} with ${what}: ${question}`);
   }
   if (error instanceof HeraldApiError && error.code === `http_${error.status}`) {
     return new CommandError(

@@ -130,6 +130,55 @@ describe('herald CLI: input mistakes and foreign answers', () => {
     }
   });
 
+  test('--url at something answering JSON of another shape: the same one line asking whether it is a Herald server (it used to crash with a TypeError, or print {} and exit 0)', async () => {
+    // Answers every request 200 with JSON that is not Herald's: a bare number, or another API's object.
+    let body = '200';
+    const foreign = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    });
+    await new Promise<void>((r) => foreign.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(foreign.address() as AddressInfo).port}`;
+    const conn = ['--url', url, '--token', 't'];
+    const notHerald = (run: { code: number | null; stdout: string; stderr: string }, expected: string) => {
+      assert.equal(run.code, 1, run.stdout);
+      assert.equal(run.stdout, '');
+      oneLine(run.stderr);
+      assert.equal(
+        run.stderr,
+        `herald: ${url} answered 200 with JSON that is not Herald's answer (expected ${expected}): is --url a Herald server?\n`,
+      );
+    };
+    const list = 'a list {"data": [...]} of objects with "id" (string)';
+    const withId = 'an object with "id" (string)';
+    try {
+      for (const answer of ['200', '{"status":"ok"}']) {
+        body = answer;
+        notHerald(await herald(['events', 'list', '--project', 'p', ...conn]), list);
+        notHerald(await herald(['projects', 'list', ...conn]), list);
+        notHerald(await herald(['endpoints', 'get', 'ep_x', '--project', 'p', ...conn]), withId);
+        notHerald(await herald(['events', 'send', 'x', '--project', 'p', ...conn]), withId);
+        notHerald(await herald(['deliveries', 'retry', 'dlv_x', '--project', 'p', ...conn]), withId);
+        notHerald(
+          await herald(['endpoints', 'recover', 'ep_x', '--project', 'p', '--since', '0', ...conn]),
+          'an object with "recovered" (number)',
+        );
+      }
+      const listen = await herald([
+        'listen',
+        '--project',
+        'p',
+        ...conn,
+        '--forward-to',
+        'http://127.0.0.1:9/hook',
+      ]);
+      notHerald(listen, list);
+    } finally {
+      foreign.closeAllConnections();
+      await new Promise<void>((r) => foreign.close(() => r()));
+    }
+  });
+
   test('listen --secret that is not a standard secret is refused at start naming --secret (it used to fail on every event)', async () => {
     const project = await client.createProject({ name: 'listen-secret' });
     const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];

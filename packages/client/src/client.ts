@@ -4,6 +4,7 @@
  * Herald URL and token; `close()` when done.
  */
 import { Pool } from 'undici';
+import type { AnswerShape } from './answer-shape.ts';
 import { batchBodies } from './batch-bodies.ts';
 import { HeraldApiError, HeraldEventTooLargeError } from './errors.ts';
 import { type Method, type RequestOptions, sendRequest, type Transport } from './transport.ts';
@@ -117,6 +118,7 @@ export class HeraldClient {
     return this.request('POST', `/projects/${seg(project)}/events`, {
       json,
       repeatable: Boolean(event.idempotencyKey),
+      expect: WITH_ID,
     });
   }
 
@@ -142,6 +144,7 @@ export class HeraldClient {
         page = await this.request('POST', path, {
           json: batch.json,
           repeatable: inBatch.every((e) => e.idempotencyKey),
+          expect: LIST,
         });
       } catch (error) {
         const size = smallerBatch(error, batch.count);
@@ -157,51 +160,57 @@ export class HeraldClient {
 
   /** Newest first, without deliveries (`getEvent` has them). */
   listEvents(project: string, query: EventQuery = {}): Promise<Page<EventSummary>> {
-    return this.request('GET', `/projects/${seg(project)}/events`, { query: { ...query } });
+    return this.request('GET', `/projects/${seg(project)}/events`, { query: { ...query }, expect: LIST });
   }
 
   getEvent(project: string, event: string): Promise<HeraldEvent> {
-    return this.request('GET', `/projects/${seg(project)}/events/${seg(event)}`);
+    return this.request('GET', `/projects/${seg(project)}/events/${seg(event)}`, { expect: WITH_ID });
   }
 
   listEventAttempts(project: string, event: string, query: PageQuery = {}): Promise<Page<Attempt>> {
     return this.request('GET', `/projects/${seg(project)}/events/${seg(event)}/attempts`, {
       query: { ...query },
+      expect: LIST,
     });
   }
 
   getAttempt(project: string, attempt: string): Promise<Attempt> {
-    return this.request('GET', `/projects/${seg(project)}/attempts/${seg(attempt)}`);
+    return this.request('GET', `/projects/${seg(project)}/attempts/${seg(attempt)}`, { expect: WITH_ID });
   }
 
   /** Makes a delivery due now (also a failed or parked one); answers the delivery. */
   retryDelivery(project: string, delivery: string): Promise<DeliveryState> {
-    return this.request('POST', `/projects/${seg(project)}/deliveries/${seg(delivery)}/retry`);
+    return this.request('POST', `/projects/${seg(project)}/deliveries/${seg(delivery)}/retry`, {
+      expect: WITH_ID,
+    });
   }
 
   // ── projects ───────────────────────────────────────────────────────────
   createProject(input: ProjectInput): Promise<Project> {
-    return this.request('POST', '/projects', { body: input });
+    return this.request('POST', '/projects', { body: input, expect: WITH_ID });
   }
   listProjects(query: PageQuery = {}): Promise<Page<Project>> {
-    return this.request('GET', '/projects', { query: { ...query } });
+    return this.request('GET', '/projects', { query: { ...query }, expect: LIST });
   }
   getProject(project: string): Promise<Project> {
-    return this.request('GET', `/projects/${seg(project)}`);
+    return this.request('GET', `/projects/${seg(project)}`, { expect: WITH_ID });
   }
   updateProject(project: string, input: Partial<ProjectInput>): Promise<Project> {
-    return this.request('PATCH', `/projects/${seg(project)}`, { body: input });
+    return this.request('PATCH', `/projects/${seg(project)}`, { body: input, expect: WITH_ID });
   }
   async deleteProject(project: string): Promise<void> {
     await this.request('DELETE', `/projects/${seg(project)}`);
   }
   /** A key that sees only this project; `key` is in this answer only (admin token only). */
   createApiKey(project: string, name: string): Promise<ApiKeyWithSecret> {
-    return this.request('POST', `/projects/${seg(project)}/api-keys`, { body: { name } });
+    return this.request('POST', `/projects/${seg(project)}/api-keys`, {
+      body: { name },
+      expect: { object: { id: 'string', key: 'string' } },
+    });
   }
   /** The project's keys, without the keys themselves (one page: `nextCursor` is null). */
   listApiKeys(project: string): Promise<Page<ApiKey>> {
-    return this.request('GET', `/projects/${seg(project)}/api-keys`);
+    return this.request('GET', `/projects/${seg(project)}/api-keys`, { expect: LIST });
   }
   /** Revokes a key at once, and the portal links it created. */
   async deleteApiKey(project: string, key: string): Promise<void> {
@@ -211,11 +220,17 @@ export class HeraldClient {
   // ── operational events and portal links ────────────────────────────────
   /** What Herald reported about the project's endpoints (disabled, recovered, exhausted), newest first. */
   listOperationalEvents(project: string, query: PageQuery = {}): Promise<Page<OperationalEvent>> {
-    return this.request('GET', `/projects/${seg(project)}/operational-events`, { query: { ...query } });
+    return this.request('GET', `/projects/${seg(project)}/operational-events`, {
+      query: { ...query },
+      expect: LIST,
+    });
   }
   /** A signed link to the project's customer portal; `expiresIn` in seconds (default 3600, at most 7 days). */
   createPortalLink(project: string, options: { expiresIn?: number } = {}): Promise<PortalLink> {
-    return this.request('POST', `/projects/${seg(project)}/portal-links`, { body: options });
+    return this.request('POST', `/projects/${seg(project)}/portal-links`, {
+      body: options,
+      expect: { object: { url: 'string', token: 'string' } },
+    });
   }
   /** Revokes every portal link of the project issued until now. */
   async revokePortalLinks(project: string): Promise<void> {
@@ -225,13 +240,13 @@ export class HeraldClient {
   // ── endpoints ──────────────────────────────────────────────────────────
   /** Registers an endpoint; the answer includes its `secret`. */
   createEndpoint(project: string, input: EndpointInput): Promise<Endpoint> {
-    return this.request('POST', `/projects/${seg(project)}/endpoints`, { body: input });
+    return this.request('POST', `/projects/${seg(project)}/endpoints`, { body: input, expect: WITH_ID });
   }
   listEndpoints(project: string, query: PageQuery = {}): Promise<Page<Endpoint>> {
-    return this.request('GET', `/projects/${seg(project)}/endpoints`, { query: { ...query } });
+    return this.request('GET', `/projects/${seg(project)}/endpoints`, { query: { ...query }, expect: LIST });
   }
   getEndpoint(project: string, endpoint: string): Promise<Endpoint> {
-    return this.request('GET', `/projects/${seg(project)}/endpoints/${seg(endpoint)}`);
+    return this.request('GET', `/projects/${seg(project)}/endpoints/${seg(endpoint)}`, { expect: WITH_ID });
   }
   /** `resumed` is there when `active: true` re-enabled a disabled endpoint (as `enableEndpoint`). */
   updateEndpoint(
@@ -239,14 +254,19 @@ export class HeraldClient {
     endpoint: string,
     input: Partial<Omit<EndpointInput, 'secret'>>,
   ): Promise<Endpoint & { resumed?: number }> {
-    return this.request('PATCH', `/projects/${seg(project)}/endpoints/${seg(endpoint)}`, { body: input });
+    return this.request('PATCH', `/projects/${seg(project)}/endpoints/${seg(endpoint)}`, {
+      body: input,
+      expect: WITH_ID,
+    });
   }
   async deleteEndpoint(project: string, endpoint: string): Promise<void> {
     await this.request('DELETE', `/projects/${seg(project)}/endpoints/${seg(endpoint)}`);
   }
   /** The endpoint's signing secrets valid now, current first (`secret` is the current one). */
   getEndpointSecret(project: string, endpoint: string): Promise<EndpointSecrets> {
-    return this.request('GET', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/secret`);
+    return this.request('GET', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/secret`, {
+      expect: SECRETS,
+    });
   }
   /**
    * A new secret (`secret`: one you chose, e.g. one the receiver already accepts). The old one stays
@@ -260,17 +280,21 @@ export class HeraldClient {
   ): Promise<EndpointSecrets> {
     return this.request('POST', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/secret/rotate`, {
       body: options,
+      expect: SECRETS,
     });
   }
   /** Sends a test event (the type's example payload) to this endpoint only. */
   testEndpoint(project: string, endpoint: string, eventType?: string): Promise<TestSent> {
     return this.request('POST', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/test`, {
       body: eventType ? { eventType } : {},
+      expect: { object: { eventId: 'string' } },
     });
   }
   /** Re-enables a disabled endpoint; its parked deliveries become due (`resumed` of them). */
   enableEndpoint(project: string, endpoint: string): Promise<Endpoint & { resumed: number }> {
-    return this.request('POST', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/enable`);
+    return this.request('POST', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/enable`, {
+      expect: WITH_ID,
+    });
   }
   /**
    * Sends again every failed delivery of the endpoint in the time range (`recovered` of them); a
@@ -283,12 +307,14 @@ export class HeraldClient {
   ): Promise<{ recovered: number }> {
     return this.request('POST', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/recover`, {
       body: range,
+      expect: { object: { recovered: 'number' } },
     });
   }
   /** The endpoint's delivery history, newest first. */
   listEndpointAttempts(project: string, endpoint: string, query: AttemptQuery = {}): Promise<Page<Attempt>> {
     return this.request('GET', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/attempts`, {
       query: { ...query },
+      expect: LIST,
     });
   }
   endpointStats(
@@ -296,18 +322,21 @@ export class HeraldClient {
     endpoint: string,
     query: { since?: string | number; until?: string | number; bucket?: string } = {},
   ): Promise<{ data: StatsBucket[]; bucketMs: number }> {
-    return this.request('GET', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/stats`, { query });
+    return this.request('GET', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/stats`, {
+      query,
+      expect: { object: { data: 'array', bucketMs: 'number' } },
+    });
   }
 
   // ── event types ────────────────────────────────────────────────────────
   putEventType(name: string, input: EventTypeInput): Promise<EventType> {
-    return this.request('PUT', `/event-types/${seg(name)}`, { body: input });
+    return this.request('PUT', `/event-types/${seg(name)}`, { body: input, expect: WITH_NAME });
   }
   listEventTypes(query: PageQuery = {}): Promise<Page<EventType>> {
-    return this.request('GET', '/event-types', { query: { ...query } });
+    return this.request('GET', '/event-types', { query: { ...query }, expect: LIST_BY_NAME });
   }
   getEventType(name: string): Promise<EventType> {
-    return this.request('GET', `/event-types/${seg(name)}`);
+    return this.request('GET', `/event-types/${seg(name)}`, { expect: WITH_NAME });
   }
 }
 
@@ -328,6 +357,17 @@ export async function* paginate<T>(
 }
 
 const seg = (s: string): string => encodeURIComponent(s);
+
+// What each answer must hold for a caller to read it (answer-shape.ts): its id, or a list's `data`.
+/** Projects, endpoints, events, attempts, deliveries. */
+const WITH_ID: AnswerShape = { object: { id: 'string' } };
+/** Event types. */
+const WITH_NAME: AnswerShape = { object: { name: 'string' } };
+/** Pages of objects with an id. */
+const LIST: AnswerShape = { list: 'id' };
+const LIST_BY_NAME: AnswerShape = { list: 'name' };
+/** An endpoint's secrets, the current one first. */
+const SECRETS: AnswerShape = { object: { secret: 'string', secrets: 'array' } };
 
 /**
  * Events per batch to send a batch of `count` again as, after `error`: for a 413

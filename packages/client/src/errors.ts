@@ -33,23 +33,34 @@ export function apiError(status: number, text: string): HeraldApiError {
 }
 
 /**
- * A 2xx answer whose body is not JSON: what answered is not Herald's API (a wrong base URL, a
- * proxy's page, another service on the port). `code` is `HERALD_CLIENT_NOT_JSON`; the request was
- * received by whatever answered, so it may have done something with it.
+ * A 2xx answer that is not Herald's: what answered is not Herald's API (a wrong base URL, a proxy's
+ * page, another service on the port). `code` is `HERALD_CLIENT_NOT_JSON` when the body is not JSON,
+ * `HERALD_CLIENT_UNEXPECTED_SHAPE` when it is JSON of another shape than Herald sends for the call
+ * (a list without a `data` array, an object without an `id`: `expected` says what was wanted). The
+ * request was received by whatever answered, so it may have done something with it.
  */
 export class HeraldResponseError extends Error {
-  readonly code = 'HERALD_CLIENT_NOT_JSON';
+  readonly code: 'HERALD_CLIENT_NOT_JSON' | 'HERALD_CLIENT_UNEXPECTED_SHAPE';
   readonly status: number;
   /** The request, e.g. `GET /api/v1/projects`. */
   readonly request: string;
   /** The start of the body (up to 200 characters). */
   readonly body: string;
-  constructor(status: number, request: string, body: string, cause?: unknown) {
-    super(`${status} answer with a body that is not JSON (${request}): ${body.slice(0, 200)}`, { cause });
+  /** With `HERALD_CLIENT_UNEXPECTED_SHAPE`, the shape the call expects, in words; else null. */
+  readonly expected: string | null;
+  constructor(status: number, request: string, body: string, cause?: unknown, expected?: string) {
+    super(
+      expected === undefined
+        ? `${status} answer with a body that is not JSON (${request}): ${body.slice(0, 200)}`
+        : `${status} answer that is not Herald's, expected ${expected} (${request}): ${body.slice(0, 200)}`,
+      { cause },
+    );
     this.name = 'HeraldResponseError';
+    this.code = expected === undefined ? 'HERALD_CLIENT_NOT_JSON' : 'HERALD_CLIENT_UNEXPECTED_SHAPE';
     this.status = status;
     this.request = request;
     this.body = body.slice(0, 200);
+    this.expected = expected ?? null;
   }
 }
 

@@ -2,9 +2,10 @@
  * One call to Herald's API over the client's undici Pool: one deadline for every try and every
  * wait between them, tries again after 429 and 503 (their Retry-After), and after network errors
  * for requests that are safe to repeat; every answer that is not 2xx becomes a HeraldApiError, and
- * a 2xx whose body is not JSON a HeraldResponseError.
+ * a 2xx whose body is not JSON, or not of the shape asked for, a HeraldResponseError.
  */
 import type { Dispatcher, Pool } from 'undici';
+import { type AnswerShape, shapeMismatch } from './answer-shape.ts';
 import { apiError, HeraldNetworkError, HeraldResponseError } from './errors.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -17,6 +18,12 @@ export type RequestOptions = {
   query?: Query;
   headers?: Record<string, string>;
   repeatable?: boolean;
+  /**
+   * What a 2xx answer must look like (answer-shape.ts): one that does not throws
+   * HeraldResponseError `HERALD_CLIENT_UNEXPECTED_SHAPE` instead of reaching the caller. Unchecked
+   * when absent.
+   */
+  expect?: AnswerShape;
   /**
    * Called with the headers of the 2xx answer (`idempotent-replayed: true` on a replay), and
    * whether the request was sent again after a network error (its first try may have been
@@ -111,13 +118,17 @@ export async function sendRequest<T>(
     }
     if (status >= 200 && status < 300) {
       options.onHeaders?.(responseHeaders, { afterNetworkError });
-      if (!text) return undefined as T;
+      let value: unknown;
       try {
-        return t.parseJson(text) as T;
+        value = text ? t.parseJson(text) : undefined;
       } catch (error) {
         // Not Herald's API: a typed error the caller can word, rather than the parser's SyntaxError.
         throw new HeraldResponseError(status, request, text, error);
       }
+      // JSON, but not what Herald answers here: rather than a TypeError (or `{}`) in the caller.
+      const expected = options.expect ? shapeMismatch(options.expect, value) : null;
+      if (expected !== null) throw new HeraldResponseError(status, request, text, undefined, expected);
+      return value as T;
     }
     // 429 and 503 stored nothing: the same request is safe to send again after the wait asked
     // for, when that wait ends before the call's deadline.

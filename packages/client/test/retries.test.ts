@@ -248,3 +248,46 @@ test('a 2xx body that is not JSON (not Herald at `url`) throws HeraldResponseErr
     await s.close();
   }
 });
+
+test('a 2xx JSON answer of another shape than Herald sends (not Herald at `url`) throws HeraldResponseError HERALD_CLIENT_UNEXPECTED_SHAPE, not a TypeError in the caller', async () => {
+  const s = await scripted([
+    reply(200, {}, '200'),
+    reply(200, {}, '{"status":"ok"}'),
+    reply(200, {}, '{"data":[1,2]}'),
+    reply(200, {}, '{"data":[],"nextCursor":5}'),
+    reply(200, {}, '{"id":"x"}'),
+    reply(200, {}, ''),
+    reply(200, {}, '{"recovered":"3"}'),
+    reply(200, {}, '{"data":[{"id":"prj_1"}],"nextCursor":null}'),
+    reply(200, {}, '{"status":"ok"}'),
+  ]);
+  const client = s.client(0);
+  const shapeError = (request: string, expected: RegExp) => (error: unknown) => {
+    assert.ok(error instanceof HeraldResponseError, String(error));
+    assert.equal(error.code, 'HERALD_CLIENT_UNEXPECTED_SHAPE');
+    assert.equal(error.request, request);
+    assert.match(String(error.expected), expected);
+    return true;
+  };
+  try {
+    await assert.rejects(
+      client.getEndpoint('p', 'e'),
+      shapeError('GET /api/v1/projects/p/endpoints/e', /"id"/),
+    );
+    await assert.rejects(client.listProjects(), shapeError('GET /api/v1/projects', /^a list \{"data"/));
+    await assert.rejects(client.listEvents('p'), shapeError('GET /api/v1/projects/p/events', /"id"/));
+    await assert.rejects(client.listEndpoints('p'), shapeError('GET /api/v1/projects/p/endpoints', /list/));
+    await assert.rejects(client.listEventTypes(), shapeError('GET /api/v1/event-types', /"name"/));
+    await assert.rejects(client.getProject('p'), shapeError('GET /api/v1/projects/p', /"id"/));
+    await assert.rejects(
+      client.recoverEndpoint('p', 'e', { since: 0 }),
+      shapeError('POST /api/v1/projects/p/endpoints/e/recover', /"recovered" \(number\)/),
+    );
+    // Herald's own shape goes through, and request() without `expect` checks nothing.
+    assert.deepEqual((await client.listProjects()).data, [{ id: 'prj_1' }]);
+    assert.deepEqual(await client.request('GET', '/anything'), { status: 'ok' });
+  } finally {
+    await client.close();
+    await s.close();
+  }
+});

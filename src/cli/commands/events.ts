@@ -95,6 +95,7 @@ export function eventsCommand(): Command {
         {
           body: input,
           repeatable: Boolean(input.idempotencyKey),
+          expect: { object: { id: 'string' } },
           onHeaders: (headers, sent) => {
             replayed = headers['idempotent-replayed'] === 'true';
             resent = sent.afterNetworkError;
