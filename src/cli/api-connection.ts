@@ -154,8 +154,37 @@ export function requiredFlag(flags: string, description: string): Option {
   return option;
 }
 
+/** Options that name what a request is about (`--project`, `listen --endpoint`): see checkEmptyIds. */
+const ID_FLAGS = new WeakSet<Option>();
+
+/** Marks `option` as naming what a request is about: an empty value is refused (checkEmptyIds). */
+export function idFlag(option: Option): Option {
+  ID_FLAGS.add(option);
+  return option;
+}
+
 /** `--project <project>`, which every project-scoped API command needs. */
-export const projectFlag = (): Option => requiredFlag('--project <project>', 'project id or uid');
+export const projectFlag = (): Option => idFlag(requiredFlag('--project <project>', 'project id or uid'));
+
+/**
+ * Refuses, before any request, an empty argument (`<endpoint>`, `<type>`) or id flag (idFlag:
+ * `--project`) of `command`, naming it as typed: `<endpoint>: must not be empty`. Unlike the other
+ * flags, which count as unset when empty, these name what the request is about (usually an unset
+ * variable: `--project "$PROJECT"`): sent, an empty id would be an empty path segment, refused in
+ * the API's words (`params.endpoint: must not be empty`) or as `404 project not found`.
+ */
+export function checkEmptyIds(command: Command): void {
+  for (const [index, argument] of command.registeredArguments.entries()) {
+    if (command.processedArgs[index] === '') {
+      throw new CommandError(`<${argument.name()}>: must not be empty`);
+    }
+  }
+  for (const option of command.options) {
+    if (ID_FLAGS.has(option) && command.getOptionValue(option.attributeName()) === '') {
+      throw new CommandError(`${option.long}: must not be empty`);
+    }
+  }
+}
 
 /** Exits as commander does for a missing required option when a requiredFlag was not given. */
 export function checkRequiredFlags(command: Command): void {

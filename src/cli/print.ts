@@ -3,6 +3,7 @@ import { HeraldApiError, type HeraldClient } from '@herald/client';
 import type { Command } from 'commander';
 import {
   type ConnectionFlags,
+  checkEmptyIds,
   checkRequiredFlags,
   connect,
   notHerald,
@@ -103,7 +104,8 @@ export function narrowedBy(flags: object, names: readonly string[]): string {
  * A commander action for an API command: `body` gets a client for the flags' Herald (closed
  * afterwards, whatever happens), the flags and the positional argument (each command takes at
  * most one); failures go through runCommand (one line on stderr, exit code 1), a refusal of the
- * API naming the flag or argument it came from rather than the API's field (api-errors.ts).
+ * API naming the flag or argument it came from rather than the API's field (api-errors.ts). An
+ * empty argument or id flag is refused before anything is sent (checkEmptyIds).
  */
 export function apiAction<F extends ConnectionFlags>(
   body: (client: HeraldClient, flags: F, args: [string]) => Promise<void>,
@@ -115,6 +117,7 @@ export function apiAction<F extends ConnectionFlags>(
     const args = commanderArgs.slice(0, -2) as [string];
     checkRequiredFlags(command);
     return runCommand(async () => {
+      checkEmptyIds(command);
       const client = connect(flags);
       try {
         await body(client, flags, args);

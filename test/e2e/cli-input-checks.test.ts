@@ -179,6 +179,41 @@ describe('herald CLI: input mistakes and foreign answers', () => {
     }
   });
 
+  test('an empty argument, --project or --endpoint of any API command is refused naming it, before any request (it used to say params.endpoint, or 404 project not found)', async () => {
+    // Whatever answers is counted: nothing may be sent.
+    let requests = 0;
+    const counting = createServer((req, res) => {
+      requests++;
+      req.resume();
+      res.writeHead(500).end();
+    });
+    await new Promise<void>((r) => counting.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(counting.address() as AddressInfo).port}`;
+    // Through both ways commands run (apiAction, and listen's own); every command and argument is
+    // covered by test/unit/cli-empty-ids.test.ts.
+    const forward = ['--forward-to', 'http://127.0.0.1:9/hook'];
+    const cases: { argv: string[]; named: string }[] = [
+      { argv: ['endpoints', 'get', '', '--project', 'p'], named: '<endpoint>' },
+      { argv: ['events', 'get', '', '--project', 'p'], named: '<event>' },
+      { argv: ['projects', 'revoke-api-key', 'p', ''], named: '<key>' },
+      { argv: ['events', 'send', 'x', '--project', ''], named: '--project' },
+      { argv: ['listen', '--project', '', ...forward], named: '--project' },
+      { argv: ['listen', '--project', 'p', '--endpoint', '', ...forward], named: '--endpoint' },
+    ].map(({ argv, named }) => ({ argv: [...argv, '--url', url, '--token', 't'], named }));
+    try {
+      for (const { argv, named } of cases) {
+        const run = await herald(argv);
+        assert.equal(run.code, 1, `${argv.join(' ')}: ${run.stdout}${run.stderr}`);
+        assert.equal(run.stdout, '');
+        assert.equal(run.stderr, `herald: ${named}: must not be empty\n`, argv.join(' '));
+      }
+      assert.equal(requests, 0, 'nothing was sent');
+    } finally {
+      counting.closeAllConnections();
+      await new Promise<void>((r) => counting.close(() => r()));
+    }
+  });
+
   test('listen --secret that is not a standard secret is refused at start naming --secret (it used to fail on every event)', async () => {
     const project = await client.createProject({ name: 'listen-secret' });
     const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];

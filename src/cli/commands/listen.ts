@@ -1,11 +1,13 @@
 /** `herald listen`: forward a project's new events to a local URL (src/cli/listen/forwarder.ts). */
 import { HeraldApiError } from '@herald/client';
 import { standardSecretKey } from '@herald/verify';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import {
   type ConnectionFlags,
+  checkEmptyIds,
   connect,
   countFlag,
+  idFlag,
   notHerald,
   positiveInt,
   typeListFlag,
@@ -39,7 +41,9 @@ export function listenCommand(): Command {
       .description(
         "forward a project's new events to a local URL, signed as Herald signs them (for developing a receiver)",
       )
-      .requiredOption('--project <project>', 'project id or uid (required)')
+      .addOption(
+        idFlag(new Option('--project <project>', 'project id or uid (required)').makeOptionMandatory()),
+      )
       .requiredOption(
         '--forward-to <url>',
         'where to send them, on this machine: localhost, 127.0.0.0/8 or [::1], e.g. http://localhost:3000/webhooks (required)',
@@ -48,9 +52,13 @@ export function listenCommand(): Command {
         '--allow-remote',
         "--forward-to may be another host: it then receives webhooks signed with the endpoint's secret",
       )
-      .option(
-        '--endpoint <endpoint>',
-        'send what this endpoint would get: its filter, method, headers, envelope, scheme and secret',
+      .addOption(
+        idFlag(
+          new Option(
+            '--endpoint <endpoint>',
+            'send what this endpoint would get: its filter, method, headers, envelope, scheme and secret',
+          ),
+        ),
       )
       .option('--secret <secret>', 'without --endpoint: sign with this secret (default: a new one, printed)')
       .option(
@@ -72,6 +80,7 @@ export function listenCommand(): Command {
           unreachable(error, flags) ??
           (error as Error)
         ).message;
+      checkEmptyIds(command);
       try {
         await listen(flags, describe);
       } catch (error) {
@@ -103,7 +112,8 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
         'host, add --allow-remote',
     );
   }
-  // `--endpoint ""` (a variable that was never set) is the API's to refuse, not "no endpoint".
+  // `--endpoint ""` (a variable that was never set) was refused by checkEmptyIds, not taken for
+  // "no endpoint".
   const endpoint = flags.endpoint;
   if (endpoint !== undefined && flags.secret)
     throw new CommandError('--secret: not with --endpoint (its own secret signs)');

@@ -1,0 +1,98 @@
+/**
+ * An empty argument or id flag of an API command is refused by the CLI, naming it as typed, before
+ * any request (checkEmptyIds in src/cli/api-connection.ts), on every real command: found by walking
+ * them, so a command added later is covered too. test/e2e/cli-input-checks.test.ts runs a few
+ * through the real `herald` process, which calls checkEmptyIds in apiAction and in listen.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Command } from 'commander';
+import { checkEmptyIds } from '../../src/cli/api-connection.ts';
+import { endpointsCommand } from '../../src/cli/commands/endpoints.ts';
+import { eventTypesCommand } from '../../src/cli/commands/event-types-import.ts';
+import { deliveriesCommand, eventsCommand } from '../../src/cli/commands/events.ts';
+import { listenCommand } from '../../src/cli/commands/listen.ts';
+import { projectsCommand } from '../../src/cli/commands/projects.ts';
+import { CommandError } from '../../src/cli/run-command.ts';
+
+/** Fresh commands (commander keeps parsed values on them): the API commands (those with --url). */
+function apiCommands(): Command[] {
+  const groups = [
+    projectsCommand(),
+    eventsCommand(),
+    deliveriesCommand(),
+    endpointsCommand(),
+    eventTypesCommand(),
+  ];
+  return [...groups.flatMap((g) => g.commands), listenCommand()].filter((c) =>
+    c.options.some((o) => o.long === '--url'),
+  );
+}
+
+const pathOf = (c: Command): string => (c.parent ? `${c.parent.name()} ${c.name()}` : c.name());
+
+/**
+ * `command` as parsed from `values` (its arguments) and `flags`, its action replaced: what
+ * checkEmptyIds then sees is what the real action would see.
+ */
+async function parsed(path: string, values: string[], flags: Record<string, string>): Promise<Command> {
+  const command = apiCommands().find((c) => pathOf(c) === path);
+  assert.ok(command, path);
+  command.exitOverride().action(() => {});
+  await command.parseAsync([...values, ...Object.entries(flags).flat()], { from: 'user' });
+  return command;
+}
+
+/** The command's arguments, filled in, and its required flags, given. */
+function filled(command: Command): { values: string[]; flags: Record<string, string> } {
+  const required = command.options.filter((o) => o.mandatory || o.description.endsWith('(required)'));
+  return {
+    values: command.registeredArguments.map(() => 'x'),
+    flags: Object.fromEntries(required.map((o) => [o.long!, 'http://127.0.0.1:9/x'])),
+  };
+}
+
+describe('CLI: empty ids', () => {
+  test('every argument, --project and --endpoint of every API command: empty is refused naming it', async () => {
+    let checked = 0;
+    for (const command of apiCommands()) {
+      const path = pathOf(command);
+      const { values, flags } = filled(command);
+      for (const [i, argument] of command.registeredArguments.entries()) {
+        const given = await parsed(path, values.with(i, ''), flags);
+        assert.throws(
+          () => checkEmptyIds(given),
+          (e: unknown) =>
+            e instanceof CommandError && e.message === `<${argument.name()}>: must not be empty`,
+          `${path} <${argument.name()}>`,
+        );
+        checked++;
+      }
+      for (const id of ['--project', '--endpoint']) {
+        if (!command.options.some((o) => o.long === id)) continue;
+        const given = await parsed(path, values, { ...flags, [id]: '' });
+        assert.throws(
+          () => checkEmptyIds(given),
+          (e: unknown) => e instanceof CommandError && e.message === `${id}: must not be empty`,
+          `${path} ${id}`,
+        );
+        checked++;
+      }
+      // Filled in, nothing is refused.
+      checkEmptyIds(await parsed(path, values, flags));
+    }
+    // 39 today: 20 arguments, 18 --project, listen's --endpoint.
+    assert.ok(checked >= 39, `${checked} checked`);
+  });
+
+  test('other empty flags still count as unset (docs/cli.md): not refused', async () => {
+    const list = await parsed('events list', [], { '--project': 'p', '--type': '', '--cursor': '' });
+    assert.doesNotThrow(() => checkEmptyIds(list));
+    const listen = await parsed('listen', [], {
+      '--project': 'p',
+      '--forward-to': 'http://127.0.0.1:9/x',
+      '--secret': '',
+    });
+    assert.doesNotThrow(() => checkEmptyIds(listen));
+  });
+});
