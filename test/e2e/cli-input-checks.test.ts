@@ -214,10 +214,18 @@ describe('herald CLI: input mistakes and foreign answers', () => {
     }
   });
 
-  test('listen --secret that is not a standard secret is refused at start naming --secret (it used to fail on every event)', async () => {
+  test('listen --secret that is not a standard secret the API would take is refused at start naming --secret (it used to fail on every event, or sign with a key of the wrong size)', async () => {
     const project = await client.createProject({ name: 'listen-secret' });
     const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
-    for (const secret of ['short', 'whsec_not base64!']) {
+    // Not base64, or base64 of fewer than 24 bytes or more than 64 (the API refuses those for an
+    // endpoint; listen used to sign with them).
+    for (const [secret, problem] of [
+      ['short', /a standard secret must be whsec_ followed by base64/],
+      ['whsec_not base64!', /a standard secret must be whsec_ followed by base64/],
+      ['notwhsec', /a standard secret must decode to 24–64 bytes/],
+      [`whsec_${Buffer.alloc(16, 1).toString('base64')}`, /a standard secret must decode to 24–64 bytes/],
+      [`whsec_${Buffer.alloc(65, 1).toString('base64')}`, /a standard secret must decode to 24–64 bytes/],
+    ] as const) {
       const run = await herald([
         'listen',
         ...conn,
@@ -229,7 +237,7 @@ describe('herald CLI: input mistakes and foreign answers', () => {
       assert.equal(run.code, 1, run.stdout);
       assert.equal(run.stdout, '');
       oneLine(run.stderr);
-      assert.match(run.stderr, /^herald: --secret: a standard secret must be whsec_ followed by base64/);
+      assert.match(run.stderr, new RegExp(`^herald: --secret: ${problem.source}`));
       assert.ok(!run.stderr.includes(secret), 'the secret is not repeated');
     }
   });

@@ -1,7 +1,7 @@
 /** `herald listen`: forward a project's new events to a local URL (src/cli/listen/forwarder.ts). */
 import { HeraldApiError } from '@herald/client';
-import { standardSecretKey } from '@herald/verify';
 import { Command, Option } from 'commander';
+import { secretProblem } from '../../domain/secret.ts';
 import {
   type ConnectionFlags,
   checkEmptyIds,
@@ -117,11 +117,13 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
   const endpoint = flags.endpoint;
   if (endpoint !== undefined && flags.secret)
     throw new CommandError('--secret: not with --endpoint (its own secret signs)');
-  // Checked here with the SDK's own decoding (the one that signs), rather than at every event.
-  // The message never repeats the value: it is a secret.
-  if (flags.secret !== undefined && flags.secret !== '' && standardSecretKey(flags.secret) === null) {
+  // Checked here by the rule the API applies to an endpoint's standard secret (whsec_ base64 of
+  // 24–64 bytes: a receiver set up with it could be moved onto a real endpoint), rather than at
+  // every event. The message never repeats the value: it is a secret.
+  const secretRefused = flags.secret ? secretProblem('standard', flags.secret) : null;
+  if (secretRefused !== null) {
     throw new CommandError(
-      '--secret: a standard secret must be whsec_ followed by base64 (e.g. the whsec_… secret a run without --secret prints)',
+      `--secret: ${secretRefused} (e.g. the whsec_… secret a run without --secret prints)`,
     );
   }
   const intervalMs = positiveInt('--interval', flags.interval);
