@@ -33,7 +33,8 @@ export function idempotencyKeyHeader(request: FastifyRequest): string | undefine
   if (value.length > LIMITS.idempotencyKeyLength) {
     throw new ValidationError(
       'headers.idempotency-key',
-      `must be at most ${LIMITS.idempotencyKeyLength} characters`,
+      `must be at most ${LIMITS.idempotencyKeyLength} characters long`,
+      { details: { limit: LIMITS.idempotencyKeyLength } },
     );
   }
   return value;

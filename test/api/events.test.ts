@@ -96,6 +96,8 @@ describe('events API', () => {
       { headers: { 'idempotency-key': 'k'.repeat(201) } },
     );
     assertError(long, 400, 'HERALD_ERR_VALIDATION', 'headers.idempotency-key');
+    assert.equal(long.body.error.details.limit, 200, 'the limit is stated, as for every size limit');
+    assert.match(long.body.error.message, /at most 200 characters/);
   });
 
   test('idempotency keys that cannot mean one thing are refused, not ignored or joined', async () => {
