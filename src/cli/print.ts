@@ -95,7 +95,11 @@ export function sayEmpty(what: string): void {
  * ` after --cursor` when a cursor was given; '' when none was.
  */
 export function narrowedBy(flags: object, names: readonly string[]): string {
-  const given = names.filter((name) => (flags as Record<string, unknown>)[name] !== undefined);
+  // An empty flag counts as unset (as everywhere in the CLI): it narrowed nothing.
+  const given = names.filter((name) => {
+    const value = (flags as Record<string, unknown>)[name];
+    return value !== undefined && !(typeof value === 'string' && value.trim() === '');
+  });
   const filters = given.filter((name) => name !== 'cursor').map((name) => `--${name}`);
   return `${filters.length > 0 ? ` matching ${filters.join(', ')}` : ''}${given.includes('cursor') ? ' after --cursor' : ''}`;
 }
