@@ -73,7 +73,10 @@ interface World {
   operational: { projectId: string; endpointId: string; reason: string }[];
   errors: { error: unknown; during: string }[];
   endpoint(url: string, over?: Partial<NewEndpoint>): Promise<Endpoint>;
-  dispatcher(over?: Partial<DeliveryConfig>, workerId?: string): Dispatcher;
+  /** `more`: hooks beside the world's own (onClaim, …). */
+  dispatcher(over?: Partial<DeliveryConfig>, workerId?: string, more?: DispatcherHooks): Dispatcher;
+  /** `count` events of `type`, accepted now. */
+  accept(type: string, count: number): ReturnType<Store['acceptEvents']>;
   send(count?: number, callbackUrl?: string | null): Promise<Delivery[]>;
 }
 
@@ -115,11 +118,29 @@ async function world(store?: Store): Promise<World> {
         OLD_SECRET,
         Date.now(),
       ),
-    dispatcher(over = {}, workerId = 'w1') {
-      const d = createDispatcher({ store: s, send: sender.send, config: config(over), workerId, hooks });
+    dispatcher(over = {}, workerId = 'w1', more = {}) {
+      const d = createDispatcher({
+        store: s,
+        send: sender.send,
+        config: config(over),
+        workerId,
+        hooks: { ...hooks, ...more },
+      });
       cleanups.push(() => d.stop({ graceMs: 2_000 }));
       return d;
     },
+    accept: (type, count) =>
+      s.acceptEvents(
+        project.id,
+        Array.from({ length: count }, (_, i) => ({
+          type,
+          payload: { i },
+          test: false,
+          idempotencyKey: null,
+          callbackUrl: null,
+        })),
+        Date.now(),
+      ),
     async send(count = 1, callbackUrl = null) {
       const accepted = await s.acceptEvents(
         project.id,
@@ -892,23 +913,11 @@ describe('dispatcher', () => {
     const origin = new URL(r.url).origin;
     await w.endpoint(`${origin}/slow`, { eventTypes: ['slow.thing'], timeoutMs: 10_000 });
     const fast = await w.endpoint(`${origin}/fast`, { eventTypes: ['fast.thing'], timeoutMs: 1_000 });
-    const accept = (type: string, n: number) =>
-      w.store.acceptEvents(
-        w.projectId,
-        Array.from({ length: n }, (_, i) => ({
-          type,
-          payload: { i },
-          test: false,
-          idempotencyKey: null,
-          callbackUrl: null,
-        })),
-        Date.now(),
-      );
-    await accept('slow.thing', 100);
+    await w.accept('slow.thing', 100);
     await w.dispatcher().start();
     await r.waitFor(64);
     const sentAt = Date.now();
-    const [event] = await accept('fast.thing', 1);
+    const [event] = await w.accept('fast.thing', 1);
     const done = await deliveryIn(w, event!.deliveries[0]!.id, 'succeeded');
     assert.equal(done.attempts, 1, 'no attempt timed out waiting for a connection');
     const arrived = r.requests.find((q) => q.url.startsWith('/fast'));
@@ -928,14 +937,9 @@ describe('dispatcher', () => {
     await w.endpoint(r.url, { timeoutMs: 200 });
     await w.send(600);
     let claimed = 0;
-    const d = createDispatcher({
-      store: w.store,
-      send: w.sender.send,
-      config: config({ perEndpointConcurrency: 4, failureThreshold: 1_000_000 }),
-      workerId: 'w1',
-      hooks: { onClaim: (c) => (claimed += c.claimed) },
+    const d = w.dispatcher({ perEndpointConcurrency: 4, failureThreshold: 1_000_000 }, 'w1', {
+      onClaim: (c) => (claimed += c.claimed),
     });
-    cleanups.push(() => d.stop({ graceMs: 0 }));
     await d.start();
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     const started = r.requests.length;
@@ -956,29 +960,12 @@ describe('dispatcher', () => {
     const slow = await receiver((_req, i) => ({ status: 200, delayMs: 400 + (i % 7) * 100 }));
     await w.endpoint(failing.url, { eventTypes: ['a.thing'], retrySchedule: [60] });
     await w.endpoint(slow.url, { eventTypes: ['c.thing'], timeoutMs: 5_000 });
-    const accept = (type: string, n: number) =>
-      w.store.acceptEvents(
-        w.projectId,
-        Array.from({ length: n }, (_, i) => ({
-          type,
-          payload: { i },
-          test: false,
-          idempotencyKey: null,
-          callbackUrl: null,
-        })),
-        Date.now(),
-      );
-    await accept('a.thing', 1);
-    await accept('c.thing', 100);
+    await w.accept('a.thing', 1);
+    await w.accept('c.thing', 100);
     const claims: number[] = [];
-    const d = createDispatcher({
-      store: w.store,
-      send: w.sender.send,
-      config: config({ pollIntervalMs: 500, perEndpointConcurrency: 200 }),
-      workerId: 'w1',
-      hooks: { onClaim: (c) => claims.push(c.claimed) },
+    const d = w.dispatcher({ pollIntervalMs: 500, perEndpointConcurrency: 200 }, 'w1', {
+      onClaim: (c) => claims.push(c.claimed),
     });
-    cleanups.push(() => d.stop({ graceMs: 0 }));
     await d.start();
     await slow.waitFor(100);
     await new Promise((resolve) => setTimeout(resolve, 1_300));
