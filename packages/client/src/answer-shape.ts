@@ -10,12 +10,14 @@ export type FieldType = 'string' | 'number' | 'array' | 'object';
 
 /**
  * `{object: {id: 'string'}}`: an object whose `id` is a string; `{list: 'id'}`: a page
- * `{data: [...], nextCursor?}` whose items are objects with a string `id`.
+ * `{data: [...], nextCursor?}` whose items are objects with a string `id`; `{noContent: true}`: 204
+ * with no body, as every DELETE of Herald answers (another server's 200 `{"ok": true}` is not it).
  */
-export type AnswerShape = { object: Record<string, FieldType> } | { list: string };
+export type AnswerShape = { object: Record<string, FieldType> } | { list: string } | { noContent: true };
 
-/** What `shape` expects, in words, when `value` does not fit it; null when it does. */
-export function shapeMismatch(shape: AnswerShape, value: unknown): string | null {
+/** What `shape` expects, in words, when a 2xx `status` with `value` does not fit it; null when it does. */
+export function shapeMismatch(shape: AnswerShape, value: unknown, status: number): string | null {
+  if ('noContent' in shape) return status === 204 && value === undefined ? null : 'no content (204)';
   if ('list' in shape) {
     const fits =
       isObject(value) &&

@@ -199,7 +199,7 @@ export class HeraldClient {
     return this.request('PATCH', `/projects/${seg(project)}`, { body: input, expect: WITH_ID });
   }
   async deleteProject(project: string): Promise<void> {
-    await this.request('DELETE', `/projects/${seg(project)}`);
+    await this.request('DELETE', `/projects/${seg(project)}`, { expect: NO_CONTENT });
   }
   /** A key that sees only this project; `key` is in this answer only (admin token only). */
   createApiKey(project: string, name: string): Promise<ApiKeyWithSecret> {
@@ -214,7 +214,7 @@ export class HeraldClient {
   }
   /** Revokes a key at once, and the portal links it created. */
   async deleteApiKey(project: string, key: string): Promise<void> {
-    await this.request('DELETE', `/projects/${seg(project)}/api-keys/${seg(key)}`);
+    await this.request('DELETE', `/projects/${seg(project)}/api-keys/${seg(key)}`, { expect: NO_CONTENT });
   }
 
   // ── operational events and portal links ────────────────────────────────
@@ -234,7 +234,7 @@ export class HeraldClient {
   }
   /** Revokes every portal link of the project issued until now. */
   async revokePortalLinks(project: string): Promise<void> {
-    await this.request('DELETE', `/projects/${seg(project)}/portal-links`);
+    await this.request('DELETE', `/projects/${seg(project)}/portal-links`, { expect: NO_CONTENT });
   }
 
   // ── endpoints ──────────────────────────────────────────────────────────
@@ -260,7 +260,9 @@ export class HeraldClient {
     });
   }
   async deleteEndpoint(project: string, endpoint: string): Promise<void> {
-    await this.request('DELETE', `/projects/${seg(project)}/endpoints/${seg(endpoint)}`);
+    await this.request('DELETE', `/projects/${seg(project)}/endpoints/${seg(endpoint)}`, {
+      expect: NO_CONTENT,
+    });
   }
   /** The endpoint's signing secrets valid now, current first (`secret` is the current one). */
   getEndpointSecret(project: string, endpoint: string): Promise<EndpointSecrets> {
@@ -366,6 +368,8 @@ const WITH_NAME: AnswerShape = { object: { name: 'string' } };
 /** Pages of objects with an id. */
 const LIST: AnswerShape = { list: 'id' };
 const LIST_BY_NAME: AnswerShape = { list: 'name' };
+/** Deletes and revocations: 204, no body. */
+const NO_CONTENT: AnswerShape = { noContent: true };
 /** An endpoint's secrets, the current one first. */
 const SECRETS: AnswerShape = { object: { secret: 'string', secrets: 'array' } };
 

@@ -126,7 +126,7 @@ export async function sendRequest<T>(
         throw new HeraldResponseError(status, request, text, error);
       }
       // JSON, but not what Herald answers here: rather than a TypeError (or `{}`) in the caller.
-      const expected = options.expect ? shapeMismatch(options.expect, value) : null;
+      const expected = options.expect ? shapeMismatch(options.expect, value, status) : null;
       if (expected !== null) throw new HeraldResponseError(status, request, text, undefined, expected);
       return value as T;
     }

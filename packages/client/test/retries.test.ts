@@ -260,6 +260,9 @@ test('a 2xx JSON answer of another shape than Herald sends (not Herald at `url`)
     reply(200, {}, '{"recovered":"3"}'),
     reply(200, {}, '{"data":[{"id":"prj_1"}],"nextCursor":null}'),
     reply(200, {}, '{"status":"ok"}'),
+    reply(200, {}, '{"ok":true}'),
+    reply(200, {}, ''),
+    reply(204, {}, ''),
   ]);
   const client = s.client(0);
   const shapeError = (request: string, expected: RegExp) => (error: unknown) => {
@@ -286,6 +289,14 @@ test('a 2xx JSON answer of another shape than Herald sends (not Herald at `url`)
     // Herald's own shape goes through, and request() without `expect` checks nothing.
     assert.deepEqual((await client.listProjects()).data, [{ id: 'prj_1' }]);
     assert.deepEqual(await client.request('GET', '/anything'), { status: 'ok' });
+    // A delete is Herald's only as 204 with no body: a 200, even an empty one, is another server's.
+    const noContent = /^no content \(204\)$/;
+    await assert.rejects(
+      client.deleteEndpoint('p', 'e'),
+      shapeError('DELETE /api/v1/projects/p/endpoints/e', noContent),
+    );
+    await assert.rejects(client.deleteProject('p'), shapeError('DELETE /api/v1/projects/p', noContent));
+    assert.equal(await client.deleteApiKey('p', 'k'), undefined);
   } finally {
     await client.close();
     await s.close();
