@@ -41,9 +41,9 @@ export function idempotencyKeyHeader(request: FastifyRequest): string | undefine
 }
 
 /**
- * Checks what the schema cannot (callback URL, reachable under `allow`; enforced catalog) and builds
- * store input. `prefix` names fields in errors (`body`, `body.events.3`); a body key and a header
- * key that differ are refused.
+ * Checks what the schema cannot (callback URL, reachable under `allow`; a type holding `*`; enforced
+ * catalog) and builds store input. `prefix` names fields in errors (`body`, `body.events.3`); a
+ * body key and a header key that differ are refused.
  */
 export async function toNewEvent(
   store: Store,
@@ -62,16 +62,15 @@ export async function toNewEvent(
   if (input.callbackEnvelope !== undefined && callbackUrl === null) {
     throw new ValidationError(`${prefix}.callbackEnvelope`, 'applies only with a callbackUrl');
   }
-  if (project.enforceCatalog) {
-    // A catalog entry stored before the catalog took names by the filters' rule (`order.*`) is not
-    // a type an enforced catalog vouches for: no endpoint filter could name it.
-    const notAName = eventTypeNameProblem(input.type);
-    if (notAName) {
-      throw new ValidationError(
-        `${prefix}.type`,
-        `${JSON.stringify(input.type)} is not an event-type name: ${notAName}`,
-      );
-    }
+  // In every project, enforcing its catalog or not: an event typed `order.*` would reach only the
+  // endpoints that take every type, since no filter may name it; and an enforced catalog's entry
+  // stored before the catalog took names by the filters' rule does not vouch for it either.
+  const notAName = eventTypeNameProblem(input.type);
+  if (notAName) {
+    throw new ValidationError(
+      `${prefix}.type`,
+      `${JSON.stringify(input.type)} is not an event-type name: ${notAName}`,
+    );
   }
   if (project.enforceCatalog && !(await store.getEventType(input.type))) {
     throw new UnprocessableError(

@@ -64,4 +64,74 @@ describe('event-type names', () => {
     );
     assert.equal((await api.call('POST', events, { type: 'legacy.ok', payload: {} })).status, 202);
   });
+
+  test('every project refuses events whose type holds "*", enforcing its catalog or not', async () => {
+    // Such an event reached only the endpoints that take every type: no filter may name it.
+    const p = await api.project('open');
+    await api.call('POST', `/api/v1/projects/${p.id}/endpoints`, { url: 'https://all.example/' });
+    const events = `/api/v1/projects/${p.id}/events`;
+    for (const type of ['order.*', '*']) {
+      const error = assertError(
+        await api.call('POST', events, { type, payload: {} }),
+        400,
+        'HERALD_ERR_VALIDATION',
+        'body.type',
+      );
+      assert.equal(
+        error.message,
+        `body.type: ${JSON.stringify(type)} is not an event-type name: names hold no "*" (filters match them exactly, without wildcards)`,
+      );
+    }
+    const batch = assertError(
+      await api.call('POST', `${events}/batch`, {
+        events: [
+          { type: 'order.created', payload: {} },
+          { type: 'order.paid', payload: {} },
+          { type: 'order.*', payload: {} },
+        ],
+      }),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'body.events.2.type',
+    );
+    assert.match(
+      batch.message,
+      /^body\.events\.2\.type: "order\.\*" is not an event-type name: names hold no "\*"/,
+    );
+    // Nothing of the refused batch was stored.
+    assert.deepEqual((await api.call('GET', events)).body.data, []);
+    assert.equal((await api.call('POST', events, { type: 'order.created', payload: {} })).status, 202);
+  });
+
+  test('a test send does not send a type holding "*": asked for, 400 naming body.eventType; stored before the rule, passed over', async () => {
+    const p = await api.project('test-sends');
+    await api.store.upsertEventType({ name: 'aaa.*', example: { old: true } }, Date.now());
+    const all = (
+      await api.call('POST', `/api/v1/projects/${p.id}/endpoints`, { url: 'https://all.example/' })
+    ).body;
+    const error = assertError(
+      await api.call('POST', `/api/v1/projects/${p.id}/endpoints/${all.id}/test`, { eventType: 'aaa.*' }),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'body.eventType',
+    );
+    assert.match(error.message, /^body\.eventType: "aaa\.\*" is not an event-type name: names hold no "\*"/);
+    // Unasked, the first catalog entry with an example that is a name: not "aaa.*", which sorts first.
+    await api.call('PUT', '/api/v1/event-types/zzz.ok', { example: { ok: true } });
+    const sent = await api.call('POST', `/api/v1/projects/${p.id}/endpoints/${all.id}/test`, {});
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    assert.equal(sent.body.eventType, 'zzz.ok');
+    // A filter entry holding "*" stored before filters refused it is passed over, and said so.
+    const filtered = (
+      await api.call('POST', `/api/v1/projects/${p.id}/endpoints`, { url: 'https://f.example/' })
+    ).body;
+    await api.store.updateEndpoint(p.id, filtered.id, { eventTypes: ['aaa.*'] }, Date.now());
+    const none = assertError(
+      await api.call('POST', `/api/v1/projects/${p.id}/endpoints/${filtered.id}/test`, {}),
+      422,
+      'HERALD_ERR_UNPROCESSABLE',
+      'body.eventType',
+    );
+    assert.match(none.message, /not event-type names, holding "\*": "aaa\.\*"/);
+  });
 });

@@ -247,6 +247,14 @@ describe('herald CLI against a running Herald', () => {
         ['endpoints', 'test', endpoint.id, ...conn, '--type', 'x'.repeat(201)],
         /: --type: must be at most 200 characters long/,
       ],
+      [
+        ['events', 'send', 'order.*', ...conn],
+        /^herald: 400 HERALD_ERR_VALIDATION: <type>: "order\.\*" is not an event-type name: names hold no "\*"/,
+      ],
+      [
+        ['endpoints', 'test', endpoint.id, ...conn, '--type', 'order.*'],
+        /^herald: 400 HERALD_ERR_VALIDATION: --type: "order\.\*" is not an event-type name: names hold no "\*"/,
+      ],
     ] as const) {
       const refused = await herald([...args]);
       assert.equal(refused.code, 1, args.join(' '));
