@@ -21,7 +21,7 @@ export function parseTime(field: string, value: string | number | undefined): nu
   if (typeof value === 'number' || /^\d{1,16}$/.test(value)) ms = Number(value);
   // Date.parse alone accepts "March 7" and friends; only ISO-8601 is promised.
   else if (ISO_8601.test(value)) {
-    const impossible = impossibleDate(value);
+    const impossible = impossibleDate(value) ?? impossibleHour(value);
     if (impossible) throw invalid(field, impossible);
     ms = Date.parse(value);
   }
@@ -65,6 +65,19 @@ function impossibleDate(value: string): string | null {
     return `is not a date: ${MONTHS[month - 1]} ${year} has ${days} days (${value.slice(0, 10)})`;
   }
   return null;
+}
+
+/**
+ * Why the hour of an ISO-8601 text is not one RFC 3339 has (00 to 23); null when it is. ISO-8601
+ * lets `T24:00` end a day and Date.parse reads it as the next day's midnight, but no other hour
+ * past 23 (`T24:00:01`, `T25:00` are NaN): refused with the others, in words, not as the next day.
+ */
+function impossibleHour(value: string): string | null {
+  if (value.length <= 10) return null; // a date alone
+  const hour = value.slice(11, 13);
+  return Number(hour) > 23
+    ? `has no hour ${hour} (hours are 00 to 23, as in RFC 3339: midnight is T00:00 of the next day)`
+    : null;
 }
 
 /**

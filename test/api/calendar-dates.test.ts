@@ -69,4 +69,50 @@ describe('calendar dates in since and until', () => {
     const r = await api.call('POST', `${ep}/recover`, { since: '2028-02-29', until: '2028-02-29T10:00Z' });
     assert.equal(r.status, 202, JSON.stringify(r.body));
   });
+
+  test('hour 24 is 400 naming the field, not midnight of the next day; hours 00 to 23 are taken', async () => {
+    // RFC 3339 has hours 00-23; Date.parse read T24:00 (only that) as the next day's midnight.
+    const lists = [`/api/v1/projects/${p.id}/events`, `${ep}/attempts`, `${ep}/stats`];
+    for (const url of lists) {
+      for (const [name, value] of [
+        ['since', '2026-01-01T24:00:00Z'],
+        ['until', '2026-01-01T24:00Z'],
+        ['since', '2026-01-01T24:00:00.000%2B01:00'],
+        ['until', '2026-01-01T24:00'],
+      ] as const) {
+        const error = assertError(
+          await api.call('GET', `${url}?${name}=${value}`),
+          400,
+          'HERALD_ERR_VALIDATION',
+          `querystring.${name}`,
+        );
+        assert.equal(
+          error.message,
+          `querystring.${name}: has no hour 24 (hours are 00 to 23, as in RFC 3339: midnight is T00:00 of the next day)`,
+          `${url}?${name}=${value}`,
+        );
+      }
+      const day = await api.call('GET', `${url}?since=2026-01-01T00:00:00Z&until=2026-01-01T23:59:59.999Z`);
+      assert.equal(day.status, 200, JSON.stringify(day.body));
+    }
+    for (const field of ['since', 'until']) {
+      assertError(
+        await api.call('POST', `${ep}/recover`, {
+          since: '2026-01-01T00:00Z',
+          [field]: '2026-01-01T24:00:00Z',
+        }),
+        400,
+        'HERALD_ERR_VALIDATION',
+        `body.${field}`,
+      );
+    }
+    // Past 24 Date.parse found no time at all; the words say which part is wrong.
+    const error = assertError(
+      await api.call('GET', `/api/v1/projects/${p.id}/events?since=2026-01-01T25:00Z`),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'querystring.since',
+    );
+    assert.match(error.message, /^querystring\.since: has no hour 25 /);
+  });
 });
