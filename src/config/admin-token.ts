@@ -8,6 +8,15 @@ import type { RawSetting } from './parse-setting.ts';
 /** File in the data directory that keeps a generated admin token across restarts. */
 export const ADMIN_TOKEN_FILE = 'admin-token';
 
+/**
+ * Beside the token file while its token has not been shown: written when the token is generated,
+ * removed by the start that shows it (`claimUnshownAdminToken`), which is one that listens. A
+ * start that fails before (a busy port, a database it cannot open, a kill) leaves it, so the next
+ * start that serves shows the token, rather than reusing one printed only by a start that failed.
+ * It holds the token's SHA-256 (hex), never the token: a token file replaced by hand is not shown.
+ */
+export const UNSHOWN_ADMIN_TOKEN_FILE = 'admin-token.unshown';
+
 /** Shortest admin token accepted from an operator: anything shorter is guessable. */
 export const MIN_ADMIN_TOKEN_LENGTH = 16;
 
@@ -24,7 +33,7 @@ export function parseAdminToken(setting: RawSetting): string {
 
 export interface ResolvedAdminToken {
   token: string;
-  /** True only when this call created the token (the caller prints it, once). */
+  /** True only when this call created the token (shown once a start listens: claimUnshownAdminToken). */
   generated: boolean;
   /** Where a generated token is kept. */
   file: string;
@@ -35,7 +44,8 @@ export interface ResolvedAdminToken {
  * new one (32 random bytes, base64url) written there with mode 0600. Keeping it means a restart does
  * not lock out every script that already uses it. The file is written under a temporary name and
  * then hard-linked into place (atomic, fails if the name exists), so two processes starting on one
- * data directory agree on a single token and neither ever reads a half-written file.
+ * data directory agree on a single token and neither ever reads a half-written file. A new token
+ * is marked as not yet shown (UNSHOWN_ADMIN_TOKEN_FILE) once it is in place.
  */
 export function resolveAdminToken(dataDir: string): ResolvedAdminToken {
   const file = join(dataDir, ADMIN_TOKEN_FILE);
@@ -56,7 +66,6 @@ export function resolveAdminToken(dataDir: string): ResolvedAdminToken {
   try {
     writeFileSync(temporary, `${token}\n`, { mode: 0o600, flag: 'wx' });
     linkSync(temporary, file);
-    return { token, generated: true, file };
   } catch (cause) {
     // Another process put its token in place between our read and our link: use theirs.
     if (isErrno(cause, 'EEXIST')) {
@@ -71,7 +80,48 @@ export function resolveAdminToken(dataDir: string): ResolvedAdminToken {
       // Never created, or already gone: nothing to clean up.
     }
   }
+  // After the link: a process that lost the race above must not mark the winner's token.
+  try {
+    writeFileSync(join(dataDir, UNSHOWN_ADMIN_TOKEN_FILE), `${digestHex(token)}\n`, { mode: 0o600 });
+  } catch (cause) {
+    // A token in place but never to be shown would lock the operator out: take it back.
+    try {
+      unlinkSync(file);
+    } catch {
+      // The start fails below either way, naming the file.
+    }
+    throw new ConfigError('HERALD_ADMIN_TOKEN', `cannot store a generated admin token in ${file}`, { cause });
+  }
+  return { token, generated: true, file };
 }
+
+/**
+ * True when `token`, the one in `dataDir`'s token file, is still to be shown and this call took
+ * the showing: the caller prints it. A listening start calls it; of several that start at once on
+ * one data directory, the one whose unlink removes the mark shows the token, the others do not.
+ */
+export function claimUnshownAdminToken(dataDir: string, token: string): boolean {
+  if (!adminTokenUnshown(dataDir, token)) return false;
+  try {
+    unlinkSync(join(dataDir, UNSHOWN_ADMIN_TOKEN_FILE));
+    return true;
+  } catch {
+    return false; // another start took it first, or the directory is no longer writable
+  }
+}
+
+/** Whether `token` is marked in `dataDir` as generated and not yet shown. */
+export function adminTokenUnshown(dataDir: string, token: string): boolean {
+  let marked: string;
+  try {
+    marked = readFileSync(join(dataDir, UNSHOWN_ADMIN_TOKEN_FILE), 'utf8').trim();
+  } catch {
+    return false;
+  }
+  return marked === digestHex(token);
+}
+
+const digestHex = (token: string): string => createHash('sha256').update(token).digest('hex');
 
 function readTokenFile(file: string): string | null {
   let text: string;

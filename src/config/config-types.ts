@@ -41,8 +41,13 @@ export interface Config {
   /** Directory for the embedded database and key files. */
   dataDir: string;
   adminToken: string;
-  /** True when the admin token was generated at this start (print it once). */
+  /** True when the admin token was generated at this start. */
   adminTokenGenerated: boolean;
+  /**
+   * True when the admin token is the one kept in the data directory (generated at this start or an
+   * earlier one), not HERALD_ADMIN_TOKEN: `serve` shows it once it listens, if no start has yet.
+   */
+  adminTokenFromFile: boolean;
   encryptionKey: string | null;
   /** HERALD_ENCRYPTION_KEY_PREVIOUS: keys being rotated out (secrets sealed with them are resealed at start). */
   previousEncryptionKeys: string[];

@@ -192,6 +192,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
 
   let adminToken = '';
   let adminTokenGenerated = false;
+  let adminTokenFromFile = false;
   const tokenSetting = envSetting('HERALD_ADMIN_TOKEN');
   if (tokenSetting) {
     adminToken = parseAdminToken(tokenSetting);
@@ -199,6 +200,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     const resolved = resolveAdminToken(dataDir);
     adminToken = resolved.token;
     adminTokenGenerated = resolved.generated;
+    adminTokenFromFile = true;
   }
 
   const config: Config = {
@@ -208,6 +210,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     dataDir,
     adminToken,
     adminTokenGenerated,
+    adminTokenFromFile,
     encryptionKey,
     previousEncryptionKeys,
     logLevel,

@@ -2,15 +2,16 @@
  * `herald serve` and the settings only the start can judge: a port another process holds ends the
  * start with one line naming HERALD_PORT, a host that is not this machine's (or no host at all)
  * one naming HERALD_HOST, and a split role on the embedded SQLite store, where no
- * other process can take the other half while it runs, is said at start.
+ * other process can take the other half while it runs, is said at start. A generated admin token
+ * is shown by the first start that listens, not by one the busy port refused.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runHerald, startHerald } from './harness.ts';
+import { api, runHerald, startHerald } from './harness.ts';
 
 describe('serve: settings the start judges', () => {
   let dataDir: string;
@@ -40,6 +41,55 @@ describe('serve: settings the start judges', () => {
       ),
     );
     assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  test('a first start refused for a busy port shows no admin token; the next start that listens shows it, once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-token-busy-port-'));
+    try {
+      const env = { HERALD_DATA_DIR: dir, HERALD_HOST: '127.0.0.1', HERALD_PORT: String(port) };
+      for (const attempt of [1, 2]) {
+        const refused = await runHerald(['serve'], { env });
+        assert.equal(refused.code, 1, refused.stderr);
+        const token = readFileSync(join(dir, 'admin-token'), 'utf8').trim();
+        assert.ok(
+          !`${refused.stdout}${refused.stderr}`.includes(token),
+          `start ${attempt} printed the token`,
+        );
+        assert.doesNotMatch(refused.stderr, /shown only this once/);
+        assert.match(
+          refused.stderr,
+          /^herald: the admin token generated in .*admin-token is not shown, as this start failed; the first start that serves shows it$/m,
+        );
+        assert.match(refused.stderr, /HERALD_PORT \(--port\): .* is already in use/);
+      }
+      const token = readFileSync(join(dir, 'admin-token'), 'utf8').trim();
+
+      const serving = await startHerald({ dataDir: dir });
+      try {
+        // Written to stderr just after the ready line (stdout): wait for it.
+        for (let i = 0; i < 100 && !serving.output().includes('shown only this once'); i++) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.ok(
+          serving.output().includes(`(shown only this once):\n\n    ${token}\n`),
+          `the token kept by the refused start is shown now:\n${serving.output()}`,
+        );
+        assert.equal((await api(serving.url, token, 'GET', '/api/v1/projects')).status, 200);
+        assert.equal(existsSync(join(dir, 'admin-token.unshown')), false);
+        const again = await serving.restart();
+        try {
+          await new Promise((r) => setTimeout(r, 300));
+          assert.ok(!again.output().includes(token), 'shown once only');
+          assert.equal((await api(again.url, token, 'GET', '/api/v1/projects')).status, 200);
+        } finally {
+          await again.dispose();
+        }
+      } finally {
+        await serving.dispose();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   // 192.0.2.1 (TEST-NET-1, RFC 5737) is no machine's own: the bind fails here, no packet is sent.

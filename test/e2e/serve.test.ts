@@ -96,6 +96,10 @@ describe('herald serve (real process)', () => {
   test('a generated admin token is printed once and survives a restart', async () => {
     const first = await startHerald();
     running.push(first);
+    // Shown once listening: on stderr, just after the ready line on stdout.
+    for (let i = 0; i < 100 && !/\n {4}[A-Za-z0-9_-]{43}\n/.test(first.output()); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const match = /\n {4}([A-Za-z0-9_-]{43})\n/.exec(first.output());
     assert.ok(match?.[1], `the token is printed on the first start:\n${first.output()}`);
     const token = match[1];

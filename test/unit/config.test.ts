@@ -3,7 +3,12 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { ADMIN_TOKEN_FILE } from '../../src/config/admin-token.ts';
+import {
+  ADMIN_TOKEN_FILE,
+  adminTokenUnshown,
+  claimUnshownAdminToken,
+  UNSHOWN_ADMIN_TOKEN_FILE,
+} from '../../src/config/admin-token.ts';
 import { ConfigError } from '../../src/config/config-error.ts';
 import { DEFAULT_DELIVERY } from '../../src/config/config-types.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
@@ -419,6 +424,31 @@ describe('admin token', () => {
     assert.equal(second.adminTokenGenerated, false, 'printed only when first created');
   });
 
+  test('a generated token is marked unshown until one start claims the showing; a file written by hand is not shown', () => {
+    const dataDir = tempDataDir();
+    const first = loadConfig({ env: { HERALD_DATA_DIR: dataDir } });
+    assert.equal(first.adminTokenFromFile, true);
+    const mark = join(dataDir, UNSHOWN_ADMIN_TOKEN_FILE);
+    assert.equal(statSync(mark).mode & 0o777, 0o600);
+    assert.ok(
+      !readFileSync(mark, 'utf8').includes(first.adminToken),
+      'the mark holds a digest, not the token',
+    );
+    // A start that failed claims nothing: the next one still finds it unshown.
+    const second = loadConfig({ env: { HERALD_DATA_DIR: dataDir } });
+    assert.equal(second.adminTokenGenerated, false);
+    assert.equal(adminTokenUnshown(dataDir, second.adminToken), true);
+    assert.equal(claimUnshownAdminToken(dataDir, second.adminToken), true, 'shown by the start that listens');
+    assert.equal(claimUnshownAdminToken(dataDir, second.adminToken), false, 'and by no other');
+    assert.throws(() => statSync(mark), { code: 'ENOENT' });
+
+    const byHand = tempDataDir();
+    loadConfig({ env: { HERALD_DATA_DIR: byHand } });
+    writeFileSync(join(byHand, ADMIN_TOKEN_FILE), 'operator-written-token-0123456789\n');
+    const config = loadConfig({ env: { HERALD_DATA_DIR: byHand } });
+    assert.equal(claimUnshownAdminToken(byHand, config.adminToken), false, 'not the token that was marked');
+  });
+
   test('HERALD_ADMIN_TOKEN wins and writes no file', () => {
     const dataDir = tempDataDir();
     const config = loadConfig({
@@ -426,7 +456,9 @@ describe('admin token', () => {
     });
     assert.equal(config.adminToken, 'operator-chosen-token-123');
     assert.equal(config.adminTokenGenerated, false);
+    assert.equal(config.adminTokenFromFile, false);
     assert.throws(() => statSync(join(dataDir, ADMIN_TOKEN_FILE)), { code: 'ENOENT' });
+    assert.throws(() => statSync(join(dataDir, UNSHOWN_ADMIN_TOKEN_FILE)), { code: 'ENOENT' });
   });
 
   test('commands that need no token leave no token file behind', () => {

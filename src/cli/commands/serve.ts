@@ -1,6 +1,11 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { ADMIN_TOKEN_FILE, staleAdminTokenFile } from '../../config/admin-token.ts';
+import {
+  ADMIN_TOKEN_FILE,
+  adminTokenUnshown,
+  claimUnshownAdminToken,
+  staleAdminTokenFile,
+} from '../../config/admin-token.ts';
 import type { Config } from '../../config/config-types.ts';
 import { type ConfigFlags, loadConfig, startedByNpm } from '../../config/load-config.ts';
 import { createLogger } from '../../logger.ts';
@@ -29,9 +34,8 @@ export function serveCommand(): Command {
 
 async function serve(flags: ConfigFlags): Promise<void> {
   const config = loadConfig({ flags });
-  if (config.adminTokenGenerated) announceGeneratedToken(config);
   const logger = createLogger({ level: config.logLevel });
-  const staleTokenFile = config.adminTokenGenerated
+  const staleTokenFile = config.adminTokenFromFile
     ? null
     : staleAdminTokenFile(config.dataDir, config.adminToken);
   if (staleTokenFile) {
@@ -77,7 +81,21 @@ async function serve(flags: ConfigFlags): Promise<void> {
       stop('SIGTERM');
     });
   }
-  herald = await startHerald(config, { logger });
+  try {
+    herald = await startHerald(config, { logger });
+  } catch (error) {
+    if (config.adminTokenFromFile && adminTokenUnshown(config.dataDir, config.adminToken)) {
+      process.stderr.write(
+        `herald: the admin token generated in ${join(config.dataDir, ADMIN_TOKEN_FILE)} is not shown, as this start failed; the first start that serves shows it\n`,
+      );
+    }
+    throw error;
+  }
+  // Shown once listening, so that the token printed is one a server takes: a start that failed
+  // (a busy port) kept it unshown, and the next one shows it (UNSHOWN_ADMIN_TOKEN_FILE).
+  if (config.adminTokenFromFile && claimUnshownAdminToken(config.dataDir, config.adminToken)) {
+    announceGeneratedToken(config);
+  }
   if (stopping) void close(herald);
 }
 
