@@ -12,6 +12,11 @@ import { STORE_FAILURE_REASONS, storeFailureCounts } from './store/store-unavail
  */
 export type DeliveryOutcome = 'succeeded' | 'retrying' | 'failed' | 'parked';
 const DELIVERY_OUTCOMES: readonly DeliveryOutcome[] = ['succeeded', 'retrying', 'failed', 'parked'];
+/**
+ * The server-error statuses Herald answers (docs/api.md "Errors"): 500 a bug, 503 a store or a
+ * process that cannot take the request. Each route's series of them start at 0 (knowRoute).
+ */
+const SERVER_ERROR_STATUSES = [500, 503] as const;
 /** What a delivery disables an endpoint for (a manual disable is an API call, not counted here). */
 const DISABLED_REASONS = ['failures', 'gone'] as const;
 
@@ -29,6 +34,8 @@ export interface Metrics {
   recordClaim(durationMs: number, claimed: number): void;
   /** One request answered by this process's API or worker server (api/request-metrics.ts). */
   recordRequest(method: string, route: string, statusCode: number, seconds: number): void;
+  /** A route its server serves with `method`: its 5xx series start at 0 (api/request-metrics.ts). */
+  knowRoute(method: string, route: string): void;
   /** Events the store accepted through the events API (repeats left out) and the deliveries their fan-out created. */
   recordAccepted(events: number, deliveries: number): void;
   /** The registry, for tests and for adding process-specific metrics. */
@@ -251,6 +258,14 @@ export function createMetrics(options: CreateMetricsOptions): Metrics {
     recordRequest(method, route, statusCode, seconds) {
       httpRequests.inc({ method, route, status_code: statusCode });
       httpDuration.observe({ method, route }, seconds);
+    },
+    knowRoute(method, route) {
+      // Only the 5xx series, which the API-errors alert reads (operations.md): increase() then sees
+      // a route's first 500 or 503 after a restart, where a series born at 1 would be missed. Not
+      // every status a route may answer (that is the routes times a dozen statuses), nor the
+      // duration histogram (16 series a route): the first request of a route is lost to their
+      // rates, which no alert hinges on. Counting by 0 leaves a series already counting as it is.
+      for (const status of SERVER_ERROR_STATUSES) httpRequests.inc({ method, route, status_code: status }, 0);
     },
     recordAccepted(events, deliveries) {
       eventsAccepted.inc(events);

@@ -10,6 +10,8 @@ type FrameworkErrors = NonNullable<FastifyServerOptions['frameworkErrors']>;
 export interface RequestRecorder {
   /** `route` is a route pattern or UNMATCHED_ROUTE, never a raw URL; `seconds` from request to last byte. */
   recordRequest(method: string, route: string, statusCode: number, seconds: number): void;
+  /** The app serves `method` on `route` (its pattern): the series alerts watch start at 0. */
+  knowRoute?(method: string, route: string): void;
 }
 
 /**
@@ -22,8 +24,16 @@ export const UNMATCHED_ROUTE = 'unmatched';
  * Adds the hook to `app` (before its routes are registered, so it covers them all). The label is the
  * pattern the router matched (`/api/v1/projects/:project/events`), so ids never reach it and the
  * series stay as few as the routes. A callback hook, not an async one: no promise per request.
+ * Each route the app registers afterwards is made known to the recorder, with its methods but HEAD
+ * (Fastify adds a HEAD route beside each GET one, which hardly anything calls).
  */
 export function recordRequests(app: FastifyInstance, recorder: RequestRecorder): void {
+  if (recorder.knowRoute) {
+    const know = recorder.knowRoute.bind(recorder);
+    app.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) if (method !== 'HEAD') know(method, route.url);
+    });
+  }
   app.addHook('onResponse', (request, reply, done) => {
     recorder.recordRequest(
       request.method,

@@ -160,6 +160,64 @@ describe('HTTP metrics of the API', () => {
   });
 });
 
+test("every route's 500 and 503 series are served at 0 from the start, under the label its requests get; HEAD routes and the histogram wait for a request", async () => {
+  // So that increase() sees a route's first 5xx after a restart (the API-errors alert, operations.md).
+  const metrics = createMetrics({
+    store: { backlog: (now) => api.store.backlog(now) },
+    processMetrics: false,
+  });
+  const api = await startApi({}, { metrics });
+  try {
+    const http = await listening(api.app);
+    const first = await http.scrape();
+    const requests = (text: string, method: string, route: string, status: string) =>
+      sample(text, 'herald_http_requests_total', { method, route, status_code: status });
+    const five = [...first.matchAll(/^herald_http_requests_total\{(.*status_code="5\d\d".*)\} (\S+)$/gm)];
+    for (const route of ['/api/v1/projects/:project/events', '/api/v1/projects/:project/events/batch']) {
+      for (const status of ['500', '503']) {
+        assert.match(
+          first,
+          new RegExp(
+            `^herald_http_requests_total\\{method="POST",route="${route}",status_code="${status}"\\} 0$`,
+            'm',
+          ),
+        );
+      }
+    }
+    assert.match(first, /^herald_http_requests_total\{method="GET",route="\/readyz",status_code="503"\} 0$/m);
+    assert.match(
+      first,
+      /^herald_http_requests_total\{method="DELETE",route="\/api\/v1\/projects\/:project\/endpoints\/:endpoint",status_code="500"\} 0$/m,
+    );
+    assert.ok(five.length >= 80, `a pair for each route and method: ${five.length}`);
+    assert.ok(
+      five.every((m) => m[2] === '0' && !m[1]!.includes('method="HEAD"')),
+      first,
+    );
+    assert.doesNotMatch(first, /herald_http_request_duration_seconds_count\{method="POST"/);
+
+    // A request's series sits beside them: the route pattern is the same label.
+    const p = (await http.call('POST', '/api/v1/projects', { name: 'labels' })).body;
+    assert.equal((await http.call('GET', `/api/v1/projects/${p.id}`)).status, 200);
+    const text = await http.scrape();
+    const lines = text
+      .split('\n')
+      .filter(
+        (l) =>
+          l.includes('route="/api/v1/projects/:project",') &&
+          l.startsWith('herald_http_requests_total{method="GET"'),
+      );
+    assert.deepEqual(
+      lines.map((l) => /status_code="(\d+)"/.exec(l)?.[1]).sort(),
+      ['200', '500', '503'],
+      text,
+    );
+    assert.equal(requests(text, 'GET', '/api/v1/projects/:project', '200'), 1);
+  } finally {
+    await api.close();
+  }
+});
+
 test("a worker's server counts its probes and scrapes, and its 404s as unmatched", async () => {
   const store = await openStore('sqlite::memory:');
   const config = loadConfig({ env: { HERALD_ADMIN_TOKEN: ADMIN } });
@@ -181,6 +239,12 @@ test("a worker's server counts its probes and scrapes, and its 404s as unmatched
       text,
     );
     assert.ok(!text.includes('prj_abc'));
+    // Its routes' 5xx series are there before one is answered.
+    assert.equal(
+      sample(text, 'herald_http_requests_total', { method: 'GET', route: '/readyz', status_code: '503' }),
+      0,
+    );
+    assert.match(text, /^herald_http_requests_total\{method="GET",route="\/readyz",status_code="503"\} 0$/m);
   } finally {
     await app.close();
     await store.close();
