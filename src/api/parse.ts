@@ -21,7 +21,7 @@ export function parseTime(field: string, value: string | number | undefined): nu
   if (typeof value === 'number' || /^\d{1,16}$/.test(value)) ms = Number(value);
   // Date.parse alone accepts "March 7" and friends; only ISO-8601 is promised.
   else if (ISO_8601.test(value)) {
-    const impossible = impossibleDate(value) ?? impossibleHour(value);
+    const impossible = impossibleDate(value) ?? impossibleHour(value) ?? missingOffset(value);
     if (impossible) throw invalid(field, impossible);
     ms = Date.parse(value);
   }
@@ -77,6 +77,17 @@ function impossibleHour(value: string): string | null {
   const hour = value.slice(11, 13);
   return Number(hour) > 23
     ? `has no hour ${hour} (hours are 00 to 23, as in RFC 3339: midnight is T00:00 of the next day)`
+    : null;
+}
+
+/**
+ * Why a time of day without an offset (`2026-01-01T10:00`) is refused; null for one with `Z` or
+ * `±hh:mm`, or a date alone (its midnight UTC). Date.parse reads such a time in the server's own
+ * time zone, which the caller does not know and which differs between the servers of one install.
+ */
+function missingOffset(value: string): string | null {
+  return value.length > 10 && !/(Z|[+-]\d{2}:?\d{2})$/.test(value)
+    ? `has no UTC offset: end it with Z for UTC or with ±hh:mm (${value}Z), as RFC 3339 asks`
     : null;
 }
 

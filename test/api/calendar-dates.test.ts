@@ -115,4 +115,41 @@ describe('calendar dates in since and until', () => {
     );
     assert.match(error.message, /^querystring\.since: has no hour 25 /);
   });
+
+  test("a time of day without a UTC offset is 400 naming the field, not read in the server's time zone", async () => {
+    // Date.parse reads 2026-01-01T10:00 in the server's zone, which the caller cannot know.
+    const events = `/api/v1/projects/${p.id}/events`;
+    for (const [name, value] of [
+      ['since', '2026-01-01T10:00'],
+      ['until', '2026-01-01T10:00:00'],
+      ['since', '2026-01-01T10:00:00.250'],
+    ] as const) {
+      const error = assertError(
+        await api.call('GET', `${events}?${name}=${value}`),
+        400,
+        'HERALD_ERR_VALIDATION',
+        `querystring.${name}`,
+      );
+      assert.equal(
+        error.message,
+        `querystring.${name}: has no UTC offset: end it with Z for UTC or with ±hh:mm (${value}Z), as RFC 3339 asks`,
+      );
+    }
+    assertError(
+      await api.call('POST', `${ep}/recover`, { since: '2026-01-01T10:00' }),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'body.since',
+    );
+    // With an offset, in either form, or a date alone (its midnight UTC), the time is taken.
+    for (const value of [
+      '2026-01-01T10:00Z',
+      '2026-01-01T10:00:00%2B01:00',
+      '2026-01-01T10:00-0130',
+      '2026-01-01',
+    ]) {
+      const r = await api.call('GET', `${events}?since=${value}`);
+      assert.equal(r.status, 200, `${value}: ${JSON.stringify(r.body)}`);
+    }
+  });
 });
