@@ -2756,6 +2756,74 @@ export function defineStoreSuite(
       assert.equal(flat[0]?.projectId, project.id);
     });
 
+    withStore(
+      'getDelivery reads one delivery as its event lists it, at every step; null when not there',
+      async (store) => {
+        // GET …/deliveries/:delivery answers it in place of its event's whole list: both must agree.
+        const { project } = await projectWithEndpoints(store, 2);
+        const [acc] = await store.acceptEvents(
+          project.id,
+          [eventInput('a', { callbackUrl: 'http://127.0.0.1:9/callback' })],
+          T0,
+        );
+        assert.ok(acc);
+        assert.equal(acc.deliveries.length, 3);
+        const target = acc.deliveries[0]!;
+        /** Every delivery of the event read one by one equals the event's own list. */
+        const agrees = async (step: string) => {
+          const listed = (await store.getEvent(project.id, acc.event.id))!.deliveries;
+          const alone = await Promise.all(listed.map((d) => store.getDelivery(project.id, d.id)));
+          assert.deepEqual(alone, listed, step);
+          return (await store.getDelivery(project.id, target.id))!;
+        };
+        const fresh = await agrees('accepted');
+        assert.equal(fresh.status, 'pending');
+        assert.equal(fresh.attempts, 0);
+        assert.equal(fresh.eventId, acc.event.id);
+        assert.equal(fresh.projectId, project.id);
+        assert.equal(fresh.nextAttemptAt, T0);
+        assert.equal(fresh.leasedUntil, null);
+
+        const claims = await store.claimDueDeliveries({
+          limit: 10,
+          leaseMs: 60 * SECOND,
+          now: T0,
+          workerId: 'w1',
+        });
+        const claim = claims.find((c) => c.delivery.id === target.id);
+        assert.ok(claim);
+        const held = await agrees('claimed');
+        assert.equal(held.leasedUntil, T0 + 60 * SECOND, 'an attempt is in flight until its lease ends');
+
+        const rec = attemptRecord(claim.delivery, claim.event, {
+          outcome: 'failed',
+          startedAt: T0 + 1,
+          nextAttemptAt: T0 + 5 * SECOND,
+        });
+        await store.recordAttempts([rec], { now: T0 + 2, failureThreshold: 10 });
+        const retrying = await agrees('recorded');
+        assert.deepEqual(
+          [
+            retrying.status,
+            retrying.attempts,
+            retrying.nextAttemptAt,
+            retrying.lastAttemptAt,
+            retrying.leasedUntil,
+          ],
+          ['pending', 1, T0 + 5 * SECOND, T0 + 1, null],
+        );
+
+        assert.equal(await store.getDelivery(project.id, 'dlv_01xxxxxxxxxxxxxxxxxxxxxxxx'), null);
+        assert.equal(
+          await store.getDelivery(project.id, acc.event.id),
+          null,
+          'an event id is not a delivery id',
+        );
+        const other = await store.createProject({ name: 'other' }, T0);
+        assert.equal(await store.getDelivery(other.id, target.id), null, 'another project does not see it');
+      },
+    );
+
     withStore('cross-project isolation: another project sees nothing of this one', async (store) => {
       const { project, endpoints } = await projectWithEndpoints(store, 1);
       const ep = endpoints[0]!;
