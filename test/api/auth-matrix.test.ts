@@ -166,6 +166,11 @@ const TABLE: Record<string, Entry> = {
     ok: 200,
     path: async (t) => `${P(t)}/events/${(await t.event()).id}/attempts`,
   },
+  'GET /api/v1/projects/:project/deliveries/:delivery': {
+    access: 'customer',
+    ok: 200,
+    path: async (t) => `${P(t)}/deliveries/${(await t.event()).deliveryId}`,
+  },
   'POST /api/v1/projects/:project/deliveries/:delivery/retry': {
     access: 'customer',
     ok: 202,
@@ -241,8 +246,13 @@ describe('authorization matrix', () => {
           eventTypes: [EXAMPLE_TYPE],
         })
       ).id as string;
+    // One endpoint for every event of the target to go to, made with its first event: an endpoint
+    // per event made each event fan out to all before it, and a project's pending deliveries grow
+    // with the square of the entries (past the 1,000 attempt() claims, so its event went unclaimed).
+    let receiving: Promise<string> | null = null;
     const event = async () => {
-      await endpoint();
+      receiving ??= endpoint();
+      await receiving;
       const e = await admin('POST', `${base}/events`, { type: EXAMPLE_TYPE, payload: { n: 1 } });
       return { id: e.id as string, deliveryId: e.deliveries[0].id as string };
     };

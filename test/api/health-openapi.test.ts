@@ -36,6 +36,7 @@ const ROUTES: [string, string][] = [
   ['get', '/api/v1/projects/{project}/events'],
   ['get', '/api/v1/projects/{project}/events/{event}'],
   ['get', '/api/v1/projects/{project}/events/{event}/attempts'],
+  ['get', '/api/v1/projects/{project}/deliveries/{delivery}'],
   ['post', '/api/v1/projects/{project}/deliveries/{delivery}/retry'],
   ['get', '/api/v1/projects/{project}/attempts/{attempt}'],
   ['get', '/api/v1/projects/{project}/operational-events'],

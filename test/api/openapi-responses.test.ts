@@ -300,6 +300,12 @@ describe('the OpenAPI document describes every answer', () => {
     dispatcher = null;
     const outcomes = Object.fromEntries(settled.deliveries.map((d: Body) => [d.endpointId, d.status]));
     assert.deepEqual(outcomes, { [good.id]: 'succeeded', [bad.id]: 'failed', [dead.id]: 'failed' });
+    const DLV = '/api/v1/projects/{project}/deliveries/{delivery}';
+    for (const delivery of settled.deliveries) {
+      assert.deepEqual(await call('GET', DLV, 200, { params: { ...p, delivery: delivery.id } }), delivery);
+    }
+    await call('GET', DLV, 404, { params: { ...p, delivery: 'dlv_nope' } });
+    await call('GET', DLV, 400, { params: { ...p, delivery: 'dlv\u0000' } });
 
     // History.
     const attempts = await call('GET', `${EV}/{event}/attempts`, 200, { params: { ...p, event: sent.id } });

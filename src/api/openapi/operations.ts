@@ -192,6 +192,11 @@ export const OPERATIONS: Record<string, OperationResponses> = {
     body: 'AttemptPage',
     description: 'A page of the event’s attempts, newest first',
   },
+  [`get ${P}/deliveries/{delivery}`]: {
+    status: 200,
+    body: 'Delivery',
+    description: 'The delivery, as its event lists it: status, attempts so far, next attempt, in flight',
+  },
   [`post ${P}/deliveries/{delivery}/retry`]: {
     status: 202,
     body: 'Delivery',

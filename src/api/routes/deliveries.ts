@@ -5,9 +5,28 @@ import { idParams } from '../schemas.ts';
 import { deliveryJson } from '../serialize.ts';
 import type { RouteContext } from './context.ts';
 
-/** POST …/deliveries/:delivery/retry: one delivery, due now. */
+/** GET …/deliveries/:delivery: one delivery's state; POST …/deliveries/:delivery/retry: due now. */
 export function deliveryRoutes(app: FastifyInstance, ctx: RouteContext) {
   const { store } = ctx;
+
+  // What GET …/events/:event lists for each of its deliveries, for one of them: a screen waiting on
+  // one attempt reads this row, not an event that may have fanned out to thousands of endpoints.
+  app.get<{ Params: { project: string; delivery: string } }>(
+    '/api/v1/projects/:project/deliveries/:delivery',
+    {
+      schema: {
+        tags: ['deliveries'],
+        summary: 'Get one delivery: its status, attempts so far, next attempt, and whether one is in flight',
+        params: idParams('project', 'delivery'),
+      },
+    },
+    async (request) => {
+      const project = await projectFor(store, request, request.params.project);
+      const delivery = await store.getDelivery(project.id, request.params.delivery);
+      if (!delivery) throw new NotFoundError('delivery');
+      return deliveryJson(delivery);
+    },
+  );
 
   app.post<{ Params: { project: string; delivery: string } }>(
     '/api/v1/projects/:project/deliveries/:delivery/retry',
