@@ -425,6 +425,47 @@ describe('herald CLI against a running Herald', () => {
     assert.equal(attempts.stdout.trim().split('\n').length, 2);
   });
 
+  test('deliveries get prints one delivery as JSON, as events get lists it (--json the same); an unknown one, or another project’s, exits 1 with 404', async () => {
+    const project = await client.createProject({ name: 'cli-delivery-get' });
+    await client.createEndpoint(project.id, { url: `${sink.url}/delivery-get`, eventTypes: ['cli.get'] });
+    const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
+    const event = await client.sendEvent(project.id, { type: 'cli.get', payload: {} });
+    const id = event.deliveries[0]!.id;
+    // The sink answers 200: once delivered, the delivery stays as it is for both reads.
+    let listed = event.deliveries[0]!;
+    for (let i = 0; i < 100 && listed.status !== 'succeeded'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      listed = (await client.getEvent(project.id, event.id)).deliveries[0]!;
+    }
+    assert.equal(listed.status, 'succeeded');
+    for (const extra of [[], ['--json']]) {
+      const got = await herald(['deliveries', 'get', id, ...conn, ...extra]);
+      assert.equal(got.code, 0, got.stderr);
+      assert.equal(got.stderr, '');
+      assert.deepEqual(JSON.parse(got.stdout), listed);
+    }
+
+    const missing = await herald(['deliveries', 'get', 'dlv_missing', ...conn]);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stdout, '');
+    assert.match(missing.stderr, /404 HERALD_ERR_NOT_FOUND.*delivery not found/);
+    // Another project's key: the same 404, nothing that says the delivery exists elsewhere.
+    const other = await client.createProject({ name: 'cli-delivery-get-other' });
+    const otherKey = (await client.createApiKey(other.id, 'cli')).key;
+    const theirs = await herald([
+      'deliveries',
+      'get',
+      id,
+      '--url',
+      server.url,
+      '--token',
+      otherKey,
+      '--project',
+      other.id,
+    ]);
+    assert.deepEqual([theirs.code, theirs.stderr], [missing.code, missing.stderr]);
+  });
+
   test('deliveries retry: a delivery of a disabled endpoint is refused with how to enable it; the help says so', async () => {
     const project = await client.createProject({ name: 'cli-retry-disabled' });
     const endpoint = await client.createEndpoint(project.id, { url: `${sink.url}/retry-disabled` });

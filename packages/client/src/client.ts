@@ -178,6 +178,14 @@ export class HeraldClient {
     return this.request('GET', `/projects/${seg(project)}/attempts/${seg(attempt)}`, { expect: WITH_ID });
   }
 
+  /**
+   * One delivery as its event lists it (status, attempts so far, nextAttemptAt, inFlight), without
+   * reading the event's other deliveries: poll this, not `getEvent`, to follow one.
+   */
+  getDelivery(project: string, delivery: string): Promise<DeliveryState> {
+    return this.request('GET', `/projects/${seg(project)}/deliveries/${seg(delivery)}`, { expect: WITH_ID });
+  }
+
   /** Makes a delivery due now (also a failed or parked one); answers the delivery. */
   retryDelivery(project: string, delivery: string): Promise<DeliveryState> {
     return this.request('POST', `/projects/${seg(project)}/deliveries/${seg(delivery)}/retry`, {

@@ -109,6 +109,11 @@ describe('@herald/client', () => {
     await assert.rejects(client.getEvent(project.id, 'evt_missing'), (error: unknown) => {
       return error instanceof HeraldApiError && error.status === 404 && error.code.length > 0;
     });
+    await assert.rejects(
+      client.getDelivery(project.id, 'dlv_missing'),
+      (error: unknown) =>
+        error instanceof HeraldApiError && error.status === 404 && error.code === 'HERALD_ERR_NOT_FOUND',
+    );
     const wrong = new HeraldClient({ url: herald.url, token: 'not-the-token-0123456789' });
     try {
       await assert.rejects(
@@ -260,10 +265,13 @@ describe('@herald/client', () => {
       'lastAttemptAt',
       'createdAt',
     ]);
+    // One delivery read alone is the event's entry for it, field for field.
+    assert.deepEqual(await client.getDelivery(project.id, sent.deliveryId), event.deliveries[0]);
     const retried = await client.retryDelivery(project.id, sent.deliveryId);
     assert.equal(retried.id, sent.deliveryId);
     assert.equal(retried.eventId, sent.eventId);
     assert.equal(retried.status, 'pending');
+    assert.deepEqual(await client.getDelivery(project.id, sent.deliveryId), retried);
   });
 });
 

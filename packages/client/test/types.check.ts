@@ -29,6 +29,8 @@ export async function typeChecks(client: HeraldClient, purchase: Purchase): Prom
 
   const delivery: DeliveryState = await client.retryDelivery('p', 'dlv_1');
   const eventId: string = delivery.eventId;
+  const read: DeliveryState = await client.getDelivery('p', 'dlv_1');
+  const inFlight: boolean = read.inFlight;
   const sent: TestSent = await client.testEndpoint('p', 'ep_1');
   const ids: [string, string, string] = [sent.eventId, sent.deliveryId, sent.eventType];
   const secrets: EndpointSecret[] = (await client.getEndpointSecret('p', 'ep_1')).secrets;
@@ -42,5 +44,5 @@ export async function typeChecks(client: HeraldClient, purchase: Purchase): Prom
   await client.revokePortalLinks('p');
   // @ts-expect-error: a secret is a string, not a number.
   const wrong: number = secrets[0]?.secret ?? 0;
-  void [eventId, ids, expires, keys, ops, link, wrong];
+  void [eventId, inFlight, ids, expires, keys, ops, link, wrong];
 }

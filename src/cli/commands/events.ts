@@ -1,4 +1,4 @@
-/** `herald events send|list|get` and `herald deliveries retry`: events through a running Herald's API. */
+/** `herald events send|list|get` and `herald deliveries get|retry`: events through a running Herald's API. */
 import {
   type Attempt,
   type EventInput,
@@ -177,7 +177,21 @@ export function eventsCommand(): Command {
 }
 
 export function deliveriesCommand(): Command {
-  const deliveries = new Command('deliveries').description('act on deliveries (through the API)');
+  const deliveries = new Command('deliveries').description('read and act on deliveries (through the API)');
+  withConnectionFlags(
+    deliveries
+      .command('get')
+      .description(
+        'one delivery: its status, attempts so far, next attempt and whether one is in flight (without the rest of its event)',
+      )
+      .argument('<delivery>', 'delivery id')
+      .addOption(projectFlag())
+      .option('--json', 'print it as JSON (what it prints anyway; taken as by the other commands)'),
+  ).action(
+    apiAction<ConnectionFlags & { project: string }>(async (client, flags, [id]) => {
+      printJson(await client.getDelivery(flags.project, id));
+    }),
+  );
   withConnectionFlags(
     deliveries
       .command('retry')
