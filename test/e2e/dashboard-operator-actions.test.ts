@@ -266,6 +266,11 @@ describe('dashboard operator actions (browser)', { timeout: 120_000 }, () => {
       });
 
       const attemptPage = await operatorPage();
+      // What the attempt page reads while it waits: the delivery alone, never its whole event.
+      const reads: string[] = [];
+      attemptPage.on('request', (r) => {
+        if (r.method() === 'GET') reads.push(new URL(r.url()).pathname);
+      });
       await attemptPage.goto(
         `${herald.url}/ui/projects/${projectId}/endpoints/${endpointId}/attempts/${attemptId}`,
       );
@@ -283,6 +288,13 @@ describe('dashboard operator actions (browser)', { timeout: 120_000 }, () => {
         .getByText('An attempt of this delivery is being sent now')
         .waitFor({ state: 'detached' });
       assert.equal(await resend.isEnabled(), true);
+      const deliveryReads = reads.filter((path) => path === `${p}/deliveries/${deliveryId}`);
+      assert.ok(deliveryReads.length >= 2, `read again while in flight: ${reads.join(', ')}`);
+      assert.deepEqual(
+        reads.filter((path) => path.includes('/events/')),
+        [],
+        'the attempt page does not read the event',
+      );
       assert.deepEqual(problems, []);
     } finally {
       await receiver.close();
@@ -298,8 +310,10 @@ describe('dashboard operator actions (browser)', { timeout: 120_000 }, () => {
       const eventPage = await operatorPage();
       await eventPage.goto(`${herald.url}/ui/projects/${projectId}/events/${busy.eventId}`);
       const attemptPage = await operatorPage();
-      // Its delivery's state comes with its event: read before the retry below makes it stale.
-      const stateRead = attemptPage.waitForResponse((r) => r.url().endsWith(`/events/${busy.eventId}`));
+      // Its delivery's state: read before the retry below makes it stale.
+      const stateRead = attemptPage.waitForResponse((r) =>
+        r.url().endsWith(`/deliveries/${busy.deliveryId}`),
+      );
       await attemptPage.goto(
         `${herald.url}/ui/projects/${projectId}/endpoints/${busy.endpointId}/attempts/${busy.attemptId}`,
       );

@@ -8,6 +8,7 @@ import type {
   Attempt,
   CreatedApiKey,
   DeliverySettings,
+  DeliverySummary,
   Endpoint,
   EndpointInput,
   EventType,
@@ -108,6 +109,8 @@ export interface HeraldClient {
     endpoint: string,
     query: { since: string; until: string; bucket: StatsBucketSize },
   ): Promise<StatsBucket[]>;
+  /** One delivery's state, as its event lists it, without the event's other deliveries. */
+  getDelivery(project: string, delivery: string): Promise<DeliverySummary>;
   retryDelivery(project: string, delivery: string): Promise<void>;
 
   listEvents(
@@ -227,6 +230,8 @@ export function createClient(token: string, onUnauthorized: (error: ApiError) =>
       );
       return Array.isArray(result) ? result : result.data;
     },
+    getDelivery: (project, delivery) =>
+      call('GET', `${p(project)}/deliveries/${encodeURIComponent(delivery)}`),
     retryDelivery: async (project, delivery) => {
       await call('POST', `${p(project)}/deliveries/${encodeURIComponent(delivery)}/retry`, {});
     },

@@ -26,14 +26,13 @@ export function AttemptDetail({ endpointId, attemptId }: { endpointId: string; a
     if (endpoint.data) rememberEndpoint(client, project.id, endpoint.data);
   }, [client, project.id, endpoint.data]);
   // Nor while an attempt of its delivery is out (the API refuses, 409): the delivery's state is
-  // read from its event (no route reads one delivery), again and again until that attempt is recorded.
-  const eventId = attempt.data?.eventId;
+  // read, again and again until that attempt is recorded. The delivery alone, not its event: an
+  // event fanned out to thousands of endpoints lists thousands of deliveries, every 2 s.
   const deliveryId = attempt.data?.deliveryId;
-  const delivery = useAsync(async () => {
-    if (!eventId) return undefined;
-    const read = await client.getEvent(project.id, eventId);
-    return read.deliveries?.find((d) => d.id === deliveryId);
-  }, [client, project.id, eventId, deliveryId]);
+  const delivery = useAsync(
+    async () => (deliveryId ? client.getDelivery(project.id, deliveryId) : undefined),
+    [client, project.id, deliveryId],
+  );
   useRefreshWhile(Boolean(delivery.data?.inFlight), delivery.reload, IN_FLIGHT_REFRESH_MS, delivery.data);
   const [enabling, setEnabling] = useState<{ busy: boolean; error: string | null }>({
     busy: false,
