@@ -148,7 +148,7 @@ export class HeraldClient {
         });
       } catch (error) {
         const size = smallerBatch(error, batch.count);
-        if (size === null) throw error;
+        if (size === null) throw inBatchAt(error, batch.first);
         const parts = batchBodies(inBatch, size, this.#maxBodyBytes);
         for (const part of parts.reverse()) pending.push({ ...part, first: batch.first + part.first });
         continue;
@@ -388,6 +388,19 @@ const SECRETS: AnswerShape = { object: { secret: 'string', secrets: 'array' } };
  * (the error stands). Events fan out unevenly, so a smaller batch may be refused again and split
  * again.
  */
+/**
+ * `error`, for a batch that started at the caller's event `first`: a refusal says how many events
+ * were stored before it and, when it names an event of the batch, which of the caller's it is.
+ */
+function inBatchAt(error: unknown, first: number): unknown {
+  if (!(error instanceof HeraldApiError)) return error;
+  error.stored = first;
+  const field = (error.details as { field?: unknown } | undefined)?.field;
+  const named = typeof field === 'string' ? /^body\.events\.(\d+)(\.|$)/.exec(field) : null;
+  if (named) error.eventIndex = first + Number(named[1]);
+  return error;
+}
+
 function smallerBatch(error: unknown, count: number): number | null {
   if (!(error instanceof HeraldApiError) || error.status !== 413) return null;
   if (error.code !== 'HERALD_ERR_TOO_MANY_DELIVERIES' || count <= 1) return null;

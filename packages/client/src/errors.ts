@@ -4,6 +4,16 @@ export class HeraldApiError extends Error {
   /** Herald's error code, e.g. `HERALD_ERR_VALIDATION`, `HERALD_ERR_NOT_FOUND` (`http_<status>` when the body had none). */
   readonly code: string;
   readonly details: unknown;
+  /**
+   * Set by `sendEvents` only: how many of its events, the first ones, were stored before the batch
+   * this answer refused (nothing of that batch, nor of any after it, was stored or sent).
+   */
+  stored?: number;
+  /**
+   * Set by `sendEvents` only, when the answer names one event (`details.field` `body.events.N…`,
+   * N counted within its batch): that event's index in the list given to `sendEvents`.
+   */
+  eventIndex?: number;
   constructor(status: number, code: string, message: string, details?: unknown) {
     super(`${status} ${code}: ${message}`);
     this.name = 'HeraldApiError';

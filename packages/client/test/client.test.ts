@@ -70,6 +70,33 @@ describe('@herald/client', () => {
     assert.equal(new Set(all).size, 6);
   });
 
+  test('a batch sendEvents had refused says how many events were stored before it and which event it names', async () => {
+    const project = await client.createProject({ name: 'refused batch' });
+    const events = (bad: number, type: string) =>
+      Array.from({ length: 5 }, (_, n) => ({ type: n === bad ? type : 'player.paid', payload: { n } }));
+    // Batches of 2: events 0-1 stored, the batch of 2-3 refused for event 3, event 4 never sent.
+    await assert.rejects(client.sendEvents(project.id, events(3, 'order.*')), (error: unknown) => {
+      assert.ok(error instanceof HeraldApiError, String(error));
+      assert.equal(error.status, 400);
+      assert.equal((error.details as { field: string }).field, 'body.events.1.type');
+      assert.deepEqual([error.stored, error.eventIndex], [2, 3]);
+      return true;
+    });
+    assert.equal((await client.listEvents(project.id)).data.length, 2);
+    // A field of the schema's own checks (a type too long) is named the same way.
+    await assert.rejects(client.sendEvents(project.id, events(4, 'x'.repeat(300))), (error: unknown) => {
+      assert.ok(error instanceof HeraldApiError, String(error));
+      assert.deepEqual([error.status, error.stored, error.eventIndex], [400, 4, 4]);
+      return true;
+    });
+    // An error of another call carries neither.
+    await assert.rejects(client.getEvent(project.id, 'evt_missing'), (error: unknown) => {
+      assert.ok(error instanceof HeraldApiError);
+      assert.deepEqual([error.stored, error.eventIndex], [undefined, undefined]);
+      return true;
+    });
+  });
+
   test('sendEvents splits batches to fit the body limit: 1,000 events of 1 KiB are over 1 MiB', async () => {
     const project = await client.createProject({ name: 'big batches' });
     const pad = 'é'.repeat(512); // 1 KiB in UTF-8: bytes, not characters, count
