@@ -92,6 +92,44 @@ export function endpointSettingValues(
   ];
 }
 
+/** The Endpoint field of each of ENDPOINT_SETTING_COLUMNS, in its order. */
+const ENDPOINT_SETTING_FIELDS = [
+  'url',
+  'name',
+  'description',
+  'eventTypes',
+  'method',
+  'headers',
+  'dev',
+  'timeoutMs',
+  'envelope',
+  'signature',
+  'rateLimit',
+  'retrySchedule',
+] as const;
+type EndpointSettings = Parameters<typeof endpointSettingValues>[0];
+
+/**
+ * The settings a patch names, as columns and their values (as endpointSettingValues writes them):
+ * a write of only those, rather than of every setting of a row read first.
+ */
+export function endpointSettingPatch(
+  patch: Partial<EndpointSettings>,
+  bool: (value: boolean) => boolean | number,
+): { columns: string[]; values: unknown[] } {
+  const names = ENDPOINT_SETTING_COLUMNS.split(', ');
+  // The values of the settings the patch leaves out are computed from undefined and dropped.
+  const all = endpointSettingValues(patch as EndpointSettings, bool);
+  const columns: string[] = [];
+  const values: unknown[] = [];
+  ENDPOINT_SETTING_FIELDS.forEach((field, i) => {
+    if (!Object.hasOwn(patch, field)) return;
+    columns.push(names[i]!);
+    values.push(all[i]);
+  });
+  return { columns, values };
+}
+
 /** How a backend hands over JSON and boolean columns. */
 export interface ColumnDecoders {
   json: <T = Json>(value: unknown) => T;

@@ -8,9 +8,9 @@ import { rateLimitLoosened } from '../../domain/gcra.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { Endpoint, Json, OperationalEvent } from '../../domain/types.ts';
 import { type LaterBatches, type ParkRest, parkBatch, type ResumeRest } from '../park-batch.ts';
-import { ENDPOINT_SETTING_COLUMNS, endpointSettingValues } from '../row-mapping.ts';
+import { ENDPOINT_SETTING_COLUMNS, endpointSettingPatch, endpointSettingValues } from '../row-mapping.ts';
 import { type EndpointPatch, MAX_VALID_SECRETS, type NewEndpoint } from '../store.ts';
-import { num, type Row } from './rows.ts';
+import { num, type Row, toEndpoint } from './rows.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -55,21 +55,42 @@ export async function createEndpointPostgres(
   return rows[0] as Row;
 }
 
-/** Writes every setting of `e` (status excepted: see enable/disable). */
-export async function updateEndpointPostgres(db: Queryable, e: Endpoint, now: number): Promise<void> {
-  await db.query(
-    `UPDATE endpoints SET (${ENDPOINT_SETTING_COLUMNS}, updated_at)
-       = ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-     WHERE project_id = $14 AND id = $15`,
-    [...endpointSettingValues(e, Boolean), now, e.projectId, e.id],
+/**
+ * Writes the settings `fields` names (status excepted: see enable/disable) and `updated_at`, the row
+ * locked FOR UPDATE first in the same statement (a subquery the UPDATE joins): one round trip for
+ * what was a locking read, then a write. Returns the row as written and the endpoint as it was
+ * (`before`: its status and rate limit decide what else a patch does), or null when there is none.
+ * The subquery sees the row as last committed (it waited for any writer holding it), so `before`
+ * is what this write replaces.
+ */
+export async function patchEndpointSettingsPostgres(
+  db: Queryable,
+  projectId: string,
+  endpointId: string,
+  fields: Omit<EndpointPatch, 'active'>,
+  now: number,
+): Promise<{ row: Row; before: Endpoint } | null> {
+  const { columns, values } = endpointSettingPatch(fields, Boolean);
+  const set = [...columns.map((c, i) => `${c} = $${i + 4}`), 'updated_at = $3'].join(', ');
+  const { rows } = await db.query(
+    `UPDATE endpoints e SET ${set}
+     FROM (SELECT project_id, id, status, rate_limit FROM endpoints WHERE project_id = $1 AND id = $2 FOR UPDATE) old
+     WHERE e.project_id = old.project_id AND e.id = old.id
+     RETURNING e.*, old.status AS old_status, old.rate_limit AS old_rate_limit`,
+    [projectId, endpointId, now, ...values],
   );
+  const row = rows[0] as Row | undefined;
+  if (!row) return null;
+  const { old_status, old_rate_limit, ...written } = row;
+  return { row: written, before: toEndpoint({ ...written, status: old_status, rate_limit: old_rate_limit }) };
 }
 
 /**
  * Deletes the endpoint and its secrets; its pending work can never be delivered and is closed as failed.
  * The endpoint's row is locked first, before any of its deliveries: a batch of attempt records
  * (attempt-records.ts) locks its endpoints, then moves their deliveries, and the other order
- * deadlocked with it.
+ * deadlocked with it. Then the rest in one statement, with a snapshot taken once the lock is held
+ * (so it sees what a writer the lock waited for committed), as the statements it replaces did.
  */
 export async function deleteEndpointPostgres(
   db: Queryable,
@@ -77,19 +98,20 @@ export async function deleteEndpointPostgres(
   endpointId: string,
 ): Promise<boolean> {
   await lockEndpointPostgres(db, projectId, endpointId, 'FOR UPDATE');
-  await db.query(
-    `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, leased_by = NULL
-     WHERE project_id = $1 AND endpoint_id = $2 AND status IN ('pending', 'parked')`,
-    [projectId, endpointId],
-  );
-  await db.query('DELETE FROM endpoint_secrets WHERE project_id = $1 AND endpoint_id = $2', [
-    projectId,
-    endpointId,
-  ]);
-  await deleteRateStatePostgres(db, projectId, endpointId);
   return (
-    (await changed(db, 'DELETE FROM endpoints WHERE project_id = $1 AND id = $2', [projectId, endpointId])) >
-    0
+    (await changed(
+      db,
+      `WITH closed AS (
+         UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, leased_by = NULL
+         WHERE project_id = $1 AND endpoint_id = $2 AND status IN ('pending', 'parked')
+       ), secrets AS (
+         DELETE FROM endpoint_secrets WHERE project_id = $1 AND endpoint_id = $2
+       ), rate AS (
+         DELETE FROM endpoint_rate_limits WHERE project_id = $1 AND endpoint_id = $2
+       )
+       DELETE FROM endpoints WHERE project_id = $1 AND id = $2`,
+      [projectId, endpointId],
+    )) > 0
   );
 }
 
@@ -455,40 +477,44 @@ export async function insertOperationalEventPostgres(
 }
 
 /**
- * Store.updateEndpoint's writes, on `cur` as read (and locked) in the caller's transaction: the
- * settings, then `active: false` disables (parking pending work), `active: true` enables. True
- * when deliveries became due (enabled, or released by a loosened rate limit). A disable's (an
- * enable's) deliveries past the first batch go to `later`, for the caller to park (resume) after the
- * commit (parkRestPostgres, resumeRestPostgres).
+ * Store.updateEndpoint's writes after the settings (patchEndpointSettingsPostgres), on `before`, the
+ * endpoint as that write found it (and locked) in the caller's transaction: `active: false`
+ * disables (parking pending work), `active: true` enables. `resumed` when deliveries became due
+ * (enabled, or released by a loosened rate limit); `statusChanged` when it disabled or enabled (the
+ * row written by the settings is then no longer the endpoint's). A disable's (an enable's)
+ * deliveries past the first batch go to `later`, for the caller to park (resume) after the commit
+ * (parkRestPostgres, resumeRestPostgres).
  */
 export async function applyEndpointPatchPostgres(
   c: Queryable,
-  cur: Endpoint,
+  before: Endpoint,
   patch: EndpointPatch,
   now: number,
   later: LaterBatches[],
-): Promise<boolean> {
-  const { projectId, id: endpointId } = cur;
+): Promise<{ resumed: boolean; statusChanged: boolean }> {
+  const { projectId, id: endpointId } = before;
   let resumed = false;
+  let statusChanged = false;
   const { active, ...fields } = patch;
-  await updateEndpointPostgres(c, { ...cur, ...fields }, now);
-  if (active === false && cur.status === 'active') {
+  if (active === false && before.status === 'active') {
     const off = await disableEndpointPostgres(c, projectId, endpointId, 'manual', now, parkBatch.rows);
     await recordEndpointDisabledPostgres(c, projectId, endpointId, { reason: 'manual', ...off }, now);
     if (off.rest) later.push({ projectId, endpointId, disabledAt: now });
+    statusChanged = true;
   }
-  if (active === true && cur.status === 'disabled') {
+  if (active === true && before.status === 'disabled') {
     const on = await enableEndpointPostgres(c, projectId, endpointId, now, parkBatch.rows);
     if (on.rest) later.push({ projectId, endpointId, enabledAt: now });
     resumed = true;
+    statusChanged = true;
   }
   // Deliveries the old limit put off are due now when it is removed or raised (store.ts).
   if (
     fields.rateLimit !== undefined &&
-    rateLimitLoosened(cur.rateLimit, fields.rateLimit) &&
+    rateLimitLoosened(before.rateLimit, fields.rateLimit) &&
     (await releaseRateDeferredPostgres(c, projectId, endpointId, now)) > 0
   )
     resumed = true;
   if (fields.rateLimit === null) await deleteRateStatePostgres(c, projectId, endpointId);
-  return resumed;
+  return { resumed, statusChanged };
 }

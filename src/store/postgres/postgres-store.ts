@@ -56,13 +56,14 @@ import {
   releaseClaimsPostgres,
   retryDeliveryPostgres,
 } from './due-deliveries.ts';
-import { endpointPostgres, endpointRowPostgres } from './endpoint-reads.ts';
+import { endpointPostgres } from './endpoint-reads.ts';
 import { resealSecretsPostgres, rotateSecretPostgres, validSecretsPostgres } from './endpoint-secrets.ts';
 import {
   applyEndpointPatchPostgres,
   createEndpointPostgres,
   deleteEndpointPostgres,
   enableEndpointPostgres,
+  patchEndpointSettingsPostgres,
 } from './endpoint-writes.ts';
 import { eventTypePostgres, upsertEventTypePostgres } from './event-types.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -257,15 +258,24 @@ export class PostgresStore implements Store {
   }
   async updateEndpoint(projectId: string, endpointId: string, patch: EndpointPatch, now: number) {
     await this.#writes.drain();
+    const { active, ...fields } = patch;
+    // Settings alone (neither `active` nor a rate limit, which may move deliveries): one statement
+    // that locks, writes and returns the row (endpoint-writes.ts), atomic without a transaction.
+    if (active === undefined && fields.rateLimit === undefined) {
+      const out = await patchEndpointSettingsPostgres(this.#pool, projectId, endpointId, fields, now);
+      return out ? toEndpoint(out.row) : null;
+    }
     let resumed = false;
     const later: LaterBatches[] = [];
     const updated = await this.#tx(async (c) => {
-      const row = await endpointRowPostgres(c, projectId, endpointId, true);
-      if (!row) return null;
+      const out = await patchEndpointSettingsPostgres(c, projectId, endpointId, fields, now);
+      if (!out) return null;
       later.length = 0;
-      resumed = await applyEndpointPatchPostgres(c, toEndpoint(row), patch, now, later); // endpoint-writes.ts
+      const applied = await applyEndpointPatchPostgres(c, out.before, patch, now, later); // endpoint-writes.ts
+      resumed = applied.resumed;
       if (resumed) await this.#notifyOthers(c);
-      return this.getEndpoint(projectId, endpointId, c);
+      // Disabled or enabled since the settings were written: read again.
+      return applied.statusChanged ? this.getEndpoint(projectId, endpointId, c) : toEndpoint(out.row);
     });
     if (resumed) this.#notifyLocal();
     this.#later.start(later);
