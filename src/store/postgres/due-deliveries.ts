@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { Backlog, ReleaseItem } from '../store.ts';
 import { lockEndpointPostgres } from './endpoint-writes.ts';
-import { num, type Row } from './rows.ts';
+import { byKey, num, type Row } from './rows.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -85,7 +85,9 @@ export async function recoverDeliveriesPostgres(
  * that takes them along): an enable either commits first (seen here: pending) or waits for this
  * transaction and then resumes what it parked.
  */
-export function releaseDeliveriesPostgres(c: Queryable, releases: ReleaseItem[]): Promise<number> {
+export function releaseDeliveriesPostgres(c: Queryable, unsorted: ReleaseItem[]): Promise<number> {
+  // In key order, as attempt records move deliveries (rows.ts byKey): locked in the unnest's order.
+  const releases = [...unsorted].sort((x, y) => byKey(x, y));
   return changed(
     c,
     `UPDATE deliveries d SET status = CASE WHEN v.status = 'parked' AND EXISTS (SELECT 1 FROM endpoints e

@@ -126,8 +126,9 @@ async function deleteRateStatePostgres(db: Queryable, projectId: string, endpoin
 /**
  * Locks the endpoint's row for the rest of the transaction. The lock order of every transaction that
  * writes an endpoint and its deliveries: endpoints first (several in (project_id, id) order), then
- * deliveries. Attempt records take FOR KEY SHARE, and FOR NO KEY UPDATE on the endpoints whose row
- * they change (attempt-records.ts); a delete takes FOR UPDATE.
+ * deliveries (several in key order too: rows.ts byKey, inKeyOrder below). Attempt records take FOR
+ * KEY SHARE, and FOR NO KEY UPDATE on the endpoints whose row they change (attempt-records.ts); a
+ * delete takes FOR UPDATE.
  */
 export async function lockEndpointPostgres(
   db: Queryable,
@@ -273,7 +274,10 @@ export async function parkedToResumePostgres(
   return (rows as Row[]).map((r) => String(r.id));
 }
 
-/** Those of `ids` still parked pending again, due at `now`. Returns how many. */
+/**
+ * Those of `ids` still parked pending again, due at `now`, locked in key order (inKeyOrder).
+ * Returns how many.
+ */
 async function resumeIdsPostgres(
   db: Queryable,
   projectId: string,
@@ -284,11 +288,25 @@ async function resumeIdsPostgres(
   if (ids.length === 0) return 0;
   return changed(
     db,
-    `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, leased_by = NULL, updated_at = $1
-     WHERE project_id = $2 AND id = ANY($4::text[]) AND endpoint_id = $3 AND status = 'parked'`,
+    `UPDATE deliveries d SET status = 'pending', next_attempt_at = $1, leased_by = NULL, updated_at = $1
+     FROM ${inKeyOrder("status = 'parked'")} x WHERE d.project_id = $2 AND d.id = x.id`,
     [now, projectId, endpointId, ids],
   );
 }
+
+/**
+ * Those of the endpoint's ($2, $3) deliveries in $4 that meet `condition`, locked in key order, as
+ * a subquery for an UPDATE to join: the order attempt records move deliveries in
+ * (attempt-records.ts rounds) and retention and a recover lock them in. An UPDATE by `id =
+ * ANY(…)` alone locks them in the order of whichever index its plan walks: due order on
+ * deliveries_endpoint, table order on a bitmap scan. In a scratch run a disable's park (due order)
+ * and another worker's late records of the deliveries it parked deadlocked in 4 rounds of 10, the
+ * records in the order they finished or sorted. The condition is checked again on a row a writer
+ * changed meanwhile, once it is locked.
+ */
+const inKeyOrder = (condition: string) => `(SELECT id FROM deliveries
+     WHERE project_id = $2 AND id = ANY($4::text[]) AND endpoint_id = $3 AND ${condition}
+     ORDER BY id FOR NO KEY UPDATE)`;
 
 /**
  * One later transaction of an enable (ResumeRest): the endpoint locked (endpoints before
@@ -408,7 +426,10 @@ export async function pendingToParkPostgres(
   return (rows as Row[]).map((r) => String(r.id));
 }
 
-/** Those of `ids` still pending and not in flight at `now` parked (one a claim took in between is left to it). */
+/**
+ * Those of `ids` still pending and not in flight at `now` parked (one a claim took in between is
+ * left to it), locked in key order (inKeyOrder).
+ */
 async function parkIdsPostgres(
   db: Queryable,
   projectId: string,
@@ -419,8 +440,8 @@ async function parkIdsPostgres(
   if (ids.length === 0) return 0;
   return changed(
     db,
-    `UPDATE deliveries SET status = 'parked', leased_by = NULL, updated_at = $1
-     WHERE project_id = $2 AND id = ANY($4::text[]) AND endpoint_id = $3 AND status = 'pending' AND ${NOT_IN_FLIGHT}`,
+    `UPDATE deliveries d SET status = 'parked', leased_by = NULL, updated_at = $1
+     FROM ${inKeyOrder(`status = 'pending' AND ${NOT_IN_FLIGHT}`)} x WHERE d.project_id = $2 AND d.id = x.id`,
     [now, projectId, endpointId, ids],
   );
 }
