@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { buildApp } from '../../src/api/build-app.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { withPostgres } from '../support/postgres.ts';
 import { countQueries } from '../support/query-counter.ts';
@@ -67,5 +69,43 @@ test('a delete is BEGIN, the endpoint locked, one statement for the rest, COMMIT
     assert.equal((await store.getDelivery(project.id, deliveryTo.get(gone!.id)!))?.status, 'failed');
     assert.equal((await store.getDelivery(project.id, deliveryTo.get(kept!.id)!))?.status, 'pending');
     assert.equal(await store.deleteEndpoint(project.id, gone!.id), false);
+  });
+});
+
+test('over HTTP: a settings PATCH is 3 round trips (the project, the endpoint, the write), a DELETE 5', async () => {
+  await withStore(async (store) => {
+    const admin = 'round-trips-admin-token-0123456789abcdef';
+    const app = buildApp({
+      store,
+      config: loadConfig({ env: { HERALD_ADMIN_TOKEN: admin, HERALD_ALLOW_NETWORKS: '127.0.0.0/8' } }),
+    });
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = app.server.address() as { port: number };
+      const { project, endpoints } = await projectWithEndpoints(store, 1);
+      const url = `http://127.0.0.1:${port}/api/v1/projects/${project.id}/endpoints/${endpoints[0]!.id}`;
+      const send = async (method: string, body?: unknown) => {
+        const r = await fetch(url, {
+          method,
+          headers: {
+            authorization: `Bearer ${admin}`,
+            ...(body ? { 'content-type': 'application/json' } : {}),
+          },
+          ...(body ? { body: JSON.stringify(body) } : {}),
+        });
+        await r.arrayBuffer();
+        return r.status;
+      };
+      const patched = await countQueries(() => send('PATCH', { name: 'renamed' }));
+      assert.equal(patched.result, 200);
+      assert.equal(patched.queries.length, 3, patched.queries.join('\n'));
+      const deleted = await countQueries(() => send('DELETE'));
+      assert.equal(deleted.result, 204);
+      assert.equal(deleted.queries.length, 5, deleted.queries.join('\n'));
+      const again = await countQueries(() => send('DELETE'));
+      assert.equal(again.result, 404);
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -138,8 +138,11 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
     `${EP}/:endpoint`,
     { schema: { tags: ['endpoints'], summary: 'Delete an endpoint (its history is kept)', params } },
     async (request, reply) => {
-      const { project, endpoint } = await endpointFor(ctx, request, request.params);
-      await store.deleteEndpoint(project.id, endpoint.id);
+      const project = await projectFor(store, request, request.params.project);
+      // The store says whether there was one: no read of the endpoint first (a round trip).
+      if (!(await store.deleteEndpoint(project.id, request.params.endpoint))) {
+        throw new NotFoundError('endpoint');
+      }
       return reply.code(204).send();
     },
   );
