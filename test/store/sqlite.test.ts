@@ -758,4 +758,47 @@ describe('sqlite specifics', () => {
       db.close();
     });
   }
+
+  test('few endpoints, a left-out backlog the window holds whole: the window is read once per 2 s, the others claimed by the probes meanwhile', async () => {
+    // As with a hanging endpoint whose backlog is still under CLAIM_WINDOW rows: every claim read
+    // all of it (a table lookup per row) to find the others' few due rows, which the probes find.
+    const file = join(dir, 'window-whole', 'herald.db');
+    const store = await openStore(`sqlite:${file}`);
+    const { project, endpoints } = await projectWithEndpoints(store, 2);
+    const [busy, other] = [endpoints[0]!, endpoints[1]!];
+    await store.updateEndpoint(project.id, other.id, { eventTypes: ['other.thing'] }, T0);
+    await store.updateEndpoint(project.id, busy.id, { eventTypes: ['busy.thing'] }, T0);
+    await store.acceptEvents(
+      project.id,
+      Array.from({ length: 500 }, () => eventInput('busy.thing')),
+      T0,
+    );
+    const others = async (at: number) =>
+      (await store.acceptEvents(project.id, [eventInput('other.thing'), eventInput('other.thing')], at))
+        .flatMap((a) => a.deliveries.map((d) => d.id))
+        .sort();
+    const firstTwo = await others(T0 + 1);
+    const nextTwo = await others(T0 + 2);
+    await store.close();
+    const db = new DatabaseSync(file);
+    const leasedByW = () =>
+      Number(
+        (db.prepare("SELECT count(*) AS n FROM deliveries WHERE leased_by = 'w'").get() as { n: number }).n,
+      );
+    const probe: ProbeCursor = { from: 0 };
+    const claim = (now: number, limit: number) =>
+      claimDue(db, { limit, leaseMs: 60_000, now, workerId: 'w', excludeEndpointIds: [busy.id] }, probe)
+        .map((c) => c.delivery.id)
+        .sort();
+    const now = T0 + 1_000;
+    assert.deepEqual(claim(now, 2), firstTwo, 'the window: the oldest due of the others');
+    assert.equal(
+      (probe.skipWindow?.until ?? now) - now,
+      8 * WINDOW_SKIP_MS,
+      'the window held all that is due, yet is not read again for 2 s',
+    );
+    assert.deepEqual(claim(now + 10, 10), nextTwo, 'meanwhile the probes find the others');
+    assert.equal(leasedByW(), 4, 'nothing of the left-out endpoint leased');
+    db.close();
+  });
 });

@@ -118,11 +118,12 @@ function leaseOldestDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor): 
       o.now,
       CLAIM_WINDOW - rows.length,
     ) !== undefined;
-  if (beyondWindow && (few || rows.length === 0)) {
+  if (few || (beyondWindow && rows.length === 0)) {
     // With few endpoints the probes see all the window would: it is read again only to close rows
-    // of endpoints deleted meanwhile, every 2 s (each read costs a table lookup per row: 4-11 ms of
-    // the dispatcher's thread with a hanging endpoint's backlog in it). With more, after 250 ms,
-    // doubling to 2 s while reads in a row find nothing usable.
+    // of endpoints deleted meanwhile, every 2 s, whether or not it held all that is due (each read
+    // costs a table lookup per row: 4-11 ms of the dispatcher's thread with a hanging endpoint's
+    // backlog of fewer than CLAIM_WINDOW rows in it, read at every claim until session 29). With
+    // more, after 250 ms, doubling to 2 s while reads in a row find nothing usable.
     const empty = rows.length === 0 ? Math.min((probe.emptyWindows ?? 0) + 1, EMPTY_WINDOW_STEPS) : 0;
     probe.emptyWindows = empty;
     const steps = few ? EMPTY_WINDOW_STEPS : empty;
