@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { WINDOW_SKIP_MS } from '../../src/store/claim-limits.ts';
 import { FanOutCache } from '../../src/store/fan-out-cache.ts';
 import { openStore } from '../../src/store/open-store.ts';
@@ -639,30 +640,47 @@ describe('sqlite specifics', () => {
     const url = `sqlite:${join(dir, 'tokens-clock', 'h.db')}`;
     const store = await openStore(url);
     const { project, endpoints } = await projectWithEndpoints(store, 1);
-    const holder = new DatabaseSync(url.slice('sqlite:'.length));
-    holder.exec('BEGIN IMMEDIATE');
-    let readAt = 0;
-    const pending = store.takeRateTokens(
-      [{ projectId: project.id, endpointId: endpoints[0]!.id, want: 1, perSecond: 10, burst: 1 }],
-      () => {
-        readAt = performance.now();
-        return T0;
-      },
+    // The lock is held by another thread, as the API thread's accept commit would hold it, and let go
+    // 15 ms after the ask: past the group commit's MAX_DEFER_MS (25) of tries this thread then waits
+    // for it blocking, which a holder on this thread could never end (a loaded machine got there).
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const { DatabaseSync } = require('node:sqlite');
+       const holder = new DatabaseSync(workerData);
+       holder.exec('BEGIN IMMEDIATE');
+       parentPort.postMessage('locked');
+       parentPort.once('message', () => setTimeout(() => {
+         const held = performance.timeOrigin + performance.now(); // the lock is held until here
+         holder.exec('COMMIT');
+         holder.close();
+         parentPort.postMessage(held);
+       }, 15));`,
+      { eval: true, workerData: url.slice('sqlite:'.length) },
     );
-    // Under the group commit's MAX_DEFER_MS (25), after which it waits for the lock blocking.
-    await new Promise((resolve) => setTimeout(resolve, 15));
-    holder.exec('COMMIT');
-    const released = performance.now();
-    holder.close();
-    const tokens = await pending;
-    assert.equal(tokens.get(endpoints[0]!.id)?.granted, 1);
-    assert.ok(
-      readAt >= released,
-      `the clock was read ${Math.round(released - readAt)} ms before the lock was free`,
-    );
-    // Not `readAt - asked >= 15`: a timer counts from the event loop's cached time, which lags
-    // performance.now() on a busy machine, so it may end sooner by that clock (failed in CI).
-    await store.close();
+    const next = () =>
+      new Promise<unknown>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+    try {
+      assert.equal(await next(), 'locked');
+      let readAt = 0;
+      const heldUntil = next();
+      worker.postMessage('go');
+      const tokens = await store.takeRateTokens(
+        [{ projectId: project.id, endpointId: endpoints[0]!.id, want: 1, perSecond: 10, burst: 1 }],
+        () => {
+          readAt = performance.timeOrigin + performance.now();
+          return T0;
+        },
+      );
+      const held = Number(await heldUntil);
+      assert.equal(tokens.get(endpoints[0]!.id)?.granted, 1);
+      assert.ok(readAt >= held, `the clock was read ${Math.round(held - readAt)} ms while the lock was held`);
+    } finally {
+      await worker.terminate();
+      await store.close();
+    }
   });
 
   test('a claim waits for the write lock without blocking the thread, and takes the records waiting with it', async () => {
