@@ -112,6 +112,12 @@ export interface EventQuery extends PageQuery {
   until?: number;
 }
 
+/** A page of one event's deliveries (Store.listEventDeliveries): in id order, after the cursor. */
+export interface EventDeliveryQuery extends PageQuery {
+  /** Only the deliveries in this state. */
+  status?: DeliveryStatus;
+}
+
 export interface AttemptQuery extends PageQuery {
   endpointId?: string;
   eventId?: string;

@@ -7,7 +7,8 @@
  *   another project is simply "not found" (null / false / 0), never an error.
  * - Times are epoch milliseconds. `now` is passed in by the caller where it matters, so tests and
  *   the dispatcher agree on one clock.
- * - Lists are newest first (ids are time-sortable) except event types (by name); `cursor` is opaque.
+ * - Lists are newest first (ids are time-sortable) except event types (by name) and an event's
+ *   deliveries (oldest first, as getEvent lists them); `cursor` is opaque.
  * - Writes on the hot path (`acceptEvents`, `recordAttempts`) are group-committed: concurrent
  *   calls are gathered into one transaction, and each call resolves only once its rows are durable.
  */
@@ -32,6 +33,7 @@ import type {
   ClaimOptions,
   DispatchEndpoint,
   EndpointPatch,
+  EventDeliveryQuery,
   EventQuery,
   EventTypeInput,
   NewApiKey,
@@ -180,6 +182,17 @@ export interface Store {
     eventId: string,
   ): Promise<{ event: HeraldEvent; deliveries: Delivery[] } | null>;
   listEvents(projectId: string, query: EventQuery): Promise<Page<HeraldEvent>>;
+  /**
+   * A page of the event's deliveries in id order (the order getEvent lists them in, oldest first,
+   * unlike the other lists), after `cursor`; with `status`, only those in that state. Null when the
+   * project holds no such event. An event may have fanned out to 100,000 deliveries: a screen
+   * reads them a page at a time instead of the whole event.
+   */
+  listEventDeliveries(
+    projectId: string,
+    eventId: string,
+    query: EventDeliveryQuery,
+  ): Promise<Page<Delivery> | null>;
   getDelivery(projectId: string, deliveryId: string): Promise<Delivery | null>;
   /**
    * Makes one delivery (in any state) pending and due at `now`; `'in-flight'` (nothing changed)

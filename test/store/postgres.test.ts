@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import type { Endpoint, HeraldEvent } from '../../src/domain/types.ts';
+import { encodeCursor } from '../../src/store/cursor.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import {
   CLAIM_PLANNER_SETTINGS,
@@ -11,6 +12,7 @@ import {
   PROBE_ROUND_PICK,
 } from '../../src/store/postgres/claims.ts';
 import { EXPIRE_PAST_VALID_SQL_POSTGRES } from '../../src/store/postgres/endpoint-writes.ts';
+import { eventDeliveryPageQuery } from '../../src/store/postgres/event-deliveries.ts';
 import {
   ENDPOINT_STATS_SQL_POSTGRES,
   STATS_PLANNER_SETTINGS,
@@ -234,6 +236,40 @@ describe('postgres specifics', () => {
         assert.ok(read <= MAX_VALID_SECRETS, `a plan node read ${read} rows`);
       } finally {
         await client.query('ROLLBACK');
+      }
+    });
+  });
+
+  test("a page of an event's deliveries reads at most the event's rows, not the project's other deliveries", async () => {
+    await withStoreAndClient(async (_store, client) => {
+      // 200 events of 100 deliveries, then one of 5,000 whose ids come after all of them, analysed:
+      // walking the primary key (project_id, id) in id order and filtering on the event would read
+      // the 20,000 others before the first of its rows.
+      await client.query(
+        `INSERT INTO deliveries (project_id, id, event_id, endpoint_id, url, status, attempts, next_attempt_at, created_at, updated_at)
+         SELECT 'p', 'dlv_' || lpad(i::text, 26, '0'), CASE WHEN i > 20000 THEN 'evt_wide' ELSE 'evt_' || (i / 100) END,
+           'ep', 'http://127.0.0.1:9/x', CASE WHEN i % 7 = 0 THEN 'failed' ELSE 'pending' END, 0, $1::bigint, $1::bigint, $1::bigint
+         FROM generate_series(1, 25000) i`,
+        [T0],
+      );
+      await client.query('ANALYZE deliveries');
+      const middle = encodeCursor(`dlv_${String(22_500).padStart(26, '0')}`);
+      for (const [eventId, q, most] of [
+        ['evt_wide', { limit: 100 }, 5_000],
+        ['evt_wide', { limit: 100, cursor: middle }, 5_000],
+        ['evt_wide', { limit: 100, status: 'failed' as const }, 5_000],
+        ['evt_3', { limit: 100 }, 100],
+        ['evt_3', { limit: 10, cursor: encodeCursor(`dlv_${String(350).padStart(26, '0')}`) }, 100],
+      ] as const) {
+        const { sql, params } = eventDeliveryPageQuery('p', eventId, q);
+        const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
+        const plan = rows[0]['QUERY PLAN'][0].Plan;
+        const text = JSON.stringify(plan);
+        const label = `${eventId} ${JSON.stringify(q)}: ${text}`;
+        // deliveries_event, or from a cursor the primary key over the ids after it when the planner
+        // expects few: either reads at most the event's rows.
+        assert.doesNotMatch(text, /Seq Scan/, label);
+        assert.ok(mostRowsRead(plan) <= most, `${label}: a plan node read ${mostRowsRead(plan)} rows`);
       }
     });
   });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import { attemptRecord as outcomeRecord } from '../../src/delivery/attempt-outcome.ts';
 import { buildRequest } from '../../src/domain/build-request.ts';
-import type { Attempt, EndpointSecret } from '../../src/domain/types.ts';
+import type { Attempt, Delivery, EndpointSecret } from '../../src/domain/types.ts';
 import { WINDOW_SKIP_MS } from '../../src/store/claim-limits.ts';
 import { parkBatch } from '../../src/store/park-batch.ts';
 import { recoverBatch } from '../../src/store/recover-batch.ts';
@@ -2821,6 +2821,106 @@ export function defineStoreSuite(
         );
         const other = await store.createProject({ name: 'other' }, T0);
         assert.equal(await store.getDelivery(other.id, target.id), null, 'another project does not see it');
+      },
+    );
+
+    withStore(
+      "listEventDeliveries: pages cover the event's deliveries once each, in getEvent's order; status filters; null for another project's event",
+      async (store) => {
+        // GET …/events/:event/deliveries pages through what GET …/events/:event lists whole.
+        const { project, endpoints } = await projectWithEndpoints(store, 7);
+        const [acc] = await store.acceptEvents(
+          project.id,
+          [eventInput('a', { callbackUrl: 'http://127.0.0.1:9/callback' })],
+          T0,
+        );
+        assert.ok(acc);
+        // Deliveries of another event of the project, made after: never in this event's pages.
+        await store.acceptEvents(project.id, [eventInput('b')], T0 + 1);
+        const eventId = acc.event.id;
+        const listed = async () => (await store.getEvent(project.id, eventId))!.deliveries;
+        const pagesOf = (q: { limit: number; status?: Delivery['status'] }) =>
+          allPages(
+            async (cursor) => (await store.listEventDeliveries(project.id, eventId, { ...q, cursor }))!,
+          );
+
+        const all = await listed();
+        assert.equal(all.length, 8);
+        const pages = await pagesOf({ limit: 3 });
+        assert.deepEqual(
+          pages.map((p) => p.length),
+          [3, 3, 2],
+        );
+        assert.deepEqual(pages.flat(), all, 'every delivery once, in id order, as getEvent lists them');
+        const whole = await store.listEventDeliveries(project.id, eventId, { limit: 8 });
+        assert.deepEqual(whole, { data: all, nextCursor: null }, 'a page that holds the rest ends the list');
+
+        // One delivery of each settled state, the rest waiting for a retry.
+        const claims = await store.claimDueDeliveries({
+          limit: 100,
+          leaseMs: 60 * SECOND,
+          now: T0,
+          workerId: 'w1',
+        });
+        const ofEvent = claims.filter((c) => c.delivery.eventId === eventId);
+        assert.equal(ofEvent.length, 8);
+        const toEndpoints = ofEvent.filter((c) => c.delivery.endpointId !== null);
+        const [done, gaveUp, toPark] = toEndpoints.map((c) => c.delivery);
+        await store.recordAttempts(
+          ofEvent.map((c) =>
+            attemptRecord(c.delivery, c.event, {
+              outcome: c.delivery.id === done!.id ? 'succeeded' : 'failed',
+              startedAt: T0 + 1,
+              ...(c.delivery.id === gaveUp!.id ? { status: 'failed' as const } : {}),
+            }),
+          ),
+          { now: T0 + 2, failureThreshold: 10 },
+        );
+        const parkedEndpoint = endpoints.find((e) => e.id === toPark!.endpointId)!;
+        await store.updateEndpoint(project.id, parkedEndpoint.id, { active: false }, T0 + 3);
+
+        const now = await listed();
+        const expected = { succeeded: [done!.id], failed: [gaveUp!.id], parked: [toPark!.id] };
+        for (const [status, ids] of Object.entries(expected)) {
+          const only = await pagesOf({ limit: 2, status: status as Delivery['status'] });
+          assert.deepEqual(
+            only.flat(),
+            now.filter((d) => ids.includes(d.id)),
+            status,
+          );
+        }
+        const pending = await pagesOf({ limit: 2, status: 'pending' });
+        assert.deepEqual(
+          pending.map((p) => p.length),
+          [2, 2, 1],
+        );
+        assert.deepEqual(
+          pending.flat(),
+          now.filter((d) => d.status === 'pending'),
+          'pending, a page at a time',
+        );
+
+        // An event with no delivery is an empty page; an event the project does not hold, none.
+        const [quiet] = await store.acceptEvents(project.id, [eventInput('c', { test: true })], T0 + 4);
+        assert.equal(quiet!.deliveries.length, 0);
+        assert.deepEqual(await store.listEventDeliveries(project.id, quiet!.event.id, { limit: 10 }), {
+          data: [],
+          nextCursor: null,
+        });
+        assert.equal(
+          await store.listEventDeliveries(project.id, 'evt_01xxxxxxxxxxxxxxxxxxxxxxxx', { limit: 10 }),
+          null,
+        );
+        const other = await store.createProject({ name: 'other' }, T0);
+        assert.equal(
+          await store.listEventDeliveries(other.id, eventId, { limit: 10 }),
+          null,
+          'another project does not see it',
+        );
+        assert.equal(
+          await store.listEventDeliveries(other.id, eventId, { limit: 10, status: 'pending' }),
+          null,
+        );
       },
     );
 

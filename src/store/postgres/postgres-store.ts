@@ -20,6 +20,7 @@ import type {
   ClaimedDelivery,
   ClaimOptions,
   EndpointPatch,
+  EventDeliveryQuery,
   EventQuery,
   EventTypeInput,
   NewApiKey,
@@ -65,6 +66,7 @@ import {
   enableEndpointPostgres,
   patchEndpointSettingsPostgres,
 } from './endpoint-writes.ts';
+import { listEventDeliveriesPostgres } from './event-deliveries.ts';
 import { eventTypePostgres, upsertEventTypePostgres } from './event-types.ts';
 import { GroupCommit } from './group-commit.ts';
 import {
@@ -348,6 +350,9 @@ export class PostgresStore implements Store {
   }
   async listEvents(projectId: string, q: EventQuery): Promise<Page<HeraldEvent>> {
     return listEventsPostgres(this.#pool, projectId, q);
+  }
+  async listEventDeliveries(projectId: string, eventId: string, q: EventDeliveryQuery) {
+    return listEventDeliveriesPostgres(this.#pool, projectId, eventId, q); // event-deliveries.ts
   }
   async getDelivery(projectId: string, deliveryId: string) {
     const row = await this.#one('SELECT * FROM deliveries WHERE project_id = $1 AND id = $2', [

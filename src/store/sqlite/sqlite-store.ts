@@ -21,6 +21,7 @@ import type {
   ClaimedDelivery,
   ClaimOptions,
   EndpointPatch,
+  EventDeliveryQuery,
   EventQuery,
   EventTypeInput,
   NewApiKey,
@@ -73,6 +74,7 @@ import {
   insertEndpointSqlite,
   insertSecretSqlite,
 } from './endpoint-writes.ts';
+import { listEventDeliveriesSqlite } from './event-deliveries.ts';
 import { eventTypeSqlite, upsertEventTypeSqlite } from './event-types.ts';
 import { GroupCommit } from './group-commit.ts';
 import {
@@ -345,6 +347,9 @@ export class SqliteStore implements Store {
   }
   async listEvents(projectId: string, q: EventQuery): Promise<Page<HeraldEvent>> {
     return listEventsSqlite(this.#db, projectId, q);
+  }
+  async listEventDeliveries(projectId: string, eventId: string, q: EventDeliveryQuery) {
+    return listEventDeliveriesSqlite(this.#db, projectId, eventId, q); // event-deliveries.ts
   }
   async getDelivery(projectId: string, deliveryId: string) {
     const row = get(
