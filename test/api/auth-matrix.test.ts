@@ -161,6 +161,11 @@ const TABLE: Record<string, Entry> = {
     ok: 200,
     path: async (t) => `${P(t)}/events/${(await t.event()).id}`,
   },
+  'GET /api/v1/projects/:project/events/:event/deliveries': {
+    access: 'customer',
+    ok: 200,
+    path: async (t) => `${P(t)}/events/${(await t.event()).id}/deliveries`,
+  },
   'GET /api/v1/projects/:project/events/:event/attempts': {
     access: 'customer',
     ok: 200,

@@ -35,6 +35,7 @@ const ROUTES: [string, string][] = [
   ['post', '/api/v1/projects/{project}/events/batch'],
   ['get', '/api/v1/projects/{project}/events'],
   ['get', '/api/v1/projects/{project}/events/{event}'],
+  ['get', '/api/v1/projects/{project}/events/{event}/deliveries'],
   ['get', '/api/v1/projects/{project}/events/{event}/attempts'],
   ['get', '/api/v1/projects/{project}/deliveries/{delivery}'],
   ['post', '/api/v1/projects/{project}/deliveries/{delivery}/retry'],

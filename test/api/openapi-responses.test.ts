@@ -306,6 +306,17 @@ describe('the OpenAPI document describes every answer', () => {
     }
     await call('GET', DLV, 404, { params: { ...p, delivery: 'dlv_nope' } });
     await call('GET', DLV, 400, { params: { ...p, delivery: 'dlv\u0000' } });
+    const EVD = `${EV}/{event}/deliveries`;
+    const first = await call('GET', EVD, 200, { params: { ...p, event: sent.id }, query: 'limit=2' });
+    const rest = await call('GET', EVD, 200, {
+      params: { ...p, event: sent.id },
+      query: `limit=2&cursor=${first.nextCursor}`,
+    });
+    assert.deepEqual([...first.data, ...rest.data], settled.deliveries);
+    assert.equal(rest.nextCursor, null);
+    await call('GET', EVD, 200, { params: { ...p, event: sent.id }, query: 'status=failed' });
+    await call('GET', EVD, 400, { params: { ...p, event: sent.id }, query: 'status=done' });
+    await call('GET', EVD, 404, { params: { ...p, event: 'evt_nope' } });
 
     // History.
     const attempts = await call('GET', `${EV}/{event}/attempts`, 200, { params: { ...p, event: sent.id } });

@@ -267,6 +267,7 @@ export const COMPONENT_SCHEMAS = {
   EventWithDeliveries: object({ ...event, deliveries: arrayOf(ref('Delivery')) }),
   EventBatch: object({ data: described('In request order', arrayOf(ref('EventWithDeliveries'))) }),
   EventPage: page('Event'),
+  DeliveryPage: page('Delivery'),
   Attempt: object(attempt),
   AttemptPage: page('Attempt'),
   OperationalEvent: object({

@@ -187,6 +187,12 @@ export const OPERATIONS: Record<string, OperationResponses> = {
     body: 'EventWithDeliveries',
     description: 'The event with each delivery’s status',
   },
+  [`get ${P}/events/{event}/deliveries`]: {
+    status: 200,
+    body: 'DeliveryPage',
+    description:
+      'A page of the event’s deliveries in id order (as the event lists them), optionally in one status',
+  },
   [`get ${P}/events/{event}/attempts`]: {
     status: 200,
     body: 'AttemptPage',

@@ -1,14 +1,22 @@
 import type { FastifyInstance } from 'fastify';
 import { parseCidr } from '../../domain/address-classifier.ts';
 import { ID_PREFIX } from '../../domain/ids.ts';
+import type { DeliveryStatus } from '../../domain/types.ts';
 import { acceptEvents } from '../accept-events.ts';
 import { sendAccepted } from '../accepted-answer.ts';
 import { noPortal, projectFor } from '../auth.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { type EventInput, idempotencyKeyHeader, toNewEvent } from '../event-input.ts';
 import { pageOf, parseTimeRange } from '../parse.ts';
-import { batchBody, eventBody, eventListQuerystring, idParams, type PageQuerystring } from '../schemas.ts';
-import { eventJson } from '../serialize.ts';
+import {
+  batchBody,
+  eventBody,
+  eventDeliveriesQuerystring,
+  eventListQuerystring,
+  idParams,
+  type PageQuerystring,
+} from '../schemas.ts';
+import { deliveryJson, eventJson } from '../serialize.ts';
 import type { RouteContext } from './context.ts';
 
 const EV = '/api/v1/projects/:project/events';
@@ -117,6 +125,32 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
       const found = await store.getEvent(project.id, request.params.event);
       if (!found) throw new NotFoundError('event');
       return eventJson(found.event, found.deliveries);
+    },
+  );
+
+  // What GET …/events/:event lists whole, a page at a time: an event may fan out to
+  // HERALD_MAX_DELIVERIES_PER_REQUEST deliveries, tens of MB in one answer.
+  app.get<{
+    Params: { project: string; event: string };
+    Querystring: PageQuerystring & { status?: DeliveryStatus };
+  }>(
+    `${EV}/:event/deliveries`,
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'List an event’s deliveries a page at a time, in id order, optionally in one status',
+        params: idParams('project', 'event'),
+        querystring: eventDeliveriesQuerystring,
+      },
+    },
+    async (request) => {
+      const project = await projectFor(store, request, request.params.project);
+      const page = await store.listEventDeliveries(project.id, request.params.event, {
+        ...pageOf(request.query, ID_PREFIX.delivery),
+        status: request.query.status,
+      });
+      if (!page) throw new NotFoundError('event');
+      return { data: page.data.map(deliveryJson), nextCursor: page.nextCursor };
     },
   );
 }

@@ -41,6 +41,15 @@ export const eventListQuerystring = {
   },
 } as const;
 
+/** GET …/events/:event/deliveries: a page of the event's deliveries, optionally in one state. */
+export const eventDeliveriesQuerystring = {
+  type: 'object',
+  properties: {
+    ...pageQuery,
+    status: { type: 'string', enum: ['pending', 'succeeded', 'failed', 'parked'] },
+  },
+} as const;
+
 export const attemptListQuerystring = {
   type: 'object',
   properties: {
