@@ -17,6 +17,7 @@ import type {
   Endpoint,
   EndpointInput,
   EndpointSecrets,
+  EventDeliveryQuery,
   EventInput,
   EventQuery,
   EventSummary,
@@ -165,6 +166,21 @@ export class HeraldClient {
 
   getEvent(project: string, event: string): Promise<HeraldEvent> {
     return this.request('GET', `/projects/${seg(project)}/events/${seg(event)}`, { expect: WITH_ID });
+  }
+
+  /**
+   * The event's deliveries a page at a time, in the order `getEvent` lists them (by id), optionally
+   * in one status: an event may fan out to 100,000 endpoints, which `getEvent` answers at once.
+   */
+  listEventDeliveries(
+    project: string,
+    event: string,
+    query: EventDeliveryQuery = {},
+  ): Promise<Page<DeliveryState>> {
+    return this.request('GET', `/projects/${seg(project)}/events/${seg(event)}/deliveries`, {
+      query: { ...query },
+      expect: LIST,
+    });
   }
 
   listEventAttempts(project: string, event: string, query: PageQuery = {}): Promise<Page<Attempt>> {

@@ -262,6 +262,11 @@ export interface EventQuery extends PageQuery {
   until?: string | number;
 }
 
+/** `listEventDeliveries`: a page of an event's deliveries, optionally in one status. */
+export interface EventDeliveryQuery extends PageQuery {
+  status?: DeliveryStatus;
+}
+
 export interface AttemptQuery extends PageQuery {
   status?: 'succeeded' | 'failed';
   eventType?: string;

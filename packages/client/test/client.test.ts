@@ -300,6 +300,34 @@ describe('@herald/client', () => {
     assert.equal(retried.status, 'pending');
     assert.deepEqual(await client.getDelivery(project.id, sent.deliveryId), retried);
   });
+
+  test('listEventDeliveries reads an event’s deliveries a page at a time, as getEvent lists them', async () => {
+    const project = await client.createProject({ name: 'wide event' });
+    for (let i = 0; i < 5; i++)
+      await client.createEndpoint(project.id, { url: `https://hooks.example/${i}` });
+    const sent = await client.sendEvent(project.id, { type: 'player.paid', payload: {} });
+    assert.equal(sent.deliveries.length, 5);
+    const whole = (await client.getEvent(project.id, sent.id)).deliveries;
+    const first = await client.listEventDeliveries(project.id, sent.id, { limit: 2 });
+    assert.deepEqual(first.data, whole.slice(0, 2));
+    assert.equal(typeof first.nextCursor, 'string');
+    const all = [];
+    for await (const d of paginate((q) => client.listEventDeliveries(project.id, sent.id, q), 2)) all.push(d);
+    assert.deepEqual(all, whole);
+    assert.deepEqual(
+      (await client.listEventDeliveries(project.id, sent.id, { status: 'pending' })).data,
+      whole,
+    );
+    assert.deepEqual(await client.listEventDeliveries(project.id, sent.id, { status: 'succeeded' }), {
+      data: [],
+      nextCursor: null,
+    });
+    await assert.rejects(
+      client.listEventDeliveries(project.id, 'evt_missing'),
+      (error: unknown) =>
+        error instanceof HeraldApiError && error.status === 404 && error.code === 'HERALD_ERR_NOT_FOUND',
+    );
+  });
 });
 
 describe('@herald/client: a batch over the deliveries a request may create', () => {

@@ -31,6 +31,11 @@ export async function typeChecks(client: HeraldClient, purchase: Purchase): Prom
   const eventId: string = delivery.eventId;
   const read: DeliveryState = await client.getDelivery('p', 'dlv_1');
   const inFlight: boolean = read.inFlight;
+  const failed: DeliveryState[] = (
+    await client.listEventDeliveries('p', 'evt_1', { status: 'failed', limit: 100 })
+  ).data;
+  // @ts-expect-error: a delivery's status is one of four.
+  await client.listEventDeliveries('p', 'evt_1', { status: 'done' });
   const sent: TestSent = await client.testEndpoint('p', 'ep_1');
   const ids: [string, string, string] = [sent.eventId, sent.deliveryId, sent.eventType];
   const secrets: EndpointSecret[] = (await client.getEndpointSecret('p', 'ep_1')).secrets;
@@ -44,5 +49,5 @@ export async function typeChecks(client: HeraldClient, purchase: Purchase): Prom
   await client.revokePortalLinks('p');
   // @ts-expect-error: a secret is a string, not a number.
   const wrong: number = secrets[0]?.secret ?? 0;
-  void [eventId, inFlight, ids, expires, keys, ops, link, wrong];
+  void [eventId, inFlight, failed, ids, expires, keys, ops, link, wrong];
 }
