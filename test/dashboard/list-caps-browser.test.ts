@@ -5,9 +5,12 @@
  * - the event-type catalog stopped at 5,000 types, silently;
  * - the events screen and the event detail read the project's whole endpoint list (up to 20
  *   requests) on every visit, only to name the endpoints of the deliveries shown;
- * - (found on the way) the event detail showed one page of its attempts (50), silently.
- * Now the lists say they stopped and read the next ones on request, and the events screens read
- * only the endpoints they name, once per session each.
+ * - (found on the way) the event detail showed one page of its attempts (50), silently;
+ * - the event detail read the whole event, every delivery of it (up to 100,000), and again every
+ *   2 s while one was in flight.
+ * Now the lists say they stopped and read the next ones on request, the events screens read
+ * only the endpoints they name, once per session each, and the event detail reads its deliveries
+ * a page at a time, and again only those it shows.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -82,6 +85,13 @@ const event = (id: string) => ({
   deliveries: NAMED.map((ep) => delivery(id, ep)),
 });
 const EVENTS = [event('evt_caps1'), event('evt_caps2')];
+/** An event fanned out to 230 endpoints: more than two pages of the event page's 100. */
+const WIDE = {
+  ...event('evt_wide'),
+  deliveries: Array.from({ length: 230 }, (_, i) => delivery('evt_wide', endpoint(i))),
+};
+/** The wide event's delivery held in flight while `wideInFlight.on`: past the first 100 shown. */
+const HELD = WIDE.deliveries[150]!;
 /** evt_caps1's attempts, newest first: more than a page of 100. */
 const ATTEMPTS = Array.from({ length: 130 }, (_, i) => ({
   id: `att_${String(130 - i).padStart(4, '0')}`,
@@ -118,6 +128,10 @@ describe('long lists in the dashboard (browser)', { timeout: 180_000 }, () => {
   /** Requests for the endpoint list, and for one endpoint by id. */
   const listReads: string[] = [];
   const idReads: string[] = [];
+  /** Reads of the wide event (GET event), and of its deliveries (their query strings). */
+  const wideReads: string[] = [];
+  const wideDeliveryReads: string[] = [];
+  const wideInFlight = { on: false };
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
@@ -149,6 +163,24 @@ describe('long lists in the dashboard (browser)', { timeout: 180_000 }, () => {
       if (path === '/event-types') return pageOf(allTypes, query);
       if (path === `${p}/events`) return { data: EVENTS, nextCursor: null };
       if (path === `${p}/events/evt_caps1/attempts`) return pageOf(ATTEMPTS, query);
+      if (path === `${p}/events/evt_wide`) {
+        wideReads.push(url.search);
+        return WIDE;
+      }
+      if (path === `${p}/events/evt_wide/deliveries`) {
+        wideDeliveryReads.push(url.search);
+        const held = {
+          ...HELD,
+          inFlight: wideInFlight.on,
+          status: wideInFlight.on ? 'pending' : 'succeeded',
+        };
+        return pageOf(
+          WIDE.deliveries.map((d) => (d.id === HELD.id ? held : d)),
+          query,
+        );
+      }
+      const ofEvent = new RegExp(`^${p}/events/([^/]+)/deliveries$`).exec(path);
+      if (ofEvent) return pageOf(EVENTS.find((e) => e.id === ofEvent[1])?.deliveries ?? [], query);
       const anEvent = new RegExp(`^${p}/events/([^/]+)$`).exec(path);
       if (anEvent) return EVENTS.find((e) => e.id === anEvent[1]) ?? reply.code(404).send({});
       return { data: [], nextCursor: null };
@@ -232,6 +264,50 @@ describe('long lists in the dashboard (browser)', { timeout: 180_000 }, () => {
     await page.waitForTimeout(300);
     assert.deepEqual(listReads, [], 'no screen read the endpoint list');
     assert.deepEqual([...idReads].sort(), NAMED.map((e) => e.id).sort(), 'each named endpoint read once');
+    await page.context().close();
+    assert.deepEqual(problems, []);
+  });
+
+  test("an event's page shows its first 100 deliveries, reads more on request, and while one is in flight reads again only those it shows", async () => {
+    const page = await open(`/projects/${PROJECT}/events/evt_wide`);
+    const rows = page.locator('table').filter({ hasText: 'Retry now' }).locator('tbody tr');
+    const stopped = page.getByTestId('list-stopped');
+    await stopped.waitFor();
+    assert.equal(await rows.count(), 100);
+    assert.match(await stopped.innerText(), /Showing the first 100 deliveries; there are more\./);
+    await rows.filter({ hasText: 'Receiver 99' }).waitFor();
+    await stopped.getByRole('button', { name: 'Show more deliveries' }).click();
+    await rows.nth(199).waitFor();
+    assert.equal(await rows.count(), 200);
+    assert.match(await stopped.innerText(), /Showing the first 200 deliveries; there are more\./);
+
+    // The 151st is sent meanwhile: Refresh shows it in flight, and the page reads the 200 it shows
+    // again (one read of 200 from the start) until its attempt is recorded.
+    wideInFlight.on = true;
+    const heldRow = rows.filter({ hasText: 'Receiver 150' });
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await heldRow.getByText('Being sent now').waitFor();
+    assert.equal(await rows.count(), 200, 'what it showed, no more and no less');
+    const before = wideDeliveryReads.length;
+    await page.waitForTimeout(4_500);
+    const again = wideDeliveryReads.slice(before);
+    assert.ok(again.length >= 2, `read again while in flight: ${again.join(', ')}`);
+    assert.ok(
+      again.every((search) => search === '?limit=200'),
+      `only the 200 shown: ${again.join(', ')}`,
+    );
+    wideInFlight.on = false;
+    await heldRow.getByText('Being sent now').waitFor({ state: 'detached' });
+    await heldRow.getByText('succeeded').waitFor();
+    assert.equal(await rows.count(), 200);
+
+    await stopped.getByRole('button', { name: 'Show more deliveries' }).click();
+    await stopped.waitFor({ state: 'detached' });
+    assert.equal(await rows.count(), 230);
+    await rows.filter({ hasText: 'Receiver 229' }).waitFor();
+    assert.deepEqual(wideReads, [''], 'the event itself is read once, when the page opens');
+    assert.deepEqual(wideDeliveryReads.slice(0, 2), ['?limit=100', '?limit=100&cursor=100']);
+    assert.equal(wideDeliveryReads.at(-1), '?limit=100&cursor=200');
     await page.context().close();
     assert.deepEqual(problems, []);
   });

@@ -255,6 +255,11 @@ describe('dashboard operator actions (browser)', { timeout: 120_000 }, () => {
       await deliveryWhen(p, eventId, endpointId, (d) => d.inFlight);
 
       const eventPage = await operatorPage();
+      // What the event page reads while it waits: its deliveries again, the whole event once.
+      const eventReads: string[] = [];
+      eventPage.on('request', (r) => {
+        if (r.method() === 'GET') eventReads.push(new URL(r.url()).pathname);
+      });
       await eventPage.goto(`${herald.url}/ui/projects/${projectId}/events/${eventId}`);
       const row = eventPage.locator('table tbody tr', { hasText: 'Slow one' });
       await row.getByText('Being sent now').waitFor();
@@ -294,6 +299,13 @@ describe('dashboard operator actions (browser)', { timeout: 120_000 }, () => {
         reads.filter((path) => path.includes('/events/')),
         [],
         'the attempt page does not read the event',
+      );
+      const deliveriesReads = eventReads.filter((path) => path === `${p}/events/${eventId}/deliveries`);
+      assert.ok(deliveriesReads.length >= 2, `read again while in flight: ${eventReads.join(', ')}`);
+      assert.deepEqual(
+        eventReads.filter((path) => path === `${p}/events/${eventId}`),
+        [`${p}/events/${eventId}`],
+        'the event page reads the whole event once, when it opens',
       );
       assert.deepEqual(problems, []);
     } finally {

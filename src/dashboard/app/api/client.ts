@@ -62,6 +62,10 @@ export interface Capped<T> {
 export const ENDPOINTS_CAP = 2000;
 /** How many event types listEventTypes reads at most (pages of 200). */
 export const EVENT_TYPES_CAP = 5000;
+/** How many of an event's deliveries its page shows at first, and reads on each "Show more". */
+export const EVENT_DELIVERIES_PAGE = 100;
+/** The most items one page of the API holds (`?limit`). */
+const MAX_PAGE = 1000;
 
 /** Typed calls of the API; every method rejects with ApiError. */
 export interface HeraldClient {
@@ -118,6 +122,15 @@ export interface HeraldClient {
     query: { type?: string; since?: string; until?: string; cursor?: string | null },
   ): Promise<Page<HeraldEvent>>;
   getEvent(project: string, event: string): Promise<HeraldEvent>;
+  /**
+   * The event's deliveries in id order (as getEvent lists them): the first `upTo` of them
+   * (EVENT_DELIVERIES_PAGE by default), or EVENT_DELIVERIES_PAGE from `cursor`.
+   */
+  listEventDeliveries(
+    project: string,
+    event: string,
+    from?: { upTo?: number; cursor?: string | null },
+  ): Promise<Capped<DeliverySummary>>;
   /** The event's attempts, newest first: a page of up to 100, from `cursor` when given. */
   listEventAttempts(project: string, event: string, cursor?: string | null): Promise<Capped<Attempt>>;
 }
@@ -245,6 +258,23 @@ export function createClient(token: string, onUnauthorized: (error: ApiError) =>
         limit: 25,
       }),
     getEvent: (project, event) => call('GET', `${p(project)}/events/${encodeURIComponent(event)}`),
+    listEventDeliveries: async (project, event, from = {}) => {
+      // Exactly `upTo`: a page re-reading what it shows reads those and no more.
+      const want = from.upTo ?? EVENT_DELIVERIES_PAGE;
+      const data: DeliverySummary[] = [];
+      let cursor = from.cursor ?? null;
+      do {
+        const page = await call<Page<DeliverySummary>>(
+          'GET',
+          `${p(project)}/events/${encodeURIComponent(event)}/deliveries`,
+          undefined,
+          { limit: Math.min(MAX_PAGE, want - data.length), cursor },
+        );
+        data.push(...page.data);
+        cursor = page.nextCursor ?? null;
+      } while (cursor !== null && data.length < want);
+      return { data, nextCursor: cursor };
+    },
     listEventAttempts: async (project, event, cursor) => {
       const result = await call<Attempt[] | Page<Attempt>>(
         'GET',

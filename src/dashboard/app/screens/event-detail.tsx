@@ -1,5 +1,6 @@
 /** One event: payload, and its delivery to each endpoint with every attempt made. */
 import { useCallback, useEffect, useRef } from 'preact/hooks';
+import { EVENT_DELIVERIES_PAGE } from '../api/client.ts';
 import { useApp } from '../app-context.ts';
 import { CodeBlock } from '../components/code-block.tsx';
 import { DeliveriesTable } from '../components/deliveries-table.tsx';
@@ -17,7 +18,24 @@ import { useRefreshWhile } from '../use-refresh-while.ts';
 export function EventDetail({ eventId }: { eventId: string }) {
   const { client } = useApp();
   const { project, base } = useProject();
+  // Read once, for what it says of itself: its deliveries are read a page at a time below (an
+  // event may have fanned out to 100,000 endpoints), and only they change.
   const event = useAsync(() => client.getEvent(project.id, eventId), [client, project.id, eventId]);
+  // How many deliveries the page shows: a re-read reads those again, and no more.
+  const shown = useRef({ eventId, count: EVENT_DELIVERIES_PAGE });
+  const deliveries = useAsync(
+    () =>
+      client.listEventDeliveries(project.id, eventId, {
+        upTo: shown.current.eventId === eventId ? shown.current.count : EVENT_DELIVERIES_PAGE,
+      }),
+    [client, project.id, eventId],
+  );
+  const deliveryList = useCappedList(deliveries.data, (cursor) =>
+    client.listEventDeliveries(project.id, eventId, { cursor }),
+  );
+  if (deliveryList.items[0]?.eventId === eventId) {
+    shown.current = { eventId, count: Math.max(EVENT_DELIVERIES_PAGE, deliveryList.items.length) };
+  }
   const attempts = useAsync(
     () => client.listEventAttempts(project.id, eventId),
     [client, project.id, eventId],
@@ -27,20 +45,21 @@ export function EventDetail({ eventId }: { eventId: string }) {
   );
   // The endpoints its deliveries and attempts name (read once per session each).
   const named = [
-    ...(event.data?.deliveries ?? []).map((delivery) => delivery.endpointId),
+    ...deliveryList.items.map((delivery) => delivery.endpointId),
     ...attemptList.items.map((attempt) => attempt.endpointId),
   ].filter((id): id is string => Boolean(id));
   const endpoints = useEndpointsById(client, project.id, named);
-  const reloadEvent = event.reload;
+  const reloadDeliveries = deliveries.reload;
   const reloadAttempts = attempts.reload;
   const reload = useCallback(() => {
-    reloadEvent();
+    reloadDeliveries();
     reloadAttempts();
-  }, [reloadEvent, reloadAttempts]);
-  // A delivery being sent offers no Retry until its attempt is recorded: the event is read again
-  // till then, and its attempts once (each read of them starts their list over).
-  const sending = (event.data?.deliveries ?? []).some((delivery) => delivery.inFlight);
-  useRefreshWhile(sending, reloadEvent, IN_FLIGHT_REFRESH_MS, event.data);
+  }, [reloadDeliveries, reloadAttempts]);
+  // A delivery being sent offers no Retry until its attempt is recorded: the deliveries shown are
+  // read again till then (not the whole event), and the attempts once (each read of them starts
+  // their list over).
+  const sending = deliveryList.items.some((delivery) => delivery.inFlight);
+  useRefreshWhile(sending, reloadDeliveries, IN_FLIGHT_REFRESH_MS, deliveries.data);
   const wasSending = useRef(false);
   useEffect(() => {
     if (wasSending.current && !sending) reloadAttempts();
@@ -68,8 +87,8 @@ export function EventDetail({ eventId }: { eventId: string }) {
         <h2 id="event-title">
           <code>{e.type}</code> {e.test && <StatusBadge status="test" label="test" />}
         </h2>
-        <button type="button" onClick={reload} disabled={event.loading}>
-          {event.loading ? 'Refreshing…' : 'Refresh'}
+        <button type="button" onClick={reload} disabled={deliveries.loading}>
+          {deliveries.loading ? 'Refreshing…' : 'Refresh'}
         </button>
       </div>
       <dl class="facts">
@@ -85,13 +104,26 @@ export function EventDetail({ eventId }: { eventId: string }) {
         </div>
       </dl>
       <h3>Deliveries</h3>
-      <DeliveriesTable
-        deliveries={e.deliveries ?? []}
-        endpoints={endpoints.data ?? new Map()}
-        onRetried={reload}
-        onDeliveryStale={reload}
-        onEndpointStale={endpoints.reload}
-      />
+      <ErrorBanner error={deliveries.error} onRetry={deliveries.reload} />
+      {!deliveries.data && deliveries.loading && <Loading label="Loading deliveries…" />}
+      {deliveries.data && (
+        <DeliveriesTable
+          deliveries={deliveryList.items}
+          endpoints={endpoints.data ?? new Map()}
+          onRetried={reload}
+          onDeliveryStale={reload}
+          onEndpointStale={endpoints.reload}
+        />
+      )}
+      {deliveryList.cursor && (
+        <ListStopped
+          shown={deliveryList.items.length}
+          noun="deliveries"
+          busy={deliveryList.busy}
+          error={deliveryList.error}
+          onMore={deliveryList.more}
+        />
+      )}
       <h3>Attempts</h3>
       <ErrorBanner error={attempts.error} onRetry={attempts.reload} />
       {attempts.data && attemptList.items.length === 0 && <p class="muted">No attempts yet.</p>}
