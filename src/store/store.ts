@@ -182,6 +182,8 @@ export interface Store {
     eventId: string,
   ): Promise<{ event: HeraldEvent; deliveries: Delivery[] } | null>;
   listEvents(projectId: string, query: EventQuery): Promise<Page<HeraldEvent>>;
+  /** Whether the project holds the event: one key lookup, where getEvent reads all its deliveries. */
+  eventExists(projectId: string, eventId: string): Promise<boolean>;
   /**
    * A page of the event's deliveries in id order (the order getEvent lists them in, oldest first,
    * unlike the other lists), after `cursor`; with `status`, only those in that state. Null when the

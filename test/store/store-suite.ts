@@ -2825,6 +2825,27 @@ export function defineStoreSuite(
     );
 
     withStore(
+      'eventExists: the project holds the event; not another project, not a delivery id',
+      async (store) => {
+        const { project } = await projectWithEndpoints(store, 1);
+        const other = await store.createProject({ name: 'other' }, T0);
+        const [acc] = await store.acceptEvents(project.id, [eventInput('a')], T0);
+        assert.equal(await store.eventExists(project.id, acc!.event.id), true);
+        assert.equal(
+          await store.eventExists(other.id, acc!.event.id),
+          false,
+          'another project does not hold it',
+        );
+        assert.equal(
+          await store.eventExists(project.id, acc!.deliveries[0]!.id),
+          false,
+          'a delivery id is no event',
+        );
+        assert.equal(await store.eventExists(project.id, 'evt_missing'), false);
+      },
+    );
+
+    withStore(
       "listEventDeliveries: pages cover the event's deliveries once each, in getEvent's order; status filters; null for another project's event",
       async (store) => {
         // GET …/events/:event/deliveries pages through what GET …/events/:event lists whole.

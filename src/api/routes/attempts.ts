@@ -65,7 +65,8 @@ export function attemptRoutes(app: FastifyInstance, ctx: RouteContext) {
     },
     async (request) => {
       const project = await projectFor(store, request, request.params.project);
-      if (!(await store.getEvent(project.id, request.params.event))) throw new NotFoundError('event');
+      // Whether it exists only: getEvent would read every delivery of an event sent to thousands.
+      if (!(await store.eventExists(project.id, request.params.event))) throw new NotFoundError('event');
       const page = await store.listAttempts(project.id, {
         ...pageOf(request.query, ID_PREFIX.attempt),
         eventId: request.params.event,

@@ -351,6 +351,12 @@ export class PostgresStore implements Store {
   async listEvents(projectId: string, q: EventQuery): Promise<Page<HeraldEvent>> {
     return listEventsPostgres(this.#pool, projectId, q);
   }
+  async eventExists(projectId: string, eventId: string) {
+    return (
+      (await this.#one('SELECT 1 FROM events WHERE project_id = $1 AND id = $2', [projectId, eventId])) !==
+      undefined
+    );
+  }
   async listEventDeliveries(projectId: string, eventId: string, q: EventDeliveryQuery) {
     return listEventDeliveriesPostgres(this.#pool, projectId, eventId, q); // event-deliveries.ts
   }

@@ -348,6 +348,12 @@ export class SqliteStore implements Store {
   async listEvents(projectId: string, q: EventQuery): Promise<Page<HeraldEvent>> {
     return listEventsSqlite(this.#db, projectId, q);
   }
+  async eventExists(projectId: string, eventId: string) {
+    return (
+      get(this.#db, 'SELECT 1 AS x FROM events WHERE project_id = ? AND id = ?', projectId, eventId) !==
+      undefined
+    );
+  }
   async listEventDeliveries(projectId: string, eventId: string, q: EventDeliveryQuery) {
     return listEventDeliveriesSqlite(this.#db, projectId, eventId, q); // event-deliveries.ts
   }
