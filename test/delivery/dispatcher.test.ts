@@ -705,15 +705,26 @@ describe('dispatcher', () => {
     const deliveries = await w.send(1_500);
     const caps = { concurrency: 4_096, perEndpointConcurrency: 4_096, perProjectConcurrency: 4_096 };
     await w.dispatcher({ claimBatch: 1, ...caps }).start();
+    // Waits on the receiver, not on the store, while attempts are in flight: reading 1,500
+    // deliveries is 1,500 SQLite queries answered without I/O, and that probe, every 10 ms, held the
+    // event loop itself (185 ms a probe, up to 585 ms, beside two busy processes), past the 300 ms
+    // timeout: the test timed attempts out. Once every request has arrived its answer is written;
+    // reading the deliveries then cannot make one late. (Or the endpoint was disabled: the claims
+    // held the loop, every attempt timed out and not all of them reach the receiver.)
+    // Bounds on liveness, not speed: 5-6 s alone, and one CI run on a machine also running another
+    // test suite took over 30 s for the 1,500 claims of one.
+    await until(
+      'every delivery sent',
+      async () => r.requests.length >= 1_500 || w.operational.length > 0,
+      90_000,
+    );
     await until(
       'every delivery done',
       async () => {
         const all = await Promise.all(deliveries.map((d) => w.store.getDelivery(w.projectId, d.id)));
         return all.every((d) => d && d.status !== 'pending');
       },
-      // A bound on liveness, not speed: 5-6 s alone, and one CI run on a machine also running
-      // another test suite took over 30 s for the 1,500 claims of one.
-      90_000,
+      30_000,
     );
     const all = await Promise.all(deliveries.map((d) => w.store.getDelivery(w.projectId, d.id)));
     const notSucceeded = all.filter((d) => d!.status !== 'succeeded').length;
