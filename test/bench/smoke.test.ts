@@ -38,7 +38,10 @@ test('npm run bench -- --smoke runs every scenario and measures every system', {
     );
     const points = r.latency?.points ?? [];
     for (const system of ['herald-sqlite', 'bullmq-redis']) {
-      const p = points.find((x) => x.system === system);
+      // The point at the profile's fixed rate (500/s): a point at a share of the measured capacity
+      // is offered what the machine's speed says: a busy one measured Herald's capacity at 2/s or
+      // less, its 50 % point ran at 1/s and sent nothing in its 0.9 s (a statement about speed).
+      const p = points.find((x) => x.system === system && x.share === null);
       // Events were sent and their arrivals timed. Not deliveredPerSec: on a busy machine all of a
       // 0.7 s window's arrivals can come after it (that would be a statement about speed).
       assert.ok(p && p.acceptToArrival.count > 0, `latency of ${system}: ${JSON.stringify(p)}`);
