@@ -15,6 +15,7 @@ import type { AcceptRecorder } from './accept-events.ts';
 import { createAuthContext, identify, needsAuth, visibleProject } from './auth.ts';
 import { BacklogGate } from './backlog-gate.ts';
 import { limitBodiesInFlight } from './bodies-in-flight.ts';
+import { depthLimitedJsonParser, emptyBodyAsNone, identityEncodingOnly, utf8Body } from './body-parsers.ts';
 import { closeQuerystrings } from './closed-querystrings.ts';
 import {
   clientErrorHandler,
@@ -25,7 +26,6 @@ import {
   UnauthorizedError,
 } from './errors.ts';
 import { lazyChildLoggerFactory } from './lazy-request-logger.ts';
-import { depthLimitedJsonParser, emptyBodyAsNone, identityEncodingOnly, utf8Body } from './parse.ts';
 import { registerApiRateLimit } from './rate-limit.ts';
 import { countFrameworkErrors, type RequestRecorder, recordRequests } from './request-metrics.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
@@ -144,8 +144,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   if (metrics?.recordRequest) recordRequests(app, metrics as RequestRecorder);
   refuseWhileClosing(app); // the first onRequest hook: a closing server runs nothing else
   // JSON only: any other content type is 415, not a string the schema then rejects. An empty JSON
-  // body is no body (parse.ts emptyBodyAsNone), not Fastify's FST_ERR_CTP_EMPTY_JSON_BODY. Read as
-  // bytes: a body that is not UTF-8, or labelled with another charset, is refused (parse.ts utf8Body),
+  // body is no body (body-parsers.ts emptyBodyAsNone), not Fastify's FST_ERR_CTP_EMPTY_JSON_BODY. Read as
+  // bytes: a body that is not UTF-8, or labelled with another charset, is refused (body-parsers.ts utf8Body),
   // and so is a compressed one (identityEncodingOnly: nothing is decompressed).
   app.removeContentTypeParser(['text/plain']);
   app.addContentTypeParser(

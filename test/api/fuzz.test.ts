@@ -18,7 +18,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { type AddressInfo, connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { MAX_JSON_DEPTH } from '../../src/api/parse.ts';
+import { MAX_JSON_DEPTH } from '../../src/api/body-parsers.ts';
 import { attemptRecord } from '../store/helpers.ts';
 import { ADMIN } from './helpers.ts';
 import {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import Fastify, { type FastifyRequest } from 'fastify';
-import { depthLimitedJsonParser, MAX_JSON_DEPTH } from '../../src/api/parse.ts';
+import { depthLimitedJsonParser, MAX_JSON_DEPTH } from '../../src/api/body-parsers.ts';
 import { buildRequest } from '../../src/domain/build-request.ts';
 import {
   isRawJSON,

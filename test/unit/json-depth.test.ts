@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { nestsDeeperThan } from '../../src/api/parse.ts';
+import { nestsDeeperThan } from '../../src/api/body-parsers.ts';
 
 /** The plain character-by-character scan the fast one must agree with. */
 function reference(text: string, max: number): boolean {

@@ -1,7 +1,7 @@
 /**
  * Request bodies a route takes or goes without. @fastify/swagger marks every body `required`; a
  * route whose body schema also allows null (rotate, test send, portal links) takes no body at all
- * (parse.ts: an empty body is none), so a client generated from the document need not send one.
+ * (body-parsers.ts: an empty body is none), so a client generated from the document need not send one.
  * The route's own schema says which: `markOptionalBody` (the plugin's per-route `transform`) tags
  * the operation, `relaxOptionalBody` (in describe-responses.ts) turns the tag into
  * `requestBody.required: false`.

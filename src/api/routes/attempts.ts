@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { ID_PREFIX } from '../../domain/ids.ts';
 import { projectFor } from '../auth.ts';
 import { NotFoundError, UnprocessableError, ValidationError } from '../errors.ts';
-import { pageOf, parseBucket, parseTime, parseTimeRange } from '../parse.ts';
+import { pageOf } from '../parse.ts';
+import { parseBucket, parseTime, parseTimeRange } from '../parse-time.ts';
 import {
   attemptListQuerystring,
   idParams,

@@ -10,7 +10,8 @@ import {
   toNewEndpoint,
 } from '../endpoint-input.ts';
 import { ConflictError, endpointDisabled, NotFoundError, unprocessable, ValidationError } from '../errors.ts';
-import { pageOf, parseTime } from '../parse.ts';
+import { pageOf } from '../parse.ts';
+import { parseTime } from '../parse-time.ts';
 import {
   endpointBody,
   idParams,

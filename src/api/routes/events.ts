@@ -7,7 +7,8 @@ import { sendAccepted } from '../accepted-answer.ts';
 import { noPortal, projectFor } from '../auth.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { type EventInput, idempotencyKeyHeader, toNewEvent } from '../event-input.ts';
-import { pageOf, parseTimeRange } from '../parse.ts';
+import { pageOf } from '../parse.ts';
+import { parseTimeRange } from '../parse-time.ts';
 import {
   batchBody,
   eventBody,
