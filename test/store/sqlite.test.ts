@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import { WINDOW_SKIP_MS } from '../../src/store/claim-limits.ts';
 import { FanOutCache } from '../../src/store/fan-out-cache.ts';
 import { openStore } from '../../src/store/open-store.ts';
@@ -33,6 +32,7 @@ import { openDatabaseSqlite, WAL_SIZE_LIMIT_BYTES } from '../../src/store/sqlite
 import { attemptRecord, endpointInput, eventInput, projectWithEndpoints, T0 } from './helpers.ts';
 import { defineKeyRotationTest } from './key-rotation.ts';
 import { defineStoreSuite } from './store-suite.ts';
+import { holdWriteLock, turns } from './write-lock-holder.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -607,31 +607,8 @@ describe('sqlite specifics', () => {
     const db = new DatabaseSync(file);
     db.exec('PRAGMA busy_timeout = 5000');
     const gc = new GroupCommit(db, () => {});
-    // The lock is held by another thread, as the API thread's accept commit would hold it, until
-    // asked to let go, or 3 s (within the 5 s busy timeout: a write that waits blocking, as the
-    // group commit does after MAX_DEFER_MS, gets it then; held on this thread, it never could).
-    const holder = new Worker(
-      `const { parentPort, workerData } = require('node:worker_threads');
-       const { DatabaseSync } = require('node:sqlite');
-       const holder = new DatabaseSync(workerData);
-       holder.exec('BEGIN IMMEDIATE');
-       const release = () => {
-         if (!holder.isTransaction) return;
-         holder.exec('COMMIT');
-         parentPort.postMessage('released');
-       };
-       const fallback = setTimeout(release, 3000);
-       parentPort.once('message', () => { clearTimeout(fallback); release(); });
-       parentPort.postMessage('locked');`,
-      { eval: true, workerData: file },
-    );
-    const next = () =>
-      new Promise<unknown>((resolve, reject) => {
-        holder.once('message', resolve);
-        holder.once('error', reject);
-      });
+    const holder = await holdWriteLock(file);
     try {
-      assert.equal(await next(), 'locked');
       const written = gc.submit(() => db.prepare('INSERT INTO t (k) VALUES (?)').run('a'));
       let done = false;
       void written.then(() => {
@@ -641,11 +618,9 @@ describe('sqlite specifics', () => {
       // one, and finds the lock taken. It does not wait for it (SQLite's busy handler would hold
       // the thread until the lock is free): this thread gets its turn, the write still pending. No
       // timer decides it: the two run one after the other.
-      await new Promise((resolve) => setImmediate(resolve));
+      await turns(1);
       assert.equal(done, false, 'not written while the lock is held, and the thread was not held meanwhile');
-      const released = next();
-      holder.postMessage('release');
-      assert.equal(await released, 'released');
+      await holder.release();
       await written;
       assert.deepEqual(
         db
@@ -655,7 +630,7 @@ describe('sqlite specifics', () => {
         ['a'],
       );
     } finally {
-      await holder.terminate();
+      await holder.close();
       db.close();
     }
   });
@@ -665,74 +640,54 @@ describe('sqlite specifics', () => {
     const store = await openStore(url);
     const { project, endpoints } = await projectWithEndpoints(store, 1);
     const endpoint = endpoints[0]!;
-    const holder = new DatabaseSync(url.slice('sqlite:'.length));
-    holder.exec('BEGIN IMMEDIATE'); // the dispatcher thread's record commit, say
-    const pending = [
-      store.updateEndpoint(project.id, endpoint.id, { name: 'renamed' }, T0 + 1),
-      store.createProject({ name: 'second' }, T0 + 1),
-      store.takeRateTokens(
-        [{ projectId: project.id, endpointId: endpoint.id, want: 1, perSecond: 10, burst: 10 }],
-        T0 + 1,
-      ),
-    ];
-    let settled = 0;
-    for (const p of pending) void p.finally(() => settled++);
-    const started = performance.now();
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.equal(settled, 0, 'nothing written while the lock is held');
-    assert.ok(performance.now() - started < 200, 'the event loop kept running');
-    holder.exec('COMMIT');
-    holder.close();
-    const [updated, second, tokens] = await Promise.all(pending);
-    assert.equal((updated as { name: string }).name, 'renamed');
-    assert.equal((await store.getProject((second as { id: string }).id))?.name, 'second');
-    assert.equal((tokens as Map<string, { granted: number }>).get(endpoint.id)?.granted, 1);
-    await store.close();
+    const holder = await holdWriteLock(url.slice('sqlite:'.length)); // the dispatcher's records, say
+    try {
+      const pending = [
+        store.updateEndpoint(project.id, endpoint.id, { name: 'renamed' }, T0 + 1),
+        store.createProject({ name: 'second' }, T0 + 1),
+        store.takeRateTokens(
+          [{ projectId: project.id, endpointId: endpoint.id, want: 1, perSecond: 10, burst: 10 }],
+          T0 + 1,
+        ),
+      ];
+      let settled = 0;
+      for (const p of pending) void p.finally(() => settled++);
+      // Turns of the event loop, not a timer: each one this thread gets while the writes wait, it
+      // was not held by them (waiting blocking, the first would come once the lock is free).
+      await turns(3);
+      assert.equal(settled, 0, 'nothing written while the lock is held, and the thread was not held');
+      await holder.release();
+      const [updated, second, tokens] = await Promise.all(pending);
+      assert.equal((updated as { name: string }).name, 'renamed');
+      assert.equal((await store.getProject((second as { id: string }).id))?.name, 'second');
+      assert.equal((tokens as Map<string, { granted: number }>).get(endpoint.id)?.granted, 1);
+    } finally {
+      await holder.close();
+      await store.close();
+    }
   });
 
   test('rate tokens given a clock are taken as of when the write lock is had, not when asked for', async () => {
     const url = `sqlite:${join(dir, 'tokens-clock', 'h.db')}`;
     const store = await openStore(url);
     const { project, endpoints } = await projectWithEndpoints(store, 1);
-    // The lock is held by another thread, as the API thread's accept commit would hold it, and let go
-    // 15 ms after the ask: past the group commit's MAX_DEFER_MS (25) of tries this thread then waits
-    // for it blocking, which a holder on this thread could never end (a loaded machine got there).
-    const worker = new Worker(
-      `const { parentPort, workerData } = require('node:worker_threads');
-       const { DatabaseSync } = require('node:sqlite');
-       const holder = new DatabaseSync(workerData);
-       holder.exec('BEGIN IMMEDIATE');
-       parentPort.postMessage('locked');
-       parentPort.once('message', () => setTimeout(() => {
-         const held = performance.timeOrigin + performance.now(); // the lock is held until here
-         holder.exec('COMMIT');
-         holder.close();
-         parentPort.postMessage(held);
-       }, 15));`,
-      { eval: true, workerData: url.slice('sqlite:'.length) },
-    );
-    const next = () =>
-      new Promise<unknown>((resolve, reject) => {
-        worker.once('message', resolve);
-        worker.once('error', reject);
-      });
+    const holder = await holdWriteLock(url.slice('sqlite:'.length)); // the API's accept commit, say
     try {
-      assert.equal(await next(), 'locked');
       let readAt = 0;
-      const heldUntil = next();
-      worker.postMessage('go');
-      const tokens = await store.takeRateTokens(
+      const tokens = store.takeRateTokens(
         [{ projectId: project.id, endpointId: endpoints[0]!.id, want: 1, perSecond: 10, burst: 1 }],
         () => {
           readAt = performance.timeOrigin + performance.now();
           return T0;
         },
       );
-      const held = Number(await heldUntil);
-      assert.equal(tokens.get(endpoints[0]!.id)?.granted, 1);
+      // Let go 15 ms after the ask, under the group commit's MAX_DEFER_MS (25) of tries.
+      await new Promise((resolve) => setTimeout(resolve, 15));
+      const held = await holder.release();
+      assert.equal((await tokens).get(endpoints[0]!.id)?.granted, 1);
       assert.ok(readAt >= held, `the clock was read ${Math.round(held - readAt)} ms while the lock was held`);
     } finally {
-      await worker.terminate();
+      await holder.close();
       await store.close();
     }
   });
@@ -744,27 +699,28 @@ describe('sqlite specifics', () => {
     await store.acceptEvents(project.id, [eventInput('a'), eventInput('a')], T0);
     const [first] = await store.claimDueDeliveries({ limit: 1, leaseMs: 60_000, now: T0, workerId: 'w' });
     assert.ok(first);
-    const holder = new DatabaseSync(url.slice('sqlite:'.length));
-    holder.exec('BEGIN IMMEDIATE'); // the API thread's accept commit, say
-    const recorded = store.recordAttempts([attemptRecord(first.delivery, first.event)], {
-      now: T0 + 1,
-      failureThreshold: 10,
-    });
-    const claimed = store.claimDueDeliveries({ limit: 10, leaseMs: 60_000, now: T0 + 2, workerId: 'w' });
-    let done = false;
-    void claimed.then(() => {
-      done = true;
-    });
-    const started = performance.now();
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.equal(done, false, 'no claim while the lock is held');
-    assert.ok(performance.now() - started < 200, 'the event loop kept running');
-    holder.exec('COMMIT');
-    holder.close();
-    assert.equal((await claimed).length, 1);
-    await recorded;
-    assert.equal((await store.getDelivery(project.id, first.delivery.id))?.status, 'succeeded');
-    await store.close();
+    const holder = await holdWriteLock(url.slice('sqlite:'.length)); // the API's accept commit, say
+    try {
+      const recorded = store.recordAttempts([attemptRecord(first.delivery, first.event)], {
+        now: T0 + 1,
+        failureThreshold: 10,
+      });
+      const claimed = store.claimDueDeliveries({ limit: 10, leaseMs: 60_000, now: T0 + 2, workerId: 'w' });
+      let done = false;
+      void claimed.then(() => {
+        done = true;
+      });
+      // Turns of the event loop, not a timer (as above).
+      await turns(3);
+      assert.equal(done, false, 'no claim while the lock is held, and the thread was not held');
+      await holder.release();
+      assert.equal((await claimed).length, 1);
+      await recorded;
+      assert.equal((await store.getDelivery(project.id, first.delivery.id))?.status, 'succeeded');
+    } finally {
+      await holder.close();
+      await store.close();
+    }
   });
 
   for (const [what, idle, skipsInARow, afterWork] of [
