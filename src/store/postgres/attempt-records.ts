@@ -12,7 +12,7 @@ import { type ParkRest, parkBatch } from '../park-batch.ts';
 import { ATTEMPT_COLUMNS, attemptValues } from '../row-mapping.ts';
 import type { AttemptRecord, RecordOptions, RecordResult, ReleaseItem } from '../store.ts';
 import { parkingEndpoints, parkingParams } from './due-deliveries.ts';
-import { disableEndpointPostgres, recordEndpointDisabledPostgres } from './endpoint-writes.ts';
+import { disableEndpointPostgres, recordEndpointDisabledPostgres } from './endpoint-parking.ts';
 import { recordExhaustedPostgres } from './operational-outbox.ts';
 import { byKey, num, pushRow, type Row } from './rows.ts';
 

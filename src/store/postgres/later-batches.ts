@@ -12,7 +12,7 @@ import {
   pendingToParkPostgres,
   resumeRestPostgres,
   strandedParkedPostgres,
-} from './endpoint-writes.ts';
+} from './endpoint-parking.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -105,7 +105,7 @@ export class LaterBatchesPostgres {
   }
 
   /**
-   * The ids `read` once, then `batch` on a batch of them per transaction (endpoint-writes.ts) until
+   * The ids `read` once, then `batch` on a batch of them per transaction (endpoint-parking.ts) until
    * they are done or it answers null; `after` each commit.
    */
   #inBatches(

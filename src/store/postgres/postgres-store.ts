@@ -57,13 +57,13 @@ import {
   releaseClaimsPostgres,
   retryDeliveryPostgres,
 } from './due-deliveries.ts';
+import { enableEndpointPostgres } from './endpoint-parking.ts';
 import { endpointPostgres } from './endpoint-reads.ts';
 import { resealSecretsPostgres, rotateSecretPostgres, validSecretsPostgres } from './endpoint-secrets.ts';
 import {
   applyEndpointPatchPostgres,
   createEndpointPostgres,
   deleteEndpointPostgres,
-  enableEndpointPostgres,
   patchEndpointSettingsPostgres,
 } from './endpoint-writes.ts';
 import { listEventDeliveriesPostgres } from './event-deliveries.ts';

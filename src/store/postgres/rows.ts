@@ -49,7 +49,7 @@ export function pushRow(columns: unknown[][], row: unknown[]): void {
 
 /**
  * Deliveries in key order (project_id, id): the order every write of several locks them in
- * (attempt-records.ts, due-deliveries.ts, endpoint-writes.ts), so two never wait for each other in
+ * (attempt-records.ts, due-deliveries.ts, endpoint-parking.ts), so two never wait for each other in
  * a cycle. Ids are lower-case ASCII (ids.ts): JavaScript's order is the database's.
  */
 export const byKey = (
