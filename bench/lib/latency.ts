@@ -1,6 +1,6 @@
 /** Acceptance-to-arrival and send-to-arrival latencies of one open-loop run. */
 import type { OpenLoopResult } from './load.ts';
-import { type Percentiles, percentiles } from './stats.ts';
+import { type Percentiles, percentiles, roundRate } from './stats.ts';
 
 export interface LatencyResult {
   /** Arrival at the receiver minus the moment the generator got the 202 (or addBulk resolved). */
@@ -56,7 +56,7 @@ export function latencyOf(
     acceptToArrival: percentiles(acceptToArrival),
     sendToArrival: percentiles(sendToArrival),
     accept: percentiles(accept),
-    deliveredPerSec: Math.round(inWindow / ((run.endedAt - from) / 1000)),
+    deliveredPerSec: roundRate(inWindow / ((run.endedAt - from) / 1000)),
     missing,
     duplicates,
     arrivedBeforeAccept,

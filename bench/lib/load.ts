@@ -5,6 +5,7 @@
 import { nowMs, sleep } from './clock.ts';
 import { meterCpu } from './cpu.ts';
 import type { Receiver } from './receiver-client.ts';
+import { roundRate } from './stats.ts';
 
 /** Hands `count` events numbered from `firstSeq` to a system; resolves when it accepted them. */
 export type Submit = (firstSeq: number, count: number, sentAt: number) => Promise<void>;
@@ -137,7 +138,7 @@ export async function measureRate(
   if (sampler) clearInterval(sampler);
   const seconds = (b.at - a.at) / 1000;
   return {
-    perSec: Math.round((b.count - a.count) / seconds),
+    perSec: roundRate((b.count - a.count) / seconds),
     count: b.count - a.count,
     seconds,
     cpu: cpu.stop(),
@@ -165,7 +166,7 @@ export async function runFor(
       }
     }),
   );
-  return { perSec: Math.round(units / ((nowMs() - start) / 1000)), units, requestMs };
+  return { perSec: roundRate(units / ((nowMs() - start) / 1000)), units, requestMs };
 }
 
 export interface OpenLoopOptions {

@@ -34,6 +34,14 @@ export function round(value: number, digits = 0): number {
   return Math.round(value * f) / f;
 }
 
+/**
+ * A rate for the tables: whole units from 100/s up, two decimals below. Rounding a slow window to
+ * whole units read one arrival in 30 s as 0/s, i.e. as "delivered nothing".
+ */
+export function roundRate(perSec: number): number {
+  return Math.abs(perSec) >= 100 ? Math.round(perSec) : round(perSec, 2);
+}
+
 /** a / b, or null when either is missing or b is 0. */
 export function ratio(a: number | null | undefined, b: number | null | undefined): number | null {
   if (a == null || b == null || b === 0 || !Number.isFinite(a) || !Number.isFinite(b)) return null;

@@ -16,7 +16,7 @@ import { type HeraldUsage, meterHerald } from '../lib/herald-meter.ts';
 import { createDatabase, launchHerald, type RunningHerald, type StoreKind } from '../lib/herald-process.ts';
 import { measureRate, startClosedLoop } from '../lib/load.ts';
 import type { IsolationResult } from '../lib/results.ts';
-import { ratio } from '../lib/stats.ts';
+import { ratio, roundRate } from '../lib/stats.ts';
 
 const HEALTHY = 9;
 
@@ -50,7 +50,7 @@ async function isolationOn(ctx: BenchContext, store: StoreKind): Promise<Isolati
     ctx.log(`isolation: ${HEALTHY} healthy endpoints again, the hanging one disabled, on ${store}`);
     await sleep(profile.isolationTimeoutMs); // its attempts still in flight end at their timeout
     const after = await phase(ctx, herald, `iso-ok2-${store}`, origins, null, profile.warmupMs);
-    const withoutHanging = Math.round((before.perSec + after.perSec) / 2);
+    const withoutHanging = roundRate((before.perSec + after.perSec) / 2);
     return {
       store,
       healthyEndpoints: HEALTHY,
