@@ -27,7 +27,12 @@ import {
 } from './errors.ts';
 import { lazyChildLoggerFactory } from './lazy-request-logger.ts';
 import { registerApiRateLimit } from './rate-limit.ts';
-import { countFrameworkErrors, type RequestRecorder, recordRequests } from './request-metrics.ts';
+import {
+  countClientErrors,
+  countFrameworkErrors,
+  type RequestRecorder,
+  recordRequests,
+} from './request-metrics.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { attemptRoutes } from './routes/attempts.ts';
 import type { RouteContext } from './routes/context.ts';
@@ -119,7 +124,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     ...slowClientLimits(config),
     routerOptions: { maxParamLength: 200 },
     frameworkErrors: countFrameworkErrors(frameworkErrorHandler, options.metrics),
-    clientErrorHandler,
+    clientErrorHandler: countClientErrors(clientErrorHandler, options.metrics),
     return503OnClosing: false, // refuseWhileClosing answers in Herald's error shape instead
     // request.ip from X-Forwarded-For only when the connection comes from a trusted proxy.
     trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,

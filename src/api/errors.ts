@@ -332,15 +332,20 @@ export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequ
  * Fastify's `clientErrorHandler`, for what fails before a request exists (headers too large or too
  * slow, malformed HTTP): answers 400/408/431 in Herald's error shape and closes the connection. Logs
  * the error code only: Node's parse errors carry the raw request bytes, credentials included.
+ * Returns the status it answered, or null when the connection was already gone.
  */
-export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket) {
-  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+export function clientErrorHandler(
+  this: FastifyInstance,
+  error: NodeJS.ErrnoException,
+  socket: Socket,
+): 400 | 408 | 431 | null {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return null;
   const [status, code] =
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, 'HERALD_ERR_REQUEST_TIMEOUT']
+      ? ([408, 'HERALD_ERR_REQUEST_TIMEOUT'] as const)
       : error.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'HERALD_ERR_HEADERS_TOO_LARGE']
-        : [400, 'HERALD_ERR_BAD_REQUEST'];
+        ? ([431, 'HERALD_ERR_HEADERS_TOO_LARGE'] as const)
+        : ([400, 'HERALD_ERR_BAD_REQUEST'] as const);
   const message =
     status === 408
       ? 'the request was not received in time'
@@ -348,7 +353,8 @@ export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoExc
         ? 'the request headers are too large'
         : 'malformed HTTP request';
   this.log.debug({ code: error.code }, `client error: ${message}`);
-  if (socket.writable) {
+  const answered = socket.writable;
+  if (answered) {
     const body = JSON.stringify({ error: { code, message } });
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
@@ -356,4 +362,5 @@ export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoExc
     );
   }
   socket.destroy();
+  return answered ? status : null;
 }

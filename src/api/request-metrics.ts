@@ -2,9 +2,12 @@
  * Counts every request the app answers, by method, route pattern and status, and times it: one
  * onResponse hook, registered only when the process has metrics (src/metrics.ts records them).
  */
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 
 type FrameworkErrors = NonNullable<FastifyServerOptions['frameworkErrors']>;
+/** Herald's `clientErrorHandler` (src/api/errors.ts): it returns the status it answered, or null. */
+type ClientErrors = (this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket) => number | null;
 
 /** What the hook records into: `Metrics.recordRequest` (src/metrics.ts). */
 export interface RequestRecorder {
@@ -19,6 +22,12 @@ export interface RequestRecorder {
  * path does not have): one label for them all, or every probed URL would be a series of its own.
  */
 export const UNMATCHED_ROUTE = 'unmatched';
+
+/**
+ * The `method` label of what Node refused before a request existed (malformed HTTP, headers too
+ * large or too slow): its method was never parsed, or not trusted.
+ */
+export const UNKNOWN_METHOD = 'unknown';
 
 /**
  * Adds the hook to `app` (before its routes are registered, so it covers them all). The label is the
@@ -60,5 +69,22 @@ export function countFrameworkErrors(
     const answered = handler(error, request, reply);
     counted.recordRequest(request.method, UNMATCHED_ROUTE, reply.statusCode, 0);
     return answered;
+  };
+}
+
+/**
+ * Fastify's `clientErrorHandler` (what Node refuses before a request exists: malformed HTTP, 408 of
+ * headers too slow, 431 of headers too large), counting what it answers as method `unknown`, route
+ * `unmatched`: no request object, and so no hook, exists for them. A flood of them (a scanner, a
+ * client sending huge cookies) shows in `herald_http_requests_total` like any other refusal.
+ * Duration 0, as for the framework errors above. A connection already gone is not counted.
+ */
+export function countClientErrors(handler: ClientErrors, recorder: Partial<RequestRecorder> | undefined) {
+  if (!recorder?.recordRequest) return handler;
+  const counted = recorder as RequestRecorder;
+  return function countedClientError(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket) {
+    const status = handler.call(this, error, socket);
+    if (status !== null) counted.recordRequest(UNKNOWN_METHOD, UNMATCHED_ROUTE, status, 0);
+    return status;
   };
 }

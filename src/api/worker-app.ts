@@ -13,7 +13,7 @@ import type { Metrics } from '../metrics.ts';
 import type { Store } from '../store/store.ts';
 import { slowClientLimits } from './build-app.ts';
 import { clientErrorHandler, errorHandler, frameworkErrorHandler, refuseWhileClosing } from './errors.ts';
-import { countFrameworkErrors, recordRequests } from './request-metrics.ts';
+import { countClientErrors, countFrameworkErrors, recordRequests } from './request-metrics.ts';
 import { healthRoutes } from './routes/health.ts';
 
 /**
@@ -32,7 +32,7 @@ export function buildWorkerApp(
     ...slowClientLimits(config),
     logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors: countFrameworkErrors(frameworkErrorHandler, metrics),
-    clientErrorHandler,
+    clientErrorHandler: countClientErrors(clientErrorHandler, metrics),
     return503OnClosing: false,
   }) as unknown as FastifyInstance;
   app.setErrorHandler(errorHandler);

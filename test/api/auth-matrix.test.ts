@@ -14,10 +14,11 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { type AddressInfo, connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createPortalToken, derivePortalKey } from '../../src/dashboard/portal-token.ts';
 import { attemptRecord } from '../store/helpers.ts';
+import { rawRequest } from '../support/raw-http.ts';
 import { ADMIN } from './helpers.ts';
 import { isApiRoute, PUBLIC_ROUTES, type RoutedApi, startRoutedApi } from './route-table.ts';
 
@@ -465,19 +466,3 @@ describe('authorization matrix', () => {
     }
   });
 });
-
-/** Writes `request` on a fresh socket and resolves with everything the server answered. */
-function rawRequest(port: number, request: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let response = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      response += chunk;
-    });
-    socket.on('error', reject);
-    socket.on('close', () => resolve(response));
-    socket.setTimeout(5_000, () => socket.destroy(new Error('no answer in 5 s')));
-    socket.end(request);
-  });
-}

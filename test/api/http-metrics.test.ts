@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { openStore } from '../../src/store/open-store.ts';
+import { rawRequest } from '../support/raw-http.ts';
 import { ADMIN, type Body, startApi, type TestApi } from './helpers.ts';
 
 /** The value of one sample of a Prometheus text, its labels in any order; 0 when it has none yet. */
@@ -47,7 +48,7 @@ async function listening(app: FastifyInstance) {
     assert.equal(r.status, 200, r.text);
     return r.text;
   };
-  return { call, scrape };
+  return { call, scrape, port: (app.server.address() as AddressInfo).port };
 }
 
 describe('HTTP metrics of the API', () => {
@@ -109,6 +110,23 @@ describe('HTTP metrics of the API', () => {
     assert.ok(bucket('0.001') <= bucket('10'));
     assert.equal(bucket('+Inf'), duration('count'));
     assert.match(text, /^# TYPE herald_http_request_duration_seconds histogram$/m);
+  });
+
+  test('what Node refuses before a request exists (malformed HTTP, headers too large) is counted as method unknown, route unmatched', async () => {
+    const refused = (text: string, status: string) =>
+      sample(text, 'herald_http_requests_total', {
+        method: 'unknown',
+        route: 'unmatched',
+        status_code: status,
+      });
+    const before = await http.scrape();
+    assert.match(await rawRequest(http.port, 'NOT HTTP AT ALL\r\n\r\n'), /^HTTP\/1\.1 400 /);
+    const big = `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`;
+    assert.match(await rawRequest(http.port, big), /^HTTP\/1\.1 431 /);
+    const text = await http.scrape();
+    assert.equal(refused(text, '400') - refused(before, '400'), 1, text);
+    assert.equal(refused(text, '431') - refused(before, '431'), 1, text);
+    assert.ok(!text.includes('NOT HTTP'), 'nothing of the request reaches a label');
   });
 
   test('events and deliveries are counted once stored; a repeated idempotency key, a refused event, not again', async () => {
