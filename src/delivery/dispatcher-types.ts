@@ -1,4 +1,7 @@
-/** What the dispatcher (dispatcher.ts) is given and what it offers: its options, hooks and interface. */
+/**
+ * What the dispatcher (dispatcher.ts) is given and what it offers: its options, hooks and interface;
+ * and the state its parts (claim-loop.ts, dispatch-batch.ts) share.
+ */
 import type { DeliveryConfig } from '../config/config-types.ts';
 import type { DeliveryOutcome } from '../metrics.ts';
 import type { ClaimedDelivery, Store } from '../store/store.ts';
@@ -38,6 +41,22 @@ export interface DispatcherOptions {
   clock?: () => number;
   random?: () => number;
   hooks?: DispatcherHooks;
+}
+
+/**
+ * What the dispatcher (dispatcher.ts), its claim loop (claim-loop.ts) and its batch pass
+ * (dispatch-batch.ts) share, read and written in place.
+ */
+export interface DispatcherState {
+  running: boolean;
+  /** The loop waits for a slot (or a record write) to claim more: finished attempts wake it. */
+  waitingForSlot: boolean;
+  /**
+   * When a batch's endpoint secrets last opened. A key mismatch with none opened for a pause's
+   * length is this process's key (pause); one among batches that open is one bad stored secret,
+   * which must not hold up the others for 10 s each time (the usual 1 s back-off).
+   */
+  secretsOpenedAt: number;
 }
 
 /** Bytes of a thread's V8 heap: in use, and reserved for it. */

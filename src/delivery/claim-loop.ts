@@ -1,0 +1,200 @@
+/**
+ * The dispatcher's claim loop: claims due deliveries in batches while slots are free, leaving out
+ * saturated and failing endpoints, and hands each batch to the batch pass (dispatch-batch.ts); it
+ * sleeps until the poll interval, new work, or the next delivery put back is due.
+ */
+
+import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
+import type { ClaimedDelivery, ClaimFirst, Store } from '../store/store.ts';
+import type { AttemptSlots } from './attempt-slots.ts';
+import type { DeferredWakeups } from './deferred-wakeups.ts';
+import type { DispatcherHooks, DispatcherOptions, DispatcherState } from './dispatcher-types.ts';
+import type { EndpointQueues } from './endpoint-queues.ts';
+import type { FailingEndpoints } from './failing-endpoints.ts';
+import type { RateGate } from './rate-gate.ts';
+import type { RecordQueue } from './record-queue.ts';
+import type { Pause, WakeSignal } from './wake-signal.ts';
+
+/** Shortest pause between two claims that found nothing for the endpoints that are not saturated. */
+const EMPTY_CLAIM_RETRY_MS = 20;
+/**
+ * Shortest pause before a claim for deliveries this process put back: with a rate limit of more
+ * than 1000 / this a second, several come due per claim (sent as their tokens allow).
+ */
+const DEFERRED_CLAIM_MIN_MS = 2;
+/**
+ * How long claims pause after secrets this process's HERALD_ENCRYPTION_KEY cannot open (another
+ * process resealed them with a new key): what it claimed goes back due at once, and a process with
+ * the current key takes it meanwhile instead of racing this one for it every second. Wake-ups do
+ * not end the pause; stop() does.
+ */
+export const KEY_MISMATCH_PAUSE_MS = 10_000;
+
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export interface ClaimLoopOptions {
+  store: Pick<Store, 'claimDueDeliveries'>;
+  config: DispatcherOptions['config'];
+  clock: () => number;
+  workerId: string;
+  hooks: DispatcherHooks;
+  /** Read: whether the dispatcher runs, when secrets last opened; written: whether it waits for a slot. */
+  state: DispatcherState;
+  slots: AttemptSlots;
+  queues: EndpointQueues;
+  recordQueue: RecordQueue;
+  failing: FailingEndpoints;
+  rateGate: RateGate;
+  signal: WakeSignal;
+  /** The loop's pause after a key mismatch (KEY_MISMATCH_PAUSE_MS): only stop() ends it early. */
+  pause: Pause;
+  deferredWakeups: DeferredWakeups;
+  /** The batch pass (dispatch-batch.ts). */
+  dispatchBatch(claimed: ClaimedDelivery[]): Promise<void>;
+}
+
+export interface ClaimLoop {
+  /** Runs until `state.running` is false. */
+  loop(): Promise<void>;
+  /** The store's wake-up for newly due work (subscribeDue). */
+  onDue(): void;
+}
+
+export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
+  const {
+    store,
+    config,
+    clock,
+    workerId,
+    hooks,
+    state,
+    slots,
+    queues,
+    recordQueue,
+    failing,
+    rateGate,
+    signal,
+    pause,
+    deferredWakeups,
+    dispatchBatch,
+  } = options;
+  const { projectFull } = slots;
+  const wake = signal.wake;
+  const sleep = signal.sleep;
+  /** Sleeps `ms`, or until the next delivery this process put back is due. */
+  const sleepUntilDue = (ms: number) => sleep(deferredWakeups.sleepFor(ms, clock(), DEFERRED_CLAIM_MIN_MS));
+
+  /**
+   * The endpoints a claim leaves out: the saturated ones and those failing (failing-endpoints.ts);
+   * and for each failing one with free connections, a claim of that many first.
+   */
+  const leaveOutFailing = (saturated: string[], now: number) => {
+    const leftOut = new Set(saturated);
+    const failingFirst: ClaimFirst[] = [];
+    for (const ep of failing.at(now)) {
+      if (leftOut.has(ep.endpointId)) continue;
+      leftOut.add(ep.endpointId);
+      if (projectFull(ep.projectId)) continue;
+      const room =
+        config.perEndpointConcurrency - slots.ofEndpoint(ep.endpointId) - queues.length(ep.endpointId);
+      if (room > 0) failingFirst.push({ ...ep, limit: room });
+    }
+    return { leftOut, failingFirst };
+  };
+
+  let newWork = true;
+  let emptyClaimKey: string | null = null;
+  let emptyClaimAt = 0;
+  const onDue = () => {
+    newWork = true;
+    wake();
+  };
+
+  const loop = async () => {
+    while (state.running) {
+      // Deliveries put back earlier are due: as good a reason to claim as newly accepted work.
+      if (deferredWakeups.takeDue(clock())) newWork = true;
+      const free = config.concurrency - slots.inFlight;
+      // With attempts in flight, wait until a worthwhile batch of slots is free: claiming one
+      // delivery per finished attempt costs a transaction each (a 10,000-endpoint fan-out made
+      // 9,500 claims of one).
+      const minClaim =
+        slots.inFlight > 0 ? Math.min(config.claimBatch, Math.ceil(config.concurrency / 8)) : 1;
+      if (free < minClaim || recordQueue.full) {
+        state.waitingForSlot = true;
+        await sleep(config.pollIntervalMs);
+        continue;
+      }
+      const limit = Math.min(config.claimBatch, free);
+      try {
+        // Left out of the claim: endpoints with a cap's worth queued that cannot start more, their
+        // own slots or their project's taken (a project at its cap: one tenant's slow endpoints do
+        // not fill the claims, and so the slots, that other tenants' work needs).
+        const saturated = queues.saturated(
+          config.perEndpointConcurrency,
+          (id, projectId) => slots.ofEndpoint(id) >= config.perEndpointConcurrency || projectFull(projectId),
+        );
+        const now = clock();
+        // Failing endpoints are left out too, but get what their free connections can start.
+        const { leftOut, failingFirst } = leaveOutFailing(saturated, now);
+        // After a claim that left endpoints out and found nothing, claim again only when the set of
+        // saturated endpoints changes, new work arrives (looked for at most every
+        // EMPTY_CLAIM_RETRY_MS: a steady stream of accepted events is often for the saturated
+        // endpoints too), or the poll interval passes; not after every finished attempt.
+        const key = [...leftOut].sort().join(',');
+        const retryAfter = newWork ? EMPTY_CLAIM_RETRY_MS : config.pollIntervalMs;
+        // Endpoints whose put-backs (no rate token then) are due go first, ahead of older work.
+        const gateFirst = rateGate.claimFirst(now, (id) => leftOut.has(id));
+        const first = failingFirst.length ? gateFirst.concat(failingFirst) : gateFirst;
+        // A failing endpoint's free connections are no reason to claim again: after a claim that
+        // found nothing for them, the next comes with new work or the poll (its retries are due
+        // later), not after every finished attempt (71 empty claims in 0.6 s in a test).
+        if (
+          gateFirst.length === 0 &&
+          leftOut.size > 0 &&
+          key === emptyClaimKey &&
+          now - emptyClaimAt < retryAfter
+        ) {
+          await sleepUntilDue(retryAfter - (now - emptyClaimAt));
+          continue;
+        }
+        // Wake-ups so far are answered by this claim; one that comes while it runs makes another.
+        newWork = false;
+        signal.clear();
+        const claimStarted = performance.now();
+        const claimed = await store.claimDueDeliveries({
+          limit,
+          leaseMs: config.leaseMs,
+          now,
+          workerId,
+          excludeEndpointIds: [...leftOut],
+          ...(first.length ? { first } : {}),
+        });
+        rateGate.claimedFirst(gateFirst, claimed, now, limit);
+        hooks.onClaim?.({ durationMs: performance.now() - claimStarted, claimed: claimed.length });
+        // A finished attempt is worth a new claim only when capacity held work back: the batch was
+        // full (more may be due) or endpoints were left out. Otherwise only new work or the poll wakes it.
+        state.waitingForSlot = claimed.length >= limit || leftOut.size > 0;
+        if (claimed.length === 0 && leftOut.size > 0) {
+          emptyClaimKey = key;
+          emptyClaimAt = clock();
+        } else emptyClaimKey = null;
+        if (claimed.length) await dispatchBatch(claimed);
+        // Not a full batch: sleep until the poll, new work, or the next delivery put back (by this
+        // claim or an earlier one: a rate limit's are due one token apart) is due.
+        if (claimed.length < limit) await sleepUntilDue(config.pollIntervalMs);
+        // A full batch: claim again, but after the event loop has read the responses that came in
+        // meanwhile. Claims chained on promises alone would hold it (the store answers without I/O),
+        // and attempts would time out with their responses unread.
+        else await yieldToIo();
+      } catch (error) {
+        hooks.onError?.(error, 'claim');
+        if (isSecretKeyMismatch(error) && clock() - state.secretsOpenedAt >= KEY_MISMATCH_PAUSE_MS) {
+          await pause.sleep(KEY_MISMATCH_PAUSE_MS);
+        } else await sleep(Math.max(config.pollIntervalMs, 1000));
+      }
+    }
+  };
+
+  return { loop, onDue };
+}

@@ -1,0 +1,171 @@
+/**
+ * The dispatcher's pass over a claimed batch: once its store reads are done (batch-reads.ts), each
+ * claimed delivery is launched in a free slot, queued for its endpoint (endpoint-queues.ts), or put
+ * back in the store (rate limited, project full, endpoint disabled, secrets that did not open).
+ */
+
+import { resolveSchedule } from '../domain/retry-schedule.ts';
+import type { Endpoint, Envelope } from '../domain/types.ts';
+import type { ClaimedDelivery, ReleaseItem, Store } from '../store/store.ts';
+import { endpointDeletedRecord } from './attempt-outcome.ts';
+import type { AttemptSlots } from './attempt-slots.ts';
+import { readBatch } from './batch-reads.ts';
+import type { DeferredWakeups } from './deferred-wakeups.ts';
+import type { DispatcherHooks, DispatcherOptions, DispatcherState } from './dispatcher-types.ts';
+import type { EndpointQueues } from './endpoint-queues.ts';
+import type { ProjectSchedules } from './project-schedules.ts';
+import type { RateGate } from './rate-gate.ts';
+import type { RecordQueue } from './record-queue.ts';
+import type { AttemptSender } from './send-attempt.ts';
+
+/** Settings for one-off callbackUrl deliveries: POST, unsigned (webhook-id still sent), per envelope. */
+const CALLBACK_SETTINGS: Record<Envelope, Pick<Endpoint, 'method' | 'headers' | 'envelope' | 'signature'>> = {
+  standard: { method: 'POST', headers: {}, envelope: 'standard', signature: { scheme: 'none' } },
+  'event-data': { method: 'POST', headers: {}, envelope: 'event-data', signature: { scheme: 'none' } },
+  raw: { method: 'POST', headers: {}, envelope: 'raw', signature: { scheme: 'none' } },
+};
+
+export interface BatchDispatchOptions {
+  /** The dispatcher's store reads, and its releases (held by this worker only). */
+  store: Pick<Store, 'getDispatchEndpoints' | 'releaseDeliveries'>;
+  config: DispatcherOptions['config'];
+  clock: () => number;
+  workerId: string;
+  hooks: DispatcherHooks;
+  /** Written: when a batch's endpoint secrets last opened. */
+  state: DispatcherState;
+  projectSchedule: ProjectSchedules;
+  rateGate: RateGate;
+  deferredWakeups: DeferredWakeups;
+  slots: AttemptSlots;
+  queues: EndpointQueues;
+  attempt: AttemptSender;
+  queueRecord: RecordQueue['add'];
+  /** The endpoint's timeout, capped by the installation's. */
+  timeoutOf(endpoint: Endpoint): number;
+  /** Hands deliveries back to the store, while still leased to this worker. */
+  handBack(items: ReleaseItem[]): Promise<unknown>;
+}
+
+/**
+ * The function that launches or releases every claimed delivery, once its store reads are done
+ * (batch-reads.ts): this pass is synchronous up to the release write. What it puts back is
+ * remembered in deferredWakeups.
+ */
+export function createBatchDispatch(
+  options: BatchDispatchOptions,
+): (claimed: ClaimedDelivery[]) => Promise<void> {
+  const {
+    store: readsAndReleases,
+    config,
+    clock,
+    workerId,
+    hooks,
+    state,
+    projectSchedule,
+    rateGate,
+    deferredWakeups,
+    slots,
+    queues,
+    attempt,
+    queueRecord,
+    timeoutOf,
+    handBack,
+  } = options;
+  const { launch, projectFull } = slots;
+  const rateWait = (endpoint: Endpoint, now: number): number => rateGate.take(endpoint, now);
+
+  const dispatchBatch = async (claimed: ClaimedDelivery[]): Promise<void> => {
+    const { endpoints, schedules, readAt } = await readBatch(
+      readsAndReleases,
+      claimed,
+      projectSchedule,
+      rateGate,
+      clock,
+    );
+    const now = clock();
+    const releases: ReleaseItem[] = [];
+    // Endpoints whose secrets did not open with this process's key: their deliveries go back, due
+    // at once for a process with the right key when none of the batch opened (this one then pauses,
+    // below), in a second when the others did (one bad stored secret); the others go out.
+    let unopened: Error | undefined;
+    let opened = false;
+    for (const target of endpoints.values()) {
+      if (target.unopened) unopened ??= target.unopened;
+      else opened = true;
+    }
+    if (opened) state.secretsOpenedAt = readAt;
+    /** Put back until `at`; `rateLimited`: no token (removing or raising the limit makes it due at once). */
+    const defer = (d: ClaimedDelivery['delivery'], at: number, rateLimited: boolean) => {
+      releases.push({ projectId: d.projectId, deliveryId: d.id, nextAttemptAt: at, rateLimited });
+      deferredWakeups.add(at);
+    };
+    for (const c of claimed) {
+      const d = c.delivery;
+      const projSchedule = schedules.get(d.projectId) ?? null;
+      if (d.endpointId === null) {
+        const schedule = resolveSchedule(null, projSchedule, config.retrySchedule);
+        if (projectFull(d.projectId)) {
+          defer(d, now + 50, false); // the project's share of slots is taken: later
+          continue;
+        }
+        const settings = CALLBACK_SETTINGS[c.event.callbackEnvelope ?? 'standard'];
+        launch(null, d.projectId, () => attempt(c, settings, [], config.defaultTimeoutMs, schedule));
+        continue;
+      }
+      const target = endpoints.get(d.endpointId);
+      if (!target) {
+        // Endpoint deleted after the event was accepted: nothing to send it to.
+        queueRecord(endpointDeletedRecord(d, c.event, workerId, now), false);
+        continue;
+      }
+      if (target.unopened) {
+        releases.push({
+          projectId: d.projectId,
+          deliveryId: d.id,
+          nextAttemptAt: opened ? now + 1_000 : now,
+        });
+        continue;
+      }
+      const ep = target.endpoint;
+      if (ep.status === 'disabled') {
+        releases.push({ projectId: d.projectId, deliveryId: d.id, nextAttemptAt: now, status: 'parked' });
+        continue;
+      }
+      if (
+        slots.ofEndpoint(ep.id) + queues.length(ep.id) >= config.perEndpointConcurrency ||
+        projectFull(d.projectId)
+      ) {
+        // Held here (up to one cap's worth) and started as slots free up, its endpoint's or its
+        // project's: releasing them would cost a write per delivery and bring them straight back.
+        // The rest go back to the store.
+        if (queues.length(ep.id) < config.claimBatch + config.perEndpointConcurrency) {
+          const tokenWait = rateWait(ep, now); // a queued delivery needs its token as well
+          if (tokenWait > 0) {
+            defer(d, rateGate.putBackAt(ep, d.id, now, tokenWait), true);
+            continue;
+          }
+          queues.push(c, target, readAt, projSchedule);
+        } else {
+          defer(d, now + 50, false);
+        }
+        continue;
+      }
+      const wait = rateWait(ep, now);
+      if (wait > 0) {
+        // Spread one token apart, across claims too: they come back one at a time, as tokens do.
+        defer(d, rateGate.putBackAt(ep, d.id, now, wait), true);
+        continue;
+      }
+      const timeoutMs = timeoutOf(ep);
+      const schedule = resolveSchedule(ep.retrySchedule, projSchedule, config.retrySchedule);
+      launch(ep.id, d.projectId, () => attempt(c, ep, target.secrets, timeoutMs, schedule));
+    }
+    if (releases.length) await handBack(releases);
+    // None opened: the claim's failure (the loop backs off, or pauses when no secret opened lately).
+    // Some did: logged, and the loop goes on with the others.
+    if (unopened && !opened) throw unopened;
+    if (unopened) hooks.onError?.(unopened, 'dispatch endpoints');
+  };
+  return dispatchBatch;
+}
