@@ -4,9 +4,16 @@
  * Herald URL and token; `close()` when done.
  */
 import { Pool } from 'undici';
-import type { AnswerShape } from './answer-shape.ts';
-import { batchBodies } from './batch-bodies.ts';
-import { HeraldApiError, HeraldEventTooLargeError } from './errors.ts';
+import {
+  DEFAULT_BATCH,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_RETRIES,
+  DEFAULT_TIMEOUT_MS,
+  type HeraldClientOptions,
+} from './client-options.ts';
+import { HeraldEventTooLargeError } from './errors.ts';
+import { LIST, LIST_BY_NAME, NO_CONTENT, SECRETS, WITH_ID, WITH_NAME } from './expected-answers.ts';
+import { sendEventBatches } from './send-event-batches.ts';
 import { type Method, type RequestOptions, sendRequest, type Transport } from './transport.ts';
 import type {
   ApiKey,
@@ -34,44 +41,6 @@ import type {
   StatsBucket,
   TestSent,
 } from './types.ts';
-
-export interface HeraldClientOptions {
-  /** Herald's base URL, e.g. `http://127.0.0.1:8080`. */
-  url: string;
-  /** The admin token, or a project API key (which sees only its project). */
-  token: string;
-  /** Connections kept to Herald (default 8). */
-  connections?: number;
-  /**
-   * Give up on a call after this long (default 30 s): one deadline per call, its tries and the waits
-   * between them included. Then it throws HeraldNetworkError `HERALD_CLIENT_TIMEOUT`.
-   */
-  timeoutMs?: number;
-  /** Events per batch request in `sendEvents` (default 1000, Herald's default limit). */
-  batchSize?: number;
-  /**
-   * Bytes per request body in `sendEvents` (default 1,048,576: Herald's default
-   * HERALD_MAX_BODY_BYTES); a batch is split further to stay under it.
-   */
-  maxBodyBytes?: number;
-  /**
-   * Tries after the first (default 2) for answers that stored nothing — 429 and 503, after their
-   * `Retry-After` (at most MAX_RETRY_WAIT_MS) — and, for requests that are safe to repeat, for
-   * network errors: reads, PUT and DELETE, and events that all carry an idempotency key.
-   */
-  retries?: number;
-  /**
-   * How answers are decoded (default `JSON.parse`). Herald keeps the digits of payload numbers a
-   * double cannot hold (64-bit ids); pass a parser that keeps them too (a `JSON.parse` reviver
-   * with `context.source` and `JSON.rawJSON`, Node 21+) to read them back exactly.
-   */
-  parseJson?: (text: string) => unknown;
-}
-
-const DEFAULT_TIMEOUT_MS = 30_000;
-const DEFAULT_BATCH = 1000;
-const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
-const DEFAULT_RETRIES = 2;
 
 export class HeraldClient {
   readonly #transport: Transport;
@@ -134,29 +103,13 @@ export class HeraldClient {
    * HeraldEventTooLargeError (naming its index) before any batch is sent.
    */
   async sendEvents(project: string, events: readonly EventInput<JsonInput>[]): Promise<HeraldEvent[]> {
-    const out: HeraldEvent[] = [];
-    const path = `/projects/${seg(project)}/events/batch`;
-    // Batches still to send, the next one last.
-    const pending = batchBodies(events, this.#batchSize, this.#maxBodyBytes).reverse();
-    for (let batch = pending.pop(); batch; batch = pending.pop()) {
-      const inBatch = events.slice(batch.first, batch.first + batch.count);
-      let page: { data: HeraldEvent[] };
-      try {
-        page = await this.request('POST', path, {
-          json: batch.json,
-          repeatable: inBatch.every((e) => e.idempotencyKey),
-          expect: LIST,
-        });
-      } catch (error) {
-        const size = smallerBatch(error, batch.count);
-        if (size === null) throw inBatchAt(error, batch.first);
-        const parts = batchBodies(inBatch, size, this.#maxBodyBytes);
-        for (const part of parts.reverse()) pending.push({ ...part, first: batch.first + part.first });
-        continue;
-      }
-      out.push(...page.data);
-    }
-    return out;
+    return sendEventBatches(
+      this,
+      `/projects/${seg(project)}/events/batch`,
+      events,
+      this.#batchSize,
+      this.#maxBodyBytes,
+    );
   }
 
   /** Newest first, without deliveries (`getEvent` has them). */
@@ -365,63 +318,4 @@ export class HeraldClient {
     return this.request('GET', `/event-types/${seg(name)}`, { expect: WITH_NAME });
   }
 }
-
-/**
- * Every item of a paginated list, page after page:
- * `for await (const ep of paginate((q) => client.listEndpoints(p, q))) …`.
- */
-export async function* paginate<T>(
-  list: (query: { cursor?: string; limit?: number }) => Promise<Page<T>>,
-  limit?: number,
-): AsyncGenerator<T> {
-  let cursor: string | undefined;
-  do {
-    const page = await list(limit === undefined ? (cursor ? { cursor } : {}) : { cursor, limit });
-    yield* page.data;
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-}
-
 const seg = (s: string): string => encodeURIComponent(s);
-
-// What each answer must hold for a caller to read it (answer-shape.ts): its id, or a list's `data`.
-/** Projects, endpoints, events, attempts, deliveries. */
-const WITH_ID: AnswerShape = { object: { id: 'string' } };
-/** Event types. */
-const WITH_NAME: AnswerShape = { object: { name: 'string' } };
-/** Pages of objects with an id. */
-const LIST: AnswerShape = { list: 'id' };
-const LIST_BY_NAME: AnswerShape = { list: 'name' };
-/** Deletes and revocations: 204, no body. */
-const NO_CONTENT: AnswerShape = { noContent: true };
-/** An endpoint's secrets, the current one first. */
-const SECRETS: AnswerShape = { object: { secret: 'string', secrets: 'array' } };
-
-/**
- * Events per batch to send a batch of `count` again as, after `error`: for a 413
- * HERALD_ERR_TOO_MANY_DELIVERIES of a batch of more than one event, the share of its events that
- * its `details` say fit (`limit` of `deliveries`), at most half of them and at least one; else null
- * (the error stands). Events fan out unevenly, so a smaller batch may be refused again and split
- * again.
- */
-/**
- * `error`, for a batch that started at the caller's event `first`: a refusal says how many events
- * were stored before it and, when it names an event of the batch, which of the caller's it is.
- */
-function inBatchAt(error: unknown, first: number): unknown {
-  if (!(error instanceof HeraldApiError)) return error;
-  error.stored = first;
-  const field = (error.details as { field?: unknown } | undefined)?.field;
-  const named = typeof field === 'string' ? /^body\.events\.(\d+)(\.|$)/.exec(field) : null;
-  if (named) error.eventIndex = first + Number(named[1]);
-  return error;
-}
-
-function smallerBatch(error: unknown, count: number): number | null {
-  if (!(error instanceof HeraldApiError) || error.status !== 413) return null;
-  if (error.code !== 'HERALD_ERR_TOO_MANY_DELIVERIES' || count <= 1) return null;
-  const { limit, deliveries } = (error.details ?? {}) as { limit?: unknown; deliveries?: unknown };
-  const half = Math.ceil(count / 2);
-  if (typeof limit !== 'number' || typeof deliveries !== 'number' || deliveries <= 0) return half;
-  return Math.max(1, Math.min(half, Math.floor((count * limit) / deliveries)));
-}

@@ -3,11 +3,13 @@
  * read the delivery history. See README.md.
  */
 export type { AnswerShape, FieldType } from './answer-shape.ts';
-export { HeraldClient, type HeraldClientOptions, paginate } from './client.ts';
+export { HeraldClient } from './client.ts';
+export type { HeraldClientOptions } from './client-options.ts';
 export {
   HeraldApiError,
   HeraldEventTooLargeError,
   HeraldNetworkError,
   HeraldResponseError,
 } from './errors.ts';
+export { paginate } from './paginate.ts';
 export type * from './types.ts';

@@ -1,0 +1,39 @@
+/** What a HeraldClient (client.ts) is given, and the defaults of what it may be left without. */
+
+export interface HeraldClientOptions {
+  /** Herald's base URL, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  /** The admin token, or a project API key (which sees only its project). */
+  token: string;
+  /** Connections kept to Herald (default 8). */
+  connections?: number;
+  /**
+   * Give up on a call after this long (default 30 s): one deadline per call, its tries and the waits
+   * between them included. Then it throws HeraldNetworkError `HERALD_CLIENT_TIMEOUT`.
+   */
+  timeoutMs?: number;
+  /** Events per batch request in `sendEvents` (default 1000, Herald's default limit). */
+  batchSize?: number;
+  /**
+   * Bytes per request body in `sendEvents` (default 1,048,576: Herald's default
+   * HERALD_MAX_BODY_BYTES); a batch is split further to stay under it.
+   */
+  maxBodyBytes?: number;
+  /**
+   * Tries after the first (default 2) for answers that stored nothing — 429 and 503, after their
+   * `Retry-After` (at most MAX_RETRY_WAIT_MS) — and, for requests that are safe to repeat, for
+   * network errors: reads, PUT and DELETE, and events that all carry an idempotency key.
+   */
+  retries?: number;
+  /**
+   * How answers are decoded (default `JSON.parse`). Herald keeps the digits of payload numbers a
+   * double cannot hold (64-bit ids); pass a parser that keeps them too (a `JSON.parse` reviver
+   * with `context.source` and `JSON.rawJSON`, Node 21+) to read them back exactly.
+   */
+  parseJson?: (text: string) => unknown;
+}
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_BATCH = 1000;
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_RETRIES = 2;
