@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ApiError, canRetry, errorMessage, fieldMessage } from '../../src/dashboard/app/api/client.ts';
+import { ApiError, canRetry } from '../../src/dashboard/app/api/api-error.ts';
+import { errorMessage, fieldMessage } from '../../src/dashboard/app/api/error-messages.ts';
 import { EMPTY_FORM, formFieldOf, hasInput } from '../../src/dashboard/app/endpoint-form-state.ts';
 import { filterErrors } from '../../src/dashboard/app/filter-errors.ts';
 

@@ -7,7 +7,8 @@
  * The dashboard's own edits update it (rememberEndpoint, forgetEndpoint); an endpoint changed
  * elsewhere shows its old name until the page is loaded again.
  */
-import { ApiError, type HeraldClient } from './api/client.ts';
+import { ApiError } from './api/api-error.ts';
+import type { HeraldClient } from './api/client.ts';
 import type { Endpoint } from './api/types.ts';
 import { useAsync } from './use-async.ts';
 

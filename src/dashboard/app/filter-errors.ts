@@ -2,7 +2,8 @@
  * Errors of a filtered listing (Events, History) that belong to one of its filters: shown by that
  * filter's input instead of in a banner, since only changing the filter helps.
  */
-import { ApiError, capitalize, errorField, fieldMessage } from './api/client.ts';
+import { ApiError } from './api/api-error.ts';
+import { capitalize, errorField, fieldMessage } from './api/error-messages.ts';
 
 export interface FilterErrors {
   since?: string;

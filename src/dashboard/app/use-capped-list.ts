@@ -4,7 +4,7 @@
  * ones. Starts over whenever `first` is read again.
  */
 import { useState } from 'preact/hooks';
-import type { Capped } from './api/client.ts';
+import type { Capped } from './api/capped-list.ts';
 
 export interface CappedList<T> {
   items: T[];

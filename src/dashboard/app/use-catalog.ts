@@ -1,5 +1,6 @@
 /** The event-type catalog, loaded once per client and shared by the screens that need it. */
-import type { Capped, HeraldClient } from './api/client.ts';
+import type { Capped } from './api/capped-list.ts';
+import type { HeraldClient } from './api/client.ts';
 import type { EventType } from './api/types.ts';
 import { useApp } from './app-context.ts';
 import { clientCache } from './client-cache.ts';

@@ -2,7 +2,9 @@
  * The dashboard's only way to the server: HTTP API v1 with a bearer token (the admin token, or a
  * portal token limited to one project). Errors come back as ApiError with the server's code and message.
  */
-import { parseJsonExact } from '../../../domain/json-text.ts';
+import { ApiError, toApiError } from './api-error.ts';
+import { type Capped, readCapped } from './capped-list.ts';
+import { deliverySettingsOf, parseJson, secretsOf } from './read-answers.ts';
 import type {
   ApiKey,
   Attempt,
@@ -21,20 +23,6 @@ import type {
   StatsBucket,
 } from './types.ts';
 
-/** An error answer of the API (`{"error": {code, message, details?}}`), or a network failure (status 0). */
-export class ApiError extends Error {
-  readonly status: number;
-  readonly code: string;
-  readonly details: unknown;
-  constructor(status: number, code: string, message: string, details?: unknown) {
-    super(message);
-    this.name = 'ApiError';
-    this.status = status;
-    this.code = code;
-    this.details = details;
-  }
-}
-
 export type Query = Record<string, string | number | undefined | null>;
 
 /** Bucket sizes …/stats accepts. */
@@ -47,15 +35,6 @@ export interface AttemptFilter {
   until?: string;
   limit?: number;
   cursor?: string | null;
-}
-
-/**
- * A list read page by page up to a cap: `nextCursor` is null when it holds the whole list, else
- * where the rest starts (the screen says it stopped, and may go on from there).
- */
-export interface Capped<T> {
-  data: T[];
-  nextCursor: string | null;
 }
 
 /** How many endpoints listEndpoints reads at most per call (pages of 100). */
@@ -289,22 +268,6 @@ export function createClient(token: string, onUnauthorized: (error: ApiError) =>
   };
 }
 
-/** Follows `nextCursor` from `cursor` until the list ends or `cap` items are read. */
-async function readCapped<T>(
-  page: (cursor: string | null) => Promise<Page<T>>,
-  cap: number,
-  cursor: string | null = null,
-): Promise<Capped<T>> {
-  const data: T[] = [];
-  let next = cursor;
-  do {
-    const answer = await page(next);
-    data.push(...answer.data);
-    next = answer.nextCursor ?? null;
-  } while (next !== null && data.length < cap);
-  return { data, nextCursor: next };
-}
-
 function toQueryString(query: Query | undefined): string {
   if (!query) return '';
   const params = new URLSearchParams();
@@ -313,109 +276,4 @@ function toQueryString(query: Query | undefined): string {
   }
   const text = params.toString();
   return text ? `?${text}` : '';
-}
-
-function parseJson(text: string): unknown {
-  if (text === '') return null;
-  try {
-    return parseJsonExact(text);
-  } catch {
-    return text;
-  }
-}
-
-function toApiError(status: number, parsed: unknown, text: string): ApiError {
-  const error = (parsed as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)
-    ?.error;
-  if (error && typeof error.message === 'string') {
-    return new ApiError(status, String(error.code ?? 'ERROR'), error.message, error.details);
-  }
-  const fallback =
-    status === 401 ? 'Not signed in, or the token is not valid.' : `Request failed (HTTP ${status}).`;
-  return new ApiError(status, 'HTTP_' + status, text && text.length < 200 ? text : fallback);
-}
-
-/** The `delivery` of a GET /installation answer, or null when it is not there as expected. */
-function deliverySettingsOf(answer: unknown): DeliverySettings | null {
-  const d = (answer as { delivery?: Partial<Record<keyof DeliverySettings, unknown>> } | null)?.delivery;
-  const count = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
-  if (
-    !d ||
-    !count(d.defaultTimeoutMs) ||
-    !count(d.maxTimeoutMs) ||
-    !Array.isArray(d.retrySchedule) ||
-    !d.retrySchedule.every(count)
-  ) {
-    return null;
-  }
-  return {
-    defaultTimeoutMs: d.defaultTimeoutMs,
-    maxTimeoutMs: d.maxTimeoutMs,
-    retrySchedule: d.retrySchedule,
-    retryJitter: count(d.retryJitter) ? d.retryJitter : 0,
-  };
-}
-
-/**
- * The secrets of a secret/rotate answer (`{secret, secrets: [{secret, createdAt, expiresAt}]}`, current
- * first), or the current one alone when the server sends only `secret`.
- */
-function secretsOf(answer: unknown): SigningSecret[] {
-  const value = answer as { secret?: unknown; secrets?: unknown } | null;
-  const listed = Array.isArray(value?.secrets)
-    ? (value.secrets as { secret?: unknown; createdAt?: unknown; expiresAt?: unknown }[])
-        .filter((item) => typeof item?.secret === 'string')
-        .map((item) => ({
-          secret: item.secret as string,
-          createdAt: typeof item.createdAt === 'string' ? item.createdAt : null,
-          expiresAt: typeof item.expiresAt === 'string' ? item.expiresAt : null,
-        }))
-    : [];
-  if (listed.length === 0 && typeof value?.secret === 'string') {
-    listed.push({ secret: value.secret, createdAt: null, expiresAt: null });
-  }
-  if (listed.length === 0) throw new ApiError(500, 'UNEXPECTED', 'The server answered without a secret.');
-  return listed;
-}
-
-/**
- * A readable one-line message for any thrown value. The API's messages about a field start with
- * it (`body.name: must NOT have…`); one that does not gets the field after it.
- */
-export function errorMessage(error: unknown): string {
-  if (error instanceof ApiError) {
-    const field = errorField(error);
-    return field && !error.message.startsWith(field) ? `${error.message} (${field})` : error.message;
-  }
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** The request field an API error is about (`body.name`, `body.headers.X-A`, `querystring.since`), or null. */
-export function errorField(error: unknown): string | null {
-  if (!(error instanceof ApiError)) return null;
-  const field = (error.details as { field?: unknown } | null | undefined)?.field;
-  return typeof field === 'string' && field !== '' ? field : null;
-}
-
-/**
- * The message of an API error as its field shows it: without the field's name in front
- * (`body.name: must NOT have…` → `must NOT have…`), since the field's label already says which.
- */
-export function fieldMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const field = errorField(error);
-  return field && message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message;
-}
-
-/** "must NOT…" → "Must NOT…". */
-export const capitalize = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
-
-/**
- * Whether sending the same request again may work: after a network failure, a timeout, a rate limit
- * or a server error. Not when the server refused the request itself (a 4xx: invalid input, not
- * found, not allowed): only changing it helps, so there is no "Try again" for those.
- */
-export function canRetry(error: unknown): boolean {
-  if (!(error instanceof ApiError)) return true;
-  return error.status === 0 || error.status === 408 || error.status === 429 || error.status >= 500;
 }

@@ -1,6 +1,7 @@
 /** An event's deliveries: one row per endpoint (or callback URL) with its status, and a retry button. */
 import { useState } from 'preact/hooks';
-import { ApiError, errorMessage } from '../api/client.ts';
+import { ApiError } from '../api/api-error.ts';
+import { errorMessage } from '../api/error-messages.ts';
 import type { DeliverySummary, Endpoint } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { forgetEndpoint } from '../endpoint-names.ts';

@@ -1,6 +1,7 @@
 /** Loading, error, empty and success states, announced to screen readers. */
 import type { ComponentChildren } from 'preact';
-import { canRetry, errorMessage } from '../api/client.ts';
+import { canRetry } from '../api/api-error.ts';
+import { errorMessage } from '../api/error-messages.ts';
 
 /** A spinner with a text label (role=status so it is announced). */
 export function Loading({ label = 'Loading…' }: { label?: string }) {

@@ -3,7 +3,7 @@
  * customer (create; revoke all of the project's).
  */
 import { useState } from 'preact/hooks';
-import { capitalize, errorField, errorMessage, fieldMessage } from '../api/client.ts';
+import { capitalize, errorField, errorMessage, fieldMessage } from '../api/error-messages.ts';
 import type { CreatedApiKey, PortalLink } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { CodeBlock } from '../components/code-block.tsx';

@@ -4,7 +4,7 @@
  * the portal links the key created too.
  */
 import { useState } from 'preact/hooks';
-import { errorMessage } from '../api/client.ts';
+import { errorMessage } from '../api/error-messages.ts';
 import type { ApiKey } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { ErrorBanner, Loading } from '../components/feedback.tsx';

@@ -1,6 +1,7 @@
 /** One attempt in full: request and response headers and bodies, error, and a button to resend. */
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, errorMessage } from '../api/client.ts';
+import { ApiError } from '../api/api-error.ts';
+import { errorMessage } from '../api/error-messages.ts';
 import { useApp } from '../app-context.ts';
 import { CodeBlock } from '../components/code-block.tsx';
 import { ErrorBanner, Loading } from '../components/feedback.tsx';

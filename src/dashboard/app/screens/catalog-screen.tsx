@@ -1,7 +1,7 @@
 /** Operator-only: the installation's event catalog (names, descriptions, schemas, examples). */
 import { useState } from 'preact/hooks';
 import { parseJsonExact } from '../../../domain/json-text.ts';
-import { capitalize, errorField, errorMessage, fieldMessage } from '../api/client.ts';
+import { capitalize, errorField, errorMessage, fieldMessage } from '../api/error-messages.ts';
 import type { EventType, Json } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { CodeBlock } from '../components/code-block.tsx';

@@ -1,6 +1,6 @@
 /** Deletes the endpoint after an explicit confirmation. */
 import { useState } from 'preact/hooks';
-import { errorMessage } from '../api/client.ts';
+import { errorMessage } from '../api/error-messages.ts';
 import type { Endpoint } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { useInlineConfirm } from '../components/inline-confirm.ts';

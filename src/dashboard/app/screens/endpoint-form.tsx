@@ -4,7 +4,7 @@
  * (timeout, retry schedule, rate limit).
  */
 import { useState } from 'preact/hooks';
-import { capitalize, errorField, fieldMessage } from '../api/client.ts';
+import { capitalize, errorField, fieldMessage } from '../api/error-messages.ts';
 import type { Endpoint, Envelope, HttpMethod, SignatureScheme } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { EventTypePicker } from '../components/event-type-picker.tsx';

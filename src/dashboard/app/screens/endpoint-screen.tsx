@@ -1,6 +1,6 @@
 /** One endpoint: header with its state, and tabs Overview · Example · History · Settings. */
 import { useEffect, useState } from 'preact/hooks';
-import { errorMessage } from '../api/client.ts';
+import { errorMessage } from '../api/error-messages.ts';
 import type { Endpoint } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { ErrorBanner, Loading, Notice } from '../components/feedback.tsx';

@@ -1,6 +1,6 @@
 /** A project's endpoints: where they point, what they receive, whether they work. */
 
-import { capitalize } from '../api/client.ts';
+import { capitalize } from '../api/error-messages.ts';
 import { useApp } from '../app-context.ts';
 import { EmptyState, ErrorBanner, ListStopped, Loading } from '../components/feedback.tsx';
 import { Link } from '../components/link.tsx';

@@ -1,6 +1,6 @@
 /** Operator home: every project, and a form to create one. */
 import { useState } from 'preact/hooks';
-import { capitalize, errorField, fieldMessage } from '../api/client.ts';
+import { capitalize, errorField, fieldMessage } from '../api/error-messages.ts';
 import type { Project } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';

@@ -1,6 +1,6 @@
 /** Re-sends every failed delivery of the endpoint since a time (after fixing the receiver). */
 import { useState } from 'preact/hooks';
-import { errorMessage } from '../api/client.ts';
+import { errorMessage } from '../api/error-messages.ts';
 import type { Endpoint } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { TextField } from '../components/fields.tsx';

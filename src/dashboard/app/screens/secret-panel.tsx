@@ -7,7 +7,7 @@
  * An `hmac-sha1-url` endpoint with a static `key` signs with that key: its secret is not used.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { capitalize, errorField, errorMessage, fieldMessage } from '../api/client.ts';
+import { capitalize, errorField, errorMessage, fieldMessage } from '../api/error-messages.ts';
 import type { Endpoint, SigningSecret } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { CopyButton } from '../components/copy-button.tsx';

@@ -1,6 +1,8 @@
 /** Operator sign-in with the admin token (checked against the API before it is kept). */
 import { useState } from 'preact/hooks';
-import { ApiError, createClient, errorMessage } from '../api/client.ts';
+import { ApiError } from '../api/api-error.ts';
+import { createClient } from '../api/client.ts';
+import { errorMessage } from '../api/error-messages.ts';
 import { TextField } from '../components/fields.tsx';
 
 export function SignIn({ onSignIn, expired }: { onSignIn: (token: string) => void; expired: boolean }) {

@@ -1,6 +1,6 @@
 /** Sends the example of an event type to this endpoint, then points to the result in History. */
 import { useState } from 'preact/hooks';
-import { errorMessage } from '../api/client.ts';
+import { errorMessage } from '../api/error-messages.ts';
 import type { Endpoint } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { SelectField } from '../components/fields.tsx';
