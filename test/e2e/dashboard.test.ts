@@ -397,6 +397,68 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     assertNoProblems();
   });
 
+  test('the Events list reads of each event only the deliveries it shows: four badges, then "+ more" to its page', async () => {
+    const project = (
+      await api<{ id: string }>(herald.url, ADMIN, 'POST', '/api/v1/projects', { name: 'Wide fan-out' })
+    ).body;
+    // Receivers 0-3 take every type, 4 and 5 only score.high: a level.completed goes to four
+    // endpoints (all of them shown), a score.high to six (four shown, and more).
+    for (let i = 0; i < 6; i++) {
+      const created = await api(herald.url, ADMIN, 'POST', `/api/v1/projects/${project.id}/endpoints`, {
+        url: `${receiver.url}/wide/${i}`,
+        name: `Wide ${i}`,
+        ...(i >= 4 ? { eventTypes: ['score.high'] } : {}),
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+    }
+    const sent = await api<{ data: { id: string; deliveries: unknown[] }[] }>(
+      herald.url,
+      ADMIN,
+      'POST',
+      `/api/v1/projects/${project.id}/events/batch`,
+      {
+        events: [
+          { type: 'score.high', payload: { score: 1 } },
+          { type: 'level.completed', payload: { level: 1 } },
+        ],
+      },
+    );
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    const [wide, narrow] = sent.body.data;
+    assert.deepEqual([wide?.deliveries.length, narrow?.deliveries.length], [6, 4]);
+
+    const page = await operatorPage();
+    const apiReads: string[] = [];
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname.startsWith('/api/v1/')) apiReads.push(`${url.pathname}${url.search}`);
+    });
+    await page.goto(`${herald.url}/ui/projects/${project.id}/events`);
+    const wideRow = page.locator('tbody tr').filter({ hasText: wide!.id });
+    const narrowRow = page.locator('tbody tr').filter({ hasText: narrow!.id });
+    const more = wideRow.getByRole('link', { name: '+ more deliveries' });
+    await more.waitFor();
+    for (let i = 0; i < 4; i++) await narrowRow.getByText(new RegExp(`^Wide ${i}: `)).waitFor();
+    assert.equal(await wideRow.locator('.badge').count(), 4, 'four badges of the six');
+    assert.equal(await narrowRow.locator('.badge').count(), 4);
+    assert.equal(await narrowRow.getByRole('link').count(), 1, 'only the event id: no "more" of four');
+    // The first four in id order, as the event's page lists them.
+    for (let i = 0; i < 4; i++) await wideRow.getByText(new RegExp(`^Wide ${i}: `)).waitFor();
+
+    const eventsPath = `/api/v1/projects/${project.id}/events`;
+    const whole = apiReads.filter((read) => /\/events\/[^/?]+(\?|$)/.test(read));
+    assert.deepEqual(whole, [], 'no event read whole');
+    assert.deepEqual(
+      apiReads.filter((read) => read.includes('/deliveries')).sort(),
+      [wide!.id, narrow!.id].map((id) => `${eventsPath}/${id}/deliveries?limit=4`).sort(),
+      'one page of four per event',
+    );
+    await more.click();
+    await page.getByRole('link', { name: 'Wide 5', exact: true }).waitFor();
+    assert.equal(new URL(page.url()).pathname, `/ui/projects/${project.id}/events/${wide!.id}`);
+    assertNoProblems();
+  });
+
   test("Events and History filter by any event type typed in, not only the catalog's", async () => {
     const project = await anyTypeProject();
     const page = await operatorPage();

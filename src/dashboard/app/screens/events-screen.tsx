@@ -1,6 +1,6 @@
 /** Events log: what the platform sent for this project, newest first, with each event's delivery status. */
 import { useMemo, useState } from 'preact/hooks';
-import type { DeliverySummary, Endpoint, HeraldEvent } from '../api/types.ts';
+import type { Endpoint, HeraldEvent } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
 import { TextField, TypeFilterField } from '../components/fields.tsx';
@@ -14,9 +14,12 @@ import { useProject } from '../project-context.ts';
 import { navigate, useLocation } from '../router.ts';
 import { useAsync } from '../use-async.ts';
 import { useCatalog } from '../use-catalog.ts';
-import { useEventDeliveries } from '../use-event-deliveries.ts';
+import { type FirstDeliveries, useEventDeliveries } from '../use-event-deliveries.ts';
 
-/** Delivery badges shown per event; the others are counted ("+3 more"). */
+/**
+ * Delivery badges shown per event, and all of its deliveries the list reads: "+ more" (a link to
+ * the event's page) says there are others, or "+3 more" when the event carried them all.
+ */
 const BADGES = 4;
 
 export function EventsScreen() {
@@ -40,12 +43,12 @@ export function EventsScreen() {
   // One array per load, not per render: the deliveries hook refetches when it changes.
   const events = useMemo(() => [...(loaded?.data ?? []), ...(extra?.items ?? [])], [loaded, extra]);
   const cursor = extra ? extra.cursor : (loaded?.nextCursor ?? null);
-  const deliveries = useEventDeliveries(client, project.id, events);
+  const deliveries = useEventDeliveries(client, project.id, events, BADGES);
   // The endpoints the badges name (read once per session each, not the project's whole list).
   const named = events.flatMap((event) =>
-    (deliveries.get(event.id) ?? [])
-      .slice(0, BADGES)
-      .flatMap((delivery) => (delivery.endpointId ? [delivery.endpointId] : [])),
+    (deliveries.get(event.id)?.first ?? []).flatMap((delivery) =>
+      delivery.endpointId ? [delivery.endpointId] : [],
+    ),
   );
   const endpoints = useEndpointsById(client, project.id, named);
   const typeNames = (catalog.data ?? []).map((t) => t.name);
@@ -134,7 +137,11 @@ export function EventsScreen() {
                     <code>{event.type}</code> {event.test && <StatusBadge status="test" label="test" />}
                   </td>
                   <td>
-                    <DeliveriesCell deliveries={deliveries.get(event.id)} endpoints={endpoints.data} />
+                    <DeliveriesCell
+                      deliveries={deliveries.get(event.id)}
+                      endpoints={endpoints.data}
+                      eventPath={`${base}/events/${encodeURIComponent(event.id)}`}
+                    />
                   </td>
                   <td>
                     <Link to={`${base}/events/${encodeURIComponent(event.id)}`}>
@@ -158,20 +165,22 @@ export function EventsScreen() {
 }
 
 /**
- * One badge per delivery: the endpoint's name (or, without one, its URL's host and path, shortened)
- * and the delivery's status.
+ * One badge per delivery shown: the endpoint's name (or, without one, its URL's host and path,
+ * shortened) and the delivery's status; then whether there are more, linking to the event's page.
  */
 function DeliveriesCell({
   deliveries,
   endpoints,
+  eventPath,
 }: {
-  deliveries: DeliverySummary[] | undefined;
+  deliveries: FirstDeliveries | undefined;
   /** null: the endpoint was deleted. */
   endpoints: Map<string, Endpoint | null> | undefined;
+  eventPath: string;
 }) {
   if (!deliveries) return <span class="muted">…</span>;
-  if (deliveries.length === 0) return <span class="muted">none</span>;
-  const shown = deliveries.slice(0, BADGES);
+  const { first: shown, more } = deliveries;
+  if (shown.length === 0) return <span class="muted">none</span>;
   return (
     <span class="badges">
       {shown.map((delivery) => {
@@ -188,8 +197,11 @@ function DeliveriesCell({
           </span>
         );
       })}
-      {deliveries.length > shown.length && (
-        <span class="muted small">+{deliveries.length - shown.length} more</span>
+      {more !== 0 && (
+        <Link to={eventPath} class="small">
+          {more === 'some' ? '+ more' : `+${more} more`}
+          <span class="sr-only"> deliveries</span>
+        </Link>
       )}
     </span>
   );
