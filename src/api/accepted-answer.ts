@@ -52,8 +52,10 @@ export function* answerPieces(accepted: readonly AcceptedEvent[], batch: boolean
       yield JSON.stringify(eventJson(event, deliveries));
       continue;
     }
-    // `{…,"createdAt":"…"}` without its closing brace, then the deliveries as its last key.
-    yield `${JSON.stringify(eventJson(event)).slice(0, -1)},"deliveries":[`;
+    // `{…,"createdAt":"…"}` without its closing brace, then the deliveries as its last key; their
+    // count in its place, as eventJson(event, deliveries) gives it.
+    const head = { ...eventJson(event), deliveryCount: deliveries.length };
+    yield `${JSON.stringify(head).slice(0, -1)},"deliveries":[`;
     for (let j = 0; j < deliveries.length; j += PIECE_DELIVERIES) {
       if (j > 0) yield ',';
       yield JSON.stringify(deliveries.slice(j, j + PIECE_DELIVERIES).map(deliveryJson)).slice(1, -1);

@@ -110,6 +110,9 @@ export const eventJson = (e: HeraldEvent, deliveries?: Delivery[]) => ({
   idempotencyKey: e.idempotencyKey,
   callbackUrl: e.callbackUrl,
   callbackEnvelope: e.callbackUrl ? (e.callbackEnvelope ?? 'standard') : null,
+  // Stored at ingest: a list says how many without reading them. With the deliveries at hand (GET
+  // event, the accept answer), their number, which is the same for every event counted.
+  deliveryCount: deliveries?.length ?? e.deliveryCount ?? null,
   createdAt: iso(e.createdAt),
   ...(deliveries ? { deliveries: deliveries.map(deliveryJson) } : {}),
 });

@@ -134,6 +134,11 @@ export interface HeraldEvent {
   callbackUrl: string | null;
   /** The callbackUrl delivery's envelope, when not `standard` (absent: standard). */
   callbackEnvelope?: Envelope;
+  /**
+   * How many deliveries it was accepted with (they are only ever deleted with it); absent when not
+   * known: events stored before the count was (store migrations: events.delivery_count).
+   */
+  deliveryCount?: number;
   createdAt: number;
 }
 

@@ -146,6 +146,11 @@ const callbackEnvelopeOf = (r: Row): { callbackEnvelope?: Envelope } => {
   const envelope = r.callback_envelope;
   return envelope === 'raw' || envelope === 'event-data' ? { callbackEnvelope: envelope } : {};
 };
+/** `{deliveryCount}` when the event's row holds it (NULL: stored before the column), else nothing. */
+const deliveryCountOf = (r: Row): { deliveryCount?: number } =>
+  r.delivery_count === null || r.delivery_count === undefined
+    ? {}
+    : { deliveryCount: Number(r.delivery_count) };
 
 export function createRowMappers(decode: ColumnDecoders) {
   const { json, bool } = decode;
@@ -225,6 +230,7 @@ export function createRowMappers(decode: ColumnDecoders) {
     idempotencyKey: optStr(r.idempotency_key),
     callbackUrl: optStr(r.callback_url),
     ...callbackEnvelopeOf(r),
+    ...deliveryCountOf(r),
     createdAt: num(r.created_at),
   });
 

@@ -47,6 +47,15 @@ describe('events API: an event’s deliveries, a page at a time', () => {
   const listed = async (): Promise<Body[]> =>
     (await api.call('GET', `${P()}/events/${event.id}`)).body.deliveries;
 
+  test('the event says how many deliveries it has, in the list of events too, without them', async () => {
+    assert.equal(event.deliveryCount, 6, 'accepted');
+    assert.equal((await api.call('GET', `${P()}/events/${event.id}`)).body.deliveryCount, 6);
+    const list = await api.call('GET', `${P()}/events`);
+    const listed = list.body.data.find((e: Body) => e.id === event.id);
+    assert.equal(listed.deliveryCount, 6);
+    assert.equal(listed.deliveries, undefined);
+  });
+
   test('pages cover every delivery once, in the order and shape GET event lists them', async () => {
     const whole = await listed();
     const byTwo = await pages(`${D()}?limit=2`);

@@ -108,6 +108,7 @@ describe('postgres specifics', () => {
         '0010_callback_envelope.sql',
         '0011_portal_links_generation.sql',
         '0012_project_backlog_limit.sql',
+        '0013_event_delivery_count.sql',
       ],
     );
     assert.match(String(idx.rows[0]?.indexdef), /WHERE \(status = 'pending'::text\)/);

@@ -80,6 +80,7 @@ describe('sqlite specifics', () => {
         '0012_callback_envelope.sql',
         '0013_portal_links_generation.sql',
         '0014_project_backlog_limit.sql',
+        '0015_event_delivery_count.sql',
       ],
     );
   });
@@ -491,6 +492,35 @@ describe('sqlite specifics', () => {
       const migrated = await again.getProject('old');
       assert.deepEqual(migrated, { ...old, backlogLimit: null });
       assert.equal((await again.updateProject(old.id, { backlogLimit: 7 }, T0 + 1))?.backlogLimit, 7);
+    } finally {
+      await again.close();
+    }
+  });
+
+  test('migration 0015 leaves the events of an older database uncounted (no deliveryCount); new ones are counted', async () => {
+    const file = join(dir, 'before-0015', 'herald.db');
+    const first = await openStore(`sqlite:${file}`);
+    const { project } = await projectWithEndpoints(first, 3);
+    const [old] = await first.acceptEvents(project.id, [eventInput('a')], T0);
+    await first.close();
+    // As the previous version left it: no column, the migration not applied.
+    const db = new DatabaseSync(file);
+    db.exec('ALTER TABLE events DROP COLUMN delivery_count');
+    db.prepare('DELETE FROM schema_migrations WHERE name = ?').run('0015_event_delivery_count.sql');
+    db.close();
+    const seen: unknown[] = [];
+    const again = await openStore(`sqlite:${file}`, { onMigrated: (r) => seen.push(r) });
+    try {
+      assert.deepEqual(seen[0], { applied: ['0015_event_delivery_count.sql'], unknown: [] });
+      const [added] = await again.acceptEvents(project.id, [eventInput('a')], T0 + 1);
+      const listed = (await again.listEvents(project.id, { limit: 10 })).data;
+      assert.deepEqual(
+        listed.map((e) => [e.id, e.deliveryCount]),
+        [
+          [added!.event.id, 3],
+          [old!.event.id, undefined],
+        ],
+      );
     } finally {
       await again.close();
     }

@@ -588,6 +588,12 @@ export function defineStoreSuite(
             deliveries: [...r.deliveries].sort((x, y) => (x.id < y.id ? -1 : 1)),
           });
         }
+        // Each event says how many deliveries it has, accepted and listed, so a list need not read them.
+        const counts = new Map([a, b, t, cb].map((r) => [r!.event.id, r!.deliveries.length]));
+        assert.deepEqual([...counts.values()], [3, 2, 1, 3]);
+        for (const r of [a, b, t, cb]) assert.equal(r?.event.deliveryCount, r?.deliveries.length);
+        const listed = (await store.listEvents(p.id, { limit: 100 })).data.filter((e) => counts.has(e.id));
+        assert.deepEqual(new Map(listed.map((e) => [e.id, e.deliveryCount])), counts);
         assert.equal(t?.event.test, true);
         assert.deepEqual(a?.event.payload, { n: 1 });
         // A test send to one endpoint ignores its filter and dev flag, and adds no callback.
@@ -613,6 +619,7 @@ export function defineStoreSuite(
         assert.ok(first && again);
         assert.equal(again.duplicate, true);
         assert.equal(again.event.id, first.event.id);
+        assert.equal(again.event.deliveryCount, 2, 'the original, read back, with its count');
         assert.deepEqual(again.deliveries.map((d) => d.id).sort(), first.deliveries.map((d) => d.id).sort());
         const batch = await store.acceptEvents(
           project.id,

@@ -229,6 +229,8 @@ export interface EventSummary {
   callbackUrl?: string | null;
   /** The callbackUrl delivery's envelope; null without a callbackUrl. */
   callbackEnvelope?: 'standard' | 'event-data' | 'raw' | null;
+  /** How many deliveries it has (fixed when accepted); null for events stored before Herald counted them. */
+  deliveryCount?: number | null;
   createdAt: string;
   [field: string]: unknown;
 }

@@ -149,6 +149,10 @@ const event = {
     "The callbackUrl delivery's envelope (standard unless the event named another); null without a callbackUrl",
     nullable({ type: 'string', enum: ['standard', 'event-data', 'raw', null] }),
   ),
+  deliveryCount: described(
+    'How many deliveries the event has (fixed when it is accepted); null for events stored before Herald counted them',
+    nullable(integer),
+  ),
   createdAt: time,
 };
 

@@ -234,13 +234,14 @@ export async function acceptBatchPostgres(c: Queryable, jobs: AcceptJob[]): Prom
   if (refused.size) throw new JobsRefused(refused);
 
   // Written with one multi-row INSERT per table.
-  const ev: unknown[][] = [[], [], [], [], [], [], [], [], []];
+  const ev: unknown[][] = [[], [], [], [], [], [], [], [], [], []];
   const dl: unknown[][] = [[], [], [], [], [], [], [], []];
   for (const { item, event, targets } of fanned) {
     const { projectId, now } = item;
     const deliveries: Delivery[] = targets.map((ep) => newDelivery(projectId, event.id, ep.id, ep.url, now));
     if (event.callbackUrl) deliveries.push(newDelivery(projectId, event.id, null, event.callbackUrl, now));
     deliveries.sort((a, b) => cmp(a.id, b.id));
+    event.deliveryCount = deliveries.length;
     const payloadJson = JSON.stringify(event.payload);
     // The first ones the job's lease has room for are stored leased; all are returned due now.
     const leased = item.lease ? Math.min(item.lease.room.left, deliveries.length) : 0;
@@ -257,6 +258,7 @@ export async function acceptBatchPostgres(c: Queryable, jobs: AcceptJob[]): Prom
       event.idempotencyKey,
       event.callbackUrl,
       event.callbackEnvelope ?? null,
+      event.deliveryCount,
       now,
     ]);
     deliveries.forEach((d, i) => {
@@ -275,10 +277,12 @@ export async function acceptBatchPostgres(c: Queryable, jobs: AcceptJob[]): Prom
   }
   if (ev[0]!.length) {
     await run(
-      `INSERT INTO events (project_id, id, type, payload, test, idempotency_key, callback_url, callback_envelope, created_at)
-       SELECT p, i, t, pl::json, te, k, cb, ce, ca
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::text[], $7::text[], $8::text[], $9::bigint[])
-         AS v(p, i, t, pl, te, k, cb, ce, ca)`,
+      `INSERT INTO events (project_id, id, type, payload, test, idempotency_key, callback_url, callback_envelope,
+         delivery_count, created_at)
+       SELECT p, i, t, pl::json, te, k, cb, ce, dc, ca
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::text[], $7::text[], $8::text[],
+         $9::int[], $10::bigint[])
+         AS v(p, i, t, pl, te, k, cb, ce, dc, ca)`,
       ev,
       c,
     );

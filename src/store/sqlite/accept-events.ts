@@ -173,10 +173,13 @@ function writeOne(
   }
   const { event, targets } = plan;
   const payloadJson = JSON.stringify(event.payload);
+  const deliveries: Delivery[] = targets.map((ep) => newDelivery(projectId, event.id, ep.id, ep.url, now));
+  if (event.callbackUrl) deliveries.push(newDelivery(projectId, event.id, null, event.callbackUrl, now));
+  event.deliveryCount = deliveries.length;
   run(
     db,
-    `INSERT INTO events (id, project_id, type, payload, test, idempotency_key, callback_url, callback_envelope, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO events (id, project_id, type, payload, test, idempotency_key, callback_url, callback_envelope, delivery_count, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     event.id,
     projectId,
     event.type,
@@ -185,6 +188,7 @@ function writeOne(
     event.idempotencyKey,
     event.callbackUrl,
     event.callbackEnvelope ?? null,
+    event.deliveryCount,
     now,
   );
   if (input.idempotencyKey) {
@@ -198,8 +202,6 @@ function writeOne(
       now + IDEMPOTENCY_WINDOW_MS,
     );
   }
-  const deliveries: Delivery[] = targets.map((ep) => newDelivery(projectId, event.id, ep.id, ep.url, now));
-  if (event.callbackUrl) deliveries.push(newDelivery(projectId, event.id, null, event.callbackUrl, now));
   if (!lease) {
     insertDeliveries(db, deliveries, null);
     return { event, deliveries, duplicate: false };
