@@ -9,16 +9,18 @@ import { StatusBadge } from '../components/status-badge.tsx';
 import { TableScroll } from '../components/table-scroll.tsx';
 import { useEndpointsById } from '../endpoint-names.ts';
 import { filterErrors } from '../filter-errors.ts';
+import type { FirstDeliveries } from '../first-deliveries.ts';
 import { formatRelative, formatTime, fromLocalInput, shortUrl, toLocalInput } from '../format.ts';
 import { useProject } from '../project-context.ts';
 import { navigate, useLocation } from '../router.ts';
 import { useAsync } from '../use-async.ts';
 import { useCatalog } from '../use-catalog.ts';
-import { type FirstDeliveries, useEventDeliveries } from '../use-event-deliveries.ts';
+import { useEventDeliveries } from '../use-event-deliveries.ts';
 
 /**
- * Delivery badges shown per event, and all of its deliveries the list reads: "+ more" (a link to
- * the event's page) says there are others, or "+3 more" when the event carried them all.
+ * Delivery badges shown per event, and all of its deliveries the list reads. "+3 more" (a link to
+ * the event's page) says how many others there are, by the event's deliveryCount; "+ more" only
+ * that there are others, for an event stored before Herald counted them.
  */
 const BADGES = 4;
 
@@ -199,7 +201,7 @@ function DeliveriesCell({
       })}
       {more !== 0 && (
         <Link to={eventPath} class="small">
-          {more === 'some' ? '+ more' : `+${more} more`}
+          {more === 'some' ? '+ more' : `+${more.toLocaleString('en-US')} more`}
           <span class="sr-only"> deliveries</span>
         </Link>
       )}
