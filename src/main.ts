@@ -57,6 +57,17 @@ export interface RunningHerald {
 const DEFAULT_GRACE_MS = 10_000;
 
 /**
+ * Where the ready line goes: Herald's logger, but at `info` whatever quieter level it has (warn,
+ * error, fatal). The line is the start's announcement (DESIGN.md: "The server logs one line when
+ * it is ready") and, with HERALD_PORT=0, the only place the chosen port is said, so a quiet log
+ * keeps it; only `silent` drops it, as it drops everything.
+ */
+function readyLogger(logger: Logger): Logger {
+  if (logger.level === 'silent' || logger.isLevelEnabled('info')) return logger;
+  return logger.child({}, { level: 'info' });
+}
+
+/**
  * Opens the store (which creates or upgrades the schema), starts the dispatcher unless the role is
  * `api`, builds the HTTP app and listens. Resolves once `/readyz` answers 200; that moment is logged
  * as exactly one line, `herald ready on URL (role R, DATABASE)`.
@@ -252,7 +263,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
     if (dispatcher) await dispatcher.start();
     jobs = await startBackgroundJobs(config, store, logger);
     listening.app.setReady(true);
-    logger.info(
+    readyLogger(logger).info(
       { url, listen: `${config.host}:${listening.port}`, role: config.role },
       `herald ready on ${url} (role ${config.role}, ${redactDatabaseUrl(config.databaseUrl)})`,
     );

@@ -1,0 +1,34 @@
+/**
+ * The ready line is the start's one announcement (DESIGN.md "Running": "The server logs one line
+ * when it is ready"), and with HERALD_PORT=0 the only place the chosen port is said. A quieter
+ * HERALD_LOG_LEVEL (warn, error, fatal) keeps it; only `silent` drops it, as it drops every line.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { startHerald } from './harness.ts';
+
+for (const level of ['warn', 'error', 'fatal']) {
+  test(`HERALD_LOG_LEVEL=${level}: the ready line is still logged, and no info line besides`, async () => {
+    // startHerald resolves on the ready line: without it this rejects after the timeout.
+    const herald = await startHerald({ env: { HERALD_LOG_LEVEL: level }, readyTimeoutMs: 15_000 });
+    try {
+      const ready = await fetch(`${herald.url}/readyz`);
+      assert.equal(ready.status, 200);
+      const infoLines = herald.logLines().filter((line) => line.level === 30);
+      assert.equal(infoLines.length, 1, herald.output());
+      assert.match(
+        String(infoLines[0]?.msg),
+        /^herald ready on http:\/\/127\.0\.0\.1:\d+ \(role all, sqlite:/,
+      );
+    } finally {
+      await herald.dispose();
+    }
+  });
+}
+
+test('HERALD_LOG_LEVEL=silent: no ready line (nothing is logged)', async () => {
+  await assert.rejects(
+    startHerald({ env: { HERALD_LOG_LEVEL: 'silent' }, readyTimeoutMs: 4_000 }),
+    /did not log its ready line/,
+  );
+});
