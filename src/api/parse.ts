@@ -2,7 +2,7 @@
  * Small parsers for query and body values the schemas cannot fully check: URLs, signature options,
  * pages. Times are in parse-time.ts, request bodies in body-parsers.ts.
  */
-import { signatureConfigProblem, signatureHeaderProblem } from '@herald/verify';
+import { signatureConfigIssue, signatureHeaderProblem } from '@herald/verify';
 import { type Cidr, refusedLiteralHost } from '../domain/address-classifier.ts';
 import { checkHttpUrl } from '../domain/http-url.ts';
 import type { HttpMethod, SignatureConfig } from '../domain/types.ts';
@@ -37,7 +37,8 @@ export function parseDeliverableUrl(field: string, value: string, allow: readonl
 /**
  * 422 when the signature options cannot work with the method (e.g. sha256-body over GET, which has
  * no body), naming `body.signature.signatureHeader` or `.timestampHeader` when that header cannot
- * carry a signature (`Connection`, `Transfer-Encoding`, …: the same list custom headers may not use).
+ * carry a signature (`Connection`, `Transfer-Encoding`, …: the same list custom headers may not use),
+ * and the option (`body.signature.encoding`, `.key`, …) when the scheme has no such option.
  */
 export function checkSignatureConfig(signature: SignatureConfig, method: HttpMethod): void {
   for (const option of ['signatureHeader', 'timestampHeader'] as const) {
@@ -45,8 +46,12 @@ export function checkSignatureConfig(signature: SignatureConfig, method: HttpMet
     const problem = name === undefined ? null : signatureHeaderProblem(name);
     if (problem) throw unprocessable(`body.signature.${option}`, problem);
   }
-  const problem = signatureConfigProblem(signature, method);
-  if (problem) throw unprocessable('body.signature', problem);
+  // An option the scheme has no use for is named (`body.signature.encoding`); a combination
+  // (sha256-body over GET, the two header names alike) is the whole signature's.
+  const issue = signatureConfigIssue(signature, method);
+  if (issue) {
+    throw unprocessable(issue.option ? `body.signature.${issue.option}` : 'body.signature', issue.message);
+  }
 }
 
 /** `?limit&cursor` → a store page query; limit 1..1000, default 50; `idPrefix`: the list's kind of id (ID_PREFIX). */

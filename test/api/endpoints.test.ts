@@ -157,6 +157,23 @@ describe('endpoints API', () => {
       signature: { scheme: 'sha256-body' },
     });
     assertError(getBody, 422, undefined, 'body.signature');
+    // An option the scheme has none of is named itself (DESIGN.md: errors name the field), on
+    // create and PATCH; only a combination of options is the whole signature's.
+    const optionCases: [Record<string, unknown>, string][] = [
+      [{ scheme: 'github', encoding: 'base64' }, 'body.signature.encoding'],
+      [{ scheme: 'stripe', key: 'prj-1' }, 'body.signature.key'],
+      [{ scheme: 'stripe', timestampHeader: 'X-Ts' }, 'body.signature.timestampHeader'],
+      [{ scheme: 'standard', signatureHeader: 'X-Sig' }, 'body.signature.signatureHeader'],
+      [{ scheme: 'hmac-sha256', signatureHeader: 'X-A', timestampHeader: 'x-a' }, 'body.signature'],
+    ];
+    const patchable = await api.call('POST', EP, { url: 'https://h.example/options' });
+    assert.equal(patchable.status, 201, JSON.stringify(patchable.body));
+    for (const [signature, field] of optionCases) {
+      const created = await api.call('POST', EP, { url: 'https://h.example', signature });
+      assertError(created, 422, 'HERALD_ERR_UNPROCESSABLE', field);
+      const patched = await api.call('PATCH', `${EP}/${patchable.body.id}`, { signature });
+      assertError(patched, 422, 'HERALD_ERR_UNPROCESSABLE', field);
+    }
     // GET signs the empty body (DESIGN.md) with every scheme but sha256-body; its query is not
     // covered (docs/signatures.md): hmac-sha1-url signs the URL with it.
     for (const signature of [

@@ -41,9 +41,11 @@ export type { BodyFormat, Scheme } from './schemes/scheme.ts';
 export { STRIPE_SIGNATURE_HEADER } from './schemes/stripe.ts';
 export { STANDARD_SECRET_PREFIX, standardSecretKey } from './secret-key.ts';
 export {
+  type SignatureConfigIssue,
   type SignedRequest,
   type SignInput,
   sign,
+  signatureConfigIssue,
   signatureConfigProblem,
   signatureHeaderProblem,
 } from './sign.ts';

@@ -120,6 +120,12 @@ export function signatureHeaderProblem(name: string): string | null {
   return null;
 }
 
+/** Why a signature configuration cannot be used, and the option it is about (null: the whole). */
+export interface SignatureConfigIssue {
+  option: keyof SchemeOptions | null;
+  message: string;
+}
+
 /**
  * Why a signature configuration cannot work with `method`, or null when it can. For validating
  * endpoint settings before they are stored, so signing never fails on the delivery path.
@@ -128,38 +134,51 @@ export function signatureConfigProblem(
   config: { scheme: string } & SchemeOptions,
   method: HttpMethod = 'POST',
 ): string | null {
+  return signatureConfigIssue(config, method)?.message ?? null;
+}
+
+/**
+ * {@link signatureConfigProblem} with the option the problem is about (`encoding` given to a scheme
+ * without one, …), so an API can name that field rather than the whole configuration.
+ */
+export function signatureConfigIssue(
+  config: { scheme: string } & SchemeOptions,
+  method: HttpMethod = 'POST',
+): SignatureConfigIssue | null {
+  const issue = (option: keyof SchemeOptions | null, message: string) => ({ option, message });
   const scheme = schemeByName(config.scheme);
-  if (!scheme) return `unknown signature scheme "${config.scheme}"`;
+  if (!scheme) return issue(null, `unknown signature scheme "${config.scheme}"`);
   if (method === 'GET' && scheme.bodyFormat === 'sha256-body') {
-    return 'sha256-body carries the signature in the body; it cannot be used with GET';
+    return issue(null, 'sha256-body carries the signature in the body; it cannot be used with GET');
   }
   if (config.encoding !== undefined && config.encoding !== 'hex' && config.encoding !== 'base64') {
-    return 'encoding must be "hex" or "base64"';
+    return issue('encoding', 'encoding must be "hex" or "base64"');
   }
   if (config.encoding !== undefined && scheme.name !== 'hmac-sha256') {
-    return 'encoding applies to the hmac-sha256 scheme only';
+    return issue('encoding', 'encoding applies to the hmac-sha256 scheme only');
   }
   if (config.key !== undefined && (scheme.name !== 'hmac-sha1-url' || config.key === '')) {
-    return 'key applies to the hmac-sha1-url scheme only and must not be empty';
+    return issue('key', 'key applies to the hmac-sha1-url scheme only and must not be empty');
   }
   if (config.timestampHeader !== undefined && scheme.name !== 'hmac-sha256') {
-    return 'timestampHeader applies to the hmac-sha256 scheme only';
+    return issue('timestampHeader', 'timestampHeader applies to the hmac-sha256 scheme only');
   }
   if (
     config.signatureHeader !== undefined &&
     (scheme.name === 'standard' || scheme.name === 'none' || scheme.name === 'sha256-body')
   ) {
-    return `the ${scheme.name} scheme has no configurable signature header`;
+    return issue('signatureHeader', `the ${scheme.name} scheme has no configurable signature header`);
   }
-  for (const name of [config.signatureHeader, config.timestampHeader]) {
+  for (const option of ['signatureHeader', 'timestampHeader'] as const) {
+    const name = config[option];
     const problem = name === undefined ? null : signatureHeaderProblem(name);
-    if (problem) return problem;
+    if (problem) return issue(option, problem);
   }
   if (
     config.signatureHeader &&
     config.signatureHeader.toLowerCase() === config.timestampHeader?.toLowerCase()
   ) {
-    return 'signatureHeader and timestampHeader must differ';
+    return issue(null, 'signatureHeader and timestampHeader must differ');
   }
   return null;
 }
