@@ -80,6 +80,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     onEndpointDisabled: (d) => hooks.onEndpointDisabled?.(d),
     onRecorded: (rec, status) => {
       if (status === null) return; // the delivery was deleted while its attempt was out
+      // A retry is claimed when its delay is up, not at the first poll after (up to a poll interval
+      // late, past the schedule's jitter). One due before the loop's present sleep ends wakes it.
+      const retryAt = status === 'pending' ? rec.next.nextAttemptAt : null;
+      if (retryAt !== null) {
+        deferredWakeups.add(retryAt);
+        if (retryAt < clock() + config.pollIntervalMs) wake();
+      }
       hooks.onAttempt?.({
         outcome: deliveryOutcome(status),
         durationMs: rec.attempt.durationMs,

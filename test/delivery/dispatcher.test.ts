@@ -464,6 +464,22 @@ describe('dispatcher', () => {
     assert.ok(first <= 12, `the first slow project had ${first} in flight`);
   });
 
+  test('a retry goes out when its delay is up, not at the next poll (DESIGN.md: each delay ±20 %)', async () => {
+    // The poll (2 s here, 500 ms by default) used to be how retries coming due were found, so each
+    // went out up to a poll interval late: a 5 s first retry at up to 6.5 s, past its jitter.
+    const w = await world();
+    const r = await receiver(sequence({ status: 500 }, { status: 500 }, { status: 200 }));
+    await w.endpoint(r.url, { retrySchedule: [0.3, 0.3] });
+    await w.dispatcher({ pollIntervalMs: 2_000 }).start();
+    const [d] = await w.send();
+    await deliveryIn(w, d!.id, 'succeeded');
+    assert.equal(r.requests.length, 3);
+    for (const i of [1, 2]) {
+      const gap = r.requests[i]!.at - r.requests[i - 1]!.at;
+      assert.ok(gap >= 290 && gap < 800, `retry ${i} came ${gap} ms after the try before (schedule: 300 ms)`);
+    }
+  });
+
   test('429 with Retry-After: 1 waits about a second although the schedule says 0.05 s', async () => {
     const w = await world();
     const r = await receiver(sequence({ status: 429, headers: { 'retry-after': '1' } }, { status: 200 }));
