@@ -122,3 +122,120 @@ test('a disable parking the deliveries another worker records late at once: no d
     await b.close();
   }
 });
+
+/** Sessions of this database waiting for a lock, polled until there are `n` (10 s at most). */
+async function lockWaits(stats: pg.Client, n: number): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    const { rows } = await stats.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+       WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+    if (rows[0].n >= n) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.fail(`${n} sessions never waited for a lock`);
+}
+
+/**
+ * Runs `first` and `second` at once, each waiting for the delivery `deliveryId` that `holder` (a
+ * session of its own) locks until both wait (the first before the second starts): the interleaving
+ * a deadlock needs, made certain. 'done', or the error, of each.
+ */
+async function meetingAt(
+  stats: pg.Client,
+  holder: pg.Client,
+  projectId: string,
+  deliveryId: string,
+  first: () => Promise<unknown>,
+  second: () => Promise<unknown>,
+): Promise<string[]> {
+  await holder.query('BEGIN');
+  await holder.query('SELECT 1 FROM deliveries WHERE project_id = $1 AND id = $2 FOR UPDATE', [
+    projectId,
+    deliveryId,
+  ]);
+  const one = first();
+  await lockWaits(stats, 1);
+  const two = second();
+  await lockWaits(stats, 2);
+  await holder.query('ROLLBACK');
+  const settled = await Promise.allSettled([one, two]);
+  return settled.map((s) => (s.status === 'rejected' ? String(s.reason) : 'done'));
+}
+
+/**
+ * Twenty deliveries of the project (with `callbackUrl`, to its callback, with no endpoint: no
+ * endpoint lock orders them) claimed by B, laid out in the table in the reverse of key order: ids
+ * grow while due times fall, and claimed one at a time each is written again (as retries leave a
+ * busy table), so a scan meets them by falling key.
+ */
+async function claimedInReverse(
+  a: PostgresStore,
+  b: PostgresStore,
+  projectId: string,
+  start: number,
+  callbackUrl?: string,
+) {
+  for (let i = 0; i < 20; i++)
+    await a.acceptEvents(projectId, [eventInput('a', callbackUrl ? { callbackUrl } : {})], start + 100 - i);
+  const claims = [];
+  for (let i = 0; i < 20; i++) {
+    const now = start + SECOND;
+    claims.push(...(await b.claimDueDeliveries({ limit: 1, leaseMs: 60 * SECOND, now, workerId: 'wb' })));
+  }
+  assert.equal(claims.length, 20);
+  return claims;
+}
+
+test('a disable parking deliveries another worker records late, laid out against key order: no deadlock', async () => {
+  const url = await server.createDatabase();
+  const [a, b] = [new PostgresStore(url), new PostgresStore(url)];
+  await a.migrate();
+  const [stats, holder] = [new pg.Client(url), new pg.Client(url)];
+  await stats.connect();
+  await holder.connect();
+  try {
+    const outcomes: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      const start = T0 + round * 1000 * SECOND;
+      const { project, endpoints } = await projectWithEndpoints(a, 1, start);
+      const byB = await claimedInReverse(a, b, project.id, start);
+      const keys = byB.map((c) => c.delivery.id).sort();
+      await a.acceptEvents(project.id, [eventInput('a')], start + 2 * SECOND);
+      const byA = await a.claimDueDeliveries({
+        limit: 10,
+        leaseMs: 60 * SECOND,
+        now: start + 3 * SECOND,
+        workerId: 'wa',
+      });
+      assert.equal(byA.length, 1, "A's own delivery; B's are leased");
+      // Past B's leases: A's failure disables the endpoint and parks B's deliveries (in key order);
+      // B's late records of them move them (on a small table, a hash join: in the table's order).
+      const later = start + 100 * SECOND;
+      const failure = byA.map((c) =>
+        attemptRecord(c.delivery, c.event, { workerId: 'wa', outcome: 'failed', startedAt: later }),
+      );
+      const late = byB.map((c) => attemptRecord(c.delivery, c.event, { workerId: 'wb', startedAt: later }));
+      const both = await meetingAt(
+        stats,
+        holder,
+        project.id,
+        keys[10]!,
+        () => b.recordAttempts(late, { now: later, failureThreshold: 1000 }),
+        () => a.recordAttempts(failure, { now: later, failureThreshold: 1 }),
+      );
+      outcomes.push(...both);
+      if (both[1] === 'done')
+        assert.equal((await a.getEndpoint(project.id, endpoints[0]!.id))?.status, 'disabled');
+    }
+    assert.deepEqual(
+      outcomes.filter((o) => o !== 'done'),
+      [],
+    );
+  } finally {
+    await stats.end();
+    await holder.end();
+    await a.close();
+    await b.close();
+  }
+});

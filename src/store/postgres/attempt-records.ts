@@ -11,10 +11,11 @@ import type { DeliveryStatus } from '../../domain/types.ts';
 import { type ParkRest, parkBatch } from '../park-batch.ts';
 import { ATTEMPT_COLUMNS, attemptValues } from '../row-mapping.ts';
 import type { AttemptRecord, RecordOptions, RecordResult, ReleaseItem } from '../store.ts';
+import { lockedInKeyOrder } from './delivery-locks.ts';
 import { parkingEndpoints, parkingParams } from './due-deliveries.ts';
 import { disableEndpointPostgres, recordEndpointDisabledPostgres } from './endpoint-parking.ts';
 import { recordExhaustedPostgres } from './operational-outbox.ts';
-import { byKey, num, pushRow, type Row } from './rows.ts';
+import { num, pushRow, type Row } from './rows.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -30,8 +31,8 @@ const MOVE_DELIVERIES = `UPDATE deliveries d SET attempts = d.attempts + 1, last
        status = CASE WHEN ${MOVES} THEN v.status ELSE d.status END,
        next_attempt_at = CASE WHEN ${MOVES} THEN v.next ELSE d.next_attempt_at END,
        leased_by = CASE WHEN ${MOVES} THEN NULL ELSE d.leased_by END
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[])
-       AS v(project_id, id, status, next, last, upd, worker)
+     FROM ${lockedInKeyOrder(`unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[])
+       AS v(project_id, id, status, next, last, upd, worker)`)}
      WHERE d.project_id = v.project_id AND d.id = v.id
      RETURNING d.project_id, d.id, d.status`;
 
@@ -282,14 +283,13 @@ export async function recordBatchPostgres(
 
 /**
  * The records of `flat` (their columns in `dv`) in rounds with at most one record of a delivery
- * each, the records of one delivery in their order. Each round is in key order (project_id, id),
- * which its UPDATE, a nested loop over the unnest (a hash join would read the whole table), locks
- * the rows in: the order retention, a recover, a park and a resume lock deliveries in, and the same
- * in every worker. In record order (as the attempts finished), two workers' batches that share
- * deliveries (a lease ran out: one's record came late, the other had claimed the delivery again)
- * locked them in different orders and deadlocked (a scratch run: 3 deadlocks in 10 rounds of 400
- * shared deliveries, none once sorted). A round after the first holds only deliveries the first
- * locked already.
+ * each, the records of one delivery in their order. Each round's UPDATE locks its deliveries in key
+ * order (delivery-locks.ts), the order retention, a recover, a park and a resume lock deliveries in,
+ * and the same in every worker. In record order (as the attempts finished), two workers' batches that
+ * share deliveries (a lease ran out: one's record came late, the other had claimed the delivery
+ * again) locked them in different orders and deadlocked (a scratch run: 3 deadlocks in 10 rounds of
+ * 400 shared deliveries, none once in key order). A round after the first holds only deliveries the
+ * first locked already.
  */
 function rounds(
   flat: { rec: AttemptRecord }[],
@@ -304,8 +304,5 @@ function rounds(
     if (!out[r]) out[r] = [];
     out[r].push(i);
   }
-  return out.map((indexes) => {
-    indexes.sort((x, y) => byKey(flat[x]!.rec.attempt, flat[y]!.rec.attempt));
-    return { indexes, params: dv.map((column) => indexes.map((i) => column[i])) };
-  });
+  return out.map((indexes) => ({ indexes, params: dv.map((column) => indexes.map((i) => column[i])) }));
 }

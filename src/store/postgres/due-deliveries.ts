@@ -5,8 +5,9 @@
  */
 import type pg from 'pg';
 import type { Backlog, ReleaseItem } from '../store.ts';
+import { lockedInKeyOrder } from './delivery-locks.ts';
 import { lockEndpointPostgres } from './endpoint-writes.ts';
-import { byKey, num, type Row } from './rows.ts';
+import { num, type Row } from './rows.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -85,9 +86,8 @@ export async function recoverDeliveriesPostgres(
  * that takes them along): an enable either commits first (seen here: pending) or waits for this
  * transaction and then resumes what it parked.
  */
-export function releaseDeliveriesPostgres(c: Queryable, unsorted: ReleaseItem[]): Promise<number> {
-  // In key order, as attempt records move deliveries (rows.ts byKey): locked in the unnest's order.
-  const releases = [...unsorted].sort((x, y) => byKey(x, y));
+export function releaseDeliveriesPostgres(c: Queryable, releases: ReleaseItem[]): Promise<number> {
+  // Locked in key order, as attempt records move deliveries (delivery-locks.ts); only those it hands back.
   return changed(
     c,
     `UPDATE deliveries d SET status = CASE WHEN v.status = 'parked' AND EXISTS (SELECT 1 FROM endpoints e
@@ -95,8 +95,11 @@ export function releaseDeliveriesPostgres(c: Queryable, unsorted: ReleaseItem[])
        THEN 'parked' ELSE 'pending' END,
        next_attempt_at = v.next, leased_by = NULL,
        rate_deferred = v.rate_deferred
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bool[], $6::text[])
-       AS v(project_id, id, status, next, rate_deferred, held_by)
+     FROM ${lockedInKeyOrder(
+       `unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bool[], $6::text[])
+         AS v(project_id, id, status, next, rate_deferred, held_by)`,
+       `l.status = 'pending' AND (v.held_by IS NULL OR l.leased_by IS NULL OR l.leased_by = v.held_by)`,
+     )}
      WHERE d.project_id = v.project_id AND d.id = v.id AND d.status = 'pending'
        AND (v.held_by IS NULL OR d.leased_by IS NULL OR d.leased_by = v.held_by)`,
     [

@@ -130,7 +130,7 @@ async function deleteRateStatePostgres(db: Queryable, projectId: string, endpoin
 /**
  * Locks the endpoint's row for the rest of the transaction. The lock order of every transaction that
  * writes an endpoint and its deliveries: endpoints first (several in (project_id, id) order), then
- * deliveries (several in key order too: rows.ts byKey, inKeyOrder below). Attempt records take FOR
+ * deliveries (several in key order too: delivery-locks.ts, endpoint-parking.ts inKeyOrder). Attempt records take FOR
  * KEY SHARE, and FOR NO KEY UPDATE on the endpoints whose row they change (attempt-records.ts); a
  * delete takes FOR UPDATE.
  */

@@ -46,22 +46,3 @@ export function pushRow(columns: unknown[][], row: unknown[]): void {
     columns[i]!.push(v);
   });
 }
-
-/**
- * Deliveries in key order (project_id, id): the order every write of several locks them in
- * (attempt-records.ts, due-deliveries.ts, endpoint-parking.ts), so two never wait for each other in
- * a cycle. Ids are lower-case ASCII (ids.ts): JavaScript's order is the database's.
- */
-export const byKey = (
-  x: { projectId: string; deliveryId: string },
-  y: { projectId: string; deliveryId: string },
-): number =>
-  x.projectId < y.projectId
-    ? -1
-    : x.projectId > y.projectId
-      ? 1
-      : x.deliveryId < y.deliveryId
-        ? -1
-        : x.deliveryId > y.deliveryId
-          ? 1
-          : 0;
