@@ -239,3 +239,59 @@ test('a disable parking deliveries another worker records late, laid out against
     await b.close();
   }
 });
+
+test('a disable parking deliveries while another worker records them and the disabling batch: no deadlock', async () => {
+  const url = await server.createDatabase();
+  const [a, b] = [new PostgresStore(url), new PostgresStore(url)];
+  await a.migrate();
+  const [stats, holder] = [new pg.Client(url), new pg.Client(url)];
+  await stats.connect();
+  await holder.connect();
+  try {
+    const outcomes: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      const start = T0 + round * 1000 * SECOND;
+      const { project, endpoints } = await projectWithEndpoints(a, 1, start);
+      // Ids grow with each accept while due times are shuffled, the first due first: A's claim of
+      // the first half due takes the lowest key and others spread through key order.
+      const due = [0, ...Array.from({ length: 99 }, (_, i) => i + 1).sort(() => Math.random() - 0.5)];
+      for (const d of due) await a.acceptEvents(project.id, [eventInput('a')], start + d);
+      const now = start + 2 * SECOND;
+      const byB = await b.claimDueDeliveries({ limit: 1000, leaseMs: SECOND, now, workerId: 'wb' });
+      // B's leases ran out: A claims half of them again, the other half is pending, not in flight.
+      const later = now + 2 * SECOND;
+      const byA = await a.claimDueDeliveries({ limit: 50, leaseMs: 60 * SECOND, now: later, workerId: 'wa' });
+      assert.equal(byA.length, 50);
+      const lowest = byA.map((c) => c.delivery.id).sort()[0]!;
+      assert.equal(lowest, byB.map((c) => c.delivery.id).sort()[0], 'A holds the lowest key');
+      // A's failures disable the endpoint: its batch parks B's half, then moves its own. B's records
+      // of all of them come late, successes: they move B's half and count A's. Both wait for the
+      // lowest key: B at its first row, A (without one order for the batch) at its first move, B's
+      // half parked already; with one order, A at its first row too.
+      const late = byB.map((c) => attemptRecord(c.delivery, c.event, { workerId: 'wb', startedAt: now }));
+      const failures = byA.map((c) =>
+        attemptRecord(c.delivery, c.event, { workerId: 'wa', outcome: 'failed', startedAt: later }),
+      );
+      const both = await meetingAt(
+        stats,
+        holder,
+        project.id,
+        lowest,
+        () => b.recordAttempts(late, { now: later + 1, failureThreshold: 1000 }),
+        () => a.recordAttempts(failures, { now: later + 1, failureThreshold: 1 }),
+      );
+      outcomes.push(...both);
+      if (both[1] === 'done')
+        assert.equal((await a.getEndpoint(project.id, endpoints[0]!.id))?.status, 'disabled');
+    }
+    assert.deepEqual(
+      outcomes.filter((o) => o !== 'done'),
+      [],
+    );
+  } finally {
+    await stats.end();
+    await holder.end();
+    await a.close();
+    await b.close();
+  }
+});

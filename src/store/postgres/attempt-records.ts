@@ -11,9 +11,13 @@ import type { DeliveryStatus } from '../../domain/types.ts';
 import { type ParkRest, parkBatch } from '../park-batch.ts';
 import { ATTEMPT_COLUMNS, attemptValues } from '../row-mapping.ts';
 import type { AttemptRecord, RecordOptions, RecordResult, ReleaseItem } from '../store.ts';
-import { lockedInKeyOrder } from './delivery-locks.ts';
+import { lockDeliveriesPostgres, lockedInKeyOrder } from './delivery-locks.ts';
 import { parkingEndpoints, parkingParams } from './due-deliveries.ts';
-import { disableEndpointPostgres, recordEndpointDisabledPostgres } from './endpoint-parking.ts';
+import {
+  disablePickingPostgres,
+  parkPickedPostgres,
+  recordEndpointDisabledPostgres,
+} from './endpoint-parking.ts';
 import { recordExhaustedPostgres } from './operational-outbox.ts';
 import { num, pushRow, type Row } from './rows.ts';
 
@@ -175,6 +179,14 @@ export async function recordBatchPostgres(
   // past it are counted, and parked after the commit in transactions of their own.
   const disables = new Map<string, { h: Health; parked: number; consecutiveFailures: number }>();
   const later: ParkRest[][] = jobs.map(() => []);
+  const picks: {
+    h: Health;
+    key: string;
+    limit: number;
+    own: string[];
+    ids: string[];
+    consecutiveFailures: number;
+  }[] = [];
   let budget = parkBatch.rows;
   for (const h of touched) {
     if (!h.disable) continue;
@@ -182,21 +194,33 @@ export async function recordBatchPostgres(
     const own = flat
       .filter(({ rec }) => `${rec.attempt.projectId}/${rec.attempt.endpointId}` === key)
       .map(({ rec }) => rec.attempt.deliveryId);
-    const { rest, ...off } = await disableEndpointPostgres(
+    const limit = budget;
+    const picked = await disablePickingPostgres(
       c,
       h.projectId,
       h.id,
       h.disable.reason,
       h.disable.now,
-      budget,
+      limit,
       own,
     );
-    disables.set(key, { h, ...off });
-    if (rest) {
-      later[h.disable.job]!.push({ projectId: h.projectId, endpointId: h.id, disabledAt: h.disable.now });
-      budget = 0;
-    } else {
-      budget -= off.parked;
+    picks.push({ h, key, limit, own, ...picked });
+    budget = picked.ids.length >= limit ? 0 : limit - picked.ids.length;
+  }
+  // Every delivery this batch writes, locked once in key order before any is written, when it writes
+  // them in more than one statement: each of the parks, the moves and the hand-backs goes in key
+  // order, but one after the other they do not, and two batches sharing deliveries across them (a
+  // lease ran out, an auto-disable parked what another worker recorded late) deadlocked
+  // (test/store/postgres-lock-order.test.ts). A batch of records alone locks in its one statement.
+  const parking = picks.flatMap((p) => p.ids.map((id) => ({ projectId: p.h.projectId, deliveryId: id })));
+  if ((parking.length > 0 ? 1 : 0) + (flat.length > 0 ? 1 : 0) + (releases.length > 0 ? 1 : 0) > 1) {
+    await lockDeliveriesPostgres(c, [...parking, ...flat.map(({ rec }) => rec.attempt), ...releases]);
+  }
+  for (const { h, key, limit, own, ids, consecutiveFailures } of picks) {
+    const off = await parkPickedPostgres(c, h.projectId, h.id, h.disable!.now, limit, own, ids);
+    disables.set(key, { h, parked: off.parked, consecutiveFailures });
+    if (off.rest) {
+      later[h.disable!.job]!.push({ projectId: h.projectId, endpointId: h.id, disabledAt: h.disable!.now });
     }
   }
 

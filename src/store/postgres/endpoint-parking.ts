@@ -164,7 +164,9 @@ const NOT_IN_FLIGHT = 'NOT (leased_by IS NOT NULL AND lease_until IS NOT NULL AN
  * of them now (park-batch.ts), the others counted and left to later transactions
  * (parkRestPostgres), so one transaction never parks a whole backlog. Returns how many it parks in
  * all (now and later), whether some are left, and the endpoint's failure count; the caller records
- * `endpoint.disabled` (recordEndpointDisabledPostgres).
+ * `endpoint.disabled` (recordEndpointDisabledPostgres). In two steps for a batch of attempt records,
+ * which locks what the first picks with its other deliveries before the second parks them
+ * (attempt-records.ts).
  */
 export async function disableEndpointPostgres(
   db: Queryable,
@@ -175,14 +177,53 @@ export async function disableEndpointPostgres(
   limit: number,
   except: string[] = [],
 ): Promise<{ parked: number; rest: boolean; consecutiveFailures: number }> {
+  const picked = await disablePickingPostgres(db, projectId, endpointId, reason, now, limit, except);
+  return {
+    ...(await parkPickedPostgres(db, projectId, endpointId, now, limit, except, picked.ids)),
+    ...picked,
+  };
+}
+
+/**
+ * The first step of disableEndpointPostgres: the endpoint disabled, its failure count, and the ids
+ * of up to `limit` of its deliveries to park now (none locked yet).
+ */
+export async function disablePickingPostgres(
+  db: Queryable,
+  projectId: string,
+  endpointId: string,
+  reason: string,
+  now: number,
+  limit: number,
+  except: string[],
+): Promise<{ consecutiveFailures: number; ids: string[] }> {
   const { rows } = await db.query(
     `UPDATE endpoints SET status = 'disabled', disabled_reason = $1, disabled_at = $2, updated_at = $2
      WHERE project_id = $3 AND id = $4 RETURNING consecutive_failures`,
     [reason, now, projectId, endpointId],
   );
   const consecutiveFailures = num((rows[0] as Row | undefined)?.consecutive_failures ?? 0);
-  const parked = limit > 0 ? await parkPendingPostgres(db, projectId, endpointId, now, limit, except) : 0;
-  if (parked < limit) return { parked, rest: false, consecutiveFailures };
+  const ids = limit > 0 ? await pendingToParkPostgres(db, projectId, endpointId, now, limit, except) : [];
+  return { consecutiveFailures, ids };
+}
+
+/**
+ * The second step of disableEndpointPostgres: those of `ids` still pending and not in flight
+ * parked (one a claim took in between is parked by its dispatcher, dispatcher.ts), and the rest
+ * counted when `ids` filled the batch. Returns how many it parks in all and whether some are left.
+ */
+export async function parkPickedPostgres(
+  db: Queryable,
+  projectId: string,
+  endpointId: string,
+  now: number,
+  limit: number,
+  except: string[],
+  ids: string[],
+): Promise<{ parked: number; rest: boolean }> {
+  await parkIdsPostgres(db, projectId, endpointId, now, ids);
+  const parked = ids.length;
+  if (parked < limit) return { parked, rest: false };
   // The rest, counted on index deliveries_endpoint: what the later transactions will park.
   const { rows: counted } = await db.query(
     `SELECT count(*) AS n FROM deliveries WHERE project_id = $2 AND endpoint_id = $3 AND status = 'pending'
@@ -190,22 +231,7 @@ export async function disableEndpointPostgres(
     [now, projectId, endpointId, except],
   );
   const rest = num((counted[0] as Row | undefined)?.n ?? 0);
-  return { parked: parked + rest, rest: rest > 0, consecutiveFailures };
-}
-
-/** Parks up to `limit` of the endpoint's pending deliveries not in flight at `now` nor in `except`. */
-async function parkPendingPostgres(
-  db: Queryable,
-  projectId: string,
-  endpointId: string,
-  now: number,
-  limit: number,
-  except: string[] = [],
-): Promise<number> {
-  const ids = await pendingToParkPostgres(db, projectId, endpointId, now, limit, except);
-  await parkIdsPostgres(db, projectId, endpointId, now, ids);
-  // How many were picked: one a claim took in between is parked by its dispatcher (dispatcher.ts).
-  return ids.length;
+  return { parked: parked + rest, rest: rest > 0 };
 }
 
 /**
