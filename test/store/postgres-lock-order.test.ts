@@ -164,6 +164,30 @@ async function meetingAt(
 }
 
 /**
+ * Runs `fn` (a round of a test) with two stores, A and B, on a database of its own, a session that
+ * reads its state and one that holds a row: each round starts from a small table, with no deliveries
+ * of a round before it left due.
+ */
+async function onFreshDatabase(
+  fn: (w: { a: PostgresStore; b: PostgresStore; stats: pg.Client; holder: pg.Client }) => Promise<void>,
+): Promise<void> {
+  const url = await server.createDatabase();
+  const [a, b] = [new PostgresStore(url), new PostgresStore(url)];
+  await a.migrate();
+  const [stats, holder] = [new pg.Client(url), new pg.Client(url)];
+  await stats.connect();
+  await holder.connect();
+  try {
+    await fn({ a, b, stats, holder });
+  } finally {
+    await stats.end();
+    await holder.end();
+    await a.close();
+    await b.close();
+  }
+}
+
+/**
  * Twenty deliveries of the project (with `callbackUrl`, to its callback, with no endpoint: no
  * endpoint lock orders them) claimed by B, laid out in the table in the reverse of key order: ids
  * grow while due times fall, and claimed one at a time each is written again (as retries leave a
@@ -188,16 +212,10 @@ async function claimedInReverse(
 }
 
 test('a disable parking deliveries another worker records late, laid out against key order: no deadlock', async () => {
-  const url = await server.createDatabase();
-  const [a, b] = [new PostgresStore(url), new PostgresStore(url)];
-  await a.migrate();
-  const [stats, holder] = [new pg.Client(url), new pg.Client(url)];
-  await stats.connect();
-  await holder.connect();
-  try {
-    const outcomes: string[] = [];
-    for (let round = 0; round < 3; round++) {
-      const start = T0 + round * 1000 * SECOND;
+  const outcomes: string[] = [];
+  for (let round = 0; round < 3; round++) {
+    await onFreshDatabase(async ({ a, b, stats, holder }) => {
+      const start = T0;
       const { project, endpoints } = await projectWithEndpoints(a, 1, start);
       const byB = await claimedInReverse(a, b, project.id, start);
       const keys = byB.map((c) => c.delivery.id).sort();
@@ -227,30 +245,19 @@ test('a disable parking deliveries another worker records late, laid out against
       outcomes.push(...both);
       if (both[1] === 'done')
         assert.equal((await a.getEndpoint(project.id, endpoints[0]!.id))?.status, 'disabled');
-    }
-    assert.deepEqual(
-      outcomes.filter((o) => o !== 'done'),
-      [],
-    );
-  } finally {
-    await stats.end();
-    await holder.end();
-    await a.close();
-    await b.close();
+    });
   }
+  assert.deepEqual(
+    outcomes.filter((o) => o !== 'done'),
+    [],
+  );
 });
 
 test('a disable parking deliveries while another worker records them and the disabling batch: no deadlock', async () => {
-  const url = await server.createDatabase();
-  const [a, b] = [new PostgresStore(url), new PostgresStore(url)];
-  await a.migrate();
-  const [stats, holder] = [new pg.Client(url), new pg.Client(url)];
-  await stats.connect();
-  await holder.connect();
-  try {
-    const outcomes: string[] = [];
-    for (let round = 0; round < 3; round++) {
-      const start = T0 + round * 1000 * SECOND;
+  const outcomes: string[] = [];
+  for (let round = 0; round < 3; round++) {
+    await onFreshDatabase(async ({ a, b, stats, holder }) => {
+      const start = T0;
       const { project, endpoints } = await projectWithEndpoints(a, 1, start);
       // Ids grow with each accept while due times are shuffled, the first due first: A's claim of
       // the first half due takes the lowest key and others spread through key order.
@@ -283,15 +290,40 @@ test('a disable parking deliveries while another worker records them and the dis
       outcomes.push(...both);
       if (both[1] === 'done')
         assert.equal((await a.getEndpoint(project.id, endpoints[0]!.id))?.status, 'disabled');
-    }
-    assert.deepEqual(
-      outcomes.filter((o) => o !== 'done'),
-      [],
-    );
-  } finally {
-    await stats.end();
-    await holder.end();
-    await a.close();
-    await b.close();
+    });
   }
+  assert.deepEqual(
+    outcomes.filter((o) => o !== 'done'),
+    [],
+  );
+});
+
+test("a worker's claims handed back while another batch records them: no deadlock", async () => {
+  const outcomes: string[] = [];
+  for (let round = 0; round < 3; round++) {
+    await onFreshDatabase(async ({ a, b, stats, holder }) => {
+      const start = T0;
+      const { project } = await projectWithEndpoints(a, 1, start);
+      const claims = await claimedInReverse(a, b, project.id, start);
+      const keys = claims.map((c) => c.delivery.id).sort();
+      const records = claims.map((c) =>
+        attemptRecord(c.delivery, c.event, { workerId: 'wb', startedAt: start + 2 * SECOND }),
+      );
+      // releaseClaims scans B's claims (the table's order on a small table), the records go by key.
+      outcomes.push(
+        ...(await meetingAt(
+          stats,
+          holder,
+          project.id,
+          keys[10]!,
+          () => a.releaseClaims('wb', start + 3 * SECOND),
+          () => b.recordAttempts(records, { now: start + 3 * SECOND, failureThreshold: 1000 }),
+        )),
+      );
+    });
+  }
+  assert.deepEqual(
+    outcomes.filter((o) => o !== 'done'),
+    [],
+  );
 });

@@ -140,21 +140,23 @@ export async function lockParkingEndpointsPostgres(c: Queryable, releases: Relea
   );
 }
 
-/** Every claim of `workerId` (with '*', every claim) due at `now`. */
+/**
+ * Every claim of `workerId` (with '*', every claim) due at `now`, locked in key order as every write
+ * of several deliveries (delivery-locks.ts), not in its plan's (the leased index's, or the table's):
+ * beside a batch of attempt records of the same deliveries it deadlocked. No Herald process calls it
+ * on PostgreSQL today (the dispatcher hands back every claim at start only for a store of one
+ * process), so that could not happen yet; a caller (a stop handing back its claims) would meet it.
+ */
 export function releaseClaimsPostgres(c: Queryable, workerId: string, now: number): Promise<number> {
-  return workerId === '*'
-    ? changed(
-        c,
-        `UPDATE deliveries SET next_attempt_at = $1, leased_by = NULL, lease_until = NULL
-         WHERE status = 'pending' AND leased_by IS NOT NULL`,
-        [now],
-      )
-    : changed(
-        c,
-        `UPDATE deliveries SET next_attempt_at = $1, leased_by = NULL, lease_until = NULL
-         WHERE status = 'pending' AND leased_by = $2`,
-        [now, workerId],
-      );
+  const whose = workerId === '*' ? 'leased_by IS NOT NULL' : 'leased_by = $2';
+  return changed(
+    c,
+    `UPDATE deliveries d SET next_attempt_at = $1, leased_by = NULL, lease_until = NULL
+     FROM (SELECT project_id, id FROM deliveries WHERE status = 'pending' AND ${whose}
+           ORDER BY project_id, id FOR NO KEY UPDATE) x
+     WHERE d.project_id = x.project_id AND d.id = x.id`,
+    workerId === '*' ? [now] : [now, workerId],
+  );
 }
 
 export async function backlogPostgres(db: Queryable, now: number): Promise<Backlog> {
