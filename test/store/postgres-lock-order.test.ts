@@ -327,3 +327,39 @@ test("a worker's claims handed back while another batch records them: no deadloc
     [],
   );
 });
+
+test("a project delete while a worker records its callback deliveries: no deadlock, the project's rows gone", async () => {
+  const outcomes: string[] = [];
+  for (let round = 0; round < 3; round++) {
+    await onFreshDatabase(async ({ a, b, stats, holder }) => {
+      const start = T0;
+      const { project } = await projectWithEndpoints(a, 0, start);
+      const claims = await claimedInReverse(a, b, project.id, start, 'http://127.0.0.1:9/cb');
+      const keys = claims.map((c) => c.delivery.id).sort();
+      const records = claims.map((c) =>
+        attemptRecord(c.delivery, c.event, { workerId: 'wb', startedAt: start + 2 * SECOND }),
+      );
+      // The delete's DELETE of deliveries scans them (the table's order), the records go by key.
+      const both = await meetingAt(
+        stats,
+        holder,
+        project.id,
+        keys[10]!,
+        () => a.deleteProject(project.id),
+        () => b.recordAttempts(records, { now: start + 3 * SECOND, failureThreshold: 1000 }),
+      );
+      outcomes.push(...both);
+      if (both[0] === 'done') {
+        const { rows } = await stats.query(
+          'SELECT count(*)::int AS n FROM deliveries WHERE project_id = $1',
+          [project.id],
+        );
+        assert.equal(rows[0].n, 0);
+      }
+    });
+  }
+  assert.deepEqual(
+    outcomes.filter((o) => o !== 'done'),
+    [],
+  );
+});

@@ -33,6 +33,16 @@ const CHUNK_ROWS = 5_000;
 const lockEndpoints = (c: pg.PoolClient, projectId: string) =>
   c.query('SELECT 1 FROM endpoints WHERE project_id = $1 ORDER BY project_id, id FOR UPDATE', [projectId]);
 
+/**
+ * Locks the project's deliveries in `range` (on $2, $3 of `params`) in key order, as every write of
+ * several deliveries does (delivery-locks.ts), before the DELETE that removes them: a DELETE locks
+ * them in whatever order its plan finds them (the table's on a scan), and a batch of attempt
+ * records moving some of them in key order deadlocked with it (test/store/postgres-lock-order.test.ts,
+ * callback deliveries, which no endpoint lock orders; endpoints are deleted before the history).
+ */
+const lockDeliveries = (c: pg.PoolClient, range: string, params: unknown[]) =>
+  c.query(`SELECT 1 FROM deliveries WHERE project_id = $1 AND ${range} ORDER BY id FOR UPDATE`, params);
+
 export async function deleteProjectPostgres(
   db: Queryable,
   tx: Transaction,
@@ -58,15 +68,16 @@ export async function deleteProjectPostgres(
         [projectId, after, CHUNK_ROWS - 1],
       );
       const upTo = bound.rows[0]?.k as string | undefined;
-      if (upTo === undefined) {
-        await db.query(`DELETE FROM ${table} WHERE project_id = $1 AND ${key} > $2`, [projectId, after]);
-        break;
-      }
-      await db.query(`DELETE FROM ${table} WHERE project_id = $1 AND ${key} > $2 AND ${key} <= $3`, [
-        projectId,
-        after,
-        upTo,
-      ]);
+      const range = upTo === undefined ? `${key} > $2` : `${key} > $2 AND ${key} <= $3`;
+      const params = upTo === undefined ? [projectId, after] : [projectId, after, upTo];
+      if (table === 'deliveries') {
+        // Locked in key order first (lockDeliveries), in the chunk's own transaction.
+        await tx(async (c) => {
+          await lockDeliveries(c, range, params);
+          await c.query(`DELETE FROM deliveries WHERE project_id = $1 AND ${range}`, params);
+        });
+      } else await db.query(`DELETE FROM ${table} WHERE project_id = $1 AND ${range}`, params);
+      if (upTo === undefined) break;
       after = upTo;
     }
   }
@@ -75,6 +86,7 @@ export async function deleteProjectPostgres(
     // so that their events are deleted below, and makes those that come later find it gone.
     await c.query('SELECT 1 FROM projects WHERE id = $1 FOR UPDATE', [projectId]);
     await lockEndpoints(c, projectId); // any created meanwhile
+    await lockDeliveries(c, 'true', [projectId]);
     for (const [table] of HISTORY_TABLES)
       await c.query(`DELETE FROM ${table} WHERE project_id = $1`, [projectId]);
     for (const table of ACCESS_TABLES)
