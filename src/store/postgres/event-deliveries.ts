@@ -1,6 +1,6 @@
 /**
  * One event's deliveries a page at a time (Store.listEventDeliveries), in id order as
- * getEvent lists them, read through deliveries_event (project_id, event_id).
+ * getEvent lists them, read through deliveries_event (project_id, event_id, id).
  */
 import type pg from 'pg';
 import type { Delivery } from '../../domain/types.ts';
@@ -13,12 +13,11 @@ type Queryable = Pick<pg.Pool, 'query'>;
 
 /**
  * The statement of a page, with its parameters (exported for the plan test). The index holds the
- * event's rows in heap order, so the page is the first of them by id (a top-N sort): a cost in the
- * event's deliveries, not in the table's. Sorted on `id || ''` (the same order) so that the
- * primary key (project_id, id) cannot serve the ORDER BY: for an event with many deliveries the
- * planner walked it in id order from the project's first delivery and filtered on the event,
- * reading every older delivery of the project (20,000 for one page in the plan test). From a
- * cursor it may still take the primary key over the ids after it, when it expects few of them.
+ * event's rows in id order (migration 0014), so a page walks it from the cursor and reads the
+ * page's rows (with a status filter, also the rows of other statuses it steps over), not all of the
+ * event's. Before it, the index held them in heap order, every page sorted all of them, and the
+ * ORDER BY had to be written so that the primary key (project_id, id) could not serve it: the
+ * planner walked that in id order from the project's first delivery, filtering on the event.
  */
 export function eventDeliveryPageQuery(
   projectId: string,
@@ -31,7 +30,7 @@ export function eventDeliveryPageQuery(
   if (after) where.add('id >', after);
   if (q.status) where.add('status =', q.status);
   return {
-    sql: `SELECT * FROM deliveries WHERE ${where.sql} ORDER BY id || '' LIMIT ${where.next()}`,
+    sql: `SELECT * FROM deliveries WHERE ${where.sql} ORDER BY id LIMIT ${where.next()}`,
     params: [...where.params, q.limit + 1],
   };
 }

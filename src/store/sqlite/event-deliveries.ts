@@ -1,6 +1,6 @@
 /**
  * One event's deliveries a page at a time (Store.listEventDeliveries), in id order as
- * getEvent lists them, read through deliveries_event (event_id, project_id).
+ * getEvent lists them, read through deliveries_event (event_id, project_id, id).
  */
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import type { Delivery } from '../../domain/types.ts';
@@ -11,10 +11,10 @@ import { toDelivery } from './rows.ts';
 
 /**
  * The statement of a page, with its parameters (exported for the plan test). The index holds the
- * event's rows (rowid, not id, after its two columns), so SQLite reads them all and sorts them for
- * the page: a cost in the event's deliveries, not in the table's. Pinned to that index: with
- * `id > ?` and ORDER BY id the planner could otherwise walk the id index over every later delivery
- * of every event.
+ * event's rows in id order (migration 0016), so a page walks it from the cursor and reads the
+ * page's rows (with a status filter, also the rows of other statuses it steps over), not all of the
+ * event's. Pinned to that index: with `id > ?` and ORDER BY id the planner could otherwise walk the
+ * id index over every later delivery of every event.
  */
 export function eventDeliveryPageQuery(
   projectId: string,
