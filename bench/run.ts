@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { BenchContext } from './lib/context.ts';
 import { waitForQuiet } from './lib/cpu.ts';
-import { settleDisk, stopPostgres } from './lib/herald-process.ts';
+import { settleDisk, stopPostgres, stopStrayHeralds } from './lib/herald-process.ts';
 import { describeMachine } from './lib/machine.ts';
 import { parseOptions, type ScenarioName } from './lib/options.ts';
 import { startReceiver } from './lib/receiver-client.ts';
@@ -91,6 +91,9 @@ try {
   if (options.profile.name === 'smoke') await Promise.all(options.scenarios.map(runScenario));
   else for (const name of options.scenarios) await runScenario(name);
 } finally {
+  const stray = await stopStrayHeralds();
+  if (stray.length)
+    log(`killed ${stray.length} Herald process(es) a failed scenario left running: ${stray.join(', ')}`);
   await receiver.close();
   await stopPostgres();
 }

@@ -34,6 +34,9 @@ export interface RunningHerald {
   stop(): Promise<void>;
 }
 
+/** Every Herald launched and not yet stopped (see stopStrayHeralds). */
+const running = new Set<RunningHerald>();
+
 /** One PostgreSQL for the run, started by the first scenario that needs it (scenarios may run at once). */
 let postgres: Promise<LocalPostgres> | null = null;
 
@@ -96,12 +99,13 @@ export async function launchHerald(
     },
   });
   const api = heraldApi(child.url, ADMIN_TOKEN);
-  return {
+  const herald: RunningHerald = {
     process: child,
     api,
     pid: child.pid,
     outputTail: (lines = 20) => child.output().trimEnd().split('\n').slice(-lines).join('\n'),
     async stop() {
+      running.delete(herald);
       await api.close();
       const exit = await child.kill('SIGTERM');
       if (exit.code !== 0) {
@@ -110,4 +114,17 @@ export async function launchHerald(
       }
     },
   };
+  running.add(herald);
+  return herald;
+}
+
+/**
+ * Kills the Herald processes a scenario left running (one that threw between a launch and its
+ * stop), so that a failed run leaves no `herald serve` behind to load the machine. Returns their pids.
+ */
+export async function stopStrayHeralds(): Promise<number[]> {
+  const stray = [...running];
+  running.clear();
+  await Promise.all(stray.map((h) => h.process.dispose()));
+  return stray.map((h) => h.pid);
 }
