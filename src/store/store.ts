@@ -181,6 +181,11 @@ export interface Store {
     projectId: string,
     eventId: string,
   ): Promise<{ event: HeraldEvent; deliveries: Delivery[] } | null>;
+  /**
+   * The event alone, as listEvents answers it (with its deliveryCount): where getEvent also reads
+   * every delivery, up to 100,000 of them. Null when the project holds no such event.
+   */
+  getEventWithoutDeliveries(projectId: string, eventId: string): Promise<HeraldEvent | null>;
   listEvents(projectId: string, query: EventQuery): Promise<Page<HeraldEvent>>;
   /** Whether the project holds the event: one key lookup, where getEvent reads all its deliveries. */
   eventExists(projectId: string, eventId: string): Promise<boolean>;

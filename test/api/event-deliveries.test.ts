@@ -56,6 +56,48 @@ describe('events API: an event’s deliveries, a page at a time', () => {
     assert.equal(listed.deliveries, undefined);
   });
 
+  test('?deliveries=false answers the event alone, as the list of events does; 404 and 400 as without it', async () => {
+    const whole = (await api.call('GET', `${P()}/events/${event.id}`)).body;
+    const alone = await api.call('GET', `${P()}/events/${event.id}?deliveries=false`);
+    assert.equal(alone.status, 200);
+    const { deliveries, ...rest } = whole;
+    assert.equal(deliveries.length, 6);
+    assert.deepEqual(alone.body, rest, 'the event without its deliveries, deliveryCount 6 included');
+    assert.equal(alone.body.deliveryCount, 6);
+    const listed = (await api.call('GET', `${P()}/events?limit=100`)).body.data.find(
+      (e: Body) => e.id === event.id,
+    );
+    assert.deepEqual(alone.body, listed);
+    assert.deepEqual((await api.call('GET', `${P()}/events/${event.id}?deliveries=true`)).body, whole);
+    assertError(
+      await api.call('GET', `${P()}/events/evt_missing?deliveries=false`),
+      404,
+      'HERALD_ERR_NOT_FOUND',
+    );
+    const other = await api.project('alone-other');
+    const otherKey = await api.apiKey(other.id);
+    assertError(
+      await api.call('GET', `/api/v1/projects/${other.id}/events/${event.id}?deliveries=false`, undefined, {
+        token: otherKey,
+      }),
+      404,
+      'HERALD_ERR_NOT_FOUND',
+    );
+    const bad = assertError(
+      await api.call('GET', `${P()}/events/${event.id}?deliveries=no`),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'querystring.deliveries',
+    );
+    assert.equal(bad.message, 'querystring.deliveries: must be one of true, false');
+    assertError(
+      await api.call('GET', `${P()}/events/${event.id}?delivery=false`),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'querystring.delivery',
+    );
+  });
+
   test('pages cover every delivery once, in the order and shape GET event lists them', async () => {
     const whole = await listed();
     const byTwo = await pages(`${D()}?limit=2`);

@@ -457,6 +457,14 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     await more.click();
     await page.getByRole('link', { name: 'Wide 5', exact: true }).waitFor();
     assert.equal(new URL(page.url()).pathname, `/ui/projects/${project.id}/events/${wide!.id}`);
+    // The event's page reads the event without its deliveries, and them a page at a time.
+    await page.getByText(wide!.id).first().waitFor();
+    assert.deepEqual(
+      apiReads.filter(
+        (read) => read.startsWith(`${eventsPath}/${wide!.id}?`) || read === `${eventsPath}/${wide!.id}`,
+      ),
+      [`${eventsPath}/${wide!.id}?deliveries=false`],
+    );
     assertNoProblems();
   });
 

@@ -2853,6 +2853,29 @@ export function defineStoreSuite(
     );
 
     withStore(
+      'getEventWithoutDeliveries: the event as getEvent and listEvents give it, its deliveryCount, no deliveries; null for another project',
+      async (store) => {
+        const { project } = await projectWithEndpoints(store, 3);
+        const other = await store.createProject({ name: 'other' }, T0);
+        const [acc] = await store.acceptEvents(
+          project.id,
+          [{ ...eventInput('a'), payload: { player: 'p1', amount: 3 }, idempotencyKey: 'k-1' }],
+          T0,
+        );
+        const alone = await store.getEventWithoutDeliveries(project.id, acc!.event.id);
+        assert.deepEqual(alone, (await store.getEvent(project.id, acc!.event.id))!.event);
+        assert.deepEqual(alone, (await store.listEvents(project.id, { limit: 10 })).data[0]);
+        assert.equal(alone!.deliveryCount, 3);
+        assert.deepEqual(alone!.payload, { player: 'p1', amount: 3 });
+        assert.equal(alone!.idempotencyKey, 'k-1');
+        assert.equal(Object.hasOwn(alone!, 'deliveries'), false);
+        assert.equal(await store.getEventWithoutDeliveries(other.id, acc!.event.id), null);
+        assert.equal(await store.getEventWithoutDeliveries(project.id, acc!.deliveries[0]!.id), null);
+        assert.equal(await store.getEventWithoutDeliveries(project.id, 'evt_missing'), null);
+      },
+    );
+
+    withStore(
       "listEventDeliveries: pages cover the event's deliveries once each, in getEvent's order; status filters; null for another project's event",
       async (store) => {
         // GET …/events/:event/deliveries pages through what GET …/events/:event lists whole.

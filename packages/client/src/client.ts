@@ -121,6 +121,14 @@ export class HeraldClient {
     return this.request('GET', `/projects/${seg(project)}/events/${seg(event)}`, { expect: WITH_ID });
   }
 
+  /** The event as `listEvents` gives it (with `deliveryCount`), without reading its deliveries. */
+  getEventWithoutDeliveries(project: string, event: string): Promise<EventSummary> {
+    return this.request('GET', `/projects/${seg(project)}/events/${seg(event)}`, {
+      query: { deliveries: 'false' },
+      expect: WITH_ID,
+    });
+  }
+
   /**
    * The event's deliveries a page at a time, in the order `getEvent` lists them (by id), optionally
    * in one status: an event may fan out to 100,000 endpoints, which `getEvent` answers at once.

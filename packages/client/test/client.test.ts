@@ -60,6 +60,11 @@ describe('@herald/client', () => {
 
     const got = await client.getEvent(project.id, sent[2]!.id);
     assert.deepEqual(got.payload, { n: 3 });
+    const alone = await client.getEventWithoutDeliveries(project.id, sent[2]!.id);
+    const { deliveries, ...event } = got;
+    assert.equal(deliveries.length, 1);
+    assert.deepEqual(alone, event, 'the same event, its deliveries left out');
+    assert.equal(alone.deliveryCount, 1);
     const paid = await client.listEvents(project.id, { type: 'player.paid', limit: 10 });
     assert.equal(paid.data.length, 4);
 

@@ -14,6 +14,7 @@ import {
   eventBody,
   eventDeliveriesQuerystring,
   eventListQuerystring,
+  eventQuerystring,
   idParams,
   type PageQuerystring,
 } from '../schemas.ts';
@@ -112,17 +113,23 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
     },
   );
 
-  app.get<{ Params: { project: string; event: string } }>(
+  app.get<{ Params: { project: string; event: string }; Querystring: { deliveries?: 'true' | 'false' } }>(
     `${EV}/:event`,
     {
       schema: {
         tags: ['events'],
-        summary: 'Get an event with the status of each delivery',
+        summary: 'Get an event with the status of each delivery (or without them: ?deliveries=false)',
         params: idParams('project', 'event'),
+        querystring: eventQuerystring,
       },
     },
     async (request) => {
       const project = await projectFor(store, request, request.params.project);
+      if (request.query.deliveries === 'false') {
+        const event = await store.getEventWithoutDeliveries(project.id, request.params.event);
+        if (!event) throw new NotFoundError('event');
+        return eventJson(event);
+      }
       const found = await store.getEvent(project.id, request.params.event);
       if (!found) throw new NotFoundError('event');
       return eventJson(found.event, found.deliveries);

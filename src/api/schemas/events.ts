@@ -41,6 +41,14 @@ export const eventListQuerystring = {
   },
 } as const;
 
+/** GET …/events/:event: `deliveries=false` answers the event without its deliveries (a wide event's are MBs). */
+export const eventQuerystring = {
+  type: 'object',
+  properties: {
+    deliveries: { type: 'string', enum: ['true', 'false'] },
+  },
+} as const;
+
 /** GET …/events/:event/deliveries: a page of the event's deliveries, optionally in one state. */
 export const eventDeliveriesQuerystring = {
   type: 'object',

@@ -93,7 +93,7 @@ import {
 } from './projects.ts';
 import { takeRateTokensPostgres } from './rate-limit.ts';
 import { purgeBeforePostgres } from './retention.ts';
-import { type Row, toDelivery, toEndpoint } from './rows.ts';
+import { type Row, toDelivery, toEndpoint, toEvent } from './rows.ts';
 import { listEndpointsPostgres, listEventTypesPostgres } from './settings-lists.ts';
 import { type Job, type JobResult, writeBatch } from './write-batch.ts';
 
@@ -347,6 +347,13 @@ export class PostgresStore implements Store {
       (await eventsWithDeliveries(this.#pool, [{ projectId, eventId }])).get(`${projectId}/${eventId}`) ??
       null
     );
+  }
+  async getEventWithoutDeliveries(projectId: string, eventId: string) {
+    const row = await this.#one('SELECT * FROM events WHERE project_id = $1 AND id = $2', [
+      projectId,
+      eventId,
+    ]);
+    return row ? toEvent(row) : null;
   }
   async listEvents(projectId: string, q: EventQuery): Promise<Page<HeraldEvent>> {
     return listEventsPostgres(this.#pool, projectId, q);

@@ -73,16 +73,21 @@ export function acceptEventsSqlite(
 }
 
 /** An event with its deliveries (in id order), or null. */
-export function eventWithDeliveriesSqlite(db: DatabaseSync, projectId: string, eventId: string) {
+export function eventSqlite(db: DatabaseSync, projectId: string, eventId: string): HeraldEvent | null {
   const row = get(db, 'SELECT * FROM events WHERE project_id = ? AND id = ?', projectId, eventId);
-  if (!row) return null;
+  return row ? toEvent(row) : null;
+}
+
+export function eventWithDeliveriesSqlite(db: DatabaseSync, projectId: string, eventId: string) {
+  const event = eventSqlite(db, projectId, eventId);
+  if (!event) return null;
   const deliveries = all(
     db,
     'SELECT * FROM deliveries WHERE project_id = ? AND event_id = ? ORDER BY id',
     projectId,
     eventId,
   ).map(toDelivery);
-  return { event: toEvent(row), deliveries };
+  return { event, deliveries };
 }
 
 /**

@@ -41,7 +41,7 @@ import type {
   Store,
   StoreCapabilities,
 } from '../store.ts';
-import { acceptEventsSqlite, eventWithDeliveriesSqlite } from './accept-events.ts';
+import { acceptEventsSqlite, eventSqlite, eventWithDeliveriesSqlite } from './accept-events.ts';
 import {
   apiKeyByHashSqlite,
   deleteApiKeySqlite,
@@ -344,6 +344,9 @@ export class SqliteStore implements Store {
   }
   async getEvent(projectId: string, eventId: string) {
     return eventWithDeliveriesSqlite(this.#db, projectId, eventId);
+  }
+  async getEventWithoutDeliveries(projectId: string, eventId: string) {
+    return eventSqlite(this.#db, projectId, eventId);
   }
   async listEvents(projectId: string, q: EventQuery): Promise<Page<HeraldEvent>> {
     return listEventsSqlite(this.#db, projectId, q);

@@ -13,6 +13,7 @@ import type {
   DeliverySummary,
   Endpoint,
   EndpointInput,
+  EventSummary,
   EventType,
   HeraldEvent,
   Json,
@@ -100,7 +101,11 @@ export interface HeraldClient {
     project: string,
     query: { type?: string; since?: string; until?: string; cursor?: string | null },
   ): Promise<Page<HeraldEvent>>;
-  getEvent(project: string, event: string): Promise<HeraldEvent>;
+  /**
+   * The event alone (`?deliveries=false`): screens read its deliveries a page at a time, and an
+   * event that fanned out to 10,000 endpoints is ~3 MB with them.
+   */
+  getEvent(project: string, event: string): Promise<EventSummary>;
   /**
    * The event's deliveries in id order (as getEvent lists them): the first `upTo` of them
    * (EVENT_DELIVERIES_PAGE by default), or EVENT_DELIVERIES_PAGE from `cursor`.
@@ -236,7 +241,8 @@ export function createClient(token: string, onUnauthorized: (error: ApiError) =>
         cursor: query.cursor,
         limit: 25,
       }),
-    getEvent: (project, event) => call('GET', `${p(project)}/events/${encodeURIComponent(event)}`),
+    getEvent: (project, event) =>
+      call('GET', `${p(project)}/events/${encodeURIComponent(event)}`, undefined, { deliveries: 'false' }),
     listEventDeliveries: async (project, event, from = {}) => {
       // Exactly `upTo`: a page re-reading what it shows reads those and no more.
       const want = from.upTo ?? EVENT_DELIVERIES_PAGE;

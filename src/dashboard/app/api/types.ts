@@ -11,6 +11,7 @@ export type {
   DeliveryStatus,
   Endpoint,
   Envelope,
+  EventSummary,
   EventType,
   HttpMethod,
   Json,
@@ -52,7 +53,7 @@ export interface EndpointInput {
 /** A delivery's state as an event carries it. */
 export type DeliverySummary = DeliveryState;
 
-/** An event: lists send it without deliveries, `GET …/events/:event` with them. */
+/** An event: lists send it without deliveries, `GET …/events/:event` with them (unless `?deliveries=false`). */
 export type HeraldEvent = EventSummary & { deliveries?: DeliveryState[] };
 
 /** One of an endpoint's valid signing secrets (`GET …/secret`), current first; older ones expire. */
