@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Results } from './lib/results.ts';
+import { sharePercent, withPhases } from './lib/table.ts';
 
 type Cell = string | number | null | undefined;
 
@@ -126,16 +127,16 @@ export function resultsMarkdown(r: Results): string {
         [
           'store',
           'hang timeout',
-          'healthy/s alone (before, after)',
-          'healthy/s with the hanging one',
+          'healthy/s alone (each phase)',
+          'healthy/s with the hanging one (each phase)',
           'share',
         ],
         r.isolation.map((i) => [
           i.store,
           `${i.hangTimeoutMs / 1000} s`,
-          `${i.withoutHanging.toLocaleString('en-US')} (${i.withoutHangingPhases?.map((n) => n.toLocaleString('en-US')).join(', ') ?? '–'})`,
-          i.withHanging,
-          i.share === null ? null : `${Math.round(i.share * 100)} %`,
+          withPhases(i.withoutHanging, i.withoutHangingPhases),
+          withPhases(i.withHanging, i.withHangingPhases),
+          sharePercent(i.share, i.shares),
         ]),
       ),
     );

@@ -1,6 +1,6 @@
 /** The tables `npm run bench` prints. */
 import type { Results } from './lib/results.ts';
-import { formatTable } from './lib/table.ts';
+import { formatTable, sharePercent, withPhases } from './lib/table.ts';
 
 export function printReport(r: Results): string {
   const parts: string[] = [];
@@ -124,8 +124,8 @@ export function printReport(r: Results): string {
         [
           'store',
           'hang timeout ms',
-          'healthy/s alone (before, after)',
-          'healthy/s with hang',
+          'healthy/s alone (each phase)',
+          'healthy/s with hang (each phase)',
           'share',
           'hung requests',
           'claim ms alone / with',
@@ -134,9 +134,9 @@ export function printReport(r: Results): string {
         r.isolation.map((i) => [
           i.store,
           i.hangTimeoutMs,
-          `${i.withoutHanging.toLocaleString('en-US')} (${i.withoutHangingPhases?.map((n) => n.toLocaleString('en-US')).join(', ') ?? '–'})`,
-          i.withHanging,
-          i.share,
+          withPhases(i.withoutHanging, i.withoutHangingPhases),
+          withPhases(i.withHanging, i.withHangingPhases),
+          sharePercent(i.share, i.shares),
           i.hangingRequests,
           `${i.herald.withoutHanging.claimMeanMs ?? '–'} / ${i.herald.withHanging.claimMeanMs ?? '–'}`,
           `${i.herald.withoutHanging.cpuPct ?? '–'} / ${i.herald.withHanging.cpuPct ?? '–'}`,

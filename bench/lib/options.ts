@@ -32,6 +32,8 @@ export interface Profile {
   isolationTimeoutMs: number;
   isolationWarmupMs: number;
   isolationWindowMs: number;
+  /** Phases with the hanging endpoint, each between two without it. */
+  isolationTurns: number;
 }
 
 const FULL: Profile = {
@@ -55,6 +57,7 @@ const FULL: Profile = {
   isolationTimeoutMs: 5_000,
   isolationWarmupMs: 7_000,
   isolationWindowMs: 10_000,
+  isolationTurns: 3,
 };
 
 const QUICK: Profile = {
@@ -70,6 +73,7 @@ const QUICK: Profile = {
   backlog: 100_000,
   backlogWindowMs: 8_000,
   isolationWindowMs: 5_000,
+  isolationTurns: 1,
 };
 
 const SMOKE: Profile = {
@@ -93,6 +97,7 @@ const SMOKE: Profile = {
   isolationTimeoutMs: 300,
   isolationWarmupMs: 500,
   isolationWindowMs: 700,
+  isolationTurns: 1,
 };
 
 export interface BenchOptions {

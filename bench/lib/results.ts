@@ -119,10 +119,15 @@ export interface IsolationResult {
   store: string;
   healthyEndpoints: number;
   hangTimeoutMs: number;
-  /** Mean of the two runs without the hanging endpoint: before and after the one with it. */
+  /** Mean of the phases without the hanging endpoint (one before each phase with it, one after the last). */
   withoutHanging: number;
-  withoutHangingPhases: [before: number, after: number];
+  withoutHangingPhases: number[];
+  /** Mean of the phases with the hanging endpoint (`isolationTurns` of them). */
   withHanging: number;
+  withHangingPhases?: number[];
+  /** Each phase with it against the mean of the phases on either side of it. */
+  shares?: (number | null)[];
+  /** The mean of `shares`. */
   share: number | null;
   /** The Herald process in each phase's window: claim time, CPU, memory. */
   herald: { withoutHanging: HeraldUsage; withHanging: HeraldUsage };

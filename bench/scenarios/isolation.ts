@@ -5,9 +5,12 @@
  * with its default concurrency limits; the failure threshold is raised so the hanging endpoint
  * stays enabled (and keeps costing) for the whole run instead of being disabled after 10 failures.
  *
- * The run without it is measured twice, before and after the one with it (the hanging endpoint
- * disabled first), and the share is taken against their mean: this machine's speed drifts by
- * 10-20 % within minutes, and a single before/after pair put the share anywhere from 74 to 138 %.
+ * Phases without it and with it alternate, starting and ending without it (the hanging endpoint
+ * disabled after its phase), `isolationTurns` phases with it in all. Each is taken against the mean
+ * of the phases on either side of it, and the share is the mean of those: this machine's speed
+ * drifts by 10-20 % within minutes, a single before/after pair put the share anywhere from 74 to
+ * 138 %, and single runs of one build still ranged 87-100 % (session 31), so the full profile takes
+ * three turns.
  */
 
 import { sleep } from '../lib/clock.ts';
@@ -16,7 +19,7 @@ import { type HeraldUsage, meterHerald } from '../lib/herald-meter.ts';
 import { createDatabase, launchHerald, type RunningHerald, type StoreKind } from '../lib/herald-process.ts';
 import { measureRate, startClosedLoop } from '../lib/load.ts';
 import type { IsolationResult } from '../lib/results.ts';
-import { ratio, roundRate } from '../lib/stats.ts';
+import { ratio, round, roundRate } from '../lib/stats.ts';
 
 const HEALTHY = 9;
 
@@ -32,34 +35,38 @@ async function isolationOn(ctx: BenchContext, store: StoreKind): Promise<Isolati
   const herald = await launchHerald(db, { env: { HERALD_FAILURE_THRESHOLD: '1000000' } });
   try {
     const origins = await ctx.receiver.extraOrigins(HEALTHY + 1);
+    const turns = profile.isolationTurns;
     ctx.log(`isolation: ${HEALTHY} healthy endpoints on ${store}`);
-    const before = await phase(ctx, herald, `iso-ok-${store}`, origins, null, profile.warmupMs);
-    ctx.log(
-      `isolation: ${HEALTHY} healthy + 1 hanging (timeout ${profile.isolationTimeoutMs} ms) on ${store}`,
-    );
-    const hangKey = `iso-bad-${store}`;
-    const withBad = await phase(
-      ctx,
-      herald,
-      `iso-mixed-${store}`,
-      origins,
-      hangKey,
-      profile.isolationWarmupMs,
-    );
-    const hangingRequests = ctx.receiver.count(`hang:${hangKey}`);
-    ctx.log(`isolation: ${HEALTHY} healthy endpoints again, the hanging one disabled, on ${store}`);
-    await sleep(profile.isolationTimeoutMs); // its attempts still in flight end at their timeout
-    const after = await phase(ctx, herald, `iso-ok2-${store}`, origins, null, profile.warmupMs);
-    const withoutHanging = roundRate((before.perSec + after.perSec) / 2);
+    const alone = [await phase(ctx, herald, `iso-ok0-${store}`, origins, null, profile.warmupMs)];
+    const mixed: Phase[] = [];
+    let hangingRequests = 0;
+    for (let turn = 1; turn <= turns; turn++) {
+      ctx.log(
+        `isolation: ${HEALTHY} healthy + 1 hanging (timeout ${profile.isolationTimeoutMs} ms) on ${store}, turn ${turn} of ${turns}`,
+      );
+      const hangKey = `iso-bad${turn}-${store}`;
+      mixed.push(
+        await phase(ctx, herald, `iso-mixed${turn}-${store}`, origins, hangKey, profile.isolationWarmupMs),
+      );
+      hangingRequests += ctx.receiver.count(`hang:${hangKey}`);
+      ctx.log(`isolation: ${HEALTHY} healthy endpoints again, the hanging one disabled, on ${store}`);
+      await sleep(profile.isolationTimeoutMs); // its attempts still in flight end at their timeout
+      alone.push(await phase(ctx, herald, `iso-ok${turn}-${store}`, origins, null, profile.warmupMs));
+    }
+    // Each phase with it against the mean of its neighbours without it; null when one counted nothing.
+    const shares = mixed.map((m, i) => ratio(m.perSec, (alone[i]!.perSec + alone[i + 1]!.perSec) / 2));
+    const exact = mixed.map((m, i) => (2 * m.perSec) / (alone[i]!.perSec + alone[i + 1]!.perSec));
     return {
       store,
       healthyEndpoints: HEALTHY,
       hangTimeoutMs: profile.isolationTimeoutMs,
-      withoutHanging,
-      withoutHangingPhases: [before.perSec, after.perSec],
-      withHanging: withBad.perSec,
-      share: ratio(withBad.perSec, withoutHanging),
-      herald: { withoutHanging: before.usage, withHanging: withBad.usage },
+      withoutHanging: roundRate(mean(alone.map((p) => p.perSec))),
+      withoutHangingPhases: alone.map((p) => p.perSec),
+      withHanging: roundRate(mean(mixed.map((p) => p.perSec))),
+      withHangingPhases: mixed.map((p) => p.perSec),
+      shares,
+      share: shares.includes(null) ? null : round(mean(exact), 2),
+      herald: { withoutHanging: alone[0]!.usage, withHanging: mixed[0]!.usage },
       hangingRequests,
     };
   } finally {
@@ -67,6 +74,13 @@ async function isolationOn(ctx: BenchContext, store: StoreKind): Promise<Isolati
     db.dispose();
   }
 }
+
+interface Phase {
+  perSec: number;
+  usage: HeraldUsage;
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** Healthy deliveries per second, closed loop, with or without the hanging endpoint. */
 async function phase(
@@ -76,7 +90,7 @@ async function phase(
   origins: string[],
   hangKey: string | null,
   warmupMs: number,
-): Promise<{ perSec: number; usage: HeraldUsage }> {
+): Promise<Phase> {
   const { profile } = ctx.options;
   const api = herald.api;
   const projectId = await api.createProject(key);
