@@ -281,6 +281,12 @@ describe('the OpenAPI document describes every answer', () => {
     await call('GET', EV, 200, { params: p, query: 'limit=2' });
     await call('GET', EV, 422, { params: p, query: 'since=2026-01-02&until=2026-01-01' });
     await call('GET', `${EV}/{event}`, 200, { params: { ...p, event: sent.id } });
+    // ?deliveries=false: the event as the list gives it, without a deliveries field.
+    const alone = await call('GET', `${EV}/{event}`, 200, {
+      params: { ...p, event: sent.id },
+      query: 'deliveries=false',
+    });
+    assert.equal(alone.deliveries, undefined);
     await call('GET', `${EV}/{event}`, 404, { params: { ...p, event: 'evt_nope' } });
 
     // Deliver: a success, an HTTP failure with a response, a connection refused without one.

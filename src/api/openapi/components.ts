@@ -269,6 +269,12 @@ export const COMPONENT_SCHEMAS = {
   Delivery: object(delivery),
   Event: object(event, [], 'An event as listed, without its deliveries'),
   EventWithDeliveries: object({ ...event, deliveries: arrayOf(ref('Delivery')) }),
+  // GET …/events/:event answers either shape: ?deliveries=false leaves the deliveries out.
+  EventRead: {
+    description:
+      'The event with its deliveries; with ?deliveries=false, the event alone, as the list gives it',
+    oneOf: [ref('EventWithDeliveries'), ref('Event')],
+  },
   EventBatch: object({ data: described('In request order', arrayOf(ref('EventWithDeliveries'))) }),
   EventPage: page('Event'),
   DeliveryPage: page('Delivery'),

@@ -184,8 +184,9 @@ export const OPERATIONS: Record<string, OperationResponses> = {
   },
   [`get ${P}/events/{event}`]: {
     status: 200,
-    body: 'EventWithDeliveries',
-    description: 'The event with each delivery’s status',
+    body: 'EventRead',
+    description:
+      'The event with each delivery’s status; with ?deliveries=false, the event alone (deliveryCount, no deliveries field)',
   },
   [`get ${P}/events/{event}/deliveries`]: {
     status: 200,
