@@ -120,6 +120,8 @@ describe('CLI lists that stop before the end say so', { timeout: 120_000 }, () =
     assert.equal(event.code, 0, event.stderr);
     assert.equal((JSON.parse(event.stdout) as { attempts: unknown[] }).attempts.length, 2);
     assert.match(event.stderr, /^herald: the event has more than 2 attempts; .*--attempts N for more\n$/);
+    const one = await runHerald(['events', 'get', sent[0]!.id, ...conn, '--attempts', '1']);
+    assert.match(one.stderr, /^herald: the event has more than 1 attempt; "attempts" holds the newest 1: /);
     const whole = await runHerald(['events', 'get', sent[0]!.id, ...conn]);
     assert.deepEqual(
       [(JSON.parse(whole.stdout) as { attempts: unknown[] }).attempts.length, whole.stderr],

@@ -168,7 +168,7 @@ export function eventsCommand(): Command {
         printJson({ ...event, attempts });
         if (stopped.nextCursor !== null)
           sayLine(
-            `the event has more than ${stopped.written} attempts; "attempts" holds the newest ${stopped.written}: --attempts N for more`,
+            `the event has more than ${stopped.written} ${stopped.written === 1 ? 'attempt' : 'attempts'}; "attempts" holds the newest ${stopped.written}: --attempts N for more`,
           );
       },
     ),
