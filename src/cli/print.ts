@@ -78,8 +78,13 @@ export function sayMore(stopped: Written, what: string, fromCursor?: string): vo
   if (stopped.nextCursor === null) return;
   const which = fromCursor === undefined ? 'the first' : 'the next';
   sayLine(
-    `showing ${which} ${stopped.written} ${what}; there are more: --limit N for more, or --cursor ${stopped.nextCursor} for the next ones`,
+    `showing ${which} ${counted(stopped.written, what)}; there are more: --limit N for more, or --cursor ${stopped.nextCursor} for the next ones`,
   );
+}
+
+/** `1 event`, `2 events`: `plural` is a noun whose singular drops its final s (events, endpoints, attempts). */
+export function counted(n: number, plural: string): string {
+  return `${n} ${n === 1 ? plural.replace(/s$/, '') : plural}`;
 }
 
 /**

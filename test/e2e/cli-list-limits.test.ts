@@ -96,6 +96,8 @@ describe('CLI lists that stop before the end say so', { timeout: 120_000 }, () =
     const note = MORE.exec(two.stderr);
     assert.ok(note, two.stderr);
     assert.deepEqual([note[1], note[2]], ['2', 'events']);
+    const single = await runHerald(['events', 'list', ...conn, '--limit', '1']);
+    assert.match(single.stderr, /^herald: showing the first 1 event; there are more: /);
     const rest = await runHerald(['events', 'list', ...conn, '--cursor', note[3]!]);
     assert.deepEqual([rest.stdout.split(' ')[0], rest.stderr], [sent[0]!.id, '']);
     const every = await runHerald(['events', 'list', ...conn]);

@@ -18,6 +18,7 @@ import {
 } from '../api-connection.ts';
 import {
   apiAction,
+  counted,
   eachUpTo,
   narrowedBy,
   pageSize,
@@ -168,7 +169,7 @@ export function eventsCommand(): Command {
         printJson({ ...event, attempts });
         if (stopped.nextCursor !== null)
           sayLine(
-            `the event has more than ${stopped.written} ${stopped.written === 1 ? 'attempt' : 'attempts'}; "attempts" holds the newest ${stopped.written}: --attempts N for more`,
+            `the event has more than ${counted(stopped.written, 'attempts')}; "attempts" holds the newest ${stopped.written}: --attempts N for more`,
           );
       },
     ),
