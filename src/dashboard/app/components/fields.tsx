@@ -4,6 +4,7 @@
  */
 import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useState } from 'preact/hooks';
+import { fromLocalInput, toLocalInput } from '../format.ts';
 import { LIMITS, lengthError } from '../limits.ts';
 
 interface Common {
@@ -235,5 +236,40 @@ export function TypeFilterField({
       </datalist>
       <Help id={id} hint={hint} error={shown} />
     </div>
+  );
+}
+
+/**
+ * The From and To fields of a listing's time filter, in local time; `since` and `until` are the
+ * filter's ISO times ('' for none), and a change gives the one that changed back as ISO.
+ */
+export function TimeRangeFields({
+  since,
+  until,
+  onChange,
+  errors,
+}: {
+  since: string | undefined;
+  until: string | undefined;
+  onChange: (change: { since: string } | { until: string }) => void;
+  errors?: { since?: string | undefined; until?: string | undefined } | null | undefined;
+}) {
+  return (
+    <>
+      <TextField
+        label="From"
+        type="datetime-local"
+        value={since ? toLocalInput(new Date(since)) : ''}
+        onInput={(v) => onChange({ since: fromLocalInput(v) })}
+        error={errors?.since}
+      />
+      <TextField
+        label="To"
+        type="datetime-local"
+        value={until ? toLocalInput(new Date(until)) : ''}
+        onInput={(v) => onChange({ until: fromLocalInput(v) })}
+        error={errors?.until}
+      />
+    </>
   );
 }

@@ -3,14 +3,14 @@ import { useMemo, useState } from 'preact/hooks';
 import type { Endpoint, HeraldEvent } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
-import { TextField, TypeFilterField } from '../components/fields.tsx';
+import { TimeRangeFields, TypeFilterField } from '../components/fields.tsx';
 import { Link } from '../components/link.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { TableScroll } from '../components/table-scroll.tsx';
 import { useEndpointsById } from '../endpoint-names.ts';
 import { filterErrors } from '../filter-errors.ts';
 import type { FirstDeliveries } from '../first-deliveries.ts';
-import { formatRelative, formatTime, fromLocalInput, shortUrl, toLocalInput } from '../format.ts';
+import { formatRelative, formatTime, shortUrl } from '../format.ts';
 import { useProject } from '../project-context.ts';
 import { navigate, useLocation } from '../router.ts';
 import { useAsync } from '../use-async.ts';
@@ -86,20 +86,7 @@ export function EventsScreen() {
           onApply={(type) => setFilter({ type })}
           error={misfit?.type}
         />
-        <TextField
-          label="From"
-          type="datetime-local"
-          value={filter.since ? toLocalInput(new Date(filter.since)) : ''}
-          onInput={(v) => setFilter({ since: fromLocalInput(v) })}
-          error={misfit?.since}
-        />
-        <TextField
-          label="To"
-          type="datetime-local"
-          value={filter.until ? toLocalInput(new Date(filter.until)) : ''}
-          onInput={(v) => setFilter({ until: fromLocalInput(v) })}
-          error={misfit?.until}
-        />
+        <TimeRangeFields since={filter.since} until={filter.until} onChange={setFilter} errors={misfit} />
         <div class="filters-actions">
           <button type="button" onClick={first.reload} disabled={first.loading}>
             {first.loading ? 'Refreshing…' : 'Refresh'}

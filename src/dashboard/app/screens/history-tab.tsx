@@ -8,12 +8,12 @@ import type { AttemptFilter } from '../api/client.ts';
 import type { Attempt, Endpoint } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
-import { SelectField, TextField, TypeFilterField } from '../components/fields.tsx';
+import { SelectField, TimeRangeFields, TypeFilterField } from '../components/fields.tsx';
 import { Link } from '../components/link.tsx';
 import { OutcomeBadge, StatusBadge } from '../components/status-badge.tsx';
 import { TableScroll } from '../components/table-scroll.tsx';
 import { filterErrors } from '../filter-errors.ts';
-import { formatDuration, formatRelative, formatTime, fromLocalInput, toLocalInput } from '../format.ts';
+import { formatDuration, formatRelative, formatTime } from '../format.ts';
 import { useProject } from '../project-context.ts';
 import { navigate, useLocation } from '../router.ts';
 import { useAsync } from '../use-async.ts';
@@ -94,20 +94,7 @@ export function HistoryTab({ endpoint }: { endpoint: Endpoint }) {
           onApply={(eventType) => setFilter({ eventType })}
           error={misfit?.type}
         />
-        <TextField
-          label="From"
-          type="datetime-local"
-          value={filter.since ? toLocalInput(new Date(filter.since)) : ''}
-          onInput={(v) => setFilter({ since: fromLocalInput(v) })}
-          error={misfit?.since}
-        />
-        <TextField
-          label="To"
-          type="datetime-local"
-          value={filter.until ? toLocalInput(new Date(filter.until)) : ''}
-          onInput={(v) => setFilter({ until: fromLocalInput(v) })}
-          error={misfit?.until}
-        />
+        <TimeRangeFields since={filter.since} until={filter.until} onChange={setFilter} errors={misfit} />
         <div class="filters-actions">
           <button type="button" onClick={first.reload} disabled={first.loading}>
             {first.loading ? 'Refreshing…' : 'Refresh'}
