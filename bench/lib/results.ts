@@ -129,7 +129,7 @@ export interface IsolationResult {
   shares?: (number | null)[];
   /** The mean of `shares`. */
   share: number | null;
-  /** The Herald process in each phase's window: claim time, CPU, memory. */
+  /** The Herald process in the first phase of each kind (its window): claim time, CPU, memory. */
   herald: { withoutHanging: HeraldUsage; withHanging: HeraldUsage };
   /** Requests the hanging endpoint received during the run (each held until Herald's timeout). */
   hangingRequests: number;
