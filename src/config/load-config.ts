@@ -237,7 +237,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
 /**
  * Whether npm started this process (`npx herald`, `npm exec`, `npm run`; npm sets
  * `npm_lifecycle_event` for what it runs). npm runs the bin through `sh -c`, which does not pass
- * SIGTERM on: `herald serve` then watches for npm going away (src/cli/commands/serve.ts).
+ * SIGTERM on: `herald serve` then watches for npm going away (src/cli/commands/serve-run.ts).
  */
 export function startedByNpm(env: NodeJS.ProcessEnv = process.env): boolean {
   return Boolean(env.npm_lifecycle_event);

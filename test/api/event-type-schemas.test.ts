@@ -12,7 +12,7 @@ import {
   createEventTypeSchemaChecker,
   SCHEMA_CHECK_TIMEOUT_MS,
 } from '../../src/api/event-type-schema-check.ts';
-import { parseCatalog } from '../../src/cli/commands/event-types-import.ts';
+import { parseCatalog } from '../../src/cli/commands/event-types-catalog.ts';
 import { ADMIN, assertError, startApi, type TestApi } from './helpers.ts';
 
 const PURCHASE = {

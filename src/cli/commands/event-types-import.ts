@@ -1,12 +1,6 @@
 import { Command } from 'commander';
-import { createEventTypeSchemaChecker } from '../../api/event-type-schema-check.ts';
-import { LIMITS } from '../../api/schemas.ts';
-import { type ConfigFlags, loadConfig } from '../../config/load-config.ts';
-import type { Json } from '../../domain/types.ts';
-import { openStore } from '../../store/open-store.ts';
-import type { EventTypeInput } from '../../store/store.ts';
-import { readTextFile } from '../read-text-file.ts';
-import { CommandError, runCommand } from '../run-command.ts';
+import type { ConfigFlags } from '../../config/load-config.ts';
+import { runCommand } from '../run-command.ts';
 import { addEventTypeReadCommands } from './event-types-read.ts';
 
 /** `herald event-types import FILE`: upsert a catalog file into the store (`list` and `get`: event-types-read.ts). */
@@ -21,101 +15,10 @@ export function eventTypesCommand(): Command {
     )
     .option('--database <url>', 'sqlite:PATH or postgres://… (env HERALD_DATABASE_URL)')
     .option('--data-dir <dir>', 'data directory (env HERALD_DATA_DIR, default ./herald-data)')
+    // The schema checker and the stores load only when an import runs (event-types-catalog.ts).
     .action((file: string, flags: Pick<ConfigFlags, 'database' | 'dataDir'>) =>
-      runCommand(async () => {
-        const inputs = await parseCatalog(readTextFile(file, 'import', file), file);
-        const config = loadConfig({ flags, resolveAdminToken: false });
-        const store = await openStore(config.databaseUrl, {
-          dataDir: config.dataDir,
-          encryptionKey: config.encryptionKey,
-        });
-        try {
-          const now = Date.now();
-          for (const input of inputs) await store.upsertEventType(input, now);
-        } finally {
-          await store.close();
-        }
-        process.stdout.write(`herald: imported ${inputs.length} event types from ${file}\n`);
-      }),
+      runCommand(async () => (await import('./event-types-catalog.ts')).importCatalog(file, flags)),
     );
   addEventTypeReadCommands(eventTypes);
   return eventTypes;
-}
-
-/**
- * The event types of a catalog file; rejects naming the file and the entry when one is malformed.
- * Each schema and example is checked on a thread of its own, with the API's time limit.
- */
-export async function parseCatalog(text: string, file: string): Promise<EventTypeInput[]> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (cause) {
-    throw new CommandError(`${file} is not valid JSON`, { cause });
-  }
-  const list = Array.isArray(parsed) ? parsed : (parsed as { eventTypes?: unknown } | null)?.eventTypes;
-  if (!Array.isArray(list))
-    throw new CommandError(`${file}: expected {"eventTypes": [...]} or an array of event types`);
-  const inputs = list.map((entry: unknown, index) =>
-    toEventTypeInput(entry, `${file}: eventTypes[${index}]`),
-  );
-  const schemas = createEventTypeSchemaChecker();
-  try {
-    for (const [index, input] of inputs.entries()) {
-      const problem = await schemas.check(input.schema, input.example);
-      if (problem) {
-        throw new CommandError(
-          `${file}: eventTypes[${index}] (${input.name}).${problem.field}: ${problem.message}`,
-        );
-      }
-    }
-  } finally {
-    await schemas.close();
-  }
-  return inputs;
-}
-
-const ALLOWED_KEYS = new Set(['name', 'description', 'schema', 'example', 'deprecated']);
-
-/**
- * One catalog entry, checked with the same rules (and limits) as the body of
- * `PUT /api/v1/event-types/:name` (src/api/schemas.ts `eventTypeBody`), so a file imports exactly
- * when the same entries would be accepted over the API (its schema and example: parseCatalog).
- */
-function toEventTypeInput(entry: unknown, where: string): EventTypeInput {
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-    throw new CommandError(`${where}: expected an object`);
-  }
-  const record = entry as Record<string, unknown>;
-  const unknownKey = Object.keys(record).find((key) => !ALLOWED_KEYS.has(key));
-  if (unknownKey !== undefined) throw new CommandError(`${where}: unknown field "${unknownKey}"`);
-  const { name, description, schema, example, deprecated } = record;
-  if (typeof name !== 'string' || name.length === 0 || name.length > LIMITS.nameLength) {
-    throw new CommandError(`${where}.name: expected a string of 1 to ${LIMITS.nameLength} characters`);
-  }
-  const at = `${where} (${name})`;
-  if (
-    description !== undefined &&
-    (typeof description !== 'string' || description.length > LIMITS.descriptionLength)
-  ) {
-    throw new CommandError(
-      `${at}.description: expected a string of at most ${LIMITS.descriptionLength} characters`,
-    );
-  }
-  if (schema !== undefined && schema !== null && typeof schema !== 'boolean' && !isPlainObject(schema)) {
-    throw new CommandError(`${at}.schema: expected a JSON Schema (an object or a boolean) or null`);
-  }
-  if (deprecated !== undefined && typeof deprecated !== 'boolean') {
-    throw new CommandError(`${at}.deprecated: expected true or false`);
-  }
-  const input: EventTypeInput = { name };
-  if (description !== undefined) input.description = description as string;
-  if (schema !== undefined) input.schema = schema as Json;
-  if (example !== undefined) input.example = example as Json;
-  if (deprecated !== undefined) input.deprecated = deprecated as boolean;
-  return input;
-}
-
-function isPlainObject(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
