@@ -30,6 +30,15 @@ if (Number(process.versions.node.split('.')[0]) < 24) {
   );
   process.exit(1);
 }
+// Node's compile cache keeps every module's type-stripped source and V8 code between runs (in the
+// temporary directory, per user; NODE_COMPILE_CACHE puts it elsewhere, NODE_DISABLE_COMPILE_CACHE=1
+// turns it off), so a start compiles only what changed: `herald --version` 0.65 → 0.33 s, `herald
+// serve` ready 3.3 → 2.1 s (2-core machine, medians). Where it cannot be written Node goes on
+// without it. Worker threads (the dispatcher's: ready 3.1 → 2.6 s with it) take it up from the
+// environment.
+const { enableCompileCache } = await import('node:module');
+const compileCache = enableCompileCache();
+if (compileCache.directory) process.env.NODE_COMPILE_CACHE = compileCache.directory;
 // Drops node:sqlite's ExperimentalWarning (and only that one) before anything loads it.
 await import('../src/quiet-sqlite-warning.ts');
 await import('../src/cli/main.ts');
