@@ -1,0 +1,84 @@
+/** Command-line flags of `npm run soak`. */
+import { parseArgs } from 'node:util';
+
+export interface SoakOptions {
+  store: 'sqlite' | 'postgres';
+  /** How long load is offered. */
+  minutes: number;
+  /** Events per second offered through the batch API. */
+  rate: number;
+  /** Seconds between two sample lines. */
+  sampleEvery: number;
+  /** Samples before this many seconds are warm-up: the RSS trend starts after it. */
+  warmup: number;
+  /** Longest wait for the backlog to drain once the load stops, seconds. */
+  drainTimeout: number;
+  /** Events whose deliveries and attempts are read one by one at the end. */
+  auditSample: number;
+  /** Every retry delay multiplied by this (`--smoke`: 0.1). */
+  retryScale: number;
+  out: string | null;
+}
+
+export const SOAK_USAGE = `usage: npm run soak -- [flags]
+  --postgres            Herald on PostgreSQL (a throwaway PostgreSQL 15, as the bench's); default SQLite
+  --minutes=N           how long to offer load (default 10; fractions allowed)
+  --rate=N              events/s through the batch API (default 300)
+  --sample-every=S      seconds between sample lines (default 30)
+  --warmup=S            samples before this are warm-up for the RSS trend (default 60)
+  --drain-timeout=S     longest wait for the backlog to drain at the end (default 120)
+  --audit=N             events whose deliveries and attempts are compared one by one (default 300)
+  --out=FILE            results JSON (default bench/results/soak-<timestamp>.json)
+  --smoke               seconds, not minutes: 9 s at 150 events/s, retry delays a tenth as long,
+                        30 events audited (test/bench/soak-smoke.test.ts); other flags still apply`;
+
+export function parseSoakOptions(argv: string[]): SoakOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      postgres: { type: 'boolean' },
+      minutes: { type: 'string' },
+      rate: { type: 'string' },
+      'sample-every': { type: 'string' },
+      warmup: { type: 'string' },
+      'drain-timeout': { type: 'string' },
+      audit: { type: 'string' },
+      out: { type: 'string' },
+      smoke: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(SOAK_USAGE);
+    process.exit(0);
+  }
+  const smoke = values.smoke ?? false;
+  const minutes = positive('--minutes', values.minutes ?? (smoke ? '0.15' : '10'));
+  const sampleEvery = positive(
+    '--sample-every',
+    values['sample-every'] ?? String(Math.min(30, minutes * 15)),
+  );
+  return {
+    store: values.postgres ? 'postgres' : 'sqlite',
+    minutes,
+    rate: positive('--rate', values.rate ?? (smoke ? '150' : '300')),
+    sampleEvery,
+    warmup: nonNegative('--warmup', values.warmup ?? String(Math.min(60, minutes * 20))),
+    drainTimeout: positive('--drain-timeout', values['drain-timeout'] ?? (smoke ? '30' : '120')),
+    auditSample: nonNegative('--audit', values.audit ?? (smoke ? '30' : '300')),
+    retryScale: smoke ? 0.1 : 1,
+    out: values.out ?? null,
+  };
+}
+
+function positive(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag}: expected a number above 0, got "${value}"`);
+  return n;
+}
+
+function nonNegative(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${flag}: expected a number from 0, got "${value}"`);
+  return n;
+}

@@ -1,0 +1,66 @@
+/**
+ * Keeps the soak working: runs `bench/soak.ts --smoke` (9 s of load, retries a tenth as long) as a
+ * child process and checks that it exercised every kind of endpoint, sampled, drained and found
+ * every invariant holding. A smoke run is far too short to say anything about leaks.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const NODE = join(ROOT, 'node_modules/.bin/node');
+
+interface SoakResult {
+  eventsAccepted: number;
+  drain: { drained: boolean };
+  samples: { herald: { rssMiB: number | null; fds: number | null } }[];
+  receiverCounts: Record<string, number>;
+  management: Record<string, number>;
+  invariants: { name: string; ok: boolean; detail: string }[];
+}
+
+test('npm run soak -- --smoke drives every kind of endpoint and finds every invariant holding', {
+  timeout: 90_000,
+}, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-soak-smoke-'));
+  const out = join(dir, 'soak.json');
+  try {
+    const { code, output } = await run([join(ROOT, 'bench/soak.ts'), '--smoke', `--out=${out}`]);
+    const r = JSON.parse(readFileSync(out, 'utf8')) as SoakResult;
+    assert.deepEqual(
+      r.invariants.filter((i) => !i.ok),
+      [],
+      output.slice(-6000),
+    );
+    assert.equal(code, 0, `soak exited with ${code}:\n${output.slice(-6000)}`);
+    assert.ok(r.invariants.length >= 8, 'every invariant was checked');
+    assert.ok(r.eventsAccepted > 500, `events accepted: ${r.eventsAccepted}`);
+    assert.ok(r.drain.drained);
+    assert.ok(
+      r.samples.length >= 2 && r.samples.every((s) => (s.herald.rssMiB ?? 0) > 0 && (s.herald.fds ?? 0) > 0),
+    );
+    for (const outcome of ['a:ok', 'b:ok', 'paid:ok', 'flaky:ok', 'flaky:500', 'failing:500', 'slow:ok']) {
+      assert.ok((r.receiverCounts[outcome] ?? 0) > 0, `${outcome}: ${JSON.stringify(r.receiverCounts)}`);
+    }
+    assert.ok(Object.keys(r.management).length >= 2, `management calls: ${JSON.stringify(r.management)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function run(args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolveRun) => {
+    const child = spawn(NODE, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.on('exit', (code) => resolveRun({ code, output }));
+  });
+}
