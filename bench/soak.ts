@@ -645,6 +645,12 @@ async function main(): Promise<number> {
     `  rates (mean of samples under load): accepted ${mean((s) => s.acceptedPerSec)}/s, delivered ${mean((s) => s.deliveredPerSec)}/s at the receiver; ticks skipped (8 batches in flight): ${skippedTicks}`,
   );
   log(`  receiver requests: ${JSON.stringify(counts)}`);
+  const lateAnswered = counts['slow:late-answered'] ?? 0;
+  if (lateAnswered) {
+    log(
+      `  slow: ${lateAnswered} of ${counts['slow:late'] ?? 0} requests held past the 1 s timeout were still open at 1.5 s (Herald's deadline acted ≥ 0.5 s late)`,
+    );
+  }
   log(`  management calls: ${JSON.stringify(management)}; endpoints re-enabled: ${JSON.stringify(enables)}`);
   log(`  herald log: ${logLines.length} lines, ${warnLines.length} warn, ${errorLines.length} error`);
   for (const line of [...errorLines, ...warnLines].slice(0, 5))

@@ -9,7 +9,7 @@ export interface SoakReceiver {
   readonly pid: number;
   /** Requests so far by `<key>:<outcome>` (ok, 500, late, late-answered, unknown). */
   counts(): Promise<Record<string, number>>;
-  /** Every distinct webhook-id answered 200 in time under `key`. */
+  /** Every distinct webhook-id answered 200 under `key` (late answers included). */
   ids(key: string): Promise<Set<string>>;
   /** Another port with the same behaviour: an origin (connection pool) of its own. */
   extraOrigin(): Promise<string>;

@@ -8,9 +8,9 @@
  *   /slow/<key>    200 after `ms` (?ms=50); a share `late` (?late=0.2) only after `lateMs`
  *                  (?lateMs=1500), past the endpoint's timeout, so Herald times those out
  *
- * It keeps, per key, every distinct `webhook-id` it answered 200 in time (the sender saw that
- * answer), and counts requests by key and outcome (`<key>:late` for each request held past its
- * timeout). Late answers are not kept: the sender gave up on them before they came.
+ * It keeps, per key, every distinct `webhook-id` it answered 200, and counts requests by key and
+ * outcome (`<key>:late` for each request held past its timeout, `<key>:late-answered` for those
+ * still open when their late 200 went out: the sender had not yet acted on its deadline).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -54,8 +54,11 @@ function handle(req: IncomingMessage, res: ServerResponse) {
       case 'slow': {
         const late = Math.random() < param('late', 0.2);
         if (late) bump(`${key}:late`);
+        // A late 200 that finds the request still open counts as an arrival: the sender may
+        // record it as succeeded when its loop ran late (src/delivery/sender.ts reads the sockets
+        // once more before its deadline acts), and the receiver did take the webhook.
         const timer = setTimeout(
-          () => answer(200, late ? 'late-answered' : 'ok', !late),
+          () => answer(200, late ? 'late-answered' : 'ok', true),
           late ? param('lateMs', 1500) : param('ms', 50),
         );
         // The sender gave up (its timeout): nothing to answer.
