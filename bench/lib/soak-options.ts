@@ -32,7 +32,17 @@ export const SOAK_USAGE = `usage: npm run soak -- [flags]
   --smoke               seconds, not minutes: 9 s at 150 events/s, retry delays a tenth as long,
                         30 events audited (test/bench/soak-smoke.test.ts); other flags still apply`;
 
+/** The options of `argv`; a flag unknown or out of range prints what is wrong and the usage, and exits 2. */
 export function parseSoakOptions(argv: string[]): SoakOptions {
+  try {
+    return parseSoakFlags(argv);
+  } catch (error) {
+    console.error(`soak: ${(error as Error).message}\n${SOAK_USAGE}`);
+    process.exit(2);
+  }
+}
+
+function parseSoakFlags(argv: string[]): SoakOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
