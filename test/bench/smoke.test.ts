@@ -4,15 +4,14 @@
  * asserts nothing about speed. Needs redis-server (.ci/run installs it) for the BullMQ baseline.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import type { Results } from '../../bench/lib/results.ts';
+import { runNodeScript } from '../support/run-node-script.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const NODE = join(ROOT, 'node_modules/.bin/node');
 
 test('npm run bench -- --smoke runs every scenario and measures every system', {
   timeout: 120_000,
@@ -20,7 +19,7 @@ test('npm run bench -- --smoke runs every scenario and measures every system', {
   const dir = mkdtempSync(join(tmpdir(), 'herald-bench-smoke-'));
   const out = join(dir, 'results.json');
   try {
-    const { code, output } = await run([join(ROOT, 'bench/run.ts'), '--smoke', `--out=${out}`]);
+    const { code, output } = await runNodeScript([join(ROOT, 'bench/run.ts'), '--smoke', `--out=${out}`]);
     assert.equal(code, 0, `bench exited with ${code}:\n${output.slice(-6000)}`);
     const r = JSON.parse(readFileSync(out, 'utf8')) as Results;
     assert.deepEqual(r.errors, []);
@@ -66,17 +65,3 @@ test('npm run bench -- --smoke runs every scenario and measures every system', {
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-function run(args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolveRun) => {
-    const child = spawn(NODE, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.on('exit', (code) => resolveRun({ code, output }));
-  });
-}

@@ -4,14 +4,13 @@
  * every invariant holding. A smoke run is far too short to say anything about leaks.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
+import { runNodeScript } from '../support/run-node-script.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const NODE = join(ROOT, 'node_modules/.bin/node');
 
 interface SoakResult {
   eventsAccepted: number;
@@ -28,7 +27,7 @@ test('npm run soak -- --smoke drives every kind of endpoint and finds every inva
   const dir = mkdtempSync(join(tmpdir(), 'herald-soak-smoke-'));
   const out = join(dir, 'soak.json');
   try {
-    const { code, output } = await run([join(ROOT, 'bench/soak.ts'), '--smoke', `--out=${out}`]);
+    const { code, output } = await runNodeScript([join(ROOT, 'bench/soak.ts'), '--smoke', `--out=${out}`]);
     const r = JSON.parse(readFileSync(out, 'utf8')) as SoakResult;
     assert.deepEqual(
       r.invariants.filter((i) => !i.ok),
@@ -50,17 +49,3 @@ test('npm run soak -- --smoke drives every kind of endpoint and finds every inva
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-function run(args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolveRun) => {
-    const child = spawn(NODE, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.on('exit', (code) => resolveRun({ code, output }));
-  });
-}
