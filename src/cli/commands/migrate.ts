@@ -9,7 +9,7 @@ export function migrateCommand(): Command {
       .description('create or upgrade the database schema, then exit')
       .option('--database <url>', 'sqlite:PATH or postgres://… (env HERALD_DATABASE_URL)')
       .option('--data-dir <dir>', 'data directory (env HERALD_DATA_DIR, default ./herald-data)')
-      // The stores' modules load only for the commands that open one (main.ts).
+      // The stores' modules load only when migrate runs: src/cli/main.ts builds every command at start.
       .action((flags: Pick<ConfigFlags, 'database' | 'dataDir'>) =>
         runCommand(async () => (await import('./migrate-run.ts')).migrate(flags)),
       )
