@@ -1,12 +1,14 @@
 /**
  * Retention in the background (HERALD_RETENTION_DAYS): every `intervalMs` it walks every project
  * and calls Store.purgeBefore until the project is done. Each batch is one short transaction of at
- * most `batchSize` events; between batches it yields (`pauseMs`), so claims and attempt records
- * keep flowing while a large backlog of old history is deleted. Stops between two batches.
+ * most `batchSize` events (SQLite's also end after a few ms of work: sqlite/retention.ts); after each
+ * it pauses twice as long as the batch took, at least `pauseMs` (pauseAfter), so accepts, claims and
+ * attempt records keep flowing while a large backlog of old history is deleted. Stops between two
+ * batches.
  *
  * A round that deletes anything says so: one line at its first batch that deleted something, one
- * with the counts so far at most every `progressMs` (a round over 1,000,000 events took 135 s in
- * 1,052 batches: no line per batch), and one at its end.
+ * with the counts so far at most every `progressMs` (a round over 200,000 events took ~40 s in
+ * ~1,000 batches: no line per batch), and one at its end.
  */
 import { storeErrorLog } from '../delivery/store-error-log.ts';
 import type { Store } from '../store/store.ts';
@@ -34,7 +36,7 @@ export interface PurgerOptions {
   firstRunMs?: number;
   /** Events per batch (default 1,000). */
   batchSize?: number;
-  /** Pause between two batches (default 20 ms). */
+  /** Shortest pause between two batches (default 20 ms; longer after a slow batch: pauseAfter). */
   pauseMs?: number;
   /** At most one progress line per this long while a round deletes (default 10 s). */
   progressMs?: number;
@@ -49,6 +51,19 @@ export interface Purger {
   runOnce(): Promise<PurgeTotals>;
   /** Stops after the batch in progress; resolves once it has. */
   stop(): Promise<void>;
+}
+
+/** The longest pause between two batches, however long the last one took. */
+const MAX_PAUSE_MS = 1_000;
+
+/**
+ * The pause after a batch that took `tookMs`: twice that, at least `pauseMs`, at most
+ * MAX_PAUSE_MS. The purge so takes at most about a third of the database's time, and a batch slowed
+ * by a busy database (its wait for the write lock or the connection counts in `tookMs`) pauses
+ * longer: the purge gives way under load.
+ */
+export function pauseAfter(tookMs: number, pauseMs: number): number {
+  return Math.max(pauseMs, Math.min(2 * tookMs, MAX_PAUSE_MS));
 }
 
 export function createPurger(options: PurgerOptions): Purger {
@@ -109,7 +124,9 @@ export function createPurger(options: PurgerOptions): Purger {
         let after: string | null = null;
         do {
           if (stopping) break walk;
+          const began = performance.now();
           const r = await store.purgeBefore(project.id, cutoff, batchSize, after);
+          const took = performance.now() - began;
           totals.events += r.events;
           totals.deliveries += r.deliveries;
           totals.attempts += r.attempts;
@@ -117,7 +134,7 @@ export function createPurger(options: PurgerOptions): Purger {
           totals.batches++;
           after = r.next;
           progress();
-          await sleep(pauseMs); // let the dispatcher and the API have the database
+          await sleep(pauseAfter(took, pauseMs));
         } while (after !== null);
       }
       cursor = page.nextCursor;

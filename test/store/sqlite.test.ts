@@ -29,6 +29,7 @@ import {
 } from '../../src/store/sqlite/history-reads.ts';
 import { migrateSqlite } from '../../src/store/sqlite/migrate.ts';
 import { openDatabaseSqlite, WAL_SIZE_LIMIT_BYTES } from '../../src/store/sqlite/open-database.ts';
+import { PURGE_CHUNK, purgeBeforeSqlite } from '../../src/store/sqlite/retention.ts';
 import { attemptRecord, endpointInput, eventInput, projectWithEndpoints, T0 } from './helpers.ts';
 import { defineKeyRotationTest } from './key-rotation.ts';
 import { defineStoreSuite } from './store-suite.ts';
@@ -284,6 +285,42 @@ describe('sqlite specifics', () => {
       assert.equal((await store.backlog(T0 + 10 * 1000)).pending, 1, 'only the other project’s delivery');
     } finally {
       await store.close();
+    }
+  });
+
+  test('purgeBefore stops after the chunk that ends past its time budget, before its limit; the cursor goes on from there', async () => {
+    const path = join(dir, 'purge-budget', 'h.db');
+    const store = await openStore(`sqlite:${path}`);
+    const old = T0 - 40 * 86_400_000;
+    const cutoff = T0 - 30 * 86_400_000;
+    let projectId: string;
+    try {
+      const project = await store.createProject({ name: 'old' }, old);
+      projectId = project.id;
+      // No endpoint: every event is finished from the start.
+      await store.acceptEvents(
+        projectId,
+        Array.from({ length: 2 * PURGE_CHUNK + 20 }, () => eventInput('a')),
+        old,
+      );
+    } finally {
+      await store.close();
+    }
+    const db = openDatabaseSqlite(path, undefined);
+    try {
+      // No budget: one chunk per call, whatever the limit.
+      const first = purgeBeforeSqlite(db, projectId, cutoff, 1000, null, 0);
+      assert.equal(first.events, PURGE_CHUNK);
+      assert.ok(first.next);
+      // Budget enough: the limit bounds the call, across chunks.
+      const second = purgeBeforeSqlite(db, projectId, cutoff, PURGE_CHUNK + 5, first.next, 60_000);
+      assert.equal(second.events, PURGE_CHUNK + 5);
+      assert.ok(second.next);
+      const third = purgeBeforeSqlite(db, projectId, cutoff, 1000, second.next, 60_000);
+      assert.deepEqual(third, { events: 15, deliveries: 0, attempts: 0, operationalEvents: 0, next: null });
+      assert.equal(Number(db.prepare('SELECT count(*) AS n FROM events').get()!.n), 0);
+    } finally {
+      db.close();
     }
   });
 

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
-import { createPurger } from '../../src/retention/purger.ts';
+import { createPurger, pauseAfter } from '../../src/retention/purger.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { DatabaseFileGoneError } from '../../src/store/sqlite/database-file-watch.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -291,5 +291,50 @@ test('a database outage is logged as the API and the dispatcher log it: one warn
     assert.equal(gone[0]!.fields.err, undefined, 'no stack');
   } finally {
     await purger.stop();
+  }
+});
+
+test('pauseAfter: twice what the batch took, at least the shortest pause, at most a second', () => {
+  assert.equal(pauseAfter(0, 20), 20);
+  assert.equal(pauseAfter(4, 20), 20);
+  assert.equal(pauseAfter(30, 20), 60);
+  assert.equal(pauseAfter(5_000, 20), 1_000);
+  assert.equal(pauseAfter(1, 0), 2);
+});
+
+test('after a slow batch the purger waits twice as long before the next one (it gives way to a busy database)', async () => {
+  const s = await store();
+  const bulk = await s.createProject({ name: 'bulk' }, OLD);
+  await oldEvents(s, bulk.id, 40);
+  // Each batch takes ~40 ms of real time, as one waiting for a busy database would.
+  const calls: { start: number; end: number }[] = [];
+  const slow: Pick<Store, 'listProjects' | 'purgeBefore'> = {
+    listProjects: (q) => s.listProjects(q),
+    purgeBefore: async (...args) => {
+      const start = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      const result = await s.purgeBefore(...args);
+      calls.push({ start, end: performance.now() });
+      return result;
+    },
+  };
+  const purger = createPurger({
+    store: slow,
+    retentionMs: RETENTION,
+    batchSize: 10,
+    pauseMs: 0,
+    clock: () => T0,
+  });
+  const totals = await purger.runOnce();
+  assert.equal(totals.events, 40);
+  assert.equal(calls.length, 5, 'four full batches, then one that finds nothing');
+  for (let i = 1; i < calls.length; i++) {
+    const took = calls[i - 1]!.end - calls[i - 1]!.start;
+    const pause = calls[i]!.start - calls[i - 1]!.end;
+    // A timer may fire up to a millisecond early.
+    assert.ok(
+      pause >= 2 * took - 2,
+      `batch ${i}: paused ${pause.toFixed(1)} ms after one of ${took.toFixed(1)} ms`,
+    );
   }
 });
