@@ -178,6 +178,8 @@ export interface OpenLoopOptions {
   maxBatch?: number;
   /** Submissions in flight at once beyond which a tick sends nothing (the generator cannot keep up). */
   maxInFlight?: number;
+  /** Ends the run before `durationMs`, which is then the longest it may take. */
+  stop?: AbortSignal;
 }
 
 export interface OpenLoopResult {
@@ -208,7 +210,7 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
   const submissions = new Set<Promise<void>>();
   const startedAt = nowMs();
   const endAt = startedAt + o.durationMs;
-  while (nowMs() < endAt) {
+  while (nowMs() < endAt && !o.stop?.aborted) {
     const due = Math.floor((o.ratePerSec * (nowMs() - startedAt)) / 1000) - sent;
     if (inFlight >= maxInFlight) skippedTicks++;
     else {
