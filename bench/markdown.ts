@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Results } from './lib/results.ts';
-import { sharePercent, withPhases } from './lib/table.ts';
+import { RETENTION_HEADERS, retentionRows, retentionSummary, sharePercent, withPhases } from './lib/table.ts';
 
 type Cell = string | number | null | undefined;
 
@@ -139,6 +139,13 @@ export function resultsMarkdown(r: Results): string {
           sharePercent(i.share, i.shares),
         ]),
       ),
+    );
+  }
+  for (const x of r.retention ?? []) {
+    out.push(
+      `\n### Retention (${x.store}): a purge round of ${x.oldEvents.toLocaleString('en-US')} old events under ${x.offeredPerSec} events/s\n`,
+      `${retentionSummary(x)}.\n`,
+      table(RETENTION_HEADERS, retentionRows(x)),
     );
   }
   out.push(

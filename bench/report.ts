@@ -1,6 +1,13 @@
 /** The tables `npm run bench` prints. */
 import type { Results } from './lib/results.ts';
-import { formatTable, sharePercent, withPhases } from './lib/table.ts';
+import {
+  formatTable,
+  RETENTION_HEADERS,
+  retentionRows,
+  retentionSummary,
+  sharePercent,
+  withPhases,
+} from './lib/table.ts';
 
 export function printReport(r: Results): string {
   const parts: string[] = [];
@@ -141,6 +148,17 @@ export function printReport(r: Results): string {
           `${i.herald.withoutHanging.claimMeanMs ?? '–'} / ${i.herald.withHanging.claimMeanMs ?? '–'}`,
           `${i.herald.withoutHanging.cpuPct ?? '–'} / ${i.herald.withHanging.cpuPct ?? '–'}`,
         ]),
+      ),
+    );
+  }
+  for (const x of r.retention ?? []) {
+    parts.push(
+      formatTable(
+        `Retention (${x.store}): a round purging ${x.oldEvents.toLocaleString('en-US')} events two days old ` +
+          `(two deliveries each) while ${x.offeredPerSec} events/s come in (single events, open loop)\n` +
+          retentionSummary(x),
+        RETENTION_HEADERS,
+        retentionRows(x),
       ),
     );
   }

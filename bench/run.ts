@@ -18,6 +18,7 @@ import { fanout } from './scenarios/fanout.ts';
 import { ingest } from './scenarios/ingest.ts';
 import { isolation } from './scenarios/isolation.ts';
 import { latency } from './scenarios/latency.ts';
+import { retention } from './scenarios/retention.ts';
 import { throughput } from './scenarios/throughput.ts';
 import { evaluateTargets } from './targets.ts';
 
@@ -41,6 +42,9 @@ const RUNNERS: Record<ScenarioName, (ctx: BenchContext) => Promise<void>> = {
   },
   isolation: async (ctx) => {
     ctx.results.isolation = await isolation(ctx);
+  },
+  retention: async (ctx) => {
+    ctx.results.retention = await retention(ctx);
   },
 };
 

@@ -1,7 +1,15 @@
 /** Command-line flags of `npm run bench` and the sizes of each profile. */
 import { parseArgs } from 'node:util';
 
-export const SCENARIOS = ['throughput', 'ingest', 'latency', 'fanout', 'backlog', 'isolation'] as const;
+export const SCENARIOS = [
+  'throughput',
+  'ingest',
+  'latency',
+  'fanout',
+  'backlog',
+  'isolation',
+  'retention',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface Profile {
@@ -34,6 +42,14 @@ export interface Profile {
   isolationWindowMs: number;
   /** Phases with the hanging endpoint, each between two without it. */
   isolationTurns: number;
+  /** Retention: old events to purge (two deliveries each), and the live load offered meanwhile. */
+  retentionEvents: number;
+  retentionRate: number;
+  /** Load before the round not counted (Herald just started), and load kept after its end. */
+  retentionWarmupMs: number;
+  retentionTailMs: number;
+  /** The longest the live load runs waiting for the round to end (the first starts after 30 s). */
+  retentionMaxMs: number;
 }
 
 const FULL: Profile = {
@@ -58,6 +74,11 @@ const FULL: Profile = {
   isolationWarmupMs: 7_000,
   isolationWindowMs: 10_000,
   isolationTurns: 3,
+  retentionEvents: 200_000,
+  retentionRate: 200,
+  retentionWarmupMs: 5_000,
+  retentionTailMs: 10_000,
+  retentionMaxMs: 900_000,
 };
 
 const QUICK: Profile = {
@@ -74,6 +95,8 @@ const QUICK: Profile = {
   backlogWindowMs: 8_000,
   isolationWindowMs: 5_000,
   isolationTurns: 1,
+  retentionEvents: 50_000,
+  retentionMaxMs: 600_000,
 };
 
 const SMOKE: Profile = {
@@ -98,6 +121,11 @@ const SMOKE: Profile = {
   isolationWarmupMs: 500,
   isolationWindowMs: 700,
   isolationTurns: 1,
+  retentionEvents: 300,
+  retentionRate: 50,
+  retentionWarmupMs: 1_000,
+  retentionTailMs: 2_000,
+  retentionMaxMs: 80_000,
 };
 
 export interface BenchOptions {

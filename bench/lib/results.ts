@@ -1,6 +1,6 @@
 /** Shape of bench/results/<timestamp>.json (and of what the chart and the smoke test read). */
 import type { HeraldUsage } from './herald-meter.ts';
-import type { LatencyResult } from './latency.ts';
+import type { LatencyResult, WindowLatency } from './latency.ts';
 import type { MachineInfo } from './machine.ts';
 import type { BenchOptions, Profile } from './options.ts';
 import type { Percentiles } from './stats.ts';
@@ -135,6 +135,43 @@ export interface IsolationResult {
   hangingRequests: number;
 }
 
+/** A retention round as Herald logged it at its end. */
+export interface RetentionRound {
+  /** After Herald's start (the first round waits 30 s). */
+  startedAfterMs: number;
+  durationMs: number;
+  events: number;
+  deliveries: number;
+  attempts: number;
+  batches: number;
+  /** Null for a round that took under a millisecond. */
+  eventsPerSec: number | null;
+}
+
+export interface RetentionResult {
+  store: string;
+  /** Old events (two deliveries and attempts each), made through the API and moved two days back. */
+  oldEvents: number;
+  fill: { eventsPerSec: number; seconds: number };
+  /** The live load: single events (`POST …/events`) to two endpoints, while the round runs. */
+  offeredPerSec: number;
+  sentPerSec: number;
+  errors: number;
+  firstError: string | null;
+  /** Null when no round ended within the profile's `retentionMaxMs`. */
+  round: RetentionRound | null;
+  /**
+   * The live events by when they were sent: after the warm-up until the round started, while it
+   * ran, and from its end until the load stopped (null without a round).
+   */
+  before: WindowLatency;
+  during: WindowLatency | null;
+  after: WindowLatency | null;
+  /** Largest size of SQLite's `-wal` file while the load ran (null on PostgreSQL). */
+  walPeakMiB: number | null;
+  rssPeakMiB: number;
+}
+
 export interface Target {
   name: string;
   goal: string;
@@ -157,6 +194,7 @@ export interface Results {
   fanout?: FanoutResult[];
   backlog?: BacklogResult[];
   isolation?: IsolationResult[];
+  retention?: RetentionResult[];
   targets: Target[];
   errors: { scenario: string; message: string }[];
 }
