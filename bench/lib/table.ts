@@ -78,10 +78,10 @@ export function retentionSummary(r: RetentionResult): string {
   const en = (n: number | null | undefined) => (n == null ? '–' : n.toLocaleString('en-US'));
   const x = r.round;
   const round = x
-    ? `the round started ${en(roundTo(x.startedAfterMs / 1000, 1))} s after Herald and took ` +
+    ? `The round started ${en(roundTo(x.startedAfterMs / 1000, 1))} s after Herald and took ` +
       `${en(roundTo(x.durationMs / 1000, 1))} s: ${en(x.events)} events, ${en(x.deliveries)} deliveries ` +
       `and ${en(x.attempts)} attempts in ${en(x.batches)} batches (${en(x.eventsPerSec)} events/s)`
-    : 'no round ended in the time allowed';
+    : 'No round ended in the time allowed';
   const wal = r.walPeakMiB === null ? '' : `WAL peak ${en(r.walPeakMiB)} MiB, `;
   return (
     `${round}; ${wal}Herald RSS peak ${en(r.rssPeakMiB)} MiB; ` +
