@@ -9,17 +9,21 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import type { Results } from '../../bench/lib/results.ts';
+import { withMachineLock } from '../support/machine-lock.ts';
 import { runNodeScript } from '../support/run-node-script.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
 test('npm run bench -- --smoke runs every scenario and measures every system', {
-  timeout: 120_000,
+  timeout: 300_000,
 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'herald-bench-smoke-'));
   const out = join(dir, 'results.json');
   try {
-    const { code, output } = await runNodeScript([join(ROOT, 'bench/run.ts'), '--smoke', `--out=${out}`]);
+    // Not beside the other smoke run: see machine-lock.ts.
+    const { code, output } = await withMachineLock('smoke', () =>
+      runNodeScript([join(ROOT, 'bench/run.ts'), '--smoke', `--out=${out}`]),
+    );
     assert.equal(code, 0, `bench exited with ${code}:\n${output.slice(-6000)}`);
     const r = JSON.parse(readFileSync(out, 'utf8')) as Results;
     assert.deepEqual(r.errors, []);

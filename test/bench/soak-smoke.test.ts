@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
+import { withMachineLock } from '../support/machine-lock.ts';
 import { runNodeScript } from '../support/run-node-script.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -22,12 +23,15 @@ interface SoakResult {
 }
 
 test('npm run soak -- --smoke drives every kind of endpoint and finds every invariant holding', {
-  timeout: 90_000,
+  timeout: 300_000,
 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'herald-soak-smoke-'));
   const out = join(dir, 'soak.json');
   try {
-    const { code, output } = await runNodeScript([join(ROOT, 'bench/soak.ts'), '--smoke', `--out=${out}`]);
+    // Not beside the other smoke run: see machine-lock.ts.
+    const { code, output } = await withMachineLock('smoke', () =>
+      runNodeScript([join(ROOT, 'bench/soak.ts'), '--smoke', `--out=${out}`]),
+    );
     const r = JSON.parse(readFileSync(out, 'utf8')) as SoakResult;
     assert.deepEqual(
       r.invariants.filter((i) => !i.ok),
