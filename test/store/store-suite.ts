@@ -1381,6 +1381,60 @@ export function defineStoreSuite(
       assert.equal(listed.data.length, 2);
     });
 
+    for (const order of ['the late record first', 'the late record last', 'both in one batch'] as const) {
+      withStore(
+        `recordAttempts: a delivery two workers sent (a lease taken over) has attempts 1 and 2, ${order}`,
+        async (store) => {
+          // Both workers read the same count at their claims, so both numbered their attempt 1. The
+          // history must still read 1, 2 in the order the records were written, and the next try 3.
+          const { project, c1, c2 } = await leaseTakenOver(store);
+          const late = attemptRecord(c1.delivery, c1.event, {
+            outcome: 'failed',
+            status: 'pending',
+            nextAttemptAt: T0 + 3 * SECOND,
+            startedAt: T0 + 1,
+            workerId: 'w1',
+          });
+          const holder = attemptRecord(c2.delivery, c2.event, {
+            outcome: 'failed',
+            status: 'pending',
+            nextAttemptAt: T0 + 4 * SECOND,
+            startedAt: T0 + 2 * SECOND + 1,
+            workerId: 'w2',
+          });
+          assert.deepEqual([late.attempt.number, holder.attempt.number], [1, 1]);
+          const written = order === 'the late record last' ? [holder, late] : [late, holder];
+          const options = { now: T0 + 3 * SECOND, failureThreshold: 10 };
+          if (order === 'both in one batch') await store.recordAttempts(written, options);
+          else for (const rec of written) await store.recordAttempts([rec], options);
+          const listed = await store.listAttempts(project.id, { limit: 10, deliveryId: c1.delivery.id });
+          const numberOf = new Map(listed.data.map((a) => [a.id, a.number]));
+          assert.deepEqual(
+            written.map((rec) => numberOf.get(rec.attempt.id)),
+            [1, 2],
+            'numbered in the order written',
+          );
+          const d = await store.getDelivery(project.id, c1.delivery.id);
+          assert.equal(d?.attempts, 2);
+          assert.equal(d?.status, 'pending');
+          const [c3] = await store.claimDueDeliveries({
+            limit: 1,
+            leaseMs: 60 * SECOND,
+            now: T0 + 5 * SECOND,
+            workerId: 'w3',
+          });
+          assert.equal(c3?.delivery.id, c1.delivery.id, 'the last record freed it for its retry');
+          const third = attemptRecord(c3!.delivery, c3!.event, {
+            startedAt: T0 + 5 * SECOND,
+            workerId: 'w3',
+          });
+          assert.equal(third.attempt.number, 3);
+          await store.recordAttempts([third], { now: T0 + 6 * SECOND, failureThreshold: 10 });
+          assert.deepEqual(await store.getAttempt(project.id, third.attempt.id), third.attempt);
+        },
+      );
+    }
+
     withStore('recordAttempts: success, retry scheduling, failure count reset', async (store) => {
       const { project, endpoints } = await projectWithEndpoints(store, 1);
       const ep = endpoints[0]!;

@@ -28,7 +28,8 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
  * moves its delivery when the delivery is still open and leased to the recording worker, or to
  * none; a late one (its worker paused past the lease, and another claimed the delivery since) only
  * counts its attempt, so it neither ends nor frees the other worker's lease. A success moves it
- * whatever holds it.
+ * whatever holds it. An attempt's number is the count its record leaves (RETURNING): 1, 2, 3… in the
+ * order the records are written, also when a lease was taken over and two workers sent the delivery.
  */
 const MOVES = `((d.status IN ('pending', 'parked') AND (d.leased_by IS NULL OR d.leased_by = v.worker)) OR v.status = 'succeeded')`;
 const MOVE_DELIVERIES = `UPDATE deliveries d SET attempts = d.attempts + 1, last_attempt_at = v.last, updated_at = v.upd, rate_deferred = false,
@@ -38,7 +39,7 @@ const MOVE_DELIVERIES = `UPDATE deliveries d SET attempts = d.attempts + 1, last
      FROM ${lockedInKeyOrder(`unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[])
        AS v(project_id, id, status, next, last, upd, worker)`)}
      WHERE d.project_id = v.project_id AND d.id = v.id
-     RETURNING d.project_id, d.id, d.status`;
+     RETURNING d.project_id, d.id, d.status, d.attempts`;
 
 const rowsOf = async (c: Queryable, sql: string, params: unknown[]): Promise<Row[]> =>
   (await c.query(sql, params)).rows as Row[];
@@ -249,12 +250,15 @@ export async function recordBatchPostgres(
   // UPDATE … FROM changes a row once however many rows of v match it, so the records of a delivery
   // recorded twice in this batch go in rounds, in record order (almost always a single round).
   const after: (DeliveryStatus | undefined)[] = [];
+  const numbers: number[] = [];
   for (const { indexes, params } of rounds(flat, dv)) {
     const moved = await rowsOf(c, MOVE_DELIVERIES, params);
-    const got = new Map(moved.map((r) => [`${r.project_id}/${r.id}`, String(r.status) as DeliveryStatus]));
+    const got = new Map(moved.map((r) => [`${r.project_id}/${r.id}`, r]));
     for (const i of indexes) {
       const a = flat[i]!.rec.attempt;
-      after[i] = got.get(`${a.projectId}/${a.deliveryId}`);
+      const row = got.get(`${a.projectId}/${a.deliveryId}`);
+      after[i] = row === undefined ? undefined : (String(row.status) as DeliveryStatus);
+      numbers[i] = row === undefined ? a.number : num(row.attempts);
     }
   }
   // A delivery that is gone (its project or event deleted while the attempt was out) gets no
@@ -263,7 +267,17 @@ export async function recordBatchPostgres(
   flat.forEach(({ rec }, i) => {
     if (after[i] !== undefined) live.set(`${rec.attempt.projectId}/${rec.attempt.deliveryId}`, after[i]);
   });
-  const kept = flat.filter((_, i) => after[i] !== undefined);
+  // Each kept record with its attempt numbered by the count it left.
+  const kept = flat.flatMap((item, i) => {
+    if (after[i] === undefined) return [];
+    const number = numbers[i]!;
+    const { rec } = item;
+    return [
+      number === rec.attempt.number
+        ? item
+        : { ...item, rec: { ...rec, attempt: { ...rec.attempt, number } } },
+    ];
+  });
   let next = 0;
   const statuses = jobs.map((job) => job.records.map(() => after[next++] ?? null));
   // Each parked record counts once, however many records of its delivery the batch had.

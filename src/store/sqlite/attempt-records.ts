@@ -15,24 +15,34 @@ import { disableEndpointSqlite, recordEndpointDisabledSqlite } from './endpoint-
 import { recordExhaustedSqlite } from './operational-outbox.ts';
 
 /**
- * A record's delivery, moved to the record's state when it is pending or parked, or on a success.
- * No RETURNING: the state is the record's when a row changed. `UPDATE … RETURNING` here, with a
- * CASE per column for late records, cost the closed loop a quarter of its deliveries per second
- * (0.17× the raw ceiling against 0.24×; docs/performance-log.md, session 19).
- */
-/**
  * A record moves its delivery when the delivery is still open and leased to the recording worker,
  * or to none; a late one (its worker paused past the lease, and another claimed the delivery since)
  * only counts its attempt (COUNT_LATE_ATTEMPT), so it neither ends nor frees the other worker's
  * lease. A success moves it whatever holds it.
+ *
+ * An attempt's number is the delivery's count after its record: 1, 2, 3… in the order the records
+ * are written. The worker numbered it at its claim (the count it read, plus one); that holds unless
+ * another record of the delivery came in between (a lease taken over), so MOVE_DELIVERY also asks
+ * for the count the worker read, and only when no row matches do the statements that read the count
+ * back (RENUMBER_DELIVERY, COUNT_LATE_ATTEMPT) run.
+ *
+ * No RETURNING on the hot path: the state is the record's when a row changed. `UPDATE … RETURNING`
+ * here, with a CASE per column for late records, cost the closed loop a quarter of its deliveries
+ * per second (0.17× the raw ceiling against 0.24×; docs/performance-log.md, session 19).
  */
 const MOVE_DELIVERY = `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = ?, updated_at = ?,
   rate_deferred = 0, status = ?, next_attempt_at = ?, leased_by = NULL
-  WHERE id = ? AND project_id = ?
+  WHERE id = ? AND project_id = ? AND attempts = ?
     AND ((status IN ('pending', 'parked') AND (leased_by IS NULL OR leased_by = ?)) OR ? = 'succeeded')`;
+/** MOVE_DELIVERY when the count moved since the claim: the attempt takes the count it leaves. */
+const RENUMBER_DELIVERY = `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = ?, updated_at = ?,
+  rate_deferred = 0, status = ?, next_attempt_at = ?, leased_by = NULL
+  WHERE id = ? AND project_id = ?
+    AND ((status IN ('pending', 'parked') AND (leased_by IS NULL OR leased_by = ?)) OR ? = 'succeeded')
+  RETURNING attempts`;
 /** A late record of a delivery already finished: the attempt counts, the state stays (and is read). */
 const COUNT_LATE_ATTEMPT = `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = ?, updated_at = ?,
-  rate_deferred = 0 WHERE id = ? AND project_id = ? RETURNING status`;
+  rate_deferred = 0 WHERE id = ? AND project_id = ? RETURNING status, attempts`;
 const INSERT_ATTEMPT = `INSERT INTO attempts (${ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /**
@@ -133,21 +143,40 @@ export function writeAttemptRecords(
     // took over) must not move a finished delivery back to pending, so it only counts its attempt;
     // a success always moves it.
     let final: DeliveryStatus | null = status;
+    const next = status === 'pending' ? rec.next.nextAttemptAt : null;
+    let number = a.number;
     const moved = run(
       db,
       MOVE_DELIVERY,
       a.startedAt,
       options.now,
       status,
-      status === 'pending' ? rec.next.nextAttemptAt : null,
+      next,
       a.deliveryId,
       a.projectId,
+      a.number - 1,
       rec.workerId,
       status,
     );
     if (moved === 0) {
-      const late = get(db, COUNT_LATE_ATTEMPT, a.startedAt, options.now, a.deliveryId, a.projectId);
-      final = late ? (String(late.status) as DeliveryStatus) : null;
+      const renumbered = get(
+        db,
+        RENUMBER_DELIVERY,
+        a.startedAt,
+        options.now,
+        status,
+        next,
+        a.deliveryId,
+        a.projectId,
+        rec.workerId,
+        status,
+      );
+      if (renumbered) number = Number(renumbered.attempts);
+      else {
+        const late = get(db, COUNT_LATE_ATTEMPT, a.startedAt, options.now, a.deliveryId, a.projectId);
+        final = late ? (String(late.status) as DeliveryStatus) : null;
+        if (late) number = Number(late.attempts);
+      }
     }
     // The delivery is gone (its project or event deleted while the attempt was out): an attempt
     // row now would be an orphan that nothing lists or removes.
@@ -162,9 +191,10 @@ export function writeAttemptRecords(
       countedParked.add(a.deliveryId);
       parked.set(a.endpointId!, parkedBy + 1);
     }
-    run(db, INSERT_ATTEMPT, ...attemptValues(rec));
+    const written = number === a.number ? rec : { ...rec, attempt: { ...a, number } };
+    run(db, INSERT_ATTEMPT, ...attemptValues(written));
     // delivery.exhausted, when the delivery did end up failed (not when a late record was ignored).
-    if (rec.next.status === 'failed' && final === 'failed') recordExhaustedSqlite(db, rec, options.now);
+    if (rec.next.status === 'failed' && final === 'failed') recordExhaustedSqlite(db, written, options.now);
   }
   for (const d of disabled) {
     const parkedBy = parked.get(d.endpointId) ?? 0;
