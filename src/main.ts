@@ -27,6 +27,7 @@ import { createDispatcher, type Dispatcher } from './delivery/dispatcher.ts';
 import { fitToOpenFileLimit } from './delivery/fd-limit.ts';
 import { createSecretKeyReadiness } from './delivery/secret-key-readiness.ts';
 import { createSender, type Sender } from './delivery/sender.ts';
+import { senderOptions } from './delivery/sender-options.ts';
 import { storeErrorLog } from './delivery/store-error-log.ts';
 import { createThreadedDispatcher } from './delivery/threaded-dispatcher.ts';
 import { listenWithRetry } from './listen.ts';
@@ -197,6 +198,12 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
     if (config.role !== 'api') {
       const workerId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
       const { delivery, maxSockets } = fitToOpenFileLimit(config, logger);
+      if (delivery.proxy) {
+        logger.info(
+          { proxy: delivery.proxy.url },
+          `delivery: every connection to a receiver is tunnelled through the proxy ${delivery.proxy.url} (CONNECT)`,
+        );
+      }
       const hooks = {
         onAttempt: (attempt: { outcome: DeliveryOutcome; durationMs: number }) =>
           metrics.recordAttempt(attempt.outcome, attempt.durationMs),
@@ -232,13 +239,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
         dispatcher = threaded;
         unsubscribeDue = store.subscribeDue(() => threaded.wake());
       } else {
-        sender = createSender({
-          allowNetworks: config.delivery.allowNetworks,
-          maxResponseBytes: config.delivery.maxResponseBytes,
-          userAgent: config.delivery.userAgent,
-          ...(config.delivery.tlsCa ? { ca: config.delivery.tlsCa } : {}),
-          ...(maxSockets === null ? {} : { maxSockets }),
-        });
+        sender = createSender(senderOptions(config.delivery, maxSockets ?? undefined));
         dispatcher = createDispatcher({
           store,
           send: sender.send,

@@ -31,6 +31,19 @@ export interface DeliveryConfig {
   tlsCa: string | null;
   /** Run the dispatcher on a worker thread of its own (HERALD_DELIVERY_THREAD), so API and delivery use a core each. */
   thread: boolean;
+  /** The HTTP proxy every delivery connection is tunnelled through (HERALD_PROXY_URL); null: direct. */
+  proxy: DeliveryProxy | null;
+}
+
+/** An HTTP forward proxy for deliveries (parse-proxy-url.ts). */
+export interface DeliveryProxy {
+  /** `http://host:port`, without credentials: what logs may show. */
+  url: string;
+  /** Hostname or IP address (IPv6 without brackets). */
+  host: string;
+  port: number;
+  /** `Basic …` from the URL's user and password; null when it has none. */
+  authorization: string | null;
 }
 
 export interface Config {
@@ -131,4 +144,5 @@ export const DEFAULT_DELIVERY: DeliveryConfig = {
   userAgent: 'Herald-Webhooks/0.1',
   tlsCa: null, // the system's trusted CAs only
   thread: true, // the API and the dispatcher each get a core (src/delivery/threaded-dispatcher.ts)
+  proxy: null, // deliveries connect to receivers directly
 };

@@ -1,10 +1,11 @@
 /**
  * The delivery settings of HERALD_* variables (timeouts, concurrency caps, lease, retry schedule,
- * networks, TLS CA, the dispatcher's thread), checked and with their defaults: part of loadConfig.
+ * networks, TLS CA, proxy, the dispatcher's thread), checked and with their defaults: part of loadConfig.
  */
 import { ConfigError } from './config-error.ts';
 import { type Config, DEFAULT_DELIVERY, type DeliveryConfig } from './config-types.ts';
 import { parseAllowNetworks } from './parse-allow-networks.ts';
+import { parseProxyUrl } from './parse-proxy-url.ts';
 import { parseBoolean, parseInteger, parseList, parseNumber, type RawSetting } from './parse-setting.ts';
 import { parseTlsCaFile } from './parse-tls-ca-file.ts';
 
@@ -51,6 +52,7 @@ export function loadDeliveryConfig(
   const scheduleSetting = envSetting('HERALD_RETRY_SCHEDULE');
   const tlsCaSetting = envSetting('HERALD_TLS_CA_FILE');
   const threadSetting = envSetting('HERALD_DELIVERY_THREAD');
+  const proxySetting = envSetting('HERALD_PROXY_URL');
 
   return {
     defaultTimeoutMs,
@@ -73,6 +75,7 @@ export function loadDeliveryConfig(
     // runs on the main thread unless told otherwise, which saves an isolate (its heap and its
     // copy of the code): a worker draining 250,000 pending peaked at 203-213 MiB against 231-241.
     thread: threadSetting ? parseBoolean(threadSetting) : d.thread && role !== 'worker',
+    proxy: proxySetting ? parseProxyUrl(proxySetting) : d.proxy,
   };
 }
 

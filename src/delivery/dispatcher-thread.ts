@@ -16,6 +16,7 @@ import type {
 import { STARTED, settleHandedOff, takeHandedOff } from './handoff.ts';
 import { onSecretKeyChange } from './secret-key-readiness.ts';
 import { createSender } from './sender.ts';
+import { senderOptions } from './sender-options.ts';
 import { storeErrorLog } from './store-error-log.ts';
 
 /** Metrics are sent to the main thread at most this often (a message per attempt would cost more than the attempt's bookkeeping). */
@@ -46,13 +47,7 @@ try {
     // A message when the key stops (or starts again) opening the secrets: the main thread's /readyz.
     onSealedSecretOpen: onSecretKeyChange((opened) => post({ type: 'secretKey', opened })),
   });
-  const sender = createSender({
-    allowNetworks: init.delivery.allowNetworks,
-    maxResponseBytes: init.delivery.maxResponseBytes,
-    userAgent: init.delivery.userAgent,
-    ...(init.delivery.tlsCa ? { ca: init.delivery.tlsCa } : {}),
-    ...(init.maxSockets === undefined ? {} : { maxSockets: init.maxSockets }),
-  });
+  const sender = createSender(senderOptions(init.delivery, init.maxSockets));
   let attempts: [DeliveryOutcome, number][] = [];
   let claims: [number, number][] = [];
   const flushStats = () => {

@@ -126,8 +126,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // store, so the failure count (and a disable at the threshold or on 410) decides first.
       if (failed) queues.drop(endpointId);
     },
-    // Nothing reached the receiver (this process is out of file descriptors or memory): handed
-    // back, due again shortly, with no attempt recorded and none of its retries used up.
+    // Nothing reached the receiver (this process is out of file descriptors or memory, or the
+    // delivery proxy failed): handed back, due again shortly, with no attempt recorded and none of
+    // its retries used up.
     onLocalFailure: (claimed, result) => {
       if (cutOff) return;
       const at = clock() + LOCAL_FAILURE_RETRY_MS;

@@ -28,8 +28,9 @@ export interface SendResult {
   response: AttemptResponse | null;
   error: { kind: ErrorKind; message: string } | null;
   /**
-   * The attempt failed in this process before it reached the receiver, with this code (EMFILE,
-   * ENFILE, ENOBUFS, ENOMEM: out of file descriptors or memory). The dispatcher hands the delivery
+   * The attempt failed in this installation before it reached the receiver, with this code (EMFILE,
+   * ENFILE, ENOBUFS, ENOMEM: out of file descriptors or memory; HERALD_ERR_PROXY: the delivery proxy
+   * unreachable or refusing, proxy-connector.ts). The dispatcher hands the delivery
    * back without an attempt (send-attempt.ts onLocalFailure); recorded anyway, it does not count
    * against the endpoint (attempt-outcome.ts).
    */

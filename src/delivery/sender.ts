@@ -10,10 +10,12 @@ import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import * as tls from 'node:tls';
 import { buildConnector, type Dispatcher } from 'undici';
+import type { DeliveryProxy } from '../config/config-types.ts';
 import { type Cidr, isAddressAllowed, parseCidr, parseIpLiteral } from '../domain/address-classifier.ts';
 import { errorKindFromError } from '../domain/classify-outcome.ts';
 import { BlockedAddressError, guardedLookup, type LookupAll, systemLookup } from './guarded-lookup.ts';
 import { createOriginPools } from './origin-pools.ts';
+import { createProxyConnector, PROXY_UNAVAILABLE } from './proxy-connector.ts';
 import type { SendFn, SendRequest, SendResult } from './send-types.ts';
 
 export { BlockedAddressError, type LookupAll } from './guarded-lookup.ts';
@@ -39,6 +41,8 @@ export interface SenderOptions {
   poolIdleMs?: number;
   /** Sockets open at once across every pool (default: no bound; fd-limit.ts, origin-pools.ts). */
   maxSockets?: number;
+  /** Every connection tunnelled through this HTTP proxy (HERALD_PROXY_URL; proxy-connector.ts). */
+  proxy?: DeliveryProxy;
 }
 
 export interface Sender {
@@ -94,12 +98,21 @@ function trustedCas(ca: string): string[] {
 /** Creates a sender; call `close()` when done so keep-alive sockets do not hold the process open. */
 export function createSender(options: SenderOptions): Sender {
   const allow: Cidr[] = options.allowNetworks.map(parseCidr);
-  const connect = buildConnector({
-    timeout: CONNECT_TIMEOUT_MS,
-    ...(options.ca ? { ca: trustedCas(options.ca) } : {}),
-    // forwarded to net/tls.connect: every name is resolved through the guard, at connect time
-    lookup: guardedLookup(options.lookup ?? systemLookup, allow),
-  } as buildConnector.BuildOptions);
+  const lookup = guardedLookup(options.lookup ?? systemLookup, allow);
+  const tlsOptions = options.ca ? { ca: trustedCas(options.ca) } : {};
+  const connect = options.proxy
+    ? createProxyConnector({
+        proxy: options.proxy,
+        lookup,
+        tls: buildConnector({ timeout: CONNECT_TIMEOUT_MS, ...tlsOptions } as buildConnector.BuildOptions),
+        timeoutMs: CONNECT_TIMEOUT_MS,
+      })
+    : buildConnector({
+        timeout: CONNECT_TIMEOUT_MS,
+        ...tlsOptions,
+        // forwarded to net/tls.connect: every name is resolved through the guard, at connect time
+        lookup,
+      } as buildConnector.BuildOptions);
   const pools = createOriginPools({
     connect,
     connectionsPerOrigin: options.connectionsPerOrigin ?? 64,
@@ -199,22 +212,11 @@ export function createSender(options: SenderOptions): Sender {
         resolve(result);
       };
       const failed = (error: unknown): void => {
-        const local = localResourceCode(error);
+        const local = localFailure(error);
         finish(
           done(
             local
-              ? {
-                  response: null,
-                  error: {
-                    kind: 'internal',
-                    message:
-                      `this Herald process could not open a connection (${local}: out of file descriptors or memory); not the receiver's failure: ${errorMessage(error)}`.slice(
-                        0,
-                        500,
-                      ),
-                  },
-                  local,
-                }
+              ? { response: null, error: { kind: 'internal', message: local.message }, local: local.code }
               : { response: null, error: { kind: errorKindFromError(error), message: errorMessage(error) } },
           ),
           true,
@@ -372,19 +374,36 @@ export function capUtf8(text: string, maxBytes: number): string {
   return new StringDecoder('utf8').write(Buffer.from(text, 'utf8').subarray(0, maxBytes));
 }
 
-/** The error's message with its cause's, bounded (it is stored with the attempt). */
 /** Codes of this process running out of something (file descriptors, memory), in the cause chain. */
 const LOCAL_RESOURCE_CODES = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM']);
 
-function localResourceCode(error: unknown): string | null {
+/**
+ * An attempt that failed in this installation before anything went towards the receiver: this
+ * process out of file descriptors or memory, or the delivery proxy unreachable or refusing
+ * (proxy-connector.ts). Its code (SendResult.local) and the message its attempt would record.
+ */
+function localFailure(error: unknown): { code: string; message: string } | null {
   for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && LOCAL_RESOURCE_CODES.has(code)) return code;
+    if (typeof code === 'string' && LOCAL_RESOURCE_CODES.has(code)) {
+      return {
+        code,
+        message:
+          `this Herald process could not open a connection (${code}: out of file descriptors or memory); not the receiver's failure: ${errorMessage(error)}`.slice(
+            0,
+            500,
+          ),
+      };
+    }
+    if (code === PROXY_UNAVAILABLE) {
+      return { code, message: `${errorMessage(e)}; not the receiver's failure`.slice(0, 500) };
+    }
     e = (e as { cause?: unknown }).cause;
   }
   return null;
 }
 
+/** The error's message with its cause's, bounded (it is stored with the attempt). */
 function errorMessage(error: unknown): string {
   if (error instanceof Error) {
     const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';

@@ -24,6 +24,7 @@ import {
   WRITES_BACK_LINE,
   whenWritesSucceed,
 } from '../store/store-unavailable.ts';
+import { PROXY_UNAVAILABLE } from './proxy-connector.ts';
 
 export interface StoreErrorLogger {
   error(fields: object, message: string): void;
@@ -134,6 +135,17 @@ export function storeErrorLog(
       logger.warn(
         { during, cause: { code, message }, ...since(state) },
         `dispatcher: the database cannot be reached; backing off and trying again ${every}`,
+      );
+      return;
+    }
+    // The delivery proxy (HERALD_PROXY_URL) unreachable or refusing: no delivery can go out, each is
+    // handed back without an attempt (SendResult.local), so one line per interval says why.
+    if (code === PROXY_UNAVAILABLE) {
+      const state = due('proxy');
+      if (!state) return;
+      logger.error(
+        { during, cause: { message }, ...since(state) },
+        `dispatcher: deliveries cannot go through the proxy (HERALD_PROXY_URL); they wait and are tried again: ${String(message)} ${every}`,
       );
       return;
     }

@@ -93,7 +93,9 @@ const KIND_BY_CODE: Readonly<Record<string, ErrorKind>> = {
   UND_ERR_RESPONSE_STATUS_CODE: 'protocol', // status line undici refuses
   ERR_INVALID_URL: 'protocol', // URL that does not parse
   ERR_ASSERTION: 'protocol', // undici asserts on what llhttp let through (e.g. status line `HTTP/1.1 099`)
-  HERALD_ERR_BLOCKED: 'blocked', // refused by the SSRF guard (sender's BlockedAddressError)
+  HERALD_ERR_BLOCKED: 'blocked', // refused by the SSRF guard (sender's BlockedAddressError), or by the proxy (403)
+  HERALD_ERR_PROXY_CONNECT: 'connect', // the proxy could not reach the receiver (502, 503 to CONNECT)
+  HERALD_ERR_PROXY_TIMEOUT: 'timeout', // the proxy timed out reaching the receiver (504 to CONNECT)
 };
 
 /** Code patterns → kind, for families too large to list one by one. */

@@ -12,6 +12,7 @@ import type { SendRequest } from '../../src/delivery/send-types.ts';
 import { createSender, type SenderOptions } from '../../src/delivery/sender.ts';
 import { classifyResult } from '../../src/domain/classify-outcome.ts';
 import { refusedPort } from '../support/refused-port.ts';
+import { post } from './post-request.ts';
 import { startReceiver } from './receiver.ts';
 
 const LOOPBACK = ['127.0.0.0/8', '::1/128'];
@@ -25,14 +26,6 @@ function sender(over: Partial<SenderOptions> = {}) {
   senders.push(s);
   return s;
 }
-
-const post = (url: string, timeoutMs = 2_000): SendRequest => ({
-  method: 'POST',
-  url,
-  headers: { 'content-type': 'application/json', 'webhook-id': 'msg_1' },
-  body: '{"a":1}',
-  timeoutMs,
-});
 
 /** What a raw server saw at the socket level. */
 interface SocketStats {

@@ -256,6 +256,20 @@ describe('loadConfig validation names the setting', () => {
     ],
     ['lease shorter than a timeout', { HERALD_LEASE_MS: '10000' }, 'HERALD_LEASE_MS', /35000/],
     [
+      'proxy over TLS',
+      { HERALD_PROXY_URL: 'https://proxy.internal:3128' },
+      'HERALD_PROXY_URL',
+      /only http:\/\/ proxies are supported .*got https:\/\/$/,
+    ],
+    ['SOCKS proxy', { HERALD_PROXY_URL: 'socks5://127.0.0.1:1080' }, 'HERALD_PROXY_URL', /only http:\/\//],
+    [
+      'proxy with a path',
+      { HERALD_PROXY_URL: 'http://proxy.internal:3128/x' },
+      'HERALD_PROXY_URL',
+      /no path/,
+    ],
+    ['proxy not a URL', { HERALD_PROXY_URL: 'proxy internal' }, 'HERALD_PROXY_URL', /expected a URL/],
+    [
       'endpoint cap above the process cap',
       { HERALD_DELIVERY_CONCURRENCY: '8', HERALD_ENDPOINT_CONCURRENCY: '9' },
       'HERALD_ENDPOINT_CONCURRENCY',
@@ -317,6 +331,26 @@ describe('loadConfig values', () => {
     assert.equal(config.delivery.claimBatch, 10);
     assert.equal(config.delivery.pollIntervalMs, 50);
     assert.equal(config.delivery.leaseMs, 240_000, 'twice the longest timeout');
+  });
+
+  test('HERALD_PROXY_URL: its credentials become Proxy-Authorization, never part of the URL logs show', () => {
+    assert.equal(loadConfig({ env: envWith() }).delivery.proxy, null, 'direct by default');
+    const { proxy } = loadConfig({
+      env: envWith({ HERALD_PROXY_URL: 'http://herald:p%40ss@proxy.internal:3128' }),
+    }).delivery;
+    assert.deepEqual(proxy, {
+      url: 'http://proxy.internal:3128',
+      host: 'proxy.internal',
+      port: 3128,
+      authorization: `Basic ${Buffer.from('herald:p@ss').toString('base64')}`,
+    });
+    const bare = loadConfig({ env: envWith({ HERALD_PROXY_URL: 'http://[fd00::1]' }) }).delivery.proxy;
+    assert.deepEqual(bare, { url: 'http://[fd00::1]', host: 'fd00::1', port: 80, authorization: null });
+    assert.throws(
+      () => loadConfig({ env: envWith({ HERALD_PROXY_URL: 'https://herald:hunter2@proxy.internal' }) }),
+      (error: Error) => !error.message.includes('hunter2'),
+      'a refused URL is not echoed with its password',
+    );
   });
 
   test('an unset default timeout follows a maximum below 5 s, and stays 5 s under a larger one', () => {

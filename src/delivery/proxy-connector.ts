@@ -1,0 +1,172 @@
+/**
+ * Deliveries through an HTTP forward proxy (HERALD_PROXY_URL). Each connection to a receiver is a
+ * CONNECT tunnel through the proxy to the address Herald resolved and judged itself (the SSRF
+ * guard, guarded-lookup.ts, applies as without a proxy, and the proxy is never asked for a name
+ * Herald did not check: it gets the address), then TLS inside the tunnel for https receivers, end
+ * to end. The proxy's own address is the operator's choice and is not judged.
+ *
+ * What the proxy answers decides whose failure it is. 403 (its policy refuses the destination) is
+ * the endpoint's, as `blocked`; 502, 503 and 504 (it could not reach the receiver) are too, as
+ * `connect` or `timeout`. A proxy that cannot be reached, closes without answering, or answers
+ * anything else (407: wrong credentials) is this installation's failure: ProxyUnavailableError,
+ * which the sender reports as local (SendResult.local), so the delivery waits without an attempt
+ * recorded and the endpoint is not held responsible.
+ */
+import { request } from 'node:http';
+import { connect as netConnect, type Socket } from 'node:net';
+import type { buildConnector } from 'undici';
+import type { DeliveryProxy } from '../config/config-types.ts';
+import type { ConnectLookup } from './guarded-lookup.ts';
+
+/** The code of ProxyUnavailableError (SendResult.local, store-error-log.ts). */
+export const PROXY_UNAVAILABLE = 'HERALD_ERR_PROXY';
+
+/** The proxy failed, not the receiver: nothing was sent towards it. */
+export class ProxyUnavailableError extends Error {
+  readonly code = PROXY_UNAVAILABLE;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ProxyUnavailableError';
+  }
+}
+
+/** The proxy answered the CONNECT for the receiver's address with a refusal or a gateway error. */
+class ProxyAnswerError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'ProxyAnswerError';
+    this.code = code;
+  }
+}
+
+/** The error a CONNECT answered with `status` is, for the receiver at `authority`. */
+export function connectRefusal(proxyUrl: string, authority: string, status: number, reason: string): Error {
+  const said = `the proxy ${proxyUrl} answered ${status}${reason ? ` ${reason}` : ''} to CONNECT ${authority}`;
+  // The proxy's policy refuses this destination: the endpoint's URL is the problem, like Herald's guard.
+  if (status === 403) return new ProxyAnswerError('HERALD_ERR_BLOCKED', said);
+  if (status === 504) return new ProxyAnswerError('HERALD_ERR_PROXY_TIMEOUT', said);
+  if (status === 502 || status === 503) return new ProxyAnswerError('HERALD_ERR_PROXY_CONNECT', said);
+  return new ProxyUnavailableError(said);
+}
+
+/** `host:port` as a CONNECT target: IPv6 in brackets. */
+const authorityOf = (address: string, port: number) =>
+  address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+
+/** The first address the guarded lookup gives for `hostname` (IP literals are judged by the sender). */
+function resolveGuarded(lookup: ConnectLookup, hostname: string): Promise<string> {
+  const bare = hostname.replace(/^\[|\]$/g, '');
+  if (bare.includes(':') || /^\d+\.\d+\.\d+\.\d+$/.test(bare)) return Promise.resolve(bare);
+  return new Promise((resolve, reject) => {
+    lookup(bare, { all: true }, (error, addresses) => {
+      if (error) reject(error);
+      else {
+        const first = Array.isArray(addresses) ? addresses[0]?.address : addresses;
+        if (first) resolve(first);
+        else reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${bare}`), { code: 'ENOTFOUND' }));
+      }
+    });
+  });
+}
+
+/**
+ * A connector for undici's Pools that tunnels through `proxy`. Like undici's own connector it hands
+ * back the socket at once (the socket to the proxy), so the origin pools can count it and cut a dial
+ * nobody waits for; the callback gets the socket requests go over (that one, or TLS inside it).
+ */
+export function createProxyConnector(options: {
+  proxy: DeliveryProxy;
+  /** The SSRF guard's lookup: the receiver's name is resolved and judged here, not by the proxy. */
+  lookup: ConnectLookup;
+  /** undici's connector with the receivers' TLS settings, for TLS inside the tunnel. */
+  tls: buildConnector.connector;
+  /** Bounds the dial and the CONNECT when nobody cuts them sooner. */
+  timeoutMs: number;
+}): buildConnector.connector {
+  const { proxy } = options;
+  return (opts, callback) => {
+    const raw = netConnect({ host: proxy.host, port: proxy.port });
+    raw.setNoDelay(true);
+    let settled = false;
+    const settle = (error: Error | null, socket?: Socket) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (error) {
+        raw.destroy();
+        callback(error, null);
+      } else callback(null, socket!);
+    };
+    const timer = setTimeout(
+      () =>
+        settle(
+          new ProxyUnavailableError(`the proxy ${proxy.url} did not answer within ${options.timeoutMs} ms`),
+        ),
+      options.timeoutMs,
+    );
+    // Whether the proxy took the connection: a failure before that means it cannot be reached. Until
+    // the CONNECT is sent (the name is being resolved), errors of the socket are ours to catch.
+    let reached = false;
+    raw.once('connect', () => {
+      reached = true;
+    });
+    const unreachable = (error: Error) =>
+      new ProxyUnavailableError(`cannot reach the proxy ${proxy.url}: ${error.message}`, { cause: error });
+    const early = (error: Error) => settle(unreachable(error));
+    raw.on('error', early);
+    const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
+    resolveGuarded(options.lookup, opts.hostname).then(
+      (address) => {
+        if (settled) return;
+        raw.removeListener('error', early);
+        const authority = authorityOf(address, port);
+        const req = request({
+          method: 'CONNECT',
+          path: authority,
+          // No agent: with createConnection, node:http sends the CONNECT on this socket.
+          createConnection: () => raw,
+          headers: {
+            host: authority,
+            ...(proxy.authorization ? { 'proxy-authorization': proxy.authorization } : {}),
+          },
+        });
+        req.once('connect', (res, socket, head) => {
+          if (res.statusCode !== 200) {
+            settle(connectRefusal(proxy.url, authority, res.statusCode ?? 0, res.statusMessage ?? ''));
+            return;
+          }
+          if (head.length > 0) socket.unshift(head);
+          if (opts.protocol !== 'https:') {
+            settle(null, socket);
+            return;
+          }
+          // TLS inside the tunnel, with the receiver's name (undici's connector: CAs, session reuse).
+          options.tls({ ...opts, httpSocket: socket } as buildConnector.Options, (error, tlsSocket) => {
+            if (error) settle(error);
+            else {
+              // The origin pools watch the socket to the proxy: it closes with the TLS socket, whose
+              // errors are undici's to see (the proxy socket's are the same ones).
+              raw.on('error', () => {});
+              tlsSocket!.once('close', () => raw.destroy());
+              raw.once('close', () => tlsSocket!.destroy());
+              settle(null, tlsSocket as Socket);
+            }
+          });
+        });
+        req.on('error', (error) =>
+          settle(
+            reached
+              ? new ProxyUnavailableError(`the proxy ${proxy.url} failed during CONNECT: ${error.message}`, {
+                  cause: error,
+                })
+              : unreachable(error),
+          ),
+        );
+        req.end();
+      },
+      (error: Error) => settle(error),
+    );
+    return raw;
+  };
+}

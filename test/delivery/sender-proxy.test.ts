@@ -1,0 +1,162 @@
+/**
+ * The sender through an HTTP forward proxy (HERALD_PROXY_URL), against a real CONNECT proxy and
+ * real receivers on loopback: tunnels to the address Herald resolved and judged, kept alive, TLS
+ * end to end, credentials, and whose failure each answer of the proxy is.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { DeliveryProxy } from '../../src/config/config-types.ts';
+import { parseProxyUrl } from '../../src/config/parse-proxy-url.ts';
+import { createSender, type SenderOptions } from '../../src/delivery/sender.ts';
+import { type ConnectProxy, type ProxyAnswer, startConnectProxy } from '../support/connect-proxy.ts';
+import { refusedPort } from '../support/refused-port.ts';
+import { makeTestCerts, startHttpsReceiver, type TestCerts } from '../support/test-certs.ts';
+import { post } from './post-request.ts';
+import { type Receiver, startReceiver } from './receiver.ts';
+
+const LOOPBACK = ['127.0.0.0/8'];
+const closers: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const close of closers.reverse()) await close();
+});
+
+const viaProxy = (url: string): DeliveryProxy => parseProxyUrl({ value: url, source: 'HERALD_PROXY_URL' });
+
+function sender(proxy: DeliveryProxy, over: Partial<SenderOptions> = {}) {
+  const s = createSender({
+    allowNetworks: LOOPBACK,
+    maxResponseBytes: 65536,
+    userAgent: 'test',
+    proxy,
+    ...over,
+  });
+  closers.push(() => s.close());
+  return s;
+}
+
+async function proxyServer(answer?: ProxyAnswer): Promise<ConnectProxy> {
+  const p = await startConnectProxy(answer);
+  closers.push(() => p.close());
+  return p;
+}
+
+let receiver: Receiver;
+before(async () => {
+  receiver = await startReceiver();
+  closers.push(() => receiver.close());
+});
+
+describe('through a proxy', () => {
+  test('the request goes through a CONNECT tunnel to the address Herald resolved, the Host header unchanged', async () => {
+    const proxy = await proxyServer();
+    const s = sender(viaProxy(proxy.url));
+    const before = receiver.requests.length;
+    const url = `http://localhost:${receiver.port}/hook`;
+    const result = await s.send(post(url));
+    assert.equal(result.error, null, result.error?.message);
+    assert.equal(result.response?.status, 200);
+    // The name was resolved and judged by Herald: the proxy is asked for the address, not the name.
+    assert.deepEqual(
+      proxy.connects.map((c) => c.authority),
+      [`127.0.0.1:${receiver.port}`],
+    );
+    const got = receiver.requests[before]!;
+    assert.equal(got.headers.host, `localhost:${receiver.port}`);
+    assert.equal(got.body, '{"a":1}');
+    assert.equal(result.requestHeaders?.host, `localhost:${receiver.port}`);
+  });
+
+  test('tunnels are kept alive: ten sends in a row take at most two CONNECTs', async () => {
+    // As without a proxy, undici's pool may open a second connection when the next request comes
+    // before the first connection is free again; after that both are reused.
+    const proxy = await proxyServer();
+    const s = sender(viaProxy(proxy.url));
+    for (let i = 0; i < 10; i++) {
+      const result = await s.send(post(`http://127.0.0.1:${receiver.port}/hook`));
+      assert.equal(result.response?.status, 200, result.error?.message);
+    }
+    assert.ok(proxy.connects.length <= 2, `${proxy.connects.length} CONNECTs`);
+  });
+
+  test('https receivers get TLS inside the tunnel, checked against the CA as without a proxy', async () => {
+    const certs: TestCerts = makeTestCerts();
+    closers.push(async () => certs.remove());
+    const https = await startHttpsReceiver(certs.loopback);
+    closers.push(() => https.close());
+    const proxy = await proxyServer();
+    const trusted = await sender(viaProxy(proxy.url), { ca: certs.ca.cert }).send(post(https.url));
+    assert.equal(trusted.error, null, trusted.error?.message);
+    assert.equal(trusted.response?.body, 'secure');
+    const untrusted = await sender(viaProxy(proxy.url)).send(post(https.url));
+    assert.equal(untrusted.error?.kind, 'tls', untrusted.error?.message);
+    assert.equal(untrusted.local, undefined, "a receiver's certificate is the receiver's failure");
+    assert.equal(https.requests, 1);
+    assert.deepEqual(
+      proxy.connects.map((c) => c.authority),
+      [`127.0.0.1:${https.port}`, `127.0.0.1:${https.port}`],
+    );
+  });
+
+  test("the URL's credentials go as Proxy-Authorization; a 407 is this installation's failure, not the receiver's", async () => {
+    const expected = `Basic ${Buffer.from('herald:s3cr3t/pw').toString('base64')}`;
+    const proxy = await proxyServer((req) => (req.headers['proxy-authorization'] === expected ? null : 407));
+    const ok = await sender(viaProxy(`http://herald:s3cr3t%2Fpw@127.0.0.1:${proxy.port}`)).send(
+      post(`http://127.0.0.1:${receiver.port}/hook`),
+    );
+    assert.equal(ok.response?.status, 200, ok.error?.message);
+    const refused = await sender(viaProxy(proxy.url)).send(post(`http://127.0.0.1:${receiver.port}/hook`));
+    assert.equal(refused.response, null);
+    assert.equal(refused.local, 'HERALD_ERR_PROXY');
+    assert.equal(refused.error?.kind, 'internal');
+    assert.match(refused.error?.message ?? '', /answered 407 .* not the receiver's failure/);
+    assert.deepEqual(
+      proxy.connects.map((c) => c.authorization),
+      [expected, undefined],
+    );
+  });
+
+  test('a proxy that cannot be reached is a local failure', async () => {
+    const port = await refusedPort();
+    const result = await sender(viaProxy(`http://127.0.0.1:${port}`)).send(
+      post(`http://127.0.0.1:${receiver.port}/hook`),
+    );
+    assert.equal(result.local, 'HERALD_ERR_PROXY');
+    assert.match(
+      result.error?.message ?? '',
+      /cannot reach the proxy http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/,
+    );
+  });
+
+  test("the proxy's refusals of the destination are the endpoint's: 403 blocked, 502 connect, 504 timeout", async () => {
+    const statuses = [403, 502, 504];
+    const proxy = await proxyServer(() => statuses[proxy.connects.length - 1] ?? 500);
+    const s = sender(viaProxy(proxy.url));
+    const kinds: (string | undefined)[] = [];
+    for (const _ of statuses) {
+      const result = await s.send(post(`http://127.0.0.1:${receiver.port}/hook`));
+      assert.equal(result.local, undefined);
+      kinds.push(result.error?.kind);
+    }
+    assert.deepEqual(kinds, ['blocked', 'connect', 'timeout']);
+  });
+
+  test('a proxy that never answers the CONNECT: the attempt times out on its deadline', async () => {
+    const proxy = await proxyServer(() => 'hang');
+    const started = Date.now();
+    const result = await sender(viaProxy(proxy.url)).send(
+      post(`http://127.0.0.1:${receiver.port}/hook`, 300),
+    );
+    assert.equal(result.error?.kind, 'timeout', result.error?.message);
+    assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
+  });
+
+  test('the SSRF guard still decides: a name or address outside the allowed networks never reaches the proxy', async () => {
+    const proxy = await proxyServer();
+    const s = sender(viaProxy(proxy.url), { allowNetworks: [] });
+    const byName = await s.send(post(`http://localhost:${receiver.port}/hook`));
+    const byAddress = await s.send(post(`http://127.0.0.1:${receiver.port}/hook`));
+    assert.equal(byName.error?.kind, 'blocked', byName.error?.message);
+    assert.equal(byAddress.error?.kind, 'blocked', byAddress.error?.message);
+    assert.deepEqual(proxy.connects, []);
+  });
+});
