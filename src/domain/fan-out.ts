@@ -26,6 +26,18 @@ function receives(
 }
 
 /**
+ * Whether a replay (Store.replayMissing) gives `event` to `endpoint`: what its filter accepts now,
+ * and not a test event (those go to dev endpoints as they are sent, or to one endpoint as a test
+ * send: neither is the platform's history). The endpoint's being active is the store's to check.
+ */
+export function replays(
+  endpoint: Pick<Endpoint, 'eventTypes'>,
+  event: { type: string; test: boolean },
+): boolean {
+  return !event.test && endpointAcceptsType(endpoint, event.type);
+}
+
+/**
  * The endpoints an accepted event goes to: its one endpoint for a test send (`onlyEndpointId`,
  * whatever its filter or dev flag), else selectEndpoints. Both stores fan out with this.
  */

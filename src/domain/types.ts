@@ -135,7 +135,8 @@ export interface HeraldEvent {
   /** The callbackUrl delivery's envelope, when not `standard` (absent: standard). */
   callbackEnvelope?: Envelope;
   /**
-   * How many deliveries it was accepted with (they are only ever deleted with it); absent when not
+   * How many deliveries it has: those it was accepted with, plus one per delivery a replay added
+   * (Store.replayMissing; deliveries are only ever deleted with their event); absent when not
    * known: events stored before the count was (store migrations: events.delivery_count).
    */
   deliveryCount?: number;

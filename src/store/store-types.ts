@@ -284,3 +284,26 @@ export interface PurgeResult {
   /** Where the next batch starts (pass it as `after`), or null when this project is done. Opaque. */
   next: string | null;
 }
+
+/** What to replay to one endpoint (Store.replayMissing). */
+export interface ReplayRequest {
+  /** Events created in [since, until], epoch ms. */
+  since: number;
+  until: number;
+  /** The new deliveries are due at this time. */
+  now: number;
+  /** At most this many deliveries in one call (HERALD_MAX_DELIVERIES_PER_REQUEST). */
+  maxDeliveries: number;
+}
+
+/** What one replay did. */
+export interface ReplayResult {
+  /** Deliveries created. */
+  replayed: number;
+  /**
+   * Null when every event of the range was looked at. Otherwise the creation time of the first event
+   * left for lack of room (maxDeliveries): replaying again from it goes on where this one stopped
+   * (events already replayed have their delivery now, and are passed over).
+   */
+  nextSince: number | null;
+}

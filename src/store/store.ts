@@ -49,6 +49,8 @@ import type {
   RecordOptions,
   RecordResult,
   ReleaseItem,
+  ReplayRequest,
+  ReplayResult,
   StatsBucket,
   StatsQuery,
   StoreCapabilities,
@@ -219,6 +221,15 @@ export interface Store {
     until: number,
     now: number,
   ): Promise<number>;
+  /**
+   * Gives the endpoint the events of [since, until] it missed: for each event of the project created
+   * then that it would receive now (its filter; not test events) and has no delivery for, a pending
+   * delivery due at `now`, the event's deliveryCount one more. Oldest first, in batches of
+   * replayBatch.events (replay-batch.ts), each its own short transaction that stops when the endpoint
+   * is no longer active; none is replayed twice, also by two replays at once. Null when the endpoint
+   * does not exist.
+   */
+  replayMissing(projectId: string, endpointId: string, request: ReplayRequest): Promise<ReplayResult | null>;
 
   // ── attempts ──────────────────────────────────────────────────────────────
   listAttempts(projectId: string, query: AttemptQuery): Promise<Page<Attempt>>;

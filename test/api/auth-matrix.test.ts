@@ -128,6 +128,12 @@ const TABLE: Record<string, Entry> = {
     path: async (t) => `${await EP(t)}/recover`,
     body: { since: 0 },
   },
+  'POST /api/v1/projects/:project/endpoints/:endpoint/replay': {
+    access: 'customer',
+    ok: 202,
+    path: async (t) => `${await EP(t)}/replay`,
+    body: { since: 0 },
+  },
   'POST /api/v1/projects/:project/endpoints/:endpoint/test': {
     access: 'customer',
     ok: 202,

@@ -88,6 +88,7 @@ describe('an empty JSON body is no body', () => {
       ['POST', EP, 'url'],
       ['PATCH', `${EP}/${e.id}`, ''],
       ['POST', `${EP}/${e.id}/recover`, 'since'],
+      ['POST', `${EP}/${e.id}/replay`, 'since'],
       ['POST', `/api/v1/projects/${p.id}/events`, 'type, payload'],
       ['POST', `/api/v1/projects/${p.id}/events/batch`, 'events'],
     ];

@@ -357,6 +357,9 @@ describe('the OpenAPI document describes every answer', () => {
     await call('POST', `${EP}/{endpoint}/recover`, 202, { params: e(dead), body: { since: 0 } });
     await call('POST', `${EP}/{endpoint}/recover`, 422, { params: e(dead), body: { since: 1000, until: 1 } });
     await call('POST', `${EP}/{endpoint}/recover`, 400, { params: e(dead) });
+    await call('POST', `${EP}/{endpoint}/replay`, 202, { params: e(dead), body: { since: 0 } });
+    await call('POST', `${EP}/{endpoint}/replay`, 422, { params: e(dead), body: { since: 1000, until: 1 } });
+    await call('POST', `${EP}/{endpoint}/replay`, 400, { params: e(dead) });
     await call('POST', `${EP}/{endpoint}/test`, 202, { params: e(good) });
     await call('POST', `${EP}/{endpoint}/test`, 202, {
       params: e(good),
@@ -370,6 +373,7 @@ describe('the OpenAPI document describes every answer', () => {
     });
     await call('POST', `${EP}/{endpoint}/test`, 409, { params: e(bad) });
     await call('POST', `${EP}/{endpoint}/recover`, 409, { params: e(bad), body: { since: 0 } });
+    await call('POST', `${EP}/{endpoint}/replay`, 409, { params: e(bad), body: { since: 0 } });
     const patched = await call('PATCH', `${EP}/{endpoint}`, 200, { params: e(bad), body: { active: true } });
     assert.equal(typeof patched.resumed, 'number');
     await call('PATCH', `${EP}/{endpoint}`, 200, { params: e(bad), body: { active: false } });

@@ -193,7 +193,7 @@ describe('herald CLI against a running Herald', () => {
     assert.ok(!badToken.stderr.includes('wrong-token-wrong-token'), 'the token is never printed');
   });
 
-  test('endpoints update|disable|enable|attempts|stats|recover and event-types list|get read and change what the API holds', async () => {
+  test('endpoints update|disable|enable|attempts|stats|recover|replay and event-types list|get read and change what the API holds', async () => {
     const project = await client.createProject({ name: 'cli-manage' });
     const endpoint = await client.createEndpoint(project.id, {
       url: `${sink.url}/manage`,
@@ -338,6 +338,12 @@ describe('herald CLI against a running Herald', () => {
     assert.equal(recovered.stdout, `${endpoint.id}: 1 failed deliveries due again\n`);
     const again = (await attemptsOf(5))[0]!;
     assert.deepEqual([again.eventId, again.outcome, again.number], [failing.id, 'succeeded', 2]);
+
+    // The event sent while it was disabled went nowhere; a replay gives it to the endpoint, once.
+    const replayed = await herald(['endpoints', 'replay', endpoint.id, ...conn, '--since', since]);
+    assert.equal(replayed.code, 0, replayed.stderr);
+    assert.equal(replayed.stdout, `${endpoint.id}: 1 events replayed\n`);
+    assert.equal((await attemptsOf(6))[0]!.eventId, skipped.id);
 
     // No test before this one adds event types: the catalog is empty, and says so.
     assert.deepEqual((await client.listEventTypes()).data, []);

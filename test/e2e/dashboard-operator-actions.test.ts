@@ -156,6 +156,47 @@ describe('dashboard operator actions (browser)', { timeout: 120_000 }, () => {
     assert.deepEqual(problems, []);
   });
 
+  test('endpoint page: Replay missed events gives an endpoint added late the events before it, once', async () => {
+    const p = await newProject('Late Joiner');
+    for (const order of [1, 2]) {
+      const sent = await api(herald.url, ADMIN, 'POST', `${p}/events`, {
+        type: 'order.paid',
+        payload: { order },
+      });
+      assert.equal(sent.status, 202);
+    }
+    const receiver = await heldReceiver();
+    receiver.mode = 'ok';
+    try {
+      const created = await api<{ id: string }>(herald.url, ADMIN, 'POST', `${p}/endpoints`, {
+        url: receiver.url,
+        name: 'Late',
+      });
+      assert.equal(created.status, 201);
+      const page = await operatorPage();
+      await page.goto(`${herald.url}/ui${p.slice('/api/v1'.length)}/endpoints/${created.body.id}`);
+      const replay = page.getByRole('button', { name: 'Replay' });
+      await replay.click();
+      await page.getByText('2 missed events queued for this endpoint.').waitFor();
+      for (let waited = 0; ; waited += 50) {
+        const attempts = await api<{ data: { outcome: string }[] }>(
+          herald.url,
+          ADMIN,
+          'GET',
+          `${p}/endpoints/${created.body.id}/attempts`,
+        );
+        if (attempts.body.data.filter((a) => a.outcome === 'succeeded').length === 2) break;
+        assert.ok(waited < 10_000, `not delivered: ${JSON.stringify(attempts.body)}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await replay.click();
+      await page.getByText('0 missed events queued for this endpoint.').waitFor();
+    } finally {
+      await receiver.close();
+    }
+    assert.deepEqual(problems, []);
+  });
+
   test('Access: lists the API keys and revokes one after a confirmation; revokes all portal links after one', async () => {
     const p = `/api/v1/projects/${project.id}`;
     const backend = await api<{ key: string; prefix: string }>(herald.url, ADMIN, 'POST', `${p}/api-keys`, {

@@ -38,6 +38,7 @@ import {
 import { defineLimitsRetentionSuite } from './limits-retention-suite.ts';
 import { definePageBudgetSuite } from './page-budget-suite.ts';
 import { definePendingCountSuite } from './pending-count-suite.ts';
+import { defineReplaySuite } from './replay-suite.ts';
 
 /** The secrets a rotation answered (it must have rotated). */
 function rotated(result: EndpointSecret[] | 'same-as-current' | null): EndpointSecret[] {
@@ -3264,4 +3265,5 @@ export function defineStoreSuite(
   defineDispatchViewSuite(name, open); // getDispatchEndpoints after changes
   definePageBudgetSuite(name, open); // listings under a byte budget per page
   definePendingCountSuite(name, open); // countPendingDeliveries, for the backlog limit
+  defineReplaySuite(name, open); // replayMissing
 }

@@ -297,6 +297,23 @@ export class HeraldClient {
       expect: { object: { recovered: 'number' } },
     });
   }
+  /**
+   * Sends the endpoint the events of the time range it has no delivery for (created before it, or
+   * before its filter took their type; not test events): `replayed` new deliveries. Past the
+   * server's per-request limit it stops and `nextSince` says where to go on (replay again with it as
+   * `since`); null when the range is done. A disabled endpoint is refused (409
+   * HERALD_ERR_ENDPOINT_DISABLED): enable it first.
+   */
+  replayEndpoint(
+    project: string,
+    endpoint: string,
+    range: { since: string | number; until?: string | number },
+  ): Promise<{ replayed: number; nextSince: string | null }> {
+    return this.request('POST', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/replay`, {
+      body: range,
+      expect: { object: { replayed: 'number' } },
+    });
+  }
   /** The endpoint's delivery history, newest first. */
   listEndpointAttempts(project: string, endpoint: string, query: AttemptQuery = {}): Promise<Page<Attempt>> {
     return this.request('GET', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/attempts`, {

@@ -159,7 +159,7 @@ describe('@herald/client', () => {
     assert.throws(() => new HeraldClient({ url: herald.url, token: '' }), /token/);
   });
 
-  test('the endpoint levers answer what they did: resumed, recovered, and 409 on a disabled endpoint', async () => {
+  test('the endpoint levers answer what they did: resumed, recovered, replayed, and 409 on a disabled endpoint', async () => {
     const project = await client.createProject({ name: 'levers' });
     const endpoint = await client.createEndpoint(project.id, { url: 'https://example.test/levers' });
     await client.sendEvents(project.id, [
@@ -180,6 +180,16 @@ describe('@herald/client', () => {
     await client.updateEndpoint(project.id, endpoint.id, { active: false });
     assert.equal((await client.enableEndpoint(project.id, endpoint.id)).resumed, 2);
     assert.deepEqual(await client.recoverEndpoint(project.id, endpoint.id, { since: 0 }), { recovered: 0 });
+    // An endpoint added afterwards gets both events by a replay, once.
+    const late = await client.createEndpoint(project.id, { url: 'https://example.test/late' });
+    assert.deepEqual(await client.replayEndpoint(project.id, late.id, { since: 0 }), {
+      replayed: 2,
+      nextSince: null,
+    });
+    assert.deepEqual(await client.replayEndpoint(project.id, late.id, { since: 0 }), {
+      replayed: 0,
+      nextSince: null,
+    });
   });
 
   test('a project key sees only its project', async () => {

@@ -150,7 +150,7 @@ const event = {
     nullable({ type: 'string', enum: ['standard', 'event-data', 'raw', null] }),
   ),
   deliveryCount: described(
-    'How many deliveries the event has (fixed when it is accepted); null for events stored before Herald counted them',
+    'How many deliveries the event has (set when it is accepted, one more per delivery a replay adds); null for events stored before Herald counted them',
     nullable(integer),
   ),
   createdAt: time,
@@ -257,6 +257,13 @@ export const COMPONENT_SCHEMAS = {
     secrets: described('Every secret valid now, current first', arrayOf(secret)),
   }),
   Recovered: object({ recovered: described('Failed deliveries made due again', integer) }),
+  Replayed: object({
+    replayed: described('Deliveries made, pending and due now', integer),
+    nextSince: described(
+      'Null when every event of the range was looked at; else the time of the first event left once HERALD_MAX_DELIVERIES_PER_REQUEST were made: replay again with it as since',
+      nullable(time),
+    ),
+  }),
   TestSend: object({ eventId: string, deliveryId: nullable(string), eventType: string }),
   StatsBucket: object({
     start: time,

@@ -134,6 +134,14 @@ export const OPERATIONS: Record<string, OperationResponses> = {
     conflict: ENDPOINT_DISABLED,
     unprocessable: 'since is after until (body.since)',
   },
+  [`post ${EP}/replay`]: {
+    status: 202,
+    body: 'Replayed',
+    description:
+      'How many deliveries were made for events the endpoint had none for, and where to go on when the limit cut it short',
+    conflict: ENDPOINT_DISABLED,
+    unprocessable: 'since is after until (body.since)',
+  },
   [`post ${EP}/test`]: {
     status: 202,
     body: 'TestSend',

@@ -21,7 +21,7 @@ import {
   rotateSecretBody,
   testSendBody,
 } from '../schemas.ts';
-import { endpointJson, secretsJson } from '../serialize.ts';
+import { endpointJson, iso, secretsJson } from '../serialize.ts';
 import { pickTestExample } from '../test-send.ts';
 import type { RouteContext } from './context.ts';
 
@@ -40,7 +40,27 @@ export async function endpointFor(ctx: RouteContext, request: FastifyRequest, p:
   return { project, endpoint };
 }
 
-/** Endpoint settings, secrets, and the manual levers on one endpoint (enable, recover, test). */
+type TimeRangeBody = { since: string | number; until?: string | number };
+
+/**
+ * The endpoint and the time range of a lever over its history (recover, replay); 409 when it is
+ * disabled: what the lever would make pending would be parked again at once. Said as a retry says
+ * it, whether it was disabled by hand (`active: false`) or by its failures.
+ */
+async function leverOverRange(
+  ctx: RouteContext,
+  request: FastifyRequest<{ Params: EndpointParams; Body: TimeRangeBody }>,
+) {
+  const { project, endpoint } = await endpointFor(ctx, request, request.params);
+  if (endpoint.status === 'disabled') throw endpointDisabled(endpoint);
+  const now = Date.now();
+  const since = parseTime('body.since', request.body.since) ?? 0;
+  const until = parseTime('body.until', request.body.until) ?? now;
+  if (since > until) throw unprocessable('body.since', 'must not be after until');
+  return { project, endpoint, since, until, now };
+}
+
+/** Endpoint settings, secrets, and the manual levers on one endpoint (enable, recover, replay, test). */
 export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
   const { store, config } = ctx;
   const body = endpointBody(config);
@@ -212,7 +232,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
     },
   );
 
-  app.post<{ Params: EndpointParams; Body: { since: string | number; until?: string | number } }>(
+  app.post<{ Params: EndpointParams; Body: TimeRangeBody }>(
     `${EP}/:endpoint/recover`,
     {
       schema: {
@@ -224,17 +244,35 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
       },
     },
     async (request, reply) => {
-      const { project, endpoint } = await endpointFor(ctx, request, request.params);
-      // Recovered deliveries of a disabled endpoint would be parked again at once: say so, as a
-      // retry does, whether it was disabled by hand (`active: false`) or by its failures.
-      if (endpoint.status === 'disabled') throw endpointDisabled(endpoint);
-      const now = Date.now();
-      const since = parseTime('body.since', request.body.since) ?? 0;
-      const until = parseTime('body.until', request.body.until) ?? now;
-      if (since > until) throw unprocessable('body.since', 'must not be after until');
+      const { project, endpoint, since, until, now } = await leverOverRange(ctx, request);
       const recovered = await store.recoverDeliveries(project.id, endpoint.id, since, until, now);
       if (recovered > 0) ctx.wake();
       return reply.code(202).send({ recovered });
+    },
+  );
+
+  app.post<{ Params: EndpointParams; Body: TimeRangeBody }>(
+    `${EP}/:endpoint/replay`,
+    {
+      schema: {
+        tags: ['endpoints'],
+        summary:
+          'Send the endpoint the events of [since, until] it has no delivery for (created before it, or before its filter took their type); 409 when it is disabled',
+        params,
+        body: recoverBody,
+      },
+    },
+    async (request, reply) => {
+      const { project, endpoint, since, until, now } = await leverOverRange(ctx, request);
+      const result = await store.replayMissing(project.id, endpoint.id, {
+        since,
+        until,
+        now,
+        maxDeliveries: config.maxDeliveriesPerRequest,
+      });
+      if (!result) throw new NotFoundError('endpoint');
+      if (result.replayed > 0) ctx.wake();
+      return reply.code(202).send({ replayed: result.replayed, nextSince: iso(result.nextSince) });
     },
   );
 

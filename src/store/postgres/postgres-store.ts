@@ -10,6 +10,7 @@ import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, HeraldEvent } from '../../domain/types.ts';
 import { type LaterBatches, parkBatch } from '../park-batch.ts';
 import { recoverBatch } from '../recover-batch.ts';
+import { replayBatch, replayInBatches } from '../replay-batch.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import type {
   AcceptedEvent,
@@ -34,6 +35,7 @@ import type {
   RecordOptions,
   RecordResult,
   ReleaseItem,
+  ReplayRequest,
   StatsBucket,
   StatsQuery,
   Store,
@@ -92,6 +94,7 @@ import {
   updateProjectPostgres,
 } from './projects.ts';
 import { takeRateTokensPostgres } from './rate-limit.ts';
+import { replayMissingPostgres } from './replay-missing.ts';
 import { purgeBeforePostgres } from './retention.ts';
 import { type Row, toDelivery, toEndpoint, toEvent } from './rows.ts';
 import { listEndpointsPostgres, listEventTypesPostgres } from './settings-lists.ts';
@@ -402,6 +405,29 @@ export class PostgresStore implements Store {
       total += n;
     }
     return total;
+  }
+
+  async replayMissing(projectId: string, endpointId: string, request: ReplayRequest) {
+    const { until, now } = request;
+    return replayInBatches(request, (from, room) =>
+      this.#tx(async (c) => {
+        const batch = await replayMissingPostgres(
+          c,
+          projectId,
+          endpointId,
+          until,
+          now,
+          from,
+          replayBatch.events,
+          room,
+        );
+        if (batch?.replayed) await this.#notifyOthers(c);
+        return batch;
+      }).then((batch) => {
+        if (batch?.replayed) this.#notifyLocal();
+        return batch;
+      }),
+    ); // replay-missing.ts
   }
 
   // ── attempts ──────────────────────────────────────────────────────────────

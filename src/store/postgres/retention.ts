@@ -8,8 +8,11 @@ import type pg from 'pg';
 import { decodePurgeCursor, encodePurgeCursor } from '../purge-cursor.ts';
 import type { PurgeResult } from '../store.ts';
 
-/** First half of the advisory lock key of retention (the second is the project id's hash). */
-const PURGE_LOCK_CLASS = 4_877_001;
+/**
+ * First half of the advisory lock key of retention (the second is the project id's hash); a replay
+ * batch takes it too (replay-missing.ts).
+ */
+export const PURGE_LOCK_CLASS = 4_877_001;
 
 const NOTHING: PurgeResult = { events: 0, deliveries: 0, attempts: 0, operationalEvents: 0, next: null };
 
@@ -29,7 +32,8 @@ export async function purgeBeforePostgres(
       'SELECT pg_try_advisory_xact_lock($1::int, hashtext($2)) AS ok',
       [PURGE_LOCK_CLASS, projectId],
     );
-    // Another process is purging this project: skip it this round.
+    // Another process is purging this project, or a replay batch is giving its events deliveries
+    // (replay-missing.ts): skip it this round.
     if (!lock.rows[0]?.ok) return { ...NOTHING };
     return purgeBatch(client, projectId, cutoff, n, after);
   });

@@ -11,6 +11,7 @@ import { DispatchCache } from '../dispatch-cache.ts';
 import { FanOutCache } from '../fan-out-cache.ts';
 import { type LaterBatches, type ParkRest, parkBatch } from '../park-batch.ts';
 import { recoverBatch } from '../recover-batch.ts';
+import { replayBatch, replayInBatches } from '../replay-batch.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import type {
   AcceptedEvent,
@@ -36,6 +37,7 @@ import type {
   RecordOptions,
   RecordResult,
   ReleaseItem,
+  ReplayRequest,
   StatsBucket,
   StatsQuery,
   Store,
@@ -99,6 +101,7 @@ import {
   updateProjectSqlite,
 } from './projects.ts';
 import { takeRateTokensSqlite } from './rate-limit.ts';
+import { replayMissingSqlite } from './replay-missing.ts';
 import { purgeBeforeSqlite } from './retention.ts';
 import { toDelivery } from './rows.ts';
 import { listEndpointsSqlite, listEventTypesSqlite } from './settings-lists.ts';
@@ -402,6 +405,17 @@ export class SqliteStore implements Store {
       if (cursor) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return total;
+  }
+
+  async replayMissing(projectId: string, endpointId: string, request: ReplayRequest) {
+    const { until, now } = request;
+    return replayInBatches(request, (from, room) =>
+      this.#write(
+        () =>
+          replayMissingSqlite(this.#db, projectId, endpointId, until, now, from, replayBatch.events, room),
+        { wakes: true },
+      ),
+    ); // replay-missing.ts
   }
 
   // ── attempts ──────────────────────────────────────────────────────────────

@@ -86,6 +86,11 @@ export interface HeraldClient {
   ): Promise<SigningSecret[]>;
   sendTest(project: string, endpoint: string, eventType?: string): Promise<{ eventId: string }>;
   recover(project: string, endpoint: string, since: string, until?: string): Promise<Json>;
+  replay(
+    project: string,
+    endpoint: string,
+    since: string,
+  ): Promise<{ replayed: number; nextSince: string | null }>;
   listAttempts(project: string, endpoint: string, filter: AttemptFilter): Promise<Page<Attempt>>;
   getAttempt(project: string, attempt: string): Promise<Attempt>;
   stats(
@@ -208,6 +213,7 @@ export function createClient(token: string, onUnauthorized: (error: ApiError) =>
       call('POST', `${ep(project, endpoint)}/test`, eventType ? { eventType } : {}),
     recover: (project, endpoint, since, until) =>
       call('POST', `${ep(project, endpoint)}/recover`, until ? { since, until } : { since }),
+    replay: (project, endpoint, since) => call('POST', `${ep(project, endpoint)}/replay`, { since }),
     listAttempts: (project, endpoint, filter) =>
       call('GET', `${ep(project, endpoint)}/attempts`, undefined, {
         status: filter.status || undefined,

@@ -1,4 +1,4 @@
-/** An endpoint at a glance: attempt and latency charts, secret, test send, recovery, deletion. */
+/** An endpoint at a glance: attempt and latency charts, secret, test send, recovery, replay, deletion. */
 import { useState } from 'preact/hooks';
 import type { Endpoint } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
@@ -12,6 +12,7 @@ import { useAsync } from '../use-async.ts';
 import { totals } from '../use-endpoint-health.ts';
 import { DeleteEndpoint } from './delete-endpoint.tsx';
 import { RecoverPanel } from './recover-panel.tsx';
+import { ReplayPanel } from './replay-panel.tsx';
 import { SecretPanel } from './secret-panel.tsx';
 import { TestEventPanel } from './test-event-panel.tsx';
 
@@ -47,6 +48,7 @@ export function EndpointOverview({ endpoint }: { endpoint: Endpoint }) {
         <SecretPanel endpoint={endpoint} />
         <TestEventPanel endpoint={endpoint} />
         <RecoverPanel endpoint={endpoint} />
+        <ReplayPanel endpoint={endpoint} />
         <DeleteEndpoint endpoint={endpoint} />
       </div>
     </div>

@@ -1,0 +1,30 @@
+/** Sends the endpoint the events since a time it has no delivery for (added late, or its filter widened). */
+import type { Endpoint } from '../api/types.ts';
+import { useApp } from '../app-context.ts';
+import { SinceLever } from '../components/since-lever.tsx';
+import { formatTime } from '../format.ts';
+import { useProject } from '../project-context.ts';
+
+export function ReplayPanel({ endpoint }: { endpoint: Endpoint }) {
+  const { client } = useApp();
+  const { project } = useProject();
+  return (
+    <SinceLever
+      endpoint={endpoint}
+      id="replay"
+      title="Replay missed events"
+      blurb="New endpoint, or a wider filter? Send it the events since a time that it never got. Each goes once."
+      fieldLabel="Events since"
+      button="Replay"
+      busyButton="Replaying…"
+      disabledHint="The endpoint is disabled: enable it first (above), then replay."
+      run={async (since) => {
+        const { replayed, nextSince } = await client.replay(project.id, endpoint.id, since);
+        const sent = `${replayed} missed event${replayed === 1 ? '' : 's'} queued for this endpoint.`;
+        return nextSince
+          ? `${sent} That is as many as one request may make: replay again from ${formatTime(nextSince)} for the rest.`
+          : sent;
+      }}
+    />
+  );
+}

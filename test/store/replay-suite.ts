@@ -1,0 +1,193 @@
+/**
+ * Conformance of Store.replayMissing: the events of a range an endpoint missed (created before it,
+ * or before its filter took their type) get a pending delivery each, once; test events, other
+ * types and events that have one are passed over; the room and the batches; a disabled or deleted
+ * endpoint. Called from store-suite.ts, so every backend runs it.
+ */
+import assert from 'node:assert/strict';
+import { describe } from 'node:test';
+import { replayBatch } from '../../src/store/replay-batch.ts';
+import type { Store } from '../../src/store/store.ts';
+import { endpointInput, eventInput, SECOND, storeTest, T0 } from './helpers.ts';
+
+export function defineReplaySuite(name: string, open: () => Promise<Store>): void {
+  const withStore = storeTest(open);
+  const request = (over: Partial<Parameters<Store['replayMissing']>[2]> = {}) => ({
+    since: T0,
+    until: T0 + 100 * SECOND,
+    now: T0 + 200 * SECOND,
+    maxDeliveries: 1_000,
+    ...over,
+  });
+
+  /** A project whose events (one a second from T0, types as given) came before its endpoint `late`. */
+  async function missedHistory(store: Store, types: string[], over: Parameters<typeof eventInput>[1] = {}) {
+    const project = await store.createProject({ name: 'p' }, T0);
+    const early = await store.createEndpoint(
+      endpointInput(project.id, { url: 'http://127.0.0.1:9/early' }),
+      'whsec_a',
+      T0,
+    );
+    const events = [];
+    for (const [i, type] of types.entries()) {
+      const [accepted] = await store.acceptEvents(project.id, [eventInput(type, over)], T0 + i * SECOND);
+      events.push(accepted!.event);
+    }
+    const late = await store.createEndpoint(
+      endpointInput(project.id, { url: 'http://127.0.0.1:9/late' }),
+      'whsec_b',
+      T0 + 150 * SECOND,
+    );
+    return { project, early, late, events };
+  }
+
+  /** Runs `fn` with replays looking at `n` events per batch. */
+  async function inBatchesOf<T>(n: number, fn: () => Promise<T>): Promise<T> {
+    const before = replayBatch.events;
+    replayBatch.events = n;
+    try {
+      return await fn();
+    } finally {
+      replayBatch.events = before;
+    }
+  }
+
+  /** Every one of `events` has exactly one delivery to `endpointId`. */
+  async function assertOnceEach(
+    store: Store,
+    projectId: string,
+    events: { id: string }[],
+    endpointId: string,
+  ) {
+    const got = await deliveredTo(
+      store,
+      projectId,
+      events.map((e) => e.id),
+    );
+    assert.ok(
+      got.every((to) => to.filter((id) => id === endpointId).length === 1),
+      'each event once',
+    );
+  }
+
+  /** The endpoint ids each event has deliveries to, in event order. */
+  async function deliveredTo(store: Store, projectId: string, eventIds: string[]) {
+    return Promise.all(
+      eventIds.map(async (id) => {
+        const found = await store.getEvent(projectId, id);
+        return found!.deliveries.map((d) => d.endpointId).sort();
+      }),
+    );
+  }
+
+  describe(`store conformance: ${name}: replayMissing`, () => {
+    withStore(
+      'an endpoint created after the events gets one pending delivery each, due now, once',
+      async (store) => {
+        const { project, early, late, events } = await missedHistory(store, ['a', 'b', 'a']);
+        const result = await store.replayMissing(project.id, late.id, request());
+        assert.deepEqual(result, { replayed: 3, nextSince: null });
+        assert.deepEqual(
+          await deliveredTo(
+            store,
+            project.id,
+            events.map((e) => e.id),
+          ),
+          events.map(() => [early.id, late.id].sort()),
+        );
+        const [one] = (await store.getEvent(project.id, events[0]!.id))!.deliveries.filter(
+          (d) => d.endpointId === late.id,
+        );
+        assert.equal(one!.status, 'pending');
+        assert.equal(one!.nextAttemptAt, T0 + 200 * SECOND);
+        assert.equal(one!.url, 'http://127.0.0.1:9/late');
+        assert.equal(one!.attempts, 0);
+        assert.equal((await store.getEventWithoutDeliveries(project.id, events[0]!.id))!.deliveryCount, 2);
+        // Again: nothing is missing any more.
+        assert.deepEqual(await store.replayMissing(project.id, late.id, request()), {
+          replayed: 0,
+          nextSince: null,
+        });
+        // And the dispatcher gets them.
+        const claimed = await store.claimDueDeliveries({
+          limit: 10,
+          leaseMs: 60 * SECOND,
+          now: T0 + 200 * SECOND,
+          workerId: 'w1',
+        });
+        assert.equal(claimed.filter((c) => c.delivery.endpointId === late.id).length, 3);
+      },
+    );
+
+    withStore('only events of the range, of types its filter takes, and not test events', async (store) => {
+      const { project, late, events } = await missedHistory(store, ['a', 'b', 'a', 'a', 'a']);
+      const [test] = await store.acceptEvents(project.id, [eventInput('a', { test: true })], T0 + 2_500);
+      await store.updateEndpoint(project.id, late.id, { eventTypes: ['a'], dev: true }, T0 + 160 * SECOND);
+      // [T0 + 1 s, T0 + 3 s]: events 1 (b, not in the filter), 2 and 3 (a), and the test event.
+      const result = await store.replayMissing(
+        project.id,
+        late.id,
+        request({ since: T0 + SECOND, until: T0 + 3 * SECOND }),
+      );
+      assert.deepEqual(result, { replayed: 2, nextSince: null });
+      const got = await deliveredTo(store, project.id, [...events.map((e) => e.id), test!.event.id]);
+      assert.deepEqual(
+        got.map((to) => to.includes(late.id)),
+        [false, false, true, true, false, false],
+      );
+    });
+
+    withStore(
+      'past the room it stops at the first event left; replaying from there goes on',
+      async (store) => {
+        const { project, late, events } = await missedHistory(store, ['a', 'a', 'a', 'a', 'a']);
+        const first = await store.replayMissing(project.id, late.id, request({ maxDeliveries: 2 }));
+        assert.deepEqual(first, { replayed: 2, nextSince: T0 + 2 * SECOND });
+        const rest = await store.replayMissing(project.id, late.id, request({ since: first!.nextSince! }));
+        assert.deepEqual(rest, { replayed: 3, nextSince: null });
+        await assertOnceEach(store, project.id, events, late.id);
+      },
+    );
+
+    withStore('in batches: every event of a range larger than a batch is looked at', async (store) => {
+      const { project, late } = await missedHistory(store, ['a', 'b', 'a', 'b', 'a', 'a', 'b']);
+      await store.updateEndpoint(project.id, late.id, { eventTypes: ['a'] }, T0 + 160 * SECOND);
+      const result = await inBatchesOf(2, () => store.replayMissing(project.id, late.id, request()));
+      assert.deepEqual(result, { replayed: 4, nextSince: null });
+    });
+
+    withStore('two replays at once give each event one delivery', async (store) => {
+      const { project, late, events } = await missedHistory(
+        store,
+        Array.from({ length: 30 }, () => 'a'),
+      );
+      const results = await inBatchesOf(3, () =>
+        Promise.all([
+          store.replayMissing(project.id, late.id, request()),
+          store.replayMissing(project.id, late.id, request()),
+        ]),
+      );
+      assert.equal(results[0]!.replayed + results[1]!.replayed, 30);
+      await assertOnceEach(store, project.id, events, late.id);
+    });
+
+    withStore('a disabled endpoint gets nothing; a deleted or unknown one is null', async (store) => {
+      const { project, late } = await missedHistory(store, ['a', 'a']);
+      await store.updateEndpoint(project.id, late.id, { active: false }, T0 + 160 * SECOND);
+      assert.deepEqual(await store.replayMissing(project.id, late.id, request()), {
+        replayed: 0,
+        nextSince: null,
+      });
+      await store.deleteEndpoint(project.id, late.id);
+      assert.equal(await store.replayMissing(project.id, late.id, request()), null);
+      assert.equal(await store.replayMissing(project.id, 'ep_unknown', request()), null);
+      const other = await store.createProject({ name: 'q' }, T0);
+      const { early } = await missedHistory(store, ['a']);
+      assert.equal(
+        await store.replayMissing(other.id, early.id, request()),
+        null,
+        "another project's endpoint",
+      );
+    });
+  });
+}
