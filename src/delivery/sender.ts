@@ -383,21 +383,35 @@ const LOCAL_RESOURCE_CODES = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM']);
  * (proxy-connector.ts). Its code (SendResult.local) and the message its attempt would record.
  */
 function localFailure(error: unknown): { code: string; message: string } | null {
+  // Out of descriptors first: opening the socket to the proxy can fail so too.
+  const resource = inCauses(error, (code) => LOCAL_RESOURCE_CODES.has(code));
+  if (resource) {
+    return {
+      code: resource.code,
+      message:
+        `this Herald process could not open a connection (${resource.code}: out of file descriptors or memory); not the receiver's failure: ${errorMessage(error)}`.slice(
+          0,
+          500,
+        ),
+    };
+  }
+  const proxy = inCauses(error, (code) => code === PROXY_UNAVAILABLE);
+  if (proxy)
+    return {
+      code: proxy.code,
+      message: `${errorMessage(proxy.error)}; not the receiver's failure`.slice(0, 500),
+    };
+  return null;
+}
+
+/** The first error of the cause chain (at most 5 deep) whose code `matches`. */
+function inCauses(
+  error: unknown,
+  matches: (code: string) => boolean,
+): { code: string; error: unknown } | null {
   for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && LOCAL_RESOURCE_CODES.has(code)) {
-      return {
-        code,
-        message:
-          `this Herald process could not open a connection (${code}: out of file descriptors or memory); not the receiver's failure: ${errorMessage(error)}`.slice(
-            0,
-            500,
-          ),
-      };
-    }
-    if (code === PROXY_UNAVAILABLE) {
-      return { code, message: `${errorMessage(e)}; not the receiver's failure`.slice(0, 500) };
-    }
+    if (typeof code === 'string' && matches(code)) return { code, error: e };
     e = (e as { cause?: unknown }).cause;
   }
   return null;
