@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { backlogRefusals } from './api/backlog-gate.ts';
 import type { ThreadHeap } from './delivery/dispatcher-types.ts';
+import { proxyFailureCount } from './delivery/proxy-connector.ts';
 import type { Backlog, Store } from './store/store.ts';
 import { STORE_FAILURE_REASONS, storeFailureCounts } from './store/store-unavailable.ts';
 
@@ -191,6 +192,17 @@ export function createMetrics(options: CreateMetricsOptions): Metrics {
       const counts = storeFailureCounts();
       this.reset();
       for (const reason of STORE_FAILURE_REASONS) this.inc({ reason }, counts.get(reason) ?? 0);
+    },
+  });
+
+  // Counted by the sender on whichever thread delivers (delivery/proxy-connector.ts); read at scrape time.
+  new Counter({
+    name: 'herald_proxy_failures_total',
+    help: 'Delivery attempts this process could not make because the egress proxy (HERALD_PROXY_URL) could not be reached, closed without answering, or refused Herald itself (407): each delivery was handed back without an attempt and tried again 1 s later. Always 0 without a proxy.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(proxyFailureCount());
     },
   });
 

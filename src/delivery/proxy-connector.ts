@@ -16,10 +16,16 @@ import { request } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { buildConnector } from 'undici';
 import type { DeliveryProxy } from '../config/config-types.ts';
+import { threadCounters } from '../thread-counters.ts';
 import type { ConnectLookup } from './guarded-lookup.ts';
 
 /** The code of ProxyUnavailableError (SendResult.local, store-error-log.ts). */
 export const PROXY_UNAVAILABLE = 'HERALD_ERR_PROXY';
+
+/** Attempts this process could not make for the proxy's failure (herald_proxy_failures_total). */
+const failures = threadCounters<'proxy'>('herald:proxy-failures', ['proxy']);
+export const countProxyFailure = (): void => failures.count('proxy');
+export const proxyFailureCount = (): number => failures.counts().get('proxy') ?? 0;
 
 /** The proxy failed, not the receiver: nothing was sent towards it. */
 export class ProxyUnavailableError extends Error {

@@ -15,7 +15,7 @@ import { type Cidr, isAddressAllowed, parseCidr, parseIpLiteral } from '../domai
 import { errorKindFromError } from '../domain/classify-outcome.ts';
 import { BlockedAddressError, guardedLookup, type LookupAll, systemLookup } from './guarded-lookup.ts';
 import { createOriginPools } from './origin-pools.ts';
-import { createProxyConnector, PROXY_UNAVAILABLE } from './proxy-connector.ts';
+import { countProxyFailure, createProxyConnector, PROXY_UNAVAILABLE } from './proxy-connector.ts';
 import type { SendFn, SendRequest, SendResult } from './send-types.ts';
 
 export { BlockedAddressError, type LookupAll } from './guarded-lookup.ts';
@@ -213,6 +213,7 @@ export function createSender(options: SenderOptions): Sender {
       };
       const failed = (error: unknown): void => {
         const local = localFailure(error);
+        if (local?.code === PROXY_UNAVAILABLE) countProxyFailure();
         finish(
           done(
             local

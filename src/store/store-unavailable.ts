@@ -7,8 +7,8 @@
  * deadlock. The same call made again shortly is expected to succeed, so the API answers 503 with
  * Retry-After instead of 500.
  */
-import { BroadcastChannel, isMainThread } from 'node:worker_threads';
 import { redactDatabaseUrl } from '../config/redact-database-url.ts';
+import { threadCounters } from '../thread-counters.ts';
 
 const SQLITE_BUSY = 5;
 const SQLITE_LOCKED = 6;
@@ -152,39 +152,17 @@ export const STORE_FAILURE_REASONS: readonly StoreFailureReason[] = [
   'file_gone',
 ];
 
-/**
- * The counts of this process: the main thread's own, plus those a worker thread (the dispatcher's)
- * posts on a broadcast channel as they happen, since /metrics is rendered on the main thread.
- * Process-wide, like the process metrics: two Herald instances in one process (tests) share them.
- */
-const failures = new Map<StoreFailureReason, number>(STORE_FAILURE_REASONS.map((r) => [r, 0]));
-const FAILURES_CHANNEL = 'herald:store-failures';
-let channel: BroadcastChannel | null = null;
-const openChannel = (): BroadcastChannel => {
-  if (!channel) {
-    channel = new BroadcastChannel(FAILURES_CHANNEL);
-    if (isMainThread) {
-      channel.onmessage = (message) => {
-        const reason = (message as { data?: unknown }).data as StoreFailureReason;
-        const n = failures.get(reason);
-        if (n !== undefined) failures.set(reason, n + 1);
-      };
-    }
-    channel.unref(); // never keeps a process or thread alive
-  }
-  return channel;
-};
-if (isMainThread) openChannel();
+/** The counts of this process, the dispatcher thread's included (thread-counters.ts). */
+const failures = threadCounters<StoreFailureReason>('herald:store-failures', STORE_FAILURE_REASONS);
 
 /** One store call failed for `reason` (the API's 503s, the dispatcher's failed calls). */
 export function countStoreFailure(reason: StoreFailureReason): void {
-  failures.set(reason, (failures.get(reason) ?? 0) + 1);
-  if (!isMainThread) openChannel().postMessage(reason);
+  failures.count(reason);
 }
 
 /** The store failures of this process so far, by reason (every reason, 0 when none). */
 export function storeFailureCounts(): ReadonlyMap<StoreFailureReason, number> {
-  return failures;
+  return failures.counts();
 }
 
 /** Run once by the next write this thread commits (writesSucceeded). */

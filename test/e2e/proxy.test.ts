@@ -84,6 +84,10 @@ test('deliveries go through the proxy; while it refuses Herald they wait unblame
   assert.equal(held.body.status, 'active', 'the endpoint is not blamed for the proxy');
   assert.equal(held.body.consecutiveFailures, 0);
 
+  const metrics = await (await fetch(`${herald.url}/metrics`)).text();
+  const failures = Number(/^herald_proxy_failures_total (\d+)$/m.exec(metrics)?.[1]);
+  assert.ok(failures >= 3, `herald_proxy_failures_total ${failures}: counted on the dispatcher's thread`);
+
   refusing = false;
   await receiver.waitFor(4, 10_000);
   assert.deepEqual(receiver.requests.map((r) => JSON.parse(r.body).data.n).sort(), [1, 2, 3, 4]);
