@@ -200,7 +200,10 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
       const { delivery, maxSockets } = fitToOpenFileLimit(config, logger);
       if (delivery.proxy) {
         logger.info(
-          { proxy: delivery.proxy.url },
+          {
+            proxy: delivery.proxy.url,
+            bypass: [...delivery.proxy.bypass.names, ...delivery.proxy.bypass.networks],
+          },
           `delivery: every connection to a receiver is tunnelled through the proxy ${delivery.proxy.url} (CONNECT)`,
         );
       }

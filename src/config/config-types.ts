@@ -1,4 +1,6 @@
 /** The validated, frozen configuration every part of Herald receives (read once in src/config/). */
+import type { ProxyBypass } from '../domain/proxy-bypass.ts';
+
 export interface DeliveryConfig {
   /** Per-attempt timeout when an endpoint sets none (connect + response). */
   defaultTimeoutMs: number;
@@ -44,6 +46,8 @@ export interface DeliveryProxy {
   port: number;
   /** `Basic …` from the URL's user and password; null when it has none. */
   authorization: string | null;
+  /** Receivers reached directly (HERALD_PROXY_BYPASS); none by default. */
+  bypass: ProxyBypass;
 }
 
 export interface Config {

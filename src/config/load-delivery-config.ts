@@ -5,6 +5,7 @@
 import { ConfigError } from './config-error.ts';
 import { type Config, DEFAULT_DELIVERY, type DeliveryConfig } from './config-types.ts';
 import { parseAllowNetworks } from './parse-allow-networks.ts';
+import { parseProxyBypass } from './parse-proxy-bypass.ts';
 import { parseProxyUrl } from './parse-proxy-url.ts';
 import { parseBoolean, parseInteger, parseList, parseNumber, type RawSetting } from './parse-setting.ts';
 import { parseTlsCaFile } from './parse-tls-ca-file.ts';
@@ -53,6 +54,13 @@ export function loadDeliveryConfig(
   const tlsCaSetting = envSetting('HERALD_TLS_CA_FILE');
   const threadSetting = envSetting('HERALD_DELIVERY_THREAD');
   const proxySetting = envSetting('HERALD_PROXY_URL');
+  const bypassSetting = envSetting('HERALD_PROXY_BYPASS');
+  if (bypassSetting && !proxySetting) {
+    throw new ConfigError(
+      bypassSetting.source,
+      'only means something with HERALD_PROXY_URL, which is not set',
+    );
+  }
 
   return {
     defaultTimeoutMs,
@@ -75,7 +83,12 @@ export function loadDeliveryConfig(
     // runs on the main thread unless told otherwise, which saves an isolate (its heap and its
     // copy of the code): a worker draining 250,000 pending peaked at 203-213 MiB against 231-241.
     thread: threadSetting ? parseBoolean(threadSetting) : d.thread && role !== 'worker',
-    proxy: proxySetting ? parseProxyUrl(proxySetting) : d.proxy,
+    proxy: proxySetting
+      ? {
+          ...parseProxyUrl(proxySetting),
+          ...(bypassSetting ? { bypass: parseProxyBypass(bypassSetting) } : {}),
+        }
+      : d.proxy,
   };
 }
 

@@ -33,5 +33,5 @@ export function parseProxyUrl(setting: RawSetting): DeliveryProxy {
       : null;
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = url.port === '' ? 80 : Number(url.port);
-  return { url: `http://${url.host}`, host, port, authorization };
+  return { url: `http://${url.host}`, host, port, authorization, bypass: { names: [], networks: [] } };
 }

@@ -150,6 +150,29 @@ describe('through a proxy', () => {
     assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
   });
 
+  test('HERALD_PROXY_BYPASS: the receivers it names go direct, the others through the proxy', async () => {
+    const proxy = await proxyServer();
+    const byName = { ...viaProxy(proxy.url), bypass: { names: ['localhost'], networks: [] } };
+    const direct = await sender(byName).send(post(`http://localhost:${receiver.port}/hook`));
+    assert.equal(direct.response?.status, 200, direct.error?.message);
+    const tunnelled = await sender(byName).send(post(`http://127.0.0.1:${receiver.port}/hook`));
+    assert.equal(tunnelled.response?.status, 200, tunnelled.error?.message);
+    assert.deepEqual(
+      proxy.connects.map((c) => c.authority),
+      [`127.0.0.1:${receiver.port}`],
+      'only the address the list does not name went through the proxy',
+    );
+    const byNetwork = { ...viaProxy(proxy.url), bypass: { names: [], networks: ['127.0.0.0/8'] } };
+    const direct2 = await sender(byNetwork).send(post(`http://127.0.0.1:${receiver.port}/hook`));
+    assert.equal(direct2.response?.status, 200, direct2.error?.message);
+    assert.equal(proxy.connects.length, 1);
+    // Direct, the guard still judges: a bypassed receiver outside the allowed networks is refused.
+    const guarded = await sender(byName, { allowNetworks: [] }).send(
+      post(`http://localhost:${receiver.port}/hook`),
+    );
+    assert.equal(guarded.error?.kind, 'blocked', guarded.error?.message);
+  });
+
   test('the SSRF guard still decides: a name or address outside the allowed networks never reaches the proxy', async () => {
     const proxy = await proxyServer();
     const s = sender(viaProxy(proxy.url), { allowNetworks: [] });

@@ -270,6 +270,24 @@ describe('loadConfig validation names the setting', () => {
     ],
     ['proxy not a URL', { HERALD_PROXY_URL: 'proxy internal' }, 'HERALD_PROXY_URL', /expected a URL/],
     [
+      'proxy bypass without a proxy',
+      { HERALD_PROXY_BYPASS: '10.0.0.0/8' },
+      'HERALD_PROXY_BYPASS',
+      /HERALD_PROXY_URL/,
+    ],
+    [
+      'proxy bypass of everything',
+      { HERALD_PROXY_URL: 'http://proxy.internal:3128', HERALD_PROXY_BYPASS: 'hooks.internal,*' },
+      'HERALD_PROXY_BYPASS',
+      /"\*" would bypass the proxy for every receiver/,
+    ],
+    [
+      'proxy bypass item neither name nor network',
+      { HERALD_PROXY_URL: 'http://proxy.internal:3128', HERALD_PROXY_BYPASS: '10.0.0.0/8,http://x' },
+      'HERALD_PROXY_BYPASS',
+      /item 2, "http:\/\/x", is neither a host name/,
+    ],
+    [
       'endpoint cap above the process cap',
       { HERALD_DELIVERY_CONCURRENCY: '8', HERALD_ENDPOINT_CONCURRENCY: '9' },
       'HERALD_ENDPOINT_CONCURRENCY',
@@ -333,7 +351,7 @@ describe('loadConfig values', () => {
     assert.equal(config.delivery.leaseMs, 240_000, 'twice the longest timeout');
   });
 
-  test('HERALD_PROXY_URL: its credentials become Proxy-Authorization, never part of the URL logs show', () => {
+  test('HERALD_PROXY_URL: its credentials become Proxy-Authorization, never part of the URL logs show; HERALD_PROXY_BYPASS', () => {
     assert.equal(loadConfig({ env: envWith() }).delivery.proxy, null, 'direct by default');
     const { proxy } = loadConfig({
       env: envWith({ HERALD_PROXY_URL: 'http://herald:p%40ss@proxy.internal:3128' }),
@@ -343,9 +361,23 @@ describe('loadConfig values', () => {
       host: 'proxy.internal',
       port: 3128,
       authorization: `Basic ${Buffer.from('herald:p@ss').toString('base64')}`,
+      bypass: { names: [], networks: [] },
     });
     const bare = loadConfig({ env: envWith({ HERALD_PROXY_URL: 'http://[fd00::1]' }) }).delivery.proxy;
-    assert.deepEqual(bare, { url: 'http://[fd00::1]', host: 'fd00::1', port: 80, authorization: null });
+    assert.deepEqual(bare, {
+      url: 'http://[fd00::1]',
+      host: 'fd00::1',
+      port: 80,
+      authorization: null,
+      bypass: { names: [], networks: [] },
+    });
+    const split = loadConfig({
+      env: envWith({
+        HERALD_PROXY_URL: 'http://proxy.internal:3128',
+        HERALD_PROXY_BYPASS: '.corp.internal, 10.0.0.0/8,10.9.9.9',
+      }),
+    }).delivery.proxy;
+    assert.deepEqual(split?.bypass, { names: ['corp.internal'], networks: ['10.0.0.0/8', '10.9.9.9/32'] });
     assert.throws(
       () => loadConfig({ env: envWith({ HERALD_PROXY_URL: 'https://herald:hunter2@proxy.internal' }) }),
       (error: Error) => !error.message.includes('hunter2'),

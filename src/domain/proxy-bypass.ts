@@ -1,0 +1,46 @@
+/**
+ * Which receivers are reached directly although deliveries go through an egress proxy
+ * (HERALD_PROXY_BYPASS): decided on the URL's host before anything is dialled, as NO_PROXY is in
+ * curl and most HTTP tooling. Pure.
+ */
+import { type Cidr, cidrContains, parseCidr, parseIpLiteral } from './address-classifier.ts';
+
+/** The bypass list, parsed: host names (each with its subdomains) and networks. */
+export interface ProxyBypass {
+  /** Lower-case names without a leading `.` or `*.` and without a trailing dot. */
+  names: readonly string[];
+  /** CIDRs as HERALD_ALLOW_NETWORKS takes them (a bare address is one host). */
+  networks: readonly string[];
+}
+
+/** Reads one item of the list: a network when it parses as one, else a host name; null when neither. */
+export function bypassItem(item: string): { name: string } | { network: string } | null {
+  const text = item.trim().toLowerCase();
+  if (/^[\d.]+(\/\d+)?$/.test(text) || text.includes(':')) {
+    try {
+      const cidr = parseCidr(text);
+      return { network: text.includes('/') ? text : `${text}/${cidr.bytes.length * 8}` };
+    } catch {
+      return null;
+    }
+  }
+  const name = text.replace(/^\*?\./, '').replace(/\.$/, '');
+  return /^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/.test(name)
+    ? { name }
+    : null;
+}
+
+/**
+ * Whether a delivery to a host (as the URL has it: brackets around IPv6) goes direct: an IP address
+ * in one of the networks, or a name equal to one of the names or under it.
+ */
+export function proxyBypass(bypass: ProxyBypass): (hostname: string) => boolean {
+  const cidrs: Cidr[] = bypass.networks.map(parseCidr);
+  return (hostname) => {
+    const bare = hostname.replace(/^\[|\]$/g, '');
+    const literal = parseIpLiteral(bare);
+    if (literal) return cidrs.some((c) => cidrContains(c, literal));
+    const name = bare.toLowerCase().replace(/\.$/, '');
+    return bypass.names.some((n) => name === n || name.endsWith(`.${n}`));
+  };
+}
