@@ -13,6 +13,8 @@ import { eventually } from './scripted-receiver.ts';
 
 const TOKEN = 'e2e-cluster-token-0123456789abcdef';
 const BATCH = 100;
+/** w2's lease; step 4 gives the rest 10 s less than it to arrive (60 s and 50 s with the default). */
+const W2_LEASE_MS = 30_000;
 
 const cluster = usePostgresProcesses(TOKEN);
 const start = cluster.start;
@@ -61,8 +63,17 @@ test('one API and two workers on PostgreSQL: exactly once, then a worker SIGKILL
   const { pg, receiver } = cluster;
   const url = await pg.createDatabase();
   const apiProcess = await start(url, 'api');
-  const w1 = await start(url, 'worker');
-  const w2 = await start(url, 'worker');
+  // What w1 had claimed when it is SIGKILLed, and w2's sends whose records it could not write
+  // around the PostgreSQL restart, come back when their lease ends: 60 s by default, most of this
+  // test's time when there were any. Shorter
+  // leases, with attempts cut at the default 5 s: a claim waits at most half its lease and then 5 s,
+  // so it is never sent after its lease. Step 4 waits less than w2's lease by the same margin as
+  // with the default, so a hand-back on SIGTERM is still told from a lease running out.
+  const w1 = await start(url, 'worker', { HERALD_DELIVERY_MAX_TIMEOUT_MS: '5000', HERALD_LEASE_MS: '15000' });
+  const w2 = await start(url, 'worker', {
+    HERALD_DELIVERY_MAX_TIMEOUT_MS: '5000',
+    HERALD_LEASE_MS: String(W2_LEASE_MS),
+  });
 
   const project = await call<{ id: string }>(apiProcess.url, TOKEN, 'POST', '/api/v1/projects', {
     name: 'cluster',
@@ -123,7 +134,7 @@ test('one API and two workers on PostgreSQL: exactly once, then a worker SIGKILL
   );
   // 4. The last worker (its dispatcher on the main thread) stops on SIGTERM mid-stream: it exits 0,
   // having recorded what it sent and released what it had not started, so a new worker sends the
-  // rest at once (not after the 60 s lease) and nothing arrives twice.
+  // rest at once (not after its lease) and nothing arrives twice.
   const hitsBeforeStop = receiver.hits.length;
   let stopped = false;
   let exit: Awaited<ReturnType<typeof w2.kill>> | null = null;
@@ -139,7 +150,7 @@ test('one API and two workers on PostgreSQL: exactly once, then a worker SIGKILL
   await start(url, 'worker');
   await eventually(
     async () => arrivals(fourth).missing === 0,
-    50_000,
+    W2_LEASE_MS - 10_000,
     'the rest after a SIGTERM, within the lease',
   );
   await new Promise((r) => setTimeout(r, 500));

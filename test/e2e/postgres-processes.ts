@@ -12,8 +12,8 @@ export interface PostgresProcesses {
   /** The PostgreSQL server (available once `before` ran). */
   readonly pg: LocalPostgres;
   readonly receiver: ScriptedReceiver;
-  /** Starts `herald serve --role <role>` on `databaseUrl`; stopped after the file's tests. */
-  start(databaseUrl: string, role: 'api' | 'worker'): Promise<HeraldProcess>;
+  /** Starts `herald serve --role <role>` on `databaseUrl` (with `env` on top); stopped after the file's tests. */
+  start(databaseUrl: string, role: 'api' | 'worker', env?: Record<string, string>): Promise<HeraldProcess>;
 }
 
 export function usePostgresProcesses(token: string, env: Record<string, string> = {}): PostgresProcesses {
@@ -38,13 +38,14 @@ export function usePostgresProcesses(token: string, env: Record<string, string> 
       if (!receiver) throw new Error('the receiver is not started yet (use it inside a test)');
       return receiver;
     },
-    async start(databaseUrl, role) {
+    async start(databaseUrl, role, processEnv = {}) {
       const p = await startHerald({
         env: {
           HERALD_ADMIN_TOKEN: token,
           HERALD_ALLOW_NETWORKS: '127.0.0.0/8',
           HERALD_DATABASE_URL: databaseUrl,
           ...env,
+          ...processEnv,
         },
         args: ['--role', role],
         readyTimeoutMs: 30_000,
