@@ -30,7 +30,7 @@ export const SOAK_USAGE = `usage: npm run soak -- [flags]
   --audit=N             events whose deliveries and attempts are compared one by one (default 300)
   --out=FILE            results JSON (default bench/results/soak-<timestamp>.json)
   --smoke               seconds, not minutes: 9 s at 150 events/s, retry delays a tenth as long,
-                        30 events audited (test/bench/soak-smoke.test.ts); other flags still apply`;
+                        30 events audited (test/soak/smoke.test.ts); other flags still apply`;
 
 /** The options of `argv`; a flag unknown or out of range prints what is wrong and the usage, and exits 2. */
 export function parseSoakOptions(argv: string[]): SoakOptions {

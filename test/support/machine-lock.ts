@@ -1,10 +1,12 @@
 /**
  * One at a time across test files: for the tests that load the whole machine. `node --test` runs
- * two files at once, and the two smoke runs under test/bench/ each start a dozen processes; the
- * soak's checks depend on timing (an endpoint with a 1 s timeout), and with the benchmark's smoke
- * starting beside it a stalled delivery thread once made that endpoint fail ten times in a row and
- * disabled it (CI, 2026-12-05). The lock is a directory under the temp dir holding the holder's
- * pid; a holder that died without releasing it (its pid gone) is taken over.
+ * two files at once, and the two smoke runs (test/bench/smoke.test.ts, test/soak/smoke.test.ts)
+ * each start a dozen processes; the soak's checks depend on timing (an endpoint with a 1 s
+ * timeout), and with the benchmark's smoke starting beside it a stalled delivery thread once made
+ * that endpoint fail ten times in a row and disabled it (CI, 2026-12-05). The lock is a directory
+ * under the temp dir holding the holder's pid; a holder that died without releasing it (its pid
+ * gone) is taken over. The two files sit in folders far apart in the order `node --test` starts
+ * files (by path), so in a whole run one does not wait out the other's ~40 s holding a lane.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
