@@ -56,10 +56,16 @@ test('SIGTERM to the npx process of `npx herald serve` shuts Herald down gracefu
     assert.match(output, /herald ready on/);
 
     npx.kill('SIGTERM');
+    // The timer is cleared once the race is decided: left running, it held the test file's process
+    // open for its whole 15 s after the test had passed.
+    let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
       closed.then(() => 'exited'),
-      new Promise((r) => setTimeout(() => r('still running'), 15_000)),
+      new Promise((r) => {
+        timer = setTimeout(() => r('still running'), 15_000);
+      }),
     ]);
+    clearTimeout(timer);
     assert.equal(outcome, 'exited', `Herald outlived npx:\n${output}`);
     assert.match(output, /"msg":"shutting down"/);
     assert.match(output, /"msg":"stopped"/);
