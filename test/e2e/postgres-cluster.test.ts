@@ -65,10 +65,10 @@ test('one API and two workers on PostgreSQL: exactly once, then a worker SIGKILL
   const apiProcess = await start(url, 'api');
   // What w1 had claimed when it is SIGKILLed, and w2's sends whose records it could not write
   // around the PostgreSQL restart, come back when their lease ends: 60 s by default, most of this
-  // test's time when there were any. Shorter
-  // leases, with attempts cut at the default 5 s: a claim waits at most half its lease and then 5 s,
-  // so it is never sent after its lease. Step 4 waits less than w2's lease by the same margin as
-  // with the default, so a hand-back on SIGTERM is still told from a lease running out.
+  // test's time when there were any. Shorter leases, with attempts cut at the default 5 s: a claim
+  // waits at most half its lease and then 5 s, so it is never sent after its lease. Step 4 waits
+  // less than w2's lease by the same margin as with the default, so a hand-back on SIGTERM is
+  // still told from a lease running out.
   const w1 = await start(url, 'worker', { HERALD_DELIVERY_MAX_TIMEOUT_MS: '5000', HERALD_LEASE_MS: '15000' });
   const w2 = await start(url, 'worker', {
     HERALD_DELIVERY_MAX_TIMEOUT_MS: '5000',
