@@ -7,7 +7,8 @@
  * and has no delivery for (index deliveries_event), a pending delivery each.
  */
 import type pg from 'pg';
-import { newDelivery, replays } from '../../domain/fan-out.ts';
+import { replays } from '../../domain/fan-out.ts';
+import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { ReplayBatch, ReplayCursor } from '../replay-batch.ts';
 import { endpointPostgres } from './endpoint-reads.ts';
 import { lockEndpointPostgres } from './endpoint-writes.ts';
@@ -59,7 +60,7 @@ export async function replayMissingPostgres(
     replayed.push(e.id);
   }
   if (replayed.length) {
-    const ids = replayed.map(() => newDelivery(projectId, '', endpointId, endpoint.url, now).id);
+    const ids = replayed.map(() => newId(ID_PREFIX.delivery, now));
     await c.query(
       `INSERT INTO deliveries (project_id, id, event_id, endpoint_id, url, status, attempts, next_attempt_at,
          created_at, updated_at)

@@ -4,7 +4,8 @@
  * would receive now and has no delivery for (index deliveries_event), a pending delivery each.
  */
 import type { DatabaseSync } from 'node:sqlite';
-import { newDelivery, replays } from '../../domain/fan-out.ts';
+import { replays } from '../../domain/fan-out.ts';
+import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { ReplayBatch, ReplayCursor } from '../replay-batch.ts';
 import { all, run } from './db-helpers.ts';
 import { endpointSqlite } from './endpoint-reads.ts';
@@ -56,8 +57,8 @@ export function replayMissingSqlite(
       leftAt = Number(e.created_at);
       break;
     }
-    const d = newDelivery(projectId, eventId, endpointId, endpoint.url, now);
-    run(db, INSERT_DELIVERY, d.id, projectId, eventId, endpointId, endpoint.url, now, now, now);
+    const id = newId(ID_PREFIX.delivery, now);
+    run(db, INSERT_DELIVERY, id, projectId, eventId, endpointId, endpoint.url, now, now, now);
     replayed.push(eventId);
   }
   if (replayed.length) run(db, COUNT_ONE_MORE, projectId, JSON.stringify(replayed));
