@@ -16,6 +16,7 @@ import { request } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { buildConnector } from 'undici';
 import type { DeliveryProxy } from '../config/config-types.ts';
+import { proxyBypass } from '../domain/proxy-bypass.ts';
 import { threadCounters } from '../thread-counters.ts';
 import type { ConnectLookup } from './guarded-lookup.ts';
 
@@ -77,9 +78,11 @@ function resolveGuarded(lookup: ConnectLookup, hostname: string): Promise<string
 }
 
 /**
- * A connector for undici's Pools that tunnels through `proxy`. Like undici's own connector it hands
- * back the socket at once (the socket to the proxy), so the origin pools can count it and cut a dial
- * nobody waits for; the callback gets the socket requests go over (that one, or TLS inside it).
+ * A connector for undici's Pools that tunnels through `proxy`, except for the receivers its bypass
+ * list names (HERALD_PROXY_BYPASS), which get `direct`: decided on the URL's host, before anything
+ * is dialled. Like undici's own connector it hands back the socket at once (the socket to the
+ * proxy), so the origin pools can count it and cut a dial nobody waits for; the callback gets the
+ * socket requests go over (that one, or TLS inside it).
  */
 export function createProxyConnector(options: {
   proxy: DeliveryProxy;
@@ -87,7 +90,24 @@ export function createProxyConnector(options: {
   lookup: ConnectLookup;
   /** undici's connector with the receivers' TLS settings, for TLS inside the tunnel. */
   tls: buildConnector.connector;
+  /** The connector without a proxy, for the receivers the bypass list names. */
+  direct: buildConnector.connector;
   /** Bounds the dial and the CONNECT when nobody cuts them sooner. */
+  timeoutMs: number;
+}): buildConnector.connector {
+  const { proxy, direct } = options;
+  const tunnel = tunnelConnector(options);
+  const { names, networks } = proxy.bypass;
+  if (names.length === 0 && networks.length === 0) return tunnel;
+  const bypasses = proxyBypass(proxy.bypass);
+  return (opts, callback) => (bypasses(opts.hostname) ? direct : tunnel)(opts, callback);
+}
+
+/** Every connection through the proxy: see createProxyConnector. */
+function tunnelConnector(options: {
+  proxy: DeliveryProxy;
+  lookup: ConnectLookup;
+  tls: buildConnector.connector;
   timeoutMs: number;
 }): buildConnector.connector {
   const { proxy } = options;

@@ -13,7 +13,6 @@ import { buildConnector, type Dispatcher } from 'undici';
 import type { DeliveryProxy } from '../config/config-types.ts';
 import { type Cidr, isAddressAllowed, parseCidr, parseIpLiteral } from '../domain/address-classifier.ts';
 import { errorKindFromError } from '../domain/classify-outcome.ts';
-import { proxyBypass } from '../domain/proxy-bypass.ts';
 import { BlockedAddressError, guardedLookup, type LookupAll, systemLookup } from './guarded-lookup.ts';
 import { createOriginPools } from './origin-pools.ts';
 import { countProxyFailure, createProxyConnector, PROXY_UNAVAILABLE } from './proxy-connector.ts';
@@ -96,27 +95,6 @@ function trustedCas(ca: string): string[] {
   return [...defaults, ca];
 }
 
-/**
- * The connector through `proxy` (proxy-connector.ts), except for the receivers its bypass list
- * names, which get `direct`: decided on the URL's host, before anything is dialled.
- */
-function throughProxy(
-  proxy: DeliveryProxy,
-  direct: buildConnector.connector,
-  lookup: ReturnType<typeof guardedLookup>,
-  tlsOptions: { ca?: string[] },
-): buildConnector.connector {
-  const tunnel = createProxyConnector({
-    proxy,
-    lookup,
-    tls: buildConnector({ timeout: CONNECT_TIMEOUT_MS, ...tlsOptions } as buildConnector.BuildOptions),
-    timeoutMs: CONNECT_TIMEOUT_MS,
-  });
-  if (proxy.bypass.names.length === 0 && proxy.bypass.networks.length === 0) return tunnel;
-  const bypasses = proxyBypass(proxy.bypass);
-  return (opts, callback) => (bypasses(opts.hostname) ? direct : tunnel)(opts, callback);
-}
-
 /** Creates a sender; call `close()` when done so keep-alive sockets do not hold the process open. */
 export function createSender(options: SenderOptions): Sender {
   const allow: Cidr[] = options.allowNetworks.map(parseCidr);
@@ -128,7 +106,15 @@ export function createSender(options: SenderOptions): Sender {
     // forwarded to net/tls.connect: every name is resolved through the guard, at connect time
     lookup,
   } as buildConnector.BuildOptions);
-  const connect = options.proxy ? throughProxy(options.proxy, direct, lookup, tlsOptions) : direct;
+  const connect = options.proxy
+    ? createProxyConnector({
+        proxy: options.proxy,
+        lookup,
+        tls: buildConnector({ timeout: CONNECT_TIMEOUT_MS, ...tlsOptions } as buildConnector.BuildOptions),
+        direct,
+        timeoutMs: CONNECT_TIMEOUT_MS,
+      })
+    : direct;
   const pools = createOriginPools({
     connect,
     connectionsPerOrigin: options.connectionsPerOrigin ?? 64,
