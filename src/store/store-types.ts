@@ -118,6 +118,20 @@ export interface EventDeliveryQuery extends PageQuery {
   status?: DeliveryStatus;
 }
 
+/**
+ * A page of one endpoint's waiting deliveries (Store.listEndpointDeliveries): those in `status`, in
+ * due order (next_attempt_at, then id), after the cursor (due-cursor.ts).
+ */
+export interface EndpointDeliveryQuery extends PageQuery {
+  status: 'pending' | 'parked';
+}
+
+/** An endpoint's waiting deliveries counted (Store.countEndpointBacklog), each count capped at `atMost`. */
+export interface EndpointBacklogCounts {
+  pending: number;
+  parked: number;
+}
+
 export interface AttemptQuery extends PageQuery {
   endpointId?: string;
   eventId?: string;

@@ -32,6 +32,8 @@ import type {
   ClaimedDelivery,
   ClaimOptions,
   DispatchEndpoint,
+  EndpointBacklogCounts,
+  EndpointDeliveryQuery,
   EndpointPatch,
   EventDeliveryQuery,
   EventQuery,
@@ -202,6 +204,19 @@ export interface Store {
     eventId: string,
     query: EventDeliveryQuery,
   ): Promise<Page<Delivery> | null>;
+  /**
+   * A page of what waits for one endpoint: its deliveries in `query.status` (pending, leased ones
+   * included, or parked) in due order (next_attempt_at, then id), after `cursor`. Read live: a
+   * delivery whose due time moves between two pages moves in the order. Empty for an endpoint the
+   * project does not hold (the caller looks it up first).
+   */
+  listEndpointDeliveries(
+    projectId: string,
+    endpointId: string,
+    query: EndpointDeliveryQuery,
+  ): Promise<Page<Delivery>>;
+  /** The endpoint's pending and parked deliveries, each counted up to `atMost` index entries. */
+  countEndpointBacklog(projectId: string, endpointId: string, atMost: number): Promise<EndpointBacklogCounts>;
   getDelivery(projectId: string, deliveryId: string): Promise<Delivery | null>;
   /**
    * Makes one delivery (in any state) pending and due at `now`; `'in-flight'` (nothing changed)

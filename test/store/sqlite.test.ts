@@ -18,6 +18,7 @@ import {
   ENDPOINT_PROBE_SQL,
   type ProbeCursor,
 } from '../../src/store/sqlite/claims.ts';
+import { BACKLOG_COUNT_SQL, endpointDeliveryPageQuery } from '../../src/store/sqlite/endpoint-deliveries.ts';
 import { eventDeliveryPageQuery } from '../../src/store/sqlite/event-deliveries.ts';
 import { GroupCommit } from '../../src/store/sqlite/group-commit.ts';
 import {
@@ -389,6 +390,45 @@ describe('sqlite specifics', () => {
       assert.ok(!plan.some((d) => d.startsWith('SCAN')), plan.join('; '));
       assert.ok(!plan.some((d) => d.includes('TEMP B-TREE')), `sorts: ${plan.join('; ')}`);
     }
+    db.close();
+  });
+
+  test("a page of an endpoint's waiting deliveries walks deliveries_endpoint from the cursor's due time; its counts stop at atMost", () => {
+    const db = new DatabaseSync(':memory:');
+    migrateSqlite(db);
+    // Two endpoints of 12,500 pending deliveries, due in groups of 10 (a batch's share a due time).
+    db.exec('PRAGMA foreign_keys = OFF');
+    db.exec(`WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < 25000)
+      INSERT INTO deliveries (id, project_id, event_id, endpoint_id, url, status, attempts, next_attempt_at, created_at, updated_at)
+      SELECT 'dlv_' || printf('%026d', i), 'p', 'evt_' || i, 'ep' || (i % 2), 'http://127.0.0.1:9/x', 'pending', 0, i / 20, 0, 0 FROM g`);
+    db.exec('ANALYZE');
+    const cursor = Buffer.from(`dlv_${'6000'.padStart(26, '0')}@300`, 'utf8').toString('base64url');
+    for (const q of [{}, { cursor }]) {
+      const { sql, params } = endpointDeliveryPageQuery('p', 'ep0', { limit: 100, status: 'pending', ...q });
+      const plan = planOf(sql, params, db);
+      const search = q.cursor
+        ? '(project_id=? AND endpoint_id=? AND status=? AND next_attempt_at>?)'
+        : '(project_id=? AND endpoint_id=? AND status=?)';
+      assert.ok(
+        plan.some((d) => d.includes(`SEARCH deliveries USING INDEX deliveries_endpoint ${search}`)),
+        `${JSON.stringify(q)}: ${plan.join('; ')}`,
+      );
+      assert.ok(!plan.some((d) => d.startsWith('SCAN')), plan.join('; '));
+      // Ties of a due time are sorted among themselves, not the whole range.
+      assert.ok(!plan.some((d) => d === 'USE TEMP B-TREE FOR ORDER BY'), `sorts: ${plan.join('; ')}`);
+      const rows = db.prepare(sql).all(...params) as { id: string }[];
+      assert.equal(rows.length, 101);
+      if (q.cursor) assert.equal(rows[0]!.id, `dlv_${'6002'.padStart(26, '0')}`, 'the tie after the cursor');
+    }
+    const countPlan = planOf(BACKLOG_COUNT_SQL, ['p', 'ep0', 'pending', 10_000], db);
+    assert.ok(
+      countPlan.some((d) => d.includes('USING COVERING INDEX deliveries_endpoint')),
+      countPlan.join('; '),
+    );
+    assert.equal(
+      (db.prepare(BACKLOG_COUNT_SQL).get('p', 'ep0', 'pending', 10_000) as { n: number }).n,
+      10_000,
+    );
     db.close();
   });
 

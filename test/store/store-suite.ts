@@ -21,6 +21,7 @@ import {
   StoreTooManyDeliveriesError,
 } from '../../src/store/store.ts';
 import { defineDispatchViewSuite } from './dispatch-view-suite.ts';
+import { defineEndpointDeliveriesSuite } from './endpoint-deliveries-suite.ts';
 import {
   allPages,
   attemptRecord,
@@ -3266,4 +3267,5 @@ export function defineStoreSuite(
   definePageBudgetSuite(name, open); // listings under a byte budget per page
   definePendingCountSuite(name, open); // countPendingDeliveries, for the backlog limit
   defineReplaySuite(name, open); // replayMissing
+  defineEndpointDeliveriesSuite(name, open); // listEndpointDeliveries, countEndpointBacklog
 }

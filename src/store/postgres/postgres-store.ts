@@ -20,6 +20,7 @@ import type {
   Backlog,
   ClaimedDelivery,
   ClaimOptions,
+  EndpointDeliveryQuery,
   EndpointPatch,
   EventDeliveryQuery,
   EventQuery,
@@ -59,6 +60,7 @@ import {
   releaseClaimsPostgres,
   retryDeliveryPostgres,
 } from './due-deliveries.ts';
+import { countEndpointBacklogPostgres, listEndpointDeliveriesPostgres } from './endpoint-deliveries.ts';
 import { enableEndpointPostgres } from './endpoint-parking.ts';
 import { endpointPostgres } from './endpoint-reads.ts';
 import { resealSecretsPostgres, rotateSecretPostgres, validSecretsPostgres } from './endpoint-secrets.ts';
@@ -369,6 +371,12 @@ export class PostgresStore implements Store {
   }
   async listEventDeliveries(projectId: string, eventId: string, q: EventDeliveryQuery) {
     return listEventDeliveriesPostgres(this.#pool, projectId, eventId, q); // event-deliveries.ts
+  }
+  async listEndpointDeliveries(projectId: string, endpointId: string, q: EndpointDeliveryQuery) {
+    return listEndpointDeliveriesPostgres(this.#pool, projectId, endpointId, q); // endpoint-deliveries.ts
+  }
+  async countEndpointBacklog(projectId: string, endpointId: string, atMost: number) {
+    return countEndpointBacklogPostgres(this.#pool, projectId, endpointId, atMost); // endpoint-deliveries.ts
   }
   async getDelivery(projectId: string, deliveryId: string) {
     const row = await this.#one('SELECT * FROM deliveries WHERE project_id = $1 AND id = $2', [

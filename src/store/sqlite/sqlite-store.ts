@@ -21,6 +21,7 @@ import type {
   Backlog,
   ClaimedDelivery,
   ClaimOptions,
+  EndpointDeliveryQuery,
   EndpointPatch,
   EventDeliveryQuery,
   EventQuery,
@@ -67,6 +68,7 @@ import {
   releaseDeliveriesSqlite,
   retryDeliverySqlite,
 } from './due-deliveries.ts';
+import { countEndpointBacklogSqlite, listEndpointDeliveriesSqlite } from './endpoint-deliveries.ts';
 import { dispatchEndpointSqlite, endpointSqlite } from './endpoint-reads.ts';
 import { resealSecretsSqlite, rotateSecretSqlite, validSecretsSqlite } from './endpoint-secrets.ts';
 import {
@@ -362,6 +364,12 @@ export class SqliteStore implements Store {
   }
   async listEventDeliveries(projectId: string, eventId: string, q: EventDeliveryQuery) {
     return listEventDeliveriesSqlite(this.#db, projectId, eventId, q); // event-deliveries.ts
+  }
+  async listEndpointDeliveries(projectId: string, endpointId: string, q: EndpointDeliveryQuery) {
+    return listEndpointDeliveriesSqlite(this.#db, projectId, endpointId, q); // endpoint-deliveries.ts
+  }
+  async countEndpointBacklog(projectId: string, endpointId: string, atMost: number) {
+    return countEndpointBacklogSqlite(this.#db, projectId, endpointId, atMost); // endpoint-deliveries.ts
   }
   async getDelivery(projectId: string, deliveryId: string) {
     const row = get(
