@@ -145,6 +145,11 @@ const TABLE: Record<string, Entry> = {
     ok: 200,
     path: async (t) => `${await EP(t)}/attempts`,
   },
+  'GET /api/v1/projects/:project/endpoints/:endpoint/deliveries': {
+    access: 'customer',
+    ok: 200,
+    path: async (t) => `${await EP(t)}/deliveries`,
+  },
   'GET /api/v1/projects/:project/endpoints/:endpoint/stats': {
     access: 'customer',
     ok: 200,

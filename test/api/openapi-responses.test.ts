@@ -347,6 +347,22 @@ describe('the OpenAPI document describes every answer', () => {
       query: 'since=2026-01-02&until=2026-01-01',
     });
     await call('GET', `${EP}/{endpoint}/stats`, 422, { params: e(bad), query: 'since=1000&until=1' });
+    // What waits: the first page with its counts, a later page without, parked ones, refusals.
+    const waiting = await call('GET', `${EP}/{endpoint}/deliveries`, 200, {
+      params: e(dead),
+      query: 'limit=1',
+    });
+    assert.ok(waiting.counts, 'the first page counts');
+    if (waiting.nextCursor) {
+      const next = await call('GET', `${EP}/{endpoint}/deliveries`, 200, {
+        params: e(dead),
+        query: `limit=1&cursor=${waiting.nextCursor}`,
+      });
+      assert.equal(next.counts, undefined);
+    }
+    await call('GET', `${EP}/{endpoint}/deliveries`, 200, { params: e(good), query: 'status=parked' });
+    await call('GET', `${EP}/{endpoint}/deliveries`, 400, { params: e(good), query: 'status=failed' });
+    await call('GET', `${EP}/{endpoint}/deliveries`, 404, { params: { ...p, endpoint: 'ep_nope' } });
     await call('GET', `${EP}/{endpoint}/stats`, 400, { params: e(bad), query: 'bucket=2m' });
 
     // The levers.

@@ -285,6 +285,18 @@ export const COMPONENT_SCHEMAS = {
   EventBatch: object({ data: described('In request order', arrayOf(ref('EventWithDeliveries'))) }),
   EventPage: page('Event'),
   DeliveryPage: page('Delivery'),
+  EndpointDeliveryPage: object(
+    {
+      data: arrayOf(ref('Delivery')),
+      nextCursor: described('Pass as `?cursor` for the next page; null on the last page', nullable(string)),
+      counts: described(
+        'On the first page only (no cursor): the endpoint’s pending and parked deliveries, each counted up to atMost (a count equal to it means at least that many)',
+        object({ pending: integer, parked: integer, atMost: integer }),
+      ),
+    },
+    ['counts'],
+    'One page of what waits for the endpoint, in due order',
+  ),
   Attempt: object(attempt),
   AttemptPage: page('Attempt'),
   OperationalEvent: object({

@@ -207,6 +207,12 @@ export const OPERATIONS: Record<string, OperationResponses> = {
     body: 'AttemptPage',
     description: 'A page of the event’s attempts, newest first',
   },
+  [`get ${P}/endpoints/{endpoint}/deliveries`]: {
+    status: 200,
+    body: 'EndpointDeliveryPage',
+    description:
+      'A page of the endpoint’s pending (or parked) deliveries in due order; the first page also counts both',
+  },
   [`get ${P}/deliveries/{delivery}`]: {
     status: 200,
     body: 'Delivery',

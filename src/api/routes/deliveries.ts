@@ -1,13 +1,56 @@
 import type { FastifyInstance } from 'fastify';
+import { ID_PREFIX } from '../../domain/ids.ts';
+import { decodeDueCursor } from '../../store/due-cursor.ts';
 import { projectFor } from '../auth.ts';
-import { ConflictError, endpointDisabled, NotFoundError } from '../errors.ts';
-import { idParams } from '../schemas.ts';
+import { ConflictError, endpointDisabled, invalid, NotFoundError } from '../errors.ts';
+import { pageOf } from '../parse.ts';
+import { endpointDeliveriesQuerystring, idParams, type PageQuerystring } from '../schemas.ts';
 import { deliveryJson } from '../serialize.ts';
 import type { RouteContext } from './context.ts';
+import { endpointFor } from './endpoints.ts';
 
-/** GET …/deliveries/:delivery: one delivery's state; POST …/deliveries/:delivery/retry: due now. */
+/**
+ * Each state of an endpoint's waiting deliveries is counted up to this many (index entries walked,
+ * ~1-2 ms on SQLite here): enough to tell a hiccup from an outage, cheap enough for every first page.
+ */
+export const BACKLOG_COUNT_CAP = 10_000;
+
+/**
+ * GET …/deliveries/:delivery: one delivery's state; POST …/deliveries/:delivery/retry: due now;
+ * GET …/endpoints/:endpoint/deliveries: what waits for one endpoint.
+ */
 export function deliveryRoutes(app: FastifyInstance, ctx: RouteContext) {
   const { store } = ctx;
+
+  // The endpoint's queue: its deliveries pending (or parked) in due order, for a customer asking
+  // what is still to come and when; what is done is in its attempt history.
+  app.get<{
+    Params: { project: string; endpoint: string };
+    Querystring: PageQuerystring & { status?: 'pending' | 'parked' };
+  }>(
+    '/api/v1/projects/:project/endpoints/:endpoint/deliveries',
+    {
+      schema: {
+        tags: ['deliveries'],
+        summary: 'What waits for an endpoint: its pending (or parked) deliveries in due order, with counts',
+        params: idParams('project', 'endpoint'),
+        querystring: endpointDeliveriesQuerystring,
+      },
+    },
+    async (request) => {
+      const { project, endpoint } = await endpointFor(ctx, request, request.params);
+      const page = pageOf(request.query, ID_PREFIX.delivery);
+      if (page.cursor !== null && decodeDueCursor(page.cursor) === null) {
+        throw invalid('querystring.cursor', 'is not a cursor Herald returned for this list');
+      }
+      const status = request.query.status ?? 'pending';
+      const found = await store.listEndpointDeliveries(project.id, endpoint.id, { ...page, status });
+      const answer = { data: found.data.map(deliveryJson), nextCursor: found.nextCursor };
+      if (page.cursor !== null) return answer;
+      const counts = await store.countEndpointBacklog(project.id, endpoint.id, BACKLOG_COUNT_CAP);
+      return { ...answer, counts: { ...counts, atMost: BACKLOG_COUNT_CAP } };
+    },
+  );
 
   // What GET …/events/:event lists for each of its deliveries, for one of them: a screen waiting on
   // one attempt reads this row, not an event that may have fanned out to thousands of endpoints.

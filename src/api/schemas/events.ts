@@ -58,6 +58,15 @@ export const eventDeliveriesQuerystring = {
   },
 } as const;
 
+/** GET …/endpoints/:endpoint/deliveries: a page of what waits for the endpoint, in one state. */
+export const endpointDeliveriesQuerystring = {
+  type: 'object',
+  properties: {
+    ...pageQuery,
+    status: { type: 'string', enum: ['pending', 'parked'] },
+  },
+} as const;
+
 export const attemptListQuerystring = {
   type: 'object',
   properties: {
