@@ -11,7 +11,10 @@ import {
   leaseDue,
   PROBE_ROUND_PICK,
 } from '../../src/store/postgres/claims.ts';
-import { endpointDeliveryPageQuery } from '../../src/store/postgres/endpoint-deliveries.ts';
+import {
+  endpointDeliveryPageQuery,
+  PAGE_PLANNER_SETTINGS,
+} from '../../src/store/postgres/endpoint-deliveries.ts';
 import { EXPIRE_PAST_VALID_SQL_POSTGRES } from '../../src/store/postgres/endpoint-writes.ts';
 import { eventDeliveryPageQuery } from '../../src/store/postgres/event-deliveries.ts';
 import {
@@ -279,13 +282,14 @@ describe('postgres specifics', () => {
     });
   });
 
-  test("a page of an endpoint's waiting deliveries reads from the cursor's due time on, not the endpoint's others", async () => {
+  test("a page of an endpoint's waiting deliveries reads from the cursor's due time on, not the endpoint's others, with stale statistics or fresh", async () => {
     await withStoreAndClient(async (_store, client) => {
       // One endpoint with 12,500 deliveries and 50 with 250 each, due in groups (a batch's share a
-      // due time), some finished, analysed. The planner took deliveries_due for the big endpoint
-      // (half the pending ones) and read twice the page, until the query left it no other index
-      // than deliveries_endpoint: a page reads its own rows, not the endpoint's others nor the
-      // other endpoints'.
+      // due time), some finished. The planner took deliveries_due for the big endpoint (half the
+      // pending ones) and read twice the page, until the query left it no other index than
+      // deliveries_endpoint; and before ANALYZE it sorted the endpoint's whole range, until plain
+      // sorts were turned off for the page (PAGE_PLANNER_SETTINGS). A page reads its own rows, not
+      // the endpoint's others nor the other endpoints'.
       await client.query(
         `INSERT INTO deliveries (project_id, id, event_id, endpoint_id, url, status, attempts, next_attempt_at, created_at, updated_at)
          SELECT 'p', 'dlv_' || lpad(i::text, 26, '0'), 'evt_' || i,
@@ -294,30 +298,34 @@ describe('postgres specifics', () => {
          FROM generate_series(1, 25000) i`,
         [T0],
       );
-      await client.query('ANALYZE deliveries');
       const dense = encodeCursor(`dlv_${'6002'.padStart(26, '0')}@${T0 + 300}`);
       const sparse = encodeCursor(`dlv_${'12001'.padStart(26, '0')}@${T0 + 600}`);
-      for (const [endpointId, q, first] of [
-        ['dense', { limit: 100 }, 2],
-        ['dense', { limit: 100, cursor: dense }, 6004],
-        ['ep1', { limit: 100 }, 1],
-        ['ep1', { limit: 100, cursor: sparse }, 12101],
-      ] as const) {
-        const { sql, params } = endpointDeliveryPageQuery('p', endpointId, { status: 'pending', ...q });
-        const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
-        const plan = rows[0]['QUERY PLAN'][0].Plan;
-        const label = `${endpointId} ${JSON.stringify(q)}: ${JSON.stringify(plan)}`;
-        assert.match(JSON.stringify(plan), /"Index Name":"deliveries_endpoint"/, label);
-        // The page, the row that says there is more, the rest of the last due time's tie, and the
-        // finished rows among them (1 in 9).
-        assert.ok(mostRowsRead(plan) <= 140, `${label}: a plan node read ${mostRowsRead(plan)} rows`);
-        const page = (await client.query(sql, params)).rows as { id: string }[];
-        assert.equal(page.length, 101, label);
-        assert.equal(
-          page[0]!.id,
-          `dlv_${String(first).padStart(26, '0')}`,
-          `${label}: the first after the cursor`,
-        );
+      for (const statistics of ['stale', 'fresh']) {
+        if (statistics === 'fresh') await client.query('ANALYZE deliveries');
+        for (const [endpointId, q, first] of [
+          ['dense', { limit: 100 }, 2],
+          ['dense', { limit: 100, cursor: dense }, 6004],
+          ['ep1', { limit: 100 }, 1],
+          ['ep1', { limit: 100, cursor: sparse }, 12101],
+        ] as const) {
+          const { sql, params } = endpointDeliveryPageQuery('p', endpointId, { status: 'pending', ...q });
+          await client.query(`BEGIN; ${PAGE_PLANNER_SETTINGS}`);
+          const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
+          const page = (await client.query(sql, params)).rows as { id: string }[];
+          await client.query('COMMIT');
+          const plan = rows[0]['QUERY PLAN'][0].Plan;
+          const label = `${statistics} ${endpointId} ${JSON.stringify(q)}: ${JSON.stringify(plan)}`;
+          assert.match(JSON.stringify(plan), /"Index Name":"deliveries_endpoint"/, label);
+          // The page, the row that says there is more, the rest of the last due time's tie, and the
+          // finished rows among them (1 in 9).
+          assert.ok(mostRowsRead(plan) <= 140, `${label}: a plan node read ${mostRowsRead(plan)} rows`);
+          assert.equal(page.length, 101, label);
+          assert.equal(
+            page[0]!.id,
+            `dlv_${String(first).padStart(26, '0')}`,
+            `${label}: the first after the cursor`,
+          );
+        }
       }
     });
   });

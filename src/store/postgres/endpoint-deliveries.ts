@@ -9,6 +9,7 @@ import type { Delivery } from '../../domain/types.ts';
 import { toPage } from '../cursor.ts';
 import { decodeDueCursor, dueKeyOf } from '../due-cursor.ts';
 import type { EndpointBacklogCounts, EndpointDeliveryQuery, Page } from '../store.ts';
+import { transaction } from './pool.ts';
 import { num, type Row, toDelivery } from './rows.ts';
 
 type Queryable = Pick<pg.Pool, 'query'>;
@@ -37,14 +38,26 @@ export function endpointDeliveryPageQuery(
   };
 }
 
+/**
+ * The page's planner settings, in its own transaction. Ordered by (status, due time, id), the page
+ * is an index walk with the ties of a due time sorted (an incremental sort); but with statistics
+ * that had not yet seen the endpoint's backlog (an estimate of one row), the planner sorted the whole
+ * range instead: 84-94 ms a page for 200,000 pending deliveries, growing with them. With plain sorts
+ * off, the walk is taken with fresh statistics or stale ones (0.5 ms).
+ */
+export const PAGE_PLANNER_SETTINGS = 'SET LOCAL enable_sort = off';
+
 export async function listEndpointDeliveriesPostgres(
-  db: Queryable,
+  pool: pg.Pool,
   projectId: string,
   endpointId: string,
   q: EndpointDeliveryQuery,
 ): Promise<Page<Delivery>> {
   const { sql, params } = endpointDeliveryPageQuery(projectId, endpointId, q);
-  const rows = (await db.query(sql, params)).rows as Row[];
+  const rows = await transaction(pool, async (client) => {
+    await client.query(PAGE_PLANNER_SETTINGS);
+    return (await client.query(sql, params)).rows as Row[];
+  });
   const page = toPage(rows, q.limit, (r) => dueKeyOf(String(r.id), r.next_attempt_at));
   return { data: page.data.map(toDelivery), nextCursor: page.nextCursor };
 }
