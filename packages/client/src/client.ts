@@ -22,6 +22,8 @@ import type {
   AttemptQuery,
   DeliveryState,
   Endpoint,
+  EndpointDeliveriesPage,
+  EndpointDeliveryQuery,
   EndpointInput,
   EndpointSecrets,
   EventDeliveryQuery,
@@ -317,6 +319,23 @@ export class HeraldClient {
   /** The endpoint's delivery history, newest first. */
   listEndpointAttempts(project: string, endpoint: string, query: AttemptQuery = {}): Promise<Page<Attempt>> {
     return this.request('GET', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/attempts`, {
+      query: { ...query },
+      expect: LIST,
+    });
+  }
+  /**
+   * What waits for the endpoint: its pending deliveries (in flight ones included) or, with
+   * `status: 'parked'`, those parked while it is disabled, in the order they are due
+   * (`nextAttemptAt`, then id). The first page (no `cursor`) also has `counts` of both states, each
+   * up to `counts.atMost` (a count equal to it means at least that many). Read live: a delivery
+   * attempted or parked between two pages moves in the order.
+   */
+  listEndpointDeliveries(
+    project: string,
+    endpoint: string,
+    query: EndpointDeliveryQuery = {},
+  ): Promise<EndpointDeliveriesPage> {
+    return this.request('GET', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/deliveries`, {
       query: { ...query },
       expect: LIST,
     });

@@ -269,6 +269,26 @@ export interface EventDeliveryQuery extends PageQuery {
   status?: DeliveryStatus;
 }
 
+/** `listEndpointDeliveries`: what waits for an endpoint, its pending deliveries (the default) or parked ones. */
+export interface EndpointDeliveryQuery extends PageQuery {
+  status?: 'pending' | 'parked';
+}
+
+/**
+ * How many deliveries wait for an endpoint, each state counted up to `atMost` (10,000): a count
+ * equal to it means at least that many.
+ */
+export interface WaitingCounts {
+  pending: number;
+  parked: number;
+  atMost: number;
+}
+
+/** A page of `listEndpointDeliveries`: `counts` on the first page only (asked without `cursor`). */
+export interface EndpointDeliveriesPage extends Page<DeliveryState> {
+  counts?: WaitingCounts;
+}
+
 export interface AttemptQuery extends PageQuery {
   status?: 'succeeded' | 'failed';
   eventType?: string;

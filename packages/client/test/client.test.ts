@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type HeraldProcess, startHerald } from '../../../test/e2e/harness.ts';
-import { HeraldApiError, HeraldClient, paginate } from '../src/index.ts';
+import { type DeliveryState, HeraldApiError, HeraldClient, paginate } from '../src/index.ts';
 
 const ADMIN = 'client-admin-token-0123456789abcdef';
 
@@ -341,6 +341,65 @@ describe('@herald/client', () => {
       client.listEventDeliveries(project.id, 'evt_missing'),
       (error: unknown) =>
         error instanceof HeraldApiError && error.status === 404 && error.code === 'HERALD_ERR_NOT_FOUND',
+    );
+  });
+
+  test('listEndpointDeliveries pages what waits for an endpoint, pending then parked, counted on the first page', async () => {
+    const project = await client.createProject({ name: 'waiting' });
+    const endpoint = await client.createEndpoint(project.id, { url: 'https://hooks.example/waiting' });
+    // Nothing delivers here (--role api): every delivery stays pending, due now.
+    const sent = await client.sendEvents(project.id, [
+      { type: 'a', payload: {} },
+      { type: 'b', payload: {} },
+      { type: 'c', payload: {} },
+    ]);
+    const ids = sent.map((e) => e.deliveries[0]!.id);
+    const first = await client.listEndpointDeliveries(project.id, endpoint.id, { limit: 2 });
+    assert.deepEqual(first.counts, { pending: 3, parked: 0, atMost: 10_000 });
+    assert.equal(first.data.length, 2);
+    assert.equal(typeof first.nextCursor, 'string');
+    // Each item is the delivery as GET …/deliveries/:delivery answers it.
+    for (const d of first.data) assert.deepEqual(d, await client.getDelivery(project.id, d.id));
+    const second = await client.listEndpointDeliveries(project.id, endpoint.id, {
+      limit: 2,
+      cursor: first.nextCursor!,
+    });
+    assert.equal(second.nextCursor, null);
+    assert.equal('counts' in second, false, 'counts on the first page only');
+    const all: DeliveryState[] = [];
+    for await (const d of paginate((q) => client.listEndpointDeliveries(project.id, endpoint.id, q), 1))
+      all.push(d);
+    assert.deepEqual(all, [...first.data, ...second.data]);
+    assert.deepEqual(all.map((d) => d.id).sort(), [...ids].sort());
+    // In the order they are due: nextAttemptAt, then id.
+    const due = (d: DeliveryState) => `${d.nextAttemptAt} ${d.id}`;
+    assert.deepEqual(all.map(due), all.map(due).sort());
+    assert.ok(all.every((d) => d.status === 'pending' && d.endpointId === endpoint.id));
+    assert.deepEqual(await client.listEndpointDeliveries(project.id, endpoint.id, { status: 'parked' }), {
+      data: [],
+      nextCursor: null,
+      counts: { pending: 3, parked: 0, atMost: 10_000 },
+    });
+
+    // Disabled, the endpoint's pending deliveries are parked: the other list.
+    await client.updateEndpoint(project.id, endpoint.id, { active: false });
+    const parked = await client.listEndpointDeliveries(project.id, endpoint.id, { status: 'parked' });
+    assert.deepEqual(parked.counts, { pending: 0, parked: 3, atMost: 10_000 });
+    assert.deepEqual(parked.data.map((d) => d.id).sort(), [...ids].sort());
+    assert.ok(parked.data.every((d) => d.status === 'parked'));
+    assert.deepEqual((await client.listEndpointDeliveries(project.id, endpoint.id)).data, []);
+
+    await assert.rejects(
+      client.listEndpointDeliveries(project.id, 'ep_missing'),
+      (error: unknown) =>
+        error instanceof HeraldApiError && error.status === 404 && error.code === 'HERALD_ERR_NOT_FOUND',
+    );
+    await assert.rejects(
+      client.listEndpointDeliveries(project.id, endpoint.id, { cursor: 'not-a-cursor' }),
+      (error: unknown) =>
+        error instanceof HeraldApiError &&
+        error.status === 400 &&
+        (error.details as { field?: string } | undefined)?.field === 'querystring.cursor',
     );
   });
 });

@@ -6,6 +6,7 @@ import type {
   ApiKey,
   ApiKeyWithSecret,
   DeliveryState,
+  EndpointDeliveriesPage,
   EndpointSecret,
   EventInput,
   HeraldClient,
@@ -36,6 +37,13 @@ export async function typeChecks(client: HeraldClient, purchase: Purchase): Prom
   ).data;
   // @ts-expect-error: a delivery's status is one of four.
   await client.listEventDeliveries('p', 'evt_1', { status: 'done' });
+  const waiting: EndpointDeliveriesPage = await client.listEndpointDeliveries('p', 'ep_1', {
+    status: 'parked',
+    limit: 10,
+  });
+  const atLeast: number | undefined = waiting.counts?.atMost;
+  // @ts-expect-error: what waits is pending or parked, never failed.
+  await client.listEndpointDeliveries('p', 'ep_1', { status: 'failed' });
   const sent: TestSent = await client.testEndpoint('p', 'ep_1');
   const ids: [string, string, string] = [sent.eventId, sent.deliveryId, sent.eventType];
   const secrets: EndpointSecret[] = (await client.getEndpointSecret('p', 'ep_1')).secrets;
@@ -49,5 +57,5 @@ export async function typeChecks(client: HeraldClient, purchase: Purchase): Prom
   await client.revokePortalLinks('p');
   // @ts-expect-error: a secret is a string, not a number.
   const wrong: number = secrets[0]?.secret ?? 0;
-  void [eventId, inFlight, failed, ids, expires, keys, ops, link, wrong];
+  void [eventId, inFlight, failed, atLeast, ids, expires, keys, ops, link, wrong];
 }
