@@ -82,9 +82,12 @@ export function sayMore(stopped: Written, what: string, fromCursor?: string): vo
   );
 }
 
-/** `1 event`, `2 events`: `plural` is a noun whose singular drops its final s (events, endpoints, attempts). */
+/**
+ * `1 event`, `2 events`, `1 pending delivery`: `plural` is a noun whose singular drops its final s
+ * (events, endpoints, attempts) or turns its final ies into y (deliveries).
+ */
 export function counted(n: number, plural: string): string {
-  return `${n} ${n === 1 ? plural.replace(/s$/, '') : plural}`;
+  return `${n} ${n === 1 ? plural.replace(/ies$/, 'y').replace(/s$/, '') : plural}`;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * `herald endpoints list|create|get|update|disable|enable|test|rotate-secret|delete`: a project's
- * endpoints and their settings through a running Herald's API (their history: endpoint-history.ts).
+ * endpoints and their settings through a running Herald's API (their history: endpoint-history.ts;
+ * what waits for them: endpoint-deliveries.ts).
  */
 import {
   type Endpoint,
@@ -33,6 +34,7 @@ import {
 } from '../print.ts';
 import { readTextFile } from '../read-text-file.ts';
 import { CommandError } from '../run-command.ts';
+import { addEndpointDeliveriesCommand } from './endpoint-deliveries.ts';
 import { addEndpointHistoryCommands } from './endpoint-history.ts';
 
 interface CreateFlags extends ConnectionFlags {
@@ -275,6 +277,7 @@ export function endpointsCommand(): Command {
     }),
   );
   addEndpointHistoryCommands(endpoints);
+  addEndpointDeliveriesCommand(endpoints);
   return endpoints;
 }
 
