@@ -5,10 +5,10 @@ import { errorMessage } from '../api/error-messages.ts';
 import type { DeliverySummary, Endpoint } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { forgetEndpoint } from '../endpoint-names.ts';
-import { formatRelative, formatTime } from '../format.ts';
 import { useProject } from '../project-context.ts';
 import { RETRY_BLOCK_TEXT, retryBlock, staleAfterRefusal } from '../retry-block.ts';
 import { Link } from './link.tsx';
+import { NextAttempt } from './next-attempt.tsx';
 import { StatusBadge } from './status-badge.tsx';
 import { TableScroll } from './table-scroll.tsx';
 
@@ -130,15 +130,7 @@ function DeliveryRow({
       </td>
       <td>{delivery.attempts}</td>
       <td>
-        {delivery.inFlight ? (
-          <span title="A worker is sending it now; its attempt's record will settle it">sending</span>
-        ) : delivery.nextAttemptAt ? (
-          <time dateTime={delivery.nextAttemptAt} title={formatTime(delivery.nextAttemptAt)}>
-            {formatRelative(delivery.nextAttemptAt)}
-          </time>
-        ) : (
-          <span class="muted">—</span>
-        )}
+        <NextAttempt delivery={delivery} />
       </td>
       <td>
         <button

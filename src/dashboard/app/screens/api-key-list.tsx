@@ -9,8 +9,8 @@ import type { ApiKey } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { ErrorBanner, Loading } from '../components/feedback.tsx';
 import { useInlineConfirm } from '../components/inline-confirm.ts';
+import { RelativeTime } from '../components/relative-time.tsx';
 import { TableScroll } from '../components/table-scroll.tsx';
-import { formatRelative, formatTime } from '../format.ts';
 import { useProject } from '../project-context.ts';
 import { useAsync } from '../use-async.ts';
 
@@ -95,18 +95,10 @@ function ApiKeyRow({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: (key: Api
         <code class="small">{apiKey.prefix}…</code>
       </td>
       <td>
-        <time dateTime={apiKey.createdAt} title={formatTime(apiKey.createdAt)}>
-          {formatRelative(apiKey.createdAt)}
-        </time>
+        <RelativeTime at={apiKey.createdAt} />
       </td>
       <td>
-        {apiKey.lastUsedAt ? (
-          <time dateTime={apiKey.lastUsedAt} title={formatTime(apiKey.lastUsedAt)}>
-            {formatRelative(apiKey.lastUsedAt)}
-          </time>
-        ) : (
-          <span class="muted">never</span>
-        )}
+        <RelativeTime at={apiKey.lastUsedAt} none="never" />
       </td>
       <td>
         {!confirm.open ? (

@@ -5,12 +5,13 @@ import { useApp } from '../app-context.ts';
 import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
 import { TimeRangeFields, TypeFilterField } from '../components/fields.tsx';
 import { Link } from '../components/link.tsx';
+import { RelativeTime } from '../components/relative-time.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { TableScroll } from '../components/table-scroll.tsx';
 import { useEndpointsById } from '../endpoint-names.ts';
 import { filterErrors } from '../filter-errors.ts';
 import type { FirstDeliveries } from '../first-deliveries.ts';
-import { formatRelative, formatTime, shortUrl } from '../format.ts';
+import { shortUrl } from '../format.ts';
 import { useProject } from '../project-context.ts';
 import { navigate, useLocation } from '../router.ts';
 import { useAsync } from '../use-async.ts';
@@ -118,9 +119,7 @@ export function EventsScreen() {
               {events.map((event) => (
                 <tr key={event.id}>
                   <td>
-                    <time dateTime={event.createdAt} title={formatTime(event.createdAt)}>
-                      {formatRelative(event.createdAt)}
-                    </time>
+                    <RelativeTime at={event.createdAt} />
                   </td>
                   <td>
                     <code>{event.type}</code> {event.test && <StatusBadge status="test" label="test" />}

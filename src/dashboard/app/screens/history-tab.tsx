@@ -10,10 +10,11 @@ import { useApp } from '../app-context.ts';
 import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
 import { SelectField, TimeRangeFields, TypeFilterField } from '../components/fields.tsx';
 import { Link } from '../components/link.tsx';
+import { RelativeTime } from '../components/relative-time.tsx';
 import { OutcomeBadge, StatusBadge } from '../components/status-badge.tsx';
 import { TableScroll } from '../components/table-scroll.tsx';
 import { filterErrors } from '../filter-errors.ts';
-import { formatDuration, formatRelative, formatTime } from '../format.ts';
+import { formatDuration } from '../format.ts';
 import { useProject } from '../project-context.ts';
 import { navigate, useLocation } from '../router.ts';
 import { useAsync } from '../use-async.ts';
@@ -146,9 +147,7 @@ export function HistoryTab({ endpoint }: { endpoint: Endpoint }) {
                 <tr key={attempt.id} class={attempt.outcome === 'failed' ? 'row-failed' : undefined}>
                   <td>
                     <Link to={attemptPath(attempt)}>
-                      <time dateTime={attempt.startedAt} title={formatTime(attempt.startedAt)}>
-                        {formatRelative(attempt.startedAt)}
-                      </time>
+                      <RelativeTime at={attempt.startedAt} />
                     </Link>
                   </td>
                   <td>
