@@ -5,6 +5,7 @@ import {
   attemptErrorText,
   disabledReasonText,
   errorKindLabel,
+  formatCount,
   headersText,
   prettyBody,
   shortUrl,
@@ -31,6 +32,13 @@ describe('dashboard labels', () => {
     assert.equal(long.length, 40);
     assert.match(long, /^crm\.example\.com\/.+….+\/contacts$/);
     assert.equal(shortUrl('not a url'), 'not a url');
+  });
+
+  test('a count with thousands separators, and a + once it reached the most the server counts', () => {
+    assert.equal(formatCount(214, 10_000), '214');
+    assert.equal(formatCount(9_999, 10_000), '9,999');
+    assert.equal(formatCount(10_000, 10_000), '10,000+');
+    assert.equal(formatCount(10_000), '10,000');
   });
 
   test('why an endpoint is disabled, finishing "Disabled …"', () => {

@@ -36,6 +36,12 @@ export function formatRelative(iso: string | null | undefined, now: number = Dat
   return ms < 0 ? `${value} ${unit} ago` : `in ${value} ${unit}`;
 }
 
+/** "1,234"; "10,000+" for a count that stopped at `atMost` (the most the server counts): at least that many. */
+export function formatCount(count: number, atMost?: number): string {
+  const text = count.toLocaleString('en-US');
+  return atMost !== undefined && count >= atMost ? `${text}+` : text;
+}
+
 /** "850 ms", "2.4 s". */
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '—';

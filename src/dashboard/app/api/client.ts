@@ -12,6 +12,7 @@ import type {
   DeliverySettings,
   DeliverySummary,
   Endpoint,
+  EndpointDeliveriesPage,
   EndpointInput,
   EventSummary,
   EventType,
@@ -22,6 +23,7 @@ import type {
   Project,
   SigningSecret,
   StatsBucket,
+  WaitingStatus,
 } from './types.ts';
 
 export type Query = Record<string, string | number | undefined | null>;
@@ -44,6 +46,8 @@ export const ENDPOINTS_CAP = 2000;
 export const EVENT_TYPES_CAP = 5000;
 /** How many of an event's deliveries its page shows at first, and reads on each "Show more". */
 export const EVENT_DELIVERIES_PAGE = 100;
+/** How many of an endpoint's waiting deliveries its overview shows at first, and reads on each "Show more". */
+export const WAITING_PAGE = 50;
 /** The most items one page of the API holds (`?limit`). */
 const MAX_PAGE = 1000;
 
@@ -98,6 +102,16 @@ export interface HeraldClient {
     endpoint: string,
     query: { since: string; until: string; bucket: StatsBucketSize },
   ): Promise<StatsBucket[]>;
+  /**
+   * What waits for the endpoint in the order it is due: WAITING_PAGE of its pending or parked
+   * deliveries, from `cursor` when given; the first page (no cursor) also counts both states.
+   */
+  listEndpointDeliveries(
+    project: string,
+    endpoint: string,
+    status: WaitingStatus,
+    cursor?: string | null,
+  ): Promise<EndpointDeliveriesPage>;
   /** One delivery's state, as its event lists it, without the event's other deliveries. */
   getDelivery(project: string, delivery: string): Promise<DeliverySummary>;
   retryDelivery(project: string, delivery: string): Promise<void>;
@@ -233,6 +247,8 @@ export function createClient(token: string, onUnauthorized: (error: ApiError) =>
       );
       return Array.isArray(result) ? result : result.data;
     },
+    listEndpointDeliveries: (project, endpoint, status, cursor) =>
+      call('GET', `${ep(project, endpoint)}/deliveries`, undefined, { status, limit: WAITING_PAGE, cursor }),
     getDelivery: (project, delivery) =>
       call('GET', `${p(project)}/deliveries/${encodeURIComponent(delivery)}`),
     retryDelivery: async (project, delivery) => {

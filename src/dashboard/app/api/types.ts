@@ -10,6 +10,7 @@ export type {
   Attempt,
   DeliveryStatus,
   Endpoint,
+  EndpointDeliveriesPage,
   Envelope,
   EventSummary,
   EventType,
@@ -21,10 +22,12 @@ export type {
   SignatureConfig,
   SignatureScheme,
   StatsBucket,
+  WaitingCounts,
 } from '@herald/client';
 
 import type {
   DeliveryState,
+  EndpointDeliveryQuery,
   Envelope,
   EventSummary,
   HttpMethod,
@@ -52,6 +55,9 @@ export interface EndpointInput {
 
 /** A delivery's state as an event carries it. */
 export type DeliverySummary = DeliveryState;
+
+/** What waits for an endpoint: its pending deliveries, or those parked while it is disabled. */
+export type WaitingStatus = NonNullable<EndpointDeliveryQuery['status']>;
 
 /** An event: lists send it without deliveries, `GET …/events/:event` with them (unless `?deliveries=false`). */
 export type HeraldEvent = EventSummary & { deliveries?: DeliveryState[] };

@@ -1,4 +1,7 @@
-/** An endpoint at a glance: attempt and latency charts, secret, test send, recovery, replay, deletion. */
+/**
+ * An endpoint at a glance: attempt and latency charts, what waits for it, secret, test send,
+ * recovery, replay, deletion.
+ */
 import { useState } from 'preact/hooks';
 import type { Endpoint } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
@@ -15,6 +18,7 @@ import { RecoverPanel } from './recover-panel.tsx';
 import { ReplayPanel } from './replay-panel.tsx';
 import { SecretPanel } from './secret-panel.tsx';
 import { TestEventPanel } from './test-event-panel.tsx';
+import { WaitingDeliveries } from './waiting-deliveries.tsx';
 
 /** Chart periods and their bucket size, about 24–30 bars each. */
 const PERIODS = {
@@ -44,6 +48,7 @@ export function EndpointOverview({ endpoint }: { endpoint: Endpoint }) {
         </div>
         <Stats endpoint={endpoint} period={period} />
       </section>
+      <WaitingDeliveries endpoint={endpoint} />
       <div class="panels">
         <SecretPanel endpoint={endpoint} />
         <TestEventPanel endpoint={endpoint} />
