@@ -10,13 +10,21 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type DeliveryState, HeraldClient, paginate } from '@herald/client';
 import type { Locator, Page } from 'playwright-core';
+import { WAITING_PAGE } from '../../src/dashboard/app/api/client.ts';
 import { useDashboardBrowser } from './dashboard-browser.ts';
 import { eventually, type ScriptedReceiver, startScriptedReceiver } from './scripted-receiver.ts';
 
 const ADMIN = 'e2e-admin-token-waiting-deliveries-0123';
+/** Deliveries of the first test: two pages of the card and a few more. */
+const TOTAL = 2 * WAITING_PAGE + 3;
 
 describe('dashboard: an endpoint’s waiting deliveries (browser)', { timeout: 180_000 }, () => {
-  const dash = useDashboardBrowser({ adminToken: ADMIN, problemStatus: 400 });
+  // The TOTAL failures in a row below must not disable the endpoint before the test does.
+  const dash = useDashboardBrowser({
+    adminToken: ADMIN,
+    env: { HERALD_FAILURE_THRESHOLD: '1000' },
+    problemStatus: 400,
+  });
   const { problems } = dash;
   let client: HeraldClient;
   let receiver: ScriptedReceiver;
@@ -45,7 +53,7 @@ describe('dashboard: an endpoint’s waiting deliveries (browser)', { timeout: 1
   const card = (page: Page) =>
     page.locator('section.card', { has: page.getByRole('heading', { name: 'Waiting deliveries' }) });
 
-  /** The card's counts as shown: `{Pending: '53', Parked: '0'}`. */
+  /** The card's counts as shown: `{Pending: '43', Parked: '0'}`. */
   async function countsOf(section: Locator): Promise<Record<string, string>> {
     const shown: Record<string, string> = {};
     for (const pair of await section.locator('.kpis > div').all())
@@ -69,12 +77,12 @@ describe('dashboard: an endpoint’s waiting deliveries (browser)', { timeout: 1
     });
     const events = await client.sendEvents(
       project.id,
-      Array.from({ length: 53 }, (_, order) => ({ type: 'order.paid', payload: { order } })),
+      Array.from({ length: TOTAL }, (_, order) => ({ type: 'order.paid', payload: { order } })),
     );
     const due = await eventually(
       async () => {
         const all = await waiting(project.id, endpoint.id, 'pending');
-        return all.length === 53 && all.every((d) => d.attempts === 1 && !d.inFlight) && all;
+        return all.length === TOTAL && all.every((d) => d.attempts === 1 && !d.inFlight) && all;
       },
       30_000,
       'every delivery attempted once and due again',
@@ -83,28 +91,43 @@ describe('dashboard: an endpoint’s waiting deliveries (browser)', { timeout: 1
     const page = await overview(project.id, endpoint.id);
     const section = card(page);
     const rows = section.locator('tbody tr');
-    await rows.nth(49).waitFor();
-    assert.deepEqual(await countsOf(section), { Pending: '53', Parked: '0' });
+    await rows.nth(WAITING_PAGE - 1).waitFor();
+    assert.deepEqual(await countsOf(section), { Pending: String(TOTAL), Parked: '0' });
     assert.equal(
       await section.getByRole('button', { name: 'Pending', exact: true }).getAttribute('aria-pressed'),
       'true',
     );
-    assert.equal(await rows.count(), 50, 'a first page of 50');
+    assert.equal(await rows.count(), WAITING_PAGE, 'a first page');
     const shownIds = async () =>
       (await section.locator('tbody tr td:first-child code').allInnerTexts()).map((t) => t.trim());
     assert.deepEqual(
       await shownIds(),
-      due.slice(0, 50).map((d) => d.id),
+      due.slice(0, WAITING_PAGE).map((d) => d.id),
     );
+    assert.deepEqual(await section.locator('thead th').allInnerTexts(), [
+      'Delivery',
+      'Attempts',
+      'Next attempt',
+      'Last attempt',
+      'Created',
+    ]);
     const cells = await rows.first().locator('td').allInnerTexts();
     assert.equal(cells[1], '1', 'attempts so far');
     // An hour ± the retry jitter (20 % by default) from the first failure.
     assert.match(cells[2]!, /^in (\d+ min|1 h)$/);
     assert.match(cells[3]!, /^(just now|\d+ s ago)$/);
 
-    await section.getByText('Showing the first 50 pending deliveries; there are more.').waitFor();
+    // Show more reads the next page after the last one shown, twice, to the end of the list.
+    await section
+      .getByText(`Showing the first ${WAITING_PAGE} pending deliveries; there are more.`)
+      .waitFor();
     await section.getByRole('button', { name: 'Show more pending deliveries' }).click();
-    await rows.nth(52).waitFor();
+    await rows.nth(2 * WAITING_PAGE - 1).waitFor();
+    await section
+      .getByText(`Showing the first ${2 * WAITING_PAGE} pending deliveries; there are more.`)
+      .waitFor();
+    await section.getByRole('button', { name: 'Show more pending deliveries' }).click();
+    await rows.nth(TOTAL - 1).waitFor();
     assert.deepEqual(
       await shownIds(),
       due.map((d) => d.id),
@@ -116,26 +139,34 @@ describe('dashboard: an endpoint’s waiting deliveries (browser)', { timeout: 1
     await rows.first().getByRole('link').click();
     await page.waitForURL(`**/events/${eventOf.get(due[0]!.id)}`);
     await page.goBack();
+    await section.locator('button[aria-pressed="true"]', { hasText: 'Pending' }).waitFor();
+    await rows.nth(WAITING_PAGE - 1).waitFor();
 
     // Disabled, its pending deliveries are parked: the card shows those, and the pending list is empty.
     await client.updateEndpoint(project.id, endpoint.id, { active: false });
     const parked = await waiting(project.id, endpoint.id, 'parked');
-    assert.equal(parked.length, 53);
-    await page.reload();
-    await rows.nth(49).waitFor();
-    assert.deepEqual(await countsOf(section), { Pending: '0', Parked: '53' });
+    assert.equal(parked.length, TOTAL);
+    // No reload: the page reads the endpoint's state every STATE_REFRESH_MS, and the card follows it.
+    await section.locator('button[aria-pressed="true"]', { hasText: 'Parked' }).waitFor();
+    await section.locator('thead th', { hasText: 'Next attempt' }).waitFor({ state: 'detached' });
+    await rows.nth(WAITING_PAGE - 1).waitFor();
+    assert.deepEqual(await countsOf(section), { Pending: '0', Parked: String(TOTAL) });
     assert.equal(
       await section.getByRole('button', { name: 'Parked', exact: true }).getAttribute('aria-pressed'),
       'true',
     );
-    assert.equal(await section.locator('thead th').nth(2).innerText(), 'Was due');
+    assert.deepEqual(
+      await section.locator('thead th').allInnerTexts(),
+      ['Delivery', 'Attempts', 'Last attempt', 'Created'],
+      'nothing is due while parked: no next attempt',
+    );
     assert.deepEqual(
       await shownIds(),
-      parked.slice(0, 50).map((d) => d.id),
+      parked.slice(0, WAITING_PAGE).map((d) => d.id),
     );
     await section.getByRole('button', { name: 'Pending', exact: true }).click();
     await section.getByText('Nothing waiting: every delivery to this endpoint has been attempted').waitFor();
-    await section.getByText('53 parked while the endpoint is disabled: see Parked.').waitFor();
+    await section.getByText(`${TOTAL} parked while the endpoint is disabled: see Parked.`).waitFor();
     assert.equal(await rows.count(), 0);
     assert.deepEqual(problems, []);
   });
@@ -146,7 +177,7 @@ describe('dashboard: an endpoint’s waiting deliveries (browser)', { timeout: 1
       url: `${receiver.url}/slow`,
       name: 'Slow',
       retrySchedule: [3600],
-      timeoutMs: 60_000,
+      timeoutMs: 30_000,
     });
     const [sent] = await client.sendEvents(project.id, [{ type: 'order.paid', payload: {} }]);
     await eventually(

@@ -324,9 +324,9 @@ export class HeraldClient {
     });
   }
   /**
-   * What waits for the endpoint: its pending deliveries (in flight ones included) or, with
-   * `status: 'parked'`, those parked while it is disabled, in the order they are due
-   * (`nextAttemptAt`, then id). The first page (no `cursor`) also has `counts` of both states, each
+   * What waits for the endpoint: its pending deliveries (in flight ones included) in the order they
+   * are due (`nextAttemptAt`, then id) or, with `status: 'parked'`, those parked while it is
+   * disabled (`nextAttemptAt` null) in the order they were due then. The first page (no `cursor`) also has `counts` of both states, each
    * up to `counts.atMost` (a count equal to it means at least that many). Read live: a delivery
    * attempted or parked between two pages moves in the order.
    */

@@ -386,7 +386,7 @@ describe('@herald/client', () => {
     const parked = await client.listEndpointDeliveries(project.id, endpoint.id, { status: 'parked' });
     assert.deepEqual(parked.counts, { pending: 0, parked: 3, atMost: 10_000 });
     assert.deepEqual(parked.data.map((d) => d.id).sort(), [...ids].sort());
-    assert.ok(parked.data.every((d) => d.status === 'parked'));
+    assert.ok(parked.data.every((d) => d.status === 'parked' && d.nextAttemptAt === null));
     assert.deepEqual((await client.listEndpointDeliveries(project.id, endpoint.id)).data, []);
 
     await assert.rejects(

@@ -47,7 +47,7 @@ export const EVENT_TYPES_CAP = 5000;
 /** How many of an event's deliveries its page shows at first, and reads on each "Show more". */
 export const EVENT_DELIVERIES_PAGE = 100;
 /** How many of an endpoint's waiting deliveries its overview shows at first, and reads on each "Show more". */
-export const WAITING_PAGE = 50;
+export const WAITING_PAGE = 20;
 /** The most items one page of the API holds (`?limit`). */
 const MAX_PAGE = 1000;
 

@@ -126,9 +126,10 @@ function WaitingTable({ status, deliveries }: { status: WaitingStatus; deliverie
           <tr>
             <th scope="col">Delivery</th>
             <th scope="col">Attempts</th>
-            {/* A parked delivery's time is when it was due as its endpoint was disabled. */}
-            <th scope="col">{status === 'parked' ? 'Was due' : 'Next attempt'}</th>
+            {/* Nothing is due while parked (nextAttemptAt is null): no such column then. */}
+            {status === 'pending' && <th scope="col">Next attempt</th>}
             <th scope="col">Last attempt</th>
+            <th scope="col">Created</th>
           </tr>
         </thead>
         <tbody>
@@ -140,11 +141,16 @@ function WaitingTable({ status, deliveries }: { status: WaitingStatus; deliverie
                 </Link>
               </td>
               <td>{d.attempts}</td>
-              <td>
-                <NextAttempt delivery={d} />
-              </td>
+              {status === 'pending' && (
+                <td>
+                  <NextAttempt delivery={d} />
+                </td>
+              )}
               <td>
                 <RelativeTime at={d.lastAttemptAt} none="never" />
+              </td>
+              <td>
+                <RelativeTime at={d.createdAt} />
               </td>
             </tr>
           ))}
