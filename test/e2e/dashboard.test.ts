@@ -169,6 +169,8 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     assert.match(afterRotation ?? '', /^whsec_/);
     assert.notEqual(afterRotation, before);
     await page.locator('.chart svg').first().waitFor();
+    // The waiting deliveries card loaded (its counts shown), not its spinner, in the screenshot.
+    await page.locator('section[aria-labelledby="waiting-title"] .kpis').waitFor();
     await shot(page, 'endpoint-overview');
 
     // Events log with per-endpoint delivery status.
