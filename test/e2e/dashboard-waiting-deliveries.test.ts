@@ -208,4 +208,50 @@ describe('dashboard: an endpoint’s waiting deliveries (browser)', { timeout: 1
     await empty.getByText('Nothing parked').waitFor();
     assert.deepEqual(problems, []);
   });
+
+  test('the endpoints list says what waits for each endpoint', async () => {
+    const project = await client.createProject({ name: 'List Quest' });
+    const flaky = await client.createEndpoint(project.id, {
+      url: `${receiver.url}/flaky`,
+      name: 'Flaky',
+      retrySchedule: [3600],
+    });
+    const held = await client.createEndpoint(project.id, {
+      url: `${receiver.url}/flaky`,
+      name: 'Held',
+      retrySchedule: [3600],
+    });
+    await client.createEndpoint(project.id, {
+      url: `${receiver.url}/quiet`,
+      name: 'Quiet',
+      eventTypes: ['x'],
+    });
+    await client.sendEvents(
+      project.id,
+      Array.from({ length: 3 }, (_, order) => ({ type: 'order.paid', payload: { order } })),
+    );
+    // Each tried once and due again in an hour; then Held is disabled, which parks its three.
+    for (const endpoint of [flaky, held]) {
+      await eventually(
+        async () => {
+          const all = await waiting(project.id, endpoint.id, 'pending');
+          return all.length === 3 && all.every((d) => d.attempts === 1 && !d.inFlight);
+        },
+        15_000,
+        `three pending for ${endpoint.name}, each tried once`,
+      );
+    }
+    await client.updateEndpoint(project.id, held.id, { active: false });
+    assert.equal((await waiting(project.id, held.id, 'parked')).length, 3);
+
+    const page = await dash.page({ signedIn: true });
+    await page.goto(`${dash.herald.url}/ui/projects/${project.id}`);
+    const table = page.locator('table.endpoints-table');
+    const waitingOf = (name: string) => table.locator('tr', { hasText: name }).locator('td').last();
+    assert.equal(await table.locator('thead th').last().innerText(), 'Waiting');
+    await waitingOf('Flaky').getByText('3 pending').waitFor();
+    await waitingOf('Held').getByText('3 parked').waitFor();
+    await waitingOf('Quiet').getByText('none').waitFor();
+    assert.deepEqual(problems, []);
+  });
 });

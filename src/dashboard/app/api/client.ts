@@ -23,6 +23,7 @@ import type {
   Project,
   SigningSecret,
   StatsBucket,
+  WaitingCounts,
   WaitingStatus,
 } from './types.ts';
 
@@ -112,6 +113,8 @@ export interface HeraldClient {
     status: WaitingStatus,
     cursor?: string | null,
   ): Promise<EndpointDeliveriesPage>;
+  /** How many of the endpoint's deliveries are pending and parked (the first page's counts, of one row). */
+  endpointBacklog(project: string, endpoint: string): Promise<WaitingCounts>;
   /** One delivery's state, as its event lists it, without the event's other deliveries. */
   getDelivery(project: string, delivery: string): Promise<DeliverySummary>;
   retryDelivery(project: string, delivery: string): Promise<void>;
@@ -249,6 +252,19 @@ export function createClient(token: string, onUnauthorized: (error: ApiError) =>
     },
     listEndpointDeliveries: (project, endpoint, status, cursor) =>
       call('GET', `${ep(project, endpoint)}/deliveries`, undefined, { status, limit: WAITING_PAGE, cursor }),
+    endpointBacklog: async (project, endpoint) => {
+      const page: EndpointDeliveriesPage = await call(
+        'GET',
+        `${ep(project, endpoint)}/deliveries`,
+        undefined,
+        {
+          limit: 1,
+        },
+      );
+      // A first page always counts (the API's contract); a missing one would be a broken server.
+      if (!page.counts) throw new Error('the API answered no counts for a first page');
+      return page.counts;
+    },
     getDelivery: (project, delivery) =>
       call('GET', `${p(project)}/deliveries/${encodeURIComponent(delivery)}`),
     retryDelivery: async (project, delivery) => {

@@ -1,16 +1,18 @@
 /** A project's endpoints: where they point, what they receive, whether they work. */
 
 import { capitalize } from '../api/error-messages.ts';
+import type { WaitingCounts } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { EmptyState, ErrorBanner, ListStopped, Loading } from '../components/feedback.tsx';
 import { Link } from '../components/link.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { TableScroll } from '../components/table-scroll.tsx';
 import { rememberEndpoint } from '../endpoint-names.ts';
-import { disabledReasonText, formatRate } from '../format.ts';
+import { disabledReasonText, formatCount, formatRate } from '../format.ts';
 import { useProject } from '../project-context.ts';
 import { useAsync } from '../use-async.ts';
 import { useCappedList } from '../use-capped-list.ts';
+import { useEndpointBacklog } from '../use-endpoint-backlog.ts';
 import { type Health, useEndpointHealth } from '../use-endpoint-health.ts';
 
 export function EndpointsList() {
@@ -28,6 +30,7 @@ export function EndpointsList() {
     return read;
   });
   const health = useEndpointHealth(client, project.id, endpoints.data?.data);
+  const backlog = useEndpointBacklog(client, project.id, endpoints.data?.data);
 
   return (
     <div>
@@ -59,6 +62,7 @@ export function EndpointsList() {
                 <th scope="col">
                   Success <span class="muted">(24 h)</span>
                 </th>
+                <th scope="col">Waiting</th>
               </tr>
             </thead>
             <tbody>
@@ -94,6 +98,9 @@ export function EndpointsList() {
                   <td>
                     <HealthCell health={health.data?.get(endpoint.id)} loading={health.loading} />
                   </td>
+                  <td>
+                    <WaitingCell counts={backlog.data?.get(endpoint.id)} loading={backlog.loading} />
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -123,4 +130,15 @@ function HealthCell({ health, loading }: { health: Health | undefined; loading: 
       {formatRate(health.succeeded, total)} <span class="muted small">of {total}</span>
     </span>
   );
+}
+
+/** What waits for the endpoint: its pending deliveries, and its parked ones (while it is disabled). */
+function WaitingCell({ counts, loading }: { counts: WaitingCounts | undefined; loading: boolean }) {
+  if (!counts) return <span class="muted">{loading ? '…' : '—'}</span>;
+  const parts = [
+    counts.pending > 0 && `${formatCount(counts.pending, counts.atMost)} pending`,
+    counts.parked > 0 && `${formatCount(counts.parked, counts.atMost)} parked`,
+  ].filter(Boolean);
+  if (parts.length === 0) return <span class="muted">none</span>;
+  return <span class={counts.parked > 0 ? 'rate-bad' : undefined}>{parts.join(', ')}</span>;
 }
