@@ -12,6 +12,7 @@ import {
   PROBE_ROUND_PICK,
 } from '../../src/store/postgres/claims.ts';
 import {
+  BACKLOG_COUNT_SQL,
   endpointDeliveryPageQuery,
   PAGE_PLANNER_SETTINGS,
 } from '../../src/store/postgres/endpoint-deliveries.ts';
@@ -326,6 +327,39 @@ describe('postgres specifics', () => {
             `${label}: the first after the cursor`,
           );
         }
+      }
+    });
+  });
+
+  test("an endpoint's backlog counts read its own index range, not the due order of every endpoint", async () => {
+    await withStoreAndClient(async (_store, client) => {
+      // 'old' has a long history (20,000 succeeded) and one pending delivery, due last; 'busy' has
+      // 5,000 pending due before it. Statistics say 'old' is most of the table.
+      await client.query(
+        `INSERT INTO deliveries (project_id, id, event_id, endpoint_id, url, status, attempts, next_attempt_at, created_at, updated_at)
+         SELECT 'p', 'dlv_' || lpad(i::text, 26, '0'), 'evt_' || i,
+           CASE WHEN i <= 20001 THEN 'old' ELSE 'busy' END, 'http://127.0.0.1:9/x',
+           CASE WHEN i <= 20000 THEN 'succeeded' ELSE 'pending' END, 0,
+           CASE WHEN i = 20001 THEN $1::bigint + 1000000 ELSE $1::bigint + i END, $1::bigint, $1::bigint
+         FROM generate_series(1, 25001) i`,
+        [T0],
+      );
+      await client.query('ANALYZE deliveries');
+      for (const [endpointId, pending] of [
+        ['old', 1],
+        ['busy', 5_000],
+      ] as const) {
+        const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${BACKLOG_COUNT_SQL}`, [
+          'p',
+          endpointId,
+          10_000,
+        ]);
+        const plan = rows[0]['QUERY PLAN'][0].Plan;
+        const label = `${endpointId}: ${JSON.stringify(plan)}`;
+        assert.doesNotMatch(JSON.stringify(plan), /"Index Name":"deliveries_due"/, label);
+        assert.ok(mostRowsRead(plan) <= pending + 1, `${label}: a plan node read ${mostRowsRead(plan)} rows`);
+        const counted = (await client.query(BACKLOG_COUNT_SQL, ['p', endpointId, 10_000])).rows[0];
+        assert.deepEqual([Number(counted.pending), Number(counted.parked)], [pending, 0]);
       }
     });
   });

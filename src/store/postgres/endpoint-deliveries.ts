@@ -62,10 +62,15 @@ export async function listEndpointDeliveriesPostgres(
   return { data: page.data.map(toDelivery), nextCursor: page.nextCursor };
 }
 
-/** Both states' entries of the endpoint's range, each at most $3 of them (exported for the plan test). */
+/**
+ * Both states' entries of the endpoint's range, each at most $3 of them (exported for the plan test).
+ * "Pending" is written as a range, as in the page's statement, so that only deliveries_endpoint
+ * fits: through deliveries_due, filtering by endpoint, the planner would walk every other
+ * endpoint's pending deliveries to count one whose history made it look like most of them.
+ */
 export const BACKLOG_COUNT_SQL = `SELECT
-    (SELECT count(*) FROM (SELECT 1 FROM deliveries
-       WHERE project_id = $1 AND endpoint_id = $2 AND status = 'pending' LIMIT $3) p) AS pending,
+    (SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE project_id = $1 AND endpoint_id = $2
+       AND status >= 'pending' AND status <= 'pending' LIMIT $3) p) AS pending,
     (SELECT count(*) FROM (SELECT 1 FROM deliveries
        WHERE project_id = $1 AND endpoint_id = $2 AND status = 'parked' LIMIT $3) k) AS parked`;
 
