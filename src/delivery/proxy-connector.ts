@@ -7,7 +7,8 @@
  *
  * What the proxy answers decides whose failure it is. 403 (its policy refuses the destination) is
  * the endpoint's, as `blocked`; 502, 503 and 504 (it could not reach the receiver) are too, as
- * `connect` or `timeout`. A proxy that cannot be reached, closes without answering, or answers
+ * `connect` or `timeout`. A proxy that cannot be reached (refusing the connection, or not taking it
+ * before the attempt's deadline: proxyNotTaking), closes without answering, or answers
  * anything else (407: wrong credentials) is this installation's failure: ProxyUnavailableError,
  * which the sender reports as local (SendResult.local), so the delivery waits without an attempt
  * recorded and the endpoint is not held responsible.
@@ -55,6 +56,25 @@ export function connectRefusal(proxyUrl: string, authority: string, status: numb
   if (status === 504) return new ProxyAnswerError('HERALD_ERR_PROXY_TIMEOUT', said);
   if (status === 502 || status === 503) return new ProxyAnswerError('HERALD_ERR_PROXY_CONNECT', said);
   return new ProxyUnavailableError(said);
+}
+
+/** The sockets dialled to a proxy, with its URL (as logs show it). */
+const dialsToProxy = new WeakMap<Socket, string>();
+
+/**
+ * Why an attempt whose deadline passed before it had a connection did not get one, when that is the
+ * proxy: one of its pool's dials in progress (`dialing`) still waits for the proxy to take the TCP
+ * connection (a proxy that is down, or behind a firewall that drops, answers nothing). That proxy
+ * cannot be reached, which is this installation's failure, not the receiver's timeout. Null otherwise.
+ */
+export function proxyNotTaking(dialing: Iterable<Socket>, ms: number): ProxyUnavailableError | null {
+  for (const socket of dialing) {
+    const url = dialsToProxy.get(socket);
+    if (url !== undefined && socket.connecting) {
+      return new ProxyUnavailableError(`the proxy ${url} did not take the connection within ${ms} ms`);
+    }
+  }
+  return null;
 }
 
 /** `host:port` as a CONNECT target: IPv6 in brackets. */
@@ -113,6 +133,7 @@ function tunnelConnector(options: {
   const { proxy } = options;
   return (opts, callback) => {
     const raw = netConnect({ host: proxy.host, port: proxy.port });
+    dialsToProxy.set(raw, proxy.url);
     raw.setNoDelay(true);
     let settled = false;
     const settle = (error: Error | null, socket?: Socket) => {

@@ -15,7 +15,12 @@ import { type Cidr, isAddressAllowed, parseCidr, parseIpLiteral } from '../domai
 import { errorKindFromError } from '../domain/classify-outcome.ts';
 import { BlockedAddressError, guardedLookup, type LookupAll, systemLookup } from './guarded-lookup.ts';
 import { createOriginPools } from './origin-pools.ts';
-import { countProxyFailure, createProxyConnector, PROXY_UNAVAILABLE } from './proxy-connector.ts';
+import {
+  countProxyFailure,
+  createProxyConnector,
+  PROXY_UNAVAILABLE,
+  proxyNotTaking,
+} from './proxy-connector.ts';
 import type { SendFn, SendRequest, SendResult } from './send-types.ts';
 
 export { BlockedAddressError, type LookupAll } from './guarded-lookup.ts';
@@ -272,7 +277,8 @@ export function createSender(options: SenderOptions): Sender {
           const error = new DeadlineError(req.timeoutMs);
           // first: undici may report the abort to onError at once
           if (status >= 200) timedOutInBody(error);
-          else failed(error);
+          // Still without a connection because the proxy has not taken one: the proxy's failure.
+          else failed((abort === null && proxyNotTaking(entry.dialing, req.timeoutMs)) || error);
           abort?.(error);
         });
       }, req.timeoutMs);

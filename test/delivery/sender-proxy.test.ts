@@ -11,6 +11,7 @@ import { createSender, type SenderOptions } from '../../src/delivery/sender.ts';
 import { type ConnectProxy, type ProxyAnswer, startConnectProxy } from '../support/connect-proxy.ts';
 import { refusedPort } from '../support/refused-port.ts';
 import { makeTestCerts, startHttpsReceiver, type TestCerts } from '../support/test-certs.ts';
+import { unacceptedPort } from '../support/unaccepted-port.ts';
 import { post } from './post-request.ts';
 import { type Receiver, startReceiver } from './receiver.ts';
 
@@ -125,6 +126,22 @@ describe('through a proxy', () => {
       result.error?.message ?? '',
       /cannot reach the proxy http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/,
     );
+  });
+
+  test('a proxy that does not take the connection (down, or a firewall that drops) is a local failure too, not a timeout of the receiver', async () => {
+    const silent = await unacceptedPort();
+    closers.push(() => silent.close());
+    const started = Date.now();
+    const result = await sender(viaProxy(`http://127.0.0.1:${silent.port}`)).send(
+      post(`http://127.0.0.1:${receiver.port}/hook`, 300),
+    );
+    assert.equal(result.local, 'HERALD_ERR_PROXY', result.error?.message);
+    assert.equal(result.error?.kind, 'internal');
+    assert.match(
+      result.error?.message ?? '',
+      /the proxy http:\/\/127\.0\.0\.1:\d+ did not take the connection within 300 ms; not the receiver's failure/,
+    );
+    assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms: on the attempt's deadline`);
   });
 
   test("the proxy's refusals of the destination are the endpoint's: 403 blocked, 502 connect, 504 timeout", async () => {
