@@ -20,15 +20,19 @@ export const replayStart = (since: number): ReplayCursor => ({ createdAt: since,
 /** What one batch did (both stores' batch functions answer this). */
 export interface ReplayBatch {
   replayed: number;
-  /** Where the next batch starts; null when the range is done or the endpoint is no longer active. */
+  /** Where the next batch starts; null when the range is done or the replay stops here. */
   next: ReplayCursor | null;
-  /** The creation time of the first event left for lack of room, when the room ran out. */
+  /**
+   * Where a replay stopped short goes on from: the creation time of the first event left for lack
+   * of room when the room ran out, or where this batch starts when the endpoint is no longer active.
+   */
   leftAt: number | null;
 }
 
 /**
  * Store.replayMissing from its batches: runs `batch` from the start of the range, each with the room
- * left, until the range is done, the room is, or the endpoint is gone (null) or no longer active.
+ * left, until the range is done, the room is, or the endpoint is gone (null) or no longer active
+ * (which leaves the rest of the range, as the room running out does).
  * The event loop turns between two batches: writes queued meanwhile go first.
  */
 export async function replayInBatches(

@@ -316,8 +316,9 @@ export interface ReplayResult {
   replayed: number;
   /**
    * Null when every event of the range was looked at. Otherwise the creation time of the first event
-   * left for lack of room (maxDeliveries): replaying again from it goes on where this one stopped
-   * (events already replayed have their delivery now, and are passed over).
+   * left for lack of room (maxDeliveries), or, when the endpoint was disabled meanwhile, that of the
+   * last event looked at (`since` when none was): replaying again from it goes on where this one
+   * stopped (events already replayed have their delivery now, and are passed over).
    */
   nextSince: number | null;
 }

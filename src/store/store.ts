@@ -241,8 +241,8 @@ export interface Store {
    * then that it would receive now (its filter; not test events) and has no delivery for, a pending
    * delivery due at `now`, the event's deliveryCount one more. Oldest first, in batches of
    * replayBatch.events (replay-batch.ts), each its own short transaction that stops when the endpoint
-   * is no longer active; none is replayed twice, also by two replays at once. Null when the endpoint
-   * does not exist.
+   * is no longer active (the rest of the range is then left, as past maxDeliveries: nextSince); none
+   * is replayed twice, also by two replays at once. Null when the endpoint does not exist.
    */
   replayMissing(projectId: string, endpointId: string, request: ReplayRequest): Promise<ReplayResult | null>;
 

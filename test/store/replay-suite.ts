@@ -171,23 +171,60 @@ export function defineReplaySuite(name: string, open: () => Promise<Store>): voi
       await assertOnceEach(store, project.id, events, late.id);
     });
 
-    withStore('a disabled endpoint gets nothing; a deleted or unknown one is null', async (store) => {
-      const { project, late } = await missedHistory(store, ['a', 'a']);
-      await store.updateEndpoint(project.id, late.id, { active: false }, T0 + 160 * SECOND);
-      assert.deepEqual(await store.replayMissing(project.id, late.id, request()), {
-        replayed: 0,
-        nextSince: null,
-      });
-      await store.deleteEndpoint(project.id, late.id);
-      assert.equal(await store.replayMissing(project.id, late.id, request()), null);
-      assert.equal(await store.replayMissing(project.id, 'ep_unknown', request()), null);
-      const other = await store.createProject({ name: 'q' }, T0);
-      const { early } = await missedHistory(store, ['a']);
-      assert.equal(
-        await store.replayMissing(other.id, early.id, request()),
-        null,
-        "another project's endpoint",
-      );
-    });
+    withStore(
+      'disabled while it runs: it stops and says where to go on from; after an enable, a replay from there gives the rest',
+      async (store) => {
+        const { project, late, events } = await missedHistory(
+          store,
+          Array.from({ length: 12 }, () => 'a'),
+        );
+        // Batches of 2 events; the endpoint is disabled as the second batch starts.
+        const size = Object.getOwnPropertyDescriptor(replayBatch, 'events')!;
+        let reads = 0;
+        let disabled: Promise<unknown> | undefined;
+        Object.defineProperty(replayBatch, 'events', {
+          configurable: true,
+          get() {
+            if (++reads === 2) disabled = store.updateEndpoint(project.id, late.id, { active: false }, T0);
+            return 2;
+          },
+        });
+        let cut: Awaited<ReturnType<Store['replayMissing']>>;
+        try {
+          cut = await store.replayMissing(project.id, late.id, request());
+        } finally {
+          Object.defineProperty(replayBatch, 'events', size);
+        }
+        await disabled;
+        assert.ok(cut && cut.replayed >= 2 && cut.replayed < 12, JSON.stringify(cut));
+        assert.notEqual(cut.nextSince, null, 'the range was not all looked at');
+        await store.updateEndpoint(project.id, late.id, { active: true }, T0 + 170 * SECOND);
+        const rest = await store.replayMissing(project.id, late.id, request({ since: cut.nextSince! }));
+        assert.deepEqual(rest, { replayed: 12 - cut.replayed, nextSince: null });
+        await assertOnceEach(store, project.id, events, late.id);
+      },
+    );
+
+    withStore(
+      'a disabled endpoint gets nothing, the whole range left; a deleted or unknown one is null',
+      async (store) => {
+        const { project, late } = await missedHistory(store, ['a', 'a']);
+        await store.updateEndpoint(project.id, late.id, { active: false }, T0 + 160 * SECOND);
+        assert.deepEqual(await store.replayMissing(project.id, late.id, request()), {
+          replayed: 0,
+          nextSince: T0,
+        });
+        await store.deleteEndpoint(project.id, late.id);
+        assert.equal(await store.replayMissing(project.id, late.id, request()), null);
+        assert.equal(await store.replayMissing(project.id, 'ep_unknown', request()), null);
+        const other = await store.createProject({ name: 'q' }, T0);
+        const { early } = await missedHistory(store, ['a']);
+        assert.equal(
+          await store.replayMissing(other.id, early.id, request()),
+          null,
+          "another project's endpoint",
+        );
+      },
+    );
   });
 }

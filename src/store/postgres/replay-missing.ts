@@ -33,8 +33,10 @@ export async function replayMissingPostgres(
   await lockEndpointPostgres(c, projectId, endpointId, 'FOR NO KEY UPDATE');
   const endpoint = await endpointPostgres(c, projectId, endpointId);
   if (!endpoint) return null;
-  // Disabled meanwhile (by hand, or by its failures): what it would get now would be parked.
-  if (endpoint.status !== 'active') return { replayed: 0, next: null, leftAt: null };
+  // Disabled meanwhile (by hand, or by its failures): what it would get now would be parked. The
+  // rest of the range is left, from where this batch starts: a replay from there, once the endpoint
+  // is enabled again, goes on (what was replayed has its delivery and is passed over).
+  if (endpoint.status !== 'active') return { replayed: 0, next: null, leftAt: from.createdAt };
   await c.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [PURGE_LOCK_CLASS, projectId]);
   const { rows: events } = await c.query<{ id: string; type: string; test: boolean; created_at: string }>(
     `SELECT id, type, test, created_at FROM events

@@ -37,8 +37,10 @@ export function replayMissingSqlite(
 ): ReplayBatch | null {
   const endpoint = endpointSqlite(db, projectId, endpointId);
   if (!endpoint) return null;
-  // Disabled meanwhile (by hand, or by its failures): what it would get now would be parked.
-  if (endpoint.status !== 'active') return { replayed: 0, next: null, leftAt: null };
+  // Disabled meanwhile (by hand, or by its failures): what it would get now would be parked. The
+  // rest of the range is left, from where this batch starts: a replay from there, once the endpoint
+  // is enabled again, goes on (what was replayed has its delivery and is passed over).
+  if (endpoint.status !== 'active') return { replayed: 0, next: null, leftAt: from.createdAt };
   const events = all(db, NEXT_EVENTS, projectId, from.createdAt, from.id, until, limit);
   const wanted = events.filter((e) =>
     replays(endpoint, { type: String(e.type), test: Number(e.test) === 1 }),
