@@ -25,8 +25,8 @@ export function parseProxyUrl(setting: RawSetting): DeliveryProxy {
   if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
     throw new ConfigError(setting.source, 'a proxy URL has no path, query or fragment: http://host:port');
   }
-  const user = decodeURIComponent(url.username);
-  const password = decodeURIComponent(url.password);
+  const user = decodedUserinfo(setting, url.username);
+  const password = decodedUserinfo(setting, url.password);
   const authorization =
     user !== '' || password !== ''
       ? `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`
@@ -34,4 +34,20 @@ export function parseProxyUrl(setting: RawSetting): DeliveryProxy {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = url.port === '' ? 80 : Number(url.port);
   return { url: `http://${url.host}`, host, port, authorization, bypass: { names: [], networks: [] } };
+}
+
+/**
+ * The user or password as the proxy is to get it. A `%` not followed by two hex digits (a password
+ * such as `50%off` written as it is) cannot be decoded: said naming the setting, and without the
+ * value, which holds the password.
+ */
+function decodedUserinfo(setting: RawSetting, encoded: string): string {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    throw new ConfigError(
+      setting.source,
+      'the user and password are percent-encoded in a URL: write % as %25 (and @ : / as %40 %3A %2F)',
+    );
+  }
 }

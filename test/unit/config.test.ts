@@ -270,6 +270,12 @@ describe('loadConfig validation names the setting', () => {
     ],
     ['proxy not a URL', { HERALD_PROXY_URL: 'proxy internal' }, 'HERALD_PROXY_URL', /expected a URL/],
     [
+      'proxy password with a bare %',
+      { HERALD_PROXY_URL: 'http://herald:50%off@proxy.internal:3128' },
+      'HERALD_PROXY_URL',
+      /^HERALD_PROXY_URL: the user and password are percent-encoded in a URL: write % as %25 \(and @ : \/ as %40 %3A %2F\)$/,
+    ],
+    [
       'proxy bypass without a proxy',
       { HERALD_PROXY_BYPASS: '10.0.0.0/8' },
       'HERALD_PROXY_BYPASS',
