@@ -179,8 +179,10 @@ function tunnelConnector(options: {
           },
         });
         req.once('connect', (res, socket, head) => {
-          if (res.statusCode !== 200) {
-            settle(connectRefusal(proxy.url, authority, res.statusCode ?? 0, res.statusMessage ?? ''));
+          // Any 2xx opens the tunnel (RFC 9110, CONNECT), not only 200.
+          const status = res.statusCode ?? 0;
+          if (status < 200 || status > 299) {
+            settle(connectRefusal(proxy.url, authority, status, res.statusMessage ?? ''));
             return;
           }
           if (head.length > 0) socket.unshift(head);

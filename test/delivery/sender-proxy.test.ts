@@ -35,8 +35,8 @@ function sender(proxy: DeliveryProxy, over: Partial<SenderOptions> = {}) {
   return s;
 }
 
-async function proxyServer(answer?: ProxyAnswer): Promise<ConnectProxy> {
-  const p = await startConnectProxy(answer);
+async function proxyServer(answer?: ProxyAnswer, established?: string): Promise<ConnectProxy> {
+  const p = await startConnectProxy(answer, established);
   closers.push(() => p.close());
   return p;
 }
@@ -65,6 +65,20 @@ describe('through a proxy', () => {
     assert.equal(got.headers.host, `localhost:${receiver.port}`);
     assert.equal(got.body, '{"a":1}');
     assert.equal(result.requestHeaders?.host, `localhost:${receiver.port}`);
+  });
+
+  test('any 2xx to the CONNECT opens the tunnel, whatever its reason phrase (RFC 9110), HTTP/1.0 too', async () => {
+    for (const line of [
+      'HTTP/1.0 200 OK',
+      'HTTP/1.1 200',
+      'HTTP/1.1 201 Tunnel Open',
+      'HTTP/1.1 204 No Content',
+    ]) {
+      const proxy = await proxyServer(undefined, line);
+      const result = await sender(viaProxy(proxy.url)).send(post(`http://127.0.0.1:${receiver.port}/hook`));
+      assert.equal(result.response?.status, 200, `${line}: ${result.error?.message}`);
+      assert.equal(proxy.connects.length, 1, line);
+    }
   });
 
   test('tunnels are kept alive: ten sends in a row take at most two CONNECTs', async () => {

@@ -30,7 +30,14 @@ export type ProxyAnswer = (request: IncomingMessage) => number | 'hang' | null;
 
 const isLoopback = (host: string) => host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 
-export async function startConnectProxy(answer: ProxyAnswer = () => null): Promise<ConnectProxy> {
+/**
+ * `established`: the status line of its answer when it tunnels (RFC 9110: any 2xx opens the tunnel,
+ * with any reason phrase).
+ */
+export async function startConnectProxy(
+  answer: ProxyAnswer = () => null,
+  established = 'HTTP/1.1 200 Connection Established',
+): Promise<ConnectProxy> {
   const connects: ConnectRequest[] = [];
   const sockets = new Set<Socket>();
   let open = 0;
@@ -57,7 +64,7 @@ export async function startConnectProxy(answer: ProxyAnswer = () => null): Promi
     upstream.once('connect', () => {
       open++;
       upstream.once('close', () => open--);
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      client.write(`${established}\r\n\r\n`);
       if (head.length) upstream.write(head);
       upstream.pipe(client);
       client.pipe(upstream);
