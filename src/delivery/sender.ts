@@ -405,10 +405,11 @@ function localFailure(error: unknown): { code: string; message: string } | null 
     };
   }
   const proxy = inCauses(error, (code) => code === PROXY_UNAVAILABLE);
+  // Its message says its cause's already (proxy-connector.ts): not errorMessage, which adds it again.
   if (proxy)
     return {
       code: proxy.code,
-      message: `${errorMessage(proxy.error)}; not the receiver's failure`.slice(0, 500),
+      message: `${(proxy.error as Error).message}; not the receiver's failure`.slice(0, 500),
     };
   return null;
 }

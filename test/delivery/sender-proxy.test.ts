@@ -138,7 +138,8 @@ describe('through a proxy', () => {
     assert.equal(result.local, 'HERALD_ERR_PROXY');
     assert.match(
       result.error?.message ?? '',
-      /cannot reach the proxy http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/,
+      /^cannot reach the proxy http:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED 127\.0\.0\.1:\d+; not the receiver's failure$/,
+      'the cause said once',
     );
   });
 
