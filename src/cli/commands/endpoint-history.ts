@@ -127,13 +127,20 @@ export function addEndpointHistoryCommands(endpoints: Command): void {
     apiAction<RangeFlags>(async (client, flags, [id]) => {
       const result = await client.replayEndpoint(flags.project, id, rangeOf(flags));
       printLine(`${id}: ${result.replayed} events replayed`);
-      // Cut short by the server's per-request limit: the same command from there goes on.
-      if (result.nextSince) printLine(`more to replay: run again with --since ${result.nextSince}`);
+      if (result.nextSince) printLine(replayLeftLine(result.nextSince, flags.until));
     }),
   );
 }
 
 type RangeFlags = ConnectionFlags & { project: string; since: string; until?: string };
+
+/**
+ * A replay cut short (the server's per-request limit, or the endpoint disabled meanwhile): the same
+ * command from where it stopped, over the same range, goes on.
+ */
+export function replayLeftLine(nextSince: string, until: string | undefined): string {
+  return `more to replay: run again with --since ${nextSince}${until ? ` --until ${until}` : ''}`;
+}
 
 /** `herald endpoints NAME <endpoint> --project --since [--until]`: a lever over a time range. */
 function rangeLever(endpoints: Command, name: string, description: string): Command {

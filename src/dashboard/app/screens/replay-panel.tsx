@@ -22,7 +22,7 @@ export function ReplayPanel({ endpoint }: { endpoint: Endpoint }) {
         const { replayed, nextSince } = await client.replay(project.id, endpoint.id, since);
         const sent = `${replayed} missed event${replayed === 1 ? '' : 's'} queued for this endpoint.`;
         return nextSince
-          ? `${sent} That is as many as one request may make: replay again from ${formatTime(nextSince)} for the rest.`
+          ? `${sent} The replay stopped there (one request makes at most so many, and a disabled endpoint gets none): replay again from ${formatTime(nextSince)} for the rest.`
           : sent;
       }}
     />
