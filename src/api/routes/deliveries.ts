@@ -10,8 +10,9 @@ import type { RouteContext } from './context.ts';
 import { endpointFor } from './endpoints.ts';
 
 /**
- * Each state of an endpoint's waiting deliveries is counted up to this many (index entries walked,
- * ~1-2 ms on SQLite here): enough to tell a hiccup from an outage, cheap enough for every first page.
+ * Each state of an endpoint's waiting deliveries is counted up to this many index entries (both
+ * counts of an endpoint with 200,000 pending: 0.6 ms on SQLite here, 1.6 ms on PostgreSQL): enough
+ * to tell a hiccup from an outage, cheap enough for every first page.
  */
 export const BACKLOG_COUNT_CAP = 10_000;
 
