@@ -111,8 +111,11 @@ test('a write the database aborted as a deadlock is written again: the attempt i
       onBusy: (error) => busy.push(error),
     });
     // Another transaction holds the delivery; the record's write locks the endpoint, then waits
-    // for the delivery; that transaction then asks for the endpoint: a deadlock, and the write,
-    // waiting first, is the one PostgreSQL aborts (deadlock_timeout after it began to wait).
+    // for the delivery; that transaction then asks for the endpoint: a deadlock, and the write is
+    // the one PostgreSQL aborts: its deadlock_timeout (1 s) runs out first. The other's is made
+    // long, so that it does not run out first on a loaded machine (it began to wait only ~10 ms
+    // after the write, and in one CI run PostgreSQL aborted it instead).
+    await other.query("SET deadlock_timeout = '60s'");
     await other.query('BEGIN');
     await other.query('SELECT 1 FROM deliveries WHERE project_id = $1 AND id = $2 FOR UPDATE', [
       project.id,
