@@ -11,6 +11,7 @@ import {
   DAY,
   eventInput,
   HOUR,
+  leaseTakenOver,
   projectWithEndpoints,
   SECOND,
   storeTest,
@@ -336,6 +337,46 @@ export function defineLimitsRetentionSuite(name: string, open: () => Promise<Sto
         assert.equal(byDelivery.get(cb.delivery.id)?.data.url, 'http://127.0.0.1:9/cb');
       },
     );
+
+    for (const holder of ['succeeded', 'failed'] as const) {
+      withStore(
+        `delivery.exhausted: not for a late last attempt of a delivery another worker ${holder === 'succeeded' ? 'delivered' : 'already failed'}`,
+        async (store) => {
+          // A worker paused past its lease: another claimed the delivery and its record came first.
+          // The first worker's record, its last attempt by the count it read, comes late: it counts
+          // its attempt but does not move the delivery, so it fails nothing for good.
+          const { project, c1, c2 } = await leaseTakenOver(store);
+          const options = { now: T0 + 3 * SECOND, failureThreshold: 100 };
+          await store.recordAttempts(
+            [
+              attemptRecord(c2.delivery, c2.event, {
+                outcome: holder,
+                status: holder,
+                startedAt: T0 + 2 * SECOND + 1,
+                workerId: 'w2',
+              }),
+            ],
+            options,
+          );
+          const late = attemptRecord(c1.delivery, c1.event, {
+            outcome: 'failed',
+            status: 'failed',
+            startedAt: T0 + 1,
+            workerId: 'w1',
+          });
+          assert.deepEqual((await store.recordAttempts([late], options)).statuses, [holder]);
+          const d = await store.getDelivery(project.id, c1.delivery.id);
+          assert.equal(d?.status, holder);
+          assert.equal(d?.attempts, 2, 'the late attempt counts');
+          const ops = (await store.listOperationalEvents(project.id, { limit: 10 })).data;
+          assert.deepEqual(
+            ops.map((o) => o.type),
+            holder === 'failed' ? ['delivery.exhausted'] : [],
+            'one delivery.exhausted per delivery failed for good, written by the record that failed it',
+          );
+        },
+      );
+    }
 
     withStore('operational events outbox: unforwarded ones, oldest first, across projects', async (store) => {
       const a = await projectWithEndpoints(store, 1);

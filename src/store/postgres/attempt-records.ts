@@ -30,16 +30,24 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
  * counts its attempt, so it neither ends nor frees the other worker's lease. A success moves it
  * whatever holds it. An attempt's number is the count its record leaves (RETURNING): 1, 2, 3… in the
  * order the records are written, also when a lease was taken over and two workers sent the delivery.
+ * `moved`: whether the record moved it (the row as locked, just before this UPDATE, says), false for
+ * a late one.
  */
-const MOVES = `((d.status IN ('pending', 'parked') AND (d.leased_by IS NULL OR d.leased_by = v.worker)) OR v.status = 'succeeded')`;
+const moves = (status: string, leasedBy: string) =>
+  `((${status} IN ('pending', 'parked') AND (${leasedBy} IS NULL OR ${leasedBy} = v.worker)) OR v.status = 'succeeded')`;
+const MOVES = moves('d.status', 'd.leased_by');
 const MOVE_DELIVERIES = `UPDATE deliveries d SET attempts = d.attempts + 1, last_attempt_at = v.last, updated_at = v.upd, rate_deferred = false,
        status = CASE WHEN ${MOVES} THEN v.status ELSE d.status END,
        next_attempt_at = CASE WHEN ${MOVES} THEN v.next ELSE d.next_attempt_at END,
        leased_by = CASE WHEN ${MOVES} THEN NULL ELSE d.leased_by END
-     FROM ${lockedInKeyOrder(`unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[])
-       AS v(project_id, id, status, next, last, upd, worker)`)}
+     FROM ${lockedInKeyOrder(
+       `unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[])
+       AS v(project_id, id, status, next, last, upd, worker)`,
+       'true',
+       ', l.status AS was_status, l.leased_by AS was_leased_by',
+     )}
      WHERE d.project_id = v.project_id AND d.id = v.id
-     RETURNING d.project_id, d.id, d.status, d.attempts`;
+     RETURNING d.project_id, d.id, d.status, d.attempts, ${moves('v.was_status', 'v.was_leased_by')} AS moved`;
 
 const rowsOf = async (c: Queryable, sql: string, params: unknown[]): Promise<Row[]> =>
   (await c.query(sql, params)).rows as Row[];
@@ -251,14 +259,16 @@ export async function recordBatchPostgres(
   // recorded twice in this batch go in rounds, in record order (almost always a single round).
   const after: (DeliveryStatus | undefined)[] = [];
   const numbers: number[] = [];
+  const moved: boolean[] = [];
   for (const { indexes, params } of rounds(flat, dv)) {
-    const moved = await rowsOf(c, MOVE_DELIVERIES, params);
-    const got = new Map(moved.map((r) => [`${r.project_id}/${r.id}`, r]));
+    const rows = await rowsOf(c, MOVE_DELIVERIES, params);
+    const got = new Map(rows.map((r) => [`${r.project_id}/${r.id}`, r]));
     for (const i of indexes) {
       const a = flat[i]!.rec.attempt;
       const row = got.get(`${a.projectId}/${a.deliveryId}`);
       after[i] = row === undefined ? undefined : (String(row.status) as DeliveryStatus);
       numbers[i] = row === undefined ? a.number : num(row.attempts);
+      moved[i] = row?.moved === true;
     }
   }
   // A delivery that is gone (its project or event deleted while the attempt was out) gets no
@@ -267,16 +277,20 @@ export async function recordBatchPostgres(
   flat.forEach(({ rec }, i) => {
     if (after[i] !== undefined) live.set(`${rec.attempt.projectId}/${rec.attempt.deliveryId}`, after[i]);
   });
-  // Each kept record with its attempt numbered by the count it left.
-  const kept = flat.flatMap((item, i) => {
-    if (after[i] === undefined) return [];
+  // Each kept record with its attempt numbered by the count it left; `movers`, those that moved
+  // their delivery.
+  const kept: typeof flat = [];
+  const movers: typeof flat = [];
+  flat.forEach((item, i) => {
+    if (after[i] === undefined) return;
     const number = numbers[i]!;
     const { rec } = item;
-    return [
+    const numbered =
       number === rec.attempt.number
         ? item
-        : { ...item, rec: { ...rec, attempt: { ...rec.attempt, number } } },
-    ];
+        : { ...item, rec: { ...rec, attempt: { ...rec.attempt, number } } };
+    kept.push(numbered);
+    if (moved[i]) movers.push(numbered);
   });
   let next = 0;
   const statuses = jobs.map((job) => job.records.map(() => after[next++] ?? null));
@@ -311,7 +325,9 @@ export async function recordBatchPostgres(
       at,
     );
   }
-  await recordExhaustedPostgres(c, kept, (p, e) => health.has(`${p}/${e}`)); // delivery.exhausted
+  // delivery.exhausted, for the records that failed their delivery for good: not a late one, whose
+  // delivery another worker's record already ended (failed or succeeded) or still holds.
+  await recordExhaustedPostgres(c, movers, (p, e) => health.has(`${p}/${e}`));
   return disabled.map((disabledEndpoints, j) => ({
     disabledEndpoints,
     statuses: statuses[j]!,

@@ -15,9 +15,14 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
  * `condition` (on `l`, the delivery, and `v`), those locked in key order: a subquery `v` for an
  * `UPDATE deliveries d … FROM` to join by key (d.project_id = v.project_id AND d.id = v.id). Every
  * row it returns has its delivery, so the UPDATE reads it whole, whatever its join. The condition is
- * checked again on a row another transaction changed meanwhile, once it is locked.
+ * checked again on a row another transaction changed meanwhile, once it is locked. `locked`: more
+ * columns of the locked row (`, l.status AS was`), as it was just before the UPDATE changes it.
  */
-export const lockedInKeyOrder = (values: string, condition = 'true'): string => `(SELECT v.* FROM deliveries l
+export const lockedInKeyOrder = (
+  values: string,
+  condition = 'true',
+  locked = '',
+): string => `(SELECT v.*${locked} FROM deliveries l
        JOIN ${values} ON l.project_id = v.project_id AND l.id = v.id
        WHERE ${condition}
        ORDER BY l.project_id, l.id FOR NO KEY UPDATE OF l) v`;

@@ -145,7 +145,9 @@ export function writeAttemptRecords(
     let final: DeliveryStatus | null = status;
     const next = status === 'pending' ? rec.next.nextAttemptAt : null;
     let number = a.number;
-    const moved = run(
+    // Whether this record moved the delivery (false for a late one, which only counts its attempt).
+    let moved = true;
+    const changed = run(
       db,
       MOVE_DELIVERY,
       a.startedAt,
@@ -158,7 +160,7 @@ export function writeAttemptRecords(
       rec.workerId,
       status,
     );
-    if (moved === 0) {
+    if (changed === 0) {
       const renumbered = get(
         db,
         RENUMBER_DELIVERY,
@@ -174,6 +176,7 @@ export function writeAttemptRecords(
       if (renumbered) number = Number(renumbered.attempts);
       else {
         const late = get(db, COUNT_LATE_ATTEMPT, a.startedAt, options.now, a.deliveryId, a.projectId);
+        moved = false;
         final = late ? (String(late.status) as DeliveryStatus) : null;
         if (late) number = Number(late.attempts);
       }
@@ -193,8 +196,10 @@ export function writeAttemptRecords(
     }
     const written = number === a.number ? rec : { ...rec, attempt: { ...a, number } };
     run(db, INSERT_ATTEMPT, ...attemptValues(written));
-    // delivery.exhausted, when the delivery did end up failed (not when a late record was ignored).
-    if (rec.next.status === 'failed' && final === 'failed') recordExhaustedSqlite(db, written, options.now);
+    // delivery.exhausted, when this record failed the delivery for good: not a late one, whose
+    // delivery another worker's record already ended (failed or succeeded) or still holds.
+    if (rec.next.status === 'failed' && moved && final === 'failed')
+      recordExhaustedSqlite(db, written, options.now);
   }
   for (const d of disabled) {
     const parkedBy = parked.get(d.endpointId) ?? 0;
