@@ -38,13 +38,18 @@ export function parseForm(text: string): Fields {
 }
 
 /**
- * The URL as a WHATWG parser serialises it, without fragment: what an HTTP client actually
- * requests, and what a receiver rebuilds from scheme, Host and request target. Both sides of
- * `hmac-sha1-url` canonicalise, so `HTTPS://Example.com:443/a` and `https://example.com/a` agree.
+ * The URL as a WHATWG parser serialises it, without fragment and without the `?` of an empty query:
+ * what an HTTP client actually requests, and what a receiver rebuilds from scheme, Host and request
+ * target. Both sides of `hmac-sha1-url` canonicalise, so `HTTPS://Example.com:443/a` and
+ * `https://example.com/a` agree. An empty query (`https://example.com/a?`) has no request target of
+ * its own: Herald's sender and undici send `/a` (pathname + search, and search is '' for it), so
+ * signing the `?` would make every delivery to such a URL fail verification.
  */
 export function canonicalUrl(url: string): string {
   const parsed = new URL(url);
   parsed.hash = '';
+  // Setting search to '' drops the query altogether (WHATWG: query becomes null), `?` included.
+  if (parsed.search === '') parsed.search = '';
   return parsed.href;
 }
 

@@ -35,6 +35,9 @@ test('canonicalUrl lower-cases scheme and host, drops default port and fragment,
   assert.equal(canonicalUrl('HTTPS://Example.COM:443/A/b?Q=1#x'), 'https://example.com/A/b?Q=1');
   assert.equal(canonicalUrl('http://example.com'), 'http://example.com/');
   assert.equal(canonicalUrl('http://example.com:8080/p?a=%7e'), 'http://example.com:8080/p?a=%7e');
+  // An empty query is not sent (the request target is `/p`), so it is not signed either.
+  assert.equal(canonicalUrl('http://example.com/p?'), 'http://example.com/p');
+  assert.equal(canonicalUrl('http://example.com/p?#x'), 'http://example.com/p');
 });
 
 test('appendQuery keeps the existing query untouched and appends the fields', () => {
