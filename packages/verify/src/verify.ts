@@ -31,9 +31,15 @@ export interface VerifyInput {
    */
   method?: string;
   options?: SchemeOptions;
-  /** Allowed clock distance in seconds for schemes with a timestamp (default 300). */
+  /**
+   * Allowed clock distance in seconds for schemes with a timestamp (default 300; Infinity: no
+   * limit). NaN or a negative number is a configuration error.
+   */
   toleranceSeconds?: number;
-  /** The current time (a Date or epoch milliseconds); defaults to the clock. */
+  /**
+   * The current time (a Date or epoch milliseconds); defaults to the clock. An invalid one is a
+   * configuration error.
+   */
   now?: Date | number;
   hash?: HashProvider;
 }
@@ -79,6 +85,14 @@ export function verifyWebhook<T = unknown>(input: VerifyInput): VerifiedWebhook<
   }
   const now =
     input.now === undefined ? Date.now() : typeof input.now === 'number' ? input.now : input.now.getTime();
+  const toleranceSeconds = input.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
+  // NaN (`Number(process.env.UNSET)`, an invalid Date) compares false with everything, so the
+  // timestamp checks would pass whatever the age: a replay guard that silently turns off.
+  if (!(toleranceSeconds >= 0)) {
+    throw new WebhookVerificationError('HERALD_VERIFY_CONFIG', 'toleranceSeconds must be 0 or more seconds');
+  }
+  if (!Number.isFinite(now))
+    throw new WebhookVerificationError('HERALD_VERIFY_CONFIG', 'now is not a valid time');
   const text = typeof input.payload === 'string' ? input.payload : bytesToText(input.payload);
   const result = scheme.verify({
     headers: input.headers,
@@ -88,7 +102,7 @@ export function verifyWebhook<T = unknown>(input: VerifyInput): VerifiedWebhook<
     secrets,
     options,
     nowSeconds: Math.floor(now / 1000),
-    toleranceSeconds: input.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS,
+    toleranceSeconds,
     hash: input.hash ?? nodeHash,
   });
   return {

@@ -176,6 +176,16 @@ describe('CONFIG', () => {
     rejects(() => verify({ ...input('hmac-sha1-url'), url: undefined }), 'HERALD_VERIFY_CONFIG');
     rejects(() => verify({ ...input('hmac-sha1-url'), url: '/relative' }), 'HERALD_VERIFY_CONFIG');
   });
+  test('a tolerance or a clock that is not a number is refused, not taken as "no timestamp check"', () => {
+    // Signed a day before `now`: NaN compared with anything is false, so the age check let it through.
+    for (const scheme of ['standard', 'hmac-sha256', 'stripe'] as const) {
+      const stale = { ...input(scheme), now: NOW + 86_400_000 };
+      rejects(() => verify({ ...stale, toleranceSeconds: Number(undefined) }), 'HERALD_VERIFY_CONFIG', 500);
+      rejects(() => verify({ ...stale, toleranceSeconds: -1 }), 'HERALD_VERIFY_CONFIG');
+      rejects(() => verify({ ...stale, now: new Date('not a date') }), 'HERALD_VERIFY_CONFIG');
+      rejects(() => verify({ ...stale, now: Number.NaN }), 'HERALD_VERIFY_CONFIG');
+    }
+  });
   test('a parsed body instead of the raw one', () => {
     const base = input('standard');
     rejects(() => verify({ ...base, payload: content as unknown as string }), 'HERALD_VERIFY_CONFIG');
