@@ -39,7 +39,7 @@ export interface ExpressResponseLike {
   statusCode: number;
   status(code: number): ExpressResponseLike;
   json(body: unknown): unknown;
-  on(event: 'finish', listener: () => void): unknown;
+  on(event: 'prefinish', listener: () => void): unknown;
 }
 
 export type NextFunctionLike = (error?: unknown) => void;
@@ -81,7 +81,10 @@ export function webhookMiddleware(
           res.status(200).json({ duplicate: true });
           return;
         }
-        res.on('finish', () => {
+        // Decided when the handler ends its response ('prefinish'), sent or not: after Herald gave
+        // up on the attempt (its timeout) the connection is gone and 'finish' never comes, so a
+        // failure there kept the id and Herald's retry was answered as a duplicate: the event lost.
+        res.on('prefinish', () => {
           if (res.statusCode < 200 || res.statusCode >= 300) void deduplicate.release(id);
         });
       }

@@ -37,6 +37,7 @@ export interface FastifyReplyLike {
 
 type ParserDone = (error: Error | null, body?: unknown) => void;
 type Hook = (request: FastifyRequestLike, reply: FastifyReplyLike) => Promise<unknown>;
+type SendHook = (request: FastifyRequestLike, reply: FastifyReplyLike, payload: unknown) => Promise<unknown>;
 
 /** The parts of a Fastify instance the plugin uses. */
 export interface FastifyInstanceLike {
@@ -47,7 +48,8 @@ export interface FastifyInstanceLike {
     parser: (request: unknown, body: Uint8Array, done: ParserDone) => void,
   ): unknown;
   decorateRequest(name: string, value: null): unknown;
-  addHook(name: 'preHandler' | 'onResponse', hook: Hook): unknown;
+  addHook(name: 'preHandler', hook: Hook): unknown;
+  addHook(name: 'onSend', hook: SendHook): unknown;
 }
 
 export interface FastifyWebhookOptions extends AdapterVerifyOptions {
@@ -110,11 +112,15 @@ export function webhookVerification(
       return undefined;
     });
     if (deduplicate) {
-      instance.addHook('onResponse', async (request, reply) => {
+      // Decided by the handler's answer (onSend), sent or not: after Herald gave up on the attempt
+      // (its timeout) the connection is gone and onResponse never runs, so a failure there kept
+      // the id and Herald's retry was answered as a duplicate: the event lost.
+      instance.addHook('onSend', async (request, reply, payload) => {
         const claimed = (request as unknown as Record<symbol, string | undefined>)[CLAIMED];
         if (claimed !== undefined && (reply.statusCode < 200 || reply.statusCode >= 300)) {
           await deduplicate.release(claimed);
         }
+        return payload;
       });
     }
   };
