@@ -43,7 +43,7 @@ export interface OperatorTarget {
 /**
  * Finds or creates the operator project and its managed endpoint; updates the URL and (when one
  * is configured) the secret if they changed. Several processes starting at once may each create an
- * endpoint: all but the oldest are deleted again, by whichever process sees them.
+ * endpoint: each looks again after creating one, and all but the oldest are deleted.
  */
 export async function ensureOperatorEndpoint(
   store: Store,
@@ -62,9 +62,7 @@ export async function ensureOperatorEndpoint(
     }
   }
   const projectId = project.id;
-  const managed = await managedEndpoints(store, projectId);
-  let endpoint = managed[0];
-  for (const extra of managed.slice(1)) await store.deleteEndpoint(projectId, extra.id);
+  let endpoint = await keepOldest(store, projectId);
   if (!endpoint) {
     endpoint = await store.createEndpoint(
       {
@@ -86,6 +84,11 @@ export async function ensureOperatorEndpoint(
       webhook.secret ?? generateSecret(),
       now,
     );
+    // Another process starting at the same time may have created one too between our look and our
+    // create: each would then forward every operational event, signed with a secret of its own.
+    // The oldest stays; the process that looks last sees them all and deletes the others.
+    const kept = await keepOldest(store, projectId);
+    if (kept && kept.id !== endpoint.id) return { projectId, endpointId: kept.id };
     log?.info(
       { projectId, endpointId: endpoint.id, url: webhook.url },
       webhook.secret
@@ -159,6 +162,13 @@ export async function retireOperatorEndpoint(
       'operator webhook: HERALD_OPERATOR_WEBHOOK_URL is unset, so operational events are no longer forwarded; its endpoint is disabled (set the URL again to resume)',
     );
   }
+}
+
+/** Deletes all but the oldest of the endpoints Herald manages in the operator project; returns it. */
+async function keepOldest(store: Store, projectId: string): Promise<Endpoint | undefined> {
+  const [oldest, ...extra] = await managedEndpoints(store, projectId);
+  for (const e of extra) await store.deleteEndpoint(projectId, e.id);
+  return oldest;
 }
 
 /** The endpoints Herald manages in the operator project, oldest first. */
