@@ -236,6 +236,9 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
           onSecretKey: secretKey.report,
           onThreadExit: (error) => {
             logger.fatal({ err: error }, 'dispatcher thread ended unexpectedly; stopping');
+            // A failure: the process stops gracefully but exits 1, so that a supervisor's restart
+            // on failure (systemd Restart=on-failure, Docker's on-failure) starts it again.
+            process.exitCode = 1;
             process.kill(process.pid, 'SIGTERM');
           },
         });

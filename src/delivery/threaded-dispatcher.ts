@@ -22,8 +22,10 @@ export interface ThreadedDispatcherOptions {
   hooks?: Omit<DispatcherHooks, 'onError'>;
   /** The thread's store found the secrets sealed with a key it lacks (false), or opened them again (secret-key-readiness.ts). */
   onSecretKey?(opened: boolean): void;
-  /** The thread ended without being asked to (a crash): the process should stop. */
+  /** The thread ended without being asked to (a crash): the process should stop. Called once. */
   onThreadExit?(error: Error): void;
+  /** The module the thread runs: dispatcher-thread-entry.ts (a test gives one that crashes). */
+  entry?: URL;
 }
 
 /** Extra time the thread gets beyond the grace period to write its records and close. */
@@ -88,7 +90,7 @@ export function createThreadedDispatcher(options: ThreadedDispatcherOptions): Di
     },
     async start() {
       if (worker) return;
-      const w = new Worker(new URL('./dispatcher-thread-entry.ts', import.meta.url), {
+      const w = new Worker(options.entry ?? new URL('./dispatcher-thread-entry.ts', import.meta.url), {
         workerData: { ...options.init, handoffCounters } satisfies DispatcherThreadInit,
         // No resourceLimits: V8 applies the process's --max-semi-space-size (the bin's shebang) to
         // this isolate too, and a maxYoungGenerationSizeMb of 8 or 48 changed nothing (--trace-gc:
@@ -109,12 +111,17 @@ export function createThreadedDispatcher(options: ThreadedDispatcherOptions): Di
       }
       started = true;
       w.on('message', onMessage);
-      w.on('error', (error) => {
-        if (!stopping) options.onThreadExit?.(error);
-      });
-      w.on('exit', (code) => {
-        if (!stopping) options.onThreadExit?.(new Error(`dispatcher thread exited with code ${code}`));
-      });
+      // A crash: an 'error' (an uncaught exception), then the 'exit' that always follows, or an
+      // 'exit' alone. Reported once (a second report was a second SIGTERM, which exits at once),
+      // and the thread forgotten, so that stop() does not wait for an answer that cannot come.
+      const ended = (error: Error) => {
+        if (stopping || worker !== w) return;
+        worker = null;
+        started = false;
+        options.onThreadExit?.(error);
+      };
+      w.on('error', ended);
+      w.on('exit', (code) => ended(new Error(`dispatcher thread exited with code ${code}`)));
     },
     wake() {
       // Many accepts in one tick make one message.

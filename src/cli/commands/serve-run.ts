@@ -39,7 +39,8 @@ export async function serve(flags: ConfigFlags): Promise<void> {
     running.close({ graceMs: SHUTDOWN_GRACE_MS }).then(
       () => {
         logger.info('stopped');
-        process.exit(0);
+        // 0, unless a failure that stopped Herald said otherwise (a dispatcher thread that crashed).
+        process.exit();
       },
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
