@@ -5,6 +5,7 @@
 import { HeraldApiError, HeraldClient, HeraldResponseError } from '@herald/client';
 import { type Command, Option } from 'commander';
 import { type ConnectionFlags, DEFAULT_API_URL, resolveConnection } from '../config/client-connection.ts';
+import { withoutCredentials } from '../domain/http-url.ts';
 import { parseJsonExact } from '../domain/json-text.ts';
 import { readTextFile } from './read-text-file.ts';
 import { CommandError } from './run-command.ts';
@@ -101,19 +102,6 @@ export function notHerald(
     );
   }
   return null;
-}
-
-/** The URL with any user name and password in it replaced by `***`, for messages. */
-export function withoutCredentials(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (!parsed.username && !parsed.password) return url;
-    parsed.username = '***';
-    parsed.password = '';
-    return parsed.toString();
-  } catch {
-    return url.replace(/\/\/[^/@]*@/, '//***@');
-  }
 }
 
 /** Parses a JSON flag value (or `@file`), naming the flag when it is not JSON. */

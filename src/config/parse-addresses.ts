@@ -5,7 +5,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { parseCidrList } from '../domain/address-classifier.ts';
-import { checkHttpUrl } from '../domain/http-url.ts';
+import { checkHttpUrl, withoutCredentials } from '../domain/http-url.ts';
 import { ConfigError } from './config-error.ts';
 import { parseList, type RawSetting } from './parse-setting.ts';
 
@@ -52,7 +52,7 @@ export function parseDatabaseUrl(setting: RawSetting): string {
 export function parsePublicUrl(setting: RawSetting): string {
   const checked = checkHttpUrl(setting.value);
   if ('problem' in checked)
-    throw new ConfigError(setting.source, `${checked.problem}, got "${setting.value}"`);
+    throw new ConfigError(setting.source, `${checked.problem}, got "${withoutCredentials(setting.value)}"`);
   const { url } = checked;
   // Herald serves its dashboard (/ui), the assets the built pages name (/ui/assets/…) and its API
   // (/api/v1) at fixed root paths, and the pages call the API there: behind a proxy that adds a

@@ -26,3 +26,20 @@ export function checkHttpUrl(value: string): { url: URL } | { problem: string } 
   if (url.username || url.password) return { problem: 'must not contain credentials' };
   return { url };
 }
+
+/**
+ * `value` as a message may quote it: a user name and password in it become `***`. A URL the parser
+ * cannot read is masked from its scheme to its last `@`, which may be part of the password.
+ */
+export function withoutCredentials(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return value.replace(/^([a-z][a-z0-9+.-]*:\/*)?.*@/i, '$1***@');
+  }
+  if (!url.username && !url.password) return value;
+  url.username = '***';
+  url.password = '';
+  return url.href;
+}

@@ -130,3 +130,29 @@ test('HERALD_OPERATOR_WEBHOOK_URL and _SECRET', () => {
     (e: unknown) => e instanceof ConfigError && !e.message.includes('c2hvcnQ'),
   );
 });
+
+test('a refused URL setting is quoted without the password it holds', () => {
+  const password = 'pw-c2VjcmV0-x';
+  // Refused for holding credentials, and for other reasons while holding them; a URL the parser
+  // cannot read is masked too (its text up to the last @).
+  const cases: [string, string][] = [
+    ['HERALD_OPERATOR_WEBHOOK_URL', `https://ops:${password}@ops.example.com/h`],
+    ['HERALD_OPERATOR_WEBHOOK_URL', `ftp://ops:${password}@ops.example.com/h`],
+    ['HERALD_OPERATOR_WEBHOOK_URL', `https://ops:${password}@ops.example.com:0/h`],
+    ['HERALD_OPERATOR_WEBHOOK_URL', `https://ops:${password}@[ops.example.com/h`],
+    ['HERALD_OPERATOR_WEBHOOK_URL', `https://ops:${password}@with@at@[bad/h`],
+    ['HERALD_PUBLIC_URL', `https://admin:${password}@hooks.example.com`],
+    ['HERALD_PUBLIC_URL', `https://admin:${password}@hooks.example.com/herald/`],
+  ];
+  for (const [setting, value] of cases) {
+    assert.throws(
+      () => load({ [setting]: value }),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError && e.setting === setting, String(e));
+        assert.ok(!e.message.includes('c2VjcmV0'), `${setting}=${value}: ${e.message}`);
+        assert.match(e.message, /\*\*\*@/, e.message);
+        return true;
+      },
+    );
+  }
+});
