@@ -202,6 +202,28 @@ describe('herald listen against a real Herald', () => {
     }
   });
 
+  test('a *.localhost --forward-to is this machine without asking DNS: the copy reaches the loopback receiver', async () => {
+    // `app.localhost` passes the this-machine check, so what it names must be loopback: the system
+    // resolver (glibc with `hosts: files dns`) would send it to a DNS server, whose answer could
+    // send signed copies to another host. This machine's resolver answers it with nothing at all.
+    const project = await client.createProject({ name: 'listen-localhost-name' });
+    const local = await receiver();
+    const target = `${local.url.replace('127.0.0.1', 'app.localhost')}/hook`;
+    const p = listenProcess(['--url', herald.url, '--project', project.id, '--forward-to', target]);
+    running.push(p);
+    try {
+      await p.waitFor(/herald listen: forwarding/);
+      const event = await client.sendEvent(project.id, { type: 'a', payload: { n: 1 } });
+      await p.waitFor(new RegExp(`${event.id} a → `));
+      assert.doesNotMatch(p.out(), /→ failed/);
+      const [got] = await local.waitFor(1);
+      assert.equal(JSON.parse(got!.body).data.n, 1, p.out());
+    } finally {
+      p.kill();
+      await local.close();
+    }
+  });
+
   test('a secret given with --secret is not printed; a generated one is', async () => {
     const project = await client.createProject({ name: 'listen-secret' });
     const local = await receiver();

@@ -11,7 +11,9 @@
  * usual).
  */
 import { type EventSummary, HeraldApiError, type HeraldClient } from '@herald/client';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
+import { guardedLookup, systemLookup } from '../../delivery/guarded-lookup.ts';
+import { parseCidrList } from '../../domain/address-classifier.ts';
 import { type ForwardShape, forwardRequest, forwards, forwardsDelivered } from './forward-shape.ts';
 
 /** How far back each poll looks before the newest event seen. */
@@ -25,6 +27,17 @@ const PAGE = 100;
 const MAX_PAGES = 20;
 /** Refusals a poll ends on (the project deleted, the token revoked or not allowed): not retried. */
 const PERMANENT_REFUSALS = new Set([401, 403, 404]);
+
+/**
+ * The forwards' connections. `localhost` and `*.localhost` are answered with the loopback addresses
+ * here, as the delivery guard answers them (RFC 6761), and never asked of the system resolver: with
+ * `hosts: files dns` it sends `app.localhost` to a DNS server, whose answer would then receive
+ * copies signed with the endpoint's secret although --forward-to passed as this machine. Every
+ * address is allowed: any other name got past that check only with --allow-remote.
+ */
+const forwardDispatcher = new Agent({
+  connect: { lookup: guardedLookup(systemLookup, parseCidrList('0.0.0.0/0,::/0')) },
+});
 
 export interface ForwarderOptions {
   client: HeraldClient;
@@ -117,6 +130,7 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
     activity = `the forward of ${event.id} to ${o.forwardTo} (up to ${o.timeoutMs} ms, --timeout)`;
     try {
       const res = await request(built.url, {
+        dispatcher: forwardDispatcher,
         method: built.method,
         headers: built.headers,
         body: built.body ?? undefined,
