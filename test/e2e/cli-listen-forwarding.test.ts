@@ -28,15 +28,19 @@ interface Received {
   body: string;
 }
 
-/** A loopback receiver; `answer: false` keeps every request waiting (a slow receiver). */
-async function receiver(answer = true) {
+/**
+ * A loopback receiver; `answer: false` keeps every request waiting (a slow receiver), a number
+ * answers each after that many ms.
+ */
+async function receiver(answer: boolean | number = true) {
   const requests: Received[] = [];
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c));
     req.on('end', () => {
       requests.push({ headers: req.headers, body });
-      if (answer) res.writeHead(204).end();
+      if (typeof answer === 'number') setTimeout(() => res.writeHead(204).end(), answer);
+      else if (answer) res.writeHead(204).end();
     });
   });
   const url = await listen(server);
@@ -169,22 +173,20 @@ describe('herald listen against a real Herald', () => {
     }
   });
 
+  /** `herald listen` of `project` to `forwardTo`, polling every 100 ms (killed after the tests). */
+  const slowListen = (project: string, forwardTo: string, extra: string[] = []) => {
+    const p = listenProcess([
+      ...['--url', herald.url, '--project', project, '--forward-to', forwardTo, '--interval', '100'],
+      ...extra,
+    ]);
+    running.push(p);
+    return p;
+  };
+
   test('Ctrl-C during a slow forward says what it waits for; a second Ctrl-C exits at once', async () => {
     const project = await client.createProject({ name: 'listen-stop' });
     const slow = await receiver(false);
-    const p = listenProcess([
-      '--url',
-      herald.url,
-      '--project',
-      project.id,
-      '--forward-to',
-      `${slow.url}/hook`,
-      '--interval',
-      '100',
-      '--timeout',
-      '60000',
-    ]);
-    running.push(p);
+    const p = slowListen(project.id, `${slow.url}/hook`, ['--timeout', '60000']);
     try {
       await p.waitFor(/herald listen: forwarding/);
       const event = await client.sendEvent(project.id, { type: 'a', payload: {} });
@@ -221,6 +223,34 @@ describe('herald listen against a real Herald', () => {
     } finally {
       p.kill();
       await local.close();
+    }
+  });
+
+  test('Ctrl-C during the first of several forwards of a poll stops after it, without forwarding the others', async () => {
+    const project = await client.createProject({ name: 'listen-stop-batch' });
+    const slow = await receiver(1500);
+    const p = slowListen(project.id, `${slow.url}/hook`);
+    try {
+      await p.waitFor(/herald listen: forwarding/);
+      // One batch request: all four are new at the same poll.
+      const events = await client.sendEvents(
+        project.id,
+        [1, 2, 3, 4].map((n) => ({ type: 'a', payload: { n } })),
+      );
+      await slow.waitFor(1);
+      p.child.kill('SIGINT');
+      await p.waitFor(/stopping: waiting for the forward of evt_/);
+      assert.equal(await p.exited, 0);
+      // The forward under way ends (one line); none is started after Ctrl-C.
+      assert.equal(slow.requests.length, 1, p.out());
+      assert.equal(p.out().match(/ → /g)?.length, 1, p.out());
+      assert.ok(
+        events.some((e) => p.out().includes(`${e.id} a → 204`)),
+        p.out(),
+      );
+    } finally {
+      p.kill();
+      await slow.close();
     }
   });
 

@@ -75,6 +75,8 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
   const seen = new Map<string, number>();
   let newest = 0;
   let running = false;
+  /** Set by stop(): the poll under way ends after its current forward, not after all it found. */
+  let stopped = false;
   let wakeUp: (() => void) | null = null;
   let shape = o.shape;
   let refreshedAt = Number.NEGATIVE_INFINITY;
@@ -169,6 +171,7 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
       fresh.sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || (a.id < b.id ? -1 : 1));
       let sent = 0;
       for (const event of fresh) {
+        if (stopped) break;
         // Remembered once it is known whether it is wanted: a lookup that fails (a 503, the
         // network) leaves it for the next poll instead of dropping it.
         const wanted = await wouldGet(event);
@@ -220,6 +223,7 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
     },
     stop() {
       running = false;
+      stopped = true;
       wakeUp?.();
     },
     activity() {
