@@ -173,8 +173,11 @@ describe('herald listen against a real Herald', () => {
     }
   });
 
-  /** `herald listen` of `project` to `forwardTo`, polling every 100 ms (killed after the tests). */
-  const slowListen = (project: string, forwardTo: string, extra: string[] = []) => {
+  /**
+   * `herald listen` of `project` to `forwardTo`, polling every 100 ms unless `extra` says otherwise
+   * (killed after the tests).
+   */
+  const listenTo = (project: string, forwardTo: string, extra: string[] = []) => {
     const p = listenProcess([
       ...['--url', herald.url, '--project', project, '--forward-to', forwardTo, '--interval', '100'],
       ...extra,
@@ -186,7 +189,7 @@ describe('herald listen against a real Herald', () => {
   test('Ctrl-C during a slow forward says what it waits for; a second Ctrl-C exits at once', async () => {
     const project = await client.createProject({ name: 'listen-stop' });
     const slow = await receiver(false);
-    const p = slowListen(project.id, `${slow.url}/hook`, ['--timeout', '60000']);
+    const p = listenTo(project.id, `${slow.url}/hook`, ['--timeout', '60000']);
     try {
       await p.waitFor(/herald listen: forwarding/);
       const event = await client.sendEvent(project.id, { type: 'a', payload: {} });
@@ -229,7 +232,7 @@ describe('herald listen against a real Herald', () => {
   test('Ctrl-C during the first of several forwards of a poll stops after it, without forwarding the others', async () => {
     const project = await client.createProject({ name: 'listen-stop-batch' });
     const slow = await receiver(1500);
-    const p = slowListen(project.id, `${slow.url}/hook`);
+    const p = listenTo(project.id, `${slow.url}/hook`);
     try {
       await p.waitFor(/herald listen: forwarding/);
       // One batch request: all four are new at the same poll.
@@ -252,6 +255,31 @@ describe('herald listen against a real Herald', () => {
       p.kill();
       await slow.close();
     }
+  });
+
+  test('a window of more than 2,000 events is said when new ones are cut short, not at every poll for a burst before the start', async () => {
+    const project = await client.createProject({ name: 'listen-burst' });
+    const burst = () =>
+      client.sendEvents(
+        project.id,
+        Array.from({ length: 2100 }, (_, n) => ({ type: 'burst', payload: { n } })),
+      );
+    // --types other: nothing is forwarded (nor contacted); what each poll reads and says is the same.
+    const nowhere = 'http://127.0.0.1:9/none';
+    await burst();
+    const before = listenTo(project.id, nowhere, ['--types', 'other']);
+    await before.waitFor(/herald listen: forwarding/);
+    await sleep(1000);
+    // About ten polls, each reading the 2,000 newest of those events, all there before the start.
+    assert.doesNotMatch(before.out(), /more than 2000 events/);
+    before.kill();
+
+    // The same, polling every 5 s (a later flag wins).
+    const during = listenTo(project.id, nowhere, ['--types', 'other', '--interval', '5000']);
+    await during.waitFor(/herald listen: forwarding/);
+    // Sent in the 5 s before its next poll, which finds 2,100 new events and reads 2,000.
+    await burst();
+    await during.waitFor(/more than 2000 events in 5 s: the oldest of them are not forwarded/, 15_000);
   });
 
   test('a secret given with --secret is not printed; a generated one is', async () => {

@@ -84,8 +84,9 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
   /** While polls fail: since when, and the first failure's words (said once, when it is back). */
   let outage: { since: number; reason: string } | null = null;
 
-  const fetchWindow = async (): Promise<EventSummary[]> => {
-    const out: EventSummary[] = [];
+  /** The window's newest events, newest first; `cut` when it holds more than MAX_PAGES pages. */
+  const fetchWindow = async (): Promise<{ events: EventSummary[]; cut: boolean }> => {
+    const events: EventSummary[] = [];
     let cursor: string | undefined;
     for (let i = 0; i < MAX_PAGES; i++) {
       const page = await o.client.listEvents(o.project, {
@@ -93,14 +94,11 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
         since: Math.max(0, newest - LOOK_BACK_MS),
         ...(cursor ? { cursor } : {}),
       });
-      out.push(...page.data);
-      if (!page.nextCursor) return out;
+      events.push(...page.data);
+      if (!page.nextCursor) return { events, cut: false };
       cursor = page.nextCursor;
     }
-    o.log(
-      `more than ${PAGE * MAX_PAGES} events in ${LOOK_BACK_MS / 1000} s: the oldest of them are not forwarded`,
-    );
-    return out;
+    return { events, cut: true };
   };
 
   const remember = (event: EventSummary) => {
@@ -153,13 +151,24 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
     async start() {
       // The newest event, then everything in the look-back window before it: all already there.
       const first = await o.client.listEvents(o.project, { limit: 1 });
+      // Events left unread here are older still: as old as the start, not forwarded either way.
       if (first.data[0]) {
         remember(first.data[0]);
-        for (const event of await fetchWindow()) remember(event);
+        for (const event of (await fetchWindow()).events) remember(event);
       }
     },
     async poll() {
-      const fresh = (await fetchWindow()).filter((e) => !seen.has(e.id));
+      const window = await fetchWindow();
+      // Unread events are older than the oldest one read. When that one was seen, the poll that saw
+      // it read them too (or said it could not): only a burst new since then is cut short. A window
+      // that stays full of events already seen (a burst before the start) is not said every poll.
+      const oldest = window.events.at(-1);
+      if (window.cut && oldest && !seen.has(oldest.id)) {
+        o.log(
+          `more than ${PAGE * MAX_PAGES} events in ${LOOK_BACK_MS / 1000} s: the oldest of them are not forwarded`,
+        );
+      }
+      const fresh = window.events.filter((e) => !seen.has(e.id));
       // New events to decide and sign: with the endpoint's settings and secrets as they are now (a
       // rotation since the start would otherwise sign with a retired secret). Failing, it leaves
       // them all for the next poll.
