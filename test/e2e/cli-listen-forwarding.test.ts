@@ -257,6 +257,36 @@ describe('herald listen against a real Herald', () => {
     }
   });
 
+  test('--timeout bounds the whole forward: a receiver sending its answer a chunk at a time is given up on', async () => {
+    const project = await client.createProject({ name: 'listen-trickle' });
+    // Headers at once, then one byte every 200 ms for 3 s: each wait is short, the answer is not.
+    const trickle = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (res.destroyed || ++sent === 15) {
+          clearInterval(timer);
+          res.end();
+        } else res.write('x');
+      }, 200);
+    });
+    const url = await listen(trickle);
+    const p = listenTo(project.id, `${url}/hook`, ['--timeout', '1000']);
+    try {
+      await p.waitFor(/herald listen: forwarding/);
+      const event = await client.sendEvent(project.id, { type: 'a', payload: {} });
+      await p.waitFor(new RegExp(`${event.id} a → `), 10_000);
+      // Not `→ 200 (3000 ms)`: the output is read as soon as the line starts, well before 3 s.
+      await p.waitFor(
+        new RegExp(`${event.id} a → failed: no complete answer within 1000 ms \\(--timeout\\)`),
+      );
+    } finally {
+      p.kill();
+      await close(trickle);
+    }
+  });
+
   test('a window of more than 2,000 events is said when new ones are cut short, not at every poll for a burst before the start', async () => {
     const project = await client.createProject({ name: 'listen-burst' });
     const burst = () =>

@@ -128,20 +128,28 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
     const started = performance.now();
     const polling = activity;
     activity = `the forward of ${event.id} to ${o.forwardTo} (up to ${o.timeoutMs} ms, --timeout)`;
+    // One deadline for the whole forward, its answer's body included: undici's headersTimeout and
+    // bodyTimeout bound each wait, so a receiver sending its body a chunk at a time held it (and
+    // a Ctrl-C waiting for it) for as long as it kept sending.
+    const deadline = AbortSignal.timeout(o.timeoutMs);
     try {
       const res = await request(built.url, {
         dispatcher: forwardDispatcher,
         method: built.method,
         headers: built.headers,
         body: built.body ?? undefined,
-        headersTimeout: o.timeoutMs,
-        bodyTimeout: o.timeoutMs,
+        signal: deadline,
       });
       await res.body.dump();
+      // dump() ends quietly when the deadline cuts the body short: that answer did not complete.
+      deadline.throwIfAborted();
       const ms = Math.round(performance.now() - started);
       o.log(`${event.id} ${event.type}${event.test ? ' (test)' : ''} → ${res.statusCode} (${ms} ms)`);
     } catch (error) {
-      o.log(`${event.id} ${event.type} → failed: ${(error as Error).message}`);
+      const why = deadline.aborted
+        ? `no complete answer within ${o.timeoutMs} ms (--timeout)`
+        : (error as Error).message;
+      o.log(`${event.id} ${event.type} → failed: ${why}`);
     } finally {
       activity = polling;
     }
