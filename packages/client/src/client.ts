@@ -48,6 +48,8 @@ export class HeraldClient {
   readonly #transport: Transport;
   readonly #batchSize: number;
   readonly #maxBodyBytes: number;
+  /** Calls under way (with their waits between tries): close() lets them finish. */
+  readonly #calls = new Set<Promise<unknown>>();
 
   constructor(options: HeraldClientOptions) {
     const url = new URL(options.url);
@@ -67,9 +69,21 @@ export class HeraldClient {
     this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   }
 
-  /** Closes the connections (requests in flight finish first). */
-  close(): Promise<void> {
-    return this.#transport.pool.close();
+  /**
+   * Closes the connections once the calls under way have finished: a call waiting to send its
+   * request again (a 429's or 503's Retry-After) has none in the pool, which would close under it.
+   */
+  async close(): Promise<void> {
+    await Promise.allSettled(this.#calls);
+    await this.#transport.pool.close();
+  }
+
+  /** `call`, counted among the calls close() waits for until it settles. */
+  #track<T>(call: Promise<T>): Promise<T> {
+    this.#calls.add(call);
+    const settled = () => this.#calls.delete(call);
+    call.then(settled, settled);
+    return call;
   }
 
   /**
@@ -78,7 +92,7 @@ export class HeraldClient {
    * and DELETE).
    */
   request<T>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
-    return sendRequest<T>(this.#transport, method, path, options);
+    return this.#track(sendRequest<T>(this.#transport, method, path, options));
   }
 
   // ── events ─────────────────────────────────────────────────────────────
@@ -105,12 +119,15 @@ export class HeraldClient {
    * HeraldEventTooLargeError (naming its index) before any batch is sent.
    */
   async sendEvents(project: string, events: readonly EventInput<JsonInput>[]): Promise<HeraldEvent[]> {
-    return sendEventBatches(
-      this,
-      `/projects/${seg(project)}/events/batch`,
-      events,
-      this.#batchSize,
-      this.#maxBodyBytes,
+    // Tracked as a whole: close() waits for the batches still to send, not only the one being sent.
+    return this.#track(
+      sendEventBatches(
+        this,
+        `/projects/${seg(project)}/events/batch`,
+        events,
+        this.#batchSize,
+        this.#maxBodyBytes,
+      ),
     );
   }
 

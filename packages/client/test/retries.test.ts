@@ -302,3 +302,26 @@ test('a 2xx JSON answer of another shape than Herald sends (not Herald at `url`)
     await s.close();
   }
 });
+
+test('close() lets a call waiting out a Retry-After finish, and closes after it', async () => {
+  const s = await scripted([
+    reply(503, { 'retry-after': '1' }, '{"error":{"code":"HERALD_ERR_BUSY","message":"busy"}}'),
+    reply(202, {}, '{"id":"evt_1"}'),
+  ]);
+  const client = s.client();
+  try {
+    const sent = client.sendEvent('p', { type: 'x', payload: 1 });
+    // Closed while the call waits its second of Retry-After, with no request in the pool.
+    while (s.seen.length === 0) await new Promise((r) => setTimeout(r, 10));
+    const order: string[] = [];
+    const closing = client.close().then(() => order.push('closed'));
+    const event = await sent.finally(() => order.push('call ended'));
+    await closing;
+    assert.equal(event.id, 'evt_1');
+    assert.equal(s.seen.length, 2);
+    assert.deepEqual(order, ['call ended', 'closed']);
+    await assert.rejects(client.listProjects(), HeraldNetworkError, 'closed: no more calls');
+  } finally {
+    await s.close();
+  }
+});
