@@ -101,6 +101,16 @@ export async function sendRequest<T>(
       if (signal.aborted || Date.now() >= deadline || isUndiciTimeout(error)) {
         throw timedOut(attempt + 1, error);
       }
+      // close() was called: this try was not sent, and no later one would be.
+      if (isClosedPool(error)) {
+        throw new HeraldNetworkError(
+          'HERALD_CLIENT_NETWORK',
+          request,
+          'not sent: the client is closed (close() was called)',
+          attempt,
+          error,
+        );
+      }
       // Sent or not, nobody knows: only a request that may be repeated is, while time is left.
       const wait = NETWORK_BACKOFF_MS * 2 ** attempt;
       if (!repeatable || attempt >= t.retries || Date.now() + wait >= deadline) {
@@ -158,6 +168,12 @@ function queryString(query: Query | undefined): string {
 function isUndiciTimeout(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+}
+
+/** undici's refusal of a request to a Pool being closed or closed. */
+function isClosedPool(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === 'UND_ERR_CLOSED' || code === 'UND_ERR_DESTROYED';
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -303,7 +303,7 @@ test('a 2xx JSON answer of another shape than Herald sends (not Herald at `url`)
   }
 });
 
-test('close() lets a call waiting out a Retry-After finish, and closes after it', async () => {
+test('close() lets a call waiting out a Retry-After finish, and closes after it; a later call is not sent', async () => {
   const s = await scripted([
     reply(503, { 'retry-after': '1' }, '{"error":{"code":"HERALD_ERR_BUSY","message":"busy"}}'),
     reply(202, {}, '{"id":"evt_1"}'),
@@ -320,7 +320,18 @@ test('close() lets a call waiting out a Retry-After finish, and closes after it'
     assert.equal(event.id, 'evt_1');
     assert.equal(s.seen.length, 2);
     assert.deepEqual(order, ['call ended', 'closed']);
-    await assert.rejects(client.listProjects(), HeraldNetworkError, 'closed: no more calls');
+    // Afterwards a call is refused at once, not sent (nor tried again as if the network failed).
+    await assert.rejects(client.listProjects(), (e: unknown) => {
+      assert.ok(e instanceof HeraldNetworkError);
+      assert.equal(e.code, 'HERALD_CLIENT_NETWORK');
+      assert.match(
+        e.message,
+        /^not sent: the client is closed \(close\(\) was called\) \(GET \/api\/v1\/projects\)$/,
+      );
+      assert.equal(e.tries, 0);
+      return true;
+    });
+    assert.equal(s.seen.length, 2);
   } finally {
     await s.close();
   }
