@@ -178,10 +178,14 @@ export function toHeraldError(error: unknown): HeraldError | null {
 function bodyTooLarge(error: unknown, request: FastifyRequest): HeraldError | null {
   if ((error as Partial<FastifyError>).code !== 'FST_ERR_CTP_BODY_TOO_LARGE') return null;
   const limitBytes = request.routeOptions.bodyLimit;
+  // A batch can be split; one event (or endpoint, or catalog entry) cannot: it must be smaller.
+  const what = request.routeOptions.url?.endsWith('/events/batch')
+    ? 'send the batch as several smaller requests'
+    : 'send less in it, or have the operator raise the limit';
   return new HeraldError(
     413,
     'HERALD_ERR_BODY_TOO_LARGE',
-    `body: larger than the limit of ${limitBytes} bytes (HERALD_MAX_BODY_BYTES); send a batch as several smaller requests`,
+    `body: larger than the limit of ${limitBytes} bytes (HERALD_MAX_BODY_BYTES); ${what}`,
     { details: { field: 'body', limitBytes }, cause: error },
   );
 }

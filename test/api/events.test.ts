@@ -298,6 +298,8 @@ describe('events API', () => {
     // The limit and what to do about it, for a client whose batches grew past it.
     assert.equal(tooLarge.details.limitBytes, BODY_LIMIT_BYTES);
     assert.match(tooLarge.message, new RegExp(`${BODY_LIMIT_BYTES} bytes \\(HERALD_MAX_BODY_BYTES\\)`));
+    // One event cannot be split: it is not told to send its batch in parts.
+    assert.match(tooLarge.message, /send less in it, or have the operator raise the limit$/);
     const bigBatch = { events: Array.from({ length: 3 }, () => big) };
     const batchTooLarge = assertError(
       await api.call('POST', `${EV}/batch`, bigBatch),
