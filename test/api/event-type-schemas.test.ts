@@ -197,6 +197,35 @@ describe('event type schemas', () => {
     );
   });
 
+  test('event-types import refuses the names and descriptions PUT refuses, naming the entry and field', async () => {
+    const refused: [Record<string, unknown>, RegExp][] = [
+      [
+        { name: 'order.*' },
+        /eventTypes\[0\]\.name: "order\.\*" is not an event-type name: names hold no "\*"/,
+      ],
+      [{ name: 'a\nb' }, /eventTypes\[0\]\.name: must not contain control characters/],
+      [{ name: '   ' }, /eventTypes\[0\]\.name: .*must not be only whitespace/],
+      [{ name: 'x\udbff' }, /eventTypes\[0\]\.name: .*lone surrogates/],
+      [
+        { name: 'ok', description: 'bell\u0007' },
+        /eventTypes\[0\] \(ok\)\.description: must not contain control/,
+      ],
+    ];
+    for (const [entry, message] of refused) {
+      const name = entry.name as string;
+      // A lone surrogate has no UTF-8 to percent-encode a path with: the API never sees such a name.
+      if (name.isWellFormed()) {
+        const { description } = entry;
+        const answer = await put(encodeURIComponent(name), description === undefined ? {} : { description });
+        assert.equal(answer.status, 400, `the API refuses ${JSON.stringify(entry)}`);
+      }
+      await assert.rejects(parseCatalog(JSON.stringify([entry]), 'c.json'), message, JSON.stringify(entry));
+    }
+    // Line feeds and tabs in a description, and names of any other characters, are fine for both.
+    const fine = [{ name: 'order.paid ✓', description: 'line one\n\tline two' }];
+    assert.equal((await parseCatalog(JSON.stringify(fine), 'c.json')).length, 1);
+  });
+
   test('every catalog in examples/catalogs/ passes', async () => {
     const dir = join(import.meta.dirname, '../../examples/catalogs');
     let entries = 0;

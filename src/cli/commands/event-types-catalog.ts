@@ -3,8 +3,10 @@
  * upserted into the store. Loaded by event-types-import.ts only when an import runs.
  */
 import { createEventTypeSchemaChecker } from '../../api/event-type-schema-check.ts';
-import { LIMITS } from '../../api/schemas.ts';
+import { DESCRIPTION_PATTERN, LIMITS, NAME_PATTERN } from '../../api/schemas/common.ts';
+import { patternMessage } from '../../api/validation-words.ts';
 import { type ConfigFlags, loadConfig } from '../../config/load-config.ts';
+import { eventTypeNameProblem } from '../../domain/event-type-name.ts';
 import type { Json } from '../../domain/types.ts';
 import { openStore } from '../../store/open-store.ts';
 import type { EventTypeInput } from '../../store/store.ts';
@@ -62,6 +64,9 @@ export async function parseCatalog(text: string, file: string): Promise<EventTyp
 }
 
 const ALLOWED_KEYS = new Set(['name', 'description', 'schema', 'example', 'deprecated']);
+// As Ajv compiles the API's patterns: with the `u` flag, so a surrogate pair is one character.
+const NAME = new RegExp(NAME_PATTERN, 'u');
+const DESCRIPTION = new RegExp(DESCRIPTION_PATTERN, 'u');
 
 /**
  * One catalog entry, checked with the same rules (and limits) as the body of
@@ -79,6 +84,12 @@ function toEventTypeInput(entry: unknown, where: string): EventTypeInput {
   if (typeof name !== 'string' || name.length === 0 || name.length > LIMITS.nameLength) {
     throw new CommandError(`${where}.name: expected a string of 1 to ${LIMITS.nameLength} characters`);
   }
+  // The name is not quoted in `where` until it is known to hold no control characters.
+  if (!NAME.test(name)) throw new CommandError(`${where}.name: ${patternMessage(NAME_PATTERN)}`);
+  const notAName = eventTypeNameProblem(name);
+  if (notAName) {
+    throw new CommandError(`${where}.name: ${JSON.stringify(name)} is not an event-type name: ${notAName}`);
+  }
   const at = `${where} (${name})`;
   if (
     description !== undefined &&
@@ -87,6 +98,9 @@ function toEventTypeInput(entry: unknown, where: string): EventTypeInput {
     throw new CommandError(
       `${at}.description: expected a string of at most ${LIMITS.descriptionLength} characters`,
     );
+  }
+  if (description !== undefined && !DESCRIPTION.test(description)) {
+    throw new CommandError(`${at}.description: ${patternMessage(DESCRIPTION_PATTERN)}`);
   }
   if (schema !== undefined && schema !== null && typeof schema !== 'boolean' && !isPlainObject(schema)) {
     throw new CommandError(`${at}.schema: expected a JSON Schema (an object or a boolean) or null`);
