@@ -221,9 +221,16 @@ describe('event type schemas', () => {
       }
       await assert.rejects(parseCatalog(JSON.stringify([entry]), 'c.json'), message, JSON.stringify(entry));
     }
-    // Line feeds and tabs in a description, and names of any other characters, are fine for both.
-    const fine = [{ name: 'order.paid ✓', description: 'line one\n\tline two' }];
-    assert.equal((await parseCatalog(JSON.stringify(fine), 'c.json')).length, 1);
+    // Line feeds and tabs in a description, and names of any other characters, are fine for both;
+    // so is a description of 2000 characters counted as the API counts them (an emoji is one).
+    const fine = [
+      { name: 'order.paid ✓', description: 'line one\n\tline two' },
+      { name: 'emoji', description: '😀'.repeat(2000) },
+    ];
+    for (const { name, description } of fine) {
+      assert.equal((await put(encodeURIComponent(name), { description })).status, 200, name);
+    }
+    assert.equal((await parseCatalog(JSON.stringify(fine), 'c.json')).length, 2);
   });
 
   test('every catalog in examples/catalogs/ passes', async () => {

@@ -93,7 +93,7 @@ function toEventTypeInput(entry: unknown, where: string): EventTypeInput {
   const at = `${where} (${name})`;
   if (
     description !== undefined &&
-    (typeof description !== 'string' || description.length > LIMITS.descriptionLength)
+    (typeof description !== 'string' || codePoints(description) > LIMITS.descriptionLength)
   ) {
     throw new CommandError(
       `${at}.description: expected a string of at most ${LIMITS.descriptionLength} characters`,
@@ -114,6 +114,13 @@ function toEventTypeInput(entry: unknown, where: string): EventTypeInput {
   if (example !== undefined) input.example = example as Json;
   if (deprecated !== undefined) input.deprecated = deprecated as boolean;
   return input;
+}
+
+/** A length as the API's schemas count it (Ajv's maxLength): an emoji, two UTF-16 units, is one character. */
+function codePoints(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
 }
 
 function isPlainObject(value: unknown): boolean {
