@@ -24,7 +24,14 @@ export function withConnectionFlags(command: Command): Command {
 }
 
 export function connect(flags: ConnectionFlags): HeraldClient {
-  const { url, urlSource, token, tokenFile } = resolveConnection(flags);
+  const { url, urlSource, token, tokenFile, savedTokenApplies } = resolveConnection(flags);
+  if (!token && !savedTokenApplies) {
+    throw new CommandError(
+      `no token for ${withoutCredentials(url)}: pass --token, or set HERALD_TOKEN (a project API key or the admin ` +
+        'token) or HERALD_ADMIN_TOKEN. The admin token a local `herald serve` saved goes only to a Herald on this ' +
+        `machine (localhost, 127.0.0.0/8, ::1), and ${urlSource} names another host`,
+    );
+  }
   if (!token) {
     throw new CommandError(
       'no token: pass --token, or set HERALD_TOKEN (a project API key or the admin token) or ' +

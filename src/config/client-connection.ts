@@ -1,11 +1,14 @@
 /**
  * Where the API commands of the CLI (events, endpoints, deliveries, listen) find a running Herald:
  * flags, then HERALD_URL and HERALD_TOKEN (or HERALD_ADMIN_TOKEN), then http://127.0.0.1:8080 and the
- * admin token a local `herald serve` saved in its data directory. Client-side settings: the server's
- * own come from load-config.ts. As there, an empty flag or variable (`HERALD_TOKEN=`) counts as unset.
+ * admin token a local `herald serve` saved in its data directory, which goes only to a URL on this
+ * machine: that token is the local server's, and a --url elsewhere (a forgotten --token) would hand
+ * it to another server. Client-side settings: the server's own come from load-config.ts. As there,
+ * an empty flag or variable (`HERALD_TOKEN=`) counts as unset.
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { isLoopbackUrl } from '../domain/loopback-url.ts';
 import { ADMIN_TOKEN_FILE } from './admin-token.ts';
 import { pickSetting } from './parse-setting.ts';
 
@@ -20,12 +23,21 @@ export const DEFAULT_API_URL = 'http://127.0.0.1:8080';
 /**
  * The URL and token to use; `token` is undefined when none was found anywhere. For messages:
  * `urlSource` is the flag or variable the URL came from (`--url`, `HERALD_URL`; `--url` for the
- * default), `urlFrom` the same but null for the default, `tokenFile` the admin-token file looked at.
+ * default), `urlFrom` the same but null for the default, `tokenFile` the admin-token file looked at
+ * (only for a URL on this machine: `savedTokenApplies`).
  */
 export function resolveConnection(
   flags: ConnectionFlags,
   env: NodeJS.ProcessEnv = process.env,
-): { url: string; urlSource: string; urlFrom: string | null; token: string | undefined; tokenFile: string } {
+): {
+  url: string;
+  urlSource: string;
+  urlFrom: string | null;
+  token: string | undefined;
+  tokenFile: string;
+  /** Whether the URL is on this machine, where the saved admin token may go. */
+  savedTokenApplies: boolean;
+} {
   const pick = (flag: string, value: string | undefined, name: string) =>
     pickSetting({ name: flag, value }, { name, value: env[name] });
   const url = pick('--url', flags.url, 'HERALD_URL');
@@ -33,13 +45,24 @@ export function resolveConnection(
     pick('--token', flags.token, 'HERALD_TOKEN') ?? pick('--token', undefined, 'HERALD_ADMIN_TOKEN');
   const dataDir = pick('--data-dir', flags.dataDir, 'HERALD_DATA_DIR');
   const tokenFile = join(resolve(dataDir?.value ?? './herald-data'), ADMIN_TOKEN_FILE);
+  const target = url?.value ?? DEFAULT_API_URL;
+  const local = onThisMachine(target);
   return {
-    url: url?.value ?? DEFAULT_API_URL,
+    url: target,
     urlSource: url?.source ?? '--url',
     urlFrom: url?.source ?? null,
-    token: token?.value ?? savedToken(tokenFile),
+    token: token?.value ?? (local ? savedToken(tokenFile) : undefined),
     tokenFile,
+    savedTokenApplies: local,
   };
+}
+
+function onThisMachine(url: string): boolean {
+  try {
+    return isLoopbackUrl(new URL(url));
+  } catch {
+    return false; // not a URL: refused when the client is made, naming the setting
+  }
 }
 
 function savedToken(file: string): string | undefined {

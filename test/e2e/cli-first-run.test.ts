@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -100,6 +100,23 @@ describe('the CLI without a Herald to talk to', () => {
       dir,
     );
     assert.ok(elsewhere.stderr.includes(`from ${join(dir, 'srv', 'admin-token')}, which`), elsewhere.stderr);
+  });
+
+  test('the saved admin token goes to a Herald on this machine only: another host gets no token, said so', async () => {
+    const data = join(dir, 'saved');
+    mkdirSync(data, { recursive: true });
+    writeFileSync(join(data, 'admin-token'), 'hrld_admin_saved_token_0123456789\n');
+    // 0.0.0.0 is not a loopback URL, yet a connection to it stays on this machine (Linux): had the
+    // token been sent, it would have gone nowhere else.
+    const remote = await herald(
+      ['events', 'list', '--project', 'p', '--data-dir', data, '--url', 'http://0.0.0.0:9'],
+      {},
+      dir,
+    );
+    assert.equal(remote.code, 1);
+    assert.match(remote.stderr, /^herald: no token for http:\/\/0\.0\.0\.0:9\/?: pass --token/);
+    assert.match(remote.stderr, /goes only to a Herald on this machine .* and --url names another host\n$/);
+    assert.ok(!remote.stderr.includes('hrld_admin_saved_token'), remote.stderr);
   });
 });
 

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HeraldClient } from '../../packages/client/src/index.ts';
 import { verifyWebhook } from '../../packages/verify/src/index.ts';
-import { isLoopbackUrl } from '../../src/cli/commands/listen-target.ts';
+import { isLoopbackUrl } from '../../src/domain/loopback-url.ts';
 import { type HeraldProcess, startHerald } from './harness.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');

@@ -21,6 +21,7 @@ test('flags, then HERALD_URL / HERALD_TOKEN / HERALD_ADMIN_TOKEN, then the saved
       urlFrom: '--url',
       token: 'flag-token',
       tokenFile: tokenFile('./herald-data'),
+      savedTokenApplies: true,
     });
     assert.deepEqual(resolveConnection({}, env), {
       url: 'http://127.0.0.1:9999',
@@ -28,6 +29,7 @@ test('flags, then HERALD_URL / HERALD_TOKEN / HERALD_ADMIN_TOKEN, then the saved
       urlFrom: 'HERALD_URL',
       token: 'env-token',
       tokenFile: tokenFile('./herald-data'),
+      savedTokenApplies: true,
     });
     assert.equal(resolveConnection({}, { HERALD_ADMIN_TOKEN: 'admin' }).token, 'admin');
     assert.deepEqual(resolveConnection({ dataDir: dir }, {}), {
@@ -36,9 +38,30 @@ test('flags, then HERALD_URL / HERALD_TOKEN / HERALD_ADMIN_TOKEN, then the saved
       urlFrom: null,
       token: 'saved-token-0123456789',
       tokenFile: tokenFile(dir),
+      savedTokenApplies: true,
     });
     assert.equal(resolveConnection({}, { HERALD_DATA_DIR: dir }).token, 'saved-token-0123456789');
     assert.equal(resolveConnection({ dataDir: join(dir, 'missing') }, {}).token, undefined);
+    // The saved token is the local server's: it goes to this machine only, never to another host.
+    for (const url of [
+      'http://localhost:8080',
+      'http://app.localhost:1',
+      'http://[::1]:8080',
+      'http://127.9.9.9',
+    ]) {
+      assert.equal(resolveConnection({ dataDir: dir, url }, {}).token, 'saved-token-0123456789', url);
+    }
+    for (const url of [
+      'https://herald.example.com',
+      'http://10.0.0.5:8080',
+      'http://127.0.0.1.example:1',
+      'nonsense',
+    ]) {
+      const remote = resolveConnection({ dataDir: dir, url }, {});
+      assert.deepEqual([remote.token, remote.savedTokenApplies], [undefined, false], url);
+    }
+    // A token given is sent wherever the URL says.
+    assert.equal(resolveConnection({ url: 'https://herald.example.com', token: 't' }, {}).token, 't');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -60,6 +83,7 @@ test('an empty flag or variable counts as unset, as for every server setting (co
         urlFrom: null,
         token: 'admin-token-0123456789',
         tokenFile: tokenFile('./herald-data'),
+        savedTokenApplies: true,
       },
     );
     // Both tokens empty, and an empty --token: the token the local server saved.
@@ -74,6 +98,7 @@ test('an empty flag or variable counts as unset, as for every server setting (co
       urlFrom: 'HERALD_URL',
       token: savedIn('./herald-data'),
       tokenFile: tokenFile('./herald-data'),
+      savedTokenApplies: true,
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });

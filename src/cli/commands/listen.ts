@@ -1,6 +1,7 @@
 /** `herald listen`: forward a project's new events to a local URL (src/cli/listen/forwarder.ts). */
 import { HeraldApiError } from '@herald/client';
 import { Command, Option } from 'commander';
+import { isLoopbackUrl } from '../../domain/loopback-url.ts';
 import { secretProblem } from '../../domain/secret.ts';
 import {
   type ConnectionFlags,
@@ -19,7 +20,6 @@ import { endpointShape, type ForwardShape, localShape } from '../listen/forward-
 import { createForwarder } from '../listen/forwarder.ts';
 import { printLine } from '../print.ts';
 import { CommandError, runCommand } from '../run-command.ts';
-import { isLoopbackUrl } from './listen-target.ts';
 
 interface ListenFlags extends ConnectionFlags {
   project: string;

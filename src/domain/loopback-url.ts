@@ -1,4 +1,7 @@
-/** Where `herald listen` may forward without --allow-remote: this machine only. */
+/**
+ * Whether a URL names this machine: where `herald listen` may forward without --allow-remote, and
+ * where the CLI may send the admin token a local `herald serve` saved.
+ */
 import { isIP } from 'node:net';
 
 /**
