@@ -70,6 +70,11 @@ export function EndpointForm({
   /** The header a server error about `body.headers.<name>` names. */
   const [invalidHeader, setInvalidHeader] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // The endpoint's state changes while its settings are open (enabled from the banner above,
+  // disabled after failures, by the 5 s refresh): until the box is clicked it shows that state,
+  // and a save leaves it alone rather than sending back the one the form opened with.
+  const [activeChanged, setActiveChanged] = useState(false);
+  const active = endpoint && !activeChanged ? endpoint.status === 'active' : form.active;
   const mode = endpoint ? 'update' : 'create';
   const set = <K extends keyof EndpointFormState>(key: K, value: EndpointFormState[K]) => {
     setForm((previous) => ({ ...previous, [key]: value }));
@@ -98,9 +103,11 @@ export function EndpointForm({
     setBusy(true);
     try {
       const input = inputFromForm(form, mode);
+      const { active: _asOpened, ...keepState } = input;
       const saved = endpoint
-        ? await client.updateEndpoint(project.id, endpoint.id, input)
+        ? await client.updateEndpoint(project.id, endpoint.id, activeChanged ? input : keepState)
         : await client.createEndpoint(project.id, input);
+      setActiveChanged(false);
       rememberEndpoint(client, project.id, saved);
       if (onSaved) onSaved(saved);
       else navigate(`${base}/endpoints/${encodeURIComponent(saved.id)}?created=1`);
@@ -207,8 +214,11 @@ export function EndpointForm({
         <legend>Status</legend>
         <CheckboxField
           label="Active"
-          checked={form.active}
-          onChange={(v) => set('active', v)}
+          checked={active}
+          onChange={(v) => {
+            setActiveChanged(true);
+            set('active', v);
+          }}
           error={errors.active}
           hint="Inactive endpoints receive nothing new; deliveries already queued are kept (parked) and resume when you reactivate it."
         />

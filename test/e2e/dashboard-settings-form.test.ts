@@ -1,0 +1,102 @@
+/**
+ * The endpoint's Settings tab in a real browser against a real `herald serve`, after a reviewer found
+ * that the form sent back the Active box as the tab opened with it: an endpoint enabled from the
+ * banner above the form and then renamed was disabled again by the save, and one disabled after
+ * failures while the form was open (the 5 s refresh showed it) was enabled again by saving any
+ * other setting. The box now follows the endpoint's state until it is clicked, and only a click
+ * there changes it. Any console error or page error fails the test.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { useDashboardBrowser } from './dashboard-browser.ts';
+import { api, type HeraldProcess } from './harness.ts';
+
+const ADMIN = 'e2e-admin-token-settings-form-0123';
+
+describe('dashboard endpoint settings form (browser)', { timeout: 120_000 }, () => {
+  const dash = useDashboardBrowser({ adminToken: ADMIN, problemStatus: 400 });
+  const { problems } = dash;
+  let herald: HeraldProcess;
+  let p: string;
+
+  before(async () => {
+    herald = dash.herald;
+    const made = await api<{ id: string }>(herald.url, ADMIN, 'POST', '/api/v1/projects', {
+      name: 'Sky Forge',
+    });
+    p = `/api/v1/projects/${made.body.id}`;
+  });
+
+  /** A new endpoint of the project (to a port nothing listens on: nothing is sent to it here). */
+  async function endpoint(name: string, active: boolean): Promise<string> {
+    const made = await api<{ id: string }>(herald.url, ADMIN, 'POST', `${p}/endpoints`, {
+      url: 'http://127.0.0.1:9/hooks',
+      name,
+      active,
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    return made.body.id;
+  }
+
+  /** Saves the form and waits for it to say so. */
+  async function save(page: Page): Promise<void> {
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Settings saved.').waitFor();
+  }
+
+  const statusOf = async (id: string) =>
+    (await api<{ status: string }>(herald.url, ADMIN, 'GET', `${p}/endpoints/${id}`)).body.status;
+
+  /** A signed-in page on the endpoint's Settings tab. */
+  async function settingsOf(id: string): Promise<Page> {
+    const page = await dash.page({ signedIn: true });
+    await page.goto(`${herald.url}/ui${p.slice('/api/v1'.length)}/endpoints/${id}/settings`);
+    return page;
+  }
+
+  test('enabled from the banner, then saved: it stays enabled', async () => {
+    const id = await endpoint('Enabled then renamed', false);
+    const page = await settingsOf(id);
+    await page.getByRole('button', { name: 'Enable endpoint' }).click();
+    await page.getByText('Endpoint enabled').waitFor();
+    assert.equal(await page.getByLabel('Active').isChecked(), true, 'the box shows the endpoint enabled');
+    await page.getByLabel('Name').fill('Renamed after enabling');
+    await save(page);
+    assert.equal(await statusOf(id), 'active');
+    assert.equal(await page.locator('.endpoint-state').innerText(), 'active');
+    assert.deepEqual(problems, []);
+  });
+
+  test('disabled while the form is open, then saved: it stays disabled', async () => {
+    const id = await endpoint('Disabled meanwhile', true);
+    const page = await settingsOf(id);
+    await page.getByLabel('Name').waitFor();
+    // As after failures in a row: disabled elsewhere, which the page's state refresh shows.
+    const disabled = await api(herald.url, ADMIN, 'PATCH', `${p}/endpoints/${id}`, { active: false });
+    assert.equal(disabled.status, 200, JSON.stringify(disabled.body));
+    await page.getByRole('button', { name: 'Enable endpoint' }).waitFor();
+    assert.equal(await page.getByLabel('Active').isChecked(), false, 'the box shows the endpoint disabled');
+    await page.getByLabel('Description').fill('Saved while disabled');
+    await save(page);
+    assert.equal(await statusOf(id), 'disabled');
+    await page.getByRole('button', { name: 'Enable endpoint' }).waitFor();
+    assert.deepEqual(problems, []);
+  });
+
+  test('the box clicked and saved: that is what the endpoint becomes', async () => {
+    const id = await endpoint('Switched off here', true);
+    const page = await settingsOf(id);
+    await page.getByLabel('Active').uncheck();
+    await save(page);
+    assert.equal(await statusOf(id), 'disabled');
+    await page.getByRole('button', { name: 'Enable endpoint' }).click();
+    await page.getByText('Endpoint enabled').waitFor();
+    assert.equal(
+      await page.getByLabel('Active').isChecked(),
+      true,
+      'after a save the box follows the state again',
+    );
+    assert.deepEqual(problems, []);
+  });
+});
