@@ -3,7 +3,8 @@
  * playwright-core) against a real `herald serve`: deliveries to a loopback receiver that answers
  * 500 wait an hour for their retry (pending), one to a receiver that never answers is being sent
  * (in flight), and disabling the endpoint parks them. The card counts both, lists either in the
- * order the API gives, reads more on request, and says when nothing waits.
+ * order the API gives, reads more on request, and says when nothing waits. What Recover and Replay
+ * queue shows in it at once (a reviewer found it kept saying "Nothing waiting" until Refresh).
  * Any console error, page error or answer from 400 up fails the test.
  */
 import assert from 'node:assert/strict';
@@ -206,6 +207,45 @@ describe('dashboard: an endpoint’s waiting deliveries (browser)', { timeout: 1
     assert.deepEqual(await countsOf(empty), { Pending: '0', Parked: '0' });
     await empty.getByRole('button', { name: 'Parked', exact: true }).click();
     await empty.getByText('Nothing parked').waitFor();
+    assert.deepEqual(problems, []);
+  });
+
+  test('Recover and Replay show what they queued in the card, without Refresh', async () => {
+    const project = await client.createProject({ name: 'Lever Quest' });
+    // Tried once and failed for good; then given a retry an hour on, so what Recover queues waits.
+    const failing = await client.createEndpoint(project.id, {
+      url: `${receiver.url}/flaky`,
+      name: 'Failing',
+      retrySchedule: [],
+    });
+    // Gets nothing of what is sent; then its filter is widened, so Replay has an event to send.
+    const late = await client.createEndpoint(project.id, {
+      url: `${receiver.url}/flaky`,
+      name: 'Late',
+      eventTypes: ['never.sent'],
+      retrySchedule: [3600],
+    });
+    const [sent] = await client.sendEvents(project.id, [{ type: 'order.paid', payload: {} }]);
+    await eventually(
+      async () => (await client.getEvent(project.id, sent!.id)).deliveries[0]?.status === 'failed',
+      15_000,
+      'the delivery failed',
+    );
+    await client.updateEndpoint(project.id, failing.id, { retrySchedule: [3600] });
+    await client.updateEndpoint(project.id, late.id, { eventTypes: [] });
+
+    for (const [endpoint, lever, done] of [
+      [failing, 'Recover', '1 failed delivery queued again.'],
+      [late, 'Replay', '1 missed event queued for this endpoint.'],
+    ] as const) {
+      const page = await overview(project.id, endpoint.id);
+      const section = card(page);
+      await section.getByText('Nothing waiting').waitFor();
+      await page.getByRole('button', { name: lever, exact: true }).click();
+      await page.getByText(done).waitFor();
+      await section.locator('tbody tr').first().waitFor();
+      assert.equal((await countsOf(section)).Pending, '1', `${lever}: the card counts what it queued`);
+    }
     assert.deepEqual(problems, []);
   });
 

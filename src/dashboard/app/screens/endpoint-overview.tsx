@@ -31,6 +31,9 @@ type Period = keyof typeof PERIODS;
 
 export function EndpointOverview({ endpoint }: { endpoint: Endpoint }) {
   const [period, setPeriod] = useState<Period>('24h');
+  // Counts what Recover and Replay queued: the Waiting card reads its list again after each.
+  const [queued, setQueued] = useState(0);
+  const onQueued = () => setQueued((n) => n + 1);
   return (
     <div class="overview">
       <section class="card" aria-labelledby="stats-title">
@@ -48,12 +51,12 @@ export function EndpointOverview({ endpoint }: { endpoint: Endpoint }) {
         </div>
         <Stats endpoint={endpoint} period={period} />
       </section>
-      <WaitingDeliveries endpoint={endpoint} />
+      <WaitingDeliveries endpoint={endpoint} queued={queued} />
       <div class="panels">
         <SecretPanel endpoint={endpoint} />
         <TestEventPanel endpoint={endpoint} />
-        <RecoverPanel endpoint={endpoint} />
-        <ReplayPanel endpoint={endpoint} />
+        <RecoverPanel endpoint={endpoint} onQueued={onQueued} />
+        <ReplayPanel endpoint={endpoint} onQueued={onQueued} />
         <DeleteEndpoint endpoint={endpoint} />
       </div>
     </div>

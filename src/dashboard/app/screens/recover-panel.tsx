@@ -4,7 +4,7 @@ import { useApp } from '../app-context.ts';
 import { SinceLever } from '../components/since-lever.tsx';
 import { useProject } from '../project-context.ts';
 
-export function RecoverPanel({ endpoint }: { endpoint: Endpoint }) {
+export function RecoverPanel({ endpoint, onQueued }: { endpoint: Endpoint; onQueued: () => void }) {
   const { client } = useApp();
   const { project } = useProject();
   return (
@@ -22,6 +22,7 @@ export function RecoverPanel({ endpoint }: { endpoint: Endpoint }) {
           recovered?: unknown;
           count?: unknown;
         } | null;
+        onQueued();
         const count =
           typeof answer?.recovered === 'number'
             ? answer.recovered

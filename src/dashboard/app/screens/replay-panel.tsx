@@ -5,7 +5,7 @@ import { SinceLever } from '../components/since-lever.tsx';
 import { formatTime } from '../format.ts';
 import { useProject } from '../project-context.ts';
 
-export function ReplayPanel({ endpoint }: { endpoint: Endpoint }) {
+export function ReplayPanel({ endpoint, onQueued }: { endpoint: Endpoint; onQueued: () => void }) {
   const { client } = useApp();
   const { project } = useProject();
   return (
@@ -20,6 +20,7 @@ export function ReplayPanel({ endpoint }: { endpoint: Endpoint }) {
       disabledHint="The endpoint is disabled: enable it first (above), then replay."
       run={async (since) => {
         const { replayed, nextSince } = await client.replay(project.id, endpoint.id, since);
+        onQueued();
         const sent = `${replayed} missed event${replayed === 1 ? '' : 's'} queued for this endpoint.`;
         return nextSince
           ? `${sent} The replay stopped there (one request makes at most so many, and a disabled endpoint gets none): replay again from ${formatTime(nextSince)} for the rest.`

@@ -18,7 +18,8 @@ import { useCappedList } from '../use-capped-list.ts';
 
 const LABEL: Record<WaitingStatus, string> = { pending: 'Pending', parked: 'Parked' };
 
-export function WaitingDeliveries({ endpoint }: { endpoint: Endpoint }) {
+/** `queued`: bumped when a lever of the page queued deliveries to the endpoint (read again then). */
+export function WaitingDeliveries({ endpoint, queued = 0 }: { endpoint: Endpoint; queued?: number }) {
   const { client } = useApp();
   const { project } = useProject();
   // A disabled endpoint's deliveries are parked: those are shown until the switch says otherwise.
@@ -27,7 +28,7 @@ export function WaitingDeliveries({ endpoint }: { endpoint: Endpoint }) {
   const first = useAsync(
     async () => ({ status, page: await client.listEndpointDeliveries(project.id, endpoint.id, status) }),
     // Disabling parks the pending ones and enabling makes them pending again: read again then.
-    [client, project.id, endpoint.id, status, endpoint.status],
+    [client, project.id, endpoint.id, status, endpoint.status, queued],
   );
   // While the other list loads, the one before stays out of its table (its counts stay shown).
   const page = first.data?.status === status ? first.data.page : undefined;
