@@ -45,6 +45,15 @@ describe('endpoint form: delivery settings', () => {
     assert.equal(validateForm(form({ timeoutMs: '1.5' })).timeoutMs, 'Whole milliseconds, 100 or more.');
   });
 
+  test('a timeout emptied while editing is sent as the installation’s default, which must be known', () => {
+    const edited = form({ timeoutMs: '' });
+    assert.equal(inputFromForm(edited, 'update', 2000).timeoutMs, 2000);
+    assert.equal(inputFromForm(edited, 'create', 2000).timeoutMs, undefined);
+    assert.deepEqual(validateForm(edited, { maxTimeoutMs: 60000, defaultTimeoutMs: 2000 }, 'update'), {});
+    assert.deepEqual(validateForm(edited, { maxTimeoutMs: null }), {});
+    assert.match(validateForm(edited, { maxTimeoutMs: null }, 'update').timeoutMs ?? '', /Enter a timeout/);
+  });
+
   test('hints give the installation’s defaults, or the project’s own schedule', () => {
     const tuned = deliveryHints(EMPTY_FORM, null, TUNED);
     assert.equal(tuned.timeout, 'Per attempt, connect + response; from 100 to 60000 ms. Empty: 2000 ms.');

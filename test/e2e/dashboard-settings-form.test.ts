@@ -4,7 +4,9 @@
  * banner above the form and then renamed was disabled again by the save, and one disabled after
  * failures while the form was open (the 5 s refresh showed it) was enabled again by saving any
  * other setting. The box now follows the endpoint's state until it is clicked, and only a click
- * there changes it. Any console error or page error fails the test.
+ * there changes it. A timeout emptied there ("Empty: 5000 ms") was left out of the PATCH, which
+ * keeps the one stored: the form said saved, the endpoint kept its old timeout.
+ * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
@@ -97,6 +99,28 @@ describe('dashboard endpoint settings form (browser)', { timeout: 120_000 }, () 
       true,
       'after a save the box follows the state again',
     );
+    assert.deepEqual(problems, []);
+  });
+
+  test('a timeout emptied and saved goes back to the default, as the hint says', async () => {
+    const made = await api<{ id: string }>(herald.url, ADMIN, 'POST', `${p}/endpoints`, {
+      url: 'http://127.0.0.1:9/hooks',
+      name: 'Patient',
+      timeoutMs: 20_000,
+    });
+    const page = await settingsOf(made.body.id);
+    const timeout = page.getByLabel('Timeout (ms)');
+    assert.equal(await timeout.inputValue(), '20000');
+    await page.getByText('Empty: 5000 ms.').waitFor();
+    await timeout.fill('');
+    await save(page);
+    const stored = await api<{ timeoutMs: number }>(
+      herald.url,
+      ADMIN,
+      'GET',
+      `${p}/endpoints/${made.body.id}`,
+    );
+    assert.equal(stored.body.timeoutMs, 5000, 'the emptied timeout is the default, not the one kept');
     assert.deepEqual(problems, []);
   });
 });

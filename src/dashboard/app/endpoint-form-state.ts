@@ -47,6 +47,12 @@ export const MIN_TIMEOUT_MS = 100;
  */
 export interface FormLimits {
   maxTimeoutMs: number | null;
+  /**
+   * The timeout an endpoint gets when none is given (HERALD_DELIVERY_TIMEOUT_MS); null while unknown.
+   * Every endpoint stores one and PATCH keeps it when left out, so a timeout emptied while editing
+   * is sent as this; unknown, the field must be filled.
+   */
+  defaultTimeoutMs?: number | null;
 }
 
 export const EMPTY_FORM: EndpointFormState = {
@@ -172,6 +178,7 @@ export function deliveryHints(
 export function validateForm(
   form: EndpointFormState,
   limits: FormLimits = { maxTimeoutMs: null },
+  mode: 'create' | 'update' = 'create',
 ): FormErrors {
   const errors: FormErrors = {};
   try {
@@ -191,6 +198,8 @@ export function validateForm(
           ? `Whole milliseconds, ${MIN_TIMEOUT_MS} or more.`
           : `Whole milliseconds from ${MIN_TIMEOUT_MS} to ${max}.`;
     }
+  } else if (mode === 'update' && (limits.defaultTimeoutMs ?? null) === null) {
+    errors.timeoutMs = "Enter a timeout: this installation's default could not be read.";
   }
   if (parseSchedule(form.retrySchedule) === undefined) {
     errors.retrySchedule = `Seconds above 0 separated by commas, e.g. 5, 300, 1800; or ${NO_RETRIES} for no retries.`;
@@ -268,8 +277,15 @@ export function hasInput(form: EndpointFormState, mode: 'create' | 'update', key
   return true;
 }
 
-/** The request body for create (with `secret` when one was typed) or update (never a secret). */
-export function inputFromForm(form: EndpointFormState, mode: 'create' | 'update'): EndpointInput {
+/**
+ * The request body for create (with `secret` when one was typed) or update (never a secret; an
+ * emptied timeout as `defaultTimeoutMs`, which validateForm required to be known).
+ */
+export function inputFromForm(
+  form: EndpointFormState,
+  mode: 'create' | 'update',
+  defaultTimeoutMs: number | null = null,
+): EndpointInput {
   const options = schemeOptions(form.scheme);
   const signature: SignatureConfig = { scheme: form.scheme };
   if (options.signatureHeader && form.signatureHeader.trim())
@@ -298,6 +314,7 @@ export function inputFromForm(form: EndpointFormState, mode: 'create' | 'update'
       : null,
   };
   if (form.timeoutMs.trim()) input.timeoutMs = Number(form.timeoutMs);
+  else if (mode === 'update' && defaultTimeoutMs !== null) input.timeoutMs = defaultTimeoutMs;
   if (mode === 'create' && form.secret.trim()) input.secret = form.secret.trim();
   return input;
 }

@@ -92,7 +92,12 @@ export function EndpointForm({
     event.preventDefault();
     // Text over the API's limit says so by its field (fields.tsx): go there, send nothing.
     if (focusOverLimit(event.currentTarget)) return;
-    const found = validateForm(form, { maxTimeoutMs: settings?.maxTimeoutMs ?? null });
+    const defaultTimeoutMs = settings?.defaultTimeoutMs ?? null;
+    const found = validateForm(
+      form,
+      { maxTimeoutMs: settings?.maxTimeoutMs ?? null, defaultTimeoutMs },
+      mode,
+    );
     setErrors(found);
     setSubmitError(null);
     setInvalidHeader(null);
@@ -102,7 +107,7 @@ export function EndpointForm({
     }
     setBusy(true);
     try {
-      const input = inputFromForm(form, mode);
+      const input = inputFromForm(form, mode, defaultTimeoutMs);
       const { active: _asOpened, ...keepState } = input;
       const saved = endpoint
         ? await client.updateEndpoint(project.id, endpoint.id, activeChanged ? input : keepState)
