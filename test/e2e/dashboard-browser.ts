@@ -11,7 +11,7 @@ import { after, before, beforeEach } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CHROMIUM, launchLoopbackChromium, watchedPage } from '../support/browser.ts';
 import { buildDashboard } from '../support/dashboard-build.ts';
-import { type HeraldProcess, startHerald } from './harness.ts';
+import { api, type HeraldProcess, startHerald } from './harness.ts';
 
 /** Each Playwright wait's limit. */
 export const PAGE_TIMEOUT = 15_000;
@@ -107,4 +107,29 @@ export function useDashboardBrowser(options: DashboardBrowserOptions): Dashboard
   });
 
   return session;
+}
+
+/** A new project for a block's own endpoints: its API path, `/api/v1/projects/prj_…`. */
+export async function newProject(herald: HeraldProcess, adminToken: string, name: string): Promise<string> {
+  const made = await api<{ id: string }>(herald.url, adminToken, 'POST', '/api/v1/projects', { name });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  return `/api/v1/projects/${made.body.id}`;
+}
+
+/**
+ * A new endpoint of the project at `projectPath` to a loopback port nothing listens on (for pages
+ * that send it nothing, or whose sends may fail), with `fields` added; its id.
+ */
+export async function quietEndpoint(
+  herald: HeraldProcess,
+  adminToken: string,
+  projectPath: string,
+  fields: Record<string, unknown>,
+): Promise<string> {
+  const made = await api<{ id: string }>(herald.url, adminToken, 'POST', `${projectPath}/endpoints`, {
+    url: 'http://127.0.0.1:9/hooks',
+    ...fields,
+  });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  return made.body.id;
 }

@@ -10,8 +10,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { useDashboardBrowser } from './dashboard-browser.ts';
-import { api, type HeraldProcess } from './harness.ts';
+import { newProject, quietEndpoint, useDashboardBrowser } from './dashboard-browser.ts';
+import type { HeraldProcess } from './harness.ts';
 
 const ADMIN = 'e2e-admin-token-copy-buttons-0123';
 
@@ -31,15 +31,8 @@ describe('dashboard Copy buttons without the Clipboard API (browser)', { timeout
 
   before(async () => {
     herald = dash.herald;
-    const made = await api<{ id: string }>(herald.url, ADMIN, 'POST', '/api/v1/projects', {
-      name: 'Glass Moon',
-    });
-    p = `/projects/${made.body.id}`;
-    const endpoint = await api<{ id: string }>(herald.url, ADMIN, 'POST', `/api/v1${p}/endpoints`, {
-      url: 'http://127.0.0.1:9/hooks',
-      name: 'Copied',
-    });
-    endpointId = endpoint.body.id;
+    p = await newProject(herald, ADMIN, 'Glass Moon');
+    endpointId = await quietEndpoint(herald, ADMIN, p, { name: 'Copied' });
   });
 
   /** A signed-in page as on plain http: no navigator.clipboard. */
@@ -58,7 +51,7 @@ describe('dashboard Copy buttons without the Clipboard API (browser)', { timeout
 
   test('the revealed secret is copied, and the focus stays on Copy', async () => {
     const page = await insecurePage();
-    await page.goto(`${herald.url}/ui${p}/endpoints/${endpointId}`);
+    await page.goto(`${herald.url}/ui${p.slice('/api/v1'.length)}/endpoints/${endpointId}`);
     assert.equal(await page.evaluate(() => 'clipboard' in navigator && navigator.clipboard), undefined);
     await page.getByRole('button', { name: 'Reveal' }).click();
     const copy = page.locator('.secret-row').getByRole('button', { name: 'Copy' });
@@ -74,7 +67,7 @@ describe('dashboard Copy buttons without the Clipboard API (browser)', { timeout
 
   test('a new portal link is copied', async () => {
     const page = await insecurePage();
-    await page.goto(`${herald.url}/ui${p}/access`);
+    await page.goto(`${herald.url}/ui${p.slice('/api/v1'.length)}/access`);
     await page.getByRole('button', { name: 'Create portal link' }).click();
     await page.getByRole('button', { name: 'Copy link' }).click();
     await page.getByRole('button', { name: 'Copied' }).waitFor();

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { useDashboardBrowser } from './dashboard-browser.ts';
+import { newProject, quietEndpoint, useDashboardBrowser } from './dashboard-browser.ts';
 import { api, type HeraldProcess } from './harness.ts';
 
 const ADMIN = 'e2e-admin-token-settings-form-0123';
@@ -24,22 +24,10 @@ describe('dashboard endpoint settings form (browser)', { timeout: 120_000 }, () 
 
   before(async () => {
     herald = dash.herald;
-    const made = await api<{ id: string }>(herald.url, ADMIN, 'POST', '/api/v1/projects', {
-      name: 'Sky Forge',
-    });
-    p = `/api/v1/projects/${made.body.id}`;
+    p = await newProject(herald, ADMIN, 'Sky Forge');
   });
 
-  /** A new endpoint of the project (to a port nothing listens on: nothing is sent to it here). */
-  async function endpoint(name: string, active: boolean): Promise<string> {
-    const made = await api<{ id: string }>(herald.url, ADMIN, 'POST', `${p}/endpoints`, {
-      url: 'http://127.0.0.1:9/hooks',
-      name,
-      active,
-    });
-    assert.equal(made.status, 201, JSON.stringify(made.body));
-    return made.body.id;
-  }
+  const endpoint = (name: string, active: boolean) => quietEndpoint(herald, ADMIN, p, { name, active });
 
   /** Saves the form and waits for it to say so. */
   async function save(page: Page): Promise<void> {
@@ -103,23 +91,14 @@ describe('dashboard endpoint settings form (browser)', { timeout: 120_000 }, () 
   });
 
   test('a timeout emptied and saved goes back to the default, as the hint says', async () => {
-    const made = await api<{ id: string }>(herald.url, ADMIN, 'POST', `${p}/endpoints`, {
-      url: 'http://127.0.0.1:9/hooks',
-      name: 'Patient',
-      timeoutMs: 20_000,
-    });
-    const page = await settingsOf(made.body.id);
+    const id = await quietEndpoint(herald, ADMIN, p, { name: 'Patient', timeoutMs: 20_000 });
+    const page = await settingsOf(id);
     const timeout = page.getByLabel('Timeout (ms)');
     assert.equal(await timeout.inputValue(), '20000');
     await page.getByText('Empty: 5000 ms.').waitFor();
     await timeout.fill('');
     await save(page);
-    const stored = await api<{ timeoutMs: number }>(
-      herald.url,
-      ADMIN,
-      'GET',
-      `${p}/endpoints/${made.body.id}`,
-    );
+    const stored = await api<{ timeoutMs: number }>(herald.url, ADMIN, 'GET', `${p}/endpoints/${id}`);
     assert.equal(stored.body.timeoutMs, 5000, 'the emptied timeout is the default, not the one kept');
     assert.deepEqual(problems, []);
   });
