@@ -5,7 +5,8 @@
  * failures while the form was open (the 5 s refresh showed it) was enabled again by saving any
  * other setting. The box now follows the endpoint's state until it is clicked, and only a click
  * there changes it. A timeout emptied there ("Empty: 5000 ms") was left out of the PATCH, which
- * keeps the one stored: the form said saved, the endpoint kept its old timeout.
+ * keeps the one stored: the form said saved, the endpoint kept its old timeout. In a project that
+ * enforces its catalog the event picker offered a field for other event types, each refused (422).
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
@@ -100,6 +101,25 @@ describe('dashboard endpoint settings form (browser)', { timeout: 120_000 }, () 
     await save(page);
     const stored = await api<{ timeoutMs: number }>(herald.url, ADMIN, 'GET', `${p}/endpoints/${id}`);
     assert.equal(stored.body.timeoutMs, 5000, 'the emptied timeout is the default, not the one kept');
+    assert.deepEqual(problems, []);
+  });
+
+  test('a project that enforces its catalog offers no field for other event types', async () => {
+    const strict = await newProject(herald, ADMIN, 'Strict Forge');
+    const enforced = await api(herald.url, ADMIN, 'PATCH', strict, { enforceCatalog: true });
+    assert.equal(enforced.status, 200, JSON.stringify(enforced.body));
+    const typed = await api(herald.url, ADMIN, 'PUT', '/api/v1/event-types/forge.lit', {
+      description: 'Lit',
+    });
+    assert.equal(typed.status, 200, JSON.stringify(typed.body));
+    const page = await dash.page({ signedIn: true });
+    await page.goto(`${herald.url}/ui${strict.slice('/api/v1'.length)}/endpoints/new`);
+    await page.getByRole('checkbox', { name: /forge\.lit/ }).waitFor();
+    assert.equal(await page.getByLabel('Other event type').count(), 0, 'no field for a name the API refuses');
+    await page.getByText('This project accepts only the event types of the catalog.').waitFor();
+    // Without enforceCatalog (the block's project) any name may be typed in.
+    await page.goto(`${herald.url}/ui${p.slice('/api/v1'.length)}/endpoints/new`);
+    await page.getByLabel('Other event type').waitFor();
     assert.deepEqual(problems, []);
   });
 });

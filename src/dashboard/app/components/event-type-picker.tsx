@@ -1,6 +1,7 @@
 /**
  * Picks the event types an endpoint subscribes to from the catalog, each with its description.
- * Nothing picked means every type. Types not (or no longer) in the catalog can be typed in.
+ * Nothing picked means every type. Types not (or no longer) in the catalog can be typed in, unless
+ * the project enforces the catalog: the API refuses those (422), so there is no field for them.
  */
 import { useId, useState } from 'preact/hooks';
 import type { EventType } from '../api/types.ts';
@@ -11,8 +12,11 @@ export function EventTypePicker({
   selected,
   onChange,
   error,
+  enforced = false,
 }: {
   catalog: EventType[];
+  /** The project's enforceCatalog: only the catalog's types may be picked. */
+  enforced?: boolean;
   selected: string[];
   onChange: (selected: string[]) => void;
   /** Why the server refused the selection. */
@@ -60,7 +64,13 @@ export function EventTypePicker({
           onInput={(e) => setFilter(e.currentTarget.value)}
         />
       )}
-      {catalog.length === 0 && <p class="muted">The event catalog is empty: type event names below.</p>}
+      {catalog.length === 0 && (
+        <p class="muted">
+          {enforced
+            ? 'The event catalog is empty, and this project accepts only event types from it.'
+            : 'The event catalog is empty: type event names below.'}
+        </p>
+      )}
       <ul class="picker-list">
         {shown.map((type) => (
           <li key={type.name}>
@@ -89,27 +99,31 @@ export function EventTypePicker({
           </li>
         ))}
       </ul>
-      <div class="inline-form">
-        <input
-          aria-label="Other event type"
-          placeholder="Other event type"
-          value={custom}
-          spellcheck={false}
-          data-over-limit={customTooLong ? true : undefined}
-          aria-invalid={customTooLong ? true : undefined}
-          aria-describedby={customTooLong ? `${id}-custom-error` : undefined}
-          onInput={(e) => setCustom(e.currentTarget.value)}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter') {
-              e.preventDefault();
-              addCustom();
-            }
-          }}
-        />
-        <button type="button" class="button-small" onClick={addCustom} disabled={custom.trim() === ''}>
-          Add
-        </button>
-      </div>
+      {enforced ? (
+        <p class="hint">This project accepts only the event types of the catalog.</p>
+      ) : (
+        <div class="inline-form">
+          <input
+            aria-label="Other event type"
+            placeholder="Other event type"
+            value={custom}
+            spellcheck={false}
+            data-over-limit={customTooLong ? true : undefined}
+            aria-invalid={customTooLong ? true : undefined}
+            aria-describedby={customTooLong ? `${id}-custom-error` : undefined}
+            onInput={(e) => setCustom(e.currentTarget.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter') {
+                e.preventDefault();
+                addCustom();
+              }
+            }}
+          />
+          <button type="button" class="button-small" onClick={addCustom} disabled={custom.trim() === ''}>
+            Add
+          </button>
+        </div>
+      )}
       {customTooLong && (
         <p class="field-error" id={`${id}-custom-error`} role="alert">
           {customTooLong}

@@ -29,7 +29,7 @@ import { focusOverLimit, LIMITS } from '../limits.ts';
 import { useProject } from '../project-context.ts';
 import { navigate } from '../router.ts';
 import { SCHEME_DEFAULTS, SCHEME_INFO } from '../signed-request-preview.ts';
-import { useCatalog } from '../use-catalog.ts';
+import { useCatalogList } from '../use-catalog.ts';
 import { useDeliverySettings } from '../use-delivery-settings.ts';
 
 const METHODS: { value: HttpMethod; label: string }[] = [
@@ -59,7 +59,9 @@ export function EndpointForm({
 }) {
   const { client } = useApp();
   const { project, base } = useProject();
-  const catalog = useCatalog();
+  const catalog = useCatalogList();
+  // Past the types read (EVENT_TYPES_CAP) the catalog has more: names may be typed in after all.
+  const enforced = project.enforceCatalog && catalog.data?.nextCursor === null;
   // This installation's timeout limits and default schedule (null until known: the API checks).
   const settings = useDeliverySettings().data ?? null;
   const [form, setForm] = useState<EndpointFormState>(() =>
@@ -207,10 +209,11 @@ export function EndpointForm({
         <>
           <ErrorBanner error={catalog.error} onRetry={catalog.reload} />
           <EventTypePicker
-            catalog={catalog.data ?? []}
+            catalog={catalog.data?.data ?? []}
             selected={form.eventTypes}
             onChange={(v) => set('eventTypes', v)}
             error={errors.eventTypes}
+            enforced={enforced}
           />
         </>
       )}
