@@ -9,7 +9,9 @@
  * - a portal link the API refuses (revoked or expired: both 401) says it expired or was revoked;
  * - an attempt of a disabled endpoint says so and offers to enable it, with Resend disabled;
  * - a 300-character name and a 2,000-character description without spaces wrap: neither the
- *   Overview nor the endpoints list is wider than the window.
+ *   Overview nor the endpoints list is wider than the window; nor is the event catalog with a
+ *   200-character type name (it was 8,977 px wide in a 1,280 px window), and the endpoint form's
+ *   event picker wraps that name rather than scroll sideways.
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
@@ -96,6 +98,16 @@ const longEndpoint = {
   description: 'D'.repeat(2000),
   url: `http://127.0.0.1:9/${'p'.repeat(1500)}`,
 };
+/** A catalog type with a name of the longest kind (200 characters) and a description, neither with spaces. */
+const longType = {
+  name: 'T'.repeat(200),
+  description: 'W'.repeat(600),
+  schema: null,
+  example: { order: 1 },
+  deprecated: false,
+  createdAt: NOW,
+  updatedAt: NOW,
+};
 const OLD_EXPIRES = new Date(Date.now() + 3_600_000).toISOString();
 const SECRETS = {
   secret: 'whsec_currentcurrentcurrentcurrent',
@@ -155,6 +167,7 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
       if (path === `${p}/attempts/att_off`)
         return { ...attempt('att_off', 'evt_live1', 'order.paid', 'failed'), endpointId: OFF };
       if (path === `${p}/endpoints`) return { data: [endpoint, longEndpoint], nextCursor: null };
+      if (path === '/event-types') return { data: [longType], nextCursor: null };
       if (path === `${e}/attempts`) return { data: ATTEMPTS, nextCursor: null };
       if (path === `${e}/stats`) {
         const start = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000).toISOString();
@@ -271,9 +284,12 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
   });
 
   test('Long unbroken name and description wrap: no page wider than the window', async () => {
-    for (const path of [`/projects/${PROJECT}/endpoints/${LONG}`, `/projects/${PROJECT}`]) {
+    for (const path of [`/projects/${PROJECT}/endpoints/${LONG}`, `/projects/${PROJECT}`, '/catalog']) {
       const page = await open(path);
-      await page.getByText('N'.repeat(300)).first().waitFor();
+      await page
+        .getByText(path === '/catalog' ? longType.name : 'N'.repeat(300))
+        .first()
+        .waitFor();
       const [scrollWidth, clientWidth] = await page.evaluate(() => [
         document.documentElement.scrollWidth,
         document.documentElement.clientWidth,
@@ -292,6 +308,16 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
       }
       await page.context().close();
     }
+    // In the endpoint form's event picker the long type wraps too, rather than scroll sideways.
+    const page = await open(`/projects/${PROJECT}/endpoints/new`);
+    const list = page.locator('.picker-list');
+    await list.getByText(longType.name).waitFor();
+    const [scrollWidth, clientWidth] = await list.evaluate((element) => [
+      element.scrollWidth,
+      element.clientWidth,
+    ]);
+    assert.ok(scrollWidth <= clientWidth, `the picker is ${scrollWidth} px wide in ${clientWidth} px`);
+    await page.context().close();
     assert.deepEqual(problems, []);
   });
 });
