@@ -3,8 +3,9 @@
  * playwright-core) against a real `herald serve`: deliveries to a loopback receiver that answers
  * 500 wait an hour for their retry (pending), one to a receiver that never answers is being sent
  * (in flight), and disabling the endpoint parks them. The card counts both, lists either in the
- * order the API gives, reads more on request, and says when nothing waits. What Recover and Replay
- * queue shows in it at once (a reviewer found it kept saying "Nothing waiting" until Refresh).
+ * order the API gives, reads more on request, and says when nothing waits. What Recover, Replay and
+ * a test send queue shows in it at once (a reviewer found it kept saying "Nothing waiting" until
+ * Refresh).
  * Any console error, page error or answer from 400 up fails the test.
  */
 import assert from 'node:assert/strict';
@@ -210,8 +211,16 @@ describe('dashboard: an endpoint’s waiting deliveries (browser)', { timeout: 1
     assert.deepEqual(problems, []);
   });
 
-  test('Recover and Replay show what they queued in the card, without Refresh', async () => {
+  test('Recover, Replay and a test send show what they queued in the card, without Refresh', async () => {
     const project = await client.createProject({ name: 'Lever Quest' });
+    // What the test send sends (the catalog's example), to an endpoint that answers 500.
+    await client.putEventType('lever.pulled', { example: { lever: 1 } });
+    const tested = await client.createEndpoint(project.id, {
+      url: `${receiver.url}/flaky`,
+      name: 'Tested',
+      eventTypes: ['lever.pulled'],
+      retrySchedule: [3600],
+    });
     // Tried once and failed for good; then given a retry an hour on, so what Recover queues waits.
     const failing = await client.createEndpoint(project.id, {
       url: `${receiver.url}/flaky`,
@@ -237,6 +246,7 @@ describe('dashboard: an endpoint’s waiting deliveries (browser)', { timeout: 1
     for (const [endpoint, lever, done] of [
       [failing, 'Recover', '1 failed delivery queued again.'],
       [late, 'Replay', '1 missed event queued for this endpoint.'],
+      [tested, 'Send test event', 'See it in History'],
     ] as const) {
       const page = await overview(project.id, endpoint.id);
       const section = card(page);

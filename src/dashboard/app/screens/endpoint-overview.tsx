@@ -31,7 +31,7 @@ type Period = keyof typeof PERIODS;
 
 export function EndpointOverview({ endpoint }: { endpoint: Endpoint }) {
   const [period, setPeriod] = useState<Period>('24h');
-  // Counts what Recover and Replay queued: the Waiting card reads its list again after each.
+  // Counts what a test send, Recover and Replay queued: the Waiting card reads its list again after each.
   const [queued, setQueued] = useState(0);
   const onQueued = () => setQueued((n) => n + 1);
   return (
@@ -54,7 +54,7 @@ export function EndpointOverview({ endpoint }: { endpoint: Endpoint }) {
       <WaitingDeliveries endpoint={endpoint} queued={queued} />
       <div class="panels">
         <SecretPanel endpoint={endpoint} />
-        <TestEventPanel endpoint={endpoint} />
+        <TestEventPanel endpoint={endpoint} onQueued={onQueued} />
         <RecoverPanel endpoint={endpoint} onQueued={onQueued} />
         <ReplayPanel endpoint={endpoint} onQueued={onQueued} />
         <DeleteEndpoint endpoint={endpoint} />

@@ -8,7 +8,7 @@ import { Link } from '../components/link.tsx';
 import { useProject } from '../project-context.ts';
 import { useCatalog } from '../use-catalog.ts';
 
-export function TestEventPanel({ endpoint }: { endpoint: Endpoint }) {
+export function TestEventPanel({ endpoint, onQueued }: { endpoint: Endpoint; onQueued: () => void }) {
   const { client } = useApp();
   const { project, base } = useProject();
   const catalog = useCatalog();
@@ -28,6 +28,7 @@ export function TestEventPanel({ endpoint }: { endpoint: Endpoint }) {
     setResult(null);
     try {
       setResult(await client.sendTest(project.id, endpoint.id, chosen || undefined));
+      onQueued();
     } catch (caught) {
       setError(errorMessage(caught));
     } finally {
