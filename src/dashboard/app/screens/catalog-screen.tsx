@@ -146,8 +146,12 @@ function EventTypeForm({
       });
       onSaved();
     } catch (caught) {
-      // `body.description`, `body.example`, `body.schema`: next to the field; anything else below.
-      const field = /^body\.(description|example|schema)\b/.exec(errorField(caught) ?? '')?.[1];
+      // `body.description`, `body.example`, `body.schema`, and `params.name` (the name, sent in the
+      // path) while it is a field: next to the field; anything else below.
+      const named = /^(?:body\.(description|example|schema)\b|params\.(name)$)/.exec(
+        errorField(caught) ?? '',
+      );
+      const field = named?.[1] ?? (type ? undefined : named?.[2]);
       setErrors(field ? { [field]: capitalize(fieldMessage(caught)) } : { form: errorMessage(caught) });
       setBusy(false);
     }
