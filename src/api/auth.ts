@@ -4,6 +4,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { MAX_BEARER_TOKEN_LENGTH } from '../config/admin-token.ts';
 import { verifyPortalToken } from '../dashboard/portal-token.ts';
 import type { ApiKey, Project } from '../domain/types.ts';
 import type { Store } from '../store/store.ts';
@@ -65,7 +66,7 @@ export async function identify(ctx: AuthContext, request: FastifyRequest): Promi
   // The scheme name is case-insensitive (RFC 9110 11.1).
   if (typeof header !== 'string' || !/^bearer /i.test(header)) return null;
   const token = header.slice(7).trim();
-  if (!token || token.length > 1024) return null;
+  if (!token || token.length > MAX_BEARER_TOKEN_LENGTH) return null;
   // Digests have equal length, so the comparison's time does not depend on the token.
   if (timingSafeEqual(sha256(token), ctx.adminTokenDigest)) return { kind: 'admin' };
   if (token.startsWith(API_KEY_PREFIX)) {

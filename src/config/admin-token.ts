@@ -19,14 +19,27 @@ export const UNSHOWN_ADMIN_TOKEN_FILE = 'admin-token.unshown';
 
 /** Shortest admin token accepted from an operator: anything shorter is guessable. */
 export const MIN_ADMIN_TOKEN_LENGTH = 16;
+/** Longest bearer token the API reads (src/api/auth.ts): a longer admin token could never be used. */
+export const MAX_BEARER_TOKEN_LENGTH = 1024;
 
-/** HERALD_ADMIN_TOKEN as the operator set it: long enough, no spaces. */
+/**
+ * What is wrong with `token` as an admin token, or null. Printable ASCII only: a header value
+ * arrives as bytes read one character each, so a token with any other character (`ä`, sent as two
+ * UTF-8 bytes) never equals what a client sends, and Node refuses control characters in headers.
+ */
+function adminTokenProblem(token: string): string | null {
+  if (token.length < MIN_ADMIN_TOKEN_LENGTH || token.length > MAX_BEARER_TOKEN_LENGTH) {
+    return `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters and at most ${MAX_BEARER_TOKEN_LENGTH}`;
+  }
+  if (!/^[\x21-\x7e]+$/.test(token)) return 'must be printable ASCII characters, without spaces';
+  return null;
+}
+
+/** HERALD_ADMIN_TOKEN as the operator set it: a length a bearer token can have, printable ASCII. */
 export function parseAdminToken(setting: RawSetting): string {
-  if (setting.value.length < MIN_ADMIN_TOKEN_LENGTH || /\s/.test(setting.value)) {
-    throw new ConfigError(
-      setting.source,
-      `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters without spaces (try: openssl rand -base64 32)`,
-    );
+  const problem = adminTokenProblem(setting.value);
+  if (problem !== null) {
+    throw new ConfigError(setting.source, `${problem} (try: openssl rand -base64 32)`);
   }
   return setting.value;
 }
@@ -134,10 +147,11 @@ function readTokenFile(file: string): string | null {
     throw new ConfigError('HERALD_ADMIN_TOKEN', `cannot read ${file}`, { cause });
   }
   const token = text.trim();
-  if (token.length < MIN_ADMIN_TOKEN_LENGTH) {
+  const problem = adminTokenProblem(token);
+  if (problem !== null) {
     throw new ConfigError(
       'HERALD_ADMIN_TOKEN',
-      `${file} holds no usable token (at least ${MIN_ADMIN_TOKEN_LENGTH} characters); delete it to generate a new one`,
+      `${file} holds no usable token (it ${problem}); delete it to generate a new one`,
     );
   }
   return token;

@@ -137,6 +137,21 @@ describe('loadConfig validation names the setting', () => {
     ['unknown log level', { HERALD_LOG_LEVEL: 'verbose' }, 'HERALD_LOG_LEVEL', /fatal, error, warn, info/],
     ['unknown role', { HERALD_ROLE: 'both' }, 'HERALD_ROLE', /api, worker, all/],
     ['short admin token', { HERALD_ADMIN_TOKEN: 'short' }, 'HERALD_ADMIN_TOKEN', /at least 16/],
+    // The API reads bearer tokens of at most 1024 characters: a longer admin token could never be used.
+    ['admin token too long', { HERALD_ADMIN_TOKEN: 'x'.repeat(1025) }, 'HERALD_ADMIN_TOKEN', /at most 1024/],
+    // Headers arrive as bytes, one character each: the UTF-8 bytes of `ä` never equal `ä`.
+    [
+      'admin token not ASCII',
+      { HERALD_ADMIN_TOKEN: 'pässwort-0123456789' },
+      'HERALD_ADMIN_TOKEN',
+      /printable ASCII/,
+    ],
+    [
+      'admin token with a control character',
+      { HERALD_ADMIN_TOKEN: 'token-\u0001-0123456789' },
+      'HERALD_ADMIN_TOKEN',
+      /printable ASCII/,
+    ],
     ['bad CIDR', { HERALD_ALLOW_NETWORKS: '127.0.0.0/8,not-a-net' }, 'HERALD_ALLOW_NETWORKS', /not-a-net/],
     ['CIDR prefix too long', { HERALD_ALLOW_NETWORKS: '10.0.0.0/33' }, 'HERALD_ALLOW_NETWORKS', /prefix/],
     ['CIDR with an empty prefix', { HERALD_ALLOW_NETWORKS: '10.0.0.0/' }, 'HERALD_ALLOW_NETWORKS', /prefix/],
@@ -558,6 +573,16 @@ describe('admin token', () => {
       () => loadConfig({ env: { HERALD_DATA_DIR: dataDir } }),
       'HERALD_ADMIN_TOKEN',
       /delete it/,
+    );
+  });
+
+  test('a token file whose token no client could send is reported (not ASCII)', () => {
+    const dataDir = tempDataDir();
+    writeFileSync(join(dataDir, ADMIN_TOKEN_FILE), 'operator-wrote-pässwort-0123\n');
+    assertConfigError(
+      () => loadConfig({ env: { HERALD_DATA_DIR: dataDir } }),
+      'HERALD_ADMIN_TOKEN',
+      /printable ASCII.*delete it/,
     );
   });
 });
