@@ -57,9 +57,15 @@ export function resolveConnection(
   };
 }
 
+/**
+ * A loopback address, or `localhost`: not `*.localhost`, which the API client resolves through the
+ * system resolver, and which glibc with `hosts: files dns` asks a DNS server for (its answer would
+ * get the token). `herald listen` answers those names itself; the client does not.
+ */
 function onThisMachine(url: string): boolean {
   try {
-    return isLoopbackUrl(new URL(url));
+    const parsed = new URL(url);
+    return isLoopbackUrl(parsed) && !parsed.hostname.toLowerCase().replace(/\.$/, '').endsWith('.localhost');
   } catch {
     return false; // not a URL: refused when the client is made, naming the setting
   }

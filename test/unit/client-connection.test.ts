@@ -45,7 +45,7 @@ test('flags, then HERALD_URL / HERALD_TOKEN / HERALD_ADMIN_TOKEN, then the saved
     // The saved token is the local server's: it goes to this machine only, never to another host.
     for (const url of [
       'http://localhost:8080',
-      'http://app.localhost:1',
+      'http://LOCALHOST.:1',
       'http://[::1]:8080',
       'http://127.9.9.9',
     ]) {
@@ -56,6 +56,8 @@ test('flags, then HERALD_URL / HERALD_TOKEN / HERALD_ADMIN_TOKEN, then the saved
       'http://10.0.0.5:8080',
       'http://127.0.0.1.example:1',
       'nonsense',
+      // the client resolves it through the system resolver, which may ask DNS for it
+      'http://app.localhost:8080',
     ]) {
       const remote = resolveConnection({ dataDir: dir, url }, {});
       assert.deepEqual([remote.token, remote.savedTokenApplies], [undefined, false], url);
