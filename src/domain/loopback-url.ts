@@ -1,6 +1,7 @@
 /**
  * Whether a URL names this machine: where `herald listen` may forward without --allow-remote, and
- * where the CLI may send the admin token a local `herald serve` saved.
+ * (less its `*.localhost` names, config/client-connection.ts) where the CLI may send the admin token
+ * a local `herald serve` saved.
  */
 import { isIP } from 'node:net';
 
