@@ -2,7 +2,7 @@
  * Starting against a database: a PostgreSQL deployment with its admin token set needs no writable
  * data directory, a SQLite one that cannot create its data directory says which setting to change,
  * a database that cannot be reached is named as such (password masked), and `herald migrate` says
- * which migrations it applied.
+ * which migrations it applied (when several migrate at once, only the one that applied them).
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,11 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import type { ConfigError } from '../../src/config/config-error.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startHerald } from '../../src/main.ts';
-import { migrationFiles as postgresMigrations } from '../../src/store/postgres/migrate.ts';
+import {
+  MIGRATION_LOCK_KEY,
+  migrationFiles as postgresMigrations,
+} from '../../src/store/postgres/migrate.ts';
 import { migrationFiles as sqliteMigrations } from '../../src/store/sqlite/migrate.ts';
 import { type TestPostgres, withPostgres } from '../support/postgres.ts';
 import { refusedPort } from '../support/refused-port.ts';
@@ -192,6 +197,44 @@ describe('starting against a database', () => {
       const again = await herald(['migrate', '--database', database], {}, dir);
       assert.equal(again.code, 0, again.stderr);
       assert.equal(again.stdout, `herald: schema is up to date (${database}): nothing to apply\n`);
+    }
+  });
+
+  test('two herald migrate at once on one PostgreSQL database: one says it applied the migrations, the other that there was nothing to apply', async () => {
+    const url = await server.createDatabase();
+    const files = postgresMigrations();
+    // Hold the migration lock, so that both processes have read the database before either migrates.
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
+      const runs = [
+        herald(['migrate', '--database', url], {}, dir),
+        herald(['migrate', '--database', url], {}, dir),
+      ];
+      const waiting = async () =>
+        Number(
+          (
+            await holder.query<{ n: string }>(
+              "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+            )
+          ).rows[0]?.n,
+        );
+      for (let tries = 0; (await waiting()) < 2; tries++) {
+        assert.ok(tries < 300, 'both migrate processes wait for the migration lock');
+        await sleep(50);
+      }
+      await holder.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY]);
+      const outputs = (await Promise.all(runs)).map((run) => {
+        assert.equal(run.code, 0, run.stderr);
+        return run.stdout;
+      });
+      assert.deepEqual(outputs.sort(), [
+        `${files.map((f) => `herald: applied ${f}\n`).join('')}herald: schema is up to date (${url}): ${files.length} migration(s) applied\n`,
+        `herald: schema is up to date (${url}): nothing to apply\n`,
+      ]);
+    } finally {
+      await holder.end();
     }
   });
 });
