@@ -7,6 +7,7 @@ import { useState } from 'preact/hooks';
 import { errorMessage } from '../api/error-messages.ts';
 import type { Endpoint } from '../api/types.ts';
 import { fromLocalInput, toLocalInput } from '../format.ts';
+import { Notice } from './feedback.tsx';
 import { TextField } from './fields.tsx';
 
 export interface SinceLeverProps {
@@ -67,11 +68,7 @@ export function SinceLever(props: SinceLeverProps) {
           {props.disabledHint}
         </p>
       )}
-      {message && (
-        <p class="banner banner-ok" role="status">
-          {message}
-        </p>
-      )}
+      <Notice>{message}</Notice>
       {error && (
         <p class="banner banner-error" role="alert">
           {error}

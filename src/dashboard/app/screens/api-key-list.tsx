@@ -7,7 +7,7 @@ import { useState } from 'preact/hooks';
 import { errorMessage } from '../api/error-messages.ts';
 import type { ApiKey } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
-import { ErrorBanner, Loading } from '../components/feedback.tsx';
+import { ErrorBanner, Loading, Notice } from '../components/feedback.tsx';
 import { useInlineConfirm } from '../components/inline-confirm.ts';
 import { RelativeTime } from '../components/relative-time.tsx';
 import { TableScroll } from '../components/table-scroll.tsx';
@@ -35,11 +35,7 @@ export function ApiKeyList({ version }: { version: number }) {
   };
   return (
     <>
-      {revoked && (
-        <p class="banner banner-ok" role="status">
-          {revoked}
-        </p>
-      )}
+      <Notice>{revoked}</Notice>
       {keys.data.length === 0 ? (
         <p class="muted">No API keys yet.</p>
       ) : (

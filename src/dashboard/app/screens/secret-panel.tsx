@@ -6,11 +6,13 @@
  * others with the current one only, so the receiver must accept the new secret before the rotation.
  * An `hmac-sha1-url` endpoint with a static `key` signs with that key: its secret is not used.
  */
+
 import { useEffect, useState } from 'preact/hooks';
 import { capitalize, errorField, errorMessage, fieldMessage } from '../api/error-messages.ts';
 import type { Endpoint, SigningSecret } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { CopyButton } from '../components/copy-button.tsx';
+import { Notice } from '../components/feedback.tsx';
 import { SelectField, TextField } from '../components/fields.tsx';
 import { useInlineConfirm } from '../components/inline-confirm.ts';
 import { formatRelative, formatTime } from '../format.ts';
@@ -246,11 +248,7 @@ export function SecretPanel({ endpoint }: { endpoint: Endpoint }) {
           </div>
         </div>
       )}
-      {message && (
-        <p class="banner banner-ok" role="status">
-          {message}
-        </p>
-      )}
+      <Notice>{message}</Notice>
       {error && (
         <p class="banner banner-error" role="alert">
           {error}
