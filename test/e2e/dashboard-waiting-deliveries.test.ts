@@ -221,7 +221,7 @@ describe('dashboard: an endpoint’s waiting deliveries (browser)', { timeout: 1
       eventTypes: ['lever.pulled'],
       retrySchedule: [3600],
     });
-    // Tried once and failed for good; then given a retry an hour on, so what Recover queues waits.
+    // Tried once and failed for good; then given retries an hour apart, so what Recover queues waits.
     const failing = await client.createEndpoint(project.id, {
       url: `${receiver.url}/flaky`,
       name: 'Failing',
@@ -240,7 +240,9 @@ describe('dashboard: an endpoint’s waiting deliveries (browser)', { timeout: 1
       15_000,
       'the delivery failed',
     );
-    await client.updateEndpoint(project.id, failing.id, { retrySchedule: [3600] });
+    // Two delays: the recovered delivery's next attempt (its second, which the dispatcher may make
+    // before the card reads) must leave it waiting, not end it (with one, CI saw it failed for good).
+    await client.updateEndpoint(project.id, failing.id, { retrySchedule: [3600, 3600] });
     await client.updateEndpoint(project.id, late.id, { eventTypes: [] });
 
     for (const [endpoint, lever, done] of [
