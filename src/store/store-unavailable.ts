@@ -9,6 +9,7 @@
  */
 import { redactDatabaseUrl } from '../config/redact-database-url.ts';
 import { threadCounters } from '../thread-counters.ts';
+import { databaseTlsProblem } from './database-tls-error.ts';
 
 const SQLITE_BUSY = 5;
 const SQLITE_LOCKED = 6;
@@ -131,6 +132,19 @@ export function isParentRowGone(error: unknown): boolean {
 export function explainDatabaseError(error: unknown, databaseUrl: string): unknown {
   const where = redactDatabaseUrl(databaseUrl);
   if (isStoreUnreachable(error)) return new Error(`cannot reach the database at ${where}`, { cause: error });
+  const tls = databaseTlsProblem(error, databaseUrl);
+  if (tls === 'tls') {
+    return new Error(
+      `cannot open a TLS connection to the database at ${where} as HERALD_DATABASE_URL (--database) asks ` +
+        '(its sslmode and sslrootcert: docs/deployment.md "TLS to PostgreSQL")',
+      { cause: error },
+    );
+  }
+  if (tls) {
+    return new Error(`cannot read the ${tls} file of HERALD_DATABASE_URL (--database), ${where}`, {
+      cause: error,
+    });
+  }
   // A PostgreSQL error (SQLSTATE code and severity): a wrong password, a database that does not
   // exist, missing privileges.
   const { code, severity } = error as { code?: unknown; severity?: unknown };

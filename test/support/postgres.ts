@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -40,13 +40,37 @@ export async function withPostgres(): Promise<TestPostgres> {
   return startPostgres();
 }
 
+export interface StartPostgresOptions {
+  /** Also accept TLS (`ssl=on`) with this certificate and key (PEM); plain connections stay allowed. */
+  tls?: { cert: string; key: string };
+}
+
 /** Starts a private PostgreSQL 15 on a free loopback port. */
-export async function startPostgres(): Promise<LocalPostgres> {
+export async function startPostgres(options: StartPostgresOptions = {}): Promise<LocalPostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'herald-pg-'));
   const dataDir = join(dir, 'data');
   // PostgreSQL refuses to run as root: run it as the `postgres` OS user, which must own the files.
   const asUser = process.getuid?.() === 0 ? postgresUser() : null;
   if (asUser) chownSync(dir, asUser.uid, asUser.gid);
+  const tlsSettings: string[] = [];
+  if (options.tls) {
+    // The server refuses a key file that others can read, or that it does not own.
+    for (const [name, pem] of [
+      ['server.crt', options.tls.cert],
+      ['server.key', options.tls.key],
+    ] as const) {
+      writeFileSync(join(dir, name), pem, { mode: 0o600 });
+      if (asUser) chownSync(join(dir, name), asUser.uid, asUser.gid);
+    }
+    tlsSettings.push(
+      '-c',
+      'ssl=on',
+      '-c',
+      `ssl_cert_file=${join(dir, 'server.crt')}`,
+      '-c',
+      `ssl_key_file=${join(dir, 'server.key')}`,
+    );
+  }
   const spawnAs = asUser ? { uid: asUser.uid, gid: asUser.gid } : {};
   execFileSync(
     join(BIN, 'initdb'),
@@ -78,6 +102,7 @@ export async function startPostgres(): Promise<LocalPostgres> {
         'full_page_writes=off',
         '-c',
         'max_connections=200',
+        ...tlsSettings,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir, ...spawnAs },
     );

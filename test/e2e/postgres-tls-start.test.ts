@@ -1,0 +1,82 @@
+/**
+ * Starting against PostgreSQL with TLS settings that do not work: the message says it is the
+ * database's TLS (which database, password masked, which setting), not a bare "self-signed
+ * certificate" or "ENOENT" that could be about anything; and the settings that do work connect.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { type LocalPostgres, startPostgres } from '../support/postgres.ts';
+import { makeTestCerts, type TestCerts } from '../support/test-certs.ts';
+import { runHerald } from './harness.ts';
+
+const ADMIN = 'postgres-tls-start-admin-token-0123456789';
+const PASSWORD = 'tls-s3cret-pw';
+
+let certs: TestCerts;
+/** Accepts TLS with a certificate for 127.0.0.1 from the test CA (plain connections too). */
+let withTls: LocalPostgres;
+/** No TLS at all. */
+let plain: LocalPostgres;
+let dir: string;
+before(async () => {
+  certs = makeTestCerts();
+  [withTls, plain] = await Promise.all([startPostgres({ tls: certs.loopback }), startPostgres()]);
+  dir = mkdtempSync(join(tmpdir(), 'herald-pg-tls-'));
+});
+after(async () => {
+  await Promise.all([withTls?.stop(), plain?.stop()]);
+  certs?.remove();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A URL with a password (the test servers trust any) on `server`'s database, with `query`. */
+function urlOf(server: LocalPostgres, query: string): { url: string; masked: string } {
+  const base = `127.0.0.1:${server.port}/postgres?${query}`;
+  return { url: `postgres://postgres:${PASSWORD}@${base}`, masked: `postgres://postgres:***@${base}` };
+}
+
+const migrate = (url: string) => runHerald(['migrate'], { env: { HERALD_DATABASE_URL: url }, cwd: dir });
+
+test('TLS settings that cannot work name the database and HERALD_DATABASE_URL, and exit 1', async () => {
+  const cases = [
+    // A server without TLS.
+    { server: plain, query: 'sslmode=verify-full', cause: 'The server does not support SSL connections' },
+    // A certificate from a CA Node does not know.
+    { server: withTls, query: 'sslmode=verify-full', cause: 'unable to verify the first certificate' },
+    // A CA file that is not there.
+    {
+      server: withTls,
+      query: `sslmode=verify-full&sslrootcert=${join(dir, 'missing.pem')}`,
+      cause: 'ENOENT',
+    },
+  ];
+  for (const { server, query, cause } of cases) {
+    const { url, masked } = urlOf(server, query);
+    const run = await migrate(url);
+    assert.equal(run.code, 1, `${query}: ${run.stderr}`);
+    const lastLine = run.stderr.trimEnd().split('\n').at(-1) ?? '';
+    assert.match(lastLine, /^herald: /, query);
+    assert.ok(lastLine.includes(masked), `${query}: names the database: ${lastLine}`);
+    assert.ok(lastLine.includes('HERALD_DATABASE_URL'), `${query}: names the setting: ${lastLine}`);
+    assert.ok(lastLine.includes(cause), `${query}: says why: ${lastLine}`);
+    assert.ok(!`${run.stdout}${run.stderr}`.includes(PASSWORD), query);
+  }
+  // serve says the same.
+  const { url, masked } = urlOf(withTls, 'sslmode=verify-full');
+  const serve = await runHerald(['serve', '--role', 'worker', '--port', '0'], {
+    env: { HERALD_DATABASE_URL: url, HERALD_ADMIN_TOKEN: ADMIN, HERALD_LOG_LEVEL: 'silent' },
+    cwd: dir,
+  });
+  assert.equal(serve.code, 1, serve.stderr);
+  assert.ok(serve.stderr.includes(masked) && serve.stderr.includes('HERALD_DATABASE_URL'), serve.stderr);
+});
+
+test('TLS settings that work connect: the CA in sslrootcert, and no-verify', async () => {
+  for (const query of [`sslmode=verify-full&sslrootcert=${certs.ca.certFile}`, 'sslmode=no-verify']) {
+    const run = await migrate(urlOf(withTls, query).url);
+    assert.equal(run.code, 0, `${query}: ${run.stderr}`);
+  }
+});
