@@ -12,24 +12,29 @@ const SERVER_WITHOUT_TLS = 'The server does not support SSL connections';
 const TLS_FILE_PARAMETERS = ['sslrootcert', 'sslcert', 'sslkey'] as const;
 
 /**
- * What in the database URL the error is about: `'tls'` for the handshake or the certificate, the
- * name of a TLS file parameter whose file could not be read, or null when it is not about TLS.
+ * The TLS of a connection to the database failed: the server has none, or its certificate does not
+ * verify, or the handshake failed. It passes once the server's certificate or the URL is put right,
+ * and meanwhile every new connection fails the same way: a database out of reach, for the API's
+ * answers and the dispatcher's log lines (store-unavailable.ts).
  */
-export function databaseTlsProblem(error: unknown, databaseUrl: string): string | null {
-  if (typeof error !== 'object' || error === null) return null;
-  const { message, path, syscall } = error as { message?: unknown; path?: unknown; syscall?: unknown };
-  if (message === SERVER_WITHOUT_TLS) return 'tls';
-  if (syscall === 'open' && typeof path === 'string') {
-    let params: URLSearchParams;
-    try {
-      params = new URL(databaseUrl).searchParams;
-    } catch {
-      return null;
-    }
-    return TLS_FILE_PARAMETERS.find((name) => params.get(name) === path) ?? null;
-  }
+export function isDatabaseTlsFailure(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (message === SERVER_WITHOUT_TLS) return true;
   // Certificate checks and handshake errors, as a delivery's are classified.
-  return (error as { code?: unknown }).code !== undefined && errorKindFromError(error) === 'tls'
-    ? 'tls'
-    : null;
+  return typeof code === 'string' && errorKindFromError(error) === 'tls';
+}
+
+/** The URL's TLS file parameter (sslrootcert, sslcert, sslkey) whose file `error` failed to open, or null. */
+export function unreadableDatabaseTlsFile(error: unknown, databaseUrl: string): string | null {
+  if (typeof error !== 'object' || error === null) return null;
+  const { path, syscall } = error as { path?: unknown; syscall?: unknown };
+  if (syscall !== 'open' || typeof path !== 'string') return null;
+  let params: URLSearchParams;
+  try {
+    params = new URL(databaseUrl).searchParams;
+  } catch {
+    return null;
+  }
+  return TLS_FILE_PARAMETERS.find((name) => params.get(name) === path) ?? null;
 }

@@ -9,7 +9,7 @@
  */
 import { redactDatabaseUrl } from '../config/redact-database-url.ts';
 import { threadCounters } from '../thread-counters.ts';
-import { databaseTlsProblem } from './database-tls-error.ts';
+import { isDatabaseTlsFailure, unreadableDatabaseTlsFile } from './database-tls-error.ts';
 
 const SQLITE_BUSY = 5;
 const SQLITE_LOCKED = 6;
@@ -92,8 +92,9 @@ export function isStoreBusy(error: unknown): boolean {
 /**
  * The database cannot be reached right now: the connection was refused, reset or cut (PostgreSQL
  * stopped, restarting, failing over, or the network between), or the server refused new sessions
- * for the moment (starting up, shutting down, out of connection slots). Calls succeed again once it
- * is back; SQLite, in-process, never fails this way. An AggregateError (a host name with several
+ * for the moment (starting up, shutting down, out of connection slots), or a new connection's TLS
+ * failed (the server's certificate replaced by one the URL's CA did not sign: database-tls-error.ts).
+ * Calls succeed again once it is back; SQLite, in-process, never fails this way. An AggregateError (a host name with several
  * addresses, all refused) counts when every error in it does.
  */
 export function isStoreUnreachable(error: unknown): boolean {
@@ -103,6 +104,7 @@ export function isStoreUnreachable(error: unknown): boolean {
     if (POSTGRES_UNREACHABLE.has(code) || SOCKET_UNREACHABLE.has(code)) return true;
     if (/^08[0-9A-Z]{3}$/.test(code)) return true;
   }
+  if (isDatabaseTlsFailure(error)) return true;
   if (Array.isArray(errors) && errors.length > 0) return errors.every(isStoreUnreachable);
   return code === undefined && typeof message === 'string' && PG_CONNECTION_LOST.test(message);
 }
@@ -131,20 +133,21 @@ export function isParentRowGone(error: unknown): boolean {
  */
 export function explainDatabaseError(error: unknown, databaseUrl: string): unknown {
   const where = redactDatabaseUrl(databaseUrl);
-  if (isStoreUnreachable(error)) return new Error(`cannot reach the database at ${where}`, { cause: error });
-  const tls = databaseTlsProblem(error, databaseUrl);
-  if (tls === 'tls') {
+  // Before isStoreUnreachable, which counts a TLS failure as the database out of reach.
+  if (isDatabaseTlsFailure(error)) {
     return new Error(
       `cannot open a TLS connection to the database at ${where} as HERALD_DATABASE_URL (--database) asks ` +
         '(its sslmode and sslrootcert: docs/deployment.md "TLS to PostgreSQL")',
       { cause: error },
     );
   }
-  if (tls) {
-    return new Error(`cannot read the ${tls} file of HERALD_DATABASE_URL (--database), ${where}`, {
+  const file = unreadableDatabaseTlsFile(error, databaseUrl);
+  if (file) {
+    return new Error(`cannot read the ${file} file of HERALD_DATABASE_URL (--database), ${where}`, {
       cause: error,
     });
   }
+  if (isStoreUnreachable(error)) return new Error(`cannot reach the database at ${where}`, { cause: error });
   // A PostgreSQL error (SQLSTATE code and severity): a wrong password, a database that does not
   // exist, missing privileges.
   const { code, severity } = error as { code?: unknown; severity?: unknown };

@@ -1,16 +1,19 @@
 /**
- * Starting against PostgreSQL with TLS settings that do not work: the message says it is the
- * database's TLS (which database, password masked, which setting), not a bare "self-signed
- * certificate" or "ENOENT" that could be about anything; and the settings that do work connect.
+ * PostgreSQL with TLS settings that do not work. At start the message says it is the database's TLS
+ * (which database, password masked, which setting), not a bare "self-signed certificate" or
+ * "ENOENT" that could be about anything; the settings that do work connect. A running process
+ * whose new connections start failing TLS (the server's certificate replaced by one its CA did not
+ * sign) answers 503 as for a database out of reach, not 500 with a stack per request, and recovers.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import pg from 'pg';
 import { type LocalPostgres, startPostgres } from '../support/postgres.ts';
 import { makeTestCerts, type TestCerts } from '../support/test-certs.ts';
-import { runHerald } from './harness.ts';
+import { api as call, runHerald, startHerald } from './harness.ts';
 
 const ADMIN = 'postgres-tls-start-admin-token-0123456789';
 const PASSWORD = 'tls-s3cret-pw';
@@ -78,5 +81,51 @@ test('TLS settings that work connect: the CA in sslrootcert, and no-verify', asy
   for (const query of [`sslmode=verify-full&sslrootcert=${certs.ca.certFile}`, 'sslmode=no-verify']) {
     const run = await migrate(urlOf(withTls, query).url);
     assert.equal(run.code, 0, `${query}: ${run.stderr}`);
+  }
+});
+
+test('a running api process whose database TLS starts failing answers 503 with Retry-After, logs it throttled, and recovers', async () => {
+  // The CA file Herald reads at each new connection: swapped for one that did not sign the server's.
+  const caFile = join(dir, 'db-ca.pem');
+  copyFileSync(certs.ca.certFile, caFile);
+  const { url } = urlOf(withTls, `sslmode=verify-full&sslrootcert=${caFile}`);
+  const api = await startHerald({
+    env: { HERALD_DATABASE_URL: url, HERALD_ADMIN_TOKEN: ADMIN },
+    args: ['--role', 'api'],
+  });
+  try {
+    const project = await call<{ id: string }>(api.url, ADMIN, 'POST', '/api/v1/projects', { name: 'tls' });
+    assert.equal(project.status, 201);
+    const events = `/api/v1/projects/${project.body.id}/events`;
+
+    const linesBefore = api.logLines().length;
+    copyFileSync(certs.selfSigned.certFile, caFile);
+    const admin = new pg.Client({ connectionString: withTls.url });
+    admin.on('error', () => undefined);
+    await admin.connect();
+    const endSessions = () =>
+      admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'herald'");
+    await endSessions();
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${api.url}${events}`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      const body = (await res.json()) as { error: { code: string } };
+      assert.equal(res.status, 503, JSON.stringify(body));
+      assert.equal(body.error.code, 'HERALD_ERR_DATABASE_UNAVAILABLE');
+      assert.ok(res.headers.get('retry-after'));
+    }
+    const ready = await fetch(`${api.url}/readyz`);
+    assert.equal(ready.status, 503);
+    const failures = api
+      .logLines()
+      .slice(linesBefore)
+      .filter((l) => Number(l.level) >= 40);
+    assert.equal(failures.length, 1, JSON.stringify(failures));
+    assert.equal(failures[0]!.level, 40, 'a warning, not an error with a stack');
+
+    copyFileSync(certs.ca.certFile, caFile);
+    assert.equal((await call(api.url, ADMIN, 'GET', events)).status, 200);
+    await admin.end();
+  } finally {
+    await api.dispose();
   }
 });
