@@ -22,6 +22,15 @@ const POSTGRES_BUSY = new Set(['55P03', '40001', '40P01', '57014']);
  * paused mid-transaction: pool.ts); the whole class 08 (connection exception) is matched by its prefix.
  */
 const POSTGRES_UNREACHABLE = new Set(['57P01', '57P02', '57P03', '53300', '25P03']);
+/**
+ * SQLSTATE class 28 (invalid_authorization_specification: a wrong password, a role not permitted to
+ * log in, no pg_hba.conf entry): every new connection of the process fails until an operator puts
+ * the password or the role right, and the calls succeed again then.
+ */
+function isLoginRefused(code: string): boolean {
+  return /^28[0-9A-Z]{3}$/.test(code);
+}
+
 /** Socket errors of a connection to the database (Node's errno codes). */
 const SOCKET_UNREACHABLE = new Set([
   'ECONNREFUSED',
@@ -93,7 +102,8 @@ export function isStoreBusy(error: unknown): boolean {
  * The database cannot be reached right now: the connection was refused, reset or cut (PostgreSQL
  * stopped, restarting, failing over, or the network between), or the server refused new sessions
  * for the moment (starting up, shutting down, out of connection slots), or a new connection's TLS
- * failed (the server's certificate replaced by one the URL's CA did not sign: database-tls-error.ts).
+ * failed (the server's certificate replaced by one the URL's CA did not sign: database-tls-error.ts),
+ * or refused this process's log-in (its password rotated on the server first, the role made NOLOGIN).
  * Calls succeed again once it is back; SQLite, in-process, never fails this way. An AggregateError (a host name with several
  * addresses, all refused) counts when every error in it does.
  */
@@ -103,6 +113,7 @@ export function isStoreUnreachable(error: unknown): boolean {
   if (typeof code === 'string') {
     if (POSTGRES_UNREACHABLE.has(code) || SOCKET_UNREACHABLE.has(code)) return true;
     if (/^08[0-9A-Z]{3}$/.test(code)) return true;
+    if (isLoginRefused(code)) return true;
   }
   if (isDatabaseTlsFailure(error)) return true;
   if (Array.isArray(errors) && errors.length > 0) return errors.every(isStoreUnreachable);
@@ -147,12 +158,14 @@ export function explainDatabaseError(error: unknown, databaseUrl: string): unkno
       cause: error,
     });
   }
-  if (isStoreUnreachable(error)) return new Error(`cannot reach the database at ${where}`, { cause: error });
-  // A PostgreSQL error (SQLSTATE code and severity): a wrong password, a database that does not
-  // exist, missing privileges.
+  // A PostgreSQL error (SQLSTATE code and severity): a wrong password (before isStoreUnreachable,
+  // which counts it as out of reach), a database that does not exist, missing privileges.
   const { code, severity } = error as { code?: unknown; severity?: unknown };
-  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && typeof severity === 'string')
+  const answered = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && typeof severity === 'string';
+  if (answered && isLoginRefused(code))
     return new Error(`the database at ${where} answered with error ${code}`, { cause: error });
+  if (isStoreUnreachable(error)) return new Error(`cannot reach the database at ${where}`, { cause: error });
+  if (answered) return new Error(`the database at ${where} answered with error ${code}`, { cause: error });
   return error;
 }
 

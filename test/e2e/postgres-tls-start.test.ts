@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { type LocalPostgres, startPostgres } from '../support/postgres.ts';
 import { makeTestCerts, type TestCerts } from '../support/test-certs.ts';
+import { assertDatabaseUnavailable } from './database-unavailable-answers.ts';
 import { api as call, runHerald, startHerald } from './harness.ts';
 
 const ADMIN = 'postgres-tls-start-admin-token-0123456789';
@@ -106,15 +107,7 @@ test('a running api process whose database TLS starts failing answers 503 with R
     const endSessions = () =>
       admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'herald'");
     await endSessions();
-    for (let i = 0; i < 3; i++) {
-      const res = await fetch(`${api.url}${events}`, { headers: { authorization: `Bearer ${ADMIN}` } });
-      const body = (await res.json()) as { error: { code: string } };
-      assert.equal(res.status, 503, JSON.stringify(body));
-      assert.equal(body.error.code, 'HERALD_ERR_DATABASE_UNAVAILABLE');
-      assert.ok(res.headers.get('retry-after'));
-    }
-    const ready = await fetch(`${api.url}/readyz`);
-    assert.equal(ready.status, 503);
+    await assertDatabaseUnavailable(api.url, ADMIN, events);
     const failures = api
       .logLines()
       .slice(linesBefore)
