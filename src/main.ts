@@ -25,7 +25,7 @@ import { redactDatabaseUrl } from './config/redact-database-url.ts';
 import { roleOnSqliteWarning } from './config/role-on-sqlite.ts';
 import { createDispatcher, type Dispatcher } from './delivery/dispatcher.ts';
 import { fitToOpenFileLimit } from './delivery/fd-limit.ts';
-import { createSecretKeyReadiness } from './delivery/secret-key-readiness.ts';
+import { createSecretKeyReadiness, onSecretKeyChange } from './delivery/secret-key-readiness.ts';
 import { createSender, type Sender } from './delivery/sender.ts';
 import { senderOptions } from './delivery/sender-options.ts';
 import { storeErrorLog } from './delivery/store-error-log.ts';
@@ -95,6 +95,8 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
   // each sealed secret it opens: the thread's (below), or this one when the dispatcher runs here,
   // from the dispatcher's start on (a start whose key does not open them is refused instead).
   const secretKey = createSecretKeyReadiness(logger);
+  // As the dispatcher thread does: a refusal among secrets that open is not this process's key.
+  const secretKeyChange = onSecretKeyChange(secretKey.report);
   let dispatcherStarted = false;
   const dispatcherOnMainThread = config.role !== 'api' && !useDispatcherThread(config);
   let unknownMigrations: string[] = [];
@@ -105,7 +107,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
     ...(dispatcherOnMainThread
       ? {
           onSealedSecretOpen: (opened: boolean) => {
-            if (dispatcherStarted) secretKey.report(opened);
+            if (dispatcherStarted) secretKeyChange(opened);
           },
         }
       : {}),

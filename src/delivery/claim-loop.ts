@@ -13,6 +13,7 @@ import type { EndpointQueues } from './endpoint-queues.ts';
 import type { FailingEndpoints } from './failing-endpoints.ts';
 import type { RateGate } from './rate-gate.ts';
 import type { RecordQueue } from './record-queue.ts';
+import { OPENED_LATELY_MS } from './secret-key-readiness.ts';
 import type { Pause, WakeSignal } from './wake-signal.ts';
 
 /** Shortest pause between two claims that found nothing for the endpoints that are not saturated. */
@@ -189,7 +190,7 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
         else await yieldToIo();
       } catch (error) {
         hooks.onError?.(error, 'claim');
-        if (isSecretKeyMismatch(error) && clock() - state.secretsOpenedAt >= KEY_MISMATCH_PAUSE_MS) {
+        if (isSecretKeyMismatch(error) && clock() - state.secretsOpenedAt >= OPENED_LATELY_MS) {
           await pause.sleep(KEY_MISMATCH_PAUSE_MS);
         } else await sleep(Math.max(config.pollIntervalMs, 1000));
       }

@@ -23,13 +23,29 @@ export const SEALED_WITH_ANOTHER_KEY_MESSAGE =
   '(and its present key in HERALD_ENCRYPTION_KEY_PREVIOUS until every process has restarted)';
 
 /**
+ * How long after a sealed secret opened a refusal is still taken for one endpoint's secret rather
+ * than this process's key (the claim loop's pause after a mismatch, claim-loop.ts, waits as long).
+ */
+export const OPENED_LATELY_MS = 10_000;
+
+/**
  * Calls `onChange` only when a report differs from the one before, starting from "opened" (a
  * process is refused at start unless its keys open every secret). One message per change, not per
- * secret, is what crosses from the dispatcher thread.
+ * secret, is what crosses from the dispatcher thread. A refusal while secrets opened in the last
+ * OPENED_LATELY_MS is not a change: this process's key opens the secrets, but not that one (an
+ * endpoint created by an `api` process still on the old key during a rotation, or a value damaged in
+ * the database). Reported, it made readiness flip twice per claim in a mix of both, each flip a log
+ * line: a dozen lines a second. The dispatcher's error log says it once per 10 s instead.
  */
-export function onSecretKeyChange(onChange: (opened: boolean) => void): (opened: boolean) => void {
+export function onSecretKeyChange(
+  onChange: (opened: boolean) => void,
+  now: () => number = Date.now,
+): (opened: boolean) => void {
   let last = true;
+  let openedAt = Number.NEGATIVE_INFINITY;
   return (opened) => {
+    if (opened) openedAt = now();
+    else if (now() - openedAt < OPENED_LATELY_MS) return;
     if (opened === last) return;
     last = opened;
     onChange(opened);
@@ -50,13 +66,15 @@ export interface ReadinessLogger {
 
 export function createSecretKeyReadiness(logger: ReadinessLogger): SecretKeyReadiness {
   let reason: string | null = null;
-  const report = onSecretKeyChange((opened) => {
+  // Fed with changes already (onSecretKeyChange, in the dispatcher's thread or in main.ts).
+  const report = (opened: boolean) => {
+    if ((reason === null) === opened) return;
     reason = opened ? null : SEALED_WITH_ANOTHER_KEY;
     if (opened) {
       logger.info({}, 'endpoint secrets open with this process’s encryption key again: /readyz answers 200');
     } else {
       logger.error({ readyz: SEALED_WITH_ANOTHER_KEY }, SEALED_WITH_ANOTHER_KEY_MESSAGE);
     }
-  });
+  };
   return { report, notReady: () => reason };
 }

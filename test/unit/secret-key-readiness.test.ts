@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import {
   createSecretKeyReadiness,
+  OPENED_LATELY_MS,
   onSecretKeyChange,
   SEALED_WITH_ANOTHER_KEY,
 } from '../../src/delivery/secret-key-readiness.ts';
@@ -55,8 +56,43 @@ test('reportingOpens reports each sealed secret opened or refused, and nothing f
 
 test('onSecretKeyChange passes changes only, starting from opened', () => {
   const seen: boolean[] = [];
-  const report = onSecretKeyChange((opened) => seen.push(opened));
-  for (const opened of [true, true, false, false, false, true, true, false]) report(opened);
+  let now = 1_000_000;
+  const report = onSecretKeyChange(
+    (opened) => seen.push(opened),
+    () => now,
+  );
+  for (const opened of [true, true]) report(opened);
+  now += OPENED_LATELY_MS;
+  for (const opened of [false, false, false, true, true]) report(opened);
+  now += OPENED_LATELY_MS;
+  report(false);
+  assert.deepEqual(seen, [false, true, false]);
+});
+
+test('onSecretKeyChange: a refusal while secrets opened lately is one endpoint, not the key', () => {
+  const seen: boolean[] = [];
+  let now = 1_000_000;
+  const report = onSecretKeyChange(
+    (opened) => seen.push(opened),
+    () => now,
+  );
+  // Never opened anything: the first refusal is the change (an old-key process after a reseal).
+  report(false);
+  report(true);
+  // Claims that mix both, a second apart: no flip each time.
+  for (let i = 0; i < 20; i++) {
+    now += 1_000;
+    report(false);
+    report(true);
+    report(false);
+  }
+  assert.deepEqual(seen, [false, true]);
+  // Nothing opened for OPENED_LATELY_MS: refusals are this process's key again.
+  now += OPENED_LATELY_MS - 1;
+  report(false);
+  assert.deepEqual(seen, [false, true]);
+  now += 1;
+  report(false);
   assert.deepEqual(seen, [false, true, false]);
 });
 
