@@ -30,6 +30,8 @@ const DEFERRED_CLAIM_MIN_MS = 2;
  * not end the pause; stop() does.
  */
 export const KEY_MISMATCH_PAUSE_MS = 10_000;
+/** The claims' pause after a batch none of whose secrets opened, while others opened lately. */
+export const KEY_MISMATCH_RETRY_MS = 1_000;
 
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -190,8 +192,13 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
         else await yieldToIo();
       } catch (error) {
         hooks.onError?.(error, 'claim');
-        if (isSecretKeyMismatch(error) && clock() - state.secretsOpenedAt >= OPENED_LATELY_MS) {
-          await pause.sleep(KEY_MISMATCH_PAUSE_MS);
+        if (isSecretKeyMismatch(error)) {
+          // Nothing of the batch opened. Secrets that opened lately: one endpoint's secret, or a
+          // reseal a moment ago; either way a second, which new work does not cut short (it did:
+          // a worker on the old key under load claimed and handed back at every event accepted,
+          // racing the new-key worker for the same deliveries until its 10 s pause began).
+          const opened = clock() - state.secretsOpenedAt < OPENED_LATELY_MS;
+          await pause.sleep(opened ? KEY_MISMATCH_RETRY_MS : KEY_MISMATCH_PAUSE_MS);
         } else await sleep(Math.max(config.pollIntervalMs, 1000));
       }
     }
