@@ -9,6 +9,13 @@ import type { SignatureScheme } from './types.ts';
 /** Bytes of randomness in a generated secret (Standard Webhooks allows 24–64). */
 export const SECRET_BYTES = 32;
 
+/**
+ * How long a rotated-out secret stays valid when the rotation does not say: a day, for receivers
+ * to move to the new one while every request carries both signatures (the schemes that carry
+ * several) or either is accepted.
+ */
+export const DEFAULT_ROTATION_GRACE_SECONDS = 86_400;
+
 /** A new secret: `whsec_` + base64 of 32 random bytes. Valid for every scheme. */
 export function generateSecret(): string {
   return STANDARD_SECRET_PREFIX + randomBytes(SECRET_BYTES).toString('base64');

@@ -6,7 +6,7 @@
  * endpoint's URL and secret in line with the configuration.
  */
 import type { OperatorWebhookConfig } from '../config/config-types.ts';
-import { generateSecret } from '../domain/secret.ts';
+import { DEFAULT_ROTATION_GRACE_SECONDS, generateSecret, sameSecret } from '../domain/secret.ts';
 import type { Endpoint, OperationalEventType } from '../domain/types.ts';
 import { type Store, StoreConflictError } from '../store/store.ts';
 
@@ -103,11 +103,21 @@ export async function ensureOperatorEndpoint(
   }
   if (webhook.secret) {
     const [current] = await store.getEndpointSecrets(projectId, endpoint.id, now);
-    if (current?.secret !== webhook.secret) {
-      await store.rotateEndpointSecret(projectId, endpoint.id, webhook.secret, 0, now);
+    if (!current || !sameSecret('standard', current.secret, webhook.secret)) {
+      // The one it replaces stays valid for a day, as an API rotation's does: every operational
+      // event meanwhile carries both signatures, so the receiver can move to the new secret after
+      // this start instead of at its very moment. After a leak, retire the old one at once with
+      // POST …/secret/rotate {"secret": <the configured one>, "graceSeconds": 0} before restarting.
+      await store.rotateEndpointSecret(
+        projectId,
+        endpoint.id,
+        webhook.secret,
+        DEFAULT_ROTATION_GRACE_SECONDS * 1000,
+        now,
+      );
       log?.info(
         { projectId, endpointId: endpoint.id },
-        'operator webhook: secret replaced by the configured one',
+        'operator webhook: the configured secret is now current; the one before stays valid for 24 h',
       );
     }
   }

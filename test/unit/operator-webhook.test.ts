@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
+import { DEFAULT_ROTATION_GRACE_SECONDS } from '../../src/domain/secret.ts';
 import { createForwarder, operatorEvent, STALE_MS } from '../../src/operator/forwarder.ts';
 import {
   ensureOperatorEndpoint,
@@ -67,10 +68,27 @@ test('ensureOperatorEndpoint creates the project and endpoint once and follows t
   );
   assert.deepEqual(c, a);
   assert.equal((await s.getEndpoint(a.projectId, a.endpointId))?.url, 'http://127.0.0.1:9/ops2');
+  // The configured secret is current; the generated one it replaced stays valid for a day, so the
+  // receiver can move to the new one after this start rather than at its very moment.
+  const day = DEFAULT_ROTATION_GRACE_SECONDS * 1000;
   assert.deepEqual(
-    (await s.getEndpointSecrets(a.projectId, a.endpointId, now + 2)).map((x) => x.secret),
+    (await s.getEndpointSecrets(a.projectId, a.endpointId, now + 2)).map((x) => [x.secret, x.expiresAt]),
+    [
+      [SECRET, null],
+      [generated!.secret, now + 1 + day],
+    ],
+  );
+  assert.deepEqual(
+    (await s.getEndpointSecrets(a.projectId, a.endpointId, now + 1 + day)).map((x) => x.secret),
     [SECRET],
   );
+  // The same secret written without its whsec_ prefix is no change: nothing is rotated.
+  await ensureOperatorEndpoint(
+    s,
+    { url: 'http://127.0.0.1:9/ops2', secret: SECRET.slice('whsec_'.length) },
+    { timeoutMs: 5_000, now: now + 2 },
+  );
+  assert.equal((await s.getEndpointSecrets(a.projectId, a.endpointId, now + 2)).length, 2);
 
   // A duplicate left by two processes starting at once is removed; other endpoints stay.
   await s.createEndpoint(

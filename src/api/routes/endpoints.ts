@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ID_PREFIX } from '../../domain/ids.ts';
-import { generateSecret } from '../../domain/secret.ts';
+import { DEFAULT_ROTATION_GRACE_SECONDS, generateSecret } from '../../domain/secret.ts';
 import { projectFor } from '../auth.ts';
 import {
   checkFilterInCatalog,
@@ -195,7 +195,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
     },
     async (request) => {
       const { project, endpoint } = await endpointFor(ctx, request, request.params);
-      const { secret: imported, graceSeconds = 86_400 } = request.body ?? {};
+      const { secret: imported, graceSeconds = DEFAULT_ROTATION_GRACE_SECONDS } = request.body ?? {};
       if (imported !== undefined) checkSecret(endpoint.signature.scheme, imported, 'body.secret');
       const secret = imported ?? generateSecret();
       const secrets = await store.rotateEndpointSecret(
