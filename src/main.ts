@@ -104,6 +104,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
     dataDir: config.dataDir,
     encryptionKey,
     previousEncryptionKeys,
+    firstInProcess: true,
     ...(dispatcherOnMainThread
       ? {
           onSealedSecretOpen: (opened: boolean) => {

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { makeDirectory } from '../config/make-directory.ts';
 import { decodeEncryptionKey } from '../config/parse-encryption-key.ts';
 import { createSecretCipher, PLAINTEXT_SECRETS, reportingOpens } from './secret-cipher.ts';
+import { refuseForeignWriteAheadLog } from './sqlite/foreign-wal.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 import type { MigrationResult, Store } from './store.ts';
 
@@ -23,6 +24,13 @@ export interface OpenStoreOptions {
   onSealedSecretOpen?: (opened: boolean) => void;
   /** What the migration at open did (serve logs it). */
   onMigrated?: (result: MigrationResult) => void;
+  /**
+   * SQLite only: no connection of this process has the file open yet, so it may be read directly
+   * to refuse another database's write-ahead log beside it (sqlite/foreign-wal.ts). Never for a
+   * second open (the dispatcher thread's): closing any descriptor of the file drops every SQLite
+   * lock the process holds on it (see below).
+   */
+  firstInProcess?: boolean;
 }
 
 /**
@@ -61,6 +69,7 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
       try {
         makeDirectory(dirname(file), 0o700);
         createIfMissing(file, 0o600);
+        if (options.firstInProcess) refuseForeignWriteAheadLog(file);
         store = new SqliteStore(file, cipher, sqliteOptions);
       } catch (error) {
         throw sqliteOpenError(file, error);

@@ -20,6 +20,7 @@ export async function importCatalog(file: string, flags: Pick<ConfigFlags, 'data
   const store = await openStore(config.databaseUrl, {
     dataDir: config.dataDir,
     encryptionKey: config.encryptionKey,
+    firstInProcess: true,
   });
   try {
     const now = Date.now();

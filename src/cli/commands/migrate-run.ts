@@ -19,6 +19,7 @@ export async function migrate(flags: Pick<ConfigFlags, 'database' | 'dataDir'>):
   const store = await openStore(url, {
     dataDir: config.dataDir,
     encryptionKey: config.encryptionKey,
+    firstInProcess: true,
     onMigrated: (result) => {
       applied = result.applied;
       unknown = result.unknown;
