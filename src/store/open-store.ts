@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { makeDirectory } from '../config/make-directory.ts';
 import { decodeEncryptionKey } from '../config/parse-encryption-key.ts';
 import { createSecretCipher, PLAINTEXT_SECRETS, reportingOpens } from './secret-cipher.ts';
+import { fileAccessHint } from './sqlite/file-access.ts';
 import { refuseForeignWriteAheadLog } from './sqlite/foreign-wal.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 import type { MigrationResult, Store } from './store.ts';
@@ -107,6 +108,9 @@ const isReadOnly = (error: unknown) =>
  */
 function sqliteOpenError(file: string, error: unknown): Error {
   const reason = (error as Error)?.message ?? String(error);
+  const owner = fileAccessHint(file);
+  if (owner)
+    return new Error(`cannot use the SQLite database ${file}: ${reason}; ${owner}`, { cause: error });
   const code = (error as NodeJS.ErrnoException)?.code;
   // Where the file or its directory cannot be written or made: say which settings name them.
   const access =
