@@ -135,7 +135,11 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
     await store.close();
     throw error;
   }
-  if (sqliteFile) warnFilesOpenToOthers(logger, resolvePath(config.databaseUrl.slice('sqlite:'.length)));
+  warnFilesOpenToOthers(
+    logger,
+    sqliteFile ? resolvePath(config.databaseUrl.slice('sqlite:'.length)) : null,
+    config.dataDir,
+  );
   const roleWarning = config.databaseUrl.startsWith('sqlite:') ? roleOnSqliteWarning(config.role) : null;
   if (roleWarning) logger.warn({ role: config.role }, roleWarning);
   if (newKey) {

@@ -60,6 +60,30 @@ describe('serve: what it warns about at start', () => {
     assert.equal(modeLine?.level, 40);
     assert.equal(modeLine?.mode, '644');
     assert.match(String(modeLine?.msg), /other users of this machine can read it .* chmod 600 it/);
+
+    // The key file and the admin-token file put back from a backup as 0644: named too.
+    chmodSync(database, 0o600);
+    const keyFile = join(dataDir, 'encryption-key');
+    const tokenFile = join(dataDir, 'admin-token');
+    chmodSync(keyFile, 0o644);
+    chmodSync(tokenFile, 0o640);
+    const restored = await startHerald({ dataDir });
+    await restored.kill('SIGTERM');
+    const keyLine = restored.logLines().find((l) => l.path === keyFile);
+    assert.equal(keyLine?.level, 40);
+    assert.equal(keyLine?.mode, '644');
+    assert.match(
+      String(keyLine?.msg),
+      /other users of this machine can read it \(it opens the endpoint secrets.*chmod 600 it/,
+    );
+    const tokenModeLine = restored.logLines().find((l) => l.path === tokenFile);
+    assert.equal(tokenModeLine?.mode, '640');
+    assert.match(String(tokenModeLine?.msg), /chmod 600 it/);
+    assert.equal(
+      restored.logLines().find((l) => l.path === database),
+      undefined,
+      'the database is 0600 again: nothing to say',
+    );
   });
 
   test('an open-file limit too low for the delivery concurrency: attempts in flight capped, and said', async () => {
