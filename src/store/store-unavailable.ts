@@ -139,7 +139,8 @@ export function isParentRowGone(error: unknown): boolean {
 /**
  * A failure to open (connect to and migrate) the database, said as one: which database (its
  * password masked) and what went wrong, e.g. "cannot reach the database at
- * postgres://herald:***@db:5432/herald: connect ECONNREFUSED 10.0.0.5:5432" rather than the bare
+ * postgres://herald:***@db:5432/herald (HERALD_DATABASE_URL, --database): connect ECONNREFUSED
+ * 10.0.0.5:5432" rather than the bare
  * socket error. Errors that are not the database's (a bad key, a bug) are returned as they are.
  */
 export function explainDatabaseError(error: unknown, databaseUrl: string): unknown {
@@ -158,14 +159,17 @@ export function explainDatabaseError(error: unknown, databaseUrl: string): unkno
       cause: error,
     });
   }
+  // Named with its setting, as a configuration error is: the host, the password or the database
+  // name in it is what to check.
+  const named = `${where} (HERALD_DATABASE_URL, --database)`;
   // A PostgreSQL error (SQLSTATE code and severity): a wrong password (before isStoreUnreachable,
   // which counts it as out of reach), a database that does not exist, missing privileges.
   const { code, severity } = error as { code?: unknown; severity?: unknown };
   const answered = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && typeof severity === 'string';
   if (answered && isLoginRefused(code))
-    return new Error(`the database at ${where} answered with error ${code}`, { cause: error });
-  if (isStoreUnreachable(error)) return new Error(`cannot reach the database at ${where}`, { cause: error });
-  if (answered) return new Error(`the database at ${where} answered with error ${code}`, { cause: error });
+    return new Error(`the database at ${named} answered with error ${code}`, { cause: error });
+  if (isStoreUnreachable(error)) return new Error(`cannot reach the database at ${named}`, { cause: error });
+  if (answered) return new Error(`the database at ${named} answered with error ${code}`, { cause: error });
   return error;
 }
 

@@ -103,10 +103,10 @@ describe('starting against a database', () => {
     );
   });
 
-  test('serve and migrate with PostgreSQL out of reach say it is the database, with the password masked', async () => {
+  test('serve and migrate with PostgreSQL out of reach say it is the database and its setting, with the password masked', async () => {
     const port = await refusedPort();
     const env = { HERALD_DATABASE_URL: `postgres://herald:s3cret-pw@127.0.0.1:${port}/herald` };
-    const expected = `herald: cannot reach the database at postgres://herald:***@127.0.0.1:${port}/herald: connect ECONNREFUSED 127.0.0.1:${port}\n`;
+    const expected = `herald: cannot reach the database at postgres://herald:***@127.0.0.1:${port}/herald (HERALD_DATABASE_URL, --database): connect ECONNREFUSED 127.0.0.1:${port}\n`;
     const serve = await herald(
       ['serve', '--role', 'worker', '--port', '0'],
       { ...env, HERALD_ADMIN_TOKEN: ADMIN, HERALD_LOG_LEVEL: 'silent' },
