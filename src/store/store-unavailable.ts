@@ -22,13 +22,16 @@ const POSTGRES_BUSY = new Set(['55P03', '40001', '40P01', '57014']);
  * paused mid-transaction: pool.ts); the whole class 08 (connection exception) is matched by its prefix.
  */
 const POSTGRES_UNREACHABLE = new Set(['57P01', '57P02', '57P03', '53300', '25P03']);
+/** The URL's database does not exist (dropped under a running process, restored under another name). */
+const INVALID_CATALOG_NAME = '3D000';
 /**
  * SQLSTATE class 28 (invalid_authorization_specification: a wrong password, a role not permitted to
- * log in, no pg_hba.conf entry): every new connection of the process fails until an operator puts
- * the password or the role right, and the calls succeed again then.
+ * log in, no pg_hba.conf entry) or 3D000 (no such database): every new connection of the process
+ * fails until an operator puts the password, the role or the database right, and the calls succeed
+ * again then.
  */
 function isLoginRefused(code: string): boolean {
-  return /^28[0-9A-Z]{3}$/.test(code);
+  return /^28[0-9A-Z]{3}$/.test(code) || code === INVALID_CATALOG_NAME;
 }
 
 /** Socket errors of a connection to the database (Node's errno codes). */

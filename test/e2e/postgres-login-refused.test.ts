@@ -62,3 +62,41 @@ test('a process whose database role is refused log-in answers 503, logs warn lin
     await admin.end();
   }
 });
+
+test('a process whose database is dropped under it answers 503 and logs warn lines throttled, not a 500 and a stack per request', async () => {
+  const database = await cluster.pg.createDatabase();
+  const herald = await cluster.start(database, 'api');
+  const worker = await cluster.start(database, 'worker');
+  const project = await call<{ id: string }>(herald.url, TOKEN, 'POST', '/api/v1/projects', {
+    name: 'dropped',
+  });
+  assert.equal(project.status, 201);
+  const before = [herald.logLines().length, worker.logLines().length];
+  const admin = new pg.Client({ connectionString: cluster.pg.url });
+  admin.on('error', () => undefined);
+  await admin.connect();
+  try {
+    // Every new connection now fails with 3D000 (database does not exist), as after a restore
+    // under another name or a DROP by mistake: an operator's to put right, like a refused log-in.
+    await admin.query(`DROP DATABASE "${new URL(database).pathname.slice(1)}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+  await assertDatabaseUnavailable(herald.url, TOKEN, `/api/v1/projects/${project.body.id}/events`);
+  await sleep(2_500); // the worker's claims fail once a second meanwhile
+  for (const [name, p, from] of [
+    ['api', herald, before[0]],
+    ['worker', worker, before[1]],
+  ] as const) {
+    const lines = p
+      .logLines()
+      .slice(from)
+      .filter((l) => Number(l.level) >= 40);
+    assert.deepEqual(
+      lines.map((l) => l.level),
+      [40],
+      `${name}: ${JSON.stringify(lines).slice(0, 2000)}`,
+    );
+  }
+  assert.equal((await fetch(`${worker.url}/readyz`)).status, 503);
+});
