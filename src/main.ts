@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './api/build-app.ts';
 import { buildWorkerApp } from './api/worker-app.ts';
 import { type BackgroundJobs, startBackgroundJobs } from './background-jobs.ts';
+import { type ClockCheck, startClockCheck } from './clock-check.ts';
 import { ConfigError } from './config/config-error.ts';
 import type { Config } from './config/config-types.ts';
 import { warnFilesOpenToOthers } from './config/data-dir-permissions.ts';
@@ -32,7 +33,7 @@ import { storeErrorLog } from './delivery/store-error-log.ts';
 import { createThreadedDispatcher } from './delivery/threaded-dispatcher.ts';
 import { listenWithRetry } from './listen.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { createMetrics, type DeliveryOutcome, type Metrics } from './metrics.ts';
+import { addClockOffsetGauge, createMetrics, type DeliveryOutcome, type Metrics } from './metrics.ts';
 import { openStore } from './store/open-store.ts';
 import { isDatabaseFileGone } from './store/sqlite/database-file-watch.ts';
 import { type ServingLock, takeServingLock } from './store/sqlite/serving-lock.ts';
@@ -157,6 +158,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
   let unsubscribeDue: (() => void) | null = null;
   let app: FastifyInstance | null = null;
   let jobs: BackgroundJobs = { purger: null, forwarder: null }; // retention, operator webhook
+  let clockCheck: ClockCheck | null = null; // PostgreSQL: this clock against the database's
   const shutDown = async (graceMs: number): Promise<void> => {
     // Order matters: no new requests, then let deliveries finish and record, then the store.
     const step = async (what: string, run: () => Promise<void>) => {
@@ -171,6 +173,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
     if (dispatcher) await step('stopping the dispatcher', () => dispatcher!.stop({ graceMs }));
     for (const job of [jobs.forwarder, jobs.purger])
       if (job) await step('stopping a background job', () => job.stop());
+    clockCheck?.stop();
     if (sender) await step('closing connections', () => sender!.close());
     await step('closing the store', () => store.close());
     servingLock?.release(); // last: the store's connections (the dispatcher thread's too) are closed
@@ -202,6 +205,10 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
             : logger.warn({ err: error }, 'metrics: cannot read the delivery backlog'),
       threadHeap: async () => (await dispatcher?.threadHeap?.()) ?? null,
     });
+    if (store.databaseNow) {
+      clockCheck = startClockCheck({ databaseNow: () => store.databaseNow!(), log: logger });
+      addClockOffsetGauge(metrics.registry, clockCheck);
+    }
     if (config.role !== 'api') {
       const workerId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
       const { delivery, maxSockets } = fitToOpenFileLimit(config, logger);

@@ -296,3 +296,21 @@ function disabledReasonLabel(reason: string): 'gone' | 'failures' | 'manual' {
   if (lower.includes('manual')) return 'manual';
   return 'failures';
 }
+
+/**
+ * herald_clock_offset_seconds (PostgreSQL processes, src/clock-check.ts): read from the last check,
+ * never from the database at scrape time. No sample before the first reading or while the database
+ * cannot be read.
+ */
+export function addClockOffsetGauge(registry: Registry, check: { offsetMs(): number | null }): void {
+  new Gauge({
+    name: 'herald_clock_offset_seconds',
+    help: "This process's clock minus the database server's, as last checked (every minute): processes sharing a database compare the times each wrote with its own clock (leases, retry due times, rate limits), so alert when its absolute value passes 1 (docs/deployment.md).",
+    registers: [registry],
+    collect() {
+      const offset = check.offsetMs();
+      if (offset === null) this.remove();
+      else this.set(offset / 1000);
+    },
+  });
+}

@@ -291,6 +291,11 @@ export interface Store {
   /** Operator-wide: pending deliveries and the oldest due one (for /metrics). */
   backlog(now: number): Promise<Backlog>;
   /**
+   * The database server's clock, epoch ms (PostgreSQL only): the processes sharing it compare the
+   * times each wrote with its own clock, so they check theirs against it (src/clock-check.ts).
+   */
+  databaseNow?(): Promise<number>;
+  /**
    * The project's pending deliveries, counted up to `atMost` (a backlog past it answers `atMost`),
    * for intake backpressure (src/api/backlog-gate.ts). Walks an index entry per delivery counted:
    * called rarely, and never on the delivery path.

@@ -508,6 +508,12 @@ export class PostgresStore implements Store {
   async backlog(now: number): Promise<Backlog> {
     return backlogPostgres(this.#pool, now);
   }
+  async databaseNow(): Promise<number> {
+    const { rows } = await this.#pool.query<{ ms: string }>(
+      'SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms',
+    );
+    return Number(rows[0]!.ms);
+  }
   async countPendingDeliveries(projectId: string, atMost: number): Promise<number> {
     return countPendingPostgres(this.#pool, projectId, atMost); // pending-count.ts
   }

@@ -1,0 +1,94 @@
+/**
+ * Checks this process's clock against the database server's (PostgreSQL), at start and then every
+ * CLOCK_CHECK_INTERVAL_MS. Processes that share a database compare times each wrote with its own
+ * clock: a lease another worker took (a clock ahead by more than a lease's unused part sends its
+ * deliveries a second time; one behind by as much lets others take its own), due times of retries
+ * (sent early or late by the difference) and rate-limit buckets. Signatures carry this clock's time
+ * too, and receivers refuse one more than 5 minutes off. Nothing here corrects the clock (NTP must,
+ * docs/deployment.md): it says so in the log and in herald_clock_offset_seconds.
+ */
+
+/** Beyond this (after the measurement's own uncertainty), a process's clock is out of step. */
+export const CLOCK_OFFSET_WARN_MS = 1_000;
+export const CLOCK_CHECK_INTERVAL_MS = 60_000;
+
+export interface ClockOffset {
+  /** This process's clock minus the database's: positive when this one is ahead. */
+  offsetMs: number;
+  /** Half the query's round trip: the database read its clock somewhere in it. */
+  uncertaintyMs: number;
+}
+
+export interface ClockCheckLog {
+  warn(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+}
+
+/** One reading of the database's clock, against this process's read around it. */
+export async function measureClockOffset(
+  databaseNow: () => Promise<number>,
+  clock: () => number = Date.now,
+): Promise<ClockOffset> {
+  const before = clock();
+  const database = await databaseNow();
+  const after = clock();
+  return {
+    offsetMs: Math.round((before + after) / 2 - database),
+    uncertaintyMs: Math.ceil((after - before) / 2),
+  };
+}
+
+/** Pure: whether a reading shows the clocks apart by more than CLOCK_OFFSET_WARN_MS for certain. */
+export function outOfStep(reading: ClockOffset): boolean {
+  return Math.abs(reading.offsetMs) - reading.uncertaintyMs > CLOCK_OFFSET_WARN_MS;
+}
+
+export interface ClockCheck {
+  /** The last reading's offset in ms (null before the first, or while the database cannot be read). */
+  offsetMs(): number | null;
+  stop(): void;
+}
+
+/**
+ * Reads the offset now and every `intervalMs`; logs a warning when the clocks are found out of
+ * step (at start, or after being in step) and one line when they are back, not one per reading.
+ * A reading that fails (the database cannot be reached) is skipped: that is logged elsewhere.
+ */
+export function startClockCheck(options: {
+  databaseNow: () => Promise<number>;
+  log: ClockCheckLog;
+  intervalMs?: number;
+  clock?: () => number;
+}): ClockCheck {
+  const { databaseNow, log } = options;
+  let last: number | null = null;
+  let warned = false;
+  const check = async () => {
+    let reading: ClockOffset;
+    try {
+      reading = await measureClockOffset(databaseNow, options.clock);
+    } catch {
+      last = null;
+      return;
+    }
+    last = reading.offsetMs;
+    const fields = { offsetMs: reading.offsetMs, uncertaintyMs: reading.uncertaintyMs };
+    if (outOfStep(reading) && !warned) {
+      warned = true;
+      log.warn(
+        fields,
+        `clock: this process's clock is ${Math.abs(reading.offsetMs)} ms ${reading.offsetMs > 0 ? 'ahead of' : 'behind'} the database's; processes sharing a database must keep their clocks in step (NTP), or leases, retries and signature timestamps go wrong (docs/deployment.md)`,
+      );
+    } else if (warned && !outOfStep(reading)) {
+      warned = false;
+      log.info(fields, "clock: this process's clock is in step with the database's again");
+    }
+  };
+  void check();
+  const timer = setInterval(() => void check(), options.intervalMs ?? CLOCK_CHECK_INTERVAL_MS);
+  timer.unref();
+  return {
+    offsetMs: () => last,
+    stop: () => clearInterval(timer),
+  };
+}

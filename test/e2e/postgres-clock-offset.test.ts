@@ -1,0 +1,48 @@
+/**
+ * Processes on one PostgreSQL compare times each wrote with its own clock (leases, due times, rate
+ * limits), so a host whose clock is off (broken NTP) makes duplicates and early or late retries.
+ * Herald cannot fix the clock; it must say so: a process whose clock is out of step with the
+ * database's logs one warning naming the offset, and exports it as herald_clock_offset_seconds.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { usePostgresProcesses } from './postgres-processes.ts';
+
+const TOKEN = 'e2e-clock-offset-token-0123456789abcdef';
+const cluster = usePostgresProcesses(TOKEN);
+const PRELOAD = fileURLToPath(new URL('../support/shifted-clock.ts', import.meta.url));
+
+const offsetMetric = async (url: string): Promise<number | undefined> => {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('herald_clock_offset_seconds '));
+  return line === undefined ? undefined : Number(line.split(' ')[1]);
+};
+
+test('a process whose clock is 90 s ahead of the database says so; one in step does not', async () => {
+  const database = await cluster.pg.createDatabase();
+  const inStep = await cluster.start(database, 'api');
+  const ahead = await cluster.start(database, 'worker', {
+    NODE_OPTIONS: `--import=${PRELOAD}`,
+    HERALD_TEST_CLOCK_SHIFT_MS: '90000',
+  });
+  let warned: Record<string, unknown>[] = [];
+  for (let i = 0; i < 50 && warned.length === 0; i++) {
+    warned = ahead.logLines().filter((l) => Number(l.level) === 40 && String(l.msg).startsWith('clock:'));
+    if (warned.length === 0) await sleep(100);
+  }
+  assert.equal(warned.length, 1, JSON.stringify(ahead.logLines()).slice(0, 3000));
+  assert.match(String(warned[0]!.msg), /ahead of the database's/);
+  assert.ok(Math.abs(Number(warned[0]!.offsetMs) - 90_000) < 2_000, String(warned[0]!.offsetMs));
+  const aheadOffset = await offsetMetric(ahead.url);
+  assert.ok(aheadOffset !== undefined && Math.abs(aheadOffset - 90) < 2, String(aheadOffset));
+
+  const inStepOffset = await offsetMetric(inStep.url);
+  assert.ok(inStepOffset !== undefined && Math.abs(inStepOffset) < 1, String(inStepOffset));
+  assert.deepEqual(
+    inStep.logLines().filter((l) => String(l.msg).startsWith('clock:')),
+    [],
+    'a process in step logs nothing about its clock',
+  );
+});

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { measureClockOffset, outOfStep, startClockCheck } from '../../src/clock-check.ts';
+
+test('the offset is this clock minus the database one, read around the query', async () => {
+  let t = 1_000_000;
+  const clock = () => (t += 10);
+  const reading = await measureClockOffset(async () => 1_000_010 - 5_000, clock);
+  assert.deepEqual(reading, { offsetMs: 5_005, uncertaintyMs: 5 });
+});
+
+test('out of step only beyond 1 s once the round trip is allowed for', () => {
+  assert.equal(outOfStep({ offsetMs: 1_500, uncertaintyMs: 100 }), true);
+  assert.equal(outOfStep({ offsetMs: -1_500, uncertaintyMs: 100 }), true);
+  assert.equal(outOfStep({ offsetMs: 1_500, uncertaintyMs: 600 }), false, 'a slow query proves nothing');
+  assert.equal(outOfStep({ offsetMs: 900, uncertaintyMs: 0 }), false);
+});
+
+test('one warning when the clock goes out of step, one line when it is back, failed readings skipped', async () => {
+  const offsets: (number | Error)[] = [-90_000, -90_000, new Error('unreachable'), -90_000, 0, 0, 5_000];
+  const lines: [string, object, string][] = [];
+  const log = {
+    warn: (f: object, m: string) => lines.push(['warn', f, m]),
+    info: (f: object, m: string) => lines.push(['info', f, m]),
+  };
+  let i = 0;
+  const seen: (number | null)[] = [];
+  const check = startClockCheck({
+    databaseNow: async () => {
+      const o = offsets[i++]!;
+      if (o instanceof Error) throw o;
+      return 1_000_000 - o;
+    },
+    clock: () => 1_000_000,
+    log,
+    intervalMs: 20,
+  });
+  while (i < offsets.length) {
+    await sleep(5);
+    seen.push(check.offsetMs());
+  }
+  await sleep(5);
+  check.stop();
+  assert.deepEqual(
+    lines.map(([level, f]) => [level, (f as { offsetMs: number }).offsetMs]),
+    [
+      ['warn', -90_000],
+      ['info', 0],
+      ['warn', 5_000],
+    ],
+  );
+  assert.match(lines[0]![2], /90000 ms behind the database's/);
+  assert.ok(seen.includes(null), 'no offset while the database cannot be read');
+  assert.equal(check.offsetMs(), 5_000);
+});
