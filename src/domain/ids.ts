@@ -79,6 +79,9 @@ export function newId(prefix: string, now: number = Date.now()): string {
   return `${prefix}_${lastTimeText}${lastRandomText}`;
 }
 
+/** The last millisecond an id's 10 characters of time can hold. */
+const MAX_ID_TIME = 32 ** 10 - 1;
+
 /**
  * The smallest id of `prefix` made at `time` or later: an id's time is never earlier than the time
  * it was made for (newId is monotonic), so `id >= idLowerBound(prefix, t)` keeps every row with
@@ -86,7 +89,10 @@ export function newId(prefix: string, now: number = Date.now()): string {
  * there instead of reading every row of the project or endpoint to filter on the time.
  */
 export function idLowerBound(prefix: string, time: number): string {
-  return `${prefix}_${timeText(Math.max(0, Math.floor(time)))}`;
+  // Clamped to the times an id holds (10 base-32 characters, to the year 37648): the API takes
+  // epoch ms up to a Date's limit, and a time past 32^10 ms would otherwise wrap round to one near
+  // 1970 (an `until` that far ahead answered nothing).
+  return `${prefix}_${timeText(Math.min(MAX_ID_TIME, Math.max(0, Math.floor(time))))}`;
 }
 
 /**

@@ -358,6 +358,15 @@ describe('events API', () => {
     const future = new Date(Date.now() + 3_600_000).toISOString();
     assert.equal((await api.call('GET', `${L}?since=${future}`)).body.data.length, 0);
     assert.equal((await api.call('GET', `${L}?until=${Date.now() + 1000}`)).body.data.length, 3);
+    // Epoch ms is accepted up to what a Date holds (year 275760); an id holds 50 bits of time (up
+    // to the year 37648). A bound past that is still the far future, not a time near 1970.
+    const pastIdTimes = 32 ** 10 + 1000;
+    assert.equal((await api.call('GET', `${L}?until=${pastIdTimes}`)).body.data.length, 3);
+    assert.equal((await api.call('GET', `${L}?since=${pastIdTimes}`)).body.data.length, 0);
+    assert.equal(
+      (await api.call('GET', `${L}?since=0001-01-01T00:00:00.123456789%2B14:00`)).body.data.length,
+      3,
+    );
     for (const bad of ['limit=0', 'limit=1001', 'limit=abc']) {
       assertError(await api.call('GET', `${L}?${bad}`), 400, 'HERALD_ERR_VALIDATION', 'querystring.limit');
     }
