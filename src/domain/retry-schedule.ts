@@ -29,6 +29,9 @@ export function nextAttemptDelayMs(input: NextDelayInput): number | null {
   return jittered;
 }
 
+/** A zone in a date's text: GMT (what HTTP sends), UTC, or a numeric offset. */
+const NAMES_ZONE = /\b(GMT|UTC|UT|Z)\b|[+-]\d{4}\b/i;
+
 /** `Retry-After` as milliseconds from `now`: delta-seconds or an HTTP-date; null when absent or unparsable. */
 export function parseRetryAfter(value: string | undefined, now: number): number | null {
   if (!value) return null;
@@ -37,7 +40,9 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   // Only an HTTP-date (it names a month: "Wed, 21 Oct 2015 07:28:00 GMT"); Date.parse alone would
   // also read "1.5" or "-1" as some date.
   if (!/\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\b/i.test(trimmed)) return null;
-  const at = Date.parse(trimmed);
+  // An HTTP-date is GMT (RFC 9110 5.6.7); asctime's form names no zone, and Date.parse reads a text
+  // without one in the server's time zone (TZ=America/New_York: a Retry-After 10 s ahead read as 5 h).
+  const at = Date.parse(NAMES_ZONE.test(trimmed) ? trimmed : `${trimmed} GMT`);
   return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 

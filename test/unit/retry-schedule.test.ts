@@ -99,6 +99,19 @@ describe('parseRetryAfter', () => {
     assert.equal(parseRetryAfter('Tue Jan  1 12:00:10 2030', now) !== null, true);
     assert.equal(parseRetryAfter('Mon, 01 Jan 2029 12:00:00 GMT', now), 0);
   });
+  test("an HTTP-date is GMT whatever the server's time zone, asctime (which names none) too", () => {
+    const zone = process.env.TZ;
+    try {
+      for (const tz of ['UTC', 'America/New_York', 'Asia/Kolkata']) {
+        process.env.TZ = tz;
+        assert.equal(parseRetryAfter('Tue Jan  1 12:00:10 2030', now), 10_000, tz);
+        assert.equal(parseRetryAfter('Tue, 01 Jan 2030 12:01:00 GMT', now), 60_000, tz);
+      }
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
   test('absent or unparsable → null', () => {
     for (const v of [undefined, '', 'soon', '-1', '1.5', '1e3', 'NaN'])
       assert.equal(parseRetryAfter(v, now), null, v);
