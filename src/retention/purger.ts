@@ -28,7 +28,12 @@ export interface PurgerLog {
 }
 
 export interface PurgerOptions {
-  store: Pick<Store, 'listProjects' | 'purgeBefore'>;
+  /**
+   * With `databaseNow` (PostgreSQL), each round's cutoff is the database server's time less the
+   * retention: a process whose clock is far ahead (a host booted with a wrong clock, before NTP
+   * put it right) would otherwise delete history that is not yet old, for every process.
+   */
+  store: Pick<Store, 'listProjects' | 'purgeBefore' | 'databaseNow'>;
   /** History older than this is purged. */
   retentionMs: number;
   /** Between two runs (default 10 min; the first run starts `firstRunMs` after start, default 30 s). */
@@ -40,7 +45,7 @@ export interface PurgerOptions {
   pauseMs?: number;
   /** At most one progress line per this long while a round deletes (default 10 s). */
   progressMs?: number;
-  /** Cutoffs, and when a failed round was last logged. */
+  /** Cutoffs (without the store's databaseNow), round durations, when a failed round was last logged. */
   clock?: () => number;
   log?: PurgerLog;
 }
@@ -93,7 +98,7 @@ export function createPurger(options: PurgerOptions): Purger {
   const runOnce = async (): Promise<PurgeTotals> => {
     const totals: PurgeTotals = { events: 0, deliveries: 0, attempts: 0, operationalEvents: 0, batches: 0 };
     const started = clock();
-    const cutoff = started - retentionMs;
+    const cutoff = (store.databaseNow ? await store.databaseNow() : started) - retentionMs;
     const before = new Date(cutoff).toISOString();
     const counts = () =>
       `${totals.events} events, ${totals.deliveries} deliveries, ${totals.attempts} attempts and ${totals.operationalEvents} operational events`;
