@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { buildApp } from '../../src/api/build-app.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
-import { createMetrics } from '../../src/metrics.ts';
+import { BACKLOG_READ_REUSE_MS, createMetrics } from '../../src/metrics.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { isStoreBusy, isStoreFull, isStoreUnreachable } from '../../src/store/store-unavailable.ts';
 import { endpointInput } from '../store/helpers.ts';
@@ -236,10 +236,14 @@ describe('the database out of reach', () => {
     const event = { type: 'a.b', payload: {}, test: false, idempotencyKey: null, callbackUrl: null };
     await store.acceptEvents(project.id, [event, event], Date.now() - 120_000);
     const collectErrors: unknown[] = [];
+    // A backlog read serves the scrapes of the next second (BACKLOG_READ_REUSE_MS): each scrape
+    // below comes that much later on this clock, so that it reads the database again.
+    let later = 0;
     const metrics = createMetrics({
       store,
       processMetrics: false,
       onCollectError: (e) => collectErrors.push(e),
+      now: () => Date.now() + later,
     });
     const admin = new pg.Client({ connectionString: server.url });
     await admin.connect();
@@ -258,6 +262,7 @@ describe('the database out of reach', () => {
         'SELECT 1 AS gone WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = $1)',
         [name],
       );
+      later += BACKLOG_READ_REUSE_MS;
       const down = await metrics.render();
       assert.doesNotMatch(down, /^herald_deliveries_pending /m);
       assert.doesNotMatch(down, /^herald_oldest_pending_age_seconds /m);
@@ -265,6 +270,7 @@ describe('the database out of reach', () => {
       assert.ok(collectErrors.length >= 1);
 
       await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+      later += BACKLOG_READ_REUSE_MS;
       const back = await metrics.render();
       assert.match(back, /^herald_deliveries_pending 2$/m);
       assert.match(back, /^herald_store_up 1$/m);
