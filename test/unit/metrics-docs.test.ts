@@ -25,3 +25,24 @@ test("docs/api.md's metrics table names every herald_ metric", async () => {
     [],
   );
 });
+
+/**
+ * The PromQL of docs/operations.md, for several processes on one PostgreSQL (each is a Prometheus
+ * target): every process serves the same database-wide backlog gauges, so a query reads them
+ * through max() or min() (one answer, not one alert per process, and never a sum that counts the
+ * backlog once per process); counters are per process, so a rate or increase of one is summed.
+ * Histograms are left out: a quantile per process (its own claims) is what the claims alert wants.
+ */
+test("docs/operations.md's PromQL aggregates across processes", () => {
+  const ops = readFileSync(join(resolve(import.meta.dirname, '../..'), 'docs/operations.md'), 'utf8');
+  const queries = [...ops.matchAll(/`([^`\n]*herald_[^`\n]*)`/g)]
+    .map((m) => m[1] ?? '')
+    .filter((q) => /[([]/.test(q) || /[<>=]=?\s*\d/.test(q));
+  assert.ok(queries.length > 10, queries.join('\n'));
+  const DATABASE_WIDE = /\bherald_(deliveries_pending|oldest_pending_age_seconds|store_up)\b/;
+  const COUNTER_RATE = /\b(rate|increase)\(herald_\w+_total\b/;
+  const wrong = queries.filter(
+    (q) => (DATABASE_WIDE.test(q) && !/^(max|min)\(/.test(q)) || (COUNTER_RATE.test(q) && !/\bsum\b/.test(q)),
+  );
+  assert.deepEqual(wrong, []);
+});
