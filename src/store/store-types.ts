@@ -11,6 +11,7 @@ import type {
   Envelope,
   HeraldEvent,
   Json,
+  OperationalEventType,
   Project,
 } from '../domain/types.ts';
 
@@ -110,6 +111,14 @@ export interface EventQuery extends PageQuery {
   type?: string;
   since?: number;
   until?: number;
+}
+
+/** A page of a project's operational events (Store.listOperationalEvents), newest first. */
+export interface OperationalEventQuery extends PageQuery {
+  /** Only the events of this type: no index serves it, so a page looks at SCAN_ROWS events at most. */
+  type?: OperationalEventType;
+  /** With `type`: operational events a page looks at (SCAN_ROWS unless a test sets fewer). */
+  scanRows?: number;
 }
 
 /** A page of one event's deliveries (Store.listEventDeliveries): in id order, after the cursor. */

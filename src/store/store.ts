@@ -42,6 +42,7 @@ import type {
   NewEndpoint,
   NewEventInput,
   NewProject,
+  OperationalEventQuery,
   Page,
   PageQuery,
   ProjectPatch,
@@ -252,7 +253,7 @@ export interface Store {
   endpointStats(projectId: string, endpointId: string, query: StatsQuery): Promise<StatsBucket[]>;
 
   // ── operational events ───────────────────────────────────────────────────
-  listOperationalEvents(projectId: string, query: PageQuery): Promise<Page<OperationalEvent>>;
+  listOperationalEvents(projectId: string, query: OperationalEventQuery): Promise<Page<OperationalEvent>>;
 
   // ── dispatcher ───────────────────────────────────────────────────────────
   /** Leases up to `limit` due pending deliveries, oldest due first. Claim cost must not grow with the backlog. */

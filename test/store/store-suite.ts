@@ -2646,6 +2646,46 @@ export function defineStoreSuite(
       },
     );
 
+    withStore(
+      'listOperationalEvents by type looks at scanRows events a page, and its cursor goes on',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 1);
+        // 30 operational events, newest first: recovered, disabled, recovered, … (29 … 0).
+        for (let i = 0; i < 30; i++) {
+          await store.updateEndpoint(project.id, endpoints[0]!.id, { active: i % 2 === 1 }, T0 + 1 + i);
+        }
+        const all = await store.listOperationalEvents(project.id, { limit: 100 });
+        assert.equal(all.data.length, 30);
+        const disabled = all.data.filter((o) => o.type === 'endpoint.disabled').map((o) => o.id);
+        assert.equal(disabled.length, 15);
+        /** The sizes of the pages of disabled ones, having checked that they hold them all in order. */
+        const pageSizes = async (query: { limit: number; scanRows?: number }) => {
+          const pages = await allPages((cursor) =>
+            store.listOperationalEvents(project.id, { ...query, type: 'endpoint.disabled', cursor }),
+          );
+          assert.deepEqual(
+            pages.flat().map((o) => o.id),
+            disabled,
+          );
+          return pages.map((p) => p.length);
+        };
+        // 10 events a page: 5 of them disabled, three times, then nothing older.
+        assert.deepEqual(await pageSizes({ limit: 100, scanRows: 10 }), [5, 5, 5, 0]);
+        // A full page ends at its last item, not at the scan's end.
+        assert.deepEqual(await pageSizes({ limit: 4 }), [4, 4, 4, 3]);
+        // The default scans far more than 30: one page, no cursor.
+        const whole = await store.listOperationalEvents(project.id, {
+          limit: 100,
+          type: 'endpoint.recovered',
+        });
+        assert.deepEqual(
+          whole.data.map((o) => o.id),
+          all.data.filter((o) => o.type === 'endpoint.recovered').map((o) => o.id),
+        );
+        assert.equal(whole.nextCursor, null);
+      },
+    );
+
     withStore('listAttempts of succeeded attempts pages the same way (no index serves it)', async (store) => {
       const { project, endpointId, indexOf } = await thirtyAttempts(
         store,

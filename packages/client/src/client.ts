@@ -35,6 +35,7 @@ import type {
   HeraldEvent,
   JsonInput,
   OperationalEvent,
+  OperationalEventQuery,
   Page,
   PageQuery,
   PortalLink,
@@ -222,8 +223,11 @@ export class HeraldClient {
   }
 
   // ── operational events and portal links ────────────────────────────────
-  /** What Herald reported about the project's endpoints (disabled, recovered, exhausted), newest first. */
-  listOperationalEvents(project: string, query: PageQuery = {}): Promise<Page<OperationalEvent>> {
+  /**
+   * What Herald reported about the project's endpoints (disabled, recovered, exhausted), newest
+   * first; `type` narrows it to one kind (follow `nextCursor`: such a page may hold fewer than `limit`).
+   */
+  listOperationalEvents(project: string, query: OperationalEventQuery = {}): Promise<Page<OperationalEvent>> {
     return this.request('GET', `/projects/${seg(project)}/operational-events`, {
       query: { ...query },
       expect: LIST,

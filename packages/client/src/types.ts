@@ -79,10 +79,13 @@ export interface TestSent {
 }
 
 /** What Herald itself reported about a project's endpoints (docs/api.md "Operational events"). */
+/** The kinds of operational event Herald reports (docs/api.md "Operational events"). */
+export type OperationalEventType = 'endpoint.disabled' | 'endpoint.recovered' | 'delivery.exhausted';
+
 export interface OperationalEvent {
   id: string;
   projectId: string;
-  type: 'endpoint.disabled' | 'endpoint.recovered' | 'delivery.exhausted' | (string & {});
+  type: OperationalEventType | (string & {});
   data: Record<string, unknown>;
   createdAt: string;
   [field: string]: unknown;
@@ -262,6 +265,14 @@ export interface EventQuery extends PageQuery {
   /** ISO-8601 time or epoch milliseconds. */
   since?: string | number;
   until?: string | number;
+}
+
+/**
+ * `listOperationalEvents`: a page of a project's operational events, optionally of one type (a page
+ * filtered so looks at 10,000 of them: it may hold fewer than `limit`, or none, with a `nextCursor`).
+ */
+export interface OperationalEventQuery extends PageQuery {
+  type?: OperationalEventType;
 }
 
 /** `listEventDeliveries`: a page of an event's deliveries, optionally in one status. */

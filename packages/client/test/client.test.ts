@@ -258,6 +258,8 @@ describe('@herald/client', () => {
       older.data.map((o) => o.type),
       ['endpoint.disabled'],
     );
+    const disabled = await client.listOperationalEvents(project.id, { type: 'endpoint.disabled' });
+    assert.deepEqual(disabled, older);
   });
 
   test('answers carry the fields their types promise: secrets, test sends, retries, projects, event types', async () => {

@@ -52,6 +52,9 @@ export async function typeChecks(client: HeraldClient, purchase: Purchase): Prom
   const key: ApiKeyWithSecret = await client.createApiKey('p', 'ci');
   const keys: ApiKey[] = (await client.listApiKeys('p')).data;
   const ops: OperationalEvent[] = (await client.listOperationalEvents('p', { limit: 10 })).data;
+  await client.listOperationalEvents('p', { type: 'delivery.exhausted' });
+  // @ts-expect-error: an operational event type is one of the three Herald reports.
+  await client.listOperationalEvents('p', { type: 'endpoint.deleted' });
   const link: PortalLink = await client.createPortalLink('p', { expiresIn: 60 });
   await client.deleteApiKey('p', key.id);
   await client.revokePortalLinks('p');

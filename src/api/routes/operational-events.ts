@@ -1,29 +1,38 @@
 import type { FastifyInstance } from 'fastify';
 import { ID_PREFIX } from '../../domain/ids.ts';
+import type { OperationalEventType } from '../../domain/types.ts';
+import { OPERATIONAL_EVENT_TYPES } from '../../operator/operator-project.ts';
 import { projectFor } from '../auth.ts';
 import { pageOf } from '../parse.ts';
-import { idParams, type PageQuerystring, pageQuerystring } from '../schemas.ts';
+import { idParams, type PageQuerystring, pageQuery } from '../schemas.ts';
 import { operationalEventJson } from '../serialize.ts';
 import type { RouteContext } from './context.ts';
 
+/** `?limit&cursor`, and `?type`: one of the three kinds (a misspelt one is refused, listing them). */
+const querystring = {
+  type: 'object',
+  properties: { ...pageQuery, type: { type: 'string', enum: OPERATIONAL_EVENT_TYPES } },
+} as const;
+
 /** GET …/operational-events: what Herald reported about a project's endpoints. */
 export function operationalEventRoutes(app: FastifyInstance, { store }: RouteContext) {
-  app.get<{ Params: { project: string }; Querystring: PageQuerystring }>(
+  app.get<{ Params: { project: string }; Querystring: PageQuerystring & { type?: OperationalEventType } }>(
     '/api/v1/projects/:project/operational-events',
     {
       schema: {
         tags: ['operational-events'],
-        summary: 'endpoint.disabled, endpoint.recovered, delivery.exhausted: newest first',
+        summary:
+          'endpoint.disabled, endpoint.recovered, delivery.exhausted: newest first (?type: one of them)',
         params: idParams('project'),
-        querystring: pageQuerystring,
+        querystring,
       },
     },
     async (request) => {
       const project = await projectFor(store, request, request.params.project);
-      const page = await store.listOperationalEvents(
-        project.id,
-        pageOf(request.query, ID_PREFIX.operationalEvent),
-      );
+      const page = await store.listOperationalEvents(project.id, {
+        ...pageOf(request.query, ID_PREFIX.operationalEvent),
+        ...(request.query.type ? { type: request.query.type } : {}),
+      });
       return { data: page.data.map(operationalEventJson), nextCursor: page.nextCursor };
     },
   );

@@ -10,7 +10,14 @@ import type { Attempt, HeraldEvent, OperationalEvent } from '../../domain/types.
 import { envelopeSourcesFromRows, type LoadEnvelopeSources, withRequestBodies } from '../attempt-bodies.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
 import { SCAN_ROWS } from '../page-budget.ts';
-import type { AttemptQuery, EventQuery, Page, PageQuery, StatsBucket, StatsQuery } from '../store.ts';
+import type {
+  AttemptQuery,
+  EventQuery,
+  OperationalEventQuery,
+  Page,
+  StatsBucket,
+  StatsQuery,
+} from '../store.ts';
 import { budgetCut, budgetedListSql, jsonBytes } from './budgeted-list.ts';
 import { transaction } from './pool.ts';
 import { num, type Row, toAttempt, toEvent, toOperationalEvent } from './rows.ts';
@@ -27,6 +34,27 @@ const rowsOf = async (db: Queryable, sql: string, params: unknown[]): Promise<Ro
  */
 const ATTEMPT_BYTES = `${jsonBytes('request')} + coalesce(${jsonBytes('response')}, 0) + coalesce(${jsonBytes('error')}, 0)
   + coalesce((SELECT ${jsonBytes('e.payload')} FROM events e WHERE e.project_id = attempts.project_id AND e.id = attempts.event_id), 0)`;
+
+/**
+ * For a filter no index serves: bounds `where` to the newest `scanRows` (SCAN_ROWS) rows of `table`
+ * it already selects, and returns the id of the last of them (the page goes on after it), or null
+ * when fewer are left (nothing bounded).
+ */
+async function boundScan(
+  db: Queryable,
+  table: 'attempts' | 'operational_events',
+  where: Where,
+  scanRows = SCAN_ROWS,
+): Promise<string | null> {
+  const [last] = await rowsOf(
+    db,
+    `SELECT id FROM ${table} WHERE ${where.sql} ORDER BY id DESC LIMIT 1 OFFSET ${where.next()}`,
+    [...where.params, scanRows - 1],
+  );
+  if (!last) return null;
+  where.add('id >=', String(last.id));
+  return String(last.id);
+}
 
 export async function listEventsPostgres(
   db: Queryable,
@@ -65,15 +93,7 @@ export async function listAttemptsPostgres(
   // Filters no index serves: only the newest SCAN_ROWS attempts of the others (page-budget.ts).
   let scanEnd: string | null = null;
   if (q.eventType || q.outcome === 'succeeded') {
-    const [last] = await rowsOf(
-      db,
-      `SELECT id FROM attempts WHERE ${where.sql} ORDER BY id DESC LIMIT 1 OFFSET ${where.next()}`,
-      [...where.params, (q.scanRows ?? SCAN_ROWS) - 1],
-    );
-    if (last) {
-      scanEnd = String(last.id);
-      where.add('id >=', scanEnd);
-    }
+    scanEnd = await boundScan(db, 'attempts', where, q.scanRows);
     if (q.outcome === 'succeeded') where.add('outcome =', q.outcome);
     if (q.eventType) where.add('event_type =', q.eventType);
   }
@@ -166,18 +186,21 @@ export async function endpointStatsPostgres(
 export async function listOperationalEventsPostgres(
   db: Queryable,
   projectId: string,
-  q: PageQuery,
+  q: OperationalEventQuery,
 ): Promise<Page<OperationalEvent>> {
+  const where = new Where(projectId);
   const after = decodeCursor(q.cursor);
-  const rows = after
-    ? await rowsOf(
-        db,
-        'SELECT * FROM operational_events WHERE project_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3',
-        [projectId, after, q.limit + 1],
-      )
-    : await rowsOf(db, 'SELECT * FROM operational_events WHERE project_id = $1 ORDER BY id DESC LIMIT $2', [
-        projectId,
-        q.limit + 1,
-      ]);
-  return toPage(rows.map(toOperationalEvent), q.limit, (o) => o.id);
+  if (after) where.add('id <', after);
+  // A type filter no index serves: only the newest SCAN_ROWS events after the cursor (as attempts).
+  let scanEnd: string | null = null;
+  if (q.type) {
+    scanEnd = await boundScan(db, 'operational_events', where, q.scanRows);
+    where.add('type =', q.type);
+  }
+  const rows = await rowsOf(
+    db,
+    `SELECT * FROM operational_events WHERE ${where.sql} ORDER BY id DESC LIMIT ${where.next()}`,
+    [...where.params, q.limit + 1],
+  );
+  return toPage(rows.map(toOperationalEvent), q.limit, (o) => o.id, false, scanEnd);
 }

@@ -29,6 +29,7 @@ import type {
   NewEndpoint,
   NewEventInput,
   NewProject,
+  OperationalEventQuery,
   Page,
   PageQuery,
   ProjectPatch,
@@ -449,7 +450,7 @@ export class PostgresStore implements Store {
     return endpointStatsPostgres(this.#pool, projectId, endpointId, q);
   }
 
-  async listOperationalEvents(projectId: string, q: PageQuery) {
+  async listOperationalEvents(projectId: string, q: OperationalEventQuery) {
     return listOperationalEventsPostgres(this.#pool, projectId, q);
   }
 

@@ -11,7 +11,14 @@ import type { Attempt, HeraldEvent, OperationalEvent } from '../../domain/types.
 import { envelopeSourcesFromRows, type LoadEnvelopeSources, withRequestBodies } from '../attempt-bodies.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
 import { SCAN_ROWS } from '../page-budget.ts';
-import type { AttemptQuery, EventQuery, Page, PageQuery, StatsBucket, StatsQuery } from '../store.ts';
+import type {
+  AttemptQuery,
+  EventQuery,
+  OperationalEventQuery,
+  Page,
+  StatsBucket,
+  StatsQuery,
+} from '../store.ts';
 import { all, budgetedRows, get } from './db-helpers.ts';
 import { toAttempt, toEvent, toOperationalEvent } from './rows.ts';
 
@@ -97,6 +104,28 @@ function projectWhere(projectId: string) {
   };
 }
 
+/**
+ * For a filter no index serves: bounds `where` to the newest `scanRows` (SCAN_ROWS) rows of `table`
+ * it already selects, and returns the id of the last of them (the page goes on after it), or null
+ * when fewer are left (nothing bounded).
+ */
+function boundScan(
+  db: DatabaseSync,
+  table: 'attempts' | 'operational_events',
+  where: ReturnType<typeof projectWhere>,
+  scanRows = SCAN_ROWS,
+): string | null {
+  const last = get(
+    db,
+    `SELECT id FROM ${table} WHERE ${where.parts.join(' AND ')} ORDER BY id DESC LIMIT 1 OFFSET ?`,
+    ...where.params,
+    scanRows - 1,
+  );
+  if (!last) return null;
+  where.add('id >= ?', String(last.id));
+  return String(last.id);
+}
+
 /** The statement of a page of events, with its parameters (exported for the plan test). */
 export function eventPageQuery(projectId: string, q: EventQuery): { sql: string; params: SQLInputValue[] } {
   const where = projectWhere(projectId);
@@ -136,16 +165,7 @@ export async function listAttemptsSqlite(
   // Filters no index serves: only the newest SCAN_ROWS attempts of the others (page-budget.ts).
   let scanEnd: string | null = null;
   if (q.eventType || q.outcome === 'succeeded') {
-    const last = get(
-      db,
-      `SELECT id FROM attempts WHERE ${where.parts.join(' AND ')} ORDER BY id DESC LIMIT 1 OFFSET ?`,
-      ...where.params,
-      (q.scanRows ?? SCAN_ROWS) - 1,
-    );
-    if (last) {
-      scanEnd = String(last.id);
-      where.add('id >= ?', scanEnd);
-    }
+    scanEnd = boundScan(db, 'attempts', where, q.scanRows);
     if (q.outcome === 'succeeded') where.parts.push(`outcome = 'succeeded'`);
     if (q.eventType) where.add('event_type = ?', q.eventType);
   }
@@ -293,22 +313,22 @@ async function bucketStats(
 export function listOperationalEventsSqlite(
   db: DatabaseSync,
   projectId: string,
-  q: PageQuery,
+  q: OperationalEventQuery,
 ): Page<OperationalEvent> {
+  const where = projectWhere(projectId);
   const after = decodeCursor(q.cursor);
-  const rows = after
-    ? all(
-        db,
-        'SELECT * FROM operational_events WHERE project_id = ? AND id < ? ORDER BY id DESC LIMIT ?',
-        projectId,
-        after,
-        q.limit + 1,
-      )
-    : all(
-        db,
-        'SELECT * FROM operational_events WHERE project_id = ? ORDER BY id DESC LIMIT ?',
-        projectId,
-        q.limit + 1,
-      );
-  return toPage(rows.map(toOperationalEvent), q.limit, (o) => o.id);
+  if (after) where.add('id < ?', after);
+  // A type filter no index serves: only the newest SCAN_ROWS events after the cursor (as attempts).
+  let scanEnd: string | null = null;
+  if (q.type) {
+    scanEnd = boundScan(db, 'operational_events', where, q.scanRows);
+    where.add('type = ?', q.type);
+  }
+  const rows = all(
+    db,
+    `SELECT * FROM operational_events WHERE ${where.parts.join(' AND ')} ORDER BY id DESC LIMIT ?`,
+    ...where.params,
+    q.limit + 1,
+  );
+  return toPage(rows.map(toOperationalEvent), q.limit, (o) => o.id, false, scanEnd);
 }

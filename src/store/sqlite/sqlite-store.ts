@@ -30,6 +30,7 @@ import type {
   NewEndpoint,
   NewEventInput,
   NewProject,
+  OperationalEventQuery,
   Page,
   PageQuery,
   ProjectPatch,
@@ -437,7 +438,7 @@ export class SqliteStore implements Store {
     return endpointStatsSqlite(this.#db, projectId, endpointId, q);
   }
 
-  async listOperationalEvents(projectId: string, q: PageQuery) {
+  async listOperationalEvents(projectId: string, q: OperationalEventQuery) {
     return listOperationalEventsSqlite(this.#db, projectId, q);
   }
 
