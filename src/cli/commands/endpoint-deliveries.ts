@@ -22,6 +22,7 @@ import {
   sayMore,
 } from '../print.ts';
 import { CommandError } from '../run-command.ts';
+import { alignedTable } from '../table.ts';
 
 interface DeliveriesFlags extends ConnectionFlags {
   project: string;
@@ -90,19 +91,15 @@ const COLUMNS = ['DELIVERY', 'EVENT', 'STATUS', 'ATTEMPTS', 'NEXT ATTEMPT', 'IN 
 
 /** A header line, then one line per delivery, each column as wide as its widest cell. */
 export function deliveriesTable(deliveries: readonly DeliveryState[]): string[] {
-  const cells = deliveries.map((d) => [
-    d.id,
-    d.eventId,
-    d.status,
-    String(d.attempts),
-    d.nextAttemptAt ?? '-',
-    d.inFlight ? 'yes' : 'no',
-  ]);
-  const widths = COLUMNS.map((title, i) => Math.max(title.length, ...cells.map((row) => row[i]!.length)));
-  const line = (row: readonly string[]) =>
-    row
-      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(COLUMNS), ...cells.map(line)];
+  return alignedTable(
+    COLUMNS,
+    deliveries.map((d) => [
+      d.id,
+      d.eventId,
+      d.status,
+      String(d.attempts),
+      d.nextAttemptAt ?? '-',
+      d.inFlight ? 'yes' : 'no',
+    ]),
+  );
 }
