@@ -13,6 +13,7 @@ import { eventTypesCommand } from '../../src/cli/commands/event-types-import.ts'
 import { deliveriesCommand, eventsCommand } from '../../src/cli/commands/events.ts';
 import { listenCommand } from '../../src/cli/commands/listen.ts';
 import { migrateCommand } from '../../src/cli/commands/migrate.ts';
+import { portalLinksCommand } from '../../src/cli/commands/portal-links.ts';
 import { projectsCommand } from '../../src/cli/commands/projects.ts';
 
 const CLI_DOC = readFileSync(resolve(import.meta.dirname, '../../docs/cli.md'), 'utf8');
@@ -32,6 +33,7 @@ function commands(): { name: string; flags: string[] }[] {
     migrateCommand(),
     eventTypesCommand(),
     projectsCommand(),
+    portalLinksCommand(),
     eventsCommand(),
     endpointsCommand(),
     deliveriesCommand(),

@@ -1,0 +1,64 @@
+/**
+ * `herald portal-links create|revoke`: links to a project's customer portal through a running
+ * Herald's API (the admin token or that project's key). A link is a credential: `create` prints it
+ * on stdout once, and nothing else there, as `projects api-key` prints a key.
+ */
+import { Command } from 'commander';
+import { type ConnectionFlags, withConnectionFlags } from '../api-connection.ts';
+import { durationSeconds } from '../duration-flag.ts';
+import { apiAction, printJson, printLine, sayLine } from '../print.ts';
+
+/** The API's bounds of `expiresIn` (docs/api.md "Portal links"): at most 7 days. */
+const MAX_EXPIRES_IN = 7 * 86_400;
+
+export function portalLinksCommand(): Command {
+  const links = new Command('portal-links').description(
+    "links to a project's customer portal (through the API; the admin token or the project's key)",
+  );
+  withConnectionFlags(
+    links
+      .command('create')
+      .description(
+        "a signed link to the project's customer portal: prints it once (anyone with it can manage the project's endpoints until it expires)",
+      )
+      .argument('<project>', 'project id or uid')
+      .option(
+        '--expires-in <duration>',
+        'how long it works: seconds (3600, the default) or 90m, 12h, 7d; at most 7 days',
+      )
+      .option('--json', "print the API's answer as JSON (url, token, expiresAt, projectId)"),
+  ).action(
+    apiAction<ConnectionFlags & { expiresIn?: string; json?: boolean }>(async (client, flags, [project]) => {
+      const link = await client.createPortalLink(
+        project,
+        flags.expiresIn
+          ? { expiresIn: durationSeconds('--expires-in', flags.expiresIn, MAX_EXPIRES_IN, '7 days') }
+          : {},
+      );
+      if (flags.json) {
+        printJson(link);
+        return;
+      }
+      printLine(link.url);
+      sayLine(
+        `the link above works until ${link.expiresAt}; \`herald portal-links revoke ${project}\` ends it (and every other link of the project) before then`,
+      );
+    }),
+  );
+  withConnectionFlags(
+    links
+      .command('revoke')
+      .description(
+        'revoke every portal link of the project issued until now (refused with 401 from now on); links created afterwards work',
+      )
+      .argument('<project>', 'project id or uid'),
+  ).action(
+    apiAction<ConnectionFlags>(async (client, _flags, [project]) => {
+      await client.revokePortalLinks(project);
+      sayLine(
+        `every portal link of ${project} issued until now is revoked: each is refused (401) from now on; links created afterwards work`,
+      );
+    }),
+  );
+  return links;
+}
