@@ -1,7 +1,7 @@
 /**
  * `herald` command line: turns arguments into options and calls the same functions the API and
  * the server use (serve, migrate, event-types), or a running Herald's API through @herald/client
- * (projects, portal-links, events, endpoints, deliveries, event-types list|get,
+ * (projects, portal-links, events, endpoints, deliveries, operational-events, event-types list|get,
  * listen). Loaded by bin/herald.js; runs on import.
  */
 import { Command } from 'commander';
@@ -11,6 +11,7 @@ import { eventTypesCommand } from './commands/event-types-import.ts';
 import { deliveriesCommand, eventsCommand } from './commands/events.ts';
 import { listenCommand } from './commands/listen.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { operationalEventsCommand } from './commands/operational-events.ts';
 import { portalLinksCommand } from './commands/portal-links.ts';
 import { projectsCommand } from './commands/projects.ts';
 import { serveCommand } from './commands/serve.ts';
@@ -33,6 +34,7 @@ const program = new Command('herald')
   .addCommand(eventsCommand())
   .addCommand(endpointsCommand())
   .addCommand(deliveriesCommand())
+  .addCommand(operationalEventsCommand())
   .addCommand(listenCommand());
 
 await program.parseAsync(process.argv);

@@ -13,6 +13,7 @@ import { eventTypesCommand } from '../../src/cli/commands/event-types-import.ts'
 import { deliveriesCommand, eventsCommand } from '../../src/cli/commands/events.ts';
 import { listenCommand } from '../../src/cli/commands/listen.ts';
 import { migrateCommand } from '../../src/cli/commands/migrate.ts';
+import { operationalEventsCommand } from '../../src/cli/commands/operational-events.ts';
 import { portalLinksCommand } from '../../src/cli/commands/portal-links.ts';
 import { projectsCommand } from '../../src/cli/commands/projects.ts';
 
@@ -37,6 +38,7 @@ function commands(): { name: string; flags: string[] }[] {
     eventsCommand(),
     endpointsCommand(),
     deliveriesCommand(),
+    operationalEventsCommand(),
     listenCommand(),
   ]) {
     walk(command, 'herald');

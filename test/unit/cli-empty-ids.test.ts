@@ -12,6 +12,7 @@ import { endpointsCommand } from '../../src/cli/commands/endpoints.ts';
 import { eventTypesCommand } from '../../src/cli/commands/event-types-import.ts';
 import { deliveriesCommand, eventsCommand } from '../../src/cli/commands/events.ts';
 import { listenCommand } from '../../src/cli/commands/listen.ts';
+import { operationalEventsCommand } from '../../src/cli/commands/operational-events.ts';
 import { portalLinksCommand } from '../../src/cli/commands/portal-links.ts';
 import { projectsCommand } from '../../src/cli/commands/projects.ts';
 import { CommandError } from '../../src/cli/run-command.ts';
@@ -23,6 +24,7 @@ function apiCommands(): Command[] {
     portalLinksCommand(),
     eventsCommand(),
     deliveriesCommand(),
+    operationalEventsCommand(),
     endpointsCommand(),
     eventTypesCommand(),
   ];
@@ -83,8 +85,8 @@ describe('CLI: empty ids', () => {
       // Filled in, nothing is refused.
       checkEmptyIds(await parsed(path, values, flags));
     }
-    // 47 today: the arguments, every --project, and listen's --endpoint.
-    assert.ok(checked >= 47, `${checked} checked`);
+    // 48 today: the arguments, every --project, and listen's --endpoint.
+    assert.ok(checked >= 48, `${checked} checked`);
   });
 
   test('other empty flags still count as unset (docs/cli.md): not refused', async () => {
