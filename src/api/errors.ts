@@ -7,6 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isParentRowGone } from '../store/store-unavailable.ts';
+import { drainIdleConnectionsOnClose } from './drain-idle-connections.ts';
 import { storeUnavailable, throttledLog } from './store-failure-answers.ts';
 import { validationWords } from './validation-words.ts';
 
@@ -298,9 +299,11 @@ const SHUTTING_DOWN_RETRY_AFTER_S = 1;
  * Requests that reach a server after it began to close (a kept-alive connection still in use, or a
  * pipelined request) get 503 in Herald's error shape with Retry-After, instead of Fastify's own
  * body (its `return503OnClosing`, which the app must turn off). Nothing of them is run or stored.
- * Fastify still answers them with `Connection: close`.
+ * Fastify still answers them with `Connection: close`. Idle kept-alive connections stay open a
+ * moment for that (drain-idle-connections.ts), rather than being reset under a request on its way.
  */
 export function refuseWhileClosing(app: FastifyInstance): void {
+  drainIdleConnectionsOnClose(app.server);
   let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;

@@ -187,3 +187,30 @@ test("a request on a kept-alive connection during a worker's shutdown gets the s
     await store.close();
   }
 });
+
+test('a request sent on an idle kept-alive connection as the API shutdown begins gets 503, not a reset', async () => {
+  const store = await openStore('sqlite::memory:');
+  const app = buildApp({ store, config: loadConfig({ env: { HERALD_ADMIN_TOKEN: ADMIN } }) });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (app.server.address() as { port: number }).port;
+  try {
+    const socket = connect({ host: '127.0.0.1', port });
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    const received = responses(socket);
+    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 100)); // answered: the connection is idle
+    const closed = app.close();
+    // A client that sent its next request as the close began (it was in the kernel's buffer, not
+    // yet read): closing the connection under it would reset it, and the client could not tell
+    // whether the request was taken.
+    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
+    const [first, second, ...more] = await received;
+    assert.equal(first?.status, 200);
+    assertShuttingDown(second);
+    assert.equal(more.length, 0);
+    await closed;
+  } finally {
+    await app.close();
+    await store.close();
+  }
+});
