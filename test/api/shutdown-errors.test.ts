@@ -214,3 +214,35 @@ test('a request sent on an idle kept-alive connection as the API shutdown begins
     await store.close();
   }
 });
+
+test('the answer to a request in flight when the API shutdown began closes its connection, so the close does not wait out the keep-alive', async () => {
+  const store = await openStore('sqlite::memory:');
+  const app = buildApp({ store, config: loadConfig({ env: { HERALD_ADMIN_TOKEN: ADMIN } }) });
+  const held = holdRoute();
+  app.get(held.path, held.handler);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (app.server.address() as { port: number }).port;
+  try {
+    const socket = connect({ host: '127.0.0.1', port });
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    const received = responses(socket);
+    socket.write(`GET ${held.path} HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n`);
+    await held.entered;
+    const closed = app.close();
+    // Answered after the idle connections' drain window (1 s): nothing would close it but its
+    // keep-alive timeout, and the process's stop would wait for that before stopping deliveries.
+    await new Promise((r) => setTimeout(r, 1_200));
+    const releasedAt = Date.now();
+    held.release();
+    const [only, ...more] = await received;
+    assert.equal(only?.status, 200);
+    assert.equal(only?.headers.connection, 'close');
+    assert.equal(more.length, 0);
+    await closed;
+    const closeMs = Date.now() - releasedAt;
+    assert.ok(closeMs < 1_000, `the server closed ${closeMs} ms after its last answer`);
+  } finally {
+    await app.close();
+    await store.close();
+  }
+});
