@@ -57,6 +57,27 @@ function responses(socket: Socket): Promise<RawResponse[]> {
   });
 }
 
+/** A kept-alive connection to `port`, and everything it will have received once it closes. */
+async function connection(port: number): Promise<{ socket: Socket; received: Promise<RawResponse[]> }> {
+  const socket = connect({ host: '127.0.0.1', port });
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  return { socket, received: responses(socket) };
+}
+
+/** The API on a free loopback port, with the held route when given; `dispose` closes it and its store. */
+async function listeningApi(held?: ReturnType<typeof holdRoute>) {
+  const store = await openStore('sqlite::memory:');
+  const app = buildApp({ store, config: loadConfig({ env: { HERALD_ADMIN_TOKEN: ADMIN } }) });
+  if (held) app.get(held.path, held.handler);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (app.server.address() as { port: number }).port;
+  const dispose = async () => {
+    await app.close();
+    await store.close();
+  };
+  return { app, port, dispose };
+}
+
 /**
  * On one kept-alive connection: a request held in flight by `hold`, then app.close(), then a second
  * request on the same connection. Returns what the connection received.
@@ -67,9 +88,7 @@ async function requestDuringClose(
   held: { path: string; entered: Promise<void>; release: () => void },
   second: string,
 ): Promise<RawResponse[]> {
-  const socket = connect({ host: '127.0.0.1', port });
-  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-  const received = responses(socket);
+  const { socket, received } = await connection(port);
   socket.write(`GET ${held.path} HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n`);
   await held.entered;
   const closed = app.close();
@@ -117,12 +136,8 @@ function assertShuttingDown(response: RawResponse | undefined) {
 }
 
 test('a request on a kept-alive connection during the API shutdown gets 503 HERALD_ERR_SHUTTING_DOWN with Retry-After; the one in flight finishes', async () => {
-  const store = await openStore('sqlite::memory:');
-  const app = buildApp({ store, config: loadConfig({ env: { HERALD_ADMIN_TOKEN: ADMIN } }) });
   const held = holdRoute();
-  app.get(held.path, held.handler);
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const port = (app.server.address() as { port: number }).port;
+  const { app, port, dispose } = await listeningApi(held);
   try {
     const [first, second, ...more] = await requestDuringClose(app, port, held, '/healthz');
     assert.equal(first?.status, 200);
@@ -130,8 +145,7 @@ test('a request on a kept-alive connection during the API shutdown gets 503 HERA
     assertShuttingDown(second);
     assert.equal(more.length, 0);
   } finally {
-    await app.close();
-    await store.close();
+    await dispose();
   }
 });
 
@@ -189,14 +203,9 @@ test("a request on a kept-alive connection during a worker's shutdown gets the s
 });
 
 test('a request sent on an idle kept-alive connection as the API shutdown begins gets 503, not a reset', async () => {
-  const store = await openStore('sqlite::memory:');
-  const app = buildApp({ store, config: loadConfig({ env: { HERALD_ADMIN_TOKEN: ADMIN } }) });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const port = (app.server.address() as { port: number }).port;
+  const { app, port, dispose } = await listeningApi();
   try {
-    const socket = connect({ host: '127.0.0.1', port });
-    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-    const received = responses(socket);
+    const { socket, received } = await connection(port);
     socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
     await new Promise((r) => setTimeout(r, 100)); // answered: the connection is idle
     const closed = app.close();
@@ -210,22 +219,15 @@ test('a request sent on an idle kept-alive connection as the API shutdown begins
     assert.equal(more.length, 0);
     await closed;
   } finally {
-    await app.close();
-    await store.close();
+    await dispose();
   }
 });
 
 test('the answer to a request in flight when the API shutdown began closes its connection, so the close does not wait out the keep-alive', async () => {
-  const store = await openStore('sqlite::memory:');
-  const app = buildApp({ store, config: loadConfig({ env: { HERALD_ADMIN_TOKEN: ADMIN } }) });
   const held = holdRoute();
-  app.get(held.path, held.handler);
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const port = (app.server.address() as { port: number }).port;
+  const { app, port, dispose } = await listeningApi(held);
   try {
-    const socket = connect({ host: '127.0.0.1', port });
-    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-    const received = responses(socket);
+    const { socket, received } = await connection(port);
     socket.write(`GET ${held.path} HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n`);
     await held.entered;
     const closed = app.close();
@@ -242,7 +244,6 @@ test('the answer to a request in flight when the API shutdown began closes its c
     const closeMs = Date.now() - releasedAt;
     assert.ok(closeMs < 1_000, `the server closed ${closeMs} ms after its last answer`);
   } finally {
-    await app.close();
-    await store.close();
+    await dispose();
   }
 });
