@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './api/build-app.ts';
+import { closeWithin } from './api/close-within.ts';
 import { buildWorkerApp } from './api/worker-app.ts';
 import { type BackgroundJobs, startBackgroundJobs } from './background-jobs.ts';
 import { type ClockCheck, startClockCheck } from './clock-check.ts';
@@ -49,8 +50,9 @@ export interface RunningHerald {
   /** Where the API answers, e.g. http://127.0.0.1:8080 (the real port when config.port is 0). */
   readonly url: string;
   /**
-   * Stops accepting requests, gives in-flight deliveries `graceMs` (default 10 s) to finish and
-   * record their attempts, then closes the store. Deliveries still in flight after the grace keep
+   * Stops accepting requests, gives those in progress `graceMs` (default 10 s) to finish (then cuts
+   * them), then gives in-flight deliveries `graceMs` to finish and record their attempts, then
+   * closes the store. Deliveries still in flight after the grace keep
    * their lease and are tried again when it ends. Safe to call more than once.
    */
   close(options?: { graceMs?: number }): Promise<void>;
@@ -167,7 +169,15 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
     if (app) {
       const current = app;
       current.setReady(false);
-      await step('closing the HTTP server', () => current.close());
+      // Bounded: requests still coming in after the grace (a client sending slowly) are cut.
+      await step('closing the HTTP server', () =>
+        closeWithin(current, graceMs, () =>
+          logger.warn(
+            { graceMs },
+            `shutdown: requests still being received ${graceMs} ms after the stop began are cut (their clients see the connection close without an answer)`,
+          ),
+        ),
+      );
     }
     unsubscribeDue?.();
     if (dispatcher) await step('stopping the dispatcher', () => dispatcher!.stop({ graceMs }));

@@ -247,3 +247,38 @@ test('the answer to a request in flight when the API shutdown began closes its c
     await dispose();
   }
 });
+
+test('a client sending its request body slowly does not hold up the stop past the grace', async () => {
+  const config = loadConfig({
+    env: {
+      HERALD_ADMIN_TOKEN: ADMIN,
+      HERALD_DATABASE_URL: 'sqlite::memory:',
+      HERALD_PORT: '0',
+      HERALD_HOST: '127.0.0.1',
+    },
+  });
+  const herald = await startHerald(config, { logger: createLogger({ level: 'silent' }) });
+  const { socket, received } = await connection(Number(new URL(herald.url).port));
+  socket.on('error', () => undefined);
+  received.catch(() => undefined); // cut: no answer to read
+  // A body that never ends, one byte of it every 100 ms. Node stops checking its request timeout
+  // once the server closes, so only the stop's own bound can end it.
+  socket.write(
+    `POST /api/v1/projects HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n`,
+  );
+  const drip = setInterval(() => socket.write('1\r\n \r\n'), 100);
+  try {
+    await new Promise((r) => setTimeout(r, 200));
+    const startedAt = Date.now();
+    const outcome = await Promise.race([
+      herald.close({ graceMs: 500 }).then(() => 'closed'),
+      new Promise((r) => setTimeout(r, 5_000, 'still closing after 5 s')),
+    ]);
+    assert.equal(outcome, 'closed');
+    const closeMs = Date.now() - startedAt;
+    assert.ok(closeMs < 2_000, `closed after ${closeMs} ms`);
+  } finally {
+    clearInterval(drip);
+    socket.destroy();
+  }
+});
