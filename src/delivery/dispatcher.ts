@@ -229,7 +229,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       wake();
       pause.end();
       await loopDone;
-      const stillRunning = await slots.settle(graceMs);
+      const settling = slots.settle(graceMs);
+      // Claimed but never started: hand back at once, due now, so that another worker takes them
+      // while the attempts in flight finish (or the next start, with SQLite), not a grace later.
+      const held = queues.takeAll();
+      if (held.length) {
+        await handBack(releaseItems(held, clock())).catch((error: unknown) =>
+          hooks.onError?.(error, 'release'),
+        ); // the lease brings them back anyway
+      }
+      const stillRunning = await settling;
       if (stillRunning > 0) {
         cutOff = true;
         hooks.onError?.(
@@ -239,12 +248,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           ),
           'shutdown',
         );
-      }
-      // Claimed but never started: hand back, due now, so another worker (or the next start) takes them.
-      const held = queues.takeAll();
-      const now = clock();
-      if (held.length) {
-        await handBack(releaseItems(held, now)).catch((error: unknown) => hooks.onError?.(error, 'release')); // the lease brings them back anyway
       }
       // Attempts still running keep their lease (their records are not written, see cutOff): the
       // delivery comes back when it ends.

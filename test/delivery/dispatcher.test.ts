@@ -928,6 +928,34 @@ describe('dispatcher', () => {
     assert.equal(r.requests.length, 4);
   });
 
+  test('a stop hands back the claimed deliveries it has not started at once, not after the grace', async () => {
+    // One connection for the endpoint: one attempt in flight (slow), the rest of the claim waits
+    // in the queue. Another worker could send those during the stop's grace, if they were free.
+    const w = await world();
+    const r = await receiver(() => ({ status: 200, delayMs: 1_500 }));
+    await w.endpoint(r.url, { timeoutMs: 5_000 });
+    const deliveries = await w.send(3);
+    const d = w.dispatcher({ perEndpointConcurrency: 1 });
+    await d.start();
+    await r.waitFor(1);
+    const stopped = d.stop({ graceMs: 3_000 });
+    await new Promise((res) => setTimeout(res, 300));
+    const during = await Promise.all(deliveries.map((x) => w.store.getDelivery(w.projectId, x.id)));
+    const due = during.filter((x) => x?.status === 'pending' && x.nextAttemptAt! < Date.now() + 5_000);
+    assert.equal(
+      due.length,
+      2,
+      'the two queued deliveries are due again while the attempt in flight finishes',
+    );
+    await stopped;
+    const after = await Promise.all(deliveries.map((x) => w.store.getDelivery(w.projectId, x.id)));
+    assert.equal(
+      after.filter((x) => x?.status === 'succeeded').length,
+      1,
+      'the attempt in flight was recorded',
+    );
+  });
+
   test('attempts still running when the stop grace ends are not recorded (closing the connections is no endpoint failure)', async () => {
     const w = await world();
     const r = await receiver(() => ({ status: 200, delayMs: 3_000 }));
