@@ -30,6 +30,20 @@ if (Number(process.versions.node.split('.')[0]) < 24) {
   );
   process.exit(1);
 }
+// As process 1 (a container's command) a signal Node has no handler for is dropped, not fatal, and
+// `herald serve` sets its handlers only once its modules have loaded (~0.5 s): a `docker stop` sent
+// before then was lost, and the container ran on until the SIGKILL. Until a command handles the
+// signal itself, it ends the process as it would anywhere else (128 + its number). Process 1 only:
+// elsewhere the default, death by the signal, is what a shell expects of a child on Ctrl-C.
+if (process.pid === 1) {
+  const { constants } = await import('node:os');
+  const beforeHandlers = (signal) => {
+    if (process.listenerCount(signal) > 0) return; // the command's own handler takes it
+    process.exit(128 + constants.signals[signal]);
+  };
+  process.once('SIGTERM', beforeHandlers);
+  process.once('SIGINT', beforeHandlers);
+}
 // Node's compile cache keeps every module's type-stripped source and V8 code between runs (in the
 // temporary directory, per user; NODE_COMPILE_CACHE puts it elsewhere, NODE_DISABLE_COMPILE_CACHE=1
 // turns it off), so a start compiles only what changed: `herald --version` 0.65 → 0.33 s, `herald
