@@ -61,6 +61,8 @@ async function rawCeiling(ctx: BenchContext): Promise<SystemThroughput> {
 /** Closed loop into `submit`, counted at `/t/<key>`; drains before it returns. */
 async function closedLoopRate(ctx: BenchContext, key: string, submit: Submit, pids: Record<string, number>) {
   const { profile } = ctx.options;
+  // Earlier rounds counted under the same key: this round has drained when its own have arrived.
+  const base = (await ctx.receiver.sample(key)).count;
   const loop = startClosedLoop({
     submit,
     batch: profile.batch,
@@ -73,9 +75,9 @@ async function closedLoopRate(ctx: BenchContext, key: string, submit: Submit, pi
     outstanding: loop.outstanding,
   });
   const stats = await loop.stop();
-  if (!(await ctx.receiver.waitForCount(key, stats.accepted, 120_000))) {
+  if (!(await ctx.receiver.waitForCount(key, base + stats.accepted, 120_000))) {
     ctx.log(
-      `  ${key}: ${stats.accepted - ctx.receiver.count(key)} accepted events had not arrived after 120 s`,
+      `  ${key}: ${base + stats.accepted - ctx.receiver.count(key)} accepted events had not arrived after 120 s`,
     );
   }
   return { rate, stats };
