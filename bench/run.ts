@@ -4,13 +4,14 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { killChildren } from './lib/child.ts';
 import type { BenchContext } from './lib/context.ts';
 import { waitForQuiet } from './lib/cpu.ts';
-import { settleDisk, stopPostgres, stopStrayHeralds } from './lib/herald-process.ts';
+import { disposeStrayDatabases, settleDisk, stopPostgres, stopStrayHeralds } from './lib/herald-process.ts';
 import { describeMachine } from './lib/machine.ts';
 import { parseOptions, type ScenarioName } from './lib/options.ts';
 import { startReceiver } from './lib/receiver-client.ts';
-import { REDIS_SERVER } from './lib/redis.ts';
+import { REDIS_SERVER, stopAllRedis } from './lib/redis.ts';
 import type { Results } from './lib/results.ts';
 import { printReport } from './report.ts';
 import { backlog } from './scenarios/backlog.ts';
@@ -71,6 +72,23 @@ log(
     `${results.machine.cores} cores, commit ${results.machine.commit}`,
 );
 const receiver = await startReceiver();
+// Interrupted (Ctrl-C, kill, a cancelled CI job): the scenarios' own clean-up never runs, and the
+// processes they started would go on loading the machine (Herald and redis-server do not notice
+// that the benchmark is gone), so stop them here and leave no data directory behind.
+// The run's own ending waits for this one (a scenario failing on a Herald killed here would end it).
+let interrupted: Promise<void> | null = null;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    interrupted ??= (async () => {
+      log(`${signal}: stopping the processes the benchmark started`);
+      await Promise.allSettled([stopStrayHeralds(), stopAllRedis(), receiver.close()]);
+      await stopPostgres().catch(() => {});
+      await killChildren(); // those still starting
+      disposeStrayDatabases();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    })();
+  });
+}
 const ctx: BenchContext = { options, receiver, results, log };
 const runScenario = async (name: ScenarioName) => {
   // Not in a smoke run: its scenarios run at the same time.
@@ -98,8 +116,10 @@ try {
   const stray = await stopStrayHeralds();
   if (stray.length)
     log(`killed ${stray.length} Herald process(es) a failed scenario left running: ${stray.join(', ')}`);
+  disposeStrayDatabases(); // of a scenario that failed before its own clean-up
   await receiver.close();
   await stopPostgres();
+  if (interrupted) await interrupted;
 }
 results.finishedAt = new Date().toISOString();
 results.targets = evaluateTargets(results);

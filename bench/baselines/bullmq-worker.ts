@@ -10,6 +10,9 @@ import { Pool } from 'undici';
 import { envelopeJson, standardSignature } from '../lib/payload.ts';
 import { QUEUE, SECRET, type WebhookJob } from './bullmq-job.ts';
 
+// First thing: the benchmark gone (killed, interrupted): no one stops or reads this process any more.
+process.on('disconnect', () => process.exit(0));
+
 const redisPort = Number(process.argv[2]);
 const origin = process.argv[3]!;
 const concurrency = Number(process.argv[4] ?? 64);

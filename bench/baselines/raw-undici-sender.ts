@@ -8,6 +8,9 @@ import { Pool } from 'undici';
 import { nowMs } from '../lib/clock.ts';
 import { envelopeJson, payloadJson } from '../lib/payload.ts';
 
+// First thing: the benchmark gone (killed, interrupted): no one stops or reads this process any more.
+process.on('disconnect', () => process.exit(0));
+
 const target = new URL(process.argv[2]!);
 const concurrency = Number(process.argv[3] ?? 64);
 const pool = new Pool(target.origin, { connections: concurrency, keepAliveTimeout: 30_000 });

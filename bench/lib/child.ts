@@ -1,5 +1,6 @@
 /** Forks one of the benchmark's own TypeScript programs on the same Node (24) as the parent. */
 import { type ChildProcess, fork } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export function forkProgram(
   path: string,
@@ -45,4 +46,37 @@ export async function stopChild(child: ChildProcess, graceMs = 3_000): Promise<v
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
+}
+
+/** This process's children that have not exited (zombies left out), from /proc (Linux). */
+function livingChildren(): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) === process.pid && state !== 'Z') out.push(Number(name));
+    } catch {} // gone meanwhile
+  }
+  return out;
+}
+
+/**
+ * SIGKILLs every child of this process still running and waits (at most `waitMs`) until they are
+ * gone: for an interrupted benchmark, the processes it was still starting (a Herald before its
+ * ready line, a redis-server before it accepts connections), which no list holds yet.
+ */
+export async function killChildren(waitMs = 5_000): Promise<number[]> {
+  const pids = livingChildren();
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {} // exited meanwhile
+  }
+  const deadline = Date.now() + waitMs;
+  while (livingChildren().some((pid) => pids.includes(pid)) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return pids;
 }

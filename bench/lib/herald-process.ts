@@ -40,13 +40,33 @@ const running = new Set<RunningHerald>();
 /** One PostgreSQL for the run, started by the first scenario that needs it (scenarios may run at once). */
 let postgres: Promise<LocalPostgres> | null = null;
 
+/** Every data directory created and not yet disposed of (see disposeStrayDatabases). */
+const databases = new Set<HeraldDatabase>();
+
 /** A fresh, empty database for one scenario. */
 export async function createDatabase(kind: StoreKind): Promise<HeraldDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
-  const dispose = () => rmSync(dataDir, { recursive: true, force: true });
+  const dispose = () => {
+    databases.delete(db);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const db = await databaseAt(kind, dataDir, dispose);
+  databases.add(db);
+  return db;
+}
+
+async function databaseAt(kind: StoreKind, dataDir: string, dispose: () => void): Promise<HeraldDatabase> {
   if (kind === 'sqlite') return { kind, url: `sqlite:${dataDir}/herald.db`, dataDir, dispose };
   postgres ??= startPostgres();
   return { kind, url: await (await postgres).createDatabase(), dataDir, dispose };
+}
+
+/**
+ * Deletes the data directories a benchmark interrupted by a signal left behind (a SQLite file of a
+ * million pending deliveries is a gigabyte); their Heralds must have been stopped first.
+ */
+export function disposeStrayDatabases(): void {
+  for (const db of [...databases]) db.dispose();
 }
 
 /**

@@ -7,6 +7,9 @@ import { freePort } from './ports.ts';
 
 export const REDIS_SERVER = process.env.BENCH_REDIS_SERVER ?? '/usr/bin/redis-server';
 
+/** Every redis-server started and not yet stopped (see stopAllRedis). */
+const running = new Set<RedisServer>();
+
 export interface RedisServer {
   readonly host: string;
   readonly port: number;
@@ -53,12 +56,13 @@ export async function startRedis(options: { durable?: boolean } = {}): Promise<R
     child.once('exit', (code) => reject(new Error(`redis-server exited (${code}):\n${log}`)));
   });
   child.stdout?.resume();
-  return {
+  const server: RedisServer = {
     host: '127.0.0.1',
     port,
     pid: child.pid ?? -1,
     persistence: persistence.map((a) => (a === '' ? "''" : a)).join(' '),
     async stop() {
+      running.delete(server);
       if (child.exitCode === null) {
         const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
         child.kill('SIGKILL');
@@ -67,4 +71,11 @@ export async function startRedis(options: { durable?: boolean } = {}): Promise<R
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  running.add(server);
+  return server;
+}
+
+/** Stops every redis-server still running (a benchmark interrupted by a signal). */
+export async function stopAllRedis(): Promise<void> {
+  await Promise.all([...running].map((r) => r.stop()));
 }
