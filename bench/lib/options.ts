@@ -128,14 +128,6 @@ const SMOKE: Profile = {
   retentionMaxMs: 80_000,
 };
 
-/**
- * Herald's connections to one endpoint (its pool: src/delivery/sender.ts, docs/configuration.md),
- * at most one request on each: the most it has in flight towards the receiver, whatever
- * HERALD_ENDPOINT_CONCURRENCY says. Above it the raw sender and the BullMQ worker, whose pools open
- * `--concurrency` connections, would have more in flight than Herald.
- */
-export const HERALD_POOL_CONNECTIONS = 64;
-
 export interface BenchOptions {
   profile: Profile;
   scenarios: ScenarioName[];
@@ -160,8 +152,7 @@ export const USAGE = `usage: npm run bench -- [flags]
   --rounds=N              throughput: how many times the systems take turns (full run: 3)
   --backlog=N             pending deliveries for the backlog scenario (full run: 1000000)
   --bound=N               closed loop: most deliveries accepted but not yet arrived
-  --concurrency=N         in-flight requests to the receiver, every system (default and most: 64,
-                          the connections Herald opens to one endpoint)
+  --concurrency=N         in-flight requests to the receiver, every system (default 64)
   --bullmq-durable        Redis with appendonly yes + appendfsync always (default: no persistence)
   --out=FILE              results JSON (default bench/results/<timestamp>.json)
   --chart                 also render docs/performance-chart.png from the results
@@ -207,7 +198,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     profile,
     scenarios: scenarios as ScenarioName[],
     stores: values.postgres ? ['sqlite', 'postgres'] : ['sqlite'],
-    concurrency: values.concurrency ? concurrency(values.concurrency) : HERALD_POOL_CONNECTIONS,
+    concurrency: values.concurrency ? integer('--concurrency', values.concurrency) : 64,
     bullmqDurable: values['bullmq-durable'] ?? false,
     out: values.out ?? null,
     chart: values.chart ?? false,
@@ -224,16 +215,6 @@ function seconds(flag: string, value: string): number {
 
 function seconds0(value: string): number {
   return value === '0' ? 0 : seconds('--quiet-wait', value);
-}
-
-function concurrency(value: string): number {
-  const n = integer('--concurrency', value);
-  if (n > HERALD_POOL_CONNECTIONS) {
-    throw new Error(
-      `--concurrency: at most ${HERALD_POOL_CONNECTIONS}, the connections Herald opens to one endpoint; with ${n} the other systems would have more requests in flight than Herald`,
-    );
-  }
-  return n;
 }
 
 function integer(flag: string, value: string): number {
