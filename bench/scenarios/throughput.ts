@@ -87,7 +87,8 @@ async function heraldThroughput(ctx: BenchContext, store: StoreKind): Promise<Sy
   const system = `herald-${store}`;
   ctx.log(`throughput: Herald on ${store}`);
   const db = await createDatabase(store);
-  // Same in-flight budget towards the receiver as the other systems (Herald's default is 32).
+  // Same in-flight budget towards the receiver as the other systems: its endpoint holds as many
+  // connections as HERALD_ENDPOINT_CONCURRENCY allows attempts (64 by default).
   const herald = await launchHerald(db, {
     env: { HERALD_ENDPOINT_CONCURRENCY: String(ctx.options.concurrency) },
   });
