@@ -72,6 +72,16 @@ export const DEFAULTS = {
   requestTimeoutMs: 30_000, // a 1 MiB body in 30 s is ~35 KB/s
 } as const;
 
+/**
+ * The largest HERALD_MAX_BODY_BYTES. What Herald makes of a body can be ~5.9 times its size (the
+ * payload re-serialised, `1e20` as 21 digits, then base64 for `sha256-body`: docs/signatures.md),
+ * and each of those texts is one JavaScript string, which V8 caps at 2^29 - 24 characters
+ * (`buffer.constants.MAX_STRING_LENGTH`, ~512 MiB): past ~87 MiB an event could be accepted and
+ * never sent, or answered 500. 256 MiB was allowed before: a 128 MiB array of `1e20` was a 500
+ * after 30 s, and 200 MiB of U+FFFD failed every `hmac-sha1-url` attempt ("Invalid string length").
+ */
+export const MAX_BODY_BYTES_LIMIT = 64 * 1024 * 1024;
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const ROLES = ['api', 'worker', 'all'] as const;
 
@@ -116,7 +126,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
 
   const maxBodySetting = envSetting('HERALD_MAX_BODY_BYTES');
   const maxBodyBytes = maxBodySetting
-    ? parseInteger(maxBodySetting, 1024, 256 * 1024 * 1024)
+    ? parseInteger(maxBodySetting, 1024, MAX_BODY_BYTES_LIMIT)
     : DEFAULTS.maxBodyBytes;
 
   // At least four of the largest bodies: one caller holds at most a quarter (api/body-budget.ts),

@@ -4,6 +4,7 @@
  * four adapters (node:http, Express, Fastify on 127.0.0.1, Fetch `Request`) left at their defaults.
  */
 import assert from 'node:assert/strict';
+import { constants } from 'node:buffer';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,7 +24,7 @@ import {
   type SignatureScheme,
   WebhookVerificationError,
 } from '../../packages/verify/src/index.ts';
-import { DEFAULTS } from '../../src/config/load-config.ts';
+import { DEFAULTS, loadConfig, MAX_BODY_BYTES_LIMIT } from '../../src/config/load-config.ts';
 import { buildRequest } from '../../src/domain/build-request.ts';
 import type { BuiltRequest } from '../../src/domain/build-request-types.ts';
 import type { Envelope, HeraldEvent } from '../../src/domain/types.ts';
@@ -81,6 +82,8 @@ interface Sized {
   scheme: SignatureScheme;
   envelope: Envelope;
   bytes: number;
+  /** Characters of the body as an attempt read shows it: a JSON string, escapes doubled. */
+  shown: number;
 }
 let sizes: Sized[] | undefined;
 /** Every request × scheme × envelope, with the size of the body Herald sends (built once). */
@@ -89,7 +92,13 @@ function allSizes(): Sized[] {
     SIGNATURE_SCHEMES.flatMap((scheme) =>
       ENVELOPES.map((envelope) => {
         const body = deliver(request, scheme, envelope, 'https://r.example/hook').body ?? '';
-        return { request, scheme, envelope, bytes: Buffer.byteLength(body) };
+        return {
+          request,
+          scheme,
+          envelope,
+          bytes: Buffer.byteLength(body),
+          shown: JSON.stringify(body).length,
+        };
       }),
     ),
   );
@@ -117,6 +126,24 @@ describe('the largest bodies Herald sends at its default HERALD_MAX_BODY_BYTES',
     assert.ok(largest('sha256-body').bytes > 5.86 * L);
     assert.ok(largest('hmac-sha1-url').bytes > 4.79 * L);
     assert.equal(largest('hmac-sha1-url').request.name, 'an array of 1e20');
+  });
+
+  // Each body is one JavaScript string when it is built, stored and read back (GET …/attempts/:id):
+  // at the largest HERALD_MAX_BODY_BYTES the same requests must still fit V8's longest string, or
+  // Herald accepts events it can never send (200 MiB of U+FFFD, hmac-sha1-url: every attempt failed
+  // "cannot build request: Invalid string length") or answers 500 (a 128 MiB array of 1e20).
+  test('still fit one string at the largest HERALD_MAX_BODY_BYTES allowed', () => {
+    const config = (bytes: number) =>
+      loadConfig({ env: { HERALD_MAX_BODY_BYTES: String(bytes) }, resolveAdminToken: false }).maxBodyBytes;
+    assert.equal(config(MAX_BODY_BYTES_LIMIT), MAX_BODY_BYTES_LIMIT);
+    assert.throws(() => config(MAX_BODY_BYTES_LIMIT + 1), /HERALD_MAX_BODY_BYTES/);
+    const growth = Math.max(...allSizes().flatMap(({ bytes, shown }) => [bytes / L, shown / L]));
+    assert.ok(growth > 5.86, `growth ${growth}`);
+    // Measured at 1 MiB, the ratio counts the envelope's fixed bytes as growth: an upper bound above.
+    assert.ok(
+      growth * MAX_BODY_BYTES_LIMIT <= constants.MAX_STRING_LENGTH,
+      `${MAX_BODY_BYTES_LIMIT} bytes can grow to ${Math.ceil(growth * MAX_BODY_BYTES_LIMIT)} characters, over ${constants.MAX_STRING_LENGTH}`,
+    );
   });
 
   describe('pass each adapter left at its default limit', () => {
