@@ -35,15 +35,17 @@ const EXACT_DIGITS = 2 ** 52;
 export function scanJsonText(text: string, maxDepth: number, numbers: boolean): number {
   let found = 0;
   let depth = 0;
-  // Where the next backslash is (text.length: none left); found again only once passed.
+  // Where the next backslash and the next quote are (a backslash past the end: none left); each
+  // found again only once passed, so a string of many escapes is read once, not once per escape.
   let backslash = -1;
+  let quote = -1;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22) {
       // Inside a string only a quote or a backslash matters: jump to the next of either (most of
       // a batch of events is string content; indexOf scans it much faster than this loop).
       for (;;) {
-        const quote = text.indexOf('"', i + 1);
+        if (quote <= i) quote = text.indexOf('"', i + 1);
         if (quote === -1) return found; // unterminated: JSON.parse refuses it
         if (backslash <= i) backslash = text.indexOf('\\', i + 1) >>> 0;
         if (backslash > quote) {
