@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import type { Endpoint, HeraldEvent } from '../../src/domain/types.ts';
+import { newTurnCursor } from '../../src/store/claim-turns.ts';
 import { encodeCursor } from '../../src/store/cursor.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import {
@@ -368,7 +369,7 @@ describe('postgres specifics', () => {
     await withUnanalysed(2, async (client, event, endpoints) => {
       await insertDue(client, event, endpoints[0]!.id, 1, 300);
       await insertDue(client, event, endpoints[1]!.id, 1_001, 300);
-      const state: ClaimState = { probeFrom: 0, skipWindow: null, activeEndpoints: 0 };
+      const state: ClaimState = { turns: newTurnCursor(), skipWindow: null, activeEndpoints: 0 };
       const claim = { limit: 100, leaseMs: 60_000, now: T0 + 600_000, workerId: 'w' };
       // Counted by the session (pending statistics may include earlier transactions): read around.
       const updates = async () =>
@@ -406,7 +407,7 @@ describe('postgres specifics', () => {
         `UPDATE deliveries SET next_attempt_at = $1, leased_by = 'old-process' WHERE id = 'dlv_' || lpad('1', 20, '0')`,
         [T0 + 60_000],
       );
-      const state: ClaimState = { probeFrom: 0, skipWindow: null, activeEndpoints: 0 };
+      const state: ClaimState = { turns: newTurnCursor(), skipWindow: null, activeEndpoints: 0 };
       const claim = async (now: number) =>
         (await leaseDue(client, { limit: 10, leaseMs: 1_000, now, workerId: 'new' }, state)).map((r) =>
           String(r.id),

@@ -7,6 +7,7 @@ import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { WINDOW_SKIP_MS } from '../../src/store/claim-limits.ts';
+import { newTurnCursor } from '../../src/store/claim-turns.ts';
 import { FanOutCache } from '../../src/store/fan-out-cache.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { acceptEventsSqlite } from '../../src/store/sqlite/accept-events.ts';
@@ -854,7 +855,7 @@ describe('sqlite specifics', () => {
       }
       await store.close();
       const db = new DatabaseSync(file);
-      const probe: ProbeCursor = { from: 0 };
+      const probe: ProbeCursor = { turns: newTurnCursor() };
       const claim = (now: number) =>
         claimDue(
           db,
@@ -922,7 +923,7 @@ describe('sqlite specifics', () => {
       Number(
         (db.prepare("SELECT count(*) AS n FROM deliveries WHERE leased_by = 'w'").get() as { n: number }).n,
       );
-    const probe: ProbeCursor = { from: 0 };
+    const probe: ProbeCursor = { turns: newTurnCursor() };
     const claim = (now: number, limit: number) =>
       claimDue(db, { limit, leaseMs: 60_000, now, workerId: 'w', excludeEndpointIds: [busy.id] }, probe)
         .map((c) => c.delivery.id)

@@ -7,6 +7,7 @@
  */
 import type pg from 'pg';
 import { CLAIM_PROBES, CLAIM_WINDOW, FAIR_CLAIM_MIN, FAIR_SHARE, WINDOW_SKIP_MS } from '../claim-limits.ts';
+import { advanceTurns, planTurns, type TurnCursor, type TurnEndpoint, turnLimits } from '../claim-turns.ts';
 import type { ClaimedDelivery, ClaimOptions } from '../store.ts';
 import { num, type Row, toDelivery, toEventLazyPayload } from './rows.ts';
 
@@ -14,8 +15,8 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
 
 /** What the store keeps between claims. */
 export interface ClaimState {
-  /** Where the next per-endpoint probe starts. */
-  probeFrom: number;
+  /** Where the next per-endpoint probe starts: which project, and each project's next endpoint. */
+  turns: TurnCursor;
   /**
    * Set when the window of oldest due rows was fuller than a claim could use (a saturated
    * endpoint's backlog at the head of the due order): until `until`, claims that leave endpoints out
@@ -26,7 +27,7 @@ export interface ClaimState {
   /** Active endpoints, as the last probe counted them. */
   activeEndpoints: number;
   /** The active endpoints as of `at`, kept WINDOW_SKIP_MS (a claim in turn reads them every time). */
-  active?: { list: Row[]; at: number };
+  active?: { list: TurnEndpoint[]; at: number };
 }
 
 /**
@@ -150,9 +151,9 @@ async function leaseOldestDue(db: Queryable, o: ClaimOptions, state: ClaimState)
 
 /**
  * Claims callback deliveries (index deliveries_callbacks_due, migration 0004), then from the
- * endpoints not left out: each an equal share of `want` first, then what is left to those that had
- * more, a statement per round. Visits at most CLAIM_PROBES endpoints, resuming where the last probe
- * stopped.
+ * endpoints not left out: projects in turn, each an equal part of `want`, split between its
+ * endpoints (claim-turns.ts), then what is left to those that had more, a statement per round.
+ * Visits at most CLAIM_PROBES endpoints, resuming where the last probe stopped.
  */
 async function probeEndpoints(
   db: Queryable,
@@ -170,47 +171,58 @@ async function probeEndpoints(
   );
   const active = await activeEndpoints(db, o.now, state);
   state.activeEndpoints = active.length;
-  const leftOut = new Set(exclude);
-  const endpoints = active.filter((ep) => !leftOut.has(String(ep.id)));
-  const n = endpoints.length;
-  const visits = Math.min(n, CLAIM_PROBES);
-  const visited = Array.from({ length: visits }, (_, i) => endpoints[(state.probeFrom + i) % n]!);
-  // Each endpoint an equal share first, then what is left to those that had more (leased already,
+  const plan = planTurns(active, new Set(exclude), state.turns, CLAIM_PROBES);
+  const visited = plan.visited;
+  // Each project an equal part first, then what is left to those that had more (leased already,
   // so their second probe sees past the first). One statement per round, whatever the endpoints.
-  const share = Math.max(1, Math.ceil((want - out.length) / Math.max(1, visits)));
   let probed = 0;
-  if (out.length < want && visits > 0) {
+  if (out.length < want && visited.length > 0) {
     const wanted = want - out.length;
-    const first = await probeRound(db, o, round(visited, share), wanted);
+    const limits = turnLimits(plan, wanted);
+    const first = await probeRound(
+      db,
+      o,
+      round(visited, (i) => limits[i]!),
+      wanted,
+    );
     out.push(...first);
     const got = new Map<string, number>();
     for (const r of first) got.set(String(r.endpoint_id), (got.get(String(r.endpoint_id)) ?? 0) + 1);
     // The round stops once it has enough: the next probe starts after the last endpoint it reached.
-    probed = first.length < wanted ? visits : lastReached(visited, got) + 1;
-    const hadMore = visited.filter((ep) => got.get(String(ep.id)) === share);
+    probed = first.length < wanted ? visited.length : lastReached(visited, got) + 1;
+    const hadMore = visited.filter((ep, i) => got.get(ep.id) === limits[i]);
     if (out.length < want && hadMore.length > 0) {
-      out.push(...(await probeRound(db, o, round(hadMore, want - out.length), want - out.length)));
+      const left = want - out.length;
+      out.push(
+        ...(await probeRound(
+          db,
+          o,
+          round(hadMore, () => left),
+          left,
+        )),
+      );
     }
   }
-  state.probeFrom = n ? (state.probeFrom + probed) % n : 0;
+  advanceTurns(state.turns, plan, probed);
   return out;
 }
 
 /** The index in `visited` of the last endpoint that gave rows (-1 when none did). */
-function lastReached(visited: Row[], got: Map<string, number>): number {
-  for (let i = visited.length - 1; i >= 0; i--) if (got.has(String(visited[i]!.id))) return i;
+function lastReached(visited: TurnEndpoint[], got: Map<string, number>): number {
+  for (let i = visited.length - 1; i >= 0; i--) if (got.has(visited[i]!.id)) return i;
   return -1;
 }
 
 /** The active endpoints (kept WINDOW_SKIP_MS: one a claim does not see yet is seen by the window). */
-async function activeEndpoints(db: Queryable, now: number, state: ClaimState): Promise<Row[]> {
+async function activeEndpoints(db: Queryable, now: number, state: ClaimState): Promise<TurnEndpoint[]> {
   const kept = state.active;
   if (kept && now >= kept.at && now - kept.at < WINDOW_SKIP_MS) return kept.list;
-  const list = await query(
+  const rows = await query(
     `SELECT project_id, id FROM endpoints WHERE status = 'active' ORDER BY id`,
     [],
     db,
   );
+  const list = rows.map((r) => ({ projectId: String(r.project_id), id: String(r.id) }));
   state.active = { list, at: now };
   return list;
 }
@@ -259,9 +271,9 @@ function probeRound(
   );
 }
 
-/** The endpoints of `rows` (project ids and endpoint ids) with a limit each, for probeRound. */
-const round = (rows: Row[], limit: number) =>
-  rows.map((ep) => ({ projectId: String(ep.project_id), endpointId: String(ep.id), limit }));
+/** The endpoints with a limit each (`limit(i)` for the i-th), for probeRound. */
+const round = (endpoints: TurnEndpoint[], limit: (i: number) => number) =>
+  endpoints.map((ep, i) => ({ projectId: ep.projectId, endpointId: ep.id, limit: limit(i) }));
 
 /** The leased rows in due order with their events, as the dispatcher gets them (one query for the events). */
 export async function withEvents(db: Queryable, claimed: Row[]): Promise<ClaimedDelivery[]> {

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, HeraldEvent } from '../../domain/types.ts';
+import { newTurnCursor } from '../claim-turns.ts';
 import { type LaterBatches, parkBatch } from '../park-batch.ts';
 import { recoverBatch } from '../recover-batch.ts';
 import { replayBatch, replayInBatches } from '../replay-batch.ts';
@@ -130,7 +131,7 @@ export class PostgresStore implements Store {
   /** Tags this store's NOTIFYs so its own listener ignores them (local listeners are called directly). */
   readonly #instanceId = randomUUID();
   /** What claims keep between calls (claims.ts). */
-  readonly #claimState: ClaimState = { probeFrom: 0, skipWindow: null, activeEndpoints: 0 };
+  readonly #claimState: ClaimState = { turns: newTurnCursor(), skipWindow: null, activeEndpoints: 0 };
   #closed = false;
   /** Parking and resuming left to later transactions (later-batches.ts). */
   readonly #later: LaterBatchesPostgres;

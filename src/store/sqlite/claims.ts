@@ -6,6 +6,7 @@
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import type { HeraldEvent } from '../../domain/types.ts';
 import { CLAIM_PROBES, CLAIM_WINDOW, FAIR_CLAIM_MIN, FAIR_SHARE, WINDOW_SKIP_MS } from '../claim-limits.ts';
+import { advanceTurns, planTurns, type TurnCursor, type TurnEndpoint, turnLimits } from '../claim-turns.ts';
 import type { ClaimedDelivery, ClaimOptions } from '../store.ts';
 import { all, get, run } from './db-helpers.ts';
 import { type Row, toDelivery, toEventLazyPayload } from './rows.ts';
@@ -20,14 +21,14 @@ export const CALLBACK_PROBE_SQL = `SELECT rowid AS row_id, * FROM deliveries WHE
 
 /** What the store keeps between claims that leave endpoints out. */
 export interface ProbeCursor {
-  /** Where the next per-endpoint probe starts. */
-  from: number;
+  /** Where the next per-endpoint probe starts: which project, and each project's next endpoint. */
+  turns: TurnCursor;
   /** Until when claims go straight to the probes, and for which left-out endpoints (skipsWindow). */
   skipWindow?: { excluded: Set<string>; until: number };
   /** Window reads in a row that found nothing usable: each after the first doubles the skip. */
   emptyWindows?: number;
   /** The active endpoints, as of `at` (kept WINDOW_SKIP_MS). */
-  endpoints?: { list: { projectId: string; id: string }[]; at: number };
+  endpoints?: { list: TurnEndpoint[]; at: number };
 }
 
 /**
@@ -189,11 +190,7 @@ function leaseRows(db: DatabaseSync, rows: Row[], o: ClaimOptions): void {
 }
 
 /** The active endpoints (kept WINDOW_SKIP_MS: one a claim does not see yet is seen by the window). */
-function activeEndpoints(
-  db: DatabaseSync,
-  now: number,
-  probe: ProbeCursor,
-): { projectId: string; id: string }[] {
+function activeEndpoints(db: DatabaseSync, now: number, probe: ProbeCursor): TurnEndpoint[] {
   const kept = probe.endpoints;
   if (kept && now >= kept.at && now - kept.at < WINDOW_SKIP_MS) return kept.list;
   const list = all(db, "SELECT project_id, id FROM endpoints WHERE status = 'active' ORDER BY id").map(
@@ -208,13 +205,14 @@ function activeEndpoints(
 
 /**
  * Claims callback deliveries (index deliveries_callbacks_due), then from the endpoints not left out,
- * one at a time (index deliveries_endpoint): each that has due work gets an equal share of `want`
- * first, then what is left goes to those that had more. Visits at most CLAIM_PROBES endpoints,
- * starting where the last probe stopped, so every endpoint gets its turn when there are many. Which
- * of them have anything due is asked in one statement first (DUE_ENDPOINTS_SQL): an idle endpoint
- * costs a probe statement (~14 µs) otherwise, and most of an installation's endpoints are idle at
- * any moment (200 of them added ~2.8 ms to a claim of 256, or ~6 ms with a saturated endpoint left
- * out; every claim probes up to 256).
+ * one at a time (index deliveries_endpoint): projects in turn, each with due work an equal part of
+ * `want`, split between its endpoints with due work, then what is left to those that had more
+ * (claim-turns.ts). Visits at most CLAIM_PROBES endpoints, starting where the last probe stopped,
+ * so every project and every endpoint gets its turn when there are many. Which of them have
+ * anything due is asked in one statement first (DUE_ENDPOINTS_SQL): an idle endpoint costs a probe
+ * statement (~14 µs) otherwise, and most of an installation's endpoints are idle at any moment (200
+ * of them added ~2.8 ms to a claim of 256, or ~6 ms with a saturated endpoint left out; every claim
+ * probes up to 256).
  */
 function probeEndpoints(
   db: DatabaseSync,
@@ -224,26 +222,23 @@ function probeEndpoints(
   probe: ProbeCursor,
 ): Row[] {
   const out: Row[] = all(db, CALLBACK_PROBE_SQL, o.now, want);
-  const endpoints = activeEndpoints(db, o.now, probe).filter((ep) => !leftOut.has(ep.id));
-  const n = endpoints.length;
-  const visits = Math.min(n, CLAIM_PROBES);
-  const visited = Array.from({ length: visits }, (_, i) => endpoints[(probe.from + i) % n]!);
+  const plan = planTurns(activeEndpoints(db, o.now, probe), leftOut, probe.turns, CLAIM_PROBES);
+  const visited = plan.visited;
   const due = out.length < want ? dueAmong(db, visited, o.now) : new Set<number>();
-  const probeOne = (ep: { projectId: string; id: string }, limit: number) =>
+  const limits = turnLimits(plan, want - out.length, due);
+  const probeOne = (ep: TurnEndpoint, limit: number) =>
     all(db, ENDPOINT_PROBE_SQL, ep.projectId, ep.id, o.now, limit);
-  const share = Math.max(1, Math.ceil((want - out.length) / Math.max(1, due.size)));
-  const hadMore: typeof visited = [];
+  const hadMore: TurnEndpoint[] = [];
   // Endpoints reached, idle ones included: the next probe starts after the last one.
   let reached = 0;
-  for (let i = 0; i < visits && out.length < want; i++) {
+  for (let i = 0; i < visited.length && out.length < want; i++) {
     reached = i + 1;
     if (!due.has(i)) continue;
-    const ep = visited[i]!;
-    const rows = probeOne(ep, Math.min(share, want - out.length));
+    const rows = probeOne(visited[i]!, Math.min(limits[i]!, want - out.length));
     out.push(...rows);
-    if (rows.length === share) hadMore.push(ep);
+    if (rows.length === limits[i]) hadMore.push(visited[i]!);
   }
-  probe.from = n ? (probe.from + reached) % n : 0;
+  advanceTurns(probe.turns, plan, reached);
   leaseRows(db, out, o); // leased first, so the second pass sees past them
   const more: Row[] = [];
   for (const ep of hadMore) {
@@ -262,11 +257,7 @@ export const DUE_ENDPOINTS_SQL = `SELECT e.key AS i FROM json_each(?) AS e WHERE
   SELECT 1 FROM deliveries WHERE project_id = e.value ->> 0 AND endpoint_id = e.value ->> 1
     AND status = 'pending' AND next_attempt_at <= ?)`;
 
-function dueAmong(
-  db: DatabaseSync,
-  endpoints: { projectId: string; id: string }[],
-  now: number,
-): Set<number> {
+function dueAmong(db: DatabaseSync, endpoints: TurnEndpoint[], now: number): Set<number> {
   if (endpoints.length === 0) return new Set();
   const list = JSON.stringify(endpoints.map((ep) => [ep.projectId, ep.id]));
   return new Set(all(db, DUE_ENDPOINTS_SQL, list, now).map((r) => Number(r.i)));

@@ -7,6 +7,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { rateLimitLoosened } from '../../domain/gcra.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, HeraldEvent } from '../../domain/types.ts';
+import { newTurnCursor } from '../claim-turns.ts';
 import { DispatchCache } from '../dispatch-cache.ts';
 import { FanOutCache } from '../fan-out-cache.ts';
 import { type LaterBatches, type ParkRest, parkBatch } from '../park-batch.ts';
@@ -135,7 +136,7 @@ export class SqliteStore implements Store {
   /** The dispatcher's view of endpoints, by dispatch_version (dispatch-endpoints.ts). */
   readonly #dispatch = new DispatchCache();
   /** Where the next per-endpoint probe of a claim starts (claims.ts). */
-  readonly #probe: ProbeCursor = { from: 0 };
+  readonly #probe: ProbeCursor = { turns: newTurnCursor() };
   #closed = false;
   /** Parking and resuming left to later writes (later-batches.ts). */
   readonly #later: LaterBatchesSqlite;

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { advanceTurns, newTurnCursor, planTurns, turnLimits } from '../../src/store/claim-turns.ts';
+
+const endpoints = (projectId: string, n: number) =>
+  Array.from({ length: n }, (_, i) => ({ projectId, id: `${projectId}${i}` }));
+
+test('turns go to projects first: a one-endpoint project is visited in every claim beside a 1,000-endpoint one', () => {
+  const all = [...endpoints('a', 1000), ...endpoints('b', 1)];
+  const cursor = newTurnCursor();
+  const seenOfA = new Set<string>();
+  for (let claim = 0; claim < 10; claim++) {
+    const plan = planTurns(all, new Set(), cursor, 256);
+    assert.equal(plan.visited.length, 256);
+    assert.ok(
+      plan.visited.slice(0, 2).some((ep) => ep.id === 'b0'),
+      `claim ${claim}: b in the first round`,
+    );
+    const limits = turnLimits(plan, 64);
+    const b = plan.visited.findIndex((ep) => ep.id === 'b0');
+    assert.equal(limits[b], 32, 'half the turn for the project of one endpoint');
+    for (const [i, ep] of plan.visited.entries()) if (ep.projectId === 'a') assert.equal(limits[i], 1);
+    // A claim reaches the first round and 32 of a's endpoints (a row each, 64 rows in all).
+    advanceTurns(cursor, plan, 33);
+    for (const ep of plan.visited.slice(0, 33)) if (ep.projectId === 'a') seenOfA.add(ep.id);
+  }
+  assert.equal(seenOfA.size, 320, "a's endpoints take their turns in order, none twice in 10 claims");
+});
+
+test('turns: endpoints left out are skipped, idle ones get no share, and many projects take turns', () => {
+  const all = [...endpoints('a', 3), ...endpoints('b', 2)];
+  const plan = planTurns(all, new Set(['a0']), newTurnCursor(), 10);
+  assert.deepEqual(
+    plan.visited.map((ep) => ep.id),
+    ['a1', 'b0', 'a2', 'b1'],
+  );
+  // Only a1 and b1 have work due: 5 each.
+  assert.deepEqual(turnLimits(plan, 10, new Set([0, 3])), [5, 0, 0, 5]);
+  // 300 projects of one endpoint, 256 visits a claim: the next claim starts with the 257th.
+  const many = Array.from({ length: 300 }, (_, i) => ({ projectId: `p${i}`, id: `e${i}` }));
+  const cursor = newTurnCursor();
+  const first = planTurns(many, new Set(), cursor, 256);
+  advanceTurns(cursor, first, 256);
+  assert.equal(planTurns(many, new Set(), cursor, 256).visited[0]!.id, 'e256');
+});
