@@ -914,25 +914,29 @@ export function defineStoreSuite(
         await store.acceptEvents(quiet[0]!.projectId, [eventInput('a')], T0 + 1_000); // one to each
         const idle = (await projectWithEndpoints(store, 1)).endpoints[0]!;
         const quietIds = new Set(quiet.map((ep) => ep.id));
-        const claim = (excludeEndpointIds?: string[]) =>
+        const claim = (limit: number, excludeEndpointIds?: string[]) =>
           store.claimDueDeliveries({
-            limit: 100,
+            limit,
             leaseMs: 30 * SECOND,
             now: T0 + 2_000,
             workerId: 'w1',
             ...(excludeEndpointIds ? { excludeEndpointIds } : {}),
           });
-        for (const exclude of [undefined, [idle.id]]) {
-          const claimed = await claim(exclude);
-          assert.equal(claimed.length, 100, 'a full claim');
-          const theirs = claimed.filter((c) => quietIds.has(c.delivery.endpointId!));
-          assert.equal(theirs.length, 3, `each quiet one's delivery, before older (exclude ${exclude})`);
-          assert.equal(new Set(claimed.map((c) => c.delivery.id)).size, 100, 'none twice');
-          // What the quiet endpoints leave of the claim's share goes to the oldest due.
-          const next = await claim(exclude);
-          assert.equal(next.length, 100);
-          assert.ok(next.every((c) => c.delivery.endpointId === busy.id));
-          assert.equal(await store.releaseClaims('w1', T0 + 2_000), 200);
+        // 100: the dispatcher's claims; 32: a HERALD_CLAIM_BATCH of 32, or a process with 32 slots
+        // free (claims under 64 took strictly the oldest due, and the quiet ones none).
+        for (const limit of [100, 32]) {
+          for (const exclude of [undefined, [idle.id]]) {
+            const claimed = await claim(limit, exclude);
+            assert.equal(claimed.length, limit, 'a full claim');
+            const theirs = claimed.filter((c) => quietIds.has(c.delivery.endpointId!));
+            assert.equal(theirs.length, 3, `each quiet one's delivery, before older (${limit}, ${exclude})`);
+            assert.equal(new Set(claimed.map((c) => c.delivery.id)).size, limit, 'none twice');
+            // What the quiet endpoints leave of the claim's share goes to the oldest due.
+            const next = await claim(limit, exclude);
+            assert.equal(next.length, limit);
+            assert.ok(next.every((c) => c.delivery.endpointId === busy.id));
+            assert.equal(await store.releaseClaims('w1', T0 + 2_000), 2 * limit);
+          }
         }
       },
     );
