@@ -13,13 +13,17 @@ import { LIMITS } from './schemas/common.ts';
 export type EventInput = ClientEventInput<Json>;
 
 /**
- * The `Idempotency-Key` header, if any; 400 when it is too long, sent more than once (Node would
- * join the copies into one key, `a, b`) or not printable ASCII (header bytes are read as Latin-1,
- * so `é` would not match the same key sent in the body).
+ * The `Idempotency-Key` header, if any; 400 when it is empty (a client's unset variable: taken as
+ * no key, every retry would store the event again; the body's `""` is refused too), too long, sent
+ * more than once (Node would join the copies into one key, `a, b`) or not printable ASCII (header
+ * bytes are read as Latin-1, so `é` would not match the same key sent in the body).
  */
 export function idempotencyKeyHeader(request: FastifyRequest): string | undefined {
   const value = request.headers['idempotency-key'];
-  if (typeof value !== 'string' || value === '') return undefined;
+  if (typeof value !== 'string') return undefined;
+  if (value === '') {
+    throw new ValidationError('headers.idempotency-key', 'must not be empty', { details: { limit: 1 } });
+  }
   const raw = request.raw.rawHeaders;
   let copies = 0;
   for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'idempotency-key') copies++;

@@ -125,9 +125,19 @@ describe('events API', () => {
     assert.equal(same.status, 202);
     const latin1 = await api.call('POST', EV, e, { headers: { 'idempotency-key': '\u00e9' } });
     assertError(latin1, 400, 'HERALD_ERR_VALIDATION', 'headers.idempotency-key');
-    // Two copies of the header: over a real connection, as a proxy or a client bug would send them.
     const count = async () => (await api.call('GET', `${EV}?limit=1000`)).body.data.length;
     const before = await count();
+    // An empty key (a client's variable that was never set) is refused, as the body's "" is: taken
+    // as no key, each retry of it stored the event again.
+    for (const path of [EV, `${EV}/batch`]) {
+      const empty = await api.call('POST', path, path === EV ? e : { events: [e] }, {
+        headers: { 'idempotency-key': '' },
+      });
+      assertError(empty, 400, 'HERALD_ERR_VALIDATION', 'headers.idempotency-key');
+      assert.match(empty.body.error.message, /must not be empty/);
+    }
+    assert.equal(await count(), before, 'nothing stored');
+    // Two copies of the header: over a real connection, as a proxy or a client bug would send them.
     const address = await api.app.listen({ port: 0, host: '127.0.0.1' });
     const reply = await new Promise<{ status: number; body: Body }>((resolve, reject) => {
       const body = JSON.stringify(e);
