@@ -149,7 +149,10 @@ export function requiredFlag(flags: string, description: string): Option {
   return option;
 }
 
-/** Options that name what a request is about (`--project`, `listen --endpoint`): see checkEmptyIds. */
+/**
+ * Options that name what a request is about (`--project`, `listen --endpoint`), and `events send
+ * --idempotency-key`, whose empty value would send no key: see checkEmptyIds.
+ */
 const ID_FLAGS = new WeakSet<Option>();
 
 /** Marks `option` as naming what a request is about: an empty value is refused (checkEmptyIds). */

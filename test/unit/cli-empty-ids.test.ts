@@ -89,6 +89,18 @@ describe('CLI: empty ids', () => {
     assert.ok(checked >= 48, `${checked} checked`);
   });
 
+  test('events send --idempotency-key "" is refused naming it, not sent without a key', async () => {
+    // Taken as unset, `--idempotency-key "$ORDER_ID"` with the variable never set sent no key, and
+    // each retry of the command stored the event again.
+    const send = await parsed('events send', ['x'], { '--project': 'p', '--idempotency-key': '' });
+    assert.throws(
+      () => checkEmptyIds(send),
+      (e: unknown) => e instanceof CommandError && e.message === '--idempotency-key: must not be empty',
+    );
+    const keyed = await parsed('events send', ['x'], { '--project': 'p', '--idempotency-key': 'k' });
+    assert.doesNotThrow(() => checkEmptyIds(keyed));
+  });
+
   test('other empty flags still count as unset (docs/cli.md): not refused', async () => {
     const list = await parsed('events list', [], { '--project': 'p', '--type': '', '--cursor': '' });
     assert.doesNotThrow(() => checkEmptyIds(list));

@@ -11,6 +11,7 @@ import { Command, Option } from 'commander';
 import {
   type ConnectionFlags,
   countFlag,
+  idFlag,
   jsonFlag,
   positiveInt,
   projectFlag,
@@ -62,7 +63,10 @@ export function eventsCommand(): Command {
       .addOption(projectFlag())
       .option('--data <json>', 'payload as JSON, or @FILE (default {})')
       .option('--test', 'a test event: delivered to dev endpoints only')
-      .option('--idempotency-key <key>', 'the same key within 24 h returns the original event')
+      // Empty is refused, not taken as no key (an unset `"$ORDER_ID"`): each retry would store it again.
+      .addOption(
+        idFlag(new Option('--idempotency-key <key>', 'the same key within 24 h returns the original event')),
+      )
       .option('--callback-url <url>', 'also deliver this event to this URL')
       .addOption(
         new Option('--callback-envelope <envelope>', "that delivery's envelope (default standard)").choices([
