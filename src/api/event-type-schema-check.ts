@@ -25,6 +25,7 @@ export interface ToSchemaThread {
 
 export type FromSchemaThread =
   | { type: 'ready' }
+  | { type: 'compiled'; id: number } // the schema is compiled: what follows is the example's check
   | { type: 'checked'; id: number; problem: EventTypeSchemaProblem | null };
 
 export interface EventTypeSchemaChecker {
@@ -53,7 +54,7 @@ export function createEventTypeSchemaChecker({
   const queue: Check[] = [];
   let worker: Worker | null = null;
   let ready = false;
-  let running: { check: Check; timer: NodeJS.Timeout } | null = null;
+  let running: { check: Check; timer: NodeJS.Timeout; compiled: boolean } | null = null;
   let nextId = 1;
   let closed = false;
   let idleTimer: NodeJS.Timeout | null = null;
@@ -65,7 +66,10 @@ export function createEventTypeSchemaChecker({
     w.on('message', (message: FromSchemaThread) => {
       if (w !== worker) return;
       if (message.type === 'ready') ready = true;
-      else if (running?.check.id === message.id) {
+      else if (message.type === 'compiled') {
+        if (running?.check.id === message.id) running.compiled = true;
+        return;
+      } else if (running?.check.id === message.id) {
         clearTimeout(running.timer);
         running.check.resolve(message.problem);
         running = null;
@@ -111,16 +115,19 @@ export function createEventTypeSchemaChecker({
     const check = queue.shift() as Check;
     const timer = setTimeout(() => {
       if (running?.check !== check) return;
+      const { compiled } = running;
       running = null;
       worker = null;
       void w.terminate();
       check.resolve({
         field: 'schema',
-        message: `checking the example against the schema took longer than ${timeoutMs} ms: a pattern that backtracks without end?`,
+        message: compiled
+          ? `checking the example against the schema took longer than ${timeoutMs} ms: a pattern that backtracks without end?`
+          : `compiling the schema took longer than ${timeoutMs} ms: it is too large to check (a large schema that many $refs repeat?)`,
       });
       next();
     }, timeoutMs);
-    running = { check, timer };
+    running = { check, timer, compiled: false };
     w.postMessage({ id: check.id, json: check.json } satisfies ToSchemaThread);
   };
 

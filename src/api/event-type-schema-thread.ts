@@ -13,6 +13,7 @@ const post = (message: FromSchemaThread) => port.postMessage(message);
 
 port.on('message', ({ id, json }: ToSchemaThread) => {
   const { schema, example } = JSON.parse(json) as { schema?: unknown; example?: unknown };
-  post({ type: 'checked', id, problem: eventTypeSchemaProblem(schema, example) });
+  const problem = eventTypeSchemaProblem(schema, example, () => post({ type: 'compiled', id }));
+  post({ type: 'checked', id, problem });
 });
 post({ type: 'ready' });

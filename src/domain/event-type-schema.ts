@@ -53,8 +53,16 @@ function validatorFor(
   return null;
 }
 
-/** The problem with `schema` (as stored: an object, a boolean or null) and `example`, or null. */
-export function eventTypeSchemaProblem(schema: unknown, example: unknown): EventTypeSchemaProblem | null {
+/**
+ * The problem with `schema` (as stored: an object, a boolean or null) and `example`, or null.
+ * `compiled` is called once the schema is compiled, before the example is checked against it: what
+ * runs past a time limit after that is the example's check (a pattern), before it the schema.
+ */
+export function eventTypeSchemaProblem(
+  schema: unknown,
+  example: unknown,
+  compiled?: () => void,
+): EventTypeSchemaProblem | null {
   if (schema === null || schema === undefined || schema === true) return null;
   if (schema === false) {
     return example === null || example === undefined
@@ -85,6 +93,7 @@ export function eventTypeSchemaProblem(schema: unknown, example: unknown): Event
       return { field: 'schema', message: `is not a valid JSON Schema: ${describe(ajv.errors)}` };
     }
     const validate = ajv.compile(own as AnySchema);
+    compiled?.();
     if (example === null || example === undefined) {
       // Nothing to match, but a schema that refers to itself without end (`{"$ref": "#"}`)
       // throws on any value: null shows it without being able to loop in a pattern.

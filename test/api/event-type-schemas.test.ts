@@ -184,6 +184,18 @@ describe('event type schemas', () => {
     assert.equal(after.status, 422);
   });
 
+  test('a schema that takes longer than the time limit to compile is 400 saying so, not blaming a pattern', async () => {
+    // No pattern: a ref-free schema of 500 properties that Ajv inlines at each of 20,000 $refs
+    // (~250 KiB) is millions of checks to generate, seconds past the limit on any machine.
+    const properties: Record<string, unknown> = {};
+    for (let i = 0; i < 500; i++) properties[`p${i}`] = { type: 'integer', minimum: i };
+    const allOf = Array.from({ length: 20_000 }, () => ({ $ref: '#/$defs/leaf' }));
+    const r = await put('huge', { schema: { $defs: { leaf: { type: 'object', properties } }, allOf } });
+    const { message } = assertError(r, 400, 'HERALD_ERR_VALIDATION', 'body.schema');
+    assert.match(message, new RegExp(`compiling the schema took longer than ${SCHEMA_CHECK_TIMEOUT_MS} ms`));
+    assert.doesNotMatch(message, /pattern/);
+  });
+
   test('event-types import refuses the same entries, naming the file, entry and field', async () => {
     const file = JSON.stringify({
       eventTypes: [{ name: 'ok' }, { name: 'p', schema: PURCHASE, example: {} }],
