@@ -260,6 +260,42 @@ describe('event type schemas', () => {
     assert.equal((await parseCatalog(JSON.stringify(fine), 'c.json')).length, 2);
   });
 
+  test('event-types import refuses the prototype keys and the nesting PUT refuses, naming the entry and field', async () => {
+    const proto = '{"__proto__": {"polluted": true}}';
+    const constructorKey = '{"a": [{"constructor": {"prototype": {}}}]}';
+    let deep = '1';
+    for (let i = 0; i < 64; i++) deep = `[${deep}]`; // 64 levels: one more than PUT's body leaves it
+    const refused: [string, RegExp][] = [
+      [
+        `[{"name": "p", "example": ${proto}}]`,
+        /eventTypes\[0\] \(p\)\.example: must not hold a "__proto__" key/,
+      ],
+      [
+        `[{"name": "c", "schema": ${constructorKey}}]`,
+        /eventTypes\[0\] \(c\)\.schema: must not hold a "__proto__" key, or a "constructor" key holding "prototype"/,
+      ],
+      [
+        `[{"name": "d", "example": ${deep}}]`,
+        /eventTypes\[0\] \(d\)\.example: must not nest objects and arrays more than 63 deep/,
+      ],
+    ];
+    for (const [file, message] of refused) {
+      const body = file.slice(1, -1).replace(/"name": "\w", /, '');
+      const answer = await api.app.inject({
+        method: 'PUT',
+        url: '/api/v1/event-types/same',
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        payload: body,
+      });
+      assert.equal(answer.statusCode, 400, `the API refuses ${body}`);
+      await assert.rejects(parseCatalog(file, 'c.json'), message, file);
+    }
+    assert.equal(
+      (await parseCatalog(`[{"name": "d", "example": ${deep.slice(1, -1)}}]`, 'c.json')).length,
+      1,
+    );
+  });
+
   test('every catalog in examples/catalogs/ passes', async () => {
     const dir = join(import.meta.dirname, '../../examples/catalogs');
     let entries = 0;

@@ -2,6 +2,8 @@
  * `herald event-types import FILE`: a catalog file read, checked with the API's rules and
  * upserted into the store. Loaded by event-types-import.ts only when an import runs.
  */
+
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../api/body-parsers.ts';
 import { createEventTypeSchemaChecker } from '../../api/event-type-schema-check.ts';
 import { DESCRIPTION_PATTERN, LIMITS, NAME_PATTERN } from '../../api/schemas/common.ts';
 import { patternMessage } from '../../api/validation-words.ts';
@@ -106,6 +108,13 @@ function toEventTypeInput(entry: unknown, where: string): EventTypeInput {
   if (schema !== undefined && schema !== null && typeof schema !== 'boolean' && !isPlainObject(schema)) {
     throw new CommandError(`${at}.schema: expected a JSON Schema (an object or a boolean) or null`);
   }
+  for (const [field, value] of [
+    ['schema', schema],
+    ['example', example],
+  ] as const) {
+    const problem = jsonValueProblem(value);
+    if (problem) throw new CommandError(`${at}.${field}: ${problem}`);
+  }
   if (deprecated !== undefined && typeof deprecated !== 'boolean') {
     throw new CommandError(`${at}.deprecated: expected true or false`);
   }
@@ -126,4 +135,36 @@ function codePoints(text: string): number {
 
 function isPlainObject(value: unknown): boolean {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * What the API's body parser refuses in a schema or an example, which `PUT` sends as a field of its
+ * body (docs/api.md "Limits"): nesting past what the body leaves it, and a `__proto__` key, or a
+ * `constructor` key holding `prototype`, which JSON.parse keeps as own keys and an object copied
+ * from the value would take as its prototype.
+ */
+function jsonValueProblem(value: unknown): string | null {
+  if (value === undefined || value === null || typeof value !== 'object') return null;
+  const max = MAX_JSON_DEPTH - 1; // the body itself is one level
+  let text: string;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    text = ''; // nested too deeply for JSON.stringify: JSON.parse goes deeper
+  }
+  if (text === '' || nestsDeeperThan(text, max))
+    return `must not nest objects and arrays more than ${max} deep`;
+  // At most `max` deep now: the walk's recursion is bounded.
+  const prototypeKey = (v: unknown): boolean =>
+    typeof v === 'object' &&
+    v !== null &&
+    Object.entries(v).some(
+      ([key, inner]) =>
+        key === '__proto__' ||
+        (key === 'constructor' && typeof inner === 'object' && inner !== null && 'prototype' in inner) ||
+        prototypeKey(inner),
+    );
+  return prototypeKey(value)
+    ? 'must not hold a "__proto__" key, or a "constructor" key holding "prototype", anywhere (they could change the prototypes of objects made from it)'
+    : null;
 }
