@@ -21,8 +21,9 @@ export interface HeraldClientOptions {
   maxBodyBytes?: number;
   /**
    * Tries after the first (default 2) for answers that stored nothing — 429 and 503, after their
-   * `Retry-After` (at most MAX_RETRY_WAIT_MS) — and, for requests that are safe to repeat, for
-   * network errors: reads, PUT and DELETE, and events that all carry an idempotency key.
+   * `Retry-After` (at most MAX_RETRY_WAIT_MS) — and a refused connection (nothing was sent) and,
+   * for requests that are safe to repeat, other network errors: reads, PUT and DELETE, and events
+   * that all carry an idempotency key.
    */
   retries?: number;
   /**

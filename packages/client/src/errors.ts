@@ -79,8 +79,9 @@ export class HeraldResponseError extends Error {
  * deadline for the whole call, its tries and waits included) ran out, `HERALD_CLIENT_NETWORK` when
  * the connection failed (refused, reset, unknown host…) and the request was not, or no longer,
  * safe to send again, or when the client was closed (`tries` counts the tries sent: after close(),
- * 0). `cause` is the underlying error. Stored or not, nobody knows: only a request that is safe to
- * repeat (a read, or events with idempotency keys) may be sent again blindly.
+ * 0). `cause` is the underlying error. Stored or not, nobody knows (but for a refused connection,
+ * `cause.code` `ECONNREFUSED`, which sent nothing): only a request that is safe to repeat (a read,
+ * or events with idempotency keys) may be sent again blindly.
  */
 export class HeraldNetworkError extends Error {
   readonly code: 'HERALD_CLIENT_TIMEOUT' | 'HERALD_CLIENT_NETWORK';

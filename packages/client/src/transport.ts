@@ -1,7 +1,7 @@
 /**
  * One call to Herald's API over the client's undici Pool: one deadline for every try and every
- * wait between them, tries again after 429 and 503 (their Retry-After), and after network errors
- * for requests that are safe to repeat; every answer that is not 2xx becomes a HeraldApiError, and
+ * wait between them, tries again after 429 and 503 (their Retry-After), after a refused connection
+ * (nothing was sent), and after other network errors for requests that are safe to repeat; every answer that is not 2xx becomes a HeraldApiError, and
  * a 2xx whose body is not JSON, or not of the shape asked for, a HeraldResponseError.
  */
 import type { Dispatcher, Pool } from 'undici';
@@ -112,8 +112,9 @@ export async function sendRequest<T>(
         );
       }
       // Sent or not, nobody knows: only a request that may be repeated is, while time is left.
+      // A connection that was never made carried no request (Herald restarting): any may be.
       const wait = NETWORK_BACKOFF_MS * 2 ** attempt;
-      if (!repeatable || attempt >= t.retries || Date.now() + wait >= deadline) {
+      if (!(repeatable || neverConnected(error)) || attempt >= t.retries || Date.now() + wait >= deadline) {
         throw new HeraldNetworkError(
           'HERALD_CLIENT_NETWORK',
           request,
@@ -122,7 +123,8 @@ export async function sendRequest<T>(
           error,
         );
       }
-      afterNetworkError = true;
+      // A refused try reached nobody: a replay answering the next one is not this call's own.
+      if (!neverConnected(error)) afterNetworkError = true;
       await sleep(wait);
       continue;
     }
@@ -168,6 +170,16 @@ function queryString(query: Query | undefined): string {
 function isUndiciTimeout(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+}
+
+/**
+ * A connection that failed before it was made (refused: nothing listens on the port, as while
+ * Herald restarts; or undici's connect timeout): undici writes a request only on a connected
+ * socket, so this try reached nobody.
+ */
+function neverConnected(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT';
 }
 
 /** undici's refusal of a request to a Pool being closed or closed. */

@@ -26,7 +26,7 @@ const hang: Step = () => {};
 const busy = reply(503, { 'retry-after': '0' }, '{"error":{"code":"HERALD_ERR_BUSY","message":"busy"}}');
 
 /** A server that plays `steps` in order (the last one again after that); returns what it saw. */
-async function scripted(steps: Step[]) {
+async function scripted(steps: Step[], port = 0) {
   const seen: { method: string; url: string; body: string }[] = [];
   const server = createServer((req, res) => {
     let body = '';
@@ -36,7 +36,7 @@ async function scripted(steps: Step[]) {
       steps[Math.min(seen.length, steps.length) - 1]!(req, res);
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     seen,
@@ -137,6 +137,30 @@ test('a dropped connection is retried only for requests safe to repeat', async (
   } finally {
     await c3.close();
     await u.close();
+  }
+});
+
+test('a refused connection (Herald restarting) is retried for every request: nothing was sent', async () => {
+  // A port nothing listens on for the first try; Herald comes back on it before the second.
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+  const client = new HeraldClient({ url: `http://127.0.0.1:${port}`, token: 't' });
+  let s: Awaited<ReturnType<typeof scripted>> | undefined;
+  try {
+    // An event without an idempotency key: a refused connection carried no request, so sending
+    // it again cannot store it twice.
+    const sent = client.sendEvent('p', { type: 'x', payload: 1 });
+    await new Promise((r) => setTimeout(r, 50));
+    s = await scripted([reply(202, {}, '{"id":"evt_1"}')], port);
+    assert.equal((await sent).id, 'evt_1');
+    assert.equal(s.seen.length, 1, 'stored once: the refused try never reached Herald');
+  } finally {
+    await client.close();
+    await s?.close();
   }
 });
 
