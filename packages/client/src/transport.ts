@@ -50,8 +50,13 @@ export interface Transport {
 
 /** A longer Retry-After (a full disk says 60 s) is not waited for: the error goes to the caller. */
 const MAX_RETRY_WAIT_MS = 10_000;
-/** Wait before retrying a network error: 200 ms, then 400, 800… */
+/**
+ * Wait before retrying a network error: 200 ms, then 400, 800…, each between half and one and a
+ * half times that at random, so that the calls a restarting Herald refused or dropped together (of
+ * one client, or of many) do not all come back in the same instant.
+ */
 const NETWORK_BACKOFF_MS = 200;
+const networkBackoff = (attempt: number): number => NETWORK_BACKOFF_MS * 2 ** attempt * (0.5 + Math.random());
 
 export async function sendRequest<T>(
   t: Transport,
@@ -113,7 +118,7 @@ export async function sendRequest<T>(
       }
       // Sent or not, nobody knows: only a request that may be repeated is, while time is left.
       // A connection that was never made carried no request (Herald restarting): any may be.
-      const wait = NETWORK_BACKOFF_MS * 2 ** attempt;
+      const wait = networkBackoff(attempt);
       if (!(repeatable || neverConnected(error)) || attempt >= t.retries || Date.now() + wait >= deadline) {
         throw new HeraldNetworkError(
           'HERALD_CLIENT_NETWORK',

@@ -164,6 +164,38 @@ test('a refused connection (Herald restarting) is retried for every request: not
   }
 });
 
+test('the waits before trying again are jittered: calls refused together do not all come back together', async () => {
+  // Each request's path names it; when each of its two tries arrived.
+  const arrivals = new Map<string, number[]>();
+  const server = createServer((req, res) => {
+    const times = arrivals.get(req.url ?? '') ?? [];
+    times.push(performance.now());
+    arrivals.set(req.url ?? '', times);
+    if (times.length === 1) req.socket.destroy();
+    else res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const client = new HeraldClient({
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    token: 't',
+    connections: 20,
+  });
+  try {
+    // 20 reads whose connections drop at once, as a restarting Herald drops them all.
+    await Promise.all(Array.from({ length: 20 }, (_, i) => client.request('GET', `/r/${i}`)));
+    const gaps = [...arrivals.values()].map(([first, second]) => second! - first!);
+    assert.equal(gaps.length, 20);
+    // Without jitter every gap is the same 200 ms backoff (give or take the event loop's delay).
+    const spread = Math.max(...gaps) - Math.min(...gaps);
+    assert.ok(spread >= 60, `the second tries came back within ${spread.toFixed(1)} ms of each other`);
+    assert.ok(Math.min(...gaps) >= 90, `a retry came after ${Math.min(...gaps).toFixed(1)} ms`);
+  } finally {
+    await client.close();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
+
 test('timeoutMs is one deadline for the whole call, tries included, and throws HeraldNetworkError', async () => {
   const s = await scripted([hang]);
   const client = s.client(2, { timeoutMs: 500 });
