@@ -4,6 +4,8 @@ export class HeraldApiError extends Error {
   /** Herald's error code, e.g. `HERALD_ERR_VALIDATION`, `HERALD_ERR_NOT_FOUND` (`http_<status>` when the body had none). */
   readonly code: string;
   readonly details: unknown;
+  /** The request this answered, e.g. `POST /api/v1/projects/my-game/events` (set by the client). */
+  request?: string;
   /**
    * Set by `sendEvents` only: how many of its events, the first ones, were stored before the batch
    * this answer refused (nothing of that batch, nor of any after it, was stored or sent).
@@ -23,8 +25,14 @@ export class HeraldApiError extends Error {
   }
 }
 
-/** Builds the error for a non-2xx answer from its status and body text (JSON or not). */
-export function apiError(status: number, text: string): HeraldApiError {
+/** The error for a non-2xx answer to `request` (`POST /api/v1/…`), from its status and body text (JSON or not). */
+export function apiError(status: number, text: string, request: string): HeraldApiError {
+  const error = fromBody(status, text);
+  error.request = request;
+  return error;
+}
+
+function fromBody(status: number, text: string): HeraldApiError {
   try {
     const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown; details?: unknown } };
     const e = body?.error;

@@ -159,7 +159,7 @@ export async function sendRequest<T>(
       await sleep(wait);
       continue;
     }
-    throw apiError(status, text);
+    throw apiError(status, text, request);
   }
 }
 

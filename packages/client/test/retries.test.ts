@@ -237,6 +237,33 @@ test('a 503 whose Retry-After ends past the deadline reaches the caller at once'
   }
 });
 
+test('a refusal names the request it answered, as the other errors do, and not the token', async () => {
+  const s = await scripted([
+    reply(
+      400,
+      {},
+      '{"error":{"code":"HERALD_ERR_VALIDATION","message":"body.type: is required","details":{"field":"body.type"}}}',
+    ),
+  ]);
+  const client = s.client(2, { token: 'secret-token-0123456789' });
+  try {
+    await assert.rejects(client.sendEvent('p', { type: '', payload: 1 }), (e: unknown) => {
+      assert.ok(e instanceof HeraldApiError, String(e));
+      assert.equal(e.status, 400);
+      assert.equal(e.code, 'HERALD_ERR_VALIDATION');
+      assert.deepEqual(e.details, { field: 'body.type' });
+      assert.equal(e.request, 'POST /api/v1/projects/p/events');
+      assert.doesNotMatch(JSON.stringify({ ...e, message: e.message }), /secret-token/);
+      return true;
+    });
+    // A 400 is not sent again.
+    assert.equal(s.seen.length, 1);
+  } finally {
+    await client.close();
+    await s.close();
+  }
+});
+
 test('a network error is HeraldNetworkError HERALD_CLIENT_NETWORK with the undici error as cause', async () => {
   const s = await scripted([drop]);
   const client = s.client();
