@@ -208,7 +208,7 @@ describe('the CLI against a fresh Herald', () => {
     assert.equal(other.stderr, '');
   });
 
-  test('events send whose first try was stored but its answer lost says stored once, not a replay', async () => {
+  test('events send whose first try was stored but its answer lost says stored once, not a replay, with or without --idempotency-key', async () => {
     const project = await client.createProject({ name: 'resent' });
     // A loopback proxy that passes the first event POST on to Herald and then drops the CLI's
     // connection without an answer: the event is stored, the CLI sees a network error and sends again.
@@ -246,7 +246,7 @@ describe('the CLI against a fresh Herald', () => {
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     try {
       const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
-      const sent = await herald([
+      const send = [
         'events',
         'send',
         'player.purchase',
@@ -256,16 +256,28 @@ describe('the CLI against a fresh Herald', () => {
         ADMIN,
         '--project',
         project.id,
-        '--data',
-        '{"sku":"gold"}',
-        '--idempotency-key',
-        'order-9001',
-      ]);
+      ];
+      const sent = await herald([...send, '--data', '{"sku":"gold"}', '--idempotency-key', 'order-9001']);
       assert.equal(sent.code, 0, sent.stderr);
       assert.ok(dropped, 'the first answer was dropped');
-      assert.match(sent.stderr, /^herald: the request was sent again after a network error .*stored once\n$/);
+      assert.match(
+        sent.stderr,
+        /^herald: the request was sent again after a network error .*\(above, --idempotency-key order-9001\): stored once\n$/,
+      );
+      assert.equal((await client.listEvents(project.id, { limit: 10 })).data.length, 1, 'one event stored');
+
+      // Without --idempotency-key the CLI gives the event a key of its own: stored once too.
+      dropped = false;
+      const auto = await herald([...send, '--data', '{"sku":"silver"}']);
+      assert.equal(auto.code, 0, auto.stderr);
+      assert.ok(dropped, 'the first answer was dropped');
+      assert.match(
+        auto.stderr,
+        /^herald: the request was sent again after a network error .*\(above\): stored once\n$/,
+      );
       const events = await client.listEvents(project.id, { limit: 10 });
-      assert.equal(events.data.length, 1, 'one event stored');
+      assert.equal(events.data.length, 2, 'one event more, not two');
+      assert.match(String(events.data[0]!.idempotencyKey), /^auto-/);
     } finally {
       await new Promise<void>((r) => proxy.close(() => r()));
     }

@@ -27,6 +27,14 @@ export interface HeraldClientOptions {
    */
   retries?: number;
   /**
+   * Give every event sent without an `idempotencyKey` one of its own (`auto-` and a random UUID),
+   * default true: then `sendEvent` and `sendEvents` are safe to send again after a network error
+   * (a connection reset or a timeout after Herald stored the event), and are; Herald answers the
+   * repeat with the event it stored. `false` sends events as given: one without a key is not sent
+   * again after a network error (it may have been stored), and the caller cannot tell.
+   */
+  autoIdempotencyKeys?: boolean;
+  /**
    * How answers are decoded (default `JSON.parse`). Herald keeps the digits of payload numbers a
    * double cannot hold (64-bit ids); pass a parser that keeps them too (a `JSON.parse` reviver
    * with `context.source` and `JSON.rawJSON`, Node 21+) to read them back exactly.

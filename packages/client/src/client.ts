@@ -4,6 +4,7 @@
  * Herald URL and token; `close()` when done.
  */
 import { Pool } from 'undici';
+import { withIdempotencyKey } from './auto-idempotency-key.ts';
 import {
   DEFAULT_BATCH,
   DEFAULT_MAX_BODY_BYTES,
@@ -49,6 +50,7 @@ export class HeraldClient {
   readonly #transport: Transport;
   readonly #batchSize: number;
   readonly #maxBodyBytes: number;
+  readonly #autoIdempotencyKeys: boolean;
   /** Calls under way (with their waits between tries): close() lets them finish. */
   readonly #calls = new Set<Promise<unknown>>();
 
@@ -68,6 +70,7 @@ export class HeraldClient {
     };
     this.#batchSize = options.batchSize ?? DEFAULT_BATCH;
     this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.#autoIdempotencyKeys = options.autoIdempotencyKeys ?? true;
   }
 
   /**
@@ -98,7 +101,8 @@ export class HeraldClient {
 
   // ── events ─────────────────────────────────────────────────────────────
   /** Sends one event: stored and fanned out before Herald answers. */
-  async sendEvent(project: string, event: EventInput<JsonInput>): Promise<HeraldEvent> {
+  async sendEvent(project: string, input: EventInput<JsonInput>): Promise<HeraldEvent> {
+    const event = this.#autoIdempotencyKeys ? withIdempotencyKey(input) : input;
     const json = JSON.stringify(event);
     const bytes = Buffer.byteLength(json);
     if (bytes > this.#maxBodyBytes) throw new HeraldEventTooLargeError(0, bytes, this.#maxBodyBytes);
@@ -125,7 +129,7 @@ export class HeraldClient {
       sendEventBatches(
         this,
         `/projects/${seg(project)}/events/batch`,
-        events,
+        this.#autoIdempotencyKeys ? events.map(withIdempotencyKey) : events,
         this.#batchSize,
         this.#maxBodyBytes,
       ),

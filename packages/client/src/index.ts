@@ -3,6 +3,7 @@
  * read the delivery history. See README.md.
  */
 export type { AnswerShape, FieldType } from './answer-shape.ts';
+export { withIdempotencyKey } from './auto-idempotency-key.ts';
 export { HeraldClient } from './client.ts';
 export type { HeraldClientOptions } from './client-options.ts';
 export {

@@ -109,7 +109,7 @@ test('a dropped connection is retried only for requests safe to repeat', async (
   }
 
   const t = await scripted([drop, reply(202, {}, '{"id":"evt_1"}')]);
-  const c2 = t.client();
+  const c2 = t.client(undefined, { autoIdempotencyKeys: false });
   try {
     // An event without an idempotency key may have been stored: not sent again.
     await assert.rejects(c2.sendEvent('p', { type: 'x', payload: 1 }));
@@ -123,8 +123,23 @@ test('a dropped connection is retried only for requests safe to repeat', async (
     await t.close();
   }
 
+  // By default the client gives an event without a key one of its own, and sends it again with
+  // that same key (Herald answers a repeat with the event it stored: lost-answer.test.ts).
+  const v = await scripted([drop, reply(202, {}, '{"id":"evt_1"}')]);
+  const c4 = v.client();
+  try {
+    assert.equal((await c4.sendEvent('p', { type: 'x', payload: 1 })).id, 'evt_1');
+    assert.equal(v.seen.length, 2);
+    const keys = v.seen.map((r) => JSON.parse(r.body).idempotencyKey);
+    assert.match(keys[0], /^auto-/);
+    assert.equal(keys[1], keys[0], 'the same key both times');
+  } finally {
+    await c4.close();
+    await v.close();
+  }
+
   const u = await scripted([drop, reply(202, {}, '{"data":[]}')]);
-  const c3 = u.client();
+  const c3 = u.client(undefined, { autoIdempotencyKeys: false });
   try {
     // A batch is repeatable only when every event carries a key.
     await assert.rejects(
@@ -266,16 +281,16 @@ test('a refusal names the request it answered, as the other errors do, and not t
 
 test('a network error is HeraldNetworkError HERALD_CLIENT_NETWORK with the undici error as cause', async () => {
   const s = await scripted([drop]);
-  const client = s.client();
+  const client = s.client(2);
   try {
     await assert.rejects(client.sendEvent('p', { type: 'x', payload: 1 }), (e: unknown) => {
       assert.ok(e instanceof HeraldNetworkError, String(e));
       assert.equal(e.code, 'HERALD_CLIENT_NETWORK');
-      assert.equal(e.tries, 1);
+      assert.equal(e.tries, 3, 'the first try and 2 retries');
       assert.ok(e.cause instanceof Error);
       return true;
     });
-    assert.equal(s.seen.length, 1);
+    assert.equal(s.seen.length, 3);
   } finally {
     await client.close();
     await s.close();

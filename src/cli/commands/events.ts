@@ -6,6 +6,7 @@ import {
   HeraldApiError,
   type HeraldEvent,
   type Json,
+  withIdempotencyKey,
 } from '@herald/client';
 import { Command, Option } from 'commander';
 import {
@@ -83,6 +84,9 @@ export function eventsCommand(): Command {
         payload: (flags.data ? jsonFlag('--data', flags.data) : {}) as Json,
       };
       if (flags.test) input.test = true;
+      // Without --idempotency-key the event gets a key of its own (`auto-…`), so that a request
+      // whose answer was lost is sent again without storing the event twice.
+      const ownKey = Boolean(flags.idempotencyKey);
       if (flags.idempotencyKey) input.idempotencyKey = flags.idempotencyKey;
       if (flags.callbackUrl) input.callbackUrl = flags.callbackUrl;
       if (flags.callbackEnvelope) {
@@ -98,8 +102,8 @@ export function eventsCommand(): Command {
         'POST',
         `/projects/${encodeURIComponent(flags.project)}/events`,
         {
-          body: input,
-          repeatable: Boolean(input.idempotencyKey),
+          body: withIdempotencyKey(input),
+          repeatable: true,
           expect: { object: { id: 'string' } },
           onHeaders: (headers, sent) => {
             replayed = headers['idempotent-replayed'] === 'true';
@@ -112,7 +116,7 @@ export function eventsCommand(): Command {
       if (replayed && resent) {
         // The first try was stored before the connection failed: the event above is this call's.
         sayLine(
-          `the request was sent again after a network error and Herald answered with the event its first try had stored (above, --idempotency-key ${input.idempotencyKey}): stored once`,
+          `the request was sent again after a network error and Herald answered with the event its first try had stored (above${ownKey ? `, --idempotency-key ${input.idempotencyKey}` : ''}): stored once`,
         );
       } else if (replayed) {
         sayLine(
