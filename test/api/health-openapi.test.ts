@@ -93,6 +93,11 @@ describe('health, metrics, OpenAPI', () => {
     for (const [method, path] of ROUTES) {
       assert.ok(doc.paths[path]?.[method], `${method.toUpperCase()} ${path} is missing`);
     }
+    // The Idempotency-Key header of a single event is listed with the operation's parameters.
+    const send = doc.paths['/api/v1/projects/{project}/events'].post;
+    const header = send.parameters.find((p: Body) => p.in === 'header' && p.name === 'idempotency-key');
+    assert.ok(header, 'POST …/events lists the Idempotency-Key header');
+    assert.match(header.description, /printable ASCII, 1 to 200 characters/);
     const create = doc.paths['/api/v1/projects/{project}/endpoints'].post;
     const schema = create.requestBody.content['application/json'].schema;
     assert.deepEqual(schema.required, ['url']);

@@ -9,6 +9,7 @@ import { NotFoundError, ValidationError } from '../errors.ts';
 import { type EventInput, idempotencyKeyHeader, toNewEvent } from '../event-input.ts';
 import { pageOf } from '../parse.ts';
 import { parseTimeRange } from '../parse-time.ts';
+import { LIMITS } from '../schemas/common.ts';
 import {
   batchBody,
   eventBody,
@@ -22,6 +23,24 @@ import { deliveryJson, eventJson } from '../serialize.ts';
 import type { RouteContext } from './context.ts';
 
 const EV = '/api/v1/projects/:project/events';
+
+/**
+ * The `Idempotency-Key` header, described for /openapi.json. Checked by idempotencyKeyHeader (its
+ * messages name the header), so nothing here constrains it.
+ */
+const idempotencyKeyHeaderSchema = {
+  type: 'object',
+  properties: {
+    'idempotency-key': {
+      type: 'string',
+      description:
+        "The event's idempotency key, instead of the body field idempotencyKey (printable ASCII, 1 to " +
+        `${LIMITS.idempotencyKeyLength} characters; ` +
+        'a body key that differs is 400). Within 24 h the same key answers 202 with the original ' +
+        'event and the header idempotent-replayed: true, and creates nothing.',
+    },
+  },
+} as const;
 
 /**
  * Ingest and read events. A repeated idempotency key (24 h) answers 202 with the original event,
@@ -40,6 +59,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
         tags: ['events'],
         summary: 'Send an event: stored and fanned out before the 202',
         params: idParams('project'),
+        headers: idempotencyKeyHeaderSchema,
         body: eventBody,
       },
     },
