@@ -6,15 +6,7 @@
  */
 import { Command } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
-import { endpointsCommand } from './commands/endpoints.ts';
-import { eventTypesCommand } from './commands/event-types-import.ts';
-import { deliveriesCommand, eventsCommand } from './commands/events.ts';
-import { listenCommand } from './commands/listen.ts';
-import { migrateCommand } from './commands/migrate.ts';
-import { operationalEventsCommand } from './commands/operational-events.ts';
-import { portalLinksCommand } from './commands/portal-links.ts';
-import { projectsCommand } from './commands/projects.ts';
-import { serveCommand } from './commands/serve.ts';
+import { commandGroups } from './command-groups.ts';
 
 // `herald events list | head -1`: the reader went away, which is not an error of ours.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -25,16 +17,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 const program = new Command('herald')
   .description('Herald: self-hosted webhook platform')
   .version(packageJson.version)
-  .showHelpAfterError()
-  .addCommand(serveCommand())
-  .addCommand(migrateCommand())
-  .addCommand(eventTypesCommand())
-  .addCommand(projectsCommand())
-  .addCommand(portalLinksCommand())
-  .addCommand(eventsCommand())
-  .addCommand(endpointsCommand())
-  .addCommand(deliveriesCommand())
-  .addCommand(operationalEventsCommand())
-  .addCommand(listenCommand());
+  .showHelpAfterError();
+for (const command of commandGroups()) program.addCommand(command);
 
 await program.parseAsync(process.argv);

@@ -8,14 +8,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 import type { Command } from 'commander';
-import { endpointsCommand } from '../../src/cli/commands/endpoints.ts';
-import { eventTypesCommand } from '../../src/cli/commands/event-types-import.ts';
-import { deliveriesCommand, eventsCommand } from '../../src/cli/commands/events.ts';
-import { listenCommand } from '../../src/cli/commands/listen.ts';
-import { migrateCommand } from '../../src/cli/commands/migrate.ts';
-import { operationalEventsCommand } from '../../src/cli/commands/operational-events.ts';
-import { portalLinksCommand } from '../../src/cli/commands/portal-links.ts';
-import { projectsCommand } from '../../src/cli/commands/projects.ts';
+import { commandGroups } from '../../src/cli/command-groups.ts';
 
 const CLI_DOC = readFileSync(resolve(import.meta.dirname, '../../docs/cli.md'), 'utf8');
 
@@ -30,17 +23,8 @@ function commands(): { name: string; flags: string[] }[] {
     }
     for (const sub of command.commands) walk(sub, name);
   };
-  for (const command of [
-    migrateCommand(),
-    eventTypesCommand(),
-    projectsCommand(),
-    portalLinksCommand(),
-    eventsCommand(),
-    endpointsCommand(),
-    deliveriesCommand(),
-    operationalEventsCommand(),
-    listenCommand(),
-  ]) {
+  // serve's flags are its settings, documented in configuration.md.
+  for (const command of commandGroups().filter((c) => c.name() !== 'serve')) {
     walk(command, 'herald');
   }
   return found;

@@ -8,29 +8,15 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Command } from 'commander';
 import { checkEmptyIds } from '../../src/cli/api-connection.ts';
-import { endpointsCommand } from '../../src/cli/commands/endpoints.ts';
-import { eventTypesCommand } from '../../src/cli/commands/event-types-import.ts';
-import { deliveriesCommand, eventsCommand } from '../../src/cli/commands/events.ts';
-import { listenCommand } from '../../src/cli/commands/listen.ts';
-import { operationalEventsCommand } from '../../src/cli/commands/operational-events.ts';
-import { portalLinksCommand } from '../../src/cli/commands/portal-links.ts';
-import { projectsCommand } from '../../src/cli/commands/projects.ts';
+import { commandGroups } from '../../src/cli/command-groups.ts';
 import { CommandError } from '../../src/cli/run-command.ts';
 
 /** Fresh commands (commander keeps parsed values on them): the API commands (those with --url). */
 function apiCommands(): Command[] {
-  const groups = [
-    projectsCommand(),
-    portalLinksCommand(),
-    eventsCommand(),
-    deliveriesCommand(),
-    operationalEventsCommand(),
-    endpointsCommand(),
-    eventTypesCommand(),
-  ];
-  return [...groups.flatMap((g) => g.commands), listenCommand()].filter((c) =>
-    c.options.some((o) => o.long === '--url'),
-  );
+  // A group's subcommands, or the command itself when it has none (listen).
+  return commandGroups()
+    .flatMap((g) => (g.commands.length > 0 ? g.commands : [g]))
+    .filter((c) => c.options.some((o) => o.long === '--url'));
 }
 
 const pathOf = (c: Command): string => (c.parent ? `${c.parent.name()} ${c.name()}` : c.name());
