@@ -13,6 +13,7 @@
 import { WebhookVerificationError } from '../errors.ts';
 import { type VerifiedWebhook, verifyWebhook } from '../verify.ts';
 import { type AdapterVerifyOptions, DEFAULT_MAX_BODY_BYTES, errorBody } from './options.ts';
+import { bodyTooLarge, readRawBody, streamChunks } from './read-body.ts';
 
 export interface FetchVerifyOptions extends AdapterVerifyOptions {
   /** Public URL when `request.url` is not what Herald called (a proxy rewrote it). */
@@ -31,9 +32,11 @@ export async function verifyFetchRequest<T = unknown>(
 ): Promise<VerifiedWebhook<T>> {
   const { url, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, ...verifyOptions } = options;
   const declared = Number(request.headers.get('content-length') ?? 0);
-  if (declared > maxBodyBytes) throw tooLarge(maxBodyBytes);
-  const body = new Uint8Array(await request.arrayBuffer());
-  if (body.length > maxBodyBytes) throw tooLarge(maxBodyBytes);
+  if (declared > maxBodyBytes) throw bodyTooLarge(maxBodyBytes);
+  // Counted as it arrives: a chunked body (no Content-Length) over the limit is refused when it
+  // passes it, not read whole first (request.arrayBuffer() held all of it, however large).
+  const body =
+    request.body === null ? new Uint8Array(0) : await readRawBody(streamChunks(request.body), maxBodyBytes);
   return verifyWebhook<T>({
     ...verifyOptions,
     payload: body,
@@ -68,8 +71,4 @@ export function withWebhookVerification<T = unknown>(
     }
     return handler(webhook, request);
   };
-}
-
-function tooLarge(limit: number): WebhookVerificationError {
-  return new WebhookVerificationError('HERALD_VERIFY_BODY_TOO_LARGE', `Body exceeds ${limit} bytes`);
 }

@@ -15,7 +15,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WebhookVerificationError } from '../errors.ts';
 import { type VerifiedWebhook, verifyWebhook } from '../verify.ts';
-import { type AdapterVerifyOptions, DEFAULT_MAX_BODY_BYTES, errorBody } from './options.ts';
+import { type AdapterVerifyOptions, errorBody } from './options.ts';
+import { readRawBody } from './read-body.ts';
+
+export { readRawBody };
 
 export interface NodeVerifyOptions extends AdapterVerifyOptions {
   /**
@@ -29,31 +32,6 @@ export interface NodeVerifyOptions extends AdapterVerifyOptions {
    * Herald sends at its default HERALD_MAX_BODY_BYTES of 1 MiB; for a larger one, 10 times that.
    */
   maxBodyBytes?: number;
-}
-
-/** Reads the whole body as bytes, refusing more than `maxBytes`. */
-export async function readRawBody(
-  req: AsyncIterable<Uint8Array | string>,
-  maxBytes: number = DEFAULT_MAX_BODY_BYTES,
-): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of req) {
-    const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk;
-    total += bytes.length;
-    if (total > maxBytes) {
-      throw new WebhookVerificationError('HERALD_VERIFY_BODY_TOO_LARGE', `Body exceeds ${maxBytes} bytes`);
-    }
-    chunks.push(bytes);
-  }
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const body = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return body;
 }
 
 /** `http(s)://<Host><request target>` of a node:http request. */

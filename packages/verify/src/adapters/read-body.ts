@@ -1,0 +1,52 @@
+/**
+ * Reading a request body up to a limit, on Node and on Fetch-API runtimes: the bytes are counted as
+ * they arrive, so a body over the limit is refused as soon as it passes it, whether or not it
+ * declared a length, instead of being held whole first.
+ */
+import { WebhookVerificationError } from '../errors.ts';
+import { DEFAULT_MAX_BODY_BYTES } from './options.ts';
+
+/** Reads the whole body as bytes, refusing more than `maxBytes`. */
+export async function readRawBody(
+  req: AsyncIterable<Uint8Array | string>,
+  maxBytes: number = DEFAULT_MAX_BODY_BYTES,
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of req) {
+    const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk;
+    total += bytes.length;
+    if (total > maxBytes) throw bodyTooLarge(maxBytes);
+    chunks.push(bytes);
+  }
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const body = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return body;
+}
+
+/**
+ * The chunks of a Fetch body stream. Stopping early (over the limit) stops reading without
+ * cancelling the stream: on Node's fetch-style servers a cancel destroys the socket, and the 413
+ * would never reach Herald.
+ */
+export async function* streamChunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+export function bodyTooLarge(limit: number): WebhookVerificationError {
+  return new WebhookVerificationError('HERALD_VERIFY_BODY_TOO_LARGE', `Body exceeds ${limit} bytes`);
+}

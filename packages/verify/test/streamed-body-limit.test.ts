@@ -1,0 +1,88 @@
+/**
+ * Bodies over an adapter's `maxBodyBytes` that arrive streamed (chunked, no Content-Length, and
+ * not finished): each adapter must refuse them with 413 once the limit is passed, not wait for (and
+ * hold) the whole body first. Real servers on 127.0.0.1; the client sends 2 MiB to a 1 MiB limit
+ * and then holds the body open.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { test } from 'node:test';
+import { withWebhookVerification } from '../src/adapters/fetch.ts';
+
+const SECRET = 'whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
+const LIMIT = 1024 * 1024;
+
+/**
+ * Sends `bytes` chunked and leaves the body open; resolves with the answer, or null when none came
+ * within `waitMs`.
+ */
+async function sendUnfinished(
+  url: string,
+  bytes: number,
+  waitMs: number,
+): Promise<{ status: number; body: string } | null> {
+  const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json' } });
+  req.on('error', () => undefined);
+  const chunk = Buffer.alloc(64 * 1024, 'x');
+  for (let sent = 0; sent < bytes; sent += chunk.length) req.write(chunk);
+  const timer = setTimeout(() => req.destroy(), waitMs);
+  try {
+    const [res] = (await once(req, 'response')) as [IncomingMessage];
+    let body = '';
+    for await (const part of res) body += part;
+    return { status: res.statusCode ?? 0, body };
+  } catch {
+    return null;
+  } finally {
+    clearTimeout(timer);
+    req.destroy();
+  }
+}
+
+async function listen(server: Server): Promise<string> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+}
+
+async function close(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+test('fetch: a chunked body over maxBodyBytes is refused with 413 before it ends', async () => {
+  const handler = withWebhookVerification(
+    { scheme: 'standard', secret: SECRET, maxBodyBytes: LIMIT },
+    () => new Response(null, { status: 204 }),
+  );
+  // A node:http server handing a Fetch `Request` to the handler, as Node adapters of fetch-style
+  // frameworks do: the body is the request stream.
+  const server = createServer(async (req, res) => {
+    const body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
+    const init = { method: req.method, headers: req.headers as Record<string, string>, body, duplex: 'half' };
+    try {
+      const answer = await handler(new Request(`http://127.0.0.1${req.url}`, init));
+      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text());
+    } catch {
+      res.destroy(); // the client gave up: its body ended unfinished
+    }
+  });
+  const url = await listen(server);
+  try {
+    const answer = await sendUnfinished(url, 2 * LIMIT, 5_000);
+    assert.ok(
+      answer,
+      'no answer within 5 s: the adapter waited for the end of a body already over its limit',
+    );
+    assert.equal(answer.status, 413);
+    assert.equal(
+      (JSON.parse(answer.body) as { error: { code: string } }).error.code,
+      'HERALD_VERIFY_BODY_TOO_LARGE',
+    );
+  } finally {
+    await close(server);
+  }
+});
