@@ -17,6 +17,8 @@ export type VerifyErrorCode =
   | 'HERALD_VERIFY_TIMESTAMP_TOO_NEW'
   /** The body is larger than the adapter's limit. */
   | 'HERALD_VERIFY_BODY_TOO_LARGE'
+  /** The body ended before it was complete: the sender closed the connection (or it failed). */
+  | 'HERALD_VERIFY_BODY_INCOMPLETE'
   /** The receiver is misconfigured (no secret, unknown scheme, no URL for hmac-sha1-url, parsed body, …). */
   | 'HERALD_VERIFY_CONFIG';
 
@@ -27,6 +29,7 @@ const VERIFY_STATUS: Record<VerifyErrorCode, number> = {
   HERALD_VERIFY_TIMESTAMP_TOO_OLD: 401,
   HERALD_VERIFY_TIMESTAMP_TOO_NEW: 401,
   HERALD_VERIFY_BODY_TOO_LARGE: 413,
+  HERALD_VERIFY_BODY_INCOMPLETE: 400,
   HERALD_VERIFY_CONFIG: 500,
 };
 

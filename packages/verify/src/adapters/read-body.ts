@@ -13,11 +13,25 @@ export async function readRawBody(
 ): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for await (const chunk of req) {
-    const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk;
-    total += bytes.length;
-    if (total > maxBytes) throw bodyTooLarge(maxBytes);
-    chunks.push(bytes);
+  try {
+    for await (const chunk of req) {
+      const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk;
+      total += bytes.length;
+      if (total > maxBytes) throw bodyTooLarge(maxBytes);
+      chunks.push(bytes);
+    }
+  } catch (error) {
+    if (error instanceof WebhookVerificationError) throw error;
+    // The stream failed: the sender closed the connection before the end of the body it declared
+    // (Herald's attempt deadline, a restart mid-send, or anyone who reaches the URL). A refusal
+    // like any other: as the stream's own error it escaped the node adapter's recipe
+    // (sendVerificationError rethrows it) and, thrown from an async request handler, ended the
+    // receiver's process.
+    throw new WebhookVerificationError(
+      'HERALD_VERIFY_BODY_INCOMPLETE',
+      `The body ended after ${total} bytes, before it was complete (the connection closed or failed)`,
+      { cause: error },
+    );
   }
   if (chunks.length === 1) return chunks[0] as Uint8Array;
   const body = new Uint8Array(total);
