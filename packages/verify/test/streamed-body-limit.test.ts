@@ -10,21 +10,29 @@ import { createServer, type IncomingMessage, request, type Server } from 'node:h
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
+import express from 'express';
+import { webhookMiddleware } from '../src/adapters/express.ts';
 import { withWebhookVerification } from '../src/adapters/fetch.ts';
+import { sendVerificationError, verifyNodeRequest } from '../src/adapters/node.ts';
 
 const SECRET = 'whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
 const LIMIT = 1024 * 1024;
 
 /**
- * Sends `bytes` chunked and leaves the body open; resolves with the answer, or null when none came
- * within `waitMs`.
+ * Sends `bytes` and leaves the body open: chunked, or declaring `declared` bytes (Content-Length);
+ * resolves with the answer, or null when none came within `waitMs`.
  */
 async function sendUnfinished(
   url: string,
   bytes: number,
   waitMs: number,
+  declared?: number,
 ): Promise<{ status: number; body: string } | null> {
-  const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json' } });
+  const headers = {
+    'content-type': 'application/json',
+    ...(declared === undefined ? {} : { 'content-length': String(declared) }),
+  };
+  const req = request(url, { method: 'POST', headers });
   req.on('error', () => undefined);
   const chunk = Buffer.alloc(64 * 1024, 'x');
   for (let sent = 0; sent < bytes; sent += chunk.length) req.write(chunk);
@@ -84,5 +92,46 @@ test('fetch: a chunked body over maxBodyBytes is refused with 413 before it ends
     );
   } finally {
     await close(server);
+  }
+});
+
+/** The answer's error code; fails the test when there was no answer. */
+function refusal(answer: { status: number; body: string } | null, what: string): [number, string] {
+  assert.ok(answer, `no answer within 5 s: ${what}`);
+  return [answer.status, (JSON.parse(answer.body) as { error: { code: string } }).error.code];
+}
+
+const TOO_LARGE: [number, string] = [413, 'HERALD_VERIFY_BODY_TOO_LARGE'];
+
+test('node and Express: a Content-Length over maxBodyBytes is refused with 413 before the body is read', async () => {
+  const node = createServer(async (req, res) => {
+    try {
+      await verifyNodeRequest(req, { scheme: 'standard', secret: SECRET, maxBodyBytes: LIMIT });
+      res.writeHead(204).end();
+    } catch (error) {
+      sendVerificationError(res, error);
+    }
+  });
+  const app = express();
+  app.post(
+    '/hook',
+    webhookMiddleware({ scheme: 'standard', secret: SECRET, maxBodyBytes: LIMIT }),
+    (_q, res) => {
+      res.sendStatus(204);
+    },
+  );
+  const expressServer = createServer(app);
+  const servers = { node, express: expressServer };
+  try {
+    for (const [name, server] of Object.entries(servers)) {
+      const url = await listen(server);
+      // 64 MiB declared (Herald's largest HERALD_MAX_BODY_BYTES), 256 KiB sent, the rest held back.
+      const declared = await sendUnfinished(url, 256 * 1024, 5_000, 64 * LIMIT);
+      assert.deepEqual(refusal(declared, `${name} read on after Content-Length: 67108864`), TOO_LARGE, name);
+      const chunked = await sendUnfinished(url, 2 * LIMIT, 5_000);
+      assert.deepEqual(refusal(chunked, `${name} waited for the end of a chunked body`), TOO_LARGE, name);
+    }
+  } finally {
+    await Promise.all(Object.values(servers).map(close));
   }
 });

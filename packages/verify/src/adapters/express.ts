@@ -17,7 +17,7 @@ import type { IncomingMessage } from 'node:http';
 import { WebhookVerificationError } from '../errors.ts';
 import type { Deduplicator } from '../idempotency.ts';
 import { type VerifiedWebhook, verifyWebhook } from '../verify.ts';
-import { readRawBody, requestUrl } from './node.ts';
+import { readRequestBody, requestUrl } from './node.ts';
 import { type AdapterVerifyOptions, errorBody } from './options.ts';
 
 /** The parts of an Express request the middleware uses. */
@@ -108,7 +108,7 @@ async function rawBodyOf(
   if (body instanceof Uint8Array || typeof body === 'string') return body;
   // express.raw() leaves {} when the content type did not match; nothing was read from the stream then.
   const untouched = body === undefined || (isEmptyObject(body) && !req.readableEnded);
-  if (untouched) return readRawBody(req, maxBodyBytes);
+  if (untouched) return readRequestBody(req, maxBodyBytes);
   // A parser read the stream. Only a request without a body had nothing to lose; `{}` parsed by
   // express.json() from a body of `{}` did.
   if (isEmptyObject(body) && !hasBody(req)) return '';

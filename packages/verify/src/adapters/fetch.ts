@@ -13,7 +13,7 @@
 import { WebhookVerificationError } from '../errors.ts';
 import { type VerifiedWebhook, verifyWebhook } from '../verify.ts';
 import { type AdapterVerifyOptions, DEFAULT_MAX_BODY_BYTES, errorBody } from './options.ts';
-import { bodyTooLarge, readRawBody, streamChunks } from './read-body.ts';
+import { checkDeclaredLength, readRawBody, streamChunks } from './read-body.ts';
 
 export interface FetchVerifyOptions extends AdapterVerifyOptions {
   /** Public URL when `request.url` is not what Herald called (a proxy rewrote it). */
@@ -31,8 +31,7 @@ export async function verifyFetchRequest<T = unknown>(
   options: FetchVerifyOptions,
 ): Promise<VerifiedWebhook<T>> {
   const { url, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, ...verifyOptions } = options;
-  const declared = Number(request.headers.get('content-length') ?? 0);
-  if (declared > maxBodyBytes) throw bodyTooLarge(maxBodyBytes);
+  checkDeclaredLength(request.headers.get('content-length'), maxBodyBytes);
   // Counted as it arrives: a chunked body (no Content-Length) over the limit is refused when it
   // passes it, not read whole first (request.arrayBuffer() held all of it, however large).
   const body =

@@ -16,7 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WebhookVerificationError } from '../errors.ts';
 import { type VerifiedWebhook, verifyWebhook } from '../verify.ts';
 import { type AdapterVerifyOptions, errorBody } from './options.ts';
-import { readRawBody } from './read-body.ts';
+import { checkDeclaredLength, readRawBody } from './read-body.ts';
 
 export { readRawBody };
 
@@ -32,6 +32,15 @@ export interface NodeVerifyOptions extends AdapterVerifyOptions {
    * Herald sends at its default HERALD_MAX_BODY_BYTES of 1 MiB; for a larger one, 10 times that.
    */
   maxBodyBytes?: number;
+}
+
+/**
+ * The body of a node:http request, up to `maxBytes`: one that declares more (Content-Length) is
+ * refused before any of it is read, rather than after `maxBytes` of it came in.
+ */
+export function readRequestBody(req: IncomingMessage, maxBytes?: number): Promise<Uint8Array> {
+  checkDeclaredLength(req.headers['content-length'], maxBytes);
+  return readRawBody(req, maxBytes);
 }
 
 /** `http(s)://<Host><request target>` of a node:http request. */
@@ -52,7 +61,7 @@ export async function verifyNodeRequest<T = unknown>(
   options: NodeVerifyOptions,
 ): Promise<VerifiedWebhook<T> & { body: Uint8Array }> {
   const { url, maxBodyBytes, ...verifyOptions } = options;
-  const body = await readRawBody(req, maxBodyBytes);
+  const body = await readRequestBody(req, maxBodyBytes);
   const verified = verifyWebhook<T>({
     ...verifyOptions,
     payload: body,

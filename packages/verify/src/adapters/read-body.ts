@@ -6,6 +6,19 @@
 import { WebhookVerificationError } from '../errors.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './options.ts';
 
+/**
+ * Refuses a body whose declared length (Content-Length) is over `maxBytes` before any of it is
+ * read: nothing it could send would be accepted.
+ */
+export function checkDeclaredLength(
+  contentLength: string | null | undefined,
+  maxBytes: number = DEFAULT_MAX_BODY_BYTES,
+): void {
+  if (contentLength !== null && contentLength !== undefined && Number(contentLength) > maxBytes) {
+    throw bodyTooLarge(maxBytes);
+  }
+}
+
 /** Reads the whole body as bytes, refusing more than `maxBytes`. */
 export async function readRawBody(
   req: AsyncIterable<Uint8Array | string>,
@@ -61,6 +74,6 @@ export async function* streamChunks(stream: ReadableStream<Uint8Array>): AsyncGe
   }
 }
 
-export function bodyTooLarge(limit: number): WebhookVerificationError {
+function bodyTooLarge(limit: number): WebhookVerificationError {
   return new WebhookVerificationError('HERALD_VERIFY_BODY_TOO_LARGE', `Body exceeds ${limit} bytes`);
 }
