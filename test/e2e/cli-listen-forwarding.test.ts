@@ -385,6 +385,33 @@ test('while Herald is down, listen says so once, and once when it answers again'
   }
 });
 
+test('Ctrl-C while a poll waits for a Herald that does not answer stops at once, without an outage line', async () => {
+  // A stand-in Herald on loopback that answers the start, then keeps every later call waiting.
+  let hang = false;
+  const fake = createServer((_req, res) => {
+    if (!hang)
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":[],"nextCursor":null}');
+  });
+  const url = await listen(fake);
+  const p = listenProcess(['--url', url, '--project', 'p', '--forward-to', 'http://127.0.0.1:9/']);
+  try {
+    await p.waitFor(/herald listen: forwarding/);
+    hang = true;
+    await sleep(1_500); // a poll is under way, waiting
+    const started = Date.now();
+    p.child.kill('SIGINT');
+    // Nothing of what that poll would find is forwarded after Ctrl-C: its answer is not waited
+    // for (the client's 30 s timeout, not --timeout).
+    const code = await Promise.race([p.exited, sleep(5_000).then(() => 'still running after 5 s')]);
+    assert.equal(code, 0, p.out());
+    assert.ok(Date.now() - started < 3_000, `${Date.now() - started} ms`);
+    assert.doesNotMatch(p.out(), /polling p failed|trying again/);
+  } finally {
+    p.kill();
+    await close(fake);
+  }
+});
+
 test('--forward-to must be this machine unless --allow-remote; nothing is contacted when refused', async () => {
   let calls = 0;
   const fake = createServer((_req, res) => {

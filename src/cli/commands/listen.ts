@@ -173,6 +173,10 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
     await forwarder.start();
     const stop = () => {
       forwarder.stop();
+      // A forward under way is let finish (the receiver gets the whole request). A call to Herald
+      // is not: nothing it would find is forwarded now, and a Herald that does not answer held
+      // the exit for the client's timeout (30 s, not --timeout).
+      if (forwarder.activity() !== null && !forwarder.forwarding()) process.exit(0);
       const waiting = forwarder.activity();
       if (waiting) {
         printLine(`stopping: waiting for ${waiting}; Ctrl-C again to exit now`);

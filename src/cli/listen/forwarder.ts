@@ -68,6 +68,11 @@ export interface Forwarder {
   stop(): void;
   /** What it is waiting for now (a forward, a call to Herald), or null between polls. */
   activity(): string | null;
+  /**
+   * True while a forward is under way: stop() lets it finish. A call to Herald is not worth
+   * waiting for after stop(): nothing it finds is forwarded.
+   */
+  forwarding(): boolean;
 }
 
 export function createForwarder(o: ForwarderOptions): Forwarder {
@@ -81,6 +86,7 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
   let shape = o.shape;
   let refreshedAt = Number.NEGATIVE_INFINITY;
   let activity: string | null = null;
+  let forwarding = false;
   /** While polls fail: since when, and the first failure's words (said once, when it is back). */
   let outage: { since: number; reason: string } | null = null;
 
@@ -128,6 +134,7 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
     const started = performance.now();
     const polling = activity;
     activity = `the forward of ${event.id} to ${o.forwardTo} (up to ${o.timeoutMs} ms, --timeout)`;
+    forwarding = true;
     // One deadline for the whole forward, its answer's body included: undici's headersTimeout and
     // bodyTimeout bound each wait, so a receiver sending its body a chunk at a time held it (and
     // a Ctrl-C waiting for it) for as long as it kept sending.
@@ -152,6 +159,7 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
       o.log(`${event.id} ${event.type} → failed: ${why}`);
     } finally {
       activity = polling;
+      forwarding = false;
     }
   };
 
@@ -206,7 +214,7 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
         try {
           activity = `an answer from Herald (polling ${o.project})`;
           await forwarder.poll();
-          if (outage) {
+          if (outage && !stopped) {
             const seconds = Math.round((Date.now() - outage.since) / 1000);
             o.log(`polling ${o.project} works again after ${seconds} s (it failed with: ${outage.reason})`);
             outage = null;
@@ -219,7 +227,8 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
             throw error;
           }
           // Said once when polls start failing, and once when they work again: not every poll.
-          if (!outage) {
+          // Not after stop(): there is no next try to announce.
+          if (!outage && !stopped) {
             const reason = o.describeError ? o.describeError(error) : (error as Error).message;
             outage = { since: Date.now(), reason };
             o.log(`polling ${o.project} failed: ${reason} (trying again every ${o.intervalMs} ms, quietly)`);
@@ -245,6 +254,9 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
     },
     activity() {
       return activity;
+    },
+    forwarding() {
+      return forwarding;
     },
   };
   return forwarder;
