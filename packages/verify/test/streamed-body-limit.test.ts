@@ -11,7 +11,9 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import express from 'express';
+import Fastify from 'fastify';
 import { webhookMiddleware } from '../src/adapters/express.ts';
+import { webhookVerification } from '../src/adapters/fastify.ts';
 import { withWebhookVerification } from '../src/adapters/fetch.ts';
 import { sendVerificationError, verifyNodeRequest } from '../src/adapters/node.ts';
 
@@ -133,5 +135,28 @@ test('node and Express: a Content-Length over maxBodyBytes is refused with 413 b
     }
   } finally {
     await Promise.all(Object.values(servers).map(close));
+  }
+});
+
+test("fastify: a body over maxBodyBytes gets Fastify's own 413 (its bodyLimit), declared or chunked", async () => {
+  const app = Fastify();
+  await app.register(async (scope) => {
+    await scope.register(webhookVerification({ scheme: 'standard', secret: SECRET, maxBodyBytes: LIMIT }));
+    scope.post('/hook', async () => ({ ok: true }));
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/hook`;
+  try {
+    // The README says so: the status is 413, the body Fastify's error, not {"error": {…}}.
+    const fastifyTooLarge = (answer: { status: number; body: string } | null, what: string) => {
+      assert.ok(answer, `no answer within 5 s: ${what}`);
+      return [answer.status, (JSON.parse(answer.body) as { code: string }).code];
+    };
+    const declared = await sendUnfinished(url, 256 * 1024, 5_000, 64 * LIMIT);
+    assert.deepEqual(fastifyTooLarge(declared, 'declared'), [413, 'FST_ERR_CTP_BODY_TOO_LARGE']);
+    const chunked = await sendUnfinished(url, 2 * LIMIT, 5_000);
+    assert.deepEqual(fastifyTooLarge(chunked, 'chunked'), [413, 'FST_ERR_CTP_BODY_TOO_LARGE']);
+  } finally {
+    await app.close();
   }
 });
