@@ -40,6 +40,15 @@ export interface NodeVerifyOptions extends AdapterVerifyOptions {
  */
 export function readRequestBody(req: IncomingMessage, maxBytes?: number): Promise<Uint8Array> {
   checkDeclaredLength(req.headers['content-length'], maxBytes);
+  // Something read the stream first (a logging middleware, the handler itself): what is left is
+  // not the body, and verifying it answered a false BAD_SIGNATURE (401) for a mistake in the code.
+  if (req.readableDidRead) {
+    throw new WebhookVerificationError(
+      'HERALD_VERIFY_CONFIG',
+      'The body was already read from the request by something else: verify before anything reads it, ' +
+        'or pass the bytes it read to verify()',
+    );
+  }
   return readRawBody(req, maxBytes);
 }
 
