@@ -13,6 +13,7 @@ import { SelectField, TextField } from '../components/fields.tsx';
 import { useInlineConfirm } from '../components/inline-confirm.ts';
 import { formatTime } from '../format.ts';
 import { focusOverLimit, LIMITS } from '../limits.ts';
+import { usePageTitle } from '../page-title.ts';
 import { useProject } from '../project-context.ts';
 import { ApiKeyList } from './api-key-list.tsx';
 
@@ -23,6 +24,7 @@ const LINK_LIFETIMES = [
 ];
 
 export function AccessScreen() {
+  usePageTitle(['Access', useProject().project.name]);
   return (
     <div class="panels">
       <PortalLinkPanel />

@@ -9,6 +9,7 @@ import { Link } from '../components/link.tsx';
 import { OutcomeBadge } from '../components/status-badge.tsx';
 import { rememberEndpoint } from '../endpoint-names.ts';
 import { attemptErrorText, formatDuration, formatTime, headersText, prettyBody } from '../format.ts';
+import { usePageTitle } from '../page-title.ts';
 import { useProject } from '../project-context.ts';
 import { IN_FLIGHT_REFRESH_MS, RETRY_BLOCK_TEXT, retryBlock, staleAfterRefusal } from '../retry-block.ts';
 import { useAsync } from '../use-async.ts';
@@ -23,6 +24,11 @@ export function AttemptDetail({ endpointId, attemptId }: { endpointId: string; a
     () => client.getEndpoint(project.id, endpointId),
     [client, project.id, endpointId],
   );
+  usePageTitle([
+    attempt.data ? `Attempt #${attempt.data.number}` : 'Attempt',
+    endpoint.data?.name,
+    project.name,
+  ]);
   useEffect(() => {
     if (endpoint.data) rememberEndpoint(client, project.id, endpoint.data);
   }, [client, project.id, endpoint.data]);

@@ -9,11 +9,13 @@ import { EmptyState, ErrorBanner, ListStopped, Loading } from '../components/fee
 import { CheckboxField, TextField } from '../components/fields.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { focusOverLimit, LIMITS } from '../limits.ts';
+import { usePageTitle } from '../page-title.ts';
 import { useCappedList } from '../use-capped-list.ts';
 import { invalidateCatalog, useCatalogList } from '../use-catalog.ts';
 
 export function CatalogScreen() {
   const { client } = useApp();
+  usePageTitle(['Event catalog']);
   const catalog = useCatalogList();
   const list = useCappedList(catalog.data, (cursor) => client.listEventTypes(cursor));
   const [editing, setEditing] = useState<EventType | 'new' | null>(null);

@@ -26,6 +26,7 @@ import {
 } from '../endpoint-form-state.ts';
 import { rememberEndpoint } from '../endpoint-names.ts';
 import { focusOverLimit, LIMITS } from '../limits.ts';
+import { usePageTitle } from '../page-title.ts';
 import { useProject } from '../project-context.ts';
 import { navigate } from '../router.ts';
 import { SCHEME_DEFAULTS, SCHEME_INFO } from '../signed-request-preview.ts';
@@ -59,6 +60,8 @@ export function EndpointForm({
 }) {
   const { client } = useApp();
   const { project, base } = useProject();
+  // Inside an endpoint's Settings tab, the endpoint's screen names the page.
+  usePageTitle(endpoint ? null : ['New endpoint', project.name]);
   const catalog = useCatalogList();
   // Past the types read (EVENT_TYPES_CAP) the catalog has more: names may be typed in after all.
   const enforced = project.enforceCatalog && catalog.data?.nextCursor === null;

@@ -9,6 +9,7 @@ import { Tabs } from '../components/tabs.tsx';
 import { rememberEndpoint } from '../endpoint-names.ts';
 import { STATE_REFRESH_MS, withState } from '../endpoint-state.ts';
 import { disabledReasonText } from '../format.ts';
+import { usePageTitle } from '../page-title.ts';
 import { useProject } from '../project-context.ts';
 import { useLocation } from '../router.ts';
 import { useAsync } from '../use-async.ts';
@@ -18,7 +19,13 @@ import { ExampleTab } from './example-tab.tsx';
 import { HistoryTab } from './history-tab.tsx';
 import { NotFound } from './not-found.tsx';
 
-const TABS = ['overview', 'example', 'history', 'settings'] as const;
+/** Each tab's path segment and label (the page's title names it too). */
+const TABS: Record<string, string> = {
+  overview: 'Overview',
+  example: 'Example',
+  history: 'History',
+  settings: 'Settings',
+};
 
 export function EndpointScreen({ endpointId, tab }: { endpointId: string; tab: string }) {
   const { client } = useApp();
@@ -28,6 +35,9 @@ export function EndpointScreen({ endpointId, tab }: { endpointId: string; tab: s
   const [override, setOverride] = useState<Endpoint | null>(null);
   const [notice, setNotice] = useState<string | null>(query.get('created') ? 'Endpoint created.' : null);
   const endpoint = override ?? loaded.data;
+  // An unknown tab is a NotFound, which names the page itself.
+  const tabLabel = Object.hasOwn(TABS, tab) ? TABS[tab] : undefined;
+  usePageTitle(tabLabel ? [tabLabel, endpoint ? endpoint.name || 'Endpoint' : null, project.name] : null);
   // A confirmation belongs to the tab it was shown on.
   const [noticeTab, setNoticeTab] = useState(tab);
   useEffect(() => {
@@ -56,7 +66,7 @@ export function EndpointScreen({ endpointId, tab }: { endpointId: string; tab: s
     return () => window.clearInterval(timer);
   }, [client, project.id, endpointId, shown]);
 
-  if (!(TABS as readonly string[]).includes(tab)) return <NotFound home={base} />;
+  if (!tabLabel) return <NotFound home={base} />;
   if (!endpoint) {
     return (
       <div>
@@ -91,12 +101,10 @@ export function EndpointScreen({ endpointId, tab }: { endpointId: string; tab: s
       <Tabs
         label="Endpoint sections"
         current={tab === 'overview' ? home : `${home}/${tab}`}
-        tabs={[
-          { path: home, label: 'Overview' },
-          { path: `${home}/example`, label: 'Example' },
-          { path: `${home}/history`, label: 'History' },
-          { path: `${home}/settings`, label: 'Settings' },
-        ]}
+        tabs={Object.entries(TABS).map(([name, label]) => ({
+          path: name === 'overview' ? home : `${home}/${name}`,
+          label,
+        }))}
       />
       {tab === 'overview' && <EndpointOverview endpoint={endpoint} />}
       {tab === 'example' && <ExampleTab endpoint={endpoint} />}

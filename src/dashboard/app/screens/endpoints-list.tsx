@@ -9,6 +9,7 @@ import { StatusBadge } from '../components/status-badge.tsx';
 import { TableScroll } from '../components/table-scroll.tsx';
 import { rememberEndpoint } from '../endpoint-names.ts';
 import { disabledReasonText, formatCount, formatRate } from '../format.ts';
+import { usePageTitle } from '../page-title.ts';
 import { useProject } from '../project-context.ts';
 import { useAsync } from '../use-async.ts';
 import { useCappedList } from '../use-capped-list.ts';
@@ -18,6 +19,7 @@ import { type Health, useEndpointHealth } from '../use-endpoint-health.ts';
 export function EndpointsList() {
   const { client } = useApp();
   const { project, base } = useProject();
+  usePageTitle(['Endpoints', project.name]);
   const endpoints = useAsync(async () => {
     const read = await client.listEndpoints(project.id);
     // Fresh names for the events screens (endpoint-names.ts).

@@ -9,6 +9,7 @@ import { Link } from '../components/link.tsx';
 import { OutcomeBadge, StatusBadge } from '../components/status-badge.tsx';
 import { useEndpointsById } from '../endpoint-names.ts';
 import { formatDuration, formatTime } from '../format.ts';
+import { usePageTitle } from '../page-title.ts';
 import { useProject } from '../project-context.ts';
 import { IN_FLIGHT_REFRESH_MS } from '../retry-block.ts';
 import { useAsync } from '../use-async.ts';
@@ -21,6 +22,7 @@ export function EventDetail({ eventId }: { eventId: string }) {
   // Read once, for what it says of itself: its deliveries are read a page at a time below (an
   // event may have fanned out to 100,000 endpoints), and only they change.
   const event = useAsync(() => client.getEvent(project.id, eventId), [client, project.id, eventId]);
+  usePageTitle([event.data ? `Event ${event.data.type}` : 'Event', project.name]);
   // How many deliveries the page shows: a re-read reads those again, and no more.
   const shown = useRef({ eventId, count: EVENT_DELIVERIES_PAGE });
   const deliveries = useAsync(

@@ -12,6 +12,7 @@ import { useEndpointsById } from '../endpoint-names.ts';
 import { filterErrors } from '../filter-errors.ts';
 import type { FirstDeliveries } from '../first-deliveries.ts';
 import { shortUrl } from '../format.ts';
+import { usePageTitle } from '../page-title.ts';
 import { useProject } from '../project-context.ts';
 import { navigate, useLocation } from '../router.ts';
 import { useAsync } from '../use-async.ts';
@@ -28,6 +29,7 @@ const BADGES = 4;
 export function EventsScreen() {
   const { client } = useApp();
   const { project, base } = useProject();
+  usePageTitle(['Events', project.name]);
   const { query, path } = useLocation();
   const catalog = useCatalog();
   const filter = {

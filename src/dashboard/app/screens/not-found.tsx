@@ -1,7 +1,9 @@
 /** Unknown dashboard path. */
 import { Link } from '../components/link.tsx';
+import { usePageTitle } from '../page-title.ts';
 
 export function NotFound({ what = 'page', home = '/' }: { what?: string; home?: string }) {
+  usePageTitle(['Not found']);
   return (
     <section class="page">
       <h1>Not found</h1>

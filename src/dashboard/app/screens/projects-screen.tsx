@@ -9,11 +9,13 @@ import { Link } from '../components/link.tsx';
 import { TableScroll } from '../components/table-scroll.tsx';
 import { formatTime } from '../format.ts';
 import { focusOverLimit, LIMITS } from '../limits.ts';
+import { usePageTitle } from '../page-title.ts';
 import { navigate } from '../router.ts';
 import { useAsync } from '../use-async.ts';
 
 export function ProjectsScreen() {
   const { client } = useApp();
+  usePageTitle(['Projects']);
   const [extra, setExtra] = useState<{ items: Project[]; cursor: string | null } | null>(null);
   const first = useAsync(() => client.listProjects(), [client]);
   const [more, setMore] = useState<{ busy: boolean; error: unknown }>({ busy: false, error: null });

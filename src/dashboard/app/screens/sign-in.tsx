@@ -4,11 +4,13 @@ import { ApiError } from '../api/api-error.ts';
 import { createClient } from '../api/client.ts';
 import { errorMessage } from '../api/error-messages.ts';
 import { TextField } from '../components/fields.tsx';
+import { usePageTitle } from '../page-title.ts';
 
 export function SignIn({ onSignIn, expired }: { onSignIn: (token: string) => void; expired: boolean }) {
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  usePageTitle(['Sign in']);
 
   async function submit(event: Event) {
     event.preventDefault();
