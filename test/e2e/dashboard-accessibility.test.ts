@@ -2,7 +2,9 @@
  * The dashboard for a screen-reader and keyboard-only user, in a real browser (headless Chromium)
  * against a real `herald serve`, from an accessibility review:
  * - each view has its own page title, naming what it shows (it was "Herald" on every view, so a
- *   screen reader announced nothing new and the tabs and history all read the same).
+ *   screen reader announced nothing new and the tabs and history all read the same);
+ * - the focus ring of every control reached with Tab contrasts 3:1 with what is behind it, in the
+ *   light and the dark scheme (WCAG 1.4.11; the light one was 1.8:1, amber on white).
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
@@ -78,6 +80,70 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
     await page.goto(`${herald.url}/ui${path}`);
     await page.locator('h1').first().waitFor();
   };
+
+  /**
+   * Tabs through the page `presses` times and, for each control focused, measures its focus ring
+   * against the first opaque background behind it; returns the rings under 3:1 (or with none).
+   */
+  const weakFocusRings = async (page: Page, presses: number): Promise<string[]> => {
+    const weak: string[] = [];
+    for (let i = 0; i < presses; i++) {
+      await page.keyboard.press('Tab');
+      const found = await page.evaluate(() => {
+        const element = document.activeElement;
+        // A date field's own picker button, inside the field, has Chromium's ring, not the page's.
+        if (!element || element === document.body || !element.matches(':focus-visible')) return null;
+        const rgb = (color: string) => {
+          const [r = 0, g = 0, b = 0, a = 1] = (color.match(/[\d.]+/g) ?? []).map(Number);
+          return { channels: [r, g, b], alpha: a };
+        };
+        const luminance = (channels: number[]) => {
+          const [r = 0, g = 0, b = 0] = channels.map((c) => {
+            const v = c / 255;
+            return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+          });
+          return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        };
+        const style = getComputedStyle(element);
+        const label = (element as HTMLInputElement).labels?.[0]?.textContent ?? element.textContent ?? '';
+        const name = `${element.tagName} ${label.trim().slice(0, 30)}`;
+        if (style.outlineStyle === 'none' || Number.parseFloat(style.outlineWidth) < 2) {
+          return `${name}: no focus ring`;
+        }
+        // The ring is drawn outside the control (outline-offset): what is behind it is a parent's.
+        let behind: Element | null = element.parentElement;
+        let background = 'rgb(255, 255, 255)';
+        while (behind) {
+          const color = getComputedStyle(behind).backgroundColor;
+          if (rgb(color).alpha > 0) {
+            background = color;
+            break;
+          }
+          behind = behind.parentElement;
+        }
+        const [light, dark] = [
+          luminance(rgb(style.outlineColor).channels),
+          luminance(rgb(background).channels),
+        ].sort((a, b) => b - a);
+        const ratio = ((light ?? 0) + 0.05) / ((dark ?? 0) + 0.05);
+        return ratio < 3 ? `${name}: ${ratio.toFixed(2)}:1 (${style.outlineColor} on ${background})` : null;
+      });
+      if (found && !weak.includes(found)) weak.push(found);
+    }
+    return weak;
+  };
+
+  test('the focus ring contrasts 3:1 with what is behind it, in the light and the dark scheme', async () => {
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const page = await dash.page({ signedIn: true });
+      await page.emulateMedia({ colorScheme });
+      // The overview has controls on the page, in cards, in a banner (Endpoint created.) and tabs.
+      await open(page, `/projects/${projectId}/endpoints/${endpointId}?created=1`);
+      await page.getByRole('heading', { name: 'Send a test event' }).waitFor();
+      assert.deepEqual(await weakFocusRings(page, 40), [], colorScheme);
+    }
+    assert.deepEqual(problems, []);
+  });
 
   test('each view has a page title of its own, most specific first', async () => {
     const page = await dash.page();
