@@ -4,7 +4,10 @@
  * - each view has its own page title, naming what it shows (it was "Herald" on every view, so a
  *   screen reader announced nothing new and the tabs and history all read the same);
  * - the focus ring of every control reached with Tab contrasts 3:1 with what is behind it, in the
- *   light and the dark scheme (WCAG 1.4.11; the light one was 1.8:1, amber on white).
+ *   light and the dark scheme (WCAG 1.4.11; the light one was 1.8:1, amber on white);
+ * - an inline form (New project, New event type, Edit) takes the focus to its first field when it
+ *   opens and gives it back to its button when it closes (it was left on <body>, or on an Edit
+ *   button far below the form).
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
@@ -53,6 +56,12 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
       },
     );
     assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    for (const name of ['order.paid', 'order.shipped']) {
+      const type = await api(herald.url, ADMIN, 'PUT', `/api/v1/event-types/${name}`, {
+        description: `An order was ${name.slice('order.'.length)}`,
+      });
+      assert.ok(type.status === 200 || type.status === 201, JSON.stringify(type.body));
+    }
     eventId = sent.body.id;
     await receiver.waitFor(1);
     const deadline = Date.now() + 15_000;
@@ -142,6 +151,56 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
       await page.getByRole('heading', { name: 'Send a test event' }).waitFor();
       assert.deepEqual(await weakFocusRings(page, 40), [], colorScheme);
     }
+    assert.deepEqual(problems, []);
+  });
+
+  /** The focused element, as its tag and its label or text ("INPUT Name", "BUTTON Cancel"). */
+  const focused = (page: Page) =>
+    page.evaluate(() => {
+      const element = document.activeElement;
+      if (!element || element === document.body) return 'BODY';
+      const label = (element as HTMLInputElement).labels?.[0]?.textContent ?? element.textContent ?? '';
+      return `${element.tagName} ${(element.getAttribute('aria-label') ?? label).replace(/\s*\*$/, '').trim()}`;
+    });
+
+  /** Presses Enter on the button named `name` and returns where the focus is then. */
+  const pressEnterOn = async (page: Page, name: string) => {
+    await page.getByRole('button', { name, exact: true }).focus();
+    await page.keyboard.press('Enter');
+    return focused(page);
+  };
+
+  test('an inline form takes the focus to its first field and gives it back to its button', async () => {
+    const page = await dash.page({ signedIn: true });
+    const cases = [
+      ['/', 'New project', 'INPUT Name'],
+      ['/catalog', 'New event type', 'INPUT Name'],
+      // Edit opens the form above the list, away from the button: the focus goes there and back.
+      ['/catalog', 'Edit order.shipped', 'TEXTAREA Description'],
+    ] as const;
+    for (const [path, opener, field] of cases) {
+      await open(page, path);
+      assert.equal(await pressEnterOn(page, opener), field, `${opener} opens on its first field`);
+      assert.equal(
+        await pressEnterOn(page, 'Cancel'),
+        `BUTTON ${opener}`,
+        `Cancel gives it back to ${opener}`,
+      );
+    }
+    // Saved, too.
+    await pressEnterOn(page, 'Edit order.shipped');
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type(' today');
+    await pressEnterOn(page, 'Save event type');
+    await page.getByText('An order was shipped today').waitFor();
+    await page
+      .waitForFunction(
+        () => document.activeElement?.getAttribute('aria-label') === 'Edit order.shipped',
+        undefined,
+        { timeout: 3000 },
+      )
+      .catch(() => {});
+    assert.equal(await focused(page), 'BUTTON Edit order.shipped', 'Saving gives it back');
     assert.deepEqual(problems, []);
   });
 

@@ -1,5 +1,6 @@
 /** Operator-only: the installation's event catalog (names, descriptions, schemas, examples). */
-import { useState } from 'preact/hooks';
+import type { RefObject } from 'preact';
+import { useRef, useState } from 'preact/hooks';
 import { parseJsonExact } from '../../../domain/json-text.ts';
 import { capitalize, errorField, errorMessage, fieldMessage } from '../api/error-messages.ts';
 import type { EventType, Json } from '../api/types.ts';
@@ -7,6 +8,7 @@ import { useApp } from '../app-context.ts';
 import { CodeBlock } from '../components/code-block.tsx';
 import { EmptyState, ErrorBanner, ListStopped, Loading } from '../components/feedback.tsx';
 import { CheckboxField, TextField } from '../components/fields.tsx';
+import { useInlineFormFocus } from '../components/inline-form.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { focusOverLimit, LIMITS } from '../limits.ts';
 import { usePageTitle } from '../page-title.ts';
@@ -19,6 +21,11 @@ export function CatalogScreen() {
   const catalog = useCatalogList();
   const list = useCappedList(catalog.data, (cursor) => client.listEventTypes(cursor));
   const [editing, setEditing] = useState<EventType | 'new' | null>(null);
+  const newRef = useRef<HTMLButtonElement>(null);
+  const { formRef, openWith } = useInlineFormFocus(
+    editing === null ? null : editing === 'new' ? 'new' : `edit ${editing.name}`,
+    newRef,
+  );
 
   const saved = () => {
     invalidateCatalog(client);
@@ -31,7 +38,12 @@ export function CatalogScreen() {
       <div class="page-head">
         <h1>Event catalog</h1>
         {editing === null && (
-          <button type="button" class="button-primary" onClick={() => setEditing('new')}>
+          <button
+            type="button"
+            class="button-primary"
+            ref={newRef}
+            onClick={openWith(() => setEditing('new'))}
+          >
             New event type
           </button>
         )}
@@ -44,6 +56,7 @@ export function CatalogScreen() {
         <EventTypeForm
           key={editing === 'new' ? 'new' : editing.name}
           type={editing === 'new' ? null : editing}
+          formRef={formRef}
           onSaved={saved}
           onCancel={() => setEditing(null)}
         />
@@ -66,7 +79,7 @@ export function CatalogScreen() {
               <button
                 type="button"
                 class="button-small"
-                onClick={() => setEditing(type)}
+                onClick={openWith(() => setEditing(type))}
                 aria-label={`Edit ${type.name}`}
               >
                 Edit
@@ -111,10 +124,13 @@ function parseJsonField(text: string): { value: Json | null } | { error: string 
 
 function EventTypeForm({
   type,
+  formRef,
   onSaved,
   onCancel,
 }: {
   type: EventType | null;
+  /** Where the catalog moves the focus when the form opens (useInlineFormFocus). */
+  formRef: RefObject<HTMLFormElement | null>;
   onSaved: () => void;
   onCancel: () => void;
 }) {
@@ -162,6 +178,7 @@ function EventTypeForm({
   return (
     <form
       class="card"
+      ref={formRef}
       onSubmit={submit}
       noValidate
       aria-label={type ? `Edit ${type.name}` : 'New event type'}

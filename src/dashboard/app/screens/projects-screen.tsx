@@ -1,10 +1,11 @@
 /** Operator home: every project, and a form to create one. */
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { capitalize, errorField, fieldMessage } from '../api/error-messages.ts';
 import type { Project } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
 import { TextField } from '../components/fields.tsx';
+import { useInlineFormFocus } from '../components/inline-form.ts';
 import { Link } from '../components/link.tsx';
 import { TableScroll } from '../components/table-scroll.tsx';
 import { formatTime } from '../format.ts';
@@ -91,6 +92,8 @@ export function ProjectsScreen() {
 function CreateProject() {
   const { client } = useApp();
   const [open, setOpen] = useState(false);
+  const newRef = useRef<HTMLButtonElement>(null);
+  const { formRef, openWith } = useInlineFormFocus(open ? 'new' : null, newRef);
   const [name, setName] = useState('');
   const [uid, setUid] = useState('');
   const [errors, setErrors] = useState<{ name?: string; uid?: string }>({});
@@ -125,14 +128,14 @@ function CreateProject() {
   if (!open) {
     return (
       <p>
-        <button type="button" class="button-primary" onClick={() => setOpen(true)}>
+        <button type="button" class="button-primary" ref={newRef} onClick={openWith(() => setOpen(true))}>
           New project
         </button>
       </p>
     );
   }
   return (
-    <form class="card form-inline-card" onSubmit={submit} noValidate aria-label="New project">
+    <form class="card form-inline-card" ref={formRef} onSubmit={submit} noValidate aria-label="New project">
       <TextField
         label="Name"
         value={name}
