@@ -7,7 +7,9 @@
  *   light and the dark scheme (WCAG 1.4.11; the light one was 1.8:1, amber on white);
  * - an inline form (New project, New event type, Edit) takes the focus to its first field when it
  *   opens and gives it back to its button when it closes (it was left on <body>, or on an Edit
- *   button far below the form).
+ *   button far below the form);
+ * - following a link that the new page replaces (a row's link, the breadcrumbs, ← All events) puts
+ *   the focus at the start of the new page's content (it was on <body>: nothing announced).
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
@@ -201,6 +203,33 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
       )
       .catch(() => {});
     assert.equal(await focused(page), 'BUTTON Edit order.shipped', 'Saving gives it back');
+    assert.deepEqual(problems, []);
+  });
+
+  test('following a link the new page replaces puts the focus on the main content', async () => {
+    const page = await dash.page({ signedIn: true });
+    const p = `/projects/${projectId}`;
+    const cases = [
+      [p, 'Receiver', 'Send a test event'],
+      [`${p}/events/${eventId}`, '← All events', 'Events'],
+      [`${p}/events`, 'Projects', 'Projects'],
+    ] as const;
+    for (const [path, link, next] of cases) {
+      await open(page, path);
+      // The breadcrumbs' Projects, not the top bar's (which stays, with the focus on it).
+      const target = page.getByRole('main').getByRole('link', { name: link, exact: true }).first();
+      await target.focus();
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: next, exact: true }).waitFor();
+      const [tag] = (await focused(page)).split(' ', 1);
+      assert.equal(tag, 'MAIN', `${link}: the focus is on the new page's content`);
+    }
+    // A link that stays (the endpoint's tabs) keeps it.
+    await open(page, `${p}/endpoints/${endpointId}`);
+    await page.getByRole('link', { name: 'History', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Refresh' }).first().waitFor();
+    assert.equal(await focused(page), 'A History');
     assert.deepEqual(problems, []);
   });
 

@@ -1,5 +1,6 @@
 /** Page frame: skip link, header with navigation and sign-out, and the main region. */
 import type { ComponentChildren } from 'preact';
+import { useLayoutEffect, useRef } from 'preact/hooks';
 import { useApp } from '../app-context.ts';
 import { useLocation } from '../router.ts';
 import { Link } from './link.tsx';
@@ -8,6 +9,18 @@ export function Layout({ children }: { children: ComponentChildren }) {
   const { session, signOut } = useApp();
   const { path } = useLocation();
   const operator = session.kind === 'operator';
+  const mainRef = useRef<HTMLElement>(null);
+  const firstPath = useRef(path);
+  // Following a link that the new page replaces (a row's link, the breadcrumbs) drops the focus to
+  // <body>: a screen reader then says nothing of the new page, and the next Tab starts over at the
+  // top. The focus goes to the main content instead. A link that stays (a tab, the top bar) keeps it;
+  // so does a page as it first loads (the next Tab reaches "Skip to content").
+  useLayoutEffect(() => {
+    if (path === firstPath.current) return;
+    firstPath.current = '';
+    const focus = document.activeElement;
+    if (focus === null || focus === document.body) mainRef.current?.focus({ preventScroll: true });
+  }, [path]);
   return (
     <>
       <a class="skip-link" href="#main">
@@ -37,7 +50,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
           </button>
         )}
       </header>
-      <main id="main" tabIndex={-1}>
+      <main id="main" tabIndex={-1} ref={mainRef}>
         {children}
       </main>
     </>
