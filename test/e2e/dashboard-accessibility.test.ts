@@ -9,7 +9,8 @@
  *   opens and gives it back to its button when it closes (it was left on <body>, or on an Edit
  *   button far below the form);
  * - following a link that the new page replaces (a row's link, the breadcrumbs, ← All events) puts
- *   the focus at the start of the new page's content (it was on <body>: nothing announced).
+ *   the focus at the start of the new page's content (it was on <body>: nothing announced);
+ * - each Copy button says what it copies (an attempt's page had four buttons all named "Copy").
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
@@ -230,6 +231,32 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
     await page.keyboard.press('Enter');
     await page.getByRole('button', { name: 'Refresh' }).first().waitFor();
     assert.equal(await focused(page), 'A History');
+    assert.deepEqual(problems, []);
+  });
+
+  test('each Copy button names what it copies', async () => {
+    const page = await dash.page({ signedIn: true });
+    const e = `/projects/${projectId}/endpoints/${endpointId}`;
+    /** The text of the page's copy buttons, which is their accessible name. */
+    const names = async () =>
+      (await page.getByRole('button').evaluateAll((buttons) => buttons.map((b) => b.textContent ?? '')))
+        .filter((name) => /^Cop(y|ied)/.test(name))
+        .sort();
+    await open(page, `${e}/attempts/${attemptId}`);
+    await page.getByRole('heading', { name: 'Response', exact: true }).waitFor();
+    assert.deepEqual(await names(), [
+      'Copy Request body',
+      'Copy Request line and headers',
+      'Copy Response body (first 64 KiB)',
+      'Copy Status and headers',
+    ]);
+    // The accessible name is the text: the button is found by it.
+    await page.getByRole('button', { name: 'Copy Request body', exact: true }).waitFor();
+    await open(page, `/projects/${projectId}/events/${eventId}`);
+    await page.getByRole('button', { name: 'Copy Payload', exact: true }).waitFor();
+    await open(page, e);
+    await page.getByRole('button', { name: 'Reveal' }).click();
+    await page.getByRole('button', { name: 'Copy signing secret', exact: true }).waitFor();
     assert.deepEqual(problems, []);
   });
 

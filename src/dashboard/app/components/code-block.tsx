@@ -14,7 +14,7 @@ export function CodeBlock({
     <figure class="code">
       <figcaption>
         <span>{label}</span>
-        {text && <CopyButton text={text} />}
+        {text && <CopyButton text={text} what={label} />}
       </figcaption>
       {/* biome-ignore lint/a11y/noNoninteractiveTabindex: scrollable regions must be reachable by keyboard */}
       <pre tabIndex={0}>{text || <span class="muted">{empty}</span>}</pre>

@@ -1,7 +1,11 @@
-/** Copies text to the clipboard and says so; asks to select the text when the browser refuses. */
+/**
+ * Copies text to the clipboard and says so; asks to select the text when the browser refuses. `what`
+ * it copies ends its accessible name, out of sight ("Copy" + "Request body"): a page with several
+ * had as many buttons all named "Copy" in a screen reader's list of buttons.
+ */
 import { useState } from 'preact/hooks';
 
-export function CopyButton({ text, label = 'Copy' }: { text: string; label?: string }) {
+export function CopyButton({ text, label = 'Copy', what }: { text: string; label?: string; what?: string }) {
   const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
   async function copy() {
     try {
@@ -15,6 +19,7 @@ export function CopyButton({ text, label = 'Copy' }: { text: string; label?: str
   return (
     <button type="button" class="button-small" onClick={copy} aria-live="polite">
       {state === 'copied' ? 'Copied' : state === 'failed' ? 'Copy failed: select the text' : label}
+      {state === 'idle' && what && <span class="sr-only"> {what}</span>}
     </button>
   );
 }

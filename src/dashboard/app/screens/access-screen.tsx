@@ -232,7 +232,7 @@ function ApiKeyPanel() {
             </p>
             <div class="secret-row">
               <code class="secret">{created.key}</code>
-              <CopyButton text={created.key} />
+              <CopyButton text={created.key} what="API key" />
             </div>
           </div>
         )}

@@ -155,7 +155,7 @@ export function SecretPanel({ endpoint }: { endpoint: Endpoint }) {
         </code>
         {secret ? (
           <>
-            <CopyButton text={secret} />
+            <CopyButton text={secret} what="signing secret" />
             <button type="button" class="button-small" onClick={() => setSecrets(null)}>
               Hide
             </button>
