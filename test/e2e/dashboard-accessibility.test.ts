@@ -10,7 +10,9 @@
  *   button far below the form);
  * - following a link that the new page replaces (a row's link, the breadcrumbs, ← All events) puts
  *   the focus at the start of the new page's content (it was on <body>: nothing announced);
- * - each Copy button says what it copies (an attempt's page had four buttons all named "Copy").
+ * - each Copy button says what it copies (an attempt's page had four buttons all named "Copy");
+ * - the charts' figures, bucket by bucket, can be read as a table with the keyboard (they were only
+ *   in SVG titles that a mouse pointer shows).
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
@@ -257,6 +259,35 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
     await open(page, e);
     await page.getByRole('button', { name: 'Reveal' }).click();
     await page.getByRole('button', { name: 'Copy signing secret', exact: true }).waitFor();
+    assert.deepEqual(problems, []);
+  });
+
+  test("the charts' figures can be opened as a table with the keyboard", async () => {
+    const page = await dash.page({ signedIn: true });
+    await open(page, `/projects/${projectId}/endpoints/${endpointId}`);
+    const figures = page.getByText('Show the figures as a table');
+    await figures.focus();
+    await page.keyboard.press('Enter');
+    const table = page.getByRole('table', { name: 'Attempts and latency over time' });
+    await table.waitFor();
+    // The last 24 hours, by the hour: one row each, and the one attempt made in one of them.
+    const rows = await table
+      .locator('tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.children].map((cell) => cell.textContent ?? '')));
+    assert.ok(rows.length >= 24 && rows.length <= 25, `${rows.length} rows`);
+    assert.equal(
+      rows.reduce((sum, [, succeeded]) => sum + Number(succeeded), 0),
+      1,
+    );
+    const busy = rows.find(([, succeeded]) => succeeded === '1');
+    assert.match(busy?.[3] ?? '', /^\d+ ms$/, 'its average duration');
+    assert.deepEqual(await table.locator('thead th').allTextContents(), [
+      'From',
+      'Succeeded',
+      'Failed',
+      'Average',
+      'p95',
+    ]);
     assert.deepEqual(problems, []);
   });
 

@@ -1,12 +1,15 @@
 /**
  * Hand-written SVG charts of an endpoint's stats buckets: attempts over time (succeeded vs failed,
  * stacked bars; …/stats counts attempts, so a delivery tried three times counts three) and latency
- * (average and p95 lines). Each chart has a text summary for screen readers.
+ * (average and p95 lines). Each chart has a text summary for screen readers, and StatsTable gives
+ * every bucket's figures as a table: a bar's own figures are in an SVG <title>, which only a mouse
+ * pointer shows (a chart with role=img hides its parts from screen readers, and no key reaches them).
  */
 import type { StatsBucket } from '../api/types.ts';
 import { lineShape } from '../chart-lines.ts';
 import { formatDuration } from '../format.ts';
 import { axisTicks, niceMax } from '../stats-buckets.ts';
+import { TableScroll } from './table-scroll.tsx';
 
 const WIDTH = 640;
 const HEIGHT = 200;
@@ -156,5 +159,40 @@ export function LatencyChart({ buckets }: { buckets: StatsBucket[] }) {
         <XLabels buckets={buckets} />
       </svg>
     </figure>
+  );
+}
+
+/** The charts' figures, bucket by bucket, in a table shown on demand. */
+export function StatsTable({ buckets }: { buckets: StatsBucket[] }) {
+  const label = 'Attempts and latency over time';
+  return (
+    <details class="chart-data">
+      <summary>Show the figures as a table</summary>
+      <TableScroll label={label}>
+        <table>
+          <caption class="sr-only">{label}</caption>
+          <thead>
+            <tr>
+              <th scope="col">From</th>
+              <th scope="col">Succeeded</th>
+              <th scope="col">Failed</th>
+              <th scope="col">Average</th>
+              <th scope="col">p95</th>
+            </tr>
+          </thead>
+          <tbody>
+            {buckets.map((bucket) => (
+              <tr key={bucket.start}>
+                <th scope="row">{timeLabel.format(new Date(bucket.start))}</th>
+                <td>{bucket.succeeded}</td>
+                <td>{bucket.failed}</td>
+                <td>{formatDuration(bucket.avgDurationMs)}</td>
+                <td>{formatDuration(bucket.p95DurationMs)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableScroll>
+    </details>
   );
 }

@@ -5,7 +5,7 @@
 import { useState } from 'preact/hooks';
 import type { Endpoint } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
-import { AttemptsChart, LatencyChart } from '../components/charts.tsx';
+import { AttemptsChart, LatencyChart, StatsTable } from '../components/charts.tsx';
 import { ErrorBanner, Loading } from '../components/feedback.tsx';
 import { SelectField } from '../components/fields.tsx';
 import { formatRate } from '../format.ts';
@@ -109,6 +109,7 @@ function Stats({ endpoint, period }: { endpoint: Endpoint; period: Period }) {
         <AttemptsChart buckets={stats.data} />
         <LatencyChart buckets={stats.data} />
       </div>
+      <StatsTable buckets={stats.data} />
     </>
   );
 }
