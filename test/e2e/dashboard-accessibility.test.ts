@@ -5,6 +5,9 @@
  *   screen reader announced nothing new and the tabs and history all read the same);
  * - the focus ring of every control reached with Tab contrasts 3:1 with what is behind it, in the
  *   light and the dark scheme (WCAG 1.4.11; the light one was 1.8:1, amber on white);
+ * - the border of every text field and select, which is all that shows where it is, contrasts 3:1
+ *   with the field and what is around it (WCAG 1.4.11; it was 1.36:1 in the light scheme, 1.45:1 in
+ *   the dark one);
  * - an inline form (New project, New event type, Edit) takes the focus to its first field when it
  *   opens and gives it back to its button when it closes (it was left on <body>, or on an Edit
  *   button far below the form);
@@ -22,6 +25,59 @@ import { useDashboardBrowser } from './dashboard-browser.ts';
 import { api, type HeraldProcess, type Receiver, startReceiver } from './harness.ts';
 
 const ADMIN = 'e2e-admin-token-accessibility-0123456';
+
+/** What an element is painted with, as getComputedStyle gives it ('rgb(…)'). */
+interface Paint {
+  /** Its tag and label or text, to name it in a failure. */
+  name: string;
+  focusVisible: boolean;
+  outlineStyle: string;
+  outlineWidth: string;
+  outlineColor: string;
+  borderColor: string;
+  /** Its own background, or what shows through it. */
+  background: string;
+  /** The first opaque background of its parents: what is around it. */
+  behind: string;
+}
+
+/** The Paint of `element`, or of the focused element when null. Runs in the page: self-contained. */
+function paintOf(target: Element | null): Paint | null {
+  const element = target ?? document.activeElement;
+  if (!element || element === document.body) return null;
+  const opaque = (from: Element | null) => {
+    for (let at = from; at; at = at.parentElement) {
+      const color = getComputedStyle(at).backgroundColor;
+      if (!/^rgba\(.*,\s*0\)$|^transparent$/.test(color)) return color;
+    }
+    return 'rgb(255, 255, 255)';
+  };
+  const style = getComputedStyle(element);
+  const label = (element as HTMLInputElement).labels?.[0]?.textContent ?? element.textContent ?? '';
+  return {
+    name: `${element.tagName} ${(element.getAttribute('aria-label') ?? label).trim().slice(0, 30)}`,
+    focusVisible: element.matches(':focus-visible'),
+    outlineStyle: style.outlineStyle,
+    outlineWidth: style.outlineWidth,
+    outlineColor: style.outlineColor,
+    borderColor: style.borderTopColor,
+    background: opaque(element),
+    behind: opaque(element.parentElement),
+  };
+}
+
+/** The WCAG contrast ratio of two opaque 'rgb(r, g, b)' colours. */
+function contrast(a: string, b: string): number {
+  const luminance = (color: string) => {
+    const [r = 0, g = 0, bl = 0] = (color.match(/[\d.]+/g) ?? []).map((c) => {
+      const v = Number(c) / 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [light = 0, dark = 0] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (light + 0.05) / (dark + 0.05);
+}
 
 describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
   const dash = useDashboardBrowser({ adminToken: ADMIN });
@@ -103,45 +159,18 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
     const weak: string[] = [];
     for (let i = 0; i < presses; i++) {
       await page.keyboard.press('Tab');
-      const found = await page.evaluate(() => {
-        const element = document.activeElement;
-        // A date field's own picker button, inside the field, has Chromium's ring, not the page's.
-        if (!element || element === document.body || !element.matches(':focus-visible')) return null;
-        const rgb = (color: string) => {
-          const [r = 0, g = 0, b = 0, a = 1] = (color.match(/[\d.]+/g) ?? []).map(Number);
-          return { channels: [r, g, b], alpha: a };
-        };
-        const luminance = (channels: number[]) => {
-          const [r = 0, g = 0, b = 0] = channels.map((c) => {
-            const v = c / 255;
-            return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
-          });
-          return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-        };
-        const style = getComputedStyle(element);
-        const label = (element as HTMLInputElement).labels?.[0]?.textContent ?? element.textContent ?? '';
-        const name = `${element.tagName} ${label.trim().slice(0, 30)}`;
-        if (style.outlineStyle === 'none' || Number.parseFloat(style.outlineWidth) < 2) {
-          return `${name}: no focus ring`;
-        }
+      const paint = await page.evaluate(paintOf, null);
+      // A date field's own picker button, inside the field, has Chromium's ring, not the page's.
+      if (!paint?.focusVisible) continue;
+      let found: string | null = null;
+      if (paint.outlineStyle === 'none' || Number.parseFloat(paint.outlineWidth) < 2) {
+        found = `${paint.name}: no focus ring`;
+      } else {
         // The ring is drawn outside the control (outline-offset): what is behind it is a parent's.
-        let behind: Element | null = element.parentElement;
-        let background = 'rgb(255, 255, 255)';
-        while (behind) {
-          const color = getComputedStyle(behind).backgroundColor;
-          if (rgb(color).alpha > 0) {
-            background = color;
-            break;
-          }
-          behind = behind.parentElement;
-        }
-        const [light, dark] = [
-          luminance(rgb(style.outlineColor).channels),
-          luminance(rgb(background).channels),
-        ].sort((a, b) => b - a);
-        const ratio = ((light ?? 0) + 0.05) / ((dark ?? 0) + 0.05);
-        return ratio < 3 ? `${name}: ${ratio.toFixed(2)}:1 (${style.outlineColor} on ${background})` : null;
-      });
+        const ratio = contrast(paint.outlineColor, paint.behind);
+        if (ratio < 3)
+          found = `${paint.name}: ${ratio.toFixed(2)}:1 (${paint.outlineColor} on ${paint.behind})`;
+      }
       if (found && !weak.includes(found)) weak.push(found);
     }
     return weak;
@@ -156,6 +185,34 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
       await page.getByRole('heading', { name: 'Send a test event' }).waitFor();
       assert.deepEqual(await weakFocusRings(page, 40), [], colorScheme);
     }
+    assert.deepEqual(problems, []);
+  });
+
+  test("a field's border contrasts 3:1 with the field and what is around it, in the light and the dark scheme", async () => {
+    const weak: string[] = [];
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const page = await dash.page({ signedIn: true });
+      await page.emulateMedia({ colorScheme });
+      // The form's fields in fieldsets (cards), and the history's filters on the page itself.
+      for (const path of [
+        `/projects/${projectId}/endpoints/new`,
+        `/projects/${projectId}/endpoints/${endpointId}/history`,
+      ]) {
+        await open(page, path);
+        await page.locator('form input, .filters input').first().waitFor();
+        for (const field of await page.locator('input:not([type=checkbox]), select, textarea').all()) {
+          const paint = await field.evaluate(paintOf);
+          assert.ok(paint);
+          const ratio = Math.min(
+            contrast(paint.borderColor, paint.background),
+            contrast(paint.borderColor, paint.behind),
+          );
+          const found = `${colorScheme} ${paint.name}: ${ratio.toFixed(2)}:1`;
+          if (ratio < 3 && !weak.includes(found)) weak.push(found);
+        }
+      }
+    }
+    assert.deepEqual(weak, []);
     assert.deepEqual(problems, []);
   });
 
