@@ -14,6 +14,8 @@
  * - following a link that the new page replaces (a row's link, the breadcrumbs, ← All events) puts
  *   the focus at the start of the new page's content (it was on <body>: nothing announced);
  * - each Copy button says what it copies (an attempt's page had four buttons all named "Copy");
+ * - the result of a test send, a Recover or a Resend is written into a live region that was in the
+ *   page before (each was a new role=status element, which screen readers may not announce);
  * - the charts' figures, bucket by bucket, can be read as a table with the keyboard (they were only
  *   in SVG titles that a mouse pointer shows).
  * Any console error or page error fails the test.
@@ -120,6 +122,7 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
     for (const name of ['order.paid', 'order.shipped']) {
       const type = await api(herald.url, ADMIN, 'PUT', `/api/v1/event-types/${name}`, {
         description: `An order was ${name.slice('order.'.length)}`,
+        example: { order: 42 },
       });
       assert.ok(type.status === 200 || type.status === 201, JSON.stringify(type.body));
     }
@@ -319,6 +322,42 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
     assert.deepEqual(problems, []);
   });
 
+  /**
+   * Presses Enter on the button named `name` and waits for `result`; returns whether the text came
+   * into a live region that was in the page before the press (an added one may go unannounced).
+   */
+  const announcedInPlace = async (page: Page, name: string, result: RegExp) => {
+    await page.evaluate(() => {
+      for (const region of document.querySelectorAll<HTMLElement>('[role=status], [aria-live]')) {
+        region.dataset['before'] = 'yes';
+      }
+    });
+    await pressEnterOn(page, name);
+    const shown = page.getByText(result);
+    await shown.waitFor();
+    return shown.evaluate((element) => {
+      const region = element.closest<HTMLElement>('[role=status], [aria-live=polite]');
+      return region ? (region.dataset['before'] ?? 'added with the text') : 'no live region';
+    });
+  };
+
+  test('the result of a test send, a Recover or a Resend is announced by a live region already there', async () => {
+    const page = await dash.page({ signedIn: true });
+    const e = `/projects/${projectId}/endpoints/${endpointId}`;
+    await open(page, e);
+    await page.getByRole('heading', { name: 'Send a test event' }).waitFor();
+    assert.equal(
+      await announcedInPlace(page, 'Send test event', /^Test event .* queued/),
+      'yes',
+      'test send',
+    );
+    assert.equal(await announcedInPlace(page, 'Recover', /queued again\.$/), 'yes', 'Recover');
+    await open(page, `${e}/attempts/${attemptId}`);
+    await page.getByRole('heading', { name: 'Response', exact: true }).waitFor();
+    assert.equal(await announcedInPlace(page, 'Resend', /^Delivery queued again/), 'yes', 'Resend');
+    assert.deepEqual(problems, []);
+  });
+
   test("the charts' figures can be opened as a table with the keyboard", async () => {
     const page = await dash.page({ signedIn: true });
     await open(page, `/projects/${projectId}/endpoints/${endpointId}`);
@@ -327,17 +366,21 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
     await page.keyboard.press('Enter');
     const table = page.getByRole('table', { name: 'Attempts and latency over time' });
     await table.waitFor();
-    // The last 24 hours, by the hour: one row each, and the one attempt made in one of them.
+    // The last 24 hours, by the hour: one row each, with what the chart's legend totals (the
+    // attempts made so far, by this test and others of the file).
     const rows = await table
       .locator('tbody tr')
       .evaluateAll((trs) => trs.map((tr) => [...tr.children].map((cell) => cell.textContent ?? '')));
     assert.ok(rows.length >= 24 && rows.length <= 25, `${rows.length} rows`);
-    assert.equal(
-      rows.reduce((sum, [, succeeded]) => sum + Number(succeeded), 0),
-      1,
-    );
-    const busy = rows.find(([, succeeded]) => succeeded === '1');
-    assert.match(busy?.[3] ?? '', /^\d+ ms$/, 'its average duration');
+    const legend = async (kind: string) =>
+      Number((await page.locator(`.legend-${kind}`).innerText()).replace(/\D/g, ''));
+    const column = (index: number) => rows.reduce((sum, row) => sum + Number(row[index]), 0);
+    const succeeded = await legend('ok');
+    assert.ok(succeeded >= 1, 'the attempt made before the test is counted');
+    assert.equal(column(1), succeeded);
+    assert.equal(column(2), await legend('bad'));
+    const busy = rows.find((row) => Number(row[1]) + Number(row[2]) > 0);
+    assert.match(busy?.[3] ?? '', /^\d+ ms$/, 'an hour with attempts has their average duration');
     assert.deepEqual(await table.locator('thead th').allTextContents(), [
       'From',
       'Succeeded',

@@ -31,11 +31,14 @@ export function ErrorBanner({ error, onRetry }: { error: unknown; onRetry?: () =
   );
 }
 
-/** A short confirmation ("Test event sent"). */
+/**
+ * A short confirmation ("Test event queued"). Its live region stays in the page, empty, while there
+ * is nothing to say: a screen reader announces text that comes into a region it already knows, and
+ * may say nothing of a region added with its text.
+ */
 export function Notice({ children }: { children: ComponentChildren }) {
-  if (!children) return null;
   return (
-    <div class="banner banner-ok" role="status" aria-live="polite">
+    <div class={children ? 'banner banner-ok' : undefined} role="status" aria-live="polite">
       {children}
     </div>
   );

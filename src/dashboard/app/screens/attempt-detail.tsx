@@ -4,7 +4,7 @@ import { ApiError } from '../api/api-error.ts';
 import { errorMessage } from '../api/error-messages.ts';
 import { useApp } from '../app-context.ts';
 import { CodeBlock } from '../components/code-block.tsx';
-import { ErrorBanner, Loading } from '../components/feedback.tsx';
+import { ErrorBanner, Loading, Notice } from '../components/feedback.tsx';
 import { Link } from '../components/link.tsx';
 import { OutcomeBadge } from '../components/status-badge.tsx';
 import { rememberEndpoint } from '../endpoint-names.ts';
@@ -141,11 +141,14 @@ export function AttemptDetail({ endpointId, attemptId }: { endpointId: string; a
           {enabling.error && <span class="field-error">{enabling.error}</span>}
         </div>
       )}
-      {resend.done && (
-        <p class="banner banner-ok" role="status">
-          Delivery queued again: the new attempt will appear in <Link to={history}>History</Link> in a moment.
-        </p>
-      )}
+      <Notice>
+        {resend.done && (
+          <>
+            Delivery queued again: the new attempt will appear in <Link to={history}>History</Link> in a
+            moment.
+          </>
+        )}
+      </Notice>
       {resend.error && (
         <p class="banner banner-error" role="alert">
           {resend.error}

@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { errorMessage } from '../api/error-messages.ts';
 import type { Endpoint } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
+import { Notice } from '../components/feedback.tsx';
 import { SelectField } from '../components/fields.tsx';
 import { Link } from '../components/link.tsx';
 import { useProject } from '../project-context.ts';
@@ -69,11 +70,13 @@ export function TestEventPanel({ endpoint, onQueued }: { endpoint: Endpoint; onQ
           The endpoint is disabled: enable it first (above) to send it a test.
         </p>
       )}
-      {result && (
-        <p class="banner banner-ok" role="status">
-          Test event <code>{result.eventId}</code> queued. <Link to={history}>See it in History</Link>
-        </p>
-      )}
+      <Notice>
+        {result && (
+          <>
+            Test event <code>{result.eventId}</code> queued. <Link to={history}>See it in History</Link>
+          </>
+        )}
+      </Notice>
       {error && (
         <p class="banner banner-error" role="alert">
           {error}
