@@ -13,7 +13,8 @@
  *   button far below the form);
  * - following a link that the new page replaces (a row's link, the breadcrumbs, ← All events) puts
  *   the focus at the start of the new page's content (it was on <body>: nothing announced);
- * - each Copy button says what it copies (an attempt's page had four buttons all named "Copy");
+ * - each Copy button says what it copies (an attempt's page had four buttons all named "Copy"), and
+ *   each Retry now of an event's deliveries which delivery it retries;
  * - the result of a test send, a Recover or a Resend is written into a live region that was in the
  *   page before (each was a new role=status element, which screen readers may not announce);
  * - the charts' figures, bucket by bucket, can be read as a table with the keyboard (they were only
@@ -296,7 +297,7 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
     assert.deepEqual(problems, []);
   });
 
-  test('each Copy button names what it copies', async () => {
+  test('each Copy button names what it copies, and each Retry now the delivery it retries', async () => {
     const page = await dash.page({ signedIn: true });
     const e = `/projects/${projectId}/endpoints/${endpointId}`;
     /** The text of the page's copy buttons, which is their accessible name. */
@@ -316,6 +317,8 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
     await page.getByRole('button', { name: 'Copy Request body', exact: true }).waitFor();
     await open(page, `/projects/${projectId}/events/${eventId}`);
     await page.getByRole('button', { name: 'Copy Payload', exact: true }).waitFor();
+    // The event's deliveries: a Retry now in each row, named by the row's endpoint.
+    await page.getByRole('button', { name: 'Retry now to Receiver', exact: true }).waitFor();
     await open(page, e);
     await page.getByRole('button', { name: 'Reveal' }).click();
     await page.getByRole('button', { name: 'Copy signing secret', exact: true }).waitFor();

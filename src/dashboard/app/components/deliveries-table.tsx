@@ -142,6 +142,11 @@ function DeliveryRow({
           aria-describedby={describedBy || undefined}
         >
           {state.busy ? 'Retrying…' : 'Retry now'}
+          {/* Out of sight, the row's endpoint: a list of buttons read "Retry now" once per delivery. */}
+          <span class="sr-only">
+            {' '}
+            to {endpoint?.name || (delivery.endpointId ? delivery.url : 'callback')}
+          </span>
         </button>
         {block === 'endpoint-disabled' && delivery.endpointId ? (
           <span class="small muted" id={hintId}>
