@@ -12,7 +12,8 @@
  *   opens and gives it back to its button when it closes (it was left on <body>, or on an Edit
  *   button far below the form);
  * - following a link that the new page replaces (a row's link, the breadcrumbs, ← All events) puts
- *   the focus at the start of the new page's content (it was on <body>: nothing announced);
+ *   the focus at the start of the new page's content (it was on <body>: nothing announced), as does
+ *   signing in;
  * - each Copy button says what it copies (an attempt's page had four buttons all named "Copy"), and
  *   each Retry now of an event's deliveries which delivery it retries;
  * - the result of a test send, a Recover or a Resend is written into a live region that was in the
@@ -270,7 +271,7 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
     assert.deepEqual(problems, []);
   });
 
-  test('following a link the new page replaces puts the focus on the main content', async () => {
+  test('following a link the new page replaces, or signing in, puts the focus on the main content', async () => {
     const page = await dash.page({ signedIn: true });
     const p = `/projects/${projectId}`;
     const cases = [
@@ -288,6 +289,15 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
       const [tag] = (await focused(page)).split(' ', 1);
       assert.equal(tag, 'MAIN', `${link}: the focus is on the new page's content`);
     }
+    // Signing in replaces the sign-in form by the projects.
+    const signIn = await dash.page();
+    await open(signIn, '/');
+    await signIn.getByLabel('Admin token').focus();
+    await signIn.keyboard.type(ADMIN);
+    await signIn.keyboard.press('Enter');
+    await signIn.getByRole('heading', { name: 'Projects', exact: true }).waitFor();
+    const [tag] = (await focused(signIn)).split(' ', 1);
+    assert.equal(tag, 'MAIN', 'signed in: the focus is on the projects');
     // A link that stays (the endpoint's tabs) keeps it.
     await open(page, `${p}/endpoints/${endpointId}`);
     await page.getByRole('link', { name: 'History', exact: true }).focus();

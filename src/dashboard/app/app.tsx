@@ -32,6 +32,8 @@ export function App() {
 function OperatorApp({ path }: { path: string }) {
   const [session, setSession] = useState<Session | null>(loadOperatorSession);
   const [expired, setExpired] = useState(false);
+  // Signed in on this page (not with a token kept from before): the sign-in form had the focus.
+  const [signedInHere, setSignedInHere] = useState(false);
   const context = useContextValue(
     session,
     () => {
@@ -48,6 +50,7 @@ function OperatorApp({ path }: { path: string }) {
         onSignIn={(token) => {
           saveOperatorToken(token);
           setExpired(false);
+          setSignedInHere(true);
           setSession({ kind: 'operator', token });
         }}
       />
@@ -75,7 +78,7 @@ function OperatorApp({ path }: { path: string }) {
   );
   return (
     <AppContext.Provider value={context}>
-      <Layout>{screen}</Layout>
+      <Layout focusOnMount={signedInHere}>{screen}</Layout>
     </AppContext.Provider>
   );
 }

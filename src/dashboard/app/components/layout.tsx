@@ -5,7 +5,14 @@ import { useApp } from '../app-context.ts';
 import { useLocation } from '../router.ts';
 import { Link } from './link.tsx';
 
-export function Layout({ children }: { children: ComponentChildren }) {
+export function Layout({
+  children,
+  focusOnMount = false,
+}: {
+  children: ComponentChildren;
+  /** Drawn in place of a form whose button had the focus (sign-in): treat it as a change of page. */
+  focusOnMount?: boolean;
+}) {
   const { session, signOut } = useApp();
   const { path } = useLocation();
   const operator = session.kind === 'operator';
@@ -14,9 +21,10 @@ export function Layout({ children }: { children: ComponentChildren }) {
   // Following a link that the new page replaces (a row's link, the breadcrumbs) drops the focus to
   // <body>: a screen reader then says nothing of the new page, and the next Tab starts over at the
   // top. The focus goes to the main content instead. A link that stays (a tab, the top bar) keeps it;
-  // so does a page as it first loads (the next Tab reaches "Skip to content").
+  // so does a page as it first loads (the next Tab reaches "Skip to content"), but not one that
+  // replaces the sign-in form.
   useLayoutEffect(() => {
-    if (path === firstPath.current) return;
+    if (path === firstPath.current && !focusOnMount) return;
     firstPath.current = '';
     const focus = document.activeElement;
     if (focus === null || focus === document.body) mainRef.current?.focus({ preventScroll: true });
