@@ -13,7 +13,7 @@
  *   button far below the form);
  * - following a link that the new page replaces (a row's link, the breadcrumbs, ← All events) puts
  *   the focus at the start of the new page's content (it was on <body>: nothing announced), as does
- *   signing in;
+ *   signing in; revoking an API key, whose row then goes, puts it on the list's heading;
  * - each Copy button says what it copies (an attempt's page had four buttons all named "Copy"), and
  *   each Retry now of an event's deliveries which delivery it retries;
  * - the result of a test send, a Recover or a Resend is written into a live region that was in the
@@ -271,7 +271,7 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
     assert.deepEqual(problems, []);
   });
 
-  test('following a link the new page replaces, or signing in, puts the focus on the main content', async () => {
+  test('the focus is not lost when what had it goes: a link to a new page, the sign-in form, a revoked key', async () => {
     const page = await dash.page({ signedIn: true });
     const p = `/projects/${projectId}`;
     const cases = [
@@ -298,6 +298,16 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
     await signIn.getByRole('heading', { name: 'Projects', exact: true }).waitFor();
     const [tag] = (await focused(signIn)).split(' ', 1);
     assert.equal(tag, 'MAIN', 'signed in: the focus is on the projects');
+    // Revoking an API key takes its row, and the button, away.
+    const made = await api(herald.url, ADMIN, 'POST', `/api/v1/projects/${projectId}/api-keys`, {
+      name: 'Game backend',
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    await open(page, `${p}/access`);
+    assert.equal(await pressEnterOn(page, 'Revoke Game backend…'), 'BUTTON Cancel');
+    await pressEnterOn(page, 'Yes, revoke Game backend');
+    await page.getByText('No API keys yet.').waitFor();
+    assert.equal(await focused(page), 'H3 Keys of this project', 'revoked: the focus is on the list');
     // A link that stays (the endpoint's tabs) keeps it.
     await open(page, `${p}/endpoints/${endpointId}`);
     await page.getByRole('link', { name: 'History', exact: true }).focus();

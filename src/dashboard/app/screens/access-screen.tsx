@@ -237,7 +237,6 @@ function ApiKeyPanel() {
           </div>
         )}
       </form>
-      <h3 id="keys-list-title">Keys of this project</h3>
       <ApiKeyList version={version} />
     </section>
   );

@@ -3,7 +3,7 @@
  * with a Revoke button that asks first: revoking is at once and cannot be undone, and it revokes
  * the portal links the key created too.
  */
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { errorMessage } from '../api/error-messages.ts';
 import type { ApiKey } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
@@ -20,10 +20,17 @@ export function ApiKeyList({ version }: { version: number }) {
   const { project } = useProject();
   const keys = useAsync(() => client.listApiKeys(project.id), [client, project.id, version]);
   const [revoked, setRevoked] = useState<string | null>(null);
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  const heading = (
+    <h3 id="keys-list-title" tabIndex={-1} ref={headingRef}>
+      Keys of this project
+    </h3>
+  );
 
   if (!keys.data) {
     return (
       <>
+        {heading}
         <ErrorBanner error={keys.error} onRetry={keys.reload} />
         {keys.loading && <Loading label="Loading API keys…" />}
       </>
@@ -31,10 +38,13 @@ export function ApiKeyList({ version }: { version: number }) {
   }
   const onRevoked = (key: ApiKey) => {
     setRevoked(`Key ${key.name} (${key.prefix}…) revoked.`);
+    // Its row, with the button that had the focus, goes: the focus goes to the list, not <body>.
+    headingRef.current?.focus();
     keys.reload();
   };
   return (
     <>
+      {heading}
       <Notice>{revoked}</Notice>
       {keys.data.length === 0 ? (
         <p class="muted">No API keys yet.</p>
