@@ -13,7 +13,8 @@
  *   button far below the form);
  * - following a link that the new page replaces (a row's link, the breadcrumbs, ← All events) puts
  *   the focus at the start of the new page's content (it was on <body>: nothing announced), as does
- *   signing in; revoking an API key, whose row then goes, puts it on the list's heading;
+ *   signing in; revoking an API key, whose row then goes, puts it on the list's heading; Reveal and
+ *   Hide of the signing secret keep it (each was replaced by the other);
  * - each Copy button says what it copies (an attempt's page had four buttons all named "Copy"), and
  *   each Retry now of an event's deliveries which delivery it retries;
  * - the result of a test send, a Recover or a Resend is written into a live region that was in the
@@ -271,7 +272,7 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
     assert.deepEqual(problems, []);
   });
 
-  test('the focus is not lost when what had it goes: a link to a new page, the sign-in form, a revoked key', async () => {
+  test('the focus is not lost when what had it goes: a link to a new page, the sign-in form, a revoked key, Reveal', async () => {
     const page = await dash.page({ signedIn: true });
     const p = `/projects/${projectId}`;
     const cases = [
@@ -308,6 +309,12 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
     await pressEnterOn(page, 'Yes, revoke Game backend');
     await page.getByText('No API keys yet.').waitFor();
     assert.equal(await focused(page), 'H3 Keys of this project', 'revoked: the focus is on the list');
+    // Reveal turns into Hide, and back.
+    await open(page, `${p}/endpoints/${endpointId}`);
+    await pressEnterOn(page, 'Reveal');
+    await page.getByRole('button', { name: 'Hide', exact: true }).waitFor();
+    assert.equal(await focused(page), 'BUTTON Hide', 'revealed: the focus is on Hide');
+    assert.equal(await pressEnterOn(page, 'Hide'), 'BUTTON Reveal', 'hidden: the focus is on Reveal');
     // A link that stays (the endpoint's tabs) keeps it.
     await open(page, `${p}/endpoints/${endpointId}`);
     await page.getByRole('link', { name: 'History', exact: true }).focus();

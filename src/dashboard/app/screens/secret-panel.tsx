@@ -153,18 +153,17 @@ export function SecretPanel({ endpoint }: { endpoint: Endpoint }) {
         <code class="secret" data-testid="secret-value">
           {secret ?? '••••••••••••••••••••••••'}
         </code>
-        {secret ? (
-          <>
-            <CopyButton text={secret} what="signing secret" />
-            <button type="button" class="button-small" onClick={() => setSecrets(null)}>
-              Hide
-            </button>
-          </>
-        ) : (
-          <button type="button" class="button-small" onClick={reveal} disabled={busy !== null}>
-            {busy === 'reveal' ? 'Loading…' : 'Reveal'}
-          </button>
-        )}
+        {secret && <CopyButton text={secret} what="signing secret" />}
+        {/* One button that turns from Reveal into Hide and back, so it keeps the keyboard focus (two
+            buttons replacing each other left it on <body>). */}
+        <button
+          type="button"
+          class="button-small"
+          onClick={secret ? () => setSecrets(null) : reveal}
+          disabled={!secret && busy !== null}
+        >
+          {secret ? 'Hide' : busy === 'reveal' ? 'Loading…' : 'Reveal'}
+        </button>
       </div>
       {older.length > 0 && (
         <div class="older-secrets">
