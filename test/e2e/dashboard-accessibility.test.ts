@@ -14,7 +14,8 @@
  * - following a link that the new page replaces (a row's link, the breadcrumbs, ← All events) puts
  *   the focus at the start of the new page's content (it was on <body>: nothing announced), as does
  *   signing in; revoking an API key, whose row then goes, puts it on the list's heading; Reveal and
- *   Hide of the signing secret keep it (each was replaced by the other);
+ *   Hide of the signing secret keep it (each was replaced by the other); removing the last custom
+ *   header puts it on Add header;
  * - each Copy button says what it copies (an attempt's page had four buttons all named "Copy"), and
  *   each Retry now of an event's deliveries which delivery it retries;
  * - the result of a test send, a Recover or a Resend is written into a live region that was in the
@@ -272,7 +273,7 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
     assert.deepEqual(problems, []);
   });
 
-  test('the focus is not lost when what had it goes: a link to a new page, the sign-in form, a revoked key, Reveal', async () => {
+  test('the focus is not lost when what had it goes: a link to a new page, the sign-in form, a revoked key, Reveal, a header', async () => {
     const page = await dash.page({ signedIn: true });
     const p = `/projects/${projectId}`;
     const cases = [
@@ -315,6 +316,20 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
     await page.getByRole('button', { name: 'Hide', exact: true }).waitFor();
     assert.equal(await focused(page), 'BUTTON Hide', 'revealed: the focus is on Hide');
     assert.equal(await pressEnterOn(page, 'Hide'), 'BUTTON Reveal', 'hidden: the focus is on Reveal');
+    // Removing the last custom header takes its row, and its Remove button, away.
+    await open(page, `${p}/endpoints/${endpointId}/settings`);
+    await pressEnterOn(page, 'Add header');
+    await pressEnterOn(page, 'Add header');
+    await page.getByLabel('Header 1 name').fill('X-Team');
+    await page.getByLabel('Header 2 name').fill('X-Game');
+    // The first: the next row takes its place, and the focus is on its Remove.
+    assert.equal(
+      await pressEnterOn(page, 'Remove header X-Team'),
+      'BUTTON Remove header X-Game',
+      'first removed',
+    );
+    assert.equal(await page.getByLabel('Header 1 name').inputValue(), 'X-Game');
+    assert.equal(await pressEnterOn(page, 'Remove header X-Game'), 'BUTTON Add header', 'last removed');
     // A link that stays (the endpoint's tabs) keeps it.
     await open(page, `${p}/endpoints/${endpointId}`);
     await page.getByRole('link', { name: 'History', exact: true }).focus();

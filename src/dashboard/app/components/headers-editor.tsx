@@ -1,5 +1,5 @@
 /** Edits custom request headers as name/value rows (added to every request of the endpoint). */
-import { useId } from 'preact/hooks';
+import { useId, useRef } from 'preact/hooks';
 import { type HeaderRow, headerRowsProblem } from '../header-rows.ts';
 import { LIMITS, lengthError } from '../limits.ts';
 
@@ -17,6 +17,15 @@ export function HeadersEditor({
   invalidName?: string | null | undefined;
 }) {
   const id = useId();
+  const addRef = useRef<HTMLButtonElement>(null);
+  /**
+   * Rows are drawn by position: removing one leaves the focus on the Remove button in its place,
+   * now the next row's; removing the last takes the button away, and the focus to Add header.
+   */
+  const remove = (index: number) => {
+    if (index === rows.length - 1) addRef.current?.focus();
+    onChange(rows.filter((_, i) => i !== index));
+  };
   const problem = headerRowsProblem(rows);
   const ownError = problem?.message ?? null;
   /** The input the rows' own error is about (a bad or repeated name, a value on two lines). */
@@ -67,14 +76,19 @@ export function HeadersEditor({
               type="button"
               class="button-small"
               aria-label={`Remove header ${row.name || index + 1}`}
-              onClick={() => onChange(rows.filter((_, i) => i !== index))}
+              onClick={() => remove(index)}
             >
               Remove
             </button>
           </div>
         );
       })}
-      <button type="button" class="button-small" onClick={() => onChange([...rows, { name: '', value: '' }])}>
+      <button
+        type="button"
+        class="button-small"
+        ref={addRef}
+        onClick={() => onChange([...rows, { name: '', value: '' }])}
+      >
         Add header
       </button>
       {error && (
