@@ -15,7 +15,7 @@
  *   the focus at the start of the new page's content (it was on <body>: nothing announced), as does
  *   signing in; revoking an API key, whose row then goes, puts it on the list's heading; Reveal and
  *   Hide of the signing secret keep it (each was replaced by the other); removing the last custom
- *   header puts it on Add header;
+ *   header puts it on Add header; Enable endpoint, whose banner goes, puts it on the page's heading;
  * - each Copy button says what it copies (an attempt's page had four buttons all named "Copy"), and
  *   each Retry now of an event's deliveries which delivery it retries;
  * - the result of a test send, a Recover or a Resend is written into a live region that was in the
@@ -273,16 +273,18 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
     assert.deepEqual(problems, []);
   });
 
-  test('the focus is not lost when what had it goes: a link to a new page, the sign-in form, a revoked key, Reveal, a header', async () => {
+  test('the focus is not lost when what had it goes: a link to a new page, the sign-in form, a revoked key, Reveal, a header, Enable endpoint', async () => {
     const page = await dash.page({ signedIn: true });
     const p = `/projects/${projectId}`;
     const cases = [
-      [p, 'Receiver', 'Send a test event'],
-      [`${p}/events/${eventId}`, '← All events', 'Events'],
-      [`${p}/events`, 'Projects', 'Projects'],
+      [p, 'Endpoints', 'Receiver', 'Send a test event'],
+      [`${p}/events/${eventId}`, 'order.paid', '← All events', 'Events'],
+      [`${p}/events`, 'Events', 'Projects', 'Projects'],
     ] as const;
-    for (const [path, link, next] of cases) {
+    for (const [path, ready, link, next] of cases) {
       await open(page, path);
+      // Loaded: the link is the page's, not the one drawn while it loads.
+      await page.getByRole('heading', { name: ready }).waitFor();
       // The breadcrumbs' Projects, not the top bar's (which stays, with the focus on it).
       const target = page.getByRole('main').getByRole('link', { name: link, exact: true }).first();
       await target.focus();
@@ -330,6 +332,24 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
     );
     assert.equal(await page.getByLabel('Header 1 name').inputValue(), 'X-Game');
     assert.equal(await pressEnterOn(page, 'Remove header X-Game'), 'BUTTON Add header', 'last removed');
+    // Enable endpoint goes with its banner: on the endpoint's page, and on an attempt's.
+    const api1 = `/api/v1/projects/${projectId}/endpoints/${endpointId}`;
+    for (const [path, heading] of [
+      [`${p}/endpoints/${endpointId}`, 'H2 Receiver'],
+      [`${p}/endpoints/${endpointId}/attempts/${attemptId}`, 'H2 Attempt #1'],
+    ] as const) {
+      const off = await api(herald.url, ADMIN, 'PATCH', api1, { active: false });
+      assert.equal(off.status, 200, JSON.stringify(off.body));
+      await open(page, path);
+      await pressEnterOn(page, 'Enable endpoint');
+      // The banner goes once the endpoint is enabled (its button says Enabling… meanwhile).
+      await page.locator('.banner-warn').waitFor({ state: 'detached' });
+      assert.equal(
+        (await focused(page)).replace(/\s+/g, ' ').slice(0, heading.length),
+        heading,
+        `${heading}: enabled`,
+      );
+    }
     // A link that stays (the endpoint's tabs) keeps it.
     await open(page, `${p}/endpoints/${endpointId}`);
     await page.getByRole('link', { name: 'History', exact: true }).focus();

@@ -6,6 +6,7 @@ import { useApp } from '../app-context.ts';
 import { CodeBlock } from '../components/code-block.tsx';
 import { ErrorBanner, Loading, Notice } from '../components/feedback.tsx';
 import { Link } from '../components/link.tsx';
+import { useRefocusWhenGone } from '../components/refocus-when-gone.ts';
 import { OutcomeBadge } from '../components/status-badge.tsx';
 import { rememberEndpoint } from '../endpoint-names.ts';
 import { attemptErrorText, formatDuration, formatTime, headersText, prettyBody } from '../format.ts';
@@ -29,6 +30,8 @@ export function AttemptDetail({ endpointId, attemptId }: { endpointId: string; a
     endpoint.data?.name,
     project.name,
   ]);
+  // Enable endpoint goes with its banner: the focus then goes to the attempt's heading.
+  const refocus = useRefocusWhenGone(endpoint.data !== undefined && endpoint.data.status !== 'disabled');
   useEffect(() => {
     if (endpoint.data) rememberEndpoint(client, project.id, endpoint.data);
   }, [client, project.id, endpoint.data]);
@@ -72,6 +75,7 @@ export function AttemptDetail({ endpointId, attemptId }: { endpointId: string; a
   );
 
   async function enable() {
+    refocus.arm();
     setEnabling({ busy: true, error: null });
     try {
       await client.enableEndpoint(project.id, endpointId);
@@ -104,7 +108,7 @@ export function AttemptDetail({ endpointId, attemptId }: { endpointId: string; a
         <Link to={history}>← Back to history</Link>
       </p>
       <div class="section-head">
-        <h2 id="attempt-title">
+        <h2 id="attempt-title" tabIndex={-1} ref={refocus.targetRef}>
           Attempt #{a.number}{' '}
           <OutcomeBadge outcome={a.outcome} status={a.response?.status} errorKind={a.error?.kind} />
         </h2>

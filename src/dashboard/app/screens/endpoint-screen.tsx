@@ -4,6 +4,7 @@ import { errorMessage } from '../api/error-messages.ts';
 import type { Endpoint } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { ErrorBanner, Loading, Notice } from '../components/feedback.tsx';
+import { useRefocusWhenGone } from '../components/refocus-when-gone.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Tabs } from '../components/tabs.tsx';
 import { rememberEndpoint } from '../endpoint-names.ts';
@@ -35,6 +36,8 @@ export function EndpointScreen({ endpointId, tab }: { endpointId: string; tab: s
   const [override, setOverride] = useState<Endpoint | null>(null);
   const [notice, setNotice] = useState<string | null>(query.get('created') ? 'Endpoint created.' : null);
   const endpoint = override ?? loaded.data;
+  // Enable endpoint goes with its banner: the focus then goes to the endpoint's name.
+  const refocus = useRefocusWhenGone(endpoint !== undefined && endpoint.status !== 'disabled');
   // An unknown tab is a NotFound, which names the page itself.
   const tabLabel = Object.hasOwn(TABS, tab) ? TABS[tab] : undefined;
   usePageTitle(tabLabel ? [tabLabel, endpoint ? endpoint.name || 'Endpoint' : null, project.name] : null);
@@ -85,7 +88,9 @@ export function EndpointScreen({ endpointId, tab }: { endpointId: string; tab: s
     <div class="endpoint">
       <div class="endpoint-head">
         <div>
-          <h2>{endpoint.name || 'Endpoint'}</h2>
+          <h2 tabIndex={-1} ref={refocus.targetRef}>
+            {endpoint.name || 'Endpoint'}
+          </h2>
           <p class="url">
             <span class="method">{endpoint.method}</span> <code>{endpoint.url}</code>
           </p>
@@ -96,7 +101,9 @@ export function EndpointScreen({ endpointId, tab }: { endpointId: string; tab: s
           {endpoint.dev && <StatusBadge status="dev" label="dev" />}
         </div>
       </div>
-      {endpoint.status === 'disabled' && <DisabledBanner endpoint={endpoint} onEnabled={update} />}
+      {endpoint.status === 'disabled' && (
+        <DisabledBanner endpoint={endpoint} onEnable={refocus.arm} onEnabled={update} />
+      )}
       <Notice>{notice}</Notice>
       <Tabs
         label="Endpoint sections"
@@ -122,9 +129,12 @@ export function EndpointScreen({ endpointId, tab }: { endpointId: string; tab: s
 
 function DisabledBanner({
   endpoint,
+  onEnable,
   onEnabled,
 }: {
   endpoint: Endpoint;
+  /** Enable endpoint was pressed. */
+  onEnable: () => void;
   onEnabled: (e: Endpoint, m: string) => void;
 }) {
   const { client } = useApp();
@@ -133,6 +143,7 @@ function DisabledBanner({
   const [error, setError] = useState<string | null>(null);
   const reason = disabledReasonText(endpoint.disabledReason, endpoint.consecutiveFailures);
   async function enable() {
+    onEnable();
     setBusy(true);
     setError(null);
     try {
