@@ -324,7 +324,8 @@ export interface Store {
   /**
    * One bounded batch of retention for a project, in its own short transaction. It looks at the next
    * `limit` events created before `cutoff` (oldest first, after the cursor `after`; fewer when a store
-   * bounds its batches by time too, as SQLite's does, with `next` set to go on): those whose
+   * bounds its batches by time too, as SQLite's does, and at the event whose payload brings the
+   * bytes deleted to purgeBytes (purge-bytes.ts), with `next` set to go on): those whose
    * deliveries are all finished (succeeded/failed, last touched before `cutoff`; never pending,
    * parked or claimed) go with their deliveries, attempts and idempotency keys; of the others only
    * the attempts made before `cutoff` go. Also up to `limit` operational events older than `cutoff`.

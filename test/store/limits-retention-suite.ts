@@ -4,7 +4,9 @@
  * Called from store-suite.ts, so every backend runs it.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { describe } from 'node:test';
+import { purgeBytes } from '../../src/store/purge-bytes.ts';
 import type { Store } from '../../src/store/store.ts';
 import {
   attemptRecord,
@@ -276,6 +278,49 @@ export function defineLimitsRetentionSuite(name: string, open: () => Promise<Sto
         [T0 - DAY + 2, T0 - DAY + 1, T0 - DAY],
       );
     });
+
+    withStore(
+      'purgeBefore: a batch deletes events up to a bound on their payload bytes, not a count',
+      async (store) => {
+        const project = await store.createProject({ name: 'large' }, T0 - 40 * DAY);
+        // Incompressible (PostgreSQL stores its compressed size): ~40 KB each, 0.6 of the bound.
+        const blob = (i: number) => randomBytes(30_000).toString('base64') + i;
+        const saved = { ...purgeBytes };
+        purgeBytes.sqlite = 64 * 1024;
+        purgeBytes.postgres = 64 * 1024;
+        try {
+          const old = T0 - 40 * DAY;
+          await store.acceptEvents(
+            project.id,
+            Array.from({ length: 7 }, (_, i) =>
+              eventInput('a', { payload: { blob: blob(i) }, idempotencyKey: `k${i}` }),
+            ),
+            old,
+          );
+          const batches = [];
+          let after: string | null = null;
+          do {
+            const r = await store.purgeBefore(project.id, T0 - 30 * DAY, 1000, after);
+            batches.push(r.events);
+            after = r.next;
+          } while (after !== null && batches.length < 20);
+          // Two events reach the bound: a batch ends there, and the next goes on after them.
+          assert.deepEqual(
+            batches.filter((n) => n > 0),
+            [2, 2, 2, 1],
+          );
+          assert.deepEqual((await store.listEvents(project.id, { limit: 10 })).data, []);
+          const [fresh] = await store.acceptEvents(
+            project.id,
+            [eventInput('a', { idempotencyKey: 'k6' })],
+            T0,
+          );
+          assert.equal(fresh?.duplicate, false, "a purged event's idempotency key goes with it");
+        } finally {
+          Object.assign(purgeBytes, saved);
+        }
+      },
+    );
 
     withStore(
       'delivery.exhausted is recorded with the attempt that fails a delivery for good',

@@ -2,9 +2,12 @@
  * Store.purgeBefore for PostgreSQL: one bounded batch per call in one short transaction, walking a
  * project's events by age (index events_created) from a cursor. Several processes may run purgers:
  * a transaction-scoped advisory lock per project lets one of them work on a project at a time (the
- * others skip it for this round).
+ * others skip it for this round). A batch also ends at the event whose payload brings the bytes it
+ * deletes to purgeBytes.postgres (purge-bytes.ts): a large event costs its bytes.
  */
 import type pg from 'pg';
+import { takeWithinBudget } from '../page-budget.ts';
+import { purgeBytes } from '../purge-bytes.ts';
 import { decodePurgeCursor, encodePurgeCursor } from '../purge-cursor.ts';
 import type { PurgeResult } from '../store.ts';
 
@@ -49,15 +52,22 @@ async function purgeBatch(
   const from = decodePurgeCursor(after);
   // The next events made before the cutoff; `done` when all their deliveries are finished and
   // untouched since the cutoff (pending, parked and claimed ones are never purged), as this
-  // transaction's snapshot sees them.
-  const { rows: batch } = await c.query<{ id: string; created_at: string; done: boolean }>(
-    `SELECT e.id, e.created_at,
+  // transaction's snapshot sees them; `bytes` is the payload's stored size (not read).
+  const { rows: looked } = await c.query<{ id: string; created_at: string; bytes: number; done: boolean }>(
+    `SELECT e.id, e.created_at, pg_column_size(e.payload) AS bytes,
        NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.project_id = e.project_id AND d.event_id = e.id
                    AND (d.status NOT IN ('succeeded', 'failed') OR d.updated_at >= $2)) AS done
      FROM events e
      WHERE e.project_id = $1 AND e.created_at < $2 AND (e.created_at, e.id) > ($3::bigint, $4::text)
      ORDER BY e.created_at, e.id LIMIT $5`,
     [projectId, cutoff, from.createdAt, from.id, n],
+  );
+  // Up to the event whose payload reaches the bound; the next batch goes on after it.
+  const { rows: batch, cut } = takeWithinBudget(
+    looked,
+    n,
+    (e) => (e.done ? Number(e.bytes) : 0),
+    purgeBytes.postgres,
   );
   const candidates = batch.filter((e) => e.done).map((e) => e.id);
   let deliveries = 0;
@@ -152,6 +162,6 @@ async function purgeBatch(
     deliveries,
     attempts,
     operationalEvents,
-    next: batch.length === n || operationalEvents === n ? position : null,
+    next: cut || batch.length === n || operationalEvents === n ? position : null,
   };
 }
