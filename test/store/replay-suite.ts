@@ -156,6 +156,37 @@ export function defineReplaySuite(name: string, open: () => Promise<Store>): voi
       assert.deepEqual(result, { replayed: 4, nextSince: null });
     });
 
+    withStore(
+      'a replay out of time stops after a batch and says where to go on; replays from there give each event one delivery',
+      async (store) => {
+        const { project, late, events } = await missedHistory(store, ['a', 'a', 'a', 'a', 'a']);
+        const saved = replayBatch.requestMs;
+        replayBatch.requestMs = 0;
+        try {
+          const results = await inBatchesOf(2, async () => {
+            const out = [];
+            let since: number | null = T0;
+            while (since !== null && out.length < 10) {
+              const r = await store.replayMissing(project.id, late.id, request({ since }));
+              out.push(r);
+              since = r!.nextSince;
+            }
+            return out;
+          });
+          // The first request looked at the events of T0 and T0 + 1 s, then its time was up.
+          assert.deepEqual(results[0], { replayed: 2, nextSince: T0 + SECOND });
+          assert.equal(
+            results.reduce((n, r) => n + r!.replayed, 0),
+            events.length,
+          );
+          assert.equal(results.at(-1)!.nextSince, null);
+          await assertOnceEach(store, project.id, events, late.id);
+        } finally {
+          replayBatch.requestMs = saved;
+        }
+      },
+    );
+
     withStore('two replays at once give each event one delivery', async (store) => {
       const { project, late, events } = await missedHistory(
         store,

@@ -23,7 +23,7 @@ export function ReplayPanel({ endpoint, onQueued }: { endpoint: Endpoint; onQueu
         onQueued();
         const sent = `${replayed} missed event${replayed === 1 ? '' : 's'} queued for this endpoint.`;
         return nextSince
-          ? `${sent} The replay stopped there (one request makes at most so many, and a disabled endpoint gets none): replay again from ${formatTime(nextSince)} for the rest.`
+          ? `${sent} The replay stopped there (one request makes at most so many and runs at most about 20 s, and a disabled endpoint gets none): replay again from ${formatTime(nextSince)} for the rest.`
           : sent;
       }}
     />
