@@ -18,6 +18,12 @@ export interface DeliveryConfig {
   perEndpointConcurrency: number;
   /** Attempts in flight at once for one project's endpoints from this process. */
   perProjectConcurrency: number;
+  /**
+   * Bytes of request bodies the attempts in flight in this process hold together (each counted by
+   * its payload and envelope); an attempt that does not fit waits in its endpoint's queue, and one
+   * larger than this goes out alone (delivery/byte-budget.ts).
+   */
+  bytesInFlight: number;
   /** Deliveries leased per claim. */
   claimBatch: number;
   /** How long a claim is held; longer than the largest timeout, so a live worker finishes within it. */
@@ -140,6 +146,9 @@ export const DEFAULT_DELIVERY: DeliveryConfig = {
   // One project (one tenant) holds at most three quarters of the process's slots: slow endpoints of
   // one tenant cannot leave the others none (10 endpoints of one project at their cap still fit).
   perProjectConcurrency: 768,
+  // ~250 attempts of a 1 MiB event at once (~4 bytes resident per byte counted: a process peaked
+  // at ~900 MiB, docs/delivery.md); far above what 1024 attempts of ordinary events hold (a few MiB).
+  bytesInFlight: 256 * 1024 * 1024,
   claimBatch: 256, // deliveries per claim transaction
   leaseMs: 60_000, // > maxTimeoutMs + time to record
   pollIntervalMs: 500, // fallback when no wake-up arrives

@@ -172,6 +172,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     envSetting,
     setting('--allow-networks', flags.allowNetworks, 'HERALD_ALLOW_NETWORKS'),
     role,
+    maxBodyBytes,
   );
 
   const trustSetting = envSetting('HERALD_TRUST_PROXY');

@@ -10,14 +10,21 @@ import { parseProxyUrl } from './parse-proxy-url.ts';
 import { parseBoolean, parseInteger, parseList, parseNumber, type RawSetting } from './parse-setting.ts';
 import { parseTlsCaFile } from './parse-tls-ca-file.ts';
 
+/** The largest HERALD_DELIVERY_BYTES_IN_FLIGHT (as HERALD_MAX_BODY_BYTES_IN_FLIGHT's). */
+const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024 * 1024;
+
 /** A lease must outlive the longest attempt plus the time to record it, or a live worker loses its claims. */
 const LEASE_MARGIN_MS = 5_000;
 
-/** The delivery settings, from environment variables only (they have no flags). */
+/**
+ * The delivery settings, from environment variables only (they have no flags). `maxBodyBytes`
+ * (HERALD_MAX_BODY_BYTES): the largest event, which the byte budget must hold.
+ */
 export function loadDeliveryConfig(
   envSetting: (name: string) => RawSetting | null,
   allowNetworksSetting: RawSetting | null,
   role: Config['role'],
+  maxBodyBytes: number,
 ): DeliveryConfig {
   const d = DEFAULT_DELIVERY;
   const int = (name: string, fallback: number, min: number, max: number): number => {
@@ -46,6 +53,15 @@ export function loadDeliveryConfig(
     perEndpointConcurrency,
     concurrency,
   );
+  // At least the largest event: a budget that cannot hold one event is a unit mistaken (MiB for
+  // bytes), not a choice; such an event would go out alone each time. The default holds four of
+  // the largest HERALD_MAX_BODY_BYTES allows.
+  const bytesInFlight = int(
+    'HERALD_DELIVERY_BYTES_IN_FLIGHT',
+    d.bytesInFlight,
+    maxBodyBytes,
+    MAX_BYTES_IN_FLIGHT,
+  );
   const minLeaseMs = maxTimeoutMs + LEASE_MARGIN_MS;
   const leaseMs = int('HERALD_LEASE_MS', Math.max(d.leaseMs, 2 * maxTimeoutMs), minLeaseMs, 24 * 3_600_000);
 
@@ -71,6 +87,7 @@ export function loadDeliveryConfig(
     concurrency,
     perEndpointConcurrency,
     perProjectConcurrency,
+    bytesInFlight,
     claimBatch: int('HERALD_CLAIM_BATCH', d.claimBatch, 1, 10_000),
     leaseMs,
     pollIntervalMs: int('HERALD_POLL_INTERVAL_MS', d.pollIntervalMs, 10, 60_000),

@@ -49,16 +49,20 @@ export interface ByteBudget {
   readonly used: number;
   /** Keys (endpoints) waiting for room. */
   readonly waiting: number;
+  /** Whether `key` waits for room. */
+  waits(key: string): boolean;
   /**
    * A waiter that only the bytes of attempts ending can let in (not just its own project's share):
    * claiming more would only hold more bodies in memory, waiting.
    */
   readonly full: boolean;
   /**
-   * Takes `bytes` for an attempt of `projectId` for `key` (its endpoint): true when taken. False:
-   * it does not fit now, or waiters are ahead of it; `key` then waits (in order, once; a key that
+   * Whether `bytes` for an attempt of `projectId` for `key` (its endpoint) would be taken now. No:
+   * they do not fit, or waiters are ahead of them; `key` then waits (in order, once; a key that
    * waits already keeps its place, with these bytes). A null key (a callback) does not wait.
    */
+  fits(key: string | null, projectId: string, bytes: number): boolean;
+  /** Takes `bytes` when they fit (`fits`, with its wait when not): true when taken. */
   take(key: string | null, projectId: string, bytes: number): boolean;
   /** Gives back what an attempt took. */
   give(projectId: string, bytes: number): void;
@@ -104,6 +108,19 @@ export function createByteBudget(options: ByteBudgetOptions): ByteBudget {
     return false;
   };
 
+  const fits = (key: string | null, projectId: string, bytes: number): boolean => {
+    if ((waiters.size === 0 || !waiterAhead(key)) && fitsOverall(bytes) && fitsProject(projectId, bytes))
+      return true;
+    if (key !== null) {
+      const w = waiters.get(key);
+      if (w) {
+        w.projectId = projectId;
+        w.bytes = bytes;
+      } else waiters.set(key, { projectId, bytes });
+    }
+    return false;
+  };
+
   return {
     get used() {
       return used;
@@ -111,26 +128,19 @@ export function createByteBudget(options: ByteBudgetOptions): ByteBudget {
     get waiting() {
       return waiters.size;
     },
+    waits: (key) => waiters.has(key),
     get full() {
       for (const w of waiters.values()) if (fitsProject(w.projectId, w.bytes)) return true;
       return false;
     },
+    fits,
     take(key, projectId, bytes) {
-      if ((waiters.size === 0 || !waiterAhead(key)) && fitsOverall(bytes) && fitsProject(projectId, bytes)) {
-        used += bytes;
-        holders++;
-        byProject.set(projectId, (byProject.get(projectId) ?? 0) + bytes);
-        if (key !== null) waiters.delete(key);
-        return true;
-      }
-      if (key !== null) {
-        const w = waiters.get(key);
-        if (w) {
-          w.projectId = projectId;
-          w.bytes = bytes;
-        } else waiters.set(key, { projectId, bytes });
-      }
-      return false;
+      if (!fits(key, projectId, bytes)) return false;
+      used += bytes;
+      holders++;
+      byProject.set(projectId, (byProject.get(projectId) ?? 0) + bytes);
+      if (key !== null) waiters.delete(key);
+      return true;
     },
     give(projectId, bytes) {
       used -= bytes;

@@ -7,6 +7,7 @@
 import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
 import type { ClaimedDelivery, ClaimFirst, Store } from '../store/store.ts';
 import type { AttemptSlots } from './attempt-slots.ts';
+import type { ByteBudget } from './byte-budget.ts';
 import type { DeferredWakeups } from './deferred-wakeups.ts';
 import type { DispatcherHooks, DispatcherOptions, DispatcherState } from './dispatcher-types.ts';
 import type { EndpointQueues } from './endpoint-queues.ts';
@@ -46,6 +47,8 @@ export interface ClaimLoopOptions {
   slots: AttemptSlots;
   queues: EndpointQueues;
   recordQueue: RecordQueue;
+  /** Bytes of the attempts in flight (byte-budget.ts): no claims while it is full. */
+  budget: Pick<ByteBudget, 'full' | 'waits'>;
   failing: FailingEndpoints;
   rateGate: RateGate;
   signal: WakeSignal;
@@ -74,6 +77,7 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
     slots,
     queues,
     recordQueue,
+    budget,
     failing,
     rateGate,
     signal,
@@ -123,7 +127,9 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
       // 9,500 claims of one).
       const minClaim =
         slots.inFlight > 0 ? Math.min(config.claimBatch, Math.ceil(config.concurrency / 8)) : 1;
-      if (free < minClaim || recordQueue.full) {
+      // Attempts wait for room for their bodies: claiming more would only hold more bodies,
+      // waiting. Attempts ending wake the loop.
+      if (free < minClaim || recordQueue.full || budget.full) {
         state.waitingForSlot = true;
         await sleep(config.pollIntervalMs);
         continue;
@@ -133,9 +139,13 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
         // Left out of the claim: endpoints with a cap's worth queued that cannot start more, their
         // own slots or their project's taken (a project at its cap: one tenant's slow endpoints do
         // not fill the claims, and so the slots, that other tenants' work needs).
+        // Or waiting for room for their bodies (their project at its share of the bytes, byte-budget.ts).
         const saturated = queues.saturated(
           config.perEndpointConcurrency,
-          (id, projectId) => slots.ofEndpoint(id) >= config.perEndpointConcurrency || projectFull(projectId),
+          (id, projectId) =>
+            slots.ofEndpoint(id) >= config.perEndpointConcurrency ||
+            projectFull(projectId) ||
+            budget.waits(id),
         );
         const now = clock();
         // Failing endpoints are left out too, but get what their free connections can start.

@@ -39,6 +39,8 @@ export interface BatchDispatchOptions {
   deferredWakeups: DeferredWakeups;
   slots: AttemptSlots;
   queues: EndpointQueues;
+  /** Takes the bytes of an attempt (byte-budget.ts): the function that gives them back, or null (no room). */
+  takeBytes(key: string | null, claimed: ClaimedDelivery): (() => void) | null;
   attempt: AttemptSender;
   queueRecord: RecordQueue['add'];
   /** The endpoint's timeout, capped by the installation's. */
@@ -67,6 +69,7 @@ export function createBatchDispatch(
     deferredWakeups,
     slots,
     queues,
+    takeBytes,
     attempt,
     queueRecord,
     timeoutOf,
@@ -109,8 +112,16 @@ export function createBatchDispatch(
           defer(d, now + 50, false); // the project's share of slots is taken: later
           continue;
         }
+        // No room for its body: later, as a project that is full (a callback has no queue to wait in).
+        const give = takeBytes(null, c);
+        if (give === null) {
+          defer(d, now + 50, false);
+          continue;
+        }
         const settings = CALLBACK_SETTINGS[c.event.callbackEnvelope ?? 'standard'];
-        launch(null, d.projectId, () => attempt(c, settings, [], config.defaultTimeoutMs, schedule));
+        launch(null, d.projectId, () =>
+          attempt(c, settings, [], config.defaultTimeoutMs, schedule).finally(give),
+        );
         continue;
       }
       const target = endpoints.get(d.endpointId);
@@ -157,9 +168,18 @@ export function createBatchDispatch(
         defer(d, rateGate.putBackAt(ep, d.id, now, wait), true);
         continue;
       }
+      const give = takeBytes(ep.id, c);
+      if (give === null) {
+        // No room for its body: it waits in its endpoint's queue (its token taken, as a queued
+        // one's is), and the endpoint waits for room in order; its timeout has not begun.
+        if (queues.length(ep.id) < config.claimBatch + config.perEndpointConcurrency)
+          queues.push(c, target, readAt, projSchedule);
+        else defer(d, now + 50, false);
+        continue;
+      }
       const timeoutMs = timeoutOf(ep);
       const schedule = resolveSchedule(ep.retrySchedule, projSchedule, config.retrySchedule);
-      launch(ep.id, d.projectId, () => attempt(c, ep, target.secrets, timeoutMs, schedule));
+      launch(ep.id, d.projectId, () => attempt(c, ep, target.secrets, timeoutMs, schedule).finally(give));
     }
     if (releases.length) await handBack(releases);
     // None opened: the claim's failure (the loop backs off, or pauses when no secret opened lately).

@@ -31,6 +31,8 @@ export interface DispatcherHooks {
    * changed: the hand-off's measure of load (handoff.ts).
    */
   onLoad?(load: number): void;
+  /** The bytes the attempts in flight hold changed (byte-budget.ts): herald_delivery_bytes_in_flight. */
+  onBytesInFlight?(bytes: number): void;
 }
 
 export interface DispatcherOptions {
@@ -70,6 +72,8 @@ export interface Dispatcher {
   /** Stops claiming, lets in-flight attempts finish within graceMs, writes their records. */
   stop(options?: { graceMs?: number }): Promise<void>;
   wake(): void;
+  /** Bytes of request bodies the attempts in flight hold now (HERALD_DELIVERY_BYTES_IN_FLIGHT). */
+  bytesInFlight?(): number;
   /**
    * Deliveries leased to this worker elsewhere (an accept's hand-off, handoff.ts): started as if this
    * dispatcher had claimed them. When it is not running, or its record queue is full, they are

@@ -6,8 +6,9 @@
 
 import type { DeliveryStatus, Endpoint } from '../domain/types.ts';
 import type { DeliveryOutcome } from '../metrics.ts';
-import type { ReleaseItem } from '../store/store.ts';
+import type { ClaimedDelivery, ReleaseItem } from '../store/store.ts';
 import { createAttemptSlots } from './attempt-slots.ts';
+import { attemptBytes, createByteBudget } from './byte-budget.ts';
 import { createClaimLoop } from './claim-loop.ts';
 import { createDeferredWakeups } from './deferred-wakeups.ts';
 import { createBatchDispatch } from './dispatch-batch.ts';
@@ -141,6 +142,56 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     },
   });
 
+  /**
+   * Bytes of request bodies the attempts in flight hold (HERALD_DELIVERY_BYTES_IN_FLIGHT), shared
+   * between projects as the slots are (byte-budget.ts).
+   */
+  const budget = createByteBudget({
+    limitBytes: config.bytesInFlight,
+    projectShare: config.perProjectConcurrency / config.concurrency,
+    smallShare: config.perEndpointConcurrency / config.concurrency,
+  });
+  /** Each claimed delivery's attempt bytes, worked out once (a queued one is asked again). */
+  const sizes = new WeakMap<ClaimedDelivery, number>();
+  const bytesOf = (claimed: ClaimedDelivery): number => {
+    let bytes = sizes.get(claimed);
+    if (bytes === undefined) {
+      bytes = attemptBytes(claimed);
+      sizes.set(claimed, bytes);
+    }
+    return bytes;
+  };
+  /**
+   * Takes the bytes of an attempt of `claimed` for its endpoint `key`: the function that gives them
+   * back when the attempt ends, or null when they do not fit (the endpoint then waits for room, in
+   * order; a callback, null key, does not).
+   */
+  const takeBytes = (key: string | null, claimed: ClaimedDelivery): (() => void) | null => {
+    const bytes = bytesOf(claimed);
+    const projectId = claimed.delivery.projectId;
+    if (!budget.take(key, projectId, bytes)) return null;
+    hooks.onBytesInFlight?.(budget.used);
+    return () => {
+      budget.give(projectId, bytes);
+      hooks.onBytesInFlight?.(budget.used);
+      // Bytes given back without an attempt ending (taken for a queued delivery that did not
+      // start): the waiting endpoints are looked at all the same, once the caller is done.
+      queueMicrotask(startWaitingForBytes);
+    };
+  };
+  /**
+   * Starts the endpoints waiting for room that fit now, in order (byte-budget.ts next()). One that
+   * cannot start yet (its view is being read again) keeps its place and holds the others back.
+   */
+  const startWaitingForBytes = () => {
+    for (let key = budget.next(); key !== null; ) {
+      queues.start(key);
+      const after = budget.next();
+      if (after === key) break;
+      key = after;
+    }
+  };
+
   /** The endpoint's timeout, capped by the installation's. */
   const timeoutOf = (ep: Endpoint) => Math.min(ep.timeoutMs || config.defaultTimeoutMs, config.maxTimeoutMs);
 
@@ -149,6 +200,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     config,
     onCount: reportLoad,
     onFreed: (key, projectId) => {
+      // The attempt's bytes came back (before its slot): endpoints waiting for room go first, in
+      // the order they began to wait.
+      startWaitingForBytes();
       if (key) queues.start(key);
       // A project slot is free: the project's other endpoints may have work waiting for one.
       queues.startProject(projectId);
@@ -169,6 +223,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     canStart: (key, projectId) =>
       !recordQueue.full && slots.ofEndpoint(key) < config.perEndpointConcurrency && !projectFull(projectId),
     projectRoom: (projectId) => (recordQueue.full ? 0 : slots.projectAllowance(projectId)),
+    takeBytes,
+    forgetBytes: budget.forget,
     launch,
     onError: (error, during) => hooks.onError?.(error, during),
   });
@@ -186,6 +242,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     deferredWakeups,
     slots,
     queues,
+    takeBytes,
     attempt,
     queueRecord,
     timeoutOf,
@@ -203,6 +260,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     slots,
     queues,
     recordQueue,
+    budget,
     failing,
     rateGate,
     signal,
@@ -233,6 +291,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // Claimed but never started: hand back at once, due now, so that another worker takes them
       // while the attempts in flight finish (or the next start, with SQLite), not a grace later.
       const held = queues.takeAll();
+      budget.forgetAll();
       if (held.length) {
         await handBack(releaseItems(held, clock())).catch((error: unknown) =>
           hooks.onError?.(error, 'release'),
@@ -254,6 +313,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       await recordQueue.flush();
     },
     wake,
+    bytesInFlight: () => budget.used,
     async dispatchClaimed(claimed) {
       // Stopping, or too many attempts wait for their record (the loop would not claim either):
       // handed back, due now, for a later claim.

@@ -138,3 +138,16 @@ test("an attempt counts its payload's UTF-8 bytes and its envelope", () => {
   // Without the stored text (not from a claim): the payload as it would be serialized.
   assert.equal(attemptBytes(claimed(undefined, { a: 1 })), small);
 });
+
+test('fits says whether an attempt would be let in, and when not its key waits as take would have it', () => {
+  const b = budget();
+  assert.equal(b.take('a', 'p1', 60), true);
+  assert.equal(b.fits('x', 'p2', 30), true);
+  assert.equal(b.used, 60, 'nothing taken');
+  assert.equal(b.waits('x'), false);
+  assert.equal(b.fits('x', 'p2', 50), false);
+  assert.equal(b.waits('x'), true);
+  assert.equal(b.take('y', 'p3', 10), false, 'behind x');
+  b.give('p1', 60);
+  assert.equal(b.next(), 'x');
+});

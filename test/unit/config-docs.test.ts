@@ -135,6 +135,7 @@ test('the plain defaults in docs/configuration.md are what loadConfig gives', ()
     HERALD_DELIVERY_CONCURRENCY: () => d.concurrency,
     HERALD_PROJECT_CONCURRENCY: () => d.perProjectConcurrency,
     HERALD_ENDPOINT_CONCURRENCY: () => d.perEndpointConcurrency,
+    HERALD_DELIVERY_BYTES_IN_FLIGHT: () => d.bytesInFlight,
     HERALD_CLAIM_BATCH: () => d.claimBatch,
     HERALD_LEASE_MS: () => d.leaseMs,
     HERALD_POLL_INTERVAL_MS: () => d.pollIntervalMs,

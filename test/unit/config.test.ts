@@ -55,6 +55,15 @@ describe('loadConfig defaults', () => {
       env: { HERALD_DATA_DIR: dataDir, HERALD_MAX_BODY_BYTES: String(32 * 1024 * 1024) },
     });
     assert.equal(raised.maxBodyBytesInFlight, 128 * 1024 * 1024, 'at least four of the largest bodies');
+    assert.equal(config.delivery.bytesInFlight, 256 * 1024 * 1024);
+    const largest = loadConfig({
+      env: { HERALD_DATA_DIR: dataDir, HERALD_MAX_BODY_BYTES: String(64 * 1024 * 1024) },
+    });
+    assert.equal(largest.delivery.bytesInFlight, 256 * 1024 * 1024, 'four of the largest events');
+    const set = loadConfig({
+      env: { HERALD_DATA_DIR: dataDir, HERALD_DELIVERY_BYTES_IN_FLIGHT: String(32 * 1024 * 1024) },
+    });
+    assert.equal(set.delivery.bytesInFlight, 32 * 1024 * 1024);
     assert.equal(config.maxBatchEvents, 1000);
     assert.equal(config.encryptionKey, null);
     assert.equal(config.dataDir, resolve(dataDir));
@@ -175,6 +184,27 @@ describe('loadConfig validation names the setting', () => {
       { HERALD_MAX_BODY_BYTES_IN_FLIGHT: String(4 * 1024 * 1024 - 1) },
       'HERALD_MAX_BODY_BYTES_IN_FLIGHT',
       /between 4194304 and/,
+    ],
+    [
+      'delivery byte budget below the largest event (MiB meant, bytes read)',
+      { HERALD_DELIVERY_BYTES_IN_FLIGHT: '256' },
+      'HERALD_DELIVERY_BYTES_IN_FLIGHT',
+      /between 1048576 and 68719476736, got 256/,
+    ],
+    [
+      'delivery byte budget below a raised body limit',
+      {
+        HERALD_MAX_BODY_BYTES: String(8 * 1024 * 1024),
+        HERALD_DELIVERY_BYTES_IN_FLIGHT: String(8 * 1024 * 1024 - 1),
+      },
+      'HERALD_DELIVERY_BYTES_IN_FLIGHT',
+      /between 8388608 and/,
+    ],
+    [
+      'delivery byte budget not a number',
+      { HERALD_DELIVERY_BYTES_IN_FLIGHT: '256MiB' },
+      'HERALD_DELIVERY_BYTES_IN_FLIGHT',
+      /whole number/,
     ],
     ['public URL not http', { HERALD_PUBLIC_URL: 'ftp://x' }, 'HERALD_PUBLIC_URL', /http/],
     ['public URL without a host', { HERALD_PUBLIC_URL: 'http:///x' }, 'HERALD_PUBLIC_URL', /host after/],

@@ -1,0 +1,259 @@
+/**
+ * The dispatcher's byte budget (HERALD_DELIVERY_BYTES_IN_FLIGHT, src/delivery/byte-budget.ts)
+ * against a real SQLite store, the real sender and slow loopback receivers that measure the bodies
+ * they hold at once.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, test } from 'node:test';
+import { DEFAULT_DELIVERY, type DeliveryConfig } from '../../src/config/config-types.ts';
+import { createDispatcher, type Dispatcher } from '../../src/delivery/dispatcher.ts';
+import { createSender } from '../../src/delivery/sender.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import type { Store } from '../../src/store/store.ts';
+
+const KiB = 1024;
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** A receiver that reads each body whole, answers after `delayMs`, and keeps what it held at once. */
+async function slowReceiver(delayMs: number) {
+  let bytes = 0;
+  let requests = 0;
+  const seen = { maxBytes: 0, maxRequests: 0, done: 0, byPath: new Map<string, number[]>() };
+  /** Per request: how many others were in progress at any time while it was. */
+  const overlaps: { size: number; others: number; path: string; at: number }[] = [];
+  const open = new Set<{ size: number; others: number; path: string; at: number }>();
+  const server = createServer((req, res) => {
+    let size = 0;
+    req.on('data', (c: Buffer) => (size += c.length));
+    req.on('end', () => {
+      const entry = { size, others: open.size, path: req.url ?? '', at: Date.now() };
+      for (const other of open) other.others = Math.max(other.others, open.size);
+      open.add(entry);
+      bytes += size;
+      requests++;
+      seen.maxBytes = Math.max(seen.maxBytes, bytes);
+      seen.maxRequests = Math.max(seen.maxRequests, requests);
+      setTimeout(() => {
+        res.end('ok', () => {
+          open.delete(entry);
+          overlaps.push(entry);
+          bytes -= size;
+          requests--;
+          seen.done++;
+        });
+      }, delayMs);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, overlaps };
+}
+
+async function setup() {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-bytes-'));
+  const store = await openStore(`sqlite:${join(dir, 'herald.db')}`);
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  cleanups.push(() => store.close());
+  const sender = createSender({ allowNetworks: ['127.0.0.0/8'], maxResponseBytes: 65536, userAgent: 'test' });
+  cleanups.push(() => sender.close());
+  let maxHeld = 0;
+  const errors: unknown[] = [];
+  const dispatcher = (over: Partial<DeliveryConfig>): Dispatcher => {
+    const d = createDispatcher({
+      store,
+      send: sender.send,
+      config: {
+        ...DEFAULT_DELIVERY,
+        pollIntervalMs: 20,
+        retrySchedule: [60],
+        retryJitter: 0,
+        allowNetworks: ['127.0.0.0/8'],
+        ...over,
+      },
+      workerId: 'w1',
+      hooks: {
+        onBytesInFlight: (n) => (maxHeld = Math.max(maxHeld, n)),
+        onError: (error, during) => errors.push({ error, during }),
+      },
+    });
+    cleanups.push(() => d.stop({ graceMs: 2_000 }));
+    return d;
+  };
+  return { store, dispatcher, maxHeld: () => maxHeld, errors };
+}
+
+async function project(store: Store, name: string) {
+  return (await store.createProject({ name }, Date.now())).id;
+}
+
+async function endpoints(store: Store, projectId: string, url: string, count: number, timeoutMs = 10_000) {
+  for (let i = 0; i < count; i++) {
+    await store.createEndpoint(
+      {
+        projectId,
+        url: `${url}/${projectId}/${i}`,
+        name: `e${i}`,
+        description: '',
+        eventTypes: [],
+        method: 'POST',
+        headers: {},
+        dev: false,
+        timeoutMs,
+        envelope: 'standard',
+        signature: { scheme: 'standard' },
+        rateLimit: null,
+        retrySchedule: null,
+        active: true,
+      },
+      'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      Date.now(),
+    );
+  }
+}
+
+async function send(store: Store, projectId: string, count: number, payloadBytes: number) {
+  const accepted = await store.acceptEvents(
+    projectId,
+    Array.from({ length: count }, (_, i) => ({
+      type: 'big.event',
+      payload: { i, blob: 'x'.repeat(payloadBytes) },
+      test: false,
+      idempotencyKey: null,
+      callbackUrl: null,
+    })),
+    Date.now(),
+  );
+  return accepted.flatMap((a) => a.deliveries);
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000) {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Waits until every delivery is recorded as succeeded (the record is written after the answer). */
+async function allSucceeded(
+  store: Store,
+  projectId: string,
+  deliveries: { id: string }[],
+  timeoutMs = 20_000,
+) {
+  await until(
+    'every delivery recorded',
+    async () => {
+      const all = await Promise.all(deliveries.map((d) => store.getDelivery(projectId, d.id)));
+      return all.every((d) => d?.status === 'succeeded');
+    },
+    timeoutMs,
+  );
+}
+
+test('the bodies in flight stay within the budget, and every delivery still goes out', async () => {
+  const { store, dispatcher, maxHeld, errors } = await setup();
+  const r = await slowReceiver(150);
+  const p = await project(store, 'p');
+  await endpoints(store, p, r.url, 30);
+  // 2 events of 100 KiB to 30 endpoints: 6 MiB of bodies, 60 attempts at once without a budget.
+  const deliveries = await send(store, p, 2, 100 * KiB);
+  const limit = 1024 * KiB;
+  await dispatcher({ bytesInFlight: limit }).start();
+  await allSucceeded(store, p, deliveries);
+  assert.ok(r.seen.maxBytes <= limit, `the receiver held ${r.seen.maxBytes} bytes at once (budget ${limit})`);
+  assert.ok(maxHeld() <= limit, `the dispatcher held ${maxHeld()} bytes (budget ${limit})`);
+  // One project holds three quarters of the budget: 7 attempts of ~100 KiB.
+  assert.ok(r.seen.maxRequests >= 5 && r.seen.maxRequests <= 9, `${r.seen.maxRequests} at once`);
+  assert.deepEqual(errors, []);
+});
+
+test('waiting for room does not count towards the timeout of an attempt', async () => {
+  const { store, dispatcher } = await setup();
+  const r = await slowReceiver(300);
+  const p = await project(store, 'p');
+  // Room for 7 attempts at once, 21 attempts of 300 ms each: the last ones wait ~600 ms, past
+  // their 400 ms timeout.
+  await endpoints(store, p, r.url, 21, 400);
+  const deliveries = await send(store, p, 1, 100 * KiB);
+  await dispatcher({ bytesInFlight: 1024 * KiB }).start();
+  await until('every answer', () => r.seen.done === deliveries.length);
+  assert.ok(r.seen.maxRequests <= 7, `${r.seen.maxRequests} at once`);
+  const last = Math.max(...r.overlaps.map((o) => o.at)) - Math.min(...r.overlaps.map((o) => o.at));
+  assert.ok(last > 400, `the last attempt started ${last} ms after the first`);
+  // Retried after a timeout, one would not have succeeded yet (the retry is due in 60 s).
+  await allSucceeded(store, p, deliveries);
+  for (const d of deliveries) assert.equal((await store.getDelivery(p, d.id))?.attempts, 1);
+});
+
+test('an attempt larger than the whole budget goes out alone, and is not overtaken by small ones', async () => {
+  const { store, dispatcher } = await setup();
+  const r = await slowReceiver(200);
+  const p = await project(store, 'p');
+  await endpoints(store, p, r.url, 4);
+  const limit = 256 * KiB;
+  await send(store, p, 1, 20 * KiB);
+  const [big] = await send(store, p, 1, 400 * KiB);
+  await send(store, p, 3, 20 * KiB);
+  await dispatcher({ bytesInFlight: limit }).start();
+  await until('every answer', () => r.seen.done === 4 * 5);
+  const huge = r.overlaps.filter((o) => o.size > limit);
+  assert.equal(huge.length, 4, 'the large event went to each endpoint');
+  for (const h of huge) assert.equal(h.others, 0, 'nothing else was in progress beside it');
+  await allSucceeded(store, p, [big!]);
+});
+
+test("one project's large events to slow receivers do not hold up another project's", async () => {
+  const { store, dispatcher } = await setup();
+  const slow = await slowReceiver(1_000);
+  const fast = await slowReceiver(0);
+  const heavy = await project(store, 'heavy');
+  const light = await project(store, 'light');
+  await endpoints(store, heavy, slow.url, 40);
+  await endpoints(store, light, fast.url, 1);
+  // 40 attempts of 100 KiB: with 1 MiB, the heavy project holds 7 and 33 wait.
+  await send(store, heavy, 1, 100 * KiB);
+  await dispatcher({ bytesInFlight: 1024 * KiB }).start();
+  await until('the heavy project at its share', () => slow.seen.maxRequests >= 5);
+  const sentAt = Date.now();
+  await send(store, light, 1, 100 * KiB);
+  await until('the light project delivered', () => fast.seen.done === 1, 5_000);
+  // It did not wait for a round of the heavy project's 1 s attempts.
+  assert.ok(Date.now() - sentAt < 700, `the light project waited ${Date.now() - sentAt} ms`);
+});
+
+test('stop does not wait for attempts waiting for room: they are handed back, due now', async () => {
+  const { store, dispatcher } = await setup();
+  const r = await slowReceiver(500);
+  const p = await project(store, 'p');
+  await endpoints(store, p, r.url, 20);
+  const deliveries = await send(store, p, 1, 100 * KiB);
+  const d = dispatcher({ bytesInFlight: 1024 * KiB });
+  await d.start();
+  await until('a budget of attempts in flight', () => r.seen.maxRequests >= 5);
+  const stopAt = Date.now();
+  await d.stop({ graceMs: 5_000 });
+  // The grace is for the attempts in flight (500 ms), not for the 13 waiting.
+  assert.ok(Date.now() - stopAt < 1_500, `stop took ${Date.now() - stopAt} ms`);
+  const statuses = await Promise.all(deliveries.map((x) => store.getDelivery(p, x.id)));
+  const sent = statuses.filter((x) => x?.status === 'succeeded').length;
+  assert.ok(sent >= 5 && sent <= 7, `${sent} sent`);
+  const waiting = statuses.filter((x) => x?.status === 'pending');
+  assert.equal(waiting.length, 20 - sent);
+  for (const x of waiting)
+    assert.ok((x!.nextAttemptAt ?? Number.POSITIVE_INFINITY) <= Date.now(), 'handed back, due now');
+});
