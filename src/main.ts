@@ -214,6 +214,9 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
               )
             : logger.warn({ err: error }, 'metrics: cannot read the delivery backlog'),
       threadHeap: async () => (await dispatcher?.threadHeap?.()) ?? null,
+      ...(config.role === 'api'
+        ? {}
+        : { deliveryBytesInFlight: () => dispatcher?.bytesInFlight?.() ?? null }),
     });
     if (store.databaseNow) {
       clockCheck = startClockCheck({ databaseNow: () => store.databaseNow!(), log: logger });

@@ -56,6 +56,11 @@ export interface CreateMetricsOptions {
   onCollectError?: (error: unknown) => void;
   /** The dispatcher thread's heap, read at scrape time; null (no sample) when there is none. */
   threadHeap?: () => Promise<ThreadHeap | null>;
+  /**
+   * Bytes of request bodies this process's attempts in flight hold (HERALD_DELIVERY_BYTES_IN_FLIGHT),
+   * read at scrape time; null (no sample) in a process that does not deliver.
+   */
+  deliveryBytesInFlight?: () => number | null;
 }
 
 /**
@@ -263,6 +268,21 @@ export function createMetrics(options: CreateMetricsOptions): Metrics {
         },
       });
     }
+  }
+
+  // Kept by the dispatcher on whichever thread delivers (byte-budget.ts); read at scrape time.
+  const bytesInFlight = options.deliveryBytesInFlight;
+  if (bytesInFlight) {
+    new Gauge({
+      name: 'herald_delivery_bytes_in_flight',
+      help: "Bytes of request bodies this process's delivery attempts in flight hold, each counted by its event's payload and envelope, against HERALD_DELIVERY_BYTES_IN_FLIGHT: at the limit, attempts wait for room. No sample in a process that does not deliver.",
+      registers: [registry],
+      collect() {
+        const bytes = bytesInFlight();
+        if (bytes === null) this.remove();
+        else this.set(bytes);
+      },
+    });
   }
 
   return {

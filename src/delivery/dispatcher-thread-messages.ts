@@ -20,6 +20,8 @@ export interface DispatcherThreadInit {
   maxSockets?: number;
   /** handoff.ts: deliveries on their way and attempts in flight, shared with the main thread. */
   handoffCounters: SharedArrayBuffer;
+  /** The bytes the thread's attempts in flight hold (byte-budget.ts), for the main thread's /metrics. */
+  bytesInFlight: SharedArrayBuffer;
 }
 
 export type ToDispatcherThread =

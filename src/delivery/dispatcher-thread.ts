@@ -58,6 +58,7 @@ try {
   };
   const statsTimer = setInterval(flushStats, STATS_INTERVAL_MS);
   const handoffCounters = new Int32Array(init.handoffCounters);
+  const bytesInFlight = new BigInt64Array(init.bytesInFlight);
   const dispatcher = createDispatcher({
     store,
     send: sender.send,
@@ -69,6 +70,7 @@ try {
       onEndpointDisabled: (d) => post({ type: 'disabled', ...d }),
       onError: storeErrorLog(logger),
       onLoad: (n) => Atomics.store(handoffCounters, STARTED, n),
+      onBytesInFlight: (n) => Atomics.store(bytesInFlight, 0, BigInt(n)),
     },
   });
   port.on('message', (message: ToDispatcherThread) => {

@@ -16,7 +16,7 @@ import type {
 import { createHandoff, newHandoffCounters } from './handoff.ts';
 
 export interface ThreadedDispatcherOptions {
-  init: Omit<DispatcherThreadInit, 'handoffCounters'>;
+  init: Omit<DispatcherThreadInit, 'handoffCounters' | 'bytesInFlight'>;
   /** The main thread's store can lease on accept: light-load accepts are handed off (handoff.ts). */
   handoff?: boolean;
   hooks?: Omit<DispatcherHooks, 'onError'>;
@@ -45,6 +45,9 @@ export function createThreadedDispatcher(options: ThreadedDispatcherOptions): Di
   let stopped: (() => void) | null = null;
   const send = (message: ToDispatcherThread) => worker?.postMessage(message);
   const handoffCounters = newHandoffCounters();
+  /** The bytes the thread's attempts in flight hold, which it keeps up to date (dispatcher-thread.ts). */
+  const bytesInFlight = new SharedArrayBuffer(BigInt64Array.BYTES_PER_ELEMENT);
+  const bytesView = new BigInt64Array(bytesInFlight);
   const handoff = options.handoff
     ? createHandoff({
         counters: handoffCounters,
@@ -83,6 +86,7 @@ export function createThreadedDispatcher(options: ThreadedDispatcherOptions): Di
 
   return {
     handoff,
+    bytesInFlight: () => Number(Atomics.load(bytesView, 0)),
     async threadHeap() {
       if (!worker || stopping) return null;
       const heap = await worker.getHeapStatistics().catch(() => null); // the thread just ended
@@ -91,7 +95,7 @@ export function createThreadedDispatcher(options: ThreadedDispatcherOptions): Di
     async start() {
       if (worker) return;
       const w = new Worker(options.entry ?? new URL('./dispatcher-thread-entry.ts', import.meta.url), {
-        workerData: { ...options.init, handoffCounters } satisfies DispatcherThreadInit,
+        workerData: { ...options.init, handoffCounters, bytesInFlight } satisfies DispatcherThreadInit,
         // No resourceLimits: V8 applies the process's --max-semi-space-size (the bin's shebang) to
         // this isolate too, and a maxYoungGenerationSizeMb of 8 or 48 changed nothing (--trace-gc:
         // the same scavenge count, with the flag and without it).

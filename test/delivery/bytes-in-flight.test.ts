@@ -13,6 +13,7 @@ import { afterEach, test } from 'node:test';
 import { DEFAULT_DELIVERY, type DeliveryConfig } from '../../src/config/config-types.ts';
 import { createDispatcher, type Dispatcher } from '../../src/delivery/dispatcher.ts';
 import { createSender } from '../../src/delivery/sender.ts';
+import { createMetrics } from '../../src/metrics.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
 
@@ -173,8 +174,25 @@ test('the bodies in flight stay within the budget, and every delivery still goes
   // 2 events of 100 KiB to 30 endpoints: 6 MiB of bodies, 60 attempts at once without a budget.
   const deliveries = await send(store, p, 2, 100 * KiB);
   const limit = 1024 * KiB;
-  await dispatcher({ bytesInFlight: limit }).start();
+  const d = dispatcher({ bytesInFlight: limit });
+  // herald_delivery_bytes_in_flight, as /metrics renders it.
+  const metrics = createMetrics({
+    store,
+    processMetrics: false,
+    deliveryBytesInFlight: () => d.bytesInFlight!(),
+  });
+  const gauge = async () => {
+    const m = await metrics.registry.getSingleMetric('herald_delivery_bytes_in_flight')!.get();
+    return m.values[0]?.value ?? Number.NaN;
+  };
+  const samples: number[] = [];
+  const sampling = setInterval(() => void gauge().then((v) => samples.push(v)), 20);
+  await d.start();
   await allSucceeded(store, p, deliveries);
+  clearInterval(sampling);
+  assert.ok(Math.max(...samples) > 600 * KiB, `the gauge showed at most ${Math.max(...samples)} bytes`);
+  assert.ok(Math.max(...samples) <= limit, `the gauge showed ${Math.max(...samples)} bytes`);
+  assert.equal(await gauge(), 0, 'every attempt gave its bytes back');
   assert.ok(r.seen.maxBytes <= limit, `the receiver held ${r.seen.maxBytes} bytes at once (budget ${limit})`);
   assert.ok(maxHeld() <= limit, `the dispatcher held ${maxHeld()} bytes (budget ${limit})`);
   // One project holds three quarters of the budget: 7 attempts of ~100 KiB.
