@@ -146,8 +146,9 @@ export const DEFAULT_DELIVERY: DeliveryConfig = {
   // One project (one tenant) holds at most three quarters of the process's slots: slow endpoints of
   // one tenant cannot leave the others none (10 endpoints of one project at their cap still fit).
   perProjectConcurrency: 768,
-  // ~250 attempts of a 1 MiB event at once (~4 bytes resident per byte counted: a process peaked
-  // at ~900 MiB, docs/delivery.md); far above what 1024 attempts of ordinary events hold (a few MiB).
+  // 256 attempts of a 1 MiB event at once, 192 of one project (4-6 bytes resident per byte
+  // counted: 1,000 such attempts peaked at ~900 MiB, docs/delivery.md); far above what 1024
+  // attempts of ordinary events hold (a few MiB).
   bytesInFlight: 256 * 1024 * 1024,
   claimBatch: 256, // deliveries per claim transaction
   leaseMs: 60_000, // > maxTimeoutMs + time to record
