@@ -180,8 +180,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     };
   };
   /**
-   * Starts the endpoints waiting for room that fit now, in order (byte-budget.ts next()). One that
-   * cannot start yet (its view is being read again) keeps its place and holds the others back.
+   * Starts the endpoints waiting for room that fit now, in order (byte-budget.ts next()). One still
+   * first after its start has its queue's view being read: the pass stops there, and the read's
+   * end starts it (with the attempt it then starts, an attempt ending goes on with the others).
    */
   const startWaitingForBytes = () => {
     for (let key = budget.next(); key !== null; ) {
