@@ -8,8 +8,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { assertError, type Body, startApi, type TestApi } from './helpers.ts';
 
-/** Text the schema leaves to code that refuses anything but ASCII (parseTime, decodeCursor, parseBucket, checkCustomHeaders). */
-const PARSED_IN_CODE = /^(query\.(cursor|since|until|bucket)|body\.(since|until|headers\.\*))$/;
+/**
+ * Text the schema leaves to code that refuses anything but ASCII (parseTime, decodeCursor,
+ * parseBucket, checkCustomHeaders, idempotencyKeyHeader).
+ */
+const PARSED_IN_CODE =
+  /^(query\.(cursor|since|until|bucket)|body\.(since|until|headers\.\*)|header\.idempotency-key)$/;
 const LONE = 'a\udbff';
 
 describe('text fields', () => {
