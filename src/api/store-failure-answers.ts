@@ -13,7 +13,9 @@ import {
   isStoreBusy,
   isStoreFull,
   isStoreOutOfFiles,
+  isStoreReadOnly,
   isStoreUnreachable,
+  READ_ONLY_LINE,
   type StoreFailureReason,
   WRITES_BACK_LINE,
   whenWritesSucceed,
@@ -108,6 +110,16 @@ function classify(error: unknown): {
         throttled:
           'the database refused a connection: too many clients (PostgreSQL max_connections; docs/deployment.md "Connections" sizes it): answering 503',
       },
+    };
+  // A standby (before isStoreUnreachable, which counts it too): answered as an outage, since a
+  // failover ends it by itself, but said as read-only, so that a URL naming a replica is found.
+  if (isStoreReadOnly(error))
+    return {
+      code: 'HERALD_ERR_DATABASE_UNAVAILABLE',
+      message: 'the database is read-only (a standby: a failover may be under way); retry shortly',
+      retryAfterS: 5,
+      reason: 'unreachable',
+      log: { level: 'warn', throttled: `${READ_ONLY_LINE}: answering 503` },
     };
   // Every request fails the same way while the database is down: logged once per burst (below).
   if (isStoreUnreachable(error))

@@ -20,7 +20,9 @@ import {
   isStoreBusy,
   isStoreFull,
   isStoreOutOfFiles,
+  isStoreReadOnly,
   isStoreUnreachable,
+  READ_ONLY_LINE,
   WRITES_BACK_LINE,
   whenWritesSucceed,
 } from '../store/store-unavailable.ts';
@@ -125,6 +127,18 @@ export function storeErrorLog(
       logger.error(
         { during, cause: { code, message }, ...since(state) },
         `dispatcher: out of file descriptors (a file or a connection could not be opened): raise the open-files limit (ulimit -n, LimitNOFILE) or lower the connections; trying again ${every}`,
+      );
+      return;
+    }
+    // A standby (a failover under way, or a URL naming a replica): before isStoreUnreachable,
+    // which counts it too, so that the line says why.
+    if (isStoreReadOnly(error)) {
+      countStoreFailure('unreachable');
+      const state = due('read-only');
+      if (!state) return;
+      logger.warn(
+        { during, cause: { code, message }, ...since(state) },
+        `dispatcher: ${READ_ONLY_LINE}; backing off and trying again ${every}`,
       );
       return;
     }

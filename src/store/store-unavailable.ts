@@ -22,6 +22,11 @@ const POSTGRES_BUSY = new Set(['55P03', '40001', '40P01', '57014']);
  * paused mid-transaction: pool.ts); the whole class 08 (connection exception) is matched by its prefix.
  */
 const POSTGRES_UNREACHABLE = new Set(['57P01', '57P02', '57P03', '53300', '25P03']);
+/**
+ * read_only_sql_transaction: every write (and LISTEN, NOTIFY, SELECT … FOR UPDATE) refused because
+ * the server is a standby in recovery, or runs with default_transaction_read_only.
+ */
+const READ_ONLY_SQL_TRANSACTION = '25006';
 /** The URL's database does not exist (dropped under a running process, restored under another name). */
 const INVALID_CATALOG_NAME = '3D000';
 /**
@@ -91,6 +96,30 @@ export function isStoreOutOfFiles(error: unknown): boolean {
   return typeof code === 'string' && OUT_OF_FILES.has(code);
 }
 
+/**
+ * The database answers but refuses writes (SQLSTATE 25006): HERALD_DATABASE_URL leads to a standby
+ * (a failover under way, its name or address moved before the promotion, or a URL naming a replica),
+ * or to a server with default_transaction_read_only on. Nothing can be stored until the standby is
+ * promoted or the URL leads to the primary again; the sessions a promoted server already had take
+ * writes from then on, so calls succeed again by themselves. isStoreUnreachable counts it too.
+ */
+export function isStoreReadOnly(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === READ_ONLY_SQL_TRANSACTION;
+}
+
+/** A ping found the server read-only (postgres-store.ts): coded as the writes it would refuse. */
+export class ReadOnlyDatabaseError extends Error {
+  readonly code = READ_ONLY_SQL_TRANSACTION;
+  constructor() {
+    super('the database is read-only (transaction_read_only is on: a standby in recovery)');
+    this.name = 'ReadOnlyDatabaseError';
+  }
+}
+
+/** What the API's and the dispatcher's lines say of a database that refuses writes (isStoreReadOnly). */
+export const READ_ONLY_LINE =
+  'the database is read-only: HERALD_DATABASE_URL leads to a standby in recovery (a failover under way, or a URL naming a replica) or to a server with default_transaction_read_only on';
+
 export function isStoreBusy(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { errcode, code } = error as { errcode?: unknown; code?: unknown };
@@ -106,7 +135,8 @@ export function isStoreBusy(error: unknown): boolean {
  * stopped, restarting, failing over, or the network between), or the server refused new sessions
  * for the moment (starting up, shutting down, out of connection slots), or a new connection's TLS
  * failed (the server's certificate replaced by one the URL's CA did not sign: database-tls-error.ts),
- * or refused this process's log-in (its password rotated on the server first, the role made NOLOGIN).
+ * or refused this process's log-in (its password rotated on the server first, the role made NOLOGIN),
+ * or is read-only (a standby not yet promoted: isStoreReadOnly, which callers test first to say so).
  * Calls succeed again once it is back; SQLite, in-process, never fails this way. An AggregateError (a host name with several
  * addresses, all refused) counts when every error in it does.
  */
@@ -115,6 +145,7 @@ export function isStoreUnreachable(error: unknown): boolean {
   const { code, message, errors } = error as { code?: unknown; message?: unknown; errors?: unknown };
   if (typeof code === 'string') {
     if (POSTGRES_UNREACHABLE.has(code) || SOCKET_UNREACHABLE.has(code)) return true;
+    if (code === READ_ONLY_SQL_TRANSACTION) return true; // a standby: isStoreReadOnly
     if (/^08[0-9A-Z]{3}$/.test(code)) return true;
     if (isLoginRefused(code)) return true;
   }

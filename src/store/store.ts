@@ -84,7 +84,7 @@ export interface Store {
   migrate(): Promise<MigrationResult>;
   /** Flushes pending group commits and closes connections. */
   close(): Promise<void>;
-  /** Throws when the database cannot be reached. */
+  /** Throws when the database cannot be reached, or takes no writes (a PostgreSQL standby). */
   ping(): Promise<void>;
 
   // ── projects ──────────────────────────────────────────────────────────────

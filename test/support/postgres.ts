@@ -25,10 +25,16 @@ export interface TestPostgres {
 /** A server this module started: it can also be restarted (same port, same data). */
 export interface LocalPostgres extends TestPostgres {
   port: number;
-  /** Stops the server (fast shutdown, clients are cut off); the data stays. */
-  down(): Promise<void>;
+  /**
+   * Stops the server, the data staying: `fast` (the default) cuts clients off and writes a
+   * checkpoint, sending a standby all its WAL first; `immediate` (SIGQUIT) ends every process at
+   * once, as a crash or a lost machine, and a standby keeps only the WAL streamed so far.
+   */
+  down(mode?: 'fast' | 'immediate'): Promise<void>;
   /** Starts it again on the same port with the same data. */
   up(): Promise<void>;
+  /** A standby (`standbyOf`) leaves recovery and becomes a primary (`pg_ctl promote`, waits for it). */
+  promote(): Promise<void>;
 }
 
 /** The PostgreSQL for this test file: HERALD_TEST_DATABASE_URL, or a private server started here. */
@@ -43,6 +49,14 @@ export async function withPostgres(): Promise<TestPostgres> {
 export interface StartPostgresOptions {
   /** Also accept TLS (`ssl=on`) with this certificate and key (PEM); plain connections stay allowed. */
   tls?: { cert: string; key: string };
+  /** More `-c` settings, after (so over) the defaults here, e.g. `synchronous_commit: 'on'`. */
+  settings?: Record<string, string>;
+  /**
+   * A streaming standby of this server instead of a new cluster: its data is a `pg_basebackup -R`
+   * of it (replication connections are trusted on loopback by initdb's pg_hba.conf), so it starts
+   * read-only, in recovery, until `promote()`.
+   */
+  standbyOf?: LocalPostgres;
 }
 
 /** Starts a private PostgreSQL 15 on a free loopback port. */
@@ -72,11 +86,35 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     );
   }
   const spawnAs = asUser ? { uid: asUser.uid, gid: asUser.gid } : {};
-  execFileSync(
-    join(BIN, 'initdb'),
-    ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'],
-    { stdio: 'pipe', cwd: dir, ...spawnAs },
-  );
+  if (options.standbyOf) {
+    execFileSync(
+      join(BIN, 'pg_basebackup'),
+      [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(options.standbyOf.port),
+        '-U',
+        'postgres',
+        '-D',
+        dataDir,
+        '-R',
+        '-X',
+        'stream',
+      ],
+      { stdio: 'pipe', cwd: dir, ...spawnAs },
+    );
+  } else {
+    execFileSync(
+      join(BIN, 'initdb'),
+      ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'],
+      { stdio: 'pipe', cwd: dir, ...spawnAs },
+    );
+  }
+  const settings = Object.entries(options.settings ?? {}).flatMap(([name, value]) => [
+    '-c',
+    `${name}=${value}`,
+  ]);
   const port = await freePort();
   let child: ChildProcess | null = null;
   let log = '';
@@ -103,6 +141,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
         '-c',
         'max_connections=200',
         ...tlsSettings,
+        ...settings,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir, ...spawnAs },
     );
@@ -115,12 +154,13 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     child = proc;
     await waitForConnections(`postgres://postgres@127.0.0.1:${port}/postgres`, proc, () => log);
   };
-  const shutdown = async () => {
+  const shutdown = async (mode: 'fast' | 'immediate' = 'fast') => {
     const proc = child;
     child = null;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill('SIGINT'); // fast shutdown: disconnects clients, no waiting for them
+    // SIGINT: fast shutdown, disconnects clients, no waiting for them; SIGQUIT: immediate.
+    proc.kill(mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
     await exited;
   };
   // If the test process exits without calling stop(), do not leave a server behind.
@@ -137,6 +177,13 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     createDatabase: () => createDatabaseOn(url),
     down: shutdown,
     up: start,
+    promote: async () => {
+      execFileSync(join(BIN, 'pg_ctl'), ['promote', '-w', '-D', dataDir], {
+        stdio: 'pipe',
+        cwd: dir,
+        ...spawnAs,
+      });
+    },
     stop: async () => {
       await shutdown();
       process.removeListener('exit', onExit);

@@ -33,6 +33,15 @@ test('too many clients (53300) is answered as the database unavailable, and said
   assert.equal(down?.message, 'the database cannot be reached; retry shortly');
 });
 
+test('a read-only database (25006, a standby) is answered as the database unavailable, and said as read-only', () => {
+  const answer = storeUnavailable(pgError('25006', 'cannot execute INSERT in a read-only transaction'));
+  assert.equal(answer?.code, 'HERALD_ERR_DATABASE_UNAVAILABLE');
+  assert.equal(answer?.retryAfterS, 5);
+  assert.match(answer?.message ?? '', /read-only/);
+  assert.match(answer?.log.throttled ?? '', /HERALD_DATABASE_URL leads to a standby/);
+  assert.equal(isStoreUnreachable(pgError('25006', 'cannot execute LISTEN during recovery')), true);
+});
+
 test('a busy database is answered 503 HERALD_ERR_BUSY and logged throttled (once per 10 s, no stack), not once per request', () => {
   const answer = storeUnavailable(pgError('55P03', 'canceling statement due to lock timeout'));
   assert.equal(answer?.code, 'HERALD_ERR_BUSY');

@@ -328,7 +328,9 @@ export const COMPONENT_SCHEMAS = {
     'Settings of this installation that shape endpoints (HERALD_DELIVERY_TIMEOUT_MS, …); nothing secret',
   ),
   Health: object({ status: { type: 'string', enum: ['ok'] } }),
-  Readiness: object({ status: { type: 'string', enum: ['ready', 'starting', 'database unreachable'] } }),
+  Readiness: object({
+    status: { type: 'string', enum: ['ready', 'starting', 'database unreachable', 'database read-only'] },
+  }),
 } satisfies Record<string, Schema>;
 
 export type ComponentName = keyof typeof COMPONENT_SCHEMAS;

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { isDatabaseFileGone } from '../../store/sqlite/database-file-watch.ts';
 import type { Store } from '../../store/store.ts';
+import { isStoreReadOnly } from '../../store/store-unavailable.ts';
 import type { MetricsSource } from '../build-app.ts';
 
 export interface HealthOptions {
@@ -34,7 +35,9 @@ export function healthRoutes(app: FastifyInstance, { store, metrics, isReady, no
       } catch (error) {
         const status = isDatabaseFileGone(error)
           ? 'database file deleted or replaced'
-          : 'database unreachable';
+          : isStoreReadOnly(error)
+            ? 'database read-only'
+            : 'database unreachable';
         return reply.code(503).send({ status });
       }
     },

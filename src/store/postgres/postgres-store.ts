@@ -44,6 +44,7 @@ import type {
   Store,
   StoreCapabilities,
 } from '../store.ts';
+import { ReadOnlyDatabaseError } from '../store-unavailable.ts';
 import { eventsWithDeliveries } from './accept-batch.ts';
 import {
   apiKeyByHashPostgres,
@@ -202,8 +203,14 @@ export class PostgresStore implements Store {
     await this.#due.stop();
     await this.#pool.end();
   }
+  /**
+   * Also fails, as a write would (SQLSTATE 25006), on a server that takes no writes: a standby that
+   * HERALD_DATABASE_URL leads to before its promotion answers reads, but this process can store
+   * nothing there, so /readyz must not say ready.
+   */
   async ping(): Promise<void> {
-    await this.#pool.query('SELECT 1');
+    const row = await this.#one("SELECT current_setting('transaction_read_only') AS read_only");
+    if (row?.read_only === 'on') throw new ReadOnlyDatabaseError();
   }
 
   // ── projects, API keys, event types (projects.ts, api-keys.ts, event-types.ts) ──

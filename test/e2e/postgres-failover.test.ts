@@ -1,0 +1,126 @@
+/**
+ * Herald on PostgreSQL with a streaming standby, through a TCP proxy standing in for the name or
+ * address a failover moves. A process whose URL leads to the standby (the proxy switched before the
+ * promotion, a failover tool's race, or a URL naming the wrong server) finds it read-only: every
+ * write fails with SQLSTATE 25006. That is the database not usable for now, as when it cannot be
+ * reached: 503 with Retry-After and one warn line per 10 s, /readyz 503, not a 500 and a stack per
+ * request and per claim; and the process recovers by itself once the standby is promoted.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type ReplicatedPostgres, startReplicatedPostgres } from '../support/postgres-standby.ts';
+import { api as call, type HeraldProcess, startHerald } from './harness.ts';
+import { eventually, startScriptedReceiver } from './scripted-receiver.ts';
+
+const TOKEN = 'e2e-failover-token-0123456789abcdef';
+const started: { stop(): Promise<void> }[] = [];
+after(async () => {
+  for (const s of started.reverse()) await s.stop();
+});
+
+async function serve(databaseUrl: string, role: 'api' | 'worker' | 'all'): Promise<HeraldProcess> {
+  const p = await startHerald({
+    env: {
+      HERALD_ADMIN_TOKEN: TOKEN,
+      HERALD_ALLOW_NETWORKS: '127.0.0.0/8',
+      HERALD_DATABASE_URL: databaseUrl,
+    },
+    args: ['--role', role],
+    readyTimeoutMs: 30_000,
+  });
+  started.push({ stop: () => p.dispose() });
+  return p;
+}
+
+function postEvent(baseUrl: string, events: string, n: number) {
+  return fetch(`${baseUrl}${events}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'failover.test', payload: { n } }),
+  });
+}
+
+/** Lines at warn level or above since `from`. */
+const warnings = (p: HeraldProcess, from: number) =>
+  p
+    .logLines()
+    .slice(from)
+    .filter((l) => Number(l.level) >= 40);
+
+test('a URL that leads to a standby: 503 with Retry-After, one warn line per process, /readyz 503; recovers once it is promoted', async () => {
+  const pg: ReplicatedPostgres = await startReplicatedPostgres();
+  started.push(pg);
+  const receiver = await startScriptedReceiver();
+  started.push({ stop: () => receiver.close() });
+  const url = await pg.createDatabase();
+  const apiProcess = await serve(url, 'api');
+  const worker = await serve(url, 'worker');
+  const project = await call<{ id: string }>(apiProcess.url, TOKEN, 'POST', '/api/v1/projects', {
+    name: 'f',
+  });
+  assert.equal(project.status, 201);
+  const endpoint = await call(
+    apiProcess.url,
+    TOKEN,
+    'POST',
+    `/api/v1/projects/${project.body.id}/endpoints`,
+    {
+      url: `${receiver.url}/hook`,
+    },
+  );
+  assert.equal(endpoint.status, 201);
+  const events = `/api/v1/projects/${project.body.id}/events`;
+  assert.equal((await postEvent(apiProcess.url, events, 0)).status, 202);
+  await receiver.waitFor(1);
+  await pg.caughtUp();
+
+  // The name moves to the standby before it is promoted; the open connections are cut.
+  const marks = { api: apiProcess.logLines().length, worker: worker.logLines().length };
+  pg.proxy.pointTo(pg.standby.port);
+  pg.proxy.dropConnections();
+  for (let i = 1; i <= 20; i++) {
+    const res = await postEvent(apiProcess.url, events, i);
+    const body = await res.text();
+    assert.equal(res.status, 503, body);
+    assert.equal(
+      (JSON.parse(body) as { error: { code: string } }).error.code,
+      'HERALD_ERR_DATABASE_UNAVAILABLE',
+    );
+    assert.ok(res.headers.get('retry-after'));
+  }
+  for (const p of [apiProcess, worker]) {
+    const ready = await fetch(`${p.url}/readyz`);
+    assert.equal(ready.status, 503, await ready.text());
+  }
+  await sleep(2_500); // the worker's claims fail meanwhile (at least once a second)
+  for (const [name, p, from] of [
+    ['api', apiProcess, marks.api],
+    ['worker', worker, marks.worker],
+  ] as const) {
+    // Warnings only (the connections the proxy cut may add one "cannot be reached" line), and
+    // one line that says read-only.
+    const lines = warnings(p, from);
+    assert.deepEqual(
+      [lines.every((l) => l.level === 40), lines.filter((l) => String(l.msg).includes('read-only')).length],
+      [true, 1],
+      `${name}: ${JSON.stringify(lines).slice(0, 1500)}`,
+    );
+  }
+
+  // Promoted: the sessions already open to it take writes, new ones too.
+  await pg.standby.promote();
+  const promotedAt = Date.now();
+  let accepted = 0;
+  await eventually(
+    async () => (await postEvent(apiProcess.url, events, 100)).status === 202 && ++accepted > 0,
+    10_000,
+    'an event accepted after the promotion',
+  );
+  const firstAcceptedMs = Date.now() - promotedAt;
+  for (const p of [apiProcess, worker]) assert.equal((await fetch(`${p.url}/readyz`)).status, 200);
+  await receiver.waitFor(2, 10_000);
+  console.log(
+    `failover: first 202 ${firstAcceptedMs} ms after pg_ctl promote returned, delivered ${Date.now() - promotedAt} ms after`,
+  );
+});
