@@ -13,6 +13,8 @@ export interface ReplicatedPostgres {
   standby: LocalPostgres;
   /** Points at the primary at first. */
   proxy: TcpProxy;
+  /** The standby's replication connection to the primary passes through this (stall() it to make it lag). */
+  replication: TcpProxy;
   /** A new database, made on the primary (and streamed to the standby), as a URL through the proxy. */
   createDatabase(): Promise<string>;
   /** Resolves once the standby has replayed everything the primary wrote so far. */
@@ -27,7 +29,8 @@ export async function startReplicatedPostgres(
   // synchronous_commit on (the test server's default is off): the primary's commits are flushed
   // before they are acknowledged, and with synchronous_standby_names the standby's flush too.
   const primary = await startPostgres({ settings: { synchronous_commit: 'on', ...settings } });
-  const standby = await startPostgres({ standbyOf: primary });
+  const replication = await startTcpProxy(primary.port);
+  const standby = await startPostgres({ standbyOf: replication });
   const proxy = await startTcpProxy(primary.port);
   const query = async (url: string, sql: string) => {
     const client = new pg.Client({ connectionString: url });
@@ -43,6 +46,7 @@ export async function startReplicatedPostgres(
     primary,
     standby,
     proxy,
+    replication,
     async createDatabase() {
       const url = new URL(await primary.createDatabase());
       url.port = String(proxy.port);
@@ -64,6 +68,7 @@ export async function startReplicatedPostgres(
     async stop() {
       await proxy.close();
       await standby.stop();
+      await replication.close();
       await primary.stop();
     },
   };

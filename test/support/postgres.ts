@@ -3,14 +3,16 @@
  * PostgreSQL 15 (initdb into a temp dir, loopback only, fsync off) and stops it at the end, so
  * `npm test` needs no setup. Each test or suite gets its own database from `createDatabase()`.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { freePort } from './free-port.ts';
 
+const execFileAsync = promisify(execFile);
 const BIN = process.env.HERALD_TEST_POSTGRES_BIN ?? '/usr/lib/postgresql/15/bin';
 
 export interface TestPostgres {
@@ -52,11 +54,12 @@ export interface StartPostgresOptions {
   /** More `-c` settings, after (so over) the defaults here, e.g. `synchronous_commit: 'on'`. */
   settings?: Record<string, string>;
   /**
-   * A streaming standby of this server instead of a new cluster: its data is a `pg_basebackup -R`
-   * of it (replication connections are trusted on loopback by initdb's pg_hba.conf), so it starts
-   * read-only, in recovery, until `promote()`.
+   * A streaming standby of the server on this loopback port (a LocalPostgres, or a proxy in front
+   * of one) instead of a new cluster: its data is a `pg_basebackup -R` of it, so it replicates
+   * through that port (replication connections are trusted on loopback by initdb's pg_hba.conf),
+   * and starts read-only, in recovery, until `promote()`.
    */
-  standbyOf?: LocalPostgres;
+  standbyOf?: { port: number };
 }
 
 /** Starts a private PostgreSQL 15 on a free loopback port. */
@@ -87,7 +90,8 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   }
   const spawnAs = asUser ? { uid: asUser.uid, gid: asUser.gid } : {};
   if (options.standbyOf) {
-    execFileSync(
+    // Not execFileSync: the port may be a proxy of this process, which must go on running.
+    await execFileAsync(
       join(BIN, 'pg_basebackup'),
       [
         '-h',
@@ -102,7 +106,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
         '-X',
         'stream',
       ],
-      { stdio: 'pipe', cwd: dir, ...spawnAs },
+      { cwd: dir, ...spawnAs },
     );
   } else {
     execFileSync(
