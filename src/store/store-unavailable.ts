@@ -202,6 +202,13 @@ export function explainDatabaseError(error: unknown, databaseUrl: string): unkno
   const answered = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && typeof severity === 'string';
   if (answered && isLoginRefused(code))
     return new Error(`the database at ${named} answered with error ${code}`, { cause: error });
+  // A standby (before isStoreUnreachable, which counts it too): the migrations' first write fails.
+  if (answered && isStoreReadOnly(error))
+    return new Error(
+      `the database at ${named} takes no writes (error ${code}): it is a standby in recovery, or runs with ` +
+        'default_transaction_read_only; point the URL at the primary (after a failover, at the promoted server)',
+      { cause: error },
+    );
   if (isStoreUnreachable(error)) return new Error(`cannot reach the database at ${named}`, { cause: error });
   if (answered) return new Error(`the database at ${named} answered with error ${code}`, { cause: error });
   return error;

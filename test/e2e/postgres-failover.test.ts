@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ReplicatedPostgres, startReplicatedPostgres } from '../support/postgres-standby.ts';
-import { api as call, type HeraldProcess, startHerald } from './harness.ts';
+import { api as call, type HeraldProcess, runHerald, startHerald } from './harness.ts';
 import { eventually, startScriptedReceiver } from './scripted-receiver.ts';
 
 const TOKEN = 'e2e-failover-token-0123456789abcdef';
@@ -107,6 +107,22 @@ test('a URL that leads to a standby: 503 with Retry-After, one warn line per pro
       `${name}: ${JSON.stringify(lines).slice(0, 1500)}`,
     );
   }
+
+  // A process started meanwhile stops at once, saying which setting leads to a standby.
+  const refused = await runHerald(['serve'], {
+    env: {
+      HERALD_ADMIN_TOKEN: TOKEN,
+      HERALD_DATABASE_URL: url,
+      HERALD_PORT: '0',
+      HERALD_HOST: '127.0.0.1',
+    },
+    killAfterMs: 20_000,
+  });
+  assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+  assert.match(
+    refused.stderr,
+    /\(HERALD_DATABASE_URL, --database\) takes no writes .*: it is a standby in recovery/,
+  );
 
   // Promoted: the sessions already open to it take writes, new ones too.
   await pg.standby.promote();
