@@ -48,7 +48,8 @@ const warnings = (p: HeraldProcess, from: number) =>
     .slice(from)
     .filter((l) => Number(l.level) >= 40);
 
-test('a URL that leads to a standby: 503 with Retry-After, one warn line per process, /readyz 503; recovers once it is promoted', async () => {
+/** A primary and its standby behind a proxy, an `api` and a `worker` on it, a project with one endpoint. */
+async function setUp() {
   const pg: ReplicatedPostgres = await startReplicatedPostgres();
   started.push(pg);
   const receiver = await startScriptedReceiver();
@@ -74,6 +75,11 @@ test('a URL that leads to a standby: 503 with Retry-After, one warn line per pro
   assert.equal((await postEvent(apiProcess.url, events, 0)).status, 202);
   await receiver.waitFor(1);
   await pg.caughtUp();
+  return { pg, receiver, apiProcess, worker, events, url };
+}
+
+test('a URL that leads to a standby: 503 with Retry-After, one warn line per process, /readyz 503; recovers once it is promoted', async () => {
+  const { pg, receiver, apiProcess, worker, events, url } = await setUp();
 
   // The name moves to the standby before it is promoted; the open connections are cut.
   const marks = { api: apiProcess.logLines().length, worker: worker.logLines().length };
@@ -139,4 +145,44 @@ test('a URL that leads to a standby: 503 with Retry-After, one warn line per pro
   console.log(
     `failover: first 202 ${firstAcceptedMs} ms after pg_ctl promote returned, delivered ${Date.now() - promotedAt} ms after`,
   );
+});
+
+test('a URL that led to a standby and leads to the primary again (never promoted): the process goes on under load', async () => {
+  const { pg, apiProcess, worker, events } = await setUp();
+  // Clients posting without pause keep every pooled connection busy: none is closed for idling.
+  let phase: 'standby' | 'back' | 'done' = 'standby';
+  const answers = { standby: new Map<number, number>(), back: [] as { status: number; at: number }[] };
+  const client = async () => {
+    for (let n = 0; phase !== 'done'; n++) {
+      const res = await postEvent(apiProcess.url, events, n).catch(() => null);
+      await res?.text();
+      const status = res?.status ?? 0;
+      if (phase === 'standby') answers.standby.set(status, (answers.standby.get(status) ?? 0) + 1);
+      else answers.back.push({ status, at: Date.now() });
+    }
+  };
+  pg.proxy.pointTo(pg.standby.port);
+  pg.proxy.dropConnections();
+  const clients = Array.from({ length: 8 }, client);
+  await sleep(2_000);
+  // The pooler or the name leads to the primary again; the connections open to the standby stay.
+  pg.proxy.pointTo(pg.primary.port);
+  const backAt = Date.now();
+  phase = 'back';
+  await sleep(4_000);
+  phase = 'done';
+  await Promise.all(clients);
+  const failedAfter = answers.back.filter((a) => a.status !== 202 && a.at - backAt > 1_000).length;
+  const firstAccepted = answers.back.find((a) => a.status === 202);
+  console.log(
+    `standby then primary: ${JSON.stringify([...answers.standby])} while on the standby; ` +
+      `first 202 ${firstAccepted ? firstAccepted.at - backAt : 'never'} ms after, ` +
+      `${answers.back.filter((a) => a.status !== 202).length} of ${answers.back.length} refused after`,
+  );
+  assert.equal(answers.standby.get(503) !== undefined, true);
+  assert.equal(failedAfter, 0, 'requests refused more than 1 s after the URL led to the primary again');
+  for (const p of [apiProcess, worker]) {
+    const ready = await fetch(`${p.url}/readyz`);
+    assert.equal(ready.status, 200, `${await ready.text()}`);
+  }
 });

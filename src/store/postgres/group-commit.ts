@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
-import { isStoreUnreachable, writesSucceeded } from '../store-unavailable.ts';
+import { isStoreReadOnly, isStoreUnreachable, writesSucceeded } from '../store-unavailable.ts';
+import { connectWritable, sawReadOnly } from './pool.ts';
 
 /** Runs a batch of jobs inside an open transaction; returns one result per job, in order. */
 export type BatchRunner<J, R> = (client: PoolClient, jobs: J[]) => Promise<R[]>;
@@ -128,7 +129,7 @@ export class GroupCommit<J, R> {
   }
 
   async #transaction(jobs: J[]): Promise<R[]> {
-    const client = await this.#pool.connect();
+    const client = await connectWritable(this.#pool);
     let broken = false;
     try {
       await client.query('BEGIN');
@@ -147,6 +148,10 @@ export class GroupCommit<J, R> {
       }
     } catch (error) {
       if (isConnectionError(error)) broken = true;
+      if (isStoreReadOnly(error)) {
+        broken = true;
+        sawReadOnly(this.#pool); // pool.ts says why
+      }
       throw error;
     } finally {
       client.release(broken);

@@ -1,5 +1,6 @@
 /** The PostgreSQL store's connection pool, and transactions on one of its connections. */
 import pg from 'pg';
+import { isStoreReadOnly } from '../store-unavailable.ts';
 import { EXACT_JSON_TYPES } from './rows.ts';
 
 /**
@@ -106,6 +107,7 @@ export function createPool(url: string, max: number, bounds: PoolBounds | null =
   // A checked-out client (inside a transaction) has no pool listener: a connection cut there
   // would be an unhandled 'error' event. Its queries reject anyway; the client is then discarded.
   pool.on('connect', (client) => {
+    opened.set(client, ++openings);
     client.on('error', () => undefined);
     if (bounds) closeOnTimeout(client, bounds.queryMs);
   });
@@ -147,9 +149,41 @@ function closeOnTimeout(client: pg.PoolClient, fallbackMs: number): void {
   };
 }
 
-/** Runs `fn` in one transaction on one connection; a connection that cannot roll back is discarded. */
+/** Connections opened so far by every pool of this thread, numbering each (`opened`). */
+let openings = 0;
+const opened = new WeakMap<pg.PoolClient, number>();
+/** Per pool: `openings` when a session of it last refused a write as read-only (sawReadOnly). */
+const readOnlyAt = new WeakMap<pg.Pool, number>();
+
+/**
+ * A session of `pool` refused a write as read-only (isStoreReadOnly): the database URL led to a
+ * standby (a failover's race, a URL corrected since). Every connection the pool opened until now
+ * may lead there too, and the URL may lead to the primary again while the pool keeps them, busy
+ * under load and never idle long enough to be closed: connectWritable discards them.
+ */
+export function sawReadOnly(pool: pg.Pool): void {
+  readOnlyAt.set(pool, openings);
+}
+
+/**
+ * A connection of `pool` for a write: one opened before its last read-only refusal (sawReadOnly)
+ * is discarded and another taken, so that each stale session costs no more than the write that
+ * found it. (Reads through pool.query may still use one until it fails or idles out.)
+ */
+export async function connectWritable(pool: pg.Pool): Promise<pg.PoolClient> {
+  for (;;) {
+    const client = await pool.connect();
+    if ((opened.get(client) ?? Number.POSITIVE_INFINITY) > (readOnlyAt.get(pool) ?? 0)) return client;
+    client.release(true);
+  }
+}
+
+/**
+ * Runs `fn` in one transaction on one connection (connectWritable); a connection that cannot roll
+ * back is discarded, and so is one whose server refused a write as read-only (sawReadOnly).
+ */
 export async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+  const client = await connectWritable(pool);
   let broken = false;
   try {
     await client.query('BEGIN');
@@ -166,6 +200,10 @@ export async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) 
   } catch (error) {
     // BEGIN or COMMIT timed out: the connection is closed (closeOnTimeout).
     if (error instanceof QueryTimeoutError) broken = true;
+    if (isStoreReadOnly(error)) {
+      broken = true;
+      sawReadOnly(pool);
+    }
     throw error;
   } finally {
     client.release(broken);

@@ -89,7 +89,15 @@ import { migratePostgres } from './migrate.ts';
 import { DueListener, notifyDue } from './notify.ts';
 import { listUnforwardedPostgres, markForwardedPostgres } from './operational-outbox.ts';
 import { countPendingPostgres } from './pending-count.ts';
-import { connectionConfig, createPool, POOL_BOUNDS, type PoolBounds, transaction } from './pool.ts';
+import {
+  connectionConfig,
+  connectWritable,
+  createPool,
+  POOL_BOUNDS,
+  type PoolBounds,
+  sawReadOnly,
+  transaction,
+} from './pool.ts';
 import { deleteProjectPostgres } from './project-delete.ts';
 import {
   createProjectPostgres,
@@ -209,8 +217,19 @@ export class PostgresStore implements Store {
    * nothing there, so /readyz must not say ready.
    */
   async ping(): Promise<void> {
-    const row = await this.#one("SELECT current_setting('transaction_read_only') AS read_only");
-    if (row?.read_only === 'on') throw new ReadOnlyDatabaseError();
+    const client = await connectWritable(this.#pool);
+    let readOnly = false;
+    try {
+      const row = await this.#one("SELECT current_setting('transaction_read_only') AS read_only", [], client);
+      readOnly = row?.read_only === 'on';
+    } catch (error) {
+      client.release(true); // as pool.query does with a connection whose query failed
+      throw error;
+    }
+    client.release(readOnly);
+    if (!readOnly) return;
+    sawReadOnly(this.#pool); // the pool's other connections may lead there too (pool.ts)
+    throw new ReadOnlyDatabaseError();
   }
 
   // ── projects, API keys, event types (projects.ts, api-keys.ts, event-types.ts) ──
