@@ -308,6 +308,18 @@ export interface PurgeResult {
   next: string | null;
 }
 
+/** What Store.recoverDeliveries did. */
+export interface RecoverResult {
+  /** Failed deliveries made pending. */
+  recovered: number;
+  /**
+   * Null when every failed delivery of the range was looked at. Otherwise the request ran out of
+   * time: the creation time of the last delivery it looked at, from which a recover goes on (those
+   * it recovered are pending now, and passed over).
+   */
+  nextSince: number | null;
+}
+
 /** What to replay to one endpoint (Store.replayMissing). */
 export interface ReplayRequest {
   /** Events created in [since, until], epoch ms. */

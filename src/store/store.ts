@@ -51,6 +51,7 @@ import type {
   RateTokenRequest,
   RecordOptions,
   RecordResult,
+  RecoverResult,
   ReleaseItem,
   ReplayRequest,
   ReplayResult,
@@ -226,9 +227,11 @@ export interface Store {
    */
   retryDelivery(projectId: string, deliveryId: string, now: number): Promise<Delivery | 'in-flight' | null>;
   /**
-   * Makes the endpoint's failed deliveries created in [since, until] pending and due at `now`;
-   * returns how many. In batches of recoverBatch.rows (recover-batch.ts), each its own short
-   * transaction: none is recovered twice, one that fails while it runs may or may not be.
+   * Makes the endpoint's failed deliveries created in [since, until] pending and due at `now`,
+   * oldest first; answers how many. In batches of recoverBatch.rows (recover-batch.ts), each its own
+   * short transaction: none is recovered twice, one that fails while it runs may or may not be.
+   * Stops after the batch that ends past recoverBatch.requestMs: nextSince is then where a recover
+   * goes on (null when the range is done).
    */
   recoverDeliveries(
     projectId: string,
@@ -236,7 +239,7 @@ export interface Store {
     since: number,
     until: number,
     now: number,
-  ): Promise<number>;
+  ): Promise<RecoverResult>;
   /**
    * Gives the endpoint the events of [since, until] it missed: for each event of the project created
    * then that it would receive now (its filter; not test events) and has no delivery for, a pending

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { verify } from '../../packages/verify/src/index.ts';
 import { buildRequest } from '../../src/domain/build-request.ts';
+import { recoverBatch } from '../../src/store/recover-batch.ts';
 import { MAX_VALID_SECRETS } from '../../src/store/store.ts';
 import { attemptRecord } from '../store/helpers.ts';
 import { assertError, type Body, startApi, type TestApi } from './helpers.ts';
@@ -764,7 +765,7 @@ describe('endpoints API', () => {
     const since = new Date(Date.now() - 3_600_000).toISOString();
     const rec = await api.call('POST', `${EP}/${e.id}/recover`, { since });
     assert.equal(rec.status, 202);
-    assert.equal(rec.body.recovered, 1);
+    assert.deepEqual(rec.body, { recovered: 1, nextSince: null });
     assert.equal((await api.store.getDelivery(p.id, delivery.id))!.status, 'pending');
     assert.equal(
       (await api.call('POST', `${EP}/${e.id}/recover`, { since: Date.now() - 3_600_000 })).body.recovered,
@@ -785,25 +786,62 @@ describe('endpoints API', () => {
     );
   });
 
+  /** An event of project `q` whose delivery to endpoint `e` failed for good; a threshold of 1 lets that failure disable it. */
+  async function failDelivery(q: Body, e: Body, failureThreshold = 100) {
+    const sent = (await api.call('POST', `/api/v1/projects/${q.id}/events`, { type: 'rec.off', payload: {} }))
+      .body;
+    const found = (await api.store.getEvent(q.id, sent.id))!;
+    const delivery = found.deliveries.find((d) => d.endpointId === e.id)!;
+    const record = attemptRecord(delivery, found.event, {
+      outcome: 'failed',
+      status: 'failed',
+      nextAttemptAt: null,
+      startedAt: Date.now(),
+    });
+    await api.store.recordAttempts([record], { now: Date.now(), failureThreshold });
+    return delivery;
+  }
+
+  test('a recover out of time answers nextSince, and recovers from it go on: every failed delivery once', async () => {
+    const q = await api.project('recover-in-steps');
+    const QEP = `/api/v1/projects/${q.id}/endpoints`;
+    const e = (await api.call('POST', QEP, { url: 'https://h.example/steps' })).body;
+    const deliveries = [];
+    for (let i = 0; i < 3; i++) deliveries.push(await failDelivery(q, e));
+    const saved = { ...recoverBatch };
+    Object.assign(recoverBatch, { rows: 1, requestMs: 0 });
+    const answers: Body[] = [];
+    try {
+      let since: string | null = new Date(Date.now() - 3_600_000).toISOString();
+      while (since !== null && answers.length < 5) {
+        const r = await api.call('POST', `${QEP}/${e.id}/recover`, { since });
+        assert.equal(r.status, 202, JSON.stringify(r.body));
+        answers.push(r.body);
+        since = r.body.nextSince;
+      }
+    } finally {
+      Object.assign(recoverBatch, saved);
+    }
+    // The oldest, then the time was up: it answers that delivery's creation time.
+    assert.deepEqual(answers[0], {
+      recovered: 1,
+      nextSince: new Date(deliveries[0]!.createdAt).toISOString(),
+    });
+    assert.equal(answers.at(-1)!.nextSince, null);
+    assert.equal(
+      answers.reduce((n, a) => n + a.recovered, 0),
+      3,
+    );
+    for (const d of deliveries) assert.equal((await api.store.getDelivery(q.id, d.id))!.status, 'pending');
+  });
+
   test('recover on a disabled endpoint → 409 HERALD_ERR_ENDPOINT_DISABLED, as retry: disabled by hand or by failures; nothing recovered', async () => {
     const q = await api.project('recover-disabled');
     const QEP = `/api/v1/projects/${q.id}/endpoints`;
     /** An endpoint with one failed delivery; a threshold of 1 lets that failure disable it. */
     const withFailedDelivery = async (path: string, failureThreshold: number) => {
       const e = (await api.call('POST', QEP, { url: `https://h.example/${path}` })).body;
-      const sent = (
-        await api.call('POST', `/api/v1/projects/${q.id}/events`, { type: 'rec.off', payload: {} })
-      ).body;
-      const found = (await api.store.getEvent(q.id, sent.id))!;
-      const delivery = found.deliveries.find((d) => d.endpointId === e.id)!;
-      const record = attemptRecord(delivery, found.event, {
-        outcome: 'failed',
-        status: 'failed',
-        nextAttemptAt: null,
-        startedAt: Date.now(),
-      });
-      await api.store.recordAttempts([record], { now: Date.now(), failureThreshold });
-      return { e, delivery };
+      return { e, delivery: await failDelivery(q, e, failureThreshold) };
     };
     const since = Date.now() - 3_600_000;
     const recover = (id: string) => api.call('POST', `${QEP}/${id}/recover`, { since });
@@ -833,7 +871,7 @@ describe('endpoints API', () => {
     assert.equal((await api.call('POST', `${QEP}/${auto.e.id}/enable`)).status, 200);
     const ok = await recover(auto.e.id);
     assert.equal(ok.status, 202, JSON.stringify(ok.body));
-    assert.deepEqual(ok.body, { recovered: 1 });
+    assert.deepEqual(ok.body, { recovered: 1, nextSince: null });
     assert.equal((await api.store.getDelivery(q.id, auto.delivery.id))!.status, 'pending');
   });
 

@@ -12,6 +12,7 @@ import {
   leaseDue,
   PROBE_ROUND_PICK,
 } from '../../src/store/postgres/claims.ts';
+import { RECOVER_SCAN_SQL } from '../../src/store/postgres/due-deliveries.ts';
 import {
   BACKLOG_COUNT_SQL,
   endpointDeliveryPageQuery,
@@ -116,6 +117,7 @@ describe('postgres specifics', () => {
         '0012_project_backlog_limit.sql',
         '0013_event_delivery_count.sql',
         '0014_event_deliveries_in_id_order.sql',
+        '0015_failed_deliveries_in_creation_order.sql',
       ],
     );
     assert.match(String(idx.rows[0]?.indexdef), /WHERE \(status = 'pending'::text\)/);
@@ -328,6 +330,40 @@ describe('postgres specifics', () => {
             `${label}: the first after the cursor`,
           );
         }
+      }
+    });
+  });
+
+  test("a recover's batch reads the endpoint's failed deliveries in creation order from its cursor, not the others, with stale statistics or fresh", async () => {
+    await withStoreAndClient(async (_store, client) => {
+      // Two endpoints of 12,500 deliveries, 1 in 5 failed, inserted newest first: deliveries_endpoint
+      // holds the failed ones in heap order (here the reverse of creation order), so a batch in
+      // creation order from it would read and sort all 2,500 of the endpoint's.
+      await client.query(
+        `INSERT INTO deliveries (project_id, id, event_id, endpoint_id, url, status, attempts, created_at, updated_at)
+         SELECT 'p', 'dlv_' || lpad(i::text, 26, '0'), 'evt_' || i, 'ep' || (i % 2), 'http://127.0.0.1:9/x',
+           CASE WHEN i % 5 = 0 THEN 'failed' ELSE 'succeeded' END, 1, 25000 - i, 0
+         FROM generate_series(1, 25000) i`,
+      );
+      const params = ['p', 'ep0', 1000, 'dlv_', 20000, 100];
+      for (const statistics of ['stale', 'fresh']) {
+        if (statistics === 'fresh') await client.query('ANALYZE deliveries');
+        const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${RECOVER_SCAN_SQL}`, params);
+        const plan = rows[0]['QUERY PLAN'][0].Plan;
+        const label = `${statistics}: ${JSON.stringify(plan)}`;
+        assert.match(JSON.stringify(plan), /"Index Name":"deliveries_failed"/, label);
+        assert.doesNotMatch(JSON.stringify(plan), /"Node Type":"Sort"/, label);
+        assert.ok(mostRowsRead(plan) <= 100, `${label}: a plan node read ${mostRowsRead(plan)} rows`);
+        const batch = (await client.query(RECOVER_SCAN_SQL, params)).rows as {
+          id: string;
+          created_at: string;
+        }[];
+        assert.equal(batch.length, 100);
+        assert.equal(Number(batch[0]!.created_at), 1000, 'the oldest from since on');
+        assert.ok(
+          batch.every((r, i) => i === 0 || Number(r.created_at) > Number(batch[i - 1]!.created_at)),
+          'in creation order',
+        );
       }
     });
   });

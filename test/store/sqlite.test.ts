@@ -19,6 +19,7 @@ import {
   ENDPOINT_PROBE_SQL,
   type ProbeCursor,
 } from '../../src/store/sqlite/claims.ts';
+import { RECOVER_SCAN_SQL } from '../../src/store/sqlite/due-deliveries.ts';
 import { BACKLOG_COUNT_SQL, endpointDeliveryPageQuery } from '../../src/store/sqlite/endpoint-deliveries.ts';
 import { eventDeliveryPageQuery } from '../../src/store/sqlite/event-deliveries.ts';
 import { GroupCommit } from '../../src/store/sqlite/group-commit.ts';
@@ -85,6 +86,7 @@ describe('sqlite specifics', () => {
         '0014_project_backlog_limit.sql',
         '0015_event_delivery_count.sql',
         '0016_event_deliveries_in_id_order.sql',
+        '0017_failed_deliveries_in_creation_order.sql',
       ],
     );
   });
@@ -429,6 +431,42 @@ describe('sqlite specifics', () => {
     assert.equal(
       (db.prepare(BACKLOG_COUNT_SQL).get('p', 'ep0', 'pending', 10_000) as { n: number }).n,
       10_000,
+    );
+    db.close();
+  });
+
+  test("a recover's batch walks the endpoint's failed deliveries in creation order from its cursor, not the others", () => {
+    const db = new DatabaseSync(':memory:');
+    migrateSqlite(db);
+    // Two endpoints of 12,500 deliveries, 1 in 5 failed, inserted newest first, analysed:
+    // deliveries_endpoint gives the failed ones by rowid (here the reverse of creation order), so a
+    // batch in creation order from it would read and sort all of them.
+    db.exec('PRAGMA foreign_keys = OFF');
+    db.exec(`WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < 25000)
+      INSERT INTO deliveries (id, project_id, event_id, endpoint_id, url, status, attempts, created_at, updated_at)
+      SELECT 'dlv_' || printf('%026d', i), 'p', 'evt_' || i, 'ep' || (i % 2), 'http://127.0.0.1:9/x',
+        CASE WHEN i % 5 = 0 THEN 'failed' ELSE 'succeeded' END, 1, 25000 - i, 0 FROM g`);
+    db.exec('ANALYZE');
+    const params = ['p', 'ep0', 1000, 'dlv_', 20000, 100];
+    const plan = planOf(RECOVER_SCAN_SQL, params, db);
+    assert.ok(
+      plan.some((d) =>
+        d.includes(
+          'USING COVERING INDEX deliveries_failed (project_id=? AND endpoint_id=? AND (created_at,id)>(?,?)',
+        ),
+      ),
+      plan.join('; '),
+    );
+    assert.ok(!plan.some((d) => d.includes('TEMP B-TREE')), `sorts: ${plan.join('; ')}`);
+    const rows = db.prepare(RECOVER_SCAN_SQL).all(...params) as { created_at: number; id: string }[];
+    assert.equal(rows.length, 100);
+    assert.equal(rows[0]!.created_at, 1000, 'the oldest from since on');
+    assert.deepEqual(
+      rows.map((r) => [r.created_at, r.id]),
+      rows
+        .map((r) => [r.created_at, r.id])
+        .sort((a, b) => Number(a[0]) - Number(b[0]) || String(a[1]).localeCompare(String(b[1]))),
+      'in creation order',
     );
     db.close();
   });

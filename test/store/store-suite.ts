@@ -67,6 +67,18 @@ async function claimedAll(store: Store, endpointId: string, ids: string[], now: 
   return claims;
 }
 
+/** One event accepted at `t`, its deliveries claimed and failed for good (or succeeded, with `ok`). */
+async function deliveredAt(store: Store, projectId: string, t: number, ok = false) {
+  await store.acceptEvents(projectId, [eventInput('a')], t);
+  const claims = await store.claimDueDeliveries({ limit: 10, leaseMs: 1000, now: t, workerId: 'w1' });
+  const how = ok ? { startedAt: t } : ({ outcome: 'failed', status: 'failed', startedAt: t } as const);
+  await store.recordAttempts(
+    claims.map((c) => attemptRecord(c.delivery, c.event, how)),
+    { now: t, failureThreshold: 1000 },
+  );
+  return claims;
+}
+
 /**
  * On SQLite (one writer at a time), a write asked for while later batches run goes between two
  * of them, not after them all: some deliveries still have their old status. (PostgreSQL writes run
@@ -2193,23 +2205,14 @@ export function defineStoreSuite(
         const { project, endpoints } = await projectWithEndpoints(store, 2);
         const [ep, other] = endpoints;
         assert.ok(ep && other);
-        for (const t of [T0, T0 + HOUR, T0 + 2 * HOUR]) {
-          await store.acceptEvents(project.id, [eventInput('a')], t);
-          const claims = await store.claimDueDeliveries({ limit: 10, leaseMs: 1000, now: t, workerId: 'w1' });
-          await store.recordAttempts(
-            claims.map((c) =>
-              attemptRecord(c.delivery, c.event, { outcome: 'failed', status: 'failed', startedAt: t }),
-            ),
-            { now: t, failureThreshold: 1000 },
-          );
-        }
-        assert.equal(
+        for (const t of [T0, T0 + HOUR, T0 + 2 * HOUR]) await deliveredAt(store, project.id, t);
+        assert.deepEqual(
           await store.recoverDeliveries(project.id, ep.id, T0 + HOUR, T0 + 2 * HOUR - 1, T0 + 3 * HOUR),
-          1,
+          { recovered: 1, nextSince: null },
         );
-        assert.equal(
+        assert.deepEqual(
           await store.recoverDeliveries(project.id, ep.id, T0, T0 + 3 * HOUR, T0 + 3 * HOUR),
-          2,
+          { recovered: 2, nextSince: null },
           'only failed ones',
         );
         const claims = await store.claimDueDeliveries({
@@ -2221,7 +2224,10 @@ export function defineStoreSuite(
         assert.equal(claims.length, 3);
         assert.ok(claims.every((c) => c.delivery.endpointId === ep.id && c.delivery.attempts === 1));
         const otherProject = await store.createProject({ name: 'q' }, T0);
-        assert.equal(await store.recoverDeliveries(otherProject.id, other.id, 0, T0 + DAY, T0 + DAY), 0);
+        assert.deepEqual(await store.recoverDeliveries(otherProject.id, other.id, 0, T0 + DAY, T0 + DAY), {
+          recovered: 0,
+          nextSince: null,
+        });
       },
     );
 
@@ -2233,21 +2239,7 @@ export function defineStoreSuite(
         assert.ok(ep && other);
         // 7 failed deliveries to each endpoint in range, one to each an hour later; one succeeded.
         const times = [0, 1, 2, 3, 4, 5, 6, HOUR, 7].map((dt) => T0 + dt);
-        for (const [i, t] of times.entries()) {
-          await store.acceptEvents(project.id, [eventInput('a')], t);
-          const claims = await store.claimDueDeliveries({ limit: 10, leaseMs: 1000, now: t, workerId: 'w1' });
-          const ok = i === times.length - 1;
-          await store.recordAttempts(
-            claims.map((c) =>
-              attemptRecord(
-                c.delivery,
-                c.event,
-                ok ? { startedAt: t } : { outcome: 'failed', status: 'failed', startedAt: t },
-              ),
-            ),
-            { now: t, failureThreshold: 1000 },
-          );
-        }
+        for (const [i, t] of times.entries()) await deliveredAt(store, project.id, t, i === times.length - 1);
         const rows = recoverBatch.rows;
         recoverBatch.rows = 2;
         try {
@@ -2262,7 +2254,7 @@ export function defineStoreSuite(
             .createProject({ name: 'meanwhile' }, T0)
             .then(() => order.push('other write'));
           const [recovered] = await Promise.all([recovering, meanwhile]);
-          assert.equal(recovered, 7, 'all 7 in range, over 4 batches and more');
+          assert.deepEqual(recovered, { recovered: 7, nextSince: null }, 'all 7 in range, over 4 batches');
           // One writer at a time (SQLite): a write asked for meanwhile goes between two batches, not
           // after them all. (PostgreSQL writes run side by side: only the counts tell there.)
           if (!store.capabilities.multiProcess) {
@@ -2286,12 +2278,69 @@ export function defineStoreSuite(
         assert.ok(
           claims.every((c) => c.delivery.endpointId === ep.id && c.delivery.createdAt <= T0 + HOUR - 1),
         );
-        assert.equal(
+        assert.deepEqual(
           await store.recoverDeliveries(project.id, ep.id, T0, T0 + DAY, T0 + 2 * HOUR),
-          1,
+          { recovered: 1, nextSince: null },
           'the later one',
         );
-        assert.equal(await store.recoverDeliveries(project.id, other.id, T0, T0 + DAY, T0 + 2 * HOUR), 8);
+        assert.deepEqual(await store.recoverDeliveries(project.id, other.id, T0, T0 + DAY, T0 + 2 * HOUR), {
+          recovered: 8,
+          nextSince: null,
+        });
+      },
+    );
+
+    withStore(
+      'recoverDeliveries: a recover out of time stops after a batch and says where to go on; recovers from there cover every failed delivery once, oldest first',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 2);
+        const [ep, other] = endpoints;
+        assert.ok(ep && other);
+        // Failed deliveries to each endpoint, accepted out of their creation order (so that neither
+        // insertion order nor a due time can stand for it), three created at T0 + 1 s; one an hour later.
+        for (const dt of [3, 1, 4, 0, 1, 2, 1, 3_600]) {
+          assert.equal((await deliveredAt(store, project.id, T0 + dt * SECOND)).length, 2);
+        }
+        const saved = { ...recoverBatch };
+        Object.assign(recoverBatch, { rows: 2, requestMs: 0 });
+        const results = [];
+        try {
+          let since: number | null = T0;
+          while (since !== null && results.length < 10) {
+            const r = await store.recoverDeliveries(project.id, ep.id, since, T0 + 10 * SECOND, T0 + HOUR);
+            results.push(r);
+            since = r.nextSince;
+          }
+        } finally {
+          Object.assign(recoverBatch, saved);
+        }
+        assert.deepEqual(results, [
+          // T0 and the first of T0 + 1 s, then the time was up.
+          { recovered: 2, nextSince: T0 + SECOND },
+          // The other two of T0 + 1 s (no further than since: it goes on), then T0 + 2 s and 3 s.
+          { recovered: 4, nextSince: T0 + 3 * SECOND },
+          { recovered: 1, nextSince: null },
+        ]);
+        const claims = await store.claimDueDeliveries({
+          limit: 100,
+          leaseMs: 1000,
+          now: T0 + HOUR,
+          workerId: 'w',
+        });
+        assert.equal(claims.length, 7);
+        assert.equal(new Set(claims.map((c) => c.delivery.id)).size, 7);
+        assert.ok(
+          claims.every((c) => c.delivery.endpointId === ep.id && c.delivery.createdAt <= T0 + 4 * SECOND),
+        );
+        assert.deepEqual(
+          await store.recoverDeliveries(project.id, ep.id, T0, T0 + DAY, T0 + 2 * HOUR),
+          { recovered: 1, nextSince: null },
+          'the later one, left alone by the range',
+        );
+        assert.deepEqual(await store.recoverDeliveries(project.id, other.id, T0, T0 + DAY, T0 + 2 * HOUR), {
+          recovered: 8,
+          nextSince: null,
+        });
       },
     );
 
@@ -3135,7 +3184,10 @@ export function defineStoreSuite(
       assert.deepEqual((await store.listAttempts(q.id, { limit: 10 })).data, []);
       assert.deepEqual((await store.listAttempts(q.id, { limit: 10, endpointId: ep.id })).data, []);
       assert.deepEqual((await store.listOperationalEvents(q.id, { limit: 10 })).data, []);
-      assert.equal(await store.recoverDeliveries(q.id, ep.id, 0, T0 + DAY, T0), 0);
+      assert.deepEqual(await store.recoverDeliveries(q.id, ep.id, 0, T0 + DAY, T0), {
+        recovered: 0,
+        nextSince: null,
+      });
       assert.equal((await store.getEndpoint(project.id, ep.id))?.status, 'disabled');
       assert.deepEqual(await store.listApiKeys(q.id), []);
       // Fan-out of q's events never reaches the other project's endpoints.

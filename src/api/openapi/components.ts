@@ -256,11 +256,17 @@ export const COMPONENT_SCHEMAS = {
     secret: described('The current secret', nullable(string)),
     secrets: described('Every secret valid now, current first', arrayOf(secret)),
   }),
-  Recovered: object({ recovered: described('Failed deliveries made due again', integer) }),
+  Recovered: object({
+    recovered: described('Failed deliveries made due again', integer),
+    nextSince: described(
+      'Null when every failed delivery of the range was looked at; else the request ran out of time (about 20 s) and this is the creation time of the last one it looked at: recover again with it as since',
+      nullable(time),
+    ),
+  }),
   Replayed: object({
     replayed: described('Deliveries made, pending and due now', integer),
     nextSince: described(
-      'Null when every event of the range was looked at; else the time of the first event left once HERALD_MAX_DELIVERIES_PER_REQUEST were made: replay again with it as since',
+      'Null when every event of the range was looked at; else where the replay stopped (the time of the first event left once HERALD_MAX_DELIVERIES_PER_REQUEST were made, or of the last one looked at when the endpoint was disabled meanwhile or the request ran out of time, about 20 s): replay again with it as since',
       nullable(time),
     ),
   }),

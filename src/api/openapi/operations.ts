@@ -130,7 +130,8 @@ export const OPERATIONS: Record<string, OperationResponses> = {
   [`post ${EP}/recover`]: {
     status: 202,
     body: 'Recovered',
-    description: 'How many failed deliveries were made due again',
+    description:
+      'How many failed deliveries were made due again, and where to go on when the time cut it short',
     conflict: ENDPOINT_DISABLED,
     unprocessable: 'since is after until (body.since)',
   },
@@ -138,7 +139,7 @@ export const OPERATIONS: Record<string, OperationResponses> = {
     status: 202,
     body: 'Replayed',
     description:
-      'How many deliveries were made for events the endpoint had none for, and where to go on when the limit cut it short',
+      'How many deliveries were made for events the endpoint had none for, and where to go on when the limit or the time cut it short',
     conflict: ENDPOINT_DISABLED,
     unprocessable: 'since is after until (body.since)',
   },

@@ -245,9 +245,9 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
     },
     async (request, reply) => {
       const { project, endpoint, since, until, now } = await leverOverRange(ctx, request);
-      const recovered = await store.recoverDeliveries(project.id, endpoint.id, since, until, now);
-      if (recovered > 0) ctx.wake();
-      return reply.code(202).send({ recovered });
+      const result = await store.recoverDeliveries(project.id, endpoint.id, since, until, now);
+      if (result.recovered > 0) ctx.wake();
+      return reply.code(202).send({ recovered: result.recovered, nextSince: iso(result.nextSince) });
     },
   );
 

@@ -4,6 +4,7 @@
  * transaction; the caller wakes the dispatchers when they changed anything.
  */
 import type pg from 'pg';
+import type { RecoverCursor } from '../recover-batch.ts';
 import type { Backlog, ReleaseItem } from '../store.ts';
 import { lockedInKeyOrder } from './delivery-locks.ts';
 import { lockEndpointPostgres } from './endpoint-writes.ts';
@@ -34,24 +35,32 @@ export async function retryDeliveryPostgres(
 }
 
 /**
- * The ids of the endpoint's failed deliveries created in [since, until], in key order: what a
- * recover then makes due in batches (recoverDeliveriesPostgres). A plain read: no lock is held.
+ * The endpoint's next `limit` failed deliveries after `from` in (created_at, id) order, created
+ * until `until`: what a recover's batch then makes due (recoverDeliveriesPostgres). A walk of index
+ * deliveries_failed from the cursor; a plain read: no lock is held.
  */
-export async function failedDeliveryIdsPostgres(
+export async function failedDeliveriesAfterPostgres(
   db: Queryable,
   projectId: string,
   endpointId: string,
-  since: number,
   until: number,
-): Promise<string[]> {
-  const { rows } = await db.query(
-    `SELECT id FROM deliveries
-     WHERE project_id = $1 AND endpoint_id = $2 AND status = 'failed' AND created_at >= $3 AND created_at <= $4
-     ORDER BY id`,
-    [projectId, endpointId, since, until],
-  );
-  return (rows as Row[]).map((r) => String(r.id));
+  from: RecoverCursor,
+  limit: number,
+): Promise<RecoverCursor[]> {
+  const { rows } = await db.query(RECOVER_SCAN_SQL, [
+    projectId,
+    endpointId,
+    from.createdAt,
+    from.id,
+    until,
+    limit,
+  ]);
+  return (rows as Row[]).map((r) => ({ createdAt: num(r.created_at), id: String(r.id) }));
 }
+export const RECOVER_SCAN_SQL = `SELECT id, created_at FROM deliveries
+  WHERE project_id = $1 AND endpoint_id = $2 AND status = 'failed' AND (created_at, id) > ($3::bigint, $4::text)
+    AND created_at <= $5
+  ORDER BY created_at, id LIMIT $6`;
 
 /** One batch of a recover: those of `ids` still failed made pending and due at `now`. */
 export async function recoverDeliveriesPostgres(

@@ -10,7 +10,7 @@ import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, HeraldEvent } from '../../domain/types.ts';
 import { newTurnCursor } from '../claim-turns.ts';
 import { type LaterBatches, parkBatch } from '../park-batch.ts';
-import { recoverBatch } from '../recover-batch.ts';
+import { recoverBatch, recoverInBatches } from '../recover-batch.ts';
 import { replayBatch, replayInBatches } from '../replay-batch.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import type {
@@ -58,7 +58,7 @@ import { CLAIM_PLANNER_SETTINGS, type ClaimState, leaseDue, withEvents } from '.
 import { dispatchEndpointsPostgres } from './dispatch-endpoints.ts';
 import {
   backlogPostgres,
-  failedDeliveryIdsPostgres,
+  failedDeliveriesAfterPostgres,
   recoverDeliveriesPostgres,
   releaseClaimsPostgres,
   retryDeliveryPostgres,
@@ -426,21 +426,28 @@ export class PostgresStore implements Store {
     return (await this.getDelivery(projectId, deliveryId)) ? ('in-flight' as const) : null;
   }
   async recoverDeliveries(projectId: string, endpointId: string, since: number, until: number, now: number) {
-    // The failed ones when it starts, then in batches, each its own short transaction
-    // (recover-batch.ts): the endpoint's attempt records wait for one batch, not for all of them.
-    const ids = await failedDeliveryIdsPostgres(this.#pool, projectId, endpointId, since, until);
-    let total = 0;
-    for (let i = 0; i < ids.length; i += recoverBatch.rows) {
-      const batch = ids.slice(i, i + recoverBatch.rows);
-      const n = await this.#tx(async (c) => {
-        const changed = await recoverDeliveriesPostgres(c, projectId, endpointId, batch, now);
-        if (changed) await this.#notifyOthers(c);
-        return changed;
-      }); // due-deliveries.ts
-      if (n) this.#notifyLocal();
-      total += n;
-    }
-    return total;
+    // In batches, each its own short transaction (recover-batch.ts): the endpoint's attempt records
+    // wait for one batch, not for all of them. due-deliveries.ts
+    return recoverInBatches(since, async (from) => {
+      const rows = await failedDeliveriesAfterPostgres(
+        this.#pool,
+        projectId,
+        endpointId,
+        until,
+        from,
+        recoverBatch.rows,
+      );
+      const ids = rows.map((r) => r.id);
+      const recovered = ids.length
+        ? await this.#tx(async (c) => {
+            const changed = await recoverDeliveriesPostgres(c, projectId, endpointId, ids, now);
+            if (changed) await this.#notifyOthers(c);
+            return changed;
+          })
+        : 0;
+      if (recovered) this.#notifyLocal();
+      return { recovered, next: rows.length === recoverBatch.rows ? rows.at(-1)! : null };
+    });
   }
 
   async replayMissing(projectId: string, endpointId: string, request: ReplayRequest) {

@@ -4,6 +4,7 @@
  * commits and return how many rows they changed.
  */
 import type { DatabaseSync } from 'node:sqlite';
+import type { RecoverBatchDone, RecoverCursor } from '../recover-batch.ts';
 import type { Backlog, ReleaseItem } from '../store.ts';
 import { all, get, run } from './db-helpers.ts';
 import type { Row } from './rows.ts';
@@ -29,77 +30,43 @@ export function retryDeliverySqlite(
   );
 }
 
-/**
- * Where a recover goes on: failed deliveries are walked in the order of index deliveries_endpoint
- * (project, endpoint, status, next_attempt_at, rowid), first those without a due time (every failed
- * one: a failure clears it) by rowid, then any others by (due time, rowid). A delivery recovered by
- * an earlier batch that fails again meanwhile is behind the cursor: never recovered twice.
- */
-export interface RecoverCursor {
-  due: number | null;
-  rowid: number;
-}
-export const RECOVER_START: RecoverCursor = { due: null, rowid: Number.MIN_SAFE_INTEGER };
-
-const RECOVER_SCAN = {
-  undated: `SELECT rowid AS r, next_attempt_at AS due, (created_at >= ? AND created_at <= ?) AS hit
-     FROM deliveries WHERE project_id = ? AND endpoint_id = ? AND status = 'failed'
-       AND next_attempt_at IS NULL AND rowid > ?
-     ORDER BY rowid LIMIT ?`,
-  dated: `SELECT rowid AS r, next_attempt_at AS due, (created_at >= ? AND created_at <= ?) AS hit
-     FROM deliveries WHERE project_id = ? AND endpoint_id = ? AND status = 'failed'
-       AND (next_attempt_at, rowid) > (?, ?)
-     ORDER BY next_attempt_at, rowid LIMIT ?`,
-};
+export const RECOVER_SCAN_SQL = `SELECT rowid AS r, id, created_at FROM deliveries
+  WHERE project_id = ? AND endpoint_id = ? AND status = 'failed' AND (created_at, id) > (?, ?) AND created_at <= ?
+  ORDER BY created_at, id LIMIT ?`;
 
 /**
- * One batch of a recover: of the endpoint's next `limit` failed deliveries from `from`, those
- * created in [since, until] made pending and due at `now`. Looks at no more than `limit` rows, however
- * few of them are in the range; `next` is null once the walk is done.
+ * One batch of a recover: the endpoint's next `limit` failed deliveries after `from`, created until
+ * `until`, made pending and due at `now`. A walk of index deliveries_failed from the cursor.
  */
 export function recoverDeliveriesSqlite(
   db: DatabaseSync,
   projectId: string,
   endpointId: string,
-  since: number,
   until: number,
   now: number,
   from: RecoverCursor,
   limit: number,
-): { recovered: number; next: RecoverCursor | null } {
+): RecoverBatchDone {
   // Deleted between two batches: its deliveries were closed for good (endpoint-writes.ts).
   if (!get(db, 'SELECT 1 FROM endpoints WHERE project_id = ? AND id = ?', projectId, endpointId)) {
     return { recovered: 0, next: null };
   }
-  let budget = Math.max(1, Math.floor(limit));
-  let cursor: RecoverCursor | null = from;
-  const hits: number[] = [];
-  while (cursor && budget > 0) {
-    const rows: Row[] =
-      cursor.due === null
-        ? all(db, RECOVER_SCAN.undated, since, until, projectId, endpointId, cursor.rowid, budget)
-        : all(db, RECOVER_SCAN.dated, since, until, projectId, endpointId, cursor.due, cursor.rowid, budget);
-    for (const row of rows) if (Number(row.hit) === 1) hits.push(Number(row.r));
-    const last: Row | undefined = rows.at(-1);
-    if (rows.length === budget && last) {
-      cursor = { due: last.due == null ? null : Number(last.due), rowid: Number(last.r) };
-    } else {
-      // This part of the walk is done: the undated ones lead to the dated ones, those to the end.
-      cursor = cursor.due === null ? { due: Number.MIN_SAFE_INTEGER, rowid: Number.MIN_SAFE_INTEGER } : null;
-    }
-    budget -= rows.length;
-  }
-  const recovered = hits.length
+  const rows: Row[] = all(db, RECOVER_SCAN_SQL, projectId, endpointId, from.createdAt, from.id, until, limit);
+  const recovered = rows.length
     ? run(
         db,
         `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, leased_by = NULL, updated_at = ?
          WHERE rowid IN (SELECT value FROM json_each(?)) AND status = 'failed'`,
         now,
         now,
-        JSON.stringify(hits),
+        JSON.stringify(rows.map((row) => Number(row.r))),
       )
     : 0;
-  return { recovered, next: cursor };
+  const last = rows.at(-1);
+  return {
+    recovered,
+    next: last && rows.length === limit ? { createdAt: Number(last.created_at), id: String(last.id) } : null,
+  };
 }
 
 /**

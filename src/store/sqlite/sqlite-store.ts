@@ -11,7 +11,7 @@ import { newTurnCursor } from '../claim-turns.ts';
 import { DispatchCache } from '../dispatch-cache.ts';
 import { FanOutCache } from '../fan-out-cache.ts';
 import { type LaterBatches, type ParkRest, parkBatch } from '../park-batch.ts';
-import { recoverBatch } from '../recover-batch.ts';
+import { recoverBatch, recoverInBatches } from '../recover-batch.ts';
 import { replayBatch, replayInBatches } from '../replay-batch.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
 import type {
@@ -63,8 +63,6 @@ import { get } from './db-helpers.ts';
 import { dispatchEndpointsSqlite } from './dispatch-endpoints.ts';
 import {
   backlogSqlite,
-  RECOVER_START,
-  type RecoverCursor,
   recoverDeliveriesSqlite,
   releaseClaimsSqlite,
   releaseDeliveriesSqlite,
@@ -392,29 +390,12 @@ export class SqliteStore implements Store {
   async recoverDeliveries(projectId: string, endpointId: string, since: number, until: number, now: number) {
     // In batches, each its own write (recover-batch.ts), the event loop turning between two: the
     // accepts and attempt records queued meanwhile are committed before the next batch.
-    let total = 0;
-    let cursor: RecoverCursor | null = RECOVER_START;
-    while (cursor) {
-      const from: RecoverCursor = cursor;
-      const batch = await this.#write(
-        () =>
-          recoverDeliveriesSqlite(
-            this.#db,
-            projectId,
-            endpointId,
-            since,
-            until,
-            now,
-            from,
-            recoverBatch.rows,
-          ),
+    return recoverInBatches(since, (from) =>
+      this.#write(
+        () => recoverDeliveriesSqlite(this.#db, projectId, endpointId, until, now, from, recoverBatch.rows),
         { wakes: true },
-      ); // due-deliveries.ts
-      total += batch.recovered;
-      cursor = batch.next;
-      if (cursor) await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-    return total;
+      ),
+    ); // due-deliveries.ts
   }
 
   async replayMissing(projectId: string, endpointId: string, request: ReplayRequest) {
