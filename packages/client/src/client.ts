@@ -311,14 +311,16 @@ export class HeraldClient {
     });
   }
   /**
-   * Sends again every failed delivery of the endpoint in the time range (`recovered` of them); a
-   * disabled endpoint is refused (409 HERALD_ERR_ENDPOINT_DISABLED): enable it first.
+   * Sends again every failed delivery of the endpoint in the time range, oldest first (`recovered` of
+   * them). A request that runs out of time (about 20 s) stops and `nextSince` says where to go on
+   * (recover again with it as `since`, same `until`); null when the range is done. A disabled
+   * endpoint is refused (409 HERALD_ERR_ENDPOINT_DISABLED): enable it first.
    */
   recoverEndpoint(
     project: string,
     endpoint: string,
     range: { since: string | number; until?: string | number },
-  ): Promise<{ recovered: number }> {
+  ): Promise<{ recovered: number; nextSince: string | null }> {
     return this.request('POST', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/recover`, {
       body: range,
       expect: { object: { recovered: 'number' } },
@@ -327,8 +329,8 @@ export class HeraldClient {
   /**
    * Sends the endpoint the events of the time range it has no delivery for (created before it, or
    * before its filter took their type; not test events): `replayed` new deliveries. Past the
-   * server's per-request limit it stops and `nextSince` says where to go on (replay again with it as
-   * `since`); null when the range is done. A disabled endpoint is refused (409
+   * server's per-request limit, or out of time (about 20 s), it stops and `nextSince` says where to
+   * go on (replay again with it as `since`); null when the range is done. A disabled endpoint is refused (409
    * HERALD_ERR_ENDPOINT_DISABLED): enable it first.
    */
   replayEndpoint(

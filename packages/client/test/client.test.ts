@@ -179,7 +179,10 @@ describe('@herald/client', () => {
     assert.equal((await client.updateEndpoint(project.id, endpoint.id, { active: true })).resumed, 2);
     await client.updateEndpoint(project.id, endpoint.id, { active: false });
     assert.equal((await client.enableEndpoint(project.id, endpoint.id)).resumed, 2);
-    assert.deepEqual(await client.recoverEndpoint(project.id, endpoint.id, { since: 0 }), { recovered: 0 });
+    assert.deepEqual(await client.recoverEndpoint(project.id, endpoint.id, { since: 0 }), {
+      recovered: 0,
+      nextSince: null,
+    });
     // An endpoint added afterwards gets both events by a replay, once.
     const late = await client.createEndpoint(project.id, { url: 'https://example.test/late' });
     assert.deepEqual(await client.replayEndpoint(project.id, late.id, { since: 0 }), {
