@@ -113,10 +113,9 @@ export function addEndpointHistoryCommands(endpoints: Command): void {
     'send again every failed delivery of the endpoint created in a time range',
   ).action(
     apiAction<RangeFlags>(async (client, flags, [id]) => {
-      const result = (await client.recoverEndpoint(flags.project, id, rangeOf(flags))) as {
-        recovered?: number;
-      };
-      printLine(`${id}: ${result.recovered ?? 0} failed deliveries due again`);
+      const result = await client.recoverEndpoint(flags.project, id, rangeOf(flags));
+      printLine(`${id}: ${result.recovered} failed deliveries due again`);
+      if (result.nextSince) printLine(leftLine('recover', result.nextSince, flags.until));
     }),
   );
   rangeLever(
@@ -127,7 +126,7 @@ export function addEndpointHistoryCommands(endpoints: Command): void {
     apiAction<RangeFlags>(async (client, flags, [id]) => {
       const result = await client.replayEndpoint(flags.project, id, rangeOf(flags));
       printLine(`${id}: ${result.replayed} events replayed`);
-      if (result.nextSince) printLine(replayLeftLine(result.nextSince, flags.until));
+      if (result.nextSince) printLine(leftLine('replay', result.nextSince, flags.until));
     }),
   );
 }
@@ -135,11 +134,12 @@ export function addEndpointHistoryCommands(endpoints: Command): void {
 type RangeFlags = ConnectionFlags & { project: string; since: string; until?: string };
 
 /**
- * A replay cut short (the server's per-request limit, or the endpoint disabled meanwhile): the same
- * command from where it stopped, over the same range, goes on.
+ * A replay or recover cut short (out of time, about 20 s a request; for a replay also the server's
+ * per-request limit, or the endpoint disabled meanwhile): the same command from where it stopped,
+ * over the same range, goes on.
  */
-export function replayLeftLine(nextSince: string, until: string | undefined): string {
-  return `more to replay: run again with --since ${nextSince}${until ? ` --until ${until}` : ''}`;
+export function leftLine(lever: 'replay' | 'recover', nextSince: string, until: string | undefined): string {
+  return `more to ${lever}: run again with --since ${nextSince}${until ? ` --until ${until}` : ''}`;
 }
 
 /** `herald endpoints NAME <endpoint> --project --since [--until]`: a lever over a time range. */
