@@ -17,7 +17,6 @@ import type {
   EventSummary,
   EventType,
   HeraldEvent,
-  Json,
   Page,
   PortalLink,
   Project,
@@ -90,7 +89,12 @@ export interface HeraldClient {
     secret?: string,
   ): Promise<SigningSecret[]>;
   sendTest(project: string, endpoint: string, eventType?: string): Promise<{ eventId: string }>;
-  recover(project: string, endpoint: string, since: string, until?: string): Promise<Json>;
+  recover(
+    project: string,
+    endpoint: string,
+    since: string,
+    until?: string,
+  ): Promise<{ recovered: number; nextSince: string | null }>;
   replay(
     project: string,
     endpoint: string,

@@ -2,6 +2,7 @@
 import type { Endpoint } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { SinceLever } from '../components/since-lever.tsx';
+import { recoveredText } from '../lever-texts.ts';
 import { useProject } from '../project-context.ts';
 
 export function RecoverPanel({ endpoint, onQueued }: { endpoint: Endpoint; onQueued: () => void }) {
@@ -18,20 +19,9 @@ export function RecoverPanel({ endpoint, onQueued }: { endpoint: Endpoint; onQue
       busyButton="Recovering…"
       disabledHint="The endpoint is disabled: enable it first (above), then recover."
       run={async (since) => {
-        const answer = (await client.recover(project.id, endpoint.id, since)) as {
-          recovered?: unknown;
-          count?: unknown;
-        } | null;
+        const { recovered, nextSince } = await client.recover(project.id, endpoint.id, since);
         onQueued();
-        const count =
-          typeof answer?.recovered === 'number'
-            ? answer.recovered
-            : typeof answer?.count === 'number'
-              ? answer.count
-              : null;
-        return count === null
-          ? 'Failed deliveries queued again.'
-          : `${count} failed deliver${count === 1 ? 'y' : 'ies'} queued again.`;
+        return recoveredText(recovered, nextSince);
       }}
     />
   );

@@ -2,7 +2,7 @@
 import type { Endpoint } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { SinceLever } from '../components/since-lever.tsx';
-import { formatTime } from '../format.ts';
+import { replayedText } from '../lever-texts.ts';
 import { useProject } from '../project-context.ts';
 
 export function ReplayPanel({ endpoint, onQueued }: { endpoint: Endpoint; onQueued: () => void }) {
@@ -21,10 +21,7 @@ export function ReplayPanel({ endpoint, onQueued }: { endpoint: Endpoint; onQueu
       run={async (since) => {
         const { replayed, nextSince } = await client.replay(project.id, endpoint.id, since);
         onQueued();
-        const sent = `${replayed} missed event${replayed === 1 ? '' : 's'} queued for this endpoint.`;
-        return nextSince
-          ? `${sent} The replay stopped there (one request makes at most so many and runs at most about 20 s, and a disabled endpoint gets none): replay again from ${formatTime(nextSince)} for the rest.`
-          : sent;
+        return replayedText(replayed, nextSince);
       }}
     />
   );

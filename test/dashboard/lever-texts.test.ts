@@ -1,0 +1,20 @@
+/** What the recover and replay panels say of the server's answer (src/dashboard/app/lever-texts.ts). */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatTime } from '../../src/dashboard/app/format.ts';
+import { recoveredText, replayedText } from '../../src/dashboard/app/lever-texts.ts';
+
+const at = '2026-12-01T10:00:00.000Z';
+
+test('a recover that covered its range says how many; one that stopped says so and from when to go on', () => {
+  assert.equal(recoveredText(1, null), '1 failed delivery queued again.');
+  assert.equal(recoveredText(0, null), '0 failed deliveries queued again.');
+  const stopped = recoveredText(41_000, at);
+  assert.ok(stopped.startsWith('41000 failed deliveries queued again. The recover stopped there'), stopped);
+  assert.ok(stopped.endsWith(`recover again from ${formatTime(at)} for the rest.`), stopped);
+});
+
+test('a replay likewise', () => {
+  assert.equal(replayedText(1, null), '1 missed event queued for this endpoint.');
+  assert.ok(replayedText(2, at).endsWith(`replay again from ${formatTime(at)} for the rest.`));
+});
