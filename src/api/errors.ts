@@ -9,6 +9,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { isParentRowGone } from '../store/store-unavailable.ts';
 import { drainIdleConnectionsOnClose } from './drain-idle-connections.ts';
 import { storeUnavailable, throttledLog } from './store-failure-answers.ts';
+import { logUnhandledError } from './unhandled-error-log.ts';
 import { validationWords } from './validation-words.ts';
 
 export interface HeraldErrorOptions {
@@ -275,7 +276,7 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
     else request.log[log.level]({ err: error }, message);
     return reply.code(503).header('retry-after', String(retryAfterS)).send({ error: { code, message } });
   }
-  request.log.error({ err: error }, 'unhandled error');
+  logUnhandledError(request, error);
   return reply.code(500).send({ error: { code: 'HERALD_ERR_INTERNAL', message: 'internal error' } });
 }
 
