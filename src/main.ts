@@ -26,6 +26,7 @@ import { defaultPublicUrl } from './config/parse-addresses.ts';
 import { redactDatabaseUrl } from './config/redact-database-url.ts';
 import { roleOnSqliteWarning } from './config/role-on-sqlite.ts';
 import { createDispatcher, type Dispatcher } from './delivery/dispatcher.ts';
+import { endpointDisabledLine } from './delivery/endpoint-disabled-line.ts';
 import { fitToOpenFileLimit } from './delivery/fd-limit.ts';
 import { createSecretKeyReadiness, onSecretKeyChange } from './delivery/secret-key-readiness.ts';
 import { createSender, type Sender } from './delivery/sender.ts';
@@ -241,7 +242,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
           metrics.recordClaim(claim.durationMs, claim.claimed),
         onEndpointDisabled: (disabled: { projectId: string; endpointId: string; reason: string }) => {
           metrics.recordEndpointDisabled(disabled.reason);
-          logger.warn(disabled, 'endpoint disabled');
+          logger.warn(disabled, endpointDisabledLine(disabled.reason, config.delivery.failureThreshold));
           jobs.forwarder?.wake();
         },
       };
