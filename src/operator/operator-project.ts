@@ -18,6 +18,13 @@ export const OPERATOR_ENDPOINT_NAME = 'HERALD_OPERATOR_WEBHOOK_URL';
 export const OPERATOR_ENDPOINT_DESCRIPTION =
   'Operational events of this Herald installation (managed from its configuration)';
 /**
+ * The webhook's URL as its log lines give it: scheme, host and port. Its path and query stay out:
+ * a chat or automation service's webhook URL is its credential (a token in the query, a secret
+ * path), and the lines go wherever the logs are shipped.
+ */
+const urlForLogs = (url: string): string => `${new URL(url).origin}/…`;
+
+/**
  * Its description once Herald disabled it because HERALD_OPERATOR_WEBHOOK_URL was unset: says why
  * (the store's disabledReason is `manual` for any disable that is not the dispatcher's), and marks
  * it for enabling again when the URL is set, which an endpoint disabled for another reason is not.
@@ -90,7 +97,7 @@ export async function ensureOperatorEndpoint(
     const kept = await keepOldest(store, projectId);
     if (kept && kept.id !== endpoint.id) return { projectId, endpointId: kept.id };
     log?.info(
-      { projectId, endpointId: endpoint.id, url: webhook.url },
+      { projectId, endpointId: endpoint.id, url: urlForLogs(webhook.url) },
       webhook.secret
         ? 'operator webhook: endpoint created'
         : `operator webhook: endpoint created with a generated secret; read it with GET /api/v1/projects/${OPERATOR_PROJECT_UID}/endpoints/${endpoint.id}/secret (admin token)`,
@@ -99,7 +106,10 @@ export async function ensureOperatorEndpoint(
   }
   if (endpoint.url !== webhook.url) {
     await store.updateEndpoint(projectId, endpoint.id, { url: webhook.url }, now);
-    log?.info({ projectId, endpointId: endpoint.id, url: webhook.url }, 'operator webhook: URL updated');
+    log?.info(
+      { projectId, endpointId: endpoint.id, url: urlForLogs(webhook.url) },
+      'operator webhook: URL updated',
+    );
   }
   if (webhook.secret) {
     const [current] = await store.getEndpointSecrets(projectId, endpoint.id, now);
@@ -131,7 +141,7 @@ export async function ensureOperatorEndpoint(
         now,
       )) ?? endpoint;
     log?.info(
-      { projectId, endpointId: endpoint.id, url: webhook.url },
+      { projectId, endpointId: endpoint.id, url: urlForLogs(webhook.url) },
       'operator webhook: HERALD_OPERATOR_WEBHOOK_URL is set again; its endpoint is enabled and operational events are forwarded',
     );
   }

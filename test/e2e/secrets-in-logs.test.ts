@@ -21,6 +21,8 @@ import { type HeraldProcess, type Receiver, startHerald, startReceiver } from '.
 const ADMIN = randomBytes(32).toString('base64url');
 const ENCRYPTION_KEY = randomBytes(32).toString('base64');
 const OPERATOR_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
+/** A receiver that takes its credential in the URL (a chat or automation service's webhook). */
+const OPERATOR_URL_TOKEN = randomBytes(24).toString('base64url');
 
 let herald: HeraldProcess;
 let receiver: Receiver;
@@ -35,7 +37,7 @@ before(async () => {
     env: {
       HERALD_ADMIN_TOKEN: ADMIN,
       HERALD_ENCRYPTION_KEY: ENCRYPTION_KEY,
-      HERALD_OPERATOR_WEBHOOK_URL: `${receiver.url}/operator`,
+      HERALD_OPERATOR_WEBHOOK_URL: `${receiver.url}/operator?token=${OPERATOR_URL_TOKEN}`,
       HERALD_OPERATOR_WEBHOOK_SECRET: OPERATOR_SECRET,
       HERALD_LOG_LEVEL: 'trace',
       HERALD_ALLOW_NETWORKS: '127.0.0.0/8',
@@ -46,6 +48,7 @@ before(async () => {
   secrets.set('admin token', ADMIN);
   secrets.set('encryption key', ENCRYPTION_KEY);
   secrets.set('operator webhook secret', OPERATOR_SECRET);
+  secrets.set('token in the operator webhook URL', OPERATOR_URL_TOKEN);
 });
 after(async () => {
   await herald?.dispose();
@@ -305,7 +308,8 @@ test('no token, key or secret reaches the logs or an error message', async () =>
   const keyHash = createHash('sha256').update(key).digest('hex');
   assert.ok(stored.includes(keyHash), 'the API key hash is stored');
   for (const [what, secret] of secrets) {
-    if (what === 'token in an endpoint URL') continue; // the URL is stored: it is where deliveries go
+    // The URLs are stored: they are where deliveries go.
+    if (what === 'token in an endpoint URL' || what === 'token in the operator webhook URL') continue;
     for (const form of formsOf(secret)) {
       assert.ok(!stored.includes(form), `the ${what} is stored in clear in ${herald.dataDir}`);
     }
