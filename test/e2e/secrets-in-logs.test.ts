@@ -3,7 +3,7 @@
  * than debug) goes through everything that handles a credential: the admin token, project API keys
  * (created, listed, revoked, used), endpoint secrets (generated, imported, rotated, used to sign
  * deliveries), portal links, the encryption key, the operator webhook secret; wrong tokens that
- * look real; bad input carrying secrets; malformed HTTP carrying an Authorization header. Then:
+ * look real; an endpoint's custom Authorization header; event payloads; bad input carrying secrets; malformed HTTP carrying an Authorization header. Then:
  *
  * - none of those values, nor their base64, base64url, hex or URL-encoded forms, appears anywhere
  *   in the process's output (stdout and stderr), nor in any error response;
@@ -21,6 +21,9 @@ import { type HeraldProcess, type Receiver, startHerald, startReceiver } from '.
 const ADMIN = randomBytes(32).toString('base64url');
 const ENCRYPTION_KEY = randomBytes(32).toString('base64');
 const OPERATOR_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
+/** A receiver's credential in an endpoint's custom headers, and a mark in every event payload. */
+const HEADER_TOKEN = randomBytes(24).toString('base64url');
+const PAYLOAD_MARK = `payload-${randomBytes(12).toString('hex')}`;
 /** A receiver that takes its credential in the URL (a chat or automation service's webhook). */
 const OPERATOR_URL_TOKEN = randomBytes(24).toString('base64url');
 
@@ -49,6 +52,8 @@ before(async () => {
   secrets.set('encryption key', ENCRYPTION_KEY);
   secrets.set('operator webhook secret', OPERATOR_SECRET);
   secrets.set('token in the operator webhook URL', OPERATOR_URL_TOKEN);
+  secrets.set('custom header value', HEADER_TOKEN);
+  secrets.set('event payload', PAYLOAD_MARK);
 });
 after(async () => {
   await herald?.dispose();
@@ -150,6 +155,8 @@ test('no token, key or secret reaches the logs or an error message', async () =>
   const standard = await call('POST', `${P}/endpoints`, key, {
     url: `${receiver.url}/standard`,
     secret: imported,
+    // A receiver's own credential, sent as a custom header with every delivery.
+    headers: { Authorization: `Bearer ${HEADER_TOKEN}`, 'X-Receiver-Key': HEADER_TOKEN },
   });
   assert.equal(standard.status, 201, standard.text);
   secrets.set('imported endpoint secret', imported);
@@ -186,10 +193,20 @@ test('no token, key or secret reaches the logs or an error message', async () =>
 
   receiver.respondWith(200, '{"ok":true}');
   for (let i = 0; i < 3; i++) {
-    const sent = await call('POST', `${P}/events`, key, { type: 'secret.test', payload: { i } });
+    const sent = await call('POST', `${P}/events`, key, {
+      type: 'secret.test',
+      payload: { i, PAYLOAD_MARK },
+    });
     assert.equal(sent.status, 202, sent.text);
   }
   await receiver.waitFor(12, 15_000); // 3 events × 4 endpoints
+  // They went through the whole delivery path: the header and the payload reached the receiver.
+  const standardHits = receiver.requests.filter((r) => r.url === '/standard');
+  assert.ok(
+    standardHits.length >= 3 && standardHits.every((r) => r.headers['x-receiver-key'] === HEADER_TOKEN),
+  );
+  assert.ok(standardHits.every((r) => r.headers.authorization === `Bearer ${HEADER_TOKEN}`));
+  assert.ok(standardHits.every((r) => r.body.includes(PAYLOAD_MARK)));
   // The last endpoint now fails: 410 disables it (a log line about it).
   receiver.respondWith(410, 'gone');
   await call('POST', `${P}/events`, key, { type: 'secret.test', payload: { last: true } });
@@ -309,7 +326,14 @@ test('no token, key or secret reaches the logs or an error message', async () =>
   assert.ok(stored.includes(keyHash), 'the API key hash is stored');
   for (const [what, secret] of secrets) {
     // The URLs are stored: they are where deliveries go.
-    if (what === 'token in an endpoint URL' || what === 'token in the operator webhook URL') continue;
+    // So are custom headers and payloads: they are what deliveries send.
+    const sent = [
+      'token in an endpoint URL',
+      'token in the operator webhook URL',
+      'custom header value',
+      'event payload',
+    ];
+    if (sent.includes(what)) continue;
     for (const form of formsOf(secret)) {
       assert.ok(!stored.includes(form), `the ${what} is stored in clear in ${herald.dataDir}`);
     }
