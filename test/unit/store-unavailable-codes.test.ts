@@ -47,3 +47,34 @@ test('a busy database is answered 503 HERALD_ERR_BUSY and logged throttled (once
   assert.equal(answer?.code, 'HERALD_ERR_BUSY');
   assert.equal(answer?.log.throttled, 'the database is busy: answering 503');
 });
+
+test("SQLite's read-only database (SQLITE_READONLY, a real node:sqlite error) is answered as a database that takes no writes", async () => {
+  const { DatabaseSync } = await import('node:sqlite');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'herald-read-only-'));
+  try {
+    const file = join(dir, 'ro.db');
+    const writable = new DatabaseSync(file);
+    writable.exec('CREATE TABLE t (x INTEGER)');
+    writable.close();
+    const readOnly = new DatabaseSync(file, { readOnly: true });
+    let error: unknown;
+    try {
+      readOnly.exec('INSERT INTO t VALUES (1)');
+    } catch (caught) {
+      error = caught;
+    } finally {
+      readOnly.close();
+    }
+    assert.ok(error, 'the write was refused');
+    const answer = storeUnavailable(error);
+    assert.equal(answer?.code, 'HERALD_ERR_DATABASE_UNAVAILABLE');
+    assert.match(answer?.message ?? '', /read-only/);
+    assert.equal(answer?.log.level, 'error');
+    assert.match(answer?.log.throttled ?? '', /read-only/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
