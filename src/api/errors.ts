@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isParentRowGone } from '../store/store-unavailable.ts';
 import { drainIdleConnectionsOnClose } from './drain-idle-connections.ts';
+import { LINE_INTERVAL_MS, lineDue } from './line-throttle.ts';
 import { storeUnavailable, throttledLog } from './store-failure-answers.ts';
 import { logUnhandledError } from './unhandled-error-log.ts';
 import { validationWords } from './validation-words.ts';
@@ -373,7 +374,15 @@ export function clientErrorHandler(
       : status === 431
         ? 'the request headers are too large'
         : 'malformed HTTP request';
-  this.log.debug({ code: error.code }, `client error: ${message}`);
+  // Anyone who can reach the port can send malformed HTTP: a line per request would let them fill
+  // the disk of a process logging at debug. One per 10 s per kind, with the number since.
+  const due = lineDue(this.server, `client ${error.code}`);
+  if (due) {
+    this.log.debug(
+      { code: error.code, ...(due.since > 0 ? { sinceLastLine: due.since } : {}) },
+      `client error: ${message} (logged at most once per ${LINE_INTERVAL_MS / 1000} s per kind, with the number since)`,
+    );
+  }
   const answered = socket.writable;
   if (answered) {
     const body = JSON.stringify({ error: { code, message } });

@@ -7,20 +7,8 @@
  * route it came from (its pattern) and the Herald ids in its path (`prj_…`, `ep_…`): never other
  * path values or the query, where a misplaced credential could be.
  */
-import type { Server } from 'node:http';
 import type { FastifyRequest } from 'fastify';
-
-/** The same error is logged at most once per this long, per server. */
-const INTERVAL_MS = 10_000;
-/** Kinds remembered per server; past it, the rest share one (a bug whose message has an id in it). */
-const MAX_KINDS = 100;
-
-interface Throttle {
-  loggedAt: number;
-  since: number;
-}
-
-const throttles = new WeakMap<Server, Map<string, Throttle>>();
+import { LINE_INTERVAL_MS, lineDue } from './line-throttle.ts';
 
 /** A Herald id: a prefix and 26 base-32 characters (src/domain/ids.ts); not a project's uid or anything else. */
 const HERALD_ID = /^[a-z]{2,4}_[0-9a-z]{26}$/;
@@ -38,33 +26,17 @@ const kindOf = (error: unknown): string => {
   return `${String(code ?? '')}:${String(message ?? error)}`.slice(0, 500);
 };
 
-export function logUnhandledError(request: FastifyRequest, error: unknown, now = Date.now()): void {
-  let kinds = throttles.get(request.server.server);
-  if (!kinds) {
-    kinds = new Map();
-    throttles.set(request.server.server, kinds);
-  }
-  let kind = kindOf(error);
-  if (!kinds.has(kind) && kinds.size >= MAX_KINDS) kind = 'other';
-  let state = kinds.get(kind);
-  if (!state) {
-    state = { loggedAt: Number.NEGATIVE_INFINITY, since: 0 };
-    kinds.set(kind, state);
-  }
-  if (now - state.loggedAt < INTERVAL_MS) {
-    state.since++;
-    return;
-  }
+export function logUnhandledError(request: FastifyRequest, error: unknown): void {
+  const due = lineDue(request.server.server, `unhandled ${kindOf(error)}`);
+  if (!due) return;
   request.log.error(
     {
       err: error,
       method: request.method,
       route: request.routeOptions.url ?? null,
       ...idsOf(request.params),
-      ...(state.since > 0 ? { failedSinceLastLine: state.since } : {}),
+      ...(due.since > 0 ? { failedSinceLastLine: due.since } : {}),
     },
-    `unhandled error: answered 500 (the same error is logged at most once per ${INTERVAL_MS / 1000} s, with the number since)`,
+    `unhandled error: answered 500 (the same error is logged at most once per ${LINE_INTERVAL_MS / 1000} s, with the number since)`,
   );
-  state.loggedAt = now;
-  state.since = 0;
 }
