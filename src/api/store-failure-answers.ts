@@ -10,12 +10,14 @@ import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
 import { isDatabaseFileGone } from '../store/sqlite/database-file-watch.ts';
 import {
   countStoreFailure,
+  isSqliteReadOnly,
   isStoreBusy,
   isStoreFull,
   isStoreOutOfFiles,
   isStoreReadOnly,
   isStoreUnreachable,
   READ_ONLY_LINE,
+  SQLITE_READ_ONLY_LINE,
   type StoreFailureReason,
   WRITES_BACK_LINE,
   whenWritesSucceed,
@@ -110,6 +112,15 @@ function classify(error: unknown): {
         throttled:
           'the database refused a connection: too many clients (PostgreSQL max_connections; docs/deployment.md "Connections" sizes it): answering 503',
       },
+    };
+  // A SQLite file that takes no writes: an operator must act (an error, not a passing outage).
+  if (isSqliteReadOnly(error))
+    return {
+      code: 'HERALD_ERR_DATABASE_UNAVAILABLE',
+      message: 'the database is read-only (its file takes no writes); retry later',
+      retryAfterS: 5,
+      reason: 'unreachable',
+      log: { level: 'error', throttled: `${SQLITE_READ_ONLY_LINE}: answering 503` },
     };
   // A standby (before isStoreUnreachable, which counts it too): answered as an outage, since a
   // failover ends it by itself, but said as read-only, so that a URL naming a replica is found.

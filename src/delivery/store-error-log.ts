@@ -17,12 +17,14 @@ import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
 import { isDatabaseFileGone } from '../store/sqlite/database-file-watch.ts';
 import {
   countStoreFailure,
+  isSqliteReadOnly,
   isStoreBusy,
   isStoreFull,
   isStoreOutOfFiles,
   isStoreReadOnly,
   isStoreUnreachable,
   READ_ONLY_LINE,
+  SQLITE_READ_ONLY_LINE,
   WRITES_BACK_LINE,
   whenWritesSucceed,
 } from '../store/store-unavailable.ts';
@@ -136,6 +138,14 @@ export function storeErrorLog(
       countStoreFailure('unreachable');
       const state = due('read-only');
       if (!state) return;
+      // A SQLite file is an error an operator must put right; a standby ends with its promotion.
+      if (isSqliteReadOnly(error)) {
+        logger.error(
+          { during, cause: { code, message }, ...since(state) },
+          `dispatcher: ${SQLITE_READ_ONLY_LINE}; trying again ${every}`,
+        );
+        return;
+      }
       logger.warn(
         { during, cause: { code, message }, ...since(state) },
         `dispatcher: ${READ_ONLY_LINE}; backing off and trying again ${every}`,

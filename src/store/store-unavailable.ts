@@ -104,8 +104,26 @@ export function isStoreOutOfFiles(error: unknown): boolean {
  * writes from then on, so calls succeed again by themselves. isStoreUnreachable counts it too.
  */
 export function isStoreReadOnly(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === READ_ONLY_SQL_TRANSACTION;
+  if (typeof error !== 'object' || error === null) return false;
+  const { errcode, code } = error as { errcode?: unknown; code?: unknown };
+  if (typeof errcode === 'number') return isSqliteReadOnly(error);
+  return code === READ_ONLY_SQL_TRANSACTION;
 }
+
+const SQLITE_READONLY = 8;
+/**
+ * SQLite's SQLITE_READONLY (any extended code): the database file, its directory or its file
+ * system takes no writes (permissions changed, a volume remounted read-only after a disk error).
+ * Unlike a standby this does not end by itself: an operator must make the file writable again.
+ */
+export function isSqliteReadOnly(error: unknown): boolean {
+  const errcode = (error as { errcode?: unknown } | null)?.errcode;
+  return typeof errcode === 'number' && (errcode & 0xff) === SQLITE_READONLY;
+}
+
+/** What the API's and the dispatcher's lines say of a SQLite file that takes no writes (isSqliteReadOnly). */
+export const SQLITE_READ_ONLY_LINE =
+  'the database file is read-only (its permissions or owner, or a file system mounted read-only): nothing can be stored until it takes writes again';
 
 /** A ping found the server read-only (postgres-store.ts): coded as the writes it would refuse. */
 export class ReadOnlyDatabaseError extends Error {
