@@ -828,8 +828,11 @@ describe('dispatcher', () => {
     const lastPaced = claims.lastIndexOf(paced.id);
     const bulkBefore = claims.slice(0, lastPaced).filter((id) => id === other.id).length;
     assert.ok(bulkBefore < 2_000, 'the rate-limited deliveries were claimed only after the whole backlog');
+    // Paced at 20/s, the five arrive over ~200 ms (unpaced, within a few ms). Arrivals, not starts:
+    // the first one's connection may take a while on a loaded machine (a CI run beside three other
+    // test processes arrived 5 within 180 ms), so 60 ms of the 200 are left to it.
     const sent = limited.requests.map((q) => q.at).sort((a, b) => a - b);
-    assert.ok(sent.at(-1)! - sent[0]! >= 4 * 50 - 20, 'faster than the limit');
+    assert.ok(sent.at(-1)! - sent[0]! >= 4 * 50 - 60, `faster than the limit: ${sent.at(-1)! - sent[0]!} ms`);
   });
 
   test('a fractional rate limit (burst defaulting to it) paces its endpoint and stalls nothing', async () => {
