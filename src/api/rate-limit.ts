@@ -21,7 +21,13 @@ import { HeraldError } from './errors.ts';
 
 /** Probes and scrapes: never limited. */
 const EXEMPT = new Set(['/healthz', '/readyz', '/metrics']);
-/** Keys remembered per counter (least recently used ones are forgotten first). */
+/**
+ * Keys remembered per counter (least recently used ones are forgotten first, and a forgotten key
+ * starts a fresh window). Credentials and client addresses are counted apart, so that clients
+ * without a credential, whose addresses anyone with many of them can make up, cannot push a
+ * credential's spent budget out: in one shared table 10,001 addresses did, and the credential got
+ * its whole budget again at once.
+ */
 const KEYS_KEPT = 10_000;
 
 /** 429: a credential (or client address) went over HERALD_API_RATE_LIMIT. */
@@ -61,7 +67,8 @@ export function registerApiRateLimit(app: FastifyInstance, limit: ApiRateLimitCo
   if (!limit) return;
   app.register(fastifyRateLimit, { global: false, max: limit.max, timeWindow: limit.windowMs });
   // Created on first use: app.createRateLimit exists once the plugin above has loaded.
-  let byCaller: Check | null = null;
+  let byCredential: Check | null = null;
+  let byAddress: Check | null = null;
   let failures: Check | null = null;
   const counter = (keyGenerator: (request: FastifyRequest) => string): Check =>
     app.createRateLimit({
@@ -91,8 +98,9 @@ export function registerApiRateLimit(app: FastifyInstance, limit: ApiRateLimitCo
   // 2. Every request but the probes draws from its caller's budget.
   app.addHook('preParsing', async (request, reply) => {
     if (exempt(request)) return;
-    byCaller ??= counter(rateLimitKey);
-    const state = await byCaller(request);
+    byCredential ??= counter(rateLimitKey);
+    byAddress ??= counter(rateLimitKey);
+    const state = await (request.caller ? byCredential : byAddress)(request);
     if (state.isAllowed) return;
     if (state.isExceeded) refuse(reply, state.ttl, request.caller ? 'credential' : 'client address');
     reply.header('x-ratelimit-limit', String(limit.max));

@@ -166,4 +166,16 @@ describe('API rate limit', () => {
     assert.equal(body.error.code, 'HERALD_ERR_RATE_LIMITED');
     assert.match(body.error.message, /retry in \d+ s/);
   });
+  test('clients without a credential cannot reset a credential’s spent budget: 10,001 distinct addresses do not push it out of the limiter’s memory', async () => {
+    const a = await api(3);
+    for (let i = 0; i < 3; i++) assert.equal((await a.call('GET', '/api/v1/projects')).status, 200);
+    assertError(await a.call('GET', '/api/v1/projects'), 429, 'HERALD_ERR_RATE_LIMITED');
+    // 10,001 clients (a botnet, or one IPv6 host's many /64s) each ask for a page that needs no token.
+    for (let i = 0; i <= 10_000; i++) {
+      const remoteAddress = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+      const r = await a.app.inject({ method: 'GET', url: '/no-such-page', remoteAddress });
+      assert.equal(r.statusCode, 404, remoteAddress);
+    }
+    assertError(await a.call('GET', '/api/v1/projects'), 429, 'HERALD_ERR_RATE_LIMITED');
+  });
 });
