@@ -10,7 +10,8 @@
  * - /healthz, /readyz and /metrics are never limited: orchestrators and scrapers poll them.
  *
  * Over the limit: `429` with `Retry-After` (seconds) and the usual error body,
- * `{"error": {"code": "HERALD_ERR_RATE_LIMITED", "message", "details"}}`. Answers within the limit
+ * `{"error": {"code": "HERALD_ERR_RATE_LIMITED", "message", "details"}}`, before any body is read
+ * (a request with one gets `Connection: close`). Answers within the limit
  * carry `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (seconds).
  */
 import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit';
@@ -46,6 +47,8 @@ export class RateLimitedError extends HeraldError {
 /** By the route matched (not the raw URL, which may be absolute-form or percent-encoded). */
 const exempt = (request: FastifyRequest) => !request.is404 && EXEMPT.has(request.routeOptions.url ?? '');
 const ipKey = (request: FastifyRequest) => `ip:${normalizeIP(request.ip)}`;
+const hasBody = (request: FastifyRequest) =>
+  request.headers['transfer-encoding'] !== undefined || (request.headers['content-length'] ?? '0') !== '0';
 
 /** The budget a request draws from: its credential, else its client address. */
 export function rateLimitKey(request: FastifyRequest): string {
@@ -80,6 +83,10 @@ export function registerApiRateLimit(app: FastifyInstance, limit: ApiRateLimitCo
 
   const refuse = (reply: FastifyReply, ttlMs: number, who: string): never => {
     const retryAfter = Math.max(1, Math.ceil(ttlMs / 1000));
+    // Its body is not read yet. Kept alive, the connection would have the server read all of it
+    // (and discard it) before the next request: 100 MB in ~1 s on loopback, as much as the client
+    // sends within HERALD_REQUEST_TIMEOUT_MS. Closed, a refused client costs no more than its headers.
+    if (hasBody(reply.request)) reply.header('connection', 'close');
     reply.header('retry-after', String(retryAfter));
     reply.header('x-ratelimit-limit', String(limit.max));
     reply.header('x-ratelimit-remaining', '0');
