@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BODY_WAIT_MS, createBodyBudget } from './body-budget.ts';
+import { serverErrorBody } from './request-id.ts';
 
 const WARN_EVERY_MS = 10_000;
 
@@ -63,12 +64,12 @@ export function limitBodiesInFlight(
     reply
       .code(503)
       .header('retry-after', '1')
-      .send({
-        error: {
+      .send(
+        serverErrorBody(request, {
           code: 'HERALD_ERR_BUSY',
           message: 'the server is taking in as many request bodies as it may at once; retry shortly',
-        },
-      });
+        }),
+      );
     return payload;
   });
 }

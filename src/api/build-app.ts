@@ -27,6 +27,7 @@ import {
 } from './errors.ts';
 import { lazyChildLoggerFactory } from './lazy-request-logger.ts';
 import { registerApiRateLimit } from './rate-limit.ts';
+import { nextRequestId, sendRequestIds } from './request-id.ts';
 import {
   countClientErrors,
   countFrameworkErrors,
@@ -131,6 +132,9 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     // One log line per request costs more than the request on the ingest hot path.
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: lazyChildLoggerFactory,
+    // Unique across processes and restarts, and never taken from the request (request-id.ts).
+    genReqId: nextRequestId,
+    requestIdHeader: false,
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, allowUnionTypes: true },
     },
@@ -147,6 +151,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   // server's 503, the rate limit's 429, a stranger's 401).
   const metrics = options.metrics;
   if (metrics?.recordRequest) recordRequests(app, metrics as RequestRecorder);
+  sendRequestIds(app); // before refuseWhileClosing: its 503 says the id too
   refuseWhileClosing(app); // the first onRequest hook: a closing server runs nothing else
   // JSON only: any other content type is 415, not a string the schema then rejects. An empty JSON
   // body is no body (body-parsers.ts emptyBodyAsNone), not Fastify's FST_ERR_CTP_EMPTY_JSON_BODY. Read as

@@ -9,6 +9,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { isParentRowGone } from '../store/store-unavailable.ts';
 import { drainIdleConnectionsOnClose } from './drain-idle-connections.ts';
 import { LINE_INTERVAL_MS, lineDue } from './line-throttle.ts';
+import { serverErrorBody } from './request-id.ts';
 import { storeUnavailable, throttledLog } from './store-failure-answers.ts';
 import { logUnhandledError } from './unhandled-error-log.ts';
 import { validationWords } from './validation-words.ts';
@@ -249,7 +250,7 @@ function parentGone(error: unknown, request: FastifyRequest): HeraldError | null
   return new NotFoundError(params.endpoint !== undefined ? 'endpoint' : 'project', { cause: error });
 }
 
-/** Fastify error handler: `{"error": {"code", "message", "details"?}}` for everything. */
+/** Fastify error handler: `{"error": {"code", "message", "details"?}}` for everything, and `requestId` in a 5xx's. */
 export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply) {
   const known =
     parentGone(error, request) ??
@@ -260,13 +261,14 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
     toHeraldError(error);
   if (known) {
     if (known.retryAfterSeconds !== undefined) reply.header('retry-after', String(known.retryAfterSeconds));
-    return reply.code(known.status).send({
-      error: {
-        code: known.code,
-        message: known.message,
-        ...(known.details ? { details: known.details } : {}),
-      },
-    });
+    const body = {
+      code: known.code,
+      message: known.message,
+      ...(known.details ? { details: known.details } : {}),
+    };
+    return reply
+      .code(known.status)
+      .send(known.status >= 500 ? serverErrorBody(request, body) : { error: body });
   }
   // The database could not take the write; nothing of the request was stored, so the client may
   // send it again (an event keeps its idempotency key's meaning): 503 with a hint, not a 500.
@@ -275,10 +277,15 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
     const { code, message, retryAfterS, log } = unavailable;
     if (log.throttled) throttledLog(request, error, log.level, log.throttled);
     else request.log[log.level]({ err: error }, message);
-    return reply.code(503).header('retry-after', String(retryAfterS)).send({ error: { code, message } });
+    return reply
+      .code(503)
+      .header('retry-after', String(retryAfterS))
+      .send(serverErrorBody(request, { code, message }));
   }
   logUnhandledError(request, error);
-  return reply.code(500).send({ error: { code: 'HERALD_ERR_INTERNAL', message: 'internal error' } });
+  return reply
+    .code(500)
+    .send(serverErrorBody(request, { code: 'HERALD_ERR_INTERNAL', message: 'internal error' }));
 }
 
 /**
@@ -321,12 +328,12 @@ export function refuseWhileClosing(app: FastifyInstance): void {
     reply
       .code(503)
       .header('retry-after', String(SHUTTING_DOWN_RETRY_AFTER_S))
-      .send({
-        error: {
+      .send(
+        serverErrorBody(request, {
           code: 'HERALD_ERR_SHUTTING_DOWN',
           message: 'this server is shutting down; send the request again',
-        },
-      });
+        }),
+      );
   });
   // A request already in flight when the close began is answered as usual, but with
   // `Connection: close`: its client goes elsewhere for the next one, and the server's close

@@ -13,6 +13,7 @@ import type { Metrics } from '../metrics.ts';
 import type { Store } from '../store/store.ts';
 import { slowClientLimits } from './build-app.ts';
 import { clientErrorHandler, errorHandler, frameworkErrorHandler, refuseWhileClosing } from './errors.ts';
+import { nextRequestId, sendRequestIds } from './request-id.ts';
 import { countClientErrors, countFrameworkErrors, recordRequests } from './request-metrics.ts';
 import { healthRoutes } from './routes/health.ts';
 
@@ -34,10 +35,13 @@ export function buildWorkerApp(
     frameworkErrors: countFrameworkErrors(frameworkErrorHandler, metrics),
     clientErrorHandler: countClientErrors(clientErrorHandler, metrics),
     return503OnClosing: false,
+    genReqId: nextRequestId, // request-id.ts, as the API's
+    requestIdHeader: false,
   }) as unknown as FastifyInstance;
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(workerNotFound);
   if (metrics) recordRequests(app, metrics); // its scrapes and probes, as the API counts its requests
+  sendRequestIds(app);
   refuseWhileClosing(app);
   let ready = false;
   app.decorate('setReady', (value: boolean) => {

@@ -60,7 +60,7 @@ test('requests that log nothing build no child logger; one that fails logs with 
     const logged = lines.map((l) => JSON.parse(l));
     const line = logged.find((l) => String(l.msg).startsWith('unhandled error'));
     assert.ok(line, lines.join(''));
-    assert.match(String(line.reqId), /^req-/);
+    assert.match(String(line.reqId), /^[0-9a-z]{8}-[0-9a-z]+$/);
     assert.ok(!lines.join('').includes(ADMIN), 'the token reached the log');
   } finally {
     await app.close();

@@ -131,8 +131,11 @@ function assertShuttingDown(response: RawResponse | undefined) {
     error: {
       code: 'HERALD_ERR_SHUTTING_DOWN',
       message: 'this server is shutting down; send the request again',
+      // A 5xx names its request id, the answer's x-request-id (request-id.ts).
+      requestId: response.headers['x-request-id'],
     },
   });
+  assert.ok(response.headers['x-request-id']);
 }
 
 test('a request on a kept-alive connection during the API shutdown gets 503 HERALD_ERR_SHUTTING_DOWN with Retry-After; the one in flight finishes', async () => {

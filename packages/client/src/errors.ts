@@ -16,12 +16,18 @@ export class HeraldApiError extends Error {
    * N counted within its batch): that event's index in the list given to `sendEvents`.
    */
   eventIndex?: number;
-  constructor(status: number, code: string, message: string, details?: unknown) {
-    super(`${status} ${code}: ${message}`);
+  /**
+   * The server's id of the request, from a 5xx answer's body (`error.requestId`): quote it when
+   * reporting the failure, its operator finds the log line with it (`reqId`). Undefined otherwise.
+   */
+  requestId?: string;
+  constructor(status: number, code: string, message: string, details?: unknown, requestId?: string) {
+    super(`${status} ${code}: ${message}${requestId === undefined ? '' : ` (request ${requestId})`}`);
     this.name = 'HeraldApiError';
     this.status = status;
     this.code = code;
     this.details = details;
+    if (requestId !== undefined) this.requestId = requestId;
   }
 }
 
@@ -34,7 +40,9 @@ export function apiError(status: number, text: string, request: string): HeraldA
 
 function fromBody(status: number, text: string): HeraldApiError {
   try {
-    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown; details?: unknown } };
+    const body = JSON.parse(text) as {
+      error?: { code?: unknown; message?: unknown; details?: unknown; requestId?: unknown };
+    };
     const e = body?.error;
     if (e && typeof e.message === 'string') {
       return new HeraldApiError(
@@ -42,6 +50,7 @@ function fromBody(status: number, text: string): HeraldApiError {
         typeof e.code === 'string' ? e.code : `http_${status}`,
         e.message,
         e.details,
+        typeof e.requestId === 'string' ? e.requestId : undefined,
       );
     }
   } catch {

@@ -434,3 +434,27 @@ test('close() lets a call waiting out a Retry-After finish, and closes after it;
     await s.close();
   }
 });
+
+test("a 5xx's request id (error.requestId) is on the HeraldApiError and in its message; a 4xx has none", async () => {
+  const s = await scripted([
+    reply(
+      500,
+      {},
+      '{"error":{"code":"HERALD_ERR_INTERNAL","message":"internal error","requestId":"k3v9q0zt-1a"}}',
+    ),
+    reply(404, {}, '{"error":{"code":"HERALD_ERR_NOT_FOUND","message":"project not found"}}'),
+  ]);
+  const client = s.client(0);
+  try {
+    const failed = await client.getProject('p').catch((e: unknown) => e);
+    assert.ok(failed instanceof HeraldApiError, String(failed));
+    assert.equal(failed.requestId, 'k3v9q0zt-1a');
+    assert.match(failed.message, /request k3v9q0zt-1a/);
+    const missing = await client.getProject('p').catch((e: unknown) => e);
+    assert.ok(missing instanceof HeraldApiError, String(missing));
+    assert.equal(missing.requestId, undefined);
+  } finally {
+    await client.close();
+    await s.close();
+  }
+});

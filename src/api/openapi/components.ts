@@ -221,8 +221,12 @@ export const COMPONENT_SCHEMAS = {
             },
             additionalProperties: true,
           },
+          requestId: described(
+            '5xx only: the request id, also sent as the X-Request-Id header of every answer; quote it when reporting a failure (the server log line has it as reqId)',
+            string,
+          ),
         },
-        ['details'],
+        ['details', 'requestId'],
       ),
     },
     [],

@@ -11,10 +11,19 @@ const retryAfter = {
   },
 };
 
+/** Sent with every answer (request-id.ts); listed on the error responses, where it is quoted. */
+const requestId = {
+  'X-Request-Id': {
+    description:
+      'The request id (unique per request, across processes): quote it when reporting a failure; the server log line has it as reqId, and a 5xx body as error.requestId',
+    schema: { type: 'string' },
+  },
+};
+
 /** A response holding the Error schema. */
 export const errorResponse = (description: string, headers?: Record<string, unknown>) => ({
   description,
-  ...(headers ? { headers } : {}),
+  headers: { ...requestId, ...headers },
   content: { 'application/json': { schema: ref('Error') } },
 });
 
