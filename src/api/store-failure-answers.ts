@@ -16,10 +16,12 @@ import {
   isStoreOutOfFiles,
   isStoreReadOnly,
   isStoreUnreachable,
+  REACHED_AGAIN_LINE,
   READ_ONLY_LINE,
   SQLITE_READ_ONLY_LINE,
   type StoreFailureReason,
   WRITES_BACK_LINE,
+  whenDatabaseReached,
   whenWritesSucceed,
 } from '../store/store-unavailable.ts';
 
@@ -36,6 +38,11 @@ interface StoreFailureLog {
 /** The full-disk line, and the line logged once after it when this thread's store next commits a write. */
 const FULL_LINE = "the database's disk is full: answering 503 to writes until space is freed";
 const RECOVERED_LINES = new Map([[FULL_LINE, WRITES_BACK_LINE]]);
+/**
+ * The line of an outage (the database stopped, restarting, refusing this process's log-in): once
+ * it was logged, the next connection a pool opens is logged too (outageOver).
+ */
+const UNREACHABLE_LINE = 'the database cannot be reached: answering 503';
 
 /** A store failure the same request may get past later; null for any other error. */
 export function storeUnavailable(error: unknown): {
@@ -139,7 +146,7 @@ function classify(error: unknown): {
       message: 'the database cannot be reached; retry shortly',
       retryAfterS: 5,
       reason: 'unreachable',
-      log: { level: 'warn', throttled: 'the database cannot be reached: answering 503' },
+      log: { level: 'warn', throttled: UNREACHABLE_LINE },
     };
   // Out of file descriptors (SQLite's "unable to open database file" for a database it has open, a
   // socket that cannot be made): requests succeed again once connections close, but the limit is
@@ -168,8 +175,14 @@ const THROTTLED_LOG_INTERVAL_MS = 10_000;
  */
 const throttledLogs = new WeakMap<
   Server,
-  Map<string, { loggedAt: number; since: number; awaitingWrite: boolean }>
+  Map<string, { loggedAt: number; since: number; awaitingWrite: boolean; outage: Outage | null }>
 >();
+
+/** An outage logged and not yet over: since when, and the requests refused for it. */
+interface Outage {
+  startedAt: number;
+  refused: number;
+}
 
 /**
  * One line, without a stack, for a burst of requests refused for the same reason (an outage, a
@@ -192,9 +205,10 @@ export function throttledLog(
   }
   let state = lines.get(line);
   if (!state) {
-    state = { loggedAt: Number.NEGATIVE_INFINITY, since: 0, awaitingWrite: false };
+    state = { loggedAt: Number.NEGATIVE_INFINITY, since: 0, awaitingWrite: false, outage: null };
     lines.set(line, state);
   }
+  if (line === UNREACHABLE_LINE) outageRefused(request, state, now);
   if (now - state.loggedAt < THROTTLED_LOG_INTERVAL_MS) {
     state.since++;
     return;
@@ -221,4 +235,28 @@ export function throttledLog(
       awaiting.since = 0;
     });
   }
+}
+
+/**
+ * Counts a request refused for the database out of reach; the first of an outage waits for the
+ * next connection a pool opens (the database back, whenDatabaseReached), and then one info line
+ * says the outage is over, how long it lasted (from its first refusal) and how many requests were
+ * refused. Its warnings keep their throttle: a connection that fails again at once is not a line more.
+ */
+function outageRefused(request: FastifyRequest, state: { outage: Outage | null }, now: number): void {
+  if (state.outage) {
+    state.outage.refused++;
+    return;
+  }
+  const outage: Outage = { startedAt: now, refused: 1 };
+  state.outage = outage;
+  const logger = request.server.log;
+  whenDatabaseReached(() => {
+    state.outage = null;
+    const outageMs = Date.now() - outage.startedAt;
+    logger.info(
+      { outageMs, refused: outage.refused },
+      `${REACHED_AGAIN_LINE} (it could not be for ${Math.round(outageMs / 1000)} s; ${outage.refused} requests were answered 503 meanwhile)`,
+    );
+  });
 }

@@ -11,6 +11,8 @@
  * call too: one error line per interval each. After a full-disk line, the first write this thread
  * commits again is one line too, when the logger has `info` (SQLite; store-unavailable.ts), and
  * the next full-disk failure after it is logged at once (that write may have been a small one).
+ * After an outage (the database out of reach), the first connection this thread opens again is one
+ * line with how long it lasted and how many calls failed (store-unavailable.ts whenDatabaseReached).
  * Every failure of a known kind is counted for herald_store_failures_total.
  */
 import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
@@ -23,9 +25,11 @@ import {
   isStoreOutOfFiles,
   isStoreReadOnly,
   isStoreUnreachable,
+  REACHED_AGAIN_LINE,
   READ_ONLY_LINE,
   SQLITE_READ_ONLY_LINE,
   WRITES_BACK_LINE,
+  whenDatabaseReached,
   whenWritesSucceed,
 } from '../store/store-unavailable.ts';
 import { PROXY_UNAVAILABLE } from './proxy-connector.ts';
@@ -33,7 +37,11 @@ import { PROXY_UNAVAILABLE } from './proxy-connector.ts';
 export interface StoreErrorLogger {
   error(fields: object, message: string): void;
   warn(fields: object, message: string): void;
-  /** The line saying writes succeed again after a full disk; none without it. */
+  /**
+   * The lines saying writes succeed again after a full disk, and the database can be reached again
+   * after an outage; none without it (the purger's and the forwarder's loggers word every warn line
+   * as an outage).
+   */
   info?(fields: object, message: string): void;
 }
 
@@ -73,6 +81,28 @@ export function storeErrorLog(
     return n > 0 ? { failedSinceLastLine: n } : {};
   };
   let awaitingWrite = false;
+  /**
+   * An outage's failed calls, from the first: the next connection a pool opens ends it with one
+   * info line saying how long it lasted and how many calls failed (whenDatabaseReached).
+   */
+  let outage: { startedAt: number; failedCalls: number } | null = null;
+  const outageFailed = () => {
+    if (!logger.info) return;
+    if (outage) {
+      outage.failedCalls++;
+      return;
+    }
+    const current = { startedAt: now(), failedCalls: 1 };
+    outage = current;
+    whenDatabaseReached(() => {
+      outage = null;
+      const outageMs = now() - current.startedAt;
+      logger.info?.(
+        { outageMs, failedCalls: current.failedCalls },
+        `dispatcher: ${REACHED_AGAIN_LINE} (it could not be for ${Math.round(outageMs / 1000)} s; ${current.failedCalls} store calls failed meanwhile)`,
+      );
+    });
+  };
   return (error, during) => {
     // Not a store call: what a stop left unfinished (dispatcher.ts), worth a line, not a stack.
     if (during === 'shutdown') {
@@ -154,6 +184,7 @@ export function storeErrorLog(
     }
     if (isStoreUnreachable(error)) {
       countStoreFailure('unreachable');
+      outageFailed();
       const state = due('unreachable');
       if (!state) return;
       logger.warn(

@@ -258,8 +258,31 @@ export function storeFailureCounts(): ReadonlyMap<StoreFailureReason, number> {
   return failures.counts();
 }
 
+/** Callbacks run once, at the next `fire`; a callback that throws does not stop the others. */
+function waiters() {
+  let waiting: (() => void)[] = [];
+  return {
+    add: (callback: () => void) => {
+      waiting.push(callback);
+    },
+    /** Cheap when nobody waits. */
+    fire: () => {
+      if (waiting.length === 0) return;
+      const now = waiting;
+      waiting = [];
+      for (const waiter of now) {
+        try {
+          waiter();
+        } catch {
+          // a log line that failed must not fail the write or the connection it follows
+        }
+      }
+    },
+  };
+}
+
 /** Run once by the next write this thread commits (writesSucceeded). */
-let writeWaiters: (() => void)[] = [];
+const writeWaiters = waiters();
 
 /**
  * The line logged when a write commits after full-disk failures. One write says only that this
@@ -270,24 +293,28 @@ export const WRITES_BACK_LINE =
   'the database takes writes again (its disk was full; if another write fails for it, that is logged at once)';
 
 /**
- * Runs `callback` once, after the next write transaction this thread's store commits (SQLite's
- * group commit says so; a PostgreSQL store does not, and the callback then never runs): how a
- * full-disk log line is followed by one saying writes go through again.
+ * Runs `callback` once, after the next write transaction this thread's store commits (the group
+ * commit of either store says so): how a full-disk log line is followed by one saying writes go
+ * through again.
  */
-export function whenWritesSucceed(callback: () => void): void {
-  writeWaiters.push(callback);
-}
+export const whenWritesSucceed: (callback: () => void) => void = writeWaiters.add;
 
-/** A write transaction committed (group-commit.ts): cheap when nobody waits. */
-export function writesSucceeded(): void {
-  if (writeWaiters.length === 0) return;
-  const waiters = writeWaiters;
-  writeWaiters = [];
-  for (const waiter of waiters) {
-    try {
-      waiter();
-    } catch {
-      // a log line that failed must not fail the commit's callers
-    }
-  }
-}
+/** A write transaction committed (group-commit.ts). */
+export const writesSucceeded: () => void = writeWaiters.fire;
+
+/** Run once by the next connection this thread's pools open (databaseReached). */
+const reachWaiters = waiters();
+
+/**
+ * Runs `callback` once, when a pool of this thread next opens a connection to the database (the
+ * server answered, and let this process in): how an outage's throttled "cannot be reached" lines
+ * are followed by one saying it is over. Every connection of a pool is lost in an outage, so the
+ * first one opened after it is the first call that can succeed. SQLite never calls it.
+ */
+export const whenDatabaseReached: (callback: () => void) => void = reachWaiters.add;
+
+/** A pool opened a connection (pool.ts). */
+export const databaseReached: () => void = reachWaiters.fire;
+
+/** The start of the line logged when the database can be reached again after an outage was logged. */
+export const REACHED_AGAIN_LINE = 'the database can be reached again';

@@ -1,6 +1,6 @@
 /** The PostgreSQL store's connection pool, and transactions on one of its connections. */
 import pg from 'pg';
-import { isStoreReadOnly } from '../store-unavailable.ts';
+import { databaseReached, isStoreReadOnly } from '../store-unavailable.ts';
 import { EXACT_JSON_TYPES } from './rows.ts';
 
 /**
@@ -110,6 +110,7 @@ export function createPool(url: string, max: number, bounds: PoolBounds | null =
     opened.set(client, ++openings);
     client.on('error', () => undefined);
     if (bounds) closeOnTimeout(client, bounds.queryMs);
+    databaseReached(); // an outage's end, when one was logged (store-unavailable.ts)
   });
   return pool;
 }
