@@ -6,7 +6,13 @@
 /** A kind of line is written at most once per this long, per server. */
 export const LINE_INTERVAL_MS = 10_000;
 /** Kinds remembered per server; past it, the rest share one (messages with an id in them). */
-const MAX_KINDS = 100;
+export const MAX_KINDS = 100;
+
+/** The kind of an error a line is throttled by: its code and message (the first 500 characters). */
+export const errorKind = (error: unknown): string => {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return `${String(code ?? '')}:${String(message ?? error)}`.slice(0, 500);
+};
 
 interface Throttle {
   loggedAt: number;

@@ -8,7 +8,7 @@
  * path values or the query, where a misplaced credential could be.
  */
 import type { FastifyRequest } from 'fastify';
-import { LINE_INTERVAL_MS, lineDue } from './line-throttle.ts';
+import { errorKind, LINE_INTERVAL_MS, lineDue } from './line-throttle.ts';
 
 /** A Herald id: a prefix and 26 base-32 characters (src/domain/ids.ts); not a project's uid or anything else. */
 const HERALD_ID = /^[a-z]{2,4}_[0-9a-z]{26}$/;
@@ -21,13 +21,8 @@ const idsOf = (params: unknown): Record<string, string> =>
     ),
   );
 
-const kindOf = (error: unknown): string => {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  return `${String(code ?? '')}:${String(message ?? error)}`.slice(0, 500);
-};
-
 export function logUnhandledError(request: FastifyRequest, error: unknown): void {
-  const due = lineDue(request.server.server, `unhandled ${kindOf(error)}`);
+  const due = lineDue(request.server.server, `unhandled ${errorKind(error)}`);
   if (!due) return;
   request.log.error(
     {

@@ -3,7 +3,8 @@
  * release the same way, several times a second in every process: one warn line without a stack,
  * then at most one per interval with the number of failures in between (thousands of stacks say
  * nothing more, and fill the disk the outage may already be about). Any other failure is a bug or
- * a data problem: each is logged at error level with its stack. What a stop left unfinished
+ * a data problem: logged at error level with its stack, at most once per interval per kind (code
+ * and message) with the number in between, as the API's 500s (one line a second per claim before). What a stop left unfinished
  * (`during: 'shutdown'`) is one warn line. Secrets sealed with a key this process lacks fail every
  * claim the same way too: one error line without a stack per interval (secret-key-readiness.ts
  * logs what to do, once, and /readyz says it meanwhile). A SQLite file deleted or replaced under the
@@ -15,6 +16,7 @@
  * line with how long it lasted and how many calls failed (store-unavailable.ts whenDatabaseReached).
  * Every failure of a known kind is counted for herald_store_failures_total.
  */
+import { errorKind, MAX_KINDS } from '../api/line-throttle.ts';
 import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
 import { isDatabaseFileGone } from '../store/sqlite/database-file-watch.ts';
 import {
@@ -217,6 +219,13 @@ export function storeErrorLog(
       );
       return;
     }
-    logger.error({ err: error, during }, 'dispatcher: store call failed');
+    // A bug or a data problem (a table renamed, a privilege revoked) fails every claim the same way,
+    // once a second while it lasts: the stack once per interval per kind, with the count between.
+    const kind = errorKind(error);
+    const state = due(
+      throttles.has(`unknown ${kind}`) || throttles.size < MAX_KINDS ? `unknown ${kind}` : 'unknown',
+    );
+    if (!state) return;
+    logger.error({ err: error, during, ...since(state) }, `dispatcher: store call failed ${every}, per kind`);
   };
 }

@@ -141,7 +141,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
  * logged an error with its stack every second (a re-tester's outage); now one warn line without a
  * stack, then at most one per 10 s with the rounds failed since. Nothing is lost meanwhile: the
  * outbox keeps the events until a round forwards them. Any other failure at error level, with its
- * stack.
+ * stack, at most once per 10 s per kind.
  */
 function roundErrorLog(log: ForwarderLog, clock: () => number): (error: unknown) => void {
   const logged = storeErrorLog(

@@ -186,7 +186,7 @@ export function createPurger(options: PurgerOptions): Purger {
  * the purger's words. While the database cannot be reached, one warn line without a stack, then at
  * most one per 10 s with the rounds failed since (an outage `herald_store_up` already reports is no
  * error for the purger, which tries again next round); any other failure at error level, with its
- * stack.
+ * stack, at most once per 10 s per kind.
  */
 function roundErrorLog(log: PurgerLog, clock: () => number): (error: unknown) => void {
   const logged = storeErrorLog(

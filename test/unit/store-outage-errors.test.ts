@@ -64,7 +64,7 @@ test('a group-commit batch that cannot reach the database fails as one: one conn
   await pool.end();
 });
 
-test('the dispatcher logs an unreachable database once per interval with the count between, other failures each with its stack', async () => {
+test('the dispatcher logs an unreachable database once per interval with the count between; another failure with its stack, then once per interval per kind', async () => {
   const client = new pg.Client({ connectionString: url });
   const unreachable = await client.connect().then(
     () => assert.fail('connected'),
@@ -76,17 +76,27 @@ test('the dispatcher logs an unreachable database once per interval with the cou
   for (let i = 0; i < 50; i++) onError(unreachable, i % 2 ? 'claim' : 'recordAttempts');
   now += 10_000;
   onError(unreachable, 'claim');
+  // A bug (or a table renamed, a privilege revoked) fails every claim the same way, once a second
+  // while it lasts: its first failure is a line with the stack, then one per interval per kind with
+  // the count between, as the API's 500s (unhandled-error-log.ts); another kind has its own line.
   const bug = new TypeError('not a function');
-  onError(bug, 'claim');
+  for (let i = 0; i < 30; i++) onError(bug, 'claim');
+  const other = Object.assign(new Error('relation "deliveries" does not exist'), { code: '42P01' });
+  onError(other, 'claim');
+  now += 10_000;
   onError(bug, 'claim');
   assert.deepEqual(
     lines.map((l) => l.level),
-    ['warn', 'warn', 'error', 'error'],
+    ['warn', 'warn', 'error', 'error', 'error'],
   );
   assert.equal(lines[0]!.fields.err, undefined, 'no stack for an outage');
   assert.equal(lines[0]!.fields.failedSinceLastLine, undefined);
   assert.equal(lines[1]!.fields.failedSinceLastLine, 49);
-  assert.equal(lines[2]!.fields.err, bug);
+  assert.equal(lines[2]!.fields.err, bug, 'the first of a kind has its stack');
+  assert.equal(lines[2]!.fields.failedSinceLastLine, undefined);
+  assert.equal(lines[3]!.fields.err, other, 'another kind is logged at once');
+  assert.equal(lines[4]!.fields.err, bug);
+  assert.equal(lines[4]!.fields.failedSinceLastLine, 29, 'the failures held back in between');
 });
 
 test('what a stop left unfinished is one warn line without a stack', () => {
