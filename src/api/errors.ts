@@ -11,6 +11,7 @@ import { drainIdleConnectionsOnClose } from './drain-idle-connections.ts';
 import { LINE_INTERVAL_MS, lineDue } from './line-throttle.ts';
 import { serverErrorBody } from './request-id.ts';
 import { storeUnavailable, throttledLog } from './store-failure-answers.ts';
+import { logUnauthorized } from './unauthorized-log.ts';
 import { logUnhandledError } from './unhandled-error-log.ts';
 import { validationWords } from './validation-words.ts';
 
@@ -260,6 +261,7 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
     repeatedQueryParameter(error, request) ??
     toHeraldError(error);
   if (known) {
+    if (known.status === 401) logUnauthorized(request); // throttled: unauthorized-log.ts
     if (known.retryAfterSeconds !== undefined) reply.header('retry-after', String(known.retryAfterSeconds));
     const body = {
       code: known.code,
