@@ -21,13 +21,15 @@
  * - the result of a test send, a Recover or a Resend is written into a live region that was in the
  *   page before (each was a new role=status element, which screen readers may not announce);
  * - the charts' figures, bucket by bucket, can be read as a table with the keyboard (they were only
- *   in SVG titles that a mouse pointer shows).
+ *   in SVG titles that a mouse pointer shows);
+ * - "Show more" under a list puts the focus on the first row it added (the button is disabled while
+ *   it reads and gone after the last page: the focus fell to <body>).
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { useDashboardBrowser } from './dashboard-browser.ts';
+import { newProject, quietEndpoint, useDashboardBrowser } from './dashboard-browser.ts';
 import { api, type HeraldProcess, type Receiver, startReceiver } from './harness.ts';
 
 const ADMIN = 'e2e-admin-token-accessibility-0123456';
@@ -420,6 +422,53 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
     await open(page, `${e}/attempts/${attemptId}`);
     await page.getByRole('heading', { name: 'Response', exact: true }).waitFor();
     assert.equal(await announcedInPlace(page, 'Resend', /^Delivery queued again/), 'yes', 'Resend');
+    assert.deepEqual(problems, []);
+  });
+
+  test('"Show more" puts the focus on the first row it added, also when it read the last page', async () => {
+    // A page of waiting deliveries is 20 (WAITING_PAGE): 23 wait, held back by a rate limit of one
+    // request a day (the first is refused: a port nothing listens on).
+    const projectPath = await newProject(herald, ADMIN, 'Show more');
+    const quiet = await quietEndpoint(herald, ADMIN, projectPath, {
+      name: 'Nobody home',
+      rateLimit: { perSecond: 1 / 86_400, burst: 1 },
+    });
+    for (let i = 0; i < 23; i++) {
+      const sent = await api(herald.url, ADMIN, 'POST', `${projectPath}/events`, {
+        type: 'order.paid',
+        payload: { order: i },
+      });
+      assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    }
+    // All 23 are waiting before the page reads them (the list is not read again meanwhile).
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const waiting = await api<{ counts: { pending: number } }>(
+        herald.url,
+        ADMIN,
+        'GET',
+        `${projectPath}/endpoints/${quiet}/deliveries?status=pending`,
+      );
+      if (waiting.body.counts.pending === 23) break;
+      assert.ok(Date.now() < deadline, `23 pending: ${JSON.stringify(waiting.body.counts)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const page = await dash.page({ signedIn: true });
+    await open(page, `${projectPath.replace('/api/v1', '')}/endpoints/${quiet}`);
+    const card = page.getByRole('region', { name: 'Waiting deliveries' });
+    const rows = card.locator('tbody tr');
+    await rows.nth(19).waitFor();
+    await pressEnterOn(page, 'Show more pending deliveries');
+    // The last page: the button goes (it was disabled while it read: the focus left it then).
+    await card.getByRole('button', { name: 'Show more pending deliveries' }).waitFor({ state: 'detached' });
+    assert.equal(await rows.count(), 23);
+    const first = (await rows.nth(20).getByRole('link').innerText()).trim();
+    await page
+      .waitForFunction((want) => document.activeElement?.textContent?.trim() === want, first, {
+        timeout: 3000,
+      })
+      .catch(() => {});
+    assert.equal(await focused(page), `A ${first}`);
     assert.deepEqual(problems, []);
   });
 

@@ -7,6 +7,7 @@ import { useApp } from '../app-context.ts';
 import { forgetEndpoint } from '../endpoint-names.ts';
 import { useProject } from '../project-context.ts';
 import { RETRY_BLOCK_TEXT, retryBlock, staleAfterRefusal } from '../retry-block.ts';
+import type { RowsRef } from '../use-capped-list.ts';
 import { Link } from './link.tsx';
 import { NextAttempt } from './next-attempt.tsx';
 import { StatusBadge } from './status-badge.tsx';
@@ -18,8 +19,11 @@ export function DeliveriesTable({
   onRetried,
   onDeliveryStale,
   onEndpointStale,
+  rowsRef,
 }: {
   deliveries: DeliverySummary[];
+  /** On the rows' <tbody>: where "Show more" puts the focus (useCappedList). */
+  rowsRef?: RowsRef;
   /** The endpoints read so far: null for one the API says was deleted. */
   endpoints: Map<string, Endpoint | null>;
   onRetried?: () => void;
@@ -50,7 +54,7 @@ export function DeliveriesTable({
             </th>
           </tr>
         </thead>
-        <tbody>
+        <tbody ref={rowsRef}>
           {deliveries.map((delivery) => (
             <DeliveryRow
               key={delivery.id}

@@ -69,7 +69,7 @@ export function CatalogScreen() {
           accepted unless a project enforces the catalog.
         </EmptyState>
       )}
-      <ul class="catalog">
+      <ul class="catalog" ref={list.rowsRef}>
         {list.items.map((type) => (
           <li key={type.name} class="card">
             <div class="section-head">

@@ -67,7 +67,7 @@ export function EndpointsList() {
                 <th scope="col">Waiting</th>
               </tr>
             </thead>
-            <tbody>
+            <tbody ref={list.rowsRef}>
               {list.items.map((endpoint) => (
                 <tr key={endpoint.id}>
                   <td class="cell-main">

@@ -111,6 +111,7 @@ export function EventDetail({ eventId }: { eventId: string }) {
       {deliveries.data && (
         <DeliveriesTable
           deliveries={deliveryList.items}
+          rowsRef={deliveryList.rowsRef}
           endpoints={endpoints.data ?? new Map()}
           onRetried={reload}
           onDeliveryStale={reload}
@@ -130,7 +131,7 @@ export function EventDetail({ eventId }: { eventId: string }) {
       <ErrorBanner error={attempts.error} onRetry={attempts.reload} />
       {attempts.data && attemptList.items.length === 0 && <p class="muted">No attempts yet.</p>}
       {attemptList.items.length > 0 && (
-        <ul class="attempt-list">
+        <ul class="attempt-list" ref={attemptList.rowsRef}>
           {attemptList.items.map((attempt) => (
             <li key={attempt.id} class="attempt-item">
               <OutcomeBadge

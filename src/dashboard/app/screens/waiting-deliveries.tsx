@@ -14,7 +14,7 @@ import { TableScroll } from '../components/table-scroll.tsx';
 import { formatCount } from '../format.ts';
 import { useProject } from '../project-context.ts';
 import { useAsync } from '../use-async.ts';
-import { useCappedList } from '../use-capped-list.ts';
+import { type RowsRef, useCappedList } from '../use-capped-list.ts';
 
 const LABEL: Record<WaitingStatus, string> = { pending: 'Pending', parked: 'Parked' };
 
@@ -64,7 +64,9 @@ export function WaitingDeliveries({ endpoint, queued = 0 }: { endpoint: Endpoint
       <ErrorBanner error={first.error} onRetry={first.reload} />
       {!page && first.loading && <Loading label="Loading waiting deliveries…" />}
       {page && list.items.length === 0 && <Empty status={status} counts={counts} />}
-      {list.items.length > 0 && <WaitingTable status={status} deliveries={list.items} />}
+      {list.items.length > 0 && (
+        <WaitingTable status={status} deliveries={list.items} rowsRef={list.rowsRef} />
+      )}
       {list.cursor && (
         <ListStopped
           shown={list.items.length}
@@ -116,7 +118,15 @@ function Empty({ status, counts }: { status: WaitingStatus; counts: WaitingCount
   );
 }
 
-function WaitingTable({ status, deliveries }: { status: WaitingStatus; deliveries: DeliverySummary[] }) {
+function WaitingTable({
+  status,
+  deliveries,
+  rowsRef,
+}: {
+  status: WaitingStatus;
+  deliveries: DeliverySummary[];
+  rowsRef: RowsRef;
+}) {
   const { base } = useProject();
   const caption = `${LABEL[status]} deliveries to this endpoint, in the order they are due`;
   return (
@@ -133,7 +143,7 @@ function WaitingTable({ status, deliveries }: { status: WaitingStatus; deliverie
             <th scope="col">Created</th>
           </tr>
         </thead>
-        <tbody>
+        <tbody ref={rowsRef}>
           {deliveries.map((d) => (
             <tr key={d.id}>
               <td class="cell-main">
