@@ -18,8 +18,9 @@
  *   header puts it on Add header; Enable endpoint, whose banner goes, puts it on the page's heading;
  * - each Copy button says what it copies (an attempt's page had four buttons all named "Copy"), and
  *   each Retry now of an event's deliveries which delivery it retries;
- * - the result of a test send, a Recover or a Resend is written into a live region that was in the
- *   page before (each was a new role=status element, which screen readers may not announce);
+ * - the result of a test send, a Recover, a Resend, a Retry now or a new API key is written into a
+ *   live region that was in the page before (each was a new role=status element, which screen
+ *   readers may not announce; Retry now's "Queued" was also gone at once, for the in-flight hint);
  * - the charts' figures, bucket by bucket, can be read as a table with the keyboard (they were only
  *   in SVG titles that a mouse pointer shows);
  * - "Show more" under a list puts the focus on the first row it added (the button is disabled while
@@ -408,7 +409,7 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
     });
   };
 
-  test('the result of a test send, a Recover or a Resend is announced by a live region already there', async () => {
+  test('the result of a test send, a Recover, a Resend, a Retry now or a new API key is announced by a live region already there', async () => {
     const page = await dash.page({ signedIn: true });
     const e = `/projects/${projectId}/endpoints/${endpointId}`;
     await open(page, e);
@@ -422,6 +423,24 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
     await open(page, `${e}/attempts/${attemptId}`);
     await page.getByRole('heading', { name: 'Response', exact: true }).waitFor();
     assert.equal(await announcedInPlace(page, 'Resend', /^Delivery queued again/), 'yes', 'Resend');
+    await open(page, `/projects/${projectId}/events/${eventId}`);
+    await page.getByRole('button', { name: 'Retry now to Receiver', exact: true }).waitFor();
+    assert.equal(await announcedInPlace(page, 'Retry now to Receiver', /^\s*Queued$/), 'yes', 'Retry now');
+    // It stays once the row, read again, says the delivery is being sent (or sent).
+    await page
+      .getByText(/^\s*(Being sent now|Sent)/)
+      .or(page.getByRole('button', { name: /^Retry now/, disabled: false }))
+      .first()
+      .waitFor();
+    await page.waitForTimeout(300);
+    assert.equal(await page.getByText(/^\s*Queued$/).count(), 1, 'Queued is still shown');
+    await open(page, `/projects/${projectId}/access`);
+    await page.getByLabel('Key name').fill('Announced key');
+    assert.equal(
+      await announcedInPlace(page, 'Create API key', /^Copy this key now: it is shown only once\.$/),
+      'yes',
+      'new API key',
+    );
     assert.deepEqual(problems, []);
   });
 

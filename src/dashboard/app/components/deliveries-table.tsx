@@ -166,9 +166,14 @@ function DeliveryRow({
             </span>
           )
         )}
-        {/* A refusal is the server's answer to the click: kept whatever the row says since. */}
-        {state.message && (state.refused || !block) && (
-          <span class="small" id={messageId} role={state.refused ? 'alert' : 'status'}>
+        {/* The answer to the click, kept whatever the row says since (read again, the delivery is
+            in flight at once: its hint comes beside it). "Queued" goes into a live region that is
+            always there: one added with its text may not be announced. */}
+        <span class="small" role="status" aria-live="polite">
+          {state.message && !state.refused && ` ${state.message}`}
+        </span>
+        {state.message && state.refused && (
+          <span class="small" id={messageId} role="alert">
             {' '}
             {state.message}
           </span>

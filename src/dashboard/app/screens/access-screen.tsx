@@ -225,17 +225,23 @@ function ApiKeyPanel() {
         <button type="submit" disabled={busy}>
           {busy ? 'Creating…' : 'Create API key'}
         </button>
-        {created && (
-          <div class="created" role="status">
-            <p>
-              <strong>Copy this key now:</strong> it is shown only once.
-            </p>
+        {/* The live region is always there, empty until a key is made (one added with its text may
+            not be announced), and says only the sentence: not the key, character by character. */}
+        <div class={created ? 'created' : undefined}>
+          <div role="status" aria-live="polite">
+            {created && (
+              <p>
+                <strong>Copy this key now:</strong> it is shown only once.
+              </p>
+            )}
+          </div>
+          {created && (
             <div class="secret-row">
               <code class="secret">{created.key}</code>
               <CopyButton text={created.key} what="API key" />
             </div>
-          </div>
-        )}
+          )}
+        </div>
       </form>
       <ApiKeyList version={version} />
     </section>
