@@ -11,10 +11,19 @@ test('a recover that covered its range says how many; one that stopped says so a
   assert.equal(recoveredText(0, null), '0 failed deliveries queued again.');
   const stopped = recoveredText(41_000, at);
   assert.ok(stopped.startsWith('41000 failed deliveries queued again. The recover stopped there'), stopped);
-  assert.ok(stopped.endsWith(`recover again from ${formatTime(at)} for the rest.`), stopped);
+  assert.ok(
+    stopped.endsWith(
+      `"Failed since" is now ${formatTime(at)}, where it stopped: press Recover again for the rest.`,
+    ),
+    stopped,
+  );
 });
 
 test('a replay likewise', () => {
   assert.equal(replayedText(1, null), '1 missed event queued for this endpoint.');
-  assert.ok(replayedText(2, at).endsWith(`replay again from ${formatTime(at)} for the rest.`));
+  assert.ok(
+    replayedText(2, at).endsWith(
+      `"Events since" is now ${formatTime(at)}, where it stopped: press Replay again for the rest.`,
+    ),
+  );
 });

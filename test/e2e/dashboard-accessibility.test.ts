@@ -568,3 +568,61 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
     assert.deepEqual(problems, []);
   });
 });
+
+/**
+ * Recover and Replay stop short of a long range (a request makes at most so many deliveries, and
+ * runs at most about 20 s) and answer where to go on (nextSince). The panel said "replay again from
+ * <time>" but left its field where it was, so pressing the button again started over: the field is
+ * now set to that time, to the millisecond behind the minute the field shows.
+ */
+describe('Recover and Replay go on where they stopped (browser)', { timeout: 120_000 }, () => {
+  // Two deliveries a request: a replay of three events stops after two.
+  const dash = useDashboardBrowser({ adminToken: ADMIN, env: { HERALD_MAX_DELIVERIES_PER_REQUEST: '2' } });
+
+  test('a replay that stopped short sets "Events since" to where it stopped; pressing Replay again goes on', async () => {
+    const { herald } = dash;
+    const projectPath = await newProject(herald, ADMIN, 'Replays');
+    const created: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const sent = await api<{ id: string; createdAt: string }>(
+        herald.url,
+        ADMIN,
+        'POST',
+        `${projectPath}/events`,
+        {
+          type: 'order.paid',
+          payload: { order: i },
+        },
+      );
+      assert.equal(sent.status, 202, JSON.stringify(sent.body));
+      created.push(sent.body.createdAt);
+    }
+    // Added after the events: it has no delivery of any of them.
+    const late = await quietEndpoint(herald, ADMIN, projectPath, { name: 'Late' });
+    const page = await dash.page({ signedIn: true });
+    await page.goto(`${herald.url}/ui${projectPath.replace('/api/v1', '')}/endpoints/${late}`);
+    const panel = page.getByRole('form', { name: 'Replay missed events' });
+    const field = panel.getByLabel('Events since');
+    await field.waitFor();
+    const before = await field.inputValue();
+    await panel.getByRole('button', { name: 'Replay', exact: true }).click();
+    await panel.getByText(/^2 missed events queued/).waitFor();
+    // Where it stopped: the third event, as the field shows a time (to the minute, local).
+    const third = created[2];
+    assert.ok(third, 'the third event was accepted');
+    const expected = await page.evaluate((iso) => {
+      const date = new Date(iso);
+      const pad = (n: number) => String(n).padStart(2, '0');
+      return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+    }, third);
+    assert.notEqual(expected, before);
+    assert.equal(await field.inputValue(), expected, 'the field is where the replay stopped');
+    assert.match(
+      await panel.getByText(/^2 missed events queued/).innerText(),
+      /press Replay again for the rest\.$/,
+    );
+    await panel.getByRole('button', { name: 'Replay', exact: true }).click();
+    await panel.getByText(/^1 missed event queued for this endpoint\.$/).waitFor();
+    assert.deepEqual(dash.problems, []);
+  });
+});

@@ -21,19 +21,27 @@ export interface SinceLeverProps {
   busyButton: string;
   /** What the endpoint's being disabled means for this lever. */
   disabledHint: string;
-  /** Pulls the lever from `since` (ISO); resolves to what to say it did. */
-  run: (since: string) => Promise<string>;
+  /**
+   * Pulls the lever from `since` (ISO); resolves to what to say it did and, when it stopped short of
+   * the range, where to go on (the field is set to it).
+   */
+  run: (since: string) => Promise<{ text: string; nextSince: string | null }>;
 }
 
 export function SinceLever(props: SinceLeverProps) {
   const [since, setSince] = useState(() => toLocalInput(new Date(Date.now() - 24 * 3600_000)));
+  /**
+   * The server's nextSince, to the millisecond, while the field shows it (to the minute): pressing
+   * the button again goes on exactly where the lever stopped, not from the start of that minute.
+   */
+  const [exact, setExact] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   async function submit(event: Event) {
     event.preventDefault();
-    const iso = fromLocalInput(since);
+    const iso = exact && since === toLocalInput(new Date(exact)) ? exact : fromLocalInput(since);
     if (!iso) {
       setError('Pick a start time.');
       return;
@@ -42,7 +50,12 @@ export function SinceLever(props: SinceLeverProps) {
     setError(null);
     setMessage(null);
     try {
-      setMessage(await props.run(iso));
+      const { text, nextSince } = await props.run(iso);
+      setMessage(text);
+      if (nextSince) {
+        setSince(toLocalInput(new Date(nextSince)));
+        setExact(nextSince);
+      }
     } catch (caught) {
       setError(errorMessage(caught));
     } finally {

@@ -21,7 +21,7 @@ export function RecoverPanel({ endpoint, onQueued }: { endpoint: Endpoint; onQue
       run={async (since) => {
         const { recovered, nextSince } = await client.recover(project.id, endpoint.id, since);
         onQueued();
-        return recoveredText(recovered, nextSince);
+        return { text: recoveredText(recovered, nextSince), nextSince };
       }}
     />
   );

@@ -21,7 +21,7 @@ export function ReplayPanel({ endpoint, onQueued }: { endpoint: Endpoint; onQueu
       run={async (since) => {
         const { replayed, nextSince } = await client.replay(project.id, endpoint.id, since);
         onQueued();
-        return replayedText(replayed, nextSince);
+        return { text: replayedText(replayed, nextSince), nextSince };
       }}
     />
   );
