@@ -17,7 +17,9 @@
  *   Hide of the signing secret keep it (each was replaced by the other); removing the last custom
  *   header puts it on Add header; Enable endpoint, whose banner goes, puts it on the page's heading;
  * - each Copy button says what it copies (an attempt's page had four buttons all named "Copy"), and
- *   each Retry now of an event's deliveries which delivery it retries;
+ *   each Retry now of an event's deliveries which delivery it retries; the portal link's Open says
+ *   that it opens a new tab, and the top bar's Projects is the current page only on the projects
+ *   (aria-current=page), the current place on a project's pages (aria-current=location);
  * - the result of a test send, a Recover, a Resend, a Retry now or a new API key is written into a
  *   live region that was in the page before (each was a new role=status element, which screen
  *   readers may not announce; Retry now's "Queued" was also gone at once, for the in-flight hint);
@@ -489,6 +491,28 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
       })
       .catch(() => {});
     assert.equal(await focused(page), `A ${first}`);
+    assert.deepEqual(problems, []);
+  });
+
+  test("the portal link's Open says it opens a new tab; the top bar's Projects is the page only on the projects", async () => {
+    const page = await dash.page({ signedIn: true });
+    await open(page, `/projects/${projectId}/access`);
+    await page.getByRole('button', { name: 'Create portal link' }).click();
+    const opener = page.getByRole('link', { name: 'Open (opens in a new tab)', exact: true });
+    await opener.waitFor();
+    assert.equal(await opener.getAttribute('target'), '_blank');
+    const projects = page.getByRole('banner').getByRole('link', { name: 'Projects', exact: true });
+    const cases = [
+      ['/', 'page'],
+      [`/projects/${projectId}`, 'location'],
+      [`/projects/${projectId}/access`, 'location'],
+      [`/projects/${projectId}/endpoints/${endpointId}/history`, 'location'],
+      ['/catalog', null],
+    ] as const;
+    for (const [path, current] of cases) {
+      await open(page, path);
+      assert.equal(await projects.getAttribute('aria-current'), current, path);
+    }
     assert.deepEqual(problems, []);
   });
 

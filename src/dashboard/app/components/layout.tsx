@@ -44,7 +44,10 @@ export function Layout({
         </span>
         {operator && (
           <nav class="topbar-nav" aria-label="Main">
-            <Link to="/" current={path === '/' || path.startsWith('/projects')}>
+            <Link
+              to="/"
+              current={path === '/' ? 'page' : path.startsWith('/projects') ? 'location' : undefined}
+            >
               Projects
             </Link>
             <Link to="/catalog" current={path === '/catalog'}>

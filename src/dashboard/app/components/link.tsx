@@ -10,7 +10,11 @@ export function Link({
 }: {
   to: string;
   children: ComponentChildren;
-  current?: boolean;
+  /**
+   * true or 'page': the page shown; 'location': a place that holds it (the top bar's Projects on a
+   * project's pages), which is not the page itself.
+   */
+  current?: boolean | 'page' | 'location';
   class?: string;
 }) {
   function onClick(event: MouseEvent) {
@@ -20,7 +24,12 @@ export function Link({
     navigate(to);
   }
   return (
-    <a href={href(to)} onClick={onClick} class={className} aria-current={current ? 'page' : undefined}>
+    <a
+      href={href(to)}
+      onClick={onClick}
+      class={className}
+      aria-current={current === true ? 'page' : current || undefined}
+    >
       {children}
     </a>
   );

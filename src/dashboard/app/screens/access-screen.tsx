@@ -88,6 +88,8 @@ function PortalLinkPanel() {
             <CopyButton text={link.url} label="Copy link" />
             <a href={link.url} target="_blank" rel="noopener noreferrer" class="button button-small">
               Open
+              {/* Said before it is followed: a new tab, with no Back to here. */}
+              <span class="sr-only"> (opens in a new tab)</span>
             </a>
           </div>
           <CodeBlock
