@@ -251,6 +251,10 @@ function parentGone(error: unknown, request: FastifyRequest): HeraldError | null
   return new NotFoundError(params.endpoint !== undefined ? 'endpoint' : 'project', { cause: error });
 }
 
+/** The request announces a body (a length other than 0, or chunks). */
+export const hasBody = (request: FastifyRequest) =>
+  request.headers['transfer-encoding'] !== undefined || (request.headers['content-length'] ?? '0') !== '0';
+
 /** Fastify error handler: `{"error": {"code", "message", "details"?}}` for everything, and `requestId` in a 5xx's. */
 export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply) {
   const known =
@@ -260,6 +264,11 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
     missingBody(error, request) ??
     repeatedQueryParameter(error, request) ??
     toHeraldError(error);
+  // Refused before its body was read (a wrong token, a content type not taken): kept alive, the
+  // connection would have the server read and discard the whole body first (100 MB announced by a
+  // stranger: 100 MB read for a 401). Closed, a refusal costs no more than the headers. A body
+  // already read (a validation error) keeps its connection.
+  if (!request.raw.complete && hasBody(request)) reply.header('connection', 'close');
   if (known) {
     if (known.status === 401) logUnauthorized(request); // throttled: unauthorized-log.ts
     if (known.retryAfterSeconds !== undefined) reply.header('retry-after', String(known.retryAfterSeconds));

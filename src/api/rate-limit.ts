@@ -18,7 +18,7 @@ import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiRateLimitConfig } from '../config/config-types.ts';
 import { needsAuth } from './auth.ts';
-import { HeraldError } from './errors.ts';
+import { HeraldError, hasBody } from './errors.ts';
 
 /** Probes and scrapes: never limited. */
 const EXEMPT = new Set(['/healthz', '/readyz', '/metrics']);
@@ -47,8 +47,6 @@ export class RateLimitedError extends HeraldError {
 /** By the route matched (not the raw URL, which may be absolute-form or percent-encoded). */
 const exempt = (request: FastifyRequest) => !request.is404 && EXEMPT.has(request.routeOptions.url ?? '');
 const ipKey = (request: FastifyRequest) => `ip:${normalizeIP(request.ip)}`;
-const hasBody = (request: FastifyRequest) =>
-  request.headers['transfer-encoding'] !== undefined || (request.headers['content-length'] ?? '0') !== '0';
 
 /** The budget a request draws from: its credential, else its client address. */
 export function rateLimitKey(request: FastifyRequest): string {

@@ -1,0 +1,81 @@
+/**
+ * A request refused before its body was read (a wrong token, a content type the API does not take)
+ * is answered with `Connection: close` and its connection closed: kept alive, the server would read
+ * and discard the whole body first, so a stranger announcing 100 MB cost the server 100 MB of reads
+ * for a 401. Over a real socket on loopback: a body announced, 1 MB of it sent, the rest never.
+ */
+import assert from 'node:assert/strict';
+import { type AddressInfo, connect } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ADMIN, startApi, type TestApi } from './helpers.ts';
+
+describe('a request refused before its body is read', () => {
+  let api: TestApi;
+  let port: number;
+  before(async () => {
+    api = await startApi();
+    await api.app.listen({ port: 0, host: '127.0.0.1' });
+    port = (api.app.server.address() as AddressInfo).port;
+  });
+  after(() => api.close());
+
+  /** Sends `head` announcing 100 MB and 1 MB of it; the answer, and whether the server closed. */
+  async function refused(head: string): Promise<{ answer: string; closed: boolean }> {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    let answer = '';
+    socket.on('data', (d: Buffer) => {
+      answer += d.toString('latin1');
+    });
+    const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write(`${head}Content-Length: 104857600\r\n\r\n`);
+    socket.write(Buffer.alloc(1024 * 1024, 0x20));
+    const closed = await Promise.race([ended.then(() => true), sleep(5_000).then(() => false)]);
+    socket.destroy();
+    return { answer, closed };
+  }
+
+  test('a wrong token: 401, Connection: close, the connection closed', async () => {
+    const { answer, closed } = await refused(
+      'POST /api/v1/projects HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong-token-0123456789\r\n' +
+        'Content-Type: application/json\r\n',
+    );
+    assert.match(answer, /^HTTP\/1\.1 401 /);
+    assert.match(answer, /\r\nconnection: close\r\n/i);
+    assert.ok(closed, 'the server closed the connection');
+  });
+
+  test('a content type the API does not take: 415, Connection: close, the connection closed', async () => {
+    const { answer, closed } = await refused(
+      `POST /api/v1/projects HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN}\r\nContent-Type: text/plain\r\n`,
+    );
+    assert.match(answer, /^HTTP\/1\.1 415 /);
+    assert.match(answer, /\r\nconnection: close\r\n/i);
+    assert.ok(closed, 'the server closed the connection');
+  });
+
+  test('an answer after the whole body was read keeps its connection', async () => {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    let answer = '';
+    socket.on('data', (d: Buffer) => {
+      answer += d.toString('latin1');
+    });
+    let closed = false;
+    socket.once('close', () => {
+      closed = true;
+    });
+    const body = '{"name":""}';
+    socket.write(
+      `POST /api/v1/projects HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    for (let i = 0; i < 100 && !answer.includes('\r\n\r\n'); i++) await sleep(20);
+    await sleep(200);
+    socket.destroy();
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    assert.doesNotMatch(answer, /\r\nconnection: close\r\n/i);
+    assert.equal(closed, false, 'the connection stayed open');
+  });
+});
