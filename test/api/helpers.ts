@@ -1,8 +1,10 @@
 /** A real API over a real SQLite store, driven with app.inject(). */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type MetricsSource } from '../../src/api/build-app.ts';
 import type { Config } from '../../src/config/config-types.ts';
@@ -116,4 +118,27 @@ export function assertError(reply: Reply, status: number, code?: string, field?:
   if (code) assert.equal(reply.body.error.code, code);
   if (field) assert.equal(reply.body.error.details?.field, field, JSON.stringify(reply.body));
   return reply.body.error;
+}
+
+/**
+ * Sends `head` (request line and headers, without the blank line) to a listening server on
+ * loopback announcing a 100 MB body, and 1 MB of it: what it answered, and whether it closed the
+ * connection within 5 s (kept alive, it would go on reading whatever the client sends).
+ */
+export async function announceLargeBody(
+  port: number,
+  head: string,
+): Promise<{ answer: string; closed: boolean }> {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  let answer = '';
+  socket.on('data', (d: Buffer) => {
+    answer += d.toString('latin1');
+  });
+  const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.write(`${head}Content-Length: 104857600\r\n\r\n`);
+  socket.write(Buffer.alloc(1024 * 1024, 0x20));
+  const closed = await Promise.race([ended.then(() => true), sleep(5_000).then(() => false)]);
+  socket.destroy();
+  return { answer, closed };
 }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { type AddressInfo, connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ADMIN, startApi, type TestApi } from './helpers.ts';
+import { ADMIN, announceLargeBody, startApi, type TestApi } from './helpers.ts';
 
 describe('a request refused before its body is read', () => {
   let api: TestApi;
@@ -20,21 +20,7 @@ describe('a request refused before its body is read', () => {
   });
   after(() => api.close());
 
-  /** Sends `head` announcing 100 MB and 1 MB of it; the answer, and whether the server closed. */
-  async function refused(head: string): Promise<{ answer: string; closed: boolean }> {
-    const socket = connect(port, '127.0.0.1');
-    socket.on('error', () => {});
-    let answer = '';
-    socket.on('data', (d: Buffer) => {
-      answer += d.toString('latin1');
-    });
-    const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    socket.write(`${head}Content-Length: 104857600\r\n\r\n`);
-    socket.write(Buffer.alloc(1024 * 1024, 0x20));
-    const closed = await Promise.race([ended.then(() => true), sleep(5_000).then(() => false)]);
-    socket.destroy();
-    return { answer, closed };
-  }
+  const refused = (head: string) => announceLargeBody(port, head);
 
   test('a wrong token: 401, Connection: close, the connection closed', async () => {
     const { answer, closed } = await refused(
