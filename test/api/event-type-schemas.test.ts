@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   createEventTypeSchemaChecker,
+  SCHEMA_CHECK_HEAP_MB,
   SCHEMA_CHECK_TIMEOUT_MS,
 } from '../../src/api/event-type-schema-check.ts';
 import { parseCatalog } from '../../src/cli/commands/event-types-catalog.ts';
@@ -184,15 +185,18 @@ describe('event type schemas', () => {
     assert.equal(after.status, 422);
   });
 
-  test('a schema that takes longer than the time limit to compile is 400 saying so, not blaming a pattern', async () => {
+  test('a schema too large to compile is 400 naming body.schema, saying so, not blaming a pattern', async () => {
     // No pattern: a ref-free schema of 500 properties that Ajv inlines at each of 20,000 $refs
-    // (~250 KiB) is millions of checks to generate, seconds past the limit on any machine.
-    const properties: Record<string, unknown> = {};
-    for (let i = 0; i < 500; i++) properties[`p${i}`] = { type: 'integer', minimum: i };
-    const allOf = Array.from({ length: 20_000 }, () => ({ $ref: '#/$defs/leaf' }));
-    const r = await put('huge', { schema: { $defs: { leaf: { type: 'object', properties } }, allOf } });
+    // (~250 KiB) is millions of checks to generate, seconds past the limit on any machine. Its
+    // code fills the thread's heap about as fast: whichever limit comes first refuses it.
+    const r = await put('huge', { schema: hugeSchema() });
     const { message } = assertError(r, 400, 'HERALD_ERR_VALIDATION', 'body.schema');
-    assert.match(message, new RegExp(`compiling the schema took longer than ${SCHEMA_CHECK_TIMEOUT_MS} ms`));
+    assert.match(
+      message,
+      new RegExp(
+        `compiling the schema took (longer than ${SCHEMA_CHECK_TIMEOUT_MS} ms|more than ${SCHEMA_CHECK_HEAP_MB} MiB of memory): it is too large to check`,
+      ),
+    );
     assert.doesNotMatch(message, /pattern/);
   });
 
@@ -305,6 +309,32 @@ describe('event type schemas', () => {
   });
 });
 
+/** A schema Ajv takes seconds and hundreds of MiB to compile (see its use in the suite above). */
+function hugeSchema(): Record<string, unknown> {
+  const properties: Record<string, unknown> = {};
+  for (let i = 0; i < 500; i++) properties[`p${i}`] = { type: 'integer', minimum: i };
+  const allOf = Array.from({ length: 20_000 }, () => ({ $ref: '#/$defs/leaf' }));
+  return { $defs: { leaf: { type: 'object', properties } }, allOf };
+}
+
+test('a schema that takes longer than the time limit to compile is a problem saying so: the thread is ended, the next check gets a new one', async () => {
+  // A heap its compiling cannot fill within the time: only the time limit stops it.
+  const checker = createEventTypeSchemaChecker({ heapMb: 2_048 });
+  try {
+    const problem = await checker.check(hugeSchema(), {});
+    assert.equal(problem?.field, 'schema');
+    assert.match(
+      problem?.message ?? '',
+      new RegExp(
+        `^compiling the schema took longer than ${SCHEMA_CHECK_TIMEOUT_MS} ms: it is too large to check`,
+      ),
+    );
+    assert.equal(await checker.check({ type: 'integer' }, 1), null);
+  } finally {
+    await checker.close();
+  }
+});
+
 test('the schema check thread ends once idle, and the next check starts another', async () => {
   const checker = createEventTypeSchemaChecker({ idleMs: 100 });
   try {
@@ -316,6 +346,29 @@ test('the schema check thread ends once idle, and the next check starts another'
     assert.equal(checker.threadUp(), false, 'the thread was still up 5 s after its last check');
     const problem = await checker.check({ type: 'integer' }, 'x');
     assert.equal(problem?.field, 'example');
+  } finally {
+    await checker.close();
+  }
+});
+
+test('a schema whose compiling fills the thread’s heap is a problem naming the schema, and the checks waiting behind it get a new thread', async () => {
+  // A 16 MiB heap and no time limit to speak of: only the memory cap can stop this one.
+  const checker = createEventTypeSchemaChecker({ heapMb: 16, timeoutMs: 120_000 });
+  try {
+    const properties = Object.fromEntries(
+      Array.from({ length: 500 }, (_, i) => [`p${i}`, { type: 'string' }]),
+    );
+    const allOf = Array.from({ length: 20_000 }, () => ({ $ref: '#/$defs/leaf' }));
+    const huge = checker.check({ $defs: { leaf: { type: 'object', properties } }, allOf }, {});
+    const after = checker.check({ type: 'integer' }, 'x');
+    const problem = await huge;
+    assert.equal(problem?.field, 'schema');
+    assert.match(
+      problem?.message ?? '',
+      /^compiling the schema took more than 16 MiB of memory: it is too large to check/,
+    );
+    assert.equal((await after)?.field, 'example', 'the check queued behind it ran on a new thread');
+    assert.equal(await checker.check({ type: 'integer' }, 1), null);
   } finally {
     await checker.close();
   }
