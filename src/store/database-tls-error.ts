@@ -25,8 +25,39 @@ export function isDatabaseTlsFailure(error: unknown): boolean {
   return typeof code === 'string' && errorKindFromError(error) === 'tls';
 }
 
+/**
+ * A file HERALD_DATABASE_URL's sslrootcert, sslcert or sslkey names could not be read when a
+ * connection was to be opened (postgres/database-client.ts): every new connection fails so until
+ * it can, so it counts as the database out of reach (store-unavailable.ts). Keeps the file error's
+ * code, syscall and path; its message names the parameter and the file.
+ */
+export class DatabaseTlsFileError extends Error {
+  readonly code: string;
+  readonly syscall = 'open';
+  readonly path: string;
+  readonly parameter: string;
+
+  private constructor(parameter: string, cause: { code?: unknown; path: string; message?: unknown }) {
+    const code = typeof cause.code === 'string' ? cause.code : 'EIO';
+    super(`cannot read the ${parameter} file of the database URL, ${cause.path}: ${code}`, { cause });
+    this.name = 'DatabaseTlsFileError';
+    this.code = code;
+    this.path = cause.path;
+    this.parameter = parameter;
+  }
+
+  /** `error` as one, if it is the failure to open a TLS file `databaseUrl` names; else null. */
+  static from(error: unknown, databaseUrl: string | undefined): DatabaseTlsFileError | null {
+    if (databaseUrl === undefined) return null;
+    const parameter = unreadableDatabaseTlsFile(error, databaseUrl);
+    if (parameter === null) return null;
+    return new DatabaseTlsFileError(parameter, error as { code?: unknown; path: string });
+  }
+}
+
 /** The URL's TLS file parameter (sslrootcert, sslcert, sslkey) whose file `error` failed to open, or null. */
 export function unreadableDatabaseTlsFile(error: unknown, databaseUrl: string): string | null {
+  if (error instanceof DatabaseTlsFileError) return error.parameter;
   if (typeof error !== 'object' || error === null) return null;
   const { path, syscall } = error as { path?: unknown; syscall?: unknown };
   if (syscall !== 'open' || typeof path !== 'string') return null;

@@ -9,7 +9,11 @@
  */
 import { redactDatabaseUrl } from '../config/redact-database-url.ts';
 import { threadCounters } from '../thread-counters.ts';
-import { isDatabaseTlsFailure, unreadableDatabaseTlsFile } from './database-tls-error.ts';
+import {
+  DatabaseTlsFileError,
+  isDatabaseTlsFailure,
+  unreadableDatabaseTlsFile,
+} from './database-tls-error.ts';
 
 const SQLITE_BUSY = 5;
 const SQLITE_LOCKED = 6;
@@ -167,7 +171,7 @@ export function isStoreUnreachable(error: unknown): boolean {
     if (/^08[0-9A-Z]{3}$/.test(code)) return true;
     if (isLoginRefused(code)) return true;
   }
-  if (isDatabaseTlsFailure(error)) return true;
+  if (isDatabaseTlsFailure(error) || error instanceof DatabaseTlsFileError) return true;
   if (Array.isArray(errors) && errors.length > 0) return errors.every(isStoreUnreachable);
   return code === undefined && typeof message === 'string' && PG_CONNECTION_LOST.test(message);
 }

@@ -6,7 +6,7 @@
  * sign) answers 503 as for a database out of reach, not 500 with a stack per request, and recovers.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -116,6 +116,50 @@ test('a running api process whose database TLS starts failing answers 503 with R
     assert.equal(failures[0]!.level, 40, 'a warning, not an error with a stack');
 
     copyFileSync(certs.ca.certFile, caFile);
+    assert.equal((await call(api.url, ADMIN, 'GET', events)).status, 200);
+    await admin.end();
+  } finally {
+    await api.dispose();
+  }
+});
+
+test('a running process whose sslrootcert file is removed answers 503 (not 500 per request), logs one warning naming the file, and recovers once it is back', async () => {
+  const caFile = join(dir, 'db-ca-removed.pem');
+  copyFileSync(certs.ca.certFile, caFile);
+  const { url } = urlOf(withTls, `sslmode=verify-full&sslrootcert=${caFile}`);
+  const api = await startHerald({ env: { HERALD_DATABASE_URL: url, HERALD_ADMIN_TOKEN: ADMIN } });
+  try {
+    const project = await call<{ id: string }>(api.url, ADMIN, 'POST', '/api/v1/projects', {
+      name: 'tls-gone',
+    });
+    assert.equal(project.status, 201);
+    const events = `/api/v1/projects/${project.body.id}/events`;
+
+    const linesBefore = api.logLines().length;
+    // Moved away (a certificate rotation that deletes before it writes): each new connection reads it.
+    renameSync(caFile, `${caFile}.away`);
+    const admin = new pg.Client({ connectionString: withTls.url });
+    admin.on('error', () => undefined);
+    await admin.connect();
+    await admin.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'herald'",
+    );
+    await assertDatabaseUnavailable(api.url, ADMIN, events);
+    // The dispatcher's claims fail the same way meanwhile; a second of them, then one line each.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const failures = api
+      .logLines()
+      .slice(linesBefore)
+      .filter((l) => Number(l.level) >= 40);
+    assert.ok(failures.length >= 1 && failures.length <= 2, JSON.stringify(failures));
+    for (const line of failures)
+      assert.equal(line.level, 40, `a warning, not an error: ${JSON.stringify(line)}`);
+    assert.ok(
+      failures.some((l) => JSON.stringify(l).includes(caFile)),
+      `a line names the file: ${JSON.stringify(failures)}`,
+    );
+
+    renameSync(`${caFile}.away`, caFile);
     assert.equal((await call(api.url, ADMIN, 'GET', events)).status, 200);
     await admin.end();
   } finally {

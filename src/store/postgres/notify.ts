@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { databaseClient } from './database-client.ts';
 
 /** The channel Herald's stores NOTIFY on when they create due work. */
 export const DUE_CHANNEL = 'herald_due';
@@ -46,7 +47,7 @@ export class DueListener {
 
   async #connect(isReconnect: boolean): Promise<void> {
     if (!this.#running) return;
-    const client = new pg.Client(this.#config);
+    const client = databaseClient(this.#config);
     // Without an 'error' handler a dropped connection would crash the process.
     client.on('error', () => this.#lost(client));
     client.on('end', () => this.#lost(client));

@@ -1,6 +1,7 @@
 /** The PostgreSQL store's connection pool, and transactions on one of its connections. */
 import pg from 'pg';
 import { databaseReached, isStoreReadOnly } from '../store-unavailable.ts';
+import { DatabaseClient } from './database-client.ts';
 import { EXACT_JSON_TYPES } from './rows.ts';
 
 /**
@@ -89,6 +90,7 @@ const PG_QUERY_TIMEOUT = 'Query read timeout';
 export function createPool(url: string, max: number, bounds: PoolBounds | null = POOL_BOUNDS): pg.Pool {
   const pool = new pg.Pool({
     ...connectionConfig(url),
+    Client: DatabaseClient,
     max,
     idleTimeoutMillis: 30_000,
     types: EXACT_JSON_TYPES,
