@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ApiError, canRetry } from '../../src/dashboard/app/api/api-error.ts';
+import { ApiError, canRetry, toApiError } from '../../src/dashboard/app/api/api-error.ts';
 import { errorMessage, fieldMessage } from '../../src/dashboard/app/api/error-messages.ts';
 import { EMPTY_FORM, formFieldOf, hasInput } from '../../src/dashboard/app/endpoint-form-state.ts';
 import { filterErrors } from '../../src/dashboard/app/filter-errors.ts';
@@ -23,6 +23,19 @@ describe('API errors in the dashboard', () => {
       field: 'body.uid',
     });
     assert.equal(errorMessage(taken), 'a project with this uid exists (body.uid)');
+  });
+
+  test("a server error's request id follows its message, for the operator's logs", () => {
+    const answer = {
+      error: { code: 'HERALD_ERR_INTERNAL', message: 'internal error', requestId: '2zucpr0e-2' },
+    };
+    const error = toApiError(500, answer, JSON.stringify(answer));
+    assert.equal(error.requestId, '2zucpr0e-2');
+    assert.equal(errorMessage(error), 'internal error (request 2zucpr0e-2)');
+    assert.equal(
+      errorMessage(toApiError(404, { error: { code: 'X', message: 'no such endpoint' } }, '')),
+      'no such endpoint',
+    );
   });
 
   test('only what may work when sent again offers "Try again"', () => {

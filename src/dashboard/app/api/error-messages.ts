@@ -3,12 +3,15 @@ import { ApiError } from './api-error.ts';
 
 /**
  * A readable one-line message for any thrown value. The API's messages about a field start with
- * it (`body.name: must NOT have…`); one that does not gets the field after it.
+ * it (`body.name: must NOT have…`); one that does not gets the field after it. A server error's
+ * request id follows (`internal error (request 2zucpr0e-2)`): quoted to the operator, it finds
+ * the log line.
  */
 export function errorMessage(error: unknown): string {
   if (error instanceof ApiError) {
     const field = errorField(error);
-    return field && !error.message.startsWith(field) ? `${error.message} (${field})` : error.message;
+    const message = field && !error.message.startsWith(field) ? `${error.message} (${field})` : error.message;
+    return error.requestId === null ? message : `${message} (request ${error.requestId})`;
   }
   return error instanceof Error ? error.message : String(error);
 }
