@@ -162,7 +162,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
   let app: FastifyInstance | null = null;
   let jobs: BackgroundJobs = { purger: null, forwarder: null }; // retention, operator webhook
   let clockCheck: ClockCheck | null = null; // PostgreSQL: this clock against the database's
-  const shutDown = async (graceMs: number): Promise<void> => {
+  const shutDown = async (graceMs: number, delayMs: number): Promise<void> => {
     // Order matters: no new requests, then let deliveries finish and record, then the store.
     const step = async (what: string, run: () => Promise<void>) => {
       await run().catch((error: unknown) => logger.error({ err: error }, `shutdown: ${what} failed`));
@@ -170,6 +170,15 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
     if (app) {
       const current = app;
       current.setReady(false);
+      if (delayMs > 0) {
+        // The load balancer's probe sees /readyz 503 and stops sending here; until then requests
+        // still come, and are answered as before.
+        logger.info(
+          { delayMs },
+          `shutdown: /readyz answers 503; closing the server in ${delayMs} ms (HERALD_SHUTDOWN_DELAY_MS)`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
       // Bounded: requests still coming in after the grace (a client sending slowly) are cut.
       await step('closing the HTTP server', () =>
         closeWithin(current, graceMs, () =>
@@ -307,12 +316,12 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
     return {
       url,
       close(closeOptions = {}) {
-        closing ??= shutDown(closeOptions.graceMs ?? DEFAULT_GRACE_MS);
+        closing ??= shutDown(closeOptions.graceMs ?? DEFAULT_GRACE_MS, config.shutdownDelayMs);
         return closing;
       },
     };
   } catch (error) {
-    await shutDown(0);
+    await shutDown(0, 0);
     throw error;
   }
 }

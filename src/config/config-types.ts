@@ -84,6 +84,12 @@ export interface Config {
   headersTimeoutMs: number;
   /** Longest a client may take to send a whole request, headers and body; 408 and closed after. */
   requestTimeoutMs: number;
+  /**
+   * HERALD_SHUTDOWN_DELAY_MS: on SIGTERM, how long /readyz answers 503 while everything else goes
+   * on as before (new connections taken, requests answered, deliveries sent), so that a load balancer
+   * takes the process out of rotation before its port closes. 0: the stop begins at once.
+   */
+  shutdownDelayMs: number;
   /** Largest number of events in one batch request. */
   maxBatchEvents: number;
   /**

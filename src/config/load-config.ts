@@ -70,6 +70,7 @@ export const DEFAULTS = {
   maxBatchEvents: 1000, // DESIGN: a batch holds up to 1000 events
   headersTimeoutMs: 10_000, // headers are a few hundred bytes: 10 s is generous even on a bad link
   requestTimeoutMs: 30_000, // a 1 MiB body in 30 s is ~35 KB/s
+  shutdownDelayMs: 0, // without a load balancer in front there is nothing to wait for
 } as const;
 
 /**
@@ -146,6 +147,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const headersTimeoutMs = headersTimeoutSetting
     ? parseInteger(headersTimeoutSetting, 100, requestTimeoutMs)
     : Math.min(DEFAULTS.headersTimeoutMs, requestTimeoutMs);
+
+  const shutdownDelaySetting = envSetting('HERALD_SHUTDOWN_DELAY_MS');
+  const shutdownDelayMs = shutdownDelaySetting
+    ? parseInteger(shutdownDelaySetting, 0, 300_000)
+    : DEFAULTS.shutdownDelayMs;
 
   const encryptionKeySetting = envSetting('HERALD_ENCRYPTION_KEY');
   const encryptionKey = encryptionKeySetting ? parseEncryptionKey(encryptionKeySetting) : null;
@@ -229,6 +235,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     maxBodyBytes,
     maxBodyBytesInFlight,
     headersTimeoutMs,
+    shutdownDelayMs,
     requestTimeoutMs,
     maxBatchEvents: DEFAULTS.maxBatchEvents,
     maxDeliveriesPerRequest,

@@ -127,6 +127,7 @@ test('the plain defaults in docs/configuration.md are what loadConfig gives', ()
     HERALD_MAX_BODY_BYTES_IN_FLIGHT: (c) => c.maxBodyBytesInFlight,
     HERALD_HEADERS_TIMEOUT_MS: (c) => c.headersTimeoutMs,
     HERALD_REQUEST_TIMEOUT_MS: (c) => c.requestTimeoutMs,
+    HERALD_SHUTDOWN_DELAY_MS: (c) => c.shutdownDelayMs,
     HERALD_DELIVERY_TIMEOUT_MS: () => d.defaultTimeoutMs,
     HERALD_DELIVERY_MAX_TIMEOUT_MS: () => d.maxTimeoutMs,
     HERALD_RETRY_SCHEDULE: () => d.retrySchedule.join(','),

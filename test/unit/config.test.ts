@@ -339,6 +339,13 @@ describe('loadConfig validation names the setting', () => {
       /item 2, "http:\/\/x", is neither a host name/,
     ],
     [
+      'negative shutdown delay',
+      { HERALD_SHUTDOWN_DELAY_MS: '-1' },
+      'HERALD_SHUTDOWN_DELAY_MS',
+      /0 and 300000/,
+    ],
+    ['shutdown delay above 5 minutes', { HERALD_SHUTDOWN_DELAY_MS: '300001' }, 'HERALD_SHUTDOWN_DELAY_MS'],
+    [
       'endpoint cap above the process cap',
       { HERALD_DELIVERY_CONCURRENCY: '8', HERALD_ENDPOINT_CONCURRENCY: '9' },
       'HERALD_ENDPOINT_CONCURRENCY',
