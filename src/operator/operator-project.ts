@@ -178,7 +178,7 @@ export async function retireOperatorEndpoint(
   }
   if (active[0]) {
     options.log?.info(
-      { projectId: project.id, endpointId: active[0].id, url: active[0].url },
+      { projectId: project.id, endpointId: active[0].id, url: urlForLogs(active[0].url) },
       'operator webhook: HERALD_OPERATOR_WEBHOOK_URL is unset, so operational events are no longer forwarded; its endpoint is disabled (set the URL again to resume)',
     );
   }

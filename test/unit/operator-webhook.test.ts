@@ -14,10 +14,12 @@ import {
   ensureOperatorEndpoint,
   OPERATOR_ENDPOINT_NAME,
   OPERATOR_PROJECT_UID,
+  retireOperatorEndpoint,
 } from '../../src/operator/operator-project.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { endpointInput, projectWithEndpoints } from '../store/helpers.ts';
+import { capturedLogger } from '../support/captured-logger.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -111,6 +113,43 @@ test('ensureOperatorEndpoint creates the project and endpoint once and follows t
     (await s.listEndpoints(a.projectId, { limit: 10 })).data.map((e) => e.id).sort(),
     [a.endpointId, own.id].sort(),
   );
+});
+
+test('the log lines of every start name the webhook by its origin: its path and query (a credential) never', async () => {
+  const s = await store();
+  const { logger, lines } = capturedLogger('trace');
+  const now = Date.now();
+  // A chat or automation service's webhook URL: its path and its query are what let one post to it.
+  const url = 'http://127.0.0.1:9/hooks/T0SECRETPATH?token=s3cr3t-query-token';
+  const moved = 'http://127.0.0.1:9/hooks/T1SECRETPATH?token=an0ther-query-token';
+  await ensureOperatorEndpoint(s, { url, secret: null }, { timeoutMs: 5_000, now, log: logger });
+  await ensureOperatorEndpoint(
+    s,
+    { url: moved, secret: null },
+    { timeoutMs: 5_000, now: now + 1, log: logger },
+  );
+  // A start without the URL disables the endpoint and says so; one with it again enables it.
+  await retireOperatorEndpoint(s, { now: now + 2, log: logger });
+  await ensureOperatorEndpoint(
+    s,
+    { url: moved, secret: null },
+    { timeoutMs: 5_000, now: now + 3, log: logger },
+  );
+  logger.flush();
+  const messages = lines.map((l) => String(l.msg));
+  assert.ok(
+    messages.some((m) => /no longer forwarded/.test(m)),
+    messages.join('\n'),
+  );
+  assert.ok(
+    messages.some((m) => /is set again/.test(m)),
+    messages.join('\n'),
+  );
+  const output = JSON.stringify(lines);
+  for (const credential of ['T0SECRETPATH', 's3cr3t-query-token', 'T1SECRETPATH', 'an0ther-query-token']) {
+    assert.ok(!output.includes(credential), `${credential} is logged: ${output}`);
+  }
+  for (const line of lines.filter((l) => l.url !== undefined)) assert.equal(line.url, 'http://127.0.0.1:9/…');
 });
 
 test('the forwarder turns operational events into events of the operator project, once', async () => {
