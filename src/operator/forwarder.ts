@@ -14,6 +14,7 @@ import { storeErrorLog } from '../delivery/store-error-log.ts';
 import { createWakeSignal } from '../delivery/wake-signal.ts';
 import type { OperationalEvent } from '../domain/types.ts';
 import type { NewEventInput, Store } from '../store/store.ts';
+import { urlOrigin } from './url-origin.ts';
 
 /** Kept under the 24 h idempotency window of acceptEvents. */
 export const STALE_MS = 23 * 3_600_000;
@@ -54,6 +55,9 @@ export function operatorEvent(
     type: op.type,
     payload: {
       ...op.data,
+      // delivery.exhausted's receiver URL, by its origin: its path and query may be a customer's
+      // credential, and the operator's receiver is often a chat relay (the project's list has it whole).
+      ...(typeof op.data.url === 'string' ? { url: urlOrigin(op.data.url) } : {}),
       projectId: op.projectId,
       projectUid: project?.uid ?? null,
       projectName: project?.name ?? null,

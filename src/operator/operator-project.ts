@@ -9,6 +9,7 @@ import type { OperatorWebhookConfig } from '../config/config-types.ts';
 import { DEFAULT_ROTATION_GRACE_SECONDS, generateSecret, sameSecret } from '../domain/secret.ts';
 import type { Endpoint, OperationalEventType } from '../domain/types.ts';
 import { type Store, StoreConflictError } from '../store/store.ts';
+import { urlOrigin } from './url-origin.ts';
 
 /** Reserved: the project Herald keeps its operational events in. */
 export const OPERATOR_PROJECT_UID = 'herald-operator';
@@ -17,12 +18,6 @@ export const OPERATOR_ENDPOINT_NAME = 'HERALD_OPERATOR_WEBHOOK_URL';
 /** The managed endpoint's description while its URL is configured. */
 export const OPERATOR_ENDPOINT_DESCRIPTION =
   'Operational events of this Herald installation (managed from its configuration)';
-/**
- * The webhook's URL as its log lines give it: scheme, host and port. Its path and query stay out:
- * a chat or automation service's webhook URL is its credential (a token in the query, a secret
- * path), and the lines go wherever the logs are shipped.
- */
-const urlForLogs = (url: string): string => `${new URL(url).origin}/…`;
 
 /**
  * Its description once Herald disabled it because HERALD_OPERATOR_WEBHOOK_URL was unset: says why
@@ -97,7 +92,7 @@ export async function ensureOperatorEndpoint(
     const kept = await keepOldest(store, projectId);
     if (kept && kept.id !== endpoint.id) return { projectId, endpointId: kept.id };
     log?.info(
-      { projectId, endpointId: endpoint.id, url: urlForLogs(webhook.url) },
+      { projectId, endpointId: endpoint.id, url: urlOrigin(webhook.url) },
       webhook.secret
         ? 'operator webhook: endpoint created'
         : `operator webhook: endpoint created with a generated secret; read it with GET /api/v1/projects/${OPERATOR_PROJECT_UID}/endpoints/${endpoint.id}/secret (admin token)`,
@@ -107,7 +102,7 @@ export async function ensureOperatorEndpoint(
   if (endpoint.url !== webhook.url) {
     await store.updateEndpoint(projectId, endpoint.id, { url: webhook.url }, now);
     log?.info(
-      { projectId, endpointId: endpoint.id, url: urlForLogs(webhook.url) },
+      { projectId, endpointId: endpoint.id, url: urlOrigin(webhook.url) },
       'operator webhook: URL updated',
     );
   }
@@ -141,7 +136,7 @@ export async function ensureOperatorEndpoint(
         now,
       )) ?? endpoint;
     log?.info(
-      { projectId, endpointId: endpoint.id, url: urlForLogs(webhook.url) },
+      { projectId, endpointId: endpoint.id, url: urlOrigin(webhook.url) },
       'operator webhook: HERALD_OPERATOR_WEBHOOK_URL is set again; its endpoint is enabled and operational events are forwarded',
     );
   }
@@ -178,7 +173,7 @@ export async function retireOperatorEndpoint(
   }
   if (active[0]) {
     options.log?.info(
-      { projectId: project.id, endpointId: active[0].id, url: urlForLogs(active[0].url) },
+      { projectId: project.id, endpointId: active[0].id, url: urlOrigin(active[0].url) },
       'operator webhook: HERALD_OPERATOR_WEBHOOK_URL is unset, so operational events are no longer forwarded; its endpoint is disabled (set the URL again to resume)',
     );
   }

@@ -11,6 +11,8 @@ import { eventually, type Hit, type ScriptedReceiver, startScriptedReceiver } fr
 
 const TOKEN = 'e2e-operator-token-0123456789abcdef';
 const OPERATOR_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+/** The customer's receiver takes its credential in the URL, as GamerSafer's do. */
+const URL_TOKEN = 'customer-url-token-7f3a9c1e5b';
 type Body = Record<string, unknown> & { id: string };
 
 let herald: HeraldProcess;
@@ -60,7 +62,7 @@ test('endpoint.disabled, delivery.exhausted and endpoint.recovered reach the ope
   assert.equal(project.status, 201);
   const projectId = project.body.id;
   const endpoint = await api('POST', `/api/v1/projects/${projectId}/endpoints`, {
-    url: `${customer.url}/hooks`,
+    url: `${customer.url}/hooks/${URL_TOKEN}?token=${URL_TOKEN}`,
   });
   assert.equal(endpoint.status, 201);
   const endpointId = endpoint.body.id;
@@ -96,6 +98,10 @@ test('endpoint.disabled, delivery.exhausted and endpoint.recovered reach the ope
   assert.equal(exhausted.data.reason, 'retries_exhausted');
   assert.equal(exhausted.data.attempts, 2);
   assert.equal(exhausted.data.lastStatus, 500);
+  // The operator webhook names the receiver by its origin: the operator's chat or incident tool
+  // gets no customer's credential (its endpoint id leads to the whole URL, in the API).
+  assert.equal(exhausted.data.url, `${customer.url}/…`);
+  for (const hit of operator.hits) assert.ok(!hit.body.includes(URL_TOKEN), hit.body);
   assert.ok(!Number.isNaN(Date.parse(String(exhausted.data.at))));
   const disabled = operatorEvents().find((e) => e.type === 'endpoint.disabled')!;
   assert.equal(disabled.data.endpointId, endpointId);
@@ -139,6 +145,11 @@ test('endpoint.disabled, delivery.exhausted and endpoint.recovered reach the ope
   assert.deepEqual(
     ops.body.data.map((o) => o.type),
     ['endpoint.recovered', 'endpoint.disabled', 'delivery.exhausted'],
+  );
+  // The project's own list has its whole URL.
+  assert.equal(
+    (ops.body.data[2]!.data as { url: string }).url,
+    `${customer.url}/hooks/${URL_TOKEN}?token=${URL_TOKEN}`,
   );
   const opsProject = await api<{ data: Body[] }>('GET', '/api/v1/projects/herald-operator/events');
   assert.equal(opsProject.status, 200);
