@@ -141,9 +141,13 @@ export async function ensureOperatorEndpoint(
     );
   }
   if (endpoint.status === 'disabled') {
+    // The forwarder goes on meanwhile: the events it accepts get no delivery to a disabled
+    // endpoint, and enabling it sends only the parked ones. The replay gives it the others.
+    const since = new Date(endpoint.disabledAt ?? now).toISOString();
+    const path = `/api/v1/projects/${OPERATOR_PROJECT_UID}/endpoints/${endpoint.id}`;
     log?.warn(
-      { projectId, endpointId: endpoint.id, reason: endpoint.disabledReason },
-      `operator webhook: its endpoint is disabled, operational events are stored but not sent; enable it with POST /api/v1/projects/${OPERATOR_PROJECT_UID}/endpoints/${endpoint.id}/enable`,
+      { projectId, endpointId: endpoint.id, reason: endpoint.disabledReason, disabledAt: since },
+      `operator webhook: its endpoint is disabled, operational events are stored but not sent; enable it with POST ${path}/enable, then send those recorded while it was disabled with POST ${path}/replay {"since": "${since}"}`,
     );
   }
   return { projectId, endpointId: endpoint.id };

@@ -152,6 +152,47 @@ test('the log lines of every start name the webhook by its origin: its path and 
   for (const line of lines.filter((l) => l.url !== undefined)) assert.equal(line.url, 'http://127.0.0.1:9/…');
 });
 
+test('a start with the operator endpoint disabled names the enable and the replay that sends what it missed', async () => {
+  const s = await store();
+  const now = Date.now();
+  const webhook = { url: 'http://127.0.0.1:9/ops', secret: SECRET };
+  const target = await ensureOperatorEndpoint(s, webhook, { timeoutMs: 5_000, now });
+  const forwarder = createForwarder({ store: s, operatorProjectId: target.projectId, clock: () => now + 3 });
+  // The operator's receiver was down: its endpoint got disabled (by failures, or by hand: the same
+  // for this), and a customer's endpoint was disabled after it. The forwarder accepts that one
+  // into the operator project with no delivery: a disabled endpoint gets none.
+  await s.updateEndpoint(target.projectId, target.endpointId, { active: false }, now + 1);
+  const { project, endpoints } = await projectWithEndpoints(s, 1, now);
+  await s.updateEndpoint(project.id, endpoints[0]!.id, { active: false }, now + 2);
+  assert.equal(await forwarder.runOnce(), 2);
+  const [missed] = (await s.listEvents(target.projectId, { limit: 10, type: 'endpoint.disabled' })).data;
+  assert.equal((missed!.payload as { projectId: string }).projectId, project.id);
+  assert.deepEqual((await s.getEvent(target.projectId, missed!.id))?.deliveries, []);
+
+  const { logger, lines } = capturedLogger();
+  await ensureOperatorEndpoint(s, webhook, { timeoutMs: 5_000, now: now + 4, log: logger });
+  logger.flush();
+  const warning = lines.find((l) => l.level === 40);
+  const path = `/api/v1/projects/${OPERATOR_PROJECT_UID}/endpoints/${target.endpointId}`;
+  const since = new Date(now + 1).toISOString();
+  assert.ok(String(warning?.msg).includes(`POST ${path}/enable`), String(warning?.msg));
+  assert.ok(String(warning?.msg).includes(`POST ${path}/replay {"since": "${since}"}`), String(warning?.msg));
+
+  // Doing what it says gives the operator endpoint the operational event it missed.
+  await s.enableEndpoint(target.projectId, target.endpointId, now + 5);
+  const replay = await s.replayMissing(target.projectId, target.endpointId, {
+    since: Date.parse(since),
+    until: now + 5,
+    now: now + 5,
+    maxDeliveries: 1_000,
+  });
+  assert.equal(replay?.replayed, 1);
+  assert.deepEqual(
+    (await s.getEvent(target.projectId, missed!.id))?.deliveries.map((d) => d.endpointId),
+    [target.endpointId],
+  );
+});
+
 test('the forwarder turns operational events into events of the operator project, once', async () => {
   const s = await store();
   const now = Date.now();
