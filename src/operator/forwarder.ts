@@ -82,18 +82,15 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   const sleep = signal.sleep;
   const logRoundError = options.log ? roundErrorLog(options.log, clock) : () => undefined;
 
+  const reportStale = staleReport(options.log);
+
   const runOnce = async (): Promise<number> => {
     const ops = await store.listUnforwardedOperationalEvents(batchSize);
-    if (ops.length === 0) return 0;
     const now = clock();
     const send = ops.filter((o) => o.projectId !== operatorProjectId && o.createdAt > now - STALE_MS);
     const stale = ops.filter((o) => o.projectId !== operatorProjectId && o.createdAt <= now - STALE_MS);
-    if (stale.length) {
-      options.log?.warn(
-        { count: stale.length },
-        'operator webhook: operational events older than 23 h were not sent (recorded before the webhook was configured, or the forwarder was down)',
-      );
-    }
+    reportStale(stale.length, now);
+    if (ops.length === 0) return 0;
     if (send.length) {
       const projects = new Map<string, { uid: string | null; name: string } | null>();
       for (const o of send) {
@@ -136,6 +133,27 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       await loop;
       loop = null;
     },
+  };
+}
+
+/**
+ * How operational events too old to send are logged: the first batch at once, then what the
+ * following batches passed over together, at most once per 10 s and when a round finds none. A month
+ * without the operator URL can leave a million of them, which the forwarder marks 100 a round: one
+ * line per round was 10,000 warn lines at the start that set the URL again.
+ */
+function staleReport(log: ForwarderLog | undefined): (count: number, now: number) => void {
+  let unlogged = 0;
+  let loggedAt = Number.NEGATIVE_INFINITY;
+  return (count, now) => {
+    unlogged += count;
+    if (unlogged === 0 || (count > 0 && now - loggedAt < 10_000)) return;
+    log?.warn(
+      { count: unlogged },
+      'operator webhook: operational events older than 23 h were not sent (recorded before the webhook was configured, or the forwarder was down)',
+    );
+    unlogged = 0;
+    loggedAt = now;
   };
 }
 

@@ -35,6 +35,18 @@ async function store(): Promise<Store> {
 }
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+/** A store with the operator endpoint, and a customer's project with one endpoint. */
+async function operatorAndCustomer() {
+  const s = await store();
+  const now = Date.now();
+  const target = await ensureOperatorEndpoint(
+    s,
+    { url: 'http://127.0.0.1:9/ops', secret: SECRET },
+    { timeoutMs: 5_000, now },
+  );
+  return { s, now, target, ...(await projectWithEndpoints(s, 1, now)) };
+}
 const OTHER_SECRET = 'whsec_dGhpcyBpcyBhbm90aGVyIHNlY3JldCBvZiAzMiBieXQ=';
 
 test('ensureOperatorEndpoint creates the project and endpoint once and follows the configuration', async () => {
@@ -193,15 +205,40 @@ test('a start with the operator endpoint disabled names the enable and the repla
   );
 });
 
-test('the forwarder turns operational events into events of the operator project, once', async () => {
-  const s = await store();
-  const now = Date.now();
-  const target = await ensureOperatorEndpoint(
-    s,
-    { url: 'http://127.0.0.1:9/ops', secret: SECRET },
-    { timeoutMs: 5_000, now },
+test('operational events too old to send are reported in a few lines, not one per batch', async () => {
+  const { s, now, target, project, endpoints } = await operatorAndCustomer();
+  // A month without the operator URL: 1,000 operational events recorded, all past 23 h when the
+  // URL is set again (ten batches of the forwarder's 100).
+  const old = now - STALE_MS - 3_600_000;
+  for (let i = 0; i < 500; i++) {
+    await s.updateEndpoint(project.id, endpoints[0]!.id, { active: false }, old + 2 * i);
+    await s.enableEndpoint(project.id, endpoints[0]!.id, old + 2 * i + 1);
+  }
+  const warned: { fields: { count?: number }; message: string }[] = [];
+  const forwarder = createForwarder({
+    store: s,
+    operatorProjectId: target.projectId,
+    clock: () => now,
+    log: {
+      warn: (fields, message) => warned.push({ fields, message }),
+      error: (f) => assert.fail(JSON.stringify(f)),
+    },
+  });
+  let handled = 0;
+  for (let n = await forwarder.runOnce(); n > 0; n = await forwarder.runOnce()) handled += n;
+  assert.equal(handled, 1_000);
+  assert.deepEqual(await s.listUnforwardedOperationalEvents(10), []);
+  assert.equal((await s.listEvents(target.projectId, { limit: 10 })).data.length, 0, 'none sent');
+  // The first batch at once, the rest together once the forwarder is through them.
+  assert.ok(warned.length <= 2, `${warned.length} warn lines: ${JSON.stringify(warned.slice(0, 3))}`);
+  assert.equal(
+    warned.reduce((sum, w) => sum + (w.fields.count ?? 0), 0),
+    1_000,
   );
-  const { project, endpoints } = await projectWithEndpoints(s, 1, now);
+});
+
+test('the forwarder turns operational events into events of the operator project, once', async () => {
+  const { s, now, target, project, endpoints } = await operatorAndCustomer();
   await s.updateProject(project.id, { uid: 'space-raiders' }, now);
   const ep = endpoints[0]!;
   // An old one (from before the webhook existed), then two fresh ones, and one about the operator
