@@ -94,11 +94,10 @@ export async function identify(ctx: AuthContext, request: FastifyRequest): Promi
     if (notBefore !== null && portal.claims.issuedAt < notBefore) return null;
   }
   // A link made with a project API key goes with that key: deleting a leaked key ends its links too.
+  // Looked up by its id: listing the project's keys cost every portal request O(keys) (21 ms each
+  // with 10,000 keys).
   const { keyId } = portal.claims;
-  if (keyId !== undefined) {
-    const keys = await ctx.store.listApiKeys(portal.claims.projectId);
-    if (!keys.some((key) => key.id === keyId)) return null;
-  }
+  if (keyId !== undefined && !(await ctx.store.getApiKey(portal.claims.projectId, keyId))) return null;
   return { kind: 'portal', projectId: portal.claims.projectId };
 }
 

@@ -112,6 +112,8 @@ export interface Store {
   /** Looks a key up by the SHA-256 hex of the presented token. */
   findApiKeyByHash(keyHash: string): Promise<ApiKey | null>;
   listApiKeys(projectId: string): Promise<ApiKey[]>;
+  /** One key of the project by its id (a portal link made with it names it), or null. */
+  getApiKey(projectId: string, keyId: string): Promise<ApiKey | null>;
   deleteApiKey(projectId: string, keyId: string): Promise<boolean>;
   /**
    * Sets the key's `lastUsedAt` to `at` unless it already says `at - coarseMs` or later (a key used

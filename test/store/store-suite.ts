@@ -359,9 +359,13 @@ export function defineStoreSuite(
         [k2.id, k1.id],
       );
       assert.deepEqual(await store.listApiKeys(q.id), []);
+      assert.deepEqual(await store.getApiKey(p.id, k1.id), k1);
+      assert.equal(await store.getApiKey(q.id, k1.id), null, 'another project does not have it');
+      assert.equal(await store.getApiKey(p.id, 'key_none'), null);
       assert.equal(await store.deleteApiKey(q.id, k1.id), false, 'another project cannot delete it');
       assert.equal(await store.deleteApiKey(p.id, k1.id), true);
       assert.equal(await store.findApiKeyByHash('hash1'), null);
+      assert.equal(await store.getApiKey(p.id, k1.id), null, 'deleted');
     });
 
     withStore(

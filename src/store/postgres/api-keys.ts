@@ -31,6 +31,16 @@ export async function listApiKeysPostgres(db: Queryable, projectId: string): Pro
   return (rows as Row[]).map(toApiKey);
 }
 
+export async function apiKeyByIdPostgres(
+  db: Queryable,
+  projectId: string,
+  keyId: string,
+): Promise<ApiKey | null> {
+  const row = (await db.query('SELECT * FROM api_keys WHERE project_id = $1 AND id = $2', [projectId, keyId]))
+    .rows[0] as Row | undefined;
+  return row ? toApiKey(row) : null;
+}
+
 export async function deleteApiKeyPostgres(
   db: Queryable,
   projectId: string,

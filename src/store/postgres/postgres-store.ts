@@ -48,6 +48,7 @@ import { ReadOnlyDatabaseError } from '../store-unavailable.ts';
 import { eventsWithDeliveries } from './accept-batch.ts';
 import {
   apiKeyByHashPostgres,
+  apiKeyByIdPostgres,
   createApiKeyPostgres,
   deleteApiKeyPostgres,
   listApiKeysPostgres,
@@ -262,6 +263,9 @@ export class PostgresStore implements Store {
   }
   async listApiKeys(projectId: string) {
     return listApiKeysPostgres(this.#pool, projectId);
+  }
+  async getApiKey(projectId: string, keyId: string) {
+    return apiKeyByIdPostgres(this.#pool, projectId, keyId);
   }
   async deleteApiKey(projectId: string, keyId: string) {
     return deleteApiKeyPostgres(this.#pool, projectId, keyId);

@@ -32,6 +32,11 @@ export function listApiKeysSqlite(db: DatabaseSync, projectId: string): ApiKey[]
   return all(db, 'SELECT * FROM api_keys WHERE project_id = ? ORDER BY id DESC', projectId).map(toApiKey);
 }
 
+export function apiKeyByIdSqlite(db: DatabaseSync, projectId: string, keyId: string): ApiKey | null {
+  const row = get(db, 'SELECT * FROM api_keys WHERE id = ? AND project_id = ?', keyId, projectId);
+  return row ? toApiKey(row) : null;
+}
+
 export function deleteApiKeySqlite(db: DatabaseSync, projectId: string, keyId: string): boolean {
   return run(db, 'DELETE FROM api_keys WHERE project_id = ? AND id = ?', projectId, keyId) > 0;
 }

@@ -49,6 +49,7 @@ import type {
 import { acceptEventsSqlite, eventSqlite, eventWithDeliveriesSqlite } from './accept-events.ts';
 import {
   apiKeyByHashSqlite,
+  apiKeyByIdSqlite,
   deleteApiKeySqlite,
   insertApiKeySqlite,
   insertedApiKeySqlite,
@@ -227,6 +228,9 @@ export class SqliteStore implements Store {
   }
   async listApiKeys(projectId: string) {
     return listApiKeysSqlite(this.#db, projectId);
+  }
+  async getApiKey(projectId: string, keyId: string) {
+    return apiKeyByIdSqlite(this.#db, projectId, keyId);
   }
   async deleteApiKey(projectId: string, keyId: string) {
     return this.#write(() => deleteApiKeySqlite(this.#db, projectId, keyId));
