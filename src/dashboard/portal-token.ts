@@ -87,7 +87,10 @@ export function verifyPortalToken(token: string, key: Uint8Array, now: number): 
 
   const presented = Buffer.from(signature, 'base64url');
   const expected = sign(key, payload);
-  if (presented.length !== SIGNATURE_BYTES || !timingSafeEqual(presented, expected)) {
+  // Only the one spelling of the signature: the decoder ignores the last character's two spare
+  // bits, so four spellings of every link were accepted. (Compares the caller's text with itself.)
+  const canonical = presented.toString('base64url') === signature;
+  if (!canonical || presented.length !== SIGNATURE_BYTES || !timingSafeEqual(presented, expected)) {
     return { ok: false, reason: 'bad-signature' };
   }
 

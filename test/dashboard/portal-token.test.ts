@@ -147,6 +147,18 @@ describe('portal tokens', () => {
     assert.equal(verifyPortalToken(tampered, key, now).ok, false);
   });
 
+  test('only the exact signature is accepted: the spare bits of its last character are not ignored', () => {
+    const token = createPortalToken(key, { projectId: 'prj_1', expiresAt: now + 60_000 });
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // 32 bytes are 43 characters: the last carries 4 bits of the signature and 2 spare (zero) ones.
+    const last = alphabet.indexOf(token.at(-1)!);
+    for (const spare of [1, 2, 3]) {
+      const respelt = token.slice(0, -1) + alphabet[last | spare];
+      assert.deepEqual(verifyPortalToken(respelt, key, now), { ok: false, reason: 'bad-signature' }, respelt);
+    }
+    assert.equal(verifyPortalToken(token, key, now).ok, true);
+  });
+
   test('malformed input is refused without throwing', () => {
     for (const bad of [
       '',
