@@ -36,15 +36,31 @@ const DRAFT_2020 = 'https://json-schema.org/draft/2020-12/schema';
 const DRAFT_2019 = 'https://json-schema.org/draft/2019-09/schema';
 
 let validators: { v2020: Ajv2020; v2019: Ajv2019; v07: Ajv } | null = null;
+/**
+ * Schema text checked with `validators` so far. Ajv keeps every schema it compiled, and its
+ * validation function, in the instance's code scope, and `removeSchema` does not take them out:
+ * 5,000 checks of 5 KB schemas kept ~460 MB (17 times their text), on the API's check thread as
+ * long as PUTs keep it up, and in `herald event-types import` (830 MB resident for such a catalog).
+ * Past this much text the instances are dropped and made anew (~15 ms), the first check after.
+ */
+let checkedChars = 0;
+const FRESH_VALIDATORS_AFTER_CHARS = 1024 * 1024;
 
 /**
  * The Ajv instance for the draft `$schema` names (drafts 06 and 07, over http or https, are checked
- * as draft-07, the meta-schema this Ajv holds); null for a draft not checked here.
+ * as draft-07, the meta-schema this Ajv holds); null for a draft not checked here. `schemaChars`
+ * (the schema's JSON text) counts toward FRESH_VALIDATORS_AFTER_CHARS.
  */
 function validatorFor(
   schema: Record<string, unknown>,
+  schemaChars: number,
 ): { ajv: Ajv | Ajv2019 | Ajv2020; draft07: boolean } | null {
-  validators ??= { v2020: new Ajv2020(OPTIONS), v2019: new Ajv2019(OPTIONS), v07: new Ajv(OPTIONS) };
+  if (checkedChars > FRESH_VALIDATORS_AFTER_CHARS) validators = null;
+  if (!validators) {
+    validators = { v2020: new Ajv2020(OPTIONS), v2019: new Ajv2019(OPTIONS), v07: new Ajv(OPTIONS) };
+    checkedChars = 0;
+  }
+  checkedChars += schemaChars;
   const draft = typeof schema.$schema === 'string' ? schema.$schema.replace(/#$/, '') : DRAFT_2020;
   if (draft === DRAFT_2020) return { ajv: validators.v2020, draft07: false };
   if (draft === DRAFT_2019) return { ajv: validators.v2019, draft07: false };
@@ -71,7 +87,8 @@ export function eventTypeSchemaProblem(
   }
   // Numbers the API keeps exactly (json-text.ts: 18446744073709551615 as its digits) become plain
   // numbers for Ajv, which wants a number for `maximum` and compares the example's as numbers.
-  schema = plain(schema);
+  const schemaText = JSON.stringify(schema);
+  schema = JSON.parse(schemaText);
   example = plain(example);
   if (typeof schema !== 'object' || Array.isArray(schema)) {
     return { field: 'schema', message: 'must be a JSON Schema: an object or a boolean' };
@@ -80,7 +97,7 @@ export function eventTypeSchemaProblem(
   if ($schema !== undefined && typeof $schema !== 'string') {
     return { field: 'schema', message: 'is not a valid JSON Schema: /$schema must be a string' };
   }
-  const found = validatorFor(schema as Record<string, unknown>);
+  const found = validatorFor(schema as Record<string, unknown>, schemaText.length);
   if (!found) return null;
   const { ajv } = found;
   // Its own copy without $id (a catalog has many schemas, and two with one $id would clash), and
