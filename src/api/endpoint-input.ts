@@ -12,6 +12,7 @@ import { eventTypeNameProblem } from '../domain/event-type-name.ts';
 import { generateSecret, secretProblem } from '../domain/secret.ts';
 import type { Endpoint, Project, SignatureConfig } from '../domain/types.ts';
 import type { EndpointPatch, NewEndpoint, Store } from '../store/store.ts';
+import { catalogLookup } from './catalog-lookup.ts';
 import { invalid, UnprocessableError } from './errors.ts';
 import { checkSignatureConfig, parseDeliverableUrl } from './parse.ts';
 
@@ -100,15 +101,7 @@ export async function checkFilterInCatalog(
   kept: readonly string[] = [],
 ): Promise<void> {
   if (!project.enforceCatalog || !eventTypes) return;
-  const known = new Map<string, Promise<boolean>>();
-  const inCatalog = (name: string) => {
-    let found = known.get(name);
-    if (!found) {
-      found = store.getEventType(name).then((type) => type !== null);
-      known.set(name, found);
-    }
-    return found;
-  };
+  const inCatalog = catalogLookup(store);
   const checked = await Promise.all(eventTypes.map((name) => (kept.includes(name) ? true : inCatalog(name))));
   const i = checked.indexOf(false);
   if (i !== -1) {

@@ -4,7 +4,8 @@ import type { FastifyRequest } from 'fastify';
 import type { Cidr } from '../domain/address-classifier.ts';
 import { eventTypeNameProblem } from '../domain/event-type-name.ts';
 import type { Json, Project } from '../domain/types.ts';
-import type { NewEventInput, Store } from '../store/store.ts';
+import type { NewEventInput } from '../store/store.ts';
+import type { CatalogLookup } from './catalog-lookup.ts';
 import { UnprocessableError, ValidationError } from './errors.ts';
 import { parseDeliverableUrl } from './parse.ts';
 import { LIMITS } from './schemas/common.ts';
@@ -46,11 +47,11 @@ export function idempotencyKeyHeader(request: FastifyRequest): string | undefine
 
 /**
  * Checks what the schema cannot (callback URL, reachable under `allow`; a type holding `*`; enforced
- * catalog) and builds store input. `prefix` names fields in errors (`body`, `body.events.3`); a
- * body key and a header key that differ are refused.
+ * catalog, asked of `inCatalog`) and builds store input. `prefix` names fields in errors (`body`,
+ * `body.events.3`); a body key and a header key that differ are refused.
  */
 export async function toNewEvent(
-  store: Store,
+  inCatalog: CatalogLookup,
   project: Project,
   input: EventInput,
   prefix: string,
@@ -76,7 +77,7 @@ export async function toNewEvent(
       `${JSON.stringify(input.type)} is not an event-type name: ${notAName}`,
     );
   }
-  if (project.enforceCatalog && !(await store.getEventType(input.type))) {
+  if (project.enforceCatalog && !(await inCatalog(input.type))) {
     throw new UnprocessableError(
       `${prefix}.type`,
       `"${input.type}" is not in the event-type catalog (the project enforces it)`,

@@ -124,6 +124,11 @@ export interface Store {
   // ── event-type catalog (global to the installation) ───────────────────────
   upsertEventType(input: EventTypeInput, now: number): Promise<EventType>;
   getEventType(name: string): Promise<EventType | null>;
+  /**
+   * Whether the catalog has `name`, without reading its schema and example: an enforced catalog
+   * asks for every event sent, and a schema may be most of a MiB.
+   */
+  hasEventType(name: string): Promise<boolean>;
   listEventTypes(query: PageQuery): Promise<Page<EventType>>;
 
   // ── endpoints ─────────────────────────────────────────────────────────────

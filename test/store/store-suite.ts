@@ -418,6 +418,8 @@ export function defineStoreSuite(
       await store.upsertEventType({ name: 'a.first' }, T0);
       await store.upsertEventType({ name: 'z.last' }, T0);
       assert.equal(await store.getEventType('missing'), null);
+      assert.equal(await store.hasEventType('missing'), false);
+      assert.equal(await store.hasEventType('order.created'), true);
       const pages = await allPages((cursor) => store.listEventTypes({ limit: 2, cursor }));
       assert.deepEqual(
         pages.map((p) => p.map((x) => x.name)),

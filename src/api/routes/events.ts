@@ -5,6 +5,7 @@ import type { DeliveryStatus } from '../../domain/types.ts';
 import { acceptEvents } from '../accept-events.ts';
 import { sendAccepted } from '../accepted-answer.ts';
 import { noPortal, projectFor } from '../auth.ts';
+import { catalogLookup } from '../catalog-lookup.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { type EventInput, idempotencyKeyHeader, toNewEvent } from '../event-input.ts';
 import { pageOf } from '../parse.ts';
@@ -66,7 +67,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
     async (request, reply) => {
       const project = await projectFor(store, request, request.params.project, { portal: false });
       const input = await toNewEvent(
-        store,
+        catalogLookup(store),
         project,
         request.body,
         'body',
@@ -100,8 +101,9 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
         );
       }
       const inputs = [];
+      const inCatalog = catalogLookup(store); // a type asked of the store once per batch
       for (const [i, e] of request.body.events.entries()) {
-        inputs.push(await toNewEvent(store, project, e, `body.events.${i}`, allow));
+        inputs.push(await toNewEvent(inCatalog, project, e, `body.events.${i}`, allow));
       }
       const accepted = await acceptEvents(ctx, project, inputs, 'body.events');
       return sendAccepted(reply, accepted, true);

@@ -31,6 +31,10 @@ export async function upsertEventTypePostgres(
   return toEventType(rows[0] as Row);
 }
 
+export async function hasEventTypePostgres(db: Queryable, name: string): Promise<boolean> {
+  return ((await db.query('SELECT 1 FROM event_types WHERE name = $1', [name])).rowCount ?? 0) > 0;
+}
+
 export async function eventTypePostgres(db: Queryable, name: string): Promise<EventType | null> {
   const row = (await db.query('SELECT * FROM event_types WHERE name = $1', [name])).rows[0] as
     | Row

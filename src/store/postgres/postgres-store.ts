@@ -75,7 +75,7 @@ import {
   patchEndpointSettingsPostgres,
 } from './endpoint-writes.ts';
 import { listEventDeliveriesPostgres } from './event-deliveries.ts';
-import { eventTypePostgres, upsertEventTypePostgres } from './event-types.ts';
+import { eventTypePostgres, hasEventTypePostgres, upsertEventTypePostgres } from './event-types.ts';
 import { GroupCommit } from './group-commit.ts';
 import {
   endpointStatsPostgres,
@@ -279,6 +279,9 @@ export class PostgresStore implements Store {
   }
   async getEventType(name: string) {
     return eventTypePostgres(this.#pool, name);
+  }
+  async hasEventType(name: string) {
+    return hasEventTypePostgres(this.#pool, name);
   }
   async listEventTypes(q: PageQuery) {
     return listEventTypesPostgres(this.#pool, q);

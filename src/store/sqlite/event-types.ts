@@ -36,6 +36,10 @@ export function upsertEventTypeSqlite(db: DatabaseSync, input: EventTypeInput, n
   );
 }
 
+export function hasEventTypeSqlite(db: DatabaseSync, name: string): boolean {
+  return get(db, 'SELECT 1 AS found FROM event_types WHERE name = ?', name) !== undefined;
+}
+
 export function eventTypeSqlite(db: DatabaseSync, name: string): EventType | null {
   const row = get(db, 'SELECT * FROM event_types WHERE name = ?', name);
   return row ? toEventType(row) : null;

@@ -80,7 +80,7 @@ import {
   insertSecretSqlite,
 } from './endpoint-writes.ts';
 import { listEventDeliveriesSqlite } from './event-deliveries.ts';
-import { eventTypeSqlite, upsertEventTypeSqlite } from './event-types.ts';
+import { eventTypeSqlite, hasEventTypeSqlite, upsertEventTypeSqlite } from './event-types.ts';
 import { GroupCommit } from './group-commit.ts';
 import {
   endpointStatsSqlite,
@@ -246,6 +246,9 @@ export class SqliteStore implements Store {
   }
   async getEventType(name: string) {
     return eventTypeSqlite(this.#db, name);
+  }
+  async hasEventType(name: string) {
+    return hasEventTypeSqlite(this.#db, name);
   }
   async listEventTypes(q: PageQuery) {
     return listEventTypesSqlite(this.#db, q);
