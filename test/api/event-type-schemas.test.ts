@@ -208,6 +208,11 @@ describe('event type schemas', () => {
       parseCatalog(file, 'c.json'),
       /c\.json: eventTypes\[1\] \(p\)\.example: does not match the schema/,
     );
+    const twice = JSON.stringify([{ name: 'a' }, { name: 'b' }, { name: 'a', description: 'again' }]);
+    await assert.rejects(
+      parseCatalog(twice, 'c.json'),
+      /^CommandError: c\.json: eventTypes\[2\] \(a\)\.name: eventTypes\[0\] has that name too; give each event type once$/,
+    );
     const schemaFile = JSON.stringify([{ name: 's', schema: { type: 'nonsense' } }]);
     await assert.rejects(
       parseCatalog(schemaFile, 'c.json'),

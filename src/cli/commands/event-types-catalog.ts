@@ -50,6 +50,18 @@ export async function parseCatalog(text: string, file: string): Promise<EventTyp
   const inputs = list.map((entry: unknown, index) =>
     toEventTypeInput(entry, `${file}: eventTypes[${index}]`),
   );
+  // One type given twice: the later entry silently replaced the earlier, and the count printed
+  // (`imported 2 event types`) was of entries, not of types. Which one was meant is the author's call.
+  const first = new Map<string, number>();
+  for (const [index, { name }] of inputs.entries()) {
+    const earlier = first.get(name);
+    if (earlier !== undefined) {
+      throw new CommandError(
+        `${file}: eventTypes[${index}] (${name}).name: eventTypes[${earlier}] has that name too; give each event type once`,
+      );
+    }
+    first.set(name, index);
+  }
   const schemas = createEventTypeSchemaChecker();
   try {
     for (const [index, input] of inputs.entries()) {
