@@ -4,7 +4,8 @@
  * spilling to a new temp file: a child process under `ulimit -n 64` fills its descriptors, then
  * runs a large savepoint UPDATE), and a failed open on a full file system says so, naming the
  * directory and its free bytes (a real failed open; only statfs's answer is made up, since a full
- * file system cannot be had without mounting one).
+ * file system cannot be had without mounting one), and an open of a new file another connection has
+ * locked waits for it.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -13,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { explainFullFileSystem, openDatabaseSqlite } from '../../src/store/sqlite/open-database.ts';
+import { holdWriteLock } from './write-lock-holder.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-open-database-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,6 +35,25 @@ test('every connection keeps its temporary files in memory (temp_store = MEMORY)
     assert.equal(db.prepare('PRAGMA temp_store').get()!.temp_store, 2);
   } finally {
     db.close();
+  }
+});
+
+test('opening a new file that another connection has locked (a process switching it to WAL) waits for the lock instead of failing "database is locked"', async () => {
+  // Several `herald migrate` or serve starts on one new file: the first switches it to WAL under
+  // its exclusive lock, and the others' switch used to run before their busy timeout was set
+  // (8 processes opening a new file at once: 14 of 80 opens failed over 10 rounds).
+  const file = join(dir, 'locked-new.db');
+  // It lets go by itself after 300 ms: this thread is blocked in the open meanwhile.
+  const holder = await holdWriteLock(file, 300, 'EXCLUSIVE');
+  try {
+    const db = openDatabaseSqlite(file, undefined);
+    try {
+      assert.equal(db.prepare('PRAGMA journal_mode').get()!.journal_mode, 'wal');
+    } finally {
+      db.close();
+    }
+  } finally {
+    await holder.close();
   }
 });
 

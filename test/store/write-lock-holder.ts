@@ -16,13 +16,19 @@ export interface WriteLockHolder {
  * Takes the write lock of `file` (BEGIN IMMEDIATE) on a worker thread and resolves once it holds
  * it. It lets go when asked, or after `fallbackMs`, within SQLite's busy timeout (5 s here), so that
  * a write waiting for it blocking gets it and the test fails on its assertions, not on a timeout.
+ * `EXCLUSIVE` on a file not in WAL mode also keeps readers out, as a process switching a new file
+ * to WAL does for a moment.
  */
-export async function holdWriteLock(file: string, fallbackMs = 3_000): Promise<WriteLockHolder> {
+export async function holdWriteLock(
+  file: string,
+  fallbackMs = 3_000,
+  begin: 'IMMEDIATE' | 'EXCLUSIVE' = 'IMMEDIATE',
+): Promise<WriteLockHolder> {
   const worker = new Worker(
     `const { parentPort, workerData } = require('node:worker_threads');
      const { DatabaseSync } = require('node:sqlite');
      const db = new DatabaseSync(workerData.file);
-     db.exec('BEGIN IMMEDIATE');
+     db.exec('BEGIN ' + workerData.begin);
      let held = 0;
      const release = () => {
        if (db.isTransaction) {
@@ -34,7 +40,7 @@ export async function holdWriteLock(file: string, fallbackMs = 3_000): Promise<W
      const fallback = setTimeout(release, workerData.fallbackMs);
      parentPort.once('message', () => { clearTimeout(fallback); release(); });
      parentPort.postMessage('locked');`,
-    { eval: true, workerData: { file, fallbackMs } },
+    { eval: true, workerData: { file, fallbackMs, begin } },
   );
   const next = () =>
     new Promise<unknown>((resolve, reject) => {

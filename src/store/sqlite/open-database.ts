@@ -21,6 +21,10 @@ export function openDatabaseSqlite(
   let db: DatabaseSync | undefined;
   try {
     db = new DatabaseSync(path);
+    // First: switching a new file to WAL takes its exclusive lock, and another process creating or
+    // migrating the same file at the same moment (several `herald migrate` or serve starts) holds
+    // it for a while; without a busy timeout yet, this open failed at once, "database is locked".
+    db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.exec('PRAGMA journal_mode = WAL');
     db.exec(`PRAGMA journal_size_limit = ${Math.floor(walSizeLimitBytes)}`);
     if (checkpointPages !== undefined) {
@@ -29,7 +33,6 @@ export function openDatabaseSqlite(
     // NORMAL by default (no fsync per commit in WAL mode); group commits that carry accepted events
     // switch to FULL, so an acknowledged event survives power loss (see group-commit.ts).
     db.exec('PRAGMA synchronous = NORMAL');
-    db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.exec('PRAGMA foreign_keys = ON');
     // Statement and savepoint journals (every group-commit job runs in a savepoint; a multi-row
     // UPDATE keeps one), sorts and temporary indexes stay in memory: by default a journal past
