@@ -116,6 +116,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
           },
         }
       : {}),
+    onMigrationWait: (line) => logger.warn(`schema: ${line}`),
     onMigrated: (result) => {
       unknownMigrations = result.unknown;
       logMigrations(logger, result, config);

@@ -25,6 +25,8 @@ export interface OpenStoreOptions {
   onSealedSecretOpen?: (opened: boolean) => void;
   /** What the migration at open did (serve logs it). */
   onMigrated?: (result: MigrationResult) => void;
+  /** PostgreSQL: what the migration at open waits for, while it waits on a lock (MigrationOptions.onWait). */
+  onMigrationWait?: (line: string) => void;
   /**
    * SQLite only: no connection of this process has the file open yet, so it may be read directly
    * to refuse another database's write-ahead log beside it (sqlite/foreign-wal.ts). Never for a
@@ -86,7 +88,7 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
   }
   try {
     // Not inside the optional call: `f?.(x)` does not evaluate x when f is missing.
-    const migrated = await store.migrate();
+    const migrated = await store.migrate(options.onMigrationWait ? { onWait: options.onMigrationWait } : {});
     options.onMigrated?.(migrated);
   } catch (error) {
     await store.close();

@@ -74,6 +74,17 @@ export interface MigrationResult {
   unknown: string[];
 }
 
+/** How `Store.migrate` tells of a long wait (PostgreSQL only: SQLite's waits end at its busy timeout). */
+export interface MigrationOptions {
+  /**
+   * Called while a migration waits on a lock (the migration lock another process holds, a table's
+   * that an open transaction holds) with a sentence saying what it waits for and who holds it.
+   */
+  onWait?: (line: string) => void;
+  /** How often onWait is called during one wait (default postgres/migrate.ts MIGRATION_WAIT_REPORT_MS). */
+  waitReportMs?: number;
+}
+
 export interface Store {
   readonly capabilities: StoreCapabilities;
 
@@ -82,7 +93,7 @@ export interface Store {
    * migrations it applied, and those the database has that this version does not know (a newer
    * Herald migrated it: this one runs on a schema it was not written for).
    */
-  migrate(): Promise<MigrationResult>;
+  migrate(options?: MigrationOptions): Promise<MigrationResult>;
   /** Flushes pending group commits and closes connections. */
   close(): Promise<void>;
   /** Throws when the database cannot be reached, or takes no writes (a PostgreSQL standby). */

@@ -20,6 +20,7 @@ export async function migrate(flags: Pick<ConfigFlags, 'database' | 'dataDir'>):
     dataDir: config.dataDir,
     encryptionKey: config.encryptionKey,
     firstInProcess: true,
+    onMigrationWait: (line) => process.stderr.write(`herald: ${line}\n`),
     onMigrated: (result) => {
       applied = result.applied;
       unknown = result.unknown;

@@ -1,11 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
-import type { MigrationResult } from '../store.ts';
+import type { MigrationOptions, MigrationResult } from '../store.ts';
+import { type MigrationStep, watchMigrationWaits } from './migration-waits.ts';
 
 const MIGRATIONS_DIR = join(import.meta.dirname, 'migrations');
 /** Advisory lock key of Herald's migrations (any fixed 64-bit number; "herald" in ASCII). */
 export const MIGRATION_LOCK_KEY = '114600851534436';
+/** How often a migration that waits on a lock says what it waits for (MigrationOptions.onWait). */
+export const MIGRATION_WAIT_REPORT_MS = 10_000;
 
 /** The numbered migration files, in the order they apply (0001_…, 0002_…). */
 export function migrationFiles(): string[] {
@@ -20,11 +23,19 @@ export function migrationFiles(): string[] {
  * may start at once: a session advisory lock makes them take turns, and each re-reads
  * schema_migrations once it holds the lock. `pool` is one without bounds (PostgresStore.migrate):
  * a migration may build an index on a big table, and the lock may be held by another process's.
+ * With `onWait`, it also has a second connection, to say what a wait on a lock is for.
  */
-export async function migratePostgres(pool: Pool): Promise<MigrationResult> {
+export async function migratePostgres(pool: Pool, options: MigrationOptions = {}): Promise<MigrationResult> {
   const client = await pool.connect();
   let broken = false;
+  const step: MigrationStep = { file: null, since: Date.now() };
+  let watch: { stop(): Promise<void> } | null = null;
   try {
+    if (options.onWait) {
+      const { pid } = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!;
+      const every = options.waitReportMs ?? MIGRATION_WAIT_REPORT_MS;
+      watch = watchMigrationWaits(pool, pid, step, options.onWait, every);
+    }
     await client.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
     try {
       await client.query(
@@ -37,6 +48,7 @@ export async function migratePostgres(pool: Pool): Promise<MigrationResult> {
       const files = migrationFiles();
       for (const file of files) {
         if (done.has(file)) continue;
+        Object.assign(step, { file, since: Date.now() });
         await client.query('BEGIN');
         try {
           await client.query(readFileSync(join(MIGRATIONS_DIR, file), 'utf8'));
@@ -63,6 +75,7 @@ export async function migratePostgres(pool: Pool): Promise<MigrationResult> {
     broken = true;
     throw error;
   } finally {
+    await watch?.stop();
     client.release(broken);
   }
 }

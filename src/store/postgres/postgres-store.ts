@@ -26,6 +26,7 @@ import type {
   EventDeliveryQuery,
   EventQuery,
   EventTypeInput,
+  MigrationOptions,
   NewApiKey,
   NewEndpoint,
   NewEventInput,
@@ -195,11 +196,14 @@ export class PostgresStore implements Store {
     await notifyDue(db, this.#instanceId); // notify.ts
   }
 
-  /** On a connection of its own without the pool's bounds: a migration may build an index on a big table. */
-  async migrate() {
-    const pool = createPool(this.#url, 1, null);
+  /**
+   * On a connection of its own without the pool's bounds: a migration may build an index on a big
+   * table. A second one says what a wait on a lock is for (options.onWait).
+   */
+  async migrate(options: MigrationOptions = {}) {
+    const pool = createPool(this.#url, 2, null);
     try {
-      return await migratePostgres(pool);
+      return await migratePostgres(pool, options);
     } finally {
       await pool.end();
     }
