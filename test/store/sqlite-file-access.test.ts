@@ -30,6 +30,17 @@ test("a restored file another user owns is named with its owner, its mode and th
   assert.match(hint ?? '', /chown it to the user Herald runs as/);
 });
 
+test('a file this user owns but may not write (mode 444) is to be chmodded, not chowned', () => {
+  const file = join(dir, 'read-only.db');
+  writeFileSync(file, '');
+  chmodSync(file, 0o444);
+  const owner = process.getuid?.() ?? 0;
+  assert.equal(
+    fileAccessHint(file, refused, owner),
+    `${file} is owned by uid ${owner} with mode 444 and this process runs as uid ${owner}, which must read and write it: chmod 600 it`,
+  );
+});
+
 test('a file this user reads and writes, or none at all, gets no hint', () => {
   const file = join(dir, 'mine.db');
   writeFileSync(file, '');

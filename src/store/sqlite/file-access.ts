@@ -34,5 +34,9 @@ export function fileAccessHint(
     // Not this user's to read and write: said below.
   }
   const octal = (mode & 0o777).toString(8).padStart(3, '0');
-  return `${file} is owned by uid ${owner} with mode ${octal} and this process runs as uid ${uid}, which must read and write it: chown it to the user Herald runs as (a restored copy keeps the owner of whoever copied it)`;
+  const said = `${file} is owned by uid ${owner} with mode ${octal} and this process runs as uid ${uid}, which must read and write it`;
+  // This user's own file made read-only (a backup restored with its archive's mode, chmod a-w):
+  // a chown changes nothing there.
+  if (owner === uid) return `${said}: chmod 600 it`;
+  return `${said}: chown it to the user Herald runs as (a restored copy keeps the owner of whoever copied it)`;
 }
