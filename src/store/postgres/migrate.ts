@@ -38,9 +38,19 @@ export async function migratePostgres(pool: Pool, options: MigrationOptions = {}
     }
     await client.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
     try {
-      await client.query(
-        'CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)',
+      // Only when missing: CREATE TABLE IF NOT EXISTS needs CREATE on the schema even when the
+      // table is there, and a role kept to reading and writing rows (its schema migrated by
+      // another, with `herald migrate`) must still be able to start.
+      const { rows } = await client.query<{ found: string | null; read_only: string }>(
+        "SELECT to_regclass('schema_migrations')::text AS found, current_setting('transaction_read_only') AS read_only",
       );
+      // That CREATE was also the write that refused a start on a standby: refused here as PostgreSQL would.
+      if (rows[0]?.read_only === 'on') throw readOnlyRefusal();
+      if (rows[0]?.found === null) {
+        await client.query(
+          'CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)',
+        );
+      }
       const done = new Set(
         (await client.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((r) => r.name),
       );
@@ -60,7 +70,7 @@ export async function migratePostgres(pool: Pool, options: MigrationOptions = {}
           applied.push(file);
         } catch (error) {
           await client.query('ROLLBACK').catch(() => undefined);
-          throw error;
+          throw withMigrationNamed(error, file);
         }
       }
       const known = new Set(files);
@@ -78,4 +88,32 @@ export async function migratePostgres(pool: Pool, options: MigrationOptions = {}
     await watch?.stop();
     client.release(broken);
   }
+}
+
+/** insufficient_privilege: the role may not create or change the tables (not their owner). */
+const INSUFFICIENT_PRIVILEGE = '42501';
+
+/**
+ * A migration's failure, naming the migration (and, for a role that may not change the schema,
+ * what to do), with the PostgreSQL error's code and severity kept for explainDatabaseError.
+ */
+function withMigrationNamed(error: unknown, file: string): unknown {
+  if (!(error instanceof Error)) return error;
+  const { code, severity } = error as { code?: unknown; severity?: unknown };
+  const hint =
+    code === INSUFFICIENT_PRIVILEGE
+      ? ": this role may not change Herald's tables; run `herald migrate` once as a role that may (the tables' owner, with CREATE on the schema), then start with this one"
+      : '';
+  return Object.assign(new Error(`${error.message} (migration ${file})${hint}`, { cause: error }), {
+    code,
+    severity,
+  });
+}
+
+/** A standby's (or default_transaction_read_only's) refusal of the migrations, coded as PostgreSQL codes a write it refuses. */
+function readOnlyRefusal(): Error {
+  return Object.assign(new Error('cannot migrate in a read-only transaction (transaction_read_only is on)'), {
+    code: '25006',
+    severity: 'ERROR',
+  });
 }
