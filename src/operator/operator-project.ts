@@ -100,11 +100,25 @@ export async function ensureOperatorEndpoint(
     return { projectId, endpointId: endpoint.id };
   }
   if (endpoint.url !== webhook.url) {
-    await store.updateEndpoint(projectId, endpoint.id, { url: webhook.url }, now);
+    endpoint = (await store.updateEndpoint(projectId, endpoint.id, { url: webhook.url }, now)) ?? endpoint;
     log?.info(
       { projectId, endpointId: endpoint.id, url: urlOrigin(webhook.url) },
       'operator webhook: URL updated',
     );
+    // Disabled by its own deliveries' failures (or a 410) at the old URL: a new URL is the
+    // operator's answer to that, so it is tried again, its parked deliveries with it. One a person
+    // disabled stays disabled.
+    if (endpoint.status === 'disabled' && endpoint.disabledReason !== 'manual') {
+      const since = new Date(endpoint.disabledAt ?? now).toISOString();
+      const enabled = await store.enableEndpoint(projectId, endpoint.id, now);
+      if (enabled) {
+        log?.info(
+          { projectId, endpointId: endpoint.id, resumed: enabled.resumed, reason: endpoint.disabledReason },
+          `operator webhook: its endpoint, disabled by failures at the old URL, is enabled for the new one (${enabled.resumed} parked deliveries resumed); send the operational events recorded while it was disabled with POST /api/v1/projects/${OPERATOR_PROJECT_UID}/endpoints/${endpoint.id}/replay {"since": "${since}"}`,
+        );
+        endpoint = enabled.endpoint;
+      }
+    }
   }
   if (webhook.secret) {
     const [current] = await store.getEndpointSecrets(projectId, endpoint.id, now);

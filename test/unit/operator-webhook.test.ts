@@ -18,7 +18,7 @@ import {
 } from '../../src/operator/operator-project.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
-import { endpointInput, projectWithEndpoints } from '../store/helpers.ts';
+import { attemptRecord, endpointInput, eventInput, projectWithEndpoints } from '../store/helpers.ts';
 import { capturedLogger } from '../support/captured-logger.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -203,6 +203,73 @@ test('a start with the operator endpoint disabled names the enable and the repla
     (await s.getEvent(target.projectId, missed!.id))?.deliveries.map((d) => d.endpointId),
     [target.endpointId],
   );
+});
+
+test('a new URL enables an operator endpoint its failures disabled, its parked deliveries with it; one a person disabled stays disabled', async () => {
+  const s = await store();
+  const now = Date.now();
+  const target = await ensureOperatorEndpoint(
+    s,
+    { url: 'http://127.0.0.1:9/ops', secret: SECRET },
+    { timeoutMs: 5_000, now },
+  );
+  const { logger, lines } = capturedLogger();
+  // Disabled by its deliveries' failures at the old URL, as the dispatcher records them: one of two
+  // deliveries fails with a threshold of 1; both are parked (the failed one waited for its retry).
+  await s.acceptEvents(
+    target.projectId,
+    [eventInput('endpoint.disabled'), eventInput('endpoint.disabled')],
+    now,
+  );
+  const [claimed] = await s.claimDueDeliveries({ limit: 1, leaseMs: 60_000, now, workerId: 'w1' });
+  assert.ok(claimed);
+  await s.recordAttempts(
+    [attemptRecord(claimed.delivery, claimed.event, { outcome: 'failed', startedAt: now + 1 })],
+    {
+      now: now + 1,
+      failureThreshold: 1,
+    },
+  );
+  const disabled = await s.getEndpoint(target.projectId, target.endpointId);
+  assert.equal(disabled?.status, 'disabled');
+  assert.equal(disabled?.disabledReason, 'consecutive_failures');
+
+  // The same URL again: still disabled (nothing the operator did answers the failures).
+  await ensureOperatorEndpoint(
+    s,
+    { url: 'http://127.0.0.1:9/ops', secret: SECRET },
+    { timeoutMs: 5_000, now: now + 2 },
+  );
+  assert.equal((await s.getEndpoint(target.projectId, target.endpointId))?.status, 'disabled');
+
+  await ensureOperatorEndpoint(
+    s,
+    { url: 'http://127.0.0.1:9/new-ops', secret: SECRET },
+    { timeoutMs: 5_000, now: now + 3, log: logger },
+  );
+  const enabled = await s.getEndpoint(target.projectId, target.endpointId);
+  assert.equal(enabled?.status, 'active');
+  assert.equal(enabled?.url, 'http://127.0.0.1:9/new-ops');
+  logger.flush();
+  const line = lines.find((l) => /enabled for the new one/.test(String(l.msg)));
+  assert.ok(line, JSON.stringify(lines));
+  assert.match(String(line.msg), /\(2 parked deliveries resumed\)/);
+  assert.ok(
+    String(line.msg).includes(`/replay {"since": "${new Date(now + 1).toISOString()}"}`),
+    String(line.msg),
+  );
+  assert.ok(!lines.some((l) => l.level === 40), 'no "is disabled" warning once it is enabled');
+
+  // Disabled by a person: a new URL does not overrule that.
+  await s.updateEndpoint(target.projectId, target.endpointId, { active: false }, now + 4);
+  await ensureOperatorEndpoint(
+    s,
+    { url: 'http://127.0.0.1:9/third-ops', secret: SECRET },
+    { timeoutMs: 5_000, now: now + 5 },
+  );
+  const manual = await s.getEndpoint(target.projectId, target.endpointId);
+  assert.equal(manual?.status, 'disabled');
+  assert.equal(manual?.disabledReason, 'manual');
 });
 
 test('operational events too old to send are reported in a few lines, not one per batch', async () => {
