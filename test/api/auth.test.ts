@@ -100,6 +100,38 @@ describe('API auth', () => {
     assert.equal((await api.call('GET', '/api/v1/event-types', undefined, { token: keyA })).status, 200);
   });
 
+  test("a project key cannot learn which uids other projects hold: a project's uid is the admin's to change", async () => {
+    await api.project('C', { uid: 'game-c' });
+    // A taken uid and a free one answer alike (a 409 for the taken one said another project exists).
+    for (const uid of ['game-c', 'GAME-C', 'no-such-uid', null]) {
+      const r = await api.call('PATCH', `/api/v1/projects/${a.id}`, { uid }, { token: keyA });
+      assertError(r, 403, 'HERALD_ERR_FORBIDDEN');
+      assert.match(r.body.error.message, /^body\.uid: /);
+    }
+    assert.equal((await api.call('GET', `/api/v1/projects/${a.id}`)).body.uid, 'game-a');
+    // Sending its own uid back (a client PATCHing the project it read) changes nothing and passes.
+    const same = await api.call(
+      'PATCH',
+      '/api/v1/projects/game-a',
+      { uid: 'game-a', name: 'A2' },
+      { token: keyA },
+    );
+    assert.equal(same.status, 200, JSON.stringify(same.body));
+    assert.equal(same.body.name, 'A2');
+    // The admin still changes it, and is told when it is taken.
+    assertError(
+      await api.call('PATCH', `/api/v1/projects/${a.id}`, { uid: 'game-c' }),
+      409,
+      'HERALD_ERR_CONFLICT',
+    );
+    const renamed = await api.call('PATCH', `/api/v1/projects/${a.id}`, { uid: 'game-a2' });
+    assert.equal(renamed.body.uid, 'game-a2');
+    assert.equal(
+      (await api.call('PATCH', `/api/v1/projects/${a.id}`, { uid: 'game-a', name: 'A' })).status,
+      200,
+    );
+  });
+
   test('a deleted key stops working', async () => {
     const key = await api.apiKey(a.id);
     const list = await api.call('GET', `/api/v1/projects/${a.id}/api-keys`);

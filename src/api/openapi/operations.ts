@@ -56,7 +56,7 @@ export const OPERATIONS: Record<string, OperationResponses> = {
     status: 200,
     body: 'Project',
     description: 'The project as changed',
-    forbidden: `${NO_PORTAL}; a project key may not set body.backlogLimit (the admin token only)`,
+    forbidden: `${NO_PORTAL}; a project key may not set body.backlogLimit, nor change body.uid (the admin token only)`,
     conflict: 'HERALD_ERR_CONFLICT: the uid is taken (details.field: body.uid)',
   },
   [`delete ${P}`]: {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ID_PREFIX } from '../../domain/ids.ts';
+import type { Project } from '../../domain/types.ts';
 import { OPERATOR_PROJECT_UID } from '../../operator/operator-project.ts';
 import type { ProjectPatch } from '../../store/store.ts';
 import { StoreConflictError } from '../../store/store.ts';
@@ -25,13 +26,20 @@ type ProjectInput = {
 };
 
 /**
- * A project's backlogLimit is the operator's (it bounds what the project may pile up in the shared
- * database): a project key that sends it is refused whole, nothing of the PATCH applied. (Creating a
+ * Fields of a project that are the operator's, refused whole to a project key (nothing of the
+ * PATCH applied). backlogLimit bounds what the project may pile up in the shared database. The uid
+ * is a name in the installation's namespace, unique across every project: a key that could change
+ * it would learn from the 409 which uids other projects hold (and could take a uid the admin meant
+ * for another tenant); sending its current uid back changes nothing and passes. (Creating a
  * project and portal links are refused before the body is read.)
  */
-function checkBacklogLimitCaller(b: ProjectInput, admin: boolean): void {
-  if (b.backlogLimit !== undefined && !admin) {
+function checkOperatorFields(b: ProjectInput, project: Project, admin: boolean): void {
+  if (admin) return;
+  if (b.backlogLimit !== undefined) {
     throw new ForbiddenError("body.backlogLimit: only the admin token may set a project's backlog limit");
+  }
+  if (b.uid !== undefined && b.uid !== project.uid) {
+    throw new ForbiddenError("body.uid: only the admin token may change a project's uid");
   }
 }
 
@@ -111,7 +119,7 @@ export function projectRoutes(app: FastifyInstance, { store }: RouteContext) {
       const patch: ProjectPatch = {};
       const b = request.body;
       const admin = callerOf(request).kind === 'admin';
-      checkBacklogLimitCaller(b, admin);
+      checkOperatorFields(b, project, admin);
       if (b.name !== undefined) patch.name = b.name;
       if (b.uid !== undefined) {
         checkUid(b.uid, project.uid, admin);
