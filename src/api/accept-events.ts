@@ -77,6 +77,24 @@ export async function acceptEvents(
   return accepted;
 }
 
+/**
+ * The backlog gate for the levers that create deliveries without a new event from the platform (a
+ * test send, a replay): as for events, a full project's are refused (429, counted as refusals), or
+ * a client looping on them would pile up pending deliveries past its limit without end. The route
+ * tells the gate what it created (`BacklogGate.added`).
+ */
+export async function admitLever(
+  backlog: RouteContext['backlog'],
+  project: Pick<Project, 'id' | 'backlogLimit'>,
+): Promise<void> {
+  try {
+    await backlog?.admit(project.id, project.backlogLimit);
+  } catch (err) {
+    if (err instanceof BacklogFullError) countBacklogRefusal();
+    throw err;
+  }
+}
+
 /** Every event has an idempotency key that already holds an accepted event (a client's retry). */
 async function onlyRepeats(store: Store, projectId: string, inputs: NewEventInput[]): Promise<boolean> {
   const keys = new Set<string>();

@@ -172,6 +172,79 @@ describe('project backlog limit', () => {
     assert.equal((await a.call('POST', `/api/v1/projects/${p}/events`, event(3))).status, 202);
   });
 
+  test("test sends and replays create deliveries too: a full project's are refused, and what they create counts", async () => {
+    const a = await startApi({ projectBacklogLimit: 3 });
+    apis.push(a);
+    assert.equal(
+      (await a.call('PUT', '/api/v1/event-types/player.joined', { example: { i: 0 } })).status,
+      200,
+    );
+    const p = await projectWithEndpoints(a, 'p', 1);
+    const key = await a.apiKey(p);
+    const [hook] = (await a.store.listEndpoints(p, { limit: 10, cursor: null })).data;
+    const lever = (path: string, body?: unknown) =>
+      a.call('POST', `/api/v1/projects/${p}/endpoints/${hook!.id}/${path}`, body, { token: key });
+    for (let i = 0; i < 2; i++) {
+      assert.equal((await a.call('POST', `/api/v1/projects/${p}/events`, event(i))).status, 202);
+    }
+    // Under the limit a test send goes out, and the gate counts its delivery with the rest: the
+    // next event finds the project full (3 pending) rather than taking it to 4.
+    assert.equal((await lever('test')).status, 202);
+    assertError(
+      await a.call('POST', `/api/v1/projects/${p}/events`, event(2)),
+      429,
+      'HERALD_ERR_BACKLOG_FULL',
+    );
+    assert.equal(await pendingOf(a, p), 3);
+
+    // Full: a test send in a loop (a receiver that answers 429 keeps each one pending for a day)
+    // would pile up deliveries past the limit without end; so would a replay to new endpoints.
+    for (let i = 0; i < 3; i++) {
+      const refused = assertError(await lever('test'), 429, 'HERALD_ERR_BACKLOG_FULL');
+      assert.equal(refused.details.limit, 3);
+    }
+    const fresh = await a.call(
+      'POST',
+      `/api/v1/projects/${p}/endpoints`,
+      { url: 'https://hooks.example/late' },
+      { token: key },
+    );
+    assert.equal(fresh.status, 201);
+    const replay = await a.call(
+      'POST',
+      `/api/v1/projects/${p}/endpoints/${fresh.body.id}/replay`,
+      { since: 0 },
+      { token: key },
+    );
+    assertError(replay, 429, 'HERALD_ERR_BACKLOG_FULL');
+    assert.equal(await pendingOf(a, p), 3, 'nothing of the refused levers was stored');
+    assert.equal((await a.store.listEvents(p, { limit: 100 })).data.length, 3);
+  });
+
+  test('a replay under the limit counts what it created', async () => {
+    const a = await startApi({ projectBacklogLimit: 4 });
+    apis.push(a);
+    const p = await projectWithEndpoints(a, 'p', 1);
+    for (let i = 0; i < 2; i++) {
+      assert.equal((await a.call('POST', `/api/v1/projects/${p}/events`, event(i))).status, 202);
+    }
+    const late = await a.call('POST', `/api/v1/projects/${p}/endpoints`, {
+      url: 'https://hooks.example/late',
+    });
+    const replay = await a.call('POST', `/api/v1/projects/${p}/endpoints/${late.body.id}/replay`, {
+      since: 0,
+    });
+    assert.equal(replay.status, 202, JSON.stringify(replay.body));
+    assert.equal(replay.body.replayed, 2);
+    // 4 pending: the gate knows it from the replay, without a count.
+    assertError(
+      await a.call('POST', `/api/v1/projects/${p}/events`, event(2)),
+      429,
+      'HERALD_ERR_BACKLOG_FULL',
+    );
+    assert.equal(await pendingOf(a, p), 4);
+  });
+
   test('parked deliveries do not count; 0 turns the limit off', async () => {
     const a = await startApi({ projectBacklogLimit: 2 });
     apis.push(a);

@@ -43,7 +43,7 @@ export const ERROR_RESPONSES = {
     'HERALD_ERR_UNSUPPORTED_MEDIA_TYPE: a body that is not application/json',
   ),
   TooManyRequests: errorResponse(
-    'HERALD_ERR_RATE_LIMITED: over HERALD_API_RATE_LIMIT for this token or client address; HERALD_ERR_BACKLOG_FULL (new events only): the project has HERALD_PROJECT_BACKLOG_LIMIT deliveries pending. Nothing was done: send it again after Retry-After',
+    'HERALD_ERR_RATE_LIMITED: over HERALD_API_RATE_LIMIT for this token or client address; HERALD_ERR_BACKLOG_FULL (new events, test sends and replays only): the project has its backlogLimit, else HERALD_PROJECT_BACKLOG_LIMIT, deliveries pending. Nothing was done: send it again after Retry-After',
     retryAfter,
   ),
   Unavailable: errorResponse(

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ID_PREFIX } from '../../domain/ids.ts';
 import { DEFAULT_ROTATION_GRACE_SECONDS, generateSecret } from '../../domain/secret.ts';
+import { admitLever } from '../accept-events.ts';
 import { projectFor } from '../auth.ts';
 import {
   checkFilterInCatalog,
@@ -264,6 +265,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
     },
     async (request, reply) => {
       const { project, endpoint, since, until, now } = await leverOverRange(ctx, request);
+      await admitLever(ctx.backlog, project);
       const result = await store.replayMissing(project.id, endpoint.id, {
         since,
         until,
@@ -271,6 +273,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
         maxDeliveries: config.maxDeliveriesPerRequest,
       });
       if (!result) throw new NotFoundError('endpoint');
+      ctx.backlog?.added(project.id, result.replayed);
       if (result.replayed > 0) ctx.wake();
       return reply.code(202).send({ replayed: result.replayed, nextSince: iso(result.nextSince) });
     },
@@ -291,11 +294,13 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
       // A disabled endpoint's new deliveries are parked at once: say so, as a retry does.
       if (endpoint.status === 'disabled') throw endpointDisabled(endpoint);
       const { type, payload } = await pickTestExample(store, endpoint, request.body?.eventType);
+      await admitLever(ctx.backlog, project);
       const [accepted] = await store.acceptEvents(
         project.id,
         [{ type, payload, test: true, idempotencyKey: null, callbackUrl: null, onlyEndpointId: endpoint.id }],
         Date.now(),
       );
+      ctx.backlog?.added(project.id, accepted!.deliveries.length);
       ctx.wake();
       return reply.code(202).send({
         eventId: accepted!.event.id,
