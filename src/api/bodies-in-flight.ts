@@ -17,8 +17,8 @@ function bodyBytes(request: FastifyRequest, maxBodyBytes: number): number {
   return request.headers['transfer-encoding'] !== undefined ? maxBodyBytes : 0;
 }
 
-/** Whose share a request's body counts against (body-budget.ts): its credential, or its address. */
-function callerKey(request: FastifyRequest): string {
+/** Whose share a request's body (body-budget.ts) or its unread answers (answers-in-flight.ts) count against: its credential, or its address. */
+export function callerKey(request: FastifyRequest): string {
   const caller = request.caller;
   if (!caller) return `ip:${request.ip}`;
   if (caller.kind === 'admin') return 'admin';

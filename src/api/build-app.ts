@@ -12,6 +12,7 @@ import type { Handoff } from '../delivery/handoff.ts';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
 import type { AcceptRecorder } from './accept-events.ts';
+import { limitAnswersInFlight } from './answers-in-flight.ts';
 import { createAuthContext, identify, needsAuth, visibleProject } from './auth.ts';
 import { BacklogGate } from './backlog-gate.ts';
 import { limitBodiesInFlight } from './bodies-in-flight.ts';
@@ -185,6 +186,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
 
   // Before any body is read: at most this many bytes of bodies are taken in at once (body-budget.ts).
   limitBodiesInFlight(app, { limitBytes: config.maxBodyBytesInFlight, maxBodyBytes: config.maxBodyBytes });
+  // And at most this many bytes of answers its clients have not read yet (answers-in-flight.ts).
+  limitAnswersInFlight(app);
 
   // Before any route is registered (the OpenAPI document's included): unknown query parameters are 400.
   closeQuerystrings(app);
