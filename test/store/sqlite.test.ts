@@ -10,6 +10,7 @@ import { WINDOW_SKIP_MS } from '../../src/store/claim-limits.ts';
 import { newTurnCursor } from '../../src/store/claim-turns.ts';
 import { FanOutCache } from '../../src/store/fan-out-cache.ts';
 import { openStore } from '../../src/store/open-store.ts';
+import { parkBatch } from '../../src/store/park-batch.ts';
 import { acceptEventsSqlite } from '../../src/store/sqlite/accept-events.ts';
 import { CHECKPOINT_EVERY_MS } from '../../src/store/sqlite/checkpoint-after-commit.ts';
 import {
@@ -288,6 +289,59 @@ describe('sqlite specifics', () => {
       assert.ok(await store.getEvent(other.project.id, kept!.event.id));
       assert.equal((await store.backlog(T0 + 10 * 1000)).pending, 1, 'only the other project’s delivery');
     } finally {
+      await store.close();
+    }
+  });
+
+  test('deleteEndpoint closes a large backlog in batches: other writes go in between, none is left open', async () => {
+    const path = join(dir, 'delete-endpoint-batches', 'h.db');
+    const store = await openStore(`sqlite:${path}`);
+    const batchRows = parkBatch.rows;
+    parkBatch.rows = 100;
+    try {
+      const { project, endpoints } = await projectWithEndpoints(store, 3);
+      const [gone, parked, kept] = endpoints;
+      for (let i = 0; i < 9; i++) {
+        await store.acceptEvents(
+          project.id,
+          Array.from({ length: 500 }, () => eventInput('a')),
+          T0,
+        );
+      }
+      // One endpoint's backlog parked (a dead endpoint disabled), then deleted with the other.
+      await store.updateEndpoint(project.id, parked!.id, { active: false }, T0);
+      while ((await store.backlog(T0)).pending > 9_000) await new Promise((r) => setTimeout(r, 10));
+      const order: string[] = [];
+      const deleting = Promise.all([
+        store.deleteEndpoint(project.id, gone!.id),
+        store.deleteEndpoint(project.id, parked!.id),
+      ]).then((ok) => order.push(`deleted ${ok}`));
+      // Queued once the first writes of the deletes are in: it must not wait for 9,000 rows to close.
+      await Promise.resolve();
+      const created = store.createProject({ name: 'meanwhile' }, T0).then(() => order.push('created'));
+      await Promise.all([deleting, created]);
+      assert.deepEqual(order, ['created', 'deleted true,true']);
+      const raw = new DatabaseSync(path);
+      const counts = raw
+        .prepare('SELECT endpoint_id, status, COUNT(*) AS n FROM deliveries GROUP BY endpoint_id, status')
+        .all()
+        .map((r) => `${r.endpoint_id === kept!.id ? 'kept' : 'deleted'} ${r.status} ${r.n}`)
+        .sort();
+      // As a stop between two batches leaves them: a repeated delete answers false and closes them.
+      raw
+        .prepare(
+          "UPDATE deliveries SET status = 'parked' WHERE rowid IN (SELECT rowid FROM deliveries WHERE endpoint_id = ? LIMIT 250)",
+        )
+        .run(gone!.id);
+      assert.equal(await store.deleteEndpoint(project.id, gone!.id), false);
+      const open = raw
+        .prepare("SELECT COUNT(*) AS n FROM deliveries WHERE endpoint_id = ? AND status <> 'failed'")
+        .get(gone!.id);
+      raw.close();
+      assert.deepEqual(counts, ['deleted failed 4500', 'deleted failed 4500', 'kept pending 4500']);
+      assert.equal(open?.n, 0);
+    } finally {
+      parkBatch.rows = batchRows;
       await store.close();
     }
   });

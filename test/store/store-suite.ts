@@ -1855,6 +1855,55 @@ export function defineStoreSuite(
     );
 
     withStore(
+      'deleteEndpoint with a backlog of many batches: an accept and a record batch holding one of its deliveries go in between; none is left open',
+      (store) =>
+        withParkBatch(100, async () => {
+          // One transaction closing the whole backlog held the endpoint (PostgreSQL: its row
+          // locked; SQLite: the write lock) until it was all closed: 300,000 took 6.7 s, and the
+          // accepts and attempt records that touched it waited as long.
+          const { project, endpoints } = await projectWithEndpoints(store, 2);
+          const [gone, kept] = endpoints;
+          await store.acceptEvents(project.id, [eventInput('a')], T0);
+          const claims = await store.claimDueDeliveries({
+            limit: 10,
+            leaseMs: 600 * SECOND,
+            now: T0,
+            workerId: 'w',
+          });
+          assert.equal(claims.length, 2);
+          for (let i = 0; i < 8; i++) {
+            await store.acceptEvents(
+              project.id,
+              Array.from({ length: 500 }, () => eventInput('a')),
+              T0,
+            );
+          }
+          const order: string[] = [];
+          const deleting = store
+            .deleteEndpoint(project.id, gone!.id)
+            .then((ok) => order.push(`deleted ${ok}`));
+          // Its first write is in (the endpoint is gone); 39 batches are left.
+          while (await store.getEndpoint(project.id, gone!.id)) await new Promise((r) => setImmediate(r));
+          const records = claims.map((c) => attemptRecord(c.delivery, c.event, { outcome: 'failed' }));
+          const recording = store
+            .recordAttempts(records, { now: T0 + 1, failureThreshold: 100 })
+            .then(() => order.push('recorded'));
+          const accepting = store
+            .acceptEvents(project.id, [eventInput('a')], T0 + 1)
+            .then(() => order.push('accepted'));
+          await Promise.all([deleting, recording, accepting]);
+          assert.equal(order.at(-1), 'deleted true', order.join(', '));
+          // Not one of its deliveries is left to send; the kept endpoint's are all there.
+          assert.equal((await store.backlog(T0 + DAY)).pending, 4_002, 'the kept endpoint’s alone');
+          const mine = claims.find((c) => c.delivery.endpointId === gone!.id)!;
+          const theirs = claims.find((c) => c.delivery.endpointId === kept!.id)!;
+          const closed = await store.getDelivery(project.id, mine.delivery.id);
+          assert.deepEqual([closed?.attempts, closed?.status], [1, 'failed']);
+          assert.equal((await store.getDelivery(project.id, theirs.delivery.id))?.status, 'pending');
+        }),
+    );
+
+    withStore(
       'updateEndpoint active:false disables manually and parks; active:true resumes',
       async (store) => {
         const { project, endpoints } = await projectWithEndpoints(store, 1);

@@ -71,6 +71,7 @@ import { endpointPostgres } from './endpoint-reads.ts';
 import { resealSecretsPostgres, rotateSecretPostgres, validSecretsPostgres } from './endpoint-secrets.ts';
 import {
   applyEndpointPatchPostgres,
+  closeDeliveriesPostgres,
   createEndpointPostgres,
   deleteEndpointPostgres,
   patchEndpointSettingsPostgres,
@@ -329,7 +330,13 @@ export class PostgresStore implements Store {
   }
   async deleteEndpoint(projectId: string, endpointId: string) {
     await this.#writes.drain();
-    return this.#tx((c) => deleteEndpointPostgres(c, projectId, endpointId));
+    // The endpoint goes in the first transaction (nothing new fans out to it, the dispatcher sends
+    // no more); its backlog closes a batch per statement after it (endpoint-writes.ts).
+    const limit = parkBatch.rows;
+    const first = await this.#tx((c) => deleteEndpointPostgres(c, projectId, endpointId, limit));
+    let picked = first.picked;
+    while (picked === limit) picked = await closeDeliveriesPostgres(this.#pool, projectId, endpointId, limit);
+    return first.deleted;
   }
   async getEndpointSecrets(
     projectId: string,

@@ -74,6 +74,7 @@ import { dispatchEndpointSqlite, endpointSqlite } from './endpoint-reads.ts';
 import { resealSecretsSqlite, rotateSecretSqlite, validSecretsSqlite } from './endpoint-secrets.ts';
 import {
   applyEndpointPatchSqlite,
+  closeDeliveriesSqlite,
   deleteEndpointSqlite,
   enableEndpointSqlite,
   insertEndpointSqlite,
@@ -291,7 +292,17 @@ export class SqliteStore implements Store {
     return this.getEndpoint(projectId, endpointId);
   }
   async deleteEndpoint(projectId: string, endpointId: string) {
-    return this.#write(() => deleteEndpointSqlite(this.#db, projectId, endpointId));
+    // The endpoint goes in the first write (nothing new fans out to it, the dispatcher sends no
+    // more); its backlog closes a batch per write after it, other writes going in between.
+    const limit = parkBatch.rows;
+    const first = await this.#write(() => deleteEndpointSqlite(this.#db, projectId, endpointId, limit));
+    let closed = first.closed;
+    while (closed === limit) {
+      closed = await this.#write(() => closeDeliveriesSqlite(this.#db, projectId, endpointId, limit), {
+        durable: false,
+      });
+    }
+    return first.deleted;
   }
   async getEndpointSecrets(projectId: string, endpointId: string, now: number): Promise<EndpointSecret[]> {
     return validSecretsSqlite(this.#db, this.#cipher, projectId, endpointId, now); // endpoint-secrets.ts
