@@ -390,6 +390,34 @@ export function defineStoreSuite(
       },
     );
 
+    withStore(
+      'event types: concurrent upserts that leave out different fields lose none of them',
+      async (store) => {
+        // PostgreSQL read the entry, then wrote the merge in a statement of its own: two PUTs at once
+        // each wrote back the field the other changed, as it was before either.
+        const names = Array.from({ length: 20 }, (_, i) => `order.${i}`);
+        for (const name of names) {
+          await store.upsertEventType({ name, description: 'old', example: { v: 0 } }, T0);
+        }
+        await Promise.all(
+          names.flatMap((name) => [
+            store.upsertEventType({ name, description: 'new' }, T0 + 1),
+            store.upsertEventType({ name, deprecated: true }, T0 + 1),
+            store.upsertEventType({ name, example: { v: 1 } }, T0 + 1),
+            store.upsertEventType({ name, schema: { type: 'object' } }, T0 + 1),
+          ]),
+        );
+        for (const name of names) {
+          const t = await store.getEventType(name);
+          assert.deepEqual(
+            [t?.description, t?.deprecated, t?.example, t?.schema, t?.createdAt],
+            ['new', true, { v: 1 }, { type: 'object' }, T0],
+            name,
+          );
+        }
+      },
+    );
+
     withStore('event types: upsert keeps unspecified fields, list by name with pages', async (store) => {
       const t = await store.upsertEventType(
         { name: 'order.created', description: 'An order', schema: { type: 'object' }, example: { id: 1 } },

@@ -8,25 +8,36 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
 
 const optJson = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
+/**
+ * Creates the entry or changes the fields `input` gives, the others kept, in one statement: the
+ * merge reads the row as the upsert locks it. (Read first and written by a statement of its own,
+ * two PUTs at once that left out different fields each wrote back the other's field as it was.)
+ */
 export async function upsertEventTypePostgres(
   db: Queryable,
   input: EventTypeInput,
   now: number,
 ): Promise<EventType> {
-  const cur = await eventTypePostgres(db, input.name);
-  const next = {
-    description: input.description ?? cur?.description ?? '',
-    schema: input.schema !== undefined ? input.schema : (cur?.schema ?? null),
-    example: input.example !== undefined ? input.example : (cur?.example ?? null),
-    deprecated: input.deprecated ?? cur?.deprecated ?? false,
-  };
   const { rows } = await db.query(
     `INSERT INTO event_types (name, description, schema, example, deprecated, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $6)
-     ON CONFLICT (name) DO UPDATE SET description = excluded.description, schema = excluded.schema,
-       example = excluded.example, deprecated = excluded.deprecated, updated_at = excluded.updated_at
+     VALUES ($1, COALESCE($2::text, ''), $3, $4, COALESCE($5::boolean, false), $6, $6)
+     ON CONFLICT (name) DO UPDATE SET
+       description = COALESCE($2::text, event_types.description),
+       schema = CASE WHEN $7::boolean THEN excluded.schema ELSE event_types.schema END,
+       example = CASE WHEN $8::boolean THEN excluded.example ELSE event_types.example END,
+       deprecated = COALESCE($5::boolean, event_types.deprecated),
+       updated_at = excluded.updated_at
      RETURNING *`,
-    [input.name, next.description, optJson(next.schema), optJson(next.example), next.deprecated, now],
+    [
+      input.name,
+      input.description ?? null,
+      optJson(input.schema),
+      optJson(input.example),
+      input.deprecated ?? null,
+      now,
+      input.schema !== undefined,
+      input.example !== undefined,
+    ],
   );
   return toEventType(rows[0] as Row);
 }
