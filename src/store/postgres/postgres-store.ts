@@ -46,6 +46,7 @@ import type {
   StoreCapabilities,
 } from '../store.ts';
 import { ReadOnlyDatabaseError } from '../store-unavailable.ts';
+import { TurnGate } from '../turn-gate.ts';
 import { eventsWithDeliveries } from './accept-batch.ts';
 import {
   apiKeyByHashPostgres,
@@ -116,6 +117,9 @@ import { type Row, toDelivery, toEndpoint, toEvent } from './rows.ts';
 import { listEndpointsPostgres, listEventTypesPostgres } from './settings-lists.ts';
 import { type Job, type JobResult, writeBatch } from './write-batch.ts';
 
+/** How many of a pool's `max` connections may read charts at once: a quarter, at least one. */
+export const statsConnections = (max: number) => Math.max(1, Math.floor(max / 4));
+
 /** Anything `query` can be called on: the pool, or a client inside a transaction. */
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -147,11 +151,19 @@ export class PostgresStore implements Store {
   #closed = false;
   /** Parking and resuming left to later transactions (later-batches.ts). */
   readonly #later: LaterBatchesPostgres;
+  /**
+   * Charts read every attempt of their range in one statement, seconds for a busy endpoint (30 days
+   * of 3M attempts: 4-10 s). Without a bound, ten at once (a few dashboards; the endpoints list asks
+   * for up to 100) held the pool's ten connections, and events waited for one: 10 s and a 503.
+   */
+  readonly #statsTurns: TurnGate;
 
   constructor(url: string, options: PostgresStoreOptions = {}) {
     this.#cipher = options.cipher ?? PLAINTEXT_SECRETS;
     this.#url = url;
-    this.#pool = createPool(url, options.max ?? 10, options.bounds ?? POOL_BOUNDS); // pool.ts
+    const max = options.max ?? 10;
+    this.#pool = createPool(url, max, options.bounds ?? POOL_BOUNDS); // pool.ts
+    this.#statsTurns = new TurnGate(statsConnections(max));
     this.#writes = new GroupCommit<Job, JobResult>(
       this.#pool,
       (client, jobs) => writeBatch(client, jobs, this.#instanceId), // write-batch.ts
@@ -499,7 +511,7 @@ export class PostgresStore implements Store {
     return getAttemptPostgres(this.#pool, projectId, attemptId);
   }
   async endpointStats(projectId: string, endpointId: string, q: StatsQuery): Promise<StatsBucket[]> {
-    return endpointStatsPostgres(this.#pool, projectId, endpointId, q);
+    return this.#statsTurns.run(() => endpointStatsPostgres(this.#pool, projectId, endpointId, q));
   }
 
   async listOperationalEvents(projectId: string, q: OperationalEventQuery) {
