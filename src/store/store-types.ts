@@ -157,6 +157,12 @@ export interface StatsQuery {
   since: number;
   until: number;
   bucketMs: number;
+  /**
+   * Aborted when whoever asked has left (the API's client closed its connection): the reading stops
+   * at its next step, and the buckets read so far are returned, for nobody to read. A chart reads
+   * every attempt of its range, seconds of work for a busy endpoint.
+   */
+  signal?: AbortSignal;
 }
 
 export interface StatsBucket {

@@ -113,7 +113,7 @@ export function attemptRoutes(app: FastifyInstance, ctx: RouteContext) {
         querystring: statsQuerystring,
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { project, endpoint } = await endpointFor(ctx, request, request.params);
       const until = parseTime('querystring.until', request.query.until) ?? Date.now();
       const since = parseTime('querystring.since', request.query.since) ?? until - DAY_MS;
@@ -134,7 +134,16 @@ export function attemptRoutes(app: FastifyInstance, ctx: RouteContext) {
           { details: { limit: MAX_BUCKETS, buckets } },
         );
       }
-      const stats = await store.endpointStats(project.id, endpoint.id, { since, until, bucketMs });
+      // The response's 'close' before it is sent: the client left, and the chart need not be read on.
+      const left = new AbortController();
+      reply.raw.once('close', () => left.abort());
+      if (reply.raw.closed) left.abort();
+      const stats = await store.endpointStats(project.id, endpoint.id, {
+        since,
+        until,
+        bucketMs,
+        signal: left.signal,
+      });
       return { data: stats.map(statsJson), bucketMs };
     },
   );

@@ -511,7 +511,10 @@ export class PostgresStore implements Store {
     return getAttemptPostgres(this.#pool, projectId, attemptId);
   }
   async endpointStats(projectId: string, endpointId: string, q: StatsQuery): Promise<StatsBucket[]> {
-    return this.#statsTurns.run(() => endpointStatsPostgres(this.#pool, projectId, endpointId, q));
+    // A chart whose caller left while it waited for its turn is not read.
+    return this.#statsTurns.run(async () =>
+      q.signal?.aborted ? [] : endpointStatsPostgres(this.#pool, projectId, endpointId, q),
+    );
   }
 
   async listOperationalEvents(projectId: string, q: OperationalEventQuery) {

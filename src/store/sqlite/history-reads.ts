@@ -220,7 +220,7 @@ export async function endpointStatsSqlite(
   const out: StatsBucket[] = [];
   const upper = idUpperBound(ID_PREFIX.attempt, q.until);
   let from = q.since;
-  while (from <= q.until) {
+  while (from <= q.until && !q.signal?.aborted) {
     const fromId = idLowerBound(ID_PREFIX.attempt, from);
     const end = get(db, STATS_STEP_END, projectId, endpointId, fromId, upper, STATS_STEP_ROWS - 1);
     const to = end
@@ -255,7 +255,7 @@ export async function endpointStatsSqlite(
       from = to;
     } else {
       const bucketEnd = Math.min(Math.floor(from / bucketMs) * bucketMs + bucketMs, q.until + 1);
-      const bucket = await bucketStats(db, projectId, endpointId, from, bucketEnd - 1);
+      const bucket = await bucketStats(db, projectId, endpointId, from, bucketEnd - 1, q.signal);
       if (bucket) out.push({ ...bucket, start: Math.floor(from / bucketMs) * bucketMs });
       from = bucketEnd;
     }
@@ -275,6 +275,7 @@ async function bucketStats(
   endpointId: string,
   from: number,
   until: number,
+  signal?: AbortSignal,
 ): Promise<Omit<StatsBucket, 'start'> | null> {
   const upper = idUpperBound(ID_PREFIX.attempt, until);
   const durations = new Map<number, number>();
@@ -294,7 +295,7 @@ async function bucketStats(
       total += duration * count;
       durations.set(duration, (durations.get(duration) ?? 0) + count);
     }
-    if (!end) break;
+    if (!end || signal?.aborted) break;
     after = to;
     await yieldToEventLoop();
   }
