@@ -10,13 +10,23 @@ import { useGrowingQueue } from './pool-queue.ts';
 
 const KEEP_ALIVE_MS = 10_000;
 
+/**
+ * What a connector returns for one dial, as the pools use it: the socket it dials, or what stands
+ * for the sockets of one dial (a tunnel through the proxy that moves on to the next address:
+ * proxy-connector.ts). It closes when the connection it gave undici closes.
+ */
+export type Dial = Pick<Socket, 'connecting'> & {
+  once(event: 'close', listener: () => void): unknown;
+  destroy(error?: Error): unknown;
+};
+
 export interface PoolEntry {
   pool: Pool;
   /** Attempts using it now. */
   active: number;
   lastUsed: number;
   /** Sockets of this pool still connecting (TCP or TLS handshake): undici cannot cancel those. */
-  dialing: Set<Socket>;
+  dialing: Set<Dial>;
   /** Sockets of this pool open or opening (counted against the process's maxSockets). */
   sockets: number;
 }
@@ -118,13 +128,13 @@ export function createOriginPools(options: {
     acquire(origin, key = origin) {
       let entry = pools.get(key);
       if (!entry) {
-        const dialing = new Set<Socket>();
+        const dialing = new Set<Dial>();
         // The shared connector, remembering each socket until its handshake ends, so a pool that is
         // dropped can cut dials that would otherwise wait out the connector's timeout; and counting
         // every socket against maxSockets until it closes.
         const dial: buildConnector.connector = (opts, callback) => {
           if (open >= maxSockets) reclaim();
-          let socket: Socket | undefined;
+          let socket: Dial | undefined;
           let done = false;
           open++;
           created.sockets++;
@@ -134,7 +144,7 @@ export function createOriginPools(options: {
             if (socket) dialing.delete(socket);
             else if (args[0]) socketGone(created); // failed before a socket existed
             callback(...args);
-          }) as unknown as Socket | undefined;
+          }) as unknown as Dial | undefined;
           if (socket) socket.once('close', () => socketGone(created));
           if (socket && !done) dialing.add(socket);
           return socket;

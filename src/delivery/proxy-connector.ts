@@ -7,12 +7,13 @@
  *
  * What the proxy answers decides whose failure it is. 403 (its policy refuses the destination) is
  * the endpoint's, as `blocked`; 502, 503 and 504 (it could not reach the receiver) are too, as
- * `connect` or `timeout`. A proxy that cannot be reached (refusing the connection, or not taking it
+ * `connect` or `timeout`, once the proxy was asked for each of the name's addresses in turn. A proxy that cannot be reached (refusing the connection, or not taking it
  * before the attempt's deadline: proxyNotTaking), closes without answering, or answers
  * anything else (407: wrong credentials) is this installation's failure: ProxyUnavailableError,
  * which the sender reports as local (SendResult.local), so the delivery waits without an attempt
  * recorded and the endpoint is not held responsible.
  */
+import { EventEmitter } from 'node:events';
 import { request } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { buildConnector } from 'undici';
@@ -48,9 +49,23 @@ class ProxyAnswerError extends Error {
   }
 }
 
-/** The error a CONNECT answered with `status` is, for the receiver at `authority`. */
-export function connectRefusal(proxyUrl: string, authority: string, status: number, reason: string): Error {
-  const said = `the proxy ${proxyUrl} answered ${status}${reason ? ` ${reason}` : ''} to CONNECT ${authority}`;
+/** What the proxy answered to one CONNECT that did not open a tunnel. */
+interface Refusal {
+  authority: string;
+  status: number;
+  reason: string;
+}
+
+/**
+ * The error the CONNECTs for a receiver's addresses answered with `refusals` are (in the order
+ * asked; the last one's status decides).
+ */
+export function connectRefusal(proxyUrl: string, refusals: readonly Refusal[]): Error {
+  const answers = refusals
+    .map((r) => `${r.status}${r.reason ? ` ${r.reason}` : ''} to CONNECT ${r.authority}`)
+    .join(', then ');
+  const said = `the proxy ${proxyUrl} answered ${answers}`;
+  const status = refusals.at(-1)?.status ?? 0;
   // The proxy's policy refuses this destination: the endpoint's URL is the problem, like Herald's guard.
   if (status === 403) return new ProxyAnswerError('HERALD_ERR_BLOCKED', said);
   if (status === 504) return new ProxyAnswerError('HERALD_ERR_PROXY_TIMEOUT', said);
@@ -58,8 +73,48 @@ export function connectRefusal(proxyUrl: string, authority: string, status: numb
   return new ProxyUnavailableError(said);
 }
 
-/** The sockets dialled to a proxy, with its URL (as logs show it). */
-const dialsToProxy = new WeakMap<Socket, string>();
+/** The answers with which a proxy says it could not reach the address asked for: the next is asked for. */
+const UNREACHED = new Set([502, 503, 504]);
+
+/**
+ * One dial through the proxy as the origin pools see it (what the connector returns): the
+ * connection to the proxy in use now. A name's next address takes a new connection to the proxy
+ * (the one that answered 502 is the proxy's to close), so this follows it: `close` is the last
+ * connection's, `destroy` cuts the one in use, `connecting` is its TCP handshake's.
+ */
+class ProxyDial extends EventEmitter {
+  #socket: Socket;
+  constructor(socket: Socket) {
+    super();
+    this.#socket = socket;
+    this.#follow(socket);
+  }
+  get socket(): Socket {
+    return this.#socket;
+  }
+  get connecting(): boolean {
+    return this.#socket.connecting;
+  }
+  /** Goes on with `socket`, ending the connection used until now. */
+  use(socket: Socket): void {
+    const previous = this.#socket;
+    this.#socket = socket;
+    this.#follow(socket);
+    previous.destroy();
+  }
+  destroy(error?: Error): this {
+    this.#socket.destroy(error);
+    return this;
+  }
+  #follow(socket: Socket): void {
+    socket.once('close', () => {
+      if (this.#socket === socket) this.emit('close');
+    });
+  }
+}
+
+/** The dials to a proxy, with its URL (as logs show it). */
+const dialsToProxy = new WeakMap<object, string>();
 
 /**
  * Why an attempt whose deadline passed before it had a connection did not get one, when that is the
@@ -67,10 +122,13 @@ const dialsToProxy = new WeakMap<Socket, string>();
  * connection (a proxy that is down, or behind a firewall that drops, answers nothing). That proxy
  * cannot be reached, which is this installation's failure, not the receiver's timeout. Null otherwise.
  */
-export function proxyNotTaking(dialing: Iterable<Socket>, ms: number): ProxyUnavailableError | null {
-  for (const socket of dialing) {
-    const url = dialsToProxy.get(socket);
-    if (url !== undefined && socket.connecting) {
+export function proxyNotTaking(
+  dialing: Iterable<{ readonly connecting: boolean }>,
+  ms: number,
+): ProxyUnavailableError | null {
+  for (const dial of dialing) {
+    const url = dialsToProxy.get(dial);
+    if (url !== undefined && dial.connecting) {
       return new ProxyUnavailableError(`the proxy ${url} did not take the connection within ${ms} ms`);
     }
   }
@@ -81,16 +139,20 @@ export function proxyNotTaking(dialing: Iterable<Socket>, ms: number): ProxyUnav
 const authorityOf = (address: string, port: number) =>
   address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 
-/** The first address the guarded lookup gives for `hostname` (IP literals are judged by the sender). */
-function resolveGuarded(lookup: ConnectLookup, hostname: string): Promise<string> {
+/**
+ * The addresses the guarded lookup gives for `hostname`, in its order (IP literals are judged by
+ * the sender). Every one: like a direct connection (net's autoSelectFamily), the tunnel tries the
+ * next when the proxy cannot reach one (an IPv6 address and a proxy without IPv6, a host down).
+ */
+function resolveGuarded(lookup: ConnectLookup, hostname: string): Promise<string[]> {
   const bare = hostname.replace(/^\[|\]$/g, '');
-  if (bare.includes(':') || /^\d+\.\d+\.\d+\.\d+$/.test(bare)) return Promise.resolve(bare);
+  if (bare.includes(':') || /^\d+\.\d+\.\d+\.\d+$/.test(bare)) return Promise.resolve([bare]);
   return new Promise((resolve, reject) => {
     lookup(bare, { all: true }, (error, addresses) => {
       if (error) reject(error);
       else {
-        const first = Array.isArray(addresses) ? addresses[0]?.address : addresses;
-        if (first) resolve(first);
+        const all = Array.isArray(addresses) ? addresses.map((a) => a.address) : [addresses];
+        if (all.length > 0 && all[0]) resolve(all);
         else reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${bare}`), { code: 'ENOTFOUND' }));
       }
     });
@@ -131,17 +193,26 @@ function tunnelConnector(options: {
   timeoutMs: number;
 }): buildConnector.connector {
   const { proxy } = options;
-  return (opts, callback) => {
+  /** A connection to the proxy, and whether the proxy took it (a failure before that: unreachable). */
+  const toProxy = (): Socket => {
     const raw = netConnect({ host: proxy.host, port: proxy.port });
-    dialsToProxy.set(raw, proxy.url);
     raw.setNoDelay(true);
+    raw.once('connect', () => taken.add(raw));
+    return raw;
+  };
+  const taken = new WeakSet<Socket>();
+  const unreachable = (error: Error) =>
+    new ProxyUnavailableError(`cannot reach the proxy ${proxy.url}: ${error.message}`, { cause: error });
+  return (opts, callback) => {
+    const dial = new ProxyDial(toProxy());
+    dialsToProxy.set(dial, proxy.url);
     let settled = false;
     const settle = (error: Error | null, socket?: Socket) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       if (error) {
-        raw.destroy();
+        dial.destroy();
         callback(error, null);
       } else callback(null, socket!);
     };
@@ -152,70 +223,81 @@ function tunnelConnector(options: {
         ),
       options.timeoutMs,
     );
-    // Whether the proxy took the connection: a failure before that means it cannot be reached. Until
-    // the CONNECT is sent (the name is being resolved), errors of the socket are ours to catch.
-    let reached = false;
-    raw.once('connect', () => {
-      reached = true;
-    });
-    const unreachable = (error: Error) =>
-      new ProxyUnavailableError(`cannot reach the proxy ${proxy.url}: ${error.message}`, { cause: error });
+    // Until the CONNECT is sent (the name is being resolved), errors of the socket are ours to catch.
+    const first = dial.socket;
     const early = (error: Error) => settle(unreachable(error));
-    raw.on('error', early);
+    first.on('error', early);
     const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
-    resolveGuarded(options.lookup, opts.hostname).then(
-      (address) => {
+    const refusals: Refusal[] = [];
+
+    /** Asks the proxy, on the dial's connection, for a tunnel to addresses[i]; on to the next if it cannot reach it. */
+    const ask = (addresses: readonly string[], i: number) => {
+      const raw = dial.socket;
+      const authority = authorityOf(addresses[i]!, port);
+      const req = request({
+        method: 'CONNECT',
+        path: authority,
+        // No agent: with createConnection, node:http sends the CONNECT on this socket.
+        createConnection: () => raw,
+        headers: {
+          host: authority,
+          ...(proxy.authorization ? { 'proxy-authorization': proxy.authorization } : {}),
+        },
+      });
+      req.once('connect', (res, socket, head) => {
         if (settled) return;
-        raw.removeListener('error', early);
-        const authority = authorityOf(address, port);
-        const req = request({
-          method: 'CONNECT',
-          path: authority,
-          // No agent: with createConnection, node:http sends the CONNECT on this socket.
-          createConnection: () => raw,
-          headers: {
-            host: authority,
-            ...(proxy.authorization ? { 'proxy-authorization': proxy.authorization } : {}),
-          },
-        });
-        req.once('connect', (res, socket, head) => {
-          // Any 2xx opens the tunnel (RFC 9110, CONNECT), not only 200.
-          const status = res.statusCode ?? 0;
-          if (status < 200 || status > 299) {
-            settle(connectRefusal(proxy.url, authority, status, res.statusMessage ?? ''));
-            return;
+        // Any 2xx opens the tunnel (RFC 9110, CONNECT), not only 200.
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status > 299) {
+          refusals.push({ authority, status, reason: res.statusMessage ?? '' });
+          if (UNREACHED.has(status) && i + 1 < addresses.length) {
+            dial.use(toProxy());
+            ask(addresses, i + 1);
+          } else settle(connectRefusal(proxy.url, refusals));
+          return;
+        }
+        if (head.length > 0) socket.unshift(head);
+        if (opts.protocol !== 'https:') {
+          settle(null, socket);
+          return;
+        }
+        // TLS inside the tunnel, with the receiver's name (undici's connector: CAs, session reuse).
+        options.tls({ ...opts, httpSocket: socket } as buildConnector.Options, (error, tlsSocket) => {
+          if (error) settle(error);
+          else {
+            // The origin pools watch the dial (the socket to the proxy): it closes with the TLS
+            // socket, whose errors are undici's to see (the proxy socket's are the same ones).
+            raw.on('error', () => {});
+            tlsSocket!.once('close', () => raw.destroy());
+            raw.once('close', () => tlsSocket!.destroy());
+            settle(null, tlsSocket as Socket);
           }
-          if (head.length > 0) socket.unshift(head);
-          if (opts.protocol !== 'https:') {
-            settle(null, socket);
-            return;
-          }
-          // TLS inside the tunnel, with the receiver's name (undici's connector: CAs, session reuse).
-          options.tls({ ...opts, httpSocket: socket } as buildConnector.Options, (error, tlsSocket) => {
-            if (error) settle(error);
-            else {
-              // The origin pools watch the socket to the proxy: it closes with the TLS socket, whose
-              // errors are undici's to see (the proxy socket's are the same ones).
-              raw.on('error', () => {});
-              tlsSocket!.once('close', () => raw.destroy());
-              raw.once('close', () => tlsSocket!.destroy());
-              settle(null, tlsSocket as Socket);
-            }
-          });
         });
-        req.on('error', (error) =>
-          settle(
-            reached
-              ? new ProxyUnavailableError(`the proxy ${proxy.url} failed during CONNECT: ${error.message}`, {
-                  cause: error,
-                })
-              : unreachable(error),
-          ),
+      });
+      req.on('error', (error) => {
+        // The connection left behind for the next address's closing: nothing to report.
+        if (raw !== dial.socket) return;
+        settle(
+          taken.has(raw)
+            ? new ProxyUnavailableError(`the proxy ${proxy.url} failed during CONNECT: ${error.message}`, {
+                cause: error,
+              })
+            : unreachable(error),
         );
-        req.end();
+      });
+      req.end();
+    };
+
+    resolveGuarded(options.lookup, opts.hostname).then(
+      (addresses) => {
+        if (settled) return;
+        first.removeListener('error', early);
+        ask(addresses, 0);
       },
       (error: Error) => settle(error),
     );
-    return raw;
+    // The dial, not a socket: the origin pools count it, watch its `close`, and cut it when no
+    // attempt waits for it (origin-pools.ts, Dial).
+    return dial;
   };
 }

@@ -182,6 +182,47 @@ describe('through a proxy', () => {
     assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
   });
 
+  test('a name with several addresses: when the proxy cannot reach one, it is asked for the next, as a direct connection tries each', async () => {
+    // ::1 first (a dual-stack resolver's order), the receiver listening on 127.0.0.1 only: the
+    // proxy answers 502 for [::1] (nothing listens there), as a proxy without IPv6 egress would.
+    const lookup = async () => [
+      { address: '::1', family: 6 },
+      { address: '127.0.0.1', family: 4 },
+    ];
+    const url = `http://receiver.test:${receiver.port}/hook`;
+    const allowNetworks = ['127.0.0.0/8', '::1/128'];
+    const direct = await createSender({ allowNetworks, maxResponseBytes: 65536, userAgent: 'test', lookup });
+    closers.push(() => direct.close());
+    const directly = await direct.send(post(url));
+    assert.equal(directly.response?.status, 200, `direct: ${directly.error?.message}`);
+
+    const proxy = await proxyServer();
+    const result = await sender(viaProxy(proxy.url), { allowNetworks, lookup }).send(post(url));
+    assert.equal(result.error, null, result.error?.message);
+    assert.equal(result.response?.status, 200);
+    assert.deepEqual(
+      proxy.connects.map((c) => c.authority),
+      [`[::1]:${receiver.port}`, `127.0.0.1:${receiver.port}`],
+    );
+  });
+
+  test('a name none of whose addresses the proxy can reach: connect, naming every address asked for', async () => {
+    const port = await refusedPort();
+    const lookup = async () => [
+      { address: '127.0.0.1', family: 4 },
+      { address: '::1', family: 6 },
+    ];
+    const proxy = await proxyServer();
+    const result = await sender(viaProxy(proxy.url), {
+      allowNetworks: ['127.0.0.0/8', '::1/128'],
+      lookup,
+    }).send(post(`http://receiver.test:${port}/hook`));
+    assert.equal(result.error?.kind, 'connect', result.error?.message);
+    assert.equal(result.local, undefined, "the receiver's failure");
+    assert.equal(proxy.connects.length, 2);
+    assert.match(result.error?.message ?? '', new RegExp(`127\\.0\\.0\\.1:${port}.*\\[::1\\]:${port}`));
+  });
+
   test('HERALD_PROXY_BYPASS: the receivers it names go direct, the others through the proxy', async () => {
     const proxy = await proxyServer();
     const byName = { ...viaProxy(proxy.url), bypass: { names: ['localhost'], networks: [] } };
