@@ -223,6 +223,19 @@ describe('through a proxy', () => {
     assert.match(result.error?.message ?? '', new RegExp(`127\\.0\\.0\\.1:${port}.*\\[::1\\]:${port}`));
   });
 
+  test("a tunnel the proxy drops once the request went (a proxy restarting) is the endpoint's `reset`, as a receiver closing: it may have got the request", async () => {
+    const slow = await startReceiver(() => ({ delayMs: 1_000 }));
+    closers.push(() => slow.close());
+    const proxy = await proxyServer();
+    const sending = sender(viaProxy(proxy.url)).send(post(`http://127.0.0.1:${slow.port}/hook`, 3_000));
+    await slow.waitFor(1, 2_000);
+    proxy.dropConnections();
+    const result = await sending;
+    assert.equal(result.response, null);
+    assert.equal(result.error?.kind, 'reset', result.error?.message);
+    assert.equal(result.local, undefined, 'an attempt recorded, counted towards auto-disable');
+  });
+
   test('HERALD_PROXY_BYPASS: the receivers it names go direct, the others through the proxy', async () => {
     const proxy = await proxyServer();
     const byName = { ...viaProxy(proxy.url), bypass: { names: ['localhost'], networks: [] } };
