@@ -27,6 +27,14 @@ export function parseProxyUrl(setting: RawSetting): DeliveryProxy {
   }
   const user = decodedUserinfo(setting, url.username);
   const password = decodedUserinfo(setting, url.password);
+  // RFC 7617: a user-id with a colon cannot be sent; the proxy would read a different user and
+  // password, and refuse Herald (407) on every delivery.
+  if (user.includes(':')) {
+    throw new ConfigError(
+      setting.source,
+      'the user cannot hold ":" (%3A): Basic authentication ends the user at the first ":", the proxy would take the rest for the password; the password may hold it',
+    );
+  }
   const authorization =
     user !== '' || password !== ''
       ? `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`

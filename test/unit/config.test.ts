@@ -321,6 +321,12 @@ describe('loadConfig validation names the setting', () => {
       /^HERALD_PROXY_URL: the user and password are percent-encoded in a URL: write % as %25 \(and @ : \/ as %40 %3A %2F\)$/,
     ],
     [
+      'proxy user with a colon, which Basic authentication cannot send',
+      { HERALD_PROXY_URL: 'http://corp%3Aherald:s3cret@proxy.internal:3128' },
+      'HERALD_PROXY_URL',
+      /^HERALD_PROXY_URL: the user cannot hold ":" \(%3A\): Basic authentication ends the user at the first ":", the proxy would take the rest for the password; the password may hold it$/,
+    ],
+    [
       'proxy bypass without a proxy',
       { HERALD_PROXY_BYPASS: '10.0.0.0/8' },
       'HERALD_PROXY_BYPASS',
