@@ -15,7 +15,11 @@ export interface ProxyBypass {
 
 /** Reads one item of the list: a network when it parses as one, else a host name; null when neither. */
 export function bypassItem(item: string): { name: string } | { network: string } | null {
-  const text = item.trim().toLowerCase();
+  // An IPv6 address may come in brackets, as URLs and many NO_PROXY lists write it: [::1], [fd00::]/8.
+  const text = item
+    .trim()
+    .toLowerCase()
+    .replace(/^\[([0-9a-f:.]+)\](\/\d+)?$/, '$1$2');
   if (/^[\d.]+(\/\d+)?$/.test(text) || text.includes(':')) {
     try {
       const cidr = parseCidr(text);

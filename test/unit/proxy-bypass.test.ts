@@ -11,7 +11,19 @@ test('list items: names (a leading . or *. and a trailing dot dropped), networks
   assert.deepEqual(bypassItem('10.1.2.3'), { network: '10.1.2.3/32' });
   assert.deepEqual(bypassItem('fd00::/8'), { network: 'fd00::/8' });
   assert.deepEqual(bypassItem('::1'), { network: '::1/128' });
-  for (const bad of ['10.0.0.0/99', '300.1.2.3', 'a..b', 'under score.-x', 'http://x', '']) {
+  // In brackets, as NO_PROXY lists often have them.
+  assert.deepEqual(bypassItem('[::1]'), { network: '::1/128' });
+  assert.deepEqual(bypassItem('[fd00::]/8'), { network: 'fd00::/8' });
+  for (const bad of [
+    '10.0.0.0/99',
+    '300.1.2.3',
+    'a..b',
+    'under score.-x',
+    'http://x',
+    '',
+    '[::1',
+    '[hooks.internal]',
+  ]) {
     assert.equal(bypassItem(bad), null, bad);
   }
 });
