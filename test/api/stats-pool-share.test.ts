@@ -13,6 +13,7 @@ import { buildApp } from '../../src/api/build-app.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { PostgresStore, statsConnections } from '../../src/store/postgres/postgres-store.ts';
 import { endpointInput } from '../store/helpers.ts';
+import { ATTEMPT_ID_SQL } from '../support/attempt-id-sql.ts';
 import { type TestPostgres, withPostgres } from '../support/postgres.ts';
 
 const ADMIN = 'stats-pool-admin-token-0123456789abcdef';
@@ -25,10 +26,6 @@ before(async () => {
   server = await withPostgres();
 });
 after(() => server.stop());
-
-/** An attempt id for time `t` (SQL, an integer): `att_` + 10 base-32 characters of t + 16 more. */
-const ID_SQL = `'att_' || (SELECT string_agg(substr('0123456789abcdefghjkmnpqrstvwxyz', ((t >> (5 * k)) & 31)::int + 1, 1), '' ORDER BY k DESC)
-  FROM generate_series(0, 9) k) || lpad(i::text, 16, '0')`;
 
 test('charts read at once leave the pool to events: at most a quarter of it reads charts', async () => {
   const url = await server.createDatabase();
@@ -49,7 +46,7 @@ test('charts read at once leave the pool to events: at most a quarter of it read
     await admin.query(
       `INSERT INTO attempts (id, project_id, delivery_id, event_id, endpoint_id, event_type, number, started_at,
          duration_ms, outcome, request, response, error)
-       SELECT ${ID_SQL}, $1, 'dlv_x', 'evt_x', $2, 'a.b', 1, t, i % 300, CASE WHEN i % 10 = 0 THEN 'failed' ELSE 'succeeded' END,
+       SELECT ${ATTEMPT_ID_SQL}, $1, 'dlv_x', 'evt_x', $2, 'a.b', 1, t, i % 300, CASE WHEN i % 10 = 0 THEN 'failed' ELSE 'succeeded' END,
          '{"method":"POST","url":"http://127.0.0.1:9/hook","headers":{},"body":"{}"}', NULL, NULL
        FROM (SELECT i, $3::bigint + i * $4::bigint AS t FROM generate_series(1, $5::int) i) s`,
       [project.id, endpoint.id, since, Math.floor((30 * DAY) / (ATTEMPTS + 1)), ATTEMPTS],

@@ -6,11 +6,12 @@
  * nor more than ID_TIME_SLACK_MS later (ids.ts).
  */
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
-import { ID_PREFIX, ID_TIME_SLACK_MS, idLowerBound, idUpperBound } from '../../domain/ids.ts';
+import { ID_PREFIX, idLowerBound, idUpperBound } from '../../domain/ids.ts';
 import type { Attempt, HeraldEvent, OperationalEvent } from '../../domain/types.ts';
 import { envelopeSourcesFromRows, type LoadEnvelopeSources, withRequestBodies } from '../attempt-bodies.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
 import { SCAN_ROWS } from '../page-budget.ts';
+import { bucketOfRow, durationsOfRow, readStatsInSteps } from '../stats-steps.ts';
 import type {
   AttemptQuery,
   EventQuery,
@@ -203,12 +204,8 @@ const envelopeSources =
 
 /**
  * An endpoint's attempts in [since, until] per bucket, for its charts: aggregated in SQL, in steps
- * of whole buckets holding about STATS_STEP_ROWS attempts, with the thread given back between
- * steps; what stays in memory is one item per bucket (and one entry per distinct duration of a
- * bucket counted on its own), never one per attempt. A step's end is found on the index: its
- * (STATS_STEP_ROWS)-th attempt by id started at T, so every attempt with a later id started at
- * T - ID_TIME_SLACK_MS - 1 or later (ids.ts), and the buckets before that are whole in the step.
- * A bucket with more attempts than a step is counted on its own, step by step (bucketStats).
+ * of whole buckets holding about STATS_STEP_ROWS attempts (stats-steps.ts), with the thread given
+ * back between steps.
  */
 export async function endpointStatsSqlite(
   db: DatabaseSync,
@@ -217,98 +214,40 @@ export async function endpointStatsSqlite(
   q: StatsQuery,
 ): Promise<StatsBucket[]> {
   const bucketMs = q.bucketMs;
-  const out: StatsBucket[] = [];
-  const upper = idUpperBound(ID_PREFIX.attempt, q.until);
-  let from = q.since;
-  while (from <= q.until && !q.signal?.aborted) {
-    const fromId = idLowerBound(ID_PREFIX.attempt, from);
-    const end = get(db, STATS_STEP_END, projectId, endpointId, fromId, upper, STATS_STEP_ROWS - 1);
-    const to = end
-      ? Math.min(
-          Math.floor((Number(end.started_at) - ID_TIME_SLACK_MS - 1) / bucketMs) * bucketMs,
-          q.until + 1,
-        )
-      : q.until + 1;
-    if (to > from) {
-      const rows = all(
-        db,
-        ENDPOINT_STATS_SQL,
-        bucketMs,
-        projectId,
-        endpointId,
-        fromId,
-        idUpperBound(ID_PREFIX.attempt, to - 1),
-        end ? String(end.id) : NO_ID_BOUND,
-        from,
-        to - 1,
-      );
-      for (const r of rows) {
-        const n = Number(r.n);
-        out.push({
-          start: Number(r.bucket) * bucketMs,
-          succeeded: Number(r.succeeded),
-          failed: n - Number(r.succeeded),
-          avgDurationMs: Number(r.total) / n,
-          p95DurationMs: Number(r.p95),
-        });
-      }
-      from = to;
-    } else {
-      const bucketEnd = Math.min(Math.floor(from / bucketMs) * bucketMs + bucketMs, q.until + 1);
-      const bucket = await bucketStats(db, projectId, endpointId, from, bucketEnd - 1, q.signal);
-      if (bucket) out.push({ ...bucket, start: Math.floor(from / bucketMs) * bucketMs });
-      from = bucketEnd;
-    }
-    if (from <= q.until) await yieldToEventLoop();
-  }
-  return out.sort((x, y) => x.start - y.start);
-}
-
-/**
- * One bucket's attempts started in [from, until], read STATS_STEP_ROWS at a time by id with the
- * thread given back between: counts per duration (at most one entry per distinct duration), from
- * which the p95 is taken by nearest rank (percentile95, rows.ts). Null when it had none.
- */
-async function bucketStats(
-  db: DatabaseSync,
-  projectId: string,
-  endpointId: string,
-  from: number,
-  until: number,
-  signal?: AbortSignal,
-): Promise<Omit<StatsBucket, 'start'> | null> {
-  const upper = idUpperBound(ID_PREFIX.attempt, until);
-  const durations = new Map<number, number>();
-  let n = 0;
-  let succeeded = 0;
-  let total = 0;
-  // Below every id made at `from` or later.
-  let after = idLowerBound(ID_PREFIX.attempt, from);
-  for (;;) {
-    const end = get(db, BUCKET_STEP_END, projectId, endpointId, after, upper, STATS_STEP_ROWS - 1);
-    const to = end ? String(end.id) : upper;
-    for (const r of all(db, BUCKET_STEP_SQL, projectId, endpointId, after, to, from, until)) {
-      const count = Number(r.n);
-      const duration = Number(r.duration_ms);
-      n += count;
-      succeeded += Number(r.succeeded);
-      total += duration * count;
-      durations.set(duration, (durations.get(duration) ?? 0) + count);
-    }
-    if (!end || signal?.aborted) break;
-    after = to;
-    await yieldToEventLoop();
-  }
-  if (n === 0) return null;
-  const rank = Math.ceil(0.95 * n);
-  let seen = 0;
-  let p95 = 0;
-  for (const d of [...durations.keys()].sort((x, y) => x - y)) {
-    p95 = d;
-    seen += durations.get(d)!;
-    if (seen >= rank) break;
-  }
-  return { succeeded, failed: n - succeeded, avgDurationMs: total / n, p95DurationMs: p95 };
+  return readStatsInSteps(
+    {
+      stepEnd: async (fromId, upper, offset, after) => {
+        const end = get(
+          db,
+          after ? BUCKET_STEP_END : STATS_STEP_END,
+          projectId,
+          endpointId,
+          fromId,
+          upper,
+          offset,
+        );
+        return end ? { id: String(end.id), startedAt: Number(end.started_at) } : null;
+      },
+      wholeBuckets: async (from, until, fromId, upper, lastId) =>
+        all(
+          db,
+          ENDPOINT_STATS_SQL,
+          bucketMs,
+          projectId,
+          endpointId,
+          fromId,
+          upper,
+          lastId ?? NO_ID_BOUND,
+          from,
+          until,
+        ).map((r) => bucketOfRow(r, bucketMs)),
+      durations: async (after, to, from, until) =>
+        all(db, BUCKET_STEP_SQL, projectId, endpointId, after, to, from, until).map((r) => durationsOfRow(r)),
+      between: yieldToEventLoop,
+    },
+    q,
+    STATS_STEP_ROWS,
+  );
 }
 
 export function listOperationalEventsSqlite(
