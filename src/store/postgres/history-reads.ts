@@ -173,9 +173,6 @@ const BUCKET_STEP_SQL = `SELECT duration_ms, count(*) AS n, count(*) FILTER (WHE
     AND started_at >= $5 AND started_at <= $6
   GROUP BY duration_ms`;
 
-/** The highest id string: a step bound that bounds nothing. */
-const NO_ID_BOUND = '\uffff';
-
 /**
  * For the stats' transaction: walk attempts_endpoint over each step, whatever the statistics (a
  * scan of the whole table, workers and all, was chosen for a range holding a tenth of it).
@@ -222,7 +219,10 @@ export async function endpointStatsPostgres(
               until,
               fromId,
               upper,
-              lastId ?? NO_ID_BOUND,
+              // No last id: the step's upper bound ($7) again, which bounds nothing more. Not
+              // '\uffff' as the SQLite store has it: ids compare in the database's collation here,
+              // where a noncharacter's order is the locale's to decide.
+              lastId ?? upper,
             ])
           ).map((r) => bucketOfRow(r, bucketMs)),
         durations: async (after, to, from, until) =>
