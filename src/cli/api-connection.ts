@@ -150,8 +150,10 @@ export function requiredFlag(flags: string, description: string): Option {
 }
 
 /**
- * Options that name what a request is about (`--project`, `listen --endpoint`), and `events send
- * --idempotency-key`, whose empty value would send no key: see checkEmptyIds.
+ * Options that name what a request is about (`--project`, `listen --endpoint`), and those whose
+ * empty value, taken as unset, would do something else than asked: `events send
+ * --idempotency-key` (no key), `endpoints rotate-secret --secret-file` (a new secret): see
+ * checkEmptyIds.
  */
 const ID_FLAGS = new WeakSet<Option>();
 
@@ -159,6 +161,34 @@ const ID_FLAGS = new WeakSet<Option>();
 export function idFlag(option: Option): Option {
   ID_FLAGS.add(option);
   return option;
+}
+
+/**
+ * Makes an empty value of every flag of an API command count as unset (docs/cli.md), as an empty
+ * variable does (`HERALD_URL=`): the flag's default (`--limit ""` lists 20 events), or no value
+ * (`--grace ""`: Herald's default; `--status ""`: no filter), before commander checks choices
+ * (`--callback-envelope ""`) and before a command reads it. Each command used to decide for
+ * itself, and several refused it (`--limit: expected a positive integer, got `). Not for id flags
+ * (idFlag), which checkEmptyIds refuses when empty.
+ */
+export function emptyMeansUnset(command: Command): void {
+  // A mandatory option (listen --forward-to) is checked by commander before any hook: left as given.
+  const valued = command.options.filter(
+    (o) => (o.required || o.optional) && !o.mandatory && !ID_FLAGS.has(o),
+  );
+  for (const option of valued) {
+    const parse = option.parseArg;
+    if (parse)
+      option.argParser((value: string, previous: unknown) => (value === '' ? value : parse(value, previous)));
+  }
+  // commander stores an empty string for a parser's undefined: put the default back afterwards.
+  command.hook('preAction', () => {
+    for (const option of valued) {
+      const name = option.attributeName();
+      if (command.getOptionValue(name) === '')
+        command.setOptionValueWithSource(name, option.defaultValue, 'default');
+    }
+  });
 }
 
 /** `--project <project>`, which every project-scoped API command needs. */

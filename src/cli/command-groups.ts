@@ -4,6 +4,7 @@
  * is added in one place. Fresh Command objects on each call (commander keeps parsed values on them).
  */
 import type { Command } from 'commander';
+import { emptyMeansUnset } from './api-connection.ts';
 import { endpointsCommand } from './commands/endpoints.ts';
 import { eventTypesCommand } from './commands/event-types-import.ts';
 import { deliveriesCommand, eventsCommand } from './commands/events.ts';
@@ -15,7 +16,7 @@ import { projectsCommand } from './commands/projects.ts';
 import { serveCommand } from './commands/serve.ts';
 
 export function commandGroups(): Command[] {
-  return [
+  const groups = [
     serveCommand(),
     migrateCommand(),
     eventTypesCommand(),
@@ -27,4 +28,11 @@ export function commandGroups(): Command[] {
     operationalEventsCommand(),
     listenCommand(),
   ];
+  // The API commands (those that take --url); serve's and migrate's flags are settings, whose
+  // empty values config/parse-setting.ts takes as unset.
+  const commands = groups.flatMap((g) => (g.commands.length > 0 ? g.commands : [g]));
+  for (const command of commands.filter((c) => c.options.some((o) => o.long === '--url'))) {
+    emptyMeansUnset(command);
+  }
+  return groups;
 }

@@ -340,6 +340,40 @@ describe('herald CLI: input mistakes and foreign answers', () => {
     }
   });
 
+  test('an empty flag counts as unset, as docs/cli.md says (--limit "", --status "", --grace "", --callback-envelope "" were refused); an empty --secret-file is refused', async () => {
+    const project = await client.createProject({ name: 'empty flags' });
+    const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
+    for (let n = 0; n < 22; n++) await client.sendEvent(project.id, { type: 'player.paid', payload: { n } });
+    const listed = await herald(['events', 'list', ...conn, '--limit', '']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.equal(listed.stdout.trim().split('\n').length, 20, 'the default --limit');
+
+    const endpoint = await client.createEndpoint(project.id, { url: 'https://hooks.example/e' });
+    const attempts = await herald(['endpoints', 'attempts', endpoint.id, ...conn, '--status', '']);
+    assert.equal(attempts.code, 0, attempts.stderr);
+    assert.equal(attempts.stderr, `herald: no attempts of ${endpoint.id}\n`);
+    const sent = await herald(['events', 'send', 'player.paid', ...conn, '--callback-envelope', '']);
+    assert.equal(sent.code, 0, sent.stderr);
+
+    const before = (await client.getEndpointSecret(project.id, endpoint.id)).secrets;
+    const rotated = await herald(['endpoints', 'rotate-secret', endpoint.id, ...conn, '--grace', '']);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    const after = (await client.getEndpointSecret(project.id, endpoint.id)).secrets;
+    assert.equal(after.length, before.length + 1, 'the old secret kept for the default grace');
+
+    const fromNothing = await herald([
+      'endpoints',
+      'rotate-secret',
+      endpoint.id,
+      ...conn,
+      '--secret-file',
+      '',
+    ]);
+    assert.equal(fromNothing.code, 1);
+    assert.equal(fromNothing.stderr, 'herald: --secret-file: must not be empty\n');
+    assert.equal((await client.getEndpointSecret(project.id, endpoint.id)).secrets.length, after.length);
+  });
+
   test('--settings must be a JSON object; recover --since in the future says "after now (the default --until)"; --json is taken by every command that prints JSON; update --name "" changes nothing', async () => {
     const project = await client.createProject({ name: 'small ones' });
     const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];

@@ -98,3 +98,42 @@ describe('CLI: empty ids', () => {
     assert.doesNotThrow(() => checkEmptyIds(listen));
   });
 });
+
+describe('CLI: other empty flags', () => {
+  test('every other flag that takes a value, of every API command: empty is its default or unset, never refused', async () => {
+    // `--limit ""` was refused (`expected a positive integer, got `), as were `--attempts ""`,
+    // `--grace ""`, `--status ""`, `--backlog-limit ""` and `--callback-envelope ""`, where
+    // docs/cli.md says an empty flag counts as unset, for every flag but those naming what a
+    // command is about.
+    let checked = 0;
+    const wrong: string[] = [];
+    for (const command of apiCommands()) {
+      const path = pathOf(command);
+      const { values, flags } = filled(command);
+      for (const option of command.options) {
+        if (!(option.required || option.optional) || option.long === undefined) continue;
+        if (['--project', '--endpoint', '--idempotency-key', '--secret-file'].includes(option.long)) continue;
+        // listen --forward-to: commander requires it; empty, it is refused as not a URL.
+        if (option.mandatory) continue;
+        checked++;
+        try {
+          const given = await parsed(path, values, { ...flags, [option.long]: '' });
+          const value = given.getOptionValue(option.attributeName());
+          if (value !== option.defaultValue) wrong.push(`${path} ${option.long}: ${JSON.stringify(value)}`);
+        } catch (error) {
+          wrong.push(`${path} ${option.long}: ${(error as Error).message}`);
+        }
+      }
+    }
+    assert.deepEqual(wrong, []);
+    assert.ok(checked >= 90, `${checked} checked`);
+  });
+
+  test('rotate-secret --secret-file "" is refused naming it: taken as unset, it would rotate to a new secret', async () => {
+    const rotate = await parsed('endpoints rotate-secret', ['ep'], { '--project': 'p', '--secret-file': '' });
+    assert.throws(
+      () => checkEmptyIds(rotate),
+      (e: unknown) => e instanceof CommandError && e.message === '--secret-file: must not be empty',
+    );
+  });
+});

@@ -11,10 +11,11 @@ import {
   type HeraldClient,
   type SignatureConfig,
 } from '@herald/client';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import {
   type ConnectionFlags,
   countFlag,
+  idFlag,
   jsonObjectFlag,
   positiveInt,
   projectFlag,
@@ -227,10 +228,16 @@ export function endpointsCommand(): Command {
         'how long the old secret stays valid (Herald default 86400 when omitted); standard and stripe ' +
           'endpoints sign with it beside the new one until then, the other schemes with the new one only',
       )
-      .option(
-        '--secret-file <path>',
-        'rotate to this secret instead of a new one, read from the file (- for stdin; a final newline is ' +
-          'dropped), so it stays out of shell history: the secret the receiver already accepts',
+      // Empty is refused, not taken as unset (an unset `"$SECRET_FILE"`): that would rotate to a new
+      // secret, which a receiver of the single-signature schemes does not accept.
+      .addOption(
+        idFlag(
+          new Option(
+            '--secret-file <path>',
+            'rotate to this secret instead of a new one, read from the file (- for stdin; a final newline is ' +
+              'dropped), so it stays out of shell history: the secret the receiver already accepts',
+          ),
+        ),
       ),
   ).action(
     apiAction<ConnectionFlags & { project: string; grace?: string; secretFile?: string }>(
