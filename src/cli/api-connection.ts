@@ -2,7 +2,7 @@
  * The API commands' connection to a running Herald (src/config/client-connection.ts says where the
  * URL and token come from) and their JSON flags. The token is never printed.
  */
-import { HeraldApiError, HeraldClient, HeraldResponseError } from '@herald/client';
+import { HeraldApiError, HeraldClient, HeraldNetworkError, HeraldResponseError } from '@herald/client';
 import { type Command, Option } from 'commander';
 import { type ConnectionFlags, DEFAULT_API_URL, resolveConnection } from '../config/client-connection.ts';
 import { withoutCredentials } from '../domain/http-url.ts';
@@ -43,11 +43,14 @@ export function connect(flags: ConnectionFlags): HeraldClient {
   try {
     // Payload numbers a double cannot hold (64-bit ids) keep their digits, in --json output and in
     // what `herald listen` forwards (json-text.ts).
-    return new HeraldClient({ url, token, parseJson: parseJsonExact });
+    return new HeraldClient({ url, token, parseJson: parseJsonExact, timeoutMs: API_TIMEOUT_MS });
   } catch (error) {
     throw new CommandError(`${urlSource}: ${(error as Error).message}`, { cause: error });
   }
 }
+
+/** How long a call to Herald may take, its tries included (the client's default, said in noAnswer). */
+const API_TIMEOUT_MS = 30_000;
 
 /** Network errors that mean no Herald answered at the URL (nothing was sent). */
 const UNREACHABLE = new Set([
@@ -78,6 +81,36 @@ export function unreachable(error: unknown, flags: ConnectionFlags): CommandErro
     `cannot reach Herald at ${withoutCredentials(url)} (${from}): ${(error as Error).message || code}. ` +
       'Is `herald serve` running there? Point the CLI at another Herald with --url URL or HERALD_URL',
   );
+}
+
+/**
+ * For a request that got no answer other than a refused connection (unreachable): one ran out of
+ * time, a connection closed or failed its TLS handshake. A CommandError naming the URL and where it
+ * came from, as unreachable does; the client's own message names neither, and its timeout as its
+ * option `timeoutMs`, which the CLI has no flag for. Null for any other error.
+ */
+export function noAnswer(
+  error: unknown,
+  flags: ConnectionFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): CommandError | null {
+  if (!(error instanceof HeraldNetworkError) || error.tries === 0) return null;
+  const { url, urlFrom } = resolveConnection(flags, env);
+  const at = `Herald at ${withoutCredentials(url)} (${urlFrom ? `from ${urlFrom}` : 'the default'})`;
+  const request = `${error.request}, ${error.tries} ${error.tries === 1 ? 'try' : 'tries'}`;
+  if (error.code === 'HERALD_CLIENT_TIMEOUT') {
+    return new CommandError(
+      `no answer from ${at} within ${API_TIMEOUT_MS / 1000} s (${request}). Is \`herald serve\` there overloaded or stuck? Its log has the requests it took`,
+    );
+  }
+  const cause = error.cause as (Error & { code?: unknown; reason?: unknown }) | undefined;
+  // OpenSSL's message is a line of internals (`C05C…:error:0A0000C6:SSL routines:…`); its reason is the words.
+  const reason =
+    typeof cause?.code === 'string' && cause.code.startsWith('ERR_SSL_') && typeof cause.reason === 'string'
+      ? `TLS failed (${cause.reason}): does it serve https, or only http?`
+      : (cause?.message ?? error.message);
+  const question = urlFrom ? `Is ${urlFrom} a Herald server?` : 'Is it a Herald server (the default URL)?';
+  return new CommandError(`no answer from ${at}: ${reason} (${request}). ${question}`);
 }
 
 /**

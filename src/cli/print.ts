@@ -6,6 +6,7 @@ import {
   checkEmptyIds,
   checkRequiredFlags,
   connect,
+  noAnswer,
   notHerald,
   unreachable,
 } from './api-connection.ts';
@@ -138,7 +139,7 @@ export function apiAction<F extends ConnectionFlags>(
         const foreign = notHerald(error, flags, describe);
         if (foreign) throw foreign;
         if (error instanceof HeraldApiError) throw new CommandError(describe(error));
-        throw unreachable(error, flags) ?? error;
+        throw unreachable(error, flags) ?? noAnswer(error, flags) ?? error;
       } finally {
         await client.close();
       }

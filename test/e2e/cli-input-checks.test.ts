@@ -130,6 +130,47 @@ describe('herald CLI: input mistakes and foreign answers', () => {
     }
   });
 
+  test('--url at something that closes the connection, or an https URL at an http Herald: one line naming the URL and where it came from (it used to be `other side closed`, or an OpenSSL error string)', async () => {
+    const closing = createServer((req) => req.socket.destroy());
+    await new Promise<void>((r) => closing.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(closing.address() as AddressInfo).port}`;
+    try {
+      const list = await herald(['events', 'list', '--project', 'p', '--url', url, '--token', 't']);
+      assert.equal(list.code, 1);
+      assert.equal(list.stdout, '');
+      oneLine(list.stderr);
+      assert.match(
+        list.stderr,
+        new RegExp(
+          `^herald: no answer from Herald at ${url} \\(from --url\\): other side closed \\(GET /api/v1/projects/p/events, \\d+ tries\\)\\. Is --url a Herald server\\?\n$`,
+        ),
+      );
+      const listen = await herald(
+        ['listen', '--project', 'p', '--token', 't', '--forward-to', 'http://127.0.0.1:9/hook'],
+        { HERALD_URL: url },
+      );
+      assert.equal(listen.code, 1, listen.stdout);
+      oneLine(listen.stderr);
+      assert.match(
+        listen.stderr,
+        new RegExp(`^herald: no answer from Herald at ${url} \\(from HERALD_URL\\): `),
+      );
+    } finally {
+      closing.closeAllConnections();
+      await new Promise<void>((r) => closing.close(() => r()));
+    }
+    const https = server.url.replace(/^http:/, 'https:');
+    const tls = await herald(['projects', 'list', '--url', https, '--token', ADMIN]);
+    assert.equal(tls.code, 1);
+    oneLine(tls.stderr);
+    assert.match(
+      tls.stderr,
+      new RegExp(
+        `^herald: no answer from Herald at ${https} \\(from --url\\): TLS failed \\(packet length too long\\): does it serve https, or only http\\? \\(GET /api/v1/projects, \\d+ tries\\)\\. Is --url a Herald server\\?\n$`,
+      ),
+    );
+  });
+
   test('--url at something answering JSON of another shape: the same one line asking whether it is a Herald server (it used to crash with a TypeError, or print {} and exit 0)', async () => {
     // Answers every request 200 with JSON that is not Herald's: a bare number, or another API's object.
     let body = '200';

@@ -4,8 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { HeraldApiError } from '@herald/client';
+import { HeraldApiError, HeraldNetworkError } from '@herald/client';
 import type { Command } from 'commander';
+import { noAnswer } from '../../src/cli/api-connection.ts';
 import { describeApiError, flagForField } from '../../src/cli/api-errors.ts';
 import { endpointsCommand } from '../../src/cli/commands/endpoints.ts';
 import { eventTypesCommand } from '../../src/cli/commands/event-types-import.ts';
@@ -91,5 +92,29 @@ describe('CLI: API fields named as flags', () => {
     );
     const none = new HeraldApiError(404, 'HERALD_ERR_NOT_FOUND', 'no such endpoint');
     assert.equal(describeApiError(none, sub('endpoints get')), '404 HERALD_ERR_NOT_FOUND: no such endpoint');
+  });
+});
+
+describe('CLI: a request Herald did not answer', () => {
+  test('a timeout names the URL, where it came from and the seconds, not the client option timeoutMs the CLI has no flag for', () => {
+    // As the client words it (packages/client/src/transport.ts).
+    const timedOut = new HeraldNetworkError(
+      'HERALD_CLIENT_TIMEOUT',
+      'GET /api/v1/projects',
+      'no answer within timeoutMs, 30000 ms, 1 try',
+      1,
+      new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
+    );
+    const fromFlag = noAnswer(timedOut, { url: 'http://127.0.0.1:9000', token: 't' }, {});
+    assert.equal(
+      fromFlag?.message,
+      'no answer from Herald at http://127.0.0.1:9000 (from --url) within 30 s (GET /api/v1/projects, 1 try). Is `herald serve` there overloaded or stuck? Its log has the requests it took',
+    );
+    const fromEnv = noAnswer(timedOut, {}, { HERALD_URL: 'http://u:p@127.0.0.1:9000' });
+    assert.match(
+      fromEnv?.message ?? '',
+      /^no answer from Herald at http:\/\/\*\*\*@127\.0\.0\.1:9000\/ \(from HERALD_URL\) within 30 s/,
+    );
+    assert.equal(noAnswer(new Error('x'), {}, {}), null);
   });
 });

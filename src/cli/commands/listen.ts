@@ -9,6 +9,7 @@ import {
   connect,
   countFlag,
   idFlag,
+  noAnswer,
   notHerald,
   positiveInt,
   typeListFlag,
@@ -78,6 +79,7 @@ export function listenCommand(): Command {
           notHerald(error, flags, describeApi) ??
           (error instanceof HeraldApiError ? { message: describeApi(error) } : null) ??
           unreachable(error, flags) ??
+          noAnswer(error, flags) ??
           (error as Error)
         ).message;
       checkEmptyIds(command);
@@ -87,7 +89,7 @@ export function listenCommand(): Command {
         const foreign = notHerald(error, flags, describeApi);
         if (foreign) throw foreign;
         if (error instanceof HeraldApiError) throw new CommandError(describeApi(error));
-        throw unreachable(error, flags) ?? error;
+        throw unreachable(error, flags) ?? noAnswer(error, flags) ?? error;
       }
     }),
   );
