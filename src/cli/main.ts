@@ -8,10 +8,26 @@ import { Command } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { commandGroups } from './command-groups.ts';
 
-// `herald events list | head -1`: the reader went away, which is not an error of ours.
+// `herald events list | head -1`: the reader went away, which is not an error of ours. Output that
+// cannot be written otherwise (a full disk: `> report.txt` in a cron job) is a failure: one line
+// and exit code 1, where it was a stack trace, or exit code 0 after `--version` or `--help`, which
+// exit before the stream reports its error (it is then only in stdout.errored).
+let outputFailed = false;
+const cannotWrite = (error: NodeJS.ErrnoException): void => {
+  if (outputFailed) return;
+  outputFailed = true;
+  process.stderr.write(`herald: cannot write the output (stdout): ${error.message}\n`);
+};
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(0);
-  throw error;
+  cannotWrite(error);
+  process.exit(1);
+});
+process.on('exit', () => {
+  const error = process.stdout.errored as NodeJS.ErrnoException | null;
+  if (!error || error.code === 'EPIPE') return;
+  cannotWrite(error);
+  process.exitCode = 1;
 });
 
 const program = new Command('herald')

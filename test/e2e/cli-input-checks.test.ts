@@ -4,7 +4,7 @@
  * printed with its control characters made visible. Real CLI processes against a real `herald serve`.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -169,6 +169,28 @@ describe('herald CLI: input mistakes and foreign answers', () => {
         `^herald: no answer from Herald at ${https} \\(from --url\\): TLS failed \\(packet length too long\\): does it serve https, or only http\\? \\(GET /api/v1/projects, \\d+ tries\\)\\. Is --url a Herald server\\?\n$`,
       ),
     );
+  });
+
+  test('output that cannot be written (a full disk) ends with one line and exit code 1: no stack trace, and not 0 after --version', async () => {
+    await client.createProject({ name: 'one to list' });
+    const full = openSync('/dev/full', 'w');
+    try {
+      const list = await runHerald(['projects', 'list', '--url', server.url, '--token', ADMIN], {
+        stdoutFd: full,
+      });
+      assert.equal(list.code, 1);
+      assert.match(
+        list.stderr,
+        /^herald: cannot write the output \(stdout\): ENOSPC: no space left on device, write\n$/,
+      );
+      for (const args of [['--version'], ['events', '--help']]) {
+        const run = await runHerald(args, { stdoutFd: full });
+        assert.equal(run.code, 1, args.join(' '));
+        assert.match(run.stderr, /^herald: cannot write the output \(stdout\): ENOSPC/, args.join(' '));
+      }
+    } finally {
+      closeSync(full);
+    }
   });
 
   test('--url at something answering JSON of another shape: the same one line asking whether it is a Herald server (it used to crash with a TypeError, or print {} and exit 0)', async () => {

@@ -87,17 +87,24 @@ function baseEnv(): Record<string, string> {
  */
 export function runHerald(
   args: string[],
-  options: { env?: Record<string, string>; cwd?: string; killAfterMs?: number } = {},
+  options: {
+    env?: Record<string, string>;
+    cwd?: string;
+    killAfterMs?: number;
+    /** A file descriptor for its stdout instead of a pipe (then `stdout` is ''). */
+    stdoutFd?: number;
+  } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
     const child = spawn(NODE, [BIN, ...args], {
       cwd: options.cwd ?? ROOT,
       env: { PATH: process.env.PATH ?? '', ...options.env },
+      stdio: ['pipe', options.stdoutFd ?? 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c));
+    child.stdout?.on('data', (c: Buffer) => (stdout += c));
+    child.stderr?.on('data', (c: Buffer) => (stderr += c));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.killAfterMs ?? 60_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
