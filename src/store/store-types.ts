@@ -101,7 +101,7 @@ export interface AcceptedEvent {
   deliveries: Delivery[];
   /** With a lease: the payload's JSON text as stored, for the requests built from it. */
   payloadJson?: string;
-  /** With a lease: how many of `deliveries` (the first ones) were leased. */
+  /** With a lease: how many of `deliveries` (the first ones) were leased; never on a duplicate. */
   leased?: number;
   /** True when the idempotency key matched an event of the last 24 h: that event is returned, nothing new is created. */
   duplicate: boolean;

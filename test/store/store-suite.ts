@@ -3465,6 +3465,25 @@ export function defineStoreSuite(
       );
     });
 
+    withStore('a key repeated in one leasing accept hands its deliveries off once', async (store) => {
+      if (!store.capabilities.leaseOnAccept) return;
+      const { project } = await projectWithEndpoints(store, 2);
+      const lease = { workerId: 'w-handoff', leaseMs: 30 * SECOND, max: 8 };
+      const key = { idempotencyKey: 'same' };
+      const [first, again] = await store.acceptEvents(
+        project.id,
+        [eventInput('a', key), eventInput('a', { ...key, payload: { n: 2 } })],
+        T0,
+        { lease },
+      );
+      assert.equal(first!.leased, 2);
+      assert.equal(again!.duplicate, true);
+      assert.equal(again!.event.id, first!.event.id);
+      // The hand-off posts every entry's `leased` deliveries: a repeat that carried them too had
+      // them sent twice, at once (two attempts, the receiver answered twice).
+      assert.ok(!again!.leased, `the repeat carries no lease (got ${again!.leased})`);
+    });
+
     withStore('a malformed cursor starts the list over instead of failing', async (store) => {
       const p = await store.createProject({ name: 'p' }, T0);
       const page = await store.listEndpoints(p.id, { limit: 10, cursor: '%%%not-a-cursor' });

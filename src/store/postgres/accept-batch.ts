@@ -300,7 +300,13 @@ export async function acceptBatchPostgres(c: Queryable, jobs: AcceptJob[]): Prom
   }
   const resolve = (item: Item): AcceptedEvent => {
     if (item.created) return item.created;
-    if (item.sameAs) return { ...resolve(item.sameAs), duplicate: true };
+    if (item.sameAs) {
+      // The repeat leased nothing: carrying the first use's `leased` would have the hand-off post
+      // the same deliveries twice, and both copies were sent (as the SQLite store, event and
+      // deliveries only).
+      const { event, deliveries } = resolve(item.sameAs);
+      return { event, deliveries, duplicate: true };
+    }
     const found = existing.get(`${item.projectId}/${item.existingEventId}`)!;
     return { ...found, duplicate: true };
   };
