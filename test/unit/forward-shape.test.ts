@@ -116,3 +116,19 @@ test('the local shape: Standard Webhooks, every event (test ones too), a new whs
   assert.deepEqual(verified.payload.data, { amount: 5, player: { id: 7 } });
   assert.equal(verified.payload.timestamp, '2026-12-02T08:00:00.000Z');
 });
+
+test("the start line says what signs an endpoint's forwards: its secret, its static key, or nothing", () => {
+  const line = (signature: Endpoint['signature']) =>
+    endpointShape(endpoint({ signature }), 's', null).describe;
+  assert.equal(line({ scheme: 'github' }), 'as endpoint ep_01 (github signature, its own secret)');
+  // A static key (PushPushGo's project id) signs instead of the secret; `none` signs nothing.
+  assert.equal(
+    line({ scheme: 'hmac-sha1-url', signatureHeader: 'X-PPG-Signature', key: 'prj-ppg' }),
+    'as endpoint ep_01 (hmac-sha1-url signature, its static key)',
+  );
+  assert.equal(
+    line({ scheme: 'hmac-sha1-url' }),
+    'as endpoint ep_01 (hmac-sha1-url signature, its own secret)',
+  );
+  assert.equal(line({ scheme: 'none' }), 'as endpoint ep_01 (unsigned, as its scheme none)');
+});

@@ -35,6 +35,12 @@ export interface ForwardShape {
   onlyTypes: string[] | null;
 }
 
+/** What signs an endpoint's requests: `hmac-sha1-url` with a static `key` (PushPushGo's project id) never uses the secret. */
+function signedWith(signature: ApiEndpoint['signature']): string {
+  if (signature.scheme === 'none') return 'unsigned, as its scheme none';
+  return `${signature.scheme} signature, ${signature.key !== undefined ? 'its static key' : 'its own secret'}`;
+}
+
 /**
  * As endpoint `ep` (from the API) would receive them, signed with `secrets`: its valid secrets,
  * current first (`getEndpointSecret(…).secrets`), or the current one alone.
@@ -48,7 +54,7 @@ export function endpointShape(
   const secret = all[0];
   if (secret === undefined) throw new Error(`endpoint ${ep.id} has no valid secret`);
   return {
-    describe: `as endpoint ${ep.id} (${ep.signature.scheme} signature, its own secret)`,
+    describe: `as endpoint ${ep.id} (${signedWith(ep.signature)})`,
     settings: {
       method: ep.method as Endpoint['method'],
       headers: ep.headers,
