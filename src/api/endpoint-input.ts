@@ -11,7 +11,7 @@ import {
 import { eventTypeNameProblem } from '../domain/event-type-name.ts';
 import { generateSecret, secretProblem } from '../domain/secret.ts';
 import type { Endpoint, Project, SignatureConfig } from '../domain/types.ts';
-import type { EndpointPatch, NewEndpoint, Store } from '../store/store.ts';
+import type { EndpointCheck, EndpointPatch, NewEndpoint, Store } from '../store/store.ts';
 import { catalogLookup } from './catalog-lookup.ts';
 import { invalid, UnprocessableError } from './errors.ts';
 import { checkSignatureConfig, parseDeliverableUrl } from './parse.ts';
@@ -147,8 +147,30 @@ export function toNewEndpoint(
 }
 
 /**
+ * The checks of a PATCH body that depend on the endpoint as it is (toEndpointPatch on it and its
+ * current secret), for Store.updateEndpoint to run in its write: checked only before it, on the
+ * endpoint as read then, a PATCH of the scheme and a concurrent rotation to a secret that scheme
+ * cannot use (or custom headers and a concurrent PATCH naming one as the signature header) both
+ * passed, and the endpoint was left in a state either request would have been refused in.
+ * Undefined when the body changes nothing they look at.
+ */
+export function endpointPatchCheck(
+  body: Omit<EndpointInput, 'secret'>,
+  config: Config,
+): EndpointCheck | undefined {
+  const { signature, headers, method, eventTypes } = body;
+  if (signature === undefined && headers === undefined && method === undefined && eventTypes === undefined) {
+    return undefined;
+  }
+  return (current, currentSecret) => {
+    toEndpointPatch(body, current, currentSecret, config);
+  };
+}
+
+/**
  * A PATCH body → a store patch. `currentSecret` is checked against a new scheme, so switching to
- * `standard` with an imported non-whsec secret is refused instead of failing at delivery time.
+ * `standard` with an imported non-whsec secret is refused instead of failing at delivery time
+ * (null: not checked here; endpointPatchCheck checks it in the write).
  */
 export function toEndpointPatch(
   body: Omit<EndpointInput, 'secret'>,

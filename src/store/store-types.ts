@@ -72,6 +72,16 @@ export type EndpointPatch = Partial<
   Omit<NewEndpoint, 'projectId'> // `active: false` disables (parks pending deliveries); `active: true` enables
 >;
 
+/**
+ * A caller's check of a change against the endpoint as the write finds it (its settings, and its
+ * current secret: null when it has none), run in the write's transaction with the endpoint locked,
+ * so that no other write to the endpoint or its secrets comes between the check and the write (a
+ * check run before, on the endpoint as read then, passed changes that together make an endpoint
+ * the API refuses: a scheme and a secret it cannot use, a custom header named like the signature
+ * header). It throws to refuse the change, and nothing of it is written.
+ */
+export type EndpointCheck = (current: Endpoint, currentSecret: string | null) => void;
+
 export interface NewEventInput {
   type: string;
   payload: Json;

@@ -33,6 +33,7 @@ import type {
   ClaimOptions,
   DispatchEndpoint,
   EndpointBacklogCounts,
+  EndpointCheck,
   EndpointDeliveryQuery,
   EndpointPatch,
   EventDeliveryQuery,
@@ -151,12 +152,14 @@ export interface Store {
    * disabled endpoint behaves like `enableEndpoint`. A `rateLimit` removed or raised
    * (rateLimitLoosened) makes the endpoint's deliveries the old limit put off (released with
    * `rateLimited`, not in flight) due at `now`; those waiting out a retry delay keep their time.
+   * `check` runs first, in the write (EndpointCheck): a throw refuses the patch.
    */
   updateEndpoint(
     projectId: string,
     endpointId: string,
     patch: EndpointPatch,
     now: number,
+    check?: EndpointCheck,
   ): Promise<Endpoint | null>;
   deleteEndpoint(projectId: string, endpointId: string): Promise<boolean>;
   /** Secrets valid at `now` (current first, then retired ones still in their grace period). */
@@ -168,7 +171,8 @@ export interface Store {
    * stay valid: past that, the oldest expire now. `'same-as-current'` (nothing changed) when
    * `secret` is the current secret already (domain sameSecret, under the endpoint's scheme),
    * checked in the rotation's own transaction, so of concurrent rotations to one secret only the
-   * first goes through. Null when the endpoint does not exist.
+   * first goes through. Null when the endpoint does not exist. `check` runs first, in the same
+   * transaction (EndpointCheck, given the secret current before the rotation): a throw refuses it.
    */
   rotateEndpointSecret(
     projectId: string,
@@ -176,6 +180,7 @@ export interface Store {
     secret: string,
     graceMs: number,
     now: number,
+    check?: EndpointCheck,
   ): Promise<EndpointSecret[] | 'same-as-current' | null>;
   /**
    * Activates the endpoint, resets its failure count and makes its parked deliveries due at `now`.

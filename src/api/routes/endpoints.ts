@@ -7,6 +7,7 @@ import {
   checkFilterInCatalog,
   checkSecret,
   type EndpointInput,
+  endpointPatchCheck,
   toEndpointPatch,
   toNewEndpoint,
 } from '../endpoint-input.ts';
@@ -129,10 +130,10 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
     },
     async (request) => {
       const { project, endpoint } = await endpointFor(ctx, request, request.params);
-      const current = request.body.signature
-        ? ((await store.getEndpointSecrets(project.id, endpoint.id, Date.now()))[0]?.secret ?? null)
-        : null;
-      const patch = toEndpointPatch(request.body, endpoint, current, config);
+      // Checked on the endpoint as read, then again in the write on the endpoint as it is then and
+      // its current secret (the scheme against it): a rotation or another PATCH may come between.
+      const patch = toEndpointPatch(request.body, endpoint, null, config);
+      const check = endpointPatchCheck(request.body, config);
       await checkFilterInCatalog(store, project, patch.eventTypes, endpoint.eventTypes);
       const now = Date.now();
       if (patch.active === true && endpoint.status === 'disabled') {
@@ -140,7 +141,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
         // go first, so that the resumed deliveries go out with them (a new url, say).
         const { active: _enable, ...settings } = patch;
         if (Object.keys(settings).length > 0) {
-          if (!(await store.updateEndpoint(project.id, endpoint.id, settings, now))) {
+          if (!(await store.updateEndpoint(project.id, endpoint.id, settings, now, check))) {
             throw new NotFoundError('endpoint');
           }
         }
@@ -149,7 +150,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
         ctx.wake();
         return { ...endpointJson(enabled.endpoint), resumed: enabled.resumed };
       }
-      const updated = await store.updateEndpoint(project.id, endpoint.id, patch, now);
+      const updated = await store.updateEndpoint(project.id, endpoint.id, patch, now, check);
       if (!updated) throw new NotFoundError('endpoint');
       if (patch.active === true) ctx.wake();
       return endpointJson(updated);
@@ -197,14 +198,18 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
     async (request) => {
       const { project, endpoint } = await endpointFor(ctx, request, request.params);
       const { secret: imported, graceSeconds = DEFAULT_ROTATION_GRACE_SECONDS } = request.body ?? {};
-      if (imported !== undefined) checkSecret(endpoint.signature.scheme, imported, 'body.secret');
       const secret = imported ?? generateSecret();
+      // An imported secret is checked in the rotation's write, against the scheme as it is then: a
+      // PATCH of the scheme may come between this request's read and its write.
       const secrets = await store.rotateEndpointSecret(
         project.id,
         endpoint.id,
         secret,
         graceSeconds * 1000,
         Date.now(),
+        imported === undefined
+          ? undefined
+          : (current) => checkSecret(current.signature.scheme, imported, 'body.secret'),
       );
       if (!secrets) throw new NotFoundError('endpoint');
       // The current secret already (with or without a standard key's `whsec_` prefix): it would be

@@ -6,6 +6,7 @@ import type pg from 'pg';
 import { sameSecret } from '../../domain/secret.ts';
 import type { EndpointSecret } from '../../domain/types.ts';
 import type { SecretCipher } from '../secret-cipher.ts';
+import type { EndpointCheck } from '../store.ts';
 import { endpointRowPostgres } from './endpoint-reads.ts';
 import { expireCurrentSecretPostgres, insertSecretPostgres } from './endpoint-writes.ts';
 import { type Row, toEndpoint, toSecret } from './rows.ts';
@@ -37,15 +38,16 @@ export async function rotateSecretPostgres(
   cipher: SecretCipher,
   projectId: string,
   endpointId: string,
-  secret: string,
-  graceMs: number,
-  now: number,
+  { secret, graceMs, now, check }: { secret: string; graceMs: number; now: number; check?: EndpointCheck },
 ): Promise<EndpointSecret[] | 'same-as-current' | null> {
-  // The endpoint's row lock orders concurrent rotations: the second reads the first's secret.
+  // The endpoint's row lock orders concurrent rotations, and PATCHes that check (updateEndpoint):
+  // the second reads the first's secret, and its scheme.
   const row = await endpointRowPostgres(c, projectId, endpointId, true);
   if (!row) return null;
   const [current, ...retired] = await validSecretsPostgres(c, cipher, projectId, endpointId, now);
-  const { scheme } = toEndpoint(row).signature;
+  const endpoint = toEndpoint(row);
+  check?.(endpoint, current?.secret ?? null);
+  const { scheme } = endpoint.signature;
   if (current && sameSecret(scheme, current.secret, secret)) return 'same-as-current';
   // Back to a secret still in its grace: that entry ends, the new current one takes its place (so
   // it is listed, and counted against MAX_VALID_SECRETS, once).

@@ -21,6 +21,7 @@ import type {
   Backlog,
   ClaimedDelivery,
   ClaimOptions,
+  EndpointCheck,
   EndpointDeliveryQuery,
   EndpointPatch,
   EventDeliveryQuery,
@@ -68,7 +69,7 @@ import {
 } from './due-deliveries.ts';
 import { countEndpointBacklogPostgres, listEndpointDeliveriesPostgres } from './endpoint-deliveries.ts';
 import { enableEndpointPostgres } from './endpoint-parking.ts';
-import { endpointPostgres } from './endpoint-reads.ts';
+import { endpointPostgres, endpointRowPostgres } from './endpoint-reads.ts';
 import { resealSecretsPostgres, rotateSecretPostgres, validSecretsPostgres } from './endpoint-secrets.ts';
 import {
   applyEndpointPatchPostgres,
@@ -315,18 +316,28 @@ export class PostgresStore implements Store {
   async listEndpoints(projectId: string, q: PageQuery) {
     return listEndpointsPostgres(this.#pool, projectId, q);
   }
-  async updateEndpoint(projectId: string, endpointId: string, patch: EndpointPatch, now: number) {
+  async updateEndpoint(
+    projectId: string,
+    endpointId: string,
+    patch: EndpointPatch,
+    now: number,
+    check?: EndpointCheck,
+  ) {
     await this.#writes.drain();
     const { active, ...fields } = patch;
-    // Settings alone (neither `active` nor a rate limit, which may move deliveries): one statement
-    // that locks, writes and returns the row (endpoint-writes.ts), atomic without a transaction.
-    if (active === undefined && fields.rateLimit === undefined) {
+    // Settings alone (neither `active` nor a rate limit, which may move deliveries) and nothing to
+    // check: one statement that locks, writes and returns the row (endpoint-writes.ts), atomic
+    // without a transaction.
+    if (!check && active === undefined && fields.rateLimit === undefined) {
       const out = await patchEndpointSettingsPostgres(this.#pool, projectId, endpointId, fields, now);
       return out ? toEndpoint(out.row) : null;
     }
     let resumed = false;
     const later: LaterBatches[] = [];
     const updated = await this.#tx(async (c) => {
+      // Checked on the row as locked: a rotation (which locks it too) or another PATCH comes
+      // before, and is seen, or after.
+      if (check && !(await this.#checkLocked(c, projectId, endpointId, now, check))) return null;
       const out = await patchEndpointSettingsPostgres(c, projectId, endpointId, fields, now);
       if (!out) return null;
       later.length = 0;
@@ -358,15 +369,29 @@ export class PostgresStore implements Store {
   ): Promise<EndpointSecret[]> {
     return validSecretsPostgres(db, this.#cipher, projectId, endpointId, now); // endpoint-secrets.ts
   }
+  /** Locks the endpoint's row and runs `check` on it and its current secret; false when there is none. */
+  async #checkLocked(c: Queryable, projectId: string, endpointId: string, now: number, check: EndpointCheck) {
+    const row = await endpointRowPostgres(c, projectId, endpointId, true);
+    if (!row) return false;
+    const [current] = await validSecretsPostgres(c, this.#cipher, projectId, endpointId, now);
+    check(toEndpoint(row), current?.secret ?? null);
+    return true;
+  }
   async rotateEndpointSecret(
     projectId: string,
     endpointId: string,
     secret: string,
     graceMs: number,
     now: number,
+    check?: EndpointCheck,
   ) {
     return this.#tx((c) =>
-      rotateSecretPostgres(c, this.#cipher, projectId, endpointId, secret, graceMs, now),
+      rotateSecretPostgres(c, this.#cipher, projectId, endpointId, {
+        secret,
+        graceMs,
+        now,
+        ...(check ? { check } : {}),
+      }),
     );
   }
   async enableEndpoint(projectId: string, endpointId: string, now: number) {

@@ -6,6 +6,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { sameSecret } from '../../domain/secret.ts';
 import type { Endpoint, EndpointSecret } from '../../domain/types.ts';
 import type { SecretCipher } from '../secret-cipher.ts';
+import type { EndpointCheck } from '../store.ts';
 import { all, run } from './db-helpers.ts';
 import { expireCurrentSecretSqlite, insertSecretSqlite } from './endpoint-writes.ts';
 import { toSecret } from './rows.ts';
@@ -30,19 +31,19 @@ export function validSecretsSqlite(
 
 /**
  * Store.rotateEndpointSecret's write: `endpoint` is read in the same write, so a concurrent
- * rotation comes before or after. Null when the endpoint does not exist.
+ * rotation (or PATCH) comes before or after, and `check` sees it as it is. Null when the endpoint
+ * does not exist.
  */
 export function rotateSecretSqlite(
   db: DatabaseSync,
   cipher: SecretCipher,
   endpoint: Endpoint | null,
-  secret: string,
-  graceMs: number,
-  now: number,
+  { secret, graceMs, now, check }: { secret: string; graceMs: number; now: number; check?: EndpointCheck },
 ): 'same-as-current' | 'rotated' | null {
   if (!endpoint) return null;
   const { projectId, id: endpointId } = endpoint;
   const [current, ...retired] = validSecretsSqlite(db, cipher, projectId, endpointId, now);
+  check?.(endpoint, current?.secret ?? null);
   const { scheme } = endpoint.signature;
   if (current && sameSecret(scheme, current.secret, secret)) return 'same-as-current';
   // Back to a secret still in its grace: that entry ends, the new current one takes its place (so

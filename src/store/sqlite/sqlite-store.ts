@@ -22,6 +22,7 @@ import type {
   Backlog,
   ClaimedDelivery,
   ClaimOptions,
+  EndpointCheck,
   EndpointDeliveryQuery,
   EndpointPatch,
   EventDeliveryQuery,
@@ -271,15 +272,23 @@ export class SqliteStore implements Store {
   async listEndpoints(projectId: string, q: PageQuery) {
     return listEndpointsSqlite(this.#db, projectId, q);
   }
-  async updateEndpoint(projectId: string, endpointId: string, patch: EndpointPatch, now: number) {
+  async updateEndpoint(
+    projectId: string,
+    endpointId: string,
+    patch: EndpointPatch,
+    now: number,
+    check?: EndpointCheck,
+  ) {
     const later: LaterBatches[] = [];
     // Read in the write: the patch applies to the endpoint as it is then, not as it was before
-    // waiting for the write lock (two PATCHes at once would each write back the other's fields).
+    // waiting for the write lock (two PATCHes at once would each write back the other's fields),
+    // and is checked against it (a rotation or another PATCH may have come in between).
     const found = await this.#write(
       () => {
         later.length = 0;
         const cur = endpointSqlite(this.#db, projectId, endpointId);
         if (!cur) return false;
+        if (check) check(cur, this.#currentSecret(projectId, endpointId, now));
         // Deliveries the old limit put off are due now when it is removed or raised (store.ts).
         const loosened = patch.rateLimit !== undefined && rateLimitLoosened(cur.rateLimit, patch.rateLimit);
         applyEndpointPatchSqlite(this.#db, cur, patch, loosened, now, later);
@@ -307,23 +316,26 @@ export class SqliteStore implements Store {
   async getEndpointSecrets(projectId: string, endpointId: string, now: number): Promise<EndpointSecret[]> {
     return validSecretsSqlite(this.#db, this.#cipher, projectId, endpointId, now); // endpoint-secrets.ts
   }
+  #currentSecret(projectId: string, endpointId: string, now: number): string | null {
+    return validSecretsSqlite(this.#db, this.#cipher, projectId, endpointId, now)[0]?.secret ?? null;
+  }
   async rotateEndpointSecret(
     projectId: string,
     endpointId: string,
     secret: string,
     graceMs: number,
     now: number,
+    check?: EndpointCheck,
   ) {
-    // Read and written in one write of the group commit: a concurrent rotation comes before or after.
+    // Read, checked and written in one write of the group commit: a concurrent rotation or PATCH
+    // comes before or after.
     const outcome = await this.#write(() =>
-      rotateSecretSqlite(
-        this.#db,
-        this.#cipher,
-        endpointSqlite(this.#db, projectId, endpointId),
+      rotateSecretSqlite(this.#db, this.#cipher, endpointSqlite(this.#db, projectId, endpointId), {
         secret,
         graceMs,
         now,
-      ),
+        ...(check ? { check } : {}),
+      }),
     );
     if (outcome !== 'rotated') return outcome;
     return this.getEndpointSecrets(projectId, endpointId, now);
