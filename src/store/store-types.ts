@@ -9,6 +9,7 @@ import type {
   Endpoint,
   EndpointSecret,
   Envelope,
+  EventType,
   HeraldEvent,
   Json,
   OperationalEventType,
@@ -60,6 +61,11 @@ export interface EventTypeInput {
   schema?: Json | null;
   example?: Json | null;
   deprecated?: boolean;
+}
+
+/** Store.upsertEventType's `checked`: the entry as its caller read it (null: there was none). */
+export interface EventTypeChecked {
+  stored: EventType | null;
 }
 
 /** Everything of an endpoint the caller chooses; ids, status and counters are the store's. */

@@ -38,6 +38,7 @@ import type {
   EndpointPatch,
   EventDeliveryQuery,
   EventQuery,
+  EventTypeChecked,
   EventTypeInput,
   NewApiKey,
   NewEndpoint,
@@ -134,7 +135,15 @@ export interface Store {
   touchApiKey(projectId: string, keyId: string, at: number, coarseMs: number): Promise<void>;
 
   // ── event-type catalog (global to the installation) ───────────────────────
+  /**
+   * Creates the entry or changes the fields `input` gives, the others kept. `checked`: the entry as
+   * the caller read it to check what `input` gives against what it leaves out (a new schema
+   * against the stored example, or the other way round; null: there was none); the write goes
+   * ahead only if the schema and example it leaves out are still those (eventTypeKept), else it
+   * writes nothing and answers null, for the caller to read and check again.
+   */
   upsertEventType(input: EventTypeInput, now: number): Promise<EventType>;
+  upsertEventType(input: EventTypeInput, now: number, checked: EventTypeChecked): Promise<EventType | null>;
   getEventType(name: string): Promise<EventType | null>;
   /**
    * Whether the catalog has `name`, without reading its schema and example: an enforced catalog

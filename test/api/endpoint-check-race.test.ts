@@ -9,18 +9,13 @@
  * before the write it would otherwise race.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { buildApp } from '../../src/api/build-app.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { isReservedHeader } from '../../src/domain/build-request.ts';
 import { secretProblem } from '../../src/domain/secret.ts';
-import { openStore } from '../../src/store/open-store.ts';
-import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { Store } from '../../src/store/store.ts';
-import { type TestPostgres, withPostgres } from '../support/postgres.ts';
+import { type OpenStore, onBothStores } from '../support/both-stores.ts';
 
 const ADMIN = 'check-race-admin-token-0123456789abcdef';
 const PLAIN = 'plain-secret-0123456789'; // fine for hmac-sha256, not a standard (whsec_) secret
@@ -82,11 +77,9 @@ function assertRefused(r: Answer, status: number, field: string) {
   assert.equal(r.body.error?.details?.field, field, JSON.stringify(r.body));
 }
 
-type Open = () => Promise<{ store: Store; done: () => Promise<void> }>;
-
 /** A server over a fresh store whose `method` runs `between` first (set by `body`), for `body`. */
 async function race(
-  open: Open,
+  open: OpenStore,
   method: keyof Store,
   body: (
     s: Awaited<ReturnType<typeof serve>>,
@@ -104,7 +97,7 @@ async function race(
   }
 }
 
-function suite(name: string, open: Open) {
+function suite(name: string, open: OpenStore) {
   describe(`endpoint checks made in the write (${name})`, () => {
     test('a scheme PATCH while a plain secret is imported: the PATCH is refused, as it would be after it', () =>
       race(open, 'updateEndpoint', async ({ call, ep }, between) => {
@@ -178,25 +171,4 @@ function suite(name: string, open: Open) {
   });
 }
 
-suite('SQLite', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'herald-check-race-'));
-  const store = await openStore(`sqlite:${join(dir, 'herald.db')}`);
-  return {
-    store,
-    done: async () => {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
-
-let server: TestPostgres;
-before(async () => {
-  server = await withPostgres();
-});
-after(() => server.stop());
-suite('PostgreSQL', async () => {
-  const store = new PostgresStore(await server.createDatabase());
-  await store.migrate();
-  return { store, done: () => store.close() };
-});
+onBothStores(suite);

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { eventTypeNameProblem } from '../../domain/event-type-name.ts';
 import type { Json } from '../../domain/types.ts';
 import { adminOnly, callerOf } from '../auth.ts';
-import { invalid, NotFoundError, unprocessable } from '../errors.ts';
+import { ConflictError, invalid, NotFoundError, unprocessable } from '../errors.ts';
 import { createEventTypeSchemaChecker } from '../event-type-schema-check.ts';
 import { pageOf } from '../parse.ts';
 import {
@@ -15,10 +15,25 @@ import {
 import { eventTypeJson } from '../serialize.ts';
 import type { RouteContext } from './context.ts';
 
+/**
+ * Reads, checks and conditional writes of a PUT that leaves the schema or the example out, before
+ * it answers 409: each retry means another PUT of the same type changed the other field meanwhile.
+ */
+export const EVENT_TYPE_PUT_ATTEMPTS = 3;
+
 export function eventTypeRoutes(app: FastifyInstance, { store }: RouteContext) {
   // Off this thread, with a time limit: a schema's pattern may backtrack without end on its example.
   const schemas = createEventTypeSchemaChecker();
   app.addHook('onClose', () => schemas.close());
+  /** 400/422 when the pair does not go together; `sentExample` undefined: the example is the stored one. */
+  const checkPair = async (schema: Json | null, example: Json | null, sentExample: Json | undefined) => {
+    const problem = await schemas.check(schema, example);
+    if (problem?.field === 'schema') throw invalid('body.schema', problem.message);
+    if (problem && sentExample === undefined) {
+      throw unprocessable('body.schema', `the stored example ${problem.message}`);
+    }
+    if (problem) throw unprocessable('body.example', problem.message);
+  };
   app.put<{
     Params: { name: string };
     Body: { description?: string; schema?: Json; example?: Json; deprecated?: boolean };
@@ -40,20 +55,30 @@ export function eventTypeRoutes(app: FastifyInstance, { store }: RouteContext) {
       if (notAName)
         throw invalid('params.name', `${JSON.stringify(name)} is not an event-type name: ${notAName}`);
       const { schema, example } = request.body;
-      if (schema !== undefined || example !== undefined) {
-        // A field left out keeps its stored value, which the other must still agree with.
-        const stored = schema === undefined || example === undefined ? await store.getEventType(name) : null;
-        const problem = await schemas.check(
+      const input = { name, ...request.body };
+      // A field left out keeps its stored value, which the other must still agree with: checked
+      // off this thread, so the write goes ahead only if that value is still the one checked (a
+      // PUT of the other field may come in between), else it is read and checked again.
+      if ((schema === undefined) === (example === undefined)) {
+        if (schema !== undefined) await checkPair(schema, example ?? null, example);
+        return eventTypeJson(await store.upsertEventType(input, Date.now()));
+      }
+      for (let attempt = 1; ; attempt++) {
+        const stored = await store.getEventType(name);
+        await checkPair(
           schema !== undefined ? schema : (stored?.schema ?? null),
           example !== undefined ? example : (stored?.example ?? null),
+          example,
         );
-        if (problem?.field === 'schema') throw invalid('body.schema', problem.message);
-        if (problem && example === undefined) {
-          throw unprocessable('body.schema', `the stored example ${problem.message}`);
+        const written = await store.upsertEventType(input, Date.now(), { stored });
+        if (written) return eventTypeJson(written);
+        if (attempt === EVENT_TYPE_PUT_ATTEMPTS) {
+          throw new ConflictError(
+            `${example === undefined ? 'body.schema' : 'body.example'}: the event type's stored ${example === undefined ? 'example' : 'schema'} changed ${EVENT_TYPE_PUT_ATTEMPTS} times while this one was checked against it: send the PUT again`,
+            { details: { field: example === undefined ? 'body.schema' : 'body.example' } },
+          );
         }
-        if (problem) throw unprocessable('body.example', problem.message);
       }
-      return eventTypeJson(await store.upsertEventType({ name, ...request.body }, Date.now()));
     },
   );
   app.get<{ Querystring: PageQuerystring }>(

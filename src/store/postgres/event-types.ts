@@ -12,12 +12,14 @@ const optJson = (v: unknown): string | null => (v === null || v === undefined ? 
  * Creates the entry or changes the fields `input` gives, the others kept, in one statement: the
  * merge reads the row as the upsert locks it. (Read first and written by a statement of its own,
  * two PUTs at once that left out different fields each wrote back the other's field as it was.)
+ * `insertOnly`: null, nothing written, when the entry exists.
  */
 export async function upsertEventTypePostgres(
   db: Queryable,
   input: EventTypeInput,
   now: number,
-): Promise<EventType> {
+  options: { insertOnly?: boolean } = {},
+): Promise<EventType | null> {
   const { rows } = await db.query(
     `INSERT INTO event_types (name, description, schema, example, deprecated, created_at, updated_at)
      VALUES ($1, COALESCE($2::text, ''), $3, $4, COALESCE($5::boolean, false), $6, $6)
@@ -27,6 +29,7 @@ export async function upsertEventTypePostgres(
        example = CASE WHEN $8::boolean THEN excluded.example ELSE event_types.example END,
        deprecated = COALESCE($5::boolean, event_types.deprecated),
        updated_at = excluded.updated_at
+     WHERE NOT $9::boolean
      RETURNING *`,
     [
       input.name,
@@ -37,18 +40,23 @@ export async function upsertEventTypePostgres(
       now,
       input.schema !== undefined,
       input.example !== undefined,
+      options.insertOnly ?? false,
     ],
   );
-  return toEventType(rows[0] as Row);
+  const row = rows[0] as Row | undefined;
+  return row ? toEventType(row) : null; // null: `insertOnly` found an entry
 }
 
 export async function hasEventTypePostgres(db: Queryable, name: string): Promise<boolean> {
   return ((await db.query('SELECT 1 FROM event_types WHERE name = $1', [name])).rowCount ?? 0) > 0;
 }
 
-export async function eventTypePostgres(db: Queryable, name: string): Promise<EventType | null> {
-  const row = (await db.query('SELECT * FROM event_types WHERE name = $1', [name])).rows[0] as
-    | Row
-    | undefined;
+export async function eventTypePostgres(
+  db: Queryable,
+  name: string,
+  forUpdate = false,
+): Promise<EventType | null> {
+  const sql = `SELECT * FROM event_types WHERE name = $1${forUpdate ? ' FOR UPDATE' : ''}`;
+  const row = (await db.query(sql, [name])).rows[0] as Row | undefined;
   return row ? toEventType(row) : null;
 }

@@ -7,8 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
-import type { EndpointSecret, HeraldEvent } from '../../domain/types.ts';
+import type { EndpointSecret, EventType, HeraldEvent } from '../../domain/types.ts';
 import { newTurnCursor } from '../claim-turns.ts';
+import { eventTypeKept } from '../event-type-kept.ts';
 import { type LaterBatches, parkBatch } from '../park-batch.ts';
 import { recoverBatch, recoverInBatches } from '../recover-batch.ts';
 import { replayBatch, replayInBatches } from '../replay-batch.ts';
@@ -26,6 +27,7 @@ import type {
   EndpointPatch,
   EventDeliveryQuery,
   EventQuery,
+  EventTypeChecked,
   EventTypeInput,
   MigrationOptions,
   NewApiKey,
@@ -292,8 +294,17 @@ export class PostgresStore implements Store {
     await touchApiKeyPostgres(this.#pool, projectId, keyId, at, coarseMs);
   }
 
-  async upsertEventType(input: EventTypeInput, now: number) {
-    return upsertEventTypePostgres(this.#pool, input, now);
+  upsertEventType(input: EventTypeInput, now: number): Promise<EventType>;
+  upsertEventType(input: EventTypeInput, now: number, checked: EventTypeChecked): Promise<EventType | null>;
+  async upsertEventType(input: EventTypeInput, now: number, checked?: EventTypeChecked) {
+    if (!checked) return upsertEventTypePostgres(this.#pool, input, now);
+    // Read locked and compared with what the caller checked; an entry there was none of (none to
+    // lock) is only inserted, never merged into one a concurrent PUT made meanwhile.
+    return this.#tx(async (c) => {
+      const found = await eventTypePostgres(c, input.name, true);
+      if (!eventTypeKept(checked.stored, found, input)) return null;
+      return upsertEventTypePostgres(c, input, now, { insertOnly: found === null });
+    });
   }
   async getEventType(name: string) {
     return eventTypePostgres(this.#pool, name);

@@ -1,7 +1,8 @@
 /** The event-type catalog (global to the installation) for the SQLite store. */
 import type { DatabaseSync } from 'node:sqlite';
 import type { EventType } from '../../domain/types.ts';
-import type { EventTypeInput } from '../store.ts';
+import { eventTypeKept } from '../event-type-kept.ts';
+import type { EventTypeChecked, EventTypeInput } from '../store.ts';
 import { get, run } from './db-helpers.ts';
 import { toEventType } from './rows.ts';
 
@@ -9,11 +10,17 @@ const optJson = (v: unknown): string | null => (v === null || v === undefined ? 
 
 /**
  * Runs inside one of the store's group commits. Reads the current type and writes the merge in
- * the same savepoint: no update is lost.
+ * the same savepoint: no update is lost. False (nothing written) when `checked` no longer holds.
  */
-export function upsertEventTypeSqlite(db: DatabaseSync, input: EventTypeInput, now: number): void {
+export function upsertEventTypeSqlite(
+  db: DatabaseSync,
+  input: EventTypeInput,
+  now: number,
+  checked?: EventTypeChecked,
+): boolean {
   const row = get(db, 'SELECT * FROM event_types WHERE name = ?', input.name);
   const cur = row ? toEventType(row) : null;
+  if (checked && !eventTypeKept(checked.stored, cur, input)) return false;
   const next = {
     description: input.description ?? cur?.description ?? '',
     schema: input.schema !== undefined ? input.schema : (cur?.schema ?? null),
@@ -34,6 +41,7 @@ export function upsertEventTypeSqlite(db: DatabaseSync, input: EventTypeInput, n
     now,
     now,
   );
+  return true;
 }
 
 export function hasEventTypeSqlite(db: DatabaseSync, name: string): boolean {

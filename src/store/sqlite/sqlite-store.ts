@@ -6,7 +6,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { rateLimitLoosened } from '../../domain/gcra.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
-import type { EndpointSecret, HeraldEvent } from '../../domain/types.ts';
+import type { EndpointSecret, EventType, HeraldEvent } from '../../domain/types.ts';
 import { newTurnCursor } from '../claim-turns.ts';
 import { DispatchCache } from '../dispatch-cache.ts';
 import { FanOutCache } from '../fan-out-cache.ts';
@@ -27,6 +27,7 @@ import type {
   EndpointPatch,
   EventDeliveryQuery,
   EventQuery,
+  EventTypeChecked,
   EventTypeInput,
   NewApiKey,
   NewEndpoint,
@@ -242,8 +243,10 @@ export class SqliteStore implements Store {
     await this.#write(() => touchApiKeySqlite(this.#db, projectId, keyId, at, coarseMs), { durable: false });
   }
 
-  async upsertEventType(input: EventTypeInput, now: number) {
-    await this.#write(() => upsertEventTypeSqlite(this.#db, input, now));
+  upsertEventType(input: EventTypeInput, now: number): Promise<EventType>;
+  upsertEventType(input: EventTypeInput, now: number, checked: EventTypeChecked): Promise<EventType | null>;
+  async upsertEventType(input: EventTypeInput, now: number, checked?: EventTypeChecked) {
+    if (!(await this.#write(() => upsertEventTypeSqlite(this.#db, input, now, checked)))) return null;
     return (await this.getEventType(input.name))!;
   }
   async getEventType(name: string) {
