@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildApp } from '../../src/api/build-app.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
-import type { Store } from '../../src/store/store.ts';
 import { type OpenStore, onBothStores } from '../support/both-stores.ts';
 
 const ADMIN = 'pair-race-admin-token-0123456789abcdef';
