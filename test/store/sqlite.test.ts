@@ -33,7 +33,7 @@ import {
 } from '../../src/store/sqlite/history-reads.ts';
 import { migrateSqlite } from '../../src/store/sqlite/migrate.ts';
 import { openDatabaseSqlite, WAL_SIZE_LIMIT_BYTES } from '../../src/store/sqlite/open-database.ts';
-import { PURGE_CHUNK, purgeBeforeSqlite } from '../../src/store/sqlite/retention.ts';
+import { PURGE_CHUNK, PURGE_CHUNK_ROWS, purgeBeforeSqlite } from '../../src/store/sqlite/retention.ts';
 import { attemptRecord, endpointInput, eventInput, projectWithEndpoints, T0 } from './helpers.ts';
 import { defineKeyRotationTest } from './key-rotation.ts';
 import { defineStoreSuite } from './store-suite.ts';
@@ -377,6 +377,85 @@ describe('sqlite specifics', () => {
       const third = purgeBeforeSqlite(db, projectId, cutoff, 1000, second.next, 60_000);
       assert.deepEqual(third, { events: 15, deliveries: 0, attempts: 0, operationalEvents: 0, next: null });
       assert.equal(Number(db.prepare('SELECT count(*) AS n FROM events').get()!.n), 0);
+    } finally {
+      db.close();
+    }
+  });
+
+  test('purgeBefore bounds a call by rows: events with many deliveries and attempts go over several calls, each event whole', async () => {
+    const path = join(dir, 'purge-rows', 'h.db');
+    const store = await openStore(`sqlite:${path}`);
+    const old = T0 - 40 * 86_400_000;
+    const cutoff = T0 - 30 * 86_400_000;
+    const fanOut = 40;
+    const perDelivery = 5;
+    const wide = 600; // one event fanned out to more endpoints than a chunk's rows
+    let projectId: string;
+    try {
+      const { project } = await projectWithEndpoints(store, fanOut, old);
+      projectId = project.id;
+      await store.acceptEvents(
+        projectId,
+        Array.from({ length: 10 }, () => eventInput('a')),
+        old,
+      );
+    } finally {
+      await store.close();
+    }
+    const db = openDatabaseSqlite(path, undefined);
+    try {
+      // One more event to `wide` endpoints, then every delivery finished long ago with
+      // `perDelivery` attempts each (as a history filled by an import, or grown over a month).
+      const [first] = db.prepare('SELECT id FROM events ORDER BY created_at, id LIMIT 1').all();
+      const eventId = `${String(first!.id)}z`;
+      db.prepare(
+        "INSERT INTO events (id, project_id, type, payload, created_at, delivery_count) VALUES (?, ?, 'a', '{}', ?, ?)",
+      ).run(eventId, projectId, old + 1, wide);
+      const addDelivery = db.prepare(
+        "INSERT INTO deliveries (id, project_id, event_id, endpoint_id, url, status, created_at, updated_at) VALUES (?, ?, ?, NULL, 'http://127.0.0.1:9/w', 'pending', ?, ?)",
+      );
+      for (let i = 0; i < wide; i++) addDelivery.run(`dlv_wide${i}`, projectId, eventId, old + 1, old + 1);
+      db.exec(
+        `UPDATE deliveries SET status = 'succeeded', next_attempt_at = NULL, attempts = ${perDelivery}`,
+      );
+      db.exec(`WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < ${perDelivery})
+        INSERT INTO attempts (id, project_id, delivery_id, event_id, endpoint_id, event_type, number, started_at, duration_ms, outcome, request)
+        SELECT 'att_' || d.id || '_' || k.n, d.project_id, d.id, d.event_id, d.endpoint_id, 'a', k.n, d.created_at + k.n, 1, 'succeeded', '{}'
+        FROM deliveries d, k`);
+      const count = (table: string) => Number(db.prepare(`SELECT count(*) AS n FROM ${table}`).get()!.n);
+      const deliveriesTotal = count('deliveries');
+      const attemptsTotal = count('attempts');
+      assert.equal(deliveriesTotal, 10 * fanOut + wide);
+      assert.equal(attemptsTotal, deliveriesTotal * perDelivery);
+      const totals = { events: 0, deliveries: 0, attempts: 0 };
+      let next: string | null = null;
+      let calls = 0;
+      do {
+        // No time budget: one chunk per call, as a call on a busy machine gets.
+        const r = purgeBeforeSqlite(db, projectId, cutoff, 1000, next, 0);
+        calls++;
+        // Each call deletes at most a chunk's rows, but for the deliveries of one event (all in
+        // the same write): without the bound, the first call took all 11 events, 6,000 rows.
+        assert.ok(r.attempts <= PURGE_CHUNK_ROWS, `call ${calls}: ${r.attempts} attempts`);
+        assert.ok(
+          r.deliveries <= Math.max(PURGE_CHUNK_ROWS, wide),
+          `call ${calls}: ${r.deliveries} deliveries`,
+        );
+        assert.ok(r.attempts + r.deliveries > 0, `call ${calls} deleted nothing`);
+        // The wide event is there with all its deliveries, or gone with them.
+        const left = Number(
+          db.prepare('SELECT count(*) AS n FROM deliveries WHERE event_id = ?').get(eventId)!.n,
+        );
+        const there = db.prepare('SELECT 1 FROM events WHERE id = ?').get(eventId) !== undefined;
+        assert.equal(left, there ? wide : 0);
+        totals.events += r.events;
+        totals.deliveries += r.deliveries;
+        totals.attempts += r.attempts;
+        next = r.next;
+      } while (next !== null && calls < 1000);
+      assert.deepEqual(totals, { events: 11, deliveries: deliveriesTotal, attempts: attemptsTotal });
+      assert.deepEqual([count('events'), count('deliveries'), count('attempts')], [0, 0, 0]);
+      assert.ok(calls >= attemptsTotal / PURGE_CHUNK_ROWS, `${calls} calls`);
     } finally {
       db.close();
     }

@@ -11,16 +11,31 @@
  * accepting an event meanwhile went from a p99 of 4.5 ms to 100 ms. A call also ends once the
  * events it deleted held purgeBytes.sqlite of payload (purge-bytes.ts): large events cost their
  * bytes, whatever their number.
+ *
+ * A chunk is bounded by rows too (PURGE_CHUNK_ROWS), not only by events: an event fanned out to
+ * 1,000 endpoints with 5 attempts each is 6,000 rows, and a chunk of 50 of them (300,000 rows)
+ * took 5-6 s, the API's thread blocked all that time (requests on kept-alive sockets were closed
+ * unanswered as it resumed: their idle timers ran before their bytes were read) and the dispatcher
+ * thread's writes failing after their 5 s busy timeout ("database is locked").
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { takeWithinBudget } from '../page-budget.ts';
 import { purgeBytes } from '../purge-bytes.ts';
 import { decodePurgeCursor, encodePurgeCursor } from '../purge-cursor.ts';
 import type { PurgeResult } from '../store.ts';
-import { all, run } from './db-helpers.ts';
+import { all, prepared, run } from './db-helpers.ts';
+import type { Row } from './rows.ts';
 
 /** Events looked at per chunk: small enough that one chunk stays within a few ms. */
 export const PURGE_CHUNK = 50;
+/**
+ * Deliveries and attempts one chunk deletes, about (~10-30 µs each): a chunk takes events while
+ * their deliveries and attempts (as the deliveries count them) stay within this, at least one, and
+ * deletes attempts at most this many at a time. An event's deliveries go with it, in one write (its
+ * `delivery_count`, and readers, rely on that), so an event fanned out to more endpoints than this
+ * costs its fan-out, as accepting it did.
+ */
+export const PURGE_CHUNK_ROWS = 500;
 /** A call starts no new chunk once it has run this long. */
 export const PURGE_BUDGET_MS = 4;
 
@@ -94,55 +109,84 @@ function purgeEventChunk(
   budgetBytes: number,
 ): Chunk {
   const from = decodePurgeCursor(after);
-  // The next events made before the cutoff; `done` when all their deliveries are finished and
-  // untouched since the cutoff (pending, parked and claimed ones are never purged). Only columns
-  // stored before the payload, or in the index: reading one after it (the idempotency key) walks
-  // every overflow page of a large payload, ~4 ms per 16 MiB.
-  const looked = all(
+  // The next events made before the cutoff, each with its rows: its deliveries and their attempts,
+  // counted on at most PURGE_CHUNK_ROWS deliveries (enough to fill a chunk alone). Only columns
+  // stored before the payload, or in the index: reading one after it (the idempotency key)
+  // walks every overflow page of a large payload, ~4 ms per 16 MiB.
+  const candidates = prepared(
     db,
     `SELECT e.id, e.created_at, octet_length(e.payload) AS bytes,
-       NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.project_id = e.project_id AND d.event_id = e.id
-                   AND (d.status NOT IN ('succeeded', 'failed') OR d.updated_at >= ?)) AS done
+       (SELECT count(*) + total(n) FROM (SELECT d.attempts AS n FROM deliveries d
+          WHERE d.project_id = e.project_id AND d.event_id = e.id LIMIT ?)) AS rows
      FROM events e
      WHERE e.project_id = ? AND e.created_at < ? AND (e.created_at, e.id) > (?, ?)
      ORDER BY e.created_at, e.id LIMIT ?`,
-    cutoff,
-    projectId,
-    cutoff,
-    from.createdAt,
-    from.id,
-    size,
+  ).iterate(PURGE_CHUNK_ROWS, projectId, cutoff, from.createdAt, from.id, size) as Iterable<Row>;
+  // Read one at a time: an event past the bound is the last one counted.
+  const byRows = takeRows(candidates);
+  // Which are done: all their deliveries finished and untouched since the cutoff (pending, parked
+  // and claimed ones are never purged). Read for these only: it reads each of their deliveries.
+  const doneIds = new Set(
+    all(
+      db,
+      `SELECT value AS id FROM json_each(?) WHERE NOT EXISTS (
+         SELECT 1 FROM deliveries d WHERE d.project_id = ? AND d.event_id = value
+         AND (d.status NOT IN ('succeeded', 'failed') OR d.updated_at >= ?))`,
+      JSON.stringify(byRows.rows.map((e) => String(e.id))),
+      projectId,
+      cutoff,
+    ).map((e) => String(e.id)),
   );
-  const isDone = (e: Record<string, unknown>) => Number(e.done) === 1;
+  const isDone = (e: Record<string, unknown>) => doneIds.has(String(e.id));
   // Up to the event whose payload reaches the bytes left; the rest are looked at by the next chunk.
   const { rows: batch, cut } = takeWithinBudget(
-    looked,
+    byRows.rows,
     size,
     (e) => (isDone(e) ? Number(e.bytes) : 0),
     budgetBytes,
   );
   const gone = batch.filter(isDone);
   const kept = batch.filter((e) => !isDone(e));
+  const goneIds = JSON.stringify(gone.map((e) => String(e.id)));
+  const keptIds = JSON.stringify(kept.map((e) => String(e.id)));
   const inIds = '(SELECT value FROM json_each(?))';
-  let attempts = 0;
+  // Their attempts first, at most PURGE_CHUNK_ROWS: those of events that go, and the old ones of
+  // events kept (still in use, e.g. parked for longer than the retention). When that many went
+  // there may be more: the same events are looked at again (the next chunk or call), and the
+  // cursor does not move past them. Attempts that went are older than the cutoff either way.
+  const attempts = run(
+    db,
+    `DELETE FROM attempts WHERE rowid IN (
+       SELECT rowid FROM attempts WHERE project_id = ? AND event_id IN ${inIds}
+       UNION ALL
+       SELECT rowid FROM attempts WHERE project_id = ? AND event_id IN ${inIds} AND started_at < ?
+       LIMIT ?)`,
+    projectId,
+    goneIds,
+    projectId,
+    keptIds,
+    cutoff,
+    PURGE_CHUNK_ROWS,
+  );
+  if (attempts === PURGE_CHUNK_ROWS) {
+    return { events: 0, deliveries: 0, attempts, looked: 0, bytes: 0, position: null, full: true };
+  }
   let deliveries = 0;
   let bytes = 0;
   if (gone.length) {
     for (const e of gone) bytes += Number(e.bytes);
-    const ids = JSON.stringify(gone.map((e) => String(e.id)));
-    attempts += run(db, `DELETE FROM attempts WHERE project_id = ? AND event_id IN ${inIds}`, projectId, ids);
     deliveries = run(
       db,
       `DELETE FROM deliveries WHERE project_id = ? AND event_id IN ${inIds}`,
       projectId,
-      ids,
+      goneIds,
     );
     // The keys are read as the events go, so a large payload's pages are walked once, not twice.
     const keyed = all(
       db,
       `DELETE FROM events WHERE project_id = ? AND id IN ${inIds} RETURNING id, idempotency_key`,
       projectId,
-      ids,
+      goneIds,
     ).filter((e) => e.idempotency_key != null);
     for (const e of keyed) {
       run(
@@ -154,16 +198,6 @@ function purgeEventChunk(
       );
     }
   }
-  if (kept.length) {
-    // Still in use (e.g. parked for longer than the retention): only their old attempts go.
-    attempts += run(
-      db,
-      `DELETE FROM attempts WHERE project_id = ? AND event_id IN ${inIds} AND started_at < ?`,
-      projectId,
-      JSON.stringify(kept.map((e) => String(e.id))),
-      cutoff,
-    );
-  }
   const last = batch.at(-1);
   return {
     events: gone.length,
@@ -172,6 +206,22 @@ function purgeEventChunk(
     looked: batch.length,
     bytes,
     position: last ? encodePurgeCursor(Number(last.created_at), String(last.id)) : null,
-    full: cut || batch.length === size,
+    full: byRows.cut || cut || batch.length === size,
   };
+}
+
+/**
+ * The first events whose rows fit in PURGE_CHUNK_ROWS together (the first one whatever its rows):
+ * an event past the bound waits for the next chunk, which it starts, alone if it is past it alone.
+ * Stops pulling at that event.
+ */
+function takeRows(events: Iterable<Row>): { rows: Row[]; cut: boolean } {
+  const taken: Row[] = [];
+  let rows = 0;
+  for (const e of events) {
+    rows += Number(e.rows);
+    if (taken.length > 0 && rows > PURGE_CHUNK_ROWS) return { rows: taken, cut: true };
+    taken.push(e);
+  }
+  return { rows: taken, cut: false };
 }
