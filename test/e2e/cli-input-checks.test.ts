@@ -130,7 +130,7 @@ describe('herald CLI: input mistakes and foreign answers', () => {
     }
   });
 
-  test('--url at something that closes the connection, or an https URL at an http Herald: one line naming the URL and where it came from (it used to be `other side closed`, or an OpenSSL error string)', async () => {
+  test('--url at something that closes the connection, or an https URL at an http Herald: one line naming the URL and where it came from (it used to be `other side closed`, or an OpenSSL error string); an event sent without a key gets the key to send it again with', async () => {
     const closing = createServer((req) => req.socket.destroy());
     await new Promise<void>((r) => closing.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(closing.address() as AddressInfo).port}`;
@@ -145,6 +145,39 @@ describe('herald CLI: input mistakes and foreign answers', () => {
           `^herald: no answer from Herald at ${url} \\(from --url\\): other side closed \\(GET /api/v1/projects/p/events, \\d+ tries\\)\\. Is --url a Herald server\\?\n$`,
         ),
       );
+      // An event sent without a key may have been stored: the line gives the key it went with.
+      const send = await herald([
+        'events',
+        'send',
+        'player.joined',
+        '--project',
+        'p',
+        '--url',
+        url,
+        '--token',
+        't',
+      ]);
+      assert.equal(send.code, 1);
+      oneLine(send.stderr);
+      assert.match(
+        send.stderr,
+        /^herald: no answer from Herald at .*\. The event may have been stored: to send it again without storing it twice, add --idempotency-key auto-[0-9a-f-]{36}\n$/,
+      );
+      const keyed = await herald([
+        'events',
+        'send',
+        'player.joined',
+        '--project',
+        'p',
+        '--idempotency-key',
+        'k1',
+        '--url',
+        url,
+        '--token',
+        't',
+      ]);
+      assert.equal(keyed.code, 1);
+      assert.doesNotMatch(keyed.stderr, /may have been stored/, 'its own key: the user has it');
       const listen = await herald(
         ['listen', '--project', 'p', '--token', 't', '--forward-to', 'http://127.0.0.1:9/hook'],
         { HERALD_URL: url },

@@ -14,6 +14,7 @@ import {
   countFlag,
   idFlag,
   jsonFlag,
+  noAnswer,
   positiveInt,
   projectFlag,
   withConnectionFlags,
@@ -98,19 +99,27 @@ export function eventsCommand(): Command {
       // the original event and `idempotent-replayed: true` (docs/api.md), which the user is told.
       let replayed = false;
       let resent = false;
-      const event = await client.request<HeraldEvent>(
-        'POST',
-        `/projects/${encodeURIComponent(flags.project)}/events`,
-        {
-          body: withIdempotencyKey(input),
+      const body = withIdempotencyKey(input);
+      const event = await client
+        .request<HeraldEvent>('POST', `/projects/${encodeURIComponent(flags.project)}/events`, {
+          body,
           repeatable: true,
           expect: { object: { id: 'string' } },
           onHeaders: (headers, sent) => {
             replayed = headers['idempotent-replayed'] === 'true';
             resent = sent.afterNetworkError;
           },
-        },
-      );
+        })
+        .catch((error: unknown) => {
+          // Sent, and no answer even after the client's tries: Herald may have stored it. Sent
+          // again by hand with the key it went with, it is stored once; without, a new automatic
+          // key would store it twice.
+          const lost = ownKey ? null : noAnswer(error, flags);
+          if (!lost) throw error;
+          throw new CommandError(
+            `${lost.message}. The event may have been stored: to send it again without storing it twice, add --idempotency-key ${body.idempotencyKey}`,
+          );
+        });
       if (flags.json) printJson(event);
       else printEvent(event);
       if (replayed && resent) {
