@@ -29,9 +29,10 @@ export function limitAnswersInFlight(app: FastifyInstance, limitBytes = ANSWER_B
   /** Unread bytes by caller (callers holding nothing are not kept). */
   const held = new Map<string, number>();
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  // A callback hook, not an async one: it runs for every answer, and has nothing to wait for.
+  app.addHook('onSend', (request, reply, payload, done) => {
     let bytes = sizeOf(payload);
-    if (bytes === null || bytes === 0) return payload;
+    if (bytes === null || bytes === 0) return done(null, payload);
     const key = callerKey(request);
     const before = held.get(key) ?? 0;
     let answer = payload;
@@ -48,16 +49,13 @@ export function limitAnswersInFlight(app: FastifyInstance, limitBytes = ANSWER_B
     }
     held.set(key, before + bytes);
     const counted = bytes;
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
+    // 'close' comes once the answer is handed to the operating system ('finish') or the client
+    // has left, whichever is first: once either way.
+    reply.raw.once('close', () => {
       const left = (held.get(key) ?? 0) - counted;
       if (left > 0) held.set(key, left);
       else held.delete(key);
-    };
-    reply.raw.once('finish', release);
-    reply.raw.once('close', release);
-    return answer;
+    });
+    done(null, answer);
   });
 }
