@@ -26,6 +26,7 @@ import {
   STATS_STEP_ROWS_POSTGRES,
 } from '../../src/store/postgres/history-reads.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import { PURGE_BATCH_ROWS } from '../../src/store/postgres/retention.ts';
 import { percentile95 } from '../../src/store/row-mapping.ts';
 import { MAX_VALID_SECRETS, type Store } from '../../src/store/store.ts';
 import { ATTEMPT_ID_SQL } from '../support/attempt-id-sql.ts';
@@ -831,6 +832,76 @@ describe('postgres specifics', () => {
           [sibling.id, 'succeeded'],
         ].sort(),
       );
+    }));
+
+  test('purgeBefore bounds a batch by rows: events with many deliveries and attempts go over several batches, each event whole', async () =>
+    withStoreAndClient(async (store, db) => {
+      const { project } = await projectWithEndpoints(store, 0);
+      const old = T0 - 40 * DAY;
+      const cutoff = T0 - 30 * DAY;
+      const fanOut = 400;
+      const perDelivery = 5;
+      const wide = PURGE_BATCH_ROWS + 2_000; // one event fanned out to more endpoints than a batch's rows
+      // 10 events to `fanOut` endpoints and one, in their midst, to `wide`; every delivery finished
+      // long ago with `perDelivery` attempts (as a history filled by an import, or grown over a month).
+      await db.query(
+        `INSERT INTO events (project_id, id, type, payload, created_at, delivery_count)
+         SELECT $1, 'evt_' || lpad(i::text, 3, '0'), 'a', '{}', $2::bigint + i, CASE WHEN i = 5 THEN $4::int ELSE $3::int END
+         FROM generate_series(1, 11) i`,
+        [project.id, old, fanOut, wide],
+      );
+      await db.query(
+        `INSERT INTO deliveries (project_id, id, event_id, endpoint_id, url, status, attempts, created_at, updated_at)
+         SELECT e.project_id, 'dlv_' || e.id || '_' || lpad(k::text, 6, '0'), e.id, NULL, 'http://127.0.0.1:9/w',
+           'succeeded', $2, e.created_at, e.created_at
+         FROM events e CROSS JOIN LATERAL generate_series(1, e.delivery_count) k WHERE e.project_id = $1`,
+        [project.id, perDelivery],
+      );
+      await db.query(
+        `INSERT INTO attempts (project_id, id, delivery_id, event_id, endpoint_id, event_type, number, started_at, duration_ms, outcome, request)
+         SELECT d.project_id, 'att_' || d.id || '_' || k, d.id, d.event_id, NULL, 'a', k, d.created_at + k, 1, 'succeeded', '{}'
+         FROM deliveries d CROSS JOIN generate_series(1, $2) k WHERE d.project_id = $1`,
+        [project.id, perDelivery],
+      );
+      const count = async (table: string) =>
+        (await db.query(`SELECT count(*)::int AS n FROM ${table} WHERE project_id = $1`, [project.id]))
+          .rows[0].n as number;
+      const deliveriesTotal = await count('deliveries');
+      const attemptsTotal = await count('attempts');
+      assert.equal(deliveriesTotal, 10 * fanOut + wide);
+      assert.equal(attemptsTotal, deliveriesTotal * perDelivery);
+      const totals = { events: 0, deliveries: 0, attempts: 0 };
+      let next: string | null = null;
+      let calls = 0;
+      do {
+        const r = await store.purgeBefore(project.id, cutoff, 1000, next);
+        calls++;
+        // Each batch deletes at most a batch's rows, but for the deliveries of one event (all in
+        // the same transaction): without the bound, the first took all 11 events, 96,000 rows.
+        assert.ok(r.attempts <= PURGE_BATCH_ROWS, `call ${calls}: ${r.attempts} attempts`);
+        assert.ok(
+          r.deliveries <= Math.max(PURGE_BATCH_ROWS, wide),
+          `call ${calls}: ${r.deliveries} deliveries`,
+        );
+        assert.ok(r.attempts + r.deliveries > 0, `call ${calls} deleted nothing`);
+        // The wide event is there with all its deliveries, or gone with them.
+        const left = await db.query(
+          `SELECT (SELECT count(*)::int FROM deliveries WHERE project_id = $1 AND event_id = 'evt_005') AS n,
+             EXISTS (SELECT 1 FROM events WHERE project_id = $1 AND id = 'evt_005') AS there`,
+          [project.id],
+        );
+        assert.equal(left.rows[0].n, left.rows[0].there ? wide : 0);
+        totals.events += r.events;
+        totals.deliveries += r.deliveries;
+        totals.attempts += r.attempts;
+        next = r.next;
+      } while (next !== null && calls < 1000);
+      assert.deepEqual(totals, { events: 11, deliveries: deliveriesTotal, attempts: attemptsTotal });
+      assert.deepEqual(
+        [await count('events'), await count('deliveries'), await count('attempts')],
+        [0, 0, 0],
+      );
+      assert.ok(calls >= attemptsTotal / PURGE_BATCH_ROWS, `${calls} calls`);
     }));
 
   test('deleteProject takes a project of many chunks whole, and leaves its neighbour alone', async () =>

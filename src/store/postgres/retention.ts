@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { takeWithinBudget } from '../page-budget.ts';
 import { purgeBytes } from '../purge-bytes.ts';
 import { decodePurgeCursor, encodePurgeCursor } from '../purge-cursor.ts';
+import { takeWithinRows } from '../purge-rows.ts';
 import type { PurgeResult } from '../store.ts';
 
 /**
@@ -16,6 +17,18 @@ import type { PurgeResult } from '../store.ts';
  * batch takes it too (replay-missing.ts).
  */
 export const PURGE_LOCK_CLASS = 4_877_001;
+
+/**
+ * Deliveries and attempts one batch deletes, about: a batch takes events while their deliveries and
+ * attempts (as the deliveries count them) stay within this, at least one, and deletes attempts at
+ * most this many at a time. An event's deliveries go with it, in one transaction, so an event
+ * fanned out to more endpoints than this costs its fan-out, as accepting it did.
+ */
+export const PURGE_BATCH_ROWS = 10_000;
+
+/** An event's rows: its deliveries (at most PURGE_BATCH_ROWS of them) and their attempts. */
+const EVENT_ROWS_SQL = `SELECT count(*) + coalesce(sum(x.attempts), 0) AS n FROM (
+  SELECT d.attempts FROM deliveries d WHERE d.project_id = $1 AND d.event_id = e.id LIMIT $6) x`;
 
 const NOTHING: PurgeResult = { events: 0, deliveries: 0, attempts: 0, operationalEvents: 0, next: null };
 
@@ -50,30 +63,68 @@ async function purgeBatch(
   after: string | null,
 ): Promise<PurgeResult> {
   const from = decodePurgeCursor(after);
-  // The next events made before the cutoff; `done` when all their deliveries are finished and
-  // untouched since the cutoff (pending, parked and claimed ones are never purged), as this
-  // transaction's snapshot sees them; `bytes` is the payload's stored size (not read).
-  const { rows: looked } = await c.query<{ id: string; created_at: string; bytes: number; done: boolean }>(
-    `SELECT e.id, e.created_at, pg_column_size(e.payload) AS bytes,
-       NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.project_id = e.project_id AND d.event_id = e.id
+  // The next events made before the cutoff, one index step at a time while the rows seen so far
+  // (each event's deliveries and their attempts, counted on at most PURGE_BATCH_ROWS deliveries)
+  // are within the bound, so an event past it is the last one read. `done` when all their
+  // deliveries are finished and untouched since the cutoff (pending, parked and claimed ones are
+  // never purged), as this transaction's snapshot sees them; `bytes` is the payload's stored size.
+  const { rows: walked } = await c.query<{
+    id: string;
+    created_at: string;
+    rows: string;
+    bytes: number;
+    done: boolean;
+  }>(
+    `WITH RECURSIVE walk AS (
+       (SELECT e.created_at, e.id, 1 AS k, r.n AS rows, r.n AS total
+        FROM events e CROSS JOIN LATERAL (${EVENT_ROWS_SQL}) r
+        WHERE e.project_id = $1 AND e.created_at < $2 AND (e.created_at, e.id) > ($3::bigint, $4::text)
+        ORDER BY e.created_at, e.id LIMIT 1)
+       UNION ALL
+       (SELECT e.created_at, e.id, w.k + 1, r.n, w.total + r.n
+        FROM walk w
+        CROSS JOIN LATERAL (SELECT e.created_at, e.id FROM events e
+          WHERE e.project_id = $1 AND e.created_at < $2 AND (e.created_at, e.id) > (w.created_at, w.id)
+          ORDER BY e.created_at, e.id LIMIT 1) e
+        CROSS JOIN LATERAL (${EVENT_ROWS_SQL}) r
+        WHERE w.k < $5 AND w.total <= $6))
+     SELECT w.id, w.created_at, w.rows, pg_column_size(e.payload) AS bytes,
+       NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.project_id = $1 AND d.event_id = w.id
                    AND (d.status NOT IN ('succeeded', 'failed') OR d.updated_at >= $2)) AS done
-     FROM events e
-     WHERE e.project_id = $1 AND e.created_at < $2 AND (e.created_at, e.id) > ($3::bigint, $4::text)
-     ORDER BY e.created_at, e.id LIMIT $5`,
-    [projectId, cutoff, from.createdAt, from.id, n],
+     FROM walk w JOIN events e ON e.project_id = $1 AND e.id = w.id
+     ORDER BY w.k`,
+    [projectId, cutoff, from.createdAt, from.id, n, PURGE_BATCH_ROWS],
   );
+  const byRows = takeWithinRows(walked, PURGE_BATCH_ROWS, (e) => Number(e.rows));
+  // The walk stops at the event past the bound, the first one too (kept, alone): more may follow.
+  const pastRows = walked.reduce((sum, e) => sum + Number(e.rows), 0) > PURGE_BATCH_ROWS;
   // Up to the event whose payload reaches the bound; the next batch goes on after it.
   const { rows: batch, cut } = takeWithinBudget(
-    looked,
+    byRows.rows,
     n,
     (e) => (e.done ? Number(e.bytes) : 0),
     purgeBytes.postgres,
   );
-  const candidates = batch.filter((e) => e.done).map((e) => e.id);
+  const last = batch.at(-1);
+  const position = last ? encodePurgeCursor(Number(last.created_at), last.id) : (after ?? '');
+  // Their attempts first, at most PURGE_BATCH_ROWS: those started before the cutoff, which is all
+  // of those of an event that goes (its deliveries were last touched before it), and the old ones
+  // of an event kept (still in use, e.g. parked for longer than the retention). They go whatever
+  // a retry committed meanwhile does to their event. When that many went there may be more: the
+  // same events are looked at again by the next batch, the cursor not moving past them.
+  let attempts =
+    (
+      await c.query(
+        `DELETE FROM attempts WHERE project_id = $1 AND id IN (
+           SELECT id FROM attempts WHERE project_id = $1 AND event_id = ANY($2::text[]) AND started_at < $3
+           LIMIT $4)`,
+        [projectId, batch.map((e) => e.id), cutoff, PURGE_BATCH_ROWS],
+      )
+    ).rowCount ?? 0;
+  const full = attempts === PURGE_BATCH_ROWS;
+  const candidates = full ? [] : batch.filter((e) => e.done).map((e) => e.id);
   let deliveries = 0;
-  let attempts = 0;
   let events = 0;
-  const keptIds = new Set(batch.filter((e) => !e.done).map((e) => e.id));
   if (candidates.length) {
     // An event goes whole or not at all. Its deliveries are locked, in key order, and read as last
     // committed: a retry committed since the snapshot shows, one under way is waited for, and none
@@ -97,7 +148,6 @@ async function purgeBatch(
         .map((d) => d.event_id),
     );
     const purged = candidates.filter((id) => !inUse.has(id));
-    for (const id of candidates) if (inUse.has(id)) keptIds.add(id);
     const doomed = locked.filter((d) => !inUse.has(d.event_id)).map((d) => d.id);
     if (doomed.length) {
       deliveries =
@@ -115,14 +165,13 @@ async function purgeBatch(
       [projectId, purged],
     );
     events = gone.rows.length;
-    const goneIds = new Set(gone.rows.map((r) => r.id));
-    for (const id of purged) if (!goneIds.has(id)) keptIds.add(id);
-    if (goneIds.size) {
+    if (events) {
+      // Any attempt of theirs left (one started after the cutoff by a clock ahead of the database's).
       attempts +=
         (
           await c.query('DELETE FROM attempts WHERE project_id = $1 AND event_id = ANY($2::text[])', [
             projectId,
-            [...goneIds],
+            gone.rows.map((r) => r.id),
           ])
         ).rowCount ?? 0;
       const keyed = gone.rows.filter((r) => r.idempotency_key !== null);
@@ -135,16 +184,6 @@ async function purgeBatch(
       }
     }
   }
-  if (keptIds.size) {
-    // Still in use (e.g. parked for longer than the retention): only their old attempts go.
-    attempts +=
-      (
-        await c.query(
-          'DELETE FROM attempts WHERE project_id = $1 AND event_id = ANY($2::text[]) AND started_at < $3',
-          [projectId, [...keptIds], cutoff],
-        )
-      ).rowCount ?? 0;
-  }
   const operationalEvents =
     (
       await c.query(
@@ -155,13 +194,15 @@ async function purgeBatch(
     ).rowCount ?? 0;
   // Rate-limit state idle since the cutoff is the same as none (deleted endpoints leave such rows).
   await c.query('DELETE FROM endpoint_rate_limits WHERE project_id = $1 AND tat < $2', [projectId, cutoff]);
-  const last = batch.at(-1);
-  const position = last ? encodePurgeCursor(Number(last.created_at), last.id) : (after ?? '');
   return {
     events,
     deliveries,
     attempts,
     operationalEvents,
-    next: cut || batch.length === n || operationalEvents === n ? position : null,
+    next: full
+      ? (after ?? '')
+      : pastRows || cut || batch.length === n || operationalEvents === n
+        ? position
+        : null,
   };
 }

@@ -22,6 +22,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { takeWithinBudget } from '../page-budget.ts';
 import { purgeBytes } from '../purge-bytes.ts';
 import { decodePurgeCursor, encodePurgeCursor } from '../purge-cursor.ts';
+import { takeWithinRows } from '../purge-rows.ts';
 import type { PurgeResult } from '../store.ts';
 import { all, prepared, run } from './db-helpers.ts';
 import type { Row } from './rows.ts';
@@ -123,7 +124,7 @@ function purgeEventChunk(
      ORDER BY e.created_at, e.id LIMIT ?`,
   ).iterate(PURGE_CHUNK_ROWS, projectId, cutoff, from.createdAt, from.id, size) as Iterable<Row>;
   // Read one at a time: an event past the bound is the last one counted.
-  const byRows = takeRows(candidates);
+  const byRows = takeWithinRows(candidates, PURGE_CHUNK_ROWS, (e) => Number(e.rows));
   // Which are done: all their deliveries finished and untouched since the cutoff (pending, parked
   // and claimed ones are never purged). Read for these only: it reads each of their deliveries.
   const doneIds = new Set(
@@ -208,20 +209,4 @@ function purgeEventChunk(
     position: last ? encodePurgeCursor(Number(last.created_at), String(last.id)) : null,
     full: byRows.cut || cut || batch.length === size,
   };
-}
-
-/**
- * The first events whose rows fit in PURGE_CHUNK_ROWS together (the first one whatever its rows):
- * an event past the bound waits for the next chunk, which it starts, alone if it is past it alone.
- * Stops pulling at that event.
- */
-function takeRows(events: Iterable<Row>): { rows: Row[]; cut: boolean } {
-  const taken: Row[] = [];
-  let rows = 0;
-  for (const e of events) {
-    rows += Number(e.rows);
-    if (taken.length > 0 && rows > PURGE_CHUNK_ROWS) return { rows: taken, cut: true };
-    taken.push(e);
-  }
-  return { rows: taken, cut: false };
 }
