@@ -8,6 +8,7 @@ import type { Config } from '../config/config-types.ts';
 import { portalLinksRoute } from '../dashboard/portal-links-route.ts';
 import { derivePortalKey } from '../dashboard/portal-token.ts';
 import { dashboardPlugin } from '../dashboard/serve.ts';
+import { openFileLimit } from '../delivery/fd-limit.ts';
 import type { Handoff } from '../delivery/handoff.ts';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
@@ -18,6 +19,7 @@ import { BacklogGate } from './backlog-gate.ts';
 import { limitBodiesInFlight } from './bodies-in-flight.ts';
 import { depthLimitedJsonParser, emptyBodyAsNone, identityEncodingOnly, utf8Body } from './body-parsers.ts';
 import { closeQuerystrings } from './closed-querystrings.ts';
+import { connectionBounds, limitConnections } from './connection-limits.ts';
 import {
   clientErrorHandler,
   errorHandler,
@@ -167,6 +169,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     ),
   );
   app.server.maxHeadersCount = 100;
+  // Connections in all and from one address, so that no client can take every file descriptor.
+  limitConnections(app.server, connectionBounds(openFileLimit()), config.trustProxy);
   app.setNotFoundHandler(notFoundHandler);
 
   // Before the authentication hook: an address that keeps failing it is refused first (rate-limit.ts).

@@ -1,0 +1,108 @@
+/**
+ * Connections one client address, and all clients together, may hold open (api/connection-limits.ts),
+ * against a real `herald serve` under `ulimit -n 512`: without the bounds, 600 idle connections from
+ * 127.0.0.1 took every file descriptor and every other client's requests were closed unanswered.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { addressKey, connectionBounds } from '../../src/api/connection-limits.ts';
+import { type HeraldProcess, startHerald } from './harness.ts';
+
+const ADMIN = 'connection-limits-admin-token-0123456789';
+const LIMIT = 512;
+const { total, perAddress } = connectionBounds(LIMIT);
+
+let herald: HeraldProcess;
+let port: number;
+const sockets: Socket[] = [];
+
+before(async () => {
+  herald = await startHerald({ env: { HERALD_ADMIN_TOKEN: ADMIN }, openFileLimit: LIMIT });
+  port = Number(new URL(herald.url).port);
+});
+after(async () => {
+  for (const socket of sockets) socket.destroy();
+  await herald?.dispose();
+});
+
+/** Opens `count` connections from `localAddress` that send nothing; resolves once each is open or answered. */
+async function hold(localAddress: string, count: number): Promise<{ refused: number }> {
+  let refused = 0;
+  await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<void>((resolve) => {
+          const socket = connect({ port, host: '127.0.0.1', localAddress });
+          sockets.push(socket);
+          let text = '';
+          socket.setEncoding('utf8');
+          socket.on('data', (chunk: string) => {
+            text += chunk;
+            if (text.startsWith('HTTP/1.1 503') && text.includes('HERALD_ERR_BUSY')) refused++;
+          });
+          socket.on('error', () => resolve());
+          socket.on('close', () => resolve());
+          socket.on('connect', () => setTimeout(resolve, 3_000)); // a connection past the listen backlog is accepted later
+        }),
+    ),
+  );
+  return { refused };
+}
+
+/** One request from `localAddress` on a new connection: its status, or the error that ended it. */
+function call(localAddress: string, method: string, path: string, body?: unknown): Promise<number | string> {
+  return new Promise((resolve) => {
+    const req = request(
+      `${herald.url}${path}`,
+      {
+        method,
+        localAddress,
+        agent: false,
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', (error) => resolve(error.message));
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+const openFds = () => readdirSync(`/proc/${herald.pid}/fd`).length;
+
+test('bounds follow the open-file limit, and an IPv6 host is its /64', () => {
+  assert.deepEqual(connectionBounds(512), { total: 384, perAddress: 96 });
+  assert.deepEqual(connectionBounds(1_048_576), { total: 1_048_448, perAddress: 1024 });
+  assert.equal(addressKey('::ffff:10.1.2.3'), '10.1.2.3');
+  assert.equal(addressKey('2001:db8:1:2:aaaa::1'), addressKey('2001:db8:1:2:bbbb::7'));
+  assert.notEqual(addressKey('2001:db8:1:2::1'), addressKey('2001:db8:1:3::1'));
+});
+
+test('one address past its share gets 503 at once, and other clients are still served', async () => {
+  const { refused } = await hold('127.0.0.1', 600);
+  assert.ok(
+    refused >= 600 - perAddress - 10,
+    `${refused} of 600 connections refused with 503 HERALD_ERR_BUSY`,
+  );
+  assert.equal(await call('127.0.0.2', 'GET', '/healthz'), 200);
+  const project = await call('127.0.0.2', 'POST', '/api/v1/projects', { name: 'p' });
+  assert.equal(project, 201, 'another address can still create');
+  assert.ok(openFds() < LIMIT - 100, `${openFds()} files open of ${LIMIT}`);
+});
+
+test('all addresses together are held under the open-file limit, and refused clearly past it', async () => {
+  // At once: a connection that sends nothing is closed after the headers timeout (10 s).
+  await Promise.all(['127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6'].map((a) => hold(a, perAddress)));
+  assert.equal(await call('127.0.0.7', 'GET', '/healthz'), 503, `${total} connections at most`);
+  assert.ok(openFds() <= LIMIT - 64, `${openFds()} files open of ${LIMIT}: some kept for the database`);
+  for (const socket of sockets.splice(0)) socket.destroy();
+  await sleep(500);
+  assert.equal(await call('127.0.0.7', 'GET', '/healthz'), 200, 'served again once they left');
+});
