@@ -7,6 +7,8 @@
  * there changes it. A timeout emptied there ("Empty: 5000 ms") was left out of the PATCH, which
  * keeps the one stored: the form said saved, the endpoint kept its old timeout. In a project that
  * enforces its catalog the event picker offered a field for other event types, each refused (422).
+ * After one save the button stayed "Saving…" and disabled: a second change could not be saved
+ * without reloading the page.
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
@@ -101,6 +103,30 @@ describe('dashboard endpoint settings form (browser)', { timeout: 120_000 }, () 
     await save(page);
     const stored = await api<{ timeoutMs: number }>(herald.url, ADMIN, 'GET', `${p}/endpoints/${id}`);
     assert.equal(stored.body.timeoutMs, 5000, 'the emptied timeout is the default, not the one kept');
+    assert.deepEqual(problems, []);
+  });
+
+  test('saved, then changed again: the second save goes through as well', async () => {
+    const id = await quietEndpoint(herald, ADMIN, p, { name: 'Saved twice', headers: { 'X-Keep': 'kept' } });
+    const page = await settingsOf(id);
+    await page.getByLabel('Name', { exact: true }).fill('Saved once');
+    await save(page);
+    // The button was left saying "Saving…", disabled, until the page was reloaded.
+    await page.getByLabel('Name', { exact: true }).fill('Saved twice over');
+    await page.getByLabel('Retry schedule (seconds)').fill('1, 2.5');
+    await page.getByRole('button', { name: 'Save changes' }).click({ timeout: 5_000 });
+    await page.waitForFunction(
+      () => document.querySelector('.endpoint h2')?.textContent === 'Saved twice over',
+    );
+    const stored = await api<{ name: string; retrySchedule: number[]; headers: Record<string, string> }>(
+      herald.url,
+      ADMIN,
+      'GET',
+      `${p}/endpoints/${id}`,
+    );
+    assert.equal(stored.body.name, 'Saved twice over');
+    assert.deepEqual(stored.body.retrySchedule, [1, 2.5]);
+    assert.deepEqual(stored.body.headers, { 'X-Keep': 'kept' }, 'the headers are kept through both saves');
     assert.deepEqual(problems, []);
   });
 

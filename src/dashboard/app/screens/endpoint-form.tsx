@@ -134,6 +134,8 @@ export function EndpointForm({
       } else {
         setSubmitError(caught);
       }
+    } finally {
+      // Saved in the Settings tab, the form stays for the next change: its button too.
       setBusy(false);
     }
   }
