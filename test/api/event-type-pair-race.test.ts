@@ -3,12 +3,16 @@
  * request thread, against the other field's old value, and both were stored, a pair that does not
  * match (docs/api.md says it cannot). Real server on listen(0), SQLite on disk and PostgreSQL; the
  * other PUT is made certain to land in the window: the store sends it, over HTTP, and waits for
- * its answer, just before the write it would otherwise race.
+ * its answer, just before the write it would otherwise race. `herald event-types import` writes such
+ * an entry the same way (storeCatalog): another writer stores an example just before its write.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildApp } from '../../src/api/build-app.ts';
+import { EVENT_TYPE_PUT_ATTEMPTS } from '../../src/api/event-type-checked-write.ts';
+import { storeCatalog } from '../../src/cli/commands/event-types-catalog.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
+import type { Store } from '../../src/store/store.ts';
 import { type OpenStore, onBothStores } from '../support/both-stores.ts';
 
 const ADMIN = 'pair-race-admin-token-0123456789abcdef';
@@ -83,3 +87,64 @@ function suite(name: string, open: OpenStore) {
 }
 
 onBothStores(suite);
+
+function importSuite(name: string, open: OpenStore) {
+  describe(`an import entry giving a schema while the example changes (${name})`, () => {
+    /** `store`, where the first `times` upserts are each preceded by another writer's of a new example. */
+    const racing = (store: Store, times: number) => {
+      let left = times;
+      return new Proxy(store, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver);
+          if (typeof value !== 'function') return value;
+          if (prop !== 'upsertEventType') return value.bind(target);
+          return async (...args: unknown[]) => {
+            if (left > 0) {
+              await target.upsertEventType({ name: 'race.pair', example: `x${left--}` }, Date.now());
+            }
+            return value.apply(target, args);
+          };
+        },
+      });
+    };
+
+    test('checked again against the new example, refused naming the entry; the stored pair matches', async () => {
+      const { store, done } = await open();
+      try {
+        await store.upsertEventType({ name: 'race.pair', schema: {}, example: 1 }, Date.now());
+        await assert.rejects(
+          storeCatalog(racing(store, 1), [{ name: 'race.pair', schema: { type: 'number' } }], 'c.json'),
+          {
+            message:
+              'c.json: eventTypes[0] (race.pair).schema: the stored example does not match the schema: #/type must be number',
+          },
+        );
+        const stored = await store.getEventType('race.pair');
+        assert.deepEqual({ schema: stored?.schema, example: stored?.example }, { schema: {}, example: 'x1' });
+      } finally {
+        await done();
+      }
+    });
+
+    test('changed at every try: refused after the tries a PUT makes, nothing of it stored', async () => {
+      const { store, done } = await open();
+      try {
+        await store.upsertEventType({ name: 'race.pair', schema: {}, example: 'a string' }, Date.now());
+        await assert.rejects(
+          storeCatalog(
+            racing(store, EVENT_TYPE_PUT_ATTEMPTS),
+            [{ name: 'race.pair', schema: { type: 'string' } }],
+            'c.json',
+          ),
+          /^CommandError: c\.json: eventTypes\[0\] \(race\.pair\): its stored example changed 3 times while this entry was checked against it/,
+        );
+        const stored = await store.getEventType('race.pair');
+        assert.deepEqual({ schema: stored?.schema, example: stored?.example }, { schema: {}, example: 'x1' });
+      } finally {
+        await done();
+      }
+    });
+  });
+}
+
+onBothStores(importSuite);

@@ -3,6 +3,7 @@ import { eventTypeNameProblem } from '../../domain/event-type-name.ts';
 import type { Json } from '../../domain/types.ts';
 import { adminOnly, callerOf } from '../auth.ts';
 import { ConflictError, invalid, NotFoundError, unprocessable } from '../errors.ts';
+import { EVENT_TYPE_PUT_ATTEMPTS, upsertEventTypeChecked } from '../event-type-checked-write.ts';
 import { createEventTypeSchemaChecker } from '../event-type-schema-check.ts';
 import { pageOf } from '../parse.ts';
 import {
@@ -14,12 +15,6 @@ import {
 } from '../schemas.ts';
 import { eventTypeJson } from '../serialize.ts';
 import type { RouteContext } from './context.ts';
-
-/**
- * Reads, checks and conditional writes of a PUT that leaves the schema or the example out, before
- * it answers 409: each retry means another PUT of the same type changed the other field meanwhile.
- */
-export const EVENT_TYPE_PUT_ATTEMPTS = 3;
 
 export function eventTypeRoutes(app: FastifyInstance, { store }: RouteContext) {
   // Off this thread, with a time limit: a schema's pattern may backtrack without end on its example.
@@ -63,22 +58,13 @@ export function eventTypeRoutes(app: FastifyInstance, { store }: RouteContext) {
         if (schema !== undefined) await checkPair(schema, example ?? null, example);
         return eventTypeJson(await store.upsertEventType(input, Date.now()));
       }
-      for (let attempt = 1; ; attempt++) {
-        const stored = await store.getEventType(name);
-        await checkPair(
-          schema !== undefined ? schema : (stored?.schema ?? null),
-          example !== undefined ? example : (stored?.example ?? null),
-          example,
-        );
-        const written = await store.upsertEventType(input, Date.now(), { stored });
-        if (written) return eventTypeJson(written);
-        if (attempt === EVENT_TYPE_PUT_ATTEMPTS) {
-          throw new ConflictError(
-            `${example === undefined ? 'body.schema' : 'body.example'}: the event type's stored ${example === undefined ? 'example' : 'schema'} changed ${EVENT_TYPE_PUT_ATTEMPTS} times while this one was checked against it: send the PUT again`,
-            { details: { field: example === undefined ? 'body.schema' : 'body.example' } },
-          );
-        }
-      }
+      const written = await upsertEventTypeChecked(store, input, (s, e) => checkPair(s, e, example));
+      if (written) return eventTypeJson(written);
+      const field = example === undefined ? 'body.schema' : 'body.example';
+      throw new ConflictError(
+        `${field}: the event type's stored ${example === undefined ? 'example' : 'schema'} changed ${EVENT_TYPE_PUT_ATTEMPTS} times while this one was checked against it: send the PUT again`,
+        { details: { field } },
+      );
     },
   );
   app.get<{ Querystring: PageQuerystring }>(

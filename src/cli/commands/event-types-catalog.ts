@@ -4,6 +4,11 @@
  */
 
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../api/body-parsers.ts';
+import {
+  EVENT_TYPE_PUT_ATTEMPTS,
+  pairWith,
+  upsertEventTypeChecked,
+} from '../../api/event-type-checked-write.ts';
 import { createEventTypeSchemaChecker } from '../../api/event-type-schema-check.ts';
 import { DESCRIPTION_PATTERN, LIMITS, NAME_PATTERN } from '../../api/schemas/common.ts';
 import { patternMessage } from '../../api/validation-words.ts';
@@ -11,7 +16,7 @@ import { type ConfigFlags, loadConfig } from '../../config/load-config.ts';
 import { eventTypeNameProblem } from '../../domain/event-type-name.ts';
 import type { Json } from '../../domain/types.ts';
 import { openStore } from '../../store/open-store.ts';
-import type { EventTypeInput } from '../../store/store.ts';
+import type { EventTypeInput, Store } from '../../store/store.ts';
 import { readTextFile } from '../read-text-file.ts';
 import { CommandError } from '../run-command.ts';
 
@@ -25,12 +30,62 @@ export async function importCatalog(file: string, flags: Pick<ConfigFlags, 'data
     firstInProcess: true,
   });
   try {
-    const now = Date.now();
-    for (const input of inputs) await store.upsertEventType(input, now);
+    await storeCatalog(store, inputs, file);
   } finally {
     await store.close();
   }
   process.stdout.write(`herald: imported ${inputs.length} event types from ${file}\n`);
+}
+
+/**
+ * Writes checked `inputs` (parseCatalog). An entry that gives one of schema and example is checked
+ * against the stored other first, all before anything is written, and written only if that is still
+ * the value checked, as a PUT is (upsertEventTypeChecked): another writer may change it meanwhile.
+ */
+export async function storeCatalog(store: Store, inputs: EventTypeInput[], file: string): Promise<void> {
+  const halves = inputs.flatMap((input, index) =>
+    (input.schema === undefined) === (input.example === undefined) ? [] : [{ input, index }],
+  );
+  const schemas = createEventTypeSchemaChecker();
+  try {
+    const check = async (
+      { input, index }: (typeof halves)[number],
+      schema: Json | null,
+      example: Json | null,
+    ) => {
+      const problem = await schemas.check(schema, example);
+      if (!problem) return;
+      // As PUT names them: the field given, or the stored one when that is what is wrong.
+      const at = `${file}: eventTypes[${index}] (${input.name})`;
+      const gave = input.schema !== undefined ? 'schema' : 'example';
+      if (problem.field === gave) {
+        const against = gave === 'example' ? 'against the stored schema: ' : '';
+        throw new CommandError(`${at}.${gave}: ${against}${problem.message}`);
+      }
+      const stored = gave === 'schema' ? 'the stored example' : 'the stored schema:';
+      throw new CommandError(`${at}.${gave}: ${stored} ${problem.message}`);
+    };
+    for (const half of halves) {
+      await check(half, ...pairWith(half.input, await store.getEventType(half.input.name)));
+    }
+    const now = Date.now();
+    for (const [index, input] of inputs.entries()) {
+      if ((input.schema === undefined) === (input.example === undefined)) {
+        await store.upsertEventType(input, now);
+        continue;
+      }
+      const written = await upsertEventTypeChecked(store, input, (schema, example) =>
+        check({ input, index }, schema, example),
+      );
+      if (!written) {
+        throw new CommandError(
+          `${file}: eventTypes[${index}] (${input.name}): its stored ${input.example === undefined ? 'example' : 'schema'} changed ${EVENT_TYPE_PUT_ATTEMPTS} times while this entry was checked against it (another writer); the entries before it were imported: run the import again`,
+        );
+      }
+    }
+  } finally {
+    await schemas.close();
+  }
 }
 
 /**

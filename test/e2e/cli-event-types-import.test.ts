@@ -1,0 +1,64 @@
+/**
+ * `herald event-types import FILE` through the real bin, on a SQLite data directory of its own:
+ * what it refuses and what it says.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { openStore } from '../../src/store/open-store.ts';
+import { runHerald } from './harness.ts';
+
+describe('herald event-types import', () => {
+  let dir: string;
+  let n = 0;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'herald-cli-import-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Imports `content` (a catalog's text) into the data directory `data`. */
+  const importText = (data: string, content: string | Buffer) => {
+    const file = join(dir, `catalog-${++n}.json`);
+    writeFileSync(file, content);
+    return { file, run: runHerald(['event-types', 'import', file, '--data-dir', join(dir, data)]) };
+  };
+  const stored = async (data: string, name: string) => {
+    const store = await openStore(`sqlite:${join(dir, data, 'herald.db')}`);
+    try {
+      const t = await store.getEventType(name);
+      return { schema: t?.schema, example: t?.example };
+    } finally {
+      await store.close();
+    }
+  };
+
+  test('an entry giving one of schema and example is checked against the stored other, as PUT checks it', async () => {
+    const first = await importText('pair', JSON.stringify([{ name: 'a', schema: {}, example: 1 }])).run;
+    assert.equal(first.code, 0, first.stderr);
+    const schemaOnly = importText('pair', JSON.stringify([{ name: 'a', schema: { type: 'string' } }]));
+    const refused = await schemaOnly.run;
+    assert.equal(refused.code, 1, refused.stdout);
+    assert.equal(
+      refused.stderr,
+      `herald: ${schemaOnly.file}: eventTypes[0] (a).schema: the stored example does not match the schema: #/type must be string\n`,
+    );
+    const exampleOnly = await importText(
+      'pair',
+      JSON.stringify([
+        { name: 'a', schema: { type: 'integer' } },
+        { name: 'b', example: 'x' },
+      ]),
+    ).run;
+    assert.equal(exampleOnly.code, 0, exampleOnly.stderr);
+    const wrongExample = importText('pair', JSON.stringify([{ name: 'b' }, { name: 'a', example: 'x' }]));
+    const refused2 = await wrongExample.run;
+    assert.equal(refused2.code, 1, refused2.stdout);
+    assert.equal(
+      refused2.stderr,
+      `herald: ${wrongExample.file}: eventTypes[1] (a).example: against the stored schema: does not match the schema: #/type must be integer\n`,
+    );
+    assert.deepEqual(await stored('pair', 'a'), { schema: { type: 'integer' }, example: 1 });
+  });
+});
