@@ -61,4 +61,12 @@ describe('herald event-types import', () => {
     );
     assert.deepEqual(await stored('pair', 'a'), { schema: { type: 'integer' }, example: 1 });
   });
+
+  test('a file starting with a UTF-8 byte-order mark (as some Windows editors save) imports', async () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const text = JSON.stringify({ eventTypes: [{ name: 'bom.first', example: { k: 'é' } }] });
+    const run = await importText('bom', Buffer.concat([bom, Buffer.from(text)])).run;
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(await stored('bom', 'bom.first'), { schema: null, example: { k: 'é' } });
+  });
 });

@@ -95,7 +95,8 @@ export async function storeCatalog(store: Store, inputs: EventTypeInput[], file:
 export async function parseCatalog(text: string, file: string): Promise<EventTypeInput[]> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    // A byte-order mark (Notepad and PowerShell's Out-File write one) is no JSON, nor part of it.
+    parsed = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
   } catch (cause) {
     throw new CommandError(`${file} is not valid JSON`, { cause });
   }
