@@ -69,4 +69,28 @@ describe('herald event-types import', () => {
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(await stored('bom', 'bom.first'), { schema: null, example: { k: 'é' } });
   });
+
+  test('a top-level key other than eventTypes and the notes the shipped catalogs carry is refused, naming it', async () => {
+    const notes = {
+      service: 'S',
+      description: 'd',
+      eventNames: 'n',
+      recommendedEndpoint: { method: 'POST' },
+    };
+    const fine = await importText('keys', JSON.stringify({ ...notes, eventTypes: [{ name: 'k.one' }] })).run;
+    assert.equal(fine.code, 0, fine.stderr);
+    for (const [catalog, key] of [
+      [{ eventTypes: [{ name: 'k.two' }], evenTypes: [{ name: 'k.three' }] }, 'evenTypes'],
+      [{ eventtypes: [{ name: 'k.two' }] }, 'eventtypes'],
+    ] as const) {
+      const { file, run } = importText('keys', JSON.stringify(catalog));
+      const refused = await run;
+      assert.equal(refused.code, 1, refused.stdout);
+      assert.equal(
+        refused.stderr,
+        `herald: ${file}: unknown top-level key "${key}": a catalog holds "eventTypes" (and may hold notes for people in "service", "description", "eventNames", "recommendedEndpoint")\n`,
+      );
+    }
+    assert.equal((await stored('keys', 'k.two')).schema, undefined, 'nothing of a refused file stored');
+  });
 });

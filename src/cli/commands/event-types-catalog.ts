@@ -100,6 +100,15 @@ export async function parseCatalog(text: string, file: string): Promise<EventTyp
   } catch (cause) {
     throw new CommandError(`${file} is not valid JSON`, { cause });
   }
+  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+    // A misspelt key (`evenTypes`, `eventtypes`) was skipped, its entries with it, without a word.
+    const unknownKey = Object.keys(parsed).find((key) => !CATALOG_KEYS.has(key));
+    if (unknownKey !== undefined) {
+      throw new CommandError(
+        `${file}: unknown top-level key ${JSON.stringify(unknownKey)}: a catalog holds "eventTypes" (and may hold notes for people in ${CATALOG_NOTES.map((key) => `"${key}"`).join(', ')})`,
+      );
+    }
+  }
   const list = Array.isArray(parsed) ? parsed : (parsed as { eventTypes?: unknown } | null)?.eventTypes;
   if (!Array.isArray(list))
     throw new CommandError(`${file}: expected {"eventTypes": [...]} or an array of event types`);
@@ -134,6 +143,9 @@ export async function parseCatalog(text: string, file: string): Promise<EventTyp
   return inputs;
 }
 
+/** What the catalogs in examples/catalogs/ say about their service, for people: not read. */
+const CATALOG_NOTES = ['service', 'description', 'eventNames', 'recommendedEndpoint'];
+const CATALOG_KEYS = new Set(['eventTypes', ...CATALOG_NOTES]);
 const ALLOWED_KEYS = new Set(['name', 'description', 'schema', 'example', 'deprecated']);
 // As Ajv compiles the API's patterns: with the `u` flag, so a surrogate pair is one character.
 const NAME = new RegExp(NAME_PATTERN, 'u');
