@@ -93,4 +93,17 @@ describe('herald event-types import', () => {
     }
     assert.equal((await stored('keys', 'k.two')).schema, undefined, 'nothing of a refused file stored');
   });
+
+  test('says what it imported on stderr, as every herald: line, leaving stdout empty', async () => {
+    for (const [entries, count] of [
+      [[{ name: 's.one' }], '1 event type'],
+      [[{ name: 's.one' }, { name: 's.two' }], '2 event types'],
+    ] as const) {
+      const { file, run } = importText('status', JSON.stringify(entries));
+      const done = await run;
+      assert.equal(done.code, 0, done.stderr);
+      assert.equal(done.stdout, '');
+      assert.equal(done.stderr, `herald: imported ${count} from ${file}\n`);
+    }
+  });
 });

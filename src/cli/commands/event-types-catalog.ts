@@ -19,8 +19,9 @@ import { openStore } from '../../store/open-store.ts';
 import type { EventTypeInput, Store } from '../../store/store.ts';
 import { readTextFile } from '../read-text-file.ts';
 import { CommandError } from '../run-command.ts';
+import { visible } from '../terminal-text.ts';
 
-/** Reads, checks and stores the catalog in `file`; prints how many event types it imported. */
+/** Reads, checks and stores the catalog in `file`; says how many event types it imported. */
 export async function importCatalog(file: string, flags: Pick<ConfigFlags, 'database' | 'dataDir'>) {
   const inputs = await parseCatalog(readTextFile(file, 'import', file), file);
   const config = loadConfig({ flags, resolveAdminToken: false });
@@ -34,7 +35,9 @@ export async function importCatalog(file: string, flags: Pick<ConfigFlags, 'data
   } finally {
     await store.close();
   }
-  process.stdout.write(`herald: imported ${inputs.length} event types from ${file}\n`);
+  // A status line, on stderr as every `herald:` line (docs/cli.md): stdout holds output only.
+  const count = `${inputs.length} event type${inputs.length === 1 ? '' : 's'}`;
+  process.stderr.write(`herald: imported ${count} from ${visible(file)}\n`);
 }
 
 /**
