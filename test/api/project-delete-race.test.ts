@@ -6,17 +6,13 @@
  * The race is made certain: the store deletes the project just before the write.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import pg from 'pg';
 import { buildApp } from '../../src/api/build-app.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
-import { openStore } from '../../src/store/open-store.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { Store } from '../../src/store/store.ts';
-import { type TestPostgres, withPostgres } from '../support/postgres.ts';
+import { type OpenStore, onBothStores } from '../support/both-stores.ts';
 
 const ADMIN = 'delete-race-admin-token-0123456789abcdef';
 
@@ -81,7 +77,7 @@ async function post(base: string, path: string, body: unknown) {
   return { status: r.status, body: (await r.json()) as { error?: { code: string; message: string } } };
 }
 
-function suite(name: string, open: () => Promise<{ store: Store; done: () => Promise<void> }>) {
+function suite(name: string, open: OpenStore) {
   describe(`a write racing its project's delete (${name})`, () => {
     for (const c of CASES) {
       test(`${c.what}: 404 HERALD_ERR_NOT_FOUND for the project, not 500`, async () => {
@@ -111,32 +107,11 @@ function suite(name: string, open: () => Promise<{ store: Store; done: () => Pro
   });
 }
 
-suite('SQLite', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'herald-delete-race-'));
-  const store = await openStore(`sqlite:${join(dir, 'herald.db')}`);
-  return {
-    store,
-    done: async () => {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
-
-let server: TestPostgres;
-before(async () => {
-  server = await withPostgres();
-});
-after(() => server.stop());
-suite('PostgreSQL', async () => {
-  const store = new PostgresStore(await server.createDatabase());
-  await store.migrate();
-  return { store, done: () => store.close() };
-});
+const postgres = onBothStores(suite);
 
 describe("PostgreSQL: an accept in flight during the project's delete", () => {
   test('the delete waits for it and removes its events (none left behind)', async () => {
-    const url = await server.createDatabase();
+    const url = await postgres().createDatabase();
     const store = new PostgresStore(url);
     await store.migrate();
     const client = new pg.Client({ connectionString: url });

@@ -14,7 +14,8 @@ import { type TestPostgres, withPostgres } from './postgres.ts';
 
 export type OpenStore = () => Promise<{ store: Store; done: () => Promise<void> }>;
 
-export function onBothStores(suite: (name: string, open: OpenStore) => void): void {
+/** Returns the PostgreSQL server's getter (set once the file's `before` ran), for tests of their own on it. */
+export function onBothStores(suite: (name: string, open: OpenStore) => void): () => TestPostgres {
   suite('SQLite', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'herald-both-stores-'));
     const store = await openStore(`sqlite:${join(dir, 'herald.db')}`);
@@ -36,4 +37,5 @@ export function onBothStores(suite: (name: string, open: OpenStore) => void): vo
     await store.migrate();
     return { store, done: () => store.close() };
   });
+  return () => server;
 }
