@@ -92,7 +92,7 @@ export function unreachable(error: unknown, flags: ConnectionFlags): CommandErro
 export function noAnswer(
   error: unknown,
   flags: ConnectionFlags,
-  env: NodeJS.ProcessEnv = process.env,
+  env?: NodeJS.ProcessEnv, // the process's (client-connection.ts reads it), unless a test gives one
 ): CommandError | null {
   if (!(error instanceof HeraldNetworkError) || error.tries === 0) return null;
   const { url, urlFrom } = resolveConnection(flags, env);
