@@ -1,7 +1,9 @@
 /**
  * A file the CLI sends on (`--data @file`, `--secret-file`, a catalog to import) as UTF-8 text, or
  * a CommandError naming the flag: read as a string, invalid bytes would become U+FFFD and be sent
- * and stored as that, where Herald refuses such bytes sent to it directly (400).
+ * and stored as that, where Herald refuses such bytes sent to it directly (400). A UTF-8 byte-order
+ * mark at the start (Notepad, PowerShell's Out-File write one) is no part of the text: JSON.parse
+ * refuses it, and in a secret it would sign with a character the user never typed.
  */
 import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
@@ -16,5 +18,6 @@ export function readTextFile(path: string | 0, flag: string, name: string): stri
     throw new CommandError(`${flag}: cannot read ${name}`, { cause: error });
   }
   if (!isUtf8(bytes)) throw new CommandError(`${flag}: ${name} is not valid UTF-8 text`);
-  return bytes.toString('utf8');
+  const text = bytes.toString('utf8');
+  return text.startsWith('\uFEFF') ? text.slice(1) : text;
 }

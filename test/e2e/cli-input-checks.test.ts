@@ -368,6 +368,38 @@ describe('herald CLI: input mistakes and foreign answers', () => {
     }
   });
 
+  test('a file starting with a UTF-8 byte-order mark (--data @file, --secret-file) is read without it', async () => {
+    const project = await client.createProject({ name: 'bom' });
+    const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
+    const dir = mkdtempSync(join(tmpdir(), 'herald-cli-bom-'));
+    try {
+      const data = join(dir, 'data.json');
+      writeFileSync(data, '\uFEFF{"player":"p1"}\r\n');
+      const sent = await herald(['events', 'send', 'player.joined', ...conn, '--data', `@${data}`]);
+      assert.equal(sent.code, 0, sent.stderr);
+      const [event] = (await client.listEvents(project.id)).data;
+      assert.deepEqual(event?.payload, { player: 'p1' });
+      const endpoint = await client.createEndpoint(project.id, {
+        url: 'https://hooks.example/bom',
+        signature: { scheme: 'hmac-sha256' },
+      });
+      const secretFile = join(dir, 'secret');
+      writeFileSync(secretFile, '\uFEFFmy-own-secret-0123456789abcdef\r\n');
+      const rotated = await herald([
+        'endpoints',
+        'rotate-secret',
+        endpoint.id,
+        ...conn,
+        '--secret-file',
+        secretFile,
+      ]);
+      assert.equal(rotated.code, 0, rotated.stderr);
+      assert.equal(rotated.stdout, 'my-own-secret-0123456789abcdef\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('human output shows control characters of tenant text as escapes (\\u001b, \\n); --json stays exact', async () => {
     const nasty = 'a\u001b[2Jb\nforged line\u009bc';
     const shown = 'a\\u001b[2Jb\\nforged line\\u009bc';

@@ -98,8 +98,7 @@ export async function storeCatalog(store: Store, inputs: EventTypeInput[], file:
 export async function parseCatalog(text: string, file: string): Promise<EventTypeInput[]> {
   let parsed: unknown;
   try {
-    // A byte-order mark (Notepad and PowerShell's Out-File write one) is no JSON, nor part of it.
-    parsed = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
+    parsed = JSON.parse(text);
   } catch (cause) {
     throw new CommandError(`${file} is not valid JSON`, { cause });
   }
