@@ -1,7 +1,10 @@
 /** What a HeraldClient (client.ts) is given, and the defaults of what it may be left without. */
 
 export interface HeraldClientOptions {
-  /** Herald's base URL, e.g. `http://127.0.0.1:8080`. */
+  /**
+   * Herald's base URL, e.g. `http://127.0.0.1:8080` (or `https://example.com/herald` behind a proxy
+   * that serves it under a path). A trailing `/api/v1` is dropped: the client adds it to every call.
+   */
   url: string;
   /** The admin token, or a project API key (which sees only its project). */
   token: string;

@@ -62,7 +62,9 @@ export class HeraldClient {
     if (!options.token) throw new TypeError('token: required (the admin token or a project API key)');
     this.#transport = {
       pool: new Pool(url.origin, { connections: options.connections ?? 8 }),
-      base: url.pathname.replace(/\/+$/, ''),
+      // Herald's address is its root (or a proxy's path prefix): the client adds /api/v1 itself, so a
+      // URL copied with it (`…/api/v1`, as the docs write the API's paths) would get 404 on every call.
+      base: url.pathname.replace(/\/+$/, '').replace(/\/api\/v1$/, ''),
       auth: `Bearer ${options.token}`,
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       retries: options.retries ?? DEFAULT_RETRIES,

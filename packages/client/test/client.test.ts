@@ -75,6 +75,18 @@ describe('@herald/client', () => {
     assert.equal(new Set(all).size, 6);
   });
 
+  test('a url given with /api/v1 (as the docs write the API paths) works: the client adds it once', async () => {
+    for (const suffix of ['/api/v1', '/api/v1/']) {
+      const copied = new HeraldClient({ url: herald.url + suffix, token: ADMIN });
+      try {
+        const projects = await copied.listProjects();
+        assert.ok(Array.isArray(projects.data), suffix);
+      } finally {
+        await copied.close();
+      }
+    }
+  });
+
   test('a batch sendEvents had refused says how many events were stored before it and which event it names', async () => {
     const project = await client.createProject({ name: 'refused batch' });
     const events = (bad: number, type: string) =>
