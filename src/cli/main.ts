@@ -7,6 +7,7 @@
 import { Command } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { commandGroups } from './command-groups.ts';
+import { helpAfterUsageErrors } from './help-after-errors.ts';
 
 // `herald events list | head -1`: the reader went away, which is not an error of ours. Output that
 // cannot be written otherwise (a full disk: `> report.txt` in a cron job) is a failure: one line
@@ -35,5 +36,6 @@ const program = new Command('herald')
   .version(packageJson.version)
   .showHelpAfterError();
 for (const command of commandGroups()) program.addCommand(command);
+helpAfterUsageErrors(program);
 
 await program.parseAsync(process.argv);

@@ -566,6 +566,21 @@ describe('herald CLI against a running Herald', () => {
     const noName = await herald(['projects', 'api-key', 'prj_x']);
     assert.equal(noName.code, 1);
     assert.match(noName.stderr, /^error: required option '--name <name>' not specified/);
+
+    // A mistake says where the help is: a command names its --help, a group lists its commands.
+    const unknown = await herald(['events', 'list', '--bogus']);
+    assert.equal(unknown.code, 1);
+    assert.equal(
+      unknown.stderr,
+      "error: unknown option '--bogus'\n(`herald events list --help` lists its arguments and options)\n",
+    );
+    assert.match(nothing.stderr, /\n\(`herald events send --help` lists its arguments and options\)\n$/);
+    const group = await herald(['endpoints', 'bogus']);
+    assert.equal(group.code, 1);
+    assert.match(
+      group.stderr,
+      /^error: unknown command 'bogus'\n\nUsage: herald endpoints .*\n[\s\S]*\n {2}rotate-secret /,
+    );
   });
 
   test('listen forwards new events as the endpoint would get them, signed with its secret, once each', async () => {
