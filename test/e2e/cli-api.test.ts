@@ -271,6 +271,12 @@ describe('herald CLI against a running Herald', () => {
     );
     const chart = await herald(['endpoints', 'stats', endpoint.id, ...conn, '--bucket', '1d']);
     assert.match(chart.stdout, /^\S+Z +2 ok +0 failed .* █{40}$/m);
+    // No attempts: as an empty list, nothing on stdout and the reason on stderr.
+    const early = ['--since', '2020-01-01T00:00:00Z', '--until', '2020-01-02T00:00:00Z'];
+    const noAttempts = await herald(['endpoints', 'stats', endpoint.id, ...conn, ...early]);
+    assert.equal(noAttempts.code, 0, noAttempts.stderr);
+    assert.equal(noAttempts.stdout, '');
+    assert.equal(noAttempts.stderr, `herald: no attempts of ${endpoint.id} between --since and --until\n`);
 
     // Settings: only what is given changes.
     const updated = await herald([

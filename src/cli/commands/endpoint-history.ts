@@ -104,7 +104,15 @@ export function addEndpointHistoryCommands(endpoints: Command): void {
         ...(flags.bucket ? { bucket: flags.bucket } : {}),
       });
       if (flags.json) printJson(stats);
-      else for (const line of statsChart(stats.data).split('\n').slice(0, -1)) printLine(line);
+      else {
+        const chart = statsChart(stats.data);
+        // As an empty list: nothing on stdout, the reason on stderr (docs/cli.md).
+        if (chart === '') {
+          const range = flags.since || flags.until ? 'between --since and --until' : 'in the last 24 hours';
+          sayEmpty(`no attempts of ${id} ${range}`);
+        }
+        for (const line of chart.split('\n').slice(0, -1)) printLine(line);
+      }
     }),
   );
   rangeLever(
@@ -168,11 +176,11 @@ export function attemptLine(a: Attempt): string {
 
 /**
  * One line per bucket that had attempts: its start, the counts, the durations, and a bar whose
- * length is the bucket's attempts against the busiest bucket's.
+ * length is the bucket's attempts against the busiest bucket's; '' when no bucket had any.
  */
 export function statsChart(buckets: readonly StatsBucket[]): string {
   const busy = buckets.filter((b) => b.succeeded + b.failed > 0);
-  if (busy.length === 0) return 'no attempts in this range\n';
+  if (busy.length === 0) return '';
   const most = Math.max(...busy.map((b) => b.succeeded + b.failed));
   const ms = (v: number | null) => (v === null ? '-' : `${Math.round(v)}`);
   const lines = busy.map((b) => {
