@@ -33,6 +33,19 @@ describe('stats buckets for the charts', () => {
     assert.equal(filled[0]?.succeeded, 1);
   });
 
+  test('attempts started exactly at until (inclusive on the server) keep their bucket; no empty one is added', () => {
+    const atUntil = fillBuckets([bucket(t0, 1, 0), bucket(t0 + 2 * HOUR, 0, 2)], t0, t0 + 2 * HOUR, HOUR);
+    assert.deepEqual(
+      atUntil.map((b) => [b.start, b.failed]),
+      [
+        [new Date(t0).toISOString(), 0],
+        [new Date(t0 + HOUR).toISOString(), 0],
+        [new Date(t0 + 2 * HOUR).toISOString(), 2],
+      ],
+    );
+    assert.equal(fillBuckets([bucket(t0, 1, 0)], t0, t0 + 2 * HOUR, HOUR).length, 2);
+  });
+
   test('axis maxima are 1, 2 or 5 times a power of ten, at least the value', () => {
     assert.deepEqual([0, 1, 3, 7, 10, 11, 240, 999].map(niceMax), [1, 1, 5, 10, 10, 20, 500, 1000]);
   });

@@ -3,7 +3,10 @@ import type { StatsBucket } from './api/types.ts';
 
 /**
  * Every bucket of [since, until) in order, taking the server's where it has one: the server leaves
- * out buckets without attempts, and a chart needs the gaps to show time truthfully.
+ * out buckets without attempts, and a chart needs the gaps to show time truthfully. `until` is
+ * inclusive on the server (docs/api.md): attempts that started exactly at an `until` that is a
+ * bucket's start come in a bucket of their own, which is kept (and only then: no empty bar after
+ * the range).
  */
 export function fillBuckets(
   buckets: StatsBucket[],
@@ -24,6 +27,8 @@ export function fillBuckets(
       },
     );
   }
+  const atUntil = until % bucketMs === 0 ? byStart.get(until) : undefined;
+  if (atUntil) filled.push(atUntil);
   return filled;
 }
 
