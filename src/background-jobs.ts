@@ -1,11 +1,13 @@
 /**
  * The background jobs of a process that delivers (role `worker` or `all`): retention
  * (HERALD_RETENTION_DAYS), the operator webhook (HERALD_OPERATOR_WEBHOOK_URL), and once at start a
- * look for endpoints whose stored settings the API now refuses (endpoint-settings-audit.ts). Started by
+ * look for endpoints whose stored settings the API now refuses (endpoint-settings-audit.ts). In
+ * every role, once at start, what endpoint deletes cut short by a stop left (endpoint-deletes-at-start.ts). Started by
  * src/main.ts once the dispatcher runs, stopped before the store closes.
  */
 import type { Config } from './config/config-types.ts';
 import type { Logger } from './logger.ts';
+import { finishEndpointDeletesAtStart } from './operator/endpoint-deletes-at-start.ts';
 import { auditEndpointSettingsAtStart } from './operator/endpoint-settings-audit.ts';
 import { createForwarder, type Forwarder } from './operator/forwarder.ts';
 import { ensureOperatorEndpoint, retireOperatorEndpoint } from './operator/operator-project.ts';
@@ -25,6 +27,8 @@ export async function startBackgroundJobs(
   logger: Logger,
 ): Promise<BackgroundJobs> {
   const jobs: BackgroundJobs = { purger: null, forwarder: null };
+  // Not awaited, and in every role: an API process serves the deletes a stop may have cut short.
+  void finishEndpointDeletesAtStart(store, logger);
   if (config.role === 'api') return jobs;
   if (config.operatorWebhook) {
     const target = await ensureOperatorEndpoint(store, config.operatorWebhook, {

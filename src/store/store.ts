@@ -317,6 +317,15 @@ export interface Store {
    * once. The dispatcher runs it as it starts. Resolves when done, with how many endpoints had some.
    */
   resumeStrandedParked(now: number): Promise<number>;
+  /**
+   * Closes as failed, in a delete's batches, the pending and parked deliveries of endpoints that no
+   * longer exist: those of a delete cut short by a stop after its first write (the endpoint gone,
+   * its backlog closed in later writes that never ran). Nothing sends them, and parked ones stayed
+   * parked for good (and kept their events from retention). Safe to run from several processes and
+   * beside a delete under way. Run at every start (background-jobs.ts). Resolves with how many
+   * endpoints had some.
+   */
+  finishEndpointDeletes(): Promise<number>;
   /** Called whenever new work may be due (in this process; other processes too with crossProcessWakeups). */
   subscribeDue(listener: () => void): () => void;
   /**

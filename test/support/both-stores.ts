@@ -12,15 +12,18 @@ import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { type TestPostgres, withPostgres } from './postgres.ts';
 
-export type OpenStore = () => Promise<{ store: Store; done: () => Promise<void> }>;
+/** `url`: the database's HERALD_DATABASE_URL, for a test that starts Herald (or another store) on it too. */
+export type OpenStore = () => Promise<{ store: Store; done: () => Promise<void>; url: string }>;
 
 /** Returns the PostgreSQL server's getter (set once the file's `before` ran), for tests of their own on it. */
 export function onBothStores(suite: (name: string, open: OpenStore) => void): () => TestPostgres {
   suite('SQLite', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'herald-both-stores-'));
-    const store = await openStore(`sqlite:${join(dir, 'herald.db')}`);
+    const url = `sqlite:${join(dir, 'herald.db')}`;
+    const store = await openStore(url);
     return {
       store,
+      url,
       done: async () => {
         await store.close();
         rmSync(dir, { recursive: true, force: true });
@@ -33,9 +36,10 @@ export function onBothStores(suite: (name: string, open: OpenStore) => void): ()
   });
   after(() => server.stop());
   suite('PostgreSQL', async () => {
-    const store = new PostgresStore(await server.createDatabase());
+    const url = await server.createDatabase();
+    const store = new PostgresStore(url);
     await store.migrate();
-    return { store, done: () => store.close() };
+    return { store, url, done: () => store.close() };
   });
   return () => server;
 }

@@ -155,6 +155,31 @@ export async function closeDeliveriesPostgres(
   return (rows[0] as { picked: number }).picked;
 }
 
+/**
+ * The deleted endpoints of `projectId` that still have pending or parked deliveries: a delete cut
+ * short by a stop after its first transaction (the endpoint gone, its backlog closed in later
+ * statements). The project's endpoint ids in its deliveries one index seek each on
+ * deliveries_endpoint (a `min` past the last, skipping each endpoint's history), each looked up in
+ * endpoints and, when gone, its backlog once more (a subquery with LIMIT 1, not EXISTS, as in
+ * strandedParkedPostgres: no join over every entry of the index).
+ */
+export async function deletedWithBacklogPostgres(db: Queryable, projectId: string): Promise<string[]> {
+  const { rows } = await db.query(
+    `WITH RECURSIVE seen(id) AS (
+       SELECT (SELECT min(endpoint_id) FROM deliveries WHERE project_id = $1 AND endpoint_id IS NOT NULL)
+       UNION ALL
+       SELECT (SELECT min(endpoint_id) FROM deliveries WHERE project_id = $1 AND endpoint_id > seen.id)
+       FROM seen WHERE seen.id IS NOT NULL
+     )
+     SELECT id FROM seen WHERE id IS NOT NULL
+       AND (SELECT true FROM endpoints WHERE project_id = $1 AND id = seen.id) IS NULL
+       AND (SELECT true FROM deliveries
+            WHERE project_id = $1 AND endpoint_id = seen.id AND status IN ('pending', 'parked') LIMIT 1)`,
+    [projectId],
+  );
+  return (rows as { id: string }[]).map((r) => r.id);
+}
+
 /** The endpoint's rate-limit state (rate-limit.ts), once it has no limit or no longer exists. */
 async function deleteRateStatePostgres(db: Queryable, projectId: string, endpointId: string): Promise<void> {
   await db.query('DELETE FROM endpoint_rate_limits WHERE project_id = $1 AND endpoint_id = $2', [

@@ -10,6 +10,7 @@ import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, EventType, HeraldEvent } from '../../domain/types.ts';
 import { newTurnCursor } from '../claim-turns.ts';
 import { eventTypeKept } from '../event-type-kept.ts';
+import { finishEndpointDeletes } from '../finish-endpoint-deletes.ts';
 import { type LaterBatches, parkBatch } from '../park-batch.ts';
 import { recoverBatch, recoverInBatches } from '../recover-batch.ts';
 import { replayBatch, replayInBatches } from '../replay-batch.ts';
@@ -77,6 +78,7 @@ import {
   applyEndpointPatchPostgres,
   closeDeliveriesPostgres,
   createEndpointPostgres,
+  deletedWithBacklogPostgres,
   deleteEndpointPostgres,
   patchEndpointSettingsPostgres,
 } from './endpoint-writes.ts';
@@ -368,9 +370,26 @@ export class PostgresStore implements Store {
     // no more); its backlog closes a batch per statement after it (endpoint-writes.ts).
     const limit = parkBatch.rows;
     const first = await this.#tx((c) => deleteEndpointPostgres(c, projectId, endpointId, limit));
-    let picked = first.picked;
-    while (picked === limit) picked = await closeDeliveriesPostgres(this.#pool, projectId, endpointId, limit);
+    if (first.picked === limit) await this.#closeBacklog(projectId, endpointId);
     return first.deleted;
+  }
+  /** A deleted endpoint's pending and parked deliveries closed, a batch per statement, until none are left. */
+  async #closeBacklog(projectId: string, endpointId: string): Promise<void> {
+    for (;;) {
+      const limit = parkBatch.rows;
+      if ((await closeDeliveriesPostgres(this.#pool, projectId, endpointId, limit)) < limit) return;
+    }
+  }
+  async finishEndpointDeletes() {
+    return finishEndpointDeletes({
+      projects: async () => {
+        const { rows } = await this.#pool.query('SELECT id FROM projects ORDER BY id');
+        return (rows as { id: string }[]).map((r) => r.id);
+      },
+      deletedWithBacklog: (projectId) => deletedWithBacklogPostgres(this.#pool, projectId), // endpoint-writes.ts
+      closeBacklog: (projectId, endpointId) => this.#closeBacklog(projectId, endpointId),
+      closed: () => this.#closed,
+    });
   }
   async getEndpointSecrets(
     projectId: string,

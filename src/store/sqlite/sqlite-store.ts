@@ -10,6 +10,7 @@ import type { EndpointSecret, EventType, HeraldEvent } from '../../domain/types.
 import { newTurnCursor } from '../claim-turns.ts';
 import { DispatchCache } from '../dispatch-cache.ts';
 import { FanOutCache } from '../fan-out-cache.ts';
+import { finishEndpointDeletes } from '../finish-endpoint-deletes.ts';
 import { type LaterBatches, type ParkRest, parkBatch } from '../park-batch.ts';
 import { recoverBatch, recoverInBatches } from '../recover-batch.ts';
 import { replayBatch, replayInBatches } from '../replay-batch.ts';
@@ -62,7 +63,7 @@ import { writeAttemptRecords } from './attempt-records.ts';
 import { checkpointAfterCommit } from './checkpoint-after-commit.ts';
 import { claimDue, type ProbeCursor } from './claims.ts';
 import { type DatabaseFileWatch, watchDatabaseFile } from './database-file-watch.ts';
-import { get } from './db-helpers.ts';
+import { all, get } from './db-helpers.ts';
 import { dispatchEndpointsSqlite } from './dispatch-endpoints.ts';
 import {
   backlogSqlite,
@@ -77,6 +78,7 @@ import { resealSecretsSqlite, rotateSecretSqlite, validSecretsSqlite } from './e
 import {
   applyEndpointPatchSqlite,
   closeDeliveriesSqlite,
+  deletedWithBacklogSqlite,
   deleteEndpointSqlite,
   enableEndpointSqlite,
   insertEndpointSqlite,
@@ -308,13 +310,30 @@ export class SqliteStore implements Store {
     // more); its backlog closes a batch per write after it, other writes going in between.
     const limit = parkBatch.rows;
     const first = await this.#write(() => deleteEndpointSqlite(this.#db, projectId, endpointId, limit));
-    let closed = first.closed;
-    while (closed === limit) {
-      closed = await this.#write(() => closeDeliveriesSqlite(this.#db, projectId, endpointId, limit), {
+    if (first.closed === limit) await this.#closeBacklog(projectId, endpointId);
+    return first.deleted;
+  }
+  /** A deleted endpoint's pending and parked deliveries closed, a batch per write, until none are left. */
+  async #closeBacklog(projectId: string, endpointId: string): Promise<void> {
+    for (;;) {
+      const limit = parkBatch.rows;
+      const closed = await this.#write(() => closeDeliveriesSqlite(this.#db, projectId, endpointId, limit), {
         durable: false,
       });
+      if (closed < limit) return;
     }
-    return first.deleted;
+  }
+  async finishEndpointDeletes() {
+    return finishEndpointDeletes({
+      projects: async () => all(this.#db, 'SELECT id FROM projects ORDER BY id').map((r) => String(r.id)),
+      deletedWithBacklog: async (projectId) => {
+        // Each project's look is a read on this thread: the event loop turns between two.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        return deletedWithBacklogSqlite(this.#db, projectId); // endpoint-writes.ts
+      },
+      closeBacklog: (projectId, endpointId) => this.#closeBacklog(projectId, endpointId),
+      closed: () => this.#closed,
+    });
   }
   async getEndpointSecrets(projectId: string, endpointId: string, now: number): Promise<EndpointSecret[]> {
     return validSecretsSqlite(this.#db, this.#cipher, projectId, endpointId, now); // endpoint-secrets.ts
