@@ -88,26 +88,41 @@ export function checkEventTypeFilter(eventTypes: readonly string[], kept: readon
 }
 
 /**
- * 422 naming `body.eventTypes.<i>` for a filter entry that is not in the event-type catalog when the
- * project enforces it: events of that type are refused (422 on POST …/events), so the endpoint
- * would never receive one. Without enforceCatalog any name is accepted, as events of any type are.
- * `kept`: the entries the endpoint already has, which a PATCH may send back as they are (stored
- * before the project enforced the catalog; the dashboard sends the whole filter back).
+ * The entries of `eventTypes` that are not in the event-type catalog, when the project enforces it
+ * (none otherwise). Looked up before the write, and still true in it: a catalog entry is never
+ * removed or renamed. Turning enforceCatalog on does not touch the filters endpoints have, so a
+ * write the project's turn to enforcing comes just before is as if it came just after.
  */
-export async function checkFilterInCatalog(
+export async function namesNotInCatalog(
   store: Store,
   project: Project,
   eventTypes: readonly string[] | undefined,
-  kept: readonly string[] = [],
-): Promise<void> {
-  if (!project.enforceCatalog || !eventTypes) return;
+): Promise<ReadonlySet<string>> {
+  if (!project.enforceCatalog || !eventTypes) return new Set();
   const inCatalog = catalogLookup(store);
-  const checked = await Promise.all(eventTypes.map((name) => (kept.includes(name) ? true : inCatalog(name))));
-  const i = checked.indexOf(false);
+  const found = await Promise.all(eventTypes.map(inCatalog));
+  return new Set(eventTypes.filter((_, i) => !found[i]));
+}
+
+/**
+ * 422 naming `body.eventTypes.<i>` for a filter entry that is not in the event-type catalog
+ * (`missing`: namesNotInCatalog) when the project enforces it: events of that type are refused (422
+ * on POST …/events), so the endpoint would never receive one. Without enforceCatalog any name is
+ * accepted, as events of any type are. `kept`: the entries the endpoint already has, which a PATCH
+ * may send back as they are (stored before the project enforced the catalog; the dashboard sends
+ * the whole filter back). A PATCH checks them again in its write (endpointPatchCheck), on the
+ * filter as it is then: another PATCH may have removed the entry meanwhile.
+ */
+export function checkFilterInCatalog(
+  eventTypes: readonly string[] | undefined,
+  missing: ReadonlySet<string>,
+  kept: readonly string[] = [],
+): void {
+  const i = eventTypes?.findIndex((name) => missing.has(name) && !kept.includes(name)) ?? -1;
   if (i !== -1) {
     throw new UnprocessableError(
       `body.eventTypes.${i}`,
-      `"${eventTypes[i]}" is not in the event-type catalog (the project enforces it), so no event of that type could be sent to the endpoint; add it to the catalog first (PUT /api/v1/event-types/:name)`,
+      `"${eventTypes?.[i]}" is not in the event-type catalog (the project enforces it), so no event of that type could be sent to the endpoint; add it to the catalog first (PUT /api/v1/event-types/:name)`,
     );
   }
 }
@@ -148,15 +163,18 @@ export function toNewEndpoint(
 
 /**
  * The checks of a PATCH body that depend on the endpoint as it is (toEndpointPatch on it and its
- * current secret), for Store.updateEndpoint to run in its write: checked only before it, on the
- * endpoint as read then, a PATCH of the scheme and a concurrent rotation to a secret that scheme
- * cannot use (or custom headers and a concurrent PATCH naming one as the signature header) both
- * passed, and the endpoint was left in a state either request would have been refused in.
+ * current secret, the filter's entries outside an enforced catalog against the ones it has), for
+ * Store.updateEndpoint to run in its write: checked only before it, on the endpoint as read then, a
+ * PATCH of the scheme and a concurrent rotation to a secret that scheme cannot use (or custom
+ * headers and a concurrent PATCH naming one as the signature header, or a filter entry sent back
+ * as kept and a concurrent PATCH removing it) both passed, and the endpoint was left in a state
+ * either request would have been refused in. `missing`: namesNotInCatalog of the body's filter.
  * Undefined when the body changes nothing they look at.
  */
 export function endpointPatchCheck(
   body: Omit<EndpointInput, 'secret'>,
   config: Config,
+  missing: ReadonlySet<string> = new Set(),
 ): EndpointCheck | undefined {
   const { signature, headers, method, eventTypes } = body;
   if (signature === undefined && headers === undefined && method === undefined && eventTypes === undefined) {
@@ -164,6 +182,7 @@ export function endpointPatchCheck(
   }
   return (current, currentSecret) => {
     toEndpointPatch(body, current, currentSecret, config);
+    checkFilterInCatalog(eventTypes, missing, current.eventTypes);
   };
 }
 

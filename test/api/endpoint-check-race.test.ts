@@ -4,7 +4,7 @@
  * the scheme, custom headers against the signature header names) ran before the write, on what the
  * route had read: both requests passed, and the endpoint was left in a state the API refuses (a
  * `standard` endpoint signing with a plain secret, a custom header named like its signature
- * header). Real server on listen(0), SQLite on disk and PostgreSQL; the other request is made
+ * header, a filter entry outside the enforced catalog that the endpoint no longer had). Real server on listen(0), SQLite on disk and PostgreSQL; the other request is made
  * certain to land in the window: the store sends it, over HTTP, and waits for its answer, just
  * before the write it would otherwise race.
  */
@@ -167,6 +167,32 @@ function suite(name: string, open: OpenStore) {
         assert.equal(endpoint.signature.signatureHeader, 'X-Sig');
         assert.deepEqual(endpoint.headers, {}, 'nothing of the refused PATCH was written');
         assert.equal(isReservedHeader('X-Sig', endpoint.signature), true);
+      }));
+
+    test('a filter entry sent back as the endpoint has it while another PATCH removes it, the catalog enforced: refused, as after it', () =>
+      race(open, 'updateEndpoint', async ({ call, ep }, between) => {
+        // Stored before the project enforced the catalog: a PATCH may send it back unchanged, and only so.
+        const created = await call('POST', ep, { url: 'http://127.0.0.1:9/h', eventTypes: ['order.gone'] });
+        const id = (created.body as unknown as { id: string }).id;
+        assert.equal((await call('PUT', '/api/v1/event-types/order.kept', {})).status, 200);
+        const project = ep.split('/')[4];
+        assert.equal(
+          (await call('PATCH', `/api/v1/projects/${project}`, { enforceCatalog: true })).status,
+          200,
+        );
+        let removed: Answer | undefined;
+        between.run = async () => {
+          removed = await call('PATCH', `${ep}/${id}`, { eventTypes: ['order.kept'] });
+        };
+        const sentBack = await call('PATCH', `${ep}/${id}`, { eventTypes: ['order.kept', 'order.gone'] });
+        assert.equal(removed?.status, 200, JSON.stringify(removed?.body));
+        assertRefused(sentBack, 422, 'body.eventTypes.1');
+        const endpoint = (await call('GET', `${ep}/${id}`)).body as unknown as { eventTypes: string[] };
+        assert.deepEqual(
+          endpoint.eventTypes,
+          ['order.kept'],
+          'no filter entry outside the enforced catalog came back',
+        );
       }));
   });
 }

@@ -8,6 +8,7 @@ import {
   checkSecret,
   type EndpointInput,
   endpointPatchCheck,
+  namesNotInCatalog,
   toEndpointPatch,
   toNewEndpoint,
 } from '../endpoint-input.ts';
@@ -81,7 +82,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
     async (request, reply) => {
       const project = await projectFor(store, request, request.params.project);
       const { endpoint, secret } = toNewEndpoint(project.id, request.body, config);
-      await checkFilterInCatalog(store, project, endpoint.eventTypes);
+      checkFilterInCatalog(endpoint.eventTypes, await namesNotInCatalog(store, project, endpoint.eventTypes));
       const created = await store.createEndpoint(endpoint, secret, Date.now());
       return reply.code(201).send({ ...endpointJson(created), secret });
     },
@@ -131,10 +132,12 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
     async (request) => {
       const { project, endpoint } = await endpointFor(ctx, request, request.params);
       // Checked on the endpoint as read, then again in the write on the endpoint as it is then and
-      // its current secret (the scheme against it): a rotation or another PATCH may come between.
+      // its current secret (the scheme against it, the filter entries it still has): a rotation or
+      // another PATCH may come between.
       const patch = toEndpointPatch(request.body, endpoint, null, config);
-      const check = endpointPatchCheck(request.body, config);
-      await checkFilterInCatalog(store, project, patch.eventTypes, endpoint.eventTypes);
+      const missing = await namesNotInCatalog(store, project, patch.eventTypes);
+      checkFilterInCatalog(patch.eventTypes, missing, endpoint.eventTypes);
+      const check = endpointPatchCheck(request.body, config, missing);
       const now = Date.now();
       if (patch.active === true && endpoint.status === 'disabled') {
         // Re-enabling answers what POST …/enable answers, `resumed` included. The other settings
