@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import { parseAdminToken, resolveAdminToken } from './admin-token.ts';
 import { ConfigError } from './config-error.ts';
 import type { Config } from './config-types.ts';
@@ -53,6 +54,8 @@ export interface LoadConfigOptions {
    * do not, and should not leave a token file behind as a side effect. Default true.
    */
   resolveAdminToken?: boolean;
+  /** The V8 heap's limit, which bounds the default HERALD_DELIVERY_BYTES_IN_FLIGHT; this process's by default. */
+  heapLimitBytes?: number;
 }
 
 /** Installation defaults for what is not in DEFAULT_DELIVERY. */
@@ -179,6 +182,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     setting('--allow-networks', flags.allowNetworks, 'HERALD_ALLOW_NETWORKS'),
     role,
     maxBodyBytes,
+    options.heapLimitBytes ?? getHeapStatistics().heap_size_limit,
   );
 
   const trustSetting = envSetting('HERALD_TRUST_PROXY');

@@ -13,18 +13,42 @@ import { parseTlsCaFile } from './parse-tls-ca-file.ts';
 /** The largest HERALD_DELIVERY_BYTES_IN_FLIGHT (as HERALD_MAX_BODY_BYTES_IN_FLIGHT's). */
 const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024 * 1024;
 
+/**
+ * The default HERALD_DELIVERY_BYTES_IN_FLIGHT is at most this share of the V8 heap. An attempt's
+ * bytes are counted by its event's payload, but the dispatcher thread's heap holds more than that
+ * per attempt (the signed body, and for `sha256-body` and form or query schemes the texts built on
+ * the way: 3-6 times the payload). With the 256 MiB default, two 1 MiB events to 40 slow
+ * `sha256-body` endpoints (80 attempts, within the project's 192 MiB share) ran the thread out of
+ * heap under `--max-old-space-size=128` before a request was sent, and the process stopped;
+ * restarted, it would claim the same deliveries and die again. An eighth leaves the default at 256 MiB from a 2 GiB
+ * heap up (V8's own limit on a machine with 8 GiB or more).
+ */
+const HEAP_SHARE_DIVISOR = 8;
+
+/**
+ * The default budget: 256 MiB, or an eighth of the heap when that is less (a small
+ * `--max-old-space-size`, or V8's limit in a container with little memory), but never below one
+ * event (`maxBodyBytes`): such an event goes out alone.
+ */
+export function defaultBytesInFlight(heapLimitBytes: number, maxBodyBytes: number): number {
+  const fits = Math.floor(heapLimitBytes / HEAP_SHARE_DIVISOR);
+  return Math.max(maxBodyBytes, Math.min(DEFAULT_DELIVERY.bytesInFlight, fits));
+}
+
 /** A lease must outlive the longest attempt plus the time to record it, or a live worker loses its claims. */
 const LEASE_MARGIN_MS = 5_000;
 
 /**
  * The delivery settings, from environment variables only (they have no flags). `maxBodyBytes`
- * (HERALD_MAX_BODY_BYTES): the largest event, which the byte budget must hold.
+ * (HERALD_MAX_BODY_BYTES): the largest event, which the byte budget must hold; `heapLimitBytes`:
+ * the V8 heap's limit (the dispatcher thread's isolate has the same), which bounds the default budget.
  */
 export function loadDeliveryConfig(
   envSetting: (name: string) => RawSetting | null,
   allowNetworksSetting: RawSetting | null,
   role: Config['role'],
   maxBodyBytes: number,
+  heapLimitBytes: number,
 ): DeliveryConfig {
   const d = DEFAULT_DELIVERY;
   const int = (name: string, fallback: number, min: number, max: number): number => {
@@ -55,10 +79,10 @@ export function loadDeliveryConfig(
   );
   // At least the largest event: a budget that cannot hold one event is a unit mistaken (MiB for
   // bytes), not a choice; such an event would go out alone each time. The default holds four of
-  // the largest HERALD_MAX_BODY_BYTES allows.
+  // the largest HERALD_MAX_BODY_BYTES allows, and fits the heap (defaultBytesInFlight).
   const bytesInFlight = int(
     'HERALD_DELIVERY_BYTES_IN_FLIGHT',
-    d.bytesInFlight,
+    defaultBytesInFlight(heapLimitBytes, maxBodyBytes),
     maxBodyBytes,
     MAX_BYTES_IN_FLIGHT,
   );

@@ -64,6 +64,19 @@ describe('loadConfig defaults', () => {
       env: { HERALD_DATA_DIR: dataDir, HERALD_DELIVERY_BYTES_IN_FLIGHT: String(32 * 1024 * 1024) },
     });
     assert.equal(set.delivery.bytesInFlight, 32 * 1024 * 1024);
+    // The default fits a small heap (an eighth of it), never below one event; a setting is kept.
+    const MiB = 1024 * 1024;
+    const small = (env: Record<string, string>) =>
+      loadConfig({ env: { HERALD_DATA_DIR: dataDir, ...env }, heapLimitBytes: 184 * MiB }).delivery
+        .bytesInFlight;
+    assert.equal(small({}), 23 * MiB, 'an eighth of a 184 MiB heap');
+    assert.equal(small({ HERALD_MAX_BODY_BYTES: String(32 * MiB) }), 32 * MiB, 'one event at least');
+    assert.equal(small({ HERALD_DELIVERY_BYTES_IN_FLIGHT: String(256 * MiB) }), 256 * MiB, 'as set');
+    assert.equal(
+      loadConfig({ env: { HERALD_DATA_DIR: dataDir }, heapLimitBytes: 2048 * MiB }).delivery.bytesInFlight,
+      256 * MiB,
+      'a 2 GiB heap keeps 256 MiB',
+    );
     assert.equal(config.maxBatchEvents, 1000);
     assert.equal(config.encryptionKey, null);
     assert.equal(config.dataDir, resolve(dataDir));
