@@ -20,6 +20,7 @@
  * any share, and with nothing held at all it fits the budget: the attempts ahead of it end, none
  * start behind it meanwhile, and it goes out alone.
  */
+import type { Endpoint } from '../domain/types.ts';
 import type { ClaimedDelivery } from '../store/store.ts';
 import { projectRoomNow } from './fair-share.ts';
 
@@ -29,10 +30,31 @@ import { projectRoomNow } from './fair-share.ts';
  */
 const ENVELOPE_BYTES = 256;
 
-/** The bytes an attempt of `claimed` holds: its payload's UTF-8 and its envelope's (an estimate made before building it). */
-export function attemptBytes(claimed: ClaimedDelivery): number {
+/**
+ * How many times its envelope's size the body sent to `endpoint` may be (signatures.md, "How large
+ * a body to accept"): a form body (`hmac-sha1-url`) or a GET query percent-encodes each UTF-8 byte
+ * (up to 3 characters), `sha256-body` base64-encodes the envelope (4/3); the others send it as it
+ * is. Counted at 1, a 1 MiB payload of non-ASCII text to `hmac-sha1-url` endpoints held 3 MiB of
+ * body and more of the texts it is built from per MiB counted, and its attempts ran a 160 MiB
+ * dispatcher thread out of heap within the budget. A callback (no endpoint) is JSON.
+ */
+export function bodyFactor(endpoint: Pick<Endpoint, 'method' | 'signature'> | null): number {
+  if (endpoint === null) return 1;
+  if (endpoint.method === 'GET' || endpoint.signature.scheme === 'hmac-sha1-url') return 3;
+  return endpoint.signature.scheme === 'sha256-body' ? 4 / 3 : 1;
+}
+
+/**
+ * The bytes an attempt of `claimed` to `endpoint` holds: its payload's UTF-8 and its envelope's,
+ * times what the endpoint's body makes of them (an estimate made before building it).
+ */
+export function attemptBytes(
+  claimed: ClaimedDelivery,
+  endpoint: Pick<Endpoint, 'method' | 'signature'> | null,
+): number {
   const payload = claimed.payloadJson ?? JSON.stringify(claimed.event.payload) ?? '';
-  return Buffer.byteLength(payload, 'utf8') + claimed.event.type.length + ENVELOPE_BYTES;
+  const envelope = Buffer.byteLength(payload, 'utf8') + claimed.event.type.length + ENVELOPE_BYTES;
+  return Math.ceil(envelope * bodyFactor(endpoint));
 }
 
 export interface ByteBudgetOptions {

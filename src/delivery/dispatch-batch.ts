@@ -40,7 +40,7 @@ export interface BatchDispatchOptions {
   slots: AttemptSlots;
   queues: EndpointQueues;
   /** Takes the bytes of an attempt (byte-budget.ts): the function that gives them back, or null (no room). */
-  takeBytes(key: string | null, claimed: ClaimedDelivery): (() => void) | null;
+  takeBytes(key: string | null, claimed: ClaimedDelivery, endpoint: Endpoint | null): (() => void) | null;
   attempt: AttemptSender;
   queueRecord: RecordQueue['add'];
   /** The endpoint's timeout, capped by the installation's. */
@@ -113,7 +113,7 @@ export function createBatchDispatch(
           continue;
         }
         // No room for its body: later, as a project that is full (a callback has no queue to wait in).
-        const give = takeBytes(null, c);
+        const give = takeBytes(null, c, null);
         if (give === null) {
           defer(d, now + 50, false);
           continue;
@@ -168,7 +168,7 @@ export function createBatchDispatch(
         defer(d, rateGate.putBackAt(ep, d.id, now, wait), true);
         continue;
       }
-      const give = takeBytes(ep.id, c);
+      const give = takeBytes(ep.id, c, ep);
       if (give === null) {
         // No room for its body: it waits in its endpoint's queue (its token taken, as a queued
         // one's is), and the endpoint waits for room in order; its timeout has not begun.

@@ -153,10 +153,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   });
   /** Each claimed delivery's attempt bytes, worked out once (a queued one is asked again). */
   const sizes = new WeakMap<ClaimedDelivery, number>();
-  const bytesOf = (claimed: ClaimedDelivery): number => {
+  const bytesOf = (claimed: ClaimedDelivery, endpoint: Endpoint | null): number => {
     let bytes = sizes.get(claimed);
     if (bytes === undefined) {
-      bytes = attemptBytes(claimed);
+      bytes = attemptBytes(claimed, endpoint);
       sizes.set(claimed, bytes);
     }
     return bytes;
@@ -166,8 +166,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
    * back when the attempt ends, or null when they do not fit (the endpoint then waits for room, in
    * order; a callback, null key, does not).
    */
-  const takeBytes = (key: string | null, claimed: ClaimedDelivery): (() => void) | null => {
-    const bytes = bytesOf(claimed);
+  const takeBytes = (
+    key: string | null,
+    claimed: ClaimedDelivery,
+    endpoint: Endpoint | null,
+  ): (() => void) | null => {
+    const bytes = bytesOf(claimed, endpoint);
     const projectId = claimed.delivery.projectId;
     if (!budget.take(key, projectId, bytes)) return null;
     hooks.onBytesInFlight?.(budget.used);

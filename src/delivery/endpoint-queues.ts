@@ -40,7 +40,7 @@ export interface EndpointQueuesOptions {
    * Takes the bytes of an attempt of `claimed` to the endpoint (byte-budget.ts): the function that
    * gives them back, or null when there is no room (the endpoint then waits for it, in order).
    */
-  takeBytes(endpointId: string, claimed: ClaimedDelivery): (() => void) | null;
+  takeBytes(endpointId: string, claimed: ClaimedDelivery, endpoint: Endpoint | null): (() => void) | null;
   /** The endpoint waits for room no more (it waits for a slot instead, or has nothing queued). */
   forgetBytes(endpointId: string): void;
   /** Starts `run` as one of the endpoint's (and its project's) attempts in flight. */
@@ -208,7 +208,7 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       // queues a freed project slot looks at made 1 MiB events crawl, ~10/s), and with it the
       // endpoints waiting for room behind it start while it is read (one read at a time: ~20/s).
       const head = q[0]!;
-      const give = reserved.has(key) ? null : takeBytes(key, head.claimed);
+      const give = reserved.has(key) ? null : takeBytes(key, head.claimed, view?.target.endpoint ?? null);
       if (give) reserved.set(key, { entry: head, give });
       if (reserved.has(key)) refreshView(key, head.claimed.delivery.projectId);
       return;
@@ -226,7 +226,8 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       const kept = reserved.get(key);
       if (kept && kept.entry !== next) unreserve(key);
       else reserved.delete(key);
-      const give = kept?.entry === next ? kept.give : takeBytes(key, next.claimed);
+      const give =
+        kept?.entry === next ? kept.give : takeBytes(key, next.claimed, view?.target.endpoint ?? null);
       if (give === null) {
         waitsForBytes = true;
         break;

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { attemptBytes, createByteBudget } from '../../src/delivery/byte-budget.ts';
+import type { Endpoint } from '../../src/domain/types.ts';
 import type { ClaimedDelivery } from '../../src/store/store.ts';
 
 /** 100 bytes; a project holds at most 75, the last 25 go to projects holding less than 10. */
@@ -128,15 +129,22 @@ test("an attempt counts its payload's UTF-8 bytes and its envelope", () => {
       event: { type: 'order.paid', payload },
       ...(payloadJson === undefined ? {} : { payloadJson }),
     }) as unknown as ClaimedDelivery;
-  const small = attemptBytes(claimed('{"a":1}'));
+  const small = attemptBytes(claimed('{"a":1}'), null);
   assert.equal(
-    attemptBytes(claimed(`{"a":"${'x'.repeat(1_000_000)}"}`)) - attemptBytes(claimed('{"a":""}')),
+    attemptBytes(claimed(`{"a":"${'x'.repeat(1_000_000)}"}`), null) - attemptBytes(claimed('{"a":""}'), null),
     1_000_000,
   );
   // é is two bytes of UTF-8, € three.
-  assert.equal(attemptBytes(claimed('"é€"')) - attemptBytes(claimed('"ab"')), 3);
+  assert.equal(attemptBytes(claimed('"é€"'), null) - attemptBytes(claimed('"ab"'), null), 3);
   // Without the stored text (not from a claim): the payload as it would be serialized.
-  assert.equal(attemptBytes(claimed(undefined, { a: 1 })), small);
+  assert.equal(attemptBytes(claimed(undefined, { a: 1 }), null), small);
+  // The body the endpoint is sent: a form body or a GET query percent-encodes (up to 3 times),
+  // sha256-body base64-encodes (4/3); the JSON schemes send the envelope as it is.
+  const ep = (scheme: string, method = 'POST') => ({ method, signature: { scheme } }) as unknown as Endpoint;
+  assert.equal(attemptBytes(claimed('{"a":1}'), ep('standard')), small);
+  assert.equal(attemptBytes(claimed('{"a":1}'), ep('hmac-sha1-url')), 3 * small);
+  assert.equal(attemptBytes(claimed('{"a":1}'), ep('none', 'GET')), 3 * small);
+  assert.equal(attemptBytes(claimed('{"a":1}'), ep('sha256-body')), Math.ceil((4 * small) / 3));
 });
 
 test('fits says whether an attempt would be let in, and when not its key waits as take would have it', () => {
