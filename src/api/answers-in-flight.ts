@@ -14,6 +14,7 @@
  * never meets it: theirs are taken as fast as the network carries them.
  */
 import type { FastifyInstance } from 'fastify';
+import { whenAnswerGone } from './answer-gone.ts';
 import { callerKey } from './bodies-in-flight.ts';
 import { serverErrorBody } from './request-id.ts';
 
@@ -49,9 +50,9 @@ export function limitAnswersInFlight(app: FastifyInstance, limitBytes = ANSWER_B
     }
     held.set(key, before + bytes);
     const counted = bytes;
-    // 'close' comes once the answer is handed to the operating system ('finish') or the client
-    // has left, whichever is first: once either way.
-    reply.raw.once('close', () => {
+    // Once the answer is handed to the operating system ('finish') or the client has left,
+    // whichever is first: once either way (answer-gone.ts, pipelined answers included).
+    whenAnswerGone(reply, () => {
       const left = (held.get(key) ?? 0) - counted;
       if (left > 0) held.set(key, left);
       else held.delete(key);

@@ -5,6 +5,7 @@
  * `HERALD_ERR_BUSY`, Retry-After 1, and one warn line per 10 s at most.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { whenAnswerGone } from './answer-gone.ts';
 import { BODY_WAIT_MS, createBodyBudget } from './body-budget.ts';
 import { serverErrorBody } from './request-id.ts';
 
@@ -40,15 +41,15 @@ export function limitBodiesInFlight(
   app.addHook('preParsing', async (request, reply, payload) => {
     const bytes = bodyBytes(request, maxBodyBytes);
     if (bytes === 0) return payload;
-    // The response's 'close' comes once it is sent, or when the client leaves first (waiting or
-    // not): either way the room goes back. No hooks for requests without a body.
+    // Once the answer is sent, or when the client leaves first (waiting or not, pipelined or not:
+    // answer-gone.ts): either way the room goes back. No hooks for requests without a body.
     const left = new AbortController();
     let release: (() => void) | null = null;
     const done = () => {
       left.abort();
       release?.();
     };
-    reply.raw.once('close', done);
+    whenAnswerGone(reply, done);
     release = await budget.reserve(bytes, callerKey(request), left.signal);
     if (reply.raw.closed) done(); // closed before the listener could matter
     if (release || left.signal.aborted) return payload; // taken, or nobody left to answer
