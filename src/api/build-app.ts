@@ -29,6 +29,7 @@ import {
   UnauthorizedError,
 } from './errors.ts';
 import { lazyChildLoggerFactory } from './lazy-request-logger.ts';
+import { limitPipelinedRequests } from './pipelined-requests.ts';
 import { registerApiRateLimit } from './rate-limit.ts';
 import { nextRequestId, sendRequestIds } from './request-id.ts';
 import {
@@ -156,6 +157,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   if (metrics?.recordRequest) recordRequests(app, metrics as RequestRecorder);
   sendRequestIds(app); // before refuseWhileClosing: its 503 says the id too
   refuseWhileClosing(app); // the first onRequest hook: a closing server runs nothing else
+  // Then a connection's pipelined requests run a few at a time, before anything else of them runs.
+  limitPipelinedRequests(app);
   // JSON only: any other content type is 415, not a string the schema then rejects. An empty JSON
   // body is no body (body-parsers.ts emptyBodyAsNone), not Fastify's FST_ERR_CTP_EMPTY_JSON_BODY. Read as
   // bytes: a body that is not UTF-8, or labelled with another charset, is refused (body-parsers.ts utf8Body),

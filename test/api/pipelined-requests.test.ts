@@ -1,0 +1,91 @@
+/**
+ * Requests pipelined on one connection (pipelined-requests.ts): a real server on loopback, a client
+ * that writes 40 requests for large pages at once and does not read the answers.
+ */
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PIPELINED_AT_ONCE } from '../../src/api/pipelined-requests.ts';
+import { startApi, type TestApi } from './helpers.ts';
+
+/** Answers the operating system may take in on loopback before the client reads (~5 MB each). */
+const TAKEN_BY_THE_KERNEL = 3;
+
+describe('pipelined requests', () => {
+  let api: TestApi;
+  let port: number;
+  let key: string;
+  let path: string;
+  let pagesBuilt = 0;
+
+  before(async () => {
+    api = await startApi();
+    await api.app.listen({ port: 0, host: '127.0.0.1' });
+    port = (api.app.server.address() as { port: number }).port;
+    const project = await api.project('pipelining');
+    const payload = { s: 'x'.repeat(900_000) };
+    for (let i = 0; i < 6; i++) {
+      const r = await api.call('POST', `/api/v1/projects/${project.id}/events`, { type: 't', payload });
+      assert.equal(r.status, 202);
+    }
+    key = await api.apiKey(project.id);
+    path = `/api/v1/projects/${project.id}/events?limit=1000`;
+    // Counts the pages the API builds: the real store's own method, called through.
+    const listEvents = api.store.listEvents.bind(api.store);
+    api.store.listEvents = (...args) => {
+      pagesBuilt++;
+      return listEvents(...args);
+    };
+  });
+  after(() => api.close());
+
+  const pipeline = (count: number) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.pause();
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\n\r\n`.repeat(count));
+    return socket;
+  };
+
+  test('a connection that pipelines 40 requests and reads nothing has only a few of them run; all are answered once it reads', async () => {
+    pagesBuilt = 0;
+    const socket = pipeline(40);
+    await sleep(2_000);
+    // Without the bound all 40 pages were built at once (1.4 GB resident for 200 of them).
+    assert.ok(
+      pagesBuilt <= PIPELINED_AT_ONCE + TAKEN_BY_THE_KERNEL,
+      `${pagesBuilt} pages built for a client that read none`,
+    );
+    let text = '';
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+    });
+    socket.resume();
+    const deadline = Date.now() + 30_000;
+    while ((text.match(/\r\n\r\n\{/g) ?? []).length < 40 && Date.now() < deadline) await sleep(100);
+    socket.destroy();
+    const statuses = text.match(/HTTP\/1\.1 \d+/g) ?? []; // each answer follows the last one's body at once
+    assert.equal(statuses.length, 40, `${statuses.length} answers`);
+    assert.ok(
+      statuses.every((s) => s === 'HTTP/1.1 200' || s === 'HTTP/1.1 503'),
+      statuses.join(),
+    );
+    assert.equal(pagesBuilt, 40);
+  });
+
+  test('requests a client pipelined and left without reading are not run', async () => {
+    pagesBuilt = 0;
+    const socket = pipeline(40);
+    await sleep(1_000);
+    socket.destroy();
+    await sleep(1_500);
+    assert.ok(
+      pagesBuilt <= PIPELINED_AT_ONCE + TAKEN_BY_THE_KERNEL,
+      `${pagesBuilt} pages built for a client that had left`,
+    );
+    const r = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization: `Bearer ${key}` } });
+    assert.equal(r.status, 200, 'the same credential is served afterwards');
+    await r.arrayBuffer();
+  });
+});
