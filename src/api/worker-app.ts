@@ -8,10 +8,12 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Config } from '../config/config-types.ts';
+import { openFileLimit } from '../delivery/fd-limit.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Store } from '../store/store.ts';
 import { slowClientLimits } from './build-app.ts';
+import { connectionBounds, limitConnections } from './connection-limits.ts';
 import { clientErrorHandler, errorHandler, frameworkErrorHandler, refuseWhileClosing } from './errors.ts';
 import { nextRequestId, sendRequestIds } from './request-id.ts';
 import { countClientErrors, countFrameworkErrors, recordRequests } from './request-metrics.ts';
@@ -40,6 +42,9 @@ export function buildWorkerApp(
   }) as unknown as FastifyInstance;
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(workerNotFound);
+  // Bounded as the API's (connection-limits.ts): a worker's own sockets are its deliveries, and
+  // without it one client holding idle connections to the probe port took every file descriptor.
+  limitConnections(app.server, connectionBounds(openFileLimit()), config.trustProxy);
   if (metrics) recordRequests(app, metrics); // its scrapes and probes, as the API counts its requests
   sendRequestIds(app);
   refuseWhileClosing(app);

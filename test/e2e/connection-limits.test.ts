@@ -30,14 +30,14 @@ after(async () => {
 });
 
 /** Opens `count` connections from `localAddress` that send nothing; resolves once each is open or answered. */
-async function hold(localAddress: string, count: number): Promise<{ refused: number }> {
+async function hold(localAddress: string, count: number, to = port): Promise<{ refused: number }> {
   let refused = 0;
   await Promise.all(
     Array.from(
       { length: count },
       () =>
         new Promise<void>((resolve) => {
-          const socket = connect({ port, host: '127.0.0.1', localAddress });
+          const socket = connect({ port: to, host: '127.0.0.1', localAddress });
           sockets.push(socket);
           let text = '';
           socket.setEncoding('utf8');
@@ -105,4 +105,32 @@ test('all addresses together are held under the open-file limit, and refused cle
   for (const socket of sockets.splice(0)) socket.destroy();
   await sleep(500);
   assert.equal(await call('127.0.0.7', 'GET', '/healthz'), 200, 'served again once they left');
+});
+
+test("a worker's probe port (/healthz, /readyz, /metrics) is bounded the same way", async () => {
+  const worker = await startHerald({
+    env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_ROLE: 'worker' },
+    openFileLimit: LIMIT,
+  });
+  try {
+    const workerPort = Number(new URL(worker.url).port);
+    // Without the bound the worker held all 600 and ran out of files: its deliveries too.
+    const { refused } = await hold('127.0.0.1', 600, workerPort);
+    assert.ok(
+      refused >= 600 - perAddress - 10,
+      `${refused} of 600 connections refused with 503 HERALD_ERR_BUSY`,
+    );
+    const ready = await new Promise<number | string>((resolve) => {
+      const req = request(`${worker.url}/readyz`, { localAddress: '127.0.0.2', agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', (error) => resolve(error.message));
+      req.end();
+    });
+    assert.equal(ready, 200, 'another address is still served');
+    assert.ok(readdirSync(`/proc/${worker.pid}/fd`).length < LIMIT - 100, 'files open of the worker');
+  } finally {
+    await worker.dispose();
+  }
 });
