@@ -12,6 +12,12 @@
  * Retry-After: 1, so what a caller holds stays within the limit plus its small answers (errors,
  * single resources); one answer is always sent, whatever its size. A client that reads its answers
  * never meets it: theirs are taken as fast as the network carries them.
+ *
+ * The process bounds what all callers hold together too (answerBytesInFlight: a quarter of the V8
+ * heap, 32-256 MiB): per caller alone, 16 project keys each holding their 32 MiB took 512 MiB of
+ * the heap that also holds the bodies being read (64 MiB) and every request's work, and a process
+ * under `--max-old-space-size=160` would die of it. Past it, large answers are 503 as above, to
+ * every caller, until the unread ones are taken or their clients leave.
  */
 import type { FastifyInstance } from 'fastify';
 import { whenAnswerGone } from './answer-gone.ts';
@@ -22,13 +28,33 @@ import { serverErrorBody } from './request-id.ts';
 export const ANSWER_BYTES_PER_CALLER = 32 * 1024 * 1024;
 /** Answers up to this size are always sent (errors, one resource): they cannot add up to much. */
 export const SMALL_ANSWER_BYTES = 64 * 1024;
+/** Unread answer bytes all callers together may hold, at most (a heap of 1 GiB or more)… */
+const MAX_ANSWER_BYTES_IN_FLIGHT = 256 * 1024 * 1024;
+/** …a quarter of the heap below that, and at least one caller's share. */
+const HEAP_SHARE_DIVISOR = 4;
+
+/** What all callers' unread answers may hold together, for a V8 heap limited to `heapLimitBytes`. */
+export function answerBytesInFlight(heapLimitBytes: number): number {
+  const share = Math.floor(heapLimitBytes / HEAP_SHARE_DIVISOR);
+  return Math.max(ANSWER_BYTES_PER_CALLER, Math.min(MAX_ANSWER_BYTES_IN_FLIGHT, share));
+}
+
+export interface AnswerLimits {
+  /** Unread bytes one caller may hold (ANSWER_BYTES_PER_CALLER). */
+  perCaller: number;
+  /** Unread bytes all callers may hold together (answerBytesInFlight). */
+  total: number;
+}
 
 const sizeOf = (payload: unknown): number | null =>
   typeof payload === 'string' ? Buffer.byteLength(payload) : Buffer.isBuffer(payload) ? payload.length : null; // a stream (the dashboard's files) is read as the client takes it: nothing held
 
-export function limitAnswersInFlight(app: FastifyInstance, limitBytes = ANSWER_BYTES_PER_CALLER): void {
+export function limitAnswersInFlight(app: FastifyInstance, limits: AnswerLimits): void {
+  const { perCaller, total } = limits;
   /** Unread bytes by caller (callers holding nothing are not kept). */
   const held = new Map<string, number>();
+  /** And all of them together. */
+  let heldInAll = 0;
 
   // A callback hook, not an async one: it runs for every answer, and has nothing to wait for.
   app.addHook('onSend', (request, reply, payload, done) => {
@@ -37,11 +63,15 @@ export function limitAnswersInFlight(app: FastifyInstance, limitBytes = ANSWER_B
     const key = callerKey(request);
     const before = held.get(key) ?? 0;
     let answer = payload;
-    if (bytes > SMALL_ANSWER_BYTES && before > 0 && before + bytes > limitBytes) {
+    const overCaller = before > 0 && before + bytes > perCaller;
+    const overAll = heldInAll > 0 && heldInAll + bytes > total;
+    if (bytes > SMALL_ANSWER_BYTES && (overCaller || overAll)) {
       const refusal = JSON.stringify(
         serverErrorBody(request, {
           code: 'HERALD_ERR_BUSY',
-          message: `this credential has ${before} bytes of answers its clients have not read yet (at most ${limitBytes}): read them, then retry`,
+          message: overCaller
+            ? `this credential has ${before} bytes of answers its clients have not read yet (at most ${perCaller}): read them, then retry`
+            : `the server holds ${heldInAll} bytes of answers their clients have not read yet (at most ${total} in all): retry`,
         }),
       );
       reply.code(503).header('retry-after', '1').header('content-type', 'application/json; charset=utf-8');
@@ -49,10 +79,12 @@ export function limitAnswersInFlight(app: FastifyInstance, limitBytes = ANSWER_B
       bytes = Buffer.byteLength(refusal);
     }
     held.set(key, before + bytes);
+    heldInAll += bytes;
     const counted = bytes;
     // Once the answer is handed to the operating system ('finish') or the client has left,
     // whichever is first: once either way (answer-gone.ts, pipelined answers included).
     whenAnswerGone(reply, () => {
+      heldInAll -= counted;
       const left = (held.get(key) ?? 0) - counted;
       if (left > 0) held.set(key, left);
       else held.delete(key);

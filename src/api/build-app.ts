@@ -13,7 +13,7 @@ import type { Handoff } from '../delivery/handoff.ts';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
 import type { AcceptRecorder } from './accept-events.ts';
-import { limitAnswersInFlight } from './answers-in-flight.ts';
+import { ANSWER_BYTES_PER_CALLER, answerBytesInFlight, limitAnswersInFlight } from './answers-in-flight.ts';
 import { createAuthContext, identify, needsAuth, visibleProject } from './auth.ts';
 import { BacklogGate } from './backlog-gate.ts';
 import { limitBodiesInFlight } from './bodies-in-flight.ts';
@@ -194,7 +194,10 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   // Before any body is read: at most this many bytes of bodies are taken in at once (body-budget.ts).
   limitBodiesInFlight(app, { limitBytes: config.maxBodyBytesInFlight, maxBodyBytes: config.maxBodyBytes });
   // And at most this many bytes of answers its clients have not read yet (answers-in-flight.ts).
-  limitAnswersInFlight(app);
+  limitAnswersInFlight(app, {
+    perCaller: ANSWER_BYTES_PER_CALLER,
+    total: answerBytesInFlight(config.heapLimitBytes),
+  });
 
   // Before any route is registered (the OpenAPI document's included): unknown query parameters are 400.
   closeQuerystrings(app);

@@ -80,6 +80,12 @@ export interface Config {
   maxBodyBytes: number;
   /** Bytes of request bodies the API takes in at once; more wait, then 503 (api/body-budget.ts). */
   maxBodyBytesInFlight: number;
+  /**
+   * This process's V8 heap limit (`--max-old-space-size`, or V8's own from the machine's memory),
+   * which bounds what the API holds of answers not read yet (api/answers-in-flight.ts) and the
+   * default delivery byte budget.
+   */
+  heapLimitBytes: number;
   /** Longest a client may take to send a request's headers (slowloris); 408 and closed after. */
   headersTimeoutMs: number;
   /** Longest a client may take to send a whole request, headers and body; 408 and closed after. */

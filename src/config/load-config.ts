@@ -177,12 +177,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const frameSetting = envSetting('HERALD_FRAME_ANCESTORS');
   const frameAncestors = frameSetting ? parseFrameAncestors(frameSetting) : ["'self'"];
 
+  const heapLimitBytes = options.heapLimitBytes ?? getHeapStatistics().heap_size_limit;
   const delivery = loadDeliveryConfig(
     envSetting,
     setting('--allow-networks', flags.allowNetworks, 'HERALD_ALLOW_NETWORKS'),
     role,
     maxBodyBytes,
-    options.heapLimitBytes ?? getHeapStatistics().heap_size_limit,
+    heapLimitBytes,
   );
 
   const trustSetting = envSetting('HERALD_TRUST_PROXY');
@@ -238,6 +239,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     role,
     maxBodyBytes,
     maxBodyBytesInFlight,
+    heapLimitBytes,
     headersTimeoutMs,
     shutdownDelayMs,
     requestTimeoutMs,

@@ -6,37 +6,58 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ANSWER_BYTES_PER_CALLER } from '../../src/api/answers-in-flight.ts';
+import { ANSWER_BYTES_PER_CALLER, answerBytesInFlight } from '../../src/api/answers-in-flight.ts';
+import type { Config } from '../../src/config/config-types.ts';
 import { startApi, type TestApi } from './helpers.ts';
 
-describe('answers not read', () => {
-  let api: TestApi;
-  let port: number;
-  const projects: { id: string; key: string }[] = [];
+type Caller = { id: string; key: string };
 
-  before(async () => {
-    api = await startApi();
-    await api.app.listen({ port: 0, host: '127.0.0.1' });
-    port = (api.app.server.address() as { port: number }).port;
-    const payload = { s: 'x'.repeat(900_000) };
-    for (const name of ['slow', 'other']) {
-      const p = await api.project(name);
-      for (let i = 0; i < 6; i++) {
-        assert.equal(
-          (await api.call('POST', `/api/v1/projects/${p.id}/events`, { type: 't', payload })).status,
-          202,
-        );
-      }
-      projects.push({ id: p.id, key: await api.apiKey(p.id) });
+/** A listening API whose `names` projects each hold a ~4 MiB page of events, with a key each. */
+async function pagesServer(names: string[], over: Partial<Config> = {}) {
+  const api: TestApi = await startApi(over);
+  await api.app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (api.app.server.address() as { port: number }).port;
+  const payload = { s: 'x'.repeat(900_000) };
+  const projects: Caller[] = [];
+  for (const name of names) {
+    const p = await api.project(name);
+    for (let i = 0; i < 6; i++) {
+      assert.equal(
+        (await api.call('POST', `/api/v1/projects/${p.id}/events`, { type: 't', payload })).status,
+        202,
+      );
     }
-  });
-  after(() => api.close());
-
-  const page = (p: { id: string }) => `/api/v1/projects/${p.id}/events?limit=1000`;
+    projects.push({ id: p.id, key: await api.apiKey(p.id) });
+  }
   const get = async (path: string, key: string) => {
     const r = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization: `Bearer ${key}` } });
     return { status: r.status, text: await r.text() };
   };
+  /** `count` connections asking for `caller`'s page, none of them read. */
+  const unread = (caller: Caller, count: number): Socket[] =>
+    Array.from({ length: count }, () => {
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => {});
+      socket.pause();
+      socket.write(`GET ${page(caller)} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${caller.key}\r\n\r\n`);
+      return socket;
+    });
+  return { api, port, projects, get, unread };
+}
+
+const page = (p: { id: string }) => `/api/v1/projects/${p.id}/events?limit=1000`;
+
+describe('answers not read', () => {
+  let api: TestApi;
+  let port: number;
+  let projects: Caller[];
+  let get: Awaited<ReturnType<typeof pagesServer>>['get'];
+  let unread: Awaited<ReturnType<typeof pagesServer>>['unread'];
+
+  before(async () => {
+    ({ api, port, projects, get, unread } = await pagesServer(['slow', 'other']));
+  });
+  after(() => api.close());
 
   test("a caller's unread answers are bounded: past the limit its large answers are 503, others' and its small ones are not", async () => {
     const [slow, other] = projects as [{ id: string; key: string }, { id: string; key: string }];
@@ -44,15 +65,7 @@ describe('answers not read', () => {
     assert.equal(whole.status, 200);
     assert.ok(whole.text.length > 3_500_000, `a page of ${whole.text.length} bytes`);
     // Enough unread pages to hold several times the limit, were they all answered.
-    const count = Math.ceil((3 * ANSWER_BYTES_PER_CALLER) / whole.text.length);
-    const sockets: Socket[] = [];
-    for (let i = 0; i < count; i++) {
-      const socket = connect(port, '127.0.0.1');
-      socket.on('error', () => {});
-      socket.pause();
-      socket.write(`GET ${page(slow)} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${slow.key}\r\n\r\n`);
-      sockets.push(socket);
-    }
+    const sockets = unread(slow, Math.ceil((3 * ANSWER_BYTES_PER_CALLER) / whole.text.length));
     try {
       await sleep(1_500);
       const refused = await get(page(slow), slow.key);
@@ -91,5 +104,33 @@ describe('answers not read', () => {
         `round ${round + 1} after the client left: ${again.map((r) => r.text.slice(0, 120)).join(' ')}`,
       );
     }
+  });
+});
+
+describe('answers not read, all callers together', () => {
+  // A 128 MiB heap: all callers may hold 32 MiB of unread answers together, one caller's share.
+  let server: Awaited<ReturnType<typeof pagesServer>>;
+  before(async () => {
+    server = await pagesServer(['a', 'b', 'c'], { heapLimitBytes: 128 * 1024 * 1024 });
+  });
+  after(() => server.api.close());
+
+  test("past the process-wide bound every caller's large answers are 503, small ones go; given back as clients leave", async () => {
+    assert.equal(answerBytesInFlight(128 * 1024 * 1024), ANSWER_BYTES_PER_CALLER);
+    const { get, unread } = server;
+    const [a, b, c] = server.projects as [Caller, Caller, Caller];
+    // Four unread pages each (~16 MiB): within each caller's 32 MiB, over the 32 MiB of all together.
+    const sockets = [...unread(a, 4), ...unread(b, 4)];
+    try {
+      await sleep(1_500);
+      const refused = await get(page(c), c.key);
+      assert.equal(refused.status, 503, refused.text.slice(0, 200));
+      assert.match(JSON.parse(refused.text).error.message, /^the server holds \d+ bytes of answers/);
+      assert.equal((await get(`/api/v1/projects/${c.id}`, c.key)).status, 200, 'a small answer goes');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+    }
+    await sleep(300);
+    assert.equal((await get(page(c), c.key)).status, 200, 'given back once the clients left');
   });
 });
