@@ -28,6 +28,7 @@ import {
   refuseWhileClosing,
   UnauthorizedError,
 } from './errors.ts';
+import { answerExpectContinue } from './expect-continue.ts';
 import { lazyChildLoggerFactory } from './lazy-request-logger.ts';
 import { limitPipelinedRequests } from './pipelined-requests.ts';
 import { registerApiRateLimit } from './rate-limit.ts';
@@ -193,6 +194,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
 
   // Before any body is read: at most this many bytes of bodies are taken in at once (body-budget.ts).
   limitBodiesInFlight(app, { limitBytes: config.maxBodyBytesInFlight, maxBodyBytes: config.maxBodyBytes });
+  // Then a client that asked whether to send its body is told to (expect-continue.ts).
+  answerExpectContinue(app, config.maxBodyBytes);
   // And at most this many bytes of answers its clients have not read yet (answers-in-flight.ts).
   limitAnswersInFlight(app, {
     perCaller: ANSWER_BYTES_PER_CALLER,
