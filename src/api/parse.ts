@@ -5,6 +5,7 @@
 import { signatureConfigIssue, signatureHeaderProblem } from '@herald/verify';
 import { type Cidr, refusedLiteralHost } from '../domain/address-classifier.ts';
 import { checkHttpUrl } from '../domain/http-url.ts';
+import { isIdOf } from '../domain/ids.ts';
 import type { HttpMethod, SignatureConfig } from '../domain/types.ts';
 import { decodeCursor } from '../store/cursor.ts';
 import { invalid, unprocessable } from './errors.ts';
@@ -67,10 +68,11 @@ export function pageOf(
   // starting the list over, which would loop a client that follows nextCursor.
   if (cursor !== null) {
     const key = decodeCursor(cursor);
-    // A list of ids takes only a cursor of its own kind: another list's would start it somewhere
-    // meaningless (an events cursor on attempts starts over; an attempts cursor on events is past
-    // every event) without a word.
-    if (key === null || (idPrefix !== undefined && !key.startsWith(`${idPrefix}_`))) {
+    // A list of ids takes only a cursor of its own kind, an id and nothing more: another list's
+    // would start it somewhere meaningless (an events cursor on attempts starts over; an attempts
+    // cursor on events is past every event; an endpoint's waiting deliveries, `dlv_…@<due>`, are
+    // in due order, not an event's id order) without a word.
+    if (key === null || (idPrefix !== undefined && !isIdOf(idPrefix, key))) {
       throw invalid('querystring.cursor', 'is not a cursor Herald returned for this list');
     }
   }

@@ -79,6 +79,13 @@ export function newId(prefix: string, now: number = Date.now()): string {
   return `${prefix}_${lastTimeText}${lastRandomText}`;
 }
 
+/** Whether `text` is shaped as newId makes ids of `prefix`: the prefix, `_`, 26 characters of ALPHABET. */
+export function isIdOf(prefix: string, text: string): boolean {
+  if (text.length !== prefix.length + 27 || !text.startsWith(`${prefix}_`)) return false;
+  for (let i = prefix.length + 1; i < text.length; i++) if (!ALPHABET.includes(text[i]!)) return false;
+  return true;
+}
+
 /** The last millisecond an id's 10 characters of time can hold. */
 const MAX_ID_TIME = 32 ** 10 - 1;
 

@@ -1,9 +1,10 @@
 /**
  * Cursors of lists in due order (an endpoint's waiting deliveries, Store.listEndpointDeliveries):
  * the last row's due time and id, as `<id>@<due ms>` behind the usual opaque base64url (cursor.ts,
- * toPage). The id comes first so that the API's check that a cursor is of this list's kind (a `dlv_`
- * key, parse.ts pageOf) holds; the due time is what the index orders by, the id breaks its ties.
+ * toPage). The due time is what the index orders by, the id breaks its ties. Lists in id order refuse
+ * these cursors (parse.ts pageOf takes an id alone), and this list refuses theirs (no due time).
  */
+import { ID_PREFIX, isIdOf } from '../domain/ids.ts';
 import { decodeCursor } from './cursor.ts';
 
 export interface DueKey {
@@ -21,8 +22,8 @@ export const dueKeyOf = (id: string, due: unknown): string => `${id}@${due == nu
 /** The key a cursor stands for, or null for one this kind of list did not make. */
 export function decodeDueCursor(cursor: string | null | undefined): DueKey | null {
   const key = decodeCursor(cursor);
-  const match = key === null ? null : /^(dlv_[^@]+)@(-?\d{1,16})$/.exec(key);
-  if (!match) return null;
+  const match = key === null ? null : /^([^@]+)@(-?\d{1,16})$/.exec(key);
+  if (!match || !isIdOf(ID_PREFIX.delivery, match[1]!)) return null;
   const due = Number(match[2]);
   return Number.isSafeInteger(due) ? { id: match[1]!, due } : null;
 }

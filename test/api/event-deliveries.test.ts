@@ -203,7 +203,13 @@ describe('events API: an event’s deliveries, a page at a time', () => {
     // A cursor of another list (events: newest first, other ids) or none Herald made.
     const events = (await api.call('GET', `${P()}/events?limit=1`)).body;
     assert.ok(events.nextCursor);
-    for (const cursor of [events.nextCursor, 'bm90IGEgY3Vyc29y!', 'ZGx2']) {
+    // An endpoint's waiting deliveries are in due order: its cursors name a dlv_ id too (with the
+    // due time), but the place they stand for is not one in this list's id order.
+    await api.call('POST', `${P()}/events`, { type: 'order.created', payload: {} });
+    const endpoint = (await api.call('GET', `${P()}/endpoints?limit=1`)).body.data[0];
+    const waiting = (await api.call('GET', `${P()}/endpoints/${endpoint.id}/deliveries?limit=1`)).body;
+    assert.ok(waiting.nextCursor, 'the endpoint has more than one delivery waiting');
+    for (const cursor of [events.nextCursor, waiting.nextCursor, 'bm90IGEgY3Vyc29y!', 'ZGx2']) {
       assertError(
         await api.call('GET', `${D()}?cursor=${encodeURIComponent(cursor)}`),
         400,

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { ID_PREFIX } from '../../domain/ids.ts';
 import { decodeDueCursor } from '../../store/due-cursor.ts';
 import { projectFor } from '../auth.ts';
 import { ConflictError, endpointDisabled, invalid, NotFoundError } from '../errors.ts';
@@ -40,7 +39,8 @@ export function deliveryRoutes(app: FastifyInstance, ctx: RouteContext) {
     },
     async (request) => {
       const { project, endpoint } = await endpointFor(ctx, request, request.params);
-      const page = pageOf(request.query, ID_PREFIX.delivery);
+      // Its cursors are a due time and an id (due-cursor.ts), not an id alone: checked here.
+      const page = pageOf(request.query);
       if (page.cursor !== null && decodeDueCursor(page.cursor) === null) {
         throw invalid('querystring.cursor', 'is not a cursor Herald returned for this list');
       }
