@@ -38,6 +38,24 @@ describe('event-type names', () => {
     );
   });
 
+  test('the catalog pages past names of 200 characters, however many bytes each takes', async () => {
+    // A cursor holds the last name of its page, in base64url: 200 characters of CJK are 600 bytes of
+    // UTF-8, 800 characters of cursor (100 emoji, a surrogate pair each, 400 bytes). Stored as
+    // `herald event-types import` does (a PUT's path segment holds 200 characters, escapes included).
+    const long = [`${'日'.repeat(199)}a`, '日'.repeat(200), '😀'.repeat(100)];
+    for (const name of long) await api.store.upsertEventType({ name }, Date.now());
+    const names: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await api.call('GET', `/api/v1/event-types?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      assert.equal(page.status, 200, JSON.stringify(page.body));
+      names.push(...page.body.data.map((t: { name: string }) => t.name));
+      cursor = page.body.nextCursor;
+    } while (cursor !== null);
+    for (const name of long)
+      assert.equal(names.filter((n) => n === name).length, 1, `${name.slice(0, 3)}… listed once`);
+  });
+
   test('an enforced catalog refuses events whose type holds "*", one stored before the rule included', async () => {
     // As stored before the catalog took the filters' rule.
     await api.store.upsertEventType({ name: 'legacy.*' }, Date.now());
