@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { eventTypeNameProblem } from '../../domain/event-type-name.ts';
 import type { Json } from '../../domain/types.ts';
 import { adminOnly, callerOf } from '../auth.ts';
+import { catalogCursorIn, catalogCursorOut } from '../catalog-cursor.ts';
 import { ConflictError, invalid, NotFoundError, unprocessable } from '../errors.ts';
 import { EVENT_TYPE_PUT_ATTEMPTS, upsertEventTypeChecked } from '../event-type-checked-write.ts';
 import { createEventTypeSchemaChecker } from '../event-type-schema-check.ts';
@@ -78,8 +79,9 @@ export function eventTypeRoutes(app: FastifyInstance, { store }: RouteContext) {
     },
     async (request) => {
       callerOf(request); // any valid token (the onRequest hook has checked; this keeps it so)
-      const page = await store.listEventTypes(pageOf(request.query));
-      return { data: page.data.map(eventTypeJson), nextCursor: page.nextCursor };
+      const asked = pageOf(request.query);
+      const page = await store.listEventTypes({ ...asked, cursor: catalogCursorIn(asked.cursor) });
+      return { data: page.data.map(eventTypeJson), nextCursor: catalogCursorOut(page.nextCursor) };
     },
   );
   app.get<{ Params: { name: string } }>(

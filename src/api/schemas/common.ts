@@ -12,12 +12,12 @@ export const LIMITS = {
   idempotencyKeyLength: 200,
   idLength: 200,
   /**
-   * As long as the longest cursor Herald makes: the catalog's holds an event-type name, up to 200
-   * UTF-16 units, so up to 600 bytes of UTF-8 (3 a unit; a surrogate pair's 4 for 2), 800 in
-   * base64url (cursor.ts). At 500, a page ending on a name of 125 CJK characters (imported) gave a
-   * nextCursor that the next page refused.
+   * Room for the longest cursor Herald makes: the catalog's holds an event-type name, up to 200
+   * UTF-16 units, so up to 600 bytes of UTF-8 (3 a unit; a surrogate pair's 4 for 2), and its mark
+   * (catalog-cursor.ts), 802 characters of base64url (cursor.ts). At 500, a page ending on a name
+   * of 125 CJK characters (imported) gave a nextCursor that the next page refused.
    */
-  cursorLength: 800,
+  cursorLength: 1000,
   listLimit: 1000,
   secretLength: 1024,
   /** A project's own backlogLimit (pending deliveries); 0 turns its limit off. */
