@@ -10,6 +10,7 @@
 import { useCallback, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Capped } from './api/capped-list.ts';
 import { focusFirstNewRow } from './focus-new-row.ts';
+import { newRows } from './new-rows.ts';
 
 export type RowsRef = (element: HTMLElement | null) => void;
 
@@ -27,6 +28,8 @@ export interface CappedList<T> {
 export function useCappedList<T>(
   first: Capped<T> | undefined,
   next: (cursor: string) => Promise<Capped<T>>,
+  /** A row's key, for lists whose pages may repeat a row (newRows): those are shown once. */
+  keyOf?: (row: T) => string,
 ): CappedList<T> {
   const [extra, setExtra] = useState<{ after: Capped<T>; items: T[]; cursor: string | null } | null>(null);
   const [state, setState] = useState<{ busy: boolean; error: unknown }>({ busy: false, error: null });
@@ -52,7 +55,8 @@ export function useCappedList<T>(
     try {
       const page = await next(cursor);
       newFrom.current = items.length;
-      setExtra({ after: first, items: [...(mine?.items ?? []), ...page.data], cursor: page.nextCursor });
+      const added = keyOf ? newRows(items, page.data, keyOf) : page.data;
+      setExtra({ after: first, items: [...(mine?.items ?? []), ...added], cursor: page.nextCursor });
       setState({ busy: false, error: null });
     } catch (error) {
       setState({ busy: false, error });

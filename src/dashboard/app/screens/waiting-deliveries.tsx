@@ -32,8 +32,11 @@ export function WaitingDeliveries({ endpoint, queued = 0 }: { endpoint: Endpoint
   );
   // While the other list loads, the one before stays out of its table (its counts stay shown).
   const page = first.data?.status === status ? first.data.page : undefined;
-  const list = useCappedList(page, (cursor) =>
-    client.listEndpointDeliveries(project.id, endpoint.id, status, cursor),
+  // Due order moves a retried delivery along: a later page may repeat one (new-rows.ts).
+  const list = useCappedList(
+    page,
+    (cursor) => client.listEndpointDeliveries(project.id, endpoint.id, status, cursor),
+    (delivery) => delivery.id,
   );
   const counts = first.data?.page.counts;
   return (
