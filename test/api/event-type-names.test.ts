@@ -56,6 +56,25 @@ describe('event-type names', () => {
       assert.equal(names.filter((n) => n === name).length, 1, `${name.slice(0, 3)}… listed once`);
   });
 
+  test('a name of 200 characters outside ASCII is written and read by name; a segment over 200 characters is 414', async () => {
+    // 200 CJK characters: 1,800 characters percent-encoded, where the router used to stop at 200.
+    const name = '玩'.repeat(200);
+    const path = `/api/v1/event-types/${encodeURIComponent(name)}`;
+    assert.equal((await api.call('PUT', path, { description: 'long' })).status, 200);
+    const read = await api.call('GET', path);
+    assert.equal(read.status, 200);
+    assert.equal(read.body.name, name);
+    for (const tooLong of [encodeURIComponent('玩'.repeat(201)), 'a'.repeat(201), 'a'.repeat(2000)]) {
+      assertError(await api.call('GET', `/api/v1/event-types/${tooLong}`), 414, 'HERALD_ERR_URI_TOO_LONG');
+    }
+    const p = await api.project('segments');
+    assertError(
+      await api.call('GET', `/api/v1/projects/${p.id}/endpoints/${'e'.repeat(201)}`),
+      414,
+      'HERALD_ERR_URI_TOO_LONG',
+    );
+  });
+
   test('an enforced catalog refuses events whose type holds "*", one stored before the rule included', async () => {
     // As stored before the catalog took the filters' rule.
     await api.store.upsertEventType({ name: 'legacy.*' }, Date.now());
