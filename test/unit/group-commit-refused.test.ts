@@ -1,12 +1,13 @@
 /**
  * The PostgreSQL group commit and a job refused on its own input (JobsRefused: an accept over
  * HERALD_MAX_DELIVERIES_PER_REQUEST): its caller gets its error, and the other jobs of the batch
- * are written again together in one transaction, not one by one. A pool that answers every query.
+ * are written again together in one transaction, not one by one; a job the runner defers (DEFERRED)
+ * is written by the next one. A pool that answers every query.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Pool } from 'pg';
-import { GroupCommit, JobsRefused } from '../../src/store/postgres/group-commit.ts';
+import { DEFERRED, GroupCommit, JobsRefused } from '../../src/store/postgres/group-commit.ts';
 
 function answeringPool(): { pool: Pool; statements: string[] } {
   const statements: string[] = [];
@@ -71,4 +72,25 @@ test('a refused job alone, or in a batch that fails for another reason, gets its
     settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).message)),
     ['wrote 9', 'refused 2', 'wrote 3'],
   );
+});
+
+test('a job the runner defers goes to the next transaction, ahead of later ones, and drain waits for it', async () => {
+  const { pool } = answeringPool();
+  const runs: number[][] = [];
+  const writes = new GroupCommit<number, string>(
+    pool,
+    async (_client, jobs) => {
+      runs.push([...jobs]);
+      // At most two jobs a transaction, as accept-batch.ts defers accepts past its deliveries.
+      return jobs.map((j, i) => (i < 2 ? `wrote ${j}` : DEFERRED));
+    },
+    () => {},
+  );
+  const first = [1, 2, 3, 4, 5].map((j) => writes.submit(j));
+  await writes.drain();
+  const later = writes.submit(6);
+  assert.deepEqual(await Promise.all(first), ['wrote 1', 'wrote 2', 'wrote 3', 'wrote 4', 'wrote 5']);
+  assert.equal(await later, 'wrote 6');
+  assert.deepEqual(runs, [[1, 2, 3, 4, 5], [3, 4, 5], [5], [6]]);
+  assert.equal(writes.commits, 4);
 });

@@ -5,7 +5,7 @@
  * keys) and getEvent share.
  */
 import type pg from 'pg';
-import { DeliveryCount, newDelivery, newEvent } from '../../domain/fan-out.ts';
+import { countFanOutTargets, DeliveryCount, newDelivery, newEvent } from '../../domain/fan-out.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { Delivery, Endpoint, HeraldEvent } from '../../domain/types.ts';
 import {
@@ -14,7 +14,7 @@ import {
   type NewEventInput,
   StoreTooManyDeliveriesError,
 } from '../store.ts';
-import { JobsRefused } from './group-commit.ts';
+import { DEFERRED, JobsRefused } from './group-commit.ts';
 import { pushRow, type Row, toDelivery, toEvent } from './rows.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -68,6 +68,45 @@ function projectGone(projectIds: string[]): Error {
   );
 }
 
+/**
+ * New deliveries one group transaction writes at most, past its first accept (which is taken
+ * whatever its size, up to its own HERALD_MAX_DELIVERIES_PER_REQUEST); the accepts past it wait
+ * for the next transaction (DEFERRED). Everything a group creates is in memory at once until it
+ * commits: its deliveries (~300 bytes each, kept until each request is answered) and the
+ * statements' arrays of them. Sixteen concurrent batches of 1,000 events to 60 endpoints queued
+ * while one was written made one group of 900,000 deliveries, and a server under
+ * --max-old-space-size=160 ran out of heap in it. The default HERALD_MAX_DELIVERIES_PER_REQUEST:
+ * ~30 MB, and still hundreds of ordinary requests per commit.
+ */
+export const GROUP_DELIVERIES = 100_000;
+
+/**
+ * How many of `jobs`, from the first, one group writes: the first always, then each whose
+ * deliveries keep the group within `limit`. A job's are counted as if none of its idempotency keys
+ * repeated (at most what it creates), on its project's endpoints as this transaction read them.
+ * Nothing is counted when events × (endpoints + 1) of them all is within it (the ordinary case).
+ */
+export function acceptsWithin(
+  jobs: readonly AcceptJob[],
+  endpointsByProject: ReadonlyMap<string, readonly FanOutEndpoint[]>,
+  limit: number,
+): number {
+  const endpointsOf = (job: AcceptJob) => endpointsByProject.get(job.projectId) ?? [];
+  let most = 0;
+  for (const job of jobs) most += job.events.length * (endpointsOf(job).length + 1);
+  if (most <= limit) return jobs.length;
+  let total = 0;
+  for (const [i, job] of jobs.entries()) {
+    for (const input of job.events) {
+      total +=
+        countFanOutTargets(endpointsOf(job), input, input.onlyEndpointId) +
+        (input.callbackUrl && !input.onlyEndpointId ? 1 : 0);
+    }
+    if (i > 0 && total > limit) return i;
+  }
+  return jobs.length;
+}
+
 /** One queued acceptEvents call. */
 export interface AcceptJob {
   projectId: string;
@@ -84,8 +123,12 @@ export interface AcceptJob {
  * transaction (the idempotency keys claimed so far) rolls back, and the group commit writes the
  * other jobs again without it (group-commit.ts).
  */
-export async function acceptBatchPostgres(c: Queryable, jobs: AcceptJob[]): Promise<AcceptedEvent[][]> {
-  const projectIds = [...new Set(jobs.map((j) => j.projectId))];
+export async function acceptBatchPostgres(
+  c: Queryable,
+  queued: AcceptJob[],
+  groupDeliveries = GROUP_DELIVERIES,
+): Promise<(AcceptedEvent[] | typeof DEFERRED)[]> {
+  const projectIds = [...new Set(queued.map((j) => j.projectId))];
   // Only what fan-out needs: a 10,000-endpoint project is read on every accept. In the same
   // statement, each project's row is locked FOR KEY SHARE (as a foreign key would: events have none
   // here) until this batch commits, so that a project deleted meanwhile is seen: its delete's last
@@ -114,6 +157,9 @@ export async function acceptBatchPostgres(c: Queryable, jobs: AcceptJob[]): Prom
   }
   const gone = projectIds.filter((p) => !endpointsByProject.has(p));
   if (gone.length) throw projectGone(gone);
+  const taken = acceptsWithin(queued, endpointsByProject, groupDeliveries);
+  const jobs = queued.slice(0, taken);
+  const deferred = queued.slice(taken).map((): typeof DEFERRED => DEFERRED);
 
   interface Item {
     job: AcceptJob;
@@ -310,5 +356,5 @@ export async function acceptBatchPostgres(c: Queryable, jobs: AcceptJob[]): Prom
     const found = existing.get(`${item.projectId}/${item.existingEventId}`)!;
     return { ...found, duplicate: true };
   };
-  return items.map((list) => list.map(resolve));
+  return [...items.map((list) => list.map(resolve)), ...deferred];
 }

@@ -2,14 +2,27 @@ import type { Pool, PoolClient } from 'pg';
 import { isStoreReadOnly, isStoreUnreachable, writesSucceeded } from '../store-unavailable.ts';
 import { connectWritable, sawReadOnly } from './pool.ts';
 
-/** Runs a batch of jobs inside an open transaction; returns one result per job, in order. */
-export type BatchRunner<J, R> = (client: PoolClient, jobs: J[]) => Promise<R[]>;
+/**
+ * Runs a batch of jobs inside an open transaction; returns one result per job, in order (DEFERRED:
+ * not written, for the next batch).
+ */
+export type BatchRunner<J, R> = (client: PoolClient, jobs: J[]) => Promise<(R | typeof DEFERRED)[]>;
 
 interface Queued<J, R> {
   job: J;
   resolve: (value: R) => void;
   reject: (error: unknown) => void;
+  /** Its place in submission order (drain). */
+  seq: number;
 }
+
+/**
+ * What a batch runner returns for a job it left for the next transaction (a group's accepts past
+ * its deliveries: accept-batch.ts): the job goes back to the head of the queue, ahead of the jobs
+ * that came after it, and is written by the next batch. A runner never defers the first job of its
+ * batch, so every batch writes at least one.
+ */
+export const DEFERRED: unique symbol = Symbol('deferred to the next group transaction');
 
 /**
  * Thrown by a batch runner for jobs refused on their own input (StoreTooManyDeliveriesError)
@@ -29,9 +42,10 @@ export class JobsRefused<J> extends Error {
 /**
  * Group commit for PostgreSQL: every job submitted while no batch is being written (one tick), or
  * while one is, goes into the next single transaction, so a burst of N calls costs one commit, not
- * N. The runner writes the whole batch with multi-row statements. When a batch fails, each of its
- * jobs is retried alone, so one bad job rejects only its own caller; unless the database cannot be
- * reached, which fails the whole batch at once.
+ * N (the runner may leave some for the transaction after: DEFERRED). The runner writes the whole
+ * batch with multi-row statements. When a batch fails, each of its jobs is retried alone, so one
+ * bad job rejects only its own caller; unless the database cannot be reached, which fails the whole
+ * batch at once.
  */
 export class GroupCommit<J, R> {
   readonly #pool: Pool;
@@ -40,9 +54,9 @@ export class GroupCommit<J, R> {
   #queue: Queued<J, R>[] = [];
   #scheduled = false;
   #inFlight: Promise<void> | null = null;
-  /** Batches started and finished: drain() waits by number. */
-  #started = 0;
-  #finished = 0;
+  /** Jobs submitted so far, and the first (oldest) of the batch being written: drain() waits by them. */
+  #submitted = 0;
+  #inFlightFirst = 0;
   /** Transactions committed so far (tests check that a burst shares one). */
   commits = 0;
 
@@ -55,18 +69,22 @@ export class GroupCommit<J, R> {
   /** Queues `job` for the next group transaction; resolves once that transaction has committed. */
   submit(job: J): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.#queue.push({ job, resolve, reject });
+      this.#queue.push({ job, resolve, reject, seq: ++this.#submitted });
       this.#schedule();
     });
   }
 
   /**
-   * Resolves once everything queued before the call has been written (or has failed). Calls queued
-   * later are not waited for, so a steady stream of writes cannot starve the caller.
+   * Resolves once everything submitted before the call has been written (or has failed), jobs a
+   * batch deferred included. Calls submitted later are not waited for, so a steady stream of
+   * writes cannot starve the caller.
    */
   async drain(): Promise<void> {
-    const target = this.#queue.length > 0 ? this.#started + 1 : this.#started;
-    while (this.#finished < target) {
+    const last = this.#submitted;
+    // The queue is in submission order (deferred jobs go back to its head, older than the rest).
+    const waiting = () =>
+      (this.#inFlight !== null && this.#inFlightFirst <= last) || (this.#queue[0]?.seq ?? last + 1) <= last;
+    while (waiting()) {
       if (this.#inFlight) await this.#inFlight;
       else await this.#flush();
     }
@@ -84,9 +102,8 @@ export class GroupCommit<J, R> {
   #flush(): Promise<void> {
     const batch = this.#queue;
     this.#queue = [];
-    this.#started++;
+    this.#inFlightFirst = batch[0]?.seq ?? 0;
     const done = this.#write(batch).finally(() => {
-      this.#finished++;
       this.#inFlight = null;
       // Calls that arrived while this batch was being written form the next one.
       if (this.#queue.length > 0) this.#schedule();
@@ -99,7 +116,12 @@ export class GroupCommit<J, R> {
     if (batch.length === 0) return;
     try {
       const results = await this.#transaction(batch.map((q) => q.job));
-      for (const [i, q] of batch.entries()) q.resolve(results[i] as R);
+      const deferred: Queued<J, R>[] = [];
+      for (const [i, q] of batch.entries()) {
+        if (results[i] === DEFERRED) deferred.push(q);
+        else q.resolve(results[i] as R);
+      }
+      this.#queue.unshift(...deferred);
       return;
     } catch (error) {
       if (error instanceof JobsRefused) {
@@ -128,7 +150,7 @@ export class GroupCommit<J, R> {
     }
   }
 
-  async #transaction(jobs: J[]): Promise<R[]> {
+  async #transaction(jobs: J[]): Promise<(R | typeof DEFERRED)[]> {
     const client = await connectWritable(this.#pool);
     let broken = false;
     try {
@@ -137,7 +159,7 @@ export class GroupCommit<J, R> {
         const results = await this.#run(client, jobs);
         await client.query('COMMIT');
         this.commits++;
-        this.#afterCommit(jobs);
+        this.#afterCommit(jobs.filter((_, i) => results[i] !== DEFERRED));
         writesSucceeded(); // a line after a full disk (store-unavailable.ts)
         return results;
       } catch (error) {

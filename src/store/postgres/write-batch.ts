@@ -7,6 +7,7 @@ import type { AcceptedEvent, AttemptRecord, RecordOptions, RecordResult, Release
 import { type AcceptJob, acceptBatchPostgres } from './accept-batch.ts';
 import { recordBatchPostgres } from './attempt-records.ts';
 import { lockParkingEndpointsPostgres, releaseDeliveriesPostgres } from './due-deliveries.ts';
+import { DEFERRED } from './group-commit.ts';
 import { notifyDue } from './notify.ts';
 
 /** A hot-path write waiting for the next group commit. */
@@ -17,11 +18,16 @@ export type Job =
 export type JobResult = AcceptedEvent[] | RecordResult | undefined;
 
 /**
- * Writes one group: all accepts, then all attempt records, then all releases, in one transaction.
+ * Writes one group: all accepts (those past its deliveries' bound DEFERRED to the next group:
+ * accept-batch.ts), then all attempt records, then all releases, in one transaction.
  * `selfId`: the store's NOTIFY tag (notify.ts notifyDue).
  */
-export async function writeBatch(c: pg.PoolClient, jobs: Job[], selfId: string): Promise<JobResult[]> {
-  const results: JobResult[] = new Array(jobs.length).fill(undefined);
+export async function writeBatch(
+  c: pg.PoolClient,
+  jobs: Job[],
+  selfId: string,
+): Promise<(JobResult | typeof DEFERRED)[]> {
+  const results: (JobResult | typeof DEFERRED)[] = new Array(jobs.length).fill(undefined);
   const accepts: { index: number; job: Extract<Job, { kind: 'accept' }> }[] = [];
   const records: { index: number; job: Extract<Job, { kind: 'record' }> }[] = [];
   const releases: ReleaseItem[] = [];
@@ -40,7 +46,9 @@ export async function writeBatch(c: pg.PoolClient, jobs: Job[], selfId: string):
       results[a.index] = accepted[i];
     });
     // Other processes are woken for deliveries left due now, not for those leased to this one.
-    wake ||= accepted.some((list) => list.some((r) => !r.duplicate && r.deliveries.length > (r.leased ?? 0)));
+    wake ||= accepted.some(
+      (list) => list !== DEFERRED && list.some((r) => !r.duplicate && r.deliveries.length > (r.leased ?? 0)),
+    );
   }
   // The endpoints of deliveries handed back parked are locked before any delivery is moved, with
   // the records' when there are some (endpoints before deliveries, in one key order).
