@@ -60,6 +60,13 @@ export interface Sender {
 const CONNECT_TIMEOUT_MS = 30_000;
 /** Hostname verdicts remembered before the cache starts over (it only saves parsing). */
 const MAX_REMEMBERED_HOSTS = 10_000;
+/**
+ * Longest URL whose parsing is remembered: an endpoint's own URL, sent to over and over. A GET
+ * carries its event in the query (hmac-sha1-url: a 1 MiB event is a ~3 MiB URL), different for
+ * every attempt: remembered, each held ~9 MiB (the URL, its path, the parsed text) until 10,000
+ * of them, and a dispatcher thread under a 160 MiB heap ran out of memory after a few dozen.
+ */
+const MAX_REMEMBERED_URL_LENGTH = 1_024;
 
 /** The parts of a delivery URL the sender uses. */
 interface Target {
@@ -145,7 +152,7 @@ export function createSender(options: SenderOptions): Sender {
     return ok;
   };
 
-  /** Parsed delivery URLs (an endpoint's URL is sent to over and over): only saves the parsing. */
+  /** Parsed delivery URLs (an endpoint's URL is sent to over and over; not long ones): only saves the parsing. */
   const targets = new Map<string, Target | null>();
   const target = (raw: string): Target | null => {
     let t = targets.get(raw);
@@ -162,6 +169,7 @@ export function createSender(options: SenderOptions): Sender {
       } catch {
         t = null;
       }
+      if (raw.length > MAX_REMEMBERED_URL_LENGTH) return t;
       if (targets.size >= MAX_REMEMBERED_HOSTS) targets.clear();
       targets.set(raw, t);
     }
