@@ -17,6 +17,7 @@ import type { ProjectSchedules } from './project-schedules.ts';
 import type { RateGate } from './rate-gate.ts';
 import type { RecordQueue } from './record-queue.ts';
 import type { AttemptSender } from './send-attempt.ts';
+import { createSharedPayloads } from './shared-payloads.ts';
 
 /** Settings for one-off callbackUrl deliveries: POST, unsigned (webhook-id still sent), per envelope. */
 const CALLBACK_SETTINGS: Record<Envelope, Pick<Endpoint, 'method' | 'headers' | 'envelope' | 'signature'>> = {
@@ -78,7 +79,10 @@ export function createBatchDispatch(
   const { launch, projectFull } = slots;
   const rateWait = (endpoint: Endpoint, now: number): number => rateGate.take(endpoint, now);
 
+  const share = createSharedPayloads();
+
   const dispatchBatch = async (claimed: ClaimedDelivery[]): Promise<void> => {
+    for (const c of claimed) share(c); // one copy of each event however many claims brought it
     const { endpoints, schedules, readAt } = await readBatch(
       readsAndReleases,
       claimed,
