@@ -71,6 +71,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   const recordQueue = createRecordQueue({
     store,
+    maxBytes: config.bytesInFlight,
     failureThreshold: config.failureThreshold,
     clock,
     onWritten: (wasFull) => {

@@ -1,8 +1,8 @@
 /**
  * Attempt records on their way to the store: written in batches (RECORD_FLUSH_COUNT, or within
  * RECORD_FLUSH_MS of the first one queued), one write at a time and in order. It also counts the
- * attempts sent but not yet recorded, which a crash would send again: while it is `full` the
- * dispatcher claims and starts nothing more.
+ * attempts sent but not yet recorded, which a crash would send again, and the bytes they hold:
+ * while it is `full` the dispatcher claims and starts nothing more.
  */
 import type { DeliveryStatus } from '../domain/types.ts';
 import type { AttemptRecord, Store } from '../store/store.ts';
@@ -16,6 +16,16 @@ const RECORD_FLUSH_COUNT = 100;
  * slot for the write.
  */
 const MAX_UNRECORDED = 256;
+
+/**
+ * What a record holds until it is written, in characters: its request's URL and body and the
+ * response's body (its first 64 KiB). A GET's URL or a form body can be ~3 MiB for a 1 MiB event
+ * (hmac-sha1-url): counted by number alone, 256 of them were ~1.5 GiB.
+ */
+function recordBytes(record: AttemptRecord): number {
+  const { request, response } = record.attempt;
+  return request.url.length + request.body.length + (response?.body.length ?? 0);
+}
 /**
  * Waits before writing a batch again after the store said it was busy (isStoreBusy: a deadlock, a
  * serialization failure, a lock not granted, SQLite's write lock held too long), each ±50 %. Such a
@@ -27,6 +37,11 @@ const BUSY_RETRY_MS = [25, 100, 400];
 
 export interface RecordQueueOptions {
   store: Pick<Store, 'recordAttempts'>;
+  /**
+   * Bytes (recordBytes) of records waiting to be written at which the queue is `full` too, as at
+   * MAX_UNRECORDED records: HERALD_DELIVERY_BYTES_IN_FLIGHT, what the attempts in flight may hold.
+   */
+  maxBytes?: number;
   failureThreshold: number;
   clock: () => number;
   /** A write finished (or failed); `wasFull`: the queue was full before it. */
@@ -48,7 +63,7 @@ export interface RecordQueue {
   add(record: AttemptRecord, counted?: boolean): void;
   /** Writes what is queued now; resolves once every write so far has finished. */
   flush(): Promise<void>;
-  /** MAX_UNRECORDED attempts wait for their write. */
+  /** MAX_UNRECORDED attempts, or maxBytes of them, wait for their write. */
   readonly full: boolean;
   /** Attempts added and not yet written (or failed to write). */
   readonly unrecorded: number;
@@ -60,6 +75,9 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
   /** Which of `records` go to onRecorded. */
   let counted: boolean[] = [];
   let unrecorded = 0;
+  let unrecordedBytes = 0;
+  const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
+  const full = () => unrecorded >= MAX_UNRECORDED || unrecordedBytes >= maxBytes;
   let timer: NodeJS.Timeout | null = null;
   let writing: Promise<void> = Promise.resolve();
 
@@ -71,6 +89,8 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
     records = [];
     counted = [];
     if (batch.length === 0) return writing;
+    let batchBytes = 0;
+    for (const record of batch) batchBytes += recordBytes(record);
     writing = writing.then(async () => {
       for (let retry = 0; ; retry++) {
         try {
@@ -97,8 +117,9 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
           break;
         }
       }
-      const wasFull = unrecorded >= MAX_UNRECORDED;
+      const wasFull = full();
       unrecorded -= batch.length;
+      unrecordedBytes -= batchBytes;
       options.onWritten(wasFull);
     });
     return writing;
@@ -107,6 +128,7 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
   return {
     add(record, count = true) {
       unrecorded++;
+      unrecordedBytes += recordBytes(record);
       records.push(record);
       counted.push(count);
       if (records.length >= RECORD_FLUSH_COUNT) void flush();
@@ -114,7 +136,7 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
     },
     flush,
     get full() {
-      return unrecorded >= MAX_UNRECORDED;
+      return full();
     },
     get unrecorded() {
       return unrecorded;

@@ -1,6 +1,6 @@
 /**
- * The dispatcher's record queue on a real SQLite store: batches, order, and the unrecorded bound;
- * on a real PostgreSQL: a write that deadlocked is written again.
+ * The dispatcher's record queue on a real SQLite store: batches, order, and the unrecorded bounds
+ * (records, and bytes); on a real PostgreSQL: a write that deadlocked is written again.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -58,6 +58,43 @@ test('256 attempts waiting for their write make the queue full until a write fin
     assert.equal(attempts.flat().length, 300);
     const delivery = await store.getDelivery(project.id, accepted[299]!.deliveries[0]!.id);
     assert.equal(delivery?.status, 'succeeded');
+  });
+});
+
+test('records holding maxBytes of URLs and bodies make the queue full until a write finishes; every record is written', async () => {
+  await withStore(async (store) => {
+    const { project } = await projectWithEndpoints(store, 1);
+    const accepted = await store.acceptEvents(
+      project.id,
+      Array.from({ length: 5 }, () => eventInput('a')),
+      T0,
+    );
+    // A form body of a 1 MiB event (hmac-sha1-url) is ~3 MiB; 1 MiB each here, against 4 MiB.
+    const records = accepted.map((a) => {
+      const record = attemptRecord(a.deliveries[0]!, a.event);
+      record.attempt.request.body = 'b'.repeat(1024 * 1024);
+      return record;
+    });
+    const written: boolean[] = [];
+    const queue = createRecordQueue({
+      store,
+      maxBytes: 4 * 1024 * 1024,
+      failureThreshold: 10,
+      clock: () => T0,
+      onWritten: (wasFull) => written.push(wasFull),
+      onEndpointDisabled: () => assert.fail('nothing fails here'),
+      onError: (error) => assert.fail(String(error)),
+    });
+    for (const r of records.slice(0, 3)) queue.add(r);
+    assert.equal(queue.full, false, '3 MiB waiting');
+    queue.add(records[3]!);
+    assert.equal(queue.full, true, '4 MiB waiting: the dispatcher starts nothing more');
+    queue.add(records[4]!);
+    await queue.flush();
+    assert.equal(queue.full, false);
+    assert.deepEqual(written, [true]);
+    const attempts = await allPages((cursor) => store.listAttempts(project.id, { limit: 100, cursor }));
+    assert.equal(attempts.flat().length, 5);
   });
 });
 
