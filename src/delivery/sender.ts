@@ -157,19 +157,24 @@ export function createSender(options: SenderOptions): Sender {
   const target = (raw: string): Target | null => {
     let t = targets.get(raw);
     if (t === undefined) {
+      const long = raw.length > MAX_REMEMBERED_URL_LENGTH;
+      // The URL's parts are slices of its text: the host goes into the attempt's record (its `host`
+      // header) and the origin keys a pool, and either would keep a long URL's text, ~3 MiB, as
+      // long as they live. A long URL's are copied out (short ones' text is small, and remembered).
+      const own = long ? (part: string) => Buffer.from(part).toString() : (part: string) => part;
       try {
         const u = new URL(raw);
         t = {
           protocol: u.protocol,
-          hostname: u.hostname,
-          host: u.host,
-          origin: u.origin,
+          hostname: own(u.hostname),
+          host: own(u.host),
+          origin: own(u.origin),
           path: `${u.pathname}${u.search}`,
         };
       } catch {
         t = null;
       }
-      if (raw.length > MAX_REMEMBERED_URL_LENGTH) return t;
+      if (long) return t;
       if (targets.size >= MAX_REMEMBERED_HOSTS) targets.clear();
       targets.set(raw, t);
     }
