@@ -6,7 +6,7 @@
  */
 import type { DeliveryStatus } from '../domain/types.ts';
 import type { AttemptRecord, Store } from '../store/store.ts';
-import { isStoreBusy } from '../store/store-unavailable.ts';
+import { isStoreBusy, isStoreUnreachable } from '../store/store-unavailable.ts';
 
 const RECORD_FLUSH_MS = 5;
 const RECORD_FLUSH_COUNT = 100;
@@ -34,6 +34,20 @@ function recordBytes(record: AttemptRecord): number {
  * deleted) may have closed their deliveries meanwhile, and nothing would ever bring them back.
  */
 const BUSY_RETRY_MS = [25, 100, 400];
+/**
+ * Waits before writing a batch again while the database cannot be reached (PostgreSQL restarting,
+ * failing over, or the connection this process held cut while it was paused), ~10 s in all, each
+ * ±50 %. Given up at once, these attempts, already sent, would have no record and their deliveries
+ * would be sent again after the lease: a 2-4 s restart under load left hundreds so. Past these
+ * waits the records are given up as before (a stop waits for them, so they end within seconds).
+ */
+const UNREACHABLE_RETRY_MS = [250, 500, 1_000, 2_000, 3_000, 3_000];
+/**
+ * PostgreSQL's unique_violation on an attempt's id: a write tried again after its connection was
+ * cut while it committed had been stored by then (the attempt rows' key is the attempt's id, and
+ * the whole write rolls back), so there is nothing left to write.
+ */
+const UNIQUE_VIOLATION = '23505';
 
 export interface RecordQueueOptions {
   store: Pick<Store, 'recordAttempts'>;
@@ -52,9 +66,12 @@ export interface RecordQueueOptions {
    * (RecordResult.statuses; null when the delivery was gone). Not called when the write failed.
    */
   onRecorded?(record: AttemptRecord, status: DeliveryStatus | null): void;
-  /** A write failed for good: a busy store is tried again first (BUSY_RETRY_MS), unreported. */
+  /**
+   * A write failed for good: a busy store (BUSY_RETRY_MS) or one out of reach (UNREACHABLE_RETRY_MS)
+   * is tried again first, reported to onBusy.
+   */
   onError(error: unknown): void;
-  /** A write the store found busy, about to be tried again (BUSY_RETRY_MS). */
+  /** A write the store found busy or out of reach, about to be tried again. */
   onBusy?(error: unknown): void;
 }
 
@@ -92,7 +109,9 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
     let batchBytes = 0;
     for (const record of batch) batchBytes += recordBytes(record);
     writing = writing.then(async () => {
-      for (let retry = 0; ; retry++) {
+      let busy = 0;
+      let unreachable = 0;
+      for (;;) {
         try {
           const result = await store.recordAttempts(batch, {
             now: clock(),
@@ -105,9 +124,12 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
           }
           break;
         } catch (error) {
-          const wait = BUSY_RETRY_MS[retry];
-          if (wait !== undefined && isStoreBusy(error)) {
-            options.onBusy?.(error); // counted and, throttled, logged: a lock held for long shows
+          if (unreachable > 0 && (error as { code?: unknown } | null)?.code === UNIQUE_VIOLATION) break;
+          const busyWait = isStoreBusy(error) ? BUSY_RETRY_MS[busy++] : undefined;
+          const wait = isStoreUnreachable(error) ? UNREACHABLE_RETRY_MS[unreachable++] : busyWait;
+          if (wait !== undefined) {
+            // counted and, throttled, logged: a lock held for long, an outage, shows
+            options.onBusy?.(error);
             await new Promise((r) => setTimeout(r, wait * (0.5 + Math.random())));
             continue;
           }

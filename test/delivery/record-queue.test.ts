@@ -1,6 +1,7 @@
 /**
  * The dispatcher's record queue on a real SQLite store: batches, order, and the unrecorded bounds
- * (records, and bytes); on a real PostgreSQL: a write that deadlocked is written again.
+ * (records, and bytes); on a real PostgreSQL: a write that deadlocked, or that found the database
+ * out of reach, is written again.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { openStore } from '../../src/store/open-store.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { allPages, attemptRecord, eventInput, projectWithEndpoints, SECOND, T0 } from '../store/helpers.ts';
-import { withPostgres } from '../support/postgres.ts';
+import { startPostgres, withPostgres } from '../support/postgres.ts';
 
 async function withStore(fn: (store: Store) => Promise<void>) {
   const dir = mkdtempSync(join(tmpdir(), 'herald-records-'));
@@ -25,6 +26,31 @@ async function withStore(fn: (store: Store) => Promise<void>) {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** One event to one endpoint, its delivery claimed by worker w1. */
+async function claimOne(store: Store) {
+  const { project, endpoints } = await projectWithEndpoints(store, 1);
+  const [accepted] = await store.acceptEvents(project.id, [eventInput('a')], T0);
+  const [claim] = await store.claimDueDeliveries({ limit: 1, leaseMs: 60 * SECOND, now: T0, workerId: 'w1' });
+  assert.ok(claim);
+  return { project, endpoints, accepted, claim };
+}
+
+/** A queue on `store` whose failures (onError) and writes tried again (onBusy) are kept. */
+function watchedQueue(store: Store, now: number) {
+  const errors: unknown[] = [];
+  const busy: unknown[] = [];
+  const queue = createRecordQueue({
+    store,
+    failureThreshold: 10,
+    clock: () => now,
+    onWritten: () => {},
+    onEndpointDisabled: () => {},
+    onError: (error) => errors.push(error),
+    onBusy: (error) => busy.push(error),
+  });
+  return { queue, errors, busy };
 }
 
 test('256 attempts waiting for their write make the queue full until a write finishes; every record is written', async () => {
@@ -127,26 +153,8 @@ test('a write the database aborted as a deadlock is written again: the attempt i
   const other = new pg.Client(url);
   await other.connect();
   try {
-    const { project, endpoints } = await projectWithEndpoints(store, 1);
-    const [accepted] = await store.acceptEvents(project.id, [eventInput('a')], T0);
-    const [claim] = await store.claimDueDeliveries({
-      limit: 1,
-      leaseMs: 60 * SECOND,
-      now: T0,
-      workerId: 'w1',
-    });
-    assert.ok(claim);
-    const errors: unknown[] = [];
-    const busy: unknown[] = [];
-    const queue = createRecordQueue({
-      store,
-      failureThreshold: 10,
-      clock: () => T0 + 1,
-      onWritten: () => {},
-      onEndpointDisabled: () => {},
-      onError: (error) => errors.push(error),
-      onBusy: (error) => busy.push(error),
-    });
+    const { project, endpoints, accepted, claim } = await claimOne(store);
+    const { queue, errors, busy } = watchedQueue(store, T0 + 1);
     // Another transaction holds the delivery; the record's write locks the endpoint, then waits
     // for the delivery; that transaction then asks for the endpoint: a deadlock, and the write is
     // the one PostgreSQL aborts: its deadlock_timeout (1 s) runs out first. The other's is made
@@ -190,6 +198,37 @@ test('a write the database aborted as a deadlock is written again: the attempt i
     assert.equal(attempts.data.length, 1);
   } finally {
     await other.end();
+    await store.close();
+    await server.stop();
+  }
+});
+
+test('a write tried again once the database is back, that finds its attempt stored (the cut write had committed), is done: nothing reported, the attempt counted once', async () => {
+  const server = await startPostgres();
+  const store = new PostgresStore(await server.createDatabase());
+  await store.migrate();
+  try {
+    const { project, accepted, claim } = await claimOne(store);
+    const record = attemptRecord(claim.delivery, claim.event);
+    // Committed, but the connection was cut before its answer came: the queue still holds it.
+    await store.recordAttempts([record], { now: T0 + 1, failureThreshold: 10 });
+    await server.down('fast');
+    const { queue, errors, busy } = watchedQueue(store, T0 + 2);
+    queue.add(record);
+    const flushed = queue.flush();
+    for (let i = 0; busy.length === 0; i++) {
+      assert.ok(i < 200, 'the write finds the database out of reach');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(queue.unrecorded, 1, 'kept to be written again');
+    await server.up();
+    await flushed;
+    assert.deepEqual(errors, []);
+    assert.equal(queue.unrecorded, 0);
+    const delivery = await store.getDelivery(project.id, accepted!.deliveries[0]!.id);
+    assert.deepEqual([delivery?.status, delivery?.attempts], ['succeeded', 1]);
+    assert.equal((await store.listAttempts(project.id, { limit: 10 })).data.length, 1);
+  } finally {
     await store.close();
     await server.stop();
   }
