@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../logger.ts';
 import type { DeliveryOutcome } from '../metrics.ts';
 import { openStore } from '../store/open-store.ts';
+import { explainDatabaseError } from '../store/store-unavailable.ts';
 import { createDispatcher } from './dispatcher.ts';
 import type {
   DispatcherThreadInit,
@@ -99,6 +100,14 @@ try {
   await dispatcher.start();
   post({ type: 'started' });
 } catch (error) {
-  post({ type: 'failed', message: (error as Error).message ?? String(error) });
+  // Said as the process's own connection says it (main.ts): which database, which setting, the
+  // password masked; the thread connects on its own, so PostgreSQL going down in between fails here.
+  // The cause goes with it (the message crosses to the main thread alone), as the CLI prints it.
+  const explained = explainDatabaseError(error, init.databaseUrl);
+  let message = explained instanceof Error ? explained.message : String(explained);
+  for (let e = explained instanceof Error ? explained.cause : undefined; e instanceof Error; e = e.cause) {
+    if (!message.includes(e.message)) message += `: ${e.message}`;
+  }
+  post({ type: 'failed', message });
   port.close();
 }
