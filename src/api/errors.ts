@@ -134,9 +134,6 @@ export function tooManyDeliveries(
   );
 }
 
-export const notFound = (what: string) => new NotFoundError(what);
-export const unauthorized = () => new UnauthorizedError();
-export const forbidden = (message?: string) => new ForbiddenError(message);
 export const invalid = (field: string, message: string) => new ValidationError(field, message);
 export const unprocessable = (field: string, message: string) => new UnprocessableError(field, message);
 export const conflict = (field: string, message: string, cause?: unknown) =>

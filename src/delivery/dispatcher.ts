@@ -23,7 +23,7 @@ import { releaseItems } from './release-items.ts';
 import { createAttemptSender } from './send-attempt.ts';
 import { createPause, createWakeSignal } from './wake-signal.ts';
 
-export type { Dispatcher, DispatcherHooks, DispatcherOptions } from './dispatcher-types.ts';
+export type { Dispatcher, DispatcherHooks } from './dispatcher-types.ts';
 
 /** The metrics label for the status a recorded attempt left its delivery in. */
 function deliveryOutcome(status: DeliveryStatus): DeliveryOutcome {

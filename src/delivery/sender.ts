@@ -23,8 +23,6 @@ import {
 } from './proxy-connector.ts';
 import type { SendFn, SendRequest, SendResult } from './send-types.ts';
 
-export { BlockedAddressError, type LookupAll } from './guarded-lookup.ts';
-
 export interface SenderOptions {
   /** CIDRs delivery may reach although they are not public (HERALD_ALLOW_NETWORKS). */
   allowNetworks: readonly string[];

@@ -45,7 +45,7 @@ export const BUCKET_STEP_END = stepEnd('>');
  * A step of whole buckets, aggregated: per bucket (`started_at / bucketMs`, an integer division:
  * the size is cast, as SQLite binds JS numbers as REAL), how many attempts, how many succeeded,
  * the sum of their durations and the nearest-rank p95 (the ceil(0.95·n)-th smallest duration, in
- * the same double arithmetic as percentile95 in rows.ts). Walks attempts_endpoint over the step's
+ * the same double arithmetic as percentile95 in row-mapping.ts). Walks attempts_endpoint over the step's
  * ids and reads each row; one row out per bucket.
  */
 export const ENDPOINT_STATS_SQL = `SELECT bucket, n, succeeded, total, duration_ms AS p95 FROM (
