@@ -143,7 +143,7 @@ export const conflict = (field: string, message: string, cause?: unknown) =>
 const FASTIFY_CODES: Record<string, [number, string]> = {
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'HERALD_ERR_BODY_TOO_LARGE'], // over config.maxBodyBytes
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'HERALD_ERR_UNSUPPORTED_MEDIA_TYPE'], // not application/json
-  // Content-type JSON and no body; not raised since parse.ts emptyBodyAsNone takes it as no body.
+  // Content-type JSON and no body; not raised since body-parsers.ts emptyBodyAsNone takes it as no body.
   FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'HERALD_ERR_MALFORMED_JSON'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'HERALD_ERR_BAD_REQUEST'], // length header ≠ body
   FST_ERR_CTP_INVALID_JSON_BODY: [400, 'HERALD_ERR_MALFORMED_JSON'], // JSON.parse failed
@@ -210,8 +210,8 @@ function unsupportedMediaType(error: unknown): HeraldError | null {
 }
 
 /**
- * A route that needs a body got none (no body, or an empty one: parse.ts emptyBodyAsNone). Ajv's
- * own word would be `body: must be object`; this says the body is missing, and what it must hold.
+ * A route that needs a body got none (no body, or an empty one: body-parsers.ts emptyBodyAsNone).
+ * Ajv's own word would be `body: must be object`; this says the body is missing, and what it must hold.
  */
 function missingBody(error: unknown, request: FastifyRequest): HeraldError | null {
   const e = error as Partial<FastifyError>;

@@ -40,7 +40,7 @@ const FULL_LINE = "the database's disk is full: answering 503 to writes until sp
 const RECOVERED_LINES = new Map([[FULL_LINE, WRITES_BACK_LINE]]);
 /**
  * The line of an outage (the database stopped, restarting, refusing this process's log-in): once
- * it was logged, the next connection a pool opens is logged too (outageOver).
+ * it was logged, the next connection a pool opens is logged too (outageRefused).
  */
 const UNREACHABLE_LINE = 'the database cannot be reached: answering 503';
 

@@ -13,7 +13,6 @@ export interface ResultClassification extends Classification {
   error: { kind: ErrorKind; message: string } | null;
 }
 
-/** Classifies a response status (null when no response arrived). Redirects are failures: never followed. */
 /**
  * Whether a failed attempt disables its endpoint (DESIGN "Auto-disable"): a 410 at once, any other
  * failure when it brings the consecutive failures to the threshold. `consecutiveFailures` counts
@@ -29,6 +28,7 @@ export function disableReason(
   return null;
 }
 
+/** Classifies a response status (null when no response arrived). Redirects are failures: never followed. */
 export function classifyStatus(status: number | null): Classification {
   if (status !== null && status >= 200 && status < 300)
     return { outcome: 'succeeded', retryable: false, effect: 'success' };

@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL store's accepts, as its group commit writes them (PostgresStore.#runBatch): the
+ * The PostgreSQL store's accepts, as its group commit writes them (writeBatch, write-batch.ts): the
  * events of every queued acceptEvents call, their idempotency keys and their fan-out, with one
  * multi-row INSERT per table; and the read of events with their deliveries that accepts (repeated
  * keys) and getEvent share.
