@@ -51,11 +51,9 @@ export interface ForwarderOptions {
   describeError?: (error: unknown) => string;
   /**
    * Reads the shape again (the endpoint's settings and valid secrets may have changed: a rotation,
-   * a new filter). Called by each poll that found new events, before deciding and signing them,
-   * and at most every `refreshMs` (default 0: each such poll).
+   * a new filter). Called by each poll that found new events, before deciding and signing them.
    */
   refresh?: () => Promise<ForwardShape>;
-  refreshMs?: number;
 }
 
 export interface Forwarder {
@@ -84,7 +82,6 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
   let stopped = false;
   let wakeUp: (() => void) | null = null;
   let shape = o.shape;
-  let refreshedAt = Number.NEGATIVE_INFINITY;
   let activity: string | null = null;
   let forwarding = false;
   /** While polls fail: since when, and the first failure's words (said once, when it is back). */
@@ -188,10 +185,7 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
       // New events to decide and sign: with the endpoint's settings and secrets as they are now (a
       // rotation since the start would otherwise sign with a retired secret). Failing, it leaves
       // them all for the next poll.
-      if (fresh.length > 0 && o.refresh && Date.now() - refreshedAt >= (o.refreshMs ?? 0)) {
-        shape = await o.refresh();
-        refreshedAt = Date.now();
-      }
+      if (fresh.length > 0 && o.refresh) shape = await o.refresh();
       // Oldest first: the order they were accepted in.
       fresh.sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || (a.id < b.id ? -1 : 1));
       let sent = 0;

@@ -2,13 +2,13 @@
 import { Link } from '../components/link.tsx';
 import { usePageTitle } from '../page-title.ts';
 
-export function NotFound({ what = 'page', home = '/' }: { what?: string; home?: string }) {
+export function NotFound({ home = '/' }: { home?: string }) {
   usePageTitle(['Not found']);
   return (
     <section class="page">
       <h1>Not found</h1>
       <p>
-        This {what} does not exist, or you cannot see it. <Link to={home}>Back to the start</Link>
+        This page does not exist, or you cannot see it. <Link to={home}>Back to the start</Link>
       </p>
     </section>
   );
