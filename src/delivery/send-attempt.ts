@@ -25,9 +25,9 @@ export interface AttemptSenderOptions {
   onAttempted(record: AttemptRecord): void;
   /**
    * The attempt failed in this process before it reached the receiver (SendResult.local): no
-   * attempt to record, the delivery is handed back. Without it, such an attempt is recorded.
+   * attempt to record, the delivery is handed back.
    */
-  onLocalFailure?(claimed: ClaimedDelivery, result: SendResult): void;
+  onLocalFailure(claimed: ClaimedDelivery, result: SendResult): void;
 }
 
 export type AttemptSender = (
@@ -79,7 +79,7 @@ export function createAttemptSender(options: AttemptSenderOptions): AttemptSende
       timeoutMs,
       ...(delivery.endpointId ? { poolKey: delivery.endpointId } : {}),
     });
-    if (result.local && onLocalFailure) {
+    if (result.local) {
       onLocalFailure(claimed, result);
       return;
     }
