@@ -1,7 +1,7 @@
 /** Turns one finished HTTP try into the AttemptRecord the store writes. Pure. */
 
 import type { BuiltRequest } from '../domain/build-request-types.ts';
-import { classifyStatus } from '../domain/classify-outcome.ts';
+import { classifyResult } from '../domain/classify-outcome.ts';
 import { ID_PREFIX, newId } from '../domain/ids.ts';
 import { nextAttemptDelayMs, parseRetryAfter } from '../domain/retry-schedule.ts';
 import type { Delivery, HeraldEvent } from '../domain/types.ts';
@@ -25,9 +25,8 @@ export interface OutcomeInput {
 export function attemptRecord(input: OutcomeInput): AttemptRecord {
   const { delivery, event, result } = input;
   const status = result.response?.status ?? null;
-  const c = result.error
-    ? { outcome: 'failed' as const, retryable: true, effect: 'failure' as const }
-    : classifyStatus(status);
+  // The one classification (classify-outcome.ts), which the sender's tests check on real answers.
+  const c = classifyResult(result);
   let next: AttemptRecord['next'];
   if (c.outcome === 'succeeded') next = { status: 'succeeded', nextAttemptAt: null };
   else if (!c.retryable) next = { status: 'failed', nextAttemptAt: null };
@@ -74,8 +73,7 @@ export function attemptRecord(input: OutcomeInput): AttemptRecord {
         body: input.request.body ?? '',
       },
       response: result.response,
-      error:
-        result.error ?? (c.outcome === 'failed' ? { kind: 'http_status', message: `HTTP ${status}` } : null),
+      error: c.error,
     },
     ...(input.request.bodyEnvelope ? { requestBodyEnvelope: input.request.bodyEnvelope } : {}),
     next,
