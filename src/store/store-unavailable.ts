@@ -142,7 +142,23 @@ export class ReadOnlyDatabaseError extends Error {
 export const READ_ONLY_LINE =
   'the database is read-only: HERALD_DATABASE_URL leads to a standby in recovery (a failover under way, or a URL naming a replica) or to a server with default_transaction_read_only on';
 
+/**
+ * A write that waited its bound in the PostgreSQL store's group-commit queue (group-commit.ts)
+ * without a transaction taking it: nothing of it was written. The store is busy (the transactions
+ * before it are slow: a lock held elsewhere, a queue longer than the database writes in that time):
+ * the same write made again shortly is expected to go through (isStoreBusy).
+ */
+export class StoreQueueWaitError extends Error {
+  constructor(waitMs: number) {
+    super(
+      `the write waited ${waitMs / 1000} s for the database's group transaction and was not taken; nothing of it was written`,
+    );
+    this.name = 'StoreQueueWaitError';
+  }
+}
+
 export function isStoreBusy(error: unknown): boolean {
+  if (error instanceof StoreQueueWaitError) return true;
   if (typeof error !== 'object' || error === null) return false;
   const { errcode, code } = error as { errcode?: unknown; code?: unknown };
   if (typeof errcode === 'number') {

@@ -2,12 +2,15 @@
  * The PostgreSQL group commit and a job refused on its own input (JobsRefused: an accept over
  * HERALD_MAX_DELIVERIES_PER_REQUEST): its caller gets its error, and the other jobs of the batch
  * are written again together in one transaction, not one by one; a job the runner defers (DEFERRED)
- * is written by the next one. A pool that answers every query.
+ * is written by the next one; a job submitted with a wait that no transaction has taken within it
+ * rejects with StoreQueueWaitError. A pool that answers every query.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'pg';
 import { DEFERRED, GroupCommit, JobsRefused } from '../../src/store/postgres/group-commit.ts';
+import { isStoreBusy, StoreQueueWaitError } from '../../src/store/store-unavailable.ts';
 
 function answeringPool(): { pool: Pool; statements: string[] } {
   const statements: string[] = [];
@@ -74,18 +77,25 @@ test('a refused job alone, or in a batch that fails for another reason, gets its
   );
 });
 
-test('a job the runner defers goes to the next transaction, ahead of later ones, and drain waits for it', async () => {
+/** A group commit writing `perTransaction` jobs a transaction (the rest DEFERRED), each taking `ms`. */
+function deferringWrites(perTransaction: number, ms: number) {
   const { pool } = answeringPool();
   const runs: number[][] = [];
   const writes = new GroupCommit<number, string>(
     pool,
     async (_client, jobs) => {
       runs.push([...jobs]);
-      // At most two jobs a transaction, as accept-batch.ts defers accepts past its deliveries.
-      return jobs.map((j, i) => (i < 2 ? `wrote ${j}` : DEFERRED));
+      if (ms > 0) await sleep(ms);
+      return jobs.map((j, i) => (i < perTransaction ? `wrote ${j}` : DEFERRED));
     },
     () => {},
   );
+  return { writes, runs };
+}
+
+test('a job the runner defers goes to the next transaction, ahead of later ones, and drain waits for it', async () => {
+  // At most two jobs a transaction, as accept-batch.ts defers accepts past its deliveries.
+  const { writes, runs } = deferringWrites(2, 0);
   const first = [1, 2, 3, 4, 5].map((j) => writes.submit(j));
   await writes.drain();
   const later = writes.submit(6);
@@ -93,4 +103,27 @@ test('a job the runner defers goes to the next transaction, ahead of later ones,
   assert.equal(await later, 'wrote 6');
   assert.deepEqual(runs, [[1, 2, 3, 4, 5], [3, 4, 5], [5], [6]]);
   assert.equal(writes.commits, 4);
+});
+
+test('a job with a wait that no transaction takes within it rejects busy, unwritten; one taken is written however long its transaction takes; one without a wait waits', async () => {
+  // One job a transaction, each 400 ms: the others go back to the queue (DEFERRED), their waits going on.
+  const { writes, runs } = deferringWrites(1, 400);
+  const started = Date.now();
+  const settled = await Promise.all(
+    [writes.submit(1, 500), writes.submit(2, 500), writes.submit(3, 500), writes.submit(4)].map((p) =>
+      p.then(
+        (value) => ({ value, error: null as unknown, at: Date.now() - started }),
+        (error: unknown) => ({ value: null, error, at: Date.now() - started }),
+      ),
+    ),
+  );
+  assert.deepEqual(
+    settled.map((s) => s.value),
+    ['wrote 1', 'wrote 2', null, 'wrote 4'],
+  );
+  // 2 was taken again before its wait ran out (at 400 ms) and written at 800; 3 came back then, past it.
+  assert.ok(settled[2]!.error instanceof StoreQueueWaitError && isStoreBusy(settled[2]!.error));
+  assert.ok(settled[2]!.at < 1_000, `given up after ${settled[2]!.at} ms`);
+  assert.deepEqual(runs, [[1, 2, 3, 4], [2, 3, 4], [4]]);
+  assert.equal(writes.commits, 3);
 });

@@ -81,6 +81,19 @@ function projectGone(projectIds: string[]): Error {
 export const GROUP_DELIVERIES = 100_000;
 
 /**
+ * How long an accept may wait in the group-commit queue for a transaction to take it; past it, it
+ * leaves the queue and its request is answered 503 HERALD_ERR_BUSY (nothing of it was stored). An
+ * accepted request waits first for the transaction before its own (which, once begun, is bounded
+ * by the pool's connect, lock and query timeouts: pool.ts), and the API closes a connection with no
+ * traffic for 60 s (docs/api.md Limits): 32 clients sending batches of 1,000 events to 60
+ * endpoints each queued more than 60 s of transactions, and their clients saw their connections
+ * closed unanswered while their events were stored afterwards. As the body budget's wait
+ * (src/api/body-budget.ts): a client told to retry after a second costs no throughput, the store
+ * writing all the while.
+ */
+export const ACCEPT_WAIT_MS = 10_000;
+
+/**
  * How many of `jobs`, from the first, one group writes: the first always, then each whose
  * deliveries keep the group within `limit`. A job's are counted as if none of its idempotency keys
  * repeated (at most what it creates), on its project's endpoints as this transaction read them.

@@ -1,5 +1,10 @@
 import type { Pool, PoolClient } from 'pg';
-import { isStoreReadOnly, isStoreUnreachable, writesSucceeded } from '../store-unavailable.ts';
+import {
+  isStoreReadOnly,
+  isStoreUnreachable,
+  StoreQueueWaitError,
+  writesSucceeded,
+} from '../store-unavailable.ts';
 import { connectWritable, sawReadOnly } from './pool.ts';
 
 /**
@@ -14,6 +19,12 @@ interface Queued<J, R> {
   reject: (error: unknown) => void;
   /** Its place in submission order (drain). */
   seq: number;
+  /** When it is given up if no transaction has taken it yet (submit's waitMs), or null. */
+  deadline: number | null;
+  waitMs: number | undefined;
+  timer: NodeJS.Timeout | null;
+  /** Given up (its caller was answered): left out when the queue is next taken. */
+  gone: boolean;
 }
 
 /**
@@ -66,12 +77,47 @@ export class GroupCommit<J, R> {
     this.#afterCommit = afterCommit;
   }
 
-  /** Queues `job` for the next group transaction; resolves once that transaction has committed. */
-  submit(job: J): Promise<R> {
+  /**
+   * Queues `job` for the next group transaction; resolves once that transaction has committed.
+   * With `waitMs`, a job still in the queue that long after its submission (the batches before it
+   * slow: a lock held elsewhere, a long queue under load) leaves it and rejects with
+   * StoreQueueWaitError, nothing of it written; one a transaction has taken waits for it (a job
+   * DEFERRED back to the queue counts from its submission still).
+   */
+  submit(job: J, waitMs?: number): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.#queue.push({ job, resolve, reject, seq: ++this.#submitted });
+      const deadline = waitMs === undefined ? null : Date.now() + waitMs;
+      const queued: Queued<J, R> = {
+        job,
+        resolve,
+        reject,
+        seq: ++this.#submitted,
+        deadline,
+        waitMs,
+        timer: null,
+        gone: false,
+      };
+      this.#queue.push(queued);
+      this.#arm(queued);
       this.#schedule();
     });
+  }
+
+  /** Starts the wait of a job that went (back) into the queue. */
+  #arm(q: Queued<J, R>): void {
+    if (q.deadline === null) return;
+    q.timer = setTimeout(() => this.#giveUp(q), Math.max(0, q.deadline - Date.now()));
+    q.timer.unref();
+  }
+
+  /**
+   * Its timer fired, so it is still queued (taking the queue clears the timers). Marked rather
+   * than spliced out: thousands of small accepts giving up at once would each search the queue.
+   */
+  #giveUp(q: Queued<J, R>): void {
+    q.timer = null;
+    q.gone = true;
+    q.reject(new StoreQueueWaitError(q.waitMs ?? 0));
   }
 
   /**
@@ -100,7 +146,16 @@ export class GroupCommit<J, R> {
   }
 
   #flush(): Promise<void> {
-    const batch = this.#queue;
+    const batch: Queued<J, R>[] = [];
+    const now = Date.now();
+    for (const q of this.#queue) {
+      if (q.gone) continue;
+      if (q.timer) clearTimeout(q.timer);
+      q.timer = null;
+      // Past its bound, its timer not run yet (a job DEFERRED back late, a busy event loop).
+      if (q.deadline !== null && q.deadline <= now) this.#giveUp(q);
+      else batch.push(q);
+    }
     this.#queue = [];
     this.#inFlightFirst = batch[0]?.seq ?? 0;
     const done = this.#write(batch).finally(() => {
@@ -122,6 +177,7 @@ export class GroupCommit<J, R> {
         else q.resolve(results[i] as R);
       }
       this.#queue.unshift(...deferred);
+      for (const q of deferred) this.#arm(q);
       return;
     } catch (error) {
       if (error instanceof JobsRefused) {

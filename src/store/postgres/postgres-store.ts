@@ -51,7 +51,7 @@ import type {
 } from '../store.ts';
 import { ReadOnlyDatabaseError } from '../store-unavailable.ts';
 import { TurnGate } from '../turn-gate.ts';
-import { eventsWithDeliveries } from './accept-batch.ts';
+import { ACCEPT_WAIT_MS, eventsWithDeliveries } from './accept-batch.ts';
 import {
   apiKeyByHashPostgres,
   apiKeyByIdPostgres,
@@ -135,6 +135,8 @@ export interface PostgresStoreOptions {
   cipher?: SecretCipher;
   /** Bounds on database calls (default POOL_BOUNDS, pool.ts); tests shorten them. */
   bounds?: PoolBounds;
+  /** An accept's wait in the group-commit queue (default ACCEPT_WAIT_MS, accept-batch.ts); tests shorten it. */
+  acceptWaitMs?: number;
 }
 
 export class PostgresStore implements Store {
@@ -148,6 +150,7 @@ export class PostgresStore implements Store {
   readonly #pool: pg.Pool;
   readonly #listeners = new Set<() => void>();
   readonly #writes: GroupCommit<Job, JobResult>;
+  readonly #acceptWaitMs: number;
   readonly #due: DueListener;
   /** Tags this store's NOTIFYs so its own listener ignores them (local listeners are called directly). */
   readonly #instanceId = randomUUID();
@@ -166,6 +169,7 @@ export class PostgresStore implements Store {
   constructor(url: string, options: PostgresStoreOptions = {}) {
     this.#cipher = options.cipher ?? PLAINTEXT_SECRETS;
     this.#url = url;
+    this.#acceptWaitMs = options.acceptWaitMs ?? ACCEPT_WAIT_MS;
     const max = options.max ?? 10;
     this.#pool = createPool(url, max, options.bounds ?? POOL_BOUNDS); // pool.ts
     this.#statsTurns = new TurnGate(statsConnections(max));
@@ -451,14 +455,17 @@ export class PostgresStore implements Store {
     options: { lease?: AcceptLease; maxDeliveries?: number } = {},
   ): Promise<AcceptedEvent[]> {
     if (events.length === 0) return [];
-    return (await this.#writes.submit({
-      kind: 'accept',
-      projectId,
-      events,
-      now,
-      ...(options.lease ? { lease: options.lease } : {}),
-      ...(options.maxDeliveries !== undefined ? { maxDeliveries: options.maxDeliveries } : {}),
-    })) as AcceptedEvent[];
+    return (await this.#writes.submit(
+      {
+        kind: 'accept',
+        projectId,
+        events,
+        now,
+        ...(options.lease ? { lease: options.lease } : {}),
+        ...(options.maxDeliveries !== undefined ? { maxDeliveries: options.maxDeliveries } : {}),
+      },
+      this.#acceptWaitMs, // past it, 503 HERALD_ERR_BUSY, nothing stored (ACCEPT_WAIT_MS says why)
+    )) as AcceptedEvent[];
   }
   async getEvent(projectId: string, eventId: string) {
     return (
