@@ -16,7 +16,7 @@ import {
   QueryTimeoutError,
 } from '../../src/store/postgres/pool.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import { isStoreUnreachable } from '../../src/store/store-unavailable.ts';
+import { isStoreBusy, isStoreUnreachable } from '../../src/store/store-unavailable.ts';
 import { withPostgres } from '../support/postgres.ts';
 import { attemptRecord, eventInput, projectWithEndpoints, T0 } from './helpers.ts';
 
@@ -172,6 +172,48 @@ describe('bounded PostgreSQL calls', () => {
       assert.equal(event.data.length, 0, 'the accept whose connection stopped was not committed');
     } finally {
       await obs.end();
+      await store.close();
+    }
+  });
+
+  test('a group transaction that fails on a lock timeout fails all its accepts at once, not each again alone after another lock wait', async () => {
+    const url = await server.createDatabase();
+    const lockMs = 1_000;
+    const store = new PostgresStore(url, {
+      bounds: { ...SHORT, idleInTransactionMs: 60_000, lockMs, queryMs: 6_000, statementMs: 8_000 },
+    });
+    await store.migrate();
+    const holder = new pg.Client({ connectionString: url, application_name: 'test-holder' });
+    await holder.connect();
+    try {
+      const { project } = await projectWithEndpoints(store, 1);
+      // A session keeps the project row locked past the lock timeout (an admin's long transaction).
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM projects WHERE id = $1 FOR UPDATE', [project.id]);
+      const started = Date.now();
+      // Submitted in one tick: one group transaction, which waits for the lock and fails.
+      const settled = await within(
+        Promise.all(
+          ['a', 'b', 'c', 'd'].map((type) =>
+            store.acceptEvents(project.id, [eventInput(type)], T0).then(
+              () => ({ error: null, at: Date.now() }),
+              (error: unknown) => ({ error, at: Date.now() }),
+            ),
+          ),
+        ),
+        15_000,
+        'the accepts behind the lock',
+      );
+      for (const s of settled) {
+        assert.ok(isStoreBusy(s.error), `busy: ${String(s.error)}`);
+        const took = s.at - started;
+        assert.ok(took < 2 * lockMs, `answered after ${took} ms (one lock wait is ${lockMs} ms)`);
+      }
+      await holder.query('ROLLBACK');
+      assert.equal((await store.listEvents(project.id, { limit: 10 })).data.length, 0);
+      await store.acceptEvents(project.id, [eventInput('a')], T0);
+    } finally {
+      await holder.end();
       await store.close();
     }
   });

@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import {
+  isStoreBusy,
   isStoreReadOnly,
   isStoreUnreachable,
   StoreQueueWaitError,
@@ -55,8 +56,8 @@ export class JobsRefused<J> extends Error {
  * while one is, goes into the next single transaction, so a burst of N calls costs one commit, not
  * N (the runner may leave some for the transaction after: DEFERRED). The runner writes the whole
  * batch with multi-row statements. When a batch fails, each of its jobs is retried alone, so one
- * bad job rejects only its own caller; unless the database cannot be reached, which fails the whole
- * batch at once.
+ * bad job rejects only its own caller; unless the database cannot be reached, which fails the
+ * whole batch at once, or is busy (a lock timeout, a deadlock), which fails its bounded jobs at once.
  */
 export class GroupCommit<J, R> {
   readonly #pool: Pool;
@@ -187,6 +188,19 @@ export class GroupCommit<J, R> {
           return !refusal;
         });
         if (rest.length < batch.length) return this.#write(rest);
+      }
+      // Busy (a lock wait past lock_timeout, a deadlock, a statement cancelled: not the fault of
+      // one job's input): the jobs whose callers bound their wait (accepts: submit's waitMs) are
+      // told so at once (503 with Retry-After, nothing written), as each alone would wait out the
+      // lock again, one after another: 50 accepts behind a lock held elsewhere answered the last
+      // after 51 lock timeouts (13 min at 15 s), far past the API's 60 s inactivity close. The
+      // others (attempt records, releases) are written again without them.
+      if (isStoreBusy(error) && batch.some((q) => q.deadline !== null)) {
+        const rest = batch.filter((q) => {
+          if (q.deadline !== null) q.reject(error);
+          return q.deadline === null;
+        });
+        return this.#write(rest);
       }
       // One job alone, or a database out of reach (each job alone would fail the same way, and
       // multiply the connection attempts of an outage by the batch's size): the batch's answer.
