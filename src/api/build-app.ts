@@ -29,6 +29,7 @@ import {
   UnauthorizedError,
 } from './errors.ts';
 import { answerExpectContinue } from './expect-continue.ts';
+import { closeInactiveUnlessAnswering } from './inactivity-close.ts';
 import { lazyChildLoggerFactory } from './lazy-request-logger.ts';
 import { limitPipelinedRequests } from './pipelined-requests.ts';
 import { registerApiRateLimit } from './rate-limit.ts';
@@ -89,7 +90,7 @@ const DIST_DIR = join(import.meta.dirname, '../../dist/dashboard');
 export function slowClientLimits(config: Pick<Config, 'requestTimeoutMs' | 'headersTimeoutMs'>) {
   return {
     requestTimeout: config.requestTimeoutMs, // the whole request, headers and body
-    connectionTimeout: 60_000, // a socket with no traffic at all
+    connectionTimeout: 60_000, // a socket with no traffic at all (but one being answered: inactivity-close.ts)
     keepAliveTimeout: 5_000, // an idle keep-alive socket between requests
     http: {
       headersTimeout: config.headersTimeoutMs, // from the first byte to the end of the headers
@@ -173,6 +174,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     ),
   );
   app.server.maxHeadersCount = 100;
+  // connectionTimeout (slowClientLimits) closes no socket whose request is being answered.
+  closeInactiveUnlessAnswering(app.server);
   // Connections in all and from one address, so that no client can take every file descriptor.
   limitConnections(app.server, connectionBounds(openFileLimit()), config.trustProxy);
   app.setNotFoundHandler(notFoundHandler);

@@ -9,6 +9,8 @@
  * the first transaction slow.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -47,7 +49,11 @@ async function call(
   };
 }
 
-test('an accept still queued after the bound behind a slow group transaction is answered 503 HERALD_ERR_BUSY with nothing stored; the one in the transaction is accepted', async () => {
+/**
+ * An API on listen(0) over a PostgreSQL store whose accepts wait WAIT_MS in the queue, a project
+ * with one endpoint (sockets closed after `inactivityMs` without traffic, when given), and two more sessions: `holder` (to lock rows) and `observer`.
+ */
+async function setup(inactivityMs?: number) {
   const url = await server.createDatabase();
   const store = new PostgresStore(url, { acceptWaitMs: WAIT_MS });
   await store.migrate();
@@ -56,34 +62,54 @@ test('an accept still queued after the bound behind a slow group transaction is 
     config: loadConfig({ env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8' } }),
   });
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
+  // The 60 s of connectionTimeout, shortened: Node gives each new socket the server's timeout.
+  if (inactivityMs !== undefined) app.server.timeout = inactivityMs;
   const holder = new pg.Client({ connectionString: url, application_name: 'test-holder' });
   await holder.connect();
   const observer = new pg.Client({ connectionString: url, application_name: 'test-observer' });
   await observer.connect();
-  try {
-    const project = await call(base, 'POST', '/api/v1/projects', { name: 'wait' });
-    assert.equal(project.status, 201);
-    const events = `/api/v1/projects/${project.body.id}/events`;
-    const endpoint = await call(base, 'POST', `/api/v1/projects/${project.body.id}/endpoints`, {
-      url: 'http://127.0.0.1:9/hook',
-    });
-    assert.equal(endpoint.status, 201);
+  const project = await call(base, 'POST', '/api/v1/projects', { name: 'wait' });
+  assert.equal(project.status, 201);
+  const endpoint = await call(base, 'POST', `/api/v1/projects/${project.body.id}/endpoints`, {
+    url: 'http://127.0.0.1:9/hook',
+  });
+  assert.equal(endpoint.status, 201);
+  return {
+    app,
+    base,
+    holder,
+    projectId: String(project.body.id),
+    events: `/api/v1/projects/${project.body.id}/events`,
+    /** Resolves once a Herald session waits for a lock (asked outside the holder's transaction, which would see the activity of its start only). */
+    async lockWaited(): Promise<void> {
+      for (let i = 0; ; i++) {
+        const { rows } = await observer.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND application_name = $1 AND wait_event_type = 'Lock'`,
+          [APPLICATION_NAME],
+        );
+        if (rows[0].n > 0) return;
+        assert.ok(i < 100, 'a Herald session is waiting for the lock');
+        await sleep(50);
+      }
+    },
+    async close() {
+      await holder.end();
+      await observer.end();
+      await app.close();
+      await store.close();
+    },
+  };
+}
 
+test('an accept still queued after the bound behind a slow group transaction is answered 503 HERALD_ERR_BUSY with nothing stored; the one in the transaction is accepted', async () => {
+  const { base, holder, projectId, events, lockWaited, close } = await setup();
+  try {
     // Another session locks the project row: the group transaction's FOR KEY SHARE waits for it.
     await holder.query('BEGIN');
-    await holder.query('SELECT 1 FROM projects WHERE id = $1 FOR UPDATE', [project.body.id]);
+    await holder.query('SELECT 1 FROM projects WHERE id = $1 FOR UPDATE', [projectId]);
     const first = call(base, 'POST', events, { type: 'first', payload: {} });
-    for (let i = 0; ; i++) {
-      // Asked outside the holder's transaction, which would see the activity of its start only.
-      const { rows } = await observer.query(
-        `SELECT count(*)::int AS n FROM pg_stat_activity
-         WHERE datname = current_database() AND application_name = $1 AND wait_event_type = 'Lock'`,
-        [APPLICATION_NAME],
-      );
-      if (rows[0].n > 0) break;
-      assert.ok(i < 100, 'the first accept is waiting for the lock');
-      await sleep(50);
-    }
+    await lockWaited();
 
     // Two more, queued behind it.
     const sentAt = Date.now();
@@ -117,9 +143,32 @@ test('an accept still queued after the bound behind a slow group transaction is 
     // Sent again, as Retry-After says, they go through.
     assert.equal((await call(base, 'POST', events, { type: 'second', payload: {} })).status, 202);
   } finally {
-    await holder.end();
-    await observer.end();
-    await app.close();
-    await store.close();
+    await close();
+  }
+});
+
+test('a socket whose request is being answered is not closed by the inactivity timeout; one with no request still is', async () => {
+  const { base, holder, projectId, events, lockWaited, close } = await setup(500);
+  try {
+    await holder.query('BEGIN');
+    await holder.query('SELECT 1 FROM projects WHERE id = $1 FOR UPDATE', [projectId]);
+    // Taken into a transaction at once, so the queue's bound does not apply: it waits for the lock.
+    const answer = call(base, 'POST', events, { type: 'slow', payload: {} });
+    await lockWaited();
+    await sleep(900); // well past the socket's inactivity timeout, with no traffic either way
+    await holder.query('ROLLBACK');
+    const accepted = await answer;
+    assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+
+    // A connection that sends nothing is closed after the timeout still.
+    const { port } = new URL(base);
+    const started = Date.now();
+    const socket = connect(Number(port), '127.0.0.1');
+    socket.on('error', () => undefined);
+    await once(socket, 'close');
+    const closedAfter = Date.now() - started;
+    assert.ok(closedAfter >= 400 && closedAfter < 2_000, `closed after ${closedAfter} ms`);
+  } finally {
+    await close();
   }
 });
