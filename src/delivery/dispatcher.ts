@@ -289,6 +289,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     async stop({ graceMs = 10_000 } = {}) {
       if (!state.running) return;
       state.running = false;
+      // Records waiting for an unreachable database wait no longer than the attempts in flight:
+      // then they are given up (their deliveries come back after the lease), so a stop during an
+      // outage still ends within the supervisor's stop timeout.
+      recordQueue.giveUpAfter(graceMs);
       unsubscribe?.();
       wake();
       pause.end();

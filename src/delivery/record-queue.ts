@@ -36,12 +36,15 @@ function recordBytes(record: AttemptRecord): number {
 const BUSY_RETRY_MS = [25, 100, 400];
 /**
  * Waits before writing a batch again while the database cannot be reached (PostgreSQL restarting,
- * failing over, or the connection this process held cut while it was paused), ~10 s in all, each
- * ±50 %. Given up at once, these attempts, already sent, would have no record and their deliveries
- * would be sent again after the lease: a 2-4 s restart under load left hundreds so. Past these
- * waits the records are given up as before (a stop waits for them, so they end within seconds).
+ * failing over, or the connection this process held cut while it was paused), each ±50 %; the last
+ * one repeats for as long as the outage lasts. Given up, these attempts, already sent, would have
+ * no record and their deliveries would be sent again after the lease: a 2-4 s restart under load
+ * left hundreds so, and a failover (10-30 s) all of them when they were kept ~10 s. Meanwhile the
+ * queue is `full`, so the dispatcher claims and starts nothing more (what waits stays bounded, and
+ * a delivery whose lease ran out during the outage is not claimed again by this process before its
+ * record is written); only a stop gives them up (giveUpAfter).
  */
-const UNREACHABLE_RETRY_MS = [250, 500, 1_000, 2_000, 3_000, 3_000];
+const UNREACHABLE_RETRY_MS = [250, 500, 1_000, 2_000];
 /**
  * PostgreSQL's unique_violation on an attempt's id: a write tried again after its connection was
  * cut while it committed had been stored by then (the attempt rows' key is the attempt's id, and
@@ -67,8 +70,8 @@ export interface RecordQueueOptions {
    */
   onRecorded?(record: AttemptRecord, status: DeliveryStatus | null): void;
   /**
-   * A write failed for good: a busy store (BUSY_RETRY_MS) or one out of reach (UNREACHABLE_RETRY_MS)
-   * is tried again first, reported to onBusy.
+   * A write failed for good: a busy store (BUSY_RETRY_MS) or one out of reach (UNREACHABLE_RETRY_MS,
+   * until giveUpAfter's time) is tried again first, reported to onBusy.
    */
   onError(error: unknown): void;
   /** A write the store found busy or out of reach, about to be tried again. */
@@ -80,7 +83,16 @@ export interface RecordQueue {
   add(record: AttemptRecord, counted?: boolean): void;
   /** Writes what is queued now; resolves once every write so far has finished. */
   flush(): Promise<void>;
-  /** MAX_UNRECORDED attempts, or maxBytes of them, wait for their write. */
+  /**
+   * A stop: `ms` from now on (a timer, not the clock), a write that finds the database out of reach
+   * is given up (onError) instead of tried again, and a wait to try again ends then, so the records
+   * still to be written get one more try each. A later call changes nothing.
+   */
+  giveUpAfter(ms: number): void;
+  /**
+   * MAX_UNRECORDED attempts, or maxBytes of them, wait for their write, or a write waits for the
+   * database to be reachable again.
+   */
   readonly full: boolean;
   /** Attempts added and not yet written (or failed to write). */
   readonly unrecorded: number;
@@ -94,7 +106,14 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
   let unrecorded = 0;
   let unrecordedBytes = 0;
   const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
-  const full = () => unrecorded >= MAX_UNRECORDED || unrecordedBytes >= maxBytes;
+  /** A write waits to be tried again because the database was out of reach. */
+  let outage = false;
+  /** Past giveUpAfter's time: an unreachable database is not waited for any more. */
+  let givingUp = false;
+  let giveUpTimer: NodeJS.Timeout | null = null;
+  /** Ends the present wait before trying again (giveUpAfter). */
+  let endWait: (() => void) | null = null;
+  const full = () => outage || unrecorded >= MAX_UNRECORDED || unrecordedBytes >= maxBytes;
   let timer: NodeJS.Timeout | null = null;
   let writing: Promise<void> = Promise.resolve();
 
@@ -126,11 +145,22 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
         } catch (error) {
           if (unreachable > 0 && (error as { code?: unknown } | null)?.code === UNIQUE_VIOLATION) break;
           const busyWait = isStoreBusy(error) ? BUSY_RETRY_MS[busy++] : undefined;
-          const wait = isStoreUnreachable(error) ? UNREACHABLE_RETRY_MS[unreachable++] : busyWait;
+          const out = isStoreUnreachable(error) && !givingUp;
+          const wait = out
+            ? UNREACHABLE_RETRY_MS[Math.min(unreachable++, UNREACHABLE_RETRY_MS.length - 1)]
+            : busyWait;
           if (wait !== undefined) {
+            if (out) outage = true;
             // counted and, throttled, logged: a lock held for long, an outage, shows
             options.onBusy?.(error);
-            await new Promise((r) => setTimeout(r, wait * (0.5 + Math.random())));
+            await new Promise<void>((r) => {
+              const timer = setTimeout(r, wait * (0.5 + Math.random()));
+              endWait = () => {
+                clearTimeout(timer);
+                r();
+              };
+            });
+            endWait = null;
             continue;
           }
           // Given up: the claims stay leased, and these deliveries come back after the lease and
@@ -140,6 +170,7 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
         }
       }
       const wasFull = full();
+      outage = false;
       unrecorded -= batch.length;
       unrecordedBytes -= batchBytes;
       options.onWritten(wasFull);
@@ -157,6 +188,13 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
       else timer ??= setTimeout(() => void flush(), RECORD_FLUSH_MS);
     },
     flush,
+    giveUpAfter(ms) {
+      giveUpTimer ??= setTimeout(() => {
+        givingUp = true;
+        endWait?.();
+      }, ms);
+      giveUpTimer.unref();
+    },
     get full() {
       return full();
     },

@@ -233,3 +233,42 @@ test('a write tried again once the database is back, that finds its attempt stor
     await server.stop();
   }
 });
+
+test('a write that finds the database out of reach makes the queue full until it is written; a stop gives it up after giveUpAfter, not before', async () => {
+  const server = await startPostgres();
+  const store = new PostgresStore(await server.createDatabase());
+  await store.migrate();
+  try {
+    const { project, accepted, claim } = await claimOne(store);
+    await server.down('fast');
+    const { queue, errors, busy } = watchedQueue(store, T0 + 1);
+    queue.add(attemptRecord(claim.delivery, claim.event));
+    assert.equal(queue.full, false, 'one record waiting');
+    const flushed = queue.flush();
+    for (let i = 0; busy.length === 0; i++) {
+      assert.ok(i < 200, 'the write finds the database out of reach');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(queue.full, true, 'the dispatcher starts nothing more while its records wait');
+    // Tried again and again (0.25, 0.5, 1, 2, 2… s apart, ±50 %), nothing given up.
+    await new Promise((r) => setTimeout(r, 4_000));
+    assert.ok(busy.length >= 3, `tried ${busy.length} times`);
+    assert.deepEqual(errors, []);
+    assert.equal(queue.full, true);
+    // A stop: given up 1 s later, with the wait under way ended then.
+    const stopAt = Date.now();
+    queue.giveUpAfter(1_000);
+    await flushed;
+    const took = Date.now() - stopAt;
+    assert.ok(took >= 1_000 && took < 2_500, `given up after ${took} ms`);
+    assert.equal(errors.length, 1, 'reported once, as given up');
+    assert.equal(queue.full, false);
+    assert.equal(queue.unrecorded, 0);
+    await server.up();
+    const delivery = await store.getDelivery(project.id, accepted!.deliveries[0]!.id);
+    assert.deepEqual([delivery?.status, delivery?.attempts], ['pending', 0], 'left to its lease');
+  } finally {
+    await store.close();
+    await server.stop();
+  }
+});
