@@ -8,6 +8,7 @@ import type pg from 'pg';
 import { countFanOutTargets, DeliveryCount, newDelivery, newEvent } from '../../domain/fan-out.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { Delivery, Endpoint, HeraldEvent } from '../../domain/types.ts';
+import { ACCEPT_WAIT_MS, GROUP_DELIVERIES } from '../accept-group.ts';
 import {
   type AcceptedEvent,
   type AcceptLease,
@@ -68,30 +69,8 @@ function projectGone(projectIds: string[]): Error {
   );
 }
 
-/**
- * New deliveries one group transaction writes at most, past its first accept (which is taken
- * whatever its size, up to its own HERALD_MAX_DELIVERIES_PER_REQUEST); the accepts past it wait
- * for the next transaction (DEFERRED). Everything a group creates is in memory at once until it
- * commits: its deliveries (~300 bytes each, kept until each request is answered) and the
- * statements' arrays of them. Sixteen concurrent batches of 1,000 events to 60 endpoints queued
- * while one was written made one group of 900,000 deliveries, and a server under
- * --max-old-space-size=160 ran out of heap in it. The default HERALD_MAX_DELIVERIES_PER_REQUEST:
- * ~30 MB, and still hundreds of ordinary requests per commit.
- */
-export const GROUP_DELIVERIES = 100_000;
-
-/**
- * How long an accept may wait in the group-commit queue for a transaction to take it; past it, it
- * leaves the queue and its request is answered 503 HERALD_ERR_BUSY (nothing of it was stored). An
- * accepted request waits first for the transaction before its own (which, once begun, is bounded
- * by the pool's connect, lock and query timeouts: pool.ts), and the API closes a connection with no
- * traffic for 60 s (docs/api.md Limits): 32 clients sending batches of 1,000 events to 60
- * endpoints each queued more than 60 s of transactions, and their clients saw their connections
- * closed unanswered while their events were stored afterwards. As the body budget's wait
- * (src/api/body-budget.ts): a client told to retry after a second costs no throughput, the store
- * writing all the while.
- */
-export const ACCEPT_WAIT_MS = 10_000;
+// GROUP_DELIVERIES and ACCEPT_WAIT_MS: accept-group.ts (the SQLite store's group commit keeps them too).
+export { ACCEPT_WAIT_MS, GROUP_DELIVERIES };
 
 /**
  * How many of `jobs`, from the first, one group writes: the first always, then each whose

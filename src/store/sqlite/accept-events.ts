@@ -72,6 +72,19 @@ export function acceptEventsSqlite(
   };
 }
 
+/**
+ * The most deliveries an accept of `events` events can create (each to every endpoint, and a
+ * callback), on the project's endpoints as they are now: what a group commit counts it as.
+ */
+export function acceptSizeSqlite(
+  db: DatabaseSync,
+  fanOut: FanOutCache,
+  projectId: string,
+  events: number,
+): number {
+  return events * (fanOutList(db, fanOut, projectId).endpoints.length + 1);
+}
+
 /** An event with its deliveries (in id order), or null. */
 export function eventSqlite(db: DatabaseSync, projectId: string, eventId: string): HeraldEvent | null {
   const row = get(db, 'SELECT * FROM events WHERE project_id = ? AND id = ?', projectId, eventId);

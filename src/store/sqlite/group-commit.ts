@@ -1,5 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { writesSucceeded } from '../store-unavailable.ts';
+import { GROUP_DELIVERIES } from '../accept-group.ts';
+import { StoreQueueWaitError, writesSucceeded } from '../store-unavailable.ts';
 
 interface Job {
   run: () => unknown;
@@ -9,6 +10,23 @@ interface Job {
   wakes: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  /** The deliveries an accept may create, read when a group is formed (null: not an accept). */
+  size: (() => number) | null;
+  /** When it is given up if no transaction has taken it yet (submit's waitMs), or null. */
+  deadline: number | null;
+  waitMs: number;
+}
+
+export interface SubmitOptions {
+  durable: boolean;
+  wakes?: boolean;
+  /** An accept: the deliveries it may create (GROUP_DELIVERIES bounds a group's). */
+  size?: () => number;
+  /**
+   * Given up when no transaction has taken it this long after the call: it rejects with
+   * StoreQueueWaitError, nothing of it written (accepts; records and releases wait however long).
+   */
+  waitMs?: number;
 }
 
 /** busy_timeout of Herald's connections: how long a blocking BEGIN IMMEDIATE waits for the lock. */
@@ -41,6 +59,14 @@ const MAX_DEFER_MS = 25;
  * Gathers writes issued in the same tick (or while a flush runs) into one transaction, so the
  * durable commit (synchronous=FULL) is paid once per batch, not once per event. Each job runs in
  * its own savepoint: one failing job rolls back alone and rejects only its caller.
+ *
+ * A group takes its accepts (jobs with a size) in order up to `groupDeliveries` new deliveries,
+ * the first whatever its size; the others wait for the next group, the event loop turning between
+ * two. A group is written synchronously on the thread: without the bound, concurrent large batches
+ * (1,000 events to 100 endpoints, 100,000 deliveries each) queued while one was written made one
+ * group of 800,000 that held the API's thread 20 s, every request of every project waiting; its
+ * clients' requests took up to 99 s, and some got 408 or a reset connection. An accept no group has
+ * taken within its waitMs is given up (503 HERALD_ERR_BUSY, nothing stored), as on PostgreSQL.
  */
 export class GroupCommit {
   readonly #db: DatabaseSync;
@@ -50,16 +76,23 @@ export class GroupCommit {
   #scheduled = false;
   /** When the first flush of the queued jobs found the lock taken (0: not deferred). */
   #deferredSince = 0;
+  readonly #groupDeliveries: number;
 
   /** `afterCommit`: a commit made deliveries due; `committed`: after every commit (checkpoint-after-commit.ts). */
-  constructor(db: DatabaseSync, afterCommit: () => void, committed: () => void = () => {}) {
+  constructor(
+    db: DatabaseSync,
+    afterCommit: () => void,
+    committed: () => void = () => {},
+    groupDeliveries = GROUP_DELIVERIES,
+  ) {
     this.#db = db;
+    this.#groupDeliveries = groupDeliveries;
     this.#afterCommit = afterCommit;
     this.#committed = committed;
   }
 
   /** Runs `run` inside the next group transaction; resolves after that transaction commits. */
-  submit<T>(run: () => T, options: { durable: boolean; wakes?: boolean } = { durable: true }): Promise<T> {
+  submit<T>(run: () => T, options: SubmitOptions = { durable: true }): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({
         run,
@@ -67,12 +100,54 @@ export class GroupCommit {
         wakes: options.wakes ?? true,
         resolve: resolve as (v: unknown) => void,
         reject,
+        size: options.size ?? null,
+        deadline: options.waitMs === undefined ? null : performance.now() + options.waitMs,
+        waitMs: options.waitMs ?? 0,
       });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => this.flush({ wait: false }));
-      }
+      this.#schedule();
     });
+  }
+
+  /** Jobs waiting for a group (close() writes until none is left). */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.flush({ wait: false }));
+  }
+
+  /**
+   * The jobs of the next group, in order: every one but the accepts past the group's deliveries
+   * (the first accept always), which stay for the next. Jobs past their waitMs are given up here.
+   */
+  #group(queued: Job[]): { jobs: Job[]; later: Job[] } {
+    const now = performance.now();
+    const jobs: Job[] = [];
+    const later: Job[] = [];
+    let deliveries = 0;
+    let accepts = 0;
+    for (const job of queued) {
+      if (job.deadline !== null && job.deadline <= now) {
+        job.reject(new StoreQueueWaitError(job.waitMs));
+        continue;
+      }
+      if (job.size === null) {
+        jobs.push(job);
+        continue;
+      }
+      // Counted before it runs, as if none of its idempotency keys repeated (at most what it creates).
+      const size = later.length > 0 ? 0 : sizeOf(job);
+      if (later.length > 0 || (accepts > 0 && deliveries + size > this.#groupDeliveries)) later.push(job);
+      else {
+        jobs.push(job);
+        accepts++;
+        deliveries += size;
+      }
+    }
+    return { jobs, later };
   }
 
   /**
@@ -81,12 +156,15 @@ export class GroupCommit {
    */
   flush(options: { quiet?: boolean; wait?: boolean } = {}): void {
     this.#scheduled = false;
-    const jobs = this.#queue;
-    if (jobs.length === 0) return;
+    if (this.#queue.length === 0) return;
     const wait =
       (options.wait ?? true) ||
       (this.#deferredSince > 0 && performance.now() - this.#deferredSince > MAX_DEFER_MS);
-    this.#queue = [];
+    const { jobs, later } = this.#group(this.#queue);
+    // The accepts left for the next group go first in it, ahead of later calls; the event loop turns before.
+    this.#queue = later;
+    if (later.length > 0) this.#schedule();
+    if (jobs.length === 0) return;
     const results: { job: Job; ok: boolean; value: unknown }[] = [];
     try {
       // fsync only batches that hold something a caller was promised is durable; bookkeeping
@@ -98,8 +176,10 @@ export class GroupCommit {
         // Another connection is writing: keep the jobs (more will join them) and come back.
         this.#queue = jobs.concat(this.#queue);
         this.#deferredSince ||= performance.now();
-        this.#scheduled = true;
-        setTimeout(() => this.flush({ wait: false }), RETRY_MS);
+        if (!this.#scheduled) {
+          this.#scheduled = true;
+          setTimeout(() => this.flush({ wait: false }), RETRY_MS);
+        }
         return;
       }
       this.#deferredSince = 0;
@@ -132,5 +212,14 @@ export class GroupCommit {
     if (results.some((r) => r.ok)) writesSucceeded(); // a line after a full disk (store-unavailable.ts)
     this.#committed();
     if (!options.quiet && jobs.some((j) => j.wakes)) this.#afterCommit();
+  }
+}
+
+/** An accept's size; one that cannot be read counts none (its job fails on its own when it runs). */
+function sizeOf(job: Job): number {
+  try {
+    return job.size?.() ?? 0;
+  } catch {
+    return 0;
   }
 }

@@ -7,6 +7,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { rateLimitLoosened } from '../../domain/gcra.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, EventType, HeraldEvent } from '../../domain/types.ts';
+import { ACCEPT_WAIT_MS } from '../accept-group.ts';
 import { newTurnCursor } from '../claim-turns.ts';
 import { DispatchCache } from '../dispatch-cache.ts';
 import { FanOutCache } from '../fan-out-cache.ts';
@@ -49,7 +50,12 @@ import type {
   Store,
   StoreCapabilities,
 } from '../store.ts';
-import { acceptEventsSqlite, eventSqlite, eventWithDeliveriesSqlite } from './accept-events.ts';
+import {
+  acceptEventsSqlite,
+  acceptSizeSqlite,
+  eventSqlite,
+  eventWithDeliveriesSqlite,
+} from './accept-events.ts';
 import {
   apiKeyByHashSqlite,
   apiKeyByIdSqlite,
@@ -122,6 +128,10 @@ export interface SqliteStoreOptions {
    * answered, at most one per 250 ms (checkpoint-after-commit.ts).
    */
   checkpointPages?: number;
+  /** An accept's wait for a group transaction (default ACCEPT_WAIT_MS, accept-group.ts); tests shorten it. */
+  acceptWaitMs?: number;
+  /** New deliveries a group takes past its first accept (default GROUP_DELIVERIES); tests lower it. */
+  groupDeliveries?: number;
 }
 
 export class SqliteStore implements Store {
@@ -144,9 +154,11 @@ export class SqliteStore implements Store {
   #closed = false;
   /** Parking and resuming left to later writes (later-batches.ts). */
   readonly #later: LaterBatchesSqlite;
+  readonly #acceptWaitMs: number;
 
   constructor(path: string, cipher: SecretCipher = PLAINTEXT_SECRETS, options: SqliteStoreOptions = {}) {
     this.#cipher = cipher;
+    this.#acceptWaitMs = options.acceptWaitMs ?? ACCEPT_WAIT_MS;
     const afterCommit = options.checkpointPages === undefined;
     this.#db = openDatabaseSqlite(path, afterCommit ? 0 : options.checkpointPages); // open-database.ts
     this.#later = new LaterBatchesSqlite(
@@ -159,6 +171,7 @@ export class SqliteStore implements Store {
       this.#db,
       () => this.#notify(),
       afterCommit ? checkpointAfterCommit(this.#db, () => this.#closed) : undefined,
+      options.groupDeliveries,
     );
   }
 
@@ -190,7 +203,7 @@ export class SqliteStore implements Store {
   }
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#writes.flush();
+    while (this.#writes.queued > 0) this.#writes.flush(); // a group at a time (GROUP_DELIVERIES)
     this.#closed = true;
     this.#db.close();
   }
@@ -393,7 +406,13 @@ export class SqliteStore implements Store {
           options.maxDeliveries,
         ), // accept-events.ts
       // With a lease the caller hands the deliveries off and wakes the dispatcher for any it could not.
-      { durable: true, wakes: !options.lease },
+      // Past the wait, 503 HERALD_ERR_BUSY, nothing stored (ACCEPT_WAIT_MS says why).
+      {
+        durable: true,
+        wakes: !options.lease,
+        size: () => acceptSizeSqlite(this.#db, this.#fanOut, projectId, events.length),
+        waitMs: this.#acceptWaitMs,
+      },
     );
     // Committed: the version it was read under now names this list for good.
     if (loaded) this.#fanOut.set(loaded.projectId, loaded.version, loaded.endpoints);
