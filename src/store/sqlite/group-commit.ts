@@ -129,6 +129,7 @@ export class GroupCommit {
     const later: Job[] = [];
     let deliveries = 0;
     let accepts = 0;
+    let first: Job | null = null;
     for (const job of queued) {
       if (job.deadline !== null && job.deadline <= now) {
         job.reject(new StoreQueueWaitError(job.waitMs));
@@ -138,9 +139,21 @@ export class GroupCommit {
         jobs.push(job);
         continue;
       }
-      // Counted before it runs, as if none of its idempotency keys repeated (at most what it creates).
+      // The first is taken whatever its size: read only once a second one asks for room, so a
+      // lone accept (the ordinary case) costs no read. Counted before it runs, as if none of its
+      // idempotency keys repeated (at most what it creates).
+      if (accepts === 0) {
+        jobs.push(job);
+        accepts++;
+        first = job;
+        continue;
+      }
+      if (first) {
+        deliveries = sizeOf(first);
+        first = null;
+      }
       const size = later.length > 0 ? 0 : sizeOf(job);
-      if (later.length > 0 || (accepts > 0 && deliveries + size > this.#groupDeliveries)) later.push(job);
+      if (later.length > 0 || deliveries + size > this.#groupDeliveries) later.push(job);
       else {
         jobs.push(job);
         accepts++;
