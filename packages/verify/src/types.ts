@@ -49,7 +49,8 @@ export type HeaderSource =
 /**
  * The few hash primitives the schemes need, synchronous so the server can sign on its hot path
  * without a promise per request. Strings are hashed as UTF-8. The default implementation uses
- * `node:crypto` (Node, Bun, Deno, Workers with nodejs_compat); pass your own to run elsewhere.
+ * `node:crypto` (Node, Bun, Deno, Workers with nodejs_compat), which the package imports when it
+ * loads: a provider of your own replaces the hashing, not that import (README, "Runtimes").
  */
 export interface HashProvider {
   /** HMAC of the concatenated parts with `key` (a string key means its UTF-8 bytes). */
