@@ -1,0 +1,229 @@
+/**
+ * The copy itself (`herald copy-to-postgres`): every table of a SQLite database into an empty
+ * PostgreSQL one, in one PostgreSQL transaction, so a copy that fails anywhere leaves the target
+ * as empty as it found it. Rows are read one at a time from a SQLite read transaction (a consistent
+ * snapshot) and inserted in batches bounded in rows and bytes: an event may be 1 MiB, and a table
+ * is never held whole.
+ */
+import type { DatabaseSync } from 'node:sqlite';
+import type pg from 'pg';
+import {
+  COPY_ORDER,
+  isClaimed,
+  planCopy,
+  rowBytes,
+  type TablePlan,
+  type TargetColumn,
+  targetValues,
+} from './copy-plan.ts';
+
+/** Rows per INSERT at most (fewer for wide rows: BATCH_BYTES, and PostgreSQL's 65,535 parameters). */
+export const BATCH_ROWS = 500;
+/** Characters of values per INSERT at most: a batch of 1 MiB events holds a few, not 500. */
+export const BATCH_BYTES = 4 * 1024 * 1024;
+/** How long the copy waits for the target's tables (a process using them) before giving up. */
+const LOCK_WAIT = '10s';
+
+export interface TableCount {
+  table: string;
+  rows: number;
+}
+
+export interface CopyResult {
+  /** Rows per table, in copy order, each verified: SQLite's count = rows read = PostgreSQL's count. */
+  tables: TableCount[];
+  /** Deliveries that were claimed in SQLite, made due and unclaimed (copy-plan.ts deliveryRow). */
+  claimsReset: number;
+}
+
+/** The target already holds Herald data: the copy never merges into it. */
+export class TargetNotEmptyError extends Error {
+  readonly held: TableCount[];
+  constructor(held: TableCount[]) {
+    super(
+      `the PostgreSQL database is not empty: it holds rows in ${held.map((h) => `${h.table} (${h.rows})`).join(', ')}; copy into a new, empty database (createdb), or drop this one's Herald tables first if you mean to start over (nothing was copied)`,
+    );
+    this.name = 'TargetNotEmptyError';
+    this.held = held;
+  }
+}
+
+/** The tables of a SQLite database and their columns (its own tables only). */
+export function sqliteColumns(db: DatabaseSync): Map<string, string[]> {
+  const tables = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .all() as { name: string }[];
+  return new Map(
+    tables.map(({ name }) => [
+      name,
+      (db.prepare(`SELECT name FROM pragma_table_info(?) ORDER BY cid`).all(name) as { name: string }[]).map(
+        (c) => c.name,
+      ),
+    ]),
+  );
+}
+
+/** The tables of the connection's schema and their columns with their types. */
+export async function postgresColumns(client: pg.ClientBase): Promise<Map<string, TargetColumn[]>> {
+  const { rows } = await client.query<{ table_name: string; column_name: string; data_type: string }>(
+    `SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c
+     JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+     WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
+     ORDER BY c.table_name, c.ordinal_position`,
+  );
+  const tables = new Map<string, TargetColumn[]>();
+  for (const r of rows) {
+    const columns = tables.get(r.table_name) ?? [];
+    columns.push({ name: r.column_name, type: r.data_type });
+    tables.set(r.table_name, columns);
+  }
+  return tables;
+}
+
+/** The tables of `tables` that hold rows, with how many. */
+async function heldRows(client: pg.ClientBase, tables: readonly string[]): Promise<TableCount[]> {
+  const counts = await countPostgres(client, tables);
+  return counts.filter((c) => c.rows > 0);
+}
+
+async function countPostgres(client: pg.ClientBase, tables: readonly string[]): Promise<TableCount[]> {
+  if (tables.length === 0) return [];
+  const { rows } = await client.query<Record<string, string>>(
+    `SELECT ${tables.map((t) => `(SELECT count(*) FROM ${quote(t)}) AS ${quote(t)}`).join(', ')}`,
+  );
+  return tables.map((table) => ({ table, rows: Number(rows[0]![table]) }));
+}
+
+/**
+ * Refuses a target that holds rows (TargetNotEmptyError), without locking it: a first check before
+ * the copy, which checks again under its locks.
+ */
+export async function refuseNonEmptyTarget(client: pg.ClientBase): Promise<void> {
+  const present = await postgresColumns(client);
+  // Herald's tables in copy order (projects before their events), then any other table.
+  const rank = (t: string) => {
+    const i = (COPY_ORDER as readonly string[]).indexOf(t);
+    return i === -1 ? COPY_ORDER.length : i;
+  };
+  const tables = [...present.keys()]
+    .filter((t) => t !== 'schema_migrations')
+    .sort((a, b) => rank(a) - rank(b));
+  const held = await heldRows(client, tables);
+  if (held.length > 0) throw new TargetNotEmptyError(held);
+}
+
+/**
+ * Copies every table of `db` (migrated to the current schema, not served) into the database of
+ * `client` (migrated, empty), in one transaction: the target's tables are locked against writers
+ * first, found empty again under the lock, filled, and their counts checked against the source's
+ * before the commit. `onTable` hears of each table as it is done (progress; not yet committed).
+ */
+export async function copyIntoPostgres(
+  db: DatabaseSync,
+  client: pg.ClientBase,
+  options: { now: number; onTable?: (count: TableCount, ms: number) => void },
+): Promise<CopyResult> {
+  const plans = planCopy(sqliteColumns(db), await postgresColumns(client));
+  const tables = plans.map((p) => p.table);
+  await client.query('BEGIN');
+  db.exec('BEGIN');
+  try {
+    await client.query(`SET LOCAL lock_timeout = '${LOCK_WAIT}'`);
+    // EXCLUSIVE: reads go on, nothing else writes (a `herald serve` already started on the target
+    // waits, and starts on a full database once the copy commits).
+    await client.query(`LOCK TABLE ${tables.map(quote).join(', ')} IN EXCLUSIVE MODE`);
+    const held = await heldRows(client, tables);
+    if (held.length > 0) throw new TargetNotEmptyError(held);
+    let claimsReset = 0;
+    const copied: TableCount[] = [];
+    for (const plan of plans) {
+      const started = Date.now();
+      const result = await copyTable(db, client, plan, options.now);
+      claimsReset += result.claimsReset;
+      copied.push({ table: plan.table, rows: result.rows });
+      options.onTable?.({ table: plan.table, rows: result.rows }, Date.now() - started);
+    }
+    verifyCounts(copied, countSqlite(db, tables), await countPostgres(client, tables));
+    await client.query('COMMIT');
+    return { tables: copied, claimsReset };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    db.exec('COMMIT'); // the read transaction: nothing was written
+  }
+}
+
+async function copyTable(
+  db: DatabaseSync,
+  client: pg.ClientBase,
+  plan: TablePlan,
+  now: number,
+): Promise<{ rows: number; claimsReset: number }> {
+  const maxRows = Math.min(BATCH_ROWS, Math.floor(65_535 / plan.target.length));
+  // rowid order: the order rows were written, and a walk of the table's b-tree without a sort.
+  const read = db.prepare(
+    `SELECT ${plan.source.map(quote).join(', ')} FROM ${quote(plan.table)} ORDER BY rowid`,
+  );
+  let batch: unknown[][] = [];
+  let bytes = 0;
+  let rows = 0;
+  let claimsReset = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    await insertBatch(client, plan, batch);
+    batch = [];
+    bytes = 0;
+  };
+  for (const row of read.iterate() as Iterable<Record<string, unknown>>) {
+    if (plan.table === 'deliveries' && isClaimed(row)) claimsReset += 1;
+    const values = targetValues(plan, row, now);
+    const size = rowBytes(values);
+    if (batch.length > 0 && (batch.length >= maxRows || bytes + size > BATCH_BYTES)) await flush();
+    batch.push(values);
+    bytes += size;
+    rows += 1;
+  }
+  await flush();
+  return { rows, claimsReset };
+}
+
+async function insertBatch(client: pg.ClientBase, plan: TablePlan, batch: unknown[][]): Promise<void> {
+  const width = plan.target.length;
+  const tuples = batch.map(
+    (_, r) => `(${plan.target.map((c, i) => `$${r * width + i + 1}::${c.type}`).join(', ')})`,
+  );
+  const sql = `INSERT INTO ${quote(plan.table)} (${plan.target.map((c) => quote(c.name)).join(', ')}) VALUES ${tuples.join(', ')}`;
+  try {
+    await client.query(sql, batch.flat());
+  } catch (error) {
+    // Which rows: a value PostgreSQL refuses (text with a NUL byte, JSON it cannot parse).
+    const first = String(batch[0]![plan.target.findIndex((c) => c.name === 'id')] ?? '');
+    throw new Error(
+      `copying ${plan.table} (a batch of ${batch.length} rows from ${first || 'its start'}): ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+function countSqlite(db: DatabaseSync, tables: readonly string[]): TableCount[] {
+  return tables.map((table) => ({
+    table,
+    rows: Number((db.prepare(`SELECT count(*) AS n FROM ${quote(table)}`).get() as { n: number }).n),
+  }));
+}
+
+/** Throws unless every table has as many rows in the source, as read, and in the target. */
+export function verifyCounts(read: TableCount[], source: TableCount[], target: TableCount[]): void {
+  const wrong = COPY_ORDER.flatMap((table) => {
+    const [r, s, t] = [read, source, target].map((list) => list.find((c) => c.table === table)?.rows);
+    return r === s && s === t ? [] : [`${table}: ${s} in SQLite, ${r} read, ${t} in PostgreSQL`];
+  });
+  if (wrong.length > 0)
+    throw new Error(`the row counts do not match (nothing was copied): ${wrong.join('; ')}`);
+}
+
+/** A name as an SQL identifier (the names here are Herald's own tables and columns). */
+const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
