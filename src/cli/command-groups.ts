@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { emptyMeansUnset } from './api-connection.ts';
+import { copyToPostgresCommand } from './commands/copy-to-postgres.ts';
 import { endpointsCommand } from './commands/endpoints.ts';
 import { eventTypesCommand } from './commands/event-types-import.ts';
 import { deliveriesCommand, eventsCommand } from './commands/events.ts';
@@ -19,6 +20,7 @@ export function commandGroups(): Command[] {
   const groups = [
     serveCommand(),
     migrateCommand(),
+    copyToPostgresCommand(),
     eventTypesCommand(),
     projectsCommand(),
     portalLinksCommand(),

@@ -1,0 +1,225 @@
+/**
+ * What `herald copy-to-postgres` does, in the order that keeps it safe: refuse what cannot be
+ * copied (a source that is missing, served, of a newer version, or whose secrets the given key does
+ * not open; a target that holds data), bring both schemas to this version, copy in one PostgreSQL
+ * transaction with the counts verified, and say what was copied and what the PostgreSQL processes
+ * need (the same encryption key). Loaded by copy-to-postgres.ts only when the command runs.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import pg from 'pg';
+import { ENCRYPTION_KEY_FILE, readEncryptionKeyFile } from '../../config/encryption-key-file.ts';
+import { loadConfig } from '../../config/load-config.ts';
+import { decodeEncryptionKey } from '../../config/parse-encryption-key.ts';
+import { redactDatabaseUrl } from '../../config/redact-database-url.ts';
+import { openStore } from '../../store/open-store.ts';
+import { connectionConfig } from '../../store/postgres/pool.ts';
+import { createSecretCipher, PLAINTEXT_SECRETS, type SecretCipher } from '../../store/secret-cipher.ts';
+import { DatabaseInUseError, takeServingLock } from '../../store/sqlite/serving-lock.ts';
+import {
+  copyIntoPostgres,
+  refuseNonEmptyTarget,
+  type TableCount,
+} from '../../store/sqlite-to-postgres/copy-tables.ts';
+import { checkSecrets, type SecretsCheck } from '../../store/sqlite-to-postgres/secrets-check.ts';
+import { explainDatabaseError } from '../../store/store-unavailable.ts';
+import { CommandError } from '../run-command.ts';
+
+export interface CopyFlags {
+  to: string;
+  from?: string;
+  dataDir?: string;
+}
+
+const say = (line: string) => process.stdout.write(`herald: ${line}\n`);
+const progress = (line: string) => process.stderr.write(`herald: ${line}\n`);
+
+export async function copyToPostgres(flags: CopyFlags): Promise<void> {
+  if (!/^postgres(ql)?:\/\//.test(flags.to)) {
+    throw new CommandError(
+      `--to: must be a PostgreSQL database URL (postgres://…), got ${redactDatabaseUrl(flags.to)}`,
+    );
+  }
+  const config = loadConfig({
+    flags: {
+      ...(flags.from ? { database: flags.from } : {}),
+      ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
+    },
+    resolveAdminToken: false,
+  });
+  const from = config.databaseUrl;
+  const to = flags.to;
+  if (!from.startsWith('sqlite:') || from === 'sqlite::memory:') {
+    throw new CommandError(
+      `--from: must be a SQLite database file (sqlite:PATH), got ${redactDatabaseUrl(from)}${flags.from ? '' : ' (HERALD_DATABASE_URL)'}`,
+    );
+  }
+  const file = resolve(from.slice('sqlite:'.length));
+  // openStore would create an empty database at a mistyped path, and the copy would copy nothing.
+  if (!existsSync(file)) {
+    throw new CommandError(
+      `there is no SQLite database at ${file}: give the one herald serve uses with --from sqlite:PATH or --data-dir DIR`,
+    );
+  }
+  const key = sealingKey(config);
+  let lock: { release(): void };
+  try {
+    lock = takeServingLock(file);
+  } catch (error) {
+    if (!(error instanceof DatabaseInUseError)) throw error;
+    throw new CommandError(
+      `a Herald process is serving ${file} (it holds ${file}.lock): stop it first, the copy needs the database at rest (nothing was copied)`,
+    );
+  }
+  try {
+    await copyWhileLocked(file, from, to, key);
+  } finally {
+    lock.release();
+  }
+}
+
+/** Where the key that sealed the secrets comes from, as the SQLite installation's serve took it. */
+interface SealingKey {
+  cipher: SecretCipher;
+  /** How to name it to the operator (never the key itself), or null: no key. */
+  named: string | null;
+  previous: boolean;
+}
+
+function sealingKey(config: ReturnType<typeof loadConfig>): SealingKey {
+  const fromFile = config.encryptionKey ? null : readEncryptionKeyFile(config.dataDir);
+  const text = config.encryptionKey ?? fromFile;
+  if (!text) return { cipher: PLAINTEXT_SECRETS, named: null, previous: false };
+  const decode = (k: string) => decodeEncryptionKey(k)!;
+  return {
+    cipher: createSecretCipher(decode(text), config.previousEncryptionKeys.map(decode)),
+    named: config.encryptionKey
+      ? 'the same HERALD_ENCRYPTION_KEY as this command'
+      : `HERALD_ENCRYPTION_KEY set to the key in ${join(config.dataDir, ENCRYPTION_KEY_FILE)} (PostgreSQL processes do not read that file)`,
+    previous: config.previousEncryptionKeys.length > 0,
+  };
+}
+
+async function copyWhileLocked(file: string, from: string, to: string, key: SealingKey): Promise<void> {
+  const target = redactDatabaseUrl(to);
+  // Before any change to either database: a target with data is refused as it is found.
+  await withClient(to, refuseNonEmptyTarget);
+  const sourceMigrations = await migrate(from, { firstInProcess: true });
+  const targetMigrations = await migrate(to, {});
+  say(`source ${from}: ${migrationsLine(sourceMigrations)}`);
+  say(`target ${target}: ${migrationsLine(targetMigrations)}`);
+
+  const db = new DatabaseSync(file, { timeout: 5_000 });
+  try {
+    const secrets = checkSecrets(db, key.cipher);
+    if (secrets.unopened > 0) {
+      throw new CommandError(
+        `${secrets.unopened} endpoint secret(s) are sealed with a key this command was not given, so the PostgreSQL processes could not sign with them: run it with the HERALD_ENCRYPTION_KEY (and HERALD_ENCRYPTION_KEY_PREVIOUS) that herald serve on ${from} uses, or the --data-dir holding its encryption-key (nothing was copied)`,
+      );
+    }
+    progress(`copying ${from} into ${target} in one transaction (nothing shows there until it commits)`);
+    const result = await withClient(to, (client) =>
+      copyIntoPostgres(db, client, {
+        now: Date.now(),
+        onTable: (count, ms) =>
+          progress(`  ${count.table}: ${count.rows} rows (${(ms / 1000).toFixed(1)} s)`),
+      }),
+    );
+    printCounts(result.tables);
+    const total = result.tables.reduce((sum, t) => sum + t.rows, 0);
+    say(
+      `copied ${total} rows in ${result.tables.length} tables into ${target}, in one transaction; each table's count in PostgreSQL matches SQLite's`,
+    );
+    if (result.claimsReset > 0) {
+      say(
+        `${result.claimsReset} deliveries were being sent when SQLite stopped: they are due at once on PostgreSQL (their receivers may get them twice)`,
+      );
+    }
+    say(secretsLine(secrets, key));
+    say(
+      `${from} is unchanged: from now on run herald serve on ${target} only, never on the SQLite file again (its pending deliveries would be sent a second time)`,
+    );
+  } finally {
+    db.close();
+  }
+}
+
+interface Migrated {
+  applied: string[];
+  unknown: string[];
+}
+
+/** Brings a database to this version's schema; refuses one a newer version migrated. */
+async function migrate(url: string, options: { firstInProcess?: boolean }): Promise<Migrated> {
+  let migrated: Migrated = { applied: [], unknown: [] };
+  const store = await openStore(url, {
+    ...options,
+    onMigrationWait: (line) => progress(line),
+    onMigrated: (result) => {
+      migrated = result;
+    },
+  }).catch((error: unknown) => {
+    throw explainDatabaseError(error, url);
+  });
+  await store.close();
+  if (migrated.unknown.length > 0) {
+    throw new CommandError(
+      `${redactDatabaseUrl(url)} has migrations this version of Herald does not know (${migrated.unknown.join(', ')}): a newer version migrated it; copy with that version (nothing was copied)`,
+    );
+  }
+  return migrated;
+}
+
+function migrationsLine(m: Migrated): string {
+  if (m.applied.length === 0) return 'schema up to date, nothing applied';
+  const names = m.applied.length > 3 ? `${m.applied[0]} … ${m.applied.at(-1)}` : m.applied.join(', ');
+  return `applied ${m.applied.length} migration(s) to bring it to this version's schema (${names})`;
+}
+
+function secretsLine(s: SecretsCheck, key: SealingKey): string {
+  const count = s.sealed + s.plaintext;
+  if (count === 0) {
+    return key.named
+      ? `no endpoint secrets to carry over; give the PostgreSQL processes ${key.named}, so the secrets of new endpoints are sealed`
+      : 'no endpoint secrets to carry over';
+  }
+  const parts: string[] = [];
+  if (s.sealed > 0) {
+    parts.push(
+      `${s.sealed} endpoint secret(s) copied sealed, as they were: every herald serve on PostgreSQL needs ${key.named}${key.previous ? ', and the same HERALD_ENCRYPTION_KEY_PREVIOUS' : ''}, or it cannot sign (a start without it is refused)`,
+    );
+  }
+  if (s.plaintext > 0) {
+    parts.push(
+      `${s.plaintext} endpoint secret(s) were stored in plaintext: the first start with HERALD_ENCRYPTION_KEY seals them (docs/operations.md)`,
+    );
+  }
+  return parts.join('; ');
+}
+
+function printCounts(tables: TableCount[]): void {
+  const width = Math.max(...tables.map((t) => t.table.length), 'TABLE'.length);
+  const lines = [
+    `${'TABLE'.padEnd(width)}  ROWS`,
+    ...tables.map((t) => `${t.table.padEnd(width)}  ${t.rows}`),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+  // No query or statement timeout: the copy of a large installation is one long transaction.
+  const client = new pg.Client(connectionConfig(url));
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw explainDatabaseError(error, url);
+  }
+  try {
+    return await use(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * What `herald copy-to-postgres` refuses, what a failed copy leaves behind (nothing), and that it
+ * copies a table larger than its heap. Sources
+ * are SQLite files `herald migrate` made, with rows written straight into them where the API would
+ * never write them (a value PostgreSQL refuses, a secret sealed with another key, a migration of a
+ * newer version).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { after, before, test } from 'node:test';
+import pg from 'pg';
+import { createSecretCipher } from '../../src/store/secret-cipher.ts';
+import { type LocalPostgres, startPostgres } from '../support/postgres.ts';
+import { runHerald } from './harness.ts';
+
+let postgres: LocalPostgres;
+const root = mkdtempSync(join(tmpdir(), 'herald-copy-refusals-'));
+before(async () => {
+  postgres = await startPostgres();
+});
+after(async () => {
+  await postgres?.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+const KEY = Buffer.alloc(32, 7).toString('base64');
+let dirs = 0;
+
+/** A data directory with a migrated SQLite database holding one project with one endpoint and one event. */
+async function installation(): Promise<{ dir: string; db: DatabaseSync }> {
+  const dir = join(root, `d${++dirs}`);
+  const migrated = await runHerald(['migrate'], { env: { HERALD_DATA_DIR: dir } });
+  assert.equal(migrated.code, 0, migrated.stderr);
+  const db = new DatabaseSync(join(dir, 'herald.db'));
+  db.exec(`
+    INSERT INTO projects (id, project_id, name, created_at, updated_at) VALUES ('prj_1', 'prj_1', 'p', 1, 1);
+    INSERT INTO endpoints (id, project_id, url, timeout_ms, signature, created_at, updated_at)
+      VALUES ('ep_1', 'prj_1', 'https://receiver.example/hook', 5000, '{"scheme":"standard"}', 1, 1);
+    INSERT INTO endpoint_secrets (id, project_id, endpoint_id, secret, created_at)
+      VALUES ('sec_1', 'prj_1', 'ep_1', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 1);
+    INSERT INTO events (id, project_id, type, payload, created_at) VALUES ('evt_1', 'prj_1', 'a.b', '{"b":1,"a":2}', 1);
+  `);
+  return { dir, db };
+}
+
+const copy = (dir: string, to: string, env: Record<string, string> = {}) =>
+  runHerald(['copy-to-postgres', '--to', to], { env: { HERALD_DATA_DIR: dir, ...env } });
+
+async function rowsIn(url: string): Promise<Record<string, number>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const tables = (
+      await client.query<{ t: string }>(
+        "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'schema_migrations'",
+      )
+    ).rows.map((r) => r.t);
+    const counts: Record<string, number> = {};
+    for (const t of tables)
+      counts[t] = Number((await client.query(`SELECT count(*) AS n FROM ${t}`)).rows[0].n);
+    return counts;
+  } finally {
+    await client.end();
+  }
+}
+
+test('a copy that fails part way (a damaged payload) leaves the target empty, and says where', async () => {
+  const { dir, db } = await installation();
+  // A damaged payload (cut short): SQLite's TEXT holds it, PostgreSQL's json refuses it. Events
+  // come after projects, endpoints and their secrets, which were inserted by then.
+  db.exec(
+    `INSERT INTO events (id, project_id, type, payload, created_at) VALUES ('evt_2', 'prj_1', 'a.b', '{"a":', 2)`,
+  );
+  db.close();
+  const target = await postgres.createDatabase();
+  const failed = await copy(dir, target);
+  assert.equal(failed.code, 1, failed.stdout + failed.stderr);
+  assert.match(
+    failed.stderr,
+    /copying events \(a batch of 2 rows from evt_1\): invalid input syntax for type json/,
+  );
+  assert.match(failed.stderr, /herald: {3}endpoints: 1 rows/, 'endpoints were copied before the failure');
+  const counts = await rowsIn(target);
+  assert.ok(Object.keys(counts).length >= 11, JSON.stringify(counts));
+  assert.deepEqual(
+    Object.entries(counts).filter(([, n]) => n > 0),
+    [],
+  );
+});
+
+test('a missing source file is refused, and none is created', async () => {
+  const dir = join(root, 'nothing-here');
+  const refused = await copy(dir, await postgres.createDatabase());
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, new RegExp(`there is no SQLite database at ${join(dir, 'herald.db')}`));
+  assert.equal(existsSync(dir), false);
+});
+
+test('--to must be PostgreSQL, and --from SQLite', async () => {
+  const { dir, db } = await installation();
+  db.close();
+  const toSqlite = await copy(dir, `sqlite:${join(root, 'other.db')}`);
+  assert.equal(toSqlite.code, 1);
+  assert.match(toSqlite.stderr, /--to: must be a PostgreSQL database URL/);
+  const target = await postgres.createDatabase();
+  const fromPostgres = await runHerald(['copy-to-postgres', '--from', target, '--to', target]);
+  assert.equal(fromPostgres.code, 1);
+  assert.match(fromPostgres.stderr, /--from: must be a SQLite database file/);
+});
+
+test('secrets sealed with a key the command was not given are refused before anything is copied', async () => {
+  const { dir, db } = await installation();
+  const sealed = createSecretCipher(Buffer.alloc(32, 9)).seal('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+  db.prepare("UPDATE endpoint_secrets SET secret = ? WHERE id = 'sec_1'").run(sealed);
+  db.close();
+  const target = await postgres.createDatabase();
+  const refused = await copy(dir, target, { HERALD_ENCRYPTION_KEY: KEY });
+  assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+  assert.match(refused.stderr, /1 endpoint secret\(s\) are sealed with a key this command was not given/);
+  assert.deepEqual(
+    Object.entries(await rowsIn(target)).filter(([, n]) => n > 0),
+    [],
+  );
+  // With the key that sealed it, the copy goes through and names that key for the target.
+  const copied = await copy(dir, target, { HERALD_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64') });
+  assert.equal(copied.code, 0, copied.stdout + copied.stderr);
+  assert.match(
+    copied.stdout,
+    /1 endpoint secret\(s\) copied sealed, as they were: every herald serve on PostgreSQL needs the same HERALD_ENCRYPTION_KEY as this command/,
+  );
+});
+
+test('a source a newer version migrated is refused', async () => {
+  const { dir, db } = await installation();
+  db.exec("INSERT INTO schema_migrations (name, applied_at) VALUES ('9999_from_the_future.sql', 1)");
+  db.close();
+  const target = await postgres.createDatabase();
+  const refused = await copy(dir, target);
+  assert.equal(refused.code, 1);
+  assert.match(
+    refused.stderr,
+    /has migrations this version of Herald does not know \(9999_from_the_future\.sql\)/,
+  );
+});
+
+test('events of 1 MiB each, 160 MiB of them, copy under a 48 MB heap: a batch at a time, never a table', async () => {
+  const { dir, db } = await installation();
+  const filler = 'x'.repeat(1024 * 1024 - 32);
+  const insert = db.prepare(
+    "INSERT INTO events (id, project_id, type, payload, created_at) VALUES (?, 'prj_1', 'big', ?, ?)",
+  );
+  db.exec('BEGIN');
+  for (let i = 0; i < 160; i++)
+    insert.run(`evt_big_${String(i).padStart(3, '0')}`, `{"i":${i},"f":"${filler}"}`, i);
+  db.exec('COMMIT');
+  db.close();
+  const target = await postgres.createDatabase();
+  const copied = await copy(dir, target, { NODE_OPTIONS: '--max-old-space-size=48' });
+  assert.equal(copied.code, 0, copied.stdout + copied.stderr);
+  assert.match(copied.stdout, /^events +161$/m);
+  const client = new pg.Client({ connectionString: target });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      "SELECT sum(length(payload::text))::bigint AS n FROM events WHERE type = 'big'",
+    );
+    assert.equal(
+      Number(rows[0].n),
+      160 * (filler.length + '{"i":,"f":""}'.length) + 10 * 1 + 90 * 2 + 60 * 3,
+    );
+  } finally {
+    await client.end();
+  }
+});
