@@ -124,6 +124,7 @@ async function copyWhileLocked(file: string, from: string, to: string, key: Seal
         now: Date.now(),
         onTable: (count, ms) =>
           progress(`  ${count.table}: ${count.rows} rows (${(ms / 1000).toFixed(1)} s)`),
+        onProgress: (count) => progress(`  ${count.table}: ${count.rows} rows so far…`),
       }),
     );
     printCounts(result.tables);

@@ -21,6 +21,8 @@ import {
 export const BATCH_ROWS = 500;
 /** Characters of values per INSERT at most: a batch of 1 MiB events holds a few, not 500. */
 export const BATCH_BYTES = 4 * 1024 * 1024;
+/** How often a table being copied reports its rows so far. */
+export const PROGRESS_EVERY_MS = 10_000;
 /** How long the copy waits for the target's tables (a process using them) before giving up. */
 const LOCK_WAIT = '10s';
 
@@ -116,12 +118,18 @@ export async function refuseNonEmptyTarget(client: pg.ClientBase): Promise<void>
  * Copies every table of `db` (migrated to the current schema, not served) into the database of
  * `client` (migrated, empty), in one transaction: the target's tables are locked against writers
  * first, found empty again under the lock, filled, and their counts checked against the source's
- * before the commit. `onTable` hears of each table as it is done (progress; not yet committed).
+ * before the commit. `onTable` hears of each table as it is done, `onProgress` of a long one's rows
+ * so far every PROGRESS_EVERY_MS (progress; nothing is committed before the end). Then ANALYZE, so
+ * the planner knows the tables' sizes before the first `herald serve` queries them.
  */
 export async function copyIntoPostgres(
   db: DatabaseSync,
   client: pg.ClientBase,
-  options: { now: number; onTable?: (count: TableCount, ms: number) => void },
+  options: {
+    now: number;
+    onTable?: (count: TableCount, ms: number) => void;
+    onProgress?: (count: TableCount) => void;
+  },
 ): Promise<CopyResult> {
   const plans = planCopy(sqliteColumns(db), await postgresColumns(client));
   const tables = plans.map((p) => p.table);
@@ -138,13 +146,16 @@ export async function copyIntoPostgres(
     const copied: TableCount[] = [];
     for (const plan of plans) {
       const started = Date.now();
-      const result = await copyTable(db, client, plan, options.now);
+      const result = await copyTable(db, client, plan, options.now, options.onProgress);
       claimsReset += result.claimsReset;
       copied.push({ table: plan.table, rows: result.rows });
       options.onTable?.({ table: plan.table, rows: result.rows }, Date.now() - started);
     }
     verifyCounts(copied, countSqlite(db, tables), await countPostgres(client, tables));
     await client.query('COMMIT');
+    // Statistics at once rather than when autovacuum gets to the tables: a fresh table of a
+    // million deliveries is planned as empty until then. ANALYZE samples: seconds, not a scan.
+    await client.query(`ANALYZE ${tables.map(quote).join(', ')}`);
     return { tables: copied, claimsReset };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -159,6 +170,7 @@ async function copyTable(
   client: pg.ClientBase,
   plan: TablePlan,
   now: number,
+  onProgress?: (count: TableCount) => void,
 ): Promise<{ rows: number; claimsReset: number }> {
   const maxRows = Math.min(BATCH_ROWS, Math.floor(65_535 / plan.target.length));
   // rowid order: the order rows were written, and a walk of the table's b-tree without a sort.
@@ -169,11 +181,16 @@ async function copyTable(
   let bytes = 0;
   let rows = 0;
   let claimsReset = 0;
+  let reportAt = Date.now() + PROGRESS_EVERY_MS;
   const flush = async () => {
     if (batch.length === 0) return;
     await insertBatch(client, plan, batch);
     batch = [];
     bytes = 0;
+    if (onProgress && Date.now() >= reportAt) {
+      reportAt = Date.now() + PROGRESS_EVERY_MS;
+      onProgress({ table: plan.table, rows });
+    }
   };
   for (const row of read.iterate() as Iterable<Record<string, unknown>>) {
     if (plan.table === 'deliveries' && isClaimed(row)) claimsReset += 1;
