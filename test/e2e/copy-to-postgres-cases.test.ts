@@ -178,3 +178,30 @@ test('events of 1 MiB each, 160 MiB of them, copy under a 48 MB heap: a batch at
     await client.end();
   }
 });
+
+test('a target whose tables another session keeps locked is given up on after 10 s, naming why, with nothing copied', async () => {
+  const { dir, db } = await installation();
+  db.close();
+  const target = await postgres.createDatabase();
+  const migrated = await runHerald(['migrate', '--database', target]);
+  assert.equal(migrated.code, 0, migrated.stderr);
+  const holder = new pg.Client({ connectionString: target });
+  await holder.connect();
+  try {
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE attempts IN ROW EXCLUSIVE MODE'); // what an INSERT takes
+    const refused = await copy(dir, target);
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.match(
+      refused.stderr,
+      /another session kept Herald's tables in the PostgreSQL database locked for 10s/,
+    );
+    await holder.query('ROLLBACK');
+  } finally {
+    await holder.end();
+  }
+  assert.deepEqual(
+    Object.entries(await rowsIn(target)).filter(([, n]) => n > 0),
+    [],
+  );
+});

@@ -21,6 +21,8 @@ import {
 export const BATCH_ROWS = 500;
 /** Characters of values per INSERT at most: a batch of 1 MiB events holds a few, not 500. */
 export const BATCH_BYTES = 4 * 1024 * 1024;
+/** lock_not_available: LOCK TABLE waited past lock_timeout. */
+const LOCK_NOT_AVAILABLE = '55P03';
 /** How often a table being copied reports its rows so far. */
 export const PROGRESS_EVERY_MS = 10_000;
 /** How long the copy waits for the target's tables (a process using them) before giving up. */
@@ -139,7 +141,15 @@ export async function copyIntoPostgres(
     await client.query(`SET LOCAL lock_timeout = '${LOCK_WAIT}'`);
     // EXCLUSIVE: reads go on, nothing else writes (a `herald serve` already started on the target
     // waits, and starts on a full database once the copy commits).
-    await client.query(`LOCK TABLE ${tables.map(quote).join(', ')} IN EXCLUSIVE MODE`);
+    await client
+      .query(`LOCK TABLE ${tables.map(quote).join(', ')} IN EXCLUSIVE MODE`)
+      .catch((error: unknown) => {
+        if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
+        throw new Error(
+          `another session kept Herald's tables in the PostgreSQL database locked for ${LOCK_WAIT} (a herald serve or a migration running on it?): stop what uses them and copy again (nothing was copied)`,
+          { cause: error },
+        );
+      });
     const held = await heldRows(client, tables);
     if (held.length > 0) throw new TargetNotEmptyError(held);
     let claimsReset = 0;
