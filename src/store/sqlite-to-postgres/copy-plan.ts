@@ -8,7 +8,9 @@
 /**
  * Every Herald table, parents before children (PostgreSQL's foreign keys: api_keys and endpoints
  * reference projects; the rest have none there, but keep the domain's order). schema_migrations is
- * not copied: the target records its own migrations.
+ * not copied: the target records its own migrations. There is no sequence to move past the copied
+ * ids: every id is text made by newId (time-ordered, domain/ids.ts), and the one counter both
+ * schemas keep (projects.portal_links_generation, what revoked portal links) is copied as it is.
  */
 export const COPY_ORDER = [
   'event_types',
