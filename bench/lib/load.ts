@@ -198,6 +198,22 @@ export interface OpenLoopResult {
   skippedTicks: number;
 }
 
+/**
+ * Waits (at most `timeoutMs`) until the receiver counted under `key` every event of `run` whose
+ * submission was accepted. A failed submission's events never come: waiting for all that were sent
+ * held a run with one failed submission for the whole timeout (120 s) before it went on.
+ */
+export function waitForAccepted(
+  receiver: Receiver,
+  key: string,
+  run: OpenLoopResult,
+  timeoutMs: number,
+): Promise<boolean> {
+  let accepted = 0;
+  for (let s = 0; s < run.sent; s++) if (!Number.isNaN(run.acceptedAt[s]!)) accepted++;
+  return receiver.waitForCount(key, accepted, timeoutMs);
+}
+
 export async function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
   const tickMs = o.tickMs ?? 5;
   const maxBatch = o.maxBatch ?? 500;

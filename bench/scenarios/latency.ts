@@ -10,7 +10,7 @@ import type { BenchContext } from '../lib/context.ts';
 import { meterCpu } from '../lib/cpu.ts';
 import { createDatabase, launchHerald, type RunningHerald, type StoreKind } from '../lib/herald-process.ts';
 import { latencyOf } from '../lib/latency.ts';
-import { measureRate, runOpenLoop, type Submit, startClosedLoop } from '../lib/load.ts';
+import { measureRate, runOpenLoop, type Submit, startClosedLoop, waitForAccepted } from '../lib/load.ts';
 import type { LatencyPoint, LatencySection } from '../lib/results.ts';
 
 export async function latency(ctx: BenchContext): Promise<LatencySection> {
@@ -115,7 +115,7 @@ async function warmUp(ctx: BenchContext, key: string, submit: Submit): Promise<v
     durationMs: 3 * ctx.options.profile.latencyWarmupMs,
     submit,
   });
-  await ctx.receiver.waitForCount(key, run.sent, 120_000);
+  await waitForAccepted(ctx.receiver, key, run, 120_000);
 }
 
 async function point(
@@ -135,7 +135,7 @@ async function point(
     submit,
   });
   const cpuShares = cpu.stop();
-  const arrived = await ctx.receiver.waitForCount(key, run.sent, 120_000);
+  const arrived = await waitForAccepted(ctx.receiver, key, run, 120_000);
   if (!arrived) ctx.log(`  ${key}: not everything arrived within 120 s`);
   const result = latencyOf(run, await ctx.receiver.arrivals(key), profile.latencyWarmupMs);
   return {

@@ -15,7 +15,7 @@ import type { BenchContext } from '../lib/context.ts';
 import type { HeraldApi } from '../lib/herald-api.ts';
 import { createDatabase, launchHerald, type StoreKind } from '../lib/herald-process.ts';
 import { firstArrivals, latencyBetween } from '../lib/latency.ts';
-import { runOpenLoop } from '../lib/load.ts';
+import { runOpenLoop, waitForAccepted } from '../lib/load.ts';
 import { sampleRss, toMiB } from '../lib/proc.ts';
 import type { RetentionResult, RetentionRound } from '../lib/results.ts';
 import { type RoundEnd, retentionFailure, retentionRoundEnd } from '../lib/retention-log.ts';
@@ -78,7 +78,7 @@ async function retentionOn(ctx: BenchContext, store: StoreKind): Promise<Retenti
       const walPeak = wal?.stop() ?? null;
       if (failure) throw new Error(`retention: the round failed: ${failure}`);
       if (!end) ctx.log(`retention: no round ended on ${store} within ${p.retentionMaxMs / 1000} s`);
-      if (!(await ctx.receiver.waitForCount(key, run.sent, 120_000)))
+      if (!(await waitForAccepted(ctx.receiver, key, run, 120_000)))
         ctx.log(`retention: not every live event arrived within 120 s (${store})`);
       const { first } = firstArrivals(run, await ctx.receiver.arrivals(key));
       const round = end ? roundOf(end, launchedAt) : null;
