@@ -10,7 +10,7 @@ export interface SystemThroughput {
   system: string;
   /** The median round's rate (the other fields are that round's too). */
   deliveredPerSec: number;
-  /** Every round's rate, in the order they ran. */
+  /** Every round's rate, round 1 first (`ThroughputResult.order` says when in each round it ran). */
   rounds?: number[];
   /** Events the system accepted during the phase, and failed submissions. */
   accepted: number;
@@ -36,6 +36,8 @@ export interface ThroughputResult {
   payloadBytes: number;
   /** The systems took turns this many times. */
   rounds: number;
+  /** The order the systems ran in, each round (rotated by one place a round; absent before 2026-12-05). */
+  order?: string[][];
   systems: SystemThroughput[];
 }
 

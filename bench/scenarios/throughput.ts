@@ -1,5 +1,5 @@
 /**
- * Delivered events/s, end to end, for the three systems one after the other into the same receiver:
+ * Delivered events/s, end to end, for the three systems taking turns into the same receiver:
  * the raw undici ceiling, Herald (events in through the batch API), and BullMQ + Redis (jobs in
  * through addBulk). Herald and BullMQ run closed loop: the generator keeps at most `bound`
  * deliveries accepted but not yet arrived. Rates are counted at the receiver after a warm-up.
@@ -12,23 +12,37 @@ import { createDatabase, launchHerald, type StoreKind } from '../lib/herald-proc
 import { measureRate, type Submit, startClosedLoop } from '../lib/load.ts';
 import { PAYLOAD_BYTES } from '../lib/payload.ts';
 import type { SystemThroughput, ThroughputResult } from '../lib/results.ts';
+import { medianRound, roundOrder } from '../lib/rounds.ts';
 import { ratio } from '../lib/stats.ts';
 
 export async function throughput(ctx: BenchContext): Promise<ThroughputResult> {
   const { profile, concurrency } = ctx.options;
   // The systems take turns, round after round, so that a change in the machine's background load
-  // falls on all of them; each system's median round is reported.
+  // falls on all of them; the order rotates each round (see roundOrder); each system's median
+  // round is reported.
+  const phases: { system: string; run: () => Promise<SystemThroughput> }[] = [
+    { system: 'raw-undici', run: () => rawCeiling(ctx) },
+    ...ctx.options.stores.map((store) => ({
+      system: `herald-${store}`,
+      run: () => heraldThroughput(ctx, store),
+    })),
+    { system: 'bullmq-redis', run: () => bullmqThroughput(ctx) },
+  ];
   const byName = new Map<string, SystemThroughput[]>();
-  const add = (s: SystemThroughput) => byName.set(s.system, [...(byName.get(s.system) ?? []), s]);
+  const order: string[][] = [];
   for (let round = 1; round <= profile.rounds; round++) {
-    ctx.log(`throughput: round ${round} of ${profile.rounds}`);
-    add(await rawCeiling(ctx));
-    for (const store of ctx.options.stores) add(await heraldThroughput(ctx, store));
-    add(await bullmqThroughput(ctx));
+    const turn = roundOrder(phases, round);
+    order.push(turn.map((p) => p.system));
+    ctx.log(`throughput: round ${round} of ${profile.rounds}: ${order.at(-1)!.join(', ')}`);
+    for (const phase of turn) {
+      const s = await phase.run();
+      byName.set(s.system, [...(byName.get(s.system) ?? []), s]);
+    }
   }
-  const systems = [...byName.values()].map((list) => {
-    const sorted = [...list].sort((a, b) => a.deliveredPerSec - b.deliveredPerSec);
-    return { ...sorted[Math.floor(sorted.length / 2)]!, rounds: list.map((s) => s.deliveredPerSec) };
+  // Listed in the first round's order (raw, Herald, BullMQ), whatever order later rounds ran in.
+  const systems = phases.map(({ system }) => {
+    const list = byName.get(system)!;
+    return { ...medianRound(list, (s) => s.deliveredPerSec), rounds: list.map((s) => s.deliveredPerSec) };
   });
   const raw = systems.find((s) => s.system === 'raw-undici')?.deliveredPerSec;
   const bull = systems.find((s) => s.system === 'bullmq-redis')?.deliveredPerSec;
@@ -42,6 +56,7 @@ export async function throughput(ctx: BenchContext): Promise<ThroughputResult> {
     bound: profile.bound,
     payloadBytes: PAYLOAD_BYTES,
     rounds: profile.rounds,
+    order,
     systems,
   };
 }
