@@ -1,5 +1,5 @@
 /** The tables `npm run bench` prints. */
-import type { Results } from './lib/results.ts';
+import type { ClaimProbe, Results } from './lib/results.ts';
 import {
   formatTable,
   RETENTION_HEADERS,
@@ -119,6 +119,11 @@ export function printReport(r: Results): string {
           ['claim (metric, while draining) mean ms', b.drain.claimMeanMs],
           [`claim probe at ${p.small?.backlog ?? '–'} pending, p50 ms`, p.small?.p50Ms],
           [`claim probe at ${p.full?.backlog ?? '–'} pending, p50 ms`, p.full?.p50Ms],
+          [
+            `… leaving its endpoint out, at ${p.small?.backlog ?? '–'}, p50 / max ms (found)`,
+            leaving(p.small),
+          ],
+          [`… leaving its endpoint out, at ${p.full?.backlog ?? '–'}, p50 / max ms (found)`, leaving(p.full)],
           ...(p.error ? [['claim probe error', p.error]] : []),
         ],
       ),
@@ -178,4 +183,10 @@ function cpuText(cpu: Record<string, number> | undefined): string | null {
   return Object.entries(cpu)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
+}
+
+/** A probe's claims that left the backlog's endpoint out: "p50 / max (found)". */
+function leaving(p: ClaimProbe | null): string | null {
+  const l = p?.leavingOut;
+  return l ? `${l.p50Ms} / ${l.maxMs} (${l.claimed} of ${p.rounds * p.limit})` : null;
 }

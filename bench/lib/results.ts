@@ -99,6 +99,12 @@ export interface ClaimProbe {
   limit: number;
   p50Ms: number;
   maxMs: number;
+  /**
+   * The same claims leaving the backlog's endpoint out (a saturated endpoint, as the dispatcher
+   * leaves it out): what they took and how many deliveries of the other endpoint they found, of
+   * `rounds` × `limit` (absent before 2026-12-05).
+   */
+  leavingOut?: { p50Ms: number; maxMs: number; claimed: number };
 }
 
 export interface BacklogResult {
