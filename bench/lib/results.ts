@@ -3,6 +3,7 @@ import type { HeraldUsage } from './herald-meter.ts';
 import type { LatencyResult, WindowLatency } from './latency.ts';
 import type { MachineInfo } from './machine.ts';
 import type { BenchOptions, Profile } from './options.ts';
+import type { RoundFailure } from './rounds.ts';
 import type { Percentiles } from './stats.ts';
 
 export interface SystemThroughput {
@@ -10,7 +11,7 @@ export interface SystemThroughput {
   system: string;
   /** The median round's rate (the other fields are that round's too). */
   deliveredPerSec: number;
-  /** Every round's rate, round 1 first (`ThroughputResult.order` says when in each round it ran). */
+  /** Every round's rate, round 1 first (`ThroughputResult.order` says when in each round it ran; failed rounds are left out). */
   rounds?: number[];
   /** Events the system accepted during the phase, and failed submissions. */
   accepted: number;
@@ -38,6 +39,8 @@ export interface ThroughputResult {
   rounds: number;
   /** The order the systems ran in, each round (rotated by one place a round; absent before 2026-12-05). */
   order?: string[][];
+  /** Rounds of a system that failed (also in the run's `errors`); its median is of those that ran. */
+  failures?: RoundFailure[];
   systems: SystemThroughput[];
 }
 

@@ -22,3 +22,47 @@ export function medianRound<T>(rounds: readonly T[], rate: (round: T) => number)
   const sorted = [...rounds].sort((a, b) => rate(a) - rate(b));
   return sorted[Math.floor(sorted.length / 2)]!;
 }
+
+/** One system's phase of the throughput scenario. */
+export interface Phase<T> {
+  system: string;
+  run: () => Promise<T>;
+}
+
+/** A phase that threw: the round, the system, and why. */
+export interface RoundFailure {
+  round: number;
+  system: string;
+  message: string;
+}
+
+/**
+ * Runs `rounds` rounds of `phases` in the rotated order. A phase that throws (a system that did not
+ * start, a Redis that died) is recorded and the rounds go on: before, it ended the scenario and the
+ * rounds already measured, every system's, were lost with it.
+ */
+export async function runRounds<T>(
+  phases: readonly Phase<T>[],
+  rounds: number,
+  log: (message: string) => void,
+): Promise<{ bySystem: Map<string, T[]>; order: string[][]; failures: RoundFailure[] }> {
+  const bySystem = new Map<string, T[]>();
+  const order: string[][] = [];
+  const failures: RoundFailure[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const turn = roundOrder(phases, round);
+    order.push(turn.map((p) => p.system));
+    log(`round ${round} of ${rounds}: ${order.at(-1)!.join(', ')}`);
+    for (const { system, run } of turn) {
+      try {
+        const result = await run();
+        bySystem.set(system, [...(bySystem.get(system) ?? []), result]);
+      } catch (error) {
+        const message = (error as Error).stack ?? String(error);
+        failures.push({ round, system, message });
+        log(`round ${round}: ${system} FAILED: ${message}`);
+      }
+    }
+  }
+  return { bySystem, order, failures };
+}

@@ -12,7 +12,7 @@ import { createDatabase, launchHerald, type StoreKind } from '../lib/herald-proc
 import { measureRate, type Submit, startClosedLoop } from '../lib/load.ts';
 import { PAYLOAD_BYTES } from '../lib/payload.ts';
 import type { SystemThroughput, ThroughputResult } from '../lib/results.ts';
-import { medianRound, roundOrder } from '../lib/rounds.ts';
+import { medianRound, type Phase, runRounds } from '../lib/rounds.ts';
 import { ratio } from '../lib/stats.ts';
 
 export async function throughput(ctx: BenchContext): Promise<ThroughputResult> {
@@ -20,7 +20,7 @@ export async function throughput(ctx: BenchContext): Promise<ThroughputResult> {
   // The systems take turns, round after round, so that a change in the machine's background load
   // falls on all of them; the order rotates each round (see roundOrder); each system's median
   // round is reported.
-  const phases: { system: string; run: () => Promise<SystemThroughput> }[] = [
+  const phases: Phase<SystemThroughput>[] = [
     { system: 'raw-undici', run: () => rawCeiling(ctx) },
     ...ctx.options.stores.map((store) => ({
       system: `herald-${store}`,
@@ -28,21 +28,21 @@ export async function throughput(ctx: BenchContext): Promise<ThroughputResult> {
     })),
     { system: 'bullmq-redis', run: () => bullmqThroughput(ctx) },
   ];
-  const byName = new Map<string, SystemThroughput[]>();
-  const order: string[][] = [];
-  for (let round = 1; round <= profile.rounds; round++) {
-    const turn = roundOrder(phases, round);
-    order.push(turn.map((p) => p.system));
-    ctx.log(`throughput: round ${round} of ${profile.rounds}: ${order.at(-1)!.join(', ')}`);
-    for (const phase of turn) {
-      const s = await phase.run();
-      byName.set(s.system, [...(byName.get(s.system) ?? []), s]);
-    }
-  }
-  // Listed in the first round's order (raw, Herald, BullMQ), whatever order later rounds ran in.
-  const systems = phases.map(({ system }) => {
-    const list = byName.get(system)!;
-    return { ...medianRound(list, (s) => s.deliveredPerSec), rounds: list.map((s) => s.deliveredPerSec) };
+  const { bySystem, order, failures } = await runRounds(phases, profile.rounds, (m) =>
+    ctx.log(`throughput: ${m}`),
+  );
+  // A failed round is an error of the run (which exits 1), and the results keep it.
+  for (const f of failures)
+    ctx.results.errors.push({
+      scenario: 'throughput',
+      message: `round ${f.round}, ${f.system}: ${f.message}`,
+    });
+  // Listed in the first round's order (raw, Herald, BullMQ), whatever order later rounds ran in;
+  // a system with no round that ran is left out (its failures say why).
+  const systems = phases.flatMap(({ system }) => {
+    const list = bySystem.get(system);
+    if (!list) return [];
+    return [{ ...medianRound(list, (s) => s.deliveredPerSec), rounds: list.map((s) => s.deliveredPerSec) }];
   });
   const raw = systems.find((s) => s.system === 'raw-undici')?.deliveredPerSec;
   const bull = systems.find((s) => s.system === 'bullmq-redis')?.deliveredPerSec;
@@ -57,6 +57,7 @@ export async function throughput(ctx: BenchContext): Promise<ThroughputResult> {
     payloadBytes: PAYLOAD_BYTES,
     rounds: profile.rounds,
     order,
+    ...(failures.length ? { failures } : {}),
     systems,
   };
 }

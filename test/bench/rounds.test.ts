@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { medianRound, roundOrder } from '../../bench/lib/rounds.ts';
+import { medianRound, roundOrder, runRounds } from '../../bench/lib/rounds.ts';
 
 const SYSTEMS = ['raw-undici', 'herald-sqlite', 'bullmq-redis'];
 
@@ -38,4 +38,53 @@ test('the median round is a round that ran, the upper middle one of an even numb
   assert.deepEqual(medianRound([round(4, 1), round(1, 2), round(3, 3), round(2, 4)], rate), round(3, 3));
   assert.deepEqual(medianRound([round(7, 1)], rate), round(7, 1));
   assert.throws(() => medianRound([], rate));
+});
+
+test('a round that fails is recorded and the others go on, rotated', async () => {
+  const ran: string[] = [];
+  const phase = (system: string, failIn: number[] = []) => {
+    let round = 0;
+    return {
+      system,
+      run: async () => {
+        round++;
+        ran.push(system);
+        if (failIn.includes(round)) throw new Error(`${system} did not start`);
+        return { system, perSec: round * 100 };
+      },
+    };
+  };
+  const log: string[] = [];
+  const { bySystem, order, failures } = await runRounds(
+    [phase('raw-undici'), phase('herald-sqlite', [2]), phase('bullmq-redis', [1, 2, 3])],
+    3,
+    (m) => log.push(m),
+  );
+  assert.deepEqual(order, [
+    ['raw-undici', 'herald-sqlite', 'bullmq-redis'],
+    ['herald-sqlite', 'bullmq-redis', 'raw-undici'],
+    ['bullmq-redis', 'raw-undici', 'herald-sqlite'],
+  ]);
+  assert.deepEqual(ran, order.flat(), 'every phase of every round ran, in the rotated order');
+  assert.deepEqual(
+    failures.map((f) => [f.round, f.system]),
+    [
+      [1, 'bullmq-redis'],
+      [2, 'herald-sqlite'],
+      [2, 'bullmq-redis'],
+      [3, 'bullmq-redis'],
+    ],
+  );
+  assert.match(failures[1]!.message, /herald-sqlite did not start/);
+  assert.deepEqual(
+    bySystem.get('raw-undici')?.map((r) => r.perSec),
+    [100, 200, 300],
+  );
+  assert.deepEqual(
+    bySystem.get('herald-sqlite')?.map((r) => r.perSec),
+    [100, 300],
+    'its rounds that ran',
+  );
+  assert.equal(bySystem.has('bullmq-redis'), false);
+  assert.ok(log.some((m) => m.includes('herald-sqlite FAILED')));
 });
