@@ -199,6 +199,20 @@ export interface OpenLoopResult {
 }
 
 /**
+ * How many of `expected` arrivals under `key` had not come within `timeoutMs` (0: all came): a
+ * closed-loop round whose accepted events did not all arrive is reported with the shortfall.
+ */
+export async function shortfall(
+  receiver: Receiver,
+  key: string,
+  expected: number,
+  timeoutMs: number,
+): Promise<number> {
+  if (await receiver.waitForCount(key, expected, timeoutMs)) return 0;
+  return Math.max(0, expected - (await receiver.sample(key)).count);
+}
+
+/**
  * Waits (at most `timeoutMs`) until the receiver counted under `key` every event of `run` whose
  * submission was accepted. A failed submission's events never come: waiting for all that were sent
  * held a run with one failed submission for the whole timeout (120 s) before it went on.

@@ -16,6 +16,8 @@ export interface SystemThroughput {
   /** Events the system accepted during the phase, and failed submissions. */
   accepted: number;
   errors: number;
+  /** Events accepted in this round that had not arrived 120 s after the load stopped (lost or stuck). */
+  undelivered?: number;
   ratioToRaw: number | null;
   ratioToBullmq: number | null;
   /** CPU over the window, % of one core: receiver, generator (this process) and the system's own. */

@@ -9,7 +9,7 @@ import { startRawSender } from '../baselines/raw-undici.ts';
 import type { BenchContext } from '../lib/context.ts';
 import { meterHerald } from '../lib/herald-meter.ts';
 import { createDatabase, launchHerald, type StoreKind } from '../lib/herald-process.ts';
-import { measureRate, type Submit, startClosedLoop } from '../lib/load.ts';
+import { measureRate, type Submit, shortfall, startClosedLoop } from '../lib/load.ts';
 import { PAYLOAD_BYTES } from '../lib/payload.ts';
 import type { SystemThroughput, ThroughputResult } from '../lib/results.ts';
 import { medianRound, type Phase, runRounds } from '../lib/rounds.ts';
@@ -91,12 +91,16 @@ async function closedLoopRate(ctx: BenchContext, key: string, submit: Submit, pi
     outstanding: loop.outstanding,
   });
   const stats = await loop.stop();
-  if (!(await ctx.receiver.waitForCount(key, base + stats.accepted, 120_000))) {
-    ctx.log(
-      `  ${key}: ${base + stats.accepted - ctx.receiver.count(key)} accepted events had not arrived after 120 s`,
-    );
-  }
-  return { rate, stats };
+  const undelivered = await shortfall(ctx.receiver, key, base + stats.accepted, 120_000);
+  if (undelivered) ctx.log(`  ${key}: ${undelivered} accepted events had not arrived after 120 s`);
+  return { rate, stats, undelivered };
+}
+
+/** The round's result keeps accepted events that never arrived (before, only the log said so). */
+function undeliveredFields(undelivered: number, note?: string): Partial<SystemThroughput> {
+  if (!undelivered) return note ? { note } : {};
+  const said = `${undelivered} accepted, not arrived after 120 s`;
+  return { undelivered, note: note ? `${note}; ${said}` : said };
 }
 
 async function heraldThroughput(ctx: BenchContext, store: StoreKind): Promise<SystemThroughput> {
@@ -112,7 +116,7 @@ async function heraldThroughput(ctx: BenchContext, store: StoreKind): Promise<Sy
     const projectId = await herald.api.createProject(system);
     await herald.api.createEndpoint(projectId, `${ctx.receiver.url}/t/${system}/hook`);
     const usage = await meterHerald(herald);
-    const { rate, stats } = await closedLoopRate(
+    const { rate, stats, undelivered } = await closedLoopRate(
       ctx,
       system,
       (first, count, sentAt) => herald.api.sendBatch(projectId, first, count, sentAt),
@@ -128,7 +132,7 @@ async function heraldThroughput(ctx: BenchContext, store: StoreKind): Promise<Sy
       rssPeakMiB: used.rssPeakMiB,
       claimMeanMs: used.claimMeanMs,
       herald: used,
-      ...(stats.firstError ? { note: stats.firstError } : {}),
+      ...undeliveredFields(undelivered, stats.firstError ?? undefined),
     };
   } finally {
     await herald.stop();
@@ -145,7 +149,7 @@ async function bullmqThroughput(ctx: BenchContext): Promise<SystemThroughput> {
     durable: ctx.options.bullmqDurable,
   });
   try {
-    const { rate, stats } = await closedLoopRate(
+    const { rate, stats, undelivered } = await closedLoopRate(
       ctx,
       key,
       (first, count, sentAt) => bull.submit(`/t/${key}/hook`, first, count, sentAt),
@@ -155,7 +159,7 @@ async function bullmqThroughput(ctx: BenchContext): Promise<SystemThroughput> {
       ...blank(key, rate.perSec, stats.accepted, stats.errors),
       cpu: rate.cpu,
       meanOutstanding: rate.meanOutstanding,
-      note: `redis ${bull.redis.persistence}`,
+      ...undeliveredFields(undelivered, `redis ${bull.redis.persistence}`),
     };
   } finally {
     await bull.stop();
