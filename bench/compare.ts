@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Results, SystemThroughput } from './lib/results.ts';
+import { geometricMean } from './lib/stats.ts';
 import { type Cell, formatTable } from './lib/table.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -112,13 +113,9 @@ try {
       ['ref', 'system', 'runs', 'x raw', 'x BullMQ'],
       [...runs].map(([key, list]) => {
         const [ref, system] = key.split(' ');
-        return [
-          ref,
-          system,
-          list.length,
-          geomean(list.map((s) => s.ratioToRaw)),
-          geomean(list.map((s) => s.ratioToBullmq)),
-        ];
+        const raw = geometricMean(list.map((s) => s.ratioToRaw));
+        const bull = geometricMean(list.map((s) => s.ratioToBullmq));
+        return [ref, system, list.length, ofRuns(raw, list.length), ofRuns(bull, list.length)];
       }),
     ),
   );
@@ -146,10 +143,9 @@ function git(args: string[], status = false): number {
   return r.status ?? 1;
 }
 
-function geomean(xs: (number | null)[]): number | null {
-  const ok = xs.filter((x): x is number => x !== null && x > 0);
-  if (ok.length === 0) return null;
-  return Math.round(Math.exp(ok.reduce((a, x) => a + Math.log(x), 0) / ok.length) * 1000) / 1000;
+/** A mean that left runs out (no ratio, or 0) says of how many runs it is. */
+function ofRuns(m: { mean: number | null; of: number }, runs: number): Cell {
+  return m.of === runs || m.mean === null ? m.mean : `${m.mean} (of ${m.of})`;
 }
 
 function positiveInt(flag: string, value: string | undefined): number {

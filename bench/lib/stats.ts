@@ -47,3 +47,14 @@ export function ratio(a: number | null | undefined, b: number | null | undefined
   if (a == null || b == null || b === 0 || !Number.isFinite(a) || !Number.isFinite(b)) return null;
   return round(a / b, 2);
 }
+
+/**
+ * The geometric mean of the ratios given, rounded to 3 decimals, and how many it is of: a missing
+ * ratio (a run without the system, or without the one it is divided by) or one of 0 (the system
+ * delivered nothing) cannot enter a geometric mean, so `of` says how many did.
+ */
+export function geometricMean(xs: (number | null)[]): { mean: number | null; of: number } {
+  const ok = xs.filter((x): x is number => x !== null && x > 0);
+  if (ok.length === 0) return { mean: null, of: 0 };
+  return { mean: round(Math.exp(ok.reduce((a, x) => a + Math.log(x), 0) / ok.length), 3), of: ok.length };
+}

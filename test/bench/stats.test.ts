@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { median, percentiles, ratio, roundRate } from '../../bench/lib/stats.ts';
+import { geometricMean, median, percentiles, ratio, roundRate } from '../../bench/lib/stats.ts';
 import { sharePercent, withPhases } from '../../bench/lib/table.ts';
 
 test('a slow window keeps its rate: one arrival in 30 s is not 0/s', () => {
@@ -52,4 +52,13 @@ test('a median of an even count is the mean of the middle two; ratios are of the
   assert.equal(ratio(1, 0), null);
   assert.equal(ratio(null, 5), null);
   assert.equal(ratio(Number.NaN, 5), null);
+});
+
+test('a geometric mean of ratios says how many runs it is of when some had none or 0', () => {
+  assert.deepEqual(geometricMean([0.2, 0.8]), { mean: 0.4, of: 2 });
+  assert.deepEqual(geometricMean([1.07, 1.07, 1.07]), { mean: 1.07, of: 3 });
+  // A run in which Herald delivered nothing (ratio 0) or had no raw ceiling (null) cannot enter it:
+  // before, the mean of 0.2, 0.8 and 0 read 0.4 as if of all three runs.
+  assert.deepEqual(geometricMean([0.2, 0.8, 0, null]), { mean: 0.4, of: 2 });
+  assert.deepEqual(geometricMean([null, 0]), { mean: null, of: 0 });
 });
