@@ -20,8 +20,8 @@
  * every caller, until the unread ones are taken or their clients leave.
  */
 import type { FastifyInstance } from 'fastify';
-import { whenAnswerGone } from './answer-gone.ts';
 import { callerKey } from './bodies-in-flight.ts';
+import { whenAnswerGone } from './connection-requests.ts';
 import { serverErrorBody } from './request-id.ts';
 
 /** Unread answer bytes one caller may hold before its large answers are refused. */
@@ -82,7 +82,7 @@ export function limitAnswersInFlight(app: FastifyInstance, limits: AnswerLimits)
     heldInAll += bytes;
     const counted = bytes;
     // Once the answer is handed to the operating system ('finish') or the client has left,
-    // whichever is first: once either way (answer-gone.ts, pipelined answers included).
+    // whichever is first: once either way (connection-requests.ts, pipelined answers included).
     whenAnswerGone(reply, () => {
       heldInAll -= counted;
       const left = (held.get(key) ?? 0) - counted;

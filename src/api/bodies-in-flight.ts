@@ -5,8 +5,8 @@
  * `HERALD_ERR_BUSY`, Retry-After 1, and one warn line per 10 s at most.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { whenAnswerGone } from './answer-gone.ts';
 import { BODY_WAIT_MS, createBodyBudget } from './body-budget.ts';
+import { whenAnswerGone } from './connection-requests.ts';
 import { serverErrorBody } from './request-id.ts';
 
 const WARN_EVERY_MS = 10_000;
@@ -42,7 +42,7 @@ export function limitBodiesInFlight(
     const bytes = bodyBytes(request, maxBodyBytes);
     if (bytes === 0) return payload;
     // Once the answer is sent, or when the client leaves first (waiting or not, pipelined or not:
-    // answer-gone.ts): either way the room goes back. No hooks for requests without a body.
+    // connection-requests.ts): either way the room goes back. No hooks for requests without a body.
     const left = new AbortController();
     let release: (() => void) | null = null;
     const done = () => {

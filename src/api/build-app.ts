@@ -175,7 +175,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   );
   app.server.maxHeadersCount = 100;
   // connectionTimeout (slowClientLimits) closes no socket whose request is being answered.
-  closeInactiveUnlessAnswering(app.server);
+  closeInactiveUnlessAnswering(app);
   // Connections in all and from one address, so that no client can take every file descriptor.
   limitConnections(app.server, connectionBounds(openFileLimit()), config.trustProxy);
   app.setNotFoundHandler(notFoundHandler);

@@ -10,28 +10,15 @@
  * ACCEPT_WAIT_MS), and the answer's traffic starts the 60 s again. Every other socket without
  * traffic for that long is destroyed, as Node does by itself.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { requestsInFlight, trackConnectionRequests } from './connection-requests.ts';
 
-export function closeInactiveUnlessAnswering(server: Server): void {
-  /** Per socket, its requests not yet answered whole (pipelined ones too). */
-  const open = new WeakMap<Socket, Set<{ req: IncomingMessage; res: ServerResponse }>>();
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const socket = req.socket;
-    let pending = open.get(socket);
-    if (!pending) {
-      pending = new Set();
-      open.set(socket, pending);
-    }
-    const entry = { req, res };
-    pending.add(entry);
-    const done = () => pending.delete(entry);
-    res.once('finish', done);
-    res.once('close', done);
-  });
+export function closeInactiveUnlessAnswering(app: FastifyInstance): void {
+  trackConnectionRequests(app); // each socket's requests not yet answered whole, pipelined ones too
   // With a listener here, Node leaves every timed-out socket to it (http server socketOnTimeout).
-  server.on('timeout', (socket: Socket) => {
-    for (const { req, res } of open.get(socket) ?? []) {
+  app.server.on('timeout', (socket: Socket) => {
+    for (const [req, { res }] of requestsInFlight(socket) ?? []) {
       if (req.complete && !res.headersSent) return; // being worked on: its answer is on the way
     }
     socket.destroy();

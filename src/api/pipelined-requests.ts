@@ -12,41 +12,29 @@
  * earlier one's answer has been taken by the client (or the client has left). Answers still go out
  * in order, as HTTP/1.1 requires; a client that does not pipeline never waits.
  */
-import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { whenAnswerGone } from './answer-gone.ts';
+import { trackRequest, whenAnswerGone } from './connection-requests.ts';
 
 /** Requests of one connection run at once; more wait until an earlier answer is taken. */
 export const PIPELINED_AT_ONCE = 8;
 
-interface ConnectionRequests {
-  running: number;
-  waiting: (() => void)[];
-}
-
 export function limitPipelinedRequests(app: FastifyInstance, atOnce = PIPELINED_AT_ONCE): void {
-  const byConnection = new WeakMap<Socket, ConnectionRequests>();
   // A callback hook: it runs for every request, and waits only when a client pipelines.
   app.addHook('onRequest', (request, reply, done) => {
     const socket = request.raw.socket;
-    let connection = byConnection.get(socket);
-    if (!connection) {
-      connection = { running: 0, waiting: [] };
-      byConnection.set(socket, connection);
-    }
-    const requests = connection;
+    const requests = trackRequest(request.raw, reply.raw); // its connection's (connection-requests.ts)
     const run = () => {
       requests.running++;
-      // Once the answer is handed to the operating system, or the client has left (answer-gone.ts).
+      // Once the answer is handed to the operating system, or the client has left.
       whenAnswerGone(reply, () => {
         requests.running--;
         // A client that left has nobody to answer: what it had pipelined is not run at all.
-        if (socket.destroyed) requests.waiting.length = 0;
-        else requests.waiting.shift()?.();
+        if (socket.destroyed) requests.held.length = 0;
+        else requests.held.shift()?.();
       });
       done();
     };
     if (requests.running < atOnce) run();
-    else requests.waiting.push(run);
+    else requests.held.push(run);
   });
 }
