@@ -23,8 +23,8 @@ export interface ConnectionRequests {
   readonly inFlight: Map<IncomingMessage, RequestInFlight>;
   /** Of those, how many run (pipelined-requests.ts)… */
   running: number;
-  /** …and those held until an earlier answer is gone. */
-  readonly held: (() => void)[];
+  /** …and those held until an earlier answer is gone, with what runs each. */
+  readonly held: { readonly req: IncomingMessage; readonly run: () => void }[];
 }
 
 const connections = new WeakMap<object, ConnectionRequests>();
@@ -59,9 +59,8 @@ function newConnection(socket: IncomingMessage['socket']): ConnectionRequests {
   return connection;
 }
 
-/** The connection's requests whose answer is not gone yet; none for a socket that had no request. */
-export const requestsInFlight = (socket: object): ConnectionRequests['inFlight'] | undefined =>
-  connections.get(socket)?.inFlight;
+/** The socket's connection; none for a socket that had no request. */
+export const connectionOf = (socket: object): ConnectionRequests | undefined => connections.get(socket);
 
 const tracking = new WeakSet<FastifyInstance>();
 

@@ -7,7 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isParentRowGone } from '../store/store-unavailable.ts';
-import { requestsInFlight, trackConnectionRequests } from './connection-requests.ts';
+import { connectionOf, trackConnectionRequests } from './connection-requests.ts';
 import { drainIdleConnectionsOnClose } from './drain-idle-connections.ts';
 import { LINE_INTERVAL_MS, lineDue } from './line-throttle.ts';
 import { serverErrorBody } from './request-id.ts';
@@ -346,7 +346,7 @@ export function refuseWhileClosing(app: FastifyInstance): void {
   // does not wait out that connection's keep-alive timeout (5 s) before deliveries are stopped.
   // Not while a request pipelined behind it waits: that one's answer (a 503) closes it instead.
   app.addHook('onSend', (request, reply, payload, done) => {
-    if (closing && requestsInFlight(request.raw.socket)?.size === 1) reply.header('connection', 'close');
+    if (closing && connectionOf(request.raw.socket)?.inFlight.size === 1) reply.header('connection', 'close');
     done(null, payload);
   });
 }

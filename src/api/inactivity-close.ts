@@ -8,18 +8,23 @@
  * them up as lost. The wait is the server's, not the client's: such a socket stays open until its
  * answer starts (what it waits on is bounded: the store's timeouts, the group-commit queue's
  * ACCEPT_WAIT_MS), and the answer's traffic starts the 60 s again. Every other socket without
- * traffic for that long is destroyed, as Node does by itself.
+ * traffic for that long is destroyed, as Node does by itself: also one whose only requests not
+ * answered are held behind a pipelining client's running ones, waiting for it to read (they kept a
+ * connection that stopped reading open for good).
  */
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { requestsInFlight, trackConnectionRequests } from './connection-requests.ts';
+import { connectionOf, trackConnectionRequests } from './connection-requests.ts';
 
 export function closeInactiveUnlessAnswering(app: FastifyInstance): void {
   trackConnectionRequests(app); // each socket's requests not yet answered whole, pipelined ones too
   // With a listener here, Node leaves every timed-out socket to it (http server socketOnTimeout).
   app.server.on('timeout', (socket: Socket) => {
-    for (const [req, { res }] of requestsInFlight(socket) ?? []) {
-      if (req.complete && !res.headersSent) return; // being worked on: its answer is on the way
+    const requests = connectionOf(socket);
+    for (const [req, { res }] of requests?.inFlight ?? []) {
+      // Being worked on: its answer is on the way. Not one held behind a pipelining client's
+      // running requests (pipelined-requests.ts): that one waits for the client to read.
+      if (req.complete && !res.headersSent && !requests?.held.some((h) => h.req === req)) return;
     }
     socket.destroy();
   });

@@ -30,11 +30,11 @@ export function limitPipelinedRequests(app: FastifyInstance, atOnce = PIPELINED_
         requests.running--;
         // A client that left has nobody to answer: what it had pipelined is not run at all.
         if (socket.destroyed) requests.held.length = 0;
-        else requests.held.shift()?.();
+        else requests.held.shift()?.run();
       });
       done();
     };
     if (requests.running < atOnce) run();
-    else requests.held.push(run);
+    else requests.held.push({ req: request.raw, run });
   });
 }

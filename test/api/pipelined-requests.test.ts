@@ -3,7 +3,8 @@
  * that writes 40 requests for large pages at once and does not read the answers.
  */
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PIPELINED_AT_ONCE } from '../../src/api/pipelined-requests.ts';
@@ -48,6 +49,28 @@ describe('pipelined requests', () => {
     return socket;
   };
 
+  /**
+   * Whether the server closed its end of a connection that pipelined `count` requests and read
+   * nothing within `withinMs`, its inactivity timeout shortened to 0.5 s (the 60 s of
+   * connectionTimeout: Node gives each new socket the server's timeout). The server's end: the
+   * client's, paused, would see the close only once it had read everything before it.
+   */
+  const closedWhenQuiet = async (count: number, withinMs: number): Promise<boolean> => {
+    const inactivityMs = api.app.server.timeout;
+    api.app.server.timeout = 500;
+    try {
+      const accepted = once(api.app.server, 'connection') as Promise<[Socket]>;
+      const socket = pipeline(count);
+      const [serverSide] = await accepted;
+      const closed = once(serverSide, 'close').then(() => true);
+      const inTime = await Promise.race([closed, sleep(withinMs).then(() => false)]);
+      socket.destroy();
+      return inTime;
+    } finally {
+      api.app.server.timeout = inactivityMs;
+    }
+  };
+
   test('a connection that pipelines 40 requests and reads nothing has only a few of them run; all are answered once it reads', async () => {
     pagesBuilt = 0;
     const socket = pipeline(40);
@@ -72,6 +95,12 @@ describe('pipelined requests', () => {
       statuses.join(),
     );
     assert.equal(pagesBuilt, 40);
+  });
+
+  test('a connection that pipelines more than it may run and stops reading is still closed when it goes quiet', async () => {
+    // The requests held behind the running ones (read whole, not answered) are the client's wait,
+    // not the server's: they kept the socket open for as long as the client wished.
+    assert.ok(await closedWhenQuiet(40, 5_000), 'the server kept the socket open 5 s without traffic');
   });
 
   test('requests a client pipelined and left without reading are not run', async () => {
