@@ -7,10 +7,12 @@
  * ('fetch failed', the server logged 'Premature close'), retried and stored them twice, or gave
  * them up as lost. The wait is the server's, not the client's: such a socket stays open until its
  * answer starts (what it waits on is bounded: the store's timeouts, the group-commit queue's
- * ACCEPT_WAIT_MS), and the answer's traffic starts the 60 s again. Every other socket without
- * traffic for that long is destroyed, as Node does by itself: also one whose only requests not
- * answered are held behind a pipelining client's running ones, waiting for it to read (they kept a
- * connection that stopped reading open for good).
+ * ACCEPT_WAIT_MS), and the answer's traffic starts the 60 s again (a spared socket is looked at
+ * again 60 s on in any case: an answer queued behind ones a pipelining client does not read makes
+ * no traffic, and such a socket was never closed). Every other socket without traffic for that
+ * long is destroyed, as Node does by itself: also one whose only requests not answered are held
+ * behind a pipelining client's running ones, waiting for it to read (they kept a connection that
+ * stopped reading open for good).
  */
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -24,7 +26,12 @@ export function closeInactiveUnlessAnswering(app: FastifyInstance): void {
     for (const [req, { res }] of requests?.inFlight ?? []) {
       // Being worked on: its answer is on the way. Not one held behind a pipelining client's
       // running requests (pipelined-requests.ts): that one waits for the client to read.
-      if (req.complete && !res.headersSent && !requests?.held.some((h) => h.req === req)) return;
+      if (req.complete && !res.headersSent && !requests?.held.some((h) => h.req === req)) {
+        // Node times a socket out once per quiet spell, and an answer queued behind ones the client
+        // does not read makes no traffic that would start another: looked at again after as long.
+        socket.setTimeout(socket.timeout ?? app.server.timeout);
+        return;
+      }
     }
     socket.destroy();
   });

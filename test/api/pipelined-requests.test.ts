@@ -19,6 +19,8 @@ describe('pipelined requests', () => {
   let key: string;
   let path: string;
   let pagesBuilt = 0;
+  /** The page (counted from 1) whose reading waits, and how long. */
+  let slowPage = { number: 0, waitMs: 0 };
 
   before(async () => {
     api = await startApi();
@@ -36,7 +38,8 @@ describe('pipelined requests', () => {
     const listEvents = api.store.listEvents.bind(api.store);
     api.store.listEvents = (...args) => {
       pagesBuilt++;
-      return listEvents(...args);
+      if (pagesBuilt !== slowPage.number) return listEvents(...args);
+      return sleep(slowPage.waitMs).then(() => listEvents(...args));
     };
   });
   after(() => api.close());
@@ -101,6 +104,20 @@ describe('pipelined requests', () => {
     // The requests held behind the running ones (read whole, not answered) are the client's wait,
     // not the server's: they kept the socket open for as long as the client wished.
     assert.ok(await closedWhenQuiet(40, 5_000), 'the server kept the socket open 5 s without traffic');
+  });
+
+  test('a connection spared while a request is worked on is closed once that answer waits behind unread ones', async () => {
+    pagesBuilt = 0;
+    // The sixth page is still being read when the socket has been quiet 0.5 s; its answer then
+    // waits in memory behind the five the client does not read, and makes no traffic. Node times
+    // a socket out once per quiet spell: spared once, it was never looked at again.
+    slowPage = { number: 6, waitMs: 2_000 };
+    try {
+      assert.ok(await closedWhenQuiet(6, 6_000), 'the server kept the socket open 4 s after its last answer');
+      assert.equal(pagesBuilt, 6);
+    } finally {
+      slowPage = { number: 0, waitMs: 0 };
+    }
   });
 
   test('requests a client pipelined and left without reading are not run', async () => {
