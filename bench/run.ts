@@ -117,6 +117,8 @@ try {
   if (stray.length)
     log(`killed ${stray.length} Herald process(es) a failed scenario left running: ${stray.join(', ')}`);
   disposeStrayDatabases(); // of a scenario that failed before its own clean-up
+  const redis = await stopAllRedis();
+  if (redis.length) log(`stopped ${redis.length} redis-server(s) a failed scenario left running`);
   await receiver.close();
   await stopPostgres();
   if (interrupted) await interrupted;

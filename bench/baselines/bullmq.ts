@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
+import type { ChildProcess } from 'node:child_process';
 import { forkProgram, nextMessage, stopChild } from '../lib/child.ts';
 import { payloadJson } from '../lib/payload.ts';
 import { type RedisServer, startRedis } from '../lib/redis.ts';
@@ -42,16 +43,27 @@ export async function startBullmq(options: {
   const redis = await startRedis({ durable: options.durable ?? false });
   const connection = { host: redis.host, port: redis.port };
   const queue = new Queue<WebhookJob>(QUEUE, { connection, defaultJobOptions: JOB_OPTIONS });
-  await queue.waitUntilReady();
-  const worker = forkProgram(join(import.meta.dirname, 'bullmq-worker.ts'), [
-    String(redis.port),
-    options.receiverOrigin,
-    String(options.concurrency),
-  ]);
-  await nextMessage(worker, 'ready');
+  let worker: ChildProcess | null = null;
+  try {
+    await queue.waitUntilReady();
+    worker = forkProgram(join(import.meta.dirname, 'bullmq-worker.ts'), [
+      String(redis.port),
+      options.receiverOrigin,
+      String(options.concurrency),
+    ]);
+    await nextMessage(worker, 'ready');
+  } catch (error) {
+    // Not started: stop what was, or redis-server (and a worker stuck connecting) would go on
+    // loading the machine under the scenarios that follow.
+    if (worker) await stopChild(worker, 5_000).catch(() => {});
+    await queue.close().catch(() => {});
+    await redis.stop();
+    throw error;
+  }
+  const started = worker;
   return {
     redis,
-    pid: worker.pid ?? -1,
+    pid: started.pid ?? -1,
     async submit(path, firstSeq, count, sentAt) {
       const createdAt = new Date(sentAt).toISOString();
       const jobs = [];
@@ -61,9 +73,12 @@ export async function startBullmq(options: {
       await queue.addBulk(jobs);
     },
     async stop() {
-      await stopChild(worker, 5_000);
-      await queue.close();
-      await redis.stop();
+      try {
+        await stopChild(started, 5_000);
+        await queue.close();
+      } finally {
+        await redis.stop();
+      }
     },
   };
 }

@@ -75,7 +75,12 @@ export async function startRedis(options: { durable?: boolean } = {}): Promise<R
   return server;
 }
 
-/** Stops every redis-server still running (a benchmark interrupted by a signal). */
-export async function stopAllRedis(): Promise<void> {
-  await Promise.all([...running].map((r) => r.stop()));
+/**
+ * Stops every redis-server still running (a benchmark interrupted by a signal, or a scenario that
+ * failed before its own clean-up): the ports of those it stopped.
+ */
+export async function stopAllRedis(): Promise<number[]> {
+  const left = [...running];
+  await Promise.all(left.map((r) => r.stop()));
+  return left.map((r) => r.port);
 }
