@@ -36,6 +36,21 @@ export const KEY_MISMATCH_RETRY_MS = 1_000;
 
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/**
+ * The characters of payload a claim brought per delivery: one copy per event read (deliveries of
+ * one event in a claim share it), the rest each their own.
+ */
+export function payloadPerClaimed(claimed: readonly ClaimedDelivery[]): number {
+  const events = new Set<unknown>();
+  let chars = 0;
+  for (const c of claimed) {
+    if (events.has(c.event)) continue;
+    events.add(c.event);
+    chars += c.payloadJson?.length ?? 0;
+  }
+  return claimed.length ? chars / claimed.length : 0;
+}
+
 export interface ClaimLoopOptions {
   store: Pick<Store, 'claimDueDeliveries'>;
   config: DispatcherOptions['config'];
@@ -109,6 +124,13 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
     return { leftOut, failingFirst };
   };
 
+  /**
+   * The payload each claimed delivery held lately (payloadPerClaimed), halved at each claim that
+   * brought less: a claim reads every payload it takes at once, so its size is bounded by the
+   * bytes in flight too. Counted by number alone, claims of up to 256 distinct 1 MiB events (to
+   * endpoints whose project's bytes were taken, only to be handed back) ran a 160 MiB heap out.
+   */
+  let perClaimed = 0;
   let newWork = true;
   let emptyClaimKey: string | null = null;
   let emptyClaimAt = 0;
@@ -134,19 +156,24 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
         await sleep(config.pollIntervalMs);
         continue;
       }
-      const limit = Math.min(config.claimBatch, free);
+      const byBytes = perClaimed > 0 ? Math.max(1, Math.floor(config.bytesInFlight / perClaimed)) : free;
+      const limit = Math.min(config.claimBatch, free, byBytes);
       try {
         // Left out of the claim: endpoints with a cap's worth queued that cannot start more, their
         // own slots or their project's taken (a project at its cap: one tenant's slow endpoints do
         // not fill the claims, and so the slots, that other tenants' work needs).
         // Or waiting for room for their bodies (their project at its share of the bytes, byte-budget.ts).
-        const saturated = queues.saturated(
-          config.perEndpointConcurrency,
-          (id, projectId) =>
-            slots.ofEndpoint(id) >= config.perEndpointConcurrency ||
-            projectFull(projectId) ||
-            budget.waits(id),
-        );
+        // And those whose deliveries found no room to wait in (their project at its share of the
+        // queued bytes, queued-bytes.ts): claiming more of them would only hand them back.
+        const saturated = queues
+          .saturated(
+            config.perEndpointConcurrency,
+            (id, projectId) =>
+              slots.ofEndpoint(id) >= config.perEndpointConcurrency ||
+              projectFull(projectId) ||
+              budget.waits(id),
+          )
+          .concat(queues.turnedAway());
         const now = clock();
         // Failing endpoints are left out too, but get what their free connections can start.
         const { leftOut, failingFirst } = leaveOutFailing(saturated, now);
@@ -184,6 +211,7 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
           ...(first.length ? { first } : {}),
         });
         rateGate.claimedFirst(gateFirst, claimed, now, limit);
+        if (claimed.length) perClaimed = Math.max(payloadPerClaimed(claimed), perClaimed / 2);
         hooks.onClaim?.({ durationMs: performance.now() - claimStarted, claimed: claimed.length });
         // A finished attempt is worth a new claim only when capacity held work back: the batch was
         // full (more may be due) or endpoints were left out. Otherwise only new work or the poll wakes it.

@@ -107,6 +107,12 @@ export function createBatchDispatch(
       releases.push({ projectId: d.projectId, deliveryId: d.id, nextAttemptAt: at, rateLimited });
       deferredWakeups.add(at);
     };
+    /**
+     * No room among the queued bytes for its payload (queued-bytes.ts): handed back, due now, for
+     * another worker or this one's claim once there is room (its endpoint is left out until then).
+     */
+    const turnAway = (d: ClaimedDelivery['delivery']) =>
+      releases.push({ projectId: d.projectId, deliveryId: d.id, nextAttemptAt: now });
     for (const c of claimed) {
       const d = c.delivery;
       const projSchedule = schedules.get(d.projectId) ?? null;
@@ -160,7 +166,7 @@ export function createBatchDispatch(
             defer(d, rateGate.putBackAt(ep, d.id, now, tokenWait), true);
             continue;
           }
-          queues.push(c, target, readAt, projSchedule);
+          if (!queues.push(c, target, readAt, projSchedule)) turnAway(d);
         } else {
           defer(d, now + 50, false);
         }
@@ -176,9 +182,9 @@ export function createBatchDispatch(
       if (give === null) {
         // No room for its body: it waits in its endpoint's queue (its token taken, as a queued
         // one's is), and the endpoint waits for room in order; its timeout has not begun.
-        if (queues.length(ep.id) < config.claimBatch + config.perEndpointConcurrency)
-          queues.push(c, target, readAt, projSchedule);
-        else defer(d, now + 50, false);
+        if (queues.length(ep.id) < config.claimBatch + config.perEndpointConcurrency) {
+          if (!queues.push(c, target, readAt, projSchedule)) turnAway(d);
+        } else defer(d, now + 50, false);
         continue;
       }
       const timeoutMs = timeoutOf(ep);

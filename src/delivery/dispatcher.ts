@@ -17,6 +17,7 @@ import { createEndpointQueues, FAILING_ENDPOINT_PAUSE_MS } from './endpoint-queu
 import { createFailingEndpoints } from './failing-endpoints.ts';
 import { LOCAL_FAILURE_RETRY_MS, LocalResourceError } from './local-failure.ts';
 import { createProjectSchedules } from './project-schedules.ts';
+import { createQueuedBytes } from './queued-bytes.ts';
 import { createRateGate } from './rate-gate.ts';
 import { createRecordQueue } from './record-queue.ts';
 import { releaseItems } from './release-items.ts';
@@ -231,6 +232,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     projectRoom: (projectId) => (recordQueue.full ? 0 : slots.projectAllowance(projectId)),
     takeBytes,
     forgetBytes: budget.forget,
+    // The payloads claimed deliveries hold while they wait: bounded as the bytes in flight are, and
+    // shared between projects the same way (queued-bytes.ts).
+    queuedBytes: createQueuedBytes({
+      limitBytes: config.bytesInFlight,
+      projectShare: config.perProjectConcurrency / config.concurrency,
+      smallShare: config.perEndpointConcurrency / config.concurrency,
+    }),
     launch,
     onError: (error, during) => hooks.onError?.(error, during),
   });

@@ -11,6 +11,7 @@ import type { DeliveryConfig } from '../config/config-types.ts';
 import { resolveSchedule } from '../domain/retry-schedule.ts';
 import type { Endpoint } from '../domain/types.ts';
 import type { ClaimedDelivery, DispatchEndpoint, Store } from '../store/store.ts';
+import type { QueuedBytes } from './queued-bytes.ts';
 import { releaseItems } from './release-items.ts';
 import type { AttemptSender } from './send-attempt.ts';
 
@@ -43,6 +44,8 @@ export interface EndpointQueuesOptions {
   takeBytes(endpointId: string, claimed: ClaimedDelivery, endpoint: Endpoint | null): (() => void) | null;
   /** The endpoint waits for room no more (it waits for a slot instead, or has nothing queued). */
   forgetBytes(endpointId: string): void;
+  /** The payloads queued deliveries hold, bounded (queued-bytes.ts). */
+  queuedBytes: QueuedBytes;
   /** Starts `run` as one of the endpoint's (and its project's) attempts in flight. */
   launch(endpointId: string, projectId: string, run: () => Promise<void>): void;
   onError(error: unknown, during: string): void;
@@ -57,13 +60,22 @@ interface Queued {
 export interface EndpointQueues {
   /** How many of the endpoint's deliveries wait here. */
   length(endpointId: string): number;
-  /** Queues a claimed delivery with the view its claim read at `readAt`. */
+  /**
+   * Queues a claimed delivery with the view its claim read at `readAt`: false, and not queued, when
+   * its payload has no room among the queued bytes (queued-bytes.ts); its endpoint is then left out
+   * of claims (`turnedAway`) until it would have.
+   */
   push(
     claimed: ClaimedDelivery,
     target: DispatchEndpoint,
     readAt: number,
     projectSchedule: number[] | null,
-  ): void;
+  ): boolean;
+  /**
+   * Endpoints a delivery of which found no room among the queued bytes, and would not yet, with
+   * the other endpoints of their projects that have a queue.
+   */
+  turnedAway(): string[];
   /** Starts the endpoint's queued deliveries while it has free slots. */
   start(endpointId: string): void;
   /** Starts queued deliveries of the project's endpoints while the project has free slots. */
@@ -92,14 +104,24 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
     projectRoom,
     takeBytes,
     forgetBytes,
+    queuedBytes,
     launch,
     onError,
   } = options;
   const queued = new Map<string, Queued[]>();
+  /** Endpoints whose delivery found no room among the queued bytes, and the room it needed. */
+  const refused = new Map<string, { projectId: string; bytes: number }>();
+  /** Takes the first of the endpoint's queue out of it (and out of the queued bytes). */
+  const shift = (q: Queued[]) => {
+    const entry = q.shift()!;
+    queuedBytes.remove(entry.claimed);
+    return entry;
+  };
   /** The endpoints with a queue, by project (startProject). */
   const byProject = new Map<string, Set<string>>();
   /** Forgets the endpoint's queue and its view. */
   const remove = (key: string, projectId: string | undefined) => {
+    for (const entry of queued.get(key) ?? []) queuedBytes.remove(entry.claimed);
     queued.delete(key);
     views.delete(key);
     forgetBytes(key);
@@ -219,7 +241,7 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       // Waited half its lease already (a slow endpoint, or no room for its body): hand it back
       // rather than risk sending it after the lease ran out and another worker took it.
       if (now - next.claimedAt > config.leaseMs / 2) {
-        held.push(q.shift()!.claimed);
+        held.push(shift(q).claimed);
         continue;
       }
       // No room for its body: it stays first in the queue, and the endpoint waits for room.
@@ -232,7 +254,7 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
         waitsForBytes = true;
         break;
       }
-      q.shift();
+      shift(q);
       const { endpoint: ep, secrets } = view!.target;
       const schedule = resolveSchedule(ep.retrySchedule, next.projectSchedule, config.retrySchedule);
       launch(key, projectId, () => attempt(next.claimed, ep, secrets, timeoutOf(ep), schedule).finally(give));
@@ -250,15 +272,36 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
     length: (key) => queued.get(key)?.length ?? 0,
     push(claimed, target, readAt, projectSchedule) {
       const key = target.endpoint.id;
+      const projectId = claimed.delivery.projectId;
+      if (!queuedBytes.fits(claimed)) {
+        refused.set(key, { projectId, bytes: queuedBytes.bytesOf(claimed) });
+        return false;
+      }
+      queuedBytes.add(claimed);
       const q = queued.get(key) ?? [];
       q.push({ claimed, claimedAt: clock(), projectSchedule });
       queued.set(key, q);
-      const projectId = claimed.delivery.projectId;
       const keys = byProject.get(projectId) ?? new Set<string>();
       keys.add(key);
       byProject.set(projectId, keys);
       // As fresh as this claim's read: the queue starts with it (a newer read replaces it).
       views.set(key, { target, readAt });
+      return true;
+    },
+    turnedAway() {
+      const out = new Set<string>();
+      const blocked = new Set<string>();
+      for (const [key, r] of refused) {
+        if (queuedBytes.fitsBytes(r.projectId, r.bytes)) refused.delete(key);
+        else {
+          out.add(key);
+          blocked.add(r.projectId);
+        }
+      }
+      // And the project's other endpoints with a queue: each claim of theirs would read payloads
+      // only to hand them back (a claim of 60 such 1 MiB deliveries ran a 160 MiB heap out).
+      for (const projectId of blocked) for (const key of byProject.get(projectId) ?? []) out.add(key);
+      return [...out];
     },
     start,
     startProject(projectId) {
@@ -301,8 +344,12 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       releaseHeld();
     },
     takeAll() {
-      for (const q of queued.values()) held.push(...q.map((x) => x.claimed));
+      for (const q of queued.values()) {
+        for (const x of q) queuedBytes.remove(x.claimed);
+        held.push(...q.map((x) => x.claimed));
+      }
       queued.clear();
+      refused.clear();
       views.clear();
       byProject.clear();
       return held.splice(0);

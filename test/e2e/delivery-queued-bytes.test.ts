@@ -1,0 +1,109 @@
+/**
+ * Claimed deliveries waiting in the dispatcher's endpoint queues are bounded by their payloads'
+ * bytes, per project: a real `herald serve` under `--max-old-space-size=160` takes 150 distinct
+ * 1 MiB events of one project to 20 receivers that hold every request, and stays up; another
+ * project's small event meanwhile goes out at once; and once the receivers answer, every one of
+ * the 150 is delivered (those handed back for lack of room were claimed again). The attempts in
+ * flight held their share of HERALD_DELIVERY_BYTES_IN_FLIGHT (~17 MiB) and the rest waited in the
+ * queues, each event its own copy, counted by nothing: the dispatcher thread ran out of heap
+ * (ERR_WORKER_OUT_OF_MEMORY) after ~116 events and the process stopped.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, test } from 'node:test';
+import { api, type HeraldProcess, startHerald } from './harness.ts';
+
+const TOKEN = 'e2e-admin-token-queued-bytes-0123456789';
+const ENDPOINTS = 20;
+const EVENTS = 150;
+let herald: HeraldProcess | undefined;
+/** Held requests' responses while `holding`; answered at once after. */
+let holding = true;
+const held: ServerResponse[] = [];
+const seen = new Set<number>();
+let otherAt = 0;
+const server = createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    if (req.url === '/other') {
+      otherAt = Date.now();
+      res.end('ok');
+      return;
+    }
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data: { n: number } };
+    seen.add(body.data.n);
+    if (holding) held.push(res);
+    else res.end('ok');
+  });
+});
+
+after(async () => {
+  await herald?.dispose();
+  for (const res of held) res.destroy();
+  server.closeAllConnections();
+  server.close();
+});
+
+test('150 distinct 1 MiB events to 20 holding receivers under a 160 MiB heap: the process lives, another project is served, all are delivered', async () => {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  herald = await startHerald({
+    env: {
+      HERALD_ADMIN_TOKEN: TOKEN,
+      HERALD_ALLOW_NETWORKS: '127.0.0.0/8',
+      HERALD_LOG_LEVEL: 'warn',
+      NODE_OPTIONS: '--max-old-space-size=160',
+    },
+  });
+  const h = herald;
+  let exited = false;
+  void h.exited.then(() => (exited = true));
+  const alive = () => assert.equal(exited, false, `the process stopped:\n${h.output().slice(-2_000)}`);
+  const project = async (name: string) =>
+    (await api<{ id: string }>(h.url, TOKEN, 'POST', '/api/v1/projects', { name })).body.id;
+  const endpoint = async (projectId: string, body: Record<string, unknown>) => {
+    const e = await api(h.url, TOKEN, 'POST', `/api/v1/projects/${projectId}/endpoints`, body);
+    assert.equal(e.status, 201, JSON.stringify(e.body));
+  };
+  const big = await project('large-events');
+  // One type per endpoint: every event is a distinct payload waiting for its one endpoint.
+  for (let i = 0; i < ENDPOINTS; i++)
+    await endpoint(big, { url: `http://127.0.0.1:${port}/e/${i}`, eventTypes: [`t${i}`] });
+  const other = await project('small-events');
+  await endpoint(other, { url: `http://127.0.0.1:${port}/other` });
+
+  const blob = 'x'.repeat(1_040_000);
+  for (let n = 0; n < EVENTS && !exited; n++) {
+    const sent = await api(h.url, TOKEN, 'POST', `/api/v1/projects/${big}/events`, {
+      type: `t${n % ENDPOINTS}`,
+      payload: { n, blob },
+    });
+    assert.equal(sent.status, 202, `${JSON.stringify(sent.body)}\n${h.output().slice(-6_000)}`);
+  }
+  // The queues fill as the claims and hand-offs go on.
+  await new Promise((r) => setTimeout(r, 3_000));
+  alive();
+
+  // Another tenant's event is not held back by the first tenant's queued bytes.
+  const otherSent = Date.now();
+  const sent = await api(h.url, TOKEN, 'POST', `/api/v1/projects/${other}/events`, {
+    type: 'small',
+    payload: { n: -1 },
+  });
+  assert.equal(sent.status, 202);
+  const otherEnd = Date.now() + 5_000;
+  while (otherAt === 0 && !exited && Date.now() < otherEnd) await new Promise((r) => setTimeout(r, 50));
+  alive();
+  assert.ok(otherAt > 0, 'the other project’s event was not delivered within 5 s');
+  assert.ok(otherAt - otherSent < 3_000, `the other project’s event took ${otherAt - otherSent} ms`);
+
+  // The receivers answer: every accepted event is delivered, none lost.
+  holding = false;
+  for (const res of held.splice(0)) res.end('ok');
+  const end = Date.now() + 30_000;
+  while (seen.size < EVENTS && !exited && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  alive();
+  assert.equal(seen.size, EVENTS, `${seen.size} of ${EVENTS} events delivered in 30 s`);
+});
