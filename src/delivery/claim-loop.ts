@@ -34,6 +34,14 @@ export const KEY_MISMATCH_PAUSE_MS = 10_000;
 /** The claims' pause after a batch none of whose secrets opened, while others opened lately. */
 export const KEY_MISMATCH_RETRY_MS = 1_000;
 
+/**
+ * The most the first claim takes, before any claim told what payloads weigh (the limit then doubles
+ * at each claim of small ones): a process started on a backlog of 200 distinct 1 MiB events (an
+ * `api` process accepted them, or a restart released them) claimed 256 at once, and under
+ * `--max-old-space-size=160` its dispatcher thread ran out of heap before the process was ready.
+ */
+const FIRST_CLAIM_MAX = 16;
+
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
@@ -129,8 +137,9 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
    * brought less: a claim reads every payload it takes at once, so its size is bounded by the
    * bytes in flight too. Counted by number alone, claims of up to 256 distinct 1 MiB events (to
    * endpoints whose project's bytes were taken, only to be handed back) ran a 160 MiB heap out.
+   * Nothing claimed yet, the sizes are unknown: the first claim takes at most FIRST_CLAIM_MAX.
    */
-  let perClaimed = 0;
+  let perClaimed = config.bytesInFlight / FIRST_CLAIM_MAX;
   let newWork = true;
   let emptyClaimKey: string | null = null;
   let emptyClaimAt = 0;

@@ -7,6 +7,10 @@
  * flight held their share of HERALD_DELIVERY_BYTES_IN_FLIGHT (~17 MiB) and the rest waited in the
  * queues, each event its own copy, counted by nothing: the dispatcher thread ran out of heap
  * (ERR_WORKER_OUT_OF_MEMORY) after ~116 events and the process stopped.
+ *
+ * And a process started on a backlog of such events (accepted by an `api` process) claims them a
+ * few at a time until it knows what they weigh: its first claim took 256 of them at once, and its
+ * dispatcher thread ran out of heap before the process was ready.
  */
 import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
@@ -17,10 +21,46 @@ import { api, type HeraldProcess, startHerald } from './harness.ts';
 const TOKEN = 'e2e-admin-token-queued-bytes-0123456789';
 const ENDPOINTS = 20;
 const EVENTS = 150;
-let herald: HeraldProcess | undefined;
+const heralds: HeraldProcess[] = [];
 /** Held requests' responses while `holding`; answered at once after. */
 let holding = true;
 const held: ServerResponse[] = [];
+const ENV = {
+  HERALD_ADMIN_TOKEN: TOKEN,
+  HERALD_ALLOW_NETWORKS: '127.0.0.0/8',
+  HERALD_LOG_LEVEL: 'warn',
+  NODE_OPTIONS: '--max-old-space-size=160',
+};
+const blob = 'x'.repeat(1_040_000);
+/** A project whose 20 endpoints each take one type: every event a distinct payload for one endpoint. */
+async function largeEventsProject(url: string, port: number): Promise<string> {
+  const p = await api<{ id: string }>(url, TOKEN, 'POST', '/api/v1/projects', { name: 'large-events' });
+  for (let i = 0; i < ENDPOINTS; i++) {
+    const e = await api(url, TOKEN, 'POST', `/api/v1/projects/${p.body.id}/endpoints`, {
+      url: `http://127.0.0.1:${port}/e/${i}`,
+      eventTypes: [`t${i}`],
+    });
+    assert.equal(e.status, 201, JSON.stringify(e.body));
+  }
+  return p.body.id;
+}
+const sendLarge = (url: string, projectId: string, n: number) =>
+  api(url, TOKEN, 'POST', `/api/v1/projects/${projectId}/events`, {
+    type: `t${n % ENDPOINTS}`,
+    payload: { n, blob },
+  });
+/** The receivers answer what they hold and all that comes: waits until every event arrived. */
+async function answerAll(alive: () => void, count: number) {
+  holding = false;
+  for (const res of held.splice(0)) res.end('ok');
+  const end = Date.now() + 30_000;
+  while (seen.size < count && Date.now() < end) {
+    alive();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  alive();
+  assert.equal(seen.size, count, `${seen.size} of ${count} events delivered in 30 s`);
+}
 const seen = new Set<number>();
 let otherAt = 0;
 const server = createServer((req, res) => {
@@ -39,47 +79,33 @@ const server = createServer((req, res) => {
   });
 });
 
+const listening = new Promise<number>((resolve) =>
+  server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+);
+
 after(async () => {
-  await herald?.dispose();
+  for (const h of heralds) await h.dispose();
   for (const res of held) res.destroy();
   server.closeAllConnections();
   server.close();
 });
 
 test('150 distinct 1 MiB events to 20 holding receivers under a 160 MiB heap: the process lives, another project is served, all are delivered', async () => {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  herald = await startHerald({
-    env: {
-      HERALD_ADMIN_TOKEN: TOKEN,
-      HERALD_ALLOW_NETWORKS: '127.0.0.0/8',
-      HERALD_LOG_LEVEL: 'warn',
-      NODE_OPTIONS: '--max-old-space-size=160',
-    },
-  });
-  const h = herald;
+  const port = await listening;
+  const h = await startHerald({ env: ENV });
+  heralds.push(h);
   let exited = false;
   void h.exited.then(() => (exited = true));
   const alive = () => assert.equal(exited, false, `the process stopped:\n${h.output().slice(-2_000)}`);
-  const project = async (name: string) =>
-    (await api<{ id: string }>(h.url, TOKEN, 'POST', '/api/v1/projects', { name })).body.id;
-  const endpoint = async (projectId: string, body: Record<string, unknown>) => {
-    const e = await api(h.url, TOKEN, 'POST', `/api/v1/projects/${projectId}/endpoints`, body);
-    assert.equal(e.status, 201, JSON.stringify(e.body));
-  };
-  const big = await project('large-events');
-  // One type per endpoint: every event is a distinct payload waiting for its one endpoint.
-  for (let i = 0; i < ENDPOINTS; i++)
-    await endpoint(big, { url: `http://127.0.0.1:${port}/e/${i}`, eventTypes: [`t${i}`] });
-  const other = await project('small-events');
-  await endpoint(other, { url: `http://127.0.0.1:${port}/other` });
+  const big = await largeEventsProject(h.url, port);
+  const other = await api<{ id: string }>(h.url, TOKEN, 'POST', '/api/v1/projects', { name: 'small-events' });
+  const ep = await api(h.url, TOKEN, 'POST', `/api/v1/projects/${other.body.id}/endpoints`, {
+    url: `http://127.0.0.1:${port}/other`,
+  });
+  assert.equal(ep.status, 201, JSON.stringify(ep.body));
 
-  const blob = 'x'.repeat(1_040_000);
   for (let n = 0; n < EVENTS && !exited; n++) {
-    const sent = await api(h.url, TOKEN, 'POST', `/api/v1/projects/${big}/events`, {
-      type: `t${n % ENDPOINTS}`,
-      payload: { n, blob },
-    });
+    const sent = await sendLarge(h.url, big, n);
     assert.equal(sent.status, 202, `${JSON.stringify(sent.body)}\n${h.output().slice(-6_000)}`);
   }
   // The queues fill as the claims and hand-offs go on.
@@ -88,7 +114,7 @@ test('150 distinct 1 MiB events to 20 holding receivers under a 160 MiB heap: th
 
   // Another tenant's event is not held back by the first tenant's queued bytes.
   const otherSent = Date.now();
-  const sent = await api(h.url, TOKEN, 'POST', `/api/v1/projects/${other}/events`, {
+  const sent = await api(h.url, TOKEN, 'POST', `/api/v1/projects/${other.body.id}/events`, {
     type: 'small',
     payload: { n: -1 },
   });
@@ -100,10 +126,26 @@ test('150 distinct 1 MiB events to 20 holding receivers under a 160 MiB heap: th
   assert.ok(otherAt - otherSent < 3_000, `the other project’s event took ${otherAt - otherSent} ms`);
 
   // The receivers answer: every accepted event is delivered, none lost.
-  holding = false;
-  for (const res of held.splice(0)) res.end('ok');
-  const end = Date.now() + 30_000;
-  while (seen.size < EVENTS && !exited && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  await answerAll(alive, EVENTS);
+});
+
+test('a process started on a backlog of 200 distinct 1 MiB events under a 160 MiB heap: ready, alive, all delivered', async () => {
+  const port = await listening;
+  holding = true;
+  seen.clear();
+  const BACKLOG = 200;
+  const accepting = await startHerald({ env: ENV, args: ['--role', 'api'] });
+  heralds.push(accepting);
+  const project = await largeEventsProject(accepting.url, port);
+  for (let n = 0; n < BACKLOG; n++) assert.equal((await sendLarge(accepting.url, project, n)).status, 202);
+  await accepting.kill('SIGTERM');
+  const h = await startHerald({ env: ENV, dataDir: accepting.dataDir });
+  heralds.push(h);
+  let exited = false;
+  void h.exited.then(() => (exited = true));
+  const alive = () => assert.equal(exited, false, `the process stopped:\n${h.output().slice(-2_000)}`);
+  await new Promise((r) => setTimeout(r, 5_000));
   alive();
-  assert.equal(seen.size, EVENTS, `${seen.size} of ${EVENTS} events delivered in 30 s`);
+  assert.ok(seen.size > 0, 'nothing was sent');
+  await answerAll(alive, BACKLOG);
 });
