@@ -2,10 +2,11 @@
  * The BullMQ + Redis baseline: a redis-server of its own, a producer here (addBulk) and a worker
  * process (bullmq-worker.ts) that signs and posts each job.
  */
+
+import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import type { ChildProcess } from 'node:child_process';
 import { forkProgram, nextMessage, stopChild } from '../lib/child.ts';
 import { payloadJson } from '../lib/payload.ts';
 import { type RedisServer, startRedis } from '../lib/redis.ts';
