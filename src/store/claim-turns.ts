@@ -20,9 +20,33 @@ export interface TurnEndpoint {
 export interface TurnCursor {
   project: number;
   endpoint: Map<string, number>;
+  /** Projects in `endpoint` past which those with no active endpoint are dropped (planTurns). */
+  pruneAt: number;
 }
 
-export const newTurnCursor = (): TurnCursor => ({ project: 0, endpoint: new Map() });
+/** Projects the cursor holds at least before it looks for gone ones. */
+const CURSOR_PRUNE_FROM = 64;
+
+export const newTurnCursor = (): TurnCursor => ({
+  project: 0,
+  endpoint: new Map(),
+  pruneAt: CURSOR_PRUNE_FROM,
+});
+
+/**
+ * Drops the cursor's place in projects that have no active endpoint (deleted, or all their endpoints
+ * deleted or disabled): it kept one per project ever claimed from, for the process's life, however
+ * many were deleted since. Looked for once it holds twice as many as after the last look, so a claim
+ * pays for it O(1) on average. A project that comes back starts again at its first endpoint.
+ */
+function pruneCursor(cursor: TurnCursor, endpoints: readonly TurnEndpoint[]): void {
+  if (cursor.endpoint.size < cursor.pruneAt) return;
+  const active = new Set<string>();
+  for (const ep of endpoints) active.add(ep.projectId);
+  for (const projectId of cursor.endpoint.keys())
+    if (!active.has(projectId)) cursor.endpoint.delete(projectId);
+  cursor.pruneAt = Math.max(CURSOR_PRUNE_FROM, 2 * cursor.endpoint.size);
+}
 
 /** The endpoints a claim visits, in order, with the project each is of (its place among `projects`). */
 export interface TurnPlan {
@@ -45,6 +69,7 @@ export function planTurns(
   cursor: TurnCursor,
   max: number,
 ): TurnPlan {
+  pruneCursor(cursor, endpoints);
   const byProject = new Map<string, TurnEndpoint[]>();
   for (const ep of endpoints) {
     if (leftOut.has(ep.id)) continue;

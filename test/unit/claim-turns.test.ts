@@ -43,3 +43,22 @@ test('turns: endpoints left out are skipped, idle ones get no share, and many pr
   advanceTurns(cursor, first, 256);
   assert.equal(planTurns(many, new Set(), cursor, 256).visited[0]!.id, 'e256');
 });
+
+test('the cursor forgets projects that no longer have an active endpoint: churn leaves it as large as the projects now', () => {
+  const cursor = newTurnCursor();
+  // 10,000 projects created, sent to and deleted, 5 alive at a time, beside one that stays.
+  const kept = endpoints('kept', 3);
+  for (let p = 0; p < 10_000; p++) {
+    const alive = [...kept];
+    for (let q = Math.max(0, p - 4); q <= p; q++) alive.push(...endpoints(`p${q}-`, 2));
+    const plan = planTurns(alive, new Set(), cursor, 256);
+    advanceTurns(cursor, plan, plan.visited.length);
+  }
+  assert.ok(cursor.endpoint.size <= 2 * 6 + 64, `${cursor.endpoint.size} projects in the cursor, 6 active`);
+  // A project left out for now (its endpoints saturated) keeps its place.
+  const before = cursor.endpoint.get('kept');
+  assert.ok(before !== undefined && before > 0);
+  const last = planTurns(kept, new Set(kept.map((ep) => ep.id)), cursor, 256);
+  assert.equal(last.visited.length, 0);
+  assert.equal(cursor.endpoint.get('kept'), before);
+});
