@@ -5,15 +5,21 @@
  * reused only when the version is the one it was loaded under, so it is never staler than a read.
  * A list is put here only after the transaction that read it committed (accept-events.ts).
  *
- * Bounded by the number of endpoints held: the least recently used projects go first.
+ * Bounded by the number of endpoints held, a project with none counting as one: the least recently
+ * used projects go first. (Counted by endpoints alone, the lists of projects without endpoints, such
+ * as projects events were sent to before any endpoint was added or after the last was deleted,
+ * weighed nothing and were kept for the process's life, one per project ever seen.)
  */
 import type { Endpoint } from '../domain/types.ts';
 
 /** The part of an endpoint that fan-out reads. */
 export type FanOutEndpoint = Readonly<Pick<Endpoint, 'id' | 'url' | 'status' | 'dev' | 'eventTypes'>>;
 
-/** Endpoints held across all projects before the least recently used lists are dropped. */
+/** Endpoints held across all projects (a project with none: one) before the least recently used lists are dropped. */
 export const FAN_OUT_CACHE_ENDPOINTS = 100_000;
+
+/** What a list counts against the bound. */
+const weight = (endpoints: readonly FanOutEndpoint[]) => Math.max(1, endpoints.length);
 
 export class FanOutCache {
   readonly #limit: number;
@@ -31,7 +37,7 @@ export class FanOutCache {
     if (!entry) return undefined;
     this.#lists.delete(projectId);
     if (entry.version !== version) {
-      this.#held -= entry.endpoints.length;
+      this.#held -= weight(entry.endpoints);
       return undefined;
     }
     this.#lists.set(projectId, entry);
@@ -42,19 +48,19 @@ export class FanOutCache {
     const old = this.#lists.get(projectId);
     if (old) {
       this.#lists.delete(projectId);
-      this.#held -= old.endpoints.length;
+      this.#held -= weight(old.endpoints);
     }
-    if (endpoints.length > this.#limit) return;
+    if (weight(endpoints) > this.#limit) return;
     this.#lists.set(projectId, { version, endpoints });
-    this.#held += endpoints.length;
+    this.#held += weight(endpoints);
     for (const [id, entry] of this.#lists) {
       if (this.#held <= this.#limit) break;
       this.#lists.delete(id);
-      this.#held -= entry.endpoints.length;
+      this.#held -= weight(entry.endpoints);
     }
   }
 
-  /** Endpoints held (for tests). */
+  /** Endpoints held, a project with none counting as one (for tests). */
   get size(): number {
     return this.#held;
   }

@@ -45,3 +45,15 @@ test('bounded by endpoints held: the least recently used projects go first', () 
   assert.equal(cache.get('huge', 1), undefined);
   assert.equal(cache.size, 8);
 });
+
+test('projects with no endpoints count against the bound too: churn through empty projects does not grow it without end', () => {
+  const cache = new FanOutCache(100);
+  // Events sent to projects that have no endpoint (not yet, or no longer), each then deleted.
+  for (let p = 0; p < 10_000; p++) cache.set(`p${p}`, 1, []);
+  assert.ok(cache.size <= 100);
+  assert.equal(cache.get('p0', 1), undefined, 'the least recently used empty list is gone');
+  assert.deepEqual(cache.get('p9999', 1), [], 'the latest is kept');
+  let kept = 0;
+  for (let p = 0; p < 10_000; p++) if (cache.get(`p${p}`, 1)) kept++;
+  assert.ok(kept <= 100, `${kept} empty lists kept, bound 100`);
+});
