@@ -60,6 +60,14 @@ export class FanOutCache {
     }
   }
 
+  /** Forgets the project's list (the project was deleted). */
+  delete(projectId: string): void {
+    const entry = this.#lists.get(projectId);
+    if (!entry) return;
+    this.#lists.delete(projectId);
+    this.#held -= weight(entry.endpoints);
+  }
+
   /** Endpoints held, a project with none counting as one (for tests). */
   get size(): number {
     return this.#held;

@@ -230,7 +230,15 @@ export class SqliteStore implements Store {
     return revokePortalLinksSqlite(this.#db, (job) => this.#write(job), projectId, now);
   }
   async deleteProject(projectId: string) {
-    return deleteProjectSqlite(this.#db, (job) => this.#write(job), projectId);
+    const deleted = await deleteProjectSqlite(this.#db, (job) => this.#write(job), projectId);
+    // Its fan-out list would otherwise stay until pushed out by others' (up to the cache's bound).
+    this.#fanOut.delete(projectId);
+    return deleted;
+  }
+
+  /** Endpoints the fan-out cache holds, a project with none counting as one (for tests). */
+  get fanOutHeld(): number {
+    return this.#fanOut.size;
   }
 
   async createApiKey(input: NewApiKey, now: number) {
