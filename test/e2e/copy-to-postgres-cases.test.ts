@@ -205,3 +205,29 @@ test('a target whose tables another session keeps locked is given up on after 10
     [],
   );
 });
+
+test("a target holding another application's tables is refused before anything is created in it, empty or not", async () => {
+  const { dir, db } = await installation();
+  db.close();
+  for (const rows of [0, 2]) {
+    const target = await postgres.createDatabase();
+    const client = new pg.Client({ connectionString: target });
+    await client.connect();
+    try {
+      await client.query('CREATE TABLE orders (id integer)');
+      for (let i = 0; i < rows; i++) await client.query('INSERT INTO orders VALUES ($1)', [i]);
+    } finally {
+      await client.end();
+    }
+    const refused = await copy(dir, target);
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `the PostgreSQL database holds tables that are not Herald's: orders \\(${rows} rows\\); copy into a new, empty database`,
+      ),
+    );
+    assert.doesNotMatch(refused.stderr, /drop/, 'never advised to drop what another application holds');
+    assert.deepEqual(await rowsIn(target), { orders: rows }, 'no Herald table was created beside it');
+  }
+});

@@ -98,20 +98,29 @@ async function countPostgres(client: pg.ClientBase, tables: readonly string[]): 
   return tables.map((table) => ({ table, rows: Number(rows[0]![table]) }));
 }
 
+/** The target's schema holds tables of another application: the copy puts nothing beside them. */
+export class TargetNotHeraldsError extends Error {
+  constructor(tables: TableCount[]) {
+    super(
+      `the PostgreSQL database holds tables that are not Herald's: ${tables.map((t) => `${t.table} (${t.rows} rows)`).join(', ')}; copy into a new, empty database (createdb) (nothing was copied)`,
+    );
+    this.name = 'TargetNotHeraldsError';
+  }
+}
+
 /**
- * Refuses a target that holds rows (TargetNotEmptyError), without locking it: a first check before
- * the copy, which checks again under its locks.
+ * Refuses a target that holds rows (TargetNotEmptyError) or another application's tables, empty
+ * or not (TargetNotHeraldsError), before the copy migrates it: a URL that names the wrong database
+ * gets nothing created in it, and the copy (planCopy) never meets a table it does not know. Without
+ * locking: a first check before the copy, which checks again under its locks.
  */
 export async function refuseNonEmptyTarget(client: pg.ClientBase): Promise<void> {
-  const present = await postgresColumns(client);
-  // Herald's tables in copy order (projects before their events), then any other table.
-  const rank = (t: string) => {
-    const i = (COPY_ORDER as readonly string[]).indexOf(t);
-    return i === -1 ? COPY_ORDER.length : i;
-  };
-  const tables = [...present.keys()]
-    .filter((t) => t !== 'schema_migrations')
-    .sort((a, b) => rank(a) - rank(b));
+  const present = [...(await postgresColumns(client)).keys()];
+  const herald = new Set<string>([...COPY_ORDER, 'schema_migrations']);
+  const foreign = present.filter((t) => !herald.has(t));
+  if (foreign.length > 0) throw new TargetNotHeraldsError(await countPostgres(client, foreign));
+  // Herald's tables in copy order (projects before their events).
+  const tables = COPY_ORDER.filter((t) => present.includes(t));
   const held = await heldRows(client, tables);
   if (held.length > 0) throw new TargetNotEmptyError(held);
 }
