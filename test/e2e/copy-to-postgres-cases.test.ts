@@ -231,3 +231,43 @@ test("a target holding another application's tables is refused before anything i
     assert.deepEqual(await rowsIn(target), { orders: rows }, 'no Herald table was created beside it');
   }
 });
+
+test("starting over in a target as the refusal says copies; Herald's tables dropped without schema_migrations are refused up front, naming it", async () => {
+  const { dir, db } = await installation();
+  db.close();
+  const target = await postgres.createDatabase();
+  assert.equal((await copy(dir, target)).code, 0);
+  const client = new pg.Client({ connectionString: target });
+  await client.connect();
+  const copiedAgain = async () => {
+    const again = await copy(dir, target);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.match(again.stdout, /^events +1$/m);
+  };
+  try {
+    const refused = await copy(dir, target);
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    const advice = /drop its tables, schema_migrations with them \((DROP TABLE [a-z_, ]+)\)/.exec(
+      refused.stderr,
+    );
+    assert.ok(advice, refused.stderr);
+    await client.query(advice[1]!);
+    await copiedAgain();
+    // Herald's tables dropped but not schema_migrations: it says every migration is applied.
+    await client.query(
+      'DROP TABLE event_types, projects, api_keys, endpoints, endpoint_secrets, endpoint_rate_limits, events, idempotency_keys, deliveries, attempts, operational_events',
+    );
+    const halfDropped = await copy(dir, target);
+    assert.equal(halfDropped.code, 1, halfDropped.stdout + halfDropped.stderr);
+    const drop =
+      /the PostgreSQL database holds Herald's schema_migrations \(15 migrations\) without its tables \(dropped\?\): drop schema_migrations too \((DROP TABLE schema_migrations)\)/.exec(
+        halfDropped.stderr,
+      );
+    assert.ok(drop, halfDropped.stderr);
+    assert.doesNotMatch(halfDropped.stderr, /applied|copying/, 'refused before migrating or copying');
+    await client.query(drop[1]!);
+    await copiedAgain();
+  } finally {
+    await client.end();
+  }
+});

@@ -43,9 +43,13 @@ export interface CopyResult {
 /** The target already holds Herald data: the copy never merges into it. */
 export class TargetNotEmptyError extends Error {
   readonly held: TableCount[];
-  constructor(held: TableCount[]) {
+  /** `tables`: Herald's tables the target has, for the DROP that starts over in it. */
+  constructor(held: TableCount[], tables: readonly string[]) {
+    // schema_migrations goes with them: kept, it says every migration is applied to tables that
+    // are gone, and the next copy would find no tables to copy into.
+    const drop = `DROP TABLE ${[...tables, 'schema_migrations'].join(', ')}`;
     super(
-      `the PostgreSQL database is not empty: it holds rows in ${held.map((h) => `${h.table} (${h.rows})`).join(', ')}; copy into a new, empty database (createdb), or drop this one's Herald tables first if you mean to start over (nothing was copied)`,
+      `the PostgreSQL database is not empty: it holds rows in ${held.map((h) => `${h.table} (${h.rows})`).join(', ')}; copy into a new, empty database (createdb), or, to start over in this one, drop its tables, schema_migrations with them (${drop}) (nothing was copied)`,
     );
     this.name = 'TargetNotEmptyError';
     this.held = held;
@@ -122,7 +126,23 @@ export async function refuseNonEmptyTarget(client: pg.ClientBase): Promise<void>
   // Herald's tables in copy order (projects before their events).
   const tables = COPY_ORDER.filter((t) => present.includes(t));
   const held = await heldRows(client, tables);
-  if (held.length > 0) throw new TargetNotEmptyError(held);
+  if (held.length > 0) throw new TargetNotEmptyError(held, tables);
+  // Every migration creates projects first (0001) and none drops it: recorded migrations without
+  // it are what a DROP of the tables alone leaves, which no migration would create again.
+  if (present.includes('schema_migrations') && !present.includes('projects')) {
+    const [migrations] = await countPostgres(client, ['schema_migrations']);
+    if (migrations!.rows > 0) throw new TargetHalfDroppedError(migrations!.rows);
+  }
+}
+
+/** Herald's tables were dropped from the target, its schema_migrations not: nothing to copy into. */
+export class TargetHalfDroppedError extends Error {
+  constructor(migrations: number) {
+    super(
+      `the PostgreSQL database holds Herald's schema_migrations (${migrations} migrations) without its tables (dropped?): drop schema_migrations too (DROP TABLE schema_migrations), so the copy creates them again, or copy into a new, empty database (nothing was copied)`,
+    );
+    this.name = 'TargetHalfDroppedError';
+  }
 }
 
 /**
@@ -160,7 +180,7 @@ export async function copyIntoPostgres(
         );
       });
     const held = await heldRows(client, tables);
-    if (held.length > 0) throw new TargetNotEmptyError(held);
+    if (held.length > 0) throw new TargetNotEmptyError(held, tables);
     let claimsReset = 0;
     const copied: TableCount[] = [];
     for (const plan of plans) {
