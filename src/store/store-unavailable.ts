@@ -215,25 +215,33 @@ export function isParentRowGone(error: unknown): boolean {
  * 10.0.0.5:5432" rather than the bare
  * socket error. Errors that are not the database's (a bad key, a bug) are returned as they are.
  */
-export function explainDatabaseError(error: unknown, databaseUrl: string): unknown {
+export function explainDatabaseError(
+  error: unknown,
+  databaseUrl: string,
+  /** Where the URL came from, when not HERALD_DATABASE_URL (herald copy-to-postgres: `--to`). */
+  setting?: string,
+): unknown {
   const where = redactDatabaseUrl(databaseUrl);
   // Before isStoreUnreachable, which counts a TLS failure as the database out of reach.
   if (isDatabaseTlsFailure(error)) {
     return new Error(
-      `cannot open a TLS connection to the database at ${where} as HERALD_DATABASE_URL (--database) asks ` +
+      `cannot open a TLS connection to the database at ${where} as ${setting ?? 'HERALD_DATABASE_URL (--database)'} asks ` +
         '(its sslmode and sslrootcert: docs/deployment.md "TLS to PostgreSQL")',
       { cause: error },
     );
   }
   const file = unreadableDatabaseTlsFile(error, databaseUrl);
   if (file) {
-    return new Error(`cannot read the ${file} file of HERALD_DATABASE_URL (--database), ${where}`, {
-      cause: error,
-    });
+    return new Error(
+      `cannot read the ${file} file of ${setting ?? 'HERALD_DATABASE_URL (--database)'}, ${where}`,
+      {
+        cause: error,
+      },
+    );
   }
   // Named with its setting, as a configuration error is: the host, the password or the database
   // name in it is what to check.
-  const named = `${where} (HERALD_DATABASE_URL, --database)`;
+  const named = `${where} (${setting ?? 'HERALD_DATABASE_URL, --database'})`;
   // A PostgreSQL error (SQLSTATE code and severity): a wrong password (before isStoreUnreachable,
   // which counts it as out of reach), a database that does not exist, missing privileges.
   const { code, severity } = error as { code?: unknown; severity?: unknown };

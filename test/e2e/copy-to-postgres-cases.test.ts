@@ -111,6 +111,19 @@ test('--to must be PostgreSQL, and --from SQLite', async () => {
   assert.match(fromPostgres.stderr, /--from: must be a SQLite database file/);
 });
 
+test('a --to the copy cannot open is named as --to, not as the HERALD_DATABASE_URL it was not given', async () => {
+  const { dir, db } = await installation();
+  db.close();
+  const missing = (await postgres.createDatabase()).replace(/\/[^/]+$/, '/no_such_database');
+  const refused = await copy(dir, missing);
+  assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+  assert.match(
+    refused.stderr,
+    /the database at postgres:\/\/\S+\/no_such_database \(--to\) answered with error 3D000/,
+  );
+  assert.doesNotMatch(refused.stderr, /HERALD_DATABASE_URL/);
+});
+
 test('secrets sealed with a key the command was not given are refused before anything is copied', async () => {
   const { dir, db } = await installation();
   const sealed = createSecretCipher(Buffer.alloc(32, 9)).seal('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');

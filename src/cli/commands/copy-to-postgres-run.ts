@@ -106,7 +106,7 @@ async function copyWhileLocked(file: string, from: string, to: string, key: Seal
   // Before any change to either database: a target with data is refused as it is found.
   await withClient(to, refuseNonEmptyTarget);
   const sourceMigrations = await migrate(from, { firstInProcess: true });
-  const targetMigrations = await migrate(to, {});
+  const targetMigrations = await migrate(to, { setting: '--to' });
   say(`source ${from}: ${migrationsLine(sourceMigrations)}`);
   say(`target ${target}: ${migrationsLine(targetMigrations)}`);
 
@@ -151,8 +151,14 @@ interface Migrated {
   unknown: string[];
 }
 
-/** Brings a database to this version's schema; refuses one a newer version migrated. */
-async function migrate(url: string, options: { firstInProcess?: boolean }): Promise<Migrated> {
+/**
+ * Brings a database to this version's schema; refuses one a newer version migrated. `setting`:
+ * where its URL came from, for the errors (default HERALD_DATABASE_URL, as serve's).
+ */
+async function migrate(
+  url: string,
+  { setting, ...options }: { firstInProcess?: boolean; setting?: string },
+): Promise<Migrated> {
   let migrated: Migrated = { applied: [], unknown: [] };
   const store = await openStore(url, {
     ...options,
@@ -161,7 +167,7 @@ async function migrate(url: string, options: { firstInProcess?: boolean }): Prom
       migrated = result;
     },
   }).catch((error: unknown) => {
-    throw explainDatabaseError(error, url);
+    throw explainDatabaseError(error, url, setting);
   });
   await store.close();
   if (migrated.unknown.length > 0) {
@@ -208,6 +214,7 @@ function printCounts(tables: TableCount[]): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/** A client of the target (`--to`, as its errors say). */
 async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
   // No query or statement timeout: the copy of a large installation is one long transaction.
   const client = new pg.Client(connectionConfig(url));
@@ -216,7 +223,7 @@ async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>
     await client.connect();
   } catch (error) {
     await client.end().catch(() => undefined);
-    throw explainDatabaseError(error, url);
+    throw explainDatabaseError(error, url, '--to');
   }
   try {
     return await use(client);
