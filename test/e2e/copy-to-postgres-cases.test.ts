@@ -14,7 +14,7 @@ import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { createSecretCipher } from '../../src/store/secret-cipher.ts';
 import { type LocalPostgres, startPostgres } from '../support/postgres.ts';
-import { runHerald } from './harness.ts';
+import { runHerald, startHerald } from './harness.ts';
 
 let postgres: LocalPostgres;
 const root = mkdtempSync(join(tmpdir(), 'herald-copy-refusals-'));
@@ -283,4 +283,75 @@ test("starting over in a target as the refusal says copies; Herald's tables drop
   } finally {
     await client.end();
   }
+});
+
+test('a target a herald serve is connected to is refused, naming it, with nothing copied', async () => {
+  const { dir, db } = await installation();
+  db.close();
+  const target = await postgres.createDatabase();
+  // Started on the empty target, as an operator who runs step 4 before step 3: its start-time
+  // work (the key check, finishing endpoint deletes) ran on no data, and would not run again.
+  const serve = await startHerald({
+    env: { HERALD_DATABASE_URL: target, HERALD_ADMIN_TOKEN: 'copy-served-target-admin-token-0123' },
+    readyTimeoutMs: 30_000,
+  });
+  try {
+    const refused = await copy(dir, target);
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.match(
+      refused.stderr,
+      /a Herald process is connected to the PostgreSQL database \(pid \d+[^)]*\): stop it, copy, then start herald serve on PostgreSQL \(nothing was copied\)/,
+    );
+    assert.deepEqual(
+      Object.entries(await rowsIn(target)).filter(([, n]) => n > 0),
+      [],
+    );
+  } finally {
+    await serve.kill('SIGTERM');
+  }
+  const copied = await copy(dir, target);
+  assert.equal(copied.code, 0, copied.stdout + copied.stderr);
+});
+
+test('a herald serve started on the target while the copy runs makes it roll back, naming it', async () => {
+  const { dir, db } = await installation();
+  db.close();
+  const target = await postgres.createDatabase();
+  assert.equal((await runHerald(['migrate', '--database', target])).code, 0);
+  // The copy is held at its LOCK TABLE (after the first check) while a serve starts.
+  const holder = new pg.Client({ connectionString: target });
+  await holder.connect();
+  let serve: Awaited<ReturnType<typeof startHerald>> | undefined;
+  try {
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE attempts IN ROW EXCLUSIVE MODE');
+    const copying = copy(dir, target);
+    const waiting = async () =>
+      (
+        await holder.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted AND a.datname = current_database()',
+        )
+      ).rows[0]!.n > 0;
+    for (let i = 0; !(await waiting()); i++) {
+      assert.ok(i < 100, 'the copy never waited for its lock');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const starting = startHerald({
+      env: { HERALD_DATABASE_URL: target, HERALD_ADMIN_TOKEN: 'copy-served-target-admin-token-0123' },
+      readyTimeoutMs: 30_000,
+    });
+    await new Promise((r) => setTimeout(r, 3_000)); // its connections open (its writes may wait)
+    await holder.query('ROLLBACK');
+    const refused = await copying;
+    serve = await starting;
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.match(refused.stderr, /a Herald process is connected to the PostgreSQL database \(pid \d+/);
+  } finally {
+    await holder.end();
+    await serve?.kill('SIGTERM');
+  }
+  assert.deepEqual(
+    Object.entries(await rowsIn(target)).filter(([, n]) => n > 0),
+    [],
+  );
 });

@@ -20,6 +20,7 @@ import { DatabaseInUseError, takeServingLock } from '../../store/sqlite/serving-
 import {
   copyIntoPostgres,
   refuseNonEmptyTarget,
+  refuseServedTarget,
   type TableCount,
 } from '../../store/sqlite-to-postgres/copy-tables.ts';
 import { checkSecrets, type SecretsCheck } from '../../store/sqlite-to-postgres/secrets-check.ts';
@@ -103,8 +104,11 @@ function sealingKey(config: ReturnType<typeof loadConfig>): SealingKey {
 
 async function copyWhileLocked(file: string, from: string, to: string, key: SealingKey): Promise<void> {
   const target = redactDatabaseUrl(to);
-  // Before any change to either database: a target with data is refused as it is found.
-  await withClient(to, refuseNonEmptyTarget);
+  // Before any change to either database: a target with data, or served, is refused as it is found.
+  await withClient(to, async (client) => {
+    await refuseNonEmptyTarget(client);
+    await refuseServedTarget(client);
+  });
   const sourceMigrations = await migrate(from, { firstInProcess: true });
   const targetMigrations = await migrate(to, { setting: '--to' });
   say(`source ${from}: ${migrationsLine(sourceMigrations)}`);

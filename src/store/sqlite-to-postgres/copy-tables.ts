@@ -7,6 +7,7 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import type pg from 'pg';
+import { APPLICATION_NAME } from '../postgres/pool.ts';
 import {
   COPY_ORDER,
   isClaimed,
@@ -25,6 +26,8 @@ export const BATCH_BYTES = 4 * 1024 * 1024;
 const LOCK_NOT_AVAILABLE = '55P03';
 /** How often a table being copied reports its rows so far. */
 export const PROGRESS_EVERY_MS = 10_000;
+/** How long the check before the commit waits for this command's migration connections to end. */
+const OWN_SESSIONS_GONE_MS = 5_000;
 /** How long the copy waits for the target's tables (a process using them) before giving up. */
 const LOCK_WAIT = '10s';
 
@@ -146,6 +149,39 @@ export class TargetHalfDroppedError extends Error {
 }
 
 /**
+ * A Herald process is connected to the target (application_name, pool.ts): a `herald serve`
+ * started before the copy did its start-time work (the encryption key check, closing what endpoint
+ * deletes left, sealing plaintext secrets) on an empty database, and would not do it again.
+ */
+export class TargetInUseError extends Error {
+  constructor(sessions: { pid: number; client_addr: string | null }[]) {
+    const who = sessions.map((s) => `pid ${s.pid}${s.client_addr ? ` from ${s.client_addr}` : ''}`);
+    super(
+      `a Herald process is connected to the PostgreSQL database (${who.join(', ')}): stop it, copy, then start herald serve on PostgreSQL (nothing was copied)`,
+    );
+    this.name = 'TargetInUseError';
+  }
+}
+
+/**
+ * Refuses a target another Herald process is connected to (TargetInUseError), after waiting up to
+ * `waitMs` for them to go: this command's own migration connections end as it goes on.
+ */
+export async function refuseServedTarget(client: pg.ClientBase, waitMs = 0): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const { rows } = await client.query<{ pid: number; client_addr: string | null }>(
+      `SELECT pid, host(client_addr) AS client_addr FROM pg_stat_activity
+       WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = $1 ORDER BY pid`,
+      [APPLICATION_NAME],
+    );
+    if (rows.length === 0) return;
+    if (Date.now() >= deadline) throw new TargetInUseError(rows);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
  * Copies every table of `db` (migrated to the current schema, not served) into the database of
  * `client` (migrated, empty), in one transaction: the target's tables are locked against writers
  * first, found empty again under the lock, filled, and their counts checked against the source's
@@ -168,8 +204,8 @@ export async function copyIntoPostgres(
   db.exec('BEGIN');
   try {
     await client.query(`SET LOCAL lock_timeout = '${LOCK_WAIT}'`);
-    // EXCLUSIVE: reads go on, nothing else writes (a `herald serve` already started on the target
-    // waits, and starts on a full database once the copy commits).
+    // EXCLUSIVE: reads go on, nothing else writes (a migration or a writer waits for the commit;
+    // a `herald serve` connected meanwhile is refused before it: refuseServedTarget).
     await client
       .query(`LOCK TABLE ${tables.map(quote).join(', ')} IN EXCLUSIVE MODE`)
       .catch((error: unknown) => {
@@ -191,6 +227,8 @@ export async function copyIntoPostgres(
       options.onTable?.({ table: plan.table, rows: result.rows }, Date.now() - started);
     }
     verifyCounts(copied, countSqlite(db, tables), await countPostgres(client, tables));
+    // Again at the end: a serve started meanwhile read the tables as they were before the copy.
+    await refuseServedTarget(client, OWN_SESSIONS_GONE_MS);
     await client.query('COMMIT');
     // Statistics at once rather than when autovacuum gets to the tables: a fresh table of a
     // million deliveries is planned as empty until then. ANALYZE samples: seconds, not a scan.
