@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { emptyMeansUnset } from './api-connection.ts';
+import { backupCommand, restoreCommand } from './commands/backup.ts';
 import { copyToPostgresCommand } from './commands/copy-to-postgres.ts';
 import { endpointsCommand } from './commands/endpoints.ts';
 import { eventTypesCommand } from './commands/event-types-import.ts';
@@ -20,6 +21,8 @@ export function commandGroups(): Command[] {
   const groups = [
     serveCommand(),
     migrateCommand(),
+    backupCommand(),
+    restoreCommand(),
     copyToPostgresCommand(),
     eventTypesCommand(),
     projectsCommand(),

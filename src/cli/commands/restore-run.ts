@@ -1,0 +1,182 @@
+/**
+ * What `herald restore` does: puts a backup in place of the SQLite database, the steps that damage
+ * it when done by hand done in the order that does not. It holds the serving lock throughout, so
+ * it is refused while a `herald serve` runs on the file and no serve starts meanwhile (a copy
+ * written over a served file is damaged by the process still writing it). It checks the backup
+ * (sound, a Herald database, no migration this version does not know) on a copy made beside the
+ * database, then moves the current database with its -wal, -shm and -journal aside under one new
+ * name (kept, never deleted: SQLite would apply the old -wal to the copy) and renames the copy in
+ * place, 0600. Loaded by backup.ts only when it runs.
+ */
+import {
+  chownSync,
+  closeSync,
+  existsSync,
+  openSync,
+  readSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { makeDirectory } from '../../config/make-directory.ts';
+import { type CopySummary, formatBytes, inspectCopy, PAGE_CHECK } from '../../store/sqlite/copy-check.ts';
+import { syncPath } from '../../store/sqlite/file-sync.ts';
+import { DatabaseInUseError, takeServingLock } from '../../store/sqlite/serving-lock.ts';
+import { CommandError } from '../run-command.ts';
+import { type DatabaseFlags, sqliteDatabaseFile } from './sqlite-database-file.ts';
+
+export interface RestoreFlags extends DatabaseFlags {
+  from: string;
+}
+
+const say = (line: string) => process.stdout.write(`herald: ${line}\n`);
+
+/** The files that make up a SQLite database besides the file itself. */
+const COMPANIONS = ['-wal', '-shm', '-journal'];
+
+const PG_RESTORE_HINT =
+  'herald restore puts SQLite backups back only; restore PostgreSQL with its own tools (pg_restore into an empty database: docs/operations.md, Backups)';
+
+export async function restore(flags: RestoreFlags, now = new Date()): Promise<void> {
+  const { file: configured } = sqliteDatabaseFile(flags, PG_RESTORE_HINT);
+  const from = resolve(flags.from);
+  if (!existsSync(from) || !statSync(from).isFile()) {
+    throw new CommandError(`there is no backup file at ${from} (nothing was changed)`);
+  }
+  // Its latest transactions would be left behind: only the file itself is copied.
+  if (existsSync(`${from}-wal`) && statSync(`${from}-wal`).size > 0) {
+    throw new CommandError(
+      `${from}-wal lies beside ${from}: it is a live database's file (copied while served?), not a backup; make one with herald backup (nothing was changed)`,
+    );
+  }
+  makeDirectory(dirname(configured), 0o700);
+  // A database that does not exist yet (a new machine) gets an empty file, so that the lock has
+  // a file to sit beside and a serve starting meanwhile finds it held; the copy replaces it.
+  const created = createIfMissing(configured);
+  // Where a symbolic link leads, as serve's lock does: the files moved and the lock name one place.
+  const file = realpathSync(configured);
+  let lock: { release(): void };
+  try {
+    lock = takeServingLock(file);
+  } catch (error) {
+    if (created) rmSync(configured, { force: true });
+    if (!(error instanceof DatabaseInUseError)) throw error;
+    throw new CommandError(
+      `a Herald process is serving ${file} (it holds ${file}.lock): stop it first, a restore needs the database at rest (nothing was changed)`,
+    );
+  }
+  try {
+    restoreWhileLocked(from, file, created, now);
+  } catch (error) {
+    // The empty file made for the lock, unless the copy already took its place.
+    if (created && statSync(file).size === 0) rmSync(file, { force: true });
+    throw error;
+  } finally {
+    lock.release();
+  }
+}
+
+function restoreWhileLocked(from: string, file: string, created: boolean, now: Date): void {
+  const incoming = `${file}.restoring-${process.pid}`;
+  let summary: CopySummary;
+  try {
+    copyFile(from, incoming);
+    keepOwner(file, incoming, created);
+    try {
+      summary = inspectCopy(incoming, PAGE_CHECK, from);
+    } catch (cause) {
+      throw new CommandError(`${from} cannot be restored (nothing was changed)`, { cause });
+    }
+    if (summary.unknown.length > 0) {
+      throw new CommandError(
+        `${from} has migrations this version of Herald does not know (${summary.unknown.join(', ')}): a newer Herald wrote it; restore it with that version (nothing was changed)`,
+      );
+    }
+    const aside = moveAside(file, created, now);
+    renameSync(incoming, file);
+    syncPath(dirname(file));
+    report(from, file, summary, aside);
+  } finally {
+    rmSync(incoming, { force: true });
+  }
+}
+
+/** Copies `from` to a new 0600 file `to` (the umask and the backup's own mode do not count), synced. */
+function copyFile(from: string, to: string): void {
+  const input = openSync(from, 'r');
+  let output: number;
+  try {
+    output = openSync(to, 'wx', 0o600);
+  } catch (error) {
+    closeSync(input);
+    throw error;
+  }
+  try {
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    for (let n = readSync(input, buffer); n > 0; n = readSync(input, buffer)) {
+      for (let done = 0; done < n; ) done += writeSync(output, buffer, done, n - done);
+    }
+  } finally {
+    closeSync(input);
+    closeSync(output);
+  }
+  syncPath(to);
+}
+
+/**
+ * As root (a restore run with sudo), the copy gets the owner of the file it replaces: root's 0600
+ * file would keep the Herald user out of its own database (file-access.ts says so at start).
+ */
+function keepOwner(file: string, copy: string, created: boolean): void {
+  if (created || process.getuid?.() !== 0) return;
+  const { uid, gid } = statSync(file);
+  chownSync(copy, uid, gid);
+}
+
+/** Moves the database and its companions to `<file>.before-restore-<time>[-wal…]`; returns what moved. */
+function moveAside(file: string, created: boolean, now: Date): string[] {
+  const stamp = now.toISOString().replace(/[:.]/g, '-');
+  const asideBase = `${file}.before-restore-${stamp}`;
+  const moved: string[] = [];
+  // The empty file made above to hold the lock is not worth keeping: the rename replaces it.
+  for (const suffix of created ? COMPANIONS : ['', ...COMPANIONS]) {
+    if (!existsSync(`${file}${suffix}`)) continue;
+    const to = `${asideBase}${suffix}`;
+    if (existsSync(to)) throw new CommandError(`${to} already exists (nothing was changed)`);
+    renameSync(`${file}${suffix}`, to);
+    moved.push(to);
+  }
+  return moved;
+}
+
+function report(from: string, file: string, s: CopySummary, aside: string[]): void {
+  const newest =
+    s.newestEventAt === null ? 'no events' : `newest event ${new Date(s.newestEventAt).toISOString()}`;
+  say(
+    `restored ${from} as ${file} (mode 0600): ${formatBytes(s.bytes)}, ${s.events} events, ${s.deliveries} deliveries (${newest}), schema ${s.migrations.at(-1) ?? 'empty'}`,
+  );
+  if (aside.length > 0) {
+    say(
+      `the database that was there is kept, not deleted: ${aside.join(', ')} (the files of one database: move them back together, or delete them once the restore is known good)`,
+    );
+  }
+  say(
+    `next: start herald serve on it with the encryption key it ran with when the backup was taken; if the key was rotated since, set HERALD_ENCRYPTION_KEY to the new key and HERALD_ENCRYPTION_KEY_PREVIOUS to the old one (docs/operations.md, Rotating keys and tokens)`,
+  );
+  say(
+    'then redo what ended access since the backup: API keys deleted, portal links revoked, signing secrets rotated (docs/operations.md, Backups); events accepted since the backup are not in it',
+  );
+}
+
+function createIfMissing(file: string): boolean {
+  try {
+    closeSync(openSync(file, 'wx', 0o600));
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * `herald backup` and `herald restore` (docs/operations.md, Backups) against real `herald serve`
+ * children on SQLite files. A backup taken while a client keeps sending events is a sound database
+ * holding every event acknowledged before it started, which `herald serve` starts on and lists; it
+ * is 0600 whatever the umask, leaves no partial file, and an existing target is refused. A restore
+ * is refused while the database is served; otherwise it puts the backup in place, keeps the old
+ * database with its -wal and -shm aside (a kill leaves them, with frames SQLite would apply to the
+ * copy), and the served database then holds the backup's data. A backup of a newer schema is refused.
+ */
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { after, test } from 'node:test';
+import { api, type HeraldProcess, runHerald, startHerald, startReceiver } from './harness.ts';
+
+const ADMIN = 'backup-restore-admin-token-0123456789';
+const KEY = Buffer.alloc(32, 7).toString('base64');
+const env = { HERALD_ADMIN_TOKEN: ADMIN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8', HERALD_ENCRYPTION_KEY: KEY };
+const root = mkdtempSync(join(tmpdir(), 'herald-backup-restore-'));
+const processes: HeraldProcess[] = [];
+after(async () => {
+  await Promise.all(processes.map((p) => p.dispose()));
+  rmSync(root, { recursive: true, force: true });
+});
+
+// The backup must be 0600 whatever the umask: under 022 a file SQLite creates is 0644.
+process.umask(0o022);
+
+const serve = async (dataDir: string) => {
+  const p = await startHerald({ dataDir, env, readyTimeoutMs: 30_000 });
+  processes.push(p);
+  return p;
+};
+const herald = (args: string[]) =>
+  runHerald(args, { env: { HERALD_ENCRYPTION_KEY: KEY }, killAfterMs: 120_000 });
+
+async function project(url: string, name: string, receiverUrl: string): Promise<string> {
+  const { body } = await api<{ id: string }>(url, ADMIN, 'POST', '/api/v1/projects', { name });
+  const made = await api(url, ADMIN, 'POST', `/api/v1/projects/${body.id}/endpoints`, { url: receiverUrl });
+  assert.equal(made.status, 201);
+  return body.id;
+}
+
+async function send(url: string, projectId: string, n: number): Promise<string> {
+  const r = await api<{ id: string }>(url, ADMIN, 'POST', `/api/v1/projects/${projectId}/events`, {
+    type: 'x.y',
+    payload: { n, pad: 'p'.repeat(2000) },
+  });
+  assert.equal(r.status, 202);
+  return r.body.id;
+}
+
+async function listedEvents(url: string, projectId: string): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+    const { status, body } = await api<{ data: { id: string }[]; nextCursor: string | null }>(
+      url,
+      ADMIN,
+      'GET',
+      `/api/v1/projects/${projectId}/events?limit=1000${query}`,
+    );
+    assert.equal(status, 200);
+    ids.push(...body.data.map((e) => e.id));
+    cursor = body.nextCursor;
+  } while (cursor);
+  return ids.sort();
+}
+
+function eventIdsIn(file: string): string[] {
+  const db = new DatabaseSync(file, { readOnly: true });
+  try {
+    return (db.prepare('SELECT id FROM events ORDER BY id').all() as { id: string }[]).map((r) => r.id);
+  } finally {
+    db.close();
+  }
+}
+
+function check(file: string, pragma: string): string[] {
+  const db = new DatabaseSync(file, { readOnly: true });
+  try {
+    return (db.prepare(`PRAGMA ${pragma}`).all() as Record<string, unknown>[]).map((r) =>
+      JSON.stringify(Object.values(r)),
+    );
+  } finally {
+    db.close();
+  }
+}
+
+test('a backup taken while a client keeps sending events is sound, 0600, and serves every event acknowledged before it', async () => {
+  const receiver = await startReceiver();
+  const dataDir = join(root, 'live');
+  const backups = join(root, 'live-backups');
+  mkdirSync(backups);
+  const target = join(backups, 'herald.db');
+  try {
+    const first = await serve(dataDir);
+    const projectId = await project(first.url, 'live', `${receiver.url}/in`);
+    const acked: { id: string; at: number }[] = [];
+    let sending = true;
+    // Four clients, each sending as soon as its last event is acknowledged, all through the backup.
+    const clients = Array.from({ length: 4 }, async (_, c) => {
+      for (let n = 0; sending; n++)
+        acked.push({ id: await send(first.url, projectId, c * 1e6 + n), at: Date.now() });
+    });
+    while (acked.length < 200) await new Promise((r) => setTimeout(r, 20));
+    const started = Date.now();
+    const backedUp = await herald(['backup', '--data-dir', dataDir, '--to', target]);
+    const finished = Date.now();
+    while (!acked.some((a) => a.at > finished + 200)) await new Promise((r) => setTimeout(r, 20));
+    sending = false;
+    await Promise.all(clients);
+    assert.equal(backedUp.code, 0, backedUp.stderr);
+    assert.ok(
+      acked.some((a) => a.at > started && a.at < finished),
+      'events were acknowledged while the backup ran',
+    );
+
+    assert.equal(statSync(target).mode & 0o777, 0o600, 'the backup is 0600 under umask 022');
+    assert.deepEqual(readdirSync(backups), ['herald.db'], 'no partial file is left beside it');
+    assert.deepEqual(check(target, 'integrity_check'), ['["ok"]']);
+    assert.deepEqual(check(target, 'foreign_key_check'), []);
+    const inBackup = eventIdsIn(target);
+    const ackedIds = new Set(acked.map((a) => a.id));
+    for (const a of acked.filter((x) => x.at < started)) {
+      assert.ok(inBackup.includes(a.id), `${a.id}, acknowledged before the backup, is in it`);
+    }
+    assert.ok(
+      inBackup.every((id) => ackedIds.has(id)),
+      'every event in the backup is one the clients sent',
+    );
+    const late = acked.filter((a) => a.at > finished + 200);
+    assert.ok(
+      late.length > 0 && late.every((a) => !inBackup.includes(a.id)),
+      'events after it are not in it',
+    );
+    assert.match(
+      backedUp.stdout,
+      new RegExp(
+        `backed up .* to ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(mode 0600\\).*, ${inBackup.length} events, `,
+      ),
+    );
+    assert.match(backedUp.stdout, /integrity_check ok/);
+    assert.match(backedUp.stdout, /schema 0\d+_\w+\.sql/);
+    assert.match(backedUp.stdout, /the encryption key is NOT in the backup/);
+
+    // `herald serve` on a copy of it (the backup itself stays as it is) lists those events.
+    const elsewhere = join(root, 'live-copy');
+    mkdirSync(elsewhere, { mode: 0o700 });
+    copyFileSync(target, join(elsewhere, 'herald.db'));
+    await first.kill('SIGTERM');
+    const second = await serve(elsewhere);
+    assert.deepEqual(await listedEvents(second.url, projectId), inBackup);
+    await second.kill('SIGTERM');
+
+    // The same target again: refused, the backup left as it was.
+    const before = readFileSync(target);
+    const again = await herald(['backup', '--data-dir', dataDir, '--to', target]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /already exists: give a new file name \(nothing was written\)/);
+    assert.ok(readFileSync(target).equals(before));
+    assert.deepEqual(readdirSync(backups), ['herald.db']);
+
+    const postgres = await herald([
+      'backup',
+      '--database',
+      'postgres://h:secret@127.0.0.1/h',
+      '--to',
+      join(backups, 'pg'),
+    ]);
+    assert.equal(postgres.code, 1);
+    assert.match(postgres.stderr, /PostgreSQL .*pg_dump/);
+    assert.doesNotMatch(postgres.stderr, /secret/);
+  } finally {
+    await receiver.close();
+  }
+});
+
+test('a restore is refused while served, then puts the backup in place with the old files kept aside', async () => {
+  const receiver = await startReceiver();
+  const dataDir = join(root, 'restore');
+  const backup = join(root, 'restore-backup.db');
+  const db = join(dataDir, 'herald.db');
+  try {
+    const first = await serve(dataDir);
+    const projectId = await project(first.url, 'restore', `${receiver.url}/in`);
+    const kept: string[] = [];
+    for (let n = 0; n < 30; n++) kept.push(await send(first.url, projectId, n));
+    const backedUp = await herald(['backup', '--data-dir', dataDir, '--to', backup]);
+    assert.equal(backedUp.code, 0, backedUp.stderr);
+    const lost: string[] = [];
+    for (let n = 0; n < 20; n++) lost.push(await send(first.url, projectId, 100 + n));
+
+    const refused = await herald(['restore', '--data-dir', dataDir, '--from', backup]);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /a Herald process is serving .*herald\.db .*stop it first.*\(nothing was changed\)/,
+    );
+    assert.ok(!readdirSync(dataDir).some((f) => f.includes('before-restore') || f.includes('restoring')));
+    assert.equal((await listedEvents(first.url, projectId)).length, kept.length + lost.length);
+
+    // A kill leaves the -wal with the last events in it, beside the file the restore replaces.
+    await first.kill('SIGKILL');
+    assert.ok(statSync(`${db}-wal`).size > 32, 'the kill left a write-ahead log with frames');
+    const restored = await herald(['restore', '--data-dir', dataDir, '--from', backup]);
+    assert.equal(restored.code, 0, restored.stderr);
+    const aside = readdirSync(dataDir).filter((f) => f.startsWith('herald.db.before-restore-'));
+    const base = aside.find((f) => !f.endsWith('-wal') && !f.endsWith('-shm'));
+    assert.ok(base, `the old database is kept: ${aside.join(', ')}`);
+    assert.deepEqual(aside.sort(), [base, `${base}-shm`, `${base}-wal`]);
+    assert.ok(!readdirSync(dataDir).includes('herald.db-wal'), 'the old -wal is not beside the copy');
+    assert.equal(statSync(db).mode & 0o777, 0o600);
+    assert.ok(readFileSync(db).equals(readFileSync(backup)), 'the backup is in place, byte for byte');
+    assert.match(restored.stdout, new RegExp(`restored .* \\(mode 0600\\): .*, ${kept.length} events, `));
+    assert.match(
+      restored.stdout,
+      new RegExp(`kept, not deleted: .*${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+    );
+    assert.match(restored.stdout, /HERALD_ENCRYPTION_KEY_PREVIOUS/);
+    // The old files together are the old database, every acknowledged event in it.
+    assert.equal(eventIdsIn(join(dataDir, base)).length, kept.length + lost.length);
+
+    const second = await serve(dataDir);
+    assert.deepEqual(await listedEvents(second.url, projectId), [...kept].sort());
+    assert.deepEqual(check(db, 'integrity_check'), ['["ok"]']);
+    await second.kill('SIGTERM');
+  } finally {
+    await receiver.close();
+  }
+});
+
+test('a restore refuses a backup a newer Herald wrote, and a file that is no Herald database, changing nothing', async () => {
+  const dataDir = join(root, 'newer');
+  const made = await runHerald(['migrate', '--data-dir', dataDir]);
+  assert.equal(made.code, 0, made.stderr);
+  const backup = join(root, 'newer-backup.db');
+  const backedUp = await herald(['backup', '--data-dir', dataDir, '--to', backup]);
+  assert.equal(backedUp.code, 0, backedUp.stderr);
+  const db = new DatabaseSync(backup);
+  db.prepare('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)').run(
+    '9999_from_the_future.sql',
+    0,
+  );
+  db.close();
+  const before = readFileSync(join(dataDir, 'herald.db'));
+  const refused = await herald(['restore', '--data-dir', dataDir, '--from', backup]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /does not know \(9999_from_the_future\.sql\).*\(nothing was changed\)/);
+
+  const other = join(root, 'other.db');
+  const plain = new DatabaseSync(other);
+  plain.exec('CREATE TABLE t (x)');
+  plain.close();
+  const notHerald = await herald(['restore', '--data-dir', dataDir, '--from', other]);
+  assert.equal(notHerald.code, 1);
+  assert.match(notHerald.stderr, /not a Herald one/);
+  assert.ok(readFileSync(join(dataDir, 'herald.db')).equals(before));
+  assert.deepEqual(
+    readdirSync(dataDir).filter((f) => f.includes('restor')),
+    [],
+    'nothing moved aside, no copy left',
+  );
+});
