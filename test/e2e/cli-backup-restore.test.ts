@@ -228,6 +228,24 @@ test('a restore is refused while served, then puts the backup in place with the 
     assert.deepEqual(await listedEvents(second.url, projectId), [...kept].sort());
     assert.deepEqual(check(db, 'integrity_check'), ['["ok"]']);
     await second.kill('SIGTERM');
+    assert.match(restored.stdout, /its 1 sealed endpoint secret\(s\) open with HERALD_ENCRYPTION_KEY: start/);
+
+    // With another key (one rotated in since the backup): restored all the same, and told which
+    // key serve needs, before a start is refused for it.
+    const otherKey = Buffer.alloc(32, 9).toString('base64');
+    const rotated = await runHerald(['restore', '--data-dir', dataDir, '--from', backup], {
+      env: { HERALD_ENCRYPTION_KEY: otherKey },
+    });
+    assert.equal(rotated.code, 0, rotated.stderr);
+    assert.match(
+      rotated.stderr,
+      /warning: 1 of its 1 sealed endpoint secret\(s\) do not open with HERALD_ENCRYPTION_KEY, so herald serve will refuse to start on it: .*the old one as HERALD_ENCRYPTION_KEY_PREVIOUS/,
+    );
+    const both = await runHerald(['restore', '--data-dir', dataDir, '--from', backup], {
+      env: { HERALD_ENCRYPTION_KEY: otherKey, HERALD_ENCRYPTION_KEY_PREVIOUS: KEY },
+    });
+    assert.equal(both.code, 0, both.stderr);
+    assert.match(both.stdout, /open with HERALD_ENCRYPTION_KEY \(with HERALD_ENCRYPTION_KEY_PREVIOUS\)/);
   } finally {
     await receiver.close();
   }

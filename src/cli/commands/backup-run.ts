@@ -11,7 +11,7 @@
  * then linked to the target's name, which must not exist: a backup cut short never has the name
  * of a whole one, and an existing file is never replaced. Loaded by backup.ts only when it runs.
  */
-import { closeSync, existsSync, linkSync, lstatSync, openSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, lstatSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ENCRYPTION_KEY_FILE } from '../../config/encryption-key-file.ts';
 import { type CopySummary, formatBytes, inspectCopy, PAGE_CHECK } from '../../store/sqlite/copy-check.ts';
@@ -107,15 +107,21 @@ function refuseTarget(target: string): void {
 function publish(partial: string, target: string): void {
   try {
     linkSync(partial, target); // fails on an existing target, where a rename would replace it
+    return;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = (error as NodeJS.ErrnoException).code ?? '';
     if (code === 'EEXIST') {
       throw new CommandError(
         `${target} appeared while the backup ran: give a new file name (nothing was kept)`,
       );
     }
-    throw new CommandError(`cannot name the copy ${target}`, { cause: error });
+    // A file system without hard links (FAT, some network ones): a rename, after a last look.
+    if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'].includes(code)) {
+      throw new CommandError(`cannot name the copy ${target}`, { cause: error });
+    }
   }
+  refuseTarget(target);
+  renameSync(partial, target);
 }
 
 function keyReminder(keyInEnvironment: boolean, keyFile: string): string {

@@ -26,7 +26,8 @@ import { type CopySummary, formatBytes, inspectCopy, PAGE_CHECK } from '../../st
 import { syncPath } from '../../store/sqlite/file-sync.ts';
 import { DatabaseInUseError, takeServingLock } from '../../store/sqlite/serving-lock.ts';
 import { CommandError } from '../run-command.ts';
-import { type DatabaseFlags, sqliteDatabaseFile } from './sqlite-database-file.ts';
+import { restoredSecretsLine } from './restore-key-check.ts';
+import { type DatabaseFlags, type SqliteTarget, sqliteDatabaseFile } from './sqlite-database-file.ts';
 
 export interface RestoreFlags extends DatabaseFlags {
   from: string;
@@ -41,7 +42,7 @@ const PG_RESTORE_HINT =
   'herald restore puts SQLite backups back only; restore PostgreSQL with its own tools (pg_restore into an empty database: docs/operations.md, Backups)';
 
 export async function restore(flags: RestoreFlags, now = new Date()): Promise<void> {
-  const { file: configured } = sqliteDatabaseFile(flags, PG_RESTORE_HINT);
+  const { file: configured, config } = sqliteDatabaseFile(flags, PG_RESTORE_HINT);
   const from = resolve(flags.from);
   if (!existsSync(from) || !statSync(from).isFile()) {
     throw new CommandError(`there is no backup file at ${from} (nothing was changed)`);
@@ -69,7 +70,7 @@ export async function restore(flags: RestoreFlags, now = new Date()): Promise<vo
     );
   }
   try {
-    restoreWhileLocked(from, file, created, now);
+    restoreWhileLocked(from, file, created, now, config);
   } catch (error) {
     // The empty file made for the lock, unless the copy already took its place.
     if (created && statSync(file).size === 0) rmSync(file, { force: true });
@@ -79,11 +80,21 @@ export async function restore(flags: RestoreFlags, now = new Date()): Promise<vo
   }
 }
 
-function restoreWhileLocked(from: string, file: string, created: boolean, now: Date): void {
+function restoreWhileLocked(
+  from: string,
+  file: string,
+  created: boolean,
+  now: Date,
+  config: SqliteTarget['config'],
+): void {
   const incoming = `${file}.restoring-${process.pid}`;
   let summary: CopySummary;
   try {
-    copyFile(from, incoming);
+    try {
+      copyFile(from, incoming);
+    } catch (cause) {
+      throw new CommandError(`cannot copy ${from} beside ${file} (nothing was changed)`, { cause });
+    }
     keepOwner(file, incoming, created);
     try {
       summary = inspectCopy(incoming, PAGE_CHECK, from);
@@ -95,10 +106,11 @@ function restoreWhileLocked(from: string, file: string, created: boolean, now: D
         `${from} has migrations this version of Herald does not know (${summary.unknown.join(', ')}): a newer Herald wrote it; restore it with that version (nothing was changed)`,
       );
     }
+    const secrets = restoredSecretsLine(incoming, config);
     const aside = moveAside(file, created, now);
     renameSync(incoming, file);
     syncPath(dirname(file));
-    report(from, file, summary, aside);
+    report(from, file, summary, aside, secrets);
   } finally {
     rmSync(incoming, { force: true });
   }
@@ -136,23 +148,21 @@ function keepOwner(file: string, copy: string, created: boolean): void {
   chownSync(copy, uid, gid);
 }
 
-/** Moves the database and its companions to `<file>.before-restore-<time>[-wal…]`; returns what moved. */
+/** Moves the database and its companions to `<file>.before-restore-<time>[-wal…]`; returns where. */
 function moveAside(file: string, created: boolean, now: Date): string[] {
-  const stamp = now.toISOString().replace(/[:.]/g, '-');
-  const asideBase = `${file}.before-restore-${stamp}`;
-  const moved: string[] = [];
+  const asideBase = `${file}.before-restore-${now.toISOString().replace(/[:.]/g, '-')}`;
   // The empty file made above to hold the lock is not worth keeping: the rename replaces it.
-  for (const suffix of created ? COMPANIONS : ['', ...COMPANIONS]) {
-    if (!existsSync(`${file}${suffix}`)) continue;
-    const to = `${asideBase}${suffix}`;
-    if (existsSync(to)) throw new CommandError(`${to} already exists (nothing was changed)`);
-    renameSync(`${file}${suffix}`, to);
-    moved.push(to);
-  }
-  return moved;
+  const moves = (created ? COMPANIONS : ['', ...COMPANIONS])
+    .filter((suffix) => existsSync(`${file}${suffix}`))
+    .map((suffix) => [`${file}${suffix}`, `${asideBase}${suffix}`] as const);
+  // All or none: a database moved without its -wal would leave that log beside the copy.
+  const taken = moves.find(([, to]) => existsSync(to));
+  if (taken) throw new CommandError(`${taken[1]} already exists (nothing was changed)`);
+  for (const [from, to] of moves) renameSync(from, to);
+  return moves.map(([, to]) => to);
 }
 
-function report(from: string, file: string, s: CopySummary, aside: string[]): void {
+function report(from: string, file: string, s: CopySummary, aside: string[], secrets: string | null): void {
   const newest =
     s.newestEventAt === null ? 'no events' : `newest event ${new Date(s.newestEventAt).toISOString()}`;
   say(
@@ -163,6 +173,9 @@ function report(from: string, file: string, s: CopySummary, aside: string[]): vo
       `the database that was there is kept, not deleted: ${aside.join(', ')} (the files of one database: move them back together, or delete them once the restore is known good)`,
     );
   }
+  // A key that does not open them is a warning, on stderr: the restore itself is sound.
+  if (secrets?.startsWith('warning:')) process.stderr.write(`herald: ${secrets}\n`);
+  else if (secrets) say(secrets);
   say(
     `next: start herald serve on it with the encryption key it ran with when the backup was taken; if the key was rotated since, set HERALD_ENCRYPTION_KEY to the new key and HERALD_ENCRYPTION_KEY_PREVIOUS to the old one (docs/operations.md, Rotating keys and tokens)`,
   );
