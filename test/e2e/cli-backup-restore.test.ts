@@ -8,13 +8,15 @@
  * copy), and the served database then holds the backup's data. A backup of a newer schema is refused.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, test } from 'node:test';
 import { api, type HeraldProcess, runHerald, startHerald, startReceiver } from './harness.ts';
 
+const ROOT = resolve(import.meta.dirname, '../..');
 const ADMIN = 'backup-restore-admin-token-0123456789';
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const env = { HERALD_ADMIN_TOKEN: ADMIN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8', HERALD_ENCRYPTION_KEY: KEY };
@@ -282,4 +284,36 @@ test('a restore refuses a backup a newer Herald wrote, and a file that is no Her
     [],
     'nothing moved aside, no copy left',
   );
+});
+
+test('a backup stopped by SIGTERM while it copies leaves no file behind', async () => {
+  // 60 MB: long enough a copy (hundreds of ms) for the signal to come while it runs.
+  const dataDir = join(root, 'stopped');
+  mkdirSync(dataDir, { mode: 0o700 });
+  const source = new DatabaseSync(join(dataDir, 'herald.db'));
+  source.exec('PRAGMA journal_mode = WAL');
+  source.exec('CREATE TABLE filler (x)');
+  source.exec(
+    'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000) INSERT INTO filler SELECT hex(randomblob(1000)) FROM n',
+  );
+  source.close();
+  const backups = join(root, 'stopped-backups');
+  mkdirSync(backups);
+  const child = spawn(
+    join(ROOT, 'node_modules/.bin/node'),
+    [join(ROOT, 'bin/herald.js'), 'backup', '--data-dir', dataDir, '--to', join(backups, 'b.db')],
+    { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c));
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  const deadline = Date.now() + 20_000;
+  while (!readdirSync(backups).some((f) => f.startsWith('b.db.partial-')) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  assert.ok(readdirSync(backups).length > 0, 'the partial file appeared');
+  child.kill('SIGTERM');
+  assert.equal(await exited, 1, stderr);
+  assert.match(stderr, /backup stopped by SIGTERM: nothing was kept/);
+  assert.deepEqual(readdirSync(backups), []);
 });

@@ -40,19 +40,21 @@ export async function backup(flags: BackupFlags): Promise<void> {
   const target = resolve(flags.to);
   refuseTarget(target);
   const partial = join(dirname(target), `${basename(target)}.partial-${process.pid}`);
-  // 0600 from the start: SQLite writes into an empty file it finds, keeping its mode.
-  try {
-    closeSync(openSync(partial, 'wx', 0o600));
-  } catch (cause) {
-    throw new CommandError(`cannot write in ${dirname(target)}`, { cause });
-  }
   // Ctrl-C or a stop while it copies: the partial file goes too (a kill -9 leaves it, by its name).
+  // Listened for before the file exists, so none comes between.
   const stop = (signal: NodeJS.Signals) => {
-    rmSync(partial, { force: true });
+    removePartial(partial);
     process.stderr.write(`herald: backup stopped by ${signal}: nothing was kept\n`);
     process.exit(1);
   };
   process.once('SIGINT', stop).once('SIGTERM', stop);
+  // 0600 from the start: SQLite writes into an empty file it finds, keeping its mode.
+  try {
+    closeSync(openSync(partial, 'wx', 0o600));
+  } catch (cause) {
+    process.off('SIGINT', stop).off('SIGTERM', stop);
+    throw new CommandError(`cannot write in ${dirname(target)}`, { cause });
+  }
   let summary: CopySummary;
   let copyMs: number;
   try {
@@ -71,7 +73,7 @@ export async function backup(flags: BackupFlags): Promise<void> {
     publish(partial, target);
   } finally {
     process.off('SIGINT', stop).off('SIGTERM', stop);
-    rmSync(partial, { force: true });
+    removePartial(partial);
   }
   syncPath(dirname(target));
   say(
@@ -83,6 +85,12 @@ export async function backup(flags: BackupFlags): Promise<void> {
     );
   }
   say(keyReminder(config.encryptionKey !== null, join(config.dataDir, ENCRYPTION_KEY_FILE)));
+}
+
+/** The partial copy and the rollback journal SQLite keeps beside it while it writes it. */
+function removePartial(partial: string): void {
+  rmSync(partial, { force: true });
+  rmSync(`${partial}-journal`, { force: true });
 }
 
 function refuseTarget(target: string): void {
