@@ -28,7 +28,7 @@ export interface CopySummary {
  * `integrity_check` rather than `quick_check`: on top of reading every page and checking each
  * b-tree and record, it checks that each index holds exactly its table's rows, which a damaged copy
  * can get wrong without a malformed page (queries through that index then miss rows or find ghosts).
- * On a 1.83 GB copy it took 2.2-3.1 s against 1.6-1.8 s, after a 3.7 s copy (docs/operations.md).
+ * On a 1.83 GB copy it took 2.2-3.1 s against 1.6-1.8 s (docs/operations.md, Backups).
  */
 export const PAGE_CHECK = 'integrity_check';
 
