@@ -166,6 +166,13 @@ test('a backup taken while a client keeps sending events is sound, 0600, and ser
     assert.ok(readFileSync(target).equals(before));
     assert.deepEqual(readdirSync(backups), ['herald.db']);
 
+    const directory = await herald(['backup', '--data-dir', dataDir, '--to', backups]);
+    assert.equal(directory.code, 1);
+    assert.match(
+      directory.stderr,
+      /is a directory: give the backup file's name in it, as --to .*herald-YYYY-MM-DD\.db/,
+    );
+
     const postgres = await herald([
       'backup',
       '--database',

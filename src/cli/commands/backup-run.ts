@@ -94,13 +94,18 @@ function removePartial(partial: string): void {
 }
 
 function refuseTarget(target: string): void {
-  let exists = true;
+  let found: ReturnType<typeof lstatSync> | null = null;
   try {
-    lstatSync(target); // a dangling symbolic link too: the link would write through it
+    found = lstatSync(target); // a dangling symbolic link too: the link would write through it
   } catch {
-    exists = false;
+    // not there: what it must be
   }
-  if (exists) {
+  if (found?.isDirectory()) {
+    throw new CommandError(
+      `${target} is a directory: give the backup file's name in it, as --to ${join(target, 'herald-YYYY-MM-DD.db')} (nothing was written)`,
+    );
+  }
+  if (found) {
     throw new CommandError(`${target} already exists: give a new file name (nothing was written)`);
   }
   const dir = dirname(target);
