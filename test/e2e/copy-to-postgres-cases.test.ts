@@ -108,7 +108,7 @@ test('--to must be PostgreSQL, and --from SQLite', async () => {
   const target = await postgres.createDatabase();
   const fromPostgres = await runHerald(['copy-to-postgres', '--from', target, '--to', target]);
   assert.equal(fromPostgres.code, 1);
-  assert.match(fromPostgres.stderr, /--from: must be a SQLite database file/);
+  assert.match(fromPostgres.stderr, /--from is a PostgreSQL database .*: the copy reads a SQLite installation/);
 });
 
 test('a --to the copy cannot open is named as --to, not as the HERALD_DATABASE_URL it was not given', async () => {

@@ -6,11 +6,11 @@
  * need (the same encryption key). Loaded by copy-to-postgres.ts only when the command runs.
  */
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
 import { ENCRYPTION_KEY_FILE, readEncryptionKeyFile } from '../../config/encryption-key-file.ts';
-import { loadConfig } from '../../config/load-config.ts';
+import type { loadConfig } from '../../config/load-config.ts';
 import { decodeEncryptionKey } from '../../config/parse-encryption-key.ts';
 import { redactDatabaseUrl } from '../../config/redact-database-url.ts';
 import { openStore } from '../../store/open-store.ts';
@@ -26,6 +26,7 @@ import {
 import { checkSecrets, type SecretsCheck } from '../../store/sqlite-to-postgres/secrets-check.ts';
 import { explainDatabaseError } from '../../store/store-unavailable.ts';
 import { CommandError } from '../run-command.ts';
+import { sqliteDatabaseFile } from './sqlite-database-file.ts';
 
 export interface CopyFlags {
   to: string;
@@ -42,21 +43,13 @@ export async function copyToPostgres(flags: CopyFlags): Promise<void> {
       `--to: must be a PostgreSQL database URL (postgres://…), got ${redactDatabaseUrl(flags.to)}`,
     );
   }
-  const config = loadConfig({
-    flags: {
-      ...(flags.from ? { database: flags.from } : {}),
-      ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
-    },
-    resolveAdminToken: false,
-  });
+  const { file, config } = sqliteDatabaseFile(
+    { database: flags.from, dataDir: flags.dataDir },
+    'the copy reads a SQLite installation: give its database with --from sqlite:PATH or --data-dir DIR',
+    '--from',
+  );
   const from = config.databaseUrl;
   const to = flags.to;
-  if (!from.startsWith('sqlite:') || from === 'sqlite::memory:') {
-    throw new CommandError(
-      `--from: must be a SQLite database file (sqlite:PATH), got ${redactDatabaseUrl(from)}${flags.from ? '' : ' (HERALD_DATABASE_URL)'}`,
-    );
-  }
-  const file = resolve(from.slice('sqlite:'.length));
   // openStore would create an empty database at a mistyped path, and the copy would copy nothing.
   if (!existsSync(file)) {
     throw new CommandError(

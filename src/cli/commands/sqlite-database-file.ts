@@ -1,6 +1,7 @@
 /**
- * The SQLite file that `herald backup` and `herald restore` work on: the one `herald serve` uses
- * with the same flags and environment (--database, HERALD_DATABASE_URL, else DATA_DIR/herald.db).
+ * The SQLite file that `herald backup`, `herald restore` and `herald copy-to-postgres` work on: the
+ * one `herald serve` uses with the same flags and environment (--database, HERALD_DATABASE_URL, else
+ * DATA_DIR/herald.db).
  */
 import { resolve } from 'node:path';
 import { loadConfig } from '../../config/load-config.ts';
@@ -20,9 +21,13 @@ export interface SqliteTarget {
 
 /**
  * Throws a CommandError for a PostgreSQL URL (`onPostgres` says what to use instead) or an
- * in-memory database.
+ * in-memory database. `flag`: the command's name for `flags.database` in its errors.
  */
-export function sqliteDatabaseFile(flags: DatabaseFlags, onPostgres: string): SqliteTarget {
+export function sqliteDatabaseFile(
+  flags: DatabaseFlags,
+  onPostgres: string,
+  flag = '--database',
+): SqliteTarget {
   const config = loadConfig({
     flags: {
       ...(flags.database ? { database: flags.database } : {}),
@@ -31,7 +36,7 @@ export function sqliteDatabaseFile(flags: DatabaseFlags, onPostgres: string): Sq
     resolveAdminToken: false,
   });
   const url = config.databaseUrl;
-  const named = flags.database ? '--database' : 'HERALD_DATABASE_URL';
+  const named = flags.database ? flag : 'HERALD_DATABASE_URL';
   if (/^postgres(ql)?:\/\//.test(url)) {
     throw new CommandError(`${named} is a PostgreSQL database (${redactDatabaseUrl(url)}): ${onPostgres}`);
   }
