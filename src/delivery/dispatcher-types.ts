@@ -74,6 +74,8 @@ export interface Dispatcher {
   wake(): void;
   /** Bytes of request bodies the attempts in flight hold now (HERALD_DELIVERY_BYTES_IN_FLIGHT). */
   bytesInFlight?(): number;
+  /** Bytes of payloads the deliveries waiting in its endpoint queues hold (queued-bytes.ts). */
+  queuedBytes?(): number;
   /**
    * Deliveries leased to this worker elsewhere (an accept's hand-off, handoff.ts): started as if this
    * dispatcher had claimed them. When it is not running, or its record queue is full, they are

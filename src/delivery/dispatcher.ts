@@ -219,6 +219,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   });
   const { launch, projectFull } = slots;
 
+  // The payloads claimed deliveries hold while they wait: bounded as the bytes in flight are, and
+  // shared between projects the same way (queued-bytes.ts).
+  const queuedBytes = createQueuedBytes({
+    limitBytes: config.bytesInFlight,
+    projectShare: config.perProjectConcurrency / config.concurrency,
+    smallShare: config.perEndpointConcurrency / config.concurrency,
+  });
   /** Deliveries claimed beyond their endpoint's free slots, started as slots free up (endpoint-queues.ts). */
   const queues = createEndpointQueues({
     store: readsAndReleases,
@@ -232,13 +239,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     projectRoom: (projectId) => (recordQueue.full ? 0 : slots.projectAllowance(projectId)),
     takeBytes,
     forgetBytes: budget.forget,
-    // The payloads claimed deliveries hold while they wait: bounded as the bytes in flight are, and
-    // shared between projects the same way (queued-bytes.ts).
-    queuedBytes: createQueuedBytes({
-      limitBytes: config.bytesInFlight,
-      projectShare: config.perProjectConcurrency / config.concurrency,
-      smallShare: config.perEndpointConcurrency / config.concurrency,
-    }),
+    queuedBytes,
     launch,
     onError: (error, during) => hooks.onError?.(error, during),
   });
@@ -332,6 +333,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     },
     wake,
     bytesInFlight: () => budget.used,
+    queuedBytes: () => queuedBytes.used,
     async dispatchClaimed(claimed) {
       // Stopping, or too many attempts wait for their record (the loop would not claim either):
       // handed back, due now, for a later claim.
