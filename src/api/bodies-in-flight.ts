@@ -51,7 +51,10 @@ export function limitBodiesInFlight(
     };
     whenAnswerGone(reply, done);
     release = await budget.reserve(bytes, callerKey(request), left.signal);
-    if (reply.raw.closed) done(); // closed before the listener could matter
+    // Gone before the room was taken (done ran first: `left` aborted), or closed before the listener
+    // could matter: given back now. A pipelined answer whose client has left is never closed by
+    // Node, and when it left before this hook, whenAnswerGone calls back before the room is taken.
+    if (left.signal.aborted || reply.raw.closed) done();
     if (release || left.signal.aborted) return payload; // taken, or nobody left to answer
     const now = Date.now();
     if (now - warnedAt >= WARN_EVERY_MS) {

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify from 'fastify';
 import { limitBodiesInFlight } from '../../src/api/bodies-in-flight.ts';
 import { ADMIN, startApi } from './helpers.ts';
@@ -150,5 +151,48 @@ test('no room within the wait: 503 HERALD_ERR_BUSY with Retry-After; a client th
     assert.equal(taken.status, 200, 'room again once the client that held it left');
   } finally {
     await app.close();
+  }
+});
+
+test('a pipelined request whose client left while it was authenticated gives back the room it then takes', async () => {
+  const api = await startApi({ maxBodyBytesInFlight: 160_000 }); // a quarter of it per caller: 40,000
+  try {
+    const project = await api.project('leaving-pipeliner');
+    const key = await api.apiKey(project.id);
+    await api.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = api.app.server.address() as { port: number };
+    const path = `/api/v1/projects/${project.id}/events/batch`;
+    // Small enough to be read whole at once: the server then sees the client leave at once.
+    const body = batchOf(30_000);
+    // The key's lookup takes a while (a database over the network): the real store's, called through.
+    const findKey = api.store.findApiKeyByHash.bind(api.store);
+    let lookupMs = 300;
+    api.store.findApiKeyByHash = (hash) => sleep(lookupMs).then(() => findKey(hash));
+    for (let i = 0; i < 2; i++) {
+      // Pipelined behind another request, so that Node never closes its response once the client
+      // has left; the client leaves while their key is being looked up, before its body's room is taken.
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => {});
+      socket.write(
+        `GET /api/v1/projects/${project.id}/events HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\n\r\n` +
+          `POST ${path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\ncontent-type: application/json\r\n` +
+          `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      await sleep(100);
+      socket.destroy();
+      await sleep(400);
+    }
+    lookupMs = 0;
+    // Each took 30,000 bytes of the key's 40,000 once its client was gone, and kept them for good:
+    // this body waited the 10 s and was 503.
+    const started = Date.now();
+    const r = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body,
+    });
+    assert.equal(r.status, 202, `answered ${r.status} after ${Date.now() - started} ms`);
+  } finally {
+    await api.close();
   }
 });
