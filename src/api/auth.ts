@@ -9,11 +9,12 @@ import { verifyPortalToken } from '../dashboard/portal-token.ts';
 import type { ApiKey, Project } from '../domain/types.ts';
 import type { Store } from '../store/store.ts';
 import { ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from './errors.ts';
+import { keyScopeRefusal } from './key-scope.ts';
 import { LIMITS } from './schemas/common.ts';
 
 export type Caller =
   | { kind: 'admin' }
-  | { kind: 'project'; projectId: string; keyId: string }
+  | { kind: 'project'; projectId: string; keyId: string; scope: string }
   | { kind: 'portal'; projectId: string };
 
 export const API_KEY_PREFIX = 'hk_';
@@ -73,7 +74,7 @@ export async function identify(ctx: AuthContext, request: FastifyRequest): Promi
     const key = await ctx.store.findApiKeyByHash(sha256(token).toString('hex'));
     if (!key) return null;
     touchKey(ctx, key, Date.now());
-    return { kind: 'project', projectId: key.projectId, keyId: key.id };
+    return { kind: 'project', projectId: key.projectId, keyId: key.id, scope: key.scope };
   }
   const portal = verifyPortalToken(token, ctx.portalKey, Date.now());
   if (!portal.ok) return null;
@@ -117,6 +118,20 @@ declare module 'fastify' {
 export function needsAuth(request: FastifyRequest): boolean {
   const route = request.is404 ? request.url : request.routeOptions.url;
   return route?.startsWith('/api/') ?? false;
+}
+
+/**
+ * Refuses a project key whose scope does not cover what the route needs (key-scope.ts), once the
+ * project it names has been found visible: another project's resource stays 404 to every key. A
+ * request that matched no route needs nothing here (it is 404 anyway).
+ */
+export function checkKeyScope(request: FastifyRequest): void {
+  const caller = callerOf(request);
+  if (caller.kind !== 'project' || request.is404) return;
+  const access = request.routeOptions.config.access;
+  // Every /api/ route declares one (build-app.ts refuses to register one that does not): fail closed.
+  const refusal = keyScopeRefusal(caller.scope, access ?? 'operator');
+  if (refusal) throw refusal;
 }
 
 /** The authenticated caller, or 401. */

@@ -57,8 +57,8 @@ export class UnauthorizedError extends HeraldError {
 
 /** 403: a valid token that may not do this (a project key on an operator route). */
 export class ForbiddenError extends HeraldError {
-  constructor(message = 'this route needs the admin token') {
-    super(403, 'HERALD_ERR_FORBIDDEN', message);
+  constructor(message = 'this route needs the admin token', options: HeraldErrorOptions = {}) {
+    super(403, 'HERALD_ERR_FORBIDDEN', message, options);
     this.name = 'ForbiddenError';
   }
 }

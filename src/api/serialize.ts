@@ -39,6 +39,7 @@ export const apiKeyJson = (k: ApiKey) => ({
   id: k.id,
   projectId: k.projectId,
   name: k.name,
+  scope: k.scope,
   prefix: k.prefix,
   createdAt: iso(k.createdAt),
   lastUsedAt: k.lastUsedAt === null ? null : iso(k.lastUsedAt),

@@ -103,6 +103,7 @@ export async function portalLinksRoute(
       // Before the body is validated: a portal caller learns nothing from its errors. (Another
       // project's path was already answered 404 by the API's own onRequest hook.)
       onRequest: noPortal('create'),
+      config: { access: 'write' },
       schema: {
         tags: ['portal'],
         summary: 'Create a signed link to the customer portal of this project (admin or project key)',
@@ -147,6 +148,7 @@ export async function portalLinksRoute(
     '/api/v1/projects/:project/portal-links',
     {
       onRequest: noPortal('revoke'),
+      config: { access: 'write' },
       schema: {
         tags: ['portal'],
         summary:

@@ -34,10 +34,20 @@ export interface Project {
   updatedAt: number;
 }
 
+/**
+ * What a project API key may do, fixed when it is made (src/api/key-scope.ts says which routes):
+ * `full` everything in its project; `send` send events (a producer's key); `read` read the project
+ * but not its endpoints' secrets (dashboards, monitoring).
+ */
+export const API_KEY_SCOPES = ['full', 'send', 'read'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
 export interface ApiKey {
   id: string;
   projectId: string;
   name: string;
+  /** As stored: one of API_KEY_SCOPES, unless a later version wrote another (refused, key-scope.ts). */
+  scope: string;
   /** First characters of the key, safe to show ("hk_abcd…"). */
   prefix: string;
   /** SHA-256 hex of the whole key; the key itself is never stored. */

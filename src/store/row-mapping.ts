@@ -173,6 +173,7 @@ export function createRowMappers(decode: ColumnDecoders) {
     id: str(r.id),
     projectId: str(r.project_id),
     name: str(r.name),
+    scope: str(r.scope),
     prefix: str(r.prefix),
     keyHash: str(r.key_hash),
     createdAt: num(r.created_at),

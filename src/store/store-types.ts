@@ -3,6 +3,7 @@
  * record shapes, results. Re-exported from store.ts, which importers use.
  */
 import type {
+  ApiKeyScope,
   Attempt,
   Delivery,
   DeliveryStatus,
@@ -53,6 +54,8 @@ export interface NewApiKey {
   name: string;
   prefix: string;
   keyHash: string;
+  /** Default `full`. */
+  scope?: ApiKeyScope;
 }
 
 export interface EventTypeInput {

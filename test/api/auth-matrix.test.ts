@@ -8,6 +8,12 @@
  *   a project key or portal token on an operator route                               → 403
  *   a portal token on a route a customer may not use                                  → 403
  *   the admin token, a project key on its own project, a portal token where allowed   → the success status
+ *   a send-only or read-only key on its own project, on a route its scope does not cover → 403
+ *
+ * What each key scope may do is stated here, apart from what the routes declare (src/api/key-scope.ts):
+ * `read` keys every GET route of their project but the endpoint secret, `send` keys sending events
+ * only, both the installation-wide `any` routes; `full` keys everything a project key may. An entry's
+ * `keys` says so where that rule does not.
  *
  * The table is compared with the routes the app registered: a new route without an entry (or an
  * entry whose route is gone) fails the test.
@@ -16,6 +22,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { isRouteAccess } from '../../src/api/key-scope.ts';
 import { createPortalToken, derivePortalKey } from '../../src/dashboard/portal-token.ts';
 import { attemptRecord } from '../store/helpers.ts';
 import { rawRequest } from '../support/raw-http.ts';
@@ -38,8 +45,13 @@ interface Target {
   apiKeyId(): Promise<string>;
 }
 
+/** Project API key scopes (POST …/api-keys {scope}). */
+type Scope = 'full' | 'send' | 'read';
+
 interface Entry {
   access: Access;
+  /** The key scopes that may use the route, where the rule above does not say. */
+  keys?: Scope[];
   /** Status of a successful call. */
   ok: number;
   path(t: Target): Promise<string> | string;
@@ -108,6 +120,7 @@ const TABLE: Record<string, Entry> = {
   'DELETE /api/v1/projects/:project/endpoints/:endpoint': { access: 'customer', ok: 204, path: EP },
   'GET /api/v1/projects/:project/endpoints/:endpoint/secret': {
     access: 'customer',
+    keys: ['full'], // a GET, but a secret: read-only keys do not see it
     ok: 200,
     path: async (t) => `${await EP(t)}/secret`,
   },
@@ -157,12 +170,14 @@ const TABLE: Record<string, Entry> = {
   },
   'POST /api/v1/projects/:project/events': {
     access: 'project',
+    keys: ['full', 'send'],
     ok: 202,
     path: (t) => `${P(t)}/events`,
     body: { type: 'matrix.sent', payload: { n: 1 } },
   },
   'POST /api/v1/projects/:project/events/batch': {
     access: 'project',
+    keys: ['full', 'send'],
     ok: 202,
     path: (t) => `${P(t)}/events/batch`,
     body: { events: [{ type: 'matrix.sent', payload: {} }] },
@@ -216,16 +231,32 @@ const TABLE: Record<string, Entry> = {
   },
 };
 
-type CallerKind = 'admin' | 'key' | 'portal';
+/** `key` is a full key; `send` and `read` keys of those scopes. */
+type CallerKind = 'admin' | 'key' | 'send' | 'read' | 'portal';
+
+/** The key scopes that may use a route (the rule in the header, or the entry's `keys`). */
+function keyScopes(entry: Entry, method: string): Scope[] {
+  if (entry.keys) return entry.keys;
+  if (entry.access === 'any') return ['full', 'send', 'read'];
+  return method === 'GET' ? ['full', 'read'] : ['full'];
+}
 
 /** What `caller` on its own project (`own`) or another one gets from a route with this entry. */
-function expectedStatus(entry: Entry, scoped: boolean, caller: CallerKind, own: boolean): number {
+function expectedStatus(
+  entry: Entry,
+  method: string,
+  scoped: boolean,
+  caller: CallerKind,
+  own: boolean,
+): number {
   if (caller === 'admin') return entry.ok;
-  // Another project is not there at all, whatever the route: not even its existence leaks.
+  // Another project is not there at all, whatever the route and the key's scope: not even its
+  // existence leaks.
   if (scoped && !own) return 404;
   if (entry.access === 'operator') return 403;
-  if (caller === 'portal' && entry.access === 'project') return 403;
-  return entry.ok;
+  if (caller === 'portal') return entry.access === 'project' ? 403 : entry.ok;
+  const scope: Scope = caller === 'key' ? 'full' : caller;
+  return keyScopes(entry, method).includes(scope) ? entry.ok : 403;
 }
 
 describe('authorization matrix', () => {
@@ -304,10 +335,12 @@ describe('authorization matrix', () => {
   const credentialsFor = async (projectId: string) => {
     const base = `/api/v1/projects/${projectId}`;
     const key = (await admin('POST', `${base}/api-keys`, { name: 'matrix' })).key as string;
+    const send = (await admin('POST', `${base}/api-keys`, { name: 'producer', scope: 'send' })).key as string;
+    const read = (await admin('POST', `${base}/api-keys`, { name: 'monitor', scope: 'read' })).key as string;
     const portal = (await admin('POST', `${base}/portal-links`, { expiresIn: 3600 })).token as string;
     const revoked = await admin('POST', `${base}/api-keys`, { name: 'revoked' });
     await admin('DELETE', `${base}/api-keys/${revoked.id}`);
-    return { key, portal, revokedKey: revoked.key as string };
+    return { key, send, read, portal, revokedKey: revoked.key as string };
   };
 
   before(async () => {
@@ -315,6 +348,14 @@ describe('authorization matrix', () => {
     await admin('PUT', `/api/v1/event-types/${EXAMPLE_TYPE}`, { description: 'x', example: { n: 1 } });
   });
   after(() => api?.close());
+
+  test('every API route declares what a caller needs (config.access), so no route is forgotten by the key scopes', () => {
+    const undeclared = api.routes
+      .filter((r) => isApiRoute(r) && !isRouteAccess(r.access))
+      .map((r) => `${r.method} ${r.url}`);
+    assert.deepEqual(undeclared, []);
+    assert.ok(api.routes.filter(isApiRoute).length >= Object.keys(TABLE).length);
+  });
 
   test('every registered route has an entry, and every entry a route', () => {
     const registered = api.routes
@@ -397,13 +438,15 @@ describe('authorization matrix', () => {
       // The portal token first: a key's successful call may end it (revoking the project's links).
       const callers: [CallerKind, string][] = [
         ['portal', `Bearer ${mine.portal}`],
+        ['send', `Bearer ${mine.send}`],
+        ['read', `Bearer ${mine.read}`],
         ['key', `Bearer ${mine.key}`],
       ];
       // Another project's resources: 404 (403 on operator routes), before the body is looked at.
       if (scoped) {
         for (const [kind, token] of callers) {
           const path = await entry.path(other);
-          const want = expectedStatus(entry, scoped, kind, false);
+          const want = expectedStatus(entry, method, scoped, kind, false);
           const r = await call(method, path, token, body);
           assert.equal(
             r.status,
@@ -418,10 +461,19 @@ describe('authorization matrix', () => {
       // that routes which delete the project leave it for the others first.
       for (const [kind, token] of [...callers, ['admin', `Bearer ${ADMIN}`] as [CallerKind, string]]) {
         const path = await entry.path(own);
-        const want = expectedStatus(entry, scoped, kind, true);
+        const want = expectedStatus(entry, method, scoped, kind, true);
         const r = await call(method, path, token, body);
         assert.equal(r.status, want, `${kind}: ${method} ${path} → ${r.status} ${r.text}`);
         if (want >= 400) assert.equal(r.json?.error?.code, 'HERALD_ERR_FORBIDDEN', r.text);
+        // A key refused for its scope is told which it has and which would do.
+        if (want === 403 && (kind === 'send' || kind === 'read') && entry.access !== 'operator') {
+          assert.deepEqual(
+            r.json.error.details,
+            { scope: kind, scopes: keyScopes(entry, method) },
+            `${kind}: ${method} ${path}`,
+          );
+          assert.match(r.json.error.message, new RegExp(`scope is ${kind}, which allows only `));
+        }
         // Refused callers are refused before the body is looked at: its errors say nothing to them.
         if (want === 403 && body !== undefined) {
           const malformed = await call(method, path, token, { junk: [1] });

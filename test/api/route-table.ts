@@ -28,6 +28,8 @@ export interface RegisteredRoute {
   querystring: Schema | undefined;
   /** Fastify's response schemas (it would serialize with them); Herald registers none. */
   response: Schema | undefined;
+  /** What the route declared a caller needs (`config.access`, src/api/key-scope.ts). */
+  access: unknown;
 }
 
 export interface InjectReply {
@@ -77,6 +79,7 @@ export async function startRoutedApi(
         body: schema.body,
         querystring: schema.querystring,
         response: schema.response,
+        access: (route.config as { access?: unknown } | undefined)?.access,
       });
     }
   });

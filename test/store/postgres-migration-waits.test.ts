@@ -62,10 +62,10 @@ test('a migration waiting for a table lock an open transaction holds names the m
   const holder = await session(url, 'nightly-report');
   try {
     await store.migrate();
-    // The last migration not applied yet: it builds an index on deliveries, which waits for every
+    // One migration not applied yet: it builds an index on deliveries, which waits for every
     // transaction that wrote to the table.
-    const last = migrationFiles().at(-1)!;
-    assert.equal(last, '0015_failed_deliveries_in_creation_order.sql');
+    const last = '0015_failed_deliveries_in_creation_order.sql';
+    assert.ok(migrationFiles().includes(last));
     await holder.client.query('DROP INDEX deliveries_failed');
     await holder.client.query('DELETE FROM schema_migrations WHERE name = $1', [last]);
     await holder.client.query('BEGIN');

@@ -88,6 +88,7 @@ describe('sqlite specifics', () => {
         '0015_event_delivery_count.sql',
         '0016_event_deliveries_in_id_order.sql',
         '0017_failed_deliveries_in_creation_order.sql',
+        '0018_api_key_scope.sql',
       ],
     );
   });
@@ -743,6 +744,27 @@ describe('sqlite specifics', () => {
       const migrated = await again.getProject('old');
       assert.deepEqual(migrated, { ...old, backlogLimit: null });
       assert.equal((await again.updateProject(old.id, { backlogLimit: 7 }, T0 + 1))?.backlogLimit, 7);
+    } finally {
+      await again.close();
+    }
+  });
+
+  test('migration 0018 makes the keys of an older database full keys, which keep working as before', async () => {
+    const file = join(dir, 'before-0018', 'herald.db');
+    const first = await openStore(`sqlite:${file}`);
+    const p = await first.createProject({ name: 'p' }, T0);
+    await first.createApiKey({ projectId: p.id, name: 'old', prefix: 'hk_old', keyHash: 'hold' }, T0);
+    await first.close();
+    // As the previous version left it: no column, the migration not applied.
+    const db = new DatabaseSync(file);
+    db.exec('ALTER TABLE api_keys DROP COLUMN scope');
+    db.prepare('DELETE FROM schema_migrations WHERE name = ?').run('0018_api_key_scope.sql');
+    db.close();
+    const seen: unknown[] = [];
+    const again = await openStore(`sqlite:${file}`, { onMigrated: (r) => seen.push(r) });
+    try {
+      assert.deepEqual(seen[0], { applied: ['0018_api_key_scope.sql'], unknown: [] });
+      assert.equal((await again.findApiKeyByHash('hold'))?.scope, 'full');
     } finally {
       await again.close();
     }

@@ -368,6 +368,34 @@ export function defineStoreSuite(
       assert.equal(await store.getApiKey(p.id, k1.id), null, 'deleted');
     });
 
+    withStore('API keys: a scope is kept as given, full when none is', async (store) => {
+      const p = await store.createProject({ name: 'p' }, T0);
+      const full = await store.createApiKey(
+        { projectId: p.id, name: 'f', prefix: 'hk_f', keyHash: 'hf' },
+        T0,
+      );
+      const send = await store.createApiKey(
+        { projectId: p.id, name: 's', prefix: 'hk_s', keyHash: 'hs', scope: 'send' },
+        T0 + 1,
+      );
+      const read = await store.createApiKey(
+        { projectId: p.id, name: 'r', prefix: 'hk_r', keyHash: 'hr', scope: 'read' },
+        T0 + 2,
+      );
+      assert.deepEqual([full.scope, send.scope, read.scope], ['full', 'send', 'read']);
+      // Authentication reads it with the key, and listings show it.
+      assert.equal((await store.findApiKeyByHash('hs'))?.scope, 'send');
+      assert.equal((await store.getApiKey(p.id, read.id))?.scope, 'read');
+      assert.deepEqual(
+        (await store.listApiKeys(p.id)).map((k) => [k.name, k.scope]),
+        [
+          ['r', 'read'],
+          ['s', 'send'],
+          ['f', 'full'],
+        ],
+      );
+    });
+
     withStore(
       'API keys: a use sets lastUsedAt, at most once per coarse interval, within the project only',
       async (store) => {

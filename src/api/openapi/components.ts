@@ -5,7 +5,14 @@
  * re-serialize the bodies (dropping fields, and payload numbers kept exactly as JSON.rawJSON).
  * test/api/openapi-responses.test.ts checks real responses against them, extra fields included.
  */
-import type { DeliveryStatus, EndpointStatus, ErrorKind, OperationalEventType } from '../../domain/types.ts';
+import {
+  API_KEY_SCOPES,
+  type ApiKeyScope,
+  type DeliveryStatus,
+  type EndpointStatus,
+  type ErrorKind,
+  type OperationalEventType,
+} from '../../domain/types.ts';
 import { ENVELOPES, HTTP_METHODS, SIGNATURE_SCHEMES } from '../schemas/endpoints.ts';
 
 type Schema = Record<string, unknown>;
@@ -75,6 +82,10 @@ const apiKey = {
   id: string,
   projectId: string,
   name: string,
+  scope: described(
+    "What the key may do, fixed when it was made: full (everything in its project), send (send events; read the installation settings and the event catalog), read (GET routes of its project except endpoints' secrets)",
+    enumOf<ApiKeyScope>()(API_KEY_SCOPES),
+  ),
   prefix: string,
   createdAt: time,
   lastUsedAt: described(

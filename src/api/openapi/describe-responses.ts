@@ -8,6 +8,7 @@
  */
 import { COMPONENT_SCHEMAS, ref } from './components.ts';
 import { ERROR_RESPONSES, errorResponse, responseRef } from './error-responses.ts';
+import { keyScopeForbidden } from './key-scopes.ts';
 import { OPERATIONS, type OperationResponses } from './operations.ts';
 import { relaxOptionalBody } from './optional-bodies.ts';
 
@@ -51,7 +52,8 @@ export function responsesOf(
     responses[400] = responseRef('BadRequest');
     responses[401] = responseRef('Unauthorized');
   }
-  if (o.forbidden) responses[403] = errorResponse(`HERALD_ERR_FORBIDDEN: ${o.forbidden}`);
+  const forbidden = [o.forbidden, api ? keyScopeForbidden(operation) : null].filter(Boolean);
+  if (forbidden.length > 0) responses[403] = errorResponse(`HERALD_ERR_FORBIDDEN: ${forbidden.join('; ')}`);
   if (api && path.includes('{') && o.notFound !== false) responses[404] = responseRef('NotFound');
   if (o.conflict) responses[409] = errorResponse(o.conflict);
   if (operation.requestBody) {

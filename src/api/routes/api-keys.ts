@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { ApiKeyScope } from '../../domain/types.ts';
 import { adminOnly, newApiKey, noPortal, projectFor } from '../auth.ts';
 import { NotFoundError } from '../errors.ts';
 import { apiKeyBody, idParams } from '../schemas.ts';
@@ -6,12 +7,13 @@ import { apiKeyJson } from '../serialize.ts';
 import type { RouteContext } from './context.ts';
 
 export function apiKeyRoutes(app: FastifyInstance, { store }: RouteContext) {
-  app.post<{ Params: { project: string }; Body: { name: string } }>(
+  app.post<{ Params: { project: string }; Body: { name: string; scope?: ApiKeyScope } }>(
     '/api/v1/projects/:project/api-keys',
     {
       // The operator's alone: a project key that could mint keys would let a leaked key outlive
       // its deletion (security report, finding 2). Listing and deleting stay open to the project's keys.
       onRequest: adminOnly,
+      config: { access: 'operator' },
       schema: {
         tags: ['api-keys'],
         summary: 'Create a project API key (admin; the key is shown once)',
@@ -23,7 +25,13 @@ export function apiKeyRoutes(app: FastifyInstance, { store }: RouteContext) {
       const project = await projectFor(store, request, request.params.project, { portal: false });
       const { key, keyHash, prefix } = newApiKey();
       const stored = await store.createApiKey(
-        { projectId: project.id, name: request.body.name, keyHash, prefix },
+        {
+          projectId: project.id,
+          name: request.body.name,
+          scope: request.body.scope ?? 'full',
+          keyHash,
+          prefix,
+        },
         Date.now(),
       );
       return reply.code(201).send({ ...apiKeyJson(stored), key });
@@ -33,6 +41,7 @@ export function apiKeyRoutes(app: FastifyInstance, { store }: RouteContext) {
     '/api/v1/projects/:project/api-keys',
     {
       onRequest: noPortal,
+      config: { access: 'read' },
       schema: { tags: ['api-keys'], summary: 'List API keys (no key material)', params: idParams('project') },
     },
     async (request) => {
@@ -44,6 +53,7 @@ export function apiKeyRoutes(app: FastifyInstance, { store }: RouteContext) {
     '/api/v1/projects/:project/api-keys/:key',
     {
       onRequest: noPortal,
+      config: { access: 'write' },
       schema: { tags: ['api-keys'], summary: 'Revoke an API key', params: idParams('project', 'key') },
     },
     async (request, reply) => {

@@ -72,6 +72,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.post<{ Params: { project: string }; Body: EndpointInput & { url: string } }>(
     EP,
     {
+      config: { access: 'write' },
       schema: {
         tags: ['endpoints'],
         summary: 'Register an endpoint (the response includes its secret)',
@@ -91,6 +92,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.get<{ Params: { project: string }; Querystring: PageQuerystring }>(
     EP,
     {
+      config: { access: 'read' },
       schema: {
         tags: ['endpoints'],
         summary: 'List endpoints',
@@ -107,13 +109,14 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
 
   app.get<{ Params: EndpointParams }>(
     `${EP}/:endpoint`,
-    { schema: { tags: ['endpoints'], summary: 'Get an endpoint', params } },
+    { config: { access: 'read' }, schema: { tags: ['endpoints'], summary: 'Get an endpoint', params } },
     async (request) => endpointJson((await endpointFor(ctx, request, request.params)).endpoint),
   );
 
   app.patch<{ Params: EndpointParams; Body: Omit<EndpointInput, 'secret'> }>(
     `${EP}/:endpoint`,
     {
+      config: { access: 'write' },
       schema: {
         tags: ['endpoints'],
         summary:
@@ -162,7 +165,10 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
 
   app.delete<{ Params: EndpointParams }>(
     `${EP}/:endpoint`,
-    { schema: { tags: ['endpoints'], summary: 'Delete an endpoint (its history is kept)', params } },
+    {
+      config: { access: 'write' },
+      schema: { tags: ['endpoints'], summary: 'Delete an endpoint (its history is kept)', params },
+    },
     async (request, reply) => {
       const project = await projectFor(store, request, request.params.project);
       // The store says whether there was one: no read of the endpoint first (a round trip).
@@ -176,6 +182,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.get<{ Params: EndpointParams }>(
     `${EP}/:endpoint/secret`,
     {
+      config: { access: 'write' },
       schema: {
         tags: ['endpoints'],
         summary: 'Reveal the signing secret and every secret still valid (rotation grace)',
@@ -191,6 +198,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.post<{ Params: EndpointParams; Body: { graceSeconds?: number; secret?: string } | undefined }>(
     `${EP}/:endpoint/secret/rotate`,
     {
+      config: { access: 'write' },
       schema: {
         tags: ['endpoints'],
         summary: 'Rotate the secret (or import one); the old one stays valid for graceSeconds (default 24 h)',
@@ -230,6 +238,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.post<{ Params: EndpointParams }>(
     `${EP}/:endpoint/enable`,
     {
+      config: { access: 'write' },
       schema: { tags: ['endpoints'], summary: 'Re-enable an endpoint; its parked deliveries resume', params },
     },
     async (request) => {
@@ -244,6 +253,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.post<{ Params: EndpointParams; Body: TimeRangeBody }>(
     `${EP}/:endpoint/recover`,
     {
+      config: { access: 'write' },
       schema: {
         tags: ['endpoints'],
         summary:
@@ -263,6 +273,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.post<{ Params: EndpointParams; Body: TimeRangeBody }>(
     `${EP}/:endpoint/replay`,
     {
+      config: { access: 'write' },
       schema: {
         tags: ['endpoints'],
         summary:
@@ -290,6 +301,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.post<{ Params: EndpointParams; Body: { eventType?: string } | undefined }>(
     `${EP}/:endpoint/test`,
     {
+      config: { access: 'write' },
       schema: {
         tags: ['endpoints'],
         summary: 'Send the catalog example of an event type to this endpoint only',

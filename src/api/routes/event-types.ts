@@ -37,6 +37,7 @@ export function eventTypeRoutes(app: FastifyInstance, { store }: RouteContext) {
     '/api/v1/event-types/:name',
     {
       onRequest: adminOnly,
+      config: { access: 'operator' },
       schema: {
         tags: ['event-types'],
         summary: 'Create or update a catalog entry (admin)',
@@ -71,6 +72,7 @@ export function eventTypeRoutes(app: FastifyInstance, { store }: RouteContext) {
   app.get<{ Querystring: PageQuerystring }>(
     '/api/v1/event-types',
     {
+      config: { access: 'any' },
       schema: {
         tags: ['event-types'],
         summary: 'List the catalog',
@@ -86,7 +88,10 @@ export function eventTypeRoutes(app: FastifyInstance, { store }: RouteContext) {
   );
   app.get<{ Params: { name: string } }>(
     '/api/v1/event-types/:name',
-    { schema: { tags: ['event-types'], summary: 'Get a catalog entry', params: eventTypeParams } },
+    {
+      config: { access: 'any' },
+      schema: { tags: ['event-types'], summary: 'Get a catalog entry', params: eventTypeParams },
+    },
     async (request) => {
       callerOf(request);
       const t = await store.getEventType(request.params.name);

@@ -56,6 +56,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
     EV,
     {
       onRequest: noPortal,
+      config: { access: 'send' },
       schema: {
         tags: ['events'],
         summary: 'Send an event: stored and fanned out before the 202',
@@ -84,6 +85,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
     `${EV}/batch`,
     {
       onRequest: noPortal,
+      config: { access: 'send' },
       schema: {
         tags: ['events'],
         summary: `Send up to ${config.maxBatchEvents} events at once; results in request order`,
@@ -116,6 +118,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
   }>(
     EV,
     {
+      config: { access: 'read' },
       schema: {
         tags: ['events'],
         summary: 'List events, newest first',
@@ -138,6 +141,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.get<{ Params: { project: string; event: string }; Querystring: { deliveries?: 'true' | 'false' } }>(
     `${EV}/:event`,
     {
+      config: { access: 'read' },
       schema: {
         tags: ['events'],
         summary: 'Get an event with the status of each delivery (or without them: ?deliveries=false)',
@@ -166,6 +170,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
   }>(
     `${EV}/:event/deliveries`,
     {
+      config: { access: 'read' },
       schema: {
         tags: ['events'],
         summary: 'List an event’s deliveries a page at a time, in id order, optionally in one status',

@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { describeResponses } from '../openapi/describe-responses.ts';
+import { markKeyScopes } from '../openapi/key-scopes.ts';
 import { markOptionalBody } from '../openapi/optional-bodies.ts';
 
 /**
@@ -56,7 +57,7 @@ export function openApiRoutes(app: FastifyInstance): void {
     },
     // The responses are added to the document only, not to the routes (describe-responses.ts).
     transformObject: describeResponses,
-    transform: markOptionalBody,
+    transform: (route) => markOptionalBody({ ...route, ...markKeyScopes(route) }),
   });
   // In a scope of its own: the headers hook runs for /docs and its assets only, not on the API.
   app.register(async (scope) => {

@@ -19,6 +19,7 @@ export function operationalEventRoutes(app: FastifyInstance, { store }: RouteCon
   app.get<{ Params: { project: string }; Querystring: PageQuerystring & { type?: OperationalEventType } }>(
     '/api/v1/projects/:project/operational-events',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['operational-events'],
         summary:

@@ -67,6 +67,7 @@ export function projectRoutes(app: FastifyInstance, { store }: RouteContext) {
     '/api/v1/projects',
     {
       onRequest: adminOnly,
+      config: { access: 'operator' },
       schema: { tags: ['projects'], summary: 'Create a project (admin)', body: createProjectBody },
     },
     async (request, reply) => {
@@ -91,6 +92,7 @@ export function projectRoutes(app: FastifyInstance, { store }: RouteContext) {
     '/api/v1/projects',
     {
       onRequest: adminOnly,
+      config: { access: 'operator' },
       schema: { tags: ['projects'], summary: 'List projects (admin)', querystring: pageQuerystring },
     },
     async (request) => {
@@ -100,13 +102,17 @@ export function projectRoutes(app: FastifyInstance, { store }: RouteContext) {
   );
   app.get<{ Params: { project: string } }>(
     '/api/v1/projects/:project',
-    { schema: { tags: ['projects'], summary: 'Get a project by id or uid', params: idParams('project') } },
+    {
+      config: { access: 'read' },
+      schema: { tags: ['projects'], summary: 'Get a project by id or uid', params: idParams('project') },
+    },
     async (request) => projectJson(await projectFor(store, request, request.params.project)),
   );
   app.patch<{ Params: { project: string }; Body: ProjectInput }>(
     '/api/v1/projects/:project',
     {
       onRequest: noPortal,
+      config: { access: 'write' },
       schema: {
         tags: ['projects'],
         summary: 'Update a project',
@@ -137,6 +143,7 @@ export function projectRoutes(app: FastifyInstance, { store }: RouteContext) {
     '/api/v1/projects/:project',
     {
       onRequest: adminOnly,
+      config: { access: 'operator' },
       schema: {
         tags: ['projects'],
         summary: 'Delete a project and everything it owns (admin)',

@@ -1,4 +1,5 @@
 /** Request schemas of /api/v1/projects and /api/v1/projects/:project/api-keys. */
+import { API_KEY_SCOPES } from '../../domain/types.ts';
 import { LIMITS, nameString, retryScheduleSchema } from './common.ts';
 
 export const projectBody = {
@@ -25,5 +26,9 @@ export const apiKeyBody = {
   type: 'object',
   additionalProperties: false,
   required: ['name'],
-  properties: { name: nameString },
+  properties: {
+    name: nameString,
+    // What the key may do (src/api/key-scope.ts); fixed once made. Default full.
+    scope: { type: 'string', enum: [...API_KEY_SCOPES] },
+  },
 } as const;

@@ -9,9 +9,17 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
 
 export async function createApiKeyPostgres(db: Queryable, input: NewApiKey, now: number): Promise<ApiKey> {
   const { rows } = await db.query(
-    `INSERT INTO api_keys (project_id, id, name, prefix, key_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)
-     RETURNING *`,
-    [input.projectId, newId(ID_PREFIX.apiKey, now), input.name, input.prefix, input.keyHash, now],
+    `INSERT INTO api_keys (project_id, id, name, scope, prefix, key_hash, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+    [
+      input.projectId,
+      newId(ID_PREFIX.apiKey, now),
+      input.name,
+      input.scope ?? 'full',
+      input.prefix,
+      input.keyHash,
+      now,
+    ],
   );
   return toApiKey(rows[0] as Row);
 }

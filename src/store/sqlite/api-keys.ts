@@ -8,10 +8,11 @@ import { toApiKey } from './rows.ts';
 export function insertApiKeySqlite(db: DatabaseSync, id: string, input: NewApiKey, now: number): number {
   return run(
     db,
-    'INSERT INTO api_keys (id, project_id, name, prefix, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    'INSERT INTO api_keys (id, project_id, name, scope, prefix, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     id,
     input.projectId,
     input.name,
+    input.scope ?? 'full',
     input.prefix,
     input.keyHash,
     now,

@@ -1,0 +1,196 @@
+/**
+ * Project API key scopes (POST …/api-keys {scope}): what is made and listed, what is refused, and
+ * what a leaked send-only key cannot do. The route-by-route matrix is test/api/auth-matrix.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { newApiKey } from '../../src/api/auth.ts';
+import { buildApp } from '../../src/api/build-app.ts';
+import { assertError, startApi, type TestApi } from './helpers.ts';
+
+describe('API key scopes', () => {
+  let api: TestApi;
+  let project: { id: string };
+  const keys = (id: string) => `/api/v1/projects/${id}/api-keys`;
+
+  before(async () => {
+    api = await startApi();
+    project = await api.project('scopes');
+  });
+  after(() => api?.close());
+
+  test('a key is made with the scope asked for, full when none is, and listings show it but never the key', async () => {
+    const made: Record<string, { id: string; key: string; scope: string }> = {};
+    for (const [name, scope] of [
+      ['default', undefined],
+      ['producer', 'send'],
+      ['monitor', 'read'],
+      ['ops', 'full'],
+    ] as const) {
+      const r = await api.call('POST', keys(project.id), scope === undefined ? { name } : { name, scope });
+      assert.equal(r.status, 201, r.text);
+      assert.match(r.body.key, /^hk_/);
+      made[name] = r.body;
+    }
+    assert.deepEqual(
+      Object.values(made).map((k) => k.scope),
+      ['full', 'send', 'read', 'full'],
+    );
+    const listed = await api.call('GET', keys(project.id));
+    assert.equal(listed.status, 200);
+    const byName = Object.fromEntries(listed.body.data.map((k: { name: string }) => [k.name, k]));
+    for (const [name, key] of Object.entries(made)) {
+      assert.equal(byName[name].scope, key.scope, name);
+      assert.equal(byName[name].id, key.id);
+      assert.equal('key' in byName[name], false, 'no key in listings');
+      assert.equal('keyHash' in byName[name], false);
+      assert.ok(!listed.text!.includes(key.key), 'the key appears nowhere in the listing');
+    }
+    // A read-only key may list them too (scopes included), but a send-only key may not.
+    assert.equal(
+      (await api.call('GET', keys(project.id), undefined, { token: made.monitor!.key })).status,
+      200,
+    );
+    const refused = await api.call('GET', keys(project.id), undefined, { token: made.producer!.key });
+    assertError(refused, 403, 'HERALD_ERR_FORBIDDEN');
+  });
+
+  test('an unknown scope is 400 naming body.scope, and no key is made', async () => {
+    const before = (await api.call('GET', keys(project.id))).body.data.length;
+    for (const scope of ['admin', 'SEND', '', 'send,read', 5, null, ['send']]) {
+      const r = await api.call('POST', keys(project.id), { name: 'bad', scope });
+      assertError(r, 400, 'HERALD_ERR_VALIDATION', 'body.scope');
+      assert.match(r.body.error.message, /^body\.scope: /, r.text);
+    }
+    assert.equal((await api.call('GET', keys(project.id))).body.data.length, before);
+  });
+
+  test('a refusal names the key’s scope, what it allows, and the scopes that would do', async () => {
+    const send = (await api.call('POST', keys(project.id), { name: 'p', scope: 'send' })).body.key;
+    const endpoint = (
+      await api.call('POST', `/api/v1/projects/${project.id}/endpoints`, {
+        url: 'https://receiver.example/h',
+      })
+    ).body;
+    const r = await api.call(
+      'GET',
+      `/api/v1/projects/${project.id}/endpoints/${endpoint.id}/secret`,
+      undefined,
+      { token: send },
+    );
+    assertError(r, 403, 'HERALD_ERR_FORBIDDEN');
+    assert.equal(
+      r.body.error.message,
+      "this API key's scope is send, which allows only sending events (POST …/events and …/events/batch) and reading the installation settings and the event catalog; this route needs a key of scope full",
+    );
+    assert.deepEqual(r.body.error.details, { scope: 'send', scopes: ['full'] });
+  });
+
+  test('a leaked send-only key sends events, and cannot redirect an endpoint, read its secret or payloads, delete it, or make a portal link', async () => {
+    const send = (await api.call('POST', keys(project.id), { name: 'leaked', scope: 'send' })).body.key;
+    const base = `/api/v1/projects/${project.id}`;
+    const endpoint = (await api.call('POST', `${base}/endpoints`, { url: 'https://receiver.example/real' }))
+      .body;
+    const as = { token: send };
+    const sent = await api.call(
+      'POST',
+      `${base}/events`,
+      { type: 'order.paid', payload: { card: '4242' } },
+      as,
+    );
+    assert.equal(sent.status, 202, sent.text);
+    const batch = await api.call(
+      'POST',
+      `${base}/events/batch`,
+      { events: [{ type: 'a', payload: {} }] },
+      as,
+    );
+    assert.equal(batch.status, 202, batch.text);
+    assert.equal((await api.call('GET', '/api/v1/installation', undefined, as)).status, 200);
+    const attempts: [string, string, unknown?][] = [
+      ['PATCH', `${base}/endpoints/${endpoint.id}`, { url: 'https://attacker.example/steal' }],
+      ['GET', `${base}/endpoints/${endpoint.id}/secret`],
+      ['POST', `${base}/endpoints/${endpoint.id}/secret/rotate`, {}],
+      ['GET', `${base}/events/${sent.body.id}`],
+      ['GET', `${base}/events`],
+      ['DELETE', `${base}/endpoints/${endpoint.id}`],
+      ['POST', `${base}/endpoints`, { url: 'https://attacker.example/new' }],
+      ['POST', `${base}/portal-links`, { expiresIn: 3600 }],
+    ];
+    for (const [method, url, body] of attempts) {
+      assertError(await api.call(method, url, body, as), 403, 'HERALD_ERR_FORBIDDEN');
+    }
+    const after = (await api.call('GET', `${base}/endpoints/${endpoint.id}`)).body;
+    assert.equal(after.url, 'https://receiver.example/real', 'the endpoint still goes where it went');
+  });
+
+  test('a stored scope this version does not know (a later version wrote it) is refused everywhere', async () => {
+    const { key, keyHash, prefix } = newApiKey();
+    await api.store.createApiKey(
+      // biome-ignore lint/suspicious/noExplicitAny: a value the types do not allow, as a later version could write
+      { projectId: project.id, name: 'future', keyHash, prefix, scope: 'admin' as any },
+      Date.now(),
+    );
+    for (const [method, url, body] of [
+      ['GET', '/api/v1/installation'],
+      ['GET', `/api/v1/projects/${project.id}`],
+      ['POST', `/api/v1/projects/${project.id}/events`, { type: 'a', payload: {} }],
+    ] as [string, string, unknown?][]) {
+      const r = await api.call(method, url, body, { token: key });
+      assertError(r, 403, 'HERALD_ERR_FORBIDDEN');
+      assert.match(r.body.error.message, /scope is admin, which allows nothing/);
+    }
+  });
+
+  test('the OpenAPI document says which key scopes may call each operation, and the 403 of the others', async () => {
+    const doc = (await api.call('GET', '/openapi.json', undefined, { token: null })).body;
+    const P = '/api/v1/projects/{project}';
+    // biome-ignore lint/suspicious/noExplicitAny: the document is read loosely
+    const op = (path: string, method: string): any => doc.paths[path][method];
+    assert.deepEqual(op(`${P}/events`, 'post')['x-herald-key-scopes'], ['full', 'send']);
+    assert.deepEqual(op(`${P}/events`, 'get')['x-herald-key-scopes'], ['full', 'read']);
+    assert.deepEqual(op(`${P}/endpoints/{endpoint}/secret`, 'get')['x-herald-key-scopes'], ['full']);
+    assert.deepEqual(op('/api/v1/installation', 'get')['x-herald-key-scopes'], ['full', 'send', 'read']);
+    assert.deepEqual(op('/api/v1/projects', 'post')['x-herald-key-scopes'], []);
+    assert.match(JSON.stringify(op(`${P}/events`, 'post').responses[403]), /scope than full or send/);
+    assert.equal(op('/api/v1/installation', 'get').responses[403], undefined, 'every key may');
+    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
+      if (!path.startsWith('/api/')) continue;
+      for (const [method, operation] of Object.entries(item)) {
+        assert.ok(
+          Array.isArray((operation as Record<string, unknown>)['x-herald-key-scopes']),
+          `${method} ${path}`,
+        );
+      }
+    }
+  });
+
+  test('an API route registered without config.access stops the app from starting', async () => {
+    const app = buildApp({ store: api.store, config: api.config });
+    app.register(async (scope) => {
+      scope.get('/api/v1/forgotten', async () => ({ everyone: 'welcome' }));
+    });
+    await assert.rejects(
+      async () => app.ready(),
+      /route GET \/api\/v1\/forgotten declares no config\.access/,
+    );
+    await app.close().catch(() => {});
+  });
+
+  test('portal links made with a full key keep working', async () => {
+    const full = await api.apiKey(project.id);
+    const link = await api.call(
+      'POST',
+      `/api/v1/projects/${project.id}/portal-links`,
+      { expiresIn: 60 },
+      {
+        token: full,
+      },
+    );
+    assert.equal(link.status, 201, link.text);
+    const r = await api.call('GET', `/api/v1/projects/${project.id}/endpoints`, undefined, {
+      token: link.body.token,
+    });
+    assert.equal(r.status, 200, r.text);
+  });
+});
