@@ -818,30 +818,67 @@ describe('herald CLI against a running Herald', () => {
         'herald: no API keys in cli-keys (add one with `herald projects api-key cli-keys --name NAME`)\n',
       ],
     );
-    const made: { name: string; key: string }[] = [];
-    for (const name of ['backend', 'game server']) {
-      const out = await herald(['projects', 'api-key', 'cli-keys', '--name', name, ...admin]);
+    const made: { name: string; key: string; scope: string }[] = [];
+    for (const [name, scope] of [
+      ['backend', undefined],
+      ['game server', undefined],
+      ['producer', 'send'],
+    ] as const) {
+      const flags = scope === undefined ? [] : ['--scope', scope];
+      const out = await herald(['projects', 'api-key', 'cli-keys', '--name', name, ...flags, ...admin]);
       assert.equal(out.code, 0, out.stderr);
-      made.push({ name, key: out.stdout.trim() });
+      made.push({ name, key: out.stdout.trim(), scope: scope ?? 'full' });
     }
     const listed = await herald(['projects', 'api-keys', 'cli-keys', ...admin]);
     assert.equal(listed.code, 0, listed.stderr);
     const lines = listed.stdout.trimEnd().split('\n');
-    assert.equal(lines.length, 2, listed.stdout);
+    assert.equal(lines.length, 3, listed.stdout);
     const ids: Record<string, string> = {};
-    for (const { name, key } of made) {
+    for (const { name, key, scope } of made) {
       const line = lines.find((l) => l.endsWith(` ${name}`));
       assert.ok(line, `${name} in ${listed.stdout}`);
-      const match = /^(key_\S+) (\S+)… (\d{4}-\d\d-\d\dT\S+Z) (.+)$/.exec(line);
+      const match = /^(key_\S+) (\S+)… (\d{4}-\d\d-\d\dT\S+Z) (full|send|read) (.+)$/.exec(line);
       assert.ok(match, line);
       assert.ok(key.startsWith(match[2]!), 'the prefix is the start of the key');
+      assert.equal(match[4], scope, `${name}'s scope`);
+      assert.equal(match[5], name);
       assert.ok(!listed.stdout.includes(key), 'never the key itself');
       ids[name] = match[1]!;
     }
+    // The send-only key sends events, and is refused the rest with its scope named.
+    const producer = { HERALD_TOKEN: made[2]!.key };
+    const sent = await herald(
+      ['events', 'send', 'cli.sent', '--url', server.url, '--project', 'cli-keys', '--data', '{}'],
+      producer,
+    );
+    assert.equal(sent.code, 0, sent.stderr);
+    const notSender = await herald(
+      ['endpoints', 'list', '--url', server.url, '--project', 'cli-keys'],
+      producer,
+    );
+    assert.equal(notSender.code, 1);
+    assert.match(notSender.stderr, /403.*scope is send/);
+    // An unknown scope is refused before any request: no key is made.
+    const bad = await herald([
+      'projects',
+      'api-key',
+      'cli-keys',
+      '--name',
+      'x',
+      '--scope',
+      'admin',
+      ...admin,
+    ]);
+    assert.equal(bad.code, 1);
+    assert.match(
+      bad.stderr,
+      /--scope <scope>' argument 'admin' is invalid\. Allowed choices are full, send, read/,
+    );
+    await herald(['projects', 'revoke-api-key', 'cli-keys', ids.producer!, ...admin]);
     const json = await herald(['projects', 'api-keys', project.id, '--json', ...admin]);
     assert.equal(json.code, 0, json.stderr);
     const keys = JSON.parse(json.stdout) as { id: string; name: string; prefix: string; createdAt: string }[];
-    assert.deepEqual(keys.map((k) => k.id).sort(), Object.values(ids).sort());
+    assert.deepEqual(keys.map((k) => k.id).sort(), [ids.backend, ids['game server']].sort());
 
     // A project's own key lists its keys too.
     const byKey = await herald(['projects', 'api-keys', 'cli-keys', '--url', server.url], {
@@ -861,7 +898,7 @@ describe('herald CLI against a running Herald', () => {
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /401/);
     const after = await herald(['projects', 'api-keys', 'cli-keys', ...admin]);
-    assert.match(after.stdout, new RegExp(`^${ids.backend} \\S+… \\S+ backend\\n$`));
+    assert.match(after.stdout, new RegExp(`^${ids.backend} \\S+… \\S+ full backend\\n$`));
     const again = await herald(['projects', 'revoke-api-key', 'cli-keys', ids['game server']!, ...admin]);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /404/);

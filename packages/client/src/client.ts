@@ -18,6 +18,7 @@ import { sendEventBatches } from './send-event-batches.ts';
 import { type Method, type RequestOptions, sendRequest, type Transport } from './transport.ts';
 import type {
   ApiKey,
+  ApiKeyScope,
   ApiKeyWithSecret,
   Attempt,
   AttemptQuery,
@@ -212,10 +213,17 @@ export class HeraldClient {
   async deleteProject(project: string): Promise<void> {
     await this.request('DELETE', `/projects/${seg(project)}`, { expect: NO_CONTENT });
   }
-  /** A key that sees only this project; `key` is in this answer only (admin token only). */
-  createApiKey(project: string, name: string): Promise<ApiKeyWithSecret> {
+  /**
+   * A key that sees only this project, and there what `scope` allows (default `full`; `send` for a
+   * service that only sends events); `key` is in this answer only (admin token only).
+   */
+  createApiKey(
+    project: string,
+    name: string,
+    options: { scope?: ApiKeyScope } = {},
+  ): Promise<ApiKeyWithSecret> {
     return this.request('POST', `/projects/${seg(project)}/api-keys`, {
-      body: { name },
+      body: options.scope === undefined ? { name } : { name, scope: options.scope },
       expect: { object: { id: 'string', key: 'string' } },
     });
   }

@@ -38,11 +38,18 @@ export interface Project {
   [field: string]: unknown;
 }
 
+/**
+ * What a project API key may do, fixed when it is made: `full` everything in its project, `send`
+ * only send events (a producer's key), `read` only read, endpoint secrets excepted.
+ */
+export type ApiKeyScope = 'full' | 'send' | 'read';
+
 /** A project API key as lists show it: never the key itself. */
 export interface ApiKey {
   id: string;
   projectId: string;
   name: string;
+  scope: ApiKeyScope;
   /** The first characters of the key, to recognise it. */
   prefix: string;
   createdAt: string;

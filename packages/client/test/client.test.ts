@@ -224,10 +224,41 @@ describe('@herald/client', () => {
     }
   });
 
+  test('API keys: a send-only key sends events and is refused the rest (403 naming its scope); listings show scopes', async () => {
+    const project = await client.createProject({ name: 'producer' });
+    const created = await client.createApiKey(project.id, 'producer', { scope: 'send' });
+    assert.equal(created.scope, 'send');
+    assert.equal((await client.createApiKey(project.id, 'default')).scope, 'full');
+    assert.deepEqual(
+      (await client.listApiKeys(project.id)).data.map((k) => [k.name, k.scope]),
+      [
+        ['default', 'full'],
+        ['producer', 'send'],
+      ],
+    );
+    const producer = new HeraldClient({ url: herald.url, token: created.key });
+    try {
+      assert.equal(
+        (await producer.sendEvent(project.id, { type: 'sent', payload: {} })).projectId,
+        project.id,
+      );
+      await assert.rejects(
+        producer.listEndpoints(project.id),
+        (error: unknown) =>
+          error instanceof HeraldApiError &&
+          error.status === 403 &&
+          error.code === 'HERALD_ERR_FORBIDDEN' &&
+          /scope is send/.test(error.message),
+      );
+    } finally {
+      await producer.close();
+    }
+  });
+
   test('API keys: create, list without the key, delete revokes it', async () => {
     const project = await client.createProject({ name: 'keys' });
     const created = await client.createApiKey(project.id, 'deploy');
-    hasFields(created, ['id', 'projectId', 'name', 'prefix', 'createdAt', 'key']);
+    hasFields(created, ['id', 'projectId', 'name', 'scope', 'prefix', 'createdAt', 'key']);
     assert.ok(created.key.startsWith(created.prefix));
     const listed = await client.listApiKeys(project.id);
     assert.deepEqual(

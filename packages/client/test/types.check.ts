@@ -4,6 +4,7 @@
  */
 import type {
   ApiKey,
+  ApiKeyScope,
   ApiKeyWithSecret,
   DeliveryState,
   EndpointDeliveriesPage,
@@ -50,6 +51,9 @@ export async function typeChecks(client: HeraldClient, purchase: Purchase): Prom
   const expires: string | null | undefined = (await client.rotateEndpointSecret('p', 'ep_1')).secrets[0]
     ?.expiresAt;
   const key: ApiKeyWithSecret = await client.createApiKey('p', 'ci');
+  const producer: ApiKeyScope = (await client.createApiKey('p', 'producer', { scope: 'send' })).scope;
+  // @ts-expect-error: a scope is full, send or read.
+  await client.createApiKey('p', 'x', { scope: 'admin' });
   const keys: ApiKey[] = (await client.listApiKeys('p')).data;
   const ops: OperationalEvent[] = (await client.listOperationalEvents('p', { limit: 10 })).data;
   await client.listOperationalEvents('p', { type: 'delivery.exhausted' });
@@ -60,5 +64,5 @@ export async function typeChecks(client: HeraldClient, purchase: Purchase): Prom
   await client.revokePortalLinks('p');
   // @ts-expect-error: a secret is a string, not a number.
   const wrong: number = secrets[0]?.secret ?? 0;
-  void [eventId, inFlight, failed, atLeast, ids, expires, keys, ops, link, wrong];
+  void [eventId, inFlight, failed, atLeast, ids, expires, keys, producer, ops, link, wrong];
 }

@@ -1,11 +1,12 @@
 /**
  * `herald projects list|create|update|api-key|api-keys|revoke-api-key`: projects and their API keys
- * through a running Herald's API (the admin token; a project's own key may list and revoke its keys,
- * and update its project but for its backlog limit).
+ * through a running Herald's API (the admin token; a project's own full key may list and revoke its
+ * keys, and update its project but for its backlog limit; a read key may list them).
  */
-import type { ProjectInput } from '@herald/client';
-import { Command } from 'commander';
+import type { ApiKeyScope, ProjectInput } from '@herald/client';
+import { Command, Option } from 'commander';
 import { LIMITS } from '../../api/schemas/common.ts';
+import { API_KEY_SCOPES } from '../../domain/types.ts';
 import { type ConnectionFlags, requiredFlag, withConnectionFlags } from '../api-connection.ts';
 import { apiAction, printJson, printLine, sayEmpty } from '../print.ts';
 import { CommandError } from '../run-command.ts';
@@ -92,10 +93,19 @@ export function projectsCommand(): Command {
       .command('api-key')
       .description('create an API key that can only touch this project; prints it once')
       .argument('<project>', 'project id or uid')
-      .addOption(requiredFlag('--name <name>', 'what the key is for')),
+      .addOption(requiredFlag('--name <name>', 'what the key is for'))
+      .addOption(
+        new Option(
+          '--scope <scope>',
+          'what it may do, fixed once made: full (everything in the project), send (send events only: ' +
+            'for the service that sends them), read (read, no secrets: for dashboards and monitoring)',
+        )
+          .choices(API_KEY_SCOPES)
+          .default('full'),
+      ),
   ).action(
-    apiAction<ConnectionFlags & { name: string }>(async (client, flags, [project]) => {
-      const { key } = await client.createApiKey(project, flags.name);
+    apiAction<ConnectionFlags & { name: string; scope: ApiKeyScope }>(async (client, flags, [project]) => {
+      const { key } = await client.createApiKey(project, flags.name, { scope: flags.scope });
       printLine(key);
     }),
   );
@@ -103,7 +113,7 @@ export function projectsCommand(): Command {
     projects
       .command('api-keys')
       .description(
-        "a project's API keys: id, first characters of the key, when created, name (never the key)",
+        "a project's API keys: id, first characters of the key, when created, scope, name (never the key)",
       )
       .argument('<project>', 'project id or uid')
       .option('--json', 'print them as JSON'),
@@ -116,7 +126,7 @@ export function projectsCommand(): Command {
         sayEmpty(
           `no API keys in ${project} (add one with \`herald projects api-key ${project} --name NAME\`)`,
         );
-      else for (const k of data) printLine(`${k.id} ${k.prefix}… ${k.createdAt} ${k.name}`);
+      else for (const k of data) printLine(`${k.id} ${k.prefix}… ${k.createdAt} ${k.scope} ${k.name}`);
     }),
   );
   withConnectionFlags(
