@@ -230,11 +230,29 @@ describe('dashboard operator actions (browser)', { timeout: 120_000 }, () => {
     assert.equal(await rows.count(), 1);
     assert.equal(await withBackendKey(), 401);
 
-    // A key created in the form joins the list.
+    // A key created in the form joins the list, with its scope: a send key unless another is chosen.
     await page.getByRole('textbox', { name: 'Key name' }).fill('analytics');
+    await page.getByRole('combobox', { name: 'Scope' }).selectOption('read');
     await page.getByRole('button', { name: 'Create API key' }).click();
-    await rows.filter({ hasText: 'analytics' }).waitFor();
+    const analytics = rows.filter({ hasText: 'analytics' });
+    await analytics.waitFor();
     assert.equal(await rows.count(), 2);
+    assert.equal(await analytics.locator('td').nth(1).innerText(), 'read');
+    assert.equal(await rows.filter({ hasText: 'ci' }).locator('td').nth(1).innerText(), 'full');
+    await page.getByRole('textbox', { name: 'Key name' }).fill('game servers');
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    await rows.filter({ hasText: 'game servers' }).waitFor();
+    const listed = await api<{ data: { name: string; scope: string }[] }>(
+      herald.url,
+      ADMIN,
+      'GET',
+      `${p}/api-keys`,
+    );
+    assert.deepEqual(Object.fromEntries(listed.body.data.map((k) => [k.name, k.scope])), {
+      ci: 'full',
+      analytics: 'read',
+      'game servers': 'send',
+    });
 
     // Revoke all portal links asks first; then a link made before is refused.
     await page.getByRole('button', { name: 'Revoke all portal links…' }).click();

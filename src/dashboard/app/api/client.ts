@@ -7,6 +7,7 @@ import { type Capped, readCapped } from './capped-list.ts';
 import { deliverySettingsOf, parseJson, secretsOf } from './read-answers.ts';
 import type {
   ApiKey,
+  ApiKeyScope,
   Attempt,
   CreatedApiKey,
   DeliverySettings,
@@ -56,7 +57,8 @@ export interface HeraldClient {
   listProjects(cursor?: string | null): Promise<Page<Project>>;
   createProject(input: { name: string; uid?: string }): Promise<Project>;
   getProject(project: string): Promise<Project>;
-  createApiKey(project: string, name: string): Promise<CreatedApiKey>;
+  /** A key of `scope` (the API's default, `full`, when not given). */
+  createApiKey(project: string, name: string, scope?: ApiKeyScope): Promise<CreatedApiKey>;
   /** Every key of the project (one answer, not paginated), without key material. */
   listApiKeys(project: string): Promise<ApiKey[]>;
   /** Revokes the key at once, and the portal links it created. */
@@ -186,7 +188,8 @@ export function createClient(token: string, onUnauthorized: (error: ApiError) =>
     listProjects: (cursor) => call('GET', '/projects', undefined, { limit: 100, cursor }),
     createProject: (input) => call('POST', '/projects', input),
     getProject: (project) => call('GET', p(project)),
-    createApiKey: (project, name) => call('POST', `${p(project)}/api-keys`, { name }),
+    createApiKey: (project, name, scope) =>
+      call('POST', `${p(project)}/api-keys`, scope ? { name, scope } : { name }),
     listApiKeys: async (project) => (await call<Page<ApiKey>>('GET', `${p(project)}/api-keys`)).data,
     deleteApiKey: async (project, key) => {
       await call('DELETE', `${p(project)}/api-keys/${encodeURIComponent(key)}`);

@@ -7,6 +7,7 @@
 // ones below are the dashboard's own (form inputs, the event as its screens read it).
 export type {
   ApiKey,
+  ApiKeyScope,
   Attempt,
   DeliveryStatus,
   Endpoint,

@@ -4,7 +4,7 @@
  */
 import { useState } from 'preact/hooks';
 import { capitalize, errorField, errorMessage, fieldMessage } from '../api/error-messages.ts';
-import type { CreatedApiKey, PortalLink } from '../api/types.ts';
+import type { ApiKeyScope, CreatedApiKey, PortalLink } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { CodeBlock } from '../components/code-block.tsx';
 import { CopyButton } from '../components/copy-button.tsx';
@@ -16,6 +16,13 @@ import { focusOverLimit, LIMITS } from '../limits.ts';
 import { usePageTitle } from '../page-title.ts';
 import { useProject } from '../project-context.ts';
 import { ApiKeyList } from './api-key-list.tsx';
+
+/** What a new key may do (docs/api.md "Key scopes"); a sender's key first, as the docs advise. */
+const KEY_SCOPES: { value: ApiKeyScope; label: string }[] = [
+  { value: 'send', label: 'Send events only (for the backend that sends them)' },
+  { value: 'read', label: 'Read only (dashboards, monitoring)' },
+  { value: 'full', label: 'Full (also endpoints, secrets, keys, portal links)' },
+];
 
 const LINK_LIFETIMES = [
   { value: '3600', label: '1 hour' },
@@ -178,6 +185,7 @@ function ApiKeyPanel() {
   const { client } = useApp();
   const { project } = useProject();
   const [name, setName] = useState('');
+  const [scope, setScope] = useState<ApiKeyScope>('send');
   const [created, setCreated] = useState<CreatedApiKey | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -196,8 +204,9 @@ function ApiKeyPanel() {
     setError(null);
     setFormError(null);
     try {
-      setCreated(await client.createApiKey(project.id, name.trim()));
+      setCreated(await client.createApiKey(project.id, name.trim(), scope));
       setName('');
+      setScope('send'); // the form starts again as it first was: a wider key is chosen each time
       setVersion((v) => v + 1);
     } catch (caught) {
       // About the name: next to it; anything else (not allowed, unreachable): below.
@@ -212,7 +221,9 @@ function ApiKeyPanel() {
     <section class="card" aria-labelledby="keys-title">
       <h2 id="keys-title">API keys</h2>
       <p class="muted">
-        For the platform backend that sends this project's events. A key only reaches this project.
+        For the platform backend that sends this project's events. A key only reaches this project, and only
+        what its scope allows: a backend that only sends events needs no more than a send key, which cannot
+        change where events go nor read them if it leaks.
       </p>
       <form onSubmit={create} noValidate>
         <TextField
@@ -223,6 +234,7 @@ function ApiKeyPanel() {
           maxLength={LIMITS.name}
           required
         />
+        <SelectField label="Scope" value={scope} options={KEY_SCOPES} onChange={setScope} />
         <ErrorBanner error={formError} />
         <button type="submit" disabled={busy}>
           {busy ? 'Creating…' : 'Create API key'}

@@ -1,5 +1,5 @@
 /**
- * The project's API keys (`GET …/api-keys`: name, prefix, created, last used; never the key), each
+ * The project's API keys (`GET …/api-keys`: name, prefix, scope, created, last used; never the key), each
  * with a Revoke button that asks first: revoking is at once and cannot be undone, and it revokes
  * the portal links the key created too.
  */
@@ -55,6 +55,7 @@ export function ApiKeyList({ version }: { version: number }) {
             <thead>
               <tr>
                 <th scope="col">Key</th>
+                <th scope="col">Scope</th>
                 <th scope="col">Created</th>
                 <th scope="col">Last used</th>
                 <th scope="col">
@@ -100,6 +101,7 @@ function ApiKeyRow({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: (key: Api
         <br />
         <code class="small">{apiKey.prefix}…</code>
       </td>
+      <td>{apiKey.scope}</td>
       <td>
         <RelativeTime at={apiKey.createdAt} />
       </td>
