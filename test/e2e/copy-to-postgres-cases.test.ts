@@ -13,6 +13,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { createSecretCipher } from '../../src/store/secret-cipher.ts';
+import { copyIntoPostgres } from '../../src/store/sqlite-to-postgres/copy-tables.ts';
 import { type LocalPostgres, startPostgres } from '../support/postgres.ts';
 import { runHerald, startHerald } from './harness.ts';
 
@@ -108,7 +109,10 @@ test('--to must be PostgreSQL, and --from SQLite', async () => {
   const target = await postgres.createDatabase();
   const fromPostgres = await runHerald(['copy-to-postgres', '--from', target, '--to', target]);
   assert.equal(fromPostgres.code, 1);
-  assert.match(fromPostgres.stderr, /--from is a PostgreSQL database .*: the copy reads a SQLite installation/);
+  assert.match(
+    fromPostgres.stderr,
+    /--from is a PostgreSQL database .*: the copy reads a SQLite installation/,
+  );
 });
 
 test('a --to the copy cannot open is named as --to, not as the HERALD_DATABASE_URL it was not given', async () => {
@@ -354,4 +358,32 @@ test('a herald serve started on the target while the copy runs makes it roll bac
     Object.entries(await rowsIn(target)).filter(([, n]) => n > 0),
     [],
   );
+});
+
+test('an ANALYZE that fails after the commit is said, not thrown: the copy is there', async () => {
+  const { db } = await installation();
+  const target = await postgres.createDatabase();
+  // The target migrated as the command does, then copied with a real client whose ANALYZE fails
+  // (as when the connection is lost just after the commit).
+  assert.equal((await runHerald(['migrate'], { env: { HERALD_DATABASE_URL: target } })).code, 0);
+  const client = new pg.Client({ connectionString: target });
+  await client.connect();
+  const failingAnalyze = new Proxy(client, {
+    get(real, name, receiver) {
+      if (name !== 'query') return Reflect.get(real, name, receiver);
+      return (sql: unknown, ...rest: unknown[]) =>
+        typeof sql === 'string' && sql.startsWith('ANALYZE')
+          ? Promise.reject(new Error('Connection terminated unexpectedly'))
+          : (real.query as (...args: unknown[]) => unknown).call(real, sql, ...rest);
+    },
+  });
+  try {
+    const result = await copyIntoPostgres(db, failingAnalyze, { now: Date.now() });
+    assert.equal(result.analyzeFailed, 'Connection terminated unexpectedly');
+    assert.equal(result.tables.find((t) => t.table === 'events')?.rows, 1);
+  } finally {
+    await client.end();
+    db.close();
+  }
+  assert.equal((await rowsIn(target)).events, 1);
 });

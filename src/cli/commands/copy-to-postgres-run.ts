@@ -129,6 +129,11 @@ async function copyWhileLocked(file: string, from: string, to: string, key: Seal
     say(
       `copied ${total} rows in ${result.tables.length} tables into ${target}, in one transaction; each table's count in PostgreSQL matches SQLite's`,
     );
+    if (result.analyzeFailed !== null) {
+      say(
+        `the copy is committed, but the ANALYZE after it failed (${result.analyzeFailed}): run ANALYZE on the database before serving it, or autovacuum will in time (until then PostgreSQL plans its first queries as if the tables were empty)`,
+      );
+    }
     if (result.claimsReset > 0) {
       say(
         `${result.claimsReset} deliveries were being sent when SQLite stopped: they are due at once on PostgreSQL (their receivers may get them twice)`,

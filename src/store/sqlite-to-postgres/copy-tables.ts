@@ -41,6 +41,8 @@ export interface CopyResult {
   tables: TableCount[];
   /** Deliveries that were claimed in SQLite, made due and unclaimed (copy-plan.ts deliveryRow). */
   claimsReset: number;
+  /** Why the ANALYZE after the commit failed (the copy is committed all the same), or null. */
+  analyzeFailed: string | null;
 }
 
 /** The target already holds Herald data: the copy never merges into it. */
@@ -230,15 +232,27 @@ export async function copyIntoPostgres(
     // Again at the end: a serve started meanwhile read the tables as they were before the copy.
     await refuseServedTarget(client, OWN_SESSIONS_GONE_MS);
     await client.query('COMMIT');
-    // Statistics at once rather than when autovacuum gets to the tables: a fresh table of a
-    // million deliveries is planned as empty until then. ANALYZE samples: seconds, not a scan.
-    await client.query(`ANALYZE ${tables.map(quote).join(', ')}`);
-    return { tables: copied, claimsReset };
+    return { tables: copied, claimsReset, analyzeFailed: await analyze(client, tables) };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
     db.exec('COMMIT'); // the read transaction: nothing was written
+  }
+}
+
+/**
+ * Statistics at once rather than when autovacuum gets to the tables: a fresh table of a million
+ * deliveries is planned as empty until then. ANALYZE samples: seconds, not a scan. After the
+ * commit, so its failure (the connection lost) is said, not thrown: thrown, it read as a failed
+ * copy of a database that holds the copy, and a second run was refused as a non-empty target.
+ */
+async function analyze(client: pg.ClientBase, tables: readonly string[]): Promise<string | null> {
+  try {
+    await client.query(`ANALYZE ${tables.map(quote).join(', ')}`);
+    return null;
+  } catch (error) {
+    return (error as Error).message;
   }
 }
 
