@@ -326,3 +326,18 @@ test('a backup stopped by SIGTERM while it copies leaves no file behind', async 
   assert.match(stderr, /backup stopped by SIGTERM: nothing was kept/);
   assert.deepEqual(readdirSync(backups), []);
 });
+
+test('a restore from a copy of a WAL-mode database leaves nothing of its check beside the database', async () => {
+  // A copy of a stopped database's file (cp, or sqlite3's .backup) is in WAL mode, unlike a
+  // herald backup: SQLite's read-only connections that check it make a -wal and -shm beside it.
+  const source = join(root, 'wal-mode');
+  const made = await runHerald(['migrate', '--data-dir', source]);
+  assert.equal(made.code, 0, made.stderr);
+  const backup = join(root, 'wal-mode-copy.db');
+  copyFileSync(join(source, 'herald.db'), backup);
+  assert.equal(readFileSync(backup)[18], 2, 'the copy is in WAL mode');
+  const dataDir = join(root, 'wal-mode-restored');
+  const restored = await herald(['restore', '--data-dir', dataDir, '--from', backup]);
+  assert.equal(restored.code, 0, restored.stderr);
+  assert.deepEqual(readdirSync(dataDir).sort(), ['herald.db', 'herald.db.lock']);
+});

@@ -112,7 +112,9 @@ function restoreWhileLocked(
     syncPath(dirname(file));
     report(from, file, summary, aside, secrets);
   } finally {
-    rmSync(incoming, { force: true });
+    // The copy of a WAL-mode file (cp, sqlite3's .backup) gets an empty -wal and a -shm from the
+    // read-only connections that check it: named for the copy, they would stay beside the database.
+    for (const suffix of ['', ...COMPANIONS]) rmSync(`${incoming}${suffix}`, { force: true });
   }
 }
 
