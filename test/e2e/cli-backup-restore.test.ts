@@ -295,36 +295,81 @@ test('a restore refuses a backup a newer Herald wrote, and a file that is no Her
   );
 });
 
-test('a backup stopped by SIGTERM while it copies leaves no file behind', async () => {
-  // 60 MB: long enough a copy (hundreds of ms) for the signal to come while it runs.
-  const dataDir = join(root, 'stopped');
-  mkdirSync(dataDir, { mode: 0o700 });
-  const source = new DatabaseSync(join(dataDir, 'herald.db'));
-  source.exec('PRAGMA journal_mode = WAL');
-  source.exec('CREATE TABLE filler (x)');
-  source.exec(
+/** Adds 60 MB to the SQLite database `file`: copies long enough (hundreds of ms) for a signal to land in. */
+function fill(file: string): void {
+  const db = new DatabaseSync(file);
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec('CREATE TABLE filler (x)');
+  db.exec(
     'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000) INSERT INTO filler SELECT hex(randomblob(1000)) FROM n',
   );
-  source.close();
-  const backups = join(root, 'stopped-backups');
-  mkdirSync(backups);
-  const child = spawn(
-    join(ROOT, 'node_modules/.bin/node'),
-    [join(ROOT, 'bin/herald.js'), 'backup', '--data-dir', dataDir, '--to', join(backups, 'b.db')],
-    { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  db.close();
+}
+
+/** Runs `herald ARGS`, sends SIGTERM as soon as a file starting with `prefix` is in `dir`. */
+async function stopOnceWriting(args: string[], dir: string, prefix: string) {
+  const child = spawn(join(ROOT, 'node_modules/.bin/node'), [join(ROOT, 'bin/herald.js'), ...args], {
+    env: { PATH: process.env.PATH ?? '', HERALD_ENCRYPTION_KEY: KEY },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c));
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   const deadline = Date.now() + 20_000;
-  while (!readdirSync(backups).some((f) => f.startsWith('b.db.partial-')) && Date.now() < deadline) {
+  while (!readdirSync(dir).some((f) => f.startsWith(prefix)) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 2));
   }
-  assert.ok(readdirSync(backups).length > 0, 'the partial file appeared');
+  assert.ok(
+    readdirSync(dir).some((f) => f.startsWith(prefix)),
+    `${prefix}… appeared in ${dir}`,
+  );
   child.kill('SIGTERM');
-  assert.equal(await exited, 1, stderr);
-  assert.match(stderr, /backup stopped by SIGTERM: nothing was kept/);
+  return { code: await exited, stderr };
+}
+
+test('a backup stopped by SIGTERM while it copies leaves no file behind', async () => {
+  const dataDir = join(root, 'stopped');
+  mkdirSync(dataDir, { mode: 0o700 });
+  fill(join(dataDir, 'herald.db'));
+  const backups = join(root, 'stopped-backups');
+  mkdirSync(backups);
+  const stopped = await stopOnceWriting(
+    ['backup', '--data-dir', dataDir, '--to', join(backups, 'b.db')],
+    backups,
+    'b.db.partial-',
+  );
+  assert.equal(stopped.code, 1, stopped.stderr);
+  assert.match(stopped.stderr, /backup stopped by SIGTERM: nothing was kept/);
   assert.deepEqual(readdirSync(backups), []);
+});
+
+test('a restore stopped by SIGTERM while it copies or checks changes nothing and leaves no copy behind', async () => {
+  // The backup: a Herald database of 60 MB (its copy and check take hundreds of ms).
+  const source = join(root, 'restore-stopped-source');
+  const migrated = await runHerald(['migrate', '--data-dir', source]);
+  assert.equal(migrated.code, 0, migrated.stderr);
+  fill(join(source, 'herald.db'));
+  const backup = join(root, 'restore-stopped-backup.db');
+  copyFileSync(join(source, 'herald.db'), backup);
+  const dataDir = join(root, 'restore-stopped');
+  assert.equal((await runHerald(['migrate', '--data-dir', dataDir])).code, 0);
+  // What is there but the lock file, which the restore makes (serve does too) and leaves.
+  const listing = () =>
+    readdirSync(dataDir)
+      .filter((f) => f !== 'herald.db.lock')
+      .sort();
+  const files = listing();
+  const before = readFileSync(join(dataDir, 'herald.db'));
+
+  const stopped = await stopOnceWriting(
+    ['restore', '--data-dir', dataDir, '--from', backup],
+    dataDir,
+    'herald.db.restoring-',
+  );
+  assert.equal(stopped.code, 1, stopped.stderr);
+  assert.match(stopped.stderr, /restore stopped by SIGTERM: nothing was changed/);
+  assert.deepEqual(listing(), files, 'no copy left, nothing moved aside');
+  assert.ok(readFileSync(join(dataDir, 'herald.db')).equals(before));
 });
 
 test('a restore from a copy of a WAL-mode database leaves nothing of its check beside the database', async () => {

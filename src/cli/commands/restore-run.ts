@@ -26,6 +26,7 @@ import { type CopySummary, formatBytes, inspectCopy, PAGE_CHECK } from '../../st
 import { syncPath } from '../../store/sqlite/file-sync.ts';
 import { DatabaseInUseError, takeServingLock } from '../../store/sqlite/serving-lock.ts';
 import { CommandError } from '../run-command.ts';
+import { type StopSignals, watchStopSignals } from '../stop-signals.ts';
 import { restoredSecretsLine } from './restore-key-check.ts';
 import { type DatabaseFlags, type SqliteTarget, sqliteDatabaseFile } from './sqlite-database-file.ts';
 
@@ -53,6 +54,25 @@ export async function restore(flags: RestoreFlags, now = new Date()): Promise<vo
       `${from}-wal lies beside ${from}: it is a live database's file (copied while served?), not a backup; make one with herald backup (nothing was changed)`,
     );
   }
+  // Ctrl-C or a stop while it copies or checks (seconds for a large backup): what it made goes, as
+  // on any failure before the moves; once the database is being moved aside, it finishes.
+  const stop = watchStopSignals(
+    (signal) => `restore stopped by ${signal}: nothing was changed (${from} is not in place)`,
+  );
+  try {
+    await restoreLocked(from, configured, now, config, stop);
+  } finally {
+    stop.dispose();
+  }
+}
+
+async function restoreLocked(
+  from: string,
+  configured: string,
+  now: Date,
+  config: SqliteTarget['config'],
+  stop: StopSignals,
+): Promise<void> {
   makeDirectory(dirname(configured), 0o700);
   // A database that does not exist yet (a new machine) gets an empty file, so that the lock has
   // a file to sit beside and a serve starting meanwhile finds it held; the copy replaces it.
@@ -70,7 +90,7 @@ export async function restore(flags: RestoreFlags, now = new Date()): Promise<vo
     );
   }
   try {
-    restoreWhileLocked(from, file, created, now, config);
+    await restoreWhileLocked(from, file, created, now, config, stop);
   } catch (error) {
     // The empty file made for the lock, unless the copy already took its place.
     if (created && statSync(file).size === 0) rmSync(file, { force: true });
@@ -80,19 +100,21 @@ export async function restore(flags: RestoreFlags, now = new Date()): Promise<vo
   }
 }
 
-function restoreWhileLocked(
+async function restoreWhileLocked(
   from: string,
   file: string,
   created: boolean,
   now: Date,
   config: SqliteTarget['config'],
-): void {
+  stop: StopSignals,
+): Promise<void> {
   const incoming = `${file}.restoring-${process.pid}`;
   let summary: CopySummary;
   try {
     try {
-      copyFile(from, incoming);
+      await copyFile(from, incoming, stop);
     } catch (cause) {
+      if (cause instanceof CommandError) throw cause; // stopped
       throw new CommandError(`cannot copy ${from} beside ${file} (nothing was changed)`, { cause });
     }
     keepOwner(file, incoming, created);
@@ -107,6 +129,7 @@ function restoreWhileLocked(
       );
     }
     const secrets = restoredSecretsLine(incoming, config);
+    await stop.checkpoint(); // the last moment a stop changes nothing
     const aside = moveAside(file, created, now);
     renameSync(incoming, file);
     syncPath(dirname(file));
@@ -119,7 +142,7 @@ function restoreWhileLocked(
 }
 
 /** Copies `from` to a new 0600 file `to` (the umask and the backup's own mode do not count), synced. */
-function copyFile(from: string, to: string): void {
+async function copyFile(from: string, to: string, stop: StopSignals): Promise<void> {
   const input = openSync(from, 'r');
   let output: number;
   try {
@@ -132,6 +155,7 @@ function copyFile(from: string, to: string): void {
     const buffer = Buffer.allocUnsafe(1 << 20);
     for (let n = readSync(input, buffer); n > 0; n = readSync(input, buffer)) {
       for (let done = 0; done < n; ) done += writeSync(output, buffer, done, n - done);
+      await stop.checkpoint();
     }
   } finally {
     closeSync(input);
