@@ -8,8 +8,17 @@
  * copy), and the served database then holds the backup's data. A backup of a newer schema is refused.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -385,4 +394,57 @@ test('a restore from a copy of a WAL-mode database leaves nothing of its check b
   const restored = await herald(['restore', '--data-dir', dataDir, '--from', backup]);
   assert.equal(restored.code, 0, restored.stderr);
   assert.deepEqual(readdirSync(dataDir).sort(), ['herald.db', 'herald.db.lock']);
+});
+
+test('the database a restore kept aside is had back by following its output, after the restored one was served and killed', async () => {
+  const tables = (file: string) => {
+    const db = new DatabaseSync(file, { readOnly: true });
+    try {
+      return (
+        db.prepare("SELECT name FROM sqlite_schema WHERE name LIKE 'marker_%'").all() as { name: string }[]
+      ).map((r) => r.name);
+    } finally {
+      db.close();
+    }
+  };
+  // The database there before: stopped cleanly, so no -wal is kept aside with it.
+  const dataDir = join(root, 'undo');
+  assert.equal((await runHerald(['migrate', '--data-dir', dataDir])).code, 0);
+  const db = join(dataDir, 'herald.db');
+  const before = new DatabaseSync(db);
+  before.exec('CREATE TABLE marker_old (x)');
+  before.close();
+  const source = join(root, 'undo-source');
+  assert.equal((await runHerald(['migrate', '--data-dir', source])).code, 0);
+  const backup = join(root, 'undo-backup.db');
+  assert.equal((await herald(['backup', '--data-dir', source, '--to', backup])).code, 0);
+  const restored = await herald(['restore', '--data-dir', dataDir, '--from', backup]);
+  assert.equal(restored.code, 0, restored.stderr);
+  const aside = readdirSync(dataDir).filter((f) => f.includes('.before-restore-'));
+  assert.equal(aside.length, 1, aside.join(', '));
+
+  // The restored database served, then killed: its -wal holds frames.
+  const writer = spawnSync(
+    join(ROOT, 'node_modules/.bin/node'),
+    [
+      '--input-type=module',
+      '-e',
+      `import { DatabaseSync } from 'node:sqlite'; const db = new DatabaseSync(${JSON.stringify(db)}); db.exec('PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; CREATE TABLE marker_new (x)'); process.kill(process.pid, 'SIGKILL');`,
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(writer.signal, 'SIGKILL', writer.stderr);
+  assert.ok(statSync(`${db}-wal`).size > 32);
+
+  // Back to the old one, as the output says: the restored database's files away first, all of them.
+  const said = restored.stdout.match(/to go back to it, stop herald serve, move (.+?) away, then these back/);
+  assert.ok(said, restored.stdout);
+  assert.equal(said[1], `${db}, ${db}-wal and ${db}-shm`);
+  const away = join(root, 'undo-away');
+  mkdirSync(away);
+  for (const f of ['herald.db', 'herald.db-wal', 'herald.db-shm'])
+    renameSync(join(dataDir, f), join(away, f));
+  renameSync(join(dataDir, aside[0] ?? ''), db);
+  assert.deepEqual(tables(db), ['marker_old']);
+  assert.deepEqual(check(db, 'integrity_check'), ['["ok"]']);
 });

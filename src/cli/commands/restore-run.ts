@@ -196,7 +196,9 @@ function report(from: string, file: string, s: CopySummary, aside: string[], sec
   );
   if (aside.length > 0) {
     say(
-      `the database that was there is kept, not deleted: ${aside.join(', ')} (the files of one database: move them back together, or delete them once the restore is known good)`,
+      // The restored database's own -wal, once it is served and killed, is applied to whatever
+      // file is moved back under its name: the old database's pages are overwritten with it.
+      `the database that was there is kept, not deleted: ${aside.join(', ')} (the files of one database: to go back to it, stop herald serve, move ${file}, ${file}-wal and ${file}-shm away, then these back under those names, together; or delete them once the restore is known good)`,
     );
   }
   // A key that does not open them is a warning, on stderr: the restore itself is sound.
