@@ -448,3 +448,30 @@ test('the database a restore kept aside is had back by following its output, aft
   assert.deepEqual(tables(db), ['marker_old']);
   assert.deepEqual(check(db, 'integrity_check'), ['["ok"]']);
 });
+
+test('a restore with nothing naming the database, and none in the default place, is refused, making nothing', async () => {
+  // As an operator whose serve runs under a service manager with HERALD_DATA_DIR in its unit, typing
+  // the command in a shell elsewhere: the default ./herald-data is not where the database is.
+  const source = join(root, 'unnamed-source');
+  assert.equal((await runHerald(['migrate', '--data-dir', source])).code, 0);
+  const backup = join(root, 'unnamed-backup.db');
+  assert.equal((await herald(['backup', '--data-dir', source, '--to', backup])).code, 0);
+  const cwd = join(root, 'unnamed-cwd');
+  mkdirSync(cwd);
+  const refused = await runHerald(['restore', '--from', backup], { cwd });
+  assert.equal(refused.code, 1, refused.stdout);
+  assert.match(
+    refused.stderr,
+    /there is no database at .*unnamed-cwd\/herald-data\/herald\.db, the default place .*: name the one herald serve uses with --data-dir DIR or --database sqlite:PATH .*\(nothing was changed\)/,
+  );
+  assert.deepEqual(readdirSync(cwd), [], 'no herald-data made');
+  // Named, a new data directory is what it makes.
+  const named = await runHerald(['restore', '--from', backup, '--data-dir', 'herald-data'], { cwd });
+  assert.equal(named.code, 0, named.stderr);
+  assert.deepEqual(readdirSync(cwd), ['herald-data']);
+  const byEnv = await runHerald(['restore', '--from', backup], {
+    cwd,
+    env: { HERALD_DATA_DIR: join(cwd, 'other') },
+  });
+  assert.equal(byEnv.code, 0, byEnv.stderr);
+});
