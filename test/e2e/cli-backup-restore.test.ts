@@ -18,6 +18,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -474,4 +475,25 @@ test('a restore with nothing naming the database, and none in the default place,
     env: { HERALD_DATA_DIR: join(cwd, 'other') },
   });
   assert.equal(byEnv.code, 0, byEnv.stderr);
+});
+
+test('a backup of a damaged database fails naming the database, not the copy it deleted', async () => {
+  // VACUUM INTO copies rows as it reads them: a damaged table is damaged in the copy too.
+  const dataDir = join(root, 'damaged');
+  assert.equal((await runHerald(['migrate', '--data-dir', dataDir])).code, 0);
+  const file = join(dataDir, 'herald.db');
+  fill(file);
+  const bytes = readFileSync(file);
+  bytes.fill(7, 4096 * 7000 + 8, 4096 * 7000 + 3008); // inside the filler table's pages
+  writeFileSync(file, bytes);
+  const backups = join(root, 'damaged-backups');
+  mkdirSync(backups);
+  const failed = await herald(['backup', '--data-dir', dataDir, '--to', join(backups, 'b.db')]);
+  assert.equal(failed.code, 1, failed.stdout);
+  assert.match(
+    failed.stderr,
+    /herald: .*damaged\/herald\.db was not backed up: its copy failed the check and was deleted: the copy is damaged: PRAGMA integrity_check found/,
+  );
+  assert.doesNotMatch(failed.stderr, /partial/);
+  assert.deepEqual(readdirSync(backups), []);
 });

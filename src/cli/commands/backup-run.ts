@@ -66,9 +66,13 @@ export async function backup(flags: BackupFlags): Promise<void> {
     }
     copyMs = performance.now() - started;
     try {
-      summary = inspectCopy(partial);
+      // Named as the copy, which is deleted: not by its partial name, which the operator would look for.
+      summary = inspectCopy(partial, PAGE_CHECK, 'the copy');
     } catch (cause) {
-      throw new CommandError(`the copy of ${file} failed its check, so it was not kept`, { cause });
+      // A copy reads every row as it is: one found damaged most likely comes of a damaged database.
+      throw new CommandError(`${file} was not backed up: its copy failed the check and was deleted`, {
+        cause,
+      });
     }
     publish(partial, target);
   } finally {
