@@ -3,6 +3,7 @@
  * against a real SQLite store, the real sender and slow loopback receivers that measure the bodies
  * they hold at once.
  */
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -16,6 +17,8 @@ import { createSender } from '../../src/delivery/sender.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
+import { acceptLargeEvents } from '../support/large-events.ts';
+import { until } from '../support/wait-until.ts';
 
 const KiB = 1024;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -126,29 +129,6 @@ async function endpoints(store: Store, projectId: string, url: string, count: nu
   }
 }
 
-async function send(store: Store, projectId: string, count: number, payloadBytes: number) {
-  const accepted = await store.acceptEvents(
-    projectId,
-    Array.from({ length: count }, (_, i) => ({
-      type: 'big.event',
-      payload: { i, blob: 'x'.repeat(payloadBytes) },
-      test: false,
-      idempotencyKey: null,
-      callbackUrl: null,
-    })),
-    Date.now(),
-  );
-  return accepted.flatMap((a) => a.deliveries);
-}
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000) {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /** Waits until every delivery is recorded as succeeded (the record is written after the answer). */
 async function allSucceeded(
   store: Store,
@@ -172,7 +152,7 @@ test('the bodies in flight stay within the budget, and every delivery still goes
   const p = await project(store, 'p');
   await endpoints(store, p, r.url, 30);
   // 2 events of 100 KiB to 30 endpoints: 6 MiB of bodies, 60 attempts at once without a budget.
-  const deliveries = await send(store, p, 2, 100 * KiB);
+  const deliveries = await acceptLargeEvents(store, p, 2, 100 * KiB);
   const limit = 1024 * KiB;
   const d = dispatcher({ bytesInFlight: limit });
   // herald_delivery_bytes_in_flight, as /metrics renders it.
@@ -208,7 +188,7 @@ test('waiting for room does not count towards the timeout of an attempt', async 
   // attempts of 300 ms each: the last ones wait ~1,800 ms, well past their 1,000 ms timeout, which
   // leaves each attempt itself 700 ms to spare on a loaded machine.
   await endpoints(store, p, r.url, 21, 1_000);
-  const deliveries = await send(store, p, 1, 250 * KiB);
+  const deliveries = await acceptLargeEvents(store, p, 1, 250 * KiB);
   await dispatcher({ bytesInFlight: 1024 * KiB }).start();
   await until('every answer', () => r.seen.done === deliveries.length);
   assert.ok(r.seen.maxRequests <= 3, `${r.seen.maxRequests} at once`);
@@ -225,9 +205,9 @@ test('an attempt larger than the whole budget goes out alone, and is not overtak
   const p = await project(store, 'p');
   await endpoints(store, p, r.url, 4);
   const limit = 256 * KiB;
-  await send(store, p, 1, 20 * KiB);
-  const [big] = await send(store, p, 1, 400 * KiB);
-  await send(store, p, 3, 20 * KiB);
+  await acceptLargeEvents(store, p, 1, 20 * KiB);
+  const [big] = await acceptLargeEvents(store, p, 1, 400 * KiB);
+  await acceptLargeEvents(store, p, 3, 20 * KiB);
   await dispatcher({ bytesInFlight: limit }).start();
   await until('every answer', () => r.seen.done === 4 * 5);
   const huge = r.overlaps.filter((o) => o.size > limit);
@@ -245,11 +225,11 @@ test("one project's large events to slow receivers do not hold up another projec
   await endpoints(store, heavy, slow.url, 40);
   await endpoints(store, light, fast.url, 1);
   // 40 attempts of 100 KiB: with 1 MiB, the heavy project holds 7 and 33 wait.
-  await send(store, heavy, 1, 100 * KiB);
+  await acceptLargeEvents(store, heavy, 1, 100 * KiB);
   await dispatcher({ bytesInFlight: 1024 * KiB }).start();
   await until('the heavy project at its share', () => slow.seen.maxRequests >= 5);
   const sentAt = Date.now();
-  await send(store, light, 1, 100 * KiB);
+  await acceptLargeEvents(store, light, 1, 100 * KiB);
   await until('the light project delivered', () => fast.seen.done === 1, 5_000);
   // It did not wait for a round of the heavy project's 2 s attempts (a margin for a loaded machine).
   assert.ok(Date.now() - sentAt < 1_200, `the light project waited ${Date.now() - sentAt} ms`);
@@ -260,7 +240,7 @@ test('stop does not wait for attempts waiting for room: they are handed back, du
   const r = await slowReceiver(500);
   const p = await project(store, 'p');
   await endpoints(store, p, r.url, 20);
-  const deliveries = await send(store, p, 1, 100 * KiB);
+  const deliveries = await acceptLargeEvents(store, p, 1, 100 * KiB);
   const d = dispatcher({ bytesInFlight: 1024 * KiB });
   await d.start();
   await until('a budget of attempts in flight', () => r.seen.maxRequests >= 5);

@@ -6,6 +6,7 @@
  * the process's life, and a project's own share with it. A real SQLite store, the real sender and
  * loopback receivers; the count is read through the dispatcher (queuedBytes()).
  */
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -20,6 +21,8 @@ import { createSender } from '../../src/delivery/sender.ts';
 import type { RateLimit } from '../../src/domain/types.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { ReleaseItem, Store } from '../../src/store/store.ts';
+import { acceptLargeEvents } from '../support/large-events.ts';
+import { until } from '../support/wait-until.ts';
 
 const KiB = 1024;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -66,30 +69,6 @@ async function endpoint(store: Store, projectId: string, url: string, rateLimit:
     Date.now(),
   );
   return ep.id;
-}
-
-/** `count` distinct events of `bytes` of payload each (large enough to be shared: shared-payloads.ts). */
-async function send(store: Store, projectId: string, count: number, bytes: number, tag: string) {
-  const accepted = await store.acceptEvents(
-    projectId,
-    Array.from({ length: count }, (_, i) => ({
-      type: 'big.event',
-      payload: { tag, i, blob: 'x'.repeat(bytes) },
-      test: false,
-      idempotencyKey: null,
-      callbackUrl: null,
-    })),
-    Date.now(),
-  );
-  return accepted.flatMap((a) => a.deliveries);
-}
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000) {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 test('the queued bytes come back to 0 whichever way deliveries leave their queues, and on stop', async () => {
@@ -152,8 +131,8 @@ test('the queued bytes come back to 0 whichever way deliveries leave their queue
   const sampling = setInterval(() => (most = Math.max(most, queuedBytes())), 5);
   cleanups.push(() => clearInterval(sampling));
 
-  const busyDeliveries = await send(store, busy, 12, 20 * KiB, 'busy');
-  const otherDeliveries = await send(store, other, 4, 20 * KiB, 'other');
+  const busyDeliveries = await acceptLargeEvents(store, busy, 12, 20 * KiB, 'busy');
+  const otherDeliveries = await acceptLargeEvents(store, other, 4, 20 * KiB, 'other');
   failReads = true;
   await dispatcher.start();
   // Queues have formed behind the first attempts (1.2 s each): now their endpoints change.
@@ -190,7 +169,7 @@ test('the queued bytes come back to 0 whichever way deliveries leave their queue
   assert.equal(queuedBytes(), 0, 'bytes still counted as queued once every queue has emptied');
 
   // Queues again, then the stop hands them back (takeAll).
-  await send(store, busy, 12, 20 * KiB, 'again');
+  await acceptLargeEvents(store, busy, 12, 20 * KiB, 'again');
   await until('queues again', () => queuedBytes() > 0);
   await dispatcher.stop({ graceMs: 2_000 });
   assert.equal(queuedBytes(), 0, 'bytes still counted as queued after the stop handed the queues back');
