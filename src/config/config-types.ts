@@ -63,6 +63,11 @@ export interface Config {
   databaseUrl: string;
   /** Directory for the embedded database and key files. */
   dataDir: string;
+  /**
+   * Whether a flag or the environment said where the database is (--database, HERALD_DATABASE_URL,
+   * --data-dir, HERALD_DATA_DIR), rather than the default data directory being taken.
+   */
+  databasePlaceGiven: boolean;
   adminToken: string;
   /** True when the admin token was generated at this start. */
   adminTokenGenerated: boolean;

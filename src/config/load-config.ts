@@ -230,6 +230,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     host,
     databaseUrl,
     dataDir,
+    databasePlaceGiven: dataDirSetting !== null || databaseSetting !== null,
     adminToken,
     adminTokenGenerated,
     adminTokenFromFile,

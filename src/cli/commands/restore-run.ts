@@ -57,7 +57,7 @@ export async function restore(flags: RestoreFlags, now = new Date()): Promise<vo
   // The default ./herald-data is where this shell stands, not necessarily where serve runs (a
   // service manager's unit sets HERALD_DATA_DIR): a new database made there would be a restore
   // that is not one. Into a new place, then, only when the place is named.
-  if (!existsSync(configured) && !placeNamed(flags)) {
+  if (!existsSync(configured) && !config.databasePlaceGiven) {
     throw new CommandError(
       `there is no database at ${configured}, the default place (./herald-data in the current directory): name the one herald serve uses with --data-dir DIR or --database sqlite:PATH (or HERALD_DATA_DIR, HERALD_DATABASE_URL), also to restore into a new one (nothing was changed)`,
     );
@@ -217,14 +217,6 @@ function report(from: string, file: string, s: CopySummary, aside: string[], sec
   );
   say(
     'then redo what ended access since the backup: API keys deleted, portal links revoked, signing secrets rotated (docs/operations.md, Backups); events accepted since the backup are not in it',
-  );
-}
-
-/** Whether a flag or the environment says where the database is (else: the default data directory). */
-function placeNamed(flags: DatabaseFlags): boolean {
-  const given = (value: string | undefined) => value !== undefined && value.trim() !== '';
-  return [flags.database, flags.dataDir, process.env.HERALD_DATABASE_URL, process.env.HERALD_DATA_DIR].some(
-    given,
   );
 }
 
