@@ -21,21 +21,46 @@ export const ANSWER_STREAM_DELIVERIES = 1_000;
 /** Deliveries per piece: ~32 KB of text, well under the 128 KiB from which V8 allocates old. */
 const PIECE_DELIVERIES = 100;
 
+/** What a repeat answered to a key that may not read its project leaves out (repeatJson). */
+export const WITHHELD_FROM_REPEATS = ['payload', 'callbackUrl', 'callbackEnvelope', 'deliveries'] as const;
+
+/**
+ * A repeated idempotency key's event as a key that may send but not read (scope `send`) is
+ * answered it: the original event's id, type and time, but not what it carried or where its
+ * deliveries stand. The original may be another sender's (keys are often order numbers, easy to
+ * guess), and a send key must not read events' payloads (docs/api.md "Key scopes"); a sender
+ * retrying its own request has what it sent. `withheld` names what was left out.
+ */
+export function repeatJson(event: AcceptedEvent['event']) {
+  const { payload: _p, callbackUrl: _c, callbackEnvelope: _e, ...rest } = eventJson(event);
+  return { ...rest, deliveries: [], withheld: WITHHELD_FROM_REPEATS };
+}
+
+/** One event of the answer: whole, or a repeat withheld from a key that may not read (repeatJson). */
+const acceptedJson = (a: AcceptedEvent, withholdRepeats: boolean) =>
+  withholdRepeats && a.duplicate ? repeatJson(a.event) : eventJson(a.event, a.deliveries);
+
 /**
  * Sends `accepted` as the 202 answer: `{data: [event, …]}` for a batch, else its one event.
- * Each event is `eventJson(event, deliveries)`.
+ * Each event is `eventJson(event, deliveries)`, or with `withholdRepeats` (a caller that may not
+ * read the project) a repeated idempotency key's is `repeatJson(event)`.
  */
-export function sendAccepted(reply: FastifyReply, accepted: readonly AcceptedEvent[], batch: boolean) {
+export function sendAccepted(
+  reply: FastifyReply,
+  accepted: readonly AcceptedEvent[],
+  batch: boolean,
+  withholdRepeats = false,
+) {
   let deliveries = 0;
-  for (const a of accepted) deliveries += a.deliveries.length;
+  for (const a of accepted) if (!(withholdRepeats && a.duplicate)) deliveries += a.deliveries.length;
   reply.code(202);
   if (deliveries < ANSWER_STREAM_DELIVERIES) {
-    const events = accepted.map((a) => eventJson(a.event, a.deliveries));
+    const events = accepted.map((a) => acceptedJson(a, withholdRepeats));
     return reply.send(batch ? { data: events } : events[0]);
   }
   reply.type('application/json; charset=utf-8');
   // Strings as they are (no Buffer copies), one piece ahead of the socket.
-  return reply.send(Readable.from(answerPieces(accepted, batch), { highWaterMark: 1 }));
+  return reply.send(Readable.from(answerPieces(accepted, batch, withholdRepeats), { highWaterMark: 1 }));
 }
 
 /**
@@ -43,13 +68,17 @@ export function sendAccepted(reply: FastifyReply, accepted: readonly AcceptedEve
  * PIECE_DELIVERIES deliveries is one piece, a larger one its head and its deliveries in groups.
  * Separators are pieces of their own rather than joined to a large one (a copy).
  */
-export function* answerPieces(accepted: readonly AcceptedEvent[], batch: boolean): Generator<string> {
+export function* answerPieces(
+  accepted: readonly AcceptedEvent[],
+  batch: boolean,
+  withholdRepeats = false,
+): Generator<string> {
   if (batch) yield '{"data":[';
   for (let i = 0; i < accepted.length; i++) {
     const { event, deliveries } = accepted[i]!;
     if (i > 0) yield ',';
-    if (deliveries.length <= PIECE_DELIVERIES) {
-      yield JSON.stringify(eventJson(event, deliveries));
+    if (deliveries.length <= PIECE_DELIVERIES || (withholdRepeats && accepted[i]!.duplicate)) {
+      yield JSON.stringify(acceptedJson(accepted[i]!, withholdRepeats));
       continue;
     }
     // `{…,"createdAt":"…"}` without its closing brace, then the deliveries as its last key; their

@@ -124,6 +124,71 @@ describe('API key scopes', () => {
     assert.equal(after.url, 'https://receiver.example/real', 'the endpoint still goes where it went');
   });
 
+  test('a send-only key repeating an idempotency key learns the original event’s id, not its payload, callback URL or delivery states', async () => {
+    const own = await api.project('repeats'); // its one endpoint only
+    const base = `/api/v1/projects/${own.id}`;
+    await api.call('POST', `${base}/endpoints`, { url: 'https://receiver.example/orders' });
+    const send = (await api.call('POST', keys(own.id), { name: 'guesser', scope: 'send' })).body.key;
+    // Another sender's events, with keys an attacker can guess (order numbers).
+    const original = await api.call('POST', `${base}/events`, {
+      type: 'order.paid',
+      payload: { card: '4242-secret' },
+      idempotencyKey: 'order-9001',
+      callbackUrl: 'https://callback.example/token-secret',
+    });
+    assert.equal(original.status, 202, original.text);
+    const batchOriginal = await api.call('POST', `${base}/events/batch`, {
+      events: [{ type: 'order.paid', payload: { card: '5555-secret' }, idempotencyKey: 'order-9002' }],
+    });
+    assert.equal(batchOriginal.status, 202, batchOriginal.text);
+    const as = { token: send };
+    const one = await api.call(
+      'POST',
+      `${base}/events`,
+      { type: 'probe', payload: {}, idempotencyKey: 'order-9001' },
+      as,
+    );
+    assert.equal(one.status, 202, one.text);
+    assert.equal(one.headers['idempotent-replayed'], 'true');
+    assert.equal(one.body.id, original.body.id, 'the repeat names the event it repeats');
+    assert.equal(one.body.deliveryCount, 2);
+    assert.deepEqual(one.body.deliveries, []);
+    assert.deepEqual(one.body.withheld, ['payload', 'callbackUrl', 'callbackEnvelope', 'deliveries']);
+    const batch = await api.call(
+      'POST',
+      `${base}/events/batch`,
+      {
+        events: [
+          { type: 'probe', payload: {}, idempotencyKey: 'order-9002' },
+          { type: 'probe', payload: {}, idempotencyKey: 'order-9001' },
+        ],
+      },
+      as,
+    );
+    assert.equal(batch.status, 202, batch.text);
+    assert.deepEqual(
+      batch.body.data.map((e: { id: string }) => e.id),
+      [batchOriginal.body.data[0].id, original.body.id],
+    );
+    for (const r of [one, batch]) {
+      for (const secret of ['4242-secret', '5555-secret', 'token-secret', 'receiver.example']) {
+        assert.ok(!r.text!.includes(secret), `${secret} is not in ${r.text}`);
+      }
+    }
+    // A key that may read the project is answered the original whole, as before.
+    const whole = await api.call('POST', `${base}/events`, {
+      type: 'probe',
+      payload: {},
+      idempotencyKey: 'order-9001',
+    });
+    assert.deepEqual(whole.body.payload, { card: '4242-secret' });
+    assert.equal(whole.body.deliveries.length, 2);
+    // And a send key's own new event is answered whole (its deliveries included).
+    const fresh = await api.call('POST', `${base}/events`, { type: 'new', payload: { a: 1 } }, as);
+    assert.deepEqual(fresh.body.payload, { a: 1 });
+    assert.equal(fresh.body.deliveries.length, 1);
+  });
+
   test('a stored scope this version does not know (a later version wrote it) is refused everywhere', async () => {
     const { key, keyHash, prefix } = newApiKey();
     await api.store.createApiKey(

@@ -1,7 +1,7 @@
 /** The 202 answer sent in pieces: the same text JSON.stringify writes for the whole answer. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { answerPieces } from '../../src/api/accepted-answer.ts';
+import { answerPieces, repeatJson } from '../../src/api/accepted-answer.ts';
 import { eventJson } from '../../src/api/serialize.ts';
 import { newDelivery, newEvent } from '../../src/domain/fan-out.ts';
 import { parseJsonExact } from '../../src/domain/json-text.ts';
@@ -50,4 +50,16 @@ test('pieces join to the text of the whole answer: batches, single events, small
 test('no piece is large: an event of 1,000 deliveries goes out in groups', () => {
   const pieces = [...answerPieces([accepted(1000, 0), accepted(100, 1)], true)];
   assert.ok(Math.max(...pieces.map((p) => p.length)) < 64 * 1024, 'each piece well under 128 KiB');
+});
+
+test('a repeat withheld from a send-only key is one small piece, its deliveries and payload left out', () => {
+  const repeat = { ...accepted(1000, 0), duplicate: true };
+  const fresh = accepted(3, 1);
+  const text = [...answerPieces([repeat, fresh], true, true)].join('');
+  assert.equal(
+    text,
+    JSON.stringify({ data: [repeatJson(repeat.event), eventJson(fresh.event, fresh.deliveries)] }),
+  );
+  assert.ok(!text.includes('hooks.example/999'), 'none of the repeat’s deliveries');
+  assert.equal(JSON.parse(text).data[0].payload, undefined);
 });

@@ -1,13 +1,14 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseCidr } from '../../domain/address-classifier.ts';
 import { ID_PREFIX } from '../../domain/ids.ts';
 import type { DeliveryStatus } from '../../domain/types.ts';
 import { acceptEvents } from '../accept-events.ts';
 import { sendAccepted } from '../accepted-answer.ts';
-import { noPortal, projectFor } from '../auth.ts';
+import { callerOf, noPortal, projectFor } from '../auth.ts';
 import { catalogLookup } from '../catalog-lookup.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { type EventInput, idempotencyKeyHeader, toNewEvent } from '../event-input.ts';
+import { scopeCovers } from '../key-scope.ts';
 import { pageOf } from '../parse.ts';
 import { parseTimeRange } from '../parse-time.ts';
 import { LIMITS } from '../schemas/common.ts';
@@ -26,6 +27,15 @@ import type { RouteContext } from './context.ts';
 const EV = '/api/v1/projects/:project/events';
 
 /**
+ * Whether the caller may read the project's events: a send-only key may not, and is not shown a
+ * repeated idempotency key's original event whole (accepted-answer.ts repeatJson).
+ */
+const mayRead = (request: FastifyRequest) => {
+  const caller = callerOf(request);
+  return caller.kind !== 'project' || scopeCovers(caller.scope, 'read');
+};
+
+/**
  * The `Idempotency-Key` header, described for /openapi.json. Checked by idempotencyKeyHeader (its
  * messages name the header), so nothing here constrains it.
  */
@@ -38,7 +48,8 @@ const idempotencyKeyHeaderSchema = {
         "The event's idempotency key, instead of the body field idempotencyKey (printable ASCII, 1 to " +
         `${LIMITS.idempotencyKeyLength} characters; ` +
         'a body key that differs is 400). Within 24 h the same key answers 202 with the original ' +
-        'event and the header idempotent-replayed: true, and creates nothing.',
+        'event and the header idempotent-replayed: true, and creates nothing (to a send-only key: ' +
+        'its id, type and time, not its payload, callback URL or deliveries).',
     },
   },
 } as const;
@@ -77,7 +88,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
       );
       const [accepted] = await acceptEvents(ctx, project, [input], 'body');
       if (accepted!.duplicate) reply.header('idempotent-replayed', 'true');
-      return sendAccepted(reply, [accepted!], false);
+      return sendAccepted(reply, [accepted!], false, !mayRead(request));
     },
   );
 
@@ -108,7 +119,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
         inputs.push(await toNewEvent(inCatalog, project, e, `body.events.${i}`, allow));
       }
       const accepted = await acceptEvents(ctx, project, inputs, 'body.events');
-      return sendAccepted(reply, accepted, true);
+      return sendAccepted(reply, accepted, true, !mayRead(request));
     },
   );
 
