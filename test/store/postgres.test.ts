@@ -90,6 +90,39 @@ describe('postgres specifics', () => {
     assert.deepEqual(seen[1], { applied: [], unknown: ['9999_future.sql'] });
   });
 
+  test('migration 0016 makes the keys of an older database full keys, which keep working as before', async () => {
+    const url = await server.createDatabase();
+    const first = await openStore(url);
+    const p = await first.createProject({ name: 'p' }, T0);
+    await first.close();
+    // As the previous version left it: no column, the migration not applied, a key written then.
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query('ALTER TABLE api_keys DROP COLUMN scope');
+      await client.query("DELETE FROM schema_migrations WHERE name = '0016_api_key_scope.sql'");
+      await client.query(
+        `INSERT INTO api_keys (project_id, id, name, prefix, key_hash, created_at)
+         VALUES ($1, 'key_old', 'old', 'hk_old', 'hold', $2)`,
+        [p.id, T0],
+      );
+    } finally {
+      await client.end();
+    }
+    const seen: unknown[] = [];
+    const again = await openStore(url, { onMigrated: (r) => seen.push(r) });
+    try {
+      assert.deepEqual(seen[0], { applied: ['0016_api_key_scope.sql'], unknown: [] });
+      assert.equal((await again.findApiKeyByHash('hold'))?.scope, 'full');
+      assert.deepEqual(
+        (await again.listApiKeys(p.id)).map((k) => [k.id, k.scope]),
+        [['key_old', 'full']],
+      );
+    } finally {
+      await again.close();
+    }
+  });
+
   test('openStore opens postgres:// URLs; several processes migrate one database at once', async () => {
     const url = await server.createDatabase();
     const stores = await Promise.all(Array.from({ length: 4 }, () => openStore(url)));
