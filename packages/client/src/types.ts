@@ -245,9 +245,15 @@ export interface EventSummary {
   [field: string]: unknown;
 }
 
-/** An event as sending and `getEvent` return it: with each delivery's state. */
+/**
+ * An event as sending and `getEvent` return it: with each delivery's state. A repeated idempotency
+ * key sent with a `send` key answers the original's id, type and time only: no `payload` or
+ * `callbackUrl`, `deliveries: []`, and `withheld` naming what was left out.
+ */
 export interface HeraldEvent extends EventSummary {
   deliveries: DeliveryState[];
+  /** Set on a repeat answered to a `send` key: the fields left out (docs/api.md "Idempotency keys"). */
+  withheld?: string[];
 }
 
 export interface Attempt {
