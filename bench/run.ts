@@ -81,7 +81,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     interrupted ??= (async () => {
       log(`${signal}: stopping the processes the benchmark started`);
-      await Promise.allSettled([stopStrayHeralds(), stopAllRedis(), receiver.close()]);
+      await Promise.allSettled([stopStrayHeralds(), stopAllRedis({ final: true }), receiver.close()]);
       await stopPostgres().catch(() => {});
       await killChildren(); // those still starting
       disposeStrayDatabases();

@@ -9,6 +9,8 @@ export const REDIS_SERVER = process.env.BENCH_REDIS_SERVER ?? '/usr/bin/redis-se
 
 /** Every redis-server started and not yet stopped (see stopAllRedis). */
 const running = new Set<RedisServer>();
+/** Set by stopAllRedis({ final: true }) (an interrupt): no redis-server starts after it. */
+let closed = false;
 
 export interface RedisServer {
   readonly host: string;
@@ -31,6 +33,9 @@ export async function startRedis(options: { durable?: boolean } = {}): Promise<R
     );
   }
   const port = await freePort();
+  // The benchmark is being interrupted: a scenario going on meanwhile (its next phase) would start
+  // one the interrupt's clean-up has already passed, and leave it and its directory behind.
+  if (closed) throw new Error('the benchmark is stopping: no redis-server is started');
   const persistence = options.durable
     ? ['--save', '', '--appendonly', 'yes', '--appendfsync', 'always']
     : ['--save', '', '--appendonly', 'no'];
@@ -40,6 +45,23 @@ export async function startRedis(options: { durable?: boolean } = {}): Promise<R
     ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...persistence],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  const server: RedisServer = {
+    host: '127.0.0.1',
+    port,
+    pid: child.pid ?? -1,
+    persistence: persistence.map((a) => (a === '' ? "''" : a)).join(' '),
+    async stop() {
+      running.delete(server);
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill('SIGKILL');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  // Counted from its spawn, not once it is ready: an interrupt while it starts stops it too.
+  running.add(server);
   let log = '';
   await new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
@@ -54,32 +76,21 @@ export async function startRedis(options: { durable?: boolean } = {}): Promise<R
       log += chunk.toString();
     });
     child.once('exit', (code) => reject(new Error(`redis-server exited (${code}):\n${log}`)));
+  }).catch(async (error: unknown) => {
+    await server.stop();
+    throw error;
   });
   child.stdout?.resume();
-  const server: RedisServer = {
-    host: '127.0.0.1',
-    port,
-    pid: child.pid ?? -1,
-    persistence: persistence.map((a) => (a === '' ? "''" : a)).join(' '),
-    async stop() {
-      running.delete(server);
-      if (child.exitCode === null) {
-        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-        child.kill('SIGKILL');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  running.add(server);
   return server;
 }
 
 /**
  * Stops every redis-server still running (a benchmark interrupted by a signal, or a scenario that
- * failed before its own clean-up): the ports of those it stopped.
+ * failed before its own clean-up): the ports of those it stopped. `final` (an interrupt): none is
+ * started after it.
  */
-export async function stopAllRedis(): Promise<number[]> {
+export async function stopAllRedis(options: { final?: boolean } = {}): Promise<number[]> {
+  if (options.final) closed = true;
   const left = [...running];
   await Promise.all(left.map((r) => r.stop()));
   return left.map((r) => r.port);
