@@ -227,7 +227,10 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
       threadHeap: async () => (await dispatcher?.threadHeap?.()) ?? null,
       ...(config.role === 'api'
         ? {}
-        : { deliveryBytesInFlight: () => dispatcher?.bytesInFlight?.() ?? null }),
+        : {
+            deliveryBytesInFlight: () => dispatcher?.bytesInFlight?.() ?? null,
+            dispatcherLoad: () => dispatcher?.load?.() ?? null,
+          }),
     });
     if (store.databaseNow) {
       clockCheck = startClockCheck({ databaseNow: () => store.databaseNow!(), log: logger });

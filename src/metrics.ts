@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { backlogRefusals } from './api/backlog-gate.ts';
-import type { ThreadHeap } from './delivery/dispatcher-types.ts';
+import type { DispatcherLoad, ThreadHeap } from './delivery/dispatcher-types.ts';
 import { proxyFailureCount } from './delivery/proxy-connector.ts';
 import type { Backlog, Store } from './store/store.ts';
 import { STORE_FAILURE_REASONS, storeFailureCounts } from './store/store-unavailable.ts';
@@ -61,6 +61,11 @@ export interface CreateMetricsOptions {
    * read at scrape time; null (no sample) in a process that does not deliver.
    */
   deliveryBytesInFlight?: () => number | null;
+  /**
+   * The dispatcher's attempts, records and queues (dispatcher-types.ts DispatcherLoad), read at
+   * scrape time; null (no sample) while it is not running. Absent in a process that does not deliver.
+   */
+  dispatcherLoad?: () => DispatcherLoad | null;
 }
 
 /**
@@ -283,6 +288,45 @@ export function createMetrics(options: CreateMetricsOptions): Metrics {
         else this.set(bytes);
       },
     });
+  }
+
+  // Kept by the dispatcher on whichever thread delivers (dispatcher-load-buffer.ts); read at scrape time.
+  const dispatcherLoad = options.dispatcherLoad;
+  if (dispatcherLoad) {
+    const gauges: [string, string, keyof DispatcherLoad][] = [
+      [
+        'herald_attempts_in_flight',
+        'Delivery attempts this process has running (connecting, sending, or waiting for the answer), against HERALD_DELIVERY_CONCURRENCY.',
+        'attemptsInFlight',
+      ],
+      [
+        'herald_attempts_unrecorded',
+        'Attempts this process made whose record the database has not yet written. Near 0 normally; it grows while the database refuses or cannot take writes, and at its bound (256) the process claims nothing more.',
+        'attemptsUnrecorded',
+      ],
+      [
+        'herald_deliveries_queued',
+        "Deliveries this process claimed that wait for one of their endpoint's or project's slots, or for room among the bytes in flight; past half their lease they go back to the database.",
+        'deliveriesQueued',
+      ],
+      [
+        'herald_deliveries_queued_bytes',
+        'Bytes of payload the deliveries in herald_deliveries_queued hold (an event counted once however many of its deliveries wait), bounded by HERALD_DELIVERY_BYTES_IN_FLIGHT.',
+        'queuedBytes',
+      ],
+    ];
+    for (const [name, help, field] of gauges) {
+      new Gauge({
+        name,
+        help: `${help} With a dispatcher thread, at most 100 ms old; no sample in a process that does not deliver.`,
+        registers: [registry],
+        collect() {
+          const load = dispatcherLoad();
+          if (load) this.set(load[field]);
+          else this.remove();
+        },
+      });
+    }
   }
 
   return {

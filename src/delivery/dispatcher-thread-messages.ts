@@ -22,6 +22,8 @@ export interface DispatcherThreadInit {
   handoffCounters: SharedArrayBuffer;
   /** The bytes the thread's attempts in flight hold (byte-budget.ts), for the main thread's /metrics. */
   bytesInFlight: SharedArrayBuffer;
+  /** The thread's attempts, records and queues (dispatcher-load-buffer.ts), for /metrics. */
+  load: SharedArrayBuffer;
 }
 
 export type ToDispatcherThread =

@@ -9,6 +9,7 @@ import type { DeliveryOutcome } from '../metrics.ts';
 import { openStore } from '../store/open-store.ts';
 import { explainDatabaseError } from '../store/store-unavailable.ts';
 import { createDispatcher } from './dispatcher.ts';
+import { loadWriter } from './dispatcher-load-buffer.ts';
 import type {
   DispatcherThreadInit,
   FromDispatcherThread,
@@ -51,7 +52,10 @@ try {
   const sender = createSender(senderOptions(init.delivery, init.maxSockets));
   let attempts: [DeliveryOutcome, number][] = [];
   let claims: [number, number][] = [];
+  const writeLoad = loadWriter(init.load);
   const flushStats = () => {
+    const load = dispatcher.load?.();
+    if (load) writeLoad(load);
     if (attempts.length === 0 && claims.length === 0) return;
     post({ type: 'stats', attempts, claims });
     attempts = [];

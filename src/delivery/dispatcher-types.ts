@@ -61,6 +61,21 @@ export interface DispatcherState {
   secretsOpenedAt: number;
 }
 
+/**
+ * What a dispatcher holds now, for the metrics (herald_attempts_in_flight and its neighbours,
+ * metrics.ts): read at scrape time, never on the hot path.
+ */
+export interface DispatcherLoad {
+  /** Attempts running: connected or connecting to their receiver, the answer not yet in. */
+  attemptsInFlight: number;
+  /** Attempts ended whose record the store has not yet written (record-queue.ts). */
+  attemptsUnrecorded: number;
+  /** Claimed deliveries waiting in its endpoint queues for a slot or for room (endpoint-queues.ts). */
+  deliveriesQueued: number;
+  /** Bytes of payload those queued deliveries hold (queued-bytes.ts). */
+  queuedBytes: number;
+}
+
 /** Bytes of a thread's V8 heap: in use, and reserved for it. */
 export interface ThreadHeap {
   usedBytes: number;
@@ -76,6 +91,11 @@ export interface Dispatcher {
   bytesInFlight?(): number;
   /** Bytes of payloads the deliveries waiting in its endpoint queues hold (queued-bytes.ts). */
   queuedBytes?(): number;
+  /**
+   * Its attempts, records and queues now (with a dispatcher thread, as the thread last wrote them:
+   * at most DISPATCHER_LOAD_INTERVAL_MS old); null while it is not running on a thread.
+   */
+  load?(): DispatcherLoad | null;
   /**
    * Deliveries leased to this worker elsewhere (an accept's hand-off, handoff.ts): started as if this
    * dispatcher had claimed them. When it is not running, or its record queue is full, they are

@@ -334,6 +334,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     wake,
     bytesInFlight: () => budget.used,
     queuedBytes: () => queuedBytes.used,
+    load: () => ({
+      attemptsInFlight: slots.inFlight,
+      attemptsUnrecorded: recordQueue.unrecorded,
+      deliveriesQueued: queuedBytes.count,
+      queuedBytes: queuedBytes.used,
+    }),
     async dispatchClaimed(claimed) {
       // Stopping, or too many attempts wait for their record (the loop would not claim either):
       // handed back, due now, for a later claim.

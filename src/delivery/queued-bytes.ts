@@ -29,6 +29,8 @@ export interface QueuedBytesOptions {
 export interface QueuedBytes {
   /** Bytes held by queued deliveries' payloads. */
   readonly used: number;
+  /** Deliveries queued (each counted, however many share an event's copy). */
+  readonly count: number;
   /** Whether `claimed` would fit now (its event's copy is already held: it always does). */
   fits(claimed: ClaimedDelivery): boolean;
   /** Counts `claimed` as queued. */
@@ -51,6 +53,7 @@ export function createQueuedBytes(options: QueuedBytesOptions): QueuedBytes {
   const projectCap = limitBytes * options.projectShare;
   const smallProject = limitBytes * options.smallShare;
   let used = 0;
+  let count = 0;
   const byProject = new Map<string, number>();
   /** Each event copy held by queued deliveries, with how many hold it. */
   const held = new Map<HeraldEvent, Held>();
@@ -84,10 +87,14 @@ export function createQueuedBytes(options: QueuedBytesOptions): QueuedBytes {
     get used() {
       return used;
     },
+    get count() {
+      return count;
+    },
     fits: (claimed) => held.has(claimed.event) || fitsBytes(claimed.delivery.projectId, bytesOf(claimed)),
     fitsBytes,
     bytesOf,
     add(claimed) {
+      count++;
       const h = held.get(claimed.event);
       if (h) {
         h.count++;
@@ -102,6 +109,7 @@ export function createQueuedBytes(options: QueuedBytesOptions): QueuedBytes {
     remove(claimed) {
       const h = held.get(claimed.event);
       if (!h) return;
+      count--;
       if (--h.count > 0) return;
       held.delete(claimed.event);
       used -= h.bytes;

@@ -8,6 +8,7 @@
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { Dispatcher, DispatcherHooks } from './dispatcher.ts';
+import { loadReader, newLoadBuffer } from './dispatcher-load-buffer.ts';
 import type {
   DispatcherThreadInit,
   FromDispatcherThread,
@@ -16,7 +17,7 @@ import type {
 import { createHandoff, newHandoffCounters } from './handoff.ts';
 
 export interface ThreadedDispatcherOptions {
-  init: Omit<DispatcherThreadInit, 'handoffCounters' | 'bytesInFlight'>;
+  init: Omit<DispatcherThreadInit, 'handoffCounters' | 'bytesInFlight' | 'load'>;
   /** The main thread's store can lease on accept: light-load accepts are handed off (handoff.ts). */
   handoff?: boolean;
   hooks?: Omit<DispatcherHooks, 'onError'>;
@@ -48,6 +49,9 @@ export function createThreadedDispatcher(options: ThreadedDispatcherOptions): Di
   /** The bytes the thread's attempts in flight hold, which it keeps up to date (dispatcher-thread.ts). */
   const bytesInFlight = new SharedArrayBuffer(BigInt64Array.BYTES_PER_ELEMENT);
   const bytesView = new BigInt64Array(bytesInFlight);
+  /** Its attempts, records and queues, which it writes at each stats flush (dispatcher-load-buffer.ts). */
+  const load = newLoadBuffer();
+  const readLoad = loadReader(load);
   const handoff = options.handoff
     ? createHandoff({
         counters: handoffCounters,
@@ -87,6 +91,7 @@ export function createThreadedDispatcher(options: ThreadedDispatcherOptions): Di
   return {
     handoff,
     bytesInFlight: () => Number(Atomics.load(bytesView, 0)),
+    load: () => (worker ? readLoad() : null),
     async threadHeap() {
       if (!worker || stopping) return null;
       const heap = await worker.getHeapStatistics().catch(() => null); // the thread just ended
@@ -95,7 +100,7 @@ export function createThreadedDispatcher(options: ThreadedDispatcherOptions): Di
     async start() {
       if (worker) return;
       const w = new Worker(options.entry ?? new URL('./dispatcher-thread-entry.ts', import.meta.url), {
-        workerData: { ...options.init, handoffCounters, bytesInFlight } satisfies DispatcherThreadInit,
+        workerData: { ...options.init, handoffCounters, bytesInFlight, load } satisfies DispatcherThreadInit,
         // No resourceLimits: V8 applies the process's --max-semi-space-size (the bin's shebang) to
         // this isolate too, and a maxYoungGenerationSizeMb of 8 or 48 changed nothing (--trace-gc:
         // the same scavenge count, with the flag and without it).

@@ -16,6 +16,7 @@ test("docs/api.md's metrics table names every herald_ metric", async () => {
     processMetrics: false,
     threadHeap: async () => null, // registers the dispatcher thread's gauges too
     deliveryBytesInFlight: () => null, // a process that delivers
+    dispatcherLoad: () => null,
   });
   addClockOffsetGauge(metrics.registry, { offsetMs: () => 0 }); // PostgreSQL processes add it
   const names = (await metrics.registry.getMetricsAsJSON()).map((m) => m.name);

@@ -25,12 +25,16 @@ test('an event held by several queued deliveries counts once, until the last of 
   q.add(a);
   q.add(b);
   assert.equal(q.used, 40);
+  assert.equal(q.count, 2, 'each delivery counted (herald_deliveries_queued)');
   q.remove(a);
   assert.equal(q.used, 40, 'b still holds the copy');
+  assert.equal(q.count, 1);
   q.remove(b);
   assert.equal(q.used, 0);
+  assert.equal(q.count, 0);
   q.remove(b);
   assert.equal(q.used, 0, 'a second remove changes nothing');
+  assert.equal(q.count, 0);
 });
 
 test('a project stops at its share; another project still fits, and one holding nothing fits its share', () => {
