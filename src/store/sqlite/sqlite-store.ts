@@ -9,7 +9,7 @@ import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, EventType, HeraldEvent } from '../../domain/types.ts';
 import { ACCEPT_WAIT_MS } from '../accept-group.ts';
 import { newTurnCursor } from '../claim-turns.ts';
-import { DispatchCache } from '../dispatch-cache.ts';
+import { DispatchCache, type DispatchCacheOptions } from '../dispatch-cache.ts';
 import { FanOutCache } from '../fan-out-cache.ts';
 import { finishEndpointDeletes } from '../finish-endpoint-deletes.ts';
 import { type LaterBatches, type ParkRest, parkBatch } from '../park-batch.ts';
@@ -132,6 +132,8 @@ export interface SqliteStoreOptions {
   acceptWaitMs?: number;
   /** New deliveries a group takes past its first accept (default GROUP_DELIVERIES); tests lower it. */
   groupDeliveries?: number;
+  /** The dispatcher's cache of endpoint views (dispatch-cache.ts); tests shorten its ages. */
+  dispatchCache?: DispatchCacheOptions;
 }
 
 export class SqliteStore implements Store {
@@ -148,7 +150,7 @@ export class SqliteStore implements Store {
   readonly #file: DatabaseFileWatch;
   readonly #fanOut = new FanOutCache();
   /** The dispatcher's view of endpoints, by dispatch_version (dispatch-endpoints.ts). */
-  readonly #dispatch = new DispatchCache();
+  readonly #dispatch: DispatchCache;
   /** Where the next per-endpoint probe of a claim starts (claims.ts). */
   readonly #probe: ProbeCursor = { turns: newTurnCursor() };
   #closed = false;
@@ -159,6 +161,7 @@ export class SqliteStore implements Store {
   constructor(path: string, cipher: SecretCipher = PLAINTEXT_SECRETS, options: SqliteStoreOptions = {}) {
     this.#cipher = cipher;
     this.#acceptWaitMs = options.acceptWaitMs ?? ACCEPT_WAIT_MS;
+    this.#dispatch = new DispatchCache(options.dispatchCache);
     const afterCommit = options.checkpointPages === undefined;
     this.#db = openDatabaseSqlite(path, afterCommit ? 0 : options.checkpointPages); // open-database.ts
     this.#later = new LaterBatchesSqlite(
@@ -205,6 +208,7 @@ export class SqliteStore implements Store {
     if (this.#closed) return;
     while (this.#writes.queued > 0) this.#writes.flush(); // a group at a time (GROUP_DELIVERIES)
     this.#closed = true;
+    this.#dispatch.clear();
     this.#db.close();
   }
   async ping(): Promise<void> {
@@ -233,12 +237,19 @@ export class SqliteStore implements Store {
     const deleted = await deleteProjectSqlite(this.#db, (job) => this.#write(job), projectId);
     // Its fan-out list would otherwise stay until pushed out by others' (up to the cache's bound).
     this.#fanOut.delete(projectId);
+    // And its endpoints' decrypted secrets, if this store's dispatcher held them (another
+    // thread's, or process's, are dropped by their cache's sweep: dispatch-cache.ts).
+    this.#dispatch.deleteProject(projectId);
     return deleted;
   }
 
   /** Endpoints the fan-out cache holds, a project with none counting as one (for tests). */
   get fanOutHeld(): number {
     return this.#fanOut.size;
+  }
+  /** Endpoint views, with their decrypted secrets, the dispatcher's cache holds (for tests). */
+  get dispatchHeld(): number {
+    return this.#dispatch.size;
   }
 
   async createApiKey(input: NewApiKey, now: number) {
@@ -331,6 +342,7 @@ export class SqliteStore implements Store {
     // more); its backlog closes a batch per write after it, other writes going in between.
     const limit = parkBatch.rows;
     const first = await this.#write(() => deleteEndpointSqlite(this.#db, projectId, endpointId, limit));
+    this.#dispatch.delete(projectId, endpointId); // its decrypted secrets, as deleteProject's
     if (first.closed === limit) await this.#closeBacklog(projectId, endpointId);
     return first.deleted;
   }
