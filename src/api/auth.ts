@@ -11,10 +11,11 @@ import type { Store } from '../store/store.ts';
 import { ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from './errors.ts';
 import { keyScopeRefusal } from './key-scope.ts';
 import { LIMITS } from './schemas/common.ts';
+import { logScopeRefusal } from './scope-refusal-log.ts';
 
 export type Caller =
   | { kind: 'admin' }
-  | { kind: 'project'; projectId: string; keyId: string; scope: string }
+  | { kind: 'project'; projectId: string; keyId: string; prefix: string; scope: string }
   | { kind: 'portal'; projectId: string };
 
 export const API_KEY_PREFIX = 'hk_';
@@ -74,7 +75,9 @@ export async function identify(ctx: AuthContext, request: FastifyRequest): Promi
     const key = await ctx.store.findApiKeyByHash(sha256(token).toString('hex'));
     if (!key) return null;
     touchKey(ctx, key, Date.now());
-    return { kind: 'project', projectId: key.projectId, keyId: key.id, scope: key.scope };
+    // Touched before the route's scope is checked: a key used beyond its scope is still in use (a
+    // leaked send key probing the read routes shows in `lastUsedAt`, as in the log: checkKeyScope).
+    return { kind: 'project', projectId: key.projectId, keyId: key.id, prefix: key.prefix, scope: key.scope };
   }
   const portal = verifyPortalToken(token, ctx.portalKey, Date.now());
   if (!portal.ok) return null;
@@ -131,7 +134,9 @@ export function checkKeyScope(request: FastifyRequest): void {
   const access = request.routeOptions.config.access;
   // Every /api/ route declares one (build-app.ts refuses to register one that does not): fail closed.
   const refusal = keyScopeRefusal(caller.scope, access ?? 'operator');
-  if (refusal) throw refusal;
+  if (!refusal) return;
+  logScopeRefusal(request, caller); // throttled, never the token: scope-refusal-log.ts
+  throw refusal;
 }
 
 /** The authenticated caller, or 401. */

@@ -7,6 +7,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { LINE_INTERVAL_MS, lineDue } from './line-throttle.ts';
+import { TopCounts } from './top-counts.ts';
 
 /** Addresses named in a line. */
 const TOP_ADDRESSES = 5;
@@ -15,13 +16,12 @@ const MAX_ADDRESSES = 1_000;
 
 interface Window {
   count: number;
-  byAddress: Map<string, number>;
-  otherAddresses: number;
+  byAddress: TopCounts;
 }
 
 const windows = new WeakMap<object, Window>();
 
-const fresh = (): Window => ({ count: 0, byAddress: new Map(), otherAddresses: 0 });
+const fresh = (): Window => ({ count: 0, byAddress: new TopCounts(MAX_ADDRESSES) });
 
 /** A request was answered 401: counted, and a line written when one is due. */
 export function logUnauthorized(request: FastifyRequest): void {
@@ -29,23 +29,17 @@ export function logUnauthorized(request: FastifyRequest): void {
   const window = windows.get(server) ?? fresh();
   windows.set(server, window);
   window.count++;
-  const address = request.ip;
-  const seen = window.byAddress.get(address);
-  if (seen !== undefined || window.byAddress.size < MAX_ADDRESSES)
-    window.byAddress.set(address, (seen ?? 0) + 1);
-  else window.otherAddresses++;
+  window.byAddress.add(request.ip);
   if (!lineDue(server, 'unauthorized')) return;
   windows.set(server, fresh());
-  const topAddresses = [...window.byAddress]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, TOP_ADDRESSES)
-    .map(([address, count]) => ({ address, count }));
+  const topAddresses = window.byAddress.top(TOP_ADDRESSES).map(([address, count]) => ({ address, count }));
+  const other = window.byAddress.other;
   request.log.warn(
     {
       unauthorized: window.count,
       topAddresses,
-      addresses: window.byAddress.size + (window.otherAddresses > 0 ? 1 : 0),
-      ...(window.otherAddresses > 0 ? { fromOtherAddresses: window.otherAddresses } : {}),
+      addresses: window.byAddress.distinct,
+      ...(other > 0 ? { fromOtherAddresses: other } : {}),
     },
     `requests answered 401 (no token, or one Herald does not know): ${window.count} since the last line, most from ${topAddresses.map((a) => a.address).join(', ')} (logged at most once per ${LINE_INTERVAL_MS / 1000} s)`,
   );
