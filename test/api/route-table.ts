@@ -57,14 +57,19 @@ export interface RoutedApi {
 
 export async function startRoutedApi(
   over: Partial<Config> = {},
-  extra: { env?: Record<string, string>; metrics?: MetricsSource } = {},
+  extra: {
+    env?: Record<string, string>;
+    metrics?: MetricsSource;
+    /** A store to serve instead of a new `sqlite::memory:` one; its opener closes it. */
+    store?: Store;
+  } = {},
 ): Promise<RoutedApi> {
   const dir = mkdtempSync(join(tmpdir(), 'herald-routes-'));
   const config: Config = {
     ...loadConfig({ env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_DATA_DIR: dir, ...extra.env } }),
     ...over,
   };
-  const store = await openStore('sqlite::memory:');
+  const store = extra.store ?? (await openStore('sqlite::memory:'));
   const app = buildApp({ store, config, ...(extra.metrics ? { metrics: extra.metrics } : {}) });
   const routes: RegisteredRoute[] = [];
   // Routes live in plugins, which load at ready(): a hook added now sees every one of them.
@@ -108,7 +113,7 @@ export async function startRoutedApi(
     },
     async close() {
       await app.close();
-      await store.close();
+      if (!extra.store) await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -15,11 +15,18 @@ import { type TestPostgres, withPostgres } from './postgres.ts';
 /** `url`: the database's HERALD_DATABASE_URL, for a test that starts Herald (or another store) on it too. */
 export type OpenStore = () => Promise<{ store: Store; done: () => Promise<void>; url: string }>;
 
-/** Returns the PostgreSQL server's getter (set once the file's `before` ran), for tests of their own on it. */
-export function onBothStores(suite: (name: string, open: OpenStore) => void): () => TestPostgres {
+/**
+ * Returns the PostgreSQL server's getter (set once the file's `before` ran), for tests of their own on
+ * it. `sqlite: 'memory'` opens `sqlite::memory:` rather than a file (no fsync per write: for a suite
+ * of many writes whose durability is not what it tests).
+ */
+export function onBothStores(
+  suite: (name: string, open: OpenStore) => void,
+  options: { sqlite?: 'file' | 'memory' } = {},
+): () => TestPostgres {
   suite('SQLite', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'herald-both-stores-'));
-    const url = `sqlite:${join(dir, 'herald.db')}`;
+    const url = options.sqlite === 'memory' ? 'sqlite::memory:' : `sqlite:${join(dir, 'herald.db')}`;
     const store = await openStore(url);
     return {
       store,
