@@ -3,8 +3,11 @@
  * may call it (operator only, project credentials, customer portal too, or any valid token) and
  * what success looks like; the test derives every other expectation from it:
  *
- *   no token, a wrong token, an expired / forged / tampered portal token, a revoked key → 401
+ *   no token, a wrong token, an expired / forged / tampered portal token, a revoked key,
+ *   a revoked portal link, one whose key was deleted, one of a deleted project          → 401
  *   a project key or portal token on another project's resources (any route)          → 404
+ *   any caller naming another project's resource under its own project's path         → 404
+ *   OPTIONS (no route answers it)                                   → 401 without a token, else 404
  *   a project key or portal token on an operator route                               → 403
  *   a portal token on a route a customer may not use                                  → 403
  *   the admin token, a project key on its own project, a portal token where allowed   → the success status
@@ -16,7 +19,8 @@
  * `keys` says so where that rule does not.
  *
  * The table is compared with the routes the app registered: a new route without an entry (or an
- * entry whose route is gone) fails the test.
+ * entry whose route is gone) fails the test. Which routes it lets portal tokens use is compared with
+ * what the docs say they may do (portalMayUse), a rule over any route rather than a list.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -232,6 +236,24 @@ const TABLE: Record<string, Entry> = {
   },
 };
 
+/**
+ * What docs/api.md (Authentication) and docs/security.md (Actors) say a portal token may do, as a
+ * rule over any route rather than a list: in its project, read it and everything in it but its API
+ * keys, manage its endpoints (everything under …/endpoints: settings, secrets, history, the test
+ * send, recover and replay levers) and resend a delivery; outside it, read the installation's
+ * settings and the event catalog. Not: send events, API keys, change or delete the project, portal
+ * links, anything else. A new route is refused by this rule until the docs (and the rule) say it.
+ */
+function portalMayUse(method: string, url: string): boolean {
+  const inProject = /^\/api\/v1\/projects\/:project(\/.*)?$/.exec(url);
+  if (!inProject) return method === 'GET' && /^\/api\/v1\/(installation|event-types)(\/|$)/.test(url);
+  const rest = inProject[1] ?? '';
+  if (/^\/(api-keys|portal-links)(\/|$)/.test(rest)) return false;
+  if (/^\/endpoints(\/|$)/.test(rest)) return true;
+  if (method === 'POST' && rest === '/deliveries/:delivery/retry') return true;
+  return method === 'GET';
+}
+
 /** `key` is a full key; `send` and `read` keys of those scopes. */
 type CallerKind = 'admin' | 'key' | 'send' | 'read' | 'portal';
 
@@ -346,10 +368,43 @@ onBothStores(
           .key as string;
         const read = (await admin('POST', `${base}/api-keys`, { name: 'monitor', scope: 'read' }))
           .key as string;
+        // Links that no longer work: one revoked (DELETE …/portal-links), one from before links carried
+        // the generation issued before that revocation, one made with a key since deleted.
+        const revokedPortal = (await admin('POST', `${base}/portal-links`, { expiresIn: 3600 }))
+          .token as string;
+        const legacyPortal = createPortalToken(derivePortalKey(ADMIN), {
+          projectId,
+          expiresAt: Date.now() + 3_600_000,
+          issuedAt: Date.now() - 1000,
+        });
+        await admin('DELETE', `${base}/portal-links`);
+        const doomed = await admin('POST', `${base}/api-keys`, { name: 'doomed' });
+        const keyPortal = await call('POST', `${base}/portal-links`, `Bearer ${doomed.key}`, {
+          expiresIn: 3600,
+        });
+        assert.equal(keyPortal.status, 201, keyPortal.text);
+        await admin('DELETE', `${base}/api-keys/${doomed.id}`);
         const portal = (await admin('POST', `${base}/portal-links`, { expiresIn: 3600 })).token as string;
         const revoked = await admin('POST', `${base}/api-keys`, { name: 'revoked' });
         await admin('DELETE', `${base}/api-keys/${revoked.id}`);
-        return { key, send, read, portal, revokedKey: revoked.key as string };
+        return {
+          key,
+          send,
+          read,
+          portal,
+          revokedKey: revoked.key as string,
+          revokedPortal,
+          legacyPortal,
+          keyDeletedPortal: keyPortal.json.token as string,
+        };
+      };
+      /** A portal link of a project that has since been deleted. */
+      const deletedProjectPortal = async () => {
+        const project = await admin('POST', '/api/v1/projects', { name: 'deleted' });
+        const token = (await admin('POST', `/api/v1/projects/${project.id}/portal-links`, {}))
+          .token as string;
+        await admin('DELETE', `/api/v1/projects/${project.id}`);
+        return token;
       };
 
       before(async () => {
@@ -387,6 +442,21 @@ onBothStores(
           .filter((r) => !isApiRoute(r) && !PUBLIC_ROUTES.some((p) => p.test(r.url)))
           .map((r) => `${r.method} ${r.url}`);
         assert.deepEqual(unknownPublic, [], 'routes outside /api/ that are not known public routes');
+      });
+
+      test('the table lets portal tokens use exactly the routes the docs say they may', () => {
+        const routes = api.routes.filter(
+          (r) => isApiRoute(r) && r.method !== 'HEAD' && `${r.method} ${r.url}` in TABLE,
+        );
+        const differ = routes
+          .filter((r) => {
+            const { access } = TABLE[`${r.method} ${r.url}`]!;
+            return (access === 'customer' || access === 'any') !== portalMayUse(r.method, r.url);
+          })
+          .map((r) => `${r.method} ${r.url}`);
+        assert.deepEqual(differ, []);
+        assert.ok(routes.some((r) => portalMayUse(r.method, r.url)));
+        assert.ok(routes.some((r) => !portalMayUse(r.method, r.url)));
       });
 
       for (const [route, entry] of Object.entries(TABLE)) {
@@ -433,6 +503,13 @@ onBothStores(
               'a portal token moved to another project',
               `Bearer ${mine.portal.replace(payload!, otherPayload)}`,
             ],
+            ['a revoked portal link', `Bearer ${mine.revokedPortal}`],
+            [
+              'a portal link without a generation, issued before the revocation',
+              `Bearer ${mine.legacyPortal}`,
+            ],
+            ['a portal link made with a key since deleted', `Bearer ${mine.keyDeletedPortal}`],
+            ['a portal link of a deleted project', `Bearer ${await deletedProjectPortal()}`],
           ];
           const body = entry.body;
 
@@ -478,6 +555,31 @@ onBothStores(
               assert.equal(malformed.status, want, `${kind} of another project, bad body: ${malformed.text}`);
             }
           }
+          // Its own project's path naming another project's endpoint, event, delivery, attempt or key:
+          // not found to every caller that may use the route (the admin too), refused as above to others.
+          if (/:(?!project\b)[A-Za-z]+/.test(url.replace('/event-types/:name', ''))) {
+            const mixed: Target = { ...other, project: own.project };
+            const path = await entry.path(mixed);
+            for (const [kind, token] of [...callers, ['admin', `Bearer ${ADMIN}`] as [CallerKind, string]]) {
+              const allowed = expectedStatus(entry, method, scoped, kind, true);
+              const r = await call(method, path, token, body);
+              assert.equal(
+                r.status,
+                allowed < 400 ? 404 : allowed,
+                `${kind}, another project's resource under its own project: ${method} ${path} → ${r.text}`,
+              );
+            }
+          }
+          // No route answers OPTIONS: with a token it is not found (nothing of the route runs), without 401.
+          {
+            const path = await entry.path(own);
+            assert.equal((await call('OPTIONS', path, null)).status, 401, `OPTIONS ${path} without a token`);
+            for (const [kind, token] of callers) {
+              const r = await call('OPTIONS', path, token);
+              assert.equal(r.status, 404, `${kind}: OPTIONS ${path} → ${r.text}`);
+            }
+          }
+
           // Own project: allowed, or 403 where this kind of caller may not go. The admin goes last, so
           // that routes which delete the project leave it for the others first.
           for (const [kind, token] of [...callers, ['admin', `Bearer ${ADMIN}`] as [CallerKind, string]]) {
