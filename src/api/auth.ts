@@ -8,8 +8,9 @@ import { MAX_BEARER_TOKEN_LENGTH } from '../config/admin-token.ts';
 import { verifyPortalToken } from '../dashboard/portal-token.ts';
 import type { ApiKey, Project } from '../domain/types.ts';
 import type { Store } from '../store/store.ts';
-import { ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from './errors.ts';
+import { NotFoundError, UnauthorizedError, ValidationError } from './errors.ts';
 import { keyScopeRefusal } from './key-scope.ts';
+import { portalRefusal } from './portal-access.ts';
 import { LIMITS } from './schemas/common.ts';
 import { logScopeRefusal } from './scope-refusal-log.ts';
 
@@ -124,16 +125,22 @@ export function needsAuth(request: FastifyRequest): boolean {
 }
 
 /**
- * Refuses a project key whose scope does not cover what the route needs (key-scope.ts), once the
- * project it names has been found visible: another project's resource stays 404 to every key. A
- * request that matched no route needs nothing here (it is 404 anyway).
+ * Refuses a project key whose scope does not cover what the route needs (key-scope.ts), and a
+ * portal token on a route that does not let portal links in (portal-access.ts), once the project it
+ * names has been found visible: another project's resource stays 404 to every caller. Operator
+ * routes are refused to both. A request that matched no route needs nothing here (it is 404 anyway).
  */
-export function checkKeyScope(request: FastifyRequest): void {
+export function checkRouteAccess(request: FastifyRequest): void {
   const caller = callerOf(request);
-  if (caller.kind !== 'project' || request.is404) return;
-  const access = request.routeOptions.config.access;
-  // Every /api/ route declares one (build-app.ts refuses to register one that does not): fail closed.
-  const refusal = keyScopeRefusal(caller.scope, access ?? 'operator');
+  if (caller.kind === 'admin' || request.is404) return;
+  // Every /api/ route declares both (build-app.ts refuses to register one that does not): fail closed.
+  const { config } = request.routeOptions;
+  if (caller.kind === 'portal') {
+    const refusal = portalRefusal(config);
+    if (refusal) throw refusal;
+    return;
+  }
+  const refusal = keyScopeRefusal(caller.scope, config.access ?? 'operator');
   if (!refusal) return;
   logScopeRefusal(request, caller); // throttled, never the token: scope-refusal-log.ts
   throw refusal;
@@ -143,25 +150,6 @@ export function checkKeyScope(request: FastifyRequest): void {
 export function callerOf(request: FastifyRequest): Caller {
   if (!request.caller) throw new UnauthorizedError();
   return request.caller;
-}
-
-/** Operator-only routes. */
-export function requireAdmin(request: FastifyRequest): void {
-  if (callerOf(request).kind !== 'admin') throw new ForbiddenError();
-}
-
-/** Route hook for operator-only routes: 401/403 before the body is even validated. */
-export async function adminOnly(request: FastifyRequest): Promise<void> {
-  requireAdmin(request);
-}
-
-/**
- * onRequest hook of the routes a portal link may not use: 403 before the body is validated, as
- * adminOnly is (a portal caller learns nothing from the body's errors). projectFor's
- * `portal: false` checks it again.
- */
-export async function noPortal(request: FastifyRequest): Promise<void> {
-  if (callerOf(request).kind === 'portal') throw new ForbiddenError('a portal link cannot do this');
 }
 
 /**
@@ -185,22 +173,12 @@ export async function visibleProject(store: Store, caller: Caller, idOrUid: stri
 }
 
 /**
- * The project a path names, if the caller may see it (the preValidation hook has usually resolved
- * it already). `portal: false` marks routes a portal link may not use.
+ * The project a path names, if the caller may see it (the onRequest hook has usually resolved it
+ * already, and checked that the caller may use the route: checkRouteAccess).
  */
-export async function projectFor(
-  store: Store,
-  request: FastifyRequest,
-  idOrUid: string,
-  options: { portal?: boolean } = {},
-): Promise<Project> {
-  const caller = callerOf(request);
+export async function projectFor(store: Store, request: FastifyRequest, idOrUid: string): Promise<Project> {
   const cached = request.project;
-  const project =
-    cached && (cached.id === idOrUid || cached.uid === idOrUid)
-      ? cached
-      : await visibleProject(store, caller, idOrUid);
-  if (caller.kind === 'portal' && options.portal === false)
-    throw new ForbiddenError('a portal link cannot do this');
-  return project;
+  return cached && (cached.id === idOrUid || cached.uid === idOrUid)
+    ? cached
+    : await visibleProject(store, callerOf(request), idOrUid);
 }

@@ -14,7 +14,7 @@ import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
 import type { AcceptRecorder } from './accept-events.ts';
 import { ANSWER_BYTES_PER_CALLER, answerBytesInFlight, limitAnswersInFlight } from './answers-in-flight.ts';
-import { checkKeyScope, createAuthContext, identify, needsAuth, visibleProject } from './auth.ts';
+import { checkRouteAccess, createAuthContext, identify, needsAuth, visibleProject } from './auth.ts';
 import { BacklogGate } from './backlog-gate.ts';
 import { limitBodiesInFlight } from './bodies-in-flight.ts';
 import { depthLimitedJsonParser, emptyBodyAsNone, identityEncodingOnly, utf8Body } from './body-parsers.ts';
@@ -33,6 +33,7 @@ import { closeInactiveUnlessAnswering } from './inactivity-close.ts';
 import { isRouteAccess, ROUTE_ACCESS } from './key-scope.ts';
 import { lazyChildLoggerFactory } from './lazy-request-logger.ts';
 import { limitPipelinedRequests } from './pipelined-requests.ts';
+import { portalDeclarationError } from './portal-access.ts';
 import { registerApiRateLimit } from './rate-limit.ts';
 import { nextRequestId, sendRequestIds } from './request-id.ts';
 import {
@@ -194,18 +195,24 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     if (!request.caller) throw new UnauthorizedError();
     const idOrUid = (request.params as { project?: unknown } | undefined)?.project;
     if (typeof idOrUid === 'string') request.project = await visibleProject(store, request.caller, idOrUid);
-    // Then what the key may do here (its scope): after the project, so that another project's
-    // resource is 404 to every key, and before the body, which a refused key learns nothing from.
-    checkKeyScope(request);
+    // Then what the caller may do here (a key's scope, whether a portal link may): after the
+    // project, so that another project's resource is 404 to every caller, and before the body,
+    // which a refused caller learns nothing from.
+    checkRouteAccess(request);
   });
-  // Every /api/ route says what it needs, or the app does not start: a route added later cannot be
-  // left open to send-only and read-only keys by forgetting to.
+  // Every /api/ route says what it needs and whether a portal link may use it, or the app does not
+  // start: a route added later cannot be left open to send-only and read-only keys, or to portal
+  // links, by forgetting to.
   app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/api/') && !isRouteAccess(route.config?.access)) {
+    if (!route.url.startsWith('/api/')) return;
+    const access = route.config?.access;
+    if (!isRouteAccess(access)) {
       throw new Error(
         `route ${String(route.method)} ${route.url} declares no config.access (one of ${ROUTE_ACCESS.join(', ')}: src/api/key-scope.ts)`,
       );
     }
+    const portal = portalDeclarationError(access, route.config?.portal);
+    if (portal) throw new Error(`route ${String(route.method)} ${route.url} ${portal}`);
   });
 
   // Before any body is read: at most this many bytes of bodies are taken in at once (body-budget.ts).

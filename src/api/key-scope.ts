@@ -56,7 +56,7 @@ export function scopeCovers(scope: string, access: RouteAccess): boolean {
  * it. It names the key's scope, what that allows, and the scopes that would do (`details.scopes`).
  */
 export function keyScopeRefusal(scope: string, access: RouteAccess): ForbiddenError | null {
-  if (access === 'operator') return new ForbiddenError(); // as adminOnly says it
+  if (access === 'operator') return new ForbiddenError(); // 'this route needs the admin token'
   if (scopeCovers(scope, access)) return null;
   const scopes = keyScopesFor(access);
   const allows = isApiKeyScope(scope)

@@ -89,21 +89,13 @@ export async function portalLinksRoute(
     }
     return { project, caller };
   };
-  /** onRequest hook: a portal caller is refused before anything else (the body is not even read). */
-  const noPortal =
-    (action: keyof typeof FORBIDDEN) => async (request: FastifyRequest, reply: FastifyReply) => {
-      if (options.callerOf(request)?.kind === 'portal') {
-        return sendError(reply, 403, 'HERALD_ERR_FORBIDDEN', FORBIDDEN[action]);
-      }
-    };
-
   app.post<{ Params: { project: string }; Body: unknown }>(
     '/api/v1/projects/:project/portal-links',
     {
-      // Before the body is validated: a portal caller learns nothing from its errors. (Another
-      // project's path was already answered 404 by the API's own onRequest hook.)
-      onRequest: noPortal('create'),
-      config: { access: 'write' },
+      // Not to portal links: the API's own onRequest hook refuses them before the body is
+      // validated (a portal caller learns nothing from its errors), as it answers another
+      // project's path 404; projectOf checks again, for an app without that hook.
+      config: { access: 'write', portal: false, portalRefusal: FORBIDDEN.create },
       schema: {
         tags: ['portal'],
         summary: 'Create a signed link to the customer portal of this project (admin or project key)',
@@ -147,8 +139,7 @@ export async function portalLinksRoute(
   app.delete<{ Params: { project: string } }>(
     '/api/v1/projects/:project/portal-links',
     {
-      onRequest: noPortal('revoke'),
-      config: { access: 'write' },
+      config: { access: 'write', portal: false, portalRefusal: FORBIDDEN.revoke },
       schema: {
         tags: ['portal'],
         summary:

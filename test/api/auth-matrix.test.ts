@@ -444,6 +444,15 @@ onBothStores(
         assert.deepEqual(unknownPublic, [], 'routes outside /api/ that are not known public routes');
       });
 
+      test('every API route declares whether portal tokens may use it (config.portal), as the docs say', () => {
+        const differ = api.routes
+          .filter(
+            (r) => isApiRoute(r) && r.portal !== portalMayUse(r.method === 'HEAD' ? 'GET' : r.method, r.url),
+          )
+          .map((r) => `${r.method} ${r.url}: config.portal ${String(r.portal)}`);
+        assert.deepEqual(differ, []);
+      });
+
       test('the table lets portal tokens use exactly the routes the docs say they may', () => {
         const routes = api.routes.filter(
           (r) => isApiRoute(r) && r.method !== 'HEAD' && `${r.method} ${r.url}` in TABLE,

@@ -30,6 +30,8 @@ export interface RegisteredRoute {
   response: Schema | undefined;
   /** What the route declared a caller needs (`config.access`, src/api/key-scope.ts). */
   access: unknown;
+  /** Whether the route declared portal tokens may use it (`config.portal`, src/api/portal-access.ts). */
+  portal: unknown;
 }
 
 export interface InjectReply {
@@ -85,6 +87,7 @@ export async function startRoutedApi(
         querystring: schema.querystring,
         response: schema.response,
         access: (route.config as { access?: unknown } | undefined)?.access,
+        portal: (route.config as { portal?: unknown } | undefined)?.portal,
       });
     }
   });

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiKeyScope } from '../../domain/types.ts';
-import { adminOnly, newApiKey, noPortal, projectFor } from '../auth.ts';
+import { newApiKey, projectFor } from '../auth.ts';
 import { NotFoundError } from '../errors.ts';
 import { apiKeyBody, idParams } from '../schemas.ts';
 import { apiKeyJson } from '../serialize.ts';
@@ -12,8 +12,7 @@ export function apiKeyRoutes(app: FastifyInstance, { store }: RouteContext) {
     {
       // The operator's alone: a project key that could mint keys would let a leaked key outlive
       // its deletion (security report, finding 2). Listing and deleting stay open to the project's keys.
-      onRequest: adminOnly,
-      config: { access: 'operator' },
+      config: { access: 'operator', portal: false },
       schema: {
         tags: ['api-keys'],
         summary: 'Create a project API key (admin; the key is shown once)',
@@ -22,7 +21,7 @@ export function apiKeyRoutes(app: FastifyInstance, { store }: RouteContext) {
       },
     },
     async (request, reply) => {
-      const project = await projectFor(store, request, request.params.project, { portal: false });
+      const project = await projectFor(store, request, request.params.project);
       const { key, keyHash, prefix } = newApiKey();
       const stored = await store.createApiKey(
         {
@@ -40,24 +39,22 @@ export function apiKeyRoutes(app: FastifyInstance, { store }: RouteContext) {
   app.get<{ Params: { project: string } }>(
     '/api/v1/projects/:project/api-keys',
     {
-      onRequest: noPortal,
-      config: { access: 'read' },
+      config: { access: 'read', portal: false },
       schema: { tags: ['api-keys'], summary: 'List API keys (no key material)', params: idParams('project') },
     },
     async (request) => {
-      const project = await projectFor(store, request, request.params.project, { portal: false });
+      const project = await projectFor(store, request, request.params.project);
       return { data: (await store.listApiKeys(project.id)).map(apiKeyJson), nextCursor: null };
     },
   );
   app.delete<{ Params: { project: string; key: string } }>(
     '/api/v1/projects/:project/api-keys/:key',
     {
-      onRequest: noPortal,
-      config: { access: 'write' },
+      config: { access: 'write', portal: false },
       schema: { tags: ['api-keys'], summary: 'Revoke an API key', params: idParams('project', 'key') },
     },
     async (request, reply) => {
-      const project = await projectFor(store, request, request.params.project, { portal: false });
+      const project = await projectFor(store, request, request.params.project);
       if (!(await store.deleteApiKey(project.id, request.params.key))) throw new NotFoundError('api key');
       return reply.code(204).send();
     },

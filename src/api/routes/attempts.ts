@@ -40,7 +40,7 @@ export function attemptRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.get<{ Params: { project: string; attempt: string } }>(
     `${P}/attempts/:attempt`,
     {
-      config: { access: 'read' },
+      config: { access: 'read', portal: true },
       schema: {
         tags: ['attempts'],
         summary: 'One attempt: request, response, error',
@@ -58,7 +58,7 @@ export function attemptRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.get<{ Params: { project: string; event: string }; Querystring: PageQuerystring }>(
     `${P}/events/:event/attempts`,
     {
-      config: { access: 'read' },
+      config: { access: 'read', portal: true },
       schema: {
         tags: ['attempts'],
         summary: 'Every attempt made for an event, newest first',
@@ -81,7 +81,7 @@ export function attemptRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.get<{ Params: { project: string; endpoint: string }; Querystring: AttemptListQuery }>(
     `${P}/endpoints/:endpoint/attempts`,
     {
-      config: { access: 'read' },
+      config: { access: 'read', portal: true },
       schema: {
         tags: ['attempts'],
         summary: 'Attempt history of an endpoint, newest first',
@@ -109,7 +109,7 @@ export function attemptRoutes(app: FastifyInstance, ctx: RouteContext) {
   }>(
     `${P}/endpoints/:endpoint/stats`,
     {
-      config: { access: 'read' },
+      config: { access: 'read', portal: true },
       schema: {
         tags: ['attempts'],
         summary: 'Attempts per time bucket (default: the last 24 h in 1 h buckets)',

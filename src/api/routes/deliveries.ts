@@ -30,7 +30,7 @@ export function deliveryRoutes(app: FastifyInstance, ctx: RouteContext) {
   }>(
     '/api/v1/projects/:project/endpoints/:endpoint/deliveries',
     {
-      config: { access: 'read' },
+      config: { access: 'read', portal: true },
       schema: {
         tags: ['deliveries'],
         summary: 'What waits for an endpoint: its pending (or parked) deliveries in due order, with counts',
@@ -59,7 +59,7 @@ export function deliveryRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.get<{ Params: { project: string; delivery: string } }>(
     '/api/v1/projects/:project/deliveries/:delivery',
     {
-      config: { access: 'read' },
+      config: { access: 'read', portal: true },
       schema: {
         tags: ['deliveries'],
         summary: 'Get one delivery: its status, attempts so far, next attempt, and whether one is in flight',
@@ -77,7 +77,7 @@ export function deliveryRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.post<{ Params: { project: string; delivery: string } }>(
     '/api/v1/projects/:project/deliveries/:delivery/retry',
     {
-      config: { access: 'write' },
+      config: { access: 'write', portal: true },
       schema: {
         tags: ['deliveries'],
         summary: 'Retry (or resend) one delivery now; 409 when its endpoint is disabled',

@@ -72,7 +72,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.post<{ Params: { project: string }; Body: EndpointInput & { url: string } }>(
     EP,
     {
-      config: { access: 'write' },
+      config: { access: 'write', portal: true },
       schema: {
         tags: ['endpoints'],
         summary: 'Register an endpoint (the response includes its secret)',
@@ -92,7 +92,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.get<{ Params: { project: string }; Querystring: PageQuerystring }>(
     EP,
     {
-      config: { access: 'read' },
+      config: { access: 'read', portal: true },
       schema: {
         tags: ['endpoints'],
         summary: 'List endpoints',
@@ -109,14 +109,17 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
 
   app.get<{ Params: EndpointParams }>(
     `${EP}/:endpoint`,
-    { config: { access: 'read' }, schema: { tags: ['endpoints'], summary: 'Get an endpoint', params } },
+    {
+      config: { access: 'read', portal: true },
+      schema: { tags: ['endpoints'], summary: 'Get an endpoint', params },
+    },
     async (request) => endpointJson((await endpointFor(ctx, request, request.params)).endpoint),
   );
 
   app.patch<{ Params: EndpointParams; Body: Omit<EndpointInput, 'secret'> }>(
     `${EP}/:endpoint`,
     {
-      config: { access: 'write' },
+      config: { access: 'write', portal: true },
       schema: {
         tags: ['endpoints'],
         summary:
@@ -166,7 +169,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.delete<{ Params: EndpointParams }>(
     `${EP}/:endpoint`,
     {
-      config: { access: 'write' },
+      config: { access: 'write', portal: true },
       schema: { tags: ['endpoints'], summary: 'Delete an endpoint (its history is kept)', params },
     },
     async (request, reply) => {
@@ -182,7 +185,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.get<{ Params: EndpointParams }>(
     `${EP}/:endpoint/secret`,
     {
-      config: { access: 'write' },
+      config: { access: 'write', portal: true },
       schema: {
         tags: ['endpoints'],
         summary: 'Reveal the signing secret and every secret still valid (rotation grace)',
@@ -198,7 +201,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.post<{ Params: EndpointParams; Body: { graceSeconds?: number; secret?: string } | undefined }>(
     `${EP}/:endpoint/secret/rotate`,
     {
-      config: { access: 'write' },
+      config: { access: 'write', portal: true },
       schema: {
         tags: ['endpoints'],
         summary: 'Rotate the secret (or import one); the old one stays valid for graceSeconds (default 24 h)',
@@ -238,7 +241,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.post<{ Params: EndpointParams }>(
     `${EP}/:endpoint/enable`,
     {
-      config: { access: 'write' },
+      config: { access: 'write', portal: true },
       schema: { tags: ['endpoints'], summary: 'Re-enable an endpoint; its parked deliveries resume', params },
     },
     async (request) => {
@@ -253,7 +256,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.post<{ Params: EndpointParams; Body: TimeRangeBody }>(
     `${EP}/:endpoint/recover`,
     {
-      config: { access: 'write' },
+      config: { access: 'write', portal: true },
       schema: {
         tags: ['endpoints'],
         summary:
@@ -273,7 +276,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.post<{ Params: EndpointParams; Body: TimeRangeBody }>(
     `${EP}/:endpoint/replay`,
     {
-      config: { access: 'write' },
+      config: { access: 'write', portal: true },
       schema: {
         tags: ['endpoints'],
         summary:
@@ -301,7 +304,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.post<{ Params: EndpointParams; Body: { eventType?: string } | undefined }>(
     `${EP}/:endpoint/test`,
     {
-      config: { access: 'write' },
+      config: { access: 'write', portal: true },
       schema: {
         tags: ['endpoints'],
         summary: 'Send the catalog example of an event type to this endpoint only',

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { eventTypeNameProblem } from '../../domain/event-type-name.ts';
 import type { Json } from '../../domain/types.ts';
-import { adminOnly, callerOf } from '../auth.ts';
+import { callerOf } from '../auth.ts';
 import { catalogCursorIn, catalogCursorOut } from '../catalog-cursor.ts';
 import { ConflictError, invalid, NotFoundError, unprocessable } from '../errors.ts';
 import { EVENT_TYPE_PUT_ATTEMPTS, upsertEventTypeChecked } from '../event-type-checked-write.ts';
@@ -36,8 +36,7 @@ export function eventTypeRoutes(app: FastifyInstance, { store }: RouteContext) {
   }>(
     '/api/v1/event-types/:name',
     {
-      onRequest: adminOnly,
-      config: { access: 'operator' },
+      config: { access: 'operator', portal: false },
       schema: {
         tags: ['event-types'],
         summary: 'Create or update a catalog entry (admin)',
@@ -72,7 +71,7 @@ export function eventTypeRoutes(app: FastifyInstance, { store }: RouteContext) {
   app.get<{ Querystring: PageQuerystring }>(
     '/api/v1/event-types',
     {
-      config: { access: 'any' },
+      config: { access: 'any', portal: true },
       schema: {
         tags: ['event-types'],
         summary: 'List the catalog',
@@ -89,7 +88,7 @@ export function eventTypeRoutes(app: FastifyInstance, { store }: RouteContext) {
   app.get<{ Params: { name: string } }>(
     '/api/v1/event-types/:name',
     {
-      config: { access: 'any' },
+      config: { access: 'any', portal: true },
       schema: { tags: ['event-types'], summary: 'Get a catalog entry', params: eventTypeParams },
     },
     async (request) => {

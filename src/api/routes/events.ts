@@ -4,7 +4,7 @@ import { ID_PREFIX } from '../../domain/ids.ts';
 import type { DeliveryStatus } from '../../domain/types.ts';
 import { acceptEvents } from '../accept-events.ts';
 import { sendAccepted } from '../accepted-answer.ts';
-import { callerOf, noPortal, projectFor } from '../auth.ts';
+import { callerOf, projectFor } from '../auth.ts';
 import { catalogLookup } from '../catalog-lookup.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { type EventInput, idempotencyKeyHeader, toNewEvent } from '../event-input.ts';
@@ -66,8 +66,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.post<{ Params: { project: string }; Body: EventInput }>(
     EV,
     {
-      onRequest: noPortal,
-      config: { access: 'send' },
+      config: { access: 'send', portal: false },
       schema: {
         tags: ['events'],
         summary: 'Send an event: stored and fanned out before the 202',
@@ -77,7 +76,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
       },
     },
     async (request, reply) => {
-      const project = await projectFor(store, request, request.params.project, { portal: false });
+      const project = await projectFor(store, request, request.params.project);
       const input = await toNewEvent(
         catalogLookup(store),
         project,
@@ -95,8 +94,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.post<{ Params: { project: string }; Body: { events: EventInput[] } }>(
     `${EV}/batch`,
     {
-      onRequest: noPortal,
-      config: { access: 'send' },
+      config: { access: 'send', portal: false },
       schema: {
         tags: ['events'],
         summary: `Send up to ${config.maxBatchEvents} events at once; results in request order`,
@@ -105,7 +103,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
       },
     },
     async (request, reply) => {
-      const project = await projectFor(store, request, request.params.project, { portal: false });
+      const project = await projectFor(store, request, request.params.project);
       if (idempotencyKeyHeader(request) !== undefined) {
         // One key cannot stand for many events; ignoring it would store a retried batch twice.
         throw new ValidationError(
@@ -129,7 +127,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
   }>(
     EV,
     {
-      config: { access: 'read' },
+      config: { access: 'read', portal: true },
       schema: {
         tags: ['events'],
         summary: 'List events, newest first',
@@ -152,7 +150,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.get<{ Params: { project: string; event: string }; Querystring: { deliveries?: 'true' | 'false' } }>(
     `${EV}/:event`,
     {
-      config: { access: 'read' },
+      config: { access: 'read', portal: true },
       schema: {
         tags: ['events'],
         summary: 'Get an event with the status of each delivery (or without them: ?deliveries=false)',
@@ -181,7 +179,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
   }>(
     `${EV}/:event/deliveries`,
     {
-      config: { access: 'read' },
+      config: { access: 'read', portal: true },
       schema: {
         tags: ['events'],
         summary: 'List an event’s deliveries a page at a time, in id order, optionally in one status',

@@ -16,7 +16,7 @@ export function installationRoutes(app: FastifyInstance, { config }: RouteContex
   app.get(
     '/api/v1/installation',
     {
-      config: { access: 'any' },
+      config: { access: 'any', portal: true },
       schema: {
         tags: ['installation'],
         summary: 'This installation’s delivery settings: timeout default and maximum, default retry schedule',

@@ -19,7 +19,7 @@ export function operationalEventRoutes(app: FastifyInstance, { store }: RouteCon
   app.get<{ Params: { project: string }; Querystring: PageQuerystring & { type?: OperationalEventType } }>(
     '/api/v1/projects/:project/operational-events',
     {
-      config: { access: 'read' },
+      config: { access: 'read', portal: true },
       schema: {
         tags: ['operational-events'],
         summary:

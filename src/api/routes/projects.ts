@@ -4,7 +4,7 @@ import type { Project } from '../../domain/types.ts';
 import { OPERATOR_PROJECT_UID } from '../../operator/operator-project.ts';
 import type { ProjectPatch } from '../../store/store.ts';
 import { StoreConflictError } from '../../store/store.ts';
-import { adminOnly, callerOf, noPortal, projectFor } from '../auth.ts';
+import { callerOf, projectFor } from '../auth.ts';
 import { conflict, ForbiddenError, invalid, NotFoundError } from '../errors.ts';
 import { pageOf } from '../parse.ts';
 import {
@@ -66,8 +66,7 @@ export function projectRoutes(app: FastifyInstance, { store }: RouteContext) {
   app.post<{ Body: ProjectInput }>(
     '/api/v1/projects',
     {
-      onRequest: adminOnly,
-      config: { access: 'operator' },
+      config: { access: 'operator', portal: false },
       schema: { tags: ['projects'], summary: 'Create a project (admin)', body: createProjectBody },
     },
     async (request, reply) => {
@@ -91,8 +90,7 @@ export function projectRoutes(app: FastifyInstance, { store }: RouteContext) {
   app.get<{ Querystring: PageQuerystring }>(
     '/api/v1/projects',
     {
-      onRequest: adminOnly,
-      config: { access: 'operator' },
+      config: { access: 'operator', portal: false },
       schema: { tags: ['projects'], summary: 'List projects (admin)', querystring: pageQuerystring },
     },
     async (request) => {
@@ -103,7 +101,7 @@ export function projectRoutes(app: FastifyInstance, { store }: RouteContext) {
   app.get<{ Params: { project: string } }>(
     '/api/v1/projects/:project',
     {
-      config: { access: 'read' },
+      config: { access: 'read', portal: true },
       schema: { tags: ['projects'], summary: 'Get a project by id or uid', params: idParams('project') },
     },
     async (request) => projectJson(await projectFor(store, request, request.params.project)),
@@ -111,8 +109,7 @@ export function projectRoutes(app: FastifyInstance, { store }: RouteContext) {
   app.patch<{ Params: { project: string }; Body: ProjectInput }>(
     '/api/v1/projects/:project',
     {
-      onRequest: noPortal,
-      config: { access: 'write' },
+      config: { access: 'write', portal: false },
       schema: {
         tags: ['projects'],
         summary: 'Update a project',
@@ -121,7 +118,7 @@ export function projectRoutes(app: FastifyInstance, { store }: RouteContext) {
       },
     },
     async (request) => {
-      const project = await projectFor(store, request, request.params.project, { portal: false });
+      const project = await projectFor(store, request, request.params.project);
       const patch: ProjectPatch = {};
       const b = request.body;
       const admin = callerOf(request).kind === 'admin';
@@ -142,8 +139,7 @@ export function projectRoutes(app: FastifyInstance, { store }: RouteContext) {
   app.delete<{ Params: { project: string } }>(
     '/api/v1/projects/:project',
     {
-      onRequest: adminOnly,
-      config: { access: 'operator' },
+      config: { access: 'operator', portal: false },
       schema: {
         tags: ['projects'],
         summary: 'Delete a project and everything it owns (admin)',
