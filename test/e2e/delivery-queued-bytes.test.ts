@@ -10,9 +10,15 @@
  *
  * And a process started on a backlog of such events (accepted by an `api` process) claims them a
  * few at a time until it knows what they weigh: its first claim took 256 of them at once, and its
- * dispatcher thread ran out of heap before the process was ready.
+ * dispatcher thread ran out of heap before the process was ready. Nor does it take them 256 at once
+ * after claims of small events taught it payloads are light: a claim stops reading payloads at
+ * HERALD_DELIVERY_BYTES_IN_FLIGHT (ClaimOptions.maxBytes). Sized by the payloads of recent claims
+ * alone, a backlog of 1,000 small events followed by 200 distinct 1 MiB events ran the dispatcher
+ * thread out of heap within 5 s of the start (peak 274 MiB resident before it stopped).
  */
+
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
@@ -63,12 +69,14 @@ async function answerAll(alive: () => void, count: number) {
 }
 const seen = new Set<number>();
 let otherAt = 0;
+let otherSeen = 0;
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
     if (req.url === '/other') {
       otherAt = Date.now();
+      otherSeen++;
       res.end('ok');
       return;
     }
@@ -148,4 +156,48 @@ test('a process started on a backlog of 200 distinct 1 MiB events under a 160 Mi
   alive();
   assert.ok(seen.size > 0, 'nothing was sent');
   await answerAll(alive, BACKLOG);
+});
+
+/** Peak resident memory of a process (Linux), in MiB. */
+function peakResidentMiB(pid: number): number {
+  const line = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return line ? Math.round(Number(line[1]) / 1024) : Number.NaN;
+}
+
+test('a backlog of 1,000 small events, then 200 distinct 1 MiB events, under a 160 MiB heap: claims stop at the bytes, all delivered', async (t) => {
+  const port = await listening;
+  holding = true;
+  seen.clear();
+  const SMALL = 1_000;
+  const LARGE = 200;
+  const accepting = await startHerald({ env: ENV, args: ['--role', 'api'] });
+  heralds.push(accepting);
+  const project = await largeEventsProject(accepting.url, port);
+  const ep = await api(accepting.url, TOKEN, 'POST', `/api/v1/projects/${project}/endpoints`, {
+    url: `http://127.0.0.1:${port}/other`,
+    eventTypes: ['small'],
+  });
+  assert.equal(ep.status, 201, JSON.stringify(ep.body));
+  // The small ones are the oldest due: the claims that take them learn that payloads are light.
+  const events = Array.from({ length: SMALL }, (_, n) => ({ type: 'small', payload: { n } }));
+  const batch = await api(accepting.url, TOKEN, 'POST', `/api/v1/projects/${project}/events/batch`, {
+    events,
+  });
+  assert.equal(batch.status, 202);
+  for (let n = 0; n < LARGE; n++) assert.equal((await sendLarge(accepting.url, project, n)).status, 202);
+  await accepting.kill('SIGTERM');
+  otherSeen = 0;
+  const h = await startHerald({ env: ENV, dataDir: accepting.dataDir });
+  heralds.push(h);
+  let exited = false;
+  void h.exited.then(() => (exited = true));
+  const alive = () => assert.equal(exited, false, `the process stopped:\n${h.output().slice(-2_000)}`);
+  const end = Date.now() + 10_000;
+  while (otherSeen < SMALL && !exited && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 3_000));
+  alive();
+  assert.equal(otherSeen, SMALL);
+  assert.ok(seen.size > 0, 'no large event was sent');
+  await answerAll(alive, LARGE);
+  t.diagnostic(`peak resident ${peakResidentMiB(h.pid)} MiB`);
 });

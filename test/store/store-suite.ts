@@ -915,6 +915,61 @@ export function defineStoreSuite(
       },
     );
 
+    withStore(
+      'claims: maxBytes stops the claim once the payloads read hold that many bytes; the rest stay due, untouched',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 2); // two deliveries per event
+        const blob = 'é'.repeat(5_000); // 10,000 bytes of UTF-8, 5,000 characters
+        for (let n = 0; n < 5; n++) {
+          await store.acceptEvents(project.id, [eventInput('a', { payload: { n, blob } })], T0 + n);
+        }
+        const size = Buffer.byteLength(JSON.stringify({ n: 0, blob }), 'utf8');
+        const now = T0 + 10 * SECOND;
+        // Two events' payloads hold less than 2.5 sizes, three more: the claim stops after the third.
+        const claim = (workerId: string, maxBytes: number | undefined, at = now) =>
+          store.claimDueDeliveries({
+            limit: 100,
+            leaseMs: 30 * SECOND,
+            now: at,
+            workerId,
+            ...(maxBytes === undefined ? {} : { maxBytes }),
+          });
+        const first = await claim('w1', Math.floor(2.5 * size));
+        assert.deepEqual(
+          first.map((c) => (c.event.payload as { n: number }).n),
+          [0, 0, 1, 1, 2, 2],
+          'three events, each with both its deliveries, in due order',
+        );
+        // The deliveries left are due as they were, not leased.
+        for (const ep of endpoints) {
+          const page = await store.listEndpointDeliveries(project.id, ep.id, {
+            status: 'pending',
+            limit: 10,
+          });
+          const left = page.data.filter((d) => d.leasedUntil === null);
+          assert.deepEqual(
+            left.map((d) => d.nextAttemptAt),
+            [T0 + 3, T0 + 4],
+          );
+        }
+        // A single event larger than the room still goes, whole.
+        const one = await claim('w2', 1);
+        assert.deepEqual(
+          one.map((c) => (c.event.payload as { n: number }).n),
+          [3, 3],
+        );
+        assert.equal(
+          one[0]?.payloadJson ?? JSON.stringify(one[0]?.event.payload),
+          JSON.stringify({ n: 3, blob }),
+        );
+        const rest = await claim('w3', undefined);
+        assert.deepEqual(
+          rest.map((c) => (c.event.payload as { n: number }).n),
+          [4, 4],
+        );
+      },
+    );
+
     withStore("claims: a saturated endpoint's deep backlog does not hide the others' work", async (store) => {
       const { project, endpoints } = await projectWithEndpoints(store, 1);
       const { endpoints: theirs } = await projectWithEndpoints(store, 2);

@@ -6,6 +6,7 @@
  * claim's transaction (PostgresStore.claimDueDeliveries), under CLAIM_PLANNER_SETTINGS.
  */
 import type pg from 'pg';
+import type { HeraldEvent } from '../../domain/types.ts';
 import { CLAIM_PROBES, CLAIM_WINDOW, FAIR_CLAIM_MIN, FAIR_SHARE, WINDOW_SKIP_MS } from '../claim-limits.ts';
 import { advanceTurns, planTurns, type TurnCursor, type TurnEndpoint, turnLimits } from '../claim-turns.ts';
 import type { ClaimedDelivery, ClaimOptions } from '../store.ts';
@@ -275,8 +276,25 @@ function probeRound(
 const round = (endpoints: TurnEndpoint[], limit: (i: number) => number) =>
   endpoints.map((ep, i) => ({ projectId: ep.projectId, endpointId: ep.id, limit: limit(i) }));
 
-/** The leased rows in due order with their events, as the dispatcher gets them (one query for the events). */
-export async function withEvents(db: Queryable, claimed: Row[]): Promise<ClaimedDelivery[]> {
+/**
+ * The events of a claim ($1 project ids, $2 event ids, in the claim's order), each with the bytes of
+ * payload before it ($3 the most a claim reads: ClaimOptions.maxBytes); only the payloads of
+ * those starting within it are sent (the others' is null). Measured as text inside the database:
+ * the stored size (what listings take for small values, budgeted-list.ts) is the compressed one,
+ * and 10 KB of a repeated character stored in under 2 KB.
+ */
+export const CLAIM_EVENTS_SQL = `SELECT id, project_id, type, test, idempotency_key, callback_url, callback_envelope, created_at,
+    CASE WHEN bytes_before < $3 THEN payload::text END AS payload
+  FROM (SELECT e.*, sum(octet_length(e.payload::text)) OVER (ORDER BY u.ord) - octet_length(e.payload::text) AS bytes_before
+        FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(project_id, id, ord)
+        JOIN events e ON e.project_id = u.project_id AND e.id = u.id) q`;
+
+/**
+ * The leased rows in due order with their events, as the dispatcher gets them (one query for the
+ * events). With `o.maxBytes`, the events are taken in due order until those taken hold that many
+ * bytes of payload (at least one): the leases of the rows of the others are given back.
+ */
+export async function withEvents(db: Queryable, claimed: Row[], o: ClaimOptions): Promise<ClaimedDelivery[]> {
   if (claimed.length === 0) return [];
   claimed.sort((a, b) => num(a.due) - num(b.due) || (String(a.id) < String(b.id) ? -1 : 1));
   const refs = new Map<string, { projectId: string; eventId: string }>();
@@ -289,21 +307,30 @@ export async function withEvents(db: Queryable, claimed: Row[]): Promise<Claimed
   const list = [...refs.values()];
   // Payloads as text (json keeps it byte for byte): the request body is built from it, unparsed.
   const eventRows = await query(
-    `SELECT id, project_id, type, payload::text AS payload, test, idempotency_key, callback_url, callback_envelope, created_at
-     FROM events WHERE (project_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-    [list.map((r) => r.projectId), list.map((r) => r.eventId)],
+    CLAIM_EVENTS_SQL,
+    [list.map((r) => r.projectId), list.map((r) => r.eventId), o.maxBytes ?? Number.MAX_SAFE_INTEGER],
     db,
   );
-  const events = new Map(
+  const events = new Map<string, { event: HeraldEvent; payloadJson: string } | null>(
     eventRows.map((r) => [
       `${r.project_id}/${r.id}`,
-      { event: toEventLazyPayload(r), payloadJson: String(r.payload) },
+      r.payload === null ? null : { event: toEventLazyPayload(r), payloadJson: String(r.payload) },
     ]),
   );
   const out: ClaimedDelivery[] = [];
+  const left: Row[] = [];
   for (const r of claimed) {
     const found = events.get(`${r.project_id}/${r.event_id}`);
     if (found) out.push({ delivery: toDelivery(r), event: found.event, payloadJson: found.payloadJson });
+    else if (found === null) left.push(r);
+  }
+  if (left.length) {
+    await query(
+      `UPDATE deliveries SET lease_until = NULL, leased_by = NULL
+       WHERE (project_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND leased_by = $3`,
+      [left.map((r) => r.project_id), left.map((r) => r.id), o.workerId],
+      db,
+    );
   }
   return out;
 }

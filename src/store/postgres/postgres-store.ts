@@ -594,7 +594,7 @@ export class PostgresStore implements Store {
       await client.query(CLAIM_PLANNER_SETTINGS);
       return leaseDue(client, o, this.#claimState); // claims.ts
     });
-    return withEvents(this.#pool, claimed); // claims.ts
+    return withEvents(this.#pool, claimed, o); // claims.ts
   }
   async getDispatchEndpoints(refs: { projectId: string; endpointId: string }[], now: number) {
     return dispatchEndpointsPostgres(this.#pool, this.#cipher, refs, now); // dispatch-endpoints.ts

@@ -8,7 +8,7 @@ import type { HeraldEvent } from '../../domain/types.ts';
 import { CLAIM_PROBES, CLAIM_WINDOW, FAIR_CLAIM_MIN, FAIR_SHARE, WINDOW_SKIP_MS } from '../claim-limits.ts';
 import { advanceTurns, planTurns, type TurnCursor, type TurnEndpoint, turnLimits } from '../claim-turns.ts';
 import type { ClaimedDelivery, ClaimOptions } from '../store.ts';
-import { all, get, run } from './db-helpers.ts';
+import { all, get, prepared, run } from './db-helpers.ts';
 import { type Row, toDelivery, toEventLazyPayload } from './rows.ts';
 
 /** One endpoint's due deliveries, oldest first: walks deliveries_endpoint in order (migration 0003). */
@@ -152,15 +152,39 @@ function skipsWindow(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor): boo
   return [...skip.excluded].every((id) => leftOut.has(id));
 }
 
-/** The claimed rows with their events, as the dispatcher gets them. */
+/**
+ * The claimed rows with their events, as the dispatcher gets them. Events are read one at a time
+ * in the claim's order until those read hold `o.maxBytes` of payload (at least one is read): the
+ * rows of the events left are given back their due time and lease as they were before this claim.
+ */
 function withEvents(db: DatabaseSync, rows: Row[], o: ClaimOptions): ClaimedDelivery[] {
   // Payloads stay text: the request body is built from it (ClaimedDelivery.payloadJson).
   const events = new Map<string, { event: HeraldEvent; payloadJson: string }>();
   if (rows.length) {
-    const ids = JSON.stringify([...new Set(rows.map((r) => String(r.event_id)))]);
-    for (const er of all(db, 'SELECT * FROM events WHERE id IN (SELECT value FROM json_each(?))', ids)) {
-      events.set(String(er.id), { event: toEventLazyPayload(er), payloadJson: String(er.payload) });
+    const ids = [...new Set(rows.map((r) => String(r.event_id)))];
+    // CROSS JOIN: the list drives, so events come in its order and one past the budget is never read.
+    const read = prepared(
+      db,
+      'SELECT e.* FROM json_each(?) AS j CROSS JOIN events AS e ON e.id = j.value',
+    ).iterate(JSON.stringify(ids)) as Iterable<Row>;
+    let bytes = 0;
+    let cut = false;
+    for (const er of read) {
+      const payloadJson = String(er.payload);
+      events.set(String(er.id), { event: toEventLazyPayload(er), payloadJson });
+      if (o.maxBytes === undefined) continue;
+      bytes += Buffer.byteLength(payloadJson, 'utf8');
+      // Ends the statement: the next event is not read.
+      if (bytes >= o.maxBytes && events.size < ids.length) {
+        cut = true;
+        break;
+      }
     }
+    if (cut)
+      unlease(
+        db,
+        rows.filter((r) => !events.has(String(r.event_id))),
+      );
   }
   const out: ClaimedDelivery[] = [];
   for (const r of rows) {
@@ -176,6 +200,17 @@ function withEvents(db: DatabaseSync, rows: Row[], o: ClaimOptions): ClaimedDeli
     });
   }
   return out;
+}
+
+/** Gives rows leased by this claim back their due time and lease holder as they were read. */
+function unlease(db: DatabaseSync, rows: Row[]): void {
+  if (rows.length === 0) return;
+  run(
+    db,
+    `UPDATE deliveries SET next_attempt_at = j.value ->> 1, leased_by = j.value ->> 2
+     FROM json_each(?) AS j WHERE deliveries.rowid = j.value ->> 0`,
+    JSON.stringify(rows.map((r) => [r.row_id, r.next_attempt_at, r.leased_by ?? null])),
+  );
 }
 
 function leaseRows(db: DatabaseSync, rows: Row[], o: ClaimOptions): void {
