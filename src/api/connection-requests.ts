@@ -21,10 +21,17 @@ interface RequestInFlight {
 export interface ConnectionRequests {
   /** Its requests read and whose answer is not gone yet, in the order they came. */
   readonly inFlight: Map<IncomingMessage, RequestInFlight>;
+  /** The last request read on it (errors.ts refuseWhileClosing: does another wait behind this one). */
+  newest: IncomingMessage | undefined;
   /** Of those, how many run (pipelined-requests.ts)… */
   running: number;
-  /** …and those held until an earlier answer is gone, with what runs each. */
-  readonly held: { readonly req: IncomingMessage; readonly run: () => void }[];
+  /**
+   * …and those held until an earlier answer is gone, with what runs each, in the order they came: a
+   * map, so that whether one is held is known at once (inactivity-close.ts asks it of each).
+   */
+  readonly held: Map<IncomingMessage, () => void>;
+  /** Whether the socket is not read for now: too many of its requests are held (pipelined-requests.ts). */
+  readingStopped: boolean;
 }
 
 const connections = new WeakMap<object, ConnectionRequests>();
@@ -45,13 +52,20 @@ export function trackRequest(req: IncomingMessage, res: ServerResponse): Connect
   const connection = connections.get(socket) ?? newConnection(socket);
   if (!socket.closed && !res.closed && !connection.inFlight.has(req)) {
     connection.inFlight.set(req, { res, whenGone: [] });
+    connection.newest = req;
     res.once('close', () => answerGone(connection, req));
   }
   return connection;
 }
 
 function newConnection(socket: IncomingMessage['socket']): ConnectionRequests {
-  const connection: ConnectionRequests = { inFlight: new Map(), running: 0, held: [] };
+  const connection: ConnectionRequests = {
+    inFlight: new Map(),
+    newest: undefined,
+    running: 0,
+    held: new Map(),
+    readingStopped: false,
+  };
   connections.set(socket, connection);
   socket.once('close', () => {
     for (const req of connection.inFlight.keys()) answerGone(connection, req);

@@ -322,33 +322,51 @@ const SHUTTING_DOWN_RETRY_AFTER_S = 1;
  */
 export function refuseWhileClosing(app: FastifyInstance): void {
   drainIdleConnectionsOnClose(app.server);
-  let closing = false;
   app.addHook('preClose', (done) => {
-    closing = true;
+    closingServers.add(app.server);
     done();
   });
   // Requests read and not yet answered, per connection: more than one when a client pipelines.
   trackConnectionRequests(app);
   app.addHook('onRequest', (request, reply, done) => {
-    if (!closing) return done();
-    reply
-      .code(503)
-      .header('retry-after', String(SHUTTING_DOWN_RETRY_AFTER_S))
-      .send(
-        serverErrorBody(request, {
-          code: 'HERALD_ERR_SHUTTING_DOWN',
-          message: 'this server is shutting down; send the request again',
-        }),
-      );
+    if (!refusedWhileClosing(request, reply)) done();
   });
   // A request already in flight when the close began is answered as usual, but with
   // `Connection: close`: its client goes elsewhere for the next one, and the server's close
   // does not wait out that connection's keep-alive timeout (5 s) before deliveries are stopped.
-  // Not while a request pipelined behind it waits: that one's answer (a 503) closes it instead.
+  // Not while a request pipelined behind it waits: the last one's answer (a 503) closes it instead.
   app.addHook('onSend', (request, reply, payload, done) => {
-    if (closing && connectionOf(request.raw.socket)?.inFlight.size === 1) reply.header('connection', 'close');
+    if (
+      closingServers.has(request.server.server) &&
+      connectionOf(request.raw.socket)?.newest === request.raw
+    ) {
+      reply.header('connection', 'close');
+    }
     done(null, payload);
   });
+}
+
+/** The HTTP servers whose app has begun to close (refuseWhileClosing's preClose). */
+const closingServers = new WeakSet<object>();
+
+/**
+ * Whether the request's server has begun to close, in which case it is answered 503 here and
+ * nothing else of it may run. Also asked by what runs a request later than its onRequest hook: one
+ * a pipelining client sent before the close, held until an earlier answer was taken
+ * (pipelined-requests.ts), is refused as one that came after.
+ */
+export function refusedWhileClosing(request: FastifyRequest, reply: FastifyReply): boolean {
+  if (!closingServers.has(request.server.server)) return false;
+  reply
+    .code(503)
+    .header('retry-after', String(SHUTTING_DOWN_RETRY_AFTER_S))
+    .send(
+      serverErrorBody(request, {
+        code: 'HERALD_ERR_SHUTTING_DOWN',
+        message: 'this server is shutting down; send the request again',
+      }),
+    );
+  return true;
 }
 
 /**

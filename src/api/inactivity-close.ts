@@ -26,7 +26,7 @@ export function closeInactiveUnlessAnswering(app: FastifyInstance): void {
     for (const [req, { res }] of requests?.inFlight ?? []) {
       // Being worked on: its answer is on the way. Not one held behind a pipelining client's
       // running requests (pipelined-requests.ts): that one waits for the client to read.
-      if (req.complete && !res.headersSent && !requests?.held.some((h) => h.req === req)) {
+      if (req.complete && !res.headersSent && !requests?.held.has(req)) {
         // Node times a socket out once per quiet spell, and an answer queued behind ones the client
         // does not read makes no traffic that would start another: looked at again after as long.
         socket.setTimeout(socket.timeout ?? app.server.timeout);

@@ -11,12 +11,25 @@
  * So a connection's requests past PIPELINED_AT_ONCE wait, before anything of them is run, until an
  * earlier one's answer has been taken by the client (or the client has left). Answers still go out
  * in order, as HTTP/1.1 requires; a client that does not pipeline never waits.
+ *
+ * Node stops reading a socket only once its written answers back up, and waiting requests have none:
+ * a client that pipelined 20,000 short GETs before its first answers were written had all 20,000
+ * read and held. So past HELD_AT_MOST waiting, the socket is not read until one of them runs; what
+ * Node has read already is still parsed (at most one read, 64 KiB of requests).
+ *
+ * A request held when the server begins to close is answered 503 when its turn comes, as one that
+ * came after the close (errors.ts refusedWhileClosing): nothing of it runs.
  */
+import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { trackRequest, whenAnswerGone } from './connection-requests.ts';
+import { type ConnectionRequests, trackRequest, whenAnswerGone } from './connection-requests.ts';
+import { refusedWhileClosing } from './errors.ts';
 
 /** Requests of one connection run at once; more wait until an earlier answer is taken. */
 export const PIPELINED_AT_ONCE = 8;
+
+/** Requests of one connection waiting to run past which its socket is not read for now. */
+export const HELD_AT_MOST = 100;
 
 export function limitPipelinedRequests(app: FastifyInstance, atOnce = PIPELINED_AT_ONCE): void {
   // A callback hook: it runs for every request, and waits only when a client pipelines.
@@ -29,12 +42,39 @@ export function limitPipelinedRequests(app: FastifyInstance, atOnce = PIPELINED_
       whenAnswerGone(reply, () => {
         requests.running--;
         // A client that left has nobody to answer: what it had pipelined is not run at all.
-        if (socket.destroyed) requests.held.length = 0;
-        else requests.held.shift()?.run();
+        if (socket.destroyed) requests.held.clear();
+        else runNextHeld(requests, socket);
       });
-      done();
+      // Held since before the server began to close: refused as a request that came after.
+      if (!refusedWhileClosing(request, reply)) done();
     };
-    if (requests.running < atOnce) run();
-    else requests.held.push({ req: request.raw, run });
+    if (requests.running < atOnce) return run();
+    requests.held.set(request.raw, run);
+    if (requests.held.size >= HELD_AT_MOST && !requests.readingStopped) {
+      requests.readingStopped = true;
+      readingOf(socket)._paused = true; // Node's own mark: what reads a request body leaves it paused
+      socket.pause();
+    }
   });
 }
+
+function runNextHeld(requests: ConnectionRequests, socket: Socket): void {
+  const next = requests.held.entries().next();
+  if (next.done) return;
+  const [req, run] = next.value;
+  requests.held.delete(req);
+  if (requests.readingStopped && requests.held.size < HELD_AT_MOST) {
+    requests.readingStopped = false;
+    // As Node resumes a socket it had paused for its answers (http server socketOnDrain): the
+    // parser too, which Node pauses after a read while the socket is marked paused.
+    const reading = readingOf(socket);
+    reading._paused = false;
+    reading.parser?.resume();
+    socket.resume();
+  }
+  run();
+}
+
+/** The fields Node's HTTP server keeps on a socket for whether it reads it (not in its types). */
+const readingOf = (socket: Socket) =>
+  socket as Socket & { _paused?: boolean; parser?: { resume(): void } | null };

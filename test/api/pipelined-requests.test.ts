@@ -7,7 +7,8 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PIPELINED_AT_ONCE } from '../../src/api/pipelined-requests.ts';
+import { connectionOf } from '../../src/api/connection-requests.ts';
+import { HELD_AT_MOST, PIPELINED_AT_ONCE } from '../../src/api/pipelined-requests.ts';
 import { startApi, type TestApi } from './helpers.ts';
 
 /** Answers the operating system may take in on loopback before the client reads (~5 MB each). */
@@ -21,6 +22,8 @@ describe('pipelined requests', () => {
   let pagesBuilt = 0;
   /** The page (counted from 1) whose reading waits, and how long. */
   let slowPage = { number: 0, waitMs: 0 };
+  /** How long the reading of each of the first PIPELINED_AT_ONCE pages waits (0: none). */
+  let firstPagesWaitMs = 0;
 
   before(async () => {
     api = await startApi();
@@ -38,6 +41,9 @@ describe('pipelined requests', () => {
     const listEvents = api.store.listEvents.bind(api.store);
     api.store.listEvents = (...args) => {
       pagesBuilt++;
+      if (pagesBuilt <= PIPELINED_AT_ONCE && firstPagesWaitMs) {
+        return sleep(firstPagesWaitMs).then(() => listEvents(...args));
+      }
       if (pagesBuilt !== slowPage.number) return listEvents(...args);
       return sleep(slowPage.waitMs).then(() => listEvents(...args));
     };
@@ -117,6 +123,51 @@ describe('pipelined requests', () => {
       assert.equal(pagesBuilt, 6);
     } finally {
       slowPage = { number: 0, waitMs: 0 };
+    }
+  });
+
+  test('a connection that pipelines a flood before any answer is written has a bounded number of its requests held; all are answered once it reads', async () => {
+    const empty = await api.project('pipelining-flood');
+    const emptyKey = await api.apiKey(empty.id);
+    const request = `GET /api/v1/projects/${empty.id}/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${emptyKey}\r\n\r\n`;
+    const count = 3_000;
+    pagesBuilt = 0;
+    // The requests that run first are slow (a busy database): no answer is written while the
+    // flood is read, so Node's own pause (on answers backing up) never comes.
+    firstPagesWaitMs = 2_000;
+    const accepted = once(api.app.server, 'connection') as Promise<[Socket]>;
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.pause();
+    socket.write(request.repeat(count));
+    const [serverSide] = await accepted;
+    try {
+      await sleep(1_000);
+      // Without the bound the server read and held all 3,000 (each a request and its reply in
+      // memory), and looking at them when the socket went quiet was O(n²) in them.
+      const held = connectionOf(serverSide)?.inFlight.size ?? 0;
+      const oneRead = Math.ceil(65_536 / Buffer.byteLength(request)); // what the server reads at once
+      assert.ok(
+        held <= PIPELINED_AT_ONCE + HELD_AT_MOST + oneRead,
+        `${held} requests held on one connection`,
+      );
+      // Reading again once fewer wait: every request is answered, in order.
+      let text = '';
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1');
+      });
+      socket.resume();
+      const deadline = Date.now() + 60_000;
+      while ((text.match(/HTTP\/1\.1 /g) ?? []).length < count && Date.now() < deadline) await sleep(100);
+      const statuses = text.match(/HTTP\/1\.1 \d+/g) ?? [];
+      assert.equal(statuses.length, count);
+      assert.ok(
+        statuses.every((s) => s === 'HTTP/1.1 200'),
+        [...new Set(statuses)].join(),
+      );
+    } finally {
+      firstPagesWaitMs = 0;
+      socket.destroy();
     }
   });
 

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/build-app.ts';
+import { PIPELINED_AT_ONCE } from '../../src/api/pipelined-requests.ts';
 import { buildWorkerApp } from '../../src/api/worker-app.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -147,6 +148,45 @@ test('a request on a kept-alive connection during the API shutdown gets 503 HERA
     assert.deepEqual(JSON.parse(first?.body ?? ''), { held: true });
     assertShuttingDown(second);
     assert.equal(more.length, 0);
+  } finally {
+    await dispose();
+  }
+});
+
+test('requests a client pipelined past the ones running get 503 once the API shutdown begins; they are not run', async () => {
+  const held = holdRoute();
+  let ran = 0;
+  const counted = {
+    ...held,
+    handler: () => {
+      ran++;
+      return held.handler();
+    },
+  };
+  const { app, port, dispose } = await listeningApi(counted);
+  try {
+    const { socket, received } = await connection(port);
+    // PIPELINED_AT_ONCE run; the rest wait behind them (pipelined-requests.ts), taken before the close.
+    const count = PIPELINED_AT_ONCE + 3;
+    socket.write(`GET ${held.path} HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n`.repeat(count));
+    await held.entered;
+    await new Promise((r) => setTimeout(r, 100)); // every request read: the first few run, the rest wait
+    const closed = app.close();
+    await new Promise((r) => setTimeout(r, 50)); // the close has begun (preClose ran)
+    held.release();
+    const answers = await received;
+    await closed;
+    assert.equal(answers.length, count);
+    for (const answer of answers.slice(0, PIPELINED_AT_ONCE)) assert.equal(answer.status, 200);
+    // They were sent before the close began, but waited: run, one would store what the
+    // shutdown no longer has time for (a stop waits for its answer).
+    for (const answer of answers.slice(PIPELINED_AT_ONCE, -1)) {
+      assert.equal(answer.status, 503);
+      assert.equal(JSON.parse(answer.body).error.code, 'HERALD_ERR_SHUTTING_DOWN');
+    }
+    assertShuttingDown(answers.at(-1)); // the last closes the connection
+
+    assert.equal(ran, PIPELINED_AT_ONCE);
   } finally {
     await dispose();
   }
