@@ -317,6 +317,29 @@ test('a target a herald serve is connected to is refused, naming it, with nothin
   assert.equal(copied.code, 0, copied.stdout + copied.stderr);
 });
 
+test('a target a herald serve is connected to under its own application_name (the same URL) is refused', async () => {
+  const { dir, db } = await installation();
+  db.close();
+  // An application_name in the URL names Herald's connections in pg_stat_activity instead of
+  // 'herald' (pool.ts): one serve of several, named apart. The copy is given the same URL.
+  const target = `${await postgres.createDatabase()}?application_name=herald-api-1`;
+  const serve = await startHerald({
+    env: { HERALD_DATABASE_URL: target, HERALD_ADMIN_TOKEN: 'copy-served-target-admin-token-0123' },
+    readyTimeoutMs: 30_000,
+  });
+  try {
+    const refused = await copy(dir, target);
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.match(refused.stderr, /a Herald process is connected to the PostgreSQL database \(pid \d+/);
+    assert.deepEqual(
+      Object.entries(await rowsIn(target)).filter(([, n]) => n > 0),
+      [],
+    );
+  } finally {
+    await serve.kill('SIGTERM');
+  }
+});
+
 test('a herald serve started on the target while the copy runs makes it roll back, naming it', async () => {
   const { dir, db } = await installation();
   db.close();

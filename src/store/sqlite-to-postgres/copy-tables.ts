@@ -167,14 +167,17 @@ export class TargetInUseError extends Error {
 
 /**
  * Refuses a target another Herald process is connected to (TargetInUseError), after waiting up to
- * `waitMs` for them to go: this command's own migration connections end as it goes on.
+ * `waitMs` for them to go: this command's own migration connections end as it goes on. Herald's
+ * connections are named 'herald', or what an application_name in their URL says: a serve given the
+ * same URL as `--to` has the name this connection has (a serve under another name is not seen).
  */
 export async function refuseServedTarget(client: pg.ClientBase, waitMs = 0): Promise<void> {
   const deadline = Date.now() + waitMs;
   for (;;) {
     const { rows } = await client.query<{ pid: number; client_addr: string | null }>(
       `SELECT pid, host(client_addr) AS client_addr FROM pg_stat_activity
-       WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = $1 ORDER BY pid`,
+       WHERE datname = current_database() AND pid <> pg_backend_pid()
+         AND application_name IN ($1, current_setting('application_name')) ORDER BY pid`,
       [APPLICATION_NAME],
     );
     if (rows.length === 0) return;
