@@ -340,6 +340,35 @@ test('a target a herald serve is connected to under its own application_name (th
   }
 });
 
+test("a target holding another tool's schema_migrations alone is refused as not Herald's, empty or not", async () => {
+  const { dir, db } = await installation();
+  db.close();
+  for (const rows of [0, 1]) {
+    const target = await postgres.createDatabase();
+    const client = new pg.Client({ connectionString: target });
+    await client.connect();
+    try {
+      // golang-migrate's: a version and a dirty flag, not Herald's (name, applied_at).
+      await client.query(
+        'CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL)',
+      );
+      if (rows) await client.query('INSERT INTO schema_migrations VALUES (20240101, false)');
+    } finally {
+      await client.end();
+    }
+    const refused = await copy(dir, target);
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `the PostgreSQL database holds tables that are not Herald's: schema_migrations \\(${rows} rows\\); copy into a new, empty database`,
+      ),
+    );
+    assert.doesNotMatch(refused.stderr, /drop/i, 'never advised to drop what another tool holds');
+    assert.deepEqual(await rowsIn(target), {}, 'no Herald table was created beside it');
+  }
+});
+
 test('a herald serve started on the target while the copy runs makes it roll back, naming it', async () => {
   const { dir, db } = await installation();
   db.close();

@@ -124,9 +124,18 @@ export class TargetNotHeraldsError extends Error {
  * locking: a first check before the copy, which checks again under its locks.
  */
 export async function refuseNonEmptyTarget(client: pg.ClientBase): Promise<void> {
-  const present = [...(await postgresColumns(client)).keys()];
+  const columns = await postgresColumns(client);
+  const present = [...columns.keys()];
   const herald = new Set<string>([...COPY_ORDER, 'schema_migrations']);
-  const foreign = present.filter((t) => !herald.has(t));
+  // Another tool records its migrations in a table of the same name (golang-migrate's version and
+  // dirty): it is that tool's, and Herald's migration would fail on it (column "name" does not exist).
+  const migrationColumns = columns
+    .get('schema_migrations')
+    ?.map((c) => c.name)
+    .join(',');
+  const foreign = present.filter(
+    (t) => !herald.has(t) || (t === 'schema_migrations' && migrationColumns !== 'name,applied_at'),
+  );
   if (foreign.length > 0) throw new TargetNotHeraldsError(await countPostgres(client, foreign));
   // Herald's tables in copy order (projects before their events).
   const tables = COPY_ORDER.filter((t) => present.includes(t));
