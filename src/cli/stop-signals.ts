@@ -22,12 +22,21 @@ export function watchStopSignals(stopped: (signal: NodeJS.Signals) => string): S
   process.on('SIGINT', note).on('SIGTERM', note);
   return {
     async checkpoint() {
-      // Signals are read in the event loop's poll phase, which comes before setImmediate's.
-      await new Promise((resolve) => setImmediate(resolve));
+      await signalsRead();
       if (received) throw new CommandError(stopped(received));
     },
     dispose() {
       process.off('SIGINT', note).off('SIGTERM', note);
     },
   };
+}
+
+/**
+ * Resolves once a signal that came during synchronous work has been handed to its listeners.
+ * Signals are read in the event loop's poll phase. One setImmediate is not enough: called from
+ * the poll phase (after an fs or worker callback) it runs in this turn's check phase, before any
+ * poll reads the signal; the second runs in the next turn's, after its poll.
+ */
+export async function signalsRead(): Promise<void> {
+  for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
 }

@@ -15,6 +15,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   renameSync,
   rmSync,
   statSync,
@@ -316,8 +317,8 @@ function fill(file: string): void {
   db.close();
 }
 
-/** Runs `herald ARGS`, sends SIGTERM as soon as a file starting with `prefix` is in `dir`. */
-async function stopOnceWriting(args: string[], dir: string, prefix: string) {
+/** `herald ARGS` as a child process: its exit code once it exits, and its stderr so far. */
+function spawnHerald(args: string[]) {
   const child = spawn(join(ROOT, 'node_modules/.bin/node'), [join(ROOT, 'bin/herald.js'), ...args], {
     env: { PATH: process.env.PATH ?? '', HERALD_ENCRYPTION_KEY: KEY },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -325,6 +326,12 @@ async function stopOnceWriting(args: string[], dir: string, prefix: string) {
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c));
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  return { child, exited, stderr: () => stderr };
+}
+
+/** Runs `herald ARGS`, sends SIGTERM as soon as a file starting with `prefix` is in `dir`. */
+async function stopOnceWriting(args: string[], dir: string, prefix: string) {
+  const { child, exited, stderr } = spawnHerald(args);
   const deadline = Date.now() + 20_000;
   while (!readdirSync(dir).some((f) => f.startsWith(prefix)) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 2));
@@ -334,7 +341,7 @@ async function stopOnceWriting(args: string[], dir: string, prefix: string) {
     `${prefix}… appeared in ${dir}`,
   );
   child.kill('SIGTERM');
-  return { code: await exited, stderr };
+  return { code: await exited, stderr: stderr() };
 }
 
 test('a backup stopped by SIGTERM while it copies leaves no file behind', async () => {
@@ -351,6 +358,80 @@ test('a backup stopped by SIGTERM while it copies leaves no file behind', async 
   assert.equal(stopped.code, 1, stopped.stderr);
   assert.match(stopped.stderr, /backup stopped by SIGTERM: nothing was kept/);
   assert.deepEqual(readdirSync(backups), []);
+});
+
+/** Whether process `pid` has `file` open read-only (the check's connection; the copy writes it). */
+function openReadOnly(pid: number, file: string): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) !== file) return false;
+        const flags = /^flags:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+        return flags !== null && (Number.parseInt(flags[1]!, 8) & 3) === 0; // O_RDONLY
+      } catch {
+        return false; // closed meanwhile
+      }
+    });
+  } catch {
+    return false; // exited
+  }
+}
+
+/**
+ * Runs `herald ARGS` and interrupts it (SIGINT) while it checks its copy, `copyOf(pid)`: held
+ * still (SIGSTOP) once seen checking, so the interrupt comes during the check's synchronous work.
+ */
+async function interruptDuringCheck(args: string[], copyOf: (pid: number) => string) {
+  const { child, exited, stderr } = spawnHerald(args);
+  const copy = copyOf(child.pid!);
+  const deadline = Date.now() + 20_000;
+  while (!openReadOnly(child.pid!, copy) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+  child.kill('SIGSTOP');
+  const checking = openReadOnly(child.pid!, copy);
+  child.kill('SIGINT');
+  child.kill('SIGCONT');
+  const code = await exited;
+  assert.ok(checking, `the check of ${copy} was not seen (${stderr()})`);
+  return { code, stderr: stderr() };
+}
+
+test('a backup interrupted (Ctrl-C) while it checks its copy stops and keeps nothing', async () => {
+  const dataDir = join(root, 'interrupted-check');
+  assert.equal((await runHerald(['migrate', '--data-dir', dataDir])).code, 0);
+  fill(join(dataDir, 'herald.db')); // 60 MB: its check takes tens of ms or more
+  const backups = join(root, 'interrupted-check-backups');
+  mkdirSync(backups);
+  const target = join(backups, 'b.db');
+  const { code, stderr } = await interruptDuringCheck(
+    ['backup', '--data-dir', dataDir, '--to', target],
+    (pid) => `${target}.partial-${pid}`,
+  );
+  // Before, the interrupt was lost in the check and the backup completed: exit 0, b.db kept.
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /backup stopped by SIGINT: nothing was kept/);
+  assert.deepEqual(readdirSync(backups), []);
+});
+
+test('a restore interrupted (Ctrl-C) while it checks the backup changes nothing', async () => {
+  const source = join(root, 'interrupted-restore-source');
+  assert.equal((await runHerald(['migrate', '--data-dir', source])).code, 0);
+  fill(join(source, 'herald.db'));
+  const backup = join(root, 'interrupted-restore-backup.db');
+  copyFileSync(join(source, 'herald.db'), backup);
+  const dataDir = join(root, 'interrupted-restore');
+  assert.equal((await runHerald(['migrate', '--data-dir', dataDir])).code, 0);
+  const before = readFileSync(join(dataDir, 'herald.db'));
+  const { code, stderr } = await interruptDuringCheck(
+    ['restore', '--data-dir', dataDir, '--from', backup],
+    (pid) => join(dataDir, `herald.db.restoring-${pid}`),
+  );
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /restore stopped by SIGINT: nothing was changed/);
+  assert.ok(readFileSync(join(dataDir, 'herald.db')).equals(before));
+  assert.deepEqual(
+    readdirSync(dataDir).filter((f) => f.startsWith('herald.db.')),
+    ['herald.db.lock'],
+  );
 });
 
 test('a restore stopped by SIGTERM while it copies or checks changes nothing and leaves no copy behind', async () => {

@@ -18,6 +18,7 @@ import { type CopySummary, formatBytes, inspectCopy, PAGE_CHECK } from '../../st
 import { syncPath } from '../../store/sqlite/file-sync.ts';
 import { vacuumInto } from '../../store/sqlite/vacuum-into.ts';
 import { CommandError } from '../run-command.ts';
+import { signalsRead } from '../stop-signals.ts';
 import { type DatabaseFlags, sqliteDatabaseFile } from './sqlite-database-file.ts';
 
 export interface BackupFlags extends DatabaseFlags {
@@ -40,7 +41,8 @@ export async function backup(flags: BackupFlags): Promise<void> {
   const target = resolve(flags.to);
   refuseTarget(target);
   const partial = join(dirname(target), `${basename(target)}.partial-${process.pid}`);
-  // Ctrl-C or a stop while it copies: the partial file goes too (a kill -9 leaves it, by its name).
+  // Ctrl-C or a stop while it copies or checks: the partial file goes too (a kill -9 leaves it, by
+  // its name).
   // Listened for before the file exists, so none comes between.
   const stop = (signal: NodeJS.Signals) => {
     removePartial(partial);
@@ -74,6 +76,10 @@ export async function backup(flags: BackupFlags): Promise<void> {
         cause,
       });
     }
+    // The check is synchronous (seconds for a large copy): a Ctrl-C or stop that came during it
+    // runs `stop` only once the event loop reads it. Published at once, with the listeners removed
+    // after, the copy was kept and the interrupt lost.
+    await signalsRead();
     publish(partial, target);
   } finally {
     process.off('SIGINT', stop).off('SIGTERM', stop);
