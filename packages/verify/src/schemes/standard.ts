@@ -56,7 +56,10 @@ export const standardScheme: Scheme = {
     const header = requireHeader(context.headers, 'webhook-signature');
     const timestamp = checkTimestamp(ts, context);
     const received: string[] = [];
-    for (const entry of header.split(' ')) {
+    for (const spaced of header.split(' ')) {
+      // A header sent twice reaches a Node or fetch receiver joined with ", " ("v1,a, v1,b"): each
+      // copy's entries are entries too, the one before the joint with its trailing comma.
+      const entry = spaced.endsWith(',') ? spaced.slice(0, -1) : spaced;
       const comma = entry.indexOf(',');
       // Other versions (v1a: asymmetric) may sit beside v1; they are not ours to check.
       if (comma > 0 && entry.slice(0, comma) === 'v1') received.push(entry.slice(comma + 1));
