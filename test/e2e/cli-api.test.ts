@@ -276,7 +276,23 @@ describe('herald CLI against a running Herald', () => {
     const noAttempts = await herald(['endpoints', 'stats', endpoint.id, ...conn, ...early]);
     assert.equal(noAttempts.code, 0, noAttempts.stderr);
     assert.equal(noAttempts.stdout, '');
-    assert.equal(noAttempts.stderr, `herald: no attempts of ${endpoint.id} between --since and --until\n`);
+    assert.equal(
+      noAttempts.stderr,
+      `herald: no attempts of ${endpoint.id} between 2020-01-01T00:00:00Z and 2020-01-02T00:00:00Z\n`,
+    );
+    // --until alone: the API reads the 24 hours before it, not a range from an unnamed --since.
+    const before2020 = await herald([
+      'endpoints',
+      'stats',
+      endpoint.id,
+      ...conn,
+      '--until',
+      '2020-01-02T00:00:00Z',
+    ]);
+    assert.equal(
+      before2020.stderr,
+      `herald: no attempts of ${endpoint.id} in the 24 hours before 2020-01-02T00:00:00Z\n`,
+    );
 
     // Settings: only what is given changes.
     const updated = await herald([

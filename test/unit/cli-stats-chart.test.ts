@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { statsChart } from '../../src/cli/commands/endpoint-history.ts';
+import { statsChart, statsRangeWords } from '../../src/cli/commands/endpoint-history.ts';
 
 const bucket = (start: string, succeeded: number, failed: number) => ({
   start,
@@ -31,4 +31,15 @@ test('statsChart: one line per bucket with attempts, bars against the busiest bu
 test('statsChart: a range without attempts has no lines (the command says so on stderr)', () => {
   assert.equal(statsChart([]), '');
   assert.equal(statsChart([bucket('2026-12-02T08:00:00.000Z', 0, 0)]), '');
+});
+
+test('statsRangeWords: the range the API read, as the flags given set it', () => {
+  assert.equal(statsRangeWords({}), 'in the last 24 hours');
+  assert.equal(statsRangeWords({ since: '2026-12-01' }), 'since 2026-12-01');
+  // The API's since defaults to 24 h before until, not to a --since that was not given.
+  assert.equal(statsRangeWords({ until: '2026-12-02' }), 'in the 24 hours before 2026-12-02');
+  assert.equal(
+    statsRangeWords({ since: '2026-12-01', until: '2026-12-02' }),
+    'between 2026-12-01 and 2026-12-02',
+  );
 });

@@ -107,10 +107,7 @@ export function addEndpointHistoryCommands(endpoints: Command): void {
       else {
         const chart = statsChart(stats.data);
         // As an empty list: nothing on stdout, the reason on stderr (docs/cli.md).
-        if (chart === '') {
-          const range = flags.since || flags.until ? 'between --since and --until' : 'in the last 24 hours';
-          sayEmpty(`no attempts of ${id} ${range}`);
-        }
+        if (chart === '') sayEmpty(`no attempts of ${id} ${statsRangeWords(flags)}`);
         for (const line of chart.split('\n').slice(0, -1)) printLine(line);
       }
     }),
@@ -172,6 +169,18 @@ const rangeOf = (flags: RangeFlags) => ({
 export function attemptLine(a: Attempt): string {
   const result = a.response ? String(a.response.status) : (a.error?.kind ?? 'no response');
   return `${a.id} ${a.startedAt} ${a.outcome} ${result} ${Math.round(a.durationMs)} ms #${a.number} ${a.eventType} ${a.eventId}`;
+}
+
+/**
+ * The range `endpoints stats` read, in words, as its flags set it: the API reads the 24 hours
+ * before `until` (default now) when `since` is not given. "between --since and --until" said an end
+ * that was not given, and neither time.
+ */
+export function statsRangeWords(flags: { since?: string; until?: string }): string {
+  if (flags.since && flags.until) return `between ${flags.since} and ${flags.until}`;
+  if (flags.since) return `since ${flags.since}`;
+  if (flags.until) return `in the 24 hours before ${flags.until}`;
+  return 'in the last 24 hours';
 }
 
 /**
