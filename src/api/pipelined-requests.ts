@@ -50,7 +50,9 @@ export function limitPipelinedRequests(app: FastifyInstance, atOnce = PIPELINED_
     };
     if (requests.running < atOnce) return run();
     requests.held.set(request.raw, run);
-    if (requests.held.size >= HELD_AT_MOST && !requests.readingStopped) {
+    // Each time, not only the first: Node resumes a socket it sees paused once an answer's writes
+    // drain (its socketOnDrain), which would read the flood again while this one still waits.
+    if (requests.held.size >= HELD_AT_MOST) {
       requests.readingStopped = true;
       readingOf(socket)._paused = true; // Node's own mark: what reads a request body leaves it paused
       socket.pause();
