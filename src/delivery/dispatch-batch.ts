@@ -48,6 +48,11 @@ export interface BatchDispatchOptions {
   timeoutOf(endpoint: Endpoint): number;
   /** Hands deliveries back to the store, while still leased to this worker. */
   handBack(items: ReleaseItem[]): Promise<unknown>;
+  /**
+   * Whether an attempt of this claim is out already (its lease ran out and this process claimed it
+   * again, in-flight-deliveries.ts): left as it is, to the attempt out.
+   */
+  outAlready(delivery: ClaimedDelivery['delivery']): boolean;
 }
 
 /**
@@ -75,13 +80,17 @@ export function createBatchDispatch(
     queueRecord,
     timeoutOf,
     handBack,
+    outAlready,
   } = options;
   const { launch, projectFull } = slots;
   const rateWait = (endpoint: Endpoint, now: number): number => rateGate.take(endpoint, now);
 
   const share = createSharedPayloads();
 
-  const dispatchBatch = async (claimed: ClaimedDelivery[]): Promise<void> => {
+  const dispatchBatch = async (all: ClaimedDelivery[]): Promise<void> => {
+    // Neither sent, nor handed back, parked or closed while an attempt of it is out: the attempt's
+    // record settles it (or its lease, now this claim's, brings it back).
+    const claimed = all.filter((c) => !outAlready(c.delivery));
     for (const c of claimed) share(c); // one copy of each event however many claims brought it
     const { endpoints, schedules, readAt } = await readBatch(
       readsAndReleases,

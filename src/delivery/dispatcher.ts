@@ -15,13 +15,14 @@ import { createBatchDispatch } from './dispatch-batch.ts';
 import type { Dispatcher, DispatcherOptions, DispatcherState } from './dispatcher-types.ts';
 import { createEndpointQueues, FAILING_ENDPOINT_PAUSE_MS } from './endpoint-queues.ts';
 import { createFailingEndpoints } from './failing-endpoints.ts';
+import { createInFlightDeliveries, leaseOverrun } from './in-flight-deliveries.ts';
 import { LOCAL_FAILURE_RETRY_MS, LocalResourceError } from './local-failure.ts';
 import { createProjectSchedules } from './project-schedules.ts';
 import { createQueuedBytes } from './queued-bytes.ts';
 import { createRateGate } from './rate-gate.ts';
 import { createRecordQueue } from './record-queue.ts';
 import { releaseItems } from './release-items.ts';
-import { createAttemptSender } from './send-attempt.ts';
+import { type AttemptSender, createAttemptSender } from './send-attempt.ts';
 import { createPause, createWakeSignal } from './wake-signal.ts';
 
 export type { Dispatcher, DispatcherHooks } from './dispatcher-types.ts';
@@ -70,6 +71,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /** The loop's pause after a key mismatch (KEY_MISMATCH_PAUSE_MS): only stop() ends it early. */
   const pause = createPause();
 
+  /**
+   * Deliveries whose attempt is out, until it settles: a claim of one (its lease ran out meanwhile)
+   * is not sent again (in-flight-deliveries.ts).
+   */
+  const inFlight = createInFlightDeliveries();
+
   const recordQueue = createRecordQueue({
     store,
     maxBytes: config.bytesInFlight,
@@ -97,6 +104,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         endpointId: rec.attempt.endpointId,
       });
     },
+    onSettled: (rec) => inFlight.settle(rec.attempt.deliveryId, rec.attempt.number - 1),
     onError: (error) => hooks.onError?.(error, 'recordAttempts'),
     onBusy: (error) => hooks.onError?.(error, 'recordAttempts (trying again)'),
   });
@@ -106,7 +114,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /** Projects' retry schedules, read at most every PROJECT_SCHEDULE_TTL_MS (project-schedules.ts). */
   const projectSchedule = createProjectSchedules(store, clock);
 
-  const attempt = createAttemptSender({
+  const sendAttempt = createAttemptSender({
     send,
     clock,
     random,
@@ -115,7 +123,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     onAttempted: (rec) => {
       // Past stop()'s grace: not recorded. Such an attempt ends because the process is closing its
       // connections, not because the endpoint failed; its lease brings the delivery back.
-      if (cutOff) return;
+      if (cutOff) {
+        inFlight.settle(rec.attempt.deliveryId, rec.attempt.number - 1);
+        return;
+      }
       // The slot is free once the response is in; unrecorded attempts, which a crash would send
       // again, are bounded by the record queue: the loop claims nothing more while it is full
       // (record-queue.ts). hooks.onAttempt is called once the record is written, with the status
@@ -133,6 +144,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     // delivery proxy failed): handed back, due again shortly, with no attempt recorded and none of
     // its retries used up.
     onLocalFailure: (claimed, result) => {
+      inFlight.settle(claimed.delivery.id, claimed.delivery.attempts);
       if (cutOff) return;
       const at = clock() + LOCAL_FAILURE_RETRY_MS;
       deferredWakeups.add(at);
@@ -143,6 +155,28 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       hooks.onError?.(new LocalResourceError(result.local!, result.error?.message ?? ''), 'send');
     },
   });
+
+  /** Whether an attempt of this claim is out already: reported, and skipped by the caller. */
+  const outAlready = (d: ClaimedDelivery['delivery']) => {
+    if (!inFlight.has(d)) return false;
+    hooks.onError?.(leaseOverrun(d.id), 'lease');
+    return true;
+  };
+  /**
+   * An attempt of `claimed`, unless one of the same claim is out already (its lease ran out and
+   * this process claimed it again): skipped, the claim's lease is this worker's, and the attempt
+   * out settles the delivery.
+   */
+  const attempt: AttemptSender = (claimed, settings, secrets, timeoutMs, schedule) => {
+    const d = claimed.delivery;
+    if (outAlready(d)) return Promise.resolve();
+    inFlight.add(d);
+    return sendAttempt(claimed, settings, secrets, timeoutMs, schedule).catch((error: unknown) => {
+      // Ended without a record (it should not: failures are recorded): nothing else settles it.
+      inFlight.settle(d.id, d.attempts);
+      throw error;
+    });
+  };
 
   /**
    * Bytes of request bodies the attempts in flight hold (HERALD_DELIVERY_BYTES_IN_FLIGHT), shared
@@ -262,6 +296,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     queueRecord,
     timeoutOf,
     handBack,
+    outAlready,
   });
 
   /** The claim loop (claim-loop.ts); onDue is the store's wake-up for newly due work. */

@@ -69,6 +69,8 @@ export interface RecordQueueOptions {
    * (RecordResult.statuses; null when the delivery was gone). Not called when the write failed.
    */
   onRecorded?(record: AttemptRecord, status: DeliveryStatus | null): void;
+  /** Every record's write finished: written, or given up (after onRecorded or onError). */
+  onSettled?(record: AttemptRecord): void;
   /**
    * A write failed for good: a busy store (BUSY_RETRY_MS) or one out of reach (UNREACHABLE_RETRY_MS,
    * until giveUpAfter's time) is tried again first, reported to onBusy.
@@ -169,6 +171,7 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
           break;
         }
       }
+      if (options.onSettled) for (const record of batch) options.onSettled(record);
       const wasFull = full();
       outage = false;
       unrecorded -= batch.length;

@@ -5,7 +5,8 @@
  * nothing more, and fill the disk the outage may already be about). Any other failure is a bug or
  * a data problem: logged at error level with its stack, at most once per interval per kind (code
  * and message) with the number in between, as the API's 500s (one line a second per claim before). What a stop left unfinished
- * (`during: 'shutdown'`) is one warn line. Secrets sealed with a key this process lacks fail every
+ * (`during: 'shutdown'`) is one warn line; a claim of a delivery whose attempt was still out (`during:
+ * 'lease'`, a lease too short or a clock step) one warn line per interval. Secrets sealed with a key this process lacks fail every
  * claim the same way too: one error line without a stack per interval (secret-key-readiness.ts
  * logs what to do, once, and /readyz says it meanwhile). A SQLite file deleted or replaced under the
  * process (database-file-watch.ts), a full disk, and a process out of file descriptors fail every
@@ -109,6 +110,13 @@ export function storeErrorLog(
     // Not a store call: what a stop left unfinished (dispatcher.ts), worth a line, not a stack.
     if (during === 'shutdown') {
       logger.warn({ during }, `dispatcher: ${(error as Error).message}`);
+      return;
+    }
+    // Not a store call either: a claim of a delivery whose attempt was still out, not sent twice
+    // (in-flight-deliveries.ts). A warning: the lease is shorter than what the attempts take.
+    if (during === 'lease') {
+      const state = due('lease');
+      if (state) logger.warn({ during, ...since(state) }, `dispatcher: ${(error as Error).message} ${every}`);
       return;
     }
     const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };

@@ -987,6 +987,91 @@ describe('dispatcher', () => {
     );
   });
 
+  test('an attempt still in flight when its lease runs out is not sent again by its own process (a clock step, a wait past the lease)', async () => {
+    // The lease (300 ms) runs out while the receiver holds the request (1 s), as a clock stepped
+    // forward past the lease's unused part, or a long wait between claim and send, makes it: the
+    // process's next claims find the delivery due again, leased to itself.
+    const w = await world();
+    const r = await receiver(() => ({ status: 200, delayMs: 1_000 }));
+    await w.endpoint(r.url, { timeoutMs: 5_000 });
+    const [d] = await w.send();
+    await w.dispatcher({ leaseMs: 300, retrySchedule: [1, 2] }).start();
+    const done = await deliveryIn(w, d!.id, 'succeeded');
+    // Claims went on meanwhile (poll 20 ms): a second attempt, sent then, would be answered and
+    // recorded within the receiver's second.
+    await new Promise((res) => setTimeout(res, 1_200));
+    const sent = r.requests.filter((q) => q.headers['webhook-id'] === d!.eventId).length;
+    const history = await attemptsOf(w, d!.id);
+    assert.deepEqual(
+      { sent, attempts: history.map((a) => `${a.number}:${a.outcome}`) },
+      { sent: 1, attempts: ['1:succeeded'] },
+    );
+    assert.equal((await w.store.getDelivery(w.projectId, d!.id))?.attempts, 1);
+    assert.equal(done.status, 'succeeded');
+    assert.ok(
+      w.errors.some((e) => e.during === 'lease'),
+      'the claims made while it was out are reported',
+    );
+  });
+
+  test('an attempt out past its lease that fails or times out is recorded, and its retry goes out once, on schedule', async () => {
+    // The claims made while the first attempts are out are skipped; once their records are written
+    // the deliveries are due again (a retry, 0.2 s later) and are sent: the skip ends with the attempt.
+    const w = await world();
+    const failing = await receiver(sequence({ status: 500, delayMs: 1_000 }, { status: 200 }));
+    const slow = await receiver(sequence({ status: 200, delayMs: 3_000 }, { status: 200 }));
+    await w.endpoint(failing.url, { timeoutMs: 5_000, name: 'failing' });
+    await w.endpoint(slow.url, { timeoutMs: 1_000, name: 'slow' });
+    const deliveries = await w.send();
+    assert.equal(deliveries.length, 2);
+    await w.dispatcher({ leaseMs: 300, retrySchedule: [0.2, 0.2] }).start();
+    for (const d of deliveries) await deliveryIn(w, d.id, 'succeeded');
+    await new Promise((res) => setTimeout(res, 500));
+    const histories = [];
+    for (const d of deliveries)
+      histories.push((await attemptsOf(w, d.id)).map((a) => `${a.number}:${a.outcome}`));
+    assert.deepEqual(histories, [
+      ['1:failed', '2:succeeded'],
+      ['1:failed', '2:succeeded'],
+    ]);
+    assert.equal(failing.requests.length, 2);
+    assert.equal(slow.requests.length, 2);
+    assert.ok(
+      w.errors.some((e) => e.during === 'lease'),
+      'the claims of deliveries whose attempt was out are reported',
+    );
+  });
+
+  test('a clock stepped 2 min forward during an attempt (lease 60 s) does not send it again', async () => {
+    const w = await world();
+    let step = 0;
+    const r = await receiver(() => {
+      step = 120_000; // the step, while the receiver holds the request
+      return { status: 200, delayMs: 1_000 };
+    });
+    await w.endpoint(r.url, { timeoutMs: 5_000 });
+    const [d] = await w.send();
+    const lease: unknown[] = [];
+    const dispatcher = createDispatcher({
+      store: w.store,
+      send: w.sender.send,
+      config: config({ leaseMs: 60_000 }),
+      workerId: 'w1',
+      clock: () => Date.now() + step,
+      hooks: { onError: (error, during) => during === 'lease' && lease.push(error) },
+    });
+    cleanups.push(() => dispatcher.stop({ graceMs: 2_000 }));
+    await dispatcher.start();
+    await deliveryIn(w, d!.id, 'succeeded');
+    await new Promise((res) => setTimeout(res, 1_200));
+    assert.equal(r.requests.length, 1, 'sent once');
+    assert.deepEqual(
+      (await attemptsOf(w, d!.id)).map((a) => `${a.number}:${a.outcome}`),
+      ['1:succeeded'],
+    );
+    assert.ok(lease.length > 0, 'the claims after the step found it, and were reported');
+  });
+
   test('a slow endpoint does not hold up another endpoint on the same host and port', async () => {
     // One origin, two paths: the slow endpoint has its 64 attempts in flight; the other's request
     // still goes out at once (the connection pool is not capped at one endpoint's concurrency).

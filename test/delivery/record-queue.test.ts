@@ -12,7 +12,7 @@ import pg from 'pg';
 import { createRecordQueue } from '../../src/delivery/record-queue.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import type { Store } from '../../src/store/store.ts';
+import type { AttemptRecord, Store } from '../../src/store/store.ts';
 import { allPages, attemptRecord, eventInput, projectWithEndpoints, SECOND, T0 } from '../store/helpers.ts';
 import { startPostgres, withPostgres } from '../support/postgres.ts';
 
@@ -41,16 +41,19 @@ async function claimOne(store: Store) {
 function watchedQueue(store: Store, now: number) {
   const errors: unknown[] = [];
   const busy: unknown[] = [];
+  /** The records whose write finished, written or given up (onSettled). */
+  const settled: AttemptRecord[] = [];
   const queue = createRecordQueue({
     store,
     failureThreshold: 10,
     clock: () => now,
     onWritten: () => {},
     onEndpointDisabled: () => {},
+    onSettled: (record) => settled.push(record),
     onError: (error) => errors.push(error),
     onBusy: (error) => busy.push(error),
   });
-  return { queue, errors, busy };
+  return { queue, errors, busy, settled };
 }
 
 test('256 attempts waiting for their write make the queue full until a write finishes; every record is written', async () => {
@@ -154,7 +157,7 @@ test('a write the database aborted as a deadlock is written again: the attempt i
   await other.connect();
   try {
     const { project, endpoints, accepted, claim } = await claimOne(store);
-    const { queue, errors, busy } = watchedQueue(store, T0 + 1);
+    const { queue, errors, busy, settled } = watchedQueue(store, T0 + 1);
     // Another transaction holds the delivery; the record's write locks the endpoint, then waits
     // for the delivery; that transaction then asks for the endpoint: a deadlock, and the write is
     // the one PostgreSQL aborts: its deadlock_timeout (1 s) runs out first. The other's is made
@@ -166,7 +169,8 @@ test('a write the database aborted as a deadlock is written again: the attempt i
       project.id,
       claim.delivery.id,
     ]);
-    queue.add(attemptRecord(claim.delivery, claim.event));
+    const record = attemptRecord(claim.delivery, claim.event);
+    queue.add(record);
     const flushed = queue.flush();
     for (let i = 0; ; i++) {
       const waiting = await other.query(
@@ -183,9 +187,11 @@ test('a write the database aborted as a deadlock is written again: the attempt i
       endpoints[0]!.id,
     ]);
     assert.equal(queue.unrecorded, 1, 'not written yet');
+    assert.deepEqual(settled, [], 'not settled while it is written again');
     await other.query('COMMIT');
     await flushed;
     assert.deepEqual(errors, []);
+    assert.deepEqual(settled, [record], 'settled once, written');
     assert.deepEqual(
       busy.map((e) => (e as { code?: string }).code),
       ['40P01'],
@@ -241,8 +247,9 @@ test('a write that finds the database out of reach makes the queue full until it
   try {
     const { project, accepted, claim } = await claimOne(store);
     await server.down('fast');
-    const { queue, errors, busy } = watchedQueue(store, T0 + 1);
-    queue.add(attemptRecord(claim.delivery, claim.event));
+    const { queue, errors, busy, settled } = watchedQueue(store, T0 + 1);
+    const record = attemptRecord(claim.delivery, claim.event);
+    queue.add(record);
     assert.equal(queue.full, false, 'one record waiting');
     const flushed = queue.flush();
     for (let i = 0; busy.length === 0; i++) {
@@ -255,6 +262,7 @@ test('a write that finds the database out of reach makes the queue full until it
     assert.ok(busy.length >= 3, `tried ${busy.length} times`);
     assert.deepEqual(errors, []);
     assert.equal(queue.full, true);
+    assert.deepEqual(settled, [], 'its attempt is still unsettled (the dispatcher claims it not again)');
     // A stop: given up 1 s later, with the wait under way ended then.
     const stopAt = Date.now();
     queue.giveUpAfter(1_000);
@@ -262,6 +270,7 @@ test('a write that finds the database out of reach makes the queue full until it
     const took = Date.now() - stopAt;
     assert.ok(took >= 1_000 && took < 2_500, `given up after ${took} ms`);
     assert.equal(errors.length, 1, 'reported once, as given up');
+    assert.deepEqual(settled, [record], 'settled, given up: its lease brings the delivery back');
     assert.equal(queue.full, false);
     assert.equal(queue.unrecorded, 0);
     await server.up();

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
+import { leaseOverrun } from '../../src/delivery/in-flight-deliveries.ts';
 import { storeErrorLog } from '../../src/delivery/store-error-log.ts';
 import { GroupCommit } from '../../src/store/postgres/group-commit.ts';
 import { storeFailureCounts } from '../../src/store/store-unavailable.ts';
@@ -112,6 +113,27 @@ test('what a stop left unfinished is one warn line without a stack', () => {
       message: 'dispatcher: 3 attempts still in flight after the 10000 ms grace are not recorded',
     },
   ]);
+});
+
+test('a claim of a delivery whose attempt was still out is a warn line without a stack, once per interval with the count between', () => {
+  const { lines, logger } = collectingLogger();
+  let now = 1_000_000;
+  const onError = storeErrorLog(logger, 10_000, () => now);
+  for (let i = 0; i < 5; i++) onError(leaseOverrun(`d${i}`), 'lease');
+  now += 10_000;
+  onError(leaseOverrun('d5'), 'lease');
+  assert.deepEqual(
+    lines.map((l) => [l.level, l.fields.err, l.fields.failedSinceLastLine]),
+    [
+      ['warn', undefined, undefined],
+      ['warn', undefined, 4],
+    ],
+  );
+  assert.match(
+    lines[0]!.message,
+    /^dispatcher: delivery d0 was claimed again while its attempt was still in flight/,
+  );
+  assert.match(lines[0]!.message, /HERALD_LEASE_MS/);
 });
 
 test('the dispatcher logs a busy database (records tried again) once per interval, without a stack, and counts each', async () => {
