@@ -150,6 +150,13 @@ export interface OperatorWebhookConfig {
 }
 
 /** Defaults, one line each, with why. */
+/**
+ * A lease must outlive the longest attempt plus the time to record it, or a live worker loses its
+ * claims (HERALD_LEASE_MS is at least the longest timeout plus this); a delivery waiting in its
+ * endpoint's queue starts only with this much lease left beyond its timeout (endpoint-queues.ts).
+ */
+export const LEASE_MARGIN_MS = 5_000;
+
 export const DEFAULT_DELIVERY: DeliveryConfig = {
   defaultTimeoutMs: 5_000, // DESIGN: 5 s per attempt
   maxTimeoutMs: 30_000, // DESIGN: per endpoint up to 30 s

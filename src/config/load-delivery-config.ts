@@ -3,7 +3,7 @@
  * networks, TLS CA, proxy, the dispatcher's thread), checked and with their defaults: part of loadConfig.
  */
 import { ConfigError } from './config-error.ts';
-import { type Config, DEFAULT_DELIVERY, type DeliveryConfig } from './config-types.ts';
+import { type Config, DEFAULT_DELIVERY, type DeliveryConfig, LEASE_MARGIN_MS } from './config-types.ts';
 import { parseAllowNetworks } from './parse-allow-networks.ts';
 import { parseProxyBypass } from './parse-proxy-bypass.ts';
 import { parseProxyUrl } from './parse-proxy-url.ts';
@@ -34,9 +34,6 @@ export function defaultBytesInFlight(heapLimitBytes: number, maxBodyBytes: numbe
   const fits = Math.floor(heapLimitBytes / HEAP_SHARE_DIVISOR);
   return Math.max(maxBodyBytes, Math.min(DEFAULT_DELIVERY.bytesInFlight, fits));
 }
-
-/** A lease must outlive the longest attempt plus the time to record it, or a live worker loses its claims. */
-const LEASE_MARGIN_MS = 5_000;
 
 /**
  * The delivery settings, from environment variables only (they have no flags). `maxBodyBytes`

@@ -5,9 +5,10 @@
  * up. Each endpoint's queue starts with a view of the endpoint (settings, secrets, status) never
  * older than QUEUED_VIEW_MAX_AGE_MS: an older one is read again first, so a change made in any
  * process reaches them; a disabled endpoint's are parked, a deleted one's handed back. A delivery
- * that waited half its lease goes back to the store rather than risk another worker taking it.
+ * that waited half its lease, or so long that its timeout would outlast the lease left, goes back to
+ * the store rather than risk another worker taking it.
  */
-import type { DeliveryConfig } from '../config/config-types.ts';
+import { type DeliveryConfig, LEASE_MARGIN_MS } from '../config/config-types.ts';
 import { resolveSchedule } from '../domain/retry-schedule.ts';
 import type { Endpoint } from '../domain/types.ts';
 import type { ClaimedDelivery, DispatchEndpoint, Store } from '../store/store.ts';
@@ -236,11 +237,18 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       return;
     }
     let waitsForBytes = false;
+    // The longest a delivery may have waited and still start: half its lease, and less when its
+    // timeout and record would not fit in what is left of it (a lease may be as short as the longest
+    // timeout plus LEASE_MARGIN_MS): one that waited half a 35 s lease, then took its whole 30 s
+    // timeout, ran past its lease, and another worker sent it too.
+    const waitMax = view
+      ? Math.min(config.leaseMs / 2, config.leaseMs - timeoutOf(view.target.endpoint) - LEASE_MARGIN_MS)
+      : config.leaseMs / 2;
     while (q.length && canStart(key, projectId)) {
       const next = q[0]!;
-      // Waited half its lease already (a slow endpoint, or no room for its body): hand it back
-      // rather than risk sending it after the lease ran out and another worker took it.
-      if (now - next.claimedAt > config.leaseMs / 2) {
+      // Waited that long already (a slow endpoint, or no room for its body): hand it back rather
+      // than risk sending it after the lease ran out and another worker took it.
+      if (now - next.claimedAt > waitMax) {
         held.push(shift(q).claimed);
         continue;
       }

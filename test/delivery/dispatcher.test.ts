@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, test } from 'node:test';
-import { DEFAULT_DELIVERY, type DeliveryConfig } from '../../src/config/config-types.ts';
+import { DEFAULT_DELIVERY, type DeliveryConfig, LEASE_MARGIN_MS } from '../../src/config/config-types.ts';
 import {
   createDispatcher,
   type Dispatcher,
@@ -20,8 +20,10 @@ import type { Attempt, Delivery, Endpoint } from '../../src/domain/types.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { parkBatch } from '../../src/store/park-batch.ts';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { NewEndpoint, Store } from '../../src/store/store.ts';
 import { endpointInput } from '../store/helpers.ts';
+import { withPostgres } from '../support/postgres.ts';
 import { type Receiver, type Script, sequence, startReceiver } from './receiver.ts';
 
 const OLD_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -1070,6 +1072,49 @@ describe('dispatcher', () => {
       ['1:succeeded'],
     );
     assert.ok(lease.length > 0, 'the claims after the step found it, and were reported');
+  });
+
+  test('postgres: a delivery that waited in its queue starts only with its timeout left on its lease; another worker does not send it too', async () => {
+    // A lease as short as the loader allows (the longest timeout, 7 s, plus LEASE_MARGIN_MS). The
+    // second delivery waits 5.5 s for the endpoint's one connection, under half its lease: started
+    // then, it could take its 7 s timeout, and the receiver holds it 6.8 s, past the lease (12 s)
+    // by 0.3 s, and worker w2 claimed it and sent it too. It goes back to the store instead.
+    const server = await withPostgres();
+    cleanups.push(() => server.stop());
+    const url = await server.createDatabase();
+    const store = new PostgresStore(url);
+    await store.migrate();
+    cleanups.push(() => store.close());
+    const other = new PostgresStore(url);
+    cleanups.push(() => other.close());
+    const w = await world(store);
+    const r = await receiver(sequence({ status: 200, delayMs: 5_500 }, { status: 200, delayMs: 6_800 }));
+    await w.endpoint(r.url, { timeoutMs: 7_000 });
+    const deliveries = await w.send(2);
+    const lease = { leaseMs: 7_000 + LEASE_MARGIN_MS, claimBatch: 2, perEndpointConcurrency: 1 };
+    // w1 looks for due work no more after its claim (it would find the delivery itself, skip it as
+    // in flight and so hold its lease): w2 polls.
+    await w.dispatcher({ ...lease, pollIntervalMs: 60_000 }, 'w1').start();
+    await r.waitFor(1);
+    const second = createDispatcher({
+      store: other,
+      send: w.sender.send,
+      config: config(lease),
+      workerId: 'w2',
+    });
+    cleanups.push(() => second.stop({ graceMs: 8_000 }));
+    await second.start();
+    for (const d of deliveries)
+      await until(
+        `delivery ${d.id} succeeded`,
+        async () => (await store.getDelivery(w.projectId, d.id))?.status === 'succeeded',
+        20_000,
+      );
+    await new Promise((res) => setTimeout(res, 1_000));
+    const sent = deliveries.map(
+      (d) => r.requests.filter((q) => q.headers['webhook-id'] === d.eventId).length,
+    );
+    assert.deepEqual(sent, [1, 1]);
   });
 
   test('a slow endpoint does not hold up another endpoint on the same host and port', async () => {
