@@ -7,7 +7,8 @@
  * catalog, portal links (revoked ones too), key scopes and the operator webhook's endpoint and
  * secret are what they were. The installation is built through the API of a `herald serve` on
  * SQLite with loopback receivers, stopped (SIGTERM), copied, and served from PostgreSQL with the
- * same settings, encryption key and admin token.
+ * same settings, encryption key and admin token. The PostgreSQL database is one an operator may well
+ * have: its collation a language's (ICU en-US), not the test clusters' C.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { verifyWebhook } from '@herald/verify';
+import pg from 'pg';
 import { type LocalPostgres, startPostgres } from '../support/postgres.ts';
 import { api, type HeraldProcess, runHerald, startHerald } from './harness.ts';
 import { eventually, type ScriptedReceiver, startScriptedReceiver } from './scripted-receiver.ts';
@@ -56,6 +58,22 @@ const serve = async (env: Record<string, string>, role = 'all') => {
   processes.push(p);
   return p;
 };
+/** A new database whose text sorts as English does (ICU en-US: 'a' < 'B'), as `createdb` on a host with such a locale makes. */
+async function englishDatabase(): Promise<string> {
+  const name = `herald_en_${Date.now()}`;
+  const client = new pg.Client({ connectionString: postgres.url });
+  await client.connect();
+  try {
+    await client.query(
+      `CREATE DATABASE ${name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'`,
+    );
+  } finally {
+    await client.end();
+  }
+  const url = new URL(postgres.url);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
 const hitsOf = (path: string) => receiver.hits.filter((h) => h.url === path);
 
 /** What the test reads of the installation on SQLite, to compare with PostgreSQL's answers. */
@@ -94,7 +112,8 @@ before(async () => {
   const key = (await admin<{ key: string }>('POST', `${p}/api-keys`, { name: 'platform' })).body.key;
   const readKey = (await admin<{ key: string }>('POST', `${p}/api-keys`, { name: 'charts', scope: 'read' }))
     .body.key;
-  for (const type of ['retry.x', 'fail.x', 'park.x', 'ok.x', 'rate.x']) {
+  // Names whose order is not the same in every collation: 'Z' < 'a' by code point, not in English.
+  for (const type of ['retry.x', 'fail.x', 'park.x', 'ok.x', 'rate.x', 'PlayerPurchase', 'Zone.entered']) {
     const put = await admin('PUT', `/api/v1/event-types/${type}`, {
       schema: { type: 'object', required: ['n'] },
       example: { n: 1 },
@@ -230,7 +249,7 @@ before(async () => {
 
   // The move, as operations.md says: stop, copy, serve PostgreSQL with the same key and token.
   assert.equal((await sqlite.kill('SIGTERM')).code, 0);
-  const target = await postgres.createDatabase();
+  const target = await englishDatabase();
   const copied = await runHerald(['copy-to-postgres', '--to', target], { env: { HERALD_DATA_DIR: dataDir } });
   assert.equal(copied.code, 0, copied.stdout + copied.stderr);
   const encryptionKey = readFileSync(join(dataDir, 'encryption-key'), 'utf8').trim();

@@ -16,11 +16,21 @@ export const jsonBytes = (column: string) =>
   `CASE WHEN pg_column_size(${column}) < 2048 THEN pg_column_size(${column}) ELSE octet_length(${column}::text) END`;
 
 /**
+ * The catalog's order: event-type names by code point, as SQLite's BINARY compares them, whatever
+ * the database's collation. In a language's collation (`createdb` on a host with an en_US locale,
+ * or ICU) 'a' sorts before 'B': the catalog was listed in another order than on SQLite, and a
+ * cursor made on SQLite before `herald copy-to-postgres` (a name) started the next page at the wrong
+ * place. Ids need no such care: they are lower-case letters and digits after a fixed prefix, in
+ * the same order in every collation.
+ */
+export const NAME_ORDER = 'name COLLATE "C"';
+
+/**
  * `inner` selects the candidate rows (`limit + 1` of them, in page order: `order`, by default
  * `id DESC`) with a `bytes` column; the result keeps those starting within the budget, with
  * `fetched` (how many candidates there were), for budgetCut.
  */
-export function budgetedListSql(inner: string, order: 'id DESC' | 'name' = 'id DESC'): string {
+export function budgetedListSql(inner: string, order: 'id DESC' | typeof NAME_ORDER = 'id DESC'): string {
   return `SELECT * FROM (
       SELECT p.*, sum(p.bytes) OVER (ORDER BY p.${order}) - p.bytes AS bytes_before, count(*) OVER () AS fetched
       FROM (${inner}) p

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { Endpoint, EventType } from '../../domain/types.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
 import type { Page, PageQuery } from '../store.ts';
-import { budgetCut, budgetedListSql, jsonBytes } from './budgeted-list.ts';
+import { budgetCut, budgetedListSql, jsonBytes, NAME_ORDER } from './budgeted-list.ts';
 import { type Row, toEndpoint, toEventType } from './rows.ts';
 
 type Queryable = Pick<pg.Pool, 'query'>;
@@ -24,8 +24,8 @@ export async function listEventTypesPostgres(db: Queryable, q: PageQuery): Promi
   const after = decodeCursor(q.cursor);
   const sql = budgetedListSql(
     `SELECT *, ${EVENT_TYPE_BYTES} AS bytes FROM event_types
-     ${after ? 'WHERE name > $2' : ''} ORDER BY name LIMIT $1`,
-    'name',
+     ${after ? `WHERE ${NAME_ORDER} > $2` : ''} ORDER BY ${NAME_ORDER} LIMIT $1`,
+    NAME_ORDER,
   );
   const rows = (await db.query(sql, after ? [q.limit + 1, after] : [q.limit + 1])).rows as Row[];
   return toPage(rows.map(toEventType), q.limit, (t) => t.name, budgetCut(rows));
