@@ -218,12 +218,31 @@ describe('API key scopes', () => {
     assert.deepEqual(op('/api/v1/installation', 'get')['x-herald-key-scopes'], ['full', 'send', 'read']);
     assert.deepEqual(op('/api/v1/projects', 'post')['x-herald-key-scopes'], []);
     assert.match(JSON.stringify(op(`${P}/events`, 'post').responses[403]), /scope than full or send/);
-    assert.equal(op('/api/v1/installation', 'get').responses[403], undefined, 'every key may');
+    assert.equal(
+      op('/api/v1/installation', 'get').responses[403],
+      undefined,
+      'every key and portal link may',
+    );
+    // And whether a customer portal link may (portal-access.ts), with its 403 where it may not.
+    assert.equal(op(`${P}/events`, 'get')['x-herald-portal'], true);
+    assert.equal(op(`${P}/events`, 'post')['x-herald-portal'], false);
+    assert.equal(op('/api/v1/projects', 'post')['x-herald-portal'], false);
+    assert.match(JSON.stringify(op(`${P}/events`, 'post').responses[403]), /a customer portal link/);
+    assert.doesNotMatch(JSON.stringify(op(`${P}/endpoints`, 'post').responses[403] ?? ''), /portal link/);
+    assert.match(
+      JSON.stringify(op(`${P}/api-keys`, 'get').responses[403]),
+      /scope than full or read .*; a customer portal link/,
+    );
     for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
       if (!path.startsWith('/api/')) continue;
       for (const [method, operation] of Object.entries(item)) {
         assert.ok(
           Array.isArray((operation as Record<string, unknown>)['x-herald-key-scopes']),
+          `${method} ${path}`,
+        );
+        assert.equal(
+          typeof (operation as Record<string, unknown>)['x-herald-portal'],
+          'boolean',
           `${method} ${path}`,
         );
       }

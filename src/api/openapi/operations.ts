@@ -30,7 +30,6 @@ export interface OperationResponses {
 }
 
 const ADMIN_ONLY = 'the route needs the admin token';
-const NO_PORTAL = 'a portal token may not do this';
 const SINCE_AFTER_UNTIL = 'since is after until (querystring.since)';
 const ENDPOINT_DISABLED = 'HERALD_ERR_ENDPOINT_DISABLED: the endpoint is disabled; enable it first';
 
@@ -56,7 +55,7 @@ export const OPERATIONS: Record<string, OperationResponses> = {
     status: 200,
     body: 'Project',
     description: 'The project as changed',
-    forbidden: `${NO_PORTAL}; a project key may not set body.backlogLimit, nor change body.uid (the admin token only)`,
+    forbidden: 'a project key may not set body.backlogLimit, nor change body.uid (the admin token only)',
     conflict: 'HERALD_ERR_CONFLICT: the uid is taken (details.field: body.uid)',
   },
   [`delete ${P}`]: {
@@ -75,13 +74,11 @@ export const OPERATIONS: Record<string, OperationResponses> = {
     status: 200,
     body: 'ApiKeyPage',
     description: 'Every key of the project (one page)',
-    forbidden: NO_PORTAL,
   },
   [`delete ${P}/api-keys/{key}`]: {
     status: 204,
     body: null,
     description: 'Revoked',
-    forbidden: NO_PORTAL,
   },
   'put /api/v1/event-types/{name}': {
     status: 200,
@@ -173,7 +170,6 @@ export const OPERATIONS: Record<string, OperationResponses> = {
         schema: { type: 'string', enum: ['true'] },
       },
     },
-    forbidden: NO_PORTAL,
     unprocessable:
       'the type is not in the catalog the project enforces, or the callbackUrl is an address delivery may not reach',
   },
@@ -181,7 +177,6 @@ export const OPERATIONS: Record<string, OperationResponses> = {
     status: 202,
     body: 'EventBatch',
     description: 'Every event and its deliveries, stored, in request order',
-    forbidden: NO_PORTAL,
     unprocessable:
       'an event’s type is not in the catalog the project enforces, or its callbackUrl is an address delivery may not reach (body.events.<i>…)',
   },
@@ -240,14 +235,12 @@ export const OPERATIONS: Record<string, OperationResponses> = {
     status: 201,
     body: 'PortalLink',
     description: 'The link and its token',
-    forbidden: 'a portal token may not create portal links',
   },
   [`delete ${P}/portal-links`]: {
     status: 204,
     body: null,
     description:
       'Revoked: every link of the project issued until now is refused (401) from now on, by every process; links created afterwards work',
-    forbidden: 'a portal token may not revoke portal links',
   },
   'get /healthz': { status: 200, body: 'Health', description: 'The process is alive' },
   'get /readyz': {
