@@ -394,9 +394,13 @@ describe('the five seed services on Herald, checked by receivers written from th
       await settled(p, id);
       assert.deepEqual(await history(p, id), [{ outcome: 'succeeded', status: 200 }]);
     }
+    // A JSON null is sent as the text "null" (signatures.md, "PushPushGo: a subscriber without a customId").
+    const nullId = await send(p, { type: 'subscriber.updated', payload: { ...anonymous, customId: null } });
+    await settled(p, nullId);
     const kept = accepted.ppg as Record<string, string>[];
     assert.deepEqual(kept.slice(0, 2), [body, anonymous]);
-    assert.equal(kept.length, 3);
+    assert.deepEqual(kept[3], { ...anonymous, customId: 'null' });
+    assert.equal(kept.length, 4);
     assert.equal(kept[2]?.projectId, '5f3c9a1e2b4d6f0012ab34cd');
   });
 
@@ -479,6 +483,20 @@ describe('the five seed services on Herald, checked by receivers written from th
       url: `${hook}?via=inactive`,
       active: false,
     });
+    // "Content type specifications" among the headers: Herald sets Content-Type itself and refuses
+    // it (signatures.md, "Gamify: a Content-Type among the webhook's headers"); left out, the
+    // receiver gets application/json all the same (checked below).
+    const withContentType = await api<{ error: { details: { field: string } } }>(
+      'POST',
+      `/api/v1/projects/${p}/endpoints`,
+      {
+        ...webhook,
+        url: `${hook}?via=content-type`,
+        headers: { ...webhook.headers, 'Content-Type': 'application/json' },
+      },
+    );
+    assert.equal(withContentType.status, 400);
+    assert.equal(withContentType.body.error.details.field, 'body.headers.Content-Type');
     const optin = {
       campaignId: 'cmp_spring',
       campaignName: 'Spring wheel',
@@ -500,5 +518,8 @@ describe('the five seed services on Herald, checked by receivers written from th
     assert.equal(get?.query.event, 'optin.submitted');
     assert.deepEqual(JSON.parse(get?.query.data ?? 'null'), optin);
     assert.equal(kept.length, 2);
+    const postHit = arrived.find((a) => a.path === '/hooks/catch/gamify' && a.method === 'POST');
+    assert.equal(postHit?.headers['content-type'], 'application/json');
+    assert.equal(postHit?.headers.authorization, GAMIFY_TOKEN);
   });
 });
