@@ -256,3 +256,32 @@ test('stop does not wait for attempts waiting for room: they are handed back, du
   for (const x of waiting)
     assert.ok((x!.nextAttemptAt ?? Number.POSITIVE_INFINITY) <= Date.now(), 'handed back, due now');
 });
+
+test('a claim cut by its bytes is followed by the next at once, also when the payloads are not ASCII', async () => {
+  const { store, dispatcher } = await setup();
+  const r = await slowReceiver(0);
+  const p = await project(store, 'p');
+  await endpoints(store, p, r.url, 1);
+  // 24 distinct events of 50,000 'é' (100,000 bytes of UTF-8, 50,000 characters): a claim stops
+  // at 400 KiB of payload, 5 events, which hold fewer characters than that.
+  const deliveries = (
+    await store.acceptEvents(
+      p,
+      Array.from({ length: 24 }, (_, i) => ({
+        type: 'big.event',
+        payload: { i, blob: 'é'.repeat(50_000) },
+        test: false,
+        idempotencyKey: null,
+        callbackUrl: null,
+      })),
+      Date.now(),
+    )
+  ).flatMap((a) => a.deliveries);
+  const startedAt = Date.now();
+  // A long poll: only a claim that counts itself full claims again before it.
+  await dispatcher({ bytesInFlight: 400 * KiB, pollIntervalMs: 5_000 }).start();
+  await until('every answer', () => r.seen.done === 24, 40_000);
+  const took = Date.now() - startedAt;
+  assert.ok(took < 3_000, `24 events took ${took} ms: claims waited for the poll`);
+  await allSucceeded(store, p, deliveries);
+});
