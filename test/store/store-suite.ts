@@ -1151,6 +1151,36 @@ export function defineStoreSuite(
     );
 
     withStore(
+      'claims: a claim stopped by its bytes keeps the endpoints asked for first, ahead of older large events',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 1);
+        const paced = (await projectWithEndpoints(store, 1)).endpoints[0]!;
+        const blob = 'x'.repeat(10_000);
+        // Five older events of 10 KB to another endpoint, then the paced endpoint's small one.
+        for (let n = 0; n < 5; n++) {
+          await store.acceptEvents(project.id, [eventInput('a', { payload: { n, blob } })], T0 + n);
+        }
+        await store.acceptEvents(
+          paced.projectId,
+          [eventInput('a', { payload: { paced: true } })],
+          T0 + 1_000,
+        );
+        const claimed = await store.claimDueDeliveries({
+          limit: 100,
+          leaseMs: 30 * SECOND,
+          now: T0 + 2_000,
+          workerId: 'w',
+          first: [{ projectId: paced.projectId, endpointId: paced.id, limit: 1 }],
+          maxBytes: 25_000,
+        });
+        const ids = claimed.map((c) => c.delivery.endpointId);
+        assert.equal(ids.filter((id) => id === paced.id).length, 1, 'the endpoint asked for first');
+        const older = ids.filter((id) => id === endpoints[0]!.id).length;
+        assert.ok(older >= 1 && older <= 3, `${older} of the older ones, within the bytes`);
+      },
+    );
+
+    withStore(
       'claims: an endpoint left out and asked for first gets its limit and no more (a failing one)',
       async (store) => {
         const { project, endpoints } = await projectWithEndpoints(store, 1);

@@ -291,19 +291,24 @@ export const CLAIM_EVENTS_SQL = `SELECT id, project_id, type, test, idempotency_
 
 /**
  * The leased rows in due order with their events, as the dispatcher gets them (one query for the
- * events). With `o.maxBytes`, the events are taken in due order until those taken hold that many
- * bytes of payload (at least one): the leases of the rows of the others are given back.
+ * events). With `o.maxBytes`, the events are taken until those taken hold that many bytes of
+ * payload (at least one), those of the endpoints asked for first (`o.first`) first, then in due
+ * order, as the SQLite store reads them: the leases of the rows of the others are given back.
  */
 export async function withEvents(db: Queryable, claimed: Row[], o: ClaimOptions): Promise<ClaimedDelivery[]> {
   if (claimed.length === 0) return [];
   claimed.sort((a, b) => num(a.due) - num(b.due) || (String(a.id) < String(b.id) ? -1 : 1));
   const refs = new Map<string, { projectId: string; eventId: string }>();
-  for (const r of claimed) {
-    refs.set(`${r.project_id}/${r.event_id}`, {
-      projectId: String(r.project_id),
-      eventId: String(r.event_id),
-    });
-  }
+  const addRef = (r: Row) => {
+    const key = `${r.project_id}/${r.event_id}`;
+    if (!refs.has(key)) refs.set(key, { projectId: String(r.project_id), eventId: String(r.event_id) });
+  };
+  // In due order alone, a claim stopped by its bytes kept an older backlog's large events and cut
+  // the rows asked for first (a rate limit's put-backs, a failing endpoint's free connections),
+  // which then waited behind that backlog as `first` is there to prevent.
+  const firstIds = new Set(o.first?.map((f) => f.endpointId));
+  if (firstIds.size) for (const r of claimed) if (firstIds.has(String(r.endpoint_id))) addRef(r);
+  for (const r of claimed) addRef(r);
   const list = [...refs.values()];
   // Payloads as text (json keeps it byte for byte): the request body is built from it, unparsed.
   const eventRows = await query(
