@@ -129,6 +129,10 @@ function inRange(bytes: IpBytes, base: number[], prefix: number): boolean {
 const V4_RANGES: [number[], number, AddressClass][] = [
   [[169, 254, 169, 254], 32, 'metadata'], // cloud instance metadata
   [[100, 100, 100, 200], 32, 'metadata'], // Alibaba Cloud metadata
+  // Azure WireServer: a public address that only Azure VMs reach, answering them with their goal
+  // state and extension settings (a GET with an `x-ms-version` header, both of which an endpoint
+  // may set, and the reply is kept in the attempt history).
+  [[168, 63, 129, 16], 32, 'metadata'],
   [[255, 255, 255, 255], 32, 'broadcast'],
   [[0, 0, 0, 0], 8, 'unspecified'], // "this network"
   [[10, 0, 0, 0], 8, 'private'],

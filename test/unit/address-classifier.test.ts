@@ -67,6 +67,7 @@ describe('classification', () => {
     ['169.254.1.1', 'link-local'],
     ['169.254.169.254', 'metadata'],
     ['100.100.100.200', 'metadata'],
+    ['168.63.129.16', 'metadata'], // Azure WireServer: a public address only Azure VMs reach
     ['0.0.0.0', 'unspecified'],
     ['0.1.2.3', 'unspecified'],
     ['255.255.255.255', 'broadcast'],
@@ -279,6 +280,8 @@ describe('every non-public range is refused without an allowlist, in every spell
       '128.0.0.0',
       '169.253.255.255',
       '169.255.0.0',
+      '168.63.129.15',
+      '168.63.129.17',
       '172.15.255.255',
       '172.32.0.0',
       '192.167.255.255',
@@ -379,6 +382,7 @@ describe('every blocked IPv4 range: first and last address, every spelling', () 
     ['255.255.255.255/32', '255.255.255.255', '255.255.255.255', 'broadcast'],
     ['169.254.169.254/32', '169.254.169.254', '169.254.169.254', 'metadata'],
     ['100.100.100.200/32', '100.100.100.200', '100.100.100.200', 'metadata'],
+    ['168.63.129.16/32', '168.63.129.16', '168.63.129.16', 'metadata'],
   ];
   for (const [range, first, last, cls] of ranges) {
     test(`${range} (${cls})`, () => {
