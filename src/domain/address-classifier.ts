@@ -153,7 +153,8 @@ const V4_RANGES: [number[], number, AddressClass][] = [
 
 /** IPv6 ranges (those embedding IPv4 are handled before these). */
 const V6_RANGES: [number[], number, AddressClass][] = [
-  [[0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54], 128, 'metadata'], // fd00:ec2::254
+  [[0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54], 128, 'metadata'], // fd00:ec2::254 (AWS)
+  [[0xfd, 0x20, 0x00, 0xce, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54], 128, 'metadata'], // fd20:ce::254 (Google)
   [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 128, 'loopback'],
   [[], 128, 'unspecified'],
   [[0x20, 0x01, 0x00, 0x00], 32, 'teredo'], // the client address inside is obfuscated: refuse
@@ -277,12 +278,20 @@ export const LOCALHOST_ADDRESSES: readonly { address: string; family: 4 | 6 }[] 
   { address: '::1', family: 6 },
 ];
 
-/** May delivery connect to this address? Public ones yes; others only inside an allowlisted CIDR. */
+/**
+ * May delivery connect to this address? Public ones yes; others only inside an allowlisted CIDR,
+ * and a cloud metadata address only when an entry names that host alone: the networks operators
+ * open for their receivers hold them (fd00::/8 holds AWS's fd00:ec2::254, CGNAT Alibaba's
+ * 100.100.100.200, 0.0.0.0/0 every IPv4 one), and nobody means to hand every tenant the instance's
+ * credentials with them.
+ */
 export function isAddressAllowed(address: string | IpBytes, allow: readonly Cidr[]): boolean {
   const bytes = typeof address === 'string' ? parseIpLiteral(address) : address;
   if (!bytes) return false;
-  if (allow.some((c) => cidrContains(c, bytes))) return true;
-  return classifyBytes(bytes) === 'public';
+  const kind = classifyBytes(bytes);
+  if (kind === 'public') return true;
+  const opens = kind === 'metadata' ? (c: Cidr) => c.prefix === c.bytes.length * 8 : () => true;
+  return allow.some((c) => opens(c) && cidrContains(c, bytes));
 }
 
 /**

@@ -102,6 +102,7 @@ describe('classification', () => {
     ['2001:4860:4860::8888', 'public'],
     ['100::1', 'reserved'],
     ['fd00:ec2::254', 'metadata'],
+    ['fd20:ce::254', 'metadata'], // Google Cloud's IPv6 metadata server
     ['4000::1', 'reserved'], // outside 2000::/3
     ['::2', 'reserved'],
     // IPv4 inside IPv6
@@ -163,6 +164,31 @@ describe('allowlists', () => {
     assert.equal(isAddressAllowed('::ffff:7f00:2', loopback), true);
     assert.equal(isAddressAllowed('2002:7f00:1::', loopback), false); // 6to4 goes to a relay
     assert.equal(isAddressAllowed('64:ff9b::7f00:1', loopback), false); // NAT64 goes to a gateway
+  });
+  test('a network that holds a cloud metadata address does not open it; an entry naming it alone does', () => {
+    // fd00::/8 is the ULA prefix most networks are written as, and holds AWS's IPv6 metadata
+    // service; CGNAT (Tailscale's range) holds Alibaba's; 0.0.0.0/0 and ::/0 hold them all.
+    const opened: [string, string, string][] = [
+      ['fd00::/8', 'fd00::1', 'fd00:ec2::254'],
+      ['fc00::/7', 'fd20:ce::1', 'fd20:ce::254'],
+      ['100.64.0.0/10', '100.64.0.1', '100.100.100.200'],
+      ['169.254.0.0/16', '169.254.1.1', '169.254.169.254'],
+      ['169.254.0.0/16', '169.254.1.1', '::ffff:169.254.169.254'],
+      ['0.0.0.0/0', '10.0.0.1', '169.254.169.254'],
+      ['0.0.0.0/0', '10.0.0.1', '168.63.129.16'],
+      ['::/0', 'fd00::1', 'fd00:ec2::254'],
+      ['::/0', 'fe80::1', '::ffff:a9fe:a9fe'],
+    ];
+    for (const [network, other, metadata] of opened) {
+      const allow = [parseCidr(network)];
+      assert.equal(isAddressAllowed(other, allow), true, `${network} opens ${other}`);
+      assert.equal(isAddressAllowed(metadata, allow), false, `${network} must not open ${metadata}`);
+      assert.equal(refusedLiteralHost(metadata, allow), `${metadata} is a metadata address`);
+    }
+    for (const exact of ['169.254.169.254', '169.254.169.254/32', 'fd00:ec2::254', 'fd00:ec2::254/128'])
+      assert.equal(isAddressAllowed(exact.split('/')[0]!, [parseCidr(exact)]), true, exact);
+    assert.equal(isAddressAllowed('::ffff:169.254.169.254', [parseCidr('169.254.169.254')]), true);
+    assert.equal(isAddressAllowed('169.254.169.253', [parseCidr('169.254.169.254')]), false);
   });
   test('parseCidr: bare hosts, prefixes, refusals', () => {
     assert.equal(parseCidr('10.0.0.1').prefix, 32);
@@ -424,6 +450,7 @@ describe('every blocked IPv6 range: first and last address, every spelling', () 
     ['2001::/32 (Teredo)', '2001::', '2001:0:ffff:ffff:ffff:ffff:ffff:ffff', 'teredo'],
     ['100::/64 (discard)', '100::', '100::ffff:ffff:ffff:ffff', 'reserved'],
     ['fd00:ec2::254/128', 'fd00:ec2::254', 'fd00:ec2::254', 'metadata'],
+    ['fd20:ce::254/128', 'fd20:ce::254', 'fd20:ce::254', 'metadata'],
   ];
   /** Long form with leading zeros, upper case, bracketed, with a zone id. */
   const spellings = (address: string): string[] => {

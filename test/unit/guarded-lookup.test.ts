@@ -131,6 +131,18 @@ describe('guardedLookup', () => {
     }
   });
 
+  test('a name resolving to a cloud metadata address is refused although an allowed network holds it', async () => {
+    const wide = [parseCidr('169.254.0.0/16'), parseCidr('fd00::/8')];
+    for (const address of [V4('169.254.169.254'), V6('fd00:ec2::254'), V6('::ffff:169.254.169.254')]) {
+      const lookup = guardedLookup(rebinding([V4('169.254.1.1'), address]).resolveAll, wide);
+      const answer = await call(lookup, 'metadata.test', { all: true });
+      assert.ok(answer.err instanceof BlockedAddressError, address.address);
+      assert.deepEqual(answer.address, []);
+    }
+    const other = await call(guardedLookup(rebinding([V4('169.254.1.1')]).resolveAll, wide), 'link.test');
+    assert.equal(other.address, '169.254.1.1');
+  });
+
   test('a resolver failure passes through as itself (error kind dns)', async () => {
     const failing = async () => {
       throw Object.assign(new Error('getaddrinfo ENOTFOUND nowhere.test'), { code: 'ENOTFOUND' });
