@@ -18,8 +18,16 @@ export type LookupAll = (hostname: string) => Promise<LookupAddress[]>;
 /** The error the guard raises; classified as error kind `blocked` (by its code). */
 export class BlockedAddressError extends Error {
   readonly code = 'HERALD_ERR_BLOCKED';
-  constructor(address: string) {
-    super(`address ${address} is not allowed (private, loopback or reserved; see HERALD_ALLOW_NETWORKS)`);
+  /**
+   * `host`: an address as the URL wrote it, or (`resolved`) a name one of whose addresses was
+   * refused. That address is not said: the message goes into the attempt the endpoint's project
+   * reads, and Herald's resolver answers names the internet cannot (split-horizon DNS, /etc/hosts),
+   * so it would tell a tenant where db.internal is.
+   */
+  constructor(host: string, resolved = false) {
+    super(
+      `${resolved ? `${host} resolves to an address that` : `address ${host}`} is not allowed (private, loopback or reserved; see HERALD_ALLOW_NETWORKS)`,
+    );
     this.name = 'BlockedAddressError';
   }
 }
@@ -60,9 +68,8 @@ export function guardedLookup(resolveAll: LookupAll, allow: readonly Cidr[]): Co
           callback(err, []);
           return;
         }
-        const bad = resolved.find((a) => !isAddressAllowed(a.address, allow));
-        if (bad) {
-          callback(new BlockedAddressError(`${bad.address} (${hostname})`), []);
+        if (resolved.some((a) => !isAddressAllowed(a.address, allow))) {
+          callback(new BlockedAddressError(hostname, true), []);
           return;
         }
         const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;

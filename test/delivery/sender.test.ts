@@ -451,7 +451,9 @@ describe('sender', () => {
     });
     const res = await s.send(post(`http://mixed.test:${r.port}/hook`));
     assert.equal(res.error?.kind, 'blocked');
-    assert.match(res.error!.message, /127\.0\.0\.2/);
+    // the name, not the address (the attempt is the tenant's to read: guarded-lookup.ts)
+    assert.match(res.error!.message, /^mixed\.test resolves to an address that is not allowed/);
+    assert.doesNotMatch(res.error!.message, /127\.0\.0\.2/);
     assert.equal(r.requests.length, 0);
   });
 

@@ -50,7 +50,8 @@ describe('guardedLookup', () => {
     assert.equal(first.family, 4);
     const second = await call(lookup, 'rebind.test');
     assert.ok(second.err instanceof BlockedAddressError, String(second.err));
-    assert.match(second.err.message, /127\.0\.0\.1 \(rebind\.test\)/);
+    assert.match(second.err.message, /^rebind\.test resolves to an address that is not allowed/);
+    assert.doesNotMatch(second.err.message, /127\.0\.0\.1/, 'the address is not said');
     assert.equal(errorKindFromError(second.err), 'blocked');
     const third = await call(lookup, 'rebind.test', { all: true });
     assert.ok(third.err instanceof BlockedAddressError);
@@ -63,7 +64,8 @@ describe('guardedLookup', () => {
     for (const options of [{}, { all: true }, { family: 4 }, { family: 'IPv4' }]) {
       const answer = await call(lookup, 'mixed.test', options);
       assert.ok(answer.err instanceof BlockedAddressError, JSON.stringify(options));
-      assert.match(answer.err.message, /::1/);
+      assert.match(answer.err.message, /^mixed\.test resolves to an address that is not allowed/);
+      assert.doesNotMatch(answer.err.message, /::1|127\.0\.0\.2/);
     }
   });
 
@@ -207,10 +209,34 @@ describe('DNS rebinding through the sender, against loopback servers', () => {
       const second = await sender.send(request);
       assert.equal(second.response, null);
       assert.equal(second.error?.kind, 'blocked', JSON.stringify(second));
-      assert.match(second.error!.message, /127\.0\.0\.1/);
+      assert.match(second.error!.message, /rebind\.test/);
       assert.equal(stub.calls.length, 2);
       assert.equal(allowed.seen.requests, 1);
       assert.equal(targetConnections, 0, 'the refused address saw no connection');
+    } finally {
+      await sender.close();
+    }
+  });
+  test("a refused name's attempt names the name, never the address Herald's resolver gave it", async () => {
+    // Herald's resolver may answer names the internet cannot (split-horizon DNS, /etc/hosts): a
+    // tenant who registers db.internal and reads the attempt must not learn where it is. The
+    // stub's loopback answer stands for such an internal address; it is refused before any dial.
+    const stub = rebinding([V4('127.0.0.53'), V6('::1')]);
+    const sender = createSender({
+      allowNetworks: [],
+      maxResponseBytes: 65536,
+      userAgent: 'test',
+      lookup: stub.resolveAll,
+    });
+    try {
+      for (const url of ['http://db.internal.test:9/hook', 'https://db.internal.test:9/hook']) {
+        const request = { method: 'POST' as const, url, headers: {}, body: '{}', timeoutMs: 2_000 };
+        const result = await sender.send(request);
+        assert.equal(result.error?.kind, 'blocked', JSON.stringify(result));
+        assert.match(result.error!.message, /db\.internal\.test resolves to an address that is not allowed/);
+        assert.doesNotMatch(result.error!.message, /127\.0\.0\.53|::1/, result.error!.message);
+      }
+      assert.equal(stub.calls.length, 2);
     } finally {
       await sender.close();
     }
