@@ -7,6 +7,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import {
   type Cidr,
+  type IpBytes,
   isAddressAllowed,
   isLocalhostName,
   LOCALHOST_ADDRESSES,
@@ -50,9 +51,13 @@ export type ConnectLookup = (
 /**
  * Wraps `resolveAll` so that a name is refused as a whole when ANY of its addresses is not allowed:
  * otherwise a name with one public and one private address would let the socket race to the
- * private one.
+ * private one. `own`: this host's public addresses, judged as loopback (host-addresses.ts).
  */
-export function guardedLookup(resolveAll: LookupAll, allow: readonly Cidr[]): ConnectLookup {
+export function guardedLookup(
+  resolveAll: LookupAll,
+  allow: readonly Cidr[],
+  own: () => readonly IpBytes[] = () => [],
+): ConnectLookup {
   return (hostname, options, callback) => {
     // localhost names are loopback without asking anyone (RFC 6761): both loopback addresses, of
     // which those the allowlist opens are used; with neither allowed the name is refused.
@@ -68,7 +73,8 @@ export function guardedLookup(resolveAll: LookupAll, allow: readonly Cidr[]): Co
           callback(err, []);
           return;
         }
-        if (resolved.some((a) => !isAddressAllowed(a.address, allow))) {
+        const self = own();
+        if (resolved.some((a) => !isAddressAllowed(a.address, allow, self))) {
           callback(new BlockedAddressError(hostname, true), []);
           return;
         }

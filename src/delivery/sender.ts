@@ -11,9 +11,16 @@ import { StringDecoder } from 'node:string_decoder';
 import * as tls from 'node:tls';
 import { buildConnector, type Dispatcher } from 'undici';
 import type { DeliveryProxy } from '../config/config-types.ts';
-import { type Cidr, isAddressAllowed, parseCidr, parseIpLiteral } from '../domain/address-classifier.ts';
+import {
+  type Cidr,
+  type IpBytes,
+  isAddressAllowed,
+  parseCidr,
+  parseIpLiteral,
+} from '../domain/address-classifier.ts';
 import { errorKindFromError } from '../domain/classify-outcome.ts';
 import { BlockedAddressError, guardedLookup, type LookupAll, systemLookup } from './guarded-lookup.ts';
+import { hostAddressReader } from './host-addresses.ts';
 import { createOriginPools } from './origin-pools.ts';
 import {
   countProxyFailure,
@@ -32,6 +39,8 @@ export interface SenderOptions {
   userAgent: string;
   /** Resolver to use instead of the system one (tests: a stub that returns loopback only). */
   lookup?: LookupAll;
+  /** This host's public addresses, refused as loopback (default: its interfaces', host-addresses.ts). */
+  hostAddresses?: () => readonly IpBytes[];
   /** PEM of a CA to trust besides the default ones (a private CA for internal receivers). */
   ca?: string;
   /**
@@ -56,7 +65,7 @@ export interface Sender {
 
 /** The longest any attempt may take (DESIGN: per endpoint up to 30 s); bounds a dial nobody waits for. */
 const CONNECT_TIMEOUT_MS = 30_000;
-/** Hostname verdicts remembered before the cache starts over (it only saves parsing). */
+/** Hostnames remembered (what each is: it saves parsing) before the cache starts over. */
 const MAX_REMEMBERED_HOSTS = 10_000;
 /**
  * Longest URL whose parsing is remembered: an endpoint's own URL, sent to over and over. A GET
@@ -108,7 +117,8 @@ function trustedCas(ca: string): string[] {
 /** Creates a sender; call `close()` when done so keep-alive sockets do not hold the process open. */
 export function createSender(options: SenderOptions): Sender {
   const allow: Cidr[] = options.allowNetworks.map(parseCidr);
-  const lookup = guardedLookup(options.lookup ?? systemLookup, allow);
+  const own = options.hostAddresses ?? hostAddressReader();
+  const lookup = guardedLookup(options.lookup ?? systemLookup, allow, own);
   const tlsOptions = options.ca ? { ca: trustedCas(options.ca) } : {};
   const direct = buildConnector({
     timeout: CONNECT_TIMEOUT_MS,
@@ -136,18 +146,18 @@ export function createSender(options: SenderOptions): Sender {
    * net.connect skips `lookup` for IP literals, so those are judged here, in every spelling (WHATWG
    * already normalized 0x7f.1 → 127.0.0.1; parseIpLiteral catches what it leaves), and whatever
    * net.connect would dial without a lookup must be a literal judged so. Names are judged by the
-   * guarded lookup at connect time. The verdict only depends on the hostname: it is remembered.
+   * guarded lookup at connect time. What the hostname is (an address, a name to resolve, neither)
+   * is remembered; an address is judged each time, as this host's own addresses may have changed.
    */
-  const verdicts = new Map<string, boolean>();
+  const hosts = new Map<string, IpBytes | 'name' | 'neither'>();
   const hostVerdict = (hostname: string): boolean => {
-    let ok = verdicts.get(hostname);
-    if (ok === undefined) {
-      const literal = parseIpLiteral(hostname);
-      ok = literal ? isAddressAllowed(literal, allow) : isIP(hostname.replace(/^\[|\]$/g, '')) === 0;
-      if (verdicts.size >= MAX_REMEMBERED_HOSTS) verdicts.clear();
-      verdicts.set(hostname, ok);
+    let host = hosts.get(hostname);
+    if (host === undefined) {
+      host = parseIpLiteral(hostname) ?? (isIP(hostname.replace(/^\[|\]$/g, '')) === 0 ? 'name' : 'neither');
+      if (hosts.size >= MAX_REMEMBERED_HOSTS) hosts.clear();
+      hosts.set(hostname, host);
     }
-    return ok;
+    return host === 'name' || (host !== 'neither' && isAddressAllowed(host, allow, own()));
   };
 
   /** Parsed delivery URLs (an endpoint's URL is sent to over and over; not long ones): only saves the parsing. */

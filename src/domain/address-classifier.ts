@@ -279,16 +279,32 @@ export const LOCALHOST_ADDRESSES: readonly { address: string; family: 4 | 6 }[] 
 ];
 
 /**
- * May delivery connect to this address? Public ones yes; others only inside an allowlisted CIDR,
- * and a cloud metadata address only when an entry names that host alone: the networks operators
- * open for their receivers hold them (fd00::/8 holds AWS's fd00:ec2::254, CGNAT Alibaba's
- * 100.100.100.200, 0.0.0.0/0 every IPv4 one), and nobody means to hand every tenant the instance's
- * credentials with them.
+ * The class of `bytes` on a host whose own public addresses are `own`: those are loopback. A VPS
+ * has its public address on its interface, and a connection to it never leaves the host (the
+ * kernel routes it over lo), past the firewall that keeps the internet from its other services.
  */
-export function isAddressAllowed(address: string | IpBytes, allow: readonly Cidr[]): boolean {
+function classifyOn(bytes: IpBytes, own: readonly IpBytes[]): AddressClass {
+  const kind = classifyBytes(bytes);
+  if (kind !== 'public' || !own.some((o) => cidrContains({ bytes: o, prefix: o.length * 8 }, bytes)))
+    return kind;
+  return 'loopback';
+}
+
+/**
+ * May delivery connect to this address? Public ones yes (but this host's own, `own`, are
+ * loopback); others only inside an allowlisted CIDR, and a cloud metadata address only when an
+ * entry names that host alone: the networks operators open for their receivers hold them
+ * (fd00::/8 holds AWS's fd00:ec2::254, CGNAT Alibaba's 100.100.100.200, 0.0.0.0/0 every IPv4
+ * one), and nobody means to hand every tenant the instance's credentials with them.
+ */
+export function isAddressAllowed(
+  address: string | IpBytes,
+  allow: readonly Cidr[],
+  own: readonly IpBytes[] = [],
+): boolean {
   const bytes = typeof address === 'string' ? parseIpLiteral(address) : address;
   if (!bytes) return false;
-  const kind = classifyBytes(bytes);
+  const kind = classifyOn(bytes, own);
   if (kind === 'public') return true;
   const opens = kind === 'metadata' ? (c: Cidr) => c.prefix === c.bytes.length * 8 : () => true;
   return allow.some((c) => opens(c) && cidrContains(c, bytes));

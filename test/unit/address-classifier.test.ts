@@ -190,6 +190,17 @@ describe('allowlists', () => {
     assert.equal(isAddressAllowed('::ffff:169.254.169.254', [parseCidr('169.254.169.254')]), true);
     assert.equal(isAddressAllowed('169.254.169.253', [parseCidr('169.254.169.254')]), false);
   });
+  test("this host's own public addresses are loopback: refused unless an entry holds them", () => {
+    // A VPS has its public address on its interface: connecting to it stays on this host (the
+    // kernel routes it over lo), past the firewall that keeps the internet from its other services.
+    const own = ['8.8.8.8', '2606:4700:4700::1111'].map((a) => parseIpLiteral(a)!);
+    for (const a of ['8.8.8.8', '::ffff:8.8.8.8', '[::ffff:808:808]', '2606:4700:4700::1111'])
+      assert.equal(isAddressAllowed(a, [], own), false, a);
+    for (const a of ['8.8.4.4', '2606:4700:4700::1001', '64:ff9b::808:808'])
+      assert.equal(isAddressAllowed(a, [], own), true, `${a} is another host`);
+    assert.equal(isAddressAllowed('8.8.8.8', [parseCidr('8.8.8.8')], own), true, 'listed, it is opened');
+    assert.equal(isAddressAllowed('8.8.8.8', [parseCidr('0.0.0.0/0')], own), true);
+  });
   test('parseCidr: bare hosts, prefixes, refusals', () => {
     assert.equal(parseCidr('10.0.0.1').prefix, 32);
     assert.equal(parseCidr('::1').prefix, 128);

@@ -10,7 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { BlockedAddressError, type ConnectLookup, guardedLookup } from '../../src/delivery/guarded-lookup.ts';
 import { createSender } from '../../src/delivery/sender.ts';
-import { parseCidr } from '../../src/domain/address-classifier.ts';
+import { parseCidr, parseIpLiteral } from '../../src/domain/address-classifier.ts';
 import { errorKindFromError } from '../../src/domain/classify-outcome.ts';
 
 type Answer = { err: Error | null; address: string | LookupAddress[]; family?: number };
@@ -143,6 +143,18 @@ describe('guardedLookup', () => {
     }
     const other = await call(guardedLookup(rebinding([V4('169.254.1.1')]).resolveAll, wide), 'link.test');
     assert.equal(other.address, '169.254.1.1');
+  });
+
+  test("a name resolving to one of this host's own public addresses is refused (it is this host)", async () => {
+    const own = () => [parseIpLiteral('8.8.8.8')!];
+    const stub = rebinding([V4('8.8.8.8')], [V6('::ffff:8.8.8.8')], [V4('8.8.4.4')]);
+    const lookup = guardedLookup(stub.resolveAll, [], own);
+    for (const options of [{}, { all: true }]) {
+      const answer = await call(lookup, 'self.test', options);
+      assert.ok(answer.err instanceof BlockedAddressError, JSON.stringify(answer));
+      assert.equal(errorKindFromError(answer.err), 'blocked');
+    }
+    assert.equal((await call(lookup, 'other.test')).address, '8.8.4.4', 'another public host is allowed');
   });
 
   test('a resolver failure passes through as itself (error kind dns)', async () => {
