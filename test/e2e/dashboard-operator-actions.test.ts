@@ -150,7 +150,12 @@ describe('dashboard operator actions (browser)', { timeout: 120_000 }, () => {
     await page.getByText('Endpoint enabled').waitFor();
     await page.goBack();
     await row.getByText('Endpoint disabled').waitFor({ state: 'detached' });
-    assert.equal(await retry.isEnabled(), true);
+    // The row's text and its button come from the same read, but the page may show the row again
+    // before that read lands (seen once under load in the full suite): wait for the button.
+    for (let waited = 0; !(await retry.isEnabled()); waited += 50) {
+      assert.ok(waited < 10_000, 'Retry now is still disabled once the endpoint is enabled');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     await retry.click();
     await row.getByText('Queued').waitFor();
     assert.deepEqual(problems, []);

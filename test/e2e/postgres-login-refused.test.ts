@@ -88,7 +88,10 @@ async function assertOneWarnEach(processes: [string, HeraldProcess, number][]): 
     const lines = p
       .logLines()
       .slice(from)
-      .filter((l) => Number(l.level) >= 40);
+      .filter((l) => Number(l.level) >= 40)
+      // The start's one look at endpoint deletes a stop cut short runs in the background; on a
+      // loaded machine it can meet the outage too, and says so once (a warn without a stack).
+      .filter((l) => !String(l.msg).startsWith('could not close the deliveries left by endpoint deletes'));
     assert.deepEqual(
       lines.map((l) => l.level),
       [40],
