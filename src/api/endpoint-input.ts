@@ -8,9 +8,10 @@ import {
   isSendableHeaderValue,
   MAX_HEADER_NAME_LENGTH,
 } from '../domain/build-request.ts';
+import { contentTypeProblem, NO_BODY } from '../domain/custom-content-type.ts';
 import { eventTypeNameProblem } from '../domain/event-type-name.ts';
 import { generateSecret, secretProblem } from '../domain/secret.ts';
-import type { Endpoint, Project, SignatureConfig } from '../domain/types.ts';
+import type { Endpoint, HttpMethod, Project, SignatureConfig } from '../domain/types.ts';
 import type { EndpointCheck, EndpointPatch, NewEndpoint, Store } from '../store/store.ts';
 import { catalogLookup } from './catalog-lookup.ts';
 import { invalid, UnprocessableError } from './errors.ts';
@@ -40,9 +41,15 @@ export function parseEndpointUrl(field: string, value: string, config: Config): 
  * sent), a header Herald sets itself (content, host, hop-by-hop, every scheme's signature headers,
  * the endpoint's own `signatureHeader`/`timestampHeader`: see isReservedHeader), or a value HTTP
  * cannot carry (control characters, characters above U+00FF). Build-request drops all of these at
- * send time; refusing them here says so when the endpoint is saved instead of never.
+ * send time; refusing them here says so when the endpoint is saved instead of never. A
+ * `Content-Type` is taken when it describes the body `method` and the scheme send (and then
+ * replaces Herald's): see custom-content-type.ts.
  */
-export function checkCustomHeaders(headers: Record<string, string>, signature: SignatureConfig): void {
+export function checkCustomHeaders(
+  headers: Record<string, string>,
+  method: HttpMethod,
+  signature: SignatureConfig,
+): void {
   const seen = new Map<string, string>();
   for (const [name, value] of Object.entries(headers)) {
     const field = `body.headers.${name}`;
@@ -58,7 +65,12 @@ export function checkCustomHeaders(headers: Record<string, string>, signature: S
       throw invalid(field, `repeats the header ${first} (header names are case-insensitive)`);
     }
     seen.set(lower, name);
-    if (isReservedHeader(name, signature)) {
+    if (lower === 'content-type') {
+      const problem = contentTypeProblem(value, method, signature.scheme);
+      if (problem === NO_BODY)
+        throw invalid(field, `${problem}: remove the header, or send with POST, PUT or PATCH`);
+      if (problem !== null) throw invalid(field, problem);
+    } else if (isReservedHeader(name, signature)) {
       throw invalid(field, 'is a header Herald sets itself (content, host, connection or signature headers)');
     }
     if (!isSendableHeaderValue(value)) {
@@ -138,7 +150,7 @@ export function toNewEndpoint(
   const url = parseEndpointUrl('body.url', body.url, config);
   checkSignatureConfig(signature, method);
   if (body.eventTypes) checkEventTypeFilter(body.eventTypes);
-  if (body.headers) checkCustomHeaders(body.headers, signature);
+  if (body.headers) checkCustomHeaders(body.headers, method, signature);
   if (body.secret !== undefined) checkSecret(signature.scheme, body.secret, 'body.secret');
   return {
     secret: body.secret ?? generateSecret(),
@@ -202,13 +214,17 @@ export function toEndpointPatch(
   if (url !== undefined) patch.url = parseEndpointUrl('body.url', url, config);
   if (body.eventTypes) checkEventTypeFilter(body.eventTypes, endpoint.eventTypes);
   const signature = body.signature ?? endpoint.signature;
+  const method = body.method ?? endpoint.method;
   // Only when the PATCH changes them: an endpoint an older Herald stored with settings now refused
   // can still be disabled, renamed or moved without changing how its receiver checks it.
   if (body.signature !== undefined || body.method !== undefined) {
-    checkSignatureConfig(signature, body.method ?? endpoint.method);
+    checkSignatureConfig(signature, method);
   }
-  if (body.headers) checkCustomHeaders(body.headers, signature);
-  else if (body.signature) {
+  if (body.headers) checkCustomHeaders(body.headers, method, signature);
+  else if (body.signature !== undefined || body.method !== undefined) {
+    checkKeptContentType(endpoint, body, method, signature);
+  }
+  if (!body.headers && body.signature) {
     // The headers kept: one named like the new signature or timestamp header would be dropped.
     for (const name of Object.keys(endpoint.headers)) {
       if (isReservedHeader(name, signature) && !isReservedHeader(name, endpoint.signature)) {
@@ -223,4 +239,35 @@ export function toEndpointPatch(
     checkSecret(body.signature.scheme, currentSecret, 'body.signature.scheme');
   }
   return patch;
+}
+
+/**
+ * 422 naming the field a PATCH changes (`body.method` or `body.signature.scheme`) when the
+ * endpoint's kept custom Content-Type, which describes its body now, would no longer describe it (`application/json` and a
+ * switch to GET, which has none, or to `hmac-sha1-url`, which sends a form). Refused rather than
+ * dropped at send time: the receiver would get another Content-Type than the one the endpoint
+ * shows. The message names the header too; change or remove it in the same PATCH (headers).
+ */
+function checkKeptContentType(
+  endpoint: Endpoint,
+  body: Omit<EndpointInput, 'secret'>,
+  method: HttpMethod,
+  signature: SignatureConfig,
+): void {
+  const kept = endpoint.headers;
+  const name = Object.keys(kept).find((header) => header.toLowerCase() === 'content-type');
+  if (name === undefined) return;
+  const problem = contentTypeProblem(kept[name]!, method, signature.scheme);
+  if (problem === null) return;
+  // One that did not fit before either (stored before the API checked it) is already left out of
+  // the requests: the change does not alter what the receiver gets, so it is not held up by it.
+  if (contentTypeProblem(kept[name]!, endpoint.method, endpoint.signature.scheme) !== null) return;
+  // The change that makes it misfit: a GET has no body whatever the scheme; otherwise the scheme's format.
+  const byMethod = body.method !== undefined && (method === 'GET' || body.signature === undefined);
+  const field = byMethod ? 'body.method' : 'body.signature.scheme';
+  throw new UnprocessableError(
+    field,
+    `the endpoint's custom header ${name} (headers.${name}: ${JSON.stringify(kept[name])}) would no longer fit: ${problem}; change or remove it in the same PATCH (headers)`,
+    { details: { headers: `body.headers.${name}` } },
+  );
 }

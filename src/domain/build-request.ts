@@ -5,9 +5,10 @@
  */
 import { isRequestHeader, sign, standardSecretKey } from '@herald/verify';
 import type { BuildRequestInput, BuiltRequest } from './build-request-types.ts';
+import { contentTypeProblem } from './custom-content-type.ts';
 import { buildEnvelope, envelopeJson } from './envelope.ts';
 import { holdsChangedNumber, isRawJSON, keepChangedNumbers } from './json-text.ts';
-import type { Envelope, HeraldEvent, Json, SignatureConfig } from './types.ts';
+import type { Envelope, HeraldEvent, HttpMethod, Json, SignatureConfig } from './types.ts';
 
 /** Identifies Herald to receivers (and their logs and firewalls). */
 export const USER_AGENT = 'Herald-Webhooks/0.1';
@@ -83,7 +84,7 @@ export function buildRequest(input: BuildRequestInput): BuiltRequest {
   // A test event (test: true, and every test send) says so on the wire, whatever the scheme and
   // envelope, so a receiver can tell it from a live one (a custom header cannot set webhook-*).
   if (event.test) headers[TEST_HEADER] = 'true';
-  addCustomHeaders(headers, endpoint.headers, signature);
+  addCustomHeaders(headers, endpoint.headers, endpoint.method, signature);
   const built: BuiltRequest = { method: signed.method, url: signed.url, headers, body: signed.body };
   // The body sent is the envelope text itself (not a form, a GET query or a scheme's own body).
   if (envelopeText !== null && signed.body === envelopeText) built.bodyEnvelope = endpoint.envelope;
@@ -161,6 +162,7 @@ export function isReservedHeader(name: string, signature: SignatureConfig): bool
 function addCustomHeaders(
   headers: Record<string, string>,
   custom: Record<string, string>,
+  method: HttpMethod,
   signature: SignatureConfig,
 ): void {
   const taken = new Set<string>();
@@ -172,6 +174,16 @@ function addCustomHeaders(
     // endpoints stored before it did may still hold them).
     if (typeof value !== 'string' || taken.has(lower) || !isHeaderName(name) || !isSendableHeaderValue(value))
       continue;
+    // A Content-Type that describes the body is sent instead of Herald's (it is not signed: every
+    // scheme signs the body bytes). One that does not (an endpoint stored before the API checked
+    // it) is dropped like any header Herald sets.
+    if (lower === 'content-type') {
+      if (Object.hasOwn(headers, lower) && contentTypeProblem(value, method, signature.scheme) === null) {
+        taken.add(lower);
+        headers[lower] = value;
+      }
+      continue;
+    }
     // Own keys only: a header called `Constructor` or `toString` is not one Herald set.
     if (isReservedHeader(name, signature) || Object.hasOwn(headers, lower)) continue;
     taken.add(lower);

@@ -4,7 +4,7 @@
  * the scheme, custom headers against the signature header names) ran before the write, on what the
  * route had read: both requests passed, and the endpoint was left in a state the API refuses (a
  * `standard` endpoint signing with a plain secret, a custom header named like its signature
- * header, a filter entry outside the enforced catalog that the endpoint no longer had). Real server on listen(0), SQLite on disk and PostgreSQL; the other request is made
+ * header, a GET carrying a custom Content-Type, a filter entry outside the enforced catalog that the endpoint no longer had). Real server on listen(0), SQLite on disk and PostgreSQL; the other request is made
  * certain to land in the window: the store sends it, over HTTP, and waits for its answer, just
  * before the write it would otherwise race.
  */
@@ -167,6 +167,25 @@ function suite(name: string, open: OpenStore) {
         assert.equal(endpoint.signature.signatureHeader, 'X-Sig');
         assert.deepEqual(endpoint.headers, {}, 'nothing of the refused PATCH was written');
         assert.equal(isReservedHeader('X-Sig', endpoint.signature), true);
+      }));
+
+    test('a switch to GET while another PATCH sets a Content-Type: the switch is refused, as after it', () =>
+      race(open, 'updateEndpoint', async ({ call, ep }, between) => {
+        const created = await call('POST', ep, { url: 'http://127.0.0.1:9/h' });
+        const id = (created.body as unknown as { id: string }).id;
+        let typed: Answer | undefined;
+        between.run = async () => {
+          typed = await call('PATCH', `${ep}/${id}`, { headers: { 'Content-Type': 'application/json' } });
+        };
+        const toGet = await call('PATCH', `${ep}/${id}`, { method: 'GET' });
+        assert.equal(typed?.status, 200, JSON.stringify(typed?.body));
+        assertRefused(toGet, 422, 'body.method');
+        const endpoint = (await call('GET', `${ep}/${id}`)).body as unknown as {
+          method: string;
+          headers: Record<string, string>;
+        };
+        assert.equal(endpoint.method, 'POST', 'no GET with a Content-Type was written');
+        assert.deepEqual(endpoint.headers, { 'Content-Type': 'application/json' });
       }));
 
     test('a filter entry sent back as the endpoint has it while another PATCH removes it, the catalog enforced: refused, as after it', () =>

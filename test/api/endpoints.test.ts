@@ -275,6 +275,25 @@ describe('endpoints API', () => {
     assert.equal((await patch({ name: 'unrelated' })).status, 200);
   });
 
+  test('a Content-Type stored before the API checked it does not hold up a PATCH of method or scheme', async () => {
+    const e = (await api.call('POST', EP, { url: 'https://h.example/legacy-ct' })).body;
+    await api.store.updateEndpoint(
+      e.projectId,
+      e.id,
+      { headers: { 'Content-Type': 'text/html', 'X-Env': 'prod' } },
+      Date.now(),
+    );
+    // It was left out of the requests before and is after: the change alters nothing it sends.
+    const toPut = await api.call('PATCH', `${EP}/${e.id}`, {
+      method: 'PUT',
+      signature: { scheme: 'github' },
+    });
+    assert.equal(toPut.status, 200, JSON.stringify(toPut.body));
+    const toGet = await api.call('PATCH', `${EP}/${e.id}`, { method: 'GET' });
+    assert.equal(toGet.status, 200, JSON.stringify(toGet.body));
+    assert.deepEqual(toGet.body.headers, { 'Content-Type': 'text/html', 'X-Env': 'prod' });
+  });
+
   test('an event-type filter entry holding * → 400 naming body.eventTypes.<i>, on create and PATCH; one stored before is kept', async () => {
     const q = await api.project('wildcards');
     const QEP = `/api/v1/projects/${q.id}/endpoints`;

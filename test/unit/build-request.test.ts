@@ -438,3 +438,45 @@ describe('secrets', () => {
     assert.match(secretProblem('github', 'has a\nnewline') ?? '', /control/);
   });
 });
+
+describe('a custom Content-Type', () => {
+  test('a fitting one replaces Herald’s; body, URL and signature headers are unchanged', () => {
+    const cases: [Endpoint['signature'], string][] = [
+      [{ scheme: 'standard' }, 'application/json; charset=utf-8'],
+      [{ scheme: 'hmac-sha256' }, 'application/vnd.gamify+json'],
+      [{ scheme: 'stripe' }, 'application/json;charset=UTF-8'],
+      [{ scheme: 'github' }, 'application/json; charset=utf-8'],
+      [{ scheme: 'none' }, 'application/json; charset=utf-8'],
+      [{ scheme: 'hmac-sha1-url' }, 'application/x-www-form-urlencoded; charset=utf-8'],
+      [{ scheme: 'sha256-body' }, 'text/plain; charset=utf-8'],
+    ];
+    for (const [signature, contentType] of cases) {
+      const legit = buildRequest(input({ signature }));
+      const built = buildRequest(
+        input({ signature, headers: { 'Content-Type': contentType, 'X-Token': 't' } }),
+      );
+      assert.equal(built.headers['content-type'], contentType, signature.scheme);
+      assert.equal(built.headers['Content-Type'], undefined, 'one Content-Type, under Herald’s own key');
+      const { 'content-type': _, 'X-Token': token, ...rest } = built.headers;
+      const { 'content-type': __, ...legitRest } = legit.headers;
+      assert.equal(token, 't');
+      assert.deepEqual(rest, legitRest, `${signature.scheme}: the same signature headers`);
+      assert.equal(built.body, legit.body);
+      assert.equal(built.url, legit.url);
+    }
+  });
+
+  test('a misfitting one (stored before the API checked it) is dropped; Herald’s stays', () => {
+    const misfits: [Partial<Pick<Endpoint, 'method' | 'signature'>>, string][] = [
+      [{}, 'text/html'],
+      [{}, 'application/json; charset=latin1'],
+      [{}, 'application/json; charset=utf8'],
+      [{ signature: { scheme: 'hmac-sha1-url' } }, 'application/json'],
+      [{ method: 'GET' }, 'application/json'],
+    ];
+    for (const [endpoint, contentType] of misfits) {
+      const legit = buildRequest(input(endpoint));
+      assert.deepEqual(buildRequest(input({ ...endpoint, headers: { 'content-type': contentType } })), legit);
+    }
+  });
+});

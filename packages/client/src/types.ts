@@ -150,6 +150,12 @@ export interface EndpointInput {
   /** Event-type filter; empty (the default) means every type. */
   eventTypes?: string[];
   method?: HttpMethod;
+  /**
+   * Custom headers added to every request. A `Content-Type` is sent instead of Herald's when it
+   * describes the body (`application/json` or `application/<name>+json`; `hmac-sha1-url`:
+   * `application/x-www-form-urlencoded`; `sha256-body`: `text/plain`; any parameters, a charset
+   * being utf-8); GET has no body and takes none.
+   */
   headers?: Record<string, string>;
   active?: boolean;
   /** Also receives test events (`test: true` events go to dev endpoints only). */

@@ -108,7 +108,7 @@ export const OPERATIONS: Record<string, OperationResponses> = {
     body: 'EndpointUpdated',
     description: 'The endpoint as changed; with resumed when `active: true` re-enabled it',
     unprocessable:
-      'the URL is an address delivery may not reach, or the signature cannot work with the method',
+      'the URL is an address delivery may not reach, the signature cannot work with the method, or a new method or scheme does not fit the kept custom Content-Type (details.headers names it)',
   },
   [`delete ${EP}`]: { status: 204, body: null, description: 'Deleted; its history is kept' },
   [`get ${EP}/secret`]: { status: 200, body: 'EndpointSecrets', description: 'The secrets valid now' },
