@@ -116,3 +116,30 @@ describe('Example tab request preview', () => {
     assert.equal(header(request, 'webhook-signature'), undefined);
   });
 });
+
+describe('a custom Content-Type in the preview', () => {
+  test('one that describes the body is shown instead of Herald’s, once; others are not shown', () => {
+    const custom = previewRequest({
+      ...base,
+      headers: { 'Content-Type': 'application/json; charset=utf-8' },
+    });
+    assert.deepEqual(
+      custom.headers.filter(([n]) => n.toLowerCase() === 'content-type'),
+      [['content-type', 'application/json; charset=utf-8']],
+    );
+    const form = previewRequest({
+      ...base,
+      signature: { scheme: 'hmac-sha1-url' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8' },
+    });
+    assert.equal(header(form, 'content-type'), 'application/x-www-form-urlencoded; charset=UTF-8');
+    // Not the body's type, or a GET (no body): Herald's own (or none) is what is sent.
+    const misfit = previewRequest({ ...base, headers: { 'Content-Type': 'text/html' } });
+    assert.deepEqual(
+      misfit.headers.filter(([n]) => n.toLowerCase() === 'content-type'),
+      [['content-type', 'application/json']],
+    );
+    const get = previewRequest({ ...base, method: 'GET', headers: { 'Content-Type': 'application/json' } });
+    assert.equal(header(get, 'content-type'), undefined);
+  });
+});

@@ -4,6 +4,7 @@
  * with placeholders where the HMAC goes (the secret never needs to reach this code). Pure: runs in the
  * browser and in node tests. Mirrors DESIGN.md "Signature schemes" and "Envelopes and methods".
  */
+import { contentTypeProblem } from '../../domain/custom-content-type.ts';
 import type { Envelope, HttpMethod, Json, SignatureConfig, SignatureScheme } from './api/types.ts';
 
 export interface PreviewInput {
@@ -175,10 +176,17 @@ export function previewRequest(input: PreviewInput): PreviewRequest {
       explanation = SCHEME_INFO.none.help;
       break;
   }
-  // Custom headers never replace signature or protocol headers (DESIGN "Envelopes and methods").
+  // Custom headers never replace signature or protocol headers (DESIGN "Envelopes and methods"),
+  // but a Content-Type that describes the body is sent instead of Herald's (build-request.ts).
   const taken = new Set(headers.map(([name]) => name.toLowerCase()));
   for (const [name, value] of Object.entries(input.headers)) {
-    if (!taken.has(name.toLowerCase())) headers.push([name, value]);
+    const lower = name.toLowerCase();
+    if (lower !== 'content-type') {
+      if (!taken.has(lower)) headers.push([name, value]);
+    } else if (contentType && contentTypeProblem(value, input.method, scheme) === null) {
+      headers[headers.findIndex(([n]) => n === 'content-type')] = ['content-type', value];
+      contentType = null; // the first spelling wins, as on the wire
+    }
   }
   return { method: input.method, url, headers, body, explanation };
 }
