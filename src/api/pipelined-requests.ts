@@ -50,14 +50,36 @@ export function limitPipelinedRequests(app: FastifyInstance, atOnce = PIPELINED_
     };
     if (requests.running < atOnce) return run();
     requests.held.set(request.raw, run);
-    // Each time, not only the first: Node resumes a socket it sees paused once an answer's writes
-    // drain (its socketOnDrain), which would read the flood again while this one still waits.
+    // Each time, not only the first, and kept paused (keepPaused): Node resumes a socket it sees
+    // paused when an answer's writes drain (its socketOnDrain), which would read the flood again.
     if (requests.held.size >= HELD_AT_MOST) {
       requests.readingStopped = true;
+      keepPaused(socket, requests);
       readingOf(socket)._paused = true; // Node's own mark: what reads a request body leaves it paused
       socket.pause();
     }
   });
+}
+
+const keptPaused = new WeakSet<Socket>();
+
+/**
+ * Node resumes a socket it sees marked paused, whoever paused it, when its queued answers are small
+ * again: on the socket's 'drain' and each time an answer queued behind another is written or flushed
+ * (http server socketOnDrain). While too many requests wait, each such resume read another 64 KiB
+ * of them: with one fast answer queued behind a slow one, 873 of a flood of 3,000 were held (all
+ * 3,000 before the pause was renewed each time). So until one of them runs (runNextHeld), the
+ * socket's resume() only keeps Node's mark, and it stays paused.
+ */
+function keepPaused(socket: Socket, requests: ConnectionRequests): void {
+  if (keptPaused.has(socket)) return;
+  keptPaused.add(socket);
+  const resume = socket.resume;
+  socket.resume = function (this: Socket) {
+    if (!requests.readingStopped) return resume.call(this);
+    readingOf(this)._paused = true;
+    return this;
+  };
 }
 
 function runNextHeld(requests: ConnectionRequests, socket: Socket): void {

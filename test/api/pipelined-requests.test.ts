@@ -80,6 +80,40 @@ describe('pipelined requests', () => {
     }
   };
 
+  /**
+   * A connection of a project with no events that writes `count` requests for its page at once and
+   * reads nothing yet; the server's end of it, and what the server reads at once of those requests.
+   */
+  const flood = async (name: string, count: number) => {
+    const empty = await api.project(name);
+    const emptyKey = await api.apiKey(empty.id);
+    const request = `GET /api/v1/projects/${empty.id}/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${emptyKey}\r\n\r\n`;
+    const accepted = once(api.app.server, 'connection') as Promise<[Socket]>;
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.pause();
+    socket.write(request.repeat(count));
+    const [serverSide] = await accepted;
+    return { socket, serverSide, oneRead: Math.ceil(65_536 / Buffer.byteLength(request)) };
+  };
+
+  /** Reads a flood's answers until all `count` came (or 60 s): all must be 200, in order. */
+  const assertAllAnswered = async (socket: Socket, count: number) => {
+    let text = '';
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+    });
+    socket.resume();
+    const deadline = Date.now() + 60_000;
+    while ((text.match(/HTTP\/1\.1 /g) ?? []).length < count && Date.now() < deadline) await sleep(100);
+    const statuses = text.match(/HTTP\/1\.1 \d+/g) ?? [];
+    assert.equal(statuses.length, count);
+    assert.ok(
+      statuses.every((s) => s === 'HTTP/1.1 200'),
+      [...new Set(statuses)].join(),
+    );
+  };
+
   test('a connection that pipelines 40 requests and reads nothing has only a few of them run; all are answered once it reads', async () => {
     pagesBuilt = 0;
     const socket = pipeline(40);
@@ -127,46 +161,58 @@ describe('pipelined requests', () => {
   });
 
   test('a connection that pipelines a flood before any answer is written has a bounded number of its requests held; all are answered once it reads', async () => {
-    const empty = await api.project('pipelining-flood');
-    const emptyKey = await api.apiKey(empty.id);
-    const request = `GET /api/v1/projects/${empty.id}/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${emptyKey}\r\n\r\n`;
     const count = 3_000;
     pagesBuilt = 0;
     // The requests that run first are slow (a busy database): no answer is written while the
     // flood is read, so Node's own pause (on answers backing up) never comes.
     firstPagesWaitMs = 2_000;
-    const accepted = once(api.app.server, 'connection') as Promise<[Socket]>;
-    const socket = connect(port, '127.0.0.1');
-    socket.on('error', () => {});
-    socket.pause();
-    socket.write(request.repeat(count));
-    const [serverSide] = await accepted;
+    const { socket, serverSide, oneRead } = await flood('pipelining-flood', count);
     try {
       await sleep(1_000);
       // Without the bound the server read and held all 3,000 (each a request and its reply in
       // memory), and looking at them when the socket went quiet was O(n²) in them.
       const held = connectionOf(serverSide)?.inFlight.size ?? 0;
-      const oneRead = Math.ceil(65_536 / Buffer.byteLength(request)); // what the server reads at once
       assert.ok(
         held <= PIPELINED_AT_ONCE + HELD_AT_MOST + oneRead,
         `${held} requests held on one connection`,
       );
       // Reading again once fewer wait: every request is answered, in order.
-      let text = '';
-      socket.on('data', (chunk: Buffer) => {
-        text += chunk.toString('latin1');
-      });
-      socket.resume();
-      const deadline = Date.now() + 60_000;
-      while ((text.match(/HTTP\/1\.1 /g) ?? []).length < count && Date.now() < deadline) await sleep(100);
-      const statuses = text.match(/HTTP\/1\.1 \d+/g) ?? [];
-      assert.equal(statuses.length, count);
-      assert.ok(
-        statuses.every((s) => s === 'HTTP/1.1 200'),
-        [...new Set(statuses)].join(),
-      );
+      await assertAllAnswered(socket, count);
     } finally {
       firstPagesWaitMs = 0;
+      socket.destroy();
+    }
+  });
+
+  test('a flood held at the bound is not read again when an answer queued behind a slow one is written', async () => {
+    const count = 3_000;
+    pagesBuilt = 0;
+    // The first request is slow (a busy database), the next ones are not: their answers are written
+    // while it is worked on, queued behind it, and Node, which sees the socket marked paused, resumes
+    // it on each such write while its queued answers are small (http server socketOnDrain).
+    slowPage = { number: 1, waitMs: 1_000 };
+    const { socket, serverSide, oneRead } = await flood('pipelining-resumed', count);
+    // The most requests held on the connection, looked at as each is read (after the app's own
+    // 'request' listener, which holds it).
+    let most = 0;
+    const onRequest = () => {
+      most = Math.max(most, connectionOf(serverSide)?.inFlight.size ?? 0);
+    };
+    api.app.server.on('request', onRequest);
+    try {
+      await sleep(800); // the first page is still being read, the next answers are written
+      assert.ok(most > HELD_AT_MOST, `${most} requests held: the bound was never reached`);
+      // Each such resume read another 64 KiB of the flood (873 held), and before the pause was
+      // renewed each time (34b6770) the server read all of it (3,000 held).
+      assert.ok(
+        most <= PIPELINED_AT_ONCE + HELD_AT_MOST + oneRead,
+        `${most} requests held on one connection`,
+      );
+      // Kept paused, not stuck: once the client reads, every request is answered.
+      await assertAllAnswered(socket, count);
+    } finally {
+      api.app.server.off('request', onRequest);
+      slowPage = { number: 0, waitMs: 0 };
       socket.destroy();
     }
   });
