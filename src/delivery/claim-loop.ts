@@ -248,10 +248,11 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
           // once (perClaimed had halved to a few bytes) and ran a 160 MiB heap out.
           maxBytes: config.bytesInFlight,
         });
-        rateGate.claimedFirst(gateFirst, claimed, now, limit);
-        if (claimed.length) perClaimed = Math.max(payloadPerClaimed(claimed), perClaimed / 2);
         // Stopped by its bytes: more may be due, as after a full batch.
         const full = claimed.length >= limit || payloadsFill(claimed, config.bytesInFlight);
+        // A claim cut by its bytes may have stopped before some endpoints asked for first, as a full one.
+        rateGate.claimedFirst(gateFirst, claimed, now, full);
+        if (claimed.length) perClaimed = Math.max(payloadPerClaimed(claimed), perClaimed / 2);
         hooks.onClaim?.({ durationMs: performance.now() - claimStarted, claimed: claimed.length });
         // A finished attempt is worth a new claim only when capacity held work back: the batch was
         // full (more may be due) or endpoints were left out. Otherwise only new work or the poll wakes it.

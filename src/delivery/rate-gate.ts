@@ -60,11 +60,12 @@ export interface RateGate {
    */
   claimFirst(now: number, skip: (endpointId: string) => boolean): ClaimFirst[];
   /**
-   * After a claim of at most `limit` that asked for `first`: unless the claim was full, an endpoint
-   * of it that got nothing had its put-backs due by `now` claimed by another process (or deleted,
-   * or parked), so they are no longer asked for.
+   * After a claim that asked for `first`: unless the claim was `full` (its limit reached, or cut by
+   * its bytes: it may have stopped before some of them), an endpoint of it that got nothing had its
+   * put-backs due by `now` claimed by another process (or deleted, or parked), so they are no longer
+   * asked for.
    */
-  claimedFirst(first: ClaimFirst[], claimed: ClaimedDelivery[], now: number, limit: number): void;
+  claimedFirst(first: ClaimFirst[], claimed: ClaimedDelivery[], now: number, full: boolean): void;
 }
 
 /** Endpoints with put-backs held before those whose last is already due are dropped. */
@@ -245,9 +246,11 @@ export function createRateGate(store: Pick<Store, 'takeRateTokens'>): RateGate {
       }
       return first;
     },
-    claimedFirst(first, claimed, now, limit) {
-      // A full claim may have stopped before some of them: nothing is known of those.
-      if (first.length === 0 || claimed.length >= limit) return;
+    claimedFirst(first, claimed, now, full) {
+      // A full claim may have stopped before some of them: nothing is known of those. Full by its
+      // count alone, a claim cut by its bytes (the first endpoints' large events filled
+      // HERALD_DELIVERY_BYTES_IN_FLIGHT) made the later ones forget their put-backs.
+      if (first.length === 0 || full) return;
       const got = new Set<string | null>(claimed.map((c) => c.delivery.endpointId));
       for (const { endpointId } of first) {
         const mine = putBacks.get(endpointId);

@@ -124,7 +124,7 @@ describe('rate gate: what the next claim takes first', () => {
     for (const id of ids('d', 3)) gate.putBackAt(ep, id, 1_000, 40); // due 1,040, 1,140, 1,240
     const first = gate.claimFirst(1_050, never);
     await gate.prepare(claimedOf('e1', ['d0']), new Map(), 1_050);
-    gate.claimedFirst(first, claimedOf('e1', ['d0']), 1_050, 256);
+    gate.claimedFirst(first, claimedOf('e1', ['d0']), 1_050, false);
     assert.deepEqual(gate.claimFirst(1_100, never), [], 'd1 is due at 1,140');
     assert.equal(gate.claimFirst(1_140, never).length, 1);
   });
@@ -137,7 +137,7 @@ describe('rate gate: what the next claim takes first', () => {
     for (const id of ids('d', 3)) gate.putBackAt(ep, id, 1_000, 40); // due 1,040, 1,140, 1,240
     const first = gate.claimFirst(1_150, never);
     assert.equal(first.length, 1);
-    gate.claimedFirst(first, claimedOf('other', ['x']), 1_150, 256);
+    gate.claimedFirst(first, claimedOf('other', ['x']), 1_150, false);
     assert.deepEqual(gate.claimFirst(1_200, never), [], 'd0 and d1 forgotten');
     assert.equal(gate.claimFirst(1_240, never).length, 1, 'd2 was not due yet: still asked for');
   });
@@ -176,7 +176,7 @@ describe('rate gate: fractional limits and full claims', () => {
     gate.putBackAt(e2, 'b', 0, 10);
     const first = gate.claimFirst(100, never);
     assert.equal(first.length, 2);
-    gate.claimedFirst(first, claimedOf('e1', ['a', 'x', 'y', 'z', 'w']), 100, 5); // full: e2 never looked at
+    gate.claimedFirst(first, claimedOf('e1', ['a', 'x', 'y', 'z', 'w']), 100, true); // full: e2 never looked at
     assert.ok(gate.claimFirst(100, never).some((f) => f.endpointId === 'e2'));
   });
 });
