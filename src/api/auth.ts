@@ -12,7 +12,7 @@ import { NotFoundError, UnauthorizedError, ValidationError } from './errors.ts';
 import { keyScopeRefusal } from './key-scope.ts';
 import { portalRefusal } from './portal-access.ts';
 import { LIMITS } from './schemas/common.ts';
-import { logScopeRefusal } from './scope-refusal-log.ts';
+import { logPortalRefusal, logScopeRefusal } from './scope-refusal-log.ts';
 
 export type Caller =
   | { kind: 'admin' }
@@ -137,8 +137,9 @@ export function checkRouteAccess(request: FastifyRequest): void {
   const { config } = request.routeOptions;
   if (caller.kind === 'portal') {
     const refusal = portalRefusal(config);
-    if (refusal) throw refusal;
-    return;
+    if (!refusal) return;
+    logPortalRefusal(request, caller); // throttled, never the token: scope-refusal-log.ts
+    throw refusal;
   }
   const refusal = keyScopeRefusal(caller.scope, config.access ?? 'operator');
   if (!refusal) return;
