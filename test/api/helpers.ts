@@ -1,4 +1,4 @@
-/** A real API over a real SQLite store, driven with app.inject(). */
+/** A real API over a real SQLite store (or one the test opens), driven with app.inject(). */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -52,6 +52,8 @@ export async function startApi(
   extra: {
     metrics?: MetricsSource /** A database file in `dir` instead of memory. */;
     onDisk?: boolean;
+    /** A store opened by the test (PostgreSQL: onBothStores), which close() leaves open. */
+    store?: Store;
   } = {},
 ): Promise<TestApi> {
   const dir = mkdtempSync(join(tmpdir(), 'herald-api-'));
@@ -59,7 +61,8 @@ export async function startApi(
     ...loadConfig({ env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_DATA_DIR: dir } }),
     ...over,
   };
-  const store = await openStore(extra.onDisk ? `sqlite:${join(dir, 'herald.db')}` : 'sqlite::memory:');
+  const store =
+    extra.store ?? (await openStore(extra.onDisk ? `sqlite:${join(dir, 'herald.db')}` : 'sqlite::memory:'));
   const app = buildApp({ store, config, ...(extra.metrics ? { metrics: extra.metrics } : {}) });
   await app.ready();
 
@@ -104,7 +107,7 @@ export async function startApi(
     },
     async close() {
       await app.close();
-      await store.close();
+      if (!extra.store) await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
