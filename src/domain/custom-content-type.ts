@@ -45,11 +45,11 @@ const UTF8_LABEL = 'utf-8';
 /** A media type as RFC 9110 §8.3.1 writes it: lower-case type/subtype and its parameters, or null. */
 function parseMediaType(value: string): { type: string; parameters: [string, string][] } | null {
   const [head = '', ...rest] = splitParameters(value);
-  const match = TYPE_SUBTYPE.exec(head.trim());
+  const match = TYPE_SUBTYPE.exec(trimOws(head));
   if (!match) return null;
   const parameters: [string, string][] = [];
   for (const part of rest) {
-    const trimmed = part.trim();
+    const trimmed = trimOws(part);
     if (trimmed === '') continue; // `;` with nothing after it is allowed (`*( OWS ";" OWS [ parameter ] )`)
     const parameter = PARAMETER.exec(trimmed);
     if (!parameter) return null;
@@ -58,6 +58,15 @@ function parseMediaType(value: string): { type: string; parameters: [string, str
     parameters.push([parameter[1]!.toLowerCase(), text]);
   }
   return { type: `${match[1]}/${match[2]}`.toLowerCase(), parameters };
+}
+
+/**
+ * `text` without the HTTP whitespace (OWS: space and tab) around it. Not String.trim(), which also
+ * takes U+00A0 (no-break space) away: sent as byte A0, a receiver's parser reads it as part of
+ * the type (Express's express.json() leaves an `application/json` + A0 body unparsed).
+ */
+function trimOws(text: string): string {
+  return text.replace(/^[\t ]+|[\t ]+$/g, '');
 }
 
 /** Splits at the `;` outside quoted strings. */

@@ -44,6 +44,12 @@ describe('which Content-Types fit', () => {
       'application/json; a=b c',
       'application /json',
       '',
+      // Only space and tab are HTTP whitespace (OWS): a no-break space (U+00A0, as text copied from
+      // a web page holds it) is sent as byte A0, and Express's express.json() leaves such a body unparsed.
+      'application/json\u00a0',
+      '\u00a0application/json',
+      'application/json;\u00a0charset=utf-8',
+      'application/json; charset=utf-8\u00a0',
     ];
     for (const value of misfit) assert.notEqual(contentTypeProblem(value, 'POST', 'standard'), null, value);
   });
