@@ -255,13 +255,17 @@ function checkKeptContentType(
   signature: SignatureConfig,
 ): void {
   const kept = endpoint.headers;
-  const name = Object.keys(kept).find((header) => header.toLowerCase() === 'content-type');
+  // The one sent now: the first spelling that fits (build-request). One that does not fit (stored
+  // before the API checked it, maybe beside another spelling) is already left out of the requests:
+  // the change does not alter what the receiver gets of it, so it is not held up by it.
+  const name = Object.keys(kept).find(
+    (header) =>
+      header.toLowerCase() === 'content-type' &&
+      contentTypeProblem(kept[header]!, endpoint.method, endpoint.signature.scheme) === null,
+  );
   if (name === undefined) return;
   const problem = contentTypeProblem(kept[name]!, method, signature.scheme);
   if (problem === null) return;
-  // One that did not fit before either (stored before the API checked it) is already left out of
-  // the requests: the change does not alter what the receiver gets, so it is not held up by it.
-  if (contentTypeProblem(kept[name]!, endpoint.method, endpoint.signature.scheme) !== null) return;
   // The change that makes it misfit: a GET has no body whatever the scheme; otherwise the scheme's format.
   const byMethod = body.method !== undefined && (method === 'GET' || body.signature === undefined);
   const field = byMethod ? 'body.method' : 'body.signature.scheme';

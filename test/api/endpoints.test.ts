@@ -294,6 +294,43 @@ describe('endpoints API', () => {
     assert.deepEqual(toGet.body.headers, { 'Content-Type': 'text/html', 'X-Env': 'prod' });
   });
 
+  test('of two Content-Type spellings stored before the API checked them, the one sent holds up a PATCH it would no longer fit', async () => {
+    const e = (await api.call('POST', EP, { url: 'https://h.example/legacy-ct-twice' })).body;
+    // Sent: the first spelling that fits (build-request), here the second one.
+    const headers = { 'content-type': 'text/html', 'Content-Type': 'application/json' };
+    await api.store.updateEndpoint(e.projectId, e.id, { headers }, Date.now());
+    const sent = buildRequest({
+      event: {
+        id: 'evt_1',
+        projectId: e.projectId,
+        type: 't',
+        payload: {},
+        test: false,
+        idempotencyKey: null,
+        callbackUrl: null,
+        createdAt: 0,
+      },
+      url: e.url,
+      endpoint: { ...e, headers },
+      secrets: [{ secret: e.secret }],
+      now: Date.now(),
+    });
+    assert.equal(sent.headers['content-type'], 'application/json');
+    for (const [body, field] of [
+      [{ method: 'GET' }, 'body.method'],
+      [{ signature: { scheme: 'sha256-body' } }, 'body.signature.scheme'],
+    ] as const) {
+      const error = assertError(
+        await api.call('PATCH', `${EP}/${e.id}`, body),
+        422,
+        'HERALD_ERR_UNPROCESSABLE',
+        field,
+      );
+      assert.equal(error.details.headers, 'body.headers.Content-Type');
+    }
+    assert.equal((await api.call('PATCH', `${EP}/${e.id}`, { method: 'PUT' })).status, 200);
+  });
+
   test('an event-type filter entry holding * → 400 naming body.eventTypes.<i>, on create and PATCH; one stored before is kept', async () => {
     const q = await api.project('wildcards');
     const QEP = `/api/v1/projects/${q.id}/endpoints`;
