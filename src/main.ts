@@ -25,6 +25,7 @@ import { newerSchemaError } from './config/newer-schema-error.ts';
 import { defaultPublicUrl } from './config/parse-addresses.ts';
 import { redactDatabaseUrl } from './config/redact-database-url.ts';
 import { roleOnSqliteWarning } from './config/role-on-sqlite.ts';
+import { blockedAddressLog } from './delivery/blocked-address-log.ts';
 import { createDispatcher, type Dispatcher } from './delivery/dispatcher.ts';
 import { endpointDisabledLine } from './delivery/endpoint-disabled-line.ts';
 import { fitToOpenFileLimit } from './delivery/fd-limit.ts';
@@ -286,7 +287,10 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
         dispatcher = threaded;
         unsubscribeDue = store.subscribeDue(() => threaded.wake());
       } else {
-        sender = createSender(senderOptions(config.delivery, maxSockets ?? undefined));
+        sender = createSender({
+          ...senderOptions(config.delivery, maxSockets ?? undefined),
+          onBlocked: blockedAddressLog(logger),
+        });
         dispatcher = createDispatcher({
           store,
           send: sender.send,

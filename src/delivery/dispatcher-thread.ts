@@ -8,6 +8,7 @@ import { createLogger } from '../logger.ts';
 import type { DeliveryOutcome } from '../metrics.ts';
 import { openStore } from '../store/open-store.ts';
 import { explainDatabaseError } from '../store/store-unavailable.ts';
+import { blockedAddressLog } from './blocked-address-log.ts';
 import { createDispatcher } from './dispatcher.ts';
 import { loadWriter } from './dispatcher-load-buffer.ts';
 import type {
@@ -49,7 +50,10 @@ try {
     // A message when the key stops (or starts again) opening the secrets: the main thread's /readyz.
     onSealedSecretOpen: onSecretKeyChange((opened) => post({ type: 'secretKey', opened })),
   });
-  const sender = createSender(senderOptions(init.delivery, init.maxSockets));
+  const sender = createSender({
+    ...senderOptions(init.delivery, init.maxSockets),
+    onBlocked: blockedAddressLog(logger),
+  });
   let attempts: [DeliveryOutcome, number][] = [];
   let claims: [number, number][] = [];
   const writeLoad = loadWriter(init.load);

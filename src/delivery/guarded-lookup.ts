@@ -11,7 +11,10 @@ import {
   isAddressAllowed,
   isLocalhostName,
   LOCALHOST_ADDRESSES,
+  parseIpLiteral,
+  refusalReason,
 } from '../domain/address-classifier.ts';
+import type { BlockedAddress } from './blocked-address-log.ts';
 
 /** A resolver with dns.lookup's `all: true` shape; tests inject a stub that returns loopback only. */
 export type LookupAll = (hostname: string) => Promise<LookupAddress[]>;
@@ -52,11 +55,14 @@ export type ConnectLookup = (
  * Wraps `resolveAll` so that a name is refused as a whole when ANY of its addresses is not allowed:
  * otherwise a name with one public and one private address would let the socket race to the
  * private one. `own`: this host's public addresses, judged as loopback (host-addresses.ts).
+ * `onBlocked`: told which address was refused and why, for Herald's own log (blocked-address-log.ts);
+ * the error, which the attempt records, does not say it.
  */
 export function guardedLookup(
   resolveAll: LookupAll,
   allow: readonly Cidr[],
   own: () => readonly IpBytes[] = () => [],
+  onBlocked: (refused: BlockedAddress) => void = () => {},
 ): ConnectLookup {
   return (hostname, options, callback) => {
     // localhost names are loopback without asking anyone (RFC 6761): both loopback addresses, of
@@ -65,6 +71,7 @@ export function guardedLookup(
     answer.then(
       (resolved) => {
         if (resolved === null) {
+          onBlocked({ host: hostname, address: parseIpLiteral('127.0.0.1')!, reason: 'loopback' });
           callback(new BlockedAddressError(`${hostname} (loopback)`), []);
           return;
         }
@@ -74,7 +81,11 @@ export function guardedLookup(
           return;
         }
         const self = own();
-        if (resolved.some((a) => !isAddressAllowed(a.address, allow, self))) {
+        const refused = resolved.find((a) => !isAddressAllowed(a.address, allow, self));
+        if (refused) {
+          const address = parseIpLiteral(refused.address);
+          const reason = address && refusalReason(address, allow, self);
+          if (address && reason) onBlocked({ host: hostname, address, reason });
           callback(new BlockedAddressError(hostname, true), []);
           return;
         }

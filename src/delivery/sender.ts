@@ -17,8 +17,10 @@ import {
   isAddressAllowed,
   parseCidr,
   parseIpLiteral,
+  refusalReason,
 } from '../domain/address-classifier.ts';
 import { errorKindFromError } from '../domain/classify-outcome.ts';
+import type { BlockedAddress } from './blocked-address-log.ts';
 import { BlockedAddressError, guardedLookup, type LookupAll, systemLookup } from './guarded-lookup.ts';
 import { hostAddressReader } from './host-addresses.ts';
 import { createOriginPools } from './origin-pools.ts';
@@ -41,6 +43,11 @@ export interface SenderOptions {
   lookup?: LookupAll;
   /** This host's public addresses, refused as loopback (default: its interfaces', host-addresses.ts). */
   hostAddresses?: () => readonly IpBytes[];
+  /**
+   * Told of each delivery the SSRF guard refuses: the host, the refused address and why, which the
+   * attempt does not say (its project reads it). Herald's log (blocked-address-log.ts).
+   */
+  onBlocked?: (refused: BlockedAddress) => void;
   /** PEM of a CA to trust besides the default ones (a private CA for internal receivers). */
   ca?: string;
   /**
@@ -118,7 +125,8 @@ function trustedCas(ca: string): string[] {
 export function createSender(options: SenderOptions): Sender {
   const allow: Cidr[] = options.allowNetworks.map(parseCidr);
   const own = options.hostAddresses ?? hostAddressReader();
-  const lookup = guardedLookup(options.lookup ?? systemLookup, allow, own);
+  const onBlocked = options.onBlocked ?? (() => {});
+  const lookup = guardedLookup(options.lookup ?? systemLookup, allow, own, onBlocked);
   const tlsOptions = options.ca ? { ca: trustedCas(options.ca) } : {};
   const direct = buildConnector({
     timeout: CONNECT_TIMEOUT_MS,
@@ -157,7 +165,13 @@ export function createSender(options: SenderOptions): Sender {
       if (hosts.size >= MAX_REMEMBERED_HOSTS) hosts.clear();
       hosts.set(hostname, host);
     }
-    return host === 'name' || (host !== 'neither' && isAddressAllowed(host, allow, own()));
+    if (host === 'name') return true;
+    if (host === 'neither') return false;
+    const self = own();
+    if (isAddressAllowed(host, allow, self)) return true;
+    const reason = refusalReason(host, allow, self);
+    if (reason) onBlocked({ host: hostname, address: host, reason });
+    return false;
   };
 
   /** Parsed delivery URLs (an endpoint's URL is sent to over and over; not long ones): only saves the parsing. */

@@ -285,9 +285,45 @@ export const LOCALHOST_ADDRESSES: readonly { address: string; family: 4 | 6 }[] 
  */
 function classifyOn(bytes: IpBytes, own: readonly IpBytes[]): AddressClass {
   const kind = classifyBytes(bytes);
-  if (kind !== 'public' || !own.some((o) => cidrContains({ bytes: o, prefix: o.length * 8 }, bytes)))
-    return kind;
-  return 'loopback';
+  return kind === 'public' && isOwnAddress(bytes, own) ? 'loopback' : kind;
+}
+
+/** Is `bytes` one of `own` (in any spelling the guard matches: an IPv4-mapped one too)? */
+function isOwnAddress(bytes: IpBytes, own: readonly IpBytes[]): boolean {
+  return own.some((o) => cidrContains({ bytes: o, prefix: o.length * 8 }, bytes));
+}
+
+/**
+ * Why delivery refuses `bytes` (isAddressAllowed false): its class, or `own` for one of this
+ * host's own public addresses (judged as loopback); null when it is allowed. For Herald's own log
+ * (blocked-address-log.ts), never for the attempt, which a tenant reads.
+ */
+export function refusalReason(
+  bytes: IpBytes,
+  allow: readonly Cidr[],
+  own: readonly IpBytes[] = [],
+): AddressClass | 'own' | null {
+  if (isAddressAllowed(bytes, allow, own)) return null;
+  // Own first: host-addresses.ts lists public ones only, but whatever `own` holds is this host.
+  return isOwnAddress(bytes, own) ? 'own' : classifyBytes(bytes);
+}
+
+/**
+ * The plain spelling of `bytes`, as HERALD_ALLOW_NETWORKS takes it: dotted IPv4 (an IPv4-mapped
+ * IPv6 address as its IPv4, which an IPv4 entry opens), IPv6 with its zeros compressed.
+ */
+export function formatIp(bytes: IpBytes): string {
+  const mapped =
+    bytes.length === 16 &&
+    bytes.slice(0, 10).every((b) => b === 0) &&
+    bytes[10] === 0xff &&
+    bytes[11] === 0xff;
+  const v4 = bytes.length === 4 ? bytes : mapped ? bytes.slice(12) : null;
+  if (v4) return v4.join('.');
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
+  // WHATWG URL writes IPv6 hosts in their canonical (RFC 5952) form.
+  return new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1);
 }
 
 /**
