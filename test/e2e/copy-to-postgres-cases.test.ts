@@ -68,6 +68,35 @@ async function rowsIn(url: string): Promise<Record<string, number>> {
   }
 }
 
+/** A new PostgreSQL database with what `fill` put in it. */
+async function targetWith(fill: (client: pg.Client) => Promise<void>): Promise<string> {
+  const target = await postgres.createDatabase();
+  const client = new pg.Client({ connectionString: target });
+  await client.connect();
+  try {
+    await fill(client);
+  } finally {
+    await client.end();
+  }
+  return target;
+}
+
+/** The copy refused a target holding another application's `table` (of `rows` rows), and advised no drop. */
+function assertRefusedAsForeign(
+  refused: { code: number | null; stdout: string; stderr: string },
+  table: string,
+  rows: number,
+) {
+  assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+  assert.match(
+    refused.stderr,
+    new RegExp(
+      `the PostgreSQL database holds tables that are not Herald's: ${table} \\(${rows} rows\\); copy into a new, empty database`,
+    ),
+  );
+  assert.doesNotMatch(refused.stderr, /drop/i, 'never advised to drop what another application holds');
+}
+
 test('a copy that fails part way (a damaged payload) leaves the target empty, and says where', async () => {
   const { dir, db } = await installation();
   // A damaged payload (cut short): SQLite's TEXT holds it, PostgreSQL's json refuses it. Events
@@ -227,24 +256,11 @@ test("a target holding another application's tables is refused before anything i
   const { dir, db } = await installation();
   db.close();
   for (const rows of [0, 2]) {
-    const target = await postgres.createDatabase();
-    const client = new pg.Client({ connectionString: target });
-    await client.connect();
-    try {
+    const target = await targetWith(async (client) => {
       await client.query('CREATE TABLE orders (id integer)');
       for (let i = 0; i < rows; i++) await client.query('INSERT INTO orders VALUES ($1)', [i]);
-    } finally {
-      await client.end();
-    }
-    const refused = await copy(dir, target);
-    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
-    assert.match(
-      refused.stderr,
-      new RegExp(
-        `the PostgreSQL database holds tables that are not Herald's: orders \\(${rows} rows\\); copy into a new, empty database`,
-      ),
-    );
-    assert.doesNotMatch(refused.stderr, /drop/, 'never advised to drop what another application holds');
+    });
+    assertRefusedAsForeign(await copy(dir, target), 'orders', rows);
     assert.deepEqual(await rowsIn(target), { orders: rows }, 'no Herald table was created beside it');
   }
 });
@@ -344,27 +360,14 @@ test("a target holding another tool's schema_migrations alone is refused as not 
   const { dir, db } = await installation();
   db.close();
   for (const rows of [0, 1]) {
-    const target = await postgres.createDatabase();
-    const client = new pg.Client({ connectionString: target });
-    await client.connect();
-    try {
+    const target = await targetWith(async (client) => {
       // golang-migrate's: a version and a dirty flag, not Herald's (name, applied_at).
       await client.query(
         'CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL)',
       );
       if (rows) await client.query('INSERT INTO schema_migrations VALUES (20240101, false)');
-    } finally {
-      await client.end();
-    }
-    const refused = await copy(dir, target);
-    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
-    assert.match(
-      refused.stderr,
-      new RegExp(
-        `the PostgreSQL database holds tables that are not Herald's: schema_migrations \\(${rows} rows\\); copy into a new, empty database`,
-      ),
-    );
-    assert.doesNotMatch(refused.stderr, /drop/i, 'never advised to drop what another tool holds');
+    });
+    assertRefusedAsForeign(await copy(dir, target), 'schema_migrations', rows);
     assert.deepEqual(await rowsIn(target), {}, 'no Herald table was created beside it');
   }
 });
