@@ -15,13 +15,13 @@ export function parseAllowNetworks(setting: RawSetting): string[] {
     if (prefix !== undefined && !/^\d{1,3}$/.test(prefix)) {
       throw new ConfigError(setting.source, `"${item}" needs a prefix length after the slash, e.g. /8`);
     }
-    let cidr: ReturnType<typeof parseCidr>;
     try {
-      cidr = parseCidr(item);
+      parseCidr(item);
     } catch (cause) {
       throw new ConfigError(setting.source, (cause as Error).message, { cause });
     }
-    const bits = cidr.bytes.length * 8;
-    return prefix === undefined ? `${address}/${bits}` : item;
+    // The prefix of the address as written: ::ffff:10.1.2.3 is kept as 10.1.2.3/32 by parseCidr,
+    // but written back it needs /128.
+    return prefix === undefined ? `${address}/${address.includes(':') ? 128 : 32}` : item;
   });
 }

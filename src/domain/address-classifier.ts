@@ -225,7 +225,19 @@ export function parseCidr(text: string): Cidr {
   const prefix = prefixText === undefined ? bits : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : -1;
   if (prefix < 0 || prefix > bits)
     throw new Error(`"${text}" has a bad prefix length (0-${bits} after the slash)`);
+  // ::ffff:10.1.2.3 is 10.1.2.3 (the same host, reached the same way), so an IPv4-mapped network
+  // is kept as the IPv4 network it stands for: it then opens the plain spelling as well.
+  if (prefix >= 96 && isIPv4Mapped(bytes)) return { bytes: bytes.slice(12), prefix: prefix - 96 };
   return { bytes, prefix };
+}
+
+function isIPv4Mapped(bytes: IpBytes): boolean {
+  return (
+    bytes.length === 16 &&
+    bytes.slice(0, 10).every((b) => b === 0) &&
+    bytes[10] === 0xff &&
+    bytes[11] === 0xff
+  );
 }
 
 /**
@@ -254,8 +266,7 @@ export function parseCidrList(text: string): Cidr[] {
 export function cidrContains(cidr: Cidr, bytes: IpBytes): boolean {
   let addr = bytes;
   if (cidr.bytes.length === 4 && addr.length === 16) {
-    const mapped = addr.slice(0, 10).every((b) => b === 0) && addr[10] === 0xff && addr[11] === 0xff;
-    if (!mapped) return false;
+    if (!isIPv4Mapped(addr)) return false;
     addr = addr.slice(12);
   }
   if (cidr.bytes.length !== addr.length) return false;
@@ -313,12 +324,7 @@ export function refusalReason(
  * IPv6 address as its IPv4, which an IPv4 entry opens), IPv6 with its zeros compressed.
  */
 export function formatIp(bytes: IpBytes): string {
-  const mapped =
-    bytes.length === 16 &&
-    bytes.slice(0, 10).every((b) => b === 0) &&
-    bytes[10] === 0xff &&
-    bytes[11] === 0xff;
-  const v4 = bytes.length === 4 ? bytes : mapped ? bytes.slice(12) : null;
+  const v4 = bytes.length === 4 ? bytes : isIPv4Mapped(bytes) ? bytes.slice(12) : null;
   if (v4) return v4.join('.');
   const groups: string[] = [];
   for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));

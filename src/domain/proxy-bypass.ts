@@ -22,8 +22,9 @@ export function bypassItem(item: string): { name: string } | { network: string }
     .replace(/^\[([0-9a-f:.]+)\](\/\d+)?$/, '$1$2');
   if (/^[\d.]+(\/\d+)?$/.test(text) || text.includes(':')) {
     try {
-      const cidr = parseCidr(text);
-      return { network: text.includes('/') ? text : `${text}/${cidr.bytes.length * 8}` };
+      parseCidr(text);
+      // The full prefix of the address as written (parseCidr keeps ::ffff:10.1.2.3 as 10.1.2.3/32).
+      return { network: text.includes('/') ? text : `${text}/${text.includes(':') ? 128 : 32}` };
     } catch {
       return null;
     }

@@ -165,6 +165,23 @@ describe('allowlists', () => {
     assert.equal(isAddressAllowed('2002:7f00:1::', loopback), false); // 6to4 goes to a relay
     assert.equal(isAddressAllowed('64:ff9b::7f00:1', loopback), false); // NAT64 goes to a gateway
   });
+  test('an IPv4-mapped entry opens the IPv4 address it stands for, in both spellings', () => {
+    for (const [entry, inside, outside] of [
+      ['::ffff:10.1.2.3', '10.1.2.3', '10.1.2.4'],
+      ['::ffff:10.1.2.3/128', '::ffff:10.1.2.3', '::ffff:10.1.2.4'],
+      ['::ffff:10.1.0.0/112', '10.1.255.1', '10.2.0.1'],
+      ['::ffff:a01:0/112', '::ffff:10.1.0.9', '10.0.0.1'],
+      ['::ffff:169.254.169.254/128', '169.254.169.254', '169.254.169.253'],
+    ] as const) {
+      const allow = [parseCidr(entry)];
+      assert.equal(isAddressAllowed(inside, allow), true, `${entry} opens ${inside}`);
+      assert.equal(isAddressAllowed(outside, allow), false, `${entry} must not open ${outside}`);
+    }
+    // Shorter than /96 it is an IPv6 network (it holds more than mapped addresses): kept as such.
+    assert.equal(parseCidr('::ffff:0:0/95').bytes.length, 16);
+    // A metadata address inside a mapped network stays refused, as inside an IPv4 one.
+    assert.equal(isAddressAllowed('169.254.169.254', [parseCidr('::ffff:169.254.0.0/112')]), false);
+  });
   test('a network that holds a cloud metadata address does not open it; an entry naming it alone does', () => {
     // fd00::/8 is the ULA prefix most networks are written as, and holds AWS's IPv6 metadata
     // service; CGNAT (Tailscale's range) holds Alibaba's; 0.0.0.0/0 and ::/0 hold them all.

@@ -519,6 +519,11 @@ describe('loadConfig values', () => {
     assert.deepEqual(config.delivery.allowNetworks, ['127.0.0.0/8', '::1/128', '10.2.3.4/32']);
   });
 
+  test('allowed networks: a bare IPv4-mapped address is one host, written with /128', () => {
+    const config = loadConfig({ env: envWith({ HERALD_ALLOW_NETWORKS: '::ffff:10.2.3.4' }) });
+    assert.deepEqual(config.delivery.allowNetworks, ['::ffff:10.2.3.4/128']);
+  });
+
   test('previous encryption keys are a comma-separated list', () => {
     const [a, b, c] = [1, 2, 3].map((n) => Buffer.alloc(32, n).toString('hex'));
     const config = loadConfig({

@@ -14,6 +14,11 @@ test('list items: names (a leading . or *. and a trailing dot dropped), networks
   // In brackets, as NO_PROXY lists often have them.
   assert.deepEqual(bypassItem('[::1]'), { network: '::1/128' });
   assert.deepEqual(bypassItem('[fd00::]/8'), { network: 'fd00::/8' });
+  // An IPv4-mapped address is one host, as is the IPv4 address it stands for.
+  assert.deepEqual(bypassItem('::ffff:10.1.2.3'), { network: '::ffff:10.1.2.3/128' });
+  const mapped = proxyBypass({ names: [], networks: ['::ffff:10.1.2.3/128'] });
+  assert.equal(mapped('10.1.2.3'), true);
+  assert.equal(mapped('10.1.2.4'), false);
   for (const bad of [
     '10.0.0.0/99',
     '300.1.2.3',
