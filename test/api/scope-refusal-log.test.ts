@@ -25,7 +25,12 @@ async function started(t: TestContext) {
     await store.close();
   });
   await app.ready();
-  const call = async (method: 'GET' | 'POST' | 'DELETE', url: string, token = ADMIN, payload?: object) => {
+  const call = async (
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    url: string,
+    token = ADMIN,
+    payload?: object,
+  ) => {
     const r = await app.inject({ method, url, payload, headers: { authorization: `Bearer ${token}` } });
     return { status: r.statusCode, body: r.body ? JSON.parse(r.body) : null };
   };
@@ -157,4 +162,39 @@ test('403s to a portal link on a route it may not use are a warning at most once
     assert.ok(part.length < 8 || !all.includes(part), `part of the portal link reached the log: ${part}`);
   }
   assert.ok(!all.includes('not-in-the-log'), 'the query string reached the log');
+});
+
+test("a project key refused the operator's fields of its project (backlogLimit, another uid) is logged as a scope refusal", async (t) => {
+  const { lines, call } = await started(t);
+  const project = (await call('POST', '/api/v1/projects', ADMIN, { name: 'limits', uid: 'limits' })).body;
+  const full = (
+    await call('POST', `/api/v1/projects/${project.id}/api-keys`, ADMIN, { name: 'ci', scope: 'full' })
+  ).body;
+  assert.ok(full.key, JSON.stringify(full));
+  const url = `/api/v1/projects/${project.id}`;
+  // What the key may do writes nothing: its own uid sent back, its name.
+  assert.equal((await call('PATCH', url, full.key, { uid: 'limits', name: 'renamed' })).status, 200);
+  const warned = () => lines.filter((l) => Number(l.level) >= 40) as Record<string, unknown>[];
+  assert.equal(warned().length, 0, JSON.stringify(lines));
+
+  const refused = await call('PATCH', url, full.key, { backlogLimit: 10 });
+  assert.equal(refused.status, 403);
+  assert.match(refused.body.error.message, /body\.backlogLimit/);
+  assert.equal(warned().length, 1, JSON.stringify(lines));
+  assert.deepEqual(warned()[0]!.topRefusals, [
+    {
+      keyId: full.id,
+      prefix: full.prefix,
+      projectId: project.id,
+      scope: 'full',
+      route: 'PATCH /api/v1/projects/:project',
+      count: 1,
+    },
+  ]);
+  assert.ok(!JSON.stringify(lines).includes(full.key), 'the key reached the log');
+
+  t.mock.timers.enable({ apis: ['Date'], now: Date.now() + 10_000 });
+  assert.equal((await call('PATCH', url, full.key, { uid: 'someone-else' })).status, 403);
+  assert.equal(warned().length, 2, JSON.stringify(lines));
+  assert.equal(warned()[1]!.scopeRefused, 1);
 });

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ID_PREFIX } from '../../domain/ids.ts';
 import type { Project } from '../../domain/types.ts';
 import { OPERATOR_PROJECT_UID } from '../../operator/operator-project.ts';
@@ -14,6 +14,7 @@ import {
   pageQuerystring,
   projectBody,
 } from '../schemas.ts';
+import { logScopeRefusal } from '../scope-refusal-log.ts';
 import { projectJson } from '../serialize.ts';
 import type { RouteContext } from './context.ts';
 
@@ -33,14 +34,18 @@ type ProjectInput = {
  * for another tenant); sending its current uid back changes nothing and passes. (Creating a
  * project and portal links are refused before the body is read.)
  */
-function checkOperatorFields(b: ProjectInput, project: Project, admin: boolean): void {
-  if (admin) return;
-  if (b.backlogLimit !== undefined) {
-    throw new ForbiddenError("body.backlogLimit: only the admin token may set a project's backlog limit");
-  }
-  if (b.uid !== undefined && b.uid !== project.uid) {
-    throw new ForbiddenError("body.uid: only the admin token may change a project's uid");
-  }
+function checkOperatorFields(request: FastifyRequest, b: ProjectInput, project: Project): void {
+  const caller = callerOf(request);
+  if (caller.kind !== 'project') return;
+  const refusal =
+    b.backlogLimit !== undefined
+      ? "body.backlogLimit: only the admin token may set a project's backlog limit"
+      : b.uid !== undefined && b.uid !== project.uid
+        ? "body.uid: only the admin token may change a project's uid"
+        : null;
+  if (refusal === null) return;
+  logScopeRefusal(request, caller); // as a route refused for its scope: throttled, never the key
+  throw new ForbiddenError(refusal);
 }
 
 const asConflict = (error: unknown) => {
@@ -122,7 +127,7 @@ export function projectRoutes(app: FastifyInstance, { store }: RouteContext) {
       const patch: ProjectPatch = {};
       const b = request.body;
       const admin = callerOf(request).kind === 'admin';
-      checkOperatorFields(b, project, admin);
+      checkOperatorFields(request, b, project);
       if (b.name !== undefined) patch.name = b.name;
       if (b.uid !== undefined) {
         checkUid(b.uid, project.uid, admin);
