@@ -16,6 +16,7 @@ import type { EndpointQueues } from './endpoint-queues.ts';
 import type { ProjectSchedules } from './project-schedules.ts';
 import type { RateGate } from './rate-gate.ts';
 import type { RecordQueue } from './record-queue.ts';
+import { releaseItems } from './release-items.ts';
 import type { AttemptSender } from './send-attempt.ts';
 import { createSharedPayloads } from './shared-payloads.ts';
 
@@ -99,6 +100,16 @@ export function createBatchDispatch(
       rateGate,
       clock,
     );
+    // Stopped while the reads ran (a hand-off's, or the loop's last claim): handed back at once,
+    // due now, as what the stop finds queued is. Started now, an attempt would go out after the
+    // stop had begun waiting for those in flight, or after the stop ended and the process closed
+    // its store, its record never written (sent again after the lease).
+    if (!state.running) {
+      await handBack(releaseItems(claimed, clock())).catch((error: unknown) =>
+        hooks.onError?.(error, 'release'),
+      ); // the lease brings them back anyway
+      return;
+    }
     const now = clock();
     const releases: ReleaseItem[] = [];
     // Endpoints whose secrets did not open with this process's key: their deliveries go back, due

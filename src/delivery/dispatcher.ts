@@ -58,6 +58,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /** stop()'s grace ran out: attempts still running then are not recorded. */
   let cutOff = false;
   let loopDone: Promise<void> = Promise.resolve();
+  /**
+   * Hand-offs (dispatchClaimed) under way: a stop waits for them as for the loop's last batch, so
+   * that what one still reads the endpoints of is handed back before the stop goes on.
+   */
+  const handingOff = new Set<Promise<void>>();
   /** Endpoints that just failed: claimed only up to their free connections (failing-endpoints.ts). */
   const failing = createFailingEndpoints(FAILING_ENDPOINT_PAUSE_MS);
   /** Per-endpoint rate limits, shared with every other process through the store (rate-gate.ts). */
@@ -341,6 +346,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       wake();
       pause.end();
       await loopDone;
+      await Promise.all(handingOff);
       const settling = slots.settle(graceMs);
       // Claimed but never started: hand back at once, due now, so that another worker takes them
       // while the attempts in flight finish (or the next start, with SQLite), not a grace later.
@@ -384,7 +390,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
       // Deliveries it puts back go into deferredWakeups; the release wakes the loop (both stores
       // wake their own dispatcher on a release), which then sleeps until they are due.
-      await dispatchBatch(claimed).catch((error: unknown) => hooks.onError?.(error, 'handoff'));
+      const handing = dispatchBatch(claimed).catch((error: unknown) => hooks.onError?.(error, 'handoff'));
+      handingOff.add(handing);
+      await handing;
+      handingOff.delete(handing);
     },
   };
 }

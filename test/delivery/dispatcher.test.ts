@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, test } from 'node:test';
+import pg from 'pg';
 import { DEFAULT_DELIVERY, type DeliveryConfig, LEASE_MARGIN_MS } from '../../src/config/config-types.ts';
 import {
   createDispatcher,
@@ -959,6 +960,80 @@ describe('dispatcher', () => {
       1,
       'the attempt in flight was recorded',
     );
+  });
+
+  test('postgres: a stop waits for a hand-off whose endpoints are still being read, and hands it back instead of sending it after the stop', async () => {
+    // An accept hands its deliveries to the dispatcher already leased to it (handoff.ts); the
+    // dispatcher reads their endpoints before it starts them. A stop that came during that read
+    // returned at once (nothing in flight yet): the read then finished and the attempts went out
+    // after the stop, when the process closes its store and sender (their records are never
+    // written: sent again after the lease), or never went out and waited for the lease. The
+    // read is held here by a lock on endpoint_secrets, as a slow query would hold it.
+    const server = await withPostgres();
+    cleanups.push(() => server.stop());
+    const url = await server.createDatabase();
+    const store = new PostgresStore(url);
+    await store.migrate();
+    cleanups.push(() => store.close());
+    const api = new PostgresStore(url);
+    cleanups.push(() => api.close());
+    const w = await world(store);
+    const r = await receiver();
+    await w.endpoint(r.url);
+    const d = w.dispatcher({ pollIntervalMs: 60_000 }, 'w1');
+    await d.start();
+    const accepted = await api.acceptEvents(
+      w.projectId,
+      Array.from({ length: 3 }, (_, i) => ({
+        type: 'order.created',
+        payload: { n: i },
+        test: false,
+        idempotencyKey: null,
+        callbackUrl: null,
+      })),
+      Date.now(),
+      { lease: { workerId: 'w1', leaseMs: 60_000, max: 10 } },
+    );
+    const handedOff = accepted.flatMap((a) =>
+      a.deliveries
+        .slice(0, a.leased ?? 0)
+        .map((delivery) => ({ delivery, event: a.event, payloadJson: a.payloadJson! })),
+    );
+    assert.equal(handedOff.length, 3);
+    const locker = new pg.Client(url);
+    await locker.connect();
+    cleanups.push(() => locker.end());
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE endpoint_secrets IN ACCESS EXCLUSIVE MODE');
+    const handing = d.dispatchClaimed!(handedOff);
+    // The dispatcher's read of the endpoints waits for the lock.
+    await until('the endpoints read to wait for the lock', async () => {
+      const { rows } = await locker.query(
+        "SELECT 1 FROM pg_locks WHERE NOT granted AND relation = 'endpoint_secrets'::regclass",
+      );
+      return rows.length > 0;
+    });
+    const stopping = d.stop({ graceMs: 2_000 });
+    await new Promise((res) => setTimeout(res, 200));
+    await locker.query('ROLLBACK');
+    await stopping;
+    // Once the stop is over, the hand-off is settled: handed back, due now, leased to no one.
+    const { rows } = await locker.query(
+      'SELECT status, leased_by, next_attempt_at FROM deliveries WHERE project_id = $1 ORDER BY id',
+      [w.projectId],
+    );
+    const stoppedAt = Date.now();
+    assert.deepEqual(
+      rows.map((row) => [row.status, row.leased_by, Number(row.next_attempt_at) <= stoppedAt]),
+      [
+        ['pending', null, true],
+        ['pending', null, true],
+        ['pending', null, true],
+      ],
+    );
+    await handing;
+    await new Promise((res) => setTimeout(res, 300));
+    assert.equal(r.requests.length, 0, 'nothing is sent by a stopped dispatcher');
   });
 
   test('attempts still running when the stop grace ends are not recorded (closing the connections is no endpoint failure)', async () => {
