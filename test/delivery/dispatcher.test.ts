@@ -232,6 +232,39 @@ describe('dispatcher', () => {
     assert.equal(r.requests.length, 9);
   });
 
+  test('postgres: the pending deliveries of an endpoint whose disable a stop cut short are parked by the next claim, never sent', async () => {
+    // A disable parks a batch in its own transaction and the rest in later ones (park-batch.ts);
+    // a process stopped or killed in between leaves a disabled endpoint with pending deliveries,
+    // which any worker's claim (the window of oldest due rows) takes and parks.
+    const server = await withPostgres();
+    cleanups.push(() => server.stop());
+    const url = await server.createDatabase();
+    const first = new PostgresStore(url);
+    await first.migrate();
+    const w0 = await world(first);
+    const r = await receiver();
+    const ep = await w0.endpoint(r.url);
+    const sent = await w0.send(9);
+    const before = parkBatch.rows;
+    parkBatch.rows = 2;
+    try {
+      await first.updateEndpoint(w0.projectId, ep.id, { active: false }, Date.now());
+      await first.close(); // stopped while the later batches run
+    } finally {
+      parkBatch.rows = before;
+    }
+    const next = new PostgresStore(url);
+    cleanups.push(() => next.close());
+    const statuses = async () =>
+      Promise.all(sent.map(async (d) => (await next.getDelivery(w0.projectId, d.id))?.status));
+    assert.ok((await statuses()).includes('pending'), 'the stop left some pending');
+    const w = await world(next);
+    await w.dispatcher({}, 'w2').start();
+    await until('all 9 parked', async () => (await statuses()).every((s) => s === 'parked'));
+    await new Promise((res) => setTimeout(res, 300));
+    assert.equal(r.requests.length, 0);
+  });
+
   test('the stored attempt holds the request as it arrived (host, content-length, connection) and every Set-Cookie', async () => {
     const w = await world();
     const arrived: { headers: IncomingHttpHeaders; raw: string[] }[] = [];
