@@ -6,11 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { installPacked, typecheckConsumer } from '../../../test/support/packed-package.ts';
+import { installPacked, ROOT, typecheckConsumer } from '../../../test/support/packed-package.ts';
 
 test('npm pack gives JavaScript and declarations that a fresh project imports and type-checks', () => {
   const dir = mkdtempSync(join(tmpdir(), 'herald-verify-pack-'));
@@ -40,6 +40,59 @@ const n: number = hook.payload.n;
 // @ts-expect-error: declarations are there, so a wrong type is caught
 const wrong: string = hook.payload.n;
 export const used: [number, string, ExpressRequestLike | null] = [n, wrong, null];
+`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/**
+ * The README's "Adapters" block, the code a newcomer copies, as they would compile it: the packed
+ * package in a project with Express and Fastify and their own types, strict. Only what the block
+ * leaves out is added: its imports of node:http, express and fastify, a secret and a handler,
+ * each framework's `app`, and the block's `export default` made a constant (one module holds all
+ * four adapters).
+ */
+test("the README's adapter examples type-check against Express's and Fastify's own types", () => {
+  const readme = readFileSync(join(ROOT, 'packages/verify/README.md'), 'utf8');
+  const block = /## Adapters\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(block, 'the README has an Adapters block');
+  const imports = block.split('\n').filter((line) => line.startsWith('import '));
+  const sections = block
+    .split('\n')
+    .filter((line) => !line.startsWith('import '))
+    .join('\n')
+    .replace('export default', 'export const fetchHandler =')
+    .split(/\n(?=\/\/ (?:Express|Fastify|Fetch API))/);
+  assert.equal(sections.length, 4, 'node:http, Express, Fastify and Fetch sections');
+  const [node, expressApp, fastifyApp, fetchApp] = sections as [string, string, string, string];
+  const dir = mkdtempSync(join(tmpdir(), 'herald-verify-readme-'));
+  try {
+    const project = installPacked(dir, 'verify', [
+      'express',
+      'fastify',
+      '@types/express',
+      '@types/express-serve-static-core',
+    ]);
+    typecheckConsumer(
+      project,
+      `import { createServer } from 'node:http';
+import express from 'express';
+import Fastify from 'fastify';
+${imports.join('\n')}
+declare const secret: string;
+declare function handle(payload: unknown): void;
+${node}
+{
+  const app = express();
+${expressApp}
+}
+{
+  const app = Fastify();
+${fastifyApp}
+}
+${fetchApp}
 `,
     );
   } finally {

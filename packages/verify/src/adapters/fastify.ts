@@ -12,6 +12,8 @@
  * ```
  * Refused requests get the error's status and `{"error": {"code", "message"}}`.
  */
+// Types only, erased when it runs: the module `request.webhook` is declared on (below).
+import type {} from 'fastify';
 import { WebhookVerificationError } from '../errors.ts';
 import type { Deduplicator } from '../idempotency.ts';
 import { type VerifiedWebhook, verifyWebhook } from '../verify.ts';
@@ -67,6 +69,18 @@ export interface FastifyWebhookOptions extends AdapterVerifyOptions {
 /** A request once the plugin has run. */
 export interface FastifyWebhookRequest extends FastifyRequestLike {
   webhook: VerifiedWebhook;
+}
+
+/**
+ * `request.webhook` on Fastify's own request type, so a route of the plugin's scope reads it
+ * without a cast, as in the README (a cast to {@link FastifyWebhookRequest} did not compile:
+ * neither type holds the other). Fastify's way of typing a request decorator; it needs fastify's
+ * types, there wherever this adapter is used. Set on every request of that scope before its handler.
+ */
+declare module 'fastify' {
+  interface FastifyRequest {
+    webhook: VerifiedWebhook;
+  }
 }
 
 const CLAIMED = Symbol('herald.webhook.claimed');
