@@ -72,9 +72,11 @@ export type OnceResult<T> = { duplicate: true } | { duplicate: false; result: T 
 export interface Deduplicator {
   /**
    * Runs `handler` unless `id` was already processed (or is being processed). If the handler
-   * throws, the id is released so Herald's retry is processed, and the error is rethrown.
+   * throws, the id is released so Herald's retry is processed, and the error is rethrown. A null
+   * id (a verified webhook without `webhook-id`: `VerifiedWebhook.id`) has nothing to recognise a
+   * repeat by: its handler runs and nothing is recorded, as the adapters do.
    */
-  once<T>(id: string, handler: () => T | Promise<T>): Promise<OnceResult<T>>;
+  once<T>(id: string | null, handler: () => T | Promise<T>): Promise<OnceResult<T>>;
   /** True when `id` is new (and now claimed). */
   claim(id: string): Promise<boolean>;
   /** Forgets `id`. */
@@ -93,6 +95,9 @@ export function createDeduplicator(options: DeduplicatorOptions = {}): Deduplica
     claim,
     release,
     async once(id, handler) {
+      // Not claimed as the text "null" (or a Map key null): every webhook without an id was
+      // taken for a repeat of the first one, and dropped.
+      if (id === null) return { duplicate: false, result: await handler() };
       if (!(await claim(id))) return { duplicate: true };
       try {
         return { duplicate: false, result: await handler() };

@@ -76,3 +76,27 @@ test('a pluggable async store is awaited', async () => {
   await dedupe.release('x');
   assert.equal(await dedupe.claim('x'), true);
 });
+
+test("once() runs the handler of every webhook without an id (VerifiedWebhook's id null) and records nothing", async () => {
+  // A webhook verified without a webhook-id header (a scheme that does not sign it) has nothing to
+  // recognise a repeat by: two such webhooks are two webhooks, never one the duplicate of the other.
+  const claimed: string[] = [];
+  const dedupe = createDeduplicator({
+    store: {
+      claim: (id) => {
+        claimed.push(String(id));
+        return true;
+      },
+      release: () => {},
+    },
+  });
+  const first = await dedupe.once(null, () => 'first');
+  const second = await createDeduplicator().once(null, () => 'second');
+  const memory = createDeduplicator();
+  await memory.once(null, () => 'a');
+  const repeat = await memory.once(null, () => 'b');
+  assert.deepEqual(first, { duplicate: false, result: 'first' });
+  assert.deepEqual(second, { duplicate: false, result: 'second' });
+  assert.deepEqual(repeat, { duplicate: false, result: 'b' });
+  assert.deepEqual(claimed, [], 'the store is not asked about a missing id');
+});

@@ -48,21 +48,31 @@ export const used: [number, string, ExpressRequestLike | null] = [n, wrong, null
 });
 
 /**
- * The README's "Adapters" block, the code a newcomer copies, as they would compile it: the packed
- * package in a project with Express and Fastify and their own types, strict. Only what the block
- * leaves out is added: its imports of node:http, express and fastify, a secret and a handler,
- * each framework's `app`, and the block's `export default` made a constant (one module holds all
- * four adapters).
+ * The README's TypeScript examples, the code a newcomer copies, as they would compile it: the
+ * packed package in a project with Express and Fastify and their own types, strict. Only what the
+ * examples leave out is added: imports of node:http, express and fastify, the request, its raw body,
+ * a secret and a handler, each framework's `app`, and the adapters' `export default` made a
+ * constant (one module holds every example, each in a block of its own).
  */
-test("the README's adapter examples type-check against Express's and Fastify's own types", () => {
+test("the README's TypeScript examples type-check against Express's and Fastify's own types", () => {
   const readme = readFileSync(join(ROOT, 'packages/verify/README.md'), 'utf8');
-  const block = /## Adapters\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-  assert.ok(block, 'the README has an Adapters block');
-  const imports = block.split('\n').filter((line) => line.startsWith('import '));
-  const sections = block
-    .split('\n')
-    .filter((line) => !line.startsWith('import '))
-    .join('\n')
+  const blocks = [...readme.matchAll(/\n## ([^\n]+)\n(?:(?!\n## )[\s\S])*?```ts\n([\s\S]*?)```/g)].map(
+    ([, heading, code]) => ({ heading, code: code as string }),
+  );
+  assert.deepEqual(
+    blocks.map((b) => b.heading),
+    ['Verify', 'Adapters', 'De-duplication'],
+    'the README sections with TypeScript examples',
+  );
+  const lines = blocks.flatMap((b) => b.code.split('\n'));
+  const imports = lines.filter((line) => line.startsWith('import '));
+  const body = (code: string) =>
+    code
+      .split('\n')
+      .filter((line) => !line.startsWith('import '))
+      .join('\n');
+  const [verifyExample, adapters, dedupe] = blocks.map((b) => body(b.code)) as [string, string, string];
+  const sections = adapters
     .replace('export default', 'export const fetchHandler =')
     .split(/\n(?=\/\/ (?:Express|Fastify|Fetch API))/);
   assert.equal(sections.length, 4, 'node:http, Express, Fastify and Fetch sections');
@@ -77,12 +87,17 @@ test("the README's adapter examples type-check against Express's and Fastify's o
     ]);
     typecheckConsumer(
       project,
-      `import { createServer } from 'node:http';
+      `import { createServer, type IncomingMessage } from 'node:http';
 import express from 'express';
 import Fastify from 'fastify';
 ${imports.join('\n')}
+declare const req: IncomingMessage;
+declare const rawBody: string;
 declare const secret: string;
 declare function handle(payload: unknown): void;
+{
+${verifyExample}
+}
 ${node}
 {
   const app = express();
@@ -93,6 +108,11 @@ ${expressApp}
 ${fastifyApp}
 }
 ${fetchApp}
+createServer(async (req, res) => {
+  const { webhook } = { webhook: await verifyNodeRequest(req, { scheme: 'standard', secret }) };
+${dedupe}
+  res.end();
+});
 `,
     );
   } finally {
