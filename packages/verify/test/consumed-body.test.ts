@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import express from 'express';
 import { webhookMiddleware } from '../src/adapters/express.ts';
+import { verifyFetchRequest, withWebhookVerification } from '../src/adapters/fetch.ts';
 import { verifyNodeRequest } from '../src/adapters/node.ts';
 import { sign, WebhookVerificationError } from '../src/index.ts';
 
@@ -84,4 +85,43 @@ test('express: a body read by an earlier middleware (req.body unset) is passed o
   } finally {
     server.close();
   }
+});
+
+/** A signed Request as a Fetch-API runtime (Workers, Deno, Bun) hands it to its handler. */
+function signedRequest(): Request {
+  const signed = sign({
+    scheme: 'standard',
+    secret: SECRET,
+    id: 'evt_1',
+    timestamp: Math.floor(Date.now() / 1000),
+    url: 'http://127.0.0.1/hook',
+    content: { type: 'a', data: { n: 1 } },
+  });
+  return new Request(signed.url, { method: 'POST', headers: signed.headers, body: signed.body });
+}
+
+test('fetch: a body already read (request.json(), a reader taken) is a configuration error, not an incomplete body', async () => {
+  const read = signedRequest();
+  await read.json(); // the handler, or a framework before it, parsed it first
+  const locked = signedRequest();
+  locked.body?.getReader(); // something holds the stream
+  const codes: string[] = [];
+  for (const request of [read, locked]) {
+    await verifyFetchRequest(request, { scheme: 'standard', secret: SECRET }).then(
+      () => codes.push('verified'),
+      (error: unknown) => codes.push(codeOf(error)),
+    );
+  }
+  // Before: HERALD_VERIFY_BODY_INCOMPLETE, "the connection closed or failed", answered 400 to Herald,
+  // which retried every delivery of the endpoint until its retries ran out.
+  assert.deepEqual(codes, ['HERALD_VERIFY_CONFIG', 'HERALD_VERIFY_CONFIG']);
+
+  // withWebhookVerification does not answer it: it goes to the runtime's error handling, as other
+  // configuration errors do.
+  const handled = signedRequest();
+  await handled.text();
+  const handler = withWebhookVerification({ scheme: 'standard', secret: SECRET }, () => new Response(null));
+  await assert.rejects(handler(handled), (error) => codeOf(error) === 'HERALD_VERIFY_CONFIG');
+  // The same request unread verifies.
+  assert.equal((await handler(signedRequest())).status, 200);
 });

@@ -32,6 +32,16 @@ export async function verifyFetchRequest<T = unknown>(
 ): Promise<VerifiedWebhook<T>> {
   const { url, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, ...verifyOptions } = options;
   checkDeclaredLength(request.headers.get('content-length'), maxBodyBytes);
+  // Read first (request.json() in the handler, a framework's parser) or held by a reader: the stream
+  // cannot be read, which was reported as BODY_INCOMPLETE ("the connection closed") and answered 400,
+  // so Herald retried every delivery until its retries ran out, for a mistake in the receiver's code.
+  if (request.bodyUsed || request.body?.locked) {
+    throw new WebhookVerificationError(
+      'HERALD_VERIFY_CONFIG',
+      'The body was already read from the request by something else: verify before anything reads it ' +
+        '(or verify a request.clone()), or pass the bytes it read to verify()',
+    );
+  }
   // Counted as it arrives: a chunked body (no Content-Length) over the limit is refused when it
   // passes it, not read whole first (request.arrayBuffer() held all of it, however large).
   const body =
