@@ -18,6 +18,7 @@ import express from 'express';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import Stripe from 'stripe';
 import { Webhook as SvixWebhook } from 'svix';
+import { verifyWebhook } from '../../packages/verify/src/index.ts';
 import { buildRequest } from '../../src/domain/build-request.ts';
 import type { BuildRequestInput, BuiltRequest } from '../../src/domain/build-request-types.ts';
 import { generateSecret } from '../../src/domain/secret.ts';
@@ -129,6 +130,45 @@ describe('github: @octokit/webhooks-methods', () => {
     assert.equal(await octokitVerify(secret, request.body ?? '', signature), true);
     assert.equal(await octokitVerify(secret, tamper(request.body), signature), false);
     assert.equal(await octokitVerify('older secret', request.body ?? '', signature), false);
+  });
+});
+
+/**
+ * A GET carries no body and its signatures cover the empty one (signatures.md "Envelopes and
+ * methods"). The libraries that take the body as an argument refuse an empty one before checking
+ * anything (docs/signatures.md says which, for each scheme); @herald/verify takes the request.
+ */
+describe('GET: the empty body', () => {
+  const secret = 'whsec_stripe_style_0123456789abcdef';
+  const verifies = (scheme: 'standard' | 'stripe' | 'github', request: BuiltRequest, key: string) =>
+    verifyWebhook({ scheme, payload: '', headers: request.headers, secret: key, method: 'GET' }).timestamp;
+
+  test('svix, Stripe.webhooks.constructEvent and octokit throw on it; standardwebhooks and @herald/verify accept it', async () => {
+    const standardSecret = generateSecret();
+    const standard = build({ method: 'GET' }, [standardSecret]);
+    assert.equal(standard.body, null);
+    assert.throws(
+      () => new SvixWebhook(standardSecret).verify('', standard.headers),
+      /Unexpected end of JSON/,
+    );
+    assert.doesNotThrow(() => new StandardWebhook(standardSecret).verify('', standard.headers));
+    assert.notEqual(verifies('standard', standard, standardSecret), null);
+
+    const stripe = build({ method: 'GET', signature: { scheme: 'stripe' } }, [secret]);
+    const stripeHeader = stripe.headers['stripe-signature'] ?? '';
+    assert.throws(
+      () => Stripe.webhooks.constructEvent('', stripeHeader, secret),
+      /No webhook payload was provided/,
+    );
+    assert.notEqual(verifies('stripe', stripe, secret), null);
+
+    const github = build({ method: 'GET', signature: { scheme: 'github' } }, [secret]);
+    const githubHeader = github.headers['x-hub-signature-256'] ?? '';
+    await assert.rejects(octokitVerify(secret, '', githubHeader), /eventPayload & signature required/);
+    // By hand, the HMAC of the empty body: what docs/signatures.md says to do instead.
+    assert.equal(githubHeader, `sha256=${createHmac('sha256', secret).update('').digest('hex')}`);
+    assert.equal(verifies('github', github, secret), null); // no timestamp; verified, not thrown
+    assert.throws(() => verifies('github', github, 'another secret'), /No matching signature/);
   });
 });
 
