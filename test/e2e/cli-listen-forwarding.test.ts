@@ -257,6 +257,48 @@ describe('herald listen against a real Herald', () => {
     }
   });
 
+  test("a refused forward is printed with the start of the receiver's answer: why it refused", async () => {
+    const project = await client.createProject({ name: 'listen-refused' });
+    // The receiver's verification, with a secret other than the one listen printed: refused as
+    // @herald/verify's adapters refuse, its reason in the body (spread over lines, and long).
+    const refusing = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const reason = { code: 'HERALD_VERIFY_BAD_SIGNATURE', message: 'No matching signature found' };
+        res
+          .writeHead(401, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: reason, detail: 'x'.repeat(5_000) }, null, 2));
+      });
+    });
+    const ok = await receiver();
+    const url = await listen(refusing);
+    const p = listenTo(project.id, `${url}/hook`);
+    const q = listenTo(project.id, `${ok.url}/hook`);
+    try {
+      await p.waitFor(/herald listen: forwarding/);
+      await q.waitFor(/herald listen: forwarding/);
+      const event = await client.sendEvent(project.id, { type: 'a', payload: {} });
+      await p.waitFor(new RegExp(`${event.id} a → 401 \\(\\d+ ms\\): `));
+      const line =
+        p
+          .out()
+          .split('\n')
+          .find((l) => l.startsWith(`${event.id} a → 401`)) ?? '';
+      assert.match(
+        line,
+        /: \{ "error": \{ "code": "HERALD_VERIFY_BAD_SIGNATURE", "message": "No matching signature found" \}/,
+      );
+      assert.ok(line.length < 300 && line.endsWith('…'), `one line, cut short: ${line}`);
+      // A 2xx answer is the status alone, as before.
+      await q.waitFor(new RegExp(`${event.id} a → 204 \\(\\d+ ms\\)\n`));
+    } finally {
+      p.kill();
+      q.kill();
+      await close(refusing);
+      await ok.close();
+    }
+  });
+
   test('--timeout bounds the whole forward: a receiver sending its answer a chunk at a time is given up on', async () => {
     const project = await client.createProject({ name: 'listen-trickle' });
     // Headers at once, then one byte every 200 ms for 3 s: each wait is short, the answer is not.

@@ -39,6 +39,25 @@ const forwardDispatcher = new Agent({
   connect: { lookup: guardedLookup(systemLookup, parseCidrList('0.0.0.0/0,::/0')) },
 });
 
+/** How much of a refusal's body is printed, in characters (on one line, its whitespace runs as one space). */
+const ANSWER_CHARS = 200;
+
+/**
+ * The start of an answer's body for the forward's line. All of it is read (within --timeout, as a
+ * 2xx answer is), only its first bytes kept.
+ */
+async function answerStart(body: AsyncIterable<Uint8Array>): Promise<string> {
+  const kept: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    if (size > ANSWER_CHARS * 4) continue;
+    kept.push(chunk);
+    size += chunk.length;
+  }
+  const text = Buffer.concat(kept).toString('utf8').replace(/\s+/g, ' ').trim();
+  return text.length > ANSWER_CHARS ? `${text.slice(0, ANSWER_CHARS)}…` : text;
+}
+
 export interface ForwarderOptions {
   client: HeraldClient;
   project: string;
@@ -144,11 +163,18 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
         body: built.body ?? undefined,
         signal: deadline,
       });
-      await res.body.dump();
+      // A refusal is printed with the start of its body: why the receiver refused the copy (a
+      // verification error names its code there), which the status alone did not say.
+      const refused = res.statusCode < 200 || res.statusCode >= 300;
+      let answer = '';
+      if (refused) answer = await answerStart(res.body);
+      else await res.body.dump();
       // dump() ends quietly when the deadline cuts the body short: that answer did not complete.
       deadline.throwIfAborted();
       const ms = Math.round(performance.now() - started);
-      o.log(`${event.id} ${event.type}${event.test ? ' (test)' : ''} → ${res.statusCode} (${ms} ms)`);
+      o.log(
+        `${event.id} ${event.type}${event.test ? ' (test)' : ''} → ${res.statusCode} (${ms} ms)${answer ? `: ${answer}` : ''}`,
+      );
     } catch (error) {
       const why = deadline.aborted
         ? `no complete answer within ${o.timeoutMs} ms (--timeout)`
