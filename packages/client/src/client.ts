@@ -56,7 +56,16 @@ export class HeraldClient {
   readonly #calls = new Set<Promise<unknown>>();
 
   constructor(options: HeraldClientOptions) {
-    const url = new URL(options.url);
+    // Unset (`process.env.HERALD_URL!`), empty or without its scheme: Node's "Invalid URL" alone
+    // did not say which option.
+    const url = URL.parse(options.url);
+    if (url === null) {
+      throw new TypeError(
+        `url: expected an absolute http:// or https:// URL (Herald's root), got ${
+          options.url === undefined ? 'undefined' : JSON.stringify(options.url)
+        }`,
+      );
+    }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new TypeError(`url: expected http:// or https://, got ${url.protocol}`);
     }

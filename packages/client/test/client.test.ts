@@ -168,6 +168,20 @@ describe('@herald/client', () => {
       await wrong.close();
     }
     assert.throws(() => new HeraldClient({ url: 'ftp://x', token: 't' }), /url/);
+    // Not a URL at all: an unset variable (`process.env.HERALD_URL!`), an empty one, a host and
+    // port without the scheme. Node's own "Invalid URL" did not say which option.
+    for (const url of [undefined, '', '127.0.0.1:8080', 'http://']) {
+      assert.throws(
+        () => new HeraldClient({ url: url as string, token: 't' }),
+        (error: Error) =>
+          error instanceof TypeError &&
+          error.message.startsWith(
+            "url: expected an absolute http:// or https:// URL (Herald's root), got ",
+          ) &&
+          error.message.endsWith(url === undefined ? 'undefined' : JSON.stringify(url)),
+        String(url),
+      );
+    }
     assert.throws(() => new HeraldClient({ url: herald.url, token: '' }), /token/);
   });
 
