@@ -2589,6 +2589,32 @@ export function defineStoreSuite(
     });
 
     withStore(
+      'secret rotation deletes the secrets whose time is over: rotations do not pile them up in the database',
+      async (store) => {
+        const p = await store.createProject({ name: 'p' }, T0);
+        const ep = await store.createEndpoint(endpointInput(p.id), 'whsec_s0', T0);
+        // What is still stored: a read as of the endpoint's creation lists every secret valid then,
+        // which is every one not deleted (each expired after T0).
+        const stored = async () =>
+          (await store.getEndpointSecrets(p.id, ep.id, T0)).map((s) => s.secret).sort();
+        for (let i = 1; i <= 20; i++) await store.rotateEndpointSecret(p.id, ep.id, `whsec_s${i}`, 0, T0 + i);
+        assert.deepEqual(
+          await stored(),
+          ['whsec_s20'],
+          'a rotation with grace 0 deletes the secret it retires',
+        );
+        await store.rotateEndpointSecret(p.id, ep.id, 'whsec_s21', HOUR, T0 + 21);
+        assert.deepEqual(await stored(), ['whsec_s20', 'whsec_s21'], 'one in its grace stays');
+        await store.rotateEndpointSecret(p.id, ep.id, 'whsec_s22', 0, T0 + 21 + HOUR);
+        assert.deepEqual(await stored(), ['whsec_s22'], 'its grace over, the next rotation deletes it');
+        assert.deepEqual(
+          (await store.getEndpointSecrets(p.id, ep.id, T0 + 21 + HOUR)).map((s) => s.secret),
+          ['whsec_s22'],
+        );
+      },
+    );
+
+    withStore(
       'secret rotation back to a secret still in its grace lists it once, as the current one',
       async (store) => {
         const p = await store.createProject({ name: 'p' }, T0);

@@ -209,7 +209,10 @@ export async function lockEndpointPostgres(
 
 /**
  * A new current secret (already sealed). Then, past MAX_VALID_SECRETS valid at `now`, the oldest
- * (the current one first, then by expiry, latest first) expire at `now`.
+ * (the current one first, then by expiry, latest first) expire at `now`, and every secret of the
+ * endpoint expired by `now` is deleted: nothing reads a secret past its time, and kept, every
+ * rotation left one more row behind for good (an endpoint rotated daily held 365 a year), the
+ * secret a rotation with grace 0 retired after a leak included.
  */
 export async function insertSecretPostgres(
   db: Queryable,
@@ -224,6 +227,11 @@ export async function insertSecretPostgres(
     [projectId, newId(ID_PREFIX.secret, now), endpointId, sealed, now],
   );
   await db.query(EXPIRE_PAST_VALID_SQL_POSTGRES, [now, projectId, endpointId, MAX_VALID_SECRETS]);
+  await db.query(
+    `DELETE FROM endpoint_secrets
+     WHERE project_id = $1 AND endpoint_id = $2 AND expires_at IS NOT NULL AND expires_at <= $3`,
+    [projectId, endpointId, now],
+  );
 }
 
 /**

@@ -116,7 +116,10 @@ function deleteRateStateSqlite(db: DatabaseSync, projectId: string, endpointId: 
 
 /**
  * A new current secret (already sealed). Then, past MAX_VALID_SECRETS valid at `now`, the oldest
- * (the current one first, then by expiry, latest first) expire at `now`.
+ * (the current one first, then by expiry, latest first) expire at `now`, and every secret of the
+ * endpoint expired by `now` is deleted: nothing reads a secret past its time, and kept, every
+ * rotation left one more row behind for good (an endpoint rotated daily held 365 a year), the
+ * secret a rotation with grace 0 retired after a leak included.
  */
 export function insertSecretSqlite(
   db: DatabaseSync,
@@ -146,6 +149,14 @@ export function insertSecretSqlite(
     endpointId,
     now,
     MAX_VALID_SECRETS,
+  );
+  run(
+    db,
+    `DELETE FROM endpoint_secrets
+     WHERE project_id = ? AND endpoint_id = ? AND expires_at IS NOT NULL AND expires_at <= ?`,
+    projectId,
+    endpointId,
+    now,
   );
 }
 
