@@ -323,6 +323,77 @@ export function defineLimitsRetentionSuite(name: string, open: () => Promise<Sto
     );
 
     withStore(
+      'purgeBefore: a batch deletes attempts up to a bound on their request and response bytes, not only a count',
+      async (store) => {
+        const old = T0 - 40 * DAY;
+        const { project } = await projectWithEndpoints(store, 1, old);
+        // Incompressible (PostgreSQL stores its compressed size): ~40 KB each, 0.6 of the bound. A
+        // form body (hmac-sha1-url), a GET query or a sha256-body is stored with each attempt as
+        // sent, ~3 times the payload; a response body up to 64 KiB.
+        const blob = (i: number) => randomBytes(30_000).toString('base64') + i;
+        const [done, kept] = await store.acceptEvents(project.id, [eventInput('a'), eventInput('a')], old);
+        for (let n = 0; n < 3; n++) {
+          const at = old + n * HOUR;
+          const claims = await store.claimDueDeliveries({
+            limit: 10,
+            leaseMs: 1000,
+            now: at,
+            workerId: 'w1',
+          });
+          assert.equal(claims.length, 2);
+          await store.recordAttempts(
+            claims.map((c) => {
+              const isDone = c.event.id === done!.event.id;
+              const record = attemptRecord(c.delivery, c.event, {
+                outcome: 'failed',
+                startedAt: at,
+                status: isDone && n === 2 ? 'failed' : 'pending',
+                nextAttemptAt: at + HOUR,
+              });
+              if (isDone) record.attempt.request.body = blob(n);
+              else record.attempt.response = { status: 500, headers: {}, body: blob(n) };
+              return record;
+            }),
+            { now: at, failureThreshold: 1000 },
+          );
+        }
+        const saved = { ...purgeBytes };
+        purgeBytes.sqlite = 64 * 1024;
+        purgeBytes.postgres = 64 * 1024;
+        try {
+          const batches = [];
+          let after: string | null = null;
+          do {
+            const r = await store.purgeBefore(project.id, T0 - 30 * DAY, 1000, after);
+            batches.push(r);
+            after = r.next;
+          } while (after !== null && batches.length < 20);
+          // Two attempts reach the bound: a batch ends there, and the next goes on with the rest.
+          assert.ok(
+            batches.every((r) => r.attempts <= 2),
+            `attempts per batch: ${batches.map((r) => r.attempts).join(', ')}`,
+          );
+          assert.equal(
+            batches.reduce((sum, r) => sum + r.attempts, 0),
+            6,
+          );
+          assert.equal(
+            batches.reduce((sum, r) => sum + r.events, 0),
+            1,
+          );
+          assert.equal(await store.getEvent(project.id, done!.event.id), null);
+          assert.equal(await store.getDelivery(project.id, done!.deliveries[0]!.id), null);
+          // The event still owed stays, its delivery pending, without its old attempts.
+          assert.ok(await store.getEvent(project.id, kept!.event.id));
+          assert.equal((await store.getDelivery(project.id, kept!.deliveries[0]!.id))?.status, 'pending');
+          assert.deepEqual((await store.listAttempts(project.id, { limit: 10 })).data, []);
+        } finally {
+          Object.assign(purgeBytes, saved);
+        }
+      },
+    );
+
+    withStore(
       'delivery.exhausted is recorded with the attempt that fails a delivery for good',
       async (store) => {
         const { project, endpoints } = await projectWithEndpoints(store, 2);

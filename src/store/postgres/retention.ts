@@ -107,21 +107,35 @@ async function purgeBatch(
   );
   const last = batch.at(-1);
   const position = last ? encodePurgeCursor(Number(last.created_at), last.id) : (after ?? '');
-  // Their attempts first, at most PURGE_BATCH_ROWS: those started before the cutoff, which is all
+  // Their attempts first, at most PURGE_BATCH_ROWS, up to the one whose request and response (their
+  // stored sizes) bring them to purgeBytes.postgres: those started before the cutoff, which is all
   // of those of an event that goes (its deliveries were last touched before it), and the old ones
   // of an event kept (still in use, e.g. parked for longer than the retention). They go whatever
   // a retry committed meanwhile does to their event. When that many went there may be more: the
-  // same events are looked at again by the next batch, the cursor not moving past them.
-  let attempts =
-    (
-      await c.query(
-        `DELETE FROM attempts WHERE project_id = $1 AND id IN (
-           SELECT id FROM attempts WHERE project_id = $1 AND event_id = ANY($2::text[]) AND started_at < $3
-           LIMIT $4)`,
-        [projectId, batch.map((e) => e.id), cutoff, PURGE_BATCH_ROWS],
-      )
-    ).rowCount ?? 0;
-  const full = attempts === PURGE_BATCH_ROWS;
+  // same events are looked at again by the next batch, the cursor not moving past them. An attempt
+  // holds its request body as sent when it is not the event's envelope (a form body, a GET query,
+  // sha256-body: ~3 times the payload) and up to 64 KiB of response: counted by number alone, a
+  // batch of 10,000 attempts of a 1 MiB event's form body was ~30 GB to delete.
+  // In one statement, sized and taken in id order as takeWithinBudget takes them: each attempt
+  // whose predecessors hold less than the bound.
+  const { rows: deleted } = await c.query<{ deleted: string; seen: string }>(
+    `WITH a AS (
+       SELECT id, pg_column_size(request) + coalesce(pg_column_size(response), 0) AS bytes
+       FROM attempts WHERE project_id = $1 AND event_id = ANY($2::text[]) AND started_at < $3
+       LIMIT $4
+     ), s AS (
+       SELECT id, coalesce(sum(bytes) OVER (ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
+         AS before
+       FROM a
+     ), d AS (
+       DELETE FROM attempts t USING s WHERE t.project_id = $1 AND t.id = s.id AND s.before < $5 RETURNING 1
+     )
+     SELECT (SELECT count(*) FROM d) AS deleted, (SELECT count(*) FROM a) AS seen`,
+    [projectId, batch.map((e) => e.id), cutoff, PURGE_BATCH_ROWS, purgeBytes.postgres],
+  );
+  let attempts = Number(deleted[0]!.deleted);
+  const seen = Number(deleted[0]!.seen);
+  const full = seen === PURGE_BATCH_ROWS || attempts < seen;
   const candidates = full ? [] : batch.filter((e) => e.done).map((e) => e.id);
   let deliveries = 0;
   let events = 0;

@@ -9,8 +9,8 @@
  * PURGE_CHUNK events and stops after the first chunk that ends past its time budget, before
  * `limit`: a batch of 1,000 old events with two deliveries and two attempts each took ~47 ms, and
  * accepting an event meanwhile went from a p99 of 4.5 ms to 100 ms. A call also ends once the
- * events it deleted held purgeBytes.sqlite of payload (purge-bytes.ts): large events cost their
- * bytes, whatever their number.
+ * events and attempts it deleted held purgeBytes.sqlite (purge-bytes.ts: payloads, requests and
+ * responses): large events and attempts cost their bytes, whatever their number.
  *
  * A chunk is bounded by rows too (PURGE_CHUNK_ROWS), not only by events: an event fanned out to
  * 1,000 endpoints with 5 attempts each is 6,000 rows, and a chunk of 50 of them (300,000 rows)
@@ -93,7 +93,7 @@ interface Chunk {
   attempts: number;
   /** Events looked at (purged or kept). */
   looked: number;
-  /** Payload bytes of the events purged. */
+  /** Bytes purged: the payloads of the events, the requests and responses of the attempts. */
   bytes: number;
   /** The cursor after the last event looked at (null: none was). */
   position: string | null;
@@ -151,29 +151,36 @@ function purgeEventChunk(
   const goneIds = JSON.stringify(gone.map((e) => String(e.id)));
   const keptIds = JSON.stringify(kept.map((e) => String(e.id)));
   const inIds = '(SELECT value FROM json_each(?))';
-  // Their attempts first, at most PURGE_CHUNK_ROWS: those of events that go, and the old ones of
-  // events kept (still in use, e.g. parked for longer than the retention). When that many went
-  // there may be more: the same events are looked at again (the next chunk or call), and the
-  // cursor does not move past them. Attempts that went are older than the cutoff either way.
-  const attempts = run(
+  // Their attempts first, at most PURGE_CHUNK_ROWS, up to the one whose request and response bring
+  // them to the bytes left (sized from the record header, not read): those of events that go, and
+  // the old ones of events kept (still in use, e.g. parked for longer than the retention). When
+  // that many went there may be more: the same events are looked at again (the next chunk or
+  // call), and the cursor does not move past them. Attempts that went are older than the cutoff
+  // either way. An attempt holds its request body as sent when it is not the event's envelope (a
+  // form body, a GET query, sha256-body: ~3 times the payload) and up to 64 KiB of response: 240
+  // of 768 KiB took 184 ms in one chunk when only their number bounded it.
+  const sized = prepared(
     db,
-    `DELETE FROM attempts WHERE rowid IN (
-       SELECT rowid FROM attempts WHERE project_id = ? AND event_id IN ${inIds}
-       UNION ALL
-       SELECT rowid FROM attempts WHERE project_id = ? AND event_id IN ${inIds} AND started_at < ?
-       LIMIT ?)`,
-    projectId,
-    goneIds,
-    projectId,
-    keptIds,
-    cutoff,
-    PURGE_CHUNK_ROWS,
-  );
-  if (attempts === PURGE_CHUNK_ROWS) {
-    return { events: 0, deliveries: 0, attempts, looked: 0, bytes: 0, position: null, full: true };
+    `SELECT rowid AS r, octet_length(request) + coalesce(octet_length(response), 0) AS bytes
+     FROM attempts WHERE project_id = ? AND event_id IN ${inIds}
+     UNION ALL
+     SELECT rowid, octet_length(request) + coalesce(octet_length(response), 0)
+     FROM attempts WHERE project_id = ? AND event_id IN ${inIds} AND started_at < ?
+     LIMIT ?`,
+  ).iterate(projectId, goneIds, projectId, keptIds, cutoff, PURGE_CHUNK_ROWS) as Iterable<Row>;
+  const doomed = takeWithinBudget(sized, PURGE_CHUNK_ROWS, (a) => Number(a.bytes), budgetBytes);
+  const attempts = doomed.rows.length
+    ? run(
+        db,
+        'DELETE FROM attempts WHERE rowid IN (SELECT value FROM json_each(?))',
+        JSON.stringify(doomed.rows.map((a) => Number(a.r))),
+      )
+    : 0;
+  let bytes = doomed.rows.reduce((sum, a) => sum + Number(a.bytes), 0);
+  if (attempts === PURGE_CHUNK_ROWS || doomed.cut) {
+    return { events: 0, deliveries: 0, attempts, looked: 0, bytes, position: null, full: true };
   }
   let deliveries = 0;
-  let bytes = 0;
   if (gone.length) {
     for (const e of gone) bytes += Number(e.bytes);
     deliveries = run(
