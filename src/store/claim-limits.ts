@@ -19,12 +19,13 @@ export const CLAIM_PROBES = 256;
 export const WINDOW_SKIP_MS = 250;
 
 /**
- * Claims of at least this many rows keep a part of themselves for endpoints in turn (FAIR_SHARE);
- * smaller ones (tests, a process with very few slots free) take strictly the oldest due. It was 64,
- * and claims of fewer than 64 rows are those of a HERALD_CLAIM_BATCH set below 64, or of a process
- * with few slots free (HERALD_DELIVERY_CONCURRENCY of 100: claims of 13 and up): with a claim batch
- * of 32, another tenant's event waited for a backlog of 200,000 deliveries to 10 endpoints to drain
- * (scratch run, SQLite: p50 19.5 s, p99 29.4 s).
+ * Claims of at least this many rows keep a quarter of themselves for endpoints in turn (FAIR_SHARE);
+ * smaller ones (a process with few slots free, claims sized by large payloads) give one row in turn
+ * for every FAIR_SHARE rows they claim (fairPart, claim-turns.ts). It was 64, and claims of fewer
+ * than 64 rows are those of a HERALD_CLAIM_BATCH set below 64, or of a process with few slots free
+ * (HERALD_DELIVERY_CONCURRENCY of 100: claims of 13 and up): with a claim batch of 32, another
+ * tenant's event waited for a backlog of 200,000 deliveries to 10 endpoints to drain (scratch run,
+ * SQLite: p50 19.5 s, p99 29.4 s). Claims below it took strictly the oldest due until 2026-12-06.
  */
 export const FAIR_CLAIM_MIN = 8;
 

@@ -11,6 +11,8 @@
  * 0.6 of its 5 a second: its events waited for the first tenant's whole backlog (p50 49 s).
  */
 
+import { FAIR_CLAIM_MIN, FAIR_SHARE } from './claim-limits.ts';
+
 export interface TurnEndpoint {
   projectId: string;
   id: string;
@@ -22,6 +24,8 @@ export interface TurnCursor {
   endpoint: Map<string, number>;
   /** Projects in `endpoint` past which those with no active endpoint are dropped (planTurns). */
   pruneAt: number;
+  /** Deliveries claimed by claims too small for a part in turn of their own, not yet given one (fairPart). */
+  owed: number;
 }
 
 /** Projects the cursor holds at least before it looks for gone ones. */
@@ -31,7 +35,23 @@ export const newTurnCursor = (): TurnCursor => ({
   project: 0,
   endpoint: new Map(),
   pruneAt: CURSOR_PRUNE_FROM,
+  owed: 0,
 });
+
+/**
+ * How many of a claim of `limit` go to endpoints in turn: a quarter (FAIR_SHARE) of a claim of
+ * FAIR_CLAIM_MIN or more; of smaller ones, one for every FAIR_SHARE deliveries they claim, the
+ * remainder carried to the next (a claim of 4 gives 1, one of 1 gives 1 every fourth claim).
+ * Smaller claims took strictly the oldest due: with claims sized by 1 MiB payloads under 4 MiB of
+ * bytes in flight (claims of 4), another project's retries waited behind a backlog of large events.
+ */
+export function fairPart(limit: number, cursor: TurnCursor): number {
+  if (limit >= FAIR_CLAIM_MIN) return Math.floor(limit / FAIR_SHARE);
+  const owed = cursor.owed + limit;
+  const part = Math.min(limit, Math.floor(owed / FAIR_SHARE));
+  cursor.owed = owed - part * FAIR_SHARE;
+  return part;
+}
 
 /**
  * Drops the cursor's place in projects that have no active endpoint (deleted, or all their endpoints

@@ -1071,6 +1071,55 @@ export function defineStoreSuite(
     );
 
     withStore(
+      "claims of fewer than 8 deliveries, and claims cut by their bytes, still give other tenants' work its turn",
+      async (store) => {
+        // Claims of a few deliveries: a process whose claims are sized by large payloads (4 MiB of
+        // bytes in flight, 1 MiB events: claims of 4), or with few slots free. They took strictly
+        // the oldest due, and another tenant's delivery waited for the whole backlog before it.
+        const { project, endpoints } = await projectWithEndpoints(store, 1);
+        const busy = endpoints[0]!;
+        const quiet = (await projectWithEndpoints(store, 1)).endpoints[0]!;
+        await deepBacklog(store, project.id); // 3,000 deliveries due before the quiet one's
+        await store.acceptEvents(quiet.projectId, [eventInput('a')], T0 + 1_000);
+        const claim = (limit: number, maxBytes?: number) =>
+          store.claimDueDeliveries({
+            limit,
+            leaseMs: 30 * SECOND,
+            now: T0 + 2_000,
+            workerId: 'w1',
+            ...(maxBytes === undefined ? {} : { maxBytes }),
+          });
+        for (const limit of [4, 2, 1]) {
+          // A quarter of the deliveries claimed goes in turn, over several claims when one is too
+          // small to give any; the turns go to both projects, so within eight claims' quarters.
+          let claims = 0;
+          let found = false;
+          while (!found && claims < 8 * Math.max(1, 4 / limit)) {
+            const claimed = await claim(limit);
+            claims++;
+            assert.equal(claimed.length, limit, 'a full claim');
+            found = claimed.some((c) => c.delivery.endpointId === quiet.id);
+          }
+          assert.ok(found, `claims of ${limit}: the quiet tenant's delivery within ${claims} claims`);
+          await store.releaseClaims('w1', T0 + 2_000);
+        }
+        // A claim stopped by its bytes (its oldest rows' payloads hold them all) keeps its part in
+        // turn: it was cut with the rows after the oldest, the quiet tenant's among them.
+        const bytes = JSON.stringify(eventInput('a').payload).length;
+        let claims = 0;
+        let found = false;
+        while (!found && claims < 8) {
+          const claimed = await claim(8, 3 * bytes);
+          claims++;
+          assert.ok(claimed.length >= 3, 'the oldest rows up to the bytes');
+          found = claimed.some((c) => c.delivery.endpointId === quiet.id);
+        }
+        assert.ok(found, `claims cut by their bytes: the quiet tenant's delivery within ${claims} claims`);
+        assert.ok(busy.id !== quiet.id);
+      },
+    );
+
+    withStore(
       "claims: a tenant with more endpoints than a claim probes does not take the other tenants' turns",
       async (store) => {
         // 300 endpoints of one project, each with 3 due deliveries older than anything of the other

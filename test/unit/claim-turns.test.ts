@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { advanceTurns, newTurnCursor, planTurns, turnLimits } from '../../src/store/claim-turns.ts';
+import { advanceTurns, fairPart, newTurnCursor, planTurns, turnLimits } from '../../src/store/claim-turns.ts';
 
 const endpoints = (projectId: string, n: number) =>
   Array.from({ length: n }, (_, i) => ({ projectId, id: `${projectId}${i}` }));
@@ -61,4 +61,27 @@ test('the cursor forgets projects that no longer have an active endpoint: churn 
   const last = planTurns(kept, new Set(kept.map((ep) => ep.id)), cursor, 256);
   assert.equal(last.visited.length, 0);
   assert.equal(cursor.endpoint.get('kept'), before);
+});
+
+test('the part in turn: a quarter of a claim of 8 or more, one row for every 4 that smaller claims take', () => {
+  const cursor = newTurnCursor();
+  assert.deepEqual(
+    [256, 32, 8].map((limit) => fairPart(limit, cursor)),
+    [64, 8, 2],
+  );
+  // Claims of 4 (4 MiB of room, 1 MiB events) took strictly the oldest due: none in turn.
+  assert.deepEqual(
+    [4, 4, 4].map((limit) => fairPart(limit, cursor)),
+    [1, 1, 1],
+  );
+  assert.deepEqual(
+    [1, 1, 1, 1, 1, 1, 1, 1].map((limit) => fairPart(limit, cursor)),
+    [0, 0, 0, 1, 0, 0, 0, 1],
+  );
+  const parts = [3, 2, 7, 5, 6].map((limit) => fairPart(limit, cursor));
+  assert.equal(
+    parts.reduce((a, b) => a + b),
+    Math.floor((3 + 2 + 7 + 5 + 6) / 4),
+  );
+  assert.ok(parts.every((part, i) => part <= [3, 2, 7, 5, 6][i]!));
 });

@@ -7,8 +7,15 @@
  */
 import type pg from 'pg';
 import type { HeraldEvent } from '../../domain/types.ts';
-import { CLAIM_PROBES, CLAIM_WINDOW, FAIR_CLAIM_MIN, FAIR_SHARE, WINDOW_SKIP_MS } from '../claim-limits.ts';
-import { advanceTurns, planTurns, type TurnCursor, type TurnEndpoint, turnLimits } from '../claim-turns.ts';
+import { CLAIM_PROBES, CLAIM_WINDOW, WINDOW_SKIP_MS } from '../claim-limits.ts';
+import {
+  advanceTurns,
+  fairPart,
+  planTurns,
+  type TurnCursor,
+  type TurnEndpoint,
+  turnLimits,
+} from '../claim-turns.ts';
 import type { ClaimedDelivery, ClaimOptions } from '../store.ts';
 import { num, type Row, toDelivery, toEventLazyPayload } from './rows.ts';
 
@@ -81,28 +88,36 @@ export const CLAIM_WINDOW_PICK = `SELECT x.project_id, x.id, x.due
 
 /**
  * Leases due rows for a claim, inside its transaction (PostgresStore.claimDueDeliveries): those of
- * the endpoints asked for first (`o.first`, one statement), then the oldest due of the rest.
+ * the endpoints asked for first (`o.first`, one statement), then the oldest due of the rest. The
+ * rows of the claim's part in turn are added to `inTurn` too (withEvents reads them early).
  */
-export async function leaseDue(db: Queryable, o: ClaimOptions, state: ClaimState): Promise<Row[]> {
-  if (!o.first?.length) return leaseOldest(db, o, state);
+export async function leaseDue(
+  db: Queryable,
+  o: ClaimOptions,
+  state: ClaimState,
+  inTurn: Row[] = [],
+): Promise<Row[]> {
+  if (!o.first?.length) return leaseOldest(db, o, state, inTurn);
   const first = await probeRound(db, o, o.first, o.limit);
   if (first.length >= o.limit) return first;
-  return first.concat(await leaseOldest(db, { ...o, limit: o.limit - first.length }, state));
+  return first.concat(await leaseOldest(db, { ...o, limit: o.limit - first.length }, state, inTurn));
 }
 
 /**
- * Leases due rows, leaving `o.excludeEndpointIds` out: the oldest due, but in a large claim that
- * finds more due than it takes, a part (FAIR_SHARE) goes to endpoints in turn, so a backlog at the
- * head of the due order does not hold everyone else's work back. As in the SQLite store.
+ * Leases due rows, leaving `o.excludeEndpointIds` out: the oldest due, but in a claim that finds
+ * more due than it takes, a part (fairPart: a quarter, or one row every few claims of a small
+ * claim) goes to endpoints in turn, so a backlog at the head of the due order does not hold
+ * everyone else's work back. As in the SQLite store.
  */
-async function leaseOldest(db: Queryable, o: ClaimOptions, state: ClaimState): Promise<Row[]> {
-  const fair = o.limit >= FAIR_CLAIM_MIN ? Math.floor(o.limit / FAIR_SHARE) : 0;
-  const oldest = await leaseOldestDue(db, { ...o, limit: o.limit - fair }, state);
+async function leaseOldest(db: Queryable, o: ClaimOptions, state: ClaimState, inTurn: Row[]): Promise<Row[]> {
+  const fair = fairPart(o.limit, state.turns);
+  // A claim of one whose turn it is: all of it in turn, no statement for none.
+  const oldest = fair < o.limit ? await leaseOldestDue(db, { ...o, limit: o.limit - fair }, state) : [];
   if (fair === 0 || oldest.length < o.limit - fair) return oldest;
-  const inTurn = await probeEndpoints(db, o, o.excludeEndpointIds ?? [], fair, state);
-  const rest =
-    inTurn.length < fair ? await leaseOldestDue(db, { ...o, limit: fair - inTurn.length }, state) : [];
-  return oldest.concat(inTurn, rest);
+  const turn = await probeEndpoints(db, o, o.excludeEndpointIds ?? [], fair, state);
+  inTurn.push(...turn);
+  const rest = turn.length < fair ? await leaseOldestDue(db, { ...o, limit: fair - turn.length }, state) : [];
+  return oldest.concat(turn, rest);
 }
 
 /** Leases the oldest due rows, leaving `o.excludeEndpointIds` out (see leaseDue). */
@@ -292,10 +307,16 @@ export const CLAIM_EVENTS_SQL = `SELECT id, project_id, type, test, idempotency_
 /**
  * The leased rows in due order with their events, as the dispatcher gets them (one query for the
  * events). With `o.maxBytes`, the events are taken until those taken hold that many bytes of
- * payload (at least one), those of the endpoints asked for first (`o.first`) first, then in due
- * order, as the SQLite store reads them: the leases of the rows of the others are given back.
+ * payload (at least one), those of the endpoints asked for first (`o.first`) first, then those of
+ * the claim's part in turn (`inTurn`), then in due order, as the SQLite store reads them: the
+ * leases of the rows of the others are given back.
  */
-export async function withEvents(db: Queryable, claimed: Row[], o: ClaimOptions): Promise<ClaimedDelivery[]> {
+export async function withEvents(
+  db: Queryable,
+  claimed: Row[],
+  o: ClaimOptions,
+  inTurn: readonly Row[] = [],
+): Promise<ClaimedDelivery[]> {
   if (claimed.length === 0) return [];
   claimed.sort((a, b) => num(a.due) - num(b.due) || (String(a.id) < String(b.id) ? -1 : 1));
   const refs = new Map<string, { projectId: string; eventId: string }>();
@@ -308,6 +329,9 @@ export async function withEvents(db: Queryable, claimed: Row[], o: ClaimOptions)
   // which then waited behind that backlog as `first` is there to prevent.
   const firstIds = new Set(o.first?.map((f) => f.endpointId));
   if (firstIds.size) for (const r of claimed) if (firstIds.has(String(r.endpoint_id))) addRef(r);
+  // Nor may its oldest rows cut its part in turn: other projects' deliveries there waited again
+  // behind a backlog of large events (claims of a few 1 MiB events under 4 MiB in flight).
+  for (const r of inTurn) addRef(r);
   for (const r of claimed) addRef(r);
   const list = [...refs.values()];
   // Payloads as text (json keeps it byte for byte): the request body is built from it, unparsed.

@@ -590,11 +590,13 @@ export class PostgresStore implements Store {
     // and the planner then reads every due row (a bitmap scan and a sort, or the whole due range
     // hashed for the window's join: 60-105 ms per statement at 300,000 pending, growing with the
     // backlog). Claims only ever want index order and key lookups.
+    const inTurn: Row[] = [];
     const claimed = await this.#tx(async (client) => {
+      inTurn.length = 0; // a transaction tried again starts over
       await client.query(CLAIM_PLANNER_SETTINGS);
-      return leaseDue(client, o, this.#claimState); // claims.ts
+      return leaseDue(client, o, this.#claimState, inTurn); // claims.ts
     });
-    return withEvents(this.#pool, claimed, o); // claims.ts
+    return withEvents(this.#pool, claimed, o, inTurn); // claims.ts
   }
   async getDispatchEndpoints(refs: { projectId: string; endpointId: string }[], now: number) {
     return dispatchEndpointsPostgres(this.#pool, this.#cipher, refs, now); // dispatch-endpoints.ts

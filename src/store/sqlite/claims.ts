@@ -5,8 +5,15 @@
  */
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import type { HeraldEvent } from '../../domain/types.ts';
-import { CLAIM_PROBES, CLAIM_WINDOW, FAIR_CLAIM_MIN, FAIR_SHARE, WINDOW_SKIP_MS } from '../claim-limits.ts';
-import { advanceTurns, planTurns, type TurnCursor, type TurnEndpoint, turnLimits } from '../claim-turns.ts';
+import { CLAIM_PROBES, CLAIM_WINDOW, WINDOW_SKIP_MS } from '../claim-limits.ts';
+import {
+  advanceTurns,
+  fairPart,
+  planTurns,
+  type TurnCursor,
+  type TurnEndpoint,
+  turnLimits,
+} from '../claim-turns.ts';
 import type { ClaimedDelivery, ClaimOptions } from '../store.ts';
 import { all, get, prepared, run } from './db-helpers.ts';
 import { type Row, toDelivery, toEventLazyPayload } from './rows.ts';
@@ -33,10 +40,12 @@ export interface ProbeCursor {
 
 /**
  * Leases up to `o.limit` due deliveries and returns them with their events: those of the endpoints
- * asked for first (`o.first`), then the oldest due, leaving `o.excludeEndpointIds` out.
+ * asked for first (`o.first`), then the oldest due, leaving `o.excludeEndpointIds` out. A claim
+ * stopped by its bytes keeps those asked for first and the part in turn before the oldest due.
  */
 export function claimDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor): ClaimedDelivery[] {
-  if (!o.first?.length) return withEvents(db, leaseOldest(db, o, probe), o);
+  const inTurn: Row[] = [];
+  if (!o.first?.length) return withEvents(db, leaseOldest(db, o, probe, inTurn), o, inTurn);
   const first: Row[] = [];
   for (const ep of o.first) {
     if (first.length >= o.limit) break;
@@ -52,24 +61,28 @@ export function claimDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor):
     );
   }
   leaseRows(db, first, o);
-  const rest = first.length < o.limit ? leaseOldest(db, { ...o, limit: o.limit - first.length }, probe) : [];
-  return withEvents(db, first.concat(rest), o);
+  const rest =
+    first.length < o.limit ? leaseOldest(db, { ...o, limit: o.limit - first.length }, probe, inTurn) : [];
+  return withEvents(db, first.concat(rest), o, first.concat(inTurn));
 }
 
 /**
  * Leases up to `o.limit` due deliveries, leaving `o.excludeEndpointIds` out: the oldest due, but in a
- * large claim that finds more due than it takes, a part (FAIR_SHARE) goes to endpoints in turn, so
- * a backlog at the head of the due order does not hold everyone else's work back.
+ * claim that finds more due than it takes, a part (fairPart: a quarter, or one row every few claims
+ * of a small claim) goes to endpoints in turn, so a backlog at the head of the due order does not
+ * hold everyone else's work back. The rows of that part are added to `inTurn` too.
  */
-function leaseOldest(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor): Row[] {
+function leaseOldest(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor, inTurn: Row[]): Row[] {
   // Straight to the endpoints in turn (below): the whole claim in one round of probes.
   if (skipsWindow(db, o, probe)) return probeEndpoints(db, o, new Set(o.excludeEndpointIds), o.limit, probe);
-  const fair = o.limit >= FAIR_CLAIM_MIN ? Math.floor(o.limit / FAIR_SHARE) : 0;
-  const oldest = leaseOldestDue(db, { ...o, limit: o.limit - fair }, probe);
+  const fair = fairPart(o.limit, probe.turns);
+  // A claim of one whose turn it is: all of it in turn, no window read for none.
+  const oldest = fair < o.limit ? leaseOldestDue(db, { ...o, limit: o.limit - fair }, probe) : [];
   if (fair === 0 || oldest.length < o.limit - fair) return oldest;
-  const inTurn = probeEndpoints(db, o, new Set(o.excludeEndpointIds), fair, probe);
-  const rest = inTurn.length < fair ? leaseOldestDue(db, { ...o, limit: fair - inTurn.length }, probe) : [];
-  return oldest.concat(inTurn, rest);
+  const turn = probeEndpoints(db, o, new Set(o.excludeEndpointIds), fair, probe);
+  inTurn.push(...turn);
+  const rest = turn.length < fair ? leaseOldestDue(db, { ...o, limit: fair - turn.length }, probe) : [];
+  return oldest.concat(turn, rest);
 }
 
 /** Leases up to `o.limit` of the oldest due deliveries, leaving `o.excludeEndpointIds` out. */
@@ -153,15 +166,18 @@ function skipsWindow(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor): boo
 }
 
 /**
- * The claimed rows with their events, as the dispatcher gets them. Events are read one at a time
- * in the claim's order until those read hold `o.maxBytes` of payload (at least one is read): the
- * rows of the events left are given back their due time and lease as they were before this claim.
+ * The claimed rows with their events, as the dispatcher gets them. Events are read one at a time,
+ * those of the rows `ahead` first (the endpoints asked for first, the part in turn), then in the
+ * claim's order, until those read hold `o.maxBytes` of payload (at least one is read): the rows of
+ * the events left are given back their due time and lease as they were before this claim. Read in
+ * the claim's order alone, a claim whose oldest rows held its bytes (a backlog of large events)
+ * was cut before its part in turn, and the other projects' deliveries there went back to wait.
  */
-function withEvents(db: DatabaseSync, rows: Row[], o: ClaimOptions): ClaimedDelivery[] {
+function withEvents(db: DatabaseSync, rows: Row[], o: ClaimOptions, ahead: Row[]): ClaimedDelivery[] {
   // Payloads stay text: the request body is built from it (ClaimedDelivery.payloadJson).
   const events = new Map<string, { event: HeraldEvent; payloadJson: string }>();
   if (rows.length) {
-    const ids = [...new Set(rows.map((r) => String(r.event_id)))];
+    const ids = [...new Set(ahead.concat(rows).map((r) => String(r.event_id)))];
     // CROSS JOIN: the list drives, so events come in its order and one past the budget is never read.
     const read = prepared(
       db,
