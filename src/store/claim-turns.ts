@@ -135,6 +135,18 @@ export function turnLimits(plan: TurnPlan, want: number, due?: ReadonlySet<numbe
 }
 
 /**
+ * How much of a claim's part in turn (`want`) callback deliveries (callbackUrl, no endpoint) take
+ * before the endpoints' turns: a project's share, as if the callbacks were one more project beside
+ * the `projects` whose endpoints have work (all of `want` when none has). The endpoints' turns
+ * then take the rest, and callbacks what they leave. Callbacks went first with all of it: one
+ * tenant's backlog of callbacks took every claim's part in turn, and the other tenants' endpoint
+ * deliveries waited for it to drain.
+ */
+export function callbackPart(want: number, projects: number): number {
+  return projects === 0 ? want : Math.ceil(want / (projects + 1));
+}
+
+/**
  * Moves the cursor past what a claim reached (`reached`: how many of `plan.visited`, in order): the
  * projects whose first-round turn came, and each project's endpoints visited.
  */

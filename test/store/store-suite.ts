@@ -1120,6 +1120,37 @@ export function defineStoreSuite(
     );
 
     withStore(
+      "claims: one tenant's backlog of callbacks does not take the other tenants' turns",
+      async (store) => {
+        // 3,000 callback deliveries (callbackUrl) of one project due before another project's
+        // endpoint delivery: the part in turn took callbacks first, all of them whatever their
+        // project, so the other tenant got nothing until they were gone.
+        const noisy = await store.createProject({ name: 'callbacks' }, T0);
+        for (let i = 0; i < 30; i++) {
+          const batch = Array.from({ length: 100 }, () =>
+            eventInput('a', { callbackUrl: 'http://127.0.0.1:9/cb' }),
+          );
+          await store.acceptEvents(noisy.id, batch, T0 + i);
+        }
+        const quiet = (await projectWithEndpoints(store, 1)).endpoints[0]!;
+        await store.acceptEvents(quiet.projectId, [eventInput('a')], T0 + 1_000);
+        for (const exclude of [undefined, ['ep_saturated']]) {
+          const claimed = await store.claimDueDeliveries({
+            limit: 100,
+            leaseMs: 30 * SECOND,
+            now: T0 + 2_000,
+            workerId: 'w1',
+            ...(exclude ? { excludeEndpointIds: exclude } : {}),
+          });
+          assert.equal(claimed.length, 100, 'a full claim');
+          const theirs = claimed.filter((c) => c.delivery.endpointId === quiet.id).length;
+          assert.equal(theirs, 1, `the quiet tenant's delivery in the claim (exclude ${exclude})`);
+          await store.releaseClaims('w1', T0 + 2_000);
+        }
+      },
+    );
+
+    withStore(
       "claims: a tenant with more endpoints than a claim probes does not take the other tenants' turns",
       async (store) => {
         // 300 endpoints of one project, each with 3 due deliveries older than anything of the other

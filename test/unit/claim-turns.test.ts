@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { advanceTurns, fairPart, newTurnCursor, planTurns, turnLimits } from '../../src/store/claim-turns.ts';
+import {
+  advanceTurns,
+  callbackPart,
+  fairPart,
+  newTurnCursor,
+  planTurns,
+  turnLimits,
+} from '../../src/store/claim-turns.ts';
 
 const endpoints = (projectId: string, n: number) =>
   Array.from({ length: n }, (_, i) => ({ projectId, id: `${projectId}${i}` }));
@@ -84,4 +91,11 @@ test('the part in turn: a quarter of a claim of 8 or more, one row for every 4 t
     Math.floor((3 + 2 + 7 + 5 + 6) / 4),
   );
   assert.ok(parts.every((part, i) => part <= [3, 2, 7, 5, 6][i]!));
+});
+
+test("callbacks take a project's part of the turn, beside the projects with due work: all of it when none has", () => {
+  assert.equal(callbackPart(64, 0), 64);
+  assert.equal(callbackPart(64, 1), 32);
+  assert.equal(callbackPart(64, 3), 16);
+  assert.equal(callbackPart(1, 5), 1);
 });

@@ -10,6 +10,7 @@ import type { HeraldEvent } from '../../domain/types.ts';
 import { CLAIM_PROBES, CLAIM_WINDOW, WINDOW_SKIP_MS } from '../claim-limits.ts';
 import {
   advanceTurns,
+  callbackPart,
   fairPart,
   planTurns,
   type TurnCursor,
@@ -166,10 +167,11 @@ async function leaseOldestDue(db: Queryable, o: ClaimOptions, state: ClaimState)
 }
 
 /**
- * Claims callback deliveries (index deliveries_callbacks_due, migration 0004), then from the
- * endpoints not left out: projects in turn, each an equal part of `want`, split between its
- * endpoints (claim-turns.ts), then what is left to those that had more, a statement per round.
- * Visits at most CLAIM_PROBES endpoints, resuming where the last probe stopped.
+ * Claims callback deliveries (index deliveries_callbacks_due, migration 0004) up to a project's
+ * part (callbackPart), then from the endpoints not left out: projects in turn, each an equal part
+ * of `want`, split between its endpoints (claim-turns.ts), then what is left to those that had
+ * more, a statement per round, then to callbacks again. Visits at most CLAIM_PROBES endpoints,
+ * resuming where the last probe stopped.
  */
 async function probeEndpoints(
   db: Queryable,
@@ -178,17 +180,21 @@ async function probeEndpoints(
   want: number,
   state: ClaimState,
 ): Promise<Row[]> {
-  const out: Row[] = await query(
-    LEASE(`SELECT project_id, id, next_attempt_at AS due FROM deliveries
-           WHERE endpoint_id IS NULL AND status = 'pending' AND next_attempt_at <= $1 AND ${UNLEASED}
-           ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED`),
-    [o.now, o.leaseMs, o.workerId, want],
-    db,
-  );
+  const callbacks = (limit: number) =>
+    query(
+      LEASE(`SELECT project_id, id, next_attempt_at AS due FROM deliveries
+             WHERE endpoint_id IS NULL AND status = 'pending' AND next_attempt_at <= $1 AND ${UNLEASED}
+             ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED`),
+      [o.now, o.leaseMs, o.workerId, limit],
+      db,
+    );
   const active = await activeEndpoints(db, o.now, state);
   state.activeEndpoints = active.length;
   const plan = planTurns(active, new Set(exclude), state.turns, CLAIM_PROBES);
   const visited = plan.visited;
+  // Which projects have work due is not asked first: callbacks take the part of one project
+  // beside those visited, and what the endpoints leave (leased, the second probe sees past them).
+  const out: Row[] = await callbacks(callbackPart(want, plan.firstRound));
   // Each project an equal part first, then what is left to those that had more (leased already,
   // so their second probe sees past the first). One statement per round, whatever the endpoints.
   let probed = 0;
@@ -220,6 +226,7 @@ async function probeEndpoints(
     }
   }
   advanceTurns(state.turns, plan, probed);
+  if (out.length < want && plan.firstRound > 0) out.push(...(await callbacks(want - out.length)));
   return out;
 }
 

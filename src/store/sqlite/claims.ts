@@ -8,6 +8,7 @@ import type { HeraldEvent } from '../../domain/types.ts';
 import { CLAIM_PROBES, CLAIM_WINDOW, WINDOW_SKIP_MS } from '../claim-limits.ts';
 import {
   advanceTurns,
+  callbackPart,
   fairPart,
   planTurns,
   type TurnCursor,
@@ -255,10 +256,10 @@ function activeEndpoints(db: DatabaseSync, now: number, probe: ProbeCursor): Tur
 }
 
 /**
- * Claims callback deliveries (index deliveries_callbacks_due), then from the endpoints not left out,
- * one at a time (index deliveries_endpoint): projects in turn, each with due work an equal part of
- * `want`, split between its endpoints with due work, then what is left to those that had more
- * (claim-turns.ts). Visits at most CLAIM_PROBES endpoints, starting where the last probe stopped,
+ * Claims callback deliveries (index deliveries_callbacks_due) up to a project's part (callbackPart),
+ * then from the endpoints not left out, one at a time (index deliveries_endpoint): projects in turn,
+ * each with due work an equal part of `want`, split between its endpoints with due work, then what
+ * is left to those that had more (claim-turns.ts), then to callbacks again. Visits at most CLAIM_PROBES endpoints, starting where the last probe stopped,
  * so every project and every endpoint gets its turn when there are many. Which of them have
  * anything due is asked in one statement first (DUE_ENDPOINTS_SQL): an idle endpoint costs a probe
  * statement (~14 µs) otherwise, and most of an installation's endpoints are idle at any moment (200
@@ -272,10 +273,11 @@ function probeEndpoints(
   want: number,
   probe: ProbeCursor,
 ): Row[] {
-  const out: Row[] = all(db, CALLBACK_PROBE_SQL, o.now, want);
   const plan = planTurns(activeEndpoints(db, o.now, probe), leftOut, probe.turns, CLAIM_PROBES);
   const visited = plan.visited;
-  const due = out.length < want ? dueAmong(db, visited, o.now) : new Set<number>();
+  const due = dueAmong(db, visited, o.now);
+  const projects = new Set([...due].map((i) => plan.projectOf[i])).size;
+  const out: Row[] = all(db, CALLBACK_PROBE_SQL, o.now, callbackPart(want, projects));
   const limits = turnLimits(plan, want - out.length, due);
   const probeOne = (ep: TurnEndpoint, limit: number) =>
     all(db, ENDPOINT_PROBE_SQL, ep.projectId, ep.id, o.now, limit);
@@ -297,7 +299,11 @@ function probeEndpoints(
     more.push(...probeOne(ep, want - out.length - more.length));
   }
   leaseRows(db, more, o);
-  return out.concat(more);
+  const got = out.length + more.length;
+  // What the endpoints left, to callbacks past those taken first (leased: the probe sees past them).
+  const callbacks = got < want && projects > 0 ? all(db, CALLBACK_PROBE_SQL, o.now, want - got) : [];
+  leaseRows(db, callbacks, o);
+  return out.concat(more, callbacks);
 }
 
 /**
