@@ -664,8 +664,11 @@ describe('dispatcher', () => {
     assert.equal(times.length, 10);
     const span = times.at(-1)! - times[0]!;
     assert.ok(span >= 1_700, `10 requests within ${span} ms`);
+    // Burst 1: never two at once. The gate spaces the sends 200 ms apart; their arrivals here move
+    // with the machine's load (one sent late by 90 ms arrives 110 ms before the next), so each gap
+    // is only held to not being none, and the span above holds the rate.
     for (let i = 1; i < times.length; i++)
-      assert.ok(times[i]! - times[i - 1]! >= 150, `gap ${i}: ${times[i]! - times[i - 1]!} ms`);
+      assert.ok(times[i]! - times[i - 1]! >= 20, `gap ${i}: ${times[i]! - times[i - 1]!} ms`);
   });
 
   test('rate limit with the default burst lets perSecond through at once, then spaces the rest', async () => {
