@@ -38,6 +38,7 @@ import { registerApiRateLimit } from './rate-limit.ts';
 import { nextRequestId, sendRequestIds } from './request-id.ts';
 import {
   countClientErrors,
+  countConnectionRefusals,
   countFrameworkErrors,
   type RequestRecorder,
   recordRequests,
@@ -179,7 +180,12 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   // connectionTimeout (slowClientLimits) closes no socket whose request is being answered.
   closeInactiveUnlessAnswering(app);
   // Connections in all and from one address, so that no client can take every file descriptor.
-  limitConnections(app.server, connectionBounds(openFileLimit()), config.trustProxy);
+  limitConnections(
+    app.server,
+    connectionBounds(openFileLimit()),
+    config.trustProxy,
+    countConnectionRefusals(options.metrics),
+  );
   app.setNotFoundHandler(notFoundHandler);
 
   // Before the authentication hook: an address that keeps failing it is refused first (rate-limit.ts).

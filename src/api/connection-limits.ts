@@ -74,12 +74,14 @@ function refusal(message: string): string {
 /**
  * Puts the bounds in front of the HTTP server's own connection handling: a refused socket never
  * reaches it, so nothing it sends is parsed or run. Connections from trusted proxies
- * (HERALD_TRUST_PROXY) carry many clients: only the total bounds them.
+ * (HERALD_TRUST_PROXY) carry many clients: only the total bounds them. `onRefused` is called for
+ * each connection answered 503 (request-metrics.ts countConnectionRefusals).
  */
 export function limitConnections(
   server: Server,
   bounds: ConnectionBounds,
   trustProxy: readonly string[],
+  onRefused?: () => void,
 ): void {
   const proxies: Cidr[] = parseCidrList(trustProxy.join(','));
   const byAddress = new Map<string, number>();
@@ -100,6 +102,7 @@ export function limitConnections(
           ? `this address holds ${fromAddress} connections to this server, its most (${bounds.perAddress}): reuse them (keep-alive) or close some, then retry`
           : null;
     if (message !== null) {
+      onRefused?.();
       socket.on('error', () => undefined);
       if (lingering >= LINGERING_AT_MOST) {
         socket.end(refusal(message), () => socket.destroy());

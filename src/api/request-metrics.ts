@@ -88,3 +88,17 @@ export function countClientErrors(handler: ClientErrors, recorder: Partial<Reque
     return status;
   };
 }
+
+/**
+ * What `limitConnections` (connection-limits.ts) calls for each connection it answers 503
+ * HERALD_ERR_BUSY before the HTTP server sees it: counted as method `unknown`, route `unmatched`,
+ * duration 0, like what Node refuses. Without it a process at its connection bound, refusing new
+ * clients, showed nothing in `herald_http_requests_total` (nor in the API-errors alert on it).
+ */
+export function countConnectionRefusals(
+  recorder: Partial<RequestRecorder> | undefined,
+): (() => void) | undefined {
+  if (!recorder?.recordRequest) return undefined;
+  const counted = recorder as RequestRecorder;
+  return () => counted.recordRequest(UNKNOWN_METHOD, UNMATCHED_ROUTE, 503, 0);
+}

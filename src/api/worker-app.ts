@@ -16,7 +16,12 @@ import { slowClientLimits } from './build-app.ts';
 import { connectionBounds, limitConnections } from './connection-limits.ts';
 import { clientErrorHandler, errorHandler, frameworkErrorHandler, refuseWhileClosing } from './errors.ts';
 import { nextRequestId, sendRequestIds } from './request-id.ts';
-import { countClientErrors, countFrameworkErrors, recordRequests } from './request-metrics.ts';
+import {
+  countClientErrors,
+  countConnectionRefusals,
+  countFrameworkErrors,
+  recordRequests,
+} from './request-metrics.ts';
 import { healthRoutes } from './routes/health.ts';
 
 /**
@@ -44,7 +49,12 @@ export function buildWorkerApp(
   app.setNotFoundHandler(workerNotFound);
   // Bounded as the API's (connection-limits.ts): a worker's own sockets are its deliveries, and
   // without it one client holding idle connections to the probe port took every file descriptor.
-  limitConnections(app.server, connectionBounds(openFileLimit()), config.trustProxy);
+  limitConnections(
+    app.server,
+    connectionBounds(openFileLimit()),
+    config.trustProxy,
+    countConnectionRefusals(metrics),
+  );
   if (metrics) recordRequests(app, metrics); // its scrapes and probes, as the API counts its requests
   sendRequestIds(app);
   refuseWhileClosing(app);

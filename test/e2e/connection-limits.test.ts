@@ -97,6 +97,35 @@ test('one address past its share gets 503 at once, and other clients are still s
   assert.ok(openFds() < LIMIT - 100, `${openFds()} files open of ${LIMIT}`);
 });
 
+/** herald_http_requests_total of the connections refused (method `unknown`, route `unmatched`, 503), scraped from `localAddress`. */
+function refusedCount(localAddress: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${herald.url}/metrics`, { localAddress, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        const line =
+          /^herald_http_requests_total\{method="unknown",route="unmatched",status_code="503"\} (\d+)$/m.exec(
+            text,
+          );
+        resolve(Number(line?.[1] ?? 0));
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('each connection refused with 503 is counted in herald_http_requests_total, as what Node refuses is', async () => {
+  // Before: nothing counted them (no series, no log line), so an API at its bound, answering 503 to
+  // new clients, showed nothing in the API-errors alert.
+  const before = await refusedCount('127.0.0.2');
+  const { refused } = await hold('127.0.0.8', perAddress + 40);
+  assert.equal(refused, 40, 'past its share, each connection is answered 503 HERALD_ERR_BUSY');
+  assert.equal((await refusedCount('127.0.0.2')) - before, 40);
+});
+
 test('all addresses together are held under the open-file limit, and refused clearly past it', async () => {
   // At once: a connection that sends nothing is closed after the headers timeout (10 s).
   await Promise.all(['127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6'].map((a) => hold(a, perAddress)));
