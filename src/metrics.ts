@@ -232,7 +232,7 @@ export function createMetrics(options: CreateMetricsOptions): Metrics {
   // Counted by the API's backlog gates of this process (api/backlog-gate.ts); read at scrape time.
   new Counter({
     name: 'herald_backlog_full_refusals_total',
-    help: 'Event requests this process refused with 429 HERALD_ERR_BACKLOG_FULL: their project had its backlog limit of deliveries pending (its own backlogLimit, else HERALD_PROJECT_BACKLOG_LIMIT): its receivers take less than it sends, or are down and it keeps sending.',
+    help: 'Requests this process refused with 429 HERALD_ERR_BACKLOG_FULL (events, and the test sends and replays that would add deliveries): their project had its backlog limit of deliveries pending (its own backlogLimit, else HERALD_PROJECT_BACKLOG_LIMIT): its receivers take less than it sends, or are down and it keeps sending.',
     registers: [registry],
     collect() {
       this.reset();

@@ -184,6 +184,14 @@ describe('project backlog limit', () => {
     const [hook] = (await a.store.listEndpoints(p, { limit: 10, cursor: null })).data;
     const lever = (path: string, body?: unknown) =>
       a.call('POST', `/api/v1/projects/${p}/endpoints/${hook!.id}/${path}`, body, { token: key });
+    // Process-wide (every gate of the process together): read before and after.
+    const refusals = async () =>
+      Number(
+        /^herald_backlog_full_refusals_total (\d+)$/m.exec(
+          await createMetrics({ store: a.store, processMetrics: false }).render(),
+        )?.[1],
+      );
+    const refusedBefore = await refusals();
     for (let i = 0; i < 2; i++) {
       assert.equal((await a.call('POST', `/api/v1/projects/${p}/events`, event(i))).status, 202);
     }
@@ -219,6 +227,8 @@ describe('project backlog limit', () => {
     assertError(replay, 429, 'HERALD_ERR_BACKLOG_FULL');
     assert.equal(await pendingOf(a, p), 3, 'nothing of the refused levers was stored');
     assert.equal((await a.store.listEvents(p, { limit: 100 })).data.length, 3);
+    // herald_backlog_full_refusals_total counts them all: the event, the 3 test sends, the replay.
+    assert.equal((await refusals()) - refusedBefore, 5);
   });
 
   test('a replay under the limit counts what it created', async () => {
