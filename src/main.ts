@@ -10,6 +10,7 @@ import { buildApp } from './api/build-app.ts';
 import { closeWithin } from './api/close-within.ts';
 import { buildWorkerApp } from './api/worker-app.ts';
 import { type BackgroundJobs, startBackgroundJobs } from './background-jobs.ts';
+import { backlogReadLog } from './backlog-read-log.ts';
 import { type ClockCheck, startClockCheck } from './clock-check.ts';
 import { ConfigError } from './config/config-error.ts';
 import type { Config } from './config/config-types.ts';
@@ -38,10 +39,9 @@ import { listenWithRetry } from './listen.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { addClockOffsetGauge, createMetrics, type DeliveryOutcome, type Metrics } from './metrics.ts';
 import { openStore } from './store/open-store.ts';
-import { isDatabaseFileGone } from './store/sqlite/database-file-watch.ts';
 import { type ServingLock, takeServingLock } from './store/sqlite/serving-lock.ts';
 import type { MigrationResult, Store } from './store/store.ts';
-import { explainDatabaseError, isStoreUnreachable } from './store/store-unavailable.ts';
+import { explainDatabaseError } from './store/store-unavailable.ts';
 
 export interface StartHeraldOptions {
   /** Defaults to a logger at `config.logLevel` on stdout. */
@@ -212,19 +212,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
     if (resealed) logger.info({ resealed }, 'endpoint secrets sealed again with the current encryption key');
     const metrics = createMetrics({
       store,
-      // An outage: one line per scrape without a stack (herald_store_up says the rest).
-      onCollectError: (error) =>
-        isDatabaseFileGone(error)
-          ? logger.warn(
-              { cause: causeOf(error) },
-              'metrics: cannot read the delivery backlog: the database file is gone',
-            )
-          : isStoreUnreachable(error)
-            ? logger.warn(
-                { cause: causeOf(error) },
-                'metrics: cannot read the delivery backlog: the database cannot be reached',
-              )
-            : logger.warn({ err: error }, 'metrics: cannot read the delivery backlog'),
+      onCollectError: backlogReadLog(logger),
       threadHeap: async () => (await dispatcher?.threadHeap?.()) ?? null,
       ...(config.role === 'api'
         ? {}
@@ -368,12 +356,6 @@ function buildHttpApp(
     return buildApp({ store, config, logger, metrics, notReady, ...(dispatcher ? { dispatcher } : {}) });
   }
   return buildWorkerApp(config, store, logger, metrics, notReady);
-}
-
-/** An error's code and message, without its stack. */
-function causeOf(error: unknown): { code: unknown; message: unknown } {
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  return { code, message };
 }
 
 /**

@@ -7,17 +7,21 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BACKLOG_READ_REUSE_MS } from '../../src/metrics.ts';
 import { api, type HeraldProcess, startHerald } from './harness.ts';
 import { eventually } from './scripted-receiver.ts';
 
 const TOKEN = 'e2e-data-dir-deleted-token-0123456789';
+const started: HeraldProcess[] = [];
 let herald: HeraldProcess | undefined;
 after(async () => {
-  await herald?.dispose();
+  await Promise.all(started.map((p) => p.dispose()));
 });
 
 test('a deleted data directory stops accepting (503) and turns /readyz 503 instead of losing events at restart', async () => {
   herald = await startHerald({ env: { HERALD_ADMIN_TOKEN: TOKEN } });
+  started.push(herald);
   const project = await api<{ id: string }>(herald.url, TOKEN, 'POST', '/api/v1/projects', { name: 'gone' });
   assert.equal(project.status, 201);
   const send = () =>
@@ -51,4 +55,22 @@ test('a deleted data directory stops accepting (503) and turns /readyz 503 inste
     5_000,
     'an error line naming the file',
   );
+});
+
+test('scrapes during the outage log "cannot read the delivery backlog" once, then at most once per 10 s with the number since', async () => {
+  herald = await startHerald({ env: { HERALD_ADMIN_TOKEN: TOKEN } });
+  started.push(herald);
+  rmSync(herald.dataDir, { recursive: true, force: true });
+  const scrape = async () => (await fetch(`${herald!.url}/metrics`)).text();
+  await eventually(async () => /^herald_store_up 0$/m.test(await scrape()), 5_000, 'herald_store_up 0');
+  // Each scrape reads the database again once the last read is BACKLOG_READ_REUSE_MS old, as two
+  // Prometheus servers scraping every 15 s would, or one every second. Before, each such read
+  // wrote its warning: one line a second for as long as the outage lasted.
+  for (let i = 0; i < 3; i++) {
+    await sleep(BACKLOG_READ_REUSE_MS + 100);
+    assert.match(await scrape(), /^herald_store_up 0$/m);
+  }
+  const lines = herald.logLines().filter((l) => /cannot read the delivery backlog/.test(String(l.msg)));
+  assert.equal(lines.length, 1, JSON.stringify(lines));
+  assert.equal(lines[0]!.level, 40);
 });

@@ -1,0 +1,46 @@
+/**
+ * The warning of a /metrics scrape that could not read the delivery backlog (herald_store_up 0):
+ * one line at once, then at most one per LINE_INTERVAL_MS per kind (the file gone, the database out
+ * of reach, any other error by its code and message) with the number of failed reads since
+ * (`failedSinceLastLine`), as every other failure that repeats (docs/operations.md "Logs"). A read
+ * serves the scrapes of the next second (metrics.ts), so before this an outage wrote a line a
+ * second for as long as it lasted while something scraped that often.
+ */
+import { errorKind, LINE_INTERVAL_MS, lineDue } from './api/line-throttle.ts';
+import type { Logger } from './logger.ts';
+import { isDatabaseFileGone } from './store/sqlite/database-file-watch.ts';
+import { isStoreUnreachable } from './store/store-unavailable.ts';
+
+const EVERY = `(logged at most once per ${LINE_INTERVAL_MS / 1000} s, with the number since)`;
+
+/** An error's code and message, without its stack. */
+function causeOf(error: unknown): { code: unknown; message: unknown } {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return { code, message };
+}
+
+/** `onCollectError` of createMetrics (src/metrics.ts) for a process logging to `logger`. */
+export function backlogReadLog(logger: Logger): (error: unknown) => void {
+  const lines = {}; // this process's throttles (line-throttle.ts keys them by an object)
+  return (error) => {
+    const gone = isDatabaseFileGone(error);
+    const unreachable = !gone && isStoreUnreachable(error);
+    const due = lineDue(lines, gone ? 'gone' : unreachable ? 'unreachable' : errorKind(error));
+    if (!due) return;
+    const since = due.since > 0 ? { failedSinceLastLine: due.since } : {};
+    // An outage: without a stack (herald_store_up says the rest).
+    if (gone) {
+      logger.warn(
+        { cause: causeOf(error), ...since },
+        `metrics: cannot read the delivery backlog: the database file is gone ${EVERY}`,
+      );
+    } else if (unreachable) {
+      logger.warn(
+        { cause: causeOf(error), ...since },
+        `metrics: cannot read the delivery backlog: the database cannot be reached ${EVERY}`,
+      );
+    } else {
+      logger.warn({ err: error, ...since }, `metrics: cannot read the delivery backlog ${EVERY}`);
+    }
+  };
+}
