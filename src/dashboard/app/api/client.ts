@@ -72,6 +72,8 @@ export interface HeraldClient {
 
   /** The catalog, up to EVENT_TYPES_CAP types, from `cursor` when given. */
   listEventTypes(cursor?: string | null): Promise<Capped<EventType>>;
+  /** The catalog's type of that name, or null when it has none. */
+  getEventType(name: string): Promise<EventType | null>;
   putEventType(name: string, input: Partial<Omit<EventType, 'name'>>): Promise<EventType>;
 
   /** Up to ENDPOINTS_CAP endpoints, from `cursor` when given (the nextCursor of the call before). */
@@ -207,6 +209,14 @@ export function createClient(token: string, onUnauthorized: (error: ApiError) =>
         EVENT_TYPES_CAP,
         cursor ?? null,
       ),
+    getEventType: async (name) => {
+      try {
+        return await call<EventType>('GET', `/event-types/${encodeURIComponent(name)}`);
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) return null;
+        throw error;
+      }
+    },
     putEventType: (name, input) => call('PUT', `/event-types/${encodeURIComponent(name)}`, input),
 
     listEndpoints: (project, cursor) =>

@@ -156,6 +156,13 @@ function EventTypeForm({
     if (Object.keys(found).length > 0 || 'error' in parsedExample || 'error' in parsedSchema) return;
     setBusy(true);
     try {
+      // A PUT creates or replaces: a new type under a name the catalog has would be written over
+      // that type, its description, example and schema replaced by this form's.
+      if (!type && (await client.getEventType(name.trim()))) {
+        setErrors({ name: `${name.trim()} is already in the catalog: edit it there instead.` });
+        setBusy(false);
+        return;
+      }
       await client.putEventType(name.trim(), {
         description,
         example: parsedExample.value,
