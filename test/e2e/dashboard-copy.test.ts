@@ -4,14 +4,17 @@
  * plain http from a host other than localhost (http://herald.internal:8080, a LAN address) has
  * none: a reviewer found every Copy button (secret, portal link, API key, code blocks) answered
  * "Copy failed: select the text" there. Such a page is stood for here by removing the API before the
- * app loads (the test's own reference to it reads back what was copied). Any console error or page
- * error fails the test.
+ * app loads (the test's own reference to it reads back what was copied).
+ * An attempt's page shows its request body formatted (indented JSON), and its Copy copied that
+ * text: not the bytes that were sent and signed, so a developer checking a signature against the
+ * copied body got a mismatch (and another Content-Length). Copy now gives the body as sent.
+ * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { newProject, quietEndpoint, useDashboardBrowser } from './dashboard-browser.ts';
-import type { HeraldProcess } from './harness.ts';
+import { api, type HeraldProcess, startReceiver } from './harness.ts';
 
 const ADMIN = 'e2e-admin-token-copy-buttons-0123';
 
@@ -73,5 +76,43 @@ describe('dashboard Copy buttons without the Clipboard API (browser)', { timeout
     await page.getByRole('button', { name: 'Copied' }).waitFor();
     assert.match(await clipboard(page), /\/ui\/portal#token=hpt_/);
     assert.deepEqual(problems, []);
+  });
+
+  test("an attempt's request body is copied as it was sent and signed, not as shown formatted", async () => {
+    const receiver = await startReceiver();
+    try {
+      const made = await api<{ id: string }>(herald.url, ADMIN, 'POST', `${p}/endpoints`, {
+        url: `${receiver.url}/hooks`,
+        eventTypes: ['seat.booked'],
+      });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      const sent = await api(herald.url, ADMIN, 'POST', `${p}/events`, {
+        type: 'seat.booked',
+        payload: { seat: '12A', guests: [{ name: 'Zoë' }] },
+      });
+      assert.equal(sent.status, 202, JSON.stringify(sent.body));
+      const [received] = await receiver.waitFor(1);
+      type Attempts = { data: { id: string; request: { body: string } }[] };
+      let attempts: Attempts = { data: [] };
+      for (let waited = 0; attempts.data.length === 0; waited += 50) {
+        assert.ok(waited < 10_000, 'the attempt was never recorded');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        attempts = (await api<Attempts>(herald.url, ADMIN, 'GET', `${p}/endpoints/${made.body.id}/attempts`))
+          .body;
+      }
+      const attempt = attempts.data[0]!;
+      assert.equal(attempt.request.body, received!.body, 'the API holds the body as sent');
+      const page = await insecurePage();
+      await page.goto(
+        `${herald.url}/ui${p.slice('/api/v1'.length)}/endpoints/${made.body.id}/attempts/${attempt.id}`,
+      );
+      const copy = page.getByRole('button', { name: 'Copy Request body' });
+      await copy.click();
+      await page.getByRole('button', { name: 'Copied' }).waitFor();
+      assert.equal(await clipboard(page), received!.body);
+      assert.deepEqual(problems, []);
+    } finally {
+      await receiver.close();
+    }
   });
 });

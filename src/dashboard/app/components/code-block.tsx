@@ -5,16 +5,28 @@ export function CodeBlock({
   label,
   text,
   empty = '(empty)',
+  exact,
 }: {
   label: string;
   text: string;
   empty?: string;
+  /**
+   * What `text` shows formatted (a body as it went over the wire): Copy copies this, and the block
+   * says that what it shows is formatted when the two differ. A body's signature and its
+   * Content-Length are of these bytes, not of the indented text.
+   */
+  exact?: string;
 }) {
+  const copied = exact ?? text;
+  const formatted = exact !== undefined && exact !== text;
   return (
     <figure class="code">
       <figcaption>
-        <span>{label}</span>
-        {text && <CopyButton text={text} what={label} />}
+        <span>
+          {label}
+          {formatted && <span class="muted"> (formatted here; Copy gives it exactly)</span>}
+        </span>
+        {copied && <CopyButton text={copied} what={label} />}
       </figcaption>
       {/* biome-ignore lint/a11y/noNoninteractiveTabindex: scrollable regions must be reachable by keyboard */}
       <pre tabIndex={0}>{text || <span class="muted">{empty}</span>}</pre>

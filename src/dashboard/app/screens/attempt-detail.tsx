@@ -204,7 +204,12 @@ export function AttemptDetail({ endpointId, attemptId }: { endpointId: string; a
             label="Request line and headers"
             text={`${a.request.method} ${a.request.url}\n${headersText(a.request.headers)}`}
           />
-          <CodeBlock label="Request body" text={prettyBody(a.request.body)} empty="No body." />
+          <CodeBlock
+            label="Request body"
+            text={prettyBody(a.request.body)}
+            exact={a.request.body ?? ''}
+            empty="No body."
+          />
         </section>
         <section aria-labelledby="response-title">
           <h3 id="response-title">Response</h3>
@@ -217,6 +222,7 @@ export function AttemptDetail({ endpointId, attemptId }: { endpointId: string; a
               <CodeBlock
                 label="Response body (first 64 KiB)"
                 text={prettyBody(a.response.body)}
+                exact={a.response.body}
                 empty="Empty body."
               />
             </>
