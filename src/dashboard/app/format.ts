@@ -86,6 +86,18 @@ export function fromLocalInput(value: string): string {
 }
 
 /**
+ * ISO string of the end of the minute a `datetime-local` value names (its last millisecond), for a
+ * field that ends a range: the API's `until` is inclusive, and "To 10:42" means through 10:42:59.
+ * '' when empty or invalid.
+ */
+export function fromLocalInputEnd(value: string): string {
+  const start = fromLocalInput(value);
+  // A value with seconds (a field with a finer step) ends where it says.
+  if (!start || !/T\d\d:\d\d$/.test(value)) return start;
+  return new Date(new Date(start).getTime() + 59_999).toISOString();
+}
+
+/**
  * A URL as a short label: host and path without the scheme ("hooks.example.com/crm/contacts"),
  * cut in the middle to at most `max` characters, so that endpoints without a name tell apart.
  */

@@ -4,7 +4,7 @@
  */
 import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useState } from 'preact/hooks';
-import { fromLocalInput, toLocalInput } from '../format.ts';
+import { fromLocalInput, fromLocalInputEnd, toLocalInput } from '../format.ts';
 import { LIMITS, lengthError } from '../limits.ts';
 
 interface Common {
@@ -267,7 +267,7 @@ export function TimeRangeFields({
         label="To"
         type="datetime-local"
         value={until ? toLocalInput(new Date(until)) : ''}
-        onInput={(v) => onChange({ until: fromLocalInput(v) })}
+        onInput={(v) => onChange({ until: fromLocalInputEnd(v) })}
         error={errors?.until}
       />
     </>
