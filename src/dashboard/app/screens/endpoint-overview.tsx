@@ -68,8 +68,10 @@ function Stats({ endpoint, period }: { endpoint: Endpoint; period: Period }) {
   const { project } = useProject();
   const stats = useAsync(async () => {
     const { ms, bucket, bucketMs } = PERIODS[period];
-    // Align the window to whole buckets so bars line up with the server's buckets.
-    const until = Math.ceil(Date.now() / bucketMs) * bucketMs;
+    // The period up to now, as the endpoints list counts it (not rounded to whole buckets, which
+    // left up to a bucket of its start out): the server's buckets start at whole multiples of their
+    // size whatever `since` is, so the first and the last bar hold part of a bucket.
+    const until = Date.now();
     const since = until - ms;
     const buckets = await client.stats(project.id, endpoint.id, {
       since: new Date(since).toISOString(),
