@@ -21,6 +21,7 @@ import type {
   Page,
   PortalLink,
   Project,
+  ProjectInput,
   SigningSecret,
   StatsBucket,
   WaitingCounts,
@@ -57,6 +58,8 @@ export interface HeraldClient {
   listProjects(cursor?: string | null): Promise<Page<Project>>;
   createProject(input: { name: string; uid?: string }): Promise<Project>;
   getProject(project: string): Promise<Project>;
+  /** PATCH of the project (`uid` and `backlogLimit`: the admin token only). */
+  updateProject(project: string, input: ProjectInput): Promise<Project>;
   /** A key of `scope` (the API's default, `full`, when not given). */
   createApiKey(project: string, name: string, scope?: ApiKeyScope): Promise<CreatedApiKey>;
   /** Every key of the project (one answer, not paginated), without key material. */
@@ -190,6 +193,7 @@ export function createClient(token: string, onUnauthorized: (error: ApiError) =>
     listProjects: (cursor) => call('GET', '/projects', undefined, { limit: 100, cursor }),
     createProject: (input) => call('POST', '/projects', input),
     getProject: (project) => call('GET', p(project)),
+    updateProject: (project, input) => call('PATCH', p(project), input),
     createApiKey: (project, name, scope) =>
       call('POST', `${p(project)}/api-keys`, scope ? { name, scope } : { name }),
     listApiKeys: async (project) => (await call<Page<ApiKey>>('GET', `${p(project)}/api-keys`)).data,

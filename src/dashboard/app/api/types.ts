@@ -85,6 +85,15 @@ export interface CreatedApiKey {
  * The installation's delivery settings (`GET /api/v1/installation`): what an endpoint gets when it
  * sets no timeout or schedule (and its project no schedule), and the largest timeout it may set.
  */
+/** What a project's PATCH takes (docs/api.md "Projects"); `null` gives a setting back to the installation. */
+export interface ProjectInput {
+  name?: string;
+  uid?: string | null;
+  retrySchedule?: number[] | null;
+  enforceCatalog?: boolean;
+  backlogLimit?: number | null;
+}
+
 export interface DeliverySettings {
   defaultTimeoutMs: number;
   maxTimeoutMs: number;

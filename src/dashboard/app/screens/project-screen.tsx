@@ -15,6 +15,7 @@ import { EndpointsList } from './endpoints-list.tsx';
 import { EventDetail } from './event-detail.tsx';
 import { EventsScreen } from './events-screen.tsx';
 import { NotFound } from './not-found.tsx';
+import { ProjectSettings } from './project-settings.tsx';
 
 export function ProjectScreen({
   projectRef,
@@ -41,13 +42,20 @@ export function ProjectScreen({
   const tabs = [
     { path: base, label: 'Endpoints' },
     { path: `${base}/events`, label: 'Events' },
-    ...(operator ? [{ path: `${base}/access`, label: 'Access' }] : []),
+    ...(operator
+      ? [
+          { path: `${base}/access`, label: 'Access' },
+          { path: `${base}/settings`, label: 'Project settings' },
+        ]
+      : []),
   ];
   const section = rest.startsWith('/events')
     ? `${base}/events`
     : rest.startsWith('/access')
       ? `${base}/access`
-      : base;
+      : rest.startsWith('/settings')
+        ? `${base}/settings`
+        : base;
 
   const screen = route<ComponentChildren>(
     rest === '' ? '/' : rest,
@@ -68,7 +76,12 @@ export function ProjectScreen({
       ],
       ['/events', () => <EventsScreen />],
       ['/events/:event', (p) => <EventDetail eventId={p['event']!} />],
-      ...(operator ? ([['/access', () => <AccessScreen />]] as Route<ComponentChildren>[]) : []),
+      ...(operator
+        ? ([
+            ['/access', () => <AccessScreen />],
+            ['/settings', () => <ProjectSettings onSaved={project.reload} />],
+          ] as Route<ComponentChildren>[])
+        : []),
     ],
     () => <NotFound home={base} />,
   );
