@@ -38,9 +38,14 @@ export interface DashboardBrowser {
   expectConsole: RegExp | null;
   /**
    * A page in a fresh context (its own sessionStorage), closed after the block. `signedIn`: with
-   * the admin token in sessionStorage, as the sign-in form leaves it. 1280×900 unless `viewport`.
+   * the admin token in sessionStorage, as the sign-in form leaves it. 1280×900 unless `viewport`;
+   * in the machine's time zone unless `timezoneId`.
    */
-  page(options?: { viewport?: { width: number; height: number }; signedIn?: boolean }): Promise<Page>;
+  page(options?: {
+    viewport?: { width: number; height: number };
+    signedIn?: boolean;
+    timezoneId?: string;
+  }): Promise<Page>;
 }
 
 /** Registers the block's before, beforeEach and after hooks; call it first in the describe block. */
@@ -61,9 +66,10 @@ export function useDashboardBrowser(options: DashboardBrowserOptions): Dashboard
     },
     problems,
     expectConsole: null,
-    async page({ viewport, signedIn = false } = {}) {
+    async page({ viewport, signedIn = false, timezoneId } = {}) {
       const { context, page } = await watchedPage(session.browser, problems, {
         viewport,
+        timezoneId,
         timeout: PAGE_TIMEOUT,
         ignoreConsole: () => session.expectConsole,
       });

@@ -4,7 +4,11 @@
  * milliseconds, and To was sent as the start of its minute: an event received at 10:42:31 was not
  * found with To 10:42, though the page shows it received at 10:42 (and From 10:42 To 10:42 found
  * nothing at all). To now takes in the whole minute it names, as the API's inclusive `until` does
- * for the time it is given. Any console error or page error fails the test.
+ * for the time it is given.
+ * Times were shown in the browser's zone without saying which, on pages that also show times in
+ * UTC (an attempt's body `timestamp`, its response's Date header): an attempt "at 07:03 PM" beside
+ * a body saying 00:03Z. Now each time names its zone.
+ * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -101,6 +105,23 @@ describe('dashboard time filters (browser)', { timeout: 120_000 }, () => {
     await attempts.getByText('clock.struck').waitFor();
     await countOf(attempts, 1);
     assert.equal(await page.getByLabel('To').inputValue(), minute, 'To still shows the minute picked');
+    assert.deepEqual(problems, []);
+  });
+
+  test("an attempt's time says in which zone it is shown", async () => {
+    const page = await dash.page({ signedIn: true, timezoneId: 'Asia/Tokyo' });
+    await page.goto(`${ui}/endpoints/${endpointId}/history`);
+    await page.locator('.history-table tbody tr a').first().click();
+    const time = page.locator('.facts div', { hasText: /^Time/ }).locator('dd');
+    await time.waitFor();
+    const tokyo = new Intl.DateTimeFormat('en-US', {
+      timeZone: 'Asia/Tokyo',
+      hour: '2-digit',
+      minute: '2-digit',
+    }).format(new Date(createdAt));
+    const shown = await time.innerText();
+    assert.ok(shown.includes(tokyo.slice(0, 5)), `${shown} is at ${tokyo} in Tokyo`);
+    assert.match(shown, /GMT\+9\b/);
     assert.deepEqual(problems, []);
   });
 });

@@ -27,6 +27,8 @@ export function launchLoopbackChromium(): Promise<Browser> {
 
 export interface WatchedPageOptions {
   viewport?: { width: number; height: number };
+  /** The page's time zone (an IANA name); the machine's when unset. */
+  timezoneId?: string;
   /** Each Playwright wait's limit. */
   timeout: number;
   /** Console errors to let pass (a 401 the page asks for on purpose); read at each message. */
@@ -43,7 +45,10 @@ export async function watchedPage(
   problems: string[],
   options: WatchedPageOptions,
 ): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 900 } });
+  const context = await browser.newContext({
+    viewport: options.viewport ?? { width: 1280, height: 900 },
+    ...(options.timezoneId ? { timezoneId: options.timezoneId } : {}),
+  });
   // Only loopback: anything else the page tries is a bug (no CDN, no fonts).
   await context.route(/^(?!http:\/\/127\.0\.0\.1[:/])/, (route) => {
     problems.push(`request outside the server: ${route.request().url()}`);

@@ -9,9 +9,11 @@ const dateTime = new Intl.DateTimeFormat(undefined, {
   hour: '2-digit',
   minute: '2-digit',
   second: '2-digit',
+  // The viewer's zone, named: the same pages show times in UTC (a body's timestamp, a Date header).
+  timeZoneName: 'short',
 });
 
-/** "Jan 5, 2030, 14:03:07" in the viewer's locale; '—' for nothing. */
+/** "Jan 5, 2030, 14:03:07 GMT+1" in the viewer's locale and zone; '—' for nothing. */
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return '—';
   const date = new Date(iso);
