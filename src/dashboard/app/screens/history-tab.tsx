@@ -63,6 +63,14 @@ export function HistoryTab({ endpoint }: { endpoint: Endpoint }) {
     navigate(`${path.replace(/^\/?/, '/')}${search ? `?${search}` : ''}`, { replace: true });
   }
 
+  // From the first page again: older pages read before ("Load older") would follow a first page that
+  // now ends earlier, and what moved between the two would be shown nowhere.
+  function refresh() {
+    setMore(null);
+    setMoreState({ busy: false, error: null });
+    first.reload();
+  }
+
   async function loadMore() {
     if (!cursor) return;
     setMoreState({ busy: true, error: null });
@@ -97,7 +105,7 @@ export function HistoryTab({ endpoint }: { endpoint: Endpoint }) {
         />
         <TimeRangeFields since={filter.since} until={filter.until} onChange={setFilter} errors={misfit} />
         <div class="filters-actions">
-          <button type="button" onClick={first.reload} disabled={first.loading}>
+          <button type="button" onClick={refresh} disabled={first.loading}>
             {first.loading ? 'Refreshing…' : 'Refresh'}
           </button>
           {filtered && (
