@@ -15,14 +15,18 @@ import { type FirstDeliveries, firstOfCarried, firstOfPage } from './first-deliv
 /** Requests in flight at once, so a long list does not flood the server. */
 const PARALLEL = 4;
 
-/** Map event id → its first `upTo` deliveries; grows as pages arrive. Refetches whenever `events` changes. */
+/**
+ * Map event id → its first `upTo` deliveries, or null when they could not be read (a rate limit, a
+ * network failure): the cell says so rather than looking still loaded. Grows as pages arrive;
+ * refetches whenever `events` changes.
+ */
 export function useEventDeliveries(
   client: HeraldClient,
   projectId: string,
   events: HeraldEvent[],
   upTo: number,
-): Map<string, FirstDeliveries> {
-  const [known, setKnown] = useState(() => new Map<string, FirstDeliveries>());
+): Map<string, FirstDeliveries | null> {
+  const [known, setKnown] = useState(() => new Map<string, FirstDeliveries | null>());
 
   useEffect(() => {
     let cancelled = false;
@@ -44,7 +48,8 @@ export function useEventDeliveries(
           const shown = firstOfPage(page, deliveryCount);
           if (!cancelled) setKnown((previous) => new Map(previous).set(id, shown));
         } catch {
-          // One event failing to load leaves its cell empty; the list itself still works.
+          // One event failing to load says so in its cell; the list itself still works.
+          if (!cancelled) setKnown((previous) => new Map(previous).set(id, null));
         }
       }
     };

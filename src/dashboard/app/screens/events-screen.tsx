@@ -171,12 +171,21 @@ function DeliveriesCell({
   endpoints,
   eventPath,
 }: {
-  deliveries: FirstDeliveries | undefined;
+  /** undefined: not read yet; null: could not be read. */
+  deliveries: FirstDeliveries | null | undefined;
   /** null: the endpoint was deleted. */
   endpoints: Map<string, Endpoint | null> | undefined;
   eventPath: string;
 }) {
-  if (!deliveries) return <span class="muted">…</span>;
+  if (deliveries === undefined) return <span class="muted">…</span>;
+  if (deliveries === null) {
+    return (
+      <Link to={eventPath} class="small">
+        Not read: open the event
+        <span class="sr-only"> to see its deliveries (they could not be loaded here)</span>
+      </Link>
+    );
+  }
   const { first: shown, more } = deliveries;
   if (shown.length === 0) return <span class="muted">none</span>;
   return (
