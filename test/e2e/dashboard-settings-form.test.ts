@@ -8,7 +8,8 @@
  * keeps the one stored: the form said saved, the endpoint kept its old timeout. In a project that
  * enforces its catalog the event picker offered a field for other event types, each refused (422).
  * After one save the button stayed "Saving…" and disabled: a second change could not be saved
- * without reloading the page.
+ * without reloading the page. Enable endpoint said "parked deliveries resume now" whether there
+ * were any or not: it now says how many the server resumed (its answer counts them).
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
@@ -146,6 +147,39 @@ describe('dashboard endpoint settings form (browser)', { timeout: 120_000 }, () 
     // Without enforceCatalog (the block's project) any name may be typed in.
     await page.goto(`${herald.url}/ui${p.slice('/api/v1'.length)}/endpoints/new`);
     await page.getByLabel('Other event type').waitFor();
+    assert.deepEqual(problems, []);
+  });
+
+  test('Enable endpoint says how many parked deliveries it resumed', async () => {
+    const own = await newProject(herald, ADMIN, 'Parking Lot');
+    // Refused at once (nothing listens on port 9), then due again in an hour: pending until disabled.
+    const id = await quietEndpoint(herald, ADMIN, own, { name: 'Parked', retrySchedule: [3600] });
+    for (const n of [1, 2]) {
+      const sent = await api(herald.url, ADMIN, 'POST', `${own}/events`, {
+        type: 'car.parked',
+        payload: { n },
+      });
+      assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    }
+    type Attempts = { data: unknown[] };
+    for (let waited = 0; ; waited += 50) {
+      const attempts = await api<Attempts>(herald.url, ADMIN, 'GET', `${own}/endpoints/${id}/attempts`);
+      if (attempts.body.data.length === 2) break;
+      assert.ok(waited < 10_000, 'the attempts were never recorded');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const disabled = await api(herald.url, ADMIN, 'PATCH', `${own}/endpoints/${id}`, { active: false });
+    assert.equal(disabled.status, 200, JSON.stringify(disabled.body));
+    const page = await dash.page({ signedIn: true });
+    await page.goto(`${herald.url}/ui${own.slice('/api/v1'.length)}/endpoints/${id}`);
+    await page.getByRole('button', { name: 'Enable endpoint' }).click();
+    await page.getByText('Endpoint enabled: 2 parked deliveries resume now.').waitFor();
+
+    // Nothing parked: it does not claim any.
+    const bare = await endpoint('Nothing parked', false);
+    await page.goto(`${herald.url}/ui${p.slice('/api/v1'.length)}/endpoints/${bare}`);
+    await page.getByRole('button', { name: 'Enable endpoint' }).click();
+    await page.getByText('Endpoint enabled. Nothing was parked.').waitFor();
     assert.deepEqual(problems, []);
   });
 });

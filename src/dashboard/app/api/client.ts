@@ -85,7 +85,8 @@ export interface HeraldClient {
   createEndpoint(project: string, input: EndpointInput): Promise<Endpoint>;
   updateEndpoint(project: string, endpoint: string, input: Partial<EndpointInput>): Promise<Endpoint>;
   deleteEndpoint(project: string, endpoint: string): Promise<void>;
-  enableEndpoint(project: string, endpoint: string): Promise<void>;
+  /** The endpoint as enabled, and how many of its parked deliveries the enable made due. */
+  enableEndpoint(project: string, endpoint: string): Promise<Endpoint & { resumed: number }>;
   /** The secrets valid now, current first. */
   getSecrets(project: string, endpoint: string): Promise<SigningSecret[]>;
   /** Rotates to `secret` when given (the receiver already accepts it), else to a generated one. */
@@ -235,9 +236,7 @@ export function createClient(token: string, onUnauthorized: (error: ApiError) =>
     deleteEndpoint: async (project, endpoint) => {
       await call('DELETE', ep(project, endpoint));
     },
-    enableEndpoint: async (project, endpoint) => {
-      await call('POST', `${ep(project, endpoint)}/enable`, {});
-    },
+    enableEndpoint: (project, endpoint) => call('POST', `${ep(project, endpoint)}/enable`, {}),
     getSecrets: async (project, endpoint) => secretsOf(await call('GET', `${ep(project, endpoint)}/secret`)),
     rotateSecret: async (project, endpoint, graceSeconds, secret) =>
       secretsOf(

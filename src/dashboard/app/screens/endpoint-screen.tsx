@@ -127,6 +127,13 @@ export function EndpointScreen({ endpointId, tab }: { endpointId: string; tab: s
   );
 }
 
+/** What Enable endpoint did: how many parked deliveries it made due (the server counts them all). */
+function enabledText(resumed: number): string {
+  if (!(resumed > 0)) return 'Endpoint enabled. Nothing was parked.';
+  const count = resumed.toLocaleString('en-US');
+  return `Endpoint enabled: ${count} parked deliver${resumed === 1 ? 'y resumes' : 'ies resume'} now.`;
+}
+
 function DisabledBanner({
   endpoint,
   onEnable,
@@ -147,11 +154,8 @@ function DisabledBanner({
     setBusy(true);
     setError(null);
     try {
-      await client.enableEndpoint(project.id, endpoint.id);
-      onEnabled(
-        await client.getEndpoint(project.id, endpoint.id),
-        'Endpoint enabled: parked deliveries resume now.',
-      );
+      const { resumed, ...enabled } = await client.enableEndpoint(project.id, endpoint.id);
+      onEnabled(enabled, enabledText(resumed));
     } catch (caught) {
       setError(errorMessage(caught));
     } finally {
