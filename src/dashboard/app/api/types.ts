@@ -81,10 +81,6 @@ export interface CreatedApiKey {
   key: string;
 }
 
-/**
- * The installation's delivery settings (`GET /api/v1/installation`): what an endpoint gets when it
- * sets no timeout or schedule (and its project no schedule), and the largest timeout it may set.
- */
 /** What a project's PATCH takes (docs/api.md "Projects"); `null` gives a setting back to the installation. */
 export interface ProjectInput {
   name?: string;
@@ -94,6 +90,10 @@ export interface ProjectInput {
   backlogLimit?: number | null;
 }
 
+/**
+ * The installation's delivery settings (`GET /api/v1/installation`): what an endpoint gets when it
+ * sets no timeout or schedule (and its project no schedule), and the largest timeout it may set.
+ */
 export interface DeliverySettings {
   defaultTimeoutMs: number;
   maxTimeoutMs: number;
