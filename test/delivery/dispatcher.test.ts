@@ -31,6 +31,20 @@ const OLD_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const NEW_SECRET = 'whsec_bmV3LXNlY3JldC1hZnRlci1hLWxlYWstMDEyMzQ1';
 
 const cleanups: (() => Promise<void> | void)[] = [];
+
+/**
+ * Two stores on one new PostgreSQL database (migrated), as two processes share it, and its URL;
+ * closed after the test.
+ */
+async function postgresStores(): Promise<[PostgresStore, PostgresStore, string]> {
+  const server = await withPostgres();
+  cleanups.push(() => server.stop());
+  const url = await server.createDatabase();
+  const stores = [new PostgresStore(url), new PostgresStore(url)] as const;
+  await stores[0].migrate();
+  for (const store of stores) cleanups.push(() => store.close());
+  return [stores[0], stores[1], url];
+}
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
@@ -1005,14 +1019,7 @@ describe('dispatcher', () => {
     // after the stop, when the process closes its store and sender (their records are never
     // written: sent again after the lease), or never went out and waited for the lease. The
     // read is held here by a lock on endpoint_secrets, as a slow query would hold it.
-    const server = await withPostgres();
-    cleanups.push(() => server.stop());
-    const url = await server.createDatabase();
-    const store = new PostgresStore(url);
-    await store.migrate();
-    cleanups.push(() => store.close());
-    const api = new PostgresStore(url);
-    cleanups.push(() => api.close());
+    const [store, api, url] = await postgresStores();
     const w = await world(store);
     const r = await receiver();
     await w.endpoint(r.url);
@@ -1190,14 +1197,7 @@ describe('dispatcher', () => {
     // second delivery waits 5.5 s for the endpoint's one connection, under half its lease: started
     // then, it could take its 7 s timeout, and the receiver holds it 6.8 s, past the lease (12 s)
     // by 0.3 s, and worker w2 claimed it and sent it too. It goes back to the store instead.
-    const server = await withPostgres();
-    cleanups.push(() => server.stop());
-    const url = await server.createDatabase();
-    const store = new PostgresStore(url);
-    await store.migrate();
-    cleanups.push(() => store.close());
-    const other = new PostgresStore(url);
-    cleanups.push(() => other.close());
+    const [store, other] = await postgresStores();
     const w = await world(store);
     const r = await receiver(sequence({ status: 200, delayMs: 5_500 }, { status: 200, delayMs: 6_800 }));
     await w.endpoint(r.url, { timeoutMs: 7_000 });
