@@ -25,6 +25,14 @@ export function withConnectionFlags(command: Command): Command {
 
 export function connect(flags: ConnectionFlags): HeraldClient {
   const { url, urlSource, token, tokenFile, savedTokenApplies } = resolveConnection(flags);
+  // Before the token: `127.0.0.1:8080` (no http://) is not a URL on this machine, so the saved token
+  // does not apply to it, and the error was "no token …, --url names another host".
+  const parsed = URL.parse(url);
+  if (parsed === null || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    throw new CommandError(
+      `${urlSource}: expected Herald's address as an http:// or https:// URL (such as ${DEFAULT_API_URL}), got ${JSON.stringify(withoutCredentials(url))}`,
+    );
+  }
   if (!token && !savedTokenApplies) {
     throw new CommandError(
       `no token for ${withoutCredentials(url)}: pass --token, or set HERALD_TOKEN (a project API key or the admin ` +

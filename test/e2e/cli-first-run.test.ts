@@ -118,6 +118,33 @@ describe('the CLI without a Herald to talk to', () => {
     assert.match(remote.stderr, /goes only to a Herald on this machine .* and --url names another host\n$/);
     assert.ok(!remote.stderr.includes('hrld_admin_saved_token'), remote.stderr);
   });
+
+  test('a URL without http:// (host:port) is named as such, with or without a token, not as another host', async () => {
+    const data = join(dir, 'saved-for-url');
+    mkdirSync(data, { recursive: true });
+    writeFileSync(join(data, 'admin-token'), 'hrld_admin_saved_token_0123456789\n');
+    const cases: [string[], Record<string, string>, string][] = [
+      [['--url', '127.0.0.1:8080'], {}, '--url'],
+      [['--url', 'localhost:8080'], {}, '--url'],
+      [[], { HERALD_URL: '127.0.0.1:8080' }, 'HERALD_URL'],
+      [['--url', 'localhost:8080', '--token', 't'], {}, '--url'],
+      [['--url', 'ftp://127.0.0.1:8080', '--token', 't'], {}, '--url'],
+    ];
+    for (const [flags, env, source] of cases) {
+      const given = flags[flags.indexOf('--url') + 1] ?? env.HERALD_URL;
+      for (const args of [
+        ['events', 'list', '--project', 'p'],
+        ['listen', '--project', 'p', '--forward-to', 'http://127.0.0.1:9/hook'],
+      ]) {
+        const run = await herald([...args, '--data-dir', data, ...flags], env, dir);
+        assert.equal(run.code, 1, run.stderr);
+        assert.equal(
+          run.stderr,
+          `herald: ${source}: expected Herald's address as an http:// or https:// URL (such as http://127.0.0.1:8080), got ${JSON.stringify(given)}\n`,
+        );
+      }
+    }
+  });
 });
 
 describe('the CLI against a fresh Herald', () => {
