@@ -4,17 +4,19 @@
  * printed with its control characters made visible. Real CLI processes against a real `herald serve`.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import { HeraldClient } from '@herald/client';
 import { type HeraldProcess, runHerald, startHerald } from './harness.ts';
 
 const ADMIN = 'cli-input-checks-token-0123456789';
+const ROOT = resolve(import.meta.dirname, '../..');
 
 const herald = (args: string[], env: Record<string, string> = {}) =>
   runHerald(args, { env, killAfterMs: 20_000 });
@@ -202,6 +204,56 @@ describe('herald CLI: input mistakes and foreign answers', () => {
         `^herald: no answer from Herald at ${https} \\(from --url\\): TLS failed \\(packet length too long\\): does it serve https, or only http\\? \\(GET /api/v1/projects, \\d+ tries\\)\\. Is --url a Herald server\\?\n$`,
       ),
     );
+  });
+
+  test('Ctrl-C while events send waits for an answer it never gets: the line gives the key the event went with (it used to exit 130 in silence, the automatic key lost)', async () => {
+    let received: (body: string) => void = () => {};
+    // Reads the request, never answers: a Herald stuck on its database, say.
+    const stuck = createServer((req) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (c: string) => (body += c)).on('end', () => received(body));
+    });
+    await new Promise<void>((r) => stuck.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(stuck.address() as AddressInfo).port}`;
+    try {
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+        const bodyReceived = new Promise<string>((r) => (received = r));
+        const child = spawn(
+          join(ROOT, 'node_modules/.bin/node'),
+          [
+            join(ROOT, 'bin/herald.js'),
+            'events',
+            'send',
+            'player.joined',
+            '--project',
+            'p',
+            '--url',
+            url,
+            '--token',
+            't',
+          ],
+          { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (c: Buffer) => (stdout += c));
+        child.stderr.on('data', (c: Buffer) => (stderr += c));
+        const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+        const sent = JSON.parse(await bodyReceived) as { idempotencyKey: string };
+        child.kill(signal);
+        assert.equal(await exited, signal === 'SIGINT' ? 130 : 143, stderr);
+        assert.equal(stdout, '');
+        assert.match(sent.idempotencyKey, /^auto-[0-9a-f-]{36}$/);
+        assert.equal(
+          stderr,
+          `herald: stopped by ${signal} before Herald answered: the event may have been stored: to send it again without storing it twice, add --idempotency-key ${sent.idempotencyKey}\n`,
+        );
+      }
+    } finally {
+      stuck.closeAllConnections();
+      await new Promise<void>((r) => stuck.close(() => r()));
+    }
   });
 
   test('output that cannot be written (a full disk) ends with one line and exit code 1: no stack trace, and not 0 after --version', async () => {

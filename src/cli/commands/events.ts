@@ -1,4 +1,5 @@
 /** `herald events send|list|get` and `herald deliveries get|retry`: events through a running Herald's API. */
+import { constants as osConstants } from 'node:os';
 import {
   type Attempt,
   type EventInput,
@@ -100,6 +101,15 @@ export function eventsCommand(): Command {
       let replayed = false;
       let resent = false;
       const body = withIdempotencyKey(input);
+      // Ctrl-C (or a stop) before the answer, Herald slow or stuck: the event may have been stored,
+      // under a key the user never saw. Without it, sending again would store it twice.
+      const stoppedWaiting = (signal: NodeJS.Signals) => {
+        process.stderr.write(
+          `herald: stopped by ${signal} before Herald answered: the event may have been stored: to send it again without storing it twice, add --idempotency-key ${body.idempotencyKey}\n`,
+        );
+        process.exit(128 + osConstants.signals[signal]);
+      };
+      if (!ownKey) process.once('SIGINT', stoppedWaiting).once('SIGTERM', stoppedWaiting);
       const event = await client
         .request<HeraldEvent>('POST', `/projects/${encodeURIComponent(flags.project)}/events`, {
           body,
@@ -119,7 +129,8 @@ export function eventsCommand(): Command {
           throw new CommandError(
             `${lost.message}. The event may have been stored: to send it again without storing it twice, add --idempotency-key ${body.idempotencyKey}`,
           );
-        });
+        })
+        .finally(() => process.off('SIGINT', stoppedWaiting).off('SIGTERM', stoppedWaiting));
       if (flags.json) printJson(event);
       else printEvent(event);
       if (replayed && resent) {
