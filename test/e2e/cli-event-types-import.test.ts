@@ -3,7 +3,7 @@
  * what it refuses and what it says.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -105,5 +105,30 @@ describe('herald event-types import', () => {
       assert.equal(done.stdout, '');
       assert.equal(done.stderr, `herald: imported ${count} from ${file}\n`);
     }
+  });
+
+  test('run where no database is, with none named, it refuses rather than import into a new one no herald serve reads', async () => {
+    const elsewhere = join(dir, 'elsewhere');
+    mkdirSync(elsewhere);
+    const file = join(dir, 'wrong-place.json');
+    writeFileSync(file, JSON.stringify([{ name: 'w.one' }]));
+    const refused = await runHerald(['event-types', 'import', file], { cwd: elsewhere });
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.equal(refused.stdout, '');
+    assert.equal(
+      refused.stderr,
+      `herald: there is no database at ${join(elsewhere, 'herald-data', 'herald.db')}, the default place (./herald-data in the current directory): run the import where herald serve runs, or name its database with --data-dir DIR or --database URL (or HERALD_DATA_DIR, HERALD_DATABASE_URL); nothing was imported\n`,
+    );
+    assert.ok(!existsSync(join(elsewhere, 'herald-data')), 'no data directory made');
+    // Where serve runs (the database exists), or with the place named, it imports.
+    const named = await runHerald(['event-types', 'import', file, '--data-dir', join(elsewhere, 'new')], {
+      cwd: elsewhere,
+    });
+    assert.equal(named.code, 0, named.stderr);
+    const inPlace = await runHerald(['event-types', 'import', file], {
+      cwd: elsewhere,
+      env: { HERALD_DATA_DIR: 'new' },
+    });
+    assert.equal(inPlace.code, 0, inPlace.stderr);
   });
 });

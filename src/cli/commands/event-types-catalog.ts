@@ -2,7 +2,8 @@
  * `herald event-types import FILE`: a catalog file read, checked with the API's rules and
  * upserted into the store. Loaded by event-types-import.ts only when an import runs.
  */
-
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../api/body-parsers.ts';
 import {
   EVENT_TYPE_PUT_ATTEMPTS,
@@ -25,6 +26,15 @@ import { visible } from '../terminal-text.ts';
 export async function importCatalog(file: string, flags: Pick<ConfigFlags, 'database' | 'dataDir'>) {
   const inputs = await parseCatalog(readTextFile(file, 'import', file), file);
   const config = loadConfig({ flags, resolveAdminToken: false });
+  // The default ./herald-data is where this shell stands: run elsewhere than serve (a subdirectory,
+  // another terminal), the import made a new database there and said it imported, and the running
+  // Herald never saw a type of it. Into a new database, then, only when its place is named.
+  const defaultFile = resolve(config.databaseUrl.slice('sqlite:'.length));
+  if (!config.databasePlaceGiven && !existsSync(defaultFile)) {
+    throw new CommandError(
+      `there is no database at ${defaultFile}, the default place (./herald-data in the current directory): run the import where herald serve runs, or name its database with --data-dir DIR or --database URL (or HERALD_DATA_DIR, HERALD_DATABASE_URL); nothing was imported`,
+    );
+  }
   const store = await openStore(config.databaseUrl, {
     dataDir: config.dataDir,
     encryptionKey: config.encryptionKey,
