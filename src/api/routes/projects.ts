@@ -37,15 +37,17 @@ type ProjectInput = {
 function checkOperatorFields(request: FastifyRequest, b: ProjectInput, project: Project): void {
   const caller = callerOf(request);
   if (caller.kind !== 'project') return;
-  const refusal =
+  const refusal: [field: string, reason: string] | null =
     b.backlogLimit !== undefined
-      ? "body.backlogLimit: only the admin token may set a project's backlog limit"
+      ? ['body.backlogLimit', "only the admin token may set a project's backlog limit"]
       : b.uid !== undefined && b.uid !== project.uid
-        ? "body.uid: only the admin token may change a project's uid"
+        ? ['body.uid', "only the admin token may change a project's uid"]
         : null;
   if (refusal === null) return;
   logScopeRefusal(request, caller); // as a route refused for its scope: throttled, never the key
-  throw new ForbiddenError(refusal);
+  // details.field, as a 400 has it: the CLI names the flag (--backlog-limit) rather than the field.
+  const [field, reason] = refusal;
+  throw new ForbiddenError(`${field}: ${reason}`, { details: { field } });
 }
 
 const asConflict = (error: unknown) => {
