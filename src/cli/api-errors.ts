@@ -67,11 +67,13 @@ export function describeApiError(
   const head = `${error.status} ${error.code}: `;
   const message = error.message.startsWith(head) ? error.message.slice(head.length) : error.message;
   let reason = message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message;
-  // `until` is the API's field: the flag, or the default it took (now) when no --until was given.
-  if (flag === '--since' && reason === 'must not be after until' && flags(command).has('--until')) {
-    reason = command.getOptionValue('until')
-      ? 'must not be after --until'
-      : 'must not be after now (the default --until)';
+  // `until` is the API's field (`must not be after until`, stats' `must be at most 90 days before
+  // until`): the flag, or the default it took (now) when no --until was given.
+  if (flag === '--since' && / (?:after|before) until$/.test(reason) && flags(command).has('--until')) {
+    reason = reason.replace(
+      /until$/,
+      command.getOptionValue('until') ? '--until' : 'now (the default --until)',
+    );
   }
   const plain = flag !== '--settings' && /^(body|querystring|params)\.[^.]+$/.test(field);
   return `${head}${flag}${plain ? '' : ` (${field})`}: ${reason}`;

@@ -90,6 +90,22 @@ describe('CLI: API fields named as flags', () => {
       describeApiError(taken, sub('projects create')),
       '409 HERALD_ERR_CONFLICT: --uid: a project with this uid exists',
     );
+    // The API's `until` in a reason about --since is --until, or now when no --until was given.
+    const stats = sub('endpoints stats');
+    const tooLong = refused('querystring.since', 'must be at most 90 days before until');
+    assert.equal(
+      describeApiError(tooLong, stats),
+      '400 HERALD_ERR_VALIDATION: --since: must be at most 90 days before now (the default --until)',
+    );
+    stats.setOptionValue('until', '2026-12-01T00:00:00Z');
+    try {
+      assert.equal(
+        describeApiError(tooLong, stats),
+        '400 HERALD_ERR_VALIDATION: --since: must be at most 90 days before --until',
+      );
+    } finally {
+      stats.setOptionValue('until', undefined);
+    }
     const none = new HeraldApiError(404, 'HERALD_ERR_NOT_FOUND', 'no such endpoint');
     assert.equal(describeApiError(none, sub('endpoints get')), '404 HERALD_ERR_NOT_FOUND: no such endpoint');
   });
