@@ -152,14 +152,23 @@ export function notHerald(
   return null;
 }
 
-/** Parses a JSON flag value (or `@file`), naming the flag when it is not JSON. */
+/**
+ * Parses a JSON flag value (or `@file`), naming the flag, and the file, when it is not JSON, with
+ * the parser's reason and place (a trailing comma in a file, the shell's quotes gone from
+ * `--data {playerId:42}`): "not valid JSON" alone left the user to find it.
+ */
 export function jsonFlag(flag: string, value: string): unknown {
   let text = value;
-  if (value.startsWith('@')) text = readTextFile(value.slice(1), flag, value.slice(1));
+  const file = value.startsWith('@') ? value.slice(1) : null;
+  if (file !== null) text = readTextFile(file, flag, file);
   try {
     return parseJsonExact(text);
-  } catch {
-    throw new CommandError(`${flag}: not valid JSON`);
+  } catch (error) {
+    const what = file === null ? 'not valid JSON' : `${file} is not valid JSON`;
+    // V8 quotes the text around an unexpected token (`Unexpected token 'x', "…" is not valid
+    // JSON`): left out, since --settings may hold a signing secret.
+    const reason = (error as Error).message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '');
+    throw new CommandError(`${flag}: ${what}: ${reason}`);
   }
 }
 

@@ -175,9 +175,38 @@ describe('herald CLI against a running Herald', () => {
     assert.equal(deleted.code, 0, deleted.stderr);
     await assert.rejects(client.getEndpoint(project.id, endpoint.id), /404/);
 
-    const badJson = await herald(['events', 'send', 'x', ...conn, '--data', '{nope']);
+    // Says why and where, as `event-types import` does: a file's trailing comma, say, or the
+    // shell's quotes gone (--data {playerId:42}).
+    const badJson = await herald(['events', 'send', 'x', ...conn, '--data', '{playerId:42}']);
     assert.equal(badJson.code, 1);
-    assert.match(badJson.stderr, /--data: not valid JSON/);
+    assert.equal(
+      badJson.stderr,
+      "herald: --data: not valid JSON: Expected property name or '}' in JSON at position 1 (line 1 column 2)\n",
+    );
+    const jsonDir = mkdtempSync(join(tmpdir(), 'herald-cli-json-'));
+    try {
+      const file = join(jsonDir, 'order.json');
+      writeFileSync(file, '{"playerId": 42,\n "sku": "gold-pack",\n}\n');
+      const badFile = await herald(['events', 'send', 'x', ...conn, '--data', `@${file}`]);
+      assert.equal(badFile.code, 1);
+      assert.equal(
+        badFile.stderr,
+        `herald: --data: ${file} is not valid JSON: Expected double-quoted property name in JSON at position 38 (line 3 column 1)\n`,
+      );
+      // What V8 quotes of the text around an unexpected token is not printed: it may be a secret.
+      const quoted = await herald([
+        'endpoints',
+        'create',
+        'https://hooks.example/x',
+        ...conn,
+        '--settings',
+        '{"signature": {"scheme": "github", "secret": "s3cr3t-value"}, "dev": tru}',
+      ]);
+      assert.equal(quoted.code, 1);
+      assert.equal(quoted.stderr, "herald: --settings: not valid JSON: Unexpected token '}'\n");
+    } finally {
+      rmSync(jsonDir, { recursive: true, force: true });
+    }
     const envelopeAlone = await herald(['events', 'send', 'x', ...conn, '--callback-envelope', 'raw']);
     assert.equal(envelopeAlone.code, 1);
     assert.match(envelopeAlone.stderr, /--callback-envelope needs --callback-url/);
