@@ -2,6 +2,8 @@
  * The API commands' connection to a running Herald (src/config/client-connection.ts says where the
  * URL and token come from) and their JSON flags. The token is never printed.
  */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { HeraldApiError, HeraldClient, HeraldNetworkError, HeraldResponseError } from '@herald/client';
 import { type Command, Option } from 'commander';
 import { type ConnectionFlags, DEFAULT_API_URL, resolveConnection } from '../config/client-connection.ts';
@@ -38,6 +40,15 @@ export function connect(flags: ConnectionFlags): HeraldClient {
       `no token for ${withoutCredentials(url)}: pass --token, or set HERALD_TOKEN (a project API key or the admin ` +
         'token) or HERALD_ADMIN_TOKEN. The admin token a local `herald serve` saved goes only to a Herald on this ' +
         `machine (localhost, 127.0.0.0/8, ::1), and ${urlSource} names another host`,
+    );
+  }
+  if (!token && !existsSync(tokenFile) && existsSync(join(dirname(tokenFile), 'herald.db'))) {
+    // The right directory, yet no token saved: serve runs with HERALD_ADMIN_TOKEN (the README's
+    // walkthrough exports it in serve's terminal only), and "run it where serve was started" misled.
+    throw new CommandError(
+      'no token: pass --token, or set HERALD_TOKEN (a project API key or the admin token) or ' +
+        `HERALD_ADMIN_TOKEN. ${dirname(tokenFile)} holds a database but no admin-token file: the herald serve ` +
+        'using it was started with HERALD_ADMIN_TOKEN, which it does not save; give that token',
     );
   }
   if (!token) {

@@ -102,6 +102,19 @@ describe('the CLI without a Herald to talk to', () => {
     assert.ok(elsewhere.stderr.includes(`from ${join(dir, 'srv', 'admin-token')}, which`), elsewhere.stderr);
   });
 
+  test('no token where a database but no admin-token is (serve started with HERALD_ADMIN_TOKEN): says to give that token, not to change directory', async () => {
+    // As the README's walkthrough leaves it: HERALD_ADMIN_TOKEN exported in serve's terminal only.
+    const served = join(dir, 'served-with-token');
+    mkdirSync(join(served, 'herald-data'), { recursive: true });
+    writeFileSync(join(served, 'herald-data', 'herald.db'), '');
+    const none = await herald(['projects', 'list'], {}, served);
+    assert.equal(none.code, 1);
+    assert.equal(
+      none.stderr,
+      `herald: no token: pass --token, or set HERALD_TOKEN (a project API key or the admin token) or HERALD_ADMIN_TOKEN. ${join(served, 'herald-data')} holds a database but no admin-token file: the herald serve using it was started with HERALD_ADMIN_TOKEN, which it does not save; give that token\n`,
+    );
+  });
+
   test('the saved admin token goes to a Herald on this machine only: another host gets no token, said so', async () => {
     const data = join(dir, 'saved');
     mkdirSync(data, { recursive: true });
