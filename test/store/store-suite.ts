@@ -39,6 +39,7 @@ import {
 import { defineLimitsRetentionSuite } from './limits-retention-suite.ts';
 import { definePageBudgetSuite } from './page-budget-suite.ts';
 import { definePendingCountSuite } from './pending-count-suite.ts';
+import { defineProjectDeleteSuite } from './project-delete-suite.ts';
 import { defineReplaySuite } from './replay-suite.ts';
 
 /** The secrets a rotation answered (it must have rotated). */
@@ -3716,4 +3717,5 @@ export function defineStoreSuite(
   definePendingCountSuite(name, open); // countPendingDeliveries, for the backlog limit
   defineReplaySuite(name, open); // replayMissing
   defineEndpointDeliveriesSuite(name, open); // listEndpointDeliveries, countEndpointBacklog
+  defineProjectDeleteSuite(name, open); // deleteProject of a large history, in steps bounded by bytes
 }

@@ -1,0 +1,113 @@
+/**
+ * Conformance of Store.deleteProject on a project whose history is large: its steps are bounded by
+ * bytes as well as rows, a delete stopped between two steps is finished by the next, and no other
+ * project loses a row. Called from store-suite.ts, so every backend runs it.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe } from 'node:test';
+import { projectDeleteSteps } from '../../src/store/project-delete-steps.ts';
+import { purgeBytes } from '../../src/store/purge-bytes.ts';
+import type { Store } from '../../src/store/store.ts';
+import { attemptRecord, eventInput, HOUR, projectWithEndpoints, storeTest, T0 } from './helpers.ts';
+
+export function defineProjectDeleteSuite(name: string, open: () => Promise<Store>): void {
+  const withStore = storeTest(open);
+
+  describe(`store conformance: ${name}: deleting a project with a large history`, () => {
+    withStore(
+      'deleteProject: a step deletes attempts and events up to a bound on their bytes, and a delete stopped between two is finished by the next',
+      async (store) => {
+        const gone = await projectWithEndpoints(store, 1);
+        const kept = await projectWithEndpoints(store, 1);
+        // Incompressible (PostgreSQL stores its compressed size): ~40 KB each, 0.6 of the bound.
+        // A form body (hmac-sha1-url), a GET query or a sha256-body is stored with each attempt as
+        // sent, ~3 times the payload; a response body up to 64 KiB.
+        const blob = (i: number) => randomBytes(30_000).toString('base64') + i;
+        const big = (n: number) => Array.from({ length: n }, (_, i) => eventInput('a', { payload: blob(i) }));
+        await store.acceptEvents(gone.project.id, big(3), T0);
+        const keptPayload = blob(9);
+        const [keptEvent] = await store.acceptEvents(
+          kept.project.id,
+          [eventInput('a', { payload: keptPayload })],
+          T0,
+        );
+        for (let n = 0; n < 2; n++) {
+          const at = T0 + n * HOUR;
+          const claims = await store.claimDueDeliveries({
+            limit: 10,
+            leaseMs: 1000,
+            now: at,
+            workerId: 'w1',
+          });
+          assert.equal(claims.length, 4);
+          await store.recordAttempts(
+            claims.map((c, i) => {
+              const record = attemptRecord(c.delivery, c.event, {
+                outcome: 'failed',
+                startedAt: at,
+                status: 'pending',
+                nextAttemptAt: at + HOUR,
+              });
+              if (i % 2) record.attempt.request.body = blob(i);
+              else record.attempt.response = { status: 500, headers: {}, body: blob(i) };
+              return record;
+            }),
+            { now: at, failureThreshold: 1000 },
+          );
+        }
+        const saved = { ...purgeBytes };
+        purgeBytes.sqlite = 64 * 1024;
+        purgeBytes.postgres = 64 * 1024;
+        const steps: { table: string; rows: number }[] = [];
+        let stopped = false;
+        projectDeleteSteps.committed = (table, rows) => {
+          steps.push({ table, rows });
+          // A stop after the first step: the next delete goes on from there.
+          if (!stopped) {
+            stopped = true;
+            throw new Error('stopped');
+          }
+        };
+        try {
+          await assert.rejects(store.deleteProject(gone.project.id), /stopped/);
+          assert.ok(await store.getProject(gone.project.id), 'the project is still there to delete again');
+          assert.equal(await store.deleteProject(gone.project.id), true);
+        } finally {
+          Object.assign(purgeBytes, saved);
+          projectDeleteSteps.committed = null;
+        }
+        const of = (table: string) => steps.filter((s) => s.table === table).map((s) => s.rows);
+        // Two attempts (or events) reach the bound: a step ends there, and the next goes on.
+        assert.ok(
+          of('attempts').every((n) => n <= 2),
+          `attempts per step: ${of('attempts').join(', ')}`,
+        );
+        assert.equal(
+          of('attempts').reduce((a, b) => a + b, 0),
+          6,
+        );
+        assert.ok(
+          of('events').every((n) => n <= 2),
+          `events per step: ${of('events').join(', ')}`,
+        );
+        assert.equal(
+          of('events').reduce((a, b) => a + b, 0),
+          3,
+        );
+        assert.equal(await store.getProject(gone.project.id), null);
+        assert.deepEqual((await store.listAttempts(gone.project.id, { limit: 10 })).data, []);
+        assert.deepEqual((await store.listEvents(gone.project.id, { limit: 10 })).data, []);
+        // The other project keeps everything: its event, payload and all, its attempts, its endpoint.
+        const event = await store.getEventWithoutDeliveries(kept.project.id, keptEvent!.event.id);
+        assert.ok(event?.payload === keptPayload, 'the other project keeps its event and payload');
+        assert.equal((await store.listAttempts(kept.project.id, { limit: 10 })).data.length, 2);
+        assert.ok(await store.getEndpoint(kept.project.id, kept.endpoints[0]!.id));
+        assert.equal(
+          (await store.getDelivery(kept.project.id, keptEvent!.deliveries[0]!.id))?.status,
+          'pending',
+        );
+      },
+    );
+  });
+}
