@@ -26,12 +26,15 @@ export type RequestOptions = {
   expect?: AnswerShape;
   /**
    * Called with the headers of the 2xx answer (`idempotent-replayed: true` on a replay), and
-   * whether the request was sent again after a network error (its first try may have been
-   * stored: then a replay answers this very call's event).
+   * whether the request was sent again after a try that may have been stored: then a replay
+   * answers this very call's event. `afterNetworkError`: a try got no answer;
+   * `afterDatabaseUnavailable`: a try was answered 503 HERALD_ERR_DATABASE_UNAVAILABLE, which
+   * Herald also answers when PostgreSQL's connection was lost while the request's transaction was
+   * committing, a commit that may have gone through (docs/api.md "Errors").
    */
   onHeaders?: (
     headers: Record<string, string | string[] | undefined>,
-    sent: { afterNetworkError: boolean },
+    sent: { afterNetworkError: boolean; afterDatabaseUnavailable: boolean },
   ) => void;
 };
 
@@ -50,6 +53,8 @@ export interface Transport {
 
 /** A longer Retry-After (a full disk says 60 s) is not waited for: the error goes to the caller. */
 const MAX_RETRY_WAIT_MS = 10_000;
+/** The 503 whose try may have been stored (its commit went through without its answer). */
+const DATABASE_UNAVAILABLE = 'HERALD_ERR_DATABASE_UNAVAILABLE';
 /**
  * Wait before retrying a network error: 200 ms, then 400, 800…, each between half and one and a
  * half times that at random, so that the calls a restarting Herald refused or dropped together (of
@@ -71,6 +76,7 @@ export async function sendRequest<T>(
   if (body !== undefined) headers['content-type'] = 'application/json';
   const repeatable = options.repeatable ?? (method === 'GET' || method === 'PUT' || method === 'DELETE');
   let afterNetworkError = false;
+  let afterDatabaseUnavailable = false;
   const request = `${method} ${t.base}${full}`;
   // One deadline for the whole call: every try, and every wait between tries, within timeoutMs.
   const deadline = Date.now() + t.timeoutMs;
@@ -134,7 +140,7 @@ export async function sendRequest<T>(
       continue;
     }
     if (status >= 200 && status < 300) {
-      options.onHeaders?.(responseHeaders, { afterNetworkError });
+      options.onHeaders?.(responseHeaders, { afterNetworkError, afterDatabaseUnavailable });
       let value: unknown;
       try {
         value = text ? t.parseJson(text) : undefined;
@@ -147,8 +153,9 @@ export async function sendRequest<T>(
       if (expected !== null) throw new HeraldResponseError(status, request, text, undefined, expected);
       return value as T;
     }
-    // 429 and 503 stored nothing: the same request is safe to send again after the wait asked
-    // for, when that wait ends before the call's deadline.
+    // 429 and 503 stored nothing (but a 503 HERALD_ERR_DATABASE_UNAVAILABLE whose commit's answer
+    // was lost: then a replay answering the next try is this call's own event): the same request
+    // is sent again after the wait asked for, when that wait ends before the call's deadline.
     const wait = retryAfterMs(responseHeaders['retry-after']);
     if (
       (status === 429 || status === 503) &&
@@ -156,6 +163,9 @@ export async function sendRequest<T>(
       wait <= MAX_RETRY_WAIT_MS &&
       Date.now() + wait < deadline
     ) {
+      if (status === 503 && apiError(status, text, request).code === DATABASE_UNAVAILABLE) {
+        afterDatabaseUnavailable = true;
+      }
       await sleep(wait);
       continue;
     }

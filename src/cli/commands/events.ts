@@ -99,7 +99,8 @@ export function eventsCommand(): Command {
       // client.sendEvent, keeping the answer's headers: a repeated idempotency key is answered with
       // the original event and `idempotent-replayed: true` (docs/api.md), which the user is told.
       let replayed = false;
-      let resent = false;
+      /** Why a try before the answered one may have stored the event (null: none may have). */
+      let resent: 'a network error' | 'a 503 (database unavailable)' | null = null;
       const body = withIdempotencyKey(input);
       // Ctrl-C (or a stop) before the answer, Herald slow or stuck: the event may have been stored,
       // under a key the user never saw. Without it, sending again would store it twice.
@@ -117,7 +118,13 @@ export function eventsCommand(): Command {
           expect: { object: { id: 'string' } },
           onHeaders: (headers, sent) => {
             replayed = headers['idempotent-replayed'] === 'true';
-            resent = sent.afterNetworkError;
+            // A 503 HERALD_ERR_DATABASE_UNAVAILABLE may have stored it too: its commit went through
+            // without its answer (docs/api.md), and the client sent it again after Retry-After.
+            resent = sent.afterNetworkError
+              ? 'a network error'
+              : sent.afterDatabaseUnavailable
+                ? 'a 503 (database unavailable)'
+                : null;
           },
         })
         .catch((error: unknown) => {
@@ -133,10 +140,11 @@ export function eventsCommand(): Command {
         .finally(() => process.off('SIGINT', stoppedWaiting).off('SIGTERM', stoppedWaiting));
       if (flags.json) printJson(event);
       else printEvent(event);
-      if (replayed && resent) {
-        // The first try was stored before the connection failed: the event above is this call's.
+      if (replayed && (resent || !ownKey)) {
+        // The first try was stored before its answer was lost: the event above is this call's (and
+        // always so with a key of the CLI's own, which no other call has).
         sayLine(
-          `the request was sent again after a network error and Herald answered with the event its first try had stored (above${ownKey ? `, --idempotency-key ${input.idempotencyKey}` : ''}): stored once`,
+          `the request was sent again after ${resent ?? 'an unanswered try'} and Herald answered with the event its first try had stored (above${ownKey ? `, --idempotency-key ${input.idempotencyKey}` : ''}): stored once`,
         );
       } else if (replayed) {
         sayLine(

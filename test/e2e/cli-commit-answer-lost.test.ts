@@ -1,0 +1,123 @@
+/**
+ * `herald events send` whose first try PostgreSQL committed but whose COMMIT's answer never reached
+ * Herald (the connection cut while committing: a failover, a network blip): Herald answers 503
+ * HERALD_ERR_DATABASE_UNAVAILABLE although the event is stored (docs/api.md "Errors"), the client
+ * sends it again after Retry-After with the same key, and Herald answers with the stored event
+ * (`idempotent-replayed: true`). That event is this very call's: the CLI says it was stored once,
+ * not that its key "was used within the last 24 h" and nothing new was created. A real `herald
+ * serve --role api` on a real PostgreSQL, through a loopback TCP proxy that forwards the next COMMIT
+ * and then cuts the connection instead of passing PostgreSQL's answer on.
+ */
+import assert from 'node:assert/strict';
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { HeraldClient } from '@herald/client';
+import { type TestPostgres, withPostgres } from '../support/postgres.ts';
+import { type HeraldProcess, runHerald, startHerald } from './harness.ts';
+
+const ADMIN = 'cli-commit-lost-token-0123456789abcdef';
+/** The simple-query message node-postgres sends for `client.query('COMMIT')`. */
+const COMMIT = Buffer.concat([Buffer.from('Q'), Buffer.from([0, 0, 0, 11]), Buffer.from('COMMIT\0')]);
+
+/** Forwards to PostgreSQL on `port`; once `cutNextCommit` is set, the next COMMIT reaches it and its answer does not come back. */
+async function commitAnswerCuttingProxy(port: number) {
+  const state = { cutNextCommit: false, cut: 0 };
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(port, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+    }
+    let cutOnAnswer = false;
+    client.on('data', (chunk: Buffer) => {
+      if (state.cutNextCommit && chunk.includes(COMMIT)) {
+        state.cutNextCommit = false;
+        cutOnAnswer = true;
+      }
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (cutOnAnswer) {
+        // PostgreSQL has committed and answered: the answer is lost with the connection.
+        state.cut++;
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      client.write(chunk);
+    });
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    state,
+    port: (server.address() as AddressInfo).port,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+describe('events send whose COMMIT went through without its answer', () => {
+  let postgres: TestPostgres;
+  let proxy: Awaited<ReturnType<typeof commitAnswerCuttingProxy>>;
+  let server: HeraldProcess;
+  let client: HeraldClient;
+  before(async () => {
+    postgres = await withPostgres();
+    const url = new URL(await postgres.createDatabase());
+    proxy = await commitAnswerCuttingProxy(Number(url.port));
+    url.port = String(proxy.port);
+    server = await startHerald({
+      args: ['--role', 'api'],
+      env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_DATABASE_URL: url.toString() },
+    });
+    client = new HeraldClient({ url: server.url, token: ADMIN });
+  });
+  after(async () => {
+    await client?.close();
+    await server?.dispose();
+    await proxy?.close();
+    await postgres?.stop();
+  });
+
+  test('says stored once, with or without --idempotency-key, and one event is stored', async () => {
+    const project = await client.createProject({ name: 'commit-lost' });
+    const send = [
+      'events',
+      'send',
+      'player.purchase',
+      '--url',
+      server.url,
+      '--token',
+      ADMIN,
+      '--project',
+      project.id,
+    ];
+
+    proxy.state.cutNextCommit = true;
+    const auto = await runHerald([...send, '--data', '{"sku":"silver"}']);
+    assert.equal(proxy.state.cut, 1, 'the first try committed and its answer was cut');
+    assert.equal(auto.code, 0, auto.stderr);
+    assert.doesNotMatch(auto.stderr, /undefined|was used within the last 24 h/);
+    assert.match(auto.stderr, /^herald: the request was sent again after .*503.*\(above\): stored once\n$/);
+    let events = await client.listEvents(project.id, { limit: 10 });
+    assert.equal(events.data.length, 1, 'one event, not two');
+    assert.equal(auto.stdout.split(' ')[0], events.data[0]!.id, 'the event printed is the one stored');
+
+    proxy.state.cutNextCommit = true;
+    const own = await runHerald([...send, '--data', '{"sku":"gold"}', '--idempotency-key', 'order-9002']);
+    assert.equal(proxy.state.cut, 2);
+    assert.equal(own.code, 0, own.stderr);
+    assert.match(
+      own.stderr,
+      /^herald: the request was sent again after .*503.*\(above, --idempotency-key order-9002\): stored once\n$/,
+    );
+    events = await client.listEvents(project.id, { limit: 10 });
+    assert.equal(events.data.length, 2, 'one event more');
+  });
+});
