@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { HeraldClient } from '@herald/client';
+import { HeraldApiError, HeraldClient } from '@herald/client';
 import { type TestPostgres, withPostgres } from '../support/postgres.ts';
 import { type HeraldProcess, runHerald, startHerald } from './harness.ts';
 
@@ -119,5 +119,34 @@ describe('events send whose COMMIT went through without its answer', () => {
     );
     events = await client.listEvents(project.id, { limit: 10 });
     assert.equal(events.data.length, 2, 'one event more');
+  });
+
+  test('the client does not send an event without a key again after such a 503: it would be stored twice', async () => {
+    const project = await client.createProject({ name: 'commit-lost-no-key' });
+    const keyless = new HeraldClient({ url: server.url, token: ADMIN, autoIdempotencyKeys: false });
+    try {
+      proxy.state.cutNextCommit = true;
+      const before = proxy.state.cut;
+      await assert.rejects(
+        keyless.sendEvent(project.id, { type: 'player.purchase', payload: { sku: 'bronze' } }),
+        (e: unknown) => e instanceof HeraldApiError && e.code === 'HERALD_ERR_DATABASE_UNAVAILABLE',
+      );
+      assert.equal(proxy.state.cut, before + 1, 'the first try committed and its answer was cut');
+      const events = await client.listEvents(project.id, { limit: 10 });
+      assert.equal(events.data.length, 1, 'stored once, by the one try: not sent again');
+      // With a key it is sent again, and answered with the stored event.
+      proxy.state.cutNextCommit = true;
+      const keyed = await keyless.sendEvent(project.id, {
+        type: 'player.purchase',
+        payload: { sku: 'iron' },
+        idempotencyKey: 'order-9003',
+      });
+      assert.equal(proxy.state.cut, before + 2);
+      const all = await client.listEvents(project.id, { limit: 10 });
+      assert.equal(all.data.length, 2);
+      assert.equal(all.data[0]!.id, keyed.id);
+    } finally {
+      await keyless.close();
+    }
   });
 });

@@ -1,6 +1,7 @@
 /**
  * One call to Herald's API over the client's undici Pool: one deadline for every try and every
- * wait between them, tries again after 429 and 503 (their Retry-After), after a refused connection
+ * wait between them, tries again after 429 and 503 (their Retry-After; a 503 that may have stored
+ * the request, HERALD_ERR_DATABASE_UNAVAILABLE, only when it is safe to repeat), after a refused connection
  * (nothing was sent), and after other network errors for requests that are safe to repeat; every answer that is not 2xx becomes a HeraldApiError, and
  * a 2xx whose body is not JSON, or not of the shape asked for, a HeraldResponseError.
  */
@@ -153,19 +154,21 @@ export async function sendRequest<T>(
       if (expected !== null) throw new HeraldResponseError(status, request, text, undefined, expected);
       return value as T;
     }
-    // 429 and 503 stored nothing (but a 503 HERALD_ERR_DATABASE_UNAVAILABLE whose commit's answer
-    // was lost: then a replay answering the next try is this call's own event): the same request
-    // is sent again after the wait asked for, when that wait ends before the call's deadline.
+    // 429 and 503 stored nothing: the same request is sent again after the wait asked for, when
+    // that wait ends before the call's deadline. But a 503 HERALD_ERR_DATABASE_UNAVAILABLE is also
+    // the answer when PostgreSQL's connection was lost while the transaction was committing, which
+    // may have gone through: as after a network error, only a request safe to repeat is sent again
+    // (an event with its key is answered with the stored one, this call's own).
     const wait = retryAfterMs(responseHeaders['retry-after']);
+    const unknownCommit = status === 503 && apiError(status, text, request).code === DATABASE_UNAVAILABLE;
     if (
       (status === 429 || status === 503) &&
+      (repeatable || !unknownCommit) &&
       attempt < t.retries &&
       wait <= MAX_RETRY_WAIT_MS &&
       Date.now() + wait < deadline
     ) {
-      if (status === 503 && apiError(status, text, request).code === DATABASE_UNAVAILABLE) {
-        afterDatabaseUnavailable = true;
-      }
+      if (unknownCommit) afterDatabaseUnavailable = true;
       await sleep(wait);
       continue;
     }
