@@ -4,14 +4,32 @@ import type { FastifyRequest } from 'fastify';
 import type { Cidr } from '../domain/address-classifier.ts';
 import { eventTypeNameProblem } from '../domain/event-type-name.ts';
 import type { Json, Project } from '../domain/types.ts';
-import type { NewEventInput } from '../store/store.ts';
-import type { CatalogLookup } from './catalog-lookup.ts';
+import type { NewEventInput, Store } from '../store/store.ts';
+import { type CatalogLookup, catalogLookup } from './catalog-lookup.ts';
 import { UnprocessableError, ValidationError } from './errors.ts';
 import { parseDeliverableUrl } from './parse.ts';
 import { LIMITS } from './schemas/common.ts';
 
 /** One event as POST …/events (or one item of …/events/batch) takes it: the wire type of @herald/client, its payload parsed JSON. */
 export type EventInput = ClientEventInput<Json>;
+
+/** What toNewEvent asks the store: whether a type is in the catalog, whether a key holds an event. */
+export interface EventLookups {
+  inCatalog: CatalogLookup;
+  /** The project's idempotency key holds an event accepted within its 24 h (a retry's). */
+  keyHeld: (key: string) => Promise<boolean>;
+}
+
+/** EventLookups for one request to `projectId`'s events. */
+export function eventLookups(
+  store: Pick<Store, 'hasEventType' | 'heldIdempotencyKeys'>,
+  projectId: string,
+): EventLookups {
+  return {
+    inCatalog: catalogLookup(store),
+    keyHeld: async (key) => (await store.heldIdempotencyKeys(projectId, [key], Date.now())).size > 0,
+  };
+}
 
 /**
  * The `Idempotency-Key` header, if any; 400 when it is empty (a client's unset variable: taken as
@@ -47,11 +65,11 @@ export function idempotencyKeyHeader(request: FastifyRequest): string | undefine
 
 /**
  * Checks what the schema cannot (callback URL, reachable under `allow`; a type holding `*`; enforced
- * catalog, asked of `inCatalog`) and builds store input. `prefix` names fields in errors (`body`,
+ * catalog, asked of `inCatalog`, unless the event's key holds one: a retry) and builds store input. `prefix` names fields in errors (`body`,
  * `body.events.3`); a body key and a header key that differ are refused.
  */
 export async function toNewEvent(
-  inCatalog: CatalogLookup,
+  lookups: EventLookups,
   project: Project,
   input: EventInput,
   prefix: string,
@@ -77,7 +95,17 @@ export async function toNewEvent(
       `${JSON.stringify(input.type)} is not an event-type name: ${notAName}`,
     );
   }
-  if (project.enforceCatalog && !(await inCatalog(input.type))) {
+  const key = input.idempotencyKey ?? headerKey;
+  // A retry of an event stored before the project enforced its catalog (or before its type left
+  // it) is answered with that event, as any repeat of its key is (docs/api.md "Idempotency keys"):
+  // a 422 would tell its client it failed for good, while it is stored and being delivered. Asked
+  // only of a type the catalog refuses (a key whose 24 h end between this and the accept, within
+  // milliseconds, stores the event as it would have been before the catalog was enforced).
+  if (
+    project.enforceCatalog &&
+    !(await lookups.inCatalog(input.type)) &&
+    !(key !== undefined && (await lookups.keyHeld(key)))
+  ) {
     throw new UnprocessableError(
       `${prefix}.type`,
       `"${input.type}" is not in the event-type catalog (the project enforces it)`,

@@ -5,9 +5,8 @@ import type { DeliveryStatus } from '../../domain/types.ts';
 import { acceptEvents } from '../accept-events.ts';
 import { sendAccepted } from '../accepted-answer.ts';
 import { callerOf, projectFor } from '../auth.ts';
-import { catalogLookup } from '../catalog-lookup.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
-import { type EventInput, idempotencyKeyHeader, toNewEvent } from '../event-input.ts';
+import { type EventInput, eventLookups, idempotencyKeyHeader, toNewEvent } from '../event-input.ts';
 import { scopeCovers } from '../key-scope.ts';
 import { pageOf } from '../parse.ts';
 import { parseTimeRange } from '../parse-time.ts';
@@ -78,7 +77,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
     async (request, reply) => {
       const project = await projectFor(store, request, request.params.project);
       const input = await toNewEvent(
-        catalogLookup(store),
+        eventLookups(store, project.id),
         project,
         request.body,
         'body',
@@ -112,9 +111,9 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
         );
       }
       const inputs = [];
-      const inCatalog = catalogLookup(store); // a type asked of the store once per batch
+      const lookups = eventLookups(store, project.id); // a type asked of the store once per batch
       for (const [i, e] of request.body.events.entries()) {
-        inputs.push(await toNewEvent(inCatalog, project, e, `body.events.${i}`, allow));
+        inputs.push(await toNewEvent(lookups, project, e, `body.events.${i}`, allow));
       }
       const accepted = await acceptEvents(ctx, project, inputs, 'body.events');
       return sendAccepted(reply, accepted, true, !mayRead(request));
