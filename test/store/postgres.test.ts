@@ -673,6 +673,36 @@ describe('postgres specifics', () => {
     }
   });
 
+  test('idempotency keys hold across processes on a database whose default isolation is stricter', async () => {
+    // An operator may set default_transaction_isolation (ALTER DATABASE/ROLE … SET) to repeatable
+    // read or serializable: the accepts of one key at once then failed with 40001 (answered 503 to
+    // every request of their group) instead of waiting for the first and answering its event.
+    for (const level of ['repeatable read', 'serializable']) {
+      const url = await server.createDatabase();
+      const admin = new pg.Client(url);
+      await admin.connect();
+      await admin.query(
+        `ALTER DATABASE ${new URL(url).pathname.slice(1)} SET default_transaction_isolation = '${level}'`,
+      );
+      await admin.end();
+      const stores = await processes(3, url);
+      try {
+        const { project } = await projectWithEndpoints(stores[0]!, 1);
+        const results = await Promise.allSettled(
+          Array.from({ length: 60 }, (_, i) =>
+            stores[i % 3]!.acceptEvents(project.id, [eventInput('a', { idempotencyKey: `k${i % 10}` })], T0),
+          ),
+        );
+        const refused = results.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
+        assert.deepEqual(refused, [], level);
+        const created = results.filter((r) => r.status === 'fulfilled' && !r.value[0]!.duplicate);
+        assert.equal(created.length, 10, level);
+      } finally {
+        await closeAll(stores);
+      }
+    }
+  });
+
   test('failure counting is atomic across processes', async () => {
     const stores = await processes(2);
     try {

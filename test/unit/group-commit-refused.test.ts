@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'pg';
 import { DEFERRED, GroupCommit, JobsRefused } from '../../src/store/postgres/group-commit.ts';
+import { BEGIN } from '../../src/store/postgres/pool.ts';
 import { isStoreBusy, StoreQueueWaitError } from '../../src/store/store-unavailable.ts';
 
 function answeringPool(): { pool: Pool; statements: string[] } {
@@ -53,7 +54,7 @@ test('a refused job rejects alone; the rest of its batch commits together in one
     [1, 3, 5],
   ]);
   assert.equal(writes.commits, 1);
-  assert.deepEqual(statements, ['BEGIN', 'ROLLBACK', 'BEGIN', 'COMMIT']);
+  assert.deepEqual(statements, [BEGIN, 'ROLLBACK', BEGIN, 'COMMIT']);
 });
 
 test('a refused job alone, or in a batch that fails for another reason, gets its own error', async () => {

@@ -6,7 +6,7 @@ import {
   StoreQueueWaitError,
   writesSucceeded,
 } from '../store-unavailable.ts';
-import { connectWritable, sawReadOnly } from './pool.ts';
+import { BEGIN, connectWritable, sawReadOnly } from './pool.ts';
 
 /**
  * Runs a batch of jobs inside an open transaction; returns one result per job, in order (DEFERRED:
@@ -224,7 +224,7 @@ export class GroupCommit<J, R> {
     const client = await connectWritable(this.#pool);
     let broken = false;
     try {
-      await client.query('BEGIN');
+      await client.query(BEGIN);
       try {
         const results = await this.#run(client, jobs);
         await client.query('COMMIT');

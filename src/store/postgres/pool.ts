@@ -182,6 +182,15 @@ export async function connectWritable(pool: pg.Pool): Promise<pg.PoolClient> {
 }
 
 /**
+ * How Herald's transactions begin: at READ COMMITTED whatever the database's or role's
+ * default_transaction_isolation, which an operator may have set stricter. Herald's writes are
+ * built for it: an accept claiming an idempotency key held by another transaction waits for it and
+ * then reads its event (accept-batch.ts), where repeatable read or serializable fail with 40001
+ * (every accept of that group answered 503 instead of the event for the race). Same round trip.
+ */
+export const BEGIN = 'BEGIN ISOLATION LEVEL READ COMMITTED';
+
+/**
  * Runs `fn` in one transaction on one connection (connectWritable); a connection that cannot roll
  * back is discarded, and so is one whose server refused a write as read-only (sawReadOnly).
  */
@@ -189,7 +198,7 @@ export async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) 
   const client = await connectWritable(pool);
   let broken = false;
   try {
-    await client.query('BEGIN');
+    await client.query(BEGIN);
     try {
       const out = await fn(client);
       await client.query('COMMIT');
