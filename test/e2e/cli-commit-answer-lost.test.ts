@@ -6,7 +6,7 @@
  * (`idempotent-replayed: true`). That event is this very call's: the CLI says it was stored once,
  * not that its key "was used within the last 24 h" and nothing new was created. A real `herald
  * serve --role api` on a real PostgreSQL, through a loopback TCP proxy that forwards the next COMMIT
- * and then cuts the connection instead of passing PostgreSQL's answer on.
+ * of a transaction storing events and then cuts the connection instead of passing PostgreSQL's answer on.
  */
 import assert from 'node:assert/strict';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
@@ -18,6 +18,8 @@ import { type HeraldProcess, runHerald, startHerald } from './harness.ts';
 const ADMIN = 'cli-commit-lost-token-0123456789abcdef';
 /** The simple-query message node-postgres sends for `client.query('COMMIT')`. */
 const COMMIT = Buffer.concat([Buffer.from('Q'), Buffer.from([0, 0, 0, 11]), Buffer.from('COMMIT\0')]);
+/** The statement of an accept's transaction that stores its events (postgres/accept-batch.ts). */
+const EVENT_INSERT = Buffer.from('INSERT INTO events (');
 
 /** Forwards to PostgreSQL on `port`; once `cutNextCommit` is set, the next COMMIT reaches it and its answer does not come back. */
 async function commitAnswerCuttingProxy(port: number) {
@@ -31,10 +33,16 @@ async function commitAnswerCuttingProxy(port: number) {
       s.on('close', () => sockets.delete(s));
     }
     let cutOnAnswer = false;
+    // Only the COMMIT of a transaction that stored events (an accept's), not another write's.
+    let storedEvents = false;
     client.on('data', (chunk: Buffer) => {
-      if (state.cutNextCommit && chunk.includes(COMMIT)) {
-        state.cutNextCommit = false;
-        cutOnAnswer = true;
+      if (chunk.includes(EVENT_INSERT)) storedEvents = true;
+      if (chunk.includes(COMMIT)) {
+        if (state.cutNextCommit && storedEvents) {
+          state.cutNextCommit = false;
+          cutOnAnswer = true;
+        }
+        storedEvents = false;
       }
       upstream.write(chunk);
     });
