@@ -281,15 +281,15 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
   }
   // The database could not take the write; nothing of the request was stored, so the client may
   // send it again (an event keeps its idempotency key's meaning): 503 with a hint, not a 500.
-  const unavailable = storeUnavailable(error);
+  const unavailable = storeUnavailable(error, request.method);
   if (unavailable) {
-    const { code, message, retryAfterS, log } = unavailable;
+    const { code, message, retryAfterS, details, log } = unavailable;
     if (log.throttled) throttledLog(request, error, log.level, log.throttled);
     else request.log[log.level]({ err: error }, message);
     return reply
       .code(503)
       .header('retry-after', String(retryAfterS))
-      .send(serverErrorBody(request, { code, message }));
+      .send(serverErrorBody(request, details ? { code, message, details } : { code, message }));
   }
   logUnhandledError(request, error);
   return reply

@@ -10,6 +10,7 @@ import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
 import { isDatabaseFileGone } from '../store/sqlite/database-file-watch.ts';
 import {
   countStoreFailure,
+  isConnectFailure,
   isSqliteReadOnly,
   isStoreBusy,
   isStoreFull,
@@ -44,22 +45,36 @@ const RECOVERED_LINES = new Map([[FULL_LINE, WRITES_BACK_LINE]]);
  */
 const UNREACHABLE_LINE = 'the database cannot be reached: answering 503';
 
-/** A store failure the same request may get past later; null for any other error. */
-export function storeUnavailable(error: unknown): {
+/** A request that may write (anything but GET, HEAD and OPTIONS). */
+const writes = (method: string) => method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
+
+/**
+ * A store failure the same request (of `method`) may get past later; null for any other error.
+ * `details.stored` "unknown" when it may have been stored all the same.
+ */
+export function storeUnavailable(
+  error: unknown,
+  method: string,
+): {
   code: string;
   message: string;
   retryAfterS: number;
+  details?: { stored: 'unknown' };
   log: StoreFailureLog;
 } | null {
-  const answer = classify(error);
+  const answer = classify(error, method);
   if (answer?.reason) countStoreFailure(answer.reason);
   return answer;
 }
 
-function classify(error: unknown): {
+function classify(
+  error: unknown,
+  method: string,
+): {
   code: string;
   message: string;
   retryAfterS: number;
+  details?: { stored: 'unknown' };
   log: StoreFailureLog;
   reason?: StoreFailureReason;
 } | null {
@@ -140,14 +155,24 @@ function classify(error: unknown): {
       log: { level: 'warn', throttled: `${READ_ONLY_LINE}: answering 503` },
     };
   // Every request fails the same way while the database is down: logged once per burst (below).
-  if (isStoreUnreachable(error))
+  // A write whose connection was lost once open (not refused when opening) may have committed, its
+  // answer lost with it (a failover, a network cut, a COMMIT waiting for a synchronous standby past
+  // the query timeout): said in details.stored, so that a client sends again only what is safe to
+  // repeat (an event with its Idempotency-Key is answered with the stored one). Any other stored
+  // nothing.
+  if (isStoreUnreachable(error)) {
+    const unknown = writes(method) && !isConnectFailure(error);
     return {
       code: 'HERALD_ERR_DATABASE_UNAVAILABLE',
-      message: 'the database cannot be reached; retry shortly',
+      message: unknown
+        ? 'the connection to the database was lost while this request was being written: it may have been stored (details.stored); send it again only with the same Idempotency-Key, or look before sending it again'
+        : 'the database cannot be reached; retry shortly',
       retryAfterS: 5,
+      ...(unknown ? { details: { stored: 'unknown' as const } } : {}),
       reason: 'unreachable',
       log: { level: 'warn', throttled: UNREACHABLE_LINE },
     };
+  }
   // Out of file descriptors (SQLite's "unable to open database file" for a database it has open, a
   // socket that cannot be made): requests succeed again once connections close, but the limit is
   // the operator's to raise. After the file-gone check: a deleted file fails with CANTOPEN too.

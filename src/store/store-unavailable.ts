@@ -192,6 +192,40 @@ export function isStoreUnreachable(error: unknown): boolean {
   return code === undefined && typeof message === 'string' && PG_CONNECTION_LOST.test(message);
 }
 
+/** Socket errors of a connection that could not be opened: nothing was sent on it. */
+const CONNECT_REFUSED = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
+/** cannot_connect_now (starting up, shutting down), too_many_connections: refused at log-in. */
+const POSTGRES_CONNECT_REFUSED = new Set(['57P03', '53300']);
+/** node-postgres's and its pool's errors of a connection that did not open in time. */
+const PG_CONNECT_TIMEOUT =
+  /^(timeout exceeded when trying to connect|Connection terminated due to connection timeout)/;
+
+/**
+ * Whether the database was out of reach (isStoreUnreachable) because a connection to it could not
+ * be opened (refused, no route, unknown host, a server starting up or at max_connections, a log-in
+ * or TLS refused, a connect timeout): no statement reached it, so nothing was stored. Any other
+ * loss (a connection reset, cut or timed out while a statement or a COMMIT ran, an administrator's
+ * shutdown of the session) may have come after a write committed, its answer lost with it.
+ */
+export function isConnectFailure(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message, errors } = error as { code?: unknown; message?: unknown; errors?: unknown };
+  if (typeof code === 'string') {
+    if (CONNECT_REFUSED.has(code) || POSTGRES_CONNECT_REFUSED.has(code) || isLoginRefused(code)) return true;
+  }
+  if (isDatabaseTlsFailure(error) || error instanceof DatabaseTlsFileError) return true;
+  if (Array.isArray(errors) && errors.length > 0) return errors.every(isConnectFailure);
+  return code === undefined && typeof message === 'string' && PG_CONNECT_TIMEOUT.test(message);
+}
+
 /** SQLITE_CONSTRAINT_FOREIGNKEY (extended code); PostgreSQL's foreign_key_violation. */
 const SQLITE_CONSTRAINT_FOREIGNKEY = 787;
 const POSTGRES_FOREIGN_KEY_VIOLATION = '23503';

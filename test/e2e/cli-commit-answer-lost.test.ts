@@ -60,13 +60,18 @@ async function commitAnswerCuttingProxy(port: number) {
     upstream.on('close', () => client.destroy());
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const own = (server.address() as AddressInfo).port;
+  const close = () => {
+    for (const s of sockets) s.destroy();
+    return new Promise<void>((r) => server.close(() => r()));
+  };
   return {
     state,
-    port: (server.address() as AddressInfo).port,
-    close: () => {
-      for (const s of sockets) s.destroy();
-      return new Promise<void>((r) => server.close(() => r()));
-    },
+    port: own,
+    close,
+    /** As a database that went away: its connections cut, new ones refused (ECONNREFUSED) until resume. */
+    pause: close,
+    resume: () => new Promise<void>((r) => server.listen(own, '127.0.0.1', r)),
   };
 }
 
@@ -137,7 +142,10 @@ describe('events send whose COMMIT went through without its answer', () => {
       const before = proxy.state.cut;
       await assert.rejects(
         keyless.sendEvent(project.id, { type: 'player.purchase', payload: { sku: 'bronze' } }),
-        (e: unknown) => e instanceof HeraldApiError && e.code === 'HERALD_ERR_DATABASE_UNAVAILABLE',
+        (e: unknown) =>
+          e instanceof HeraldApiError &&
+          e.code === 'HERALD_ERR_DATABASE_UNAVAILABLE' &&
+          (e.details as { stored?: unknown } | undefined)?.stored === 'unknown',
       );
       assert.equal(proxy.state.cut, before + 1, 'the first try committed and its answer was cut');
       const events = await client.listEvents(project.id, { limit: 10 });
@@ -156,5 +164,23 @@ describe('events send whose COMMIT went through without its answer', () => {
     } finally {
       await keyless.close();
     }
+  });
+
+  test('a 503 of a database that refused the connection stored nothing: the client sends even a request not safe to repeat again, and it is stored once', async () => {
+    // The database gone (its connections cut, new ones refused) and back a second later: Herald
+    // answers 503 without details.stored, and the client tries again after Retry-After (5 s).
+    await proxy.pause();
+    // Its pool's idle connections seen closed first: a request on one as it closes may have been
+    // sent, and is answered as possibly stored.
+    await new Promise((r) => setTimeout(r, 500));
+    const creating = client.createProject({ name: 'made-during-an-outage' });
+    await new Promise((r) => setTimeout(r, 1_000));
+    await proxy.resume();
+    const made = await creating;
+    const all = await client.listProjects({ limit: 100 });
+    assert.deepEqual(
+      all.data.filter((p) => p.name === 'made-during-an-outage').map((p) => p.id),
+      [made.id],
+    );
   });
 });

@@ -78,15 +78,15 @@ test('isStoreOutOfFiles: SQLite CANTOPEN and EMFILE/ENFILE; not full, busy, unre
 
 test('the API answers out of file descriptors with 503 HERALD_ERR_RESOURCES, throttled; a deleted database file stays FILE_GONE', () => {
   for (const error of [cantOpen(), emfile()]) {
-    const answer = storeUnavailable(error);
+    const answer = storeUnavailable(error, 'POST');
     assert.equal(answer?.code, 'HERALD_ERR_RESOURCES');
     assert.equal(answer?.retryAfterS, 5);
     assert.equal(answer?.log.level, 'error');
     assert.match(answer?.log.throttled ?? '', /out of file descriptors/);
   }
   const gone = new DatabaseFileGoneError('/data/herald.db', 'deleted');
-  assert.equal(storeUnavailable(gone)?.code, 'HERALD_ERR_DATABASE_FILE_GONE');
-  assert.ok(storeUnavailable(cantOpen())?.log.throttled, 'CANTOPEN is throttled');
+  assert.equal(storeUnavailable(gone, 'POST')?.code, 'HERALD_ERR_DATABASE_FILE_GONE');
+  assert.ok(storeUnavailable(cantOpen(), 'POST')?.log.throttled, 'CANTOPEN is throttled');
 });
 
 test('a full disk fails the dispatcher once per interval without a stack, then one line when a write commits again', async () => {
@@ -178,7 +178,7 @@ test("herald_store_failures_total counts by reason, the failures of a worker thr
   for (const reason of ['full', 'resources', 'busy', 'unreachable', 'file_gone']) await sample(reason);
   const full = await sample('full');
   const resources = await sample('resources');
-  storeUnavailable(cantOpen());
+  storeUnavailable(cantOpen(), 'POST');
   assert.equal(await sample('resources'), resources + 1);
 
   const moduleUrl = new URL('../../src/store/store-unavailable.ts', import.meta.url).href;

@@ -23,18 +23,21 @@ test('PostgreSQL bounds: an ended idle-in-transaction session and a closed clien
 });
 
 test('too many clients (53300) is answered as the database unavailable, and said as a connection limit', () => {
-  const answer = storeUnavailable(pgError('53300', 'sorry, too many clients already'));
+  const answer = storeUnavailable(pgError('53300', 'sorry, too many clients already'), 'POST');
   assert.equal(answer?.code, 'HERALD_ERR_DATABASE_UNAVAILABLE');
   assert.equal(answer?.retryAfterS, 5);
   assert.match(answer?.message ?? '', /refused a new connection: it has as many clients as it allows/);
   assert.match(answer?.log.throttled ?? '', /max_connections/);
   // A database that is down is still said as such.
-  const down = storeUnavailable(pgError('57P03', 'the database system is starting up'));
+  const down = storeUnavailable(pgError('57P03', 'the database system is starting up'), 'POST');
   assert.equal(down?.message, 'the database cannot be reached; retry shortly');
 });
 
 test('a read-only database (25006, a standby) is answered as the database unavailable, and said as read-only', () => {
-  const answer = storeUnavailable(pgError('25006', 'cannot execute INSERT in a read-only transaction'));
+  const answer = storeUnavailable(
+    pgError('25006', 'cannot execute INSERT in a read-only transaction'),
+    'POST',
+  );
   assert.equal(answer?.code, 'HERALD_ERR_DATABASE_UNAVAILABLE');
   assert.equal(answer?.retryAfterS, 5);
   assert.match(answer?.message ?? '', /read-only/);
@@ -43,7 +46,7 @@ test('a read-only database (25006, a standby) is answered as the database unavai
 });
 
 test('a busy database is answered 503 HERALD_ERR_BUSY and logged throttled (once per 10 s, no stack), not once per request', () => {
-  const answer = storeUnavailable(pgError('55P03', 'canceling statement due to lock timeout'));
+  const answer = storeUnavailable(pgError('55P03', 'canceling statement due to lock timeout'), 'POST');
   assert.equal(answer?.code, 'HERALD_ERR_BUSY');
   assert.equal(answer?.log.throttled, 'the database is busy: answering 503');
 });
@@ -69,12 +72,44 @@ test("SQLite's read-only database (SQLITE_READONLY, a real node:sqlite error) is
       readOnly.close();
     }
     assert.ok(error, 'the write was refused');
-    const answer = storeUnavailable(error);
+    const answer = storeUnavailable(error, 'POST');
     assert.equal(answer?.code, 'HERALD_ERR_DATABASE_UNAVAILABLE');
     assert.match(answer?.message ?? '', /read-only/);
     assert.equal(answer?.log.level, 'error');
     assert.match(answer?.log.throttled ?? '', /read-only/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a write whose connection was lost once open may have been stored: details.stored "unknown"; one refused when connecting, and a read, stored nothing', () => {
+  const lost = [
+    new Error('Connection terminated unexpectedly'), // the COMMIT's answer cut
+    Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+    Object.assign(new Error('the database did not answer within 20 s'), { code: 'ETIMEDOUT' }),
+    pgError('57P01', 'terminating connection due to administrator command'),
+  ];
+  for (const error of lost) {
+    const answer = storeUnavailable(error, 'POST');
+    assert.equal(answer?.code, 'HERALD_ERR_DATABASE_UNAVAILABLE', error.message);
+    assert.deepEqual(answer?.details, { stored: 'unknown' }, error.message);
+    assert.match(answer?.message ?? '', /may have been stored/);
+    assert.equal(storeUnavailable(error, 'GET')?.details, undefined, `a read: ${error.message}`);
+  }
+  const refused = [
+    Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+    Object.assign(new Error('getaddrinfo ENOTFOUND db'), { code: 'ENOTFOUND' }),
+    new Error('timeout exceeded when trying to connect'),
+    pgError('57P03', 'the database system is starting up'),
+    pgError('28P01', 'password authentication failed for user "herald"'),
+    new AggregateError([
+      Object.assign(new Error('connect ECONNREFUSED ::1:5432'), { code: 'ECONNREFUSED' }),
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+    ]),
+  ];
+  for (const error of refused) {
+    const answer = storeUnavailable(error, 'POST');
+    assert.equal(answer?.code, 'HERALD_ERR_DATABASE_UNAVAILABLE', error.message);
+    assert.equal(answer?.details, undefined, error.message);
   }
 });

@@ -7,7 +7,7 @@
  */
 import type { Dispatcher, Pool } from 'undici';
 import { type AnswerShape, shapeMismatch } from './answer-shape.ts';
-import { apiError, HeraldNetworkError, HeraldResponseError } from './errors.ts';
+import { apiError, type HeraldApiError, HeraldNetworkError, HeraldResponseError } from './errors.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -29,9 +29,9 @@ export type RequestOptions = {
    * Called with the headers of the 2xx answer (`idempotent-replayed: true` on a replay), and
    * whether the request was sent again after a try that may have been stored: then a replay
    * answers this very call's event. `afterNetworkError`: a try got no answer;
-   * `afterDatabaseUnavailable`: a try was answered 503 HERALD_ERR_DATABASE_UNAVAILABLE, which
-   * Herald also answers when PostgreSQL's connection was lost while the request's transaction was
-   * committing, a commit that may have gone through (docs/api.md "Errors").
+   * `afterDatabaseUnavailable`: a try was answered 503 HERALD_ERR_DATABASE_UNAVAILABLE with
+   * `details.stored` "unknown", Herald's answer when PostgreSQL's connection was lost while the
+   * request's transaction was committing, a commit that may have gone through (docs/api.md "Errors").
    */
   onHeaders?: (
     headers: Record<string, string | string[] | undefined>,
@@ -54,8 +54,14 @@ export interface Transport {
 
 /** A longer Retry-After (a full disk says 60 s) is not waited for: the error goes to the caller. */
 const MAX_RETRY_WAIT_MS = 10_000;
-/** The 503 whose try may have been stored (its commit went through without its answer). */
-const DATABASE_UNAVAILABLE = 'HERALD_ERR_DATABASE_UNAVAILABLE';
+/**
+ * Whether a 503 says its try may have been stored: `details.stored` "unknown", Herald's answer
+ * when PostgreSQL's connection was lost while the request's transaction was committing (the commit
+ * may have gone through without its answer). Every other 503 stored nothing.
+ */
+function mayBeStored(error: HeraldApiError): boolean {
+  return (error.details as { stored?: unknown } | null | undefined)?.stored === 'unknown';
+}
 /**
  * Wait before retrying a network error: 200 ms, then 400, 800…, each between half and one and a
  * half times that at random, so that the calls a restarting Herald refused or dropped together (of
@@ -155,12 +161,12 @@ export async function sendRequest<T>(
       return value as T;
     }
     // 429 and 503 stored nothing: the same request is sent again after the wait asked for, when
-    // that wait ends before the call's deadline. But a 503 HERALD_ERR_DATABASE_UNAVAILABLE is also
-    // the answer when PostgreSQL's connection was lost while the transaction was committing, which
-    // may have gone through: as after a network error, only a request safe to repeat is sent again
-    // (an event with its key is answered with the stored one, this call's own).
+    // that wait ends before the call's deadline. But a 503 whose details.stored is "unknown" (the
+    // connection to PostgreSQL lost while the transaction was committing) may have been stored: as
+    // after a network error, only a request safe to repeat is sent again (an event with its key is
+    // answered with the stored one, this call's own).
     const wait = retryAfterMs(responseHeaders['retry-after']);
-    const unknownCommit = status === 503 && apiError(status, text, request).code === DATABASE_UNAVAILABLE;
+    const unknownCommit = status === 503 && mayBeStored(apiError(status, text, request));
     if (
       (status === 429 || status === 503) &&
       (repeatable || !unknownCommit) &&

@@ -47,7 +47,7 @@ export const ERROR_RESPONSES = {
     retryAfter,
   ),
   Unavailable: errorResponse(
-    'HERALD_ERR_BUSY, HERALD_ERR_DATABASE_UNAVAILABLE, HERALD_ERR_STORAGE_FULL or HERALD_ERR_SHUTTING_DOWN: nothing of the request was stored; send it again after Retry-After (HERALD_ERR_SECRET_KEY: this server cannot open the endpoint secrets, sealed with another encryption key)',
+    'HERALD_ERR_BUSY, HERALD_ERR_DATABASE_UNAVAILABLE, HERALD_ERR_STORAGE_FULL or HERALD_ERR_SHUTTING_DOWN: nothing of the request was stored (but for a HERALD_ERR_DATABASE_UNAVAILABLE whose details.stored is "unknown": the connection to the database was lost while the request was written, so send it again only with the same Idempotency-Key); send it again after Retry-After (HERALD_ERR_SECRET_KEY: this server cannot open the endpoint secrets, sealed with another encryption key)',
     retryAfter,
   ),
   OtherError: errorResponse(
