@@ -105,8 +105,20 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
   let dispatcherStarted = false;
   const dispatcherOnMainThread = config.role !== 'api' && !useDispatcherThread(config);
   let unknownMigrations: string[] = [];
+  // One serving process per SQLite file: a second one would take the first one's claims in flight
+  // (the dispatcher's start, below). Taken once the file exists and before it is migrated, so that
+  // a path that cannot be used is named as the store names it, and a start refused because another
+  // process (an older version, in an upgrade) serves the file leaves its schema alone.
+  const serving: { lock: ServingLock | null } = { lock: null };
   const store = await openStore(config.databaseUrl, {
     dataDir: config.dataDir,
+    ...(sqliteFile
+      ? {
+          beforeOpen: (file: string) => {
+            serving.lock = takeServingLock(file);
+          },
+        }
+      : {}),
     encryptionKey,
     previousEncryptionKeys,
     firstInProcess: true,
@@ -123,23 +135,14 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
       logMigrations(logger, result, config);
     },
   }).catch((error: unknown) => {
+    serving.lock?.release();
     throw explainDatabaseError(error, config.databaseUrl);
   });
+  const servingLock = serving.lock;
   if (unknownMigrations.length > 0 && !config.allowNewerSchema) {
     await store.close();
+    servingLock?.release();
     throw newerSchemaError(unknownMigrations, config);
-  }
-  // One serving process per SQLite file: a second one would take the first one's claims in flight
-  // (the dispatcher's start, below). Taken once the store opened, so that a path that cannot be
-  // used is named as the store names it.
-  let servingLock: ServingLock | null = null;
-  try {
-    servingLock = sqliteFile
-      ? takeServingLock(resolvePath(config.databaseUrl.slice('sqlite:'.length)))
-      : null;
-  } catch (error) {
-    await store.close();
-    throw error;
   }
   warnFilesOpenToOthers(
     logger,

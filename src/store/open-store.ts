@@ -34,6 +34,12 @@ export interface OpenStoreOptions {
    * lock the process holds on it (see below).
    */
   firstInProcess?: boolean;
+  /**
+   * SQLite only: called with the file's absolute path once it exists, before the store opens and
+   * migrates it; what it throws is thrown as is. Serve takes its serving lock here, so a start
+   * refused because another process serves the file has not migrated the file under it.
+   */
+  beforeOpen?: (file: string) => void;
 }
 
 /**
@@ -72,6 +78,11 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
       try {
         makeDirectory(dirname(file), 0o700);
         createIfMissing(file, 0o600);
+      } catch (error) {
+        throw sqliteOpenError(file, error);
+      }
+      options.beforeOpen?.(file);
+      try {
         if (options.firstInProcess) refuseForeignWriteAheadLog(file);
         store = new SqliteStore(file, cipher, sqliteOptions);
       } catch (error) {

@@ -1,12 +1,14 @@
 /**
  * One serving process per SQLite file (src/store/sqlite/serving-lock.ts): a second `herald serve`
  * on a file another one serves is refused at start, naming the file, and leaves the first one's
- * deliveries alone; once the first is gone, even by SIGKILL, the next start takes the file at once.
+ * deliveries alone (and its schema: an upgrade started beside the old process migrates nothing);
+ * once the first is gone, even by SIGKILL, the next start takes the file at once.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { after, test } from 'node:test';
 import { api, runHerald, startHerald, startReceiver } from './harness.ts';
 
@@ -86,5 +88,40 @@ test('a second serve on the same SQLite file is refused, naming it; the first ke
   } finally {
     await first.dispose();
     await receiver.close();
+  }
+});
+
+test('a serve refused because another one serves the file migrates nothing under it (an old version serving it would no longer restart)', async () => {
+  const oldDir = mkdtempSync(join(tmpdir(), 'herald-serving-lock-old-'));
+  const env = { HERALD_ADMIN_TOKEN: ADMIN };
+  const first = await startHerald({ dataDir: oldDir, env });
+  try {
+    // The file as a version from before the last migration left it, served by that version: its
+    // migration undone under the running process (a column of its own, dropped as it came).
+    const last = 'api_keys.scope (0018_api_key_scope.sql)';
+    const db = new DatabaseSync(join(oldDir, 'herald.db'));
+    db.exec('PRAGMA busy_timeout = 5000');
+    db.exec("DELETE FROM schema_migrations WHERE name = '0018_api_key_scope.sql'");
+    db.exec('ALTER TABLE api_keys DROP COLUMN scope');
+    // The new version started beside it, by mistake (docs/deployment.md: stop the old one first).
+    const second = await runHerald(['serve'], {
+      env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_DATA_DIR: oldDir, HERALD_PORT: '0', HERALD_HOST: '127.0.0.1' },
+      killAfterMs: 30_000,
+    });
+    assert.equal(second.code, 1, second.stdout + second.stderr);
+    assert.match(second.stderr, /another Herald process is serving the SQLite database/);
+    const applied = db
+      .prepare('SELECT name FROM schema_migrations WHERE name = ?')
+      .get('0018_api_key_scope.sql');
+    const columns = (db.prepare('PRAGMA table_info(api_keys)').all() as { name: string }[]).map(
+      (c) => c.name,
+    );
+    db.close();
+    assert.equal(applied, undefined, `the refused start applied ${last} under the running process`);
+    assert.ok(!columns.includes('scope'), `the refused start added ${last}`);
+    assert.equal((await fetch(`${first.url}/readyz`)).status, 200, 'the first still serves');
+  } finally {
+    await first.dispose();
+    rmSync(oldDir, { recursive: true, force: true });
   }
 });

@@ -33,8 +33,9 @@ export class DatabaseInUseError extends Error {
 }
 
 /**
- * Takes the serving lock of the SQLite database `file` (an absolute path, the database already open,
- * so its directory exists), or throws DatabaseInUseError.
+ * Takes the serving lock of the SQLite database `file` (an absolute path to a file that exists; serve
+ * takes it before opening and migrating the database: open-store.ts beforeOpen), or throws
+ * DatabaseInUseError.
  */
 export function takeServingLock(file: string): ServingLock {
   // Beside the file itself, not a symbolic link to it: two paths to one database share one lock.
