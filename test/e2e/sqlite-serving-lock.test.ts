@@ -91,7 +91,7 @@ test('a second serve on the same SQLite file is refused, naming it; the first ke
   }
 });
 
-test('a serve refused because another one serves the file migrates nothing under it (an old version serving it would no longer restart)', async () => {
+test('a serve or herald migrate refused because another process serves the file migrates nothing under it (an old version serving it would no longer restart)', async () => {
   const oldDir = mkdtempSync(join(tmpdir(), 'herald-serving-lock-old-'));
   const env = { HERALD_ADMIN_TOKEN: ADMIN };
   const first = await startHerald({ dataDir: oldDir, env });
@@ -110,6 +110,13 @@ test('a serve refused because another one serves the file migrates nothing under
     });
     assert.equal(second.code, 1, second.stdout + second.stderr);
     assert.match(second.stderr, /another Herald process is serving the SQLite database/);
+    // `herald migrate` likewise: it would change the schema under the process that serves the file.
+    const migrate = await runHerald(['migrate', '--data-dir', oldDir], { killAfterMs: 30_000 });
+    assert.equal(migrate.code, 1, migrate.stdout + migrate.stderr);
+    assert.match(
+      migrate.stderr,
+      /another Herald process holds .*herald\.db\.lock \(it serves .*herald\.db, or restores, copies or migrates it\): stop it first/,
+    );
     const applied = db
       .prepare('SELECT name FROM schema_migrations WHERE name = ?')
       .get('0018_api_key_scope.sql');

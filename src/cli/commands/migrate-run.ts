@@ -6,7 +6,9 @@ import { type ConfigFlags, loadConfig } from '../../config/load-config.ts';
 import { newerSchemaError } from '../../config/newer-schema-error.ts';
 import { redactDatabaseUrl } from '../../config/redact-database-url.ts';
 import { openStore } from '../../store/open-store.ts';
+import { DatabaseInUseError, type ServingLock, takeServingLock } from '../../store/sqlite/serving-lock.ts';
 import { explainDatabaseError } from '../../store/store-unavailable.ts';
+import { CommandError } from '../run-command.ts';
 
 /** Creates or upgrades the schema of the configured database, printing each migration applied. */
 export async function migrate(flags: Pick<ConfigFlags, 'database' | 'dataDir'>): Promise<void> {
@@ -16,19 +18,30 @@ export async function migrate(flags: Pick<ConfigFlags, 'database' | 'dataDir'>):
   // time: what this one applied is what it reports, not what the database lacked before the lock.
   let applied: string[] = [];
   let unknown: string[] = [];
-  const store = await openStore(url, {
-    dataDir: config.dataDir,
-    encryptionKey: config.encryptionKey,
-    firstInProcess: true,
-    onMigrationWait: (line) => process.stderr.write(`herald: ${line}\n`),
-    onMigrated: (result) => {
-      applied = result.applied;
-      unknown = result.unknown;
-    },
-  }).catch((error: unknown) => {
-    throw explainDatabaseError(error, url);
-  });
-  await store.close();
+  // A SQLite file is migrated only while no process serves it (its serving lock, as serve, restore
+  // and copy-to-postgres hold it): the one serving it, an older version in an upgrade, would go on
+  // on a schema it was not written for, and refuse to start again.
+  const serving: { lock: ServingLock | null } = { lock: null };
+  try {
+    const store = await openStore(url, {
+      dataDir: config.dataDir,
+      encryptionKey: config.encryptionKey,
+      firstInProcess: true,
+      beforeOpen: (file) => {
+        serving.lock = lockAtRest(file);
+      },
+      onMigrationWait: (line) => process.stderr.write(`herald: ${line}\n`),
+      onMigrated: (result) => {
+        applied = result.applied;
+        unknown = result.unknown;
+      },
+    }).catch((error: unknown) => {
+      throw error instanceof CommandError ? error : explainDatabaseError(error, url);
+    });
+    await store.close();
+  } finally {
+    serving.lock?.release();
+  }
   for (const file of applied) process.stdout.write(`herald: applied ${file}\n`);
   if (unknown.length > 0) {
     if (!config.allowNewerSchema) throw newerSchemaError(unknown, config);
@@ -41,4 +54,16 @@ export async function migrate(flags: Pick<ConfigFlags, 'database' | 'dataDir'>):
       ? `herald: schema is up to date (${redactDatabaseUrl(url)}): ${applied.length} migration(s) applied\n`
       : `herald: schema is up to date (${redactDatabaseUrl(url)}): nothing to apply\n`,
   );
+}
+
+/** The serving lock of SQLite `file`, or a CommandError when a process serves it. */
+function lockAtRest(file: string): ServingLock {
+  try {
+    return takeServingLock(file);
+  } catch (error) {
+    if (!(error instanceof DatabaseInUseError)) throw error;
+    throw new CommandError(
+      `another Herald process holds ${file}.lock (it serves ${file}, or restores, copies or migrates it): stop it first, herald migrate would change the schema under it (nothing was changed)`,
+    );
+  }
 }
