@@ -770,6 +770,26 @@ describe('sqlite specifics', () => {
     }
   });
 
+  test('a migration that fails is named in the error, as on PostgreSQL, and nothing of it is applied', async () => {
+    const file = join(dir, 'failing-0018', 'herald.db');
+    await (await openStore(`sqlite:${file}`)).close();
+    // A file whose record of 0018 was lost while the column stayed: applying it again fails.
+    const db = new DatabaseSync(file);
+    db.prepare('DELETE FROM schema_migrations WHERE name = ?').run('0018_api_key_scope.sql');
+    db.close();
+    await assert.rejects(openStore(`sqlite:${file}`), (error: Error) => {
+      assert.match(error.message, /duplicate column name: scope \(migration 0018_api_key_scope\.sql\)/);
+      assert.equal((error as { errcode?: unknown }).errcode, 1, 'the SQLite code is kept');
+      return true;
+    });
+    const after = new DatabaseSync(file);
+    const recorded = after
+      .prepare('SELECT name FROM schema_migrations WHERE name = ?')
+      .get('0018_api_key_scope.sql');
+    after.close();
+    assert.equal(recorded, undefined);
+  });
+
   test('migration 0015 leaves the events of an older database uncounted (no deliveryCount); new ones are counted', async () => {
     const file = join(dir, 'before-0015', 'herald.db');
     const first = await openStore(`sqlite:${file}`);

@@ -47,10 +47,24 @@ function applyMigrations(db: DatabaseSync): MigrationResult {
       db.exec('COMMIT');
     } catch (error) {
       db.exec('ROLLBACK');
-      throw error;
+      throw withMigrationNamed(error, file);
     }
   }
   const known = new Set(migrationFiles());
   const recorded = db.prepare('SELECT name FROM schema_migrations ORDER BY name').all() as { name: string }[];
   return { applied, unknown: recorded.map((r) => r.name).filter((name) => !known.has(name)) };
+}
+
+/**
+ * A migration's failure, naming the migration as PostgreSQL's do (postgres/migrate.ts), with the
+ * SQLite codes callers classify by kept (open-store.ts, explainFullFileSystem).
+ */
+function withMigrationNamed(error: unknown, file: string): unknown {
+  if (!(error instanceof Error)) return error;
+  const { code, errcode, errstr } = error as { code?: unknown; errcode?: unknown; errstr?: unknown };
+  return Object.assign(new Error(`${error.message} (migration ${file})`, { cause: error }), {
+    code,
+    errcode,
+    errstr,
+  });
 }
