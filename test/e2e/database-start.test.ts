@@ -237,4 +237,44 @@ describe('starting against a database', () => {
       await holder.end();
     }
   });
+
+  test("a database whose schema_migrations is another tool's (Rails, Ecto, golang-migrate: a version column) is refused naming the table, on both stores, and nothing is created", async () => {
+    // PostgreSQL: an application's database, with its migrations table and a table of its own.
+    const url = await server.createDatabase();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(
+        "CREATE TABLE schema_migrations (version varchar PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20240101000000'); CREATE TABLE orders (id int)",
+      );
+      const run = await herald(['migrate', '--database', url], {}, dir);
+      assert.equal(run.code, 1, run.stdout + run.stderr);
+      assert.match(
+        run.stderr,
+        /holds a table schema_migrations that is not Herald's \(its columns: version\)/,
+      );
+      assert.doesNotMatch(run.stderr, /column "name" does not exist/);
+      const { rows } = await client.query(
+        "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename = 'projects'",
+      );
+      assert.equal(rows[0].n, 0, 'no Herald table was created');
+    } finally {
+      await client.end();
+    }
+    // SQLite: the same table in the file.
+    const sqliteDir = mkdtempSync(join(dir, 'foreign-migrations-'));
+    const db = new DatabaseSync(join(sqliteDir, 'herald.db'));
+    db.exec('CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, dirty INTEGER)');
+    db.close();
+    const run = await herald(['migrate', '--data-dir', sqliteDir], {}, dir);
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.match(
+      run.stderr,
+      /holds a table schema_migrations that is not Herald's \(its columns: version, dirty\)/,
+    );
+    const after = new DatabaseSync(join(sqliteDir, 'herald.db'));
+    const tables = after.prepare("SELECT name FROM sqlite_master WHERE name = 'projects'").all();
+    after.close();
+    assert.deepEqual(tables, [], 'no Herald table was created');
+  });
 });

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
+import { foreignMigrationsTable } from '../foreign-migrations.ts';
 import type { MigrationOptions, MigrationResult } from '../store.ts';
 import { type MigrationStep, watchMigrationWaits } from './migration-waits.ts';
 
@@ -41,11 +42,16 @@ export async function migratePostgres(pool: Pool, options: MigrationOptions = {}
       // Only when missing: CREATE TABLE IF NOT EXISTS needs CREATE on the schema even when the
       // table is there, and a role kept to reading and writing rows (its schema migrated by
       // another, with `herald migrate`) must still be able to start.
-      const { rows } = await client.query<{ found: string | null; read_only: string }>(
-        "SELECT to_regclass('schema_migrations')::text AS found, current_setting('transaction_read_only') AS read_only",
+      const { rows } = await client.query<{ found: string | null; read_only: string; columns: string[] }>(
+        `SELECT to_regclass('schema_migrations')::text AS found, current_setting('transaction_read_only') AS read_only,
+          ARRAY(SELECT attname::text FROM pg_attribute WHERE attrelid = to_regclass('schema_migrations')
+            AND attnum > 0 AND NOT attisdropped ORDER BY attnum) AS columns`,
       );
       // That CREATE was also the write that refused a start on a standby: refused here as PostgreSQL would.
       if (rows[0]?.read_only === 'on') throw readOnlyRefusal();
+      // Another application's database, whose migrations table has Herald's name (foreign-migrations.ts).
+      const foreign = rows[0]?.found === null ? null : foreignMigrationsTable(rows[0]?.columns ?? []);
+      if (foreign) throw foreign;
       if (rows[0]?.found === null) {
         await client.query(
           'CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)',

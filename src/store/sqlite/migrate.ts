@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
+import { foreignMigrationsTable } from '../foreign-migrations.ts';
 import type { MigrationResult } from '../store.ts';
 import { explainFullFileSystem } from './open-database.ts';
 
@@ -32,6 +33,9 @@ function applyMigrations(db: DatabaseSync): MigrationResult {
   db.exec(
     'CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)',
   );
+  const columns = db.prepare('PRAGMA table_info(schema_migrations)').all() as { name: string }[];
+  const foreign = foreignMigrationsTable(columns.map((c) => c.name));
+  if (foreign) throw foreign;
   const isApplied = db.prepare('SELECT 1 AS done FROM schema_migrations WHERE name = ?');
   const record = db.prepare('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)');
   const applied: string[] = [];
