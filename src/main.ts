@@ -130,6 +130,8 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
         }
       : {}),
     onMigrationWait: (line) => logger.warn(`schema: ${line}`),
+    // Before each: the API (and /healthz) answers once every migration is applied.
+    onMigrationApplying: (file) => logger.info({ migration: file }, `schema: applying migration ${file}`),
     onMigrated: (result) => {
       unknownMigrations = result.unknown;
       logMigrations(logger, result, config);

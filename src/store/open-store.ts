@@ -27,6 +27,8 @@ export interface OpenStoreOptions {
   onMigrated?: (result: MigrationResult) => void;
   /** PostgreSQL: what the migration at open waits for, while it waits on a lock (MigrationOptions.onWait). */
   onMigrationWait?: (line: string) => void;
+  /** Each migration the open applies, before it applies it (MigrationOptions.onApplying). */
+  onMigrationApplying?: (file: string) => void;
   /**
    * SQLite only: no connection of this process has the file open yet, so it may be read directly
    * to refuse another database's write-ahead log beside it (sqlite/foreign-wal.ts). Never for a
@@ -99,7 +101,10 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
   }
   try {
     // Not inside the optional call: `f?.(x)` does not evaluate x when f is missing.
-    const migrated = await store.migrate(options.onMigrationWait ? { onWait: options.onMigrationWait } : {});
+    const migrated = await store.migrate({
+      ...(options.onMigrationWait ? { onWait: options.onMigrationWait } : {}),
+      ...(options.onMigrationApplying ? { onApplying: options.onMigrationApplying } : {}),
+    });
     options.onMigrated?.(migrated);
   } catch (error) {
     await store.close();

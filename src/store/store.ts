@@ -85,6 +85,11 @@ export interface MigrationOptions {
   onWait?: (line: string) => void;
   /** How often onWait is called during one wait (default postgres/migrate.ts MIGRATION_WAIT_REPORT_MS). */
   waitReportMs?: number;
+  /**
+   * Called with each migration's file before it is applied (before the lock it takes on SQLite), so
+   * that a start held up by a long migration, or one waiting for a lock, says which.
+   */
+  onApplying?: (file: string) => void;
 }
 
 export interface Store {

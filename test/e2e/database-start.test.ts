@@ -277,4 +277,53 @@ describe('starting against a database', () => {
     after.close();
     assert.deepEqual(tables, [], 'no Herald table was created');
   });
+
+  test('serve logs each migration before it applies it: a start held up by a migration says which', async () => {
+    // A file the version before this one left (its last migration undone), whose write lock another
+    // connection holds: the migration waits for it (5 s, the busy timeout) and fails.
+    const file = join(dir, 'applying.db');
+    const setup = await startHerald(
+      loadConfig({
+        env: {
+          HERALD_DATABASE_URL: `sqlite:${file}`,
+          HERALD_ADMIN_TOKEN: ADMIN,
+          HERALD_DATA_DIR: join(dir, 'applying-data'),
+          HERALD_PORT: '0',
+          HERALD_HOST: '127.0.0.1',
+          HERALD_ROLE: 'api',
+        },
+      }),
+      { logger: createLogger({ level: 'silent' }) },
+    );
+    await setup.close();
+    const holder = new DatabaseSync(file);
+    holder.exec("DELETE FROM schema_migrations WHERE name = '0018_api_key_scope.sql'");
+    holder.exec('ALTER TABLE api_keys DROP COLUMN scope');
+    holder.exec('BEGIN IMMEDIATE');
+    const lines: { msg: string; migration?: string }[] = [];
+    const destination = { write: (line: string) => lines.push(JSON.parse(line)) };
+    try {
+      const config = loadConfig({
+        env: {
+          HERALD_DATABASE_URL: `sqlite:${file}`,
+          HERALD_ADMIN_TOKEN: ADMIN,
+          HERALD_DATA_DIR: join(dir, 'applying-data'),
+          HERALD_PORT: '0',
+          HERALD_HOST: '127.0.0.1',
+          HERALD_ROLE: 'api',
+        },
+      });
+      await assert.rejects(
+        startHerald(config, { logger: createLogger({ level: 'info', destination }) }),
+        /database is locked \(migration 0018_api_key_scope\.sql\)/,
+      );
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    assert.deepEqual(
+      lines.filter((l) => l.msg.startsWith('schema:')).map((l) => [l.msg, l.migration]),
+      [['schema: applying migration 0018_api_key_scope.sql', '0018_api_key_scope.sql']],
+    );
+  });
 });

@@ -31,6 +31,7 @@ export async function migrate(flags: Pick<ConfigFlags, 'database' | 'dataDir'>):
         serving.lock = lockAtRest(file);
       },
       onMigrationWait: (line) => process.stderr.write(`herald: ${line}\n`),
+      onMigrationApplying: (file) => process.stderr.write(`herald: applying ${file}\n`),
       onMigrated: (result) => {
         applied = result.applied;
         unknown = result.unknown;

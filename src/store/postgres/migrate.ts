@@ -65,6 +65,7 @@ export async function migratePostgres(pool: Pool, options: MigrationOptions = {}
       for (const file of files) {
         if (done.has(file)) continue;
         Object.assign(step, { file, since: Date.now() });
+        options.onApplying?.(file);
         await client.query('BEGIN');
         try {
           await client.query(readFileSync(join(MIGRATIONS_DIR, file), 'utf8'));

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { foreignMigrationsTable } from '../foreign-migrations.ts';
-import type { MigrationResult } from '../store.ts';
+import type { MigrationOptions, MigrationResult } from '../store.ts';
 import { explainFullFileSystem } from './open-database.ts';
 
 const MIGRATIONS_DIR = join(import.meta.dirname, 'migrations');
@@ -20,16 +20,19 @@ export function migrationFiles(): string[] {
  * safe when another process migrates at the same time: BEGIN IMMEDIATE takes the write lock
  * (busy_timeout waits for it) and the check is repeated under it.
  */
-export function migrateSqlite(db: DatabaseSync): MigrationResult {
+export function migrateSqlite(
+  db: DatabaseSync,
+  options: Pick<MigrationOptions, 'onApplying'> = {},
+): MigrationResult {
   try {
-    return applyMigrations(db);
+    return applyMigrations(db, options);
   } catch (error) {
     // A first start on a full disk fails here as often as at open (open-database.ts): say so.
     throw explainFullFileSystem(db.location() ?? '', error);
   }
 }
 
-function applyMigrations(db: DatabaseSync): MigrationResult {
+function applyMigrations(db: DatabaseSync, options: Pick<MigrationOptions, 'onApplying'>): MigrationResult {
   db.exec(
     'CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)',
   );
@@ -41,7 +44,12 @@ function applyMigrations(db: DatabaseSync): MigrationResult {
   const applied: string[] = [];
   for (const file of migrationFiles()) {
     if (isApplied.get(file)) continue;
-    db.exec('BEGIN IMMEDIATE');
+    options.onApplying?.(file);
+    try {
+      db.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      throw withMigrationNamed(error, file);
+    }
     try {
       if (!isApplied.get(file)) {
         db.exec(readFileSync(join(MIGRATIONS_DIR, file), 'utf8'));

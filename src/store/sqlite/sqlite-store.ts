@@ -31,6 +31,7 @@ import type {
   EventQuery,
   EventTypeChecked,
   EventTypeInput,
+  MigrationOptions,
   NewApiKey,
   NewEndpoint,
   NewEventInput,
@@ -201,8 +202,8 @@ export class SqliteStore implements Store {
     for (const l of this.#listeners) l();
   }
 
-  async migrate() {
-    return migrateSqlite(this.#db);
+  async migrate(options: MigrationOptions = {}) {
+    return migrateSqlite(this.#db, options);
   }
   async close(): Promise<void> {
     if (this.#closed) return;
