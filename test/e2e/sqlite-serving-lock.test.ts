@@ -5,7 +5,7 @@
  * once the first is gone, even by SIGKILL, the next start takes the file at once.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -91,11 +91,18 @@ test('a second serve on the same SQLite file is refused, naming it; the first ke
   }
 });
 
-test('a serve or herald migrate refused because another process serves the file migrates nothing under it (an old version serving it would no longer restart)', async () => {
+test('a serve, herald migrate or event-types import refused because another process serves the file migrates nothing under it (an old version serving it would no longer restart)', async () => {
   const oldDir = mkdtempSync(join(tmpdir(), 'herald-serving-lock-old-'));
   const env = { HERALD_ADMIN_TOKEN: ADMIN };
   const first = await startHerald({ dataDir: oldDir, env });
   try {
+    // An import beside a serve of the same version writes, as ever (nothing to migrate).
+    const current = join(oldDir, 'current.json');
+    writeFileSync(current, JSON.stringify({ eventTypes: [{ name: 'user.created' }] }));
+    const beside = await runHerald(['event-types', 'import', current, '--data-dir', oldDir], {
+      killAfterMs: 30_000,
+    });
+    assert.equal(beside.code, 0, beside.stdout + beside.stderr);
     // The file as a version from before the last migration left it, served by that version: its
     // migration undone under the running process (a column of its own, dropped as it came).
     const last = 'api_keys.scope (0018_api_key_scope.sql)';
@@ -116,6 +123,24 @@ test('a serve or herald migrate refused because another process serves the file 
     assert.match(
       migrate.stderr,
       /another Herald process holds .*herald\.db\.lock \(it serves .*herald\.db, or restores, copies or migrates it\): stop it first/,
+    );
+    // `herald event-types import` of the new version too: it writes beside a running serve, but may
+    // not migrate the file under it.
+    const catalog = join(oldDir, 'catalog.json');
+    writeFileSync(catalog, JSON.stringify({ eventTypes: [{ name: 'order.paid' }] }));
+    const imported = await runHerald(['event-types', 'import', catalog, '--data-dir', oldDir], {
+      killAfterMs: 30_000,
+    });
+    assert.equal(imported.code, 1, imported.stdout + imported.stderr);
+    assert.match(
+      imported.stderr,
+      /lacks migration 0018_api_key_scope\.sql .*a Herald process serves it .*nothing was imported/,
+    );
+    const types = db.prepare('SELECT name FROM event_types').all() as { name: string }[];
+    assert.deepEqual(
+      types.map((t) => t.name),
+      ['user.created'],
+      'nothing more was imported',
     );
     const applied = db
       .prepare('SELECT name FROM schema_migrations WHERE name = ?')

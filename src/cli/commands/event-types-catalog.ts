@@ -17,6 +17,7 @@ import { type ConfigFlags, loadConfig } from '../../config/load-config.ts';
 import { eventTypeNameProblem } from '../../domain/event-type-name.ts';
 import type { Json } from '../../domain/types.ts';
 import { openStore } from '../../store/open-store.ts';
+import { DatabaseInUseError, type ServingLock, takeServingLock } from '../../store/sqlite/serving-lock.ts';
 import type { EventTypeInput, Store } from '../../store/store.ts';
 import { readTextFile } from '../read-text-file.ts';
 import { CommandError } from '../run-command.ts';
@@ -35,11 +36,29 @@ export async function importCatalog(file: string, flags: Pick<ConfigFlags, 'data
       `there is no database at ${defaultFile}, the default place (./herald-data in the current directory): run the import where herald serve runs, or name its database with --data-dir DIR or --database URL (or HERALD_DATA_DIR, HERALD_DATABASE_URL); nothing was imported`,
     );
   }
+  // An import writes beside a running serve, but the open's migrations may not run under it: the
+  // process serving a SQLite file (an older version, in an upgrade) would go on on a schema it was
+  // not written for. Held while the store opens, when no process serves the file.
+  const serving: { lock: ServingLock | null; served: boolean } = { lock: null, served: false };
   const store = await openStore(config.databaseUrl, {
     dataDir: config.dataDir,
     encryptionKey: config.encryptionKey,
     firstInProcess: true,
-  });
+    beforeOpen: (file) => {
+      try {
+        serving.lock = takeServingLock(file);
+      } catch (error) {
+        if (!(error instanceof DatabaseInUseError)) throw error;
+        serving.served = true;
+      }
+    },
+    onMigrationApplying: (migration) => {
+      if (!serving.served) return;
+      throw new CommandError(
+        `the database lacks migration ${migration} of this version, and a Herald process serves it (an older version): start this version's serve on it first (or stop that one and run herald migrate); nothing was imported`,
+      );
+    },
+  }).finally(() => serving.lock?.release());
   try {
     await storeCatalog(store, inputs, file);
   } finally {
