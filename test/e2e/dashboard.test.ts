@@ -576,7 +576,9 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     await page.goto(ui);
     await page.getByText(/^After \d+ failed attempts in a row$/).waitFor();
     await page.goto(`${ui}/endpoints/${refused.id}`);
-    await page.getByText(/Disabled after \d+ failed attempts in a row\. New events skip it/).waitFor();
+    await page
+      .getByText(/Disabled after \d+ failed attempts in a row since .+\. New events skip it/)
+      .waitFor();
     await page.goto(`${ui}/endpoints/${refused.id}/history`);
     await page.locator('.history-table').getByText('Could not connect').first().waitFor();
     assert.equal(await page.getByText('consecutive_failures').count(), 0);

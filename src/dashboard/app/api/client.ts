@@ -18,6 +18,7 @@ import type {
   EventSummary,
   EventType,
   HeraldEvent,
+  OperationalEvent,
   Page,
   PortalLink,
   Project,
@@ -50,6 +51,13 @@ export const EVENT_TYPES_CAP = 5000;
 export const EVENT_DELIVERIES_PAGE = 100;
 /** How many of an endpoint's waiting deliveries its overview shows at first, and reads on each "Show more". */
 export const WAITING_PAGE = 20;
+/**
+ * How many of the project's operational events listEndpointStatusChanges looks through at most per
+ * call (the API cannot pick one endpoint's: it reads them newest first, a page of 1,000 at a time).
+ */
+export const STATUS_CHANGES_SCAN = 5000;
+/** listEndpointStatusChanges stops once it has found this many. */
+const STATUS_CHANGES_WANT = 20;
 /** The most items one page of the API holds (`?limit`). */
 const MAX_PAGE = 1000;
 
@@ -127,6 +135,16 @@ export interface HeraldClient {
   ): Promise<EndpointDeliveriesPage>;
   /** How many of the endpoint's deliveries are pending and parked (the first page's counts, of one row). */
   endpointBacklog(project: string, endpoint: string): Promise<WaitingCounts>;
+  /**
+   * The endpoint's `endpoint.disabled` and `endpoint.recovered` operational events, newest first:
+   * those among the project's next STATUS_CHANGES_SCAN operational events from `cursor` (its newest
+   * when not given), or fewer once STATUS_CHANGES_WANT are found; `nextCursor` goes on from there.
+   */
+  listEndpointStatusChanges(
+    project: string,
+    endpoint: string,
+    cursor?: string | null,
+  ): Promise<Capped<OperationalEvent>>;
   /** One delivery's state, as its event lists it, without the event's other deliveries. */
   getDelivery(project: string, delivery: string): Promise<DeliverySummary>;
   retryDelivery(project: string, delivery: string): Promise<void>;
@@ -285,6 +303,26 @@ export function createClient(token: string, onUnauthorized: (error: ApiError) =>
       if (!page.counts) throw new Error('the API answered no counts for a first page');
       return page.counts;
     },
+    listEndpointStatusChanges: async (project, endpoint, cursor) => {
+      const data: OperationalEvent[] = [];
+      let next = cursor ?? null;
+      let scanned = 0;
+      do {
+        const page = await call<Page<OperationalEvent>>(
+          'GET',
+          `${p(project)}/operational-events`,
+          undefined,
+          {
+            limit: MAX_PAGE,
+            cursor: next,
+          },
+        );
+        scanned += page.data.length;
+        data.push(...page.data.filter((op) => isStatusChange(op, endpoint)));
+        next = page.nextCursor ?? null;
+      } while (next !== null && scanned < STATUS_CHANGES_SCAN && data.length < STATUS_CHANGES_WANT);
+      return { data, nextCursor: next };
+    },
     getDelivery: (project, delivery) =>
       call('GET', `${p(project)}/deliveries/${encodeURIComponent(delivery)}`),
     retryDelivery: async (project, delivery) => {
@@ -330,6 +368,14 @@ export function createClient(token: string, onUnauthorized: (error: ApiError) =>
         : { data: result.data, nextCursor: result.nextCursor ?? null };
     },
   };
+}
+
+/** An `endpoint.disabled` or `endpoint.recovered` of `endpoint`. */
+function isStatusChange(op: OperationalEvent, endpoint: string): boolean {
+  return (
+    (op.type === 'endpoint.disabled' || op.type === 'endpoint.recovered') &&
+    op.data['endpointId'] === endpoint
+  );
 }
 
 function toQueryString(query: Query | undefined): string {

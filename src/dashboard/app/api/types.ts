@@ -17,6 +17,7 @@ export type {
   EventType,
   HttpMethod,
   Json,
+  OperationalEvent,
   Page,
   Project,
   RateLimit,

@@ -1,6 +1,6 @@
 /**
- * An endpoint at a glance: attempt and latency charts, what waits for it, secret, test send,
- * recovery, replay, deletion.
+ * An endpoint at a glance: attempt and latency charts, what waits for it, when it was disabled and
+ * enabled, secret, test send, recovery, replay, deletion.
  */
 import { useState } from 'preact/hooks';
 import type { Endpoint } from '../api/types.ts';
@@ -17,6 +17,7 @@ import { DeleteEndpoint } from './delete-endpoint.tsx';
 import { RecoverPanel } from './recover-panel.tsx';
 import { ReplayPanel } from './replay-panel.tsx';
 import { SecretPanel } from './secret-panel.tsx';
+import { StatusChanges } from './status-changes.tsx';
 import { TestEventPanel } from './test-event-panel.tsx';
 import { WaitingDeliveries } from './waiting-deliveries.tsx';
 
@@ -52,6 +53,7 @@ export function EndpointOverview({ endpoint }: { endpoint: Endpoint }) {
         <Stats endpoint={endpoint} period={period} />
       </section>
       <WaitingDeliveries endpoint={endpoint} queued={queued} />
+      <StatusChanges endpoint={endpoint} />
       <div class="panels">
         <SecretPanel endpoint={endpoint} />
         <TestEventPanel endpoint={endpoint} onQueued={onQueued} />

@@ -9,7 +9,7 @@ import { StatusBadge } from '../components/status-badge.tsx';
 import { Tabs } from '../components/tabs.tsx';
 import { rememberEndpoint } from '../endpoint-names.ts';
 import { STATE_REFRESH_MS, withState } from '../endpoint-state.ts';
-import { disabledReasonText } from '../format.ts';
+import { disabledReasonText, formatTime } from '../format.ts';
 import { usePageTitle } from '../page-title.ts';
 import { useProject } from '../project-context.ts';
 import { useLocation } from '../router.ts';
@@ -165,8 +165,9 @@ function DisabledBanner({
   return (
     <div class="banner banner-warn" role="status">
       <span>
-        Disabled{reason ? ` ${reason}` : ''}. New events skip it; its deliveries that were still due are kept
-        (parked) and go out when you enable it again.
+        Disabled{reason ? ` ${reason}` : ''}
+        {endpoint.disabledAt ? ` since ${formatTime(endpoint.disabledAt)}` : ''}. New events skip it; its
+        deliveries that were still due are kept (parked) and go out when you enable it again.
       </span>
       <button type="button" class="button-small" onClick={enable} disabled={busy}>
         {busy ? 'Enabling…' : 'Enable endpoint'}
