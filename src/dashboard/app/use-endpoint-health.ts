@@ -1,7 +1,7 @@
-/** Success rate of each endpoint over the last 24 hours, from …/stats (loaded in parallel, failures tolerated). */
+/** Success rate of each endpoint over the last 24 hours, from …/stats (failures tolerated). */
 import type { HeraldClient } from './api/client.ts';
-import type { Endpoint, StatsBucket } from './api/types.ts';
-import { useAsync } from './use-async.ts';
+import type { StatsBucket } from './api/types.ts';
+import { usePerEndpoint } from './use-per-endpoint.ts';
 
 export interface Health {
   succeeded: number;
@@ -19,29 +19,20 @@ export function totals(buckets: StatsBucket[]): Health {
   );
 }
 
-/** Map endpoint id → totals; endpoints whose stats failed to load are absent. */
-export function useEndpointHealth(
-  client: HeraldClient,
-  projectId: string,
-  endpoints: Endpoint[] | undefined,
-) {
-  const ids = (endpoints ?? []).slice(0, 100).map((endpoint) => endpoint.id);
-  return useAsync(async () => {
-    const until = new Date();
-    const since = new Date(until.getTime() - HEALTH_WINDOW_MS);
-    const results = await Promise.allSettled(
-      ids.map((id) =>
-        client.stats(projectId, id, {
-          since: since.toISOString(),
-          until: until.toISOString(),
-          bucket: '1d',
-        }),
-      ),
-    );
-    const health = new Map<string, Health>();
-    results.forEach((result, index) => {
-      if (result.status === 'fulfilled') health.set(ids[index]!, totals(result.value));
-    });
-    return health;
-  }, [client, projectId, ids.join(',')]);
+/** Each listed endpoint's totals (usePerEndpoint: null when its stats failed to load). */
+export function useEndpointHealth(client: HeraldClient, projectId: string, ids: string[], scope: unknown) {
+  return usePerEndpoint(
+    ids,
+    async (id) => {
+      const until = new Date();
+      const since = new Date(until.getTime() - HEALTH_WINDOW_MS);
+      const buckets = await client.stats(projectId, id, {
+        since: since.toISOString(),
+        until: until.toISOString(),
+        bucket: '1d',
+      });
+      return totals(buckets);
+    },
+    scope,
+  );
 }

@@ -31,8 +31,10 @@ export function EndpointsList() {
     for (const endpoint of read.data) rememberEndpoint(client, project.id, endpoint);
     return read;
   });
-  const health = useEndpointHealth(client, project.id, endpoints.data?.data);
-  const backlog = useEndpointBacklog(client, project.id, endpoints.data?.data);
+  // Every row's figures, those read by "Show more" too; read again with the list.
+  const ids = list.items.map((endpoint) => endpoint.id);
+  const health = useEndpointHealth(client, project.id, ids, endpoints.data);
+  const backlog = useEndpointBacklog(client, project.id, ids, endpoints.data);
 
   return (
     <div>
@@ -98,10 +100,10 @@ export function EndpointsList() {
                     )}
                   </td>
                   <td>
-                    <HealthCell health={health.data?.get(endpoint.id)} loading={health.loading} />
+                    <HealthCell health={health.results.get(endpoint.id)} />
                   </td>
                   <td>
-                    <WaitingCell counts={backlog.data?.get(endpoint.id)} loading={backlog.loading} />
+                    <WaitingCell counts={backlog.results.get(endpoint.id)} />
                   </td>
                 </tr>
               ))}
@@ -122,8 +124,21 @@ export function EndpointsList() {
   );
 }
 
-function HealthCell({ health, loading }: { health: Health | undefined; loading: boolean }) {
-  if (!health) return <span class="muted">{loading ? '…' : '—'}</span>;
+/** Not read yet, or its read failed (each row's figures are read apart: one failing leaves the rest). */
+function Unknown({ figure }: { figure: undefined | null }) {
+  return figure === undefined ? (
+    <span class="muted" title="Loading">
+      …
+    </span>
+  ) : (
+    <span class="muted" title="Could not be read: refresh the list to try again">
+      —<span class="sr-only"> could not be read</span>
+    </span>
+  );
+}
+
+function HealthCell({ health }: { health: Health | null | undefined }) {
+  if (!health) return <Unknown figure={health} />;
   const total = health.succeeded + health.failed;
   if (total === 0) return <span class="muted">no attempts</span>;
   const rate = health.succeeded / total;
@@ -135,8 +150,8 @@ function HealthCell({ health, loading }: { health: Health | undefined; loading: 
 }
 
 /** What waits for the endpoint: its pending deliveries, and its parked ones (while it is disabled). */
-function WaitingCell({ counts, loading }: { counts: WaitingCounts | undefined; loading: boolean }) {
-  if (!counts) return <span class="muted">{loading ? '…' : '—'}</span>;
+function WaitingCell({ counts }: { counts: WaitingCounts | null | undefined }) {
+  if (!counts) return <Unknown figure={counts} />;
   const parts = [
     counts.pending > 0 && `${formatCount(counts.pending, counts.atMost)} pending`,
     counts.parked > 0 && `${formatCount(counts.parked, counts.atMost)} parked`,
