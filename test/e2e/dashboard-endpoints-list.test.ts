@@ -1,11 +1,14 @@
 /**
  * The endpoints list in a real browser against a real `herald serve` on SQLite. Its success rate
  * and waiting columns were read for the first 100 endpoints only: every row after them showed "—",
- * as if nothing were known, with no word why. Each row now has its figures. Any console error, page
+ * as if nothing were known, with no word why. Each row now has its figures. And the list had no
+ * Refresh: an endpoint added, or disabled, elsewhere (the API, the CLI, another tab) showed only
+ * after reloading the page; Refresh reads the list and its figures again. Any console error, page
  * error or answer from 400 up fails the test.
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { newProject, quietEndpoint, useDashboardBrowser } from './dashboard-browser.ts';
 import { api, type HeraldProcess } from './harness.ts';
 
@@ -24,13 +27,23 @@ describe('dashboard endpoints list (browser)', { timeout: 180_000 }, () => {
     ui = `${herald.url}/ui${p.replace('/api/v1', '')}`;
     // The list is newest first: the first made is the 105th row, the only one that gets the event
     // below (its attempt fails: nothing listens).
-    lastId = await quietEndpoint(herald, ADMIN, p, { name: 'Last one', eventTypes: ['tick'] });
+    // Its retry an hour later: the figures stay what the test sent meanwhile.
+    lastId = await quietEndpoint(herald, ADMIN, p, {
+      name: 'Last one',
+      eventTypes: ['tick'],
+      retrySchedule: [3600],
+    });
     for (let i = 0; i < 104; i++) {
       await quietEndpoint(herald, ADMIN, p, {
         name: `Quiet ${String(i).padStart(3, '0')}`,
         eventTypes: ['other'],
       });
     }
+    await tick(1);
+  });
+
+  /** Sends a tick and waits until `Last one` has `attempts` attempts recorded. */
+  async function tick(attempts: number): Promise<void> {
     const sent = await api(herald.url, ADMIN, 'POST', `${p}/events`, { type: 'tick', payload: {} });
     assert.equal(sent.status, 202, JSON.stringify(sent.body));
     for (let waited = 0; ; waited += 50) {
@@ -40,11 +53,23 @@ describe('dashboard endpoints list (browser)', { timeout: 180_000 }, () => {
         'GET',
         `${p}/endpoints/${lastId}/attempts`,
       );
-      if (read.body.data.length > 0) break;
+      if (read.body.data.length >= attempts) break;
       assert.ok(waited < 20_000, 'the attempt was never recorded');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-  });
+  }
+
+  /** Waits until the row linking to endpoint `id` has `pattern` in its cell `column` (3: success, 4: waiting). */
+  async function cell(page: Page, id: string, column: number, pattern: string): Promise<void> {
+    await page.waitForFunction(
+      ([id, column, pattern]) => {
+        const link = document.querySelector(`a[href$="${id}"]`);
+        const cells = link?.closest('tr')?.querySelectorAll('td');
+        return cells !== undefined && new RegExp(pattern).test(cells[column]?.textContent ?? '');
+      },
+      [id, column, pattern] as const,
+    );
+  }
 
   test('an endpoint past the first 100 shows its success rate and what waits for it', async () => {
     const page = await dash.page({ signedIn: true });
@@ -53,14 +78,26 @@ describe('dashboard endpoints list (browser)', { timeout: 180_000 }, () => {
     await row.waitFor();
     const cells = row.locator('td');
     // Success (24 h): the one failed attempt; Waiting: its retry.
-    await page.waitForFunction((id) => {
-      const link = document.querySelector(`a[href$="${id}"]`);
-      const cells = link?.closest('tr')?.querySelectorAll('td');
-      return cells !== undefined && /of 1/.test(cells[3]?.textContent ?? '');
-    }, lastId);
+    await cell(page, lastId, 3, 'of 1');
+    await cell(page, lastId, 4, 'pending');
     assert.equal(await page.locator('tbody tr').nth(104).locator('a').first().innerText(), 'Last one');
     assert.match(await cells.nth(3).innerText(), /0 % of 1/);
     assert.match(await cells.nth(4).innerText(), /1 pending/);
+    assert.deepEqual(dash.problems, []);
+  });
+
+  test('Refresh reads the list and its figures again', async () => {
+    const page = await dash.page({ signedIn: true });
+    await page.goto(ui);
+    await cell(page, lastId, 3, 'of 1');
+    const added = await quietEndpoint(herald, ADMIN, p, { name: 'Added later', eventTypes: ['other'] });
+    await tick(2);
+    const refresh = page.getByRole('button', { name: 'Refresh' });
+    await refresh.click();
+    await page.getByRole('link', { name: 'Added later' }).waitFor();
+    await cell(page, lastId, 3, 'of 2');
+    await cell(page, added, 3, 'no attempts');
+    await refresh.and(page.locator(':enabled')).waitFor();
     assert.deepEqual(dash.problems, []);
   });
 });

@@ -40,9 +40,15 @@ export function EndpointsList() {
     <div>
       <div class="section-head">
         <h2>Endpoints</h2>
-        <Link to={`${base}/endpoints/new`} class="button button-primary">
-          Add endpoint
-        </Link>
+        <div class="section-tools">
+          {/* Reads the list again, and each row's figures: endpoints added, changed or disabled elsewhere. */}
+          <button type="button" onClick={endpoints.reload} disabled={endpoints.loading}>
+            {endpoints.loading ? 'Refreshing…' : 'Refresh'}
+          </button>
+          <Link to={`${base}/endpoints/new`} class="button button-primary">
+            Add endpoint
+          </Link>
+        </div>
       </div>
       <ErrorBanner error={endpoints.error} onRetry={endpoints.reload} />
       {endpoints.loading && !endpoints.data && <Loading label="Loading endpoints…" />}
