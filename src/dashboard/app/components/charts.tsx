@@ -18,11 +18,13 @@ const PLOT_W = WIDTH - PAD.left - PAD.right;
 const PLOT_H = HEIGHT - PAD.top - PAD.bottom;
 const PLOT = { left: PAD.left, top: PAD.top, width: PLOT_W, height: PLOT_H };
 
+/** A bucket's start in the viewer's zone, named ("Dec 5, 09:00 AM GMT+9"), as the page's other times. */
 const timeLabel = new Intl.DateTimeFormat(undefined, {
   month: 'short',
   day: 'numeric',
   hour: '2-digit',
   minute: '2-digit',
+  timeZoneName: 'short',
 });
 
 function XLabels({ buckets }: { buckets: StatsBucket[] }) {
