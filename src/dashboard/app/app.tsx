@@ -2,7 +2,7 @@
  * The dashboard's shell: decides who is signed in (operator with the admin token, or a portal visitor
  * with a link for one project), builds the API client, and routes to the screens.
  */
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { createClient } from './api/client.ts';
 import { AppContext, type AppContextValue } from './app-context.ts';
 import { Layout } from './components/layout.tsx';
@@ -85,6 +85,15 @@ function OperatorApp({ path }: { path: string }) {
 
 function PortalApp({ path }: { path: string }) {
   const [session, setSession] = useState<Session | null>(loadPortalSession);
+  // A link opened in a tab already showing the portal changes only the hash: take its token then,
+  // as on a load (it replaces the one kept, and leaves the address bar).
+  useEffect(() => {
+    const onHashChange = () => {
+      if (new URLSearchParams(window.location.hash.slice(1)).has('token')) setSession(loadPortalSession());
+    };
+    window.addEventListener('hashchange', onHashChange);
+    return () => window.removeEventListener('hashchange', onHashChange);
+  }, []);
   const context = useContextValue(
     session,
     () => {
@@ -103,7 +112,8 @@ function PortalApp({ path }: { path: string }) {
   return (
     <AppContext.Provider value={context}>
       <Layout>
-        <ProjectScreen projectRef={session.projectId} base={PORTAL_PREFIX} rest={rest} />
+        {/* Another link starts the screens over: what they read with the old one is not kept. */}
+        <ProjectScreen key={session.token} projectRef={session.projectId} base={PORTAL_PREFIX} rest={rest} />
       </Layout>
     </AppContext.Provider>
   );
