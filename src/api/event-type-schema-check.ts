@@ -66,16 +66,22 @@ interface Running {
   check: Check;
   timer: NodeJS.Timeout;
   compiled: boolean;
-  cpuAtStart: Promise<number>;
+  cpuAtStart: Promise<number | null>;
   startedAt: number;
 }
 
-/** A thread's CPU time so far, in µs. */
-const cpuOf = (w: Worker): Promise<number> =>
-  w.cpuUsage().then(
-    ({ user, system }) => user + system,
-    () => 0, // an ended thread: its check is answered by its exit
-  );
+/**
+ * A thread's CPU time so far, in µs; null on a Node 24 without Worker.cpuUsage (before 24.6, which
+ * bin/herald.js accepts): the limit is then counted on the clock, as before. Called there, it threw
+ * out of the thread's 'ready' message and ended the process at its first schema check.
+ */
+const cpuOf = (w: Worker): Promise<number | null> =>
+  typeof w.cpuUsage !== 'function'
+    ? Promise.resolve(null)
+    : w.cpuUsage().then(
+        ({ user, system }) => user + system,
+        () => 0, // an ended thread: its check is answered by its exit
+      );
 
 export function createEventTypeSchemaChecker({
   timeoutMs = SCHEMA_CHECK_TIMEOUT_MS,
@@ -174,9 +180,11 @@ export function createEventTypeSchemaChecker({
     // passed); otherwise armed again for the CPU time it has left.
     const due = async () => {
       if (running?.check !== check) return;
-      const used = ((await cpuOf(w)) - (await cpuAtStart)) / 1_000;
+      const cpuNow = await cpuOf(w);
+      const cpuThen = await cpuAtStart;
       if (running?.check !== check) return; // answered meanwhile
       const elapsed = performance.now() - running.startedAt;
+      const used = cpuNow === null || cpuThen === null ? elapsed : (cpuNow - cpuThen) / 1_000;
       if (used < timeoutMs && elapsed < wallLimit) {
         running.timer = setTimeout(due, Math.min(timeoutMs - used, wallLimit - elapsed) + 1);
         return;

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import {
   createEventTypeSchemaChecker,
   SCHEMA_CHECK_HEAP_MB,
@@ -367,6 +368,23 @@ test('the time limit counts the thread’s CPU time: a check the machine gives n
     assert.match(problem?.message ?? '', /^checking the example against the schema took longer than 100 ms/);
   } finally {
     await real.close();
+  }
+});
+
+test('on a Node 24 without Worker.cpuUsage (before 24.6) the check runs, its time limit on the clock', async () => {
+  // bin/herald.js takes any Node 24, and cpuUsage came in 24.6: there, reading it threw a TypeError
+  // out of the thread's 'ready' message, which ended the whole process at its first schema check.
+  const proto = Worker.prototype as { cpuUsage?: unknown };
+  const cpuUsage = proto.cpuUsage;
+  delete proto.cpuUsage;
+  const checker = createEventTypeSchemaChecker({ timeoutMs: 100 });
+  try {
+    assert.equal(await checker.check({ type: 'integer' }, 1), null);
+    const problem = await checker.check({ type: 'string', pattern: '^(a+)+$' }, `${'a'.repeat(40)}!`);
+    assert.match(problem?.message ?? '', /^checking the example against the schema took longer than 100 ms/);
+  } finally {
+    proto.cpuUsage = cpuUsage;
+    await checker.close();
   }
 });
 
