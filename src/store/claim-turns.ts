@@ -26,6 +26,8 @@ export interface TurnCursor {
   pruneAt: number;
   /** Deliveries claimed by claims too small for a part in turn of their own, not yet given one (fairPart). */
   owed: number;
+  /** The callbacks' share of the parts in turn not yet given them, under one delivery (callbackPart). */
+  callbacksOwed: number;
 }
 
 /** Projects the cursor holds at least before it looks for gone ones. */
@@ -36,6 +38,7 @@ export const newTurnCursor = (): TurnCursor => ({
   endpoint: new Map(),
   pruneAt: CURSOR_PRUNE_FROM,
   owed: 0,
+  callbacksOwed: 0,
 });
 
 /**
@@ -140,10 +143,16 @@ export function turnLimits(plan: TurnPlan, want: number, due?: ReadonlySet<numbe
  * the `projects` whose endpoints have work (all of `want` when none has). The endpoints' turns
  * then take the rest, and callbacks what they leave. Callbacks went first with all of it: one
  * tenant's backlog of callbacks took every claim's part in turn, and the other tenants' endpoint
- * deliveries waited for it to drain.
+ * deliveries waited for it to drain. The share's fraction is carried in the cursor: rounded up,
+ * a part of one (claims of 4 to 7, a claim of 1 every fourth) was all the callbacks' every time.
  */
-export function callbackPart(want: number, projects: number): number {
-  return projects === 0 ? want : Math.ceil(want / (projects + 1));
+export function callbackPart(want: number, projects: number, cursor: TurnCursor): number {
+  if (projects === 0) return want;
+  const owed = cursor.callbacksOwed + want / (projects + 1);
+  // (1e-9: six sixths add up to 0.999…, which must count as one)
+  const part = Math.min(want, Math.floor(owed + 1e-9));
+  cursor.callbacksOwed = Math.max(0, owed - part);
+  return part;
 }
 
 /**

@@ -1152,6 +1152,44 @@ export function defineStoreSuite(
     );
 
     withStore(
+      "claims of a few deliveries: one tenant's backlog of callbacks does not take every turn either",
+      async (store) => {
+        // A part in turn of one delivery (claims of 4 to 7, or every fourth claim of 1: a process
+        // with few slots free, claims sized by large payloads) went to the callbacks whenever any
+        // was due (a project's part, rounded up, is all of one), so the other tenant's delivery
+        // waited for the whole backlog of callbacks, as the part in turn is there to prevent.
+        const noisy = await store.createProject({ name: 'callbacks' }, T0);
+        for (let i = 0; i < 30; i++) {
+          const batch = Array.from({ length: 100 }, () =>
+            eventInput('a', { callbackUrl: 'http://127.0.0.1:9/cb' }),
+          );
+          await store.acceptEvents(noisy.id, batch, T0 + i);
+        }
+        const quiet = (await projectWithEndpoints(store, 1)).endpoints[0]!;
+        await store.acceptEvents(quiet.projectId, [eventInput('a')], T0 + 1_000);
+        for (const limit of [4, 1]) {
+          // Callbacks and the quiet project share the turns: within a few claims' parts.
+          const most = 8 * (4 / limit);
+          let claims = 0;
+          let found = false;
+          while (!found && claims < most) {
+            const claimed = await store.claimDueDeliveries({
+              limit,
+              leaseMs: 30 * SECOND,
+              now: T0 + 2_000,
+              workerId: 'w1',
+            });
+            claims++;
+            assert.equal(claimed.length, limit, 'a full claim');
+            found = claimed.some((c) => c.delivery.endpointId === quiet.id);
+          }
+          assert.ok(found, `claims of ${limit}: the quiet tenant's delivery within ${claims} claims`);
+          await store.releaseClaims('w1', T0 + 2_000);
+        }
+      },
+    );
+
+    withStore(
       "claims: a tenant with more endpoints than a claim probes does not take the other tenants' turns",
       async (store) => {
         // 300 endpoints of one project, each with 3 due deliveries older than anything of the other

@@ -94,8 +94,18 @@ test('the part in turn: a quarter of a claim of 8 or more, one row for every 4 t
 });
 
 test("callbacks take a project's part of the turn, beside the projects with due work: all of it when none has", () => {
-  assert.equal(callbackPart(64, 0), 64);
-  assert.equal(callbackPart(64, 1), 32);
-  assert.equal(callbackPart(64, 3), 16);
-  assert.equal(callbackPart(1, 5), 1);
+  const cursor = newTurnCursor();
+  assert.equal(callbackPart(64, 0, cursor), 64);
+  assert.equal(callbackPart(64, 1, cursor), 32);
+  assert.equal(callbackPart(64, 3, cursor), 16);
+  // A part too small to share: the callbacks' fraction is carried, so they get their turn among
+  // the projects' (one in six parts of one beside five projects), not every part.
+  assert.deepEqual(
+    Array.from({ length: 12 }, () => callbackPart(1, 5, cursor)),
+    [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1],
+  );
+  assert.deepEqual(
+    [25, 25, 25, 25].map((want) => callbackPart(want, 1, cursor)),
+    [12, 13, 12, 13],
+  );
 });

@@ -194,7 +194,8 @@ async function probeEndpoints(
   const visited = plan.visited;
   // Which projects have work due is not asked first: callbacks take the part of one project
   // beside those visited, and what the endpoints leave (leased, the second probe sees past them).
-  const out: Row[] = await callbacks(callbackPart(want, plan.firstRound));
+  const ownPart = callbackPart(want, plan.firstRound, state.turns);
+  const out: Row[] = ownPart > 0 ? await callbacks(ownPart) : [];
   // Each project an equal part first, then what is left to those that had more (leased already,
   // so their second probe sees past the first). One statement per round, whatever the endpoints.
   let probed = 0;

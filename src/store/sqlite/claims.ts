@@ -277,7 +277,8 @@ function probeEndpoints(
   const visited = plan.visited;
   const due = dueAmong(db, visited, o.now);
   const projects = new Set([...due].map((i) => plan.projectOf[i])).size;
-  const out: Row[] = all(db, CALLBACK_PROBE_SQL, o.now, callbackPart(want, projects));
+  const ownPart = callbackPart(want, projects, probe.turns);
+  const out: Row[] = ownPart > 0 ? all(db, CALLBACK_PROBE_SQL, o.now, ownPart) : [];
   const limits = turnLimits(plan, want - out.length, due);
   const probeOne = (ep: TurnEndpoint, limit: number) =>
     all(db, ENDPOINT_PROBE_SQL, ep.projectId, ep.id, o.now, limit);
