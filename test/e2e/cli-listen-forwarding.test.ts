@@ -299,6 +299,30 @@ describe('herald listen against a real Herald', () => {
     }
   });
 
+  test('a refusal whose body never ends is printed with its status and start, not as no answer', async () => {
+    const project = await client.createProject({ name: 'listen-endless-refusal' });
+    // A 500 whose error page streams on for good: its first bytes say enough.
+    const endless = createServer((req, res) => {
+      req.resume();
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.write('upstream exploded: ');
+      const timer = setInterval(() => res.write('x'.repeat(1_024)), 20);
+      res.on('close', () => clearInterval(timer));
+    });
+    const url = await listen(endless);
+    const p = listenTo(project.id, `${url}/hook`, ['--timeout', '3000']);
+    try {
+      await p.waitFor(/herald listen: forwarding/);
+      const event = await client.sendEvent(project.id, { type: 'a', payload: {} });
+      await p.waitFor(new RegExp(`${event.id} a → (500 \\(\\d+ ms\\): upstream exploded: x+…|failed: .*)\n`));
+      assert.match(p.out(), new RegExp(`${event.id} a → 500 \\(\\d+ ms\\): upstream exploded: x+…`));
+    } finally {
+      p.kill();
+      endless.closeAllConnections();
+      await close(endless);
+    }
+  });
+
   test('--timeout bounds the whole forward: a receiver sending its answer a chunk at a time is given up on', async () => {
     const project = await client.createProject({ name: 'listen-trickle' });
     // Headers at once, then one byte every 200 ms for 3 s: each wait is short, the answer is not.

@@ -43,16 +43,17 @@ const forwardDispatcher = new Agent({
 const ANSWER_CHARS = 200;
 
 /**
- * The start of an answer's body for the forward's line. All of it is read (within --timeout, as a
- * 2xx answer is), only its first bytes kept.
+ * The start of an answer's body for the forward's line: read up to its first bytes, the rest left
+ * unread (the connection closed, as dump() closes one past its 128 KiB). Read whole, a receiver
+ * streaming an error page without end was reported as no answer within --timeout, not its status.
  */
 async function answerStart(body: AsyncIterable<Uint8Array>): Promise<string> {
   const kept: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of body) {
-    if (size > ANSWER_CHARS * 4) continue;
     kept.push(chunk);
     size += chunk.length;
+    if (size > ANSWER_CHARS * 4) break;
   }
   const text = Buffer.concat(kept).toString('utf8').replace(/\s+/g, ' ').trim();
   return text.length > ANSWER_CHARS ? `${text.slice(0, ANSWER_CHARS)}…` : text;
