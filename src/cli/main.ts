@@ -8,11 +8,13 @@ import { Command } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { commandGroups } from './command-groups.ts';
 import { helpAfterUsageErrors } from './help-after-errors.ts';
+import { stdoutFailureReported } from './work-report.ts';
 
 // `herald events list | head -1`: the reader went away, which is not an error of ours. Output that
 // cannot be written otherwise (a full disk: `> report.txt` in a cron job) is a failure: one line
 // and exit code 1, where it was a stack trace, or exit code 0 after `--version` or `--help`, which
-// exit before the stream reports its error (it is then only in stdout.errored).
+// exit before the stream reports its error (it is then only in stdout.errored). A command whose
+// work is done when it reports it (herald backup) says on stderr what it did instead (work-report.ts).
 let outputFailed = false;
 const cannotWrite = (error: NodeJS.ErrnoException): void => {
   if (outputFailed) return;
@@ -20,13 +22,14 @@ const cannotWrite = (error: NodeJS.ErrnoException): void => {
   process.stderr.write(`herald: cannot write the output (stdout): ${error.message}\n`);
 };
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (stdoutFailureReported()) return;
   if (error.code === 'EPIPE') process.exit(0);
   cannotWrite(error);
   process.exit(1);
 });
 process.on('exit', () => {
   const error = process.stdout.errored as NodeJS.ErrnoException | null;
-  if (!error || error.code === 'EPIPE') return;
+  if (!error || error.code === 'EPIPE' || stdoutFailureReported()) return;
   cannotWrite(error);
   process.exitCode = 1;
 });

@@ -10,9 +10,11 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import {
+  closeSync,
   copyFileSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -577,4 +579,32 @@ test('a backup of a damaged database fails naming the database, not the copy it 
   );
   assert.doesNotMatch(failed.stderr, /partial/);
   assert.deepEqual(readdirSync(backups), []);
+});
+
+test('a backup whose report cannot be written on stdout (a full disk) says on stderr what it wrote where, exit code 0', async () => {
+  const dataDir = join(root, 'full-stdout');
+  assert.equal((await runHerald(['migrate', '--data-dir', dataDir])).code, 0);
+  const backups = join(root, 'full-stdout-backups');
+  mkdirSync(backups);
+  const target = join(backups, 'b.db');
+  const full = openSync('/dev/full', 'w');
+  try {
+    const run = await runHerald(['backup', '--data-dir', dataDir, '--to', target], { stdoutFd: full });
+    // Before, exit code 1 and only `cannot write the output (stdout)`, the backup written all the same.
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(readdirSync(backups), ['b.db']);
+    const lines = run.stderr.split('\n');
+    assert.match(
+      lines[0]!,
+      /^herald: cannot write the output \(stdout\): ENOSPC: no space left on device, write: the backup's report follows here$/,
+    );
+    assert.match(
+      lines[1]!,
+      new RegExp(`^herald: backed up .*full-stdout/herald\\.db to ${target} \\(mode 0600\\)`),
+    );
+    assert.match(lines[2]!, /^herald: the encryption key is NOT in the backup/);
+    assert.equal(lines.length, 4, run.stderr);
+  } finally {
+    closeSync(full);
+  }
 });

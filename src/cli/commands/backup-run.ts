@@ -19,13 +19,12 @@ import { syncPath } from '../../store/sqlite/file-sync.ts';
 import { vacuumInto } from '../../store/sqlite/vacuum-into.ts';
 import { CommandError } from '../run-command.ts';
 import { signalsRead } from '../stop-signals.ts';
+import { report } from '../work-report.ts';
 import { type DatabaseFlags, sqliteDatabaseFile } from './sqlite-database-file.ts';
 
 export interface BackupFlags extends DatabaseFlags {
   to: string;
 }
-
-const say = (line: string) => process.stdout.write(`herald: ${line}\n`);
 
 export const PG_DUMP_HINT =
   'herald backup copies SQLite databases only; back up PostgreSQL with its own tools (pg_dump, or base backups with WAL archiving: docs/operations.md, Backups)';
@@ -86,15 +85,16 @@ export async function backup(flags: BackupFlags): Promise<void> {
     removePartial(partial);
   }
   syncPath(dirname(target));
-  say(
+  const lines = [
     `backed up ${file} to ${target} (mode 0600) in ${(copyMs / 1000).toFixed(1)} s: ${formatBytes(summary.bytes)}, ${summary.events} events, ${summary.deliveries} deliveries, schema ${summary.migrations.at(-1) ?? 'empty'} (${summary.migrations.length} migrations); PRAGMA ${PAGE_CHECK} ok in ${(summary.checkMs / 1000).toFixed(1)} s`,
-  );
+  ];
   if (summary.unknown.length > 0) {
-    say(
+    lines.push(
       `the database has migrations this version of Herald does not know (${summary.unknown.join(', ')}): restore it with the version that serves it`,
     );
   }
-  say(keyReminder(config.encryptionKey !== null, join(config.dataDir, ENCRYPTION_KEY_FILE)));
+  lines.push(keyReminder(config.encryptionKey !== null, join(config.dataDir, ENCRYPTION_KEY_FILE)));
+  await report(lines, "the backup's report");
 }
 
 /** The partial copy and the rollback journal SQLite keeps beside it while it writes it. */
