@@ -46,6 +46,18 @@ export function flagForField(field: string, command: Command, sources: FieldSour
   return null;
 }
 
+/**
+ * The flag given to `command` that fills most of its request body (`--data`, the payload, or
+ * `--settings`), which a body over HERALD_MAX_BODY_BYTES is too large by; null when none was given.
+ */
+function bulkFlag(command: Command): string | null {
+  const given = flags(command);
+  const flag = ['--data', '--settings'].find(
+    (name) => given.has(name) && command.getOptionValue(name.slice(2)) !== undefined,
+  );
+  return flag ?? null;
+}
+
 /** The long flags of `command` that are about the request (not the connection). */
 const flags = (command: Command): Set<string | undefined> =>
   new Set(command.options.map((option) => option.long).filter((long) => long && !CONNECTION_FLAGS.has(long)));
@@ -62,7 +74,10 @@ export function describeApiError(
 ): string {
   const field = (error.details as { field?: unknown } | null | undefined)?.field;
   if (typeof field !== 'string') return error.message;
-  const flag = flagForField(field, command, sources);
+  const flag =
+    field === 'body' && error.code === 'HERALD_ERR_BODY_TOO_LARGE'
+      ? bulkFlag(command)
+      : flagForField(field, command, sources);
   if (!flag) return error.message;
   const head = `${error.status} ${error.code}: `;
   const message = error.message.startsWith(head) ? error.message.slice(head.length) : error.message;

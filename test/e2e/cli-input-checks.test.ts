@@ -554,6 +554,36 @@ describe('herald CLI: input mistakes and foreign answers', () => {
     assert.equal((await client.getEndpointSecret(project.id, endpoint.id)).secrets.length, after.length);
   });
 
+  test('a body over HERALD_MAX_BODY_BYTES is refused naming the flag that filled it, --data or --settings (it named body)', async () => {
+    const project = await client.createProject({ name: 'large ones' });
+    const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
+    const dir = mkdtempSync(join(tmpdir(), 'herald-large-'));
+    try {
+      const file = join(dir, 'large.json');
+      writeFileSync(file, JSON.stringify({ name: 'n'.repeat(1024 * 1024) }));
+      const endpoint = await client.createEndpoint(project.id, { url: 'https://hooks.example/l' });
+      const tail =
+        ': larger than the limit of 1048576 bytes (HERALD_MAX_BODY_BYTES); send less in it, or have the operator raise the limit\n';
+      for (const [args, flag] of [
+        [['events', 'send', 'player.paid', ...conn, '--data', `@${file}`], '--data'],
+        [['endpoints', 'create', 'https://hooks.example/m', ...conn, '--settings', `@${file}`], '--settings'],
+        [['endpoints', 'update', endpoint.id, ...conn, '--settings', `@${file}`], '--settings'],
+      ] as const) {
+        const run = await herald([...args]);
+        assert.equal(run.code, 1, `${args.join(' ')}: ${run.stdout}`);
+        assert.equal(
+          run.stderr,
+          `herald: 413 HERALD_ERR_BODY_TOO_LARGE: ${flag} (body)${tail}`,
+          args.join(' '),
+        );
+      }
+      assert.equal((await client.listEndpoints(project.id)).data.length, 1);
+      assert.equal((await client.listEvents(project.id)).data.length, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('--settings must be a JSON object; recover --since in the future says "after now (the default --until)"; --json is taken by every command that prints JSON; update --name "" changes nothing', async () => {
     const project = await client.createProject({ name: 'small ones' });
     const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
