@@ -256,6 +256,35 @@ export function emptyMeansUnset(command: Command): void {
 export const projectFlag = (): Option => idFlag(requiredFlag('--project <project>', 'project id or uid'));
 
 /**
+ * The project of a command that took it as its argument before the others took `--project`
+ * (`operational-events list PROJECT`, `portal-links create|revoke PROJECT`): either, `--project`
+ * as every other command takes it. Checked before the action, in commander's words: neither
+ * (`missing the project`), or both and different. The action gets it as its argument.
+ */
+export function projectArgumentOrFlag(command: Command): Command {
+  return command
+    .argument('[project]', 'project id or uid (or --project)')
+    .addOption(idFlag(new Option('--project <project>', 'project id or uid (or as the argument)')))
+    .hook('preAction', (_program, action) => {
+      const argument = action.processedArgs[0] as string | undefined;
+      const flag = action.getOptionValue('project') as string | undefined;
+      if (argument === undefined && flag === undefined) {
+        action.error('error: missing the project: give it as --project <project> (or as the argument)', {
+          code: 'commander.missingArgument',
+        });
+      }
+      // An empty one is named by checkEmptyIds, as elsewhere.
+      if (argument && flag && argument !== flag) {
+        action.error(
+          `error: the project is given twice, as <project> (${argument}) and --project (${flag}): give it once`,
+          { code: 'commander.invalidArgument' },
+        );
+      }
+      if (argument === undefined && flag !== '') action.processedArgs[0] = flag;
+    });
+}
+
+/**
  * Refuses, before any request, an empty argument (`<endpoint>`, `<type>`) or id flag (idFlag:
  * `--project`) of `command`, naming it as typed: `<endpoint>: must not be empty`. Unlike the other
  * flags, which count as unset when empty, these name what the request is about (usually an unset

@@ -134,6 +134,33 @@ describe('herald operational-events list', () => {
     );
   });
 
+  test('the project is taken as --project too, as by the other commands (it was "unknown option"); none, or two that differ, say what to write', async () => {
+    const byArgument = await list(projectId);
+    const byFlag = await list('--project', projectId);
+    assert.deepEqual([byFlag.code, byFlag.stderr], [0, ''], byFlag.stderr);
+    assert.equal(byFlag.stdout, byArgument.stdout);
+    assert.equal((await list(projectId, '--project', projectId)).stdout, byArgument.stdout);
+    const none = await list();
+    assert.equal(none.code, 1);
+    assert.match(
+      none.stderr,
+      /^error: missing the project: give it as --project <project> \(or as the argument\)\n/,
+    );
+    const two = await list('other', '--project', projectId);
+    assert.equal(two.code, 1);
+    assert.match(
+      two.stderr,
+      new RegExp(
+        `^error: the project is given twice, as <project> \\(other\\) and --project \\(${projectId}\\): give it once\n`,
+      ),
+    );
+    const emptyFlag = await list('--project', '');
+    assert.deepEqual([emptyFlag.code, emptyFlag.stderr], [1, 'herald: --project: must not be empty\n']);
+    const help = await runHerald(['operational-events', 'list', '--help']);
+    assert.match(help.stdout, /^Usage: herald operational-events list \[options\] \[project\]$/m);
+    assert.match(help.stdout, /^ +--project <project> +project id or uid \(or as the argument\)/m);
+  });
+
   test('bad input is refused naming the flag (exit code 1); a project key sees its own project only', async () => {
     for (const [args, reason] of [
       [

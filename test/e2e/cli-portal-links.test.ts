@@ -83,6 +83,29 @@ describe('herald portal-links', () => {
     const fresh = LINK.exec((await links('create', 'cli-portal')).stdout);
     assert.equal(await statusWith(fresh![2]!, project.id), 200, 'a link made after the revocation works');
 
+    // The project as --project too, as the other commands take it (it was "unknown option").
+    const byFlag = await links('create', '--project', 'cli-portal', '--expires-in', '60');
+    assert.equal(byFlag.code, 0, byFlag.stderr);
+    const flagged = LINK.exec(byFlag.stdout);
+    assert.equal(await statusWith(flagged![2]!, project.id), 200);
+    const revokedByFlag = await links('revoke', '--project', 'cli-portal');
+    assert.equal(revokedByFlag.code, 0, revokedByFlag.stderr);
+    assert.equal(await statusWith(flagged![2]!, project.id), 401);
+    for (const command of ['create', 'revoke']) {
+      const none = await links(command);
+      assert.equal(none.code, 1);
+      assert.match(
+        none.stderr,
+        /^error: missing the project: give it as --project <project> \(or as the argument\)\n/,
+      );
+      const help = await runHerald(['portal-links', command, '--help']);
+      assert.match(
+        help.stdout,
+        new RegExp(`^Usage: herald portal-links ${command} \\[options\\] \\[project\\]$`, 'm'),
+      );
+      assert.match(help.stdout, /^ +--project <project> +project id or uid \(or as the argument\)/m);
+    }
+
     // A credential: in no log line of the server.
     for (const t of [token, answer.token!, fresh![2]!]) assert.ok(!server.output().includes(t));
   });

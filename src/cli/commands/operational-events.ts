@@ -4,7 +4,13 @@
  */
 import type { OperationalEvent, OperationalEventType } from '@herald/client';
 import { Command } from 'commander';
-import { type ConnectionFlags, countFlag, positiveInt, withConnectionFlags } from '../api-connection.ts';
+import {
+  type ConnectionFlags,
+  countFlag,
+  positiveInt,
+  projectArgumentOrFlag,
+  withConnectionFlags,
+} from '../api-connection.ts';
 import {
   apiAction,
   eachUpTo,
@@ -29,12 +35,13 @@ export function operationalEventsCommand(): Command {
     "what Herald reported about a project's endpoints (through the API)",
   );
   withConnectionFlags(
-    ops
-      .command('list')
-      .description(
-        "a project's operational events, newest first: endpoints disabled (endpoint.disabled) and enabled again (endpoint.recovered), deliveries out of retries (delivery.exhausted)",
-      )
-      .argument('<project>', 'project id or uid')
+    projectArgumentOrFlag(
+      ops
+        .command('list')
+        .description(
+          "a project's operational events, newest first: endpoints disabled (endpoint.disabled) and enabled again (endpoint.recovered), deliveries out of retries (delivery.exhausted)",
+        ),
+    )
       .option('--type <type>', 'only this kind: endpoint.disabled, endpoint.recovered or delivery.exhausted')
       .addOption(countFlag('--limit <n>', 'at most this many', 20))
       .option('--cursor <cursor>', 'start where a page ended: its nextCursor')

@@ -4,7 +4,7 @@
  * on stdout once, and nothing else there, as `projects api-key` prints a key.
  */
 import { Command } from 'commander';
-import { type ConnectionFlags, withConnectionFlags } from '../api-connection.ts';
+import { type ConnectionFlags, projectArgumentOrFlag, withConnectionFlags } from '../api-connection.ts';
 import { durationSeconds } from '../duration-flag.ts';
 import { apiAction, printJson, printLine, sayLine } from '../print.ts';
 
@@ -16,12 +16,13 @@ export function portalLinksCommand(): Command {
     "links to a project's customer portal (through the API; the admin token or the project's key)",
   );
   withConnectionFlags(
-    links
-      .command('create')
-      .description(
-        "a signed link to the project's customer portal: prints it once (anyone with it can manage the project's endpoints until it expires)",
-      )
-      .argument('<project>', 'project id or uid')
+    projectArgumentOrFlag(
+      links
+        .command('create')
+        .description(
+          "a signed link to the project's customer portal: prints it once (anyone with it can manage the project's endpoints until it expires)",
+        ),
+    )
       .option(
         '--expires-in <duration>',
         'how long it works: seconds (3600, the default) or 90m, 12h, 7d; at most 7 days',
@@ -46,12 +47,13 @@ export function portalLinksCommand(): Command {
     }),
   );
   withConnectionFlags(
-    links
-      .command('revoke')
-      .description(
-        'revoke every portal link of the project issued until now (refused with 401 from now on); links created afterwards work',
-      )
-      .argument('<project>', 'project id or uid'),
+    projectArgumentOrFlag(
+      links
+        .command('revoke')
+        .description(
+          'revoke every portal link of the project issued until now (refused with 401 from now on); links created afterwards work',
+        ),
+    ),
   ).action(
     apiAction<ConnectionFlags>(async (client, _flags, [project]) => {
       await client.revokePortalLinks(project);
