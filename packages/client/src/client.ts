@@ -13,7 +13,15 @@ import {
   type HeraldClientOptions,
 } from './client-options.ts';
 import { HeraldEventTooLargeError } from './errors.ts';
-import { LIST, LIST_BY_NAME, NO_CONTENT, SECRETS, WITH_ID, WITH_NAME } from './expected-answers.ts';
+import {
+  INSTALLATION,
+  LIST,
+  LIST_BY_NAME,
+  NO_CONTENT,
+  SECRETS,
+  WITH_ID,
+  WITH_NAME,
+} from './expected-answers.ts';
 import { sendEventBatches } from './send-event-batches.ts';
 import { type Method, type RequestOptions, sendRequest, type Transport } from './transport.ts';
 import type {
@@ -35,6 +43,7 @@ import type {
   EventType,
   EventTypeInput,
   HeraldEvent,
+  Installation,
   JsonInput,
   OperationalEvent,
   OperationalEventQuery,
@@ -406,6 +415,12 @@ export class HeraldClient {
   }
   getEventType(name: string): Promise<EventType> {
     return this.request('GET', `/event-types/${seg(name)}`, { expect: WITH_NAME });
+  }
+
+  // ── installation ───────────────────────────────────────────────────────
+  /** This installation's delivery settings: timeout default and maximum, default retry schedule. */
+  getInstallation(): Promise<Installation> {
+    return this.request('GET', '/installation', { expect: INSTALLATION });
   }
 }
 const seg = (s: string): string => encodeURIComponent(s);

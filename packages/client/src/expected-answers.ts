@@ -14,3 +14,5 @@ export const LIST_BY_NAME: AnswerShape = { list: 'name' };
 export const NO_CONTENT: AnswerShape = { noContent: true };
 /** An endpoint's secrets, the current one first. */
 export const SECRETS: AnswerShape = { object: { secret: 'string', secrets: 'array' } };
+/** The installation's settings. */
+export const INSTALLATION: AnswerShape = { object: { delivery: 'object' } };

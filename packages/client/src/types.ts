@@ -98,6 +98,25 @@ export interface OperationalEvent {
   [field: string]: unknown;
 }
 
+/**
+ * This installation's delivery settings that shape endpoints (`GET /api/v1/installation`, any valid
+ * token): nothing secret.
+ */
+export interface Installation {
+  delivery: {
+    /** Per-attempt timeout of an endpoint that sets none (HERALD_DELIVERY_TIMEOUT_MS). */
+    defaultTimeoutMs: number;
+    /** Largest `timeoutMs` an endpoint may set (HERALD_DELIVERY_MAX_TIMEOUT_MS); the smallest is 100. */
+    maxTimeoutMs: number;
+    /** Delays in seconds between attempts when neither the endpoint nor its project sets a schedule. */
+    retrySchedule: number[];
+    /** The share of each delay drawn at random (0.2: ±20 %; HERALD_RETRY_JITTER). */
+    retryJitter: number;
+    [field: string]: unknown;
+  };
+  [field: string]: unknown;
+}
+
 /** A signed link to a project's customer portal. */
 export interface PortalLink {
   url: string;

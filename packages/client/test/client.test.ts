@@ -221,6 +221,26 @@ describe('@herald/client', () => {
     });
   });
 
+  test('getInstallation answers the delivery settings as the API sends them, to any valid token', async () => {
+    const installation = await client.getInstallation();
+    assert.deepEqual(installation, await client.request('GET', '/installation'));
+    // docs/api.md, Installation: Herald's defaults, as this server runs with none set.
+    assert.deepEqual(installation.delivery, {
+      defaultTimeoutMs: 5000,
+      maxTimeoutMs: 30000,
+      retrySchedule: [5, 300, 1800, 7200, 18000, 36000, 36000],
+      retryJitter: 0.2,
+    });
+    const project = await client.createProject({ name: 'installation' });
+    const { key } = await client.createApiKey(project.id, 'sender', { scope: 'send' });
+    const sender = new HeraldClient({ url: herald.url, token: key });
+    try {
+      assert.deepEqual(await sender.getInstallation(), installation);
+    } finally {
+      await sender.close();
+    }
+  });
+
   test('a project key sees only its project', async () => {
     const mine = await client.createProject({ name: 'mine' });
     const theirs = await client.createProject({ name: 'theirs' });

@@ -11,6 +11,7 @@ import type {
   EndpointSecret,
   EventInput,
   HeraldClient,
+  Installation,
   OperationalEvent,
   PortalLink,
   TestSent,
@@ -62,7 +63,9 @@ export async function typeChecks(client: HeraldClient, purchase: Purchase): Prom
   const link: PortalLink = await client.createPortalLink('p', { expiresIn: 60 });
   await client.deleteApiKey('p', key.id);
   await client.revokePortalLinks('p');
+  const installation: Installation = await client.getInstallation();
+  const schedule: number[] = installation.delivery.retrySchedule;
   // @ts-expect-error: a secret is a string, not a number.
   const wrong: number = secrets[0]?.secret ?? 0;
-  void [eventId, inFlight, failed, atLeast, ids, expires, keys, producer, ops, link, wrong];
+  void [eventId, inFlight, failed, atLeast, ids, expires, keys, producer, ops, link, schedule, wrong];
 }
