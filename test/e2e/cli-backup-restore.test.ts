@@ -608,3 +608,33 @@ test('a backup whose report cannot be written on stdout (a full disk) says on st
     closeSync(full);
   }
 });
+
+test('a restore whose report cannot be written on stdout (a full disk) says on stderr where the old database was kept, exit code 0', async () => {
+  const dataDir = join(root, 'full-stdout-restore');
+  assert.equal((await runHerald(['migrate', '--data-dir', dataDir])).code, 0);
+  const backup = join(root, 'full-stdout-restore.db');
+  assert.equal((await herald(['backup', '--data-dir', dataDir, '--to', backup])).code, 0);
+  const full = openSync('/dev/full', 'w');
+  try {
+    const run = await runHerald(['restore', '--data-dir', dataDir, '--from', backup], {
+      env: { HERALD_ENCRYPTION_KEY: KEY },
+      stdoutFd: full,
+    });
+    // Before, exit code 1 and only `cannot write the output (stdout)`, the database replaced all the same.
+    assert.equal(run.code, 0, run.stderr);
+    const lines = run.stderr.split('\n');
+    assert.match(
+      lines[0]!,
+      /^herald: cannot write the output \(stdout\): ENOSPC: no space left on device, write: the restore's report follows here$/,
+    );
+    assert.match(lines[1]!, new RegExp(`^herald: restored ${backup} as .*full-stdout-restore/herald\\.db`));
+    const aside =
+      /^herald: the database that was there is kept, not deleted: (\S+?\.before-restore-[^,\s]+)/.exec(
+        lines[2]!,
+      );
+    assert.ok(aside, run.stderr);
+    assert.ok(readdirSync(dataDir).includes(aside[1]!.split('/').at(-1)!));
+  } finally {
+    closeSync(full);
+  }
+});

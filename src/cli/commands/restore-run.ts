@@ -27,14 +27,13 @@ import { syncPath } from '../../store/sqlite/file-sync.ts';
 import { DatabaseInUseError, takeServingLock } from '../../store/sqlite/serving-lock.ts';
 import { CommandError } from '../run-command.ts';
 import { type StopSignals, watchStopSignals } from '../stop-signals.ts';
+import { report } from '../work-report.ts';
 import { restoredSecretsLine } from './restore-key-check.ts';
 import { type DatabaseFlags, type SqliteTarget, sqliteDatabaseFile } from './sqlite-database-file.ts';
 
 export interface RestoreFlags extends DatabaseFlags {
   from: string;
 }
-
-const say = (line: string) => process.stdout.write(`herald: ${line}\n`);
 
 /** The files that make up a SQLite database besides the file itself. */
 const COMPANIONS = ['-wal', '-shm', '-journal'];
@@ -141,7 +140,7 @@ async function restoreWhileLocked(
     const aside = moveAside(file, created, now);
     renameSync(incoming, file);
     syncPath(dirname(file));
-    report(from, file, summary, aside, secrets);
+    await sayRestored(from, file, summary, aside, secrets);
   } finally {
     // The copy of a WAL-mode file (cp, sqlite3's .backup) gets an empty -wal and a -shm from the
     // read-only connections that check it: named for the copy, they would stay beside the database.
@@ -196,14 +195,21 @@ function moveAside(file: string, created: boolean, now: Date): string[] {
   return moves.map(([, to]) => to);
 }
 
-function report(from: string, file: string, s: CopySummary, aside: string[], secrets: string | null): void {
+/** What was restored, where the old database went, and what to do next (work-report.ts). */
+async function sayRestored(
+  from: string,
+  file: string,
+  s: CopySummary,
+  aside: string[],
+  secrets: string | null,
+): Promise<void> {
   const newest =
     s.newestEventAt === null ? 'no events' : `newest event ${new Date(s.newestEventAt).toISOString()}`;
-  say(
+  const lines = [
     `restored ${from} as ${file} (mode 0600): ${formatBytes(s.bytes)}, ${s.events} events, ${s.deliveries} deliveries (${newest}), schema ${s.migrations.at(-1) ?? 'empty'}`,
-  );
+  ];
   if (aside.length > 0) {
-    say(
+    lines.push(
       // The restored database's own -wal, once it is served and killed, is applied to whatever
       // file is moved back under its name: the old database's pages are overwritten with it.
       `the database that was there is kept, not deleted: ${aside.join(', ')} (the files of one database: to go back to it, stop herald serve, move ${file}, ${file}-wal and ${file}-shm away, then these back under those names, together; or delete them once the restore is known good)`,
@@ -211,13 +217,12 @@ function report(from: string, file: string, s: CopySummary, aside: string[], sec
   }
   // A key that does not open them is a warning, on stderr: the restore itself is sound.
   if (secrets?.startsWith('warning:')) process.stderr.write(`herald: ${secrets}\n`);
-  else if (secrets) say(secrets);
-  say(
+  else if (secrets) lines.push(secrets);
+  lines.push(
     `next: start herald serve on it with the encryption key it ran with when the backup was taken; if the key was rotated since, set HERALD_ENCRYPTION_KEY to the new key and HERALD_ENCRYPTION_KEY_PREVIOUS to the old one (docs/operations.md, Rotating keys and tokens)`,
-  );
-  say(
     'then redo what ended access since the backup: API keys deleted, portal links revoked, signing secrets rotated (docs/operations.md, Backups); events accepted since the backup are not in it',
   );
+  await report(lines, "the restore's report");
 }
 
 function createIfMissing(file: string): boolean {
