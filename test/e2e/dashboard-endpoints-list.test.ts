@@ -86,6 +86,24 @@ describe('dashboard endpoints list (browser)', { timeout: 180_000 }, () => {
     assert.deepEqual(dash.problems, []);
   });
 
+  test("each row's figures are read once, not again as each chunk of them answers", async () => {
+    const page = await dash.page({ signedIn: true });
+    const reads = new Map<string, number>();
+    page.on('request', (request) => {
+      const path = new URL(request.url()).pathname;
+      const stats = /\/endpoints\/([^/]+)\/stats$/.exec(path);
+      if (request.method() === 'GET' && stats) reads.set(stats[1]!, (reads.get(stats[1]!) ?? 0) + 1);
+    });
+    await page.goto(ui);
+    // `Last one` is the 105th row, in the last chunk read: every read was sent once it shows.
+    await cell(page, lastId, 3, 'of 1');
+    await cell(page, lastId, 4, 'pending');
+    assert.equal(reads.size, 105);
+    const twice = [...reads].filter(([, n]) => n > 1);
+    assert.deepEqual(twice, [], `${twice.length} endpoints' success rates were read more than once`);
+    assert.deepEqual(dash.problems, []);
+  });
+
   test('Refresh reads the list and its figures again', async () => {
     const page = await dash.page({ signedIn: true });
     await page.goto(ui);
