@@ -23,7 +23,7 @@ const EVENT_INSERT = Buffer.from('INSERT INTO events (');
 
 /** Forwards to PostgreSQL on `port`; once `cutNextCommit` is set, the next COMMIT reaches it and its answer does not come back. */
 async function commitAnswerCuttingProxy(port: number) {
-  const state = { cutNextCommit: false, cut: 0 };
+  const state = { cutNextCommit: false, cut: 0, pauseOnCut: false };
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = connect(port, '127.0.0.1');
@@ -52,6 +52,11 @@ async function commitAnswerCuttingProxy(port: number) {
         state.cut++;
         client.destroy();
         upstream.destroy();
+        // The database then gone a while: the next tries' connections refused.
+        if (state.pauseOnCut) {
+          state.pauseOnCut = false;
+          void close();
+        }
         return;
       }
       client.write(chunk);
@@ -164,6 +169,50 @@ describe('events send whose COMMIT went through without its answer', () => {
     } finally {
       await keyless.close();
     }
+  });
+
+  test('events send whose every try failed, the first one maybe stored, gives the key to send it again with', async () => {
+    const project = await client.createProject({ name: 'commit-lost-then-down' });
+    // The first try committed without its answer (503, details.stored "unknown"); the database is
+    // then out of reach for the client's next tries (503s that say nothing of the first one).
+    proxy.state.cutNextCommit = true;
+    proxy.state.pauseOnCut = true;
+    const before = proxy.state.cut;
+    let failed: Awaited<ReturnType<typeof runHerald>>;
+    try {
+      failed = await runHerald([
+        'events',
+        'send',
+        'player.purchase',
+        '--url',
+        server.url,
+        '--token',
+        ADMIN,
+        '--project',
+        project.id,
+        '--data',
+        '{"sku":"copper"}',
+      ]);
+    } finally {
+      await proxy.resume();
+    }
+    assert.equal(proxy.state.cut, before + 1, 'the first try committed and its answer was cut');
+    assert.equal(failed.code, 1, failed.stderr);
+    const key = /add --idempotency-key (\S+)\n$/.exec(failed.stderr)?.[1];
+    assert.ok(key, `the key the event went with is given: ${failed.stderr}`);
+    assert.match(failed.stderr, /may have been stored/);
+    // Sent again with it, as told: answered with the stored event, not stored twice.
+    const again = await client.sendEvent(project.id, {
+      type: 'player.purchase',
+      payload: { sku: 'copper' },
+      idempotencyKey: key,
+    });
+    const events = await client.listEvents(project.id, { limit: 10 });
+    assert.deepEqual(
+      events.data.map((e) => e.id),
+      [again.id],
+      "one event, the first try's",
+    );
   });
 
   test('a 503 of a database that refused the connection stored nothing: the client sends even a request not safe to repeat again, and it is stored once', async () => {

@@ -131,7 +131,10 @@ export function eventsCommand(): Command {
           // Sent, and no answer even after the client's tries: Herald may have stored it. Sent
           // again by hand with the key it went with, it is stored once; without, a new automatic
           // key would store it twice.
-          const lost = ownKey ? null : noAnswer(error, flags);
+          // So too after a 5xx: the last try's answer does not say what the ones before it did
+          // (a 503 whose commit may have gone through, details.stored "unknown", then 503s of a
+          // database still out of reach), and a 500 may come after a commit.
+          const lost = ownKey ? null : (noAnswer(error, flags) ?? failedAfterSending(error));
           if (!lost) throw error;
           throw new CommandError(
             `${lost.message}. The event may have been stored: to send it again without storing it twice, add --idempotency-key ${body.idempotencyKey}`,
@@ -267,4 +270,12 @@ function printEvent(event: EventSummary | HeraldEvent): void {
   const lines = [`${event.id} ${event.type}${event.test ? ' (test)' : ''} ${event.createdAt}`];
   for (const d of deliveries) lines.push(`  ${d.id} ${d.status} → ${d.url}`);
   for (const line of lines) printLine(line);
+}
+
+/**
+ * A 5xx answer to `events send` (its last try's): the event may have been stored, by that try or
+ * an earlier one the client sent again. Null for any other error.
+ */
+function failedAfterSending(error: unknown): Error | null {
+  return error instanceof HeraldApiError && error.status >= 500 ? error : null;
 }
