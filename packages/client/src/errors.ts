@@ -8,7 +8,8 @@ export class HeraldApiError extends Error {
   request?: string;
   /**
    * Set by `sendEvents` only: how many of its events, the first ones, were stored before the batch
-   * this answer refused (nothing of that batch, nor of any after it, was stored or sent).
+   * this answer refused (nothing of any batch after it was sent; nothing of that batch was stored
+   * either, but for a 503 whose `details.stored` is "unknown": then it may have been).
    */
   stored?: number;
   /**
