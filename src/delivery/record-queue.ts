@@ -46,9 +46,11 @@ const BUSY_RETRY_MS = [25, 100, 400];
  */
 const UNREACHABLE_RETRY_MS = [250, 500, 1_000, 2_000];
 /**
- * PostgreSQL's unique_violation on an attempt's id: a write tried again after its connection was
- * cut while it committed had been stored by then (the attempt rows' key is the attempt's id, and
- * the whole write rolls back), so there is nothing left to write.
+ * PostgreSQL's unique_violation on an attempt's id. A write tried again after its connection was cut
+ * while it committed (its answer lost) asks the store whether it was stored (RecordOptions.retried:
+ * then the store answers what it did, and its attempts and disables are counted, once); this error
+ * means the first commit became visible only after that look-up, so the write is tried again after
+ * a busy wait, and the look-up finds it.
  */
 const UNIQUE_VIOLATION = '23505';
 
@@ -132,11 +134,16 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
     writing = writing.then(async () => {
       let busy = 0;
       let unreachable = 0;
+      // The same for every try: a write tried again finds the endpoints its first try disabled by it.
+      const now = clock();
+      /** A try failed out of reach: it may have been stored (its commit's answer lost). */
+      let retried = false;
       for (;;) {
         try {
           const result = await store.recordAttempts(batch, {
-            now: clock(),
+            now,
             failureThreshold: options.failureThreshold,
+            ...(retried ? { retried } : {}),
           });
           for (const d of result.disabledEndpoints) options.onEndpointDisabled(d);
           if (options.onRecorded) {
@@ -145,8 +152,11 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
           }
           break;
         } catch (error) {
-          if (unreachable > 0 && (error as { code?: unknown } | null)?.code === UNIQUE_VIOLATION) break;
-          const busyWait = isStoreBusy(error) ? BUSY_RETRY_MS[busy++] : undefined;
+          const stored = retried && (error as { code?: unknown } | null)?.code === UNIQUE_VIOLATION;
+          const busyWait = isStoreBusy(error) || stored ? BUSY_RETRY_MS[busy++] : undefined;
+          // Stored, and still not found by the look-up: nothing left to write, what it did unknown.
+          if (stored && busyWait === undefined) break;
+          if (isStoreUnreachable(error)) retried = true;
           const out = isStoreUnreachable(error) && !givingUp;
           const wait = out
             ? UNREACHABLE_RETRY_MS[Math.min(unreachable++, UNREACHABLE_RETRY_MS.length - 1)]

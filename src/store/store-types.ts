@@ -272,6 +272,13 @@ export interface RecordOptions {
   now: number;
   /** Consecutive failed attempts that disable an endpoint. */
   failureThreshold: number;
+  /**
+   * The same records, with the same `now`, were written before and the answer did not come back
+   * (the connection cut while committing): if the first write was stored (its attempts are), it is
+   * not written again and the result says what it did (its disables are found by `now`,
+   * disabled_at), so its attempts and disables are counted once. Not set, records are not looked up.
+   */
+  retried?: boolean;
 }
 
 export interface RecordResult {

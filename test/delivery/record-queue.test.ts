@@ -37,23 +37,29 @@ async function claimOne(store: Store) {
   return { project, endpoints, accepted, claim };
 }
 
-/** A queue on `store` whose failures (onError) and writes tried again (onBusy) are kept. */
-function watchedQueue(store: Store, now: number) {
+/**
+ * A queue on `store` whose failures (onError), writes tried again (onBusy), records reported
+ * written (onRecorded) and endpoints disabled (onEndpointDisabled) are kept.
+ */
+function watchedQueue(store: Store, now: number, failureThreshold = 10) {
   const errors: unknown[] = [];
   const busy: unknown[] = [];
   /** The records whose write finished, written or given up (onSettled). */
   const settled: AttemptRecord[] = [];
+  const recorded: [AttemptRecord, string | null][] = [];
+  const disabled: { projectId: string; endpointId: string; reason: string }[] = [];
   const queue = createRecordQueue({
     store,
-    failureThreshold: 10,
+    failureThreshold,
     clock: () => now,
     onWritten: () => {},
-    onEndpointDisabled: () => {},
+    onEndpointDisabled: (d) => disabled.push(d),
+    onRecorded: (record, status) => recorded.push([record, status]),
     onSettled: (record) => settled.push(record),
     onError: (error) => errors.push(error),
     onBusy: (error) => busy.push(error),
   });
-  return { queue, errors, busy, settled };
+  return { queue, errors, busy, settled, recorded, disabled };
 }
 
 test('256 attempts waiting for their write make the queue full until a write finishes; every record is written', async () => {
@@ -209,17 +215,19 @@ test('a write the database aborted as a deadlock is written again: the attempt i
   }
 });
 
-test('a write tried again once the database is back, that finds its attempt stored (the cut write had committed), is done: nothing reported, the attempt counted once', async () => {
+test('a write tried again once the database is back, that finds its attempt stored (the cut write had committed), is done: no error, the attempt stored once, and what the first write did reported', async () => {
   const server = await startPostgres();
   const store = new PostgresStore(await server.createDatabase());
   await store.migrate();
   try {
-    const { project, accepted, claim } = await claimOne(store);
-    const record = attemptRecord(claim.delivery, claim.event);
-    // Committed, but the connection was cut before its answer came: the queue still holds it.
-    await store.recordAttempts([record], { now: T0 + 1, failureThreshold: 10 });
+    const { project, endpoints, accepted, claim } = await claimOne(store);
+    // A failure at a threshold of 1: the write disables the endpoint and parks the delivery.
+    const record = attemptRecord(claim.delivery, claim.event, { outcome: 'failed' });
+    // Committed, but the connection was cut before its answer came: the queue still holds it (its
+    // first try ran at the queue's clock, T0 + 2, as every try of it does).
+    await store.recordAttempts([record], { now: T0 + 2, failureThreshold: 1 });
     await server.down('fast');
-    const { queue, errors, busy } = watchedQueue(store, T0 + 2);
+    const { queue, errors, busy, recorded, disabled } = watchedQueue(store, T0 + 2, 1);
     queue.add(record);
     const flushed = queue.flush();
     for (let i = 0; busy.length === 0; i++) {
@@ -231,8 +239,14 @@ test('a write tried again once the database is back, that finds its attempt stor
     await flushed;
     assert.deepEqual(errors, []);
     assert.equal(queue.unrecorded, 0);
+    // Counted as the first write left it (herald_deliveries_total), its disable reported (the
+    // count and the warning line).
+    assert.deepEqual(recorded, [[record, 'parked']]);
+    assert.deepEqual(disabled, [
+      { projectId: project.id, endpointId: endpoints[0]!.id, reason: 'consecutive_failures' },
+    ]);
     const delivery = await store.getDelivery(project.id, accepted!.deliveries[0]!.id);
-    assert.deepEqual([delivery?.status, delivery?.attempts], ['succeeded', 1]);
+    assert.deepEqual([delivery?.status, delivery?.attempts], ['parked', 1]);
     assert.equal((await store.listAttempts(project.id, { limit: 10 })).data.length, 1);
   } finally {
     await store.close();

@@ -9,76 +9,15 @@
  * of a transaction storing events and then cuts the connection instead of passing PostgreSQL's answer on.
  */
 import assert from 'node:assert/strict';
-import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { HeraldApiError, HeraldClient } from '@herald/client';
 import { type TestPostgres, withPostgres } from '../support/postgres.ts';
+import { commitAnswerCuttingProxy } from './commit-answer-cutting-proxy.ts';
 import { type HeraldProcess, runHerald, startHerald } from './harness.ts';
 
 const ADMIN = 'cli-commit-lost-token-0123456789abcdef';
-/** The simple-query message node-postgres sends for `client.query('COMMIT')`. */
-const COMMIT = Buffer.concat([Buffer.from('Q'), Buffer.from([0, 0, 0, 11]), Buffer.from('COMMIT\0')]);
 /** The statement of an accept's transaction that stores its events (postgres/accept-batch.ts). */
-const EVENT_INSERT = Buffer.from('INSERT INTO events (');
-
-/** Forwards to PostgreSQL on `port`; once `cutNextCommit` is set, the next COMMIT reaches it and its answer does not come back. */
-async function commitAnswerCuttingProxy(port: number) {
-  const state = { cutNextCommit: false, cut: 0, pauseOnCut: false };
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(port, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => {});
-      s.on('close', () => sockets.delete(s));
-    }
-    let cutOnAnswer = false;
-    // Only the COMMIT of a transaction that stored events (an accept's), not another write's.
-    let storedEvents = false;
-    client.on('data', (chunk: Buffer) => {
-      if (chunk.includes(EVENT_INSERT)) storedEvents = true;
-      if (chunk.includes(COMMIT)) {
-        if (state.cutNextCommit && storedEvents) {
-          state.cutNextCommit = false;
-          cutOnAnswer = true;
-        }
-        storedEvents = false;
-      }
-      upstream.write(chunk);
-    });
-    upstream.on('data', (chunk: Buffer) => {
-      if (cutOnAnswer) {
-        // PostgreSQL has committed and answered: the answer is lost with the connection.
-        state.cut++;
-        client.destroy();
-        upstream.destroy();
-        // The database then gone a while: the next tries' connections refused.
-        if (state.pauseOnCut) {
-          state.pauseOnCut = false;
-          void close();
-        }
-        return;
-      }
-      client.write(chunk);
-    });
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const own = (server.address() as AddressInfo).port;
-  const close = () => {
-    for (const s of sockets) s.destroy();
-    return new Promise<void>((r) => server.close(() => r()));
-  };
-  return {
-    state,
-    port: own,
-    close,
-    /** As a database that went away: its connections cut, new ones refused (ECONNREFUSED) until resume. */
-    pause: close,
-    resume: () => new Promise<void>((r) => server.listen(own, '127.0.0.1', r)),
-  };
-}
+const EVENT_INSERT = 'INSERT INTO events (';
 
 describe('events send whose COMMIT went through without its answer', () => {
   let postgres: TestPostgres;
@@ -88,7 +27,7 @@ describe('events send whose COMMIT went through without its answer', () => {
   before(async () => {
     postgres = await withPostgres();
     const url = new URL(await postgres.createDatabase());
-    proxy = await commitAnswerCuttingProxy(Number(url.port));
+    proxy = await commitAnswerCuttingProxy(Number(url.port), EVENT_INSERT);
     url.port = String(proxy.port);
     server = await startHerald({
       args: ['--role', 'api'],

@@ -340,6 +340,62 @@ export function defineStoreSuite(
       assert.equal(survivor[0]!.endpointId, kept.endpoints[0]!.id);
     });
 
+    withStore(
+      'a record write tried again after its first was stored answers what the first did, once',
+      async (store) => {
+        // The first write committed but its answer was lost (a PostgreSQL connection cut during
+        // COMMIT): the caller tries it again (`retried`) and must learn what the first write did.
+        const { project, endpoints } = await projectWithEndpoints(store, 2);
+        await store.acceptEvents(project.id, [eventInput('a')], T0);
+        const claims = await store.claimDueDeliveries({
+          limit: 10,
+          leaseMs: 60_000,
+          now: T0,
+          workerId: 'w1',
+        });
+        assert.equal(claims.length, 2);
+        const failing = claims.find((c) => c.delivery.endpointId === endpoints[0]!.id)!;
+        const fine = claims.find((c) => c.delivery.endpointId === endpoints[1]!.id)!;
+        const records = [
+          attemptRecord(failing.delivery, failing.event, { outcome: 'failed', startedAt: T0 + 1 }),
+          attemptRecord(fine.delivery, fine.event, { startedAt: T0 + 2 }),
+        ];
+        const options = { now: T0 + 10, failureThreshold: 1 };
+        const first = await store.recordAttempts(records, options);
+        assert.deepEqual(first.statuses, ['parked', 'succeeded']);
+        assert.deepEqual(first.disabledEndpoints, [
+          { projectId: project.id, endpointId: endpoints[0]!.id, reason: 'consecutive_failures' },
+        ]);
+        const again = await store.recordAttempts(records, { ...options, retried: true });
+        assert.deepEqual(again, first, 'the result of the write that was stored');
+        assert.equal((await store.listAttempts(project.id, { limit: 10 })).data.length, 2, 'stored once');
+        assert.equal((await store.getDelivery(project.id, failing.delivery.id))!.attempts, 1);
+        const disabledEvents = (await store.listOperationalEvents(project.id, { limit: 10 })).data.filter(
+          (e) => e.type === 'endpoint.disabled',
+        );
+        assert.equal(disabledEvents.length, 1);
+        // Not stored before: a retried write writes it.
+        await store.acceptEvents(project.id, [eventInput('a')], T0 + 20);
+        const [next] = await store.claimDueDeliveries({
+          limit: 10,
+          leaseMs: 60_000,
+          now: T0 + 20,
+          workerId: 'w1',
+        });
+        assert.ok(next);
+        const late = await store.recordAttempts(
+          [attemptRecord(next.delivery, next.event, { startedAt: T0 + 21 })],
+          {
+            now: T0 + 30,
+            failureThreshold: 1,
+            retried: true,
+          },
+        );
+        assert.deepEqual(late, { disabledEndpoints: [], statuses: ['succeeded'] });
+        assert.equal((await store.listAttempts(project.id, { limit: 10 })).data.length, 3);
+      },
+    );
+
     withStore('API keys: create, find by hash, list, delete within the project only', async (store) => {
       const p = await store.createProject({ name: 'p' }, T0);
       const q = await store.createProject({ name: 'q' }, T0);

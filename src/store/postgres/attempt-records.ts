@@ -11,6 +11,7 @@ import type { DeliveryStatus } from '../../domain/types.ts';
 import { type ParkRest, parkBatch } from '../park-batch.ts';
 import { ATTEMPT_COLUMNS, attemptValues } from '../row-mapping.ts';
 import type { AttemptRecord, RecordOptions, RecordResult, ReleaseItem } from '../store.ts';
+import { storedResult } from '../stored-records.ts';
 import { lockDeliveriesPostgres, lockedInKeyOrder } from './delivery-locks.ts';
 import { parkingEndpoints, parkingParams } from './due-deliveries.ts';
 import {
@@ -58,11 +59,69 @@ export type RecordedPostgres = RecordResult & { later: ParkRest[] };
 /**
  * `releases`: the group's hand-backs; the endpoints of those handed back `parked` are locked with
  * the records' in one statement, in the same order (due-deliveries.ts releaseDeliveriesPostgres).
+ * A job tried again (RecordOptions.retried) whose first try was stored is not written again: its
+ * result is the first's, read back (stored-records.ts).
  */
 export async function recordBatchPostgres(
   c: Queryable,
   jobs: { records: AttemptRecord[]; options: RecordOptions }[],
   releases: ReleaseItem[] = [],
+): Promise<RecordedPostgres[]> {
+  const stored = await Promise.all(
+    jobs.map((job) => (job.options.retried ? storedRecordsPostgres(c, job.records, job.options) : null)),
+  );
+  if (stored.every((r) => r === null)) return writeRecords(c, jobs, releases);
+  const rest = jobs.filter((_, j) => stored[j] === null);
+  const written = rest.length || releases.length ? await writeRecords(c, rest, releases) : [];
+  let next = 0;
+  return stored.map((r) => (r === null ? written[next++]! : { ...r, later: [] }));
+}
+
+/** A retried job's first result when its attempts are stored, else null (stored-records.ts). */
+async function storedRecordsPostgres(
+  c: Queryable,
+  records: AttemptRecord[],
+  options: RecordOptions,
+): Promise<RecordResult | null> {
+  const pairs = (ids: [string, string][]) => [ids.map((p) => p[0]), ids.map((p) => p[1])];
+  const inPairs = 'IN (SELECT * FROM unnest($1::text[], $2::text[]))';
+  const found = await rowsOf(
+    c,
+    `SELECT project_id, id FROM attempts WHERE (project_id, id) ${inPairs}`,
+    pairs(records.map((r) => [r.attempt.projectId, r.attempt.id])),
+  );
+  const lookups = {
+    stored: new Set(found.map((r) => `${r.project_id}/${r.id}`)),
+    deliveries: new Map<string, DeliveryStatus>(),
+    disabledAt: new Map<string, string>(),
+  };
+  if (found.length === 0) return null;
+  const deliveries = await rowsOf(
+    c,
+    `SELECT project_id, id, status FROM deliveries WHERE (project_id, id) ${inPairs}`,
+    pairs(records.map((r) => [r.attempt.projectId, r.attempt.deliveryId])),
+  );
+  for (const r of deliveries)
+    lookups.deliveries.set(`${r.project_id}/${r.id}`, String(r.status) as DeliveryStatus);
+  const endpoints = records.flatMap((r): [string, string][] =>
+    r.attempt.endpointId ? [[r.attempt.projectId, r.attempt.endpointId]] : [],
+  );
+  if (endpoints.length) {
+    const disabled = await rowsOf(
+      c,
+      `SELECT project_id, id, disabled_reason FROM endpoints
+       WHERE (project_id, id) ${inPairs} AND status = 'disabled' AND disabled_at = $3`,
+      [...pairs(endpoints), options.now],
+    );
+    for (const r of disabled) lookups.disabledAt.set(`${r.project_id}/${r.id}`, String(r.disabled_reason));
+  }
+  return storedResult(records, lookups);
+}
+
+async function writeRecords(
+  c: Queryable,
+  jobs: { records: AttemptRecord[]; options: RecordOptions }[],
+  releases: ReleaseItem[],
 ): Promise<RecordedPostgres[]> {
   const flat = jobs.flatMap((job, j) => job.records.map((rec) => ({ rec, job: j, options: job.options })));
   // Endpoint health. The endpoints touched are locked in a fixed order (no deadlock between

@@ -10,6 +10,7 @@ import type { DeliveryStatus } from '../../domain/types.ts';
 import { type ParkRest, parkBatch } from '../park-batch.ts';
 import { ATTEMPT_COLUMNS, attemptValues } from '../row-mapping.ts';
 import type { AttemptRecord, RecordOptions, RecordResult } from '../store.ts';
+import { attemptKey, storedResult } from '../stored-records.ts';
 import { get, run } from './db-helpers.ts';
 import { disableEndpointSqlite, recordEndpointDisabledSqlite } from './endpoint-writes.ts';
 import { recordExhaustedSqlite } from './operational-outbox.ts';
@@ -44,6 +45,42 @@ const RENUMBER_DELIVERY = `UPDATE deliveries SET attempts = attempts + 1, last_a
 const COUNT_LATE_ATTEMPT = `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = ?, updated_at = ?,
   rate_deferred = 0 WHERE id = ? AND project_id = ? RETURNING status, attempts`;
 const INSERT_ATTEMPT = `INSERT INTO attempts (${ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/**
+ * A write tried again (RecordOptions.retried): the first's result when its attempts are stored
+ * (stored-records.ts), else null. SQLite never loses a commit's answer; the store answers alike.
+ */
+export function storedRecordsSqlite(
+  db: DatabaseSync,
+  records: AttemptRecord[],
+  options: RecordOptions,
+): RecordResult | null {
+  const stored = new Set<string>();
+  const deliveries = new Map<string, DeliveryStatus>();
+  const disabledAt = new Map<string, string>();
+  for (const r of records) {
+    const a = r.attempt;
+    if (get(db, 'SELECT 1 FROM attempts WHERE project_id = ? AND id = ?', a.projectId, a.id))
+      stored.add(attemptKey(r));
+    const d = get(
+      db,
+      'SELECT status FROM deliveries WHERE project_id = ? AND id = ?',
+      a.projectId,
+      a.deliveryId,
+    );
+    if (d) deliveries.set(`${a.projectId}/${a.deliveryId}`, String(d.status) as DeliveryStatus);
+    if (!a.endpointId) continue;
+    const e = get(
+      db,
+      "SELECT disabled_reason FROM endpoints WHERE project_id = ? AND id = ? AND status = 'disabled' AND disabled_at = ?",
+      a.projectId,
+      a.endpointId,
+      options.now,
+    );
+    if (e) disabledAt.set(`${a.projectId}/${a.endpointId}`, String(e.disabled_reason));
+  }
+  return storedResult(records, { stored, deliveries, disabledAt });
+}
 
 /**
  * Writes the records. The endpoints they disable share one batch of parking (park-batch.ts): the

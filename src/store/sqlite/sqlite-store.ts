@@ -66,7 +66,7 @@ import {
   listApiKeysSqlite,
   touchApiKeySqlite,
 } from './api-keys.ts';
-import { writeAttemptRecords } from './attempt-records.ts';
+import { storedRecordsSqlite, writeAttemptRecords } from './attempt-records.ts';
 import { checkpointAfterCommit } from './checkpoint-after-commit.ts';
 import { claimDue, type ProbeCursor } from './claims.ts';
 import { type DatabaseFileWatch, watchDatabaseFile } from './database-file-watch.ts';
@@ -543,7 +543,8 @@ export class SqliteStore implements Store {
     const result = await this.#submit(
       () => {
         later.length = 0; // a job that throws is rolled back alone: only the last run's count
-        return writeAttemptRecords(this.#db, records, options, later); // attempt-records.ts
+        const stored = options.retried ? storedRecordsSqlite(this.#db, records, options) : null;
+        return stored ?? writeAttemptRecords(this.#db, records, options, later); // attempt-records.ts
       },
       { durable: false, wakes: false }, // retries are due seconds later at the earliest
     );
