@@ -277,5 +277,9 @@ function printEvent(event: EventSummary | HeraldEvent): void {
  * an earlier one the client sent again. Null for any other error.
  */
 function failedAfterSending(error: unknown): Error | null {
-  return error instanceof HeraldApiError && error.status >= 500 ? error : null;
+  // Herald's own (an answer not in its error format, `http_500`, is from something else at --url:
+  // said as such by the CLI's error handling).
+  return error instanceof HeraldApiError && error.status >= 500 && !error.code.startsWith('http_')
+    ? error
+    : null;
 }
