@@ -5,7 +5,7 @@
  * which migrations it applied (when several migrate at once, only the one that applied them).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -197,6 +197,32 @@ describe('starting against a database', () => {
       const again = await herald(['migrate', '--database', database], {}, dir);
       assert.equal(again.code, 0, again.stderr);
       assert.equal(again.stdout, `herald: schema is up to date (${database}): nothing to apply\n`);
+    }
+  });
+
+  test('herald migrate whose report cannot be written on stdout (a full disk) says on stderr what it applied, exit code 0', async () => {
+    const file = join(dir, 'migrate-full-stdout.db');
+    const files = sqliteMigrations();
+    const full = openSync('/dev/full', 'w');
+    try {
+      const run = await runHerald(['migrate', '--database', `sqlite:${file}`], { cwd: dir, stdoutFd: full });
+      // Before, exit code 1 and only `cannot write the output (stdout)`, the migrations applied all the same.
+      assert.equal(run.code, 0, run.stderr);
+      const reported = run.stderr.split('\n').filter((line) => !line.startsWith('herald: applying '));
+      assert.deepEqual(reported, [
+        "herald: cannot write the output (stdout): ENOSPC: no space left on device, write: the migration's report follows here",
+        ...files.map((f) => `herald: applied ${f}`),
+        `herald: schema is up to date (sqlite:${file}): ${files.length} migration(s) applied`,
+        '',
+      ]);
+    } finally {
+      closeSync(full);
+    }
+    const db = new DatabaseSync(file);
+    try {
+      assert.equal(db.prepare('SELECT count(*) AS n FROM schema_migrations').get()?.n, files.length);
+    } finally {
+      db.close();
     }
   });
 

@@ -9,6 +9,7 @@ import { openStore } from '../../store/open-store.ts';
 import { DatabaseInUseError, type ServingLock, takeServingLock } from '../../store/sqlite/serving-lock.ts';
 import { explainDatabaseError } from '../../store/store-unavailable.ts';
 import { CommandError } from '../run-command.ts';
+import { report } from '../work-report.ts';
 
 /** Creates or upgrades the schema of the configured database, printing each migration applied. */
 export async function migrate(flags: Pick<ConfigFlags, 'database' | 'dataDir'>): Promise<void> {
@@ -43,18 +44,24 @@ export async function migrate(flags: Pick<ConfigFlags, 'database' | 'dataDir'>):
   } finally {
     serving.lock?.release();
   }
-  for (const file of applied) process.stdout.write(`herald: applied ${file}\n`);
+  // The migrations are applied by now: a stdout that cannot take the report (a full disk) is said
+  // on stderr with it, exit code 0 (work-report.ts).
+  const lines = applied.map((file) => `applied ${file}`);
   if (unknown.length > 0) {
-    if (!config.allowNewerSchema) throw newerSchemaError(unknown, config);
+    if (!config.allowNewerSchema) {
+      if (lines.length > 0) await report(lines, "the migration's report");
+      throw newerSchemaError(unknown, config);
+    }
     process.stderr.write(
       `herald: warning: the database has migrations this version does not know (${unknown.join(', ')}): a newer Herald applied them; downgrades are not supported\n`,
     );
   }
-  process.stdout.write(
+  lines.push(
     applied.length
-      ? `herald: schema is up to date (${redactDatabaseUrl(url)}): ${applied.length} migration(s) applied\n`
-      : `herald: schema is up to date (${redactDatabaseUrl(url)}): nothing to apply\n`,
+      ? `schema is up to date (${redactDatabaseUrl(url)}): ${applied.length} migration(s) applied`
+      : `schema is up to date (${redactDatabaseUrl(url)}): nothing to apply`,
   );
+  await report(lines, "the migration's report");
 }
 
 /** The serving lock of SQLite `file`, or a CommandError when a process serves it. */
