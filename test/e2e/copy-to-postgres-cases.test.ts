@@ -6,7 +6,7 @@
  * newer version).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -117,6 +117,73 @@ test('a copy that fails part way (a damaged payload) leaves the target empty, an
   assert.ok(Object.keys(counts).length >= 11, JSON.stringify(counts));
   assert.deepEqual(
     Object.entries(counts).filter(([, n]) => n > 0),
+    [],
+  );
+});
+
+test('a copy whose report cannot be written on stdout (a full disk) is done all the same, its report on stderr, exit code 0', async () => {
+  const { dir, db } = await installation();
+  db.close();
+  const target = await postgres.createDatabase();
+  const full = openSync('/dev/full', 'w');
+  let run: Awaited<ReturnType<typeof runHerald>>;
+  try {
+    run = await runHerald(['copy-to-postgres', '--to', target], {
+      env: { HERALD_DATA_DIR: dir },
+      stdoutFd: full,
+    });
+  } finally {
+    closeSync(full);
+  }
+  // Before, exit code 1 and only `cannot write the output (stdout)`: the first lines ended it before the copy.
+  assert.equal(run.code, 0, run.stderr);
+  const lines = run.stderr.split('\n');
+  assert.match(
+    lines[0]!,
+    /^herald: cannot write the output \(stdout\): ENOSPC: no space left on device, write: the copy's report follows here$/,
+  );
+  assert.match(lines[1]!, /^herald: source sqlite:.*herald\.db: schema up to date, nothing applied$/);
+  assert.match(lines[2]!, /^herald: target postgres:.*: applied \d+ migration\(s\)/);
+  assert.ok(
+    lines.some((line) => /^events +1$/.test(line)),
+    run.stderr,
+  );
+  assert.match(run.stderr, /\nherald: copied \d+ rows in \d+ tables into postgres:/);
+  assert.match(run.stderr, /\nherald: sqlite:.*herald\.db is unchanged: from now on run herald serve on/);
+  const counts = await rowsIn(target);
+  assert.equal(counts.events, 1);
+  assert.equal(counts.endpoints, 1);
+});
+
+test('a copy that fails part way with stdout full still exits 1, saying why, with the target empty', async () => {
+  const { dir, db } = await installation();
+  db.exec(
+    `INSERT INTO events (id, project_id, type, payload, created_at) VALUES ('evt_2', 'prj_1', 'a.b', '{"a":', 2)`,
+  );
+  db.close();
+  const target = await postgres.createDatabase();
+  const full = openSync('/dev/full', 'w');
+  let failed: Awaited<ReturnType<typeof runHerald>>;
+  try {
+    failed = await runHerald(['copy-to-postgres', '--to', target], {
+      env: { HERALD_DATA_DIR: dir },
+      stdoutFd: full,
+    });
+  } finally {
+    closeSync(full);
+  }
+  assert.equal(failed.code, 1, failed.stderr);
+  assert.match(
+    failed.stderr,
+    /^herald: cannot write the output \(stdout\): ENOSPC[^\n]*: the copy's report follows here\n/,
+  );
+  assert.match(
+    failed.stderr,
+    /\nherald: copying events \(a batch of 2 rows from evt_1\): invalid input syntax for type json/,
+  );
+  assert.doesNotMatch(failed.stderr, /herald: copied/);
+  assert.deepEqual(
+    Object.entries(await rowsIn(target)).filter(([, n]) => n > 0),
     [],
   );
 });

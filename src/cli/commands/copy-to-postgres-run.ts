@@ -26,6 +26,7 @@ import {
 import { checkSecrets, type SecretsCheck } from '../../store/sqlite-to-postgres/secrets-check.ts';
 import { explainDatabaseError } from '../../store/store-unavailable.ts';
 import { CommandError } from '../run-command.ts';
+import { report, reportText } from '../work-report.ts';
 import { sqliteDatabaseFile } from './sqlite-database-file.ts';
 
 export interface CopyFlags {
@@ -34,7 +35,8 @@ export interface CopyFlags {
   dataDir?: string;
 }
 
-const say = (line: string) => process.stdout.write(`herald: ${line}\n`);
+/** What it did, on stdout (stderr when stdout cannot take it: the copy goes on, work-report.ts). */
+const say = (lines: string[]) => report(lines, "the copy's report");
 const progress = (line: string) => process.stderr.write(`herald: ${line}\n`);
 
 export async function copyToPostgres(flags: CopyFlags): Promise<void> {
@@ -104,8 +106,10 @@ async function copyWhileLocked(file: string, from: string, to: string, key: Seal
   });
   const sourceMigrations = await migrate(from, { firstInProcess: true });
   const targetMigrations = await migrate(to, { setting: '--to' });
-  say(`source ${from}: ${migrationsLine(sourceMigrations)}`);
-  say(`target ${target}: ${migrationsLine(targetMigrations)}`);
+  await say([
+    `source ${from}: ${migrationsLine(sourceMigrations)}`,
+    `target ${target}: ${migrationsLine(targetMigrations)}`,
+  ]);
 
   const db = new DatabaseSync(file, { timeout: 5_000 });
   try {
@@ -124,25 +128,27 @@ async function copyWhileLocked(file: string, from: string, to: string, key: Seal
         onProgress: (count) => progress(`  ${count.table}: ${count.rows} rows so far…`),
       }),
     );
-    printCounts(result.tables);
+    // Committed by now: a stdout that cannot take the rest does not make it a failed copy.
+    await reportText(countsTable(result.tables), "the copy's report");
     const total = result.tables.reduce((sum, t) => sum + t.rows, 0);
-    say(
+    const lines = [
       `copied ${total} rows in ${result.tables.length} tables into ${target}, in one transaction; each table's count in PostgreSQL matches SQLite's`,
-    );
+    ];
     if (result.analyzeFailed !== null) {
-      say(
+      lines.push(
         `the copy is committed, but the ANALYZE after it failed (${result.analyzeFailed}): run ANALYZE on the database before serving it, or autovacuum will in time (until then PostgreSQL plans its first queries as if the tables were empty)`,
       );
     }
     if (result.claimsReset > 0) {
-      say(
+      lines.push(
         `${result.claimsReset} deliveries were being sent when SQLite stopped: they are due at once on PostgreSQL (their receivers may get them twice)`,
       );
     }
-    say(secretsLine(secrets, key));
-    say(
+    lines.push(
+      secretsLine(secrets, key),
       `${from} is unchanged: from now on run herald serve on ${target} only, never on the SQLite file again (its pending deliveries would be sent a second time)`,
     );
+    await say(lines);
   } finally {
     db.close();
   }
@@ -207,13 +213,13 @@ function secretsLine(s: SecretsCheck, key: SealingKey): string {
   return parts.join('; ');
 }
 
-function printCounts(tables: TableCount[]): void {
+function countsTable(tables: TableCount[]): string {
   const width = Math.max(...tables.map((t) => t.table.length), 'TABLE'.length);
   const lines = [
     `${'TABLE'.padEnd(width)}  ROWS`,
     ...tables.map((t) => `${t.table.padEnd(width)}  ${t.rows}`),
   ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  return `${lines.join('\n')}\n`;
 }
 
 /** A client of the target (`--to`, as its errors say). */
