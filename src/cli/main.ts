@@ -14,8 +14,8 @@ import { stdoutFailureReported } from './work-report.ts';
 // cannot be written otherwise (a full disk: `> report.txt` in a cron job) is a failure: one line
 // and exit code 1, where it was a stack trace, or exit code 0 after `--version` or `--help`, which
 // exit before the stream reports its error (it is then only in stdout.errored). A command whose
-// work is done when it reports it (herald backup, migrate, copy-to-postgres) says on stderr what it
-// did instead (work-report.ts).
+// work is done when it reports it (herald backup, migrate, copy-to-postgres, events send) says on
+// stderr what it did instead (work-report.ts).
 let outputFailed = false;
 const cannotWrite = (error: NodeJS.ErrnoException): void => {
   if (outputFailed) return;

@@ -13,6 +13,7 @@ import {
 import { describeApiError } from './api-errors.ts';
 import { CommandError, runCommand } from './run-command.ts';
 import { visible } from './terminal-text.ts';
+import { reportText } from './work-report.ts';
 
 /**
  * One line of human output on stdout, its control characters made visible (terminal-text.ts):
@@ -29,6 +30,23 @@ export function sayLine(text: string): void {
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * As printLine for each of `lines`, or printJson for `json`, for what a command did (`what`, as
+ * `the event sent`): when stdout cannot take it, it follows on stderr and the exit code stays the
+ * command's (work-report.ts), as a failure would have it done twice when run again.
+ */
+export function reportOutput(
+  output: { lines: readonly string[] } | { json: unknown },
+  what: string,
+): Promise<void> {
+  return reportText(
+    'json' in output
+      ? `${JSON.stringify(output.json, null, 2)}\n`
+      : output.lines.map((line) => `${visible(line)}\n`).join(''),
+    what,
+  );
 }
 
 /** The largest `?limit` the API takes (docs/api.md "Ids, times, pagination"). */

@@ -1,6 +1,7 @@
 /**
  * The report of a command whose work is done by the time it prints (herald backup, herald
- * restore, herald migrate, herald copy-to-postgres): on stdout,
+ * restore, herald migrate, herald copy-to-postgres, herald events send: print.ts reportOutput):
+ * on stdout,
  * and when stdout cannot take it (a full disk under `> backup.log`), on stderr after a line that
  * says so, the exit code left as the work made it. main.ts's handling of output that cannot be
  * written (one line, exit code 1) would say the command failed, and keep back what it wrote where.

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -423,6 +423,33 @@ describe('herald CLI against a running Herald', () => {
     ]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /404/);
+  });
+
+  test('events send whose output cannot be written on stdout (a full disk) says the event it stored on stderr, exit code 0: a failure would have it sent, and stored, twice', async () => {
+    const project = await client.createProject({ name: 'cli-full-stdout' });
+    const send = ['events', 'send', 'a.b', '--data', '{"n":1}', '--url', server.url, '--token', ADMIN];
+    for (const json of [false, true]) {
+      const full = openSync('/dev/full', 'w');
+      let run: Awaited<ReturnType<typeof runHerald>>;
+      try {
+        run = await runHerald([...send, '--project', project.id, ...(json ? ['--json'] : [])], {
+          stdoutFd: full,
+        });
+      } finally {
+        closeSync(full);
+      }
+      // Before, exit code 1 and only `cannot write the output (stdout)`, the event stored all the same.
+      assert.equal(run.code, 0, run.stderr);
+      const stored = (await client.listEvents(project.id, { limit: 10 })).data[0]!;
+      const [first, ...rest] = run.stderr.split('\n');
+      assert.equal(
+        first,
+        'herald: cannot write the output (stdout): ENOSPC: no space left on device, write: the event sent follows here',
+      );
+      if (json) assert.equal(JSON.parse(rest.join('\n')).id, stored.id);
+      else assert.match(rest[0]!, new RegExp(`^${stored.id} a\\.b `));
+    }
+    assert.equal((await client.listEvents(project.id, { limit: 10 })).data.length, 2);
   });
 
   test('events list and endpoints attempts print up to --limit, across pages cut short by their byte budget', async () => {

@@ -28,6 +28,7 @@ import {
   pageSize,
   printJson,
   printLine,
+  reportOutput,
   sayEmpty,
   sayLine,
   sayMore,
@@ -141,8 +142,8 @@ export function eventsCommand(): Command {
           );
         })
         .finally(() => process.off('SIGINT', stoppedWaiting).off('SIGTERM', stoppedWaiting));
-      if (flags.json) printJson(event);
-      else printEvent(event);
+      // Stored by now: a stdout that cannot take it is no failure, which would have it sent twice.
+      await reportOutput(flags.json ? { json: event } : { lines: eventLines(event) }, 'the event sent');
       if (replayed && (resent || !ownKey)) {
         // The first try was stored before its answer was lost: the event above is this call's (and
         // always so with a key of the CLI's own, which no other call has).
@@ -266,10 +267,14 @@ export function deliveriesCommand(): Command {
 
 /** One line per event, and one indented line per delivery when the event has them. */
 function printEvent(event: EventSummary | HeraldEvent): void {
+  for (const line of eventLines(event)) printLine(line);
+}
+
+function eventLines(event: EventSummary | HeraldEvent): string[] {
   const deliveries = 'deliveries' in event ? (event as HeraldEvent).deliveries : [];
   const lines = [`${event.id} ${event.type}${event.test ? ' (test)' : ''} ${event.createdAt}`];
   for (const d of deliveries) lines.push(`  ${d.id} ${d.status} → ${d.url}`);
-  for (const line of lines) printLine(line);
+  return lines;
 }
 
 /**
