@@ -2,7 +2,8 @@
  * The background jobs of a process that delivers (role `worker` or `all`): retention
  * (HERALD_RETENTION_DAYS), the operator webhook (HERALD_OPERATOR_WEBHOOK_URL), and once at start a
  * look for endpoints whose stored settings the API now refuses (endpoint-settings-audit.ts). In
- * every role, once at start, what endpoint deletes cut short by a stop left (endpoint-deletes-at-start.ts). Started by
+ * every role, once at start, what endpoint and project deletes cut short by a stop left
+ * (endpoint-deletes-at-start.ts, project-deletes-at-start.ts). Started by
  * src/main.ts once the dispatcher runs, stopped before the store closes.
  */
 import type { Config } from './config/config-types.ts';
@@ -11,6 +12,7 @@ import { finishEndpointDeletesAtStart } from './operator/endpoint-deletes-at-sta
 import { auditEndpointSettingsAtStart } from './operator/endpoint-settings-audit.ts';
 import { createForwarder, type Forwarder } from './operator/forwarder.ts';
 import { ensureOperatorEndpoint, retireOperatorEndpoint } from './operator/operator-project.ts';
+import { finishProjectDeletesAtStart } from './operator/project-deletes-at-start.ts';
 import { createPurger, type Purger } from './retention/purger.ts';
 import type { Store } from './store/store.ts';
 
@@ -29,6 +31,7 @@ export async function startBackgroundJobs(
   const jobs: BackgroundJobs = { purger: null, forwarder: null };
   // Not awaited, and in every role: an API process serves the deletes a stop may have cut short.
   void finishEndpointDeletesAtStart(store, logger);
+  void finishProjectDeletesAtStart(store, logger);
   if (config.role === 'api') return jobs;
   if (config.operatorWebhook) {
     const target = await ensureOperatorEndpoint(store, config.operatorWebhook, {

@@ -114,8 +114,19 @@ export interface Store {
   listProjects(query: PageQuery): Promise<Page<Project>>;
   /** Throws StoreConflictError when the new uid is taken. */
   updateProject(projectId: string, patch: ProjectPatch, now: number): Promise<Project | null>;
-  /** Deletes the project and everything it owns. */
+  /**
+   * Deletes the project and everything it owns, in steps (project-delete.ts): from the first, the
+   * project is neither found nor listed; a stop before the last leaves it to finishProjectDeletes.
+   * Run again on a project whose delete began, it goes on from there.
+   */
   deleteProject(projectId: string): Promise<boolean>;
+  /**
+   * Finishes the deletes of projects a stop cut short (between the first step and the last): their
+   * history and the project row, in the delete's steps. Safe to run from several processes and
+   * beside a delete under way. Run at every start (background-jobs.ts). Resolves with how many it
+   * finished.
+   */
+  finishProjectDeletes(): Promise<number>;
   /**
    * Revokes the project's portal links: its `portalLinksGeneration` is incremented, in one statement
    * (links carry the generation they were made in, and are refused once it is lower: no clock

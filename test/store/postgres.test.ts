@@ -157,6 +157,7 @@ describe('postgres specifics', () => {
         '0014_event_deliveries_in_id_order.sql',
         '0015_failed_deliveries_in_creation_order.sql',
         '0016_api_key_scope.sql',
+        '0017_project_deleting.sql',
       ],
     );
     assert.match(String(idx.rows[0]?.indexdef), /WHERE \(status = 'pending'::text\)/);

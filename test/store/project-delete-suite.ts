@@ -1,6 +1,7 @@
 /**
  * Conformance of Store.deleteProject on a project whose history is large: its steps are bounded by
- * bytes as well as rows, a delete stopped between two steps is finished by the next, and no other
+ * bytes as well as rows, a delete stopped between two steps leaves the project as deleted (not
+ * found, not listed) and is finished by Store.finishProjectDeletes at the next start, and no other
  * project loses a row. Called from store-suite.ts, so every backend runs it.
  */
 import assert from 'node:assert/strict';
@@ -16,7 +17,7 @@ export function defineProjectDeleteSuite(name: string, open: () => Promise<Store
 
   describe(`store conformance: ${name}: deleting a project with a large history`, () => {
     withStore(
-      'deleteProject: a step deletes attempts and events up to a bound on their bytes, and a delete stopped between two is finished by the next',
+      'deleteProject: a step deletes attempts and events up to a bound on their bytes, and a delete stopped between two hides the project and is finished at the next start',
       async (store) => {
         const gone = await projectWithEndpoints(store, 1);
         const kept = await projectWithEndpoints(store, 1);
@@ -63,16 +64,25 @@ export function defineProjectDeleteSuite(name: string, open: () => Promise<Store
         let stopped = false;
         projectDeleteSteps.committed = (table, rows) => {
           steps.push({ table, rows });
-          // A stop after the first step: the next delete goes on from there.
-          if (!stopped) {
+          // A stop after the first step of its history: the next start goes on from there.
+          if (!stopped && table !== 'callbacks') {
             stopped = true;
             throw new Error('stopped');
           }
         };
         try {
           await assert.rejects(store.deleteProject(gone.project.id), /stopped/);
-          assert.ok(await store.getProject(gone.project.id), 'the project is still there to delete again');
-          assert.equal(await store.deleteProject(gone.project.id), true);
+          // Cut short, it behaves as deleted already: not found, not listed.
+          assert.equal(await store.getProject(gone.project.id), null);
+          const listed = await store.listProjects({ limit: 10 });
+          assert.deepEqual(
+            listed.data.map((p) => p.id),
+            [kept.project.id],
+          );
+          // And the next start finishes it (background-jobs.ts), as a second delete would.
+          assert.equal(await store.finishProjectDeletes(), 1);
+          assert.equal(await store.finishProjectDeletes(), 0);
+          assert.equal(await store.deleteProject(gone.project.id), false);
         } finally {
           Object.assign(purgeBytes, saved);
           projectDeleteSteps.committed = null;
@@ -107,6 +117,46 @@ export function defineProjectDeleteSuite(name: string, open: () => Promise<Store
           (await store.getDelivery(kept.project.id, keptEvent!.deliveries[0]!.id))?.status,
           'pending',
         );
+      },
+    );
+
+    withStore(
+      'deleteProject: a delete stopped after its first step leaves none of the callbacks of the project to send, and the next start deletes them',
+      async (store) => {
+        const gone = { project: await store.createProject({ name: 'p', uid: 'gone' }, T0) };
+        const kept = await projectWithEndpoints(store, 0);
+        const cb = (n: number) => eventInput('a', { callbackUrl: `http://127.0.0.1:9/cb${n}` });
+        await store.acceptEvents(gone.project.id, [cb(1), cb(2)], T0);
+        const [keptEvent] = await store.acceptEvents(kept.project.id, [cb(3)], T0 + 1);
+        const steps: string[] = [];
+        projectDeleteSteps.committed = (table) => {
+          steps.push(table);
+          throw new Error('stopped');
+        };
+        try {
+          await assert.rejects(store.deleteProject(gone.project.id), /stopped/);
+        } finally {
+          projectDeleteSteps.committed = null;
+        }
+        // Its callbacks due before the other project's: none of them is claimed, the other's is.
+        const claims = await store.claimDueDeliveries({
+          limit: 10,
+          leaseMs: 1000,
+          now: T0 + HOUR,
+          workerId: 'w1',
+        });
+        assert.deepEqual(
+          claims.map((c) => c.delivery.id),
+          [keptEvent!.deliveries[0]!.id],
+        );
+        // Its uid is free at once (a project the start makes again by uid, the operator's, is made).
+        assert.equal(await store.getProject('gone'), null);
+        const again = await store.createProject({ name: 'p', uid: 'gone' }, T0);
+        assert.equal((await store.getProject('gone'))?.id, again.id);
+        assert.equal(await store.finishProjectDeletes(), 1);
+        assert.equal((await store.getProject('gone'))?.id, again.id);
+        assert.deepEqual((await store.listEvents(gone.project.id, { limit: 10 })).data, []);
+        assert.equal(await store.getProject(kept.project.id).then((p) => p?.id), kept.project.id);
       },
     );
   });

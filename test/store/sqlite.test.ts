@@ -89,6 +89,7 @@ describe('sqlite specifics', () => {
         '0016_event_deliveries_in_id_order.sql',
         '0017_failed_deliveries_in_creation_order.sql',
         '0018_api_key_scope.sql',
+        '0019_project_deleting.sql',
       ],
     );
   });

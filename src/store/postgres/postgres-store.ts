@@ -11,6 +11,7 @@ import type { EndpointSecret, EventType, HeraldEvent } from '../../domain/types.
 import { newTurnCursor } from '../claim-turns.ts';
 import { eventTypeKept } from '../event-type-kept.ts';
 import { finishEndpointDeletes } from '../finish-endpoint-deletes.ts';
+import { finishProjectDeletes } from '../finish-project-deletes.ts';
 import { type LaterBatches, parkBatch } from '../park-batch.ts';
 import { recoverBatch, recoverInBatches } from '../recover-batch.ts';
 import { replayBatch, replayInBatches } from '../replay-batch.ts';
@@ -107,7 +108,7 @@ import {
   sawReadOnly,
   transaction,
 } from './pool.ts';
-import { deleteProjectPostgres } from './project-delete.ts';
+import { deleteProjectPostgres, deletingProjectsPostgres } from './project-delete.ts';
 import {
   createProjectPostgres,
   listProjectsPostgres,
@@ -279,6 +280,13 @@ export class PostgresStore implements Store {
   async deleteProject(projectId: string) {
     await this.#writes.drain();
     return deleteProjectPostgres(this.#pool, (fn) => this.#tx(fn), projectId); // project-delete.ts
+  }
+  async finishProjectDeletes() {
+    return finishProjectDeletes({
+      deleting: () => deletingProjectsPostgres(this.#pool), // project-delete.ts
+      deleteProject: (projectId) => this.deleteProject(projectId),
+      closed: () => this.#closed,
+    });
   }
 
   async createApiKey(input: NewApiKey, now: number) {

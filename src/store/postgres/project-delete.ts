@@ -3,8 +3,10 @@
  * transaction (1,000,000 events with their deliveries and attempts: 2.2 s) every row of the project
  * stayed locked until the commit, and a record of one of its attempts still out waited for it; a
  * record batch holds other projects' records too, so recording stalled for everyone. First what
- * lets anything new arrive for it (keys, endpoints); then its history, a chunk per statement, each
- * committed on its own; last whatever arrived meanwhile, and the project.
+ * lets anything new arrive for it (keys, endpoints), the project marked `deleting` (from then on not
+ * found, not listed); then its pending callbacks closed and its history deleted, a chunk per
+ * statement, each committed on its own; last whatever arrived meanwhile, and the project. A stop in
+ * between leaves it to the next start (Store.finishProjectDeletes), which runs the same steps again.
  */
 import type pg from 'pg';
 import { projectDeleteSteps } from '../project-delete-steps.ts';
@@ -31,6 +33,20 @@ const HISTORY_TABLES: { table: string; key: string; bytes?: string }[] = [
 ];
 /** Rows per statement when a project's history is deleted: ~7 ms each here. */
 const CHUNK_ROWS = 5_000;
+/**
+ * Up to $2 of the project's ($1) pending callback deliveries (callbackUrl: no endpoint, so deleting
+ * the endpoints does not stop them) closed as failed, locked in key order first (delivery-locks.ts),
+ * as an endpoint's delete closes its backlog (endpoint-writes.ts CLOSE_BATCH).
+ */
+const CLOSE_CALLBACKS = `WITH picked AS (
+    SELECT id FROM deliveries WHERE project_id = $1 AND endpoint_id IS NULL AND status = 'pending' LIMIT $2
+  ), closed AS (
+    UPDATE deliveries d SET status = 'failed', next_attempt_at = NULL, leased_by = NULL
+    FROM (SELECT id FROM deliveries WHERE project_id = $1 AND id IN (SELECT id FROM picked)
+            AND status = 'pending' ORDER BY id FOR NO KEY UPDATE) x
+    WHERE d.project_id = $1 AND d.id = x.id
+  )
+  SELECT count(*)::int AS picked FROM picked`;
 
 /**
  * Locks the project's endpoints in (project_id, id) order, as a batch of attempt records does before
@@ -57,12 +73,25 @@ export async function deleteProjectPostgres(
 ): Promise<boolean> {
   const exists = await tx(async (c) => {
     if (!(await c.query('SELECT 1 FROM projects WHERE id = $1', [projectId])).rowCount) return false;
+    // From here it is not found nor listed, its uid free for another project (the operator's,
+    // which a start makes again by its uid), and a stop before the last transaction leaves it to
+    // the next start (Store.finishProjectDeletes).
+    await c.query('UPDATE projects SET deleting = true, uid = NULL WHERE id = $1 AND NOT deleting', [
+      projectId,
+    ]);
     await lockEndpoints(c, projectId);
     for (const table of ACCESS_TABLES)
       await c.query(`DELETE FROM ${table} WHERE project_id = $1`, [projectId]);
     return true;
   });
   if (!exists) return false;
+  // Its callbacks first, a chunk per statement: none is sent while the history goes (nor after a stop).
+  for (;;) {
+    const { rows } = await db.query(CLOSE_CALLBACKS, [projectId, CHUNK_ROWS]);
+    const picked = (rows[0] as { picked: number }).picked;
+    projectDeleteSteps.committed?.('callbacks', picked);
+    if (picked < CHUNK_ROWS) break;
+  }
   for (const { table, key, bytes } of HISTORY_TABLES) {
     // A chunk is a range of keys, walked in key order on the primary key: the next starts past the
     // last. (Deleting `key IN (the next 5,000)` let the planner pick a hash join over the whole
@@ -149,4 +178,10 @@ async function chunkEnd(
     [projectId, after, CHUNK_ROWS, purgeBytes.postgres],
   );
   return cut[0]?.up_to ?? undefined;
+}
+
+/** The projects whose delete began but did not end (a stop in between): Store.finishProjectDeletes. */
+export async function deletingProjectsPostgres(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query('SELECT id FROM projects WHERE deleting ORDER BY id');
+  return (rows as { id: string }[]).map((r) => r.id);
 }

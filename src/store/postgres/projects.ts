@@ -42,11 +42,14 @@ export async function createProjectPostgres(db: Queryable, input: NewProject, no
   }
 }
 
-/** By id, or by uid when no project has that id. */
+/**
+ * By id, or by uid when no project has that id. A project whose delete has begun (`deleting`,
+ * project-delete.ts) is not found, nor listed below.
+ */
 export async function projectPostgres(db: Queryable, idOrUid: string): Promise<Project | null> {
   const row =
-    (await one(db, 'SELECT * FROM projects WHERE id = $1', [idOrUid])) ??
-    (await one(db, 'SELECT * FROM projects WHERE uid = $1', [idOrUid]));
+    (await one(db, 'SELECT * FROM projects WHERE id = $1 AND NOT deleting', [idOrUid])) ??
+    (await one(db, 'SELECT * FROM projects WHERE uid = $1 AND NOT deleting', [idOrUid]));
   return row ? toProject(row) : null;
 }
 
@@ -54,8 +57,11 @@ export async function listProjectsPostgres(db: Queryable, q: PageQuery): Promise
   const after = decodeCursor(q.cursor);
   const rows = (
     after
-      ? await db.query('SELECT * FROM projects WHERE id < $1 ORDER BY id DESC LIMIT $2', [after, q.limit + 1])
-      : await db.query('SELECT * FROM projects ORDER BY id DESC LIMIT $1', [q.limit + 1])
+      ? await db.query('SELECT * FROM projects WHERE id < $1 AND NOT deleting ORDER BY id DESC LIMIT $2', [
+          after,
+          q.limit + 1,
+        ])
+      : await db.query('SELECT * FROM projects WHERE NOT deleting ORDER BY id DESC LIMIT $1', [q.limit + 1])
   ).rows as Row[];
   return toPage(rows.map(toProject), q.limit, (p) => p.id);
 }
@@ -69,7 +75,9 @@ export async function updateProjectPostgres(
   // Locked until the transaction ends: a PATCH at the same time applies its fields to this one's
   // result, not to the row as both read it (each would write back the other's fields). NO KEY
   // UPDATE: accept batches hold the row FOR KEY SHARE (accept-batch.ts), and need not wait.
-  const row = await one(db, 'SELECT * FROM projects WHERE id = $1 FOR NO KEY UPDATE', [projectId]);
+  const row = await one(db, 'SELECT * FROM projects WHERE id = $1 AND NOT deleting FOR NO KEY UPDATE', [
+    projectId,
+  ]);
   if (!row) return null;
   const next = { ...toProject(row), ...patch };
   try {

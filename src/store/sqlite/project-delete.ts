@@ -2,14 +2,16 @@
  * Store.deleteProject for SQLite, in three steps so that a large project does not hold the write
  * lock (and the thread that also accepts events) for seconds: in one write transaction 200,000
  * events with their deliveries and attempts took 4.57 s. First what lets anything new arrive for it
- * (keys, endpoints); then its history, a chunk per write, other writes going in between; last
- * whatever arrived meanwhile, and the project.
+ * (keys, endpoints), the project marked `deleting` (from then on not found, not listed); then its
+ * pending callbacks closed and its history deleted, a chunk per write, other writes going in
+ * between; last whatever arrived meanwhile, and the project. A stop in between leaves it to the
+ * next start (Store.finishProjectDeletes), which runs the same steps again.
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { takeWithinBudget } from '../page-budget.ts';
 import { projectDeleteSteps } from '../project-delete-steps.ts';
 import { purgeBytes } from '../purge-bytes.ts';
-import { get, prepared, run } from './db-helpers.ts';
+import { all, get, prepared, run } from './db-helpers.ts';
 import type { Row } from './rows.ts';
 
 /** A project's credentials and settings: deleted first, so nothing new arrives for it. */
@@ -29,6 +31,14 @@ const HISTORY_TABLES: { table: string; bytes?: string }[] = [
 ];
 /** Rows per write when a project's history is deleted: ~20 ms each here. */
 const CHUNK_ROWS = 2_000;
+/**
+ * Up to ? of the project's (?) pending callback deliveries (callbackUrl: no endpoint, so deleting
+ * the endpoints does not stop them) closed as failed, as an endpoint's delete closes its backlog
+ * (endpoint-writes.ts), on deliveries_endpoint (project, NULL, 'pending' is one range of it).
+ */
+const CLOSE_CALLBACKS = `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, leased_by = NULL
+  WHERE rowid IN (SELECT rowid FROM deliveries INDEXED BY deliveries_endpoint
+    WHERE project_id = ? AND endpoint_id IS NULL AND status = 'pending' LIMIT ?)`;
 
 /** `write` runs a job in one transaction of the store's group commit. */
 export async function deleteProjectSqlite(
@@ -38,10 +48,20 @@ export async function deleteProjectSqlite(
 ): Promise<boolean> {
   const exists = await write(() => {
     if (!get(db, 'SELECT 1 FROM projects WHERE id = ?', projectId)) return false;
+    // From here it is not found nor listed, its uid free for another project (the operator's,
+    // which a start makes again by its uid), and a stop before the last write leaves it to the next
+    // start (Store.finishProjectDeletes).
+    run(db, 'UPDATE projects SET deleting = 1, uid = NULL WHERE id = ? AND NOT deleting', projectId);
     for (const table of ACCESS_TABLES) run(db, `DELETE FROM ${table} WHERE project_id = ?`, projectId);
     return true;
   });
   if (!exists) return false;
+  // Its callbacks first, a chunk per write: none is sent while the history goes (nor after a stop).
+  for (;;) {
+    const closed = await write(() => run(db, CLOSE_CALLBACKS, projectId, CHUNK_ROWS));
+    projectDeleteSteps.committed?.('callbacks', closed);
+    if (closed < CHUNK_ROWS) break;
+  }
   for (const { table, bytes } of HISTORY_TABLES) {
     for (;;) {
       const chunk = await write(() => deleteChunk(db, table, bytes, projectId));
@@ -103,3 +123,7 @@ function deleteChunk(
   );
   return { deleted, more: doomed.cut || doomed.rows.length === CHUNK_ROWS };
 }
+
+/** The projects whose delete began but did not end (a stop in between): Store.finishProjectDeletes. */
+export const deletingProjectsSqlite = (db: DatabaseSync): string[] =>
+  all(db, 'SELECT id FROM projects WHERE deleting ORDER BY id').map((r) => String(r.id));

@@ -46,19 +46,27 @@ export async function createProjectSqlite(
   return toProject(get(db, 'SELECT * FROM projects WHERE id = ?', id)!);
 }
 
-/** By id, or by uid when no project has that id. */
+/**
+ * By id, or by uid when no project has that id. A project whose delete has begun (`deleting`,
+ * project-delete.ts) is not found, nor listed below.
+ */
 export function projectSqlite(db: DatabaseSync, idOrUid: string): Project | null {
   const row =
-    get(db, 'SELECT * FROM projects WHERE id = ?', idOrUid) ??
-    get(db, 'SELECT * FROM projects WHERE uid = ?', idOrUid);
+    get(db, 'SELECT * FROM projects WHERE id = ? AND NOT deleting', idOrUid) ??
+    get(db, 'SELECT * FROM projects WHERE uid = ? AND NOT deleting', idOrUid);
   return row ? toProject(row) : null;
 }
 
 export function listProjectsSqlite(db: DatabaseSync, q: PageQuery): Page<Project> {
   const after = decodeCursor(q.cursor);
   const rows = after
-    ? all(db, 'SELECT * FROM projects WHERE id < ? ORDER BY id DESC LIMIT ?', after, q.limit + 1)
-    : all(db, 'SELECT * FROM projects ORDER BY id DESC LIMIT ?', q.limit + 1);
+    ? all(
+        db,
+        'SELECT * FROM projects WHERE id < ? AND NOT deleting ORDER BY id DESC LIMIT ?',
+        after,
+        q.limit + 1,
+      )
+    : all(db, 'SELECT * FROM projects WHERE NOT deleting ORDER BY id DESC LIMIT ?', q.limit + 1);
   return toPage(rows.map(toProject), q.limit, (p) => p.id);
 }
 
@@ -126,7 +134,7 @@ export async function revokePortalLinksSqlite(
 }
 
 function projectById(db: DatabaseSync, projectId: string) {
-  const row = get(db, 'SELECT * FROM projects WHERE id = ?', projectId);
+  const row = get(db, 'SELECT * FROM projects WHERE id = ? AND NOT deleting', projectId);
   return row ? toProject(row) : null;
 }
 

@@ -12,6 +12,7 @@ import { newTurnCursor } from '../claim-turns.ts';
 import { DispatchCache, type DispatchCacheOptions } from '../dispatch-cache.ts';
 import { FanOutCache } from '../fan-out-cache.ts';
 import { finishEndpointDeletes } from '../finish-endpoint-deletes.ts';
+import { finishProjectDeletes } from '../finish-project-deletes.ts';
 import { type LaterBatches, type ParkRest, parkBatch } from '../park-batch.ts';
 import { recoverBatch, recoverInBatches } from '../recover-batch.ts';
 import { replayBatch, replayInBatches } from '../replay-batch.ts';
@@ -107,7 +108,7 @@ import { migrateSqlite } from './migrate.ts';
 import { openDatabaseSqlite } from './open-database.ts';
 import { listUnforwardedSqlite, markForwardedSqlite } from './operational-outbox.ts';
 import { countPendingSqlite } from './pending-count.ts';
-import { deleteProjectSqlite } from './project-delete.ts';
+import { deleteProjectSqlite, deletingProjectsSqlite } from './project-delete.ts';
 import {
   createProjectSqlite,
   listProjectsSqlite,
@@ -242,6 +243,13 @@ export class SqliteStore implements Store {
     // thread's, or process's, are dropped by their cache's sweep: dispatch-cache.ts).
     this.#dispatch.deleteProject(projectId);
     return deleted;
+  }
+  async finishProjectDeletes() {
+    return finishProjectDeletes({
+      deleting: async () => deletingProjectsSqlite(this.#db), // project-delete.ts
+      deleteProject: (projectId) => this.deleteProject(projectId),
+      closed: () => this.#closed,
+    });
   }
 
   /** Endpoints the fan-out cache holds, a project with none counting as one (for tests). */
