@@ -119,6 +119,23 @@ export async function projectWithEndpoints(store: Store, n: number, now = T0) {
   return { project, endpoints };
 }
 
+/**
+ * 3,000 callback deliveries (callbackUrl) of one project due before one endpoint delivery of
+ * another project (due at T0 + 1 s); returns that other project's endpoint.
+ */
+export async function callbackBacklogBeforeAnotherTenant(store: Store) {
+  const noisy = await store.createProject({ name: 'callbacks' }, T0);
+  for (let i = 0; i < 30; i++) {
+    const batch = Array.from({ length: 100 }, () =>
+      eventInput('a', { callbackUrl: 'http://127.0.0.1:9/cb' }),
+    );
+    await store.acceptEvents(noisy.id, batch, T0 + i);
+  }
+  const quiet = (await projectWithEndpoints(store, 1)).endpoints[0]!;
+  await store.acceptEvents(quiet.projectId, [eventInput('a')], T0 + 1_000);
+  return quiet;
+}
+
 /** Every page of a paginated list, following cursors. */
 export async function allPages<T>(
   fetch: (cursor: string | null) => Promise<{ data: T[]; nextCursor: string | null }>,

@@ -25,6 +25,7 @@ import { defineEndpointDeliveriesSuite } from './endpoint-deliveries-suite.ts';
 import {
   allPages,
   attemptRecord,
+  callbackBacklogBeforeAnotherTenant,
   DAY,
   endpointInput,
   eventInput,
@@ -1182,15 +1183,7 @@ export function defineStoreSuite(
         // 3,000 callback deliveries (callbackUrl) of one project due before another project's
         // endpoint delivery: the part in turn took callbacks first, all of them whatever their
         // project, so the other tenant got nothing until they were gone.
-        const noisy = await store.createProject({ name: 'callbacks' }, T0);
-        for (let i = 0; i < 30; i++) {
-          const batch = Array.from({ length: 100 }, () =>
-            eventInput('a', { callbackUrl: 'http://127.0.0.1:9/cb' }),
-          );
-          await store.acceptEvents(noisy.id, batch, T0 + i);
-        }
-        const quiet = (await projectWithEndpoints(store, 1)).endpoints[0]!;
-        await store.acceptEvents(quiet.projectId, [eventInput('a')], T0 + 1_000);
+        const quiet = await callbackBacklogBeforeAnotherTenant(store);
         for (const exclude of [undefined, ['ep_saturated']]) {
           const claimed = await store.claimDueDeliveries({
             limit: 100,
@@ -1214,15 +1207,7 @@ export function defineStoreSuite(
         // with few slots free, claims sized by large payloads) went to the callbacks whenever any
         // was due (a project's part, rounded up, is all of one), so the other tenant's delivery
         // waited for the whole backlog of callbacks, as the part in turn is there to prevent.
-        const noisy = await store.createProject({ name: 'callbacks' }, T0);
-        for (let i = 0; i < 30; i++) {
-          const batch = Array.from({ length: 100 }, () =>
-            eventInput('a', { callbackUrl: 'http://127.0.0.1:9/cb' }),
-          );
-          await store.acceptEvents(noisy.id, batch, T0 + i);
-        }
-        const quiet = (await projectWithEndpoints(store, 1)).endpoints[0]!;
-        await store.acceptEvents(quiet.projectId, [eventInput('a')], T0 + 1_000);
+        const quiet = await callbackBacklogBeforeAnotherTenant(store);
         for (const limit of [4, 1]) {
           // Callbacks and the quiet project share the turns: within a few claims' parts.
           const most = 8 * (4 / limit);
