@@ -43,13 +43,9 @@ function isLoginRefused(code: string): boolean {
   return /^28[0-9A-Z]{3}$/.test(code) || code === INVALID_CATALOG_NAME;
 }
 
-/** Socket errors of a connection to the database (Node's errno codes). */
-const SOCKET_UNREACHABLE = new Set([
+/** Socket errors of a connection that could not be opened: nothing was sent on it (isConnectFailure). */
+const CONNECT_REFUSED = new Set([
   'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
   'EHOSTUNREACH',
   'EHOSTDOWN',
   'ENETUNREACH',
@@ -57,6 +53,8 @@ const SOCKET_UNREACHABLE = new Set([
   'EAI_AGAIN',
   'ENOTFOUND',
 ]);
+/** Socket errors of a connection to the database (Node's errno codes): those and a connection lost. */
+const SOCKET_UNREACHABLE = new Set([...CONNECT_REFUSED, 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT']);
 /**
  * node-postgres's own errors for a connection that closed under it, which carry no code:
  * "Connection terminated unexpectedly", "Connection terminated due to connection timeout",
@@ -192,16 +190,6 @@ export function isStoreUnreachable(error: unknown): boolean {
   return code === undefined && typeof message === 'string' && PG_CONNECTION_LOST.test(message);
 }
 
-/** Socket errors of a connection that could not be opened: nothing was sent on it. */
-const CONNECT_REFUSED = new Set([
-  'ECONNREFUSED',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-]);
 /** cannot_connect_now (starting up, shutting down), too_many_connections: refused at log-in. */
 const POSTGRES_CONNECT_REFUSED = new Set(['57P03', '53300']);
 /** node-postgres's and its pool's errors of a connection that did not open in time. */
