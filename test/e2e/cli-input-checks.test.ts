@@ -132,6 +132,42 @@ describe('herald CLI: input mistakes and foreign answers', () => {
     }
   });
 
+  test('events send through a proxy whose upstream Herald went away mid-request (502) or did not answer in time (504): the line gives the key it went with, as the event may have been stored behind it', async () => {
+    // A reverse proxy before Herald (docs/deployment.md "Behind a proxy"), as nginx answers when
+    // its upstream closed the connection after the request (a crash after the commit) or timed out.
+    let status = 502;
+    let posts = 0;
+    const gateway = createServer((req, res) => {
+      req.resume();
+      posts++;
+      res
+        .writeHead(status, { 'content-type': 'text/html' })
+        .end(`<html>\r\n<head><title>${status} Bad Gateway</title></head>\r\n</html>\r\n`);
+    });
+    await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+    try {
+      for (status of [502, 504]) {
+        posts = 0;
+        const send = await herald(['events', 'send', 'x', '--project', 'p', '--url', url, '--token', 't']);
+        assert.equal(send.code, 1);
+        assert.equal(posts, 1, 'sent once: a POST without a key of the caller is not sent again');
+        oneLine(send.stderr);
+        // Before, `… an answer not in Herald's error format: is --url a Herald server?` and no key:
+        // sent again, the event was stored twice.
+        assert.match(
+          send.stderr,
+          new RegExp(
+            `^herald: ${url} answered ${status}, not in Herald's error format: a proxy's answer, which comes after it passed the request on to Herald\\. The event may have been stored: to send it again without storing it twice, add --idempotency-key auto-\\S+\n$`,
+          ),
+        );
+      }
+    } finally {
+      gateway.closeAllConnections();
+      await new Promise<void>((r) => gateway.close(() => r()));
+    }
+  });
+
   test('--url at something that closes the connection, or an https URL at an http Herald: one line naming the URL and where it came from (it used to be `other side closed`, or an OpenSSL error string); an event sent without a key gets the key to send it again with', async () => {
     const closing = createServer((req) => req.socket.destroy());
     await new Promise<void>((r) => closing.listen(0, '127.0.0.1', r));

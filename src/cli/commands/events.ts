@@ -10,6 +10,8 @@ import {
   withIdempotencyKey,
 } from '@herald/client';
 import { Command, Option } from 'commander';
+import { resolveConnection } from '../../config/client-connection.ts';
+import { withoutCredentials } from '../../domain/http-url.ts';
 import {
   type ConnectionFlags,
   countFlag,
@@ -135,7 +137,7 @@ export function eventsCommand(): Command {
           // So too after a 5xx: the last try's answer does not say what the ones before it did
           // (a 503 whose commit may have gone through, details.stored "unknown", then 503s of a
           // database still out of reach), and a 500 may come after a commit.
-          const lost = ownKey ? null : (noAnswer(error, flags) ?? failedAfterSending(error));
+          const lost = ownKey ? null : (noAnswer(error, flags) ?? failedAfterSending(error, flags));
           if (!lost) throw error;
           throw new CommandError(
             `${lost.message}. The event may have been stored: to send it again without storing it twice, add --idempotency-key ${body.idempotencyKey}`,
@@ -281,10 +283,17 @@ function eventLines(event: EventSummary | HeraldEvent): string[] {
  * A 5xx answer to `events send` (its last try's): the event may have been stored, by that try or
  * an earlier one the client sent again. Null for any other error.
  */
-function failedAfterSending(error: unknown): Error | null {
-  // Herald's own (an answer not in its error format, `http_500`, is from something else at --url:
-  // said as such by the CLI's error handling).
-  return error instanceof HeraldApiError && error.status >= 500 && !error.code.startsWith('http_')
-    ? error
-    : null;
+function failedAfterSending(error: unknown, flags: ConnectionFlags): Error | null {
+  if (!(error instanceof HeraldApiError) || error.status < 500) return null;
+  // Herald's own.
+  if (!error.code.startsWith('http_')) return error;
+  // Not in Herald's error format: a 502 or 504 is a proxy's before Herald (docs/deployment.md
+  // "Behind a proxy"), whose upstream closed the connection after the request (a crash after its
+  // commit) or did not answer in time: Herald may have stored it. Any other (`http_500`) is from
+  // something else at --url: said as such by the CLI's error handling.
+  if (error.status !== 502 && error.status !== 504) return null;
+  const { url } = resolveConnection(flags);
+  return new Error(
+    `${withoutCredentials(url)} answered ${error.status}, not in Herald's error format: a proxy's answer, which comes after it passed the request on to Herald`,
+  );
 }
