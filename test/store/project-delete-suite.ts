@@ -10,6 +10,7 @@ import { describe } from 'node:test';
 import { projectDeleteSteps } from '../../src/store/project-delete-steps.ts';
 import { purgeBytes } from '../../src/store/purge-bytes.ts';
 import type { Store } from '../../src/store/store.ts';
+import { isParentRowGone } from '../../src/store/store-unavailable.ts';
 import { attemptRecord, eventInput, HOUR, projectWithEndpoints, storeTest, T0 } from './helpers.ts';
 
 export function defineProjectDeleteSuite(name: string, open: () => Promise<Store>): void {
@@ -157,6 +158,38 @@ export function defineProjectDeleteSuite(name: string, open: () => Promise<Store
         assert.equal((await store.getProject('gone'))?.id, again.id);
         assert.deepEqual((await store.listEvents(gone.project.id, { limit: 10 })).data, []);
         assert.equal(await store.getProject(kept.project.id).then((p) => p?.id), kept.project.id);
+      },
+    );
+
+    withStore(
+      'acceptEvents: events for a project whose delete began (a request that found it just before) are refused as for a project gone, so none of their callbacks is sent',
+      async (store) => {
+        const gone = await store.createProject({ name: 'p', uid: 'gone' }, T0);
+        const kept = await projectWithEndpoints(store, 0);
+        const cb = (n: number) => eventInput('a', { callbackUrl: `http://127.0.0.1:9/cb${n}` });
+        projectDeleteSteps.committed = () => {
+          throw new Error('stopped');
+        };
+        try {
+          await assert.rejects(store.deleteProject(gone.id), /stopped/);
+        } finally {
+          projectDeleteSteps.committed = null;
+        }
+        // The route found the project before the delete's first step; its write comes after.
+        // Before, it was stored, and its callback claimed and sent, until the next start.
+        await assert.rejects(store.acceptEvents(gone.id, [cb(1)], T0), (error) => isParentRowGone(error));
+        const [keptEvent] = await store.acceptEvents(kept.project.id, [cb(2)], T0 + 1);
+        const claims = await store.claimDueDeliveries({
+          limit: 10,
+          leaseMs: 1000,
+          now: T0 + HOUR,
+          workerId: 'w1',
+        });
+        assert.deepEqual(
+          claims.map((c) => c.delivery.id),
+          [keptEvent!.deliveries[0]!.id],
+        );
+        assert.equal(await store.finishProjectDeletes(), 1);
       },
     );
   });

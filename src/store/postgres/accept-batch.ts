@@ -58,7 +58,7 @@ export async function eventsWithDeliveries(
  * src/delivery/handoff.ts).
  */
 /**
- * Events for a project that is no longer there (deleted after the route found it): the error a
+ * Events for a project that is no longer there (deleted, or its delete begun, after the route found it): the error a
  * foreign key would raise (23503), which the API answers 404 for the project (errors.ts). The
  * group commit then writes the batch's other jobs without this one.
  */
@@ -125,9 +125,12 @@ export async function acceptBatchPostgres(
   // statement, each project's row is locked FOR KEY SHARE (as a foreign key would: events have none
   // here) until this batch commits, so that a project deleted meanwhile is seen: its delete's last
   // transaction waits for the batch and removes its events, or the batch finds no row and fails.
+  // A project whose delete began (`deleting`, set in its first transaction, which this lock waits
+  // for) counts as gone: stored, its events' callbacks were claimed and sent until the history
+  // steps (or, after a stop, the next start) removed them.
   const endpointsByProject = new Map<string, FanOutEndpoint[]>();
   for (const r of await query(
-    `WITH p AS (SELECT id FROM projects WHERE id = ANY($1::text[]) FOR KEY SHARE)
+    `WITH p AS (SELECT id FROM projects WHERE id = ANY($1::text[]) AND NOT deleting FOR KEY SHARE)
      SELECT p.id AS present, e.id, e.url, e.status, e.dev, e.event_types
      FROM p LEFT JOIN endpoints e ON e.project_id = p.id`,
     [projectIds],

@@ -59,7 +59,8 @@ export function acceptEventsSqlite(
   lease?: AcceptLease,
   maxDeliveries?: number,
 ): { accepted: AcceptedEvent[]; loaded: LoadedFanOut | null } {
-  const { endpoints, loaded } = fanOutList(db, fanOut, projectId);
+  const { endpoints, loaded, deleting } = fanOutList(db, fanOut, projectId);
+  if (deleting) throw projectBeingDeleted(projectId);
   const count = new DeliveryCount(maxDeliveries);
   const keys = new Set<string>();
   const plans = events.map((input) => planOne(db, projectId, input, endpoints, now, keys, count));
@@ -70,6 +71,22 @@ export function acceptEventsSqlite(
     accepted: events.map((input, i) => writeOne(db, projectId, input, plans[i]!, now, lease, room)),
     loaded,
   };
+}
+
+/**
+ * Events for a project whose delete began after the route found it (`deleting`, project-delete.ts):
+ * refused as the foreign key refuses them once its row is gone (SQLITE_CONSTRAINT_FOREIGNKEY, which
+ * the API answers 404 for the project, errors.ts). Stored, their callbacks were claimed and sent
+ * until the delete's history steps (or, after a stop, the next start) removed them.
+ */
+function projectBeingDeleted(projectId: string): Error {
+  return Object.assign(
+    new Error(`FOREIGN KEY constraint failed: the project is being deleted (${projectId})`),
+    {
+      code: 'ERR_SQLITE_ERROR',
+      errcode: 787,
+    },
+  );
 }
 
 /**
@@ -112,11 +129,12 @@ function fanOutList(
   db: DatabaseSync,
   fanOut: FanOutCache,
   projectId: string,
-): { endpoints: readonly FanOutEndpoint[]; loaded: LoadedFanOut | null } {
-  const project = get(db, 'SELECT fan_out_version FROM projects WHERE id = ?', projectId);
+): { endpoints: readonly FanOutEndpoint[]; loaded: LoadedFanOut | null; deleting: boolean } {
+  const project = get(db, 'SELECT fan_out_version, deleting FROM projects WHERE id = ?', projectId);
   const version = project ? Number(project.fan_out_version) : -1;
+  const deleting = Boolean(project?.deleting);
   const cached = fanOut.get(projectId, version);
-  if (cached) return { endpoints: cached, loaded: null };
+  if (cached) return { endpoints: cached, loaded: null, deleting };
   const endpoints = (fanOutStatement(db).all(projectId) as unknown as unknown[][]).map(
     ([id, url, status, dev, eventTypes]): FanOutEndpoint => ({
       id: String(id),
@@ -126,7 +144,7 @@ function fanOutList(
       eventTypes: eventTypes === '[]' ? [] : (JSON.parse(String(eventTypes)) as string[]),
     }),
   );
-  return { endpoints, loaded: project ? { projectId, version, endpoints } : null };
+  return { endpoints, loaded: project ? { projectId, version, endpoints } : null, deleting };
 }
 
 const arrayStatements = new WeakMap<DatabaseSync, StatementSync>();
