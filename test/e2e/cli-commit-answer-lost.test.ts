@@ -35,6 +35,11 @@ describe('events send whose COMMIT went through without its answer', () => {
     });
     client = new HeraldClient({ url: server.url, token: ADMIN });
   });
+  /** `herald events send player.purchase` to this server as the admin, into `project`. */
+  const sendArgs = (project: string) => [
+    ...['events', 'send', 'player.purchase'],
+    ...['--url', server.url, '--token', ADMIN, '--project', project],
+  ];
   after(async () => {
     await client?.close();
     await server?.dispose();
@@ -44,17 +49,7 @@ describe('events send whose COMMIT went through without its answer', () => {
 
   test('says stored once, with or without --idempotency-key, and one event is stored', async () => {
     const project = await client.createProject({ name: 'commit-lost' });
-    const send = [
-      'events',
-      'send',
-      'player.purchase',
-      '--url',
-      server.url,
-      '--token',
-      ADMIN,
-      '--project',
-      project.id,
-    ];
+    const send = sendArgs(project.id);
 
     proxy.state.cutNextCommit = true;
     const auto = await runHerald([...send, '--data', '{"sku":"silver"}']);
@@ -119,19 +114,7 @@ describe('events send whose COMMIT went through without its answer', () => {
     const before = proxy.state.cut;
     let failed: Awaited<ReturnType<typeof runHerald>>;
     try {
-      failed = await runHerald([
-        'events',
-        'send',
-        'player.purchase',
-        '--url',
-        server.url,
-        '--token',
-        ADMIN,
-        '--project',
-        project.id,
-        '--data',
-        '{"sku":"copper"}',
-      ]);
+      failed = await runHerald([...sendArgs(project.id), '--data', '{"sku":"copper"}']);
     } finally {
       await proxy.resume();
     }

@@ -13,6 +13,12 @@ import type { Store } from '../../src/store/store.ts';
 import { isParentRowGone } from '../../src/store/store-unavailable.ts';
 import { attemptRecord, eventInput, HOUR, projectWithEndpoints, storeTest, T0 } from './helpers.ts';
 
+/** The ids of the deliveries an hour's claim takes (up to 10). */
+async function claimedIds(store: Store): Promise<string[]> {
+  const claims = await store.claimDueDeliveries({ limit: 10, leaseMs: 1000, now: T0 + HOUR, workerId: 'w1' });
+  return claims.map((c) => c.delivery.id);
+}
+
 export function defineProjectDeleteSuite(name: string, open: () => Promise<Store>): void {
   const withStore = storeTest(open);
 
@@ -140,16 +146,7 @@ export function defineProjectDeleteSuite(name: string, open: () => Promise<Store
           projectDeleteSteps.committed = null;
         }
         // Its callbacks due before the other project's: none of them is claimed, the other's is.
-        const claims = await store.claimDueDeliveries({
-          limit: 10,
-          leaseMs: 1000,
-          now: T0 + HOUR,
-          workerId: 'w1',
-        });
-        assert.deepEqual(
-          claims.map((c) => c.delivery.id),
-          [keptEvent!.deliveries[0]!.id],
-        );
+        assert.deepEqual(await claimedIds(store), [keptEvent!.deliveries[0]!.id]);
         // Its uid is free at once (a project the start makes again by uid, the operator's, is made).
         assert.equal(await store.getProject('gone'), null);
         const again = await store.createProject({ name: 'p', uid: 'gone' }, T0);
@@ -179,16 +176,7 @@ export function defineProjectDeleteSuite(name: string, open: () => Promise<Store
         // Before, it was stored, and its callback claimed and sent, until the next start.
         await assert.rejects(store.acceptEvents(gone.id, [cb(1)], T0), (error) => isParentRowGone(error));
         const [keptEvent] = await store.acceptEvents(kept.project.id, [cb(2)], T0 + 1);
-        const claims = await store.claimDueDeliveries({
-          limit: 10,
-          leaseMs: 1000,
-          now: T0 + HOUR,
-          workerId: 'w1',
-        });
-        assert.deepEqual(
-          claims.map((c) => c.delivery.id),
-          [keptEvent!.deliveries[0]!.id],
-        );
+        assert.deepEqual(await claimedIds(store), [keptEvent!.deliveries[0]!.id]);
         assert.equal(await store.finishProjectDeletes(), 1);
       },
     );
