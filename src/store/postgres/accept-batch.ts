@@ -125,8 +125,8 @@ export async function acceptBatchPostgres(
   // statement, each project's row is locked FOR KEY SHARE (as a foreign key would: events have none
   // here) until this batch commits, so that a project deleted meanwhile is seen: its delete's last
   // transaction waits for the batch and removes its events, or the batch finds no row and fails.
-  // A project whose delete began (`deleting`, set in its first transaction, which this lock waits
-  // for) counts as gone: stored, its events' callbacks were claimed and sent until the history
+  // A project whose delete began (`deleting`, set in its first transaction, which locks the row
+  // FOR UPDATE: this lock waits for it, and it for this one) counts as gone: stored, its events' callbacks were claimed and sent until the history
   // steps (or, after a stop, the next start) removed them.
   const endpointsByProject = new Map<string, FanOutEndpoint[]>();
   for (const r of await query(

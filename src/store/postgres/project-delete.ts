@@ -72,7 +72,11 @@ export async function deleteProjectPostgres(
   projectId: string,
 ): Promise<boolean> {
   const exists = await tx(async (c) => {
-    if (!(await c.query('SELECT 1 FROM projects WHERE id = $1', [projectId])).rowCount) return false;
+    // FOR UPDATE: an accept batch that locked the row FOR KEY SHARE before this (accept-batch.ts)
+    // commits first, its callbacks then closed below; one after it waits, then sees `deleting`. (The
+    // update alone conflicts with that lock only when it clears a uid, a key column.)
+    if (!(await c.query('SELECT 1 FROM projects WHERE id = $1 FOR UPDATE', [projectId])).rowCount)
+      return false;
     // From here it is not found nor listed, its uid free for another project (the operator's,
     // which a start makes again by its uid), and a stop before the last transaction leaves it to
     // the next start (Store.finishProjectDeletes).
