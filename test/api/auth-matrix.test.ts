@@ -18,8 +18,11 @@
  * only, both the installation-wide `any` routes; `full` keys everything a project key may. An entry's
  * `keys` says so where that rule does not.
  *
- * The table is compared with the routes the app registered: a new route without an entry (or an
- * entry whose route is gone) fails the test. Which routes it lets portal tokens use is compared with
+ * The table is compared with the routes the app registered and with the operations the served
+ * /openapi.json lists: a new route without an entry (or an entry whose route is gone, or is not
+ * documented) fails the test, and so does an operation whose documented key scopes
+ * (x-herald-key-scopes), portal access (x-herald-portal) or refusals (401, 403, 404) are not what
+ * the table enforces. Which routes it lets portal tokens use is compared with
  * what the docs say they may do (portalMayUse), a rule over any route rather than a list.
  */
 import assert from 'node:assert/strict';
@@ -64,6 +67,8 @@ interface Entry {
 }
 
 const EXAMPLE_TYPE = 'matrix.example';
+/** The keys of an OpenAPI path item that are operations. */
+const OPERATION_VERBS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
 const P = (t: Target) => `/api/v1/projects/${t.project.id}`;
 const EP = async (t: Target) => `${P(t)}/endpoints/${await t.endpoint()}`;
 
@@ -442,6 +447,72 @@ onBothStores(
           .filter((r) => !isApiRoute(r) && !PUBLIC_ROUTES.some((p) => p.test(r.url)))
           .map((r) => `${r.method} ${r.url}`);
         assert.deepEqual(unknownPublic, [], 'routes outside /api/ that are not known public routes');
+      });
+
+      test('the served /openapi.json lists exactly the routes of the table, each with the callers the table lets in', async () => {
+        const served = await call('GET', '/openapi.json', null);
+        assert.equal(served.status, 200, served.text);
+        const doc = served.json as {
+          security?: unknown[];
+          paths: Record<string, Record<string, Record<string, unknown>>>;
+        };
+        const documented: string[] = [];
+        const differ: string[] = [];
+        for (const [path, item] of Object.entries(doc.paths)) {
+          for (const [verb, operation] of Object.entries(item)) {
+            if (!OPERATION_VERBS.has(verb)) continue;
+            const method = verb.toUpperCase();
+            const url = path.replace(/\{([^}]+)\}/g, ':$1');
+            const route = `${method} ${url}`;
+            const security = (operation.security ?? doc.security ?? []) as unknown[];
+            if (!url.startsWith('/api/')) {
+              // Outside /api/ only the known public routes, documented as needing no token.
+              if (!PUBLIC_ROUTES.some((p) => p.test(url))) differ.push(`${route}: not a known public route`);
+              if (security.length !== 0)
+                differ.push(`${route}: a public route documented as needing a token`);
+              continue;
+            }
+            documented.push(route);
+            const entry = TABLE[route];
+            if (!entry) continue; // listed below
+            if (!security.some((s) => JSON.stringify(s) === '{"bearer":[]}')) {
+              differ.push(`${route}: security ${JSON.stringify(security)}, not the bearer token`);
+            }
+            const scopes = entry.access === 'operator' ? [] : keyScopes(entry, method);
+            const documentedScopes = operation['x-herald-key-scopes'];
+            if (JSON.stringify(documentedScopes) !== JSON.stringify(scopes)) {
+              differ.push(
+                `${route}: x-herald-key-scopes ${JSON.stringify(documentedScopes)}, enforced ${JSON.stringify(scopes)}`,
+              );
+            }
+            const portal = entry.access === 'customer' || entry.access === 'any';
+            if (operation['x-herald-portal'] !== portal) {
+              differ.push(
+                `${route}: x-herald-portal ${String(operation['x-herald-portal'])}, enforced ${portal}`,
+              );
+            }
+            // The refusals the matrix expects of this route are documented answers of it.
+            const responses = Object.keys((operation.responses ?? {}) as object);
+            const refusals = new Set([401]);
+            const scoped = url.includes(':project');
+            for (const kind of ['key', 'send', 'read', 'portal'] as const) {
+              refusals.add(expectedStatus(entry, method, scoped, kind, true));
+              if (scoped) refusals.add(expectedStatus(entry, method, scoped, kind, false));
+            }
+            for (const status of [...refusals].filter((s) => s >= 400)) {
+              if (!responses.includes(String(status))) differ.push(`${route}: ${status} not documented`);
+            }
+          }
+        }
+        const missing = documented.filter((k) => !(k in TABLE));
+        const stale = Object.keys(TABLE).filter((k) => !documented.includes(k));
+        assert.deepEqual(
+          missing,
+          [],
+          'operations of /openapi.json without an entry in the authorization matrix',
+        );
+        assert.deepEqual(stale, [], 'entries of the matrix that /openapi.json does not document');
+        assert.deepEqual(differ, [], 'operations documented otherwise than the matrix enforces them');
       });
 
       test('every API route declares whether portal tokens may use it (config.portal), as the docs say', () => {
