@@ -142,9 +142,26 @@ describe('herald CLI against a running Herald', () => {
     assert.equal(scoped.code, 0, scoped.stderr);
     assert.equal((JSON.parse(scoped.stdout) as { id: string }).id, endpoint.id);
 
+    // Two webhooks to one URL told apart by their names (Gamify's "meaningful name for your
+    // webhook"): the list ends each line with the name; an unnamed endpoint's line has none.
+    const named = await client.createEndpoint(project.id, {
+      url: `${sink.url}/hook`,
+      name: 'CRM opt-in',
+      eventTypes: ['optin.submitted'],
+      method: 'GET',
+      signature: { scheme: 'none' },
+    });
     const listed = await herald(['endpoints', 'list', ...conn], { HERALD_TOKEN: 'ignored-when-flag-given' });
     assert.equal(listed.code, 0, listed.stderr);
-    assert.match(listed.stdout, new RegExp(`^${endpoint.id} POST ${sink.url}/hook `));
+    assert.match(
+      listed.stdout,
+      new RegExp(`^${endpoint.id} POST ${sink.url}/hook \\(all types; active, standard\\)$`, 'm'),
+    );
+    assert.match(
+      listed.stdout,
+      new RegExp(`^${named.id} GET ${sink.url}/hook \\(optin\\.submitted; active, none\\) CRM opt-in$`, 'm'),
+    );
+    await client.deleteEndpoint(project.id, named.id);
 
     const rotated = await herald(['endpoints', 'rotate-secret', endpoint.id, ...conn, '--grace', '0']);
     assert.equal(rotated.code, 0, rotated.stderr);

@@ -373,8 +373,9 @@ async function noExample(
   );
 }
 
+/** One line: id, method, URL, (filter; status, dev, scheme), then its name, if it has one. */
 function printEndpoint(ep: Endpoint): void {
   const types = ep.eventTypes.length ? ep.eventTypes.join(',') : 'all types';
   const flags = [ep.status, ep.dev ? 'dev' : null, ep.signature.scheme].filter(Boolean).join(', ');
-  printLine(`${ep.id} ${ep.method} ${ep.url} (${types}; ${flags})`);
+  printLine(`${ep.id} ${ep.method} ${ep.url} (${types}; ${flags})${ep.name ? ` ${ep.name}` : ''}`);
 }
