@@ -245,6 +245,7 @@ describe('herald CLI against a running Herald', () => {
       url: `${sink.url}/manage`,
       eventTypes: ['player.paid'],
       retrySchedule: [],
+      dev: true,
     });
     const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
     const attemptsOf = async (n: number) => {
@@ -256,9 +257,11 @@ describe('herald CLI against a running Herald', () => {
       }
     };
 
+    // A live event and a test one (GamePush's "Dev" box: test requests to be told apart in the
+    // history): the test event's line says so, as `events list` and the dashboard's History do.
     const paid = await client.sendEvents(project.id, [
       { type: 'player.paid', payload: { n: 1 } },
-      { type: 'player.paid', payload: { n: 2 } },
+      { type: 'player.paid', payload: { n: 2 }, test: true },
     ]);
     assert.equal((await attemptsOf(2)).length, 2);
     const history = await herald(['endpoints', 'attempts', endpoint.id, ...conn]);
@@ -269,7 +272,9 @@ describe('herald CLI against a running Herald', () => {
       // newest first
       assert.match(
         line,
-        new RegExp(`^att_\\S+ \\S+Z succeeded 200 \\d+ ms #1 player.paid ${paid[1 - i]!.id}$`),
+        new RegExp(
+          `^att_\\S+ \\S+Z succeeded 200 \\d+ ms #1 player.paid ${i === 0 ? '\\(test\\) ' : ''}${paid[1 - i]!.id}$`,
+        ),
       );
     }
     const none = await herald(['endpoints', 'attempts', endpoint.id, ...conn, '--status', 'failed']);

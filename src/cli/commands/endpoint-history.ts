@@ -165,10 +165,16 @@ const rangeOf = (flags: RangeFlags) => ({
   ...(flags.until ? { until: flags.until } : {}),
 });
 
-/** `att_… 2026-…Z succeeded 200 12 ms #1 player.paid evt_…`, or the error kind when there was no response. */
+/**
+ * `att_… 2026-…Z succeeded 200 12 ms #1 player.paid evt_…`, or the error kind when there was no
+ * response; `player.paid (test)` for an attempt of a test event, as `events list` marks the event.
+ * An attempt does not carry its event's flag, but its request does: Herald sends `webhook-test:
+ * true` on every request of a test event and on no other (no custom header may take that name).
+ */
 export function attemptLine(a: Attempt): string {
   const result = a.response ? String(a.response.status) : (a.error?.kind ?? 'no response');
-  return `${a.id} ${a.startedAt} ${a.outcome} ${result} ${Math.round(a.durationMs)} ms #${a.number} ${a.eventType} ${a.eventId}`;
+  const test = a.request?.headers?.['webhook-test'] === 'true' ? ' (test)' : '';
+  return `${a.id} ${a.startedAt} ${a.outcome} ${result} ${Math.round(a.durationMs)} ms #${a.number} ${a.eventType}${test} ${a.eventId}`;
 }
 
 /**
