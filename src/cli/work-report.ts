@@ -8,6 +8,8 @@
  * A command may report more than once (copy-to-postgres, before its copy and after): once stdout
  * has failed, the later reports go straight to stderr.
  */
+import { visible } from './terminal-text.ts';
+
 let reported = false;
 
 /** Whether a failure of stdout was met by report (main.ts then leaves it alone). */
@@ -38,5 +40,32 @@ export function reportText(text: string, what: string): Promise<void> {
       }
       done();
     });
+  });
+}
+
+/**
+ * The exit code of a command that made or changed a credential (an endpoint and its secret, a
+ * rotated secret, an API key, a portal link) but could not print it (reportCredential): the work
+ * is done, so a script must not run it again as after a failure (docs/cli.md).
+ */
+export const CREDENTIAL_NOT_PRINTED = 3;
+
+/**
+ * Writes `text`, which holds a credential shown only now, on stdout, and resolves to true once
+ * written. When stdout cannot take it (a full disk, a reader gone), the credential is written
+ * nowhere (stderr may be a log): one line on stderr after what stopped stdout says `done`, what was
+ * done without the credential and the command that gets a fresh one, the exit code is
+ * CREDENTIAL_NOT_PRINTED, and it resolves to false.
+ */
+export function reportCredential(text: string, done: string): Promise<boolean> {
+  const fail = (why: string): false => {
+    reported = true;
+    process.stderr.write(`herald: cannot write the output (stdout): ${why}: ${visible(done)}\n`);
+    process.exitCode = CREDENTIAL_NOT_PRINTED;
+    return false;
+  };
+  if (reported) return Promise.resolve(fail('it failed before'));
+  return new Promise((resolve) => {
+    process.stdout.write(text, (error) => resolve(error ? fail(error.message) : true));
   });
 }

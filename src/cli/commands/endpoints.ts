@@ -35,6 +35,9 @@ import {
 } from '../print.ts';
 import { readTextFile } from '../read-text-file.ts';
 import { CommandError } from '../run-command.ts';
+import { shellWord } from '../shell-word.ts';
+import { visible } from '../terminal-text.ts';
+import { reportCredential } from '../work-report.ts';
 import { addEndpointDeliveriesCommand } from './endpoint-deliveries.ts';
 import { addEndpointHistoryCommands } from './endpoint-history.ts';
 
@@ -111,7 +114,14 @@ export function endpointsCommand(): Command {
       if (flags.types) input.eventTypes = typeListFlag(flags.types, 'for every type, leave out --types');
       if (flags.dev) input.dev = true;
       if (flags.name) input.name = flags.name;
-      printJson(await client.createEndpoint(flags.project, input));
+      const endpoint = await client.createEndpoint(flags.project, input);
+      // Its secret is shown only now: without it, what was made, and how to get one (no second create).
+      const again = `herald endpoints rotate-secret ${shellWord(endpoint.id)} --project ${shellWord(flags.project)}`;
+      await reportCredential(
+        `${JSON.stringify(endpoint, null, 2)}\n`,
+        `the endpoint ${endpoint.id} was created, but its signing secret is not printed anywhere: do not run the ` +
+          `create again (a second endpoint would receive every event twice); for a secret to give its receiver: ${again} --grace 0`,
+      );
     }),
   );
   withConnectionFlags(
@@ -266,7 +276,13 @@ export function endpointsCommand(): Command {
           }
           throw error;
         }
-        printLine(rotated.secret);
+        const again = `herald endpoints rotate-secret ${shellWord(id)} --project ${shellWord(flags.project)}`;
+        await reportCredential(
+          `${visible(rotated.secret)}\n`,
+          flags.secretFile === undefined
+            ? `the signing secret of ${id} was rotated, but the new secret is not printed anywhere; for another one: ${again}`
+            : `the signing secret of ${id} was rotated to the one from --secret-file (not printed again): it is done, do not run it again`,
+        );
         sayLine(rotationNote(endpoint.signature, rotated, flags.secretFile !== undefined));
       },
     ),

@@ -6,7 +6,10 @@
 import { Command } from 'commander';
 import { type ConnectionFlags, projectArgumentOrFlag, withConnectionFlags } from '../api-connection.ts';
 import { durationSeconds } from '../duration-flag.ts';
-import { apiAction, printJson, printLine, sayLine } from '../print.ts';
+import { apiAction, sayLine } from '../print.ts';
+import { shellWord } from '../shell-word.ts';
+import { visible } from '../terminal-text.ts';
+import { reportCredential } from '../work-report.ts';
 
 /** The API's bounds of `expiresIn` (docs/api.md "Portal links"): at most 7 days. */
 const MAX_EXPIRES_IN = 7 * 86_400;
@@ -36,11 +39,15 @@ export function portalLinksCommand(): Command {
           ? { expiresIn: durationSeconds('--expires-in', flags.expiresIn, MAX_EXPIRES_IN, '7 days') }
           : {},
       );
-      if (flags.json) {
-        printJson(link);
-        return;
-      }
-      printLine(link.url);
+      // The link is shown only now: without it, what was made, how to get another and to end it.
+      const p = shellWord(project);
+      const expiresIn = flags.expiresIn ? ` --expires-in ${shellWord(flags.expiresIn)}` : '';
+      const printed = await reportCredential(
+        flags.json ? `${JSON.stringify(link, null, 2)}\n` : `${visible(link.url)}\n`,
+        `a portal link of ${project} was created (it works until ${link.expiresAt}), but it is not printed anywhere; ` +
+          `\`herald portal-links revoke ${p}\` ends it (and every other link of the project issued until now); for another one: herald portal-links create ${p}${expiresIn}`,
+      );
+      if (flags.json || !printed) return;
       sayLine(
         `the link above works until ${link.expiresAt}; \`herald portal-links revoke ${project}\` ends it (and every other link of the project) before then`,
       );

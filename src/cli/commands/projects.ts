@@ -10,6 +10,9 @@ import { API_KEY_SCOPES } from '../../domain/types.ts';
 import { type ConnectionFlags, requiredFlag, withConnectionFlags } from '../api-connection.ts';
 import { apiAction, printJson, printLine, sayEmpty } from '../print.ts';
 import { CommandError } from '../run-command.ts';
+import { shellWord } from '../shell-word.ts';
+import { visible } from '../terminal-text.ts';
+import { reportCredential } from '../work-report.ts';
 
 /** The API's bound of a project's backlogLimit: a larger one is refused here, before a request. */
 const MAX_BACKLOG_LIMIT = LIMITS.backlogLimit;
@@ -105,8 +108,14 @@ export function projectsCommand(): Command {
       ),
   ).action(
     apiAction<ConnectionFlags & { name: string; scope: ApiKeyScope }>(async (client, flags, [project]) => {
-      const { key } = await client.createApiKey(project, flags.name, { scope: flags.scope });
-      printLine(key);
+      const made = await client.createApiKey(project, flags.name, { scope: flags.scope });
+      // The key is shown only now: without it, which key was made, and how to end it and make another.
+      const [p, name] = [shellWord(project), shellWord(flags.name)];
+      await reportCredential(
+        `${visible(made.key)}\n`,
+        `the API key ${made.id} of ${project} was created, but the key is not printed anywhere: revoke it with ` +
+          `herald projects revoke-api-key ${p} ${shellWord(made.id)}, and make another with herald projects api-key ${p} --name ${name} --scope ${flags.scope}`,
+      );
     }),
   );
   withConnectionFlags(
