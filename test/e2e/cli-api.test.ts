@@ -736,6 +736,8 @@ describe('herald CLI against a running Herald', () => {
       assert.equal(req.method, 'POST');
       assert.equal(req.url, '/local/hook');
       assert.equal(req.headers['x-game'], 'cli');
+      // What Herald adds to what sign() makes, forwarded too (packages/verify/README.md, Sign).
+      assert.equal(req.headers['user-agent'], 'Herald-Webhooks/0.1');
       const verified = verifyWebhook<{ type: string; data: unknown }>({
         scheme: 'standard',
         payload: req.body,
