@@ -1,14 +1,17 @@
 /**
  * `herald listen` while it runs: a secret rotated after it started signs the forwarded copies (with
  * every valid secret, as Herald does), Ctrl-C says what it waits for, an outage of Herald is said
- * once (not every poll), a secret given with --secret is not printed, and --forward-to must be
- * this machine unless --allow-remote. Real `herald serve` and receivers on 127.0.0.1 only.
+ * once (not every poll), a secret given with --secret or --secret-file is not printed, and
+ * --forward-to must be this machine unless --allow-remote. Real `herald serve` and receivers on
+ * 127.0.0.1 only.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HeraldClient } from '../../packages/client/src/index.ts';
@@ -406,6 +409,74 @@ describe('herald listen against a real Herald', () => {
       }
     }
     await local.close();
+  });
+
+  test('--secret-file (- for stdin) signs with the secret it holds, kept out of ps and shell history, and never printed', async () => {
+    const project = await client.createProject({ name: 'listen-secret-file' });
+    const local = await receiver();
+    const dir = mkdtempSync(join(tmpdir(), 'herald-listen-secret-'));
+    try {
+      const secret = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
+      const file = join(dir, 'secret');
+      writeFileSync(file, `${secret}\n`);
+      for (const [n, args] of [
+        [1, ['--secret-file', file]],
+        [2, ['--secret-file', '-']],
+      ] as const) {
+        const p = listenProcess([
+          '--url',
+          herald.url,
+          '--project',
+          project.id,
+          '--forward-to',
+          local.url,
+          '--interval',
+          '50',
+          ...args,
+        ]);
+        running.push(p);
+        p.child.stdin?.end(`${secret}\n`);
+        try {
+          // Before, commander refused the unknown option --secret-file, exit code 1.
+          await p.waitFor(/herald listen: forwarding[^\n]*\n/);
+          assert.ok(!p.out().includes(secret), p.out());
+          assert.match(p.out(), /the secret given with --secret-file/);
+          await client.sendEvent(project.id, { type: 'file.signed', payload: { n } });
+          const [request] = (await local.waitFor(n)).slice(n - 1);
+          const verified = verifyWebhook({
+            scheme: 'standard',
+            payload: request!.body,
+            headers: request!.headers,
+            secret,
+          });
+          assert.deepEqual((verified.payload as { data: unknown }).data, { n });
+        } finally {
+          p.kill();
+        }
+      }
+      // Refused at start, naming --secret-file, the value never repeated: not a standard secret,
+      // empty, with --secret or --endpoint.
+      writeFileSync(join(dir, 'bad'), 'not-a-standard-secret\n');
+      writeFileSync(join(dir, 'empty'), '\n');
+      const conn = ['--url', herald.url, '--project', project.id, '--forward-to', local.url];
+      for (const [args, message] of [
+        [
+          ['--secret-file', join(dir, 'bad')],
+          /^herald: --secret-file: a standard secret must be whsec_ followed by base64/,
+        ],
+        [['--secret-file', join(dir, 'empty')], /^herald: --secret-file: .*empty is empty\n$/],
+        [['--secret-file', file, '--secret', secret], /^herald: --secret-file: not with --secret/],
+        [['--secret-file', file, '--endpoint', 'ep_x'], /^herald: --secret-file: not with --endpoint/],
+      ] as const) {
+        const run = await runListen([...conn, ...args]);
+        assert.equal(run.code, 1, run.out);
+        assert.match(run.out, message);
+        assert.ok(!run.out.includes('not-a-standard-secret'), run.out);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await local.close();
+    }
   });
 });
 

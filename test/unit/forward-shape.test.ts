@@ -100,10 +100,14 @@ test('the local shape: Standard Webhooks, every event (test ones too), a new whs
   assert.notEqual(a.secret, b.secret);
   assert.ok(a.describe.includes(a.secret), 'the generated secret is printed: the receiver needs it');
   assert.equal(forwards(a, { type: 'anything', test: true }), true);
-  assert.equal(forwards(localShape('whsec_abc', ['x']), { type: 'y', test: false }), false);
+  assert.equal(
+    forwards(localShape({ secret: 'whsec_abc', flag: '--secret' }, ['x']), { type: 'y', test: false }),
+    false,
+  );
 
   const secret = `whsec_${Buffer.alloc(24, 9).toString('base64')}`;
-  const shape = localShape(secret, null);
+  const shape = localShape({ secret, flag: '--secret-file' }, null);
+  assert.equal(shape.describe, 'standard signature, the secret given with --secret-file');
   const req = forwardRequest(shape, event(), 'http://127.0.0.1:3000/', Date.now());
   const verified = verifyWebhook<{ type: string; data: unknown; timestamp: string }>({
     scheme: 'standard',

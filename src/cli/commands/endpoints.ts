@@ -33,8 +33,8 @@ import {
   sayLine,
   sayMore,
 } from '../print.ts';
-import { readTextFile } from '../read-text-file.ts';
 import { CommandError } from '../run-command.ts';
+import { readSecretFile } from '../secret-file.ts';
 import { shellWord } from '../shell-word.ts';
 import { visible } from '../terminal-text.ts';
 import { reportCredential } from '../work-report.ts';
@@ -257,7 +257,8 @@ export function endpointsCommand(): Command {
         }
         const options: { graceSeconds?: number; secret?: string } =
           flags.grace === undefined ? {} : { graceSeconds: Number(flags.grace) };
-        if (flags.secretFile !== undefined) options.secret = readSecretFile(flags.secretFile);
+        if (flags.secretFile !== undefined)
+          options.secret = readSecretFile(flags.secretFile, '--secret-file');
         // The scheme decides what the rotation does on the wire (read first: an unknown endpoint is
         // refused before anything changes).
         const endpoint = await client.getEndpoint(flags.project, id);
@@ -302,17 +303,6 @@ export function endpointsCommand(): Command {
   addEndpointHistoryCommands(endpoints);
   addEndpointDeliveriesCommand(endpoints);
   return endpoints;
-}
-
-/**
- * The secret of `--secret-file PATH` (`-`: stdin), without the line ending a file or `echo` ends it
- * with; nothing else is trimmed (a secret of the non-standard schemes is taken as it is).
- */
-function readSecretFile(path: string): string {
-  const text = readTextFile(path === '-' ? 0 : path, '--secret-file', path === '-' ? 'stdin' : path);
-  const secret = text.replace(/\r?\n$/, '');
-  if (secret === '') throw new CommandError(`--secret-file: ${path === '-' ? 'stdin' : path} is empty`);
-  return secret;
 }
 
 /** The schemes that put one signature per valid secret on a request (docs/signatures.md). */

@@ -21,12 +21,14 @@ import { endpointShape, type ForwardShape, localShape } from '../listen/forward-
 import { createForwarder } from '../listen/forwarder.ts';
 import { printLine } from '../print.ts';
 import { CommandError, runCommand } from '../run-command.ts';
+import { readSecretFile } from '../secret-file.ts';
 
 interface ListenFlags extends ConnectionFlags {
   project: string;
   forwardTo: string;
   endpoint?: string;
   secret?: string;
+  secretFile?: string;
   types?: string;
   interval: string | number;
   timeout: string | number;
@@ -61,7 +63,21 @@ export function listenCommand(): Command {
           ),
         ),
       )
-      .option('--secret <secret>', 'without --endpoint: sign with this secret (default: a new one, printed)')
+      .option(
+        '--secret <secret>',
+        'without --endpoint: sign with this secret (default: a new one, printed); shows in ps: prefer --secret-file',
+      )
+      // Empty is refused, not taken as unset (an unset `"$SECRET_FILE"`): a new secret would sign,
+      // which the receiver set up with the file's refuses.
+      .addOption(
+        idFlag(
+          new Option(
+            '--secret-file <path>',
+            'without --endpoint: sign with the secret in this file (- for stdin; a final newline is dropped), ' +
+              'kept out of ps and shell history',
+          ),
+        ),
+      )
       .option(
         '--types <list>',
         "comma-separated event types to forward (default: all, or the endpoint's filter)",
@@ -119,13 +135,21 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
   const endpoint = flags.endpoint;
   if (endpoint !== undefined && flags.secret)
     throw new CommandError('--secret: not with --endpoint (its own secret signs)');
+  if (flags.secretFile !== undefined && endpoint !== undefined)
+    throw new CommandError('--secret-file: not with --endpoint (its own secret signs)');
+  if (flags.secretFile !== undefined && flags.secret)
+    throw new CommandError('--secret-file: not with --secret (give the secret one way)');
+  const [secretFlag, secret] =
+    flags.secretFile !== undefined
+      ? ['--secret-file', readSecretFile(flags.secretFile, '--secret-file')]
+      : ['--secret', flags.secret];
   // Checked here by the rule the API applies to an endpoint's standard secret (whsec_ base64 of
   // 24–64 bytes: a receiver set up with it could be moved onto a real endpoint), rather than at
   // every event. The message never repeats the value: it is a secret.
-  const secretRefused = flags.secret ? secretProblem('standard', flags.secret) : null;
+  const secretRefused = secret ? secretProblem('standard', secret) : null;
   if (secretRefused !== null) {
     throw new CommandError(
-      `--secret: ${secretRefused} (e.g. the whsec_… secret a run without --secret prints)`,
+      `${secretFlag}: ${secretRefused} (e.g. the whsec_… secret a run without --secret prints)`,
     );
   }
   const intervalMs = positiveInt('--interval', flags.interval);
@@ -159,7 +183,7 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
       shape = await refresh();
     } else {
       // `--secret ""` counts as unset, as every empty flag does: a new secret, printed.
-      shape = localShape(flags.secret || undefined, types);
+      shape = localShape(secret ? { secret, flag: secretFlag } : undefined, types);
     }
     const forwarder = createForwarder({
       client,

@@ -71,17 +71,20 @@ export function endpointShape(
 }
 
 /**
- * Standard Webhooks, POST, the standard envelope; signed with `secret` or a new one. Only a new
- * secret is printed (the receiver needs it); one given with --secret is the user's already, and
- * start-up lines end up in terminals, logs and screenshots.
+ * Standard Webhooks, POST, the standard envelope; signed with `given.secret` (from `given.flag`,
+ * --secret or --secret-file) or a new one. Only a new secret is printed (the receiver needs it);
+ * a given one is the user's already, and start-up lines end up in terminals, logs and screenshots.
  */
-export function localShape(secret: string | undefined, types: string[] | null): ForwardShape {
-  const key = secret ?? `whsec_${randomBytes(24).toString('base64')}`;
+export function localShape(
+  given: { secret: string; flag: string } | undefined,
+  types: string[] | null,
+): ForwardShape {
+  const key = given?.secret ?? `whsec_${randomBytes(24).toString('base64')}`;
   return {
     describe:
-      secret === undefined
+      given === undefined
         ? `standard signature, new secret ${key}`
-        : 'standard signature, the secret given with --secret',
+        : `standard signature, the secret given with ${given.flag}`,
     settings: { method: 'POST', headers: {}, envelope: 'standard', signature: { scheme: 'standard' } },
     secret: key,
     secrets: [key],
