@@ -4,11 +4,16 @@
  * with a stdout that cannot be written (/dev/full, a reader gone): their work is done, so they say
  * on stderr what they did, without the credential, and the command that gets a fresh one, exit
  * code 3, so a script does not run the create again (a second endpoint receives every event twice).
+ * And when the answer is lost after Herald took the request (a connection cut on the way back,
+ * through a loopback proxy): they say it may have been made, and how to find it.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -244,5 +249,109 @@ describe('commands that print a credential, when stdout cannot take it', () => {
       assert.match(another.stdout, /#token=hpt_/);
       assert.match(made.stderr, new RegExp(`\`herald portal-links revoke ${project.id}\` ends it`));
     }
+  });
+});
+
+/**
+ * A loopback HTTP proxy to `target` that passes each request on, waits for Herald's whole answer,
+ * and then cuts the connection instead of passing it back (a proxy or a network failing after the
+ * request was taken). `cut` counts the answers lost.
+ */
+async function answerCuttingProxy(target: string) {
+  const state = { cut: 0 };
+  const server = createServer((req, res) => {
+    const upstream = request(
+      new URL(req.url ?? '/', target),
+      { method: req.method, headers: req.headers },
+      (answer) => {
+        answer.resume();
+        answer.on('end', () => {
+          state.cut++;
+          res.socket?.destroy();
+        });
+      },
+    );
+    req.pipe(upstream);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    state,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+describe('commands that make a credential, when the answer is lost after Herald took the request', () => {
+  let server: HeraldProcess;
+  let client: HeraldClient;
+  let proxy: Awaited<ReturnType<typeof answerCuttingProxy>>;
+  before(async () => {
+    server = await startHerald({
+      args: ['--role', 'api'],
+      env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8' },
+    });
+    client = new HeraldClient({ url: server.url, token: ADMIN });
+    proxy = await answerCuttingProxy(server.url);
+  });
+  after(async () => {
+    await proxy?.close();
+    await client?.close();
+    await server?.dispose();
+  });
+
+  test('endpoints create, projects api-key and portal-links create say it may have been made and how to find or end it', async () => {
+    const project = await client.createProject({ name: 'cli-credential-lost' });
+    const viaProxy = ['--url', proxy.url, '--token', ADMIN];
+
+    const created = await runHerald([
+      'endpoints',
+      'create',
+      'http://127.0.0.1:9/lost',
+      '--project',
+      project.id,
+      ...viaProxy,
+    ]);
+    assert.equal(proxy.state.cut, 1);
+    const endpoints = (await client.listEndpoints(project.id)).data;
+    assert.deepEqual(
+      endpoints.map((e) => e.url),
+      ['http://127.0.0.1:9/lost'],
+      'Herald made it',
+    );
+    assert.equal(created.code, 1, created.stderr);
+    // Before, only `no answer from Herald at …: other side closed (…). Is --url a Herald server?`:
+    // a script ran the create again, and the second endpoint received every event twice.
+    assert.match(
+      created.stderr,
+      new RegExp(
+        `^herald: no answer from Herald at ${proxy.url} .*[.?] The endpoint may have been created: look for http://127\\.0\\.0\\.1:9/lost in \`herald endpoints list --project ${project.id}\` before running the create again \\(a second endpoint would receive every event twice\\)\n$`,
+      ),
+    );
+
+    const key = await runHerald(['projects', 'api-key', project.id, '--name', 'lost key', ...viaProxy]);
+    assert.equal(proxy.state.cut, 2);
+    const keys = (await client.listApiKeys(project.id)).data;
+    assert.equal(keys.length, 1);
+    assert.equal(key.code, 1, key.stderr);
+    assert.match(
+      key.stderr,
+      new RegExp(
+        `[.?] The API key may have been created: \`herald projects api-keys ${project.id}\` lists it \\(named "lost key"\\); revoke it with \`herald projects revoke-api-key ${project.id} KEY_ID\` before making another\n$`,
+      ),
+    );
+
+    const link = await runHerald(['portal-links', 'create', project.id, ...viaProxy]);
+    assert.equal(proxy.state.cut, 3);
+    assert.equal(link.code, 1, link.stderr);
+    assert.match(
+      link.stderr,
+      new RegExp(
+        `[.?] A portal link may have been created: \`herald portal-links revoke ${project.id}\` ends it \\(and every other link of the project issued until now\\)\n$`,
+      ),
+    );
   });
 });

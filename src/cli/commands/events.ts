@@ -10,14 +10,11 @@ import {
   withIdempotencyKey,
 } from '@herald/client';
 import { Command, Option } from 'commander';
-import { resolveConnection } from '../../config/client-connection.ts';
-import { withoutCredentials } from '../../domain/http-url.ts';
 import {
   type ConnectionFlags,
   countFlag,
   idFlag,
   jsonFlag,
-  noAnswer,
   positiveInt,
   projectFlag,
   withConnectionFlags,
@@ -36,6 +33,7 @@ import {
   sayMore,
 } from '../print.ts';
 import { CommandError } from '../run-command.ts';
+import { sentWithoutAnswer } from '../sent-without-answer.ts';
 
 interface SendFlags extends ConnectionFlags {
   project: string;
@@ -137,7 +135,7 @@ export function eventsCommand(): Command {
           // So too after a 5xx: the last try's answer does not say what the ones before it did
           // (a 503 whose commit may have gone through, details.stored "unknown", then 503s of a
           // database still out of reach), and a 500 may come after a commit.
-          const lost = ownKey ? null : (noAnswer(error, flags) ?? failedAfterSending(error, flags));
+          const lost = ownKey ? null : sentWithoutAnswer(error, flags);
           if (!lost) throw error;
           throw new CommandError(
             `${lost.message}. The event may have been stored: to send it again without storing it twice, add --idempotency-key ${body.idempotencyKey}`,
@@ -277,23 +275,4 @@ function eventLines(event: EventSummary | HeraldEvent): string[] {
   const lines = [`${event.id} ${event.type}${event.test ? ' (test)' : ''} ${event.createdAt}`];
   for (const d of deliveries) lines.push(`  ${d.id} ${d.status} → ${d.url}`);
   return lines;
-}
-
-/**
- * A 5xx answer to `events send` (its last try's): the event may have been stored, by that try or
- * an earlier one the client sent again. Null for any other error.
- */
-function failedAfterSending(error: unknown, flags: ConnectionFlags): Error | null {
-  if (!(error instanceof HeraldApiError) || error.status < 500) return null;
-  // Herald's own.
-  if (!error.code.startsWith('http_')) return error;
-  // Not in Herald's error format: a 502 or 504 is a proxy's before Herald (docs/deployment.md
-  // "Behind a proxy"), whose upstream closed the connection after the request (a crash after its
-  // commit) or did not answer in time: Herald may have stored it. Any other (`http_500`) is from
-  // something else at --url: said as such by the CLI's error handling.
-  if (error.status !== 502 && error.status !== 504) return null;
-  const { url } = resolveConnection(flags);
-  return new Error(
-    `${withoutCredentials(url)} answered ${error.status}, not in Herald's error format: a proxy's answer, which comes after it passed the request on to Herald`,
-  );
 }
