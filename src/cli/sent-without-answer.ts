@@ -2,13 +2,16 @@
  * A request Herald may have carried out although the CLI got no answer saying so: no answer at all
  * after it was sent (noAnswer), or a 5xx. `events send` then says which idempotency key to send it
  * again with; the commands that make an endpoint, an API key or a portal link, which have no such
- * key, say it may have been made and how to find it, as running them again would make a second.
+ * key, say it may have been made and how to find it, as running them again would make a second
+ * (and so when Ctrl-C stops them before the answer: making).
  */
+import { constants as osConstants } from 'node:os';
 import { HeraldApiError } from '@herald/client';
 import { type ConnectionFlags, resolveConnection } from '../config/client-connection.ts';
 import { withoutCredentials } from '../domain/http-url.ts';
 import { noAnswer } from './api-connection.ts';
 import { CommandError } from './run-command.ts';
+import { visible } from './terminal-text.ts';
 
 /**
  * A 5xx answer (its last try's): the request may have been carried out, by that try or an earlier
@@ -44,4 +47,24 @@ export function mayHaveMade(error: unknown, flags: ConnectionFlags, made: string
   if (!lost) return error;
   const said = lost.message.replace(/[.?!]?$/, (end) => end || '.');
   return new CommandError(`${said} ${made}`);
+}
+
+/**
+ * `request`, one that makes something, awaited: a failure after it may have been carried out is
+ * worded by mayHaveMade, and Ctrl-C or a stop (SIGINT, SIGTERM) before its answer ends the process
+ * with `made` on stderr and exit code 128 + the signal (130, 143), where it ended without a word.
+ */
+export async function making<T>(request: Promise<T>, flags: ConnectionFlags, made: string): Promise<T> {
+  const stopped = (signal: NodeJS.Signals) => {
+    process.stderr.write(`herald: ${visible(`stopped by ${signal} before Herald answered: ${made}`)}\n`);
+    process.exit(128 + osConstants.signals[signal]);
+  };
+  process.once('SIGINT', stopped).once('SIGTERM', stopped);
+  try {
+    return await request;
+  } catch (error) {
+    throw mayHaveMade(error, flags, made);
+  } finally {
+    process.off('SIGINT', stopped).off('SIGTERM', stopped);
+  }
 }

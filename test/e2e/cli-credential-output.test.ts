@@ -255,10 +255,11 @@ describe('commands that print a credential, when stdout cannot take it', () => {
 /**
  * A loopback HTTP proxy to `target` that passes each request on, waits for Herald's whole answer,
  * and then cuts the connection instead of passing it back (a proxy or a network failing after the
- * request was taken). `cut` counts the answers lost.
+ * request was taken), or with `hold` keeps it waiting. `cut` counts the answers kept back.
  */
 async function answerCuttingProxy(target: string) {
-  const state = { cut: 0 };
+  /** hold: keep the connection open without an answer instead (Herald slow, as far as the CLI knows). */
+  const state = { cut: 0, hold: false };
   const server = createServer((req, res) => {
     const upstream = request(
       new URL(req.url ?? '/', target),
@@ -267,7 +268,7 @@ async function answerCuttingProxy(target: string) {
         answer.resume();
         answer.on('end', () => {
           state.cut++;
-          res.socket?.destroy();
+          if (!state.hold) res.socket?.destroy();
         });
       },
     );
@@ -353,5 +354,49 @@ describe('commands that make a credential, when the answer is lost after Herald 
         `[.?] A portal link may have been created: \`herald portal-links revoke ${project.id}\` ends it \\(and every other link of the project issued until now\\)\n$`,
       ),
     );
+  });
+
+  test('Ctrl-C or a stop before the answer of endpoints create says the endpoint may have been created (exit code 130 or 143)', async () => {
+    const project = await client.createProject({ name: 'cli-credential-stopped' });
+    proxy.state.hold = true;
+    try {
+      for (const [signal, code] of [
+        ['SIGINT', 130],
+        ['SIGTERM', 143],
+      ] as const) {
+        const before = proxy.state.cut;
+        const child = spawn(
+          NODE,
+          [
+            BIN,
+            'endpoints',
+            'create',
+            `http://127.0.0.1:9/${signal}`,
+            '--project',
+            project.id,
+            '--url',
+            proxy.url,
+            '--token',
+            ADMIN,
+          ],
+          { cwd: ROOT, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        let stderr = '';
+        child.stderr.on('data', (c: Buffer) => (stderr += c));
+        const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+        while (proxy.state.cut === before) await new Promise((r) => setTimeout(r, 20));
+        child.kill(signal);
+        // Before, the signal ended it at once, exit code 130 or 143 with nothing said.
+        assert.equal(await exited, code, stderr);
+        assert.equal(
+          stderr,
+          `herald: stopped by ${signal} before Herald answered: The endpoint may have been created: look for http://127.0.0.1:9/${signal} in \`herald endpoints list --project ${project.id}\` before running the create again (a second endpoint would receive every event twice)\n`,
+        );
+      }
+      const urls = (await client.listEndpoints(project.id)).data.map((e) => e.url).sort();
+      assert.deepEqual(urls, ['http://127.0.0.1:9/SIGINT', 'http://127.0.0.1:9/SIGTERM']);
+    } finally {
+      proxy.state.hold = false;
+    }
   });
 });

@@ -35,7 +35,7 @@ import {
 } from '../print.ts';
 import { CommandError } from '../run-command.ts';
 import { readSecretFile } from '../secret-file.ts';
-import { mayHaveMade } from '../sent-without-answer.ts';
+import { making } from '../sent-without-answer.ts';
 import { shellWord } from '../shell-word.ts';
 import { visible } from '../terminal-text.ts';
 import { reportCredential } from '../work-report.ts';
@@ -115,13 +115,11 @@ export function endpointsCommand(): Command {
       if (flags.types) input.eventTypes = typeListFlag(flags.types, 'for every type, leave out --types');
       if (flags.dev) input.dev = true;
       if (flags.name) input.name = flags.name;
-      const endpoint = await client.createEndpoint(flags.project, input).catch((error: unknown) => {
-        throw mayHaveMade(
-          error,
-          flags,
-          `The endpoint may have been created: look for ${url} in \`herald endpoints list --project ${shellWord(flags.project)}\` before running the create again (a second endpoint would receive every event twice)`,
-        );
-      });
+      const endpoint = await making(
+        client.createEndpoint(flags.project, input),
+        flags,
+        `The endpoint may have been created: look for ${url} in \`herald endpoints list --project ${shellWord(flags.project)}\` before running the create again (a second endpoint would receive every event twice)`,
+      );
       // Its secret is shown only now: without it, what was made, and how to get one (no second create).
       const again = `herald endpoints rotate-secret ${shellWord(endpoint.id)} --project ${shellWord(flags.project)}`;
       await reportCredential(

@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import { type ConnectionFlags, projectArgumentOrFlag, withConnectionFlags } from '../api-connection.ts';
 import { durationSeconds } from '../duration-flag.ts';
 import { apiAction, sayLine } from '../print.ts';
-import { mayHaveMade } from '../sent-without-answer.ts';
+import { making } from '../sent-without-answer.ts';
 import { shellWord } from '../shell-word.ts';
 import { visible } from '../terminal-text.ts';
 import { reportCredential } from '../work-report.ts';
@@ -35,20 +35,16 @@ export function portalLinksCommand(): Command {
   ).action(
     apiAction<ConnectionFlags & { expiresIn?: string; json?: boolean }>(async (client, flags, [project]) => {
       const p = shellWord(project);
-      const link = await client
-        .createPortalLink(
+      const link = await making(
+        client.createPortalLink(
           project,
           flags.expiresIn
             ? { expiresIn: durationSeconds('--expires-in', flags.expiresIn, MAX_EXPIRES_IN, '7 days') }
             : {},
-        )
-        .catch((error: unknown) => {
-          throw mayHaveMade(
-            error,
-            flags,
-            `A portal link may have been created: \`herald portal-links revoke ${p}\` ends it (and every other link of the project issued until now)`,
-          );
-        });
+        ),
+        flags,
+        `A portal link may have been created: \`herald portal-links revoke ${p}\` ends it (and every other link of the project issued until now)`,
+      );
       // The link is shown only now: without it, what was made, how to get another and to end it.
       const expiresIn = flags.expiresIn ? ` --expires-in ${shellWord(flags.expiresIn)}` : '';
       const printed = await reportCredential(

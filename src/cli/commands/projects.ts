@@ -10,7 +10,7 @@ import { API_KEY_SCOPES } from '../../domain/types.ts';
 import { type ConnectionFlags, requiredFlag, withConnectionFlags } from '../api-connection.ts';
 import { apiAction, printJson, printLine, sayEmpty } from '../print.ts';
 import { CommandError } from '../run-command.ts';
-import { mayHaveMade } from '../sent-without-answer.ts';
+import { making } from '../sent-without-answer.ts';
 import { shellWord } from '../shell-word.ts';
 import { visible } from '../terminal-text.ts';
 import { reportCredential } from '../work-report.ts';
@@ -110,15 +110,11 @@ export function projectsCommand(): Command {
   ).action(
     apiAction<ConnectionFlags & { name: string; scope: ApiKeyScope }>(async (client, flags, [project]) => {
       const p = shellWord(project);
-      const made = await client
-        .createApiKey(project, flags.name, { scope: flags.scope })
-        .catch((error: unknown) => {
-          throw mayHaveMade(
-            error,
-            flags,
-            `The API key may have been created: \`herald projects api-keys ${p}\` lists it (named ${JSON.stringify(flags.name)}); revoke it with \`herald projects revoke-api-key ${p} KEY_ID\` before making another`,
-          );
-        });
+      const made = await making(
+        client.createApiKey(project, flags.name, { scope: flags.scope }),
+        flags,
+        `The API key may have been created: \`herald projects api-keys ${p}\` lists it (named ${JSON.stringify(flags.name)}); revoke it with \`herald projects revoke-api-key ${p} KEY_ID\` before making another`,
+      );
       // The key is shown only now: without it, which key was made, and how to end it and make another.
       const name = shellWord(flags.name);
       await reportCredential(
