@@ -278,9 +278,22 @@ export function explainDatabaseError(
       { cause: error },
     );
   if (isStoreUnreachable(error)) return new Error(`cannot reach the database at ${named}`, { cause: error });
+  if (isPasswordMissing(error))
+    return new Error(
+      `the database at ${named} asks for a password and none was given: put it in PGPASSWORD (or a ~/.pgpass line), ` +
+        'which keeps it out of ps and shell history, or in the URL (postgres://USER:PASSWORD@HOST/DB)',
+      { cause: error },
+    );
   if (answered) return new Error(`the database at ${named} answered with error ${code}`, { cause: error });
   return error;
 }
+
+/**
+ * node-postgres's words when the server asks for a SCRAM password and the connection has none (no
+ * password in the URL, no PGPASSWORD, no ~/.pgpass line): an Error of its own, no SQLSTATE.
+ */
+const isPasswordMissing = (error: unknown): boolean =>
+  error instanceof Error && error.message.includes('client password must be a string');
 
 /**
  * Why store calls failed in a way that passes, counted for herald_store_failures_total (metrics.ts):

@@ -56,6 +56,14 @@ test('copy-to-postgres and migrate take the password from PGPASSWORD, the URL wi
   // The role needs its password: without one, nothing is copied.
   const refused = await runHerald(['copy-to-postgres', '--to', to], { env: { HERALD_DATA_DIR: dir } });
   assert.equal(refused.code, 1, refused.stderr);
+  // Said as what to do, not as node-postgres's "SASL: SCRAM-SERVER-FIRST-MESSAGE: client password
+  // must be a string"; a serving process's start says the same.
+  assert.match(refused.stderr, /asks for a password and none was given: .*PGPASSWORD/);
+  // Within 20 s: its pool's connection, left open after the refused login, kept it alive until
+  // PostgreSQL's authentication_timeout (60 s) closed it.
+  const served = await runHerald(['migrate', '--database', to], { killAfterMs: 20_000 });
+  assert.equal(served.code, 1, served.stderr);
+  assert.match(served.stderr, /asks for a password and none was given: .*PGPASSWORD/);
 
   const copied = await runHerald(['copy-to-postgres', '--to', to], {
     env: { HERALD_DATA_DIR: dir, PGPASSWORD: PASSWORD },

@@ -13,7 +13,7 @@ import { DatabaseTlsFileError } from '../database-tls-error.ts';
 /** A client for `config`; one whose TLS files cannot be read fails to connect, not to be made. */
 export function databaseClient(config: pg.ClientConfig): pg.Client {
   try {
-    return new pg.Client(config);
+    return new ClosedOnFailure(config);
   } catch (error) {
     const unreadable = DatabaseTlsFileError.from(error, config.connectionString);
     if (!unreadable) throw error;
@@ -43,5 +43,33 @@ class UnopenableClient extends pg.Client {
     if (!callback) return Promise.reject(this.#failure);
     process.nextTick(callback, this.#failure);
     return undefined;
+  }
+}
+
+/**
+ * A client whose connection is closed when it fails to connect. node-postgres leaves the socket open
+ * after a failure during the login (a SCRAM password asked for and none given: its error is raised
+ * in the client, not by the server), and pg-pool drops such a client without ending it: the server
+ * waited for the rest of the login until its authentication_timeout (60 s by default), and the
+ * socket kept the process alive as long (`herald migrate` printed its error, then hung a minute).
+ */
+class ClosedOnFailure extends pg.Client {
+  override connect(): Promise<pg.Client>;
+  override connect(callback: (error: Error) => void): void;
+  override connect(callback?: (error: Error) => void): Promise<pg.Client> | undefined {
+    if (!callback)
+      return super.connect().catch((error: unknown) => {
+        this.#close();
+        throw error;
+      });
+    super.connect((error: Error) => {
+      if (error) this.#close();
+      callback(error);
+    });
+    return undefined;
+  }
+
+  #close(): void {
+    this.end().catch(() => undefined);
   }
 }
