@@ -1,7 +1,8 @@
 /**
  * Two workers' attempt records that share deliveries, on a real PostgreSQL: a lease ran out, the
  * first worker's records come late while the second, which claimed the deliveries again, records
- * them too; or the first disables the endpoint and parks the deliveries the second records late.
+ * them too; or the first disables the endpoint and parks the deliveries the second records late; or
+ * the second gives back those of its claim its byte budget left out while the first records them.
  * Every write of several deliveries locks them in key order, whatever the order the attempts
  * finished in or the index a plan walks, so the two wait for each other at most, never deadlock.
  */
@@ -169,7 +170,13 @@ async function meetingAt(
  * of a round before it left due.
  */
 async function onFreshDatabase(
-  fn: (w: { a: PostgresStore; b: PostgresStore; stats: pg.Client; holder: pg.Client }) => Promise<void>,
+  fn: (w: {
+    a: PostgresStore;
+    b: PostgresStore;
+    stats: pg.Client;
+    holder: pg.Client;
+    url: string;
+  }) => Promise<void>,
 ): Promise<void> {
   const url = await server.createDatabase();
   const [a, b] = [new PostgresStore(url), new PostgresStore(url)];
@@ -178,7 +185,7 @@ async function onFreshDatabase(
   await stats.connect();
   await holder.connect();
   try {
-    await fn({ a, b, stats, holder });
+    await fn({ a, b, stats, holder, url });
   } finally {
     await stats.end();
     await holder.end();
@@ -363,3 +370,78 @@ test("a project delete while a worker records its callback deliveries: no deadlo
     [],
   );
 });
+
+test('a claim giving back what its byte budget left out while another worker records those deliveries late: no deadlock', async () => {
+  const outcomes: string[] = [];
+  for (let round = 0; round < 2; round++) {
+    await onFreshDatabase(async ({ a, b, stats, holder, url }) => {
+      const start = T0;
+      const { project } = await projectWithEndpoints(a, 0, start);
+      const byB = await claimedInReverse(a, b, project.id, start, 'http://127.0.0.1:9/cb');
+      const keys = byB.map((c) => c.delivery.id).sort();
+      // Past B's leases, A claims them all again with room for one payload: the earliest due (the
+      // highest key) is kept, the others given back, in due order (falling key). B's records of
+      // them come late, in key order. A session holding the events table keeps A's claim between
+      // its leases and its give-back until B's records wait for keys[10]; then A's give-back runs.
+      const later = start + 100 * SECOND;
+      const tables = new pg.Client(url);
+      await tables.connect();
+      try {
+        await tables.query('BEGIN');
+        await tables.query('LOCK TABLE events IN ACCESS EXCLUSIVE MODE');
+        const claim = a.claimDueDeliveries({
+          limit: 100,
+          leaseMs: 60 * SECOND,
+          now: later,
+          workerId: 'wa',
+          maxBytes: 1,
+        });
+        await lockWaits(stats, 1); // its read of the events, its leases committed
+        await holder.query('BEGIN');
+        await holder.query('SELECT 1 FROM deliveries WHERE project_id = $1 AND id = $2 FOR UPDATE', [
+          project.id,
+          keys[10],
+        ]);
+        const late = byB.map((c) =>
+          attemptRecord(c.delivery, c.event, { workerId: 'wb', outcome: 'failed', startedAt: start }),
+        );
+        const records = b.recordAttempts(late, { now: later, failureThreshold: 1000 });
+        await lockWaits(stats, 2);
+        await tables.query('ROLLBACK');
+        await waitingSession(stats, '%lease_until = NULL%');
+        await holder.query('ROLLBACK');
+        const settled = await Promise.allSettled([claim, records]);
+        outcomes.push(...settled.map((s) => (s.status === 'rejected' ? String(s.reason) : 'done')));
+        if (settled[0].status === 'fulfilled') {
+          assert.equal(settled[0].value.length, 1);
+          // A late failure moves no delivery leased to A: only the one A kept is still leased.
+          const { rows } = await stats.query(
+            'SELECT id FROM deliveries WHERE project_id = $1 AND leased_by IS NOT NULL',
+            [project.id],
+          );
+          assert.deepEqual(rows, [{ id: keys[19] }]);
+        }
+      } finally {
+        await tables.end();
+      }
+    });
+  }
+  assert.deepEqual(
+    outcomes.filter((o) => o !== 'done'),
+    [],
+  );
+});
+
+/** Polls until a session whose query is LIKE `pattern` waits for a lock (10 s at most). */
+async function waitingSession(stats: pg.Client, pattern: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    const { rows } = await stats.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+       WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1`,
+      [pattern],
+    );
+    if (rows[0].n > 0) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.fail(`no session running ${pattern} waited for a lock`);
+}

@@ -18,6 +18,7 @@ import {
   turnLimits,
 } from '../claim-turns.ts';
 import type { ClaimedDelivery, ClaimOptions } from '../store.ts';
+import { lockedInKeyOrder } from './delivery-locks.ts';
 import { num, type Row, toDelivery, toEventLazyPayload } from './rows.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -362,9 +363,13 @@ export async function withEvents(
     else if (found === null) left.push(r);
   }
   if (left.length) {
+    // Locked in key order (delivery-locks.ts), not in the due order they were claimed in nor the
+    // table's: another worker's late records of them (its lease ran out), or a delete closing them,
+    // lock the same rows by key, and in due order the two deadlocked (postgres-lock-order.test.ts).
     await query(
-      `UPDATE deliveries SET lease_until = NULL, leased_by = NULL
-       WHERE (project_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND leased_by = $3`,
+      `UPDATE deliveries d SET lease_until = NULL, leased_by = NULL
+       FROM ${lockedInKeyOrder('unnest($1::text[], $2::text[]) AS v(project_id, id)', 'l.leased_by = $3')}
+       WHERE d.project_id = v.project_id AND d.id = v.id AND d.leased_by = $3`,
       [left.map((r) => r.project_id), left.map((r) => r.id), o.workerId],
       db,
     );
