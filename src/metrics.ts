@@ -186,7 +186,7 @@ export function createMetrics(options: CreateMetricsOptions): Metrics {
   });
   new Gauge({
     name: 'herald_oldest_pending_age_seconds',
-    help: 'How long the oldest due delivery has been waiting past its due time (0 when nothing is due); no sample while the database cannot be read (see herald_store_up).',
+    help: 'How long the pending delivery that became due first has waited since (since it was created, its retry fell due or it was resumed; an attempt in flight, a lease that ran out or a claim handed back unsent do not restart it), 0 when nothing is due; no sample while the database cannot be read (see herald_store_up).',
     registers: [registry],
     async collect() {
       const backlog = await readBacklog();

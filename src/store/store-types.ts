@@ -317,7 +317,10 @@ export interface ReleaseItem {
 
 export interface Backlog {
   pending: number;
-  /** Due time of the oldest pending delivery that is due, or null when nothing is due. */
+  /**
+   * When the pending delivery that became due first became due (claimed or not: claims and unsent
+   * hand-backs do not move it), or null when nothing is due.
+   */
   oldestDueAt: number | null;
 }
 

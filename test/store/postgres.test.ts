@@ -158,6 +158,7 @@ describe('postgres specifics', () => {
         '0015_failed_deliveries_in_creation_order.sql',
         '0016_api_key_scope.sql',
         '0017_project_deleting.sql',
+        '0018_due_since.sql',
       ],
     );
     assert.match(String(idx.rows[0]?.indexdef), /WHERE \(status = 'pending'::text\)/);
@@ -645,6 +646,24 @@ describe('postgres specifics', () => {
     } finally {
       await closeAll(stores);
     }
+  });
+
+  test('backlog: deliveries an older version wrote (no due_since, or a retry it scheduled) are read from their due time', async () => {
+    await withStoreAndClient(async (store, client) => {
+      const { project } = await projectWithEndpoints(store, 2);
+      await store.acceptEvents(project.id, [eventInput('a')], T0 + 5);
+      // Created by an older process: no due_since.
+      await client.query("UPDATE deliveries SET due_since = NULL WHERE status = 'pending'");
+      assert.equal((await store.backlog(T0 + SECOND)).oldestDueAt, T0 + 5, 'created without due_since');
+      // A retry an older process scheduled: its attempt recorded at T0 + 10, next due at T0 + 60 s,
+      // due_since left at T0 + 5. Not late before T0 + 60 s; late since then after.
+      await client.query(
+        "UPDATE deliveries SET due_since = $1, attempts = 1, last_attempt_at = $2, next_attempt_at = $3 WHERE status = 'pending'",
+        [T0 + 5, T0 + 10, T0 + 60 * SECOND],
+      );
+      assert.equal((await store.backlog(T0 + 30 * SECOND)).oldestDueAt, null, 'a retry not due yet');
+      assert.equal((await store.backlog(T0 + 90 * SECOND)).oldestDueAt, T0 + 60 * SECOND, 'a retry due');
+    });
   });
 
   test('idempotency keys hold across processes: one event per key', async () => {

@@ -90,6 +90,7 @@ describe('sqlite specifics', () => {
         '0017_failed_deliveries_in_creation_order.sql',
         '0018_api_key_scope.sql',
         '0019_project_deleting.sql',
+        '0020_due_since.sql',
       ],
     );
   });

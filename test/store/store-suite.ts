@@ -968,8 +968,9 @@ export function defineStoreSuite(
         assert.equal(await store.releaseClaims('*', now + 52 * SECOND), 6);
         off();
         assert.ok(woken >= 1, 'released work wakes the dispatcher');
+        // Handed back unsent, they are late since they became due (the first at T0 + 1), not since the hand-back.
         const backlog = await store.backlog(now + 52 * SECOND);
-        assert.deepEqual(backlog, { pending: 6, oldestDueAt: now + 52 * SECOND });
+        assert.deepEqual(backlog, { pending: 6, oldestDueAt: T0 + 1 });
       },
     );
 
@@ -3584,7 +3585,8 @@ export function defineStoreSuite(
       await store.acceptEvents(project.id, [eventInput('a')], T0 + 50);
       assert.deepEqual(await store.backlog(T0 + 10), { pending: 4, oldestDueAt: T0 + 5 });
       assert.deepEqual(await store.backlog(T0), { pending: 4, oldestDueAt: null }, 'nothing due yet');
-      // Leased deliveries are pending but not waiting: the oldest due is the first one unleased.
+      // Claimed deliveries are not delivered yet: their attempt in flight (or held behind its
+      // endpoint's cap) counts from the time they became due.
       const claimed = await store.claimDueDeliveries({
         limit: 2,
         leaseMs: 1000,
@@ -3592,7 +3594,72 @@ export function defineStoreSuite(
         workerId: 'w',
       });
       assert.equal(claimed.length, 2);
-      assert.deepEqual(await store.backlog(T0 + 60), { pending: 4, oldestDueAt: T0 + 50 });
+      assert.deepEqual(await store.backlog(T0 + 60), { pending: 4, oldestDueAt: T0 + 5 });
+      await store.recordAttempts(
+        claimed.map((c) => attemptRecord(c.delivery, c.event, { startedAt: T0 + 10, workerId: 'w' })),
+        { now: T0 + 20, failureThreshold: 10 },
+      );
+      assert.deepEqual(await store.backlog(T0 + 60), { pending: 2, oldestDueAt: T0 + 50 }, 'delivered');
+    });
+
+    withStore('backlog: a delivery claimed but not sent keeps the time it became due', async (store) => {
+      const { project } = await projectWithEndpoints(store, 1);
+      const [accepted] = await store.acceptEvents(project.id, [eventInput('a')], T0 + 5);
+      const delivery = accepted!.deliveries[0]!;
+      const claim = (now: number, workerId = 'w') =>
+        store.claimDueDeliveries({ limit: 10, leaseMs: SECOND, now, workerId });
+      // A lease that ran out (its worker stopped or hung): late since T0 + 5, not since the lease's end.
+      assert.equal((await claim(T0 + 10)).length, 1);
+      assert.equal((await store.backlog(T0 + 500)).oldestDueAt, T0 + 5, 'claimed, not sent yet');
+      assert.equal((await store.backlog(T0 + 5 * SECOND)).oldestDueAt, T0 + 5, 'a lease that ran out');
+      // Claimed again, then handed back at a stop: still late since T0 + 5.
+      assert.equal((await claim(T0 + 5 * SECOND, 'w2')).length, 1);
+      assert.equal(await store.releaseClaims('w2', T0 + 6 * SECOND), 1);
+      assert.equal(
+        (await store.backlog(T0 + 7 * SECOND)).oldestDueAt,
+        T0 + 5,
+        'a claim handed back at a stop',
+      );
+      // Handed back to be tried again a second later (the proxy or the file descriptors failed): nothing
+      // was attempted, so it is late all the while, even before that second is over.
+      assert.equal((await claim(T0 + 7 * SECOND)).length, 1);
+      await store.releaseDeliveries([
+        { projectId: project.id, deliveryId: delivery.id, nextAttemptAt: T0 + 8 * SECOND, heldBy: 'w' },
+      ]);
+      assert.equal(
+        (await store.backlog(T0 + 7 * SECOND + 1)).oldestDueAt,
+        T0 + 5,
+        'a hand-back for a failure',
+      );
+      // Put off by its endpoint's rate limit: due again when the limit lets it go.
+      assert.equal((await claim(T0 + 8 * SECOND)).length, 1);
+      await store.releaseDeliveries([
+        {
+          projectId: project.id,
+          deliveryId: delivery.id,
+          nextAttemptAt: T0 + 20 * SECOND,
+          rateLimited: true,
+        },
+      ]);
+      assert.equal((await store.backlog(T0 + 9 * SECOND)).oldestDueAt, null, 'waiting for its rate limit');
+      assert.equal((await store.backlog(T0 + 30 * SECOND)).oldestDueAt, T0 + 20 * SECOND);
+      // An attempt made: the retry is due at its own time, late from then on.
+      const [sent] = await claim(T0 + 30 * SECOND);
+      const retry = attemptRecord(sent!.delivery, sent!.event, {
+        outcome: 'failed',
+        status: 'pending',
+        nextAttemptAt: T0 + 90 * SECOND,
+        startedAt: T0 + 30 * SECOND,
+        workerId: 'w',
+      });
+      await store.recordAttempts([retry], { now: T0 + 31 * SECOND, failureThreshold: 10 });
+      assert.equal((await store.backlog(T0 + 60 * SECOND)).oldestDueAt, null, 'the retry is not due yet');
+      assert.equal((await claim(T0 + 100 * SECOND)).length, 1);
+      assert.equal(
+        (await store.backlog(T0 + 200 * SECOND)).oldestDueAt,
+        T0 + 90 * SECOND,
+        'a retry that is late',
+      );
     });
 
     withStore(

@@ -331,8 +331,8 @@ export async function acceptBatchPostgres(
   if (dl[0]!.length) {
     await run(
       `INSERT INTO deliveries (project_id, id, event_id, endpoint_id, url, status, attempts, next_attempt_at,
-         created_at, updated_at, lease_until, leased_by)
-       SELECT p, i, e, ep, u, 'pending', 0, n, n, n, lu, lb
+         created_at, updated_at, lease_until, leased_by, due_since)
+       SELECT p, i, e, ep, u, 'pending', 0, n, n, n, lu, lb, n
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[])
          AS v(p, i, e, ep, u, n, lu, lb)`,
       dl,

@@ -40,6 +40,7 @@ const MOVES = moves('d.status', 'd.leased_by');
 const MOVE_DELIVERIES = `UPDATE deliveries d SET attempts = d.attempts + 1, last_attempt_at = v.last, updated_at = v.upd, rate_deferred = false,
        status = CASE WHEN ${MOVES} THEN v.status ELSE d.status END,
        next_attempt_at = CASE WHEN ${MOVES} THEN v.next ELSE d.next_attempt_at END,
+       due_since = CASE WHEN ${MOVES} THEN v.next ELSE d.due_since END,
        leased_by = CASE WHEN ${MOVES} THEN NULL ELSE d.leased_by END
      FROM ${lockedInKeyOrder(
        `unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[])

@@ -24,8 +24,8 @@ export async function retryDeliveryPostgres(
 ): Promise<Row | undefined> {
   // Left alone while a lease runs (claims.ts UNLEASED): an attempt is being sent.
   const { rows } = await c.query(
-    `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, leased_by = NULL, lease_until = NULL,
-       updated_at = $1
+    `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, due_since = $1, leased_by = NULL,
+       lease_until = NULL, updated_at = $1
      WHERE project_id = $2 AND id = $3
        AND NOT (status = 'pending' AND leased_by IS NOT NULL AND lease_until IS NOT NULL AND lease_until > $1)
      RETURNING *`,
@@ -75,7 +75,8 @@ export async function recoverDeliveriesPostgres(
   await lockEndpointPostgres(c, projectId, endpointId, 'FOR NO KEY UPDATE');
   return changed(
     c,
-    `UPDATE deliveries d SET status = 'pending', next_attempt_at = $1, leased_by = NULL, updated_at = $1
+    `UPDATE deliveries d SET status = 'pending', next_attempt_at = $1, due_since = $1, leased_by = NULL,
+       updated_at = $1
      FROM (SELECT id FROM deliveries
            WHERE project_id = $2 AND id = ANY($4::text[]) AND endpoint_id = $3 AND status = 'failed'
              -- deleted between two batches: its deliveries were closed for good (endpoint-writes.ts)
@@ -103,7 +104,9 @@ export function releaseDeliveriesPostgres(c: Queryable, releases: ReleaseItem[])
          WHERE e.project_id = d.project_id AND e.id = d.endpoint_id AND e.status = 'disabled')
        THEN 'parked' ELSE 'pending' END,
        next_attempt_at = v.next, leased_by = NULL,
-       rate_deferred = v.rate_deferred
+       rate_deferred = v.rate_deferred,
+       -- Unsent, it stays late since it became due; put off by the rate limit, due when that lets it go.
+       due_since = CASE WHEN v.rate_deferred OR d.due_since IS NULL THEN v.next ELSE d.due_since END
      FROM ${lockedInKeyOrder(
        `unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bool[], $6::text[])
          AS v(project_id, id, status, next, rate_deferred, held_by)`,
@@ -169,18 +172,26 @@ export function releaseClaimsPostgres(c: Queryable, workerId: string, now: numbe
 }
 
 export async function backlogPostgres(db: Queryable, now: number): Promise<Backlog> {
-  // Two subqueries on deliveries_due: the count is an index-only scan, the oldest unleased due
-  // delivery the first such entry in due order (leased rows keep their due time, so it passes
-  // at most the attempts in flight). At 1,000,000 pending: 27-30 ms once vacuumed, 80-97 ms
-  // before; one aggregate with both read every pending row from the table (87-107 ms).
+  // The count is an index-only scan of deliveries_due (at 1,000,000 pending: 27-30 ms once
+  // vacuumed, 80-97 ms before; one aggregate with the oldest read every pending row, 87-107 ms).
+  // The oldest is the first entry of deliveries_due_since (migration 0018), claimed or not (an
+  // attempt in flight has not delivered it): from the time it became due, not a hand-back's, so a
+  // delivery claimed again and again and never sent reads later and later. Rows a process of an
+  // older version wrote during an upgrade are read as before, from their due time, unleased: one
+  // without due_since (created there), or whose due_since is from before its last attempt (a retry
+  // it scheduled, which left the old due_since).
   const row = (
     await db.query(
       `SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending') AS pending,
+         (SELECT due_since FROM deliveries WHERE status = 'pending' AND due_since <= $1
+           AND (last_attempt_at IS NULL OR due_since >= last_attempt_at)
+           ORDER BY due_since LIMIT 1) AS since,
          (SELECT next_attempt_at FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1
            AND (leased_by IS NULL OR lease_until IS NULL OR lease_until <= $1)
            ORDER BY next_attempt_at LIMIT 1) AS oldest`,
       [now],
     )
   ).rows[0] as Row | undefined;
-  return { pending: num(row?.pending ?? 0), oldestDueAt: row?.oldest == null ? null : num(row.oldest) };
+  const times = [row?.oldest, row?.since].filter((t) => t != null).map(num);
+  return { pending: num(row?.pending ?? 0), oldestDueAt: times.length ? Math.min(...times) : null };
 }

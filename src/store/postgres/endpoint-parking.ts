@@ -92,7 +92,8 @@ async function resumeIdsPostgres(
   if (ids.length === 0) return 0;
   return changed(
     db,
-    `UPDATE deliveries d SET status = 'pending', next_attempt_at = $1, leased_by = NULL, updated_at = $1
+    `UPDATE deliveries d SET status = 'pending', next_attempt_at = $1, due_since = $1, leased_by = NULL,
+       updated_at = $1
      FROM ${inKeyOrder("status = 'parked'")} x WHERE d.project_id = $2 AND d.id = x.id`,
     [now, projectId, endpointId, ids],
   );

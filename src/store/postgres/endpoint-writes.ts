@@ -279,7 +279,7 @@ export async function releaseRateDeferredPostgres(
 ): Promise<number> {
   return changed(
     db,
-    `UPDATE deliveries SET next_attempt_at = $1, rate_deferred = false
+    `UPDATE deliveries SET next_attempt_at = $1, due_since = $1, rate_deferred = false
      WHERE project_id = $2 AND endpoint_id = $3 AND status = 'pending' AND next_attempt_at > $1
        AND rate_deferred AND leased_by IS NULL`,
     [now, projectId, endpointId],

@@ -65,8 +65,8 @@ export async function replayMissingPostgres(
     const ids = replayed.map(() => newId(ID_PREFIX.delivery, now));
     await c.query(
       `INSERT INTO deliveries (project_id, id, event_id, endpoint_id, url, status, attempts, next_attempt_at,
-         created_at, updated_at)
-       SELECT $1, i, e, $2, $3, 'pending', 0, $4, $4, $4 FROM unnest($5::text[], $6::text[]) AS v(i, e)`,
+         created_at, updated_at, due_since)
+       SELECT $1, i, e, $2, $3, 'pending', 0, $4, $4, $4, $4 FROM unnest($5::text[], $6::text[]) AS v(i, e)`,
       [projectId, endpointId, endpoint.url, now, ids, replayed],
     );
     // Events from before migration 0013 have no count (NULL) and keep none.

@@ -19,9 +19,10 @@ export function retryDeliverySqlite(
   // A lease is leased_by with next_attempt_at at its end (claims.ts): left alone while it runs.
   return run(
     db,
-    `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, leased_by = NULL, updated_at = ?
+    `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, due_since = ?, leased_by = NULL, updated_at = ?
      WHERE project_id = ? AND id = ?
        AND NOT (status = 'pending' AND leased_by IS NOT NULL AND next_attempt_at > ?)`,
+    now,
     now,
     now,
     projectId,
@@ -55,8 +56,9 @@ export function recoverDeliveriesSqlite(
   const recovered = rows.length
     ? run(
         db,
-        `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, leased_by = NULL, updated_at = ?
+        `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, due_since = ?, leased_by = NULL, updated_at = ?
          WHERE rowid IN (SELECT value FROM json_each(?)) AND status = 'failed'`,
+        now,
         now,
         now,
         JSON.stringify(rows.map((row) => Number(row.r))),
@@ -82,12 +84,15 @@ export function releaseDeliveriesSqlite(db: DatabaseSync, items: ReleaseItem[]):
       `UPDATE deliveries SET status = CASE WHEN ? = 'parked' AND EXISTS (SELECT 1 FROM endpoints e
            WHERE e.project_id = deliveries.project_id AND e.id = deliveries.endpoint_id AND e.status = 'disabled')
          THEN 'parked' ELSE 'pending' END,
-         next_attempt_at = ?, leased_by = NULL, rate_deferred = ?
+         next_attempt_at = ?, leased_by = NULL, rate_deferred = ?,
+         due_since = CASE WHEN ? = 1 OR due_since IS NULL THEN ? ELSE due_since END
        WHERE project_id = ? AND id = ? AND status = 'pending'
          AND (? IS NULL OR leased_by IS NULL OR leased_by = ?)`,
       it.status ?? 'pending',
       it.nextAttemptAt,
       it.rateLimited ? 1 : 0,
+      it.rateLimited ? 1 : 0,
+      it.nextAttemptAt,
       it.projectId,
       it.deliveryId,
       it.heldBy ?? null,
@@ -113,18 +118,21 @@ export function releaseClaimsSqlite(db: DatabaseSync, workerId: string, now: num
 }
 
 export function backlogSqlite(db: DatabaseSync, now: number): Backlog {
-  // Two statements, both on the covering index deliveries_due: the count walks it (12 ms at
-  // 1,000,000 pending), the oldest is its first entry. One statement with both walked it reading
-  // every entry's value (40 ms), on the thread that also accepts or delivers.
+  // Two statements: the count walks the covering index deliveries_due (12 ms at 1,000,000
+  // pending), the oldest is the first entry of deliveries_due_since (migration 0020). One statement
+  // with both walked an index reading every entry's value (40 ms), on the thread that also accepts
+  // or delivers. Claimed ones count (an attempt in flight, or held behind its endpoint's cap, has
+  // not delivered it): from the time it became due, not a lease's end or a hand-back's time, so a
+  // delivery claimed again and again and never sent (restarts, a worker stopped) reads later and later.
   const count = get(db, `SELECT COUNT(*) AS pending FROM deliveries WHERE status = 'pending'`);
   const oldest = get(
     db,
-    `SELECT next_attempt_at FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
-     ORDER BY next_attempt_at LIMIT 1`,
+    `SELECT due_since FROM deliveries WHERE status = 'pending' AND due_since <= ?
+     ORDER BY due_since LIMIT 1`,
     now,
   );
   return {
     pending: Number(count?.pending ?? 0),
-    oldestDueAt: oldest ? Number(oldest.next_attempt_at) : null,
+    oldestDueAt: oldest ? Number(oldest.due_since) : null,
   };
 }

@@ -194,9 +194,10 @@ export function releaseRateDeferredSqlite(
 ): number {
   return run(
     db,
-    `UPDATE deliveries SET next_attempt_at = ?, rate_deferred = 0
+    `UPDATE deliveries SET next_attempt_at = ?, due_since = ?, rate_deferred = 0
      WHERE project_id = ? AND endpoint_id = ? AND status = 'pending' AND next_attempt_at > ?
        AND rate_deferred = 1 AND leased_by IS NULL`,
+    now,
     now,
     projectId,
     endpointId,
@@ -264,8 +265,10 @@ function resumeParkedSqlite(
 ): number {
   return run(
     db,
-    `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, leased_by = NULL, updated_at = ? WHERE rowid IN (
+    `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, due_since = ?, leased_by = NULL, updated_at = ?
+     WHERE rowid IN (
        SELECT rowid FROM deliveries WHERE project_id = ? AND endpoint_id = ? AND status = 'parked' LIMIT ?)`,
+    now,
     now,
     now,
     projectId,

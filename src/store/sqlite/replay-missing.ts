@@ -16,7 +16,7 @@ const NEXT_EVENTS = `SELECT id, type, test, created_at FROM events
 const DELIVERED = `SELECT DISTINCT event_id FROM deliveries
   WHERE event_id IN (SELECT value FROM json_each(?)) AND project_id = ? AND endpoint_id = ?`;
 const INSERT_DELIVERY = `INSERT INTO deliveries (id, project_id, event_id, endpoint_id, url, status, attempts,
-  next_attempt_at, leased_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, NULL, ?, ?)`;
+  next_attempt_at, leased_by, created_at, updated_at, due_since) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, NULL, ?, ?, ?)`;
 // Events from before migration 0015 have no count (NULL) and keep none.
 const COUNT_ONE_MORE = `UPDATE events SET delivery_count = delivery_count + 1
   WHERE project_id = ? AND id IN (SELECT value FROM json_each(?)) AND delivery_count IS NOT NULL`;
@@ -60,7 +60,7 @@ export function replayMissingSqlite(
       break;
     }
     const id = newId(ID_PREFIX.delivery, now);
-    run(db, INSERT_DELIVERY, id, projectId, eventId, endpointId, endpoint.url, now, now, now);
+    run(db, INSERT_DELIVERY, id, projectId, eventId, endpointId, endpoint.url, now, now, now, now);
     replayed.push(eventId);
   }
   if (replayed.length) run(db, COUNT_ONE_MORE, projectId, JSON.stringify(replayed));
