@@ -136,7 +136,12 @@ export interface EventQuery extends PageQuery {
 export interface OperationalEventQuery extends PageQuery {
   /** Only the events of this type: no index serves it, so a page looks at SCAN_ROWS events at most. */
   type?: OperationalEventType;
-  /** With `type`: operational events a page looks at (SCAN_ROWS unless a test sets fewer). */
+  /**
+   * Only the events about this endpoint (`data.endpointId`): no index serves it either, so a page
+   * looks at SCAN_ROWS events at most, as with `type`.
+   */
+  endpointId?: string;
+  /** With `type` or `endpointId`: operational events a page looks at (SCAN_ROWS unless a test sets fewer). */
   scanRows?: number;
 }
 

@@ -3153,6 +3153,49 @@ export function defineStoreSuite(
       },
     );
 
+    withStore(
+      'listOperationalEvents by endpoint: its events only, with type too, paged as by type',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 2);
+        const [a, b] = [endpoints[0]!.id, endpoints[1]!.id];
+        // 20 operational events, newest first, alternating between b and a: each disabled, then enabled.
+        for (let i = 0; i < 20; i++) {
+          const endpointId = i % 2 === 0 ? a : b;
+          await store.updateEndpoint(project.id, endpointId, { active: i % 4 >= 2 }, T0 + 1 + i);
+        }
+        const all = await store.listOperationalEvents(project.id, { limit: 100 });
+        assert.equal(all.data.length, 20);
+        const ofA = all.data.filter((o) => o.data.endpointId === a).map((o) => o.id);
+        assert.equal(ofA.length, 10);
+        const pages = await allPages((cursor) =>
+          store.listOperationalEvents(project.id, { limit: 100, endpointId: a, scanRows: 8, cursor }),
+        );
+        assert.deepEqual(
+          pages.flat().map((o) => o.id),
+          ofA,
+        );
+        assert.deepEqual(
+          pages.map((p) => p.length),
+          [4, 4, 2],
+          'a page looks at scanRows events',
+        );
+        const disabledOfA = await store.listOperationalEvents(project.id, {
+          limit: 100,
+          endpointId: a,
+          type: 'endpoint.disabled',
+        });
+        assert.deepEqual(
+          disabledOfA.data.map((o) => o.id),
+          all.data.filter((o) => o.data.endpointId === a && o.type === 'endpoint.disabled').map((o) => o.id),
+        );
+        assert.equal(disabledOfA.data.length, 5);
+        assert.deepEqual(
+          (await store.listOperationalEvents(project.id, { limit: 100, endpointId: 'ep_none' })).data,
+          [],
+        );
+      },
+    );
+
     withStore('listAttempts of succeeded attempts pages the same way (no index serves it)', async (store) => {
       const { project, endpointId, indexOf } = await thirtyAttempts(
         store,

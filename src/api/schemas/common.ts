@@ -90,6 +90,14 @@ export const idParams = (...names: string[]) => ({
   ),
 });
 
+/** An id in a query string (`?endpoint`): as in a path. */
+export const idQuery = {
+  type: 'string',
+  minLength: 1,
+  maxLength: LIMITS.idLength,
+  pattern: TEXT_PATTERN,
+} as const;
+
 /** A time in a query string: ISO-8601 or epoch ms, checked by `parseTime` (400 naming the field). */
 export const timeQuery = { type: 'string', maxLength: 64 } as const;
 

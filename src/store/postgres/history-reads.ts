@@ -246,12 +246,11 @@ export async function listOperationalEventsPostgres(
   const where = new Where(projectId);
   const after = decodeCursor(q.cursor);
   if (after) where.add('id <', after);
-  // A type filter no index serves: only the newest SCAN_ROWS events after the cursor (as attempts).
+  // Filters no index serves: only the newest SCAN_ROWS events after the cursor (as attempts).
   let scanEnd: string | null = null;
-  if (q.type) {
-    scanEnd = await boundScan(db, 'operational_events', where, q.scanRows);
-    where.add('type =', q.type);
-  }
+  if (q.type || q.endpointId) scanEnd = await boundScan(db, 'operational_events', where, q.scanRows);
+  if (q.type) where.add('type =', q.type);
+  if (q.endpointId) where.add(`data->>'endpointId' =`, q.endpointId);
   const rows = await rowsOf(
     db,
     `SELECT * FROM operational_events WHERE ${where.sql} ORDER BY id DESC LIMIT ${where.next()}`,

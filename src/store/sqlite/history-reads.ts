@@ -258,12 +258,11 @@ export function listOperationalEventsSqlite(
   const where = projectWhere(projectId);
   const after = decodeCursor(q.cursor);
   if (after) where.add('id < ?', after);
-  // A type filter no index serves: only the newest SCAN_ROWS events after the cursor (as attempts).
+  // Filters no index serves: only the newest SCAN_ROWS events after the cursor (as attempts).
   let scanEnd: string | null = null;
-  if (q.type) {
-    scanEnd = boundScan(db, 'operational_events', where, q.scanRows);
-    where.add('type = ?', q.type);
-  }
+  if (q.type || q.endpointId) scanEnd = boundScan(db, 'operational_events', where, q.scanRows);
+  if (q.type) where.add('type = ?', q.type);
+  if (q.endpointId) where.add(`json_extract(data, '$.endpointId') = ?`, q.endpointId);
   const rows = all(
     db,
     `SELECT * FROM operational_events WHERE ${where.parts.join(' AND ')} ORDER BY id DESC LIMIT ?`,

@@ -53,7 +53,8 @@ export const EVENT_DELIVERIES_PAGE = 100;
 export const WAITING_PAGE = 20;
 /**
  * How many of the project's operational events listEndpointStatusChanges looks through at most per
- * call (the API cannot pick one endpoint's: it reads them newest first, a page of 1,000 at a time).
+ * call (it reads them all, newest first, a page of 1,000 at a time; the API's `?endpoint`, which
+ * could narrow them to the endpoint's, is not used here yet).
  */
 export const STATUS_CHANGES_SCAN = 5000;
 /** listEndpointStatusChanges stops once it has found this many. */
