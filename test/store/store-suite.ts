@@ -1967,6 +1967,22 @@ export function defineStoreSuite(
     );
 
     withStore(
+      'enableEndpoint racing a delete of the endpoint answers null or the enabled endpoint, never an empty one',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 1);
+        const ep = endpoints[0]!;
+        await store.updateEndpoint(project.id, ep.id, { active: false }, T0 + 1);
+        // Two requests in one turn: the delete's write is queued first, the enable's finds the
+        // endpoint still there before its own write.
+        const deleted = store.deleteEndpoint(project.id, ep.id);
+        const enabled = await store.enableEndpoint(project.id, ep.id, T0 + 2);
+        assert.equal(await deleted, true);
+        if (enabled !== null) assert.equal(enabled.endpoint?.id, ep.id, 'an enable answered for no endpoint');
+        assert.equal(await store.getEndpoint(project.id, ep.id), null);
+      },
+    );
+
+    withStore(
       'recordAttempts: 410 gone disables at once; callback deliveries touch no endpoint',
       async (store) => {
         const { project, endpoints } = await projectWithEndpoints(store, 1);

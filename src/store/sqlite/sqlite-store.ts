@@ -405,14 +405,19 @@ export class SqliteStore implements Store {
     return this.getEndpointSecrets(projectId, endpointId, now);
   }
   async enableEndpoint(projectId: string, endpointId: string, now: number) {
-    const cur = await this.getEndpoint(projectId, endpointId);
-    if (!cur) return null;
+    // Found, enabled and read back in one write: looked for before it, a delete committed in between
+    // (another request's, queued first) left an enable that answered for no endpoint.
     const on = await this.#write(
-      () => enableEndpointSqlite(this.#db, projectId, endpointId, now, parkBatch.rows),
+      () => {
+        if (!endpointSqlite(this.#db, projectId, endpointId)) return null;
+        const done = enableEndpointSqlite(this.#db, projectId, endpointId, now, parkBatch.rows);
+        return { ...done, endpoint: endpointSqlite(this.#db, projectId, endpointId)! };
+      },
       { wakes: true },
     );
+    if (!on) return null;
     if (on.rest) void this.#later.resume({ projectId, endpointId, enabledAt: now });
-    return { endpoint: (await this.getEndpoint(projectId, endpointId))!, resumed: on.resumed };
+    return { endpoint: on.endpoint, resumed: on.resumed };
   }
 
   // ── events ────────────────────────────────────────────────────────────────
