@@ -5,7 +5,7 @@
  */
 
 import { resolveSchedule } from '../domain/retry-schedule.ts';
-import type { Endpoint, Envelope } from '../domain/types.ts';
+import type { Endpoint, Envelope, RateLimit } from '../domain/types.ts';
 import type { ClaimedDelivery, ReleaseItem, Store } from '../store/store.ts';
 import { endpointDeletedRecord } from './attempt-outcome.ts';
 import type { AttemptSlots } from './attempt-slots.ts';
@@ -122,9 +122,19 @@ export function createBatchDispatch(
       else opened = true;
     }
     if (opened) state.secretsOpenedAt = readAt;
-    /** Put back until `at`; `rateLimited`: no token (removing or raising the limit makes it due at once). */
-    const defer = (d: ClaimedDelivery['delivery'], at: number, rateLimited: boolean) => {
-      releases.push({ projectId: d.projectId, deliveryId: d.id, nextAttemptAt: at, rateLimited });
+    /**
+     * Put back until `at`; `limit`: the endpoint's rate limit, as read for this batch, had no token
+     * for it (removing or raising the limit, even while it is out here, makes it due at once).
+     */
+    const defer = (d: ClaimedDelivery['delivery'], at: number, limit?: RateLimit | null) => {
+      const rateLimited = limit !== undefined;
+      releases.push({
+        projectId: d.projectId,
+        deliveryId: d.id,
+        nextAttemptAt: at,
+        rateLimited,
+        ...(rateLimited ? { rateLimit: limit } : {}),
+      });
       deferredWakeups.add(at);
     };
     /**
@@ -139,13 +149,13 @@ export function createBatchDispatch(
       if (d.endpointId === null) {
         const schedule = resolveSchedule(null, projSchedule, config.retrySchedule);
         if (projectFull(d.projectId)) {
-          defer(d, now + 50, false); // the project's share of slots is taken: later
+          defer(d, now + 50); // the project's share of slots is taken: later
           continue;
         }
         // No room for its body: later, as a project that is full (a callback has no queue to wait in).
         const give = takeBytes(null, c, null);
         if (give === null) {
-          defer(d, now + 50, false);
+          defer(d, now + 50);
           continue;
         }
         const settings = CALLBACK_SETTINGS[c.event.callbackEnvelope ?? 'standard'];
@@ -183,19 +193,19 @@ export function createBatchDispatch(
         if (queues.length(ep.id) < config.claimBatch + config.perEndpointConcurrency) {
           const tokenWait = rateWait(ep, now); // a queued delivery needs its token as well
           if (tokenWait > 0) {
-            defer(d, rateGate.putBackAt(ep, d.id, now, tokenWait), true);
+            defer(d, rateGate.putBackAt(ep, d.id, now, tokenWait), ep.rateLimit);
             continue;
           }
           if (!queues.push(c, target, readAt, projSchedule)) turnAway(d);
         } else {
-          defer(d, now + 50, false);
+          defer(d, now + 50);
         }
         continue;
       }
       const wait = rateWait(ep, now);
       if (wait > 0) {
         // Spread one token apart, across claims too: they come back one at a time, as tokens do.
-        defer(d, rateGate.putBackAt(ep, d.id, now, wait), true);
+        defer(d, rateGate.putBackAt(ep, d.id, now, wait), ep.rateLimit);
         continue;
       }
       const give = takeBytes(ep.id, c, ep);
@@ -204,7 +214,7 @@ export function createBatchDispatch(
         // one's is), and the endpoint waits for room in order; its timeout has not begun.
         if (queues.length(ep.id) < config.claimBatch + config.perEndpointConcurrency) {
           if (!queues.push(c, target, readAt, projSchedule)) turnAway(d);
-        } else defer(d, now + 50, false);
+        } else defer(d, now + 50);
         continue;
       }
       const timeoutMs = timeoutOf(ep);

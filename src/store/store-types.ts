@@ -15,6 +15,7 @@ import type {
   Json,
   OperationalEventType,
   Project,
+  RateLimit,
 } from '../domain/types.ts';
 
 /** Backend differences, declared as data (tests and callers branch on these, never on the backend's name). */
@@ -318,6 +319,14 @@ export interface ReleaseItem {
    * concurrency cap or a shutdown): removing or raising the limit makes it due at once (updateEndpoint).
    */
   rateLimited?: boolean;
+  /**
+   * With `rateLimited`: the limit that put it off, as the caller read the endpoint. When the
+   * endpoint's limit was removed or raised since that read, as the store writes (the change came
+   * while the delivery was in flight, and updateEndpoint left it alone), it is due as of that
+   * change (the endpoint's updatedAt) at the latest, as the change made the others: the new limit
+   * paces it when it is claimed.
+   */
+  rateLimit?: RateLimit | null;
 }
 
 export interface Backlog {

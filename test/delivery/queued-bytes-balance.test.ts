@@ -166,6 +166,13 @@ test('the queued bytes come back to 0 whichever way deliveries leave their queue
     ),
     "the rate-limited endpoint's deliveries were not put back",
   );
+  // With the limit that put them off: removed or raised meanwhile, the store makes them due at once.
+  assert.ok(
+    released
+      .filter((r) => r.rateLimited)
+      .every((r) => r.rateLimit?.perSecond === 2 && r.rateLimit.burst === 1),
+    'a rate-limited put-back did not say which limit put it off',
+  );
   assert.equal(queuedBytes(), 0, 'bytes still counted as queued once every queue has emptied');
 
   // Queues again, then the stop hands them back (takeAll).

@@ -1666,6 +1666,48 @@ export function defineStoreSuite(
     );
 
     withStore(
+      'a delivery put off under a rate limit changed while it was in flight is due as of the change, not at the old limit’s time',
+      async (store) => {
+        const project = await store.createProject({ name: 'p' }, T0);
+        const limit = { perSecond: 0.01 }; // one a hundred seconds
+        const ep = await store.createEndpoint(endpointInput(project.id, { rateLimit: limit }), 'whsec_x', T0);
+        const other = await store.createEndpoint(
+          endpointInput(project.id, { rateLimit: { perSecond: 0.01, burst: 3 } }),
+          'whsec_y',
+          T0,
+        );
+        await store.acceptEvents(project.id, [eventInput('a'), eventInput('b'), eventInput('c')], T0);
+        // The dispatcher claimed them and read its endpoints' limits (its view); meanwhile the API
+        // removes the first endpoint's limit and renames the second, while they are in flight.
+        const claims = await claimAtStart(store);
+        assert.equal(claims.length, 6);
+        const changedAt = T0 + SECOND;
+        await store.updateEndpoint(project.id, ep.id, { rateLimit: null }, changedAt);
+        await store.updateEndpoint(project.id, other.id, { name: 'renamed' }, changedAt);
+        // Then it hands them back put off by the limits it read, a token apart.
+        await store.releaseDeliveries(
+          claims.map((c, i) => ({
+            projectId: project.id,
+            deliveryId: c.delivery.id,
+            nextAttemptAt: T0 + (i + 1) * 100 * SECOND,
+            rateLimited: true,
+            rateLimit: c.delivery.endpointId === ep.id ? limit : { perSecond: 0.01, burst: 3 },
+            heldBy: 'w1',
+          })),
+        );
+        const due = async (id: string) => (await store.getDelivery(project.id, id))?.nextAttemptAt;
+        for (const [i, c] of claims.entries()) {
+          assert.equal(
+            await due(c.delivery.id),
+            // The removed limit's: due as the removal made those it found; the other's limit is
+            // the one they were put off under (a rename moves nothing).
+            c.delivery.endpointId === ep.id ? changedAt : T0 + (i + 1) * 100 * SECOND,
+          );
+        }
+      },
+    );
+
+    withStore(
       'recordAttempts: a late record of a worker whose lease another took over counts, and leaves that lease',
       async (store) => {
         // A worker paused past its lease: another claimed the delivery and is sending it when the

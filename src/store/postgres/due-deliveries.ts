@@ -4,6 +4,8 @@
  * transaction; the caller wakes the dispatchers when they changed anything.
  */
 import type pg from 'pg';
+import type { RateLimit } from '../../domain/types.ts';
+import { type CurrentLimit, dueUnderLimit, putOffByLimit } from '../rate-deferred.ts';
 import type { RecoverCursor } from '../recover-batch.ts';
 import type { Backlog, ReleaseItem } from '../store.ts';
 import { lockedInKeyOrder } from './delivery-locks.ts';
@@ -96,7 +98,8 @@ export async function recoverDeliveriesPostgres(
  * that takes them along): an enable either commits first (seen here: pending) or waits for this
  * transaction and then resumes what it parked.
  */
-export function releaseDeliveriesPostgres(c: Queryable, releases: ReleaseItem[]): Promise<number> {
+export async function releaseDeliveriesPostgres(c: Queryable, items: ReleaseItem[]): Promise<number> {
+  const releases = await underLimitsSince(c, items);
   // Locked in key order, as attempt records move deliveries (delivery-locks.ts); only those it hands back.
   return changed(
     c,
@@ -126,18 +129,46 @@ export function releaseDeliveriesPostgres(c: Queryable, releases: ReleaseItem[])
 }
 
 /**
+ * The hand-backs put off by a limit removed or raised since (rate-deferred.ts), due as of that
+ * change; their endpoints are locked (parkingParams).
+ */
+async function underLimitsSince(c: Queryable, items: ReleaseItem[]): Promise<ReleaseItem[]> {
+  const limited = items.filter(putOffByLimit);
+  if (limited.length === 0) return items;
+  const { rows } = await c.query(
+    `SELECT d.project_id, d.id, e.rate_limit, e.updated_at
+     FROM unnest($1::text[], $2::text[]) AS v(project_id, id)
+     JOIN deliveries d ON d.project_id = v.project_id AND d.id = v.id
+     JOIN endpoints e ON e.project_id = d.project_id AND e.id = d.endpoint_id`,
+    [limited.map((r) => r.projectId), limited.map((r) => r.deliveryId)],
+  );
+  const current = new Map<string, CurrentLimit>(
+    rows.map((r: Row) => [
+      `${String(r.project_id)}/${String(r.id)}`,
+      { rateLimit: (r.rate_limit ?? null) as RateLimit | null, updatedAt: num(r.updated_at) },
+    ]),
+  );
+  return items.map((it) => dueUnderLimit(it, current.get(`${it.projectId}/${it.deliveryId}`) ?? null));
+}
+
+/**
  * The endpoints of the deliveries handed back `parked`, in the key order every writer of endpoints
  * takes them (attempt-records.ts), FOR NO KEY UPDATE, then the deliveries. Only the hand-backs that
- * say `parked`: a rare one (the dispatcher saw the endpoint disabled).
+ * say `parked` (a rare one: the dispatcher saw the endpoint disabled) or were put off by a rate
+ * limit (parkingParams).
  */
 export const parkingEndpoints = (projects: string, ids: string) => `SELECT d.project_id, d.endpoint_id
   FROM deliveries d JOIN unnest(${projects}::text[], ${ids}::text[]) AS v(project_id, id)
     ON d.project_id = v.project_id AND d.id = v.id
   WHERE d.endpoint_id IS NOT NULL`;
 
-/** The parking hand-backs' deliveries, as parkingEndpoints's parameters. */
+/**
+ * The parking hand-backs' deliveries, as parkingEndpoints's parameters; with them those put off by
+ * a rate limit, whose endpoint's limit this write reads (rate-deferred.ts): a change of the limit
+ * (which locks the endpoint) commits before it, and is read, or waits and finds them handed back.
+ */
 export function parkingParams(releases: ReleaseItem[]): [string[], string[]] {
-  const parking = releases.filter((r) => r.status === 'parked');
+  const parking = releases.filter((r) => r.status === 'parked' || putOffByLimit(r));
   return [parking.map((r) => r.projectId), parking.map((r) => r.deliveryId)];
 }
 

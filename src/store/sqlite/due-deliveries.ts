@@ -4,6 +4,8 @@
  * commits and return how many rows they changed.
  */
 import type { DatabaseSync } from 'node:sqlite';
+import type { RateLimit } from '../../domain/types.ts';
+import { dueUnderLimit, putOffByLimit } from '../rate-deferred.ts';
 import type { RecoverBatchDone, RecoverCursor } from '../recover-batch.ts';
 import type { Backlog, ReleaseItem } from '../store.ts';
 import { all, get, run } from './db-helpers.ts';
@@ -78,7 +80,8 @@ export function recoverDeliveriesSqlite(
  * or resumes. Otherwise it is pending, due at its time, as any hand-back.
  */
 export function releaseDeliveriesSqlite(db: DatabaseSync, items: ReleaseItem[]): void {
-  for (const it of items) {
+  for (const item of items) {
+    const it = underLimitSince(db, item); // put off under a limit removed or raised since (rate-deferred.ts)
     run(
       db,
       `UPDATE deliveries SET status = CASE WHEN ? = 'parked' AND EXISTS (SELECT 1 FROM endpoints e
@@ -99,6 +102,28 @@ export function releaseDeliveriesSqlite(db: DatabaseSync, items: ReleaseItem[]):
       it.heldBy ?? null,
     );
   }
+}
+
+/** The limit of the hand-back's endpoint as this write reads it (rate-deferred.ts). */
+function underLimitSince(db: DatabaseSync, it: ReleaseItem): ReleaseItem {
+  if (!putOffByLimit(it)) return it;
+  const row = get(
+    db,
+    `SELECT e.rate_limit, e.updated_at FROM deliveries d
+     JOIN endpoints e ON e.project_id = d.project_id AND e.id = d.endpoint_id
+     WHERE d.project_id = ? AND d.id = ?`,
+    it.projectId,
+    it.deliveryId,
+  );
+  return dueUnderLimit(
+    it,
+    row
+      ? {
+          rateLimit: row.rate_limit === null ? null : (JSON.parse(String(row.rate_limit)) as RateLimit),
+          updatedAt: Number(row.updated_at),
+        }
+      : null,
+  );
 }
 
 /** Every claim of `workerId` (with '*', every claim) due at `now`. */
