@@ -1,0 +1,112 @@
+/**
+ * docs/api.md and the OpenAPI document the server serves describe the same API: every operation of
+ * the document has its section in api.md (a heading naming its method and path, or the health
+ * table's row), every route api.md gives a section is in the document, and each query parameter an
+ * operation takes is named in its section. So a new route or parameter cannot ship in one and not
+ * the other. What the sections say is read by people, not by this test.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { type Body, startApi, type TestApi } from './helpers.ts';
+
+const API_MD = readFileSync(resolve(import.meta.dirname, '../../docs/api.md'), 'utf8');
+
+/** Routes api.md describes that are not API operations, and not in the document. */
+const NOT_OPERATIONS = ['/openapi.json', '/docs', '/ui'];
+
+interface Section {
+  /** The routes its heading names: `GET | PATCH | DELETE /api/v1/projects/:project`, `POST …/endpoints/:endpoint/test`. */
+  routes: { methods: string[]; path: string }[];
+  text: string;
+}
+
+/** api.md cut at its headings, and the health table's rows (one section each). */
+function sections(): Section[] {
+  const found: Section[] = [];
+  let current: Section | undefined;
+  for (const line of API_MD.split('\n')) {
+    const heading = /^#{2,6} (.*)$/.exec(line)?.[1];
+    const row = /^\| `(GET) (\/[^`\s]*)`/.exec(line);
+    if (heading !== undefined) {
+      current = { routes: [], text: '' };
+      found.push(current);
+      for (const m of heading.matchAll(
+        /`((?:GET|POST|PUT|PATCH|DELETE)(?: \| (?:GET|POST|PUT|PATCH|DELETE))*) ((?:\/|…\/)[^`?\s]*)/g,
+      )) {
+        current.routes.push({ methods: m[1]!.split(' | '), path: m[2]! });
+      }
+    } else if (row) {
+      found.push({ routes: [{ methods: [row[1]!], path: row[2]! }], text: line });
+      continue;
+    }
+    if (current) current.text += `${line}\n`;
+  }
+  return found;
+}
+
+/** `…/endpoints/:endpoint/test` stands for a route under `/api/v1/projects/:project/`. */
+const names = (written: string, path: string) =>
+  written === path ||
+  (written.startsWith('…/') &&
+    path.startsWith('/api/v1/projects/:project/') &&
+    path.endsWith(written.slice(1)));
+
+/** The document's operations, paths written as api.md writes them (`:project`). */
+function operations(doc: Body): { method: string; path: string; operation: Body }[] {
+  return Object.entries<Body>(doc.paths).flatMap(([path, ops]) =>
+    Object.entries<Body>(ops)
+      .filter(([, operation]) => operation?.responses)
+      .map(([method, operation]) => ({
+        method: method.toUpperCase(),
+        path: path.replace(/\{(\w+)\}/g, ':$1'),
+        operation,
+      })),
+  );
+}
+
+const sectionsOf = (all: Section[], method: string, path: string) =>
+  all.filter((s) => s.routes.some((r) => r.methods.includes(method) && names(r.path, path)));
+
+describe('docs/api.md and the OpenAPI document', () => {
+  let api: TestApi;
+  let doc: Body;
+  before(async () => {
+    api = await startApi();
+    const r = await api.call('GET', '/openapi.json', undefined, { token: null });
+    assert.equal(r.status, 200);
+    doc = r.body;
+  });
+  after(() => api.close());
+
+  test('every operation of the document has one section in api.md, and every route api.md heads a section with is in the document', () => {
+    const all = sections();
+    const ops = operations(doc);
+    assert.ok(ops.length > 30, `read the document's operations: ${ops.length}`);
+    const without = ops
+      .filter(({ method, path }) => sectionsOf(all, method, path).length !== 1)
+      .map(({ method, path }) => `${method} ${path}: ${sectionsOf(all, method, path).length} sections`);
+    assert.deepEqual(without, []);
+    const notInDocument = all
+      .flatMap((s) => s.routes.flatMap((r) => r.methods.map((method) => ({ method, path: r.path }))))
+      .filter(({ path }) => !NOT_OPERATIONS.includes(path))
+      .filter(({ method, path }) => !ops.some((op) => op.method === method && names(path, op.path)))
+      .map(({ method, path }) => `${method} ${path}`);
+    assert.deepEqual(notInDocument, []);
+  });
+
+  test("each query parameter of an operation is named in the operation's section of api.md", () => {
+    const all = sections();
+    const unnamed = operations(doc).flatMap(({ method, path, operation }) => {
+      const [section] = sectionsOf(all, method, path);
+      if (!section) return [];
+      return (operation.parameters ?? [])
+        .filter((p: Body) => p.in === 'query')
+        .map((p: Body) => p.name as string)
+        .filter((name: string) => !new RegExp(`[?&\`]${name}\\b`).test(section.text))
+        .map((name: string) => `${method} ${path} ?${name}`);
+    });
+    assert.deepEqual(unnamed, []);
+  });
+});
