@@ -1,9 +1,10 @@
 /**
  * docs/api.md and the OpenAPI document the server serves describe the same API: every operation of
  * the document has its section in api.md (a heading naming its method and path, or the health
- * table's row), every route api.md gives a section is in the document, and each query parameter an
- * operation takes is named in its section. So a new route or parameter cannot ship in one and not
- * the other. What the sections say is read by people, not by this test.
+ * table's row), every route api.md gives a section is in the document, each query parameter an
+ * operation takes is named in its section, and every error code of api.md's Errors table is named in
+ * the document by a response of its status. So a new route, parameter or error code cannot ship in
+ * one and not the other. What the sections say is read by people, not by this test.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -108,5 +109,30 @@ describe('docs/api.md and the OpenAPI document', () => {
         .map((name: string) => `${method} ${path} ?${name}`);
     });
     assert.deepEqual(unnamed, []);
+  });
+
+  test("every error code of api.md's Errors table is named in the document by a response of its status", () => {
+    const errors = API_MD.slice(API_MD.indexOf('### Errors'), API_MD.indexOf('### Ids, times, pagination'));
+    const rows = [...errors.matchAll(/^\| (\d{3}) \| ([^|]+) \|/gm)].flatMap(([, status, codes]) =>
+      [...codes!.matchAll(/`(HERALD_ERR_[A-Z_]+)`/g)].map((m) => ({ status: status!, code: m[1]! })),
+    );
+    assert.ok(rows.length > 20, `read the Errors table: ${rows.length} codes`);
+    const described = (response: Body): string => {
+      const ref = response?.$ref as string | undefined;
+      return ref
+        ? (doc.components.responses[ref.split('/').pop()!]?.description ?? '')
+        : (response?.description ?? '');
+    };
+    const unnamed = rows.filter(({ status, code }) => {
+      const responses = operations(doc).map(({ operation }) => operation.responses);
+      const ofStatus = responses.filter((r) => r[status]).map((r) => described(r[status]));
+      // A status no operation lists is one of `default`'s ("Any other error …").
+      const texts = ofStatus.length > 0 ? ofStatus : responses.map((r) => described(r.default));
+      return !texts.some((text) => new RegExp(`\\b${code}\\b`).test(text));
+    });
+    assert.deepEqual(
+      unnamed.map(({ status, code }) => `${status} ${code}`),
+      [],
+    );
   });
 });

@@ -40,18 +40,18 @@ export const ERROR_RESPONSES = {
     'HERALD_ERR_BODY_TOO_LARGE: the body is over HERALD_MAX_BODY_BYTES (details.limitBytes); HERALD_ERR_TOO_MANY_DELIVERIES (events only): its events would create more deliveries than HERALD_MAX_DELIVERIES_PER_REQUEST (details.limit, details.deliveries). Nothing was stored',
   ),
   UnsupportedMediaType: errorResponse(
-    'HERALD_ERR_UNSUPPORTED_MEDIA_TYPE: a body that is not application/json',
+    'HERALD_ERR_UNSUPPORTED_MEDIA_TYPE: a body that is not application/json (charset utf-8 or none), or a compressed one (a Content-Encoding other than identity: nothing is decompressed)',
   ),
   TooManyRequests: errorResponse(
     'HERALD_ERR_RATE_LIMITED: over HERALD_API_RATE_LIMIT for this token or client address; HERALD_ERR_BACKLOG_FULL (new events, test sends and replays only): the project has its backlogLimit, else HERALD_PROJECT_BACKLOG_LIMIT, deliveries pending. Nothing was done: send it again after Retry-After',
     retryAfter,
   ),
   Unavailable: errorResponse(
-    'HERALD_ERR_BUSY, HERALD_ERR_DATABASE_UNAVAILABLE, HERALD_ERR_STORAGE_FULL or HERALD_ERR_SHUTTING_DOWN: nothing of the request was stored (but for a HERALD_ERR_DATABASE_UNAVAILABLE whose details.stored is "unknown": the connection to the database was lost while the request was written, so send it again only with the same Idempotency-Key); send it again after Retry-After (HERALD_ERR_SECRET_KEY: this server cannot open the endpoint secrets, sealed with another encryption key)',
+    'HERALD_ERR_BUSY, HERALD_ERR_DATABASE_UNAVAILABLE, HERALD_ERR_STORAGE_FULL, HERALD_ERR_RESOURCES (this server is out of file descriptors), HERALD_ERR_DATABASE_FILE_GONE (SQLite: the database file was deleted or replaced since the server started; its operator must restore it) or HERALD_ERR_SHUTTING_DOWN: nothing of the request was stored (but for a HERALD_ERR_DATABASE_UNAVAILABLE whose details.stored is "unknown": the connection to the database was lost while the request was written, so send it again only with the same Idempotency-Key); send it again after Retry-After (HERALD_ERR_SECRET_KEY: this server cannot open the endpoint secrets, sealed with another encryption key)',
     retryAfter,
   ),
   OtherError: errorResponse(
-    'Any other error, in the same shape: 408 (too slow), 414 (a path segment over 200 characters), 431 (headers over 16 KiB), 500 (a bug)',
+    'Any other error, in the same shape: 408 HERALD_ERR_REQUEST_TIMEOUT (headers or body too slow), 414 HERALD_ERR_URI_TOO_LONG (a path segment over 200 characters), 431 HERALD_ERR_HEADERS_TOO_LARGE (headers over 16 KiB), 500 HERALD_ERR_INTERNAL (a bug; error.requestId names the server log line)',
   ),
 };
 
