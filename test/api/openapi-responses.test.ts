@@ -152,6 +152,19 @@ describe('the OpenAPI document describes every answer', () => {
       body: { description: 'A purchase', schema: { type: 'object' }, example },
     });
     await call('PUT', '/api/v1/event-types/{name}', 200, { params: { name: 'bare' }, body: {} });
+    // An example its schema does not take (422 body.example), and a schema the stored example does
+    // not match (422 body.schema): docs/api.md "PUT /api/v1/event-types/:name".
+    await call('PUT', '/api/v1/event-types/{name}', 422, {
+      params: { name: 'typed' },
+      body: {
+        schema: { type: 'object', properties: { amount: { type: 'number' } } },
+        example: { amount: 'x' },
+      },
+    });
+    await call('PUT', '/api/v1/event-types/{name}', 422, {
+      params: { name: 'PurchasePlayerPurchase' },
+      body: { schema: { type: 'array' } },
+    });
     await call('GET', '/api/v1/event-types', 200);
     await call('GET', '/api/v1/event-types/{name}', 200, { params: { name: 'PurchasePlayerPurchase' } });
     await call('GET', '/api/v1/event-types/{name}', 404, { params: { name: 'nope' } });

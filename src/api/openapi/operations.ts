@@ -86,6 +86,10 @@ export const OPERATIONS: Record<string, OperationResponses> = {
     description: 'The catalog entry as stored',
     notFound: false,
     forbidden: ADMIN_ONLY,
+    conflict:
+      "HERALD_ERR_CONFLICT: the entry's stored schema (example) changed 3 times while this PUT's example (schema) was checked against it (details.field: body.example or body.schema): send it again",
+    unprocessable:
+      'the example does not match the schema (body.example), or a new schema does not match the stored example (body.schema)',
   },
   'get /api/v1/event-types': { status: 200, body: 'EventTypePage', description: 'A page of the catalog' },
   'get /api/v1/event-types/{name}': { status: 200, body: 'EventType', description: 'The catalog entry' },
@@ -99,7 +103,7 @@ export const OPERATIONS: Record<string, OperationResponses> = {
     body: 'EndpointWithSecret',
     description: 'The endpoint, with its secret',
     unprocessable:
-      'the URL is an address delivery may not reach, the signature cannot work with the method, or the secret does not suit the scheme',
+      'the URL is an address delivery may not reach, the signature cannot work with the method or has an option its scheme does not take (body.signature.<option>), the secret does not suit the scheme, or (a project with enforceCatalog) an eventTypes entry is not in the catalog (body.eventTypes.<i>)',
   },
   [`get ${P}/endpoints`]: { status: 200, body: 'EndpointPage', description: 'A page of endpoints' },
   [`get ${EP}`]: { status: 200, body: 'Endpoint', description: 'The endpoint' },
@@ -108,7 +112,7 @@ export const OPERATIONS: Record<string, OperationResponses> = {
     body: 'EndpointUpdated',
     description: 'The endpoint as changed; with resumed when `active: true` re-enabled it',
     unprocessable:
-      'the URL is an address delivery may not reach, the signature cannot work with the method, or a new method or scheme does not fit the kept custom Content-Type (details.headers names it)',
+      'the URL is an address delivery may not reach, the signature cannot work with the method or has an option its scheme does not take (body.signature.<option>), a new scheme cannot sign with the current secret (body.signature.scheme), (a project with enforceCatalog) an eventTypes entry is not in the catalog (body.eventTypes.<i>), or a new method or scheme does not fit the kept custom Content-Type (details.headers names it)',
   },
   [`delete ${EP}`]: { status: 204, body: null, description: 'Deleted; its history is kept' },
   [`get ${EP}/secret`]: { status: 200, body: 'EndpointSecrets', description: 'The secrets valid now' },
