@@ -1,16 +1,17 @@
 /**
  * Every series Herald registers is in docs/api.md's metrics table, so a new metric cannot ship
- * undocumented.
+ * undocumented; and every metric and label the docs name is one Herald registers.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { addClockOffsetGauge, createMetrics } from '../../src/metrics.ts';
 
 const API_MD = readFileSync(join(resolve(import.meta.dirname, '../..'), 'docs/api.md'), 'utf8');
 
-test("docs/api.md's metrics table names every herald_ metric", async () => {
+/** Every metric a process may register: the delivering ones, and the PostgreSQL clock gauge. */
+function allMetrics() {
   const metrics = createMetrics({
     store: { backlog: async () => ({ pending: 0, oldestDueAt: null }) },
     processMetrics: false,
@@ -19,6 +20,11 @@ test("docs/api.md's metrics table names every herald_ metric", async () => {
     dispatcherLoad: () => null,
   });
   addClockOffsetGauge(metrics.registry, { offsetMs: () => 0 }); // PostgreSQL processes add it
+  return metrics;
+}
+
+test("docs/api.md's metrics table names every herald_ metric", async () => {
+  const metrics = allMetrics();
   const names = (await metrics.registry.getMetricsAsJSON()).map((m) => m.name);
   assert.ok(names.length > 10, names.join(', '));
   const table = API_MD.slice(API_MD.indexOf('### Metrics'));
@@ -46,5 +52,54 @@ test("docs/operations.md's PromQL aggregates across processes", () => {
   const wrong = queries.filter(
     (q) => (DATABASE_WIDE.test(q) && !/^(max|min)\(/.test(q)) || (COUNTER_RATE.test(q) && !/\bsum\b/.test(q)),
   );
+  assert.deepEqual(wrong, []);
+});
+
+/**
+ * The other way: every `herald_…` metric the docs name (tables, alerts, runbooks) is one Herald
+ * registers, under that name (a histogram's `_bucket`, `_sum` and `_count` included), and every
+ * label a doc selects on (`herald_store_failures_total{reason="resources"}`) is one of its labels.
+ * A renamed metric or label would otherwise leave the alerts operators copy from the docs silent.
+ */
+test('every herald_ metric and label the docs name is one Herald registers', async () => {
+  const metrics = allMetrics();
+  const registered = new Map<string, string[]>();
+  for (const m of await metrics.registry.getMetricsAsJSON()) {
+    // biome-ignore lint/suspicious/noExplicitAny: prom-client keeps labelNames on the metric object
+    const labels: string[] = (metrics.registry.getSingleMetric(m.name) as any)?.labelNames ?? [];
+    registered.set(m.name, labels);
+    if (String(m.type) === 'histogram') {
+      for (const suffix of ['_bucket', '_sum', '_count']) registered.set(m.name + suffix, [...labels, 'le']);
+    }
+  }
+  const root = resolve(import.meta.dirname, '../..');
+  // postgres-notes.md names the NOTIFY channel herald_due, not a metric.
+  const docs = ['README.md', ...readdirSync(join(root, 'docs')).map((n) => `docs/${n}`)].filter(
+    (f) => f.endsWith('.md') && !/performance|postgres-notes/.test(f),
+  );
+  const wrong: string[] = [];
+  let named = 0;
+  for (const file of docs) {
+    const text = readFileSync(join(root, file), 'utf8');
+    for (const [, name, selector] of text.matchAll(/\b(herald_[a-z0-9_]+)(\{[^}`\n]*\})?/g)) {
+      named++;
+      const labels = registered.get(name!);
+      if (!labels) {
+        wrong.push(`${file}: ${name}`);
+        continue;
+      }
+      const selected = [...(selector ?? '').matchAll(/([a-z_]+)\s*(?:=~|!=|!~|=)/g)].map((m) => m[1]!);
+      // `{outcome}` in a table names the label alone.
+      const bare =
+        /^\{([a-z_,\s]+)\}$/
+          .exec(selector ?? '')?.[1]
+          ?.split(',')
+          .map((l) => l.trim()) ?? [];
+      for (const label of [...selected, ...bare]) {
+        if (!labels.includes(label)) wrong.push(`${file}: ${name} has no label ${label}`);
+      }
+    }
+  }
+  assert.ok(named > 50, `found the docs' metric names: ${named}`);
   assert.deepEqual(wrong, []);
 });
