@@ -1,7 +1,9 @@
 /**
- * docs/signatures.md's `hmac-sha1-url` "By hand (Node)" recipe, run exactly as the page shows it
- * (read from the markdown), must compute the signature Herald sends: names above U+FFFF against
+ * docs/signatures.md's "By hand" recipes, run exactly as the page shows them (read from the
+ * markdown), must verify what Herald sends. `hmac-sha1-url` (Node): names above U+FFFF against
  * names from U+E000 to U+FFFF (code point order, not UTF-16 `<`), repeated names (by value).
+ * `standard` (Node): every secret of a rotation. `sha256-body` (the GamePush recipe): the hex
+ * digest, and the payload decoded as UTF-8.
  */
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
@@ -126,5 +128,93 @@ describe('docs/signatures.md hmac-sha1-url recipe', () => {
       }),
       { a: 'z', b: '1' },
     );
+  });
+});
+
+/** The code of the js block after `By hand (<label>` in the section headed `### \`<scheme>\``. */
+function recipeAfter(scheme: string, label: string): string {
+  const start = DOC.indexOf(`\n### \`${scheme}\``);
+  assert.ok(start >= 0, `no section for ${scheme}`);
+  const end = DOC.indexOf('\n#', start + 1);
+  const section = DOC.slice(start, end === -1 ? undefined : end);
+  const at = section.indexOf(`By hand (${label}`);
+  assert.ok(at >= 0, `no "By hand (${label}" in the ${scheme} section`);
+  const code = /```js\n([\s\S]*?)\n```/.exec(section.slice(at))?.[1];
+  assert.ok(code, `no js block after "By hand (${label}" in the ${scheme} section`);
+  return code;
+}
+
+/** An event whose payload holds what base64 and UTF-8 handling get wrong: "Zoë", an emoji. */
+const UNICODE_EVENT: HeraldEvent = {
+  id: 'evt_01m8vt01h3g09rzad4tgd0sbqv',
+  projectId: 'prj_1',
+  type: 'player.joined',
+  payload: { name: 'Zoë 🎮', tags: ['vip'], n: 1 },
+  test: false,
+  idempotencyKey: null,
+  callbackUrl: null,
+  createdAt: Date.parse('2024-06-10T06:00:00.000Z'),
+};
+
+describe('docs/signatures.md standard and GamePush recipes', () => {
+  // const key = …; const expected = …; const ok = header.split(' ').some(…)
+  const standardRecipe = compileFunction(`${recipeAfter('standard', 'Node):')}\nreturn ok;`, [
+    'secret',
+    'id',
+    'ts',
+    'rawBody',
+    'header',
+    'createHmac',
+  ]) as (
+    secret: string,
+    id: string,
+    ts: string,
+    rawBody: string,
+    header: string,
+    hmac: typeof createHmac,
+  ) => boolean;
+
+  test('the standard recipe accepts what Herald sends, with each secret of a rotation, and refuses another secret', () => {
+    const current = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    const older = `whsec_${Buffer.alloc(24, 9).toString('base64')}`;
+    const sent = buildRequest({
+      event: UNICODE_EVENT,
+      url: 'https://receiver.example/hooks',
+      endpoint: { method: 'POST', headers: {}, envelope: 'standard', signature: { scheme: 'standard' } },
+      secrets: [{ secret: current }, { secret: older }],
+      now: Date.parse('2024-06-10T06:00:05.000Z'),
+    });
+    const { 'webhook-id': id, 'webhook-timestamp': ts, 'webhook-signature': header } = sent.headers;
+    assert.ok(id && ts && header && sent.body, JSON.stringify(sent.headers));
+    assert.equal(header.split(' ').length, 2, 'one signature per valid secret');
+    for (const secret of [current, older]) {
+      assert.equal(standardRecipe(secret, id, ts, sent.body, header, createHmac), true, secret);
+    }
+    const stranger = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
+    assert.equal(standardRecipe(stranger, id, ts, sent.body, header, createHmac), false);
+  });
+
+  // const [base64payload, signature] = body.split('.'); … if (hash !== signature) return res.send(…); const payload = …
+  const gamePushRecipe = compileFunction(
+    `${recipeAfter('sha256-body', 'the GamePush recipe')}\nreturn payload;`,
+    ['body', 'secretKey', 'crypto', 'res'],
+  ) as (body: string, secretKey: string, crypto: unknown, res: { send(text: string): unknown }) => unknown;
+  const refused = { send: (text: string) => ({ refused: text }) };
+
+  test('the GamePush recipe accepts what Herald sends and decodes its payload as UTF-8, and refuses another secret', async () => {
+    const crypto = await import('node:crypto');
+    const secret = 'gamepush-secret-key';
+    const sent = buildRequest({
+      event: UNICODE_EVENT,
+      url: 'https://receiver.example/gamepush',
+      endpoint: { method: 'POST', headers: {}, envelope: 'raw', signature: { scheme: 'sha256-body' } },
+      secrets: [{ secret }],
+      now: Date.parse('2024-06-10T06:00:05.000Z'),
+    });
+    assert.ok(sent.body);
+    assert.deepEqual(gamePushRecipe(sent.body, secret, crypto, refused), UNICODE_EVENT.payload);
+    assert.deepEqual(gamePushRecipe(sent.body, 'another-secret-key', crypto, refused), {
+      refused: 'Bad request',
+    });
   });
 });
