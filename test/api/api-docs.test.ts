@@ -111,6 +111,17 @@ describe('docs/api.md and the OpenAPI document', () => {
     assert.deepEqual(unnamed, []);
   });
 
+  test('each query parameter of the document says which values it takes: an enum, or a description', () => {
+    // A generated client sees only the document: `limit`'s schema (1 to 6 digits) would let it
+    // send 5000, and `bucket`'s (any 8 characters) 2h, both 400.
+    const silent = operations(doc).flatMap(({ method, path, operation }) =>
+      (operation.parameters ?? [])
+        .filter((p: Body) => p.in === 'query' && !p.schema?.enum && !p.description)
+        .map((p: Body) => `${method} ${path} ?${p.name}`),
+    );
+    assert.deepEqual(silent, []);
+  });
+
   test("every error code of api.md's Errors table is named in the document by a response of its status", () => {
     const errors = API_MD.slice(API_MD.indexOf('### Errors'), API_MD.indexOf('### Ids, times, pagination'));
     const rows = [...errors.matchAll(/^\| (\d{3}) \| ([^|]+) \|/gm)].flatMap(([, status, codes]) =>

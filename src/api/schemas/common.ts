@@ -99,15 +99,29 @@ export const idQuery = {
 } as const;
 
 /** A time in a query string: ISO-8601 or epoch ms, checked by `parseTime` (400 naming the field). */
-export const timeQuery = { type: 'string', maxLength: 64 } as const;
+export const timeQuery = {
+  type: 'string',
+  maxLength: 64,
+  description:
+    'Epoch milliseconds, or an RFC 3339 time (2026-01-01T10:00:00Z; seconds may be left out; a date alone is its midnight UTC)',
+} as const;
 
 /** A free-text query value (`?type`, `?eventType`). */
 export const textQuery = { type: 'string', maxLength: LIMITS.nameLength, pattern: TEXT_PATTERN } as const;
 
 export const pageQuery = {
   // Query strings are not coerced (bodies must not be either): `pageOf` parses and range-checks.
-  limit: { type: 'string', pattern: '^[0-9]{1,6}$' },
-  cursor: { type: 'string', maxLength: LIMITS.cursorLength },
+  limit: {
+    type: 'string',
+    pattern: '^[0-9]{1,6}$',
+    description:
+      'Items per page: an integer from 1 to 1000 (default 50). A page may hold fewer: follow nextCursor',
+  },
+  cursor: {
+    type: 'string',
+    maxLength: LIMITS.cursorLength,
+    description: "The nextCursor of the page before (another list's cursor is 400)",
+  },
 } as const;
 
 /** `?limit&cursor` and nothing else of note. */

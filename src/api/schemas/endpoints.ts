@@ -126,6 +126,6 @@ export const statsQuerystring = {
       description: 'Start of the range (default: a day before until); at most 90 days before until.',
     },
     until: { ...timeQuery, description: 'End of the range (default: now).' },
-    bucket: { type: 'string', maxLength: 8 },
+    bucket: { type: 'string', maxLength: 8, description: 'Bucket size: 1m, 5m, 15m, 1h (default), 6h or 1d' },
   },
 } as const;

@@ -35,9 +35,15 @@ export const eventListQuerystring = {
   type: 'object',
   properties: {
     ...pageQuery,
-    type: textQuery,
-    since: timeQuery,
-    until: timeQuery,
+    type: { ...textQuery, description: 'Only events of this type (the name exactly)' },
+    since: {
+      ...timeQuery,
+      description: `Only events created at or after this time. ${timeQuery.description}`,
+    },
+    until: {
+      ...timeQuery,
+      description: `Only events created at or before this time. ${timeQuery.description}`,
+    },
   },
 } as const;
 
@@ -72,8 +78,14 @@ export const attemptListQuerystring = {
   properties: {
     ...pageQuery,
     status: { type: 'string', enum: ['succeeded', 'failed'] },
-    since: timeQuery,
-    until: timeQuery,
-    eventType: textQuery,
+    since: {
+      ...timeQuery,
+      description: `Only attempts started at or after this time. ${timeQuery.description}`,
+    },
+    until: {
+      ...timeQuery,
+      description: `Only attempts started at or before this time. ${timeQuery.description}`,
+    },
+    eventType: { ...textQuery, description: 'Only attempts of events of this type (the name exactly)' },
   },
 } as const;
