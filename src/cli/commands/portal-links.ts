@@ -1,6 +1,6 @@
 /**
  * `herald portal-links create|revoke`: links to a project's customer portal through a running
- * Herald's API (the admin token or that project's key). A link is a credential: `create` prints it
+ * Herald's API (the admin token or a full key of that project). A link is a credential: `create` prints it
  * on stdout once, and nothing else there, as `projects api-key` prints a key.
  */
 import { Command } from 'commander';
@@ -17,7 +17,7 @@ const MAX_EXPIRES_IN = 7 * 86_400;
 
 export function portalLinksCommand(): Command {
   const links = new Command('portal-links').description(
-    "links to a project's customer portal (through the API; the admin token or the project's key)",
+    "links to a project's customer portal (through the API; the admin token or a full key of the project)",
   );
   withConnectionFlags(
     projectArgumentOrFlag(
