@@ -3,8 +3,13 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/api/build-app.ts';
 import { DOCS_CSP, DOCS_INLINE_STYLE } from '../../src/api/routes/openapi.ts';
+import { SEALED_WITH_ANOTHER_KEY } from '../../src/delivery/secret-key-readiness.ts';
+import { CHECK_EVERY_MS } from '../../src/store/sqlite/database-file-watch.ts';
 import { type Body, startApi, type TestApi } from './helpers.ts';
+import { openApiValidator } from './openapi-validator.ts';
 
 /** Every route of DESIGN "HTTP API v1" (OpenAPI path syntax). */
 const ROUTES: [string, string][] = [
@@ -73,6 +78,43 @@ describe('health, metrics, OpenAPI', () => {
     assert.equal((await other.call('GET', '/readyz', undefined, { token: null })).status, 503);
     await other.app.close();
     rmSync(other.dir, { recursive: true, force: true });
+  });
+
+  test('every status /readyz answers is one the OpenAPI document gives', async () => {
+    const answers: { status: number; text: string }[] = [];
+    const readyz = async (app: FastifyInstance) => {
+      const r = await app.inject({ method: 'GET', url: '/readyz' });
+      answers.push({ status: r.statusCode, text: r.body });
+    };
+    // A dispatcher that cannot open the endpoint secrets (secret-key-readiness.ts) holds it unready.
+    const sealed = buildApp({
+      store: api.store,
+      config: api.config,
+      notReady: () => SEALED_WITH_ANOTHER_KEY,
+    });
+    await sealed.ready();
+    sealed.setReady(true);
+    await readyz(sealed);
+    await sealed.close();
+    // The SQLite file deleted under the server (its watch looks at most once a second).
+    const gone = await startApi({}, { onDisk: true });
+    gone.app.setReady(true);
+    rmSync(join(gone.dir, 'herald.db'));
+    await new Promise((resolve) => setTimeout(resolve, CHECK_EVERY_MS + 100));
+    await readyz(gone.app);
+    await gone.close();
+    assert.deepEqual(
+      answers.map((a) => [a.status, JSON.parse(a.text).status]),
+      [
+        [503, SEALED_WITH_ANOTHER_KEY],
+        [503, 'database file deleted or replaced'],
+      ],
+    );
+    const doc = (await api.call('GET', '/openapi.json', undefined, { token: null })).body;
+    const validator = openApiValidator(doc);
+    for (const answer of answers) {
+      validator.check('GET', '/readyz', { ...answer, contentType: 'application/json; charset=utf-8' });
+    }
   });
 
   test('metrics serves what the metrics source renders; 404 without one', async () => {

@@ -350,7 +350,17 @@ export const COMPONENT_SCHEMAS = {
   ),
   Health: object({ status: { type: 'string', enum: ['ok'] } }),
   Readiness: object({
-    status: { type: 'string', enum: ['ready', 'starting', 'database unreachable', 'database read-only'] },
+    status: {
+      type: 'string',
+      enum: [
+        'ready',
+        'starting',
+        'database unreachable',
+        'database read-only',
+        'database file deleted or replaced',
+        'secrets sealed with another key',
+      ],
+    },
   }),
 } satisfies Record<string, Schema>;
 

@@ -254,7 +254,7 @@ export const OPERATIONS: Record<string, OperationResponses> = {
     other: {
       503: {
         description:
-          'Not ready: starting (or stopping), or the database does not answer; a request reaching a process that is shutting down gets HERALD_ERR_SHUTTING_DOWN',
+          'Not ready: starting (or stopping); the database unreachable, read-only (a standby), or (SQLite) its file deleted or replaced; or the endpoint secrets sealed with another encryption key than this process has. A request reaching a process that is shutting down gets HERALD_ERR_SHUTTING_DOWN',
         content: { 'application/json': { schema: { oneOf: [ref('Readiness'), ref('Error')] } } },
       },
     },
