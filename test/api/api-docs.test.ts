@@ -122,6 +122,73 @@ describe('docs/api.md and the OpenAPI document', () => {
     assert.deepEqual(silent, []);
   });
 
+  test('each page schema of the document says the order its list answers in', async () => {
+    // Two of everything a list holds, made one after the other (ids sort by creation).
+    const project = await api.project('Order A');
+    await api.project('Order B');
+    for (const name of ['first', 'second']) {
+      assert.equal((await api.call('POST', `/api/v1/projects/${project.id}/api-keys`, { name })).status, 201);
+    }
+    const endpoints: string[] = [];
+    for (const path of ['a', 'b']) {
+      const r = await api.call('POST', `/api/v1/projects/${project.id}/endpoints`, {
+        url: `https://hooks.example.com/${path}`,
+      });
+      endpoints.push(r.body.id);
+    }
+    const events: string[] = [];
+    for (const n of [1, 2]) {
+      const r = await api.call('POST', `/api/v1/projects/${project.id}/events`, {
+        type: 'order.made',
+        payload: { n },
+      });
+      events.push(r.body.id);
+    }
+    for (const name of ['b.type', 'a.type']) {
+      assert.equal((await api.call('PUT', `/api/v1/event-types/${name}`, {})).status, 200);
+    }
+    // endpoint.disabled, then endpoint.recovered
+    await api.call('PATCH', `/api/v1/projects/${project.id}/endpoints/${endpoints[0]}`, { active: false });
+    await api.call('POST', `/api/v1/projects/${project.id}/endpoints/${endpoints[0]}/enable`);
+
+    const P = `/api/v1/projects/${project.id}`;
+    const lists: [schema: string, url: string, key: string][] = [
+      ['ProjectPage', '/api/v1/projects', 'id'],
+      ['ApiKeyPage', `${P}/api-keys`, 'id'],
+      ['EndpointPage', `${P}/endpoints`, 'id'],
+      ['EventPage', `${P}/events`, 'id'],
+      ['DeliveryPage', `${P}/events/${events[0]}/deliveries`, 'id'],
+      ['OperationalEventPage', `${P}/operational-events`, 'id'],
+      ['EventTypePage', '/api/v1/event-types', 'name'],
+    ];
+    const wrong: string[] = [];
+    for (const [schema, url, key] of lists) {
+      const r = await api.call('GET', url);
+      assert.equal(r.status, 200, `${url}: ${r.text}`);
+      const keys: string[] = r.body.data.map((item: Body) => item[key]);
+      assert.ok(keys.length >= 2, `${url} lists two or more: ${keys.join(', ')}`);
+      const ascending = keys.every((k, i) => i === 0 || keys[i - 1]! < k);
+      const descending = keys.every((k, i) => i === 0 || keys[i - 1]! > k);
+      const order =
+        key === 'name' && ascending
+          ? /\bby name\b/
+          : descending
+            ? /\bnewest first\b/
+            : ascending
+              ? /\boldest first\b/
+              : null;
+      assert.ok(order, `${url} answers in no order: ${keys.join(', ')}`);
+      const described: string = doc.components.schemas[schema].description ?? '';
+      const others = [/\bby name\b/, /\bnewest first\b/, /\boldest first\b/].filter(
+        (o) => o.source !== order.source,
+      );
+      if (!order.test(described) || others.some((o) => o.test(described))) {
+        wrong.push(`${schema}: "${described}", but ${url} answers ${order.source.replaceAll('\\b', '')}`);
+      }
+    }
+    assert.deepEqual(wrong, []);
+  });
+
   test("every error code of api.md's Errors table is named in the document by a response of its status", () => {
     const errors = API_MD.slice(API_MD.indexOf('### Errors'), API_MD.indexOf('### Ids, times, pagination'));
     const rows = [...errors.matchAll(/^\| (\d{3}) \| ([^|]+) \|/gm)].flatMap(([, status, codes]) =>

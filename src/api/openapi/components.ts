@@ -48,15 +48,15 @@ function object(properties: Record<string, Schema>, optional: string[] = [], des
   };
 }
 
-/** `{data: [item…], nextCursor}`: one page of a list (docs/api.md "Ids, times, pagination"). */
-const page = (item: string) =>
+/** `{data: [item…], nextCursor}`: one page of a list; `order` says how the list answers (docs/api.md "Ids, times, pagination"). */
+const page = (item: string, order: string) =>
   object(
     {
       data: arrayOf(ref(item)),
       nextCursor: described('Pass as `?cursor` for the next page; null on the last page', nullable(string)),
     },
     [],
-    `One page of ${item} items, newest first (event types by name)`,
+    `One page of ${item} items, ${order}`,
   );
 
 const retrySchedule = described(
@@ -244,10 +244,10 @@ export const COMPONENT_SCHEMAS = {
     'Every error: a stable code, a message, and details for some',
   ),
   Project: object(project),
-  ProjectPage: page('Project'),
+  ProjectPage: page('Project', 'newest first'),
   ApiKey: object(apiKey, [], 'A project API key, without the key'),
   ApiKeyWithKey: object({ ...apiKey, key: string }, [], 'A new API key: the key is shown this once'),
-  ApiKeyPage: page('ApiKey'),
+  ApiKeyPage: page('ApiKey', 'newest first: every key of the project in one page (nextCursor null)'),
   EventType: object({
     name: string,
     description: string,
@@ -257,7 +257,7 @@ export const COMPONENT_SCHEMAS = {
     createdAt: time,
     updatedAt: time,
   }),
-  EventTypePage: page('EventType'),
+  EventTypePage: page('EventType', 'by name (in code point order)'),
   Endpoint: object(endpoint),
   EndpointWithSecret: object({ ...endpoint, secret: string }, [], 'A new endpoint, with its secret'),
   EndpointEnabled: object({ ...endpoint, resumed }, [], 'An endpoint re-enabled'),
@@ -266,7 +266,7 @@ export const COMPONENT_SCHEMAS = {
     ['resumed'],
     'An endpoint changed; resumed is there when the change re-enabled it',
   ),
-  EndpointPage: page('Endpoint'),
+  EndpointPage: page('Endpoint', 'newest first'),
   EndpointSecrets: object({
     secret: described('The current secret', nullable(string)),
     secrets: described('Every secret valid now, current first', arrayOf(secret)),
@@ -304,8 +304,8 @@ export const COMPONENT_SCHEMAS = {
     oneOf: [ref('EventWithDeliveries'), ref('Event')],
   },
   EventBatch: object({ data: described('In request order', arrayOf(ref('EventWithDeliveries'))) }),
-  EventPage: page('Event'),
-  DeliveryPage: page('Delivery'),
+  EventPage: page('Event', 'newest first'),
+  DeliveryPage: page('Delivery', 'oldest first (by id), as GET …/events/{event} lists them'),
   EndpointDeliveryPage: object(
     {
       data: arrayOf(ref('Delivery')),
@@ -319,7 +319,7 @@ export const COMPONENT_SCHEMAS = {
     'One page of what waits for the endpoint, in due order',
   ),
   Attempt: object(attempt),
-  AttemptPage: page('Attempt'),
+  AttemptPage: page('Attempt', 'newest first (by when each started)'),
   OperationalEvent: object({
     id: string,
     projectId: string,
@@ -331,7 +331,7 @@ export const COMPONENT_SCHEMAS = {
     },
     createdAt: time,
   }),
-  OperationalEventPage: page('OperationalEvent'),
+  OperationalEventPage: page('OperationalEvent', 'newest first'),
   PortalLink: object({ url: string, token: string, expiresAt: time, projectId: string }),
   Installation: object(
     {
