@@ -10,7 +10,7 @@ import { isParentRowGone } from '../store/store-unavailable.ts';
 import { connectionOf, trackConnectionRequests } from './connection-requests.ts';
 import { drainIdleConnectionsOnClose } from './drain-idle-connections.ts';
 import { LINE_INTERVAL_MS, lineDue } from './line-throttle.ts';
-import { serverErrorBody } from './request-id.ts';
+import { REQUEST_ID_HEADER, serverErrorBody } from './request-id.ts';
 import { storeUnavailable, throttledLog } from './store-failure-answers.ts';
 import { logUnauthorized } from './unauthorized-log.ts';
 import { logUnhandledError } from './unhandled-error-log.ts';
@@ -371,14 +371,15 @@ export function refusedWhileClosing(request: FastifyRequest, reply: FastifyReply
 
 /**
  * Fastify's `frameworkErrors`: a URL that cannot be decoded (`/projects/%E0%A4`) or a path parameter
- * over `maxParamLength` answers in Herald's error shape, without echoing the URL back.
+ * over `maxParamLength` answers in Herald's error shape, without echoing the URL back. It runs
+ * before the onRequest hooks, so it sets the request id header itself (request-id.ts).
  */
-export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const [status, code, message] =
     error.code === 'FST_ERR_MAX_PARAM_LENGTH'
       ? [414, 'HERALD_ERR_URI_TOO_LONG', 'a path segment is longer than 200 characters']
       : [400, 'HERALD_ERR_BAD_REQUEST', 'the URL is not valid (bad percent-encoding)'];
-  return reply.code(status).send({ error: { code, message } });
+  return reply.code(status).header(REQUEST_ID_HEADER, request.id).send({ error: { code, message } });
 }
 
 /**

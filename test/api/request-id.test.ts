@@ -62,6 +62,23 @@ test('every answer carries x-request-id; a 500 names it in its body and its log 
   }
 });
 
+test('a URL that cannot be decoded (400) and a path segment over 200 characters (414) carry x-request-id too', async () => {
+  const { app, store, call } = await api();
+  try {
+    const undecodable = await call('GET', '/api/v1/projects/%E0%A4/events');
+    assert.equal(undecodable.statusCode, 400, undecodable.body);
+    assert.equal(undecodable.json().error.code, 'HERALD_ERR_BAD_REQUEST');
+    assert.match(String(undecodable.headers['x-request-id']), ID);
+    const long = await call('GET', `/api/v1/projects/${'p'.repeat(201)}/events`);
+    assert.equal(long.statusCode, 414, long.body);
+    assert.match(String(long.headers['x-request-id']), ID);
+    assert.notEqual(long.headers['x-request-id'], undecodable.headers['x-request-id']);
+  } finally {
+    await app.close();
+    await store.close();
+  }
+});
+
 test('a 503 names its request id too', async () => {
   // PostgreSQL where nothing listens: every request needing the store is 503 DATABASE_UNAVAILABLE.
   const store = new PostgresStore(`postgres://herald:secret@127.0.0.1:${await refusedPort()}/herald`);

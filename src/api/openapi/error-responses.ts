@@ -15,7 +15,7 @@ const retryAfter = {
 const requestId = {
   'X-Request-Id': {
     description:
-      'The request id (unique per request, across processes): quote it when reporting a failure; the server log line has it as reqId, and a 5xx body as error.requestId',
+      'The request id (unique per request, across processes): quote it when reporting a failure; the server log line has it as reqId, and a 5xx body as error.requestId. Absent from what is answered before a request exists: malformed HTTP (400), a request too slow (408) or with headers too large (431)',
     schema: { type: 'string' },
   },
 };
