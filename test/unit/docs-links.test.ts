@@ -100,3 +100,30 @@ test('every relative link and anchor in the docs resolves', () => {
   }
   assert.deepEqual(problems, []);
 });
+
+/**
+ * Paths of the repository the docs name in their text (`src/delivery/sender.ts`,
+ * `test/e2e/ssrf.test.ts`, `packages/verify/src/schemes/`) exist: a file renamed or a test merged
+ * into another leaves a reader looking for code that is not there. The performance logs are a
+ * record of their day and are left as they are; bench/results/ is written by runs.
+ */
+test('every repository path the docs name exists', () => {
+  const TOP = ['src', 'test', 'packages', 'bench', 'scripts', 'examples', 'bin', 'docs'];
+  const missing: string[] = [];
+  let named = 0;
+  for (const file of documents().filter((f) => !/performance[^/]*\.md$/.test(f))) {
+    const text = readFileSync(file, 'utf8');
+    for (const match of text.matchAll(
+      new RegExp(`(?<![\\w./~-])((?:${TOP.join('|')})/[\\w./-]*[\\w/])`, 'g'),
+    )) {
+      const path = match[1]!;
+      named++;
+      if (path.startsWith('bench/results') || path.includes('/x.test.ts')) continue;
+      // packages/client/README.md says src/client.ts of its own package.
+      const candidates = [join(ROOT, path), join(dirname(file), path)];
+      if (!candidates.some((p) => existsSync(p))) missing.push(`${relative(ROOT, file)}: ${path}`);
+    }
+  }
+  assert.ok(named > 100, `found the docs' paths: ${named}`);
+  assert.deepEqual(missing, []);
+});
