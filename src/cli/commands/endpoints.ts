@@ -204,7 +204,7 @@ export function endpointsCommand(): Command {
       .addOption(projectFlag())
       .option(
         '--type <type>',
-        "the event type whose catalog example to send (default: the first of the endpoint's types that has one)",
+        "the event type whose catalog example to send (default: the first of the endpoint's types that has one; for an endpoint of every type, the first in the catalog that has one)",
       ),
   ).action(
     apiAction<ConnectionFlags & { project: string; type?: string }>(async (client, flags, [id]) => {
