@@ -14,7 +14,15 @@ import type { RouteContext } from './context.ts';
  */
 const querystring = {
   type: 'object',
-  properties: { ...pageQuery, type: { type: 'string', enum: OPERATIONAL_EVENT_TYPES }, endpoint: idQuery },
+  properties: {
+    ...pageQuery,
+    type: { type: 'string', enum: OPERATIONAL_EVENT_TYPES },
+    endpoint: {
+      ...idQuery,
+      description:
+        "An endpoint's id (ep_…): only the events Herald reported about it (none for an id it never reported on)",
+    },
+  },
 } as const;
 
 /** GET …/operational-events: what Herald reported about a project's endpoints. */
