@@ -14,6 +14,8 @@ import { newProject, quietEndpoint, useDashboardBrowser } from './dashboard-brow
 import { api, type HeraldProcess } from './harness.ts';
 
 const ADMIN = 'e2e-admin-token-endpoint-status-0123';
+/** How many of the project's operational events the card looked through before 2026-12-06. */
+const OLD_SCAN = 5000;
 
 describe('dashboard: an endpoint shows when and why it was disabled and enabled (browser)', {
   timeout: 120_000,
@@ -74,6 +76,49 @@ describe('dashboard: an endpoint shows when and why it was disabled and enabled 
     const card = page.getByRole('region', { name: 'Disabled and enabled' });
     await card.getByText(/^None recorded/).waitFor();
     assert.equal(await card.locator('li').count(), 0);
+    assert.deepEqual(dash.problems, []);
+  });
+
+  test("an endpoint whose disables are older than the project's latest 5,000 operational events still shows them", async () => {
+    // Before 2026-12-06 the card read the project's latest 5,000 operational events and picked the
+    // endpoint's out of them: it said none were among them, behind a "Look further back" button.
+    const busy = await newProject(herald, ADMIN, 'Busy status changes');
+    const quiet = await quietEndpoint(herald, ADMIN, busy, { name: 'Disabled long ago' });
+    const patch = (id: string, active: boolean) =>
+      api(herald.url, ADMIN, 'PATCH', `${busy}/endpoints/${id}`, { active });
+    assert.equal((await patch(quiet, false)).status, 200);
+    assert.equal((await patch(quiet, true)).status, 200);
+    // More than the 5,000 newer ones, a disable and an enable at a time, on four noisy endpoints at once.
+    const noisy = await Promise.all(
+      [1, 2, 3, 4].map((n) => quietEndpoint(herald, ADMIN, busy, { name: `Noisy ${n}` })),
+    );
+    const cycles = Math.ceil((OLD_SCAN + 2) / (2 * noisy.length));
+    await Promise.all(
+      noisy.map(async (id) => {
+        for (let i = 0; i < cycles; i++) {
+          assert.equal((await patch(id, false)).status, 200);
+          assert.equal((await patch(id, true)).status, 200);
+        }
+      }),
+    );
+    const link = await api<{ token: string }>(herald.url, ADMIN, 'POST', `${busy}/portal-links`, {});
+    assert.equal(link.status, 201);
+    // The operator's overview, then the customer's through the portal link.
+    for (const url of [
+      `${herald.url}/ui${busy.replace('/api/v1', '')}/endpoints/${quiet}`,
+      `${herald.url}/ui/portal/endpoints/${quiet}#token=${link.body.token}`,
+    ]) {
+      const page = await dash.page({ signedIn: !url.includes('/portal/'), timezoneId: 'UTC' });
+      await page.goto(url);
+      const card = page.getByRole('region', { name: 'Disabled and enabled' });
+      // Its rows, or what it says instead of them.
+      await card.locator('li, p.muted').first().waitFor();
+      const rows = await card.locator('li').allInnerTexts();
+      assert.equal(rows.length, 2, `${url}: ${await card.innerText()}`);
+      assert.match(rows[0]!, /Enabled/);
+      assert.match(rows[1]!, /Disabled by hand/);
+      assert.equal(await card.getByRole('button', { name: 'Look further back' }).count(), 0);
+    }
     assert.deepEqual(dash.problems, []);
   });
 

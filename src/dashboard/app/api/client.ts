@@ -52,11 +52,12 @@ export const EVENT_DELIVERIES_PAGE = 100;
 /** How many of an endpoint's waiting deliveries its overview shows at first, and reads on each "Show more". */
 export const WAITING_PAGE = 20;
 /**
- * How many of the project's operational events listEndpointStatusChanges looks through at most per
- * call (it reads them all, newest first, a page of 1,000 at a time; the API's `?endpoint`, which
- * could narrow them to the endpoint's, is not used here yet).
+ * How many pages of the endpoint's operational events (`?endpoint`) listEndpointStatusChanges reads
+ * at most per call: each looks through the project's next 10,000 operational events at most (the API
+ * has no index for the filter) and holds up to 1,000 of the endpoint's, its delivery.exhausted among
+ * them, which the card does not show.
  */
-export const STATUS_CHANGES_SCAN = 5000;
+const STATUS_CHANGES_PAGES = 5;
 /** listEndpointStatusChanges stops once it has found this many. */
 const STATUS_CHANGES_WANT = 20;
 /** The most items one page of the API holds (`?limit`). */
@@ -138,8 +139,8 @@ export interface HeraldClient {
   endpointBacklog(project: string, endpoint: string): Promise<WaitingCounts>;
   /**
    * The endpoint's `endpoint.disabled` and `endpoint.recovered` operational events, newest first:
-   * those among the project's next STATUS_CHANGES_SCAN operational events from `cursor` (its newest
-   * when not given), or fewer once STATUS_CHANGES_WANT are found; `nextCursor` goes on from there.
+   * those among the next STATUS_CHANGES_PAGES pages of its operational events from `cursor` (its
+   * newest when not given), or fewer once STATUS_CHANGES_WANT are found; `nextCursor` goes on from there.
    */
   listEndpointStatusChanges(
     project: string,
@@ -307,21 +308,23 @@ export function createClient(token: string, onUnauthorized: (error: ApiError) =>
     listEndpointStatusChanges: async (project, endpoint, cursor) => {
       const data: OperationalEvent[] = [];
       let next = cursor ?? null;
-      let scanned = 0;
+      let pages = 0;
       do {
+        // The endpoint's only (both kinds, and its delivery.exhausted, left out below).
         const page = await call<Page<OperationalEvent>>(
           'GET',
           `${p(project)}/operational-events`,
           undefined,
           {
+            endpoint,
             limit: MAX_PAGE,
             cursor: next,
           },
         );
-        scanned += page.data.length;
-        data.push(...page.data.filter((op) => isStatusChange(op, endpoint)));
+        pages++;
+        data.push(...page.data.filter(isStatusChange));
         next = page.nextCursor ?? null;
-      } while (next !== null && scanned < STATUS_CHANGES_SCAN && data.length < STATUS_CHANGES_WANT);
+      } while (next !== null && pages < STATUS_CHANGES_PAGES && data.length < STATUS_CHANGES_WANT);
       return { data, nextCursor: next };
     },
     getDelivery: (project, delivery) =>
@@ -371,12 +374,9 @@ export function createClient(token: string, onUnauthorized: (error: ApiError) =>
   };
 }
 
-/** An `endpoint.disabled` or `endpoint.recovered` of `endpoint`. */
-function isStatusChange(op: OperationalEvent, endpoint: string): boolean {
-  return (
-    (op.type === 'endpoint.disabled' || op.type === 'endpoint.recovered') &&
-    op.data['endpointId'] === endpoint
-  );
+/** An `endpoint.disabled` or `endpoint.recovered` (not a `delivery.exhausted`). */
+function isStatusChange(op: OperationalEvent): boolean {
+  return op.type === 'endpoint.disabled' || op.type === 'endpoint.recovered';
 }
 
 function toQueryString(query: Query | undefined): string {

@@ -1,10 +1,10 @@
 /**
  * The endpoint overview's "Disabled and enabled" card: when and why the endpoint was disabled, and
- * when it was enabled again, from the project's operational events (endpoint.disabled,
- * endpoint.recovered), newest first. The operator and the customer portal both read them.
+ * when it was enabled again, from the endpoint's operational events (endpoint.disabled,
+ * endpoint.recovered; the API's `?endpoint`), newest first. The operator and the customer portal
+ * both read them.
  */
 
-import { STATUS_CHANGES_SCAN } from '../api/client.ts';
 import type { Endpoint } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { ErrorBanner, Loading } from '../components/feedback.tsx';
@@ -35,7 +35,7 @@ export function StatusChanges({ endpoint }: { endpoint: Endpoint }) {
       {first.data && list.items.length === 0 && (
         <p class="muted">
           {list.cursor
-            ? `None among the project's latest ${STATUS_CHANGES_SCAN.toLocaleString('en-US')} or more operational events.`
+            ? "None among the project's recent operational events: older ones are left to look through."
             : 'None recorded: it was never disabled, or not within the time Herald keeps them.'}
         </p>
       )}
