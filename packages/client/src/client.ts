@@ -257,7 +257,8 @@ export class HeraldClient {
   // ── operational events and portal links ────────────────────────────────
   /**
    * What Herald reported about the project's endpoints (disabled, recovered, exhausted), newest
-   * first; `type` narrows it to one kind (follow `nextCursor`: such a page may hold fewer than `limit`).
+   * first; `type` narrows it to one kind, `endpoint` to one endpoint's (follow `nextCursor`: such a
+   * page may hold fewer than `limit`).
    */
   listOperationalEvents(project: string, query: OperationalEventQuery = {}): Promise<Page<OperationalEvent>> {
     return this.request('GET', `/projects/${seg(project)}/operational-events`, {

@@ -306,11 +306,14 @@ export interface EventQuery extends PageQuery {
 }
 
 /**
- * `listOperationalEvents`: a page of a project's operational events, optionally of one type (a page
- * filtered so looks at 10,000 of them: it may hold fewer than `limit`, or none, with a `nextCursor`).
+ * `listOperationalEvents`: a page of a project's operational events, optionally of one type, of one
+ * endpoint, or both (a page filtered so looks at 10,000 of them: it may hold fewer than `limit`, or
+ * none, with a `nextCursor`).
  */
 export interface OperationalEventQuery extends PageQuery {
   type?: OperationalEventType;
+  /** An endpoint's id (`ep_…`, its `data.endpointId`): that endpoint's only, deleted or not. */
+  endpoint?: string;
 }
 
 /** `listEventDeliveries`: a page of an event's deliveries, optionally in one status. */

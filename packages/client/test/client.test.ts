@@ -340,6 +340,19 @@ describe('@herald/client', () => {
     );
     const disabled = await client.listOperationalEvents(project.id, { type: 'endpoint.disabled' });
     assert.deepEqual(disabled, older);
+    // `endpoint` narrows it to one endpoint's, alone or with `type`.
+    const other = await client.createEndpoint(project.id, { url: 'https://example.test/other' });
+    await client.updateEndpoint(project.id, other.id, { active: false });
+    const ofOther = await client.listOperationalEvents(project.id, { endpoint: other.id });
+    assert.deepEqual(
+      ofOther.data.map((o) => [o.type, o.data.endpointId]),
+      [['endpoint.disabled', other.id]],
+    );
+    const ofFirst = await client.listOperationalEvents(project.id, {
+      endpoint: endpoint.id,
+      type: 'endpoint.disabled',
+    });
+    assert.deepEqual(ofFirst, older);
   });
 
   test('answers carry the fields their types promise: secrets, test sends, retries, projects, event types', async () => {

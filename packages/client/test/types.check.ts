@@ -60,6 +60,9 @@ export async function typeChecks(client: HeraldClient, purchase: Purchase): Prom
   await client.listOperationalEvents('p', { type: 'delivery.exhausted' });
   // @ts-expect-error: an operational event type is one of the three Herald reports.
   await client.listOperationalEvents('p', { type: 'endpoint.deleted' });
+  await client.listOperationalEvents('p', { endpoint: 'ep_1', type: 'endpoint.disabled', limit: 5 });
+  // @ts-expect-error: an endpoint is named by its id, a string.
+  await client.listOperationalEvents('p', { endpoint: 1 });
   const link: PortalLink = await client.createPortalLink('p', { expiresIn: 60 });
   await client.deleteApiKey('p', key.id);
   await client.revokePortalLinks('p');
