@@ -1,7 +1,8 @@
 /**
  * `herald operational-events list` as a separate process against a real `herald serve` (API and
  * dispatcher): an endpoint disabled and enabled again, and a delivery that ran out of retries, as a
- * table in the API's order (newest first), narrowed by --type, paged by --limit and --cursor.
+ * table in the API's order (newest first), narrowed by --type and --endpoint, paged by --limit and
+ * --cursor.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -131,6 +132,67 @@ describe('herald operational-events list', () => {
     assert.deepEqual(
       [json.code, JSON.parse(json.stdout), json.stderr],
       [0, { data: [], nextCursor: null }, ''],
+    );
+  });
+
+  test("--endpoint narrows it to one endpoint's, with --type, --limit, --cursor and --json; an empty or over-long one is refused naming it", async () => {
+    const two = (await client.createProject({ name: 'cli-ops-two' })).id;
+    const [a, b] = await Promise.all(
+      ['a', 'b'].map(
+        async (n) => (await client.createEndpoint(two, { url: `https://example.test/${n}` })).id,
+      ),
+    );
+    await client.updateEndpoint(two, a!, { active: false });
+    await client.updateEndpoint(two, b!, { active: false });
+    await client.enableEndpoint(two, a!);
+    const ofA = (await client.listOperationalEvents(two, { endpoint: a! })).data;
+    assert.deepEqual(
+      ofA.map((o) => o.type),
+      ['endpoint.recovered', 'endpoint.disabled'],
+    );
+    const ids = (stdout: string) =>
+      stdout
+        .trimEnd()
+        .split('\n')
+        .slice(1)
+        .map((line) => line.split(' ')[0]);
+
+    const all = await list(two, '--endpoint', a!);
+    assert.deepEqual([all.code, all.stderr], [0, ''], all.stderr);
+    assert.deepEqual(
+      ids(all.stdout),
+      ofA.map((o) => o.id),
+    );
+    const disabled = await list(two, '--endpoint', a!, '--type', 'endpoint.disabled');
+    assert.deepEqual(ids(disabled.stdout), [ofA[1]!.id]);
+    const first = await list(two, '--endpoint', a!, '--limit', '1');
+    assert.deepEqual(ids(first.stdout), [ofA[0]!.id]);
+    const cursor = /--cursor (\S+) for the next ones/.exec(first.stderr)?.[1];
+    assert.ok(cursor, first.stderr);
+    const rest = await list(two, '--endpoint', a!, '--cursor', cursor);
+    assert.deepEqual([ids(rest.stdout), rest.stderr], [[ofA[1]!.id], '']);
+    const json = await list(two, '--endpoint', b!, '--json');
+    assert.deepEqual(JSON.parse(json.stdout), await client.listOperationalEvents(two, { endpoint: b! }));
+
+    const none = await list(two, '--endpoint', 'ep_none');
+    assert.deepEqual(
+      [none.code, none.stdout, none.stderr],
+      [
+        0,
+        '',
+        `herald: no operational events in ${two} matching --endpoint (Herald records one when an endpoint is disabled or enabled again, or a delivery runs out of retries)\n`,
+      ],
+    );
+    // Empty (an unset "$ENDPOINT") is not "every endpoint's".
+    const empty = await list(two, '--endpoint', '');
+    assert.deepEqual(
+      [empty.code, empty.stdout, empty.stderr],
+      [1, '', 'herald: --endpoint: must not be empty\n'],
+    );
+    const long = await list(two, '--endpoint', `ep_${'x'.repeat(300)}`);
+    assert.deepEqual(
+      [long.code, long.stdout, long.stderr],
+      [1, '', 'herald: 400 HERALD_ERR_VALIDATION: --endpoint: must be at most 200 characters long\n'],
     );
   });
 

@@ -3,10 +3,11 @@
  * disabled or enabled again, a delivery out of retries), newest first, as a table.
  */
 import type { OperationalEvent, OperationalEventType } from '@herald/client';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import {
   type ConnectionFlags,
   countFlag,
+  idFlag,
   positiveInt,
   projectArgumentOrFlag,
   withConnectionFlags,
@@ -25,6 +26,7 @@ import { alignedTable } from '../table.ts';
 
 interface ListFlags extends ConnectionFlags {
   type?: string;
+  endpoint?: string;
   limit: string | number;
   cursor?: string;
   json?: boolean;
@@ -43,6 +45,10 @@ export function operationalEventsCommand(): Command {
         ),
     )
       .option('--type <type>', 'only this kind: endpoint.disabled, endpoint.recovered or delivery.exhausted')
+      // Empty is refused, not taken as unset (an unset "$ENDPOINT"): that would list every endpoint's.
+      .addOption(
+        idFlag(new Option('--endpoint <endpoint>', "only this endpoint's (its id, ep_…; deleted or not)")),
+      )
       .addOption(countFlag('--limit <n>', 'at most this many', 20))
       .option('--cursor <cursor>', 'start where a page ended: its nextCursor')
       .option('--json', 'print the page as JSON, with nextCursor for the next one'),
@@ -54,6 +60,7 @@ export function operationalEventsCommand(): Command {
         client.listOperationalEvents(project, {
           limit,
           ...(flags.type ? { type: flags.type as OperationalEventType } : {}),
+          ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
           ...(cursor ? { cursor } : {}),
         });
       if (flags.json) {
@@ -64,7 +71,7 @@ export function operationalEventsCommand(): Command {
       const stopped = await eachUpTo(limit, page, (o) => rows.push(o), flags.cursor);
       if (rows.length === 0) {
         sayEmpty(
-          `no operational events in ${project}${narrowedBy(flags, ['type', 'cursor'])} (Herald records one when an endpoint is disabled or enabled again, or a delivery runs out of retries)`,
+          `no operational events in ${project}${narrowedBy(flags, ['type', 'endpoint', 'cursor'])} (Herald records one when an endpoint is disabled or enabled again, or a delivery runs out of retries)`,
         );
         return;
       }
