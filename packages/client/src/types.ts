@@ -128,7 +128,8 @@ export interface PortalLink {
 
 export interface ProjectInput {
   name: string;
-  uid?: string;
+  /** Your own id for it, usable wherever a project id is (admin token only); null: none (removes it in an update). */
+  uid?: string | null;
   retrySchedule?: number[] | null;
   enforceCatalog?: boolean;
   /** The admin token only: a project key that sends it gets 403. */

@@ -355,6 +355,15 @@ describe('@herald/client', () => {
     assert.deepEqual(ofFirst, older);
   });
 
+  test("a project's uid is given, and taken away with null (the admin token)", async () => {
+    const project = await client.createProject({ name: 'uid', uid: 'uid-given', backlogLimit: null });
+    assert.equal(project.uid, 'uid-given');
+    const without = await client.updateProject('uid-given', { uid: null });
+    assert.equal(without.uid, null);
+    assert.equal((await client.getProject(project.id)).uid, null);
+    assert.equal((await client.createProject({ name: 'no uid', uid: null })).uid, null);
+  });
+
   test('answers carry the fields their types promise: secrets, test sends, retries, projects, event types', async () => {
     const project = await client.createProject({ name: 'shapes', retrySchedule: [1, 2] });
     hasFields(project, ['id', 'uid', 'name', 'retrySchedule', 'enforceCatalog', 'createdAt', 'updatedAt']);
