@@ -22,6 +22,13 @@ export class HeraldApiError extends Error {
    * reporting the failure, its operator finds the log line with it (`reqId`). Undefined otherwise.
    */
   requestId?: string;
+  /**
+   * The answer's `Retry-After`, in seconds: how long Herald asked to wait before sending the
+   * request again (429, and the 503s: busy, full disk, database unavailable…). The client waits it
+   * out itself within `retries` and `timeoutMs` when it is at most 10 s; this is what is left to the
+   * caller. Undefined when the answer had none.
+   */
+  retryAfter?: number;
   constructor(status: number, code: string, message: string, details?: unknown, requestId?: string) {
     super(`${status} ${code}: ${message}${requestId === undefined ? '' : ` (request ${requestId})`}`);
     this.name = 'HeraldApiError';
@@ -32,10 +39,14 @@ export class HeraldApiError extends Error {
   }
 }
 
-/** The error for a non-2xx answer to `request` (`POST /api/v1/…`), from its status and body text (JSON or not). */
-export function apiError(status: number, text: string, request: string): HeraldApiError {
+/**
+ * The error for a non-2xx answer to `request` (`POST /api/v1/…`), from its status and body text
+ * (JSON or not), and its Retry-After in seconds when it had one.
+ */
+export function apiError(status: number, text: string, request: string, retryAfter?: number): HeraldApiError {
   const error = fromBody(status, text);
   error.request = request;
+  if (retryAfter !== undefined) error.retryAfter = retryAfter;
   return error;
 }
 

@@ -165,7 +165,8 @@ export async function sendRequest<T>(
     // connection to PostgreSQL lost while the transaction was committing) may have been stored: as
     // after a network error, only a request safe to repeat is sent again (an event with its key is
     // answered with the stored one, this call's own).
-    const wait = retryAfterMs(responseHeaders['retry-after']);
+    const retryAfter = retryAfterSeconds(responseHeaders['retry-after']);
+    const wait = retryAfter === undefined ? 1000 : retryAfter * 1000;
     const unknownCommit = status === 503 && mayBeStored(apiError(status, text, request));
     if (
       (status === 429 || status === 503) &&
@@ -178,7 +179,7 @@ export async function sendRequest<T>(
       await sleep(wait);
       continue;
     }
-    throw apiError(status, text, request);
+    throw apiError(status, text, request, retryAfter);
   }
 }
 
@@ -214,8 +215,14 @@ function isClosedPool(error: unknown): boolean {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Retry-After in seconds (Herald sends seconds) as milliseconds; 1 s when absent or unreadable. */
-function retryAfterMs(header: string | string[] | undefined): number {
-  const seconds = Number(Array.isArray(header) ? header[0] : header);
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 1000;
+/**
+ * Retry-After in seconds (Herald sends seconds); undefined when absent or unreadable (a 429 or 503
+ * is then tried again after 1 s).
+ */
+function retryAfterSeconds(header: string | string[] | undefined): number | undefined {
+  const text = Array.isArray(header) ? header[0] : header;
+  const seconds = Number(text);
+  return text !== undefined && text.trim() !== '' && Number.isFinite(seconds) && seconds >= 0
+    ? seconds
+    : undefined;
 }

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
+import { startHerald } from '../../../test/e2e/harness.ts';
 import {
   HeraldApiError,
   HeraldClient,
@@ -14,6 +15,8 @@ import {
   HeraldNetworkError,
   HeraldResponseError,
 } from '../src/index.ts';
+
+const ADMIN = 'retries-admin-token-0123456789abcdef';
 
 type Step = (req: IncomingMessage, res: ServerResponse) => void;
 const reply =
@@ -81,18 +84,50 @@ test('with retries 0, or past them, the 503 reaches the caller', async () => {
   }
 });
 
-test('a Retry-After beyond 10 s is not waited for', async () => {
-  const s = await scripted([reply(503, { 'retry-after': '60' })]);
+test('a Retry-After beyond 10 s is not waited for: the error says it (retryAfter, seconds)', async () => {
+  const full = '{"error":{"code":"HERALD_ERR_STORAGE_FULL","message":"the database disk is full"}}';
+  const s = await scripted([reply(503, { 'retry-after': '60' }, full)]);
   const client = s.client();
   try {
-    await assert.rejects(
-      client.listProjects(),
-      (e: unknown) => e instanceof HeraldApiError && e.status === 503,
-    );
+    await assert.rejects(client.listProjects(), (e: unknown) => {
+      assert.ok(e instanceof HeraldApiError);
+      assert.equal(e.status, 503);
+      assert.equal(e.retryAfter, 60, 'how long Herald asked to wait');
+      return true;
+    });
     assert.equal(s.seen.length, 1);
   } finally {
     await client.close();
     await s.close();
+  }
+});
+
+test("Herald's 429 past the retries says when to send again (retryAfter); an answer without Retry-After has none", async () => {
+  const herald = await startHerald({
+    args: ['--role', 'api'],
+    env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_API_RATE_LIMIT: '2/min' },
+  });
+  const client = new HeraldClient({ url: herald.url, token: ADMIN, retries: 0 });
+  try {
+    await assert.rejects(client.getProject('no-such-project'), (e: unknown) => {
+      assert.ok(e instanceof HeraldApiError);
+      assert.equal(e.status, 404);
+      assert.equal(e.retryAfter, undefined);
+      return true;
+    });
+    // The budget of 2 is spent by the third request at the latest.
+    await client.listProjects().catch(() => {});
+    await client.listProjects().catch(() => {});
+    await assert.rejects(client.listProjects(), (e: unknown) => {
+      assert.ok(e instanceof HeraldApiError);
+      assert.equal(e.code, 'HERALD_ERR_RATE_LIMITED');
+      assert.ok(Number.isInteger(e.retryAfter), `retryAfter ${e.retryAfter}`);
+      assert.ok(e.retryAfter! > 0 && e.retryAfter! <= 60, `retryAfter ${e.retryAfter}: within the minute`);
+      return true;
+    });
+  } finally {
+    await client.close();
+    await herald.dispose();
   }
 });
 
