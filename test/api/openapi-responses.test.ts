@@ -288,6 +288,25 @@ describe('the OpenAPI document describes every answer', () => {
         ],
       },
     });
+    // A repeated key sent with a `send` key: the original's id, type and time, what it may not read withheld.
+    const producerKey = (
+      await call('POST', '/api/v1/projects/{project}/api-keys', 201, {
+        params: p,
+        body: { name: 'producer', scope: 'send' },
+      })
+    ).key as string;
+    const repeat = await call('POST', EV, 202, {
+      params: p,
+      token: producerKey,
+      body: { type: 'PurchasePlayerPurchase', payload: {} },
+      headers: { 'idempotency-key': 'order-1' },
+    });
+    assert.deepEqual(repeat.withheld, ['payload', 'callbackUrl', 'callbackEnvelope', 'deliveries']);
+    await call('POST', `${EV}/batch`, 202, {
+      params: p,
+      token: producerKey,
+      body: { events: [{ type: 'b', payload: 'x', idempotencyKey: 'k' }] },
+    });
     await call('POST', EV, 400, { params: p, body: { type: 'x' } });
     await call('POST', EV, 413, { params: p, body: { type: 'x', payload: 'x'.repeat(70_000) } });
     await call('POST', `${EV}/batch`, 403, { params: p, token: link.token, body: { events: [] } });

@@ -13,6 +13,7 @@ import {
   type ErrorKind,
   type OperationalEventType,
 } from '../../domain/types.ts';
+import { WITHHELD_FROM_REPEATS } from '../accepted-answer.ts';
 import { ENVELOPES, HTTP_METHODS, SIGNATURE_SCHEMES } from '../schemas/endpoints.ts';
 
 type Schema = Record<string, unknown>;
@@ -167,6 +168,14 @@ const event = {
   createdAt: time,
 };
 
+/** A repeat answered to a `send` key (accepted-answer.ts repeatJson): the event without what it carried. */
+const {
+  payload: _payload,
+  callbackUrl: _callbackUrl,
+  callbackEnvelope: _callbackEnvelope,
+  ...eventWithheld
+} = event;
+
 const httpMessage = { headers: stringMap, body: described('The body as text', string) };
 
 const attempt = {
@@ -303,7 +312,28 @@ export const COMPONENT_SCHEMAS = {
       'The event with its deliveries; with ?deliveries=false, the event alone, as the list gives it',
     oneOf: [ref('EventWithDeliveries'), ref('Event')],
   },
-  EventBatch: object({ data: described('In request order', arrayOf(ref('EventWithDeliveries'))) }),
+  EventWithheld: object(
+    {
+      ...eventWithheld,
+      deliveries: described('Always empty: where the deliveries stand is withheld', {
+        ...arrayOf(ref('Delivery')),
+        maxItems: 0,
+      }),
+      withheld: described(
+        'The fields left out (deliveries: emptied)',
+        arrayOf({ type: 'string', enum: [...WITHHELD_FROM_REPEATS] }),
+      ),
+    },
+    [],
+    "A repeated idempotency key answered to a key of scope send: the original event's id, type and time, without what the key may not read (the original may be another sender's)",
+  ),
+  // POST …/events answers either shape: the whole event, or a repeat withheld from a send key.
+  EventAccepted: {
+    description:
+      'The event and its deliveries; a repeated idempotency key sent with a key of scope send is answered EventWithheld',
+    oneOf: [ref('EventWithDeliveries'), ref('EventWithheld')],
+  },
+  EventBatch: object({ data: described('In request order', arrayOf(ref('EventAccepted'))) }),
   EventPage: page('Event', 'newest first'),
   DeliveryPage: page('Delivery', 'oldest first (by id), as GET …/events/{event} lists them'),
   EndpointDeliveryPage: object(

@@ -165,9 +165,9 @@ export const OPERATIONS: Record<string, OperationResponses> = {
   },
   [`post ${P}/events`]: {
     status: 202,
-    body: 'EventWithDeliveries',
+    body: 'EventAccepted',
     description:
-      'The event and its deliveries, stored; for a repeated idempotency key, the original event (Idempotent-Replayed: true)',
+      'The event and its deliveries, stored; for a repeated idempotency key, the original event (Idempotent-Replayed: true), which a key of scope send is answered without its payload, callbackUrl and deliveries (EventWithheld)',
     headers: {
       'Idempotent-Replayed': {
         description: '`true` when the idempotency key was seen before: nothing was created',
