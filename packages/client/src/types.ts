@@ -352,8 +352,11 @@ export interface AttemptQuery extends PageQuery {
 
 export interface EventTypeInput {
   description?: string;
-  /** A JSON Schema (any JSON-serialisable value, JsonInput). */
-  schema?: JsonInput;
+  /**
+   * A JSON Schema: an object (one typed with an interface too; not an array) or a boolean; null
+   * clears it. Herald refuses anything else (400 body.schema).
+   */
+  schema?: object | boolean | null;
   /** The example payload test sends use (JsonInput). */
   example?: JsonInput;
   deprecated?: boolean;

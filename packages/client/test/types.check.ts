@@ -29,6 +29,13 @@ export async function typeChecks(client: HeraldClient, purchase: Purchase): Prom
   const typed: EventInput<Purchase>[] = [{ type: 'player.purchase', payload: purchase }];
   await client.sendEvents('p', typed);
   await client.putEventType('player.purchase', { example: purchase });
+  // A JSON Schema is an object (one typed with an interface too) or a boolean; null clears it.
+  const schema: { type: string; required: string[] } = { type: 'object', required: ['playerId'] };
+  await client.putEventType('player.purchase', { schema });
+  await client.putEventType('player.purchase', { schema: true });
+  await client.putEventType('player.purchase', { schema: null });
+  // @ts-expect-error: a string is not a JSON Schema (Herald answers 400 body.schema).
+  await client.putEventType('player.purchase', { schema: 'object' });
 
   const delivery: DeliveryState = await client.retryDelivery('p', 'dlv_1');
   const eventId: string = delivery.eventId;
