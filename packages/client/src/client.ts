@@ -139,7 +139,9 @@ export class HeraldClient {
    * request at a time, in order; returns them in input order. A batch refused with 413
    * `HERALD_ERR_TOO_MANY_DELIVERIES` (its events would fan out to more deliveries than Herald takes
    * per request; nothing of it was stored) is sent again as smaller batches, sized from the answer's
-   * `limit` and `deliveries`; a single event refused so throws. Any other failing batch throws: the
+   * `limit` and `deliveries`; a single event refused so throws. A batch refused with 413
+   * `HERALD_ERR_BODY_TOO_LARGE` (Herald's body limit is below `maxBodyBytes`) is cut again, with the
+   * batches after it, to the answer's `limitBytes`. Any other failing batch throws: the
    * batches before it are stored, none after it is sent (give events idempotency keys to send them
    * all again safely). An event larger than `maxBodyBytes` on its own throws
    * HeraldEventTooLargeError (naming its index) before any batch is sent.

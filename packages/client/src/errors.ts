@@ -14,7 +14,8 @@ export class HeraldApiError extends Error {
   stored?: number;
   /**
    * Set by `sendEvents` only, when the answer names one event (`details.field` `body.events.N…`,
-   * N counted within its batch): that event's index in the list given to `sendEvents`.
+   * N counted within its batch), or is a 413 to a batch of that one event (too large, or fanning
+   * out too widely, on its own): that event's index in the list given to `sendEvents`.
    */
   eventIndex?: number;
   /**

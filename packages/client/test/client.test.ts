@@ -579,6 +579,58 @@ describe('@herald/client: a batch over the deliveries a request may create', () 
   });
 });
 
+describe('@herald/client: a Herald whose body limit is below maxBodyBytes', () => {
+  let herald: HeraldProcess;
+  before(async () => {
+    herald = await startHerald({
+      args: ['--role', 'api'],
+      env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_MAX_BODY_BYTES: '16384' },
+    });
+  });
+  after(async () => {
+    await herald?.dispose();
+  });
+
+  test('sendEvents sends a batch refused with 413 HERALD_ERR_BODY_TOO_LARGE again in batches within its limitBytes; an event over it alone throws, naming it', async () => {
+    // The client's default maxBodyBytes (1 MiB, Herald's default) is above this Herald's 16 KiB.
+    const client = new HeraldClient({ url: herald.url, token: ADMIN });
+    try {
+      const project = await client.createProject({ name: 'small bodies' });
+      // 100 events of ~500 bytes: ~50 KB in one batch of the client's, three times the limit.
+      const inputs = Array.from({ length: 100 }, (_, n) => ({
+        type: 'note',
+        payload: { n, text: 'x'.repeat(480) },
+      }));
+      const sent = await client.sendEvents(project.id, inputs);
+      assert.deepEqual(
+        sent.map((e) => (e.payload as { n: number }).n),
+        inputs.map((e) => e.payload.n),
+      );
+      const stored = [];
+      for await (const e of paginate((q) => client.listEvents(project.id, q), 100)) stored.push(e.id);
+      assert.equal(stored.length, 100, 'each event stored once');
+
+      // An event over 16 KiB on its own: those before it are stored, it and those after are not.
+      const mixed = [
+        { type: 'note', payload: 'before' },
+        { type: 'note', payload: 'x'.repeat(20_000) },
+        { type: 'note', payload: 'after' },
+      ];
+      await assert.rejects(client.sendEvents(project.id, mixed), (error: unknown) => {
+        assert.ok(error instanceof HeraldApiError);
+        assert.equal(error.code, 'HERALD_ERR_BODY_TOO_LARGE');
+        assert.equal(error.stored, 1);
+        assert.equal(error.eventIndex, 1);
+        return true;
+      });
+      const after = (await client.listEvents(project.id, { limit: 1 })).data;
+      assert.deepEqual(after[0]?.payload, 'before');
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 /** Every field named is in the answer (null counts: it is there). */
 function hasFields(value: unknown, fields: string[]): void {
   assert.ok(value && typeof value === 'object', `an object, got ${JSON.stringify(value)}`);
