@@ -271,9 +271,15 @@ export interface Store {
   /**
    * Makes one delivery (in any state) pending and due at `now`; `'in-flight'` (nothing changed)
    * while a worker's lease on it runs (an attempt is being sent: a second one would go out at the
-   * same time and take the same number); null when there is no such delivery.
+   * same time and take the same number); `'endpoint-deleted'` or `'endpoint-disabled'` (nothing
+   * changed) when its endpoint is, as the write finds it (a delete or disable at the same time
+   * comes wholly before or after it); null when there is no such delivery.
    */
-  retryDelivery(projectId: string, deliveryId: string, now: number): Promise<Delivery | 'in-flight' | null>;
+  retryDelivery(
+    projectId: string,
+    deliveryId: string,
+    now: number,
+  ): Promise<Delivery | 'in-flight' | 'endpoint-deleted' | 'endpoint-disabled' | null>;
   /**
    * Makes the endpoint's failed deliveries created in [since, until] pending and due at `now`,
    * oldest first; answers how many. In batches of recoverBatch.rows (recover-batch.ts), each its own

@@ -1900,7 +1900,7 @@ export function defineStoreSuite(
 
       // retryDelivery makes any delivery pending and due now…
       const retried = await store.retryDelivery(project.id, c1.delivery.id, T0 + 9000);
-      assert.ok(retried && retried !== 'in-flight');
+      assert.ok(retried && typeof retried !== 'string');
       assert.equal(retried.status, 'pending');
       assert.equal(retried.nextAttemptAt, T0 + 9000);
       assert.equal(await store.retryDelivery(project.id, 'dlv_missing', T0), null);
@@ -1920,9 +1920,33 @@ export function defineStoreSuite(
       );
       // A lease that ran out (its worker died) no longer stands in the way.
       const afterLease = await store.retryDelivery(project.id, c1.delivery.id, T0 + 10_001);
-      assert.ok(afterLease && afterLease !== 'in-flight');
+      assert.ok(afterLease && typeof afterLease !== 'string');
       assert.equal(afterLease.nextAttemptAt, T0 + 10_001);
     });
+
+    withStore(
+      'retryDelivery: a delivery whose endpoint was deleted or disabled (after the route looked at it) is refused and left as it is',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 2);
+        const [deleted, disabled] = endpoints;
+        const [acc] = await store.acceptEvents(project.id, [eventInput('a')], T0);
+        const to = (id: string) => acc!.deliveries.find((d) => d.endpointId === id)!;
+        assert.equal(await store.deleteEndpoint(project.id, deleted!.id), true);
+        assert.ok(await store.updateEndpoint(project.id, disabled!.id, { active: false }, T0));
+        // The retry route looked at the endpoint before the delete (the disable) was written.
+        // Before, the retry made the delivery pending again: the deleted endpoint's was claimed
+        // and closed a second time with an "endpoint deleted" attempt, the disabled one's claimed
+        // and parked again, and both answered 202.
+        assert.equal(await store.retryDelivery(project.id, to(deleted!.id).id, T0 + 1), 'endpoint-deleted');
+        assert.equal(await store.retryDelivery(project.id, to(disabled!.id).id, T0 + 1), 'endpoint-disabled');
+        assert.equal((await store.getDelivery(project.id, to(deleted!.id).id))?.status, 'failed');
+        assert.equal((await store.getDelivery(project.id, to(disabled!.id).id))?.status, 'parked');
+        assert.deepEqual(
+          await store.claimDueDeliveries({ limit: 10, leaseMs: 1000, now: T0 + 2, workerId: 'w1' }),
+          [],
+        );
+      },
+    );
 
     withStore(
       'recordAttempts: threshold disables, parks pending work, records endpoint.disabled; enable resumes',

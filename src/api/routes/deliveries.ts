@@ -86,23 +86,27 @@ export function deliveryRoutes(app: FastifyInstance, ctx: RouteContext) {
     },
     async (request, reply) => {
       const project = await projectFor(store, request, request.params.project);
-      const delivery = await store.getDelivery(project.id, request.params.delivery);
-      if (!delivery) throw new NotFoundError('delivery');
-      if (delivery.endpointId) {
-        const endpoint = await store.getEndpoint(project.id, delivery.endpointId);
-        if (!endpoint) {
-          throw new ConflictError('the delivery’s endpoint was deleted', {
-            code: 'HERALD_ERR_ENDPOINT_DELETED',
-          });
-        }
-        if (endpoint.status === 'disabled') throw endpointDisabled(endpoint);
-      }
-      const updated = await store.retryDelivery(project.id, delivery.id, Date.now());
+      const deliveryId = request.params.delivery;
+      // The store checks the delivery's endpoint (and its project's delete) in the write itself: a
+      // delete or disable at the same time comes wholly before or after it. Looked at here first,
+      // one between the look and the write was retried all the same (202) and its delivery
+      // reopened.
+      const updated = await store.retryDelivery(project.id, deliveryId, Date.now());
       if (!updated) throw new NotFoundError('delivery');
+      if (updated === 'endpoint-deleted') {
+        throw new ConflictError('the delivery’s endpoint was deleted', {
+          code: 'HERALD_ERR_ENDPOINT_DELETED',
+        });
+      }
+      if (updated === 'endpoint-disabled') {
+        const endpointId = (await store.getDelivery(project.id, deliveryId))?.endpointId;
+        if (!endpointId) throw new NotFoundError('delivery');
+        throw endpointDisabled({ id: endpointId });
+      }
       if (updated === 'in-flight') {
         throw new ConflictError('an attempt of this delivery is being sent: retry once it is recorded', {
           code: 'HERALD_ERR_DELIVERY_IN_FLIGHT',
-          details: { deliveryId: delivery.id },
+          details: { deliveryId },
         });
       }
       ctx.wake();

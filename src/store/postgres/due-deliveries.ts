@@ -17,13 +17,32 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
 const changed = async (db: Queryable, sql: string, params: unknown[]): Promise<number> =>
   (await db.query(sql, params)).rowCount ?? 0;
 
-/** One delivery, whatever its state, pending and due at `now`: its row, or none when it was left alone. */
+/**
+ * One delivery, whatever its state, pending and due at `now`: the row as written, or why not
+ * (`gone`: no such delivery). First its endpoint's row, FOR SHARE (before the delivery, the order every writer of both keeps:
+ * lockEndpointPostgres): a delete (FOR UPDATE) or a disable (FOR UPDATE by a PATCH, FOR NO KEY
+ * UPDATE by attempt records) comes wholly before or after this retry, whose answer says which.
+ */
 export async function retryDeliveryPostgres(
   c: Queryable,
   projectId: string,
   deliveryId: string,
   now: number,
-): Promise<Row | undefined> {
+): Promise<Row | 'gone' | 'in-flight' | 'endpoint-deleted' | 'endpoint-disabled'> {
+  const { rows: found } = await c.query(
+    'SELECT endpoint_id FROM deliveries WHERE project_id = $1 AND id = $2',
+    [projectId, deliveryId],
+  );
+  if (!found[0]) return 'gone';
+  const endpointId = (found[0] as Row).endpoint_id;
+  if (endpointId !== null) {
+    const { rows: endpoint } = await c.query(
+      'SELECT status FROM endpoints WHERE project_id = $1 AND id = $2 FOR SHARE',
+      [projectId, endpointId],
+    );
+    if (!endpoint[0]) return 'endpoint-deleted';
+    if ((endpoint[0] as Row).status === 'disabled') return 'endpoint-disabled';
+  }
   // Left alone while a lease runs (claims.ts UNLEASED): an attempt is being sent.
   const { rows } = await c.query(
     `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, due_since = $1, leased_by = NULL,
@@ -33,7 +52,7 @@ export async function retryDeliveryPostgres(
      RETURNING *`,
     [now, projectId, deliveryId],
   );
-  return (rows as Row[])[0];
+  return (rows as Row[])[0] ?? 'in-flight';
 }
 
 /**

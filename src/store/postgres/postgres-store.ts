@@ -516,14 +516,13 @@ export class PostgresStore implements Store {
   async retryDelivery(projectId: string, deliveryId: string, now: number) {
     const row = await this.#tx(async (c) => {
       const r = await retryDeliveryPostgres(c, projectId, deliveryId, now); // due-deliveries.ts
-      if (r) await this.#notifyOthers(c);
+      if (typeof r !== 'string') await this.#notifyOthers(c);
       return r;
     });
-    if (row) {
-      this.#notifyLocal();
-      return toDelivery(row);
-    }
-    return (await this.getDelivery(projectId, deliveryId)) ? ('in-flight' as const) : null;
+    if (row === 'gone') return null;
+    if (typeof row === 'string') return row;
+    this.#notifyLocal();
+    return toDelivery(row);
   }
   async recoverDeliveries(projectId: string, endpointId: string, since: number, until: number, now: number) {
     // In batches, each its own short transaction (recover-batch.ts): the endpoint's attempt records

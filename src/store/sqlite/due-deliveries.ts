@@ -11,15 +11,29 @@ import type { Backlog, ReleaseItem } from '../store.ts';
 import { all, get, run } from './db-helpers.ts';
 import type { Row } from './rows.ts';
 
-/** One delivery, whatever its state, pending and due at `now`. */
+/**
+ * One delivery, whatever its state, pending and due at `now`; or why not, read in the same write: no
+ * such delivery (`gone`), its endpoint deleted or disabled, or a lease running on it (`in-flight`).
+ */
 export function retryDeliverySqlite(
   db: DatabaseSync,
   projectId: string,
   deliveryId: string,
   now: number,
-): number {
+): 'retried' | 'gone' | 'in-flight' | 'endpoint-deleted' | 'endpoint-disabled' {
+  const found = get(
+    db,
+    `SELECT d.endpoint_id, e.status AS endpoint_status FROM deliveries d
+     LEFT JOIN endpoints e ON e.project_id = d.project_id AND e.id = d.endpoint_id
+     WHERE d.project_id = ? AND d.id = ?`,
+    projectId,
+    deliveryId,
+  );
+  if (!found) return 'gone';
+  if (found.endpoint_id !== null && found.endpoint_status === null) return 'endpoint-deleted';
+  if (found.endpoint_status === 'disabled') return 'endpoint-disabled';
   // A lease is leased_by with next_attempt_at at its end (claims.ts): left alone while it runs.
-  return run(
+  const changed = run(
     db,
     `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, due_since = ?, leased_by = NULL, updated_at = ?
      WHERE project_id = ? AND id = ?
@@ -31,6 +45,7 @@ export function retryDeliverySqlite(
     deliveryId,
     now,
   );
+  return changed ? 'retried' : 'in-flight';
 }
 
 export const RECOVER_SCAN_SQL = `SELECT rowid AS r, id, created_at FROM deliveries

@@ -486,11 +486,12 @@ export class SqliteStore implements Store {
     return row ? toDelivery(row) : null;
   }
   async retryDelivery(projectId: string, deliveryId: string, now: number) {
-    const changed = await this.#write(() => retryDeliverySqlite(this.#db, projectId, deliveryId, now), {
+    const done = await this.#write(() => retryDeliverySqlite(this.#db, projectId, deliveryId, now), {
       wakes: true,
     }); // due-deliveries.ts
-    const delivery = await this.getDelivery(projectId, deliveryId);
-    return delivery && changed === 0 ? ('in-flight' as const) : delivery;
+    if (done === 'gone') return null;
+    if (done !== 'retried') return done;
+    return this.getDelivery(projectId, deliveryId);
   }
   async recoverDeliveries(projectId: string, endpointId: string, since: number, until: number, now: number) {
     // In batches, each its own write (recover-batch.ts), the event loop turning between two: the

@@ -1,0 +1,105 @@
+/**
+ * A delivery's retry and a delete (or disable) of its endpoint at the same time, on a real
+ * PostgreSQL, other processes' transactions held open at the racy point. The retry reads the
+ * endpoint under a lock those writes conflict with (due-deliveries.ts retryDeliveryPostgres), so
+ * each comes wholly before or after it. Read without them, the retry
+ * found the endpoint as it was before a delete that was about to commit, then waited for the
+ * delivery the delete was closing and made it pending again: reopened after the delete answered 204.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import pg from 'pg';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import { withPostgres } from '../support/postgres.ts';
+import { eventInput, projectWithEndpoints, T0 } from './helpers.ts';
+
+const server = await withPostgres();
+after(() => server.stop());
+
+/** Waits until a session of the database waits for a lock on a statement naming `table`. */
+async function lockWaitOn(watch: pg.Client, table: string): Promise<boolean> {
+  for (let i = 0; i < 200; i++) {
+    const { rows } = await watch.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+       WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1`,
+      [`%${table}%`],
+    );
+    if (rows[0].n > 0) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return false;
+}
+
+async function withClients(
+  fn: (store: PostgresStore, other: pg.Client, watch: pg.Client) => Promise<void>,
+): Promise<void> {
+  const url = await server.createDatabase();
+  const store = new PostgresStore(url);
+  await store.migrate();
+  const other = new pg.Client(url);
+  const watch = new pg.Client(url);
+  await other.connect();
+  await watch.connect();
+  try {
+    await fn(store, other, watch);
+  } finally {
+    await other.end();
+    await watch.end();
+    await store.close();
+  }
+}
+
+test("a retry waits for a delete of the delivery's endpoint in flight, then is refused and leaves the delivery closed", () =>
+  withClients(async (store, other, watch) => {
+    const { project, endpoints } = await projectWithEndpoints(store, 1);
+    const ep = endpoints[0]!;
+    const [accepted] = await store.acceptEvents(project.id, [eventInput('a')], T0);
+    const delivery = accepted!.deliveries[0]!;
+    // Another process's endpoint delete, between its writes and its commit (endpoint-writes.ts).
+    await other.query('BEGIN');
+    await other.query('SELECT 1 FROM endpoints WHERE project_id = $1 AND id = $2 FOR UPDATE', [
+      project.id,
+      ep.id,
+    ]);
+    await other.query(
+      `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL WHERE project_id = $1 AND endpoint_id = $2`,
+      [project.id, ep.id],
+    );
+    await other.query('DELETE FROM endpoints WHERE project_id = $1 AND id = $2', [project.id, ep.id]);
+    const retry = store.retryDelivery(project.id, delivery.id, T0 + 1);
+    const waited = await lockWaitOn(watch, 'endpoints');
+    await other.query('COMMIT');
+    assert.deepEqual(
+      { waited, retry: await retry, status: (await store.getDelivery(project.id, delivery.id))?.status },
+      { waited: true, retry: 'endpoint-deleted', status: 'failed' },
+    );
+  }));
+
+test("a retry waits for a disable of the delivery's endpoint in flight, then is refused and leaves it parked", () =>
+  withClients(async (store, other, watch) => {
+    const { project, endpoints } = await projectWithEndpoints(store, 1);
+    const ep = endpoints[0]!;
+    const [accepted] = await store.acceptEvents(project.id, [eventInput('a')], T0);
+    const delivery = accepted!.deliveries[0]!;
+    // An attempt record disabling the endpoint (attempt-records.ts), before its commit.
+    await other.query('BEGIN');
+    await other.query('SELECT 1 FROM endpoints WHERE project_id = $1 AND id = $2 FOR NO KEY UPDATE', [
+      project.id,
+      ep.id,
+    ]);
+    await other.query(`UPDATE endpoints SET status = 'disabled' WHERE project_id = $1 AND id = $2`, [
+      project.id,
+      ep.id,
+    ]);
+    await other.query(`UPDATE deliveries SET status = 'parked' WHERE project_id = $1 AND endpoint_id = $2`, [
+      project.id,
+      ep.id,
+    ]);
+    const retry = store.retryDelivery(project.id, delivery.id, T0 + 1);
+    const waited = await lockWaitOn(watch, 'endpoints');
+    await other.query('COMMIT');
+    assert.deepEqual(
+      { waited, retry: await retry, status: (await store.getDelivery(project.id, delivery.id))?.status },
+      { waited: true, retry: 'endpoint-disabled', status: 'parked' },
+    );
+  }));
