@@ -273,7 +273,8 @@ export interface Store {
    * while a worker's lease on it runs (an attempt is being sent: a second one would go out at the
    * same time and take the same number); `'endpoint-deleted'` or `'endpoint-disabled'` (nothing
    * changed) when its endpoint is, as the write finds it (a delete or disable at the same time
-   * comes wholly before or after it); null when there is no such delivery.
+   * comes wholly before or after it); null when there is no such delivery, or its project's delete
+   * has begun (which closed the project's callbacks: one reopened would be sent).
    */
   retryDelivery(
     projectId: string,

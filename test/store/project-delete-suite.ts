@@ -180,5 +180,31 @@ export function defineProjectDeleteSuite(name: string, open: () => Promise<Store
         assert.equal(await store.finishProjectDeletes(), 1);
       },
     );
+
+    withStore(
+      'retryDelivery: a callback delivery of a project whose delete closed its callbacks (a retry that found it just before) is refused, so it is not sent',
+      async (store) => {
+        const gone = await store.createProject({ name: 'p' }, T0);
+        const kept = await projectWithEndpoints(store, 0);
+        const cb = (n: number) => eventInput('a', { callbackUrl: `http://127.0.0.1:9/cb${n}` });
+        const [goneEvent] = await store.acceptEvents(gone.id, [cb(1)], T0);
+        const callback = goneEvent!.deliveries[0]!;
+        projectDeleteSteps.committed = () => {
+          throw new Error('stopped');
+        };
+        try {
+          await assert.rejects(store.deleteProject(gone.id), /stopped/);
+        } finally {
+          projectDeleteSteps.committed = null;
+        }
+        // The retry route found the project and the delivery before the delete's first step.
+        // Before, the retry made the closed callback pending again, and it was claimed and sent
+        // until the history steps (or, after a stop, the next start) deleted it.
+        assert.equal(await store.retryDelivery(gone.id, callback.id, T0 + 1), null);
+        const [keptEvent] = await store.acceptEvents(kept.project.id, [cb(2)], T0 + 1);
+        assert.deepEqual(await claimedIds(store), [keptEvent!.deliveries[0]!.id]);
+        assert.equal(await store.finishProjectDeletes(), 1);
+      },
+    );
   });
 }

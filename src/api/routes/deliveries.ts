@@ -90,9 +90,12 @@ export function deliveryRoutes(app: FastifyInstance, ctx: RouteContext) {
       // The store checks the delivery's endpoint (and its project's delete) in the write itself: a
       // delete or disable at the same time comes wholly before or after it. Looked at here first,
       // one between the look and the write was retried all the same (202) and its delivery
-      // reopened.
+      // reopened, as was a callback its project's delete had closed, and then sent.
       const updated = await store.retryDelivery(project.id, deliveryId, Date.now());
-      if (!updated) throw new NotFoundError('delivery');
+      if (!updated) {
+        if (!(await store.getProject(project.id))) throw new NotFoundError('project');
+        throw new NotFoundError('delivery');
+      }
       if (updated === 'endpoint-deleted') {
         throw new ConflictError('the delivery’s endpoint was deleted', {
           code: 'HERALD_ERR_ENDPOINT_DELETED',

@@ -18,8 +18,12 @@ const changed = async (db: Queryable, sql: string, params: unknown[]): Promise<n
   (await db.query(sql, params)).rowCount ?? 0;
 
 /**
- * One delivery, whatever its state, pending and due at `now`: the row as written, or why not
- * (`gone`: no such delivery). First its endpoint's row, FOR SHARE (before the delivery, the order every writer of both keeps:
+ * One delivery, whatever its state, pending and due at `now`: the row as written, or why not.
+ * First its project's row, FOR KEY SHARE, only while its delete has not begun (`gone`): the
+ * delete's first step (FOR UPDATE) waits for this retry, then closes the callback it reopened, or
+ * this waits for that step and finds the project `deleting` (a callback reopened after the delete
+ * closed the project's callbacks was claimed and sent until the history steps deleted it). Then its
+ * endpoint's row, FOR SHARE (before the delivery, the order every writer of both keeps:
  * lockEndpointPostgres): a delete (FOR UPDATE) or a disable (FOR UPDATE by a PATCH, FOR NO KEY
  * UPDATE by attempt records) comes wholly before or after this retry, whose answer says which.
  */
@@ -29,6 +33,10 @@ export async function retryDeliveryPostgres(
   deliveryId: string,
   now: number,
 ): Promise<Row | 'gone' | 'in-flight' | 'endpoint-deleted' | 'endpoint-disabled'> {
+  const project = await c.query('SELECT 1 FROM projects WHERE id = $1 AND NOT deleting FOR KEY SHARE', [
+    projectId,
+  ]);
+  if (!project.rowCount) return 'gone';
   const { rows: found } = await c.query(
     'SELECT endpoint_id FROM deliveries WHERE project_id = $1 AND id = $2',
     [projectId, deliveryId],

@@ -13,7 +13,9 @@ import type { Row } from './rows.ts';
 
 /**
  * One delivery, whatever its state, pending and due at `now`; or why not, read in the same write: no
- * such delivery (`gone`), its endpoint deleted or disabled, or a lease running on it (`in-flight`).
+ * such delivery, or its project's delete began (`gone`: it closed the project's callbacks, and one
+ * reopened would be claimed and sent until the history steps delete it), its endpoint deleted or
+ * disabled, or a lease running on it (`in-flight`).
  */
 export function retryDeliverySqlite(
   db: DatabaseSync,
@@ -24,6 +26,7 @@ export function retryDeliverySqlite(
   const found = get(
     db,
     `SELECT d.endpoint_id, e.status AS endpoint_status FROM deliveries d
+     JOIN projects p ON p.id = d.project_id AND NOT p.deleting
      LEFT JOIN endpoints e ON e.project_id = d.project_id AND e.id = d.endpoint_id
      WHERE d.project_id = ? AND d.id = ?`,
     projectId,
