@@ -128,14 +128,35 @@ export async function acceptBatchPostgres(
   // A project whose delete began (`deleting`, set in its first transaction, which locks the row
   // FOR UPDATE: this lock waits for it, and it for this one) counts as gone: stored, its events' callbacks were claimed and sent until the history
   // steps (or, after a stop, the next start) removed them.
+  //
+  // The endpoints are read as of the statement's start, without a lock. An endpoint's delete then
+  // locks the project's row FOR UPDATE and writes it (postgres-store.ts deleteEndpoint), after its
+  // own commit: that waits for a batch that had locked the row (and so had read the endpoint),
+  // whose deliveries to it the delete then closes; and a batch whose lock waited for it gets the row
+  // as that write left it (a new xmin), not as its snapshot holds it (`seen`), and reads the
+  // endpoints again in a statement of its own, which sees the delete. Before, either stored
+  // deliveries to the endpoint after its DELETE answered 204. One more index probe per project.
   const endpointsByProject = new Map<string, FanOutEndpoint[]>();
-  for (const r of await query(
-    `WITH p AS (SELECT id FROM projects WHERE id = ANY($1::text[]) AND NOT deleting FOR KEY SHARE)
-     SELECT p.id AS present, e.id, e.url, e.status, e.dev, e.event_types
+  const rows = await query(
+    `WITH p AS (
+       SELECT id, xmin = (SELECT s.xmin FROM projects s WHERE s.id = projects.id) AS seen
+       FROM projects WHERE id = ANY($1::text[]) AND NOT deleting FOR KEY SHARE
+     )
+     SELECT p.id AS present, p.seen, e.id, e.url, e.status, e.dev, e.event_types
      FROM p LEFT JOIN endpoints e ON e.project_id = p.id`,
     [projectIds],
     c,
-  )) {
+  );
+  const stale = rows.some((r) => r.seen !== true);
+  for (const r of stale
+    ? await query(
+        `SELECT p.id AS present, e.id, e.url, e.status, e.dev, e.event_types
+         FROM projects p LEFT JOIN endpoints e ON e.project_id = p.id
+         WHERE p.id = ANY($1::text[]) AND NOT p.deleting`,
+        [projectIds],
+        c,
+      )
+    : rows) {
     let list = endpointsByProject.get(String(r.present));
     if (!list) {
       list = [];

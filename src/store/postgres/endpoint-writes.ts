@@ -124,6 +124,23 @@ export async function deleteEndpointPostgres(
 }
 
 /**
+ * After an endpoint's delete committed: waits for the project's accept batches in flight, which
+ * hold its row FOR KEY SHARE (accept-batch.ts), by locking the row FOR UPDATE, and writes it (a new
+ * version, with this transaction's xmin). A batch that locked the row before this had read the
+ * project's endpoints, the deleted one perhaps with them: it commits first, and the delete's next
+ * close of the backlog sees and closes what it made. A batch whose lock waits for this one gets the
+ * row as written here, not as its snapshot (taken before the delete's commit, perhaps) holds it, and
+ * so reads the endpoints again. One statement: the lock in a subquery the UPDATE joins.
+ */
+export async function fenceAcceptsPostgres(db: Queryable, projectId: string): Promise<void> {
+  await db.query(
+    `UPDATE projects p SET updated_at = p.updated_at
+     FROM (SELECT id FROM projects WHERE id = $1 FOR UPDATE) l WHERE p.id = l.id`,
+    [projectId],
+  );
+}
+
+/**
  * Up to $3 of the endpoint's ($1, $2) pending or parked deliveries (`picked`, on index
  * deliveries_endpoint) closed as failed, locked in key order first (delivery-locks.ts), the
  * condition checked again on those a writer changed meanwhile.

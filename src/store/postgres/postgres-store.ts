@@ -81,6 +81,7 @@ import {
   createEndpointPostgres,
   deletedWithBacklogPostgres,
   deleteEndpointPostgres,
+  fenceAcceptsPostgres,
   patchEndpointSettingsPostgres,
 } from './endpoint-writes.ts';
 import { listEventDeliveriesPostgres } from './event-deliveries.ts';
@@ -379,10 +380,14 @@ export class PostgresStore implements Store {
   async deleteEndpoint(projectId: string, endpointId: string) {
     await this.#writes.drain();
     // The endpoint goes in the first transaction (nothing new fans out to it, the dispatcher sends
-    // no more); its backlog closes a batch per statement after it (endpoint-writes.ts).
+    // no more); then the accept batches in flight that may have fanned out to it are waited for
+    // (fenceAcceptsPostgres); its backlog, theirs with it, closes a batch per statement after that
+    // (endpoint-writes.ts). Not in the first transaction: accepts of the project would wait for
+    // all of it, and it locks the endpoint before the project, a project delete the other way.
     const limit = parkBatch.rows;
     const first = await this.#tx((c) => deleteEndpointPostgres(c, projectId, endpointId, limit));
-    if (first.picked === limit) await this.#closeBacklog(projectId, endpointId);
+    if (first.deleted) await fenceAcceptsPostgres(this.#pool, projectId);
+    if (first.deleted || first.picked === limit) await this.#closeBacklog(projectId, endpointId);
     return first.deleted;
   }
   /** A deleted endpoint's pending and parked deliveries closed, a batch per statement, until none are left. */

@@ -1,0 +1,99 @@
+/**
+ * An endpoint's delete and an accept of its project in flight, on a real PostgreSQL, the accept in
+ * another process's transaction held open at the racy point. The accept reads the project's
+ * endpoints without locking them (accept-batch.ts: a 10,000-endpoint project is read on every
+ * accept). Before, the delete neither waited for an accept that had read the endpoint nor made one
+ * that read it before the delete's commit read it again: either stored a delivery for the endpoint
+ * after its DELETE answered 204, which the dispatcher then closed with an "endpoint deleted"
+ * attempt in the project's history.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import pg from 'pg';
+import { acceptBatchPostgres } from '../../src/store/postgres/accept-batch.ts';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import { withPostgres } from '../support/postgres.ts';
+import { endpointInput, eventInput, T0 } from './helpers.ts';
+
+const server = await withPostgres();
+after(() => server.stop());
+
+/** Whether a session of the database comes to wait for a lock on a statement naming `table`. */
+async function lockWaitOn(watch: pg.Client, table: string): Promise<boolean> {
+  for (let i = 0; i < 200; i++) {
+    const { rows } = await watch.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+       WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1`,
+      [`%${table}%`],
+    );
+    if (rows[0].n > 0) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return false;
+}
+
+async function withClients(
+  fn: (store: PostgresStore, other: pg.Client, watch: pg.Client) => Promise<void>,
+): Promise<void> {
+  const url = await server.createDatabase();
+  const store = new PostgresStore(url);
+  await store.migrate();
+  const other = new pg.Client(url);
+  const watch = new pg.Client(url);
+  await other.connect();
+  await watch.connect();
+  try {
+    await fn(store, other, watch);
+  } finally {
+    await other.end();
+    await watch.end();
+    await store.close();
+  }
+}
+
+test("an endpoint's delete waits for an accept in flight that fanned out to it, then closes what it made", () =>
+  withClients(async (store, other, watch) => {
+    const project = await store.createProject({ name: 'p' }, T0);
+    const ep = await store.createEndpoint(endpointInput(project.id), 'whsec_a', T0);
+    // Another process's accept batch, written but not committed (write-batch.ts commits it).
+    await other.query('BEGIN');
+    const [accepted] = await acceptBatchPostgres(other, [
+      { projectId: project.id, events: [eventInput('a')], now: T0 },
+    ]);
+    const delivery = (accepted as { deliveries: { id: string }[] }[])[0]!.deliveries[0]!;
+    const deleted = store.deleteEndpoint(project.id, ep.id);
+    const waited = await lockWaitOn(watch, 'projects');
+    await other.query('COMMIT');
+    assert.equal(await deleted, true);
+    assert.deepEqual(
+      { waited, status: (await store.getDelivery(project.id, delivery.id))?.status },
+      { waited: true, status: 'failed' },
+      'closed by the delete, before its 204',
+    );
+  }));
+
+test("an accept that read the project's endpoints before an endpoint's delete committed reads them again", () =>
+  withClients(async (store, other, watch) => {
+    const project = await store.createProject({ name: 'p' }, T0);
+    const gone = await store.createEndpoint(endpointInput(project.id), 'whsec_a', T0);
+    const kept = await store.createEndpoint(
+      endpointInput(project.id, { url: 'http://127.0.0.1:9/kept' }),
+      'whsec_b',
+      T0,
+    );
+    // The delete's writes, and the project row it then locks and writes (postgres-store.ts
+    // deleteEndpoint), in another process's transaction not yet committed.
+    await other.query('BEGIN');
+    await other.query('DELETE FROM endpoints WHERE project_id = $1 AND id = $2', [project.id, gone.id]);
+    await other.query('SELECT 1 FROM projects WHERE id = $1 FOR UPDATE', [project.id]);
+    await other.query('UPDATE projects SET updated_at = updated_at WHERE id = $1', [project.id]);
+    // The accept's statement begins before that commit, so its snapshot still holds the endpoint.
+    const accept = store.acceptEvents(project.id, [eventInput('a')], T0 + 1);
+    const waited = await lockWaitOn(watch, 'projects');
+    await other.query('COMMIT');
+    const [result] = await accept;
+    assert.deepEqual(
+      { waited, endpoints: result!.deliveries.map((d) => d.endpointId) },
+      { waited: true, endpoints: [kept.id] },
+    );
+  }));
