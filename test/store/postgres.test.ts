@@ -666,6 +666,82 @@ describe('postgres specifics', () => {
     });
   });
 
+  test('backlog: a hand-back under a rate limit, or a resume, by an older version does not read late since creation', async () => {
+    await withStoreAndClient(async (store, client) => {
+      const { project } = await projectWithEndpoints(store, 1);
+      const [a, b] = await store.acceptEvents(project.id, [eventInput('a'), eventInput('b')], T0 + 5);
+      const limited = a!.deliveries[0]!.id;
+      const parked = b!.deliveries[0]!.id;
+      // Both claimed by an older process; one of them put off an hour by its endpoint's rate limit
+      // (its hand-back, which sets no due_since), the other parked (the endpoint was disabled).
+      const claimed = await store.claimDueDeliveries({
+        limit: 10,
+        leaseMs: SECOND,
+        now: T0 + 10,
+        workerId: 'old',
+      });
+      assert.equal(claimed.length, 2);
+      await client.query(
+        'UPDATE deliveries SET next_attempt_at = $1, leased_by = NULL, rate_deferred = true WHERE id = $2',
+        [T0 + HOUR, limited],
+      );
+      await client.query(
+        "UPDATE deliveries SET status = 'parked', leased_by = NULL, updated_at = $1 WHERE id = $2",
+        [T0 + 20, parked],
+      );
+      assert.equal((await store.backlog(T0 + 30 * SECOND)).oldestDueAt, null, 'waiting for its rate limit');
+      // The endpoint enabled on an older process: resumed, due from then (the resume's time).
+      await client.query(
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, leased_by = NULL, updated_at = $1 WHERE id = $2",
+        [T0 + 40 * SECOND, parked],
+      );
+      assert.equal((await store.backlog(T0 + 50 * SECOND)).oldestDueAt, T0 + 40 * SECOND, 'resumed');
+      assert.equal((await store.backlog(T0 + 2 * HOUR)).oldestDueAt, T0 + 40 * SECOND);
+      await client.query("UPDATE deliveries SET status = 'succeeded', next_attempt_at = NULL WHERE id = $1", [
+        parked,
+      ]);
+      assert.equal(
+        (await store.backlog(T0 + 2 * HOUR)).oldestDueAt,
+        T0 + HOUR,
+        'due when its limit let it go',
+      );
+    });
+  });
+
+  test('backlog: a retry whose time came before its record was written still reads late after a hand-back', async () => {
+    await withStoreAndClient(async (store, client) => {
+      const { project } = await projectWithEndpoints(store, 1);
+      await store.acceptEvents(project.id, [eventInput('a')], T0 + 5);
+      const claim = (now: number) =>
+        store.claimDueDeliveries({ limit: 10, leaseMs: SECOND, now, workerId: 'w' });
+      const [sent] = await claim(T0 + 10);
+      // A retry step of 50 ms (a schedule may have one), its record written 200 ms after the attempt.
+      const retry = attemptRecord(sent!.delivery, sent!.event, {
+        outcome: 'failed',
+        status: 'pending',
+        nextAttemptAt: T0 + 100,
+        startedAt: T0 + 20,
+        workerId: 'w',
+      });
+      await store.recordAttempts([retry], { now: T0 + 250, failureThreshold: 10 });
+      // Claimed and handed back unsent (a stop, a proxy failure), again and again: late all along.
+      for (let round = 1; round <= 3; round++) {
+        const at = T0 + round * 10 * SECOND;
+        const [again] = await claim(at);
+        assert.ok(again, `claimed in round ${round}`);
+        await store.releaseDeliveries([
+          { projectId: project.id, deliveryId: again.delivery.id, nextAttemptAt: at + SECOND, heldBy: 'w' },
+        ]);
+        const oldest = (await store.backlog(at + 1)).oldestDueAt;
+        assert.ok(oldest !== null && oldest <= T0 + 250, `round ${round}: late since ${oldest}`);
+      }
+      assert.equal(
+        (await client.query("SELECT count(*)::int AS n FROM deliveries WHERE status = 'pending'")).rows[0].n,
+        1,
+      );
+    });
+  });
+
   test('idempotency keys hold across processes: one event per key', async () => {
     const stores = await processes(3);
     try {

@@ -37,10 +37,16 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
 const moves = (status: string, leasedBy: string) =>
   `((${status} IN ('pending', 'parked') AND (${leasedBy} IS NULL OR ${leasedBy} = v.worker)) OR v.status = 'succeeded')`;
 const MOVES = moves('d.status', 'd.leased_by');
+/**
+ * A retry is due from its time, or from its record's when that is later (a step shorter than the
+ * record took to be written): never before the updated_at the record sets, which the backlog read
+ * takes a row an older version wrote for (due-deliveries.ts backlogPostgres).
+ */
+const DUE_SINCE = 'CASE WHEN v.next IS NULL THEN NULL ELSE GREATEST(v.next, v.upd) END';
 const MOVE_DELIVERIES = `UPDATE deliveries d SET attempts = d.attempts + 1, last_attempt_at = v.last, updated_at = v.upd, rate_deferred = false,
        status = CASE WHEN ${MOVES} THEN v.status ELSE d.status END,
        next_attempt_at = CASE WHEN ${MOVES} THEN v.next ELSE d.next_attempt_at END,
-       due_since = CASE WHEN ${MOVES} THEN v.next ELSE d.due_since END,
+       due_since = CASE WHEN ${MOVES} THEN ${DUE_SINCE} ELSE d.due_since END,
        leased_by = CASE WHEN ${MOVES} THEN NULL ELSE d.leased_by END
      FROM ${lockedInKeyOrder(
        `unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[])

@@ -236,13 +236,20 @@ export async function backlogPostgres(db: Queryable, now: number): Promise<Backl
   // attempt in flight has not delivered it): from the time it became due, not a hand-back's, so a
   // delivery claimed again and again and never sent reads later and later. Rows a process of an
   // older version wrote during an upgrade are read as before, from their due time, unleased: one
-  // without due_since (created there), or whose due_since is from before its last attempt (a retry
-  // it scheduled, which left the old due_since).
+  // without due_since (created there); one whose due_since is from before its last attempt or its
+  // last change (a retry it scheduled; a parked or failed delivery it resumed, recovered or retried
+  // by hand: each sets updated_at, and left the old due_since, which this version's writes never
+  // leave before it: attempt-records.ts); and one it put off under a rate limit (rate_deferred,
+  // which this version sets with due_since equal to next_attempt_at). Read
+  // from the old due_since, the last two looked late since the delivery was created: an enable on
+  // an older process, or an hour of deliveries an older worker put off a token apart, fired
+  // "Deliveries are late" for as long as they waited.
   const row = (
     await db.query(
       `SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending') AS pending,
          (SELECT due_since FROM deliveries WHERE status = 'pending' AND due_since <= $1
-           AND (last_attempt_at IS NULL OR due_since >= last_attempt_at)
+           AND (last_attempt_at IS NULL OR due_since >= last_attempt_at) AND due_since >= updated_at
+           AND NOT (rate_deferred AND due_since <> next_attempt_at)
            ORDER BY due_since LIMIT 1) AS since,
          (SELECT next_attempt_at FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1
            AND (leased_by IS NULL OR lease_until IS NULL OR lease_until <= $1)
