@@ -5,8 +5,10 @@
 -- next_attempt_at. herald_oldest_pending_age_seconds is measured from it: from next_attempt_at, a
 -- delivery handed back again and again without being sent (a restart loop, a proxy down) never
 -- looked late. Claims do not write it, so they stay HOT updates; an insert writes one more index
--- entry. Rows written by a process of an older version meanwhile have none (NULL): the backlog read
--- also looks at next_attempt_at, as before.
+-- entry. Rows written before this migration, or by a process of an older version meanwhile, have
+-- none (NULL): the backlog read also looks at next_attempt_at, as before. They are not filled in
+-- here: ADD COLUMN holds the table against reads and writes until this commits, and writing every
+-- pending row took 2.3-2.7 s of that at 1,000,000 pending (0.26 s without), for a value the read
+-- does without.
 ALTER TABLE deliveries ADD COLUMN due_since BIGINT;
-UPDATE deliveries SET due_since = next_attempt_at WHERE status = 'pending';
 CREATE INDEX deliveries_due_since ON deliveries (due_since) WHERE status = 'pending';
