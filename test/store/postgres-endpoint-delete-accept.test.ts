@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import pg from 'pg';
 import { acceptBatchPostgres } from '../../src/store/postgres/accept-batch.ts';
+import { deleteEndpointPostgres, fenceAcceptsPostgres } from '../../src/store/postgres/endpoint-writes.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { withPostgres } from '../support/postgres.ts';
 import { endpointInput, eventInput, T0 } from './helpers.ts';
@@ -82,11 +83,12 @@ test("an accept that read the project's endpoints before an endpoint's delete co
       T0,
     );
     // The delete's writes, and the project row it then locks and writes (postgres-store.ts
-    // deleteEndpoint), in another process's transaction not yet committed.
+    // deleteEndpoint), in another process's transaction not yet committed: the store's own
+    // statements, so that a fence that only locked the row (no new version for the accept to see
+    // as changed) fails here too.
     await other.query('BEGIN');
-    await other.query('DELETE FROM endpoints WHERE project_id = $1 AND id = $2', [project.id, gone.id]);
-    await other.query('SELECT 1 FROM projects WHERE id = $1 FOR UPDATE', [project.id]);
-    await other.query('UPDATE projects SET updated_at = updated_at WHERE id = $1', [project.id]);
+    assert.equal((await deleteEndpointPostgres(other, project.id, gone.id, 1000)).deleted, true);
+    await fenceAcceptsPostgres(other, project.id);
     // The accept's statement begins before that commit, so its snapshot still holds the endpoint.
     const accept = store.acceptEvents(project.id, [eventInput('a')], T0 + 1);
     const waited = await lockWaitOn(watch, 'projects');
