@@ -99,3 +99,28 @@ test("an accept that read the project's endpoints before an endpoint's delete co
       { waited: true, endpoints: [kept.id] },
     );
   }));
+
+test("an endpoint's delete whose wait for the accepts in flight runs past lock_timeout is done all the same (204, not 503 for an endpoint already gone)", async () => {
+  const url = await server.createDatabase();
+  const bounds = { idleInTransactionMs: 60_000, lockMs: 500, queryMs: 6_000, statementMs: 8_000 };
+  const store = new PostgresStore(url, { bounds });
+  await store.migrate();
+  const other = new pg.Client(url);
+  await other.connect();
+  try {
+    const project = await store.createProject({ name: 'p' }, T0);
+    const ep = await store.createEndpoint(endpointInput(project.id), 'whsec_a', T0);
+    // An accept batch holding the project's row (accept-batch.ts) longer than the store's lock_timeout:
+    // steady accepts of other processes, one after another, do the same.
+    await other.query('BEGIN');
+    await other.query('SELECT 1 FROM projects WHERE id = $1 FOR KEY SHARE', [project.id]);
+    // Before, the fence's 55P03 failed the delete (answered 503) after its first transaction had
+    // removed the endpoint.
+    assert.equal(await store.deleteEndpoint(project.id, ep.id), true);
+    assert.equal(await store.getEndpoint(project.id, ep.id), null);
+    await other.query('COMMIT');
+  } finally {
+    await other.end();
+    await store.close();
+  }
+});

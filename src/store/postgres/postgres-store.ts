@@ -141,6 +141,9 @@ export interface PostgresStoreOptions {
   acceptWaitMs?: number;
 }
 
+/** lock_not_available: a statement waited for a lock past lock_timeout (pool.ts PoolBounds.lockMs). */
+const LOCK_NOT_AVAILABLE = '55P03';
+
 export class PostgresStore implements Store {
   readonly capabilities: StoreCapabilities = {
     multiProcess: true,
@@ -386,7 +389,13 @@ export class PostgresStore implements Store {
     // all of it, and it locks the endpoint before the project, a project delete the other way.
     const limit = parkBatch.rows;
     const first = await this.#tx((c) => deleteEndpointPostgres(c, projectId, endpointId, limit));
-    if (first.deleted) await fenceAcceptsPostgres(this.#pool, projectId);
+    // A fence that waits past lock_timeout (a project whose accepts overlap without a gap: KEY SHARE
+    // locks go past a waiting FOR UPDATE) is given up: the endpoint is gone, and what such an accept
+    // made for it the dispatcher closes ("endpoint deleted"); failing the delete answered 503 for it.
+    if (first.deleted)
+      await fenceAcceptsPostgres(this.#pool, projectId).catch((error: unknown) => {
+        if ((error as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw error;
+      });
     if (first.deleted || first.picked === limit) await this.#closeBacklog(projectId, endpointId);
     return first.deleted;
   }
