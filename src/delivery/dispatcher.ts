@@ -14,7 +14,7 @@ import { createDeferredWakeups } from './deferred-wakeups.ts';
 import { createBatchDispatch } from './dispatch-batch.ts';
 import type { Dispatcher, DispatcherOptions, DispatcherState } from './dispatcher-types.ts';
 import { createEndpointQueues, FAILING_ENDPOINT_PAUSE_MS } from './endpoint-queues.ts';
-import { createFailingEndpoints } from './failing-endpoints.ts';
+import { createFailingEndpoints, FAILURES_IN_A_ROW } from './failing-endpoints.ts';
 import { createInFlightDeliveries, leaseOverrun } from './in-flight-deliveries.ts';
 import { LOCAL_FAILURE_RETRY_MS, LocalResourceError } from './local-failure.ts';
 import { createProjectSchedules } from './project-schedules.ts';
@@ -64,7 +64,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
    */
   const handingOff = new Set<Promise<void>>();
   /** Endpoints that just failed: claimed only up to their free connections (failing-endpoints.ts). */
-  const failing = createFailingEndpoints(FAILING_ENDPOINT_PAUSE_MS);
+  const failing = createFailingEndpoints(
+    FAILING_ENDPOINT_PAUSE_MS,
+    Math.min(FAILURES_IN_A_ROW, config.failureThreshold),
+  );
   /** Per-endpoint rate limits, shared with every other process through the store (rate-gate.ts). */
   const rateGate = createRateGate(store);
   let unsubscribe: (() => void) | null = null;
@@ -140,10 +143,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const endpointId = rec.attempt.endpointId;
       if (!endpointId) return;
       const failed = rec.endpointEffect !== 'success';
-      failing.note({ endpointId, projectId: rec.attempt.projectId }, failed, clock());
-      // A failing endpoint gets no more of its queued work from this batch: it goes back to the
-      // store, so the failure count (and a disable at the threshold or on 410) decides first.
-      if (failed) queues.drop(endpointId);
+      // A failing endpoint (failures in a row, failing-endpoints.ts) gets no more of its queued work
+      // from this batch: it goes back to the store, so the failure count (and a disable at the
+      // threshold or on 410) decides first. One failure among successes leaves its queue alone;
+      // a 410, which disables it at once, does not.
+      const failingNow = failing.note({ endpointId, projectId: rec.attempt.projectId }, failed, clock());
+      if (failingNow || rec.endpointEffect === 'gone') queues.drop(endpointId);
     },
     // Nothing reached the receiver (this process is out of file descriptors or memory, or the
     // delivery proxy failed): handed back, due again shortly, with no attempt recorded and none of

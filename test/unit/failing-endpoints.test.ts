@@ -1,23 +1,22 @@
 /** Which endpoints a claim takes only up to their free connections (failing-endpoints.ts). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createFailingEndpoints } from '../../src/delivery/failing-endpoints.ts';
+import { createFailingEndpoints, FAILURES_IN_A_ROW } from '../../src/delivery/failing-endpoints.ts';
 
 const a = { endpointId: 'ep_a', projectId: 'prj_1' };
 const b = { endpointId: 'ep_b', projectId: 'prj_2' };
 
 test('a failure starts a pause that ends pauseMs after the last failure', () => {
-  const failing = createFailingEndpoints(1_000);
+  const failing = createFailingEndpoints(1_000, 1);
   failing.note(a, true, 0);
   assert.deepEqual(failing.at(999), [a]);
   failing.note(a, true, 900); // another failure extends it
   assert.deepEqual(failing.at(1_899), [a]);
   assert.deepEqual(failing.at(1_900), []);
-  assert.deepEqual(failing.at(0), [], 'forgotten once over');
 });
 
 test('a success ends the pause at once; other endpoints keep theirs', () => {
-  const failing = createFailingEndpoints(1_000);
+  const failing = createFailingEndpoints(1_000, 1);
   failing.note(a, true, 0);
   failing.note(b, true, 10);
   failing.note(a, false, 20);
@@ -27,11 +26,38 @@ test('a success ends the pause at once; other endpoints keep theirs', () => {
 });
 
 test('endpoints whose pauses ended are dropped while the others stay, whatever the order', () => {
-  const failing = createFailingEndpoints(100);
+  const failing = createFailingEndpoints(100, 1);
   failing.note(a, true, 0);
   failing.note(b, true, 50);
   failing.note(a, true, 60); // a's last failure is now after b's
   assert.deepEqual(failing.at(149), [b, a]);
   assert.deepEqual(failing.at(150), [a]);
   assert.deepEqual(failing.at(160), []);
+});
+
+test('an endpoint is failing after FAILURES_IN_A_ROW failures in a row, for the pause after each; a success starts the run again, a pause between does not (a down endpoint fails a pause apart)', () => {
+  const failing = createFailingEndpoints(1_000);
+  assert.equal(FAILURES_IN_A_ROW, 3);
+  assert.equal(failing.note(a, true, 0), false);
+  assert.equal(failing.note(a, true, 10), false);
+  assert.deepEqual(failing.at(20), [], 'two failures: not failing (one in 25 fails: a 502 now and then)');
+  assert.equal(failing.note(a, true, 20), true);
+  assert.deepEqual(failing.at(30), [a]);
+  assert.equal(failing.note(a, false, 40), false, 'a success ends it');
+  assert.deepEqual(failing.at(50), []);
+  assert.equal(failing.note(a, true, 50), false);
+  assert.equal(failing.note(a, true, 60), false);
+  assert.equal(failing.note(a, false, 70), false);
+  assert.equal(failing.note(a, true, 80), false, 'the success between started the run again');
+  assert.equal(failing.note(a, true, 90), false);
+  assert.equal(failing.note(a, true, 1_100), true, 'a pause between does not');
+  assert.deepEqual(failing.at(2_099), [a]);
+  assert.deepEqual(failing.at(2_100), [], 'out of its pause');
+  assert.equal(failing.note(a, true, 2_200), true, 'still the same run: failing again at its next failure');
+  assert.equal(failing.note(a, true, 62_200), false, 'a run is forgotten a minute after its last failure');
+});
+
+test('with a lower threshold (an endpoint disabled at its first or second failure) the run is that long', () => {
+  const failing = createFailingEndpoints(1_000, 1);
+  assert.equal(failing.note(a, true, 0), true);
 });
