@@ -16,6 +16,7 @@ import { isReservedHeader } from '../../src/domain/build-request.ts';
 import { secretProblem } from '../../src/domain/secret.ts';
 import type { Store } from '../../src/store/store.ts';
 import { type OpenStore, onBothStores } from '../support/both-stores.ts';
+import { closeAnsweredConnections } from '../support/close-answered-connections.ts';
 
 const ADMIN = 'check-race-admin-token-0123456789abcdef';
 const PLAIN = 'plain-secret-0123456789'; // fine for hmac-sha256, not a standard (whsec_) secret
@@ -92,6 +93,7 @@ async function race(
   try {
     await body(served, between);
   } finally {
+    closeAnsweredConnections(served.app.server);
     await served.app.close();
     await done();
   }

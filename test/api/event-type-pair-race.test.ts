@@ -14,6 +14,7 @@ import { storeCatalog } from '../../src/cli/commands/event-types-catalog.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import type { Store } from '../../src/store/store.ts';
 import { type OpenStore, onBothStores } from '../support/both-stores.ts';
+import { closeAnsweredConnections } from '../support/close-answered-connections.ts';
 
 const ADMIN = 'pair-race-admin-token-0123456789abcdef';
 type Answer = {
@@ -78,6 +79,7 @@ function suite(name: string, open: OpenStore) {
             'the other PUT stored, this one not',
           );
         } finally {
+          closeAnsweredConnections(app.server);
           await app.close();
           await done();
         }

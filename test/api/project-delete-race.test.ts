@@ -13,6 +13,7 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { type OpenStore, onBothStores } from '../support/both-stores.ts';
+import { closeAnsweredConnections } from '../support/close-answered-connections.ts';
 
 const ADMIN = 'delete-race-admin-token-0123456789abcdef';
 
@@ -99,6 +100,7 @@ function suite(name: string, open: OpenStore) {
           // Nothing of the request stayed behind (PostgreSQL's events have no foreign key).
           assert.deepEqual((await store.listEvents(project.id, { limit: 10, cursor: null })).data, []);
         } finally {
+          closeAnsweredConnections(app.server);
           await app.close();
           await done();
         }
