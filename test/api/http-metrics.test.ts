@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { openStore } from '../../src/store/open-store.ts';
+import { closeAnsweredConnections } from '../support/close-answered-connections.ts';
 import { rawRequest } from '../support/raw-http.ts';
 import { ADMIN, type Body, startApi, type TestApi } from './helpers.ts';
 
@@ -66,7 +67,10 @@ describe('HTTP metrics of the API', () => {
     http = await listening(api.app);
     p = await api.project('http-metrics');
   });
-  after(() => api.close());
+  after(() => {
+    closeAnsweredConnections(api.app.server);
+    return api.close();
+  });
 
   test('a 2xx, a 4xx of a route, a 404 of no route and a URL the router cannot read are counted by route pattern, never by raw path', async () => {
     const requests = (text: string, method: string, route: string, status: string) =>
@@ -232,6 +236,7 @@ test("every route's 500 and 503 series are served at 0 from the start, under the
     );
     assert.equal(requests(text, 'GET', '/api/v1/projects/:project', '200'), 1);
   } finally {
+    closeAnsweredConnections(api.app.server);
     await api.close();
   }
 });
@@ -264,6 +269,7 @@ test("a worker's server counts its probes and scrapes, and its 404s as unmatched
     );
     assert.match(text, /^herald_http_requests_total\{method="GET",route="\/readyz",status_code="503"\} 0$/m);
   } finally {
+    closeAnsweredConnections(app.server);
     await app.close();
     await store.close();
   }

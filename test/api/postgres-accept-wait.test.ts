@@ -18,6 +18,7 @@ import { buildApp } from '../../src/api/build-app.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { APPLICATION_NAME } from '../../src/store/postgres/pool.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import { closeAnsweredConnections } from '../support/close-answered-connections.ts';
 import { withPostgres } from '../support/postgres.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON bodies are read loosely in tests
@@ -96,6 +97,7 @@ async function setup(inactivityMs?: number) {
     async close() {
       await holder.end();
       await observer.end();
+      closeAnsweredConnections(app.server);
       await app.close();
       await store.close();
     },

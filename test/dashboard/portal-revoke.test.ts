@@ -19,6 +19,7 @@ import { portalLinksRoute } from '../../src/dashboard/portal-links-route.ts';
 import { createPortalToken, derivePortalKey } from '../../src/dashboard/portal-token.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
+import { closeAnsweredConnections } from '../support/close-answered-connections.ts';
 
 const ADMIN = 'portal-revoke-admin-token-0123456789';
 
@@ -116,7 +117,10 @@ describe('DELETE /api/v1/projects/:project/portal-links', () => {
   });
 
   after(async () => {
-    for (const app of apps) await app.close();
+    for (const app of apps) {
+      closeAnsweredConnections(app.server);
+      await app.close();
+    }
     for (const store of stores) await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
