@@ -11,6 +11,7 @@ import type { Config } from '../../src/config/config-types.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
+import { closeAnsweredConnections } from '../support/close-answered-connections.ts';
 
 export const ADMIN = 'api-test-admin-token-0123456789abcdef';
 
@@ -106,6 +107,9 @@ export async function startApi(
       return r.body.key;
     },
     async close() {
+      // A teardown: every request has been answered, and a listening app would otherwise hold
+      // fetch's kept-alive connection 1 s (close-answered-connections.ts).
+      closeAnsweredConnections(app.server);
       await app.close();
       if (!extra.store) await store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -9,7 +9,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { type OpenStore, onBothStores } from '../support/both-stores.ts';
-import { closeAnsweredConnections } from '../support/close-answered-connections.ts';
 import { ADMIN, startApi } from './helpers.ts';
 
 onBothStores((name: string, open: OpenStore) => {
@@ -70,7 +69,6 @@ onBothStores((name: string, open: OpenStore) => {
         const list = await store.listEvents(project.id, { limit: 10 });
         assert.equal(list.data.length, 2, 'nothing new stored');
       } finally {
-        closeAnsweredConnections(api.app.server);
         await api.close();
         await done();
       }
