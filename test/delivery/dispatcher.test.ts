@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { afterEach, describe, test } from 'node:test';
+import { after, afterEach, describe, test } from 'node:test';
 import pg from 'pg';
 import { DEFAULT_DELIVERY, type DeliveryConfig, LEASE_MARGIN_MS } from '../../src/config/config-types.ts';
 import {
@@ -24,7 +24,7 @@ import { parkBatch } from '../../src/store/park-batch.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { NewEndpoint, Store } from '../../src/store/store.ts';
 import { endpointInput } from '../store/helpers.ts';
-import { withPostgres } from '../support/postgres.ts';
+import { type TestPostgres, withPostgres } from '../support/postgres.ts';
 import { type Receiver, type Script, sequence, startReceiver } from './receiver.ts';
 
 const OLD_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -32,14 +32,22 @@ const NEW_SECRET = 'whsec_bmV3LXNlY3JldC1hZnRlci1hLWxlYWstMDEyMzQ1';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 
+/** The file's PostgreSQL, started by the first test that needs it; each such test makes a database of its own. */
+let postgresServer: Promise<TestPostgres> | undefined;
+const postgres = () => {
+  postgresServer ??= withPostgres();
+  return postgresServer;
+};
+after(async () => {
+  await (await postgresServer)?.stop();
+});
+
 /**
  * Two stores on one new PostgreSQL database (migrated), as two processes share it, and its URL;
  * closed after the test.
  */
 async function postgresStores(): Promise<[PostgresStore, PostgresStore, string]> {
-  const server = await withPostgres();
-  cleanups.push(() => server.stop());
-  const url = await server.createDatabase();
+  const url = await (await postgres()).createDatabase();
   const stores = [new PostgresStore(url), new PostgresStore(url)] as const;
   await stores[0].migrate();
   for (const store of stores) cleanups.push(() => store.close());
@@ -250,9 +258,7 @@ describe('dispatcher', () => {
     // A disable parks a batch in its own transaction and the rest in later ones (park-batch.ts);
     // a process stopped or killed in between leaves a disabled endpoint with pending deliveries,
     // which any worker's claim (the window of oldest due rows) takes and parks.
-    const server = await withPostgres();
-    cleanups.push(() => server.stop());
-    const url = await server.createDatabase();
+    const url = await (await postgres()).createDatabase();
     const first = new PostgresStore(url);
     await first.migrate();
     const w0 = await world(first);
