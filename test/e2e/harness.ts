@@ -8,6 +8,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Agent, fetch } from 'undici';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 /** Node 24 from the `node` devDependency: the system node may be older. */
@@ -178,6 +179,7 @@ async function start(options: StartOptions, ownsDataDir: boolean): Promise<Heral
     output: () => output,
     logLines: () => parseJsonLines(stdout),
     async kill(signal = 'SIGTERM') {
+      closeClientOf(url);
       if (running) child.kill(signal);
       return exited;
     },
@@ -323,6 +325,30 @@ export async function startReceiver(): Promise<Receiver> {
   };
 }
 
+/**
+ * The connections api() keeps alive to each Herald, by origin. A Herald that stops (SIGTERM) keeps
+ * idle kept-alive connections open 1 s in case a request is on its way on one
+ * (src/api/drain-idle-connections.ts): kill() closes this process's first, so that a stop of a
+ * Herald the test has called does not take 1 s more. Requests still in flight finish first; the
+ * next api() call opens a new connection.
+ */
+const clients = new Map<string, Agent>();
+function clientOf(baseUrl: string): Agent {
+  const origin = new URL(baseUrl).origin;
+  let client = clients.get(origin);
+  if (!client) {
+    client = new Agent();
+    clients.set(origin, client);
+  }
+  return client;
+}
+function closeClientOf(baseUrl: string): void {
+  const origin = new URL(baseUrl).origin;
+  const client = clients.get(origin);
+  clients.delete(origin);
+  void client?.close().catch(() => undefined);
+}
+
 /** fetch() against Herald with a bearer token; returns status and parsed JSON body. */
 export async function api<T = Record<string, unknown>>(
   baseUrl: string,
@@ -332,6 +358,7 @@ export async function api<T = Record<string, unknown>>(
   body?: unknown,
 ): Promise<{ status: number; body: T }> {
   const response = await fetch(`${baseUrl}${path}`, {
+    dispatcher: clientOf(baseUrl),
     method,
     headers: {
       authorization: `Bearer ${token}`,
