@@ -127,7 +127,10 @@ export function narrowedBy(flags: object, names: readonly string[]): string {
     const value = (flags as Record<string, unknown>)[name];
     return value !== undefined && !(typeof value === 'string' && value.trim() === '');
   });
-  const filters = given.filter((name) => name !== 'cursor').map((name) => `--${name}`);
+  // Flags by their commander names (idempotencyKey), printed as typed (--idempotency-key).
+  const filters = given
+    .filter((name) => name !== 'cursor')
+    .map((name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
   return `${filters.length > 0 ? ` matching ${filters.join(', ')}` : ''}${given.includes('cursor') ? ' after --cursor' : ''}`;
 }
 

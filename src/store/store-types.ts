@@ -131,6 +131,14 @@ export interface EventQuery extends PageQuery {
   type?: string;
   since?: number;
   until?: number;
+  /**
+   * Only the events sent with this idempotency key, however long ago (the key is held against a
+   * repeat for 24 h only, so several events may carry it). No index serves it: a page looks at
+   * SCAN_ROWS events at most, as listAttempts by event type does.
+   */
+  idempotencyKey?: string;
+  /** With `idempotencyKey`: events a page looks at (SCAN_ROWS unless a test sets fewer). */
+  scanRows?: number;
 }
 
 /** A page of a project's operational events (Store.listOperationalEvents), newest first. */

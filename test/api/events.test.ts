@@ -396,6 +396,33 @@ describe('events API', () => {
     assertError(await api.call('GET', `${L}?until=2024-13-45T99`), 400, undefined, 'querystring.until');
   });
 
+  test('list by idempotencyKey finds the event a sender keyed, alone', async () => {
+    const q = await api.project('keyed');
+    const L = `/api/v1/projects/${q.id}/events`;
+    for (const i of [1, 2, 3]) {
+      await api.call('POST', L, {
+        type: 'order.paid',
+        payload: { orderId: 1233 + i },
+        idempotencyKey: `order-${1233 + i}`,
+      });
+    }
+    await api.call('POST', L, { type: 'order.paid', payload: { unkeyed: true } });
+    const found = await api.call('GET', `${L}?idempotencyKey=order-1234`);
+    assert.equal(found.status, 200);
+    assert.deepEqual(
+      found.body.data.map((e: Body) => [e.idempotencyKey, e.payload.orderId]),
+      [['order-1234', 1234]],
+    );
+    assert.equal(found.body.nextCursor, null);
+    assert.deepEqual((await api.call('GET', `${L}?idempotencyKey=order-9&type=order.paid`)).body.data, []);
+    assertError(
+      await api.call('GET', `${L}?idempotencyKey=`),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'querystring.idempotencyKey',
+    );
+  });
+
   test('attempts: per event and one by id', async () => {
     const sent = await api.call('POST', EV, { type: 'att', payload: {} });
     const found = await api.store.getEvent(p.id, sent.body.id);

@@ -115,6 +115,27 @@ describe('herald CLI against a running Herald', () => {
     assert.equal(older.stderr, `herald: no events in ${project.id} matching --until\n`);
     const upToNow = await herald(['events', 'list', ...conn, '--until', new Date().toISOString()]);
     assert.match(upToNow.stdout, new RegExp(`^${event.id} player.paid `, 'm'));
+    // Support starts from what the sender knows: the idempotency key it gave the event.
+    const keyed = await herald([
+      'events',
+      'send',
+      'player.paid',
+      ...conn,
+      '--data',
+      '{}',
+      '--idempotency-key',
+      'order-1234',
+    ]);
+    assert.equal(keyed.code, 0, keyed.stderr);
+    const keyedId = /^(evt_\S+)/.exec(keyed.stdout)![1]!;
+    const byKey = await herald(['events', 'list', ...conn, '--idempotency-key', 'order-1234']);
+    assert.deepEqual([byKey.code, byKey.stdout.split('\n')[0]!.split(' ')[0]], [0, keyedId], byKey.stderr);
+    assert.equal(byKey.stdout.trim().split('\n').length, 1);
+    const noKey = await herald(['events', 'list', ...conn, '--idempotency-key', 'order-9']);
+    assert.deepEqual(
+      [noKey.code, noKey.stdout, noKey.stderr],
+      [0, '', `herald: no events in ${project.id} matching --idempotency-key\n`],
+    );
     const one = await herald(['events', 'get', event.id, ...conn]);
     assert.equal(one.code, 0, one.stderr);
     assert.ok(Array.isArray((JSON.parse(one.stdout) as { attempts: unknown }).attempts));

@@ -3379,6 +3379,57 @@ export function defineStoreSuite(
     });
 
     withStore(
+      'listEvents by idempotency key finds the event after its 24 h, looking at scanRows events a page',
+      async (store) => {
+        // Support's question "where is order 1234" starts from the key the sender gave it, often
+        // long after the 24 h in which the key is held against a repeat.
+        const { project } = await projectWithEndpoints(store, 1);
+        const { project: other } = await projectWithEndpoints(store, 1);
+        const keys = Array.from({ length: 25 }, (_, i) => (i % 10 === 3 ? 'order-1234' : `order-${i}`));
+        for (const [i, key] of keys.entries()) {
+          // A key repeats once it is no longer held: each day a new event with it.
+          await store.acceptEvents(project.id, [eventInput(`t${i}`, { idempotencyKey: key })], T0 + i * DAY);
+        }
+        await store.acceptEvents(other.id, [eventInput('theirs', { idempotencyKey: 'order-1234' })], T0);
+        const byKey = (q: Omit<Parameters<Store['listEvents']>[1], 'limit'>, limit = 100) =>
+          allPages((cursor) =>
+            store.listEvents(project.id, { limit, idempotencyKey: 'order-1234', cursor, ...q }),
+          );
+        assert.deepEqual(
+          (await byKey({})).flat().map((e) => [e.type, e.idempotencyKey]),
+          [
+            ['t23', 'order-1234'],
+            ['t13', 'order-1234'],
+            ['t3', 'order-1234'],
+          ],
+        );
+        // 10 events a page: 24-15, 14-5, 4-0, then nothing older.
+        assert.deepEqual(
+          (await byKey({ scanRows: 10 })).map((page) => page.map((e) => e.type)),
+          [['t23'], ['t13'], ['t3']],
+        );
+        assert.deepEqual(
+          (await byKey({ since: T0 + 10 * DAY, until: T0 + 20 * DAY })).flat().map((e) => e.type),
+          ['t13'],
+        );
+        assert.deepEqual(
+          (await byKey({ type: 't3' })).flat().map((e) => e.type),
+          ['t3'],
+        );
+        assert.deepEqual(
+          (
+            await allPages((cursor) =>
+              store.listEvents(project.id, { limit: 10, idempotencyKey: 'nobody', cursor }),
+            )
+          )
+            .flat()
+            .map((e) => e.id),
+          [],
+        );
+      },
+    );
+
+    withStore(
       'until keeps a row whose id ran ahead of its time, and leaves newer ones out',
       async (store) => {
         // An id runs up to ID_TIME_SLACK_MS ahead of its time (ids.ts), and stores bound the id by

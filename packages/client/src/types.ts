@@ -304,6 +304,11 @@ export interface EventQuery extends PageQuery {
   /** ISO-8601 time or epoch milliseconds. */
   since?: string | number;
   until?: string | number;
+  /**
+   * Only the events sent with this idempotency key, however long ago. A page looks at 10,000
+   * events at most: it may hold fewer than `limit`, or none, with a `nextCursor`.
+   */
+  idempotencyKey?: string;
 }
 
 /**

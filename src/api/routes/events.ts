@@ -122,7 +122,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
 
   app.get<{
     Params: { project: string };
-    Querystring: PageQuerystring & { type?: string; since?: string; until?: string };
+    Querystring: PageQuerystring & { type?: string; since?: string; until?: string; idempotencyKey?: string };
   }>(
     EV,
     {
@@ -141,6 +141,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
         ...pageOf(q, ID_PREFIX.event),
         type: q.type,
         ...parseTimeRange(q),
+        idempotencyKey: q.idempotencyKey,
       });
       return { data: page.data.map((e) => eventJson(e)), nextCursor: page.nextCursor };
     },

@@ -44,6 +44,14 @@ export const eventListQuerystring = {
       ...timeQuery,
       description: `Only events created at or before this time. ${timeQuery.description}`,
     },
+    idempotencyKey: {
+      type: 'string',
+      minLength: 1,
+      maxLength: LIMITS.idempotencyKeyLength,
+      pattern: TEXT_PATTERN,
+      description:
+        'Only events sent with this idempotency key (exactly), however long ago. A page looks at 10,000 events at most (fewer items, or none, and a nextCursor): narrow it with since and until',
+    },
   },
 } as const;
 

@@ -50,6 +50,7 @@ interface ListFlags extends ConnectionFlags {
   type?: string;
   since?: string;
   until?: string;
+  idempotencyKey?: string;
   limit: string | number;
   cursor?: string;
   json?: boolean;
@@ -165,6 +166,10 @@ export function eventsCommand(): Command {
       .option('--type <type>', 'only this event type')
       .option('--since <time>', 'ISO-8601 time or epoch ms')
       .option('--until <time>', 'ISO-8601 time or epoch ms')
+      .option(
+        '--idempotency-key <key>',
+        'only the events sent with this key, however long ago (looks at 10,000 events per page: give --since to go faster)',
+      )
       .addOption(countFlag('--limit <n>', 'at most this many', 20))
       .option('--cursor <cursor>', 'start where a page ended: its nextCursor (from --json)')
       .option('--json', 'print the page as JSON, with nextCursor for the next one'),
@@ -177,6 +182,7 @@ export function eventsCommand(): Command {
           ...(flags.type ? { type: flags.type } : {}),
           ...(flags.since ? { since: flags.since } : {}),
           ...(flags.until ? { until: flags.until } : {}),
+          ...(flags.idempotencyKey !== undefined ? { idempotencyKey: flags.idempotencyKey } : {}),
           ...(cursor ? { cursor } : {}),
         });
       if (flags.json) {
@@ -185,7 +191,9 @@ export function eventsCommand(): Command {
       }
       const stopped = await eachUpTo(limit, page, printEvent, flags.cursor);
       if (stopped.written === 0)
-        sayEmpty(`no events in ${flags.project}${narrowedBy(flags, ['type', 'since', 'until', 'cursor'])}`);
+        sayEmpty(
+          `no events in ${flags.project}${narrowedBy(flags, ['type', 'since', 'until', 'idempotencyKey', 'cursor'])}`,
+        );
       else sayMore(stopped, 'events', flags.cursor);
     }),
   );

@@ -43,7 +43,7 @@ const ATTEMPT_BYTES = `${jsonBytes('request')} + coalesce(${jsonBytes('response'
  */
 async function boundScan(
   db: Queryable,
-  table: 'attempts' | 'operational_events',
+  table: 'attempts' | 'events' | 'operational_events',
   where: Where,
   scanRows = SCAN_ROWS,
 ): Promise<string | null> {
@@ -67,6 +67,12 @@ export async function listEventsPostgres(
   if (after) where.add('id <', after);
   if (q.type) where.add('type =', q.type);
   where.timeRange('created_at', ID_PREFIX.event, q.since, q.until);
+  // A filter no index serves: only the newest SCAN_ROWS events of the others (page-budget.ts).
+  let scanEnd: string | null = null;
+  if (q.idempotencyKey !== undefined) {
+    scanEnd = await boundScan(db, 'events', where, q.scanRows);
+    where.add('idempotency_key =', q.idempotencyKey);
+  }
   const rows = await rowsOf(
     db,
     budgetedListSql(
@@ -75,7 +81,7 @@ export async function listEventsPostgres(
     ),
     [...where.params, q.limit + 1],
   );
-  return toPage(rows.map(toEvent), q.limit, (e) => e.id, budgetCut(rows));
+  return toPage(rows.map(toEvent), q.limit, (e) => e.id, budgetCut(rows), scanEnd);
 }
 
 export async function listAttemptsPostgres(

@@ -112,7 +112,7 @@ function projectWhere(projectId: string) {
  */
 function boundScan(
   db: DatabaseSync,
-  table: 'attempts' | 'operational_events',
+  table: 'attempts' | 'events' | 'operational_events',
   where: ReturnType<typeof projectWhere>,
   scanRows = SCAN_ROWS,
 ): string | null {
@@ -127,13 +127,22 @@ function boundScan(
   return String(last.id);
 }
 
-/** The statement of a page of events, with its parameters (exported for the plan test). */
-export function eventPageQuery(projectId: string, q: EventQuery): { sql: string; params: SQLInputValue[] } {
+/** What a page of events selects, but for an idempotency key (which needs a bounded scan). */
+function eventWhere(projectId: string, q: EventQuery) {
   const where = projectWhere(projectId);
   const after = decodeCursor(q.cursor);
   if (after) where.add('id < ?', after);
   if (q.type) where.add('type = ?', q.type);
   where.timeRange('created_at', ID_PREFIX.event, q.since, q.until);
+  return where;
+}
+
+/** The statement of a page of events, with its parameters (exported for the plan test). */
+export function eventPageQuery(
+  projectId: string,
+  q: EventQuery,
+  where = eventWhere(projectId, q),
+): { sql: string; params: SQLInputValue[] } {
   // With a type, its index (migration 0009) always: with both a cursor and `since` bounding the id,
   // SQLite's planner would otherwise walk the whole project's events in that range.
   const from = q.type ? 'events INDEXED BY events_type' : 'events';
@@ -143,10 +152,56 @@ export function eventPageQuery(projectId: string, q: EventQuery): { sql: string;
   };
 }
 
-export function listEventsSqlite(db: DatabaseSync, projectId: string, q: EventQuery): Page<HeraldEvent> {
-  const { sql, params } = eventPageQuery(projectId, q);
+/**
+ * Payload bytes a page of events by idempotency key passes at most. A row's key is stored after its
+ * payload, so checking it reads the payload's overflow pages, on the thread that accepts events:
+ * 10,000 events of 20 KB took 70 ms, 300 of 1 MB 100 ms (10,000 of them: ~3.4 s a page). Within
+ * 64 MiB a page takes ~25 ms; finding where the budget ends reads stored lengths only (7 ms for
+ * 10,000 small events, 0.4 ms where 1 MB ones end it).
+ */
+export const SCAN_PAYLOAD_BYTES = 64 * 1024 * 1024;
+
+/**
+ * boundScan for events, which also stops at the event whose payload brings those passed to
+ * `scanBytes` (octet_length reads a payload's stored length, not its overflow pages).
+ */
+function boundEventScan(
+  db: DatabaseSync,
+  where: ReturnType<typeof projectWhere>,
+  scanRows = SCAN_ROWS,
+  scanBytes = SCAN_PAYLOAD_BYTES,
+): string | null {
+  const last = get(
+    db,
+    `SELECT id FROM (SELECT id, sum(octet_length(payload)) OVER (ORDER BY id DESC) AS passed
+      FROM events WHERE ${where.parts.join(' AND ')} ORDER BY id DESC LIMIT ?)
+    WHERE passed >= ? ORDER BY id DESC LIMIT 1`,
+    ...where.params,
+    scanRows,
+    scanBytes,
+  );
+  if (!last) return boundScan(db, 'events', where, scanRows);
+  where.add('id >= ?', String(last.id));
+  return String(last.id);
+}
+
+export function listEventsSqlite(
+  db: DatabaseSync,
+  projectId: string,
+  q: EventQuery,
+  scanBytes = SCAN_PAYLOAD_BYTES,
+): Page<HeraldEvent> {
+  const where = eventWhere(projectId, q);
+  // A filter no index serves: only the newest SCAN_ROWS events of the others (page-budget.ts),
+  // and no more than scanBytes of their payloads.
+  let scanEnd: string | null = null;
+  if (q.idempotencyKey !== undefined) {
+    scanEnd = boundEventScan(db, where, q.scanRows, scanBytes);
+    where.add('idempotency_key = ?', q.idempotencyKey);
+  }
+  const { sql, params } = eventPageQuery(projectId, q, where);
   const { rows, cut } = budgetedRows(db, sql, params, q.limit + 1);
-  return toPage(rows.map(toEvent), q.limit, (e) => e.id, cut);
+  return toPage(rows.map(toEvent), q.limit, (e) => e.id, cut, scanEnd);
 }
 
 export async function listAttemptsSqlite(
