@@ -38,8 +38,24 @@ export function classifyStatus(status: number | null): Classification {
 
 /** The part of a SendResult (src/delivery/send-types.ts) classification reads. */
 export interface ClassifiableResult {
-  response: { status: number } | null;
+  response: { status: number; headers?: Readonly<Record<string, string>> } | null;
   error: { kind: ErrorKind; message: string } | null;
+}
+
+/** The most of a redirect's Location an attempt's error message quotes. */
+const LOCATION_SHOWN = 200;
+
+/**
+ * What a non-2xx status records: the status, and for a redirect that Herald does not follow it and
+ * where it points (a moved endpoint is the usual cause: its owner can act on that, not on "HTTP 301").
+ * The receiver's Location is in the attempt's response headers anyway.
+ */
+function statusMessage(status: number, headers: Readonly<Record<string, string>> | undefined): string {
+  if (status < 300 || status > 399) return `HTTP ${status}`;
+  const location = headers?.location?.split('\n')[0]?.trim();
+  if (!location) return `HTTP ${status}: Herald does not follow redirects`;
+  const shown = location.length > LOCATION_SHOWN ? `${location.slice(0, LOCATION_SHOWN)}…` : location;
+  return `HTTP ${status}: Herald does not follow redirects; the receiver points to ${shown} (if the endpoint moved there, change its URL)`;
 }
 
 /**
@@ -55,9 +71,12 @@ export function classifyResult(result: ClassifiableResult): ResultClassification
       error: result.error ?? { kind: 'internal', message: 'no response and no error' },
     };
   }
-  const { status } = result.response;
+  const { status, headers } = result.response;
   const c = classifyStatus(status);
-  return { ...c, error: c.outcome === 'failed' ? { kind: 'http_status', message: `HTTP ${status}` } : null };
+  return {
+    ...c,
+    error: c.outcome === 'failed' ? { kind: 'http_status', message: statusMessage(status, headers) } : null,
+  };
 }
 
 /** Error codes (undici and Node) → error kind. */

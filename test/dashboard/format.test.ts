@@ -53,6 +53,12 @@ describe('dashboard labels', () => {
       attemptErrorText({ kind: 'http_status', message: 'HTTP 500' }, 500),
       'The receiver answered HTTP 500: only a 2xx status counts as delivered.',
     );
+    // A redirect's message says more than its status: that Herald does not follow it, and where to.
+    const moved = 'HTTP 301: Herald does not follow redirects; the receiver points to https://b.example/';
+    assert.equal(
+      attemptErrorText({ kind: 'http_status', message: moved }, 301),
+      `The receiver answered ${moved}. Only a 2xx status counts as delivered.`,
+    );
     assert.equal(
       attemptErrorText({ kind: 'connect', message: 'connect ECONNREFUSED 127.0.0.1:1' }),
       'Could not connect: connect ECONNREFUSED 127.0.0.1:1',

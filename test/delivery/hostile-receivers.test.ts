@@ -407,6 +407,10 @@ describe('statuses: 5xx storms, 429 Retry-After, 410, redirects', () => {
         const rec = record(res, [5]);
         assert.equal(rec.attempt.outcome, 'failed');
         assert.equal(rec.attempt.error?.kind, 'http_status');
+        assert.equal(
+          rec.attempt.error?.message,
+          `HTTP ${status}: Herald does not follow redirects; the receiver points to ${location} (if the endpoint moved there, change its URL)`,
+        );
         assert.equal(rec.next.status, 'pending', 'a redirect is retried like any failure');
       }
     }

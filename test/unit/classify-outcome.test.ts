@@ -122,7 +122,7 @@ describe('classifyResult', () => {
     });
   });
   test('non-2xx responses record http_status; 3xx is a failure, 410 is final', () => {
-    for (const status of [301, 302, 400, 429, 500, 503]) {
+    for (const status of [400, 429, 500, 503]) {
       const c = classifyResult(response(status));
       assert.equal(c.outcome, 'failed', String(status));
       assert.equal(c.retryable, true, String(status));
@@ -135,6 +135,26 @@ describe('classifyResult', () => {
       effect: 'gone',
       error: { kind: 'http_status', message: 'HTTP 410' },
     });
+  });
+  test('a redirect says it is not followed, and where it points, so the sender can act on it', () => {
+    const redirect = (status: number, headers: Record<string, string>) =>
+      classifyResult({ response: { status, headers }, error: null });
+    for (const status of [301, 302, 307, 308]) {
+      const c = redirect(status, { location: 'https://hooks.example.com/v2/' });
+      assert.deepEqual([c.outcome, c.retryable, c.effect], ['failed', true, 'failure']);
+      assert.deepEqual(c.error, {
+        kind: 'http_status',
+        message: `HTTP ${status}: Herald does not follow redirects; the receiver points to https://hooks.example.com/v2/ (if the endpoint moved there, change its URL)`,
+      });
+    }
+    assert.deepEqual(redirect(304, {}).error, {
+      kind: 'http_status',
+      message: 'HTTP 304: Herald does not follow redirects',
+    });
+    // A Location sent twice is one value with a line each; a long one is cut.
+    const long = redirect(302, { location: `https://a.example/${'x'.repeat(1000)}\nhttps://b.example/` });
+    const shown = /points to (\S+) \(/.exec(long.error!.message)![1]!;
+    assert.equal(shown, `https://a.example/${'x'.repeat(200 - 18)}…`);
   });
   test('transport errors keep their kind and are retried, blocked included', () => {
     for (const kind of ['timeout', 'connect', 'dns', 'tls', 'reset', 'blocked', 'protocol'] as const) {

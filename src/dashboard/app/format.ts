@@ -152,6 +152,10 @@ export function errorKindLabel(kind: string): string {
 /** What went wrong with an attempt, in one sentence. */
 export function attemptErrorText(error: { kind: string; message: string }, status?: number | null): string {
   if (error.kind === 'http_status') {
+    // A redirect's message goes on after its status (Herald does not follow it, and where it points).
+    if (status && error.message.startsWith(`HTTP ${status}: `)) {
+      return `The receiver answered ${error.message}. Only a 2xx status counts as delivered.`;
+    }
     return `The receiver answered ${status ? `HTTP ${status}` : error.message}: only a 2xx status counts as delivered.`;
   }
   return `${errorKindLabel(error.kind)}: ${error.message}`;
