@@ -9,6 +9,7 @@ export interface FilterErrors {
   since?: string;
   until?: string;
   type?: string;
+  key?: string;
 }
 
 /** The filter an error of a listing is about, with what to say there; null when it is about none. */
@@ -22,5 +23,6 @@ export function filterErrors(error: unknown): FilterErrors | null {
   if (field === 'querystring.since') return { since: message };
   if (field === 'querystring.until') return { until: message };
   if (field === 'querystring.type' || field === 'querystring.eventType') return { type: message };
+  if (field === 'querystring.idempotencyKey') return { key: message };
   return null;
 }

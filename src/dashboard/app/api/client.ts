@@ -153,7 +153,7 @@ export interface HeraldClient {
 
   listEvents(
     project: string,
-    query: { type?: string; since?: string; until?: string; cursor?: string | null },
+    query: { type?: string; since?: string; until?: string; key?: string; cursor?: string | null },
   ): Promise<Page<HeraldEvent>>;
   /**
    * The event alone (`?deliveries=false`): screens read its deliveries a page at a time, and an
@@ -338,6 +338,7 @@ export function createClient(token: string, onUnauthorized: (error: ApiError) =>
         type: query.type || undefined,
         since: query.since || undefined,
         until: query.until || undefined,
+        idempotencyKey: query.key || undefined,
         cursor: query.cursor,
         limit: 25,
       }),

@@ -182,12 +182,17 @@ export function TypeFilterField({
   suggestions,
   onApply,
   error,
+  placeholder = 'All event types',
+  hint = 'Any event type; empty for all.',
 }: {
   label: string;
   value: string;
   suggestions: string[];
   onApply: (type: string) => void;
   error?: string | null | undefined;
+  /** For another free-text filter (an idempotency key): what the empty field and its hint say. */
+  placeholder?: string;
+  hint?: string;
 }) {
   const id = useId();
   const [draft, setDraft] = useState(value);
@@ -199,7 +204,6 @@ export function TypeFilterField({
     if (lengthError(text.trim(), LIMITS.name)) return;
     if (text.trim() !== value) onApply(text.trim());
   };
-  const hint = 'Any event type; empty for all.';
   return (
     <div class="field">
       <label for={id}>{label}</label>
@@ -208,7 +212,7 @@ export function TypeFilterField({
         type="search"
         list={`${id}-types`}
         value={draft}
-        placeholder="All event types"
+        placeholder={placeholder}
         spellcheck={false}
         autoComplete="off"
         data-over-limit={tooLong ? true : undefined}

@@ -36,6 +36,7 @@ export function EventsScreen() {
     type: query.get('type') ?? '',
     since: query.get('since') ?? '',
     until: query.get('until') ?? '',
+    key: query.get('key') ?? '',
   };
   const key = JSON.stringify(filter);
   const first = useAsync(() => client.listEvents(project.id, filter), [client, project.id, key]);
@@ -85,7 +86,7 @@ export function EventsScreen() {
     }
   }
 
-  const filtered = Boolean(filter.type || filter.since || filter.until);
+  const filtered = Boolean(filter.type || filter.since || filter.until || filter.key);
   return (
     <div>
       <h2>Events</h2>
@@ -98,6 +99,15 @@ export function EventsScreen() {
           error={misfit?.type}
         />
         <TimeRangeFields since={filter.since} until={filter.until} onChange={setFilter} errors={misfit} />
+        <TypeFilterField
+          label="Idempotency key"
+          value={filter.key}
+          suggestions={[]}
+          onApply={(key) => setFilter({ key })}
+          error={misfit?.key}
+          placeholder="Any"
+          hint="The key the event was sent with (an order id, say), exactly; empty for all."
+        />
         <div class="filters-actions">
           <button type="button" onClick={refresh} disabled={first.loading}>
             {first.loading ? 'Refreshing…' : 'Refresh'}
@@ -107,10 +117,20 @@ export function EventsScreen() {
       <ErrorBanner error={misfit ? null : first.error} onRetry={first.reload} />
       {first.loading && !first.data && <Loading label="Loading events…" />}
       {loaded && events.length === 0 && (
-        <EmptyState title={filtered ? 'No events match these filters' : 'No events yet'}>
-          {filtered
-            ? 'Try a wider time range or another type.'
-            : `Events appear here when the platform sends them (POST /api/v1/projects/${project.uid ?? project.id}/events).`}
+        <EmptyState
+          title={
+            cursor
+              ? 'None of the events searched so far match'
+              : filtered
+                ? 'No events match these filters'
+                : 'No events yet'
+          }
+        >
+          {cursor
+            ? 'An idempotency key searches 10,000 events at a time: search older ones, or set a time range.'
+            : filtered
+              ? 'Try a wider time range or another type.'
+              : `Events appear here when the platform sends them (POST /api/v1/projects/${project.uid ?? project.id}/events).`}
         </EmptyState>
       )}
       {events.length > 0 && (
