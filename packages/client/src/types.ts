@@ -355,13 +355,24 @@ export interface AttemptQuery extends PageQuery {
   until?: string | number;
 }
 
+/**
+ * Any object but an array (or a function), as `EventTypeInput.schema` takes it: an array's
+ * `length` is not `never`. The index signature is `any` because only an `any` one lets an object
+ * typed with an interface in (`unknown` would refuse it: an interface has no index signature).
+ */
+export type JsonSchemaObject = object & {
+  readonly length?: never;
+  // biome-ignore lint/suspicious/noExplicitAny: the only index signature an interface-typed object meets
+  readonly [keyword: string]: any;
+};
+
 export interface EventTypeInput {
   description?: string;
   /**
    * A JSON Schema: an object (one typed with an interface too; not an array) or a boolean; null
    * clears it. Herald refuses anything else (400 body.schema).
    */
-  schema?: object | boolean | null;
+  schema?: JsonSchemaObject | boolean | null;
   /** The example payload test sends use (JsonInput). */
   example?: JsonInput;
   deprecated?: boolean;

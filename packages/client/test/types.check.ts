@@ -36,6 +36,13 @@ export async function typeChecks(client: HeraldClient, purchase: Purchase): Prom
   await client.putEventType('player.purchase', { schema: null });
   // @ts-expect-error: a string is not a JSON Schema (Herald answers 400 body.schema).
   await client.putEventType('player.purchase', { schema: 'object' });
+  // @ts-expect-error: an array is not a JSON Schema either (400 body.schema), nor a read-only one.
+  await client.putEventType('player.purchase', { schema: [{ type: 'object' }] });
+  const listed: readonly string[] = ['object'];
+  // @ts-expect-error: an array is not a JSON Schema either (400 body.schema), nor a read-only one.
+  await client.putEventType('player.purchase', { schema: listed });
+  const loose: Record<string, unknown> = { type: 'object' };
+  await client.putEventType('player.purchase', { schema: loose });
 
   const delivery: DeliveryState = await client.retryDelivery('p', 'dlv_1');
   const eventId: string = delivery.eventId;
