@@ -277,7 +277,7 @@ export const COMPONENT_SCHEMAS = {
   ),
   EndpointPage: page('Endpoint', 'newest first'),
   EndpointSecrets: object({
-    secret: described('The current secret', nullable(string)),
+    secret: described('The current secret', string),
     secrets: described('Every secret valid now, current first', arrayOf(secret)),
   }),
   Recovered: object({
@@ -294,7 +294,7 @@ export const COMPONENT_SCHEMAS = {
       nullable(time),
     ),
   }),
-  TestSend: object({ eventId: string, deliveryId: nullable(string), eventType: string }),
+  TestSend: object({ eventId: string, deliveryId: string, eventType: string }),
   StatsBucket: object({
     start: time,
     succeeded: integer,

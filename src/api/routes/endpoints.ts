@@ -194,7 +194,11 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
     },
     async (request) => {
       const { project, endpoint } = await endpointFor(ctx, request, request.params);
-      return secretsJson(await store.getEndpointSecrets(project.id, endpoint.id, Date.now()));
+      const secrets = await store.getEndpointSecrets(project.id, endpoint.id, Date.now());
+      // An endpoint always has a current secret: none means it was deleted since it was found
+      // (its secrets go with it), and the answer is the one a moment later, not `secret: null`.
+      if (secrets.length === 0) throw new NotFoundError('endpoint');
+      return secretsJson(secrets);
     },
   );
 
@@ -234,6 +238,8 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
           details: { field: 'body.secret' },
         });
       }
+      // None read back: deleted between the rotation's write and that read (SQLite reads after it).
+      if (secrets.length === 0) throw new NotFoundError('endpoint');
       return secretsJson(secrets);
     },
   );
@@ -323,13 +329,14 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
         [{ type, payload, test: true, idempotencyKey: null, callbackUrl: null, onlyEndpointId: endpoint.id }],
         Date.now(),
       );
+      const [delivery] = accepted!.deliveries;
+      // The endpoint was deleted since it was found, before the accept fanned out: the test event
+      // was stored without a delivery, and nothing was sent. Said as a moment later, not as a 202
+      // with `deliveryId: null`.
+      if (!delivery) throw new NotFoundError('endpoint');
       ctx.backlog?.added(project.id, accepted!.deliveries.length);
       ctx.wake();
-      return reply.code(202).send({
-        eventId: accepted!.event.id,
-        deliveryId: accepted!.deliveries[0]?.id ?? null,
-        eventType: type,
-      });
+      return reply.code(202).send({ eventId: accepted!.event.id, deliveryId: delivery.id, eventType: type });
     },
   );
 }
