@@ -45,6 +45,17 @@ export interface HeraldClientOptions {
   parseJson?: (text: string) => unknown;
 }
 
+/**
+ * What one call may be given, as every method's last argument (`request`'s options take `signal`
+ * too): `signal` ends the call at once when it aborts, whether a request is under way or the call
+ * is waiting to try again, with HeraldNetworkError `HERALD_CLIENT_ABORTED` (the signal's `reason`
+ * as its `cause`); nothing is sent after it. A call cut during a request may still have been
+ * stored (`tries` > 0), as after a timeout.
+ */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_BATCH = 1000;
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;

@@ -6,6 +6,7 @@
 import { Pool } from 'undici';
 import { withIdempotencyKey } from './auto-idempotency-key.ts';
 import {
+  type CallOptions,
   DEFAULT_BATCH,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_RETRIES,
@@ -122,12 +123,17 @@ export class HeraldClient {
 
   // ── events ─────────────────────────────────────────────────────────────
   /** Sends one event: stored and fanned out before Herald answers. */
-  async sendEvent(project: string, input: EventInput<JsonInput>): Promise<HeraldEvent> {
+  async sendEvent(
+    project: string,
+    input: EventInput<JsonInput>,
+    call: CallOptions = {},
+  ): Promise<HeraldEvent> {
     const event = this.#autoIdempotencyKeys ? withIdempotencyKey(input) : input;
     const json = JSON.stringify(event);
     const bytes = Buffer.byteLength(json);
     if (bytes > this.#maxBodyBytes) throw new HeraldEventTooLargeError(0, bytes, this.#maxBodyBytes);
     return this.request('POST', `/projects/${seg(project)}/events`, {
+      signal: call.signal,
       json,
       repeatable: Boolean(event.idempotencyKey),
       expect: WITH_ID,
@@ -146,7 +152,11 @@ export class HeraldClient {
    * all again safely). An event larger than `maxBodyBytes` on its own throws
    * HeraldEventTooLargeError (naming its index) before any batch is sent.
    */
-  async sendEvents(project: string, events: readonly EventInput<JsonInput>[]): Promise<HeraldEvent[]> {
+  async sendEvents(
+    project: string,
+    events: readonly EventInput<JsonInput>[],
+    call: CallOptions = {},
+  ): Promise<HeraldEvent[]> {
     // Tracked as a whole: close() waits for the batches still to send, not only the one being sent.
     return this.#track(
       sendEventBatches(
@@ -155,22 +165,31 @@ export class HeraldClient {
         this.#autoIdempotencyKeys ? events.map(withIdempotencyKey) : events,
         this.#batchSize,
         this.#maxBodyBytes,
+        call.signal,
       ),
     );
   }
 
   /** Newest first, without deliveries (`getEvent` has them). */
-  listEvents(project: string, query: EventQuery = {}): Promise<Page<EventSummary>> {
-    return this.request('GET', `/projects/${seg(project)}/events`, { query: { ...query }, expect: LIST });
+  listEvents(project: string, query: EventQuery = {}, call: CallOptions = {}): Promise<Page<EventSummary>> {
+    return this.request('GET', `/projects/${seg(project)}/events`, {
+      signal: call.signal,
+      query: { ...query },
+      expect: LIST,
+    });
   }
 
-  getEvent(project: string, event: string): Promise<HeraldEvent> {
-    return this.request('GET', `/projects/${seg(project)}/events/${seg(event)}`, { expect: WITH_ID });
+  getEvent(project: string, event: string, call: CallOptions = {}): Promise<HeraldEvent> {
+    return this.request('GET', `/projects/${seg(project)}/events/${seg(event)}`, {
+      signal: call.signal,
+      expect: WITH_ID,
+    });
   }
 
   /** The event as `listEvents` gives it (with `deliveryCount`), without reading its deliveries. */
-  getEventWithoutDeliveries(project: string, event: string): Promise<EventSummary> {
+  getEventWithoutDeliveries(project: string, event: string, call: CallOptions = {}): Promise<EventSummary> {
     return this.request('GET', `/projects/${seg(project)}/events/${seg(event)}`, {
+      signal: call.signal,
       query: { deliveries: 'false' },
       expect: WITH_ID,
     });
@@ -184,54 +203,73 @@ export class HeraldClient {
     project: string,
     event: string,
     query: EventDeliveryQuery = {},
+    call: CallOptions = {},
   ): Promise<Page<DeliveryState>> {
     return this.request('GET', `/projects/${seg(project)}/events/${seg(event)}/deliveries`, {
+      signal: call.signal,
       query: { ...query },
       expect: LIST,
     });
   }
 
-  listEventAttempts(project: string, event: string, query: PageQuery = {}): Promise<Page<Attempt>> {
+  listEventAttempts(
+    project: string,
+    event: string,
+    query: PageQuery = {},
+    call: CallOptions = {},
+  ): Promise<Page<Attempt>> {
     return this.request('GET', `/projects/${seg(project)}/events/${seg(event)}/attempts`, {
+      signal: call.signal,
       query: { ...query },
       expect: LIST,
     });
   }
 
-  getAttempt(project: string, attempt: string): Promise<Attempt> {
-    return this.request('GET', `/projects/${seg(project)}/attempts/${seg(attempt)}`, { expect: WITH_ID });
+  getAttempt(project: string, attempt: string, call: CallOptions = {}): Promise<Attempt> {
+    return this.request('GET', `/projects/${seg(project)}/attempts/${seg(attempt)}`, {
+      signal: call.signal,
+      expect: WITH_ID,
+    });
   }
 
   /**
    * One delivery as its event lists it (status, attempts so far, nextAttemptAt, inFlight), without
    * reading the event's other deliveries: poll this, not `getEvent`, to follow one.
    */
-  getDelivery(project: string, delivery: string): Promise<DeliveryState> {
-    return this.request('GET', `/projects/${seg(project)}/deliveries/${seg(delivery)}`, { expect: WITH_ID });
+  getDelivery(project: string, delivery: string, call: CallOptions = {}): Promise<DeliveryState> {
+    return this.request('GET', `/projects/${seg(project)}/deliveries/${seg(delivery)}`, {
+      signal: call.signal,
+      expect: WITH_ID,
+    });
   }
 
   /** Makes a delivery due now (also a failed or parked one); answers the delivery. */
-  retryDelivery(project: string, delivery: string): Promise<DeliveryState> {
+  retryDelivery(project: string, delivery: string, call: CallOptions = {}): Promise<DeliveryState> {
     return this.request('POST', `/projects/${seg(project)}/deliveries/${seg(delivery)}/retry`, {
+      signal: call.signal,
       expect: WITH_ID,
     });
   }
 
   // ── projects ───────────────────────────────────────────────────────────
-  createProject(input: ProjectInput): Promise<Project> {
-    return this.request('POST', '/projects', { body: input, expect: WITH_ID });
+  createProject(input: ProjectInput, call: CallOptions = {}): Promise<Project> {
+    return this.request('POST', '/projects', { signal: call.signal, body: input, expect: WITH_ID });
   }
-  listProjects(query: PageQuery = {}): Promise<Page<Project>> {
-    return this.request('GET', '/projects', { query: { ...query }, expect: LIST });
+  listProjects(query: PageQuery = {}, call: CallOptions = {}): Promise<Page<Project>> {
+    return this.request('GET', '/projects', { signal: call.signal, query: { ...query }, expect: LIST });
   }
-  getProject(project: string): Promise<Project> {
-    return this.request('GET', `/projects/${seg(project)}`, { expect: WITH_ID });
+  getProject(project: string, call: CallOptions = {}): Promise<Project> {
+    return this.request('GET', `/projects/${seg(project)}`, { signal: call.signal, expect: WITH_ID });
   }
-  updateProject(project: string, input: Partial<ProjectInput>): Promise<Project> {
-    return this.request('PATCH', `/projects/${seg(project)}`, { body: input, expect: WITH_ID });
+  updateProject(project: string, input: Partial<ProjectInput>, call: CallOptions = {}): Promise<Project> {
+    return this.request('PATCH', `/projects/${seg(project)}`, {
+      signal: call.signal,
+      body: input,
+      expect: WITH_ID,
+    });
   }
-  async deleteProject(project: string): Promise<void> {
-    await this.request('DELETE', `/projects/${seg(project)}`, { expect: NO_CONTENT });
+  async deleteProject(project: string, call: CallOptions = {}): Promise<void> {
+    await this.request('DELETE', `/projects/${seg(project)}`, { signal: call.signal, expect: NO_CONTENT });
   }
   /**
    * A key that sees only this project, and there what `scope` allows (default `full`; `send` for a
@@ -241,19 +279,24 @@ export class HeraldClient {
     project: string,
     name: string,
     options: { scope?: ApiKeyScope } = {},
+    call: CallOptions = {},
   ): Promise<ApiKeyWithSecret> {
     return this.request('POST', `/projects/${seg(project)}/api-keys`, {
+      signal: call.signal,
       body: options.scope === undefined ? { name } : { name, scope: options.scope },
       expect: { object: { id: 'string', key: 'string' } },
     });
   }
   /** The project's keys, without the keys themselves (one page: `nextCursor` is null). */
-  listApiKeys(project: string): Promise<Page<ApiKey>> {
-    return this.request('GET', `/projects/${seg(project)}/api-keys`, { expect: LIST });
+  listApiKeys(project: string, call: CallOptions = {}): Promise<Page<ApiKey>> {
+    return this.request('GET', `/projects/${seg(project)}/api-keys`, { signal: call.signal, expect: LIST });
   }
   /** Revokes a key at once, and the portal links it created. */
-  async deleteApiKey(project: string, key: string): Promise<void> {
-    await this.request('DELETE', `/projects/${seg(project)}/api-keys/${seg(key)}`, { expect: NO_CONTENT });
+  async deleteApiKey(project: string, key: string, call: CallOptions = {}): Promise<void> {
+    await this.request('DELETE', `/projects/${seg(project)}/api-keys/${seg(key)}`, {
+      signal: call.signal,
+      expect: NO_CONTENT,
+    });
   }
 
   // ── operational events and portal links ────────────────────────────────
@@ -262,54 +305,82 @@ export class HeraldClient {
    * first; `type` narrows it to one kind, `endpoint` to one endpoint's (follow `nextCursor`: such a
    * page may hold fewer than `limit`).
    */
-  listOperationalEvents(project: string, query: OperationalEventQuery = {}): Promise<Page<OperationalEvent>> {
+  listOperationalEvents(
+    project: string,
+    query: OperationalEventQuery = {},
+    call: CallOptions = {},
+  ): Promise<Page<OperationalEvent>> {
     return this.request('GET', `/projects/${seg(project)}/operational-events`, {
+      signal: call.signal,
       query: { ...query },
       expect: LIST,
     });
   }
   /** A signed link to the project's customer portal; `expiresIn` in seconds (default 3600, at most 7 days). */
-  createPortalLink(project: string, options: { expiresIn?: number } = {}): Promise<PortalLink> {
+  createPortalLink(
+    project: string,
+    options: { expiresIn?: number } = {},
+    call: CallOptions = {},
+  ): Promise<PortalLink> {
     return this.request('POST', `/projects/${seg(project)}/portal-links`, {
+      signal: call.signal,
       body: options,
       expect: { object: { url: 'string', token: 'string' } },
     });
   }
   /** Revokes every portal link of the project issued until now. */
-  async revokePortalLinks(project: string): Promise<void> {
-    await this.request('DELETE', `/projects/${seg(project)}/portal-links`, { expect: NO_CONTENT });
+  async revokePortalLinks(project: string, call: CallOptions = {}): Promise<void> {
+    await this.request('DELETE', `/projects/${seg(project)}/portal-links`, {
+      signal: call.signal,
+      expect: NO_CONTENT,
+    });
   }
 
   // ── endpoints ──────────────────────────────────────────────────────────
   /** Registers an endpoint; the answer includes its `secret`. */
-  createEndpoint(project: string, input: EndpointInput): Promise<Endpoint> {
-    return this.request('POST', `/projects/${seg(project)}/endpoints`, { body: input, expect: WITH_ID });
+  createEndpoint(project: string, input: EndpointInput, call: CallOptions = {}): Promise<Endpoint> {
+    return this.request('POST', `/projects/${seg(project)}/endpoints`, {
+      signal: call.signal,
+      body: input,
+      expect: WITH_ID,
+    });
   }
-  listEndpoints(project: string, query: PageQuery = {}): Promise<Page<Endpoint>> {
-    return this.request('GET', `/projects/${seg(project)}/endpoints`, { query: { ...query }, expect: LIST });
+  listEndpoints(project: string, query: PageQuery = {}, call: CallOptions = {}): Promise<Page<Endpoint>> {
+    return this.request('GET', `/projects/${seg(project)}/endpoints`, {
+      signal: call.signal,
+      query: { ...query },
+      expect: LIST,
+    });
   }
-  getEndpoint(project: string, endpoint: string): Promise<Endpoint> {
-    return this.request('GET', `/projects/${seg(project)}/endpoints/${seg(endpoint)}`, { expect: WITH_ID });
+  getEndpoint(project: string, endpoint: string, call: CallOptions = {}): Promise<Endpoint> {
+    return this.request('GET', `/projects/${seg(project)}/endpoints/${seg(endpoint)}`, {
+      signal: call.signal,
+      expect: WITH_ID,
+    });
   }
   /** `resumed` is there when `active: true` re-enabled a disabled endpoint (as `enableEndpoint`). */
   updateEndpoint(
     project: string,
     endpoint: string,
     input: Partial<Omit<EndpointInput, 'secret'>>,
+    call: CallOptions = {},
   ): Promise<Endpoint & { resumed?: number }> {
     return this.request('PATCH', `/projects/${seg(project)}/endpoints/${seg(endpoint)}`, {
+      signal: call.signal,
       body: input,
       expect: WITH_ID,
     });
   }
-  async deleteEndpoint(project: string, endpoint: string): Promise<void> {
+  async deleteEndpoint(project: string, endpoint: string, call: CallOptions = {}): Promise<void> {
     await this.request('DELETE', `/projects/${seg(project)}/endpoints/${seg(endpoint)}`, {
+      signal: call.signal,
       expect: NO_CONTENT,
     });
   }
   /** The endpoint's signing secrets valid now, current first (`secret` is the current one). */
-  getEndpointSecret(project: string, endpoint: string): Promise<EndpointSecrets> {
+  getEndpointSecret(project: string, endpoint: string, call: CallOptions = {}): Promise<EndpointSecrets> {
     return this.request('GET', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/secret`, {
+      signal: call.signal,
       expect: SECRETS,
     });
   }
@@ -322,22 +393,35 @@ export class HeraldClient {
     project: string,
     endpoint: string,
     options: { graceSeconds?: number; secret?: string } = {},
+    call: CallOptions = {},
   ): Promise<EndpointSecrets> {
     return this.request('POST', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/secret/rotate`, {
+      signal: call.signal,
       body: options,
       expect: SECRETS,
     });
   }
   /** Sends a test event (the type's example payload) to this endpoint only. */
-  testEndpoint(project: string, endpoint: string, eventType?: string): Promise<TestSent> {
+  testEndpoint(
+    project: string,
+    endpoint: string,
+    eventType?: string,
+    call: CallOptions = {},
+  ): Promise<TestSent> {
     return this.request('POST', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/test`, {
+      signal: call.signal,
       body: eventType ? { eventType } : {},
       expect: { object: { eventId: 'string' } },
     });
   }
   /** Re-enables a disabled endpoint; its parked deliveries become due (`resumed` of them). */
-  enableEndpoint(project: string, endpoint: string): Promise<Endpoint & { resumed: number }> {
+  enableEndpoint(
+    project: string,
+    endpoint: string,
+    call: CallOptions = {},
+  ): Promise<Endpoint & { resumed: number }> {
     return this.request('POST', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/enable`, {
+      signal: call.signal,
       expect: WITH_ID,
     });
   }
@@ -351,8 +435,10 @@ export class HeraldClient {
     project: string,
     endpoint: string,
     range: { since: string | number; until?: string | number },
+    call: CallOptions = {},
   ): Promise<{ recovered: number; nextSince: string | null }> {
     return this.request('POST', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/recover`, {
+      signal: call.signal,
       body: range,
       expect: { object: { recovered: 'number' } },
     });
@@ -368,15 +454,23 @@ export class HeraldClient {
     project: string,
     endpoint: string,
     range: { since: string | number; until?: string | number },
+    call: CallOptions = {},
   ): Promise<{ replayed: number; nextSince: string | null }> {
     return this.request('POST', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/replay`, {
+      signal: call.signal,
       body: range,
       expect: { object: { replayed: 'number' } },
     });
   }
   /** The endpoint's delivery history, newest first. */
-  listEndpointAttempts(project: string, endpoint: string, query: AttemptQuery = {}): Promise<Page<Attempt>> {
+  listEndpointAttempts(
+    project: string,
+    endpoint: string,
+    query: AttemptQuery = {},
+    call: CallOptions = {},
+  ): Promise<Page<Attempt>> {
     return this.request('GET', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/attempts`, {
+      signal: call.signal,
       query: { ...query },
       expect: LIST,
     });
@@ -392,8 +486,10 @@ export class HeraldClient {
     project: string,
     endpoint: string,
     query: EndpointDeliveryQuery = {},
+    call: CallOptions = {},
   ): Promise<EndpointDeliveriesPage> {
     return this.request('GET', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/deliveries`, {
+      signal: call.signal,
       query: { ...query },
       expect: LIST,
     });
@@ -402,28 +498,38 @@ export class HeraldClient {
     project: string,
     endpoint: string,
     query: { since?: string | number; until?: string | number; bucket?: string } = {},
+    call: CallOptions = {},
   ): Promise<{ data: StatsBucket[]; bucketMs: number }> {
     return this.request('GET', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/stats`, {
+      signal: call.signal,
       query,
       expect: { object: { data: 'array', bucketMs: 'number' } },
     });
   }
 
   // ── event types ────────────────────────────────────────────────────────
-  putEventType(name: string, input: EventTypeInput): Promise<EventType> {
-    return this.request('PUT', `/event-types/${seg(name)}`, { body: input, expect: WITH_NAME });
+  putEventType(name: string, input: EventTypeInput, call: CallOptions = {}): Promise<EventType> {
+    return this.request('PUT', `/event-types/${seg(name)}`, {
+      signal: call.signal,
+      body: input,
+      expect: WITH_NAME,
+    });
   }
-  listEventTypes(query: PageQuery = {}): Promise<Page<EventType>> {
-    return this.request('GET', '/event-types', { query: { ...query }, expect: LIST_BY_NAME });
+  listEventTypes(query: PageQuery = {}, call: CallOptions = {}): Promise<Page<EventType>> {
+    return this.request('GET', '/event-types', {
+      signal: call.signal,
+      query: { ...query },
+      expect: LIST_BY_NAME,
+    });
   }
-  getEventType(name: string): Promise<EventType> {
-    return this.request('GET', `/event-types/${seg(name)}`, { expect: WITH_NAME });
+  getEventType(name: string, call: CallOptions = {}): Promise<EventType> {
+    return this.request('GET', `/event-types/${seg(name)}`, { signal: call.signal, expect: WITH_NAME });
   }
 
   // ── installation ───────────────────────────────────────────────────────
   /** This installation's delivery settings: timeout default and maximum, default retry schedule. */
-  getInstallation(): Promise<Installation> {
-    return this.request('GET', '/installation', { expect: INSTALLATION });
+  getInstallation(call: CallOptions = {}): Promise<Installation> {
+    return this.request('GET', '/installation', { signal: call.signal, expect: INSTALLATION });
   }
 }
 const seg = (s: string): string => encodeURIComponent(s);

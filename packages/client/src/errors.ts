@@ -104,9 +104,13 @@ export class HeraldResponseError extends Error {
   }
 }
 
+/** HeraldNetworkError's codes. */
+export type NetworkErrorCode = 'HERALD_CLIENT_TIMEOUT' | 'HERALD_CLIENT_ABORTED' | 'HERALD_CLIENT_NETWORK';
+
 /**
  * A call that got no answer from Herald: `HERALD_CLIENT_TIMEOUT` when the call's `timeoutMs` (one
- * deadline for the whole call, its tries and waits included) ran out, `HERALD_CLIENT_NETWORK` when
+ * deadline for the whole call, its tries and waits included) ran out, `HERALD_CLIENT_ABORTED` when
+ * the caller's `signal` aborted it (`cause` is the signal's reason), `HERALD_CLIENT_NETWORK` when
  * the connection failed (refused, reset, unknown host…) and the request was not, or no longer,
  * safe to send again, or when the client was closed (`tries` counts the tries sent: after close(),
  * 0). `cause` is the underlying error. Stored or not, nobody knows (but for a refused connection,
@@ -114,18 +118,12 @@ export class HeraldResponseError extends Error {
  * or events with idempotency keys) may be sent again blindly.
  */
 export class HeraldNetworkError extends Error {
-  readonly code: 'HERALD_CLIENT_TIMEOUT' | 'HERALD_CLIENT_NETWORK';
+  readonly code: NetworkErrorCode;
   /** The request, e.g. `GET /api/v1/projects`. */
   readonly request: string;
   /** How many times it was sent. */
   readonly tries: number;
-  constructor(
-    code: 'HERALD_CLIENT_TIMEOUT' | 'HERALD_CLIENT_NETWORK',
-    request: string,
-    message: string,
-    tries: number,
-    cause?: unknown,
-  ) {
+  constructor(code: NetworkErrorCode, request: string, message: string, tries: number, cause?: unknown) {
     super(`${message} (${request})`, { cause });
     this.name = 'HeraldNetworkError';
     this.code = code;

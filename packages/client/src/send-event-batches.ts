@@ -16,6 +16,8 @@ export async function sendEventBatches(
   events: readonly EventInput<JsonInput>[],
   batchSize: number,
   maxBodyBytes: number,
+  /** The caller's: each batch's request is ended by it, and a batch not yet sent is not sent. */
+  signal?: AbortSignal,
 ): Promise<HeraldEvent[]> {
   const out: HeraldEvent[] = [];
   // Batches still to send, the next one last.
@@ -29,6 +31,7 @@ export async function sendEventBatches(
         json: batch.json,
         repeatable: inBatch.every((e) => e.idempotencyKey),
         expect: LIST,
+        signal,
       });
     } catch (error) {
       // Herald's HERALD_MAX_BODY_BYTES is below maxBodyBytes: nothing of the batch was stored, and

@@ -20,6 +20,12 @@ export type RequestOptions = {
   headers?: Record<string, string>;
   repeatable?: boolean;
   /**
+   * Ends the call when it aborts, at once (a request under way, or a wait between tries): it
+   * throws HeraldNetworkError `HERALD_CLIENT_ABORTED` with the signal's reason as `cause`, and
+   * nothing is sent after it.
+   */
+  signal?: AbortSignal;
+  /**
    * What a 2xx answer must look like (answer-shape.ts): one that does not throws
    * HeraldResponseError `HERALD_CLIENT_UNEXPECTED_SHAPE` instead of reaching the caller. Unchecked
    * when absent.
@@ -95,10 +101,22 @@ export async function sendRequest<T>(
       tries,
       cause,
     );
+  const caller = options.signal;
+  const aborted = (tries: number) =>
+    new HeraldNetworkError(
+      'HERALD_CLIENT_ABORTED',
+      request,
+      `aborted by the caller's signal, ${tries} ${tries === 1 ? 'try' : 'tries'}`,
+      tries,
+      caller?.reason,
+    );
   for (let attempt = 0; ; attempt++) {
+    // Before every try: an abort during the wait before it, or before the call, sends nothing more.
+    if (caller?.aborted) throw aborted(attempt);
     const left = deadline - Date.now();
     if (left <= 0) throw timedOut(attempt);
-    const signal = AbortSignal.timeout(left);
+    const timeout = AbortSignal.timeout(left);
+    const signal = caller ? AbortSignal.any([timeout, caller]) : timeout;
     let status: number;
     let responseHeaders: Dispatcher.ResponseData['headers'];
     let text: string;
@@ -116,6 +134,7 @@ export async function sendRequest<T>(
       responseHeaders = res.headers;
       text = await res.body.text();
     } catch (error) {
+      if (caller?.aborted) throw aborted(attempt + 1);
       if (signal.aborted || Date.now() >= deadline || isUndiciTimeout(error)) {
         throw timedOut(attempt + 1, error);
       }
@@ -143,7 +162,7 @@ export async function sendRequest<T>(
       }
       // A refused try reached nobody: a replay answering the next one is not this call's own.
       if (!neverConnected(error)) afterNetworkError = true;
-      await sleep(wait);
+      await sleep(wait, caller);
       continue;
     }
     if (status >= 200 && status < 300) {
@@ -176,7 +195,7 @@ export async function sendRequest<T>(
       Date.now() + wait < deadline
     ) {
       if (unknownCommit) afterDatabaseUnavailable = true;
-      await sleep(wait);
+      await sleep(wait, caller);
       continue;
     }
     throw apiError(status, text, request, retryAfter);
@@ -213,7 +232,19 @@ function isClosedPool(error: unknown): boolean {
   return code === 'UND_ERR_CLOSED' || code === 'UND_ERR_DESTROYED';
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, or until `signal` aborts (then the loop's next turn throws). */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
 
 /**
  * Retry-After in seconds (Herald sends seconds); undefined when absent or unreadable (a 429 or 503

@@ -59,8 +59,9 @@ test("the README's example compiles and runs against a real Herald", async () =>
     });
     const lines = run.stdout.trim().split('\n');
     assert.match(lines[0] ?? '', /^evt_\S+ \[ 'pending' \]$/, 'the event and its one delivery');
-    assert.match(lines[1] ?? '', /^ep_\S+ https:\/\/example\.test\/hook$/, 'every endpoint');
-    assert.match(lines[2] ?? '', /^400 HERALD_ERR_VALIDATION \{ field: 'body\.url' \}$/, 'the refusal');
+    assert.equal(lines[1], '1', 'the event read again, with a signal of its own');
+    assert.match(lines[2] ?? '', /^ep_\S+ https:\/\/example\.test\/hook$/, 'every endpoint');
+    assert.match(lines[3] ?? '', /^400 HERALD_ERR_VALIDATION \{ field: 'body\.url' \}$/, 'the refusal');
     const events = await admin.listEvents('my-game');
     assert.equal(events.data.length, 3, 'one event and a batch of two');
     await admin.close();

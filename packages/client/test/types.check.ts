@@ -6,6 +6,7 @@ import type {
   ApiKey,
   ApiKeyScope,
   ApiKeyWithSecret,
+  CallOptions,
   DeliveryState,
   EndpointDeliveriesPage,
   EndpointSecret,
@@ -80,7 +81,15 @@ export async function typeChecks(client: HeraldClient, purchase: Purchase): Prom
   const link: PortalLink = await client.createPortalLink('p', { expiresIn: 60 });
   await client.deleteApiKey('p', key.id);
   await client.revokePortalLinks('p');
-  const installation: Installation = await client.getInstallation();
+  // One call's own signal, as every method's last argument (after its optional ones).
+  const call: CallOptions = { signal: AbortSignal.timeout(1000) };
+  await client.listProjects({}, call);
+  await client.sendEvents('p', typed, { signal: new AbortController().signal });
+  await client.testEndpoint('p', 'ep_1', undefined, call);
+  await client.request('GET', '/projects', { signal: AbortSignal.abort() });
+  // @ts-expect-error: a signal is an AbortSignal, not a timeout in ms (that is timeoutMs).
+  await client.getInstallation({ signal: 1000 });
+  const installation: Installation = await client.getInstallation(call);
   const schedule: number[] = installation.delivery.retrySchedule;
   // @ts-expect-error: a secret is a string, not a number.
   const wrong: number = secrets[0]?.secret ?? 0;
