@@ -82,6 +82,28 @@ test('a role that may not create tables, on a database to migrate: the error nam
   }
 });
 
+test('the same role on an empty database (no schema_migrations yet): the error names the first migration and what to do', async () => {
+  const url = await server.createDatabase();
+  const role = await newRole(url);
+  await asOwner(url, 'REVOKE CREATE ON SCHEMA public FROM PUBLIC');
+  const store = new PostgresStore(role.url);
+  try {
+    // Before: the bare "permission denied for schema public" of creating schema_migrations, which
+    // said neither which migration nor that `herald migrate` must run once as the tables' owner.
+    await assert.rejects(store.migrate(), (error: Error & { code?: string; severity?: string }) => {
+      assert.equal(error.code, '42501');
+      assert.equal(error.severity, 'ERROR');
+      assert.equal(
+        error.message,
+        `permission denied for schema public (migration ${migrationFiles()[0]}): this role may not change Herald's tables; run \`herald migrate\` once as a role that may (the tables' owner, with CREATE on the schema), then start with this one`,
+      );
+      return true;
+    });
+  } finally {
+    await store.close();
+  }
+});
+
 test('a read-only server (default_transaction_read_only, as a standby) refuses the migrations of an up-to-date schema as a write: 25006', async () => {
   const url = await server.createDatabase();
   const owner = new PostgresStore(url);

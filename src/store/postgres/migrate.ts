@@ -53,9 +53,14 @@ export async function migratePostgres(pool: Pool, options: MigrationOptions = {}
       const foreign = rows[0]?.found === null ? null : foreignMigrationsTable(rows[0]?.columns ?? []);
       if (foreign) throw foreign;
       if (rows[0]?.found === null) {
-        await client.query(
-          'CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)',
-        );
+        // Part of applying the first migration: a role that may not create it is told what to do.
+        await client
+          .query(
+            'CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)',
+          )
+          .catch((error: unknown) => {
+            throw withMigrationNamed(error, migrationFiles()[0] ?? 'schema_migrations');
+          });
       }
       const done = new Set(
         (await client.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((r) => r.name),
