@@ -16,6 +16,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { ENCRYPTION_KEY_FILE } from '../../config/encryption-key-file.ts';
 import { type CopySummary, formatBytes, inspectCopy, PAGE_CHECK } from '../../store/sqlite/copy-check.ts';
 import { syncPath } from '../../store/sqlite/file-sync.ts';
+import { explainFullFileSystem, type FileSystemSpace } from '../../store/sqlite/open-database.ts';
 import { vacuumInto } from '../../store/sqlite/vacuum-into.ts';
 import { CommandError } from '../run-command.ts';
 import { signalsRead } from '../stop-signals.ts';
@@ -28,6 +29,26 @@ export interface BackupFlags extends DatabaseFlags {
 
 export const PG_DUMP_HINT =
   'herald backup copies SQLite databases only; back up PostgreSQL with its own tools (pg_dump, or base backups with WAL archiving: docs/operations.md, Backups)';
+
+/**
+ * The copy's failure. Where the target's file system is full (less than 1 MiB free), it says so:
+ * SQLite's own word for a copy that could not grow is "disk I/O error".
+ */
+export function copyFailed(
+  file: string,
+  partial: string,
+  cause: unknown,
+  statfs?: (dir: string) => FileSystemSpace,
+): CommandError {
+  return new CommandError(`the copy of ${file} into ${partial} failed (nothing was kept)`, {
+    cause: explainFullFileSystem(
+      partial,
+      cause,
+      statfs,
+      'free space there, or back up to another file system, and run herald backup again',
+    ),
+  });
+}
 
 export async function backup(flags: BackupFlags): Promise<void> {
   const { file, config } = sqliteDatabaseFile(flags, PG_DUMP_HINT);
@@ -63,7 +84,7 @@ export async function backup(flags: BackupFlags): Promise<void> {
     try {
       await vacuumInto(file, partial);
     } catch (cause) {
-      throw new CommandError(`the copy of ${file} into ${partial} failed (nothing was kept)`, { cause });
+      throw copyFailed(file, partial, cause);
     }
     copyMs = performance.now() - started;
     try {

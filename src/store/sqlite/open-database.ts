@@ -62,6 +62,8 @@ export function explainFullFileSystem(
   path: string,
   error: unknown,
   statfs: (dir: string) => FileSystemSpace = statfsSync,
+  /** What to do about it, after the file system's name and free space. */
+  advice = 'free space there and start again',
 ): unknown {
   if (path === '' || path === ':memory:' || !(error instanceof Error)) return error;
   const dir = dirname(path);
@@ -76,7 +78,7 @@ export function explainFullFileSystem(
   if (freeBytes >= FULL_BELOW_BYTES && !noInodes) return error;
   const what = noInodes ? 'has no free inodes' : `has ${freeBytes} bytes free`;
   const explained = new Error(
-    `${error.message}: the file system holding ${dir} is full (it ${what}); free space there and start again`,
+    `${error.message}: the file system holding ${dir} is full (it ${what}); ${advice}`,
     { cause: error },
   );
   // The codes callers classify by (open-store.ts, store-unavailable.ts) stay as they were.
