@@ -42,22 +42,36 @@ export function explainKeyFileMismatch(error: unknown, config: Config): unknown 
 }
 
 /**
- * A secret HERALD_ENCRYPTION_KEY (and its previous keys) does not open, on SQLite with a key file
+ * A secret HERALD_ENCRYPTION_KEY (and its previous keys) does not open. On SQLite with a key file
  * in the data directory that is none of them: most likely the key they were sealed with (a copy of
- * a data directory started with a new key, without HERALD_ENCRYPTION_KEY_PREVIOUS).
+ * a data directory started with a new key, without HERALD_ENCRYPTION_KEY_PREVIOUS). Otherwise the
+ * refusal still says what to do: the old key as previous, which reseals it.
  */
 export function explainSetKeyMismatch(error: unknown, config: Config): unknown {
-  if (!/decrypt/.test((error as Error).message) || !config.databaseUrl.startsWith('sqlite:')) return error;
-  let fileKey: string | null;
-  try {
-    fileKey = readEncryptionKeyFile(config.dataDir);
-  } catch {
-    return error;
+  if (!/decrypt/.test((error as Error).message)) return error;
+  const fileKey = config.databaseUrl.startsWith('sqlite:') ? otherKeyInFile(config) : null;
+  if (fileKey === null) {
+    // PostgreSQL, or no other key at hand: most likely step 3 of a rotation done too early (an
+    // `api` process still on the old key sealed a new endpoint's secret with it), or a key mixed up.
+    return new ConfigError(
+      'HERALD_ENCRYPTION_KEY',
+      `does not open an endpoint secret of ${redactDatabaseUrl(config.databaseUrl)}, nor does a key in HERALD_ENCRYPTION_KEY_PREVIOUS: after a rotation, give the old key as HERALD_ENCRYPTION_KEY_PREVIOUS and start again, which seals it again with the new one (else set HERALD_ENCRYPTION_KEY to the key it was sealed with); nothing is lost (docs/operations.md, Rotating keys and tokens)`,
+    );
   }
-  const configured = [config.encryptionKey, ...config.previousEncryptionKeys];
-  if (fileKey === null || configured.includes(fileKey)) return error;
   return new ConfigError(
     'HERALD_ENCRYPTION_KEY',
     `does not open the endpoint secrets of ${redactDatabaseUrl(config.databaseUrl)}, nor does a key in HERALD_ENCRYPTION_KEY_PREVIOUS; ${join(config.dataDir, ENCRYPTION_KEY_FILE)} holds another key, probably the one they were sealed with: set HERALD_ENCRYPTION_KEY_PREVIOUS to it to reseal them with the new key (docs/operations.md)`,
   );
+}
+
+/** The data directory's key file, when it holds a key none of the configured ones is; else null. */
+function otherKeyInFile(config: Config): string | null {
+  let fileKey: string | null;
+  try {
+    fileKey = readEncryptionKeyFile(config.dataDir);
+  } catch {
+    return null;
+  }
+  const configured = [config.encryptionKey, ...config.previousEncryptionKeys];
+  return fileKey === null || configured.includes(fileKey) ? null : fileKey;
 }

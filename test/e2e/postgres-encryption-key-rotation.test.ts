@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
-import { api as call, type HeraldProcess, startHerald } from './harness.ts';
+import { api as call, type HeraldProcess, runHerald, startHerald } from './harness.ts';
 import { usePostgresProcesses } from './postgres-processes.ts';
 import { eventually } from './scripted-receiver.ts';
 
@@ -190,3 +190,50 @@ for (const role of ['all', 'worker'] as const) {
     assert.deepEqual((await readyz(old)).body, { status: 'ready' });
   });
 }
+
+test('a start with the new key alone, while a secret is sealed with the old one (made by an api process on it), is refused saying what to do; with the old key as previous it starts and reseals it', async () => {
+  const url = await cluster.pg.createDatabase();
+  // The rotation's step 2 half done: the secrets resealed with NEW_KEY, but an api process still
+  // on OLD_KEY created an endpoint since, sealing its secret with the old key.
+  const oldApi = await serve(url, 'api', { HERALD_ENCRYPTION_KEY: OLD_KEY });
+  const project = await call<{ id: string }>(oldApi.url, TOKEN, 'POST', '/api/v1/projects', {
+    name: 'step3',
+  });
+  const endpoint = await call<{ id: string }>(
+    oldApi.url,
+    TOKEN,
+    'POST',
+    `/api/v1/projects/${project.body.id}/endpoints`,
+    {
+      url: `${cluster.receiver.url}/step3`,
+    },
+  );
+  assert.equal(endpoint.status, 201, JSON.stringify(endpoint.body));
+  await oldApi.kill();
+
+  // Step 3 too early: HERALD_ENCRYPTION_KEY_PREVIOUS removed. Before: only "cannot decrypt an
+  // endpoint secret: it was sealed with neither …", naming neither the database nor what to do.
+  const refused = await runHerald(['serve', '--role', 'worker'], {
+    env: {
+      HERALD_PORT: '0',
+      HERALD_ADMIN_TOKEN: TOKEN,
+      HERALD_DATABASE_URL: url,
+      HERALD_ENCRYPTION_KEY: NEW_KEY,
+    },
+  });
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.match(
+    refused.stderr,
+    /^herald: HERALD_ENCRYPTION_KEY: does not open an endpoint secret of postgres:\/\/\S+, nor does a key in HERALD_ENCRYPTION_KEY_PREVIOUS: after a rotation, give the old key as HERALD_ENCRYPTION_KEY_PREVIOUS and start again, which seals it again with the new one \(else set HERALD_ENCRYPTION_KEY to the key it was sealed with\); nothing is lost \(docs\/operations\.md, Rotating keys and tokens\)\n$/,
+  );
+  assert.ok(!refused.stderr.includes(NEW_KEY) && !refused.stderr.includes(OLD_KEY), 'no key in the message');
+
+  const fixed = await serve(url, 'worker', {
+    HERALD_ENCRYPTION_KEY: NEW_KEY,
+    HERALD_ENCRYPTION_KEY_PREVIOUS: OLD_KEY,
+  });
+  assert.ok(
+    fixed.logLines().some((l) => l.resealed === 1),
+    `no resealed line:\n${fixed.output()}`,
+  );
+});
