@@ -254,10 +254,13 @@ export function explainDatabaseError(
   }
   const file = unreadableDatabaseTlsFile(error, databaseUrl);
   if (file) {
+    // The file's own error (ENOENT: no such file …, open '/etc/…'), not DatabaseTlsFileError's
+    // words, which would say "cannot read the … file" a second time.
+    const cause = error instanceof DatabaseTlsFileError && error.cause instanceof Error ? error.cause : error;
     return new Error(
       `cannot read the ${file} file of ${setting ?? 'HERALD_DATABASE_URL (--database)'}, ${where}`,
       {
-        cause: error,
+        cause,
       },
     );
   }

@@ -68,6 +68,18 @@ test('TLS settings that cannot work name the database and HERALD_DATABASE_URL, a
     assert.ok(lastLine.includes(cause), `${query}: says why: ${lastLine}`);
     assert.ok(!`${run.stdout}${run.stderr}`.includes(PASSWORD), query);
   }
+  // The missing file's line says it once, as docs/deployment.md quotes it: before, "cannot read the
+  // sslrootcert file" twice and "ENOENT: ENOENT: no such file …".
+  const missing = join(dir, 'missing.pem');
+  const { url: missingUrl, masked: missingMasked } = urlOf(
+    withTls,
+    `sslmode=verify-full&sslrootcert=${missing}`,
+  );
+  const run = await migrate(missingUrl);
+  assert.equal(
+    run.stderr.trimEnd().split('\n').at(-1),
+    `herald: cannot read the sslrootcert file of HERALD_DATABASE_URL (--database), ${missingMasked}: ENOENT: no such file or directory, open '${missing}'`,
+  );
   // serve says the same.
   const { url, masked } = urlOf(withTls, 'sslmode=verify-full');
   const serve = await runHerald(['serve', '--role', 'worker', '--port', '0'], {
