@@ -73,6 +73,10 @@ function readyLogger(logger: Logger): Logger {
   return logger.child({}, { level: 'info' });
 }
 
+/** Said at start by a PostgreSQL process without HERALD_ENCRYPTION_KEY (security.md, Secrets at rest). */
+const UNSEALED_SECRETS_WARNING =
+  'HERALD_ENCRYPTION_KEY is unset: endpoint signing secrets are stored in PostgreSQL as they are given, unsealed (readable by whoever reads the endpoint_secrets table or a dump of it); give every process the same key (openssl rand -base64 32), and the next start seals them (docs/security.md)';
+
 /**
  * Opens the store (which creates or upgrades the schema), starts the dispatcher unless the role is
  * `api`, builds the HTTP app and listens. Resolves once `/readyz` answers 200; that moment is logged
@@ -153,6 +157,9 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
   );
   const roleWarning = config.databaseUrl.startsWith('sqlite:') ? roleOnSqliteWarning(config.role) : null;
   if (roleWarning) logger.warn({ role: config.role }, roleWarning);
+  // Only the embedded SQLite default makes a key of its own (sqlite::memory: keeps nothing on disk).
+  if (config.databaseUrl.startsWith('postgres') && !config.encryptionKey)
+    logger.warn(UNSEALED_SECRETS_WARNING);
   if (newKey) {
     try {
       await storeNewEncryptionKey(store, newKey, config);

@@ -1,0 +1,72 @@
+/**
+ * A PostgreSQL process started without HERALD_ENCRYPTION_KEY stores endpoint signing secrets as they
+ * are given (only the embedded SQLite default makes a key of its own): configuration.md and
+ * security.md say so, but an operator who set only HERALD_DATABASE_URL learned it from nothing the
+ * process said. It now warns at start, naming the setting; with a key it says nothing of it.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import pg from 'pg';
+import { type TestPostgres, withPostgres } from '../support/postgres.ts';
+import { api, startHerald } from './harness.ts';
+
+const TOKEN = 'pg-no-key-admin-token-0123456789abcdef';
+const KEY = 'qkqOFumEpsZBWIuykVEg0lbpXpF0XS/zNHtOVmsZ1B8=';
+let server: TestPostgres;
+before(async () => {
+  server = await withPostgres();
+});
+after(() => server.stop());
+
+const unsealedLine = (lines: Record<string, unknown>[]) =>
+  lines.find((l) => String(l.msg).includes('HERALD_ENCRYPTION_KEY is unset'));
+
+test('without HERALD_ENCRYPTION_KEY on PostgreSQL: a warning at start that secrets are stored unsealed, and they are', async () => {
+  const url = await server.createDatabase();
+  const herald = await startHerald({ env: { HERALD_DATABASE_URL: url, HERALD_ADMIN_TOKEN: TOKEN } });
+  try {
+    const line = unsealedLine(herald.logLines());
+    assert.equal(line?.level, 40, herald.output());
+    assert.equal(
+      line?.msg,
+      'HERALD_ENCRYPTION_KEY is unset: endpoint signing secrets are stored in PostgreSQL as they are given, unsealed (readable by whoever reads the endpoint_secrets table or a dump of it); give every process the same key (openssl rand -base64 32), and the next start seals them (docs/security.md)',
+    );
+    // What it warns of.
+    const project = await api<{ id: string }>(herald.url, TOKEN, 'POST', '/api/v1/projects', { name: 'p' });
+    const endpoint = await api<{ secret: string }>(
+      herald.url,
+      TOKEN,
+      'POST',
+      `/api/v1/projects/${project.body.id}/endpoints`,
+      {
+        url: 'https://receiver.example/hook',
+      },
+    );
+    assert.equal(endpoint.status, 201);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ secret: string }>('SELECT secret FROM endpoint_secrets');
+      assert.deepEqual(
+        rows.map((r) => r.secret),
+        [endpoint.body.secret],
+      );
+    } finally {
+      await client.end();
+    }
+  } finally {
+    await herald.dispose();
+  }
+});
+
+test('with HERALD_ENCRYPTION_KEY on PostgreSQL: no such warning', async () => {
+  const url = await server.createDatabase();
+  const herald = await startHerald({
+    env: { HERALD_DATABASE_URL: url, HERALD_ADMIN_TOKEN: TOKEN, HERALD_ENCRYPTION_KEY: KEY },
+  });
+  try {
+    assert.equal(unsealedLine(herald.logLines()), undefined, herald.output());
+  } finally {
+    await herald.dispose();
+  }
+});
