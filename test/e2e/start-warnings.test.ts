@@ -86,6 +86,39 @@ describe('serve: what it warns about at start', () => {
     );
   });
 
+  test('after a rotation away from the embedded default, a key file the start no longer uses is named (the retired key beside the database)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-start-warnings-key-'));
+    try {
+      const first = await startHerald({ dataDir: dir });
+      await first.kill('SIGTERM');
+      const keyFile = join(dir, 'encryption-key');
+      const fileKey = readFileSync(keyFile, 'utf8').trim();
+      const keyLine = (lines: Record<string, unknown>[]) => lines.find((l) => l.file === keyFile);
+      const NEW_KEY = 'MW7hcrHXcdYgqBXEDYxF1acwY44iwHFRpySug2Ujccg=';
+
+      // Step 2 of the rotation: the file's key is the previous one, in use: nothing to say.
+      const rotating = await startHerald({
+        dataDir: dir,
+        env: { HERALD_ENCRYPTION_KEY: NEW_KEY, HERALD_ENCRYPTION_KEY_PREVIOUS: fileKey },
+      });
+      await rotating.kill('SIGTERM');
+      assert.equal(keyLine(rotating.logLines()), undefined, rotating.output());
+
+      // Step 3 done: the file holds the retired key, beside the database. Before, not a word.
+      const rotated = await startHerald({ dataDir: dir, env: { HERALD_ENCRYPTION_KEY: NEW_KEY } });
+      await rotated.kill('SIGTERM');
+      const line = keyLine(rotated.logLines());
+      assert.equal(line?.level, 40, rotated.output());
+      assert.equal(
+        line?.msg,
+        `HERALD_ENCRYPTION_KEY is set, and ${keyFile} holds another key (the embedded default's, retired by a rotation): it is not used, but it still opens what was sealed with it (backups taken before the rotation) and lies beside the database: move it to where retired keys are kept, apart from the backups (docs/operations.md, Rotating keys and tokens)`,
+      );
+      assert.ok(!rotated.output().includes(fileKey) && !rotated.output().includes(NEW_KEY), 'no key logged');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('an open-file limit too low for the delivery concurrency: attempts in flight capped, and said', async () => {
     const server = await startHerald({ openFileLimit: 512 });
     try {
