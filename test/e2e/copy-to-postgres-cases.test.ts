@@ -6,7 +6,7 @@
  * newer version).
  */
 import assert from 'node:assert/strict';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -508,4 +508,40 @@ test('an ANALYZE that fails after the commit is said, not thrown: the copy is th
     db.close();
   }
   assert.equal((await rowsIn(target)).events, 1);
+});
+
+test('the copy names the admin token the PostgreSQL processes need, as it names the key: the file it was kept in, the variable it was given, or the one serve had', async () => {
+  // Portal links made before the move are signed with the admin token; a PostgreSQL process
+  // without HERALD_ADMIN_TOKEN makes one of its own. Before, the copy said nothing of it.
+  const line = (out: string) => out.split('\n').find((l) => l.includes('admin token'));
+  const { dir: withFile, db: a } = await installation();
+  a.close();
+  writeFileSync(join(withFile, 'admin-token'), 'copy-cases-file-token-0123456789\n', { mode: 0o600 });
+  const fromFile = await copy(withFile, await postgres.createDatabase());
+  assert.equal(fromFile.code, 0, fromFile.stdout + fromFile.stderr);
+  assert.equal(
+    line(fromFile.stdout),
+    `herald: portal links made before the move are signed with the admin token: give every herald serve on PostgreSQL HERALD_ADMIN_TOKEN set to the token in ${join(withFile, 'admin-token')}, or those links stop working (and a process without it makes a token of its own)`,
+  );
+  assert.ok(!fromFile.stdout.includes('copy-cases-file-token'), 'the token itself is never printed');
+
+  const { dir: withVariable, db: b } = await installation();
+  b.close();
+  const fromVariable = await copy(withVariable, await postgres.createDatabase(), {
+    HERALD_ADMIN_TOKEN: 'copy-cases-variable-token-0123456789',
+  });
+  assert.equal(fromVariable.code, 0, fromVariable.stdout + fromVariable.stderr);
+  assert.match(
+    line(fromVariable.stdout) ?? '',
+    /give every herald serve on PostgreSQL the same HERALD_ADMIN_TOKEN as this command,/,
+  );
+
+  const { dir: neither, db: c } = await installation();
+  c.close();
+  const fromNeither = await copy(neither, await postgres.createDatabase());
+  assert.equal(fromNeither.code, 0, fromNeither.stdout + fromNeither.stderr);
+  assert.match(
+    line(fromNeither.stdout) ?? '',
+    /give every herald serve on PostgreSQL the HERALD_ADMIN_TOKEN the SQLite installation's herald serve had,/,
+  );
 });

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
+import { ADMIN_TOKEN_FILE } from '../../config/admin-token.ts';
 import { ENCRYPTION_KEY_FILE, readEncryptionKeyFile } from '../../config/encryption-key-file.ts';
 import type { loadConfig } from '../../config/load-config.ts';
 import { decodeEncryptionKey } from '../../config/parse-encryption-key.ts';
@@ -69,10 +70,19 @@ export async function copyToPostgres(flags: CopyFlags): Promise<void> {
     );
   }
   try {
-    await copyWhileLocked(file, from, to, key);
+    await copyWhileLocked(file, from, to, key, adminTokenNamed(config));
   } finally {
     lock.release();
   }
+}
+
+/** The admin token the PostgreSQL processes need, named as the key is (never the token itself). */
+function adminTokenNamed(config: ReturnType<typeof loadConfig>): string {
+  if (config.adminToken) return 'the same HERALD_ADMIN_TOKEN as this command';
+  const file = join(config.dataDir, ADMIN_TOKEN_FILE);
+  return existsSync(file)
+    ? `HERALD_ADMIN_TOKEN set to the token in ${file}`
+    : "the HERALD_ADMIN_TOKEN the SQLite installation's herald serve had";
 }
 
 /** Where the key that sealed the secrets comes from, as the SQLite installation's serve took it. */
@@ -97,7 +107,13 @@ function sealingKey(config: ReturnType<typeof loadConfig>): SealingKey {
   };
 }
 
-async function copyWhileLocked(file: string, from: string, to: string, key: SealingKey): Promise<void> {
+async function copyWhileLocked(
+  file: string,
+  from: string,
+  to: string,
+  key: SealingKey,
+  adminToken: string,
+): Promise<void> {
   const target = redactDatabaseUrl(to);
   // Before any change to either database: a target with data, or served, is refused as it is found.
   await withClient(to, async (client) => {
@@ -146,6 +162,7 @@ async function copyWhileLocked(file: string, from: string, to: string, key: Seal
     }
     lines.push(
       secretsLine(secrets, key),
+      `portal links made before the move are signed with the admin token: give every herald serve on PostgreSQL ${adminToken}, or those links stop working (and a process without it makes a token of its own)`,
       `${from} is unchanged: from now on run herald serve on ${target} only, never on the SQLite file again (its pending deliveries would be sent a second time)`,
     );
     await say(lines);
