@@ -61,7 +61,7 @@ test("the README's TypeScript examples type-check against Express's and Fastify'
   );
   assert.deepEqual(
     blocks.map((b) => b.heading),
-    ['Verify', 'Adapters', 'De-duplication'],
+    ['Verify', 'Adapters', 'De-duplication', 'Sign (tests, tools)'],
     'the README sections with TypeScript examples',
   );
   const lines = blocks.flatMap((b) => b.code.split('\n'));
@@ -71,7 +71,12 @@ test("the README's TypeScript examples type-check against Express's and Fastify'
       .split('\n')
       .filter((line) => !line.startsWith('import '))
       .join('\n');
-  const [verifyExample, adapters, dedupe] = blocks.map((b) => body(b.code)) as [string, string, string];
+  const [verifyExample, adapters, dedupe, signExample] = blocks.map((b) => body(b.code)) as [
+    string,
+    string,
+    string,
+    string,
+  ];
   const sections = adapters
     .replace('export default', 'export const fetchHandler =')
     .split(/\n(?=\/\/ (?:Express|Fastify|Fetch API))/);
@@ -95,8 +100,14 @@ declare const req: IncomingMessage;
 declare const rawBody: string;
 declare const secret: string;
 declare function handle(payload: unknown): void;
+declare const now: number;
+declare const url: string;
+declare const content: unknown;
 {
 ${verifyExample}
+}
+{
+${signExample}
 }
 ${node}
 {
