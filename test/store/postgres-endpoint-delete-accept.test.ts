@@ -14,43 +14,13 @@ import { acceptBatchPostgres } from '../../src/store/postgres/accept-batch.ts';
 import { deleteEndpointPostgres, fenceAcceptsPostgres } from '../../src/store/postgres/endpoint-writes.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { withPostgres } from '../support/postgres.ts';
+import { lockWaitOn, withLockSessions } from '../support/postgres-lock-wait.ts';
 import { endpointInput, eventInput, T0 } from './helpers.ts';
 
 const server = await withPostgres();
 after(() => server.stop());
 
-/** Whether a session of the database comes to wait for a lock on a statement naming `table`. */
-async function lockWaitOn(watch: pg.Client, table: string): Promise<boolean> {
-  for (let i = 0; i < 200; i++) {
-    const { rows } = await watch.query(
-      `SELECT count(*)::int AS n FROM pg_stat_activity
-       WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1`,
-      [`%${table}%`],
-    );
-    if (rows[0].n > 0) return true;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return false;
-}
-
-async function withClients(
-  fn: (store: PostgresStore, other: pg.Client, watch: pg.Client) => Promise<void>,
-): Promise<void> {
-  const url = await server.createDatabase();
-  const store = new PostgresStore(url);
-  await store.migrate();
-  const other = new pg.Client(url);
-  const watch = new pg.Client(url);
-  await other.connect();
-  await watch.connect();
-  try {
-    await fn(store, other, watch);
-  } finally {
-    await other.end();
-    await watch.end();
-    await store.close();
-  }
-}
+const withClients = (fn: Parameters<typeof withLockSessions>[1]) => withLockSessions(server, fn);
 
 test("an endpoint's delete waits for an accept in flight that fanned out to it, then closes what it made", () =>
   withClients(async (store, other, watch) => {

@@ -11,6 +11,7 @@ import { after, test } from 'node:test';
 import pg from 'pg';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { withPostgres } from '../support/postgres.ts';
+import { lockWaitOn } from '../support/postgres-lock-wait.ts';
 import { T0 } from './helpers.ts';
 
 const server = await withPostgres();
@@ -37,15 +38,7 @@ for (const uid of [null, 'with-uid']) {
       const deleted = store.deleteProject(project.id);
       // Before, the first step committed `deleting` under the accept's lock when the project had
       // no uid (clearing a null uid changes no key column, so its update did not conflict).
-      let waited = false;
-      for (let i = 0; i < 100 && !waited; i++) {
-        const { rows } = await watch.query(
-          `SELECT count(*)::int AS n FROM pg_stat_activity
-           WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%projects%'`,
-        );
-        waited = rows[0].n > 0;
-        if (!waited) await new Promise((r) => setTimeout(r, 50));
-      }
+      const waited = await lockWaitOn(watch, 'projects');
       const { rows } = await watch.query('SELECT deleting FROM projects WHERE id = $1', [project.id]);
       assert.deepEqual(
         { waited, deleting: rows[0]?.deleting },
