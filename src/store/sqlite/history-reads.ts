@@ -112,7 +112,7 @@ function projectWhere(projectId: string) {
  */
 function boundScan(
   db: DatabaseSync,
-  table: 'attempts' | 'events' | 'operational_events',
+  table: 'attempts' | EventsFrom | 'operational_events',
   where: ReturnType<typeof projectWhere>,
   scanRows = SCAN_ROWS,
 ): string | null {
@@ -137,15 +137,22 @@ function eventWhere(projectId: string, q: EventQuery) {
   return where;
 }
 
+/** Where a page of events, and the scan of one by idempotency key, read its events from. */
+type EventsFrom = 'events' | 'events INDEXED BY events_type';
+
+/**
+ * With a type, its index (migration 0009) always: with both a cursor and `since` bounding the id,
+ * SQLite's planner would otherwise walk the whole project's events in that range.
+ */
+const eventsFrom = (q: EventQuery): EventsFrom => (q.type ? 'events INDEXED BY events_type' : 'events');
+
 /** The statement of a page of events, with its parameters (exported for the plan test). */
 export function eventPageQuery(
   projectId: string,
   q: EventQuery,
   where = eventWhere(projectId, q),
 ): { sql: string; params: SQLInputValue[] } {
-  // With a type, its index (migration 0009) always: with both a cursor and `since` bounding the id,
-  // SQLite's planner would otherwise walk the whole project's events in that range.
-  const from = q.type ? 'events INDEXED BY events_type' : 'events';
+  const from = eventsFrom(q);
   return {
     sql: `SELECT *, octet_length(payload) AS bytes FROM ${from} WHERE ${where.parts.join(' AND ')} ORDER BY id DESC LIMIT ?`,
     params: [...where.params, q.limit + 1],
@@ -163,10 +170,13 @@ export const SCAN_PAYLOAD_BYTES = 64 * 1024 * 1024;
 
 /**
  * boundScan for events, which also stops at the event whose payload brings those passed to
- * `scanBytes` (octet_length reads a payload's stored length, not its overflow pages).
+ * `scanBytes` (octet_length reads a payload's stored length, not its overflow pages). Read `from`
+ * the page's own index (eventsFrom): unhinted, a type with a cursor and `since` walked every event
+ * of the range (300,000 of them for 100 of the type: 173 ms a page instead of 1 ms).
  */
 function boundEventScan(
   db: DatabaseSync,
+  from: EventsFrom,
   where: ReturnType<typeof projectWhere>,
   scanRows = SCAN_ROWS,
   scanBytes = SCAN_PAYLOAD_BYTES,
@@ -174,13 +184,13 @@ function boundEventScan(
   const last = get(
     db,
     `SELECT id FROM (SELECT id, sum(octet_length(payload)) OVER (ORDER BY id DESC) AS passed
-      FROM events WHERE ${where.parts.join(' AND ')} ORDER BY id DESC LIMIT ?)
+      FROM ${from} WHERE ${where.parts.join(' AND ')} ORDER BY id DESC LIMIT ?)
     WHERE passed >= ? ORDER BY id DESC LIMIT 1`,
     ...where.params,
     scanRows,
     scanBytes,
   );
-  if (!last) return boundScan(db, 'events', where, scanRows);
+  if (!last) return boundScan(db, from, where, scanRows);
   where.add('id >= ?', String(last.id));
   return String(last.id);
 }
@@ -196,7 +206,7 @@ export function listEventsSqlite(
   // and no more than scanBytes of their payloads.
   let scanEnd: string | null = null;
   if (q.idempotencyKey !== undefined) {
-    scanEnd = boundEventScan(db, where, q.scanRows, scanBytes);
+    scanEnd = boundEventScan(db, eventsFrom(q), where, q.scanRows, scanBytes);
     where.add('idempotency_key = ?', q.idempotencyKey);
   }
   const { sql, params } = eventPageQuery(projectId, q, where);
