@@ -28,3 +28,13 @@ export function decodeEncryptionKey(value: string): Buffer | null {
   }
   return null;
 }
+
+/**
+ * Whether `a` and `b` write the same key: one key may be written in hex, base64 or base64url, with
+ * or without its `=` (decodeEncryptionKey), so the text alone does not say.
+ */
+export function sameEncryptionKey(a: string, b: string): boolean {
+  const x = decodeEncryptionKey(a);
+  const y = decodeEncryptionKey(b);
+  return x !== null && y !== null && x.equals(y);
+}

@@ -96,6 +96,15 @@ describe('serve: what it warns about at start', () => {
       const keyLine = (lines: Record<string, unknown>[]) => lines.find((l) => l.file === keyFile);
       const NEW_KEY = 'MW7hcrHXcdYgqBXEDYxF1acwY44iwHFRpySug2Ujccg=';
 
+      // The file's own key given as the variable, written in hex (configuration.md takes either):
+      // the key in use, not a retired one. Compared as text, it was named at every start.
+      const sameInHex = await startHerald({
+        dataDir: dir,
+        env: { HERALD_ENCRYPTION_KEY: Buffer.from(fileKey, 'base64').toString('hex') },
+      });
+      await sameInHex.kill('SIGTERM');
+      assert.equal(keyLine(sameInHex.logLines()), undefined, sameInHex.output());
+
       // Step 2 of the rotation: the file's key is the previous one, in use: nothing to say.
       const rotating = await startHerald({
         dataDir: dir,

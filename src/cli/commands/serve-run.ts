@@ -12,6 +12,7 @@ import {
 import type { Config } from '../../config/config-types.ts';
 import { ENCRYPTION_KEY_FILE, readEncryptionKeyFile } from '../../config/encryption-key-file.ts';
 import { type ConfigFlags, loadConfig, startedByNpm } from '../../config/load-config.ts';
+import { sameEncryptionKey } from '../../config/parse-encryption-key.ts';
 import { createLogger } from '../../logger.ts';
 import { type RunningHerald, startHerald } from '../../main.ts';
 
@@ -147,12 +148,9 @@ function retiredEncryptionKeyFile(config: Config): string | null {
   } catch {
     return null;
   }
-  if (
-    fileKey === null ||
-    fileKey === config.encryptionKey ||
-    config.previousEncryptionKeys.includes(fileKey)
-  ) {
-    return null;
-  }
+  if (fileKey === null) return null;
+  // The same key may be written otherwise (hex in the variable, base64 in the file): still in use.
+  const configured = [config.encryptionKey, ...config.previousEncryptionKeys];
+  if (configured.some((key) => sameEncryptionKey(key, fileKey))) return null;
   return join(config.dataDir, ENCRYPTION_KEY_FILE);
 }
