@@ -3,6 +3,7 @@
  * database is known to need no other, and refusals that say which key is the likely one.
  */
 import { join } from 'node:path';
+import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
 import type { Store } from '../store/store.ts';
 import { ConfigError } from './config-error.ts';
 import type { Config } from './config-types.ts';
@@ -48,7 +49,9 @@ export function explainKeyFileMismatch(error: unknown, config: Config): unknown 
  * refusal still says what to do: the old key as previous, which reseals it.
  */
 export function explainSetKeyMismatch(error: unknown, config: Config): unknown {
-  if (!/decrypt/.test((error as Error).message)) return error;
+  // The cipher's refusal, by its class: the word "decrypt" is in OpenSSL's too ("decryption failed
+  // or bad record mac"), which a TLS connection to PostgreSQL may fail with during the reseal.
+  if (!isSecretKeyMismatch(error)) return error;
   const fileKey = config.databaseUrl.startsWith('sqlite:') ? otherKeyInFile(config) : null;
   if (fileKey === null) {
     // PostgreSQL, or no other key at hand: most likely step 3 of a rotation done too early (an
