@@ -146,9 +146,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // A failing endpoint (failures in a row, failing-endpoints.ts) gets no more of its queued work
       // from this batch: it goes back to the store, so the failure count (and a disable at the
       // threshold or on 410) decides first. One failure among successes leaves its queue alone;
-      // a 410, which disables it at once, does not.
-      const failingNow = failing.note({ endpointId, projectId: rec.attempt.projectId }, failed, clock());
-      if (failingNow || rec.endpointEffect === 'gone') queues.drop(endpointId);
+      // a 410, which disables it at once, makes it failing at once: the next claims take of it only
+      // its free connections too, not a claim's worth to send before the disable is recorded.
+      const gone = rec.endpointEffect === 'gone';
+      if (failing.note({ endpointId, projectId: rec.attempt.projectId }, failed, clock(), gone)) {
+        queues.drop(endpointId);
+      }
     },
     // Nothing reached the receiver (this process is out of file descriptors or memory, or the
     // delivery proxy failed): handed back, due again shortly, with no attempt recorded and none of

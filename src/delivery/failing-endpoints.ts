@@ -36,9 +36,10 @@ export interface FailingEndpoint {
 export interface FailingEndpoints {
   /**
    * An attempt's outcome for its endpoint: a failure counts towards its run (and starts its pause
-   * again), a success ends both. Whether the endpoint is failing now.
+   * again), a success ends both. Whether the endpoint is failing now. A `gone` failure (a 410,
+   * which disables the endpoint at once) makes it failing at once, whatever its run.
    */
-  note(endpoint: FailingEndpoint, failed: boolean, now: number): boolean;
+  note(endpoint: FailingEndpoint, failed: boolean, now: number, gone?: boolean): boolean;
   /** The failing endpoints still in their pause at `now` (the others are forgotten). */
   at(now: number): FailingEndpoint[];
 }
@@ -47,11 +48,12 @@ export function createFailingEndpoints(pauseMs: number, inARow = FAILURES_IN_A_R
   /** By endpoint id, in the order of their last failure: the oldest are at the front. */
   const lastFailure = new Map<string, { endpoint: FailingEndpoint; at: number; count: number }>();
   return {
-    note(endpoint, failed, now) {
+    note(endpoint, failed, now, gone = false) {
       const before = lastFailure.get(endpoint.endpointId);
       lastFailure.delete(endpoint.endpointId);
       if (!failed) return false;
-      const count = before && now - before.at < STREAK_MEMORY_MS ? before.count + 1 : 1;
+      const run = before && now - before.at < STREAK_MEMORY_MS ? before.count + 1 : 1;
+      const count = gone ? Math.max(run, inARow) : run;
       lastFailure.set(endpoint.endpointId, { endpoint, at: now, count });
       return count >= inARow;
     },

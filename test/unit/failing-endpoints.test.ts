@@ -61,3 +61,15 @@ test('with a lower threshold (an endpoint disabled at its first or second failur
   const failing = createFailingEndpoints(1_000, 1);
   assert.equal(failing.note(a, true, 0), true);
 });
+
+test('a 410 (gone: the endpoint is disabled at once) makes it failing at once, whatever its run', () => {
+  // Its queue was handed back at the 410, but a claim in the next second took a claim's worth of
+  // its due deliveries (not only its free connections), and sent more to it before the disable was
+  // recorded: 2-3 requests where 1 went, with one connection (scratch run, 200 deliveries).
+  const failing = createFailingEndpoints(1_000);
+  assert.equal(failing.note(a, true, 0, true), true);
+  assert.deepEqual(failing.at(10), [a]);
+  assert.deepEqual(failing.at(1_000), [], 'for its pause, as any failing endpoint');
+  assert.equal(failing.note(b, true, 0), false);
+  assert.equal(failing.note(b, true, 10, true), true, 'a 410 after a failure too');
+});
