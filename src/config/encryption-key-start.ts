@@ -51,7 +51,9 @@ export function explainKeyFileMismatch(error: unknown, config: Config): unknown 
 export function explainSetKeyMismatch(error: unknown, config: Config): unknown {
   // The cipher's refusal, by its class: the word "decrypt" is in OpenSSL's too ("decryption failed
   // or bad record mac"), which a TLS connection to PostgreSQL may fail with during the reseal.
-  if (!isSecretKeyMismatch(error)) return error;
+  // Without HERALD_ENCRYPTION_KEY the cipher's own refusal says so already (secret-cipher.ts
+  // PLAINTEXT_SECRETS: "is unset, but the database holds … sealed"): left as it is.
+  if (!isSecretKeyMismatch(error) || !config.encryptionKey) return error;
   const fileKey = config.databaseUrl.startsWith('sqlite:') ? otherKeyInFile(config) : null;
   if (fileKey === null) {
     // PostgreSQL, or no other key at hand: most likely step 3 of a rotation done too early (an
