@@ -5,7 +5,7 @@
  * which migrations it applied (when several migrate at once, only the one that applied them).
  */
 import assert from 'node:assert/strict';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -292,6 +292,7 @@ describe('starting against a database', () => {
     const db = new DatabaseSync(join(sqliteDir, 'herald.db'));
     db.exec('CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, dirty INTEGER)');
     db.close();
+    const bytes = readFileSync(join(sqliteDir, 'herald.db'));
     const run = await herald(['migrate', '--data-dir', sqliteDir], {}, dir);
     assert.equal(run.code, 1, run.stdout + run.stderr);
     assert.match(
@@ -302,6 +303,18 @@ describe('starting against a database', () => {
     const tables = after.prepare("SELECT name FROM sqlite_master WHERE name = 'projects'").all();
     after.close();
     assert.deepEqual(tables, [], 'no Herald table was created');
+    // Refused before anything in it changed: not switched to WAL mode (bytes 18 and 19 of the
+    // header), no log beside it; the other program opens it as it left it.
+    assert.deepEqual(
+      readFileSync(join(sqliteDir, 'herald.db')),
+      bytes,
+      'the file is byte for byte as it was',
+    );
+    assert.equal(
+      existsSync(join(sqliteDir, 'herald.db-wal')),
+      false,
+      'no write-ahead log was made beside it',
+    );
   });
 
   test('serve logs each migration before it applies it: a start held up by a migration says which', async () => {

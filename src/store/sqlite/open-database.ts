@@ -2,6 +2,7 @@
 import { statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { foreignMigrationsTable } from '../foreign-migrations.ts';
 import { BUSY_TIMEOUT_MS } from './group-commit.ts';
 
 /**
@@ -25,6 +26,9 @@ export function openDatabaseSqlite(
     // migrating the same file at the same moment (several `herald migrate` or serve starts) holds
     // it for a while; without a busy timeout yet, this open failed at once, "database is locked".
     db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    // Another program's database (its own schema_migrations) is refused before the switch to WAL,
+    // which rewrites its header and leaves a log beside it: it is left as that program left it.
+    refuseForeignMigrations(db);
     db.exec('PRAGMA journal_mode = WAL');
     db.exec(`PRAGMA journal_size_limit = ${Math.floor(walSizeLimitBytes)}`);
     if (checkpointPages !== undefined) {
@@ -44,6 +48,14 @@ export function openDatabaseSqlite(
     db?.close();
     throw explainFullFileSystem(path, error);
   }
+}
+
+/** Throws foreign-migrations.ts's refusal when `db` holds a schema_migrations that is not Herald's (reading only). */
+function refuseForeignMigrations(db: DatabaseSync): void {
+  const columns = db.prepare('PRAGMA table_info(schema_migrations)').all() as { name: string }[];
+  if (columns.length === 0) return; // no such table: a new file, or one Herald has not migrated yet
+  const foreign = foreignMigrationsTable(columns.map((c) => c.name));
+  if (foreign) throw foreign;
 }
 
 /** Below this much free space on the database's file system, a failure to open is put down to it. */
