@@ -94,6 +94,8 @@ export function runHerald(
     killAfterMs?: number;
     /** A file descriptor for its stdout instead of a pipe (then `stdout` is ''). */
     stdoutFd?: number;
+    /** Run as this user and group (the test must run as root): what permissions stop, root passes. */
+    user?: { uid: number; gid: number };
   } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
@@ -101,6 +103,7 @@ export function runHerald(
       cwd: options.cwd ?? ROOT,
       env: { PATH: process.env.PATH ?? '', ...options.env },
       stdio: ['pipe', options.stdoutFd ?? 'pipe', 'pipe'],
+      ...options.user,
     });
     let stdout = '';
     let stderr = '';

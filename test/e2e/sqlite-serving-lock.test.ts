@@ -5,7 +5,16 @@
  * once the first is gone, even by SIGKILL, the next start takes the file at once.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -155,5 +164,53 @@ test('a serve, herald migrate or event-types import refused because another proc
   } finally {
     await first.dispose();
     rmSync(oldDir, { recursive: true, force: true });
+  }
+});
+
+test('a serve or herald migrate that cannot create the lock file (a read-only data directory) names it, what it is and what to do', async () => {
+  const readOnly = mkdtempSync(join(tmpdir(), 'herald-serving-lock-read-only-'));
+  try {
+    const made = await runHerald(['migrate', '--data-dir', readOnly], { killAfterMs: 30_000 });
+    assert.equal(made.code, 0, made.stderr);
+    rmSync(join(readOnly, 'herald.db.lock'));
+    // Permissions do not stop root: as root, the directory and its database go to `nobody` (65534),
+    // and Herald runs as that user; any other user runs as itself.
+    const root = process.getuid?.() === 0;
+    const user = root ? { uid: 65534, gid: 65534 } : undefined;
+    if (user) {
+      chownSync(readOnly, user.uid, user.gid);
+      chownSync(join(readOnly, 'herald.db'), user.uid, user.gid);
+    }
+    chmodSync(readOnly, 0o500);
+    const lockFile = join(readOnly, 'herald.db.lock');
+    const env = {
+      HERALD_ADMIN_TOKEN: ADMIN,
+      HERALD_DATA_DIR: readOnly,
+      HERALD_PORT: '0',
+      HERALD_HOST: '127.0.0.1',
+    };
+    const serve = await runHerald(['serve'], { env, killAfterMs: 30_000, ...(user ? { user } : {}) });
+    const migrate = await runHerald(['migrate', '--data-dir', readOnly], {
+      killAfterMs: 30_000,
+      ...(user ? { user } : {}),
+    });
+    for (const run of [serve, migrate]) {
+      assert.equal(run.code, 1, run.stdout + run.stderr);
+      assert.ok(
+        run.stderr.includes(
+          `cannot create ${lockFile}, the lock a serving process holds on the SQLite database ${join(readOnly, 'herald.db')}: EACCES`,
+        ),
+        run.stderr,
+      );
+      assert.match(
+        run.stderr,
+        /its directory must be writable by this user \(the data directory, HERALD_DATA_DIR or --data-dir, or the sqlite: path of HERALD_DATABASE_URL\)/,
+      );
+      assert.doesNotMatch(run.stderr, /^herald: EACCES/m);
+    }
+    assert.equal(existsSync(lockFile), false);
+  } finally {
+    chmodSync(readOnly, 0o700);
+    rmSync(readOnly, { recursive: true, force: true });
   }
 });

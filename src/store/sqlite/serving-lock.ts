@@ -43,7 +43,7 @@ export function takeServingLock(file: string): ServingLock {
   try {
     closeSync(openSync(lockFile, 'wx', 0o600)); // the owner's only, as the database (open-store.ts)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw cannotCreate(file, lockFile, error);
   }
   // SQLite opens a file it cannot write read-only, without a word, and a read-only connection's
   // exclusive transaction locks nothing: refused here instead.
@@ -74,4 +74,15 @@ export function takeServingLock(file: string): ServingLock {
       db.close();
     },
   };
+}
+
+/**
+ * A lock file that cannot be made (a read-only data directory): Node's `EACCES: permission denied,
+ * open '….lock'` alone says neither what the file is nor which setting names its directory.
+ */
+function cannotCreate(file: string, lockFile: string, cause: unknown): Error {
+  return new Error(
+    `cannot create ${lockFile}, the lock a serving process holds on the SQLite database ${file}: ${(cause as Error)?.message ?? String(cause)}; its directory must be writable by this user (the data directory, HERALD_DATA_DIR or --data-dir, or the sqlite: path of HERALD_DATABASE_URL)`,
+    { cause },
+  );
 }
