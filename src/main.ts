@@ -37,7 +37,14 @@ import { storeErrorLog } from './delivery/store-error-log.ts';
 import { createThreadedDispatcher } from './delivery/threaded-dispatcher.ts';
 import { listenWithRetry } from './listen.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { addClockOffsetGauge, createMetrics, type DeliveryOutcome, type Metrics } from './metrics.ts';
+import {
+  addClockOffsetGauge,
+  addSchemaGauge,
+  createMetrics,
+  type DeliveryOutcome,
+  type Metrics,
+} from './metrics.ts';
+import { type SchemaWatch, startSchemaWatch } from './schema-watch.ts';
 import { openStore } from './store/open-store.ts';
 import { type ServingLock, takeServingLock } from './store/sqlite/serving-lock.ts';
 import type { MigrationResult, Store } from './store/store.ts';
@@ -46,6 +53,8 @@ import { explainDatabaseError } from './store/store-unavailable.ts';
 export interface StartHeraldOptions {
   /** Defaults to a logger at `config.logLevel` on stdout. */
   logger?: Logger;
+  /** How often the schema is read again (src/schema-watch.ts; tests): SCHEMA_CHECK_INTERVAL_MS. */
+  schemaCheckIntervalMs?: number;
 }
 
 export interface RunningHerald {
@@ -176,6 +185,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
   let app: FastifyInstance | null = null;
   let jobs: BackgroundJobs = { purger: null, forwarder: null }; // retention, operator webhook
   let clockCheck: ClockCheck | null = null; // PostgreSQL: this clock against the database's
+  let schemaWatch: SchemaWatch | null = null; // a newer version migrating the database meanwhile
   const shutDown = async (graceMs: number, delayMs: number): Promise<void> => {
     // Order matters: no new requests, then let deliveries finish and record, then the store.
     const step = async (what: string, run: () => Promise<void>) => {
@@ -208,6 +218,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
     for (const job of [jobs.forwarder, jobs.purger])
       if (job) await step('stopping a background job', () => job.stop());
     clockCheck?.stop();
+    schemaWatch?.stop();
     if (sender) await step('closing connections', () => sender!.close());
     await step('closing the store', () => store.close());
     servingLock?.release(); // last: the store's connections (the dispatcher thread's too) are closed
@@ -233,6 +244,14 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
             dispatcherLoad: () => dispatcher?.load?.() ?? null,
           }),
     });
+    schemaWatch = startSchemaWatch({
+      read: () => store.unknownMigrations(),
+      atStart: unknownMigrations,
+      allowNewerSchema: config.allowNewerSchema,
+      log: logger,
+      ...(options.schemaCheckIntervalMs === undefined ? {} : { intervalMs: options.schemaCheckIntervalMs }),
+    });
+    addSchemaGauge(metrics.registry, schemaWatch);
     if (store.databaseNow) {
       clockCheck = startClockCheck({ databaseNow: () => store.databaseNow!(), log: logger });
       addClockOffsetGauge(metrics.registry, clockCheck);

@@ -391,3 +391,15 @@ export function addClockOffsetGauge(registry: Registry, check: { offsetMs(): num
     },
   });
 }
+
+/** herald_schema_unknown_migrations: src/schema-watch.ts. */
+export function addSchemaGauge(registry: Registry, watch: { unknownCount(): number }): void {
+  new Gauge({
+    name: 'herald_schema_unknown_migrations',
+    help: 'Migrations the database has that this version of Herald does not know, as last read (every 30 s): a newer version migrated it while this process runs. Alert when above 0 for longer than an upgrade takes: a process of an older version was left running (docs/deployment.md, Upgrades).',
+    registers: [registry],
+    collect() {
+      this.set(watch.unknownCount());
+    },
+  });
+}

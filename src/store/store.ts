@@ -101,6 +101,12 @@ export interface Store {
    * Herald migrated it: this one runs on a schema it was not written for).
    */
   migrate(options?: MigrationOptions): Promise<MigrationResult>;
+  /**
+   * The migrations recorded in the database that this version does not know, by name in order
+   * (MigrationResult.unknown, without migrating): a newer Herald migrated it while this process
+   * runs. One read of schema_migrations (src/schema-watch.ts reads it every 30 s).
+   */
+  unknownMigrations(): Promise<string[]>;
   /** Flushes pending group commits and closes connections. */
   close(): Promise<void>;
   /** Throws when the database cannot be reached, or takes no writes (a PostgreSQL standby). */

@@ -124,6 +124,9 @@ export function defineStoreSuite(
     withStore('migrate is idempotent and ping answers', async (store) => {
       await store.migrate();
       assert.deepEqual(await store.migrate(), { applied: [], unknown: [] });
+      // Read without migrating (src/schema-watch.ts); test/e2e/schema-newer-while-running.test.ts
+      // records newer migrations on both stores.
+      assert.deepEqual(await store.unknownMigrations(), []);
       await store.ping();
       assert.equal(typeof store.capabilities.multiProcess, 'boolean');
       assert.equal(typeof store.capabilities.crossProcessWakeups, 'boolean');

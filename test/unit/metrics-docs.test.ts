@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { addClockOffsetGauge, createMetrics } from '../../src/metrics.ts';
+import { addClockOffsetGauge, addSchemaGauge, createMetrics } from '../../src/metrics.ts';
 
 const API_MD = readFileSync(join(resolve(import.meta.dirname, '../..'), 'docs/api.md'), 'utf8');
 
-/** Every metric a process may register: the delivering ones, and the PostgreSQL clock gauge. */
+/** Every metric a process may register: the delivering ones, the PostgreSQL clock gauge, the schema's. */
 function allMetrics() {
   const metrics = createMetrics({
     store: { backlog: async () => ({ pending: 0, oldestDueAt: null }) },
@@ -20,6 +20,7 @@ function allMetrics() {
     dispatcherLoad: () => null,
   });
   addClockOffsetGauge(metrics.registry, { offsetMs: () => 0 }); // PostgreSQL processes add it
+  addSchemaGauge(metrics.registry, { unknownCount: () => 0 }); // every process adds it (main.ts)
   return metrics;
 }
 

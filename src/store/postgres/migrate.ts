@@ -102,6 +102,26 @@ export async function migratePostgres(pool: Pool, options: MigrationOptions = {}
   }
 }
 
+/**
+ * The recorded migrations this version does not know (a newer Herald applied them), by name: what
+ * migratePostgres returns as `unknown`, read without migrating (Store.unknownMigrations). One
+ * query, answered from schema_migrations' primary key; none of its rows normally.
+ */
+export async function unknownMigrationsPostgres(pool: Pool): Promise<string[]> {
+  const { rows } = await pool.query<{ name: string }>(
+    'SELECT name FROM schema_migrations WHERE NOT (name = ANY($1::text[])) ORDER BY name',
+    [knownFiles()],
+  );
+  return rows.map((r) => r.name);
+}
+
+/** This version's migration files, read once (unknownMigrationsPostgres runs every 30 s). */
+let knownNames: string[] | undefined;
+function knownFiles(): string[] {
+  knownNames ??= migrationFiles();
+  return knownNames;
+}
+
 /** insufficient_privilege: the role may not create or change the tables (not their owner). */
 const INSUFFICIENT_PRIVILEGE = '42501';
 

@@ -96,7 +96,7 @@ import {
 } from './history-reads.ts';
 import { heldIdempotencyKeysPostgres } from './idempotency-keys.ts';
 import { LaterBatchesPostgres } from './later-batches.ts';
-import { migratePostgres } from './migrate.ts';
+import { migratePostgres, unknownMigrationsPostgres } from './migrate.ts';
 import { DueListener, notifyDue } from './notify.ts';
 import { listUnforwardedPostgres, markForwardedPostgres } from './operational-outbox.ts';
 import { countPendingPostgres } from './pending-count.ts';
@@ -234,6 +234,9 @@ export class PostgresStore implements Store {
     } finally {
       await pool.end();
     }
+  }
+  async unknownMigrations(): Promise<string[]> {
+    return unknownMigrationsPostgres(this.#pool); // migrate.ts
   }
   async close(): Promise<void> {
     if (this.#closed) return;

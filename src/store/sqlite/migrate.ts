@@ -67,6 +67,20 @@ function applyMigrations(db: DatabaseSync, options: Pick<MigrationOptions, 'onAp
   return { applied, unknown: recorded.map((r) => r.name).filter((name) => !known.has(name)) };
 }
 
+/** This version's migration files, read once (unknownMigrationsSqlite runs every 30 s). */
+let knownFiles: Set<string> | undefined;
+
+/**
+ * The recorded migrations this version does not know (a newer Herald applied them), by name: what
+ * migrateSqlite returns as `unknown`, read without migrating (Store.unknownMigrations).
+ */
+export function unknownMigrationsSqlite(db: DatabaseSync): string[] {
+  knownFiles ??= new Set(migrationFiles());
+  const known = knownFiles;
+  const recorded = db.prepare('SELECT name FROM schema_migrations ORDER BY name').all() as { name: string }[];
+  return recorded.map((r) => r.name).filter((name) => !known.has(name));
+}
+
 /**
  * A migration's failure, naming the migration as PostgreSQL's do (postgres/migrate.ts), with the
  * SQLite codes callers classify by kept (open-store.ts, explainFullFileSystem).

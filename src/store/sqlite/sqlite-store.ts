@@ -104,7 +104,7 @@ import {
 } from './history-reads.ts';
 import { heldIdempotencyKeysSqlite } from './idempotency-keys.ts';
 import { LaterBatchesSqlite } from './later-batches.ts';
-import { migrateSqlite } from './migrate.ts';
+import { migrateSqlite, unknownMigrationsSqlite } from './migrate.ts';
 import { openDatabaseSqlite } from './open-database.ts';
 import { listUnforwardedSqlite, markForwardedSqlite } from './operational-outbox.ts';
 import { countPendingSqlite } from './pending-count.ts';
@@ -205,6 +205,9 @@ export class SqliteStore implements Store {
 
   async migrate(options: MigrationOptions = {}) {
     return migrateSqlite(this.#db, options);
+  }
+  async unknownMigrations(): Promise<string[]> {
+    return unknownMigrationsSqlite(this.#db); // migrate.ts
   }
   async close(): Promise<void> {
     if (this.#closed) return;
