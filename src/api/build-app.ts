@@ -13,7 +13,12 @@ import type { Handoff } from '../delivery/handoff.ts';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
 import type { AcceptRecorder } from './accept-events.ts';
-import { ANSWER_BYTES_PER_CALLER, answerBytesInFlight, limitAnswersInFlight } from './answers-in-flight.ts';
+import {
+  ANSWER_BYTES_PER_CALLER,
+  answerBytesInFlight,
+  limitAnswersInFlight,
+  SCRAPE_BYTES_IN_FLIGHT,
+} from './answers-in-flight.ts';
 import { checkRouteAccess, createAuthContext, identify, needsAuth, visibleProject } from './auth.ts';
 import { BacklogGate } from './backlog-gate.ts';
 import { limitBodiesInFlight } from './bodies-in-flight.ts';
@@ -229,6 +234,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   limitAnswersInFlight(app, {
     perCaller: ANSWER_BYTES_PER_CALLER,
     total: answerBytesInFlight(config.heapLimitBytes),
+    scrapes: SCRAPE_BYTES_IN_FLIGHT,
   });
 
   // Before any route is registered (the OpenAPI document's included): unknown query parameters are 400.

@@ -6,15 +6,25 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ANSWER_BYTES_PER_CALLER, answerBytesInFlight } from '../../src/api/answers-in-flight.ts';
+import {
+  ANSWER_BYTES_PER_CALLER,
+  answerBytesInFlight,
+  SMALL_ANSWER_BYTES,
+} from '../../src/api/answers-in-flight.ts';
 import type { Config } from '../../src/config/config-types.ts';
+import { createMetrics } from '../../src/metrics.ts';
 import { startApi, type TestApi } from './helpers.ts';
 
 type Caller = { id: string; key: string };
 
-/** A listening API whose `names` projects each hold a ~4 MiB page of events, with a key each. */
+/** A listening API whose `names` projects each hold a ~4 MiB page of events, with a key each; `get` with no key sends none. */
 async function pagesServer(names: string[], over: Partial<Config> = {}) {
-  const api: TestApi = await startApi(over);
+  // The store is read at scrape time only: reach the one startApi opens.
+  const metrics = createMetrics({
+    store: { backlog: (now) => api.store.backlog(now) },
+    processMetrics: false,
+  });
+  const api: TestApi = await startApi(over, { metrics });
   await api.app.listen({ port: 0, host: '127.0.0.1' });
   const port = (api.app.server.address() as { port: number }).port;
   const payload = { s: 'x'.repeat(900_000) };
@@ -30,7 +40,8 @@ async function pagesServer(names: string[], over: Partial<Config> = {}) {
     projects.push({ id: p.id, key: await api.apiKey(p.id) });
   }
   const get = async (path: string, key: string) => {
-    const r = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization: `Bearer ${key}` } });
+    const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
+    const r = await fetch(`http://127.0.0.1:${port}${path}`, { headers });
     return { status: r.status, text: await r.text() };
   };
   /** `count` connections asking for `caller`'s page, none of them read. */
@@ -132,5 +143,52 @@ describe('answers not read, all callers together', () => {
     }
     await sleep(300);
     assert.equal((await get(page(c), c.key)).status, 200, 'given back once the clients left');
+  });
+
+  test("a scrape over 64 KiB is answered while others' unread pages hold the process-wide bound", async () => {
+    const { api, get, unread } = server;
+    const [a, b] = server.projects as [Caller, Caller];
+    // Each route's 401 adds its series: a server in use has a /metrics of ~140 KB (every route once).
+    const project = '/api/v1/projects/x';
+    const paths = ['/api/v1/projects', project, '/api/v1/event-types/x', '/api/v1/installation'];
+    for (const under of ['api-keys', 'endpoints', 'endpoints/x', 'events', 'events/x', 'deliveries/x']) {
+      paths.push(`${project}/${under}`);
+    }
+    for (const under of ['secret', 'stats', 'deliveries', 'attempts'])
+      paths.push(`${project}/endpoints/x/${under}`);
+    for (const under of ['deliveries', 'attempts']) paths.push(`${project}/events/x/${under}`);
+    for (const path of paths) {
+      for (const method of ['GET', 'POST', 'PATCH', 'DELETE'])
+        await api.call(method, path, undefined, { token: null });
+    }
+    const alone = await get('/metrics', '');
+    assert.equal(alone.status, 200);
+    assert.ok(alone.text.length > SMALL_ANSWER_BYTES, `a scrape of ${alone.text.length} bytes`);
+    // Pages of ~100 KB fill what the 4 MiB pages leave of the bound to within less than a scrape:
+    // pipelined behind a 4 MiB page, so that they wait in the server, not in the socket's buffers.
+    // (Pipelined with it at once, they could be counted first, and the last 4 MiB page refused.)
+    const d = await api.project('d');
+    const event = { type: 't', payload: { s: 'x'.repeat(100_000) } };
+    assert.equal((await api.call('POST', `/api/v1/projects/${d.id}/events`, event)).status, 202);
+    const small: Caller = { id: d.id, key: await api.apiKey(d.id) };
+    const ask = (caller: Caller) =>
+      `GET ${page(caller)} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${caller.key}\r\n\r\n`;
+    // 8 pages of ~3.9 MB (within the 32 MiB), then the small ones once those are held.
+    const sockets = [...unread(a, 4), ...unread(b, 4)];
+    try {
+      await sleep(1_500);
+      // 7 more on each of b's connections: 8, as many as a connection runs at once.
+      for (const socket of sockets.slice(4)) socket.write(ask(small).repeat(7));
+      await sleep(1_500);
+      const held = await get(page(small), small.key);
+      assert.equal(held.status, 503, `the bound is held: ${held.text.slice(0, 200)}`);
+      assert.match(JSON.parse(held.text).error.message, /^the server holds \d+ bytes of answers/);
+      // Prometheus cannot ask for less: refused, its server had no metrics at all while it lasted.
+      const scrape = await get('/metrics', '');
+      assert.equal(scrape.status, 200, scrape.text.slice(0, 200));
+      assert.match(scrape.text, /herald_deliveries_pending/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+    }
   });
 });
