@@ -13,6 +13,7 @@ import {
   refuseSecretsSealedElsewhere,
   writeEncryptionKeyFile,
 } from './encryption-key-file.ts';
+import { sameEncryptionKey } from './parse-encryption-key.ts';
 import { redactDatabaseUrl } from './redact-database-url.ts';
 
 /**
@@ -77,6 +78,9 @@ function otherKeyInFile(config: Config): string | null {
   } catch {
     return null;
   }
+  if (fileKey === null) return null;
+  // As the bytes they seal with: one key has several spellings (hex, base64 with or without `=`,
+  // base64url), and the file's key given in another is the file's key, already tried.
   const configured = [config.encryptionKey, ...config.previousEncryptionKeys];
-  return fileKey === null || configured.includes(fileKey) ? null : fileKey;
+  return configured.some((key) => key !== null && sameEncryptionKey(key, fileKey)) ? null : fileKey;
 }

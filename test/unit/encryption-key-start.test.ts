@@ -1,7 +1,11 @@
 /** What a start refused while resealing the endpoint secrets says (encryption-key-start.ts). */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError } from '../../src/config/config-error.ts';
+import { writeEncryptionKeyFile } from '../../src/config/encryption-key-file.ts';
 import { explainSetKeyMismatch } from '../../src/config/encryption-key-start.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { decodeEncryptionKey } from '../../src/config/parse-encryption-key.ts';
@@ -43,5 +47,35 @@ test("the database connection's own TLS failure during the reseal is said as it 
   ]) {
     const error = new Error(message);
     assert.equal(explainSetKeyMismatch(error, postgres), error, message);
+  }
+});
+
+test("SQLite: the key file's key given as a previous key in another spelling is not named as the key to give", () => {
+  // Sealed with a third key: neither HERALD_ENCRYPTION_KEY nor the previous key (the file's, in hex) opens it.
+  const third = createSecretCipher(Buffer.alloc(32, 7)).seal('whsec_x');
+  let refusal: unknown;
+  try {
+    createSecretCipher(decodeEncryptionKey(NEW_KEY)!).open(third);
+  } catch (error) {
+    refusal = error;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'herald-key-start-'));
+  try {
+    writeEncryptionKeyFile(dir, OLD_KEY);
+    const sqlite = loadConfig({
+      env: {
+        HERALD_DATA_DIR: dir,
+        HERALD_ENCRYPTION_KEY: NEW_KEY,
+        HERALD_ENCRYPTION_KEY_PREVIOUS: decodeEncryptionKey(OLD_KEY)!.toString('hex'),
+        HERALD_ADMIN_TOKEN: 'encryption-key-start-test-token-0123456789',
+      },
+    });
+    const explained = explainSetKeyMismatch(refusal, sqlite);
+    assert.ok(explained instanceof ConfigError, String(explained));
+    // The file's key is given already: telling the operator to give it sends them round in a circle.
+    assert.doesNotMatch(explained.message, /holds another key/);
+    assert.match(explained.message, /^HERALD_ENCRYPTION_KEY: does not open an endpoint secret of sqlite:/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
