@@ -93,4 +93,35 @@ describe('dashboard events by idempotency key (browser)', { timeout: 120_000 }, 
     await findByKey(page);
     assert.deepEqual(problems, []);
   });
+
+  test('a key with spaces at either end is found as it was sent, not trimmed', async () => {
+    // The API stores a body's key exactly, and the list's idempotencyKey matches it exactly: the
+    // field trimmed what was typed, so such an event could be found by the CLI and not here.
+    const key = ' order 1236 ';
+    const event = await api<{ id: string }>(
+      herald.url,
+      ADMIN,
+      'POST',
+      `/api/v1/projects/${projectId}/events`,
+      {
+        type: 'order.paid',
+        payload: { orderId: 1236 },
+        idempotencyKey: key,
+      },
+    );
+    assert.equal(event.status, 202, JSON.stringify(event.body));
+    const page = await dash.page({ signedIn: true });
+    await page.goto(`${ui}/events`);
+    const events = page.locator('table tbody tr');
+    await countOf(events, 4);
+    const field = page.getByLabel('Idempotency key');
+    await field.fill(key);
+    await field.press('Enter');
+    await page.waitForURL(/key=\+order\+1236\+/);
+    await events.getByText(sent.get('order-1233')!).waitFor({ state: 'detached' });
+    await countOf(events, 1);
+    await events.getByText(event.body.id).waitFor();
+    assert.equal(await field.inputValue(), key, 'the field shows the key as typed');
+    assert.deepEqual(problems, []);
+  });
 });

@@ -184,6 +184,7 @@ export function TypeFilterField({
   error,
   placeholder = 'All event types',
   hint = 'Any event type; empty for all.',
+  exact = false,
 }: {
   label: string;
   value: string;
@@ -193,16 +194,22 @@ export function TypeFilterField({
   /** For another free-text filter (an idempotency key): what the empty field and its hint say. */
   placeholder?: string;
   hint?: string;
+  /**
+   * The text as typed, spaces at either end included (an idempotency key, which the API stores and
+   * matches exactly), rather than trimmed as a type's name is.
+   */
+  exact?: boolean;
 }) {
   const id = useId();
   const [draft, setDraft] = useState(value);
   // The filter changed elsewhere (Clear filters, back): show it.
   useEffect(() => setDraft(value), [value]);
-  const tooLong = lengthError(draft.trim(), LIMITS.name);
+  const applied = (text: string) => (exact ? text : text.trim());
+  const tooLong = lengthError(applied(draft), LIMITS.name);
   const shown = error || tooLong;
   const apply = (text: string) => {
-    if (lengthError(text.trim(), LIMITS.name)) return;
-    if (text.trim() !== value) onApply(text.trim());
+    if (lengthError(applied(text), LIMITS.name)) return;
+    if (applied(text) !== value) onApply(applied(text));
   };
   return (
     <div class="field">

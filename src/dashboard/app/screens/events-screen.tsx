@@ -106,7 +106,8 @@ export function EventsScreen() {
           onApply={(key) => setFilter({ key })}
           error={misfit?.key}
           placeholder="Any"
-          hint="The key the event was sent with (an order id, say), exactly; empty for all."
+          hint="The key the event was sent with (an order id, say), exactly, spaces included; empty for all."
+          exact
         />
         <div class="filters-actions">
           <button type="button" onClick={refresh} disabled={first.loading}>
