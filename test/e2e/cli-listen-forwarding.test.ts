@@ -17,6 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import { HeraldClient } from '../../packages/client/src/index.ts';
 import { verifyWebhook } from '../../packages/verify/src/index.ts';
 import { isLoopbackUrl } from '../../src/domain/loopback-url.ts';
+import { makeTestCerts, startHttpsReceiver } from '../support/test-certs.ts';
 import { type HeraldProcess, startHerald } from './harness.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -229,6 +230,50 @@ describe('herald listen against a real Herald', () => {
     } finally {
       p.kill();
       await local.close();
+    }
+  });
+
+  test('--forward-ca-file trusts a local HTTPS receiver with a self-signed certificate, which is refused without it', async () => {
+    // A developer's receiver served over https with its own certificate: undici trusts the
+    // system's CAs only, so every copy failed and there was no way to say "this one too".
+    const certs = makeTestCerts();
+    const secure = await startHttpsReceiver(certs.selfSigned);
+    const project = await client.createProject({ name: 'listen-self-signed' });
+    const plain = listenTo(project.id, secure.url);
+    try {
+      await plain.waitFor(/herald listen: forwarding/);
+      const refused = await client.sendEvent(project.id, { type: 'a', payload: { n: 1 } });
+      await plain.waitFor(new RegExp(`${refused.id} a → failed: .*self-signed certificate`));
+      plain.kill();
+      assert.equal(secure.requests, 0);
+
+      const trusting = listenTo(project.id, secure.url, ['--forward-ca-file', certs.selfSigned.certFile]);
+      await trusting.waitFor(/herald listen: forwarding/);
+      const event = await client.sendEvent(project.id, { type: 'a', payload: { n: 2 } });
+      await trusting.waitFor(new RegExp(`${event.id} a → 200`));
+      assert.equal(secure.requests, 1, trusting.out());
+      trusting.kill();
+
+      const conn = ['--url', herald.url, '--project', project.id];
+      const https = ['--forward-to', secure.url];
+      for (const [args, message] of [
+        [[...https, '--forward-ca-file', join(certs.dir, 'missing.pem')], /--forward-ca-file: cannot read /],
+        [
+          [...https, '--forward-ca-file', join(certs.dir, 'self.key')],
+          /--forward-ca-file: .* no PEM certificate/,
+        ],
+        [
+          ['--forward-to', 'http://127.0.0.1:9/hook', '--forward-ca-file', certs.selfSigned.certFile],
+          /--forward-ca-file: only for an https:\/\/ --forward-to/,
+        ],
+      ] as const) {
+        const run = await runListen([...conn, ...args]);
+        assert.equal(run.code, 1, run.out);
+        assert.match(run.out, message);
+      }
+    } finally {
+      await secure.close();
+      certs.remove();
     }
   });
 

@@ -1,4 +1,5 @@
 /** `herald listen`: forward a project's new events to a local URL (src/cli/listen/forwarder.ts). */
+import { X509Certificate } from 'node:crypto';
 import { HeraldApiError } from '@herald/client';
 import { Command, Option } from 'commander';
 import { isLoopbackUrl } from '../../domain/loopback-url.ts';
@@ -20,6 +21,7 @@ import { describeApiError, type FieldSources } from '../api-errors.ts';
 import { endpointShape, type ForwardShape, localShape } from '../listen/forward-shape.ts';
 import { createForwarder } from '../listen/forwarder.ts';
 import { printLine } from '../print.ts';
+import { readTextFile } from '../read-text-file.ts';
 import { CommandError, runCommand } from '../run-command.ts';
 import { readSecretFile } from '../secret-file.ts';
 
@@ -33,6 +35,7 @@ interface ListenFlags extends ConnectionFlags {
   interval: string | number;
   timeout: string | number;
   allowRemote?: boolean;
+  forwardCaFile?: string;
 }
 
 /** The API's path parameters listen takes from its flags: refusals of them name the flag. */
@@ -54,6 +57,11 @@ export function listenCommand(): Command {
       .option(
         '--allow-remote',
         "--forward-to may be another host: it then receives webhooks signed with the endpoint's secret",
+      )
+      .option(
+        '--forward-ca-file <path>',
+        'trust the PEM certificates in this file for an https --forward-to, besides the system CAs ' +
+          "(a local receiver's self-signed certificate, or the CA that signed it)",
       )
       .addOption(
         idFlag(
@@ -130,6 +138,9 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
         'host, add --allow-remote',
     );
   }
+  // `--forward-ca-file ""` counts as unset, as every empty flag does: an https receiver's own
+  // certificate is then refused at each forward, which says so.
+  const ca = flags.forwardCaFile ? forwardCa(flags.forwardCaFile, target) : undefined;
   // `--endpoint ""` (a variable that was never set) was refused by checkEmptyIds, not taken for
   // "no endpoint".
   const endpoint = flags.endpoint;
@@ -192,6 +203,7 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
       shape,
       intervalMs,
       timeoutMs,
+      ...(ca === undefined ? {} : { ca }),
       log: printLine,
       describeError,
       ...(refresh ? { refresh } : {}),
@@ -220,4 +232,24 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
   } finally {
     await client.close();
   }
+}
+
+/**
+ * The certificates of --forward-ca-file, checked before anything is polled: a file that cannot be
+ * read or holds no certificate would otherwise fail every forward, one event at a time.
+ */
+function forwardCa(path: string, target: URL): string {
+  if (target.protocol !== 'https:')
+    throw new CommandError('--forward-ca-file: only for an https:// --forward-to');
+  const pem = readTextFile(path, '--forward-ca-file', path);
+  const first = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/.exec(pem);
+  try {
+    if (first === null) throw new Error('none');
+    new X509Certificate(first[0]);
+  } catch {
+    throw new CommandError(
+      `--forward-ca-file: ${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+    );
+  }
+  return pem;
 }

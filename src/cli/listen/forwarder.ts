@@ -10,6 +10,8 @@
  * development aid, not a delivery (Herald's own delivery to the registered endpoints goes on as
  * usual).
  */
+
+import { rootCertificates } from 'node:tls';
 import { type EventSummary, HeraldApiError, type HeraldClient } from '@herald/client';
 import { Agent, request } from 'undici';
 import { guardedLookup, systemLookup } from '../../delivery/guarded-lookup.ts';
@@ -35,9 +37,17 @@ const PERMANENT_REFUSALS = new Set([401, 403, 404]);
  * copies signed with the endpoint's secret although --forward-to passed as this machine. Every
  * address is allowed: any other name got past that check only with --allow-remote.
  */
-const forwardDispatcher = new Agent({
-  connect: { lookup: guardedLookup(systemLookup, parseCidrList('0.0.0.0/0,::/0')) },
-});
+const forwardLookup = guardedLookup(systemLookup, parseCidrList('0.0.0.0/0,::/0'));
+const forwardDispatcher = new Agent({ connect: { lookup: forwardLookup } });
+
+/**
+ * The forwards' connections when --forward-ca-file is given: its certificates are trusted as well
+ * as the system's CAs (a local receiver's self-signed certificate, or the CA that signed it). The
+ * certificate is still checked against the --forward-to host, and nothing else is relaxed.
+ */
+function trustingDispatcher(ca: string): Agent {
+  return new Agent({ connect: { lookup: forwardLookup, ca: [...rootCertificates, ca] } });
+}
 
 /** How much of a refusal's body is printed, in characters (on one line, its whitespace runs as one space). */
 const ANSWER_CHARS = 200;
@@ -66,6 +76,8 @@ export interface ForwarderOptions {
   shape: ForwardShape;
   intervalMs: number;
   timeoutMs: number;
+  /** PEM certificates to trust for an https forwardTo, besides the system's CAs (--forward-ca-file). */
+  ca?: string;
   log: (line: string) => void;
   /** How a failed poll's error is printed (default: its message). */
   describeError?: (error: unknown) => string;
@@ -106,6 +118,7 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
   let forwarding = false;
   /** While polls fail: since when, and the first failure's words (said once, when it is back). */
   let outage: { since: number; reason: string } | null = null;
+  const dispatcher = o.ca === undefined ? forwardDispatcher : trustingDispatcher(o.ca);
 
   /** The window's newest events, newest first; `cut` when it holds more than MAX_PAGES pages. */
   const fetchWindow = async (): Promise<{ events: EventSummary[]; cut: boolean }> => {
@@ -158,7 +171,7 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
     const deadline = AbortSignal.timeout(o.timeoutMs);
     try {
       const res = await request(built.url, {
-        dispatcher: forwardDispatcher,
+        dispatcher,
         method: built.method,
         headers: built.headers,
         body: built.body ?? undefined,
