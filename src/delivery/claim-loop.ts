@@ -144,7 +144,8 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
    * and for each failing one with free connections, a claim of that many first.
    */
   const leaveOutFailing = (saturated: string[], now: number) => {
-    const leftOut = new Set(saturated);
+    // Held (a failure that may have disabled it, its record on its way): left out whole.
+    const leftOut = new Set(saturated.concat(failing.held()));
     const failingFirst: ClaimFirst[] = [];
     for (const ep of failing.at(now)) {
       if (leftOut.has(ep.endpointId)) continue;

@@ -12,7 +12,7 @@ import type { AttemptSlots } from './attempt-slots.ts';
 import { readBatch } from './batch-reads.ts';
 import type { DeferredWakeups } from './deferred-wakeups.ts';
 import type { DispatcherHooks, DispatcherOptions, DispatcherState } from './dispatcher-types.ts';
-import type { EndpointQueues } from './endpoint-queues.ts';
+import { type EndpointQueues, FAILING_ENDPOINT_PAUSE_MS } from './endpoint-queues.ts';
 import type { ProjectSchedules } from './project-schedules.ts';
 import type { RateGate } from './rate-gate.ts';
 import type { RecordQueue } from './record-queue.ts';
@@ -50,6 +50,11 @@ export interface BatchDispatchOptions {
   /** Hands deliveries back to the store, while still leased to this worker. */
   handBack(items: ReleaseItem[]): Promise<unknown>;
   /**
+   * Whether the endpoint is held: a failure of it that may have disabled it is still being
+   * recorded (failing-endpoints.ts). Its deliveries go back, due after FAILING_ENDPOINT_PAUSE_MS.
+   */
+  isHeld(endpointId: string): boolean;
+  /**
    * Whether an attempt of this claim is out already (its lease ran out and this process claimed it
    * again, in-flight-deliveries.ts): left as it is, to the attempt out.
    */
@@ -81,6 +86,7 @@ export function createBatchDispatch(
     queueRecord,
     timeoutOf,
     handBack,
+    isHeld,
     outAlready,
   } = options;
   const { launch, projectFull } = slots;
@@ -181,6 +187,11 @@ export function createBatchDispatch(
       const ep = target.endpoint;
       if (ep.status === 'disabled') {
         releases.push({ projectId: d.projectId, deliveryId: d.id, nextAttemptAt: now, status: 'parked' });
+        continue;
+      }
+      // Claimed before a failure that may disable it: nothing more goes to it until that is recorded.
+      if (isHeld(ep.id)) {
+        defer(d, now + FAILING_ENDPOINT_PAUSE_MS);
         continue;
       }
       if (

@@ -6,7 +6,7 @@
 
 import type { DeliveryStatus, Endpoint } from '../domain/types.ts';
 import type { DeliveryOutcome } from '../metrics.ts';
-import type { ClaimedDelivery, ReleaseItem } from '../store/store.ts';
+import type { AttemptRecord, ClaimedDelivery, ReleaseItem } from '../store/store.ts';
 import { createAttemptSlots } from './attempt-slots.ts';
 import { attemptBytes, createByteBudget } from './byte-budget.ts';
 import { createClaimLoop } from './claim-loop.ts';
@@ -67,7 +67,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const failing = createFailingEndpoints(
     FAILING_ENDPOINT_PAUSE_MS,
     Math.min(FAILURES_IN_A_ROW, config.failureThreshold),
+    config.failureThreshold,
   );
+  /** Records of failures that may disable their endpoint, held until they are written (failing-endpoints.ts). */
+  const disabling = new WeakSet<AttemptRecord>();
   /** Per-endpoint rate limits, shared with every other process through the store (rate-gate.ts). */
   const rateGate = createRateGate(store);
   let unsubscribe: (() => void) | null = null;
@@ -112,7 +115,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         endpointId: rec.attempt.endpointId,
       });
     },
-    onSettled: (rec) => inFlight.settle(rec.attempt.deliveryId, rec.attempt.number - 1),
+    onSettled: (rec) => {
+      inFlight.settle(rec.attempt.deliveryId, rec.attempt.number - 1);
+      if (disabling.delete(rec)) {
+        failing.recorded(rec.attempt.endpointId!);
+        wake(); // a claim may take its deliveries again, unless it is disabled
+      }
+    },
     onError: (error) => hooks.onError?.(error, 'recordAttempts'),
     onBusy: (error) => hooks.onError?.(error, 'recordAttempts (trying again)'),
   });
@@ -146,12 +155,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // A failing endpoint (failures in a row, failing-endpoints.ts) gets no more of its queued work
       // from this batch: it goes back to the store, so the failure count (and a disable at the
       // threshold or on 410) decides first. One failure among successes leaves its queue alone;
-      // a 410, which disables it at once, makes it failing at once: the next claims take of it only
-      // its free connections too, not a claim's worth to send before the disable is recorded.
+      // a 410, which disables it at once, or a run of failures at the threshold, makes it failing at
+      // once and holds it until this record is written: no claim takes any of it meanwhile, so
+      // nothing more is sent to it before the store has decided whether it is disabled.
       const gone = rec.endpointEffect === 'gone';
-      if (failing.note({ endpointId, projectId: rec.attempt.projectId }, failed, clock(), gone)) {
-        queues.drop(endpointId);
-      }
+      const counted = rec.endpointEffect !== 'none'; // a 429 does not count towards the threshold
+      const ep = { endpointId, projectId: rec.attempt.projectId };
+      const noted = failing.note(ep, failed, clock(), gone, counted);
+      if (noted === 'disabling') disabling.add(rec);
+      if (noted) queues.drop(endpointId);
     },
     // Nothing reached the receiver (this process is out of file descriptors or memory, or the
     // delivery proxy failed): handed back, due again shortly, with no attempt recorded and none of
@@ -309,6 +321,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     queueRecord,
     timeoutOf,
     handBack,
+    isHeld: failing.isHeld,
     outAlready,
   });
 

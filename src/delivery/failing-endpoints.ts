@@ -19,6 +19,15 @@
  * and a run cut by the pause started again at every one of them. It is forgotten STREAK_MEMORY_MS
  * after its last failure.
  *
+ * A failure that may disable the endpoint (a 410, or the failures in a row this process saw reach
+ * the disable threshold, however far apart) makes it failing at once and holds it until that
+ * attempt's record is written (`recorded`): a claim leaves it out whole, with no free connections
+ * taken, so nothing more goes to it before the store has decided. The run this counts is not
+ * forgotten after STREAK_MEMORY_MS: an endpoint failing once a minute reached the threshold with a
+ * run of 1, was not failing, and its queued deliveries went out while its disable was being
+ * recorded (1 to 9 requests past the threshold in a test). It counts only this process's attempts:
+ * failures another process recorded, or before a restart, are not known here.
+ *
  * Pure: the dispatcher passes the clock's time in.
  */
 
@@ -26,6 +35,8 @@
 export const FAILURES_IN_A_ROW = 3;
 /** How long a run of failures is remembered after its last failure. */
 const STREAK_MEMORY_MS = 60_000;
+/** Endpoints whose run towards the disable threshold is kept (the oldest failure forgotten first). */
+const RUNS_KEPT = 10_000;
 
 /** An endpoint in its failure pause. */
 export interface FailingEndpoint {
@@ -36,26 +47,70 @@ export interface FailingEndpoint {
 export interface FailingEndpoints {
   /**
    * An attempt's outcome for its endpoint: a failure counts towards its run (and starts its pause
-   * again), a success ends both. Whether the endpoint is failing now. A `gone` failure (a 410,
-   * which disables the endpoint at once) makes it failing at once, whatever its run.
+   * again), a success ends both. Whether the endpoint is failing now: `'disabling'` when this
+   * failure may disable it (a `gone` failure, a 410, or a run at the disable threshold), which makes
+   * it failing at once, whatever its run, and holds it until `recorded` is called for this attempt.
+   * `counted` false: a failure the store does not count towards the threshold (a 429), which
+   * leaves the run towards it as it is.
    */
-  note(endpoint: FailingEndpoint, failed: boolean, now: number, gone?: boolean): boolean;
+  note(
+    endpoint: FailingEndpoint,
+    failed: boolean,
+    now: number,
+    gone?: boolean,
+    counted?: boolean,
+  ): boolean | 'disabling';
   /** The failing endpoints still in their pause at `now` (the others are forgotten). */
   at(now: number): FailingEndpoint[];
+  /** The endpoints held (a `'disabling'` failure whose record is not written yet). */
+  held(): string[];
+  /** Whether `endpointId` is held. */
+  isHeld(endpointId: string): boolean;
+  /**
+   * The record of a `'disabling'` failure was written (or given up): one hold less, and its run
+   * starts again (the store has counted it: disabled, or not when another process's success or a
+   * re-enable reset its count).
+   */
+  recorded(endpointId: string): void;
 }
 
-export function createFailingEndpoints(pauseMs: number, inARow = FAILURES_IN_A_ROW): FailingEndpoints {
+export function createFailingEndpoints(
+  pauseMs: number,
+  inARow = FAILURES_IN_A_ROW,
+  /** The failures in a row that disable an endpoint (HERALD_FAILURE_THRESHOLD). */
+  disableAt = Number.POSITIVE_INFINITY,
+): FailingEndpoints {
   /** By endpoint id, in the order of their last failure: the oldest are at the front. */
   const lastFailure = new Map<string, { endpoint: FailingEndpoint; at: number; count: number }>();
+  /** Failures in a row by endpoint id, not cut by time, in the order of their last failure (RUNS_KEPT). */
+  const runs = new Map<string, number>();
+  /** Held endpoints: the records of their `'disabling'` failures not written yet. */
+  const holds = new Map<string, number>();
   return {
-    note(endpoint, failed, now, gone = false) {
-      const before = lastFailure.get(endpoint.endpointId);
-      lastFailure.delete(endpoint.endpointId);
+    note(endpoint, failed, now, gone = false, counted = true) {
+      const id = endpoint.endpointId;
+      const before = lastFailure.get(id);
+      const total = (runs.get(id) ?? 0) + (counted ? 1 : 0);
+      lastFailure.delete(id);
+      runs.delete(id);
       if (!failed) return false;
+      if (total > 0) runs.set(id, total);
+      if (runs.size > RUNS_KEPT) runs.delete(runs.keys().next().value!);
       const run = before && now - before.at < STREAK_MEMORY_MS ? before.count + 1 : 1;
-      const count = gone ? Math.max(run, inARow) : run;
-      lastFailure.set(endpoint.endpointId, { endpoint, at: now, count });
-      return count >= inARow;
+      const disabling = gone || (counted && total >= disableAt);
+      const count = disabling ? Math.max(run, inARow) : run;
+      lastFailure.set(id, { endpoint, at: now, count });
+      if (!disabling) return count >= inARow;
+      holds.set(id, (holds.get(id) ?? 0) + 1);
+      return 'disabling';
+    },
+    held: () => [...holds.keys()],
+    isHeld: (endpointId) => holds.has(endpointId),
+    recorded(endpointId) {
+      runs.delete(endpointId);
+      const n = (holds.get(endpointId) ?? 0) - 1;
+      if (n > 0) holds.set(endpointId, n);
+      else holds.delete(endpointId);
     },
     at(now) {
       const out: FailingEndpoint[] = [];

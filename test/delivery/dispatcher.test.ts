@@ -611,6 +611,41 @@ describe('dispatcher', () => {
     assert.equal(r.requests.length, 22);
   });
 
+  for (const backend of ['sqlite', 'postgres'] as const) {
+    test(`${backend}: a threshold reached by failures more than a minute apart sends nothing more before the disable is recorded`, async () => {
+      // One failure a minute: the dispatcher's run of failures (failing-endpoints.ts) was forgotten
+      // 60 s after each, so at the 10th the endpoint was not failing and its queued deliveries kept
+      // going out while the record that disables it was on its way. The clock steps 61 s at each
+      // request, while the receiver holds it.
+      const w = await world(backend === 'postgres' ? (await postgresStores())[0] : undefined);
+      let step = 0;
+      const r = await receiver(() => {
+        step += 61_000;
+        return { status: 500 };
+      });
+      const ep = await w.endpoint(r.url, { retrySchedule: [3_600] });
+      const deliveries = await w.send(30);
+      const dispatcher = createDispatcher({
+        store: w.store,
+        send: w.sender.send,
+        config: config({ perEndpointConcurrency: 1, leaseMs: 3_600_000 }),
+        workerId: 'w1',
+        clock: () => Date.now() + step,
+        hooks: { onEndpointDisabled: (e) => w.operational.push(e) },
+      });
+      cleanups.push(() => dispatcher.stop({ graceMs: 2_000 }));
+      await dispatcher.start();
+      await until('endpoint disabled', async () => {
+        const e = await w.store.getEndpoint(w.projectId, ep.id);
+        return e?.status === 'disabled' ? e : null;
+      });
+      for (const d of deliveries.slice(10)) await deliveryIn(w, d.id, 'parked');
+      await new Promise((res) => setTimeout(res, 300));
+      assert.equal(r.requests.length, 10, 'the threshold, not one request more');
+      assert.equal(w.operational.length, 1);
+    });
+  }
+
   test('herald_deliveries_total counts the state each record left its delivery in: parked when the store parks it, not retrying', async () => {
     const w = await world();
     const r = await receiver(() => ({ status: 500, delayMs: 50 }));

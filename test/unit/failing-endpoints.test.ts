@@ -67,9 +67,44 @@ test('a 410 (gone: the endpoint is disabled at once) makes it failing at once, w
   // its due deliveries (not only its free connections), and sent more to it before the disable was
   // recorded: 2-3 requests where 1 went, with one connection (scratch run, 200 deliveries).
   const failing = createFailingEndpoints(1_000);
-  assert.equal(failing.note(a, true, 0, true), true);
+  assert.equal(failing.note(a, true, 0, true), 'disabling');
   assert.deepEqual(failing.at(10), [a]);
   assert.deepEqual(failing.at(1_000), [], 'for its pause, as any failing endpoint');
   assert.equal(failing.note(b, true, 0), false);
-  assert.equal(failing.note(b, true, 10, true), true, 'a 410 after a failure too');
+  assert.equal(failing.note(b, true, 10, true), 'disabling', 'a 410 after a failure too');
+});
+
+test('failures at the disable threshold, however far apart, make it failing and hold it until their records are written', () => {
+  // One failure a minute: the run of the pause was 1 at each, so at the threshold the endpoint was
+  // not failing, and its queued deliveries went out while the disable was being recorded.
+  const failing = createFailingEndpoints(1_000, 3, 4);
+  assert.equal(failing.note(a, true, 0), false);
+  assert.equal(failing.note(a, true, 61_000), false);
+  assert.equal(failing.note(a, true, 122_000), false, 'a run of 1 for the pause');
+  assert.deepEqual(failing.held(), []);
+  assert.equal(failing.note(a, true, 183_000), 'disabling', 'the 4th in a row');
+  assert.deepEqual(failing.at(183_010), [a], 'failing at once');
+  assert.deepEqual(failing.held(), [a.endpointId]);
+  assert.equal(failing.isHeld(a.endpointId), true);
+  assert.equal(failing.note(a, true, 183_020), 'disabling', 'another attempt that was out meanwhile');
+  failing.recorded(a.endpointId);
+  assert.equal(failing.isHeld(a.endpointId), true, 'until both records are written');
+  failing.recorded(a.endpointId);
+  assert.deepEqual(failing.held(), []);
+  assert.equal(failing.note(a, true, 184_000), true, 'its run starts again (failing still, for the pause)');
+  assert.equal(failing.note(b, true, 0), false);
+  assert.equal(failing.note(b, false, 61_000), false);
+  for (const at of [70_000, 140_000, 210_000])
+    assert.equal(failing.note(b, true, at), false, 'a success starts it again');
+  assert.equal(failing.note(b, true, 280_000), 'disabling');
+});
+
+test('a 429 (not counted towards the disable threshold) leaves the run towards it as it is', () => {
+  const failing = createFailingEndpoints(1_000, 3, 3);
+  assert.equal(failing.note(a, true, 0), false);
+  assert.equal(failing.note(a, true, 10, false, false), false);
+  assert.equal(failing.note(a, true, 20, false, false), true, 'failing: 3 in a row');
+  assert.deepEqual(failing.held(), [], 'one failure the store counts, not 3');
+  assert.equal(failing.note(a, true, 30), true);
+  assert.equal(failing.note(a, true, 40), 'disabling', 'the third it counts');
 });
