@@ -7,6 +7,7 @@
  * failures point at that are disabled at its `now` (disabled_at), in record order.
  */
 import type { DeliveryStatus } from '../domain/types.ts';
+import type { ParkRest } from './park-batch.ts';
 import type { AttemptRecord, RecordResult } from './store-types.ts';
 
 export interface StoredLookups {
@@ -40,4 +41,19 @@ export function storedResult(records: AttemptRecord[], found: StoredLookups): Re
     disabledEndpoints.push({ projectId, endpointId, reason });
   }
   return { disabledEndpoints, statuses };
+}
+
+/**
+ * What the stored write's disables left to later batches (park-batch.ts), to park again: the first
+ * write's answer was lost with them, and the rest of a backlog past its first batch stayed pending
+ * until a worker claimed each (a retry due hours later), listed and counted as pending meanwhile,
+ * and not resumed by an enable (parked ones are). Parking again parks nothing twice, and nothing
+ * once the endpoint is enabled or disabled anew (its disabled_at is no longer `now`).
+ */
+export function storedDisablesLater(result: RecordResult, now: number): ParkRest[] {
+  return result.disabledEndpoints.map(({ projectId, endpointId }) => ({
+    projectId,
+    endpointId,
+    disabledAt: now,
+  }));
 }

@@ -11,7 +11,7 @@ import type { DeliveryStatus } from '../../domain/types.ts';
 import { type ParkRest, parkBatch } from '../park-batch.ts';
 import { ATTEMPT_COLUMNS, attemptValues } from '../row-mapping.ts';
 import type { AttemptRecord, RecordOptions, RecordResult, ReleaseItem } from '../store.ts';
-import { storedResult } from '../stored-records.ts';
+import { storedDisablesLater, storedResult } from '../stored-records.ts';
 import { lockDeliveriesPostgres, lockedInKeyOrder } from './delivery-locks.ts';
 import { parkingEndpoints, parkingParams } from './due-deliveries.ts';
 import {
@@ -81,7 +81,9 @@ export async function recordBatchPostgres(
   const rest = jobs.filter((_, j) => stored[j] === null);
   const written = rest.length || releases.length ? await writeRecords(c, rest, releases) : [];
   let next = 0;
-  return stored.map((r) => (r === null ? written[next++]! : { ...r, later: [] }));
+  return stored.map((r, j) =>
+    r === null ? written[next++]! : { ...r, later: storedDisablesLater(r, jobs[j]!.options.now) },
+  );
 }
 
 /** A retried job's first result when its attempts are stored, else null (stored-records.ts). */

@@ -52,6 +52,7 @@ import type {
   Store,
   StoreCapabilities,
 } from '../store.ts';
+import { storedDisablesLater } from '../stored-records.ts';
 import {
   acceptEventsSqlite,
   acceptSizeSqlite,
@@ -561,6 +562,7 @@ export class SqliteStore implements Store {
       () => {
         later.length = 0; // a job that throws is rolled back alone: only the last run's count
         const stored = options.retried ? storedRecordsSqlite(this.#db, records, options) : null;
+        if (stored) later.push(...storedDisablesLater(stored, options.now)); // stored-records.ts
         return stored ?? writeAttemptRecords(this.#db, records, options, later); // attempt-records.ts
       },
       { durable: false, wakes: false }, // retries are due seconds later at the earliest
