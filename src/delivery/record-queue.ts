@@ -154,10 +154,16 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
         } catch (error) {
           const stored = retried && (error as { code?: unknown } | null)?.code === UNIQUE_VIOLATION;
           const busyWait = isStoreBusy(error) || stored ? BUSY_RETRY_MS[busy++] : undefined;
-          // Stored, and still not found by the look-up: nothing left to write, what it did unknown.
-          if (stored && busyWait === undefined) break;
           if (isStoreUnreachable(error)) retried = true;
-          const out = isStoreUnreachable(error) && !givingUp;
+          // A write that may be stored already (a try failed out of reach, its COMMIT perhaps done)
+          // is not given up when the store stays busy past BUSY_RETRY_MS, nor when it is stored and
+          // the look-up has not found it yet: it is waited out as an outage is (given up only at a
+          // stop). A COMMIT past the query bound (QueryTimeoutError) waiting for a synchronous
+          // standby that does not answer is committed locally but not visible to the look-up, and
+          // holds its locks until the standby answers: each try waits for them until lock_timeout
+          // (55P03). Given up after 3, its attempts were stored later and never counted.
+          const mayBeStored = retried && busyWait === undefined && (isStoreBusy(error) || stored);
+          const out = (isStoreUnreachable(error) || mayBeStored) && !givingUp;
           const wait = out
             ? UNREACHABLE_RETRY_MS[Math.min(unreachable++, UNREACHABLE_RETRY_MS.length - 1)]
             : busyWait;

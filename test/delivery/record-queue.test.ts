@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import pg from 'pg';
 import { createRecordQueue } from '../../src/delivery/record-queue.ts';
 import { openStore } from '../../src/store/open-store.ts';
+import { QueryTimeoutError } from '../../src/store/postgres/pool.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { AttemptRecord, Store } from '../../src/store/store.ts';
 import { allPages, attemptRecord, eventInput, projectWithEndpoints, SECOND, T0 } from '../store/helpers.ts';
@@ -249,6 +250,72 @@ test('a write tried again once the database is back, that finds its attempt stor
     assert.deepEqual([delivery?.status, delivery?.attempts], ['parked', 1]);
     assert.equal((await store.listAttempts(project.id, { limit: 10 })).data.length, 1);
   } finally {
+    await store.close();
+    await server.stop();
+  }
+});
+
+test('a write whose COMMIT timed out (a synchronous standby that does not answer) is written again until it is known stored, and counted', async () => {
+  // Every commit waits for a standby that never answers. The record write's COMMIT passes the
+  // client's query bound (QueryTimeoutError: it may have committed); the write tried again looks
+  // for its attempt (not visible while that commit waits) and waits for the delivery's lock, which
+  // the stalled transaction holds, until lock_timeout (55P03). Before, after 3 such waits the
+  // write was given up, and its attempts, stored once the standby came back, were never counted.
+  const server = await startPostgres({ settings: { synchronous_commit: 'on' } });
+  const url = await server.createDatabase();
+  const bounds = { idleInTransactionMs: 500, lockMs: 600, queryMs: 800, statementMs: 1_000 };
+  const store = new PostgresStore(url, { bounds });
+  await store.migrate();
+  const admin = new pg.Client(server.url);
+  await admin.connect();
+  const standby = async (names: string) => {
+    await admin.query(`ALTER SYSTEM SET synchronous_standby_names = '${names}'`);
+    await admin.query('SELECT pg_reload_conf()');
+    // Applied by every backend at its next command; a new session shows it once it is read.
+    for (let i = 0; ; i++) {
+      const probe = new pg.Client(url);
+      await probe.connect();
+      const { rows } = await probe.query('SHOW synchronous_standby_names');
+      await probe.end();
+      if (rows[0].synchronous_standby_names === names) break;
+      assert.ok(i < 100, 'the setting is applied');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  try {
+    const { project, endpoints, accepted, claim } = await claimOne(store);
+    const record = attemptRecord(claim.delivery, claim.event, { outcome: 'failed' });
+    const { queue, errors, busy, recorded, disabled } = watchedQueue(store, T0 + 2, 1);
+    await admin.query('SET synchronous_commit = local'); // the admin's own commands do not wait
+    await standby('ghost');
+    queue.add(record);
+    const flushed = queue.flush();
+    // Past the client's bound, then lock waits (0.6 s each): the 4th was given up before.
+    const lockWaits = () => busy.filter((e) => (e as { code?: string }).code === '55P03').length;
+    for (let i = 0; lockWaits() < 4 && errors.length === 0; i++) {
+      assert.ok(i < 1_000, 'the write tried again waits for the stalled commit');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.ok(
+      busy.some((e) => e instanceof QueryTimeoutError),
+      'the COMMIT passed the bound',
+    );
+    assert.deepEqual(errors, [], 'not given up while it may be stored');
+    assert.equal(queue.unrecorded, 1, 'kept to be written again');
+    await standby('');
+    await flushed;
+    assert.deepEqual(errors, []);
+    assert.deepEqual(recorded, [[record, 'parked']], 'counted as the first write left it');
+    assert.deepEqual(disabled, [
+      { projectId: project.id, endpointId: endpoints[0]!.id, reason: 'consecutive_failures' },
+    ]);
+    const delivery = await store.getDelivery(project.id, accepted!.deliveries[0]!.id);
+    assert.deepEqual([delivery?.status, delivery?.attempts], ['parked', 1]);
+    assert.equal((await store.listAttempts(project.id, { limit: 10 })).data.length, 1, 'stored once');
+  } finally {
+    await admin.query('ALTER SYSTEM RESET synchronous_standby_names').catch(() => {});
+    await admin.query('SELECT pg_reload_conf()').catch(() => {});
+    await admin.end();
     await store.close();
     await server.stop();
   }
