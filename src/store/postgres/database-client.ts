@@ -21,13 +21,6 @@ export function databaseClient(config: pg.ClientConfig): pg.Client {
   }
 }
 
-/** For pg-pool's `Client` option, which it calls with `new`: returns databaseClient(config). */
-export const DatabaseClient = function DatabaseClient(config: pg.ClientConfig = {}) {
-  return databaseClient(config);
-} as unknown as new (
-  config?: pg.ClientConfig,
-) => pg.Client;
-
 /** A client that is never connected: made without the URL, whose files could not be read. */
 class UnopenableClient extends pg.Client {
   readonly #failure: Error;

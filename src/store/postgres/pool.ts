@@ -1,7 +1,7 @@
 /** The PostgreSQL store's connection pool, and transactions on one of its connections. */
 import pg from 'pg';
 import { databaseReached, isStoreReadOnly } from '../store-unavailable.ts';
-import { DatabaseClient } from './database-client.ts';
+import { databaseClient } from './database-client.ts';
 import { EXACT_JSON_TYPES } from './rows.ts';
 
 /**
@@ -90,7 +90,7 @@ const PG_QUERY_TIMEOUT = 'Query read timeout';
 export function createPool(url: string, max: number, bounds: PoolBounds | null = POOL_BOUNDS): pg.Pool {
   const pool = new pg.Pool({
     ...connectionConfig(url),
-    Client: DatabaseClient,
+    Client: NumberedClient,
     max,
     idleTimeoutMillis: 30_000,
     types: EXACT_JSON_TYPES,
@@ -109,7 +109,6 @@ export function createPool(url: string, max: number, bounds: PoolBounds | null =
   // A checked-out client (inside a transaction) has no pool listener: a connection cut there
   // would be an unhandled 'error' event. Its queries reject anyway; the client is then discarded.
   pool.on('connect', (client) => {
-    opened.set(client, ++openings);
     client.on('error', () => undefined);
     if (bounds) closeOnTimeout(client, bounds.queryMs);
     databaseReached(); // an outage's end, when one was logged (store-unavailable.ts)
@@ -152,11 +151,28 @@ function closeOnTimeout(client: pg.PoolClient, fallbackMs: number): void {
   };
 }
 
-/** Connections opened so far by every pool of this thread, numbering each (`opened`). */
+/**
+ * Connections begun so far by every pool of this thread, numbering each (`opened`) when it is made,
+ * before it connects: where it leads is decided then (a name resolved, a proxy's target), so one
+ * begun before a switch back and logged in after a refusal that followed the switch still counts
+ * among the connections begun before that refusal.
+ */
 let openings = 0;
-const opened = new WeakMap<pg.PoolClient, number>();
+const opened = new WeakMap<pg.Client, number>();
+
+/** For pg-pool's `Client` option, which it calls with `new`: databaseClient(config), numbered (`opened`). */
+const NumberedClient = function NumberedClient(config: pg.ClientConfig = {}) {
+  const client = databaseClient(config);
+  opened.set(client, ++openings);
+  return client;
+} as unknown as new (
+  config?: pg.ClientConfig,
+) => pg.Client;
+
 /** Per pool: `openings` when a session of it last refused a write as read-only (sawReadOnly). */
 const readOnlyAt = new WeakMap<pg.Pool, number>();
+/** Pools that saw a read-only refusal and no write go through since (sawWritable). */
+const unconfirmed = new WeakSet<pg.Pool>();
 
 /**
  * A session of `pool` refused a write as read-only (isStoreReadOnly): the database URL led to a
@@ -166,12 +182,34 @@ const readOnlyAt = new WeakMap<pg.Pool, number>();
  */
 export function sawReadOnly(pool: pg.Pool): void {
   readOnlyAt.set(pool, openings);
+  unconfirmed.add(pool);
 }
 
 /**
- * A connection of `pool` for a write: one opened before its last read-only refusal (sawReadOnly)
- * is discarded and another taken, so that each stale session costs no more than the write that
- * found it. (Reads through pool.query may still use one until it fails or idles out.)
+ * A write went through on `client` (or it was found writable) after `pool` saw a read-only
+ * refusal: the URL leads to a server that takes writes again, and did when `client` was begun. The
+ * connections begun after the last refusal and before `client` may still lead to the standby: begun
+ * before the switch back, idle since under newer ones (the pool hands out the last returned first),
+ * they would each refuse a write whenever load reached that deep, seconds later. connectWritable
+ * discards them too; `client` and the ones begun after it stay. Once per refusal: otherwise every
+ * new connection's first write would retire the older ones.
+ */
+export function sawWritable(pool: pg.Pool, client: pg.PoolClient): void {
+  if (!unconfirmed.has(pool)) return;
+  const begun = opened.get(client);
+  // Begun before the refusal (a write that began before it and committed after, on the server the
+  // URL led to before the standby): it says nothing of where the URL leads now.
+  if (begun === undefined || begun <= (readOnlyAt.get(pool) ?? 0)) return;
+  unconfirmed.delete(pool);
+  readOnlyAt.set(pool, begun - 1);
+}
+
+/**
+ * A connection of `pool` for a write: one begun before its last read-only refusal (sawReadOnly),
+ * or before the write that went through after it (sawWritable), is discarded and another taken, so
+ * that each stale session costs no more than the write that found it, and none is found once
+ * writes go through again. (Reads through pool.query may still use one until it fails or idles
+ * out.)
  */
 export async function connectWritable(pool: pg.Pool): Promise<pg.PoolClient> {
   for (;;) {
@@ -202,6 +240,7 @@ export async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) 
     try {
       const out = await fn(client);
       await client.query('COMMIT');
+      sawWritable(pool, client);
       return out;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {

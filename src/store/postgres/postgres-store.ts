@@ -107,6 +107,7 @@ import {
   POOL_BOUNDS,
   type PoolBounds,
   sawReadOnly,
+  sawWritable,
   transaction,
 } from './pool.ts';
 import { deleteProjectPostgres, deletingProjectsPostgres } from './project-delete.ts';
@@ -262,7 +263,10 @@ export class PostgresStore implements Store {
       throw error;
     }
     client.release(readOnly);
-    if (!readOnly) return;
+    if (!readOnly) {
+      sawWritable(this.#pool, client); // pool.ts says why
+      return;
+    }
     sawReadOnly(this.#pool); // the pool's other connections may lead there too (pool.ts)
     throw new ReadOnlyDatabaseError();
   }
