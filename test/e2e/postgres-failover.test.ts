@@ -41,6 +41,15 @@ function postEvent(baseUrl: string, events: string, n: number) {
   });
 }
 
+/** What an answer's body says went wrong, shortly: its message up to the first "(", ";" or ":". */
+function refusal(body: string): string {
+  try {
+    return (JSON.parse(body) as { error: { message: string } }).error.message.split(/[(;:]/)[0]!.trim();
+  } catch {
+    return body.slice(0, 40);
+  }
+}
+
 /** Lines at warn level or above since `from`. */
 const warnings = (p: HeraldProcess, from: number) =>
   p
@@ -153,14 +162,18 @@ test('a URL that led to a standby and leads to the primary again (never promoted
   const { pg, apiProcess, worker, events } = await setUp();
   // Clients posting without pause keep every pooled connection busy: none is closed for idling.
   let phase: 'standby' | 'back' | 'done' = 'standby';
-  const answers = { standby: new Map<number, number>(), back: [] as { status: number; at: number }[] };
+  const answers = {
+    standby: new Map<number, number>(),
+    back: [] as { status: number; at: number; what?: string }[],
+  };
   const client = async () => {
     for (let n = 0; phase !== 'done'; n++) {
       const res = await postEvent(apiProcess.url, events, n).catch(() => null);
-      await res?.text();
+      const body = (await res?.text()) ?? '';
       const status = res?.status ?? 0;
       if (phase === 'standby') answers.standby.set(status, (answers.standby.get(status) ?? 0) + 1);
-      else answers.back.push({ status, at: Date.now() });
+      // What a refusal says (read-only, cannot be reached, busy) is printed below.
+      else answers.back.push({ status, at: Date.now(), ...(status === 202 ? {} : { what: refusal(body) }) });
     }
   };
   pg.proxy.pointTo(pg.standby.port);
@@ -179,13 +192,17 @@ test('a URL that led to a standby and leads to the primary again (never promoted
   // A late one can come from a session begun on the standby after its last refusal and left idle
   // under newer ones until load reaches it; the first write through now retires those (pool.ts
   // sawWritable; test/store/postgres-read-only-pool.test.ts).
-  const refusedAt = answers.back.filter((a) => a.status !== 202).map((a) => `${a.status}@${a.at - backAt}ms`);
+  const refusedAt = answers.back
+    .filter((a) => a.status !== 202)
+    .map((a) => `${a.status} ${a.what ?? ''}@${a.at - backAt}ms`);
   const failedAfter = answers.back.filter((a) => a.status !== 202 && a.at - backAt > 2_000).length;
   const firstAccepted = answers.back.find((a) => a.status === 202);
+  // The first ten and the last five: a late one is shown however many came early.
+  const shown = refusedAt.length > 15 ? [...refusedAt.slice(0, 10), '…', ...refusedAt.slice(-5)] : refusedAt;
   console.log(
     `standby then primary: ${JSON.stringify([...answers.standby])} while on the standby; ` +
       `first 202 ${firstAccepted ? firstAccepted.at - backAt : 'never'} ms after, ` +
-      `${answers.back.filter((a) => a.status !== 202).length} of ${answers.back.length} refused after (${refusedAt.slice(0, 10).join(', ')})`,
+      `${answers.back.filter((a) => a.status !== 202).length} of ${answers.back.length} refused after (${shown.join(', ')})`,
   );
   assert.equal(answers.standby.get(503) !== undefined, true);
   assert.equal(failedAfter, 0, 'requests refused more than 2 s after the URL led to the primary again');
