@@ -6,11 +6,13 @@ import { newTurnCursor } from '../../src/store/claim-turns.ts';
 import { encodeCursor } from '../../src/store/cursor.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import {
+  CALLBACK_PROJECTS_SQL,
   CLAIM_PLANNER_SETTINGS,
   CLAIM_WINDOW_PICK,
   type ClaimState,
   leaseDue,
   PROBE_ROUND_PICK,
+  PROBE_ROUND_WITH_CALLBACKS_PICK,
 } from '../../src/store/postgres/claims.ts';
 import { RECOVER_SCAN_SQL } from '../../src/store/postgres/due-deliveries.ts';
 import {
@@ -615,6 +617,53 @@ describe('postgres specifics', () => {
       const read = mostRowsRead(plan);
       assert.ok(read <= 2 * 200, `a plan node read ${read} rows`);
     });
+  });
+
+  test("a probe round walks each project's own callbacks, not another project's backlog of them, and finding which projects have any does too", async () => {
+    const url = await server.createDatabase();
+    const store = await openStore(url);
+    const client = new pg.Client({ connectionString: url });
+    try {
+      const callbackAt = async (name: string) => {
+        const project = await store.createProject({ name }, T0);
+        const [accepted] = await store.acceptEvents(
+          project.id,
+          [eventInput('a', { callbackUrl: 'http://127.0.0.1:9/cb' })],
+          T0,
+        );
+        return accepted!.event;
+      };
+      const noisy = await callbackAt('noisy');
+      const quiet = await callbackAt('quiet');
+      await client.connect();
+      // 20,000 more of the noisy project's callbacks at the head of the due order, analysed: walking
+      // deliveries_callbacks_due and filtering by project looks cheap to the planner then.
+      await client.query(
+        `INSERT INTO deliveries (project_id, id, event_id, endpoint_id, url, status, attempts, next_attempt_at, created_at, updated_at)
+         SELECT $1, 'dlv_' || lpad(g::text, 20, '0'), $2, NULL, 'http://127.0.0.1:9/cb', 'pending', 0, $3::bigint - 100000 + g, $3::bigint, $3::bigint
+         FROM generate_series(1, 20000) g`,
+        [noisy.projectId, noisy.id, T0],
+      );
+      await client.query('ANALYZE deliveries');
+      const plan = await explainPick(client, PROBE_ROUND_WITH_CALLBACKS_PICK, [
+        T0 + 600_000,
+        [quiet.projectId],
+        [''],
+        [64],
+        200,
+      ]);
+      assert.equal(Number(plan['Actual Rows']), 1, "the quiet project's callback");
+      assert.ok(mostRowsRead(plan) <= 2 * 200, `a plan node read ${mostRowsRead(plan)} rows`);
+      const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${CALLBACK_PROJECTS_SQL}`, [
+        T0 + 600_000,
+      ]);
+      const projects = rows[0]['QUERY PLAN'][0].Plan;
+      assert.equal(Number(projects['Actual Rows']), 2, 'both projects');
+      assert.ok(mostRowsRead(projects) <= 10, `a plan node read ${mostRowsRead(projects)} rows`);
+    } finally {
+      await client.end();
+      await store.close();
+    }
   });
 
   test('claims from several processes at once never hand out a delivery twice', async () => {

@@ -15,9 +15,11 @@ import { acceptEventsSqlite } from '../../src/store/sqlite/accept-events.ts';
 import { CHECKPOINT_EVERY_MS } from '../../src/store/sqlite/checkpoint-after-commit.ts';
 import {
   CALLBACK_PROBE_SQL,
+  CALLBACK_PROJECTS_SQL,
   claimDue,
   DUE_ENDPOINTS_SQL,
   ENDPOINT_PROBE_SQL,
+  PROJECT_CALLBACK_PROBE_SQL,
   type ProbeCursor,
 } from '../../src/store/sqlite/claims.ts';
 import { RECOVER_SCAN_SQL } from '../../src/store/sqlite/due-deliveries.ts';
@@ -718,6 +720,8 @@ describe('sqlite specifics', () => {
     ['one endpoint', ENDPOINT_PROBE_SQL, ['p', 'e', 0, 10], 'deliveries_endpoint'],
     ['the callbacks', CALLBACK_PROBE_SQL, [0, 10], 'deliveries_callbacks_due'],
     ['which endpoints have due work', DUE_ENDPOINTS_SQL, ['[["p","e"]]', 0], 'deliveries_endpoint'],
+    ["one project's callbacks", PROJECT_CALLBACK_PROBE_SQL, ['p', 0, 10], 'deliveries_endpoint'],
+    ['which projects have callbacks due', CALLBACK_PROJECTS_SQL, [0], 'deliveries_endpoint'],
   ] as const) {
     test(`a claim probes ${what} through an index in due order, without sorting a backlog`, async () => {
       const plan = planOf(sql, params);

@@ -1205,6 +1205,41 @@ export function defineStoreSuite(
     );
 
     withStore(
+      "claims: one tenant's backlog of callbacks does not hold back another tenant's callbacks",
+      async (store) => {
+        // 3,000 callback deliveries of one project due before another project's callback and
+        // endpoint delivery. The callbacks took their part in turn oldest first whatever their
+        // project, so the other tenant's callback waited for the whole backlog of callbacks (30
+        // claims of 100 here; 7.5 s behind 200,000 in a scratch run) while its endpoint went at once.
+        const quiet = await callbackBacklogBeforeAnotherTenant(store);
+        const [theirs] = await store.acceptEvents(
+          quiet.projectId,
+          [eventInput('b', { callbackUrl: 'http://127.0.0.1:9/quiet' })],
+          T0 + 1_000,
+        );
+        const callback = theirs!.deliveries.find((d) => d.endpointId === null)!;
+        for (const exclude of [undefined, ['ep_saturated']]) {
+          let claims = 0;
+          let found = false;
+          while (!found && claims < 30) {
+            const claimed = await store.claimDueDeliveries({
+              limit: 100,
+              leaseMs: 30 * SECOND,
+              now: T0 + 2_000,
+              workerId: 'w1',
+              ...(exclude ? { excludeEndpointIds: exclude } : {}),
+            });
+            claims++;
+            assert.equal(claimed.length, 100, 'a full claim');
+            found = claimed.some((c) => c.delivery.id === callback.id);
+          }
+          assert.equal(claims, 1, `the quiet tenant's callback in the first claim (exclude ${exclude})`);
+          await store.releaseClaims('w1', T0 + 2_000);
+        }
+      },
+    );
+
+    withStore(
       "claims of a few deliveries: one tenant's backlog of callbacks does not take every turn either",
       async (store) => {
         // A part in turn of one delivery (claims of 4 to 7, or every fourth claim of 1: a process

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   advanceTurns,
-  callbackPart,
+  CALLBACKS_ID,
   fairPart,
   newTurnCursor,
   planTurns,
   turnLimits,
+  withCallbackTurns,
 } from '../../src/store/claim-turns.ts';
 
 const endpoints = (projectId: string, n: number) =>
@@ -93,19 +94,19 @@ test('the part in turn: a quarter of a claim of 8 or more, one row for every 4 t
   assert.ok(parts.every((part, i) => part <= [3, 2, 7, 5, 6][i]!));
 });
 
-test("callbacks take a project's part of the turn, beside the projects with due work: all of it when none has", () => {
-  const cursor = newTurnCursor();
-  assert.equal(callbackPart(64, 0, cursor), 64);
-  assert.equal(callbackPart(64, 1, cursor), 32);
-  assert.equal(callbackPart(64, 3, cursor), 16);
-  // A part too small to share: the callbacks' fraction is carried, so they get their turn among
-  // the projects' (one in six parts of one beside five projects), not every part.
+test("a project's callbacks take their turns as one more of its endpoints, so one project's backlog of them takes only its part", () => {
+  const active = [
+    { projectId: 'a', id: 'a1' },
+    { projectId: 'b', id: 'b1' },
+  ];
+  // Project a sends callbacks only; b has an endpoint and callbacks; c callbacks only.
+  const turns = withCallbackTurns(active, ['a', 'b', 'c']);
+  const plan = planTurns(turns, new Set(), newTurnCursor(), 256);
   assert.deepEqual(
-    Array.from({ length: 12 }, () => callbackPart(1, 5, cursor)),
-    [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1],
+    plan.visited.map((ep) => `${ep.projectId}/${ep.id === CALLBACKS_ID ? 'callbacks' : ep.id}`),
+    ['a/a1', 'b/b1', 'c/callbacks', 'a/callbacks', 'b/callbacks'],
   );
-  assert.deepEqual(
-    [25, 25, 25, 25].map((want) => callbackPart(want, 1, cursor)),
-    [12, 13, 12, 13],
-  );
+  // Each project a third of 60, split between its endpoint and its callbacks where it has both.
+  assert.deepEqual(turnLimits(plan, 60), [10, 10, 20, 10, 10]);
+  assert.equal(withCallbackTurns(active, []), active, 'none due: the endpoints as they are');
 });

@@ -10,12 +10,13 @@ import type { HeraldEvent } from '../../domain/types.ts';
 import { CLAIM_PROBES, CLAIM_WINDOW, WINDOW_SKIP_MS } from '../claim-limits.ts';
 import {
   advanceTurns,
-  callbackPart,
+  CALLBACKS_ID,
   fairPart,
   planTurns,
   type TurnCursor,
   type TurnEndpoint,
   turnLimits,
+  withCallbackTurns,
 } from '../claim-turns.ts';
 import type { ClaimedDelivery, ClaimOptions } from '../store.ts';
 import { lockedInKeyOrder } from './delivery-locks.ts';
@@ -38,6 +39,8 @@ export interface ClaimState {
   activeEndpoints: number;
   /** The active endpoints as of `at`, kept WINDOW_SKIP_MS (a claim in turn reads them every time). */
   active?: { list: TurnEndpoint[]; at: number };
+  /** The projects with callbacks due as of `at`, kept WINDOW_SKIP_MS while any callback is due. */
+  callbackProjects?: { list: string[]; at: number };
 }
 
 /**
@@ -167,12 +170,27 @@ async function leaseOldestDue(db: Queryable, o: ClaimOptions, state: ClaimState)
   return claimed;
 }
 
+/** Whether any callback delivery is due and unleased ($1 now): one row of deliveries_callbacks_due. */
+const CALLBACKS_DUE_SQL = `SELECT 1 FROM deliveries WHERE endpoint_id IS NULL AND status = 'pending' AND next_attempt_at <= $1
+  AND ${UNLEASED} LIMIT 1`;
+
 /**
- * Claims callback deliveries (index deliveries_callbacks_due, migration 0004) up to a project's
- * part (callbackPart), then from the endpoints not left out: projects in turn, each an equal part
- * of `want`, split between its endpoints (claim-turns.ts), then what is left to those that had
- * more, a statement per round, then to callbacks again. Visits at most CLAIM_PROBES endpoints,
- * resuming where the last probe stopped.
+ * The projects with callback deliveries due ($1 now): an index seek each in deliveries_endpoint, on
+ * (project_id, endpoint_id IS NULL, status, next_attempt_at), written as in PROBE_ROUND_PICK so that
+ * the partial index deliveries_callbacks_due (every project's callbacks in due order) does not fit.
+ */
+export const CALLBACK_PROJECTS_SQL = `SELECT p.id FROM projects p WHERE EXISTS (
+  SELECT 1 FROM deliveries WHERE project_id = p.id AND endpoint_id IS NULL
+    AND status >= 'pending' AND (status, next_attempt_at) <= ('pending', $1))
+  ORDER BY p.id`;
+
+/**
+ * Claims from the endpoints not left out: projects in turn, each an equal part of `want`, split
+ * between its endpoints (a project's callbacks, when any are due, one more of them:
+ * withCallbackTurns), then what is left to those that had more, a statement per round
+ * (claim-turns.ts), then to the oldest due callbacks (index deliveries_callbacks_due, migration
+ * 0004). Visits at most CLAIM_PROBES endpoints, resuming where the last probe stopped. Without
+ * callbacks due, a claim reads no more than CALLBACKS_DUE_SQL of them.
  */
 async function probeEndpoints(
   db: Queryable,
@@ -189,32 +207,34 @@ async function probeEndpoints(
       [o.now, o.leaseMs, o.workerId, limit],
       db,
     );
+  const callbacksDue = (await query(CALLBACKS_DUE_SQL, [o.now], db)).length > 0;
   const active = await activeEndpoints(db, o.now, state);
   state.activeEndpoints = active.length;
-  const plan = planTurns(active, new Set(exclude), state.turns, CLAIM_PROBES);
+  const turns = callbacksDue ? withCallbackTurns(active, await callbackProjects(db, o.now, state)) : active;
+  const plan = planTurns(turns, new Set(exclude), state.turns, CLAIM_PROBES);
   const visited = plan.visited;
-  // Which projects have work due is not asked first: callbacks take the part of one project
-  // beside those visited, and what the endpoints leave (leased, the second probe sees past them).
-  const ownPart = callbackPart(want, plan.firstRound, state.turns);
-  const out: Row[] = ownPart > 0 ? await callbacks(ownPart) : [];
-  // Each project an equal part first, then what is left to those that had more (leased already,
-  // so their second probe sees past the first). One statement per round, whatever the endpoints.
+  // Which projects have work due is not asked first: each visited project an equal part first,
+  // then what is left to those that had more (leased already, so their second probe sees past the
+  // first). One statement per round, whatever the endpoints.
+  const out: Row[] = [];
   let probed = 0;
-  if (out.length < want && visited.length > 0) {
-    const wanted = want - out.length;
-    const limits = turnLimits(plan, wanted);
+  if (visited.length > 0) {
+    const limits = turnLimits(plan, want);
     const first = await probeRound(
       db,
       o,
       round(visited, (i) => limits[i]!),
-      wanted,
+      want,
     );
     out.push(...first);
     const got = new Map<string, number>();
-    for (const r of first) got.set(String(r.endpoint_id), (got.get(String(r.endpoint_id)) ?? 0) + 1);
+    for (const r of first) {
+      const key = rowTurnKey(r);
+      got.set(key, (got.get(key) ?? 0) + 1);
+    }
     // The round stops once it has enough: the next probe starts after the last endpoint it reached.
-    probed = first.length < wanted ? visited.length : lastReached(visited, got) + 1;
-    const hadMore = visited.filter((ep, i) => got.get(ep.id) === limits[i]);
+    probed = first.length < want ? visited.length : lastReached(visited, got) + 1;
+    const hadMore = visited.filter((ep, i) => got.get(turnKey(ep)) === limits[i]);
     if (out.length < want && hadMore.length > 0) {
       const left = want - out.length;
       out.push(
@@ -228,13 +248,26 @@ async function probeEndpoints(
     }
   }
   advanceTurns(state.turns, plan, probed);
-  if (out.length < want && plan.firstRound > 0) out.push(...(await callbacks(want - out.length)));
+  if (out.length < want && callbacksDue) out.push(...(await callbacks(want - out.length)));
   return out;
+}
+
+/** A visited endpoint's key among the rows of a round: its id, or its project's for its callbacks. */
+const turnKey = (ep: TurnEndpoint) => (ep.id === CALLBACKS_ID ? `callbacks/${ep.projectId}` : ep.id);
+const rowTurnKey = (r: Row) => (r.endpoint_id === null ? `callbacks/${r.project_id}` : String(r.endpoint_id));
+
+/** The projects with callbacks due (CALLBACK_PROJECTS_SQL), kept WINDOW_SKIP_MS. */
+async function callbackProjects(db: Queryable, now: number, state: ClaimState): Promise<string[]> {
+  const kept = state.callbackProjects;
+  if (kept && now >= kept.at && now - kept.at < WINDOW_SKIP_MS) return kept.list;
+  const list = (await query(CALLBACK_PROJECTS_SQL, [now], db)).map((r) => String(r.id));
+  state.callbackProjects = { list, at: now };
+  return list;
 }
 
 /** The index in `visited` of the last endpoint that gave rows (-1 when none did). */
 function lastReached(visited: TurnEndpoint[], got: Map<string, number>): number {
-  for (let i = visited.length - 1; i >= 0; i--) if (got.has(visited[i]!.id)) return i;
+  for (let i = visited.length - 1; i >= 0; i--) if (got.has(turnKey(visited[i]!))) return i;
   return -1;
 }
 
@@ -274,6 +307,30 @@ export const PROBE_ROUND_PICK = `SELECT x.project_id, x.id, x.due
                       ORDER BY status, next_attempt_at LIMIT e.n FOR UPDATE SKIP LOCKED) x
   LIMIT $7`;
 
+/**
+ * PROBE_ROUND_PICK for a round that visits projects' callbacks too (endpoint id CALLBACKS_ID, ''):
+ * each entry walks its endpoint's due rows, or its project's callbacks (endpoint_id IS NULL) in
+ * the same index. Ordered by endpoint_id too, though it is null: the planner does not take `IS
+ * NULL` for an equality, and without it found the index out of order for the walk, so it read and
+ * sorted every callback of the project (a seq scan of 20,000 rows in the plan test). Used only
+ * when callbacks are due: the other rounds keep the plain pick.
+ */
+export const PROBE_ROUND_WITH_CALLBACKS_PICK = `SELECT x.project_id, x.id, x.due
+  FROM unnest($4::text[], $5::text[], $6::int[]) AS e(project_id, endpoint_id, n)
+  CROSS JOIN LATERAL (
+    SELECT * FROM (SELECT project_id, id, next_attempt_at AS due FROM deliveries
+                   WHERE e.endpoint_id <> '' AND project_id = e.project_id AND endpoint_id = e.endpoint_id
+                     AND status >= 'pending' AND (status, next_attempt_at) <= ('pending', $1)
+                     AND ${UNLEASED}
+                   ORDER BY status, next_attempt_at LIMIT e.n FOR UPDATE SKIP LOCKED) ep
+    UNION ALL
+    SELECT * FROM (SELECT project_id, id, next_attempt_at AS due FROM deliveries
+                   WHERE e.endpoint_id = '' AND project_id = e.project_id AND endpoint_id IS NULL
+                     AND status >= 'pending' AND (status, next_attempt_at) <= ('pending', $1)
+                     AND ${UNLEASED}
+                   ORDER BY endpoint_id, status, next_attempt_at LIMIT e.n FOR UPDATE SKIP LOCKED) cb) x
+  LIMIT $7`;
+
 /** One probe round in one statement (PROBE_ROUND_PICK), leased: up to each endpoint's `limit`, `total` in all. */
 function probeRound(
   db: Queryable,
@@ -281,8 +338,9 @@ function probeRound(
   endpoints: { projectId: string; endpointId: string; limit: number }[],
   total: number,
 ): Promise<Row[]> {
+  const callbacks = endpoints.some((ep) => ep.endpointId === CALLBACKS_ID);
   return query(
-    LEASE(PROBE_ROUND_PICK),
+    LEASE(callbacks ? PROBE_ROUND_WITH_CALLBACKS_PICK : PROBE_ROUND_PICK),
     [
       o.now,
       o.leaseMs,

@@ -8,12 +8,13 @@ import type { HeraldEvent } from '../../domain/types.ts';
 import { CLAIM_PROBES, CLAIM_WINDOW, WINDOW_SKIP_MS } from '../claim-limits.ts';
 import {
   advanceTurns,
-  callbackPart,
+  CALLBACKS_ID,
   fairPart,
   planTurns,
   type TurnCursor,
   type TurnEndpoint,
   turnLimits,
+  withCallbackTurns,
 } from '../claim-turns.ts';
 import type { ClaimedDelivery, ClaimOptions } from '../store.ts';
 import { all, get, prepared, run } from './db-helpers.ts';
@@ -27,6 +28,24 @@ export const ENDPOINT_PROBE_SQL = `SELECT rowid AS row_id, * FROM deliveries WHE
 export const CALLBACK_PROBE_SQL = `SELECT rowid AS row_id, * FROM deliveries WHERE endpoint_id IS NULL AND status = 'pending'
   AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`;
 
+/**
+ * One project's due callback deliveries, oldest first: its part in turn (claim-turns.ts). Walks
+ * deliveries_endpoint on (project_id, endpoint_id IS NULL, status, next_attempt_at): the partial
+ * index deliveries_callbacks_due would walk every project's due callbacks in due order for it.
+ */
+export const PROJECT_CALLBACK_PROBE_SQL = `SELECT rowid AS row_id, * FROM deliveries INDEXED BY deliveries_endpoint
+  WHERE project_id = ? AND endpoint_id IS NULL AND status = 'pending' AND next_attempt_at <= ?
+  ORDER BY next_attempt_at LIMIT ?`;
+
+/**
+ * The projects with callback deliveries due, one index seek each (as PROJECT_CALLBACK_PROBE_SQL),
+ * read only while any callback is due, at most every WINDOW_SKIP_MS (callbackProjects).
+ */
+export const CALLBACK_PROJECTS_SQL = `SELECT p.id FROM projects p WHERE EXISTS (
+  SELECT 1 FROM deliveries INDEXED BY deliveries_endpoint
+  WHERE project_id = p.id AND endpoint_id IS NULL AND status = 'pending' AND next_attempt_at <= ?)
+  ORDER BY p.id`;
+
 /** What the store keeps between claims that leave endpoints out. */
 export interface ProbeCursor {
   /** Where the next per-endpoint probe starts: which project, and each project's next endpoint. */
@@ -37,6 +56,8 @@ export interface ProbeCursor {
   emptyWindows?: number;
   /** The active endpoints, as of `at` (kept WINDOW_SKIP_MS). */
   endpoints?: { list: TurnEndpoint[]; at: number };
+  /** The projects with callbacks due, as of `at` (kept WINDOW_SKIP_MS while any callback is due). */
+  callbackProjects?: { list: string[]; at: number };
 }
 
 /**
@@ -255,16 +276,26 @@ function activeEndpoints(db: DatabaseSync, now: number, probe: ProbeCursor): Tur
   return list;
 }
 
+/** The projects with callbacks due (CALLBACK_PROJECTS_SQL), kept WINDOW_SKIP_MS. */
+function callbackProjects(db: DatabaseSync, now: number, probe: ProbeCursor): string[] {
+  const kept = probe.callbackProjects;
+  if (kept && now >= kept.at && now - kept.at < WINDOW_SKIP_MS) return kept.list;
+  const list = all(db, CALLBACK_PROJECTS_SQL, now).map((r) => String(r.id));
+  probe.callbackProjects = { list, at: now };
+  return list;
+}
+
 /**
- * Claims callback deliveries (index deliveries_callbacks_due) up to a project's part (callbackPart),
- * then from the endpoints not left out, one at a time (index deliveries_endpoint): projects in turn,
- * each with due work an equal part of `want`, split between its endpoints with due work, then what
- * is left to those that had more (claim-turns.ts), then to callbacks again. Visits at most CLAIM_PROBES endpoints, starting where the last probe stopped,
- * so every project and every endpoint gets its turn when there are many. Which of them have
- * anything due is asked in one statement first (DUE_ENDPOINTS_SQL): an idle endpoint costs a probe
- * statement (~14 µs) otherwise, and most of an installation's endpoints are idle at any moment (200
- * of them added ~2.8 ms to a claim of 256, or ~6 ms with a saturated endpoint left out; every claim
- * probes up to 256).
+ * Claims from the endpoints not left out, one at a time (index deliveries_endpoint): projects in
+ * turn, each with due work an equal part of `want`, split between its endpoints with due work (a
+ * project's callbacks, when any are due, one more of them: withCallbackTurns), then what is left
+ * to those that had more (claim-turns.ts), then to the oldest due callbacks. Visits at most
+ * CLAIM_PROBES endpoints, starting where the last probe stopped, so every project and every
+ * endpoint gets its turn when there are many. Which of them have anything due is asked in one
+ * statement first (DUE_ENDPOINTS_SQL): an idle endpoint costs a probe statement (~14 µs)
+ * otherwise, and most of an installation's endpoints are idle at any moment (200 of them added
+ * ~2.8 ms to a claim of 256, or ~6 ms with a saturated endpoint left out; every claim probes up to
+ * 256). Without callbacks due, a claim reads no more than that one row of deliveries_callbacks_due.
  */
 function probeEndpoints(
   db: DatabaseSync,
@@ -273,15 +304,20 @@ function probeEndpoints(
   want: number,
   probe: ProbeCursor,
 ): Row[] {
-  const plan = planTurns(activeEndpoints(db, o.now, probe), leftOut, probe.turns, CLAIM_PROBES);
+  const callbacksDue = get(db, CALLBACK_PROBE_SQL, o.now, 1) !== undefined;
+  const active = activeEndpoints(db, o.now, probe);
+  const turns = callbacksDue ? withCallbackTurns(active, callbackProjects(db, o.now, probe)) : active;
+  const plan = planTurns(turns, leftOut, probe.turns, CLAIM_PROBES);
   const visited = plan.visited;
+  // A project's callbacks are in the plan only when it has some due (as of WINDOW_SKIP_MS ago).
   const due = dueAmong(db, visited, o.now);
-  const projects = new Set([...due].map((i) => plan.projectOf[i])).size;
-  const ownPart = callbackPart(want, projects, probe.turns);
-  const out: Row[] = ownPart > 0 ? all(db, CALLBACK_PROBE_SQL, o.now, ownPart) : [];
-  const limits = turnLimits(plan, want - out.length, due);
+  for (let i = 0; i < visited.length; i++) if (visited[i]!.id === CALLBACKS_ID) due.add(i);
+  const limits = turnLimits(plan, want, due);
   const probeOne = (ep: TurnEndpoint, limit: number) =>
-    all(db, ENDPOINT_PROBE_SQL, ep.projectId, ep.id, o.now, limit);
+    ep.id === CALLBACKS_ID
+      ? all(db, PROJECT_CALLBACK_PROBE_SQL, ep.projectId, o.now, limit)
+      : all(db, ENDPOINT_PROBE_SQL, ep.projectId, ep.id, o.now, limit);
+  const out: Row[] = [];
   const hadMore: TurnEndpoint[] = [];
   // Endpoints reached, idle ones included: the next probe starts after the last one.
   let reached = 0;
@@ -301,8 +337,8 @@ function probeEndpoints(
   }
   leaseRows(db, more, o);
   const got = out.length + more.length;
-  // What the endpoints left, to callbacks past those taken first (leased: the probe sees past them).
-  const callbacks = got < want && projects > 0 ? all(db, CALLBACK_PROBE_SQL, o.now, want - got) : [];
+  // What the endpoints left, to the oldest due callbacks (leased: the probe sees past those taken).
+  const callbacks = got < want && callbacksDue ? all(db, CALLBACK_PROBE_SQL, o.now, want - got) : [];
   leaseRows(db, callbacks, o);
   return out.concat(more, callbacks);
 }
@@ -316,7 +352,7 @@ export const DUE_ENDPOINTS_SQL = `SELECT e.key AS i FROM json_each(?) AS e WHERE
     AND status = 'pending' AND next_attempt_at <= ?)`;
 
 function dueAmong(db: DatabaseSync, endpoints: TurnEndpoint[], now: number): Set<number> {
-  if (endpoints.length === 0) return new Set();
+  if (!endpoints.some((ep) => ep.id !== CALLBACKS_ID)) return new Set();
   const list = JSON.stringify(endpoints.map((ep) => [ep.projectId, ep.id]));
   return new Set(all(db, DUE_ENDPOINTS_SQL, list, now).map((r) => Number(r.i)));
 }
