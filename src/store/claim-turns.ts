@@ -38,6 +38,17 @@ export const newTurnCursor = (): TurnCursor => ({
   owed: 0,
 });
 
+/** A copy of `cursor`: where a claim whose transaction may roll back started (resetTurnCursor). */
+export const copyTurnCursor = (cursor: TurnCursor): TurnCursor => ({
+  ...cursor,
+  endpoint: new Map(cursor.endpoint),
+});
+
+/** Puts `cursor` back where `copy` (copyTurnCursor) was: a claim that rolled back gave no turns. */
+export function resetTurnCursor(cursor: TurnCursor, copy: TurnCursor): void {
+  Object.assign(cursor, copyTurnCursor(copy));
+}
+
 /**
  * How many of a claim of `limit` go to endpoints in turn: a quarter (FAIR_SHARE) of a claim of
  * FAIR_CLAIM_MIN or more; of smaller ones, one for every FAIR_SHARE deliveries they claim, the

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, EventType, HeraldEvent } from '../../domain/types.ts';
-import { newTurnCursor } from '../claim-turns.ts';
+import { copyTurnCursor, newTurnCursor, resetTurnCursor } from '../claim-turns.ts';
 import { eventTypeKept } from '../event-type-kept.ts';
 import { finishEndpointDeletes } from '../finish-endpoint-deletes.ts';
 import { finishProjectDeletes } from '../finish-project-deletes.ts';
@@ -619,11 +619,23 @@ export class PostgresStore implements Store {
     // hashed for the window's join: 60-105 ms per statement at 300,000 pending, growing with the
     // backlog). Claims only ever want index order and key lookups.
     const inTurn: Row[] = [];
-    const claimed = await this.#tx(async (client) => {
-      inTurn.length = 0; // a transaction tried again starts over
-      await client.query(CLAIM_PLANNER_SETTINGS);
-      return leaseDue(client, o, this.#claimState, inTurn); // claims.ts
-    });
+    // The turns move on only with a claim that commits: one rolled back (a deadlock, a statement
+    // timeout, a connection cut) leased nothing, and the dispatcher's next claim gives the turns
+    // it would have given. Moved before the commit and kept, they were skipped: a project or an
+    // endpoint whose turn it was lost it (postgres-claim-rollback.test.ts).
+    const turns = this.#claimState.turns;
+    const start = copyTurnCursor(turns);
+    let claimed: Row[];
+    try {
+      claimed = await this.#tx(async (client) => {
+        inTurn.length = 0; // a transaction tried again starts over
+        await client.query(CLAIM_PLANNER_SETTINGS);
+        return leaseDue(client, o, this.#claimState, inTurn); // claims.ts
+      });
+    } catch (error) {
+      resetTurnCursor(turns, start);
+      throw error;
+    }
     return withEvents(this.#pool, claimed, o, inTurn); // claims.ts
   }
   async getDispatchEndpoints(refs: { projectId: string; endpointId: string }[], now: number) {
