@@ -36,6 +36,7 @@ import {
 } from '../../src/store/sqlite/history-reads.ts';
 import { migrateSqlite } from '../../src/store/sqlite/migrate.ts';
 import { openDatabaseSqlite, WAL_SIZE_LIMIT_BYTES } from '../../src/store/sqlite/open-database.ts';
+import { DELIVERED_SQL } from '../../src/store/sqlite/replay-missing.ts';
 import { PURGE_CHUNK, PURGE_CHUNK_ROWS, purgeBeforeSqlite } from '../../src/store/sqlite/retention.ts';
 import { attemptRecord, endpointInput, eventInput, projectWithEndpoints, T0 } from './helpers.ts';
 import { defineKeyRotationTest } from './key-rotation.ts';
@@ -677,6 +678,35 @@ describe('sqlite specifics', () => {
         .map((r) => [r.created_at, r.id])
         .sort((a, b) => Number(a[0]) - Number(b[0]) || String(a[1]).localeCompare(String(b[1]))),
       'in creation order',
+    );
+    db.close();
+  });
+
+  test("a replay's batch looks up its events' deliveries by event, not among all of the endpoint's", () => {
+    const db = new DatabaseSync(':memory:');
+    migrateSqlite(db);
+    // An endpoint of 20,000 deliveries: SQLite's planner unhinted walked deliveries_endpoint over
+    // all of them for each batch of 1,000 events, inside the write transaction (200,000: 102 ms a
+    // batch, against 1.3 ms by the event).
+    db.exec('PRAGMA foreign_keys = OFF');
+    db.exec(`WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < 20000)
+      INSERT INTO deliveries (id, project_id, event_id, endpoint_id, url, status, attempts, created_at, updated_at)
+      SELECT 'dlv_' || printf('%026d', i), 'p', 'evt_' || printf('%026d', i), 'ep0', 'http://127.0.0.1:9/x', 'succeeded', 1, i, i FROM g`);
+    const ids = ['evt_00000000000000000000000007', 'evt_x'];
+    const params = [JSON.stringify(ids), 'p', 'ep0'];
+    const plan = planOf(DELIVERED_SQL, params, db);
+    assert.ok(
+      plan.some((d) =>
+        d.includes('SEARCH deliveries USING INDEX deliveries_event (event_id=? AND project_id=?)'),
+      ),
+      plan.join('; '),
+    );
+    assert.deepEqual(
+      db
+        .prepare(DELIVERED_SQL)
+        .all(...params)
+        .map((r) => r.event_id),
+      [ids[0]],
     );
     db.close();
   });

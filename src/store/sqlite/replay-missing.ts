@@ -13,7 +13,11 @@ import { endpointSqlite } from './endpoint-reads.ts';
 const NEXT_EVENTS = `SELECT id, type, test, created_at FROM events
   WHERE project_id = ? AND (created_at, id) > (?, ?) AND created_at <= ?
   ORDER BY created_at, id LIMIT ?`;
-const DELIVERED = `SELECT DISTINCT event_id FROM deliveries
+/**
+ * Which of the events (a JSON array of ids) the endpoint has a delivery for. Unhinted, SQLite's
+ * planner walked deliveries_endpoint over every delivery the endpoint ever had, for each batch.
+ */
+export const DELIVERED_SQL = `SELECT DISTINCT event_id FROM deliveries INDEXED BY deliveries_event
   WHERE event_id IN (SELECT value FROM json_each(?)) AND project_id = ? AND endpoint_id = ?`;
 const INSERT_DELIVERY = `INSERT INTO deliveries (id, project_id, event_id, endpoint_id, url, status, attempts,
   next_attempt_at, leased_by, created_at, updated_at, due_since) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, NULL, ?, ?, ?)`;
@@ -46,7 +50,7 @@ export function replayMissingSqlite(
     replays(endpoint, { type: String(e.type), test: Number(e.test) === 1 }),
   );
   const had = new Set(
-    all(db, DELIVERED, JSON.stringify(wanted.map((e) => String(e.id))), projectId, endpointId).map((r) =>
+    all(db, DELIVERED_SQL, JSON.stringify(wanted.map((e) => String(e.id))), projectId, endpointId).map((r) =>
       String(r.event_id),
     ),
   );
