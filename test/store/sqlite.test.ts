@@ -31,6 +31,7 @@ import {
   BUCKET_STEP_SQL,
   ENDPOINT_STATS_SQL,
   eventPageQuery,
+  listAttemptsSqlite,
   listEventsSqlite,
   STATS_STEP_END,
 } from '../../src/store/sqlite/history-reads.ts';
@@ -576,6 +577,55 @@ describe('sqlite specifics', () => {
           ),
           `${JSON.stringify(q)}: ${sql.replace(/\s+/g, ' ')}: ${plan.join('; ')}`,
         );
+      }
+    }
+    db.close();
+  });
+
+  test("a page of a delivery's, an event's or an endpoint's attempts walks that one's index, whatever bounds the id", async () => {
+    // With two bounds on the id (a cursor, since, until, the bounded scan's end), SQLite's planner
+    // unhinted walked attempts_project over every attempt of the project in the range: 200,000
+    // attempts, ~50 ms a page of a quiet endpoint's or of one event's, against under 0.5 ms.
+    const db = new DatabaseSync(':memory:');
+    migrateSqlite(db);
+    const statements: { sql: string; params: SQLInputValue[] }[] = [];
+    const prepare = db.prepare.bind(db);
+    db.prepare = (sql: string) => {
+      const statement = prepare(sql);
+      if (sql.startsWith('EXPLAIN')) return statement;
+      for (const method of ['get', 'all', 'iterate'] as const) {
+        const run = statement[method].bind(statement) as (...p: SQLInputValue[]) => unknown;
+        (statement as unknown as Record<string, unknown>)[method] = (...params: SQLInputValue[]) => {
+          statements.push({ sql, params });
+          return run(...params);
+        };
+      }
+      return statement;
+    };
+    const cursor = Buffer.from('att_9', 'utf8').toString('base64url');
+    const filters = [
+      [{ deliveryId: 'dlv_1' }, 'attempts_delivery (project_id=? AND delivery_id=?'],
+      [{ eventId: 'evt_1', endpointId: 'ep' }, 'attempts_event (project_id=? AND event_id=?'],
+      [{ endpointId: 'ep' }, 'attempts_endpoint (project_id=? AND endpoint_id=?'],
+      [
+        { endpointId: 'ep', outcome: 'failed' as const },
+        'attempts_endpoint_failed (project_id=? AND endpoint_id=?',
+      ],
+      [{ endpointId: 'ep', eventType: 't' }, 'attempts_endpoint (project_id=? AND endpoint_id=?'],
+    ] as const;
+    for (const [filter, index] of filters) {
+      for (const q of [{}, { cursor, until: T0 }, { since: T0 - 5, until: T0 }, { cursor, since: T0 - 5 }]) {
+        statements.length = 0;
+        await listAttemptsSqlite(db, 'p', { limit: 50, ...filter, ...q });
+        assert.ok(statements.length >= 1);
+        for (const { sql, params } of statements) {
+          const plan = planOf(sql, params, db);
+          assert.ok(
+            plan.some((d) => d.includes(index)),
+            `${JSON.stringify({ ...filter, ...q })}: ${sql.replace(/\s+/g, ' ')}: ${plan.join('; ')}`,
+          );
+          assert.ok(!plan.some((d) => d.includes('TEMP B-TREE')), `sorts: ${plan.join('; ')}`);
+        }
       }
     }
     db.close();
