@@ -6,7 +6,7 @@
  */
 import type { DeliveryStatus } from '../domain/types.ts';
 import type { AttemptRecord, Store } from '../store/store.ts';
-import { isStoreBusy, isStoreUnreachable } from '../store/store-unavailable.ts';
+import { isConnectFailure, isStoreBusy, isStoreUnreachable } from '../store/store-unavailable.ts';
 
 const RECORD_FLUSH_MS = 5;
 const RECORD_FLUSH_COUNT = 100;
@@ -136,8 +136,14 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
       let unreachable = 0;
       // The same for every try: a write tried again finds the endpoints its first try disabled by it.
       const now = clock();
-      /** A try failed out of reach: it may have been stored (its commit's answer lost). */
+      /** A try failed out of reach: the store looks for its attempts first (RecordOptions.retried). */
       let retried = false;
+      /**
+       * A try was cut after it reached the database (not a connect failure, isConnectFailure): it
+       * may have been stored, its COMMIT's answer lost. A write whose tries out of reach could not
+       * even connect cannot be stored, and is given up after BUSY_RETRY_MS as any other.
+       */
+      let mayHaveCommitted = false;
       for (;;) {
         try {
           const result = await store.recordAttempts(batch, {
@@ -152,17 +158,23 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
           }
           break;
         } catch (error) {
-          const stored = retried && (error as { code?: unknown } | null)?.code === UNIQUE_VIOLATION;
+          const stored = mayHaveCommitted && (error as { code?: unknown } | null)?.code === UNIQUE_VIOLATION;
           const busyWait = isStoreBusy(error) || stored ? BUSY_RETRY_MS[busy++] : undefined;
-          if (isStoreUnreachable(error)) retried = true;
+          if (isStoreUnreachable(error)) {
+            retried = true;
+            if (!isConnectFailure(error)) mayHaveCommitted = true;
+          }
           // A write that may be stored already (a try failed out of reach, its COMMIT perhaps done)
           // is not given up when the store stays busy past BUSY_RETRY_MS, nor when it is stored and
           // the look-up has not found it yet: it is waited out as an outage is (given up only at a
           // stop). A COMMIT past the query bound (QueryTimeoutError) waiting for a synchronous
           // standby that does not answer is committed locally but not visible to the look-up, and
           // holds its locks until the standby answers: each try waits for them until lock_timeout
-          // (55P03). Given up after 3, its attempts were stored later and never counted.
-          const mayBeStored = retried && busyWait === undefined && (isStoreBusy(error) || stored);
+          // (55P03). Given up after 3, its attempts were stored later and never counted. Not when
+          // every try out of reach failed to connect: nothing of it reached the database, and it
+          // waited out a lock held for long (the worker claiming and starting nothing meanwhile)
+          // where a write that never met an outage is given up.
+          const mayBeStored = mayHaveCommitted && busyWait === undefined && (isStoreBusy(error) || stored);
           const out = (isStoreUnreachable(error) || mayBeStored) && !givingUp;
           const wait = out
             ? UNREACHABLE_RETRY_MS[Math.min(unreachable++, UNREACHABLE_RETRY_MS.length - 1)]

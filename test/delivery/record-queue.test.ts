@@ -321,6 +321,72 @@ test('a write whose COMMIT timed out (a synchronous standby that does not answer
   }
 });
 
+test('a write whose only tries out of reach could not connect (nothing stored) is given up after 3 busy tries, as any write that cannot be stored', async () => {
+  // The first try is refused at log-in (the role may not log in yet: a connect failure, nothing
+  // sent, as a refused or timed-out connect, or a wait for a free connection past its bound), so
+  // nothing of it can be stored. The next tries wait for the delivery's lock, which another
+  // transaction holds, until lock_timeout (55P03). Since the write was marked `retried` by any
+  // out-of-reach failure, it was waited out as an outage (the queue full: the worker claiming and
+  // starting nothing) for as long as that lock was held, instead of given up after BUSY_RETRY_MS.
+  const server = await withPostgres();
+  const url = await server.createDatabase();
+  const owner = new PostgresStore(url);
+  await owner.migrate();
+  const admin = new pg.Client(url);
+  await admin.connect();
+  const role = `rec_${Math.random().toString(36).slice(2, 10)}`;
+  await admin.query(`CREATE ROLE ${role} NOLOGIN`);
+  await admin.query(`GRANT ALL ON ALL TABLES IN SCHEMA public TO ${role}`);
+  const asRole = new URL(url);
+  asRole.username = role;
+  asRole.password = '';
+  const bounds = { idleInTransactionMs: 500, lockMs: 300, queryMs: 2_000, statementMs: 2_500 };
+  const store = new PostgresStore(asRole.toString(), { bounds });
+  const locker = new pg.Client(url);
+  await locker.connect();
+  try {
+    const { project, claim } = await claimOne(owner);
+    await locker.query('BEGIN');
+    await locker.query('SELECT 1 FROM deliveries WHERE project_id = $1 AND id = $2 FOR UPDATE', [
+      project.id,
+      claim.delivery.id,
+    ]);
+    const { queue, errors, busy, settled } = watchedQueue(store, T0 + 2);
+    const record = attemptRecord(claim.delivery, claim.event);
+    queue.add(record);
+    const flushed = queue.flush();
+    for (let i = 0; busy.length === 0; i++) {
+      assert.ok(i < 500, 'the first try is refused at log-in');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal((busy[0] as { code?: string }).code, '28000', 'refused at log-in: nothing was sent');
+    await admin.query(`ALTER ROLE ${role} LOGIN`);
+    const lockWaits = () => busy.filter((e) => (e as { code?: string }).code === '55P03').length;
+    for (let i = 0; errors.length === 0 && lockWaits() < 6; i++) {
+      assert.ok(i < 2_000, 'the write waits for the lock');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(lockWaits(), 3, 'tried again after 3 lock waits, no more');
+    assert.deepEqual(
+      errors.map((e) => (e as { code?: string }).code),
+      ['55P03'],
+      'given up: it cannot have been stored',
+    );
+    assert.deepEqual(settled, [record]);
+    assert.equal(queue.full, false, 'not waited out as an outage');
+    await flushed;
+  } finally {
+    await locker.query('ROLLBACK').catch(() => {});
+    await locker.end();
+    await store.close();
+    await owner.close();
+    await admin.query(`DROP OWNED BY ${role}`).catch(() => {});
+    await admin.query(`DROP ROLE ${role}`).catch(() => {});
+    await admin.end();
+    await server.stop();
+  }
+});
+
 test('a write that finds the database out of reach makes the queue full until it is written; a stop gives it up after giveUpAfter, not before', async () => {
   const server = await startPostgres();
   const store = new PostgresStore(await server.createDatabase());
