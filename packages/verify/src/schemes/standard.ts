@@ -11,15 +11,49 @@ import { badSignature, checkTimestamp, requireHeader, type Scheme } from './sche
 
 /**
  * Decoded keys of the secrets this process signs with, so a sender decodes each secret once rather
- * than on every request. Bounded: a process signing for more secrets than this starts over.
+ * than on every request: those signed with in the last SIGNING_KEYS_TICK_MS, or the one before
+ * (each tick the current ones become the previous ones, and the previous ones are dropped). A
+ * secret not signed with for two ticks is no longer held, its text (the key of the map) included:
+ * a sender's deleted endpoints' and retired secrets do not stay in its memory. Kept for the
+ * process's life, until 4,096 others pushed them out, a dispatcher held every secret it had ever
+ * signed with, whatever Herald's own caches of endpoints forgot (docs/security.md). Bounded in
+ * number too: past SIGNING_KEYS_MAX the current ones start over. The tick's timer runs only while
+ * keys are held and never keeps a process alive; where timers cannot be unref'd (not Node or
+ * Bun), no key is kept and each is decoded when it signs.
  */
-const signingKeys = new Map<string, Uint8Array | null>();
+let signingKeys = new Map<string, Uint8Array | null>();
+let previousKeys = new Map<string, Uint8Array | null>();
 const SIGNING_KEYS_MAX = 4_096;
+const SIGNING_KEYS_TICK_MS = 5_000;
+let ticker: ReturnType<typeof setInterval> | null = null;
+/** False where the tick's timer would keep the process alive: nothing is kept there. */
+let keeping = true;
+function tick(): void {
+  previousKeys = signingKeys;
+  signingKeys = new Map();
+  if (previousKeys.size === 0 && ticker !== null) {
+    clearInterval(ticker);
+    ticker = null;
+  }
+}
 function signingKey(secret: string): Uint8Array | null {
   let key = signingKeys.get(secret);
   if (key === undefined) {
+    key = previousKeys.get(secret);
+    if (key === undefined) key = standardSecretKey(secret);
+    if (!keeping) return key;
+    if (ticker === null) {
+      const timer: unknown = setInterval(tick, SIGNING_KEYS_TICK_MS);
+      const unref = (timer as { unref?: unknown } | null)?.unref;
+      if (typeof unref !== 'function') {
+        clearInterval(timer as ReturnType<typeof setInterval>);
+        keeping = false;
+        return key;
+      }
+      unref.call(timer);
+      ticker = timer as ReturnType<typeof setInterval>;
+    }
     if (signingKeys.size >= SIGNING_KEYS_MAX) signingKeys.clear();
-    key = standardSecretKey(secret);
     signingKeys.set(secret, key);
   }
   return key;
