@@ -8,7 +8,7 @@ import { rateLimitLoosened } from '../../domain/gcra.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, EventType, HeraldEvent } from '../../domain/types.ts';
 import { ACCEPT_WAIT_MS } from '../accept-group.ts';
-import { newTurnCursor } from '../claim-turns.ts';
+import { copyTurnCursor, newTurnCursor, resetTurnCursor, type TurnCursor } from '../claim-turns.ts';
 import { DispatchCache, type DispatchCacheOptions } from '../dispatch-cache.ts';
 import { FanOutCache } from '../fan-out-cache.ts';
 import { finishEndpointDeletes } from '../finish-endpoint-deletes.ts';
@@ -539,12 +539,24 @@ export class SqliteStore implements Store {
     // The claim joins the attempt records waiting to be written: one transaction and one commit
     // for both, written now. Without waiting for the lock if the other thread's accept holds it
     // (group-commit.ts): the dispatcher keeps sending meanwhile.
-    const claimed = this.#submit(() => claimDue(this.#db, o, this.#probe), {
-      durable: false,
-      wakes: false,
-    }); // claims.ts
+    // The turns move on only with a claim that commits: one that failed in its group commit (a
+    // full disk, an I/O error) leased nothing, and the dispatcher's next claim gives the turns it
+    // would have given. Kept, they were skipped: a project or an endpoint whose turn it was lost it
+    // (sqlite-claim-rollback.test.ts). Copied when the claim runs, as PostgresStore does.
+    const turns = this.#probe.turns;
+    let start: TurnCursor | undefined;
+    const claimed = this.#submit(
+      () => {
+        start = copyTurnCursor(turns);
+        return claimDue(this.#db, o, this.#probe); // claims.ts
+      },
+      { durable: false, wakes: false },
+    );
     this.#writes.flush({ quiet: true, wait: false });
-    return claimed;
+    return claimed.catch((error: unknown) => {
+      if (start) resetTurnCursor(turns, start);
+      throw error;
+    });
   }
   async getDispatchEndpoints(refs: { projectId: string; endpointId: string }[], now: number) {
     return dispatchEndpointsSqlite(
