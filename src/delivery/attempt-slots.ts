@@ -14,6 +14,8 @@ export interface AttemptSlots {
   readonly inFlight: number;
   /** Attempts running for the endpoint. */
   ofEndpoint(endpointId: string): number;
+  /** Attempts running for the project (callbacks included). */
+  ofProject(projectId: string): number;
   /**
    * How many more attempts the project may start now (record queue aside): up to its cap
    * (perProjectConcurrency) and the process's free slots, but the last `reserve` free slots (the
@@ -67,6 +69,7 @@ export function createAttemptSlots(options: AttemptSlotsOptions): AttemptSlots {
       return inFlight;
     },
     ofEndpoint: (endpointId) => perEndpoint.get(endpointId) ?? 0,
+    ofProject: (projectId) => perProject.get(projectId) ?? 0,
     projectAllowance,
     projectFull: (projectId) => projectAllowance(projectId) <= 0,
     launch(key, projectId, run) {

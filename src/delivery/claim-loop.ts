@@ -4,6 +4,7 @@
  * sleeps until the poll interval, new work, or the next delivery put back is due.
  */
 
+import { CALLBACKS_ID } from '../store/claim-turns.ts';
 import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
 import type { ClaimedDelivery, ClaimFirst, Store } from '../store/store.ts';
 import type { AttemptSlots } from './attempt-slots.ts';
@@ -166,6 +167,31 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
    * Nothing claimed yet, the sizes are unknown: the first claim takes at most FIRST_CLAIM_MAX.
    */
   let perClaimed = config.bytesInFlight / FIRST_CLAIM_MAX;
+  /**
+   * Projects whose callbacks (callbackUrl, no endpoint) claims brought, kept while they have
+   * attempts in flight. A callback has no queue to wait in: one its project has no room for goes
+   * back to the store, due 50 ms later (dispatch-batch.ts). So the callbacks of such a project at
+   * its cap are left out of a claim, as its endpoints are, and those of one with less room than
+   * the claim takes are left out of its oldest due and claimed first, up to that room: claims took
+   * them and handed them back, claim after claim while the project stayed near its cap (634
+   * claims for 40 callbacks, 594 handed back, in project-cap-callbacks.test.ts). Without callbacks
+   * the set stays empty, and claims are as before.
+   */
+  const callbackProjects = new Set<string>();
+  const callbacksLeftOut = (limit: number): { out: string[]; first: ClaimFirst[] } => {
+    const out: string[] = [];
+    const first: ClaimFirst[] = [];
+    for (const projectId of callbackProjects) {
+      const room = slots.projectAllowance(projectId);
+      if (room >= limit) {
+        if (slots.ofProject(projectId) === 0) callbackProjects.delete(projectId);
+        continue;
+      }
+      out.push(projectId);
+      if (room > 0) first.push({ projectId, endpointId: CALLBACKS_ID, limit: room });
+    }
+    return { out, first };
+  };
   let newWork = true;
   let emptyClaimKey: string | null = null;
   let emptyClaimAt = 0;
@@ -212,24 +238,30 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
         const now = clock();
         // Failing endpoints are left out too, but get what their free connections can start.
         const { leftOut, failingFirst } = leaveOutFailing(saturated, now);
+        // And the callbacks of projects at their cap, or near it (claimed first, up to their room).
+        const callbacks = callbackProjects.size ? callbacksLeftOut(limit) : null;
+        const callbacksOut = callbacks?.out ?? [];
+        const leavesOut = leftOut.size > 0 || callbacksOut.length > 0;
         // After a claim that left endpoints out and found nothing, claim again only when the set of
         // saturated endpoints changes, new work arrives (looked for at most every
         // EMPTY_CLAIM_RETRY_MS: a steady stream of accepted events is often for the saturated
         // endpoints too), or the poll interval passes; not after every finished attempt.
-        const key = [...leftOut].sort().join(',');
+        // Callbacks of a project at its cap are claimed again once it has room (the key changes).
+        const key = callbacks
+          ? `${[...leftOut].sort().join(',')}/${callbacksOut.sort().join(',')}/${callbacks.first
+              .map((f) => f.projectId)
+              .sort()
+              .join(',')}`
+          : [...leftOut].sort().join(',');
         const retryAfter = newWork ? EMPTY_CLAIM_RETRY_MS : config.pollIntervalMs;
         // Endpoints whose put-backs (no rate token then) are due go first, ahead of older work.
         const gateFirst = rateGate.claimFirst(now, (id) => leftOut.has(id));
-        const first = failingFirst.length ? gateFirst.concat(failingFirst) : gateFirst;
+        const others = callbacks?.first.length ? failingFirst.concat(callbacks.first) : failingFirst;
+        const first = others.length ? gateFirst.concat(others) : gateFirst;
         // A failing endpoint's free connections are no reason to claim again: after a claim that
         // found nothing for them, the next comes with new work or the poll (its retries are due
         // later), not after every finished attempt (71 empty claims in 0.6 s in a test).
-        if (
-          gateFirst.length === 0 &&
-          leftOut.size > 0 &&
-          key === emptyClaimKey &&
-          now - emptyClaimAt < retryAfter
-        ) {
+        if (gateFirst.length === 0 && leavesOut && key === emptyClaimKey && now - emptyClaimAt < retryAfter) {
           await sleepUntilDue(retryAfter - (now - emptyClaimAt));
           continue;
         }
@@ -243,6 +275,7 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
           now,
           workerId,
           excludeEndpointIds: [...leftOut],
+          ...(callbacksOut.length ? { excludeCallbackProjectIds: callbacksOut } : {}),
           ...(first.length ? { first } : {}),
           // The store stops reading payloads past this (always one event): sized by count alone,
           // after claims of small events a burst of 200 distinct 1 MiB events was claimed 256 at
@@ -254,11 +287,13 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
         // A claim cut by its bytes may have stopped before some endpoints asked for first, as a full one.
         rateGate.claimedFirst(gateFirst, claimed, now, full);
         if (claimed.length) perClaimed = Math.max(payloadPerClaimed(claimed), perClaimed / 2);
+        for (const c of claimed)
+          if (c.delivery.endpointId === null) callbackProjects.add(c.delivery.projectId);
         hooks.onClaim?.({ durationMs: performance.now() - claimStarted, claimed: claimed.length });
         // A finished attempt is worth a new claim only when capacity held work back: the batch was
         // full (more may be due) or endpoints were left out. Otherwise only new work or the poll wakes it.
-        state.waitingForSlot = full || leftOut.size > 0;
-        if (claimed.length === 0 && leftOut.size > 0) {
+        state.waitingForSlot = full || leavesOut;
+        if (claimed.length === 0 && leavesOut) {
           emptyClaimKey = key;
           emptyClaimAt = clock();
         } else emptyClaimKey = null;

@@ -103,7 +103,7 @@ export function planTurns(
   pruneCursor(cursor, endpoints);
   const byProject = new Map<string, TurnEndpoint[]>();
   for (const ep of endpoints) {
-    if (leftOut.has(ep.id)) continue;
+    if (leftOut.has(turnKey(ep))) continue;
     const list = byProject.get(ep.projectId);
     if (list) list.push(ep);
     else byProject.set(ep.projectId, [ep]);
@@ -150,6 +150,25 @@ export function turnLimits(plan: TurnPlan, want: number, due?: ReadonlySet<numbe
  * turns: one more of its endpoints, after them (withCallbackTurns). No endpoint's id is empty.
  */
 export const CALLBACKS_ID = '';
+
+/**
+ * The key under which a project's callbacks are left out of a claim, beside the endpoints' ids
+ * (ClaimOptions.excludeCallbackProjectIds): no endpoint's id holds a '/'.
+ */
+export const callbacksKey = (projectId: string): string => `callbacks/${projectId}`;
+
+/** A turn's key among those a claim leaves out: its endpoint's id, or its project's callbacks' key. */
+export const turnKey = (ep: TurnEndpoint): string =>
+  ep.id === CALLBACKS_ID ? callbacksKey(ep.projectId) : ep.id;
+
+/**
+ * What a claim leaves out, as keys (turnKey): its endpoints left out, and the callbacks of its
+ * projects left out (those at their cap: their callbacks would only be handed back).
+ */
+export const leftOutKeys = (o: { excludeEndpointIds?: string[]; excludeCallbackProjectIds?: string[] }) =>
+  o.excludeCallbackProjectIds?.length
+    ? (o.excludeEndpointIds ?? []).concat(o.excludeCallbackProjectIds.map(callbacksKey))
+    : (o.excludeEndpointIds ?? []);
 
 /**
  * `endpoints` with one more per project of `callbackProjects` (those with callbacks due): its

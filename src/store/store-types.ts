@@ -227,6 +227,12 @@ export interface ClaimOptions {
   /** Endpoints this worker is saturated on: their deliveries are left for later. */
   excludeEndpointIds?: string[];
   /**
+   * Projects at their cap on this worker whose callbacks (callbackUrl, no endpoint) it has seen
+   * lately: their callback deliveries are left for later too. Taken, they were handed back 50 ms
+   * later, claim after claim while the project stayed at its cap.
+   */
+  excludeCallbackProjectIds?: string[];
+  /**
    * Endpoints whose due deliveries are claimed before any other, oldest first, up to `limit` each
    * (within the claim's `limit`): those a rate limit put back, whose tokens come now, would otherwise
    * wait behind an older backlog of other endpoints and miss them.
@@ -245,6 +251,7 @@ export interface ClaimOptions {
 /** An endpoint a claim takes first (ClaimOptions.first), and how many of its due deliveries at most. */
 export interface ClaimFirst {
   projectId: string;
+  /** The endpoint; CALLBACKS_ID (claim-turns.ts, ''): the project's callbacks (callbackUrl, no endpoint). */
   endpointId: string;
   limit: number;
 }

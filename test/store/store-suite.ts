@@ -10,6 +10,7 @@ import { attemptRecord as outcomeRecord } from '../../src/delivery/attempt-outco
 import { buildRequest } from '../../src/domain/build-request.ts';
 import type { Attempt, Delivery, EndpointSecret } from '../../src/domain/types.ts';
 import { WINDOW_SKIP_MS } from '../../src/store/claim-limits.ts';
+import { CALLBACKS_ID } from '../../src/store/claim-turns.ts';
 import { parkBatch } from '../../src/store/park-batch.ts';
 import { recoverBatch } from '../../src/store/recover-batch.ts';
 import { percentile95 } from '../../src/store/row-mapping.ts';
@@ -1234,6 +1235,60 @@ export function defineStoreSuite(
             found = claimed.some((c) => c.delivery.id === callback.id);
           }
           assert.equal(claims, 1, `the quiet tenant's callback in the first claim (exclude ${exclude})`);
+          await store.releaseClaims('w1', T0 + 2_000);
+        }
+      },
+    );
+
+    withStore(
+      "claims: a project's callbacks left out (its cap reached) are not claimed, past a window full of them; claimed first, up to its room",
+      async (store) => {
+        // 3,000 callbacks of a project at its cap, due before another tenant's endpoint delivery
+        // and callback. Callbacks could not be left out: claims took the full project's, and the
+        // dispatcher handed them back 50 ms later, claim after claim.
+        const full = await store.createProject({ name: 'at its cap' }, T0);
+        for (let i = 0; i < 30; i++) {
+          const batch = Array.from({ length: 100 }, () =>
+            eventInput('a', { callbackUrl: 'http://127.0.0.1:9/cb' }),
+          );
+          await store.acceptEvents(full.id, batch, T0 + i);
+        }
+        const quiet = (await projectWithEndpoints(store, 1)).endpoints[0]!;
+        await store.acceptEvents(
+          quiet.projectId,
+          [eventInput('a', { callbackUrl: 'http://127.0.0.1:9/quiet' })],
+          T0 + 1_000,
+        );
+        for (const exclude of [undefined, ['ep_saturated']]) {
+          const claimed = await store.claimDueDeliveries({
+            limit: 100,
+            leaseMs: 30 * SECOND,
+            now: T0 + 2_000,
+            workerId: 'w1',
+            excludeCallbackProjectIds: [full.id],
+            ...(exclude ? { excludeEndpointIds: exclude } : {}),
+          });
+          assert.deepEqual(
+            claimed.map((c) => [c.delivery.projectId, c.delivery.endpointId]).sort(),
+            [
+              [quiet.projectId, null],
+              [quiet.projectId, quiet.id],
+            ].sort(),
+            `the other tenant's two deliveries, none of the full project's callbacks (exclude ${exclude})`,
+          );
+          // With room for 3: 3 of its callbacks, oldest first, and no more.
+          const first = await store.claimDueDeliveries({
+            limit: 100,
+            leaseMs: 30 * SECOND,
+            now: T0 + 2_000,
+            workerId: 'w1',
+            excludeCallbackProjectIds: [full.id],
+            first: [{ projectId: full.id, endpointId: CALLBACKS_ID, limit: 3 }],
+            ...(exclude ? { excludeEndpointIds: exclude } : {}),
+          });
+          assert.equal(first.length, 3, `3 callbacks of the project with room for 3 (exclude ${exclude})`);
+          assert.ok(first.every((c) => c.delivery.projectId === full.id && c.delivery.endpointId === null));
+          assert.ok(first.every((c) => c.event.createdAt === T0));
           await store.releaseClaims('w1', T0 + 2_000);
         }
       },

@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import {
   advanceTurns,
   CALLBACKS_ID,
+  callbacksKey,
   fairPart,
+  leftOutKeys,
   newTurnCursor,
   planTurns,
   turnLimits,
@@ -109,4 +111,14 @@ test("a project's callbacks take their turns as one more of its endpoints, so on
   // Each project a third of 60, split between its endpoint and its callbacks where it has both.
   assert.deepEqual(turnLimits(plan, 60), [10, 10, 20, 10, 10]);
   assert.equal(withCallbackTurns(active, []), active, 'none due: the endpoints as they are');
+  // A project at its cap has its callbacks left out (their key among the endpoints left out).
+  const keys = leftOutKeys({ excludeEndpointIds: ['b1'], excludeCallbackProjectIds: ['a'] });
+  assert.deepEqual(keys, ['b1', callbacksKey('a')]);
+  const without = planTurns(turns, new Set(keys), newTurnCursor(), 256);
+  assert.deepEqual(
+    without.visited.map((ep) => `${ep.projectId}/${ep.id === CALLBACKS_ID ? 'callbacks' : ep.id}`),
+    ['a/a1', 'b/callbacks', 'c/callbacks'],
+  );
+  const plain = ['b1'];
+  assert.equal(leftOutKeys({ excludeEndpointIds: plain }), plain, 'no callbacks left out: the list as it is');
 });

@@ -11,10 +11,13 @@ import { CLAIM_PROBES, CLAIM_WINDOW, WINDOW_SKIP_MS } from '../claim-limits.ts';
 import {
   advanceTurns,
   CALLBACKS_ID,
+  callbacksKey,
   fairPart,
+  leftOutKeys,
   planTurns,
   type TurnCursor,
   type TurnEndpoint,
+  turnKey,
   turnLimits,
   withCallbackTurns,
 } from '../claim-turns.ts';
@@ -88,7 +91,24 @@ export const CLAIM_WINDOW_PICK = `SELECT x.project_id, x.id, x.due
                         AND x.status || '' = 'pending' AND x.next_attempt_at + 0 <= $1
                         AND (x.leased_by IS NULL OR x.lease_until IS NULL OR x.lease_until <= $1)
                       OFFSET 0 FOR UPDATE SKIP LOCKED) x
-  WHERE w.endpoint_id IS NULL OR w.endpoint_id <> ALL($5::text[])
+  WHERE coalesce(w.endpoint_id, 'callbacks/' || w.project_id) <> ALL($5::text[])
+  LIMIT $4`;
+
+/**
+ * The oldest due callbacks but those of the projects left out ($1 now, $4 limit, $5 project ids, $6
+ * window): CLAIM_WINDOW_PICK over the window of the oldest due callbacks (deliveries_callbacks_due),
+ * so that a backlog of callbacks of a project at its cap is not walked at every claim.
+ */
+export const CALLBACK_WINDOW_PICK = `SELECT x.project_id, x.id, x.due
+  FROM (SELECT project_id, id FROM deliveries WHERE endpoint_id IS NULL AND status = 'pending' AND next_attempt_at <= $1
+          AND ${UNLEASED}
+        ORDER BY next_attempt_at LIMIT $6) w
+  CROSS JOIN LATERAL (SELECT project_id, id, next_attempt_at AS due FROM deliveries x
+                      WHERE x.project_id = w.project_id AND x.id = w.id
+                        AND x.status || '' = 'pending' AND x.next_attempt_at + 0 <= $1
+                        AND (x.leased_by IS NULL OR x.lease_until IS NULL OR x.lease_until <= $1)
+                      OFFSET 0 FOR UPDATE SKIP LOCKED) x
+  WHERE w.project_id <> ALL($5::text[])
   LIMIT $4`;
 
 /**
@@ -119,15 +139,18 @@ async function leaseOldest(db: Queryable, o: ClaimOptions, state: ClaimState, in
   // A claim of one whose turn it is: all of it in turn, no statement for none.
   const oldest = fair < o.limit ? await leaseOldestDue(db, { ...o, limit: o.limit - fair }, state) : [];
   if (fair === 0 || oldest.length < o.limit - fair) return oldest;
-  const turn = await probeEndpoints(db, o, o.excludeEndpointIds ?? [], fair, state);
+  const turn = await probeEndpoints(db, o, leftOutKeys(o), fair, state);
   inTurn.push(...turn);
   const rest = turn.length < fair ? await leaseOldestDue(db, { ...o, limit: fair - turn.length }, state) : [];
   return oldest.concat(turn, rest);
 }
 
-/** Leases the oldest due rows, leaving `o.excludeEndpointIds` out (see leaseDue). */
+/**
+ * Leases the oldest due rows, leaving `o.excludeEndpointIds` out, and the callbacks of
+ * `o.excludeCallbackProjectIds` (their keys among those left out: leftOutKeys; see leaseDue).
+ */
 async function leaseOldestDue(db: Queryable, o: ClaimOptions, state: ClaimState): Promise<Row[]> {
-  const exclude = o.excludeEndpointIds ?? [];
+  const exclude = leftOutKeys(o);
   // One statement: pick due rows in index order, skip rows leased or being claimed by another
   // worker right now, and lease them. Its cost is the batch (and the leases in flight, which the
   // walk steps over), not the backlog.
@@ -151,7 +174,7 @@ async function leaseOldestDue(db: Queryable, o: ClaimOptions, state: ClaimState)
   }
   // Saturated endpoints are left out, looking only at a bounded window of the oldest due rows so
   // their backlog is never scanned; when the window holds too little of the others, they are
-  // probed endpoint by endpoint. Callback deliveries (endpoint_id NULL) are never excluded.
+  // probed endpoint by endpoint. Callback deliveries (endpoint_id NULL) are left out by project.
   state.skipWindow = null;
   const claimed = await lease(CLAIM_WINDOW_PICK, [o.limit, exclude, CLAIM_WINDOW], '');
   if (claimed.length < o.limit) {
@@ -200,13 +223,19 @@ async function probeEndpoints(
   state: ClaimState,
 ): Promise<Row[]> {
   const callbacks = (limit: number) =>
-    query(
-      LEASE(`SELECT project_id, id, next_attempt_at AS due FROM deliveries
+    o.excludeCallbackProjectIds?.length
+      ? query(
+          LEASE(CALLBACK_WINDOW_PICK),
+          [o.now, o.leaseMs, o.workerId, limit, o.excludeCallbackProjectIds, CLAIM_WINDOW],
+          db,
+        )
+      : query(
+          LEASE(`SELECT project_id, id, next_attempt_at AS due FROM deliveries
              WHERE endpoint_id IS NULL AND status = 'pending' AND next_attempt_at <= $1 AND ${UNLEASED}
              ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED`),
-      [o.now, o.leaseMs, o.workerId, limit],
-      db,
-    );
+          [o.now, o.leaseMs, o.workerId, limit],
+          db,
+        );
   const callbacksDue = (await query(CALLBACKS_DUE_SQL, [o.now], db)).length > 0;
   const active = await activeEndpoints(db, o.now, state);
   state.activeEndpoints = active.length;
@@ -252,9 +281,9 @@ async function probeEndpoints(
   return out;
 }
 
-/** A visited endpoint's key among the rows of a round: its id, or its project's for its callbacks. */
-const turnKey = (ep: TurnEndpoint) => (ep.id === CALLBACKS_ID ? `callbacks/${ep.projectId}` : ep.id);
-const rowTurnKey = (r: Row) => (r.endpoint_id === null ? `callbacks/${r.project_id}` : String(r.endpoint_id));
+/** A row's key among those of a round: its endpoint's id, or its project's callbacks' (turnKey). */
+const rowTurnKey = (r: Row) =>
+  r.endpoint_id === null ? callbacksKey(String(r.project_id)) : String(r.endpoint_id);
 
 /** The projects with callbacks due (CALLBACK_PROJECTS_SQL), kept WINDOW_SKIP_MS. */
 async function callbackProjects(db: Queryable, now: number, state: ClaimState): Promise<string[]> {
@@ -394,8 +423,8 @@ export async function withEvents(
   // In due order alone, a claim stopped by its bytes kept an older backlog's large events and cut
   // the rows asked for first (a rate limit's put-backs, a failing endpoint's free connections),
   // which then waited behind that backlog as `first` is there to prevent.
-  const firstIds = new Set(o.first?.map((f) => f.endpointId));
-  if (firstIds.size) for (const r of claimed) if (firstIds.has(String(r.endpoint_id))) addRef(r);
+  const firstIds = new Set(o.first?.map((f) => turnKey({ projectId: f.projectId, id: f.endpointId })));
+  if (firstIds.size) for (const r of claimed) if (firstIds.has(rowTurnKey(r))) addRef(r);
   // Nor may its oldest rows cut its part in turn: other projects' deliveries there waited again
   // behind a backlog of large events (claims of a few 1 MiB events under 4 MiB in flight).
   for (const r of inTurn) addRef(r);

@@ -10,6 +10,7 @@ import {
   advanceTurns,
   CALLBACKS_ID,
   fairPart,
+  leftOutKeys,
   planTurns,
   type TurnCursor,
   type TurnEndpoint,
@@ -71,15 +72,11 @@ export function claimDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor):
   const first: Row[] = [];
   for (const ep of o.first) {
     if (first.length >= o.limit) break;
+    const limit = Math.min(ep.limit, o.limit - first.length);
     first.push(
-      ...all(
-        db,
-        ENDPOINT_PROBE_SQL,
-        ep.projectId,
-        ep.endpointId,
-        o.now,
-        Math.min(ep.limit, o.limit - first.length),
-      ),
+      ...(ep.endpointId === CALLBACKS_ID
+        ? all(db, PROJECT_CALLBACK_PROBE_SQL, ep.projectId, o.now, limit)
+        : all(db, ENDPOINT_PROBE_SQL, ep.projectId, ep.endpointId, o.now, limit)),
     );
   }
   leaseRows(db, first, o);
@@ -96,20 +93,23 @@ export function claimDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor):
  */
 function leaseOldest(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor, inTurn: Row[]): Row[] {
   // Straight to the endpoints in turn (below): the whole claim in one round of probes.
-  if (skipsWindow(db, o, probe)) return probeEndpoints(db, o, new Set(o.excludeEndpointIds), o.limit, probe);
+  if (skipsWindow(db, o, probe)) return probeEndpoints(db, o, new Set(leftOutKeys(o)), o.limit, probe);
   const fair = fairPart(o.limit, probe.turns);
   // A claim of one whose turn it is: all of it in turn, no window read for none.
   const oldest = fair < o.limit ? leaseOldestDue(db, { ...o, limit: o.limit - fair }, probe) : [];
   if (fair === 0 || oldest.length < o.limit - fair) return oldest;
-  const turn = probeEndpoints(db, o, new Set(o.excludeEndpointIds), fair, probe);
+  const turn = probeEndpoints(db, o, new Set(leftOutKeys(o)), fair, probe);
   inTurn.push(...turn);
   const rest = turn.length < fair ? leaseOldestDue(db, { ...o, limit: fair - turn.length }, probe) : [];
   return oldest.concat(turn, rest);
 }
 
-/** Leases up to `o.limit` of the oldest due deliveries, leaving `o.excludeEndpointIds` out. */
+/**
+ * Leases up to `o.limit` of the oldest due deliveries, leaving `o.excludeEndpointIds` out, and the
+ * callbacks of `o.excludeCallbackProjectIds` (their keys among those left out: leftOutKeys).
+ */
 function leaseOldestDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor): Row[] {
-  const exclude = o.excludeEndpointIds ?? [];
+  const exclude = leftOutKeys(o);
   // Rows are picked in due order (the partial index deliveries_due), then leased in one statement.
   const lease = (select: string, ...params: SQLInputValue[]): Row[] => {
     const picked = all(
@@ -136,9 +136,9 @@ function leaseOldestDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor): 
   const few = activeEndpoints(db, o.now, probe).length <= CLAIM_PROBES;
   probe.skipWindow = undefined;
   const rows = lease(
-    `SELECT rowid FROM (SELECT rowid, endpoint_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+    `SELECT rowid FROM (SELECT rowid, endpoint_id, project_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
        ORDER BY next_attempt_at LIMIT ?)
-     WHERE endpoint_id IS NULL OR endpoint_id NOT IN (SELECT value FROM json_each(?)) LIMIT ?`,
+     WHERE ${LEFT_OUT_KEY} NOT IN (SELECT value FROM json_each(?)) LIMIT ?`,
     o.now,
     CLAIM_WINDOW,
     JSON.stringify(exclude),
@@ -169,6 +169,9 @@ function leaseOldestDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor): 
   return rows;
 }
 
+/** A row's key among those a claim leaves out: its endpoint's id, or its project's callbacks' (callbacksKey). */
+const LEFT_OUT_KEY = `coalesce(endpoint_id, 'callbacks/' || project_id)`;
+
 /** Empty window reads in a row that lengthen the skip: 250 ms after the first, doubling up to 2 s. */
 const EMPTY_WINDOW_STEPS = 4;
 
@@ -181,9 +184,10 @@ const EMPTY_WINDOW_STEPS = 4;
  */
 function skipsWindow(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor): boolean {
   const skip = probe.skipWindow;
-  if (!skip || o.now >= skip.until || !o.excludeEndpointIds?.length) return false;
+  const keys = leftOutKeys(o);
+  if (!skip || o.now >= skip.until || keys.length === 0) return false;
   if (activeEndpoints(db, o.now, probe).length <= CLAIM_PROBES) return true;
-  const leftOut = new Set(o.excludeEndpointIds);
+  const leftOut = new Set(keys);
   return [...skip.excluded].every((id) => leftOut.has(id));
 }
 
@@ -337,10 +341,29 @@ function probeEndpoints(
   }
   leaseRows(db, more, o);
   const got = out.length + more.length;
-  // What the endpoints left, to the oldest due callbacks (leased: the probe sees past those taken).
-  const callbacks = got < want && callbacksDue ? all(db, CALLBACK_PROBE_SQL, o.now, want - got) : [];
+  // What the endpoints left, to the oldest due callbacks (leased: the probe sees past those taken),
+  // but those of projects left out: among a bounded window of them, so that a full project's
+  // backlog of callbacks is not walked at every claim.
+  const callbacks = got < want && callbacksDue ? oldestCallbacks(db, o, want - got) : [];
   leaseRows(db, callbacks, o);
   return out.concat(more, callbacks);
+}
+
+/** The oldest due callbacks, `limit` at most, but those of the projects whose callbacks are left out. */
+function oldestCallbacks(db: DatabaseSync, o: ClaimOptions, limit: number): Row[] {
+  if (!o.excludeCallbackProjectIds?.length) return all(db, CALLBACK_PROBE_SQL, o.now, limit);
+  return all(
+    db,
+    `SELECT rowid AS row_id, * FROM deliveries WHERE rowid IN (
+       SELECT rowid FROM (SELECT rowid, project_id FROM deliveries WHERE endpoint_id IS NULL AND status = 'pending'
+         AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?)
+       WHERE project_id NOT IN (SELECT value FROM json_each(?)) LIMIT ?)
+     ORDER BY next_attempt_at`,
+    o.now,
+    CLAIM_WINDOW,
+    JSON.stringify(o.excludeCallbackProjectIds),
+    limit,
+  );
 }
 
 /**
