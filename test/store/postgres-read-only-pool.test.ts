@@ -84,3 +84,31 @@ test('a write begun on the primary before the refusal and committed after it doe
     await pool.end();
   }
 });
+
+test('a transaction that only read, committed on the standby after the refusal, does not stand for writes going through again', async () => {
+  const pool = createPool(await pg.createDatabase(), 6);
+  await pg.caughtUp();
+  try {
+    pg.proxy.pointTo(pg.standby.port);
+    await assert.rejects(write(pool), isStoreReadOnly);
+    // A transaction with nothing to write (a claim that found every endpoint left out) commits on
+    // the standby, on a session begun after the refusal: it says nothing of writes going through.
+    await transaction(pool, (client) => client.query('SELECT 1'));
+    const onStandby = [await pool.connect(), await pool.connect(), await pool.connect()];
+    pg.proxy.pointTo(pg.primary.port);
+    const onPrimary = await pool.connect();
+    for (const client of onStandby) client.release();
+    onPrimary.release();
+    await write(pool); // on the primary's session: writes go through again
+    const busy = await pool.connect();
+    try {
+      await write(pool);
+      await write(pool);
+      await write(pool);
+    } finally {
+      busy.release();
+    }
+  } finally {
+    await pool.end();
+  }
+});

@@ -6,7 +6,7 @@ import {
   StoreQueueWaitError,
   writesSucceeded,
 } from '../store-unavailable.ts';
-import { BEGIN, connectWritable, sawReadOnly, sawWritable } from './pool.ts';
+import { BEGIN, committed, connectWritable, sawReadOnly } from './pool.ts';
 
 /**
  * Runs a batch of jobs inside an open transaction; returns one result per job, in order (DEFERRED:
@@ -228,7 +228,7 @@ export class GroupCommit<J, R> {
       try {
         const results = await this.#run(client, jobs);
         await client.query('COMMIT');
-        sawWritable(this.#pool, client); // pool.ts says why
+        await committed(this.#pool, client); // pool.ts says why
         this.commits++;
         this.#afterCommit(jobs.filter((_, i) => results[i] !== DEFERRED));
         writesSucceeded(); // a line after a full disk (store-unavailable.ts)

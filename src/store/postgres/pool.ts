@@ -186,7 +186,7 @@ export function sawReadOnly(pool: pg.Pool): void {
 }
 
 /**
- * A write went through on `client` (or it was found writable) after `pool` saw a read-only
+ * A write went through on `client` (its server found writable: committed, ping) after `pool` saw a read-only
  * refusal: the URL leads to a server that takes writes again, and did when `client` was begun. The
  * connections begun after the last refusal and before `client` may still lead to the standby: begun
  * before the switch back, idle since under newer ones (the pool hands out the last returned first),
@@ -202,6 +202,24 @@ export function sawWritable(pool: pg.Pool, client: pg.PoolClient): void {
   if (begun === undefined || begun <= (readOnlyAt.get(pool) ?? 0)) return;
   unconfirmed.delete(pool);
   readOnlyAt.set(pool, begun - 1);
+}
+
+/**
+ * sawWritable after a transaction on `client` committed, once the server says it takes writes: a
+ * transaction that wrote nothing (a claim with every endpoint left out, a look that found nothing
+ * to change) commits on a standby too, and taken for a write going through it kept the sessions
+ * begun on the standby after its own, which then refused writes once the URL led to the primary
+ * again. The question costs a round trip only between a refusal and the first write through.
+ */
+export async function committed(pool: pg.Pool, client: pg.PoolClient): Promise<void> {
+  if (!unconfirmed.has(pool)) return;
+  const begun = opened.get(client);
+  if (begun === undefined || begun <= (readOnlyAt.get(pool) ?? 0)) return;
+  const readOnly = await client
+    .query("SELECT current_setting('transaction_read_only') AS read_only")
+    .then((r) => (r.rows[0] as { read_only?: string } | undefined)?.read_only !== 'off')
+    .catch(() => true); // unknown: not a write going through (the commit stands)
+  if (!readOnly) sawWritable(pool, client);
 }
 
 /**
@@ -240,7 +258,7 @@ export async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) 
     try {
       const out = await fn(client);
       await client.query('COMMIT');
-      sawWritable(pool, client);
+      await committed(pool, client);
       return out;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {
