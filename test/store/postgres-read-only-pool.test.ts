@@ -112,3 +112,29 @@ test('a transaction that only read, committed on the standby after the refusal, 
     await pool.end();
   }
 });
+
+test('a write outside a transaction (pool.query) finds no session opened on the standby once writes go through again', async () => {
+  const pool = createPool(await pg.createDatabase(), 5);
+  await pg.caughtUp();
+  try {
+    pg.proxy.pointTo(pg.standby.port);
+    await assert.rejects(write(pool), isStoreReadOnly);
+    const onStandby = [await pool.connect(), await pool.connect()];
+    pg.proxy.pointTo(pg.primary.port);
+    const onPrimary = await pool.connect();
+    for (const client of onStandby) client.release();
+    onPrimary.release();
+    await write(pool); // writes go through again: the standby's sessions are stale
+    // A one-statement write (creating a project, an endpoint, an API key) takes a session as
+    // reads do: with the newest busy, the next in line is the standby's.
+    const busy = await pool.connect();
+    try {
+      await pool.query('CREATE TEMP TABLE IF NOT EXISTS w (n int)');
+      await pool.query('CREATE TEMP TABLE IF NOT EXISTS w (n int)');
+    } finally {
+      busy.release();
+    }
+  } finally {
+    await pool.end();
+  }
+});

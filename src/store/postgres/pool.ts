@@ -113,7 +113,36 @@ export function createPool(url: string, max: number, bounds: PoolBounds | null =
     if (bounds) closeOnTimeout(client, bounds.queryMs);
     databaseReached(); // an outage's end, when one was logged (store-unavailable.ts)
   });
+  handOutFresh(pool);
   return pool;
+}
+
+/**
+ * Makes `pool.connect` (pool.query's too) skip the sessions marked stale (sawReadOnly, sawWritable):
+ * each is discarded and another taken. Only transactions did (connectWritable): a write of one
+ * statement through pool.query (a project, an endpoint, an API key created) found a session begun
+ * on the standby after the URL led to the primary again and was refused (503), and reads there
+ * read the standby, for as long as it stayed in the pool.
+ */
+function handOutFresh(pool: pg.Pool): void {
+  const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
+  const fresh = async (): Promise<pg.PoolClient> => {
+    for (;;) {
+      const client = await connect();
+      if ((opened.get(client) ?? Number.POSITIVE_INFINITY) > (readOnlyAt.get(pool) ?? 0)) return client;
+      client.release(true);
+    }
+  };
+  type Done = (error: Error | undefined, client?: pg.PoolClient, release?: pg.PoolClient['release']) => void;
+  (pool as { connect: unknown }).connect = (done?: Done) => {
+    if (!done) return fresh();
+    // The callback form: pg-pool's own query() uses it.
+    fresh().then(
+      (client) => done(undefined, client, client.release),
+      (error: Error) => done(error),
+    );
+    return undefined;
+  };
 }
 
 /**
@@ -226,15 +255,11 @@ export async function committed(pool: pg.Pool, client: pg.PoolClient): Promise<v
  * A connection of `pool` for a write: one begun before its last read-only refusal (sawReadOnly),
  * or before the write that went through after it (sawWritable), is discarded and another taken, so
  * that each stale session costs no more than the write that found it, and none is found once
- * writes go through again. (Reads through pool.query may still use one until it fails or idles
- * out.)
+ * writes go through again. Every pool.connect of a pool made by createPool does so (handOutFresh),
+ * pool.query's included.
  */
-export async function connectWritable(pool: pg.Pool): Promise<pg.PoolClient> {
-  for (;;) {
-    const client = await pool.connect();
-    if ((opened.get(client) ?? Number.POSITIVE_INFINITY) > (readOnlyAt.get(pool) ?? 0)) return client;
-    client.release(true);
-  }
+export function connectWritable(pool: pg.Pool): Promise<pg.PoolClient> {
+  return pool.connect();
 }
 
 /**
