@@ -25,7 +25,7 @@
  * taken, so nothing more goes to it before the store has decided. The run this counts is not
  * forgotten after STREAK_MEMORY_MS: an endpoint failing once a minute reached the threshold with a
  * run of 1, was not failing, and its queued deliveries went out while its disable was being
- * recorded (1 to 9 requests past the threshold in a test). It counts only this process's attempts:
+ * recorded (1 to 16 requests past the threshold in test runs, as timing fell). It counts only this process's attempts:
  * failures another process recorded, or before a restart, are not known here.
  *
  * Pure: the dispatcher passes the clock's time in.
