@@ -175,18 +175,20 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
    * the claim takes are left out of its oldest due and claimed first, up to that room: claims took
    * them and handed them back, claim after claim while the project stayed near its cap (634
    * claims for 40 callbacks, 594 handed back, in project-cap-callbacks.test.ts). Without callbacks
-   * the set stays empty, and claims are as before.
+   * the set stays empty, and claims are as before. A project with nothing in flight is forgotten
+   * (after one more claim that takes its callbacks first, which brings it back if it has more):
+   * kept while it had less room than a claim takes (a cap below the claim's size, or a busy
+   * process: most of the time), every project that ever had a callback, deleted ones too, stayed
+   * for good, each claim probing for its callbacks and waking at every attempt's end.
    */
   const callbackProjects = new Set<string>();
   const callbacksLeftOut = (limit: number): { out: string[]; first: ClaimFirst[] } => {
     const out: string[] = [];
     const first: ClaimFirst[] = [];
     for (const projectId of callbackProjects) {
+      if (slots.ofProject(projectId) === 0) callbackProjects.delete(projectId);
       const room = slots.projectAllowance(projectId);
-      if (room >= limit) {
-        if (slots.ofProject(projectId) === 0) callbackProjects.delete(projectId);
-        continue;
-      }
+      if (room >= limit) continue;
       out.push(projectId);
       if (room > 0) first.push({ projectId, endpointId: CALLBACKS_ID, limit: room });
     }

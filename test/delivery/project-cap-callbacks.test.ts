@@ -15,7 +15,7 @@ import { DEFAULT_DELIVERY } from '../../src/config/config-types.ts';
 import { createDispatcher } from '../../src/delivery/dispatcher.ts';
 import { createSender } from '../../src/delivery/sender.ts';
 import { openStore } from '../../src/store/open-store.ts';
-import type { Store } from '../../src/store/store.ts';
+import type { ClaimOptions, Store } from '../../src/store/store.ts';
 import { startReceiver } from './receiver.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-cap-callbacks-'));
@@ -75,6 +75,104 @@ test('a project at its cap is not claimed for its callbacks only to hand them ba
       claimed < 2 * count,
       `claimed ${claimed} times for ${count} callbacks, ${handedBack} of them handed back`,
     );
+  } finally {
+    await sender.close();
+    await receiver.close();
+    await store.close();
+  }
+});
+
+test('a project whose callbacks are all delivered is forgotten: later claims neither leave its callbacks out nor probe for them', async () => {
+  const real = await openStore(`sqlite:${join(dir, 'forgotten.db')}`);
+  const claims: ClaimOptions[] = [];
+  const store = new Proxy(real, {
+    get(target, prop) {
+      if (prop === 'claimDueDeliveries')
+        return (options: ClaimOptions) => {
+          claims.push(options);
+          return target.claimDueDeliveries(options);
+        };
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const receiver = await startReceiver(() => ({ status: 200 }));
+  const sender = createSender({ allowNetworks: ['127.0.0.0/8'], maxResponseBytes: 65536, userAgent: 'test' });
+  const event = (i: number, callbackUrl: string | null) => ({
+    type: 'a',
+    payload: { i },
+    test: false,
+    idempotencyKey: null,
+    callbackUrl,
+  });
+  try {
+    const a = await store.createProject({ name: 'a' }, Date.now());
+    const b = await store.createProject({ name: 'b' }, Date.now());
+    await store.createEndpoint(
+      {
+        projectId: b.id,
+        url: `${receiver.url}/b`,
+        name: 'e',
+        description: '',
+        eventTypes: [],
+        method: 'POST',
+        headers: {},
+        dev: false,
+        timeoutMs: 10_000,
+        envelope: 'standard',
+        signature: { scheme: 'standard' },
+        rateLimit: null,
+        retrySchedule: null,
+        active: true,
+      },
+      'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      Date.now(),
+    );
+    const dispatcher = createDispatcher({
+      store,
+      send: sender.send,
+      // A cap below what a claim takes (as HERALD_PROJECT_CONCURRENCY=64 with claims of 256, or any
+      // cap on a busy process): even an idle project has less room than a claim takes.
+      config: {
+        ...DEFAULT_DELIVERY,
+        retryJitter: 0,
+        allowNetworks: ['127.0.0.0/8'],
+        concurrency: 64,
+        perEndpointConcurrency: 4,
+        perProjectConcurrency: 4,
+      },
+      workerId: 'w1',
+    });
+    await dispatcher.start();
+    try {
+      await store.acceptEvents(a.id, [event(0, receiver.url), event(1, receiver.url)], Date.now());
+      await receiver.waitFor(2, 30_000);
+      // Project a's callbacks are delivered and recorded: it has nothing in flight or due.
+      while ((await store.countPendingDeliveries(a.id, 10)) > 0) await new Promise((r) => setTimeout(r, 10));
+      // The claim its last attempt's end brings may still leave its callbacks out (it had some due
+      // a moment before); the ones after it, nothing of it was left to leave out.
+      const mentionsA = (c: ClaimOptions) =>
+        (c.excludeCallbackProjectIds ?? []).includes(a.id) ||
+        (c.first ?? []).some((f) => f.projectId === a.id);
+      const drained = claims.length;
+      for (let i = 0; i < 300 && claims.slice(drained).every(mentionsA); i++)
+        await new Promise((r) => setTimeout(r, 10));
+      const before = claims.length;
+      await store.acceptEvents(b.id, [event(2, null), event(3, null)], Date.now());
+      await receiver.waitFor(4, 30_000);
+      const later = claims.slice(before);
+      assert.ok(later.length > 0);
+      for (const c of later) {
+        assert.deepEqual(c.excludeCallbackProjectIds ?? [], [], 'project a is still left out of claims');
+        assert.deepEqual(
+          (c.first ?? []).filter((f) => f.projectId === a.id),
+          [],
+          'project a is still claimed first',
+        );
+      }
+    } finally {
+      await dispatcher.stop({ graceMs: 2_000 });
+    }
   } finally {
     await sender.close();
     await receiver.close();
