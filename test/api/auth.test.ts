@@ -84,6 +84,44 @@ describe('API auth', () => {
     }
   });
 
+  test("a project's filters find nothing of another project: ?endpoint, ?idempotencyKey, for keys and links", async () => {
+    // B has an operational event about its endpoint and an event sent with a key.
+    const disabled = await api.call('PATCH', `/api/v1/projects/${b.id}/endpoints/${endpointB.id}`, {
+      active: false,
+    });
+    assert.equal(disabled.status, 200, disabled.text);
+    const sent = await api.call('POST', `/api/v1/projects/${b.id}/events`, {
+      type: 't',
+      payload: {},
+      idempotencyKey: 'order-of-b',
+    });
+    assert.equal(sent.status, 202, sent.text);
+    const P = `/api/v1/projects/${b.id}`;
+    for (const url of [
+      `${P}/operational-events?endpoint=${endpointB.id}`,
+      `${P}/events?idempotencyKey=order-of-b`,
+    ]) {
+      assert.equal((await api.call('GET', url)).body.data.length, 1, url);
+    }
+    const read = await api.call('POST', `/api/v1/projects/${a.id}/api-keys`, {
+      name: 'reader',
+      scope: 'read',
+    });
+    const link = await api.call('POST', `/api/v1/projects/${a.id}/portal-links`, {});
+    assert.equal(link.status, 201, link.text);
+    const A = `/api/v1/projects/${a.id}`;
+    for (const token of [keyA, read.body.key, link.body.token]) {
+      for (const url of [
+        `${A}/operational-events?endpoint=${endpointB.id}`,
+        `${A}/events?idempotencyKey=order-of-b`,
+      ]) {
+        const r = await api.call('GET', url, undefined, { token });
+        assert.equal(r.status, 200, r.text);
+        assert.deepEqual(r.body, { data: [], nextCursor: null }, url);
+      }
+    }
+  });
+
   test('a project key on operator routes answers 403', async () => {
     const routes: [string, string, unknown?][] = [
       ['GET', '/api/v1/projects'],
