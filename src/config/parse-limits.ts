@@ -4,7 +4,7 @@
  * HERALD_OPERATOR_WEBHOOK_SECRET.
  */
 import { parseCidr, refusedLiteralHost } from '../domain/address-classifier.ts';
-import { checkHttpUrl, withoutCredentials } from '../domain/http-url.ts';
+import { checkHttpUrl, withoutPathOrCredentials } from '../domain/http-url.ts';
 import { secretProblem } from '../domain/secret.ts';
 import { ConfigError } from './config-error.ts';
 import type { ApiRateLimitConfig, OperatorWebhookConfig } from './config-types.ts';
@@ -95,8 +95,9 @@ export function parseOperatorWebhook(
     return null;
   }
   const checked = checkHttpUrl(url.value);
+  // Quoted up to its host: its path and query may be its credential (a chat service's token).
   if ('problem' in checked)
-    throw new ConfigError(url.source, `${checked.problem}, got "${withoutCredentials(url.value)}"`);
+    throw new ConfigError(url.source, `${checked.problem}, got "${withoutPathOrCredentials(url.value)}"`);
   const parsed = checked.url;
   // Delivered like any webhook, so under the same address rules: refused here rather than at every event.
   const refused = refusedLiteralHost(parsed.hostname, allowNetworks.map(parseCidr));

@@ -131,6 +131,35 @@ test('HERALD_OPERATOR_WEBHOOK_URL and _SECRET', () => {
   );
 });
 
+test('a refused HERALD_OPERATOR_WEBHOOK_URL is quoted without its path and query, its credential', () => {
+  // A chat or automation service's webhook URL holds its token in the path or the query: the log
+  // lines give only its origin (url-origin.ts), and so does a start refused for it, on stderr.
+  const path = 'services/T0/c2VjcmV0UGF0aA';
+  const query = 'token=c2VjcmV0UXVlcnk';
+  const cases: [string, RegExp][] = [
+    [`https://ops:pw@ops.example.com/${path}?${query}`, /"https:\/\/\*\*\*@ops\.example\.com\/…"/],
+    [`https://ops.example.com:0/${path}?${query}`, /port 0, got "https:\/\/ops\.example\.com:0\/…"/],
+    [`ftp://ops.example.com/${path}?${query}`, /"ftp:\/\/ops\.example\.com\/…"/],
+    [`https:/ops.example.com/${path}?${query}`, /host after.*"https:\/ops\.example\.com\/…"/],
+    [`ftp://ops.example.com?${query}`, /"ftp:\/\/ops\.example\.com…"/],
+    [`https://ops:pw@ops.example.com:0?${query}`, /"https:\/\/\*\*\*@ops\.example\.com:0…"/],
+    [`not a url/${path}`, /"not a url\/…"/],
+    // A password holding a `/` ends the host for the parser: still masked up to the last `@`.
+    [`https://ops:c2VjcmV0/pw@ops.example.com/${path}`, /"https:\/\/\*\*\*@ops\.example\.com\/…"/],
+  ];
+  for (const [value, quoted] of cases) {
+    assert.throws(
+      () => load({ HERALD_OPERATOR_WEBHOOK_URL: value }),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError && e.setting === 'HERALD_OPERATOR_WEBHOOK_URL', String(e));
+        assert.ok(!/c2VjcmV0/.test(e.message), `${value}: ${e.message}`);
+        assert.match(e.message, quoted);
+        return true;
+      },
+    );
+  }
+});
+
 test('a refused URL setting is quoted without the password it holds', () => {
   const password = 'pw-c2VjcmV0-x';
   // Refused for holding credentials, and for other reasons while holding them; a URL the parser
