@@ -115,7 +115,9 @@ export function planTurns(
   if (p === 0) return { visited, projectOf, firstRound: 0 };
   const start = cursor.project % p;
   const order = Array.from({ length: p }, (_, i) => groups[(start + i) % p]!);
-  const longest = Math.max(...order.map((g) => g.length));
+  // A loop, not Math.max(...): an argument per project threw RangeError past ~125,000 projects.
+  let longest = 0;
+  for (const group of groups) if (group.length > longest) longest = group.length;
   for (let round = 0; round < longest && visited.length < max; round++) {
     for (let i = 0; i < p && visited.length < max; i++) {
       const group = order[i]!;

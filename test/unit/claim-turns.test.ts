@@ -54,6 +54,18 @@ test('turns: endpoints left out are skipped, idle ones get no share, and many pr
   assert.equal(planTurns(many, new Set(), cursor, 256).visited[0]!.id, 'e256');
 });
 
+test('turns among 200,000 projects: a claim visits its 256, where it threw RangeError past ~125,000 (an argument each)', () => {
+  // Every claim that finds more due than it takes plans its turns: a throw here failed them all,
+  // every tenant's deliveries with them, on an installation of that many projects with an endpoint.
+  const many = Array.from({ length: 200_000 }, (_, i) => ({ projectId: `p${i}`, id: `e${i}` }));
+  const plan = planTurns(withCallbackTurns(many, ['p7']), new Set(), newTurnCursor(), 256);
+  assert.equal(plan.visited.length, 256);
+  assert.deepEqual(
+    plan.visited.slice(0, 3).map((ep) => ep.id),
+    ['e0', 'e1', 'e2'],
+  );
+});
+
 test('the cursor forgets projects that no longer have an active endpoint: churn leaves it as large as the projects now', () => {
   const cursor = newTurnCursor();
   // 10,000 projects created, sent to and deleted, 5 alive at a time, beside one that stays.
