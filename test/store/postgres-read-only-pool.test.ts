@@ -138,3 +138,23 @@ test('a write outside a transaction (pool.query) finds no session opened on the 
     await pool.end();
   }
 });
+
+test('a one-statement write (pool.query) refused by the standby marks the pool: the sessions opened there before it are not used for a write', async () => {
+  const pool = createPool(await pg.createDatabase(), 5);
+  await pg.caughtUp();
+  try {
+    pg.proxy.pointTo(pg.standby.port);
+    // Reads open sessions on the standby (reads work there) before any write is refused.
+    const onStandby = [await pool.connect(), await pool.connect()];
+    // The refusal comes from a one-statement write (creating a project, an endpoint, an API key),
+    // on a session of its own: no transaction saw it.
+    await assert.rejects(pool.query('CREATE TEMP TABLE IF NOT EXISTS w (n int)'), isStoreReadOnly);
+    for (const client of onStandby) client.release();
+    pg.proxy.pointTo(pg.primary.port);
+    // The standby's sessions are first in line: each must be passed over, not refuse a write.
+    await write(pool);
+    await pool.query('CREATE TEMP TABLE IF NOT EXISTS w (n int)');
+  } finally {
+    await pool.end();
+  }
+});

@@ -111,6 +111,7 @@ export function createPool(url: string, max: number, bounds: PoolBounds | null =
   pool.on('connect', (client) => {
     client.on('error', () => undefined);
     if (bounds) closeOnTimeout(client, bounds.queryMs);
+    markReadOnlyRefusals(pool, client);
     databaseReached(); // an outage's end, when one was logged (store-unavailable.ts)
   });
   handOutFresh(pool);
@@ -142,6 +143,38 @@ function handOutFresh(pool: pg.Pool): void {
       (error: Error) => done(error),
     );
     return undefined;
+  };
+}
+
+/**
+ * A statement of `client` refused as read-only marks `pool` (sawReadOnly), whoever ran it: a
+ * one-statement write through pool.query (a project, an endpoint, an API key created) as well as a
+ * transaction's. Only transactions did: after a one-statement write was refused on the standby, the
+ * sessions opened there stayed in the pool once the URL led to the primary again, each to refuse a
+ * write when load reached it. (pg-pool discards the refusing session itself: its query failed.)
+ */
+function markReadOnlyRefusals(pool: pg.Pool, client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const seen = (error: unknown): void => {
+    if (isStoreReadOnly(error)) sawReadOnly(pool);
+  };
+  (client as { query: unknown }).query = (...args: unknown[]): unknown => {
+    const last = args.at(-1);
+    if (typeof last === 'function') {
+      // The callback form (pg-pool's pool.query).
+      args[args.length - 1] = (error: unknown, result: unknown) => {
+        if (error) seen(error);
+        last(error, result);
+      };
+      return query(...args);
+    }
+    const out = query(...args);
+    return out instanceof Promise
+      ? out.catch((error: unknown) => {
+          seen(error);
+          throw error;
+        })
+      : out;
   };
 }
 
