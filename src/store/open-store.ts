@@ -5,6 +5,7 @@ import { decodeEncryptionKey } from '../config/parse-encryption-key.ts';
 import { createSecretCipher, PLAINTEXT_SECRETS, reportingOpens } from './secret-cipher.ts';
 import { fileAccessHint } from './sqlite/file-access.ts';
 import { refuseForeignWriteAheadLog } from './sqlite/foreign-wal.ts';
+import { refuseForeignDatabaseSqlite } from './sqlite/open-database.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 import type { MigrationResult, Store } from './store.ts';
 
@@ -83,9 +84,20 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
       } catch (error) {
         throw sqliteOpenError(file, error);
       }
+      // A file Herald must not open (another database's log beside it, another program's
+      // schema_migrations) is refused before beforeOpen makes a serving lock beside it: it is left
+      // as it was, with nothing new in its directory. Until 2026-12-06 the refusal came after the
+      // lock, and left an empty <file>.lock.
+      if (options.firstInProcess) {
+        try {
+          refuseForeignWriteAheadLog(file);
+          refuseForeignDatabaseSqlite(file);
+        } catch (error) {
+          throw sqliteOpenError(file, error);
+        }
+      }
       options.beforeOpen?.(file);
       try {
-        if (options.firstInProcess) refuseForeignWriteAheadLog(file);
         store = new SqliteStore(file, cipher, sqliteOptions);
       } catch (error) {
         throw sqliteOpenError(file, error);

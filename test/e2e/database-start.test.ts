@@ -5,7 +5,16 @@
  * which migrations it applied (when several migrate at once, only the one that applied them).
  */
 import assert from 'node:assert/strict';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -293,6 +302,7 @@ describe('starting against a database', () => {
     db.exec('CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, dirty INTEGER)');
     db.close();
     const bytes = readFileSync(join(sqliteDir, 'herald.db'));
+    const listing = readdirSync(sqliteDir);
     const run = await herald(['migrate', '--data-dir', sqliteDir], {}, dir);
     assert.equal(run.code, 1, run.stdout + run.stderr);
     assert.match(
@@ -315,6 +325,18 @@ describe('starting against a database', () => {
       false,
       'no write-ahead log was made beside it',
     );
+    // Nor anything else: no serving lock (herald.db.lock) left beside it.
+    assert.deepEqual(readdirSync(sqliteDir), listing, 'nothing was created beside it');
+    // A start refused the same way leaves nothing beside it either.
+    const serve = await herald(
+      ['serve', '--role', 'worker', '--port', '0', '--data-dir', sqliteDir],
+      { HERALD_ADMIN_TOKEN: ADMIN, HERALD_LOG_LEVEL: 'silent' },
+      dir,
+    );
+    assert.equal(serve.code, 1, serve.stdout + serve.stderr);
+    assert.match(serve.stderr, /holds a table schema_migrations that is not Herald's/);
+    assert.deepEqual(readdirSync(sqliteDir), listing, 'a refused start created nothing beside it');
+    assert.deepEqual(readFileSync(join(sqliteDir, 'herald.db')), bytes);
   });
 
   test('serve logs each migration before it applies it: a start held up by a migration says which', async () => {

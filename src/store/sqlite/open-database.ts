@@ -50,6 +50,30 @@ export function openDatabaseSqlite(
   }
 }
 
+/**
+ * Throws foreign-migrations.ts's refusal when the file `path` holds a schema_migrations that is not
+ * Herald's, on a connection of its own that only reads: before a serving lock is made beside the
+ * file (open-store.ts), so that a refused file is left with nothing created beside it. A file that
+ * cannot be read so (a WAL-mode database in a read-only directory: no -shm can be made) is left to
+ * the open after the lock, which says what is wrong with it as it always has.
+ */
+export function refuseForeignDatabaseSqlite(path: string): void {
+  let columns: { name: string }[];
+  let db: DatabaseSync | undefined;
+  try {
+    db = new DatabaseSync(path);
+    db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    columns = db.prepare('PRAGMA table_info(schema_migrations)').all() as { name: string }[];
+  } catch {
+    return;
+  } finally {
+    db?.close();
+  }
+  if (columns.length === 0) return;
+  const foreign = foreignMigrationsTable(columns.map((c) => c.name));
+  if (foreign) throw foreign;
+}
+
 /** Throws foreign-migrations.ts's refusal when `db` holds a schema_migrations that is not Herald's (reading only). */
 function refuseForeignMigrations(db: DatabaseSync): void {
   const columns = db.prepare('PRAGMA table_info(schema_migrations)').all() as { name: string }[];
