@@ -31,3 +31,24 @@ test("a deleted project's fan-out list is dropped with it: 50 projects created, 
     await store.close();
   }
 });
+
+test("a deleted endpoint's URL leaves the fan-out cache with it: the project's list is dropped, not kept until its next accept", async () => {
+  const store = (await openStore(`sqlite:${join(dir, 'endpoint-delete.db')}`)) as SqliteStore;
+  try {
+    const kept = await projectWithEndpoints(store, 2);
+    await store.acceptEvents(kept.project.id, [eventInput()], T0);
+    const { project, endpoints } = await projectWithEndpoints(store, 3);
+    const [first, ...rest] = endpoints;
+    assert.ok(first);
+    await store.acceptEvents(project.id, [eventInput()], T0);
+    assert.equal(store.fanOutHeld, 5);
+    assert.equal(await store.deleteEndpoint(project.id, first.id), true);
+    assert.equal(store.fanOutHeld, 2, "the project's list, with the deleted endpoint's URL, is dropped");
+    await store.acceptEvents(project.id, [eventInput()], T0);
+    assert.equal(store.fanOutHeld, 4, 'loaded again at its next accept, without the deleted endpoint');
+    for (const endpoint of rest) await store.deleteEndpoint(project.id, endpoint.id);
+    assert.equal(store.fanOutHeld, 2, "only the other project's list is held");
+  } finally {
+    await store.close();
+  }
+});

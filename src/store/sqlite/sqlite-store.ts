@@ -356,6 +356,9 @@ export class SqliteStore implements Store {
     const limit = parkBatch.rows;
     const first = await this.#write(() => deleteEndpointSqlite(this.#db, projectId, endpointId, limit));
     this.#dispatch.delete(projectId, endpointId); // its decrypted secrets, as deleteProject's
+    // And its URL: the project's fan-out list is out of date now (its version was bumped), so it
+    // is dropped for nothing, not kept until the project's next accept or the cache's bound.
+    this.#fanOut.delete(projectId);
     if (first.closed === limit) await this.#closeBacklog(projectId, endpointId);
     return first.deleted;
   }
