@@ -43,7 +43,13 @@ function isLoginRefused(code: string): boolean {
   return /^28[0-9A-Z]{3}$/.test(code) || code === INVALID_CATALOG_NAME;
 }
 
-/** Socket errors of a connection that could not be opened: nothing was sent on it (isConnectFailure). */
+/**
+ * Socket errors of a connection that could not be opened. Not only those: Linux keeps an ICMP error
+ * met by an open connection (host or network unreachable, a firewall's port-unreachable reject) as
+ * a soft error, and ends the connection with it once keep-alive or retransmission gives up, a COMMIT
+ * perhaps sent on it. So they say nothing was sent only of an error raised while a connection was
+ * being opened (raisedConnecting); the name look-up's two (EAI_AGAIN, ENOTFOUND) come before any socket.
+ */
 const CONNECT_REFUSED = new Set([
   'ECONNREFUSED',
   'EHOSTUNREACH',
@@ -190,6 +196,20 @@ export function isStoreUnreachable(error: unknown): boolean {
   return code === undefined && typeof message === 'string' && PG_CONNECTION_LOST.test(message);
 }
 
+/** The name look-up's errors: no socket was made. */
+const LOOKUP_FAILED = new Set(['EAI_AGAIN', 'ENOTFOUND']);
+
+/** Errors a pool raised while it opened a connection for a call (raisedConnecting). */
+const connecting = new WeakSet<object>();
+
+/**
+ * `error` was raised while a connection for a store call was being opened (pool.ts, the pool's
+ * connect): no statement of that call was sent, whatever its code (isConnectFailure).
+ */
+export function raisedConnecting(error: unknown): void {
+  if (typeof error === 'object' && error !== null) connecting.add(error);
+}
+
 /** cannot_connect_now (starting up, shutting down), too_many_connections: refused at log-in. */
 const POSTGRES_CONNECT_REFUSED = new Set(['57P03', '53300']);
 /** node-postgres's and its pool's errors of a connection that did not open in time. */
@@ -199,15 +219,21 @@ const PG_CONNECT_TIMEOUT =
 /**
  * Whether the database was out of reach (isStoreUnreachable) because a connection to it could not
  * be opened (refused, no route, unknown host, a server starting up or at max_connections, a log-in
- * or TLS refused, a connect timeout): no statement reached it, so nothing was stored. Any other
+ * or TLS refused, a connect timeout): no statement reached it, so nothing was stored. A socket's
+ * refusal or lost route counts only when raised while connecting (raisedConnecting): until
+ * 2026-12-06 an open connection ended by one (EHOSTUNREACH, ECONNREFUSED after its COMMIT) counted
+ * too, and a write that may have been stored was taken for one that was not. Any other
  * loss (a connection reset, cut or timed out while a statement or a COMMIT ran, an administrator's
  * shutdown of the session) may have come after a write committed, its answer lost with it.
  */
 export function isConnectFailure(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
+  if (connecting.has(error)) return true;
   const { code, message, errors } = error as { code?: unknown; message?: unknown; errors?: unknown };
   if (typeof code === 'string') {
-    if (CONNECT_REFUSED.has(code) || POSTGRES_CONNECT_REFUSED.has(code) || isLoginRefused(code)) return true;
+    // A socket error (ECONNREFUSED, EHOSTUNREACH …) not raised while connecting (raisedConnecting)
+    // may have ended a connection that had sent a COMMIT (CONNECT_REFUSED): not counted here.
+    if (LOOKUP_FAILED.has(code) || POSTGRES_CONNECT_REFUSED.has(code) || isLoginRefused(code)) return true;
   }
   if (isDatabaseTlsFailure(error) || error instanceof DatabaseTlsFileError) return true;
   if (Array.isArray(errors) && errors.length > 0) return errors.every(isConnectFailure);

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { storeUnavailable } from '../../src/api/store-failure-answers.ts';
-import { isStoreBusy, isStoreUnreachable } from '../../src/store/store-unavailable.ts';
+import { isStoreBusy, isStoreUnreachable, raisedConnecting } from '../../src/store/store-unavailable.ts';
 
 const pgError = (code: string, message: string) => Object.assign(new Error(message), { code });
 
@@ -88,6 +88,8 @@ test('a write whose connection was lost once open may have been stored: details.
     Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
     Object.assign(new Error('the database did not answer within 20 s'), { code: 'ETIMEDOUT' }),
     pgError('57P01', 'terminating connection due to administrator command'),
+    // An open connection ended by an ICMP error it met (Linux reports it once keep-alive gives up).
+    Object.assign(new Error('read EHOSTUNREACH'), { code: 'EHOSTUNREACH' }),
   ];
   for (const error of lost) {
     const answer = storeUnavailable(error, 'POST');
@@ -96,16 +98,24 @@ test('a write whose connection was lost once open may have been stored: details.
     assert.match(answer?.message ?? '', /may have been stored/);
     assert.equal(storeUnavailable(error, 'GET')?.details, undefined, `a read: ${error.message}`);
   }
+  // As the pool's connect raises them (pool.ts marks what it raises so: raisedConnecting).
+  const connecting = <E extends Error>(error: E): E => {
+    raisedConnecting(error);
+    return error;
+  };
   const refused = [
-    Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+    connecting(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })),
+    connecting(Object.assign(new Error('connect EHOSTUNREACH 192.0.2.5:5432'), { code: 'EHOSTUNREACH' })),
     Object.assign(new Error('getaddrinfo ENOTFOUND db'), { code: 'ENOTFOUND' }),
     new Error('timeout exceeded when trying to connect'),
     pgError('57P03', 'the database system is starting up'),
     pgError('28P01', 'password authentication failed for user "herald"'),
-    new AggregateError([
-      Object.assign(new Error('connect ECONNREFUSED ::1:5432'), { code: 'ECONNREFUSED' }),
-      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
-    ]),
+    connecting(
+      new AggregateError([
+        Object.assign(new Error('connect ECONNREFUSED ::1:5432'), { code: 'ECONNREFUSED' }),
+        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+      ]),
+    ),
   ];
   for (const error of refused) {
     const answer = storeUnavailable(error, 'POST');

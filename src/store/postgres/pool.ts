@@ -1,6 +1,6 @@
 /** The PostgreSQL store's connection pool, and transactions on one of its connections. */
 import pg from 'pg';
-import { databaseReached, isStoreReadOnly } from '../store-unavailable.ts';
+import { databaseReached, isStoreReadOnly, raisedConnecting } from '../store-unavailable.ts';
 import { databaseClient } from './database-client.ts';
 import { EXACT_JSON_TYPES } from './rows.ts';
 
@@ -129,7 +129,10 @@ function handOutFresh(pool: pg.Pool): void {
   const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
   const fresh = async (): Promise<pg.PoolClient> => {
     for (;;) {
-      const client = await connect();
+      const client = await connect().catch((error: unknown) => {
+        raisedConnecting(error); // nothing of the call was sent (isConnectFailure)
+        throw error;
+      });
       if ((opened.get(client) ?? Number.POSITIVE_INFINITY) > (readOnlyAt.get(pool) ?? 0)) return client;
       client.release(true);
     }
