@@ -37,6 +37,24 @@ const ATTEMPT_BYTES = `${jsonBytes('request')} + coalesce(${jsonBytes('response'
   + coalesce((SELECT ${jsonBytes('e.payload')} FROM events e WHERE e.project_id = attempts.project_id AND e.id = attempts.event_id), 0)`;
 
 /**
+ * The statement of boundScan: the id of the `scanRows`-th newest row of `table` that `where`
+ * already selects, its time range taken by its id bounds alone (Where.idRange: the column besides
+ * made the planner read and sort the whole range, 26 ms against 2.7 ms at 33,000 attempts in
+ * range; the few more rows at its ends only move the bound a little). Exported for its plan test.
+ */
+export function boundScanQuery(
+  table: 'attempts' | 'events' | 'operational_events',
+  selects: Where,
+  scanRows: number,
+): { sql: string; params: unknown[] } {
+  const where = selects.idRange();
+  return {
+    sql: `SELECT id FROM ${table} WHERE ${where.sql} ORDER BY id DESC LIMIT 1 OFFSET ${where.next()}`,
+    params: [...where.params, scanRows - 1],
+  };
+}
+
+/**
  * For a filter no index serves: bounds `where` to the newest `scanRows` (SCAN_ROWS) rows of `table`
  * it already selects, and returns the id of the last of them (the page goes on after it), or null
  * when fewer are left (nothing bounded).
@@ -47,11 +65,8 @@ async function boundScan(
   where: Where,
   scanRows = SCAN_ROWS,
 ): Promise<string | null> {
-  const [last] = await rowsOf(
-    db,
-    `SELECT id FROM ${table} WHERE ${where.sql} ORDER BY id DESC LIMIT 1 OFFSET ${where.next()}`,
-    [...where.params, scanRows - 1],
-  );
+  const { sql, params } = boundScanQuery(table, where, scanRows);
+  const [last] = await rowsOf(db, sql, params);
   if (!last) return null;
   where.add('id >=', String(last.id));
   return String(last.id);
