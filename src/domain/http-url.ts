@@ -47,20 +47,23 @@ export function withoutCredentials(value: string): string {
 /**
  * `value` as a message may quote a webhook URL: as it was written up to its host and port, then
  * `…` for its path, query and fragment, which hold a chat or automation service's token (as the
- * operator webhook's log lines leave them out: src/operator/url-origin.ts). Whatever comes before
- * the last `@` ahead of the query is masked (`***@`), as by withoutCredentials: a password may hold
- * a `/`. Read from the text, not the parsed URL, so that a URL refused for how its host is written
- * is quoted as written (`https:/host/…`).
+ * operator webhook's log lines leave them out: src/operator/url-origin.ts). A user and password
+ * before the host are masked (`***@`), as by withoutCredentials. The host ends where the parser
+ * ends it, at the first `/`, `\`, `?` or `#`; an `@` after that is either in the path or query (its
+ * token may follow it) or in a password holding one of those (its user and the start of it come
+ * before): the text cannot tell which, so nothing after the scheme is quoted. Read from the text,
+ * not the parsed URL, so that a URL refused for how its host is written is quoted as written
+ * (`https:/host/…`).
  */
 export function withoutPathOrCredentials(value: string): string {
   const [, scheme = '', slashes = '', after = ''] =
     /^([a-z][a-z0-9+.-]*:)?([\\/]*)([\s\S]*)$/i.exec(value) ?? [];
-  const queryAt = after.search(/[?#]/);
-  const at = (queryAt === -1 ? after : after.slice(0, queryAt)).lastIndexOf('@');
-  const fromHost = at === -1 ? after : after.slice(at + 1);
-  const hostEnd = fromHost.search(/[\\/?#]/);
-  const host = hostEnd === -1 ? fromHost : fromHost.slice(0, hostEnd);
-  const rest = hostEnd === -1 ? '' : fromHost.slice(hostEnd);
+  const hostEnd = after.search(/[\\/?#]/);
+  const authority = hostEnd === -1 ? after : after.slice(0, hostEnd);
+  const rest = hostEnd === -1 ? '' : after.slice(hostEnd);
+  if (rest.includes('@')) return `${scheme}${slashes}…`;
+  const at = authority.lastIndexOf('@');
+  const host = authority.slice(at + 1);
   const tail = rest === '' || rest === '/' ? rest : /^[\\/]/.test(rest) ? '/…' : '…';
   return `${scheme}${slashes}${at === -1 ? '' : '***@'}${host}${tail}`;
 }

@@ -144,8 +144,15 @@ test('a refused HERALD_OPERATOR_WEBHOOK_URL is quoted without its path and query
     [`ftp://ops.example.com?${query}`, /"ftp:\/\/ops\.example\.com…"/],
     [`https://ops:pw@ops.example.com:0?${query}`, /"https:\/\/\*\*\*@ops\.example\.com:0…"/],
     [`not a url/${path}`, /"not a url\/…"/],
-    // A password holding a `/` ends the host for the parser: still masked up to the last `@`.
-    [`https://ops:c2VjcmV0/pw@ops.example.com/${path}`, /"https:\/\/\*\*\*@ops\.example\.com\/…"/],
+    // An `@` past where the host ends (a `/`, `\\`, `?` or `#`): a path or query holding one, or a
+    // password holding one of those; the text cannot tell which, so the host is left out too.
+    [`https://ops:c2VjcmV0/pw@ops.example.com/${path}`, /got "https:\/\/…"/],
+    [`https://ops:p#c2VjcmV0@ops.example.com:0/${path}`, /got "https:\/\/…"/],
+    [`https://ops:p?c2VjcmV0@ops.example.com/${path}`, /got "https:\/\/…"/],
+    [`https://ops.example.com:0/hooks/team@c2VjcmV0`, /got "https:\/\/…"/],
+    [`https://ops.example.com:0\\hooks@c2VjcmV0`, /got "https:\/\/…"/],
+    [`ftp://ops.example.com/a@c2VjcmV0/b`, /got "ftp:\/\/…"/],
+    [`https://[::1]:0/${path}?${query}`, /got "https:\/\/\[::1\]:0\/…"/],
   ];
   for (const [value, quoted] of cases) {
     assert.throws(
