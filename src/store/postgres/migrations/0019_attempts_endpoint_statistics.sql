@@ -5,4 +5,5 @@
 -- them instead (36 ms against 4.3 ms at 35,000). Extended statistics, not an index: nothing is
 -- written per attempt, ANALYZE gathers them. Creating them is instant and blocks no reads or
 -- writes; they count from the next ANALYZE of attempts (autovacuum's, or one run by hand).
-CREATE STATISTICS attempts_project_endpoint (dependencies) ON project_id, endpoint_id FROM attempts;
+-- IF NOT EXISTS: statistics an operator made by hand under this name are kept.
+CREATE STATISTICS IF NOT EXISTS attempts_project_endpoint (dependencies) ON project_id, endpoint_id FROM attempts;
