@@ -24,7 +24,7 @@ import { checkSoakInvariants } from './lib/soak-invariants.ts';
 import { startSoakLoad } from './lib/soak-load.ts';
 import { startSoakManagement } from './lib/soak-management.ts';
 import { parseSoakOptions } from './lib/soak-options.ts';
-import { scaledEndpoints } from './lib/soak-plan.ts';
+import { CALLBACK_PATH, scaledEndpoints } from './lib/soak-plan.ts';
 import { type SoakReceiver, startSoakReceiver } from './lib/soak-receiver-client.ts';
 import { clockLabel, formatSample, reportSoak } from './lib/soak-report.ts';
 import { round } from './lib/soak-sample.ts';
@@ -49,7 +49,7 @@ const resources: {
 
 async function main(): Promise<number> {
   log(
-    `soak: ${options.store}, ${options.minutes} min at ${options.rate} events/s, a sample every ${options.sampleEvery} s`,
+    `soak: ${options.store}, ${options.minutes} min at ${options.rate} events/s, a sample every ${options.sampleEvery} s${options.projectCap === null ? '' : `, project cap ${options.projectCap}`}`,
   );
   const db = await createDatabase(options.store);
   resources.db = db;
@@ -61,6 +61,12 @@ async function main(): Promise<number> {
       // Whole days is the finest retention there is: the purger runs (30 s after the start, then
       // every 10 min) but finds nothing old enough to delete during a soak.
       HERALD_RETENTION_DAYS: '1',
+      ...(options.projectCap === null
+        ? {}
+        : {
+            HERALD_PROJECT_CONCURRENCY: String(options.projectCap),
+            HERALD_ENDPOINT_CONCURRENCY: String(Math.min(64, options.projectCap)),
+          }),
     },
   });
   resources.herald = herald;
@@ -74,8 +80,8 @@ async function main(): Promise<number> {
     await pgClient.connect();
   }
 
-  const project = await setUpSoakProject(api, ENDPOINTS, origins);
-  const load = startSoakLoad(api, project, ENDPOINTS, options.rate);
+  const project = await setUpSoakProject(api, ENDPOINTS, origins, options.retryScale);
+  const load = startSoakLoad(api, project, ENDPOINTS, options.rate, `${receiver.url}${CALLBACK_PATH}`);
   const sampler = startSoakSampler(
     {
       api,

@@ -10,20 +10,28 @@ export interface AcceptedEvents {
   types: number[];
 }
 
+/** The key a 202's delivery to the event's callbackUrl (no endpoint) is counted under. */
+export const CALLBACK_DELIVERY = 'callback';
+
 /**
- * What a 202 fanned out to against what the filters say. The failing endpoint is left out of
+ * What a 202 fanned out to against what the filters say, and one delivery to the callbackUrl when
+ * the event had one (`CALLBACK_DELIVERY` among the keys). The failing endpoint is left out of
  * `missing`: while it is disabled an event gets no delivery for it, and it cycles on and off.
  */
 export function fanoutProblems(
   type: string,
   deliveredKeys: readonly string[],
   endpoints: readonly SoakEndpoint[],
+  callback = false,
 ): { missing: string[]; unexpected: string[] } {
   const got = new Set(deliveredKeys);
   const missing = endpoints
     .filter((e) => e.kind !== 'failing' && takes(e, type) && !got.has(e.key))
     .map((e) => e.key);
+  if (callback && !got.has(CALLBACK_DELIVERY)) missing.push(CALLBACK_DELIVERY);
+  let callbacks = 0;
   const unexpected = deliveredKeys.filter((key) => {
+    if (key === CALLBACK_DELIVERY) return !callback || ++callbacks > 1;
     const endpoint = endpoints.find((e) => e.key === key);
     return !endpoint || !takes(endpoint, type);
   });

@@ -7,7 +7,7 @@ import type { SoakApi } from './soak-api.ts';
 import { attemptCountProblems, counterSum, listingProblems, missingArrivals } from './soak-checks.ts';
 import type { Drain } from './soak-drain.ts';
 import type { SoakLoad } from './soak-load.ts';
-import { EVENT_MIX, type SoakEndpoint, takes } from './soak-plan.ts';
+import { CALLBACK_KEY, EVENT_MIX, PROJECT_RETRY_SCHEDULE, type SoakEndpoint, takes } from './soak-plan.ts';
 import type { SoakReceiver } from './soak-receiver-client.ts';
 import { round } from './soak-sample.ts';
 import type { SoakProject } from './soak-setup.ts';
@@ -168,6 +168,28 @@ async function arrivalsByEndpoint({
     }
     if (missing.length > LOOKUPS) row.bad.push(`${missing.length - LOOKUPS} more not looked up`);
   }
+  // The callbacks answer in 150 ms, never past their timeout: every one arrives.
+  const arrived = await receiver.ids(CALLBACK_KEY);
+  const missing = load.callbackEvents.filter((id) => !arrived.has(id));
+  const row: Arrival = {
+    expected: load.callbackEvents.length,
+    arrived: load.callbackEvents.length - missing.length,
+    missing: missing.length,
+    exhausted: 0,
+    bad: [],
+  };
+  arrivals[CALLBACK_KEY] = row;
+  for (const eventId of missing.slice(0, 5)) {
+    const page = await api.json<{ data: { endpointId: string | null; status: string; attempts: number }[] }>(
+      'GET',
+      `${project.path}/events/${eventId}/deliveries?limit=50`,
+    );
+    const d = page.data.find((x) => x.endpointId === null);
+    row.bad.push(
+      `${eventId}: ${d ? `${d.status} after ${d.attempts} of ${PROJECT_RETRY_SCHEDULE.length + 1}` : 'no delivery'}`,
+    );
+  }
+  if (missing.length > 5) row.bad.push(`${missing.length - 5} more`);
   return arrivals;
 }
 

@@ -3,8 +3,8 @@
  * in flight, and what each 202 said (its events, their deliveries, the fan-out against the filters).
  */
 import type { SoakApi } from './soak-api.ts';
-import { type AcceptedEvents, fanoutProblems } from './soak-checks.ts';
-import { EVENT_MIX, type SoakEndpoint, typeOf } from './soak-plan.ts';
+import { type AcceptedEvents, CALLBACK_DELIVERY, fanoutProblems } from './soak-checks.ts';
+import { EVENT_MIX, hasCallback, type SoakEndpoint, typeOf } from './soak-plan.ts';
 import type { SoakProject } from './soak-setup.ts';
 
 const TICK_MS = 100;
@@ -15,6 +15,8 @@ export interface SoakLoad {
   accepted: AcceptedEvents;
   /** The number of deliveries in each accepted event's 202, in the order of `accepted.ids`. */
   deliveryCounts: number[];
+  /** The accepted events that named a callbackUrl (every CALLBACK_EVERYth). */
+  callbackEvents: string[];
   /** The last 50 of every 97th event's deliveries to endpoint `a`: the management calls retry them. */
   recentDeliveriesOfA: string[];
   /** Deliveries missing from or unexpected in the 202s, with the first few events concerned. */
@@ -28,15 +30,18 @@ export interface SoakLoad {
   stop(): Promise<void>;
 }
 
+/** `callbackUrl` is the URL the events with a callback name (soak-plan.ts, hasCallback). */
 export function startSoakLoad(
   api: SoakApi,
   project: SoakProject,
   endpoints: readonly SoakEndpoint[],
   rate: number,
+  callbackUrl: string,
 ): SoakLoad {
   const load: SoakLoad = {
     accepted: { ids: [], types: [] },
     deliveryCounts: [],
+    callbackEvents: [],
     recentDeliveriesOfA: [],
     fanout: { missing: 0, unexpected: 0, examples: [] },
     refused: [],
@@ -61,8 +66,9 @@ export function startSoakLoad(
     for (let i = 0; i < count; i++) {
       const t = typeOf(first + i);
       types.push(t);
+      const callback = hasCallback(first + i) ? `,"callbackUrl":${JSON.stringify(callbackUrl)}` : '';
       events.push(
-        `{"type":"${EVENT_MIX[t]!.type}","payload":{"seq":${first + i},"sentAt":${Date.now()},"note":"soak ${'x'.repeat(200)}"}}`,
+        `{"type":"${EVENT_MIX[t]!.type}","payload":{"seq":${first + i},"sentAt":${Date.now()},"note":"soak ${'x'.repeat(200)}"}${callback}}`,
       );
     }
     const answer = await api.request(
@@ -75,12 +81,18 @@ export function startSoakLoad(
       return;
     }
     const data = (
-      JSON.parse(answer.text) as { data: { id: string; deliveries: { id: string; endpointId: string }[] }[] }
+      JSON.parse(answer.text) as {
+        data: { id: string; deliveries: { id: string; endpointId: string | null }[] }[];
+      }
     ).data;
     data.forEach((event, i) => {
       const type = EVENT_MIX[types[i]!]!.type;
-      const keys = event.deliveries.map((d) => project.keyOf.get(d.endpointId) ?? d.endpointId);
-      const problems = fanoutProblems(type, keys, endpoints);
+      const callback = hasCallback(first + i);
+      if (callback) load.callbackEvents.push(event.id);
+      const keys = event.deliveries.map((d) =>
+        d.endpointId === null ? CALLBACK_DELIVERY : (project.keyOf.get(d.endpointId) ?? d.endpointId),
+      );
+      const problems = fanoutProblems(type, keys, endpoints, callback);
       fanout.missing += problems.missing.length;
       fanout.unexpected += problems.unexpected.length;
       if ((problems.missing.length || problems.unexpected.length) && fanout.examples.length < 5) {

@@ -15,6 +15,11 @@ export interface SoakOptions {
   drainTimeout: number;
   /** Events whose deliveries and attempts are read one by one at the end. */
   auditSample: number;
+  /**
+   * HERALD_PROJECT_CONCURRENCY (and HERALD_ENDPOINT_CONCURRENCY, at most this) when set: a cap low
+   * enough that the soak's project reaches it, so its callbacks are held out of claims and let in.
+   */
+  projectCap: number | null;
   /** Every retry delay multiplied by this (`--smoke`: 0.1). */
   retryScale: number;
   out: string | null;
@@ -28,6 +33,8 @@ export const SOAK_USAGE = `usage: npm run soak -- [flags]
   --warmup=S            samples before this are warm-up for the RSS trend (default 60)
   --drain-timeout=S     longest wait for the backlog to drain at the end (default 120)
   --audit=N             events whose deliveries and attempts are compared one by one (default 300)
+  --project-cap=N       HERALD_PROJECT_CONCURRENCY=N (and HERALD_ENDPOINT_CONCURRENCY at most N), so
+                        the project reaches its cap (~20 at 150 events/s); default Herald's (768)
   --out=FILE            results JSON (default bench/results/soak-<timestamp>.json)
   --smoke               seconds, not minutes: 9 s at 150 events/s, retry delays a tenth as long,
                         30 events audited (test/soak/smoke.test.ts); other flags still apply`;
@@ -53,6 +60,7 @@ function parseSoakFlags(argv: string[]): SoakOptions {
       warmup: { type: 'string' },
       'drain-timeout': { type: 'string' },
       audit: { type: 'string' },
+      'project-cap': { type: 'string' },
       out: { type: 'string' },
       smoke: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -76,6 +84,7 @@ function parseSoakFlags(argv: string[]): SoakOptions {
     warmup: nonNegative('--warmup', values.warmup ?? String(Math.min(60, minutes * 20))),
     drainTimeout: positive('--drain-timeout', values['drain-timeout'] ?? (smoke ? '30' : '120')),
     auditSample: nonNegative('--audit', values.audit ?? (smoke ? '30' : '300')),
+    projectCap: values['project-cap'] === undefined ? null : positive('--project-cap', values['project-cap']),
     retryScale: smoke ? 0.1 : 1,
     out: values.out ?? null,
   };

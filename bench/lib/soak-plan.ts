@@ -65,6 +65,22 @@ export const SOAK_ENDPOINTS: readonly SoakEndpoint[] = [
 ];
 
 /**
+ * Every `CALLBACK_EVERY`th event also names a `callbackUrl`: the receiver's slow path, answering
+ * in 150 ms, so that a project's callbacks hold slots beside its endpoints and take their turns in
+ * the claims as one more of them. A callback has no endpoint: it is retried on the project's
+ * schedule, `PROJECT_RETRY_SCHEDULE`, short so that it drains too.
+ */
+export const CALLBACK_EVERY = 5;
+export const CALLBACK_PATH = '/slow/cb?ms=150&late=0';
+export const CALLBACK_KEY = 'cb';
+export const PROJECT_RETRY_SCHEDULE: readonly number[] = [1, 2, 4];
+
+/** Whether the `n`th event carries a callbackUrl. */
+export function hasCallback(n: number): boolean {
+  return n % CALLBACK_EVERY === 0;
+}
+
+/**
  * The endpoints with every retry delay multiplied by `scale` (`--smoke` uses 0.1, so that a
  * seconds-long run drains in seconds too).
  */

@@ -1,6 +1,6 @@
 /** The soak's catalog, its project and one endpoint per entry of the plan (lib/soak-plan.ts). */
 import type { SoakApi } from './soak-api.ts';
-import { EVENT_MIX, type SoakEndpoint } from './soak-plan.ts';
+import { EVENT_MIX, PROJECT_RETRY_SCHEDULE, type SoakEndpoint } from './soak-plan.ts';
 
 export interface SoakProject {
   /** `/api/v1/projects/<id>`, the prefix of every project route. */
@@ -18,12 +18,19 @@ export async function setUpSoakProject(
   api: SoakApi,
   endpoints: readonly SoakEndpoint[],
   origins: readonly string[],
+  retryScale: number,
 ): Promise<SoakProject> {
   // Test sends deliver the catalog's examples.
   for (const { type } of EVENT_MIX) {
     await api.json('PUT', `/api/v1/event-types/${type}`, { example: { orderId: 1, test: true } });
   }
-  const project = (await api.json<{ id: string }>('POST', '/api/v1/projects', { name: 'soak' })).id;
+  // The project's schedule is the callbacks' (they have no endpoint).
+  const project = (
+    await api.json<{ id: string }>('POST', '/api/v1/projects', {
+      name: 'soak',
+      retrySchedule: PROJECT_RETRY_SCHEDULE.map((d) => Math.round(d * retryScale * 1000) / 1000),
+    })
+  ).id;
   const path = `/api/v1/projects/${project}`;
   const endpointIds = new Map<string, string>();
   const keyOf = new Map<string, string>();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   attemptCountProblems,
+  CALLBACK_DELIVERY,
   counterSum,
   fanoutProblems,
   listingProblems,
@@ -29,6 +30,26 @@ test('fan-out: a missing filtered-in endpoint and an unexpected filtered-out one
   assert.deepEqual(
     fanoutProblems('order.refunded', ['a', 'b', 'flaky', 'failing'], SOAK_ENDPOINTS).missing,
     [],
+  );
+});
+
+test('fan-out: an event with a callbackUrl has exactly one delivery without an endpoint; one without has none', () => {
+  const all = ['a', 'b', 'paid', 'flaky', 'slow'];
+  assert.deepEqual(fanoutProblems('order.paid', [...all, CALLBACK_DELIVERY], SOAK_ENDPOINTS, true), {
+    missing: [],
+    unexpected: [],
+  });
+  assert.deepEqual(fanoutProblems('order.paid', all, SOAK_ENDPOINTS, true), {
+    missing: [CALLBACK_DELIVERY],
+    unexpected: [],
+  });
+  assert.deepEqual(fanoutProblems('order.paid', [...all, CALLBACK_DELIVERY], SOAK_ENDPOINTS), {
+    missing: [],
+    unexpected: [CALLBACK_DELIVERY],
+  });
+  assert.deepEqual(
+    fanoutProblems('order.paid', [...all, CALLBACK_DELIVERY, CALLBACK_DELIVERY], SOAK_ENDPOINTS, true),
+    { missing: [], unexpected: [CALLBACK_DELIVERY] },
   );
 });
 
