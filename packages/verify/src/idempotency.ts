@@ -67,7 +67,15 @@ export interface DeduplicatorOptions {
   ttlSeconds?: number;
 }
 
-export type OnceResult<T> = { duplicate: true } | { duplicate: false; result: T };
+/**
+ * What `once` did. A duplicate's `inProgress` is true while the handler of the first delivery of
+ * that id (in this process) has not finished: answer it non-2xx (the adapters answer 409), so
+ * Herald tries again later. Herald sends its retry of an attempt it gave up on (its timeout, 5 s,
+ * then 5 s of delay) whether or not that attempt's handler is still at work, and takes a 2xx for
+ * delivered: answered 200, the event was lost when that handler then failed (its id released, no
+ * retry left to process it). `inProgress` false: the handler succeeded, answer 200.
+ */
+export type OnceResult<T> = { duplicate: true; inProgress: boolean } | { duplicate: false; result: T };
 
 export interface Deduplicator {
   /**
@@ -77,9 +85,20 @@ export interface Deduplicator {
    * repeat by: its handler runs and nothing is recorded, as the adapters do.
    */
   once<T>(id: string | null, handler: () => T | Promise<T>): Promise<OnceResult<T>>;
-  /** True when `id` is new (and now claimed). */
+  /**
+   * True when `id` is new (and now claimed). It is in progress (`inProgress`) until `settle` or
+   * `release`.
+   */
   claim(id: string): Promise<boolean>;
-  /** Forgets `id`. */
+  /**
+   * True while `id` is claimed through this deduplicator and neither settled nor released: its
+   * handler is still at work in this process. An id claimed by another process through a shared
+   * store is not seen here.
+   */
+  inProgress(id: string): boolean;
+  /** Its handler succeeded: `id` stays recorded, and is no longer in progress. */
+  settle(id: string): void;
+  /** Forgets `id` (its handler failed): the next delivery of it is processed. */
   release(id: string): Promise<void>;
 }
 
@@ -87,24 +106,46 @@ export interface Deduplicator {
 export function createDeduplicator(options: DeduplicatorOptions = {}): Deduplicator {
   const store = options.store ?? new MemoryIdempotencyStore();
   const ttlMs = (options.ttlSeconds ?? 86_400) * 1000;
-  const claim = async (id: string) => await store.claim(id, ttlMs);
+  /**
+   * Ids claimed here whose handler has not finished (as many as handlers are running), each with
+   * a token of its claim: a release waiting for its store does not end a claim made since.
+   */
+  const running = new Map<string, object>();
+  const claim = async (id: string) => {
+    const claimed = await store.claim(id, ttlMs);
+    if (claimed) running.set(id, {});
+    return claimed;
+  };
+  const settle = (id: string) => {
+    running.delete(id);
+  };
   const release = async (id: string) => {
-    await store.release(id);
+    const token = running.get(id);
+    try {
+      await store.release(id);
+    } finally {
+      if (running.get(id) === token) running.delete(id);
+    }
   };
   return {
     claim,
+    settle,
     release,
+    inProgress: (id) => running.has(id),
     async once(id, handler) {
       // Not claimed as the text "null" (or a Map key null): every webhook without an id was
       // taken for a repeat of the first one, and dropped.
       if (id === null) return { duplicate: false, result: await handler() };
-      if (!(await claim(id))) return { duplicate: true };
+      if (!(await claim(id))) return { duplicate: true, inProgress: running.has(id) };
+      let result: Awaited<ReturnType<typeof handler>>;
       try {
-        return { duplicate: false, result: await handler() };
+        result = await handler();
       } catch (error) {
         await release(id);
         throw error;
       }
+      settle(id);
+      return { duplicate: false, result };
     },
   };
 }

@@ -21,6 +21,8 @@ const SECRET = 'whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
 class Runs {
   count = 0;
   readonly seen = new Set<string>();
+  /** Set: first runs wait for it too, after the client has gone (a handler still busy). */
+  gate: Promise<void> | null = null;
   #answered: (() => void) | null = null;
   /** Resolves once a handler run has given its answer. */
   answered(): Promise<void> {
@@ -34,7 +36,7 @@ class Runs {
 }
 
 /**
- * The handler: answers 500 for `fail` and 200 otherwise; the first time it sees an outcome, only
+ * The handler: answers 500 for `fail` (and `fail-late`) and 200 otherwise; the first time it sees an outcome, only
  * once the client has gone (the attempt abandoned), and at once for a retry.
  */
 async function handle(outcome: string, raw: ServerResponse, runs: Runs, answer: (status: number) => void) {
@@ -42,8 +44,9 @@ async function handle(outcome: string, raw: ServerResponse, runs: Runs, answer: 
   if (!runs.seen.has(outcome)) {
     runs.seen.add(outcome);
     if (!raw.destroyed) await once(raw, 'close');
+    if (runs.gate) await runs.gate;
   }
-  answer(outcome === 'fail' ? 500 : 200);
+  answer(outcome.startsWith('fail') ? 500 : 200);
   runs.done();
 }
 
@@ -83,6 +86,47 @@ async function retry(request: SignedRequest): Promise<{ status: number; text: st
     body: request.body,
   });
   return { status: response.status, text: await response.text() };
+}
+
+/** Sends `request` and resolves once the handler has it, then gives up on it (Herald's timeout). */
+async function abandon(request: SignedRequest, runs: Runs): Promise<void> {
+  const controller = new AbortController();
+  const started = runs.count;
+  const pending = fetch(request.url, {
+    method: request.method,
+    headers: request.headers,
+    body: request.body,
+    signal: controller.signal,
+  }).catch(() => null);
+  while (runs.count === started) await new Promise((resolve) => setTimeout(resolve, 5));
+  controller.abort();
+  await pending;
+}
+
+/**
+ * Herald's retry comes while the abandoned attempt's handler is still at work (a handler slower
+ * than the timeout plus the first delay, 5 s + 5 s by default): it is not answered as a duplicate,
+ * which Herald would take as delivered, and then lose the event when that handler fails.
+ */
+async function checkInProgress(url: string, runs: Runs): Promise<void> {
+  let open: () => void = () => {};
+  runs.gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const request = signed(url, 'evt_in_progress_fail', 'fail-late');
+  const answered = runs.answered();
+  await abandon(request, runs);
+  const during = runs.count;
+  const early = await retry(request);
+  assert.equal(runs.count, during, 'the retry does not run the handler a second time');
+  assert.equal(early.status, 409, `a retry while the handler runs is not taken as delivered (${early.text})`);
+  assert.deepEqual(JSON.parse(early.text), { duplicate: true, inProgress: true });
+  open();
+  await answered; // the first run fails (500): the id is released
+  runs.gate = null;
+  const later = await retry(request);
+  assert.equal(runs.count, during + 1, `the retry after the failure reached the handler (${later.text})`);
+  assert.equal(later.status, 500);
 }
 
 async function check(url: string, runs: Runs): Promise<void> {
@@ -127,6 +171,9 @@ describe('express', () => {
 
   test('a handler that fails after the attempt was abandoned releases the id; one that succeeds keeps it', () =>
     check(`${base}/hook`, runs));
+
+  test('a retry while the abandoned attempt is still handled is answered 409 (in progress), not as a duplicate', () =>
+    checkInProgress(`${base}/hook`, runs));
 });
 
 describe('fastify', () => {
@@ -157,4 +204,7 @@ describe('fastify', () => {
 
   test('a handler that fails after the attempt was abandoned releases the id; one that succeeds keeps it', () =>
     check(`${base}/hook`, runs));
+
+  test('a retry while the abandoned attempt is still handled is answered 409 (in progress), not as a duplicate', () =>
+    checkInProgress(`${base}/hook`, runs));
 });

@@ -34,7 +34,7 @@ test('expired entries are dropped as new ones arrive', () => {
   assert.equal(store.size, 1);
 });
 
-test('once() runs the handler once, treats concurrent repeats as duplicates, and releases on failure', async () => {
+test('once() runs the handler once; a repeat while it runs is in progress, one after it succeeded a duplicate', async () => {
   const dedupe = createDeduplicator();
   let runs = 0;
   let release: () => void = () => {};
@@ -46,9 +46,10 @@ test('once() runs the handler once, treats concurrent repeats as duplicates, and
     await gate;
     return 'done';
   });
-  assert.deepEqual(await dedupe.once('evt_1', () => runs++), { duplicate: true });
+  assert.deepEqual(await dedupe.once('evt_1', () => runs++), { duplicate: true, inProgress: true });
   release();
   assert.deepEqual(await first, { duplicate: false, result: 'done' });
+  assert.deepEqual(await dedupe.once('evt_1', () => runs++), { duplicate: true, inProgress: false });
   assert.equal(runs, 1);
 
   await assert.rejects(
@@ -58,6 +59,28 @@ test('once() runs the handler once, treats concurrent repeats as duplicates, and
     /handler failed/,
   );
   assert.deepEqual(await dedupe.once('evt_2', () => 'retried'), { duplicate: false, result: 'retried' });
+});
+
+/**
+ * Herald's retry of an attempt it gave up on (its timeout) can come while that attempt's handler is
+ * still at work. Taken as a duplicate (answered 200), it was the end of the event when that handler
+ * then failed: the id was released, but Herald had no retry left to send.
+ */
+test('a repeat while the handler runs is not a processed duplicate: if that handler fails, the next repeat runs', async () => {
+  const dedupe = createDeduplicator();
+  let fail: (error: Error) => void = () => {};
+  const first = dedupe.once(
+    'evt_slow',
+    () =>
+      new Promise<never>((_resolve, reject) => {
+        fail = reject;
+      }),
+  );
+  const during = await dedupe.once('evt_slow', () => 'ran');
+  assert.deepEqual(during, { duplicate: true, inProgress: true }, 'answer it non-2xx: Herald tries again');
+  fail(new Error('database timeout'));
+  await assert.rejects(first, /database timeout/);
+  assert.deepEqual(await dedupe.once('evt_slow', () => 'ran'), { duplicate: false, result: 'ran' });
 });
 
 test('a pluggable async store is awaited', async () => {

@@ -69,7 +69,9 @@ export interface ExpressWebhookOptions extends AdapterVerifyOptions {
   maxBodyBytes?: number;
   /**
    * De-duplicate by `webhook-id`: a repeat is answered 200 `{"duplicate": true}` without reaching
-   * the handler; an id whose handler answered non-2xx is released so the retry is processed.
+   * the handler, or 409 `{"duplicate": true, "inProgress": true}` while the handler of its first
+   * delivery has not answered (a 2xx would tell Herald it was delivered, whatever that handler
+   * does next); an id whose handler answered non-2xx is released so the retry is processed.
    */
   deduplicate?: Deduplicator;
 }
@@ -93,7 +95,10 @@ export function webhookMiddleware(
       const id = webhook.id;
       if (deduplicate && id !== null) {
         if (!(await deduplicate.claim(id))) {
-          res.status(200).json({ duplicate: true });
+          // Still being handled (Herald's retry of an attempt it gave up on): not yet processed,
+          // so not a 2xx, which Herald takes for delivered; the event was lost if it then failed.
+          if (deduplicate.inProgress(id)) res.status(409).json({ duplicate: true, inProgress: true });
+          else res.status(200).json({ duplicate: true });
           return;
         }
         // Decided when the handler ends its response ('prefinish'), sent or not: after Herald gave
@@ -101,6 +106,7 @@ export function webhookMiddleware(
         // failure there kept the id and Herald's retry was answered as a duplicate: the event lost.
         res.on('prefinish', () => {
           if (res.statusCode < 200 || res.statusCode >= 300) void deduplicate.release(id);
+          else deduplicate.settle(id);
         });
       }
       next();

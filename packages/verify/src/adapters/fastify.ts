@@ -120,7 +120,13 @@ export function webhookVerification(
       }
       (request as FastifyWebhookRequest).webhook = webhook;
       if (deduplicate && webhook.id !== null) {
-        if (!(await deduplicate.claim(webhook.id))) return reply.code(200).send({ duplicate: true });
+        if (!(await deduplicate.claim(webhook.id))) {
+          // Still being handled: not a 2xx, which Herald takes for delivered (see the Express adapter).
+          if (deduplicate.inProgress(webhook.id)) {
+            return reply.code(409).send({ duplicate: true, inProgress: true });
+          }
+          return reply.code(200).send({ duplicate: true });
+        }
         (request as unknown as Record<symbol, string>)[CLAIMED] = webhook.id;
       }
       return undefined;
@@ -131,8 +137,9 @@ export function webhookVerification(
       // the id and Herald's retry was answered as a duplicate: the event lost.
       instance.addHook('onSend', async (request, reply, payload) => {
         const claimed = (request as unknown as Record<symbol, string | undefined>)[CLAIMED];
-        if (claimed !== undefined && (reply.statusCode < 200 || reply.statusCode >= 300)) {
-          await deduplicate.release(claimed);
+        if (claimed !== undefined) {
+          if (reply.statusCode < 200 || reply.statusCode >= 300) await deduplicate.release(claimed);
+          else deduplicate.settle(claimed);
         }
         return payload;
       });
