@@ -160,3 +160,71 @@ test("fastify: a body over maxBodyBytes gets Fastify's own 413 (its bodyLimit), 
     await app.close();
   }
 });
+
+/**
+ * A `maxBodyBytes` that is not a number of bytes (NaN from `Number(process.env.UNSET)`, or
+ * `'10mb'` in the style of express.raw's `limit`) compared false with every size, so the limit was
+ * silently off and a chunked body was read whole, however large. Now it is a configuration error,
+ * as a NaN `toleranceSeconds` is.
+ */
+test('every adapter: a maxBodyBytes that is not a number of bytes is a configuration error, not no limit', async () => {
+  const invalid = [Number.NaN, '10mb' as unknown as number];
+  for (const maxBodyBytes of invalid) {
+    const node = createServer(async (req, res) => {
+      try {
+        await verifyNodeRequest(req, { scheme: 'standard', secret: SECRET, maxBodyBytes });
+        res.writeHead(204).end();
+      } catch (error) {
+        sendVerificationError(res, error);
+      }
+    });
+    const app = express();
+    app.post('/hook', webhookMiddleware({ scheme: 'standard', secret: SECRET, maxBodyBytes }), (_q, res) => {
+      res.sendStatus(204);
+    });
+    app.use((error: { code?: string }, _q: unknown, res: express.Response, _next: unknown) => {
+      res.status(500).json({ error: { code: error.code } });
+    });
+    const servers = { node, express: createServer(app) };
+    try {
+      for (const [name, server] of Object.entries(servers)) {
+        const url = await listen(server);
+        const chunked = await sendUnfinished(url, 2 * LIMIT, 5_000);
+        assert.deepEqual(
+          refusal(chunked, `${name} read a chunked body without a limit`),
+          [500, 'HERALD_VERIFY_CONFIG'],
+          `${name}, maxBodyBytes ${maxBodyBytes}`,
+        );
+      }
+    } finally {
+      await Promise.all(Object.values(servers).map(close));
+    }
+    const stream = Readable.toWeb(Readable.from([Buffer.alloc(2 * LIMIT)])) as ReadableStream<Uint8Array>;
+    const fetchRequest = new Request('http://127.0.0.1/hook', {
+      method: 'POST',
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    await assert.rejects(
+      withWebhookVerification(
+        { scheme: 'standard', secret: SECRET, maxBodyBytes },
+        () => new Response(null),
+      )(fetchRequest),
+      { code: 'HERALD_VERIFY_CONFIG' },
+      `fetch, maxBodyBytes ${maxBodyBytes}`,
+    );
+    // Fastify took NaN for its own default (1 MiB, under what Herald can send) and '10mb' for none.
+    const fastify = Fastify();
+    fastify.register(async (scope) => {
+      await scope.register(webhookVerification({ scheme: 'standard', secret: SECRET, maxBodyBytes }));
+    });
+    await assert.rejects(
+      async () => {
+        await fastify.ready();
+      },
+      { code: 'HERALD_VERIFY_CONFIG' },
+      `fastify, maxBodyBytes ${maxBodyBytes}`,
+    );
+    await fastify.close();
+  }
+});

@@ -18,6 +18,7 @@ import { WebhookVerificationError } from '../errors.ts';
 import type { Deduplicator } from '../idempotency.ts';
 import { type VerifiedWebhook, verifyWebhook } from '../verify.ts';
 import { type AdapterVerifyOptions, DEFAULT_MAX_BODY_BYTES, errorBody } from './options.ts';
+import { checkBodyLimit } from './read-body.ts';
 
 /** The parts of a Fastify request the plugin uses. */
 export interface FastifyRequestLike {
@@ -91,6 +92,8 @@ export function webhookVerification(
 ): (instance: FastifyInstanceLike) => Promise<void> {
   const { url, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, deduplicate, ...verifyOptions } = options;
   const plugin = async (instance: FastifyInstanceLike): Promise<void> => {
+    // Fastify would take NaN for its own default (1 MiB) and a string ('10mb') for no limit.
+    checkBodyLimit(maxBodyBytes);
     instance.removeAllContentTypeParsers();
     instance.addContentTypeParser(
       '*',

@@ -14,6 +14,7 @@ export function checkDeclaredLength(
   contentLength: string | null | undefined,
   maxBytes: number = DEFAULT_MAX_BODY_BYTES,
 ): void {
+  checkBodyLimit(maxBytes);
   if (contentLength !== null && contentLength !== undefined && Number(contentLength) > maxBytes) {
     throw bodyTooLarge(maxBytes);
   }
@@ -24,6 +25,7 @@ export async function readRawBody(
   req: AsyncIterable<Uint8Array | string>,
   maxBytes: number = DEFAULT_MAX_BODY_BYTES,
 ): Promise<Uint8Array> {
+  checkBodyLimit(maxBytes);
   const chunks: Uint8Array[] = [];
   let total = 0;
   try {
@@ -71,6 +73,20 @@ export async function* streamChunks(stream: ReadableStream<Uint8Array>): AsyncGe
     }
   } finally {
     reader.releaseLock();
+  }
+}
+
+/**
+ * Refuses a limit that is not a number of bytes (Infinity: none). NaN (`Number(process.env.UNSET)`)
+ * or a string (`'10mb'`, as express.raw's `limit` is written) compared false with every size: the
+ * limit was silently off, and a body was read whole however large.
+ */
+export function checkBodyLimit(maxBytes: number): void {
+  if (typeof maxBytes !== 'number' || !(maxBytes >= 0)) {
+    throw new WebhookVerificationError(
+      'HERALD_VERIFY_CONFIG',
+      'maxBodyBytes must be a number of bytes, 0 or more (Infinity: no limit)',
+    );
   }
 }
 
