@@ -270,6 +270,10 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
         // Wake-ups so far are answered by this claim; one that comes while it runs makes another.
         newWork = false;
         signal.clear();
+        // A claim that leaves work out is answered by the attempts ending while it runs too: a
+        // project's callbacks left out while it was full were claimed at the next poll when its
+        // attempts ended during the claim that left them out (they have no queue to start from).
+        if (leavesOut) state.waitingForSlot = true;
         const claimStarted = performance.now();
         const claimed = await store.claimDueDeliveries({
           limit,

@@ -179,3 +179,69 @@ test('a project whose callbacks are all delivered is forgotten: later claims nei
     await store.close();
   }
 });
+
+test("a full project's callbacks left out by a claim during which its attempts end are claimed once it has room, not at the next poll", async () => {
+  const real = await openStore(`sqlite:${join(dir, 'ended-during-claim.db')}`);
+  let projectId = '';
+  let delayed = false;
+  const store = new Proxy(real, {
+    get(target, prop) {
+      if (prop === 'claimDueDeliveries')
+        return async (options: ClaimOptions) => {
+          // The first claim that leaves the full project's callbacks out takes long enough (as a
+          // PostgreSQL claim under load may) for its one attempt to end meanwhile.
+          if (!delayed && (options.excludeCallbackProjectIds ?? []).includes(projectId)) {
+            delayed = true;
+            await new Promise((r) => setTimeout(r, 600));
+          }
+          return target.claimDueDeliveries(options);
+        };
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const receiver = await startReceiver(() => ({ status: 200, delayMs: 150 }));
+  const sender = createSender({ allowNetworks: ['127.0.0.0/8'], maxResponseBytes: 65536, userAgent: 'test' });
+  const event = (i: number) => ({
+    type: 'a',
+    payload: { i },
+    test: false,
+    idempotencyKey: null,
+    callbackUrl: receiver.url,
+  });
+  try {
+    const project = await store.createProject({ name: 'p' }, Date.now());
+    projectId = project.id;
+    const dispatcher = createDispatcher({
+      store,
+      send: sender.send,
+      // A poll far off: what brings the second callback is the first one's end, or nothing.
+      config: {
+        ...DEFAULT_DELIVERY,
+        retryJitter: 0,
+        allowNetworks: ['127.0.0.0/8'],
+        pollIntervalMs: 60_000,
+        concurrency: 64,
+        perEndpointConcurrency: 1,
+        perProjectConcurrency: 1,
+      },
+      workerId: 'w1',
+    });
+    await dispatcher.start();
+    try {
+      await store.acceptEvents(project.id, [event(0)], Date.now());
+      // The first callback is out (the project at its cap of 1); the second comes due now, and the
+      // claim it wakes leaves the project's callbacks out while the first one's attempt ends.
+      await receiver.waitFor(1, 10_000);
+      await store.acceptEvents(project.id, [event(1)], Date.now());
+      await receiver.waitFor(2, 15_000);
+      assert.ok(delayed, 'a claim left the full project’s callbacks out');
+    } finally {
+      await dispatcher.stop({ graceMs: 2_000 });
+    }
+  } finally {
+    await sender.close();
+    await receiver.close();
+    await store.close();
+  }
+});
