@@ -26,6 +26,11 @@ export interface TurnCursor {
   pruneAt: number;
   /** Deliveries claimed by claims too small for a part in turn of their own, not yet given one (fairPart). */
   owed: number;
+  /**
+   * While a claim that may roll back runs (markTurnCursor): each project whose place it moved or
+   * dropped, with the place it had before (undefined: none), so that only those are put back.
+   */
+  undo?: Map<string, number | undefined>;
 }
 
 /** Projects the cursor holds at least before it looks for gone ones. */
@@ -38,15 +43,45 @@ export const newTurnCursor = (): TurnCursor => ({
   owed: 0,
 });
 
-/** A copy of `cursor`: where a claim whose transaction may roll back started (resetTurnCursor). */
-export const copyTurnCursor = (cursor: TurnCursor): TurnCursor => ({
-  ...cursor,
-  endpoint: new Map(cursor.endpoint),
-});
+/** Where a claim whose transaction may roll back started (markTurnCursor, resetTurnCursor). */
+export interface TurnMark {
+  project: number;
+  pruneAt: number;
+  owed: number;
+  undo: Map<string, number | undefined>;
+}
 
-/** Puts `cursor` back where `copy` (copyTurnCursor) was: a claim that rolled back gave no turns. */
-export function resetTurnCursor(cursor: TurnCursor, copy: TurnCursor): void {
-  Object.assign(cursor, copyTurnCursor(copy));
+/**
+ * Marks where a claim whose transaction may roll back starts: from now on `cursor` notes the place
+ * each project had before the claim moved or dropped it (until the next mark), so resetTurnCursor
+ * puts back only those. A copy of the cursor, as at first, read every project's place at every
+ * claim, turns or none: 3-4 ms at 10,000 projects, 40-55 ms at 100,000 (on SQLite inside the write
+ * transaction), where the turns cost 1-15 ms at 10,000 only in the claims that plan them.
+ */
+export function markTurnCursor(cursor: TurnCursor): TurnMark {
+  const undo = new Map<string, number | undefined>();
+  cursor.undo = undo;
+  return { project: cursor.project, pruneAt: cursor.pruneAt, owed: cursor.owed, undo };
+}
+
+/** Puts `cursor` back where it was at `mark` (markTurnCursor): a claim that rolled back gave no turns. */
+export function resetTurnCursor(cursor: TurnCursor, mark: TurnMark): void {
+  cursor.project = mark.project;
+  cursor.pruneAt = mark.pruneAt;
+  cursor.owed = mark.owed;
+  for (const [projectId, place] of mark.undo) {
+    if (place === undefined) cursor.endpoint.delete(projectId);
+    else cursor.endpoint.set(projectId, place);
+  }
+  mark.undo.clear();
+}
+
+/** Sets (undefined: drops) a project's place, noting the one it had for a claim that may roll back. */
+function setPlace(cursor: TurnCursor, projectId: string, place: number | undefined): void {
+  const undo = cursor.undo;
+  if (undo && !undo.has(projectId)) undo.set(projectId, cursor.endpoint.get(projectId));
+  if (place === undefined) cursor.endpoint.delete(projectId);
+  else cursor.endpoint.set(projectId, place);
 }
 
 /**
@@ -75,7 +110,7 @@ function pruneCursor(cursor: TurnCursor, endpoints: readonly TurnEndpoint[]): vo
   const active = new Set<string>();
   for (const ep of endpoints) active.add(ep.projectId);
   for (const projectId of cursor.endpoint.keys())
-    if (!active.has(projectId)) cursor.endpoint.delete(projectId);
+    if (!active.has(projectId)) setPlace(cursor, projectId, undefined);
   cursor.pruneAt = Math.max(CURSOR_PRUNE_FROM, 2 * cursor.endpoint.size);
 }
 
@@ -196,7 +231,7 @@ export function advanceTurns(cursor: TurnCursor, plan: TurnPlan, reached: number
   for (let i = 0; i < reached; i++) {
     const projectId = plan.visited[i]!.projectId;
     projects.add(plan.projectOf[i]!);
-    cursor.endpoint.set(projectId, (cursor.endpoint.get(projectId) ?? 0) + 1);
+    setPlace(cursor, projectId, (cursor.endpoint.get(projectId) ?? 0) + 1);
   }
   cursor.project += Math.min(projects.size, plan.firstRound);
 }

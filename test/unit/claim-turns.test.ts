@@ -6,8 +6,10 @@ import {
   callbacksKey,
   fairPart,
   leftOutKeys,
+  markTurnCursor,
   newTurnCursor,
   planTurns,
+  resetTurnCursor,
   turnLimits,
   withCallbackTurns,
 } from '../../src/store/claim-turns.ts';
@@ -133,4 +135,82 @@ test("a project's callbacks take their turns as one more of its endpoints, so on
   );
   const plain = ['b1'];
   assert.equal(leftOutKeys({ excludeEndpointIds: plain }), plain, 'no callbacks left out: the list as it is');
+});
+
+/** A cursor's places, counting the entries read by walking them (a copy walks them all). */
+class CountingPlaces extends Map<string, number> {
+  read = 0;
+  override *[Symbol.iterator](): MapIterator<[string, number]> {
+    for (const entry of super.entries()) {
+      this.read++;
+      yield entry;
+    }
+  }
+  override entries(): MapIterator<[string, number]> {
+    return this[Symbol.iterator]();
+  }
+  override *keys(): MapIterator<string> {
+    for (const [key] of this) yield key;
+  }
+  override *values(): MapIterator<number> {
+    for (const [, value] of this) yield value;
+  }
+  override forEach(fn: (value: number, key: string, map: Map<string, number>) => void): void {
+    for (const [key, value] of this) fn(value, key, this);
+  }
+}
+
+test("a claim that may roll back puts back only the places it moved: its start reads none of the others' (it copied the whole cursor, at every claim)", () => {
+  const cursor = newTurnCursor();
+  const places = new CountingPlaces();
+  for (let i = 0; i < 100_000; i++) places.set(`p${i}`, i % 3);
+  cursor.endpoint = places;
+  cursor.pruneAt = Number.POSITIVE_INFINITY; // no look for gone projects in this test
+  const eps = [...endpoints('p1', 2), ...endpoints('p2', 3), ...endpoints('new', 2)];
+  const claim = () => {
+    fairPart(5, cursor);
+    const plan = planTurns(eps, new Set(), cursor, 256);
+    advanceTurns(cursor, plan, plan.visited.length);
+  };
+  const before = { project: cursor.project, owed: cursor.owed };
+
+  // A claim that rolls back: the cursor is where it was, 'new' not added.
+  places.read = 0;
+  let start = markTurnCursor(cursor);
+  claim();
+  resetTurnCursor(cursor, start);
+  assert.ok(places.read < 100, `a claim of 3 projects read ${places.read} of the cursor's 100,000 places`);
+  assert.deepEqual({ project: cursor.project, owed: cursor.owed }, before);
+  assert.equal(cursor.endpoint.size, 100_000);
+  assert.equal(cursor.endpoint.get('p1'), 1);
+  assert.equal(cursor.endpoint.get('p2'), 2);
+  assert.equal(cursor.endpoint.has('new'), false);
+
+  // One that commits moves it; the next that rolls back puts back only its own moves.
+  start = markTurnCursor(cursor);
+  claim();
+  const moved = new Map(cursor.endpoint);
+  const after = { project: cursor.project, owed: cursor.owed };
+  places.read = 0;
+  start = markTurnCursor(cursor);
+  claim();
+  resetTurnCursor(cursor, start);
+  assert.ok(places.read < 100, `a claim of 3 projects read ${places.read} of the cursor's 100,000 places`);
+  assert.deepEqual({ project: cursor.project, owed: cursor.owed }, after);
+  assert.deepEqual(new Map(cursor.endpoint), moved);
+  assert.equal(cursor.endpoint.get('new'), 2, "the committed claim's place for a new project stays");
+});
+
+test('a claim that looked for gone projects and rolled back gives the cursor back their places too', () => {
+  const cursor = newTurnCursor();
+  for (let i = 0; i < 100; i++) cursor.endpoint.set(`p${i}`, i);
+  const start = markTurnCursor(cursor);
+  // Only two projects have active endpoints now: the look (100 places, past 64) drops the others.
+  const plan = planTurns([...endpoints('p1', 2), ...endpoints('p2', 2)], new Set(), cursor, 256);
+  advanceTurns(cursor, plan, plan.visited.length);
+  assert.equal(cursor.endpoint.size, 2);
+  resetTurnCursor(cursor, start);
+  assert.equal(cursor.endpoint.size, 100);
+  for (let i = 0; i < 100; i++) assert.equal(cursor.endpoint.get(`p${i}`), i);
+  assert.equal(cursor.pruneAt, 64);
 });

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, EventType, HeraldEvent } from '../../domain/types.ts';
-import { copyTurnCursor, newTurnCursor, resetTurnCursor } from '../claim-turns.ts';
+import { markTurnCursor, newTurnCursor, resetTurnCursor } from '../claim-turns.ts';
 import { eventTypeKept } from '../event-type-kept.ts';
 import { finishEndpointDeletes } from '../finish-endpoint-deletes.ts';
 import { finishProjectDeletes } from '../finish-project-deletes.ts';
@@ -624,7 +624,7 @@ export class PostgresStore implements Store {
     // it would have given. Moved before the commit and kept, they were skipped: a project or an
     // endpoint whose turn it was lost it (postgres-claim-rollback.test.ts).
     const turns = this.#claimState.turns;
-    const start = copyTurnCursor(turns);
+    const start = markTurnCursor(turns);
     let claimed: Row[];
     try {
       claimed = await this.#tx(async (client) => {

@@ -8,7 +8,7 @@ import { rateLimitLoosened } from '../../domain/gcra.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, EventType, HeraldEvent } from '../../domain/types.ts';
 import { ACCEPT_WAIT_MS } from '../accept-group.ts';
-import { copyTurnCursor, newTurnCursor, resetTurnCursor, type TurnCursor } from '../claim-turns.ts';
+import { markTurnCursor, newTurnCursor, resetTurnCursor, type TurnMark } from '../claim-turns.ts';
 import { DispatchCache, type DispatchCacheOptions } from '../dispatch-cache.ts';
 import { FanOutCache } from '../fan-out-cache.ts';
 import { finishEndpointDeletes } from '../finish-endpoint-deletes.ts';
@@ -545,12 +545,12 @@ export class SqliteStore implements Store {
     // The turns move on only with a claim that commits: one that failed in its group commit (a
     // full disk, an I/O error) leased nothing, and the dispatcher's next claim gives the turns it
     // would have given. Kept, they were skipped: a project or an endpoint whose turn it was lost it
-    // (sqlite-claim-rollback.test.ts). Copied when the claim runs, as PostgresStore does.
+    // (sqlite-claim-rollback.test.ts). Marked when the claim runs, as PostgresStore does.
     const turns = this.#probe.turns;
-    let start: TurnCursor | undefined;
+    let start: TurnMark | undefined;
     const claimed = this.#submit(
       () => {
-        start = copyTurnCursor(turns);
+        start = markTurnCursor(turns);
         return claimDue(this.#db, o, this.#probe); // claims.ts
       },
       { durable: false, wakes: false },
