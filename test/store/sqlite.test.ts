@@ -96,6 +96,7 @@ describe('sqlite specifics', () => {
         '0018_api_key_scope.sql',
         '0019_project_deleting.sql',
         '0020_due_since.sql',
+        '0021_active_endpoints.sql',
       ],
     );
   });
@@ -1310,4 +1311,48 @@ describe('sqlite specifics', () => {
     assert.equal(leasedByW(), 4, 'nothing of the left-out endpoint leased');
     db.close();
   });
+});
+
+test("a claim's turns read the active endpoints from their own index, no row of endpoints", async () => {
+  // Read every 250 ms while claims give turns: in id order the read walked the primary key's index
+  // and read each endpoint's row for its status and project, 100-300 ms at 100,000 endpoints on the
+  // dispatcher's thread.
+  const file = join(dir, 'active-endpoints', 'h.db');
+  const store = await openStore(`sqlite:${file}`);
+  const busy = (await projectWithEndpoints(store, 1)).endpoints[0]!;
+  for (let i = 0; i < 300; i++) await projectWithEndpoints(store, 1);
+  await store.acceptEvents(
+    busy.projectId,
+    Array.from({ length: 400 }, () => eventInput('a')),
+    T0,
+  );
+  await store.close();
+  const db = new DatabaseSync(file);
+  const statements: { sql: string; params: SQLInputValue[] }[] = [];
+  const prepare = db.prepare.bind(db);
+  db.prepare = (sql: string) => {
+    const statement = prepare(sql);
+    if (sql.startsWith('EXPLAIN')) return statement;
+    for (const method of ['get', 'all', 'iterate'] as const) {
+      const run = statement[method].bind(statement) as (...p: SQLInputValue[]) => unknown;
+      (statement as unknown as Record<string, unknown>)[method] = (...params: SQLInputValue[]) => {
+        statements.push({ sql, params });
+        return run(...params);
+      };
+    }
+    return statement;
+  };
+  const probe: ProbeCursor = { turns: newTurnCursor() };
+  for (let i = 0; i < 3; i++) {
+    const claimed = claimDue(db, { limit: 64, leaseMs: 60_000, now: T0 + 1_000 + i, workerId: 'w' }, probe);
+    assert.equal(claimed.length, 64);
+  }
+  const reads = statements.filter(({ sql }) => /FROM endpoints WHERE status = 'active'/.test(sql));
+  assert.equal(reads.length, 1, 'read once for the three claims (kept WINDOW_SKIP_MS)');
+  const plan = db
+    .prepare(`EXPLAIN QUERY PLAN ${reads[0]!.sql}`)
+    .all(...reads[0]!.params)
+    .map((r) => String(r.detail));
+  assert.deepEqual(plan, ['SCAN endpoints USING COVERING INDEX endpoints_active'], reads[0]!.sql);
+  db.close();
 });

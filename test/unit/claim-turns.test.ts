@@ -10,7 +10,12 @@ import {
   newTurnCursor,
   planTurns,
   resetTurnCursor,
+  type TurnCursor,
+  type TurnEndpoint,
+  turnKey,
   turnLimits,
+  turnList,
+  withCallbackTurnList,
   withCallbackTurns,
 } from '../../src/store/claim-turns.ts';
 
@@ -213,4 +218,122 @@ test('a claim that looked for gone projects and rolled back gives the cursor bac
   assert.equal(cursor.endpoint.size, 100);
   for (let i = 0; i < 100; i++) assert.equal(cursor.endpoint.get(`p${i}`), i);
   assert.equal(cursor.pruneAt, 64);
+});
+
+test('a claim plans its turns over the projects it visits, not over all 100,000 of a kept list', () => {
+  // The stores keep the list grouped by project between reads (every 250 ms): planned from the
+  // bare list at each claim, every endpoint was grouped again, 25-70 ms of JavaScript per claim.
+  const many = Array.from({ length: 100_000 }, (_, i) => ({ projectId: `p${i}`, id: `e${i}` }));
+  const list = withCallbackTurnList(turnList(many), ['p7', 'cb']);
+  let read = 0;
+  const ids = new Proxy(list.ids, {
+    get(target, key, receiver) {
+      if (typeof key === 'string' && /^\d+$/.test(key)) read++;
+      return Reflect.get(target, key, receiver);
+    },
+  });
+  const counted = { ...list, ids };
+  const cursor = newTurnCursor();
+  for (let claim = 0; claim < 10; claim++) {
+    // The first claim that leaves an endpoint out finds each endpoint's project, once per list.
+    if (claim === 1) read = 0;
+    // Two endpoints left out (saturated), and one project's callbacks (at its cap).
+    const plan = planTurns(counted, new Set(['e5', 'e99999', callbacksKey('p7')]), cursor, 256);
+    assert.equal(plan.visited.length, 256);
+    advanceTurns(cursor, plan, 256);
+  }
+  // A project looked at has one endpoint (p7 its callbacks too), and the left-out ones are looked at.
+  assert.ok(read <= 9 * (256 + 4), `${read} endpoints looked at in 9 claims`);
+  assert.equal(cursor.project, 2560);
+});
+
+/** planTurns as it was, over the bare list at each claim: the reference the kept list must match. */
+function referencePlan(
+  endpoints: readonly TurnEndpoint[],
+  leftOut: ReadonlySet<string>,
+  cursor: TurnCursor,
+  max: number,
+) {
+  // One difference, on purpose: a project whose endpoints were all left out but whose callbacks
+  // were due took its place after every project with an endpoint; now it keeps its own.
+  const byProject = new Map<string, TurnEndpoint[]>();
+  for (const ep of endpoints) {
+    if (!byProject.has(ep.projectId)) byProject.set(ep.projectId, []);
+    if (!leftOut.has(turnKey(ep))) byProject.get(ep.projectId)!.push(ep);
+  }
+  const groups = [...byProject.values()].filter((group) => group.length > 0);
+  const p = groups.length;
+  const visited: TurnEndpoint[] = [];
+  const projectOf: number[] = [];
+  if (p === 0) return { visited, projectOf, firstRound: 0 };
+  const start = cursor.project % p;
+  const order = Array.from({ length: p }, (_, i) => groups[(start + i) % p]!);
+  let longest = 0;
+  for (const group of groups) if (group.length > longest) longest = group.length;
+  for (let round = 0; round < longest && visited.length < max; round++) {
+    for (let i = 0; i < p && visited.length < max; i++) {
+      const group = order[i]!;
+      if (round >= group.length) continue;
+      const from = cursor.endpoint.get(group[0]!.projectId) ?? 0;
+      visited.push(group[(from + round) % group.length]!);
+      projectOf.push(i);
+    }
+  }
+  return { visited, projectOf, firstRound: Math.min(p, max) };
+}
+
+test('the kept list plans the same turns as the bare list did, endpoints and callbacks left out or not', () => {
+  let seed = 7;
+  const random = (n: number) => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return (seed >>> 8) % n;
+  };
+  for (let run = 0; run < 300; run++) {
+    // Projects of 1 to 5 endpoints (some of 40), listed by project as the stores read them.
+    const active: TurnEndpoint[] = [];
+    const projects = 1 + random(run % 3 === 0 ? 400 : 30);
+    for (let p = 0; p < projects; p++) {
+      const n = random(10) === 0 ? 40 : 1 + random(5);
+      for (let e = 0; e < n; e++) active.push({ projectId: `p${p}`, id: `p${p}e${e}` });
+    }
+    const callbacks = Array.from({ length: random(4) }, () => `p${random(projects + 3)}`).filter(
+      (id, i, all) => all.indexOf(id) === i,
+    );
+    const turns = withCallbackTurns(active, callbacks);
+    const list = withCallbackTurnList(turnList(active), callbacks);
+    const cursor = newTurnCursor();
+    const reference = newTurnCursor();
+    for (let claim = 0; claim < 6; claim++) {
+      const leftOut = new Set<string>();
+      for (let k = random(6); k > 0; k--) {
+        const ep = turns[random(turns.length)]!;
+        leftOut.add(turnKey(ep));
+      }
+      // Sometimes every endpoint of a project, so that it has no turn at all.
+      if (random(2) === 0) for (const ep of turns) if (ep.projectId === 'p0') leftOut.add(turnKey(ep));
+      const max = [256, 16, 3][random(3)]!;
+      const plan = planTurns(list, leftOut, cursor, max);
+      assert.deepEqual(plan, referencePlan(turns, leftOut, reference, max), `run ${run}, claim ${claim}`);
+      const reached = random(plan.visited.length + 1);
+      advanceTurns(cursor, plan, reached);
+      advanceTurns(reference, plan, reached);
+    }
+  }
+});
+
+test('a claim rolled back puts the cursor back where it started, its places and its project', () => {
+  const all = [...endpoints('a', 5), ...endpoints('b', 1), ...endpoints('c', 2)];
+  const cursor = newTurnCursor();
+  advanceTurns(cursor, planTurns(all, new Set(), cursor, 4), 4);
+  const before = { project: cursor.project, places: [...cursor.endpoint].sort(), owed: cursor.owed };
+  const mark = markTurnCursor(cursor);
+  fairPart(1, cursor);
+  advanceTurns(cursor, planTurns(all, new Set(), cursor, 8), 8);
+  advanceTurns(cursor, planTurns(all, new Set(), cursor, 8), 8);
+  assert.notDeepEqual([...cursor.endpoint].sort(), before.places);
+  resetTurnCursor(cursor, mark);
+  assert.deepEqual(
+    { project: cursor.project, places: [...cursor.endpoint].sort(), owed: cursor.owed },
+    before,
+  );
 });

@@ -8,7 +8,7 @@ import { rateLimitLoosened } from '../../domain/gcra.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, EventType, HeraldEvent } from '../../domain/types.ts';
 import { ACCEPT_WAIT_MS } from '../accept-group.ts';
-import { markTurnCursor, newTurnCursor, resetTurnCursor, type TurnMark } from '../claim-turns.ts';
+import { markTurnCursor, newTurnCursor, resetTurnCursor, type TurnCursorMark } from '../claim-turns.ts';
 import { DispatchCache, type DispatchCacheOptions } from '../dispatch-cache.ts';
 import { FanOutCache } from '../fan-out-cache.ts';
 import { finishEndpointDeletes } from '../finish-endpoint-deletes.ts';
@@ -547,7 +547,7 @@ export class SqliteStore implements Store {
     // would have given. Kept, they were skipped: a project or an endpoint whose turn it was lost it
     // (sqlite-claim-rollback.test.ts). Marked when the claim runs, as PostgresStore does.
     const turns = this.#probe.turns;
-    let start: TurnMark | undefined;
+    let start: TurnCursorMark | undefined;
     const claimed = this.#submit(
       () => {
         start = markTurnCursor(turns);
