@@ -37,6 +37,12 @@ export const SQLITE_ONLY: Readonly<Partial<Record<CopiedTable, readonly string[]
 };
 
 /**
+ * SQLite-only tables, left behind: endpoint_changes counts the active endpoints' changes for the
+ * SQLite store's claims (migration 0022), kept by its triggers; PostgreSQL's store keeps no such count.
+ */
+export const SQLITE_ONLY_TABLES: readonly string[] = ['endpoint_changes'];
+
+/**
  * PostgreSQL-only columns, with the value every copied row gets: deliveries.lease_until is the end
  * of a claim's lease (postgres migration 0005; SQLite moves next_attempt_at instead), and no claim
  * is carried over (see deliveryRow).
@@ -74,7 +80,7 @@ export function planCopy(
   const plans: TablePlan[] = [];
   const known = new Set<string>([...COPY_ORDER, 'schema_migrations']);
   for (const [side, tables] of [
-    ['SQLite', [...sqlite.keys()]],
+    ['SQLite', [...sqlite.keys()].filter((table) => !SQLITE_ONLY_TABLES.includes(table))],
     ['PostgreSQL', [...postgres.keys()]],
   ] as const) {
     for (const table of tables) if (!known.has(table)) problems.push(`table ${table} (${side} only)`);
