@@ -164,6 +164,7 @@ describe('postgres specifics', () => {
         '0017_project_deleting.sql',
         '0018_due_since.sql',
         '0019_attempts_endpoint_statistics.sql',
+        '0020_endpoint_changes.sql',
       ],
     );
     assert.match(String(idx.rows[0]?.indexdef), /WHERE \(status = 'pending'::text\)/);
@@ -595,6 +596,58 @@ describe('postgres specifics', () => {
         assert.deepEqual([Number(counted.pending), Number(counted.parked)], [pending, 0]);
       }
     });
+  });
+
+  test("a claim's turns read the active endpoints again only after a notice that they changed, while the store listens", async () => {
+    // Read every 250 ms, changed or not: 190 ms a claim at 100,000 endpoints.
+    const url = await server.createDatabase();
+    const store = new PostgresStore(url);
+    await store.migrate();
+    const other = new PostgresStore(url);
+    try {
+      const busy = (await projectWithEndpoints(store, 1)).endpoints[0]!;
+      await store.acceptEvents(
+        busy.projectId,
+        Array.from({ length: 400 }, () => eventInput('a')),
+        T0,
+      );
+      let now = T0 + 1_000;
+      /** Whether a claim 300 ms after the last one read the active endpoints. */
+      const reads = async () => {
+        now += 300;
+        const { queries } = await countQueries(() =>
+          store.claimDueDeliveries({ limit: 8, leaseMs: 60_000, now, workerId: 'w' }),
+        );
+        return queries.some((q) => /FROM endpoints WHERE status = 'active'/.test(q));
+      };
+      /** Claims until one reads them: the notice comes once the change commits, soon after. */
+      const readAgain = async () => {
+        for (let i = 0; i < 200; i++) {
+          if (await reads()) return true;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        return false;
+      };
+      assert.equal(await reads(), true, 'not listening: read every 250 ms');
+      assert.equal(await reads(), true);
+      await store.listening();
+      assert.equal(await reads(), true, 'the first read since listening');
+      assert.equal(await reads(), false, 'nothing changed');
+      assert.equal(await reads(), false);
+      // Another process's writes: an endpoint created, disabled, enabled, deleted.
+      const { project, endpoints } = await projectWithEndpoints(other, 1);
+      assert.equal(await readAgain(), true, 'created');
+      assert.equal(await reads(), false);
+      await other.updateEndpoint(project.id, endpoints[0]!.id, { active: false }, T0 + 2);
+      assert.equal(await readAgain(), true, 'disabled');
+      await other.updateEndpoint(project.id, endpoints[0]!.id, { active: true }, T0 + 3);
+      assert.equal(await readAgain(), true, 'enabled');
+      await other.deleteEndpoint(project.id, endpoints[0]!.id);
+      assert.equal(await readAgain(), true, 'deleted');
+    } finally {
+      await other.close();
+      await store.close();
+    }
   });
 
   test('a lease is a HOT update: claiming adds no index entry, leaving endpoints out or not', async () => {

@@ -42,8 +42,15 @@ export interface ClaimState {
   skipWindow: { excluded: Set<string>; until: number } | null;
   /** Active endpoints, as the last probe counted them. */
   activeEndpoints: number;
-  /** The active endpoints by project as of `at`, kept WINDOW_SKIP_MS (a claim in turn reads them every time). */
-  active?: { list: TurnList; at: number };
+  /**
+   * The active endpoints by project as of `at`, kept WINDOW_SKIP_MS (a claim in turn reads them
+   * every time), or, while `endpointsWatched`, until `endpointChanges` moves past `changes`.
+   */
+  active?: { list: TurnList; at: number; changes: number };
+  /** Notices of endpoint changes (migration 0020), and losses of the connection listening for them. */
+  endpointChanges?: number;
+  /** Whether this store's listener is listening for those notices (notify.ts DueListener). */
+  endpointsWatched?: boolean;
   /** The projects with callbacks due as of `at`, kept WINDOW_SKIP_MS while any callback is due. */
   callbackProjects?: { list: string[]; at: number };
   /** `active` with the callbacks of `callbackProjects` (withCallbackTurnList), made of those two. */
@@ -313,16 +320,24 @@ function lastReached(visited: TurnEndpoint[], got: Map<string, number>): number 
  */
 const ACTIVE_ENDPOINTS_SQL = `SELECT project_id, id FROM endpoints WHERE status = 'active' ORDER BY project_id, id`;
 
-/** The active endpoints (kept WINDOW_SKIP_MS: one a claim does not see yet is seen by the window). */
+/**
+ * The active endpoints, kept WINDOW_SKIP_MS (one a claim does not see yet is seen by the window),
+ * and longer while the store listens for their changes and none came (migration 0020): read every
+ * 250 ms, changed or not, they took 190 ms a claim at 100,000 endpoints. A notice comes after the
+ * change commits, so a read that starts after it sees the change, and one counted before the read
+ * starts leaves the list read then to be read again.
+ */
 async function activeEndpoints(db: Queryable, now: number, state: ClaimState): Promise<TurnList> {
   const kept = state.active;
+  const changes = state.endpointChanges ?? 0;
   if (kept && now >= kept.at && now - kept.at < WINDOW_SKIP_MS) return kept.list;
+  if (kept && state.endpointsWatched && kept.changes === changes) return kept.list;
   const rows = await query(ACTIVE_ENDPOINTS_SQL, [], db);
   const list = turnListOf(
     rows.map((r) => [String(r.project_id), String(r.id)]),
     true,
   );
-  state.active = { list, at: now };
+  state.active = { list, at: now, changes };
   return list;
 }
 

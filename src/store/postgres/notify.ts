@@ -5,6 +5,12 @@ import { databaseClient } from './database-client.ts';
 export const DUE_CHANNEL = 'herald_due';
 
 /**
+ * The channel the endpoints' trigger NOTIFYs on when endpoints are created or deleted or their
+ * status is written (migration 0020), whichever process or store wrote them.
+ */
+export const ENDPOINTS_CHANNEL = 'herald_endpoints';
+
+/**
  * Cross-process wake-ups: one dedicated connection LISTENs on DUE_CHANNEL and calls `onWake` for
  * notifications from other stores (each store's own writes wake its listeners directly; its
  * notifications carry its `selfId` and are ignored here). The connection is opened on `start` and
@@ -15,6 +21,7 @@ export class DueListener {
   readonly #config: pg.ClientConfig;
   readonly #selfId: string;
   readonly #onWake: () => void;
+  readonly #onEndpoints: (listening: boolean) => void;
   #client: pg.Client | null = null;
   #running = false;
   #timer: NodeJS.Timeout | null = null;
@@ -24,10 +31,20 @@ export class DueListener {
   #ready: Promise<void>;
   #markReady: () => void = () => undefined;
 
-  constructor(config: pg.ClientConfig, selfId: string, onWake: () => void) {
+  /**
+   * `onEndpoints`: told of each notice on ENDPOINTS_CHANNEL (true), and of every time the
+   * connection is lost or listens again (false, then true), since notices sent meanwhile are lost.
+   */
+  constructor(
+    config: pg.ClientConfig,
+    selfId: string,
+    onWake: () => void,
+    onEndpoints: (listening: boolean) => void = () => undefined,
+  ) {
     this.#config = config;
     this.#selfId = selfId;
     this.#onWake = onWake;
+    this.#onEndpoints = onEndpoints;
     this.#ready = new Promise((resolve) => {
       this.#markReady = resolve;
     });
@@ -53,16 +70,18 @@ export class DueListener {
     client.on('end', () => this.#lost(client));
     client.on('notification', (msg) => {
       if (msg.channel === DUE_CHANNEL && msg.payload !== this.#selfId) this.#onWake();
+      if (msg.channel === ENDPOINTS_CHANNEL && this.#client === client) this.#onEndpoints(true);
     });
     this.#client = client;
     try {
       await client.connect();
-      await client.query(`LISTEN ${DUE_CHANNEL}`);
+      await client.query(`LISTEN ${DUE_CHANNEL}; LISTEN ${ENDPOINTS_CHANNEL}`);
       if (!this.#running) {
         await client.end().catch(() => undefined);
         return;
       }
       this.#backoffMs = 100;
+      this.#onEndpoints(true);
       this.#markReady();
       if (isReconnect) this.#onWake();
     } catch {
@@ -73,6 +92,7 @@ export class DueListener {
   #lost(client: pg.Client): void {
     if (this.#client !== client) return;
     this.#client = null;
+    this.#onEndpoints(false);
     client.end().catch(() => undefined);
     if (!this.#running || this.#timer) return;
     this.#ready = new Promise((resolve) => {
@@ -95,6 +115,7 @@ export class DueListener {
     await this.#connecting?.catch(() => undefined);
     const client = this.#client;
     this.#client = null;
+    this.#onEndpoints(false);
     if (client) await client.end().catch(() => undefined);
   }
 }

@@ -190,7 +190,16 @@ export class PostgresStore implements Store {
         if (jobs.some((j) => j.kind === 'release' || (j.kind === 'accept' && !j.lease))) this.#notifyLocal();
       },
     );
-    this.#due = new DueListener(connectionConfig(url), this.#instanceId, () => this.#notifyLocal());
+    this.#due = new DueListener(
+      connectionConfig(url),
+      this.#instanceId,
+      () => this.#notifyLocal(),
+      (listening) => {
+        // The active endpoints kept by claims are read again (claims.ts activeEndpoints).
+        this.#claimState.endpointChanges = (this.#claimState.endpointChanges ?? 0) + 1;
+        this.#claimState.endpointsWatched = listening;
+      },
+    );
     this.#later = new LaterBatchesPostgres({
       pool: this.#pool,
       tx: (fn) => this.#tx(fn),
