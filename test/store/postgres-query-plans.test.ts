@@ -153,10 +153,6 @@ test('no statement the store ran scans a big table of a seeded, analysed databas
   let explained = 0;
   try {
     collecting = false;
-    (await import('node:fs')).writeFileSync(
-      '/tmp/pgplans44/statements.json',
-      JSON.stringify([...statements]),
-    );
     const started = Date.now();
     await seedProduction(client);
     const seeded = Date.now();
