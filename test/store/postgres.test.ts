@@ -38,6 +38,7 @@ import { startPostgres, withPostgres } from '../support/postgres.ts';
 import { countQueries } from '../support/query-counter.ts';
 import { attemptRecord, DAY, eventInput, HOUR, projectWithEndpoints, SECOND, T0 } from './helpers.ts';
 import { defineKeyRotationTest } from './key-rotation.ts';
+import { definePostgresPlanGuard } from './postgres-query-plans.ts';
 import { defineStoreSuite } from './store-suite.ts';
 
 const server = await withPostgres();
@@ -53,6 +54,8 @@ defineStoreSuite(
   },
   () => openStore(lastUrl),
 );
+// Judges the plans of every statement the suite above sent (postgres-query-plans.ts).
+definePostgresPlanGuard(server);
 
 /** Opens `n` stores on one database, as `n` Herald processes would. */
 async function processes(n: number, url?: string): Promise<PostgresStore[]> {
@@ -509,7 +512,7 @@ describe('postgres specifics', () => {
       // rest over 50 other projects of 10 endpoints each. An endpoint belongs to one project, but
       // the planner multiplied the two columns' selectivities, took 'a' for 10,000 attempts of
       // 'big' instead of 20,000, and read and sorted all of them to find the 6,000th newest (on
-      // the seeded database of postgres-query-plans: 35,114 rows, 36 ms, against 4.3 ms walking
+      // the seeded database of postgres-query-plans.ts: 35,114 rows, 36 ms, against 4.3 ms walking
       // 10,000 ids of attempts_endpoint once the dependency is known).
       await client.query(
         `INSERT INTO attempts (id, project_id, delivery_id, event_id, endpoint_id, event_type, number,

@@ -41,6 +41,7 @@ import { DELIVERED_SQL } from '../../src/store/sqlite/replay-missing.ts';
 import { PURGE_CHUNK, PURGE_CHUNK_ROWS, purgeBeforeSqlite } from '../../src/store/sqlite/retention.ts';
 import { attemptRecord, endpointInput, eventInput, projectWithEndpoints, T0 } from './helpers.ts';
 import { defineKeyRotationTest } from './key-rotation.ts';
+import { defineSqlitePlanGuard } from './sqlite-query-plans.ts';
 import { defineStoreSuite } from './store-suite.ts';
 import { holdWriteLock, turns } from './write-lock-holder.ts';
 
@@ -56,6 +57,8 @@ defineStoreSuite(
   () => openStore(`sqlite:${join(dir, `t${++n}`, 'herald.db')}`),
   () => openStore(`sqlite:${join(dir, `t${n}`, 'herald.db')}`),
 );
+// Judges the plans of every statement the suite above ran (sqlite-query-plans.ts).
+defineSqlitePlanGuard(dir);
 
 describe('sqlite specifics', () => {
   defineKeyRotationTest('sqlite', async () => `sqlite:${join(dir, `rotation${++n}`, 'herald.db')}`);

@@ -1,14 +1,15 @@
 /**
- * The PostgreSQL counterpart of sqlite-query-plans.test.ts. Every statement the PostgreSQL store
- * sends while the whole conformance suite runs is collected with its parameters and the SET LOCAL
- * planner settings its transaction gave it. PostgreSQL plans by statistics, so they are judged on a
- * database of a production's shape (postgres-seed.ts: 50 projects, 500 endpoints, 200,000 events,
- * deliveries and attempts, mostly delivered, one tenant half of them), vacuumed and analysed as
- * autovacuum leaves it. Each statement is EXPLAINed (not run) twice, its project and endpoint ids
- * swapped for the large tenant's and for a small one's, and its plan must not read a big table
- * with a Seq Scan. A scan bounded by design is listed in ALLOWED with the reason. The suite runs
- * here a second time because its statements are collected (about 33 s); the seed adds about 7 s
- * and the plans (about 1,000 statements, each twice) about 1 s.
+ * The PostgreSQL counterpart of sqlite-query-plans.ts, defined by postgres.test.ts right after its
+ * conformance suite. Every statement the PostgreSQL store sends while the whole suite runs is
+ * collected with its parameters and the SET LOCAL planner settings its transaction gave it.
+ * PostgreSQL plans by statistics, so they are judged on a database of a production's shape
+ * (postgres-seed.ts: 50 projects, 500 endpoints, 200,000 events, deliveries and attempts, mostly
+ * delivered, one tenant half of them), vacuumed and analysed as autovacuum leaves it. Each
+ * statement is EXPLAINed (not run) twice, its project and endpoint ids swapped for the large
+ * tenant's and for a small one's, and its plan must not read a big table with a Seq Scan. A scan
+ * bounded by design is listed in ALLOWED with the reason. The statements are those of
+ * postgres.test.ts's own run of the suite, not of a second run in a file of their own (about 25 s
+ * more); the seed takes about 7 s and the plans (about 1,000 statements, each twice) about 1 s.
  */
 
 import assert from 'node:assert/strict';
@@ -16,10 +17,9 @@ import { after, test } from 'node:test';
 import pg from 'pg';
 import { openStore } from '../../src/store/open-store.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import { withPostgres } from '../support/postgres.ts';
+import type { TestPostgres } from '../support/postgres.ts';
 import { runEveryListingShape } from './listing-shapes.ts';
 import { seedProduction, TENANTS } from './postgres-seed.ts';
-import { defineStoreSuite } from './store-suite.ts';
 
 /** The tables that grow with traffic: a plan must reach their rows through an index. */
 const BIG_TABLES = ['events', 'deliveries', 'attempts', 'operational_events', 'idempotency_keys'];
@@ -66,46 +66,45 @@ interface Collected {
 // Collected where every client hands a query to its connection (as query-counter.ts counts them):
 // the pool's clients wrap their `query`, so the prototype's is not what they call.
 type Submit = (this: { text?: unknown; values?: unknown[] }, connection: object) => unknown;
-const statements = new Map<string, Collected>();
-const settingsOf = new WeakMap<object, string[]>();
 const proto = (pg as unknown as { Query: { prototype: { submit: Submit } } }).Query.prototype;
-const submit = proto.submit;
-let collecting = true;
-proto.submit = function (this: { text?: unknown; values?: unknown[] }, connection: object) {
-  const text = String(this.text ?? '');
-  if (!collecting) return submit.call(this, connection);
-  if (/^\s*(BEGIN|COMMIT|ROLLBACK|END)\b/i.test(text)) settingsOf.set(connection, []);
-  const sets = text.match(/SET LOCAL [^;]+/gi);
-  if (sets) settingsOf.set(connection, [...(settingsOf.get(connection) ?? []), ...sets]);
-  else if (/^\s*(WITH|SELECT|INSERT|UPDATE|DELETE)\b/i.test(text) && !statements.has(text))
-    statements.set(text, { values: this.values ?? [], settings: settingsOf.get(connection) ?? [] });
-  return submit.call(this, connection);
-};
-after(() => {
-  proto.submit = submit;
-});
 
-const server = await withPostgres();
-after(() => server.stop());
+/**
+ * Collects every statement sent from now until its test runs, then defines (after the tests
+ * defined before it, so after the conformance suite) the listings run with every combination of
+ * their filters and the guard itself, on databases of `server`.
+ */
+export function definePostgresPlanGuard(server: TestPostgres): void {
+  const statements = new Map<string, Collected>();
+  const settingsOf = new WeakMap<object, string[]>();
+  const submit = proto.submit;
+  const stopCollecting = () => {
+    proto.submit = submit;
+  };
+  proto.submit = function (this: { text?: unknown; values?: unknown[] }, connection: object) {
+    const text = String(this.text ?? '');
+    if (/^\s*(BEGIN|COMMIT|ROLLBACK|END)\b/i.test(text)) settingsOf.set(connection, []);
+    const sets = text.match(/SET LOCAL [^;]+/gi);
+    if (sets) settingsOf.set(connection, [...(settingsOf.get(connection) ?? []), ...sets]);
+    else if (/^\s*(WITH|SELECT|INSERT|UPDATE|DELETE)\b/i.test(text) && !statements.has(text))
+      statements.set(text, { values: this.values ?? [], settings: settingsOf.get(connection) ?? [] });
+    return submit.call(this, connection);
+  };
+  after(stopCollecting);
 
-let lastUrl = '';
-defineStoreSuite(
-  'postgres (plans collected)',
-  async () => {
-    lastUrl = await server.createDatabase();
-    return openStore(lastUrl);
-  },
-  () => openStore(lastUrl),
-);
+  test('the listings, run with every combination of their filters', async () => {
+    const store = await openStore(await server.createDatabase());
+    try {
+      await runEveryListingShape(store);
+    } finally {
+      await store.close();
+    }
+  });
 
-test('the listings, run with every combination of their filters', async () => {
-  const store = await openStore(await server.createDatabase());
-  try {
-    await runEveryListingShape(store);
-  } finally {
-    await store.close();
-  }
-});
+  test('no statement the store ran scans a big table of a seeded, analysed database', async () => {
+    stopCollecting();
+    await judgePlans(server, statements);
+  });
+}
 
 type Tenant = (typeof TENANTS)[keyof typeof TENANTS];
 /** A statement's parameters with its project and endpoint ids swapped for the tenant's. */
@@ -142,8 +141,26 @@ async function explainScans(url: string, sql: string, params: unknown[]): Promis
 }
 const oneLine = (sql: string) => sql.replace(/\s+/g, ' ').trim();
 
-test('no statement the store ran scans a big table of a seeded, analysed database', async () => {
+/**
+ * Seeds a fresh database of `server` and fails on a collected statement whose plan scans a big
+ * table. The database is dropped after: the file's later tests share its server.
+ */
+async function judgePlans(server: TestPostgres, statements: Map<string, Collected>): Promise<void> {
   const url = await server.createDatabase();
+  try {
+    await judgePlansOn(url, statements);
+  } finally {
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    try {
+      await admin.query(`DROP DATABASE "${new URL(url).pathname.slice(1)}" WITH (FORCE)`);
+    } finally {
+      await admin.end();
+    }
+  }
+}
+
+async function judgePlansOn(url: string, statements: Map<string, Collected>): Promise<void> {
   const store = new PostgresStore(url);
   await store.migrate();
   await store.close();
@@ -152,7 +169,6 @@ test('no statement the store ran scans a big table of a seeded, analysed databas
   const problems: string[] = [];
   let explained = 0;
   try {
-    collecting = false;
     const started = Date.now();
     await seedProduction(client);
     const seeded = Date.now();
@@ -185,4 +201,4 @@ test('no statement the store ran scans a big table of a seeded, analysed databas
   // The suite ran: a filtered run (--test-name-pattern) collects too little to judge.
   assert.ok(explained >= 100, `only ${explained} statements were collected`);
   assert.deepEqual(problems, [], `${problems.length} statements:\n${problems.join('\n')}`);
-});
+}
