@@ -269,9 +269,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // The attempt's bytes came back (before its slot): endpoints waiting for room go first, in
       // the order they began to wait.
       startWaitingForBytes();
-      if (key) queues.start(key);
-      // A project slot is free: the project's other endpoints may have work waiting for one.
+      // A project slot is free: its endpoints with work waiting take it in turn (the one that
+      // waited longest first), then this endpoint its own slot. This endpoint first, a project held
+      // at its cap gave each slot back to the endpoint that freed it, and one left with none (its
+      // queue had emptied a moment) waited for the others' queues to empty.
       queues.startProject(projectId);
+      if (key) queues.start(key);
       if (state.waitingForSlot) wake();
     },
     onError: (error) => hooks.onError?.(error, 'attempt'),

@@ -79,7 +79,10 @@ export interface EndpointQueues {
   turnedAway(): string[];
   /** Starts the endpoint's queued deliveries while it has free slots. */
   start(endpointId: string): void;
-  /** Starts queued deliveries of the project's endpoints while the project has free slots. */
+  /**
+   * Starts queued deliveries of the project's endpoints while the project has free slots, in turn:
+   * the endpoints looked at last go after the others next time.
+   */
   startProject(projectId: string): void;
   /** Starts queued deliveries of up to `budget` endpoints (the process's free slots). */
   startAll(budget: number): void;
@@ -317,10 +320,19 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       if (!keys) return;
       // As many endpoints as the project has free slots: each starts at least one delivery, or
       // reads its view first (one read each, not one per queued endpoint of a large fan-out).
-      let budget = projectRoom(projectId);
+      // In turn: each one looked at goes to the back, so the slot that frees goes to the endpoint
+      // that waited longest, not to the first ones again (whose queues, under a steady overload,
+      // never empty: the others waited for them).
+      const budget = projectRoom(projectId);
+      const visit: string[] = [];
       for (const key of keys) {
-        if (budget-- <= 0) break;
+        if (visit.length >= budget) break;
+        visit.push(key);
+      }
+      for (const key of visit) {
         start(key);
+        const now = byProject.get(projectId);
+        if (now?.delete(key)) now.add(key);
       }
     },
     startAll(budget) {
