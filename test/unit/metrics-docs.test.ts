@@ -78,11 +78,15 @@ test('every herald_ metric and label the docs name is one Herald registers', asy
   const docs = ['README.md', ...readdirSync(join(root, 'docs')).map((n) => `docs/${n}`)].filter(
     (f) => f.endsWith('.md') && !/performance|postgres-notes/.test(f),
   );
+  // PostgreSQL objects, not metrics: the NOTIFY channels and the endpoints' trigger function
+  // (migration 0020), which delivery.md and deployment.md name.
+  const databaseObjects = new Set(['herald_due', 'herald_endpoints', 'herald_endpoints_changed']);
   const wrong: string[] = [];
   let named = 0;
   for (const file of docs) {
     const text = readFileSync(join(root, file), 'utf8');
     for (const [, name, selector] of text.matchAll(/\b(herald_[a-z0-9_]+)(\{[^}`\n]*\})?/g)) {
+      if (databaseObjects.has(name!)) continue;
       named++;
       const labels = registered.get(name!);
       if (!labels) {
