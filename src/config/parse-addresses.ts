@@ -39,14 +39,42 @@ export function parseDatabaseUrl(setting: RawSetting): string {
   const value = setting.value;
   if (/^sqlite:.+/.test(value)) return value;
   if (/^postgres(ql)?:\/\/.+/.test(value)) {
+    let url: URL;
     try {
-      new URL(value);
+      url = new URL(value);
     } catch (cause) {
       throw new ConfigError(setting.source, 'is not a valid postgres:// URL', { cause });
     }
+    const problem = queryTimeoutProblem(url);
+    if (problem) throw new ConfigError(setting.source, problem);
     return value;
   }
   throw new ConfigError(setting.source, 'expected sqlite:PATH or postgres://USER:PASSWORD@HOST/DATABASE');
+}
+
+/** The largest delay Node's timers take: past it (as for anything not a number) they wait 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * node-postgres takes a PostgreSQL URL's `query_timeout` as the client-side bound on every query
+ * (docs/operations.md, "PostgreSQL connections that stall"), unchecked: a unit (`40s`, as the
+ * server's own timeouts take), `0` (the server's "no limit") or anything past Node's timer range
+ * became a 1 ms timeout, and every query, the start's migrations first, failed with "Query read
+ * timeout", naming nothing. (The server's settings in the URL, such as `lock_timeout`, are checked
+ * by the server, whose refusal names them.) Null when every `query_timeout` in it is fine.
+ */
+export function queryTimeoutProblem(url: URL): string | null {
+  for (const value of url.searchParams.getAll('query_timeout')) {
+    // Empty leaves the driver's own (Herald's bound), as before.
+    if (
+      value === '' ||
+      (/^\d+(\.\d+)?$/.test(value) && Number(value) >= 1 && Number(value) <= MAX_TIMER_MS)
+    ) {
+      continue;
+    }
+    return `query_timeout=${value}: the client-side bound on each query is a number of milliseconds, from 1 to ${MAX_TIMER_MS} (e.g. query_timeout=40000; without it, 20000): anything else would time every query out at once`;
+  }
+  return null;
 }
 
 export function parsePublicUrl(setting: RawSetting): string {

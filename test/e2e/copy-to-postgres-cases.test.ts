@@ -211,6 +211,16 @@ test('--to must be PostgreSQL, and --from SQLite', async () => {
   );
 });
 
+test("a --to whose query_timeout the driver would take as 1 ms is refused naming it, not as 'Query read timeout', with nothing created", async () => {
+  const { dir, db } = await installation();
+  db.close();
+  const target = await postgres.createDatabase();
+  const refused = await copy(dir, `${target}?query_timeout=40s`);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /--to: query_timeout=40s: .*milliseconds/);
+  assert.deepEqual(Object.entries(await rowsIn(target)), []);
+});
+
 test('a --to the copy cannot open is named as --to, not as the HERALD_DATABASE_URL it was not given', async () => {
   const { dir, db } = await installation();
   db.close();

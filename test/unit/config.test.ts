@@ -136,6 +136,13 @@ describe('loadConfig precedence', () => {
     assert.equal(config.databaseUrl, 'postgres://herald:pw@127.0.0.1:5432/herald');
   });
 
+  test("a database URL's query_timeout in milliseconds is taken as given", () => {
+    for (const value of ['40000', '1', '2147483647']) {
+      const url = `postgres://herald:pw@127.0.0.1:5432/herald?lock_timeout=30000&query_timeout=${value}`;
+      assert.equal(loadConfig({ env: envWith({ HERALD_DATABASE_URL: url }) }).databaseUrl, url);
+    }
+  });
+
   test('port 0 is allowed (pick a free port)', () => {
     assert.equal(loadConfig({ env: envWith({ HERALD_PORT: '0' }) }).port, 0);
   });
@@ -163,6 +170,17 @@ describe('loadConfig validation names the setting', () => {
       'HERALD_DATABASE_URL',
       /sqlite:PATH or postgres/,
     ],
+    // node-postgres takes the URL's query_timeout as its client-side bound, and a value that is not
+    // a number of milliseconds Node's timers take became a 1 ms timeout: every query failed with
+    // "Query read timeout", naming nothing, and no process could start (docs/operations.md).
+    ...['40s', '0', '-5', 'abc', '3000000000'].map(
+      (value): [string, Record<string, string>, string, RegExp] => [
+        `database URL with query_timeout=${value}`,
+        { HERALD_DATABASE_URL: `postgres://herald:pw-9f2c@127.0.0.1:5432/herald?query_timeout=${value}` },
+        'HERALD_DATABASE_URL',
+        new RegExp(`query_timeout=${value}: .*milliseconds, from 1 to 2147483647`),
+      ],
+    ),
     ['unknown log level', { HERALD_LOG_LEVEL: 'verbose' }, 'HERALD_LOG_LEVEL', /fatal, error, warn, info/],
     ['unknown role', { HERALD_ROLE: 'both' }, 'HERALD_ROLE', /api, worker, all/],
     ['short admin token', { HERALD_ADMIN_TOKEN: 'short' }, 'HERALD_ADMIN_TOKEN', /at least 16/],
@@ -380,6 +398,19 @@ describe('loadConfig validation names the setting', () => {
   for (const [name, extra, setting, pattern] of cases) {
     test(name, () => assertConfigError(() => loadConfig({ env: envWith(extra) }), setting, pattern));
   }
+
+  test("a bad query_timeout is reported under --database, without the URL's password", () => {
+    const database = 'postgres://herald:pw-9f2c@127.0.0.1:5432/herald?query_timeout=40s';
+    assertConfigError(
+      () => loadConfig({ env: envWith(), flags: { database } }),
+      '--database',
+      /query_timeout=40s/,
+    );
+    assert.throws(
+      () => loadConfig({ env: envWith(), flags: { database } }),
+      (error: Error) => !error.message.includes('pw-9f2c'),
+    );
+  });
 
   test('a bad flag is reported under the flag name', () => {
     assertConfigError(() => loadConfig({ env: envWith(), flags: { port: '-1' } }), '--port');

@@ -12,6 +12,7 @@ import pg from 'pg';
 import { ADMIN_TOKEN_FILE } from '../../config/admin-token.ts';
 import { ENCRYPTION_KEY_FILE, readEncryptionKeyFile } from '../../config/encryption-key-file.ts';
 import type { loadConfig } from '../../config/load-config.ts';
+import { queryTimeoutProblem } from '../../config/parse-addresses.ts';
 import { decodeEncryptionKey } from '../../config/parse-encryption-key.ts';
 import { redactDatabaseUrl } from '../../config/redact-database-url.ts';
 import { openStore } from '../../store/open-store.ts';
@@ -46,6 +47,8 @@ export async function copyToPostgres(flags: CopyFlags): Promise<void> {
       `--to: must be a PostgreSQL database URL (postgres://…), got ${redactDatabaseUrl(flags.to)}`,
     );
   }
+  const timeoutProblem = URL.canParse(flags.to) ? queryTimeoutProblem(new URL(flags.to)) : null;
+  if (timeoutProblem) throw new CommandError(`--to: ${timeoutProblem}`);
   const { file, config } = sqliteDatabaseFile(
     { database: flags.from, dataDir: flags.dataDir },
     'the copy reads a SQLite installation: give its database with --from sqlite:PATH or --data-dir DIR',
