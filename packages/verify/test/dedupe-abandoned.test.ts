@@ -129,15 +129,16 @@ async function checkInProgress(url: string, runs: Runs): Promise<void> {
   assert.equal(later.status, 500);
 }
 
-async function check(url: string, runs: Runs): Promise<void> {
-  const failing = signed(url, 'evt_abandoned_fail', 'fail');
+/** `prefix`: of the events' ids, one per route of a deduplicator. */
+async function check(url: string, runs: Runs, prefix = 'evt_abandoned'): Promise<void> {
+  const failing = signed(url, `${prefix}_fail`, 'fail');
   await abandoned(failing, runs);
   const again = runs.count;
   const failed = await retry(failing);
   assert.equal(runs.count, again + 1, `the retry of a failed event reached the handler (${failed.text})`);
   assert.equal(failed.status, 500);
 
-  const succeeding = signed(url, 'evt_abandoned_ok', 'ok');
+  const succeeding = signed(url, `${prefix}_ok`, 'ok');
   await abandoned(succeeding, runs);
   const after = runs.count;
   assert.deepEqual(await retry(succeeding), { status: 200, text: '{"duplicate":true}' });
@@ -180,6 +181,7 @@ describe('fastify', () => {
   let app: FastifyInstance;
   let base: string;
   const runs = new Runs();
+  const quietRuns = new Runs();
   before(async () => {
     app = Fastify();
     await app.register(async (scope) => {
@@ -196,6 +198,18 @@ describe('fastify', () => {
         });
         return reply.code(status).send({ status });
       });
+      // Answers by returning nothing (Fastify answers 200, empty), or by throwing: Fastify sends
+      // nothing, and runs no onSend, for such a handler once the client has gone.
+      scope.post('/quiet', async (request, reply) => {
+        const { outcome } = (request as unknown as FastifyWebhookRequest).webhook.payload as {
+          outcome: string;
+        };
+        let status = 0;
+        await handle(outcome, reply.raw, quietRuns, (s) => {
+          status = s;
+        });
+        if (status !== 200) throw new Error('the handler failed');
+      });
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -207,4 +221,7 @@ describe('fastify', () => {
 
   test('a retry while the abandoned attempt is still handled is answered 409 (in progress), not as a duplicate', () =>
     checkInProgress(`${base}/hook`, runs));
+
+  test('an async handler that returns nothing, done after the attempt was abandoned, keeps the id: its retry is a duplicate, not in progress', () =>
+    check(`${base}/quiet`, quietRuns, 'evt_quiet'));
 });

@@ -29,6 +29,8 @@ export interface FastifyRequestLike {
   method?: string;
   protocol: string;
   host: string;
+  /** Node's request: whether its client has gone. */
+  raw?: { aborted?: boolean; socket?: { destroyed: boolean } | null };
 }
 
 /** The parts of a Fastify reply the plugin uses. */
@@ -36,11 +38,16 @@ export interface FastifyReplyLike {
   statusCode: number;
   code(statusCode: number): FastifyReplyLike;
   send(payload?: unknown): FastifyReplyLike;
+  /** Whether the answer has been sent. */
+  sent?: boolean;
+  /** Node's response. */
+  raw?: { headersSent: boolean };
 }
 
 type ParserDone = (error: Error | null, body?: unknown) => void;
 type Hook = (request: FastifyRequestLike, reply: FastifyReplyLike) => Promise<unknown>;
 type SendHook = (request: FastifyRequestLike, reply: FastifyReplyLike, payload: unknown) => Promise<unknown>;
+type RouteHandler = (this: unknown, request: FastifyRequestLike, reply: FastifyReplyLike) => unknown;
 
 /** The parts of a Fastify instance the plugin uses. */
 export interface FastifyInstanceLike {
@@ -53,6 +60,8 @@ export interface FastifyInstanceLike {
   decorateRequest(name: string, value: null): unknown;
   addHook(name: 'preHandler', hook: Hook): unknown;
   addHook(name: 'onSend', hook: SendHook): unknown;
+  /** `route.handler`: a RouteHandler (typed loosely: Fastify's own handler type is not one). */
+  addHook(name: 'onRoute', hook: (route: { handler: unknown }) => void): unknown;
 }
 
 export interface FastifyWebhookOptions extends AdapterVerifyOptions {
@@ -135,16 +144,40 @@ export function webhookVerification(
       return undefined;
     });
     if (deduplicate) {
+      /** Ends the request's claim (once) by its answer's status: kept for a 2xx, released otherwise. */
+      const decide = async (request: FastifyRequestLike, reply: FastifyReplyLike) => {
+        const held = request as unknown as Record<symbol, string | undefined>;
+        const claimed = held[CLAIMED];
+        if (claimed === undefined) return;
+        held[CLAIMED] = undefined;
+        if (reply.statusCode < 200 || reply.statusCode >= 300) await deduplicate.release(claimed);
+        else deduplicate.settle(claimed);
+      };
       // Decided by the handler's answer (onSend), sent or not: after Herald gave up on the attempt
       // (its timeout) the connection is gone and onResponse never runs, so a failure there kept
       // the id and Herald's retry was answered as a duplicate: the event lost.
       instance.addHook('onSend', async (request, reply, payload) => {
-        const claimed = (request as unknown as Record<symbol, string | undefined>)[CLAIMED];
-        if (claimed !== undefined) {
-          if (reply.statusCode < 200 || reply.statusCode >= 300) await deduplicate.release(claimed);
-          else deduplicate.settle(claimed);
-        }
+        await decide(request, reply);
         return payload;
+      });
+      // An async handler that resolves with nothing, answered by Fastify (200, or the code it set)
+      // while the client is there, is answered by nobody once the client has gone: Fastify sends
+      // nothing and runs no onSend. Its id stayed in progress, and every retry of an event it had
+      // processed was answered 409 until the process restarted. Decided when it resolves, then.
+      instance.addHook('onRoute', (route) => {
+        const handler = route.handler as RouteHandler;
+        route.handler = function (this: unknown, request: FastifyRequestLike, reply: FastifyReplyLike) {
+          const result = handler.call(this, request, reply);
+          if (isThenable(result)) {
+            result.then(
+              (payload) => {
+                if (payload === undefined && !fastifyAnswers(request, reply)) void decide(request, reply);
+              },
+              () => undefined, // Fastify answers the error (onSend)
+            );
+          }
+          return result;
+        };
       });
     }
   };
@@ -154,4 +187,22 @@ export function webhookVerification(
     [Symbol.for('fastify.display-name')]: '@herald/verify',
   });
   return plugin;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
+
+/**
+ * Whether Fastify answers an async handler that resolved with nothing (its wrap-thenable.js): only
+ * when nothing was sent and the client is still there.
+ */
+function fastifyAnswers(request: FastifyRequestLike, reply: FastifyReplyLike): boolean {
+  return (
+    reply.sent === false &&
+    reply.raw?.headersSent === false &&
+    request.raw?.aborted === false &&
+    !!request.raw.socket &&
+    !request.raw.socket.destroyed
+  );
 }
