@@ -98,7 +98,11 @@ export interface Deduplicator {
   inProgress(id: string): boolean;
   /** Its handler succeeded: `id` stays recorded, and is no longer in progress. */
   settle(id: string): void;
-  /** Forgets `id` (its handler failed): the next delivery of it is processed. */
+  /**
+   * Forgets `id` (its handler failed): the next delivery of it is processed. Never rejects: if the
+   * store's release fails, it is tried again when `id` is next claimed here (that claim fails,
+   * with the store's error, while the store still does).
+   */
   release(id: string): Promise<void>;
 }
 
@@ -111,7 +115,16 @@ export function createDeduplicator(options: DeduplicatorOptions = {}): Deduplica
    * a token of its claim: a release waiting for its store does not end a claim made since.
    */
   const running = new Map<string, object>();
+  /**
+   * Ids whose release the store failed (unreachable): still recorded there, so their retry would
+   * be a duplicate. Released again first when they are next claimed here.
+   */
+  const unreleased = new Set<string>();
   const claim = async (id: string) => {
+    if (unreleased.has(id)) {
+      await store.release(id); // failing again, the claim fails: the retry is not answered 2xx
+      unreleased.delete(id);
+    }
     const claimed = await store.claim(id, ttlMs);
     if (claimed) running.set(id, {});
     return claimed;
@@ -123,6 +136,10 @@ export function createDeduplicator(options: DeduplicatorOptions = {}): Deduplica
     const token = running.get(id);
     try {
       await store.release(id);
+    } catch {
+      // Not thrown: the adapters release in a response's event, where a rejection ended the
+      // process, and once() rethrows its handler's error. Released again at the next claim.
+      unreleased.add(id);
     } finally {
       if (running.get(id) === token) running.delete(id);
     }

@@ -131,6 +131,7 @@ describe('express', () => {
   let server: Server;
   let base: string;
   const dedupe = createDeduplicator();
+  const flaky = { ids: new Set<string>(), failures: 0 };
   let handled = 0;
   before(async () => {
     const app = express();
@@ -175,6 +176,25 @@ describe('express', () => {
       '/dedupe',
       express.raw({ type: '*/*' }),
       webhookMiddleware({ scheme: 'standard', secret: SECRET, deduplicate: dedupe }),
+      reply,
+    );
+    // A shared store (Redis, a table) whose release fails once, as in a network blip.
+    app.post(
+      '/dedupe-flaky',
+      express.raw({ type: '*/*' }),
+      webhookMiddleware({
+        scheme: 'standard',
+        secret: SECRET,
+        deduplicate: createDeduplicator({
+          store: {
+            claim: (id) => !flaky.ids.has(id) && Boolean(flaky.ids.add(id)),
+            release: async (id) => {
+              if (flaky.failures-- > 0) throw new Error('store unreachable');
+              flaky.ids.delete(id);
+            },
+          },
+        }),
+      }),
       reply,
     );
     app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
@@ -243,6 +263,26 @@ describe('express', () => {
     assert.equal((await send(failing)).status, 500);
     assert.equal((await send(failing)).status, 500, 'the retry reached the handler again');
     assert.equal(handled, 3);
+  });
+
+  test("a store's release that fails after a failed handler neither crashes the process nor makes the retry a duplicate", async () => {
+    // The release ran in the response's 'prefinish' unawaited: its rejection was unhandled, and
+    // Node ended the whole receiver. The id stays recorded in the store then, and is released at
+    // its next delivery, before it is claimed again.
+    handled = 0;
+    flaky.failures = 1;
+    const failing = sign({
+      scheme: 'standard',
+      secret: SECRET,
+      id: 'evt_flaky',
+      timestamp: Math.floor(Date.now() / 1000),
+      url: `${base}/dedupe-flaky`,
+      content: { data: { slotId: 'fail' } },
+    });
+    assert.equal((await send(failing)).status, 500);
+    assert.equal((await send(failing)).status, 500, 'the retry reached the handler again');
+    assert.equal(handled, 2);
+    assert.equal(flaky.ids.size, 0, 'released at last');
   });
 });
 

@@ -123,3 +123,31 @@ test("once() runs the handler of every webhook without an id (VerifiedWebhook's 
   assert.deepEqual(repeat, { duplicate: false, result: 'b' });
   assert.deepEqual(claimed, [], 'the store is not asked about a missing id');
 });
+
+test('a release the store fails is tried again at the next claim, which fails while the store does', async () => {
+  const seen = new Set<string>();
+  let down = 2;
+  const dedupe = createDeduplicator({
+    store: {
+      claim: (id) => !seen.has(id) && Boolean(seen.add(id)),
+      release: (id) => {
+        if (down-- > 0) throw new Error('store unreachable');
+        seen.delete(id);
+      },
+    },
+  });
+  await assert.rejects(
+    dedupe.once('evt_1', () => {
+      throw new Error('handler failed');
+    }),
+    /handler failed/,
+    "the handler's error, not the store's",
+  );
+  assert.equal(dedupe.inProgress('evt_1'), false);
+  await assert.rejects(
+    dedupe.claim('evt_1'),
+    /store unreachable/,
+    'not a duplicate while it cannot be released',
+  );
+  assert.equal(await dedupe.claim('evt_1'), true, 'released, then claimed');
+});
