@@ -19,6 +19,16 @@ export const CLAIM_PROBES = 256;
 export const WINDOW_SKIP_MS = 250;
 
 /**
+ * The longest the claims' turns keep the active endpoints without reading them again, whatever
+ * says they are unchanged (SQLite: a count kept by triggers; PostgreSQL: notices on a listening
+ * connection). A listening connection can die without a word (no notice, nor an error, until TCP
+ * keep-alive gives up: ~11 minutes on Linux's defaults), and a later migration that rebuilt the
+ * endpoints table would drop the triggers: the turns would have planned over a stale list as long.
+ * Read every 30 s: 190 ms at 100,000 endpoints on PostgreSQL, 50 ms on SQLite.
+ */
+export const ACTIVE_ENDPOINTS_MAX_AGE_MS = 30_000;
+
+/**
  * Claims of at least this many rows keep a quarter of themselves for endpoints in turn (FAIR_SHARE);
  * smaller ones (a process with few slots free, claims sized by large payloads) give one row in turn
  * for every FAIR_SHARE rows they claim (fairPart, claim-turns.ts). It was 64, and claims of fewer

@@ -647,6 +647,12 @@ describe('postgres specifics', () => {
       assert.equal(await readAgain(), true, 'enabled');
       await other.deleteEndpoint(project.id, endpoints[0]!.id);
       assert.equal(await readAgain(), true, 'deleted');
+      // A listening connection that died without a word (no notice until keep-alive gives up, ~11
+      // minutes on Linux's defaults) left the list as it was that long: read again after 30 s.
+      assert.equal(await reads(), false);
+      now += 30_000;
+      assert.equal(await reads(), true, 'read again 30 s after the last read, with no notice');
+      assert.equal(await reads(), false);
     } finally {
       await other.close();
       await store.close();

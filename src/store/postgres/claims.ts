@@ -7,7 +7,7 @@
  */
 import type pg from 'pg';
 import type { HeraldEvent } from '../../domain/types.ts';
-import { CLAIM_PROBES, CLAIM_WINDOW, WINDOW_SKIP_MS } from '../claim-limits.ts';
+import { ACTIVE_ENDPOINTS_MAX_AGE_MS, CLAIM_PROBES, CLAIM_WINDOW, WINDOW_SKIP_MS } from '../claim-limits.ts';
 import {
   advanceTurns,
   CALLBACKS_ID,
@@ -331,7 +331,14 @@ async function activeEndpoints(db: Queryable, now: number, state: ClaimState): P
   const kept = state.active;
   const changes = state.endpointChanges ?? 0;
   if (kept && now >= kept.at && now - kept.at < WINDOW_SKIP_MS) return kept.list;
-  if (kept && state.endpointsWatched && kept.changes === changes) return kept.list;
+  if (
+    kept &&
+    state.endpointsWatched &&
+    kept.changes === changes &&
+    now >= kept.at &&
+    now - kept.at < ACTIVE_ENDPOINTS_MAX_AGE_MS
+  )
+    return kept.list;
   const rows = await query(ACTIVE_ENDPOINTS_SQL, [], db);
   const list = turnListOf(
     rows.map((r) => [String(r.project_id), String(r.id)]),

@@ -5,7 +5,7 @@
  */
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import type { HeraldEvent } from '../../domain/types.ts';
-import { CLAIM_PROBES, CLAIM_WINDOW, WINDOW_SKIP_MS } from '../claim-limits.ts';
+import { ACTIVE_ENDPOINTS_MAX_AGE_MS, CLAIM_PROBES, CLAIM_WINDOW, WINDOW_SKIP_MS } from '../claim-limits.ts';
 import {
   advanceTurns,
   CALLBACKS_ID,
@@ -57,8 +57,11 @@ export interface ProbeCursor {
   skipWindow?: { excluded: Set<string>; until: number };
   /** Window reads in a row that found nothing usable: each after the first doubles the skip. */
   emptyWindows?: number;
-  /** The active endpoints by project, as of `at` (checked again after WINDOW_SKIP_MS), and their count of changes. */
-  endpoints?: { list: TurnList; at: number; changes: number };
+  /**
+   * The active endpoints by project, as of `at` (checked again after WINDOW_SKIP_MS), read at
+   * `readAt` (read again ACTIVE_ENDPOINTS_MAX_AGE_MS later, changed or not), and their count of changes.
+   */
+  endpoints?: { list: TurnList; at: number; readAt: number; changes: number };
   /** The projects with callbacks due, as of `at` (kept WINDOW_SKIP_MS while any callback is due). */
   callbackProjects?: { list: string[]; at: number };
   /** `endpoints` with the callbacks of `callbackProjects` (withCallbackTurnList), made of those two. */
@@ -292,16 +295,19 @@ function activeEndpoints(db: DatabaseSync, now: number, probe: ProbeCursor): Tur
   // Rows as arrays: an object per row was most of the read's time.
   const read = prepared(db, ACTIVE_ENDPOINTS_SQL);
   read.setReturnArrays(true);
-  const rows = read.all(kept?.changes ?? -1) as unknown as [number, string, string][];
+  // -1, never a count: read, changed or not (ACTIVE_ENDPOINTS_MAX_AGE_MS after the last read).
+  const fresh = kept && now >= kept.readAt && now - kept.readAt < ACTIVE_ENDPOINTS_MAX_AGE_MS;
+  const rows = read.all(fresh ? kept.changes : -1) as unknown as [number, string, string][];
   const changes = Number(rows[0]![0]);
-  const list =
-    kept && changes === kept.changes
-      ? kept.list
-      : turnListOf(
-          rows.slice(1).map(([, projectId, id]) => [projectId, id]),
-          true,
-        );
-  probe.endpoints = { list, at: now, changes };
+  if (fresh && changes === kept.changes) {
+    probe.endpoints = { ...kept, at: now };
+    return kept.list;
+  }
+  const list = turnListOf(
+    rows.slice(1).map(([, projectId, id]) => [projectId, id]),
+    true,
+  );
+  probe.endpoints = { list, at: now, readAt: now, changes };
   return list;
 }
 
