@@ -100,7 +100,7 @@ export interface ClaimLoopOptions {
   callbacks: Pick<CallbackQueues, 'length' | 'space'>;
   recordQueue: RecordQueue;
   /** Bytes of the attempts in flight (byte-budget.ts): no claims while it is full. */
-  budget: Pick<ByteBudget, 'full' | 'waits'>;
+  budget: Pick<ByteBudget, 'full'>;
   failing: FailingEndpoints;
   rateGate: RateGate;
   signal: WakeSignal;
@@ -229,21 +229,18 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
       const byBytes = perClaimed > 0 ? Math.max(1, Math.floor(config.bytesInFlight / perClaimed)) : free;
       const limit = Math.min(config.claimBatch, free, byBytes);
       try {
-        // Left out of the claim: endpoints with a cap's worth queued that cannot start more, their
-        // own slots or their project's taken (a project at its cap: one tenant's slow endpoints do
-        // not fill the claims, and so the slots, that other tenants' work needs).
-        // Or waiting for room for their bodies (their project at its share of the bytes, byte-budget.ts).
+        // Left out of the claim: endpoints with a cap's worth queued, enough to fill every slot
+        // they may have (a project at its cap: one tenant's slow endpoints do not fill the claims,
+        // and so the slots, that other tenants' work needs). Whether they can start more now is
+        // not asked: a queue of a cap's worth that can start more is one whose view is being read
+        // again (endpoint-queues.ts), its project's slot free meanwhile, and a claim made then took
+        // every such endpoint of the project at its cap, beyond what its queue holds (a claim and a
+        // cap's worth): the rest went back to the store, due 50 ms later, behind the whole due
+        // backlog, and was claimed again and again (~700 a second in a soak at a cap of 12).
+        // Queues below a cap's worth take a claim's worth without overflowing.
         // And those whose deliveries found no room to wait in (their project at its share of the
         // queued bytes, queued-bytes.ts): claiming more of them would only hand them back.
-        const saturated = queues
-          .saturated(
-            config.perEndpointConcurrency,
-            (id, projectId) =>
-              slots.ofEndpoint(id) >= config.perEndpointConcurrency ||
-              projectFull(projectId) ||
-              budget.waits(id),
-          )
-          .concat(queues.turnedAway());
+        const saturated = queues.saturated(config.perEndpointConcurrency).concat(queues.turnedAway());
         const now = clock();
         // Failing endpoints are left out too, but get what their free connections can start.
         const { leftOut, failingFirst } = leaveOutFailing(saturated, now);

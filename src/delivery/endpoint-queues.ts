@@ -88,8 +88,8 @@ export interface EndpointQueues {
   startProject(projectId: string): void;
   /** Starts queued deliveries of up to `budget` endpoints (the process's free slots). */
   startAll(budget: number): void;
-  /** Endpoints with at least `atLeast` queued for which `blocked(endpointId, projectId)` holds. */
-  saturated(atLeast: number, blocked: (endpointId: string, projectId: string) => boolean): string[];
+  /** Endpoints with at least `atLeast` queued. */
+  saturated(atLeast: number): string[];
   /** A failing endpoint's queue goes back to the store after a short pause. */
   drop(endpointId: string): void;
   /** Hands `claimed` back to the store, due now. */
@@ -346,12 +346,9 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
         start(key);
       }
     },
-    saturated(atLeast, blocked) {
+    saturated(atLeast) {
       const out: string[] = [];
-      for (const [key, q] of queued) {
-        const projectId = projectOf(q);
-        if (q.length >= atLeast && projectId !== undefined && blocked(key, projectId)) out.push(key);
-      }
+      for (const [key, q] of queued) if (q.length >= atLeast) out.push(key);
       return out;
     },
     drop(key) {
