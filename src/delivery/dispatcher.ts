@@ -284,6 +284,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (key) queues.start(key);
       // Any left: the callbacks', whatever their turn.
       callbacks.start(projectId);
+      // Then those of projects with nothing in flight, queued while other projects' attempts took
+      // every slot of the process: no attempt of their own ends to start them.
+      callbacks.startStranded();
       if (state.waitingForSlot) wake();
     },
     onError: (error) => hooks.onError?.(error, 'attempt'),
@@ -325,6 +328,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     attempt,
     running: () => state.running,
     projectRoom: (projectId) => (recordQueue.full ? 0 : slots.projectAllowance(projectId)),
+    inFlight: slots.ofProject,
     takeBytes: (claimed) => takeBytes(null, claimed, null),
     queuedBytes,
     launch: (projectId, run) => launch(null, projectId, run),
