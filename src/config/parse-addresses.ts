@@ -60,19 +60,19 @@ const MAX_TIMER_MS = 2_147_483_647;
  * (docs/operations.md, "PostgreSQL connections that stall"), unchecked: a unit (`40s`, as the
  * server's own timeouts take), `0` (the server's "no limit") or anything past Node's timer range
  * became a 1 ms timeout, and every query, the start's migrations first, failed with "Query read
- * timeout", naming nothing. (The server's settings in the URL, such as `lock_timeout`, are checked
- * by the server, whose refusal names them.) Null when every `query_timeout` in it is fine.
+ * timeout", naming nothing; an empty one turned the bound off (the pool's own was overridden with
+ * ''). (The server's settings in the URL, such as `lock_timeout`, are checked by the server, whose
+ * refusal names them.) Null when every `query_timeout` in it is fine.
  */
 export function queryTimeoutProblem(url: URL): string | null {
   for (const value of url.searchParams.getAll('query_timeout')) {
-    // Empty leaves the driver's own (Herald's bound), as before.
-    if (
-      value === '' ||
-      (/^\d+(\.\d+)?$/.test(value) && Number(value) >= 1 && Number(value) <= MAX_TIMER_MS)
-    ) {
-      continue;
-    }
-    return `query_timeout=${value}: the client-side bound on each query is a number of milliseconds, from 1 to ${MAX_TIMER_MS} (e.g. query_timeout=40000; without it, 20000): anything else would time every query out at once`;
+    if (/^\d+(\.\d+)?$/.test(value) && Number(value) >= 1 && Number(value) <= MAX_TIMER_MS) continue;
+    // Empty, the driver still takes it over the pool's bound (Herald's 20,000 ms), and sets no timer.
+    const effect =
+      value === ''
+        ? 'empty, it turns the bound off, and a stalled connection holds its queries for good'
+        : 'anything else would time every query out at once';
+    return `query_timeout=${value}: the client-side bound on each query is a number of milliseconds, from 1 to ${MAX_TIMER_MS} (e.g. query_timeout=40000; without it, 20000): ${effect}`;
   }
   return null;
 }

@@ -181,6 +181,17 @@ describe('loadConfig validation names the setting', () => {
         new RegExp(`query_timeout=${value}: .*milliseconds, from 1 to 2147483647`),
       ],
     ),
+    // Empty, the driver's parse still overrides the pool's 20,000 ms with '' and sets no timer at
+    // all: a stalled connection held its queries for good. Also as the last of two (the driver
+    // takes the last).
+    ...['query_timeout=', 'query_timeout=40000&query_timeout='].map(
+      (query): [string, Record<string, string>, string, RegExp] => [
+        `database URL with ${query}`,
+        { HERALD_DATABASE_URL: `postgres://herald:pw-9f2c@127.0.0.1:5432/herald?${query}` },
+        'HERALD_DATABASE_URL',
+        /query_timeout=: .*milliseconds, from 1 to 2147483647.*empty/,
+      ],
+    ),
     ['unknown log level', { HERALD_LOG_LEVEL: 'verbose' }, 'HERALD_LOG_LEVEL', /fatal, error, warn, info/],
     ['unknown role', { HERALD_ROLE: 'both' }, 'HERALD_ROLE', /api, worker, all/],
     ['short admin token', { HERALD_ADMIN_TOKEN: 'short' }, 'HERALD_ADMIN_TOKEN', /at least 16/],
