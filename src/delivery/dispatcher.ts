@@ -284,8 +284,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (key) queues.start(key);
       // Any left: the callbacks', whatever their turn.
       callbacks.start(projectId);
-      // Then those of projects with nothing in flight, queued while other projects' attempts took
-      // every slot of the process: no attempt of their own ends to start them.
+      // Then the queues of projects with nothing in flight, queued while other projects' attempts
+      // took every slot of the process: no attempt of their own ends to start them.
+      queues.startStranded();
       callbacks.startStranded();
       if (state.waitingForSlot) wake();
     },
@@ -311,6 +312,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     canStart: (key, projectId) =>
       !recordQueue.full && slots.ofEndpoint(key) < config.perEndpointConcurrency && !projectFull(projectId),
     projectRoom: (projectId) => (recordQueue.full ? 0 : slots.projectAllowance(projectId)),
+    inFlight: slots.ofProject,
     takeBytes,
     forgetBytes: budget.forget,
     queuedBytes,

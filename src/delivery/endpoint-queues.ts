@@ -38,6 +38,8 @@ export interface EndpointQueuesOptions {
   canStart(endpointId: string, projectId: string): boolean;
   /** How many more attempts of the project may start now (its slots, the record queue). */
   projectRoom(projectId: string): number;
+  /** How many of the project's attempts are in flight. */
+  inFlight(projectId: string): number;
   /**
    * Takes the bytes of an attempt of `claimed` to the endpoint (byte-budget.ts): the function that
    * gives them back, or null when there is no room (the endpoint then waits for it, in order).
@@ -88,6 +90,12 @@ export interface EndpointQueues {
   startProject(projectId: string): void;
   /** Starts queued deliveries of up to `budget` endpoints (the process's free slots). */
   startAll(budget: number): void;
+  /**
+   * Starts the queues of projects with none of their attempts in flight (queued while the
+   * process's slots were all taken by other projects'): no attempt of their own ends to start them,
+   * so any attempt's end does.
+   */
+  startStranded(): void;
   /** Endpoints with at least `atLeast` queued. */
   saturated(atLeast: number): string[];
   /** A failing endpoint's queue goes back to the store after a short pause. */
@@ -108,6 +116,7 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
     running,
     canStart,
     projectRoom,
+    inFlight,
     takeBytes,
     forgetBytes,
     queuedBytes,
@@ -125,6 +134,18 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
   };
   /** The endpoints with a queue, by project (startProject). */
   const byProject = new Map<string, Set<string>>();
+  /**
+   * Projects whose endpoints' queues wait with none of the project's attempts in flight: the
+   * process's slots were all taken (by other projects') when they were queued or looked at. No
+   * attempt of their own ends to start them; any attempt's end does (startStranded). Before, such a
+   * queue waited until its deliveries' lease ran out and a claim took them again.
+   */
+  const stranded = new Set<string>();
+  /** Notes whether the project's queues have an attempt of their own to wait for. */
+  const note = (projectId: string) => {
+    if (byProject.has(projectId) && inFlight(projectId) === 0) stranded.add(projectId);
+    else stranded.delete(projectId);
+  };
   /** Forgets the endpoint's queue and its view. */
   const remove = (key: string, projectId: string | undefined) => {
     for (const entry of queued.get(key) ?? []) queuedBytes.remove(entry.claimed);
@@ -135,7 +156,10 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
     if (projectId === undefined) return;
     const keys = byProject.get(projectId);
     keys?.delete(key);
-    if (keys?.size === 0) byProject.delete(projectId);
+    if (keys?.size === 0) {
+      byProject.delete(projectId);
+      stranded.delete(projectId);
+    } else note(projectId);
   };
   const projectOf = (q: Queued[] | undefined) => q?.[0]?.claimed.delivery.projectId;
   /**
@@ -277,8 +301,39 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
     if (q.length === 0) remove(key, projectId);
     // Held back by a slot (its own, its project's, the record queue): that slot freed starts it,
     // and meanwhile it must not hold up the endpoints waiting for room behind it.
-    else if (!waitsForBytes) forgetBytes(key);
+    else if (!waitsForBytes) {
+      forgetBytes(key);
+      note(projectId);
+    }
+    // Waiting for room: the bytes that come back start it (the dispatcher's startWaitingForBytes),
+    // not a slot; looked at at every attempt's end, each would ask for room again behind the others.
+    else stranded.delete(projectId);
     if (held.length) releaseHeld();
+  };
+
+  /**
+   * Starts queued deliveries of the project's endpoints while the project has free slots, in turn
+   * (EndpointQueues.startProject).
+   */
+  const startProject = (projectId: string) => {
+    const keys = byProject.get(projectId);
+    if (!keys) return;
+    // As many endpoints as the project has free slots: each starts at least one delivery, or
+    // reads its view first (one read each, not one per queued endpoint of a large fan-out).
+    // In turn: each one looked at goes to the back, so the slot that frees goes to the endpoint
+    // that waited longest, not to the first ones again (whose queues, under a steady overload,
+    // never empty: the others waited for them).
+    const budget = projectRoom(projectId);
+    const visit: string[] = [];
+    for (const key of keys) {
+      if (visit.length >= budget) break;
+      visit.push(key);
+    }
+    for (const key of visit) {
+      start(key);
+      const now = byProject.get(projectId);
+      if (now?.delete(key)) now.add(key);
+    }
   };
 
   return {
@@ -300,6 +355,7 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       byProject.set(projectId, keys);
       // As fresh as this claim's read: the queue starts with it (a newer read replaces it).
       views.set(key, { target, readAt });
+      note(projectId);
       return true;
     },
     turnedAway() {
@@ -318,26 +374,7 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       return [...out];
     },
     start,
-    startProject(projectId) {
-      const keys = byProject.get(projectId);
-      if (!keys) return;
-      // As many endpoints as the project has free slots: each starts at least one delivery, or
-      // reads its view first (one read each, not one per queued endpoint of a large fan-out).
-      // In turn: each one looked at goes to the back, so the slot that frees goes to the endpoint
-      // that waited longest, not to the first ones again (whose queues, under a steady overload,
-      // never empty: the others waited for them).
-      const budget = projectRoom(projectId);
-      const visit: string[] = [];
-      for (const key of keys) {
-        if (visit.length >= budget) break;
-        visit.push(key);
-      }
-      for (const key of visit) {
-        start(key);
-        const now = byProject.get(projectId);
-        if (now?.delete(key)) now.add(key);
-      }
-    },
+    startProject,
     startAll(budget) {
       // As startProject: at most one endpoint per free slot, so a large fan-out's queued endpoints
       // do not each read their view at once.
@@ -345,6 +382,10 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
         if (budget-- <= 0) break;
         start(key);
       }
+    },
+    startStranded() {
+      if (stranded.size === 0) return;
+      for (const projectId of [...stranded]) startProject(projectId);
     },
     saturated(atLeast) {
       const out: string[] = [];
@@ -372,6 +413,7 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       refused.clear();
       views.clear();
       byProject.clear();
+      stranded.clear();
       return held.splice(0);
     },
   };

@@ -105,3 +105,76 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     }
   });
 }
+
+test("a delivery handed off while other projects' attempts fill every slot of the process is sent once one ends, not after its lease", async () => {
+  // Queued for its endpoint because the process had no free slot, its project with nothing in
+  // flight: no attempt of its own ends to start the queue. Before: it waited until its lease ran out
+  // (60 s) and a claim took it again.
+  const path = join(dir, 'process-full.db');
+  const store = await openStore(`sqlite:${path}`);
+  const api = await openStore(`sqlite:${path}`);
+  const receiver = await startReceiver((req) => ({
+    status: 200,
+    delayMs: req.url.endsWith('/busy') ? 500 : 0,
+  }));
+  const sender = createSender({ allowNetworks: ['127.0.0.0/8'], maxResponseBytes: 65536, userAgent: 'test' });
+  try {
+    const busy = await store.createProject({ name: 'busy' }, Date.now());
+    const quiet = await store.createProject({ name: 'quiet' }, Date.now());
+    for (const [project, path] of [
+      [busy.id, 'busy'],
+      [quiet.id, 'quiet'],
+    ] as const) {
+      await store.createEndpoint(
+        endpointInput(project, { url: `${receiver.url}/${path}`, eventTypes: ['order.created'] }),
+        'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+        Date.now(),
+      );
+    }
+    const dispatcher = createDispatcher({
+      store,
+      send: sender.send,
+      config: {
+        ...DEFAULT_DELIVERY,
+        retryJitter: 0,
+        allowNetworks: ['127.0.0.0/8'],
+        pollIntervalMs: 100,
+        concurrency: 2,
+        perEndpointConcurrency: 2,
+        perProjectConcurrency: 2,
+      },
+      workerId: 'w1',
+    });
+    await dispatcher.start();
+    try {
+      await store.acceptEvents(
+        busy.id,
+        [0, 1].map((i) => eventInput('order.created', { payload: { i } })),
+        Date.now(),
+      );
+      // Both of the process's slots are taken by the busy project's attempts (500 ms each).
+      await receiver.waitFor(2, 10_000);
+      // Accepted through another connection and handed off leased to the worker, as an accept does
+      // at light load (handoff.ts).
+      await api.acceptEvents(quiet.id, [eventInput('order.created')], Date.now());
+      const claimed = await api.claimDueDeliveries({
+        limit: 10,
+        leaseMs: DEFAULT_DELIVERY.leaseMs,
+        now: Date.now(),
+        workerId: 'w1',
+        excludeEndpointIds: [],
+      });
+      assert.equal(claimed.length, 1);
+      await dispatcher.dispatchClaimed!(claimed);
+      await receiver.waitFor(3, 15_000);
+      assert.ok(receiver.requests.at(-1)!.url.endsWith('/quiet'));
+    } finally {
+      await dispatcher.stop({ graceMs: 2_000 });
+    }
+  } finally {
+    await sender.close();
+    await receiver.close();
+    await api.close();
+    await store.close();
+  }
+});
