@@ -38,8 +38,6 @@ export interface CallbackQueuesOptions {
   running(): boolean;
   /** How many more attempts of the project may start now (its slots, the record queue). */
   projectRoom(projectId: string): number;
-  /** How many of the project's attempts are in flight. */
-  inFlight(projectId: string): number;
   /** Takes the bytes of an attempt of `claimed` (byte-budget.ts): the function that gives them back, or null. */
   takeBytes(claimed: ClaimedDelivery): (() => void) | null;
   /** The payloads queued deliveries hold, bounded (queued-bytes.ts). */
@@ -81,33 +79,15 @@ export interface CallbackQueues {
   start(projectId: string): void;
   /** Starts every project's queued callbacks while it has free slots. */
   startAll(): void;
-  /**
-   * Starts the queued callbacks of projects with none of their attempts in flight (queued while
-   * the process's slots were all taken by other projects'): no attempt of their own ends to start
-   * them, so any attempt's end does.
-   */
-  startStranded(): void;
   /** Everything queued, taken out (the dispatcher's stop hands it back). */
   takeAll(): ClaimedDelivery[];
 }
 
 export function createCallbackQueues(options: CallbackQueuesOptions): CallbackQueues {
-  const { config, clock, attempt, running, projectRoom, inFlight, takeBytes, queuedBytes, launch, handBack } =
-    options;
+  const { config, clock, attempt, running, projectRoom, takeBytes, queuedBytes, launch, handBack } = options;
   const queued = new Map<string, Queued[]>();
   /** Slots of the project that freed and went to its endpoints while its callbacks waited. */
   const skipped = new Map<string, number>();
-  /**
-   * Projects whose callbacks wait with none of their attempts in flight: the process's slots were
-   * all taken (by other projects') when they came. Their own slots freeing cannot start them; any
-   * attempt's end does (startStranded). Before, such a callback waited until its lease ran out.
-   */
-  const stranded = new Set<string>();
-  /** Notes whether the project's waiting callbacks have an attempt of their own to wait for. */
-  const note = (projectId: string) => {
-    if (inFlight(projectId) === 0) stranded.add(projectId);
-    else stranded.delete(projectId);
-  };
   /**
    * The longest a callback may have waited and still start: half its lease, and less when its
    * timeout and record would not fit in what is left of it (as endpoint-queues.ts).
@@ -117,7 +97,6 @@ export function createCallbackQueues(options: CallbackQueuesOptions): CallbackQu
   const forget = (projectId: string) => {
     queued.delete(projectId);
     skipped.delete(projectId);
-    stranded.delete(projectId);
   };
 
   const send = (claimed: ClaimedDelivery, projectSchedule: number[] | null, give: () => void) => {
@@ -157,10 +136,7 @@ export function createCallbackQueues(options: CallbackQueuesOptions): CallbackQu
     }
     if (stale.length) handBack(stale, 0);
     if (q.length === 0) forget(projectId);
-    else {
-      if (started > 0) skipped.set(projectId, 0);
-      note(projectId);
-    }
+    else if (started > 0) skipped.set(projectId, 0);
     return started;
   };
 
@@ -186,7 +162,6 @@ export function createCallbackQueues(options: CallbackQueuesOptions): CallbackQu
       queued.set(projectId, list);
       // Behind others that wait for a slot: they go first, then this one, as slots allow.
       if (q) start(projectId);
-      else note(projectId);
       return true;
     },
     freed(projectId) {
@@ -201,10 +176,6 @@ export function createCallbackQueues(options: CallbackQueuesOptions): CallbackQu
     startAll() {
       for (const projectId of [...queued.keys()]) start(projectId);
     },
-    startStranded() {
-      if (stranded.size === 0) return;
-      for (const projectId of [...stranded]) start(projectId);
-    },
     takeAll() {
       const out: ClaimedDelivery[] = [];
       for (const q of queued.values())
@@ -214,7 +185,6 @@ export function createCallbackQueues(options: CallbackQueuesOptions): CallbackQu
         }
       queued.clear();
       skipped.clear();
-      stranded.clear();
       return out;
     },
   };

@@ -287,7 +287,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // Then the queues of projects with nothing in flight, queued while other projects' attempts
       // took every slot of the process: no attempt of their own ends to start them.
       queues.startStranded();
-      callbacks.startStranded();
       if (state.waitingForSlot) wake();
     },
     onError: (error) => hooks.onError?.(error, 'attempt'),
@@ -330,7 +329,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     attempt,
     running: () => state.running,
     projectRoom: (projectId) => (recordQueue.full ? 0 : slots.projectAllowance(projectId)),
-    inFlight: slots.ofProject,
     takeBytes: (claimed) => takeBytes(null, claimed, null),
     queuedBytes,
     launch: (projectId, run) => launch(null, projectId, run),
