@@ -9,7 +9,6 @@ import type { DeliveryOutcome } from '../metrics.ts';
 import type { AttemptRecord, ClaimedDelivery, ReleaseItem } from '../store/store.ts';
 import { createAttemptSlots } from './attempt-slots.ts';
 import { attemptBytes, createByteBudget } from './byte-budget.ts';
-import { createCallbackQueues } from './callback-queues.ts';
 import { createClaimLoop } from './claim-loop.ts';
 import { createDeferredWakeups } from './deferred-wakeups.ts';
 import { createBatchDispatch } from './dispatch-batch.ts';
@@ -96,10 +95,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     clock,
     onWritten: (wasFull) => {
       reportLoad();
-      if (wasFull) {
-        callbacks.startAll();
-        queues.startAll(config.concurrency - slots.inFlight);
-      }
+      if (wasFull) queues.startAll(config.concurrency - slots.inFlight);
       if (state.waitingForSlot) wake();
     },
     onEndpointDisabled: (d) => hooks.onEndpointDisabled?.(d),
@@ -273,17 +269,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // The attempt's bytes came back (before its slot): endpoints waiting for room go first, in
       // the order they began to wait.
       startWaitingForBytes();
-      // The project's callbacks waiting for a slot take this one when their turn has come: one in
-      // as many as the project has endpoint queues, plus one (callback-queues.ts).
-      callbacks.freed(projectId);
       // A project slot is free: its endpoints with work waiting take it in turn (the one that
       // waited longest first), then this endpoint its own slot. This endpoint first, a project held
       // at its cap gave each slot back to the endpoint that freed it, and one left with none (its
       // queue had emptied a moment) waited for the others' queues to empty.
       queues.startProject(projectId);
       if (key) queues.start(key);
-      // Any left: the callbacks', whatever their turn.
-      callbacks.start(projectId);
       // Then the queues of projects with nothing in flight, queued while other projects' attempts
       // took every slot of the process: no attempt of their own ends to start them.
       queues.startStranded();
@@ -319,27 +310,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     onError: (error, during) => hooks.onError?.(error, during),
   });
 
-  /**
-   * Callbacks claimed while their project had no free slot, started in turn with its endpoint
-   * queues (callback-queues.ts).
-   */
-  const callbacks = createCallbackQueues({
-    config,
-    clock,
-    attempt,
-    running: () => state.running,
-    projectRoom: (projectId) => (recordQueue.full ? 0 : slots.projectAllowance(projectId)),
-    takeBytes: (claimed) => takeBytes(null, claimed, null),
-    queuedBytes,
-    launch: (projectId, run) => launch(null, projectId, run),
-    handBack: (claimed, delayMs) => {
-      const at = clock() + delayMs;
-      if (delayMs > 0) deferredWakeups.add(at);
-      handBack(releaseItems(claimed, at)).catch((error: unknown) => hooks.onError?.(error, 'release'));
-    },
-    endpointQueues: queues.endpointsOf,
-  });
-
   /** The pass over each claimed batch: launch, queue or put back each delivery (dispatch-batch.ts). */
   const dispatchBatch = createBatchDispatch({
     store: readsAndReleases,
@@ -353,7 +323,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     deferredWakeups,
     slots,
     queues,
-    callbacks,
     takeBytes,
     attempt,
     queueRecord,
@@ -373,7 +342,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     state,
     slots,
     queues,
-    callbacks,
     recordQueue,
     budget,
     failing,
@@ -410,7 +378,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const settling = slots.settle(graceMs);
       // Claimed but never started: hand back at once, due now, so that another worker takes them
       // while the attempts in flight finish (or the next start, with SQLite), not a grace later.
-      const held = queues.takeAll().concat(callbacks.takeAll());
+      const held = queues.takeAll();
       budget.forgetAll();
       if (held.length) {
         await handBack(releaseItems(held, clock())).catch((error: unknown) =>

@@ -63,8 +63,6 @@ interface Queued {
 export interface EndpointQueues {
   /** How many of the endpoint's deliveries wait here. */
   length(endpointId: string): number;
-  /** How many of the project's endpoints have deliveries waiting here. */
-  endpointsOf(projectId: string): number;
   /**
    * Queues a claimed delivery with the view its claim read at `readAt`: false, and not queued, when
    * its payload has no room among the queued bytes (queued-bytes.ts); its endpoint is then left out
@@ -338,7 +336,6 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
 
   return {
     length: (key) => queued.get(key)?.length ?? 0,
-    endpointsOf: (projectId) => byProject.get(projectId)?.size ?? 0,
     push(claimed, target, readAt, projectSchedule) {
       const key = target.endpoint.id;
       const projectId = claimed.delivery.projectId;

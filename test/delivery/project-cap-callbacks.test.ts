@@ -16,21 +16,10 @@ import { createDispatcher } from '../../src/delivery/dispatcher.ts';
 import { createSender } from '../../src/delivery/sender.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { ClaimOptions, Store } from '../../src/store/store.ts';
-import { endpointInput, eventInput } from '../store/helpers.ts';
-import { type TestPostgres, withPostgres } from '../support/postgres.ts';
 import { startReceiver } from './receiver.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-cap-callbacks-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-/** The file's PostgreSQL, started by the first test that needs it. */
-let postgresServer: Promise<TestPostgres> | undefined;
-const postgres = () => {
-  postgresServer ??= withPostgres();
-  return postgresServer;
-};
-after(async () => {
-  await (await postgresServer)?.stop();
-});
 
 test('a project at its cap is not claimed for its callbacks only to hand them back: each is claimed about once', async () => {
   const real = await openStore(`sqlite:${join(dir, 'herald.db')}`);
@@ -256,83 +245,3 @@ test("a full project's callbacks left out by a claim during which its attempts e
     await store.close();
   }
 });
-for (const backend of ['sqlite', 'postgres'] as const) {
-  test(`${backend}: a project held at its cap by one endpoint's backlog gives its callbacks a turn as its slots free`, async () => {
-    // Before: each slot the project freed went to the endpoint's claimed, queued deliveries, and
-    // its callbacks (left out of claims while it was full) waited until that backlog had drained.
-    // Order of arrivals at the receiver, not time: with a cap of 2 and one endpoint queue, the
-    // callbacks' queue takes about every other slot, so the four come within a few of the
-    // endpoint's deliveries after they were accepted, far before its backlog of 80 ends (before
-    // the fix: after all 80).
-    const url =
-      backend === 'sqlite' ? `sqlite:${join(dir, 'turns.db')}` : await (await postgres()).createDatabase();
-    const store = await openStore(url);
-    const receiver = await startReceiver(() => ({ status: 200, delayMs: 40 }));
-    const sender = createSender({
-      allowNetworks: ['127.0.0.0/8'],
-      maxResponseBytes: 65536,
-      userAgent: 'test',
-    });
-    const backlog = 80;
-    let before = 0;
-    try {
-      const project = await store.createProject({ name: 'p' }, Date.now());
-      await store.createEndpoint(
-        endpointInput(project.id, { url: `${receiver.url}/endpoint`, eventTypes: ['order.created'] }),
-        'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
-        Date.now(),
-      );
-      await store.acceptEvents(
-        project.id,
-        Array.from({ length: backlog }, (_, i) => eventInput('order.created', { payload: { i } })),
-        Date.now(),
-      );
-      const dispatcher = createDispatcher({
-        store,
-        send: sender.send,
-        config: {
-          ...DEFAULT_DELIVERY,
-          pollIntervalMs: 50,
-          retryJitter: 0,
-          allowNetworks: ['127.0.0.0/8'],
-          concurrency: 64,
-          perEndpointConcurrency: 4,
-          perProjectConcurrency: 2,
-        },
-        workerId: 'w1',
-      });
-      const toEndpoint = () => receiver.requests.filter((r) => r.url.endsWith('/endpoint')).length;
-      await dispatcher.start();
-      try {
-        // The project at its cap, the endpoint's claimed deliveries queued behind it.
-        await receiver.waitFor(6, 30_000);
-        before = toEndpoint();
-        await store.acceptEvents(
-          project.id,
-          Array.from({ length: 4 }, (_, i) =>
-            eventInput('callback.only', { payload: { i }, callbackUrl: `${receiver.url}/callback` }),
-          ),
-          Date.now(),
-        );
-        await receiver.waitFor(backlog + 4, 60_000);
-      } finally {
-        await dispatcher.stop({ graceMs: 2_000 });
-      }
-      const order = receiver.requests.map((r) => (r.url.endsWith('/callback') ? 'c' : 'e'));
-      const lastCallback = order.lastIndexOf('c');
-      const endpointBeforeLast = order.slice(0, lastCallback).filter((x) => x === 'e').length;
-      assert.equal(order.filter((x) => x === 'c').length, 4);
-      // Alternating, about 4 of the endpoint's after the callbacks were accepted; the claim that
-      // takes them lets a few more end meanwhile.
-      assert.ok(
-        endpointBeforeLast - before <= 20,
-        `the last callback came after ${endpointBeforeLast} of the endpoint's ${backlog} deliveries, ` +
-          `${before} of them before the callbacks were accepted: ${order.join('')}`,
-      );
-    } finally {
-      await sender.close();
-      await receiver.close();
-      await store.close();
-    }
-  });
-}
