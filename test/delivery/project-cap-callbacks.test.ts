@@ -11,11 +11,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { DEFAULT_DELIVERY } from '../../src/config/config-types.ts';
-import { createDispatcher } from '../../src/delivery/dispatcher.ts';
 import { createSender } from '../../src/delivery/sender.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { ClaimOptions, Store } from '../../src/store/store.ts';
+import { capDispatcher } from './cap-dispatcher.ts';
 import { startReceiver } from './receiver.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-cap-callbacks-'));
@@ -49,20 +48,16 @@ test('a project at its cap is not claimed for its callbacks only to hand them ba
     }));
     await store.acceptEvents(project.id, events, Date.now());
     let claimed = 0;
-    const dispatcher = createDispatcher({
+    const dispatcher = capDispatcher(
       store,
-      send: sender.send,
-      config: {
-        ...DEFAULT_DELIVERY,
-        retryJitter: 0,
-        allowNetworks: ['127.0.0.0/8'],
+      sender.send,
+      {
         concurrency: 64,
         perEndpointConcurrency: 4,
         perProjectConcurrency: 4,
       },
-      workerId: 'w1',
-      hooks: { onClaim: (c) => (claimed += c.claimed) },
-    });
+      { onClaim: (c) => (claimed += c.claimed) },
+    );
     await dispatcher.start();
     try {
       await receiver.waitFor(count, 60_000);
@@ -128,21 +123,17 @@ test('a project whose callbacks are all delivered is forgotten: later claims nei
       'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
       Date.now(),
     );
-    const dispatcher = createDispatcher({
+    const dispatcher = capDispatcher(
       store,
-      send: sender.send,
+      sender.send,
       // A cap below what a claim takes (as HERALD_PROJECT_CONCURRENCY=64 with claims of 256, or any
       // cap on a busy process): even an idle project has less room than a claim takes.
-      config: {
-        ...DEFAULT_DELIVERY,
-        retryJitter: 0,
-        allowNetworks: ['127.0.0.0/8'],
+      {
         concurrency: 64,
         perEndpointConcurrency: 4,
         perProjectConcurrency: 4,
       },
-      workerId: 'w1',
-    });
+    );
     await dispatcher.start();
     try {
       await store.acceptEvents(a.id, [event(0, receiver.url), event(1, receiver.url)], Date.now());
@@ -212,21 +203,17 @@ test("a full project's callbacks left out by a claim during which its attempts e
   try {
     const project = await store.createProject({ name: 'p' }, Date.now());
     projectId = project.id;
-    const dispatcher = createDispatcher({
+    const dispatcher = capDispatcher(
       store,
-      send: sender.send,
+      sender.send,
       // A poll far off: what brings the second callback is the first one's end, or nothing.
-      config: {
-        ...DEFAULT_DELIVERY,
-        retryJitter: 0,
-        allowNetworks: ['127.0.0.0/8'],
+      {
         pollIntervalMs: 60_000,
         concurrency: 64,
         perEndpointConcurrency: 1,
         perProjectConcurrency: 1,
       },
-      workerId: 'w1',
-    });
+    );
     await dispatcher.start();
     try {
       await store.acceptEvents(project.id, [event(0)], Date.now());

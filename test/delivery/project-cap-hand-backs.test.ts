@@ -13,13 +13,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { DEFAULT_DELIVERY } from '../../src/config/config-types.ts';
-import { createDispatcher } from '../../src/delivery/dispatcher.ts';
 import { createSender } from '../../src/delivery/sender.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { endpointInput, eventInput } from '../store/helpers.ts';
 import { type TestPostgres, withPostgres } from '../support/postgres.ts';
+import { capDispatcher } from './cap-dispatcher.ts';
 import { startReceiver } from './receiver.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-cap-hand-backs-'));
@@ -84,22 +83,18 @@ for (const backend of ['sqlite', 'postgres'] as const) {
         Array.from({ length: events }, (_, i) => eventInput('order.created', { payload: { i } })),
         Date.now(),
       );
-      const dispatcher = createDispatcher({
+      const dispatcher = capDispatcher(
         store,
-        send: sender.send,
+        sender.send,
         // The endpoints' cap as the project's (as the soak's --project-cap sets them), claims of
         // 32: each queue holds at most 36, and the backlog is 150 of each.
-        config: {
-          ...DEFAULT_DELIVERY,
-          retryJitter: 0,
-          allowNetworks: ['127.0.0.0/8'],
+        {
           perEndpointConcurrency: 4,
           perProjectConcurrency: 4,
           claimBatch: 32,
         },
-        workerId: 'w1',
-        hooks: { onClaim: (c) => (claimed += c.claimed) },
-      });
+        { onClaim: (c) => (claimed += c.claimed) },
+      );
       await dispatcher.start();
       try {
         await receiver.waitFor(deliveries, 60_000);

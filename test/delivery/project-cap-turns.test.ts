@@ -12,11 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { DEFAULT_DELIVERY } from '../../src/config/config-types.ts';
-import { createDispatcher } from '../../src/delivery/dispatcher.ts';
 import { createSender } from '../../src/delivery/sender.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { endpointInput, eventInput } from '../store/helpers.ts';
 import { type TestPostgres, withPostgres } from '../support/postgres.ts';
+import { capDispatcher } from './cap-dispatcher.ts';
 import { startReceiver } from './receiver.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-cap-turns-'));
@@ -64,19 +64,12 @@ for (const backend of ['sqlite', 'postgres'] as const) {
           'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
           Date.now(),
         );
-      const dispatcher = createDispatcher({
-        store,
-        send: sender.send,
-        config: {
-          ...DEFAULT_DELIVERY,
-          pollIntervalMs: 50,
-          retryJitter: 0,
-          allowNetworks: ['127.0.0.1/32'],
-          concurrency: 64,
-          perEndpointConcurrency: 3,
-          perProjectConcurrency: 3,
-        },
-        workerId: 'w1',
+      const dispatcher = capDispatcher(store, sender.send, {
+        pollIntervalMs: 50,
+        allowNetworks: ['127.0.0.1/32'],
+        concurrency: 64,
+        perEndpointConcurrency: 3,
+        perProjectConcurrency: 3,
       });
       await dispatcher.start();
       try {
@@ -131,19 +124,11 @@ test("a delivery handed off while other projects' attempts fill every slot of th
         Date.now(),
       );
     }
-    const dispatcher = createDispatcher({
-      store,
-      send: sender.send,
-      config: {
-        ...DEFAULT_DELIVERY,
-        retryJitter: 0,
-        allowNetworks: ['127.0.0.0/8'],
-        pollIntervalMs: 100,
-        concurrency: 2,
-        perEndpointConcurrency: 2,
-        perProjectConcurrency: 2,
-      },
-      workerId: 'w1',
+    const dispatcher = capDispatcher(store, sender.send, {
+      pollIntervalMs: 100,
+      concurrency: 2,
+      perEndpointConcurrency: 2,
+      perProjectConcurrency: 2,
     });
     await dispatcher.start();
     try {
