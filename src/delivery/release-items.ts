@@ -1,4 +1,4 @@
-/** Claimed deliveries handed back to the store, due again at `at` (`parked`: their endpoint is disabled). */
+/** Claimed deliveries handed back to the store, held until `at` in their place in the due order (`parked`: their endpoint is disabled). */
 import type { ClaimedDelivery, ReleaseItem } from '../store/store.ts';
 
 export function releaseItems(

@@ -260,10 +260,14 @@ export function createRowMappers(decode: ColumnDecoders) {
   /**
    * A leased delivery is next tried, at the latest, when its lease runs out. SQLite moves the due
    * time by the lease; PostgreSQL keeps it and sets lease_until instead (its migration 0005), so a
-   * lease there leaves the indexes alone. Both read the same here.
+   * lease there leaves the indexes alone. Both read the same here. One handed back unsent keeps its
+   * due time (its place in the due order) and is held until the hand-back's time (held_until).
    */
-  const nextAttemptAt = (r: Row): number | null =>
-    r.leased_by != null && r.lease_until != null ? num(r.lease_until) : optNum(r.next_attempt_at);
+  const nextAttemptAt = (r: Row): number | null => {
+    if (r.leased_by != null && r.lease_until != null) return num(r.lease_until);
+    const due = optNum(r.next_attempt_at);
+    return due !== null && r.held_until != null ? Math.max(due, num(r.held_until)) : due;
+  };
   /** The lease's end while a worker holds the delivery (SQLite: its due time then), else null. */
   const leasedUntil = (r: Row): number | null => (r.leased_by != null ? nextAttemptAt(r) : null);
 

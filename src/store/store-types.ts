@@ -316,7 +316,11 @@ export interface RecordResult {
 export interface ReleaseItem {
   projectId: string;
   deliveryId: string;
-  /** When it is due again. */
+  /**
+   * No claim takes it before this time; it keeps its place in the due order, its due time from
+   * before the claim (held_until: the stores' releaseDeliveries), so once free it goes before what
+   * became due after it. With `rateLimited`, it is due at this time instead, as a retry is.
+   */
   nextAttemptAt: number;
   /**
    * `parked` when the endpoint turned out to be disabled. Default `pending`. The store parks it only

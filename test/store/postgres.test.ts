@@ -168,6 +168,7 @@ describe('postgres specifics', () => {
         '0018_due_since.sql',
         '0019_attempts_endpoint_statistics.sql',
         '0020_endpoint_changes.sql',
+        '0021_hand_back_hold.sql',
       ],
     );
     assert.match(String(idx.rows[0]?.indexdef), /WHERE \(status = 'pending'::text\)/);

@@ -101,6 +101,7 @@ describe('sqlite specifics', () => {
         '0020_due_since.sql',
         '0021_active_endpoints.sql',
         '0022_endpoint_changes.sql',
+        '0023_hand_back_hold.sql',
       ],
     );
   });

@@ -1605,6 +1605,71 @@ export function defineStoreSuite(
       },
     );
 
+    withStore(
+      'a delivery handed back keeps its place in the due order, and no claim takes it before its time',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 1);
+        const ep = endpoints[0]!.id;
+        await store.acceptEvents(project.id, [eventInput('a')], T0);
+        const [first] = await store.claimDueDeliveries({
+          limit: 1,
+          leaseMs: 60 * SECOND,
+          now: T0,
+          workerId: 'w1',
+        });
+        assert.ok(first);
+        const dA = first.delivery.id;
+        // Each way a claim picks: the oldest due; with endpoints left out (the window, the probes);
+        // the endpoint asked for first; the endpoint's part in turn.
+        const shapes = [
+          {},
+          { excludeEndpointIds: ['not-this-one'] },
+          { first: [{ projectId: project.id, endpointId: ep, limit: 1 }] },
+          {
+            excludeEndpointIds: ['not-this-one'],
+            first: [{ projectId: project.id, endpointId: ep, limit: 1 }],
+          },
+        ];
+        let t = T0;
+        for (const [i, shape] of shapes.entries()) {
+          // Handed back due a second later (a failing endpoint's queue): held until then, whatever the claim.
+          await store.releaseDeliveries([
+            { projectId: project.id, deliveryId: dA, nextAttemptAt: t + 2 * SECOND, heldBy: 'w1' },
+          ]);
+          assert.equal((await store.getDelivery(project.id, dA))?.nextAttemptAt, t + 2 * SECOND);
+          // (Those the rounds before left due are taken here, leased past the end of the test.)
+          for (const [k, s] of shapes.entries()) {
+            const early = await store.claimDueDeliveries({
+              limit: 10,
+              leaseMs: 60 * SECOND,
+              now: t + SECOND,
+              workerId: 'w2',
+              ...s,
+            });
+            assert.ok(
+              !early.some((c) => c.delivery.id === dA),
+              `round ${i}, shape ${k}: held until its time`,
+            );
+          }
+          // Meanwhile another event comes due: it became due after dA, which goes first once free.
+          await store.acceptEvents(project.id, [eventInput('b')], t + SECOND);
+          const [next] = await store.claimDueDeliveries({
+            limit: 1,
+            leaseMs: 60 * SECOND,
+            now: t + 3 * SECOND,
+            workerId: 'w1',
+            ...shape,
+          });
+          assert.equal(
+            next?.delivery.id,
+            dA,
+            `round ${i}: the oldest due, before the one that came due since`,
+          );
+          t += 3 * SECOND;
+        }
+      },
+    );
+
     withStore('releaseDeliveries puts work back without an attempt, pending or parked', async (store) => {
       const { project } = await projectWithEndpoints(store, 2);
       await store.acceptEvents(project.id, [eventInput('a')], T0);

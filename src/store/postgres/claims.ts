@@ -58,11 +58,14 @@ export interface ClaimState {
 }
 
 /**
- * A pending row is free to claim unless a lease on it runs past $1 (now). A lease taken by a
- * process from before migration 0005 has no lease_until: it moved next_attempt_at instead, which
- * keeps the row out of every pick until it runs out.
+ * A pending row is free to claim unless a lease on it runs past $1 (now), or a hand-back holds it
+ * past then (held_until: it keeps its place in the due order, next_attempt_at, and waits out its
+ * hand-back's time; due-deliveries.ts releaseDeliveriesPostgres). A lease taken by a process from
+ * before migration 0005 has no lease_until: it moved next_attempt_at instead, which keeps the row
+ * out of every pick until it runs out.
  */
-const UNLEASED = '(leased_by IS NULL OR lease_until IS NULL OR lease_until <= $1)';
+const UNLEASED =
+  '(leased_by IS NULL OR lease_until IS NULL OR lease_until <= $1) AND (held_until IS NULL OR held_until <= $1)';
 
 /** Leases the picked rows `c` ($1 now, $2 lease length, $3 worker) and returns them with their due time. */
 const LEASE = (pick: string) => `UPDATE deliveries d SET lease_until = $1::bigint + $2::bigint, leased_by = $3
@@ -101,6 +104,7 @@ export const CLAIM_WINDOW_PICK = `SELECT x.project_id, x.id, x.due
                       WHERE x.project_id = w.project_id AND x.id = w.id
                         AND x.status || '' = 'pending' AND x.next_attempt_at + 0 <= $1
                         AND (x.leased_by IS NULL OR x.lease_until IS NULL OR x.lease_until <= $1)
+                        AND (x.held_until IS NULL OR x.held_until <= $1)
                       OFFSET 0 FOR UPDATE SKIP LOCKED) x
   WHERE coalesce(w.endpoint_id, 'callbacks/' || w.project_id) <> ALL($5::text[])
   LIMIT $4`;
@@ -118,6 +122,7 @@ export const CALLBACK_WINDOW_PICK = `SELECT x.project_id, x.id, x.due
                       WHERE x.project_id = w.project_id AND x.id = w.id
                         AND x.status || '' = 'pending' AND x.next_attempt_at + 0 <= $1
                         AND (x.leased_by IS NULL OR x.lease_until IS NULL OR x.lease_until <= $1)
+                        AND (x.held_until IS NULL OR x.held_until <= $1)
                       OFFSET 0 FOR UPDATE SKIP LOCKED) x
   WHERE w.project_id <> ALL($5::text[])
   LIMIT $4`;

@@ -54,7 +54,7 @@ export async function retryDeliveryPostgres(
   // Left alone while a lease runs (claims.ts UNLEASED): an attempt is being sent.
   const { rows } = await c.query(
     `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, due_since = $1, leased_by = NULL,
-       lease_until = NULL, updated_at = $1
+       lease_until = NULL, held_until = NULL, updated_at = $1
      WHERE project_id = $2 AND id = $3
        AND NOT (status = 'pending' AND leased_by IS NOT NULL AND lease_until IS NOT NULL AND lease_until > $1)
      RETURNING *`,
@@ -119,11 +119,13 @@ export async function recoverDeliveriesPostgres(
 /**
  * Claimed deliveries handed back, in one statement (the group commit's releases). One handed back
  * `parked` (the dispatcher's view of its endpoint said disabled) is parked only if its endpoint is
- * disabled as this statement runs, otherwise pending, due at its time, as any hand-back: a view from
- * before an enable would park a delivery of an active endpoint, which nothing claims or resumes.
- * The caller has locked those endpoints (lockParkingEndpointsPostgres, or the attempt records' lock
- * that takes them along): an enable either commits first (seen here: pending) or waits for this
- * transaction and then resumes what it parked.
+ * disabled as this statement runs, otherwise pending, claimed again from its time on, as any
+ * hand-back: a view from before an enable would park a delivery of an active endpoint, which nothing
+ * claims or resumes. Unsent, it keeps its place in the due order, held until its time (held_until,
+ * migration 0021; releaseDeliveriesSqlite says why). The caller has locked those endpoints
+ * (lockParkingEndpointsPostgres, or the attempt records' lock that takes them along): an enable
+ * either commits first (seen here: pending) or waits for this transaction and then resumes what it
+ * parked.
  */
 export async function releaseDeliveriesPostgres(c: Queryable, items: ReleaseItem[]): Promise<number> {
   const releases = await underLimitsSince(c, items);
@@ -133,7 +135,11 @@ export async function releaseDeliveriesPostgres(c: Queryable, items: ReleaseItem
     `UPDATE deliveries d SET status = CASE WHEN v.status = 'parked' AND EXISTS (SELECT 1 FROM endpoints e
          WHERE e.project_id = d.project_id AND e.id = d.endpoint_id AND e.status = 'disabled')
        THEN 'parked' ELSE 'pending' END,
-       next_attempt_at = v.next, leased_by = NULL,
+       -- Unsent, it keeps its place in the due order (next_attempt_at, which the claim left alone),
+       -- held until its time; put off by the rate limit, it is due at that time, as a retry is.
+       next_attempt_at = CASE WHEN v.rate_deferred THEN v.next ELSE LEAST(d.next_attempt_at, v.next) END,
+       held_until = CASE WHEN v.rate_deferred THEN NULL ELSE v.next END,
+       leased_by = NULL,
        rate_deferred = v.rate_deferred,
        -- Unsent, it stays late since it became due; put off by the rate limit, due when that lets it go.
        due_since = CASE WHEN v.rate_deferred OR d.due_since IS NULL THEN v.next ELSE d.due_since END

@@ -23,13 +23,23 @@ import type { ClaimedDelivery, ClaimOptions } from '../store.ts';
 import { all, get, prepared, run } from './db-helpers.ts';
 import { type Row, toDelivery, toEventLazyPayload } from './rows.ts';
 
+/**
+ * Not held by a hand-back past now, the statement's parameter `?n` (due-deliveries.ts
+ * releaseDeliveriesSqlite: a delivery handed back keeps its place in the due order, next_attempt_at,
+ * and waits out held_until). Every pick of due rows checks it; deliveries_due holds held_until, so
+ * a pick of the oldest due needs no row for it (migration 0023). The reads of which endpoints and
+ * projects have work due (DUE_ENDPOINTS_SQL, CALLBACK_PROJECTS_SQL) do not: they stay in their
+ * index, and one whose due rows are all held (for a second at most) costs a probe that finds none.
+ */
+const notHeld = (n: number) => `(held_until IS NULL OR held_until <= ?${n})`;
+
 /** One endpoint's due deliveries, oldest first: walks deliveries_endpoint in order (migration 0003). */
 export const ENDPOINT_PROBE_SQL = `SELECT rowid AS row_id, * FROM deliveries WHERE project_id = ? AND endpoint_id = ? AND status = 'pending'
-  AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`;
+  AND next_attempt_at <= ? AND ${notHeld(3)} ORDER BY next_attempt_at LIMIT ?`;
 
 /** Due deliveries to callback URLs (no endpoint), oldest first: the partial index of migration 0004. */
 export const CALLBACK_PROBE_SQL = `SELECT rowid AS row_id, * FROM deliveries WHERE endpoint_id IS NULL AND status = 'pending'
-  AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`;
+  AND next_attempt_at <= ? AND ${notHeld(1)} ORDER BY next_attempt_at LIMIT ?`;
 
 /**
  * One project's due callback deliveries, oldest first: its part in turn (claim-turns.ts). Walks
@@ -37,7 +47,7 @@ export const CALLBACK_PROBE_SQL = `SELECT rowid AS row_id, * FROM deliveries WHE
  * index deliveries_callbacks_due would walk every project's due callbacks in due order for it.
  */
 export const PROJECT_CALLBACK_PROBE_SQL = `SELECT rowid AS row_id, * FROM deliveries INDEXED BY deliveries_endpoint
-  WHERE project_id = ? AND endpoint_id IS NULL AND status = 'pending' AND next_attempt_at <= ?
+  WHERE project_id = ? AND endpoint_id IS NULL AND status = 'pending' AND next_attempt_at <= ? AND ${notHeld(2)}
   ORDER BY next_attempt_at LIMIT ?`;
 
 /**
@@ -129,7 +139,7 @@ function leaseOldestDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor): 
   };
   if (exclude.length === 0) {
     return lease(
-      `SELECT rowid FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+      `SELECT rowid FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? AND ${notHeld(1)}
        ORDER BY next_attempt_at LIMIT ?`,
       o.now,
       o.limit,
@@ -144,7 +154,7 @@ function leaseOldestDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor): 
   probe.skipWindow = undefined;
   const rows = lease(
     `SELECT rowid FROM (SELECT rowid, endpoint_id, project_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
-       ORDER BY next_attempt_at LIMIT ?)
+       AND ${notHeld(1)} ORDER BY next_attempt_at LIMIT ?)
      WHERE ${LEFT_OUT_KEY} NOT IN (SELECT value FROM json_each(?)) LIMIT ?`,
     o.now,
     CLAIM_WINDOW,
@@ -156,7 +166,7 @@ function leaseOldestDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor): 
     rows.length < o.limit &&
     get(
       db,
-      `SELECT 1 AS x FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+      `SELECT 1 AS x FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? AND ${notHeld(1)}
        ORDER BY next_attempt_at LIMIT 1 OFFSET ?`,
       o.now,
       CLAIM_WINDOW - rows.length,
@@ -396,7 +406,7 @@ function oldestCallbacks(db: DatabaseSync, o: ClaimOptions, limit: number): Row[
     db,
     `SELECT rowid AS row_id, * FROM deliveries WHERE rowid IN (
        SELECT rowid FROM (SELECT rowid, project_id FROM deliveries WHERE endpoint_id IS NULL AND status = 'pending'
-         AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?)
+         AND next_attempt_at <= ? AND ${notHeld(1)} ORDER BY next_attempt_at LIMIT ?)
        WHERE project_id NOT IN (SELECT value FROM json_each(?)) LIMIT ?)
      ORDER BY next_attempt_at`,
     o.now,

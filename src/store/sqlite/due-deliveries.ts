@@ -38,7 +38,8 @@ export function retryDeliverySqlite(
   // A lease is leased_by with next_attempt_at at its end (claims.ts): left alone while it runs.
   const changed = run(
     db,
-    `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, due_since = ?, leased_by = NULL, updated_at = ?
+    `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, due_since = ?, leased_by = NULL, held_until = NULL,
+       updated_at = ?
      WHERE project_id = ? AND id = ?
        AND NOT (status = 'pending' AND leased_by IS NOT NULL AND next_attempt_at > ?)`,
     now,
@@ -95,28 +96,34 @@ export function recoverDeliveriesSqlite(
  * Claimed deliveries handed back. One handed back `parked` (the dispatcher's view of its endpoint
  * said disabled) is parked only if its endpoint is disabled in the store as this write runs: a view
  * from before an enable would otherwise park a delivery of an active endpoint, which nothing claims
- * or resumes. Otherwise it is pending, due at its time, as any hand-back.
+ * or resumes. Otherwise it is pending, claimed again from its time on, as any hand-back.
+ *
+ * Unsent, it keeps its place in the due order: next_attempt_at goes back to when it became due
+ * (due_since; the claim moved it to the lease's end), and held_until keeps claims off it until its
+ * time. Moved to that time, it went behind everything that had become due meanwhile: under a
+ * steady backlog a failing endpoint's queue, handed back due a second later at each failure, was
+ * claimed and handed back again and again, and the oldest due waited without bound. One put off by
+ * its endpoint's rate limit is due at its time, as a retry is: it is not due before.
  */
 export function releaseDeliveriesSqlite(db: DatabaseSync, items: ReleaseItem[]): void {
   for (const item of items) {
     const it = underLimitSince(db, item); // put off under a limit removed or raised since (rate-deferred.ts)
     run(
       db,
-      `UPDATE deliveries SET status = CASE WHEN ? = 'parked' AND EXISTS (SELECT 1 FROM endpoints e
+      `UPDATE deliveries SET status = CASE WHEN ?1 = 'parked' AND EXISTS (SELECT 1 FROM endpoints e
            WHERE e.project_id = deliveries.project_id AND e.id = deliveries.endpoint_id AND e.status = 'disabled')
          THEN 'parked' ELSE 'pending' END,
-         next_attempt_at = ?, leased_by = NULL, rate_deferred = ?,
-         due_since = CASE WHEN ? = 1 OR due_since IS NULL THEN ? ELSE due_since END
-       WHERE project_id = ? AND id = ? AND status = 'pending'
-         AND (? IS NULL OR leased_by IS NULL OR leased_by = ?)`,
+         next_attempt_at = CASE WHEN ?3 = 1 OR due_since IS NULL THEN ?2 ELSE min(due_since, ?2) END,
+         held_until = CASE WHEN ?3 = 1 OR due_since IS NULL THEN NULL ELSE ?2 END,
+         leased_by = NULL, rate_deferred = ?3,
+         due_since = CASE WHEN ?3 = 1 OR due_since IS NULL THEN ?2 ELSE due_since END
+       WHERE project_id = ?4 AND id = ?5 AND status = 'pending'
+         AND (?6 IS NULL OR leased_by IS NULL OR leased_by = ?6)`,
       it.status ?? 'pending',
       it.nextAttemptAt,
       it.rateLimited ? 1 : 0,
-      it.rateLimited ? 1 : 0,
-      it.nextAttemptAt,
       it.projectId,
       it.deliveryId,
-      it.heldBy ?? null,
       it.heldBy ?? null,
     );
   }
