@@ -51,13 +51,24 @@ export const PROJECT_CALLBACK_PROBE_SQL = `SELECT rowid AS row_id, * FROM delive
   ORDER BY next_attempt_at LIMIT ?`;
 
 /**
- * The projects with callback deliveries due, one index seek each (as PROJECT_CALLBACK_PROBE_SQL),
- * read only while any callback is due, at most every WINDOW_SKIP_MS (callbackProjects).
+ * The projects with callback deliveries due, read only while any callback is due, at most every
+ * WINDOW_SKIP_MS (callbackProjects): the projects with callbacks pending, found one seek each in
+ * deliveries_callbacks_by_project (migration 0024; the next project after the last found), then
+ * for each a seek for one due. Its cost is the projects with callbacks pending: asked of every
+ * project (a seek each in deliveries_endpoint) it took 42-74 ms at 100,000 projects. In project
+ * order, as the recursion finds them (its queue is first in, first out). Every seek is a search
+ * (`project_id > ''` for the first one).
  */
-export const CALLBACK_PROJECTS_SQL = `SELECT p.id FROM projects p WHERE EXISTS (
-  SELECT 1 FROM deliveries INDEXED BY deliveries_endpoint
-  WHERE project_id = p.id AND endpoint_id IS NULL AND status = 'pending' AND next_attempt_at <= ?)
-  ORDER BY p.id`;
+export const CALLBACK_PROJECTS_SQL = `WITH RECURSIVE callback_projects(id) AS (
+    SELECT (SELECT project_id FROM deliveries INDEXED BY deliveries_callbacks_by_project
+            WHERE endpoint_id IS NULL AND status = 'pending' AND project_id > '' ORDER BY project_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT project_id FROM deliveries INDEXED BY deliveries_callbacks_by_project
+            WHERE endpoint_id IS NULL AND status = 'pending' AND project_id > c.id ORDER BY project_id LIMIT 1)
+    FROM callback_projects c WHERE c.id IS NOT NULL)
+  SELECT id FROM callback_projects c WHERE c.id IS NOT NULL AND EXISTS (
+    SELECT 1 FROM deliveries INDEXED BY deliveries_callbacks_by_project
+    WHERE project_id = c.id AND endpoint_id IS NULL AND status = 'pending' AND next_attempt_at <= ?)`;
 
 /** What the store keeps between claims that leave endpoints out. */
 export interface ProbeCursor {
