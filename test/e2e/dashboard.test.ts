@@ -605,6 +605,9 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
       await api<{ id: string }>(herald.url, ADMIN, 'POST', path, { url: `${receiver.url}/flap` })
     ).body;
     const page = await operatorPage();
+    // The page's clock (it runs on as the real one), to bring its next read of the state forward
+    // rather than wait STATE_REFRESH_MS for it.
+    await page.clock.install();
     await page.goto(`${herald.url}/ui/projects/${project.id}/endpoints/${endpoint.id}`);
     const banner = page.getByText(/New events skip it/);
     await page.getByRole('button', { name: 'Send test event' }).waitFor();
@@ -612,6 +615,7 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     // As an auto-disable does while the page is open (after an Enable here whose deliveries fail again).
     const patch = (active: boolean) => api(herald.url, ADMIN, 'PATCH', `${path}/${endpoint.id}`, { active });
     assert.equal((await patch(false)).status, 200);
+    await page.clock.fastForward(STATE_REFRESH_MS);
     await banner.waitFor({ timeout: STATE_REFRESH_MS * 3 });
     // What a disabled endpoint refuses is not offered: said instead of a 409 after the click.
     const send = page.getByRole('button', { name: 'Send test event' });
@@ -620,6 +624,7 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     assert.equal(await recover.isDisabled(), true);
     await page.getByText('The endpoint is disabled: enable it first (above) to send it a test.').waitFor();
     assert.equal((await patch(true)).status, 200);
+    await page.clock.fastForward(STATE_REFRESH_MS);
     await banner.waitFor({ state: 'detached', timeout: STATE_REFRESH_MS * 3 });
     assert.equal(await send.isDisabled(), false);
     assert.equal(await recover.isDisabled(), false);
