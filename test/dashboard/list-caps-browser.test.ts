@@ -21,8 +21,10 @@ import { after, before, describe, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
+import { IN_FLIGHT_REFRESH_MS } from '../../src/dashboard/app/retry-block.ts';
 import { dashboardPlugin } from '../../src/dashboard/serve.ts';
 import { CHROMIUM, launchLoopbackChromium, watchedPage } from '../support/browser.ts';
+import { until } from '../support/wait-until.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const PROJECT = 'prj_caps1';
@@ -198,9 +200,11 @@ describe('long lists in the dashboard (browser)', { timeout: 180_000 }, () => {
     if (out) rmSync(out, { recursive: true, force: true });
   });
 
-  async function open(path: string): Promise<Page> {
+  /** `clock`: with Playwright's clock installed (it runs on as the real one until moved forward). */
+  async function open(path: string, { clock = false } = {}): Promise<Page> {
     const { context, page } = await watchedPage(browser, problems, { timeout: 30_000 });
     await context.addInitScript(() => window.sessionStorage.setItem('herald.adminToken', 'admin-token'));
+    if (clock) await page.clock.install();
     await page.goto(`${base}/ui${path}`);
     return page;
   }
@@ -271,7 +275,7 @@ describe('long lists in the dashboard (browser)', { timeout: 180_000 }, () => {
   });
 
   test("an event's page shows its first 100 deliveries, reads more on request, and while one is in flight reads again only those it shows", async () => {
-    const page = await open(`/projects/${PROJECT}/events/evt_wide`);
+    const page = await open(`/projects/${PROJECT}/events/evt_wide`, { clock: true });
     const rows = page.locator('table').filter({ hasText: 'Retry now' }).locator('tbody tr');
     const stopped = page.getByTestId('list-stopped');
     await stopped.waitFor();
@@ -290,8 +294,13 @@ describe('long lists in the dashboard (browser)', { timeout: 180_000 }, () => {
     await page.getByRole('button', { name: 'Refresh' }).click();
     await heldRow.getByText('Being sent now').waitFor();
     assert.equal(await rows.count(), 200, 'what it showed, no more and no less');
+    // Two of its reads while in flight, each brought forward on the page's clock rather than waited
+    // for (IN_FLIGHT_REFRESH_MS each).
     const before = wideDeliveryReads.length;
-    await page.waitForTimeout(4_500);
+    for (let read = 1; read <= 2; read++) {
+      await page.clock.fastForward(IN_FLIGHT_REFRESH_MS);
+      await until(`read ${read} while in flight`, () => wideDeliveryReads.length >= before + read);
+    }
     const again = wideDeliveryReads.slice(before);
     assert.ok(again.length >= 2, `read again while in flight: ${again.join(', ')}`);
     assert.ok(
@@ -299,6 +308,7 @@ describe('long lists in the dashboard (browser)', { timeout: 180_000 }, () => {
       `only the 200 shown: ${again.join(', ')}`,
     );
     wideInFlight.on = false;
+    await page.clock.fastForward(IN_FLIGHT_REFRESH_MS);
     await heldRow.getByText('Being sent now').waitFor({ state: 'detached' });
     await heldRow.getByText('succeeded').waitFor();
     assert.equal(await rows.count(), 200);
