@@ -15,6 +15,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { STATE_REFRESH_MS } from '../../src/dashboard/app/endpoint-state.ts';
 import { newProject, quietEndpoint, useDashboardBrowser } from './dashboard-browser.ts';
 import { api, type HeraldProcess } from './harness.ts';
 
@@ -42,9 +43,13 @@ describe('dashboard endpoint settings form (browser)', { timeout: 120_000 }, () 
   const statusOf = async (id: string) =>
     (await api<{ status: string }>(herald.url, ADMIN, 'GET', `${p}/endpoints/${id}`)).body.status;
 
-  /** A signed-in page on the endpoint's Settings tab. */
-  async function settingsOf(id: string): Promise<Page> {
+  /**
+   * A signed-in page on the endpoint's Settings tab. `clock`: with Playwright's clock installed (it
+   * runs on as the real one until moved forward).
+   */
+  async function settingsOf(id: string, { clock = false } = {}): Promise<Page> {
     const page = await dash.page({ signedIn: true });
+    if (clock) await page.clock.install();
     await page.goto(`${herald.url}/ui${p.slice('/api/v1'.length)}/endpoints/${id}/settings`);
     return page;
   }
@@ -64,11 +69,13 @@ describe('dashboard endpoint settings form (browser)', { timeout: 120_000 }, () 
 
   test('disabled while the form is open, then saved: it stays disabled', async () => {
     const id = await endpoint('Disabled meanwhile', true);
-    const page = await settingsOf(id);
+    const page = await settingsOf(id, { clock: true });
     await page.getByLabel('Name').waitFor();
-    // As after failures in a row: disabled elsewhere, which the page's state refresh shows.
+    // As after failures in a row: disabled elsewhere, which the page's state refresh shows (brought
+    // forward on the page's clock rather than waited for).
     const disabled = await api(herald.url, ADMIN, 'PATCH', `${p}/endpoints/${id}`, { active: false });
     assert.equal(disabled.status, 200, JSON.stringify(disabled.body));
+    await page.clock.fastForward(STATE_REFRESH_MS);
     await page.getByRole('button', { name: 'Enable endpoint' }).waitFor();
     assert.equal(await page.getByLabel('Active').isChecked(), false, 'the box shows the endpoint disabled');
     await page.getByLabel('Description').fill('Saved while disabled');
