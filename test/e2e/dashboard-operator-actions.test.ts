@@ -18,6 +18,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { IN_FLIGHT_REFRESH_MS } from '../../src/dashboard/app/retry-block.ts';
 import { refusedPort } from '../support/refused-port.ts';
 import { useDashboardBrowser } from './dashboard-browser.ts';
 import { api, type HeraldProcess } from './harness.ts';
@@ -318,7 +319,9 @@ describe('dashboard operator actions (browser)', { timeout: 120_000 }, () => {
       assert.equal((await api(herald.url, ADMIN, 'POST', `${p}/deliveries/${deliveryId}/retry`)).status, 202);
       await deliveryWhen(p, eventId, endpointId, (d) => d.inFlight);
 
+      // Both pages with Playwright's clock (it runs on as the real one until moved forward below).
       const eventPage = await operatorPage();
+      await eventPage.clock.install();
       // What the event page reads while it waits: its deliveries again, the whole event once.
       const eventReads: string[] = [];
       eventPage.on('request', (r) => {
@@ -335,6 +338,7 @@ describe('dashboard operator actions (browser)', { timeout: 120_000 }, () => {
       });
 
       const attemptPage = await operatorPage();
+      await attemptPage.clock.install();
       // What the attempt page reads while it waits: the delivery alone, never its whole event.
       const reads: string[] = [];
       attemptPage.on('request', (r) => {
@@ -348,8 +352,11 @@ describe('dashboard operator actions (browser)', { timeout: 120_000 }, () => {
       assert.equal(await resend.isDisabled(), true);
       assert.match((await reasonOf(attemptPage, resend)).described, /Resend returns once it is recorded/);
 
-      // Once the attempt is recorded both pages offer it again, without a reload.
+      // Once the attempt is recorded both pages offer it again, without a reload: at their next
+      // read while in flight, brought forward rather than waited for (IN_FLIGHT_REFRESH_MS).
       receiver.release();
+      await deliveryWhen(p, eventId, endpointId, (d) => !d.inFlight);
+      for (const page of [eventPage, attemptPage]) await page.clock.fastForward(IN_FLIGHT_REFRESH_MS);
       await row.getByText('Being sent now').waitFor({ state: 'detached' });
       assert.equal(await retry.isEnabled(), true);
       await row.getByText('succeeded').waitFor();
