@@ -570,16 +570,19 @@ test('while Herald is down, listen says so once, and once when it answers again'
 test('Ctrl-C while a poll waits for a Herald that does not answer stops at once, without an outage line', async () => {
   // A stand-in Herald on loopback that answers the start, then keeps every later call waiting.
   let hang = false;
+  let waiting = 0;
   const fake = createServer((_req, res) => {
-    if (!hang)
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":[],"nextCursor":null}');
+    if (hang) waiting++;
+    else res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":[],"nextCursor":null}');
   });
   const url = await listen(fake);
   const p = listenProcess(['--url', url, '--project', 'p', '--forward-to', 'http://127.0.0.1:9/']);
   try {
     await p.waitFor(/herald listen: forwarding/);
     hang = true;
-    await sleep(1_500); // a poll is under way, waiting
+    // A poll is under way, waiting.
+    for (const deadline = Date.now() + 10_000; waiting === 0; await sleep(20))
+      assert.ok(Date.now() < deadline, 'no poll came while the stand-in Herald kept calls waiting');
     const started = Date.now();
     p.child.kill('SIGINT');
     // Nothing of what that poll would find is forwarded after Ctrl-C: its answer is not waited
