@@ -13,20 +13,17 @@
  * its deliveries (`?deliveries=false`) and them a page at a time, and again only those it shows.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
-import { build } from 'vite';
 import { IN_FLIGHT_REFRESH_MS } from '../../src/dashboard/app/retry-block.ts';
 import { dashboardPlugin } from '../../src/dashboard/serve.ts';
 import { CHROMIUM, launchLoopbackChromium, watchedPage } from '../support/browser.ts';
+import { buildDashboard, DASHBOARD_DIST } from '../support/dashboard-build.ts';
 import { until } from '../support/wait-until.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const PROJECT = 'prj_caps1';
 const NOW = new Date().toISOString();
 const ENDPOINTS = 2150;
@@ -120,7 +117,6 @@ function pageOf<T>(items: T[], query: Record<string, string>) {
 }
 
 describe('long lists in the dashboard (browser)', { timeout: 180_000 }, () => {
-  let out: string;
   let server: FastifyInstance;
   let base: string;
   let browser: Browser;
@@ -137,14 +133,10 @@ describe('long lists in the dashboard (browser)', { timeout: 180_000 }, () => {
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
-    out = mkdtempSync(join(tmpdir(), 'herald-ui-caps-'));
-    await build({
-      configFile: join(ROOT, 'src/dashboard/vite.config.ts'),
-      logLevel: 'warn',
-      build: { outDir: out, emptyOutDir: true },
-    });
+    // The UI as it is in the tree now, as the browser tests against `herald serve` have it.
+    await buildDashboard();
     server = Fastify();
-    await server.register(dashboardPlugin, { distDir: out });
+    await server.register(dashboardPlugin, { distDir: DASHBOARD_DIST });
     server.get('/api/v1/*', async (request, reply) => {
       const url = new URL(request.url, 'http://x');
       const path = url.pathname.slice('/api/v1'.length);
@@ -197,7 +189,6 @@ describe('long lists in the dashboard (browser)', { timeout: 180_000 }, () => {
   after(async () => {
     await browser?.close();
     await server?.close();
-    if (out) rmSync(out, { recursive: true, force: true });
   });
 
   /** `clock`: with Playwright's clock installed (it runs on as the real one until moved forward). */
