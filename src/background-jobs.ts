@@ -1,7 +1,8 @@
 /**
  * The background jobs of a process that delivers (role `worker` or `all`): retention
- * (HERALD_RETENTION_DAYS), the operator webhook (HERALD_OPERATOR_WEBHOOK_URL), and once at start a
- * look for endpoints whose stored settings the API now refuses (endpoint-settings-audit.ts). In
+ * (HERALD_RETENTION_DAYS; its first round HERALD_RETENTION_START_DELAY_MS after the start), the
+ * operator webhook (HERALD_OPERATOR_WEBHOOK_URL), and once at start a look for endpoints whose
+ * stored settings the API now refuses (endpoint-settings-audit.ts). In
  * every role, once at start, what endpoint and project deletes cut short by a stop left
  * (endpoint-deletes-at-start.ts, project-deletes-at-start.ts). Started by
  * src/main.ts once the dispatcher runs, stopped before the store closes.
@@ -47,7 +48,12 @@ export async function startBackgroundJobs(
   // Not awaited: a start does not wait for a look through every endpoint.
   void auditEndpointSettingsAtStart(store, logger);
   if (config.retentionDays > 0) {
-    jobs.purger = createPurger({ store, retentionMs: config.retentionDays * DAY_MS, log: logger });
+    jobs.purger = createPurger({
+      store,
+      retentionMs: config.retentionDays * DAY_MS,
+      firstRunMs: config.retentionStartDelayMs,
+      log: logger,
+    });
     jobs.purger.start();
   }
   return jobs;

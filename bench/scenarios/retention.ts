@@ -3,7 +3,7 @@
  * (two endpoints each, all delivered), moves that history two days back in the stopped database
  * (lib/age-history.ts: no API makes old events), then starts Herald on it with
  * HERALD_RETENTION_DAYS=1 and offers single events at a fixed rate (open loop) until a little after
- * the first purge round (30 s after the start) has logged its end. Accept latency and
+ * the first purge round (30 s after the start; 3 s in the smoke run) has logged its end. Accept latency and
  * acceptance-to-arrival before, during and after the round, the round's duration and rate, and the
  * peak of SQLite's WAL.
  */
@@ -45,7 +45,13 @@ async function retentionOn(ctx: BenchContext, store: StoreKind): Promise<Retenti
     await ageHistory(db, 2 * DAY_MS);
 
     ctx.log(`retention: ${p.retentionRate} events/s on ${store} until the first purge round has ended`);
-    const herald = await launchHerald(db, { env: { HERALD_RETENTION_DAYS: '1' } });
+    const startDelay = p.retentionStartDelayMs;
+    const herald = await launchHerald(db, {
+      env: {
+        HERALD_RETENTION_DAYS: '1',
+        ...(startDelay === null ? {} : { HERALD_RETENTION_START_DELAY_MS: String(startDelay) }),
+      },
+    });
     const launchedAt = nowMs();
     try {
       const { projectId } = history;

@@ -127,6 +127,8 @@ export interface Config {
   trustProxy: string[];
   /** Events, attempts and operational events older than this many days are purged; 0 = never. */
   retentionDays: number;
+  /** How long after the start the first retention round runs (HERALD_RETENTION_START_DELAY_MS). */
+  retentionStartDelayMs: number;
   /** Where operational events are delivered as signed webhooks; null = stored only. */
   operatorWebhook: OperatorWebhookConfig | null;
   /**

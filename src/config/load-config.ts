@@ -74,6 +74,7 @@ export const DEFAULTS = {
   headersTimeoutMs: 10_000, // headers are a few hundred bytes: 10 s is generous even on a bad link
   requestTimeoutMs: 30_000, // a 1 MiB body in 30 s is ~35 KB/s
   shutdownDelayMs: 0, // without a load balancer in front there is nothing to wait for
+  retentionStartDelayMs: 30_000, // a start's own work (catching up a backlog) before a purge
 } as const;
 
 /**
@@ -203,6 +204,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     : DEFAULT_MAX_DELIVERIES_PER_REQUEST;
   const retentionSetting = envSetting('HERALD_RETENTION_DAYS');
   const retentionDays = retentionSetting ? parseRetentionDays(retentionSetting) : DEFAULT_RETENTION_DAYS;
+  const retentionStartDelaySetting = envSetting('HERALD_RETENTION_START_DELAY_MS');
+  const retentionStartDelayMs = retentionStartDelaySetting
+    ? parseInteger(retentionStartDelaySetting, 0, 3_600_000)
+    : DEFAULTS.retentionStartDelayMs;
   const operatorWebhook = parseOperatorWebhook(
     envSetting('HERALD_OPERATOR_WEBHOOK_URL'),
     envSetting('HERALD_OPERATOR_WEBHOOK_SECRET'),
@@ -253,6 +258,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     projectBacklogLimit: backlogLimit === 0 ? null : backlogLimit,
     trustProxy,
     retentionDays,
+    retentionStartDelayMs,
     operatorWebhook,
     allowNewerSchema,
   };

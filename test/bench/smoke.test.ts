@@ -64,8 +64,8 @@ test('npm run bench -- --smoke runs every scenario and measures every system', {
       iso && iso.withoutHanging > 0 && iso.withHanging > 0 && iso.hangingRequests > 0,
       `isolation: ${JSON.stringify(r.isolation)}`,
     );
-    // A purge round ran on the aged history (the first starts 30 s after Herald: the longest part
-    // of the smoke run) and live events were timed around it.
+    // A purge round ran on the aged history (the first starts 3 s after Herald in the smoke run:
+    // HERALD_RETENTION_START_DELAY_MS) and live events were timed around it.
     const ret = r.retention?.[0];
     const timed = [ret?.before, ret?.during, ret?.after].reduce((n, w) => n + (w?.accept.count ?? 0), 0);
     assert.ok(ret?.round && ret.round.events > 0 && timed > 0, `retention: ${JSON.stringify(ret)}`);

@@ -147,6 +147,7 @@ test('the plain defaults in docs/configuration.md are what loadConfig gives', ()
     HERALD_PROJECT_BACKLOG_LIMIT: (c) => c.projectBacklogLimit ?? 0,
     HERALD_MAX_DELIVERIES_PER_REQUEST: (c) => c.maxDeliveriesPerRequest,
     HERALD_RETENTION_DAYS: (c) => c.retentionDays,
+    HERALD_RETENTION_START_DELAY_MS: (c) => c.retentionStartDelayMs,
     HERALD_ALLOW_NEWER_SCHEMA: (c) => c.allowNewerSchema,
   };
   const checked: string[] = [];

@@ -1,6 +1,6 @@
 /**
  * HERALD_API_RATE_LIMIT, HERALD_PROJECT_BACKLOG_LIMIT, HERALD_MAX_DELIVERIES_PER_REQUEST, HERALD_RETENTION_DAYS,
- * HERALD_OPERATOR_WEBHOOK_URL / _SECRET (src/config/parse-limits.ts).
+ * HERALD_RETENTION_START_DELAY_MS, HERALD_OPERATOR_WEBHOOK_URL / _SECRET (src/config/parse-limits.ts).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -75,6 +75,15 @@ test('HERALD_RETENTION_DAYS: whole days, 0 keeps everything', () => {
   assert.equal(load({ HERALD_RETENTION_DAYS: '0' }).retentionDays, 0);
   refused({ HERALD_RETENTION_DAYS: '1.5' }, 'HERALD_RETENTION_DAYS');
   refused({ HERALD_RETENTION_DAYS: '-3' }, 'HERALD_RETENTION_DAYS');
+});
+
+test('HERALD_RETENTION_START_DELAY_MS: the first round 30 s after the start unless set, 0 to 1 h', () => {
+  assert.equal(load({}).retentionStartDelayMs, 30_000);
+  assert.equal(load({ HERALD_RETENTION_START_DELAY_MS: '0' }).retentionStartDelayMs, 0);
+  assert.equal(load({ HERALD_RETENTION_START_DELAY_MS: '3600000' }).retentionStartDelayMs, 3_600_000);
+  refused({ HERALD_RETENTION_START_DELAY_MS: '3600001' }, 'HERALD_RETENTION_START_DELAY_MS');
+  refused({ HERALD_RETENTION_START_DELAY_MS: '-1' }, 'HERALD_RETENTION_START_DELAY_MS');
+  refused({ HERALD_RETENTION_START_DELAY_MS: '2s' }, 'HERALD_RETENTION_START_DELAY_MS');
 });
 
 test('HERALD_OPERATOR_WEBHOOK_URL and _SECRET', () => {
