@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type LocalPostgres, startPostgres } from '../support/postgres.ts';
 import { api, type HeraldProcess, startHerald } from './harness.ts';
@@ -15,21 +15,25 @@ import { api, type HeraldProcess, startHerald } from './harness.ts';
 const TOKEN = 'e2e-record-outage-token-0123456789abcdef';
 const EVENTS = 10;
 
-let pg: LocalPostgres | undefined;
-let herald: HeraldProcess | undefined;
+/** Each test's Herald, receiver and PostgreSQL (stopped in that order), after the file's tests. */
+const stops: (() => Promise<unknown>)[][] = [];
 after(async () => {
-  await herald?.dispose();
-  await pg?.stop();
+  await Promise.all(
+    stops.map(async (ofTest) => {
+      for (const stop of ofTest.reverse()) await stop();
+    }),
+  );
 });
 
 /**
  * EVENTS attempts out to a receiver that holds their answers until `release` (then it answers
- * everything at once): a Herald on a new PostgreSQL, `env` added to its settings.
+ * everything at once): a Herald on a new PostgreSQL of its own (the tests stop theirs, and run at
+ * once), `env` added to its settings.
  */
 async function attemptsOut(leaseMs: number, env: Record<string, string> = {}) {
-  await herald?.dispose();
-  await pg?.stop();
-  pg = await startPostgres();
+  const pg: LocalPostgres = await startPostgres();
+  const ofTest: (() => Promise<unknown>)[] = [() => pg.stop()];
+  stops.push(ofTest);
   const database = await pg.createDatabase();
   const held: ServerResponse[] = [];
   const ids: string[] = [];
@@ -43,8 +47,8 @@ async function attemptsOut(leaseMs: number, env: Record<string, string> = {}) {
     });
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  after(() => new Promise<void>((r) => receiver.close(() => r())));
-  herald = await startHerald({
+  ofTest.push(() => new Promise<void>((r) => receiver.close(() => r())));
+  const herald: HeraldProcess = await startHerald({
     env: {
       HERALD_ADMIN_TOKEN: TOKEN,
       HERALD_ALLOW_NETWORKS: '127.0.0.0/8',
@@ -55,8 +59,9 @@ async function attemptsOut(leaseMs: number, env: Record<string, string> = {}) {
     },
     readyTimeoutMs: 30_000,
   });
+  ofTest.push(() => herald.dispose());
   const call = <T>(method: string, path: string, body?: unknown) =>
-    api<T>(herald!.url, TOKEN, method, path, body);
+    api<T>(herald.url, TOKEN, method, path, body);
   const project = (await call<{ id: string }>('POST', '/api/v1/projects', { name: 'outage' })).body.id;
   const p = `/api/v1/projects/${project}`;
   const { port } = receiver.address() as AddressInfo;
@@ -78,7 +83,7 @@ async function attemptsOut(leaseMs: number, env: Record<string, string> = {}) {
     holding = false;
     for (const res of held) res.end('ok');
   };
-  return { ids, call, p, endpoint, batch: batch.body.data, release, pg };
+  return { ids, call, p, endpoint, batch: batch.body.data, release, pg, herald };
 }
 
 /**
@@ -122,27 +127,31 @@ async function outage(outageMs: number, leaseMs: number) {
   }
 }
 
-test('attempts answered while PostgreSQL is down are recorded once it is back, and not sent again', async () => {
-  // The lease short (the 5 s timeout + 5 s).
-  await outage(1_000, 10_000);
-});
+// At once: each test has a PostgreSQL of its own, and most of each is waiting (an outage, a lease
+// running out, a stop's grace), not work.
+describe('attempts answered while PostgreSQL is down', { concurrency: true }, () => {
+  test('attempts answered while PostgreSQL is down are recorded once it is back, and not sent again', async () => {
+    // The lease short (the 5 s timeout + 5 s).
+    await outage(1_000, 10_000);
+  });
 
-test('attempts answered during a 15 s outage (a failover) are recorded once PostgreSQL is back, and not sent again', async () => {
-  // Longer than the outage: the records are written before it runs out (a lease that ran out
-  // meanwhile lets another worker send the delivery again, whatever Herald does).
-  await outage(15_000, 20_000);
-});
+  test('attempts answered during a 15 s outage (a failover) are recorded once PostgreSQL is back, and not sent again', async () => {
+    // Longer than the outage: the records are written before it runs out (a lease that ran out
+    // meanwhile lets another worker send the delivery again, whatever Herald does).
+    await outage(15_000, 20_000);
+  });
 
-test('a SIGTERM while records wait for PostgreSQL gives them up after the 10 s grace: the process exits well within a 30 s stop timeout', async () => {
-  // The dispatcher on the main thread, as in a `worker` process: no thread to terminate at the end.
-  const { ids, release, pg } = await attemptsOut(60_000, { HERALD_DELIVERY_THREAD: 'false' });
-  await pg.down('fast');
-  release();
-  await sleep(2_000); // the records have found the database out of reach
-  const stopAt = Date.now();
-  const exit = await Promise.race([herald!.kill('SIGTERM'), sleep(30_000).then(() => 'still running')]);
-  const took = Date.now() - stopAt;
-  assert.deepEqual(exit, { code: 0, signal: null }, `after ${took} ms`);
-  assert.ok(took >= 9_000 && took < 20_000, `stopped in ${took} ms`);
-  assert.equal(ids.length, EVENTS);
+  test('a SIGTERM while records wait for PostgreSQL gives them up after the 10 s grace: the process exits well within a 30 s stop timeout', async () => {
+    // The dispatcher on the main thread, as in a `worker` process: no thread to terminate at the end.
+    const { ids, release, pg, herald } = await attemptsOut(60_000, { HERALD_DELIVERY_THREAD: 'false' });
+    await pg.down('fast');
+    release();
+    await sleep(2_000); // the records have found the database out of reach
+    const stopAt = Date.now();
+    const exit = await Promise.race([herald.kill('SIGTERM'), sleep(30_000).then(() => 'still running')]);
+    const took = Date.now() - stopAt;
+    assert.deepEqual(exit, { code: 0, signal: null }, `after ${took} ms`);
+    assert.ok(took >= 9_000 && took < 20_000, `stopped in ${took} ms`);
+    assert.equal(ids.length, EVENTS);
+  });
 });
