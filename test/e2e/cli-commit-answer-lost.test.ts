@@ -19,35 +19,53 @@ const ADMIN = 'cli-commit-lost-token-0123456789abcdef';
 /** The statement of an accept's transaction that stores its events (postgres/accept-batch.ts). */
 const EVENT_INSERT = 'INSERT INTO events (';
 
-describe('events send whose COMMIT went through without its answer', () => {
+/** A database, the proxy in front of it and a `herald serve --role api` through it: one per test. */
+interface Setup {
+  proxy: Awaited<ReturnType<typeof commitAnswerCuttingProxy>>;
+  server: HeraldProcess;
+  client: HeraldClient;
+  /** `herald events send player.purchase` to this server as the admin, into `project`. */
+  sendArgs(project: string): string[];
+}
+
+// The tests run at once, each with a server and proxy of its own (one cuts or pauses its proxy while
+// another sends through its own): most of each is the client waiting out Retry-After (5 s).
+describe('events send whose COMMIT went through without its answer', { concurrency: true }, () => {
   let postgres: TestPostgres;
-  let proxy: Awaited<ReturnType<typeof commitAnswerCuttingProxy>>;
-  let server: HeraldProcess;
-  let client: HeraldClient;
+  const stops: (() => Promise<void>)[] = [];
   before(async () => {
     postgres = await withPostgres();
-    const url = new URL(await postgres.createDatabase());
-    proxy = await commitAnswerCuttingProxy(Number(url.port), EVENT_INSERT);
-    url.port = String(proxy.port);
-    server = await startHerald({
-      args: ['--role', 'api'],
-      env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_DATABASE_URL: url.toString() },
-    });
-    client = new HeraldClient({ url: server.url, token: ADMIN });
   });
-  /** `herald events send player.purchase` to this server as the admin, into `project`. */
-  const sendArgs = (project: string) => [
-    ...['events', 'send', 'player.purchase'],
-    ...['--url', server.url, '--token', ADMIN, '--project', project],
-  ];
   after(async () => {
-    await client?.close();
-    await server?.dispose();
-    await proxy?.close();
+    await Promise.all(stops.map((stop) => stop()));
     await postgres?.stop();
   });
+  async function setup(): Promise<Setup> {
+    const url = new URL(await postgres.createDatabase());
+    const proxy = await commitAnswerCuttingProxy(Number(url.port), EVENT_INSERT);
+    url.port = String(proxy.port);
+    const server = await startHerald({
+      args: ['--role', 'api'],
+      env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_DATABASE_URL: url.toString() },
+    }).catch(async (error: unknown) => {
+      await proxy.close();
+      throw error;
+    });
+    const client = new HeraldClient({ url: server.url, token: ADMIN });
+    stops.push(async () => {
+      await client.close();
+      await server.dispose();
+      await proxy.close();
+    });
+    const sendArgs = (project: string) => [
+      ...['events', 'send', 'player.purchase'],
+      ...['--url', server.url, '--token', ADMIN, '--project', project],
+    ];
+    return { proxy, server, client, sendArgs };
+  }
 
   test('says stored once, with or without --idempotency-key, and one event is stored', async () => {
+    const { proxy, client, sendArgs } = await setup();
     const project = await client.createProject({ name: 'commit-lost' });
     const send = sendArgs(project.id);
 
@@ -74,6 +92,7 @@ describe('events send whose COMMIT went through without its answer', () => {
   });
 
   test('the client does not send an event without a key again after such a 503: it would be stored twice', async () => {
+    const { proxy, server, client } = await setup();
     const project = await client.createProject({ name: 'commit-lost-no-key' });
     const keyless = new HeraldClient({ url: server.url, token: ADMIN, autoIdempotencyKeys: false });
     try {
@@ -106,6 +125,7 @@ describe('events send whose COMMIT went through without its answer', () => {
   });
 
   test('events send whose every try failed, the first one maybe stored, gives the key to send it again with', async () => {
+    const { proxy, client, sendArgs } = await setup();
     const project = await client.createProject({ name: 'commit-lost-then-down' });
     // The first try committed without its answer (503, details.stored "unknown"); the database is
     // then out of reach for the client's next tries (503s that say nothing of the first one).
@@ -138,6 +158,7 @@ describe('events send whose COMMIT went through without its answer', () => {
   });
 
   test('a 503 of a database that refused the connection stored nothing: the client sends even a request not safe to repeat again, and it is stored once', async () => {
+    const { proxy, client } = await setup();
     // The database gone (its connections cut, new ones refused) and back a second later: Herald
     // answers 503 without details.stored, and the client tries again after Retry-After (5 s).
     await proxy.pause();
