@@ -15,7 +15,7 @@ import { randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, type TestContext, test } from 'node:test';
+import { after, describe, type TestContext, test } from 'node:test';
 import type { SchemeOptions, SignatureScheme } from '@herald/verify';
 import { type LocalPostgres, startPostgres } from '../support/postgres.ts';
 import {
@@ -451,10 +451,14 @@ async function runCrashTest(t: TestContext, backend: (typeof BACKENDS)[number]) 
   }
 }
 
-for (const backend of BACKENDS) {
-  test(
-    `${backend.name}: ${KILLS} SIGKILLs under sustained load lose no acknowledged event`,
-    { timeout: 120_000 },
-    (t) => runCrashTest(t, backend),
-  );
-}
+// The two stores at once: each run has its own data directory, receiver and load, and much of it
+// is waiting (restarts, leases that a kill left running out, the last deliveries' retries).
+describe('crash safety', { concurrency: true }, () => {
+  for (const backend of BACKENDS) {
+    test(
+      `${backend.name}: ${KILLS} SIGKILLs under sustained load lose no acknowledged event`,
+      { timeout: 120_000 },
+      (t) => runCrashTest(t, backend),
+    );
+  }
+});
