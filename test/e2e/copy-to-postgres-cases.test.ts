@@ -10,7 +10,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { createSecretCipher } from '../../src/store/secret-cipher.ts';
 import { copyIntoPostgres } from '../../src/store/sqlite-to-postgres/copy-tables.ts';
@@ -97,356 +97,361 @@ function assertRefusedAsForeign(
   assert.doesNotMatch(refused.stderr, /drop/i, 'never advised to drop what another application holds');
 }
 
-test('a copy that fails part way (a damaged payload) leaves the target empty, and says where', async () => {
-  const { dir, db } = await installation();
-  // A damaged payload (cut short): SQLite's TEXT holds it, PostgreSQL's json refuses it. Events
-  // come after projects, endpoints and their secrets, which were inserted by then.
-  db.exec(
-    `INSERT INTO events (id, project_id, type, payload, created_at) VALUES ('evt_2', 'prj_1', 'a.b', '{"a":', 2)`,
-  );
-  db.close();
-  const target = await postgres.createDatabase();
-  const failed = await copy(dir, target);
-  assert.equal(failed.code, 1, failed.stdout + failed.stderr);
-  assert.match(
-    failed.stderr,
-    /copying events \(a batch of 2 rows from evt_1\): invalid input syntax for type json/,
-  );
-  assert.match(failed.stderr, /herald: {3}endpoints: 1 rows/, 'endpoints were copied before the failure');
-  const counts = await rowsIn(target);
-  assert.ok(Object.keys(counts).length >= 11, JSON.stringify(counts));
-  assert.deepEqual(
-    Object.entries(counts).filter(([, n]) => n > 0),
-    [],
-  );
-});
-
-test('a copy whose report cannot be written on stdout (a full disk) is done all the same, its report on stderr, exit code 0', async () => {
-  const { dir, db } = await installation();
-  db.close();
-  const target = await postgres.createDatabase();
-  const full = openSync('/dev/full', 'w');
-  let run: Awaited<ReturnType<typeof runHerald>>;
-  try {
-    run = await runHerald(['copy-to-postgres', '--to', target], {
-      env: { HERALD_DATA_DIR: dir },
-      stdoutFd: full,
-    });
-  } finally {
-    closeSync(full);
-  }
-  // Before, exit code 1 and only `cannot write the output (stdout)`: the first lines ended it before the copy.
-  assert.equal(run.code, 0, run.stderr);
-  const lines = run.stderr.split('\n');
-  assert.match(
-    lines[0]!,
-    /^herald: cannot write the output \(stdout\): ENOSPC: no space left on device, write: the copy's report follows here$/,
-  );
-  assert.match(lines[1]!, /^herald: source sqlite:.*herald\.db: schema up to date, nothing applied$/);
-  assert.match(lines[2]!, /^herald: target postgres:.*: applied \d+ migration\(s\)/);
-  assert.ok(
-    lines.some((line) => /^events +1$/.test(line)),
-    run.stderr,
-  );
-  assert.match(run.stderr, /\nherald: copied \d+ rows in \d+ tables into postgres:/);
-  assert.match(run.stderr, /\nherald: sqlite:.*herald\.db is unchanged: from now on run herald serve on/);
-  const counts = await rowsIn(target);
-  assert.equal(counts.events, 1);
-  assert.equal(counts.endpoints, 1);
-});
-
-test('a copy that fails part way with stdout full still exits 1, saying why, with the target empty', async () => {
-  const { dir, db } = await installation();
-  db.exec(
-    `INSERT INTO events (id, project_id, type, payload, created_at) VALUES ('evt_2', 'prj_1', 'a.b', '{"a":', 2)`,
-  );
-  db.close();
-  const target = await postgres.createDatabase();
-  const full = openSync('/dev/full', 'w');
-  let failed: Awaited<ReturnType<typeof runHerald>>;
-  try {
-    failed = await runHerald(['copy-to-postgres', '--to', target], {
-      env: { HERALD_DATA_DIR: dir },
-      stdoutFd: full,
-    });
-  } finally {
-    closeSync(full);
-  }
-  assert.equal(failed.code, 1, failed.stderr);
-  assert.match(
-    failed.stderr,
-    /^herald: cannot write the output \(stdout\): ENOSPC[^\n]*: the copy's report follows here\n/,
-  );
-  assert.match(
-    failed.stderr,
-    /\nherald: copying events \(a batch of 2 rows from evt_1\): invalid input syntax for type json/,
-  );
-  assert.doesNotMatch(failed.stderr, /herald: copied/);
-  assert.deepEqual(
-    Object.entries(await rowsIn(target)).filter(([, n]) => n > 0),
-    [],
-  );
-});
-
-test('a missing source file is refused, and none is created', async () => {
-  const dir = join(root, 'nothing-here');
-  const refused = await copy(dir, await postgres.createDatabase());
-  assert.equal(refused.code, 1);
-  assert.match(refused.stderr, new RegExp(`there is no SQLite database at ${join(dir, 'herald.db')}`));
-  assert.equal(existsSync(dir), false);
-});
-
-test('--to must be PostgreSQL, and --from SQLite', async () => {
-  const { dir, db } = await installation();
-  db.close();
-  const toSqlite = await copy(dir, `sqlite:${join(root, 'other.db')}`);
-  assert.equal(toSqlite.code, 1);
-  assert.match(toSqlite.stderr, /--to: must be a PostgreSQL database URL/);
-  const target = await postgres.createDatabase();
-  const fromPostgres = await runHerald(['copy-to-postgres', '--from', target, '--to', target]);
-  assert.equal(fromPostgres.code, 1);
-  assert.match(
-    fromPostgres.stderr,
-    /--from is a PostgreSQL database .*: the copy reads a SQLite installation/,
-  );
-});
-
-test("a --to whose query_timeout the driver would take as 1 ms is refused naming it, not as 'Query read timeout', with nothing created", async () => {
-  const { dir, db } = await installation();
-  db.close();
-  const target = await postgres.createDatabase();
-  const refused = await copy(dir, `${target}?query_timeout=40s`);
-  assert.equal(refused.code, 1);
-  assert.match(refused.stderr, /--to: query_timeout=40s: .*milliseconds/);
-  assert.deepEqual(Object.entries(await rowsIn(target)), []);
-});
-
-test('a --to the copy cannot open is named as --to, not as the HERALD_DATABASE_URL it was not given', async () => {
-  const { dir, db } = await installation();
-  db.close();
-  const missing = (await postgres.createDatabase()).replace(/\/[^/]+$/, '/no_such_database');
-  const refused = await copy(dir, missing);
-  assert.equal(refused.code, 1, refused.stdout + refused.stderr);
-  assert.match(
-    refused.stderr,
-    /the database at postgres:\/\/\S+\/no_such_database \(--to\) answered with error 3D000/,
-  );
-  assert.doesNotMatch(refused.stderr, /HERALD_DATABASE_URL/);
-});
-
-test('secrets sealed with a key the command was not given are refused before anything is copied', async () => {
-  const { dir, db } = await installation();
-  const sealed = createSecretCipher(Buffer.alloc(32, 9)).seal('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
-  db.prepare("UPDATE endpoint_secrets SET secret = ? WHERE id = 'sec_1'").run(sealed);
-  db.close();
-  const target = await postgres.createDatabase();
-  const refused = await copy(dir, target, { HERALD_ENCRYPTION_KEY: KEY });
-  assert.equal(refused.code, 1, refused.stdout + refused.stderr);
-  assert.match(refused.stderr, /1 endpoint secret\(s\) are sealed with a key this command was not given/);
-  assert.deepEqual(
-    Object.entries(await rowsIn(target)).filter(([, n]) => n > 0),
-    [],
-  );
-  // With the key that sealed it, the copy goes through and names that key for the target.
-  const copied = await copy(dir, target, { HERALD_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64') });
-  assert.equal(copied.code, 0, copied.stdout + copied.stderr);
-  assert.match(
-    copied.stdout,
-    /1 endpoint secret\(s\) copied sealed, as they were: every herald serve on PostgreSQL needs the same HERALD_ENCRYPTION_KEY as this command/,
-  );
-});
-
-test('a source a newer version migrated is refused', async () => {
-  const { dir, db } = await installation();
-  db.exec("INSERT INTO schema_migrations (name, applied_at) VALUES ('9999_from_the_future.sql', 1)");
-  db.close();
-  const target = await postgres.createDatabase();
-  const refused = await copy(dir, target);
-  assert.equal(refused.code, 1);
-  assert.match(
-    refused.stderr,
-    /has migrations this version of Herald does not know \(9999_from_the_future\.sql\)/,
-  );
-});
-
-test('events of 1 MiB each, 160 MiB of them, copy under a 48 MB heap: a batch at a time, never a table', async () => {
-  const { dir, db } = await installation();
-  const filler = 'x'.repeat(1024 * 1024 - 32);
-  const insert = db.prepare(
-    "INSERT INTO events (id, project_id, type, payload, created_at) VALUES (?, 'prj_1', 'big', ?, ?)",
-  );
-  db.exec('BEGIN');
-  for (let i = 0; i < 160; i++)
-    insert.run(`evt_big_${String(i).padStart(3, '0')}`, `{"i":${i},"f":"${filler}"}`, i);
-  db.exec('COMMIT');
-  db.close();
-  const target = await postgres.createDatabase();
-  const copied = await copy(dir, target, { NODE_OPTIONS: '--max-old-space-size=48' });
-  assert.equal(copied.code, 0, copied.stdout + copied.stderr);
-  assert.match(copied.stdout, /^events +161$/m);
-  const client = new pg.Client({ connectionString: target });
-  await client.connect();
-  try {
-    const { rows } = await client.query(
-      "SELECT sum(length(payload::text))::bigint AS n FROM events WHERE type = 'big'",
+// Four at a time: each test has its own data directory and target database, and some of them
+// mostly wait (a lock held 10 s, a serve starting and stopping). The three after this group stay
+// one at a time: one starts a serve while a copy waits, and gives it a fixed 3 s to connect.
+describe('copies and refusals', { concurrency: 4 }, () => {
+  test('a copy that fails part way (a damaged payload) leaves the target empty, and says where', async () => {
+    const { dir, db } = await installation();
+    // A damaged payload (cut short): SQLite's TEXT holds it, PostgreSQL's json refuses it. Events
+    // come after projects, endpoints and their secrets, which were inserted by then.
+    db.exec(
+      `INSERT INTO events (id, project_id, type, payload, created_at) VALUES ('evt_2', 'prj_1', 'a.b', '{"a":', 2)`,
     );
-    assert.equal(
-      Number(rows[0].n),
-      160 * (filler.length + '{"i":,"f":""}'.length) + 10 * 1 + 90 * 2 + 60 * 3,
+    db.close();
+    const target = await postgres.createDatabase();
+    const failed = await copy(dir, target);
+    assert.equal(failed.code, 1, failed.stdout + failed.stderr);
+    assert.match(
+      failed.stderr,
+      /copying events \(a batch of 2 rows from evt_1\): invalid input syntax for type json/,
     );
-    // Analyzed at the end: the planner knows the table's size (reltuples is -1 before any ANALYZE).
-    const stats = await client.query("SELECT reltuples FROM pg_class WHERE relname = 'events'");
-    assert.equal(Number(stats.rows[0].reltuples), 161);
-  } finally {
-    await client.end();
-  }
-});
+    assert.match(failed.stderr, /herald: {3}endpoints: 1 rows/, 'endpoints were copied before the failure');
+    const counts = await rowsIn(target);
+    assert.ok(Object.keys(counts).length >= 11, JSON.stringify(counts));
+    assert.deepEqual(
+      Object.entries(counts).filter(([, n]) => n > 0),
+      [],
+    );
+  });
 
-test('a target whose tables another session keeps locked is given up on after 10 s, naming why, with nothing copied', async () => {
-  const { dir, db } = await installation();
-  db.close();
-  const target = await postgres.createDatabase();
-  const migrated = await runHerald(['migrate', '--database', target]);
-  assert.equal(migrated.code, 0, migrated.stderr);
-  const holder = new pg.Client({ connectionString: target });
-  await holder.connect();
-  try {
-    await holder.query('BEGIN');
-    await holder.query('LOCK TABLE attempts IN ROW EXCLUSIVE MODE'); // what an INSERT takes
-    const refused = await copy(dir, target);
+  test('a copy whose report cannot be written on stdout (a full disk) is done all the same, its report on stderr, exit code 0', async () => {
+    const { dir, db } = await installation();
+    db.close();
+    const target = await postgres.createDatabase();
+    const full = openSync('/dev/full', 'w');
+    let run: Awaited<ReturnType<typeof runHerald>>;
+    try {
+      run = await runHerald(['copy-to-postgres', '--to', target], {
+        env: { HERALD_DATA_DIR: dir },
+        stdoutFd: full,
+      });
+    } finally {
+      closeSync(full);
+    }
+    // Before, exit code 1 and only `cannot write the output (stdout)`: the first lines ended it before the copy.
+    assert.equal(run.code, 0, run.stderr);
+    const lines = run.stderr.split('\n');
+    assert.match(
+      lines[0]!,
+      /^herald: cannot write the output \(stdout\): ENOSPC: no space left on device, write: the copy's report follows here$/,
+    );
+    assert.match(lines[1]!, /^herald: source sqlite:.*herald\.db: schema up to date, nothing applied$/);
+    assert.match(lines[2]!, /^herald: target postgres:.*: applied \d+ migration\(s\)/);
+    assert.ok(
+      lines.some((line) => /^events +1$/.test(line)),
+      run.stderr,
+    );
+    assert.match(run.stderr, /\nherald: copied \d+ rows in \d+ tables into postgres:/);
+    assert.match(run.stderr, /\nherald: sqlite:.*herald\.db is unchanged: from now on run herald serve on/);
+    const counts = await rowsIn(target);
+    assert.equal(counts.events, 1);
+    assert.equal(counts.endpoints, 1);
+  });
+
+  test('a copy that fails part way with stdout full still exits 1, saying why, with the target empty', async () => {
+    const { dir, db } = await installation();
+    db.exec(
+      `INSERT INTO events (id, project_id, type, payload, created_at) VALUES ('evt_2', 'prj_1', 'a.b', '{"a":', 2)`,
+    );
+    db.close();
+    const target = await postgres.createDatabase();
+    const full = openSync('/dev/full', 'w');
+    let failed: Awaited<ReturnType<typeof runHerald>>;
+    try {
+      failed = await runHerald(['copy-to-postgres', '--to', target], {
+        env: { HERALD_DATA_DIR: dir },
+        stdoutFd: full,
+      });
+    } finally {
+      closeSync(full);
+    }
+    assert.equal(failed.code, 1, failed.stderr);
+    assert.match(
+      failed.stderr,
+      /^herald: cannot write the output \(stdout\): ENOSPC[^\n]*: the copy's report follows here\n/,
+    );
+    assert.match(
+      failed.stderr,
+      /\nherald: copying events \(a batch of 2 rows from evt_1\): invalid input syntax for type json/,
+    );
+    assert.doesNotMatch(failed.stderr, /herald: copied/);
+    assert.deepEqual(
+      Object.entries(await rowsIn(target)).filter(([, n]) => n > 0),
+      [],
+    );
+  });
+
+  test('a missing source file is refused, and none is created', async () => {
+    const dir = join(root, 'nothing-here');
+    const refused = await copy(dir, await postgres.createDatabase());
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, new RegExp(`there is no SQLite database at ${join(dir, 'herald.db')}`));
+    assert.equal(existsSync(dir), false);
+  });
+
+  test('--to must be PostgreSQL, and --from SQLite', async () => {
+    const { dir, db } = await installation();
+    db.close();
+    const toSqlite = await copy(dir, `sqlite:${join(root, 'other.db')}`);
+    assert.equal(toSqlite.code, 1);
+    assert.match(toSqlite.stderr, /--to: must be a PostgreSQL database URL/);
+    const target = await postgres.createDatabase();
+    const fromPostgres = await runHerald(['copy-to-postgres', '--from', target, '--to', target]);
+    assert.equal(fromPostgres.code, 1);
+    assert.match(
+      fromPostgres.stderr,
+      /--from is a PostgreSQL database .*: the copy reads a SQLite installation/,
+    );
+  });
+
+  test("a --to whose query_timeout the driver would take as 1 ms is refused naming it, not as 'Query read timeout', with nothing created", async () => {
+    const { dir, db } = await installation();
+    db.close();
+    const target = await postgres.createDatabase();
+    const refused = await copy(dir, `${target}?query_timeout=40s`);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /--to: query_timeout=40s: .*milliseconds/);
+    assert.deepEqual(Object.entries(await rowsIn(target)), []);
+  });
+
+  test('a --to the copy cannot open is named as --to, not as the HERALD_DATABASE_URL it was not given', async () => {
+    const { dir, db } = await installation();
+    db.close();
+    const missing = (await postgres.createDatabase()).replace(/\/[^/]+$/, '/no_such_database');
+    const refused = await copy(dir, missing);
     assert.equal(refused.code, 1, refused.stdout + refused.stderr);
     assert.match(
       refused.stderr,
-      /another session kept Herald's tables in the PostgreSQL database locked for 10s/,
+      /the database at postgres:\/\/\S+\/no_such_database \(--to\) answered with error 3D000/,
     );
-    await holder.query('ROLLBACK');
-  } finally {
-    await holder.end();
-  }
-  assert.deepEqual(
-    Object.entries(await rowsIn(target)).filter(([, n]) => n > 0),
-    [],
-  );
-});
+    assert.doesNotMatch(refused.stderr, /HERALD_DATABASE_URL/);
+  });
 
-test("a target holding another application's tables is refused before anything is created in it, empty or not", async () => {
-  const { dir, db } = await installation();
-  db.close();
-  for (const rows of [0, 2]) {
-    const target = await targetWith(async (client) => {
-      await client.query('CREATE TABLE orders (id integer)');
-      for (let i = 0; i < rows; i++) await client.query('INSERT INTO orders VALUES ($1)', [i]);
-    });
-    assertRefusedAsForeign(await copy(dir, target), 'orders', rows);
-    assert.deepEqual(await rowsIn(target), { orders: rows }, 'no Herald table was created beside it');
-  }
-});
-
-test("starting over in a target as the refusal says copies; Herald's tables dropped without schema_migrations are refused up front, naming it", async () => {
-  const { dir, db } = await installation();
-  db.close();
-  const target = await postgres.createDatabase();
-  assert.equal((await copy(dir, target)).code, 0);
-  const client = new pg.Client({ connectionString: target });
-  await client.connect();
-  const copiedAgain = async () => {
-    const again = await copy(dir, target);
-    assert.equal(again.code, 0, again.stdout + again.stderr);
-    assert.match(again.stdout, /^events +1$/m);
-  };
-  try {
-    const refused = await copy(dir, target);
+  test('secrets sealed with a key the command was not given are refused before anything is copied', async () => {
+    const { dir, db } = await installation();
+    const sealed = createSecretCipher(Buffer.alloc(32, 9)).seal('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+    db.prepare("UPDATE endpoint_secrets SET secret = ? WHERE id = 'sec_1'").run(sealed);
+    db.close();
+    const target = await postgres.createDatabase();
+    const refused = await copy(dir, target, { HERALD_ENCRYPTION_KEY: KEY });
     assert.equal(refused.code, 1, refused.stdout + refused.stderr);
-    const advice = /drop its tables, schema_migrations with them \((DROP TABLE [a-z_, ]+)\)/.exec(
+    assert.match(refused.stderr, /1 endpoint secret\(s\) are sealed with a key this command was not given/);
+    assert.deepEqual(
+      Object.entries(await rowsIn(target)).filter(([, n]) => n > 0),
+      [],
+    );
+    // With the key that sealed it, the copy goes through and names that key for the target.
+    const copied = await copy(dir, target, { HERALD_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64') });
+    assert.equal(copied.code, 0, copied.stdout + copied.stderr);
+    assert.match(
+      copied.stdout,
+      /1 endpoint secret\(s\) copied sealed, as they were: every herald serve on PostgreSQL needs the same HERALD_ENCRYPTION_KEY as this command/,
+    );
+  });
+
+  test('a source a newer version migrated is refused', async () => {
+    const { dir, db } = await installation();
+    db.exec("INSERT INTO schema_migrations (name, applied_at) VALUES ('9999_from_the_future.sql', 1)");
+    db.close();
+    const target = await postgres.createDatabase();
+    const refused = await copy(dir, target);
+    assert.equal(refused.code, 1);
+    assert.match(
       refused.stderr,
+      /has migrations this version of Herald does not know \(9999_from_the_future\.sql\)/,
     );
-    assert.ok(advice, refused.stderr);
-    await client.query(advice[1]!);
-    await copiedAgain();
-    // Herald's tables dropped but not schema_migrations: it says every migration is applied.
-    await client.query(
-      'DROP TABLE event_types, projects, api_keys, endpoints, endpoint_secrets, endpoint_rate_limits, events, idempotency_keys, deliveries, attempts, operational_events',
+  });
+
+  test('events of 1 MiB each, 160 MiB of them, copy under a 48 MB heap: a batch at a time, never a table', async () => {
+    const { dir, db } = await installation();
+    const filler = 'x'.repeat(1024 * 1024 - 32);
+    const insert = db.prepare(
+      "INSERT INTO events (id, project_id, type, payload, created_at) VALUES (?, 'prj_1', 'big', ?, ?)",
     );
-    const halfDropped = await copy(dir, target);
-    assert.equal(halfDropped.code, 1, halfDropped.stdout + halfDropped.stderr);
-    const drop =
-      /the PostgreSQL database holds Herald's schema_migrations \(\d+ migrations\) without its tables \(dropped\?\): drop schema_migrations too \((DROP TABLE schema_migrations)\)/.exec(
-        halfDropped.stderr,
+    db.exec('BEGIN');
+    for (let i = 0; i < 160; i++)
+      insert.run(`evt_big_${String(i).padStart(3, '0')}`, `{"i":${i},"f":"${filler}"}`, i);
+    db.exec('COMMIT');
+    db.close();
+    const target = await postgres.createDatabase();
+    const copied = await copy(dir, target, { NODE_OPTIONS: '--max-old-space-size=48' });
+    assert.equal(copied.code, 0, copied.stdout + copied.stderr);
+    assert.match(copied.stdout, /^events +161$/m);
+    const client = new pg.Client({ connectionString: target });
+    await client.connect();
+    try {
+      const { rows } = await client.query(
+        "SELECT sum(length(payload::text))::bigint AS n FROM events WHERE type = 'big'",
       );
-    assert.ok(drop, halfDropped.stderr);
-    assert.doesNotMatch(halfDropped.stderr, /applied|copying/, 'refused before migrating or copying');
-    await client.query(drop[1]!);
-    await copiedAgain();
-  } finally {
-    await client.end();
-  }
-});
-
-test('a target a herald serve is connected to is refused, naming it, with nothing copied', async () => {
-  const { dir, db } = await installation();
-  db.close();
-  const target = await postgres.createDatabase();
-  // Started on the empty target, as an operator who runs step 4 before step 3: its start-time
-  // work (the key check, finishing endpoint deletes) ran on no data, and would not run again.
-  const serve = await startHerald({
-    env: { HERALD_DATABASE_URL: target, HERALD_ADMIN_TOKEN: 'copy-served-target-admin-token-0123' },
-    readyTimeoutMs: 30_000,
+      assert.equal(
+        Number(rows[0].n),
+        160 * (filler.length + '{"i":,"f":""}'.length) + 10 * 1 + 90 * 2 + 60 * 3,
+      );
+      // Analyzed at the end: the planner knows the table's size (reltuples is -1 before any ANALYZE).
+      const stats = await client.query("SELECT reltuples FROM pg_class WHERE relname = 'events'");
+      assert.equal(Number(stats.rows[0].reltuples), 161);
+    } finally {
+      await client.end();
+    }
   });
-  try {
-    const refused = await copy(dir, target);
-    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
-    assert.match(
-      refused.stderr,
-      /a Herald process is connected to the PostgreSQL database \(pid \d+[^)]*\): stop it, copy, then start herald serve on PostgreSQL \(nothing was copied\)/,
-    );
+
+  test('a target whose tables another session keeps locked is given up on after 10 s, naming why, with nothing copied', async () => {
+    const { dir, db } = await installation();
+    db.close();
+    const target = await postgres.createDatabase();
+    const migrated = await runHerald(['migrate', '--database', target]);
+    assert.equal(migrated.code, 0, migrated.stderr);
+    const holder = new pg.Client({ connectionString: target });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE attempts IN ROW EXCLUSIVE MODE'); // what an INSERT takes
+      const refused = await copy(dir, target);
+      assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+      assert.match(
+        refused.stderr,
+        /another session kept Herald's tables in the PostgreSQL database locked for 10s/,
+      );
+      await holder.query('ROLLBACK');
+    } finally {
+      await holder.end();
+    }
     assert.deepEqual(
       Object.entries(await rowsIn(target)).filter(([, n]) => n > 0),
       [],
     );
-  } finally {
-    await serve.kill('SIGTERM');
-  }
-  const copied = await copy(dir, target);
-  assert.equal(copied.code, 0, copied.stdout + copied.stderr);
-});
-
-test('a target a herald serve is connected to under its own application_name (the same URL) is refused', async () => {
-  const { dir, db } = await installation();
-  db.close();
-  // An application_name in the URL names Herald's connections in pg_stat_activity instead of
-  // 'herald' (pool.ts): one serve of several, named apart. The copy is given the same URL.
-  const target = `${await postgres.createDatabase()}?application_name=herald-api-1`;
-  const serve = await startHerald({
-    env: { HERALD_DATABASE_URL: target, HERALD_ADMIN_TOKEN: 'copy-served-target-admin-token-0123' },
-    readyTimeoutMs: 30_000,
   });
-  try {
-    const refused = await copy(dir, target);
-    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
-    assert.match(refused.stderr, /a Herald process is connected to the PostgreSQL database \(pid \d+/);
-    assert.deepEqual(
-      Object.entries(await rowsIn(target)).filter(([, n]) => n > 0),
-      [],
-    );
-  } finally {
-    await serve.kill('SIGTERM');
-  }
-});
 
-test("a target holding another tool's schema_migrations alone is refused as not Herald's, empty or not", async () => {
-  const { dir, db } = await installation();
-  db.close();
-  for (const rows of [0, 1]) {
-    const target = await targetWith(async (client) => {
-      // golang-migrate's: a version and a dirty flag, not Herald's (name, applied_at).
+  test("a target holding another application's tables is refused before anything is created in it, empty or not", async () => {
+    const { dir, db } = await installation();
+    db.close();
+    for (const rows of [0, 2]) {
+      const target = await targetWith(async (client) => {
+        await client.query('CREATE TABLE orders (id integer)');
+        for (let i = 0; i < rows; i++) await client.query('INSERT INTO orders VALUES ($1)', [i]);
+      });
+      assertRefusedAsForeign(await copy(dir, target), 'orders', rows);
+      assert.deepEqual(await rowsIn(target), { orders: rows }, 'no Herald table was created beside it');
+    }
+  });
+
+  test("starting over in a target as the refusal says copies; Herald's tables dropped without schema_migrations are refused up front, naming it", async () => {
+    const { dir, db } = await installation();
+    db.close();
+    const target = await postgres.createDatabase();
+    assert.equal((await copy(dir, target)).code, 0);
+    const client = new pg.Client({ connectionString: target });
+    await client.connect();
+    const copiedAgain = async () => {
+      const again = await copy(dir, target);
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+      assert.match(again.stdout, /^events +1$/m);
+    };
+    try {
+      const refused = await copy(dir, target);
+      assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+      const advice = /drop its tables, schema_migrations with them \((DROP TABLE [a-z_, ]+)\)/.exec(
+        refused.stderr,
+      );
+      assert.ok(advice, refused.stderr);
+      await client.query(advice[1]!);
+      await copiedAgain();
+      // Herald's tables dropped but not schema_migrations: it says every migration is applied.
       await client.query(
-        'CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL)',
+        'DROP TABLE event_types, projects, api_keys, endpoints, endpoint_secrets, endpoint_rate_limits, events, idempotency_keys, deliveries, attempts, operational_events',
       );
-      if (rows) await client.query('INSERT INTO schema_migrations VALUES (20240101, false)');
+      const halfDropped = await copy(dir, target);
+      assert.equal(halfDropped.code, 1, halfDropped.stdout + halfDropped.stderr);
+      const drop =
+        /the PostgreSQL database holds Herald's schema_migrations \(\d+ migrations\) without its tables \(dropped\?\): drop schema_migrations too \((DROP TABLE schema_migrations)\)/.exec(
+          halfDropped.stderr,
+        );
+      assert.ok(drop, halfDropped.stderr);
+      assert.doesNotMatch(halfDropped.stderr, /applied|copying/, 'refused before migrating or copying');
+      await client.query(drop[1]!);
+      await copiedAgain();
+    } finally {
+      await client.end();
+    }
+  });
+
+  test('a target a herald serve is connected to is refused, naming it, with nothing copied', async () => {
+    const { dir, db } = await installation();
+    db.close();
+    const target = await postgres.createDatabase();
+    // Started on the empty target, as an operator who runs step 4 before step 3: its start-time
+    // work (the key check, finishing endpoint deletes) ran on no data, and would not run again.
+    const serve = await startHerald({
+      env: { HERALD_DATABASE_URL: target, HERALD_ADMIN_TOKEN: 'copy-served-target-admin-token-0123' },
+      readyTimeoutMs: 30_000,
     });
-    assertRefusedAsForeign(await copy(dir, target), 'schema_migrations', rows);
-    assert.deepEqual(await rowsIn(target), {}, 'no Herald table was created beside it');
-  }
+    try {
+      const refused = await copy(dir, target);
+      assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+      assert.match(
+        refused.stderr,
+        /a Herald process is connected to the PostgreSQL database \(pid \d+[^)]*\): stop it, copy, then start herald serve on PostgreSQL \(nothing was copied\)/,
+      );
+      assert.deepEqual(
+        Object.entries(await rowsIn(target)).filter(([, n]) => n > 0),
+        [],
+      );
+    } finally {
+      await serve.kill('SIGTERM');
+    }
+    const copied = await copy(dir, target);
+    assert.equal(copied.code, 0, copied.stdout + copied.stderr);
+  });
+
+  test('a target a herald serve is connected to under its own application_name (the same URL) is refused', async () => {
+    const { dir, db } = await installation();
+    db.close();
+    // An application_name in the URL names Herald's connections in pg_stat_activity instead of
+    // 'herald' (pool.ts): one serve of several, named apart. The copy is given the same URL.
+    const target = `${await postgres.createDatabase()}?application_name=herald-api-1`;
+    const serve = await startHerald({
+      env: { HERALD_DATABASE_URL: target, HERALD_ADMIN_TOKEN: 'copy-served-target-admin-token-0123' },
+      readyTimeoutMs: 30_000,
+    });
+    try {
+      const refused = await copy(dir, target);
+      assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+      assert.match(refused.stderr, /a Herald process is connected to the PostgreSQL database \(pid \d+/);
+      assert.deepEqual(
+        Object.entries(await rowsIn(target)).filter(([, n]) => n > 0),
+        [],
+      );
+    } finally {
+      await serve.kill('SIGTERM');
+    }
+  });
+
+  test("a target holding another tool's schema_migrations alone is refused as not Herald's, empty or not", async () => {
+    const { dir, db } = await installation();
+    db.close();
+    for (const rows of [0, 1]) {
+      const target = await targetWith(async (client) => {
+        // golang-migrate's: a version and a dirty flag, not Herald's (name, applied_at).
+        await client.query(
+          'CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL)',
+        );
+        if (rows) await client.query('INSERT INTO schema_migrations VALUES (20240101, false)');
+      });
+      assertRefusedAsForeign(await copy(dir, target), 'schema_migrations', rows);
+      assert.deepEqual(await rowsIn(target), {}, 'no Herald table was created beside it');
+    }
+  });
 });
 
 test('a herald serve started on the target while the copy runs makes it roll back, naming it', async () => {
