@@ -31,6 +31,12 @@ const OLD_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const NEW_SECRET = 'whsec_bmV3LXNlY3JldC1hZnRlci1hLWxlYWstMDEyMzQ1';
 
 const cleanups: (() => Promise<void> | void)[] = [];
+/**
+ * The grace of a world's dispatcher stopped after its test: the test's assertions are done, so
+ * attempts still held by a slow receiver are cut off rather than waited for (2 s each time, in
+ * most of the tests with one).
+ */
+const TEARDOWN_GRACE_MS = 100;
 
 /** The file's PostgreSQL, started by the first test that needs it; each such test makes a database of its own. */
 let postgresServer: Promise<TestPostgres> | undefined;
@@ -151,7 +157,7 @@ async function world(store?: Store): Promise<World> {
         workerId,
         hooks: { ...hooks, ...more },
       });
-      cleanups.push(() => d.stop({ graceMs: 2_000 }));
+      cleanups.push(() => d.stop({ graceMs: TEARDOWN_GRACE_MS }));
       return d;
     },
     accept: (type, count) =>
