@@ -335,8 +335,9 @@ export interface Store {
   /** Hands claimed deliveries back without an attempt (deferred, parked, or shutting down). */
   releaseDeliveries(items: ReleaseItem[]): Promise<void>;
   /**
-   * Makes every claim held by `workerId` (or, with `'*'`, every claim) due at `now`. A single-process
-   * store calls this with '*' at start, so work claimed before a crash comes back at once.
+   * Makes every claim held by `workerId` (or, with `'*'`, every claim) due at `now` at the latest, in
+   * its place in the due order (before what became due after it). A single-process store calls this
+   * with '*' at start, so work claimed before a crash comes back at once.
    */
   releaseClaims(workerId: string, now: number): Promise<number>;
   /**

@@ -1670,6 +1670,32 @@ export function defineStoreSuite(
       },
     );
 
+    withStore(
+      'claims released at a start (releaseClaims) keep their place in the due order: before what came due since',
+      async (store) => {
+        const { project } = await projectWithEndpoints(store, 1);
+        await store.acceptEvents(project.id, [eventInput('a')], T0);
+        const [claimed] = await store.claimDueDeliveries({
+          limit: 1,
+          leaseMs: 60 * SECOND,
+          now: T0,
+          workerId: 'crashed',
+        });
+        assert.ok(claimed);
+        // The process stops with it in flight; a backlog comes due meanwhile.
+        await store.acceptEvents(project.id, [eventInput('a'), eventInput('a')], T0 + 5 * SECOND);
+        assert.equal(await store.releaseClaims('*', T0 + 10 * SECOND), 1);
+        assert.equal((await store.getDelivery(project.id, claimed.delivery.id))?.leasedUntil, null);
+        const [next] = await store.claimDueDeliveries({
+          limit: 1,
+          leaseMs: 60 * SECOND,
+          now: T0 + 10 * SECOND,
+          workerId: 'started',
+        });
+        assert.equal(next?.delivery.id, claimed.delivery.id, 'the oldest due, not behind the backlog');
+      },
+    );
+
     withStore('releaseDeliveries puts work back without an attempt, pending or parked', async (store) => {
       const { project } = await projectWithEndpoints(store, 2);
       await store.acceptEvents(project.id, [eventInput('a')], T0);

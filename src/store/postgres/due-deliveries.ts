@@ -217,7 +217,8 @@ export async function lockParkingEndpointsPostgres(c: Queryable, releases: Relea
 }
 
 /**
- * Every claim of `workerId` (with '*', every claim) due at `now`, locked in key order as every write
+ * Every claim of `workerId` (with '*', every claim) due at `now` at the latest, in its place in the
+ * due order (next_attempt_at, which a lease leaves alone: claims.ts UNLEASED), locked in key order as every write
  * of several deliveries (delivery-locks.ts), not in its plan's (the leased index's, or the table's):
  * beside a batch of attempt records of the same deliveries it deadlocked. No Herald process calls it
  * on PostgreSQL today (the dispatcher hands back every claim at start only for a store of one
@@ -227,7 +228,7 @@ export function releaseClaimsPostgres(c: Queryable, workerId: string, now: numbe
   const whose = workerId === '*' ? 'leased_by IS NOT NULL' : 'leased_by = $2';
   return changed(
     c,
-    `UPDATE deliveries d SET next_attempt_at = $1, leased_by = NULL, lease_until = NULL
+    `UPDATE deliveries d SET next_attempt_at = LEAST(d.next_attempt_at, $1), leased_by = NULL, lease_until = NULL
      FROM (SELECT project_id, id FROM deliveries WHERE status = 'pending' AND ${whose}
            ORDER BY project_id, id FOR NO KEY UPDATE) x
      WHERE d.project_id = x.project_id AND d.id = x.id`,

@@ -151,20 +151,17 @@ function underLimitSince(db: DatabaseSync, it: ReleaseItem): ReleaseItem {
   );
 }
 
-/** Every claim of `workerId` (with '*', every claim) due at `now`. */
+/**
+ * Every claim of `workerId` (with '*', every claim) due at `now`, in its place in the due order:
+ * back to when it became due (due_since; the claim moved next_attempt_at to its lease's end). Due
+ * at `now` instead, the attempts in flight at a crash went behind every delivery that had come due
+ * since, a whole backlog after a long stop.
+ */
 export function releaseClaimsSqlite(db: DatabaseSync, workerId: string, now: number): number {
+  const set = 'next_attempt_at = min(coalesce(due_since, ?1), ?1), leased_by = NULL';
   return workerId === '*'
-    ? run(
-        db,
-        "UPDATE deliveries SET next_attempt_at = ?, leased_by = NULL WHERE status = 'pending' AND leased_by IS NOT NULL",
-        now,
-      )
-    : run(
-        db,
-        "UPDATE deliveries SET next_attempt_at = ?, leased_by = NULL WHERE status = 'pending' AND leased_by = ?",
-        now,
-        workerId,
-      );
+    ? run(db, `UPDATE deliveries SET ${set} WHERE status = 'pending' AND leased_by IS NOT NULL`, now)
+    : run(db, `UPDATE deliveries SET ${set} WHERE status = 'pending' AND leased_by = ?2`, now, workerId);
 }
 
 export function backlogSqlite(db: DatabaseSync, now: number): Backlog {
