@@ -50,6 +50,19 @@ async function installation(): Promise<{ dir: string; db: DatabaseSync }> {
 const copy = (dir: string, to: string, env: Record<string, string> = {}) =>
   runHerald(['copy-to-postgres', '--to', to], { env: { HERALD_DATA_DIR: dir, ...env } });
 
+/** `herald copy-to-postgres --to` with stdout on /dev/full (every write to it fails: a full disk). */
+async function copyWithStdoutFull(dir: string, to: string) {
+  const full = openSync('/dev/full', 'w');
+  try {
+    return await runHerald(['copy-to-postgres', '--to', to], {
+      env: { HERALD_DATA_DIR: dir },
+      stdoutFd: full,
+    });
+  } finally {
+    closeSync(full);
+  }
+}
+
 async function rowsIn(url: string): Promise<Record<string, number>> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -129,16 +142,7 @@ describe('copies and refusals', { concurrency: 4 }, () => {
     const { dir, db } = await installation();
     db.close();
     const target = await postgres.createDatabase();
-    const full = openSync('/dev/full', 'w');
-    let run: Awaited<ReturnType<typeof runHerald>>;
-    try {
-      run = await runHerald(['copy-to-postgres', '--to', target], {
-        env: { HERALD_DATA_DIR: dir },
-        stdoutFd: full,
-      });
-    } finally {
-      closeSync(full);
-    }
+    const run = await copyWithStdoutFull(dir, target);
     // Before, exit code 1 and only `cannot write the output (stdout)`: the first lines ended it before the copy.
     assert.equal(run.code, 0, run.stderr);
     const lines = run.stderr.split('\n');
@@ -166,16 +170,7 @@ describe('copies and refusals', { concurrency: 4 }, () => {
     );
     db.close();
     const target = await postgres.createDatabase();
-    const full = openSync('/dev/full', 'w');
-    let failed: Awaited<ReturnType<typeof runHerald>>;
-    try {
-      failed = await runHerald(['copy-to-postgres', '--to', target], {
-        env: { HERALD_DATA_DIR: dir },
-        stdoutFd: full,
-      });
-    } finally {
-      closeSync(full);
-    }
+    const failed = await copyWithStdoutFull(dir, target);
     assert.equal(failed.code, 1, failed.stderr);
     assert.match(
       failed.stderr,
