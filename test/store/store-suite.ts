@@ -1696,6 +1696,84 @@ export function defineStoreSuite(
       },
     );
 
+    withStore(
+      'a hold ends when something else makes the delivery due: an enable, a recorded attempt, a recover',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 1);
+        const ep = endpoints[0]!.id;
+        const claimNow = (now: number) =>
+          store.claimDueDeliveries({ limit: 10, leaseMs: 60 * SECOND, now, workerId: 'w2' });
+        /** A delivery claimed at `t` and handed back held for a second (a failing endpoint's queue). */
+        const heldAt = async (t: number) => {
+          await store.acceptEvents(project.id, [eventInput()], t);
+          const [c] = await store.claimDueDeliveries({
+            limit: 1,
+            leaseMs: 60 * SECOND,
+            now: t,
+            workerId: 'w1',
+          });
+          assert.ok(c);
+          await store.releaseDeliveries([
+            { projectId: project.id, deliveryId: c.delivery.id, nextAttemptAt: t + SECOND, heldBy: 'w1' },
+          ]);
+          return c;
+        };
+        // An enable by hand (a disable, then an enable within the second): its deliveries are due at once.
+        const a = await heldAt(T0);
+        assert.ok(await store.updateEndpoint(project.id, ep, { active: false }, T0 + 10));
+        assert.equal((await store.getDelivery(project.id, a.delivery.id))?.status, 'parked');
+        assert.ok(await store.enableEndpoint(project.id, ep, T0 + 20));
+        assert.equal((await store.getDelivery(project.id, a.delivery.id))?.nextAttemptAt, T0 + 20);
+        assert.deepEqual(
+          (await claimNow(T0 + 30)).map((c) => c.delivery.id),
+          [a.delivery.id],
+          'enabled: due at the enable, not held',
+        );
+        // A recorded attempt sets the delivery's next state (here a retry 100 ms on).
+        const t1 = T0 + 10 * SECOND;
+        const b = await heldAt(t1);
+        await store.recordAttempts(
+          [
+            attemptRecord(b.delivery, b.event, {
+              outcome: 'failed',
+              startedAt: t1 + 10,
+              status: 'pending',
+              nextAttemptAt: t1 + 100,
+            }),
+          ],
+          { now: t1 + 20, failureThreshold: 1000 },
+        );
+        assert.equal((await store.getDelivery(project.id, b.delivery.id))?.nextAttemptAt, t1 + 100);
+        assert.deepEqual(
+          (await claimNow(t1 + 200)).map((c) => c.delivery.id),
+          [b.delivery.id],
+          'recorded: due at its retry',
+        );
+        // A recover makes failed deliveries due at once.
+        const t2 = T0 + 20 * SECOND;
+        const d = await heldAt(t2);
+        await store.recordAttempts(
+          [
+            attemptRecord(d.delivery, d.event, {
+              outcome: 'failed',
+              startedAt: t2 + 10,
+              status: 'failed',
+              nextAttemptAt: null,
+            }),
+          ],
+          { now: t2 + 20, failureThreshold: 1000 },
+        );
+        assert.equal((await store.getDelivery(project.id, d.delivery.id))?.status, 'failed');
+        assert.equal((await store.recoverDeliveries(project.id, ep, t2, t2, t2 + 30)).recovered, 1);
+        assert.equal((await store.getDelivery(project.id, d.delivery.id))?.nextAttemptAt, t2 + 30);
+        assert.deepEqual(
+          (await claimNow(t2 + 40)).map((c) => c.delivery.id),
+          [d.delivery.id],
+          'recovered: due at the recover',
+        );
+      },
+    );
+
     withStore('releaseDeliveries puts work back without an attempt, pending or parked', async (store) => {
       const { project } = await projectWithEndpoints(store, 2);
       await store.acceptEvents(project.id, [eventInput('a')], T0);

@@ -47,7 +47,8 @@ const MOVE_DELIVERIES = `UPDATE deliveries d SET attempts = d.attempts + 1, last
        status = CASE WHEN ${MOVES} THEN v.status ELSE d.status END,
        next_attempt_at = CASE WHEN ${MOVES} THEN v.next ELSE d.next_attempt_at END,
        due_since = CASE WHEN ${MOVES} THEN ${DUE_SINCE} ELSE d.due_since END,
-       leased_by = CASE WHEN ${MOVES} THEN NULL ELSE d.leased_by END
+       leased_by = CASE WHEN ${MOVES} THEN NULL ELSE d.leased_by END,
+       held_until = CASE WHEN ${MOVES} THEN NULL ELSE d.held_until END
      FROM ${lockedInKeyOrder(
        `unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[])
        AS v(project_id, id, status, next, last, upd, worker)`,

@@ -105,7 +105,7 @@ export async function recoverDeliveriesPostgres(
   return changed(
     c,
     `UPDATE deliveries d SET status = 'pending', next_attempt_at = $1, due_since = $1, leased_by = NULL,
-       updated_at = $1
+       held_until = NULL, updated_at = $1
      FROM (SELECT id FROM deliveries
            WHERE project_id = $2 AND id = ANY($4::text[]) AND endpoint_id = $3 AND status = 'failed'
              -- deleted between two batches: its deliveries were closed for good (endpoint-writes.ts)

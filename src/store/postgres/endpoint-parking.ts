@@ -93,7 +93,7 @@ async function resumeIdsPostgres(
   return changed(
     db,
     `UPDATE deliveries d SET status = 'pending', next_attempt_at = $1, due_since = $1, leased_by = NULL,
-       updated_at = $1
+       held_until = NULL, updated_at = $1
      FROM ${inKeyOrder("status = 'parked'")} x WHERE d.project_id = $2 AND d.id = x.id`,
     [now, projectId, endpointId, ids],
   );

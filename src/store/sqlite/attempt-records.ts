@@ -32,12 +32,12 @@ import { recordExhaustedSqlite } from './operational-outbox.ts';
  * per second (0.17× the raw ceiling against 0.24×; docs/performance-log.md, session 19).
  */
 const MOVE_DELIVERY = `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = ?, updated_at = ?,
-  rate_deferred = 0, status = ?, next_attempt_at = ?, due_since = ?, leased_by = NULL
+  rate_deferred = 0, status = ?, next_attempt_at = ?, due_since = ?, leased_by = NULL, held_until = NULL
   WHERE id = ? AND project_id = ? AND attempts = ?
     AND ((status IN ('pending', 'parked') AND (leased_by IS NULL OR leased_by = ?)) OR ? = 'succeeded')`;
 /** MOVE_DELIVERY when the count moved since the claim: the attempt takes the count it leaves. */
 const RENUMBER_DELIVERY = `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = ?, updated_at = ?,
-  rate_deferred = 0, status = ?, next_attempt_at = ?, due_since = ?, leased_by = NULL
+  rate_deferred = 0, status = ?, next_attempt_at = ?, due_since = ?, leased_by = NULL, held_until = NULL
   WHERE id = ? AND project_id = ?
     AND ((status IN ('pending', 'parked') AND (leased_by IS NULL OR leased_by = ?)) OR ? = 'succeeded')
   RETURNING attempts`;

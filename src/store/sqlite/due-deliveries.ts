@@ -77,7 +77,8 @@ export function recoverDeliveriesSqlite(
   const recovered = rows.length
     ? run(
         db,
-        `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, due_since = ?, leased_by = NULL, updated_at = ?
+        `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, due_since = ?, leased_by = NULL, held_until = NULL,
+           updated_at = ?
          WHERE rowid IN (SELECT value FROM json_each(?)) AND status = 'failed'`,
         now,
         now,

@@ -265,7 +265,8 @@ function resumeParkedSqlite(
 ): number {
   return run(
     db,
-    `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, due_since = ?, leased_by = NULL, updated_at = ?
+    `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, due_since = ?, leased_by = NULL, held_until = NULL,
+       updated_at = ?
      WHERE rowid IN (
        SELECT rowid FROM deliveries WHERE project_id = ? AND endpoint_id = ? AND status = 'parked' LIMIT ?)`,
     now,
