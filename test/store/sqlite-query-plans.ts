@@ -33,7 +33,7 @@ const ALLOWED: { sql: RegExp; why: string }[] = [
       'only pending deliveries, covering (2.3 ms at 200,000 pending; 12 ms at 1,000,000)',
   },
   {
-    sql: /^UPDATE deliveries SET next_attempt_at = min\(coalesce\(due_since, \?1\), \?1\), leased_by = NULL WHERE status = 'pending' AND leased_by (= \?2|IS NOT NULL)$/,
+    sql: /^UPDATE deliveries SET next_attempt_at = min\(coalesce\(due_since, \?1\), \?1\), held_until = NULL, leased_by = NULL WHERE status = 'pending' AND leased_by (= \?2|IS NOT NULL)$/,
     why:
       'releaseClaims, once as a single-process dispatcher starts: reads the pending deliveries ' +
       '(partial index deliveries_due_since) only; an index of leases would cost every claim and ' +

@@ -1774,6 +1774,67 @@ export function defineStoreSuite(
       },
     );
 
+    withStore(
+      'a lease that runs out keeps its place in the due order: before what came due while it ran',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 1);
+        const ep = endpoints[0]!.id;
+        // Each way a claim picks: the oldest due; with endpoints left out; the endpoint asked for first;
+        // and a lease an accept took (handed to the worker in memory, never taken).
+        const shapes = [
+          {},
+          { excludeEndpointIds: ['not-this-one'] },
+          { first: [{ projectId: project.id, endpointId: ep, limit: 1 }] },
+          { byAccept: true },
+        ];
+        let t = T0;
+        for (const [i, { byAccept, ...shape }] of shapes.entries()) {
+          const lease = { workerId: 'stalled', leaseMs: 60 * SECOND, max: 1 };
+          const [accepted] = await store.acceptEvents(
+            project.id,
+            [eventInput('a')],
+            t,
+            byAccept ? { lease } : {},
+          );
+          const [claimed] = byAccept
+            ? accepted!.deliveries
+            : (
+                await store.claimDueDeliveries({
+                  limit: 1,
+                  leaseMs: 60 * SECOND,
+                  now: t,
+                  workerId: 'stalled',
+                })
+              ).map((c) => c.delivery);
+          assert.ok(claimed);
+          assert.equal((await store.getDelivery(project.id, claimed.id))?.leasedUntil, t + 60 * SECOND);
+          // Its worker stalls past the lease (or stops without handing it back); a backlog comes due meanwhile.
+          await store.acceptEvents(project.id, [eventInput('b'), eventInput('b')], t + 5 * SECOND);
+          const [next] = await store.claimDueDeliveries({
+            limit: 1,
+            leaseMs: DAY, // (past the end of the test)
+            now: t + 61 * SECOND,
+            workerId: 'other',
+            ...shape,
+          });
+          assert.equal(next?.delivery.id, claimed.id, `round ${i}: the oldest due, not behind the backlog`);
+          // The backlog taken out of the next round's way.
+          assert.equal(
+            (
+              await store.claimDueDeliveries({
+                limit: 10,
+                leaseMs: DAY,
+                now: t + 61 * SECOND,
+                workerId: 'other',
+              })
+            ).length,
+            2,
+          );
+          t += 62 * SECOND;
+        }
+      },
+    );
+
     withStore('releaseDeliveries puts work back without an attempt, pending or parked', async (store) => {
       const { project } = await projectWithEndpoints(store, 2);
       await store.acceptEvents(project.id, [eventInput('a')], T0);

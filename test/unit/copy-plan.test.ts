@@ -73,11 +73,17 @@ test('values: 0/1 become booleans, JSON text stays the same text, anything else 
   assert.throws(() => targetValues(plan, { test: 0, payload, created_at: 1.5 }, 0), /events\.created_at/);
 });
 
-test('a claimed delivery is due at the copy and unclaimed; others keep their time', () => {
-  const claimed = { id: 'd1', status: 'pending', leased_by: 'w1', next_attempt_at: 9_000 };
-  assert.deepEqual(deliveryRow(claimed, 1_000), { ...claimed, leased_by: null, next_attempt_at: 1_000 });
+test('a claimed delivery is due at the copy, unclaimed and not held; others keep their time', () => {
+  // SQLite keeps a lease's end in next_attempt_at and held_until.
+  const claimed = { id: 'd1', status: 'pending', leased_by: 'w1', next_attempt_at: 9_000, held_until: 9_000 };
+  assert.deepEqual(deliveryRow(claimed, 1_000), {
+    ...claimed,
+    leased_by: null,
+    held_until: null,
+    next_attempt_at: 1_000,
+  });
   const waiting = { id: 'd2', status: 'pending', leased_by: null, next_attempt_at: 9_000 };
   assert.equal(deliveryRow(waiting, 1_000), waiting);
   const done = { id: 'd3', status: 'succeeded', leased_by: 'w1', next_attempt_at: null };
-  assert.deepEqual(deliveryRow(done, 1_000), { ...done, leased_by: null });
+  assert.deepEqual(deliveryRow(done, 1_000), { ...done, leased_by: null, held_until: null });
 });

@@ -83,6 +83,8 @@ export interface ProbeCursor {
    * `readAt` (read again ACTIVE_ENDPOINTS_MAX_AGE_MS later, changed or not), and their count of changes.
    */
   endpoints?: { list: TurnList; at: number; readAt: number; changes: number };
+  /** Until when leases that ran out were put back in their place (returnEndedLeases). */
+  leasesEndedTo?: number;
   /** The projects with callbacks due, as of `at` (kept WINDOW_SKIP_MS while any callback is due). */
   callbackProjects?: { list: string[]; at: number };
   /** `endpoints` with the callbacks of `callbackProjects` (withCallbackTurnList), made of those two. */
@@ -95,6 +97,7 @@ export interface ProbeCursor {
  * stopped by its bytes keeps those asked for first and the part in turn before the oldest due.
  */
 export function claimDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor): ClaimedDelivery[] {
+  returnEndedLeases(db, o, probe);
   const inTurn: Row[] = [];
   if (!o.first?.length) return withEvents(db, leaseOldest(db, o, probe, inTurn), o, inTurn);
   const first: Row[] = [];
@@ -272,26 +275,59 @@ function withEvents(db: DatabaseSync, rows: Row[], o: ClaimOptions, ahead: Row[]
   return out;
 }
 
-/** Gives rows leased by this claim back their due time and lease holder as they were read. */
+/** Gives rows leased by this claim back their due time, hold and lease holder as they were read. */
 function unlease(db: DatabaseSync, rows: Row[]): void {
   if (rows.length === 0) return;
   run(
     db,
-    `UPDATE deliveries SET next_attempt_at = j.value ->> 1, leased_by = j.value ->> 2
+    `UPDATE deliveries SET next_attempt_at = j.value ->> 1, leased_by = j.value ->> 2, held_until = j.value ->> 3
      FROM json_each(?) AS j WHERE deliveries.rowid = j.value ->> 0`,
-    JSON.stringify(rows.map((r) => [r.row_id, r.next_attempt_at, r.leased_by ?? null])),
+    JSON.stringify(rows.map((r) => [r.row_id, r.next_attempt_at, r.leased_by ?? null, r.held_until ?? null])),
   );
 }
 
+/**
+ * A lease: next_attempt_at and held_until at its end (LEASE_ENDED_SQL finds it by the two being
+ * equal, in deliveries_due alone), and its worker. Moved past now, the leased rows are out of every
+ * pick of due rows, which never walks them; held_until costs no more index work, as
+ * deliveries_due's entry moves with next_attempt_at anyway.
+ */
 function leaseRows(db: DatabaseSync, rows: Row[], o: ClaimOptions): void {
   if (rows.length === 0) return;
   run(
     db,
-    'UPDATE deliveries SET next_attempt_at = ?, leased_by = ? WHERE rowid IN (SELECT value FROM json_each(?))',
+    'UPDATE deliveries SET next_attempt_at = ?1, held_until = ?1, leased_by = ?2 WHERE rowid IN (SELECT value FROM json_each(?3))',
     o.now + o.leaseMs,
     o.workerId,
     JSON.stringify(rows.map((r) => r.row_id)),
   );
+}
+
+/**
+ * Leases that ran out in (?1, ?2], back in their place in the due order: due from when they became
+ * due (due_since), unleased, as releaseClaims leaves them at a start. A lease moves next_attempt_at
+ * to its end, so one that ran out without its record (a worker stalled past it, records given up)
+ * came back behind everything that had become due while it ran; PostgreSQL keeps the due time under
+ * a lease (lease_until). A walk of deliveries_due over what came due since the last claim, the index
+ * alone but for the leases among it (held_until = next_attempt_at: none else has both equal but a
+ * hand-back whose place was its hold's time, which this leaves where it is).
+ */
+export const LEASE_ENDED_SQL = `UPDATE deliveries SET next_attempt_at = min(coalesce(due_since, next_attempt_at), next_attempt_at),
+  held_until = NULL, leased_by = NULL
+  WHERE status = 'pending' AND next_attempt_at > ?1 AND next_attempt_at <= ?2 AND held_until = next_attempt_at
+    AND leased_by IS NOT NULL`;
+
+/**
+ * Puts the leases that ran out since the last claim back in their place (LEASE_ENDED_SQL), before
+ * a claim picks. The first claim looks back a lease's length (a start hands back every claim of the
+ * previous run: releaseClaims). A clock stepped back leaves those it skips as they were, due at
+ * their lease's end.
+ */
+function returnEndedLeases(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor): void {
+  const from = probe.leasesEndedTo ?? o.now - o.leaseMs;
+  if (o.now <= from) return;
+  run(db, LEASE_ENDED_SQL, from, o.now);
+  probe.leasesEndedTo = o.now;
 }
 
 /**

@@ -159,7 +159,7 @@ function underLimitSince(db: DatabaseSync, it: ReleaseItem): ReleaseItem {
  * since, a whole backlog after a long stop.
  */
 export function releaseClaimsSqlite(db: DatabaseSync, workerId: string, now: number): number {
-  const set = 'next_attempt_at = min(coalesce(due_since, ?1), ?1), leased_by = NULL';
+  const set = 'next_attempt_at = min(coalesce(due_since, ?1), ?1), held_until = NULL, leased_by = NULL';
   return workerId === '*'
     ? run(db, `UPDATE deliveries SET ${set} WHERE status = 'pending' AND leased_by IS NOT NULL`, now)
     : run(db, `UPDATE deliveries SET ${set} WHERE status = 'pending' AND leased_by = ?2`, now, workerId);
