@@ -73,11 +73,19 @@ test('values: 0/1 become booleans, JSON text stays the same text, anything else 
   assert.throws(() => targetValues(plan, { test: 0, payload, created_at: 1.5 }, 0), /events\.created_at/);
 });
 
-test('a claimed delivery is due at the copy, unclaimed and not held; others keep their time', () => {
-  // SQLite keeps a lease's end in next_attempt_at and held_until.
+test('a claimed delivery is due at the copy in its place, unclaimed and not held; others keep their time', () => {
+  // SQLite keeps a lease's end in next_attempt_at and held_until; due_since is when it became due.
   const claimed = { id: 'd1', status: 'pending', leased_by: 'w1', next_attempt_at: 9_000, held_until: 9_000 };
-  assert.deepEqual(deliveryRow(claimed, 1_000), {
+  assert.deepEqual(deliveryRow({ ...claimed, due_since: 500 }, 1_000), {
     ...claimed,
+    due_since: 500,
+    leased_by: null,
+    held_until: null,
+    next_attempt_at: 500,
+  });
+  assert.deepEqual(deliveryRow({ ...claimed, due_since: null }, 1_000), {
+    ...claimed,
+    due_since: null,
     leased_by: null,
     held_until: null,
     next_attempt_at: 1_000,

@@ -131,18 +131,20 @@ export function targetValues(plan: TablePlan, row: Record<string, unknown>, now:
 
 /**
  * A delivery claimed when SQLite stopped (leased_by set: the process was killed mid-send, or its
- * stop did not wait for the send) is due at once on PostgreSQL, unclaimed: SQLite kept the lease's
- * end in next_attempt_at and held_until, which would leave it waiting out a lease no process holds.
- * `herald serve` on SQLite does the same at start (releaseClaims). Its receiver may get it twice (at
- * least once).
+ * stop did not wait for the send) is due at once on PostgreSQL, unclaimed, in its place in the due
+ * order (from when it became due, due_since): SQLite kept the lease's end in next_attempt_at and
+ * held_until, which would leave it waiting out a lease no process holds, behind what came due
+ * meanwhile. `herald serve` on SQLite does the same at start (releaseClaims). Its receiver may get
+ * it twice (at least once).
  */
 export function deliveryRow(row: Record<string, unknown>, now: number): Record<string, unknown> {
   if (row.leased_by === null || row.leased_by === undefined) return row;
+  const dueSince = typeof row.due_since === 'number' ? Math.min(row.due_since, now) : now;
   return {
     ...row,
     leased_by: null,
     held_until: null,
-    next_attempt_at: row.status === 'pending' ? now : row.next_attempt_at,
+    next_attempt_at: row.status === 'pending' ? dueSince : row.next_attempt_at,
   };
 }
 
