@@ -110,6 +110,8 @@ export interface TurnList {
   projects?: Map<string, number>;
   /** Each endpoint's project's place, by its id: made the first time a claim leaves one out. */
   byEndpoint?: Map<string, number>;
+  /** Whether `projectIds` are in code unit order: looked at the first time its projects are read again (withProjectsRead). */
+  ordered?: boolean;
 }
 
 /** `endpoints` (the active ones, in a stable order) grouped by project (TurnList). */
@@ -151,6 +153,84 @@ export function turnListOf(rows: readonly (readonly [string, string])[], grouped
   }
   starts.push(ids.length);
   return { projectIds, ids, starts };
+}
+
+/**
+ * `list` with the endpoints of the projects `changed` read again: `rows`, their active endpoints as
+ * `[project id, endpoint id]` in project then id order (none for a project that has none now). The
+ * same list a read of them all would make (turnListOf, grouped), each project in its place in id
+ * order, so that a change to one project's endpoints costs a read of that project's rather than
+ * of every active endpoint (63-82 ms at 100,000 on PostgreSQL, 83 ms on SQLite), and the rest
+ * is copied in slices (a push per id: 2-8 ms at 100,000). Undefined when `list` or `rows` is not
+ * in that order (a database whose order is not the code units'): where a project goes is not
+ * known, and the stores read them all.
+ */
+export function withProjectsRead(
+  list: TurnList,
+  changed: ReadonlySet<string>,
+  rows: readonly (readonly [string, string])[],
+): TurnList | undefined {
+  const read = turnListOf(rows, true);
+  for (let g = 0; g < read.projectIds.length; g++) {
+    if (!changed.has(read.projectIds[g]!) || (g > 0 && read.projectIds[g - 1]! >= read.projectIds[g]!))
+      return;
+    for (let i = read.starts[g]! + 1; i < read.starts[g + 1]!; i++)
+      if (read.ids[i - 1]! >= read.ids[i]!) return;
+  }
+  if (!inOrder(list)) return;
+  const projectParts: (readonly string[])[] = [];
+  const idParts: (readonly string[])[] = [];
+  const starts: number[] = [];
+  let taken = 0; // list's groups before this one are taken or dropped
+  let count = 0; // ids in the parts so far
+  const take = (to: number) => {
+    if (to <= taken) return;
+    const from = list.starts[taken]!;
+    projectParts.push(list.projectIds.slice(taken, to));
+    idParts.push(list.ids.slice(from, list.starts[to]));
+    for (let g = taken; g < to; g++) starts.push(list.starts[g]! - from + count);
+    count += list.starts[to]! - from;
+    taken = to;
+  };
+  let r = 0;
+  // Default sort: by code units, as `<`.
+  for (const projectId of [...changed].sort()) {
+    take(placeOf(list.projectIds, projectId));
+    if (list.projectIds[taken] === projectId) taken++;
+    if (read.projectIds[r] !== projectId) continue;
+    projectParts.push([projectId]);
+    idParts.push(read.ids.slice(read.starts[r], read.starts[r + 1]));
+    starts.push(count);
+    count += read.starts[r + 1]! - read.starts[r]!;
+    r++;
+  }
+  take(list.projectIds.length);
+  starts.push(count);
+  const projectIds = ([] as string[]).concat(...projectParts);
+  return { projectIds, ids: ([] as string[]).concat(...idParts), starts, ordered: true };
+}
+
+/** Whether `list`'s projects are in code unit order (looked at once per list). */
+function inOrder(list: TurnList): boolean {
+  if (list.ordered === undefined) {
+    let ordered = true;
+    for (let g = 1; g < list.projectIds.length && ordered; g++)
+      ordered = list.projectIds[g - 1]! < list.projectIds[g]!;
+    list.ordered = ordered;
+  }
+  return list.ordered;
+}
+
+/** The place of the first of `sorted` not before `id`. */
+function placeOf(sorted: readonly string[], id: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Each project's place in `list`. */

@@ -15,6 +15,7 @@ import {
   leaseDue,
   PROBE_ROUND_PICK,
   PROBE_ROUND_WITH_CALLBACKS_PICK,
+  PROJECT_ENDPOINTS_SQL,
 } from '../../src/store/postgres/claims.ts';
 import { RECOVER_SCAN_SQL } from '../../src/store/postgres/due-deliveries.ts';
 import {
@@ -38,7 +39,16 @@ import { MAX_VALID_SECRETS, type Store } from '../../src/store/store.ts';
 import { ATTEMPT_ID_SQL } from '../support/attempt-id-sql.ts';
 import { startPostgres, withPostgres } from '../support/postgres.ts';
 import { countQueries } from '../support/query-counter.ts';
-import { attemptRecord, DAY, eventInput, HOUR, projectWithEndpoints, SECOND, T0 } from './helpers.ts';
+import {
+  attemptRecord,
+  DAY,
+  endpointInput,
+  eventInput,
+  HOUR,
+  projectWithEndpoints,
+  SECOND,
+  T0,
+} from './helpers.ts';
 import { defineKeyRotationTest } from './key-rotation.ts';
 import { definePostgresPlanGuard } from './postgres-query-plans.ts';
 import { defineStoreSuite } from './store-suite.ts';
@@ -172,6 +182,7 @@ describe('postgres specifics', () => {
         '0020_endpoint_changes.sql',
         '0021_hand_back_hold.sql',
         '0022_callback_projects.sql',
+        '0023_endpoint_change_projects.sql',
       ],
     );
     assert.match(String(idx.rows[0]?.indexdef), /WHERE \(status = 'pending'::text\)/);
@@ -658,6 +669,96 @@ describe('postgres specifics', () => {
       assert.equal(await reads(), true, 'read again 30 s after the last read, with no notice');
       assert.equal(await reads(), false);
     } finally {
+      await other.close();
+      await store.close();
+    }
+  });
+
+  test("a change to one project's endpoints reaches another process's claims as a read of that project's, not of every active endpoint", async () => {
+    // Every change read every active endpoint again, in every listening process: 63-82 ms at 100,000.
+    const url = await server.createDatabase();
+    const store = new PostgresStore(url);
+    await store.migrate();
+    const other = new PostgresStore(url);
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      const busy = (await projectWithEndpoints(store, 1)).endpoints[0]!;
+      await store.acceptEvents(
+        busy.projectId,
+        Array.from({ length: 2_000 }, () => eventInput('a')),
+        T0,
+      );
+      await store.listening();
+      let now = T0 + 1_000;
+      const reads = { all: 0, projects: 0 };
+      /** The endpoints a claim 300 ms after the last one leased from, its reads of the endpoints counted. */
+      const claim = async () => {
+        now += 300;
+        const { result } = await countQueries(
+          () => store.claimDueDeliveries({ limit: 8, leaseMs: 60_000, now, workerId: 'w' }),
+          (q) => {
+            if (q === ACTIVE_ENDPOINTS_SQL) reads.all++;
+            if (q === PROJECT_ENDPOINTS_SQL) reads.projects++;
+          },
+        );
+        return new Set(result.map((c) => c.delivery.endpointId));
+      };
+      /** Claims until one leases a delivery of `endpointId`: its turn comes once the notice does. */
+      const claimedFrom = async (endpointId: string) => {
+        for (let i = 0; i < 100; i++) {
+          if ((await claim()).has(endpointId)) return true;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        return false;
+      };
+      await claim();
+      assert.deepEqual(reads, { all: 1, projects: 0 }, 'the first read since listening: all of them');
+      // Another process's writes: a project with an endpoint and an event for it, behind the backlog.
+      const { project, endpoints } = await projectWithEndpoints(other, 1, T0 + 1);
+      await other.acceptEvents(project.id, [eventInput('a')], T0 + 1);
+      assert.equal(await claimedFrom(endpoints[0]!.id), true, "the new endpoint's turn came");
+      assert.equal(reads.all, 1, 'no read of every active endpoint');
+      assert.ok(reads.projects >= 1);
+      const second = await other.createEndpoint(
+        endpointInput(project.id, { url: 'http://127.0.0.1:9/second' }),
+        'whsec_2',
+        T0 + 2,
+      );
+      await other.updateEndpoint(project.id, endpoints[0]!.id, { active: false }, T0 + 2);
+      await other.acceptEvents(project.id, [eventInput('a')], T0 + 2);
+      assert.equal(await claimedFrom(second.id), true, "the project's second endpoint's turn came");
+      assert.equal(reads.all, 1, 'still none');
+      // Notices may have been lost while the listening connection was down: all of them again.
+      await client.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND query LIKE 'LISTEN%'`,
+      );
+      for (let i = 0; i < 200 && reads.all === 1; i++) {
+        await claim();
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.equal(reads.all >= 2, true, 'read all of them again after the connection was lost');
+      await store.listening();
+      await claim();
+      const before = reads.all;
+      // 65 projects changed one by one: their endpoints read, not all of them.
+      const many: string[] = [];
+      for (let i = 0; i < 65; i++) many.push((await projectWithEndpoints(other, 1, T0 + 3)).project.id);
+      for (let i = 0; i < 5; i++) {
+        await claim();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.equal(reads.all, before, '65 changes one by one');
+      // The 65 projects' endpoints deleted in one statement: one notice naming none, all read again.
+      await client.query('DELETE FROM endpoints WHERE project_id = ANY($1::text[])', [many]);
+      for (let i = 0; i < 200 && reads.all === before; i++) {
+        await claim();
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.equal(reads.all, before + 1, 'a statement that changed 65 projects');
+    } finally {
+      await client.end();
       await other.close();
       await store.close();
     }

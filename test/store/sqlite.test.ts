@@ -7,7 +7,7 @@ import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { WINDOW_SKIP_MS } from '../../src/store/claim-limits.ts';
-import { newTurnCursor } from '../../src/store/claim-turns.ts';
+import { newTurnCursor, type TurnList, turnListOf } from '../../src/store/claim-turns.ts';
 import { FanOutCache } from '../../src/store/fan-out-cache.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { parkBatch } from '../../src/store/park-batch.ts';
@@ -18,6 +18,7 @@ import {
   CALLBACK_PROJECTS_SQL,
   claimDue,
   DUE_ENDPOINTS_SQL,
+  ENDPOINT_CHANGES_KEPT,
   ENDPOINT_PROBE_SQL,
   PROJECT_CALLBACK_PROBE_SQL,
   type ProbeCursor,
@@ -103,6 +104,7 @@ describe('sqlite specifics', () => {
         '0022_endpoint_changes.sql',
         '0023_hand_back_hold.sql',
         '0024_callback_projects.sql',
+        '0025_endpoint_change_projects.sql',
       ],
     );
   });
@@ -1422,6 +1424,72 @@ test("a claim's turns read the active endpoints again only once they have change
   now += 30_000;
   assert.equal(claim().readAgain, true, 'read again 30 s after the last read');
   assert.equal(claim().readAgain, false);
+  db.close();
+  await store.close();
+});
+
+test("a change to one project's endpoints, by another connection, is read as that project's, not every active endpoint again", async () => {
+  // Every change read every active endpoint again, in every process on the file: 83 ms at 100,000.
+  const file = join(dir, 'endpoint-change-projects', 'h.db');
+  const store = await openStore(`sqlite:${file}`);
+  const busy = (await projectWithEndpoints(store, 1)).endpoints[0]!;
+  await store.acceptEvents(
+    busy.projectId,
+    Array.from({ length: 400 }, () => eventInput('a')),
+    T0,
+  );
+  for (let i = 0; i < 3; i++) await projectWithEndpoints(store, 2);
+  const db = new DatabaseSync(file);
+  const probe: ProbeCursor = { turns: newTurnCursor() };
+  let now = T0 + 1_000;
+  /** A claim 300 ms after the last one: the endpoints it leased from, and what it planned over. */
+  const claim = () => {
+    now += 300;
+    const claimed = claimDue(db, { limit: 8, leaseMs: 60_000, now, workerId: 'w' }, probe);
+    return { from: new Set(claimed.map((c) => c.delivery.endpointId)), list: probe.endpoints! };
+  };
+  /** The active endpoints as a full read lists them (the list a claim must plan over). */
+  const all = () => {
+    const pairs = db
+      .prepare("SELECT project_id, id FROM endpoints WHERE status = 'active' ORDER BY project_id, id")
+      .all()
+      .map((r): [string, string] => [String(r.project_id), String(r.id)]);
+    return turnListOf(pairs, true);
+  };
+  const listed = ({ projectIds, ids, starts }: TurnList) => ({ projectIds, ids, starts });
+  const readAt = claim().list.readAt;
+  // Another connection's writes (another process's): a project, an endpoint, an event for it.
+  const { project, endpoints } = await projectWithEndpoints(store, 1, T0 + 1);
+  await store.acceptEvents(project.id, [eventInput('a')], T0 + 1);
+  let seen = claim();
+  assert.ok(seen.from.has(endpoints[0]!.id), "the new endpoint's turn came");
+  assert.deepEqual(listed(seen.list.list), all());
+  assert.equal(seen.list.readAt, readAt, 'not every active endpoint read again');
+  const second = await store.createEndpoint(
+    endpointInput(project.id, { url: 'http://127.0.0.1:9/second' }),
+    'whsec_2',
+    T0 + 2,
+  );
+  await store.updateEndpoint(project.id, endpoints[0]!.id, { active: false }, T0 + 2);
+  await store.acceptEvents(project.id, [eventInput('a')], T0 + 2);
+  seen = claim();
+  assert.ok(seen.from.has(second.id), "the project's second endpoint's turn came");
+  assert.deepEqual(listed(seen.list.list), all());
+  assert.equal(seen.list.readAt, readAt);
+  await store.deleteProject(project.id);
+  seen = claim();
+  assert.deepEqual(listed(seen.list.list), all(), "the project's delete");
+  assert.equal(seen.list.readAt, readAt);
+  // More changes than endpoint_change_projects keeps since the list was read: all of them again.
+  const writer = new DatabaseSync(file);
+  writer.exec('BEGIN IMMEDIATE');
+  const flip = writer.prepare('UPDATE endpoints SET status = ? WHERE id = ?');
+  for (let i = 0; i < ENDPOINT_CHANGES_KEPT + 2; i++) flip.run(i % 2 === 0 ? 'disabled' : 'active', busy.id);
+  writer.exec('COMMIT');
+  writer.close();
+  seen = claim();
+  assert.deepEqual(listed(seen.list.list), all());
+  assert.equal(seen.list.readAt, now, 'read again, all of them');
   db.close();
   await store.close();
 });

@@ -23,6 +23,7 @@ function schemas() {
   postgres.set('schema_migrations', [text('name')]);
   sqlite.set('projects', ['id', 'fan_out_version', 'dispatch_version']);
   sqlite.set('endpoint_changes', ['id', 'changes']);
+  sqlite.set('endpoint_change_projects', ['change', 'project_id']);
   postgres.set('deliveries', [text('id'), { name: 'lease_until', type: 'bigint' }]);
   return { sqlite, postgres };
 }

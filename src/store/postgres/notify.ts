@@ -5,8 +5,9 @@ import { databaseClient } from './database-client.ts';
 export const DUE_CHANNEL = 'herald_due';
 
 /**
- * The channel the endpoints' trigger NOTIFYs on when endpoints are created or deleted or their
- * status is written (migration 0020), whichever process or store wrote them.
+ * The channel the endpoints' triggers NOTIFY on when endpoints are created or deleted or their
+ * status changes (migrations 0020, 0023), whichever process or store wrote them: the payload is the
+ * project whose endpoints changed, or empty when it does not say (many projects at once).
  */
 export const ENDPOINTS_CHANNEL = 'herald_endpoints';
 
@@ -21,7 +22,7 @@ export class DueListener {
   readonly #config: pg.ClientConfig;
   readonly #selfId: string;
   readonly #onWake: () => void;
-  readonly #onEndpoints: (listening: boolean) => void;
+  readonly #onEndpoints: (listening: boolean, projectId?: string) => void;
   #client: pg.Client | null = null;
   #running = false;
   #timer: NodeJS.Timeout | null = null;
@@ -32,14 +33,15 @@ export class DueListener {
   #markReady: () => void = () => undefined;
 
   /**
-   * `onEndpoints`: told of each notice on ENDPOINTS_CHANNEL (true), and of every time the
-   * connection is lost or listens again (false, then true), since notices sent meanwhile are lost.
+   * `onEndpoints`: told of each notice on ENDPOINTS_CHANNEL (true, with the project it names: its
+   * payload, migration 0023; empty for all of them), and of every time the connection is lost or
+   * listens again (false, then true, no project), since notices sent meanwhile are lost.
    */
   constructor(
     config: pg.ClientConfig,
     selfId: string,
     onWake: () => void,
-    onEndpoints: (listening: boolean) => void = () => undefined,
+    onEndpoints: (listening: boolean, projectId?: string) => void = () => undefined,
   ) {
     this.#config = config;
     this.#selfId = selfId;
@@ -70,7 +72,8 @@ export class DueListener {
     client.on('end', () => this.#lost(client));
     client.on('notification', (msg) => {
       if (msg.channel === DUE_CHANNEL && msg.payload !== this.#selfId) this.#onWake();
-      if (msg.channel === ENDPOINTS_CHANNEL && this.#client === client) this.#onEndpoints(true);
+      if (msg.channel === ENDPOINTS_CHANNEL && this.#client === client)
+        this.#onEndpoints(true, msg.payload ?? '');
     });
     this.#client = client;
     try {

@@ -62,7 +62,13 @@ import {
   touchApiKeyPostgres,
 } from './api-keys.ts';
 import type { RecordedPostgres } from './attempt-records.ts';
-import { CLAIM_PLANNER_SETTINGS, type ClaimState, leaseDue, withEvents } from './claims.ts';
+import {
+  CLAIM_PLANNER_SETTINGS,
+  type ClaimState,
+  leaseDue,
+  noteEndpointChange,
+  withEvents,
+} from './claims.ts';
 import { dispatchEndpointsPostgres } from './dispatch-endpoints.ts';
 import {
   backlogPostgres,
@@ -194,9 +200,9 @@ export class PostgresStore implements Store {
       connectionConfig(url),
       this.#instanceId,
       () => this.#notifyLocal(),
-      (listening) => {
-        // The active endpoints kept by claims are read again (claims.ts activeEndpoints).
-        this.#claimState.endpointChanges = (this.#claimState.endpointChanges ?? 0) + 1;
+      (listening, projectId) => {
+        // The active endpoints kept by claims are read again, the project's or all (claims.ts activeEndpoints).
+        noteEndpointChange(this.#claimState, projectId);
         this.#claimState.endpointsWatched = listening;
       },
     );

@@ -38,9 +38,11 @@ export const SQLITE_ONLY: Readonly<Partial<Record<CopiedTable, readonly string[]
 
 /**
  * SQLite-only tables, left behind: endpoint_changes counts the active endpoints' changes for the
- * SQLite store's claims (migration 0022), kept by its triggers; PostgreSQL's store keeps no such count.
+ * SQLite store's claims (migration 0022), and endpoint_change_projects names the project of each
+ * of the last ones (migration 0025), kept by its triggers; PostgreSQL's store keeps neither (its
+ * claims hear of changes by notices).
  */
-export const SQLITE_ONLY_TABLES: readonly string[] = ['endpoint_changes'];
+export const SQLITE_ONLY_TABLES: readonly string[] = ['endpoint_changes', 'endpoint_change_projects'];
 
 /**
  * PostgreSQL-only columns, with the value every copied row gets: deliveries.lease_until is the end

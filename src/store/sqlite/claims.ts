@@ -18,6 +18,7 @@ import {
   turnLimits,
   turnListOf,
   withCallbackTurnList,
+  withProjectsRead,
 } from '../claim-turns.ts';
 import type { ClaimedDelivery, ClaimOptions } from '../store.ts';
 import { all, get, prepared, run } from './db-helpers.ts';
@@ -80,7 +81,8 @@ export interface ProbeCursor {
   emptyWindows?: number;
   /**
    * The active endpoints by project, as of `at` (checked again after WINDOW_SKIP_MS), read at
-   * `readAt` (read again ACTIVE_ENDPOINTS_MAX_AGE_MS later, changed or not), and their count of changes.
+   * `readAt` (all of them: read again ACTIVE_ENDPOINTS_MAX_AGE_MS later, changed or not), and their
+   * count of changes (those of the projects that changed since are read again: activeEndpoints).
    */
   endpoints?: { list: TurnList; at: number; readAt: number; changes: number };
   /** Until when leases that ran out were put back in their place (returnEndedLeases). */
@@ -331,20 +333,40 @@ function returnEndedLeases(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor
 }
 
 /**
- * The active endpoints, by project, when they have changed since the list kept (? its count of
- * changes, migration 0022): first the count, a row of its own, then, only when it has moved, every
- * active endpoint from the partial index endpoints_active (migration 0021), covering. One statement,
- * so a claim that reads them runs no more than before. In id order (the primary key's index, then
- * each row read for its status and project) the read took 100-300 ms at 100,000 endpoints, every
- * WINDOW_SKIP_MS, whether or not any had changed.
+ * How many of the active endpoints' last changes endpoint_change_projects keeps (migration 0025,
+ * whose triggers drop older ones): a claim at most this many behind reads the projects they were in.
+ */
+export const ENDPOINT_CHANGES_KEPT = 256;
+
+/**
+ * The active endpoints, by project, when a claim cannot read only those of the projects that
+ * changed (? the count of changes of the list kept, or null): first the count of changes
+ * (migration 0022), a row of its own, then, unless it is at most ENDPOINT_CHANGES_KEPT past `?`,
+ * every active endpoint from the partial index endpoints_active (migration 0021), covering. One
+ * statement, so a claim that reads them runs no more than before. In id order (the primary key's
+ * index, then each row read for its status and project) the read took 100-300 ms at 100,000
+ * endpoints, every WINDOW_SKIP_MS, whether or not any had changed; from the index, at each change,
+ * 83 ms (a scratch run, delivery.md).
  */
 export const ACTIVE_ENDPOINTS_SQL = `SELECT changes, NULL, NULL FROM endpoint_changes
   UNION ALL SELECT * FROM (SELECT NULL, project_id, id FROM endpoints WHERE status = 'active' ORDER BY project_id, id
-    LIMIT (SELECT CASE WHEN changes = ? THEN 0 ELSE -1 END FROM endpoint_changes))`;
+    LIMIT (SELECT CASE WHEN changes - ?1 BETWEEN 0 AND ${ENDPOINT_CHANGES_KEPT} THEN 0 ELSE -1 END FROM endpoint_changes))`;
+
+/**
+ * The projects of the changes past ? (migration 0025) with their active endpoints, from
+ * endpoints_active, in project then id order; a project with none, once, with a null id.
+ */
+export const CHANGED_ENDPOINTS_SQL = `SELECT c.project_id, e.id
+  FROM (SELECT DISTINCT project_id FROM endpoint_change_projects WHERE change > ?) c
+  LEFT JOIN endpoints e INDEXED BY endpoints_active ON e.project_id = c.project_id AND e.status = 'active'
+  ORDER BY c.project_id, e.id`;
 
 /**
  * The active endpoints, checked every WINDOW_SKIP_MS (one a claim does not see yet is seen by the
- * window) and read again when they have changed.
+ * window): when they have changed, those of the projects that changed are read again
+ * (CHANGED_ENDPOINTS_SQL), and all of them when the list kept is more than ENDPOINT_CHANGES_KEPT
+ * changes behind, and ACTIVE_ENDPOINTS_MAX_AGE_MS after the last read of them all, changed or not.
+ * Every writer on the file counts its changes (triggers), this process's or another's.
  */
 function activeEndpoints(db: DatabaseSync, now: number, probe: ProbeCursor): TurnList {
   const kept = probe.endpoints;
@@ -352,13 +374,25 @@ function activeEndpoints(db: DatabaseSync, now: number, probe: ProbeCursor): Tur
   // Rows as arrays: an object per row was most of the read's time.
   const read = prepared(db, ACTIVE_ENDPOINTS_SQL);
   read.setReturnArrays(true);
-  // -1, never a count: read, changed or not (ACTIVE_ENDPOINTS_MAX_AGE_MS after the last read).
+  const readAll = (from: number | null) => read.all(from) as unknown as [number, string, string][];
+  // null, never a count: read all of them (ACTIVE_ENDPOINTS_MAX_AGE_MS after the last such read).
   const fresh = kept && now >= kept.readAt && now - kept.readAt < ACTIVE_ENDPOINTS_MAX_AGE_MS;
-  const rows = read.all(fresh ? kept.changes : -1) as unknown as [number, string, string][];
+  let rows = readAll(fresh ? kept.changes : null);
   const changes = Number(rows[0]![0]);
   if (fresh && changes === kept.changes) {
     probe.endpoints = { ...kept, at: now };
     return kept.list;
+  }
+  if (fresh && changes - kept.changes >= 0 && changes - kept.changes <= ENDPOINT_CHANGES_KEPT) {
+    const changed = all(db, CHANGED_ENDPOINTS_SQL, kept.changes);
+    const pairs: [string, string][] = [];
+    for (const r of changed) if (r.id !== null) pairs.push([String(r.project_id), String(r.id)]);
+    const list = withProjectsRead(kept.list, new Set(changed.map((r) => String(r.project_id))), pairs);
+    if (list) {
+      probe.endpoints = { list, at: now, readAt: kept.readAt, changes };
+      return list;
+    }
+    rows = readAll(null);
   }
   const list = turnListOf(
     rows.slice(1).map(([, projectId, id]) => [projectId, id]),
