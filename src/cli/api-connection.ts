@@ -4,7 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { HeraldApiError, HeraldClient, HeraldNetworkError, HeraldResponseError } from '@herald/client';
+import type { HeraldClient } from '@herald/client';
+import { HeraldApiError, HeraldNetworkError, HeraldResponseError } from '@herald/client/errors';
 import { type Command, Option } from 'commander';
 import { type ConnectionFlags, DEFAULT_API_URL, resolveConnection } from '../config/client-connection.ts';
 import { withoutCredentials } from '../domain/http-url.ts';
@@ -25,7 +26,7 @@ export function withConnectionFlags(command: Command): Command {
     );
 }
 
-export function connect(flags: ConnectionFlags): HeraldClient {
+export async function connect(flags: ConnectionFlags): Promise<HeraldClient> {
   const { url, urlSource, token, tokenFile, savedTokenApplies } = resolveConnection(flags);
   // Before the token: `127.0.0.1:8080` (no http://) is not a URL on this machine, so the saved token
   // does not apply to it, and the error was "no token …, --url names another host".
@@ -59,6 +60,8 @@ export function connect(flags: ConnectionFlags): HeraldClient {
         '`herald serve` was started in, or name its data directory with --data-dir or HERALD_DATA_DIR',
     );
   }
+  // Loaded here, not at start: undici, under the client, was half of `herald --version`'s CPU.
+  const { HeraldClient } = await import('@herald/client');
   try {
     // Payload numbers a double cannot hold (64-bit ids) keep their digits, in --json output and in
     // what `herald listen` forwards (json-text.ts).

@@ -1,5 +1,6 @@
 /** What the API commands share: a client for the run of one command, and JSON output. */
-import { HeraldApiError, type HeraldClient } from '@herald/client';
+import type { HeraldClient } from '@herald/client';
+import { HeraldApiError } from '@herald/client/errors';
 import type { Command } from 'commander';
 import {
   type ConnectionFlags,
@@ -152,7 +153,7 @@ export function apiAction<F extends ConnectionFlags>(
     checkRequiredFlags(command);
     return runCommand(async () => {
       checkEmptyIds(command);
-      const client = connect(flags);
+      const client = await connect(flags);
       try {
         await body(client, flags, args);
       } catch (error) {

@@ -6,7 +6,7 @@
  * (and so when Ctrl-C stops them before the answer: making).
  */
 import { constants as osConstants } from 'node:os';
-import { HeraldApiError } from '@herald/client';
+import { HeraldApiError } from '@herald/client/errors';
 import { type ConnectionFlags, resolveConnection } from '../config/client-connection.ts';
 import { withoutCredentials } from '../domain/http-url.ts';
 import { noAnswer } from './api-connection.ts';

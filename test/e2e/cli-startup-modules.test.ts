@@ -63,3 +63,33 @@ test('client commands, --version and --help load none of the server modules; mig
   assert.equal(migrated.code, 0);
   assert.ok(migrated.modules.some((m) => /\/src\/store\/open-store\.ts$/.test(m)));
 });
+
+test('--version and --help load neither undici, the API client nor the signing code; an API command loads them when it runs', async () => {
+  // undici alone was ~0.1 s of CPU in a 0.2 s `herald --version`.
+  const CLIENT_ONLY = [
+    /node_modules\/undici\//,
+    /\/packages\/client\/src\/client\.ts$/,
+    /\/packages\/verify\//,
+    /\/src\/cli\/listen\/forwarder\.ts$/,
+  ];
+  for (const args of [
+    ['--version'],
+    ['--help'],
+    ['serve', '--help'],
+    ['events', 'list', '--help'],
+    ['listen', '--help'],
+  ]) {
+    const { code, modules } = await loadedBy(args);
+    assert.equal(code, 0, `herald ${args.join(' ')} exits 0`);
+    assert.ok(
+      modules.some((m) => m.endsWith('/src/cli/main.ts')),
+      `${args.join(' ')}: the hook saw the CLI load`,
+    );
+    const client = modules.filter((m) => CLIENT_ONLY.some((pattern) => pattern.test(m)));
+    assert.deepEqual(client, [], `herald ${args.join(' ')} loaded the API client`);
+  }
+  const url = `http://127.0.0.1:${await freePort()}`;
+  const listed = await loadedBy(['projects', 'list', '--url', url]);
+  assert.equal(listed.code, 1, 'nobody listens there');
+  assert.ok(listed.modules.some((m) => /node_modules\/undici\//.test(m)));
+});

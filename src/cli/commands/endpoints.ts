@@ -3,14 +3,8 @@
  * endpoints and their settings through a running Herald's API (their history: endpoint-history.ts;
  * what waits for them: endpoint-deliveries.ts).
  */
-import {
-  type Endpoint,
-  type EndpointInput,
-  type EndpointSecrets,
-  HeraldApiError,
-  type HeraldClient,
-  type SignatureConfig,
-} from '@herald/client';
+import type { Endpoint, EndpointInput, EndpointSecrets, HeraldClient, SignatureConfig } from '@herald/client';
+import { HeraldApiError } from '@herald/client/errors';
 import { Command, Option } from 'commander';
 import {
   type ConnectionFlags,

@@ -2,7 +2,7 @@
  * `herald event-types list|get`: the catalog through a running Herald's API, with each type's
  * description, schema and example payload (what `endpoints test` sends).
  */
-import { type EventType, paginate } from '@herald/client';
+import type { EventType } from '@herald/client';
 import type { Command } from 'commander';
 import { type ConnectionFlags, withConnectionFlags } from '../api-connection.ts';
 import { apiAction, printJson, printLine, sayEmpty } from '../print.ts';
@@ -15,6 +15,7 @@ export function addEventTypeReadCommands(eventTypes: Command): void {
       .option('--json', 'print them as JSON, schemas and examples included'),
   ).action(
     apiAction<ConnectionFlags & { json?: boolean }>(async (client, flags) => {
+      const { paginate } = await import('@herald/client'); // loaded with the client by now
       const all: EventType[] = [];
       for await (const type of paginate((q) => client.listEventTypes(q), 100)) all.push(type);
       if (flags.json) printJson(all);

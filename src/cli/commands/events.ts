@@ -1,14 +1,7 @@
 /** `herald events send|list|get` and `herald deliveries get|retry`: events through a running Herald's API. */
 import { constants as osConstants } from 'node:os';
-import {
-  type Attempt,
-  type EventInput,
-  type EventSummary,
-  HeraldApiError,
-  type HeraldEvent,
-  type Json,
-  withIdempotencyKey,
-} from '@herald/client';
+import type { Attempt, EventInput, EventSummary, HeraldEvent, Json } from '@herald/client';
+import { HeraldApiError } from '@herald/client/errors';
 import { Command, Option } from 'commander';
 import {
   type ConnectionFlags,
@@ -103,6 +96,7 @@ export function eventsCommand(): Command {
       let replayed = false;
       /** Why a try before the answered one may have stored the event (null: none may have). */
       let resent: 'a network error' | 'a 503 (database unavailable)' | null = null;
+      const { withIdempotencyKey } = await import('@herald/client'); // loaded with the client by now
       const body = withIdempotencyKey(input);
       // Ctrl-C (or a stop) before the answer, Herald slow or stuck: the event may have been stored,
       // under a key the user never saw. Without it, sending again would store it twice.

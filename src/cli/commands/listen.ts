@@ -1,9 +1,8 @@
 /** `herald listen`: forward a project's new events to a local URL (src/cli/listen/forwarder.ts). */
 import { X509Certificate } from 'node:crypto';
-import { HeraldApiError } from '@herald/client';
+import { HeraldApiError } from '@herald/client/errors';
 import { Command, Option } from 'commander';
 import { isLoopbackUrl } from '../../domain/loopback-url.ts';
-import { secretProblem } from '../../domain/secret.ts';
 import {
   type ConnectionFlags,
   checkEmptyIds,
@@ -18,8 +17,7 @@ import {
   withConnectionFlags,
 } from '../api-connection.ts';
 import { describeApiError, type FieldSources } from '../api-errors.ts';
-import { endpointShape, type ForwardShape, localShape } from '../listen/forward-shape.ts';
-import { createForwarder } from '../listen/forwarder.ts';
+import type { ForwardShape } from '../listen/forward-shape.ts';
 import { printLine } from '../print.ts';
 import { readTextFile } from '../read-text-file.ts';
 import { CommandError, runCommand } from '../run-command.ts';
@@ -156,7 +154,9 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
       : ['--secret', flags.secret];
   // Checked here by the rule the API applies to an endpoint's standard secret (whsec_ base64 of
   // 24–64 bytes: a receiver set up with it could be moved onto a real endpoint), rather than at
-  // every event. The message never repeats the value: it is a secret.
+  // every event. The message never repeats the value: it is a secret. (Loaded here: it brings the
+  // signing code, @herald/verify, which no other command needs at start.)
+  const { secretProblem } = await import('../../domain/secret.ts');
   const secretRefused = secret ? secretProblem('standard', secret) : null;
   if (secretRefused !== null) {
     throw new CommandError(
@@ -173,7 +173,10 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
           : "for the endpoint's own filter, leave out --types",
       )
     : null;
-  const client = connect(flags);
+  // The forwarder (undici, the signing code) loads only when listen runs, not with every command.
+  const { endpointShape, localShape } = await import('../listen/forward-shape.ts');
+  const { createForwarder } = await import('../listen/forwarder.ts');
+  const client = await connect(flags);
   try {
     let shape: ForwardShape;
     let refresh: (() => Promise<ForwardShape>) | undefined;
