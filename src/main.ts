@@ -26,15 +26,11 @@ import { newerSchemaError } from './config/newer-schema-error.ts';
 import { defaultPublicUrl } from './config/parse-addresses.ts';
 import { redactDatabaseUrl } from './config/redact-database-url.ts';
 import { roleOnSqliteWarning } from './config/role-on-sqlite.ts';
-import { blockedAddressLog } from './delivery/blocked-address-log.ts';
-import { createDispatcher, type Dispatcher } from './delivery/dispatcher.ts';
+import type { Dispatcher } from './delivery/dispatcher.ts';
 import { endpointDisabledLine } from './delivery/endpoint-disabled-line.ts';
 import { fitToOpenFileLimit } from './delivery/fd-limit.ts';
 import { createSecretKeyReadiness, onSecretKeyChange } from './delivery/secret-key-readiness.ts';
-import { createSender, type Sender } from './delivery/sender.ts';
-import { senderOptions } from './delivery/sender-options.ts';
-import { storeErrorLog } from './delivery/store-error-log.ts';
-import { createThreadedDispatcher } from './delivery/threaded-dispatcher.ts';
+import type { Sender } from './delivery/sender.ts';
 import { listenWithRetry } from './listen.ts';
 import { createLogger, type Logger } from './logger.ts';
 import {
@@ -279,8 +275,11 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
           jobs.forwarder?.wake();
         },
       };
+      // Each branch loads what it runs: the dispatcher and its sender (undici) are the thread's
+      // modules when it has one, not this thread's too.
       if (useDispatcherThread(config)) {
         // Its own store connection and sender; this thread wakes it when work is accepted here.
+        const { createThreadedDispatcher } = await import('./delivery/threaded-dispatcher.ts');
         const threaded = createThreadedDispatcher({
           handoff: store.capabilities.leaseOnAccept,
           init: {
@@ -306,6 +305,11 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
         dispatcher = threaded;
         unsubscribeDue = store.subscribeDue(() => threaded.wake());
       } else {
+        const { createSender } = await import('./delivery/sender.ts');
+        const { senderOptions } = await import('./delivery/sender-options.ts');
+        const { blockedAddressLog } = await import('./delivery/blocked-address-log.ts');
+        const { createDispatcher } = await import('./delivery/dispatcher.ts');
+        const { storeErrorLog } = await import('./delivery/store-error-log.ts');
         sender = createSender({
           ...senderOptions(config.delivery, maxSockets ?? undefined),
           onBlocked: blockedAddressLog(logger),

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { freePort } from '../support/free-port.ts';
-import { runHerald } from './harness.ts';
+import { runHerald, startHerald } from './harness.ts';
 
 const HOOK = resolve(import.meta.dirname, '../fixtures/loaded-modules.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'herald-cli-modules-'));
@@ -92,4 +92,37 @@ test('--version and --help load neither undici, the API client nor the signing c
   const listed = await loadedBy(['projects', 'list', '--url', url]);
   assert.equal(listed.code, 1, 'nobody listens there');
   assert.ok(listed.modules.some((m) => /node_modules\/undici\//.test(m)));
+});
+
+/** What `herald serve`'s main thread loads until it is stopped, with no request made. */
+async function loadedByServe(env: Record<string, string>): Promise<string[]> {
+  const out = join(dir, `loaded-${++runs}.txt`);
+  const herald = await startHerald({
+    env: { NODE_OPTIONS: `--import=${HOOK}`, LOADED_MODULES_OUT: out, ...env },
+  });
+  await herald.kill('SIGTERM');
+  await herald.dispose();
+  return readFileSync(out, 'utf8').split('\n');
+}
+
+test('herald serve: with the dispatcher on its thread, the main thread loads neither the dispatcher nor undici (the thread does); SQLite loads no pg', async () => {
+  const NOT_ON_MAIN = [
+    /node_modules\/undici\//,
+    /\/src\/delivery\/dispatcher\.ts$/,
+    /\/src\/delivery\/sender\.ts$/,
+    /node_modules\/pg\//,
+  ];
+  const modules = await loadedByServe({});
+  assert.ok(
+    modules.some((m) => m.endsWith('/src/main.ts')),
+    'the hook saw the server load',
+  );
+  assert.deepEqual(
+    modules.filter((m) => NOT_ON_MAIN.some((pattern) => pattern.test(m))),
+    [],
+  );
+  // The other side: a dispatcher on the main thread loads them there.
+  const onMain = await loadedByServe({ HERALD_DELIVERY_THREAD: 'false' });
+  assert.ok(onMain.some((m) => m.endsWith('/src/delivery/dispatcher.ts')));
+  assert.ok(onMain.some((m) => /node_modules\/undici\//.test(m)));
 });
