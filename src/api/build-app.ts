@@ -37,6 +37,7 @@ import { answerExpectContinue } from './expect-continue.ts';
 import { closeInactiveUnlessAnswering } from './inactivity-close.ts';
 import { isRouteAccess, ROUTE_ACCESS } from './key-scope.ts';
 import { lazyChildLoggerFactory } from './lazy-request-logger.ts';
+import { lazyValidators } from './lazy-validators.ts';
 import { limitPipelinedRequests } from './pipelined-requests.ts';
 import { portalDeclarationError } from './portal-access.ts';
 import { registerApiRateLimit } from './rate-limit.ts';
@@ -152,6 +153,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, allowUnionTypes: true },
     },
+    // Each route's validators are compiled when it first validates, not all at start (lazy-validators.ts).
+    schemaController: { compilersFactory: { buildValidator: lazyValidators() } },
   }) as unknown as FastifyInstance;
 
   let ready = false;
