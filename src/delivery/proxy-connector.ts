@@ -14,13 +14,15 @@
  * recorded and the endpoint is not held responsible.
  */
 import { EventEmitter } from 'node:events';
-import { request } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { buildConnector } from 'undici';
 import type { DeliveryProxy } from '../config/config-types.ts';
 import { proxyBypass } from '../domain/proxy-bypass.ts';
 import { threadCounters } from '../thread-counters.ts';
 import type { ConnectLookup } from './guarded-lookup.ts';
+
+// Not `import … from 'node:http'`, which loads Node's built-in fetch (src/api/errors.ts).
+const { request } = process.getBuiltinModule('node:http');
 
 /** The code of ProxyUnavailableError (SendResult.local, store-error-log.ts). */
 export const PROXY_UNAVAILABLE = 'HERALD_ERR_PROXY';

@@ -95,10 +95,10 @@ test('--version and --help load neither undici, the API client nor the signing c
 });
 
 /** What `herald serve`'s main thread loads until it is stopped, with no request made. */
-async function loadedByServe(env: Record<string, string>): Promise<string[]> {
+async function loadedByServe(env: Record<string, string>, hook = HOOK): Promise<string[]> {
   const out = join(dir, `loaded-${++runs}.txt`);
   const herald = await startHerald({
-    env: { NODE_OPTIONS: `--import=${HOOK}`, LOADED_MODULES_OUT: out, ...env },
+    env: { NODE_OPTIONS: `--import=${hook}`, LOADED_MODULES_OUT: out, ...env },
   });
   await herald.kill('SIGTERM');
   await herald.dispose();
@@ -127,4 +127,12 @@ test('herald serve on SQLite, dispatcher on its thread: until a request, the mai
   const onMain = await loadedByServe({ HERALD_DELIVERY_THREAD: 'false' });
   assert.ok(onMain.some((m) => m.endsWith('/src/delivery/dispatcher.ts')));
   assert.ok(onMain.some((m) => /node_modules\/undici\//.test(m)));
+});
+
+test("herald serve: Node's built-in fetch (undici) is not loaded by an ES import of node:http", async () => {
+  // Node fills an ES module's view of node:http by reading every export, which loads its fetch:
+  // ~0.03 s of CPU at start, on each thread that does it (src/api/errors.ts).
+  const native = await loadedByServe({}, resolve(import.meta.dirname, '../fixtures/native-modules.mjs'));
+  assert.ok(native.includes('NativeModule internal/modules/esm/loader'), 'the hook saw Node load');
+  assert.ok(!native.includes('NativeModule internal/deps/undici/undici'), native.join(' '));
 });
