@@ -42,7 +42,7 @@ import {
 } from './metrics.ts';
 import { type SchemaWatch, startSchemaWatch } from './schema-watch.ts';
 import { openStore } from './store/open-store.ts';
-import { type ServingLock, takeServingLock } from './store/sqlite/serving-lock.ts';
+import type { ServingLock } from './store/sqlite/serving-lock.ts';
 import type { MigrationResult, Store } from './store/store.ts';
 import { explainDatabaseError } from './store/store-unavailable.ts';
 
@@ -119,12 +119,14 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
   // a path that cannot be used is named as the store names it, and a start refused because another
   // process (an older version, in an upgrade) serves the file leaves its schema alone.
   const serving: { lock: ServingLock | null } = { lock: null };
+  // SQLite's modules (node:sqlite) load only for a SQLite database.
+  const servingLocks = sqliteFile ? await import('./store/sqlite/serving-lock.ts') : null;
   const store = await openStore(config.databaseUrl, {
     dataDir: config.dataDir,
-    ...(sqliteFile
+    ...(servingLocks
       ? {
           beforeOpen: (file: string) => {
-            serving.lock = takeServingLock(file);
+            serving.lock = servingLocks.takeServingLock(file);
           },
         }
       : {}),

@@ -4,9 +4,6 @@ import { makeDirectory } from '../config/make-directory.ts';
 import { decodeEncryptionKey } from '../config/parse-encryption-key.ts';
 import { createSecretCipher, PLAINTEXT_SECRETS, reportingOpens } from './secret-cipher.ts';
 import { fileAccessHint } from './sqlite/file-access.ts';
-import { refuseForeignWriteAheadLog } from './sqlite/foreign-wal.ts';
-import { refuseForeignDatabaseSqlite } from './sqlite/open-database.ts';
-import { SqliteStore } from './sqlite/sqlite-store.ts';
 import type { MigrationResult, Store } from './store.ts';
 
 /** What the caller knows besides the URL (all optional). */
@@ -63,6 +60,9 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
   const keyed = key ? createSecretCipher(key, previous) : PLAINTEXT_SECRETS;
   const cipher = options.onSealedSecretOpen ? reportingOpens(keyed, options.onSealedSecretOpen) : keyed;
   if (databaseUrl.startsWith('sqlite:')) {
+    // Each backend's modules load only for its URL: node:sqlite and the SQLite store are not a
+    // PostgreSQL process's, nor pg a SQLite one's.
+    const { SqliteStore } = await import('./sqlite/sqlite-store.ts');
     const path = databaseUrl.slice('sqlite:'.length);
     if (path === '') throw new Error('sqlite: database URL needs a path (sqlite:PATH or sqlite::memory:)');
     const sqliteOptions =
@@ -89,6 +89,8 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
       // as it was, with nothing new in its directory. Until 2026-12-06 the refusal came after the
       // lock, and left an empty <file>.lock.
       if (options.firstInProcess) {
+        const { refuseForeignWriteAheadLog } = await import('./sqlite/foreign-wal.ts');
+        const { refuseForeignDatabaseSqlite } = await import('./sqlite/open-database.ts');
         try {
           refuseForeignWriteAheadLog(file);
           refuseForeignDatabaseSqlite(file);

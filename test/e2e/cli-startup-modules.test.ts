@@ -136,3 +136,23 @@ test("herald serve: Node's built-in fetch (undici) is not loaded by an ES import
   assert.ok(native.includes('NativeModule internal/modules/esm/loader'), 'the hook saw Node load');
   assert.ok(!native.includes('NativeModule internal/deps/undici/undici'), native.join(' '));
 });
+
+test('herald serve and migrate on PostgreSQL load neither node:sqlite nor the SQLite store', async () => {
+  // A port nobody listens on: the start fails at the database, after loading what it would run.
+  const database = `postgres://herald@127.0.0.1:${await freePort()}/herald`;
+  for (const args of [
+    ['serve', '--port', '0', '--database', database],
+    ['migrate', '--database', database],
+  ]) {
+    const { code, modules } = await loadedBy(args);
+    assert.equal(code, 1, `herald ${args.join(' ')}: the database is not there`);
+    assert.ok(
+      modules.some((m) => m.endsWith('/src/store/open-store.ts')),
+      `${args[0]}: the hook saw it load`,
+    );
+    const sqlite = modules.filter(
+      (m) => m === 'node:sqlite' || m.endsWith('/src/store/sqlite/sqlite-store.ts'),
+    );
+    assert.deepEqual(sqlite, [], `herald ${args.join(' ')} loaded SQLite`);
+  }
+});

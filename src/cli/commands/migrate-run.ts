@@ -6,7 +6,7 @@ import { type ConfigFlags, loadConfig } from '../../config/load-config.ts';
 import { newerSchemaError } from '../../config/newer-schema-error.ts';
 import { redactDatabaseUrl } from '../../config/redact-database-url.ts';
 import { openStore } from '../../store/open-store.ts';
-import { DatabaseInUseError, type ServingLock, takeServingLock } from '../../store/sqlite/serving-lock.ts';
+import type { ServingLock } from '../../store/sqlite/serving-lock.ts';
 import { explainDatabaseError } from '../../store/store-unavailable.ts';
 import { CommandError } from '../run-command.ts';
 import { report } from '../work-report.ts';
@@ -23,14 +23,20 @@ export async function migrate(flags: Pick<ConfigFlags, 'database' | 'dataDir'>):
   // and copy-to-postgres hold it): the one serving it, an older version in an upgrade, would go on
   // on a schema it was not written for, and refuse to start again.
   const serving: { lock: ServingLock | null } = { lock: null };
+  // Loaded for SQLite only: it brings node:sqlite, which a PostgreSQL migration does not use.
+  const servingLocks = url.startsWith('sqlite:') ? await import('../../store/sqlite/serving-lock.ts') : null;
   try {
     const store = await openStore(url, {
       dataDir: config.dataDir,
       encryptionKey: config.encryptionKey,
       firstInProcess: true,
-      beforeOpen: (file) => {
-        serving.lock = lockAtRest(file);
-      },
+      ...(servingLocks
+        ? {
+            beforeOpen: (file: string) => {
+              serving.lock = lockAtRest(servingLocks, file);
+            },
+          }
+        : {}),
       onMigrationWait: (line) => process.stderr.write(`herald: ${line}\n`),
       onMigrationApplying: (file) => process.stderr.write(`herald: applying ${file}\n`),
       onMigrated: (result) => {
@@ -65,7 +71,10 @@ export async function migrate(flags: Pick<ConfigFlags, 'database' | 'dataDir'>):
 }
 
 /** The serving lock of SQLite `file`, or a CommandError when a process serves it. */
-function lockAtRest(file: string): ServingLock {
+function lockAtRest(
+  { takeServingLock, DatabaseInUseError }: typeof import('../../store/sqlite/serving-lock.ts'),
+  file: string,
+): ServingLock {
   try {
     return takeServingLock(file);
   } catch (error) {
