@@ -32,6 +32,7 @@ export function lazyValidators(): BuildValidator {
   const build: Build = (externalSchemas, ajvOptions) => {
     let compile: Compile | null = null;
     return (route) => {
+      if (route.httpPart === 'headers') refuseCapitalHeaders(route);
       let compiled: Validate | null = null;
       const validate: Validate = (data) => {
         if (compiled === null) {
@@ -49,4 +50,17 @@ export function lazyValidators(): BuildValidator {
   };
   // Fastify's type describes Ajv's compiled functions; it calls them as plain functions.
   return build as unknown as BuildValidator;
+}
+
+/**
+ * Fastify lowercases the header names of a headers schema for its own compiler, as requests' are,
+ * but leaves them as written for a compiler given to it (this one): one with a capital letter would
+ * never match. Herald writes them lowercase; another stops the start, naming it.
+ */
+function refuseCapitalHeaders({ schema, method, url }: RouteSchema): void {
+  const { properties = {}, required = [] } = schema as { properties?: object; required?: string[] };
+  const capital = [...Object.keys(properties), ...required].find((name) => name !== name.toLowerCase());
+  if (capital !== undefined) {
+    throw new Error(`${method} ${url}: the headers schema names ${capital}; write header names in lowercase`);
+  }
 }
