@@ -37,6 +37,7 @@ import { Where } from '../../src/store/postgres/where.ts';
 import { percentile95 } from '../../src/store/row-mapping.ts';
 import { MAX_VALID_SECRETS, type Store } from '../../src/store/store.ts';
 import { ATTEMPT_ID_SQL } from '../support/attempt-id-sql.ts';
+import { migratedDatabases } from '../support/migrated-databases.ts';
 import { startPostgres, withPostgres } from '../support/postgres.ts';
 import { countQueries } from '../support/query-counter.ts';
 import {
@@ -55,13 +56,15 @@ import { defineStoreSuite } from './store-suite.ts';
 
 const server = await withPostgres();
 after(() => server.stop());
+/** An empty database, migrated (a copy of one migrated once); the tests of migrating take createDatabase. */
+const migratedDatabase = migratedDatabases(server);
 
 // A fresh database per test: claims and backlog are operator-wide.
 let lastUrl = '';
 defineStoreSuite(
   'postgres',
   async () => {
-    lastUrl = await server.createDatabase();
+    lastUrl = await migratedDatabase();
     return openStore(lastUrl);
   },
   () => openStore(lastUrl),
@@ -71,7 +74,7 @@ definePostgresPlanGuard(server);
 
 /** Opens `n` stores on one database, as `n` Herald processes would. */
 async function processes(n: number, url?: string): Promise<PostgresStore[]> {
-  const db = url ?? (await server.createDatabase());
+  const db = url ?? (await migratedDatabase());
   const stores = Array.from({ length: n }, () => new PostgresStore(db));
   await Promise.all(stores.map((s) => s.migrate()));
   return stores;
@@ -80,7 +83,7 @@ const closeAll = (stores: Store[]) => Promise.all(stores.map((s) => s.close()));
 
 /** A fresh database with a store and a plain client on it, both closed after `fn`. */
 async function withStoreAndClient(fn: (store: PostgresStore, client: pg.Client) => Promise<void>) {
-  const url = await server.createDatabase();
+  const url = await migratedDatabase();
   const store = new PostgresStore(url);
   await store.migrate();
   const client = new pg.Client(url);
@@ -94,7 +97,7 @@ async function withStoreAndClient(fn: (store: PostgresStore, client: pg.Client) 
 }
 
 describe('postgres specifics', () => {
-  defineKeyRotationTest('postgres', () => server.createDatabase());
+  defineKeyRotationTest('postgres', migratedDatabase);
 
   test('a migration the database has and this version does not (a newer Herald applied it) is reported', async () => {
     const url = await server.createDatabase();
@@ -618,7 +621,7 @@ describe('postgres specifics', () => {
 
   test("a claim's turns read the active endpoints again only after a notice that they changed, while the store listens", async () => {
     // Read every 250 ms, changed or not: 190 ms a claim at 100,000 endpoints.
-    const url = await server.createDatabase();
+    const url = await migratedDatabase();
     const store = new PostgresStore(url);
     await store.migrate();
     const other = new PostgresStore(url);
@@ -766,7 +769,7 @@ describe('postgres specifics', () => {
 
   test("a claim's turns read the active endpoints as one row, however many there are, and keep them by project", async () => {
     // A row per endpoint: 112-146 ms at 100,000 endpoints, most of it the rows sent and parsed.
-    const url = await server.createDatabase();
+    const url = await migratedDatabase();
     const store = await openStore(url);
     const client = new pg.Client({ connectionString: url });
     try {
@@ -896,7 +899,7 @@ describe('postgres specifics', () => {
   });
 
   test("a probe round walks each project's own callbacks, not another project's backlog of them, and finding which projects have any does too", async () => {
-    const url = await server.createDatabase();
+    const url = await migratedDatabase();
     const store = await openStore(url);
     const client = new pg.Client({ connectionString: url });
     try {
@@ -945,7 +948,7 @@ describe('postgres specifics', () => {
   test('which projects have callbacks due is found among the pending callbacks, not by asking every project', async () => {
     // Read every 250 ms while callbacks are due and claims give turns: asked of every project (a
     // seek each, or a scan of deliveries) it took 46-76 ms at 100,000 projects.
-    const url = await server.createDatabase();
+    const url = await migratedDatabase();
     const store = await openStore(url);
     const client = new pg.Client({ connectionString: url });
     try {
@@ -1613,7 +1616,7 @@ async function withUnanalysed(
   n: number,
   fn: (client: pg.Client, event: HeraldEvent, endpoints: Endpoint[]) => Promise<void>,
 ): Promise<void> {
-  const url = await server.createDatabase();
+  const url = await migratedDatabase();
   const store = await openStore(url);
   const client = new pg.Client({ connectionString: url });
   try {
