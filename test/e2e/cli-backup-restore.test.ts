@@ -28,6 +28,7 @@ import { join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, test } from 'node:test';
 import { api, type HeraldProcess, runHerald, startHerald, startReceiver } from './harness.ts';
+import { migratedDataDir } from './migrated-data-dir.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const ADMIN = 'backup-restore-admin-token-0123456789';
@@ -277,8 +278,7 @@ test('a restore is refused while served, then puts the backup in place with the 
 
 test('a restore refuses a backup a newer Herald wrote, and a file that is no Herald database, changing nothing', async () => {
   const dataDir = join(root, 'newer');
-  const made = await runHerald(['migrate', '--data-dir', dataDir]);
-  assert.equal(made.code, 0, made.stderr);
+  await migratedDataDir(dataDir);
   const backup = join(root, 'newer-backup.db');
   const backedUp = await herald(['backup', '--data-dir', dataDir, '--to', backup]);
   assert.equal(backedUp.code, 0, backedUp.stderr);
@@ -399,7 +399,7 @@ async function interruptDuringCheck(args: string[], copyOf: (pid: number) => str
 
 test('a backup interrupted (Ctrl-C) while it checks its copy stops and keeps nothing', async () => {
   const dataDir = join(root, 'interrupted-check');
-  assert.equal((await runHerald(['migrate', '--data-dir', dataDir])).code, 0);
+  await migratedDataDir(dataDir);
   fill(join(dataDir, 'herald.db')); // 60 MB: its check takes tens of ms or more
   const backups = join(root, 'interrupted-check-backups');
   mkdirSync(backups);
@@ -416,12 +416,12 @@ test('a backup interrupted (Ctrl-C) while it checks its copy stops and keeps not
 
 test('a restore interrupted (Ctrl-C) while it checks the backup changes nothing', async () => {
   const source = join(root, 'interrupted-restore-source');
-  assert.equal((await runHerald(['migrate', '--data-dir', source])).code, 0);
+  await migratedDataDir(source);
   fill(join(source, 'herald.db'));
   const backup = join(root, 'interrupted-restore-backup.db');
   copyFileSync(join(source, 'herald.db'), backup);
   const dataDir = join(root, 'interrupted-restore');
-  assert.equal((await runHerald(['migrate', '--data-dir', dataDir])).code, 0);
+  await migratedDataDir(dataDir);
   const before = readFileSync(join(dataDir, 'herald.db'));
   const { code, stderr } = await interruptDuringCheck(
     ['restore', '--data-dir', dataDir, '--from', backup],
@@ -439,13 +439,12 @@ test('a restore interrupted (Ctrl-C) while it checks the backup changes nothing'
 test('a restore stopped by SIGTERM while it copies or checks changes nothing and leaves no copy behind', async () => {
   // The backup: a Herald database of 60 MB (its copy and check take hundreds of ms).
   const source = join(root, 'restore-stopped-source');
-  const migrated = await runHerald(['migrate', '--data-dir', source]);
-  assert.equal(migrated.code, 0, migrated.stderr);
+  await migratedDataDir(source);
   fill(join(source, 'herald.db'));
   const backup = join(root, 'restore-stopped-backup.db');
   copyFileSync(join(source, 'herald.db'), backup);
   const dataDir = join(root, 'restore-stopped');
-  assert.equal((await runHerald(['migrate', '--data-dir', dataDir])).code, 0);
+  await migratedDataDir(dataDir);
   // What is there but the lock file, which the restore makes (serve does too) and leaves.
   const listing = () =>
     readdirSync(dataDir)
@@ -469,8 +468,7 @@ test('a restore from a copy of a WAL-mode database leaves nothing of its check b
   // A copy of a stopped database's file (cp, or sqlite3's .backup) is in WAL mode, unlike a
   // herald backup: SQLite's read-only connections that check it make a -wal and -shm beside it.
   const source = join(root, 'wal-mode');
-  const made = await runHerald(['migrate', '--data-dir', source]);
-  assert.equal(made.code, 0, made.stderr);
+  await migratedDataDir(source);
   const backup = join(root, 'wal-mode-copy.db');
   copyFileSync(join(source, 'herald.db'), backup);
   assert.equal(readFileSync(backup)[18], 2, 'the copy is in WAL mode');
@@ -493,13 +491,13 @@ test('the database a restore kept aside is had back by following its output, aft
   };
   // The database there before: stopped cleanly, so no -wal is kept aside with it.
   const dataDir = join(root, 'undo');
-  assert.equal((await runHerald(['migrate', '--data-dir', dataDir])).code, 0);
+  await migratedDataDir(dataDir);
   const db = join(dataDir, 'herald.db');
   const before = new DatabaseSync(db);
   before.exec('CREATE TABLE marker_old (x)');
   before.close();
   const source = join(root, 'undo-source');
-  assert.equal((await runHerald(['migrate', '--data-dir', source])).code, 0);
+  await migratedDataDir(source);
   const backup = join(root, 'undo-backup.db');
   assert.equal((await herald(['backup', '--data-dir', source, '--to', backup])).code, 0);
   const restored = await herald(['restore', '--data-dir', dataDir, '--from', backup]);
@@ -537,7 +535,7 @@ test('a restore with nothing naming the database, and none in the default place,
   // As an operator whose serve runs under a service manager with HERALD_DATA_DIR in its unit, typing
   // the command in a shell elsewhere: the default ./herald-data is not where the database is.
   const source = join(root, 'unnamed-source');
-  assert.equal((await runHerald(['migrate', '--data-dir', source])).code, 0);
+  await migratedDataDir(source);
   const backup = join(root, 'unnamed-backup.db');
   assert.equal((await herald(['backup', '--data-dir', source, '--to', backup])).code, 0);
   const cwd = join(root, 'unnamed-cwd');
@@ -563,7 +561,7 @@ test('a restore with nothing naming the database, and none in the default place,
 test('a backup of a damaged database fails naming the database, not the copy it deleted', async () => {
   // VACUUM INTO copies rows as it reads them: a damaged table is damaged in the copy too.
   const dataDir = join(root, 'damaged');
-  assert.equal((await runHerald(['migrate', '--data-dir', dataDir])).code, 0);
+  await migratedDataDir(dataDir);
   const file = join(dataDir, 'herald.db');
   fill(file);
   const bytes = readFileSync(file);
@@ -583,7 +581,7 @@ test('a backup of a damaged database fails naming the database, not the copy it 
 
 test('a backup whose report cannot be written on stdout (a full disk) says on stderr what it wrote where, exit code 0', async () => {
   const dataDir = join(root, 'full-stdout');
-  assert.equal((await runHerald(['migrate', '--data-dir', dataDir])).code, 0);
+  await migratedDataDir(dataDir);
   const backups = join(root, 'full-stdout-backups');
   mkdirSync(backups);
   const target = join(backups, 'b.db');
@@ -611,7 +609,7 @@ test('a backup whose report cannot be written on stdout (a full disk) says on st
 
 test('a restore whose report cannot be written on stdout (a full disk) says on stderr where the old database was kept, exit code 0', async () => {
   const dataDir = join(root, 'full-stdout-restore');
-  assert.equal((await runHerald(['migrate', '--data-dir', dataDir])).code, 0);
+  await migratedDataDir(dataDir);
   const backup = join(root, 'full-stdout-restore.db');
   assert.equal((await herald(['backup', '--data-dir', dataDir, '--to', backup])).code, 0);
   const full = openSync('/dev/full', 'w');

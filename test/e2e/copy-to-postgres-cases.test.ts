@@ -16,6 +16,7 @@ import { createSecretCipher } from '../../src/store/secret-cipher.ts';
 import { copyIntoPostgres } from '../../src/store/sqlite-to-postgres/copy-tables.ts';
 import { type LocalPostgres, startPostgres } from '../support/postgres.ts';
 import { runHerald, startHerald } from './harness.ts';
+import { migratedDataDir } from './migrated-data-dir.ts';
 
 let postgres: LocalPostgres;
 const root = mkdtempSync(join(tmpdir(), 'herald-copy-refusals-'));
@@ -33,8 +34,7 @@ let dirs = 0;
 /** A data directory with a migrated SQLite database holding one project with one endpoint and one event. */
 async function installation(): Promise<{ dir: string; db: DatabaseSync }> {
   const dir = join(root, `d${++dirs}`);
-  const migrated = await runHerald(['migrate'], { env: { HERALD_DATA_DIR: dir } });
-  assert.equal(migrated.code, 0, migrated.stderr);
+  await migratedDataDir(dir);
   const db = new DatabaseSync(join(dir, 'herald.db'));
   db.exec(`
     INSERT INTO projects (id, project_id, name, created_at, updated_at) VALUES ('prj_1', 'prj_1', 'p', 1, 1);
