@@ -269,10 +269,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // The attempt's bytes came back (before its slot): endpoints waiting for room go first, in
       // the order they began to wait.
       startWaitingForBytes();
-      // A project slot is free: its endpoints with work waiting take it in turn (the one that
-      // waited longest first), then this endpoint its own slot. This endpoint first, a project held
-      // at its cap gave each slot back to the endpoint that freed it, and one left with none (its
-      // queue had emptied a moment) waited for the others' queues to empty.
+      // A project slot is free: its endpoints with work waiting take it, the one with the fewest
+      // attempts in flight first, then in turn (the one that waited longest first), then this
+      // endpoint its own slot. This endpoint first, a project held at its cap gave each slot back
+      // to the endpoint that freed it, and one left with none (its queue had emptied a moment)
+      // waited for the others' queues to empty.
       queues.startProject(projectId);
       if (key) queues.start(key);
       // Then the queues of projects with nothing in flight, queued while other projects' attempts
@@ -303,6 +304,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       !recordQueue.full && slots.ofEndpoint(key) < config.perEndpointConcurrency && !projectFull(projectId),
     projectRoom: (projectId) => (recordQueue.full ? 0 : slots.projectAllowance(projectId)),
     inFlight: slots.ofProject,
+    ofEndpoint: slots.ofEndpoint,
     takeBytes,
     forgetBytes: budget.forget,
     queuedBytes,

@@ -40,6 +40,8 @@ export interface EndpointQueuesOptions {
   projectRoom(projectId: string): number;
   /** How many of the project's attempts are in flight. */
   inFlight(projectId: string): number;
+  /** Attempts of the endpoint in flight. */
+  ofEndpoint(endpointId: string): number;
   /**
    * Takes the bytes of an attempt of `claimed` to the endpoint (byte-budget.ts): the function that
    * gives them back, or null when there is no room (the endpoint then waits for it, in order).
@@ -115,6 +117,7 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
     canStart,
     projectRoom,
     inFlight,
+    ofEndpoint,
     takeBytes,
     forgetBytes,
     queuedBytes,
@@ -318,14 +321,25 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
     if (!keys) return;
     // As many endpoints as the project has free slots: each starts at least one delivery, or
     // reads its view first (one read each, not one per queued endpoint of a large fan-out).
-    // In turn: each one looked at goes to the back, so the slot that frees goes to the endpoint
-    // that waited longest, not to the first ones again (whose queues, under a steady overload,
-    // never empty: the others waited for them).
+    // The ones with the fewest attempts in flight first, and among those in turn: each one looked
+    // at goes to the back, so the slot that frees goes to the endpoint that waited longest, not to
+    // the first ones again (whose queues, under a steady overload, never empty: the others waited
+    // for them). Fewest in flight: turns of one start each gave an endpoint answering in 1 ms one
+    // delivery for each of a slow one's, its backlog held to the slow one's rate; now each
+    // endpoint with work held keeps about an equal share of the project's slots, and one that
+    // needs less leaves the rest to the others. Those with none in flight are taken as they come
+    // (the first `budget` of them end the pass): the others are at most the project's cap.
     const budget = projectRoom(projectId);
     const visit: string[] = [];
+    const busy: string[] = [];
     for (const key of keys) {
       if (visit.length >= budget) break;
-      visit.push(key);
+      if (ofEndpoint(key) === 0) visit.push(key);
+      else busy.push(key);
+    }
+    if (visit.length < budget) {
+      busy.sort((a, b) => ofEndpoint(a) - ofEndpoint(b));
+      visit.push(...busy.slice(0, budget - visit.length));
     }
     for (const key of visit) {
       start(key);

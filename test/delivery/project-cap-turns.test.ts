@@ -99,6 +99,65 @@ for (const backend of ['sqlite', 'postgres'] as const) {
   });
 }
 
+for (const backend of ['sqlite', 'postgres'] as const) {
+  test(`${backend}: a project at its cap with a slow endpoint's backlog keeps a slot for its fast endpoint's, not one start for each of the slow one's`, async () => {
+    const url =
+      backend === 'sqlite' ? `sqlite:${join(dir, 'share.db')}` : await (await postgres()).createDatabase();
+    const store = await openStore(url);
+    const receiver = await startReceiver((req) => ({
+      status: 200,
+      delayMs: req.url.endsWith('/slow') ? 1_500 : 0,
+    }));
+    const sender = createSender({
+      allowNetworks: ['127.0.0.1/32'],
+      maxResponseBytes: 65536,
+      userAgent: 'test',
+    });
+    const slow = 10;
+    const fast = 40;
+    try {
+      const project = await store.createProject({ name: 'p' }, Date.now());
+      for (const key of ['slow', 'fast'])
+        await store.createEndpoint(
+          endpointInput(project.id, { url: `${receiver.url}/${key}`, eventTypes: [`${key}.x`] }),
+          'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+          Date.now(),
+        );
+      // Both backlogs due before the dispatcher starts, the slow endpoint's first: its first two
+      // take the project's two slots (1.5 s each), and the rest of both wait in their queues.
+      const events = (type: string, n: number) =>
+        Array.from({ length: n }, (_, i) => eventInput(type, { payload: { i } }));
+      await store.acceptEvents(project.id, events('slow.x', slow), Date.now());
+      await store.acceptEvents(project.id, events('fast.x', fast), Date.now());
+      const dispatcher = capDispatcher(store, sender.send, {
+        pollIntervalMs: 50,
+        allowNetworks: ['127.0.0.1/32'],
+        concurrency: 64,
+        perEndpointConcurrency: 8,
+        perProjectConcurrency: 2,
+      });
+      await dispatcher.start();
+      try {
+        await receiver.waitFor(slow + fast, 60_000);
+      } finally {
+        await dispatcher.stop({ graceMs: 100 });
+      }
+      const order = receiver.requests.map((r) => (r.url.endsWith('/slow') ? 's' : 'f'));
+      // Once it has a slot the fast endpoint keeps it (it has the fewest attempts in flight), and
+      // its backlog goes out while the slow one's takes the other slot: all of it before the slow
+      // one's last. Before, each freed slot went to the other endpoint in turn, one start each: the
+      // fast one sent one delivery for each of the slow one's (sssfsfsfs…), and most of its backlog
+      // waited for the slow one's to empty.
+      const fastBeforeLastSlow = order.slice(0, order.lastIndexOf('s')).filter((x) => x === 'f').length;
+      assert.equal(fastBeforeLastSlow, fast, order.join(''));
+    } finally {
+      await sender.close();
+      await receiver.close();
+      await store.close();
+    }
+  });
+}
+
 test("a delivery handed off while other projects' attempts fill every slot of the process is sent once one ends, not after its lease", async () => {
   // Queued for its endpoint because the process had no free slot, its project with nothing in
   // flight: no attempt of its own ends to start the queue. Before: it waited until its lease ran out
