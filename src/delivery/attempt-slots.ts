@@ -16,6 +16,8 @@ export interface AttemptSlots {
   ofEndpoint(endpointId: string): number;
   /** Attempts running for the project (callbacks included). */
   ofProject(projectId: string): number;
+  /** The project's callbacks (no endpoint) running. */
+  ofCallbacks(projectId: string): number;
   /**
    * How many more attempts the project may start now (record queue aside): up to its cap
    * (perProjectConcurrency) and the process's free slots, but the last `reserve` free slots (the
@@ -48,6 +50,8 @@ export function createAttemptSlots(options: AttemptSlotsOptions): AttemptSlots {
   const perEndpoint = new Map<string, number>();
   /** Attempts in flight per project (callbacks included): at most perProjectConcurrency. */
   const perProject = new Map<string, number>();
+  /** Callbacks in flight per project. */
+  const perCallbacks = new Map<string, number>();
   const running = new Set<Promise<void>>();
 
   const decrement = (counts: Map<string, number>, key: string) => {
@@ -70,12 +74,14 @@ export function createAttemptSlots(options: AttemptSlotsOptions): AttemptSlots {
     },
     ofEndpoint: (endpointId) => perEndpoint.get(endpointId) ?? 0,
     ofProject: (projectId) => perProject.get(projectId) ?? 0,
+    ofCallbacks: (projectId) => perCallbacks.get(projectId) ?? 0,
     projectAllowance,
     projectFull: (projectId) => projectAllowance(projectId) <= 0,
     launch(key, projectId, run) {
       inFlight++;
       onCount();
       if (key) perEndpoint.set(key, (perEndpoint.get(key) ?? 0) + 1);
+      else perCallbacks.set(projectId, (perCallbacks.get(projectId) ?? 0) + 1);
       perProject.set(projectId, (perProject.get(projectId) ?? 0) + 1);
       const p: Promise<void> = run()
         .catch(onError)
@@ -84,6 +90,7 @@ export function createAttemptSlots(options: AttemptSlotsOptions): AttemptSlots {
           onCount();
           decrement(perProject, projectId);
           if (key) decrement(perEndpoint, key);
+          else decrement(perCallbacks, projectId);
           running.delete(p);
           onFreed(key, projectId);
         });

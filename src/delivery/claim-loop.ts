@@ -9,6 +9,7 @@ import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
 import type { ClaimedDelivery, ClaimFirst, Store } from '../store/store.ts';
 import type { AttemptSlots } from './attempt-slots.ts';
 import type { ByteBudget } from './byte-budget.ts';
+import type { CallbackQueues } from './callback-queues.ts';
 import type { DeferredWakeups } from './deferred-wakeups.ts';
 import type { DispatcherHooks, DispatcherOptions, DispatcherState } from './dispatcher-types.ts';
 import type { EndpointQueues } from './endpoint-queues.ts';
@@ -95,6 +96,8 @@ export interface ClaimLoopOptions {
   state: DispatcherState;
   slots: AttemptSlots;
   queues: EndpointQueues;
+  /** Callbacks waiting for a slot of their project (callback-queues.ts). */
+  callbacks: Pick<CallbackQueues, 'length' | 'space'>;
   recordQueue: RecordQueue;
   /** Bytes of the attempts in flight (byte-budget.ts): no claims while it is full. */
   budget: Pick<ByteBudget, 'full'>;
@@ -125,6 +128,7 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
     state,
     slots,
     queues,
+    callbacks,
     recordQueue,
     budget,
     failing,
@@ -169,25 +173,28 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
   let perClaimed = config.bytesInFlight / FIRST_CLAIM_MAX;
   /**
    * Projects whose callbacks (callbackUrl, no endpoint) claims brought, kept while they have
-   * attempts in flight. A callback has no queue to wait in: one its project has no room for goes
-   * back to the store, due 50 ms later (dispatch-batch.ts). So the callbacks of such a project at
-   * its cap are left out of a claim, as its endpoints are, and those of one with less room than
-   * the claim takes are left out of its oldest due and claimed first, up to that room: claims took
-   * them and handed them back, claim after claim while the project stayed near its cap (634
-   * claims for 40 callbacks, 594 handed back, in project-cap-callbacks.test.ts). Without callbacks
-   * the set stays empty, and claims are as before. A project with nothing in flight is forgotten
-   * (after one more claim that takes its callbacks first, which brings it back if it has more):
-   * kept while it had less room than a claim takes (a cap below the claim's size, or a busy
-   * process: most of the time), every project that ever had a callback, deleted ones too, stayed
-   * for good, each claim probing for its callbacks and waking at every attempt's end.
+   * attempts in flight or callbacks queued. A project's callbacks wait for its slots in a queue of
+   * their own, a cap's worth at most (callback-queues.ts); beyond that they go back to the store,
+   * due 50 ms later. So the callbacks of such a project with no room to start or queue more are
+   * left out of a claim, as its endpoints with a cap's worth queued are, and those of one with
+   * less room (free slots and queue) than the claim takes are left out of its oldest due and
+   * claimed first, up to that room: claims took them and handed them back, claim after claim while
+   * the project stayed near its cap (634 claims for 40 callbacks, 594 handed back, in
+   * project-cap-callbacks.test.ts). Without callbacks the set stays empty, and claims are as
+   * before. A project with nothing in flight or queued is forgotten (after one more claim that
+   * takes its callbacks first, which brings it back if it has more): kept while it had less room
+   * than a claim takes (a cap below the claim's size, or a busy process: most of the time), every
+   * project that ever had a callback, deleted ones too, stayed for good, each claim probing for its
+   * callbacks and waking at every attempt's end.
    */
   const callbackProjects = new Set<string>();
   const callbacksLeftOut = (limit: number): { out: string[]; first: ClaimFirst[] } => {
     const out: string[] = [];
     const first: ClaimFirst[] = [];
     for (const projectId of callbackProjects) {
-      if (slots.ofProject(projectId) === 0) callbackProjects.delete(projectId);
-      const room = slots.projectAllowance(projectId);
+      if (slots.ofProject(projectId) === 0 && callbacks.length(projectId) === 0)
+        callbackProjects.delete(projectId);
+      const room = slots.projectAllowance(projectId) + callbacks.space(projectId);
       if (room >= limit) continue;
       out.push(projectId);
       if (room > 0) first.push({ projectId, endpointId: CALLBACKS_ID, limit: room });
@@ -237,7 +244,8 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
         const now = clock();
         // Failing endpoints are left out too, but get what their free connections can start.
         const { leftOut, failingFirst } = leaveOutFailing(saturated, now);
-        // And the callbacks of projects at their cap, or near it (claimed first, up to their room).
+        // And the callbacks of projects at their cap with a cap's worth queued, or near it (claimed
+        // first, up to their room: free slots and queue).
         const callbacks = callbackProjects.size ? callbacksLeftOut(limit) : null;
         const callbacksOut = callbacks?.out ?? [];
         const leavesOut = leftOut.size > 0 || callbacksOut.length > 0;

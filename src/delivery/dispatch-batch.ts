@@ -5,11 +5,12 @@
  */
 
 import { resolveSchedule } from '../domain/retry-schedule.ts';
-import type { Endpoint, Envelope, RateLimit } from '../domain/types.ts';
+import type { Endpoint, RateLimit } from '../domain/types.ts';
 import type { ClaimedDelivery, ReleaseItem, Store } from '../store/store.ts';
 import { endpointDeletedRecord } from './attempt-outcome.ts';
 import type { AttemptSlots } from './attempt-slots.ts';
 import { readBatch } from './batch-reads.ts';
+import { CALLBACK_RETRY_MS, type CallbackQueues } from './callback-queues.ts';
 import type { DeferredWakeups } from './deferred-wakeups.ts';
 import type { DispatcherHooks, DispatcherOptions, DispatcherState } from './dispatcher-types.ts';
 import { type EndpointQueues, FAILING_ENDPOINT_PAUSE_MS } from './endpoint-queues.ts';
@@ -19,13 +20,6 @@ import type { RecordQueue } from './record-queue.ts';
 import { releaseItems } from './release-items.ts';
 import type { AttemptSender } from './send-attempt.ts';
 import { createSharedPayloads } from './shared-payloads.ts';
-
-/** Settings for one-off callbackUrl deliveries: POST, unsigned (webhook-id still sent), per envelope. */
-const CALLBACK_SETTINGS: Record<Envelope, Pick<Endpoint, 'method' | 'headers' | 'envelope' | 'signature'>> = {
-  standard: { method: 'POST', headers: {}, envelope: 'standard', signature: { scheme: 'none' } },
-  'event-data': { method: 'POST', headers: {}, envelope: 'event-data', signature: { scheme: 'none' } },
-  raw: { method: 'POST', headers: {}, envelope: 'raw', signature: { scheme: 'none' } },
-};
 
 export interface BatchDispatchOptions {
   /** The dispatcher's store reads, and its releases (held by this worker only). */
@@ -41,6 +35,8 @@ export interface BatchDispatchOptions {
   deferredWakeups: DeferredWakeups;
   slots: AttemptSlots;
   queues: EndpointQueues;
+  /** Callbacks waiting for a slot of their project (callback-queues.ts). */
+  callbacks: CallbackQueues;
   /** Takes the bytes of an attempt (byte-budget.ts): the function that gives them back, or null (no room). */
   takeBytes(key: string | null, claimed: ClaimedDelivery, endpoint: Endpoint | null): (() => void) | null;
   attempt: AttemptSender;
@@ -81,6 +77,7 @@ export function createBatchDispatch(
     deferredWakeups,
     slots,
     queues,
+    callbacks,
     takeBytes,
     attempt,
     queueRecord,
@@ -153,21 +150,9 @@ export function createBatchDispatch(
       const d = c.delivery;
       const projSchedule = schedules.get(d.projectId) ?? null;
       if (d.endpointId === null) {
-        const schedule = resolveSchedule(null, projSchedule, config.retrySchedule);
-        if (projectFull(d.projectId)) {
-          defer(d, now + 50); // the project's share of slots is taken: later
-          continue;
-        }
-        // No room for its body: later, as a project that is full (a callback has no queue to wait in).
-        const give = takeBytes(null, c, null);
-        if (give === null) {
-          defer(d, now + 50);
-          continue;
-        }
-        const settings = CALLBACK_SETTINGS[c.event.callbackEnvelope ?? 'standard'];
-        launch(null, d.projectId, () =>
-          attempt(c, settings, [], config.defaultTimeoutMs, schedule).finally(give),
-        );
+        // Started, or queued for a slot of its project (callback-queues.ts); else, with no room
+        // for its body or to wait in, later.
+        if (!callbacks.dispatch(c, projSchedule)) defer(d, now + CALLBACK_RETRY_MS);
         continue;
       }
       const target = endpoints.get(d.endpointId);

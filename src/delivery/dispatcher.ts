@@ -9,6 +9,7 @@ import type { DeliveryOutcome } from '../metrics.ts';
 import type { AttemptRecord, ClaimedDelivery, ReleaseItem } from '../store/store.ts';
 import { createAttemptSlots } from './attempt-slots.ts';
 import { attemptBytes, createByteBudget } from './byte-budget.ts';
+import { createCallbackQueues } from './callback-queues.ts';
 import { createClaimLoop } from './claim-loop.ts';
 import { createDeferredWakeups } from './deferred-wakeups.ts';
 import { createBatchDispatch } from './dispatch-batch.ts';
@@ -95,7 +96,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     clock,
     onWritten: (wasFull) => {
       reportLoad();
-      if (wasFull) queues.startAll(config.concurrency - slots.inFlight);
+      if (wasFull) {
+        callbacks.startAll();
+        queues.startAll(config.concurrency - slots.inFlight);
+      }
       if (state.waitingForSlot) wake();
     },
     onEndpointDisabled: (d) => hooks.onEndpointDisabled?.(d),
@@ -269,6 +273,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // The attempt's bytes came back (before its slot): endpoints waiting for room go first, in
       // the order they began to wait.
       startWaitingForBytes();
+      // The project's callbacks waiting for a slot take this one when their turn has come: when
+      // they have no more attempts in flight than the endpoints with work waiting with the fewest
+      // (callback-queues.ts).
+      callbacks.freed(projectId);
       // A project slot is free: its endpoints with work waiting take it, the one with the fewest
       // attempts in flight first, then in turn (the one that waited longest first), then this
       // endpoint its own slot. This endpoint first, a project held at its cap gave each slot back
@@ -276,9 +284,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // waited for the others' queues to empty.
       queues.startProject(projectId);
       if (key) queues.start(key);
+      // Any left: the callbacks', whatever their turn.
+      callbacks.start(projectId);
       // Then the queues of projects with nothing in flight, queued while other projects' attempts
       // took every slot of the process: no attempt of their own ends to start them.
       queues.startStranded();
+      callbacks.startStranded();
       if (state.waitingForSlot) wake();
     },
     onError: (error) => hooks.onError?.(error, 'attempt'),
@@ -305,11 +316,39 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     projectRoom: (projectId) => (recordQueue.full ? 0 : slots.projectAllowance(projectId)),
     inFlight: slots.ofProject,
     ofEndpoint: slots.ofEndpoint,
+    onRead: (projectId) => callbacks.start(projectId),
     takeBytes,
     forgetBytes: budget.forget,
     queuedBytes,
     launch,
     onError: (error, during) => hooks.onError?.(error, during),
+  });
+
+  /**
+   * Callbacks claimed while their project had no free slot, started in turn with its endpoint
+   * queues (callback-queues.ts).
+   */
+  const callbacks = createCallbackQueues({
+    config,
+    clock,
+    attempt,
+    running: () => state.running,
+    // Less the slots its endpoint queues whose views are being read will start in: the callbacks
+    // took them meanwhile, and an endpoint that had waited for a slot longer than its view stays
+    // fresh (100 ms) lost every one to them.
+    projectRoom: (projectId) =>
+      recordQueue.full ? 0 : slots.projectAllowance(projectId) - queues.reading(projectId),
+    inFlight: slots.ofProject,
+    takeBytes: (claimed) => takeBytes(null, claimed, null),
+    queuedBytes,
+    launch: (projectId, run) => launch(null, projectId, run),
+    handBack: (claimed, delayMs) => {
+      const at = clock() + delayMs;
+      if (delayMs > 0) deferredWakeups.add(at);
+      handBack(releaseItems(claimed, at)).catch((error: unknown) => hooks.onError?.(error, 'release'));
+    },
+    callbacksInFlight: slots.ofCallbacks,
+    fewestInFlight: queues.fewestInFlight,
   });
 
   /** The pass over each claimed batch: launch, queue or put back each delivery (dispatch-batch.ts). */
@@ -325,6 +364,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     deferredWakeups,
     slots,
     queues,
+    callbacks,
     takeBytes,
     attempt,
     queueRecord,
@@ -344,6 +384,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     state,
     slots,
     queues,
+    callbacks,
     recordQueue,
     budget,
     failing,
@@ -380,7 +421,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const settling = slots.settle(graceMs);
       // Claimed but never started: hand back at once, due now, so that another worker takes them
       // while the attempts in flight finish (or the next start, with SQLite), not a grace later.
-      const held = queues.takeAll();
+      const held = queues.takeAll().concat(callbacks.takeAll());
       budget.forgetAll();
       if (held.length) {
         await handBack(releaseItems(held, clock())).catch((error: unknown) =>

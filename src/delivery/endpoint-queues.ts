@@ -42,6 +42,8 @@ export interface EndpointQueuesOptions {
   inFlight(projectId: string): number;
   /** Attempts of the endpoint in flight. */
   ofEndpoint(endpointId: string): number;
+  /** A queue's view read again ended (its queue started, or handed back): room may be left. */
+  onRead?(projectId: string): void;
   /**
    * Takes the bytes of an attempt of `claimed` to the endpoint (byte-budget.ts): the function that
    * gives them back, or null when there is no room (the endpoint then waits for it, in order).
@@ -65,6 +67,13 @@ interface Queued {
 export interface EndpointQueues {
   /** How many of the endpoint's deliveries wait here. */
   length(endpointId: string): number;
+  /** The fewest attempts in flight of the project's endpoints with deliveries waiting here (Infinity: none). */
+  fewestInFlight(projectId: string): number;
+  /**
+   * How many of the project's queues have their view read again before they start, each with a
+   * free slot to start in when it ends: the project's callbacks leave them that room.
+   */
+  reading(projectId: string): number;
   /**
    * Queues a claimed delivery with the view its claim read at `readAt`: false, and not queued, when
    * its payload has no room among the queued bytes (queued-bytes.ts); its endpoint is then left out
@@ -170,6 +179,14 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
   const views = new Map<string, { target: DispatchEndpoint; readAt: number }>();
   /** Endpoints whose view is being read again; their queues wait for it. */
   const refreshing = new Set<string>();
+  /** How many of each project's endpoints are in `refreshing`. */
+  const readingOf = new Map<string, number>();
+  const doneReading = (key: string, projectId: string) => {
+    refreshing.delete(key);
+    const left = (readingOf.get(projectId) ?? 1) - 1;
+    if (left > 0) readingOf.set(projectId, left);
+    else readingOf.delete(projectId);
+  };
   /**
    * The bytes taken for the first queued delivery of an endpoint whose view is read again before it
    * starts (takeBytes): taken before the read, so that the endpoints waiting for room behind it go
@@ -206,10 +223,11 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
   const refreshView = (key: string, projectId: string) => {
     if (refreshing.has(key)) return;
     refreshing.add(key);
+    readingOf.set(projectId, (readingOf.get(projectId) ?? 0) + 1);
     const readAt = clock();
     store.getDispatchEndpoints([{ projectId, endpointId: key }], readAt).then(
       (found) => {
-        refreshing.delete(key);
+        doneReading(key, projectId);
         const target = found.get(key);
         if (target?.unopened) {
           // Its secrets no longer open with this process's key: not sent unsigned, handed back.
@@ -221,11 +239,13 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
           views.set(key, { target, readAt });
           start(key);
         }
+        options.onRead?.(projectId);
       },
       (error: unknown) => {
-        refreshing.delete(key);
+        doneReading(key, projectId);
         onError(error, 'dispatch endpoints');
         releaseQueue(key, FAILING_ENDPOINT_PAUSE_MS);
+        options.onRead?.(projectId);
       },
     );
   };
@@ -350,6 +370,15 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
 
   return {
     length: (key) => queued.get(key)?.length ?? 0,
+    reading: (projectId) => readingOf.get(projectId) ?? 0,
+    fewestInFlight(projectId) {
+      let fewest = Number.POSITIVE_INFINITY;
+      for (const key of byProject.get(projectId) ?? []) {
+        fewest = Math.min(fewest, ofEndpoint(key));
+        if (fewest === 0) break;
+      }
+      return fewest;
+    },
     push(claimed, target, readAt, projectSchedule) {
       const key = target.endpoint.id;
       const projectId = claimed.delivery.projectId;

@@ -227,9 +227,10 @@ export interface ClaimOptions {
   /** Endpoints this worker is saturated on: their deliveries are left for later. */
   excludeEndpointIds?: string[];
   /**
-   * Projects at their cap on this worker whose callbacks (callbackUrl, no endpoint) it has seen
-   * lately: their callback deliveries are left for later too. Taken, they were handed back 50 ms
-   * later, claim after claim while the project stayed at its cap.
+   * Projects at their cap on this worker, with a cap's worth of callbacks (callbackUrl, no
+   * endpoint) queued, whose callbacks it has seen lately: their callback deliveries are left for
+   * later too. Taken, they would be handed back 50 ms later, claim after claim while the project
+   * stayed at its cap.
    */
   excludeCallbackProjectIds?: string[];
   /**

@@ -1,0 +1,222 @@
+/**
+ * Claimed callback deliveries (an event's `callbackUrl`, no endpoint) of a project with no free
+ * slot, held per project as an endpoint's claimed deliveries are (endpoint-queues.ts), and started
+ * in turn with the project's endpoint queues as its slots free up. Without a queue, a project held
+ * at its cap by a steady overload gave each freed slot to its endpoints' queued deliveries, and its
+ * callbacks, claimed and handed back or left out of claims, waited until those queues emptied (58 s
+ * in a soak at a cap of 12). Now a freed slot of the project goes to its callbacks when they have
+ * no more attempts in flight than the endpoint with work held that has the fewest: under a steady
+ * overload they keep about an equal share of the project's slots, as each endpoint does
+ * (endpoint-queues.ts, startProject). Turns of one start each (a slot to the callbacks once the
+ * endpoint queues had one each) held the endpoints answering at once to the rate of the callbacks
+ * and of the slowest endpoint, and halved the project's throughput in the soak at a cap of 12.
+ * A callback waits here at most as long as an endpoint's queued delivery may (half its lease, less
+ * when its timeout would outlast what is left), and goes back to the store, due 50 ms later, when
+ * there is no room for its body (callbacks do not wait in line for room) or none to queue it in.
+ */
+import { type DeliveryConfig, LEASE_MARGIN_MS } from '../config/config-types.ts';
+import { resolveSchedule } from '../domain/retry-schedule.ts';
+import type { Endpoint, Envelope } from '../domain/types.ts';
+import type { ClaimedDelivery } from '../store/store.ts';
+import type { QueuedBytes } from './queued-bytes.ts';
+import type { AttemptSender } from './send-attempt.ts';
+
+/** How long a callback that could neither start nor wait here stays in the store before it is due again. */
+export const CALLBACK_RETRY_MS = 50;
+
+/** Settings for one-off callbackUrl deliveries: POST, unsigned (webhook-id still sent), per envelope. */
+const CALLBACK_SETTINGS: Record<Envelope, Pick<Endpoint, 'method' | 'headers' | 'envelope' | 'signature'>> = {
+  standard: { method: 'POST', headers: {}, envelope: 'standard', signature: { scheme: 'none' } },
+  'event-data': { method: 'POST', headers: {}, envelope: 'event-data', signature: { scheme: 'none' } },
+  raw: { method: 'POST', headers: {}, envelope: 'raw', signature: { scheme: 'none' } },
+};
+
+export interface CallbackQueuesOptions {
+  config: Pick<
+    DeliveryConfig,
+    'leaseMs' | 'defaultTimeoutMs' | 'retrySchedule' | 'perEndpointConcurrency' | 'claimBatch'
+  >;
+  clock: () => number;
+  attempt: AttemptSender;
+  /** Whether the dispatcher is running (else queues are held for its stop to take). */
+  running(): boolean;
+  /** How many more attempts of the project may start now (its slots, the record queue). */
+  projectRoom(projectId: string): number;
+  /** How many of the project's attempts are in flight. */
+  inFlight(projectId: string): number;
+  /** Takes the bytes of an attempt of `claimed` (byte-budget.ts): the function that gives them back, or null. */
+  takeBytes(claimed: ClaimedDelivery): (() => void) | null;
+  /** The payloads queued deliveries hold, bounded (queued-bytes.ts). */
+  queuedBytes: QueuedBytes;
+  /** Starts `run` as one of the project's attempts in flight (a callback: no endpoint). */
+  launch(projectId: string, run: () => Promise<void>): void;
+  /** Hands `claimed` back to the store, due `delayMs` from now. */
+  handBack(claimed: ClaimedDelivery[], delayMs: number): void;
+  /** The project's callbacks in flight. */
+  callbacksInFlight(projectId: string): number;
+  /**
+   * The fewest attempts in flight of the project's endpoints with deliveries queued
+   * (endpoint-queues.ts; Infinity: none).
+   */
+  fewestInFlight(projectId: string): number;
+}
+
+interface Queued {
+  claimed: ClaimedDelivery;
+  claimedAt: number;
+  projectSchedule: number[] | null;
+}
+
+export interface CallbackQueues {
+  /** How many of the project's callbacks wait here. */
+  length(projectId: string): number;
+  /**
+   * How many more of the project's callbacks a claim may bring to wait here (a cap's worth,
+   * perEndpointConcurrency, as an endpoint is left out of claims at).
+   */
+  space(projectId: string): number;
+  /**
+   * A claimed callback: started if its project has a free slot and none of its callbacks wait,
+   * else queued behind them. False (neither): no room for its body, or none to queue it in; the
+   * caller hands it back, due CALLBACK_RETRY_MS later.
+   */
+  dispatch(claimed: ClaimedDelivery, projectSchedule: number[] | null): boolean;
+  /**
+   * One of the project's slots freed: one of its queued callbacks starts in it when they have no
+   * more attempts in flight than its endpoint with work held that has the fewest, before the
+   * endpoints'.
+   */
+  freed(projectId: string): void;
+  /** Starts the project's queued callbacks while it has free slots. */
+  start(projectId: string): void;
+  /** Starts every project's queued callbacks while it has free slots. */
+  startAll(): void;
+  /**
+   * Starts the queued callbacks of projects with none of their attempts in flight (queued while
+   * the process's slots were all taken by other projects'): no attempt of their own ends to start
+   * them, so any attempt's end does.
+   */
+  startStranded(): void;
+  /** Everything queued, taken out (the dispatcher's stop hands it back). */
+  takeAll(): ClaimedDelivery[];
+}
+
+export function createCallbackQueues(options: CallbackQueuesOptions): CallbackQueues {
+  const { config, clock, attempt, running, projectRoom, inFlight, takeBytes, queuedBytes, launch, handBack } =
+    options;
+  const queued = new Map<string, Queued[]>();
+  /**
+   * Projects whose callbacks wait with none of their attempts in flight: the process's slots were
+   * all taken (by other projects') when they came. Their own slots freeing cannot start them; any
+   * attempt's end does (startStranded). Before, such a callback waited until its lease ran out.
+   */
+  const stranded = new Set<string>();
+  /** Notes whether the project's waiting callbacks have an attempt of their own to wait for. */
+  const note = (projectId: string) => {
+    if (inFlight(projectId) === 0) stranded.add(projectId);
+    else stranded.delete(projectId);
+  };
+  /**
+   * The longest a callback may have waited and still start: half its lease, and less when its
+   * timeout and record would not fit in what is left of it (as endpoint-queues.ts).
+   */
+  const waitMax = Math.min(config.leaseMs / 2, config.leaseMs - config.defaultTimeoutMs - LEASE_MARGIN_MS);
+
+  const forget = (projectId: string) => {
+    queued.delete(projectId);
+    stranded.delete(projectId);
+  };
+
+  const send = (claimed: ClaimedDelivery, projectSchedule: number[] | null, give: () => void) => {
+    const settings = CALLBACK_SETTINGS[claimed.event.callbackEnvelope ?? 'standard'];
+    const schedule = resolveSchedule(null, projectSchedule, config.retrySchedule);
+    launch(claimed.delivery.projectId, () =>
+      attempt(claimed, settings, [], config.defaultTimeoutMs, schedule).finally(give),
+    );
+  };
+
+  /** Starts up to `most` of the project's queued callbacks while it has free slots: how many started. */
+  const start = (projectId: string, most = Number.POSITIVE_INFINITY): number => {
+    const q = queued.get(projectId);
+    // Stopping: the stop takes what waits here (takeAll) and hands it back.
+    if (!q || !running()) return 0;
+    const now = clock();
+    const stale: ClaimedDelivery[] = [];
+    let started = 0;
+    while (q.length && started < most && projectRoom(projectId) > 0) {
+      const next = q.shift()!;
+      queuedBytes.remove(next.claimed);
+      // Waited that long already: handed back rather than risk sending it after its lease ran out.
+      if (now - next.claimedAt > waitMax) {
+        stale.push(next.claimed);
+        continue;
+      }
+      const give = takeBytes(next.claimed);
+      if (give === null) {
+        // No room for its body: a callback does not wait in line for room. It and the rest go back,
+        // due shortly, as one claimed without a queue did.
+        for (const x of q) queuedBytes.remove(x.claimed);
+        handBack([next.claimed, ...q.splice(0).map((x) => x.claimed)], CALLBACK_RETRY_MS);
+        break;
+      }
+      send(next.claimed, next.projectSchedule, give);
+      started++;
+    }
+    if (stale.length) handBack(stale, 0);
+    if (q.length === 0) forget(projectId);
+    else note(projectId);
+    return started;
+  };
+
+  return {
+    length: (projectId) => queued.get(projectId)?.length ?? 0,
+    space: (projectId) => Math.max(0, config.perEndpointConcurrency - (queued.get(projectId)?.length ?? 0)),
+    dispatch(claimed, projectSchedule) {
+      const projectId = claimed.delivery.projectId;
+      const q = queued.get(projectId);
+      if (!q && projectRoom(projectId) > 0) {
+        const give = takeBytes(claimed);
+        if (give === null) return false;
+        send(claimed, projectSchedule, give);
+        return true;
+      }
+      // As an endpoint's: up to a claim's and a cap's worth (claims leave the callbacks out, or
+      // take only what fits, once a cap's worth waits).
+      if ((q?.length ?? 0) >= config.claimBatch + config.perEndpointConcurrency) return false;
+      if (!queuedBytes.fits(claimed)) return false;
+      queuedBytes.add(claimed);
+      const list = q ?? [];
+      list.push({ claimed, claimedAt: clock(), projectSchedule });
+      queued.set(projectId, list);
+      // Behind others that wait for a slot: they go first, then this one, as slots allow.
+      if (q) start(projectId);
+      else note(projectId);
+      return true;
+    },
+    freed(projectId) {
+      if (!queued.has(projectId)) return;
+      if (options.callbacksInFlight(projectId) <= options.fewestInFlight(projectId)) start(projectId, 1);
+    },
+    start: (projectId) => {
+      start(projectId);
+    },
+    startAll() {
+      for (const projectId of [...queued.keys()]) start(projectId);
+    },
+    startStranded() {
+      if (stranded.size === 0) return;
+      for (const projectId of [...stranded]) start(projectId);
+    },
+    takeAll() {
+      const out: ClaimedDelivery[] = [];
+      for (const q of queued.values())
+        for (const x of q) {
+          queuedBytes.remove(x.claimed);
+          out.push(x.claimed);
+        }
+      queued.clear();
+      stranded.clear();
+      return out;
+    },
+  };
+}
