@@ -546,18 +546,26 @@ export class SqliteStore implements Store {
     // full disk, an I/O error) leased nothing, and the dispatcher's next claim gives the turns it
     // would have given. Kept, they were skipped: a project or an endpoint whose turn it was lost it
     // (sqlite-claim-rollback.test.ts). Marked when the claim runs, as PostgresStore does.
+    // Likewise the leases that ran out which it put back in their place (claims.ts
+    // returnEndedLeases): rolled back, they are the next claim's to put back. Moved on, those of the
+    // failed claim's span stayed due at their lease's end, behind what came due while it ran.
     const turns = this.#probe.turns;
     let start: TurnCursorMark | undefined;
+    let leasesEndedTo: number | undefined;
     const claimed = this.#submit(
       () => {
         start = markTurnCursor(turns);
+        leasesEndedTo = this.#probe.leasesEndedTo;
         return claimDue(this.#db, o, this.#probe); // claims.ts
       },
       { durable: false, wakes: false },
     );
     this.#writes.flush({ quiet: true, wait: false });
     return claimed.catch((error: unknown) => {
-      if (start) resetTurnCursor(turns, start);
+      if (start) {
+        resetTurnCursor(turns, start);
+        this.#probe.leasesEndedTo = leasesEndedTo;
+      }
       throw error;
     });
   }
