@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { until } from '../support/wait-until.ts';
 import { api, startHerald, startReceiver } from './harness.ts';
 
 const ADMIN = 'blocked-line-admin-token-0123456789abcdef';
@@ -50,9 +51,15 @@ for (const thread of ['true', 'false']) {
           /because it is a loopback address; .*HERALD_ALLOW_NETWORKS=127\.0\.0\.1\/32/,
         );
 
-        const attempts = (
-          await call(herald.url, 'GET', `/projects/${project.id}/endpoints/${endpoint.id}/attempts`)
-        ).body.data;
+        // The line is logged as the sender refuses; the attempt is recorded after it, in the next
+        // record batch: read until it is listed (read at once, it was not there yet under load).
+        let attempts: Record<string, unknown>[] = [];
+        await until('the refused attempt to be listed', async () => {
+          attempts = (
+            await call(herald.url, 'GET', `/projects/${project.id}/endpoints/${endpoint.id}/attempts`)
+          ).body.data;
+          return attempts.length > 0;
+        });
         assert.equal(attempts.length, 1, JSON.stringify(attempts));
         assert.deepEqual((attempts[0] as { error: unknown }).error, {
           kind: 'blocked',
