@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { after, afterEach, describe, test } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
 import pg from 'pg';
 import { DEFAULT_DELIVERY, type DeliveryConfig, LEASE_MARGIN_MS } from '../../src/config/config-types.ts';
 import {
@@ -24,7 +24,7 @@ import { parkBatch } from '../../src/store/park-batch.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { NewEndpoint, Store } from '../../src/store/store.ts';
 import { endpointInput } from '../store/helpers.ts';
-import { type TestPostgres, withPostgres } from '../support/postgres.ts';
+import { filePostgres } from '../support/postgres.ts';
 import { type Receiver, type Script, sequence, startReceiver } from './receiver.ts';
 
 const OLD_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -38,15 +38,8 @@ const cleanups: (() => Promise<void> | void)[] = [];
  */
 const TEARDOWN_GRACE_MS = 100;
 
-/** The file's PostgreSQL, started by the first test that needs it; each such test makes a database of its own. */
-let postgresServer: Promise<TestPostgres> | undefined;
-const postgres = () => {
-  postgresServer ??= withPostgres();
-  return postgresServer;
-};
-after(async () => {
-  await (await postgresServer)?.stop();
-});
+/** The file's PostgreSQL, started by the first test that needs it. */
+const postgres = filePostgres();
 
 /**
  * Two stores on one new PostgreSQL database (migrated), as two processes share it, and its URL;

@@ -16,21 +16,14 @@ import { createSender } from '../../src/delivery/sender.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { ClaimOptions, Store } from '../../src/store/store.ts';
 import { endpointInput, eventInput } from '../store/helpers.ts';
-import { type TestPostgres, withPostgres } from '../support/postgres.ts';
+import { filePostgres } from '../support/postgres.ts';
 import { capDispatcher } from './cap-dispatcher.ts';
 import { startReceiver } from './receiver.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-cap-callbacks-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 /** The file's PostgreSQL, started by the first test that needs it. */
-let postgresServer: Promise<TestPostgres> | undefined;
-const postgres = () => {
-  postgresServer ??= withPostgres();
-  return postgresServer;
-};
-after(async () => {
-  await (await postgresServer)?.stop();
-});
+const postgres = filePostgres();
 
 test('a project at its cap is not claimed for its callbacks only to hand them back: each is claimed about once', async () => {
   const real = await openStore(`sqlite:${join(dir, 'herald.db')}`);

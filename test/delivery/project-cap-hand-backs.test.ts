@@ -17,21 +17,14 @@ import { createSender } from '../../src/delivery/sender.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { endpointInput, eventInput } from '../store/helpers.ts';
-import { type TestPostgres, withPostgres } from '../support/postgres.ts';
+import { filePostgres } from '../support/postgres.ts';
 import { capDispatcher } from './cap-dispatcher.ts';
 import { startReceiver } from './receiver.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-cap-hand-backs-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 /** The file's PostgreSQL, started by the first test that needs it. */
-let postgresServer: Promise<TestPostgres> | undefined;
-const postgres = () => {
-  postgresServer ??= withPostgres();
-  return postgresServer;
-};
-after(async () => {
-  await (await postgresServer)?.stop();
-});
+const postgres = filePostgres();
 
 for (const backend of ['sqlite', 'postgres'] as const) {
   test(`${backend}: a project held at its cap by three endpoints' backlogs is claimed only for what it can start or queue`, async () => {

@@ -15,21 +15,14 @@ import { DEFAULT_DELIVERY } from '../../src/config/config-types.ts';
 import { createSender } from '../../src/delivery/sender.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { endpointInput, eventInput } from '../store/helpers.ts';
-import { type TestPostgres, withPostgres } from '../support/postgres.ts';
+import { filePostgres } from '../support/postgres.ts';
 import { capDispatcher } from './cap-dispatcher.ts';
 import { startReceiver } from './receiver.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-cap-turns-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 /** The file's PostgreSQL, started by the first test that needs it. */
-let postgresServer: Promise<TestPostgres> | undefined;
-const postgres = () => {
-  postgresServer ??= withPostgres();
-  return postgresServer;
-};
-after(async () => {
-  await (await postgresServer)?.stop();
-});
+const postgres = filePostgres();
 
 /** The most arrivals of others between two of `key`'s (or before its first). */
 function longestGap(order: string[], key: string): number {

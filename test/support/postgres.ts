@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { freePort } from './free-port.ts';
@@ -46,6 +47,22 @@ export async function withPostgres(): Promise<TestPostgres> {
     return { url: external, createDatabase: () => createDatabaseOn(external), stop: async () => undefined };
   }
   return startPostgres();
+}
+
+/**
+ * The file's PostgreSQL, started by the first test that asks for it (files whose PostgreSQL tests
+ * are a few among SQLite ones start none when those are filtered out) and stopped after the file.
+ * Call it at the file's top level.
+ */
+export function filePostgres(): () => Promise<TestPostgres> {
+  let server: Promise<TestPostgres> | undefined;
+  after(async () => {
+    await (await server)?.stop();
+  });
+  return () => {
+    server ??= withPostgres();
+    return server;
+  };
 }
 
 export interface StartPostgresOptions {
