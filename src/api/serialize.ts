@@ -88,6 +88,15 @@ export const secretsJson = (secrets: EndpointSecret[]) => ({
   })),
 });
 
+/**
+ * GET …/endpoints/:endpoint/secret and its rotation: the endpoint with its secret, as DESIGN shapes
+ * them (`endpoint … + secret on create/rotate/GET …/secret`), and every secret valid now.
+ */
+export const endpointSecretsJson = (e: Endpoint, secrets: EndpointSecret[]) => ({
+  ...endpointJson(e),
+  ...secretsJson(secrets),
+});
+
 export const deliveryJson = (d: Delivery) => ({
   id: d.id,
   eventId: d.eventId,

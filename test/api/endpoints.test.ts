@@ -546,6 +546,34 @@ describe('endpoints API', () => {
     assert.equal(bare.body.name, 'again');
   });
 
+  test('GET …/secret and rotate answer the endpoint with its secret, as DESIGN shapes them', async () => {
+    // DESIGN "Object shapes": endpoint {id, projectId, url, …} + secret on create/rotate/GET …/secret.
+    const created = (
+      await api.call('POST', EP, {
+        url: 'https://h.example/shape',
+        name: 'shape',
+        signature: { scheme: 'stripe' },
+      })
+    ).body;
+    const { secret: first, ...endpoint } = created;
+    const got = await api.call('GET', `${EP}/${created.id}/secret`);
+    assert.equal(got.status, 200);
+    const rotated = await api.call('POST', `${EP}/${created.id}/secret/rotate`, { graceSeconds: 60 });
+    assert.equal(rotated.status, 200);
+    for (const [answer, secret] of [
+      [got.body, first],
+      [rotated.body, rotated.body.secrets[0].secret],
+    ]) {
+      for (const [field, value] of Object.entries(endpoint)) assert.deepEqual(answer[field], value, field);
+      assert.equal(answer.secret, secret);
+    }
+    assert.notEqual(rotated.body.secret, first);
+    assert.deepEqual(
+      rotated.body.secrets.map((s: Body) => s.secret),
+      [rotated.body.secret, first],
+    );
+  });
+
   test('secret: GET shows the current one; rotate keeps the old one for the grace period', async () => {
     const e = (await api.call('POST', EP, { url: 'https://h.example/r' })).body;
     const s0 = await api.call('GET', `${EP}/${e.id}/secret`);

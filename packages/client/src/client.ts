@@ -377,7 +377,7 @@ export class HeraldClient {
       expect: NO_CONTENT,
     });
   }
-  /** The endpoint's signing secrets valid now, current first (`secret` is the current one). */
+  /** The endpoint with its signing secrets valid now, current first (`secret` is the current one). */
   getEndpointSecret(project: string, endpoint: string, call: CallOptions = {}): Promise<EndpointSecrets> {
     return this.request('GET', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/secret`, {
       signal: call.signal,

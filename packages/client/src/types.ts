@@ -71,8 +71,8 @@ export interface EndpointSecret {
   expiresAt: string | null;
 }
 
-/** `getEndpointSecret` and `rotateEndpointSecret`: the secrets valid now, current first. */
-export interface EndpointSecrets {
+/** `getEndpointSecret` and `rotateEndpointSecret`: the endpoint, its secret, and the secrets valid now, current first. */
+export interface EndpointSecrets extends Endpoint {
   /** The current secret (`secrets[0].secret`). */
   secret: string;
   secrets: EndpointSecret[];
@@ -212,7 +212,7 @@ export interface Endpoint {
   consecutiveFailures: number;
   createdAt: string;
   updatedAt: string;
-  /** On create only (`getEndpointSecret` and `rotateEndpointSecret` answer EndpointSecrets). */
+  /** On create, and in `getEndpointSecret` and `rotateEndpointSecret` (EndpointSecrets); not in the other answers. */
   secret?: string;
   [field: string]: unknown;
 }

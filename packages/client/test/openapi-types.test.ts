@@ -111,7 +111,7 @@ const OPERATIONS: Record<string, Call[]> = {
  */
 const ALLOWED: Record<string, string> = {
   ...allow(
-    "Endpoint.secret (optional) is there on create only, as its comment says: one Endpoint type for every answer; createEndpoint's answer (EndpointWithSecret) has it",
+    "Endpoint.secret (optional) is there on create, GET …/secret and a rotation only, as its comment says: one Endpoint type for every answer; createEndpoint's (EndpointWithSecret), getEndpointSecret's and rotateEndpointSecret's (EndpointSecrets) have it",
     'GET /api/v1/projects/{project}/endpoints (listEndpoints): fields the return type names at ["data"][number] that the document does not',
     'GET /api/v1/projects/{project}/endpoints/{endpoint} (getEndpoint): fields the return type names that the document does not',
     'PATCH /api/v1/projects/{project}/endpoints/{endpoint} (updateEndpoint): fields the return type names that the document does not',

@@ -276,10 +276,15 @@ export const COMPONENT_SCHEMAS = {
     'An endpoint changed; resumed is there when the change re-enabled it',
   ),
   EndpointPage: page('Endpoint', 'newest first'),
-  EndpointSecrets: object({
-    secret: described('The current secret', string),
-    secrets: described('Every secret valid now, current first', arrayOf(secret)),
-  }),
+  EndpointSecrets: object(
+    {
+      ...endpoint,
+      secret: described('The current secret', string),
+      secrets: described('Every secret valid now, current first', arrayOf(secret)),
+    },
+    [],
+    'An endpoint with its secret (GET …/secret, a rotation) and every secret valid now',
+  ),
   Recovered: object({
     recovered: described('Failed deliveries made due again', integer),
     nextSince: described(

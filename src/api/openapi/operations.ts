@@ -115,11 +115,15 @@ export const OPERATIONS: Record<string, OperationResponses> = {
       'the URL is an address delivery may not reach, the signature cannot work with the method or has an option its scheme does not take (body.signature.<option>), a new scheme cannot sign with the current secret (body.signature.scheme), (a project with enforceCatalog) an eventTypes entry is not in the catalog (body.eventTypes.<i>), or a new method or scheme does not fit the kept custom Content-Type (details.headers names it)',
   },
   [`delete ${EP}`]: { status: 204, body: null, description: 'Deleted; its history is kept' },
-  [`get ${EP}/secret`]: { status: 200, body: 'EndpointSecrets', description: 'The secrets valid now' },
+  [`get ${EP}/secret`]: {
+    status: 200,
+    body: 'EndpointSecrets',
+    description: 'The endpoint with its secret and the secrets valid now',
+  },
   [`post ${EP}/secret/rotate`]: {
     status: 200,
     body: 'EndpointSecrets',
-    description: 'The secrets valid now, the new one first',
+    description: 'The endpoint with its new secret, and the secrets valid now, the new one first',
     conflict: 'HERALD_ERR_CONFLICT: the secret given is already the current one (details.field: body.secret)',
     unprocessable: 'the secret given does not suit the endpoint’s scheme (body.secret)',
   },

@@ -24,7 +24,7 @@ import {
   rotateSecretBody,
   testSendBody,
 } from '../schemas.ts';
-import { endpointJson, iso, secretsJson } from '../serialize.ts';
+import { endpointJson, endpointSecretsJson, iso } from '../serialize.ts';
 import { pickTestExample } from '../test-send.ts';
 import type { RouteContext } from './context.ts';
 
@@ -188,7 +188,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
       config: { access: 'write', portal: true },
       schema: {
         tags: ['endpoints'],
-        summary: 'Reveal the signing secret and every secret still valid (rotation grace)',
+        summary: 'The endpoint with its signing secret, and every secret still valid (rotation grace)',
         params,
       },
     },
@@ -198,7 +198,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
       // An endpoint always has a current secret: none means it was deleted since it was found
       // (its secrets go with it), and the answer is the one a moment later, not `secret: null`.
       if (secrets.length === 0) throw new NotFoundError('endpoint');
-      return secretsJson(secrets);
+      return endpointSecretsJson(endpoint, secrets);
     },
   );
 
@@ -240,7 +240,8 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
       }
       // None read back: deleted between the rotation's write and that read (SQLite reads after it).
       if (secrets.length === 0) throw new NotFoundError('endpoint');
-      return secretsJson(secrets);
+      // With the endpoint as read before the rotation, which changes its secrets only.
+      return endpointSecretsJson(endpoint, secrets);
     },
   );
 
