@@ -319,6 +319,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     onRead: (projectId) => callbacks.start(projectId),
     takeBytes,
     forgetBytes: budget.forget,
+    waitsForBytes: budget.waits,
     queuedBytes,
     launch,
     onError: (error, during) => hooks.onError?.(error, during),

@@ -51,6 +51,8 @@ export interface EndpointQueuesOptions {
   takeBytes(endpointId: string, claimed: ClaimedDelivery, endpoint: Endpoint | null): (() => void) | null;
   /** The endpoint waits for room no more (it waits for a slot instead, or has nothing queued). */
   forgetBytes(endpointId: string): void;
+  /** Whether the endpoint waits for room for its first queued delivery's body (byte-budget.ts). */
+  waitsForBytes(endpointId: string): boolean;
   /** The payloads queued deliveries hold, bounded (queued-bytes.ts). */
   queuedBytes: QueuedBytes;
   /** Starts `run` as one of the endpoint's (and its project's) attempts in flight. */
@@ -333,12 +335,35 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
   };
 
   /**
+   * The next endpoints of the project a pass visits, at most `room` (startProject): those not
+   * visited in this pass yet that can start, the ones with none in flight first. Passed over: an
+   * endpoint whose view is being read (the read's end starts it), one that waits for room for its
+   * body (the bytes that come back start it, the dispatcher's startWaitingForBytes), and one with
+   * no free slot of its own (`slotBound`: its attempts ending start it).
+   */
+  const nextVisits = (projectId: string, keys: Set<string>, room: number, visited: Set<string>) => {
+    const visit: string[] = [];
+    const busy: string[] = [];
+    let slotBound = false;
+    for (const key of keys) {
+      if (visit.length >= room) break;
+      if (visited.has(key) || refreshing.has(key) || options.waitsForBytes(key)) continue;
+      if (!canStart(key, projectId)) slotBound = true;
+      else if (ofEndpoint(key) === 0) visit.push(key);
+      else busy.push(key);
+    }
+    if (visit.length < room) {
+      busy.sort((a, b) => ofEndpoint(a) - ofEndpoint(b));
+      visit.push(...busy.slice(0, room - visit.length));
+    }
+    return { visit, slotBound };
+  };
+
+  /**
    * Starts queued deliveries of the project's endpoints while the project has free slots, in turn
    * (EndpointQueues.startProject).
    */
   const startProject = (projectId: string) => {
-    const keys = byProject.get(projectId);
-    if (!keys) return;
     // As many endpoints as the project has free slots: each starts at least one delivery, or
     // reads its view first (one read each, not one per queued endpoint of a large fan-out).
     // The ones with the fewest attempts in flight first, and among those in turn: each one looked
@@ -348,23 +373,31 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
     // delivery for each of a slow one's, its backlog held to the slow one's rate; now each
     // endpoint with work held keeps about an equal share of the project's slots, and one that
     // needs less leaves the rest to the others. Those with none in flight are taken as they come
-    // (the first `budget` of them end the pass): the others are at most the project's cap.
-    const budget = projectRoom(projectId);
-    const visit: string[] = [];
-    const busy: string[] = [];
-    for (const key of keys) {
-      if (visit.length >= budget) break;
-      if (ofEndpoint(key) === 0) visit.push(key);
-      else busy.push(key);
-    }
-    if (visit.length < budget) {
-      busy.sort((a, b) => ofEndpoint(a) - ofEndpoint(b));
-      visit.push(...busy.slice(0, budget - visit.length));
-    }
-    for (const key of visit) {
-      start(key);
-      const now = byProject.get(projectId);
-      if (now?.delete(key)) now.add(key);
+    // (the first `room` of them end the pass): the others are at most the project's cap.
+    // An endpoint that cannot start (its view being read, no room for its body) takes no place,
+    // nor one that turns out unable to when looked at (no room for its body): the next one takes
+    // it. Counted, one with nothing in flight that waited for room was looked at first every
+    // time, and the slot went back to the endpoint that freed it.
+    let room = projectRoom(projectId);
+    const visited = new Set<string>();
+    while (room > 0) {
+      const keys = byProject.get(projectId);
+      if (!keys) return;
+      const { visit, slotBound } = nextVisits(projectId, keys, room, visited);
+      if (visit.length === 0) {
+        // None waits for a slot: the ends of reads and the bytes that come back start them, not
+        // an attempt's end (startStranded would look at them all again at every one).
+        if (!slotBound && inFlight(projectId) === 0) stranded.delete(projectId);
+        return;
+      }
+      for (const key of visit) {
+        visited.add(key);
+        const before = ofEndpoint(key);
+        start(key);
+        const now = byProject.get(projectId);
+        if (now?.delete(key)) now.add(key);
+        if (ofEndpoint(key) > before || refreshing.has(key)) room--;
+      }
     }
   };
 
@@ -417,10 +450,14 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
     startProject,
     startAll(budget) {
       // As startProject: at most one endpoint per free slot, so a large fan-out's queued endpoints
-      // do not each read their view at once.
+      // do not each read their view at once; one that cannot start takes no place.
+      let room = budget;
       for (const key of [...queued.keys()]) {
-        if (budget-- <= 0) break;
+        if (room <= 0) break;
+        if (refreshing.has(key) || options.waitsForBytes(key)) continue;
+        const before = ofEndpoint(key);
         start(key);
+        if (ofEndpoint(key) > before || refreshing.has(key)) room--;
       }
     },
     startStranded() {

@@ -1,0 +1,138 @@
+/**
+ * A slot that frees in a project at its cap goes to its endpoints with work held that can start:
+ * one with nothing in flight whose body has no room among the bytes in flight (byte-budget.ts)
+ * cannot, and waits for bytes to come back. Such endpoints were looked at first every time (none
+ * in flight) and each took one of the freed slots' places, so the slot went back to the endpoint
+ * that freed it and an endpoint behind them waited. A real SQLite store, the real sender and a
+ * loopback receiver that holds the slow endpoint's answers until the test lets them go: the order
+ * of arrivals is asserted, not time.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { createSender } from '../../src/delivery/sender.ts';
+import type { Json, SignatureScheme } from '../../src/domain/types.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import { endpointInput, eventInput } from '../store/helpers.ts';
+import { until } from '../support/wait-until.ts';
+import { capDispatcher } from './cap-dispatcher.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'herald-bytes-waiters-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/**
+ * A loopback receiver that notes each request's path (its first segment) in `arrivals` and answers
+ * at once, but holds the answers to the paths in `holds` while `holding` is set.
+ */
+async function heldReceiver(holds: string[]) {
+  const arrivals: string[] = [];
+  const held: ServerResponse[] = [];
+  const state = { holding: true };
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const path = req.url!.slice(1);
+      arrivals.push(path);
+      if (holds.includes(path) && state.holding) held.push(res);
+      else res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    arrivals,
+    held,
+    /** Answers the held requests and those to come. */
+    letGo() {
+      state.holding = false;
+      for (const res of held.splice(0)) res.end('ok');
+    },
+    close() {
+      this.letGo();
+      return new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      });
+    },
+  };
+}
+
+test('a project at its cap gives a freed slot to an endpoint that can start, not back to the one that freed it past endpoints waiting for room for their bodies', async () => {
+  const store = await openStore(`sqlite:${join(dir, 'herald.db')}`);
+  const receiver = await heldReceiver(['slow']);
+  const { url, arrivals, held } = receiver;
+  const sender = createSender({ allowNetworks: ['127.0.0.0/8'], maxResponseBytes: 65536, userAgent: 'test' });
+  const slow = 6;
+  const big = 2;
+  const fast = 4;
+  try {
+    const project = await store.createProject({ name: 'p' }, Date.now());
+    const endpoint = (path: string, type: string, scheme: SignatureScheme = 'standard') =>
+      store.createEndpoint(
+        endpointInput(project.id, {
+          url: `${url}/${path}`,
+          eventTypes: [type],
+          timeoutMs: 30_000,
+          signature: { scheme },
+        }),
+        'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+        Date.now(),
+      );
+    await endpoint('slow', 'slow.x');
+    // Two endpoints for one large event, signed over a base64 body (4/3 of it counted in flight):
+    // ~53 KiB each, more than the project's share of the bytes in flight (3/64 of 1 MiB: 48 KiB),
+    // so each waits until the project holds nothing; its 40 KB payload fits its share of the
+    // bytes queued.
+    for (let i = 0; i < big; i++) await endpoint('big', 'big.x', 'sha256-body');
+    await endpoint('fast', 'fast.x');
+    const dispatcher = capDispatcher(store, sender.send, {
+      pollIntervalMs: 50,
+      concurrency: 64,
+      perEndpointConcurrency: 3,
+      perProjectConcurrency: 3,
+      bytesInFlight: 1024 * 1024,
+    });
+    const queued = () => dispatcher.load?.()?.deliveriesQueued;
+    const accept = (type: string, n: number, payload: (i: number) => Json = (i) => ({ i })) =>
+      store.acceptEvents(
+        project.id,
+        Array.from({ length: n }, (_, i) => eventInput(type, { payload: payload(i) })),
+        Date.now(),
+      );
+    await accept('slow.x', slow);
+    await dispatcher.start();
+    try {
+      // The slow endpoint's first three take the project's three slots, its other three wait.
+      await until('three slow attempts out', () => held.length === 3);
+      await until('the slow backlog queued', () => queued() === slow - 3);
+      // Then the large event's two deliveries queue (the project is full), and after them the
+      // fast endpoint's backlog: the large ones come first among the project's queues.
+      await accept('big.x', 1, () => ({ blob: 'x'.repeat(40_000) }));
+      await until('the large deliveries queued', () => queued() === slow - 3 + big);
+      await accept('fast.x', fast);
+      await until('the fast backlog queued', () => queued() === slow - 3 + big + fast);
+
+      // One slow attempt ends: its slot goes to the fast endpoint (none in flight), the large
+      // ones having no room for their bodies. Before, it went to the first of them, which could
+      // not start, and then back to the slow endpoint.
+      held.shift()!.end('ok');
+      await until('the next arrival', () => arrivals.length >= 4);
+      assert.deepEqual(arrivals.slice(0, 4), ['slow', 'slow', 'slow', 'fast']);
+
+      // Nothing starves: the large ones go out once the project holds nothing.
+      receiver.letGo();
+      await until('every delivery', () => arrivals.length === slow + big + fast);
+      assert.equal(arrivals.filter((a) => a === 'big').length, big);
+    } finally {
+      await dispatcher.stop({ graceMs: 2_000 });
+    }
+  } finally {
+    await sender.close();
+    await receiver.close();
+    await store.close();
+  }
+});
