@@ -239,7 +239,7 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
         else if (target.endpoint.status === 'disabled') releaseQueue(key, 0, 'parked');
         else {
           views.set(key, { target, readAt });
-          start(key);
+          start(key, true);
         }
         options.onRead?.(projectId);
       },
@@ -252,7 +252,14 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
     );
   };
 
-  const start = (key: string) => {
+  /**
+   * Starts the endpoint's queued deliveries while it has free slots, its view read again first
+   * when older than QUEUED_VIEW_MAX_AGE_MS; `justRead`: the view was just read for them, and is
+   * used whatever its age. A read that takes longer than that came back too old to start with:
+   * it was read again, and again, and the queue never started (a distant database, or a thread
+   * busy for 100 ms).
+   */
+  const start = (key: string, justRead = false) => {
     if (!running()) {
       const rest = queued.get(key);
       if (rest) held.push(...rest.map((x) => x.claimed));
@@ -274,7 +281,7 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
     const view = views.get(key);
     if (
       q.length > 0 &&
-      (view === undefined || now - view.readAt > QUEUED_VIEW_MAX_AGE_MS) &&
+      (view === undefined || (!justRead && now - view.readAt > QUEUED_VIEW_MAX_AGE_MS)) &&
       canStart(key, projectId)
     ) {
       // A slot is free for a queued delivery, and the view it would start with is old: read it
