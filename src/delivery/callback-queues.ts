@@ -55,7 +55,7 @@ export interface CallbackQueuesOptions {
   /** The project's callbacks in flight. */
   callbacksInFlight(projectId: string): number;
   /**
-   * The fewest attempts in flight of the project's endpoints with deliveries queued
+   * The fewest attempts in flight of the project's endpoints with deliveries queued that can start
    * (endpoint-queues.ts; Infinity: none).
    */
   fewestInFlight(projectId: string): number;

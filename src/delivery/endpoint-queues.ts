@@ -69,7 +69,10 @@ interface Queued {
 export interface EndpointQueues {
   /** How many of the endpoint's deliveries wait here. */
   length(endpointId: string): number;
-  /** The fewest attempts in flight of the project's endpoints with deliveries waiting here (Infinity: none). */
+  /**
+   * The fewest attempts in flight of the project's endpoints with deliveries waiting here that can
+   * start (not being read, not waiting for room for a body: Infinity when none).
+   */
   fewestInFlight(projectId: string): number;
   /**
    * How many of the project's queues have their view read again before they start, each with a
@@ -414,6 +417,9 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
     fewestInFlight(projectId) {
       let fewest = Number.POSITIVE_INFINITY;
       for (const key of byProject.get(projectId) ?? []) {
+        // One that cannot start takes no turn (startProject passes it over): counted, one with
+        // none in flight waiting for room for its body held the callbacks to none in flight.
+        if (refreshing.has(key) || options.waitsForBytes(key)) continue;
         fewest = Math.min(fewest, ofEndpoint(key));
         if (fewest === 0) break;
       }

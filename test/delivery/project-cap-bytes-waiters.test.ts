@@ -3,9 +3,11 @@
  * one with nothing in flight whose body has no room among the bytes in flight (byte-budget.ts)
  * cannot, and waits for bytes to come back. Such endpoints were looked at first every time (none
  * in flight) and each took one of the freed slots' places, so the slot went back to the endpoint
- * that freed it and an endpoint behind them waited. A real SQLite store, the real sender and a
- * loopback receiver that holds the slow endpoint's answers until the test lets them go: the order
- * of arrivals is asserted, not time.
+ * that freed it and an endpoint behind them waited; and a project's callbacks, whose turn comes
+ * when they have no more in flight than its endpoint with the fewest, compared with such an
+ * endpoint's none. A real SQLite store, the real sender and a loopback receiver that holds the
+ * slow endpoint's (and callbacks') answers until the test lets them go: the order of arrivals is
+ * asserted, not time.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,6 +19,7 @@ import { after, test } from 'node:test';
 import { createSender } from '../../src/delivery/sender.ts';
 import type { Json, SignatureScheme } from '../../src/domain/types.ts';
 import { openStore } from '../../src/store/open-store.ts';
+import type { NewEventInput } from '../../src/store/store.ts';
 import { endpointInput, eventInput } from '../store/helpers.ts';
 import { until } from '../support/wait-until.ts';
 import { capDispatcher } from './cap-dispatcher.ts';
@@ -127,6 +130,78 @@ test('a project at its cap gives a freed slot to an endpoint that can start, not
       receiver.letGo();
       await until('every delivery', () => arrivals.length === slow + big + fast);
       assert.equal(arrivals.filter((a) => a === 'big').length, big);
+    } finally {
+      await dispatcher.stop({ graceMs: 2_000 });
+    }
+  } finally {
+    await sender.close();
+    await receiver.close();
+    await store.close();
+  }
+});
+
+test("a project's callbacks take their turn of a freed slot past an endpoint waiting for room for its body", async () => {
+  const store = await openStore(`sqlite:${join(dir, 'callbacks.db')}`);
+  const receiver = await heldReceiver(['slow', 'callback']);
+  const { url, arrivals, held } = receiver;
+  const sender = createSender({ allowNetworks: ['127.0.0.0/8'], maxResponseBytes: 65536, userAgent: 'test' });
+  try {
+    const project = await store.createProject({ name: 'p' }, Date.now());
+    const endpoint = (path: string, type: string, scheme: SignatureScheme) =>
+      store.createEndpoint(
+        endpointInput(project.id, {
+          url: `${url}/${path}`,
+          eventTypes: [type],
+          timeoutMs: 30_000,
+          signature: { scheme },
+        }),
+        'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+        Date.now(),
+      );
+    await endpoint('slow', 'slow.x', 'standard');
+    // More than the project's share of the bytes in flight, as above: it waits for the project to
+    // hold nothing.
+    await endpoint('big', 'big.x', 'sha256-body');
+    const dispatcher = capDispatcher(store, sender.send, {
+      pollIntervalMs: 50,
+      concurrency: 64,
+      perEndpointConcurrency: 2,
+      perProjectConcurrency: 3,
+      bytesInFlight: 1024 * 1024,
+    });
+    const queued = () => dispatcher.load?.()?.deliveriesQueued;
+    const accept = (type: string, n: number, over: Partial<NewEventInput> = {}) =>
+      store.acceptEvents(
+        project.id,
+        Array.from({ length: n }, (_, i) => eventInput(type, { payload: { i }, ...over })),
+        Date.now(),
+      );
+    const callbacks = (n: number) => accept('callback.x', n, { callbackUrl: `${url}/callback` });
+    await accept('slow.x', 4);
+    await dispatcher.start();
+    try {
+      // Two slow attempts out (the endpoint's cap), two queued; the project has one slot left.
+      await until('two slow attempts out', () => held.length === 2);
+      await until('the slow backlog queued', () => queued() === 2);
+      // The large delivery has a slot but no room for its body: it waits for room, none in flight.
+      await accept('big.x', 1, { payload: { blob: 'x'.repeat(40_000) } });
+      await until('the large delivery queued', () => queued() === 3);
+      // A callback takes the last slot; two more wait for one.
+      await callbacks(1);
+      await until('a callback out', () => held.length === 3);
+      await callbacks(2);
+      await until('the callbacks queued', () => queued() === 5);
+
+      // One slow attempt ends: the callbacks (one in flight) have no more in flight than the slow
+      // endpoint (one), the one with the fewest of those that can start: the slot is theirs.
+      // Before, the large delivery's endpoint (none in flight, unable to start) counted as the
+      // fewest, and the slot went back to the slow endpoint.
+      held.shift()!.end('ok');
+      await until('the next arrival', () => arrivals.length >= 4);
+      assert.deepEqual(arrivals.slice(0, 4), ['slow', 'slow', 'callback', 'callback']);
+
+      receiver.letGo();
+      await until('every delivery', () => arrivals.length === 4 + 1 + 3);
     } finally {
       await dispatcher.stop({ graceMs: 2_000 });
     }
