@@ -16,6 +16,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { STATE_REFRESH_MS } from '../../src/dashboard/app/endpoint-state.ts';
+import { errorOf } from '../support/browser.ts';
 import { newProject, quietEndpoint, useDashboardBrowser } from './dashboard-browser.ts';
 import { api, type HeraldProcess } from './harness.ts';
 
@@ -135,6 +136,24 @@ describe('dashboard endpoint settings form (browser)', { timeout: 120_000 }, () 
     assert.equal(stored.body.name, 'Saved twice over');
     assert.deepEqual(stored.body.retrySchedule, [1, 2.5]);
     assert.deepEqual(stored.body.headers, { 'X-Keep': 'kept' }, 'the headers are kept through both saves');
+    assert.deepEqual(problems, []);
+  });
+
+  test('a rate limit written with a decimal comma is refused by its field, not saved as another number', async () => {
+    const id = await quietEndpoint(herald, ADMIN, p, { name: 'Comma typed', rateLimit: { perSecond: 10 } });
+    const page = await settingsOf(id);
+    const rate = page.getByLabel('Rate limit (requests per second)');
+    assert.equal(await rate.inputValue(), '10');
+    // 7.5 a second, as many write it: a number input dropped the comma and held "75" (and held ''
+    // for text it could not read at all, "5e", which the form took for "Empty: no limit").
+    await rate.fill('');
+    await rate.pressSequentially('7,5');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.waitForFunction(() => document.activeElement?.getAttribute('aria-invalid') === 'true');
+    assert.equal(await errorOf(rate), 'A number above 0.');
+    assert.equal(await page.getByText('Settings saved.').count(), 0);
+    const stored = await api<{ rateLimit: unknown }>(herald.url, ADMIN, 'GET', `${p}/endpoints/${id}`);
+    assert.deepEqual(stored.body.rateLimit, { perSecond: 10 }, 'the rate limit is kept, not 75 a second');
     assert.deepEqual(problems, []);
   });
 

@@ -174,6 +174,15 @@ export function deliveryHints(
   };
 }
 
+/**
+ * The number a field's text writes in plain decimal ("5000", "2.5", ".5"), else NaN: the fields are
+ * text inputs, and Number() would read "0x10", "1e3" or " " as numbers nobody meant.
+ */
+export function fieldNumber(text: string): number {
+  const trimmed = text.trim();
+  return /^(?:\d+(?:\.\d*)?|\.\d+)$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+}
+
 /** Field errors of the form; empty when it can be sent. */
 export function validateForm(
   form: EndpointFormState,
@@ -190,7 +199,7 @@ export function validateForm(
   const headerError = headerRowsError(form.headers);
   if (headerError) errors.headers = headerError;
   if (form.timeoutMs.trim()) {
-    const timeout = Number(form.timeoutMs);
+    const timeout = fieldNumber(form.timeoutMs);
     const max = limits.maxTimeoutMs;
     if (!Number.isInteger(timeout) || timeout < MIN_TIMEOUT_MS || (max !== null && timeout > max)) {
       errors.timeoutMs =
@@ -205,13 +214,13 @@ export function validateForm(
     errors.retrySchedule = `Seconds above 0 separated by commas, e.g. 5, 300, 1800; or ${NO_RETRIES} for no retries.`;
   }
   if (form.ratePerSecond.trim()) {
-    const rate = Number(form.ratePerSecond);
+    const rate = fieldNumber(form.ratePerSecond);
     if (!Number.isFinite(rate) || rate <= 0) errors.ratePerSecond = 'A number above 0.';
   } else if (form.rateBurst.trim()) {
     errors.ratePerSecond = 'Set a rate to use a burst.';
   }
   if (form.rateBurst.trim()) {
-    const burst = Number(form.rateBurst);
+    const burst = fieldNumber(form.rateBurst);
     if (!Number.isInteger(burst) || burst < 1) errors.rateBurst = 'A whole number, 1 or more.';
   }
   const options = schemeOptions(form.scheme);
@@ -308,12 +317,12 @@ export function inputFromForm(
     retrySchedule: parseSchedule(form.retrySchedule) ?? null,
     rateLimit: form.ratePerSecond.trim()
       ? {
-          perSecond: Number(form.ratePerSecond),
-          ...(form.rateBurst.trim() ? { burst: Number(form.rateBurst) } : {}),
+          perSecond: fieldNumber(form.ratePerSecond),
+          ...(form.rateBurst.trim() ? { burst: fieldNumber(form.rateBurst) } : {}),
         }
       : null,
   };
-  if (form.timeoutMs.trim()) input.timeoutMs = Number(form.timeoutMs);
+  if (form.timeoutMs.trim()) input.timeoutMs = fieldNumber(form.timeoutMs);
   else if (mode === 'update' && defaultTimeoutMs !== null) input.timeoutMs = defaultTimeoutMs;
   if (mode === 'create' && form.secret.trim()) input.secret = form.secret.trim();
   return input;

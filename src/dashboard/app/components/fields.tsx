@@ -54,7 +54,12 @@ export function TextField({
 }: Common & {
   value: string;
   onInput: (value: string) => void;
-  type?: 'text' | 'url' | 'password' | 'number' | 'datetime-local' | 'search';
+  /**
+   * No `number`: such an input changes what is typed without a word (Chromium drops the comma of
+   * "7,5", which reads 75) and holds '' for text it cannot read ("5e"), which a form cannot tell
+   * from an emptied field. Numbers are text with an `inputMode`, checked by the form.
+   */
+  type?: 'text' | 'url' | 'password' | 'datetime-local' | 'search';
   placeholder?: string;
   name?: string;
   multiline?: boolean;

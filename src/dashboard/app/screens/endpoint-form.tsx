@@ -323,10 +323,11 @@ export function EndpointForm({
 
       <fieldset>
         <legend>Delivery</legend>
+        {/* Text inputs, not type=number, which made "7,5" a rate of 75 and "5e" an emptied field
+            (no limit): see TextField. The form checks them (validateForm). */}
         <div class="grid-2">
           <TextField
             label="Timeout (ms)"
-            type="number"
             inputMode="numeric"
             name="timeoutMs"
             value={form.timeoutMs}
@@ -347,7 +348,6 @@ export function EndpointForm({
           />
           <TextField
             label="Rate limit (requests per second)"
-            type="number"
             inputMode="decimal"
             name="ratePerSecond"
             value={form.ratePerSecond}
@@ -357,7 +357,6 @@ export function EndpointForm({
           />
           <TextField
             label="Burst"
-            type="number"
             inputMode="numeric"
             name="rateBurst"
             value={form.rateBurst}
