@@ -157,6 +157,30 @@ describe('dashboard endpoint settings form (browser)', { timeout: 120_000 }, () 
     assert.deepEqual(problems, []);
   });
 
+  test('an event type typed under Other event type and not added is saved with the endpoint, not dropped', async () => {
+    const page = await dash.page({ signedIn: true });
+    await page.goto(`${herald.url}/ui${p.slice('/api/v1'.length)}/endpoints/new`);
+    await page.getByLabel('Endpoint URL').fill('http://127.0.0.1:9/typed-filter');
+    await page.getByLabel('Name', { exact: true }).fill('Typed filter');
+    // As a first user does with an empty catalog ("type event names below"): typed, then Create.
+    await page.getByLabel('Other event type').fill('invoice.sent');
+    await page.getByRole('button', { name: 'Create endpoint' }).click();
+    await page.getByText('Endpoint created.').waitFor();
+    const id = decodeURIComponent(/\/endpoints\/([^/?]+)/.exec(page.url())?.[1] ?? '');
+    const stored = await api<{ eventTypes: string[] }>(herald.url, ADMIN, 'GET', `${p}/endpoints/${id}`);
+    assert.deepEqual(stored.body.eventTypes, ['invoice.sent'], 'it did not become an endpoint of every type');
+
+    // In Settings too: a second type typed and saved without Add.
+    await page.getByRole('link', { name: 'Settings', exact: true }).click();
+    await page.getByLabel('Other event type').fill('invoice.paid');
+    await save(page);
+    const saved = await api<{ eventTypes: string[] }>(herald.url, ADMIN, 'GET', `${p}/endpoints/${id}`);
+    assert.deepEqual(saved.body.eventTypes, ['invoice.sent', 'invoice.paid']);
+    assert.equal(await page.getByLabel('Other event type').inputValue(), '', 'the name moved into the list');
+    await page.getByRole('checkbox', { name: /invoice\.paid/ }).waitFor();
+    assert.deepEqual(problems, []);
+  });
+
   test('a project that enforces its catalog offers no field for other event types', async () => {
     const strict = await newProject(herald, ADMIN, 'Strict Forge');
     const enforced = await api(herald.url, ADMIN, 'PATCH', strict, { enforceCatalog: true });

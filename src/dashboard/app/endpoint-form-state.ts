@@ -19,6 +19,11 @@ export interface EndpointFormState {
   name: string;
   description: string;
   eventTypes: string[];
+  /**
+   * A type typed under "Other event type" and not added yet: saved with the others all the same
+   * (it was dropped, and an endpoint meant for one type was made for every type).
+   */
+  otherEventType: string;
   method: HttpMethod;
   envelope: Envelope;
   headers: HeaderRow[];
@@ -60,6 +65,7 @@ export const EMPTY_FORM: EndpointFormState = {
   name: '',
   description: '',
   eventTypes: [],
+  otherEventType: '',
   method: 'POST',
   envelope: 'standard',
   headers: [],
@@ -94,6 +100,7 @@ export function formFromEndpoint(endpoint: Endpoint): EndpointFormState {
     name: endpoint.name ?? '',
     description: endpoint.description ?? '',
     eventTypes: [...endpoint.eventTypes],
+    otherEventType: '',
     method: endpoint.method,
     envelope: endpoint.envelope,
     headers: headersToRows(endpoint.headers),
@@ -181,6 +188,12 @@ export function deliveryHints(
 export function fieldNumber(text: string): number {
   const trimmed = text.trim();
   return /^(?:\d+(?:\.\d*)?|\.\d+)$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+}
+
+/** The types the form subscribes to: those listed, and one typed under "Other event type" and not added. */
+export function eventTypesOf(form: Pick<EndpointFormState, 'eventTypes' | 'otherEventType'>): string[] {
+  const other = form.otherEventType.trim();
+  return other && !form.eventTypes.includes(other) ? [...form.eventTypes, other] : form.eventTypes;
 }
 
 /** Field errors of the form; empty when it can be sent. */
@@ -307,7 +320,7 @@ export function inputFromForm(
     url: form.url.trim(),
     name: form.name.trim(),
     description: form.description.trim(),
-    eventTypes: form.eventTypes,
+    eventTypes: eventTypesOf(form),
     method: form.method,
     envelope: form.envelope,
     headers: rowsToHeaders(form.headers),

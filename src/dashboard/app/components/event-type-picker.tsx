@@ -11,6 +11,8 @@ export function EventTypePicker({
   catalog,
   selected,
   onChange,
+  custom,
+  onCustomChange,
   error,
   enforced = false,
 }: {
@@ -19,12 +21,18 @@ export function EventTypePicker({
   enforced?: boolean;
   selected: string[];
   onChange: (selected: string[]) => void;
+  /**
+   * What the "Other event type" field holds: the form's, which saves it with `selected` when it was
+   * not added (eventTypesOf), rather than dropping it.
+   */
+  custom: string;
+  onCustomChange: (custom: string) => void;
   /** Why the server refused the selection. */
   error?: string | null | undefined;
 }) {
   const id = useId();
   const [filter, setFilter] = useState('');
-  const [custom, setCustom] = useState('');
+  const setCustom = onCustomChange;
   const known = new Set(catalog.map((type) => type.name));
   const extra = selected.filter((name) => !known.has(name));
   const needle = filter.trim().toLowerCase();
@@ -41,8 +49,8 @@ export function EventTypePicker({
   function addCustom() {
     const name = custom.trim();
     if (customTooLong) return;
-    if (name && !selected.includes(name)) onChange([...selected, name]);
     setCustom('');
+    if (name && !selected.includes(name)) onChange([...selected, name]);
   }
 
   return (

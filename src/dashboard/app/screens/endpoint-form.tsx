@@ -118,6 +118,8 @@ export function EndpointForm({
         ? await client.updateEndpoint(project.id, endpoint.id, activeChanged ? input : keepState)
         : await client.createEndpoint(project.id, input);
       setActiveChanged(false);
+      // A type typed and not added was saved with the others: it is one of them now.
+      setForm((previous) => ({ ...previous, eventTypes: input.eventTypes, otherEventType: '' }));
       rememberEndpoint(client, project.id, saved);
       if (onSaved) onSaved(saved);
       else navigate(`${base}/endpoints/${encodeURIComponent(saved.id)}?created=1`);
@@ -217,6 +219,8 @@ export function EndpointForm({
             catalog={catalog.data?.data ?? []}
             selected={form.eventTypes}
             onChange={(v) => set('eventTypes', v)}
+            custom={form.otherEventType}
+            onCustomChange={(v) => set('otherEventType', v)}
             error={errors.eventTypes}
             enforced={enforced}
           />
