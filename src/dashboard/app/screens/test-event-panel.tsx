@@ -7,28 +7,40 @@ import { Notice } from '../components/feedback.tsx';
 import { SelectField } from '../components/fields.tsx';
 import { Link } from '../components/link.tsx';
 import { useProject } from '../project-context.ts';
-import { useCatalog } from '../use-catalog.ts';
+import { useCatalogList } from '../use-catalog.ts';
 
 export function TestEventPanel({ endpoint, onQueued }: { endpoint: Endpoint; onQueued: () => void }) {
   const { client } = useApp();
   const { project, base } = useProject();
-  const catalog = useCatalog();
+  const catalog = useCatalogList();
+  const entries = catalog.data?.data ?? [];
   const types =
     endpoint.eventTypes.length > 0
       ? endpoint.eventTypes
-      : (catalog.data ?? []).filter((t) => !t.deprecated).map((t) => t.name);
+      : entries.filter((t) => !t.deprecated).map((t) => t.name);
+  // A test send is the catalog's example of its type: the API refuses (422) a type without one, or
+  // one not in the catalog. Known only from a catalog read whole; otherwise the API says.
+  const byName = new Map(entries.map((t) => [t.name, t]));
+  const whole = catalog.data?.nextCursor === null;
+  const sendable = (name: string) => {
+    const entry = byName.get(name);
+    return entry ? entry.example !== null : !whole;
+  };
   const [type, setType] = useState('');
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<{ eventId: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const chosen = type || types[0] || '';
+  // Until one is picked, the first type that can be sent (the API's own choice without one).
+  const chosen = type || types.find(sendable) || types[0] || '';
+  // Not picked, and the catalog not read (yet): the API picks, by the same rule.
+  const sent = type || (catalog.data ? chosen : '');
 
   async function send() {
     setBusy(true);
     setError(null);
     setResult(null);
     try {
-      setResult(await client.sendTest(project.id, endpoint.id, chosen || undefined));
+      setResult(await client.sendTest(project.id, endpoint.id, sent || undefined));
       onQueued();
     } catch (caught) {
       setError(errorMessage(caught));
@@ -52,8 +64,18 @@ export function TestEventPanel({ endpoint, onQueued }: { endpoint: Endpoint; onQ
         <SelectField
           label="Event type"
           value={chosen}
-          options={types.map((name) => ({ value: name, label: name }))}
+          options={types.map((name) => ({
+            value: name,
+            label: sendable(name)
+              ? name
+              : `${name} (${byName.has(name) ? 'no example in the catalog' : 'not in the catalog'})`,
+          }))}
           onChange={setType}
+          hint={
+            sendable(chosen)
+              ? undefined
+              : `A test send is its type's example in the event catalog: this type ${byName.has(chosen) ? 'has none there' : 'is not in it'}.`
+          }
         />
       )}
       <button
