@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { STATE_REFRESH_MS } from '../../src/dashboard/app/endpoint-state.ts';
 import { newProject, quietEndpoint, useDashboardBrowser } from './dashboard-browser.ts';
 import { api, type HeraldProcess } from './harness.ts';
 
@@ -67,6 +68,37 @@ describe('dashboard: an endpoint shows when and why it was disabled and enabled 
     assertRows(await statusRows(page));
     const banner = page.locator('.banner-warn');
     assert.match(await banner.innerText(), /Disabled by hand since .*\d:\d\d:\d\d( [AP]M)? UTC/);
+    assert.deepEqual(dash.problems, []);
+  });
+
+  test('an open page that next reads the endpoint disabled again shows the new disable, not the old one', async () => {
+    const id = await quietEndpoint(herald, ADMIN, p, { name: 'Disabled twice' });
+    assert.equal(
+      (await api(herald.url, ADMIN, 'PATCH', `${p}/endpoints/${id}`, { active: false })).status,
+      200,
+    );
+    const page = await dash.page({ signedIn: true, timezoneId: 'UTC' });
+    await page.clock.install();
+    await page.goto(`${herald.url}/ui${p.replace('/api/v1', '')}/endpoints/${id}`);
+    const card = page.getByRole('region', { name: 'Disabled and enabled' });
+    await card.locator('li').first().waitFor();
+    const banner = page.locator('.banner-warn');
+    const first = await banner.innerText();
+    // Enabled and disabled again (by hand both times, no failures) between two of the page's
+    // reads: its state, reason and failures read the same, only when it was disabled differs.
+    // The disable's time is in whole seconds: the second comes in another second.
+    const before = await api<{ disabledAt: string }>(herald.url, ADMIN, 'GET', `${p}/endpoints/${id}`);
+    assert.equal((await api(herald.url, ADMIN, 'POST', `${p}/endpoints/${id}/enable`, {})).status, 200);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const again = await api<{ disabledAt: string }>(herald.url, ADMIN, 'PATCH', `${p}/endpoints/${id}`, {
+      active: false,
+    });
+    assert.equal(again.status, 200);
+    assert.notEqual(again.body.disabledAt, before.body.disabledAt);
+    await page.clock.fastForward(STATE_REFRESH_MS);
+    await card.locator('li').nth(2).waitFor();
+    assert.equal(await card.locator('li').count(), 3, 'disabled, enabled, disabled again');
+    assert.notEqual(await banner.innerText(), first, 'the banner says since when it is disabled now');
     assert.deepEqual(dash.problems, []);
   });
 

@@ -13,7 +13,9 @@ export function withState(current: Endpoint, fresh: Endpoint): Endpoint {
   if (
     current.status === fresh.status &&
     current.consecutiveFailures === fresh.consecutiveFailures &&
-    current.disabledReason === fresh.disabledReason
+    current.disabledReason === fresh.disabledReason &&
+    // Enabled and disabled again between two reads reads the same but for when.
+    current.disabledAt === fresh.disabledAt
   ) {
     return current;
   }
