@@ -233,6 +233,28 @@ describe('herald listen against a real Herald', () => {
     }
   });
 
+  test('a forward to a localhost receiver that is not running says why it failed', async () => {
+    // `localhost` is dialled at ::1 and at 127.0.0.1 (the documented --forward-to): both refused,
+    // Node reports an AggregateError whose own message is empty, and the line ended at "failed: ".
+    const project = await client.createProject({ name: 'listen-receiver-down' });
+    const gone = createServer();
+    const port = Number(new URL(await listen(gone)).port);
+    await close(gone);
+    const p = listenTo(project.id, `http://localhost:${port}/hook`);
+    try {
+      await p.waitFor(/herald listen: forwarding/);
+      const event = await client.sendEvent(project.id, { type: 'a', payload: {} });
+      await p.waitFor(new RegExp(`${event.id} a → failed: .*\n`));
+      const line = p
+        .out()
+        .split('\n')
+        .find((l) => l.startsWith(`${event.id} a → failed`));
+      assert.match(line ?? '', new RegExp(`→ failed: .*ECONNREFUSED .*:${port}`), p.out());
+    } finally {
+      p.kill();
+    }
+  });
+
   test('--forward-ca-file trusts a local HTTPS receiver with a self-signed certificate, which is refused without it', async () => {
     // A developer's receiver served over https with its own certificate: undici trusts the
     // system's CAs only, so every copy failed and there was no way to say "this one too".

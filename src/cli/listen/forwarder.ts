@@ -69,6 +69,22 @@ async function answerStart(body: AsyncIterable<Uint8Array>): Promise<string> {
   return text.length > ANSWER_CHARS ? `${text.slice(0, ANSWER_CHARS)}…` : text;
 }
 
+/**
+ * Why a forward failed, in the socket's words. A name with several addresses (`localhost`: ::1 and
+ * 127.0.0.1) is dialled at each, and when every one fails Node reports an AggregateError whose own
+ * message is empty: its errors say it (`connect ECONNREFUSED ::1:3000`), each once.
+ */
+function failure(error: unknown): string {
+  const errors = (error as { errors?: unknown }).errors;
+  if (Array.isArray(errors) && errors.length > 0) {
+    const reasons = [...new Set(errors.map(failure))].filter(Boolean);
+    if (reasons.length > 0) return reasons.join('; ');
+  }
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as NodeJS.ErrnoException).code;
+  return error.message || (typeof code === 'string' ? code : error.name);
+}
+
 export interface ForwarderOptions {
   client: HeraldClient;
   project: string;
@@ -192,7 +208,7 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
     } catch (error) {
       const why = deadline.aborted
         ? `no complete answer within ${o.timeoutMs} ms (--timeout)`
-        : (error as Error).message;
+        : failure(error);
       o.log(`${event.id} ${event.type} → failed: ${why}`);
     } finally {
       activity = polling;
