@@ -345,3 +345,15 @@ export function positiveInt(flag: string, value: string | number): number {
     throw new CommandError(`${flag}: expected a positive integer, got ${value}`);
   return n;
 }
+
+/** The longest wait a Node timer holds (2^31-1 ms, ~24.8 days): a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** A flag in milliseconds that a timer waits: positiveInt, and at most MAX_TIMER_MS, named when not. */
+export function timerMs(flag: string, value: string | number): number {
+  const ms = positiveInt(flag, value);
+  if (ms > MAX_TIMER_MS) {
+    throw new CommandError(`${flag}: must be at most ${MAX_TIMER_MS} ms (24.8 days), got ${value}`);
+  }
+  return ms;
+}

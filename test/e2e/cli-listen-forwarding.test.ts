@@ -448,6 +448,27 @@ describe('herald listen against a real Herald', () => {
     await during.waitFor(/more than 2000 events in 5 s: the oldest of them are not forwarded/, 15_000);
   });
 
+  test('an --interval or --timeout longer than a timer holds is refused at start, naming it', async () => {
+    // Past 2^31-1 ms Node's timers fire after 1 ms: --timeout 3000000000 (a receiver stopped in a
+    // debugger, "wait for ever") gave up on every forward at once, and --interval polled Herald
+    // without a pause.
+    const project = await client.createProject({ name: 'listen-long-timers' });
+    const conn = ['--url', herald.url, '--project', project.id, '--forward-to', 'http://127.0.0.1:9/none'];
+    for (const flag of ['--timeout', '--interval']) {
+      const run = await runListen([...conn, flag, '3000000000']);
+      assert.equal(run.code, 1, run.out);
+      assert.match(
+        run.out,
+        new RegExp(`herald: ${flag}: must be at most 2147483647 ms \\(24\\.8 days\\), got 3000000000`),
+      );
+      assert.doesNotMatch(run.out, /herald listen: forwarding/);
+    }
+    // The largest is taken.
+    const p = listenTo(project.id, 'http://127.0.0.1:9/none', ['--timeout', '2147483647']);
+    await p.waitFor(/herald listen: forwarding/);
+    p.kill();
+  });
+
   test('a secret given with --secret is not printed; a generated one is', async () => {
     const project = await client.createProject({ name: 'listen-secret' });
     const local = await receiver();

@@ -11,7 +11,7 @@ import {
   idFlag,
   noAnswer,
   notHerald,
-  positiveInt,
+  timerMs,
   typeListFlag,
   unreachable,
   withConnectionFlags,
@@ -163,8 +163,10 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
       `${secretFlag}: ${secretRefused} (e.g. the whsec_… secret a run without --secret prints)`,
     );
   }
-  const intervalMs = positiveInt('--interval', flags.interval);
-  const timeoutMs = positiveInt('--timeout', flags.timeout);
+  // Past what a timer holds, Node fires it after 1 ms: every forward given up on at once, polls
+  // without a pause.
+  const intervalMs = timerMs('--interval', flags.interval);
+  const timeoutMs = timerMs('--timeout', flags.timeout);
   const types = flags.types
     ? typeListFlag(
         flags.types,
