@@ -138,7 +138,7 @@ export function noAnswer(
 /**
  * For an answer that is not Herald's (a 2xx body that is not JSON, or JSON of another shape than
  * Herald sends: HeraldResponseError; an error body not in Herald's `{"error": {…}}` shape, so its
- * code is `http_<status>`): a CommandError asking whether the URL is a
+ * code is `http_<status>`, or in it with a code not Herald's): a CommandError asking whether the URL is a
  * Herald server, naming where it came from. `describe` words a HeraldApiError (the flag it is about).
  * Null for any other error.
  */
@@ -158,7 +158,10 @@ export function notHerald(
         : `JSON that is not Herald's answer (expected ${error.expected})`;
     return new CommandError(`${withoutCredentials(url)} answered ${error.status} with ${what}: ${question}`);
   }
-  if (error instanceof HeraldApiError && error.code === `http_${error.status}`) {
+  // Herald's API answers only HERALD_ERR_… codes (src/api/errors.ts). Another code in its shape is
+  // someone else's: a receiver built with @herald/verify answers HERALD_VERIFY_… (--url given the
+  // port of `listen --forward-to`'s receiver, both on localhost).
+  if (error instanceof HeraldApiError && !error.code.startsWith('HERALD_ERR_')) {
     return new CommandError(
       `${describe(error)} (from ${withoutCredentials(url)}, an answer not in Herald's error format: ${question})`,
     );

@@ -6,8 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
+import { sendVerificationError, verifyNodeRequest } from '../../packages/verify/src/adapters/node.ts';
 import { api, type HeraldProcess, startHerald } from './harness.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -95,4 +98,42 @@ test('listen ends with the refusal when its project is deleted, instead of polli
   assert.equal(code, 1, `${stdout}${stderr}`);
   assert.match(stderr, /^herald: 404 HERALD_ERR_NOT_FOUND: project not found/);
   assert.doesNotMatch(stdout, /trying again/);
+});
+
+test("--url at the receiver (its port for Herald's): says the answer is not Herald's API, not the receiver's refusal alone", async () => {
+  // A receiver as packages/verify/README.md builds one: every request verified, a refusal answered
+  // in the SDK's `{"error": {"code", "message"}}`, Herald's shape with a HERALD_VERIFY_* code. With
+  // --url and --forward-to swapped (two localhost ports), listen printed only
+  // `herald: 400 HERALD_VERIFY_MISSING_HEADER: Missing header webhook-id`.
+  const receiver = createServer(async (req, res) => {
+    try {
+      await verifyNodeRequest(req, { scheme: 'standard', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' });
+      res.writeHead(204).end();
+    } catch (error) {
+      sendVerificationError(res, error);
+    }
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  try {
+    const run = await herald([
+      'listen',
+      '--url',
+      url,
+      '--token',
+      ADMIN,
+      '--project',
+      'p',
+      '--forward-to',
+      `${server.url}/hook`,
+    ]);
+    assert.equal(run.code, 1, `${run.stdout}${run.stderr}`);
+    assert.equal(
+      run.stderr,
+      `herald: 400 HERALD_VERIFY_MISSING_HEADER: Missing header webhook-id (from ${url}, an answer not in Herald's error format: is --url a Herald server?)\n`,
+    );
+  } finally {
+    receiver.closeAllConnections();
+    await new Promise<void>((r) => receiver.close(() => r()));
+  }
 });
