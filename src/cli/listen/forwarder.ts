@@ -6,7 +6,9 @@
  *
  * New events are found by their creation time: each poll lists the events created since the newest
  * one seen, minus LOOK_BACK_MS (an event committed late, by another process, still shows up), and
- * skips ids already forwarded. Forwarding is best effort and in order, one request at a time: a
+ * skips ids already forwarded. Once LOOK_BACK_MS has passed since the newest one was found, polls
+ * list only newer events: a quiet project's last events (large ones too) are not read again at
+ * every poll. Forwarding is best effort and in order, one request at a time: a
  * development aid, not a delivery (Herald's own delivery to the registered endpoints goes on as
  * usual).
  */
@@ -125,6 +127,8 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
   /** Ids seen, with their creation time (ms), pruned as the window moves on. */
   const seen = new Map<string, number>();
   let newest = 0;
+  /** When `newest` last moved on, on this machine's clock (performance.now()). */
+  let newestFoundAt = performance.now();
   let running = false;
   /** Set by stop(): the poll under way ends after its current forward, not after all it found. */
   let stopped = false;
@@ -143,7 +147,11 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
     for (let i = 0; i < MAX_PAGES; i++) {
       const page = await o.client.listEvents(o.project, {
         limit: PAGE,
-        since: Math.max(0, newest - LOOK_BACK_MS),
+        // Events committed late have had LOOK_BACK_MS to show up since the newest was found: after
+        // that, only newer ones (30 events of 900 KB were otherwise read again, 27 MB, at every
+        // poll while nothing new came).
+        since:
+          performance.now() - newestFoundAt > LOOK_BACK_MS ? newest + 1 : Math.max(0, newest - LOOK_BACK_MS),
         ...(cursor ? { cursor } : {}),
       });
       events.push(...page.data);
@@ -156,7 +164,10 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
   const remember = (event: EventSummary) => {
     const at = Date.parse(event.createdAt);
     seen.set(event.id, at);
-    if (at > newest) newest = at;
+    if (at > newest) {
+      newest = at;
+      newestFoundAt = performance.now();
+    }
   };
 
   /**
