@@ -24,8 +24,8 @@ import { type ForwardShape, forwardRequest, forwards, forwardsDelivered } from '
 export const LOOK_BACK_MS = 5_000;
 /**
  * Events per page, and pages per poll at most: a poll reads at most 2,000 events of its window
- * (newest first). More in one window (over ~300 events/s) and the oldest are skipped, which the
- * poll says.
+ * (newest first), fewer when they are large (Herald cuts a page at 4 MiB of payloads). More in one
+ * window (over ~300 events/s) and the oldest are skipped, which the poll says.
  */
 const PAGE = 100;
 const MAX_PAGES = 20;
@@ -244,8 +244,13 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
       // that stays full of events already seen (a burst before the start) is not said every poll.
       const oldest = window.events.at(-1);
       if (window.cut && oldest && !seen.has(oldest.id)) {
+        // The number read: Herald cuts a page at 4 MiB of payloads, so MAX_PAGES pages of large
+        // events hold far fewer than PAGE each (~100 of 1 MiB in all), and "more than 2000" was false.
+        const read = window.events.length;
+        const why =
+          read < PAGE * MAX_PAGES ? ` (${MAX_PAGES} pages, fewer events a page when they are large)` : '';
         o.log(
-          `more than ${PAGE * MAX_PAGES} events in ${LOOK_BACK_MS / 1000} s: the oldest of them are not forwarded`,
+          `more than ${read} events in ${LOOK_BACK_MS / 1000} s${why}: the oldest of them are not forwarded`,
         );
       }
       const fresh = window.events.filter((e) => !seen.has(e.id));
