@@ -4,7 +4,9 @@
  * limit (PATCH /api/v1/projects/:project), and the endpoint form even says an empty schedule is
  * "the project's", yet the dashboard had no way to see or set any of them: an operator needed curl.
  * The operator's project now has a Project settings tab; a portal visitor (who may not change them) has
- * none. Any console error or page error fails the test, but the 409 it asks for.
+ * none. A Backlog limit or a retry schedule typed "0x10" or "1e3" was read by Number() as 16 or 1000
+ * and saved: both now take plain decimal only, as the endpoint's fields do (fieldNumber).
+ * Any console error or page error fails the test, but the 409 it asks for.
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
@@ -78,6 +80,28 @@ describe('dashboard project settings (browser)', { timeout: 120_000 }, () => {
       const body = await answer.json();
       return body.retrySchedule === null && body.backlogLimit === null;
     }, `${herald.url}/api/v1/projects/${project.id}`);
+    assert.deepEqual(problems, []);
+  });
+
+  test('a backlog limit or a retry schedule not in plain decimal is refused by its field, not saved', async () => {
+    const project = await newProject('Hex Typed');
+    const page = await dash.page({ signedIn: true });
+    await page.goto(`${herald.url}/ui/projects/${project.id}/settings`);
+    const form = page.getByRole('form', { name: 'Project settings' });
+    // Number() reads both: "0x10" as 16, "1e3" as 1000, and they were saved as those.
+    await form.getByLabel('Backlog limit').fill('0x10');
+    await form.getByLabel('Retry schedule (seconds)').fill('5, 1e3');
+    await form.getByRole('button', { name: 'Save settings' }).click();
+    await form.locator('.field-error').first().waitFor();
+    assert.equal(await errorOf(form.getByLabel('Backlog limit')), 'A whole number, 0 or more (0: no limit).');
+    assert.match(
+      (await errorOf(form.getByLabel('Retry schedule (seconds)'))) ?? '(no error by the field)',
+      /^Seconds above 0/,
+    );
+    assert.equal(await page.getByText('Settings saved.').count(), 0);
+    const stored = await read(project.id);
+    assert.equal(stored.backlogLimit, null, 'no limit of 16 was saved');
+    assert.equal(stored.retrySchedule, null, 'no schedule of 5 s and 1000 s was saved');
     assert.deepEqual(problems, []);
   });
 

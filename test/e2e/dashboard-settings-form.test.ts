@@ -181,6 +181,22 @@ describe('dashboard endpoint settings form (browser)', { timeout: 120_000 }, () 
     assert.deepEqual(problems, []);
   });
 
+  test('a retry schedule not in plain decimal is refused by its field, not saved as other delays', async () => {
+    const id = await quietEndpoint(herald, ADMIN, p, { name: 'Hex schedule', retrySchedule: [5, 60] });
+    const page = await settingsOf(id);
+    const schedule = page.getByLabel('Retry schedule (seconds)');
+    assert.equal(await schedule.inputValue(), '5, 60');
+    // Number() read "0x10" as 16 s and "1e3" as 1000 s, and the form saved those.
+    await schedule.fill('0x10, 1e3');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.waitForFunction(() => document.activeElement?.getAttribute('aria-invalid') === 'true');
+    assert.match((await errorOf(schedule)) ?? '(no error by the field)', /^Seconds above 0/);
+    assert.equal(await page.getByText('Settings saved.').count(), 0);
+    const stored = await api<{ retrySchedule: unknown }>(herald.url, ADMIN, 'GET', `${p}/endpoints/${id}`);
+    assert.deepEqual(stored.body.retrySchedule, [5, 60], 'the schedule is kept, not 16 s and 1000 s');
+    assert.deepEqual(problems, []);
+  });
+
   test('a project that enforces its catalog offers no field for other event types', async () => {
     const strict = await newProject(herald, ADMIN, 'Strict Forge');
     const enforced = await api(herald.url, ADMIN, 'PATCH', strict, { enforceCatalog: true });

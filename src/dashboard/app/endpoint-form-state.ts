@@ -129,15 +129,16 @@ export function scheduleText(schedule: number[] | null | undefined): string {
 export const NO_RETRIES = 'none';
 
 /**
- * Parses "5, 300, 1800" (seconds, fractions allowed, each above 0 as the API wants); null for blank
- * (the default), [] for `none` (no retries), undefined when invalid.
+ * Parses "5, 300, 1800" (seconds in plain decimal, fractions allowed, each above 0 as the API wants);
+ * null for blank (the default), [] for `none` (no retries), undefined when invalid ("0x10" or "1e3"
+ * among them: see fieldNumber).
  */
 export function parseSchedule(text: string): number[] | null | undefined {
   const trimmed = text.trim();
   if (trimmed === '') return null;
   if (trimmed.toLowerCase() === NO_RETRIES) return [];
   const parts = trimmed.split(/[\s,]+/).filter(Boolean);
-  const numbers = parts.map(Number);
+  const numbers = parts.map(fieldNumber);
   return numbers.every((n) => Number.isFinite(n) && n > 0) ? numbers : undefined;
 }
 

@@ -8,7 +8,7 @@ import type { Project } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { ErrorBanner, Notice } from '../components/feedback.tsx';
 import { CheckboxField, TextField } from '../components/fields.tsx';
-import { NO_RETRIES, parseSchedule, scheduleText } from '../endpoint-form-state.ts';
+import { fieldNumber, NO_RETRIES, parseSchedule, scheduleText } from '../endpoint-form-state.ts';
 import { formatSeconds } from '../format.ts';
 import { focusOverLimit, LIMITS } from '../limits.ts';
 import { usePageTitle } from '../page-title.ts';
@@ -49,7 +49,8 @@ export function ProjectSettings({ onSaved }: { onSaved: (project: Project) => vo
     if (retrySchedule === undefined) {
       found.retrySchedule = `Seconds above 0 separated by commas, e.g. 5, 300, 1800; or ${NO_RETRIES} for no retries.`;
     }
-    const limit = backlogLimit.trim() === '' ? null : Number(backlogLimit);
+    // Plain decimal only: Number() read "0x10" as 16 and "1e3" as 1000, and saved those.
+    const limit = backlogLimit.trim() === '' ? null : fieldNumber(backlogLimit);
     if (limit !== null && !(Number.isInteger(limit) && limit >= 0)) {
       found.backlogLimit = 'A whole number, 0 or more (0: no limit).';
     }
