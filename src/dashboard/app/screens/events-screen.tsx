@@ -39,10 +39,15 @@ export function EventsScreen() {
     key: query.get('key') ?? '',
   };
   const key = JSON.stringify(filter);
-  const first = useAsync(() => client.listEvents(project.id, filter), [client, project.id, key]);
-  // An error about a filter shows by it; the events of the filters before are not these filters'.
+  const first = useAsync(
+    async () => ({ key, page: await client.listEvents(project.id, filter) }),
+    [client, project.id, key],
+  );
+  // An error about a filter shows by it. The events read for other filters are not these filters':
+  // they are not shown while these load, nor after their read failed (a server error, a server
+  // gone), when they stayed on screen by the error as if they matched.
   const misfit = filterErrors(first.error);
-  const loaded = misfit ? undefined : first.data;
+  const loaded = !misfit && first.data?.key === key ? first.data.page : undefined;
   const [more, setMore] = useState<{ key: string; items: HeraldEvent[]; cursor: string | null } | null>(null);
   const [moreState, setMoreState] = useState<{ busy: boolean; error: unknown }>({ busy: false, error: null });
   const extra = more?.key === key ? more : null;
@@ -116,7 +121,7 @@ export function EventsScreen() {
         </div>
       </form>
       <ErrorBanner error={misfit ? null : first.error} onRetry={first.reload} />
-      {first.loading && !first.data && <Loading label="Loading events…" />}
+      {first.loading && !loaded && <Loading label="Loading events…" />}
       {loaded && events.length === 0 && (
         <EmptyState
           title={

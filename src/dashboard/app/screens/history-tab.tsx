@@ -42,12 +42,14 @@ export function HistoryTab({ endpoint }: { endpoint: Endpoint }) {
     endpoint.eventTypes.length > 0 ? endpoint.eventTypes : (catalog.data ?? []).map((t) => t.name);
   const key = JSON.stringify(filter);
   const first = useAsync(
-    () => client.listAttempts(project.id, endpoint.id, filter),
+    async () => ({ key, page: await client.listAttempts(project.id, endpoint.id, filter) }),
     [client, project.id, endpoint.id, key],
   );
-  // An error about a filter shows by it; the attempts of the filters before are not these filters'.
+  // An error about a filter shows by it. The attempts read for other filters are not these
+  // filters': they are not shown while these load, nor after their read failed (a server error, a
+  // server gone), when they stayed on screen by the error as if they matched.
   const misfit = filterErrors(first.error);
-  const loaded = misfit ? undefined : first.data;
+  const loaded = !misfit && first.data?.key === key ? first.data.page : undefined;
   const [more, setMore] = useState<{ key: string; items: Attempt[]; cursor: string | null } | null>(null);
   const [moreState, setMoreState] = useState<{ busy: boolean; error: unknown }>({ busy: false, error: null });
   const extra = more?.key === key ? more : null;
@@ -119,7 +121,7 @@ export function HistoryTab({ endpoint }: { endpoint: Endpoint }) {
         </div>
       </form>
       <ErrorBanner error={misfit ? null : first.error} onRetry={first.reload} />
-      {first.loading && !first.data && <Loading label="Loading attempts…" />}
+      {first.loading && !loaded && <Loading label="Loading attempts…" />}
       {loaded && attempts.length === 0 && (
         <EmptyState
           title={

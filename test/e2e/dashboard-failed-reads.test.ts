@@ -1,0 +1,102 @@
+/**
+ * What the dashboard shows when a list read for new filters fails, in a real browser
+ * against a real `herald serve` that stops answering (killed) after the page has loaded. History
+ * and Events kept the rows of the filters before under the new filters, next to the error, as if
+ * they matched them. Rows are now shown only under the filters they were read for.
+ * Any console error or page error fails the test, but the refused connections to the stopped server.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { useDashboardBrowser } from './dashboard-browser.ts';
+import { api, type HeraldProcess, startHerald } from './harness.ts';
+
+const ADMIN = 'e2e-admin-token-failed-reads-0123';
+
+describe('dashboard reads that fail after a change of filters (browser)', { timeout: 120_000 }, () => {
+  const dash = useDashboardBrowser({ adminToken: ADMIN });
+  const { problems } = dash;
+  // Each test stops its own server: the block's own serves the others.
+  let own: HeraldProcess | undefined;
+
+  // The page of each test, closed after it: its endpoint page reads the stopped server on, and the
+  // refusals would be logged during the next test.
+  let page: Page | undefined;
+
+  afterEach(async () => {
+    await page?.context().close();
+    page = undefined;
+    await own?.dispose();
+    own = undefined;
+  });
+
+  /**
+   * A server of the test's own with one endpoint (to a port nothing listens on) and one event of
+   * `order.paid` whose first attempt is recorded (failed); the UI paths of its project and endpoint.
+   */
+  async function serverWithAttempt(): Promise<{ ui: string; endpointUi: string }> {
+    own = await startHerald({ env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8' } });
+    const herald = own;
+    const project = await api<{ id: string }>(herald.url, ADMIN, 'POST', '/api/v1/projects', {
+      name: 'Lighthouse',
+    });
+    assert.equal(project.status, 201, JSON.stringify(project.body));
+    const p = `/api/v1/projects/${project.body.id}`;
+    const endpoint = await api<{ id: string }>(herald.url, ADMIN, 'POST', `${p}/endpoints`, {
+      url: 'http://127.0.0.1:9/hooks',
+    });
+    assert.equal(endpoint.status, 201, JSON.stringify(endpoint.body));
+    const sent = await api(herald.url, ADMIN, 'POST', `${p}/events`, { type: 'order.paid', payload: {} });
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    for (let waited = 0; ; waited += 50) {
+      const attempts = await api<{ data: unknown[] }>(
+        herald.url,
+        ADMIN,
+        'GET',
+        `${p}/endpoints/${endpoint.body.id}/attempts`,
+      );
+      if (attempts.body.data.length > 0) break;
+      assert.ok(waited < 10_000, 'the attempt was never recorded');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const ui = `${herald.url}/ui/projects/${project.body.id}`;
+    return { ui, endpointUi: `${ui}/endpoints/${endpoint.body.id}` };
+  }
+
+  /** Stops the page's server: every read from now on fails (the browser logs each refusal). */
+  async function stopServer(): Promise<void> {
+    dash.expectConsole = /ERR_CONNECTION_REFUSED|Failed to load resource/;
+    await own?.kill('SIGKILL');
+  }
+
+  const alert = (page: Page) => page.getByRole('alert').first();
+
+  test('History: the rows of the outcome before are gone when the read for another fails', async () => {
+    const { endpointUi } = await serverWithAttempt();
+    page = await dash.page({ signedIn: true });
+    await page.goto(`${endpointUi}/history`);
+    const rows = page.locator('.history-table tbody tr');
+    await rows.getByText('order.paid').waitFor();
+    await stopServer();
+    // The attempt failed: it is no succeeded one, yet it stayed listed under "Succeeded".
+    await page.getByLabel('Outcome').selectOption('succeeded');
+    await alert(page).waitFor();
+    assert.equal(await rows.count(), 0, 'no failed attempt is shown under Succeeded');
+    assert.deepEqual(problems, []);
+  });
+
+  test('Events: the rows of the time range before are gone when the read for another fails', async () => {
+    const { ui } = await serverWithAttempt();
+    page = await dash.page({ signedIn: true });
+    await page.goto(`${ui}/events`);
+    const rows = page.locator('table tbody tr');
+    await rows.getByText('order.paid').waitFor();
+    await stopServer();
+    // Sent today: no event of it was sent by 2020, yet it stayed listed under that To.
+    await page.getByLabel('To').fill('2020-01-01T00:00');
+    await page.waitForURL(/until=/);
+    await alert(page).waitFor();
+    assert.equal(await rows.count(), 0, 'no event of today is shown under To 2020');
+    assert.deepEqual(problems, []);
+  });
+});
