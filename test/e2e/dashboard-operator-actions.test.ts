@@ -10,7 +10,10 @@
  *   anyway (the page was out of date) shows the server's message, and then why;
  * - the Access tab created API keys and portal links but could neither list nor revoke keys, nor
  *   revoke portal links: now it lists the keys with a Revoke button each (after a confirmation)
- *   and revokes all of the project's portal links (after a confirmation).
+ *   and revokes all of the project's portal links (after a confirmation);
+ * - the attempt page took its endpoint from the URL: an attempt's id under another endpoint's
+ *   showed that endpoint's state (disabled: Resend blocked, Enable endpoint enabling it); it now
+ *   follows the attempt's own endpoint (the URL too), and a callback's attempt is not found there.
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
@@ -302,6 +305,71 @@ describe('dashboard operator actions (browser)', { timeout: 120_000 }, () => {
     // The attempt page reads the endpoint, which answers 404: that is how it knows.
     const rest = problems.filter((problem) => !/404 from GET .*\/endpoints\/|status of 404/.test(problem));
     assert.deepEqual(rest, []);
+  });
+
+  test("an attempt's page under another endpoint's URL follows the attempt's own endpoint", async () => {
+    const p = await newProject('Edited Quest');
+    const projectId = p.split('/').pop();
+    const own = await failedDelivery(p, `http://127.0.0.1:${await refusedPort()}/own-hook`, 'Own endpoint');
+    // Another endpoint of the project, disabled: the page showed its state by the attempt (Resend
+    // blocked, "This endpoint is disabled"), and its Enable endpoint enabled that other one.
+    const other = await api<{ id: string }>(herald.url, ADMIN, 'POST', `${p}/endpoints`, {
+      url: `http://127.0.0.1:${await refusedPort()}/other-hook`,
+      name: 'Other endpoint',
+      active: false,
+    });
+    assert.equal(other.status, 201, JSON.stringify(other.body));
+    const page = await operatorPage();
+    await page.goto(
+      `${herald.url}/ui/projects/${projectId}/endpoints/${other.body.id}/attempts/${own.attemptId}`,
+    );
+    const ownPath = `/ui/projects/${projectId}/endpoints/${own.endpointId}`;
+    await page.waitForURL(`${herald.url}${ownPath}/attempts/${own.attemptId}`);
+    await page.getByRole('heading', { name: /^Attempt #1/ }).waitFor();
+    await page.waitForFunction(() => document.title.includes('Own endpoint'));
+    assert.equal(
+      await page.getByRole('link', { name: 'Back to history' }).first().getAttribute('href'),
+      `${ownPath}/history`,
+    );
+    assert.equal(await page.getByText('This endpoint is disabled').count(), 0);
+    assert.equal(await page.getByRole('button', { name: 'Resend' }).isDisabled(), false);
+    assert.deepEqual(problems, []);
+  });
+
+  test("a callback's attempt (of no endpoint) under an endpoint's URL is not found", async () => {
+    const p = await newProject('Callback Quest');
+    const projectId = p.split('/').pop();
+    const endpoint = await api<{ id: string }>(herald.url, ADMIN, 'POST', `${p}/endpoints`, {
+      url: `http://127.0.0.1:${await refusedPort()}/endpoint-hook`,
+      name: 'Some endpoint',
+      active: false,
+    });
+    assert.equal(endpoint.status, 201, JSON.stringify(endpoint.body));
+    const sent = await api<{ id: string }>(herald.url, ADMIN, 'POST', `${p}/events`, {
+      type: 'order.paid',
+      payload: {},
+      callbackUrl: `http://127.0.0.1:${await refusedPort()}/callback`,
+    });
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    let attemptId: string | undefined;
+    for (let waited = 0; !attemptId; waited += 50) {
+      const read = await api<{ data: { id: string; endpointId: string | null }[] }>(
+        herald.url,
+        ADMIN,
+        'GET',
+        `${p}/events/${sent.body.id}/attempts`,
+      );
+      attemptId = read.body.data.find((a) => a.endpointId === null)?.id;
+      assert.ok(attemptId || waited < 10_000, 'the callback was never tried');
+      if (!attemptId) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const page = await operatorPage();
+    await page.goto(
+      `${herald.url}/ui/projects/${projectId}/endpoints/${endpoint.body.id}/attempts/${attemptId}`,
+    );
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Enable endpoint' }).count(), 0);
+    assert.deepEqual(problems, []);
   });
 
   test('an attempt being sent: Retry now and Resend wait for its record, then come back', async () => {

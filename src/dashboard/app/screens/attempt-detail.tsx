@@ -13,23 +13,42 @@ import { attemptErrorText, formatDuration, formatTime, headersText, prettyBody }
 import { usePageTitle } from '../page-title.ts';
 import { useProject } from '../project-context.ts';
 import { IN_FLIGHT_REFRESH_MS, RETRY_BLOCK_TEXT, retryBlock, staleAfterRefusal } from '../retry-block.ts';
+import { navigate } from '../router.ts';
 import { useAsync } from '../use-async.ts';
 import { useRefreshWhile } from '../use-refresh-while.ts';
+import { NotFound } from './not-found.tsx';
 
+/**
+ * `endpointId` is the URL's, which may not be the attempt's (an edited URL, a link of another
+ * endpoint's): the page follows the endpoint the attempt itself names, and moves the URL to it; an
+ * attempt of no endpoint (a callbackUrl's) is not found under one.
+ */
 export function AttemptDetail({ endpointId, attemptId }: { endpointId: string; attemptId: string }) {
   const { client } = useApp();
   const { project, base } = useProject();
   const attempt = useAsync(() => client.getAttempt(project.id, attemptId), [client, project.id, attemptId]);
+  // The attempt's own endpoint, once the attempt is read: the URL's showed another endpoint's state
+  // (disabled or deleted) by the attempt, and Enable endpoint enabled that other one.
+  const ownId = attempt.data?.endpointId ?? null;
   // A resend goes nowhere while the endpoint is disabled: say so here, with the way to enable it.
   const endpoint = useAsync(
-    () => client.getEndpoint(project.id, endpointId),
-    [client, project.id, endpointId],
+    async () => (ownId ? client.getEndpoint(project.id, ownId) : undefined),
+    [client, project.id, ownId],
   );
-  usePageTitle([
-    attempt.data ? `Attempt #${attempt.data.number}` : 'Attempt',
-    endpoint.data?.name,
-    project.name,
-  ]);
+  useEffect(() => {
+    if (ownId && ownId !== endpointId) {
+      navigate(`${base}/endpoints/${encodeURIComponent(ownId)}/attempts/${encodeURIComponent(attemptId)}`, {
+        replace: true,
+      });
+    }
+  }, [base, ownId, endpointId, attemptId]);
+  // Not found names the page itself.
+  const notFound = attempt.data !== undefined && !attempt.data.endpointId;
+  usePageTitle(
+    notFound
+      ? null
+      : [attempt.data ? `Attempt #${attempt.data.number}` : 'Attempt', endpoint.data?.name, project.name],
+  );
   // Enable endpoint goes with its banner: the focus then goes to the attempt's heading.
   const refocus = useRefocusWhenGone(endpoint.data !== undefined && endpoint.data.status !== 'disabled');
   useEffect(() => {
@@ -53,8 +72,9 @@ export function AttemptDetail({ endpointId, attemptId }: { endpointId: string; a
     done: false,
     error: null,
   });
-  const history = `${base}/endpoints/${encodeURIComponent(endpointId)}/history`;
+  const history = `${base}/endpoints/${encodeURIComponent(ownId ?? endpointId)}/history`;
 
+  if (notFound) return <NotFound home={`${base}/events`} />;
   if (!attempt.data) {
     return (
       <div>
@@ -70,15 +90,16 @@ export function AttemptDetail({ endpointId, attemptId }: { endpointId: string; a
   // null: the API says the endpoint does not exist (deleted); undefined: not read (yet).
   const deleted = endpoint.error instanceof ApiError && endpoint.error.status === 404;
   const block = retryBlock(
-    { endpointId, inFlight: delivery.data?.inFlight ?? false },
+    { endpointId: ownId, inFlight: delivery.data?.inFlight ?? false },
     deleted ? null : endpoint.data,
   );
 
   async function enable() {
+    if (!ownId) return;
     refocus.arm();
     setEnabling({ busy: true, error: null });
     try {
-      await client.enableEndpoint(project.id, endpointId);
+      await client.enableEndpoint(project.id, ownId);
       setEnabling({ busy: false, error: null });
       endpoint.reload();
     } catch (caught) {

@@ -64,7 +64,7 @@ export function ProjectScreen({
       ['/endpoints/new', () => <EndpointForm />],
       [
         '/endpoints/:endpoint/attempts/:attempt',
-        (p) => <AttemptDetail endpointId={p['endpoint']!} attemptId={p['attempt']!} />,
+        (p) => <AttemptDetail key={p['attempt']} endpointId={p['endpoint']!} attemptId={p['attempt']!} />,
       ],
       [
         '/endpoints/:endpoint',
