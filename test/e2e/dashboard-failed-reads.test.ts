@@ -1,8 +1,9 @@
 /**
- * What the dashboard shows when a list read for new filters fails, in a real browser
+ * What the dashboard shows when a list or a chart read for new filters fails, in a real browser
  * against a real `herald serve` that stops answering (killed) after the page has loaded. History
  * and Events kept the rows of the filters before under the new filters, next to the error, as if
- * they matched them. Rows are now shown only under the filters they were read for.
+ * they matched them; an endpoint's charts kept the period before under the new period, and said
+ * nothing of the error at all. Rows and charts are now shown only under what they were read for.
  * Any console error or page error fails the test, but the refused connections to the stopped server.
  */
 import assert from 'node:assert/strict';
@@ -97,6 +98,24 @@ describe('dashboard reads that fail after a change of filters (browser)', { time
     await page.waitForURL(/until=/);
     await alert(page).waitFor();
     assert.equal(await rows.count(), 0, 'no event of today is shown under To 2020');
+    assert.deepEqual(problems, []);
+  });
+
+  test("an endpoint's charts of the period before are gone, and the error said, when another fails", async () => {
+    const { endpointUi } = await serverWithAttempt();
+    page = await dash.page({ signedIn: true });
+    await page.goto(endpointUi);
+    const stats = page.getByRole('region', { name: 'Delivery attempts' });
+    await stats
+      .locator('.kpis div', { hasText: /^Attempts/ })
+      .locator('dd', { hasText: /^1$/ })
+      .waitFor();
+    await stopServer();
+    // Last 24 hours, then Last hour: the 24 hours' counts and charts stayed, with no error said.
+    await page.getByLabel('Period').selectOption('1h');
+    await stats.getByRole('alert').waitFor();
+    assert.equal(await stats.locator('.kpis').count(), 0, 'no counts of the last 24 hours under Last hour');
+    assert.equal(await stats.locator('svg').count(), 0, 'no charts of the last 24 hours under Last hour');
     assert.deepEqual(problems, []);
   });
 });

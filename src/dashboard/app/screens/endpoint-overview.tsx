@@ -75,15 +75,18 @@ function Stats({ endpoint, period }: { endpoint: Endpoint; period: Period }) {
     // size whatever `since` is, so the first and the last bar hold part of a bucket.
     const until = Date.now();
     const since = until - ms;
-    const buckets = await client.stats(project.id, endpoint.id, {
+    const read = await client.stats(project.id, endpoint.id, {
       since: new Date(since).toISOString(),
       until: new Date(until).toISOString(),
       bucket,
     });
-    return fillBuckets(buckets, since, until, bucketMs);
+    return { period, buckets: fillBuckets(read, since, until, bucketMs) };
   }, [client, project.id, endpoint.id, period]);
+  // The period before's are not shown under this one: not while it loads, nor after its read
+  // failed (they stayed, and the error was not said at all).
+  const buckets = stats.data?.period === period ? stats.data.buckets : undefined;
 
-  if (!stats.data) {
+  if (!buckets) {
     return (
       <>
         <ErrorBanner error={stats.error} onRetry={stats.reload} />
@@ -91,7 +94,7 @@ function Stats({ endpoint, period }: { endpoint: Endpoint; period: Period }) {
       </>
     );
   }
-  const sum = totals(stats.data);
+  const sum = totals(buckets);
   const total = sum.succeeded + sum.failed;
   return (
     <>
@@ -110,10 +113,10 @@ function Stats({ endpoint, period }: { endpoint: Endpoint; period: Period }) {
         </div>
       </dl>
       <div class="charts">
-        <AttemptsChart buckets={stats.data} />
-        <LatencyChart buckets={stats.data} />
+        <AttemptsChart buckets={buckets} />
+        <LatencyChart buckets={buckets} />
       </div>
-      <StatsTable buckets={stats.data} />
+      <StatsTable buckets={buckets} />
     </>
   );
 }
