@@ -240,10 +240,14 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
           releaseQueue(key, FAILING_ENDPOINT_PAUSE_MS);
         } else if (!target) releaseQueue(key);
         else if (target.endpoint.status === 'disabled') releaseQueue(key, 0, 'parked');
-        else {
+        else if (queued.has(key)) {
           views.set(key, { target, readAt });
           start(key, true);
         }
+        // Its queue went meanwhile (handed back: failing, or the dispatcher stopped): the view is
+        // not kept, nor its decrypted secrets, and what was taken for it is given back. Kept, they
+        // stayed until the endpoint queued again, for a deleted one the process's life.
+        else remove(key, undefined);
         options.onRead?.(projectId);
       },
       (error: unknown) => {

@@ -7,16 +7,20 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { getHeapSnapshot } from 'node:v8';
 import { DEFAULT_DELIVERY } from '../../src/config/config-types.ts';
-import { createDispatcher } from '../../src/delivery/dispatcher.ts';
+import { createDispatcher, QUEUED_VIEW_MAX_AGE_MS } from '../../src/delivery/dispatcher.ts';
 import { createSender } from '../../src/delivery/sender.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
+import { until } from '../support/wait-until.ts';
 import { startReceiver } from './receiver.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -59,6 +63,17 @@ async function endpointWithNewSecret(store: Store, url: string) {
   return { projectId: project.id, endpointId: endpoint.id, digest: sha256(secret) };
 }
 
+/** Looks for the secret whose SHA-256 is `digest` in the heap for up to 30 s: whether it is still there. */
+async function stillHeld(digest: string): Promise<boolean> {
+  const end = Date.now() + 30_000;
+  let held = await inHeap(digest);
+  while (held && Date.now() < end) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    held = await inHeap(digest);
+  }
+  return held;
+}
+
 test("a deleted endpoint's secret is no longer held in memory once its last delivery is sent", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'herald-forgotten-secrets-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
@@ -91,11 +106,99 @@ test("a deleted endpoint's secret is no longer held in memory once its last deli
   // Forgotten within seconds (the sender's decoded keys: packages/verify standard.ts); looked for
   // for up to 30 s. Before, the sender kept every standard secret it had signed with until 4,096
   // others had been used, for the process's life on most installations.
-  const end = Date.now() + 30_000;
-  let held = await inHeap(ep.digest);
-  while (held && Date.now() < end) {
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    held = await inHeap(ep.digest);
-  }
-  assert.equal(held, false, "the deleted endpoint's secret is still in the heap 30 s after its delete");
+  assert.equal(
+    await stillHeld(ep.digest),
+    false,
+    "the deleted endpoint's secret is still in the heap 30 s after its delete",
+  );
+});
+
+test("an endpoint's view read again for a queue handed back meanwhile does not keep its secret", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-forgotten-secrets-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await openStore(`sqlite:${join(dir, 'herald.db')}`);
+  cleanups.push(() => store.close());
+  // Reads of endpoints end when the test lets them while `gate` is set.
+  let gate: Promise<void> | null = null;
+  let openGate = () => {};
+  let gated = 0;
+  const read = store.getDispatchEndpoints.bind(store);
+  store.getDispatchEndpoints = async (refs, now) => {
+    const found = await read(refs, now);
+    if (gate) {
+      gated++;
+      await gate;
+    }
+    return found;
+  };
+  // A loopback receiver that holds every request until the test answers it.
+  const held: ServerResponse[] = [];
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => held.push(res));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
+  const sender = createSender({
+    allowNetworks: ['127.0.0.0/8'],
+    maxResponseBytes: 65_536,
+    userAgent: 'test',
+  });
+  cleanups.push(() => sender.close());
+  const dispatcher = createDispatcher({
+    store,
+    send: sender.send,
+    config: {
+      ...DEFAULT_DELIVERY,
+      pollIntervalMs: 20,
+      perEndpointConcurrency: 2,
+      allowNetworks: ['127.0.0.0/8'],
+    },
+    workerId: 'w1',
+  });
+  cleanups.push(() => dispatcher.stop({ graceMs: 2_000 }));
+  await dispatcher.start();
+
+  const ep = await endpointWithNewSecret(store, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  const event = (i: number) => ({
+    type: 'order.created',
+    payload: { i },
+    test: false,
+    idempotencyKey: null,
+    callbackUrl: null,
+  });
+  await store.acceptEvents(ep.projectId, [0, 1, 2].map(event), Date.now());
+  // Two attempts out (the endpoint's cap), the third queued with the claim's view.
+  await until('two attempts out', () => held.length === 2);
+  await until('the third queued', () => dispatcher.load?.()?.deliveriesQueued === 1);
+  await sleep(QUEUED_VIEW_MAX_AGE_MS + 50); // its view is too old to start with now
+
+  // The first answer frees a slot: the queue's view is read again, and that read held.
+  gate = new Promise((resolve) => {
+    openGate = resolve;
+  });
+  held.shift()!.end('ok');
+  await until("the queue's view read again", () => gated >= 1);
+  // Meanwhile the second answer, a 410, hands the queue back (the endpoint is being disabled),
+  // and the endpoint is deleted.
+  held.shift()!.writeHead(410).end('gone');
+  await until('the queue handed back', () => dispatcher.load?.()?.deliveriesQueued === 0);
+  assert.equal(await store.deleteEndpoint(ep.projectId, ep.endpointId), true);
+  // The read ends, with the endpoint's secrets as they were.
+  gate = null;
+  openGate();
+
+  // Before, the view read was kept for the queue that was gone, its secret with it, until the
+  // endpoint queued again: never, once deleted.
+  assert.equal(
+    await stillHeld(ep.digest),
+    false,
+    'the secret is still in the heap 30 s after its queue went',
+  );
 });
