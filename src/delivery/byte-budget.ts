@@ -14,8 +14,12 @@
  * its share (the project cap's part of the process cap: three quarters by default), and the last
  * quarter goes only to projects holding less than one endpoint's part (a sixteenth): one tenant's
  * large events to slow receivers do not hold up another tenant's. A waiter held back by its own
- * project's share is passed over; the first one held back by the whole budget stops the ones
- * behind it (a large body is not overtaken forever by small ones). An attempt larger than its
+ * project's share is passed over by other projects, and by its own while the attempts that were
+ * out when it began to wait still hold it back; once only those that passed it do, its project's
+ * attempts behind it (callbacks too) wait for it, and it gets the room they leave. Passed over by
+ * them for good, a large body waited as long as its project's smaller ones kept coming, past its
+ * lease. The first one held back by the whole budget stops every one behind it (a large body is not
+ * overtaken forever by small ones). An attempt larger than its
  * share, or than the whole budget, is never refused for good: its project holding nothing, it fits
  * any share, and with nothing held at all it fits the budget: the attempts ahead of it end, none
  * start behind it meanwhile, and it goes out alone.
@@ -84,10 +88,13 @@ export interface ByteBudget {
    * waits already keeps its place, with these bytes). A null key (a callback) does not wait.
    */
   fits(key: string | null, projectId: string, bytes: number): boolean;
-  /** Takes `bytes` when they fit (`fits`, with its wait when not): true when taken. */
-  take(key: string | null, projectId: string, bytes: number): boolean;
-  /** Gives back what an attempt took. */
-  give(projectId: string, bytes: number): void;
+  /**
+   * Takes `bytes` when they fit (`fits`, with its wait when not): false when not taken; `'passed'`
+   * when taken past a waiter of the project (given back with `passed` set).
+   */
+  take(key: string | null, projectId: string, bytes: number): boolean | 'passed';
+  /** Gives back what an attempt took (`passed`: it was taken past a waiter of its project). */
+  give(projectId: string, bytes: number, passed?: boolean): void;
   /** `key` waits no more (its queue started otherwise, was handed back or is gone). */
   forget(key: string): void;
   /** Every key waits no more (the dispatcher stopped: their queues were handed back). */
@@ -108,6 +115,8 @@ export function createByteBudget(options: ByteBudgetOptions): ByteBudget {
   let used = 0;
   let holders = 0;
   const byProject = new Map<string, number>();
+  /** Bytes of each project's attempts in flight taken past a waiter of the project. */
+  const passing = new Map<string, number>();
   /** In order of arrival (a Map keeps insertion order): one entry per waiting key. */
   const waiters = new Map<string, Waiter>();
 
@@ -121,18 +130,62 @@ export function createByteBudget(options: ByteBudgetOptions): ByteBudget {
       projectRoomNow({ own, free: limitBytes - used, projectCap, processCap: limitBytes, smallProject })
     );
   };
-  /** A waiter before `key` (all of them when `key` does not wait) that its project's share lets in. */
-  const waiterAhead = (key: string | null): boolean => {
+  /**
+   * Whether the waiter, held back by its project's share, would fit it but for the project's
+   * attempts that passed it: they then pass it no more (its project's waiters behind it wait).
+   */
+  const owedRoom = (w: Waiter): boolean => {
+    const passed = passing.get(w.projectId) ?? 0;
+    if (passed === 0) return false;
+    const own = (byProject.get(w.projectId) ?? 0) - passed;
+    if (own <= 0) return true;
+    const free = limitBytes - used + passed;
+    return w.bytes <= projectRoomNow({ own, free, projectCap, processCap: limitBytes, smallProject });
+  };
+  /**
+   * Whether an attempt of `projectId` for `key` goes behind the waiters before `key` (all of them
+   * when `key` does not wait): `'behind'`, `'passes'` (it passes a waiter of its own project that
+   * its project's share holds back) or `'first'`. A waiter that its project's share lets in goes
+   * first (`first`); one it holds back is passed over, but not by its own project's once it is
+   * owed the room (`owedRoom`), and then neither are its project's waiters behind it.
+   */
+  const waiterAhead = (key: string | null, projectId: string): 'behind' | 'passes' | 'first' => {
+    let passes = false;
+    let passed: Set<string> | undefined;
     for (const [k, w] of waiters) {
-      if (k === key) return false;
-      if (fitsProject(w.projectId, w.bytes)) return true;
+      if (k === key) break;
+      if (passed?.has(w.projectId)) continue;
+      if (fitsProject(w.projectId, w.bytes)) return 'behind';
+      if (owedRoom(w)) {
+        if (w.projectId === projectId) return 'behind';
+        passed ??= new Set();
+        passed.add(w.projectId);
+      } else if (w.projectId === projectId) passes = true;
     }
-    return false;
+    return passes ? 'passes' : 'first';
+  };
+  /**
+   * The first waiter not passed over (null when none): one held back by its project's share is,
+   * and when it is owed the room (`owedRoom`) so are its project's waiters behind it.
+   */
+  const first = (): [string, Waiter] | null => {
+    let passed: Set<string> | undefined;
+    for (const entry of waiters) {
+      const w = entry[1];
+      if (passed?.has(w.projectId)) continue;
+      if (fitsProject(w.projectId, w.bytes)) return entry;
+      if (owedRoom(w)) {
+        passed ??= new Set();
+        passed.add(w.projectId);
+      }
+    }
+    return null;
   };
 
-  const fits = (key: string | null, projectId: string, bytes: number): boolean => {
-    if ((waiters.size === 0 || !waiterAhead(key)) && fitsOverall(bytes) && fitsProject(projectId, bytes))
-      return true;
+  /** Whether the bytes fit now: false, or how (`waiterAhead`); `key` waits when not. */
+  const admit = (key: string | null, projectId: string, bytes: number): false | 'passes' | 'first' => {
+    const ahead = waiters.size === 0 ? 'first' : waiterAhead(key, projectId);
+    if (ahead !== 'behind' && fitsOverall(bytes) && fitsProject(projectId, bytes)) return ahead;
     if (key !== null) {
       const w = waiters.get(key);
       if (w) {
@@ -142,6 +195,8 @@ export function createByteBudget(options: ByteBudgetOptions): ByteBudget {
     }
     return false;
   };
+  const fits = (key: string | null, projectId: string, bytes: number): boolean =>
+    admit(key, projectId, bytes) !== false;
 
   return {
     get used() {
@@ -152,24 +207,30 @@ export function createByteBudget(options: ByteBudgetOptions): ByteBudget {
     },
     waits: (key) => waiters.has(key),
     get full() {
-      for (const w of waiters.values()) if (fitsProject(w.projectId, w.bytes)) return true;
-      return false;
+      return waiters.size > 0 && first() !== null;
     },
     fits,
     take(key, projectId, bytes) {
-      if (!fits(key, projectId, bytes)) return false;
+      const how = admit(key, projectId, bytes);
+      if (how === false) return false;
       used += bytes;
       holders++;
       byProject.set(projectId, (byProject.get(projectId) ?? 0) + bytes);
       if (key !== null) waiters.delete(key);
-      return true;
+      if (how === 'first') return true;
+      passing.set(projectId, (passing.get(projectId) ?? 0) + bytes);
+      return 'passed';
     },
-    give(projectId, bytes) {
+    give(projectId, bytes, passed = false) {
       used -= bytes;
       holders--;
       const left = (byProject.get(projectId) ?? bytes) - bytes;
       if (left <= 0) byProject.delete(projectId);
       else byProject.set(projectId, left);
+      if (!passed) return;
+      const still = (passing.get(projectId) ?? bytes) - bytes;
+      if (still <= 0) passing.delete(projectId);
+      else passing.set(projectId, still);
     },
     forget(key) {
       waiters.delete(key);
@@ -178,11 +239,10 @@ export function createByteBudget(options: ByteBudgetOptions): ByteBudget {
       waiters.clear();
     },
     next() {
-      for (const [key, w] of waiters) {
-        if (!fitsProject(w.projectId, w.bytes)) continue; // its own project's share: passed over
-        return fitsOverall(w.bytes) ? key : null; // the first held back by the budget stops the rest
-      }
-      return null;
+      if (waiters.size === 0) return null;
+      const w = first();
+      // The first held back by the budget stops the rest.
+      return w !== null && fitsOverall(w[1].bytes) ? w[0] : null;
     },
   };
 }

@@ -238,10 +238,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   ): (() => void) | null => {
     const bytes = bytesOf(claimed, endpoint);
     const projectId = claimed.delivery.projectId;
-    if (!budget.take(key, projectId, bytes)) return null;
+    const taken = budget.take(key, projectId, bytes);
+    if (!taken) return null;
     hooks.onBytesInFlight?.(budget.used);
+    const passed = taken === 'passed';
     return () => {
-      budget.give(projectId, bytes);
+      budget.give(projectId, bytes, passed);
       hooks.onBytesInFlight?.(budget.used);
       // Bytes given back without an attempt ending (taken for a queued delivery that did not
       // start): the waiting endpoints are looked at all the same, once the caller is done.

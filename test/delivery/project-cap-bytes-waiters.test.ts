@@ -8,6 +8,11 @@
  * endpoint's none. A real SQLite store, the real sender and a loopback receiver that holds the
  * slow endpoint's (and callbacks') answers until the test lets them go: the order of arrivals is
  * asserted, not time.
+ *
+ * And such an endpoint held back by its own project's share is passed by the project's later
+ * attempts only while the attempts that were out when it began to wait hold it back: then they
+ * wait for it (another project's do not). Passed for good, a large event waited as long as the
+ * project's smaller ones kept coming, past its lease.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -202,6 +207,172 @@ test("a project's callbacks take their turn of a freed slot past an endpoint wai
 
       receiver.letGo();
       await until('every delivery', () => arrivals.length === 4 + 1 + 3);
+    } finally {
+      await dispatcher.stop({ graceMs: 2_000 });
+    }
+  } finally {
+    await sender.close();
+    await receiver.close();
+    await store.close();
+  }
+});
+
+test("a large delivery held back by its project's share is passed by the project's smaller ones only until the attempts out before it end; other projects go on", async () => {
+  const store = await openStore(`sqlite:${join(dir, 'passed.db')}`);
+  const receiver = await heldReceiver(['slow']);
+  const { url, arrivals, held } = receiver;
+  const sender = createSender({ allowNetworks: ['127.0.0.0/8'], maxResponseBytes: 65536, userAgent: 'test' });
+  const slow = 12;
+  try {
+    const project = await store.createProject({ name: 'p' }, Date.now());
+    const other = await store.createProject({ name: 'q' }, Date.now());
+    const endpoint = (projectId: string, path: string, type: string, scheme: SignatureScheme = 'standard') =>
+      store.createEndpoint(
+        endpointInput(projectId, {
+          url: `${url}/${path}`,
+          eventTypes: [type],
+          timeoutMs: 30_000,
+          signature: { scheme },
+        }),
+        'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+        Date.now(),
+      );
+    await endpoint(project.id, 'slow', 'slow.x');
+    // An endpoint for one large event, signed over a base64 body (4/3 of it counted in flight):
+    // ~53 KiB, more than the project's share of the bytes in flight (3/64 of 1 MiB: 48 KiB), so it
+    // waits until the project holds nothing; its 40 KB payload fits its share of the bytes queued.
+    await endpoint(project.id, 'big', 'big.x', 'sha256-body');
+    await endpoint(other.id, 'other', 'other.x');
+    const dispatcher = capDispatcher(store, sender.send, {
+      pollIntervalMs: 50,
+      concurrency: 64,
+      perEndpointConcurrency: 3,
+      perProjectConcurrency: 3,
+      bytesInFlight: 1024 * 1024,
+    });
+    const queued = () => dispatcher.load?.()?.deliveriesQueued;
+    const bytesInFlight = () => dispatcher.bytesInFlight?.() ?? 0;
+    const accept = (
+      projectId: string,
+      type: string,
+      n: number,
+      payload: (i: number) => Json = (i) => ({ i }),
+    ) =>
+      store.acceptEvents(
+        projectId,
+        Array.from({ length: n }, (_, i) => eventInput(type, { payload: payload(i) })),
+        Date.now(),
+      );
+    await accept(project.id, 'slow.x', slow);
+    await dispatcher.start();
+    try {
+      // The slow endpoint's first three take the project's three slots, the rest wait.
+      await until('three slow attempts out', () => held.length === 3);
+      await until('the slow backlog queued', () => queued() === slow - 3);
+      const three = bytesInFlight();
+      await accept(project.id, 'big.x', 1, () => ({ blob: 'x'.repeat(40_000) }));
+      await until('the large delivery queued', () => queued() === slow - 3 + 1);
+
+      // One slow attempt ends: the large delivery has no room (the project holds two slow ones,
+      // out before it waited); the slow backlog passes it while those hold it back.
+      held.shift()!.end('ok');
+      await until('the slow attempt ended', () => arrivals.length > 3 || bytesInFlight() < three);
+      // Another project is not behind the large one.
+      await accept(other.id, 'other.x', 1);
+      await until("the other project's event", () => arrivals.includes('other'));
+
+      // The slow endpoint's attempts end as the receiver answers them. Before, each freed slot went
+      // to the slow backlog, the project never held nothing, and the large delivery went out last
+      // (after all twelve): with a steady flow of small events, as long as they kept coming.
+      while (!arrivals.includes('big')) {
+        for (const res of held.splice(0)) res.end('ok');
+        await until(
+          'the large delivery or more slow ones',
+          () => arrivals.includes('big') || held.length > 0,
+        );
+      }
+      receiver.letGo();
+      await until('every delivery', () => arrivals.length === slow + 1 + 1);
+      // Once the attempts out when it began to wait had ended, the slow ones that passed it ended
+      // and none started meanwhile: it went before the backlog's end, not after all twelve.
+      const ofProject = arrivals.filter((a) => a !== 'other');
+      assert.ok(ofProject.indexOf('big') < slow, `the large delivery went last: ${ofProject.join(',')}`);
+    } finally {
+      await dispatcher.stop({ graceMs: 2_000 });
+    }
+  } finally {
+    await sender.close();
+    await receiver.close();
+    await store.close();
+  }
+});
+
+test("a project's callbacks pass its endpoint waiting for room for its body only until it is owed the room", async () => {
+  const store = await openStore(`sqlite:${join(dir, 'passed-callbacks.db')}`);
+  const receiver = await heldReceiver(['slow', 'callback']);
+  const { url, arrivals, held } = receiver;
+  const sender = createSender({ allowNetworks: ['127.0.0.0/8'], maxResponseBytes: 65536, userAgent: 'test' });
+  try {
+    const project = await store.createProject({ name: 'p' }, Date.now());
+    const endpoint = (path: string, type: string, scheme: SignatureScheme) =>
+      store.createEndpoint(
+        endpointInput(project.id, {
+          url: `${url}/${path}`,
+          eventTypes: [type],
+          timeoutMs: 30_000,
+          signature: { scheme },
+        }),
+        'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+        Date.now(),
+      );
+    await endpoint('slow', 'slow.x', 'standard');
+    // More than the project's share of the bytes in flight, as above: it waits for the project to
+    // hold nothing.
+    await endpoint('big', 'big.x', 'sha256-body');
+    const dispatcher = capDispatcher(store, sender.send, {
+      pollIntervalMs: 50,
+      concurrency: 64,
+      perEndpointConcurrency: 2,
+      perProjectConcurrency: 3,
+      bytesInFlight: 1024 * 1024,
+    });
+    const queued = () => dispatcher.load?.()?.deliveriesQueued;
+    const accept = (type: string, n: number, over: Partial<NewEventInput> = {}) =>
+      store.acceptEvents(
+        project.id,
+        Array.from({ length: n }, (_, i) => eventInput(type, { payload: { i }, ...over })),
+        Date.now(),
+      );
+    const callbacks = (n: number) => accept('callback.x', n, { callbackUrl: `${url}/callback` });
+    await accept('slow.x', 4);
+    await dispatcher.start();
+    try {
+      // Two slow attempts out (the endpoint's cap), two queued; the project has one slot left.
+      await until('two slow attempts out', () => held.length === 2);
+      await until('the slow backlog queued', () => queued() === 2);
+      // A callback takes the last slot. Then the large delivery queues for a slot, and two more
+      // callbacks after it.
+      await callbacks(1);
+      await until('a callback out', () => held.length === 3);
+      await accept('big.x', 1, { payload: { blob: 'x'.repeat(40_000) } });
+      await until('the large delivery queued', () => queued() === 3);
+      await callbacks(2);
+      await until('the callbacks queued', () => queued() === 5);
+
+      // The held attempts end. The first freed slot finds no room for the large delivery's body
+      // (the project holds the other two): it waits; the slow backlog and the callbacks pass it
+      // until those two have ended, then wait behind it, and it goes once the project holds
+      // nothing. Before, they took every freed slot and its bytes, and the large one went last.
+      while (!arrivals.includes('big')) {
+        for (const res of held.splice(0)) res.end('ok');
+        await until(
+          'the large delivery or more held ones',
+          () => arrivals.includes('big') || held.length > 0,
+        );
+      }
+      receiver.letGo();
+      await until('every delivery', () => arrivals.length === 4 + 1 + 3);
+      assert.ok(arrivals.indexOf('big') < 7, `the large delivery went last: ${arrivals.join(',')}`);
     } finally {
       await dispatcher.stop({ graceMs: 2_000 });
     }

@@ -55,6 +55,30 @@ test('a waiter held back only by its own project share is passed over: other pro
   assert.equal(b.take('a2', 'p1', 10), true);
 });
 
+test("a waiter held back by its own project's share is passed by that project's later attempts until it is owed the room", () => {
+  const b = budget();
+  assert.equal(b.take('small-1', 'p1', 30), true);
+  // 50 more do not fit p1's share of 75.
+  assert.equal(b.take('big', 'p1', 50), false);
+  // small-1 holds it back: p1's later ones pass it.
+  assert.equal(b.take('small-2', 'p1', 40), 'passed');
+  assert.equal(b.next(), null);
+  // small-1 ends: but for small-2, which passed it, it would fit: p1's later ones (an endpoint's, a
+  // callback) now wait behind it. Before, they kept passing it, and it waited as long as they came.
+  b.give('p1', 30);
+  assert.equal(b.take('small-3', 'p1', 5), false);
+  assert.equal(b.take(null, 'p1', 5), false);
+  assert.equal(b.full, false, 'held back by its own project only: claims for others go on');
+  assert.equal(b.next(), null);
+  // Another project is not behind p1's waiters.
+  assert.equal(b.take('other', 'p2', 5), true);
+  b.give('p2', 5);
+  b.give('p1', 40, true);
+  assert.equal(b.next(), 'big');
+  assert.equal(b.take('big', 'p1', 50), true);
+  assert.equal(b.next(), 'small-3');
+});
+
 test('the last quarter of the budget goes to projects holding little, as slots do', () => {
   const b = budget();
   assert.equal(b.take('a1', 'p1', 75), true);
