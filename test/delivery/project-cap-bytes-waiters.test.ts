@@ -145,10 +145,23 @@ test('a project at its cap gives a freed slot to an endpoint that can start, not
   }
 });
 
-test("a project's callbacks take their turn of a freed slot past an endpoint waiting for room for its body", async () => {
-  const store = await openStore(`sqlite:${join(dir, 'callbacks.db')}`);
+/**
+ * A project at a cap of 3 (2 per endpoint) with a 1 MiB budget: a slow endpoint with 4 events
+ * (answers held) and a `big` endpoint whose body is more than the project's share of the bytes in
+ * flight, the dispatcher started; `run` goes on from there with the project's callbacks.
+ */
+async function slowAndBig(
+  file: string,
+  run: (t: {
+    receiver: Awaited<ReturnType<typeof heldReceiver>>;
+    queued: () => number | undefined;
+    accept: (type: string, n: number, over?: Partial<NewEventInput>) => Promise<unknown>;
+    callbacks: (n: number) => Promise<unknown>;
+  }) => Promise<void>,
+) {
+  const store = await openStore(`sqlite:${join(dir, file)}`);
   const receiver = await heldReceiver(['slow', 'callback']);
-  const { url, arrivals, held } = receiver;
+  const { url } = receiver;
   const sender = createSender({ allowNetworks: ['127.0.0.0/8'], maxResponseBytes: 65536, userAgent: 'test' });
   try {
     const project = await store.createProject({ name: 'p' }, Date.now());
@@ -185,28 +198,7 @@ test("a project's callbacks take their turn of a freed slot past an endpoint wai
     await accept('slow.x', 4);
     await dispatcher.start();
     try {
-      // Two slow attempts out (the endpoint's cap), two queued; the project has one slot left.
-      await until('two slow attempts out', () => held.length === 2);
-      await until('the slow backlog queued', () => queued() === 2);
-      // The large delivery has a slot but no room for its body: it waits for room, none in flight.
-      await accept('big.x', 1, { payload: { blob: 'x'.repeat(40_000) } });
-      await until('the large delivery queued', () => queued() === 3);
-      // A callback takes the last slot; two more wait for one.
-      await callbacks(1);
-      await until('a callback out', () => held.length === 3);
-      await callbacks(2);
-      await until('the callbacks queued', () => queued() === 5);
-
-      // One slow attempt ends: the callbacks (one in flight) have no more in flight than the slow
-      // endpoint (one), the one with the fewest of those that can start: the slot is theirs.
-      // Before, the large delivery's endpoint (none in flight, unable to start) counted as the
-      // fewest, and the slot went back to the slow endpoint.
-      held.shift()!.end('ok');
-      await until('the next arrival', () => arrivals.length >= 4);
-      assert.deepEqual(arrivals.slice(0, 4), ['slow', 'slow', 'callback', 'callback']);
-
-      receiver.letGo();
-      await until('every delivery', () => arrivals.length === 4 + 1 + 3);
+      await run({ receiver, queued, accept, callbacks });
     } finally {
       await dispatcher.stop({ graceMs: 2_000 });
     }
@@ -215,6 +207,34 @@ test("a project's callbacks take their turn of a freed slot past an endpoint wai
     await receiver.close();
     await store.close();
   }
+}
+
+test("a project's callbacks take their turn of a freed slot past an endpoint waiting for room for its body", async () => {
+  await slowAndBig('callbacks.db', async ({ receiver, queued, accept, callbacks }) => {
+    const { arrivals, held } = receiver;
+    // Two slow attempts out (the endpoint's cap), two queued; the project has one slot left.
+    await until('two slow attempts out', () => held.length === 2);
+    await until('the slow backlog queued', () => queued() === 2);
+    // The large delivery has a slot but no room for its body: it waits for room, none in flight.
+    await accept('big.x', 1, { payload: { blob: 'x'.repeat(40_000) } });
+    await until('the large delivery queued', () => queued() === 3);
+    // A callback takes the last slot; two more wait for one.
+    await callbacks(1);
+    await until('a callback out', () => held.length === 3);
+    await callbacks(2);
+    await until('the callbacks queued', () => queued() === 5);
+
+    // One slow attempt ends: the callbacks (one in flight) have no more in flight than the slow
+    // endpoint (one), the one with the fewest of those that can start: the slot is theirs.
+    // Before, the large delivery's endpoint (none in flight, unable to start) counted as the
+    // fewest, and the slot went back to the slow endpoint.
+    held.shift()!.end('ok');
+    await until('the next arrival', () => arrivals.length >= 4);
+    assert.deepEqual(arrivals.slice(0, 4), ['slow', 'slow', 'callback', 'callback']);
+
+    receiver.letGo();
+    await until('every delivery', () => arrivals.length === 4 + 1 + 3);
+  });
 });
 
 test("a large delivery held back by its project's share is passed by the project's smaller ones only until the attempts out before it end; other projects go on", async () => {
@@ -308,77 +328,30 @@ test("a large delivery held back by its project's share is passed by the project
 });
 
 test("a project's callbacks pass its endpoint waiting for room for its body only until it is owed the room", async () => {
-  const store = await openStore(`sqlite:${join(dir, 'passed-callbacks.db')}`);
-  const receiver = await heldReceiver(['slow', 'callback']);
-  const { url, arrivals, held } = receiver;
-  const sender = createSender({ allowNetworks: ['127.0.0.0/8'], maxResponseBytes: 65536, userAgent: 'test' });
-  try {
-    const project = await store.createProject({ name: 'p' }, Date.now());
-    const endpoint = (path: string, type: string, scheme: SignatureScheme) =>
-      store.createEndpoint(
-        endpointInput(project.id, {
-          url: `${url}/${path}`,
-          eventTypes: [type],
-          timeoutMs: 30_000,
-          signature: { scheme },
-        }),
-        'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
-        Date.now(),
-      );
-    await endpoint('slow', 'slow.x', 'standard');
-    // More than the project's share of the bytes in flight, as above: it waits for the project to
-    // hold nothing.
-    await endpoint('big', 'big.x', 'sha256-body');
-    const dispatcher = capDispatcher(store, sender.send, {
-      pollIntervalMs: 50,
-      concurrency: 64,
-      perEndpointConcurrency: 2,
-      perProjectConcurrency: 3,
-      bytesInFlight: 1024 * 1024,
-    });
-    const queued = () => dispatcher.load?.()?.deliveriesQueued;
-    const accept = (type: string, n: number, over: Partial<NewEventInput> = {}) =>
-      store.acceptEvents(
-        project.id,
-        Array.from({ length: n }, (_, i) => eventInput(type, { payload: { i }, ...over })),
-        Date.now(),
-      );
-    const callbacks = (n: number) => accept('callback.x', n, { callbackUrl: `${url}/callback` });
-    await accept('slow.x', 4);
-    await dispatcher.start();
-    try {
-      // Two slow attempts out (the endpoint's cap), two queued; the project has one slot left.
-      await until('two slow attempts out', () => held.length === 2);
-      await until('the slow backlog queued', () => queued() === 2);
-      // A callback takes the last slot. Then the large delivery queues for a slot, and two more
-      // callbacks after it.
-      await callbacks(1);
-      await until('a callback out', () => held.length === 3);
-      await accept('big.x', 1, { payload: { blob: 'x'.repeat(40_000) } });
-      await until('the large delivery queued', () => queued() === 3);
-      await callbacks(2);
-      await until('the callbacks queued', () => queued() === 5);
+  await slowAndBig('passed-callbacks.db', async ({ receiver, queued, accept, callbacks }) => {
+    const { arrivals, held } = receiver;
+    // Two slow attempts out (the endpoint's cap), two queued; the project has one slot left.
+    await until('two slow attempts out', () => held.length === 2);
+    await until('the slow backlog queued', () => queued() === 2);
+    // A callback takes the last slot. Then the large delivery queues for a slot, and two more
+    // callbacks after it.
+    await callbacks(1);
+    await until('a callback out', () => held.length === 3);
+    await accept('big.x', 1, { payload: { blob: 'x'.repeat(40_000) } });
+    await until('the large delivery queued', () => queued() === 3);
+    await callbacks(2);
+    await until('the callbacks queued', () => queued() === 5);
 
-      // The held attempts end. The first freed slot finds no room for the large delivery's body
-      // (the project holds the other two): it waits; the slow backlog and the callbacks pass it
-      // until those two have ended, then wait behind it, and it goes once the project holds
-      // nothing. Before, they took every freed slot and its bytes, and the large one went last.
-      while (!arrivals.includes('big')) {
-        for (const res of held.splice(0)) res.end('ok');
-        await until(
-          'the large delivery or more held ones',
-          () => arrivals.includes('big') || held.length > 0,
-        );
-      }
-      receiver.letGo();
-      await until('every delivery', () => arrivals.length === 4 + 1 + 3);
-      assert.ok(arrivals.indexOf('big') < 7, `the large delivery went last: ${arrivals.join(',')}`);
-    } finally {
-      await dispatcher.stop({ graceMs: 2_000 });
+    // The held attempts end. The first freed slot finds no room for the large delivery's body
+    // (the project holds the other two): it waits; the slow backlog and the callbacks pass it
+    // until those two have ended, then wait behind it, and it goes once the project holds
+    // nothing. Before, they took every freed slot and its bytes, and the large one went last.
+    while (!arrivals.includes('big')) {
+      for (const res of held.splice(0)) res.end('ok');
+      await until('the large delivery or more held ones', () => arrivals.includes('big') || held.length > 0);
     }
-  } finally {
-    await sender.close();
-    await receiver.close();
-    await store.close();
-  }
+    receiver.letGo();
+    await until('every delivery', () => arrivals.length === 4 + 1 + 3);
+    assert.ok(arrivals.indexOf('big') < 7, `the large delivery went last: ${arrivals.join(',')}`);
+  });
 });
