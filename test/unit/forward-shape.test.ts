@@ -9,6 +9,7 @@ import {
   forwards,
   forwardsDelivered,
   localShape,
+  sharedTypes,
 } from '../../src/cli/listen/forward-shape.ts';
 
 const event = (over: Partial<HeraldEvent> = {}): HeraldEvent => ({
@@ -70,11 +71,24 @@ test("an endpoint's shape: its filter, test events only when dev, its scheme and
     forwards(endpointShape(endpoint({ dev: true }), 's', null), { type: 'player.paid', test: true }),
     true,
   );
-  // --types replaces the endpoint's filter.
+  // --types narrows the endpoint's filter: a type outside it stays out (it replaced the filter
+  // before 2026-12-06, so guild.left, which ep_01 never gets, was forwarded).
   assert.equal(
     forwards(endpointShape(endpoint(), 's', ['guild.left']), { type: 'guild.left', test: false }),
-    true,
+    false,
   );
+  const both = endpointShape(endpoint({ eventTypes: ['player.paid', 'guild.left'] }), 's', ['guild.left']);
+  assert.equal(forwards(both, { type: 'guild.left', test: false }), true);
+  assert.equal(forwards(both, { type: 'player.paid', test: false }), false);
+  // An endpoint without a filter gets every type: --types alone decides.
+  const all = endpointShape(endpoint({ eventTypes: [] }), 's', ['guild.left']);
+  assert.equal(forwards(all, { type: 'guild.left', test: false }), true);
+  assert.equal(forwards(all, { type: 'player.paid', test: false }), false);
+  // What is forwarded at all: the types in both (null: no --types), [] when they share none.
+  assert.deepEqual(sharedTypes(endpointShape(endpoint(), 's', ['guild.left'])), []);
+  assert.deepEqual(sharedTypes(both), ['guild.left']);
+  assert.deepEqual(sharedTypes(all), ['guild.left']);
+  assert.equal(sharedTypes(shape), null);
 
   const req = forwardRequest(shape, event(), 'http://127.0.0.1:3000/hook', Date.now());
   assert.equal(req.url, 'http://127.0.0.1:3000/hook');

@@ -86,7 +86,7 @@ export function listenCommand(): Command {
       )
       .option(
         '--types <list>',
-        "comma-separated event types to forward (default: all, or the endpoint's filter)",
+        'comma-separated event types to forward (default: all); with --endpoint, narrows its filter',
       )
       .addOption(countFlag('--interval <ms>', 'poll this often', 1000))
       .addOption(countFlag('--timeout <ms>', 'give up on the local receiver after this long', 10_000)),
@@ -176,7 +176,9 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
       )
     : null;
   // The forwarder (undici, the signing code) loads only when listen runs, not with every command.
-  const { endpointShape, localShape } = await import('../listen/forward-shape.ts');
+  const { disjointTypes, endpointShape, localShape, sharedTypes } = await import(
+    '../listen/forward-shape.ts'
+  );
   const { createForwarder } = await import('../listen/forwarder.ts');
   const client = await connect(flags);
   try {
@@ -185,7 +187,7 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
     if (endpoint !== undefined) {
       // Settings and every valid secret, read again as events arrive: a rotation (or a new filter)
       // while listening takes effect as it does for Herald's own deliveries.
-      refresh = async () => {
+      const read = async () => {
         const [settings, secrets] = await Promise.all([
           client.getEndpoint(flags.project, endpoint),
           client.getEndpointSecret(flags.project, endpoint),
@@ -196,7 +198,31 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
           types,
         );
       };
-      shape = await refresh();
+      shape = await read();
+      // --types narrows the endpoint's filter: types it does not take would forward nothing (but
+      // test sends), which is a mistyped flag rather than what was meant.
+      if (sharedTypes(shape)?.length === 0) {
+        throw new CommandError(
+          `--types: ${disjointTypes(shape)}, so nothing would be forwarded; --types narrows the filter: ` +
+            "give types it takes, or leave out --types for the endpoint's own filter",
+        );
+      }
+      // A filter changed since the start to none of them is said once (and once when they meet
+      // again), not at every poll.
+      let disjoint = false;
+      refresh = async () => {
+        const next = await read();
+        const shared = sharedTypes(next);
+        if ((shared?.length === 0) !== disjoint) {
+          disjoint = !disjoint;
+          printLine(
+            disjoint
+              ? `${disjointTypes(next)} now: only its test sends of them are forwarded until it takes one`
+              : `endpoint ${next.endpointId}'s filter takes ${shared?.join(',')} of --types again`,
+          );
+        }
+        return next;
+      };
     } else {
       // `--secret ""` counts as unset, as every empty flag does: a new secret, printed.
       shape = localShape(secret ? { secret, flag: secretFlag } : undefined, types);

@@ -31,7 +31,11 @@ export interface ForwardShape {
    * send (`endpoints test`) reaches its endpoint whatever its dev flag and filter, and no other.
    */
   endpointId: string | null;
-  /** `--types`, when given: narrows what is forwarded, test sends included. */
+  /**
+   * `--types`, when given: narrows what is forwarded, test sends included. With an endpoint, only
+   * the types both its filter and --types take (before 2026-12-06 --types replaced its filter for
+   * live events, so types the endpoint never gets were forwarded as its).
+   */
   onlyTypes: string[] | null;
 }
 
@@ -63,7 +67,8 @@ export function endpointShape(
     },
     secret,
     secrets: all,
-    eventTypes: types ?? ep.eventTypes,
+    // Its own filter: --types narrows it (`forwards`), as it narrows test sends.
+    eventTypes: ep.eventTypes,
     dev: ep.dev,
     endpointId: ep.id,
     onlyTypes: types,
@@ -101,8 +106,30 @@ export function localShape(
  */
 export function forwards(shape: ForwardShape, event: Pick<ApiEvent, 'type' | 'test'>): boolean {
   return (
+    takesType(shape, event.type) &&
     selectEndpoints([{ status: 'active', dev: shape.dev, eventTypes: shape.eventTypes }], event).length === 1
   );
+}
+
+/** How an endpoint's filter and --types that share no type are said: both, by name. */
+export function disjointTypes(shape: ForwardShape): string {
+  return `endpoint ${shape.endpointId}'s filter (${shape.eventTypes.join(',')}) takes none of ${(shape.onlyTypes ?? []).join(',')}`;
+}
+
+/** Whether `--types` (if given) takes `type`. */
+function takesType(shape: ForwardShape, type: string): boolean {
+  return shape.onlyTypes === null || shape.onlyTypes.length === 0 || shape.onlyTypes.includes(type);
+}
+
+/**
+ * The types forwarded when `--types` was given: those of them the filter takes too (all of them
+ * for a filter of every type); [] when they share none, and nothing but test sends would be. Null
+ * without --types.
+ */
+export function sharedTypes(shape: ForwardShape): string[] | null {
+  if (shape.onlyTypes === null) return null;
+  const filter = shape.eventTypes;
+  return shape.onlyTypes.filter((type) => filter.length === 0 || filter.includes(type));
 }
 
 /**
@@ -114,8 +141,7 @@ export function forwardsDelivered(
   shape: ForwardShape,
   event: Pick<ApiEvent, 'type'> & { deliveries: { endpointId: string | null }[] },
 ): boolean {
-  if (shape.onlyTypes !== null && shape.onlyTypes.length > 0 && !shape.onlyTypes.includes(event.type))
-    return false;
+  if (!takesType(shape, event.type)) return false;
   return event.deliveries.some((d) => d.endpointId === shape.endpointId);
 }
 
