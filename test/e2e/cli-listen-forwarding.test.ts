@@ -211,6 +211,34 @@ describe('herald listen against a real Herald', () => {
     }
   });
 
+  test('a password in --forward-to is never printed: not in the start line, nor while stopping, nor when it is no URL', async () => {
+    const project = await client.createProject({ name: 'listen-password' });
+    const slow = await receiver(false);
+    const port = new URL(slow.url).port;
+    const p = listenTo(project.id, `http://dev:hunter2-pw@127.0.0.1:${port}/hook`, ['--timeout', '60000']);
+    try {
+      await p.waitFor(/herald listen: forwarding/);
+      assert.match(p.out(), new RegExp(`to http://\\*\\*\\*@127\\.0\\.0\\.1:${port}/hook,`));
+      await client.sendEvent(project.id, { type: 'a', payload: {} });
+      await slow.waitFor(1);
+      p.child.kill('SIGINT');
+      await p.waitFor(/stopping: waiting for .*Ctrl-C again to exit now/);
+      assert.match(p.out(), new RegExp(`to http://\\*\\*\\*@127\\.0\\.0\\.1:${port}/hook \\(up to`));
+      assert.doesNotMatch(p.out(), /hunter2/);
+    } finally {
+      p.kill();
+      await slow.close();
+    }
+    // A --forward-to the parser cannot read (a space in its host) is quoted without its password.
+    const bad = await runListen([
+      ...['--url', herald.url, '--project', project.id],
+      ...['--forward-to', 'http://dev:hunter2-pw@127.0.0 .1/hook'],
+    ]);
+    assert.equal(bad.code, 1, bad.out);
+    assert.match(bad.out, /--forward-to: not a URL: http:\/\/\*\*\*@127\.0\.0 \.1\/hook/);
+    assert.doesNotMatch(bad.out, /hunter2/);
+  });
+
   test('a *.localhost --forward-to is this machine without asking DNS: the copy reaches the loopback receiver', async () => {
     // `app.localhost` passes the this-machine check, so what it names must be loopback: the system
     // resolver (glibc with `hosts: files dns`) would send it to a DNS server, whose answer could

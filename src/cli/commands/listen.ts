@@ -2,6 +2,7 @@
 import { X509Certificate } from 'node:crypto';
 import { HeraldApiError } from '@herald/client/errors';
 import { Command, Option } from 'commander';
+import { withoutCredentials } from '../../domain/http-url.ts';
 import { isLoopbackUrl } from '../../domain/loopback-url.ts';
 import {
   type ConnectionFlags,
@@ -122,7 +123,7 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
   try {
     target = new URL(flags.forwardTo);
   } catch {
-    throw new CommandError(`--forward-to: not a URL: ${flags.forwardTo}`);
+    throw new CommandError(`--forward-to: not a URL: ${withoutCredentials(flags.forwardTo)}`);
   }
   if (target.protocol !== 'http:' && target.protocol !== 'https:') {
     throw new CommandError('--forward-to: expected an http:// or https:// URL');
@@ -257,7 +258,7 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     printLine(
-      `herald listen: forwarding new events of ${flags.project} to ${target.href}, ${shape.describe}; Ctrl-C to stop`,
+      `herald listen: forwarding new events of ${flags.project} to ${withoutCredentials(target.href)}, ${shape.describe}; Ctrl-C to stop`,
     );
     await forwarder.run();
   } finally {
