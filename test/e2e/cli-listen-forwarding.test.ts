@@ -177,6 +177,49 @@ describe('herald listen against a real Herald', () => {
     }
   });
 
+  test('a disabled endpoint is said at start and when it changes; its live events are forwarded all the same', async () => {
+    // Herald sends a disabled endpoint nothing new, but listen forwards to the receiver under
+    // development, not to the endpoint's URL, whose failures (10 in a row) disable it.
+    const project = await client.createProject({ name: 'listen-disabled' });
+    const endpoint = await client.createEndpoint(project.id, { url: 'https://example.test/off' });
+    await client.updateEndpoint(project.id, endpoint.id, { active: false });
+    const local = await receiver();
+    const p = listenProcess([
+      ...['--url', herald.url, '--project', project.id, '--endpoint', endpoint.id],
+      ...['--forward-to', `${local.url}/hook`, '--interval', '100'],
+    ]);
+    running.push(p);
+    try {
+      await p.waitFor(/herald listen: forwarding/);
+      assert.match(
+        p.out(),
+        new RegExp(
+          `^endpoint ${endpoint.id} is disabled \\(manual\\): Herald sends it nothing new; listen forwards its live events all the same`,
+          'm',
+        ),
+      );
+      const first = await client.sendEvent(project.id, { type: 'a', payload: { n: 1 } });
+      const [got] = await local.waitFor(1);
+      assert.equal(JSON.parse(got!.body).data.n, 1);
+      await p.waitFor(new RegExp(`${first.id} a → 204`));
+      // Enabled, then disabled again: each said once, at the next event.
+      await client.enableEndpoint(project.id, endpoint.id);
+      await client.sendEvent(project.id, { type: 'a', payload: { n: 2 } });
+      await local.waitFor(2);
+      await p.waitFor(new RegExp(`^endpoint ${endpoint.id} is active again`, 'm'));
+      await client.updateEndpoint(project.id, endpoint.id, { active: false });
+      await client.sendEvent(project.id, { type: 'a', payload: { n: 3 } });
+      await local.waitFor(3);
+      await p.waitFor(
+        /listen forwards its live events all the same[\s\S]*listen forwards its live events all the same/,
+      );
+      assert.equal(p.out().match(/is active again/g)?.length, 1);
+    } finally {
+      p.kill();
+      await local.close();
+    }
+  });
+
   /**
    * `herald listen` of `project` to `forwardTo`, polling every 100 ms unless `extra` says otherwise
    * (killed after the tests).

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import type { Endpoint, HeraldEvent } from '@herald/client';
 import { verifyWebhook } from '@herald/verify';
 import {
+  disabledLine,
   endpointShape,
   forwardRequest,
   forwards,
@@ -89,6 +90,20 @@ test("an endpoint's shape: its filter, test events only when dev, its scheme and
   assert.deepEqual(sharedTypes(both), ['guild.left']);
   assert.deepEqual(sharedTypes(all), ['guild.left']);
   assert.equal(sharedTypes(shape), null);
+
+  // Disabled: its live events still (listen's forwards do not go to its URL), and the reason said.
+  const off = endpointShape(
+    endpoint({ status: 'disabled', disabledReason: 'consecutive_failures' }),
+    's',
+    null,
+  );
+  assert.equal(forwards(off, { type: 'player.paid', test: false }), true);
+  assert.equal(off.disabled, 'consecutive_failures');
+  assert.match(
+    disabledLine(off),
+    /^endpoint ep_01 is disabled \(consecutive_failures\): Herald sends it nothing new/,
+  );
+  assert.equal(shape.disabled, null);
 
   const req = forwardRequest(shape, event(), 'http://127.0.0.1:3000/hook', Date.now());
   assert.equal(req.url, 'http://127.0.0.1:3000/hook');

@@ -177,7 +177,7 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
       )
     : null;
   // The forwarder (undici, the signing code) loads only when listen runs, not with every command.
-  const { disjointTypes, endpointShape, localShape, sharedTypes } = await import(
+  const { disabledLine, disjointTypes, endpointShape, localShape, sharedTypes } = await import(
     '../listen/forward-shape.ts'
   );
   const { createForwarder } = await import('../listen/forwarder.ts');
@@ -208,14 +208,22 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
             "give types it takes, or leave out --types for the endpoint's own filter",
         );
       }
-      // A filter changed since the start to none of them is said once (and once when they meet
-      // again), not at every poll.
-      let disjoint = false;
+      // What changed since the last read and is worth a line is said once, before the events it
+      // applies to, not at every poll: the endpoint disabled or enabled, or its filter changed to
+      // none of --types (or back).
+      let last = shape;
       refresh = async () => {
         const next = await read();
+        const was = last;
+        last = next;
+        if ((next.disabled === null) !== (was.disabled === null)) {
+          printLine(
+            next.disabled === null ? `endpoint ${next.endpointId} is active again` : disabledLine(next),
+          );
+        }
         const shared = sharedTypes(next);
-        if ((shared?.length === 0) !== disjoint) {
-          disjoint = !disjoint;
+        const disjoint = shared?.length === 0;
+        if (disjoint !== (sharedTypes(was)?.length === 0)) {
           printLine(
             disjoint
               ? `${disjointTypes(next)} now: only its test sends of them are forwarded until it takes one`
@@ -260,6 +268,7 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
     printLine(
       `herald listen: forwarding new events of ${flags.project} to ${withoutCredentials(target.href)}, ${shape.describe}; Ctrl-C to stop`,
     );
+    if (shape.disabled !== null) printLine(disabledLine(shape));
     await forwarder.run();
   } finally {
     await client.close();

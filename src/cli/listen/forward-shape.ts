@@ -23,6 +23,11 @@ export interface ForwardShape {
   secrets: string[];
   /** The event types forwarded (empty: all). */
   eventTypes: string[];
+  /**
+   * Why the endpoint is disabled (its disabledReason, `disabled` when none is given), or null when
+   * it is active or there is none. Its live events are forwarded all the same: see `disabledLine`.
+   */
+  disabled: string | null;
   /** Test events too (an endpoint's dev flag; always without an endpoint). */
   dev: boolean;
   /**
@@ -69,6 +74,7 @@ export function endpointShape(
     secrets: all,
     // Its own filter: --types narrows it (`forwards`), as it narrows test sends.
     eventTypes: ep.eventTypes,
+    disabled: ep.status === 'active' ? null : (ep.disabledReason ?? 'disabled'),
     dev: ep.dev,
     endpointId: ep.id,
     onlyTypes: types,
@@ -94,6 +100,7 @@ export function localShape(
     secret: key,
     secrets: [key],
     eventTypes: types ?? [],
+    disabled: null,
     dev: true,
     endpointId: null,
     onlyTypes: types,
@@ -108,6 +115,21 @@ export function forwards(shape: ForwardShape, event: Pick<ApiEvent, 'type' | 'te
   return (
     takesType(shape, event.type) &&
     selectEndpoints([{ status: 'active', dev: shape.dev, eventTypes: shape.eventTypes }], event).length === 1
+  );
+}
+
+/**
+ * Said at start, and when it changes, for a disabled endpoint. Herald sends it nothing new, but
+ * listen forwards to the receiver being developed, not to the endpoint's URL (whose failures, ten
+ * in a row, disable it: an endpoint made for listen, with a URL Herald cannot reach, soon is), so
+ * its live events go on as if it were active. Not its test events: Herald makes no delivery of
+ * them to a disabled endpoint (a test send to it is refused), which is what decides them.
+ */
+export function disabledLine(shape: ForwardShape): string {
+  return (
+    `endpoint ${shape.endpointId} is disabled (${shape.disabled}): Herald sends it nothing new; listen ` +
+    'forwards its live events all the same, as if it were active, but not test events (Herald makes ' +
+    `none for it); \`herald endpoints enable ${shape.endpointId}\` resumes its deliveries`
   );
 }
 
