@@ -116,7 +116,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
     async (request) => endpointJson((await endpointFor(ctx, request, request.params)).endpoint),
   );
 
-  app.patch<{ Params: EndpointParams; Body: Omit<EndpointInput, 'secret'> }>(
+  app.patch<{ Params: EndpointParams; Body: Omit<EndpointInput, 'secret'> | null }>(
     `${EP}/:endpoint`,
     {
       config: { access: 'write', portal: true },
@@ -125,7 +125,9 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
         summary:
           'Change endpoint settings (only the fields given; `active: false` disables, `active: true` re-enables and answers `resumed`)',
         params,
-        body: { ...body, properties: patchProperties },
+        // Every field optional: no body (or null) is `{}`, as on every route whose body has no
+        // required field (docs/api.md "Limits", Body).
+        body: { ...body, type: ['object', 'null'], properties: patchProperties },
       },
       // Before the schema, whose word would be `body.secret: is not a known field`: say where it goes.
       preValidation: async (request) => {
@@ -140,10 +142,11 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
       // Checked on the endpoint as read, then again in the write on the endpoint as it is then and
       // its current secret (the scheme against it, the filter entries it still has): a rotation or
       // another PATCH may come between.
-      const patch = toEndpointPatch(request.body, endpoint, null, config);
+      const input = request.body ?? {};
+      const patch = toEndpointPatch(input, endpoint, null, config);
       const missing = await namesNotInCatalog(store, project, patch.eventTypes);
       checkFilterInCatalog(patch.eventTypes, missing, endpoint.eventTypes);
-      const check = endpointPatchCheck(request.body, config, missing);
+      const check = endpointPatchCheck(input, config, missing);
       const now = Date.now();
       if (patch.active === true && endpoint.status === 'disabled') {
         // Re-enabling answers what POST …/enable answers, `resumed` included. The other settings

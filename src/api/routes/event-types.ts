@@ -32,7 +32,7 @@ export function eventTypeRoutes(app: FastifyInstance, { store }: RouteContext) {
   };
   app.put<{
     Params: { name: string };
-    Body: { description?: string; schema?: Json; example?: Json; deprecated?: boolean };
+    Body: { description?: string; schema?: Json; example?: Json; deprecated?: boolean } | null;
   }>(
     '/api/v1/event-types/:name',
     {
@@ -50,8 +50,9 @@ export function eventTypeRoutes(app: FastifyInstance, { store }: RouteContext) {
       const notAName = eventTypeNameProblem(name);
       if (notAName)
         throw invalid('params.name', `${JSON.stringify(name)} is not an event-type name: ${notAName}`);
-      const { schema, example } = request.body;
-      const input = { name, ...request.body };
+      const body = request.body ?? {};
+      const { schema, example } = body;
+      const input = { name, ...body };
       // A field left out keeps its stored value, which the other must still agree with: checked
       // off this thread, so the write goes ahead only if that value is still the one checked (a
       // PUT of the other field may come in between), else it is read and checked again.

@@ -12,7 +12,7 @@ import {
   idParams,
   type PageQuerystring,
   pageQuerystring,
-  projectBody,
+  projectPatchBody,
 } from '../schemas.ts';
 import { logScopeRefusal } from '../scope-refusal-log.ts';
 import { projectJson } from '../serialize.ts';
@@ -113,7 +113,7 @@ export function projectRoutes(app: FastifyInstance, { store }: RouteContext) {
     },
     async (request) => projectJson(await projectFor(store, request, request.params.project)),
   );
-  app.patch<{ Params: { project: string }; Body: ProjectInput }>(
+  app.patch<{ Params: { project: string }; Body: ProjectInput | null }>(
     '/api/v1/projects/:project',
     {
       config: { access: 'write', portal: false },
@@ -121,13 +121,13 @@ export function projectRoutes(app: FastifyInstance, { store }: RouteContext) {
         tags: ['projects'],
         summary: 'Update a project',
         params: idParams('project'),
-        body: projectBody,
+        body: projectPatchBody,
       },
     },
     async (request) => {
       const project = await projectFor(store, request, request.params.project);
       const patch: ProjectPatch = {};
-      const b = request.body;
+      const b = request.body ?? {};
       const admin = callerOf(request).kind === 'admin';
       checkOperatorFields(request, b, project);
       if (b.name !== undefined) patch.name = b.name;

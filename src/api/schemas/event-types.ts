@@ -19,8 +19,13 @@ export const eventTypeNameParams = {
   },
 } as const;
 
+/**
+ * Every field optional (one left out keeps its stored value): no body (or null) is `{}`, which
+ * creates an entry of just its name or leaves a stored one as it is, as on every route whose body
+ * has no required field (docs/api.md "Limits", Body).
+ */
 export const eventTypeBody = {
-  type: 'object',
+  type: ['object', 'null'],
   additionalProperties: false,
   properties: {
     description: textString,

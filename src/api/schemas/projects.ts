@@ -22,6 +22,12 @@ export const projectBody = {
 
 export const createProjectBody = { ...projectBody, required: ['name'] } as const;
 
+/**
+ * PATCH: every field optional, so no body (or an empty one, or null) is `{}`, a change of nothing,
+ * as on every route whose body has no required field (docs/api.md "Limits", Body).
+ */
+export const projectPatchBody = { ...projectBody, type: ['object', 'null'] } as const;
+
 export const apiKeyBody = {
   type: 'object',
   additionalProperties: false,
