@@ -128,6 +128,15 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
   if (target.protocol !== 'http:' && target.protocol !== 'https:') {
     throw new CommandError('--forward-to: expected an http:// or https:// URL');
   }
+  // The forward would drop them (undici sends no Authorization for them), and Herald sends none:
+  // an endpoint's URL may not hold them. Refused, not dropped without a word; never echoed.
+  if (target.username || target.password) {
+    throw new CommandError(
+      '--forward-to: a user and password in the URL are never sent (Herald sends none: an endpoint URL ' +
+        "may not hold them); leave them out, and give the receiver's Authorization as one of the " +
+        "endpoint's headers (with --endpoint)",
+    );
+  }
   // Forwarding is for a receiver being developed on this machine. Another host would get every
   // event signed with the endpoint's real secret: only when asked for by name.
   if (!flags.allowRemote && !isLoopbackUrl(target)) {
@@ -266,7 +275,7 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     printLine(
-      `herald listen: forwarding new events of ${flags.project} to ${withoutCredentials(target.href)}, ${shape.describe}; Ctrl-C to stop`,
+      `herald listen: forwarding new events of ${flags.project} to ${target.href}, ${shape.describe}; Ctrl-C to stop`,
     );
     if (shape.disabled !== null) printLine(disabledLine(shape));
     await forwarder.run();

@@ -18,7 +18,6 @@ import { type EventSummary, HeraldApiError, type HeraldClient } from '@herald/cl
 import { Agent, request } from 'undici';
 import { guardedLookup, systemLookup } from '../../delivery/guarded-lookup.ts';
 import { parseCidrList } from '../../domain/address-classifier.ts';
-import { withoutCredentials } from '../../domain/http-url.ts';
 import { type ForwardShape, forwardRequest, forwards, forwardsDelivered } from './forward-shape.ts';
 
 /** How far back each poll looks before the newest event seen. */
@@ -140,8 +139,6 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
   /** While polls fail: since when, and the first failure's words (said once, when it is back). */
   let outage: { since: number; reason: string } | null = null;
   const dispatcher = o.ca === undefined ? forwardDispatcher : trustingDispatcher(o.ca);
-  /** forwardTo as printed: a user and password in it are secrets (`***@`). */
-  const shownTo = withoutCredentials(o.forwardTo);
 
   /** The window's newest events, newest first; `cut` when it holds more than MAX_PAGES pages. */
   const fetchWindow = async (): Promise<{ events: EventSummary[]; cut: boolean }> => {
@@ -193,7 +190,7 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
     const built = forwardRequest(shape, event, o.forwardTo, Date.now());
     const started = performance.now();
     const polling = activity;
-    activity = `the forward of ${event.id} to ${shownTo} (up to ${o.timeoutMs} ms, --timeout)`;
+    activity = `the forward of ${event.id} to ${o.forwardTo} (up to ${o.timeoutMs} ms, --timeout)`;
     forwarding = true;
     // One deadline for the whole forward, its answer's body included: undici's headersTimeout and
     // bodyTimeout bound each wait, so a receiver sending its body a chunk at a time held it (and
