@@ -203,8 +203,11 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   app.decorateRequest('project', null);
   // Who is calling, and whether they may see the project the path names, is settled before the
   // body is read: strangers get 401 and another project's resources 404, whatever the body holds.
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     if (!needsAuth(request)) return;
+    // No answer of the API is for a browser to keep: they hold secrets, keys, links and payloads,
+    // and a browser's HTTP cache outlives the tab whose sessionStorage held the token.
+    reply.header('cache-control', 'no-store');
     request.caller = await identify(auth, request);
     if (!request.caller) throw new UnauthorizedError();
     const idOrUid = (request.params as { project?: unknown } | undefined)?.project;
