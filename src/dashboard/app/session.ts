@@ -40,7 +40,8 @@ export function saveOperatorToken(token: string | null): void {
 
 /**
  * The portal session: a token in the location hash (`#token=…`, fresh from a link) wins over the one
- * kept from before; the hash is then removed so the token does not linger in the address bar or history.
+ * kept from before; the hash is then removed so the token does not linger in the address bar or the
+ * tab's Back list. The browser's history has recorded the link as opened all the same (security.md).
  */
 export function loadPortalSession(): Session | null {
   const fromHash = new URLSearchParams(window.location.hash.slice(1)).get('token');
