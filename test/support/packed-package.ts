@@ -67,3 +67,27 @@ export function typecheckConsumer(project: string, source: string): void {
   });
   assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
 }
+
+/**
+ * The oldest release of every Node line a package's `engines.node` (`>=X.Y.Z`) admits before 24,
+ * the Node running the tests: `>=20.18.1` → 20.18.1, 21.0.0, 22.0.0, 23.0.0.
+ */
+export function olderNodes(engines: string): string[] {
+  const floor = /^>=(\d+)(?:\.(\d+))?(?:\.(\d+))?$/.exec(engines);
+  assert.ok(floor, `engines.node ${engines}: expected >=X.Y.Z`);
+  const major = Number(floor[1]);
+  const lines = [`${major}.${floor[2] ?? 0}.${floor[3] ?? 0}`];
+  for (let next = major + 1; next < 24; next++) lines.push(`${next}.0.0`);
+  return major < 24 ? lines : [];
+}
+
+/**
+ * Node arguments and environment that run a script as on Node `version`: this Node without the
+ * built-ins added since (test/support/older-node-builtins.ts).
+ */
+export function asOlderNode(version: string, args: string[]): { args: string[]; env: NodeJS.ProcessEnv } {
+  return {
+    args: ['--import', join(ROOT, 'test/support/older-node-builtins.ts'), ...args],
+    env: { ...process.env, HERALD_OLDER_NODE: version },
+  };
+}

@@ -68,7 +68,7 @@ export class HeraldClient {
   constructor(options: HeraldClientOptions) {
     // Unset (`process.env.HERALD_URL!`), empty or without its scheme: Node's "Invalid URL" alone
     // did not say which option.
-    const url = URL.parse(options.url);
+    const url = parseUrl(options.url);
     if (url === null) {
       throw new TypeError(
         `url: expected an absolute http:// or https:// URL (Herald's root), got ${
@@ -533,3 +533,15 @@ export class HeraldClient {
   }
 }
 const seg = (s: string): string => encodeURIComponent(s);
+
+/**
+ * `URL.parse` as Node 20.18 and 22.1 have it (null for what is not a URL), written out: the
+ * package runs from Node 20.18.1 (undici's floor), and Node 21 and 22.0 have no `URL.parse`.
+ */
+function parseUrl(url: string): URL | null {
+  try {
+    return new URL(url);
+  } catch {
+    return null;
+  }
+}

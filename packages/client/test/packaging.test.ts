@@ -7,14 +7,19 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { installPacked, typecheckConsumer } from '../../../test/support/packed-package.ts';
+import {
+  asOlderNode,
+  installPacked,
+  olderNodes,
+  typecheckConsumer,
+} from '../../../test/support/packed-package.ts';
 
 test('npm pack gives JavaScript and declarations that a fresh project imports, calls and type-checks', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'herald-client-pack-'));
@@ -40,6 +45,24 @@ await client.close();
     // Asynchronously: the stand-in server runs in this process.
     const run = await promisify(execFile)(process.execPath, ['check.mjs', url], { cwd: project });
     assert.equal(run.stdout.trim(), 'GET /api/v1/projects?limit=1 function');
+
+    // Customers run Node 20 and 22: `engines` admits what undici 7, its dependency, runs on, and
+    // the client runs on the oldest release of each of those lines (built-ins added since removed).
+    const manifest = (name: string) =>
+      JSON.parse(readFileSync(join(project, 'node_modules', name, 'package.json'), 'utf8')) as {
+        engines: { node: string };
+      };
+    const engines = manifest('@herald/client').engines.node;
+    assert.equal(engines, manifest('undici').engines.node, "engines.node: undici's");
+    assert.deepEqual(olderNodes(engines), ['20.18.1', '21.0.0', '22.0.0', '23.0.0']);
+    for (const version of olderNodes(engines)) {
+      const older = asOlderNode(version, ['check.mjs', url]);
+      const runOlder = await promisify(execFile)(process.execPath, older.args, {
+        cwd: project,
+        env: older.env,
+      }).catch((error: { stderr: string }) => ({ stdout: `Node ${version}: ${error.stderr}` }));
+      assert.equal(runOlder.stdout.trim(), 'GET /api/v1/projects?limit=1 function', `as Node ${version}`);
+    }
 
     typecheckConsumer(
       project,
