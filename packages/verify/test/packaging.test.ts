@@ -10,7 +10,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { installPacked, ROOT, typecheckConsumer } from '../../../test/support/packed-package.ts';
+import {
+  asOlderNode,
+  installPacked,
+  olderNodes,
+  ROOT,
+  typecheckConsumer,
+} from '../../../test/support/packed-package.ts';
 
 test('npm pack gives JavaScript and declarations that a fresh project imports and type-checks', () => {
   const dir = mkdtempSync(join(tmpdir(), 'herald-verify-pack-'));
@@ -20,15 +26,40 @@ test('npm pack gives JavaScript and declarations that a fresh project imports an
       join(project, 'check.mjs'),
       `import { sign, verifyWebhook } from '@herald/verify';
 import { webhookMiddleware } from '@herald/verify/express';
+import { webhookVerification } from '@herald/verify/fastify';
+import { verifyFetchRequest, verificationErrorResponse } from '@herald/verify/fetch';
+import { verifyNodeRequest } from '@herald/verify/node';
 const secret = 'whsec_' + Buffer.alloc(24, 1).toString('base64');
 const req = sign({ scheme: 'standard', secret, id: 'evt_1', timestamp: Math.floor(Date.now() / 1000), url: 'http://127.0.0.1/', content: { type: 't', data: 1 } });
 const ok = verifyWebhook({ scheme: 'standard', secret, payload: req.body, headers: req.headers });
-console.log(ok.id, typeof webhookMiddleware);
+const fetched = await verifyFetchRequest(new Request(req.url, req), { scheme: 'standard', secret });
+const refused = await verifyFetchRequest(new Request(req.url, { ...req, body: '{}' }), { scheme: 'standard', secret }).catch(verificationErrorResponse);
+console.log(ok.id, fetched.id, refused.status, typeof webhookMiddleware, typeof webhookVerification, typeof verifyNodeRequest);
 `,
     );
+    const expected = 'evt_1 evt_1 401 function function function';
     const run = spawnSync(process.execPath, ['check.mjs'], { cwd: project, encoding: 'utf8' });
     assert.equal(run.status, 0, run.stderr);
-    assert.equal(run.stdout.trim(), 'evt_1 function');
+    assert.equal(run.stdout.trim(), expected);
+
+    // Customers run Node 20 and 22: `engines` admits them, and every entry point runs as on the
+    // first release of each of those lines (built-ins added since removed).
+    const packed = JSON.parse(
+      readFileSync(join(project, 'node_modules/@herald/verify/package.json'), 'utf8'),
+    ) as {
+      engines: { node: string };
+    };
+    assert.deepEqual(olderNodes(packed.engines.node), ['20.0.0', '21.0.0', '22.0.0', '23.0.0']);
+    for (const version of olderNodes(packed.engines.node)) {
+      const older = asOlderNode(version, ['check.mjs']);
+      const runOlder = spawnSync(process.execPath, older.args, {
+        cwd: project,
+        env: older.env,
+        encoding: 'utf8',
+      });
+      assert.equal(runOlder.status, 0, `as Node ${version}: ${runOlder.stderr}`);
+      assert.equal(runOlder.stdout.trim(), expected, `as Node ${version}`);
+    }
 
     // A consumer's TypeScript finds the declarations through the "types" condition.
     typecheckConsumer(
