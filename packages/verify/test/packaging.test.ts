@@ -83,7 +83,8 @@ export const used: [number, string, ExpressRequestLike | null] = [n, wrong, null
  * packed package in a project with Express and Fastify and their own types, strict. Only what the
  * examples leave out is added: imports of node:http, express and fastify, the request, its raw body,
  * a secret and a handler, each framework's `app`, and the adapters' `export default` made a
- * constant (one module holds every example, each in a block of its own).
+ * constant (one module holds every example, each in a block of its own); the express.json()
+ * recipe in a comment of the Express example is mounted as the parser of a route of its own.
  */
 test("the README's TypeScript examples type-check against Express's and Fastify's own types", () => {
   const readme = readFileSync(join(ROOT, 'packages/verify/README.md'), 'utf8');
@@ -113,6 +114,9 @@ test("the README's TypeScript examples type-check against Express's and Fastify'
     .split(/\n(?=\/\/ (?:Express|Fastify|Fetch API))/);
   assert.equal(sections.length, 4, 'node:http, Express, Fastify and Fetch sections');
   const [node, expressApp, fastifyApp, fetchApp] = sections as [string, string, string, string];
+  // The Express example's comment gives a recipe for express.json() that keeps the raw bytes.
+  const rawBodyRecipe = /express\.json\(\{ verify: [^\n]*\}\)/.exec(expressApp)?.[0];
+  assert.ok(rawBodyRecipe, "the Express example's express.json() recipe");
   const dir = mkdtempSync(join(tmpdir(), 'herald-verify-readme-'));
   try {
     const project = installPacked(dir, 'verify', [
@@ -144,6 +148,13 @@ ${node}
 {
   const app = express();
 ${expressApp}
+}
+{
+  const app = express();
+  app.post('/webhooks', ${rawBodyRecipe}, webhookMiddleware({ scheme: 'standard', secret }), (req, res) => {
+    handle(req.webhook.payload);
+    res.sendStatus(204);
+  });
 }
 {
   const app = Fastify();

@@ -1,7 +1,7 @@
 /**
  * Express middleware. Verification needs the exact bytes, so mount it with `express.raw()` (any
  * content type), before any body parser, or after a parser that keeps them in `req.rawBody`
- * (`express.json({ verify: (req, _res, buf) => { req.rawBody = buf } })`); a body already parsed
+ * (`express.json({ verify: (req, _res, buf) => Object.assign(req, { rawBody: buf }) })`); a body already parsed
  * by `express.json()` without `rawBody` cannot be verified and is reported as a configuration error. `express.raw()` then applies its own limit
  * (100 KB by default), not `maxBodyBytes`: give it Herald's (10 MiB, see DEFAULT_MAX_BODY_BYTES).
  *
@@ -25,7 +25,7 @@ export interface ExpressRequestLike extends IncomingMessage {
   body?: unknown;
   /**
    * The exact bytes of the body, as a parser's `verify` hook keeps them
-   * (`express.json({ verify: (req, _res, buf) => { req.rawBody = buf } })`): used when present.
+   * (`express.json({ verify: (req, _res, buf) => Object.assign(req, { rawBody: buf }) })`): used when present.
    */
   rawBody?: Uint8Array | string;
   originalUrl?: string;
