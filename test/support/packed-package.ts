@@ -38,6 +38,8 @@ export function installPacked(dir: string, name: string, links: string[] = []): 
   const listed = spawnSync('tar', ['tzf', tarball], { encoding: 'utf8' }).stdout.split('\n');
   assert.ok(listed.includes('package/dist/index.js') && listed.includes('package/dist/index.d.ts'));
   assert.ok(!listed.some((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')), 'no TypeScript sources');
+  // The manifest says MIT: the licence's text goes with it, as the MIT licence asks.
+  assert.ok(listed.includes('package/LICENSE'), 'the LICENSE file');
 
   const project = join(dir, 'app');
   const installed = join(project, 'node_modules/@herald', name);
