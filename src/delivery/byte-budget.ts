@@ -89,12 +89,12 @@ export interface ByteBudget {
    */
   fits(key: string | null, projectId: string, bytes: number): boolean;
   /**
-   * Takes `bytes` when they fit (`fits`, with its wait when not): false when not taken; `'passed'`
-   * when taken past a waiter of the project (given back with `passed` set).
+   * Takes `bytes` when they fit (`fits`, with its wait when not): false when not taken; `Passed`
+   * when taken past waiters of the project (given back to `give` with the bytes).
    */
-  take(key: string | null, projectId: string, bytes: number): boolean | 'passed';
-  /** Gives back what an attempt took (`passed`: it was taken past a waiter of its project). */
-  give(projectId: string, bytes: number, passed?: boolean): void;
+  take(key: string | null, projectId: string, bytes: number): boolean | Passed;
+  /** Gives back what an attempt took (`passed`: what `take` answered when it passed waiters). */
+  give(projectId: string, bytes: number, passed?: Passed): void;
   /** `key` waits no more (its queue started otherwise, was handed back or is gone). */
   forget(key: string): void;
   /** Every key waits no more (the dispatcher stopped: their queues were handed back). */
@@ -106,7 +106,22 @@ export interface ByteBudget {
 interface Waiter {
   projectId: string;
   bytes: number;
+  /** Bytes of its project's attempts in flight that were taken past it (owedRoom). */
+  passedBy: number;
 }
+
+/**
+ * The waiters of its project an attempt was taken past (take), each owed the room it holds until it
+ * is given back. Counted for the project as a whole, the bytes that passed one waiter counted for
+ * the next one too: one that began to wait after them was owed the room at once, and its project's
+ * other endpoints waited for attempts that had never passed it (to a hung receiver: its timeout).
+ */
+export interface Passed {
+  readonly waiters: readonly Waiter[];
+}
+
+/** No waiter passed. */
+const NONE: readonly Waiter[] = [];
 
 export function createByteBudget(options: ByteBudgetOptions): ByteBudget {
   const { limitBytes } = options;
@@ -115,8 +130,6 @@ export function createByteBudget(options: ByteBudgetOptions): ByteBudget {
   let used = 0;
   let holders = 0;
   const byProject = new Map<string, number>();
-  /** Bytes of each project's attempts in flight taken past a waiter of the project. */
-  const passing = new Map<string, number>();
   /** In order of arrival (a Map keeps insertion order): one entry per waiting key. */
   const waiters = new Map<string, Waiter>();
 
@@ -135,8 +148,8 @@ export function createByteBudget(options: ByteBudgetOptions): ByteBudget {
    * attempts that passed it: they then pass it no more (its project's waiters behind it wait).
    */
   const owedRoom = (w: Waiter): boolean => {
-    const passed = passing.get(w.projectId) ?? 0;
-    if (passed === 0) return false;
+    const passed = w.passedBy;
+    if (passed <= 0) return false;
     const own = (byProject.get(w.projectId) ?? 0) - passed;
     if (own <= 0) return true;
     const free = limitBytes - used + passed;
@@ -144,13 +157,13 @@ export function createByteBudget(options: ByteBudgetOptions): ByteBudget {
   };
   /**
    * Whether an attempt of `projectId` for `key` goes behind the waiters before `key` (all of them
-   * when `key` does not wait): `'behind'`, `'passes'` (it passes a waiter of its own project that
-   * its project's share holds back) or `'first'`. A waiter that its project's share lets in goes
-   * first (`first`); one it holds back is passed over, but not by its own project's once it is
-   * owed the room (`owedRoom`), and then neither are its project's waiters behind it.
+   * when `key` does not wait): `'behind'`, or the waiters of its own project that its project's
+   * share holds back and it passes (none: it goes first). A waiter that its project's share lets
+   * in goes first (`first`); one it holds back is passed over, but not by its own project's once it
+   * is owed the room (`owedRoom`), and then neither are its project's waiters behind it.
    */
-  const waiterAhead = (key: string | null, projectId: string): 'behind' | 'passes' | 'first' => {
-    let passes = false;
+  const waiterAhead = (key: string | null, projectId: string): 'behind' | readonly Waiter[] => {
+    let passes: Waiter[] | undefined;
     let passed: Set<string> | undefined;
     for (const [k, w] of waiters) {
       if (k === key) break;
@@ -160,9 +173,12 @@ export function createByteBudget(options: ByteBudgetOptions): ByteBudget {
         if (w.projectId === projectId) return 'behind';
         passed ??= new Set();
         passed.add(w.projectId);
-      } else if (w.projectId === projectId) passes = true;
+      } else if (w.projectId === projectId) {
+        passes ??= [];
+        passes.push(w);
+      }
     }
-    return passes ? 'passes' : 'first';
+    return passes ?? NONE;
   };
   /**
    * The first waiter not passed over (null when none): one held back by its project's share is,
@@ -183,15 +199,15 @@ export function createByteBudget(options: ByteBudgetOptions): ByteBudget {
   };
 
   /** Whether the bytes fit now: false, or how (`waiterAhead`); `key` waits when not. */
-  const admit = (key: string | null, projectId: string, bytes: number): false | 'passes' | 'first' => {
-    const ahead = waiters.size === 0 ? 'first' : waiterAhead(key, projectId);
+  const admit = (key: string | null, projectId: string, bytes: number): false | readonly Waiter[] => {
+    const ahead = waiters.size === 0 ? NONE : waiterAhead(key, projectId);
     if (ahead !== 'behind' && fitsOverall(bytes) && fitsProject(projectId, bytes)) return ahead;
     if (key !== null) {
       const w = waiters.get(key);
       if (w) {
         w.projectId = projectId;
         w.bytes = bytes;
-      } else waiters.set(key, { projectId, bytes });
+      } else waiters.set(key, { projectId, bytes, passedBy: 0 });
     }
     return false;
   };
@@ -217,20 +233,18 @@ export function createByteBudget(options: ByteBudgetOptions): ByteBudget {
       holders++;
       byProject.set(projectId, (byProject.get(projectId) ?? 0) + bytes);
       if (key !== null) waiters.delete(key);
-      if (how === 'first') return true;
-      passing.set(projectId, (passing.get(projectId) ?? 0) + bytes);
-      return 'passed';
+      if (how.length === 0) return true;
+      for (const w of how) w.passedBy += bytes;
+      return { waiters: how };
     },
-    give(projectId, bytes, passed = false) {
+    give(projectId, bytes, passed) {
       used -= bytes;
       holders--;
       const left = (byProject.get(projectId) ?? bytes) - bytes;
       if (left <= 0) byProject.delete(projectId);
       else byProject.set(projectId, left);
-      if (!passed) return;
-      const still = (passing.get(projectId) ?? bytes) - bytes;
-      if (still <= 0) passing.delete(projectId);
-      else passing.set(projectId, still);
+      // The waiters it passed (those still waiting, and those gone, which nothing reads again).
+      if (passed) for (const w of passed.waiters) w.passedBy -= bytes;
     },
     forget(key) {
       waiters.delete(key);

@@ -241,7 +241,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const taken = budget.take(key, projectId, bytes);
     if (!taken) return null;
     hooks.onBytesInFlight?.(budget.used);
-    const passed = taken === 'passed';
+    // The waiters of its project it was taken past, if any: owed the room until it is given back.
+    const passed = taken === true ? undefined : taken;
     return () => {
       budget.give(projectId, bytes, passed);
       hooks.onBytesInFlight?.(budget.used);

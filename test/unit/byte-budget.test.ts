@@ -61,7 +61,8 @@ test("a waiter held back by its own project's share is passed by that project's 
   // 50 more do not fit p1's share of 75.
   assert.equal(b.take('big', 'p1', 50), false);
   // small-1 holds it back: p1's later ones pass it.
-  assert.equal(b.take('small-2', 'p1', 40), 'passed');
+  const passer = b.take('small-2', 'p1', 40);
+  assert.ok(passer !== true && passer !== false, 'taken past big');
   assert.equal(b.next(), null);
   // small-1 ends: but for small-2, which passed it, it would fit: p1's later ones (an endpoint's, a
   // callback) now wait behind it. Before, they kept passing it, and it waited as long as they came.
@@ -73,10 +74,34 @@ test("a waiter held back by its own project's share is passed by that project's 
   // Another project is not behind p1's waiters.
   assert.equal(b.take('other', 'p2', 5), true);
   b.give('p2', 5);
-  b.give('p1', 40, true);
+  b.give('p1', 40, passer);
   assert.equal(b.next(), 'big');
   assert.equal(b.take('big', 'p1', 50), true);
   assert.equal(b.next(), 'small-3');
+});
+
+test('a waiter is owed the room only by the attempts that passed it, not by those that passed one before it', () => {
+  const b = budget();
+  assert.equal(b.take('slow', 'p1', 20), true);
+  assert.equal(b.take('x', 'p1', 30), true);
+  // 30 more do not fit p1's share of 75: big-1 waits, and p1's next attempt passes it.
+  assert.equal(b.take('big-1', 'p1', 30), false);
+  const passer = b.take('hung', 'p1', 10);
+  assert.ok(passer !== true && passer !== false, 'taken past big-1');
+  // x ends: big-1 fits and goes, while the attempt that passed it is still out (a hung receiver).
+  b.give('p1', 30);
+  assert.equal(b.next(), 'big-1');
+  assert.equal(b.take('big-1', 'p1', 30), true);
+  // big-2 begins to wait behind attempts that were all out before it: none passed it, so p1's
+  // other endpoints still pass it. Before, the bytes that passed big-1 counted as passing big-2 too:
+  // it was owed the room at once, and p1's small events waited for the hung attempt to end.
+  assert.equal(b.take('big-2', 'p1', 20), false);
+  assert.ok(b.take('small', 'p1', 5), "p1's small attempt passes big-2");
+  // Once only what passed it holds it back, it is owed the room as before.
+  b.give('p1', 20);
+  b.give('p1', 30);
+  assert.equal(b.next(), 'big-2');
+  b.give('p1', 10, passer);
 });
 
 test('the last quarter of the budget goes to projects holding little, as slots do', () => {
