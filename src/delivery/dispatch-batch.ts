@@ -86,7 +86,14 @@ export function createBatchDispatch(
     isHeld,
     outAlready,
   } = options;
-  const { launch, projectFull } = slots;
+  const { launch } = slots;
+  /**
+   * Whether the project may start no attempt now: its slots taken, but for those its endpoint
+   * queues whose views are being read will start in (endpoint-queues.ts reading), which a claim's
+   * deliveries took meanwhile, and such an endpoint found none free when its read ended.
+   */
+  const projectFull = (projectId: string) =>
+    slots.projectAllowance(projectId) - queues.reading(projectId) <= 0;
   const rateWait = (endpoint: Endpoint, now: number): number => rateGate.take(endpoint, now);
 
   const share = createSharedPayloads();

@@ -297,7 +297,17 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     },
     onError: (error) => hooks.onError?.(error, 'attempt'),
   });
-  const { launch, projectFull } = slots;
+  const { launch } = slots;
+  /**
+   * How many more attempts of the project may start now (its slots, the record queue), less the
+   * slots its endpoint queues whose views are being read will start in, one each as their reads
+   * end (endpoint-queues.ts reading). Taken meanwhile (by its other endpoints, its callbacks, a
+   * claim's deliveries), an endpoint whose read took longer than its view stays fresh (100 ms)
+   * found none free when it ended, read again at the next, and waited as long as the others had
+   * work: after the whole backlog of another endpoint (test/delivery/slow-view-reads.test.ts).
+   */
+  const projectRoom = (projectId: string) =>
+    recordQueue.full ? 0 : slots.projectAllowance(projectId) - queues.reading(projectId);
 
   // The payloads claimed deliveries hold while they wait: bounded as the bytes in flight are, and
   // shared between projects the same way (queued-bytes.ts).
@@ -315,11 +325,17 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     timeoutOf,
     running: () => state.running,
     canStart: (key, projectId) =>
-      !recordQueue.full && slots.ofEndpoint(key) < config.perEndpointConcurrency && !projectFull(projectId),
-    projectRoom: (projectId) => (recordQueue.full ? 0 : slots.projectAllowance(projectId)),
+      slots.ofEndpoint(key) < config.perEndpointConcurrency && projectRoom(projectId) > 0,
+    projectRoom,
     inFlight: slots.ofProject,
     ofEndpoint: slots.ofEndpoint,
-    onRead: (projectId) => callbacks.start(projectId),
+    // A read ended: its queue started in the slot left for it, or did not (no room for its body,
+    // handed back), and the slot goes to the project's other queues and its callbacks, in turn.
+    onRead: (projectId) => {
+      callbacks.freed(projectId);
+      queues.startProject(projectId);
+      callbacks.start(projectId);
+    },
     takeBytes,
     forgetBytes: budget.forget,
     waitsForBytes: budget.waits,
@@ -340,8 +356,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     // Less the slots its endpoint queues whose views are being read will start in: the callbacks
     // took them meanwhile, and an endpoint that had waited for a slot longer than its view stays
     // fresh (100 ms) lost every one to them.
-    projectRoom: (projectId) =>
-      recordQueue.full ? 0 : slots.projectAllowance(projectId) - queues.reading(projectId),
+    projectRoom,
     inFlight: slots.ofProject,
     takeBytes: (claimed) => takeBytes(null, claimed, null),
     queuedBytes,

@@ -76,7 +76,8 @@ export interface EndpointQueues {
   fewestInFlight(projectId: string): number;
   /**
    * How many of the project's queues have their view read again before they start, each with a
-   * free slot to start in when it ends: the project's callbacks leave them that room.
+   * free slot to start in when it ends: the project's other queues, its callbacks and a claim's
+   * deliveries leave them that room (the dispatcher's projectRoom and canStart).
    */
   reading(projectId: string): number;
   /**
