@@ -27,7 +27,7 @@ export function withConnectionFlags(command: Command): Command {
 }
 
 export async function connect(flags: ConnectionFlags): Promise<HeraldClient> {
-  const { url, urlSource, token, tokenFile, savedTokenApplies } = resolveConnection(flags);
+  const { url, urlSource, token, tokenSource, tokenFile, savedTokenApplies } = resolveConnection(flags);
   // Before the token: `127.0.0.1:8080` (no http://) is not a URL on this machine, so the saved token
   // does not apply to it, and the error was "no token …, --url names another host".
   const parsed = URL.parse(url);
@@ -60,6 +60,8 @@ export async function connect(flags: ConnectionFlags): Promise<HeraldClient> {
         '`herald serve` was started in, or name its data directory with --data-dir or HERALD_DATA_DIR',
     );
   }
+  const unsendable = token && tokenSource ? tokenProblem(token, tokenSource) : null;
+  if (unsendable) throw new CommandError(unsendable);
   // Loaded here, not at start: undici, under the client, was half of `herald --version`'s CPU.
   const { HeraldClient } = await import('@herald/client');
   try {
@@ -69,6 +71,25 @@ export async function connect(flags: ConnectionFlags): Promise<HeraldClient> {
   } catch (error) {
     throw new CommandError(`${urlSource}: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/**
+ * Why `token` cannot be a Herald token (the admin token is printable ASCII without spaces, keys and
+ * portal tokens base64url), or null. A typographic quote or a zero-width space copied with it, or
+ * the CR of an env file's CRLF line, made the HTTP client refuse the header before sending it, and
+ * the error was "no answer from Herald … Is --url a Herald server?" after three tries. Names the
+ * character and its place, never the token.
+ */
+function tokenProblem(token: string, source: string): string | null {
+  const at = token.search(/[^\x21-\x7e]/);
+  if (at === -1) return null;
+  const code = token.codePointAt(at)!.toString(16).toUpperCase().padStart(4, '0');
+  const where =
+    source.startsWith('-') || source.startsWith('HERALD_') ? source : `the admin token in ${source}`;
+  return (
+    `${where}: holds U+${code} at character ${at + 1}, which no Herald token has (they are printable ASCII ` +
+    'without spaces): it was not sent; copy the token again as plain text'
+  );
 }
 
 /** How long a call to Herald may take, its tries included (the client's default, said in noAnswer). */

@@ -34,6 +34,11 @@ export function resolveConnection(
   urlSource: string;
   urlFrom: string | null;
   token: string | undefined;
+  /**
+   * Where `token` came from, for messages: `--token`, `HERALD_TOKEN`, `HERALD_ADMIN_TOKEN`, or
+   * `tokenFile` (the saved admin token); null when there is none.
+   */
+  tokenSource: string | null;
   tokenFile: string;
   /** Whether the URL is on this machine, where the saved admin token may go. */
   savedTokenApplies: boolean;
@@ -47,11 +52,13 @@ export function resolveConnection(
   const tokenFile = join(resolve(dataDir?.value ?? './herald-data'), ADMIN_TOKEN_FILE);
   const target = url?.value ?? DEFAULT_API_URL;
   const local = onThisMachine(target);
+  const saved = token === null && local ? savedToken(tokenFile) : undefined;
   return {
     url: target,
     urlSource: url?.source ?? '--url',
     urlFrom: url?.source ?? null,
-    token: token?.value ?? (local ? savedToken(tokenFile) : undefined),
+    token: token?.value ?? saved,
+    tokenSource: token?.source ?? (saved === undefined ? null : tokenFile),
     tokenFile,
     savedTokenApplies: local,
   };

@@ -20,6 +20,7 @@ test('flags, then HERALD_URL / HERALD_TOKEN / HERALD_ADMIN_TOKEN, then the saved
       urlSource: '--url',
       urlFrom: '--url',
       token: 'flag-token',
+      tokenSource: '--token',
       tokenFile: tokenFile('./herald-data'),
       savedTokenApplies: true,
     });
@@ -28,15 +29,18 @@ test('flags, then HERALD_URL / HERALD_TOKEN / HERALD_ADMIN_TOKEN, then the saved
       urlSource: 'HERALD_URL',
       urlFrom: 'HERALD_URL',
       token: 'env-token',
+      tokenSource: 'HERALD_TOKEN',
       tokenFile: tokenFile('./herald-data'),
       savedTokenApplies: true,
     });
     assert.equal(resolveConnection({}, { HERALD_ADMIN_TOKEN: 'admin' }).token, 'admin');
+    assert.equal(resolveConnection({}, { HERALD_ADMIN_TOKEN: 'admin' }).tokenSource, 'HERALD_ADMIN_TOKEN');
     assert.deepEqual(resolveConnection({ dataDir: dir }, {}), {
       url: 'http://127.0.0.1:8080',
       urlSource: '--url',
       urlFrom: null,
       token: 'saved-token-0123456789',
+      tokenSource: tokenFile(dir),
       tokenFile: tokenFile(dir),
       savedTokenApplies: true,
     });
@@ -84,6 +88,7 @@ test('an empty flag or variable counts as unset, as for every server setting (co
         urlSource: '--url',
         urlFrom: null,
         token: 'admin-token-0123456789',
+        tokenSource: 'HERALD_ADMIN_TOKEN',
         tokenFile: tokenFile('./herald-data'),
         savedTokenApplies: true,
       },
@@ -99,6 +104,7 @@ test('an empty flag or variable counts as unset, as for every server setting (co
       urlSource: 'HERALD_URL',
       urlFrom: 'HERALD_URL',
       token: savedIn('./herald-data'),
+      tokenSource: savedIn('./herald-data') === undefined ? null : tokenFile('./herald-data'),
       tokenFile: tokenFile('./herald-data'),
       savedTokenApplies: true,
     });

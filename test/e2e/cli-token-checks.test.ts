@@ -1,0 +1,53 @@
+/**
+ * The token of the API commands (`--token`, HERALD_TOKEN, HERALD_ADMIN_TOKEN, or the admin token a
+ * local `herald serve` saved): one that cannot be a Herald token is refused before it is sent,
+ * naming where it came from, and never printed. Real CLI processes against a real HTTP server.
+ */
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { runHerald } from './harness.ts';
+
+describe('herald CLI: tokens that cannot be sent', () => {
+  let requests = 0;
+  const server = createServer((req, res) => {
+    requests++;
+    req.resume();
+    res.writeHead(401, { 'content-type': 'application/json' });
+    res.end('{"error":{"code":"HERALD_ERR_UNAUTHORIZED","message":"missing or invalid bearer token"}}');
+  });
+  let url: string;
+  before(async () => {
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => server.close());
+
+  test('a character no Herald token has (smart quotes, a zero-width space, a CR) is refused naming its source, unsent', async () => {
+    // A token copied from a chat or a document (typographic quotes, a zero-width space), or from an
+    // env file with CRLF lines: each ended in "no answer from Herald at … Is --url a Herald server?"
+    // after three tries, since the HTTP client refuses such a header before sending it.
+    const cases: { args: string[]; env: Record<string, string>; source: string; what: RegExp }[] = [
+      { args: ['--token', '\u201chk_secret-token-1\u201d'], env: {}, source: '--token', what: /U\+201C/ },
+      { args: [], env: { HERALD_TOKEN: 'hk_secret\u200b-token-2' }, source: 'HERALD_TOKEN', what: /U\+200B/ },
+      {
+        args: [],
+        env: { HERALD_ADMIN_TOKEN: 'secret\r-token-3' },
+        source: 'HERALD_ADMIN_TOKEN',
+        what: /U\+000D/,
+      },
+      { args: ['--token', 'hk_secret token-4'], env: {}, source: '--token', what: /U\+0020/ },
+    ];
+    for (const { args, env, source, what } of cases) {
+      const run = await runHerald(['projects', 'list', '--url', url, ...args], { env, killAfterMs: 20_000 });
+      assert.equal(run.code, 1, run.stderr);
+      assert.equal(run.stdout, '');
+      assert.match(run.stderr, new RegExp(`^herald: ${source}: `), run.stderr);
+      assert.match(run.stderr, what, run.stderr);
+      assert.doesNotMatch(run.stderr, /secret|no answer|Herald server/, run.stderr);
+      assert.match(run.stderr, /^[^\n]+\n$/, run.stderr);
+    }
+    assert.equal(requests, 0, 'nothing was sent');
+  });
+});
