@@ -2,6 +2,7 @@
 import type { HeraldClient } from '@herald/client';
 import { HeraldApiError } from '@herald/client/errors';
 import type { Command } from 'commander';
+import { resolveConnection } from '../config/client-connection.ts';
 import {
   type ConnectionFlags,
   checkEmptyIds,
@@ -160,11 +161,34 @@ export function apiAction<F extends ConnectionFlags>(
         const describe = (e: HeraldApiError) => describeApiError(e, command);
         const foreign = notHerald(error, flags, describe);
         if (foreign) throw foreign;
-        if (error instanceof HeraldApiError) throw new CommandError(describe(error));
+        if (error instanceof HeraldApiError) {
+          const refused = error.status === 401 ? tokenSent(flags) : '';
+          throw new CommandError(`${describe(error)}${refused}`);
+        }
         throw unreachable(error, flags) ?? noAnswer(error, flags) ?? error;
       } finally {
         await client.close();
       }
     });
   };
+}
+
+/**
+ * For a 401: which token was sent, found in one of four places (connection flags, HERALD_TOKEN,
+ * HERALD_ADMIN_TOKEN, the admin token a local serve saved) without a word. A revoked key in
+ * HERALD_TOKEN shadowing a good HERALD_ADMIN_TOKEN, or the admin token of an earlier `herald serve`
+ * left in ./herald-data, got a bare 401 and nothing to go on. Names the place, never the token.
+ */
+function tokenSent(flags: ConnectionFlags): string {
+  const { tokenSource } = resolveConnection(flags);
+  if (tokenSource === null) return '';
+  if (tokenSource === 'HERALD_TOKEN' && process.env.HERALD_ADMIN_TOKEN?.trim()) {
+    return ": the token sent was HERALD_TOKEN's (HERALD_ADMIN_TOKEN is set too, and comes after it)";
+  }
+  if (tokenSource.startsWith('-') || tokenSource.startsWith('HERALD_'))
+    return `: the token sent was ${tokenSource}'s`;
+  return (
+    `: the token sent was the admin token saved in ${tokenSource} (by a herald serve started on that data ` +
+    'directory without HERALD_ADMIN_TOKEN), which this Herald does not take: pass --token or set HERALD_TOKEN'
+  );
 }

@@ -4,10 +4,13 @@
  * naming where it came from, and never printed. Real CLI processes against a real HTTP server.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runHerald } from './harness.ts';
+import { type HeraldProcess, runHerald, startHerald } from './harness.ts';
 
 describe('herald CLI: tokens that cannot be sent', () => {
   let requests = 0;
@@ -49,5 +52,56 @@ describe('herald CLI: tokens that cannot be sent', () => {
       assert.match(run.stderr, /^[^\n]+\n$/, run.stderr);
     }
     assert.equal(requests, 0, 'nothing was sent');
+  });
+});
+
+describe('herald CLI: a token Herald refuses', () => {
+  const ADMIN = 'cli-token-checks-admin-0123456789';
+  let server: HeraldProcess;
+  let dir: string;
+  before(async () => {
+    server = await startHerald({ env: { HERALD_ADMIN_TOKEN: ADMIN } });
+    dir = mkdtempSync(join(tmpdir(), 'herald-saved-token-'));
+  });
+  after(async () => {
+    await server?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a 401 says which token was sent: the flag, the variable, or the admin token saved in a data directory', async () => {
+    // The token is found in one of four places, silently: with a 401 alone, an operator whose
+    // HERALD_TOKEN (a revoked key) shadows a good HERALD_ADMIN_TOKEN, or whose ./herald-data keeps
+    // the admin token of an earlier `herald serve`, had nothing to go on.
+    writeFileSync(join(dir, 'admin-token'), 'stale-admin-token-0123456789\n');
+    const cases: { args: string[]; env: Record<string, string>; says: RegExp }[] = [
+      { args: ['--token', 'hk_revoked'], env: {}, says: /: the token sent was --token's$/ },
+      {
+        args: [],
+        env: { HERALD_TOKEN: 'hk_revoked', HERALD_ADMIN_TOKEN: ADMIN },
+        says: /: the token sent was HERALD_TOKEN's \(HERALD_ADMIN_TOKEN is set too, and comes after it\)$/,
+      },
+      {
+        args: [],
+        env: { HERALD_ADMIN_TOKEN: 'wrong-admin-token-0123' },
+        says: /: the token sent was HERALD_ADMIN_TOKEN's$/,
+      },
+      {
+        args: ['--data-dir', dir],
+        env: {},
+        says: new RegExp(
+          `: the token sent was the admin token saved in ${join(dir, 'admin-token')} \\(by a herald serve started on that data directory without HERALD_ADMIN_TOKEN\\), which this Herald does not take: pass --token or set HERALD_TOKEN$`,
+        ),
+      },
+    ];
+    for (const { args, env, says } of cases) {
+      const run = await runHerald(['projects', 'list', '--url', server.url, ...args], {
+        env,
+        killAfterMs: 20_000,
+      });
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, /^herald: 401 HERALD_ERR_UNAUTHORIZED: [^\n]+\n$/, run.stderr);
+      assert.match(run.stderr.trimEnd(), says, run.stderr);
+      assert.doesNotMatch(run.stderr, /revoked|stale|wrong-admin/, 'the token itself is never printed');
+    }
   });
 });
