@@ -191,14 +191,16 @@ export function notHerald(
 }
 
 /**
- * Parses a JSON flag value (or `@file`), naming the flag, and the file, when it is not JSON, with
- * the parser's reason and place (a trailing comma in a file, the shell's quotes gone from
- * `--data {playerId:42}`): "not valid JSON" alone left the user to find it.
+ * Parses a JSON flag value (or `@file`, `@-` for stdin, as `--secret-file -` reads it), naming the
+ * flag, and the file, when it is not JSON, with the parser's reason and place (a trailing comma in
+ * a file, the shell's quotes gone from `--data {playerId:42}`): "not valid JSON" alone left the
+ * user to find it.
  */
 export function jsonFlag(flag: string, value: string): unknown {
   let text = value;
-  const file = value.startsWith('@') ? value.slice(1) : null;
-  if (file !== null) text = readTextFile(file, flag, file);
+  const path = value.startsWith('@') ? value.slice(1) : null;
+  const file = path === '-' ? 'stdin' : path;
+  if (path !== null && file !== null) text = readTextFile(path === '-' ? 0 : path, flag, file);
   try {
     return parseJsonExact(text);
   } catch (error) {

@@ -96,6 +96,8 @@ export function runHerald(
     stdoutFd?: number;
     /** Run as this user and group (the test must run as root): what permissions stop, root passes. */
     user?: { uid: number; gid: number };
+    /** Written to its stdin, which is then closed (otherwise stdin stays open and empty). */
+    input?: string;
   } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
@@ -109,6 +111,7 @@ export function runHerald(
     let stderr = '';
     child.stdout?.on('data', (c: Buffer) => (stdout += c));
     child.stderr?.on('data', (c: Buffer) => (stderr += c));
+    if (options.input !== undefined) child.stdin?.end(options.input);
     const timer = setTimeout(() => child.kill('SIGKILL'), options.killAfterMs ?? 60_000);
     child.on('exit', (code) => {
       clearTimeout(timer);

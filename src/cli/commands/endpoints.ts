@@ -97,7 +97,7 @@ export function endpointsCommand(): Command {
       .option('--name <name>', 'a name for people')
       .option(
         '--settings <json>',
-        'any other endpoint fields as JSON, or @FILE (method, headers, signature, …)',
+        'any other endpoint fields as JSON, or @FILE (@- for stdin) (method, headers, signature, …)',
       )
       .option('--json', 'print it as JSON (what it prints anyway; taken as by the other commands)'),
   ).action(
@@ -151,7 +151,7 @@ export function endpointsCommand(): Command {
       .option('--name <name>', 'a name for people')
       .option(
         '--settings <json>',
-        'any other fields to change as JSON, or @FILE (method, headers, signature, …)',
+        'any other fields to change as JSON, or @FILE (@- for stdin) (method, headers, signature, …)',
       )
       .option('--json', 'print the endpoint as JSON'),
   ).action(

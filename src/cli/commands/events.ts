@@ -59,7 +59,7 @@ export function eventsCommand(): Command {
       .description('send one event; prints its id and the deliveries it fanned out to')
       .argument('<type>', 'event type, e.g. player.purchase')
       .addOption(projectFlag())
-      .option('--data <json>', 'payload as JSON, or @FILE (default {})')
+      .option('--data <json>', 'payload as JSON, or @FILE (@- for stdin; default {})')
       .option('--test', 'a test event: delivered to dev endpoints only')
       // Empty is refused, not taken as no key (an unset `"$ORDER_ID"`): each retry would store it again.
       .addOption(

@@ -1,0 +1,53 @@
+/**
+ * `--data @-` and `--settings @-` read their JSON from stdin, as `--secret-file -` reads a secret:
+ * a payload made by another program (`jq … | herald events send …`) needs no temporary file. Real
+ * CLI processes against a real `herald serve`.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { HeraldClient } from '@herald/client';
+import { type HeraldProcess, runHerald, startHerald } from './harness.ts';
+
+const ADMIN = 'cli-stdin-json-token-0123456789';
+
+describe('herald CLI: JSON flags from stdin', () => {
+  let server: HeraldProcess;
+  let client: HeraldClient;
+  before(async () => {
+    server = await startHerald({ env: { HERALD_ADMIN_TOKEN: ADMIN } });
+    client = new HeraldClient({ url: server.url, token: ADMIN });
+  });
+  after(async () => {
+    await client?.close();
+    await server?.dispose();
+  });
+
+  test('--data @- sends what stdin holds; --settings @- too; JSON that does not parse names stdin', async () => {
+    const project = await client.createProject({ name: 'stdin' });
+    const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
+    const run = (args: string[], input: string) => runHerald(args, { input, killAfterMs: 20_000 });
+
+    const sent = await run(
+      ['events', 'send', 'player.joined', ...conn, '--data', '@-', '--json'],
+      '\uFEFF{"playerId": 42, "name": "日本語"}\n',
+    );
+    assert.equal(sent.code, 0, sent.stderr);
+    const event = JSON.parse(sent.stdout) as { id: string };
+    assert.deepEqual((await client.getEvent(project.id, event.id)).payload, { playerId: 42, name: '日本語' });
+
+    const endpoint = await client.createEndpoint(project.id, { url: 'https://hooks.example/stdin' });
+    const updated = await run(
+      ['endpoints', 'update', endpoint.id, ...conn, '--settings', '@-', '--json'],
+      '{"headers": {"x-game": "raiders"}}',
+    );
+    assert.equal(updated.code, 0, updated.stderr);
+    assert.deepEqual((await client.getEndpoint(project.id, endpoint.id)).headers, { 'x-game': 'raiders' });
+
+    const broken = await run(
+      ['events', 'send', 'player.joined', ...conn, '--data', '@-'],
+      '{"playerId": 42,}',
+    );
+    assert.equal(broken.code, 1);
+    assert.match(broken.stderr, /^herald: --data: stdin is not valid JSON: [^\n]+\n$/, broken.stderr);
+  });
+});
