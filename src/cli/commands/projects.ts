@@ -106,23 +106,29 @@ export function projectsCommand(): Command {
         )
           .choices(API_KEY_SCOPES)
           .default('full'),
+      )
+      .option(
+        '--json',
+        "print the API's answer as JSON (id, key, prefix, scope, name, …): the id is what revoke-api-key takes",
       ),
   ).action(
-    apiAction<ConnectionFlags & { name: string; scope: ApiKeyScope }>(async (client, flags, [project]) => {
-      const p = shellWord(project);
-      const made = await making(
-        client.createApiKey(project, flags.name, { scope: flags.scope }),
-        flags,
-        `The API key may have been created: \`herald projects api-keys ${p}\` lists it (named ${JSON.stringify(flags.name)}); revoke it with \`herald projects revoke-api-key ${p} KEY_ID\` before making another`,
-      );
-      // The key is shown only now: without it, which key was made, and how to end it and make another.
-      const name = shellWord(flags.name);
-      await reportCredential(
-        `${visible(made.key)}\n`,
-        `the API key ${made.id} of ${project} was created, but the key is not printed anywhere: revoke it with ` +
-          `herald projects revoke-api-key ${p} ${shellWord(made.id)}, and make another with herald projects api-key ${p} --name ${name} --scope ${flags.scope}`,
-      );
-    }),
+    apiAction<ConnectionFlags & { name: string; scope: ApiKeyScope; json?: boolean }>(
+      async (client, flags, [project]) => {
+        const p = shellWord(project);
+        const made = await making(
+          client.createApiKey(project, flags.name, { scope: flags.scope }),
+          flags,
+          `The API key may have been created: \`herald projects api-keys ${p}\` lists it (named ${JSON.stringify(flags.name)}); revoke it with \`herald projects revoke-api-key ${p} KEY_ID\` before making another`,
+        );
+        // The key is shown only now: without it, which key was made, and how to end it and make another.
+        const name = shellWord(flags.name);
+        await reportCredential(
+          flags.json ? `${JSON.stringify(made, null, 2)}\n` : `${visible(made.key)}\n`,
+          `the API key ${made.id} of ${project} was created, but the key is not printed anywhere: revoke it with ` +
+            `herald projects revoke-api-key ${p} ${shellWord(made.id)}, and make another with herald projects api-key ${p} --name ${name} --scope ${flags.scope}`,
+        );
+      },
+    ),
   );
   withConnectionFlags(
     projects
