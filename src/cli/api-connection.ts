@@ -36,6 +36,8 @@ export async function connect(flags: ConnectionFlags): Promise<HeraldClient> {
       `${urlSource}: expected Herald's address as an http:// or https:// URL (such as ${DEFAULT_API_URL}), got ${JSON.stringify(withoutCredentials(url))}`,
     );
   }
+  const notRoot = notHeraldRoot(parsed);
+  if (notRoot) throw new CommandError(`${urlSource}: ${notRoot}`);
   if (!token && !savedTokenApplies) {
     throw new CommandError(
       `no token for ${withoutCredentials(url)}: pass --token, or set HERALD_TOKEN (a project API key or the admin ` +
@@ -90,6 +92,25 @@ function tokenProblem(token: string, source: string): string | null {
     `${where}: holds U+${code} at character ${at + 1}, which no Herald token has (they are printable ASCII ` +
     'without spaces): it was not sent; copy the token again as plain text'
   );
+}
+
+/**
+ * Why `url` cannot be Herald's address for the API, or null. It is Herald's root (or a proxy's
+ * path prefix): the client drops a query and a fragment and appends /api/v1 to the path, so a
+ * dashboard page (`/ui/…`) got its HTML for every call, and a portal link copied as the address
+ * (`/ui/portal#token=hpt_…`, a credential) was quoted whole in the error that followed. As
+ * HERALD_PUBLIC_URL, a query or a fragment is refused; neither is printed.
+ */
+function notHeraldRoot(url: URL): string | null {
+  const dashboard = /^\/ui(?:\/|$)/.test(url.pathname);
+  if (!dashboard && url.search === '' && url.hash === '') return null;
+  const given = `${url.origin}${url.pathname}${url.search ? '?…' : ''}${url.hash ? '#…' : ''}`;
+  const what = dashboard
+    ? /^\/ui\/portal(?:\/|$)/.test(url.pathname)
+      ? "is a portal link (a credential for a browser, not printed here), not Herald's address"
+      : "is a page of Herald's dashboard, not its address"
+    : "holds a query or a fragment, which Herald's address does not have";
+  return `${given} ${what}: give its root URL, ${url.origin}`;
 }
 
 /** How long a call to Herald may take, its tries included (the client's default, said in noAnswer). */
