@@ -169,6 +169,7 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
     views.delete(key);
     forgetBytes(key);
     unreserve(key);
+    disarm(key);
     if (projectId === undefined) return;
     const keys = byProject.get(projectId);
     keys?.delete(key);
@@ -207,6 +208,64 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
   };
   /** Queued deliveries not started because the dispatcher is stopping: released on stop. */
   const held: ClaimedDelivery[] = [];
+
+  /**
+   * The longest a delivery may have waited and still start: half its lease, and less when its
+   * timeout and record would not fit in what is left of it (a lease may be as short as the longest
+   * timeout plus LEASE_MARGIN_MS): one that waited half a 35 s lease, then took its whole 30 s
+   * timeout, ran past its lease, and another worker sent it too.
+   */
+  const waitMaxOf = (key: string) => {
+    const view = views.get(key);
+    return view
+      ? Math.min(config.leaseMs / 2, config.leaseMs - timeoutOf(view.target.endpoint) - LEASE_MARGIN_MS)
+      : config.leaseMs / 2;
+  };
+  /**
+   * When the first delivery of each endpoint waiting for room for its body (byte-budget.ts) has
+   * waited its longest: it goes back to the store then (`expire`). Such a queue starts only when
+   * the room is there (the budget's next()), and its deliveries' age was looked at only then: held
+   * back past their lease, they were claimed again by this process and queued behind themselves,
+   * and the old claim handed back at the start freed the row of the new one being sent (the
+   * delivery due again while its attempt was out, for any worker to send again).
+   */
+  const expiries = new Map<string, NodeJS.Timeout>();
+  const disarm = (key: string) => {
+    const timer = expiries.get(key);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    expiries.delete(key);
+  };
+  const arm = (key: string) => {
+    const head = queued.get(key)?.[0];
+    if (!head || expiries.has(key)) return;
+    const timer = setTimeout(
+      () => {
+        expiries.delete(key);
+        expire(key);
+      },
+      Math.max(0, head.claimedAt + waitMaxOf(key) - clock()) + 1,
+    );
+    timer.unref();
+    expiries.set(key, timer);
+  };
+  /**
+   * Hands back the first deliveries of a queue waiting for room that waited their longest; the
+   * endpoint keeps its place in the wait for room with what is left (started ones, or those of a
+   * queue whose view is being read, are looked at as they start).
+   */
+  const expire = (key: string) => {
+    const q = queued.get(key);
+    const projectId = projectOf(q);
+    if (!q || projectId === undefined || !running() || refreshing.has(key) || !options.waitsForBytes(key))
+      return;
+    const now = clock();
+    const waitMax = waitMaxOf(key);
+    while (q.length && now - q[0]!.claimedAt > waitMax) held.push(shift(q).claimed);
+    if (q.length === 0) remove(key, projectId);
+    else arm(key);
+    if (held.length) releaseHeld();
+  };
 
   const releaseHeld = (delayMs = 0, status?: 'parked') => {
     const items = releaseItems(held.splice(0), clock() + delayMs, status);
@@ -304,13 +363,7 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       return;
     }
     let waitsForBytes = false;
-    // The longest a delivery may have waited and still start: half its lease, and less when its
-    // timeout and record would not fit in what is left of it (a lease may be as short as the longest
-    // timeout plus LEASE_MARGIN_MS): one that waited half a 35 s lease, then took its whole 30 s
-    // timeout, ran past its lease, and another worker sent it too.
-    const waitMax = view
-      ? Math.min(config.leaseMs / 2, config.leaseMs - timeoutOf(view.target.endpoint) - LEASE_MARGIN_MS)
-      : config.leaseMs / 2;
+    const waitMax = waitMaxOf(key);
     while (q.length && canStart(key, projectId)) {
       const next = q[0]!;
       // Waited that long already (a slow endpoint, or no room for its body): hand it back rather
@@ -345,7 +398,11 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
     }
     // Waiting for room: the bytes that come back start it (the dispatcher's startWaitingForBytes),
     // not a slot; looked at at every attempt's end, each would ask for room again behind the others.
-    else stranded.delete(projectId);
+    // Its first delivery goes back once it has waited its longest, if the room has not come.
+    else {
+      stranded.delete(projectId);
+      arm(key);
+    }
     if (held.length) releaseHeld();
   };
 
@@ -447,6 +504,8 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       // As fresh as this claim's read: the queue starts with it (a newer read replaces it).
       views.set(key, { target, readAt });
       note(projectId);
+      // Queued as it waits for room (the claim's hand-off found none): no start looks at it.
+      if (options.waitsForBytes(key)) arm(key);
       return true;
     },
     turnedAway() {
@@ -507,6 +566,8 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       queued.clear();
       refused.clear();
       views.clear();
+      for (const timer of expiries.values()) clearTimeout(timer);
+      expiries.clear();
       byProject.clear();
       stranded.clear();
       return held.splice(0);
