@@ -11,8 +11,9 @@
  * endpoint queues had one each) held the endpoints answering at once to the rate of the callbacks
  * and of the slowest endpoint, and halved the project's throughput in the soak at a cap of 12.
  * A callback waits here at most as long as an endpoint's queued delivery may (half its lease, less
- * when its timeout would outlast what is left), and goes back to the store, due 50 ms later, when
- * there is no room for its body (callbacks do not wait in line for room) or none to queue it in.
+ * when its timeout would outlast what is left), also for room for its body among the bytes in
+ * flight (it takes no place in the endpoints' line for room: the project's attempts ending look at
+ * it again), and goes back to the store, due 50 ms later, when there is none to queue it in.
  */
 import { type DeliveryConfig, LEASE_MARGIN_MS } from '../config/config-types.ts';
 import { resolveSchedule } from '../domain/retry-schedule.ts';
@@ -77,8 +78,8 @@ export interface CallbackQueues {
   space(projectId: string): number;
   /**
    * A claimed callback: started if its project has a free slot and none of its callbacks wait,
-   * else queued behind them. False (neither): no room for its body, or none to queue it in; the
-   * caller hands it back, due CALLBACK_RETRY_MS later.
+   * else queued behind them (also when its body has no room yet). False (neither): none to queue
+   * it in; the caller hands it back, due CALLBACK_RETRY_MS later.
    */
   dispatch(claimed: ClaimedDelivery, projectSchedule: number[] | null): boolean;
   /**
@@ -153,10 +154,12 @@ export function createCallbackQueues(options: CallbackQueuesOptions): CallbackQu
       }
       const give = takeBytes(next.claimed);
       if (give === null) {
-        // No room for its body: a callback does not wait in line for room. It and the rest go back,
-        // due shortly, as one claimed without a queue did.
-        for (const x of q) queuedBytes.remove(x.claimed);
-        handBack([next.claimed, ...q.splice(0).map((x) => x.claimed)], CALLBACK_RETRY_MS);
+        // No room for its body (behind an endpoint owed the room, or the budget taken): it stays
+        // first here, and the project's attempts ending (any attempt's, with none of its own out)
+        // look at it again. Handed back, due 50 ms later, it was claimed and handed back ~20
+        // times a second for as long as the room did not come (an attempt's timeout).
+        queuedBytes.add(next.claimed);
+        q.unshift(next);
         break;
       }
       send(next.claimed, next.projectSchedule, give);
@@ -176,9 +179,11 @@ export function createCallbackQueues(options: CallbackQueuesOptions): CallbackQu
       const q = queued.get(projectId);
       if (!q && projectRoom(projectId) > 0) {
         const give = takeBytes(claimed);
-        if (give === null) return false;
-        send(claimed, projectSchedule, give);
-        return true;
+        if (give !== null) {
+          send(claimed, projectSchedule, give);
+          return true;
+        }
+        // No room for its body: it waits here, as for a slot (start).
       }
       // As an endpoint's: up to a claim's and a cap's worth (claims leave the callbacks out, or
       // take only what fits, once a cap's worth waits).

@@ -21,6 +21,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import type { DispatcherHooks } from '../../src/delivery/dispatcher-types.ts';
 import { createSender } from '../../src/delivery/sender.ts';
 import type { Json, SignatureScheme } from '../../src/domain/types.ts';
 import { openStore } from '../../src/store/open-store.ts';
@@ -158,6 +159,7 @@ async function slowAndBig(
     accept: (type: string, n: number, over?: Partial<NewEventInput>) => Promise<unknown>;
     callbacks: (n: number) => Promise<unknown>;
   }) => Promise<void>,
+  hooks?: DispatcherHooks,
 ) {
   const store = await openStore(`sqlite:${join(dir, file)}`);
   const receiver = await heldReceiver(['slow', 'callback']);
@@ -180,13 +182,18 @@ async function slowAndBig(
     // More than the project's share of the bytes in flight, as above: it waits for the project to
     // hold nothing.
     await endpoint('big', 'big.x', 'sha256-body');
-    const dispatcher = capDispatcher(store, sender.send, {
-      pollIntervalMs: 50,
-      concurrency: 64,
-      perEndpointConcurrency: 2,
-      perProjectConcurrency: 3,
-      bytesInFlight: 1024 * 1024,
-    });
+    const dispatcher = capDispatcher(
+      store,
+      sender.send,
+      {
+        pollIntervalMs: 50,
+        concurrency: 64,
+        perEndpointConcurrency: 2,
+        perProjectConcurrency: 3,
+        bytesInFlight: 1024 * 1024,
+      },
+      hooks,
+    );
     const queued = () => dispatcher.load?.()?.deliveriesQueued;
     const accept = (type: string, n: number, over: Partial<NewEventInput> = {}) =>
       store.acceptEvents(
@@ -354,4 +361,40 @@ test("a project's callbacks pass its endpoint waiting for room for its body only
     await until('every delivery', () => arrivals.length === 4 + 1 + 3);
     assert.ok(arrivals.indexOf('big') < 7, `the large delivery went last: ${arrivals.join(',')}`);
   });
+});
+
+test("a project's callbacks behind its endpoint owed the room for its body wait for it here, not claimed and handed back every 50 ms", async () => {
+  let claimed = 0;
+  await slowAndBig(
+    'waiting-callbacks.db',
+    async ({ receiver, queued, accept, callbacks }) => {
+      const { arrivals, held } = receiver;
+      // Two slow attempts out (the endpoint's cap), two queued. The large delivery waits for room:
+      // the project holds those two.
+      await until('two slow attempts out', () => held.length === 2);
+      await accept('big.x', 1, { payload: { blob: 'x'.repeat(40_000) } });
+      await until('the large delivery queued', () => queued() === 3);
+      // The first ends: a slow one passes the large one (the other, out before it waited, holds it
+      // back). The second ends: the large one would fit but for the one that passed it, and is
+      // owed the room; the last slow one waits behind it.
+      held.shift()!.end('ok');
+      await until('a slow one passed it', () => held.length === 2);
+      held.shift()!.end('ok');
+      await until('the last slow one behind it', () => held.length === 1 && queued() === 2);
+      // Five callbacks come, behind it for as long as the slow attempt out holds.
+      const before = claimed;
+      await callbacks(5);
+      await until('the callbacks claimed', () => claimed >= before + 5);
+      await new Promise((r) => setTimeout(r, 1_000));
+      // Each claimed once. Before: handed back, due 50 ms later, and claimed again, ~20 times a
+      // second each (~190 claimed in 2 s).
+      assert.ok(claimed - before <= 10, `${claimed - before} claimed for 5 callbacks`);
+      assert.ok(!arrivals.includes('callback') && !arrivals.includes('big'));
+
+      receiver.letGo();
+      await until('every delivery', () => arrivals.length === 4 + 1 + 5);
+      assert.ok(arrivals.indexOf('big') < arrivals.indexOf('callback'), arrivals.join(','));
+    },
+    { onClaim: (c) => (claimed += c.claimed) },
+  );
 });
