@@ -38,6 +38,7 @@ import { closeInactiveUnlessAnswering } from './inactivity-close.ts';
 import { isRouteAccess, ROUTE_ACCESS } from './key-scope.ts';
 import { lazyChildLoggerFactory } from './lazy-request-logger.ts';
 import { lazyValidators } from './lazy-validators.ts';
+import { MAX_SEGMENT_UNITS, refuseLongPathSegments } from './path-segment-length.ts';
 import { limitPipelinedRequests } from './pipelined-requests.ts';
 import { portalDeclarationError } from './portal-access.ts';
 import { registerApiRateLimit } from './rate-limit.ts';
@@ -138,7 +139,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     loggerInstance: options.logger,
     bodyLimit: config.maxBodyBytes,
     ...slowClientLimits(config),
-    routerOptions: { maxParamLength: 200 },
+    routerOptions: { maxParamLength: MAX_SEGMENT_UNITS }, // counted in characters: path-segment-length.ts
     frameworkErrors: countFrameworkErrors(frameworkErrorHandler, options.metrics),
     clientErrorHandler: countClientErrors(clientErrorHandler, options.metrics),
     return503OnClosing: false, // refuseWhileClosing answers in Herald's error shape instead
@@ -172,6 +173,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   refuseWhileClosing(app); // the first onRequest hook: a closing server runs nothing else
   // Then a connection's pipelined requests run a few at a time, before anything else of them runs.
   limitPipelinedRequests(app);
+  refuseLongPathSegments(app); // 414 past 200 characters, as the router past 400 UTF-16 units
   // JSON only: any other content type is 415, not a string the schema then rejects. An empty JSON
   // body is no body (body-parsers.ts emptyBodyAsNone), not Fastify's FST_ERR_CTP_EMPTY_JSON_BODY. Read as
   // bytes: a body that is not UTF-8, or labelled with another charset, is refused (body-parsers.ts utf8Body),

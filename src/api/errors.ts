@@ -9,6 +9,7 @@ import { isParentRowGone } from '../store/store-unavailable.ts';
 import { connectionOf, trackConnectionRequests } from './connection-requests.ts';
 import { drainIdleConnectionsOnClose } from './drain-idle-connections.ts';
 import { LINE_INTERVAL_MS, lineDue } from './line-throttle.ts';
+import { SEGMENT_TOO_LONG } from './path-segment-length.ts';
 import { REQUEST_ID_HEADER, serverErrorBody } from './request-id.ts';
 import { storeUnavailable, throttledLog } from './store-failure-answers.ts';
 import { logUnauthorized } from './unauthorized-log.ts';
@@ -381,7 +382,7 @@ export function refusedWhileClosing(request: FastifyRequest, reply: FastifyReply
 export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const [status, code, message] =
     error.code === 'FST_ERR_MAX_PARAM_LENGTH'
-      ? [414, 'HERALD_ERR_URI_TOO_LONG', 'a path segment is longer than 200 characters']
+      ? [414, 'HERALD_ERR_URI_TOO_LONG', SEGMENT_TOO_LONG.error.message]
       : [400, 'HERALD_ERR_BAD_REQUEST', 'the URL is not valid (bad percent-encoding)'];
   return reply.code(status).header(REQUEST_ID_HEADER, request.id).send({ error: { code, message } });
 }

@@ -75,6 +75,43 @@ describe('event-type names', () => {
     );
   });
 
+  test('a segment counts characters, not UTF-16 units: a type of 200 emoji, taken as an event type, is read by name', async () => {
+    // An emoji is one character (a body's maxLength counts so) and two UTF-16 units: the router
+    // counted units, so 101 to 200 of them were 414 in a path and nowhere else.
+    const p = await api.project('emoji-types');
+    const key = await api.apiKey(p.id);
+    const name = '😀'.repeat(200);
+    const sent = await api.call(
+      'POST',
+      `/api/v1/projects/${p.id}/events`,
+      { type: name, payload: {} },
+      { token: key },
+    );
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    const path = `/api/v1/event-types/${encodeURIComponent(name)}`;
+    assert.equal((await api.call('PUT', path, { description: 'emoji' })).status, 200);
+    const read = await api.call('GET', path);
+    assert.equal(read.status, 200, JSON.stringify(read.body));
+    assert.equal(read.body.name, name);
+    // The dashboard's paths are one wildcard, no segment: a deep link holding a long name is no 414.
+    const deepLink = await api.app.inject({ url: `/ui/catalog/${encodeURIComponent(name)}` });
+    assert.equal(deepLink.statusCode, (await api.app.inject({ url: '/ui/catalog' })).statusCode);
+    for (const tooLong of ['😀'.repeat(201), `${'😀'.repeat(200)}a`, 'a'.repeat(300)]) {
+      assertError(
+        await api.call('GET', `/api/v1/event-types/${encodeURIComponent(tooLong)}`),
+        414,
+        'HERALD_ERR_URI_TOO_LONG',
+      );
+      assertError(
+        await api.call('GET', `/api/v1/projects/${encodeURIComponent(tooLong)}/events`, undefined, {
+          token: key,
+        }),
+        414,
+        'HERALD_ERR_URI_TOO_LONG',
+      );
+    }
+  });
+
   test('an enforced catalog refuses events whose type holds "*", one stored before the rule included', async () => {
     // As stored before the catalog took the filters' rule.
     await api.store.upsertEventType({ name: 'legacy.*' }, Date.now());
