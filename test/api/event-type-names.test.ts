@@ -40,9 +40,9 @@ describe('event-type names', () => {
 
   test('the catalog pages past names of 200 characters, however many bytes each takes', async () => {
     // A cursor holds the last name of its page, in base64url: 200 characters of CJK are 600 bytes of
-    // UTF-8, 800 characters of cursor (100 emoji, a surrogate pair each, 400 bytes). Stored as
-    // `herald event-types import` does (a PUT's path segment holds 200 characters, escapes included).
-    const long = [`${'日'.repeat(199)}a`, '日'.repeat(200), '😀'.repeat(100)];
+    // UTF-8, 800 characters of cursor; 200 emoji (a character each, as names are counted) are 800
+    // bytes, 1,068 characters of cursor. Stored as `herald event-types import` does.
+    const long = [`${'日'.repeat(199)}a`, '日'.repeat(200), '😀'.repeat(100), '😀'.repeat(200), '😁'];
     for (const name of long) await api.store.upsertEventType({ name }, Date.now());
     const names: string[] = [];
     let cursor: string | null = null;

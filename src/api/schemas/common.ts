@@ -13,11 +13,12 @@ export const LIMITS = {
   idLength: 200,
   /**
    * Room for the longest cursor Herald makes: the catalog's holds an event-type name, up to 200
-   * UTF-16 units, so up to 600 bytes of UTF-8 (3 a unit; a surrogate pair's 4 for 2), and its mark
-   * (catalog-cursor.ts), 802 characters of base64url (cursor.ts). At 500, a page ending on a name
-   * of 125 CJK characters (imported) gave a nextCursor that the next page refused.
+   * characters (code points, as maxLength counts them), so up to 800 bytes of UTF-8 (4 for a
+   * character above U+FFFF, an emoji), and its mark (catalog-cursor.ts): 801 bytes, 1,068
+   * characters of base64url (cursor.ts). At 500, a page ending on a name of 125 CJK characters
+   * (imported) gave a nextCursor that the next page refused; at 1000, one of 188 emoji did.
    */
-  cursorLength: 1000,
+  cursorLength: 1100,
   listLimit: 1000,
   secretLength: 1024,
   /** A project's own backlogLimit (pending deliveries); 0 turns its limit off. */
