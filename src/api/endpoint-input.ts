@@ -3,6 +3,7 @@ import type { EndpointInput as ClientEndpointInput } from '@herald/client';
 import type { Config } from '../config/config-types.ts';
 import { parseCidr } from '../domain/address-classifier.ts';
 import {
+  hasOuterWhitespace,
   isHeaderName,
   isReservedHeader,
   isSendableHeaderValue,
@@ -41,7 +42,8 @@ export function parseEndpointUrl(field: string, value: string, config: Config): 
  * sent), a header Herald sets itself (content, host, hop-by-hop, every scheme's signature headers,
  * the endpoint's own `signatureHeader`/`timestampHeader`: see isReservedHeader), or a value HTTP
  * cannot carry (control characters, characters above U+00FF). Build-request drops all of these at
- * send time; refusing them here says so when the endpoint is saved instead of never. A
+ * send time; refusing them here says so when the endpoint is saved instead of never. A value that
+ * starts or ends with a space or a tab is refused too: it is sent, but arrives without them. A
  * `Content-Type` is taken when it describes the body `method` and the scheme send (and then
  * replaces Herald's): see custom-content-type.ts.
  */
@@ -77,6 +79,12 @@ export function checkCustomHeaders(
       throw invalid(
         field,
         'a header value may hold tab, printable ASCII and U+0080–U+00FF only (no control characters, nothing above U+00FF)',
+      );
+    }
+    if (hasOuterWhitespace(value)) {
+      throw invalid(
+        field,
+        `must not start or end with a space or a tab: HTTP drops them, so the receiver would read ${JSON.stringify(value.replace(/^[ \t]+|[ \t]+$/g, ''))}`,
       );
     }
   }

@@ -50,6 +50,15 @@ export function isSendableHeaderValue(value: string): boolean {
   return SENDABLE_VALUE.test(value);
 }
 
+/**
+ * True when `value` starts or ends with a space or a tab: HTTP takes them for the whitespace around
+ * a field value (RFC 9110 5.5), so the receiver reads ` v ` as `v`. (Sent so when stored before the
+ * API refused it: what arrives is the value without them.)
+ */
+export function hasOuterWhitespace(value: string): boolean {
+  return /^[ \t]|[ \t]$/.test(value);
+}
+
 /** Builds the request for one attempt. Throws `WebhookSigningError` only for invalid settings. */
 export function buildRequest(input: BuildRequestInput): BuiltRequest {
   const { event, endpoint } = input;

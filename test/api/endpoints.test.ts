@@ -197,6 +197,10 @@ describe('endpoints API', () => {
       [{ headers: { 'X-Bell': 'a\u0007b' } }, 'body.headers.X-Bell'],
       [{ headers: { 'X-Nul': 'a\u0000b' } }, 'body.headers.X-Nul'],
       [{ headers: { 'X-Del': 'a\u007fb' } }, 'body.headers.X-Del'],
+      // Spaces and tabs at either end are no part of an HTTP field value: ` v ` arrives as `v`.
+      [{ headers: { 'X-Lead': ' v' } }, 'body.headers.X-Lead'],
+      [{ headers: { 'X-Trail': 'Bearer abc\t' } }, 'body.headers.X-Trail'],
+      [{ headers: { 'X-Blank': '   ' } }, 'body.headers.X-Blank'],
       // Only one of two spellings would be sent.
       [{ headers: { 'X-A': 'a', 'x-a': 'b' } }, 'body.headers.x-a'],
       // Headers Herald sets itself, in any case.
@@ -233,7 +237,13 @@ describe('endpoints API', () => {
     // Tab, visible ASCII and U+0080–U+00FF are sendable; a name of 100 token characters is fine.
     const ok = await api.call('POST', EP, {
       url,
-      headers: { 'X-Tab': 'a\tb', 'X-Latin1': 'café ½', [`X-${'a'.repeat(98)}`]: 'x' },
+      headers: {
+        'X-Tab': 'a\tb',
+        'X-Latin1': 'café ½',
+        'X-Empty': '',
+        'X-Nbsp': '\u00a0v\u00a0',
+        [`X-${'a'.repeat(98)}`]: 'x',
+      },
     });
     assert.equal(ok.status, 201, JSON.stringify(ok.body));
 

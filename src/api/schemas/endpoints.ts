@@ -59,7 +59,7 @@ export const endpointBody = (config: Config) =>
       headers: {
         type: 'object',
         description:
-          'Names: HTTP tokens of at most 100 characters, each once in any letter case, none a header Herald sets. Values: tab, printable ASCII and U+0080–U+00FF. Otherwise 400 naming body.headers.<name>. A Content-Type is taken, and sent instead of Herald’s, when it describes the body: application/json or application/<name>+json (hmac-sha1-url: application/x-www-form-urlencoded; sha256-body: text/plain), with any parameters, a charset being utf-8; never with GET, which has no body.',
+          'Names: HTTP tokens of at most 100 characters, each once in any letter case, none a header Herald sets. Values: tab, printable ASCII and U+0080–U+00FF, no space or tab at either end. Otherwise 400 naming body.headers.<name>. A Content-Type is taken, and sent instead of Herald’s, when it describes the body: application/json or application/<name>+json (hmac-sha1-url: application/x-www-form-urlencoded; sha256-body: text/plain), with any parameters, a charset being utf-8; never with GET, which has no body.',
         maxProperties: LIMITS.headers,
         additionalProperties: { type: 'string', maxLength: LIMITS.headerValueLength },
       },

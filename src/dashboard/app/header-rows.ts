@@ -42,9 +42,14 @@ export function headerRowsError(rows: HeaderRow[]): string | null {
   return headerRowsProblem(rows)?.message ?? null;
 }
 
+/**
+ * The rows as the API's `headers`. Spaces and tabs around a value are left out: HTTP leaves them out
+ * (the receiver would read ` v ` as `v`), and the API refuses a value holding them.
+ */
 export function rowsToHeaders(rows: HeaderRow[]): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const row of rows) if (row.name.trim()) headers[row.name.trim()] = row.value;
+  for (const row of rows)
+    if (row.name.trim()) headers[row.name.trim()] = row.value.replace(/^[ \t]+|[ \t]+$/g, '');
   return headers;
 }
 
