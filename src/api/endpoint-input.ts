@@ -11,10 +11,11 @@ import {
 } from '../domain/build-request.ts';
 import { contentTypeProblem, NO_BODY } from '../domain/custom-content-type.ts';
 import { eventTypeNameProblem } from '../domain/event-type-name.ts';
+import { lookAlikeHint } from '../domain/look-alike-names.ts';
 import { generateSecret, secretProblem } from '../domain/secret.ts';
 import type { Endpoint, HttpMethod, Project, SignatureConfig } from '../domain/types.ts';
 import type { EndpointCheck, EndpointPatch, NewEndpoint, Store } from '../store/store.ts';
-import { catalogLookup } from './catalog-lookup.ts';
+import { catalogLookAlike, catalogLookup } from './catalog-lookup.ts';
 import { invalid, UnprocessableError } from './errors.ts';
 import { checkSignatureConfig, parseDeliverableUrl } from './parse.ts';
 
@@ -117,12 +118,18 @@ export async function namesNotInCatalog(
   store: Store,
   project: Project,
   eventTypes: readonly string[] | undefined,
-): Promise<ReadonlySet<string>> {
-  if (!project.enforceCatalog || !eventTypes) return new Set();
+): Promise<MissingNames> {
+  if (!project.enforceCatalog || !eventTypes) return new Map();
   const inCatalog = catalogLookup(store);
   const found = await Promise.all(eventTypes.map(inCatalog));
-  return new Set(eventTypes.filter((_, i) => !found[i]));
+  const missing = eventTypes.filter((_, i) => !found[i]);
+  return new Map(
+    await Promise.all(missing.map(async (name) => [name, await catalogLookAlike(inCatalog, name)] as const)),
+  );
 }
+
+/** Filter entries outside an enforced catalog, each with the entry it only looks like (catalogLookAlike), or null. */
+export type MissingNames = ReadonlyMap<string, string | null>;
 
 /**
  * 422 naming `body.eventTypes.<i>` for a filter entry that is not in the event-type catalog
@@ -135,14 +142,18 @@ export async function namesNotInCatalog(
  */
 export function checkFilterInCatalog(
   eventTypes: readonly string[] | undefined,
-  missing: ReadonlySet<string>,
+  missing: MissingNames,
   kept: readonly string[] = [],
 ): void {
   const i = eventTypes?.findIndex((name) => missing.has(name) && !kept.includes(name)) ?? -1;
   if (i !== -1) {
+    const name = eventTypes![i]!;
+    const lookAlike = missing.get(name);
     throw new UnprocessableError(
       `body.eventTypes.${i}`,
-      `"${eventTypes?.[i]}" is not in the event-type catalog (the project enforces it), so no event of that type could be sent to the endpoint; add it to the catalog first (PUT /api/v1/event-types/:name)`,
+      lookAlike
+        ? `"${name}" is not in the event-type catalog (the project enforces it); ${lookAlikeHint(name, lookAlike)}`
+        : `"${name}" is not in the event-type catalog (the project enforces it), so no event of that type could be sent to the endpoint; add it to the catalog first (PUT /api/v1/event-types/:name)`,
     );
   }
 }
@@ -194,7 +205,7 @@ export function toNewEndpoint(
 export function endpointPatchCheck(
   body: Omit<EndpointInput, 'secret'>,
   config: Config,
-  missing: ReadonlySet<string> = new Set(),
+  missing: MissingNames = new Map(),
 ): EndpointCheck | undefined {
   const { signature, headers, method, eventTypes } = body;
   if (signature === undefined && headers === undefined && method === undefined && eventTypes === undefined) {

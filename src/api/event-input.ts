@@ -3,9 +3,10 @@ import type { EventInput as ClientEventInput } from '@herald/client';
 import type { FastifyRequest } from 'fastify';
 import type { Cidr } from '../domain/address-classifier.ts';
 import { eventTypeNameProblem } from '../domain/event-type-name.ts';
+import { lookAlikeHint } from '../domain/look-alike-names.ts';
 import type { Json, Project } from '../domain/types.ts';
 import type { NewEventInput, Store } from '../store/store.ts';
-import { type CatalogLookup, catalogLookup } from './catalog-lookup.ts';
+import { type CatalogLookup, catalogLookAlike, catalogLookup } from './catalog-lookup.ts';
 import { UnprocessableError, ValidationError } from './errors.ts';
 import { parseDeliverableUrl } from './parse.ts';
 import { LIMITS } from './schemas/common.ts';
@@ -106,9 +107,10 @@ export async function toNewEvent(
     !(await lookups.inCatalog(input.type)) &&
     !(key !== undefined && (await lookups.keyHeld(key)))
   ) {
+    const lookAlike = await catalogLookAlike(lookups.inCatalog, input.type);
     throw new UnprocessableError(
       `${prefix}.type`,
-      `"${input.type}" is not in the event-type catalog (the project enforces it)`,
+      `"${input.type}" is not in the event-type catalog (the project enforces it)${lookAlike === null ? '' : `; ${lookAlikeHint(input.type, lookAlike)}`}`,
     );
   }
   return {

@@ -112,6 +112,48 @@ describe('event-type names', () => {
     }
   });
 
+  test('an enforced catalog refusing a name that only looks like one it has says so: NFC and NFD, invisible characters', async () => {
+    // Names are compared exactly (code point for code point); a 422 quoting a name the catalog
+    // lists, as far as anyone can see, says nothing about why.
+    const nfc = 'caf\u00e9.paid';
+    assert.equal((await api.call('PUT', `/api/v1/event-types/${encodeURIComponent(nfc)}`, {})).status, 200);
+    assert.equal((await api.call('PUT', '/api/v1/event-types/order.shipped', {})).status, 200);
+    const p = await api.project('look-alikes', { enforceCatalog: true });
+    const events = `/api/v1/projects/${p.id}/events`;
+    const refused = async (type: string) =>
+      assertError(
+        await api.call('POST', events, { type, payload: {} }),
+        422,
+        'HERALD_ERR_UNPROCESSABLE',
+        'body.type',
+      ).message;
+    assert.match(await refused('cafe\u0301.paid'), /the catalog has "café\.paid", which looks the same.*NFC/);
+    assert.match(await refused('order.shipped\u200b'), /the catalog has "order\.shipped".*U\+200B/);
+    assert.doesNotMatch(await refused('order.unknown'), /looks the same/);
+    const batch = assertError(
+      await api.call('POST', `${events}/batch`, {
+        events: [
+          { type: nfc, payload: {} },
+          { type: 'cafe\u0301.paid', payload: {} },
+        ],
+      }),
+      422,
+      'HERALD_ERR_UNPROCESSABLE',
+      'body.events.1.type',
+    );
+    assert.match(batch.message, /looks the same/);
+    const filter = assertError(
+      await api.call('POST', `/api/v1/projects/${p.id}/endpoints`, {
+        url: 'https://h.example/x',
+        eventTypes: ['order.shipped', '\u200forder.shipped'],
+      }),
+      422,
+      'HERALD_ERR_UNPROCESSABLE',
+      'body.eventTypes.1',
+    );
+    assert.match(filter.message, /the catalog has "order\.shipped".*U\+200F/);
+  });
+
   test('an enforced catalog refuses events whose type holds "*", one stored before the rule included', async () => {
     // As stored before the catalog took the filters' rule.
     await api.store.upsertEventType({ name: 'legacy.*' }, Date.now());
