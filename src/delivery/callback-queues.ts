@@ -14,16 +14,24 @@
  * when its timeout would outlast what is left), also for room for its body among the bytes in
  * flight (it takes no place in the endpoints' line for room: the project's attempts ending look at
  * it again), and goes back to the store, due 50 ms later, when there is none to queue it in.
+ * As an endpoint's queue reads its endpoint again, a project's callbacks that waited longer than
+ * QUEUED_VIEW_MAX_AGE_MS read their project again before they start (one read for all of them,
+ * a slot left for them meanwhile): a project deleted since, or whose delete is under way, has them
+ * handed back (its delete closed them), not sent. Before, they went out up to half a lease after
+ * the delete.
  */
 import { type DeliveryConfig, LEASE_MARGIN_MS } from '../config/config-types.ts';
 import { resolveSchedule } from '../domain/retry-schedule.ts';
 import type { Endpoint, Envelope } from '../domain/types.ts';
 import type { ClaimedDelivery } from '../store/store.ts';
+import { QUEUED_VIEW_MAX_AGE_MS } from './endpoint-queues.ts';
 import type { QueuedBytes } from './queued-bytes.ts';
 import type { AttemptSender } from './send-attempt.ts';
 
 /** How long a callback that could neither start nor wait here stays in the store before it is due again. */
 export const CALLBACK_RETRY_MS = 50;
+/** How long a project's callbacks wait after its read again failed (as a claimed batch's failed read). */
+const READ_FAILURE_RETRY_MS = 1_000;
 
 /** Settings for one-off callbackUrl deliveries: POST, unsigned (webhook-id still sent), per envelope. */
 const CALLBACK_SETTINGS: Record<Envelope, Pick<Endpoint, 'method' | 'headers' | 'envelope' | 'signature'>> = {
@@ -60,6 +68,14 @@ export interface CallbackQueuesOptions {
    * (endpoint-queues.ts; Infinity: none).
    */
   fewestInFlight(projectId: string): number;
+  /**
+   * Whether the project is still there: not deleted, and no delete of it under way (Store.getProject
+   * finds neither).
+   */
+  projectExists(projectId: string): Promise<boolean>;
+  /** The project's read again ended (its callbacks started in the slot left for them, or went back). */
+  onRead?(projectId: string): void;
+  onError(error: unknown, during: string): void;
 }
 
 interface Queued {
@@ -71,6 +87,12 @@ interface Queued {
 export interface CallbackQueues {
   /** How many of the project's callbacks wait here. */
   length(projectId: string): number;
+  /**
+   * Whether the project's callbacks wait for their project to be read again (1) or not (0): they
+   * start in a free slot of the project when it ends, which the rest leave them (the dispatcher's
+   * projectRoom), as an endpoint queue's read (EndpointQueues.reading).
+   */
+  reading(projectId: string): number;
   /**
    * How many more of the project's callbacks a claim may bring to wait here (a cap's worth,
    * perEndpointConcurrency, as an endpoint is left out of claims at).
@@ -107,6 +129,13 @@ export function createCallbackQueues(options: CallbackQueuesOptions): CallbackQu
     options;
   const queued = new Map<string, Queued[]>();
   /**
+   * When each project with callbacks here was last read and found (its claim read it too): its
+   * callbacks claimed or read since then less than QUEUED_VIEW_MAX_AGE_MS ago start without a read.
+   */
+  const foundAt = new Map<string, number>();
+  /** Projects being read again; their callbacks wait for it. */
+  const reading = new Set<string>();
+  /**
    * Projects whose callbacks wait with none of their attempts in flight: the process's slots were
    * all taken (by other projects') when they came. Their own slots freeing cannot start them; any
    * attempt's end does (startStranded). Before, such a callback waited until its lease ran out.
@@ -126,6 +155,49 @@ export function createCallbackQueues(options: CallbackQueuesOptions): CallbackQu
   const forget = (projectId: string) => {
     queued.delete(projectId);
     stranded.delete(projectId);
+    foundAt.delete(projectId);
+  };
+
+  /** The project's callbacks, taken out, handed back due `delayMs` from now. */
+  const handBackAll = (projectId: string, delayMs: number) => {
+    const q = queued.get(projectId);
+    forget(projectId);
+    if (!q?.length) return;
+    for (const x of q) queuedBytes.remove(x.claimed);
+    handBack(
+      q.map((x) => x.claimed),
+      delayMs,
+    );
+  };
+
+  /**
+   * Reads the project again for its callbacks, then starts them in the slot left for them: handed
+   * back if it was deleted or its delete is under way (the delete closed them, so the hand-back
+   * changes nothing), or if the read failed.
+   */
+  const readProject = (projectId: string) => {
+    reading.add(projectId);
+    const readAt = clock();
+    options.projectExists(projectId).then(
+      (found) => {
+        reading.delete(projectId);
+        // Stopping: the stop takes what waits here (takeAll).
+        if (running()) {
+          if (!found) handBackAll(projectId, 0);
+          else if (queued.has(projectId)) {
+            foundAt.set(projectId, readAt);
+            start(projectId, 1, true);
+          }
+        }
+        options.onRead?.(projectId);
+      },
+      (error: unknown) => {
+        reading.delete(projectId);
+        options.onError(error, 'callback project');
+        if (running()) handBackAll(projectId, READ_FAILURE_RETRY_MS);
+        options.onRead?.(projectId);
+      },
+    );
   };
 
   const send = (claimed: ClaimedDelivery, projectSchedule: number[] | null, give: () => void) => {
@@ -136,22 +208,35 @@ export function createCallbackQueues(options: CallbackQueuesOptions): CallbackQu
     );
   };
 
-  /** Starts up to `most` of the project's queued callbacks while it has free slots: how many started. */
-  const start = (projectId: string, most = Number.POSITIVE_INFINITY): number => {
+  /**
+   * Starts up to `most` of the project's queued callbacks while it has free slots: how many started
+   * (none while the project is read again). `justRead`: the project was just read for them, and is
+   * taken as found whatever the read took (else one that took longer than QUEUED_VIEW_MAX_AGE_MS
+   * was read again at every slot).
+   */
+  const start = (projectId: string, most = Number.POSITIVE_INFINITY, justRead = false): number => {
     const q = queued.get(projectId);
     // Stopping: the stop takes what waits here (takeAll) and hands it back.
-    if (!q || !running()) return 0;
+    if (!q || !running() || reading.has(projectId)) return 0;
     const now = clock();
     const stale: ClaimedDelivery[] = [];
     let started = 0;
     while (q.length && started < most && projectRoom(projectId) > 0) {
-      const next = q.shift()!;
-      queuedBytes.remove(next.claimed);
+      const next = q[0]!;
       // Waited that long already: handed back rather than risk sending it after its lease ran out.
       if (now - next.claimedAt > waitMax) {
+        queuedBytes.remove(q.shift()!.claimed);
         stale.push(next.claimed);
         continue;
       }
+      // Its project seen (by its claim, or read again) longer ago than a queued endpoint's view may
+      // be: read again first, in case it was deleted meanwhile; the read's end starts it.
+      if (!justRead && now - Math.max(next.claimedAt, foundAt.get(projectId) ?? 0) > QUEUED_VIEW_MAX_AGE_MS) {
+        readProject(projectId);
+        break;
+      }
+      q.shift();
+      queuedBytes.remove(next.claimed);
       const give = takeBytes(next.claimed);
       if (give === null) {
         // No room for its body (behind an endpoint owed the room, or the budget taken): it stays
@@ -173,6 +258,7 @@ export function createCallbackQueues(options: CallbackQueuesOptions): CallbackQu
 
   return {
     length: (projectId) => queued.get(projectId)?.length ?? 0,
+    reading: (projectId) => (reading.has(projectId) ? 1 : 0),
     space: (projectId) => Math.max(0, config.perEndpointConcurrency - (queued.get(projectId)?.length ?? 0)),
     dispatch(claimed, projectSchedule) {
       const projectId = claimed.delivery.projectId;
@@ -221,6 +307,7 @@ export function createCallbackQueues(options: CallbackQueuesOptions): CallbackQu
         }
       queued.clear();
       stranded.clear();
+      foundAt.clear();
       return out;
     },
   };

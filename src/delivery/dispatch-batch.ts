@@ -90,10 +90,11 @@ export function createBatchDispatch(
   /**
    * Whether the project may start no attempt now: its slots taken, but for those its endpoint
    * queues whose views are being read will start in (endpoint-queues.ts reading), which a claim's
-   * deliveries took meanwhile, and such an endpoint found none free when its read ended.
+   * deliveries took meanwhile, and such an endpoint found none free when its read ended; and the
+   * one its queued callbacks will start in when their project's read ends (callback-queues.ts).
    */
   const projectFull = (projectId: string) =>
-    slots.projectAllowance(projectId) - queues.reading(projectId) <= 0;
+    slots.projectAllowance(projectId) - queues.reading(projectId) - callbacks.reading(projectId) <= 0;
   const rateWait = (endpoint: Endpoint, now: number): number => rateGate.take(endpoint, now);
 
   const share = createSharedPayloads();

@@ -304,10 +304,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
    * end (endpoint-queues.ts reading). Taken meanwhile (by its other endpoints, its callbacks, a
    * claim's deliveries), an endpoint whose read took longer than its view stays fresh (100 ms)
    * found none free when it ended, read again at the next, and waited as long as the others had
-   * work: after the whole backlog of another endpoint (test/delivery/slow-view-reads.test.ts).
+   * work: after the whole backlog of another endpoint (test/delivery/slow-view-reads.test.ts). And
+   * the slot its queued callbacks will start in when their project's read again ends
+   * (callback-queues.ts reading).
    */
   const projectRoom = (projectId: string) =>
-    recordQueue.full ? 0 : slots.projectAllowance(projectId) - queues.reading(projectId);
+    recordQueue.full
+      ? 0
+      : slots.projectAllowance(projectId) - queues.reading(projectId) - callbacks.reading(projectId);
 
   // The payloads claimed deliveries hold while they wait: bounded as the bytes in flight are, and
   // shared between projects the same way (queued-bytes.ts).
@@ -368,6 +372,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     },
     callbacksInFlight: slots.ofCallbacks,
     fewestInFlight: queues.fewestInFlight,
+    projectExists: async (projectId) => (await store.getProject(projectId)) !== null,
+    // The read ended: the callbacks started in the slot left for them, or went back, and what is
+    // left goes to the project's endpoint queues, then its callbacks.
+    onRead: (projectId) => {
+      queues.startProject(projectId);
+      callbacks.start(projectId);
+    },
+    onError: (error, during) => hooks.onError?.(error, during),
   });
 
   /** The pass over each claimed batch: launch, queue or put back each delivery (dispatch-batch.ts). */
