@@ -54,12 +54,26 @@ export function installPacked(dir: string, name: string, links: string[] = []): 
   return project;
 }
 
-/** Type-checks `source` as the project's consumer.ts with its own tsconfig (strict, nodenext). */
-export function typecheckConsumer(project: string, source: string): void {
+/**
+ * Type-checks `source` as the project's consumer.ts with its own tsconfig (strict, nodenext), and
+ * `options` over it (a consumer's stricter settings, as `exactOptionalPropertyTypes`).
+ */
+export function typecheckConsumer(
+  project: string,
+  source: string,
+  options: Record<string, unknown> = {},
+): void {
   writeFileSync(
     join(project, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { module: 'nodenext', target: 'es2024', strict: true, noEmit: true, types: ['node'] },
+      compilerOptions: {
+        module: 'nodenext',
+        target: 'es2024',
+        strict: true,
+        noEmit: true,
+        types: ['node'],
+        ...options,
+      },
       include: ['consumer.ts'],
     }),
   );

@@ -14,9 +14,9 @@ export interface IdempotencyStore {
 
 export interface MemoryIdempotencyStoreOptions {
   /** Most ids kept; the least recently seen go first (default 10 000). */
-  maxEntries?: number;
+  maxEntries?: number | undefined;
   /** Clock in epoch ms (tests). */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 /** In-memory {@link IdempotencyStore}: a Map in recency order with per-entry expiry. */
@@ -62,9 +62,9 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
 }
 
 export interface DeduplicatorOptions {
-  store?: IdempotencyStore;
+  store?: IdempotencyStore | undefined;
   /** How long an id is remembered, in seconds (default 24 h). */
-  ttlSeconds?: number;
+  ttlSeconds?: number | undefined;
 }
 
 /**

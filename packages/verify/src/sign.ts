@@ -12,24 +12,24 @@ import type { HashProvider, HttpMethod, SchemeOptions, SignatureScheme } from '.
 
 export interface SignInput {
   scheme: SignatureScheme;
-  options?: SchemeOptions;
+  options?: SchemeOptions | undefined;
   /** Valid secrets, newest first. Schemes with one signature use the first. */
-  secrets?: readonly string[];
+  secrets?: readonly string[] | undefined;
   /** Shorthand for `secrets: [secret]`. */
-  secret?: string;
+  secret?: string | undefined;
   /** Event id, sent as `webhook-id` on every scheme. */
   id: string;
   /** Signing time, Unix seconds. */
   timestamp: number;
   /** POST (default), PUT, PATCH or GET. A GET carries the content's top-level fields in the query. */
-  method?: HttpMethod;
+  method?: HttpMethod | undefined;
   /** Target URL. GET appends to its query string; `hmac-sha1-url` signs it. */
   url: string;
   /** The content to send (the envelope), serialised once here. */
   content?: unknown;
   /** Or: the exact JSON text to send (JSON-bodied schemes and `sha256-body`, not GET). */
-  body?: string;
-  hash?: HashProvider;
+  body?: string | undefined;
+  hash?: HashProvider | undefined;
 }
 
 /** The request to send. Header names are lower case; `body` is null for GET. */

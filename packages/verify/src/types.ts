@@ -27,13 +27,13 @@ export const SIGNATURE_SCHEMES: readonly SignatureScheme[] = [
 /** Options that live beside the scheme name; each scheme reads only the ones it has. */
 export interface SchemeOptions {
   /** Header carrying the signature (`hmac-sha256`, `hmac-sha1-url`, `github`, `stripe`). */
-  signatureHeader?: string;
+  signatureHeader?: string | undefined;
   /** Header carrying the Unix-seconds timestamp (`hmac-sha256`). */
-  timestampHeader?: string;
+  timestampHeader?: string | undefined;
   /** Digest encoding (`hmac-sha256`): `hex` (default) or `base64`. */
-  encoding?: 'hex' | 'base64';
+  encoding?: 'hex' | 'base64' | undefined;
   /** Static HMAC key used instead of the secret (`hmac-sha1-url`, e.g. a PushPushGo project id). */
-  key?: string;
+  key?: string | undefined;
 }
 
 export type HttpMethod = 'POST' | 'PUT' | 'PATCH' | 'GET';

@@ -19,29 +19,29 @@ export interface VerifyInput {
   payload: string | Uint8Array;
   headers: HeaderSource;
   /** The endpoint secret… */
-  secret?: string;
+  secret?: string | undefined;
   /** …or several: during a rotation, any of them may have signed. */
-  secrets?: readonly string[];
+  secrets?: readonly string[] | undefined;
   /** Full URL the request was made to, query string included (`hmac-sha1-url`, and GET content). */
-  url?: string;
+  url?: string | undefined;
   /**
    * The request's HTTP method (the adapters pass it). A GET's content is the query of `url`; any
    * other method's is the body, an empty form body (`hmac-sha1-url`) being `{}` whatever the query.
    * Without it, an empty body is taken for a GET's.
    */
-  method?: string;
-  options?: SchemeOptions;
+  method?: string | undefined;
+  options?: SchemeOptions | undefined;
   /**
    * Allowed clock distance in seconds for schemes with a timestamp (default 300; Infinity: no
    * limit). NaN or a negative number is a configuration error.
    */
-  toleranceSeconds?: number;
+  toleranceSeconds?: number | undefined;
   /**
    * The current time (a Date or epoch milliseconds); defaults to the clock. An invalid one is a
    * configuration error.
    */
-  now?: Date | number;
-  hash?: HashProvider;
+  now?: Date | number | undefined;
+  hash?: HashProvider | undefined;
 }
 
 /** A verified webhook. */

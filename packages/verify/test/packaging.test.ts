@@ -125,9 +125,7 @@ test("the README's TypeScript examples type-check against Express's and Fastify'
       '@types/express',
       '@types/express-serve-static-core',
     ]);
-    typecheckConsumer(
-      project,
-      `import { createServer, type IncomingMessage } from 'node:http';
+    const source = `import { createServer, type IncomingMessage } from 'node:http';
 import express from 'express';
 import Fastify from 'fastify';
 ${imports.join('\n')}
@@ -166,7 +164,35 @@ createServer(async (req, res) => {
 ${dedupe}
   res.end();
 });
+`;
+    typecheckConsumer(project, source);
+    // A consumer with exactOptionalPropertyTypes: the Verify example's \`secret: process.env.HERALD_SECRET\`
+    // (string | undefined), and every optional setting given as a value that may be undefined.
+    typecheckConsumer(
+      project,
+      `${source}
+declare const maybe: string | undefined;
+declare const maybeNumber: number | undefined;
+{
+  const settings = {
+    scheme: 'standard',
+    secret: maybe,
+    secrets: undefined,
+    options: { signatureHeader: maybe, timestampHeader: maybe, encoding: undefined, key: maybe },
+    toleranceSeconds: maybeNumber,
+    now: maybeNumber,
+    hash: undefined,
+  } as const;
+  verify({ ...settings, payload: rawBody, headers: {}, url: maybe, method: maybe });
+  webhookMiddleware({ ...settings, url: maybe, maxBodyBytes: maybeNumber, deduplicate: undefined });
+  webhookVerification({ ...settings, url: maybe, maxBodyBytes: maybeNumber, deduplicate: undefined });
+  withWebhookVerification({ ...settings, url: maybe, maxBodyBytes: maybeNumber }, () => new Response());
+  void verifyNodeRequest(req, { ...settings, url: maybe, maxBodyBytes: maybeNumber });
+  createDeduplicator({ store: undefined, ttlSeconds: maybeNumber });
+  sign({ ...settings, id: 'msg_1', timestamp: now, url, content, method: undefined, body: maybe });
+}
 `,
+      { exactOptionalPropertyTypes: true },
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

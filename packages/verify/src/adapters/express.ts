@@ -61,19 +61,19 @@ export type NextFunctionLike = (error?: unknown) => void;
 
 export interface ExpressWebhookOptions extends AdapterVerifyOptions {
   /** Public URL, or a function of the request. Default: `<req.protocol>://<Host><req.originalUrl>`. */
-  url?: string | ((req: ExpressRequestLike) => string);
+  url?: string | ((req: ExpressRequestLike) => string) | undefined;
   /**
    * Largest body read when no body parser ran. Default 10 MiB, what Herald sends at its default
    * HERALD_MAX_BODY_BYTES of 1 MiB; for a larger one, 10 times that.
    */
-  maxBodyBytes?: number;
+  maxBodyBytes?: number | undefined;
   /**
    * De-duplicate by `webhook-id`: a repeat is answered 200 `{"duplicate": true}` without reaching
    * the handler, or 409 `{"duplicate": true, "inProgress": true}` while the handler of its first
    * delivery has not answered (a 2xx would tell Herald it was delivered, whatever that handler
    * does next); an id whose handler answered non-2xx is released so the retry is processed.
    */
-  deduplicate?: Deduplicator;
+  deduplicate?: Deduplicator | undefined;
 }
 
 /** Express middleware that verifies the webhook and sets `req.webhook = { id, timestamp, payload }`. */

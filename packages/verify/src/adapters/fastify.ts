@@ -66,14 +66,14 @@ export interface FastifyInstanceLike {
 
 export interface FastifyWebhookOptions extends AdapterVerifyOptions {
   /** Public URL, or a function of the request. Default: `<protocol>://<host><url>` of the request. */
-  url?: string | ((request: FastifyRequestLike) => string);
+  url?: string | ((request: FastifyRequestLike) => string) | undefined;
   /**
    * Largest body accepted, in bytes. Default 10 MiB, what Herald sends at its default
    * HERALD_MAX_BODY_BYTES of 1 MiB; for a larger one, 10 times that.
    */
-  maxBodyBytes?: number;
+  maxBodyBytes?: number | undefined;
   /** De-duplicate by `webhook-id` (see the Express adapter for the rules). */
-  deduplicate?: Deduplicator;
+  deduplicate?: Deduplicator | undefined;
 }
 
 /** A request once the plugin has run. */

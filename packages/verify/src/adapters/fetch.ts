@@ -17,12 +17,12 @@ import { checkDeclaredLength, readRawBody, streamChunks } from './read-body.ts';
 
 export interface FetchVerifyOptions extends AdapterVerifyOptions {
   /** Public URL when `request.url` is not what Herald called (a proxy rewrote it). */
-  url?: string;
+  url?: string | undefined;
   /**
    * Largest body read, in bytes. Default 10 MiB, what Herald sends at its default
    * HERALD_MAX_BODY_BYTES of 1 MiB; for a larger one, 10 times that.
    */
-  maxBodyBytes?: number;
+  maxBodyBytes?: number | undefined;
 }
 
 /** Reads and verifies a `Request`. Throws {@link WebhookVerificationError}. */

@@ -26,12 +26,12 @@ export interface NodeVerifyOptions extends AdapterVerifyOptions {
    * function of the request. Default: `http(s)://<Host><request target>`. Behind a proxy that
    * rewrites scheme, host or path, give the URL Herald was configured with.
    */
-  url?: string | ((req: IncomingMessage) => string);
+  url?: string | ((req: IncomingMessage) => string) | undefined;
   /**
    * Largest body read, in bytes; larger bodies fail with BODY_TOO_LARGE. Default 10 MiB, what
    * Herald sends at its default HERALD_MAX_BODY_BYTES of 1 MiB; for a larger one, 10 times that.
    */
-  maxBodyBytes?: number;
+  maxBodyBytes?: number | undefined;
 }
 
 /**
