@@ -9,26 +9,26 @@ export interface HeraldClientOptions {
   /** The admin token, or a project API key (which sees only its project). */
   token: string;
   /** Connections kept to Herald (default 8). */
-  connections?: number;
+  connections?: number | undefined;
   /**
    * Give up on a call after this long (default 30 s): one deadline per call, its tries and the waits
    * between them included. Then it throws HeraldNetworkError `HERALD_CLIENT_TIMEOUT`.
    */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Events per batch request in `sendEvents` (default 1000, Herald's default limit). */
-  batchSize?: number;
+  batchSize?: number | undefined;
   /**
    * Bytes per request body in `sendEvents` (default 1,048,576: Herald's default
    * HERALD_MAX_BODY_BYTES); a batch is split further to stay under it.
    */
-  maxBodyBytes?: number;
+  maxBodyBytes?: number | undefined;
   /**
    * Tries after the first (default 2) for answers that stored nothing — 429 and 503, after their
    * `Retry-After` (at most MAX_RETRY_WAIT_MS) — and a refused connection (nothing was sent) and,
    * for requests that are safe to repeat, other network errors: reads, PUT and DELETE, and events
    * that all carry an idempotency key.
    */
-  retries?: number;
+  retries?: number | undefined;
   /**
    * Give every event sent without an `idempotencyKey` one of its own (`auto-` and a random UUID),
    * default true: then `sendEvent` and `sendEvents` are safe to send again after a network error
@@ -36,13 +36,13 @@ export interface HeraldClientOptions {
    * repeat with the event it stored. `false` sends events as given: one without a key is not sent
    * again after a network error (it may have been stored), and the caller cannot tell.
    */
-  autoIdempotencyKeys?: boolean;
+  autoIdempotencyKeys?: boolean | undefined;
   /**
    * How answers are decoded (default `JSON.parse`). Herald keeps the digits of payload numbers a
    * double cannot hold (64-bit ids); pass a parser that keeps them too (a `JSON.parse` reviver
    * with `context.source` and `JSON.rawJSON`, Node 21+) to read them back exactly.
    */
-  parseJson?: (text: string) => unknown;
+  parseJson?: ((text: string) => unknown) | undefined;
 }
 
 /**
@@ -53,7 +53,7 @@ export interface HeraldClientOptions {
  * stored (`tries` > 0), as after a timeout.
  */
 export interface CallOptions {
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;

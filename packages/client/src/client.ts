@@ -278,7 +278,7 @@ export class HeraldClient {
   createApiKey(
     project: string,
     name: string,
-    options: { scope?: ApiKeyScope } = {},
+    options: { scope?: ApiKeyScope | undefined } = {},
     call: CallOptions = {},
   ): Promise<ApiKeyWithSecret> {
     return this.request('POST', `/projects/${seg(project)}/api-keys`, {
@@ -319,7 +319,7 @@ export class HeraldClient {
   /** A signed link to the project's customer portal; `expiresIn` in seconds (default 3600, at most 7 days). */
   createPortalLink(
     project: string,
-    options: { expiresIn?: number } = {},
+    options: { expiresIn?: number | undefined } = {},
     call: CallOptions = {},
   ): Promise<PortalLink> {
     return this.request('POST', `/projects/${seg(project)}/portal-links`, {
@@ -392,7 +392,7 @@ export class HeraldClient {
   rotateEndpointSecret(
     project: string,
     endpoint: string,
-    options: { graceSeconds?: number; secret?: string } = {},
+    options: { graceSeconds?: number | undefined; secret?: string | undefined } = {},
     call: CallOptions = {},
   ): Promise<EndpointSecrets> {
     return this.request('POST', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/secret/rotate`, {
@@ -434,7 +434,7 @@ export class HeraldClient {
   recoverEndpoint(
     project: string,
     endpoint: string,
-    range: { since: string | number; until?: string | number },
+    range: { since: string | number; until?: string | number | undefined },
     call: CallOptions = {},
   ): Promise<{ recovered: number; nextSince: string | null }> {
     return this.request('POST', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/recover`, {
@@ -453,7 +453,7 @@ export class HeraldClient {
   replayEndpoint(
     project: string,
     endpoint: string,
-    range: { since: string | number; until?: string | number },
+    range: { since: string | number; until?: string | number | undefined },
     call: CallOptions = {},
   ): Promise<{ replayed: number; nextSince: string | null }> {
     return this.request('POST', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/replay`, {
@@ -497,7 +497,11 @@ export class HeraldClient {
   endpointStats(
     project: string,
     endpoint: string,
-    query: { since?: string | number; until?: string | number; bucket?: string } = {},
+    query: {
+      since?: string | number | undefined;
+      until?: string | number | undefined;
+      bucket?: string | undefined;
+    } = {},
     call: CallOptions = {},
   ): Promise<{ data: StatsBucket[]; bucketMs: number }> {
     return this.request('GET', `/projects/${seg(project)}/endpoints/${seg(endpoint)}/stats`, {

@@ -5,7 +5,7 @@ import type { Page } from './types.ts';
  * `for await (const ep of paginate((q) => client.listEndpoints(p, q))) …`.
  */
 export async function* paginate<T>(
-  list: (query: { cursor?: string; limit?: number }) => Promise<Page<T>>,
+  list: (query: { cursor?: string | undefined; limit?: number | undefined }) => Promise<Page<T>>,
   limit?: number,
 ): AsyncGenerator<T> {
   let cursor: string | undefined;

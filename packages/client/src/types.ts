@@ -21,8 +21,8 @@ export interface Page<T> {
 }
 
 export interface PageQuery {
-  limit?: number;
-  cursor?: string;
+  limit?: number | undefined;
+  cursor?: string | undefined;
 }
 
 export interface Project {
@@ -129,11 +129,11 @@ export interface PortalLink {
 export interface ProjectInput {
   name: string;
   /** Your own id for it, usable wherever a project id is (admin token only); null: none (removes it in an update). */
-  uid?: string | null;
-  retrySchedule?: number[] | null;
-  enforceCatalog?: boolean;
+  uid?: string | null | undefined;
+  retrySchedule?: number[] | null | undefined;
+  enforceCatalog?: boolean | undefined;
   /** The admin token only: a project key that sends it gets 403. */
-  backlogLimit?: number | null;
+  backlogLimit?: number | null | undefined;
 }
 
 export type SignatureScheme =
@@ -152,41 +152,41 @@ export interface RateLimit {
   /** Requests per second towards the endpoint. */
   perSecond: number;
   /** Bucket size; perSecond when omitted. */
-  burst?: number;
+  burst?: number | undefined;
 }
 
 export interface SignatureConfig {
   scheme: SignatureScheme;
-  signatureHeader?: string;
-  timestampHeader?: string;
-  encoding?: 'hex' | 'base64';
-  key?: string;
+  signatureHeader?: string | undefined;
+  timestampHeader?: string | undefined;
+  encoding?: 'hex' | 'base64' | undefined;
+  key?: string | undefined;
 }
 
 export interface EndpointInput {
   url: string;
-  name?: string;
-  description?: string;
+  name?: string | undefined;
+  description?: string | undefined;
   /** Event-type filter; empty (the default) means every type. */
-  eventTypes?: string[];
-  method?: HttpMethod;
+  eventTypes?: string[] | undefined;
+  method?: HttpMethod | undefined;
   /**
    * Custom headers added to every request. A `Content-Type` is sent instead of Herald's when it
    * describes the body (`application/json` or `application/<name>+json`; `hmac-sha1-url`:
    * `application/x-www-form-urlencoded`; `sha256-body`: `text/plain`; any parameters, a charset
    * being utf-8); GET has no body and takes none.
    */
-  headers?: Record<string, string>;
-  active?: boolean;
+  headers?: Record<string, string> | undefined;
+  active?: boolean | undefined;
   /** Also receives test events (`test: true` events go to dev endpoints only). */
-  dev?: boolean;
-  timeoutMs?: number;
-  envelope?: Envelope;
-  signature?: SignatureConfig;
+  dev?: boolean | undefined;
+  timeoutMs?: number | undefined;
+  envelope?: Envelope | undefined;
+  signature?: SignatureConfig | undefined;
   /** Bring your own secret; Herald generates one otherwise. */
-  secret?: string;
-  rateLimit?: RateLimit | null;
-  retrySchedule?: number[] | null;
+  secret?: string | undefined;
+  rateLimit?: RateLimit | null | undefined;
+  retrySchedule?: number[] | null | undefined;
 }
 
 export interface Endpoint {
@@ -225,13 +225,13 @@ export interface EventInput<Payload = JsonInput> {
   type: string;
   payload: Payload;
   /** The same key within 24 h returns the original event and creates no deliveries. */
-  idempotencyKey?: string;
+  idempotencyKey?: string | undefined;
   /** A test event: delivered to dev endpoints only. */
-  test?: boolean;
+  test?: boolean | undefined;
   /** A one-off URL this event is also delivered to (POST, unsigned, `webhook-id` sent). */
-  callbackUrl?: string;
+  callbackUrl?: string | undefined;
   /** That delivery's envelope (default `standard`; `raw`: the payload exactly as sent). */
-  callbackEnvelope?: 'standard' | 'event-data' | 'raw';
+  callbackEnvelope?: 'standard' | 'event-data' | 'raw' | undefined;
 }
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'parked';
@@ -300,15 +300,15 @@ export interface Attempt {
 }
 
 export interface EventQuery extends PageQuery {
-  type?: string;
+  type?: string | undefined;
   /** ISO-8601 time or epoch milliseconds. */
-  since?: string | number;
-  until?: string | number;
+  since?: string | number | undefined;
+  until?: string | number | undefined;
   /**
    * Only the events sent with this idempotency key, however long ago. A page looks at 10,000
    * events at most: it may hold fewer than `limit`, or none, with a `nextCursor`.
    */
-  idempotencyKey?: string;
+  idempotencyKey?: string | undefined;
 }
 
 /**
@@ -317,19 +317,19 @@ export interface EventQuery extends PageQuery {
  * none, with a `nextCursor`).
  */
 export interface OperationalEventQuery extends PageQuery {
-  type?: OperationalEventType;
+  type?: OperationalEventType | undefined;
   /** An endpoint's id (`ep_…`, its `data.endpointId`): that endpoint's only, deleted or not. */
-  endpoint?: string;
+  endpoint?: string | undefined;
 }
 
 /** `listEventDeliveries`: a page of an event's deliveries, optionally in one status. */
 export interface EventDeliveryQuery extends PageQuery {
-  status?: DeliveryStatus;
+  status?: DeliveryStatus | undefined;
 }
 
 /** `listEndpointDeliveries`: what waits for an endpoint, its pending deliveries (the default) or parked ones. */
 export interface EndpointDeliveryQuery extends PageQuery {
-  status?: 'pending' | 'parked';
+  status?: 'pending' | 'parked' | undefined;
 }
 
 /**
@@ -348,11 +348,11 @@ export interface EndpointDeliveriesPage extends Page<DeliveryState> {
 }
 
 export interface AttemptQuery extends PageQuery {
-  status?: 'succeeded' | 'failed';
-  eventType?: string;
+  status?: 'succeeded' | 'failed' | undefined;
+  eventType?: string | undefined;
   /** ISO-8601 time or epoch milliseconds. */
-  since?: string | number;
-  until?: string | number;
+  since?: string | number | undefined;
+  until?: string | number | undefined;
 }
 
 /**
@@ -367,15 +367,15 @@ export type JsonSchemaObject = object & {
 };
 
 export interface EventTypeInput {
-  description?: string;
+  description?: string | undefined;
   /**
    * A JSON Schema: an object (one typed with an interface too; not an array) or a boolean; null
    * clears it. Herald refuses anything else (400 body.schema).
    */
-  schema?: JsonSchemaObject | boolean | null;
+  schema?: JsonSchemaObject | boolean | null | undefined;
   /** The example payload test sends use (JsonInput). */
   example?: JsonInput;
-  deprecated?: boolean;
+  deprecated?: boolean | undefined;
 }
 
 export interface EventType {

@@ -37,7 +37,7 @@ test('npm pack gives JavaScript and declarations that a fresh project imports, c
       join(project, 'check.mjs'),
       `import { HeraldClient, HeraldApiError } from '@herald/client';
 const client = new HeraldClient({ url: process.argv[2], token: 't' });
-const page = await client.listProjects({ limit: 1 });
+const page = await client.listProjects({ limit: 1, cursor: undefined });
 console.log(page.data[0].seen, typeof HeraldApiError);
 await client.close();
 `,
@@ -76,6 +76,70 @@ export async function send(client: HeraldClient, p: Purchase): Promise<DeliveryS
   return client.retryDelivery('game', 'dlv_1');
 }
 `,
+    );
+    // A consumer with exactOptionalPropertyTypes, every optional field given as a value that may be
+    // undefined (\`process.env.X\`, an optional argument passed on): each is taken, as absent.
+    typecheckConsumer(
+      project,
+      `import { HeraldClient, type EventInput } from '@herald/client';
+declare const maybe: string | undefined;
+declare const maybeNumber: number | undefined;
+declare const maybeFlag: boolean | undefined;
+const client = new HeraldClient({
+  url: 'http://127.0.0.1:8080',
+  token: 't',
+  connections: maybeNumber,
+  timeoutMs: maybeNumber,
+  batchSize: maybeNumber,
+  maxBodyBytes: maybeNumber,
+  retries: maybeNumber,
+  autoIdempotencyKeys: maybeFlag,
+  parseJson: undefined,
+});
+const call = { signal: undefined };
+const event: EventInput = {
+  type: 'a',
+  payload: {},
+  idempotencyKey: maybe,
+  test: maybeFlag,
+  callbackUrl: maybe,
+  callbackEnvelope: undefined,
+};
+export async function all(): Promise<void> {
+  await client.sendEvent('p', event, call);
+  await client.listProjects({ limit: maybeNumber, cursor: maybe }, call);
+  await client.createProject({ name: 'p', uid: maybe, retrySchedule: undefined, enforceCatalog: maybeFlag, backlogLimit: maybeNumber });
+  await client.createEndpoint('p', {
+    url: 'https://example.com',
+    name: maybe,
+    description: maybe,
+    eventTypes: undefined,
+    method: undefined,
+    headers: undefined,
+    active: maybeFlag,
+    dev: maybeFlag,
+    timeoutMs: maybeNumber,
+    envelope: undefined,
+    signature: { scheme: 'standard', signatureHeader: maybe, timestampHeader: maybe, encoding: undefined, key: maybe },
+    secret: maybe,
+    rateLimit: { perSecond: 1, burst: maybeNumber },
+    retrySchedule: undefined,
+  });
+  await client.listEvents('p', { type: maybe, since: maybe, until: maybeNumber, idempotencyKey: maybe });
+  await client.createApiKey('p', 'k', { scope: undefined });
+  await client.createPortalLink('p', { expiresIn: maybeNumber });
+  await client.rotateEndpointSecret('p', 'e', { graceSeconds: maybeNumber, secret: maybe });
+  await client.recoverEndpoint('p', 'e', { since: 0, until: maybe });
+  await client.replayEndpoint('p', 'e', { since: 0, until: maybe });
+  await client.endpointStats('p', 'e', { since: maybe, until: maybe, bucket: maybe });
+  await client.listEndpointAttempts('p', 'e', { status: undefined, eventType: maybe, since: maybe, until: maybe });
+  await client.listOperationalEvents('p', { type: undefined, endpoint: maybe, cursor: maybe });
+  await client.listEventDeliveries('p', 'evt_1', { status: undefined, limit: maybeNumber });
+  await client.listEndpointDeliveries('p', 'e', { status: undefined, cursor: maybe });
+  await client.putEventType('a', { description: maybe, schema: undefined, deprecated: maybeFlag });
+}
+`,
+      { exactOptionalPropertyTypes: true },
     );
   } finally {
     server.close();
