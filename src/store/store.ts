@@ -204,6 +204,8 @@ export interface Store {
    * checked in the rotation's own transaction, so of concurrent rotations to one secret only the
    * first goes through. Null when the endpoint does not exist. `check` runs first, in the same
    * transaction (EndpointCheck, given the secret current before the rotation): a throw refuses it.
+   * Rotated: the endpoint and its valid secrets as the rotation's transaction left them (a PATCH
+   * comes before or after it, and the answer is not older than the rotation).
    */
   rotateEndpointSecret(
     projectId: string,
@@ -212,7 +214,7 @@ export interface Store {
     graceMs: number,
     now: number,
     check?: EndpointCheck,
-  ): Promise<EndpointSecret[] | 'same-as-current' | null>;
+  ): Promise<{ endpoint: Endpoint; secrets: EndpointSecret[] } | 'same-as-current' | null>;
   /**
    * Activates the endpoint, resets its failure count and makes its parked deliveries due at `now`.
    * Records `endpoint.recovered` when it was disabled. Null when the endpoint does not exist.

@@ -215,6 +215,35 @@ function suite(name: string, open: OpenStore) {
           'no filter entry outside the enforced catalog came back',
         );
       }));
+
+    test('a rotation while a PATCH changes the endpoint: its answer is the endpoint as the rotation left it, not as read before', () =>
+      race(open, 'rotateEndpointSecret', async ({ call, ep }, between) => {
+        const created = await call('POST', ep, { url: 'http://127.0.0.1:9/before' });
+        const id = (created.body as unknown as { id: string }).id;
+        let patched: Answer | undefined;
+        between.run = async () => {
+          patched = await call('PATCH', `${ep}/${id}`, {
+            url: 'http://127.0.0.1:9/after',
+            signature: { scheme: 'hmac-sha256' },
+          });
+        };
+        const rotated = await call('POST', `${ep}/${id}/secret/rotate`, {});
+        assert.equal(patched?.status, 200, JSON.stringify(patched?.body));
+        assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+        const answer = rotated.body as unknown as {
+          url: string;
+          signature: { scheme: string };
+          updatedAt: string;
+          secret: string;
+          secrets: unknown[];
+        };
+        // Before: the URL and scheme as the route read them before the PATCH, beside the new secret.
+        assert.equal(answer.url, 'http://127.0.0.1:9/after');
+        assert.equal(answer.signature.scheme, 'hmac-sha256');
+        const now = (await call('GET', `${ep}/${id}/secret`)).body as unknown as Record<string, unknown>;
+        assert.deepEqual(answer, now);
+        assert.equal(answer.secrets.length, 2);
+      }));
   });
 }
 

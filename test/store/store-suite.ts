@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import { attemptRecord as outcomeRecord } from '../../src/delivery/attempt-outcome.ts';
 import { buildRequest } from '../../src/domain/build-request.ts';
-import type { Attempt, Delivery, EndpointSecret } from '../../src/domain/types.ts';
+import type { Attempt, Delivery, Endpoint, EndpointSecret } from '../../src/domain/types.ts';
 import { WINDOW_SKIP_MS } from '../../src/store/claim-limits.ts';
 import { CALLBACKS_ID } from '../../src/store/claim-turns.ts';
 import { parkBatch } from '../../src/store/park-batch.ts';
@@ -45,9 +45,11 @@ import { defineProjectDeleteSuite } from './project-delete-suite.ts';
 import { defineReplaySuite } from './replay-suite.ts';
 
 /** The secrets a rotation answered (it must have rotated). */
-function rotated(result: EndpointSecret[] | 'same-as-current' | null): EndpointSecret[] {
-  assert.ok(Array.isArray(result), `rotation answered ${String(result)}`);
-  return result;
+function rotated(
+  result: { endpoint: Endpoint; secrets: EndpointSecret[] } | 'same-as-current' | null,
+): EndpointSecret[] {
+  assert.ok(typeof result === 'object' && result !== null, `rotation answered ${String(result)}`);
+  return result.secrets;
 }
 
 /** 3,000 due deliveries for the project's endpoints, older than anything a test adds after them. */
@@ -3110,6 +3112,8 @@ export function defineStoreSuite(
       const p = await store.createProject({ name: 'p' }, T0);
       const ep = await store.createEndpoint(endpointInput(p.id), 'whsec_one', T0);
       const after = await store.rotateEndpointSecret(p.id, ep.id, 'whsec_two', HOUR, T0 + 10);
+      // With the endpoint as the rotation's transaction read it (a rotation changes its secrets only).
+      assert.deepEqual(typeof after === 'object' && after?.endpoint, await store.getEndpoint(p.id, ep.id));
       assert.deepEqual(
         rotated(after).map((s) => [s.secret, s.expiresAt]),
         [
@@ -3223,7 +3227,7 @@ export function defineStoreSuite(
         );
         assert.equal(results.filter((r) => r === 'same-as-current').length, 9);
         assert.deepEqual(
-          rotated(results.find(Array.isArray) ?? null).map((s) => s.secret),
+          rotated(results.find((r) => typeof r === 'object' && r !== null) ?? null).map((s) => s.secret),
           [next, key],
         );
         assert.deepEqual(await secrets(), [next, key]);
@@ -3243,7 +3247,8 @@ export function defineStoreSuite(
           'same-as-current',
         );
         assert.ok(
-          Array.isArray(await store.rotateEndpointSecret(p.id, plain.id, 'plain-secret-2', HOUR, T0 + 1)),
+          typeof (await store.rotateEndpointSecret(p.id, plain.id, 'plain-secret-2', HOUR, T0 + 1)) ===
+            'object',
         );
         assert.equal(await store.rotateEndpointSecret(p.id, 'ep_missing', next, 0, T0), null);
       },

@@ -222,7 +222,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
       const secret = imported ?? generateSecret();
       // An imported secret is checked in the rotation's write, against the scheme as it is then: a
       // PATCH of the scheme may come between this request's read and its write.
-      const secrets = await store.rotateEndpointSecret(
+      const rotated = await store.rotateEndpointSecret(
         project.id,
         endpoint.id,
         secret,
@@ -232,19 +232,18 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
           ? undefined
           : (current) => checkSecret(current.signature.scheme, imported, 'body.secret'),
       );
-      if (!secrets) throw new NotFoundError('endpoint');
+      if (!rotated) throw new NotFoundError('endpoint');
       // The current secret already (with or without a standard key's `whsec_` prefix): it would be
       // valid twice, and the rotation would retire nothing but itself. Checked by the store in the
       // rotation's transaction, so two concurrent rotations to one secret cannot both pass.
-      if (secrets === 'same-as-current') {
+      if (rotated === 'same-as-current') {
         throw new ConflictError('body.secret: is already the current secret', {
           details: { field: 'body.secret' },
         });
       }
-      // None read back: deleted between the rotation's write and that read (SQLite reads after it).
-      if (secrets.length === 0) throw new NotFoundError('endpoint');
-      // With the endpoint as read before the rotation, which changes its secrets only.
-      return endpointSecretsJson(endpoint, secrets);
+      // The endpoint as the rotation's transaction read it: read before (endpointFor), a PATCH
+      // landing in between was missing from the answer.
+      return endpointSecretsJson(rotated.endpoint, rotated.secrets);
     },
   );
 

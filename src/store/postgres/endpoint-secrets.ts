@@ -4,7 +4,7 @@
  */
 import type pg from 'pg';
 import { sameSecret } from '../../domain/secret.ts';
-import type { EndpointSecret } from '../../domain/types.ts';
+import type { Endpoint, EndpointSecret } from '../../domain/types.ts';
 import type { SecretCipher } from '../secret-cipher.ts';
 import type { EndpointCheck } from '../store.ts';
 import { endpointRowPostgres } from './endpoint-reads.ts';
@@ -39,7 +39,7 @@ export async function rotateSecretPostgres(
   projectId: string,
   endpointId: string,
   { secret, graceMs, now, check }: { secret: string; graceMs: number; now: number; check?: EndpointCheck },
-): Promise<EndpointSecret[] | 'same-as-current' | null> {
+): Promise<{ endpoint: Endpoint; secrets: EndpointSecret[] } | 'same-as-current' | null> {
   // The endpoint's row lock orders concurrent rotations, and PATCHes that check (updateEndpoint):
   // the second reads the first's secret, and its scheme.
   const row = await endpointRowPostgres(c, projectId, endpointId, true);
@@ -61,7 +61,8 @@ export async function rotateSecretPostgres(
   }
   await expireCurrentSecretPostgres(c, projectId, endpointId, now + Math.max(0, graceMs));
   await insertSecretPostgres(c, projectId, endpointId, cipher.seal(secret), now);
-  return validSecretsPostgres(c, cipher, projectId, endpointId, now);
+  // The endpoint as locked here: a PATCH waits for the rotation, so the answer is not older than it.
+  return { endpoint, secrets: await validSecretsPostgres(c, cipher, projectId, endpointId, now) };
 }
 
 /** Store.resealSecrets: returns how many secrets were sealed again. */

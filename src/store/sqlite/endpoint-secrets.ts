@@ -31,15 +31,15 @@ export function validSecretsSqlite(
 
 /**
  * Store.rotateEndpointSecret's write: `endpoint` is read in the same write, so a concurrent
- * rotation (or PATCH) comes before or after, and `check` sees it as it is. Null when the endpoint
- * does not exist.
+ * rotation (or PATCH) comes before or after, and `check` sees it as it is; so are the secrets
+ * answered. Null when the endpoint does not exist.
  */
 export function rotateSecretSqlite(
   db: DatabaseSync,
   cipher: SecretCipher,
   endpoint: Endpoint | null,
   { secret, graceMs, now, check }: { secret: string; graceMs: number; now: number; check?: EndpointCheck },
-): 'same-as-current' | 'rotated' | null {
+): { endpoint: Endpoint; secrets: EndpointSecret[] } | 'same-as-current' | null {
   if (!endpoint) return null;
   const { projectId, id: endpointId } = endpoint;
   const [current, ...retired] = validSecretsSqlite(db, cipher, projectId, endpointId, now);
@@ -59,7 +59,7 @@ export function rotateSecretSqlite(
   }
   expireCurrentSecretSqlite(db, projectId, endpointId, now + Math.max(0, graceMs));
   insertSecretSqlite(db, projectId, endpointId, cipher.seal(secret), now);
-  return 'rotated';
+  return { endpoint, secrets: validSecretsSqlite(db, cipher, projectId, endpointId, now) };
 }
 
 /** Store.resealSecrets's write: returns how many secrets were sealed again. */

@@ -398,9 +398,9 @@ export class SqliteStore implements Store {
     now: number,
     check?: EndpointCheck,
   ) {
-    // Read, checked and written in one write of the group commit: a concurrent rotation or PATCH
-    // comes before or after.
-    const outcome = await this.#write(() =>
+    // Read, checked, written and read back in one write of the group commit: a concurrent rotation
+    // or PATCH comes before or after.
+    return this.#write(() =>
       rotateSecretSqlite(this.#db, this.#cipher, endpointSqlite(this.#db, projectId, endpointId), {
         secret,
         graceMs,
@@ -408,8 +408,6 @@ export class SqliteStore implements Store {
         ...(check ? { check } : {}),
       }),
     );
-    if (outcome !== 'rotated') return outcome;
-    return this.getEndpointSecrets(projectId, endpointId, now);
   }
   async enableEndpoint(projectId: string, endpointId: string, now: number) {
     // Found, enabled and read back in one write: looked for before it, a delete committed in between
