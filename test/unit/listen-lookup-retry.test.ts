@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
 import { HeraldClient } from '@herald/client';
 import { endpointShape } from '../../src/cli/listen/forward-shape.ts';
-import { createForwarder } from '../../src/cli/listen/forwarder.ts';
+import { createForwarder, LOOK_BACK_MS } from '../../src/cli/listen/forwarder.ts';
 
 const servers: Server[] = [];
 after(() => {
@@ -92,4 +92,87 @@ test('a test event whose lookup fails once is forwarded at the next poll', async
   assert.equal(lookups, 2);
   assert.equal(received.length, 1);
   assert.match(received[0]!, /player\.joined/);
+});
+
+test('an event of the same millisecond as the newest forwarded, whose lookup failed, is forwarded after an outage of over 5 s', async () => {
+  // Polls 5 s after the newest event ask only for newer ones (since: newest + 1). Before, a lookup
+  // failing mid-poll left the events after it, of that very millisecond, out of every later poll
+  // once Herald had been unreachable that long: evt_2 was never forwarded.
+  const createdAt = new Date().toISOString();
+  const event = (n: number, test: boolean) => ({
+    id: `evt_${n}`,
+    projectId: 'p',
+    type: 'player.joined',
+    payload: { n },
+    test,
+    idempotencyKey: null,
+    callbackUrl: null,
+    createdAt,
+  });
+  const events = [event(1, false), event(2, true)];
+  let listed = false;
+  let lookups = 0;
+  const api = await listen((req, res) => {
+    req.resume();
+    res.setHeader('content-type', 'application/json');
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/api/v1/projects/p/events') {
+      const since = Number(url.searchParams.get('since') ?? 0);
+      const data = listed ? events.filter((e) => Date.parse(e.createdAt) >= since).reverse() : [];
+      res.end(JSON.stringify({ data, nextCursor: null }));
+    } else if (url.pathname === '/api/v1/projects/p/events/evt_2') {
+      lookups++;
+      if (lookups === 1) {
+        res.statusCode = 500;
+        res.end(JSON.stringify({ error: { code: 'HERALD_ERR_INTERNAL', message: 'try again' } }));
+      } else res.end(JSON.stringify({ ...events[1], deliveries: [{ endpointId: 'ep_1' }] }));
+    } else {
+      res.statusCode = 404;
+      res.end('{}');
+    }
+  });
+  const received: string[] = [];
+  const receiver = await listen((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      received.push(body);
+      res.end('ok');
+    });
+  });
+  const shape = endpointShape(
+    {
+      id: 'ep_1',
+      eventTypes: [],
+      dev: false,
+      method: 'POST',
+      headers: {},
+      envelope: 'standard',
+      signature: { scheme: 'standard' },
+      status: 'active',
+    } as unknown as Parameters<typeof endpointShape>[0],
+    'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    null,
+  );
+  const forwarder = createForwarder({
+    client: new HeraldClient({ url: api, token: 'test-token', retries: 0 }),
+    project: 'p',
+    forwardTo: `${receiver}/hooks`,
+    shape,
+    intervalMs: 10,
+    timeoutMs: 2_000,
+    log: () => {},
+  });
+  await forwarder.start();
+  listed = true;
+  await assert.rejects(forwarder.poll(), /try again|500/);
+  assert.equal(received.length, 1, 'evt_1 forwarded before the lookup failed');
+  // Herald unreachable for longer than the look-back.
+  await new Promise((r) => setTimeout(r, LOOK_BACK_MS + 300));
+  assert.equal(await forwarder.poll(), 1, 'evt_2 forwarded once Herald answers again');
+  assert.equal(received.length, 2);
+  assert.match(received[1]!, /"n":2/);
+  assert.equal(await forwarder.poll(), 0, 'and once');
 });

@@ -129,6 +129,13 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
   let newest = 0;
   /** When `newest` last moved on, on this machine's clock (performance.now()). */
   let newestFoundAt = performance.now();
+  /**
+   * A poll failed with new events it found left (a lookup or a read of the shape failed): the next
+   * polls read the look-back window, however long ago `newest` moved, until one gets through them.
+   * Those left may be of newest's millisecond, or older (committed late): asking only for newer
+   * ones after an outage of over LOOK_BACK_MS skipped them for good.
+   */
+  let unfinished = false;
   let running = false;
   /** Set by stop(): the poll under way ends after its current forward, not after all it found. */
   let stopped = false;
@@ -151,7 +158,9 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
         // that, only newer ones (30 events of 900 KB were otherwise read again, 27 MB, at every
         // poll while nothing new came).
         since:
-          performance.now() - newestFoundAt > LOOK_BACK_MS ? newest + 1 : Math.max(0, newest - LOOK_BACK_MS),
+          !unfinished && performance.now() - newestFoundAt > LOOK_BACK_MS
+            ? newest + 1
+            : Math.max(0, newest - LOOK_BACK_MS),
         ...(cursor ? { cursor } : {}),
       });
       events.push(...page.data);
@@ -254,13 +263,15 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
         );
       }
       const fresh = window.events.filter((e) => !seen.has(e.id));
+      let sent = 0;
+      // Left for the next poll by a failure below: it reads the window they are in (`unfinished`).
+      if (fresh.length > 0) unfinished = true;
       // New events to decide and sign: with the endpoint's settings and secrets as they are now (a
       // rotation since the start would otherwise sign with a retired secret). Failing, it leaves
       // them all for the next poll.
       if (fresh.length > 0 && o.refresh) shape = await o.refresh();
       // Oldest first: the order they were accepted in.
       fresh.sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || (a.id < b.id ? -1 : 1));
-      let sent = 0;
       for (const event of fresh) {
         if (stopped) break;
         // Remembered once it is known whether it is wanted: a lookup that fails (a 503, the
@@ -271,6 +282,7 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
         await forward(event);
         sent++;
       }
+      unfinished = false;
       for (const [id, at] of seen) if (at < newest - 2 * LOOK_BACK_MS) seen.delete(id);
       return sent;
     },
