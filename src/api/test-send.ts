@@ -10,8 +10,9 @@ import { UnprocessableError, ValidationError } from './errors.ts';
  * `body.eventType` when there is none, saying whether a type is missing from the catalog or is in
  * it without an example. A stored example is never JSON `null`: PUT …/event-types/:name with
  * `"example": null` removes the example (the stores keep null as no value), so null is none.
- * A type holding `*` is not sent, as POST …/events refuses it: asked for, it is 400 naming
- * `body.eventType`; an entry or a filter name stored before that rule is passed over.
+ * A type that is no event-type name (holding `*`, or `.` or `..`) is not sent, as POST …/events
+ * refuses it: asked for, it is 400 naming `body.eventType`; an entry or a filter name stored before
+ * that rule is passed over.
  */
 export async function pickTestExample(
   store: Store,
@@ -62,7 +63,7 @@ export async function pickTestExample(
   const why = [
     missing.length > 0 ? `not in the catalog: ${quoted(missing)}` : null,
     withoutExample.length > 0 ? `in it without an example: ${quoted(withoutExample)}` : null,
-    notNames.length > 0 ? `not event-type names, holding "*": ${quoted(notNames)}` : null,
+    notNames.length > 0 ? `not event-type names (holding "*", or "." or ".."): ${quoted(notNames)}` : null,
   ].filter(Boolean);
   throw new UnprocessableError(
     'body.eventType',

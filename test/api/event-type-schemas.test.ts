@@ -262,6 +262,15 @@ describe('event type schemas', () => {
       }
       await assert.rejects(parseCatalog(JSON.stringify([entry]), 'c.json'), message, JSON.stringify(entry));
     }
+    // "." and "..", which a URL resolves as path steps: the API's refusal is in event-type-names.test.ts.
+    for (const name of ['.', '..']) {
+      await assert.rejects(
+        parseCatalog(JSON.stringify([{ name }]), 'c.json'),
+        /eventTypes\[0\]\.name: "\.\.?" is not an event-type name: a URL resolves "\." and "\.\." as path steps/,
+        name,
+      );
+    }
+    assert.equal((await parseCatalog(JSON.stringify([{ name: '...' }]), 'c.json')).length, 1);
     // Line feeds and tabs in a description, and names of any other characters, are fine for both;
     // so is a description of 2000 characters counted as the API counts them (an emoji is one).
     const fine = [
