@@ -692,4 +692,92 @@ describe('herald CLI: input mistakes and foreign answers', () => {
     assert.equal(cleared.code, 0, cleared.stderr);
     assert.equal((await client.getEndpoint(project.id, endpoint.id)).name, '');
   });
+
+  test('a field given by its flag and in --settings, differently, is refused naming both (the flag won silently); given alike, taken', async () => {
+    const project = await client.createProject({ name: 'twice' });
+    const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
+    const endpoint = await client.createEndpoint(project.id, {
+      url: 'https://hooks.example/kept',
+      name: 'kept',
+    });
+    const refused: [string[], string][] = [
+      [
+        ['endpoints', 'create', 'https://hooks.example/a', '--name', 'a', '--settings', '{"name": "b"}'],
+        '--name',
+      ],
+      [
+        [
+          'endpoints',
+          'create',
+          'https://hooks.example/a',
+          '--settings',
+          '{"url": "https://hooks.example/b"}',
+        ],
+        '<url>',
+      ],
+      [
+        [
+          'endpoints',
+          'create',
+          'https://hooks.example/a',
+          '--types',
+          'x',
+          '--settings',
+          '{"eventTypes": ["y"]}',
+        ],
+        '--types',
+      ],
+      [['endpoints', 'create', 'https://hooks.example/a', '--dev', '--settings', '{"dev": false}'], '--dev'],
+      [['endpoints', 'update', endpoint.id, '--name', 'a', '--settings', '{"name": "b"}'], '--name'],
+      [
+        [
+          'endpoints',
+          'update',
+          endpoint.id,
+          '--endpoint-url',
+          'https://hooks.example/a',
+          '--settings',
+          '{"url": "https://hooks.example/b"}',
+        ],
+        '--endpoint-url',
+      ],
+      [
+        ['endpoints', 'update', endpoint.id, '--all-types', '--settings', '{"eventTypes": ["y"]}'],
+        '--all-types',
+      ],
+      [['endpoints', 'update', endpoint.id, '--no-dev', '--settings', '{"dev": true}'], '--no-dev'],
+    ];
+    for (const [args, flag] of refused) {
+      const run = await herald([...args, ...conn]);
+      assert.equal(run.code, 1, `${args.join(' ')}: ${run.stdout}`);
+      oneLine(run.stderr);
+      const field = args.includes('--settings')
+        ? Object.keys(JSON.parse(args[args.indexOf('--settings') + 1]!))[0]
+        : '';
+      assert.equal(
+        run.stderr,
+        `herald: ${flag} and --settings ("${field}") give the ${field} twice, differently: give it once\n`,
+        args.join(' '),
+      );
+    }
+    assert.deepEqual(
+      (await client.listEndpoints(project.id)).data.map((e) => [e.url, e.name]),
+      [['https://hooks.example/kept', 'kept']],
+    );
+    const alike = await herald([
+      'endpoints',
+      'update',
+      endpoint.id,
+      ...conn,
+      '--name',
+      'same',
+      '--types',
+      'x,y',
+      '--settings',
+      '{"name": "same", "eventTypes": ["x", "y"], "method": "PUT"}',
+    ]);
+    assert.equal(alike.code, 0, alike.stderr);
+    const updated = await client.getEndpoint(project.id, endpoint.id);
+    assert.deepEqual([updated.name, updated.eventTypes, updated.method], ['same', ['x', 'y'], 'PUT']);
+  });
 });

@@ -55,6 +55,26 @@ interface UpdateFlags extends ConnectionFlags {
   json?: boolean;
 }
 
+/**
+ * Refuses a field given both by its flag (or argument: `flags` maps the field to it) and in
+ * `--settings`, with another value: which one was meant is not known (the flag used to win
+ * silently). `input` holds the flags' values over the settings'. Given alike, it is taken, as
+ * `<project>` and `--project` are (docs/cli.md).
+ */
+function givenOnce(
+  settings: Partial<EndpointInput>,
+  input: Partial<EndpointInput>,
+  flags: Partial<Record<keyof EndpointInput, string>>,
+): void {
+  for (const [field, flag] of Object.entries(flags) as [keyof EndpointInput, string][]) {
+    if (!Object.hasOwn(settings, field)) continue;
+    if (JSON.stringify(settings[field]) === JSON.stringify(input[field])) continue;
+    throw new CommandError(
+      `${flag} and --settings ("${field}") give the ${field} twice, differently: give it once`,
+    );
+  }
+}
+
 export function endpointsCommand(): Command {
   const endpoints = new Command('endpoints').description("manage a project's endpoints (through the API)");
   withConnectionFlags(
@@ -102,13 +122,14 @@ export function endpointsCommand(): Command {
       .option('--json', 'print it as JSON (what it prints anyway; taken as by the other commands)'),
   ).action(
     apiAction<CreateFlags>(async (client, flags, [url]) => {
-      const input: EndpointInput = {
-        ...((flags.settings ? jsonObjectFlag('--settings', flags.settings) : {}) as Partial<EndpointInput>),
-        url,
-      };
+      const settings = (
+        flags.settings ? jsonObjectFlag('--settings', flags.settings) : {}
+      ) as Partial<EndpointInput>;
+      const input: EndpointInput = { ...settings, url };
       if (flags.types) input.eventTypes = typeListFlag(flags.types, 'for every type, leave out --types');
       if (flags.dev) input.dev = true;
       if (flags.name) input.name = flags.name;
+      givenOnce(settings, input, { url: '<url>', eventTypes: '--types', dev: '--dev', name: '--name' });
       const endpoint = await making(
         client.createEndpoint(flags.project, input),
         flags,
@@ -157,9 +178,10 @@ export function endpointsCommand(): Command {
   ).action(
     apiAction<UpdateFlags>(async (client, flags, [id]) => {
       if (flags.types && flags.allTypes) throw new CommandError('--types and --all-types: give one of them');
-      const patch = {
-        ...((flags.settings ? jsonObjectFlag('--settings', flags.settings) : {}) as Partial<EndpointInput>),
-      };
+      const settings = (
+        flags.settings ? jsonObjectFlag('--settings', flags.settings) : {}
+      ) as Partial<EndpointInput>;
+      const patch = { ...settings };
       // An empty flag counts as unset (docs/cli.md): `--name ""` keeps the name; clearing it is
       // `--settings '{"name": ""}'`.
       if (flags.endpointUrl) patch.url = flags.endpointUrl;
@@ -167,6 +189,12 @@ export function endpointsCommand(): Command {
       if (flags.allTypes) patch.eventTypes = [];
       if (flags.dev !== undefined) patch.dev = flags.dev;
       if (flags.name) patch.name = flags.name;
+      givenOnce(settings, patch, {
+        url: '--endpoint-url',
+        eventTypes: flags.allTypes ? '--all-types' : '--types',
+        dev: flags.dev === false ? '--no-dev' : '--dev',
+        name: '--name',
+      });
       if ('secret' in patch) throw new CommandError('--settings: the secret is changed with rotate-secret');
       if (Object.keys(patch).length === 0)
         throw new CommandError(
