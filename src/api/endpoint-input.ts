@@ -42,7 +42,8 @@ export function parseEndpointUrl(field: string, value: string, config: Config): 
  * is not an HTTP token, a second spelling of a name (names are case-insensitive: only one would be
  * sent), a header Herald sets itself (content, host, hop-by-hop, every scheme's signature headers,
  * the endpoint's own `signatureHeader`/`timestampHeader`: see isReservedHeader), or a value HTTP
- * cannot carry (control characters, characters above U+00FF). Build-request drops all of these at
+ * cannot carry (U+0000–U+001F but tab, U+007F, characters above U+00FF; U+0080–U+009F are taken:
+ * they are bytes 0x80–0x9F on the wire, which a value spelling out UTF-8 holds). Build-request drops all of these at
  * send time; refusing them here says so when the endpoint is saved instead of never. A value that
  * starts or ends with a space or a tab is refused too: it is sent, but arrives without them. A
  * `Content-Type` is taken when it describes the body `method` and the scheme send (and then
@@ -79,7 +80,7 @@ export function checkCustomHeaders(
     if (!isSendableHeaderValue(value)) {
       throw invalid(
         field,
-        'a header value may hold tab, printable ASCII and U+0080–U+00FF only (no control characters, nothing above U+00FF)',
+        'a header value may hold tab, printable ASCII and U+0080–U+00FF only (no U+0000–U+001F but tab, no U+007F, nothing above U+00FF)',
       );
     }
     if (hasOuterWhitespace(value)) {

@@ -242,6 +242,8 @@ describe('endpoints API', () => {
         'X-Latin1': 'café ½',
         'X-Empty': '',
         'X-Nbsp': '\u00a0v\u00a0',
+        // U+0080–U+009F, Latin-1's C1 controls, are the bytes 0x80–0x9F: `€` spelled as UTF-8 bytes.
+        'X-Utf8-Bytes': '\u00e2\u0082\u00ac',
         [`X-${'a'.repeat(98)}`]: 'x',
       },
     });
