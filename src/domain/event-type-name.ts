@@ -8,10 +8,15 @@
  * not read or write it; three dots and more are no path step. One rule for the three (pure).
  */
 
+/** True for `.` and `..`: path steps to a URL, so a browser or fetch never sends them as a segment. */
+export function isDotSegment(name: string): boolean {
+  return name === '.' || name === '..';
+}
+
 /** Why `name` is not an event-type name, for a message after `"<name>" is not an event-type name: `; null when it is one. */
 export function eventTypeNameProblem(name: string): string | null {
   if (name.includes('*')) return 'names hold no "*" (filters match them exactly, without wildcards)';
-  if (name === '.' || name === '..') {
+  if (isDotSegment(name)) {
     return 'a URL resolves "." and ".." as path steps, so browsers, fetch and curl could not name it in /api/v1/event-types/:name';
   }
   return null;

@@ -40,6 +40,27 @@ describe('dashboard catalog form (browser)', { timeout: 120_000 }, () => {
     );
   });
 
+  test('a name "." or ".." is refused by the Name field before anything is sent (fetch sent it to /api/v1/: "no PUT route")', async () => {
+    // fetch resolves /api/v1/event-types/.. as a path step, so the API's check never saw the name.
+    const page = await dash.page({ signedIn: true });
+    await page.goto(`${dash.herald.url}/ui/catalog`);
+    await page.getByRole('button', { name: 'New event type' }).click();
+    const name = page.getByRole('form', { name: 'New event type' }).getByLabel('Name');
+    for (const typed of ['..', '.']) {
+      await name.fill(typed);
+      await page.getByRole('button', { name: 'Save event type' }).click();
+      await page.getByText('is not an event-type name', { exact: false }).waitFor();
+      assert.match(
+        (await errorOf(name)) ?? '(no error by the field)',
+        new RegExp(
+          `^${JSON.stringify(typed).replaceAll('.', '\\.')} is not an event-type name: a URL resolves`,
+        ),
+      );
+      assert.equal(await page.locator('form .banner-error').count(), 0, 'nothing in the banner');
+    }
+    assert.deepEqual(problems, [], 'no request answered 4xx');
+  });
+
   test('a new type named as one in the catalog is refused by the Name field, and the stored one is kept', async () => {
     const stored = {
       description: 'A player finished a level',

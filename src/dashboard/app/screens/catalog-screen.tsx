@@ -1,6 +1,7 @@
 /** Operator-only: the installation's event catalog (names, descriptions, schemas, examples). */
 import type { RefObject } from 'preact';
 import { useRef, useState } from 'preact/hooks';
+import { eventTypeNameProblem, isDotSegment } from '../../../domain/event-type-name.ts';
 import { parseJsonExact } from '../../../domain/json-text.ts';
 import { capitalize, errorField, errorMessage, fieldMessage } from '../api/error-messages.ts';
 import type { EventType, Json } from '../api/types.ts';
@@ -148,6 +149,12 @@ function EventTypeForm({
     if (focusOverLimit(event.currentTarget)) return;
     const found: Record<string, string> = {};
     if (!name.trim()) found['name'] = 'An event type needs a name, e.g. level.completed.';
+    // fetch resolves …/event-types/.. as a path step: the PUT would go to /api/v1/, never reaching
+    // the API's check of the name (an entry stored so before it is not changed here either).
+    else if (isDotSegment(name.trim())) {
+      const why = `${JSON.stringify(name.trim())} is not an event-type name: ${eventTypeNameProblem(name.trim())}`;
+      found[type ? 'form' : 'name'] = type ? `${why}, so it cannot be changed.` : why;
+    }
     const parsedExample = parseJsonField(example);
     const parsedSchema = parseJsonField(schema);
     if ('error' in parsedExample) found['example'] = parsedExample.error;
