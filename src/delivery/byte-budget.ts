@@ -104,6 +104,9 @@ export interface ByteBudget {
 }
 
 interface Waiter {
+  key: string;
+  /** Its place in the line: the order keys began to wait in (a key that waits again comes last). */
+  seq: number;
   projectId: string;
   bytes: number;
   /** Bytes of its project's attempts in flight that were taken past it (owedRoom). */
@@ -120,6 +123,26 @@ export interface Passed {
   readonly waiters: readonly Waiter[];
 }
 
+/**
+ * One project's waiters, in line order, and what tells at once that none of them can go: the
+ * smallest bytes any asks for (with how many ask for them; recounted when the last of them leaves)
+ * and how many were passed by attempts still out (only those can be owed the room).
+ */
+interface ProjectLine {
+  waiters: Map<string, Waiter>;
+  /** The latest place in line of any that joined it. */
+  lastSeq: number;
+  minBytes: number;
+  minCount: number;
+  passedCount: number;
+}
+
+/** A project's first waiter that goes (fits its share) or holds its later ones back (is owed the room). */
+interface Head {
+  waiter: Waiter;
+  owed: boolean;
+}
+
 /** No waiter passed. */
 const NONE: readonly Waiter[] = [];
 
@@ -130,18 +153,28 @@ export function createByteBudget(options: ByteBudgetOptions): ByteBudget {
   let used = 0;
   let holders = 0;
   const byProject = new Map<string, number>();
-  /** In order of arrival (a Map keeps insertion order): one entry per waiting key. */
+  /** One entry per waiting key, in line order (a Map keeps insertion order). */
   const waiters = new Map<string, Waiter>();
+  /**
+   * The same waiters by project, each project's in line order. Until 2026-12-06 every decision
+   * below looked at every waiter in line order: with 5,000 endpoints of one project waiting, each
+   * of its attempts' ends took ~160 µs of CPU to start the next, each attempt of another project
+   * ~130 µs, each claim's `full` ~115 µs (bench/byte-budget.ts). Now each looks at each project's
+   * line and stops at once in one none of whose waiters fits or was passed (1,000-20,000 such
+   * waiters: under 0.3 µs, and 3-10 µs for an attempt's end). A line where the smallest waiter
+   * fits, or with waiters passed, is still read up to the first that goes or is owed the room.
+   */
+  const lines = new Map<string, ProjectLine>();
+  let arrivals = 0;
 
   const fitsOverall = (bytes: number) => holders === 0 || used + bytes <= limitBytes;
+  /** The room the project's share leaves it now (fair-share.ts), when it holds something. */
+  const roomOf = (own: number) =>
+    projectRoomNow({ own, free: limitBytes - used, projectCap, processCap: limitBytes, smallProject });
   /** Within the project's share (fair-share.ts); a project holding nothing fits whatever it takes. */
   const fitsProject = (projectId: string, bytes: number) => {
     const own = byProject.get(projectId) ?? 0;
-    if (own === 0) return true;
-    return (
-      bytes <=
-      projectRoomNow({ own, free: limitBytes - used, projectCap, processCap: limitBytes, smallProject })
-    );
+    return own === 0 || bytes <= roomOf(own);
   };
   /**
    * Whether the waiter, held back by its project's share, would fit it but for the project's
@@ -155,64 +188,164 @@ export function createByteBudget(options: ByteBudgetOptions): ByteBudget {
     const free = limitBytes - used + passed;
     return w.bytes <= projectRoomNow({ own, free, projectCap, processCap: limitBytes, smallProject });
   };
-  /**
-   * Whether an attempt of `projectId` for `key` goes behind the waiters before `key` (all of them
-   * when `key` does not wait): `'behind'`, or the waiters of its own project that its project's
-   * share holds back and it passes (none: it goes first). A waiter that its project's share lets
-   * in goes first (`first`); one it holds back is passed over, but not by its own project's once it
-   * is owed the room (`owedRoom`), and then neither are its project's waiters behind it.
-   */
-  const waiterAhead = (key: string | null, projectId: string): 'behind' | readonly Waiter[] => {
-    let passes: Waiter[] | undefined;
-    let passed: Set<string> | undefined;
-    for (const [k, w] of waiters) {
-      if (k === key) break;
-      if (passed?.has(w.projectId)) continue;
-      if (fitsProject(w.projectId, w.bytes)) return 'behind';
-      if (owedRoom(w)) {
-        if (w.projectId === projectId) return 'behind';
-        passed ??= new Set();
-        passed.add(w.projectId);
-      } else if (w.projectId === projectId) {
-        passes ??= [];
-        passes.push(w);
+
+  const joinLine = (w: Waiter) => {
+    let line = lines.get(w.projectId);
+    if (!line) {
+      line = { waiters: new Map(), lastSeq: w.seq, minBytes: w.bytes, minCount: 0, passedCount: 0 };
+      lines.set(w.projectId, line);
+    }
+    line.waiters.set(w.key, w);
+    // A key that asks for another project keeps its place: put back in order (never for an endpoint).
+    if (w.seq < line.lastSeq) line.waiters = new Map([...line.waiters].sort((a, b) => a[1].seq - b[1].seq));
+    else line.lastSeq = w.seq;
+    countBytes(line, w.bytes);
+    if (w.passedBy > 0) line.passedCount++;
+  };
+  /** Counts bytes asked for in the line's smallest (left to the recount while it is due). */
+  const countBytes = (line: ProjectLine, bytes: number) => {
+    if (line.minCount > 0 && bytes > line.minBytes) return;
+    if (line.minCount > 0 && bytes === line.minBytes) line.minCount++;
+    else if (line.minCount > 0 || line.waiters.size === 1) {
+      line.minBytes = bytes;
+      line.minCount = 1;
+    }
+  };
+  const uncountBytes = (line: ProjectLine, bytes: number) => {
+    if (bytes === line.minBytes && line.minCount > 0) line.minCount--;
+  };
+  const leaveLine = (w: Waiter) => {
+    const line = lines.get(w.projectId);
+    if (!line) return;
+    line.waiters.delete(w.key);
+    if (line.waiters.size === 0) {
+      lines.delete(w.projectId);
+      return;
+    }
+    uncountBytes(line, w.bytes);
+    if (w.passedBy > 0) line.passedCount--;
+  };
+  /** The smallest bytes a waiter of the line asks for (recounted once the last of them left). */
+  const minBytesOf = (line: ProjectLine): number => {
+    if (line.minCount === 0) {
+      line.minBytes = Number.POSITIVE_INFINITY;
+      for (const w of line.waiters.values()) {
+        if (w.bytes < line.minBytes) {
+          line.minBytes = w.bytes;
+          line.minCount = 1;
+        } else if (w.bytes === line.minBytes) line.minCount++;
       }
     }
-    return passes ?? NONE;
+    return line.minBytes;
   };
+  /** Adds to what passed the waiter, counted in its line while it waits. */
+  const addPassed = (w: Waiter, bytes: number) => {
+    const was = w.passedBy > 0;
+    w.passedBy += bytes;
+    const is = w.passedBy > 0;
+    if (was === is || waiters.get(w.key) !== w) return;
+    const line = lines.get(w.projectId);
+    if (line) line.passedCount += is ? 1 : -1;
+  };
+
   /**
-   * The first waiter not passed over (null when none): one held back by its project's share is,
-   * and when it is owed the room (`owedRoom`) so are its project's waiters behind it.
+   * The project's first waiter that its share lets in (it goes first of its line) or that is owed
+   * the room (its line's waiters behind it wait for it); null when neither: the line is passed
+   * over. A line none of whose waiters fits and none of whose waiters was passed is over at once.
    */
-  const first = (): [string, Waiter] | null => {
-    let passed: Set<string> | undefined;
-    for (const entry of waiters) {
-      const w = entry[1];
-      if (passed?.has(w.projectId)) continue;
-      if (fitsProject(w.projectId, w.bytes)) return entry;
-      if (owedRoom(w)) {
-        passed ??= new Set();
-        passed.add(w.projectId);
+  const headOf = (projectId: string, line: ProjectLine): Head | null => {
+    const own = byProject.get(projectId) ?? 0;
+    if (own === 0) {
+      const first = line.waiters.values().next().value;
+      return first ? { waiter: first, owed: false } : null;
+    }
+    const room = roomOf(own);
+    const mayFit = minBytesOf(line) <= room;
+    let passedLeft = line.passedCount;
+    if (!mayFit && passedLeft === 0) return null;
+    for (const w of line.waiters.values()) {
+      if (w.bytes <= room) return { waiter: w, owed: false };
+      if (w.passedBy > 0) {
+        if (owedRoom(w)) return { waiter: w, owed: true };
+        passedLeft--;
+        if (!mayFit && passedLeft === 0) return null;
       }
     }
     return null;
   };
 
-  /** Whether the bytes fit now: false, or how (`waiterAhead`); `key` waits when not. */
-  const admit = (key: string | null, projectId: string, bytes: number): false | readonly Waiter[] => {
-    const ahead = waiters.size === 0 ? NONE : waiterAhead(key, projectId);
-    if (ahead !== 'behind' && fitsOverall(bytes) && fitsProject(projectId, bytes)) return ahead;
+  /**
+   * Whether an attempt of `projectId` for `key` goes behind the waiters before `key` (all of them
+   * when `key` does not wait): `'behind'`, or `'passes'`: it passes the waiters of its own project
+   * before `key`, which its project's share holds back (`passedWaiters`; none: it goes first). A
+   * waiter that its project's share lets in goes first (`headOf`); one it holds back is passed
+   * over, but not by its own project's once it is owed the room (`owedRoom`), and then neither are
+   * its project's waiters behind it.
+   */
+  const waiterAhead = (key: string | null, projectId: string): 'behind' | 'passes' => {
+    const place = (key === null ? undefined : waiters.get(key)?.seq) ?? Number.POSITIVE_INFINITY;
+    for (const [p, line] of lines) {
+      const head = headOf(p, line);
+      if (head !== null && head.waiter.seq < place && (!head.owed || p === projectId)) return 'behind';
+    }
+    return 'passes';
+  };
+  /** The waiters of the project before `key` (all when `key` does not wait), in line order. */
+  const passedWaiters = (key: string | null, projectId: string): readonly Waiter[] => {
+    const line = lines.get(projectId);
+    if (!line) return NONE;
+    const place = (key === null ? undefined : waiters.get(key)?.seq) ?? Number.POSITIVE_INFINITY;
+    const passes: Waiter[] = [];
+    for (const w of line.waiters.values()) {
+      if (w.seq >= place) break;
+      passes.push(w);
+    }
+    return passes.length === 0 ? NONE : passes;
+  };
+  /**
+   * The first waiter not passed over (null when none): one held back by its project's share is,
+   * and when it is owed the room (`owedRoom`) so are its project's waiters behind it.
+   */
+  const first = (): Waiter | null => {
+    let best: Waiter | null = null;
+    for (const [p, line] of lines) {
+      const head = headOf(p, line);
+      if (head !== null && !head.owed && (best === null || head.waiter.seq < best.seq)) best = head.waiter;
+    }
+    return best;
+  };
+
+  /** Whether the bytes fit now (`waiterAhead`); `key` waits when not. */
+  const admit = (key: string | null, projectId: string, bytes: number): boolean => {
+    const ahead = waiters.size === 0 ? 'passes' : waiterAhead(key, projectId);
+    if (ahead !== 'behind' && fitsOverall(bytes) && fitsProject(projectId, bytes)) return true;
     if (key !== null) {
       const w = waiters.get(key);
-      if (w) {
+      const line = w && lines.get(w.projectId);
+      if (w && line && w.projectId === projectId) {
+        // It keeps its place, with these bytes.
+        uncountBytes(line, w.bytes);
+        w.bytes = bytes;
+        countBytes(line, bytes);
+      } else if (w) {
+        leaveLine(w);
         w.projectId = projectId;
         w.bytes = bytes;
-      } else waiters.set(key, { projectId, bytes, passedBy: 0 });
+        joinLine(w);
+      } else {
+        const added = { key, seq: arrivals++, projectId, bytes, passedBy: 0 };
+        waiters.set(key, added);
+        joinLine(added);
+      }
     }
     return false;
   };
-  const fits = (key: string | null, projectId: string, bytes: number): boolean =>
-    admit(key, projectId, bytes) !== false;
+  const forget = (key: string) => {
+    const w = waiters.get(key);
+    if (!w) return;
+    leaveLine(w);
+    waiters.delete(key);
+  };
 
   return {
     get used() {
@@ -225,16 +358,16 @@ export function createByteBudget(options: ByteBudgetOptions): ByteBudget {
     get full() {
       return waiters.size > 0 && first() !== null;
     },
-    fits,
+    fits: admit,
     take(key, projectId, bytes) {
-      const how = admit(key, projectId, bytes);
-      if (how === false) return false;
+      if (!admit(key, projectId, bytes)) return false;
+      const how = passedWaiters(key, projectId);
       used += bytes;
       holders++;
       byProject.set(projectId, (byProject.get(projectId) ?? 0) + bytes);
-      if (key !== null) waiters.delete(key);
+      if (key !== null) forget(key);
       if (how.length === 0) return true;
-      for (const w of how) w.passedBy += bytes;
+      for (const w of how) addPassed(w, bytes);
       return { waiters: how };
     },
     give(projectId, bytes, passed) {
@@ -244,19 +377,18 @@ export function createByteBudget(options: ByteBudgetOptions): ByteBudget {
       if (left <= 0) byProject.delete(projectId);
       else byProject.set(projectId, left);
       // The waiters it passed (those still waiting, and those gone, which nothing reads again).
-      if (passed) for (const w of passed.waiters) w.passedBy -= bytes;
+      if (passed) for (const w of passed.waiters) addPassed(w, -bytes);
     },
-    forget(key) {
-      waiters.delete(key);
-    },
+    forget,
     forgetAll() {
       waiters.clear();
+      lines.clear();
     },
     next() {
       if (waiters.size === 0) return null;
       const w = first();
       // The first held back by the budget stops the rest.
-      return w !== null && fitsOverall(w[1].bytes) ? w[0] : null;
+      return w !== null && fitsOverall(w.bytes) ? w.key : null;
     },
   };
 }
