@@ -146,6 +146,8 @@ export interface PostgresStoreOptions {
   bounds?: PoolBounds;
   /** An accept's wait in the group-commit queue (default ACCEPT_WAIT_MS, accept-batch.ts); tests shorten it. */
   acceptWaitMs?: number;
+  /** New deliveries a group takes past its first accept (default GROUP_DELIVERIES, accept-group.ts); tests lower it. */
+  groupDeliveries?: number;
 }
 
 /** lock_not_available: a statement waited for a lock past lock_timeout (pool.ts PoolBounds.lockMs). */
@@ -187,7 +189,7 @@ export class PostgresStore implements Store {
     this.#statsTurns = new TurnGate(statsConnections(max));
     this.#writes = new GroupCommit<Job, JobResult>(
       this.#pool,
-      (client, jobs) => writeBatch(client, jobs, this.#instanceId), // write-batch.ts
+      (client, jobs) => writeBatch(client, jobs, this.#instanceId, options.groupDeliveries), // write-batch.ts
       // Attempt records make nothing due now (retries wait at least seconds): waking the
       // dispatchers after each would only make them claim again for nothing. Neither does an
       // accept with a lease: its caller hands the leased deliveries over and wakes this process's

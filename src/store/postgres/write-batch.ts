@@ -20,12 +20,13 @@ export type JobResult = AcceptedEvent[] | RecordResult | undefined;
 /**
  * Writes one group: all accepts (those past its deliveries' bound DEFERRED to the next group:
  * accept-batch.ts), then all attempt records, then all releases, in one transaction.
- * `selfId`: the store's NOTIFY tag (notify.ts notifyDue).
+ * `selfId`: the store's NOTIFY tag (notify.ts notifyDue); `groupDeliveries`: GROUP_DELIVERIES unless a test lowers it.
  */
 export async function writeBatch(
   c: pg.PoolClient,
   jobs: Job[],
   selfId: string,
+  groupDeliveries?: number,
 ): Promise<(JobResult | typeof DEFERRED)[]> {
   const results: (JobResult | typeof DEFERRED)[] = new Array(jobs.length).fill(undefined);
   const accepts: { index: number; job: Extract<Job, { kind: 'accept' }> }[] = [];
@@ -41,6 +42,7 @@ export async function writeBatch(
     const accepted = await acceptBatchPostgres(
       c,
       accepts.map((a) => a.job),
+      groupDeliveries,
     );
     accepts.forEach((a, i) => {
       results[a.index] = accepted[i];
