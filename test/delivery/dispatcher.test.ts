@@ -284,6 +284,38 @@ describe('dispatcher', () => {
     assert.equal(r.requests.length, 0);
   });
 
+  test('pending deliveries of an endpoint gone when claimed (a delete a stop cut short) are closed failed, "endpoint deleted", nothing sent', async () => {
+    const { store, path } = await openTestStore();
+    const w = await world(store);
+    const deleted = await receiver();
+    const kept = await receiver();
+    const ep = await w.endpoint(deleted.url);
+    await w.endpoint(kept.url);
+    const sent = (await w.send(3)).filter((d) => d.endpointId === ep.id);
+    assert.equal(sent.length, 3);
+    // What a DELETE stopped after its first write leaves: the endpoint's row gone, its backlog
+    // still pending (the later writes that close it never ran). Foreign keys are off on this
+    // connection: no cascade ran then either.
+    const raw = new DatabaseSync(path);
+    raw.exec('PRAGMA busy_timeout = 5000');
+    raw.prepare('DELETE FROM endpoint_secrets WHERE endpoint_id = ?').run(ep.id);
+    raw.prepare('DELETE FROM endpoints WHERE id = ?').run(ep.id);
+    raw.close();
+    await w.dispatcher().start();
+    for (const d of sent) {
+      const closed = await deliveryIn(w, d.id, 'failed');
+      assert.equal(closed.nextAttemptAt, null, 'not tried again');
+      const attempts = await attemptsOf(w, d.id);
+      assert.equal(attempts.length, 1);
+      assert.equal(attempts[0]!.error?.message, 'endpoint deleted');
+      assert.equal(attempts[0]!.response, null);
+    }
+    await until('the other endpoint served', async () => kept.requests.length === 3);
+    await new Promise((res) => setTimeout(res, 100));
+    assert.equal(deleted.requests.length, 0, 'nothing went to the deleted endpoint');
+    assert.deepEqual(w.operational, [], 'its closing disabled nothing');
+  });
+
   test('the stored attempt holds the request as it arrived (host, content-length, connection) and every Set-Cookie', async () => {
     const w = await world();
     const arrived: { headers: IncomingHttpHeaders; raw: string[] }[] = [];
