@@ -469,4 +469,21 @@ describe('events API', () => {
     const inFlight = await api.call('POST', `/api/v1/projects/${p.id}/deliveries/${delivery.id}/retry`);
     assertError(inFlight, 409, 'HERALD_ERR_DELIVERY_IN_FLIGHT');
   });
+
+  test('retrying a delivery whose endpoint was deleted is 409 HERALD_ERR_ENDPOINT_DELETED; the delivery stays closed', async () => {
+    const q = await api.project('retry-deleted');
+    const gone = (
+      await api.call('POST', `/api/v1/projects/${q.id}/endpoints`, { url: 'https://hooks.example/gone' })
+    ).body;
+    const sent = await api.call('POST', `/api/v1/projects/${q.id}/events`, { type: 'a.b', payload: {} });
+    const deliveryId = sent.body.deliveries[0].id;
+    assert.equal((await api.call('DELETE', `/api/v1/projects/${q.id}/endpoints/${gone.id}`)).status, 204);
+    const D = `/api/v1/projects/${q.id}/deliveries/${deliveryId}`;
+    assert.equal((await api.call('GET', D)).body.status, 'failed', 'the delete closed it');
+    const refused = await api.call('POST', `${D}/retry`);
+    assertError(refused, 409, 'HERALD_ERR_ENDPOINT_DELETED');
+    const after = await api.call('GET', D);
+    assert.equal(after.body.status, 'failed', 'not reopened');
+    assert.equal(after.body.nextAttemptAt, null);
+  });
 });
