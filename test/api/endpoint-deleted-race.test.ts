@@ -6,7 +6,8 @@
  * every caller reading `secret` as a string) did not expect. Each is now 404, as it would be a
  * moment later. Real server on listen(0), SQLite on disk and PostgreSQL; the delete is made certain
  * to land in the window: the store sends it, over HTTP, and waits for its answer, just before the
- * read or write the route would otherwise race.
+ * read or write the route would otherwise race. The writes made after the look (PATCH, a rotation,
+ * an enable, a replay) are 404 the same way.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -81,7 +82,7 @@ async function deletedDuring(
     };
     const [m, path, body] = request(ep);
     const answer = await call(m, path, body);
-    assert.equal(deleted?.status, 204, 'the delete ran in the window');
+    assert.equal(deleted?.status, 204, `the delete ran in the window: ${JSON.stringify(deleted)}`);
     return answer;
   } finally {
     await app.close();
@@ -102,6 +103,21 @@ function suite(name: string, open: OpenStore) {
       assert.equal(answer.status, 404, JSON.stringify(answer.body));
       assert.equal(answer.body.error?.code, 'HERALD_ERR_NOT_FOUND');
     });
+
+    // The writes a route makes after finding the endpoint: each answers null for one gone by then.
+    const writes: [string, keyof Store, (ep: string) => [string, string, unknown?]][] = [
+      ['PATCH …', 'updateEndpoint', (ep) => ['PATCH', ep, { name: 'renamed' }]],
+      ['POST …/secret/rotate', 'rotateEndpointSecret', (ep) => ['POST', `${ep}/secret/rotate`, {}]],
+      ['POST …/enable', 'enableEndpoint', (ep) => ['POST', `${ep}/enable`]],
+      ['POST …/replay', 'replayMissing', (ep) => ['POST', `${ep}/replay`, { since: 0 }]],
+    ];
+    for (const [route, method, request] of writes) {
+      test(`${route}: 404`, async () => {
+        const answer = await deletedDuring(open, method, request);
+        assert.equal(answer.status, 404, JSON.stringify(answer.body));
+        assert.equal(answer.body.error?.code, 'HERALD_ERR_NOT_FOUND');
+      });
+    }
   });
 }
 
