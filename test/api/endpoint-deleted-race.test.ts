@@ -7,7 +7,7 @@
  * moment later. Real server on listen(0), SQLite on disk and PostgreSQL; the delete is made certain
  * to land in the window: the store sends it, over HTTP, and waits for its answer, just before the
  * read or write the route would otherwise race. The writes made after the look (PATCH, a rotation,
- * an enable, a replay) are 404 the same way.
+ * an enable, a replay, a recover) are 404 the same way.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -110,6 +110,8 @@ function suite(name: string, open: OpenStore) {
       ['POST …/secret/rotate', 'rotateEndpointSecret', (ep) => ['POST', `${ep}/secret/rotate`, {}]],
       ['POST …/enable', 'enableEndpoint', (ep) => ['POST', `${ep}/enable`]],
       ['POST …/replay', 'replayMissing', (ep) => ['POST', `${ep}/replay`, { since: 0 }]],
+      // Answered 202 { recovered: 0 } for the endpoint gone.
+      ['POST …/recover', 'recoverDeliveries', (ep) => ['POST', `${ep}/recover`, { since: 0 }]],
     ];
     for (const [route, method, request] of writes) {
       test(`${route}: 404`, async () => {
