@@ -38,6 +38,8 @@ const CASES: {
   projectOf: (args: unknown[]) => string;
   path: (projectId: string) => string;
   body: unknown;
+  /** POST unless given. */
+  verb?: string;
 }[] = [
   {
     what: 'an event',
@@ -67,11 +69,19 @@ const CASES: {
     path: (p) => `/api/v1/projects/${p}/api-keys`,
     body: { name: 'k' },
   },
+  {
+    what: "a project's settings",
+    method: 'updateProject',
+    projectOf: (a) => a[0] as string,
+    path: (p) => `/api/v1/projects/${p}`,
+    body: { name: 'renamed' },
+    verb: 'PATCH',
+  },
 ];
 
-async function post(base: string, path: string, body: unknown) {
+async function post(base: string, path: string, body: unknown, method = 'POST') {
   const r = await fetch(`${base}${path}`, {
-    method: 'POST',
+    method,
     headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
@@ -92,7 +102,7 @@ function suite(name: string, open: OpenStore) {
           const { port } = app.server.address() as { port: number };
           const base = `http://127.0.0.1:${port}`;
           const project = (await post(base, '/api/v1/projects', { name: 'doomed' })).body as { id: string };
-          const r = await post(base, c.path(project.id), c.body);
+          const r = await post(base, c.path(project.id), c.body, c.verb);
           assert.equal(r.status, 404, JSON.stringify(r.body));
           assert.equal(r.body.error?.code, 'HERALD_ERR_NOT_FOUND');
           assert.equal(r.body.error?.message, 'project not found');
