@@ -91,7 +91,7 @@ function suite(name: string, open: OpenStore) {
 onBothStores(suite);
 
 function importSuite(name: string, open: OpenStore) {
-  describe(`an import entry giving a schema while the example changes (${name})`, () => {
+  describe(`an import entry or a PUT giving a schema while the example changes (${name})`, () => {
     /** `store`, where the first `times` upserts are each preceded by another writer's of a new example. */
     const racing = (store: Store, times: number) => {
       let left = times;
@@ -143,6 +143,35 @@ function importSuite(name: string, open: OpenStore) {
         const stored = await store.getEventType('race.pair');
         assert.deepEqual({ schema: stored?.schema, example: stored?.example }, { schema: {}, example: 'x1' });
       } finally {
+        await done();
+      }
+    });
+
+    test('a PUT changed at every try: 409 naming body.schema after the tries, nothing of it stored', async () => {
+      const { store, done } = await open();
+      const app = buildApp({
+        store: racing(store, EVENT_TYPE_PUT_ATTEMPTS),
+        config: loadConfig({ env: { HERALD_ADMIN_TOKEN: ADMIN } }),
+      });
+      try {
+        await store.upsertEventType({ name: 'race.pair', schema: {}, example: 'a string' }, Date.now());
+        await app.listen({ port: 0, host: '127.0.0.1' });
+        const { port } = app.server.address() as { port: number };
+        const r = await fetch(`http://127.0.0.1:${port}/api/v1/event-types/race.pair`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ schema: { type: 'string' } }),
+        });
+        const body = (await r.json()) as Answer['body'] & { error?: { code?: string; message?: string } };
+        assert.equal(r.status, 409, JSON.stringify(body));
+        assert.equal(body.error?.code, 'HERALD_ERR_CONFLICT');
+        assert.equal(body.error?.details?.field, 'body.schema');
+        assert.match(String(body.error?.message), /stored example changed 3 times/);
+        const stored = await store.getEventType('race.pair');
+        assert.deepEqual({ schema: stored?.schema, example: stored?.example }, { schema: {}, example: 'x1' });
+      } finally {
+        closeAnsweredConnections(app.server);
+        await app.close();
         await done();
       }
     });
