@@ -4,10 +4,13 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
 import { buildApp } from '../../src/api/build-app.ts';
 import { DOCS_CSP, DOCS_INLINE_STYLE } from '../../src/api/routes/openapi.ts';
 import { SEALED_WITH_ANOTHER_KEY } from '../../src/delivery/secret-key-readiness.ts';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { CHECK_EVERY_MS } from '../../src/store/sqlite/database-file-watch.ts';
+import { withPostgres } from '../support/postgres.ts';
 import { type Body, startApi, type TestApi } from './helpers.ts';
 import { openApiValidator } from './openapi-validator.ts';
 
@@ -103,11 +106,35 @@ describe('health, metrics, OpenAPI', () => {
     await new Promise((resolve) => setTimeout(resolve, CHECK_EVERY_MS + 100));
     await readyz(gone.app);
     await gone.close();
+    // A PostgreSQL that answers reads but takes no writes (the URL leads to a standby): a database
+    // whose sessions start read-only stands in for one.
+    const server = await withPostgres();
+    try {
+      const url = await server.createDatabase();
+      const migrated = new PostgresStore(url);
+      await migrated.migrate();
+      await migrated.close();
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      await admin.query(
+        `ALTER DATABASE "${new URL(url).pathname.slice(1)}" SET default_transaction_read_only = on`,
+      );
+      await admin.end();
+      const standby = new PostgresStore(url);
+      const readOnly = await startApi({}, { store: standby });
+      readOnly.app.setReady(true);
+      await readyz(readOnly.app);
+      await readOnly.close();
+      await standby.close();
+    } finally {
+      await server.stop();
+    }
     assert.deepEqual(
       answers.map((a) => [a.status, JSON.parse(a.text).status]),
       [
         [503, SEALED_WITH_ANOTHER_KEY],
         [503, 'database file deleted or replaced'],
+        [503, 'database read-only'],
       ],
     );
     const doc = (await api.call('GET', '/openapi.json', undefined, { token: null })).body;
