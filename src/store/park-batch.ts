@@ -9,6 +9,15 @@
 export const parkBatch = { rows: 1_000 };
 
 /**
+ * A later write that fails (a full disk, the database out of reach a moment, a lock timeout) is
+ * tried again after `firstMs`, the wait doubling up to `maxMs`, until it goes through, the loop's
+ * own stop applies, or the store closes. The loop used to end at the first failure: an enable's
+ * rest stayed parked on an active endpoint, which nothing claims, until a process started (the
+ * sweep below) or the endpoint was enabled again, though endpoint.recovered counted it resumed.
+ */
+export const laterRetry = { firstMs: 1_000, maxMs: 30_000 };
+
+/**
  * Pending deliveries a disable counted but left to later writes: parked a batch at a time while the
  * endpoint is still disabled by that disable (`disabledAt`, the disable's `now`, which is also the
  * time every batch treats as now, so they park exactly what the disable counted).

@@ -5,7 +5,7 @@
  * the disable's or enable's caller.
  */
 import type pg from 'pg';
-import { type LaterBatches, type ParkRest, parkBatch, type ResumeRest } from '../park-batch.ts';
+import { type LaterBatches, laterRetry, type ParkRest, parkBatch, type ResumeRest } from '../park-batch.ts';
 import {
   parkedToResumePostgres,
   parkRestPostgres,
@@ -32,6 +32,8 @@ export class LaterBatchesPostgres {
   readonly #running = new Set<Promise<void>>();
   /** The enable whose parked deliveries are being resumed, by endpoint. */
   readonly #resuming = new Map<string, ResumeRest>();
+  /** Loops waiting to try a failed transaction again: drain (the store's close) ends their wait. */
+  readonly #waking = new Set<() => void>();
 
   constructor(deps: LaterBatchesPostgresDeps) {
     this.#deps = deps;
@@ -99,21 +101,24 @@ export class LaterBatchesPostgres {
     return stranded.length;
   }
 
-  /** Resolves once every loop under way has stopped. */
+  /** Resolves once every loop under way has stopped (called as the store closes: a loop waiting to try again stops now). */
   async drain(): Promise<void> {
+    for (const wake of this.#waking) wake();
     await Promise.all(this.#running);
   }
 
   /**
    * The ids `read` once, then `batch` on a batch of them per transaction (endpoint-parking.ts) until
-   * they are done or it answers null; `after` each commit.
+   * they are done or it answers null; `after` each commit. A read or a transaction that fails (the
+   * database out of reach a moment, a lock timeout) is tried again after a pause (laterRetry), the
+   * ids read again, until the store closes.
    */
   #inBatches(
     read: () => Promise<string[]>,
     batch: (c: Queryable, ids: string[]) => Promise<number | null>,
     after: () => void = () => {},
   ): Promise<void> {
-    const loop = async () => {
+    const once = async () => {
       const ids = await read();
       for (let i = 0; i < ids.length; i += parkBatch.rows) {
         if (this.#deps.closed()) return;
@@ -122,10 +127,35 @@ export class LaterBatchesPostgres {
         after();
       }
     };
-    const running = loop()
-      .catch(() => {}) // the database out of reach, or the store closed: left to the dispatcher or the next start's sweep
-      .finally(() => this.#running.delete(running));
+    const loop = async () => {
+      let wait = laterRetry.firstMs;
+      for (;;) {
+        try {
+          return await once();
+        } catch {
+          if (this.#deps.closed()) return;
+          await this.#pause(wait);
+          if (this.#deps.closed()) return;
+          wait = Math.min(wait * 2, laterRetry.maxMs);
+        }
+      }
+    };
+    const running = loop().finally(() => this.#running.delete(running));
     this.#running.add(running);
     return running;
+  }
+
+  /** Waits `ms`, or until drain. */
+  #pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.#waking.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      timer.unref();
+      this.#waking.add(wake);
+    });
   }
 }

@@ -4,7 +4,7 @@
  * attempt records queued meanwhile commit first. Not awaited by the disable's or enable's caller.
  */
 import type { DatabaseSync } from 'node:sqlite';
-import { type LaterBatches, type ParkRest, parkBatch, type ResumeRest } from '../park-batch.ts';
+import { type LaterBatches, laterRetry, type ParkRest, parkBatch, type ResumeRest } from '../park-batch.ts';
 import { parkRestSqlite, resumeRestSqlite, strandedParkedSqlite } from './endpoint-writes.ts';
 
 /** The store's write (sqlite-store.ts #write): a group-commit job. */
@@ -70,18 +70,28 @@ export class LaterBatchesSqlite {
     return stranded.length;
   }
 
-  /** `batch` in writes of its own until it does fewer than a batch, the event loop turning between two. */
+  /**
+   * `batch` in writes of its own until it does fewer than a batch, the event loop turning between
+   * two. A write that fails is tried again after a pause (laterRetry) until the store closes: a
+   * file gone for good leaves it to the dispatcher (parking) or the next start's sweep (resuming).
+   */
   async #inBatches(batch: (limit: number) => number, options: { wakes?: boolean } = {}): Promise<void> {
-    try {
-      for (;;) {
+    let wait = laterRetry.firstMs;
+    for (;;) {
+      if (this.#closed()) return;
+      const limit = parkBatch.rows;
+      let n: number;
+      try {
+        n = await this.#write(() => batch(limit), { durable: false, ...options });
+      } catch {
         if (this.#closed()) return;
-        const limit = parkBatch.rows;
-        const n = await this.#write(() => batch(limit), { durable: false, ...options });
-        if (n < limit) return;
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        await new Promise<void>((resolve) => setTimeout(resolve, wait).unref());
+        wait = Math.min(wait * 2, laterRetry.maxMs);
+        continue;
       }
-    } catch {
-      // The store closed or its file went away: left to the dispatcher (parking) or the next start's sweep (resuming).
+      if (n < limit) return;
+      wait = laterRetry.firstMs;
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 }
