@@ -68,6 +68,8 @@ export interface CallbackQueuesOptions {
    * (endpoint-queues.ts; Infinity: none).
    */
   fewestInFlight(projectId: string): number;
+  /** Whether the callback's body has room among the bytes in flight now (takeBytes would take it). */
+  bytesFit(claimed: ClaimedDelivery): boolean;
   /**
    * Whether the project is still there: not deleted, and no delete of it under way (Store.getProject
    * finds neither).
@@ -230,9 +232,12 @@ export function createCallbackQueues(options: CallbackQueuesOptions): CallbackQu
         continue;
       }
       // Its project seen (by its claim, or read again) longer ago than a queued endpoint's view may
-      // be: read again first, in case it was deleted meanwhile; the read's end starts it.
+      // be: read again first, in case it was deleted meanwhile; the read's end starts it. Only when
+      // its body has room: read while it had none, it went back to waiting after each read, and a
+      // read slower than QUEUED_VIEW_MAX_AGE_MS came back too old, so it read again at once, back
+      // to back for as long as the room did not come (an attempt's timeout).
       if (!justRead && now - Math.max(next.claimedAt, foundAt.get(projectId) ?? 0) > QUEUED_VIEW_MAX_AGE_MS) {
-        readProject(projectId);
+        if (options.bytesFit(next.claimed)) readProject(projectId);
         break;
       }
       q.shift();

@@ -363,6 +363,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     projectRoom,
     inFlight: slots.ofProject,
     takeBytes: (claimed) => takeBytes(null, claimed, null),
+    bytesFit: (claimed) => budget.fits(null, claimed.delivery.projectId, bytesOf(claimed, null)),
     queuedBytes,
     launch: (projectId, run) => launch(null, projectId, run),
     handBack: (claimed, delayMs) => {
