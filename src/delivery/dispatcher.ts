@@ -343,6 +343,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     takeBytes,
     forgetBytes: budget.forget,
     waitsForBytes: budget.waits,
+    leftWaitForBytes: () => queueMicrotask(startWaitingForBytes),
     queuedBytes,
     launch,
     onError: (error, during) => hooks.onError?.(error, during),

@@ -53,6 +53,12 @@ export interface EndpointQueuesOptions {
   forgetBytes(endpointId: string): void;
   /** Whether the endpoint waits for room for its first queued delivery's body (byte-budget.ts). */
   waitsForBytes(endpointId: string): boolean;
+  /**
+   * An endpoint waiting for room left that wait without an attempt ending (its deliveries went back
+   * at their half lease): the endpoints waiting behind it may fit now (the dispatcher's
+   * startWaitingForBytes, once the caller is done).
+   */
+  leftWaitForBytes?(): void;
   /** The payloads queued deliveries hold, bounded (queued-bytes.ts). */
   queuedBytes: QueuedBytes;
   /** Starts `run` as one of the endpoint's (and its project's) attempts in flight. */
@@ -262,9 +268,18 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
     const now = clock();
     const waitMax = waitMaxOf(key);
     while (q.length && now - q[0]!.claimedAt > waitMax) held.push(shift(q).claimed);
+    if (held.length === 0) {
+      arm(key);
+      return;
+    }
+    releaseHeld();
+    // What is left asks for room with its own first delivery's body (its wait was for the body of
+    // the one that went back), and the endpoints waiting behind it go on if the room is there: the
+    // first one held back by the whole budget stops every one behind it, and they waited for an
+    // attempt to end (up to its timeout) with the room there, going back at their own half lease.
     if (q.length === 0) remove(key, projectId);
-    else arm(key);
-    if (held.length) releaseHeld();
+    else start(key);
+    options.leftWaitForBytes?.();
   };
 
   const releaseHeld = (delayMs = 0, status?: 'parked') => {
