@@ -9,8 +9,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -21,46 +19,14 @@ import { openStore } from '../../src/store/open-store.ts';
 import { endpointInput, eventInput } from '../store/helpers.ts';
 import { until } from '../support/wait-until.ts';
 import { capDispatcher } from './cap-dispatcher.ts';
+import { heldReceiver } from './held-receiver.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-callback-bytes-reads-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A loopback receiver that notes each request's path and holds the answers to /slow until letGo(). */
-async function receiver() {
-  const arrivals: string[] = [];
-  const held: ServerResponse[] = [];
-  const state = { holding: true };
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const path = req.url!.slice(1);
-      arrivals.push(path);
-      if (path === 'slow' && state.holding) held.push(res);
-      else res.end('ok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    arrivals,
-    held,
-    letGo() {
-      state.holding = false;
-      for (const res of held.splice(0)) res.end('ok');
-    },
-    close() {
-      this.letGo();
-      return new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      });
-    },
-  };
-}
-
 test('a callback waiting for room for its body does not read its project again while the room is not there', async () => {
   const store = await openStore(`sqlite:${join(dir, 'herald.db')}`);
-  const rx = await receiver();
+  const rx = await heldReceiver(['slow']);
   const sender = createSender({ allowNetworks: ['127.0.0.0/8'], maxResponseBytes: 65536, userAgent: 'test' });
   try {
     const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';

@@ -16,8 +16,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -29,46 +27,10 @@ import type { NewEventInput } from '../../src/store/store.ts';
 import { endpointInput, eventInput } from '../store/helpers.ts';
 import { until } from '../support/wait-until.ts';
 import { capDispatcher } from './cap-dispatcher.ts';
+import { heldReceiver } from './held-receiver.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-bytes-waiters-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-/**
- * A loopback receiver that notes each request's path (its first segment) in `arrivals` and answers
- * at once, but holds the answers to the paths in `holds` while `holding` is set.
- */
-async function heldReceiver(holds: string[]) {
-  const arrivals: string[] = [];
-  const held: ServerResponse[] = [];
-  const state = { holding: true };
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const path = req.url!.slice(1);
-      arrivals.push(path);
-      if (holds.includes(path) && state.holding) held.push(res);
-      else res.end('ok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    arrivals,
-    held,
-    /** Answers the held requests and those to come. */
-    letGo() {
-      state.holding = false;
-      for (const res of held.splice(0)) res.end('ok');
-    },
-    close() {
-      this.letGo();
-      return new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      });
-    },
-  };
-}
 
 test('a project at its cap gives a freed slot to an endpoint that can start, not back to the one that freed it past endpoints waiting for room for their bodies', async () => {
   const store = await openStore(`sqlite:${join(dir, 'herald.db')}`);

@@ -22,35 +22,11 @@ async function listen(handler: Parameters<typeof createServer>[1]): Promise<stri
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-test('a test event whose lookup fails once is forwarded at the next poll', async () => {
-  const event = {
-    id: 'evt_1',
-    projectId: 'p',
-    type: 'player.joined',
-    payload: { n: 1 },
-    test: true,
-    idempotencyKey: null,
-    callbackUrl: null,
-    createdAt: new Date().toISOString(),
-  };
-  let listed = false;
-  let lookups = 0;
-  const api = await listen((req, res) => {
-    req.resume();
-    res.setHeader('content-type', 'application/json');
-    if (req.url?.startsWith('/api/v1/projects/p/events?')) {
-      res.end(JSON.stringify({ data: listed ? [event] : [], nextCursor: null }));
-    } else if (req.url === '/api/v1/projects/p/events/evt_1') {
-      lookups++;
-      if (lookups === 1) {
-        res.statusCode = 500;
-        res.end(JSON.stringify({ error: { code: 'HERALD_ERR_INTERNAL', message: 'try again' } }));
-      } else res.end(JSON.stringify({ ...event, deliveries: [{ endpointId: 'ep_1' }] }));
-    } else {
-      res.statusCode = 404;
-      res.end('{}');
-    }
-  });
+/**
+ * A loopback receiver keeping the bodies it gets, and a forwarder for endpoint ep_1 (every type,
+ * Standard Webhooks) polling the API stand-in at `api` for project p and forwarding to it.
+ */
+async function forwardingTo(api: string) {
   const received: string[] = [];
   const receiver = await listen((req, res) => {
     let body = '';
@@ -85,6 +61,39 @@ test('a test event whose lookup fails once is forwarded at the next poll', async
     timeoutMs: 2_000,
     log: () => {},
   });
+  return { received, forwarder };
+}
+
+test('a test event whose lookup fails once is forwarded at the next poll', async () => {
+  const event = {
+    id: 'evt_1',
+    projectId: 'p',
+    type: 'player.joined',
+    payload: { n: 1 },
+    test: true,
+    idempotencyKey: null,
+    callbackUrl: null,
+    createdAt: new Date().toISOString(),
+  };
+  let listed = false;
+  let lookups = 0;
+  const api = await listen((req, res) => {
+    req.resume();
+    res.setHeader('content-type', 'application/json');
+    if (req.url?.startsWith('/api/v1/projects/p/events?')) {
+      res.end(JSON.stringify({ data: listed ? [event] : [], nextCursor: null }));
+    } else if (req.url === '/api/v1/projects/p/events/evt_1') {
+      lookups++;
+      if (lookups === 1) {
+        res.statusCode = 500;
+        res.end(JSON.stringify({ error: { code: 'HERALD_ERR_INTERNAL', message: 'try again' } }));
+      } else res.end(JSON.stringify({ ...event, deliveries: [{ endpointId: 'ep_1' }] }));
+    } else {
+      res.statusCode = 404;
+      res.end('{}');
+    }
+  });
+  const { received, forwarder } = await forwardingTo(api);
   await forwarder.start();
   listed = true;
   await assert.rejects(forwarder.poll(), /try again|500/);
@@ -131,40 +140,7 @@ test('an event of the same millisecond as the newest forwarded, whose lookup fai
       res.end('{}');
     }
   });
-  const received: string[] = [];
-  const receiver = await listen((req, res) => {
-    let body = '';
-    req.on('data', (c) => {
-      body += c;
-    });
-    req.on('end', () => {
-      received.push(body);
-      res.end('ok');
-    });
-  });
-  const shape = endpointShape(
-    {
-      id: 'ep_1',
-      eventTypes: [],
-      dev: false,
-      method: 'POST',
-      headers: {},
-      envelope: 'standard',
-      signature: { scheme: 'standard' },
-      status: 'active',
-    } as unknown as Parameters<typeof endpointShape>[0],
-    'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
-    null,
-  );
-  const forwarder = createForwarder({
-    client: new HeraldClient({ url: api, token: 'test-token', retries: 0 }),
-    project: 'p',
-    forwardTo: `${receiver}/hooks`,
-    shape,
-    intervalMs: 10,
-    timeoutMs: 2_000,
-    log: () => {},
-  });
+  const { received, forwarder } = await forwardingTo(api);
   await forwarder.start();
   listed = true;
   await assert.rejects(forwarder.poll(), /try again|500/);
