@@ -31,6 +31,7 @@ import { endpointDisabledLine } from './delivery/endpoint-disabled-line.ts';
 import { fitToOpenFileLimit } from './delivery/fd-limit.ts';
 import { createSecretKeyReadiness, onSecretKeyChange } from './delivery/secret-key-readiness.ts';
 import type { Sender } from './delivery/sender.ts';
+import { laterWriteLog } from './later-write-log.ts';
 import { listenWithRetry } from './listen.ts';
 import { createLogger, type Logger } from './logger.ts';
 import {
@@ -140,6 +141,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
           },
         }
       : {}),
+    laterWrites: laterWriteLog(logger),
     onMigrationWait: (line) => logger.warn(`schema: ${line}`),
     // Before each: the API (and /healthz) answers once every migration is applied.
     onMigrationApplying: (file) => logger.info({ migration: file }, `schema: applying migration ${file}`),

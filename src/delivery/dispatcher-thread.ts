@@ -4,6 +4,7 @@
  * thread wakes it when events are accepted and receives its metrics in batches.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { laterWriteLog } from '../later-write-log.ts';
 import { createLogger } from '../logger.ts';
 import type { DeliveryOutcome } from '../metrics.ts';
 import { openStore } from '../store/open-store.ts';
@@ -47,6 +48,8 @@ try {
     encryptionKey: init.encryptionKey,
     previousEncryptionKeys: init.previousEncryptionKeys,
     sqliteCheckpointPages: DISPATCHER_CHECKPOINT_PAGES,
+    // An endpoint this thread disables parks its backlog in later writes.
+    laterWrites: laterWriteLog(logger),
     // A message when the key stops (or starts again) opening the secrets: the main thread's /readyz.
     onSealedSecretOpen: onSecretKeyChange((opened) => post({ type: 'secretKey', opened })),
   });

@@ -2,6 +2,7 @@ import { closeSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { makeDirectory } from '../config/make-directory.ts';
 import { decodeEncryptionKey } from '../config/parse-encryption-key.ts';
+import type { LaterWriteReport } from './park-batch.ts';
 import { createSecretCipher, PLAINTEXT_SECRETS, reportingOpens } from './secret-cipher.ts';
 import { fileAccessHint } from './sqlite/file-access.ts';
 import type { MigrationResult, Store } from './store.ts';
@@ -21,6 +22,8 @@ export interface OpenStoreOptions {
    * was sealed with a key this process was not given). The dispatcher's readiness (main.ts).
    */
   onSealedSecretOpen?: (opened: boolean) => void;
+  /** Told of an enable's or a disable's later writes that fail and go through again (src/later-write-log.ts). */
+  laterWrites?: LaterWriteReport;
   /** What the migration at open did (serve logs it). */
   onMigrated?: (result: MigrationResult) => void;
   /** PostgreSQL: what the migration at open waits for, while it waits on a lock (MigrationOptions.onWait). */
@@ -65,8 +68,12 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     const { SqliteStore } = await import('./sqlite/sqlite-store.ts');
     const path = databaseUrl.slice('sqlite:'.length);
     if (path === '') throw new Error('sqlite: database URL needs a path (sqlite:PATH or sqlite::memory:)');
-    const sqliteOptions =
-      options.sqliteCheckpointPages === undefined ? {} : { checkpointPages: options.sqliteCheckpointPages };
+    const sqliteOptions = {
+      ...(options.sqliteCheckpointPages === undefined
+        ? {}
+        : { checkpointPages: options.sqliteCheckpointPages }),
+      ...(options.laterWrites ? { laterWrites: options.laterWrites } : {}),
+    };
     if (path === ':memory:') {
       store = new SqliteStore(':memory:', cipher, sqliteOptions);
     } else {
@@ -107,7 +114,10 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     }
   } else if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     const { PostgresStore } = await import('./postgres/postgres-store.ts');
-    store = new PostgresStore(databaseUrl, { cipher });
+    store = new PostgresStore(databaseUrl, {
+      cipher,
+      ...(options.laterWrites ? { laterWrites: options.laterWrites } : {}),
+    });
   } else {
     throw new Error(
       `unsupported database URL scheme "${databaseUrl.split(':')[0]}" (use sqlite:PATH or postgres://…)`,

@@ -45,3 +45,20 @@ export interface ResumeRest {
 
 /** What a write left to later writes of a batch each, parking or resuming. */
 export type LaterBatches = ParkRest | ResumeRest;
+
+/** One loop of later writes: a disable's parking or an enable's resuming, of one endpoint. */
+export interface LaterLoop {
+  step: 'park' | 'resume';
+  projectId: string;
+  endpointId: string;
+}
+
+/**
+ * Told of the later writes' failures (the store's `laterWrites` option; src/later-write-log.ts logs
+ * them): a loop's first failed write, then, if one goes through after, that one with the number of
+ * failed tries. Retried silently before 2026-12-06: a backlog stayed parked meanwhile with no line.
+ */
+export interface LaterWriteReport {
+  failed(loop: LaterLoop, error: unknown): void;
+  through(loop: LaterLoop, failures: number): void;
+}

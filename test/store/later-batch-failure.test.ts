@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, test } from 'node:test';
 import pg from 'pg';
+import { laterWriteLog } from '../../src/later-write-log.ts';
 import { parkBatch } from '../../src/store/park-batch.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
@@ -26,6 +27,33 @@ after(() => {
   parkBatch.rows = ROWS;
 });
 
+/** The lines a store's later writes logged (laterWriteLog), as level and message with their fields. */
+function capturedLog(): {
+  lines: { level: string; fields: object; message: string }[];
+  log: ReturnType<typeof laterWriteLog>;
+} {
+  const lines: { level: string; fields: object; message: string }[] = [];
+  const at = (level: string) => (fields: object, message: string) => lines.push({ level, fields, message });
+  return { lines, log: laterWriteLog({ warn: at('warn'), info: at('info') }) };
+}
+
+/**
+ * The loop's failure said once, as a warning naming the endpoint and the cause's message (never a
+ * payload), and its write going through again said once after it.
+ */
+function assertLogged(lines: { level: string; fields: object; message: string }[], endpointId: string): void {
+  const text = lines.map((l) => `${l.level} ${l.message} ${JSON.stringify(l.fields)}`);
+  assert.equal(lines.length, 2, `two lines: ${text.join('\n')}`);
+  assert.equal(lines[0]!.level, 'warn', text[0]);
+  assert.match(lines[0]!.message, /resum/, text[0]);
+  assert.match(text[0]!, new RegExp(endpointId), text[0]);
+  assert.match(text[0]!, /disk full \(simulated\)/, text[0]);
+  assert.equal(lines[1]!.level, 'info', text[1]);
+  assert.match(lines[1]!.message, /again/, text[1]);
+  assert.match(text[1]!, new RegExp(endpointId), text[1]);
+  for (const line of text) assert.doesNotMatch(line, /"n":1/, 'no payload in a line');
+}
+
 /**
  * 9 parked deliveries of a disabled endpoint, enabled with batches of 2 while `refuse` makes every
  * later write fail; `allow` lets them through again. Resolves with their statuses once all are
@@ -36,7 +64,7 @@ async function resumeThroughFailure(
   refuse: () => Promise<void>,
   allow: () => Promise<void>,
   ms: number,
-): Promise<{ resumed: number | undefined; statuses: (string | undefined)[] }> {
+): Promise<{ resumed: number | undefined; statuses: (string | undefined)[]; endpointId: string }> {
   const { project, endpoints } = await projectWithEndpoints(store, 1);
   const ep = endpoints[0]!;
   const accepted = await store.acceptEvents(
@@ -64,17 +92,18 @@ async function resumeThroughFailure(
     await new Promise((resolve) => setTimeout(resolve, 50));
     now = await statuses();
   }
-  return { resumed, statuses: now };
+  return { resumed, statuses: now, endpointId: ep.id };
 }
 
 test('SQLite: a later batch of an enable that fails is tried again: every parked delivery is resumed once writes go through', async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'herald-later-failure-')), 'h.db');
-  const store = new SqliteStore(path);
+  const { lines, log } = capturedLog();
+  const store = new SqliteStore(path, undefined, { laterWrites: log });
   await store.migrate();
   const raw = new DatabaseSync(path);
   raw.exec('PRAGMA busy_timeout = 5000');
   try {
-    const { resumed, statuses } = await resumeThroughFailure(
+    const { resumed, statuses, endpointId } = await resumeThroughFailure(
       store,
       async () => {
         // Past the enable's own batch of 2: every later resume refused.
@@ -93,6 +122,7 @@ test('SQLite: a later batch of an enable that fails is tried again: every parked
     );
     assert.equal(resumed, 9, 'the enable counted them all');
     assert.deepEqual(statuses, Array(9).fill('pending'), 'none left parked on the active endpoint');
+    assertLogged(lines, endpointId);
   } finally {
     raw.close();
     await store.close();
@@ -101,12 +131,13 @@ test('SQLite: a later batch of an enable that fails is tried again: every parked
 
 test('PostgreSQL: a later batch of an enable that fails is tried again: every parked delivery is resumed once writes go through', async () => {
   const url = await (await postgres()).createDatabase();
-  const store = new PostgresStore(url);
+  const { lines, log } = capturedLog();
+  const store = new PostgresStore(url, { laterWrites: log });
   await store.migrate();
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   try {
-    const { resumed, statuses } = await resumeThroughFailure(
+    const { resumed, statuses, endpointId } = await resumeThroughFailure(
       store,
       async () => {
         await admin.query(`CREATE SEQUENCE resumes;
@@ -125,6 +156,7 @@ test('PostgreSQL: a later batch of an enable that fails is tried again: every pa
     );
     assert.equal(resumed, 9, 'the enable counted them all');
     assert.deepEqual(statuses, Array(9).fill('pending'), 'none left parked on the active endpoint');
+    assertLogged(lines, endpointId);
   } finally {
     await admin.end();
     await store.close();

@@ -5,7 +5,15 @@
  * the disable's or enable's caller.
  */
 import type pg from 'pg';
-import { type LaterBatches, laterRetry, type ParkRest, parkBatch, type ResumeRest } from '../park-batch.ts';
+import {
+  type LaterBatches,
+  type LaterLoop,
+  type LaterWriteReport,
+  laterRetry,
+  type ParkRest,
+  parkBatch,
+  type ResumeRest,
+} from '../park-batch.ts';
 import {
   parkedToResumePostgres,
   parkRestPostgres,
@@ -24,6 +32,8 @@ export interface LaterBatchesPostgresDeps {
   /** This process's dispatcher woken. */
   notifyLocal: () => void;
   closed: () => boolean;
+  /** Told of a loop's first failure and of the transaction that goes through after it. */
+  report?: LaterWriteReport;
 }
 
 export class LaterBatchesPostgres {
@@ -56,6 +66,7 @@ export class LaterBatchesPostgres {
     for (const rest of rests) {
       const { projectId, endpointId, disabledAt } = rest;
       void this.#inBatches(
+        { step: 'park', projectId, endpointId },
         () => pendingToParkPostgres(this.#deps.pool, projectId, endpointId, disabledAt, null),
         async (c, batch) => ((await parkRestPostgres(c, rest, batch)) ? 0 : null),
       );
@@ -71,6 +82,7 @@ export class LaterBatchesPostgres {
     const key = `${rest.projectId}/${rest.endpointId}`;
     this.#resuming.set(key, rest);
     return this.#inBatches(
+      { step: 'resume', projectId: rest.projectId, endpointId: rest.endpointId },
       () => parkedToResumePostgres(this.#deps.pool, rest.projectId, rest.endpointId, null),
       async (c, batch) => {
         if (this.#resuming.get(key) !== rest) return null;
@@ -111,36 +123,47 @@ export class LaterBatchesPostgres {
    * The ids `read` once, then `batch` on a batch of them per transaction (endpoint-parking.ts) until
    * they are done or it answers null; `after` each commit. A read or a transaction that fails (the
    * database out of reach a moment, a lock timeout) is tried again after a pause (laterRetry), the
-   * ids read again, until the store closes.
+   * ids read again, until the store closes. The loop's first failure, and the read or transaction
+   * that goes through after, are reported (`report`).
    */
   #inBatches(
+    loop: LaterLoop,
     read: () => Promise<string[]>,
     batch: (c: Queryable, ids: string[]) => Promise<number | null>,
     after: () => void = () => {},
   ): Promise<void> {
+    let failures = 0;
+    /** After a failure, the first read or transaction that goes through says so. */
+    const through = () => {
+      if (failures > 0) this.#deps.report?.through(loop, failures);
+      failures = 0;
+    };
     const once = async () => {
       const ids = await read();
+      if (ids.length === 0) through();
       for (let i = 0; i < ids.length; i += parkBatch.rows) {
         if (this.#deps.closed()) return;
         const done = await this.#deps.tx((c) => batch(c, ids.slice(i, i + parkBatch.rows)));
+        through();
         if (done === null) return;
         after();
       }
     };
-    const loop = async () => {
+    const run = async () => {
       let wait = laterRetry.firstMs;
       for (;;) {
         try {
           return await once();
-        } catch {
+        } catch (error) {
           if (this.#deps.closed()) return;
+          if (failures++ === 0) this.#deps.report?.failed(loop, error);
           await this.#pause(wait);
           if (this.#deps.closed()) return;
           wait = Math.min(wait * 2, laterRetry.maxMs);
         }
       }
     };
-    const running = loop().finally(() => this.#running.delete(running));
+    const running = run().finally(() => this.#running.delete(running));
     this.#running.add(running);
     return running;
   }

@@ -12,7 +12,7 @@ import { markTurnCursor, newTurnCursor, resetTurnCursor } from '../claim-turns.t
 import { eventTypeKept } from '../event-type-kept.ts';
 import { finishEndpointDeletes } from '../finish-endpoint-deletes.ts';
 import { finishProjectDeletes } from '../finish-project-deletes.ts';
-import { type LaterBatches, parkBatch } from '../park-batch.ts';
+import { type LaterBatches, type LaterWriteReport, parkBatch } from '../park-batch.ts';
 import { recoverBatch, recoverInBatches } from '../recover-batch.ts';
 import { replayBatch, replayInBatches } from '../replay-batch.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
@@ -148,6 +148,8 @@ export interface PostgresStoreOptions {
   acceptWaitMs?: number;
   /** New deliveries a group takes past its first accept (default GROUP_DELIVERIES, accept-group.ts); tests lower it. */
   groupDeliveries?: number;
+  /** Told of later transactions that fail and go through again (park-batch.ts; src/later-write-log.ts). */
+  laterWrites?: LaterWriteReport;
 }
 
 /** lock_not_available: a statement waited for a lock past lock_timeout (pool.ts PoolBounds.lockMs). */
@@ -214,6 +216,7 @@ export class PostgresStore implements Store {
       notifyOthers: (c) => this.#notifyOthers(c),
       notifyLocal: () => this.#notifyLocal(),
       closed: () => this.#closed,
+      ...(options.laterWrites ? { report: options.laterWrites } : {}),
     });
   }
 

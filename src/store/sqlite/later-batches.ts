@@ -4,7 +4,15 @@
  * attempt records queued meanwhile commit first. Not awaited by the disable's or enable's caller.
  */
 import type { DatabaseSync } from 'node:sqlite';
-import { type LaterBatches, laterRetry, type ParkRest, parkBatch, type ResumeRest } from '../park-batch.ts';
+import {
+  type LaterBatches,
+  type LaterLoop,
+  type LaterWriteReport,
+  laterRetry,
+  type ParkRest,
+  parkBatch,
+  type ResumeRest,
+} from '../park-batch.ts';
 import { parkRestSqlite, resumeRestSqlite, strandedParkedSqlite } from './endpoint-writes.ts';
 
 /** The store's write (sqlite-store.ts #write): a group-commit job. */
@@ -14,13 +22,15 @@ export class LaterBatchesSqlite {
   readonly #db: DatabaseSync;
   readonly #write: Write;
   readonly #closed: () => boolean;
+  readonly #report: LaterWriteReport | undefined;
   /** The enable whose parked deliveries are being resumed, by endpoint. */
   readonly #resuming = new Map<string, ResumeRest>();
 
-  constructor(db: DatabaseSync, write: Write, closed: () => boolean) {
+  constructor(db: DatabaseSync, write: Write, closed: () => boolean, report?: LaterWriteReport) {
     this.#db = db;
     this.#write = write;
     this.#closed = closed;
+    this.#report = report;
   }
 
   /** Each, parked or resumed as its kind says. */
@@ -37,7 +47,10 @@ export class LaterBatchesSqlite {
    * claims it (dispatcher.ts).
    */
   park(rests: ParkRest[]): void {
-    for (const rest of rests) void this.#inBatches((limit) => parkRestSqlite(this.#db, rest, limit));
+    for (const rest of rests) {
+      const loop: LaterLoop = { step: 'park', projectId: rest.projectId, endpointId: rest.endpointId };
+      void this.#inBatches(loop, (limit) => parkRestSqlite(this.#db, rest, limit));
+    }
   }
 
   /**
@@ -50,7 +63,8 @@ export class LaterBatchesSqlite {
     this.#resuming.set(key, rest);
     const resumeBatch = (limit: number) =>
       this.#resuming.get(key) === rest ? resumeRestSqlite(this.#db, rest, limit) : 0;
-    return this.#inBatches(resumeBatch, { wakes: true }).finally(() => {
+    const loop: LaterLoop = { step: 'resume', projectId: rest.projectId, endpointId: rest.endpointId };
+    return this.#inBatches(loop, resumeBatch, { wakes: true }).finally(() => {
       if (this.#resuming.get(key) === rest) this.#resuming.delete(key);
     });
   }
@@ -74,21 +88,30 @@ export class LaterBatchesSqlite {
    * `batch` in writes of its own until it does fewer than a batch, the event loop turning between
    * two. A write that fails is tried again after a pause (laterRetry) until the store closes: a
    * file gone for good leaves it to the dispatcher (parking) or the next start's sweep (resuming).
+   * The loop's first failure, and the write that goes through after, are reported (`report`).
    */
-  async #inBatches(batch: (limit: number) => number, options: { wakes?: boolean } = {}): Promise<void> {
+  async #inBatches(
+    loop: LaterLoop,
+    batch: (limit: number) => number,
+    options: { wakes?: boolean } = {},
+  ): Promise<void> {
     let wait = laterRetry.firstMs;
+    let failures = 0;
     for (;;) {
       if (this.#closed()) return;
       const limit = parkBatch.rows;
       let n: number;
       try {
         n = await this.#write(() => batch(limit), { durable: false, ...options });
-      } catch {
+      } catch (error) {
         if (this.#closed()) return;
+        if (failures++ === 0) this.#report?.failed(loop, error);
         await new Promise<void>((resolve) => setTimeout(resolve, wait).unref());
         wait = Math.min(wait * 2, laterRetry.maxMs);
         continue;
       }
+      if (failures > 0) this.#report?.through(loop, failures);
+      failures = 0;
       if (n < limit) return;
       wait = laterRetry.firstMs;
       await new Promise<void>((resolve) => setImmediate(resolve));

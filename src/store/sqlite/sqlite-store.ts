@@ -13,7 +13,7 @@ import { DispatchCache, type DispatchCacheOptions } from '../dispatch-cache.ts';
 import { FanOutCache } from '../fan-out-cache.ts';
 import { finishEndpointDeletes } from '../finish-endpoint-deletes.ts';
 import { finishProjectDeletes } from '../finish-project-deletes.ts';
-import { type LaterBatches, type ParkRest, parkBatch } from '../park-batch.ts';
+import { type LaterBatches, type LaterWriteReport, type ParkRest, parkBatch } from '../park-batch.ts';
 import { recoverBatch, recoverInBatches } from '../recover-batch.ts';
 import { replayBatch, replayInBatches } from '../replay-batch.ts';
 import { PLAINTEXT_SECRETS, type SecretCipher } from '../secret-cipher.ts';
@@ -137,6 +137,8 @@ export interface SqliteStoreOptions {
   groupDeliveries?: number;
   /** The dispatcher's cache of endpoint views (dispatch-cache.ts); tests shorten its ages. */
   dispatchCache?: DispatchCacheOptions;
+  /** Told of later writes that fail and go through again (park-batch.ts; src/later-write-log.ts). */
+  laterWrites?: LaterWriteReport;
 }
 
 export class SqliteStore implements Store {
@@ -171,6 +173,7 @@ export class SqliteStore implements Store {
       this.#db,
       (fn, o) => this.#write(fn, o),
       () => this.#closed,
+      options.laterWrites,
     );
     this.#file = watchDatabaseFile(path === ':memory:' || path === '' ? null : path);
     this.#writes = new GroupCommit(
