@@ -3108,6 +3108,35 @@ export function defineStoreSuite(
       },
     );
 
+    withStore(
+      'recoverDeliveries: of an endpoint deleted, nothing recovered and nothing left to go on from (its failed deliveries are not walked)',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 2);
+        const [ep, other] = endpoints;
+        assert.ok(ep && other);
+        for (const dt of [0, 1, 2, 3, 4]) {
+          assert.equal((await deliveredAt(store, project.id, T0 + dt * SECOND)).length, 2);
+        }
+        assert.equal(await store.deleteEndpoint(project.id, ep.id), true);
+        const saved = { ...recoverBatch };
+        // Out of time after every batch: a recover that walked on would say where to go on.
+        Object.assign(recoverBatch, { rows: 2, requestMs: 0 });
+        try {
+          assert.deepEqual(
+            await store.recoverDeliveries(project.id, ep.id, T0, T0 + DAY, T0 + HOUR),
+            { recovered: 0, nextSince: null },
+            'the first batch found it gone',
+          );
+        } finally {
+          Object.assign(recoverBatch, saved);
+        }
+        assert.deepEqual(await store.recoverDeliveries(project.id, other.id, T0, T0 + DAY, T0 + HOUR), {
+          recovered: 5,
+          nextSince: null,
+        });
+      },
+    );
+
     withStore('secret rotation: grace period keeps the old secret valid, 0 retires it now', async (store) => {
       const p = await store.createProject({ name: 'p' }, T0);
       const ep = await store.createEndpoint(endpointInput(p.id), 'whsec_one', T0);

@@ -91,25 +91,29 @@ export const RECOVER_SCAN_SQL = `SELECT id, created_at FROM deliveries
     AND created_at <= $5
   ORDER BY created_at, id LIMIT $6`;
 
-/** One batch of a recover: those of `ids` still failed made pending and due at `now`. */
+/**
+ * One batch of a recover: those of `ids` still failed made pending and due at `now`. Null when the
+ * endpoint is gone (deleted between two batches: its deliveries were closed for good,
+ * endpoint-writes.ts): the recover stops there, where it used to walk the rest of its failed
+ * deliveries recovering none.
+ */
 export async function recoverDeliveriesPostgres(
   c: Queryable,
   projectId: string,
   endpointId: string,
   ids: string[],
   now: number,
-): Promise<number> {
+): Promise<number | null> {
   // The endpoint before its deliveries, as attempt records lock them (endpoint-writes.ts); the
-  // deliveries in key order, as retention does (retention.ts): old failed ones are both's.
-  await lockEndpointPostgres(c, projectId, endpointId, 'FOR NO KEY UPDATE');
+  // deliveries in key order, as retention does (retention.ts): old failed ones are both's. Locked,
+  // it stays until the commit (a delete takes FOR UPDATE).
+  if (!(await lockEndpointPostgres(c, projectId, endpointId, 'FOR NO KEY UPDATE'))) return null;
   return changed(
     c,
     `UPDATE deliveries d SET status = 'pending', next_attempt_at = $1, due_since = $1, leased_by = NULL,
        held_until = NULL, updated_at = $1
      FROM (SELECT id FROM deliveries
            WHERE project_id = $2 AND id = ANY($4::text[]) AND endpoint_id = $3 AND status = 'failed'
-             -- deleted between two batches: its deliveries were closed for good (endpoint-writes.ts)
-             AND EXISTS (SELECT 1 FROM endpoints WHERE project_id = $2 AND id = $3)
            ORDER BY project_id, id FOR NO KEY UPDATE) x
      WHERE d.project_id = $2 AND d.id = x.id`,
     [now, projectId, endpointId, ids],

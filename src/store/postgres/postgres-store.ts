@@ -585,6 +585,8 @@ export class PostgresStore implements Store {
             return changed;
           })
         : 0;
+      // The endpoint gone: none of the rest is recovered either.
+      if (recovered === null) return { recovered: 0, next: null };
       if (recovered) this.#notifyLocal();
       return { recovered, next: rows.length === recoverBatch.rows ? rows.at(-1)! : null };
     });
