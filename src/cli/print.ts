@@ -178,8 +178,9 @@ export function apiAction<F extends ConnectionFlags>(
  * HERALD_ADMIN_TOKEN, the admin token a local serve saved) without a word. A revoked key in
  * HERALD_TOKEN shadowing a good HERALD_ADMIN_TOKEN, or the admin token of an earlier `herald serve`
  * left in ./herald-data, got a bare 401 and nothing to go on. Names the place, never the token.
+ * `herald listen` words its 401s with it too (commands/listen.ts).
  */
-function tokenSent(flags: ConnectionFlags): string {
+export function tokenSent(flags: ConnectionFlags): string {
   const { tokenSource } = resolveConnection(flags);
   if (tokenSource === null) return '';
   if (tokenSource === 'HERALD_TOKEN' && process.env.HERALD_ADMIN_TOKEN?.trim()) {

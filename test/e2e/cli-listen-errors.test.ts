@@ -163,3 +163,18 @@ test("--types that the endpoint's filter takes none of is refused at start, nami
   );
   assert.doesNotMatch(run.stdout, /forwarding/);
 });
+
+test("a 401 at listen's start says which token was sent, as the other API commands' 401s do", async () => {
+  // print.ts tokenSent: listen's own error path gave the bare 401, with nothing to say that the
+  // token refused was --token's (or a HERALD_TOKEN shadowing HERALD_ADMIN_TOKEN, or a saved one).
+  const project = await api<{ id: string }>(server.url, ADMIN, 'POST', '/api/v1/projects', { name: 'u' });
+  const run = await herald([
+    'listen',
+    ...['--url', server.url, '--token', 'hk_revoked', '--project', project.body.id],
+    ...['--forward-to', 'http://127.0.0.1:9/hook'],
+  ]);
+  assert.equal(run.code, 1, `${run.stdout}${run.stderr}`);
+  assert.match(run.stderr, /^herald: 401 [^\n]*: the token sent was --token's\n$/);
+  assert.doesNotMatch(run.stderr, /hk_revoked/, 'the token itself is never printed');
+  assert.doesNotMatch(run.stdout, /forwarding/);
+});

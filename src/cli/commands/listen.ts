@@ -19,7 +19,7 @@ import {
 } from '../api-connection.ts';
 import { describeApiError, type FieldSources } from '../api-errors.ts';
 import type { ForwardShape } from '../listen/forward-shape.ts';
-import { printLine } from '../print.ts';
+import { printLine, tokenSent } from '../print.ts';
 import { readTextFile } from '../read-text-file.ts';
 import { CommandError, runCommand } from '../run-command.ts';
 import { readSecretFile } from '../secret-file.ts';
@@ -96,11 +96,14 @@ export function listenCommand(): Command {
       // A refusal of the API names the flag it came from, as the other API commands' do (print.ts).
       // Herald not reachable (at start or at a poll): which URL was tried and how to change it.
       // An answer that is not Herald's (a wrong --url): whether --url is a Herald server.
+      // A 401 of Herald's says which token was sent, as apiAction's do (print.ts tokenSent).
       const describeApi = (error: HeraldApiError) => describeApiError(error, command, FIELD_SOURCES);
+      const describeRefusal = (error: HeraldApiError) =>
+        `${describeApi(error)}${error.status === 401 ? tokenSent(flags) : ''}`;
       const describe = (error: unknown): string =>
         (
           notHerald(error, flags, describeApi) ??
-          (error instanceof HeraldApiError ? { message: describeApi(error) } : null) ??
+          (error instanceof HeraldApiError ? { message: describeRefusal(error) } : null) ??
           unreachable(error, flags) ??
           noAnswer(error, flags) ??
           (error as Error)
@@ -111,7 +114,7 @@ export function listenCommand(): Command {
       } catch (error) {
         const foreign = notHerald(error, flags, describeApi);
         if (foreign) throw foreign;
-        if (error instanceof HeraldApiError) throw new CommandError(describeApi(error));
+        if (error instanceof HeraldApiError) throw new CommandError(describeRefusal(error));
         throw unreachable(error, flags) ?? noAnswer(error, flags) ?? error;
       }
     }),
