@@ -27,11 +27,16 @@ export interface RecoverBatchDone {
   recovered: number;
   /** Where the next batch starts; null when the range is done (or the endpoint is gone). */
   next: RecoverCursor | null;
+  /**
+   * The endpoint was disabled (after the caller found it active): none recovered, the recover stops
+   * here. Recovered, they were pending on a disabled endpoint, left for the claims to park.
+   */
+  disabled?: true;
 }
 
 /**
  * Store.recoverDeliveries from its batches: runs `batch` from the start of the range until the range
- * is done or the request's time is up. The event loop turns between two batches: writes queued
+ * is done, the request's time is up, or a batch finds the endpoint disabled. The event loop turns between two batches: writes queued
  * meanwhile go first.
  */
 export async function recoverInBatches(
@@ -45,6 +50,8 @@ export async function recoverInBatches(
   while (from) {
     const done = await batch(from);
     recovered += done.recovered;
+    // Where a recover goes on once the endpoint is enabled again: this batch's start.
+    if (done.disabled) return { recovered, nextSince: from.createdAt };
     from = done.next;
     // Out of time: a recover from the last delivery looked at goes on. Only once past `since`, so
     // that every request moves on.

@@ -392,7 +392,8 @@ export interface RecoverResult {
   /**
    * Null when every failed delivery of the range was looked at. Otherwise the request ran out of
    * time: the creation time of the last delivery it looked at, from which a recover goes on (those
-   * it recovered are pending now, and passed over).
+   * it recovered are pending now, and passed over); or a batch found the endpoint disabled: where
+   * that batch began.
    */
   nextSince: number | null;
 }

@@ -294,7 +294,9 @@ export interface Store {
    * oldest first; answers how many. In batches of recoverBatch.rows (recover-batch.ts), each its own
    * short transaction: none is recovered twice, one that fails while it runs may or may not be.
    * Stops after the batch that ends past recoverBatch.requestMs: nextSince is then where a recover
-   * goes on (null when the range is done).
+   * goes on (null when the range is done). A batch that finds the endpoint disabled (a disable after
+   * the caller found it active) recovers none and stops there, nextSince where it began; one that
+   * finds it deleted recovers none and stops, nextSince null.
    */
   recoverDeliveries(
     projectId: string,

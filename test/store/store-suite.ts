@@ -3137,6 +3137,45 @@ export function defineStoreSuite(
       },
     );
 
+    withStore(
+      'recoverDeliveries: of an endpoint disabled (after the caller looked), nothing recovered; it stops at once, saying where to go on',
+      async (store) => {
+        // The route refuses a disabled endpoint (409), then recovers: a disable between the two
+        // made the failed deliveries pending on a disabled endpoint, left for claims to park.
+        const { project, endpoints } = await projectWithEndpoints(store, 2);
+        const [ep, other] = endpoints;
+        assert.ok(ep && other);
+        const failed = [];
+        for (const dt of [0, 1, 2, 3, 4]) {
+          const claims = await deliveredAt(store, project.id, T0 + dt * SECOND);
+          failed.push(...claims.filter((c) => c.delivery.endpointId === ep.id).map((c) => c.delivery.id));
+        }
+        assert.ok(await store.updateEndpoint(project.id, ep.id, { active: false }, T0 + 10 * SECOND));
+        const saved = { ...recoverBatch };
+        Object.assign(recoverBatch, { rows: 2 });
+        try {
+          assert.deepEqual(
+            await store.recoverDeliveries(project.id, ep.id, T0, T0 + DAY, T0 + HOUR),
+            { recovered: 0, nextSince: T0 },
+            'the first batch found it disabled',
+          );
+        } finally {
+          Object.assign(recoverBatch, saved);
+        }
+        for (const id of failed) assert.equal((await store.getDelivery(project.id, id))?.status, 'failed');
+        // Enabled again, a recover from there recovers them.
+        assert.ok(await store.enableEndpoint(project.id, ep.id, T0 + HOUR));
+        assert.deepEqual(await store.recoverDeliveries(project.id, ep.id, T0, T0 + DAY, T0 + HOUR), {
+          recovered: 5,
+          nextSince: null,
+        });
+        assert.deepEqual(await store.recoverDeliveries(project.id, other.id, T0, T0 + DAY, T0 + HOUR), {
+          recovered: 5,
+          nextSince: null,
+        });
+      },
+    );
+
     withStore('secret rotation: grace period keeps the old secret valid, 0 retires it now', async (store) => {
       const p = await store.createProject({ name: 'p' }, T0);
       const ep = await store.createEndpoint(endpointInput(p.id), 'whsec_one', T0);

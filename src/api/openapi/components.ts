@@ -288,7 +288,7 @@ export const COMPONENT_SCHEMAS = {
   Recovered: object({
     recovered: described('Failed deliveries made due again', integer),
     nextSince: described(
-      'Null when every failed delivery of the range was looked at; else the request ran out of time (about 20 s) and this is the creation time of the last one it looked at: recover again with it as since',
+      'Null when every failed delivery of the range was looked at; else the request ran out of time (about 20 s) and this is the creation time of the last one it looked at, or the endpoint was disabled meanwhile and this is where the recover stopped: recover again with it as since',
       nullable(time),
     ),
   }),

@@ -277,10 +277,13 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
     async (request, reply) => {
       const { project, endpoint, since, until, now } = await leverOverRange(ctx, request);
       const result = await store.recoverDeliveries(project.id, endpoint.id, since, until, now);
-      // None recovered: perhaps deleted since it was read (the batches recover nothing of an
-      // endpoint gone, endpoint-writes.ts), which answered 202 with 0 where a moment later is 404.
-      if (result.recovered === 0 && !(await store.getEndpoint(project.id, endpoint.id))) {
-        throw new NotFoundError('endpoint');
+      // None recovered: perhaps deleted or disabled since it was read (the batches recover nothing
+      // of an endpoint gone or disabled, store.ts), which answered 202 where a moment later is 404,
+      // or 409 (until 2026-12-06 the batches made them pending on the disabled endpoint).
+      if (result.recovered === 0) {
+        const current = await store.getEndpoint(project.id, endpoint.id);
+        if (!current) throw new NotFoundError('endpoint');
+        if (current.status === 'disabled') throw endpointDisabled(current);
       }
       if (result.recovered > 0) ctx.wake();
       return reply.code(202).send({ recovered: result.recovered, nextSince: iso(result.nextSince) });

@@ -139,9 +139,9 @@ export function addEndpointHistoryCommands(endpoints: Command): void {
 type RangeFlags = ConnectionFlags & { project: string; since: string; until?: string };
 
 /**
- * A replay or recover cut short (out of time, about 20 s a request; for a replay also the server's
- * per-request limit, or the endpoint disabled meanwhile): the same command from where it stopped,
- * over the same range, goes on.
+ * A replay or recover cut short (out of time, about 20 s a request, or the endpoint disabled
+ * meanwhile; for a replay also the server's per-request limit): the same command from where it
+ * stopped, over the same range, goes on.
  */
 export function leftLine(lever: 'replay' | 'recover', nextSince: string, until: string | undefined): string {
   return `more to ${lever}: run again with --since ${nextSince}${until ? ` --until ${until}` : ''}`;

@@ -9,7 +9,6 @@ import { type CurrentLimit, dueUnderLimit, putOffByLimit } from '../rate-deferre
 import type { RecoverCursor } from '../recover-batch.ts';
 import type { Backlog, ReleaseItem } from '../store.ts';
 import { lockedInKeyOrder } from './delivery-locks.ts';
-import { lockEndpointPostgres } from './endpoint-writes.ts';
 import { num, type Row } from './rows.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -92,10 +91,10 @@ export const RECOVER_SCAN_SQL = `SELECT id, created_at FROM deliveries
   ORDER BY created_at, id LIMIT $6`;
 
 /**
- * One batch of a recover: those of `ids` still failed made pending and due at `now`. Null when the
- * endpoint is gone (deleted between two batches: its deliveries were closed for good,
- * endpoint-writes.ts): the recover stops there, where it used to walk the rest of its failed
- * deliveries recovering none.
+ * One batch of a recover: those of `ids` still failed made pending and due at `now`. `gone` when the
+ * endpoint is (deleted between two batches: its deliveries were closed for good,
+ * endpoint-writes.ts), `disabled` when it is (since the caller found it active: made pending, they
+ * would wait on it for a claim to park them); none recovered then, and the recover stops.
  */
 export async function recoverDeliveriesPostgres(
   c: Queryable,
@@ -103,11 +102,17 @@ export async function recoverDeliveriesPostgres(
   endpointId: string,
   ids: string[],
   now: number,
-): Promise<number | null> {
-  // The endpoint before its deliveries, as attempt records lock them (endpoint-writes.ts); the
+): Promise<number | 'gone' | 'disabled'> {
+  // The endpoint before its deliveries, as attempt records lock them (lockEndpointPostgres); the
   // deliveries in key order, as retention does (retention.ts): old failed ones are both's. Locked,
-  // it stays until the commit (a delete takes FOR UPDATE).
-  if (!(await lockEndpointPostgres(c, projectId, endpointId, 'FOR NO KEY UPDATE'))) return null;
+  // it stays as read until the commit (a delete or a PATCH takes FOR UPDATE, attempt records that
+  // disable it FOR NO KEY UPDATE).
+  const { rows: endpoint } = await c.query(
+    'SELECT status FROM endpoints WHERE project_id = $1 AND id = $2 FOR NO KEY UPDATE',
+    [projectId, endpointId],
+  );
+  if (!endpoint[0]) return 'gone';
+  if ((endpoint[0] as Row).status === 'disabled') return 'disabled';
   return changed(
     c,
     `UPDATE deliveries d SET status = 'pending', next_attempt_at = $1, due_since = $1, leased_by = NULL,

@@ -210,19 +210,18 @@ async function deleteRateStatePostgres(db: Queryable, projectId: string, endpoin
  * writes an endpoint and its deliveries: endpoints first (several in (project_id, id) order), then
  * deliveries (several in key order too: delivery-locks.ts, endpoint-parking.ts inKeyOrder). Attempt records take FOR
  * KEY SHARE, and FOR NO KEY UPDATE on the endpoints whose row they change (attempt-records.ts); a
- * delete takes FOR UPDATE. Whether it is there (false: deleted, or never was).
+ * delete takes FOR UPDATE.
  */
 export async function lockEndpointPostgres(
   db: Queryable,
   projectId: string,
   endpointId: string,
   mode: 'FOR UPDATE' | 'FOR NO KEY UPDATE',
-): Promise<boolean> {
-  const { rowCount } = await db.query(`SELECT 1 FROM endpoints WHERE project_id = $1 AND id = $2 ${mode}`, [
+): Promise<void> {
+  await db.query(`SELECT 1 FROM endpoints WHERE project_id = $1 AND id = $2 ${mode}`, [
     projectId,
     endpointId,
   ]);
-  return (rowCount ?? 0) > 0;
 }
 
 /**

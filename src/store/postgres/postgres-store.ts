@@ -585,8 +585,9 @@ export class PostgresStore implements Store {
             return changed;
           })
         : 0;
-      // The endpoint gone: none of the rest is recovered either.
-      if (recovered === null) return { recovered: 0, next: null };
+      // The endpoint gone or disabled: none of the rest is recovered either.
+      if (recovered === 'gone') return { recovered: 0, next: null };
+      if (recovered === 'disabled') return { recovered: 0, next: null, disabled: true };
       if (recovered) this.#notifyLocal();
       return { recovered, next: rows.length === recoverBatch.rows ? rows.at(-1)! : null };
     });

@@ -69,10 +69,16 @@ export function recoverDeliveriesSqlite(
   from: RecoverCursor,
   limit: number,
 ): RecoverBatchDone {
+  const endpoint = get(
+    db,
+    'SELECT status FROM endpoints WHERE project_id = ? AND id = ?',
+    projectId,
+    endpointId,
+  );
   // Deleted between two batches: its deliveries were closed for good (endpoint-writes.ts).
-  if (!get(db, 'SELECT 1 FROM endpoints WHERE project_id = ? AND id = ?', projectId, endpointId)) {
-    return { recovered: 0, next: null };
-  }
+  if (!endpoint) return { recovered: 0, next: null };
+  // Disabled since the caller looked: made pending, they would wait on it for a claim to park them.
+  if (endpoint.status === 'disabled') return { recovered: 0, next: null, disabled: true };
   const rows: Row[] = all(db, RECOVER_SCAN_SQL, projectId, endpointId, from.createdAt, from.id, until, limit);
   const recovered = rows.length
     ? run(
