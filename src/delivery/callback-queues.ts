@@ -13,7 +13,8 @@
  * A callback waits here at most as long as an endpoint's queued delivery may (half its lease, less
  * when its timeout would outlast what is left), also for room for its body among the bytes in
  * flight (it takes no place in the endpoints' line for room: the project's attempts ending look at
- * it again), and goes back to the store, due 50 ms later, when there is none to queue it in.
+ * it again, and a timer hands it back at its longest wait if nothing did), and goes back to the
+ * store, due 50 ms later, when there is none to queue it in.
  * As an endpoint's queue reads its endpoint again, a project's callbacks that waited longer than
  * QUEUED_VIEW_MAX_AGE_MS read their project again before they start (one read for all of them,
  * a slot left for them meanwhile): a project deleted since, or whose delete is under way, has them
@@ -158,6 +159,61 @@ export function createCallbackQueues(options: CallbackQueuesOptions): CallbackQu
     queued.delete(projectId);
     stranded.delete(projectId);
     foundAt.delete(projectId);
+    disarm(projectId);
+  };
+
+  /**
+   * When the first callback of each project's queue has waited its longest: it goes back to the
+   * store then (`expire`), if nothing looked at it before. A queue is looked at only when an
+   * attempt ends (or a read of its project, or a claim of its callbacks): one waiting for room for
+   * its body, when what held the room went without an attempt ending (the bytes taken for an
+   * endpoint queue whose view was read again, that queue then handed back), waited in an idle
+   * process past its lease; its own process claimed it again and queued the new claim behind it,
+   * and the old claim handed back as the new one was sent freed the new one's row (the callback
+   * due again while its attempt was out, for any worker to send again).
+   */
+  const expiries = new Map<string, NodeJS.Timeout>();
+  const disarm = (projectId: string) => {
+    const timer = expiries.get(projectId);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    expiries.delete(projectId);
+  };
+  const arm = (projectId: string) => {
+    const head = queued.get(projectId)?.[0];
+    if (!head || expiries.has(projectId)) return;
+    const timer = setTimeout(
+      () => {
+        expiries.delete(projectId);
+        expire(projectId);
+      },
+      Math.max(0, head.claimedAt + waitMax - clock()) + 1,
+    );
+    timer.unref();
+    expiries.set(projectId, timer);
+  };
+  /**
+   * Hands back the project's first callbacks that waited their longest; the rest start if they can
+   * (the room the first waited for may be there for them), else wait on. A queue whose project is
+   * being read is looked at as the read ends.
+   */
+  const expire = (projectId: string) => {
+    const q = queued.get(projectId);
+    if (!q || !running() || reading.has(projectId)) return;
+    const now = clock();
+    const stale: ClaimedDelivery[] = [];
+    while (q.length && now - q[0]!.claimedAt > waitMax) {
+      const { claimed } = q.shift()!;
+      queuedBytes.remove(claimed);
+      stale.push(claimed);
+    }
+    if (stale.length === 0) {
+      arm(projectId);
+      return;
+    }
+    handBack(stale, 0);
+    if (q.length === 0) forget(projectId);
+    else start(projectId);
   };
 
   /** The project's callbacks, taken out, handed back due `delayMs` from now. */
@@ -257,7 +313,11 @@ export function createCallbackQueues(options: CallbackQueuesOptions): CallbackQu
     }
     if (stale.length) handBack(stale, 0);
     if (q.length === 0) forget(projectId);
-    else note(projectId);
+    else {
+      note(projectId);
+      // Its first callback goes back once it has waited its longest, if nothing starts it before.
+      arm(projectId);
+    }
     return started;
   };
 
@@ -286,7 +346,10 @@ export function createCallbackQueues(options: CallbackQueuesOptions): CallbackQu
       queued.set(projectId, list);
       // Behind others that wait for a slot: they go first, then this one, as slots allow.
       if (q) start(projectId);
-      else note(projectId);
+      else {
+        note(projectId);
+        arm(projectId);
+      }
       return true;
     },
     freed(projectId) {
@@ -313,6 +376,8 @@ export function createCallbackQueues(options: CallbackQueuesOptions): CallbackQu
       queued.clear();
       stranded.clear();
       foundAt.clear();
+      for (const timer of expiries.values()) clearTimeout(timer);
+      expiries.clear();
       return out;
     },
   };
