@@ -248,7 +248,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       hooks.onBytesInFlight?.(budget.used);
       // Bytes given back without an attempt ending (taken for a queued delivery that did not
       // start): the waiting endpoints are looked at all the same, once the caller is done.
-      queueMicrotask(startWaitingForBytes);
+      queueMicrotask(startWaitingForRoom);
     };
   };
   /**
@@ -263,6 +263,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (after === key) break;
       key = after;
     }
+  };
+
+  /**
+   * Bytes came back without an attempt ending: the endpoints waiting for room, then the callbacks
+   * of projects with nothing in flight (no attempt of their own ends to look at them). Endpoints
+   * alone, such a callback with room now waited for its half lease (callback-queues.ts expiry).
+   */
+  const startWaitingForRoom = () => {
+    startWaitingForBytes();
+    callbacks.startStranded();
   };
 
   /** The endpoint's timeout, capped by the installation's. */
@@ -343,7 +353,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     takeBytes,
     forgetBytes: budget.forget,
     waitsForBytes: budget.waits,
-    leftWaitForBytes: () => queueMicrotask(startWaitingForBytes),
+    leftWaitForBytes: () => queueMicrotask(startWaitingForRoom),
     queuedBytes,
     launch,
     onError: (error, during) => hooks.onError?.(error, during),

@@ -6,7 +6,9 @@
  * its lease, was claimed again by its own process and queued behind itself, and the old claim handed
  * back as the new one was sent freed the new one's row: the delivery was due again while its attempt
  * was out, for any worker to send again (this one claimed it a third time, and saw the attempt out).
- * A real SQLite store whose read of the endpoint's view is held until the test lets it go, the real
+ * Then (the queue's half-lease expiry) it went back at half its lease, though it fitted once the
+ * bytes came back: bytes given back start the stranded callbacks now, as they start the endpoints
+ * waiting for room. A real SQLite store whose read of the endpoint's view is held until the test lets it go, the real
  * sender and a loopback receiver.
  */
 import assert from 'node:assert/strict';
@@ -26,7 +28,7 @@ import { capDispatcher } from './cap-dispatcher.ts';
 const dir = mkdtempSync(join(tmpdir(), 'herald-callback-bytes-expiry-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('a callback waiting for room that no attempt ending gives goes back at half its lease, and is sent only under a lease of its own', async () => {
+test('a callback waiting for room that no attempt ending gives starts as the bytes come back, and is sent once under its lease', async () => {
   const store = await openStore(`sqlite:${join(dir, 'herald.db')}`);
   const arrivals: string[] = [];
   const held: ServerResponse[] = [];
@@ -71,6 +73,14 @@ test('a callback waiting for room that no attempt ending gives goes back at half
         await gate;
       }
       return read(refs, now);
+    };
+    // b's deliveries handed back to the store: none, when the room that comes back starts its
+    // callback; at its half lease (the queue's expiry), when nothing looks at it until then.
+    const handedBack: string[] = [];
+    const release = store.releaseDeliveries.bind(store);
+    store.releaseDeliveries = async (items) => {
+      for (const item of items) if (item.projectId === b.id) handedBack.push(item.deliveryId);
+      return release(items);
     };
     // 100 KiB in flight and queued. An 8 s lease, 1 s timeouts: a callback may wait 2 s.
     const dispatcher = capDispatcher(
@@ -125,6 +135,8 @@ test('a callback waiting for room that no attempt ending gives goes back at half
       await dispatcher.stop({ graceMs: 2_000 });
     }
     assert.equal(arrivals.filter((p) => p === '/callback').length, 1);
+    // Started as the bytes came back: never handed back at its half lease for another claim.
+    assert.deepEqual(handedBack, []);
     // Before: claimed a third time while its attempt was out (an attempt of this claim is out).
     assert.deepEqual(
       errors.filter((e) => e.startsWith('lease')),
