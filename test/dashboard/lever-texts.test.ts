@@ -19,6 +19,16 @@ test('a recover that covered its range says how many; one that stopped says so a
   );
 });
 
+test('a recover that stopped says it stops when the endpoint is disabled meanwhile, as well as out of time', () => {
+  // Since fe8984f a recover stops at the batch that finds its endpoint disabled, answering where it
+  // stopped: the text said only "one request runs at most about 20 s", so a recover cut short by a
+  // disable read as out of time, and pressing Recover again as the way on.
+  const stopped = recoveredText(3, at);
+  assert.match(stopped, /about 20 s/);
+  assert.match(stopped, /disabled meanwhile/);
+  assert.match(stopped, /enable it first/);
+});
+
 test('a replay likewise', () => {
   assert.equal(replayedText(1, null), '1 missed event queued for this endpoint.');
   assert.ok(

@@ -136,7 +136,7 @@ export const OPERATIONS: Record<string, OperationResponses> = {
     status: 202,
     body: 'Recovered',
     description:
-      'How many failed deliveries were made due again, and where to go on when the time cut it short',
+      'How many failed deliveries were made due again, and where to go on when the time, or a disable of the endpoint meanwhile, cut it short',
     conflict: ENDPOINT_DISABLED,
     unprocessable: 'since is after until (body.since)',
   },

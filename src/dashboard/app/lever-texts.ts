@@ -1,7 +1,8 @@
 /**
  * What the recover and replay panels say of the server's answer: how many, and, when one request
  * stopped short of the range, that it did and from when to go on (the panel's field is set to that
- * time, so pressing its button again goes on). Apart from the panels so that a test reads them
+ * time, so pressing its button again goes on; a recover also stops at a disable of its endpoint
+ * meanwhile). Apart from the panels so that a test reads them
  * without a browser.
  */
 import { formatTime } from './format.ts';
@@ -9,7 +10,7 @@ import { formatTime } from './format.ts';
 export function recoveredText(recovered: number, nextSince: string | null): string {
   const sent = `${recovered} failed deliver${recovered === 1 ? 'y' : 'ies'} queued again.`;
   return nextSince
-    ? `${sent} The recover stopped there (one request runs at most about 20 s, oldest deliveries first): "Failed since" is now ${formatTime(nextSince)}, where it stopped: press Recover again for the rest.`
+    ? `${sent} The recover stopped there (one request runs at most about 20 s, oldest deliveries first, and stops if the endpoint is disabled meanwhile: enable it first then): "Failed since" is now ${formatTime(nextSince)}, where it stopped: press Recover again for the rest.`
     : sent;
 }
 
