@@ -6,7 +6,8 @@
  * batch now reads the endpoint's status in its own write (PostgreSQL: under the endpoint's lock,
  * which a disable takes too): 409, the deliveries still failed. Real server on listen(0), SQLite on
  * disk and PostgreSQL; the disable is made certain to land in the window: the store sends it, over
- * HTTP, and waits for its answer, just before the recover's first batch.
+ * HTTP, and waits for its answer, just before the recover's first batch. A replay disabled so
+ * answered 202 with 0 replayed: it is 409 too.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -18,13 +19,13 @@ import { type OpenStore, onBothStores } from '../support/both-stores.ts';
 
 const ADMIN = 'disabled-race-admin-token-0123456789abcdef';
 
-/** `store`, whose next recoverDeliveries first runs `between.run` (once) and waits for it. */
-function recoverAfter(store: Store, between: { run: (() => Promise<unknown>) | null }): Store {
+/** `store`, whose next recoverDeliveries or replayMissing first runs `between.run` (once) and waits for it. */
+function leverAfter(store: Store, between: { run: (() => Promise<unknown>) | null }): Store {
   return new Proxy(store, {
     get(target, name, receiver) {
       const value = Reflect.get(target, name, receiver);
       if (typeof value !== 'function') return value;
-      if (name !== 'recoverDeliveries') return value.bind(target);
+      if (name !== 'recoverDeliveries' && name !== 'replayMissing') return value.bind(target);
       return async (...args: unknown[]) => {
         const run = between.run;
         between.run = null;
@@ -35,29 +36,39 @@ function recoverAfter(store: Store, between: { run: (() => Promise<unknown>) | n
   });
 }
 
+/** A server on listen(0) over `open`'s store, whose next lever first runs `between.run`. */
+async function serve(open: OpenStore) {
+  const { store, done } = await open();
+  const between: { run: (() => Promise<unknown>) | null } = { run: null };
+  const app = buildApp({
+    store: leverAfter(store, between),
+    config: loadConfig({ env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8' } }),
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as { port: number };
+  const call = async (m: string, path: string, body?: unknown) => {
+    const r = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method: m,
+      headers: {
+        authorization: `Bearer ${ADMIN}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await r.text();
+    return { status: r.status, body: text ? JSON.parse(text) : {} };
+  };
+  const close = async () => {
+    await app.close();
+    await done();
+  };
+  return { store, between, call, close };
+}
+
 function suite(name: string, open: OpenStore) {
-  describe(`an endpoint disabled while a recover runs (${name})`, () => {
+  describe(`an endpoint disabled while a recover or replay runs (${name})`, () => {
     test('POST …/recover: 409 HERALD_ERR_ENDPOINT_DISABLED, its failed deliveries left failed', async () => {
-      const { store, done } = await open();
-      const between: { run: (() => Promise<unknown>) | null } = { run: null };
-      const app = buildApp({
-        store: recoverAfter(store, between),
-        config: loadConfig({ env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8' } }),
-      });
-      await app.listen({ port: 0, host: '127.0.0.1' });
-      const { port } = app.server.address() as { port: number };
-      const call = async (m: string, path: string, body?: unknown) => {
-        const r = await fetch(`http://127.0.0.1:${port}${path}`, {
-          method: m,
-          headers: {
-            authorization: `Bearer ${ADMIN}`,
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        });
-        const text = await r.text();
-        return { status: r.status, body: text ? JSON.parse(text) : {} };
-      };
+      const { store, between, call, close } = await serve(open);
       try {
         const project = (await call('POST', '/api/v1/projects', { name: 'races' })).body as { id: string };
         const eps = `/api/v1/projects/${project.id}/endpoints`;
@@ -98,8 +109,43 @@ function suite(name: string, open: OpenStore) {
           assert.equal((await store.getDelivery(project.id, c.delivery.id))?.status, 'failed');
         }
       } finally {
-        await app.close();
-        await done();
+        await close();
+      }
+    });
+
+    // A replay's batches stopped as a recover's do, but the route answered 202 {"replayed": 0,
+    // "nextSince": since}, and the CLI "0 events replayed" and "more to replay: run again", which
+    // only repeated it; a recover in the same place is 409, as either is a moment later.
+    test('POST …/replay: 409 HERALD_ERR_ENDPOINT_DISABLED when disabled before its first batch, nothing replayed', async () => {
+      const { store, between, call, close } = await serve(open);
+      try {
+        const project = (await call('POST', '/api/v1/projects', { name: 'races' })).body as { id: string };
+        // Three events before the endpoint: none has a delivery to it, each is one to replay.
+        const accepted = await call('POST', `/api/v1/projects/${project.id}/events/batch`, {
+          events: [1, 2, 3].map((n) => ({ type: 'order.paid', payload: { n } })),
+        });
+        assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+        const eps = `/api/v1/projects/${project.id}/endpoints`;
+        const created = await call('POST', eps, { url: 'http://127.0.0.1:9/h' });
+        assert.equal(created.status, 201, JSON.stringify(created.body));
+        const ep = `${eps}/${created.body.id}`;
+        let disabled: { status: number } | undefined;
+        between.run = async () => {
+          disabled = await call('PATCH', ep, { active: false });
+        };
+        const answer = await call('POST', `${ep}/replay`, { since: 0 });
+        assert.equal(disabled?.status, 200, `the disable ran in the window: ${JSON.stringify(disabled)}`);
+        assert.equal(answer.status, 409, JSON.stringify(answer.body));
+        assert.equal(answer.body.error?.code, 'HERALD_ERR_ENDPOINT_DISABLED');
+        for (const status of ['pending', 'parked'] as const) {
+          const waiting = await store.listEndpointDeliveries(project.id, created.body.id, {
+            status,
+            limit: 10,
+          });
+          assert.deepEqual(waiting.data, [], `no ${status} delivery`);
+        }
+      } finally {
+        await close();
       }
     });
   });

@@ -312,6 +312,14 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
         maxDeliveries: config.maxDeliveriesPerRequest,
       });
       if (!result) throw new NotFoundError('endpoint');
+      // None replayed: perhaps disabled since it was read (the batches replay nothing to an endpoint
+      // no longer active, replay-batch.ts), which answered 202 with 0 and a nextSince that only
+      // repeated the request; 409, as a recover says it (until 2026-12-06 a 202).
+      if (result.replayed === 0) {
+        const current = await store.getEndpoint(project.id, endpoint.id);
+        if (!current) throw new NotFoundError('endpoint');
+        if (current.status === 'disabled') throw endpointDisabled(current);
+      }
       ctx.backlog?.added(project.id, result.replayed);
       if (result.replayed > 0) ctx.wake();
       return reply.code(202).send({ replayed: result.replayed, nextSince: iso(result.nextSince) });
