@@ -612,6 +612,24 @@ describe('herald CLI against a running Herald', () => {
     assert.match(help.stdout, /disabled/);
   });
 
+  test('endpoints recover|replay: a disabled endpoint is refused with the command that enables it', async () => {
+    const project = await client.createProject({ name: 'cli-levers-disabled' });
+    const endpoint = await client.createEndpoint(project.id, { url: `${sink.url}/levers-disabled` });
+    const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
+    await client.updateEndpoint(project.id, endpoint.id, { active: false });
+    for (const lever of ['recover', 'replay']) {
+      const since = new Date(Date.now() - 60_000).toISOString();
+      const refused = await herald(['endpoints', lever, endpoint.id, ...conn, '--since', since]);
+      assert.equal(refused.code, 1, refused.stdout);
+      assert.equal(refused.stdout, '', `${lever}: nothing on stdout`);
+      assert.match(refused.stderr, /409 HERALD_ERR_ENDPOINT_DISABLED/);
+      assert.ok(
+        refused.stderr.includes(`herald endpoints enable ${endpoint.id} --project ${project.id}`),
+        `${lever}: ${refused.stderr}`,
+      );
+    }
+  });
+
   test('--cursor fetches the page after the one --json printed (events list, endpoints attempts|list)', async () => {
     const project = await client.createProject({ name: 'cli-cursor' });
     const endpoint = await client.createEndpoint(project.id, { url: `${sink.url}/cursor` });

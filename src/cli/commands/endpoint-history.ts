@@ -4,6 +4,7 @@
  * missed.
  */
 import type { Attempt, AttemptQuery, StatsBucket } from '@herald/client';
+import { HeraldApiError } from '@herald/client/errors';
 import type { Command } from 'commander';
 import {
   type ConnectionFlags,
@@ -24,6 +25,7 @@ import {
   sayMore,
 } from '../print.ts';
 import { CommandError } from '../run-command.ts';
+import { shellWord } from '../shell-word.ts';
 
 interface AttemptsFlags extends ConnectionFlags {
   project: string;
@@ -118,7 +120,7 @@ export function addEndpointHistoryCommands(endpoints: Command): void {
     'send again every failed delivery of the endpoint created in a time range',
   ).action(
     apiAction<RangeFlags>(async (client, flags, [id]) => {
-      const result = await client.recoverEndpoint(flags.project, id, rangeOf(flags));
+      const result = await enabledFirst(client.recoverEndpoint(flags.project, id, rangeOf(flags)), id, flags);
       printLine(`${id}: ${result.recovered} failed deliveries due again`);
       if (result.nextSince) printLine(leftLine('recover', result.nextSince, flags.until));
     }),
@@ -129,7 +131,7 @@ export function addEndpointHistoryCommands(endpoints: Command): void {
     'send the endpoint the events of a time range it has no delivery for (created before it, or before its filter took their type)',
   ).action(
     apiAction<RangeFlags>(async (client, flags, [id]) => {
-      const result = await client.replayEndpoint(flags.project, id, rangeOf(flags));
+      const result = await enabledFirst(client.replayEndpoint(flags.project, id, rangeOf(flags)), id, flags);
       printLine(`${id}: ${result.replayed} events replayed`);
       if (result.nextSince) printLine(leftLine('replay', result.nextSince, flags.until));
     }),
@@ -145,6 +147,25 @@ type RangeFlags = ConnectionFlags & { project: string; since: string; until?: st
  */
 export function leftLine(lever: 'replay' | 'recover', nextSince: string, until: string | undefined): string {
   return `more to ${lever}: run again with --since ${nextSince}${until ? ` --until ${until}` : ''}`;
+}
+
+/**
+ * A lever's answer, or, when the endpoint is disabled (before the request, or while it ran and
+ * before it changed anything), the API's 409 with the command that enables it: the same command
+ * then does what it was asked. A replay disabled so answered "0 events replayed" and "more to
+ * replay: run again", which only did the same (before 2026-12-06).
+ */
+async function enabledFirst<T>(answer: Promise<T>, id: string, flags: RangeFlags): Promise<T> {
+  try {
+    return await answer;
+  } catch (error) {
+    if (error instanceof HeraldApiError && error.code === 'HERALD_ERR_ENDPOINT_DISABLED') {
+      throw new CommandError(
+        `${error.message} (\`herald endpoints enable ${shellWord(id)} --project ${shellWord(flags.project)}\`, then run this again)`,
+      );
+    }
+    throw error;
+  }
 }
 
 /** `herald endpoints NAME <endpoint> --project --since [--until]`: a lever over a time range. */
