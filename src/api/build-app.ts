@@ -38,6 +38,7 @@ import { closeInactiveUnlessAnswering } from './inactivity-close.ts';
 import { isRouteAccess, ROUTE_ACCESS } from './key-scope.ts';
 import { lazyChildLoggerFactory } from './lazy-request-logger.ts';
 import { lazyValidators } from './lazy-validators.ts';
+import { sayNoStore } from './no-store.ts';
 import { MAX_SEGMENT_UNITS, refuseLongPathSegments } from './path-segment-length.ts';
 import { limitPipelinedRequests } from './pipelined-requests.ts';
 import { portalDeclarationError } from './portal-access.ts';
@@ -170,6 +171,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   const metrics = options.metrics;
   if (metrics?.recordRequest) recordRequests(app, metrics as RequestRecorder);
   sendRequestIds(app); // before refuseWhileClosing: its 503 says the id too
+  sayNoStore(app); // and Cache-Control: no-store on every /api/ answer, early ones included
   refuseWhileClosing(app); // the first onRequest hook: a closing server runs nothing else
   // Then a connection's pipelined requests run a few at a time, before anything else of them runs.
   limitPipelinedRequests(app);
@@ -205,11 +207,9 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   app.decorateRequest('project', null);
   // Who is calling, and whether they may see the project the path names, is settled before the
   // body is read: strangers get 401 and another project's resources 404, whatever the body holds.
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', async (request) => {
     if (!needsAuth(request)) return;
-    // No answer of the API is for a browser to keep: they hold secrets, keys, links and payloads,
-    // and a browser's HTTP cache outlives the tab whose sessionStorage held the token.
-    reply.header('cache-control', 'no-store');
+    // Its answers say Cache-Control: no-store, as every /api/ answer does (no-store.ts).
     request.caller = await identify(auth, request);
     if (!request.caller) throw new UnauthorizedError();
     const idOrUid = (request.params as { project?: unknown } | undefined)?.project;

@@ -9,6 +9,7 @@ import { isParentRowGone } from '../store/store-unavailable.ts';
 import { connectionOf, trackConnectionRequests } from './connection-requests.ts';
 import { drainIdleConnectionsOnClose } from './drain-idle-connections.ts';
 import { LINE_INTERVAL_MS, lineDue } from './line-throttle.ts';
+import { noStoreForApi } from './no-store.ts';
 import { SEGMENT_TOO_LONG } from './path-segment-length.ts';
 import { REQUEST_ID_HEADER, serverErrorBody } from './request-id.ts';
 import { storeUnavailable, throttledLog } from './store-failure-answers.ts';
@@ -384,6 +385,7 @@ export function frameworkErrorHandler(error: FastifyError, request: FastifyReque
     error.code === 'FST_ERR_MAX_PARAM_LENGTH'
       ? [414, 'HERALD_ERR_URI_TOO_LONG', SEGMENT_TOO_LONG.error.message]
       : [400, 'HERALD_ERR_BAD_REQUEST', 'the URL is not valid (bad percent-encoding)'];
+  noStoreForApi(request, reply); // no-store.ts: an /api/ answer, not left for a cache to keep
   return reply.code(status).header(REQUEST_ID_HEADER, request.id).send({ error: { code, message } });
 }
 

@@ -153,6 +153,19 @@ test('a request on a kept-alive connection during the API shutdown gets 503 HERA
   }
 });
 
+test('the 503 of a closing server to an /api/ URL says Cache-Control: no-store, as every /api/ answer does', async () => {
+  // It is answered before the token check, whose hook set the header until 2026-12-06 (no-store.ts).
+  const held = holdRoute();
+  const { app, port, dispose } = await listeningApi(held);
+  try {
+    const [, second] = await requestDuringClose(app, port, held, '/api/v1/projects');
+    assertShuttingDown(second);
+    assert.equal(second?.headers['cache-control'], 'no-store');
+  } finally {
+    await dispose();
+  }
+});
+
 test('requests a client pipelined past the ones running get 503 once the API shutdown begins; they are not run', async () => {
   const held = holdRoute();
   let ran = 0;

@@ -1,0 +1,27 @@
+/**
+ * Every answer to an /api/ URL says `Cache-Control: no-store`: those past the token check hold
+ * secrets, keys, links and payloads, which a browser's HTTP cache outlives the tab holding the
+ * token for; and those made before it (a 414 path segment, a URL Fastify cannot decode, a closing
+ * server's 503, the rate limit's 429, a 401) hold none, but a shared cache could keep one for a
+ * URL and answer it to the next caller (RFC 9111 lets a cache keep a 404 or 414 it was not told
+ * about). Until 2026-12-06 only the answers from the token check on said it.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+/** Whether `request` asked for an /api/ URL (routed or not). */
+export function isApiRequest(request: FastifyRequest): boolean {
+  return request.url.startsWith('/api/');
+}
+
+/** Says no-store on the answer to an /api/ request; for what answers before the onRequest hooks. */
+export function noStoreForApi(request: FastifyRequest, reply: FastifyReply): void {
+  if (isApiRequest(request)) reply.header('cache-control', 'no-store');
+}
+
+/** The first onRequest hook (with the request id's): the answers later hooks make early say it too. */
+export function sayNoStore(app: FastifyInstance): void {
+  app.addHook('onRequest', (request, reply, done) => {
+    noStoreForApi(request, reply);
+    done();
+  });
+}
