@@ -2,15 +2,15 @@
 import type { EndpointInput as ClientEndpointInput } from '@herald/client';
 import type { Config } from '../config/config-types.ts';
 import { parseCidr } from '../domain/address-classifier.ts';
+import { isReservedHeader } from '../domain/build-request.ts';
+import { contentTypeProblem, NO_BODY } from '../domain/custom-content-type.ts';
+import { eventTypeNameProblem } from '../domain/event-type-name.ts';
 import {
   hasOuterWhitespace,
   isHeaderName,
-  isReservedHeader,
   isSendableHeaderValue,
   MAX_HEADER_NAME_LENGTH,
-} from '../domain/build-request.ts';
-import { contentTypeProblem, NO_BODY } from '../domain/custom-content-type.ts';
-import { eventTypeNameProblem } from '../domain/event-type-name.ts';
+} from '../domain/header-syntax.ts';
 import { lookAlikeHint } from '../domain/look-alike-names.ts';
 import { generateSecret, secretProblem } from '../domain/secret.ts';
 import type { Endpoint, HttpMethod, Project, SignatureConfig } from '../domain/types.ts';

@@ -1,13 +1,11 @@
 /** Custom request headers as the form's name/value rows (components/headers-editor.tsx edits them). */
+import { isHeaderName, isSendableHeaderValue } from '../../domain/header-syntax.ts';
 import { LIMITS, lengthError } from './limits.ts';
 
 export interface HeaderRow {
   name: string;
   value: string;
 }
-
-/** Header names are HTTP tokens. */
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Why a set of rows cannot be saved: the message, and the row and input it is about. */
 export interface HeaderRowsProblem {
@@ -29,12 +27,29 @@ export function headerRowsProblem(rows: HeaderRow[]): HeaderRowsProblem | null {
     if (longValue) {
       return at('value', `The value of ${name}: ${longValue.charAt(0).toLowerCase()}${longValue.slice(1)}`);
     }
-    if (!TOKEN.test(name)) return at('name', `“${name || '(empty)'}” is not a valid header name.`);
+    // The API's rules (header-syntax.ts): a name is an HTTP token, a value what HTTP can carry.
+    if (!isHeaderName(name)) return at('name', `“${name || '(empty)'}” is not a valid header name.`);
     if (/[\r\n]/.test(value)) return at('value', `The value of ${name} must be on one line.`);
+    if (!isSendableHeaderValue(value)) {
+      return at(
+        'value',
+        `The value of ${name} holds ${unsendable(value)}, which HTTP cannot carry: tab, printable ASCII and U+0080–U+00FF only.`,
+      );
+    }
     if (seen.has(name.toLowerCase())) return at('name', `${name} appears twice.`);
     seen.add(name.toLowerCase());
   }
   return null;
+}
+
+/** The first character of `value` a header cannot carry, as `U+20AC “€”` (a control character bare). */
+function unsendable(value: string): string {
+  for (const character of value) {
+    if (isSendableHeaderValue(character)) continue;
+    const code = `U+${(character.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+    return /\p{Cc}/u.test(character) ? `the control character ${code}` : `${code} “${character}”`;
+  }
+  return 'a character';
 }
 
 /** Why a set of rows cannot be saved, or null. */
