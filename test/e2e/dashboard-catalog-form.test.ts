@@ -10,7 +10,9 @@
  * Any console error or page error fails the test, but the 400 it asks for and the 404 of the lookup.
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { openStore } from '../../src/store/open-store.ts';
 import { errorOf } from '../support/browser.ts';
 import { useDashboardBrowser } from './dashboard-browser.ts';
 import { api } from './harness.ts';
@@ -59,6 +61,42 @@ describe('dashboard catalog form (browser)', { timeout: 120_000 }, () => {
       assert.equal(await page.locator('form .banner-error').count(), 0, 'nothing in the banner');
     }
     assert.deepEqual(problems, [], 'no request answered 4xx');
+  });
+
+  test('an entry "." or ".." stored before the rule is shown from the list; its Edit says it cannot be changed, and nothing is asked by its name', async () => {
+    // `herald event-types import` took such names before the API refused them: stored so here, in
+    // the server's own database. fetch would resolve …/event-types/.. to /api/v1/: any read or write
+    // by the name would get another resource's answer.
+    const store = await openStore(`sqlite:${join(dash.herald.dataDir, 'herald.db')}`);
+    try {
+      await store.upsertEventType({ name: '..', description: 'Two dots', example: { dots: 2 } }, Date.now());
+      await store.upsertEventType({ name: '.', description: 'One dot' }, Date.now());
+    } finally {
+      await store.close();
+    }
+    const page = await dash.page({ signedIn: true });
+    const byName: string[] = [];
+    page.on('request', (request) => {
+      const path = new URL(request.url()).pathname;
+      // A name resolved as a path step reads /api/v1/ (`..`) or /api/v1/event-types/ (`.`).
+      if (/^\/api\/v1\/?$|^\/api\/v1\/event-types\//.test(path)) byName.push(`${request.method()} ${path}`);
+    });
+    await page.goto(`${dash.herald.url}/ui/catalog`);
+    for (const [name, description] of [
+      ['..', 'Two dots'],
+      ['.', 'One dot'],
+    ] as const) {
+      const card = page.locator('li.card').filter({ has: page.getByRole('heading', { name, exact: true }) });
+      await card.getByText(description).waitFor();
+      await card.getByRole('button', { name: `Edit ${name}` }).click();
+      const form = page.getByRole('form', { name: `Edit ${name}` });
+      assert.equal(await form.getByLabel('Description').inputValue(), description, 'read from the list');
+      await form.getByRole('button', { name: 'Save event type' }).click();
+      await form.locator('.banner-error').getByText('so it cannot be changed', { exact: false }).waitFor();
+      await form.getByRole('button', { name: 'Cancel' }).click();
+    }
+    assert.deepEqual(byName, [], 'no request named an entry');
+    assert.deepEqual(problems, []);
   });
 
   test('a new type named as one in the catalog is refused by the Name field, and the stored one is kept', async () => {
