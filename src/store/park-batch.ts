@@ -14,8 +14,10 @@ export const parkBatch = { rows: 1_000 };
  * own stop applies, or the store closes. The loop used to end at the first failure: an enable's
  * rest stayed parked on an active endpoint, which nothing claims, until a process started (the
  * sweep below) or the endpoint was enabled again, though endpoint.recovered counted it resumed.
+ * The start's sweep (resumeStrandedParked) resumes `sweepers` endpoints side by side: one after
+ * another, one whose writes kept failing held up every endpoint after it.
  */
-export const laterRetry = { firstMs: 1_000, maxMs: 30_000 };
+export const laterRetry = { firstMs: 1_000, maxMs: 30_000, sweepers: 4 };
 
 /**
  * Pending deliveries a disable counted but left to later writes: parked a batch at a time while the

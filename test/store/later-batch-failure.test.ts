@@ -13,8 +13,9 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, test } from 'node:test';
 import pg from 'pg';
+import type { Endpoint } from '../../src/domain/types.ts';
 import { laterWriteLog } from '../../src/later-write-log.ts';
-import { parkBatch } from '../../src/store/park-batch.ts';
+import { laterRetry, parkBatch } from '../../src/store/park-batch.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -159,6 +160,47 @@ test('PostgreSQL: a later batch of an enable that fails is tried again: every pa
     assertLogged(lines, endpointId);
   } finally {
     await admin.end();
+    await store.close();
+  }
+});
+
+test("SQLite: the start's sweep of parked deliveries on active endpoints goes on past an endpoint whose resume keeps failing", async () => {
+  // The sweep resumed one endpoint at a time, each to its end: since a failed resume is tried again
+  // until it goes through, one endpoint whose writes kept failing held up every endpoint after it.
+  const path = join(mkdtempSync(join(tmpdir(), 'herald-later-sweep-')), 'h.db');
+  const store = new SqliteStore(path, undefined, { laterWrites: capturedLog().log });
+  await store.migrate();
+  const raw = new DatabaseSync(path);
+  raw.exec('PRAGMA busy_timeout = 5000');
+  const retry = { ...laterRetry };
+  laterRetry.firstMs = 50;
+  laterRetry.maxMs = 200;
+  try {
+    const { project, endpoints } = await projectWithEndpoints(store, 2);
+    const [a, b] = endpoints as [Endpoint, Endpoint];
+    const accepted = await store.acceptEvents(project.id, [eventInput('x'), eventInput('x')], T0);
+    const of = (endpointId: string) =>
+      accepted.flatMap((e) => e.deliveries.filter((d) => d.endpointId === endpointId).map((d) => d.id));
+    const statuses = (ids: string[]) =>
+      Promise.all(ids.map(async (id) => (await store.getDelivery(project.id, id))?.status));
+    // Parked on active endpoints (a resume cut short by a stop), the sweep's to resume; a's, the
+    // first endpoint it finds, refused.
+    raw.exec(`UPDATE deliveries SET status = 'parked' WHERE status = 'pending'`);
+    raw.exec(`CREATE TRIGGER refuse_a BEFORE UPDATE OF status ON deliveries
+      WHEN NEW.status = 'pending' AND NEW.endpoint_id = '${a.id}'
+      BEGIN SELECT RAISE(ABORT, 'disk full (simulated)'); END`);
+    const sweep = store.resumeStrandedParked(T0 + 5);
+    const deadline = Date.now() + 5_000;
+    while ((await statuses(of(b.id))).some((s) => s !== 'pending') && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(await statuses(of(b.id)), ['pending', 'pending'], "b's resumed while a's keep failing");
+    assert.deepEqual(await statuses(of(a.id)), ['parked', 'parked']);
+    raw.exec('DROP TRIGGER refuse_a');
+    assert.equal(await sweep, 2, 'two endpoints had some');
+    assert.deepEqual(await statuses(of(a.id)), ['pending', 'pending'], "a's once its writes go through");
+  } finally {
+    Object.assign(laterRetry, retry);
+    raw.close();
     await store.close();
   }
 });

@@ -104,12 +104,16 @@ export class LaterBatchesPostgres {
    */
   async resumeStranded(now: number): Promise<number> {
     const stranded = await strandedParkedPostgres(this.#deps.pool);
-    for (const { projectId, endpointId } of stranded) {
-      if (this.#deps.closed()) break;
-      // An enable in this process resuming them already: left to it.
-      if (!this.#resuming.has(`${projectId}/${endpointId}`))
-        await this.resume({ projectId, endpointId, enabledAt: now });
-    }
+    // A few side by side, not one after another: a resume whose writes keep failing is tried again
+    // until they go through (laterRetry), and held up every endpoint after it. An enable in this
+    // process resuming them already: left to it.
+    const left = [...stranded];
+    const sweeper = async () => {
+      for (let next = left.shift(); next !== undefined && !this.#deps.closed(); next = left.shift())
+        if (!this.#resuming.has(`${next.projectId}/${next.endpointId}`))
+          await this.resume({ ...next, enabledAt: now });
+    };
+    await Promise.all(Array.from({ length: Math.min(laterRetry.sweepers, left.length) }, sweeper));
     return stranded.length;
   }
 
