@@ -14,6 +14,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { type EventTypeSchemaProblem, eventTypeSchemaProblem } from '../domain/event-type-schema.ts';
+import { SCHEMA_MAX_KEYWORDS, schemaSizeProblem } from '../domain/schema-size.ts';
 
 /**
  * How much CPU time one check (the schema against its meta-schema, then the example against the
@@ -29,8 +30,11 @@ export const IDLE_THREAD_MS = 30_000;
 /**
  * The thread's V8 old generation, in MiB. Ajv compiles a schema to code, and a schema that many
  * `$ref`s repeat grows that code faster than the time limit stops it (one took a process to 735
- * MiB uncapped); at the limit V8 ends the thread, and the check's answer says why. Every catalog
- * in examples/catalogs/ and a flat schema of 2,000 properties check in a fraction of it.
+ * MiB uncapped); at the limit V8 ends the thread, and the check's answer says why. A backstop: V8
+ * cannot stop a thread everywhere (at its cap inside a `JSON.stringify` it ended the whole process),
+ * so a schema of more than SCHEMA_MAX_KEYWORDS keywords is refused before the thread sees it
+ * (domain/schema-size.ts: such a schema needs up to ~48 MiB). Every catalog in examples/catalogs/
+ * and a flat schema of 2,000 properties check in a fraction of it.
  */
 export const SCHEMA_CHECK_HEAP_MB = 64;
 
@@ -46,7 +50,10 @@ export type FromSchemaThread =
   | { type: 'checked'; id: number; problem: EventTypeSchemaProblem | null };
 
 export interface EventTypeSchemaChecker {
-  /** As `eventTypeSchemaProblem`, with a problem naming the schema when the check takes too long. */
+  /**
+   * As `eventTypeSchemaProblem`, with a problem naming the schema when it has too many keywords to
+   * compile (domain/schema-size.ts) or the check takes too long or too much memory.
+   */
   check(schema: unknown, example: unknown): Promise<EventTypeSchemaProblem | null>;
   /** Whether its thread is up (started by a check, ended when idle, on a timeout, or by close). */
   threadUp(): boolean;
@@ -87,11 +94,14 @@ export function createEventTypeSchemaChecker({
   timeoutMs = SCHEMA_CHECK_TIMEOUT_MS,
   idleMs = IDLE_THREAD_MS,
   heapMb = SCHEMA_CHECK_HEAP_MB,
+  maxKeywords = SCHEMA_MAX_KEYWORDS,
   threadUrl = new URL('./event-type-schema-thread.ts', import.meta.url),
 }: {
   timeoutMs?: number;
   idleMs?: number;
   heapMb?: number;
+  /** Past this many keywords a schema is refused unchecked (tests of the limits above count none). */
+  maxKeywords?: number;
   /** The thread's module (tests give one that answers as this one does). */
   threadUrl?: URL;
 } = {}): EventTypeSchemaChecker {
@@ -222,6 +232,9 @@ export function createEventTypeSchemaChecker({
       if (schema === null || schema === undefined || typeof schema === 'boolean') {
         return Promise.resolve(eventTypeSchemaProblem(schema, example));
       }
+      // Too large to compile within the heap cap: refused here, without the thread.
+      const tooLarge = schemaSizeProblem(schema, maxKeywords);
+      if (tooLarge) return Promise.resolve({ field: 'schema', message: tooLarge });
       if (closed) return Promise.reject(new Error('the schema checker is closed'));
       return new Promise((resolve, reject) => {
         queue.push({ id: nextId++, json: JSON.stringify({ schema, example }), resolve, reject });
