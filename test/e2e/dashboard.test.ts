@@ -273,16 +273,21 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     assert.match((await errorOf(url)) ?? '', /^Must name a host after "\/\/"/);
     await url.fill(`${receiver.url}/forms-2`);
     assert.equal(await errorOf(url), null, 'editing the field answers its error');
+    // A header Herald sets itself: the editor leaves that to the server (which headers are
+    // reserved depends on the signature settings); a value HTTP cannot carry it refuses itself.
     await page.getByRole('button', { name: 'Add header' }).click();
-    await page.getByLabel('Header 1 name').fill('x-low');
-    await page.getByLabel('Header 1 value').fill('\u0101');
+    await page.getByLabel('Header 1 name').fill('Webhook-Signature');
+    await page.getByLabel('Header 1 value').fill('v1,x');
     await page.getByRole('button', { name: 'Create endpoint' }).click();
     const headersError = page.locator('fieldset', { hasText: 'Custom headers' }).locator('.field-error');
     await headersError.waitFor();
     // The header as it was written, then the reason.
-    assert.match((await headersError.textContent()) ?? '', /^x-low: a header value may hold /);
-    assert.equal(await page.getByLabel('Header 1 value').getAttribute('aria-invalid'), 'true');
-    await page.getByRole('button', { name: 'Remove header x-low' }).click();
+    assert.match(
+      (await headersError.textContent()) ?? '',
+      /^Webhook-Signature: is a header Herald sets itself/,
+    );
+    assert.equal(await page.getByLabel('Header 1 name').getAttribute('aria-invalid'), 'true');
+    await page.getByRole('button', { name: 'Remove header Webhook-Signature' }).click();
     // The inputs say when text is over the API's limit (docs/api.md "Limits"), and send nothing
     // (dashboard-usability.test.ts)…
     const name = page.getByLabel('Name', { exact: true });
