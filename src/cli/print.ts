@@ -181,9 +181,9 @@ export function apiAction<F extends ConnectionFlags>(
  * `herald listen` words its 401s with it too (commands/listen.ts).
  */
 export function tokenSent(flags: ConnectionFlags): string {
-  const { tokenSource } = resolveConnection(flags);
+  const { tokenSource, adminTokenShadowed } = resolveConnection(flags);
   if (tokenSource === null) return '';
-  if (tokenSource === 'HERALD_TOKEN' && process.env.HERALD_ADMIN_TOKEN?.trim()) {
+  if (tokenSource === 'HERALD_TOKEN' && adminTokenShadowed) {
     return ": the token sent was HERALD_TOKEN's (HERALD_ADMIN_TOKEN is set too, and comes after it)";
   }
   if (tokenSource.startsWith('-') || tokenSource.startsWith('HERALD_'))

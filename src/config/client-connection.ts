@@ -39,6 +39,8 @@ export function resolveConnection(
    * `tokenFile` (the saved admin token); null when there is none.
    */
   tokenSource: string | null;
+  /** Whether HERALD_ADMIN_TOKEN is set too, behind the token taken (for the 401's words). */
+  adminTokenShadowed: boolean;
   tokenFile: string;
   /** Whether the URL is on this machine, where the saved admin token may go. */
   savedTokenApplies: boolean;
@@ -59,6 +61,8 @@ export function resolveConnection(
     urlFrom: url?.source ?? null,
     token: token?.value ?? saved,
     tokenSource: token?.source ?? (saved === undefined ? null : tokenFile),
+    adminTokenShadowed:
+      token !== null && token.source !== 'HERALD_ADMIN_TOKEN' && Boolean(env.HERALD_ADMIN_TOKEN?.trim()),
     tokenFile,
     savedTokenApplies: local,
   };

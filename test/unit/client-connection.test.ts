@@ -21,6 +21,7 @@ test('flags, then HERALD_URL / HERALD_TOKEN / HERALD_ADMIN_TOKEN, then the saved
       urlFrom: '--url',
       token: 'flag-token',
       tokenSource: '--token',
+      adminTokenShadowed: true,
       tokenFile: tokenFile('./herald-data'),
       savedTokenApplies: true,
     });
@@ -30,6 +31,7 @@ test('flags, then HERALD_URL / HERALD_TOKEN / HERALD_ADMIN_TOKEN, then the saved
       urlFrom: 'HERALD_URL',
       token: 'env-token',
       tokenSource: 'HERALD_TOKEN',
+      adminTokenShadowed: true,
       tokenFile: tokenFile('./herald-data'),
       savedTokenApplies: true,
     });
@@ -41,6 +43,7 @@ test('flags, then HERALD_URL / HERALD_TOKEN / HERALD_ADMIN_TOKEN, then the saved
       urlFrom: null,
       token: 'saved-token-0123456789',
       tokenSource: tokenFile(dir),
+      adminTokenShadowed: false,
       tokenFile: tokenFile(dir),
       savedTokenApplies: true,
     });
@@ -89,6 +92,7 @@ test('an empty flag or variable counts as unset, as for every server setting (co
         urlFrom: null,
         token: 'admin-token-0123456789',
         tokenSource: 'HERALD_ADMIN_TOKEN',
+        adminTokenShadowed: false,
         tokenFile: tokenFile('./herald-data'),
         savedTokenApplies: true,
       },
@@ -105,6 +109,7 @@ test('an empty flag or variable counts as unset, as for every server setting (co
       urlFrom: 'HERALD_URL',
       token: savedIn('./herald-data'),
       tokenSource: savedIn('./herald-data') === undefined ? null : tokenFile('./herald-data'),
+      adminTokenShadowed: false,
       tokenFile: tokenFile('./herald-data'),
       savedTokenApplies: true,
     });
