@@ -14,8 +14,7 @@ export const parkBatch = { rows: 1_000 };
  * own stop applies, or the store closes. The loop used to end at the first failure: an enable's
  * rest stayed parked on an active endpoint, which nothing claims, until a process started (the
  * sweep below) or the endpoint was enabled again, though endpoint.recovered counted it resumed.
- * The start's sweep (resumeStrandedParked) resumes `sweepers` endpoints side by side: one after
- * another, one whose writes kept failing held up every endpoint after it.
+ * `sweepers`: how many endpoints the start's sweep resumes side by side (sweepStranded).
  */
 export const laterRetry = { firstMs: 1_000, maxMs: 30_000, sweepers: 4 };
 
@@ -63,4 +62,22 @@ export interface LaterLoop {
 export interface LaterWriteReport {
   failed(loop: LaterLoop, error: unknown): void;
   through(loop: LaterLoop, failures: number): void;
+}
+
+/**
+ * The start's sweep (Store.resumeStrandedParked) over the endpoints found active with deliveries
+ * still parked: `resume` for each, `laterRetry.sweepers` side by side, each sweeper taking the next
+ * endpoint as its last resume ends, until `closed`. One after another, a resume whose writes kept
+ * failing (tried again until they go through) held up every endpoint after it.
+ */
+export async function sweepStranded(
+  stranded: readonly { projectId: string; endpointId: string }[],
+  resume: (endpoint: { projectId: string; endpointId: string }) => Promise<void>,
+  closed: () => boolean,
+): Promise<void> {
+  const left = [...stranded];
+  const sweeper = async () => {
+    for (let next = left.shift(); next !== undefined && !closed(); next = left.shift()) await resume(next);
+  };
+  await Promise.all(Array.from({ length: Math.min(laterRetry.sweepers, left.length) }, sweeper));
 }

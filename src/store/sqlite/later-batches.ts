@@ -12,6 +12,7 @@ import {
   type ParkRest,
   parkBatch,
   type ResumeRest,
+  sweepStranded,
 } from '../park-batch.ts';
 import { parkRestSqlite, resumeRestSqlite, strandedParkedSqlite } from './endpoint-writes.ts';
 
@@ -75,16 +76,15 @@ export class LaterBatchesSqlite {
    */
   async resumeStranded(now: number): Promise<number> {
     const stranded = strandedParkedSqlite(this.#db);
-    // A few side by side, not one after another: a resume whose writes keep failing is tried again
-    // until they go through (laterRetry), and held up every endpoint after it. An enable in this
-    // process resuming them already: left to it.
-    const left = [...stranded];
-    const sweeper = async () => {
-      for (let next = left.shift(); next !== undefined && !this.#closed(); next = left.shift())
+    // An enable in this process resuming them already: left to it.
+    await sweepStranded(
+      stranded,
+      async (next) => {
         if (!this.#resuming.has(`${next.projectId}/${next.endpointId}`))
           await this.resume({ ...next, enabledAt: now });
-    };
-    await Promise.all(Array.from({ length: Math.min(laterRetry.sweepers, left.length) }, sweeper));
+      },
+      () => this.#closed(),
+    );
     return stranded.length;
   }
 
