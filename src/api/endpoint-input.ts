@@ -2,7 +2,6 @@
 import type { EndpointInput as ClientEndpointInput } from '@herald/client';
 import type { Config } from '../config/config-types.ts';
 import { parseCidr } from '../domain/address-classifier.ts';
-import { isReservedHeader } from '../domain/build-request.ts';
 import { contentTypeProblem, NO_BODY } from '../domain/custom-content-type.ts';
 import { eventTypeNameProblem } from '../domain/event-type-name.ts';
 import {
@@ -12,6 +11,7 @@ import {
   MAX_HEADER_NAME_LENGTH,
 } from '../domain/header-syntax.ts';
 import { lookAlikeHint } from '../domain/look-alike-names.ts';
+import { isReservedHeader, RESERVED_HEADER_WORDS } from '../domain/reserved-headers.ts';
 import { generateSecret, secretProblem } from '../domain/secret.ts';
 import type { Endpoint, HttpMethod, Project, SignatureConfig } from '../domain/types.ts';
 import type { EndpointCheck, EndpointPatch, NewEndpoint, Store } from '../store/store.ts';
@@ -75,7 +75,7 @@ export function checkCustomHeaders(
         throw invalid(field, `${problem}: remove the header, or send with POST, PUT or PATCH`);
       if (problem !== null) throw invalid(field, problem);
     } else if (isReservedHeader(name, signature)) {
-      throw invalid(field, 'is a header Herald sets itself (content, host, connection or signature headers)');
+      throw invalid(field, RESERVED_HEADER_WORDS);
     }
     if (!isSendableHeaderValue(value)) {
       throw invalid(

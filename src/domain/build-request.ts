@@ -3,12 +3,13 @@
  * (all from the `@herald/verify` signing core, the same code receivers verify with), plus the
  * endpoint's custom headers. Pure and synchronous; runs once per attempt.
  */
-import { isRequestHeader, sign, standardSecretKey } from '@herald/verify';
+import { sign, standardSecretKey } from '@herald/verify';
 import type { BuildRequestInput, BuiltRequest } from './build-request-types.ts';
 import { contentTypeProblem } from './custom-content-type.ts';
 import { buildEnvelope, envelopeJson } from './envelope.ts';
 import { isHeaderName, isSendableHeaderValue } from './header-syntax.ts';
 import { holdsChangedNumber, isRawJSON, keepChangedNumbers } from './json-text.ts';
+import { isReservedHeader } from './reserved-headers.ts';
 import type { Envelope, HeraldEvent, HttpMethod, Json, SignatureConfig } from './types.ts';
 
 /** Identifies Herald to receivers (and their logs and firewalls). */
@@ -16,21 +17,6 @@ export const USER_AGENT = 'Herald-Webhooks/0.1';
 /** Sent as `true` with the requests of test events; absent on live ones. Not signed. */
 export const TEST_HEADER = 'webhook-test';
 
-/**
- * Headers a custom header can never set, whatever the endpoint's scheme: every header the request
- * or its connection owns (`isRequestHeader` of @herald/verify: the list signature and timestamp
- * header names are checked against too), and every header any scheme signs with, so a custom header
- * cannot forge a signature a receiver might check (Svix libraries prefer `svix-*` over `webhook-*`).
- */
-const SIGNATURE_HEADERS = new Set([
-  'stripe-signature',
-  'x-hub-signature',
-  'x-hub-signature-256',
-  'x-webhook-signature',
-  'x-webhook-timestamp',
-  'x-signature',
-]);
-const RESERVED_PREFIXES = ['webhook-', 'svix-'];
 /** Builds the request for one attempt. Throws `WebhookSigningError` only for invalid settings. */
 export function buildRequest(input: BuildRequestInput): BuiltRequest {
   const { event, endpoint } = input;
@@ -126,18 +112,6 @@ function fieldContent(envelope: Envelope, event: HeraldEvent, payloadJson: strin
     createdAt: event.createdAt,
     payload: payload as Json,
   });
-}
-
-/** True when a custom header called `name` would be dropped for an endpoint signing with `signature`. */
-export function isReservedHeader(name: string, signature: SignatureConfig): boolean {
-  const lower = name.toLowerCase();
-  return (
-    isRequestHeader(lower) ||
-    SIGNATURE_HEADERS.has(lower) ||
-    RESERVED_PREFIXES.some((prefix) => lower.startsWith(prefix)) ||
-    lower === signature.signatureHeader?.toLowerCase() ||
-    lower === signature.timestampHeader?.toLowerCase()
-  );
 }
 
 function addCustomHeaders(

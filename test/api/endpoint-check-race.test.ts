@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildApp } from '../../src/api/build-app.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
-import { isReservedHeader } from '../../src/domain/build-request.ts';
+import { isReservedHeader } from '../../src/domain/reserved-headers.ts';
 import { secretProblem } from '../../src/domain/secret.ts';
 import type { Store } from '../../src/store/store.ts';
 import { type OpenStore, onBothStores } from '../support/both-stores.ts';

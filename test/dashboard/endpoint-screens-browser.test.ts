@@ -12,6 +12,8 @@
  *   Overview nor the endpoints list is wider than the window; nor is the event catalog with a
  *   200-character type name (it was 8,977 px wide in a 1,280 px window), and the endpoint form's
  *   event picker wraps that name rather than scroll sideways.
+ * And the endpoint form's header editor refuses a header Herald sets itself, in the API's words,
+ * without sending the form.
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
@@ -130,6 +132,8 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
   const problems: string[] = [];
   const eventLookups: string[] = [];
   const enabled: string[] = [];
+  /** Every POST or PATCH of an endpoint the dashboard sent. */
+  const saved: string[] = [];
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
@@ -148,6 +152,10 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
           .code(401)
           .send({ error: { code: 'HERALD_ERR_UNAUTHORIZED', message: 'the portal link is not valid' } });
       }
+    });
+    server.addHook('onRequest', async (request) => {
+      if (/^(POST|PATCH)$/.test(request.method) && /\/endpoints(\/[^/]+)?$/.test(request.url))
+        saved.push(`${request.method} ${request.url}`);
     });
     server.post(`/api/v1/projects/${PROJECT}/endpoints/:endpoint/enable`, async (request) => {
       const id = (request.params as { endpoint: string }).endpoint;
@@ -317,6 +325,33 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
       element.clientWidth,
     ]);
     assert.ok(scrollWidth <= clientWidth, `the picker is ${scrollWidth} px wide in ${clientWidth} px`);
+    await page.context().close();
+    assert.deepEqual(problems, []);
+  });
+
+  test('Header editor: a header Herald sets itself is refused as typed, in the words of the API', async () => {
+    const page = await open(`/projects/${PROJECT}/endpoints/new`);
+    await page.getByLabel('Endpoint URL').fill('http://127.0.0.1:9/new');
+    await page.getByRole('button', { name: 'Add header' }).click();
+    const headers = page.locator('fieldset', { hasText: 'Custom headers' });
+    const error = headers.locator('.field-error');
+    for (const name of ['Webhook-Signature', 'host']) {
+      await page.getByLabel('Header 1 name').fill(name);
+      await page.getByLabel('Header 1 value').fill('v1,x');
+      // As the API's 400 shows by the field (`body.headers.<name>: …`, endpoint-input.ts).
+      await error.waitFor();
+      assert.equal(
+        await error.textContent(),
+        `${name}: is a header Herald sets itself (content, host, connection or signature headers)`,
+      );
+      assert.equal(await page.getByLabel('Header 1 name').getAttribute('aria-invalid'), 'true');
+    }
+    await page.getByRole('button', { name: 'Create endpoint' }).click();
+    await page.waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'Header 1 name');
+    assert.deepEqual(saved, [], 'nothing was sent');
+    // A name of its own is taken.
+    await page.getByLabel('Header 1 name').fill('X-Token');
+    await error.waitFor({ state: 'detached' });
     await page.context().close();
     assert.deepEqual(problems, []);
   });

@@ -273,21 +273,22 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     assert.match((await errorOf(url)) ?? '', /^Must name a host after "\/\/"/);
     await url.fill(`${receiver.url}/forms-2`);
     assert.equal(await errorOf(url), null, 'editing the field answers its error');
-    // A header Herald sets itself: the editor leaves that to the server (which headers are
-    // reserved depends on the signature settings); a value HTTP cannot carry it refuses itself.
+    // A Content-Type that does not describe the body: the editor leaves that to the server (it
+    // depends on the method and the scheme); a header Herald sets, or a value HTTP cannot carry, it
+    // refuses itself.
     await page.getByRole('button', { name: 'Add header' }).click();
-    await page.getByLabel('Header 1 name').fill('Webhook-Signature');
-    await page.getByLabel('Header 1 value').fill('v1,x');
+    await page.getByLabel('Header 1 name').fill('Content-Type');
+    await page.getByLabel('Header 1 value').fill('text/plain');
     await page.getByRole('button', { name: 'Create endpoint' }).click();
     const headersError = page.locator('fieldset', { hasText: 'Custom headers' }).locator('.field-error');
     await headersError.waitFor();
     // The header as it was written, then the reason.
     assert.match(
       (await headersError.textContent()) ?? '',
-      /^Webhook-Signature: is a header Herald sets itself/,
+      /^Content-Type: text\/plain does not describe the body/,
     );
     assert.equal(await page.getByLabel('Header 1 name').getAttribute('aria-invalid'), 'true');
-    await page.getByRole('button', { name: 'Remove header Webhook-Signature' }).click();
+    await page.getByRole('button', { name: 'Remove header Content-Type' }).click();
     // The inputs say when text is over the API's limit (docs/api.md "Limits"), and send nothing
     // (dashboard-usability.test.ts)…
     const name = page.getByLabel('Name', { exact: true });

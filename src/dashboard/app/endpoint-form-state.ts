@@ -210,7 +210,7 @@ export function validateForm(
   } catch {
     errors.url = form.url.trim() ? 'This is not a valid URL.' : 'Enter the URL that receives the events.';
   }
-  const headerError = headerRowsError(form.headers);
+  const headerError = headerRowsError(form.headers, signatureFromForm(form));
   if (headerError) errors.headers = headerError;
   if (form.timeoutMs.trim()) {
     const timeout = fieldNumber(form.timeoutMs);
@@ -300,6 +300,21 @@ export function hasInput(form: EndpointFormState, mode: 'create' | 'update', key
   return true;
 }
 
+/** The signature settings the form sends: the options its scheme takes, those left empty left out. */
+export function signatureFromForm(
+  form: Pick<EndpointFormState, 'scheme' | 'signatureHeader' | 'timestampHeader' | 'encoding' | 'signingKey'>,
+): SignatureConfig {
+  const options = schemeOptions(form.scheme);
+  const signature: SignatureConfig = { scheme: form.scheme };
+  if (options.signatureHeader && form.signatureHeader.trim())
+    signature.signatureHeader = form.signatureHeader.trim();
+  if (options.timestampHeader && form.timestampHeader.trim())
+    signature.timestampHeader = form.timestampHeader.trim();
+  if (options.encoding) signature.encoding = form.encoding;
+  if (options.key && form.signingKey) signature.key = form.signingKey;
+  return signature;
+}
+
 /**
  * The request body for create (with `secret` when one was typed) or update (never a secret; an
  * emptied timeout as `defaultTimeoutMs`, which validateForm required to be known).
@@ -309,14 +324,7 @@ export function inputFromForm(
   mode: 'create' | 'update',
   defaultTimeoutMs: number | null = null,
 ): EndpointInput {
-  const options = schemeOptions(form.scheme);
-  const signature: SignatureConfig = { scheme: form.scheme };
-  if (options.signatureHeader && form.signatureHeader.trim())
-    signature.signatureHeader = form.signatureHeader.trim();
-  if (options.timestampHeader && form.timestampHeader.trim())
-    signature.timestampHeader = form.timestampHeader.trim();
-  if (options.encoding) signature.encoding = form.encoding;
-  if (options.key && form.signingKey) signature.key = form.signingKey;
+  const signature = signatureFromForm(form);
   const input: EndpointInput = {
     url: form.url.trim(),
     name: form.name.trim(),

@@ -1,5 +1,7 @@
 /** Custom request headers as the form's name/value rows (components/headers-editor.tsx edits them). */
 import { isHeaderName, isSendableHeaderValue } from '../../domain/header-syntax.ts';
+import { isReservedHeader, RESERVED_HEADER_WORDS } from '../../domain/reserved-headers.ts';
+import type { SignatureConfig } from './api/types.ts';
 import { LIMITS, lengthError } from './limits.ts';
 
 export interface HeaderRow {
@@ -14,8 +16,11 @@ export interface HeaderRowsProblem {
   input: 'name' | 'value';
 }
 
-/** The first reason the rows cannot be saved, or null. */
-export function headerRowsProblem(rows: HeaderRow[]): HeaderRowsProblem | null {
+/**
+ * The first reason the rows cannot be saved, or null. `signature`: the endpoint's signature settings
+ * as the form holds them (its own signature and timestamp header names are reserved too).
+ */
+export function headerRowsProblem(rows: HeaderRow[], signature: SignatureConfig): HeaderRowsProblem | null {
   const seen = new Set<string>();
   for (const [row, { name: raw, value }] of rows.entries()) {
     const name = raw.trim();
@@ -29,6 +34,11 @@ export function headerRowsProblem(rows: HeaderRow[]): HeaderRowsProblem | null {
     }
     // The API's rules (header-syntax.ts): a name is an HTTP token, a value what HTTP can carry.
     if (!isHeaderName(name)) return at('name', `“${name || '(empty)'}” is not a valid header name.`);
+    // A Content-Type is taken when it describes the body (custom-content-type.ts): the API says
+    // when it does not. Every other header Herald sets is refused in the API's words.
+    if (name.toLowerCase() !== 'content-type' && isReservedHeader(name, signature)) {
+      return at('name', `${name}: ${RESERVED_HEADER_WORDS}`);
+    }
     if (/[\r\n]/.test(value)) return at('value', `The value of ${name} must be on one line.`);
     if (!isSendableHeaderValue(value)) {
       return at(
@@ -53,8 +63,8 @@ function unsendable(value: string): string {
 }
 
 /** Why a set of rows cannot be saved, or null. */
-export function headerRowsError(rows: HeaderRow[]): string | null {
-  return headerRowsProblem(rows)?.message ?? null;
+export function headerRowsError(rows: HeaderRow[], signature: SignatureConfig): string | null {
+  return headerRowsProblem(rows, signature)?.message ?? null;
 }
 
 /**

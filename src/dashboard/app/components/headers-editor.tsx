@@ -1,15 +1,19 @@
 /** Edits custom request headers as name/value rows (added to every request of the endpoint). */
 import { useId, useRef } from 'preact/hooks';
+import type { SignatureConfig } from '../api/types.ts';
 import { type HeaderRow, headerRowsProblem } from '../header-rows.ts';
 import { LIMITS, lengthError } from '../limits.ts';
 
 export function HeadersEditor({
   rows,
+  signature,
   onChange,
   serverError,
   invalidName,
 }: {
   rows: HeaderRow[];
+  /** The endpoint's signature settings as the form holds them: they reserve header names too. */
+  signature: SignatureConfig;
   onChange: (rows: HeaderRow[]) => void;
   /** Why the server refused the headers (shown when the rows have no error of their own). */
   serverError?: string | null | undefined;
@@ -26,9 +30,9 @@ export function HeadersEditor({
     if (index === rows.length - 1) addRef.current?.focus();
     onChange(rows.filter((_, i) => i !== index));
   };
-  const problem = headerRowsProblem(rows);
+  const problem = headerRowsProblem(rows, signature);
   const ownError = problem?.message ?? null;
-  /** The input the rows' own error is about (a bad or repeated name, a value on two lines). */
+  /** The input the rows' own error is about (a bad, reserved or repeated name, a value on two lines). */
   const marked = (index: number, input: 'name' | 'value') =>
     problem?.row === index && problem.input === input ? true : undefined;
   const error = ownError ?? serverError ?? null;

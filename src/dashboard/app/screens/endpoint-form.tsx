@@ -22,6 +22,7 @@ import {
   hasInput,
   inputFromForm,
   schemeOptions,
+  signatureFromForm,
   validateForm,
 } from '../endpoint-form-state.ts';
 import { rememberEndpoint } from '../endpoint-names.ts';
@@ -204,6 +205,7 @@ export function EndpointForm({
         </div>
         <HeadersEditor
           rows={form.headers}
+          signature={signatureFromForm(form)}
           onChange={(rows) => set('headers', rows)}
           serverError={errors.headers}
           invalidName={invalidHeader}
