@@ -12,6 +12,8 @@
  *   Overview nor the endpoints list is wider than the window; nor is the event catalog with a
  *   200-character type name (it was 8,977 px wide in a 1,280 px window), and the endpoint form's
  *   event picker wraps that name rather than scroll sideways.
+ * And user text with bidi controls (U+202E, RIGHT-TO-LEFT OVERRIDE) does not reorder the text
+ * after it: an event type in History, an endpoint's name in the endpoints list.
  * And the endpoint form's header editor refuses a header Herald sets itself, in the API's words,
  * without sending the form.
  * Any console error or page error fails the test.
@@ -80,9 +82,15 @@ const event = (id: string, type: string, isTest: boolean) => ({
   createdAt: NOW,
   deliveries: [],
 });
+const BIDI = 'ep_bidi1';
+/** A name and an event type holding RIGHT-TO-LEFT OVERRIDE, with no POP DIRECTIONAL FORMATTING after. */
+const RLO_NAME = '\u202eReceiver';
+const RLO_TYPE = '\u202eorder.shipped';
+const bidiEndpoint = { ...endpoint, id: BIDI, name: RLO_NAME };
 const EVENTS = {
   evt_test1: event('evt_test1', 'user.created', true),
   evt_live1: event('evt_live1', 'order.paid', false),
+  evt_bidi1: event('evt_bidi1', RLO_TYPE, true),
 } as Record<string, ReturnType<typeof event>>;
 const OFF = 'ep_off1';
 const offEndpoint = {
@@ -171,10 +179,15 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
       if (path === e) return endpoint;
       if (path === `${p}/endpoints/${OFF}`) return offEndpoint;
       if (path === `${p}/endpoints/${LONG}`) return longEndpoint;
+      if (path === `${p}/endpoints/${BIDI}`) return bidiEndpoint;
+      if (path === `${p}/endpoints/${BIDI}/attempts`) {
+        return { data: [{ ...attempt('att_bidi', 'evt_bidi1', RLO_TYPE, 'succeeded'), endpointId: BIDI }] };
+      }
       if (/^\/projects\/[^/]+\/endpoints\/[^/]+\/secret$/.test(path)) return SECRETS;
       if (path === `${p}/attempts/att_off`)
         return { ...attempt('att_off', 'evt_live1', 'order.paid', 'failed'), endpointId: OFF };
-      if (path === `${p}/endpoints`) return { data: [endpoint, longEndpoint], nextCursor: null };
+      if (path === `${p}/endpoints`)
+        return { data: [endpoint, longEndpoint, bidiEndpoint], nextCursor: null };
       if (path === '/event-types') return { data: [longType], nextCursor: null };
       if (path === `${e}/attempts`) return { data: ATTEMPTS, nextCursor: null };
       if (path === `${e}/stats`) {
@@ -353,6 +366,39 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
     await page.getByLabel('Header 1 name').fill('X-Token');
     await error.waitFor({ state: 'detached' });
     await page.context().close();
+    assert.deepEqual(problems, []);
+  });
+
+  test('Bidi: an override in an event type or a name reorders nothing after it', async () => {
+    // History: the "test" badge after the event type stays after it (without the isolate, the
+    // override ran to the end of the cell and drew the badge on its left).
+    const page = await open(`/projects/${PROJECT}/endpoints/${BIDI}/history`);
+    const cell = page.locator('table.history-table tbody td', { hasText: 'order.shipped' });
+    const badge = cell.locator('.badge', { hasText: /^test$/ });
+    await badge.waitFor();
+    const type = cell.locator('code');
+    assert.equal(await type.textContent(), RLO_TYPE);
+    const typeBox = (await type.boundingBox())!;
+    const badgeBox = (await badge.boundingBox())!;
+    assert.ok(
+      badgeBox.x >= typeBox.x + typeBox.width,
+      `the badge starts at ${badgeBox.x} px, the type ends at ${typeBox.x + typeBox.width} px`,
+    );
+    await page.context().close();
+    // The endpoints list: the name is in an isolate of its own.
+    const list = await open(`/projects/${PROJECT}`);
+    const name = list
+      .locator('table.endpoints-table a', { hasText: 'Receiver' })
+      .filter({ hasText: '\u202e' });
+    await name.waitFor();
+    const isolation = await name.evaluate((link) => {
+      const text = [...link.querySelectorAll('*')].find(
+        (element) => element.textContent === '\u202eReceiver',
+      );
+      return text ? getComputedStyle(text).unicodeBidi : 'none';
+    });
+    assert.equal(isolation, 'isolate');
+    await list.context().close();
     assert.deepEqual(problems, []);
   });
 });

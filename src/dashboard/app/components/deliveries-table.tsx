@@ -121,7 +121,7 @@ function DeliveryRow({
       <td class="cell-main">
         {delivery.endpointId ? (
           <Link to={`${base}/endpoints/${encodeURIComponent(delivery.endpointId)}/history`}>
-            {endpoint?.name || delivery.url}
+            <bdi>{endpoint?.name || delivery.url}</bdi>
           </Link>
         ) : (
           <span>
@@ -149,7 +149,7 @@ function DeliveryRow({
           {/* Out of sight, the row's endpoint: a list of buttons read "Retry now" once per delivery. */}
           <span class="sr-only">
             {' '}
-            to {endpoint?.name || (delivery.endpointId ? delivery.url : 'callback')}
+            to <bdi>{endpoint?.name || (delivery.endpointId ? delivery.url : 'callback')}</bdi>
           </span>
         </button>
         {block === 'endpoint-disabled' && delivery.endpointId ? (

@@ -1,4 +1,5 @@
 /** Coloured status pills; the colour is never the only signal (the word is always there). */
+import type { ComponentChildren } from 'preact';
 import { errorKindLabel } from '../format.ts';
 
 const TONE: Record<string, string> = {
@@ -13,7 +14,7 @@ const TONE: Record<string, string> = {
   test: 'info',
 };
 
-export function StatusBadge({ status, label }: { status: string; label?: string }) {
+export function StatusBadge({ status, label }: { status: string; label?: ComponentChildren }) {
   return <span class={`badge badge-${TONE[status] ?? 'muted'}`}>{label ?? status}</span>;
 }
 

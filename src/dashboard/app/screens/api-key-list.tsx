@@ -19,7 +19,7 @@ export function ApiKeyList({ version }: { version: number }) {
   const { client } = useApp();
   const { project } = useProject();
   const keys = useAsync(() => client.listApiKeys(project.id), [client, project.id, version]);
-  const [revoked, setRevoked] = useState<string | null>(null);
+  const [revoked, setRevoked] = useState<ApiKey | null>(null);
   const headingRef = useRef<HTMLHeadingElement>(null);
   const heading = (
     <h3 id="keys-list-title" tabIndex={-1} ref={headingRef}>
@@ -37,7 +37,7 @@ export function ApiKeyList({ version }: { version: number }) {
     );
   }
   const onRevoked = (key: ApiKey) => {
-    setRevoked(`Key ${key.name} (${key.prefix}…) revoked.`);
+    setRevoked(key);
     // Its row, with the button that had the focus, goes: the focus goes to the list, not <body>.
     headingRef.current?.focus();
     keys.reload();
@@ -45,7 +45,13 @@ export function ApiKeyList({ version }: { version: number }) {
   return (
     <>
       {heading}
-      <Notice>{revoked}</Notice>
+      <Notice>
+        {revoked && (
+          <>
+            Key <bdi>{revoked.name}</bdi> ({revoked.prefix}…) revoked.
+          </>
+        )}
+      </Notice>
       {keys.data.length === 0 ? (
         <p class="muted">No API keys yet.</p>
       ) : (
@@ -97,7 +103,7 @@ function ApiKeyRow({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: (key: Api
   return (
     <tr>
       <td class="key-name">
-        {apiKey.name}
+        <bdi>{apiKey.name}</bdi>
         <br />
         <code class="small">{apiKey.prefix}…</code>
       </td>
@@ -125,7 +131,13 @@ function ApiKeyRow({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: (key: Api
               Requests with it are refused at once, and the portal links it created stop working.
             </span>
             <button type="button" class="button-small button-danger" onClick={revoke} disabled={busy}>
-              {busy ? 'Revoking…' : `Yes, revoke ${apiKey.name}`}
+              {busy ? (
+                'Revoking…'
+              ) : (
+                <>
+                  Yes, revoke <bdi>{apiKey.name}</bdi>
+                </>
+              )}
             </button>
             <button type="button" class="button-small" ref={confirm.cancelRef} onClick={confirm.cancel}>
               Cancel

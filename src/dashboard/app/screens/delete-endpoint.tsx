@@ -42,7 +42,13 @@ export function DeleteEndpoint({ endpoint }: { endpoint: Endpoint }) {
       ) : (
         <div class="actions" ref={confirm.panelRef}>
           <button type="button" class="button-danger" onClick={remove} disabled={busy}>
-            {busy ? 'Deleting…' : `Yes, delete ${endpoint.name || 'this endpoint'}`}
+            {busy ? (
+              'Deleting…'
+            ) : (
+              <>
+                Yes, delete <bdi>{endpoint.name || 'this endpoint'}</bdi>
+              </>
+            )}
           </button>
           <button type="button" ref={confirm.cancelRef} onClick={confirm.cancel}>
             Cancel

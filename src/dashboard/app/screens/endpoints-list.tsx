@@ -80,7 +80,7 @@ export function EndpointsList() {
                 <tr key={endpoint.id}>
                   <td class="cell-main">
                     <Link to={`${base}/endpoints/${encodeURIComponent(endpoint.id)}`}>
-                      {endpoint.name || endpoint.url}
+                      <bdi>{endpoint.name || endpoint.url}</bdi>
                     </Link>
                     {endpoint.name && <div class="muted url">{endpoint.url}</div>}
                   </td>

@@ -144,7 +144,7 @@ export function EventDetail({ eventId }: { eventId: string }) {
                   to={`${base}/endpoints/${encodeURIComponent(attempt.endpointId)}/attempts/${encodeURIComponent(attempt.id)}`}
                 >
                   Attempt #{attempt.number} to{' '}
-                  {endpoints.data?.get(attempt.endpointId)?.name || attempt.request.url}
+                  <bdi>{endpoints.data?.get(attempt.endpointId)?.name || attempt.request.url}</bdi>
                 </Link>
               ) : (
                 <span>

@@ -225,7 +225,12 @@ function DeliveriesCell({
           <span key={delivery.id} title={delivery.url}>
             <StatusBadge
               status={delivery.status}
-              label={`${name}: ${delivery.status}${delivery.attempts > 1 ? ` (${delivery.attempts} tries)` : ''}`}
+              label={
+                <>
+                  <bdi>{name}</bdi>: {delivery.status}
+                  {delivery.attempts > 1 ? ` (${delivery.attempts} tries)` : ''}
+                </>
+              }
             />
           </span>
         );

@@ -91,7 +91,7 @@ export function ProjectScreen({
       <section class="page">
         {operator && (
           <nav class="breadcrumbs" aria-label="Breadcrumbs">
-            <Link to="/">Projects</Link> <span aria-hidden="true">›</span> <span>{project.data.name}</span>
+            <Link to="/">Projects</Link> <span aria-hidden="true">›</span> <bdi>{project.data.name}</bdi>
           </nav>
         )}
         <div class="page-head">

@@ -66,7 +66,9 @@ export function ProjectsScreen() {
               {projects.map((project) => (
                 <tr key={project.id}>
                   <td>
-                    <Link to={`/projects/${encodeURIComponent(project.id)}`}>{project.name}</Link>
+                    <Link to={`/projects/${encodeURIComponent(project.id)}`}>
+                      <bdi>{project.name}</bdi>
+                    </Link>
                   </td>
                   <td>{project.uid ? <code>{project.uid}</code> : <span class="muted">—</span>}</td>
                   <td>
