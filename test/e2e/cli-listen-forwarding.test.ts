@@ -220,6 +220,46 @@ describe('herald listen against a real Herald', () => {
     }
   });
 
+  test("--types the endpoint's filter takes none of forwards its test sends of them alone, and says so at start", async () => {
+    // A test send reaches its endpoint whatever the filter (docs/cli.md). Until 2026-12-06 such
+    // --types were refused at start, so a test send of a type outside the filter could not be
+    // watched alone.
+    await client.putEventType('listen-only.guild.left', { example: { guild: 7 } });
+    const project = await client.createProject({ name: 'listen-only-tests' });
+    const endpoint = await client.createEndpoint(project.id, {
+      url: 'https://example.test/only-tests',
+      eventTypes: ['player.paid'],
+    });
+    const local = await receiver();
+    const p = listenProcess([
+      ...['--url', herald.url, '--project', project.id, '--endpoint', endpoint.id],
+      ...['--forward-to', `${local.url}/hook`, '--interval', '100', '--types', 'listen-only.guild.left'],
+    ]);
+    running.push(p);
+    try {
+      await p.waitFor(/herald listen: forwarding/);
+      assert.match(
+        p.out(),
+        new RegExp(
+          `^--types: endpoint ${endpoint.id}'s filter \\(player\\.paid\\) takes none of listen-only\\.guild\\.left: ` +
+            'only its test sends of them are forwarded',
+          'm',
+        ),
+      );
+      // Live events: one of the type (the endpoint never gets it), one of its filter (not --types).
+      await client.sendEvent(project.id, { type: 'listen-only.guild.left', payload: { live: 1 } });
+      await client.sendEvent(project.id, { type: 'player.paid', payload: { live: 2 } });
+      const sent = await client.testEndpoint(project.id, endpoint.id, 'listen-only.guild.left');
+      await p.waitFor(new RegExp(`${sent.eventId} listen-only\\.guild\\.left \\(test\\) → 204`));
+      // Events are forwarded in the order they were created: the live ones were passed over.
+      assert.equal(local.requests.length, 1);
+      assert.deepEqual(JSON.parse(local.requests[0]!.body).data, { guild: 7 });
+    } finally {
+      p.kill();
+      await local.close();
+    }
+  });
+
   /**
    * `herald listen` of `project` to `forwardTo`, polling every 100 ms unless `extra` says otherwise
    * (killed after the tests).

@@ -189,7 +189,7 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
       )
     : null;
   // The forwarder (undici, the signing code) loads only when listen runs, not with every command.
-  const { disabledLine, disjointTypes, endpointShape, localShape, sharedTypes } = await import(
+  const { disabledLine, disjointOnlyTests, endpointShape, localShape, sharedTypes } = await import(
     '../listen/forward-shape.ts'
   );
   const { createForwarder } = await import('../listen/forwarder.ts');
@@ -212,14 +212,6 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
         );
       };
       shape = await read();
-      // --types narrows the endpoint's filter: types it does not take would forward nothing (but
-      // test sends), which is a mistyped flag rather than what was meant.
-      if (sharedTypes(shape)?.length === 0) {
-        throw new CommandError(
-          `--types: ${disjointTypes(shape)}, so nothing would be forwarded; --types narrows the filter: ` +
-            "give types it takes, or leave out --types for the endpoint's own filter",
-        );
-      }
       // What changed since the last read and is worth a line is said once, before the events it
       // applies to, not at every poll: the endpoint disabled or enabled, or its filter changed to
       // none of --types (or back).
@@ -238,7 +230,7 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
         if (disjoint !== (sharedTypes(was)?.length === 0)) {
           printLine(
             disjoint
-              ? `${disjointTypes(next)} now: only its test sends of them are forwarded until it takes one`
+              ? `the filter changed: ${disjointOnlyTests(next)}`
               : `endpoint ${next.endpointId}'s filter takes ${shared?.join(',')} of --types again`,
           );
         }
@@ -281,6 +273,10 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
       `herald listen: forwarding new events of ${flags.project} to ${target.href}, ${shape.describe}; Ctrl-C to stop`,
     );
     if (shape.disabled !== null) printLine(disabledLine(shape));
+    // --types narrows the endpoint's filter: of types it takes none of, only test sends reach the
+    // endpoint (Herald sends one whatever the filter), so only those are forwarded. Watching them
+    // alone is a use; a mistyped flag is said too, before any event.
+    if (sharedTypes(shape)?.length === 0) printLine(`--types: ${disjointOnlyTests(shape)}`);
     await forwarder.run();
   } finally {
     await client.close();

@@ -133,9 +133,16 @@ export function disabledLine(shape: ForwardShape): string {
   );
 }
 
-/** How an endpoint's filter and --types that share no type are said: both, by name. */
-export function disjointTypes(shape: ForwardShape): string {
-  return `endpoint ${shape.endpointId}'s filter (${shape.eventTypes.join(',')}) takes none of ${(shape.onlyTypes ?? []).join(',')}`;
+/**
+ * How an endpoint's filter and --types that share no type are said (at start, or when the filter
+ * changes to that): both, by name, and what is forwarded then: the endpoint's test sends of those
+ * types, which Herald delivers whatever its filter (`forwardsDelivered`).
+ */
+export function disjointOnlyTests(shape: ForwardShape): string {
+  return (
+    `endpoint ${shape.endpointId}'s filter (${shape.eventTypes.join(',')}) takes none of ${(shape.onlyTypes ?? []).join(',')}: ` +
+    `only its test sends of them are forwarded (herald endpoints test ${shape.endpointId} --type <type>)`
+  );
 }
 
 /** Whether `--types` (if given) takes `type`. */
