@@ -65,6 +65,8 @@ function refusal(message: string): string {
     'Content-Type: application/json; charset=utf-8',
     `Content-Length: ${Buffer.byteLength(body)}`,
     'Retry-After: 1',
+    // Written before any request is read: no URL to tell an /api/ one by (no-store.ts).
+    'Cache-Control: no-store',
     'Connection: close',
     '',
     body,

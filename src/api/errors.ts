@@ -391,7 +391,7 @@ export function frameworkErrorHandler(error: FastifyError, request: FastifyReque
 
 /**
  * Fastify's `clientErrorHandler`, for what fails before a request exists (headers too large or too
- * slow, malformed HTTP): answers 400/408/431 in Herald's error shape and closes the connection. Logs
+ * slow, malformed HTTP): answers 400/408/431 in Herald's error shape, with no-store, and closes the connection. Logs
  * the error code only: Node's parse errors carry the raw request bytes, credentials included.
  * Returns the status it answered, or null when the connection was already gone.
  */
@@ -425,9 +425,10 @@ export function clientErrorHandler(
   const answered = socket.writable;
   if (answered) {
     const body = JSON.stringify({ error: { code, message } });
+    // No request, so no URL to tell an /api/ one by: every such answer says no-store (no-store.ts).
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        `Cache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   }
   socket.destroy();

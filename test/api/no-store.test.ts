@@ -4,9 +4,17 @@
  * (RFC 9111 lets it keep a 404 or a 414) and give it to the next caller. Until 2026-12-06 the
  * onRequest hook of the token check set it, so a 414 path segment and a URL Fastify cannot decode
  * (its frameworkErrors, before any hook) said nothing. Real server on listen(0).
+ * So do the answers Herald writes on the socket before a request exists (malformed HTTP, headers
+ * too large, a connection past its address's share): until 2026-12-06 they said nothing either.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
+import { limitConnections } from '../../src/api/connection-limits.ts';
+import { rawRequest } from '../support/raw-http.ts';
 import { ADMIN, startApi, type TestApi } from './helpers.ts';
 
 let api: TestApi;
@@ -44,4 +52,57 @@ test('answers to /api/ URLs made before the token check say no-store, as those a
       projects: '200 no-store',
     },
   );
+});
+
+/** The status line and the Cache-Control header of a raw answer. */
+function statusAndCacheControl(answer: string): string {
+  const head = answer.slice(0, answer.indexOf('\r\n\r\n'));
+  const status =
+    /^HTTP\/1\.1 (\d{3}) /.exec(head)?.[1] ?? `no status in ${JSON.stringify(answer.slice(0, 80))}`;
+  const cache = /^cache-control: *(.*)$/im.exec(head)?.[1] ?? null;
+  return `${status} ${cache}`;
+}
+
+test('answers written on the socket before a request exists say no-store: malformed HTTP, headers too large', async () => {
+  const port = Number(new URL(url).port);
+  assert.deepEqual(
+    {
+      'malformed HTTP': statusAndCacheControl(await rawRequest(port, 'NOT HTTP AT ALL\r\n\r\n')),
+      'a bad header line': statusAndCacheControl(
+        await rawRequest(port, 'GET /api/v1/projects HTTP/1.1\r\nHost: x\r\nbad header\r\n\r\n'),
+      ),
+      'headers too large': statusAndCacheControl(
+        await rawRequest(
+          port,
+          `GET /api/v1/projects HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`,
+        ),
+      ),
+    },
+    {
+      'malformed HTTP': '400 no-store',
+      'a bad header line': '400 no-store',
+      'headers too large': '431 no-store',
+    },
+  );
+});
+
+test("a connection past its address's share is answered 503 with no-store", async () => {
+  const server = createServer((_request, response) => response.end('ok'));
+  limitConnections(server, { total: null, perAddress: 1 }, []);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  // The address's one connection, held open…
+  const held = connect(port, '127.0.0.1');
+  await once(held, 'connect');
+  try {
+    // …so the next one is refused before anything it sends is read.
+    const answer = await rawRequest(port, 'GET /api/v1/projects HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.match(answer, /HERALD_ERR_BUSY/);
+    assert.equal(statusAndCacheControl(answer), '503 no-store');
+  } finally {
+    held.destroy();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 });
