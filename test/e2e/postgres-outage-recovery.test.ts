@@ -76,3 +76,45 @@ test('after PostgreSQL is back, the API and the worker each log one info line wi
     );
   }
 });
+
+test('an API process only scraped while PostgreSQL is down says, once it is back, that its backlog reads go through again', async () => {
+  const database = await cluster.pg.createDatabase();
+  const herald = await cluster.start(database, 'api');
+  const from = herald.logLines().length;
+  const storeUp = async () => {
+    const text = await (await fetch(`${herald.url}/metrics`)).text();
+    return /^herald_store_up (\d)/m.exec(text)?.[1];
+  };
+  assert.equal(await storeUp(), '1');
+
+  const downAt = Date.now();
+  await cluster.pg.down();
+  // A scrape a second (a read serves the scrapes of the next second): each read fails.
+  for (let i = 0; i < 3; i++) {
+    await sleep(1_100);
+    assert.equal(await storeUp(), '0');
+  }
+  await cluster.pg.up();
+  const deadline = Date.now() + 20_000;
+  while ((await storeUp()) !== '1') {
+    if (Date.now() > deadline) assert.fail('the backlog cannot be read again');
+    await sleep(200);
+  }
+
+  const later = herald.logLines().slice(from);
+  const warned = later.filter((l) => /^metrics: cannot read the delivery backlog/.test(String(l.msg)));
+  assert.ok(warned.length >= 1, JSON.stringify(later));
+  const line = await backLine(herald, from, Date.now() + 5_000);
+  assert.match(String(line.msg), /^metrics: /);
+  assert.equal(line.level, 30, JSON.stringify(line));
+  assert.ok(
+    Number(line.outageMs) >= 2_000 && Number(line.outageMs) <= Date.now() - downAt,
+    JSON.stringify(line),
+  );
+  assert.ok(Number(line.failedReads) >= 3, JSON.stringify(line));
+  const back = herald
+    .logLines()
+    .slice(from)
+    .filter((l) => BACK.test(String(l.msg)));
+  assert.equal(back.length, 1, JSON.stringify(back));
+});
