@@ -456,6 +456,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // then they are given up (their deliveries come back after the lease), so a stop during an
       // outage still ends within the supervisor's stop timeout.
       recordQueue.giveUpAfter(graceMs);
+      const givenUpBefore = recordQueue.givenUp;
       unsubscribe?.();
       wake();
       pause.end();
@@ -485,6 +486,19 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // Attempts still running keep their lease (their records are not written, see cutOff): the
       // delivery comes back when it ends.
       await recordQueue.flush();
+      // Attempts that ended but whose records could not be written before the stop (the database
+      // out of reach): sent again, as those cut off above, and said as those are, or a receiver's
+      // duplicates after such a stop would have no line explaining them.
+      const givenUp = recordQueue.givenUp - givenUpBefore;
+      if (givenUp > 0) {
+        hooks.onError?.(
+          new Error(
+            `${givenUp} attempts ended but their records could not be written before the stop (the database ` +
+              'could not be reached): their deliveries are sent again once their lease runs out (at the next start with SQLite)',
+          ),
+          'shutdown',
+        );
+      }
     },
     wake,
     bytesInFlight: () => budget.used,

@@ -100,6 +100,8 @@ export interface RecordQueue {
   readonly full: boolean;
   /** Attempts added and not yet written (or failed to write). */
   readonly unrecorded: number;
+  /** Attempts whose write was given up (onError) so far: their deliveries come back after the lease. */
+  readonly givenUp: number;
 }
 
 export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
@@ -109,6 +111,7 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
   let counted: boolean[] = [];
   let unrecorded = 0;
   let unrecordedBytes = 0;
+  let givenUp = 0;
   const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
   /** A write waits to be tried again because the database was out of reach. */
   let outage = false;
@@ -195,6 +198,7 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
           }
           // Given up: the claims stay leased, and these deliveries come back after the lease and
           // are tried again (unless they were closed meanwhile).
+          givenUp += batch.length;
           options.onError(error);
           break;
         }
@@ -231,6 +235,9 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
     },
     get unrecorded() {
       return unrecorded;
+    },
+    get givenUp() {
+      return givenUp;
     },
   };
 }

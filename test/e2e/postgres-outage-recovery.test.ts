@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { assertDatabaseUnavailable } from './database-unavailable-answers.ts';
 import { api as call, type HeraldProcess } from './harness.ts';
 import { usePostgresProcesses } from './postgres-processes.ts';
+import { eventually } from './scripted-receiver.ts';
 
 const TOKEN = 'e2e-outage-recovery-token-0123456789abcdef';
 const cluster = usePostgresProcesses(TOKEN);
@@ -117,4 +118,60 @@ test('an API process only scraped while PostgreSQL is down says, once it is back
     .slice(from)
     .filter((l) => BACK.test(String(l.msg)));
   assert.equal(back.length, 1, JSON.stringify(back));
+});
+
+test('a worker stopped while PostgreSQL is down says how many attempts it could not record, whose deliveries are sent again', async () => {
+  const database = await cluster.pg.createDatabase();
+  const herald = await cluster.start(database, 'api');
+  // A short lease (the shortest the 2 s timeout allows), so that its claims come back soon.
+  const worker = await cluster.start(database, 'worker', {
+    HERALD_DELIVERY_MAX_TIMEOUT_MS: '2000',
+    HERALD_LEASE_MS: '8000',
+  });
+  const project = await call<{ id: string }>(herald.url, TOKEN, 'POST', '/api/v1/projects', { name: 'stop' });
+  assert.equal(project.status, 201);
+  const base = `/api/v1/projects/${project.body.id}`;
+  const path = `/stop-in-outage-${Date.now()}`;
+  cluster.receiver.script(() => ({ status: 200, delayMs: 1_500 }));
+  const endpoint = await call(herald.url, TOKEN, 'POST', `${base}/endpoints`, {
+    url: `${cluster.receiver.url}${path}`,
+  });
+  assert.equal(endpoint.status, 201);
+  const sent = await call(herald.url, TOKEN, 'POST', `${base}/events/batch`, {
+    events: Array.from({ length: 5 }, (_, i) => ({ type: 'order.created', payload: { i } })),
+  });
+  assert.equal(sent.status, 202);
+  await eventually(
+    async () => cluster.receiver.hits.filter((h) => h.url === path).length === 5,
+    20_000,
+    'five sent',
+  );
+
+  // The receiver answers the five while the database is down: their records cannot be written.
+  await cluster.pg.down();
+  const from = worker.logLines().length;
+  const exit = await worker.kill('SIGTERM');
+  await cluster.pg.up();
+  assert.equal(exit.code, 0);
+  const lines = worker.logLines().slice(from);
+  const said = lines.filter((l) => /records could not be written before the stop/.test(String(l.msg)));
+  assert.equal(said.length, 1, JSON.stringify(lines));
+  assert.equal(said[0]!.level, 40);
+  assert.match(String(said[0]!.msg), /^dispatcher: 5 attempts ended but their records could not be written/);
+
+  // Nothing is lost: another worker sends the five again once the lease has run out.
+  cluster.receiver.script(() => ({ status: 200 }));
+  await cluster.start(database, 'worker');
+  const again = await eventually(
+    async () => {
+      const hits = cluster.receiver.hits.filter((h) => h.url === path);
+      return hits.length >= 10 && hits;
+    },
+    30_000,
+    'the five sent again',
+  );
+  const byId = new Map<string, number>();
+  for (const h of again)
+    byId.set(String(h.headers['webhook-id']), (byId.get(String(h.headers['webhook-id'])) ?? 0) + 1);
+  assert.deepEqual([...byId.values()], [2, 2, 2, 2, 2]);
 });
