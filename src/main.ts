@@ -166,9 +166,6 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
   );
   const roleWarning = config.databaseUrl.startsWith('sqlite:') ? roleOnSqliteWarning(config.role) : null;
   if (roleWarning) logger.warn({ role: config.role }, roleWarning);
-  // Only the embedded SQLite default makes a key of its own (sqlite::memory: keeps nothing on disk).
-  if (config.databaseUrl.startsWith('postgres') && !config.encryptionKey)
-    logger.warn(UNSEALED_SECRETS_WARNING);
   if (newKey) {
     try {
       await storeNewEncryptionKey(store, newKey, config);
@@ -233,6 +230,11 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
       throw keyFromFile ? explainKeyFileMismatch(error, config) : explainSetKeyMismatch(error, config);
     });
     if (resealed) logger.info({ resealed }, 'endpoint secrets sealed again with the current encryption key');
+    // Only the embedded SQLite default makes a key of its own (sqlite::memory: keeps nothing on
+    // disk). Said once the secrets stored are known to be unsealed too: a database holding sealed
+    // ones refuses the start just above, and the warning then sent the operator the wrong way.
+    if (config.databaseUrl.startsWith('postgres') && !config.encryptionKey)
+      logger.warn(UNSEALED_SECRETS_WARNING);
     const metrics = createMetrics({
       store,
       onCollectError: backlogReadLog(logger),

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { type TestPostgres, withPostgres } from '../support/postgres.ts';
-import { api, startHerald } from './harness.ts';
+import { api, runHerald, startHerald } from './harness.ts';
 
 const TOKEN = 'pg-no-key-admin-token-0123456789abcdef';
 const KEY = 'qkqOFumEpsZBWIuykVEg0lbpXpF0XS/zNHtOVmsZ1B8=';
@@ -69,4 +69,28 @@ test('with HERALD_ENCRYPTION_KEY on PostgreSQL: no such warning', async () => {
   } finally {
     await herald.dispose();
   }
+});
+
+test('without HERALD_ENCRYPTION_KEY on a database whose secrets are sealed: refused, without the warning that secrets are stored unsealed', async () => {
+  const url = await server.createDatabase();
+  const keyed = await startHerald({
+    env: { HERALD_DATABASE_URL: url, HERALD_ADMIN_TOKEN: TOKEN, HERALD_ENCRYPTION_KEY: KEY },
+  });
+  try {
+    const project = await api<{ id: string }>(keyed.url, TOKEN, 'POST', '/api/v1/projects', { name: 'p' });
+    const endpoint = await api(keyed.url, TOKEN, 'POST', `/api/v1/projects/${project.body.id}/endpoints`, {
+      url: 'https://receiver.example/hook',
+    });
+    assert.equal(endpoint.status, 201);
+  } finally {
+    await keyed.dispose();
+  }
+  const run = await runHerald(['serve', '--port', '0'], {
+    env: { HERALD_DATABASE_URL: url, HERALD_ADMIN_TOKEN: TOKEN },
+  });
+  assert.equal(run.code, 1, run.stdout + run.stderr);
+  assert.match(run.stderr, /HERALD_ENCRYPTION_KEY: is unset, but the database holds endpoint secrets sealed/);
+  // Nothing is stored unsealed by a process that does not start: the warning would send the
+  // operator after the wrong problem.
+  assert.doesNotMatch(run.stdout + run.stderr, /stored in PostgreSQL as they are given, unsealed/);
 });
