@@ -375,6 +375,10 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       const give = reserved.has(key) ? null : takeBytes(key, head.claimed, view?.target.endpoint ?? null);
       if (give) reserved.set(key, { entry: head, give });
       if (reserved.has(key)) refreshView(key, head.claimed.delivery.projectId);
+      // No room: it waits for it, and its first delivery goes back once it has waited its longest
+      // (as below). Not armed here, one queued behind its endpoint's own attempts that then waited
+      // for room stayed queued past its lease, and this process claimed it again while it waited.
+      else arm(key);
       return;
     }
     let waitsForBytes = false;

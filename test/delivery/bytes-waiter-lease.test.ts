@@ -104,3 +104,82 @@ test('a delivery waiting for room for its body past half its lease goes back to 
     await store.close();
   }
 });
+
+test('a delivery that begins to wait for room as its view is read again goes back at half its lease too', async () => {
+  // Queued behind its endpoint's own two attempts (two slots per endpoint), not for room: when they
+  // end its view is older than QUEUED_VIEW_MAX_AGE_MS, and its queue asks for room before the view
+  // is read again (endpoint-queues.ts start). That wait armed no half-lease timer: held back as in
+  // the test above, it stayed queued 16 s, and this process claimed it again at its lease's end.
+  const store = await openStore(`sqlite:${join(dir, 'herald-stale-view.db')}`);
+  const receiver = await startReceiver((req) => {
+    if (req.url.endsWith('/hang')) return { hang: true };
+    if (req.url.endsWith('/slow')) return { status: 200, delayMs: 7_000 };
+    return { status: 200, delayMs: 500 };
+  });
+  const errors: string[] = [];
+  const sender = createSender({
+    allowNetworks: ['127.0.0.1/32'],
+    maxResponseBytes: 65536,
+    userAgent: 'test',
+  });
+  const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+  try {
+    const mine = await store.createProject({ name: 'mine' }, Date.now());
+    await store.createEndpoint(
+      endpointInput(mine.id, { url: `${receiver.url}/waiting`, eventTypes: ['first', 'large'] }),
+      secret,
+      Date.now(),
+    );
+    await store.createEndpoint(
+      endpointInput(mine.id, { url: `${receiver.url}/slow`, eventTypes: ['small'], timeoutMs: 10_000 }),
+      secret,
+      Date.now(),
+    );
+    await store.createEndpoint(
+      endpointInput(mine.id, { url: `${receiver.url}/hang`, eventTypes: ['hold'], timeoutMs: 11_000 }),
+      secret,
+      Date.now(),
+    );
+    const dispatcher = capDispatcher(
+      store,
+      sender.send,
+      {
+        pollIntervalMs: 50,
+        allowNetworks: ['127.0.0.1/32'],
+        bytesInFlight: 100 * 1024,
+        concurrency: 64,
+        perProjectConcurrency: 32,
+        perEndpointConcurrency: 2,
+        leaseMs: 16_000,
+        defaultTimeoutMs: 1_000,
+        maxTimeoutMs: 11_000,
+      },
+      { onError: (error, during) => errors.push(`${during}: ${String(error)}`) },
+    );
+    const blob = 'x'.repeat(60 * 1024);
+    await store.acceptEvents(mine.id, [eventInput('small', { payload: { n: 0 } })], Date.now());
+    await store.acceptEvents(mine.id, [eventInput('first', { payload: { n: 0 } })], Date.now());
+    await store.acceptEvents(mine.id, [eventInput('first', { payload: { n: 1 } })], Date.now());
+    await store.acceptEvents(mine.id, [eventInput('large', { payload: { blob } })], Date.now());
+    await dispatcher.start();
+    try {
+      // The two first attempts end at 500 ms; the small one to /slow holds the project's bytes.
+      await new Promise((r) => setTimeout(r, 6_000));
+      await store.acceptEvents(mine.id, [eventInput('hold', { payload: { n: 1 } })], Date.now());
+      await receiver.waitFor(5, 30_000);
+      await new Promise((r) => setTimeout(r, 1_000));
+    } finally {
+      await dispatcher.stop({ graceMs: 1_000 });
+    }
+    const sent = receiver.requests.filter((r) => r.url.endsWith('/waiting')).length;
+    assert.equal(sent, 3);
+    assert.deepEqual(
+      errors.filter((e) => e.startsWith('lease')),
+      [],
+    );
+  } finally {
+    await sender.close();
+    await receiver.close();
+    await store.close();
+  }
+});
