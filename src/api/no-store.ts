@@ -8,9 +8,19 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-/** Whether `request` asked for an /api/ URL (routed or not). */
+/**
+ * A request target's scheme and authority, when it is in absolute form (`http://host/api/v1/…`,
+ * as a proxy may forward it), which the router routes by its path.
+ */
+const ABSOLUTE_FORM = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i;
+
+/**
+ * Whether `request` asked for an /api/ URL (routed or not), its target in absolute form too: the
+ * router answers `GET http://host/api/v1/projects` as it does `/api/v1/projects`, and until
+ * 2026-12-07 that answer said no Cache-Control.
+ */
 export function isApiRequest(request: FastifyRequest): boolean {
-  return request.url.startsWith('/api/');
+  return request.url.replace(ABSOLUTE_FORM, '').startsWith('/api/');
 }
 
 /** Says no-store on the answer to an /api/ request; for what answers before the onRequest hooks. */

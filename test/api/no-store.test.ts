@@ -106,3 +106,25 @@ test("a connection past its address's share is answered 503 with no-store", asyn
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });
+
+/** The status and Cache-Control of the answer to `target` sent as the request line's target as is (fetch sends only a path). */
+function rawCacheControl(target: string): Promise<string> {
+  const { port } = new URL(url);
+  return rawRequest(
+    Number(port),
+    `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${ADMIN}\r\nConnection: close\r\n\r\n`,
+  ).then(statusAndCacheControl);
+}
+
+test('an /api/ URL given in absolute form (http://host/api/…) says no-store too', async () => {
+  // Routed and answered with the API's data by its path, it said no Cache-Control: the check
+  // looked for a request target starting with /api/.
+  assert.deepEqual(
+    {
+      projects: await rawCacheControl(`${url}/api/v1/projects`),
+      'no such route': await rawCacheControl(`${url}/api/v1/nothing-here`),
+      'the path form': await rawCacheControl('/api/v1/projects'),
+    },
+    { projects: '200 no-store', 'no such route': '404 no-store', 'the path form': '200 no-store' },
+  );
+});
