@@ -94,16 +94,21 @@ export function checkCustomHeaders(
 
 /**
  * 400 naming `body.eventTypes.<i>` for a filter entry holding `*`: a filter lists event-type names,
- * matched exactly, so `order.*` or `*` would never match an event (an empty filter is every type).
+ * matched exactly, so `order.*` or `*` would never match an event (an empty filter is every type);
+ * and for `.` or `..`, no event's type (event-type-name.ts), with that reason (it said the
+ * wildcard's for them too).
  * `kept`: the entries the endpoint already has, which a PATCH may send back as they are (one stored
  * before this check goes on matching nothing, as before; the dashboard sends the whole filter back).
  */
 export function checkEventTypeFilter(eventTypes: readonly string[], kept: readonly string[] = []): void {
   eventTypes.forEach((name, i) => {
-    if (eventTypeNameProblem(name) !== null && !kept.includes(name)) {
+    const problem = eventTypeNameProblem(name);
+    if (problem !== null && !kept.includes(name)) {
       throw invalid(
         `body.eventTypes.${i}`,
-        `${JSON.stringify(name)} is not an event-type name: filters match names exactly, without wildcards; list each type, or leave eventTypes empty for every type`,
+        name.includes('*')
+          ? `${JSON.stringify(name)} is not an event-type name: filters match names exactly, without wildcards; list each type, or leave eventTypes empty for every type`
+          : `${JSON.stringify(name)} is not an event-type name: ${problem}`,
       );
     }
   });
