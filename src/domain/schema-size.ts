@@ -119,13 +119,24 @@ function resolve(ref: string, base: string): string | null {
   }
 }
 
+/** `text` percent-decoded; null when it is not percent-encoding (a `%` not before two hex digits, or not UTF-8). */
+function decoded(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
+}
+
 /** What `ref` names, from a node of base URI `base`: null when it is not in this schema. */
 function target(ref: string, base: string, byUri: Map<string, Node>): unknown {
   const uri = resolve(ref, base);
   if (uri === null) return null;
   const hash = uri.indexOf('#');
   const resource = hash < 0 ? uri : uri.slice(0, hash);
-  const fragment = hash < 0 ? '' : decodeURIComponent(uri.slice(hash + 1));
+  const fragment = hash < 0 ? '' : decoded(uri.slice(hash + 1));
+  // Not percent-encoding (`#/%`): names nothing here; Ajv refuses it. Decoded, it threw: a 500.
+  if (fragment === null) return null;
   if (fragment && !fragment.startsWith('/')) return byUri.get(`${resource}#${fragment}`) ?? null;
   let node: unknown = byUri.get(resource) ?? null;
   if (!fragment) return node;

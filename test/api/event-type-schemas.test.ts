@@ -123,6 +123,15 @@ describe('event type schemas', () => {
     );
   });
 
+  test('a $ref whose fragment is no percent-encoding is 400 naming body.schema, never a 500', async () => {
+    // The keyword count (schema-size.ts) decoded the fragment before Ajv saw it, and threw.
+    for (const ref of ['#/%', '#/%zz', '#%E0%A4']) {
+      const r = await put('bad.fragment', { schema: { $ref: ref } });
+      assertError(r, 400, 'HERALD_ERR_VALIDATION', 'body.schema');
+    }
+    assert.equal((await api.call('GET', '/api/v1/event-types/bad.fragment')).status, 404, 'nothing stored');
+  });
+
   test('a flat object schema of 2,000 properties is accepted, not taken for one nested too deeply', async () => {
     // Ajv nests the code of each next property in the last one's `if (valid)` unless it checks for
     // all errors: V8's parser then overflows its stack on 2,000 properties of one object (79 KiB).

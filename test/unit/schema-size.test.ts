@@ -64,3 +64,10 @@ test('past SCHEMA_MAX_KEYWORDS the problem says how many and why; a flat object 
     `the schema has 4502 keywords (its $refs counted as what they name): more than ${SCHEMA_MAX_KEYWORDS} are too large to check`,
   );
 });
+
+test('a $ref whose fragment is no percent-encoding names nothing in the schema: it adds nothing, and the count does not throw', () => {
+  // Ajv refuses such a $ref; the count, before it, threw URIError (a 500 for PUT).
+  for (const ref of ['#/%', '#/%zz', '#%E0%A4']) {
+    assert.equal(schemaKeywordCount({ type: 'object', allOf: [{ $ref: ref }] }), 3, ref);
+  }
+});
