@@ -65,6 +65,8 @@ const BY_NAME = [
 const REFS = ['$ref', '$dynamicRef', '$recursiveRef'];
 
 type Node = Record<string, unknown>;
+/** A node being counted: yields what to count under it, is sent its count, returns its own. */
+type Counting = Generator<unknown, number, number>;
 const isNode = (value: unknown): value is Node =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -184,12 +186,17 @@ export function schemaKeywordCount(schema: unknown): number {
   const compiled = new Set<unknown>([schema]);
   const refs = new Map<object, boolean>();
   const named = new Map<string, unknown>(); // what each $ref names, by base URI and $ref
-  const count = (node: unknown): number => {
+  /** A node's count at once (not a schema, counted already, or in a cycle), else its counting. */
+  const enter = (node: unknown): number | Counting => {
     if (!isNode(node)) return 1;
     const known = counted.get(node);
     if (known !== undefined) return known;
     if (counting.has(node)) return 0;
     counting.add(node);
+    return countOf(node);
+  };
+  /** Counts `node`, each subschema or $ref target to count yielded, its count sent back. */
+  function* countOf(node: Node): Counting {
     let total = 0;
     for (const key of Object.keys(node)) if (!NO_CODE.has(key)) total += 1;
     const base = baseOf.get(node) ?? ROOT;
@@ -200,18 +207,38 @@ export function schemaKeywordCount(schema: unknown): number {
       const to = named.get(ref);
       if (to === null || to === undefined) continue;
       if (!hasRef(to, refs))
-        total += count(to); // copied in at each $ref
+        total += yield to; // copied in at each $ref
       else if (!compiled.has(to)) {
         compiled.add(to); // a function of its own, compiled once and called from each $ref
-        total += count(to);
+        total += yield to;
       }
     }
-    for (const child of children(node, false)) total += count(child);
+    for (const child of children(node, false)) total += yield child;
     counting.delete(node);
     counted.set(node, total);
     return total;
-  };
-  return count(schema);
+  }
+  // Depth first, on a stack of its own: a chain of $refs each to the next is as deep as it is
+  // long, and counted by recursion, 10,000 links (330 KB) ran the thread's stack out (a 500).
+  const started = enter(schema);
+  if (typeof started === 'number') return started;
+  const stack: Counting[] = [started];
+  let step = started.next(0);
+  for (;;) {
+    if (step.done) {
+      stack.pop();
+      const below = stack.at(-1);
+      if (below === undefined) return step.value;
+      step = below.next(step.value);
+      continue;
+    }
+    const inner = enter(step.value);
+    if (typeof inner === 'number') step = stack.at(-1)!.next(inner);
+    else {
+      stack.push(inner);
+      step = inner.next(0);
+    }
+  }
 }
 
 /** The problem with a schema too large to check, or null. */

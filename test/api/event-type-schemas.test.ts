@@ -132,6 +132,18 @@ describe('event type schemas', () => {
     assert.equal((await api.call('GET', '/api/v1/event-types/bad.fragment')).status, 404, 'nothing stored');
   });
 
+  test('a chain of 10,000 $refs, each to the next (330 KB), is 400 naming body.schema, never a 500', async () => {
+    // The keyword count (schema-size.ts) followed each $ref by recursion: past ~5,000 links the
+    // stack ran out (RangeError) on the API's thread.
+    const $defs: Record<string, unknown> = { a10000: { type: 'string' } };
+    for (let i = 0; i < 10_000; i++) $defs[`a${i}`] = { $ref: `#/$defs/a${i + 1}` };
+    const r = await put('ref.chain', { schema: { $defs, $ref: '#/$defs/a0' } });
+    assert.match(
+      assertError(r, 400, 'HERALD_ERR_VALIDATION', 'body.schema').message,
+      /^body\.schema: the schema has 10002 keywords/,
+    );
+  });
+
   test('a flat object schema of 2,000 properties is accepted, not taken for one nested too deeply', async () => {
     // Ajv nests the code of each next property in the last one's `if (valid)` unless it checks for
     // all errors: V8's parser then overflows its stack on 2,000 properties of one object (79 KiB).

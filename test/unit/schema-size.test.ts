@@ -71,3 +71,9 @@ test('a $ref whose fragment is no percent-encoding names nothing in the schema: 
     assert.equal(schemaKeywordCount({ type: 'object', allOf: [{ $ref: ref }] }), 3, ref);
   }
 });
+
+test('a chain of $refs deeper than the stack goes is counted, link by link', () => {
+  const $defs: Record<string, unknown> = { a20000: { type: 'string' } };
+  for (let i = 0; i < 20_000; i++) $defs[`a${i}`] = { $ref: `#/$defs/a${i + 1}` };
+  assert.equal(schemaKeywordCount({ $defs, $ref: '#/$defs/a0' }), 1 + 20_000 + 1);
+});
