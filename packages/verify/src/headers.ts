@@ -2,7 +2,8 @@ import type { HeaderSource } from './types.ts';
 
 /**
  * The value of header `name` (case-insensitive), or null when absent or empty. A repeated header
- * given as an array yields its first value.
+ * given as an array (Node's `req.headersDistinct`) is read joined with `, `, as Node's `req.headers`
+ * and fetch's `Headers` give it, so each scheme treats a repeat the same whichever it is given.
  */
 export function readHeader(source: HeaderSource, name: string): string | null {
   if (typeof (source as { get?: unknown }).get === 'function') {
@@ -20,6 +21,6 @@ export function readHeader(source: HeaderSource, name: string): string | null {
       }
     }
   }
-  if (Array.isArray(value)) value = value[0];
+  if (Array.isArray(value)) value = value.join(', ');
   return typeof value === 'string' && value !== '' ? value : null;
 }

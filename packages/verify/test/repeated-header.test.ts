@@ -17,9 +17,9 @@ const OTHER = 'whsec_ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=';
 const content = { type: 'slot.submitted', data: { slotId: 's1' } };
 const NOW = Date.now();
 
-let received: (headers: IncomingHttpHeaders) => void = () => {};
+let received: (headers: IncomingHttpHeaders, distinct: Record<string, string[]>) => void = () => {};
 const server = createServer((req, res) => {
-  received(req.headers);
+  received(req.headers, req.headersDistinct as Record<string, string[]>);
   req.resume();
   res.end();
 });
@@ -31,10 +31,18 @@ before(async () => {
 });
 after(() => server.close());
 
-/** The headers Node hands a receiver for a request whose header `name` is sent once per value. */
-async function receivedWith(name: string, values: string[], rest: Record<string, string>) {
-  const headers = new Promise<IncomingHttpHeaders>((resolve) => {
-    received = resolve;
+/**
+ * The headers Node hands a receiver for a request whose header `name` is sent once per value:
+ * `req.headers` (repeated values joined), or with `distinct` `req.headersDistinct` (an array each).
+ */
+async function receivedWith(
+  name: string,
+  values: string[],
+  rest: Record<string, string>,
+  distinct = false,
+): Promise<IncomingHttpHeaders | Record<string, string[]>> {
+  const headers = new Promise<IncomingHttpHeaders | Record<string, string[]>>((resolve) => {
+    received = (joined, each) => resolve(distinct ? each : joined);
   });
   const socket = connect(port, '127.0.0.1');
   const lines = [
@@ -93,6 +101,30 @@ test('github: an X-Hub-Signature-256 sent twice is refused, as one header must c
   const headers = await receivedWith('x-hub-signature-256', [good.signature, good.signature], good.rest);
   assert.throws(
     () => verify({ scheme: 'github', payload: good.body, headers, secret: 'a-github-secret', now: NOW }),
+    (error: unknown) =>
+      error instanceof WebhookVerificationError && error.code === 'HERALD_VERIFY_BAD_SIGNATURE',
+  );
+});
+
+// Node's `req.headersDistinct` (and any record a framework builds the same way) gives a repeated
+// header as an array. Until 2026-12-06 only its first value was read: a standard or Stripe
+// signature in the second was refused, and a one-signature header sent twice was accepted.
+test('a repeated header given as an array is read as Node joins it', async () => {
+  const good = signedWith('standard', SECRET, 'webhook-signature');
+  const other = signedWith('standard', OTHER, 'webhook-signature');
+  const values = [other.signature, good.signature];
+  const headers = await receivedWith('webhook-signature', values, good.rest, true);
+  assert.deepEqual(headers['webhook-signature'], values, 'an array, one value each');
+  assert.deepEqual(
+    verify({ scheme: 'standard', payload: good.body, headers, secret: SECRET, now: NOW }),
+    content,
+  );
+
+  const hub = signedWith('github', 'a-github-secret', 'x-hub-signature-256');
+  const twice = await receivedWith('x-hub-signature-256', [hub.signature, hub.signature], hub.rest, true);
+  assert.throws(
+    () =>
+      verify({ scheme: 'github', payload: hub.body, headers: twice, secret: 'a-github-secret', now: NOW }),
     (error: unknown) =>
       error instanceof WebhookVerificationError && error.code === 'HERALD_VERIFY_BAD_SIGNATURE',
   );
