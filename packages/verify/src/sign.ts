@@ -50,6 +50,7 @@ const CONTENT_TYPE: Record<BodyFormat, string> = {
 export function sign(input: SignInput): SignedRequest {
   const scheme = schemeByName(input.scheme);
   if (!scheme) throw new WebhookSigningError('HERALD_SIGN_INVALID_INPUT', `Unknown scheme ${input.scheme}`);
+  checkTimestamp(input.timestamp);
   const method = input.method ?? 'POST';
   const options = input.options ?? {};
   const secrets = input.secrets ?? (input.secret !== undefined ? [input.secret] : []);
@@ -94,6 +95,24 @@ export function sign(input: SignInput): SignedRequest {
   headers['webhook-id'] = input.id;
   for (const [name, value] of signed.headers) headers[name] = value;
   return { method, url, headers, body: method === 'GET' ? null : (signed.body ?? body) };
+}
+
+/** 11 digits (the year 5138): a time in milliseconds, today 13 digits, is well above it. */
+const MAX_SECONDS = 99_999_999_999;
+
+/** A signing time must be whole Unix seconds: the header says it, and verify() reads it so. */
+function checkTimestamp(timestamp: unknown): void {
+  if (typeof timestamp === 'number' && Number.isInteger(timestamp) && timestamp >= 0) {
+    if (timestamp <= MAX_SECONDS) return;
+    throw new WebhookSigningError(
+      'HERALD_SIGN_INVALID_INPUT',
+      `timestamp ${timestamp} is not Unix seconds: it looks like milliseconds (Math.floor(ms / 1000))`,
+    );
+  }
+  throw new WebhookSigningError(
+    'HERALD_SIGN_INVALID_INPUT',
+    `timestamp must be Unix seconds, a whole number from 0; got ${String(timestamp)}`,
+  );
 }
 
 function contentOf(input: SignInput): unknown {

@@ -46,6 +46,27 @@ describe('sign', () => {
     }
   });
 
+  // The README's example signs with a time of the test's own: Date.now() (milliseconds) or a Date
+  // made a request whose timestamp verify() refused as too new, or as not a number, with nothing
+  // saying the input was the cause.
+  test('refuses a timestamp that is not Unix seconds, naming milliseconds when it looks like them', () => {
+    for (const timestamp of [Date.now(), 1_718_000_000.5, -1, Number.NaN, new Date() as unknown as number]) {
+      assert.throws(
+        () => sign({ ...base, timestamp, scheme: 'stripe', content: 1 }),
+        (error: unknown) =>
+          error instanceof WebhookSigningError &&
+          error.code === 'HERALD_SIGN_INVALID_INPUT' &&
+          /Unix seconds/.test(error.message),
+        String(timestamp),
+      );
+    }
+    assert.throws(() => sign({ ...base, timestamp: 1_718_000_000_000, scheme: 'stripe' }), /milliseconds/);
+    assert.match(
+      sign({ ...base, timestamp: 0, scheme: 'stripe' }).headers['stripe-signature'] ?? '',
+      /^t=0,v1=/,
+    );
+  });
+
   test('refuses what cannot be signed', () => {
     failsWith(() => sign({ ...base, scheme: 'rot13' as 'none' }), 'HERALD_SIGN_INVALID_INPUT');
     failsWith(
