@@ -69,10 +69,23 @@ export function verify<T = unknown>(input: VerifyInput): T {
 
 /** Like {@link verify}, also returning the webhook id and signed timestamp. */
 export function verifyWebhook<T = unknown>(input: VerifyInput): VerifiedWebhook<T> {
+  // What the types promise, checked for JavaScript callers: a TypeError would carry no code.
+  if (typeof input !== 'object' || input === null) {
+    throw new WebhookVerificationError('HERALD_VERIFY_CONFIG', 'verify() takes one object of settings');
+  }
   const scheme = schemeByName(input.scheme);
   if (!scheme) throw new WebhookVerificationError('HERALD_VERIFY_CONFIG', `Unknown scheme ${input.scheme}`);
+  if (typeof input.headers !== 'object' || input.headers === null) {
+    throw new WebhookVerificationError('HERALD_VERIFY_CONFIG', "headers must be the request's headers");
+  }
   const options = input.options ?? {};
-  const secrets = input.secrets ?? (input.secret !== undefined ? [input.secret] : []);
+  const secrets = input.secrets ?? (input.secret != null ? [input.secret] : []);
+  if (!Array.isArray(secrets) || secrets.some((s) => typeof s !== 'string')) {
+    throw new WebhookVerificationError(
+      'HERALD_VERIFY_CONFIG',
+      'secret must be a string, and secrets an array of strings',
+    );
+  }
   const hasStaticKey = scheme.name === 'hmac-sha1-url' && options.key !== undefined;
   if (scheme.needsSecret && !hasStaticKey && (secrets.length === 0 || secrets.some((s) => !s))) {
     throw new WebhookVerificationError('HERALD_VERIFY_CONFIG', `Scheme ${scheme.name} needs a secret`);

@@ -186,6 +186,19 @@ describe('CONFIG', () => {
       rejects(() => verify({ ...stale, now: Number.NaN }), 'HERALD_VERIFY_CONFIG');
     }
   });
+  // From JavaScript, or past a cast: until 2026-12-06 these threw a bare TypeError (no code, not a
+  // WebhookVerificationError), which the adapters' callers and `instanceof` checks did not expect.
+  test('a missing input, headers or a secret that is not a string is a configuration error', () => {
+    const base = input('github');
+    const cast = (value: unknown) => value as VerifyInput;
+    rejects(() => verify(cast(undefined)), 'HERALD_VERIFY_CONFIG', 500);
+    rejects(() => verify(cast(null)), 'HERALD_VERIFY_CONFIG');
+    rejects(() => verify(cast({ ...base, headers: undefined })), 'HERALD_VERIFY_CONFIG');
+    rejects(() => verify(cast({ ...base, headers: null })), 'HERALD_VERIFY_CONFIG');
+    rejects(() => verify(cast({ ...base, secret: 12345678 })), 'HERALD_VERIFY_CONFIG');
+    rejects(() => verify(cast({ ...base, secret: undefined, secrets: SECRET })), 'HERALD_VERIFY_CONFIG');
+    rejects(() => verify(cast({ ...base, secret: undefined, secrets: [SECRET, 7] })), 'HERALD_VERIFY_CONFIG');
+  });
   test('a parsed body instead of the raw one', () => {
     const base = input('standard');
     rejects(() => verify({ ...base, payload: content as unknown as string }), 'HERALD_VERIFY_CONFIG');
