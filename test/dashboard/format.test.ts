@@ -6,6 +6,9 @@ import {
   disabledReasonText,
   errorKindLabel,
   formatCount,
+  formatDuration,
+  formatRate,
+  formatRelative,
   headersText,
   prettyBody,
   shortUrl,
@@ -39,6 +42,34 @@ describe('dashboard labels', () => {
     assert.equal(formatCount(9_999, 10_000), '9,999');
     assert.equal(formatCount(10_000, 10_000), '10,000+');
     assert.equal(formatCount(10_000), '10,000');
+  });
+
+  test('a success rate never rounds to 100 % with a failure, nor to 0 % with a success', () => {
+    assert.equal(formatRate(300, 395), '75.9 %');
+    assert.equal(formatRate(5, 5), '100 %');
+    assert.equal(formatRate(0, 5), '0 %');
+    assert.equal(formatRate(0, 0), '—');
+    // 99.96 % and 0.04 %: one decimal would say 100.0 % and 0.0 %.
+    assert.equal(formatRate(2_499, 2_500), '>99.9 %');
+    assert.equal(formatRate(1_234_567, 1_234_568), '>99.9 %');
+    assert.equal(formatRate(1, 2_500), '<0.1 %');
+    assert.equal(formatRate(999, 1_000), '99.9 %');
+  });
+
+  test('a time ago or a duration rounded up to its next unit says that unit', () => {
+    const now = Date.parse('2030-01-05T12:00:00Z');
+    const ago = (ms: number) => formatRelative(new Date(now - ms).toISOString(), now);
+    assert.equal(ago(59_400), '59 s ago');
+    assert.equal(ago(59_600), '1 min ago');
+    assert.equal(ago(3_599_000), '1 h ago');
+    assert.equal(ago(86_399_000), '1 d ago');
+    assert.equal(formatRelative(new Date(now + 3_590_000).toISOString(), now), 'in 1 h');
+    assert.equal(ago(90 * 60_000), '2 h ago');
+    assert.equal(formatDuration(999.4), '999 ms');
+    assert.equal(formatDuration(999.6), '1.00 s');
+    assert.equal(formatDuration(9_996), '10.0 s');
+    assert.equal(formatDuration(9_994), '9.99 s');
+    assert.equal(formatDuration(12_345), '12.3 s');
   });
 
   test('why an endpoint is disabled, finishing "Disabled …"', () => {

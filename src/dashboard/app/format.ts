@@ -20,21 +20,29 @@ export function formatTime(iso: string | null | undefined): string {
   return Number.isNaN(date.getTime()) ? iso : dateTime.format(date);
 }
 
+/** Units of formatRelative, and the rounded value from which the next one says it ("60 s" is "1 min"). */
+const RELATIVE_UNITS: [ms: number, name: string, below: number][] = [
+  [1000, 's', 60],
+  [60_000, 'min', 60],
+  [3_600_000, 'h', 24],
+  [86_400_000, 'd', Number.POSITIVE_INFINITY],
+];
+
 /** "5 min ago", "in 2 h" — for recency at a glance (the exact time goes in a title attribute). */
 export function formatRelative(iso: string | null | undefined, now: number = Date.now()): string {
   if (!iso) return '—';
   const ms = new Date(iso).getTime() - now;
   if (Number.isNaN(ms)) return iso;
   const abs = Math.abs(ms);
-  const [value, unit] =
-    abs < 60_000
-      ? [Math.round(abs / 1000), 's']
-      : abs < 3_600_000
-        ? [Math.round(abs / 60_000), 'min']
-        : abs < 86_400_000
-          ? [Math.round(abs / 3_600_000), 'h']
-          : [Math.round(abs / 86_400_000), 'd'];
   if (abs < 5_000) return 'just now';
+  // The largest unit whose rounded value is a whole one: 59.6 s is "1 min", 59.98 min "1 h".
+  let value = 0;
+  let unit = 's';
+  for (const [unitMs, name, below] of RELATIVE_UNITS) {
+    value = Math.round(abs / unitMs);
+    unit = name;
+    if (value < below) break;
+  }
   return ms < 0 ? `${value} ${unit} ago` : `in ${value} ${unit}`;
 }
 
@@ -44,17 +52,26 @@ export function formatCount(count: number, atMost?: number): string {
   return atMost !== undefined && count >= atMost ? `${text}+` : text;
 }
 
-/** "850 ms", "2.4 s". */
+/** "850 ms", "2.40 s", "12.3 s": what rounds to 1000 ms is "1.00 s", and to 10.00 s "10.0 s". */
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '—';
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
+  const seconds = ms / 1000;
+  return `${seconds.toFixed(seconds < 9.995 ? 2 : 1)} s`;
 }
 
-/** "97.5 %"; '—' when nothing was attempted. */
+/**
+ * "97.5 %"; '—' when nothing was attempted. "100 %" and "0 %" only when all or none succeeded: a
+ * rate one decimal rounds to either says ">99.9 %" or "<0.1 %" (1 failure in 2,500 is not 100.0 %).
+ */
 export function formatRate(succeeded: number, total: number): string {
   if (total === 0) return '—';
-  const rate = (succeeded / total) * 100;
-  return `${rate === 100 || rate === 0 ? rate.toFixed(0) : rate.toFixed(1)} %`;
+  if (succeeded === total) return '100 %';
+  if (succeeded === 0) return '0 %';
+  const text = ((succeeded / total) * 100).toFixed(1);
+  if (text === '100.0') return '>99.9 %';
+  if (text === '0.0') return '<0.1 %';
+  return `${text} %`;
 }
 
 /** Seconds as "5 s", "5 min", "2 h" for retry schedules. */
