@@ -5,6 +5,7 @@ import {
   attemptErrorText,
   disabledReasonText,
   errorKindLabel,
+  formatAxisCount,
   formatCount,
   formatDuration,
   formatRate,
@@ -70,6 +71,14 @@ describe('dashboard labels', () => {
     assert.equal(formatDuration(9_996), '10.0 s');
     assert.equal(formatDuration(9_994), '9.99 s');
     assert.equal(formatDuration(12_345), '12.3 s');
+  });
+
+  test("a count on a chart's axis in five characters at most", () => {
+    assert.equal(formatAxisCount(0), '0');
+    assert.equal(formatAxisCount(5_000), '5,000');
+    assert.equal(formatAxisCount(20_000), '20K');
+    assert.equal(formatAxisCount(1_000_000), '1M');
+    assert.equal(formatAxisCount(2_500_000), '2.5M');
   });
 
   test('why an endpoint is disabled, finishing "Disabled …"', () => {

@@ -52,6 +52,16 @@ export function formatCount(count: number, atMost?: number): string {
   return atMost !== undefined && count >= atMost ? `${text}+` : text;
 }
 
+const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
+
+/**
+ * A count on a chart's axis, which has room for about five characters: "5,000" as formatCount, and
+ * from 10,000 on "20K", "2.5M".
+ */
+export function formatAxisCount(count: number): string {
+  return count < 10_000 ? formatCount(count) : compact.format(count);
+}
+
 /** "850 ms", "2.40 s", "12.3 s": what rounds to 1000 ms is "1.00 s", and to 10.00 s "10.0 s". */
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '—';

@@ -7,7 +7,7 @@
  */
 import type { StatsBucket } from '../api/types.ts';
 import { lineShape } from '../chart-lines.ts';
-import { formatDuration } from '../format.ts';
+import { formatAxisCount, formatCount, formatDuration } from '../format.ts';
 import { axisTicks, niceMax } from '../stats-buckets.ts';
 import { TableScroll } from './table-scroll.tsx';
 
@@ -72,15 +72,15 @@ export function AttemptsChart({ buckets }: { buckets: StatsBucket[] }) {
   const slot = PLOT_W / Math.max(1, buckets.length);
   const barWidth = Math.max(1, slot * 0.7);
   const scale = (n: number) => (n / max) * PLOT_H;
-  const summary = `Attempts over time: ${succeeded} succeeded, ${failed} failed.`;
+  const summary = `Attempts over time: ${formatCount(succeeded)} succeeded, ${formatCount(failed)} failed.`;
   return (
     <figure class="chart">
       <figcaption>
-        Attempts <span class="legend legend-ok">succeeded {succeeded}</span>{' '}
-        <span class="legend legend-bad">failed {failed}</span>
+        Attempts <span class="legend legend-ok">succeeded {formatCount(succeeded)}</span>{' '}
+        <span class="legend legend-bad">failed {formatCount(failed)}</span>
       </figcaption>
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={summary}>
-        <YAxis max={max} format={(v) => String(Math.round(v))} />
+        <YAxis max={max} format={(v) => formatAxisCount(Math.round(v))} />
         {buckets.map((bucket, index) => {
           const x = PAD.left + index * slot + (slot - barWidth) / 2;
           const okHeight = scale(bucket.succeeded);
@@ -88,7 +88,7 @@ export function AttemptsChart({ buckets }: { buckets: StatsBucket[] }) {
           const base = PAD.top + PLOT_H;
           return (
             <g key={bucket.start}>
-              <title>{`${timeLabel.format(new Date(bucket.start))}: ${bucket.succeeded} succeeded, ${bucket.failed} failed`}</title>
+              <title>{`${timeLabel.format(new Date(bucket.start))}: ${formatCount(bucket.succeeded)} succeeded, ${formatCount(bucket.failed)} failed`}</title>
               {okHeight > 0 && (
                 <rect x={x} y={base - okHeight} width={barWidth} height={okHeight} class="bar-ok" />
               )}
@@ -186,8 +186,8 @@ export function StatsTable({ buckets }: { buckets: StatsBucket[] }) {
             {buckets.map((bucket) => (
               <tr key={bucket.start}>
                 <th scope="row">{timeLabel.format(new Date(bucket.start))}</th>
-                <td>{bucket.succeeded}</td>
-                <td>{bucket.failed}</td>
+                <td>{formatCount(bucket.succeeded)}</td>
+                <td>{formatCount(bucket.failed)}</td>
                 <td>{formatDuration(bucket.avgDurationMs)}</td>
                 <td>{formatDuration(bucket.p95DurationMs)}</td>
               </tr>

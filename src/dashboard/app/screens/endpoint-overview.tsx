@@ -8,7 +8,7 @@ import { useApp } from '../app-context.ts';
 import { AttemptsChart, LatencyChart, StatsTable } from '../components/charts.tsx';
 import { ErrorBanner, Loading } from '../components/feedback.tsx';
 import { SelectField } from '../components/fields.tsx';
-import { formatRate } from '../format.ts';
+import { formatCount, formatRate } from '../format.ts';
 import { useProject } from '../project-context.ts';
 import { fillBuckets } from '../stats-buckets.ts';
 import { useAsync } from '../use-async.ts';
@@ -101,7 +101,7 @@ function Stats({ endpoint, period }: { endpoint: Endpoint; period: Period }) {
       <dl class="kpis">
         <div>
           <dt>Attempts</dt>
-          <dd>{total}</dd>
+          <dd>{formatCount(total)}</dd>
         </div>
         <div>
           <dt>Success rate</dt>
@@ -109,7 +109,7 @@ function Stats({ endpoint, period }: { endpoint: Endpoint; period: Period }) {
         </div>
         <div>
           <dt>Consecutive failures</dt>
-          <dd>{endpoint.consecutiveFailures}</dd>
+          <dd>{formatCount(endpoint.consecutiveFailures)}</dd>
         </div>
       </dl>
       <div class="charts">

@@ -150,7 +150,7 @@ function HealthCell({ health }: { health: Health | null | undefined }) {
   const rate = health.succeeded / total;
   return (
     <span class={rate >= 0.99 ? 'rate-ok' : rate >= 0.9 ? 'rate-warn' : 'rate-bad'}>
-      {formatRate(health.succeeded, total)} <span class="muted small">of {total}</span>
+      {formatRate(health.succeeded, total)} <span class="muted small">of {formatCount(total)}</span>
     </span>
   );
 }

@@ -1,0 +1,149 @@
+/**
+ * Figures and text too wide for their place, in a real browser (headless Chromium via playwright-core)
+ * against the dashboard as built now and a canned API on loopback:
+ * - an endpoint with over a million attempts: the Overview's figures, its chart's legend and table,
+ *   and the endpoints list's "of N" have thousands separators (they read "1234568"), and the
+ *   attempts chart's axis labels stay inside the chart ("1000000" began left of it).
+ * Any console error or page error fails the test.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Browser, Page } from 'playwright-core';
+import { build } from 'vite';
+import { dashboardPlugin } from '../../src/dashboard/serve.ts';
+import { CHROMIUM, launchLoopbackChromium, watchedPage } from '../support/browser.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+// As long as the ids Herald makes (prj_ and 26 characters).
+const PROJECT = 'prj_01m96qksxg9k3b50epmrrjnab9';
+const ENDPOINT = 'ep_01m96qktn23sr7kcf1p0gretbg';
+const NOW = new Date().toISOString();
+const SUCCEEDED = 1_234_567;
+const FAILED = 1;
+
+const project = { id: PROJECT, uid: null, name: 'Busy Game', createdAt: NOW };
+const endpoint = {
+  id: ENDPOINT,
+  projectId: PROJECT,
+  url: 'http://127.0.0.1:9/hook',
+  name: 'Busy receiver',
+  description: '',
+  eventTypes: [],
+  method: 'POST',
+  headers: {},
+  dev: false,
+  timeoutMs: 5_000,
+  envelope: 'standard',
+  signature: { scheme: 'standard' },
+  retrySchedule: null,
+  rateLimit: null,
+  status: 'active',
+  disabledReason: null,
+  consecutiveFailures: 0,
+  createdAt: NOW,
+};
+
+describe('wide figures and text (browser)', { timeout: 120_000 }, () => {
+  let out: string;
+  let server: FastifyInstance;
+  let base: string;
+  let browser: Browser;
+  const problems: string[] = [];
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
+    out = mkdtempSync(join(tmpdir(), 'herald-ui-figures-'));
+    await build({
+      configFile: join(ROOT, 'src/dashboard/vite.config.ts'),
+      logLevel: 'warn',
+      build: { outDir: out, emptyOutDir: true },
+    });
+    server = Fastify();
+    await server.register(dashboardPlugin, { distDir: out });
+    server.get('/api/v1/*', async (request) => {
+      const url = new URL(request.url, 'http://x');
+      const path = url.pathname.slice('/api/v1'.length);
+      const p = `/projects/${PROJECT}`;
+      const e = `${p}/endpoints/${ENDPOINT}`;
+      if (path === p) return project;
+      if (path === e) return endpoint;
+      if (path === `${p}/endpoints`) return { data: [endpoint], nextCursor: null };
+      if (path === `${e}/stats`) {
+        // All of them in the bucket the period ends in.
+        const until = Date.parse(url.searchParams.get('until') ?? NOW);
+        const start = new Date(Math.floor(until / 3_600_000) * 3_600_000).toISOString();
+        return {
+          data: [{ start, succeeded: SUCCEEDED, failed: FAILED, avgDurationMs: 12, p95DurationMs: 30 }],
+        };
+      }
+      return { data: [], nextCursor: null };
+    });
+    await server.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
+    browser = await launchLoopbackChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    if (out) rmSync(out, { recursive: true, force: true });
+  });
+
+  async function open(path: string, width = 1280): Promise<Page> {
+    const { context, page } = await watchedPage(browser, problems, {
+      timeout: 15_000,
+      viewport: { width, height: 900 },
+    });
+    await context.addInitScript(() => window.sessionStorage.setItem('herald.adminToken', 'admin-token'));
+    await page.goto(`${base}/ui${path}`);
+    return page;
+  }
+
+  test('Overview: a million attempts read with separators, and the chart axis labels stay inside it', async () => {
+    for (const width of [1280, 390]) {
+      const page = await open(`/projects/${PROJECT}/endpoints/${ENDPOINT}`, width);
+      const card = page.locator('section[aria-labelledby="stats-title"]');
+      const chart = card.locator('figure.chart').first();
+      await chart.waitFor();
+      const kpis = await card.locator('.kpis dd').allInnerTexts();
+      assert.deepEqual(kpis.slice(0, 2), ['1,234,568', '>99.9 %']);
+      const caption = await chart.locator('figcaption').innerText();
+      assert.match(caption, /succeeded 1,234,567/);
+      assert.match(caption, /failed 1\b/);
+      // Every axis label begins and ends within the chart's drawing.
+      const labels = await chart.locator('svg text.chart-y-label').evaluateAll((nodes) =>
+        nodes.map((node) => {
+          const box = (node as SVGTextElement).getBBox();
+          return { text: node.textContent, left: box.x, right: box.x + box.width };
+        }),
+      );
+      assert.ok(labels.length >= 2);
+      for (const label of labels) {
+        assert.ok(label.left >= 0, `${width} px: axis label ${label.text} begins at ${label.left}`);
+      }
+      assert.deepEqual(
+        labels.map((label) => label.text),
+        ['0', '1M', '2M'],
+      );
+      await card.getByText('Show the figures as a table').click();
+      const row = card.locator('.chart-data tbody tr', { hasText: '1,234,567' });
+      assert.equal(await row.count(), 1);
+      await page.context().close();
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  test('Endpoints list: a million attempts in 24 h read with separators', async () => {
+    const page = await open(`/projects/${PROJECT}`);
+    const row = page.locator('table.endpoints-table tbody tr', { hasText: 'Busy receiver' });
+    await row.getByText('of 1,234,568').waitFor();
+    assert.match(await row.innerText(), />99\.9 % of 1,234,568/);
+    await page.context().close();
+    assert.deepEqual(problems, []);
+  });
+});
