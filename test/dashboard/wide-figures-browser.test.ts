@@ -3,7 +3,9 @@
  * against the dashboard as built now and a canned API on loopback:
  * - an endpoint with over a million attempts: the Overview's figures, its chart's legend and table,
  *   and the endpoints list's "of N" have thousands separators (they read "1234568"), and the
- *   attempts chart's axis labels stay inside the chart ("1000000" began left of it).
+ *   attempts chart's axis labels stay inside the chart ("1000000" began left of it);
+ * - at 390 px, the empty events list of a project names its API path, which has no space in it,
+ *   without making the page wider than the window (it was 451 px wide).
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
@@ -143,6 +145,19 @@ describe('wide figures and text (browser)', { timeout: 120_000 }, () => {
     const row = page.locator('table.endpoints-table tbody tr', { hasText: 'Busy receiver' });
     await row.getByText('of 1,234,568').waitFor();
     assert.match(await row.innerText(), />99\.9 % of 1,234,568/);
+    await page.context().close();
+    assert.deepEqual(problems, []);
+  });
+
+  test('At 390 px, the empty events list names its API path within the window', async () => {
+    const page = await open(`/projects/${PROJECT}/events`, 390);
+    await page.getByText('No events yet').waitFor();
+    await page.getByText(`/api/v1/projects/${PROJECT}/events`, { exact: false }).waitFor();
+    const [scrollWidth, clientWidth] = await page.evaluate(() => [
+      document.documentElement.scrollWidth,
+      document.documentElement.clientWidth,
+    ]);
+    assert.ok(scrollWidth <= clientWidth, `the page is ${scrollWidth} px wide in a ${clientWidth} px window`);
     await page.context().close();
     assert.deepEqual(problems, []);
   });
