@@ -5,7 +5,9 @@
  *   and the endpoints list's "of N" have thousands separators (they read "1234568"), and the
  *   attempts chart's axis labels stay inside the chart ("1000000" began left of it);
  * - at 390 px, the empty events list of a project names its API path, which has no space in it,
- *   without making the page wider than the window (it was 451 px wide).
+ *   without making the page wider than the window (it was 451 px wide);
+ * - at 390 px, the Access screen with an API key listed is no wider than the window (414 px: the
+ *   keys table widened its card, where it is to scroll inside it).
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
@@ -50,6 +52,16 @@ const endpoint = {
   createdAt: NOW,
 };
 
+const apiKey = {
+  id: 'key_01m96rb1czpq767mfxhgkfxwd0',
+  projectId: PROJECT,
+  name: 'backend key',
+  scope: 'send',
+  prefix: 'hk_ujCvaYh',
+  createdAt: NOW,
+  lastUsedAt: null,
+};
+
 describe('wide figures and text (browser)', { timeout: 120_000 }, () => {
   let out: string;
   let server: FastifyInstance;
@@ -75,6 +87,7 @@ describe('wide figures and text (browser)', { timeout: 120_000 }, () => {
       if (path === p) return project;
       if (path === e) return endpoint;
       if (path === `${p}/endpoints`) return { data: [endpoint], nextCursor: null };
+      if (path === `${p}/api-keys`) return { data: [apiKey], nextCursor: null };
       if (path === `${e}/stats`) {
         // All of them in the bucket the period ends in.
         const until = Date.parse(url.searchParams.get('until') ?? NOW);
@@ -158,6 +171,29 @@ describe('wide figures and text (browser)', { timeout: 120_000 }, () => {
       document.documentElement.clientWidth,
     ]);
     assert.ok(scrollWidth <= clientWidth, `the page is ${scrollWidth} px wide in a ${clientWidth} px window`);
+    await page.context().close();
+    assert.deepEqual(problems, []);
+  });
+
+  test('At 390 px, the Access screen with a key listed is no wider than the window', async () => {
+    const page = await open(`/projects/${PROJECT}/access`, 390);
+    await page.locator('table.api-keys-table').getByText('backend key').waitFor();
+    const [scrollWidth, clientWidth] = await page.evaluate(() => [
+      document.documentElement.scrollWidth,
+      document.documentElement.clientWidth,
+    ]);
+    assert.ok(scrollWidth <= clientWidth, `the page is ${scrollWidth} px wide in a ${clientWidth} px window`);
+    // The table scrolls inside its card instead; its Revoke is reached so.
+    await page
+      .getByRole('button', { name: /^Revoke/ })
+      .last()
+      .scrollIntoViewIfNeeded();
+    assert.ok(
+      await page
+        .getByRole('button', { name: /^Revoke/ })
+        .last()
+        .isVisible(),
+    );
     await page.context().close();
     assert.deepEqual(problems, []);
   });
