@@ -11,7 +11,10 @@
  * - a 300-character name and a 2,000-character description without spaces wrap: neither the
  *   Overview nor the endpoints list is wider than the window; nor is the event catalog with a
  *   200-character type name (it was 8,977 px wide in a 1,280 px window), and the endpoint form's
- *   event picker wraps that name rather than scroll sideways.
+ *   event picker wraps that name rather than scroll sideways;
+ * - an endpoint the API does not know (deleted) says so with a way back to the list (it said
+ *   "endpoint not found" alone), and one deleted while shown says so at its next read (it went on
+ *   showing it as it was).
  * And user text with bidi controls (U+202E, RIGHT-TO-LEFT OVERRIDE) does not reorder the text
  * after it: an event type in History, an endpoint's name in the endpoints list.
  * And the endpoint form's header editor refuses a header Herald sets itself, in the API's words,
@@ -118,6 +121,10 @@ const longType = {
   createdAt: NOW,
   updatedAt: NOW,
 };
+/** Answered 404, as a deleted endpoint is; VANISH is until `vanished` is set. */
+const GONE = 'ep_gone1';
+const VANISH = 'ep_vanish1';
+let vanished = false;
 const OLD_EXPIRES = new Date(Date.now() + 3_600_000).toISOString();
 const SECRETS = {
   secret: 'whsec_currentcurrentcurrentcurrent',
@@ -183,6 +190,12 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
       if (path === `${p}/endpoints/${BIDI}/attempts`) {
         return { data: [{ ...attempt('att_bidi', 'evt_bidi1', RLO_TYPE, 'succeeded'), endpointId: BIDI }] };
       }
+      if (path === `${p}/endpoints/${GONE}` || (path === `${p}/endpoints/${VANISH}` && vanished)) {
+        return reply
+          .code(404)
+          .send({ error: { code: 'HERALD_ERR_NOT_FOUND', message: 'endpoint not found' } });
+      }
+      if (path === `${p}/endpoints/${VANISH}`) return { ...endpoint, id: VANISH, name: 'Soon gone' };
       if (/^\/projects\/[^/]+\/endpoints\/[^/]+\/secret$/.test(path)) return SECRETS;
       if (path === `${p}/attempts/att_off`)
         return { ...attempt('att_off', 'evt_live1', 'order.paid', 'failed'), endpointId: OFF };
@@ -399,6 +412,30 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
     });
     assert.equal(isolation, 'isolate');
     await list.context().close();
+    assert.deepEqual(problems, []);
+  });
+
+  test('A deleted endpoint says so with a way back to the list, also when deleted while shown', async () => {
+    const page = await open(`/projects/${PROJECT}/endpoints/${GONE}/history`);
+    const alert = page.getByRole('alert');
+    await alert.getByText('This endpoint does not exist: it was deleted, or the link is wrong.').waitFor();
+    await alert.getByRole('link', { name: 'Back to the endpoints' }).click();
+    await page.locator('table.endpoints-table').waitFor();
+    assert.equal(new URL(page.url()).pathname, `/ui/projects/${PROJECT}`);
+
+    vanished = false;
+    await page.goto(`${base}/ui/projects/${PROJECT}/endpoints/${VANISH}`);
+    await page.getByRole('heading', { name: 'Soon gone' }).waitFor();
+    vanished = true;
+    // The endpoint's state is read again every few seconds: the next read finds it gone.
+    await page
+      .getByRole('alert')
+      .getByText(/^This endpoint was deleted meanwhile/)
+      .waitFor();
+    await page.getByRole('alert').getByRole('link', { name: 'Back to the endpoints' }).waitFor();
+    await page.context().close();
+    // The browser logs the 404 answers as console errors: expected here.
+    problems.splice(0, problems.length, ...problems.filter((p) => !/status of 404/.test(p)));
     assert.deepEqual(problems, []);
   });
 });

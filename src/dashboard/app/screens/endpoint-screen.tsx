@@ -1,9 +1,11 @@
 /** One endpoint: header with its state, and tabs Overview · Example · History · Settings. */
 import { useEffect, useState } from 'preact/hooks';
+import { ApiError } from '../api/api-error.ts';
 import { errorMessage } from '../api/error-messages.ts';
 import type { Endpoint } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { ErrorBanner, Loading, Notice } from '../components/feedback.tsx';
+import { Link } from '../components/link.tsx';
 import { useRefocusWhenGone } from '../components/refocus-when-gone.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Tabs } from '../components/tabs.tsx';
@@ -55,22 +57,33 @@ export function EndpointScreen({ endpointId, tab }: { endpointId: string; tab: s
     if (endpoint) rememberEndpoint(client, project.id, endpoint);
   }, [client, project.id, endpoint]);
   const home = `${base}/endpoints/${encodeURIComponent(endpointId)}`;
+  // Deleted while shown (in another tab, by the API): said once a read finds it gone, reads then stop.
+  const [deleted, setDeleted] = useState(false);
   // Only its state is taken from each read: settings being edited in the form are left alone.
   const shown = endpoint !== undefined;
   useEffect(() => {
-    if (!shown) return;
+    if (!shown || deleted) return;
     const timer = window.setInterval(() => {
       if (document.hidden) return;
       client.getEndpoint(project.id, endpointId).then(
         (fresh) => setOverride((current) => withState(current ?? loaded.data!, fresh)),
-        () => {}, // gone or unreachable: the next read, or the next action, says so
+        // Unreachable: the next read, or the next action, says so.
+        (error) => setDeleted(isNotFound(error)),
       );
     }, STATE_REFRESH_MS);
     return () => window.clearInterval(timer);
-  }, [client, project.id, endpointId, shown]);
+  }, [client, project.id, endpointId, shown, deleted]);
 
   if (!tabLabel) return <NotFound home={base} />;
   if (!endpoint) {
+    if (isNotFound(loaded.error)) {
+      return (
+        <p class="banner banner-error" role="alert">
+          This endpoint does not exist: it was deleted, or the link is wrong.{' '}
+          <Link to={base}>Back to the endpoints</Link>
+        </p>
+      );
+    }
     return (
       <div>
         <ErrorBanner error={loaded.error} onRetry={loaded.reload} />
@@ -101,7 +114,13 @@ export function EndpointScreen({ endpointId, tab }: { endpointId: string; tab: s
           {endpoint.dev && <StatusBadge status="dev" label="dev" />}
         </div>
       </div>
-      {endpoint.status === 'disabled' && (
+      {deleted && (
+        <p class="banner banner-error" role="alert">
+          This endpoint was deleted meanwhile: nothing more is sent to it, and nothing here can be changed.{' '}
+          <Link to={base}>Back to the endpoints</Link>
+        </p>
+      )}
+      {endpoint.status === 'disabled' && !deleted && (
         <DisabledBanner endpoint={endpoint} onEnable={refocus.arm} onEnabled={update} />
       )}
       <Notice>{notice}</Notice>
@@ -175,4 +194,9 @@ function DisabledBanner({
       {error && <span class="field-error">{error}</span>}
     </div>
   );
+}
+
+/** The API's answer for an endpoint that is not there (deleted, or never was). */
+function isNotFound(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 404;
 }
