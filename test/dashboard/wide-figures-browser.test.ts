@@ -7,7 +7,10 @@
  * - at 390 px, the empty events list of a project names its API path, which has no space in it,
  *   without making the page wider than the window (it was 451 px wide);
  * - at 390 px, the Access screen with an API key listed is no wider than the window (414 px: the
- *   keys table widened its card, where it is to scroll inside it).
+ *   keys table widened its card, where it is to scroll inside it);
+ * - a project named with 200 characters and no space (and a 60-character uid) wraps in its page's
+ *   heading and breadcrumbs (every page of the project was 3,293 px wide at 390 px), as does an
+ *   event's type of 200 characters in the event's heading (1,433 px for 150 characters).
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
@@ -31,6 +34,20 @@ const SUCCEEDED = 1_234_567;
 const FAILED = 1;
 
 const project = { id: PROJECT, uid: null, name: 'Busy Game', createdAt: NOW };
+const LONG_PROJECT = 'prj_01m96s64tpva7wv8hfgsf0cj0z';
+const LONG_EVENT = 'evt_01m96s64tpva7wv8hfgsf0cj0z';
+const longEvent = {
+  id: LONG_EVENT,
+  projectId: PROJECT,
+  type: 'T'.repeat(200),
+  payload: {},
+  test: false,
+  idempotencyKey: null,
+  callbackUrl: null,
+  createdAt: NOW,
+  deliveries: [],
+};
+const longProject = { id: LONG_PROJECT, uid: 'u'.repeat(60), name: 'P'.repeat(200), createdAt: NOW };
 const endpoint = {
   id: ENDPOINT,
   projectId: PROJECT,
@@ -85,6 +102,8 @@ describe('wide figures and text (browser)', { timeout: 120_000 }, () => {
       const p = `/projects/${PROJECT}`;
       const e = `${p}/endpoints/${ENDPOINT}`;
       if (path === p) return project;
+      if (path === `/projects/${LONG_PROJECT}`) return longProject;
+      if (path === `${p}/events/${LONG_EVENT}`) return longEvent;
       if (path === e) return endpoint;
       if (path === `${p}/endpoints`) return { data: [endpoint], nextCursor: null };
       if (path === `${p}/api-keys`) return { data: [apiKey], nextCursor: null };
@@ -195,6 +214,35 @@ describe('wide figures and text (browser)', { timeout: 120_000 }, () => {
         .isVisible(),
     );
     await page.context().close();
+    assert.deepEqual(problems, []);
+  });
+
+  test("A project's name and an event's type without spaces wrap in their headings", async () => {
+    for (const width of [1280, 390]) {
+      const page = await open(`/projects/${PROJECT}/events/${LONG_EVENT}`, width);
+      await page.getByRole('heading', { name: longEvent.type }).waitFor();
+      const [scrollWidth, clientWidth] = await page.evaluate(() => [
+        document.documentElement.scrollWidth,
+        document.documentElement.clientWidth,
+      ]);
+      assert.ok(scrollWidth <= clientWidth, `${width} px: the event's page is ${scrollWidth} px wide`);
+      await page.context().close();
+    }
+    for (const width of [1280, 390]) {
+      const page = await open(`/projects/${LONG_PROJECT}`, width);
+      await page.getByRole('heading', { name: longProject.name }).waitFor();
+      await page
+        .getByText('No endpoints yet')
+        .or(page.getByRole('button', { name: 'Add endpoint' }))
+        .first()
+        .waitFor();
+      const [scrollWidth, clientWidth] = await page.evaluate(() => [
+        document.documentElement.scrollWidth,
+        document.documentElement.clientWidth,
+      ]);
+      assert.ok(scrollWidth <= clientWidth, `${width} px: the page is ${scrollWidth} px wide`);
+      await page.context().close();
+    }
     assert.deepEqual(problems, []);
   });
 });
