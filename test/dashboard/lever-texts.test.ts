@@ -10,7 +10,7 @@ test('a recover that covered its range says how many; one that stopped says so a
   assert.equal(recoveredText(1, null), '1 failed delivery queued again.');
   assert.equal(recoveredText(0, null), '0 failed deliveries queued again.');
   const stopped = recoveredText(41_000, at);
-  assert.ok(stopped.startsWith('41000 failed deliveries queued again. The recover stopped there'), stopped);
+  assert.ok(stopped.startsWith('41,000 failed deliveries queued again. The recover stopped there'), stopped);
   assert.ok(
     stopped.endsWith(
       `"Failed since" is now ${formatTime(at)}, where it stopped: press Recover again for the rest.`,
@@ -31,6 +31,8 @@ test('a recover that stopped says it stops when the endpoint is disabled meanwhi
 
 test('a replay likewise', () => {
   assert.equal(replayedText(1, null), '1 missed event queued for this endpoint.');
+  // With separators, as the enable's "1,234 parked deliveries resume" (it read "12000").
+  assert.equal(replayedText(12_000, null), '12,000 missed events queued for this endpoint.');
   assert.ok(
     replayedText(2, at).endsWith(
       `"Events since" is now ${formatTime(at)}, where it stopped: press Replay again for the rest.`,
