@@ -1,20 +1,30 @@
 /**
- * Event-type schema checks (domain/event-type-schema.ts) off the calling thread, with a time limit:
- * Ajv turns a schema's `pattern` into a RegExp, and `^(a+)+$` against forty `a`s and a `!`
- * backtracks for hours. On the API's thread that would stop every other request; here it stops one
- * worker thread, which is terminated (that interrupts a running RegExp) and replaced.
+ * Event-type schema checks (domain/event-type-schema.ts) in a child process of their own, with a
+ * time limit and a heap cap: Ajv turns a schema's `pattern` into a RegExp, and `^(a+)+$` against
+ * forty `a`s and a `!` backtracks for hours; Ajv compiles a schema to code, and a schema that many
+ * `$ref`s repeat (or a few `$ref`s to a large `const`) grows that code by hundreds of MiB. On the
+ * API's thread the first would stop every other request and the second end the process. Here it
+ * ends one child process, which is killed (that interrupts a running RegExp) or ended by V8 at its
+ * heap cap, and the check it was running is answered as a problem naming the schema; the next check
+ * gets a new child. A worker thread did this before, with V8's heap cap for threads: V8 cannot stop
+ * a thread at that cap everywhere (inside a `JSON.stringify` it ended the whole process), while at
+ * a process's own `--max-old-space-size` it ends that process only.
  *
- * One thread per checker, started on the first check that needs it and kept for the next ones;
- * checks wait their turn in a queue, and each gets SCHEMA_CHECK_TIMEOUT_MS of the thread's CPU time
- * once it runs (Worker.cpuUsage: a busy machine, which gives the thread less of each second, does
- * not turn a schema that checks in 0.3 s into a refusal), within SCHEMA_CHECK_WALL_FACTOR times
- * that on the clock. The thread
- * never keeps the process alive while no check waits, ends after IDLE_THREAD_MS without a check (its
- * V8 heap and Ajv cost ~10-20 MB, for an admin's rare catalog edits), and `close` ends it.
+ * One child per checker, forked on the first check that needs it and kept for the next ones;
+ * checks wait their turn in a queue, and each gets SCHEMA_CHECK_TIMEOUT_MS of the child's CPU time
+ * once it runs (read from /proc on Linux: a busy machine, which gives the child less of each second,
+ * does not turn a schema that checks in 0.3 s into a refusal; elsewhere counted on the clock),
+ * within SCHEMA_CHECK_WALL_FACTOR times that on the clock. The child never keeps the process alive
+ * while no check waits (its handle, IPC channel and stderr pipe are unref'd), ends after
+ * IDLE_CHILD_MS without a check (a Node process with Ajv loaded is 80-90 MiB resident, for an
+ * admin's rare catalog edits), ends with its parent (its IPC channel closing), and `close` ends it.
  */
-import { Worker } from 'node:worker_threads';
+import { type ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { type EventTypeSchemaProblem, eventTypeSchemaProblem } from '../domain/event-type-schema.ts';
 import { SCHEMA_MAX_KEYWORDS, schemaSizeProblem } from '../domain/schema-size.ts';
+import { childCpuMicros } from './child-cpu-time.ts';
 
 /**
  * How much CPU time one check (the schema against its meta-schema, then the example against the
@@ -23,28 +33,34 @@ import { SCHEMA_MAX_KEYWORDS, schemaSizeProblem } from '../domain/schema-size.ts
  * cycle answered as too large instead of as a cycle).
  */
 export const SCHEMA_CHECK_TIMEOUT_MS = 1_000;
-/** The wall-clock bound of a check, as a multiple of its CPU time: a thread starved for that long is ended too. */
+/** The wall-clock bound of a check, as a multiple of its CPU time: a child starved for that long is ended too. */
 export const SCHEMA_CHECK_WALL_FACTOR = 10;
-/** How long the thread is kept for the next check once none waits. */
-export const IDLE_THREAD_MS = 30_000;
 /**
- * The thread's V8 old generation, in MiB. Ajv compiles a schema to code, and a schema that many
- * `$ref`s repeat grows that code faster than the time limit stops it (one took a process to 735
- * MiB uncapped); at the limit V8 ends the thread, and the check's answer says why. A backstop: V8
- * cannot stop a thread everywhere (at its cap inside a `JSON.stringify` it ended the whole process),
- * so a schema of more than SCHEMA_MAX_KEYWORDS keywords is refused before the thread sees it
- * (domain/schema-size.ts: such a schema needs up to ~48 MiB). Every catalog in examples/catalogs/
- * and a flat schema of 2,000 properties check in a fraction of it.
+ * How long a new child may take to start (Node, then Ajv loaded: ~0.3-1.5 s on a 2-core machine)
+ * before it is ended and the check it was started for answered: a child that never says it is
+ * ready would otherwise hold every check behind it.
+ */
+export const SCHEMA_CHILD_START_MS = 30_000;
+/** How long the child is kept for the next check once none waits. */
+export const IDLE_CHILD_MS = 30_000;
+/**
+ * The child's V8 old generation (`--max-old-space-size`), in MiB. Ajv compiles a schema to code,
+ * and a schema that many `$ref`s repeat grows that code faster than the time limit stops it (one
+ * took a process to 735 MiB uncapped); at the cap V8 ends the child, and the check's answer says
+ * why. Every catalog in examples/catalogs/ and a flat schema of 2,000 properties check in a
+ * fraction of it. The keyword cap (domain/schema-size.ts) still refuses most such schemas before a
+ * child is started or anything compiled: answered in milliseconds rather than after up to a second
+ * of a child's CPU and a new child's start.
  */
 export const SCHEMA_CHECK_HEAP_MB = 64;
 
-/** To the thread: one check, `{schema, example}` as JSON text (exactly kept numbers stay digits). */
-export interface ToSchemaThread {
+/** To the child: one check, `{schema, example}` as JSON text (exactly kept numbers stay digits). */
+export interface ToSchemaChild {
   id: number;
   json: string;
 }
 
-export type FromSchemaThread =
+export type FromSchemaChild =
   | { type: 'ready' }
   | { type: 'compiled'; id: number } // the schema is compiled: what follows is the example's check
   | { type: 'checked'; id: number; problem: EventTypeSchemaProblem | null };
@@ -52,12 +68,13 @@ export type FromSchemaThread =
 export interface EventTypeSchemaChecker {
   /**
    * As `eventTypeSchemaProblem`, with a problem naming the schema when it has too many keywords to
-   * compile (domain/schema-size.ts) or the check takes too long or too much memory.
+   * compile (domain/schema-size.ts), the check takes too long or too much memory, or its child
+   * process ends or cannot start for any other reason.
    */
   check(schema: unknown, example: unknown): Promise<EventTypeSchemaProblem | null>;
-  /** Whether its thread is up (started by a check, ended when idle, on a timeout, or by close). */
-  threadUp(): boolean;
-  /** Ends the thread; checks still waiting are rejected. */
+  /** Whether its child process is up (started by a check, ended when idle, on a timeout, or by close). */
+  childUp(): boolean;
+  /** Ends the child process; checks still waiting are rejected. */
   close(): Promise<void>;
 }
 
@@ -68,7 +85,15 @@ interface Check {
   reject(error: Error): void;
 }
 
-/** The check under way: its timer, whether its schema compiled, and the thread's CPU time (µs) when it began. */
+/** A child process, whether it has said it is ready, and the end of what it wrote to stderr. */
+interface Child {
+  proc: ChildProcess;
+  ready: boolean;
+  stderr: string;
+  startTimer: NodeJS.Timeout;
+}
+
+/** The check under way: its timer, whether its schema compiled, and the child's CPU time (µs) when it began. */
 interface Running {
   check: Check;
   timer: NodeJS.Timeout;
@@ -77,52 +102,101 @@ interface Running {
   startedAt: number;
 }
 
-/**
- * A thread's CPU time so far, in µs; null on a Node 24 without Worker.cpuUsage (before 24.6, which
- * bin/herald.js accepts): the limit is then counted on the clock, as before. Called there, it threw
- * out of the thread's 'ready' message and ended the process at its first schema check.
- */
-const cpuOf = (w: Worker): Promise<number | null> =>
-  typeof w.cpuUsage !== 'function'
-    ? Promise.resolve(null)
-    : w.cpuUsage().then(
-        ({ user, system }) => user + system,
-        () => 0, // an ended thread: its check is answered by its exit
-      );
+const WHY_COMPILING = 'it is too large to check (a large schema that many $refs repeat?)';
+
+/** Whether a child's end was V8's at its heap cap: it prints this and aborts. */
+const outOfMemory = (child: Child, signal: NodeJS.Signals | null, code: number | null) =>
+  (signal === 'SIGABRT' || code === 134) && /heap limit|heap out of memory/i.test(child.stderr);
 
 export function createEventTypeSchemaChecker({
   timeoutMs = SCHEMA_CHECK_TIMEOUT_MS,
-  idleMs = IDLE_THREAD_MS,
+  idleMs = IDLE_CHILD_MS,
   heapMb = SCHEMA_CHECK_HEAP_MB,
   maxKeywords = SCHEMA_MAX_KEYWORDS,
-  threadUrl = new URL('./event-type-schema-thread.ts', import.meta.url),
+  childUrl = new URL('./event-type-schema-child.ts', import.meta.url),
+  cpuMicros = childCpuMicros,
 }: {
   timeoutMs?: number;
   idleMs?: number;
   heapMb?: number;
   /** Past this many keywords a schema is refused unchecked (tests of the limits above count none). */
   maxKeywords?: number;
-  /** The thread's module (tests give one that answers as this one does). */
-  threadUrl?: URL;
+  /** The child's module (tests give one that answers as this one does). */
+  childUrl?: URL;
+  /** A child's CPU time in µs, null when it cannot be told (tests give the answer of a system without /proc). */
+  cpuMicros?: (pid: number) => Promise<number | null>;
 } = {}): EventTypeSchemaChecker {
   const queue: Check[] = [];
-  let worker: Worker | null = null;
-  let ready = false;
+  let child: Child | null = null;
   let running: Running | null = null;
   let nextId = 1;
   let closed = false;
   let idleTimer: NodeJS.Timeout | null = null;
+  const wallLimit = timeoutMs * SCHEMA_CHECK_WALL_FACTOR;
+
+  /** Whether `c` may keep this process alive: while a check waits on it (a CLI must not exit under it). */
+  const hold = (c: Child, yes: boolean) => {
+    const handles = [c.proc, c.proc.channel, c.proc.stderr as unknown as { ref(): void; unref(): void }];
+    for (const handle of handles) {
+      if (yes) handle?.ref();
+      else handle?.unref();
+    }
+  };
+
+  /** `c` is gone for good: the check it ran (or, not yet ready, the first one waiting) is answered. */
+  const ended = (c: Child, how: string, memory: boolean) => {
+    if (c !== child) return;
+    child = null;
+    clearTimeout(c.startTimer);
+    c.proc.kill('SIGKILL'); // a no-op once it has exited; ends it when only its channel failed
+    const r = running;
+    running = null;
+    if (r) {
+      clearTimeout(r.timer);
+      const what = r.compiled ? 'checking the example against the schema' : 'compiling the schema';
+      r.check.resolve({
+        field: 'schema',
+        message: memory
+          ? `${what} took more than ${heapMb} MiB of memory: ${WHY_COMPILING}`
+          : `${what} ended the schema check process (${how}): it cannot be checked`,
+      });
+    } else if (!c.ready && queue.length > 0) {
+      // One check answered for each child that fails to start: never a loop of starts.
+      (queue.shift() as Check).resolve({
+        field: 'schema',
+        message: `the schema check process did not start (${how}): send it again later`,
+      });
+    }
+    next();
+  };
 
   const start = () => {
-    const w = new Worker(threadUrl, {
-      resourceLimits: { maxOldGenerationSizeMb: heapMb },
+    const proc = fork(fileURLToPath(childUrl), [], {
+      // Its own heap cap, and none of this process's flags (a test runner's among them). Node 24
+      // strips the types of the .ts sources itself, as it does for bin/herald.js.
+      execArgv: [`--max-old-space-size=${heapMb}`],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'json',
     });
-    worker = w;
-    ready = false;
-    w.on('message', (message: FromSchemaThread) => {
-      if (w !== worker) return;
-      if (message.type === 'ready') ready = true;
-      else if (message.type === 'compiled') {
+    const c: Child = {
+      proc,
+      ready: false,
+      stderr: '',
+      startTimer: setTimeout(() => {
+        if (!c.ready) ended(c, `not ready within ${SCHEMA_CHILD_START_MS} ms`, false);
+      }, SCHEMA_CHILD_START_MS),
+    };
+    child = c;
+    proc.stderr?.setEncoding('utf8');
+    proc.stderr?.on('data', (text: string) => {
+      c.stderr = (c.stderr + text).slice(-4096);
+    });
+    proc.on('message', (message: FromSchemaChild) => {
+      if (c !== child) return;
+      if (message.type === 'ready') {
+        c.ready = true;
+        clearTimeout(c.startTimer);
+      } else if (message.type === 'compiled') {
         if (running?.check.id === message.id) running.compiled = true;
         return;
       } else if (running?.check.id === message.id) {
@@ -132,65 +206,46 @@ export function createEventTypeSchemaChecker({
       }
       next();
     });
-    const failed = (error: Error) => {
-      if (w !== worker) return;
-      worker = null;
-      const checks = running ? [running.check, ...queue.splice(0)] : queue.splice(0);
-      if (running) clearTimeout(running.timer);
-      running = null;
-      for (const check of checks) check.reject(error);
-    };
-    w.on('error', (error: Error & { code?: string }) => {
-      if (w === worker && running && error.code === 'ERR_WORKER_OUT_OF_MEMORY') {
-        // The check that filled the heap is answered; the ones waiting get a new thread.
-        const { check, timer, compiled } = running;
-        clearTimeout(timer);
-        running = null;
-        worker = null;
-        check.resolve({
-          field: 'schema',
-          message: `${compiled ? 'checking the example against the schema' : 'compiling the schema'} took more than ${heapMb} MiB of memory: it is too large to check (a large schema that many $refs repeat?)`,
-        });
-        next();
-        return;
-      }
-      failed(new Error(`the schema check thread failed: ${error.message}`));
-    });
-    w.on('exit', (code) => failed(new Error(`the schema check thread exited with code ${code}`)));
+    proc.on('error', (error) => ended(c, error.message, false));
+    // 'close' rather than 'exit': by then its stderr has been read, which tells a heap cap's end.
+    proc.on('close', (code, signal) =>
+      ended(c, signal ? `signal ${signal}` : `exit code ${code}`, outOfMemory(c, signal, code)),
+    );
   };
 
-  /** Runs the next waiting check, starting the thread if needed; lets the process exit when idle. */
+  /** Runs the next waiting check, starting the child if needed; lets the process exit when idle. */
   const next = () => {
     if (closed) return;
     if (running) return;
     if (queue.length === 0) {
-      const idle = worker;
+      const idle = child;
       if (idle) {
-        idle.unref();
+        hold(idle, false);
         if (idleTimer) clearTimeout(idleTimer);
         idleTimer = setTimeout(() => {
           idleTimer = null;
-          if (worker !== idle || running || queue.length) return;
-          worker = null;
-          void idle.terminate();
+          if (child !== idle || running || queue.length) return;
+          child = null;
+          clearTimeout(idle.startTimer);
+          idle.proc.kill();
         }, idleMs).unref();
       }
       return;
     }
     if (idleTimer) clearTimeout(idleTimer);
     idleTimer = null;
-    if (!worker) start();
-    const w = worker as Worker;
-    w.ref(); // a CLI awaiting its check must not exit under it
-    if (!ready) return; // its 'ready' message calls next again
+    if (!child) start();
+    const c = child as Child;
+    hold(c, true);
+    if (!c.ready) return; // its 'ready' message calls next again
     const check = queue.shift() as Check;
-    const cpuAtStart = cpuOf(w);
-    const wallLimit = timeoutMs * SCHEMA_CHECK_WALL_FACTOR;
+    const pid = c.proc.pid as number;
+    const cpuAtStart = cpuMicros(pid);
     // At each turn of the timer: ended once the check has had its CPU time (or the wall bound has
     // passed); otherwise armed again for the CPU time it has left.
     const due = async () => {
       if (running?.check !== check) return;
-      const cpuNow = await cpuOf(w);
+      const cpuNow = await cpuMicros(pid);
       const cpuThen = await cpuAtStart;
       if (running?.check !== check) return; // answered meanwhile
       const elapsed = performance.now() - running.startedAt;
@@ -201,12 +256,10 @@ export function createEventTypeSchemaChecker({
       }
       const { compiled } = running;
       running = null;
-      worker = null;
-      void w.terminate();
+      child = null;
+      c.proc.kill('SIGKILL');
       const what = compiled ? 'checking the example against the schema' : 'compiling the schema';
-      const why = compiled
-        ? 'a pattern that backtracks without end?'
-        : 'it is too large to check (a large schema that many $refs repeat?)';
+      const why = compiled ? 'a pattern that backtracks without end?' : WHY_COMPILING;
       check.resolve({
         field: 'schema',
         message:
@@ -223,7 +276,8 @@ export function createEventTypeSchemaChecker({
       cpuAtStart,
       startedAt: performance.now(),
     };
-    w.postMessage({ id: check.id, json: check.json } satisfies ToSchemaThread);
+    // A channel that fails to send emits 'error' on the child, which answers this check.
+    c.proc.send({ id: check.id, json: check.json } satisfies ToSchemaChild);
   };
 
   return {
@@ -232,7 +286,7 @@ export function createEventTypeSchemaChecker({
       if (schema === null || schema === undefined || typeof schema === 'boolean') {
         return Promise.resolve(eventTypeSchemaProblem(schema, example));
       }
-      // Too large to compile within the heap cap: refused here, without the thread.
+      // Too large to compile within the heap cap: refused here, without a child.
       const tooLarge = schemaSizeProblem(schema, maxKeywords);
       if (tooLarge) return Promise.resolve({ field: 'schema', message: tooLarge });
       if (closed) return Promise.reject(new Error('the schema checker is closed'));
@@ -241,17 +295,23 @@ export function createEventTypeSchemaChecker({
         next();
       });
     },
-    threadUp: () => worker !== null,
+    childUp: () => child !== null,
     async close() {
       closed = true;
       if (idleTimer) clearTimeout(idleTimer);
-      const w = worker;
-      worker = null;
+      const c = child;
+      child = null;
       const checks = running ? [running.check, ...queue.splice(0)] : queue.splice(0);
       if (running) clearTimeout(running.timer);
       running = null;
       for (const check of checks) check.reject(new Error('the schema checker is closed'));
-      if (w) await w.terminate();
+      if (!c) return;
+      clearTimeout(c.startTimer);
+      const { proc } = c;
+      if (proc.exitCode !== null || proc.signalCode !== null || proc.pid === undefined) return;
+      const exited = once(proc, 'exit');
+      proc.kill('SIGKILL');
+      await exited;
     },
   };
 }

@@ -8,7 +8,8 @@
  * naming another draft is taken as it is. No `$ref` is fetched: one to another document is refused.
  *
  * This check is synchronous and may run without end (a `pattern` that backtracks on the example):
- * the API and the CLI run it on a thread of its own with a time limit (api/event-type-schema-check.ts).
+ * the API and the CLI run it in a child process with a time limit and a heap cap
+ * (api/event-type-schema-check.ts).
  */
 import { Ajv, type AnySchema, type ErrorObject } from 'ajv';
 import { Ajv2019 } from 'ajv/dist/2019.js';
@@ -39,7 +40,7 @@ let validators: { v2020: Ajv2020; v2019: Ajv2019; v07: Ajv } | null = null;
 /**
  * Schema text checked with `validators` so far. Ajv keeps every schema it compiled, and its
  * validation function, in the instance's code scope, and `removeSchema` does not take them out:
- * 5,000 checks of 5 KB schemas kept ~460 MB (17 times their text), on the API's check thread as
+ * 5,000 checks of 5 KB schemas kept ~460 MB (17 times their text), in the API's check child as
  * long as PUTs keep it up, and in `herald event-types import` (830 MB resident for such a catalog).
  * Past this much text the instances are dropped and made anew (~15 ms), the first check after.
  */

@@ -2,13 +2,16 @@
  * How large a JSON Schema is for Ajv to compile, counted before Ajv sees it: the keywords of its
  * subschemas, each local `$ref` counting the keywords of what it names. Ajv generates code for each
  * keyword, and copies the code of a subschema into every place a `$ref` names it from: with this
- * repository's options its heap on the check's thread grows ~7-9 KB per keyword compiled (measured
- * 2026-12-06: a flat object of 2,000 properties, 4,002 keywords, fits a 32 MiB heap; one of 714
- * properties with 7 keywords each, 5,001, needs 40-48 MiB; 1,250 such properties more than 64 MiB;
- * 20,000 `$ref`s to one of 500 properties, hundreds of MiB). The thread has a heap cap, but V8
- * cannot always stop a thread at it (inside a `JSON.stringify`, and at 48 MiB on such a schema of
- * 2,000 properties, it ended the whole process instead): a schema past SCHEMA_MAX_KEYWORDS is refused
- * before it is compiled, so that the cap stays a backstop no schema of this size reaches.
+ * repository's options its heap in the check's child process grows ~7-9 KB per keyword compiled
+ * (measured 2026-12-06: a flat object of 2,000 properties, 4,002 keywords, fits a 32 MiB heap; one
+ * of 714 properties with 7 keywords each, 5,001, needs 40-48 MiB; 1,250 such properties more than 64
+ * MiB; 20,000 `$ref`s to one of 500 properties, hundreds of MiB). The child has a heap cap, at which
+ * V8 ends the child only; a schema past SCHEMA_MAX_KEYWORDS is refused before it is compiled all
+ * the same, because that answer takes milliseconds, where compiling it would take the child's whole
+ * time limit or heap and then a new child's start. (Before the child, a worker thread's heap cap was
+ * all there was, and V8 could not always stop a thread at it: inside a `JSON.stringify` it ended the
+ * whole process. The count does not bound a schema's size by itself: a few `$ref`s to a large
+ * `const` make code of tens of MiB, which the child's cap stops.)
  */
 
 /** Past this many keywords (its `$ref`s counted as what they name) a schema is not checked. */

@@ -5,12 +5,14 @@
  * The check runs off the API's thread with a time limit (a pattern may backtrack without end).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Worker } from 'node:worker_threads';
 import {
   createEventTypeSchemaChecker,
+  SCHEMA_CHECK_HEAP_MB,
   SCHEMA_CHECK_TIMEOUT_MS,
   SCHEMA_CHECK_WALL_FACTOR,
 } from '../../src/api/event-type-schema-check.ts';
@@ -167,7 +169,7 @@ describe('event type schemas', () => {
         headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
-    // The checking thread is up (earlier tests started it), so the whole limit goes to the pattern.
+    // The checking child is up (earlier tests started it), so the whole limit goes to the pattern.
     assert.equal((await request('PUT', '/api/v1/event-types/warm', { schema: PURCHASE })).status, 200);
     // 27 'a's and a '!': ~2^27 steps, seconds on the API's thread without the time limit (40 would be hours).
     const redos = { schema: { type: 'string', pattern: '^(a+)+$' }, example: `${'a'.repeat(27)}!` };
@@ -203,7 +205,7 @@ describe('event type schemas', () => {
     const bound = 2 * SCHEMA_CHECK_TIMEOUT_MS * SCHEMA_CHECK_WALL_FACTOR;
     assert.ok(took < bound, `two checks answered in ${Math.round(took)} ms`);
     assert.equal((await api.call('GET', '/api/v1/event-types/redos')).status, 404, 'nothing stored');
-    // The thread was replaced: the next check works.
+    // The child was replaced: the next check works.
     const after = await request('PUT', '/api/v1/event-types/after', {
       schema: PURCHASE,
       example: { amount: 'x' },
@@ -213,7 +215,7 @@ describe('event type schemas', () => {
 
   test('a schema too large to compile is 400 naming body.schema, saying so, before it is compiled', async () => {
     // A ref-free schema of 500 properties that Ajv would copy in at each of 20,000 $refs (~250 KiB):
-    // millions of checks to generate, hundreds of MiB. Counted before the thread sees it.
+    // millions of checks to generate, hundreds of MiB. Counted before a child sees it.
     const r = await put('huge', { schema: hugeSchema() });
     const { message } = assertError(r, 400, 'HERALD_ERR_VALIDATION', 'body.schema');
     assert.equal(
@@ -358,9 +360,55 @@ function hugeSchema(): Record<string, unknown> {
   return { $defs: { leaf: { type: 'object', properties } }, allOf };
 }
 
-test('a schema of more keywords than SCHEMA_MAX_KEYWORDS is a problem naming the schema, without starting the thread', async () => {
-  // Ajv's heap grows with each keyword it compiles, and V8 cannot always stop the thread at its cap
-  // (inside a JSON.stringify it ended the whole process): such a schema is never compiled.
+/**
+ * A schema under SCHEMA_MAX_KEYWORDS (81 keywords, 880 KiB) whose compiled code is hundreds of MiB:
+ * Ajv writes a `const` string into the code at each `$ref` to it, through JSON.stringify.
+ */
+function constRefsSchema(): Record<string, unknown> {
+  const allOf = Array.from({ length: 40 }, () => ({ $ref: '#/$defs/c' }));
+  return { $defs: { c: { const: 'x'.repeat(900_000) } }, allOf };
+}
+
+/** The pids of this process's schema check children still running (Linux's /proc). */
+function schemaChildren(): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (ppid === process.pid && cmdline.includes('schema-child')) found.push(Number(entry));
+    } catch {} // ended meanwhile
+  }
+  return found;
+}
+
+const waitingChild = new URL('../fixtures/schema-children/waiting-child.ts', import.meta.url);
+
+test('a schema under SCHEMA_MAX_KEYWORDS whose compiling fills the child’s heap is 400 naming body.schema, and the server goes on answering', async () => {
+  // A worker thread's heap cap could end the whole process here (V8 reached it inside Ajv's
+  // JSON.stringify); the child's own --max-old-space-size ends the child only.
+  const api = await startApi();
+  try {
+    const put = (name: string, body: unknown) => api.call('PUT', `/api/v1/event-types/${name}`, body);
+    const r = await put('huge.const', { schema: constRefsSchema(), example: 'y' });
+    assert.match(
+      assertError(r, 400, 'HERALD_ERR_VALIDATION', 'body.schema').message,
+      new RegExp(
+        `^body.schema: compiling the schema took more than ${SCHEMA_CHECK_HEAP_MB} MiB of memory: it is too large to check`,
+      ),
+    );
+    assert.equal((await api.call('GET', '/api/v1/event-types/huge.const')).status, 404, 'nothing stored');
+    assert.equal((await put('after', { schema: PURCHASE, example: { amount: 1 } })).status, 200);
+    assert.equal((await api.call('GET', '/healthz')).status, 200);
+  } finally {
+    await api.close();
+  }
+});
+
+test('a schema of more keywords than SCHEMA_MAX_KEYWORDS is a problem naming the schema, without starting a child', async () => {
+  // Refused in milliseconds, where compiling it would take the child's whole time limit or heap.
   const checker = createEventTypeSchemaChecker();
   try {
     const problem = await checker.check(hugeSchema(), {});
@@ -368,19 +416,19 @@ test('a schema of more keywords than SCHEMA_MAX_KEYWORDS is a problem naming the
       field: 'schema',
       message: `the schema has 20060001 keywords (its $refs counted as what they name): more than ${SCHEMA_MAX_KEYWORDS} are too large to check`,
     });
-    assert.equal(checker.threadUp(), false, 'no thread was started for it');
-    // A flat object of 2,000 properties (4,002 keywords) is checked, on the thread.
+    assert.equal(checker.childUp(), false, 'no child was started for it');
+    // A flat object of 2,000 properties (4,002 keywords) is checked, in the child.
     const properties = Object.fromEntries(
       Array.from({ length: 2000 }, (_, i) => [`field${i}`, { type: 'string', maxLength: 10 }]),
     );
     assert.equal(await checker.check({ type: 'object', properties }, {}), null);
-    assert.equal(checker.threadUp(), true);
+    assert.equal(checker.childUp(), true);
   } finally {
     await checker.close();
   }
 });
 
-test('a schema that takes longer than the time limit to compile is a problem saying so: the thread is ended, the next check gets a new one', async () => {
+test('a schema that takes longer than the time limit to compile is a problem saying so: the child is killed, the next check gets a new one', async () => {
   // A heap its compiling cannot fill within the time: only the time limit stops it. A limit lower
   // than the default (SCHEMA_CHECK_TIMEOUT_MS, which the suite above runs into through the API):
   // the compiling goes on for seconds past either, and each ms of the limit is CPU time spent.
@@ -403,66 +451,137 @@ test('a schema that takes longer than the time limit to compile is a problem say
   }
 });
 
-test('the time limit counts the thread’s CPU time: a check the machine gives no CPU for a while is not refused; past ten times the limit on the clock it is', async () => {
-  // A thread that answers after waiting, using no CPU: as a check does on a machine too busy to run it.
-  const threadUrl = new URL('../fixtures/schema-threads/waiting-thread.ts', import.meta.url);
-  const checker = createEventTypeSchemaChecker({ timeoutMs: 100, threadUrl });
+test('the time limit counts the child’s CPU time: a check the machine gives no CPU for a while is not refused; past ten times the limit on the clock it is', async () => {
+  // A child that answers after waiting, using no CPU: as a check does on a machine too busy to run it.
+  const checker = createEventTypeSchemaChecker({ timeoutMs: 100, childUrl: waitingChild });
   try {
-    assert.equal(await checker.check({ type: 'integer' }, 400), null, 'four times the limit waiting');
-    const starved = await checker.check({ type: 'integer' }, 1_500);
+    assert.equal(
+      await checker.check({ type: 'integer' }, { wait: 400 }),
+      null,
+      'four times the limit waiting',
+    );
+    const starved = await checker.check({ type: 'integer' }, { wait: 1_500 });
     assert.equal(starved?.field, 'schema');
     assert.equal(
       starved?.message,
       'compiling the schema did not end within 1000 ms, this server being too busy to give it 100 ms: send it again later',
     );
-    assert.equal(await checker.check({ type: 'integer' }, 0), null, 'a new thread for the next check');
+    assert.equal(await checker.check({ type: 'integer' }, {}), null, 'a new child for the next check');
   } finally {
     await checker.close();
   }
-  // The real thread on a check that uses its CPU: ended once it has used the limit.
+  // The real child on a check that uses its CPU: killed once it has used the limit.
   const real = createEventTypeSchemaChecker({ timeoutMs: 100 });
   try {
     const problem = await real.check({ type: 'string', pattern: '^(a+)+$' }, `${'a'.repeat(40)}!`);
     assert.match(problem?.message ?? '', /^checking the example against the schema took longer than 100 ms/);
+    assert.equal(await real.check({ type: 'integer' }, 1), null, 'a new child for the next check');
   } finally {
     await real.close();
   }
 });
 
-test('on a Node 24 without Worker.cpuUsage (before 24.6) the check runs, its time limit on the clock', async () => {
-  // bin/herald.js takes any Node 24, and cpuUsage came in 24.6: there, reading it threw a TypeError
-  // out of the thread's 'ready' message, which ended the whole process at its first schema check.
-  const proto = Worker.prototype as { cpuUsage?: unknown };
-  const cpuUsage = proto.cpuUsage;
-  delete proto.cpuUsage;
-  const checker = createEventTypeSchemaChecker({ timeoutMs: 100 });
+test('where a child’s CPU time cannot be read (no /proc) the check runs, its time limit on the clock', async () => {
+  const checker = createEventTypeSchemaChecker({ timeoutMs: 100, cpuMicros: async () => null });
   try {
     assert.equal(await checker.check({ type: 'integer' }, 1), null);
     const problem = await checker.check({ type: 'string', pattern: '^(a+)+$' }, `${'a'.repeat(40)}!`);
     assert.match(problem?.message ?? '', /^checking the example against the schema took longer than 100 ms/);
   } finally {
-    proto.cpuUsage = cpuUsage;
     await checker.close();
   }
 });
 
-test('the schema check thread ends once idle, and the next check starts another', async () => {
-  const checker = createEventTypeSchemaChecker({ idleMs: 100 });
+test('concurrent checks wait their turn in one child, each with a time limit of its own', async () => {
+  // Three checks that each use 60 % of the limit in CPU: together they would be over it.
+  const checker = createEventTypeSchemaChecker({ timeoutMs: 500, childUrl: waitingChild });
   try {
-    assert.equal(checker.threadUp(), false, 'no thread before the first check');
-    assert.equal(await checker.check({ type: 'integer' }, 1), null);
-    assert.equal(checker.threadUp(), true);
-    const end = Date.now() + 5_000;
-    while (checker.threadUp() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(checker.threadUp(), false, 'the thread was still up 5 s after its last check');
-    const problem = await checker.check({ type: 'integer' }, 'x');
-    assert.equal(problem?.field, 'example');
+    const answers = Promise.all([1, 2, 3].map(() => checker.check({ type: 'integer' }, { spin: 300 })));
+    assert.equal(schemaChildren().length, 1, 'one child for the three');
+    assert.deepEqual(await answers, [null, null, null]);
   } finally {
     await checker.close();
   }
 });
 
-test('a schema whose compiling fills the thread’s heap is a problem naming the schema, and the checks waiting behind it get a new thread', async () => {
+test('a child that dies of something else fails only the check it ran, as a problem naming the schema; the checks waiting get a new child', async () => {
+  const checker = createEventTypeSchemaChecker({ childUrl: waitingChild });
+  try {
+    const dying = checker.check({ type: 'integer' }, { exit: 3 });
+    const waiting = checker.check({ type: 'integer' }, {});
+    assert.deepEqual(await dying, {
+      field: 'schema',
+      message: 'compiling the schema ended the schema check process (exit code 3): it cannot be checked',
+    });
+    assert.equal(await waiting, null);
+    assert.equal(checker.childUp(), true);
+  } finally {
+    await checker.close();
+  }
+  // A child that cannot start answers the check it was started for, and the next gets another.
+  const broken = createEventTypeSchemaChecker({ childUrl: new URL('file:///nonexistent/schema-child.ts') });
+  try {
+    const [first, second] = await Promise.all([
+      broken.check({ type: 'integer' }, 1),
+      broken.check({ type: 'integer' }, 1),
+    ]);
+    assert.match(
+      first?.message ?? '',
+      /^the schema check process did not start \(exit code 1\): send it again later$/,
+    );
+    assert.deepEqual(second, first);
+  } finally {
+    await broken.close();
+  }
+});
+
+test('the schema check child ends once idle, and the next check starts another; close() ends it', async () => {
+  const checker = createEventTypeSchemaChecker({ idleMs: 100 });
+  try {
+    assert.equal(checker.childUp(), false, 'no child before the first check');
+    assert.equal(await checker.check({ type: 'integer' }, 1), null);
+    assert.equal(checker.childUp(), true);
+    const end = Date.now() + 5_000;
+    while ((checker.childUp() || schemaChildren().length > 0) && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 20));
+    assert.equal(checker.childUp(), false, 'the child was still up 5 s after its last check');
+    assert.deepEqual(schemaChildren(), [], 'its process has ended');
+    const problem = await checker.check({ type: 'integer' }, 'x');
+    assert.equal(problem?.field, 'example');
+    assert.equal(schemaChildren().length, 1);
+  } finally {
+    await checker.close();
+  }
+  assert.equal(checker.childUp(), false);
+  assert.deepEqual(schemaChildren(), [], 'close() ended the child');
+});
+
+test('an idle schema check child does not keep a process alive, and a check under way does', async () => {
+  // A process (as a CLI is) that awaits a check, prints its answer and leaves the checker open,
+  // with an idle time of ten minutes: it must print the answer, then end by itself.
+  const module = new URL('../../src/api/event-type-schema-check.ts', import.meta.url).href;
+  const script = `
+    const { createEventTypeSchemaChecker } = await import(${JSON.stringify(module)});
+    const checker = createEventTypeSchemaChecker({ idleMs: 600_000 });
+    const problem = await checker.check({ type: 'integer' }, 'x');
+    console.log(JSON.stringify(problem));
+  `;
+  const cli = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  cli.stdout.setEncoding('utf8').on('data', (text: string) => {
+    out += text;
+  });
+  const killer = setTimeout(() => cli.kill('SIGKILL'), 60_000);
+  const [code, signal] = (await once(cli, 'exit')) as [number | null, NodeJS.Signals | null];
+  clearTimeout(killer);
+  assert.equal(signal, null, 'it was still running a minute on: the idle child held it');
+  assert.equal(code, 0);
+  assert.equal(JSON.parse(out).field, 'example', 'it waited for the answer');
+});
+
+test('a schema whose compiling fills the child’s heap is a problem naming the schema, and the checks waiting behind it get a new child', async () => {
   // A 16 MiB heap and no time limit to speak of: only the memory cap can stop this one, a flat
   // object of 2,000 properties (4,002 keywords, under SCHEMA_MAX_KEYWORDS), which needs ~30 MiB.
   const checker = createEventTypeSchemaChecker({ heapMb: 16, timeoutMs: 120_000 });
@@ -478,7 +597,7 @@ test('a schema whose compiling fills the thread’s heap is a problem naming the
       problem?.message ?? '',
       /^compiling the schema took more than 16 MiB of memory: it is too large to check/,
     );
-    assert.equal((await after)?.field, 'example', 'the check queued behind it ran on a new thread');
+    assert.equal((await after)?.field, 'example', 'the check queued behind it ran in a new child');
     assert.equal(await checker.check({ type: 'integer' }, 1), null);
   } finally {
     await checker.close();

@@ -2,7 +2,7 @@
  * Checking many event-type schemas keeps memory bounded: Ajv keeps every schema it compiled in its
  * instance's code scope (removeSchema does not take it out), so event-type-schema.ts makes its
  * instances anew past a budget of schema text. Before, 5,000 checks of 5 KB schemas held ~460 MB,
- * on the API's check thread while PUTs kept it up and in `herald event-types import`.
+ * in the API's check thread (a child process since) while PUTs kept it up and in `herald event-types import`.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
