@@ -234,7 +234,19 @@ export function createEventTypeSchemaChecker({
     }
     if (idleTimer) clearTimeout(idleTimer);
     idleTimer = null;
-    if (!child) start();
+    if (!child) {
+      try {
+        start();
+      } catch (error) {
+        // fork itself threw (spawn's other failures come as 'error'): as a child that did not start.
+        (queue.shift() as Check).resolve({
+          field: 'schema',
+          message: `the schema check process did not start (${(error as Error).message}): send it again later`,
+        });
+        next();
+        return;
+      }
+    }
     const c = child as Child;
     hold(c, true);
     if (!c.ready) return; // its 'ready' message calls next again

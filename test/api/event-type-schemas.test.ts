@@ -533,6 +533,19 @@ test('a child that dies of something else fails only the check it ran, as a prob
   } finally {
     await broken.close();
   }
+  // One fork itself refuses (a path Node cannot pass to the system): the same, not a rejection.
+  const refused = createEventTypeSchemaChecker({ childUrl: new URL('file:///tmp/schema%00child.ts') });
+  try {
+    const problem = await refused.check({ type: 'integer' }, 1);
+    assert.equal(problem?.field, 'schema');
+    assert.match(
+      problem?.message ?? '',
+      /^the schema check process did not start \(.+\): send it again later$/,
+    );
+    assert.equal(refused.childUp(), false);
+  } finally {
+    await refused.close();
+  }
 });
 
 test('the schema check child ends once idle, and the next check starts another; close() ends it', async () => {
