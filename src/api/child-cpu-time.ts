@@ -1,8 +1,8 @@
 /**
- * The CPU time a child process's main thread has used, read from Linux's /proc: one small file
- * read, no call into the child (which may be stuck in a RegExp). Its JavaScript runs on that
- * thread; V8's GC helper threads are not counted, as a worker thread's own CPU time did not count
- * them either.
+ * The CPU time a child process has used, all its threads, read from Linux's /proc: one small file
+ * read, no call into the child (which may be stuck in a RegExp). V8's GC helper threads count: the
+ * child does nothing but its check, and a compile that fills a large heap spends much of its CPU
+ * there.
  */
 import { readFile } from 'node:fs/promises';
 
@@ -10,13 +10,13 @@ import { readFile } from 'node:fs/promises';
 const TICKS_PER_SECOND = 100;
 
 /**
- * The user + system CPU time of `pid`'s main thread in µs (10 ms steps); null where /proc cannot
+ * The user + system CPU time of process `pid` in µs (10 ms steps); null where /proc cannot
  * tell (not Linux, or the process has ended): the caller then counts on the clock.
  */
 export async function childCpuMicros(pid: number): Promise<number | null> {
   let stat: string;
   try {
-    stat = await readFile(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return null;
   }
