@@ -38,7 +38,9 @@ const BACKLOG_LIMIT_HELP =
   '"default" for HERALD_PROJECT_BACKLOG_LIMIT';
 
 export function projectsCommand(): Command {
-  const projects = new Command('projects').description('manage projects (through the API; the admin token)');
+  const projects = new Command('projects').description(
+    'manage projects (through the API; list, create and api-key need the admin token; the others take a full key of the project too)',
+  );
   withConnectionFlags(
     projects.command('list').description('every project').option('--json', 'print them as JSON'),
   ).action(
