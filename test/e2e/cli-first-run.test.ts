@@ -80,6 +80,30 @@ describe('the CLI without a Herald to talk to', () => {
     assert.match(listen.stderr, new RegExp(`^herald: cannot reach Herald at ${url} \\(from --url\\)`));
   });
 
+  test('connection refused to a command that makes something: nothing was sent, so nothing "may have been made"', async () => {
+    // Every try refused (Herald not running): no request reached anything, as docs/cli.md says of
+    // an unreachable Herald. Before, the client counted the refused tries as sent, and these
+    // commands said "no answer … Is --url a Herald server? The endpoint may have been created".
+    const port = await closedPort();
+    const url = `http://127.0.0.1:${port}`;
+    const commands = [
+      ['events', 'send', 'player.joined', '--project', 'p'],
+      ['endpoints', 'create', 'https://hooks.example.com/h', '--project', 'p'],
+      ['projects', 'api-key', 'p', '--name', 'backend'],
+      ['portal-links', 'create', 'p'],
+    ];
+    for (const args of commands) {
+      const run = await herald([...args, '--token', 't', '--url', url]);
+      assert.equal(run.code, 1, args.join(' '));
+      assert.match(
+        run.stderr,
+        new RegExp(`^herald: cannot reach Herald at ${url} \\(from --url\\): connect ECONNREFUSED .*`),
+        args.join(' '),
+      );
+      assert.doesNotMatch(run.stderr, /no answer|may have been|idempotency-key/, args.join(' '));
+    }
+  });
+
   test('no token: names HERALD_ADMIN_TOKEN and the admin-token file it looked for, and --data-dir', async () => {
     const none = await herald(['events', 'list', '--project', 'p'], {}, dir);
     assert.equal(none.code, 1);

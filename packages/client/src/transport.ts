@@ -90,6 +90,10 @@ export async function sendRequest<T>(
   const repeatable = options.repeatable ?? (method === 'GET' || method === 'PUT' || method === 'DELETE');
   let afterNetworkError = false;
   let afterDatabaseUnavailable = false;
+  // Tries that may have reached Herald: not those whose connection was refused, which carried no
+  // request (Herald not running). A HeraldNetworkError's `tries` counts these, so 0 says nothing
+  // was sent (the CLI then says Herald could not be reached, not that it may have stored it).
+  let sent = 0;
   const request = `${method} ${t.base}${full}`;
   // One deadline for the whole call: every try, and every wait between tries, within timeoutMs.
   const deadline = Date.now() + t.timeoutMs;
@@ -120,6 +124,7 @@ export async function sendRequest<T>(
     let status: number;
     let responseHeaders: Dispatcher.ResponseData['headers'];
     let text: string;
+    let answered = false;
     try {
       const res = await t.pool.request({
         method,
@@ -130,6 +135,8 @@ export async function sendRequest<T>(
         bodyTimeout: left,
         signal,
       });
+      answered = true;
+      sent++;
       status = res.statusCode;
       responseHeaders = res.headers;
       text = await res.body.text();
@@ -150,13 +157,14 @@ export async function sendRequest<T>(
       }
       // Sent or not, nobody knows: only a request that may be repeated is, while time is left.
       // A connection that was never made carried no request (Herald restarting): any may be.
+      if (!answered && !neverConnected(error)) sent++;
       const wait = networkBackoff(attempt);
       if (!(repeatable || neverConnected(error)) || attempt >= t.retries || Date.now() + wait >= deadline) {
         throw new HeraldNetworkError(
           'HERALD_CLIENT_NETWORK',
           request,
           (error as Error)?.message || String(error),
-          attempt + 1,
+          sent,
           error,
         );
       }
