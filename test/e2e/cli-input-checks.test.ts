@@ -199,7 +199,7 @@ describe('herald CLI: input mistakes and foreign answers', () => {
       oneLine(send.stderr);
       assert.match(
         send.stderr,
-        /^herald: no answer from Herald at .*\. The event may have been stored: to send it again without storing it twice, add --idempotency-key auto-[0-9a-f-]{36}\n$/,
+        /^herald: no answer from Herald at .*\(POST \/api\/v1\/projects\/p\/events, \d+ tries\)\. Is --url a Herald server\? The event may have been stored: to send it again without storing it twice, add --idempotency-key auto-[0-9a-f-]{36}\n$/,
       );
       const keyed = await herald([
         'events',

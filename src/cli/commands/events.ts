@@ -133,7 +133,7 @@ export function eventsCommand(): Command {
           const lost = ownKey ? null : sentWithoutAnswer(error, flags);
           if (!lost) throw error;
           throw new CommandError(
-            `${lost.message}. The event may have been stored: to send it again without storing it twice, add --idempotency-key ${body.idempotencyKey}`,
+            `${lost.message.replace(/[.?!]?$/, (end) => end || '.')} The event may have been stored: to send it again without storing it twice, add --idempotency-key ${body.idempotencyKey}`,
           );
         })
         .finally(() => process.off('SIGINT', stoppedWaiting).off('SIGTERM', stoppedWaiting));
