@@ -19,6 +19,7 @@ import { generateEncryptionKey, readEncryptionKeyFile } from './config/encryptio
 import {
   explainKeyFileMismatch,
   explainSetKeyMismatch,
+  explainStartKeyMismatch,
   storeNewEncryptionKey,
 } from './config/encryption-key-start.ts';
 import { makeDirectory } from './config/make-directory.ts';
@@ -43,6 +44,7 @@ import {
 } from './metrics.ts';
 import { type SchemaWatch, startSchemaWatch } from './schema-watch.ts';
 import { openStore } from './store/open-store.ts';
+import { isSecretKeyMismatch } from './store/secret-cipher.ts';
 import type { ServingLock } from './store/sqlite/serving-lock.ts';
 import type { MigrationResult, Store } from './store/store.ts';
 import { explainDatabaseError } from './store/store-unavailable.ts';
@@ -84,9 +86,10 @@ const UNSEALED_SECRETS_WARNING =
   'HERALD_ENCRYPTION_KEY is unset: endpoint signing secrets are stored in PostgreSQL as they are given, unsealed (readable by whoever reads the endpoint_secrets table or a dump of it); give every process the same key (openssl rand -base64 32), and the next start seals them (docs/security.md)';
 
 /**
- * Opens the store (which creates or upgrades the schema), starts the dispatcher unless the role is
- * `api`, builds the HTTP app and listens. Resolves once `/readyz` answers 200; that moment is logged
- * as exactly one line, `herald ready on URL (role R, DATABASE)`.
+ * Opens the store (which, once the key opens every stored endpoint secret, creates or upgrades the
+ * schema), starts the dispatcher unless the role is `api`, builds the HTTP app and listens.
+ * Resolves once `/readyz` answers 200; that moment is logged as exactly one line,
+ * `herald ready on URL (role R, DATABASE)`.
  *
  * Roles: `all` = API + dispatcher; `api` = API only; `worker` = dispatcher plus /healthz, /readyz
  * and /metrics, so an orchestrator can still probe it.
@@ -133,6 +136,10 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
       : {}),
     encryptionKey,
     previousEncryptionKeys,
+    // Before any migration: a start refused for its key leaves an older schema (a restored
+    // backup) as it was, for the version it came from with the right key. No migration has
+    // changed how secrets are stored, so they are read as any older schema holds them.
+    secretsBeforeMigrations: true,
     firstInProcess: true,
     ...(dispatcherOnMainThread
       ? {
@@ -151,6 +158,9 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
     },
   }).catch((error: unknown) => {
     serving.lock?.release();
+    if (isSecretKeyMismatch(error)) {
+      throw explainStartKeyMismatch(error, config, newKey ? 'generated' : keyFromFile ? 'file' : 'set');
+    }
     throw explainDatabaseError(error, config.databaseUrl);
   });
   const servingLock = serving.lock;

@@ -74,13 +74,21 @@ export async function refuseSecretsSealedElsewhere(
         await store.getEndpointSecrets(project.id, endpoint.id, 0);
       } catch (error) {
         if (!/decrypt/.test((error as Error).message)) throw error;
-        throw new ConfigError(
-          'HERALD_ENCRYPTION_KEY',
-          `is unset and ${join(where.dataDir, ENCRYPTION_KEY_FILE)} does not exist, but ${where.database} holds endpoint secrets sealed with an encryption key: set HERALD_ENCRYPTION_KEY to that key, or put its key file back (no new key was stored)`,
-        );
+        throw secretsSealedElsewhereError(where);
       }
     }
   }
+}
+
+/**
+ * The refusal of a database holding secrets sealed with a key, started with neither
+ * HERALD_ENCRYPTION_KEY nor a key file: a key of its own would not open them, and none is stored.
+ */
+export function secretsSealedElsewhereError(where: { database: string; dataDir: string }): ConfigError {
+  return new ConfigError(
+    'HERALD_ENCRYPTION_KEY',
+    `is unset and ${join(where.dataDir, ENCRYPTION_KEY_FILE)} does not exist, but ${where.database} holds endpoint secrets sealed with an encryption key: set HERALD_ENCRYPTION_KEY to that key, or put its key file back (no new key was stored)`,
+  );
 }
 
 function readKey(file: string): string | null {

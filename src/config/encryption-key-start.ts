@@ -11,6 +11,7 @@ import {
   ENCRYPTION_KEY_FILE,
   readEncryptionKeyFile,
   refuseSecretsSealedElsewhere,
+  secretsSealedElsewhereError,
   writeEncryptionKeyFile,
 } from './encryption-key-file.ts';
 import { sameEncryptionKey } from './parse-encryption-key.ts';
@@ -32,6 +33,25 @@ export async function storeNewEncryptionKey(store: Store, key: string, config: C
       `another process stored ${join(config.dataDir, ENCRYPTION_KEY_FILE)} while this one started; start again`,
     );
   }
+}
+
+/** Where the key a start opens the endpoint secrets with came from (src/main.ts). */
+export type StartKeySource = 'set' | 'file' | 'generated';
+
+/**
+ * A secret the start's keys do not open, found before the migrations (Store.openAllSecrets), said
+ * for where the key came from: HERALD_ENCRYPTION_KEY (or, on PostgreSQL, no key at all), the data
+ * directory's key file, or a key generated for a database without one (none is stored then).
+ * Anything else is returned as it is.
+ */
+export function explainStartKeyMismatch(error: unknown, config: Config, source: StartKeySource): unknown {
+  if (source === 'set') return explainSetKeyMismatch(error, config);
+  if (source === 'file') return explainKeyFileMismatch(error, config);
+  if (!isSecretKeyMismatch(error)) return error;
+  return secretsSealedElsewhereError({
+    database: redactDatabaseUrl(config.databaseUrl),
+    dataDir: config.dataDir,
+  });
 }
 
 /** A secret the key file does not open: say that the file is the key in question. */

@@ -43,6 +43,13 @@ export interface OpenStoreOptions {
    * refused because another process serves the file has not migrated the file under it.
    */
   beforeOpen?: (file: string) => void;
+  /**
+   * Serve's start: every stored endpoint secret is opened with the keys given before any migration
+   * is applied (Store.openAllSecrets), and the store is closed and the cipher's refusal thrown when
+   * one does not open. A start refused for its key then leaves an older schema (a restored backup)
+   * as it was, for the version it came from. `herald migrate` reads no secret and does not set it.
+   */
+  secretsBeforeMigrations?: boolean;
 }
 
 /**
@@ -124,6 +131,7 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     );
   }
   try {
+    if (options.secretsBeforeMigrations) await store.openAllSecrets();
     // Not inside the optional call: `f?.(x)` does not evaluate x when f is missing.
     const migrated = await store.migrate({
       ...(options.onMigrationWait ? { onWait: options.onMigrationWait } : {}),

@@ -107,6 +107,15 @@ export interface Store {
    * runs. One read of schema_migrations (src/schema-watch.ts reads it every 30 s).
    */
   unknownMigrations(): Promise<string[]>;
+  /**
+   * Opens every stored endpoint secret with this store's keys, writing nothing, and rejects with the
+   * cipher's refusal (SecretKeyMismatchError) at the first that none of them opens. Reads only
+   * endpoint_secrets' `secret` column, whose shape no migration has changed since the first, so it
+   * may run before migrate(): serve's start does (openStore's secretsBeforeMigrations), and a start
+   * refused for its key leaves an older schema as it was. Nothing to open when there is no such
+   * table yet (a new database).
+   */
+  openAllSecrets(): Promise<void>;
   /** Flushes pending group commits and closes connections. */
   close(): Promise<void>;
   /** Throws when the database cannot be reached, or takes no writes (a PostgreSQL standby). */

@@ -65,6 +65,18 @@ export async function rotateSecretPostgres(
   return { endpoint, secrets: await validSecretsPostgres(c, cipher, projectId, endpointId, now) };
 }
 
+/** Store.openAllSecrets: opens each stored secret, at any schema (the column is as 0001 made it). */
+export async function openAllSecretsPostgres(db: Queryable, cipher: SecretCipher): Promise<void> {
+  const { rows } = await db.query(
+    `SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('endpoint_secrets') AND attname = 'secret'
+       AND NOT attisdropped`,
+  );
+  if (rows.length === 0) return;
+  for (const r of (await db.query('SELECT secret FROM endpoint_secrets')).rows as Row[]) {
+    cipher.open(String(r.secret));
+  }
+}
+
 /** Store.resealSecrets: returns how many secrets were sealed again. */
 export async function resealSecretsPostgres(db: Queryable, cipher: SecretCipher): Promise<number> {
   let n = 0;

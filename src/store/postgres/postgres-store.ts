@@ -80,7 +80,12 @@ import {
 import { countEndpointBacklogPostgres, listEndpointDeliveriesPostgres } from './endpoint-deliveries.ts';
 import { enableEndpointPostgres } from './endpoint-parking.ts';
 import { endpointPostgres, endpointRowPostgres } from './endpoint-reads.ts';
-import { resealSecretsPostgres, rotateSecretPostgres, validSecretsPostgres } from './endpoint-secrets.ts';
+import {
+  openAllSecretsPostgres,
+  resealSecretsPostgres,
+  rotateSecretPostgres,
+  validSecretsPostgres,
+} from './endpoint-secrets.ts';
 import {
   applyEndpointPatchPostgres,
   closeDeliveriesPostgres,
@@ -696,6 +701,9 @@ export class PostgresStore implements Store {
     return () => {
       this.#listeners.delete(listener);
     };
+  }
+  async openAllSecrets(): Promise<void> {
+    return openAllSecretsPostgres(this.#pool, this.#cipher);
   }
   async resealSecrets(): Promise<number> {
     return resealSecretsPostgres(this.#pool, this.#cipher);

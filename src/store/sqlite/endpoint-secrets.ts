@@ -62,6 +62,14 @@ export function rotateSecretSqlite(
   return { endpoint, secrets: validSecretsSqlite(db, cipher, projectId, endpointId, now) };
 }
 
+/** Store.openAllSecrets: opens each stored secret, at any schema (the column is as 0001 made it). */
+export function openAllSecretsSqlite(db: DatabaseSync, cipher: SecretCipher): void {
+  const columns = db.prepare('PRAGMA table_info(endpoint_secrets)').all() as { name: string }[];
+  if (!columns.some((c) => c.name === 'secret')) return;
+  const rows = db.prepare('SELECT secret FROM endpoint_secrets').iterate() as Iterable<{ secret: string }>;
+  for (const { secret } of rows) cipher.open(String(secret));
+}
+
 /** Store.resealSecrets's write: returns how many secrets were sealed again. */
 export function resealSecretsSqlite(db: DatabaseSync, cipher: SecretCipher): number {
   let n = 0;

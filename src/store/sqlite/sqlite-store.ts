@@ -83,7 +83,12 @@ import {
 } from './due-deliveries.ts';
 import { countEndpointBacklogSqlite, listEndpointDeliveriesSqlite } from './endpoint-deliveries.ts';
 import { dispatchEndpointSqlite, endpointSqlite } from './endpoint-reads.ts';
-import { resealSecretsSqlite, rotateSecretSqlite, validSecretsSqlite } from './endpoint-secrets.ts';
+import {
+  openAllSecretsSqlite,
+  resealSecretsSqlite,
+  rotateSecretSqlite,
+  validSecretsSqlite,
+} from './endpoint-secrets.ts';
 import {
   applyEndpointPatchSqlite,
   closeDeliveriesSqlite,
@@ -609,6 +614,9 @@ export class SqliteStore implements Store {
     return () => {
       this.#listeners.delete(listener);
     };
+  }
+  async openAllSecrets(): Promise<void> {
+    openAllSecretsSqlite(this.#db, this.#cipher);
   }
   async resealSecrets(): Promise<number> {
     return this.#write(() => resealSecretsSqlite(this.#db, this.#cipher));
