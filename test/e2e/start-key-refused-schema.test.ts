@@ -2,12 +2,15 @@
  * A start refused for its encryption key leaves the database's schema as it found it: a backup of
  * an older version restored and started with a wrong or missing key is refused before a migration
  * is applied, so the operator can still go back to the older version with the right key. Started
- * again with the right key, the same database migrates and its secrets open.
+ * again with the right key, the same database migrates and its secrets open. `herald migrate`
+ * reads no secret and needs no key: it upgrades the schema whatever the key, and the secrets stay
+ * as they were sealed.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { decodeEncryptionKey } from '../../src/config/parse-encryption-key.ts';
@@ -23,6 +26,7 @@ import {
   sqliteRecorded,
 } from '../support/older-schema.ts';
 import { type TestPostgres, withPostgres } from '../support/postgres.ts';
+import { runHerald } from './harness.ts';
 
 const ADMIN = 'start-key-refused-admin-token-0123456789';
 const KEY = 'qkqOFumEpsZBWIuykVEg0lbpXpF0XS/zNHtOVmsZ1B8=';
@@ -176,6 +180,36 @@ describe('a start refused for its encryption key leaves an older schema as it wa
         .slice(OLDER)
         .map((f) => `schema: applied migration ${f}`),
     );
+    assert.equal(started.secret, SECRET);
+  });
+
+  test('herald migrate with a wrong key upgrades the schema, reads no secret and leaves them sealed as they were', async () => {
+    const dataDir = join(dir, 'migrate-wrong-key');
+    const file = join(dataDir, 'herald.db');
+    mkdirSync(dataDir, { mode: 0o700 });
+    const stored = sealed();
+    const rows = olderSqliteDatabase(file, OLDER, stored);
+
+    const migrated = await runHerald(['migrate', '--data-dir', dataDir], {
+      env: { HERALD_ENCRYPTION_KEY: WRONG_KEY },
+    });
+    assert.equal(migrated.code, 0, migrated.stderr);
+    assert.match(
+      migrated.stdout,
+      new RegExp(`${sqliteMigrations().length - OLDER} migration\\(s\\) applied`),
+    );
+    assert.deepEqual(sqliteRecorded(file), sqliteMigrations());
+    assert.equal(existsSync(join(dataDir, 'encryption-key')), false);
+    const db = new DatabaseSync(file, { readOnly: true });
+    const after = db
+      .prepare('SELECT secret FROM endpoint_secrets')
+      .all()
+      .map((r) => r.secret);
+    db.close();
+    assert.deepEqual(after, [stored], 'the secret is stored as it was sealed');
+
+    const started = await start({ HERALD_DATA_DIR: dataDir, HERALD_ENCRYPTION_KEY: KEY }, endpointPath(rows));
+    assert.deepEqual(started.applied, []);
     assert.equal(started.secret, SECRET);
   });
 });
