@@ -1,11 +1,18 @@
 /**
  * A PostgreSQL for tests. Uses HERALD_TEST_DATABASE_URL when set; otherwise starts a throwaway
- * PostgreSQL 15 (initdb into a temp dir, loopback only, fsync off) and stops it at the end, so
- * `npm test` needs no setup. Each test or suite gets its own database from `createDatabase()`.
+ * PostgreSQL 15 (a copy of an initdb'd data directory in a temp dir, loopback only, fsync off) and
+ * stops it at the end, so `npm test` needs no setup. Each test or suite gets its own database from
+ * `createDatabase()`.
+ *
+ * initdb (~1-2 s of CPU, 5 s and more on a loaded machine) ran once per server, in each of some
+ * 60 test files of a whole run, always with the same arguments and so making the same files. It
+ * runs once per PostgreSQL build and OS user now, into a directory under the temp dir named for
+ * them (`initdbTemplate()`), and each server starts on a `cp -a` of it (~0.1 s): no server runs on
+ * the template, so each still starts on a fresh initdb's files.
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { chownSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -126,11 +133,8 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       { cwd: dir, ...spawnAs },
     );
   } else {
-    execFileSync(
-      join(BIN, 'initdb'),
-      ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'],
-      { stdio: 'pipe', cwd: dir, ...spawnAs },
-    );
+    // As the server's user, so the copy is its own and keeps the template's 0700.
+    execFileSync('cp', ['-a', initdbTemplate(asUser), dataDir], { stdio: 'pipe', cwd: dir, ...spawnAs });
   }
   const settings = Object.entries(options.settings ?? {}).flatMap(([name, value]) => [
     '-c',
@@ -211,6 +215,51 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+const INITDB_ARGS = ['-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'];
+
+/**
+ * The data directory initdb makes with INITDB_ARGS, made once per PostgreSQL build (the initdb and
+ * postgres binaries' size and mtime) and OS user: under the temp dir, by the first process that
+ * needs it. initdb writes into a directory of its own, renamed into place when complete, so another
+ * process finds the whole template or none; when two make it at once, the later rename fails and
+ * that one uses the first's.
+ */
+function initdbTemplate(asUser: { uid: number; gid: number } | null): string {
+  const build = ['initdb', 'postgres'].map((bin) => {
+    const s = statSync(join(BIN, bin));
+    return `${join(BIN, bin)}:${s.size}:${s.mtimeMs}`;
+  });
+  const key = createHash('sha256')
+    .update(JSON.stringify([build, INITDB_ARGS, asUser?.uid ?? process.getuid?.()]))
+    .digest('hex')
+    .slice(0, 16);
+  const template = join(tmpdir(), `herald-pg-initdb-${key}`);
+  try {
+    if (statSync(join(template, 'global', 'pg_control')).isFile()) return template;
+  } catch {
+    // Not made yet.
+  }
+  const work = mkdtempSync(join(tmpdir(), 'herald-pg-initdb-work-'));
+  try {
+    const spawnAs = asUser ? { uid: asUser.uid, gid: asUser.gid } : {};
+    if (asUser) chownSync(work, asUser.uid, asUser.gid);
+    execFileSync(join(BIN, 'initdb'), ['-D', join(work, 'data'), ...INITDB_ARGS], {
+      stdio: 'pipe',
+      cwd: work,
+      ...spawnAs,
+    });
+    try {
+      renameSync(join(work, 'data'), template);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return template;
 }
 
 async function createDatabaseOn(serverUrl: string): Promise<string> {
