@@ -81,3 +81,79 @@ export async function sweepStranded(
   };
   await Promise.all(Array.from({ length: Math.min(laterRetry.sweepers, left.length) }, sweeper));
 }
+
+/**
+ * A loop of later writes with its retry (laterRetry), for both stores: `run` until it resolves, or
+ * the store closes. It calls `through` after each write that goes through (or a read that finds
+ * nothing left). A failure is reported if it is the loop's first since the last write that went
+ * through (`report.failed`), then `run` goes again after `pause`: `laterRetry.firstMs`, doubling up
+ * to `maxMs` while failures follow each other, back to `firstMs` once a write goes through (and
+ * reported so, `report.through`). PostgreSQL's loop kept the doubled wait after writes went through
+ * again: a backlog whose writes failed a while, then went through, then failed once more waited up
+ * to 30 s where SQLite's waited 1 s.
+ */
+export async function retryLaterWrites(
+  loop: LaterLoop,
+  run: (through: () => void) => Promise<void>,
+  options: {
+    closed: () => boolean;
+    pause: (ms: number) => Promise<void>;
+    report?: LaterWriteReport | undefined;
+  },
+): Promise<void> {
+  let wait = laterRetry.firstMs;
+  let failures = 0;
+  const through = () => {
+    if (failures > 0) options.report?.through(loop, failures);
+    failures = 0;
+    wait = laterRetry.firstMs;
+  };
+  for (;;) {
+    if (options.closed()) return;
+    try {
+      return await run(through);
+    } catch (error) {
+      if (options.closed()) return;
+      if (failures++ === 0) options.report?.failed(loop, error);
+      await options.pause(wait);
+      wait = Math.min(wait * 2, laterRetry.maxMs);
+    }
+  }
+}
+
+/**
+ * The enables resuming their endpoint's parked deliveries in this process, by endpoint (both
+ * stores): an enable anew of the endpoint takes over (the older loop stops at its next batch), and
+ * the start's sweep leaves an endpoint being resumed to its enable.
+ */
+export class ResumeLoops {
+  readonly #by = new Map<string, ResumeRest>();
+
+  /** Runs `loop` as `rest`'s resume; `current()`: whether it is still its endpoint's. */
+  run(rest: ResumeRest, loop: (current: () => boolean) => Promise<void>): Promise<void> {
+    const key = `${rest.projectId}/${rest.endpointId}`;
+    this.#by.set(key, rest);
+    return loop(() => this.#by.get(key) === rest).finally(() => {
+      if (this.#by.get(key) === rest) this.#by.delete(key);
+    });
+  }
+
+  /**
+   * Store.resumeStrandedParked's sweep (sweepStranded) over `stranded`: `resume` for each endpoint
+   * not being resumed by an enable in this process, due at `now`.
+   */
+  sweep(
+    stranded: readonly { projectId: string; endpointId: string }[],
+    now: number,
+    resume: (rest: ResumeRest) => Promise<void>,
+    closed: () => boolean,
+  ): Promise<void> {
+    return sweepStranded(
+      stranded,
+      async (next) => {
+        if (!this.#by.has(`${next.projectId}/${next.endpointId}`)) await resume({ ...next, enabledAt: now });
+      },
+      closed,
+    );
+  }
+}

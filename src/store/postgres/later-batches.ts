@@ -9,11 +9,11 @@ import {
   type LaterBatches,
   type LaterLoop,
   type LaterWriteReport,
-  laterRetry,
   type ParkRest,
   parkBatch,
+  ResumeLoops,
   type ResumeRest,
-  sweepStranded,
+  retryLaterWrites,
 } from '../park-batch.ts';
 import {
   parkedToResumePostgres,
@@ -42,7 +42,7 @@ export class LaterBatchesPostgres {
   /** Loops under way: close waits for them (each stops after its current batch). */
   readonly #running = new Set<Promise<void>>();
   /** The enable whose parked deliveries are being resumed, by endpoint. */
-  readonly #resuming = new Map<string, ResumeRest>();
+  readonly #resuming = new ResumeLoops();
   /** Loops waiting to try a failed transaction again: drain (the store's close) ends their wait. */
   readonly #waking = new Set<() => void>();
 
@@ -80,21 +80,19 @@ export class LaterBatchesPostgres {
    * this process takes over.
    */
   resume(rest: ResumeRest): Promise<void> {
-    const key = `${rest.projectId}/${rest.endpointId}`;
-    this.#resuming.set(key, rest);
-    return this.#inBatches(
-      { step: 'resume', projectId: rest.projectId, endpointId: rest.endpointId },
-      () => parkedToResumePostgres(this.#deps.pool, rest.projectId, rest.endpointId, null),
-      async (c, batch) => {
-        if (this.#resuming.get(key) !== rest) return null;
-        const n = await resumeRestPostgres(c, rest, batch);
-        if (n) await this.#deps.notifyOthers(c);
-        return n;
-      },
-      () => this.#deps.notifyLocal(),
-    ).finally(() => {
-      if (this.#resuming.get(key) === rest) this.#resuming.delete(key);
-    });
+    return this.#resuming.run(rest, (current) =>
+      this.#inBatches(
+        { step: 'resume', projectId: rest.projectId, endpointId: rest.endpointId },
+        () => parkedToResumePostgres(this.#deps.pool, rest.projectId, rest.endpointId, null),
+        async (c, batch) => {
+          if (!current()) return null;
+          const n = await resumeRestPostgres(c, rest, batch);
+          if (n) await this.#deps.notifyOthers(c);
+          return n;
+        },
+        () => this.#deps.notifyLocal(),
+      ),
+    );
   }
 
   /**
@@ -106,12 +104,10 @@ export class LaterBatchesPostgres {
   async resumeStranded(now: number): Promise<number> {
     const stranded = await strandedParkedPostgres(this.#deps.pool);
     // An enable in this process resuming them already: left to it.
-    await sweepStranded(
+    await this.#resuming.sweep(
       stranded,
-      async (next) => {
-        if (!this.#resuming.has(`${next.projectId}/${next.endpointId}`))
-          await this.resume({ ...next, enabledAt: now });
-      },
+      now,
+      (rest) => this.resume(rest),
       () => this.#deps.closed(),
     );
     return stranded.length;
@@ -136,38 +132,21 @@ export class LaterBatchesPostgres {
     batch: (c: Queryable, ids: string[]) => Promise<number | null>,
     after: () => void = () => {},
   ): Promise<void> {
-    let failures = 0;
-    /** After a failure, the first read or transaction that goes through says so. */
-    const through = () => {
-      if (failures > 0) this.#deps.report?.through(loop, failures);
-      failures = 0;
-    };
-    const once = async () => {
-      const ids = await read();
-      if (ids.length === 0) through();
-      for (let i = 0; i < ids.length; i += parkBatch.rows) {
-        if (this.#deps.closed()) return;
-        const done = await this.#deps.tx((c) => batch(c, ids.slice(i, i + parkBatch.rows)));
-        through();
-        if (done === null) return;
-        after();
-      }
-    };
-    const run = async () => {
-      let wait = laterRetry.firstMs;
-      for (;;) {
-        try {
-          return await once();
-        } catch (error) {
+    const running = retryLaterWrites(
+      loop,
+      async (through) => {
+        const ids = await read();
+        if (ids.length === 0) through();
+        for (let i = 0; i < ids.length; i += parkBatch.rows) {
           if (this.#deps.closed()) return;
-          if (failures++ === 0) this.#deps.report?.failed(loop, error);
-          await this.#pause(wait);
-          if (this.#deps.closed()) return;
-          wait = Math.min(wait * 2, laterRetry.maxMs);
+          const done = await this.#deps.tx((c) => batch(c, ids.slice(i, i + parkBatch.rows)));
+          through();
+          if (done === null) return;
+          after();
         }
-      }
-    };
-    const running = run().finally(() => this.#running.delete(running));
+      },
+      { closed: () => this.#deps.closed(), pause: (ms) => this.#pause(ms), report: this.#deps.report },
+    ).finally(() => this.#running.delete(running));
     this.#running.add(running);
     return running;
   }

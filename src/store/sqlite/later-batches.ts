@@ -8,11 +8,11 @@ import {
   type LaterBatches,
   type LaterLoop,
   type LaterWriteReport,
-  laterRetry,
   type ParkRest,
   parkBatch,
+  ResumeLoops,
   type ResumeRest,
-  sweepStranded,
+  retryLaterWrites,
 } from '../park-batch.ts';
 import { parkRestSqlite, resumeRestSqlite, strandedParkedSqlite } from './endpoint-writes.ts';
 
@@ -25,7 +25,7 @@ export class LaterBatchesSqlite {
   readonly #closed: () => boolean;
   readonly #report: LaterWriteReport | undefined;
   /** The enable whose parked deliveries are being resumed, by endpoint. */
-  readonly #resuming = new Map<string, ResumeRest>();
+  readonly #resuming = new ResumeLoops();
 
   constructor(db: DatabaseSync, write: Write, closed: () => boolean, report?: LaterWriteReport) {
     this.#db = db;
@@ -60,14 +60,12 @@ export class LaterBatchesSqlite {
    * process takes over.
    */
   resume(rest: ResumeRest): Promise<void> {
-    const key = `${rest.projectId}/${rest.endpointId}`;
-    this.#resuming.set(key, rest);
-    const resumeBatch = (limit: number) =>
-      this.#resuming.get(key) === rest ? resumeRestSqlite(this.#db, rest, limit) : 0;
     const loop: LaterLoop = { step: 'resume', projectId: rest.projectId, endpointId: rest.endpointId };
-    return this.#inBatches(loop, resumeBatch, { wakes: true }).finally(() => {
-      if (this.#resuming.get(key) === rest) this.#resuming.delete(key);
-    });
+    return this.#resuming.run(rest, (current) =>
+      this.#inBatches(loop, (limit) => (current() ? resumeRestSqlite(this.#db, rest, limit) : 0), {
+        wakes: true,
+      }),
+    );
   }
 
   /**
@@ -77,12 +75,10 @@ export class LaterBatchesSqlite {
   async resumeStranded(now: number): Promise<number> {
     const stranded = strandedParkedSqlite(this.#db);
     // An enable in this process resuming them already: left to it.
-    await sweepStranded(
+    await this.#resuming.sweep(
       stranded,
-      async (next) => {
-        if (!this.#resuming.has(`${next.projectId}/${next.endpointId}`))
-          await this.resume({ ...next, enabledAt: now });
-      },
+      now,
+      (rest) => this.resume(rest),
       () => this.#closed(),
     );
     return stranded.length;
@@ -94,31 +90,28 @@ export class LaterBatchesSqlite {
    * file gone for good leaves it to the dispatcher (parking) or the next start's sweep (resuming).
    * The loop's first failure, and the write that goes through after, are reported (`report`).
    */
-  async #inBatches(
+  #inBatches(
     loop: LaterLoop,
     batch: (limit: number) => number,
     options: { wakes?: boolean } = {},
   ): Promise<void> {
-    let wait = laterRetry.firstMs;
-    let failures = 0;
-    for (;;) {
-      if (this.#closed()) return;
-      const limit = parkBatch.rows;
-      let n: number;
-      try {
-        n = await this.#write(() => batch(limit), { durable: false, ...options });
-      } catch (error) {
-        if (this.#closed()) return;
-        if (failures++ === 0) this.#report?.failed(loop, error);
-        await new Promise<void>((resolve) => setTimeout(resolve, wait).unref());
-        wait = Math.min(wait * 2, laterRetry.maxMs);
-        continue;
-      }
-      if (failures > 0) this.#report?.through(loop, failures);
-      failures = 0;
-      if (n < limit) return;
-      wait = laterRetry.firstMs;
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+    return retryLaterWrites(
+      loop,
+      async (through) => {
+        for (;;) {
+          if (this.#closed()) return;
+          const limit = parkBatch.rows;
+          const n = await this.#write(() => batch(limit), { durable: false, ...options });
+          through();
+          if (n < limit) return;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+      },
+      {
+        closed: () => this.#closed(),
+        pause: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref()),
+        report: this.#report,
+      },
+    );
   }
 }
