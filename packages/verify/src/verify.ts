@@ -96,8 +96,7 @@ export function verifyWebhook<T = unknown>(input: VerifyInput): VerifiedWebhook<
       'payload must be the raw body (string or bytes), not a parsed object',
     );
   }
-  const now =
-    input.now === undefined ? Date.now() : typeof input.now === 'number' ? input.now : input.now.getTime();
+  const now = clockOf(input.now);
   const toleranceSeconds = input.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
   // NaN (`Number(process.env.UNSET)`, an invalid Date) compares false with everything, so the
   // timestamp checks would pass whatever the age: a replay guard that silently turns off.
@@ -129,6 +128,20 @@ export function verifyWebhook<T = unknown>(input: VerifyInput): VerifiedWebhook<
       result.content === '' && (input.method === undefined || input.method.toUpperCase() === 'GET'),
     ) as T,
   };
+}
+
+/**
+ * `now` in epoch milliseconds: the clock when it is not given. From JavaScript a string (an ISO
+ * date, `process.env.NOW`) or null reached `.getTime()` and threw a bare TypeError with no code.
+ */
+function clockOf(now: unknown): number {
+  if (now === undefined) return Date.now();
+  if (typeof now === 'number') return now;
+  if (now instanceof Date) return now.getTime();
+  throw new WebhookVerificationError(
+    'HERALD_VERIFY_CONFIG',
+    `now must be a Date or epoch milliseconds, not ${now === null ? 'null' : typeof now}`,
+  );
 }
 
 /**

@@ -186,6 +186,16 @@ describe('CONFIG', () => {
       rejects(() => verify({ ...stale, now: Number.NaN }), 'HERALD_VERIFY_CONFIG');
     }
   });
+  // From JavaScript: a string (an ISO date, an environment variable) or null threw a bare TypeError
+  // from `.getTime()` until 2026-12-06.
+  test('a clock that is neither a Date nor a number is a configuration error naming now', () => {
+    const base = input('standard');
+    for (const now of [new Date(NOW).toISOString(), String(NOW), null, {}]) {
+      rejects(() => verify({ ...base, now: now as unknown as number }), 'HERALD_VERIFY_CONFIG', 500);
+      assert.throws(() => verify({ ...base, now: now as unknown as number }), /now must be a Date or epoch/);
+    }
+    assert.deepEqual(verify({ ...base, now: new Date(NOW) }), content);
+  });
   // From JavaScript, or past a cast: until 2026-12-06 these threw a bare TypeError (no code, not a
   // WebhookVerificationError), which the adapters' callers and `instanceof` checks did not expect.
   test('a missing input, headers or a secret that is not a string is a configuration error', () => {
