@@ -413,3 +413,69 @@ describe('fetch Request', () => {
     );
   });
 });
+
+// From JavaScript: until 2026-12-06 an adapter called without its options threw a bare TypeError
+// (no code) from taking them apart; the node recipe's sendVerificationError rethrew it.
+describe('an adapter called without its options', () => {
+  const isConfig = (caller: string) => (error: unknown) => {
+    assert.ok(error instanceof WebhookVerificationError, String(error));
+    assert.equal(error.code, 'HERALD_VERIFY_CONFIG');
+    assert.equal(error.status, 500);
+    assert.ok(error.message.startsWith(caller), error.message);
+    return true;
+  };
+  const missing = [undefined, null] as unknown as never[];
+
+  test('verifyNodeRequest(req) is a configuration error, answered 500 by sendVerificationError', async () => {
+    let option: unknown;
+    let caught: unknown;
+    const server = createServer(async (req, res) => {
+      try {
+        await verifyNodeRequest(req, option as never);
+        res.writeHead(204).end();
+      } catch (error) {
+        caught = error;
+        try {
+          sendVerificationError(res, error);
+        } catch {
+          res.writeHead(599).end();
+        }
+      }
+    });
+    const base = await listen(server);
+    try {
+      for (option of missing) {
+        const { status, json } = await send(signFor(`${base}/hook`));
+        assert.equal(status, 500);
+        assert.equal((json as { error: { code: string } }).error.code, 'HERALD_VERIFY_CONFIG');
+        isConfig('verifyNodeRequest(req, options)')(caught);
+      }
+    } finally {
+      await close(server);
+    }
+  });
+
+  test('webhookMiddleware(), webhookVerification() and withWebhookVerification() refuse to be made', () => {
+    for (const options of missing) {
+      assert.throws(() => webhookMiddleware(options), isConfig('webhookMiddleware(options)'));
+      assert.throws(() => webhookVerification(options), isConfig('webhookVerification(options)'));
+      assert.throws(
+        () => withWebhookVerification(options, () => new Response(null)),
+        isConfig('withWebhookVerification(options, handler)'),
+      );
+    }
+  });
+
+  test('verifyFetchRequest(request) is a configuration error', async () => {
+    const signed = signFor('https://receiver.example/hook');
+    for (const options of missing) {
+      await assert.rejects(
+        verifyFetchRequest(
+          new Request(signed.url, { method: 'POST', headers: signed.headers, body: signed.body }),
+          options,
+        ),
+        isConfig('verifyFetchRequest(request, options)'),
+      );
+    }
+  });
+});

@@ -18,7 +18,7 @@ import { WebhookVerificationError } from '../errors.ts';
 import type { Deduplicator } from '../idempotency.ts';
 import { type VerifiedWebhook, verifyWebhook } from '../verify.ts';
 import { readRequestBody, requestUrl } from './node.ts';
-import { type AdapterVerifyOptions, errorBody } from './options.ts';
+import { type AdapterVerifyOptions, adapterOptions, errorBody } from './options.ts';
 
 /** The parts of an Express request the middleware uses. */
 export interface ExpressRequestLike extends IncomingMessage {
@@ -80,7 +80,10 @@ export interface ExpressWebhookOptions extends AdapterVerifyOptions {
 export function webhookMiddleware(
   options: ExpressWebhookOptions,
 ): (req: ExpressRequestLike, res: ExpressResponseLike, next: NextFunctionLike) => Promise<void> {
-  const { url, maxBodyBytes, deduplicate, ...verifyOptions } = options;
+  const { url, maxBodyBytes, deduplicate, ...verifyOptions } = adapterOptions(
+    options,
+    'webhookMiddleware(options)',
+  );
   return async (req, res, next) => {
     try {
       const body = await rawBodyOf(req, maxBodyBytes);

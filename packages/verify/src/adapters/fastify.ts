@@ -17,7 +17,7 @@ import type {} from 'fastify';
 import { WebhookVerificationError } from '../errors.ts';
 import type { Deduplicator } from '../idempotency.ts';
 import { type VerifiedWebhook, verifyWebhook } from '../verify.ts';
-import { type AdapterVerifyOptions, DEFAULT_MAX_BODY_BYTES, errorBody } from './options.ts';
+import { type AdapterVerifyOptions, adapterOptions, DEFAULT_MAX_BODY_BYTES, errorBody } from './options.ts';
 import { checkBodyLimit } from './read-body.ts';
 
 /** The parts of a Fastify request the plugin uses. */
@@ -99,7 +99,12 @@ const CLAIMED = Symbol('herald.webhook.claimed');
 export function webhookVerification(
   options: FastifyWebhookOptions,
 ): (instance: FastifyInstanceLike) => Promise<void> {
-  const { url, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, deduplicate, ...verifyOptions } = options;
+  const {
+    url,
+    maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
+    deduplicate,
+    ...verifyOptions
+  } = adapterOptions(options, 'webhookVerification(options)');
   const plugin = async (instance: FastifyInstanceLike): Promise<void> => {
     // Fastify would take NaN for its own default (1 MiB) and a string ('10mb') for no limit.
     checkBodyLimit(maxBodyBytes);

@@ -12,7 +12,7 @@
  */
 import { WebhookVerificationError } from '../errors.ts';
 import { type VerifiedWebhook, verifyWebhook } from '../verify.ts';
-import { type AdapterVerifyOptions, DEFAULT_MAX_BODY_BYTES, errorBody } from './options.ts';
+import { type AdapterVerifyOptions, adapterOptions, DEFAULT_MAX_BODY_BYTES, errorBody } from './options.ts';
 import { checkDeclaredLength, readRawBody, streamChunks } from './read-body.ts';
 
 export interface FetchVerifyOptions extends AdapterVerifyOptions {
@@ -30,7 +30,11 @@ export async function verifyFetchRequest<T = unknown>(
   request: Request,
   options: FetchVerifyOptions,
 ): Promise<VerifiedWebhook<T>> {
-  const { url, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, ...verifyOptions } = options;
+  const {
+    url,
+    maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
+    ...verifyOptions
+  } = adapterOptions(options, 'verifyFetchRequest(request, options)');
   checkDeclaredLength(request.headers.get('content-length'), maxBodyBytes);
   // Read first (request.json() in the handler, a framework's parser) or held by a reader: the stream
   // cannot be read, which was reported as BODY_INCOMPLETE ("the connection closed") and answered 400,
@@ -68,6 +72,8 @@ export function withWebhookVerification<T = unknown>(
   options: FetchVerifyOptions,
   handler: (webhook: VerifiedWebhook<T>, request: Request) => Response | Promise<Response>,
 ): (request: Request) => Promise<Response> {
+  // Refused when the handler is made, not at the first webhook.
+  adapterOptions(options, 'withWebhookVerification(options, handler)');
   return async (request) => {
     let webhook: VerifiedWebhook<T>;
     try {

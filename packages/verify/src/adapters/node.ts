@@ -15,7 +15,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WebhookVerificationError } from '../errors.ts';
 import { type VerifiedWebhook, verifyWebhook } from '../verify.ts';
-import { type AdapterVerifyOptions, errorBody } from './options.ts';
+import { type AdapterVerifyOptions, adapterOptions, errorBody } from './options.ts';
 import { checkDeclaredLength, readRawBody } from './read-body.ts';
 
 export { readRawBody };
@@ -69,7 +69,7 @@ export async function verifyNodeRequest<T = unknown>(
   req: IncomingMessage,
   options: NodeVerifyOptions,
 ): Promise<VerifiedWebhook<T> & { body: Uint8Array }> {
-  const { url, maxBodyBytes, ...verifyOptions } = options;
+  const { url, maxBodyBytes, ...verifyOptions } = adapterOptions(options, 'verifyNodeRequest(req, options)');
   const body = await readRequestBody(req, maxBodyBytes);
   const verified = verifyWebhook<T>({
     ...verifyOptions,

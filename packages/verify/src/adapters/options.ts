@@ -1,3 +1,4 @@
+import { WebhookVerificationError } from '../errors.ts';
 import type { VerifyInput } from '../verify.ts';
 
 /** Verification settings an adapter takes: everything but what it reads from the request. */
@@ -28,6 +29,20 @@ export type AdapterVerifyOptions = Omit<VerifyInput, 'payload' | 'headers' | 'ur
  * So `maxBodyBytes: 10 * HERALD_MAX_BODY_BYTES` covers every scheme of any Herald (README).
  */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+/**
+ * The adapter's options, checked for JavaScript callers: without them (`verifyNodeRequest(req)`)
+ * taking them apart threw a bare TypeError, with no code. `caller` is how the adapter is called.
+ */
+export function adapterOptions<T extends object>(options: T | undefined, caller: string): T {
+  if (typeof options !== 'object' || options === null) {
+    throw new WebhookVerificationError(
+      'HERALD_VERIFY_CONFIG',
+      `${caller} takes an object of settings, such as { scheme: 'standard', secret }`,
+    );
+  }
+  return options;
+}
 
 /** The JSON an adapter answers a refused webhook with. */
 export function errorBody(error: { code: string; message: string }): {
