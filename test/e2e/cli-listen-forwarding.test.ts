@@ -105,6 +105,29 @@ async function runListen(args: string[]) {
   return { code, out: p.out() };
 }
 
+/**
+ * `command` as a user pastes it into a POSIX shell, with `herald` on its PATH (this checkout's
+ * CLI) and `env`; its exit code and output (killed after 10 s).
+ */
+async function runInShell(command: string, env: Record<string, string>) {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-sh-'));
+  try {
+    writeFileSync(join(dir, 'herald'), `#!/bin/sh\nexec '${NODE}' '${BIN}' "$@"\n`, { mode: 0o755 });
+    const child = spawn('/bin/sh', ['-c', command], {
+      env: { PATH: `${dir}:${process.env.PATH ?? ''}`, ...env },
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c));
+    child.stderr.on('data', (c: Buffer) => (out += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const [code] = (await once(child, 'exit')) as [number | null];
+    clearTimeout(timer);
+    return { code, out };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('herald listen against a real Herald', () => {
   let herald: HeraldProcess;
   let client: HeraldClient;
@@ -238,19 +261,22 @@ describe('herald listen against a real Herald', () => {
     running.push(p);
     try {
       await p.waitFor(/herald listen: forwarding/);
-      assert.match(
-        p.out(),
-        new RegExp(
-          `^--types: endpoint ${endpoint.id}'s filter \\(player\\.paid\\) takes none of listen-only\\.guild\\.left: ` +
-            'only its test sends of them are forwarded',
-          'm',
-        ),
-      );
+      // The line gives the command that makes such a test send, as it runs (until 2026-12-06 it
+      // lacked --project, which `endpoints test` needs, and said `--type <type>`).
+      const hint = new RegExp(
+        `^--types: endpoint ${endpoint.id}'s filter \\(player\\.paid\\) takes none of listen-only\\.guild\\.left: ` +
+          'only its test sends of them are forwarded \\((herald endpoints test [^\\n]*)\\)$',
+        'm',
+      ).exec(p.out());
+      assert.ok(hint, p.out());
       // Live events: one of the type (the endpoint never gets it), one of its filter (not --types).
       await client.sendEvent(project.id, { type: 'listen-only.guild.left', payload: { live: 1 } });
       await client.sendEvent(project.id, { type: 'player.paid', payload: { live: 2 } });
-      const sent = await client.testEndpoint(project.id, endpoint.id, 'listen-only.guild.left');
-      await p.waitFor(new RegExp(`${sent.eventId} listen-only\\.guild\\.left \\(test\\) → 204`));
+      const ran = await runInShell(hint[1] as string, { HERALD_URL: herald.url, HERALD_TOKEN: ADMIN });
+      assert.equal(ran.code, 0, ran.out);
+      const eventId = /\bevt_\w+/.exec(ran.out)?.[0];
+      assert.ok(eventId, ran.out);
+      await p.waitFor(new RegExp(`${eventId} listen-only\\.guild\\.left \\(test\\) → 204`));
       // Events are forwarded in the order they were created: the live ones were passed over.
       assert.equal(local.requests.length, 1);
       assert.deepEqual(JSON.parse(local.requests[0]!.body).data, { guild: 7 });

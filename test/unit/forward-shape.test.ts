@@ -5,6 +5,7 @@ import type { Endpoint, HeraldEvent } from '@herald/client';
 import { verifyWebhook } from '@herald/verify';
 import {
   disabledLine,
+  disjointOnlyTests,
   endpointShape,
   forwardRequest,
   forwards,
@@ -90,6 +91,11 @@ test("an endpoint's shape: its filter, test events only when dev, its scheme and
   assert.deepEqual(sharedTypes(both), ['guild.left']);
   assert.deepEqual(sharedTypes(all), ['guild.left']);
   assert.equal(sharedTypes(shape), null);
+  // Said of --types that share none: the command that makes such a test send, as a shell runs it.
+  assert.match(
+    disjointOnlyTests(endpointShape(endpoint(), 's', ['guild.left', 'x']), "Bob's game"),
+    / \(herald endpoints test ep_01 --project 'Bob'\\''s game' --type guild\.left, or --type another of them\)$/,
+  );
 
   // Disabled: its live events still (listen's forwards do not go to its URL), and the reason said.
   const off = endpointShape(

@@ -230,7 +230,7 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
         if (disjoint !== (sharedTypes(was)?.length === 0)) {
           printLine(
             disjoint
-              ? `the filter changed: ${disjointOnlyTests(next)}`
+              ? `the filter changed: ${disjointOnlyTests(next, flags.project)}`
               : `endpoint ${next.endpointId}'s filter takes ${shared?.join(',')} of --types again`,
           );
         }
@@ -276,7 +276,7 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
     // --types narrows the endpoint's filter: of types it takes none of, only test sends reach the
     // endpoint (Herald sends one whatever the filter), so only those are forwarded. Watching them
     // alone is a use; a mistyped flag is said too, before any event.
-    if (sharedTypes(shape)?.length === 0) printLine(`--types: ${disjointOnlyTests(shape)}`);
+    if (sharedTypes(shape)?.length === 0) printLine(`--types: ${disjointOnlyTests(shape, flags.project)}`);
     await forwarder.run();
   } finally {
     await client.close();

@@ -9,6 +9,7 @@ import { buildRequest } from '../../domain/build-request.ts';
 import type { BuiltRequest } from '../../domain/build-request-types.ts';
 import { selectEndpoints } from '../../domain/fan-out.ts';
 import type { Endpoint, HeraldEvent, Json } from '../../domain/types.ts';
+import { shellWord } from '../shell-word.ts';
 
 export interface ForwardShape {
   /** Said once at start: whose settings, and which secret verifies (the local one only). */
@@ -136,12 +137,17 @@ export function disabledLine(shape: ForwardShape): string {
 /**
  * How an endpoint's filter and --types that share no type are said (at start, or when the filter
  * changes to that): both, by name, and what is forwarded then: the endpoint's test sends of those
- * types, which Herald delivers whatever its filter (`forwardsDelivered`).
+ * types, which Herald delivers whatever its filter (`forwardsDelivered`), with the command that
+ * makes one of the first type, as it runs (before 2026-12-06 it lacked `--project`, which
+ * `endpoints test` needs, and gave `<type>`, which a shell reads as a redirection).
  */
-export function disjointOnlyTests(shape: ForwardShape): string {
+export function disjointOnlyTests(shape: ForwardShape, project: string): string {
+  const [first, ...others] = shape.onlyTypes ?? [];
+  const words = [shape.endpointId ?? '', '--project', project, '--type', first ?? ''];
+  const command = `herald endpoints test ${words.map(shellWord).join(' ')}`;
   return (
     `endpoint ${shape.endpointId}'s filter (${shape.eventTypes.join(',')}) takes none of ${(shape.onlyTypes ?? []).join(',')}: ` +
-    `only its test sends of them are forwarded (herald endpoints test ${shape.endpointId} --type <type>)`
+    `only its test sends of them are forwarded (${command}${others.length > 0 ? ', or --type another of them' : ''})`
   );
 }
 
