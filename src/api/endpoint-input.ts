@@ -2,7 +2,7 @@
 import type { EndpointInput as ClientEndpointInput } from '@herald/client';
 import type { Config } from '../config/config-types.ts';
 import { parseCidr } from '../domain/address-classifier.ts';
-import { contentTypeProblem, NO_BODY } from '../domain/custom-content-type.ts';
+import { contentTypeProblem, contentTypeRefusal } from '../domain/custom-content-type.ts';
 import { eventTypeNameProblem } from '../domain/event-type-name.ts';
 import {
   hasOuterWhitespace,
@@ -70,9 +70,7 @@ export function checkCustomHeaders(
     }
     seen.set(lower, name);
     if (lower === 'content-type') {
-      const problem = contentTypeProblem(value, method, signature.scheme);
-      if (problem === NO_BODY)
-        throw invalid(field, `${problem}: remove the header, or send with POST, PUT or PATCH`);
+      const problem = contentTypeRefusal(value, method, signature.scheme);
       if (problem !== null) throw invalid(field, problem);
     } else if (isReservedHeader(name, signature)) {
       throw invalid(field, RESERVED_HEADER_WORDS);

@@ -122,6 +122,21 @@ export function contentTypeProblem(
   return null;
 }
 
+/**
+ * Why the API refuses `value` as an endpoint's custom Content-Type (its 400's message for
+ * `body.headers.<name>`), or null when it is taken: contentTypeProblem, and for a GET what to do.
+ * The dashboard's header editor says it in the same words before Save.
+ */
+export function contentTypeRefusal(
+  value: string,
+  method: HttpMethod,
+  scheme: SignatureScheme,
+): string | null {
+  const problem = contentTypeProblem(value, method, scheme);
+  if (problem === NO_BODY) return `${problem}: remove the header, or send with POST, PUT or PATCH`;
+  return problem;
+}
+
 function bodyWords(format: BodyFormat): string {
   if (format === 'json') return 'the body is JSON';
   if (format === 'form') return 'the body of hmac-sha1-url is a form';

@@ -17,8 +17,9 @@
  *   showing it as it was).
  * And user text with bidi controls (U+202E, RIGHT-TO-LEFT OVERRIDE) does not reorder the text
  * after it: an event type in History, an endpoint's name in the endpoints list.
- * And the endpoint form's header editor refuses a header Herald sets itself, in the API's words,
- * without sending the form.
+ * And the endpoint form's header editor refuses a header Herald sets itself, and a Content-Type
+ * that does not describe the body of the form's method and scheme, in the API's words, without
+ * sending the form.
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
@@ -378,6 +379,39 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
     // A name of its own is taken.
     await page.getByLabel('Header 1 name').fill('X-Token');
     await error.waitFor({ state: 'detached' });
+    await page.context().close();
+    assert.deepEqual(problems, []);
+  });
+
+  test('Header editor: a Content-Type that does not fit the method and scheme is refused as typed, in the words of the API', async () => {
+    const page = await open(`/projects/${PROJECT}/endpoints/new`);
+    await page.getByLabel('Endpoint URL').fill('http://127.0.0.1:9/new');
+    await page.getByRole('button', { name: 'Add header' }).click();
+    const headers = page.locator('fieldset', { hasText: 'Custom headers' });
+    const error = headers.locator('.field-error');
+    await page.getByLabel('Header 1 name').fill('Content-Type');
+    await page.getByLabel('Header 1 value').fill('text/html');
+    // As the API's 400 shows by the field (`body.headers.Content-Type: …`, endpoint-input.ts);
+    // until 2026-12-06 the editor took it, and only Save brought the 400 back.
+    await error.waitFor();
+    assert.equal(
+      await error.textContent(),
+      'Content-Type: text/html does not describe the body: the body is JSON, so use application/json or application/<name>+json, with any parameters (a charset must be utf-8)',
+    );
+    assert.equal(await page.getByLabel('Header 1 value').getAttribute('aria-invalid'), 'true');
+    await page.getByRole('button', { name: 'Create endpoint' }).click();
+    await page.waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'Header 1 value');
+    assert.deepEqual(saved, [], 'nothing was sent');
+    // JSON's own type is taken for a POST; a GET has no body, so none is.
+    await page.getByLabel('Header 1 value').fill('application/json; charset=utf-8');
+    await error.waitFor({ state: 'detached' });
+    await page.getByLabel('Method').selectOption('GET');
+    await error.waitFor();
+    assert.equal(
+      await error.textContent(),
+      'Content-Type: a GET carries no body, so it has no Content-Type: remove the header, or send with POST, PUT or PATCH',
+    );
+    assert.equal(await page.getByLabel('Header 1 name').getAttribute('aria-invalid'), 'true');
     await page.context().close();
     assert.deepEqual(problems, []);
   });

@@ -95,3 +95,50 @@ test('the editor refuses the header names Herald sets itself, in the words of th
   // Before 2026-12-06 the editor took every one of them, and Save brought back the API's 400.
   assert.deepEqual(differ, []);
 });
+
+test('the editor refuses a Content-Type the API refuses for the method and scheme, in its words, and takes the rest', () => {
+  const methods = ['POST', 'PUT', 'PATCH', 'GET'] as const;
+  const signatures: SignatureConfig[] = [
+    { scheme: 'standard' },
+    { scheme: 'hmac-sha1-url' },
+    { scheme: 'sha256-body' },
+    { scheme: 'none' },
+  ];
+  const values = [
+    'application/json',
+    ' application/json; charset=UTF-8 ',
+    'application/vnd.game+json',
+    'application/x-www-form-urlencoded',
+    'text/plain',
+    'text/html',
+    'application/json; charset=latin1',
+    'json please',
+  ];
+  const differ: string[] = [];
+  let refused = 0;
+  for (const method of methods) {
+    for (const signature of signatures) {
+      for (const value of values) {
+        const rows = [{ name: 'Content-Type', value }];
+        let api: string | null = null;
+        try {
+          checkCustomHeaders(rowsToHeaders(rows), method, signature);
+        } catch (error) {
+          api = (error as Error).message.slice('body.headers.'.length);
+        }
+        const editor = headerRowsProblem(rows, signature, method);
+        if (api !== null) refused++;
+        const input = method === 'GET' ? 'name' : 'value';
+        if (editor?.message !== (api ?? undefined) || (editor !== null && editor.input !== input))
+          differ.push(
+            `${method} ${signature.scheme} ${JSON.stringify(value)}: editor ${editor?.message} / API ${api}`,
+          );
+        // Without the method the form cannot tell: the API's answer is shown after Save.
+        assert.equal(headerRowsProblem(rows, signature), null);
+      }
+    }
+  }
+  assert.ok(refused > 40, `the API refused ${refused} of them`);
+  // Before 2026-12-06 the editor took every one of them, and Save brought back the API's 400.
+  assert.deepEqual(differ, []);
+});

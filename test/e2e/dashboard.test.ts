@@ -273,9 +273,9 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     assert.match((await errorOf(url)) ?? '', /^Must name a host after "\/\/"/);
     await url.fill(`${receiver.url}/forms-2`);
     assert.equal(await errorOf(url), null, 'editing the field answers its error');
-    // A Content-Type that does not describe the body: the editor leaves that to the server (it
-    // depends on the method and the scheme); a header Herald sets, or a value HTTP cannot carry, it
-    // refuses itself.
+    // A Content-Type that does not describe the body of the method and scheme, a header Herald
+    // sets, or a value HTTP cannot carry: the editor refuses each itself, in the server's words
+    // (until 2026-12-06 it left a Content-Type to the server).
     await page.getByRole('button', { name: 'Add header' }).click();
     await page.getByLabel('Header 1 name').fill('Content-Type');
     await page.getByLabel('Header 1 value').fill('text/plain');
@@ -287,7 +287,7 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
       (await headersError.textContent()) ?? '',
       /^Content-Type: text\/plain does not describe the body/,
     );
-    assert.equal(await page.getByLabel('Header 1 name').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.getByLabel('Header 1 value').getAttribute('aria-invalid'), 'true');
     await page.getByRole('button', { name: 'Remove header Content-Type' }).click();
     // The inputs say when text is over the API's limit (docs/api.md "Limits"), and send nothing
     // (dashboard-usability.test.ts)…

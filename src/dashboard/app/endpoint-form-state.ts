@@ -210,7 +210,7 @@ export function validateForm(
   } catch {
     errors.url = form.url.trim() ? 'This is not a valid URL.' : 'Enter the URL that receives the events.';
   }
-  const headerError = headerRowsError(form.headers, signatureFromForm(form));
+  const headerError = headerRowsError(form.headers, signatureFromForm(form), form.method);
   if (headerError) errors.headers = headerError;
   if (form.timeoutMs.trim()) {
     const timeout = fieldNumber(form.timeoutMs);

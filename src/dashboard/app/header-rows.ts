@@ -1,7 +1,8 @@
 /** Custom request headers as the form's name/value rows (components/headers-editor.tsx edits them). */
+import { contentTypeRefusal } from '../../domain/custom-content-type.ts';
 import { isHeaderName, isSendableHeaderValue } from '../../domain/header-syntax.ts';
 import { isReservedHeader, RESERVED_HEADER_WORDS } from '../../domain/reserved-headers.ts';
-import type { SignatureConfig } from './api/types.ts';
+import type { HttpMethod, SignatureConfig } from './api/types.ts';
 import { LIMITS, lengthError } from './limits.ts';
 
 export interface HeaderRow {
@@ -18,9 +19,14 @@ export interface HeaderRowsProblem {
 
 /**
  * The first reason the rows cannot be saved, or null. `signature`: the endpoint's signature settings
- * as the form holds them (its own signature and timestamp header names are reserved too).
+ * as the form holds them (its own signature and timestamp header names are reserved too); `method`:
+ * its method, which with the scheme decides what a Content-Type may say (without it, the API does).
  */
-export function headerRowsProblem(rows: HeaderRow[], signature: SignatureConfig): HeaderRowsProblem | null {
+export function headerRowsProblem(
+  rows: HeaderRow[],
+  signature: SignatureConfig,
+  method?: HttpMethod,
+): HeaderRowsProblem | null {
   const seen = new Set<string>();
   for (const [row, { name: raw, value }] of rows.entries()) {
     const name = raw.trim();
@@ -34,9 +40,14 @@ export function headerRowsProblem(rows: HeaderRow[], signature: SignatureConfig)
     }
     // The API's rules (header-syntax.ts): a name is an HTTP token, a value what HTTP can carry.
     if (!isHeaderName(name)) return at('name', `“${name || '(empty)'}” is not a valid header name.`);
-    // A Content-Type is taken when it describes the body (custom-content-type.ts): the API says
-    // when it does not. Every other header Herald sets is refused in the API's words.
-    if (name.toLowerCase() !== 'content-type' && isReservedHeader(name, signature)) {
+    // A Content-Type is taken when it describes the body of the method and scheme
+    // (custom-content-type.ts), as sent: without the spaces around it. Every other header Herald
+    // sets is refused. Both in the API's words (before 2026-12-06 a Content-Type was left to it).
+    if (name.toLowerCase() === 'content-type') {
+      const refusal =
+        method && contentTypeRefusal(value.replace(/^[ \t]+|[ \t]+$/g, ''), method, signature.scheme);
+      if (refusal) return at(method === 'GET' ? 'name' : 'value', `${name}: ${refusal}`);
+    } else if (isReservedHeader(name, signature)) {
       return at('name', `${name}: ${RESERVED_HEADER_WORDS}`);
     }
     if (/[\r\n]/.test(value)) return at('value', `The value of ${name} must be on one line.`);
@@ -63,8 +74,12 @@ function unsendable(value: string): string {
 }
 
 /** Why a set of rows cannot be saved, or null. */
-export function headerRowsError(rows: HeaderRow[], signature: SignatureConfig): string | null {
-  return headerRowsProblem(rows, signature)?.message ?? null;
+export function headerRowsError(
+  rows: HeaderRow[],
+  signature: SignatureConfig,
+  method?: HttpMethod,
+): string | null {
+  return headerRowsProblem(rows, signature, method)?.message ?? null;
 }
 
 /**

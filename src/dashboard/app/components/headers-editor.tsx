@@ -1,12 +1,13 @@
 /** Edits custom request headers as name/value rows (added to every request of the endpoint). */
 import { useId, useRef } from 'preact/hooks';
-import type { SignatureConfig } from '../api/types.ts';
+import type { HttpMethod, SignatureConfig } from '../api/types.ts';
 import { type HeaderRow, headerRowsProblem } from '../header-rows.ts';
 import { LIMITS, lengthError } from '../limits.ts';
 
 export function HeadersEditor({
   rows,
   signature,
+  method,
   onChange,
   serverError,
   invalidName,
@@ -14,6 +15,8 @@ export function HeadersEditor({
   rows: HeaderRow[];
   /** The endpoint's signature settings as the form holds them: they reserve header names too. */
   signature: SignatureConfig;
+  /** The endpoint's method as the form holds it: with the scheme, what a Content-Type may say. */
+  method?: HttpMethod | undefined;
   onChange: (rows: HeaderRow[]) => void;
   /** Why the server refused the headers (shown when the rows have no error of their own). */
   serverError?: string | null | undefined;
@@ -30,7 +33,7 @@ export function HeadersEditor({
     if (index === rows.length - 1) addRef.current?.focus();
     onChange(rows.filter((_, i) => i !== index));
   };
-  const problem = headerRowsProblem(rows, signature);
+  const problem = headerRowsProblem(rows, signature, method);
   const ownError = problem?.message ?? null;
   /** The input the rows' own error is about (a bad, reserved or repeated name, a value on two lines). */
   const marked = (index: number, input: 'name' | 'value') =>

@@ -206,6 +206,7 @@ export function EndpointForm({
         <HeadersEditor
           rows={form.headers}
           signature={signatureFromForm(form)}
+          method={form.method}
           onChange={(rows) => set('headers', rows)}
           serverError={errors.headers}
           invalidName={invalidHeader}
