@@ -214,8 +214,8 @@ describe('herald listen against a real Herald', () => {
     running.push(p);
     try {
       await p.waitFor(/herald listen: forwarding/);
-      assert.match(
-        p.out(),
+      // The line after it (its own write: it may arrive a moment later).
+      await p.waitFor(
         new RegExp(
           `^endpoint ${endpoint.id} is disabled \\(manual\\): Herald sends it nothing new; listen forwards its live events all the same`,
           'm',
@@ -225,8 +225,12 @@ describe('herald listen against a real Herald', () => {
       const [got] = await local.waitFor(1);
       assert.equal(JSON.parse(got!.body).data.n, 1);
       await p.waitFor(new RegExp(`${first.id} a → 204`));
-      // Enabled, then disabled again: each said once, at the next event.
-      await client.enableEndpoint(project.id, endpoint.id);
+      // Enabled, then disabled again: each said once, at the next event. Enabled by the command the
+      // start line gives, as a shell runs it (until 2026-12-06 it lacked --project, which it needs).
+      const enable = /`(herald endpoints enable [^`\n]*)` resumes its deliveries/.exec(p.out());
+      assert.ok(enable, p.out());
+      const ran = await runInShell(enable[1] as string, { HERALD_URL: herald.url, HERALD_TOKEN: ADMIN });
+      assert.equal(ran.code, 0, ran.out);
       await client.sendEvent(project.id, { type: 'a', payload: { n: 2 } });
       await local.waitFor(2);
       await p.waitFor(new RegExp(`^endpoint ${endpoint.id} is active again`, 'm'));
@@ -263,11 +267,13 @@ describe('herald listen against a real Herald', () => {
       await p.waitFor(/herald listen: forwarding/);
       // The line gives the command that makes such a test send, as it runs (until 2026-12-06 it
       // lacked --project, which `endpoints test` needs, and said `--type <type>`).
-      const hint = new RegExp(
+      const line = new RegExp(
         `^--types: endpoint ${endpoint.id}'s filter \\(player\\.paid\\) takes none of listen-only\\.guild\\.left: ` +
           'only its test sends of them are forwarded \\((herald endpoints test [^\\n]*)\\)$',
         'm',
-      ).exec(p.out());
+      );
+      await p.waitFor(line); // its own write, after the start line's
+      const hint = line.exec(p.out());
       assert.ok(hint, p.out());
       // Live events: one of the type (the endpoint never gets it), one of its filter (not --types).
       await client.sendEvent(project.id, { type: 'listen-only.guild.left', payload: { live: 1 } });

@@ -106,8 +106,8 @@ test("an endpoint's shape: its filter, test events only when dev, its scheme and
   assert.equal(forwards(off, { type: 'player.paid', test: false }), true);
   assert.equal(off.disabled, 'consecutive_failures');
   assert.match(
-    disabledLine(off),
-    /^endpoint ep_01 is disabled \(consecutive_failures\): Herald sends it nothing new/,
+    disabledLine(off, "Bob's game"),
+    /^endpoint ep_01 is disabled \(consecutive_failures\): Herald sends it nothing new.*`herald endpoints enable ep_01 --project 'Bob'\\''s game'` resumes its deliveries$/,
   );
   assert.equal(shape.disabled, null);
 

@@ -222,7 +222,9 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
         last = next;
         if ((next.disabled === null) !== (was.disabled === null)) {
           printLine(
-            next.disabled === null ? `endpoint ${next.endpointId} is active again` : disabledLine(next),
+            next.disabled === null
+              ? `endpoint ${next.endpointId} is active again`
+              : disabledLine(next, flags.project),
           );
         }
         const shared = sharedTypes(next);
@@ -272,7 +274,7 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
     printLine(
       `herald listen: forwarding new events of ${flags.project} to ${target.href}, ${shape.describe}; Ctrl-C to stop`,
     );
-    if (shape.disabled !== null) printLine(disabledLine(shape));
+    if (shape.disabled !== null) printLine(disabledLine(shape, flags.project));
     // --types narrows the endpoint's filter: of types it takes none of, only test sends reach the
     // endpoint (Herald sends one whatever the filter), so only those are forwarded. Watching them
     // alone is a use; a mistyped flag is said too, before any event.

@@ -124,13 +124,22 @@ export function forwards(shape: ForwardShape, event: Pick<ApiEvent, 'type' | 'te
  * listen forwards to the receiver being developed, not to the endpoint's URL (whose failures, ten
  * in a row, disable it: an endpoint made for listen, with a URL Herald cannot reach, soon is), so
  * its live events go on as if it were active. Not its test events: Herald makes no delivery of
- * them to a disabled endpoint (a test send to it is refused), which is what decides them.
+ * them to a disabled endpoint (a test send to it is refused), which is what decides them. The
+ * command that enables it runs as printed (before 2026-12-06 it lacked the `--project` it needs).
  */
-export function disabledLine(shape: ForwardShape): string {
+export function disabledLine(shape: ForwardShape, project: string): string {
+  const enable = [
+    'herald',
+    'endpoints',
+    'enable',
+    shellWord(shape.endpointId ?? ''),
+    '--project',
+    shellWord(project),
+  ];
   return (
     `endpoint ${shape.endpointId} is disabled (${shape.disabled}): Herald sends it nothing new; listen ` +
     'forwards its live events all the same, as if it were active, but not test events (Herald makes ' +
-    `none for it); \`herald endpoints enable ${shape.endpointId}\` resumes its deliveries`
+    `none for it); \`${enable.join(' ')}\` resumes its deliveries`
   );
 }
 
