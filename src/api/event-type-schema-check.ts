@@ -103,6 +103,14 @@ interface Running {
 }
 
 const WHY_COMPILING = 'it is too large to check (a large schema that many $refs repeat?)';
+/**
+ * Why checking an example may take that long. Which keyword took the time is not known (the child
+ * is killed mid-check), so the likely causes are named, not one guess: a `pattern` backtracking on
+ * one of the example's strings, or `uniqueItems` over a long array of objects or arrays (Ajv
+ * compares each item with every other: 20,000 one-number arrays, 149 KB, take more than 1,000 ms).
+ */
+export const WHY_CHECKING_SLOW =
+  "the likely causes are a pattern that backtracks on one of the example's strings, or uniqueItems over a long array of objects or arrays";
 
 /** Whether a child's end was V8's at its heap cap: it prints this and aborts. */
 const outOfMemory = (child: Child, signal: NodeJS.Signals | null, code: number | null) =>
@@ -271,7 +279,7 @@ export function createEventTypeSchemaChecker({
       child = null;
       c.proc.kill('SIGKILL');
       const what = compiled ? 'checking the example against the schema' : 'compiling the schema';
-      const why = compiled ? 'a pattern that backtracks without end?' : WHY_COMPILING;
+      const why = compiled ? WHY_CHECKING_SLOW : WHY_COMPILING;
       check.resolve({
         field: 'schema',
         message:
