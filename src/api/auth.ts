@@ -12,7 +12,7 @@ import { NotFoundError, UnauthorizedError, ValidationError } from './errors.ts';
 import { keyScopeRefusal } from './key-scope.ts';
 import { portalRefusal } from './portal-access.ts';
 import { LIMITS } from './schemas/common.ts';
-import { logPortalRefusal, logScopeRefusal } from './scope-refusal-log.ts';
+import { logAdminOnlyRefusal, logPortalRefusal, logScopeRefusal } from './scope-refusal-log.ts';
 
 export type Caller =
   | { kind: 'admin' }
@@ -141,9 +141,12 @@ export function checkRouteAccess(request: FastifyRequest): void {
     logPortalRefusal(request, caller); // throttled, never the token: scope-refusal-log.ts
     throw refusal;
   }
-  const refusal = keyScopeRefusal(caller.scope, config.access ?? 'operator');
+  const access = config.access ?? 'operator';
+  const refusal = keyScopeRefusal(caller.scope, access);
   if (!refusal) return;
-  logScopeRefusal(request, caller); // throttled, never the token: scope-refusal-log.ts
+  // Throttled, never the token (scope-refusal-log.ts); an operator route is no matter of scope.
+  if (access === 'operator') logAdminOnlyRefusal(request, caller);
+  else logScopeRefusal(request, caller);
   throw refusal;
 }
 

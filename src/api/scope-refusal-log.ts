@@ -1,7 +1,7 @@
 /**
  * How the API logs the requests it refuses a credential it knows for what the route needs (403):
  * a project API key for its scope (key-scope.ts: a send-only key used to read, a read-only one to
- * change things), a portal link on a route it may not use (portal-access.ts: sending events,
+ * change things), a project API key of any scope on what needs the admin token, a portal link on a route it may not use (portal-access.ts: sending events,
  * reading keys, making links). Neither wrote anything, so an operator could not see a leaked key
  * or link probing what it may not do, nor a client given too narrow a key. As 401s are
  * (unauthorized-log.ts): one warning at most per interval per server and kind of caller, with the
@@ -45,6 +45,19 @@ const KEY_SCOPE: RefusalKind<keyof RefusedKey> = {
   fields: ['keyId', 'prefix', 'projectId', 'scope'],
   message: (count, first) =>
     `requests answered 403 for their API key's scope: ${count} since the last line, most by key ${first.keyId} (${first.prefix}…, scope ${first.scope}) on ${first.route} ${every}`,
+};
+
+/**
+ * A project key on what no key may do: an operator route (`GET /api/v1/projects`), or an operator's
+ * field of its project (backlogLimit, another uid). Its own line: logged as refused for its scope,
+ * a `full` key's refusal read as if another scope would do, where the admin token is what is needed.
+ */
+const ADMIN_ONLY: RefusalKind<keyof RefusedKey> = {
+  name: 'admin only refused',
+  countField: 'adminOnlyRefused',
+  fields: KEY_SCOPE.fields,
+  message: (count, first) =>
+    `requests answered 403 to a project API key on a route or field that needs the admin token: ${count} since the last line, most by key ${first.keyId} (${first.prefix}…, scope ${first.scope}) on ${first.route} ${every}`,
 };
 
 const PORTAL: RefusalKind<'projectId'> = {
@@ -106,6 +119,13 @@ function logRefusal<F extends string>(
 /** A request was refused for its key's scope (checkRouteAccess). */
 export const logScopeRefusal = (request: FastifyRequest, key: RefusedKey): void =>
   logRefusal(request, KEY_SCOPE, key);
+
+/**
+ * A key was refused what only the admin token may do, whatever its scope: an operator route
+ * (checkRouteAccess), an operator's field of its project (routes/projects.ts).
+ */
+export const logAdminOnlyRefusal = (request: FastifyRequest, key: RefusedKey): void =>
+  logRefusal(request, ADMIN_ONLY, key);
 
 /** A portal link was refused on a route that does not let portal links in (checkRouteAccess). */
 export const logPortalRefusal = (request: FastifyRequest, link: { projectId: string }): void =>

@@ -164,7 +164,51 @@ test('403s to a portal link on a route it may not use are a warning at most once
   assert.ok(!all.includes('not-in-the-log'), 'the query string reached the log');
 });
 
-test("a project key refused the operator's fields of its project (backlogLimit, another uid) is logged as a scope refusal", async (t) => {
+test('a project key on a route that needs the admin token is a line of its own saying so, not a refusal for its scope', async (t) => {
+  const { lines, call } = await started(t);
+  const project = (await call('POST', '/api/v1/projects', ADMIN, { name: 'admin only' })).body;
+  const keys = `/api/v1/projects/${project.id}/api-keys`;
+  const full = (await call('POST', keys, ADMIN, { name: 'ci', scope: 'full' })).body;
+  const send = (await call('POST', keys, ADMIN, { name: 'backend', scope: 'send' })).body;
+  const warned = () => lines.filter((l) => Number(l.level) >= 40) as Record<string, unknown>[];
+
+  // A full key covers every scope: no other key would do, only the admin token.
+  assert.equal((await call('GET', '/api/v1/projects', full.key)).status, 403);
+  assert.equal(warned().length, 1, JSON.stringify(lines));
+  const [first] = warned() as [Record<string, unknown>];
+  assert.equal(first.adminOnlyRefused, 1);
+  assert.equal(first.scopeRefused, undefined);
+  assert.deepEqual(first.topRefusals, [
+    {
+      keyId: full.id,
+      prefix: full.prefix,
+      projectId: project.id,
+      scope: 'full',
+      route: 'GET /api/v1/projects',
+      count: 1,
+    },
+  ]);
+  assert.equal(
+    first.msg,
+    `requests answered 403 to a project API key on a route or field that needs the admin token: 1 since the last line, most by key ${full.id} (${full.prefix}…, scope full) on GET /api/v1/projects (logged at most once per 10 s)`,
+  );
+
+  // A key refused for its scope meanwhile is the scope's line, throttled apart from this one.
+  assert.equal((await call('POST', '/api/v1/projects', send.key, { name: 'x' })).status, 403);
+  assert.equal((await call('GET', `/api/v1/projects/${project.id}/events`, send.key)).status, 403);
+  assert.equal(warned().length, 2, JSON.stringify(warned()));
+  const scope = warned()[1]!;
+  assert.equal(scope.scopeRefused, 1);
+  assert.match(String(scope.msg), /^requests answered 403 for their API key's scope: 1 since the last line/);
+
+  t.mock.timers.enable({ apis: ['Date'], now: Date.now() + 10_000 });
+  assert.equal((await call('GET', '/api/v1/projects', full.key)).status, 403);
+  assert.equal(warned().length, 3, JSON.stringify(warned()));
+  assert.equal(warned()[2]!.adminOnlyRefused, 2, 'the send key on POST /api/v1/projects, and this one');
+  assert.ok(!JSON.stringify(lines).includes(full.key), 'the key reached the log');
+});
+
+test("a project key refused the operator's fields of its project (backlogLimit, another uid) is logged as needing the admin token", async (t) => {
   const { lines, call } = await started(t);
   const project = (await call('POST', '/api/v1/projects', ADMIN, { name: 'limits', uid: 'limits' })).body;
   const full = (
@@ -181,6 +225,8 @@ test("a project key refused the operator's fields of its project (backlogLimit, 
   assert.equal(refused.status, 403);
   assert.match(refused.body.error.message, /body\.backlogLimit/);
   assert.equal(warned().length, 1, JSON.stringify(lines));
+  assert.equal(warned()[0]!.adminOnlyRefused, 1);
+  assert.match(String(warned()[0]!.msg), /needs the admin token/);
   assert.deepEqual(warned()[0]!.topRefusals, [
     {
       keyId: full.id,
@@ -196,5 +242,5 @@ test("a project key refused the operator's fields of its project (backlogLimit, 
   t.mock.timers.enable({ apis: ['Date'], now: Date.now() + 10_000 });
   assert.equal((await call('PATCH', url, full.key, { uid: 'someone-else' })).status, 403);
   assert.equal(warned().length, 2, JSON.stringify(lines));
-  assert.equal(warned()[1]!.scopeRefused, 1);
+  assert.equal(warned()[1]!.adminOnlyRefused, 1);
 });

@@ -14,7 +14,7 @@ import {
   pageQuerystring,
   projectPatchBody,
 } from '../schemas.ts';
-import { logScopeRefusal } from '../scope-refusal-log.ts';
+import { logAdminOnlyRefusal } from '../scope-refusal-log.ts';
 import { projectJson } from '../serialize.ts';
 import type { RouteContext } from './context.ts';
 
@@ -44,7 +44,7 @@ function checkOperatorFields(request: FastifyRequest, b: ProjectInput, project: 
         ? ['body.uid', "only the admin token may change a project's uid"]
         : null;
   if (refusal === null) return;
-  logScopeRefusal(request, caller); // as a route refused for its scope: throttled, never the key
+  logAdminOnlyRefusal(request, caller); // as an operator route refused to a key: throttled, never the key
   // details.field, as a 400 has it: the CLI names the flag (--backlog-limit) rather than the field.
   const [field, reason] = refusal;
   throw new ForbiddenError(`${field}: ${reason}`, { details: { field } });
