@@ -330,6 +330,9 @@ export function createEventTypeSchemaChecker({
       const { proc } = c;
       if (proc.exitCode !== null || proc.signalCode !== null || proc.pid === undefined) return;
       const exited = once(proc, 'exit');
+      // An idle child is unref'd: its exit, awaited here, must hold the process until it comes
+      // (otherwise a CLI whose last work is this await ends inside it, exit code 13).
+      hold(c, true);
       proc.kill('SIGKILL');
       await exited;
     },

@@ -609,6 +609,34 @@ test('an idle schema check child does not keep a process alive, and a check unde
   assert.equal(JSON.parse(out).field, 'example', 'it waited for the answer');
 });
 
+test('a process that closes its checker once the checks are answered (as event-types import does) goes on past close()', async () => {
+  // The idle child is unref'd; close() awaited its exit with nothing holding the process, so Node
+  // ended it inside close() ("unsettled top-level await", exit code 13): every `herald event-types
+  // import` of an entry with a schema failed so.
+  const module = new URL('../../src/api/event-type-schema-check.ts', import.meta.url).href;
+  const script = `
+    const { createEventTypeSchemaChecker } = await import(${JSON.stringify(module)});
+    const checker = createEventTypeSchemaChecker();
+    const problem = await checker.check({ type: 'integer' }, 'x');
+    await checker.close();
+    console.log(JSON.stringify({ field: problem.field, childUp: checker.childUp() }));
+  `;
+  const cli = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  cli.stdout.setEncoding('utf8').on('data', (text: string) => {
+    out += text;
+  });
+  cli.stderr.setEncoding('utf8').on('data', (text: string) => {
+    err += text;
+  });
+  const [code] = (await once(cli, 'exit')) as [number | null];
+  assert.equal(code, 0, err);
+  assert.deepEqual(JSON.parse(out), { field: 'example', childUp: false });
+});
+
 test('a schema whose compiling fills the child’s heap is a problem naming the schema, and the checks waiting behind it get a new child', async () => {
   // A 16 MiB heap and no time limit to speak of: only the memory cap can stop this one, a flat
   // object of 2,000 properties (4,002 keywords, under SCHEMA_MAX_KEYWORDS), which needs ~30 MiB.
