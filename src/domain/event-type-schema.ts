@@ -119,7 +119,7 @@ export function eventTypeSchemaProblem(
       return null;
     }
     if (validate(example)) return null;
-    return { field: 'example', message: `does not match the schema: ${describe(validate.errors)}` };
+    return { field: 'example', message: `does not match the schema: ${describeExample(validate.errors)}` };
   } catch (error) {
     if (error instanceof RangeError && /call stack/i.test(error.message)) {
       return { field: 'schema', message: tooDeep(own) };
@@ -150,7 +150,22 @@ function plain(value: unknown): unknown {
   return value === null || value === undefined ? value : JSON.parse(JSON.stringify(value));
 }
 
-/** The first error, as `<where> <what>` (`/data/amount must be number`). */
+/**
+ * The example's first error, as where in the example, what, and the schema keyword that says so
+ * (`example.items.0 must be integer (schema keyword #/properties/items/items/type)`). Where in the
+ * example is a dotted path from `example`, as the API names fields: `describe`'s `#/type` for an
+ * error at the example's root was the schema's path, read as if it were the example's.
+ */
+function describeExample(errors: ErrorObject[] | null | undefined): string {
+  const first = errors?.[0];
+  if (!first) return 'unknown error';
+  // instancePath is a JSON Pointer: "" at the root, else "/" before each step, `~1` for "/", `~0` for "~".
+  const steps = first.instancePath.split('/').slice(1);
+  const where = ['example', ...steps.map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'))].join('.');
+  return `${where} ${first.message ?? 'is invalid'} (schema keyword ${first.schemaPath})`;
+}
+
+/** The schema's first error against its meta-schema, as `<where> <what>` (`/$schema must be string`). */
 function describe(errors: ErrorObject[] | null | undefined): string {
   const first = errors?.[0];
   if (!first) return 'unknown error';

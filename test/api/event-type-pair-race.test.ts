@@ -118,7 +118,7 @@ function importSuite(name: string, open: OpenStore) {
           storeCatalog(racing(store, 1), [{ name: 'race.pair', schema: { type: 'number' } }], 'c.json'),
           {
             message:
-              'c.json: eventTypes[0] (race.pair).schema: the stored example does not match the schema: #/type must be number',
+              'c.json: eventTypes[0] (race.pair).schema: the stored example does not match the schema: example must be number (schema keyword #/type)',
           },
         );
         const stored = await store.getEventType('race.pair');

@@ -49,11 +49,32 @@ describe('event type schemas', () => {
 
   test('an example that does not match its schema is 422 naming body.example, with where and why', async () => {
     const r = await put('purchase', { schema: PURCHASE, example: { amount: 'ten' } });
-    assert.match(
+    assert.equal(
       assertError(r, 422, 'HERALD_ERR_UNPROCESSABLE', 'body.example').message,
-      /\/amount must be number/,
+      'body.example: does not match the schema: example.amount must be number (schema keyword #/properties/amount/type)',
     );
     assert.equal((await put('purchase', { schema: PURCHASE, example: { amount: 10 } })).status, 200);
+  });
+
+  test('an example refused at its root or deep inside names where in the example and the schema keyword, never the schema path alone', async () => {
+    // At the root the message read "#/type must be integer": the schema's path, as if the example's.
+    const root = await put('root', { schema: { type: 'integer' }, example: 'x' });
+    assert.equal(
+      assertError(root, 422, 'HERALD_ERR_UNPROCESSABLE', 'body.example').message,
+      'body.example: does not match the schema: example must be integer (schema keyword #/type)',
+    );
+    const items = { type: 'object', properties: { items: { type: 'array', items: { type: 'integer' } } } };
+    const deep = await put('deep', { schema: items, example: { items: [1, 'two'] } });
+    assert.equal(
+      assertError(deep, 422, 'HERALD_ERR_UNPROCESSABLE', 'body.example').message,
+      'body.example: does not match the schema: example.items.1 must be integer (schema keyword #/properties/items/items/type)',
+    );
+    // A new schema the stored example does not match says the same of the stored example.
+    assert.equal((await put('root', { example: 'x' })).status, 200);
+    assert.equal(
+      assertError(await put('root', { schema: { type: 'integer' } }), 422, undefined, 'body.schema').message,
+      'body.schema: the stored example does not match the schema: example must be integer (schema keyword #/type)',
+    );
   });
 
   test('a field left out keeps its stored value, which the new one must agree with', async () => {
@@ -158,7 +179,7 @@ describe('event type schemas', () => {
     const bad = await put('wide', { example: { field1999: 'much too long' } });
     assert.match(
       assertError(bad, 422, 'HERALD_ERR_UNPROCESSABLE', 'body.example').message,
-      /\/field1999 must NOT have more than 10 characters/,
+      /example\.field1999 must NOT have more than 10 characters \(schema keyword #\/properties\/field1999\/maxLength\)/,
     );
   });
 

@@ -42,7 +42,7 @@ describe('herald event-types import', () => {
     assert.equal(refused.code, 1, refused.stdout);
     assert.equal(
       refused.stderr,
-      `herald: ${schemaOnly.file}: eventTypes[0] (a).schema: the stored example does not match the schema: #/type must be string\n`,
+      `herald: ${schemaOnly.file}: eventTypes[0] (a).schema: the stored example does not match the schema: example must be string (schema keyword #/type)\n`,
     );
     const exampleOnly = await importText(
       'pair',
@@ -57,7 +57,7 @@ describe('herald event-types import', () => {
     assert.equal(refused2.code, 1, refused2.stdout);
     assert.equal(
       refused2.stderr,
-      `herald: ${wrongExample.file}: eventTypes[1] (a).example: against the stored schema: does not match the schema: #/type must be integer\n`,
+      `herald: ${wrongExample.file}: eventTypes[1] (a).example: against the stored schema: does not match the schema: example must be integer (schema keyword #/type)\n`,
     );
     assert.deepEqual(await stored('pair', 'a'), { schema: { type: 'integer' }, example: 1 });
   });
