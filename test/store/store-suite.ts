@@ -2358,6 +2358,45 @@ export function defineStoreSuite(
     );
 
     withStore(
+      'failures recorded after the threshold (attempts in flight at the disable) leave the count at the one that disabled it',
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 1);
+        const ep = endpoints[0]!;
+        await store.acceptEvents(
+          project.id,
+          Array.from({ length: 7 }, () => eventInput('a')),
+          T0,
+        );
+        const claims = await claimAtStart(store);
+        assert.equal(claims.length, 7);
+        const failed = (c: (typeof claims)[number]) =>
+          attemptRecord(c.delivery, c.event, { outcome: 'failed' });
+        // Five failures in one batch, the threshold 3: the third disables it, two more were in flight.
+        const result = await store.recordAttempts(claims.slice(0, 5).map(failed), {
+          now: T0 + 10,
+          failureThreshold: 3,
+        });
+        assert.equal(result.disabledEndpoints.length, 1);
+        assert.equal((await store.getEndpoint(project.id, ep.id))?.consecutiveFailures, 3);
+        // One more in flight, recorded in a later batch: parked, the count as the disable left it.
+        const later = await store.recordAttempts([failed(claims[5]!)], { now: T0 + 11, failureThreshold: 3 });
+        assert.deepEqual(later.statuses, ['parked']);
+        assert.equal((await store.getEndpoint(project.id, ep.id))?.consecutiveFailures, 3);
+        const [op] = (await store.listOperationalEvents(project.id, { limit: 10 })).data;
+        assert.equal(op?.type, 'endpoint.disabled');
+        assert.equal(op?.data.consecutiveFailures, 3, 'the failures that disabled it, not 5');
+        // The five of the batch; the one recorded after it is not counted, the last is still in flight.
+        assert.equal(op?.data.parked, 5);
+        // A success still resets it (DESIGN: any success resets the count).
+        await store.recordAttempts([attemptRecord(claims[6]!.delivery, claims[6]!.event)], {
+          now: T0 + 12,
+          failureThreshold: 3,
+        });
+        assert.equal((await store.getEndpoint(project.id, ep.id))?.consecutiveFailures, 0);
+      },
+    );
+
+    withStore(
       'enableEndpoint racing a delete of the endpoint answers null or the enabled endpoint, never an empty one',
       async (store) => {
         const { project, endpoints } = await projectWithEndpoints(store, 1);

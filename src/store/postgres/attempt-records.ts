@@ -222,12 +222,14 @@ async function writeRecords(
       h.reset = true;
       h.sinceReset = 0;
       h.count = 0;
-    } else if (rec.endpointEffect === 'failure' || rec.endpointEffect === 'gone') {
+    } else if ((rec.endpointEffect === 'failure' || rec.endpointEffect === 'gone') && h.status === 'active') {
+      // A disabled endpoint's count stays as its disable left it (the failures that disabled it):
+      // attempts in flight at the disable, recorded after it, do not add to it (delivery.md).
       h.touched = true;
       h.count++;
       h.sinceReset++;
       const reason = disableReason(rec.endpointEffect, h.count, options.failureThreshold);
-      if (reason && h.status === 'active') {
+      if (reason) {
         h.status = 'disabled';
         h.disable = { reason, now: options.now, job };
         disabled[job]!.push({ projectId: h.projectId, endpointId: h.id, reason });

@@ -133,11 +133,16 @@ export function writeAttemptRecords(
         ep.failures = 0;
         ep.dirty = true;
       }
-    } else if (rec.endpointEffect === 'failure' || rec.endpointEffect === 'gone') {
+    } else if (
+      (rec.endpointEffect === 'failure' || rec.endpointEffect === 'gone') &&
+      ep.status === 'active'
+    ) {
+      // A disabled endpoint's count stays as its disable left it (the failures that disabled it):
+      // attempts in flight at the disable, recorded after it, do not add to it (delivery.md).
       ep.failures++;
       ep.dirty = true;
       const reason = disableReason(rec.endpointEffect, ep.failures, options.failureThreshold);
-      if (reason && ep.status === 'active') {
+      if (reason) {
         ep.status = 'disabled';
         ep.disable = reason;
         disabled.push({ projectId: a.projectId, endpointId: a.endpointId, reason });
