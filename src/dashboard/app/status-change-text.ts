@@ -1,7 +1,9 @@
 /**
  * An endpoint's disable or enable, as its operational event reports it (docs/api.md "Operational
- * events"), in words: "Disabled after 10 failed attempts in a row; parked 3 deliveries",
- * "Enabled; resumed 3 parked deliveries".
+ * events"), in words: "Disabled after 10 failed attempts in a row; parked 3 deliveries at the
+ * disable", "Enabled; resumed 3 parked deliveries". `parked` counts what the disable parked as it
+ * was written: deliveries whose attempts were in flight then are parked by their own records
+ * afterwards, so the endpoint's Waiting card may count more (docs/delivery.md).
  */
 import type { OperationalEvent } from './api/types.ts';
 import { disabledReasonText } from './format.ts';
@@ -20,7 +22,12 @@ export function statusChangeText(op: OperationalEvent): string {
     const reason = typeof data['reason'] === 'string' ? data['reason'] : null;
     const why = disabledReasonText(reason, count(data['consecutiveFailures']) ?? 0);
     const parked = count(data['parked']);
-    const what = parked === null ? '' : parked > 0 ? `; parked ${deliveries(parked)}` : '; parked nothing';
+    const what =
+      parked === null
+        ? ''
+        : parked > 0
+          ? `; parked ${deliveries(parked)} at the disable`
+          : '; parked nothing at the disable';
     return `Disabled${why ? ` ${why}` : ''}${what}`;
   }
   const resumed = count(data['resumed']);
