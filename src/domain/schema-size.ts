@@ -8,7 +8,9 @@
  * MiB; 20,000 `$ref`s to one of 500 properties, hundreds of MiB). The child has a heap cap, at which
  * V8 ends the child only; a schema past SCHEMA_MAX_KEYWORDS is refused before it is compiled all
  * the same, because that answer takes milliseconds, where compiling it would take the child's whole
- * time limit or heap and then a new child's start. (Before the child, a worker thread's heap cap was
+ * time limit or heap and then a new child's start. The child counts, within the check's time limit:
+ * a body of 1 MiB of `$ref`s takes a few hundred ms to count (bench/schema-count.ts), which on the
+ * API's thread held every other request that long. (Before the child, a worker thread's heap cap was
  * all there was, and V8 could not always stop a thread at it: inside a `JSON.stringify` it ended the
  * whole process. The count does not bound a schema's size by itself: a few `$ref`s to a large
  * `const` make code of tens of MiB, which the child's cap stops.)
