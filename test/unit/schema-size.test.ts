@@ -77,3 +77,10 @@ test('a chain of $refs deeper than the stack goes is counted, link by link', () 
   for (let i = 0; i < 20_000; i++) $defs[`a${i}`] = { $ref: `#/$defs/a${i + 1}` };
   assert.equal(schemaKeywordCount({ $defs, $ref: '#/$defs/a0' }), 1 + 20_000 + 1);
 });
+
+test('an allOf of 300,000 subschemas (the 1 MiB body holds 200,000 trues) is counted, not a stack overflow', () => {
+  // Each was passed to push as an argument: past ~120,000 the count threw RangeError, which ended
+  // the check's child ("ended the schema check process (exit code 1)"), and before it a 500.
+  assert.equal(schemaKeywordCount({ allOf: Array.from({ length: 300_000 }, () => true) }), 300_001);
+  assert.equal(schemaKeywordCount({ anyOf: Array.from({ length: 300_000 }, () => ({})) }), 1);
+});
