@@ -68,10 +68,23 @@ const BY_NAME = [
   'dependencies',
 ];
 const REFS = ['$ref', '$dynamicRef', '$recursiveRef'];
+/** Keys under which a node may hold a subschema or a `$ref`: a node with none of them is a leaf. */
+const INNER = new Set([...ONE, ...MANY, ...BY_NAME, ...REFS]);
+/** Whether `node` holds no subschema and no `$ref`: counted at once, without a walk of its own. */
+const isLeaf = (node: Node) => {
+  for (const key of Object.keys(node)) if (INNER.has(key)) return false;
+  return true;
+};
+/** The keywords of `node` itself that Ajv generates code for. */
+const ownKeywords = (node: Node) => {
+  let total = 0;
+  for (const key of Object.keys(node)) if (!NO_CODE.has(key)) total += 1;
+  return total;
+};
 
 type Node = Record<string, unknown>;
-/** A node being counted: yields what to count under it, is sent its count, returns its own. */
-type Counting = Generator<unknown, number, number>;
+/** A node being counted: yields the counting of a node under it, is sent its count, returns its own. */
+type Counting = Generator<Counting, number, number>;
 const isNode = (value: unknown): value is Node =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -114,6 +127,7 @@ function index(schema: Node): { byUri: Map<string, Node>; baseOf: Map<Node, stri
     for (const key of ['$anchor', '$dynamicAnchor']) {
       if (typeof node[key] === 'string') byUri.set(`${own}#${node[key]}`, node);
     }
+    if (isLeaf(node)) return;
     for (const child of children(node, true)) walk(child, own);
   };
   walk(schema, ROOT);
@@ -199,13 +213,18 @@ export function schemaKeywordCount(schema: unknown): number {
     const known = counted.get(node);
     if (known !== undefined) return known;
     if (counting.has(node)) return 0;
+    // Most nodes of a large schema (`{"type": "string"}`, `{}`): no generator, no list of children.
+    if (isLeaf(node)) {
+      const own = ownKeywords(node);
+      counted.set(node, own);
+      return own;
+    }
     counting.add(node);
     return countOf(node);
   };
-  /** Counts `node`, each subschema or $ref target to count yielded, its count sent back. */
+  /** Counts `node`: a subschema or $ref target known at once is added here, another's counting yielded, its count sent back. */
   function* countOf(node: Node): Counting {
-    let total = 0;
-    for (const key of Object.keys(node)) if (!NO_CODE.has(key)) total += 1;
+    let total = ownKeywords(node);
     const base = baseOf.get(node) ?? ROOT;
     for (const key of REFS) {
       if (typeof node[key] !== 'string') continue;
@@ -213,14 +232,19 @@ export function schemaKeywordCount(schema: unknown): number {
       if (!named.has(ref)) named.set(ref, target(node[key] as string, base, byUri));
       const to = named.get(ref);
       if (to === null || to === undefined) continue;
-      if (!hasRef(to, refs))
-        total += yield to; // copied in at each $ref
-      else if (!compiled.has(to)) {
-        compiled.add(to); // a function of its own, compiled once and called from each $ref
-        total += yield to;
+      // Copied in at each $ref when it holds none; else a function of its own, compiled once and
+      // called from each $ref.
+      if (hasRef(to, refs)) {
+        if (compiled.has(to)) continue;
+        compiled.add(to);
       }
+      const inner = enter(to);
+      total += typeof inner === 'number' ? inner : yield inner;
     }
-    for (const child of children(node, false)) total += yield child;
+    for (const child of children(node, false)) {
+      const inner = enter(child);
+      total += typeof inner === 'number' ? inner : yield inner;
+    }
     counting.delete(node);
     counted.set(node, total);
     return total;
@@ -239,12 +263,8 @@ export function schemaKeywordCount(schema: unknown): number {
       step = below.next(step.value);
       continue;
     }
-    const inner = enter(step.value);
-    if (typeof inner === 'number') step = stack.at(-1)!.next(inner);
-    else {
-      stack.push(inner);
-      step = inner.next(0);
-    }
+    stack.push(step.value);
+    step = step.value.next(0);
   }
 }
 
