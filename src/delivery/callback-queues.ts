@@ -25,7 +25,7 @@ import { type DeliveryConfig, LEASE_MARGIN_MS } from '../config/config-types.ts'
 import { resolveSchedule } from '../domain/retry-schedule.ts';
 import type { Endpoint, Envelope } from '../domain/types.ts';
 import type { ClaimedDelivery } from '../store/store.ts';
-import { QUEUED_VIEW_MAX_AGE_MS } from './endpoint-queues.ts';
+import { QUEUED_VIEW_MAX_AGE_MS, sameDelivery } from './endpoint-queues.ts';
 import type { QueuedBytes } from './queued-bytes.ts';
 import type { AttemptSender } from './send-attempt.ts';
 
@@ -123,6 +123,12 @@ export interface CallbackQueues {
    * them, so any attempt's end does.
    */
   startStranded(): void;
+  /**
+   * This worker claimed again a callback it holds queued here (its lease ran out while it waited:
+   * the process stalled, or its clock stepped): the new claim takes the queued one's place, with a
+   * fresh wait (true). False: not queued here.
+   */
+  renew(claimed: ClaimedDelivery): boolean;
   /** Everything queued, taken out (the dispatcher's stop hands it back). */
   takeAll(): ClaimedDelivery[];
 }
@@ -365,6 +371,16 @@ export function createCallbackQueues(options: CallbackQueuesOptions): CallbackQu
     startStranded() {
       if (stranded.size === 0) return;
       for (const projectId of [...stranded]) start(projectId);
+    },
+    renew(claimed) {
+      const entry = queued.get(claimed.delivery.projectId)?.find((x) => sameDelivery(x.claimed, claimed));
+      if (!entry) return false;
+      // As an endpoint's (EndpointQueues.renew): the old claim handed back at its longest wait
+      // freed the row of the new one, queued behind it, as that was sent. Its event stays the copy
+      // counted among the queued bytes.
+      entry.claimed = { ...claimed, event: entry.claimed.event, payloadJson: entry.claimed.payloadJson };
+      entry.claimedAt = clock();
+      return true;
     },
     takeAll() {
       const out: ClaimedDelivery[] = [];

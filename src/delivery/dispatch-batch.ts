@@ -156,6 +156,9 @@ export function createBatchDispatch(
       releases.push({ projectId: d.projectId, deliveryId: d.id, nextAttemptAt: now });
     for (const c of claimed) {
       const d = c.delivery;
+      // Held queued here under a claim whose lease ran out: this claim takes its place
+      // (endpoint-queues.ts renew), and its queue's read of the endpoint judges it as it starts.
+      if (d.endpointId === null ? callbacks.renew(c) : queues.renew(c)) continue;
       const projSchedule = schedules.get(d.projectId) ?? null;
       if (d.endpointId === null) {
         // Started, or queued for a slot of its project (callback-queues.ts); else, with no room

@@ -121,11 +121,21 @@ export interface EndpointQueues {
   saturated(atLeast: number): string[];
   /** A failing endpoint's queue goes back to the store after a short pause. */
   drop(endpointId: string): void;
+  /**
+   * This worker claimed again a delivery it holds queued here (its lease ran out while it waited):
+   * the new claim takes the queued one's place, with a fresh wait (true; the caller does nothing
+   * more with it). False: not queued here.
+   */
+  renew(claimed: ClaimedDelivery): boolean;
   /** Hands `claimed` back to the store, due now. */
   release(claimed: ClaimedDelivery[]): void;
   /** Everything queued or held, taken out (the dispatcher's stop releases it). */
   takeAll(): ClaimedDelivery[];
 }
+
+/** Whether two claims are of one delivery (a claim and one of the same delivery taken again). */
+export const sameDelivery = (a: ClaimedDelivery, b: ClaimedDelivery) =>
+  a.delivery.id === b.delivery.id && a.delivery.projectId === b.delivery.projectId;
 
 export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQueues {
   const {
@@ -572,6 +582,20 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       held.push(...q.map((x) => x.claimed));
       // A short pause: the failure is recorded (and may disable the endpoint) before they come back.
       if (running()) releaseHeld(FAILING_ENDPOINT_PAUSE_MS);
+    },
+    renew(claimed) {
+      const key = claimed.delivery.endpointId;
+      const entry = key === null ? undefined : queued.get(key)?.find((x) => sameDelivery(x.claimed, claimed));
+      if (!entry) return false;
+      // In its place, its endpoint keeping its turn: queued again at the back, as the claim alone
+      // would, it went back again at its next turn after waiting as long, and was never sent. Its
+      // event stays the copy counted (queued bytes, a reservation for a read under way: one event
+      // is as good as another, shared-payloads.ts), so nothing is counted twice or given back.
+      // Neither handed back nor queued twice: a hand-back goes by worker, so the old claim's freed
+      // the row of the new one as it was sent, and any worker could send it again.
+      entry.claimed = { ...claimed, event: entry.claimed.event, payloadJson: entry.claimed.payloadJson };
+      entry.claimedAt = clock();
+      return true;
     },
     release(claimed) {
       held.push(...claimed);
