@@ -222,6 +222,18 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
     reserved.delete(key);
     r.give();
   };
+  /**
+   * Endpoints whose queue emptied at their turn by handing back deliveries that had waited their
+   * longest, and when: queued again within a lease (this worker's claim of them, most often), they
+   * go first in their project's turns, not last. Queued last, such a delivery waited a whole round
+   * of the project's queued endpoints again, and when a round took longer than half its lease (and
+   * less than its lease) it went back at every turn and was never sent while the traffic went on.
+   */
+  const owed = new Map<string, number>();
+  const owe = (key: string, at: number) => {
+    for (const [k, since] of owed) if (at - since > config.leaseMs) owed.delete(k);
+    owed.set(key, at);
+  };
   /** Queued deliveries not started because the dispatcher is stopping: released on stop. */
   const held: ClaimedDelivery[] = [];
 
@@ -392,6 +404,7 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       return;
     }
     let waitsForBytes = false;
+    let wentBack = false;
     const waitMax = waitMaxOf(key);
     while (q.length && canStart(key, projectId)) {
       const next = q[0]!;
@@ -399,6 +412,7 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       // than risk sending it after the lease ran out and another worker took it.
       if (now - next.claimedAt > waitMax) {
         held.push(shift(q).claimed);
+        wentBack = true;
         continue;
       }
       // No room for its body: it stays first in the queue, and the endpoint waits for room.
@@ -418,7 +432,10 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
     }
     // Taken for a delivery that did not start (a slot was no longer free): given back.
     unreserve(key);
-    if (q.length === 0) remove(key, projectId);
+    if (q.length === 0) {
+      if (wentBack) owe(key, now);
+      remove(key, projectId);
+    }
     // Held back by a slot (its own, its project's, the record queue): that slot freed starts it,
     // and meanwhile it must not hold up the endpoints waiting for room behind it.
     else if (!waitsForBytes) {
@@ -528,8 +545,15 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       q.push({ claimed, claimedAt: clock(), projectSchedule });
       queued.set(key, q);
       const keys = byProject.get(projectId) ?? new Set<string>();
-      keys.add(key);
-      byProject.set(projectId, keys);
+      const since = owed.get(key);
+      owed.delete(key);
+      // Owed the turn it lost (`owed`): first, ahead of the endpoints queued meanwhile.
+      if (since !== undefined && !keys.has(key) && clock() - since <= config.leaseMs)
+        byProject.set(projectId, new Set([key, ...keys]));
+      else {
+        keys.add(key);
+        byProject.set(projectId, keys);
+      }
       // As fresh as this claim's read: the queue starts with it (a newer read replaces it).
       views.set(key, { target, readAt });
       note(projectId);
@@ -613,6 +637,7 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       expiries.clear();
       byProject.clear();
       stranded.clear();
+      owed.clear();
       return held.splice(0);
     },
   };
