@@ -479,3 +479,69 @@ describe('an adapter called without its options', () => {
     }
   });
 });
+
+// From JavaScript: until 2026-12-07 an adapter given no request (verifyNodeRequest(undefined,
+// options)) or something else threw a bare TypeError from reading its headers, and readRawBody's
+// was reported as BODY_INCOMPLETE (400, the sender's fault).
+describe('an adapter given no request', () => {
+  const options = { scheme: 'standard', secret: SECRET } as const;
+  const notRequests: [unknown, string][] = [
+    [undefined, 'undefined'],
+    [null, 'null'],
+    ['POST /hook', 'a string'],
+    [{}, 'an object without request headers'],
+  ];
+  const isConfig = (caller: string, given: string) => (error: unknown) => {
+    assert.ok(error instanceof WebhookVerificationError, String(error));
+    assert.equal(error.code, 'HERALD_VERIFY_CONFIG');
+    assert.equal(error.status, 500);
+    assert.ok(error.message.startsWith(`${caller} takes `), error.message);
+    assert.ok(error.message.endsWith(`it was given ${given}`), error.message);
+    return true;
+  };
+
+  test('verifyNodeRequest and verifyFetchRequest refuse it as a configuration error', async () => {
+    for (const [request, given] of notRequests) {
+      await assert.rejects(
+        verifyNodeRequest(request as never, options),
+        isConfig('verifyNodeRequest(req, options)', given),
+      );
+      await assert.rejects(
+        verifyFetchRequest(request as never, options),
+        isConfig('verifyFetchRequest(request, options)', given),
+      );
+    }
+    // Node's headers are not a Fetch Request's (no get()).
+    await assert.rejects(
+      verifyFetchRequest({ headers: { 'content-length': '2' } } as never, options),
+      isConfig('verifyFetchRequest(request, options)', 'an object without request headers'),
+    );
+  });
+
+  test("withWebhookVerification's handler rejects, and webhookMiddleware's passes it to next()", async () => {
+    const fetchHandler = withWebhookVerification(options, () => new Response(null));
+    const middleware = webhookMiddleware(options);
+    for (const [request, given] of notRequests) {
+      await assert.rejects(
+        fetchHandler(request as never),
+        isConfig('the handler of withWebhookVerification(options, handler)', given),
+      );
+      let passed: unknown;
+      await middleware(request as never, {} as never, (error) => {
+        passed = error;
+      });
+      isConfig('the middleware of webhookMiddleware(options)', given)(passed);
+    }
+  });
+
+  test('readRawBody(undefined) is a configuration error, not BODY_INCOMPLETE', async () => {
+    for (const [request] of notRequests) {
+      await assert.rejects(readRawBody(request as never), (error: unknown) => {
+        assert.ok(error instanceof WebhookVerificationError, String(error));
+        assert.equal(error.code, 'HERALD_VERIFY_CONFIG');
+        assert.match(error.message, /^readRawBody\(req, maxBytes\) takes the request/);
+        return true;
+      });
+    }
+  });
+});

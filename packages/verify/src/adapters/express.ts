@@ -18,7 +18,7 @@ import { WebhookVerificationError } from '../errors.ts';
 import type { Deduplicator } from '../idempotency.ts';
 import { type VerifiedWebhook, verifyWebhook } from '../verify.ts';
 import { readRequestBody, requestUrl } from './node.ts';
-import { type AdapterVerifyOptions, adapterOptions, errorBody } from './options.ts';
+import { type AdapterVerifyOptions, adapterOptions, adapterRequest, errorBody } from './options.ts';
 
 /** The parts of an Express request the middleware uses. */
 export interface ExpressRequestLike extends IncomingMessage {
@@ -86,6 +86,7 @@ export function webhookMiddleware(
   );
   return async (req, res, next) => {
     try {
+      adapterRequest(req, 'the middleware of webhookMiddleware(options)', 'an Express request first');
       const body = await rawBodyOf(req, maxBodyBytes);
       const webhook = verifyWebhook({
         ...verifyOptions,

@@ -12,7 +12,13 @@
  */
 import { WebhookVerificationError } from '../errors.ts';
 import { type VerifiedWebhook, verifyWebhook } from '../verify.ts';
-import { type AdapterVerifyOptions, adapterOptions, DEFAULT_MAX_BODY_BYTES, errorBody } from './options.ts';
+import {
+  type AdapterVerifyOptions,
+  adapterOptions,
+  adapterRequest,
+  DEFAULT_MAX_BODY_BYTES,
+  errorBody,
+} from './options.ts';
 import { checkDeclaredLength, readRawBody, streamChunks } from './read-body.ts';
 
 export interface FetchVerifyOptions extends AdapterVerifyOptions {
@@ -25,16 +31,17 @@ export interface FetchVerifyOptions extends AdapterVerifyOptions {
   maxBodyBytes?: number | undefined;
 }
 
+const FETCH_REQUEST = 'a Fetch API Request first';
+const hasGet = (headers: object) => typeof Reflect.get(headers, 'get') === 'function';
+
 /** Reads and verifies a `Request`. Throws {@link WebhookVerificationError}. */
 export async function verifyFetchRequest<T = unknown>(
   request: Request,
   options: FetchVerifyOptions,
 ): Promise<VerifiedWebhook<T>> {
-  const {
-    url,
-    maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
-    ...verifyOptions
-  } = adapterOptions(options, 'verifyFetchRequest(request, options)');
+  const caller = 'verifyFetchRequest(request, options)';
+  adapterRequest(request, caller, FETCH_REQUEST, hasGet);
+  const { url, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, ...verifyOptions } = adapterOptions(options, caller);
   checkDeclaredLength(request.headers.get('content-length'), maxBodyBytes);
   // Read first (request.json() in the handler, a framework's parser) or held by a reader: the stream
   // cannot be read, which was reported as BODY_INCOMPLETE ("the connection closed") and answered 400,
@@ -75,6 +82,12 @@ export function withWebhookVerification<T = unknown>(
   // Refused when the handler is made, not at the first webhook.
   adapterOptions(options, 'withWebhookVerification(options, handler)');
   return async (request) => {
+    adapterRequest(
+      request,
+      'the handler of withWebhookVerification(options, handler)',
+      FETCH_REQUEST,
+      hasGet,
+    );
     let webhook: VerifiedWebhook<T>;
     try {
       webhook = await verifyFetchRequest<T>(request, options);

@@ -15,7 +15,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WebhookVerificationError } from '../errors.ts';
 import { type VerifiedWebhook, verifyWebhook } from '../verify.ts';
-import { type AdapterVerifyOptions, adapterOptions, errorBody } from './options.ts';
+import { type AdapterVerifyOptions, adapterOptions, adapterRequest, errorBody } from './options.ts';
 import { checkDeclaredLength, readRawBody } from './read-body.ts';
 
 export { readRawBody };
@@ -69,7 +69,9 @@ export async function verifyNodeRequest<T = unknown>(
   req: IncomingMessage,
   options: NodeVerifyOptions,
 ): Promise<VerifiedWebhook<T> & { body: Uint8Array }> {
-  const { url, maxBodyBytes, ...verifyOptions } = adapterOptions(options, 'verifyNodeRequest(req, options)');
+  const caller = 'verifyNodeRequest(req, options)';
+  adapterRequest(req, caller, 'a node:http request (IncomingMessage) first');
+  const { url, maxBodyBytes, ...verifyOptions } = adapterOptions(options, caller);
   const body = await readRequestBody(req, maxBodyBytes);
   const verified = verifyWebhook<T>({
     ...verifyOptions,

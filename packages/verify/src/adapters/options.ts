@@ -44,6 +44,37 @@ export function adapterOptions<T extends object>(options: T | undefined, caller:
   return options;
 }
 
+/**
+ * The request an adapter was given, checked for JavaScript callers: without one
+ * (`verifyNodeRequest(undefined, options)`), or with something else, reading its headers threw a
+ * bare TypeError, with no code. `caller` is how the adapter is called, `what` what it takes, and
+ * `hasHeaders` whether the request's `headers` are what the adapter reads (never printed: the
+ * message names only the type it was given).
+ */
+export function adapterRequest<T extends object>(
+  request: T | undefined,
+  caller: string,
+  what: string,
+  hasHeaders: (headers: object) => boolean = () => true,
+): T {
+  const headers: unknown =
+    typeof request === 'object' && request !== null ? Reflect.get(request, 'headers') : undefined;
+  if (typeof headers !== 'object' || headers === null || !hasHeaders(headers)) {
+    throw new WebhookVerificationError(
+      'HERALD_VERIFY_CONFIG',
+      `${caller} takes ${what}; it was given ${kindOf(request)}`,
+    );
+  }
+  return request as T;
+}
+
+/** What a value is, in a few words, without its contents. */
+function kindOf(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value !== 'object') return `a ${typeof value}`;
+  return 'an object without request headers';
+}
+
 /** The JSON an adapter answers a refused webhook with. */
 export function errorBody(error: { code: string; message: string }): {
   error: { code: string; message: string };

@@ -26,6 +26,15 @@ export async function readRawBody(
   maxBytes: number = DEFAULT_MAX_BODY_BYTES,
 ): Promise<Uint8Array> {
   checkBodyLimit(maxBytes);
+  // Not a stream (readRawBody(undefined)): iterating it threw a TypeError, which was reported as
+  // BODY_INCOMPLETE (a 400 blaming the sender) for a mistake in the receiver's code. Any iterable
+  // object (for await takes an array of chunks too) is read as before.
+  if (!isIterableObject(req)) {
+    throw new WebhookVerificationError(
+      'HERALD_VERIFY_CONFIG',
+      'readRawBody(req, maxBytes) takes the request (or any async iterable of its chunks) first',
+    );
+  }
   const chunks: Uint8Array[] = [];
   let total = 0;
   try {
@@ -88,6 +97,14 @@ export function checkBodyLimit(maxBytes: number): void {
       'maxBodyBytes must be a number of bytes, 0 or more (Infinity: no limit)',
     );
   }
+}
+
+function isIterableObject(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  return (
+    typeof Reflect.get(value, Symbol.asyncIterator) === 'function' ||
+    typeof Reflect.get(value, Symbol.iterator) === 'function'
+  );
 }
 
 function bodyTooLarge(limit: number): WebhookVerificationError {
