@@ -66,6 +66,7 @@ export interface ToSchemaChild {
 
 export type FromSchemaChild =
   | { type: 'ready' }
+  | { type: 'counted'; id: number } // its keywords are counted: what follows is compiling it
   | { type: 'compiled'; id: number } // the schema is compiled: what follows is the example's check
   | { type: 'checked'; id: number; problem: EventTypeSchemaProblem | null };
 
@@ -97,16 +98,29 @@ interface Child {
   startTimer: NodeJS.Timeout;
 }
 
-/** The check under way: its timer, whether its schema compiled, and the child's CPU time (µs) when it began. */
+/** What a check does in turn in the child, each step told by its message ('counted', 'compiled'). */
+type Phase = 'counting' | 'compiling' | 'checking';
+
+/** The check under way: its timer, how far it got, and the child's CPU time (µs) when it began. */
 interface Running {
   check: Check;
   timer: NodeJS.Timeout;
-  compiled: boolean;
+  phase: Phase;
   cpuAtStart: Promise<number | null>;
   startedAt: number;
 }
 
-const WHY_COMPILING = 'it is too large to check (a large schema that many $refs repeat?)';
+/**
+ * Why counting a schema's keywords (domain/schema-size.ts) may take that long: hundreds of thousands
+ * of subschemas (an `allOf` of 300,000 `{}`, 1 MiB, counts in 0.6-0.9 s of CPU on a loaded 2-core
+ * machine). Before 2026-12-07 such a count was answered "compiling the schema took longer…",
+ * though nothing had been compiled.
+ */
+export const WHY_COUNTING_SLOW =
+  'it has too many subschemas to check; send one of fewer subschemas and $refs';
+/** Why compiling a schema may take that long or that much memory, and what to send instead. */
+export const WHY_COMPILING =
+  'it is too large to check (a large schema that many $refs repeat?); send a smaller schema, or one whose $refs name smaller subschemas';
 /**
  * Why checking an example may take that long. Which keyword took the time is not known (the child
  * is killed mid-check), so the likely causes are named, not one guess: a `pattern` backtracking on
@@ -114,7 +128,25 @@ const WHY_COMPILING = 'it is too large to check (a large schema that many $refs 
  * compares each item with every other: 20,000 one-number arrays, 149 KB, take more than 1,000 ms).
  */
 export const WHY_CHECKING_SLOW =
-  "the likely causes are a pattern that backtracks on one of the example's strings, or uniqueItems over a long array of objects or arrays";
+  "the likely causes are a pattern that backtracks on one of the example's strings, or uniqueItems over a long array of objects or arrays; change that pattern, or send an example with shorter strings or arrays";
+
+/**
+ * What each phase of a check is called in its answer, and why it may run out of time or memory
+ * (with what to send instead): the answer names `body.schema` (the CLI, the entry's `.schema`).
+ */
+const PHASES: Record<Phase, { what: string; whySlow: string; whyMemory: string }> = {
+  counting: {
+    what: "counting the schema's keywords",
+    whySlow: WHY_COUNTING_SLOW,
+    whyMemory: 'it is too large to check; send a smaller schema',
+  },
+  compiling: { what: 'compiling the schema', whySlow: WHY_COMPILING, whyMemory: WHY_COMPILING },
+  checking: {
+    what: 'checking the example against the schema',
+    whySlow: WHY_CHECKING_SLOW,
+    whyMemory: 'the example is too large to check against this schema; send a smaller example',
+  },
+};
 
 /** Whether a child's end was V8's at its heap cap: it prints this and aborts. */
 const outOfMemory = (child: Child, signal: NodeJS.Signals | null, code: number | null) =>
@@ -165,12 +197,12 @@ export function createEventTypeSchemaChecker({
     running = null;
     if (r) {
       clearTimeout(r.timer);
-      const what = r.compiled ? 'checking the example against the schema' : 'compiling the schema';
+      const { what, whyMemory } = PHASES[r.phase];
       r.check.resolve({
         field: 'schema',
         message: memory
-          ? `${what} took more than ${heapMb} MiB of memory: ${WHY_COMPILING}`
-          : `${what} ended the schema check process (${how}): it cannot be checked`,
+          ? `${what} took more than ${heapMb} MiB of memory: ${whyMemory}`
+          : `${what} ended the schema check process (${how}): it was not checked; send it again, or a smaller schema if it ends so again`,
       });
     } else if (!c.ready && queue.length > 0) {
       // One check answered for each child that fails to start: never a loop of starts.
@@ -208,8 +240,9 @@ export function createEventTypeSchemaChecker({
       if (message.type === 'ready') {
         c.ready = true;
         clearTimeout(c.startTimer);
-      } else if (message.type === 'compiled') {
-        if (running?.check.id === message.id) running.compiled = true;
+      } else if (message.type === 'counted' || message.type === 'compiled') {
+        if (running?.check.id === message.id)
+          running.phase = message.type === 'counted' ? 'compiling' : 'checking';
         return;
       } else if (running?.check.id === message.id) {
         clearTimeout(running.timer);
@@ -278,17 +311,15 @@ export function createEventTypeSchemaChecker({
         running.timer = setTimeout(due, Math.min(timeoutMs - used, wallLimit - elapsed) + 1);
         return;
       }
-      const { compiled } = running;
+      const { what, whySlow } = PHASES[running.phase];
       running = null;
       child = null;
       c.proc.kill('SIGKILL');
-      const what = compiled ? 'checking the example against the schema' : 'compiling the schema';
-      const why = compiled ? WHY_CHECKING_SLOW : WHY_COMPILING;
       check.resolve({
         field: 'schema',
         message:
           used >= timeoutMs
-            ? `${what} took longer than ${timeoutMs} ms: ${why}`
+            ? `${what} took longer than ${timeoutMs} ms: ${whySlow}`
             : `${what} did not end within ${wallLimit} ms, this server being too busy to give it ${timeoutMs} ms: send it again later`,
       });
       next();
@@ -296,7 +327,7 @@ export function createEventTypeSchemaChecker({
     running = {
       check,
       timer: setTimeout(due, timeoutMs),
-      compiled: false,
+      phase: 'counting',
       cpuAtStart,
       startedAt: performance.now(),
     };

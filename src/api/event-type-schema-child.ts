@@ -19,6 +19,8 @@ process.on('message', ({ id, json, maxKeywords }: ToSchemaChild) => {
   // Sized before it is compiled, within the check's time limit: one too large to compile within the
   // heap cap is refused in milliseconds, where compiling it takes the whole limit or heap.
   const tooLarge = maxKeywords === null ? null : schemaSizeProblem(schema, maxKeywords);
+  // What runs past the time limit from here on is compiling, not the count.
+  post({ type: 'counted', id });
   const problem = tooLarge
     ? { field: 'schema' as const, message: tooLarge }
     : eventTypeSchemaProblem(schema, example, () => post({ type: 'compiled', id }));

@@ -272,6 +272,6 @@ export function schemaKeywordCount(schema: unknown): number {
 export function schemaSizeProblem(schema: unknown, max = SCHEMA_MAX_KEYWORDS): string | null {
   const n = schemaKeywordCount(schema);
   return n > max
-    ? `the schema has ${n} keywords (its $refs counted as what they name): more than ${max} are too large to check`
+    ? `the schema has ${n} keywords (its $refs counted as what they name): more than ${max} are too large to check; send one of fewer keywords (fewer properties or subschemas, or $refs to smaller ones)`
     : null;
 }

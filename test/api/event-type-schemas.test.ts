@@ -245,7 +245,7 @@ describe('event type schemas', () => {
     const { message } = assertError(r, 400, 'HERALD_ERR_VALIDATION', 'body.schema');
     assert.equal(
       message,
-      `body.schema: checking the example against the schema took longer than ${SCHEMA_CHECK_TIMEOUT_MS} ms: the likely causes are a pattern that backtracks on one of the example's strings, or uniqueItems over a long array of objects or arrays`,
+      `body.schema: checking the example against the schema took longer than ${SCHEMA_CHECK_TIMEOUT_MS} ms: the likely causes are a pattern that backtracks on one of the example's strings, or uniqueItems over a long array of objects or arrays; change that pattern, or send an example with shorter strings or arrays`,
     );
     assert.equal((await api.call('GET', '/api/v1/event-types/unique')).status, 404, 'nothing stored');
   });
@@ -257,7 +257,7 @@ describe('event type schemas', () => {
     const { message } = assertError(r, 400, 'HERALD_ERR_VALIDATION', 'body.schema');
     assert.equal(
       message,
-      `body.schema: the schema has 20060001 keywords (its $refs counted as what they name): more than ${SCHEMA_MAX_KEYWORDS} are too large to check`,
+      `body.schema: the schema has 20060001 keywords (its $refs counted as what they name): more than ${SCHEMA_MAX_KEYWORDS} are too large to check; send one of fewer keywords (fewer properties or subschemas, or $refs to smaller ones)`,
     );
     assert.equal((await api.call('GET', '/api/v1/event-types/huge')).status, 404, 'nothing stored');
   });
@@ -295,7 +295,7 @@ describe('event type schemas', () => {
     );
     await assert.rejects(
       parseCatalog(JSON.stringify([{ name: 'huge', schema: hugeSchema() }]), 'c.json'),
-      /^CommandError: c\.json: eventTypes\[0\] \(huge\)\.schema: the schema has 20060001 keywords \(its \$refs counted as what they name\): more than 4500 are too large to check$/,
+      /^CommandError: c\.json: eventTypes\[0\] \(huge\)\.schema: the schema has 20060001 keywords \(its \$refs counted as what they name\): more than 4500 are too large to check; send one of fewer keywords \(fewer properties or subschemas, or \$refs to smaller ones\)$/,
     );
   });
 
@@ -505,7 +505,7 @@ test('a schema of more keywords than SCHEMA_MAX_KEYWORDS is a problem naming the
     const problem = await checker.check(hugeSchema(), {});
     assert.deepEqual(problem, {
       field: 'schema',
-      message: `the schema has 20060001 keywords (its $refs counted as what they name): more than ${SCHEMA_MAX_KEYWORDS} are too large to check`,
+      message: `the schema has 20060001 keywords (its $refs counted as what they name): more than ${SCHEMA_MAX_KEYWORDS} are too large to check; send one of fewer keywords (fewer properties or subschemas, or $refs to smaller ones)`,
     });
     assert.equal(checker.childUp(), true, 'counted in the child, which is kept for the next check');
     // A flat object of 2,000 properties (4,002 keywords) is checked, in the child.
@@ -536,6 +536,25 @@ test('a schema that takes longer than the time limit to compile is a problem say
       /^compiling the schema took longer than 300 ms: it is too large to check/,
     );
     assert.equal(await checker.check({ type: 'integer' }, 1), null);
+  } finally {
+    await checker.close();
+  }
+});
+
+test('a schema whose keyword count runs out of time is answered as the count, not as compiling it', async () => {
+  // 2,000,000 `{}` in an allOf (6 MiB): counting them takes seconds of CPU (1 MiB of them, which
+  // the API takes, 0.6-0.9 s on a loaded 2-core machine: near the default 1,000 ms), past this
+  // limit before anything is compiled. Until 2026-12-07 the answer was "compiling the schema took
+  // longer than …". A heap that holds the parsed schema, so that only the time limit stops it.
+  const checker = createEventTypeSchemaChecker({ heapMb: 1_024, timeoutMs: 200 });
+  try {
+    const schema = { allOf: Array.from({ length: 2_000_000 }, () => ({})) };
+    assert.deepEqual(await checker.check(schema, {}), {
+      field: 'schema',
+      message:
+        "counting the schema's keywords took longer than 200 ms: it has too many subschemas to check; send one of fewer subschemas and $refs",
+    });
+    assert.equal(await checker.check({ type: 'integer' }, 1), null, 'a new child for the next check');
   } finally {
     await checker.close();
   }
@@ -601,7 +620,8 @@ test('a child that dies of something else fails only the check it ran, as a prob
     const waiting = checker.check({ type: 'integer' }, {});
     assert.deepEqual(await dying, {
       field: 'schema',
-      message: 'compiling the schema ended the schema check process (exit code 3): it cannot be checked',
+      message:
+        'compiling the schema ended the schema check process (exit code 3): it was not checked; send it again, or a smaller schema if it ends so again',
     });
     assert.equal(await waiting, null);
     assert.equal(checker.childUp(), true);
