@@ -6,16 +6,17 @@
  * serves the scrapes of the next second (metrics.ts), so before this an outage wrote a line a
  * second for as long as it lasted while something scraped that often.
  *
- * An outage's first failed read (the database out of reach) waits for the next connection a pool of
- * this thread opens (whenDatabaseReached), and then one info line says the outage is over, how long
- * it lasted (from that read) and how many reads failed, as the API's and the dispatcher's do: a
- * process only scraped (an `api` process without traffic) otherwise wrote its warnings and never
- * that they ended.
+ * A read that failed for the database out of reach counts for this thread's outage: its end (the
+ * next connection a pool of this thread opens) is one info line saying how long it lasted and how
+ * many reads failed, with the API's and the dispatcher's failures when they had some: a process only
+ * scraped (an `api` process without traffic) otherwise wrote its warnings and never that they ended
+ * (store/database-outage.ts).
  */
 import { errorKind, LINE_INTERVAL_MS, lineDue } from './api/line-throttle.ts';
 import type { Logger } from './logger.ts';
+import { countOutageFailure } from './store/database-outage.ts';
 import { isDatabaseFileGone } from './store/sqlite/database-file-watch.ts';
-import { isStoreUnreachable, REACHED_AGAIN_LINE, whenDatabaseReached } from './store/store-unavailable.ts';
+import { isStoreUnreachable } from './store/store-unavailable.ts';
 
 const EVERY = `(logged at most once per ${LINE_INTERVAL_MS / 1000} s, with the number since)`;
 
@@ -28,27 +29,10 @@ function causeOf(error: unknown): { code: unknown; message: unknown } {
 /** `onCollectError` of createMetrics (src/metrics.ts) for a process logging to `logger`. */
 export function backlogReadLog(logger: Logger): (error: unknown) => void {
   const lines = {}; // this process's throttles (line-throttle.ts keys them by an object)
-  let outage: { startedAt: number; failedReads: number } | null = null;
-  const outageFailed = () => {
-    if (outage) {
-      outage.failedReads++;
-      return;
-    }
-    const current = { startedAt: Date.now(), failedReads: 1 };
-    outage = current;
-    whenDatabaseReached(() => {
-      outage = null;
-      const outageMs = Date.now() - current.startedAt;
-      logger.info(
-        { outageMs, failedReads: current.failedReads },
-        `metrics: ${REACHED_AGAIN_LINE} (it could not be for ${Math.round(outageMs / 1000)} s; ${current.failedReads} reads of the delivery backlog failed meanwhile)`,
-      );
-    });
-  };
   return (error) => {
     const gone = isDatabaseFileGone(error);
     const unreachable = !gone && isStoreUnreachable(error);
-    if (unreachable) outageFailed();
+    if (unreachable) countOutageFailure('metrics', logger);
     const due = lineDue(lines, gone ? 'gone' : unreachable ? 'unreachable' : errorKind(error));
     if (!due) return;
     const since = due.since > 0 ? { failedSinceLastLine: due.since } : {};

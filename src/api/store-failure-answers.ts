@@ -6,6 +6,7 @@
  */
 import type { Server } from 'node:http';
 import type { FastifyRequest } from 'fastify';
+import { countOutageFailure } from '../store/database-outage.ts';
 import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
 import { isDatabaseFileGone } from '../store/sqlite/database-file-watch.ts';
 import {
@@ -17,12 +18,10 @@ import {
   isStoreOutOfFiles,
   isStoreReadOnly,
   isStoreUnreachable,
-  REACHED_AGAIN_LINE,
   READ_ONLY_LINE,
   SQLITE_READ_ONLY_LINE,
   type StoreFailureReason,
   WRITES_BACK_LINE,
-  whenDatabaseReached,
   whenWritesSucceed,
 } from '../store/store-unavailable.ts';
 
@@ -200,14 +199,8 @@ const THROTTLED_LOG_INTERVAL_MS = 10_000;
  */
 const throttledLogs = new WeakMap<
   Server,
-  Map<string, { loggedAt: number; since: number; awaitingWrite: boolean; outage: Outage | null }>
+  Map<string, { loggedAt: number; since: number; awaitingWrite: boolean }>
 >();
-
-/** An outage logged and not yet over: since when, and the requests refused for it. */
-interface Outage {
-  startedAt: number;
-  refused: number;
-}
 
 /**
  * One line, without a stack, for a burst of requests refused for the same reason (an outage, a
@@ -230,10 +223,13 @@ export function throttledLog(
   }
   let state = lines.get(line);
   if (!state) {
-    state = { loggedAt: Number.NEGATIVE_INFINITY, since: 0, awaitingWrite: false, outage: null };
+    state = { loggedAt: Number.NEGATIVE_INFINITY, since: 0, awaitingWrite: false };
     lines.set(line, state);
   }
-  if (line === UNREACHABLE_LINE) outageRefused(request, state, now);
+  // Counted for this thread's outage (database-outage.ts), whose end is one info line saying how
+  // long it lasted and how many requests were refused (with what other parts of the process failed).
+  // Its warnings keep their throttle: a connection that fails again at once is not a line more.
+  if (line === UNREACHABLE_LINE) countOutageFailure('api', request.server.log);
   if (now - state.loggedAt < THROTTLED_LOG_INTERVAL_MS) {
     state.since++;
     return;
@@ -260,28 +256,4 @@ export function throttledLog(
       awaiting.since = 0;
     });
   }
-}
-
-/**
- * Counts a request refused for the database out of reach; the first of an outage waits for the
- * next connection a pool opens (the database back, whenDatabaseReached), and then one info line
- * says the outage is over, how long it lasted (from its first refusal) and how many requests were
- * refused. Its warnings keep their throttle: a connection that fails again at once is not a line more.
- */
-function outageRefused(request: FastifyRequest, state: { outage: Outage | null }, now: number): void {
-  if (state.outage) {
-    state.outage.refused++;
-    return;
-  }
-  const outage: Outage = { startedAt: now, refused: 1 };
-  state.outage = outage;
-  const logger = request.server.log;
-  whenDatabaseReached(() => {
-    state.outage = null;
-    const outageMs = Date.now() - outage.startedAt;
-    logger.info(
-      { outageMs, refused: outage.refused },
-      `${REACHED_AGAIN_LINE} (it could not be for ${Math.round(outageMs / 1000)} s; ${outage.refused} requests were answered 503 meanwhile)`,
-    );
-  });
 }

@@ -18,6 +18,7 @@
  * Every failure of a known kind is counted for herald_store_failures_total.
  */
 import { errorKind, MAX_KINDS } from '../api/line-throttle.ts';
+import { countOutageFailure } from '../store/database-outage.ts';
 import { isSecretKeyMismatch } from '../store/secret-cipher.ts';
 import { isDatabaseFileGone } from '../store/sqlite/database-file-watch.ts';
 import {
@@ -28,11 +29,9 @@ import {
   isStoreOutOfFiles,
   isStoreReadOnly,
   isStoreUnreachable,
-  REACHED_AGAIN_LINE,
   READ_ONLY_LINE,
   SQLITE_READ_ONLY_LINE,
   WRITES_BACK_LINE,
-  whenDatabaseReached,
   whenWritesSucceed,
 } from '../store/store-unavailable.ts';
 import { PROXY_UNAVAILABLE } from './proxy-connector.ts';
@@ -85,26 +84,12 @@ export function storeErrorLog(
   };
   let awaitingWrite = false;
   /**
-   * An outage's failed calls, from the first: the next connection a pool opens ends it with one
-   * info line saying how long it lasted and how many calls failed (whenDatabaseReached).
+   * A call failed for the database out of reach: counted for this thread's outage, whose end (the
+   * next connection a pool opens) is one info line saying how long it lasted and how many calls
+   * failed, with what other parts of the process (the API, /metrics) failed (database-outage.ts).
    */
-  let outage: { startedAt: number; failedCalls: number } | null = null;
   const outageFailed = () => {
-    if (!logger.info) return;
-    if (outage) {
-      outage.failedCalls++;
-      return;
-    }
-    const current = { startedAt: now(), failedCalls: 1 };
-    outage = current;
-    whenDatabaseReached(() => {
-      outage = null;
-      const outageMs = now() - current.startedAt;
-      logger.info?.(
-        { outageMs, failedCalls: current.failedCalls },
-        `dispatcher: ${REACHED_AGAIN_LINE} (it could not be for ${Math.round(outageMs / 1000)} s; ${current.failedCalls} store calls failed meanwhile)`,
-      );
-    });
+    if (logger.info) countOutageFailure('dispatcher', logger as Required<StoreErrorLogger>, now);
   };
   return (error, during) => {
     // Not a store call: what a stop left unfinished (dispatcher.ts), worth a line, not a stack.
