@@ -24,7 +24,12 @@ export interface ClockCheckLog {
   info(fields: object, message: string): void;
 }
 
-/** One reading of the database's clock, against this process's read around it. */
+/**
+ * One reading of the database's clock, against this process's read around it. A reading that is no
+ * time (NaN, Infinity) fails like one the database could not answer: its offset would be NaN, which
+ * outOfStep takes for in step, so after a warning the check logged "in step again" with offsetMs NaN
+ * (once seen, under load, from a reading past a test's script) and herald_clock_offset_seconds was NaN.
+ */
 export async function measureClockOffset(
   databaseNow: () => Promise<number>,
   clock: () => number = Date.now,
@@ -32,6 +37,9 @@ export async function measureClockOffset(
   const before = clock();
   const database = await databaseNow();
   const after = clock();
+  if (!Number.isFinite(database) || !Number.isFinite(before) || !Number.isFinite(after)) {
+    throw new Error(`a clock read as no time (database ${database}, this process ${before} to ${after})`);
+  }
   return {
     offsetMs: Math.round((before + after) / 2 - database),
     uncertaintyMs: Math.ceil((after - before) / 2),
@@ -52,7 +60,8 @@ export interface ClockCheck {
 /**
  * Reads the offset now and every `intervalMs`; logs a warning when the clocks are found out of
  * step (at start, or after being in step) and one line when they are back, not one per reading.
- * A reading that fails (the database cannot be reached) is skipped: that is logged elsewhere.
+ * A reading that fails (the database cannot be reached, or its answer is no time) is skipped: the
+ * offset is unknown until the next one (an outage is logged elsewhere).
  */
 export function startClockCheck(options: {
   databaseNow: () => Promise<number>;

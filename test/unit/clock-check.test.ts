@@ -10,6 +10,25 @@ test('the offset is this clock minus the database one, read around the query', a
   assert.deepEqual(reading, { offsetMs: 5_005, uncertaintyMs: 5 });
 });
 
+test('a reading that is no time is a failed reading, not an offset of NaN', async () => {
+  for (const database of [Number.NaN, Number.POSITIVE_INFINITY]) {
+    await assert.rejects(
+      measureClockOffset(
+        async () => database,
+        () => 1_000_000,
+      ),
+      /read as no time/,
+    );
+  }
+  await assert.rejects(
+    measureClockOffset(
+      async () => 1_000_000,
+      () => Number.NaN,
+    ),
+    /read as no time/,
+  );
+});
+
 test('out of step only beyond 1 s once the round trip is allowed for', () => {
   assert.equal(outOfStep({ offsetMs: 1_500, uncertaintyMs: 100 }), true);
   assert.equal(outOfStep({ offsetMs: -1_500, uncertaintyMs: 100 }), true);
@@ -33,6 +52,9 @@ test('one warning when the clock goes out of step, one line when it is back, fai
   check = startClockCheck({
     databaseNow: async () => {
       if (check) seen.push(check.offsetMs());
+      // No reading past the script: a loaded machine that ran the timer again before the test
+      // stopped it read offsets[7], undefined (a database time of NaN).
+      if (i === offsets.length - 1) check?.stop();
       const o = offsets[i++]!;
       if (o instanceof Error) throw o;
       return 1_000_000 - o;
@@ -55,4 +77,35 @@ test('one warning when the clock goes out of step, one line when it is back, fai
   assert.match(lines[0]![2], /90000 ms behind the database's/);
   assert.ok(seen.includes(null), 'no offset while the database cannot be read');
   assert.equal(check.offsetMs(), 5_000);
+});
+
+test('a reading that is no time after a warning is no "in step again" line, and leaves the offset unknown', async () => {
+  // Until 2026-12-07 its offset was NaN, which outOfStep takes for in step: an info line with
+  // offsetMs NaN, and herald_clock_offset_seconds NaN.
+  const lines: [string, object][] = [];
+  const log = {
+    warn: (f: object) => lines.push(['warn', f]),
+    info: (f: object) => lines.push(['info', f]),
+  };
+  const times = [1_000_000 + 90_000, Number.NaN];
+  let check: ReturnType<typeof startClockCheck> | undefined;
+  let read = 0;
+  const done = new Promise<void>((resolve) => {
+    check = startClockCheck({
+      databaseNow: async () => {
+        const time = times[read++] as number;
+        if (read === times.length) {
+          check?.stop();
+          setImmediate(resolve); // once this reading is taken in
+        }
+        return time;
+      },
+      clock: () => 1_000_000,
+      log,
+      intervalMs: 1,
+    });
+  });
+  await done;
+  assert.deepEqual(lines, [['warn', { offsetMs: -90_000, uncertaintyMs: 0 }]]);
+  assert.equal(check?.offsetMs(), null);
 });
