@@ -15,12 +15,22 @@ export function drainIdleConnectionsOnClose(server: Server, windowMs = IDLE_CONN
   const closeIdle = server.closeIdleConnections.bind(server);
   let timer: NodeJS.Timeout | null = null;
   // Node's close() is what calls this (httpServerPreClose); nothing else in Herald does.
+  let closing: NodeJS.Immediate | null = null;
   server.closeIdleConnections = () => {
     if (timer) return;
-    timer = setTimeout(closeIdle, windowMs);
+    // Closed after the event loop's next poll, not in the timer's callback: a process busy past the
+    // window runs its due timers before it reads the sockets, so a request that came within the
+    // window was still unread, and closing its socket over the unread bytes reset it (ECONNRESET,
+    // as a loaded machine's SIGTERM test saw for 7 of 33 requests). Read first, it makes its
+    // connection active, which closeIdleConnections leaves to be answered (503, Connection: close).
+    timer = setTimeout(() => {
+      closing = setImmediate(closeIdle);
+      closing.unref();
+    }, windowMs);
     timer.unref(); // a process that ends sooner does not wait for it
   };
   server.once('close', () => {
     if (timer) clearTimeout(timer);
+    if (closing) clearImmediate(closing);
   });
 }
