@@ -131,6 +131,47 @@ describe('PostgreSQL stopped and started under running processes', { concurrency
     assert.equal(back.length, 1, JSON.stringify(back));
   });
 
+  test('a worker scraped for metrics while PostgreSQL is down says once that it is back, with its store calls and its reads counted', async (t) => {
+    // A worker's dispatcher runs on its main thread by default (HERALD_DELIVERY_THREAD), beside
+    // its /metrics: until 2026-12-07 each wrote a "reached again" line of its own for one outage.
+    const cluster = await ownCluster(t);
+    const database = await cluster.pg.createDatabase();
+    const worker = await cluster.start(database, 'worker');
+    const from = worker.logLines().length;
+    const storeUp = async () => {
+      const text = await (await fetch(`${worker.url}/metrics`)).text();
+      return /^herald_store_up (\d)/m.exec(text)?.[1];
+    };
+    assert.equal(await storeUp(), '1');
+
+    await cluster.pg.down();
+    // A scrape a second (each read fails), and the worker's claims fail meanwhile.
+    for (let i = 0; i < 3; i++) {
+      await sleep(1_100);
+      assert.equal(await storeUp(), '0');
+    }
+    await cluster.pg.up();
+    const deadline = Date.now() + 20_000;
+    while ((await storeUp()) !== '1') {
+      if (Date.now() > deadline) assert.fail('the backlog cannot be read again');
+      await sleep(200);
+    }
+    const line = await backLine(worker, from, Date.now() + 5_000);
+    assert.equal(line.level, 30, JSON.stringify(line));
+    assert.ok(Number(line.failedReads) >= 3, JSON.stringify(line));
+    assert.ok(Number(line.failedCalls) >= 1, JSON.stringify(line));
+    assert.match(
+      String(line.msg),
+      /^the database can be reached again \(it could not be for \d+ s; meanwhile \d+ store calls of the dispatcher failed and \d+ reads of the delivery backlog \(metrics\) failed\)$/,
+    );
+    // Both parts waited for the same connection: a second line would have come with the first.
+    const back = worker
+      .logLines()
+      .slice(from)
+      .filter((l) => BACK.test(String(l.msg)));
+    assert.equal(back.length, 1, JSON.stringify(back));
+  });
+
   test('a worker stopped while PostgreSQL is down says how many attempts it could not record, whose deliveries are sent again', async (t) => {
     const cluster = await ownCluster(t);
     const database = await cluster.pg.createDatabase();
