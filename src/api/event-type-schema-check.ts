@@ -16,8 +16,9 @@
  * does not turn a schema that checks in 0.3 s into a refusal; elsewhere counted on the clock),
  * within SCHEMA_CHECK_WALL_FACTOR times that on the clock. The child never keeps the process alive
  * while no check waits (its handle, IPC channel and stderr pipe are unref'd), ends after
- * IDLE_CHILD_MS without a check (a Node process with Ajv loaded is 80-90 MiB resident, for an
- * admin's rare catalog edits), ends with its parent (its IPC channel closing), and `close` ends it.
+ * IDLE_CHILD_MS without a check (a Node process with Ajv loaded is 85-98 MiB resident, for an
+ * admin's rare catalog edits), ends with its parent (its IPC channel closing; during a check that
+ * keeps its thread busy, a thread of its own that watches the parent), and `close` ends it.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';

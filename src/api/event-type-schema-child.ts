@@ -6,6 +6,7 @@
  * keywords are counted (domain/schema-size.ts) before it is compiled, here too: that count of a
  * large body takes long enough to keep off the thread that answers requests.
  */
+import { Worker } from 'node:worker_threads';
 import { eventTypeSchemaProblem } from '../domain/event-type-schema.ts';
 import { schemaSizeProblem } from '../domain/schema-size.ts';
 import type { FromSchemaChild, ToSchemaChild } from './event-type-schema-check.ts';
@@ -13,6 +14,15 @@ import type { FromSchemaChild, ToSchemaChild } from './event-type-schema-check.t
 const send = process.send?.bind(process);
 if (!send) throw new Error('event-type-schema-child.ts runs as a forked child process');
 const post = (message: FromSchemaChild) => send(message);
+/** How often the watch below looks whether the parent is still this process's parent. */
+const ORPHAN_WATCH_MS = 500;
+/** The watch's thread: ends this whole process (not only the thread) once its parent has changed. */
+const ORPHAN_WATCH = `
+  const { workerData } = require('node:worker_threads');
+  setInterval(() => {
+    if (process.ppid !== workerData.parent) process.kill(process.pid, 'SIGKILL');
+  }, ${ORPHAN_WATCH_MS});
+`;
 
 process.on('message', ({ id, json, maxKeywords }: ToSchemaChild) => {
   const { schema, example } = JSON.parse(json) as { schema?: unknown; example?: unknown };
@@ -30,4 +40,15 @@ process.on('message', ({ id, json, maxKeywords }: ToSchemaChild) => {
 eventTypeSchemaProblem({ type: 'integer' }, 1);
 // The parent gone (ended, crashed, or closed the channel): nothing more will come.
 process.on('disconnect', () => process.exit(0));
+// The same while a check runs without end (a pattern backtracking for hours): this thread, busy with
+// it, never sees the disconnect, and the parent that would have killed it at the time limit is gone
+// (SIGKILLed, crashed). A thread of its own notices the parent gone (this process handed to another)
+// and ends the process; before, such a child ran on at full CPU, orphaned, until the check ended.
+// A thread that cannot start (a process limit reached: thrown, or its 'error') leaves the child
+// checking as before.
+try {
+  const watch = new Worker(ORPHAN_WATCH, { eval: true, workerData: { parent: process.ppid } });
+  watch.on('error', () => {});
+  watch.unref();
+} catch {}
 post({ type: 'ready' });

@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { childCpuMicros } from '../../src/api/child-cpu-time.ts';
 import {
   createEventTypeSchemaChecker,
   SCHEMA_CHECK_HEAP_MB,
@@ -414,8 +415,8 @@ function constRefsSchema(): Record<string, unknown> {
   return { $defs: { c: { const: 'x'.repeat(900_000) } }, allOf };
 }
 
-/** The pids of this process's schema check children still running (Linux's /proc). */
-function schemaChildren(): number[] {
+/** The pids of the schema check children of process `parent` (this one) still running (Linux's /proc). */
+function schemaChildren(parent = process.pid): number[] {
   const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -423,10 +424,21 @@ function schemaChildren(): number[] {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (ppid === process.pid && cmdline.includes('schema-child')) found.push(Number(entry));
+      if (ppid === parent && cmdline.includes('schema-child')) found.push(Number(entry));
     } catch {} // ended meanwhile
   }
   return found;
+}
+
+/** Whether process `pid` is a schema check child still running (not ended, nor a zombie left to reap). */
+function schemaChildRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('schema-child');
+  } catch {
+    return false; // ended
+  }
 }
 
 const waitingChild = new URL('../fixtures/schema-children/waiting-child.ts', import.meta.url);
@@ -702,6 +714,47 @@ test('an idle schema check child does not keep a process alive, and a check unde
   assert.equal(signal, null, 'it was still running a minute on: the idle child held it');
   assert.equal(code, 0);
   assert.equal(JSON.parse(out).field, 'example', 'it waited for the answer');
+});
+
+test('a schema check child whose parent is killed during a check that runs without end ends too, rather than spin on orphaned', async () => {
+  // The child's thread, in the RegExp, never sees its channel close, and no parent is left to kill
+  // it at the time limit: it ran on at full CPU for as long as the pattern backtracks (hours). A
+  // time limit of ten minutes here: only the parent's end can stop this check.
+  const module = new URL('../../src/api/event-type-schema-check.ts', import.meta.url).href;
+  const script = `
+    const { createEventTypeSchemaChecker } = await import(${JSON.stringify(module)});
+    const checker = createEventTypeSchemaChecker({ timeoutMs: 600_000 });
+    await checker.check({ type: 'integer' }, 1);
+    void checker.check({ type: 'string', pattern: '^(a+)+$' }, 'a'.repeat(40) + '!');
+    console.log('checking');
+    setInterval(() => {}, 60_000);
+  `;
+  const parent = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let child: number | undefined;
+  try {
+    await once(parent.stdout, 'data');
+    [child] = schemaChildren(parent.pid);
+    assert.ok(child, 'the parent has a schema check child');
+    // Killed once the child is in the check: its CPU time grows (0.2 s of it).
+    const cpuAtStart = (await childCpuMicros(child)) ?? 0;
+    let end = Date.now() + 60_000;
+    while (((await childCpuMicros(child)) ?? 0) - cpuAtStart < 200_000 && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 20));
+    parent.kill('SIGKILL');
+    await once(parent, 'exit');
+    end = Date.now() + 30_000;
+    while (schemaChildRunning(child) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(
+      schemaChildRunning(child),
+      false,
+      'the child was still running 30 s after its parent was killed',
+    );
+  } finally {
+    if (parent.exitCode === null && parent.signalCode === null) parent.kill('SIGKILL');
+    if (child !== undefined && schemaChildRunning(child)) process.kill(child, 'SIGKILL');
+  }
 });
 
 test('a process that closes its checker once the checks are answered (as event-types import does) goes on past close()', async () => {
