@@ -5,10 +5,12 @@
  * The check runs off the API's thread with a time limit (a pattern may backtrack without end).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { childCpuMicros } from '../../src/api/child-cpu-time.ts';
@@ -610,6 +612,32 @@ test('where a child’s CPU time cannot be read (no /proc) the check runs, its t
     assert.match(problem?.message ?? '', /^checking the example against the schema took longer than 100 ms/);
   } finally {
     await checker.close();
+  }
+});
+
+test('the time limit holds while libuv’s thread pool is taken: the child’s CPU time is read without it', async () => {
+  // The pool's threads held, as the dispatcher's DNS lookups hold them when receivers' resolver
+  // does not answer: here by opens of a FIFO nothing writes to yet. Read through the pool, the
+  // child’s CPU time waited behind them, and the limit with it, for as long as they were held.
+  const dir = mkdtempSync(join(tmpdir(), 'herald-pool-'));
+  const fifo = join(dir, 'held');
+  execFileSync('mkfifo', [fifo]);
+  const held = Array.from({ length: Number(process.env.UV_THREADPOOL_SIZE) || 4 }, () => open(fifo, 'r'));
+  const checker = createEventTypeSchemaChecker({ timeoutMs: 100 });
+  try {
+    const answer = checker.check({ type: 'string', pattern: '^(a+)+$' }, `${'a'.repeat(40)}!`);
+    const waiting = new Promise<'waiting'>((r) => setTimeout(r, 30_000, 'waiting').unref());
+    const problem = await Promise.race([answer, waiting]);
+    assert.notEqual(problem, 'waiting', 'not answered 30 s on, with the thread pool held');
+    assert.match(
+      (problem as { message: string }).message,
+      /^checking the example against the schema took longer than 100 ms/,
+    );
+  } finally {
+    closeSync(openSync(fifo, 'w')); // the opens waiting on it end
+    for (const handle of await Promise.all(held)) await handle.close();
+    await checker.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
