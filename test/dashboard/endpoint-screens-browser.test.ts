@@ -17,6 +17,8 @@
  *   showing it as it was).
  * And user text with bidi controls (U+202E, RIGHT-TO-LEFT OVERRIDE) does not reorder the text
  * after it: an event type in History, an endpoint's name in the endpoints list.
+ * And the Example tab opens on the first event type not deprecated, the deprecated ones listed after,
+ * marked so (it opened on a deprecated type the catalog listed first).
  * And the endpoint form's header editor refuses a header Herald sets itself, and a Content-Type
  * that does not describe the body of the form's method and scheme, in the API's words, without
  * sending the form.
@@ -52,7 +54,7 @@ const endpoint = {
   dev: true,
   timeoutMs: 10_000,
   envelope: 'standard',
-  signature: { scheme: 'standard-webhooks' },
+  signature: { scheme: 'standard' },
   retrySchedule: null,
   rateLimit: null,
   status: 'active',
@@ -121,6 +123,14 @@ const longType = {
   deprecated: false,
   createdAt: NOW,
   updatedAt: NOW,
+};
+/** Deprecated, and first in the catalog (by name, as the API lists it). */
+const legacyType = {
+  ...longType,
+  name: 'legacy.order',
+  description: '',
+  example: { legacy: true },
+  deprecated: true,
 };
 /** Answered 404, as a deleted endpoint is; VANISH is until `vanished` is set. */
 const GONE = 'ep_gone1';
@@ -202,7 +212,7 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
         return { ...attempt('att_off', 'evt_live1', 'order.paid', 'failed'), endpointId: OFF };
       if (path === `${p}/endpoints`)
         return { data: [endpoint, longEndpoint, bidiEndpoint], nextCursor: null };
-      if (path === '/event-types') return { data: [longType], nextCursor: null };
+      if (path === '/event-types') return { data: [legacyType, longType], nextCursor: null };
       if (path === `${e}/attempts`) return { data: ATTEMPTS, nextCursor: null };
       if (path === `${e}/stats`) {
         const start = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000).toISOString();
@@ -352,6 +362,22 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
       element.clientWidth,
     ]);
     assert.ok(scrollWidth <= clientWidth, `the picker is ${scrollWidth} px wide in ${clientWidth} px`);
+    await page.context().close();
+    assert.deepEqual(problems, []);
+  });
+
+  test('Example: opens on the first event type not deprecated, the deprecated ones after it', async () => {
+    const page = await open(`/projects/${PROJECT}/endpoints/${ENDPOINT}/example`);
+    const select = page.getByLabel('Event type');
+    await select.waitFor();
+    assert.equal(await select.inputValue(), longType.name);
+    assert.deepEqual(await select.locator('option').allTextContents(), [
+      longType.name,
+      'legacy.order (deprecated)',
+    ]);
+    await page.getByText(longType.description).waitFor();
+    await select.selectOption('legacy.order');
+    await page.getByText('"legacy": true').first().waitFor();
     await page.context().close();
     assert.deepEqual(problems, []);
   });

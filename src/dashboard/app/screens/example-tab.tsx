@@ -1,6 +1,7 @@
 /**
  * Example tab: for each event type the endpoint receives, its example payload, its schema, and the
- * exact request the endpoint would get (envelope, method, headers of its signature scheme).
+ * exact request the endpoint would get (envelope, method, headers of its signature scheme). It opens on
+ * the first type not deprecated; deprecated ones are listed after the others, marked so.
  */
 import { useMemo, useState } from 'preact/hooks';
 import { parseJsonExact } from '../../../domain/json-text.ts';
@@ -8,6 +9,7 @@ import type { Endpoint, EventType } from '../api/types.ts';
 import { CodeBlock } from '../components/code-block.tsx';
 import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
 import { SelectField } from '../components/fields.tsx';
+import { exampleTypes } from '../example-types.ts';
 import { previewRequest } from '../signed-request-preview.ts';
 import { useCatalog } from '../use-catalog.ts';
 
@@ -15,14 +17,10 @@ export function ExampleTab({ endpoint }: { endpoint: Endpoint }) {
   const catalog = useCatalog();
   const [chosen, setChosen] = useState('');
 
-  const types: EventType[] = useMemo(() => {
-    const all = catalog.data ?? [];
-    if (endpoint.eventTypes.length === 0) return all;
-    const byName = new Map(all.map((type) => [type.name, type]));
-    return endpoint.eventTypes.map(
-      (name) => byName.get(name) ?? { name, description: '', schema: null, example: null, deprecated: false },
-    );
-  }, [catalog.data, endpoint.eventTypes]);
+  const types: EventType[] = useMemo(
+    () => exampleTypes(catalog.data ?? [], endpoint.eventTypes),
+    [catalog.data, endpoint.eventTypes],
+  );
 
   if (!catalog.data) {
     return (
