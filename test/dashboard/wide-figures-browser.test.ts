@@ -7,7 +7,8 @@
  * - at 390 px, the empty events list of a project names its API path, which has no space in it,
  *   without making the page wider than the window (it was 451 px wide);
  * - at 390 px, the Access screen with an API key listed is no wider than the window (414 px: the
- *   keys table widened its card, where it is to scroll inside it);
+ *   keys table widened its card, where it is to scroll inside it), and the key's column is readable
+ *   (the other columns squeezed it to 46 px: its name and prefix broke every three characters);
  * - a project named with 200 characters and no space (and a 60-character uid) wraps in its page's
  *   heading and breadcrumbs (every page of the project was 3,293 px wide at 390 px), as does an
  *   event's type of 200 characters in the event's heading (1,433 px for 150 characters).
@@ -202,6 +203,15 @@ describe('wide figures and text (browser)', { timeout: 120_000 }, () => {
       document.documentElement.clientWidth,
     ]);
     assert.ok(scrollWidth <= clientWidth, `the page is ${scrollWidth} px wide in a ${clientWidth} px window`);
+    // The key's column is readable: its prefix on one line, no word of its name broken (the other
+    // columns squeezed it to 46 px, three or four characters a line).
+    const lines = await page.locator('table.api-keys-table td.key-name').evaluate((cell) => {
+      const linesOf = (element: Element | null) =>
+        new Set([...(element?.getClientRects() ?? [])].map((rect) => Math.round(rect.top))).size;
+      return { prefix: linesOf(cell.querySelector('code')), name: linesOf(cell.querySelector('bdi')) };
+    });
+    assert.equal(lines.prefix, 1, `the key's prefix takes ${lines.prefix} lines`);
+    assert.ok(lines.name <= apiKey.name.split(' ').length, `the key's name takes ${lines.name} lines`);
     // The table scrolls inside its card instead; its Revoke is reached so.
     await page
       .getByRole('button', { name: /^Revoke/ })
