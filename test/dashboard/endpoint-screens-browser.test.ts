@@ -19,6 +19,11 @@
  * after it: an event type in History, an endpoint's name in the endpoints list.
  * And the Example tab opens on the first event type not deprecated, the deprecated ones listed after,
  * marked so (it opened on a deprecated type the catalog listed first).
+ * And where user text goes into a `<select>` option, a title or an aria-label (no element of its own,
+ * so no <bdi>), right-to-left text is in an isolate (FSI … PDI) and reorders nothing around it: the
+ * Example tab's and the test send's options, the endpoints list's event types (its title, and the
+ * first two in the cell, which had no <bdi> either), the catalog's Edit, a key's Revoke, the header
+ * editor's Remove.
  * And the endpoint form's header editor refuses a header Herald sets itself, and a Content-Type
  * that does not describe the body of the form's method and scheme, in the API's words, without
  * sending the form.
@@ -92,7 +97,15 @@ const BIDI = 'ep_bidi1';
 /** A name and an event type holding RIGHT-TO-LEFT OVERRIDE, with no POP DIRECTIONAL FORMATTING after. */
 const RLO_NAME = '\u202eReceiver';
 const RLO_TYPE = '\u202eorder.shipped';
-const bidiEndpoint = { ...endpoint, id: BIDI, name: RLO_NAME };
+/** Right-to-left names: an event type (deprecated, in the catalog) and an API key. */
+const HEB_TYPE = 'הזמנה.נשלחה';
+const HEB_KEY = 'מפתח ראשי';
+const bidiEndpoint = {
+  ...endpoint,
+  id: BIDI,
+  name: RLO_NAME,
+  eventTypes: [RLO_TYPE, HEB_TYPE, 'order.paid'],
+};
 const EVENTS = {
   evt_test1: event('evt_test1', 'user.created', true),
   evt_live1: event('evt_live1', 'order.paid', false),
@@ -132,6 +145,17 @@ const legacyType = {
   example: { legacy: true },
   deprecated: true,
 };
+const hebType = { ...legacyType, name: HEB_TYPE, example: { shipped: true } };
+const apiKey = (id: string, name: string) => ({
+  id,
+  projectId: PROJECT,
+  name,
+  scope: 'send',
+  prefix: 'hk_ujCvaYh',
+  createdAt: NOW,
+  lastUsedAt: null,
+});
+const API_KEYS = [apiKey('key_heb1', HEB_KEY), apiKey('key_rlo1', RLO_NAME)];
 /** Answered 404, as a deleted endpoint is; VANISH is until `vanished` is set. */
 const GONE = 'ep_gone1';
 const VANISH = 'ep_vanish1';
@@ -149,6 +173,44 @@ const ATTEMPTS = [
   attempt('att_2', 'evt_live1', 'order.paid', 'failed'),
   attempt('att_3', 'evt_live1', 'order.paid', 'succeeded'),
 ];
+
+/**
+ * Asserts that `parts`, found in `text` in this order, are drawn from left to right when `text` is
+ * a line of the page (left-to-right, as the dashboard is): what comes after a name is not drawn
+ * before it, however the name's own characters are ordered.
+ */
+async function assertDrawnInOrder(page: Page, text: string, parts: string[]): Promise<void> {
+  const spans = await page.evaluate(
+    ({ text, parts }) => {
+      const line = document.createElement('div');
+      line.dir = 'ltr';
+      line.style.whiteSpace = 'pre';
+      line.style.position = 'absolute';
+      line.textContent = text;
+      document.body.append(line);
+      const node = line.firstChild!;
+      let from = 0;
+      const found = parts.map((part) => {
+        const start = text.indexOf(part, from);
+        from = start + part.length;
+        const range = document.createRange();
+        range.setStart(node, start);
+        range.setEnd(node, from);
+        const rects = [...range.getClientRects()];
+        return { left: Math.min(...rects.map((r) => r.left)), right: Math.max(...rects.map((r) => r.right)) };
+      });
+      line.remove();
+      return found;
+    },
+    { text, parts },
+  );
+  for (let i = 1; i < spans.length; i++) {
+    assert.ok(
+      spans[i]!.left >= spans[i - 1]!.right - 0.5,
+      `${JSON.stringify(parts[i])} is drawn at ${spans[i]!.left} px, before the end of ${JSON.stringify(parts[i - 1])} (${spans[i - 1]!.right} px), in ${JSON.stringify(text)}`,
+    );
+  }
+}
 
 describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
   let out: string;
@@ -212,7 +274,8 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
         return { ...attempt('att_off', 'evt_live1', 'order.paid', 'failed'), endpointId: OFF };
       if (path === `${p}/endpoints`)
         return { data: [endpoint, longEndpoint, bidiEndpoint], nextCursor: null };
-      if (path === '/event-types') return { data: [legacyType, longType], nextCursor: null };
+      if (path === '/event-types') return { data: [legacyType, longType, hebType], nextCursor: null };
+      if (path === `${p}/api-keys`) return { data: API_KEYS, nextCursor: null };
       if (path === `${e}/attempts`) return { data: ATTEMPTS, nextCursor: null };
       if (path === `${e}/stats`) {
         const start = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000).toISOString();
@@ -374,6 +437,7 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
     assert.deepEqual(await select.locator('option').allTextContents(), [
       longType.name,
       'legacy.order (deprecated)',
+      '\u2068הזמנה.נשלחה\u2069 (deprecated)',
     ]);
     await page.getByText(longType.description).waitFor();
     await select.selectOption('legacy.order');
@@ -472,6 +536,71 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
     });
     assert.equal(isolation, 'isolate');
     await list.context().close();
+    assert.deepEqual(problems, []);
+  });
+
+  test('Bidi: right-to-left names in options, titles and aria-labels are isolated and reorder nothing around them', async () => {
+    const FSI = '\u2068';
+    const PDI = '\u2069';
+    // The Example tab: the types the endpoint names, the deprecated one after the others.
+    const page = await open(`/projects/${PROJECT}/endpoints/${BIDI}/example`);
+    const example = page.getByLabel('Event type');
+    await example.waitFor();
+    const exampleOptions = await example.locator('option').allTextContents();
+    assert.deepEqual(exampleOptions, [RLO_TYPE, 'order.paid', `${FSI}${HEB_TYPE}${PDI} (deprecated)`]);
+    await assertDrawnInOrder(page, exampleOptions[2]!, [HEB_TYPE, '(deprecated)']);
+    // The Overview's test send: a type not in the catalog says so after its name.
+    await page.getByRole('link', { name: 'Overview' }).click();
+    const testSend = page.locator('section[aria-labelledby="test-title"]').getByLabel('Event type');
+    await testSend
+      .locator('option', { hasText: 'order.paid (not in the catalog)' })
+      .waitFor({ state: 'attached' });
+    const sendOptions = await testSend.locator('option').allTextContents();
+    assert.deepEqual(sendOptions, [
+      `${FSI}${RLO_TYPE}${PDI} (not in the catalog)`,
+      HEB_TYPE,
+      'order.paid (not in the catalog)',
+    ]);
+    await assertDrawnInOrder(page, sendOptions[0]!, [RLO_TYPE, '(not in the catalog)']);
+    await page.context().close();
+
+    // The endpoints list: the types it names, in the title and the cell.
+    const list = await open(`/projects/${PROJECT}`);
+    const types = list
+      .locator('table.endpoints-table tr', { hasText: 'order.shipped' })
+      .locator('td.col-events span[title]');
+    await types.waitFor();
+    const title = (await types.getAttribute('title'))!;
+    assert.equal(title, `${FSI}${RLO_TYPE}${PDI}, ${FSI}${HEB_TYPE}${PDI}, order.paid`);
+    await assertDrawnInOrder(list, title, [RLO_TYPE, ', ', HEB_TYPE, ', order.paid']);
+    assert.deepEqual(await types.locator('bdi').allTextContents(), [RLO_TYPE, HEB_TYPE]);
+    await list.context().close();
+
+    // The catalog's Edit of the right-to-left type.
+    const catalog = await open('/catalog');
+    const edit = catalog.locator('li.card', { hasText: HEB_TYPE }).getByRole('button', { name: 'Edit' });
+    await edit.waitFor();
+    assert.equal(await edit.getAttribute('aria-label'), `Edit ${FSI}${HEB_TYPE}${PDI}`);
+    await catalog.context().close();
+
+    // The keys' Revoke.
+    const access = await open(`/projects/${PROJECT}/access`);
+    const revokes = access.locator('table.api-keys-table').getByRole('button', { name: /^Revoke/ });
+    await revokes.nth(1).waitFor();
+    const labels = await revokes.evaluateAll((buttons) => buttons.map((b) => b.getAttribute('aria-label')));
+    assert.deepEqual(labels, [`Revoke ${FSI}${HEB_KEY}${PDI}…`, `Revoke ${FSI}${RLO_NAME}${PDI}…`]);
+    await assertDrawnInOrder(access, labels[1]!, ['Revoke', RLO_NAME, '…']);
+    await access.context().close();
+
+    // The header editor's Remove, for a name as typed.
+    const form = await open(`/projects/${PROJECT}/endpoints/new`);
+    await form.getByRole('button', { name: 'Add header' }).click();
+    await form.getByLabel('Header 1 name').fill(`\u202e${HEB_KEY}`);
+    const remove = form
+      .locator('fieldset', { hasText: 'Custom headers' })
+      .getByRole('button', { name: 'Remove' });
+    assert.equal(await remove.getAttribute('aria-label'), `Remove header ${FSI}\u202e${HEB_KEY}${PDI}`);
+    await form.context().close();
     assert.deepEqual(problems, []);
   });
 

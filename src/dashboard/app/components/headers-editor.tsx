@@ -1,6 +1,7 @@
 /** Edits custom request headers as name/value rows (added to every request of the endpoint). */
 import { useId, useRef } from 'preact/hooks';
 import type { HttpMethod, SignatureConfig } from '../api/types.ts';
+import { isolate } from '../bidi-isolate.ts';
 import { type HeaderRow, headerRowsProblem } from '../header-rows.ts';
 import { LIMITS, lengthError } from '../limits.ts';
 
@@ -82,7 +83,7 @@ export function HeadersEditor({
             <button
               type="button"
               class="button-small"
-              aria-label={`Remove header ${row.name || index + 1}`}
+              aria-label={`Remove header ${isolate(row.name) || index + 1}`}
               onClick={() => remove(index)}
             >
               Remove

@@ -7,6 +7,7 @@ import { useRef, useState } from 'preact/hooks';
 import { errorMessage } from '../api/error-messages.ts';
 import type { ApiKey } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
+import { isolate } from '../bidi-isolate.ts';
 import { ErrorBanner, Loading, Notice } from '../components/feedback.tsx';
 import { useInlineConfirm } from '../components/inline-confirm.ts';
 import { RelativeTime } from '../components/relative-time.tsx';
@@ -121,7 +122,7 @@ function ApiKeyRow({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: (key: Api
             class="button-small"
             ref={confirm.openerRef}
             onClick={confirm.show}
-            aria-label={`Revoke ${apiKey.name}…`}
+            aria-label={`Revoke ${isolate(apiKey.name)}…`}
           >
             Revoke…
           </button>

@@ -6,6 +6,7 @@ import { parseJsonExact } from '../../../domain/json-text.ts';
 import { capitalize, errorField, errorMessage, fieldMessage } from '../api/error-messages.ts';
 import type { EventType, Json } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
+import { isolate } from '../bidi-isolate.ts';
 import { CodeBlock } from '../components/code-block.tsx';
 import { EmptyState, ErrorBanner, ListStopped, Loading } from '../components/feedback.tsx';
 import { CheckboxField, TextField } from '../components/fields.tsx';
@@ -81,7 +82,7 @@ export function CatalogScreen() {
                 type="button"
                 class="button-small"
                 onClick={openWith(() => setEditing(type))}
-                aria-label={`Edit ${type.name}`}
+                aria-label={`Edit ${isolate(type.name)}`}
               >
                 Edit
               </button>
@@ -195,7 +196,7 @@ function EventTypeForm({
       ref={formRef}
       onSubmit={submit}
       noValidate
-      aria-label={type ? `Edit ${type.name}` : 'New event type'}
+      aria-label={type ? `Edit ${isolate(type.name)}` : 'New event type'}
     >
       {type ? (
         <h2>

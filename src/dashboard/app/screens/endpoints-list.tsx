@@ -1,8 +1,9 @@
 /** A project's endpoints: where they point, what they receive, whether they work. */
-
+import { Fragment } from 'preact';
 import { capitalize } from '../api/error-messages.ts';
 import type { WaitingCounts } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
+import { isolate } from '../bidi-isolate.ts';
 import { EmptyState, ErrorBanner, ListStopped, Loading } from '../components/feedback.tsx';
 import { Link } from '../components/link.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
@@ -99,8 +100,13 @@ export function EndpointsList() {
                     {endpoint.eventTypes.length === 0 ? (
                       <span class="muted">All events</span>
                     ) : (
-                      <span title={endpoint.eventTypes.join(', ')}>
-                        {endpoint.eventTypes.slice(0, 2).join(', ')}
+                      <span title={endpoint.eventTypes.map(isolate).join(', ')}>
+                        {endpoint.eventTypes.slice(0, 2).map((type, index) => (
+                          <Fragment key={type}>
+                            {index > 0 && ', '}
+                            <bdi>{type}</bdi>
+                          </Fragment>
+                        ))}
                         {endpoint.eventTypes.length > 2 && ` +${endpoint.eventTypes.length - 2}`}
                       </span>
                     )}

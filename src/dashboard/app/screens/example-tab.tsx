@@ -6,6 +6,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { parseJsonExact } from '../../../domain/json-text.ts';
 import type { Endpoint, EventType } from '../api/types.ts';
+import { isolate } from '../bidi-isolate.ts';
 import { CodeBlock } from '../components/code-block.tsx';
 import { EmptyState, ErrorBanner, Loading } from '../components/feedback.tsx';
 import { SelectField } from '../components/fields.tsx';
@@ -60,7 +61,7 @@ export function ExampleTab({ endpoint }: { endpoint: Endpoint }) {
         value={type.name}
         options={types.map((t) => ({
           value: t.name,
-          label: t.deprecated ? `${t.name} (deprecated)` : t.name,
+          label: t.deprecated ? `${isolate(t.name)} (deprecated)` : t.name,
         }))}
         onChange={setChosen}
       />

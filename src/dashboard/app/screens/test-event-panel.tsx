@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { errorMessage } from '../api/error-messages.ts';
 import type { Endpoint } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
+import { isolate } from '../bidi-isolate.ts';
 import { Notice } from '../components/feedback.tsx';
 import { SelectField } from '../components/fields.tsx';
 import { Link } from '../components/link.tsx';
@@ -68,7 +69,7 @@ export function TestEventPanel({ endpoint, onQueued }: { endpoint: Endpoint; onQ
             value: name,
             label: sendable(name)
               ? name
-              : `${name} (${byName.has(name) ? 'no example in the catalog' : 'not in the catalog'})`,
+              : `${isolate(name)} (${byName.has(name) ? 'no example in the catalog' : 'not in the catalog'})`,
           }))}
           onChange={setType}
           hint={
