@@ -30,69 +30,37 @@
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import Fastify, { type FastifyInstance } from 'fastify';
-import type { Browser, Page } from 'playwright-core';
-import { build } from 'vite';
-import { dashboardPlugin } from '../../src/dashboard/serve.ts';
-import { CHROMIUM, launchLoopbackChromium, watchedPage } from '../support/browser.ts';
+import type { Page } from 'playwright-core';
+import {
+  type CannedDashboard,
+  cannedApiKey,
+  cannedAttempt,
+  cannedEndpoint,
+  cannedEvent,
+  cannedEventType,
+  cannedProject,
+  NOW,
+  startCannedDashboard,
+} from '../support/canned-api.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const PROJECT = 'prj_browser1';
 const ENDPOINT = 'ep_browser1';
-const NOW = new Date().toISOString();
 
-const project = { id: PROJECT, uid: null, name: 'Moon Quest', createdAt: NOW };
-const endpoint = {
-  id: ENDPOINT,
-  projectId: PROJECT,
-  url: 'http://127.0.0.1:9/hook',
-  name: 'Receiver',
-  description: '',
-  eventTypes: [],
-  method: 'POST',
-  headers: {},
-  dev: true,
-  timeoutMs: 10_000,
-  envelope: 'standard',
-  signature: { scheme: 'standard' },
-  retrySchedule: null,
-  rateLimit: null,
-  status: 'active',
-  disabledReason: null,
-  consecutiveFailures: 0,
-  createdAt: NOW,
-};
-const attempt = (id: string, eventId: string, eventType: string, outcome: 'succeeded' | 'failed') => ({
-  id,
-  projectId: PROJECT,
-  deliveryId: `dlv_${id}`,
-  eventId,
-  endpointId: ENDPOINT,
-  eventType,
-  number: 1,
-  startedAt: NOW,
-  durationMs: 12,
-  outcome,
-  request: { method: 'POST', url: endpoint.url, headers: {}, body: '{}' },
-  response: { status: outcome === 'succeeded' ? 200 : 500, headers: {}, body: '' },
-  error: null,
-});
-const event = (id: string, type: string, isTest: boolean) => ({
-  id,
-  projectId: PROJECT,
-  type,
-  payload: {},
-  test: isTest,
-  idempotencyKey: null,
-  callbackUrl: null,
-  createdAt: NOW,
-  deliveries: [],
-});
+const project = cannedProject({ id: PROJECT, name: 'Moon Quest' });
+const endpoint = cannedEndpoint({ id: ENDPOINT, projectId: PROJECT, dev: true });
+const attempt = (id: string, eventId: string, eventType: string, outcome: 'succeeded' | 'failed') =>
+  cannedAttempt({
+    id,
+    projectId: PROJECT,
+    eventId,
+    endpointId: ENDPOINT,
+    eventType,
+    outcome,
+    url: endpoint.url,
+  });
+const event = (id: string, type: string, isTest: boolean) =>
+  cannedEvent({ id, projectId: PROJECT, type, test: isTest });
 const BIDI = 'ep_bidi1';
 /** A name and an event type holding RIGHT-TO-LEFT OVERRIDE, with no POP DIRECTIONAL FORMATTING after. */
 const RLO_NAME = '\u202eReceiver';
@@ -128,15 +96,11 @@ const longEndpoint = {
   url: `http://127.0.0.1:9/${'p'.repeat(1500)}`,
 };
 /** A catalog type with a name of the longest kind (200 characters) and a description, neither with spaces. */
-const longType = {
+const longType = cannedEventType({
   name: 'T'.repeat(200),
   description: 'W'.repeat(600),
-  schema: null,
   example: { order: 1 },
-  deprecated: false,
-  createdAt: NOW,
-  updatedAt: NOW,
-};
+});
 /** Deprecated, and first in the catalog (by name, as the API lists it). */
 const legacyType = {
   ...longType,
@@ -146,15 +110,7 @@ const legacyType = {
   deprecated: true,
 };
 const hebType = { ...legacyType, name: HEB_TYPE, example: { shipped: true } };
-const apiKey = (id: string, name: string) => ({
-  id,
-  projectId: PROJECT,
-  name,
-  scope: 'send',
-  prefix: 'hk_ujCvaYh',
-  createdAt: NOW,
-  lastUsedAt: null,
-});
+const apiKey = (id: string, name: string) => cannedApiKey({ id, projectId: PROJECT, name });
 const API_KEYS = [apiKey('key_heb1', HEB_KEY), apiKey('key_rlo1', RLO_NAME)];
 /** Answered 404, as a deleted endpoint is; VANISH is until `vanished` is set. */
 const GONE = 'ep_gone1';
@@ -213,10 +169,7 @@ async function assertDrawnInOrder(page: Page, text: string, parts: string[]): Pr
 }
 
 describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
-  let out: string;
-  let server: FastifyInstance;
-  let base: string;
-  let browser: Browser;
+  let dashboard: CannedDashboard;
   const problems: string[] = [];
   const eventLookups: string[] = [];
   const enabled: string[] = [];
@@ -224,88 +177,76 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
   const saved: string[] = [];
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
-    out = mkdtempSync(join(tmpdir(), 'herald-ui-screens-'));
-    await build({
-      configFile: join(ROOT, 'src/dashboard/vite.config.ts'),
-      logLevel: 'warn',
-      build: { outDir: out, emptyOutDir: true },
+    dashboard = await startCannedDashboard({
+      problems,
+      timeout: 15_000,
+      setup: (server) => {
+        // A portal token is refused, as the API refuses a revoked or expired one.
+        server.addHook('onRequest', async (request, reply) => {
+          if (request.url.startsWith('/api/') && /^Bearer hpt_/.test(request.headers.authorization ?? '')) {
+            return reply
+              .code(401)
+              .send({ error: { code: 'HERALD_ERR_UNAUTHORIZED', message: 'the portal link is not valid' } });
+          }
+        });
+        server.addHook('onRequest', async (request) => {
+          if (/^(POST|PATCH)$/.test(request.method) && /\/endpoints(\/[^/]+)?$/.test(request.url))
+            saved.push(`${request.method} ${request.url}`);
+        });
+        server.post(`/api/v1/projects/${PROJECT}/endpoints/:endpoint/enable`, async (request) => {
+          const id = (request.params as { endpoint: string }).endpoint;
+          enabled.push(id);
+          if (id === OFF) offEndpoint.status = 'active';
+          return { ok: true };
+        });
+      },
+      get: (path, _url, reply) => {
+        const p = `/projects/${PROJECT}`;
+        const e = `${p}/endpoints/${ENDPOINT}`;
+        if (path === p) return project;
+        if (path === e) return endpoint;
+        if (path === `${p}/endpoints/${OFF}`) return offEndpoint;
+        if (path === `${p}/endpoints/${LONG}`) return longEndpoint;
+        if (path === `${p}/endpoints/${BIDI}`) return bidiEndpoint;
+        if (path === `${p}/endpoints/${BIDI}/attempts`) {
+          return { data: [{ ...attempt('att_bidi', 'evt_bidi1', RLO_TYPE, 'succeeded'), endpointId: BIDI }] };
+        }
+        if (path === `${p}/endpoints/${GONE}` || (path === `${p}/endpoints/${VANISH}` && vanished)) {
+          return reply
+            .code(404)
+            .send({ error: { code: 'HERALD_ERR_NOT_FOUND', message: 'endpoint not found' } });
+        }
+        if (path === `${p}/endpoints/${VANISH}`) return { ...endpoint, id: VANISH, name: 'Soon gone' };
+        if (/^\/projects\/[^/]+\/endpoints\/[^/]+\/secret$/.test(path)) return SECRETS;
+        if (path === `${p}/attempts/att_off`)
+          return { ...attempt('att_off', 'evt_live1', 'order.paid', 'failed'), endpointId: OFF };
+        if (path === `${p}/endpoints`)
+          return { data: [endpoint, longEndpoint, bidiEndpoint], nextCursor: null };
+        if (path === '/event-types') return { data: [legacyType, longType, hebType], nextCursor: null };
+        if (path === `${p}/api-keys`) return { data: API_KEYS, nextCursor: null };
+        if (path === `${e}/attempts`) return { data: ATTEMPTS, nextCursor: null };
+        if (path === `${e}/stats`) {
+          const start = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000).toISOString();
+          return { data: [{ start, succeeded: 2, failed: 1, avgDurationMs: 12, p95DurationMs: 12 }] };
+        }
+        const eventMatch = new RegExp(`^${p}/events/([^/]+)$`).exec(path);
+        if (eventMatch) {
+          eventLookups.push(eventMatch[1]!);
+          const found = EVENTS[eventMatch[1]!];
+          if (found) return found;
+          return reply.code(404).send({ error: { code: 'HERALD_ERR_NOT_FOUND', message: 'no such event' } });
+        }
+        return undefined;
+      },
     });
-    server = Fastify();
-    await server.register(dashboardPlugin, { distDir: out });
-    // A portal token is refused, as the API refuses a revoked or expired one.
-    server.addHook('onRequest', async (request, reply) => {
-      if (request.url.startsWith('/api/') && /^Bearer hpt_/.test(request.headers.authorization ?? '')) {
-        return reply
-          .code(401)
-          .send({ error: { code: 'HERALD_ERR_UNAUTHORIZED', message: 'the portal link is not valid' } });
-      }
-    });
-    server.addHook('onRequest', async (request) => {
-      if (/^(POST|PATCH)$/.test(request.method) && /\/endpoints(\/[^/]+)?$/.test(request.url))
-        saved.push(`${request.method} ${request.url}`);
-    });
-    server.post(`/api/v1/projects/${PROJECT}/endpoints/:endpoint/enable`, async (request) => {
-      const id = (request.params as { endpoint: string }).endpoint;
-      enabled.push(id);
-      if (id === OFF) offEndpoint.status = 'active';
-      return { ok: true };
-    });
-    server.get('/api/v1/*', async (request, reply) => {
-      const path = new URL(request.url, 'http://x').pathname.slice('/api/v1'.length);
-      const p = `/projects/${PROJECT}`;
-      const e = `${p}/endpoints/${ENDPOINT}`;
-      if (path === p) return project;
-      if (path === e) return endpoint;
-      if (path === `${p}/endpoints/${OFF}`) return offEndpoint;
-      if (path === `${p}/endpoints/${LONG}`) return longEndpoint;
-      if (path === `${p}/endpoints/${BIDI}`) return bidiEndpoint;
-      if (path === `${p}/endpoints/${BIDI}/attempts`) {
-        return { data: [{ ...attempt('att_bidi', 'evt_bidi1', RLO_TYPE, 'succeeded'), endpointId: BIDI }] };
-      }
-      if (path === `${p}/endpoints/${GONE}` || (path === `${p}/endpoints/${VANISH}` && vanished)) {
-        return reply
-          .code(404)
-          .send({ error: { code: 'HERALD_ERR_NOT_FOUND', message: 'endpoint not found' } });
-      }
-      if (path === `${p}/endpoints/${VANISH}`) return { ...endpoint, id: VANISH, name: 'Soon gone' };
-      if (/^\/projects\/[^/]+\/endpoints\/[^/]+\/secret$/.test(path)) return SECRETS;
-      if (path === `${p}/attempts/att_off`)
-        return { ...attempt('att_off', 'evt_live1', 'order.paid', 'failed'), endpointId: OFF };
-      if (path === `${p}/endpoints`)
-        return { data: [endpoint, longEndpoint, bidiEndpoint], nextCursor: null };
-      if (path === '/event-types') return { data: [legacyType, longType, hebType], nextCursor: null };
-      if (path === `${p}/api-keys`) return { data: API_KEYS, nextCursor: null };
-      if (path === `${e}/attempts`) return { data: ATTEMPTS, nextCursor: null };
-      if (path === `${e}/stats`) {
-        const start = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000).toISOString();
-        return { data: [{ start, succeeded: 2, failed: 1, avgDurationMs: 12, p95DurationMs: 12 }] };
-      }
-      const eventMatch = new RegExp(`^${p}/events/([^/]+)$`).exec(path);
-      if (eventMatch) {
-        eventLookups.push(eventMatch[1]!);
-        const found = EVENTS[eventMatch[1]!];
-        if (found) return found;
-        return reply.code(404).send({ error: { code: 'HERALD_ERR_NOT_FOUND', message: 'no such event' } });
-      }
-      return { data: [], nextCursor: null };
-    });
-    await server.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
-    browser = await launchLoopbackChromium();
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.close();
-    if (out) rmSync(out, { recursive: true, force: true });
+    await dashboard?.close();
   });
 
-  async function open(path: string): Promise<Page> {
-    const { context, page } = await watchedPage(browser, problems, { timeout: 15_000 });
-    await context.addInitScript(() => window.sessionStorage.setItem('herald.adminToken', 'admin-token'));
-    await page.goto(`${base}/ui${path}`);
-    return page;
+  function open(path: string): Promise<Page> {
+    return dashboard.open(path);
   }
 
   test('Overview: the stats chart says it counts attempts, not deliveries', async () => {
@@ -613,7 +554,7 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
     assert.equal(new URL(page.url()).pathname, `/ui/projects/${PROJECT}`);
 
     vanished = false;
-    await page.goto(`${base}/ui/projects/${PROJECT}/endpoints/${VANISH}`);
+    await page.goto(`${dashboard.base}/ui/projects/${PROJECT}/endpoints/${VANISH}`);
     await page.getByRole('heading', { name: 'Soon gone' }).waitFor();
     vanished = true;
     // The endpoint's state is read again every few seconds: the next read finds it gone.

@@ -13,113 +13,68 @@
  * its deliveries (`?deliveries=false`) and them a page at a time, and again only those it shows.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import Fastify, { type FastifyInstance } from 'fastify';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { IN_FLIGHT_REFRESH_MS } from '../../src/dashboard/app/retry-block.ts';
-import { dashboardPlugin } from '../../src/dashboard/serve.ts';
-import { CHROMIUM, launchLoopbackChromium, watchedPage } from '../support/browser.ts';
-import { buildDashboard, DASHBOARD_DIST } from '../support/dashboard-build.ts';
+import {
+  type CannedDashboard,
+  cannedAttempt,
+  cannedDelivery,
+  cannedEndpoint,
+  cannedEvent,
+  cannedEventType,
+  cannedProject,
+  pageOf,
+  startCannedDashboard,
+} from '../support/canned-api.ts';
 import { until } from '../support/wait-until.ts';
 
 const PROJECT = 'prj_caps1';
-const NOW = new Date().toISOString();
 const ENDPOINTS = 2150;
 const TYPES = 5100;
 
-const endpoint = (i: number) => ({
-  id: `ep_${String(i).padStart(5, '0')}`,
-  projectId: PROJECT,
-  url: `http://127.0.0.1:9/hook/${i}`,
-  name: `Receiver ${i}`,
-  description: '',
-  eventTypes: [],
-  method: 'POST',
-  headers: {},
-  dev: false,
-  timeoutMs: 10_000,
-  envelope: 'standard',
-  signature: { scheme: 'standard' },
-  retrySchedule: null,
-  rateLimit: null,
-  status: 'active',
-  disabledReason: null,
-  consecutiveFailures: 0,
-  createdAt: NOW,
-});
-const eventType = (i: number) => ({
-  name: `type.${String(i).padStart(5, '0')}`,
-  description: '',
-  schema: null,
-  example: null,
-  deprecated: false,
-  createdAt: NOW,
-  updatedAt: NOW,
-});
+const endpoint = (i: number) =>
+  cannedEndpoint({
+    id: `ep_${String(i).padStart(5, '0')}`,
+    projectId: PROJECT,
+    url: `http://127.0.0.1:9/hook/${i}`,
+    name: `Receiver ${i}`,
+  });
+const eventType = (i: number) => cannedEventType({ name: `type.${String(i).padStart(5, '0')}` });
 /** Two endpoints the events name: one among the first 2,000 listed, one past them. */
 const NAMED = [endpoint(3), endpoint(2100)];
-const delivery = (eventId: string, ep: ReturnType<typeof endpoint>) => ({
-  id: `dlv_${eventId}_${ep.id}`,
-  eventId,
-  endpointId: ep.id,
-  url: ep.url,
-  status: 'succeeded',
-  attempts: 1,
-  nextAttemptAt: null,
-  inFlight: false,
-  lastAttemptAt: NOW,
-  createdAt: NOW,
-});
-const event = (id: string) => ({
-  id,
-  projectId: PROJECT,
-  type: 'type.00001',
-  payload: {},
-  test: false,
-  idempotencyKey: null,
-  callbackUrl: null,
-  createdAt: NOW,
-  deliveries: NAMED.map((ep) => delivery(id, ep)),
-});
+const event = (id: string) =>
+  cannedEvent({
+    id,
+    projectId: PROJECT,
+    type: 'type.00001',
+    deliveries: NAMED.map((ep) => cannedDelivery(id, ep)),
+  });
 const EVENTS = [event('evt_caps1'), event('evt_caps2')];
 /** An event fanned out to 230 endpoints: more than two pages of the event page's 100. */
 const WIDE = {
   ...event('evt_wide'),
-  deliveries: Array.from({ length: 230 }, (_, i) => delivery('evt_wide', endpoint(i))),
+  deliveries: Array.from({ length: 230 }, (_, i) => cannedDelivery('evt_wide', endpoint(i))),
 };
 /** The wide event's delivery held in flight while `wideInFlight.on`: past the first 100 shown. */
 const HELD = WIDE.deliveries[150]!;
 /** evt_caps1's attempts, newest first: more than a page of 100. */
-const ATTEMPTS = Array.from({ length: 130 }, (_, i) => ({
-  id: `att_${String(130 - i).padStart(4, '0')}`,
-  projectId: PROJECT,
-  deliveryId: `dlv_evt_caps1_${NAMED[0]!.id}`,
-  eventId: 'evt_caps1',
-  endpointId: NAMED[0]!.id,
-  eventType: 'type.00001',
-  number: 130 - i,
-  startedAt: NOW,
-  durationMs: 12,
-  outcome: 'failed',
-  request: { method: 'POST', url: NAMED[0]!.url, headers: {}, body: '{}' },
-  response: { status: 500, headers: {}, body: '' },
-  error: null,
-}));
-
-/** `?limit&cursor` over `items`, the cursor being the index to go on from. */
-function pageOf<T>(items: T[], query: Record<string, string>) {
-  const from = Number(query['cursor'] ?? 0);
-  const limit = Number(query['limit'] ?? 50);
-  const data = items.slice(from, from + limit);
-  return { data, nextCursor: from + limit < items.length ? String(from + limit) : null };
-}
+const ATTEMPTS = Array.from({ length: 130 }, (_, i) =>
+  cannedAttempt({
+    id: `att_${String(130 - i).padStart(4, '0')}`,
+    projectId: PROJECT,
+    deliveryId: `dlv_evt_caps1_${NAMED[0]!.id}`,
+    eventId: 'evt_caps1',
+    endpointId: NAMED[0]!.id,
+    eventType: 'type.00001',
+    number: 130 - i,
+    outcome: 'failed',
+    url: NAMED[0]!.url,
+  }),
+);
 
 describe('long lists in the dashboard (browser)', { timeout: 180_000 }, () => {
-  let server: FastifyInstance;
-  let base: string;
-  let browser: Browser;
+  let dashboard: CannedDashboard;
   const problems: string[] = [];
   const allEndpoints = Array.from({ length: ENDPOINTS }, (_, i) => endpoint(i));
   const allTypes = Array.from({ length: TYPES }, (_, i) => eventType(i));
@@ -132,72 +87,63 @@ describe('long lists in the dashboard (browser)', { timeout: 180_000 }, () => {
   const wideInFlight = { on: false };
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
-    // The UI as it is in the tree now, as the browser tests against `herald serve` have it.
-    await buildDashboard();
-    server = Fastify();
-    await server.register(dashboardPlugin, { distDir: DASHBOARD_DIST });
-    server.get('/api/v1/*', async (request, reply) => {
-      const url = new URL(request.url, 'http://x');
-      const path = url.pathname.slice('/api/v1'.length);
-      const query = Object.fromEntries(url.searchParams);
-      const p = `/projects/${PROJECT}`;
-      if (path === p) return { id: PROJECT, uid: null, name: 'Caps', createdAt: NOW };
-      if (path === `${p}/endpoints`) {
-        listReads.push(url.search);
-        return pageOf(allEndpoints, query);
-      }
-      const one = new RegExp(`^${p}/endpoints/([^/]+)$`).exec(path);
-      if (one) {
-        idReads.push(one[1]!);
-        const found = allEndpoints.find((e) => e.id === one[1]);
-        if (found) return found;
-        return reply.code(404).send({ error: { code: 'HERALD_ERR_NOT_FOUND', message: 'no such endpoint' } });
-      }
-      if (path === '/event-types') return pageOf(allTypes, query);
-      if (path === `${p}/events`) return { data: EVENTS, nextCursor: null };
-      if (path === `${p}/events/evt_caps1/attempts`) return pageOf(ATTEMPTS, query);
-      if (path === `${p}/events/evt_wide`) {
-        wideReads.push(url.search);
-        if (url.searchParams.get('deliveries') !== 'false') return WIDE;
-        const { deliveries: _, ...alone } = WIDE;
-        return alone;
-      }
-      if (path === `${p}/events/evt_wide/deliveries`) {
-        wideDeliveryReads.push(url.search);
-        const held = {
-          ...HELD,
-          inFlight: wideInFlight.on,
-          status: wideInFlight.on ? 'pending' : 'succeeded',
-        };
-        return pageOf(
-          WIDE.deliveries.map((d) => (d.id === HELD.id ? held : d)),
-          query,
-        );
-      }
-      const ofEvent = new RegExp(`^${p}/events/([^/]+)/deliveries$`).exec(path);
-      if (ofEvent) return pageOf(EVENTS.find((e) => e.id === ofEvent[1])?.deliveries ?? [], query);
-      const anEvent = new RegExp(`^${p}/events/([^/]+)$`).exec(path);
-      if (anEvent) return EVENTS.find((e) => e.id === anEvent[1]) ?? reply.code(404).send({});
-      return { data: [], nextCursor: null };
+    dashboard = await startCannedDashboard({
+      problems,
+      timeout: 30_000,
+      get: (path, url, reply) => {
+        const query = Object.fromEntries(url.searchParams);
+        const p = `/projects/${PROJECT}`;
+        if (path === p) return cannedProject({ id: PROJECT, name: 'Caps' });
+        if (path === `${p}/endpoints`) {
+          listReads.push(url.search);
+          return pageOf(allEndpoints, query);
+        }
+        const one = new RegExp(`^${p}/endpoints/([^/]+)$`).exec(path);
+        if (one) {
+          idReads.push(one[1]!);
+          const found = allEndpoints.find((e) => e.id === one[1]);
+          if (found) return found;
+          return reply
+            .code(404)
+            .send({ error: { code: 'HERALD_ERR_NOT_FOUND', message: 'no such endpoint' } });
+        }
+        if (path === '/event-types') return pageOf(allTypes, query);
+        if (path === `${p}/events`) return { data: EVENTS, nextCursor: null };
+        if (path === `${p}/events/evt_caps1/attempts`) return pageOf(ATTEMPTS, query);
+        if (path === `${p}/events/evt_wide`) {
+          wideReads.push(url.search);
+          if (url.searchParams.get('deliveries') !== 'false') return WIDE;
+          const { deliveries: _, ...alone } = WIDE;
+          return alone;
+        }
+        if (path === `${p}/events/evt_wide/deliveries`) {
+          wideDeliveryReads.push(url.search);
+          const held = {
+            ...HELD,
+            inFlight: wideInFlight.on,
+            status: wideInFlight.on ? 'pending' : 'succeeded',
+          };
+          return pageOf(
+            WIDE.deliveries.map((d) => (d.id === HELD.id ? held : d)),
+            query,
+          );
+        }
+        const ofEvent = new RegExp(`^${p}/events/([^/]+)/deliveries$`).exec(path);
+        if (ofEvent) return pageOf(EVENTS.find((e) => e.id === ofEvent[1])?.deliveries ?? [], query);
+        const anEvent = new RegExp(`^${p}/events/([^/]+)$`).exec(path);
+        if (anEvent) return EVENTS.find((e) => e.id === anEvent[1]) ?? reply.code(404).send({});
+        return undefined;
+      },
     });
-    await server.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
-    browser = await launchLoopbackChromium();
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.close();
+    await dashboard?.close();
   });
 
   /** `clock`: with Playwright's clock installed (it runs on as the real one until moved forward). */
-  async function open(path: string, { clock = false } = {}): Promise<Page> {
-    const { context, page } = await watchedPage(browser, problems, { timeout: 30_000 });
-    await context.addInitScript(() => window.sessionStorage.setItem('herald.adminToken', 'admin-token'));
-    if (clock) await page.clock.install();
-    await page.goto(`${base}/ui${path}`);
-    return page;
+  function open(path: string, { clock = false } = {}): Promise<Page> {
+    return dashboard.open(path, { clock });
   }
 
   test('the endpoints list says it shows the first 2,000 and reads the rest on request', async () => {

@@ -15,128 +15,78 @@
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import Fastify, { type FastifyInstance } from 'fastify';
-import type { Browser, Page } from 'playwright-core';
-import { build } from 'vite';
-import { dashboardPlugin } from '../../src/dashboard/serve.ts';
-import { CHROMIUM, launchLoopbackChromium, watchedPage } from '../support/browser.ts';
+import type { Page } from 'playwright-core';
+import {
+  type CannedDashboard,
+  cannedApiKey,
+  cannedEndpoint,
+  cannedEvent,
+  cannedProject,
+  NOW,
+  startCannedDashboard,
+} from '../support/canned-api.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 // As long as the ids Herald makes (prj_ and 26 characters).
 const PROJECT = 'prj_01m96qksxg9k3b50epmrrjnab9';
 const ENDPOINT = 'ep_01m96qktn23sr7kcf1p0gretbg';
-const NOW = new Date().toISOString();
 const SUCCEEDED = 1_234_567;
 const FAILED = 1;
 
-const project = { id: PROJECT, uid: null, name: 'Busy Game', createdAt: NOW };
+const project = cannedProject({ id: PROJECT, name: 'Busy Game' });
 const LONG_PROJECT = 'prj_01m96s64tpva7wv8hfgsf0cj0z';
 const LONG_EVENT = 'evt_01m96s64tpva7wv8hfgsf0cj0z';
-const longEvent = {
-  id: LONG_EVENT,
-  projectId: PROJECT,
-  type: 'T'.repeat(200),
-  payload: {},
-  test: false,
-  idempotencyKey: null,
-  callbackUrl: null,
-  createdAt: NOW,
-  deliveries: [],
-};
-const longProject = { id: LONG_PROJECT, uid: 'u'.repeat(60), name: 'P'.repeat(200), createdAt: NOW };
-const endpoint = {
+const longEvent = cannedEvent({ id: LONG_EVENT, projectId: PROJECT, type: 'T'.repeat(200) });
+const longProject = cannedProject({ id: LONG_PROJECT, uid: 'u'.repeat(60), name: 'P'.repeat(200) });
+const endpoint = cannedEndpoint({
   id: ENDPOINT,
   projectId: PROJECT,
-  url: 'http://127.0.0.1:9/hook',
   name: 'Busy receiver',
-  description: '',
-  eventTypes: [],
-  method: 'POST',
-  headers: {},
-  dev: false,
   timeoutMs: 5_000,
-  envelope: 'standard',
-  signature: { scheme: 'standard' },
-  retrySchedule: null,
-  rateLimit: null,
-  status: 'active',
-  disabledReason: null,
-  consecutiveFailures: 0,
-  createdAt: NOW,
-};
+});
 
-const apiKey = {
+const apiKey = cannedApiKey({
   id: 'key_01m96rb1czpq767mfxhgkfxwd0',
   projectId: PROJECT,
   name: 'backend key',
-  scope: 'send',
-  prefix: 'hk_ujCvaYh',
-  createdAt: NOW,
-  lastUsedAt: null,
-};
+});
 
 describe('wide figures and text (browser)', { timeout: 120_000 }, () => {
-  let out: string;
-  let server: FastifyInstance;
-  let base: string;
-  let browser: Browser;
+  let dashboard: CannedDashboard;
   const problems: string[] = [];
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
-    out = mkdtempSync(join(tmpdir(), 'herald-ui-figures-'));
-    await build({
-      configFile: join(ROOT, 'src/dashboard/vite.config.ts'),
-      logLevel: 'warn',
-      build: { outDir: out, emptyOutDir: true },
+    dashboard = await startCannedDashboard({
+      problems,
+      timeout: 15_000,
+      get: (path, url) => {
+        const p = `/projects/${PROJECT}`;
+        const e = `${p}/endpoints/${ENDPOINT}`;
+        if (path === p) return project;
+        if (path === `/projects/${LONG_PROJECT}`) return longProject;
+        if (path === `${p}/events/${LONG_EVENT}`) return longEvent;
+        if (path === e) return endpoint;
+        if (path === `${p}/endpoints`) return { data: [endpoint], nextCursor: null };
+        if (path === `${p}/api-keys`) return { data: [apiKey], nextCursor: null };
+        if (path === `${e}/stats`) {
+          // All of them in the bucket the period ends in.
+          const until = Date.parse(url.searchParams.get('until') ?? NOW);
+          const start = new Date(Math.floor(until / 3_600_000) * 3_600_000).toISOString();
+          return {
+            data: [{ start, succeeded: SUCCEEDED, failed: FAILED, avgDurationMs: 12, p95DurationMs: 30 }],
+          };
+        }
+        return undefined;
+      },
     });
-    server = Fastify();
-    await server.register(dashboardPlugin, { distDir: out });
-    server.get('/api/v1/*', async (request) => {
-      const url = new URL(request.url, 'http://x');
-      const path = url.pathname.slice('/api/v1'.length);
-      const p = `/projects/${PROJECT}`;
-      const e = `${p}/endpoints/${ENDPOINT}`;
-      if (path === p) return project;
-      if (path === `/projects/${LONG_PROJECT}`) return longProject;
-      if (path === `${p}/events/${LONG_EVENT}`) return longEvent;
-      if (path === e) return endpoint;
-      if (path === `${p}/endpoints`) return { data: [endpoint], nextCursor: null };
-      if (path === `${p}/api-keys`) return { data: [apiKey], nextCursor: null };
-      if (path === `${e}/stats`) {
-        // All of them in the bucket the period ends in.
-        const until = Date.parse(url.searchParams.get('until') ?? NOW);
-        const start = new Date(Math.floor(until / 3_600_000) * 3_600_000).toISOString();
-        return {
-          data: [{ start, succeeded: SUCCEEDED, failed: FAILED, avgDurationMs: 12, p95DurationMs: 30 }],
-        };
-      }
-      return { data: [], nextCursor: null };
-    });
-    await server.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
-    browser = await launchLoopbackChromium();
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.close();
-    if (out) rmSync(out, { recursive: true, force: true });
+    await dashboard?.close();
   });
 
-  async function open(path: string, width = 1280): Promise<Page> {
-    const { context, page } = await watchedPage(browser, problems, {
-      timeout: 15_000,
-      viewport: { width, height: 900 },
-    });
-    await context.addInitScript(() => window.sessionStorage.setItem('herald.adminToken', 'admin-token'));
-    await page.goto(`${base}/ui${path}`);
-    return page;
+  function open(path: string, width = 1280): Promise<Page> {
+    return dashboard.open(path, { width });
   }
 
   test('Overview: a million attempts read with separators, and the chart axis labels stay inside it', async () => {
