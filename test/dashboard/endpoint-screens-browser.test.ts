@@ -23,7 +23,7 @@
  * so no <bdi>), right-to-left text is in an isolate (FSI … PDI) and reorders nothing around it: the
  * Example tab's and the test send's options, the endpoints list's event types (its title, and the
  * first two in the cell, which had no <bdi> either), the catalog's Edit, a key's Revoke, the header
- * editor's Remove.
+ * editor's Remove; and the page's title, of which each part is isolated.
  * And the endpoint form's header editor refuses a header Herald sets itself, and a Content-Type
  * that does not describe the body of the form's method and scheme, in the API's words, without
  * sending the form.
@@ -503,6 +503,10 @@ describe('endpoint screens (browser)', { timeout: 120_000 }, () => {
       'order.paid (not in the catalog)',
     ]);
     await assertDrawnInOrder(page, sendOptions[0]!, [RLO_TYPE, '(not in the catalog)']);
+    // The page's title: the name in it reorders neither the separators nor the project's name.
+    const pageTitle = `Overview · ${FSI}${RLO_NAME}${PDI} · Moon Quest · Herald`;
+    await page.waitForFunction((wanted) => document.title === wanted, pageTitle);
+    await assertDrawnInOrder(page, await page.title(), ['Overview · ', RLO_NAME, ' · Moon Quest · Herald']);
     await page.context().close();
 
     // The endpoints list: the types it names, in the title and the cell.
