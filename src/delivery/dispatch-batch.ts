@@ -17,7 +17,7 @@ import { type EndpointQueues, FAILING_ENDPOINT_PAUSE_MS } from './endpoint-queue
 import type { ProjectSchedules } from './project-schedules.ts';
 import type { RateGate } from './rate-gate.ts';
 import type { RecordQueue } from './record-queue.ts';
-import { releaseItems } from './release-items.ts';
+import { releaseItems, releaseOf } from './release-items.ts';
 import type { AttemptSender } from './send-attempt.ts';
 import { createSharedPayloads } from './shared-payloads.ts';
 
@@ -139,21 +139,14 @@ export function createBatchDispatch(
      */
     const defer = (d: ClaimedDelivery['delivery'], at: number, limit?: RateLimit | null) => {
       const rateLimited = limit !== undefined;
-      releases.push({
-        projectId: d.projectId,
-        deliveryId: d.id,
-        nextAttemptAt: at,
-        rateLimited,
-        ...(rateLimited ? { rateLimit: limit } : {}),
-      });
+      releases.push({ ...releaseOf(d, at), rateLimited, ...(rateLimited ? { rateLimit: limit } : {}) });
       deferredWakeups.add(at);
     };
     /**
      * No room among the queued bytes for its payload (queued-bytes.ts): handed back, due now, for
      * another worker or this one's claim once there is room (its endpoint is left out until then).
      */
-    const turnAway = (d: ClaimedDelivery['delivery']) =>
-      releases.push({ projectId: d.projectId, deliveryId: d.id, nextAttemptAt: now });
+    const turnAway = (d: ClaimedDelivery['delivery']) => releases.push(releaseOf(d, now));
     for (const c of claimed) {
       const d = c.delivery;
       // Held queued here under a claim whose lease ran out: this claim takes its place
@@ -173,16 +166,12 @@ export function createBatchDispatch(
         continue;
       }
       if (target.unopened) {
-        releases.push({
-          projectId: d.projectId,
-          deliveryId: d.id,
-          nextAttemptAt: opened ? now + 1_000 : now,
-        });
+        releases.push(releaseOf(d, opened ? now + 1_000 : now));
         continue;
       }
       const ep = target.endpoint;
       if (ep.status === 'disabled') {
-        releases.push({ projectId: d.projectId, deliveryId: d.id, nextAttemptAt: now, status: 'parked' });
+        releases.push({ ...releaseOf(d, now), status: 'parked' });
         continue;
       }
       // Claimed before a failure that may disable it: nothing more goes to it until that is recorded.

@@ -22,7 +22,7 @@ import { createProjectSchedules } from './project-schedules.ts';
 import { createQueuedBytes } from './queued-bytes.ts';
 import { createRateGate } from './rate-gate.ts';
 import { createRecordQueue } from './record-queue.ts';
-import { releaseItems } from './release-items.ts';
+import { releaseItems, releaseOf } from './release-items.ts';
 import { type AttemptSender, createAttemptSender } from './send-attempt.ts';
 import { createPause, createWakeSignal } from './wake-signal.ts';
 
@@ -177,8 +177,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (cutOff) return;
       const at = clock() + LOCAL_FAILURE_RETRY_MS;
       deferredWakeups.add(at);
-      const { projectId, id } = claimed.delivery;
-      handBack([{ projectId, deliveryId: id, nextAttemptAt: at }]).catch((error: unknown) =>
+      handBack([releaseOf(claimed.delivery, at)]).catch((error: unknown) =>
         hooks.onError?.(error, 'release'),
       );
       hooks.onError?.(new LocalResourceError(result.local!, result.error?.message ?? ''), 'send');

@@ -615,8 +615,9 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       // would, it went back again at its next turn after waiting as long, and was never sent. Its
       // event stays the copy counted (queued bytes, a reservation for a read under way: one event
       // is as good as another, shared-payloads.ts), so nothing is counted twice or given back.
-      // Neither handed back nor queued twice: a hand-back goes by worker, so the old claim's freed
-      // the row of the new one as it was sent, and any worker could send it again.
+      // Neither handed back nor queued twice: a hand-back went by worker, so the old claim's freed
+      // the row of the new one as it was sent, and any worker could send it again (a hand-back now
+      // names its claim, release-items.ts, and the old one's would change nothing).
       entry.claimed = { ...claimed, event: entry.claimed.event, payloadJson: entry.claimed.payloadJson };
       entry.claimedAt = clock();
       return true;

@@ -1,15 +1,23 @@
 /** Claimed deliveries handed back to the store, held until `at` in their place in the due order (`parked`: their endpoint is disabled). */
+import type { Delivery } from '../domain/types.ts';
 import type { ClaimedDelivery, ReleaseItem } from '../store/store.ts';
+
+/**
+ * One claimed delivery handed back, due (held until) `at`, naming its claim by its lease's end
+ * (ReleaseItem.leasedUntil): the store frees it only while still under that claim, not a newer
+ * claim of it this process took since (the older one's lease ran out while it waited here).
+ */
+export const releaseOf = (d: Delivery, at: number): ReleaseItem => ({
+  projectId: d.projectId,
+  deliveryId: d.id,
+  nextAttemptAt: at,
+  leasedUntil: d.leasedUntil,
+});
 
 export function releaseItems(
   claimed: readonly ClaimedDelivery[],
   at: number,
   status?: 'parked',
 ): ReleaseItem[] {
-  return claimed.map((c) => ({
-    projectId: c.delivery.projectId,
-    deliveryId: c.delivery.id,
-    nextAttemptAt: at,
-    ...(status ? { status } : {}),
-  }));
+  return claimed.map((c) => ({ ...releaseOf(c.delivery, at), ...(status ? { status } : {}) }));
 }

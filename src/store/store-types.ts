@@ -335,6 +335,14 @@ export interface ReleaseItem {
    */
   heldBy?: string;
   /**
+   * With `heldBy`: the end of the lease of the claim handed back (its delivery's `leasedUntil` as
+   * claimed), which names that claim. A delivery leased to `heldBy` changes only while still under
+   * this lease: one process may hold two claims of a delivery (the older one's lease ran out while
+   * it waited there, and the same process claimed it again), and the older one handed back must
+   * not free the newer one's row while it is sent. Not given (null): any lease of `heldBy`.
+   */
+  leasedUntil?: number | null;
+  /**
    * Put off because the endpoint's rate limit had no token for it (not a retry delay, a full
    * concurrency cap or a shutdown): removing or raising the limit makes it due at once (updateEndpoint).
    */

@@ -1608,6 +1608,45 @@ export function defineStoreSuite(
     );
 
     withStore(
+      'releaseDeliveries of an older claim of the same worker leaves the newer claim of that delivery',
+      async (store) => {
+        const { project } = await projectWithEndpoints(store, 1);
+        await store.acceptEvents(project.id, [eventInput('a')], T0);
+        const claimW = (worker: string, now: number, leaseMs: number) =>
+          store.claimDueDeliveries({ limit: 1, leaseMs, now, workerId: worker });
+        const [older] = await claimW('w1', T0, SECOND);
+        assert.ok(older);
+        assert.equal(older.delivery.leasedUntil, T0 + SECOND, 'a claim says when its lease ends');
+        // Its lease ran out while it waited in its process: the same process claims it again.
+        const [newer] = await claimW('w1', T0 + 2 * SECOND, 60 * SECOND);
+        assert.equal(newer?.delivery.id, older.delivery.id);
+        assert.equal(newer.delivery.leasedUntil, T0 + 62 * SECOND);
+        const back = (c: ClaimedDelivery) => ({
+          projectId: project.id,
+          deliveryId: c.delivery.id,
+          nextAttemptAt: T0 + 3 * SECOND,
+          heldBy: 'w1',
+          leasedUntil: c.delivery.leasedUntil,
+        });
+        // The older claim handed back (its turn came): the newer one is being sent, and stays leased.
+        await store.releaseDeliveries([back(older)]);
+        assert.equal(
+          (await store.getDelivery(project.id, older.delivery.id))?.leasedUntil,
+          T0 + 62 * SECOND,
+          'still under the newer lease',
+        );
+        assert.deepEqual(await claimW('w3', T0 + 4 * SECOND, 60 * SECOND), [], 'no other worker takes it');
+        // The newer claim handed back: free from its time on.
+        await store.releaseDeliveries([back(newer)]);
+        assert.equal(
+          (await claimW('w3', T0 + 4 * SECOND, 60 * SECOND)).length,
+          1,
+          'its own claim hands it back',
+        );
+      },
+    );
+
+    withStore(
       'a delivery handed back keeps its place in the due order, and no claim takes it before its time',
       async (store) => {
         const { project, endpoints } = await projectWithEndpoints(store, 1);
@@ -4410,6 +4449,11 @@ export function defineStoreSuite(
       assert.equal(a!.payloadJson, JSON.stringify(payload));
       assert.equal(a!.deliveries.length, 3);
       for (const d of a!.deliveries) assert.equal(d.nextAttemptAt, T0, 'returned due now');
+      assert.deepEqual(
+        a!.deliveries.map((d) => d.leasedUntil),
+        [T0 + 30 * SECOND, T0 + 30 * SECOND, null],
+        'the leased ones say when their lease ends, as a claim’s do (a hand-back names its claim by it)',
+      );
       // Only the one beyond the lease's room is claimable; the two leased come back when it runs out.
       const now = await store.claimDueDeliveries({ limit: 10, leaseMs: 60 * SECOND, now: T0, workerId: 'w' });
       assert.deepEqual(
@@ -4459,6 +4503,34 @@ export function defineStoreSuite(
       // The hand-off posts every entry's `leased` deliveries: a repeat that carried them too had
       // them sent twice, at once (two attempts, the receiver answered twice).
       assert.ok(!again!.leased, `the repeat carries no lease (got ${again!.leased})`);
+    });
+
+    withStore('a delivery leased by an accept is handed back under that lease', async (store) => {
+      if (!store.capabilities.leaseOnAccept) return;
+      const { project } = await projectWithEndpoints(store, 1);
+      const lease = { workerId: 'w-handoff', leaseMs: 30 * SECOND, max: 1 };
+      const [a] = await store.acceptEvents(project.id, [eventInput('a')], T0, { lease });
+      const d = a!.deliveries[0]!;
+      await store.releaseDeliveries([
+        {
+          projectId: project.id,
+          deliveryId: d.id,
+          nextAttemptAt: T0 + SECOND,
+          heldBy: 'w-handoff',
+          leasedUntil: d.leasedUntil,
+        },
+      ]);
+      const claims = await store.claimDueDeliveries({
+        limit: 1,
+        leaseMs: SECOND,
+        now: T0 + SECOND,
+        workerId: 'w',
+      });
+      assert.deepEqual(
+        claims.map((c) => c.delivery.id),
+        [d.id],
+        'freed by its hand-back, not held to the end of its lease',
+      );
     });
 
     withStore('a malformed cursor starts the list over instead of failing', async (store) => {

@@ -325,6 +325,8 @@ export async function acceptBatchPostgres(
     ]);
     deliveries.forEach((d, i) => {
       const lease = i < leased ? item.lease!.of : null;
+      // It says its lease's end, as a claim's does: a hand-back names its claim by it (ReleaseItem.leasedUntil).
+      if (lease) d.leasedUntil = now + lease.leaseMs;
       pushRow(dl, [
         projectId,
         d.id,

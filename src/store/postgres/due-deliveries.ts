@@ -126,6 +126,14 @@ export async function recoverDeliveriesPostgres(
 }
 
 /**
+ * A hand-back by a worker (v.held_by) changes a delivery only while leased to that worker under the
+ * claim handed back (v.leased_until, the claim's lease_until), or to none: an older claim of the
+ * same worker, whose lease ran out and which that worker claimed again, leaves the newer claim alone.
+ */
+const HELD_BY = (row: string) => `(v.held_by IS NULL OR ${row}.leased_by IS NULL
+  OR (${row}.leased_by = v.held_by AND (v.leased_until IS NULL OR ${row}.lease_until = v.leased_until)))`;
+
+/**
  * Claimed deliveries handed back, in one statement (the group commit's releases). One handed back
  * `parked` (the dispatcher's view of its endpoint said disabled) is parked only if its endpoint is
  * disabled as this statement runs, otherwise pending, claimed again from its time on, as any
@@ -153,12 +161,11 @@ export async function releaseDeliveriesPostgres(c: Queryable, items: ReleaseItem
        -- Unsent, it stays late since it became due; put off by the rate limit, due when that lets it go.
        due_since = CASE WHEN v.rate_deferred OR d.due_since IS NULL THEN v.next ELSE d.due_since END
      FROM ${lockedInKeyOrder(
-       `unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bool[], $6::text[])
-         AS v(project_id, id, status, next, rate_deferred, held_by)`,
-       `l.status = 'pending' AND (v.held_by IS NULL OR l.leased_by IS NULL OR l.leased_by = v.held_by)`,
+       `unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bool[], $6::text[], $7::bigint[])
+         AS v(project_id, id, status, next, rate_deferred, held_by, leased_until)`,
+       `l.status = 'pending' AND ${HELD_BY('l')}`,
      )}
-     WHERE d.project_id = v.project_id AND d.id = v.id AND d.status = 'pending'
-       AND (v.held_by IS NULL OR d.leased_by IS NULL OR d.leased_by = v.held_by)`,
+     WHERE d.project_id = v.project_id AND d.id = v.id AND d.status = 'pending' AND ${HELD_BY('d')}`,
     [
       releases.map((r) => r.projectId),
       releases.map((r) => r.deliveryId),
@@ -166,6 +173,7 @@ export async function releaseDeliveriesPostgres(c: Queryable, items: ReleaseItem
       releases.map((r) => r.nextAttemptAt),
       releases.map((r) => r.rateLimited === true),
       releases.map((r) => r.heldBy ?? null),
+      releases.map((r) => r.leasedUntil ?? null),
     ],
   );
 }

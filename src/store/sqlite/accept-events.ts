@@ -246,6 +246,8 @@ function writeOne(
   const leased = Math.min(room.left, deliveries.length);
   room.left -= leased;
   insertDeliveries(db, deliveries, { workerId: lease.workerId, until: now + lease.leaseMs, count: leased });
+  // Each says its lease's end, as a claim's does: a hand-back names its claim by it (ReleaseItem.leasedUntil).
+  for (let i = 0; i < leased; i++) deliveries[i]!.leasedUntil = now + lease.leaseMs;
   return { event, deliveries, duplicate: false, payloadJson, leased };
 }
 

@@ -265,9 +265,11 @@ function withEvents(db: DatabaseSync, rows: Row[], o: ClaimOptions, ahead: Row[]
   for (const r of rows) {
     const found = events.get(String(r.event_id));
     if (!found || found.event.projectId !== String(r.project_id)) continue;
-    // The returned delivery shows the lease as its due time, as stored.
+    // The returned delivery shows the lease as its due time, as stored, and as its lease's end
+    // (the row was read before the lease): a hand-back names the claim by it (ReleaseItem.leasedUntil).
     const delivery = toDelivery(r);
     delivery.nextAttemptAt = o.now + o.leaseMs;
+    delivery.leasedUntil = o.now + o.leaseMs;
     out.push({
       delivery,
       event: found.event,

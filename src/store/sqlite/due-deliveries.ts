@@ -111,6 +111,11 @@ export function recoverDeliveriesSqlite(
  * steady backlog a failing endpoint's queue, handed back due a second later at each failure, was
  * claimed and handed back again and again, and the oldest due waited without bound. One put off by
  * its endpoint's rate limit is due at its time, as a retry is: it is not due before.
+ *
+ * Handed back by a worker (heldBy), it changes only while leased to that worker under the claim
+ * handed back (leasedUntil: a lease moves next_attempt_at to its end, claims.ts leaseRows), or to
+ * none: an older claim of the same worker, whose lease ran out and which that worker claimed again,
+ * leaves the newer claim alone.
  */
 export function releaseDeliveriesSqlite(db: DatabaseSync, items: ReleaseItem[]): void {
   for (const item of items) {
@@ -125,13 +130,14 @@ export function releaseDeliveriesSqlite(db: DatabaseSync, items: ReleaseItem[]):
          leased_by = NULL, rate_deferred = ?3,
          due_since = CASE WHEN ?3 = 1 OR due_since IS NULL THEN ?2 ELSE due_since END
        WHERE project_id = ?4 AND id = ?5 AND status = 'pending'
-         AND (?6 IS NULL OR leased_by IS NULL OR leased_by = ?6)`,
+         AND (?6 IS NULL OR leased_by IS NULL OR (leased_by = ?6 AND (?7 IS NULL OR next_attempt_at = ?7)))`,
       it.status ?? 'pending',
       it.nextAttemptAt,
       it.rateLimited ? 1 : 0,
       it.projectId,
       it.deliveryId,
       it.heldBy ?? null,
+      it.leasedUntil ?? null,
     );
   }
 }
