@@ -101,8 +101,15 @@ export function createBatchDispatch(
 
   const dispatchBatch = async (all: ClaimedDelivery[]): Promise<void> => {
     // Neither sent, nor handed back, parked or closed while an attempt of it is out: the attempt's
-    // record settles it (or its lease, now this claim's, brings it back).
-    const claimed = all.filter((c) => !outAlready(c.delivery));
+    // record settles it (or its lease, now this claim's, brings it back). Held queued here under a
+    // claim whose lease ran out: this claim takes its place (endpoint-queues.ts renew), and its
+    // queue's read of the endpoint judges it as it starts. At once, before the reads below: renewed
+    // after them, the queued entry could start meanwhile under the old claim, its record settle
+    // the delivery, and this claim, finding nothing in its place and nothing of it out, sent it again.
+    const claimed = all.filter(
+      (c) =>
+        !outAlready(c.delivery) && !(c.delivery.endpointId === null ? callbacks.renew(c) : queues.renew(c)),
+    );
     for (const c of claimed) share(c); // one copy of each event however many claims brought it
     const { endpoints, schedules, readAt } = await readBatch(
       readsAndReleases,
@@ -149,9 +156,6 @@ export function createBatchDispatch(
     const turnAway = (d: ClaimedDelivery['delivery']) => releases.push(releaseOf(d, now));
     for (const c of claimed) {
       const d = c.delivery;
-      // Held queued here under a claim whose lease ran out: this claim takes its place
-      // (endpoint-queues.ts renew), and its queue's read of the endpoint judges it as it starts.
-      if (d.endpointId === null ? callbacks.renew(c) : queues.renew(c)) continue;
       const projSchedule = schedules.get(d.projectId) ?? null;
       if (d.endpointId === null) {
         // Started, or queued for a slot of its project (callback-queues.ts); else, with no room
