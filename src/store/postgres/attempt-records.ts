@@ -29,10 +29,12 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
  * moves its delivery when the delivery is still open and leased to the recording worker, or to
  * none; a late one (its worker paused past the lease, and another claimed the delivery since) only
  * counts its attempt, so it neither ends nor frees the other worker's lease. A success moves it
- * whatever holds it. An attempt's number is the count its record leaves (RETURNING): 1, 2, 3… in the
- * order the records are written, also when a lease was taken over and two workers sent the delivery.
- * `moved`: whether the record moved it (the row as locked, just before this UPDATE, says), false for
- * a late one.
+ * whatever holds it. By worker, not by claim as a hand-back goes (ReleaseItem.leasedUntil): a claim
+ * the worker skipped because its attempt was still out (in-flight-deliveries.ts) left the row
+ * under that claim's lease, which the attempt's record must end. An attempt's number is the count
+ * its record leaves (RETURNING): 1, 2, 3… in the order the records are written, also when a lease
+ * was taken over and two workers sent the delivery. `moved`: whether the record moved it (the row
+ * as locked, just before this UPDATE, says), false for a late one.
  */
 const moves = (status: string, leasedBy: string) =>
   `((${status} IN ('pending', 'parked') AND (${leasedBy} IS NULL OR ${leasedBy} = v.worker)) OR v.status = 'succeeded')`;

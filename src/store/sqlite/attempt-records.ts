@@ -19,7 +19,10 @@ import { recordExhaustedSqlite } from './operational-outbox.ts';
  * A record moves its delivery when the delivery is still open and leased to the recording worker,
  * or to none; a late one (its worker paused past the lease, and another claimed the delivery since)
  * only counts its attempt (COUNT_LATE_ATTEMPT), so it neither ends nor frees the other worker's
- * lease. A success moves it whatever holds it.
+ * lease. A success moves it whatever holds it. By worker, not by claim as a hand-back goes
+ * (ReleaseItem.leasedUntil): a claim the worker skipped because its attempt of the delivery was
+ * still out (in-flight-deliveries.ts) left the row under that claim's lease, which the attempt's
+ * record must end, or the delivery would come back and be sent again.
  *
  * An attempt's number is the delivery's count after its record: 1, 2, 3… in the order the records
  * are written. The worker numbered it at its claim (the count it read, plus one); that holds unless
