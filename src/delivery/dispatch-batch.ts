@@ -52,7 +52,8 @@ export interface BatchDispatchOptions {
   isHeld(endpointId: string): boolean;
   /**
    * Whether an attempt of this claim is out already (its lease ran out and this process claimed it
-   * again, in-flight-deliveries.ts): left as it is, to the attempt out.
+   * again, in-flight-deliveries.ts), or was recorded after its lease ran out and this claim read the
+   * count from before that record: left as it is, to the attempt out or the record written.
    */
   outAlready(delivery: ClaimedDelivery['delivery']): boolean;
 }

@@ -88,7 +88,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
    * Deliveries whose attempt is out, until it settles: a claim of one (its lease ran out meanwhile)
    * is not sent again (in-flight-deliveries.ts).
    */
-  const inFlight = createInFlightDeliveries();
+  const inFlight = createInFlightDeliveries(config.leaseMs);
 
   const recordQueue = createRecordQueue({
     store,
@@ -105,6 +105,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     },
     onEndpointDisabled: (d) => hooks.onEndpointDisabled?.(d),
     onRecorded: (rec, status) => {
+      inFlight.recorded(rec.attempt.deliveryId, rec.attempt.number - 1, clock());
       if (status === null) return; // the delivery was deleted while its attempt was out
       // A retry is claimed when its delay is up, not at the first poll after (up to a poll interval
       // late, past the schedule's jitter). One due before the loop's present sleep ends wakes it.
@@ -185,7 +186,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     },
   });
 
-  /** Whether an attempt of this claim is out already: reported, and skipped by the caller. */
+  /**
+   * Whether an attempt of this claim is out already, or recorded after its lease ran out and since
+   * this claim read the delivery (in-flight-deliveries.ts): reported, and skipped by the caller.
+   */
   const outAlready = (d: ClaimedDelivery['delivery']) => {
     if (!inFlight.has(d)) return false;
     hooks.onError?.(leaseOverrun(d.id), 'lease');

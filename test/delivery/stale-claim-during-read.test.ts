@@ -3,13 +3,16 @@
  * new claim in its place (endpoint-queues.ts renew). That was done after the new claim's batch had
  * read its endpoints (batch-reads.ts): while that read was out, the queued entry, still under the
  * old claim, could start, and its record settle the delivery; the new claim then found no entry in
- * its place, nothing of it out, and was sent again. The renew now comes before the read.
+ * its place, nothing of it out, and was sent again. The renew now comes before the read. The same
+ * happened when the claim itself answered late (its write done): the old claim's attempt started,
+ * and was recorded, before the new claim came back; such a record, written after its lease ran
+ * out, is now remembered for a lease (in-flight-deliveries.ts), and the new claim skipped.
  *
  * The old claim's lease runs out with its delivery queued and its wait still short: the clock steps
  * forward by more than a lease while its batch reads (a process stalled there does the same). The
- * new claim's read answers late, and meanwhile the project's slot frees. Real SQLite and
- * PostgreSQL stores (their endpoint reads made to answer late, as slow-view-reads.test.ts does),
- * the real sender, a loopback receiver.
+ * new claim (or its read) answers late, and meanwhile the project's slot frees. Real SQLite and
+ * PostgreSQL stores (made to answer late, as slow-view-reads.test.ts does), the real sender, a
+ * loopback receiver.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -28,94 +31,112 @@ const FIRST_HOLD_MS = 1_000;
 /** How late the new claim's read of the endpoints answers: past the first attempt's end and the old claim's send. */
 const LATE_READ_MS = 3_000;
 
+/**
+ * What answers late: the new claim's read of its batch's endpoints (the renew came after it), or
+ * the claim itself (its write done, the old claim's record written before it came back: the new
+ * claim found nothing of it out; in-flight-deliveries.ts now remembers such a record for a lease).
+ */
+const LATE = ['its batch’s read', 'the claim'] as const;
+
 onBothStores((storeName, open) =>
-  describe(`a queued delivery claimed again while its batch reads (${storeName})`, () => {
-    test('is sent once: the new claim takes the queued one’s place before the read', async () => {
-      const { store, done } = await open();
-      const receiver = await startReceiver((req) => ({
-        status: 200,
-        delayMs: req.url.endsWith('/first') ? FIRST_HOLD_MS : 300,
-      }));
-      const sender = createSender({
-        allowNetworks: ['127.0.0.1/32'],
-        maxResponseBytes: 65536,
-        userAgent: 'test',
-      });
-      let shift = 0;
-      const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
-      try {
-        const project = await store.createProject({ name: 'p' }, Date.now());
-        await store.createEndpoint(
-          endpointInput(project.id, { url: `${receiver.url}/first`, eventTypes: ['first'] }),
-          secret,
-          Date.now(),
-        );
-        const waitingEndpoint = await store.createEndpoint(
-          endpointInput(project.id, { url: `${receiver.url}/waiting`, eventTypes: ['waiting'] }),
-          secret,
-          Date.now(),
-        );
-        // The reads of the waiting endpoint: the first (its first claim's batch) steps the clock past
-        // the lease as it ends; the second (the claim of it again) answers late; the others (its
-        // queue's view read again) as they come.
-        const read = store.getDispatchEndpoints.bind(store);
-        let reads = 0;
-        let lateReadDone = false;
-        store.getDispatchEndpoints = async (refs, now) => {
-          const found = await read(refs, now);
-          if (!refs.some((r) => r.endpointId === waitingEndpoint.id)) return found;
-          reads++;
-          if (reads === 1) shift = LEASE_MS + 1_000;
-          if (reads === 2) {
-            await sleep(LATE_READ_MS);
-            lateReadDone = true;
-          }
-          return found;
-        };
-        const dispatcher = createDispatcher({
-          store,
-          send: sender.send,
-          config: {
-            ...DEFAULT_DELIVERY,
-            retryJitter: 0,
-            pollIntervalMs: 50,
-            allowNetworks: ['127.0.0.1/32'],
-            concurrency: 64,
-            perProjectConcurrency: 1,
-            perEndpointConcurrency: 4,
-            leaseMs: LEASE_MS,
-            defaultTimeoutMs: 2_000,
-            maxTimeoutMs: 2_000,
-          },
-          workerId: 'w1',
-          clock: () => Date.now() + shift,
+  describe(`a queued delivery claimed again while that claim is slow (${storeName})`, () => {
+    for (const late of LATE)
+      test(`${late} answering late: it is sent once`, async () => {
+        const { store, done } = await open();
+        const receiver = await startReceiver((req) => ({
+          status: 200,
+          delayMs: req.url.endsWith('/first') ? FIRST_HOLD_MS : 300,
+        }));
+        const sender = createSender({
+          allowNetworks: ['127.0.0.1/32'],
+          maxResponseBytes: 65536,
+          userAgent: 'test',
         });
-        await store.acceptEvents(project.id, [eventInput('first')], Date.now());
-        await dispatcher.start();
+        let shift = 0;
+        const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
         try {
-          // The first attempt holds the project's one slot; the other delivery is claimed now and
-          // queued for it, its lease run out as its batch's read ends (the clock stepped).
-          await receiver.waitFor(1, 10_000);
-          const [waiting] = await store.acceptEvents(project.id, [eventInput('waiting')], Date.now());
-          const waitingId = waiting!.deliveries[0]!.id;
-          // The claim of it again, and its late read; the first attempt ends meanwhile. Whatever
-          // the new claim's pass starts, it starts as the read answers.
-          await until('the late read answered', () => lateReadDone, 20_000);
-          await until(
-            'the waiting delivery was delivered',
-            async () => (await store.getDelivery(project.id, waitingId))?.status === 'succeeded',
+          const project = await store.createProject({ name: 'p' }, Date.now());
+          await store.createEndpoint(
+            endpointInput(project.id, { url: `${receiver.url}/first`, eventTypes: ['first'] }),
+            secret,
+            Date.now(),
           );
-          await until('the attempts ended', () => dispatcher.bytesInFlight!() === 0);
+          const waitingEndpoint = await store.createEndpoint(
+            endpointInput(project.id, { url: `${receiver.url}/waiting`, eventTypes: ['waiting'] }),
+            secret,
+            Date.now(),
+          );
+          // The reads of the waiting endpoint: the first (its first claim's batch) steps the clock past
+          // the lease as it ends; the second (the claim of it again) answers late; the others (its
+          // queue's view read again) as they come.
+          const read = store.getDispatchEndpoints.bind(store);
+          let reads = 0;
+          let lateReadDone = false;
+          store.getDispatchEndpoints = async (refs, now) => {
+            const found = await read(refs, now);
+            if (!refs.some((r) => r.endpointId === waitingEndpoint.id)) return found;
+            reads++;
+            if (reads === 1) shift = LEASE_MS + 1_000;
+            if (reads === 2 && late === 'its batch’s read') {
+              await sleep(LATE_READ_MS);
+              lateReadDone = true;
+            }
+            return found;
+          };
+          const claim = store.claimDueDeliveries.bind(store);
+          store.claimDueDeliveries = async (o) => {
+            const got = await claim(o);
+            const again = shift > 0 && got.some((c) => c.delivery.endpointId === waitingEndpoint.id);
+            if (late === 'the claim' && again && !lateReadDone) {
+              await sleep(LATE_READ_MS);
+              lateReadDone = true;
+            }
+            return got;
+          };
+          const dispatcher = createDispatcher({
+            store,
+            send: sender.send,
+            config: {
+              ...DEFAULT_DELIVERY,
+              retryJitter: 0,
+              pollIntervalMs: 50,
+              allowNetworks: ['127.0.0.1/32'],
+              concurrency: 64,
+              perProjectConcurrency: 1,
+              perEndpointConcurrency: 4,
+              leaseMs: LEASE_MS,
+              defaultTimeoutMs: 2_000,
+              maxTimeoutMs: 2_000,
+            },
+            workerId: 'w1',
+            clock: () => Date.now() + shift,
+          });
+          await store.acceptEvents(project.id, [eventInput('first')], Date.now());
+          await dispatcher.start();
+          try {
+            // The first attempt holds the project's one slot; the other delivery is claimed now and
+            // queued for it, its lease run out as its batch's read ends (the clock stepped).
+            await receiver.waitFor(1, 10_000);
+            const [waiting] = await store.acceptEvents(project.id, [eventInput('waiting')], Date.now());
+            const waitingId = waiting!.deliveries[0]!.id;
+            // The claim of it again, and its late read; the first attempt ends meanwhile. Whatever
+            // the new claim's pass starts, it starts as the read answers.
+            await until('the late read answered', () => lateReadDone, 20_000);
+            await until(
+              'the waiting delivery was delivered',
+              async () => (await store.getDelivery(project.id, waitingId))?.status === 'succeeded',
+            );
+            await until('the attempts ended', () => dispatcher.bytesInFlight!() === 0);
+          } finally {
+            await dispatcher.stop({ graceMs: 2_000 });
+          }
+          // Before: 2, the old claim's as the read was out, then the new one's.
+          assert.equal(receiver.requests.filter((r) => r.url.endsWith('/waiting')).length, 1);
         } finally {
-          await dispatcher.stop({ graceMs: 2_000 });
+          await sender.close();
+          await receiver.close();
+          await done();
         }
-        // Before: 2, the old claim's as the read was out, then the new one's.
-        assert.equal(receiver.requests.filter((r) => r.url.endsWith('/waiting')).length, 1);
-      } finally {
-        await sender.close();
-        await receiver.close();
-        await done();
-      }
-    });
+      });
   }),
 );
