@@ -70,7 +70,7 @@ defineStoreSuite(
   () => openStore(lastUrl),
 );
 // Judges the plans of every statement the suite above sent (postgres-query-plans.ts).
-definePostgresPlanGuard(server);
+definePostgresPlanGuard(server, migratedDatabase);
 
 /** Opens `n` stores on one database, as `n` Herald processes would. */
 async function processes(n: number, url?: string): Promise<PostgresStore[]> {
