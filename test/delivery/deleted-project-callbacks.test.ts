@@ -119,8 +119,13 @@ for (const [i, how] of (['deleted', 'whose delete is under way'] as const).entri
             projectDeleteSteps.committed = null;
           }
         }
-        // Queued longer than a queued endpoint's view may be old before the slot frees.
-        await sleep(Math.max(0, claimedAt + 2 * QUEUED_VIEW_MAX_AGE_MS - Date.now()));
+        // Queued longer than a queued endpoint's view may be old before the slot frees. Counted from
+        // the delete's end too, not from the claim alone: the claim is reported before its batch
+        // reads its project and queues the callbacks, and on a loaded machine that read took longer
+        // than the view's age, so the queue's views were still young at claimedAt + 2 x that age
+        // and the two callbacks were sent (once in a run at load ~10).
+        const deleted = Date.now();
+        await sleep(Math.max(0, Math.max(claimedAt, deleted) + 2 * QUEUED_VIEW_MAX_AGE_MS - Date.now()));
         receiver.release();
         const deadline = Date.now() + 10_000;
         while (receiver.urls.length < 3 && handedBack < 2 && Date.now() < deadline) await sleep(10);
