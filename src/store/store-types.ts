@@ -343,6 +343,14 @@ export interface ReleaseItem {
    */
   leasedUntil?: number | null;
   /**
+   * With `heldBy`: the delivery's attempts as the claim handed back read them. A delivery leased to
+   * nobody changes only while its attempts are still these: another worker that claimed it once this
+   * claim's lease ran out, and recorded a failed attempt, scheduled a retry (the row left leased to
+   * nobody), which a late hand-back of this claim would make due at its own time, before the
+   * retry's backoff. Not given (null): any attempts.
+   */
+  attempts?: number | null;
+  /**
    * Put off because the endpoint's rate limit had no token for it (not a retry delay, a full
    * concurrency cap or a shutdown): removing or raising the limit makes it due at once (updateEndpoint).
    */

@@ -1608,6 +1608,46 @@ export function defineStoreSuite(
     );
 
     withStore(
+      'releaseDeliveries of a claim from before another worker’s attempt record leaves the retry it scheduled',
+      async (store) => {
+        // w1 paused past its lease; w2 claimed the delivery, failed, and scheduled a retry at +30 s
+        // (the row leased to nobody). w1's late hand-back of its old claim must not make it due sooner.
+        const { project, c1, c2 } = await leaseTakenOver(store);
+        const failed = attemptRecord(c2.delivery, c2.event, {
+          outcome: 'failed',
+          status: 'pending',
+          nextAttemptAt: T0 + 30 * SECOND,
+          startedAt: T0 + 2 * SECOND + 1,
+          workerId: 'w2',
+        });
+        await store.recordAttempts([failed], { now: T0 + 3 * SECOND, failureThreshold: 10 });
+        const back = (c: ClaimedDelivery, worker: string, at: number) => ({
+          projectId: project.id,
+          deliveryId: c.delivery.id,
+          nextAttemptAt: at,
+          heldBy: worker,
+          leasedUntil: c.delivery.leasedUntil,
+          attempts: c.delivery.attempts,
+        });
+        await store.releaseDeliveries([back(c1, 'w1', T0 + 4 * SECOND)]);
+        const d = await store.getDelivery(project.id, c1.delivery.id);
+        assert.equal(d?.attempts, 1);
+        assert.equal(d?.nextAttemptAt, T0 + 30 * SECOND, 'still due at the retry’s time');
+        const claimW3 = (now: number) =>
+          store.claimDueDeliveries({ limit: 1, leaseMs: 60 * SECOND, now, workerId: 'w3' });
+        assert.deepEqual(await claimW3(T0 + 5 * SECOND), [], 'not sent before its backoff');
+        const [retry] = await claimW3(T0 + 30 * SECOND);
+        assert.equal(retry?.delivery.id, c1.delivery.id, 'sent at its retry’s time');
+        // Leased to nobody with the attempts its claim read (its lease freed at a start), a
+        // hand-back still applies: the retry's own claim, freed and then handed back.
+        await store.releaseClaims('w3', T0 + 31 * SECOND);
+        await store.releaseDeliveries([back(retry, 'w3', T0 + 40 * SECOND)]);
+        assert.deepEqual(await claimW3(T0 + 35 * SECOND), [], 'held until the hand-back’s time');
+        assert.equal((await claimW3(T0 + 40 * SECOND)).length, 1);
+      },
+    );
+
+    withStore(
       'releaseDeliveries of an older claim of the same worker leaves the newer claim of that delivery',
       async (store) => {
         const { project } = await projectWithEndpoints(store, 1);

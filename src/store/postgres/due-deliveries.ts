@@ -129,8 +129,12 @@ export async function recoverDeliveriesPostgres(
  * A hand-back by a worker (v.held_by) changes a delivery only while leased to that worker under the
  * claim handed back (v.leased_until, the claim's lease_until), or to none: an older claim of the
  * same worker, whose lease ran out and which that worker claimed again, leaves the newer claim alone.
+ * Leased to none, only while its attempts are still those the claim read (v.attempts): a late
+ * hand-back of a claim from before another worker's attempt record would make the retry that record
+ * scheduled due at the hand-back's time, before its backoff.
  */
-const HELD_BY = (row: string) => `(v.held_by IS NULL OR ${row}.leased_by IS NULL
+const HELD_BY = (row: string) => `(v.held_by IS NULL
+  OR (${row}.leased_by IS NULL AND (v.attempts IS NULL OR ${row}.attempts = v.attempts))
   OR (${row}.leased_by = v.held_by AND (v.leased_until IS NULL OR ${row}.lease_until = v.leased_until)))`;
 
 /**
@@ -161,8 +165,8 @@ export async function releaseDeliveriesPostgres(c: Queryable, items: ReleaseItem
        -- Unsent, it stays late since it became due; put off by the rate limit, due when that lets it go.
        due_since = CASE WHEN v.rate_deferred OR d.due_since IS NULL THEN v.next ELSE d.due_since END
      FROM ${lockedInKeyOrder(
-       `unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bool[], $6::text[], $7::bigint[])
-         AS v(project_id, id, status, next, rate_deferred, held_by, leased_until)`,
+       `unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bool[], $6::text[], $7::bigint[], $8::int[])
+         AS v(project_id, id, status, next, rate_deferred, held_by, leased_until, attempts)`,
        `l.status = 'pending' AND ${HELD_BY('l')}`,
      )}
      WHERE d.project_id = v.project_id AND d.id = v.id AND d.status = 'pending' AND ${HELD_BY('d')}`,
@@ -174,6 +178,7 @@ export async function releaseDeliveriesPostgres(c: Queryable, items: ReleaseItem
       releases.map((r) => r.rateLimited === true),
       releases.map((r) => r.heldBy ?? null),
       releases.map((r) => r.leasedUntil ?? null),
+      releases.map((r) => r.attempts ?? null),
     ],
   );
 }

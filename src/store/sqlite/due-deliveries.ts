@@ -115,7 +115,10 @@ export function recoverDeliveriesSqlite(
  * Handed back by a worker (heldBy), it changes only while leased to that worker under the claim
  * handed back (leasedUntil: a lease moves next_attempt_at to its end, claims.ts leaseRows), or to
  * none: an older claim of the same worker, whose lease ran out and which that worker claimed again,
- * leaves the newer claim alone.
+ * leaves the newer claim alone. Leased to none, it changes only while its attempts are still those
+ * the claim read (ReleaseItem.attempts): once another worker's attempt record has scheduled a retry,
+ * a late hand-back of a claim from before it would make that retry due at the hand-back's time,
+ * before its backoff.
  */
 export function releaseDeliveriesSqlite(db: DatabaseSync, items: ReleaseItem[]): void {
   for (const item of items) {
@@ -130,7 +133,8 @@ export function releaseDeliveriesSqlite(db: DatabaseSync, items: ReleaseItem[]):
          leased_by = NULL, rate_deferred = ?3,
          due_since = CASE WHEN ?3 = 1 OR due_since IS NULL THEN ?2 ELSE due_since END
        WHERE project_id = ?4 AND id = ?5 AND status = 'pending'
-         AND (?6 IS NULL OR leased_by IS NULL OR (leased_by = ?6 AND (?7 IS NULL OR next_attempt_at = ?7)))`,
+         AND (?6 IS NULL OR (leased_by IS NULL AND (?8 IS NULL OR attempts = ?8))
+           OR (leased_by = ?6 AND (?7 IS NULL OR next_attempt_at = ?7)))`,
       it.status ?? 'pending',
       it.nextAttemptAt,
       it.rateLimited ? 1 : 0,
@@ -138,6 +142,7 @@ export function releaseDeliveriesSqlite(db: DatabaseSync, items: ReleaseItem[]):
       it.deliveryId,
       it.heldBy ?? null,
       it.leasedUntil ?? null,
+      it.attempts ?? null,
     );
   }
 }
