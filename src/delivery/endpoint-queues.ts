@@ -265,22 +265,34 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
     expiries.delete(key);
   };
   const arm = (key: string) => {
-    const head = queued.get(key)?.[0];
-    if (!head || expiries.has(key)) return;
+    const q = queued.get(key);
+    if (!q?.length || expiries.has(key)) return;
     const timer = setTimeout(
       () => {
         expiries.delete(key);
         expire(key);
       },
-      Math.max(0, head.claimedAt + waitMaxOf(key) - clock()) + 1,
+      Math.max(0, oldestClaim(q) + waitMaxOf(key) - clock()) + 1,
     );
     timer.unref();
     expiries.set(key, timer);
   };
   /**
-   * Hands back the first deliveries of a queue waiting for room that waited their longest; the
-   * endpoint keeps its place in the wait for room with what is left (started ones, or those of a
-   * queue whose view is being read, are looked at as they start).
+   * When the longest-waiting of a queue's deliveries was claimed. Not always the first: a delivery
+   * claimed again keeps its place with a fresh claim time (renew), ahead of older claims.
+   */
+  const oldestClaim = (q: Queued[]) => {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const entry of q) oldest = Math.min(oldest, entry.claimedAt);
+    return oldest;
+  };
+  /**
+   * Hands back the deliveries of a queue waiting for room that waited their longest, wherever they
+   * are in it (a renewed claim ahead of them is newer: renew); the endpoint keeps its place in the
+   * wait for room with what is left (started ones, or those of a queue whose view is being read, are
+   * looked at as they start). Until 2026-12-07 it looked only at the first ones, and its timer at
+   * the first one's time: an older claim behind a renewed one stayed queued past its half lease,
+   * holding its bytes, until the renewed one had waited its own.
    */
   const expire = (key: string) => {
     const q = queued.get(key);
@@ -289,7 +301,15 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       return;
     const now = clock();
     const waitMax = waitMaxOf(key);
-    while (q.length && now - q[0]!.claimedAt > waitMax) held.push(shift(q).claimed);
+    for (let i = 0; i < q.length; ) {
+      const entry = q[i]!;
+      if (now - entry.claimedAt <= waitMax) i++;
+      else {
+        q.splice(i, 1);
+        queuedBytes.remove(entry.claimed);
+        held.push(entry.claimed);
+      }
+    }
     if (held.length === 0) {
       arm(key);
       return;
