@@ -11,15 +11,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULT_DELIVERY } from '../../src/config/config-types.ts';
-import { createDispatcher } from '../../src/delivery/dispatcher.ts';
 import { createSender } from '../../src/delivery/sender.ts';
 import { endpointInput, eventInput } from '../store/helpers.ts';
 import { onBothStores } from '../support/both-stores.ts';
 import { until } from '../support/wait-until.ts';
 import { startReceiver } from './receiver.ts';
+import { STALE_CLAIM_LEASE_MS, staleClaimDispatcher } from './stale-claim-dispatcher.ts';
 
-const LEASE_MS = 12_000;
+const LEASE_MS = STALE_CLAIM_LEASE_MS;
 
 /** The waiting delivery: an endpoint's (endpoint-queues.ts), or a callback (callback-queues.ts). */
 const KINDS = ['an endpoint delivery', 'a callback'] as const;
@@ -54,24 +53,8 @@ onBothStores((storeName, open) =>
             secret,
             Date.now(),
           );
-          const dispatcher = createDispatcher({
-            store,
-            send: sender.send,
-            config: {
-              ...DEFAULT_DELIVERY,
-              retryJitter: 0,
-              pollIntervalMs: 50,
-              allowNetworks: ['127.0.0.1/32'],
-              concurrency: 64,
-              perProjectConcurrency: 1,
-              perEndpointConcurrency: 4,
-              leaseMs: LEASE_MS,
-              defaultTimeoutMs: 2_000,
-              maxTimeoutMs: 2_000,
-            },
-            workerId: 'w1',
-            clock: () => Date.now() + shift,
-            hooks: { onError: (error, during) => errors.push(`${during}: ${String(error)}`) },
+          const dispatcher = staleClaimDispatcher(store, sender.send, () => shift, {
+            onError: (error, during) => errors.push(`${during}: ${String(error)}`),
           });
           await store.acceptEvents(project.id, [eventInput('first')], Date.now());
           await sleep(5);
