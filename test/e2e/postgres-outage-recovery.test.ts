@@ -37,6 +37,41 @@ async function backLine(p: HeraldProcess, from: number, deadline: number): Promi
   }
 }
 
+/** The process's `herald_store_up` as its /metrics says it. */
+async function storeUp(p: HeraldProcess): Promise<string | undefined> {
+  const text = await (await fetch(`${p.url}/metrics`)).text();
+  return /^herald_store_up (\d)/m.exec(text)?.[1];
+}
+
+/**
+ * PostgreSQL stopped under `p`, scraped a second apart three times (a read serves the scrapes of the
+ * next second: each read fails), then started again until `p`'s scrape reads the backlog again.
+ * When it went down.
+ */
+async function scrapedThroughOutage(cluster: StartedPostgresProcesses, p: HeraldProcess): Promise<number> {
+  assert.equal(await storeUp(p), '1');
+  const downAt = Date.now();
+  await cluster.pg.down();
+  for (let i = 0; i < 3; i++) {
+    await sleep(1_100);
+    assert.equal(await storeUp(p), '0');
+  }
+  await cluster.pg.up();
+  const deadline = Date.now() + 20_000;
+  while ((await storeUp(p)) !== '1') {
+    if (Date.now() > deadline) assert.fail('the backlog cannot be read again');
+    await sleep(200);
+  }
+  return downAt;
+}
+
+/** The process's lines saying the database is back, from log line `from` on. */
+const backLines = (p: HeraldProcess, from: number) =>
+  p
+    .logLines()
+    .slice(from)
+    .filter((l) => BACK.test(String(l.msg)));
+
 // At once: each test stops and starts a PostgreSQL of its own, and most of each is waiting (the
 // outage, a stop's grace, a lease running out), not work.
 describe('PostgreSQL stopped and started under running processes', { concurrency: true }, () => {
@@ -93,25 +128,7 @@ describe('PostgreSQL stopped and started under running processes', { concurrency
     const database = await cluster.pg.createDatabase();
     const herald = await cluster.start(database, 'api');
     const from = herald.logLines().length;
-    const storeUp = async () => {
-      const text = await (await fetch(`${herald.url}/metrics`)).text();
-      return /^herald_store_up (\d)/m.exec(text)?.[1];
-    };
-    assert.equal(await storeUp(), '1');
-
-    const downAt = Date.now();
-    await cluster.pg.down();
-    // A scrape a second (a read serves the scrapes of the next second): each read fails.
-    for (let i = 0; i < 3; i++) {
-      await sleep(1_100);
-      assert.equal(await storeUp(), '0');
-    }
-    await cluster.pg.up();
-    const deadline = Date.now() + 20_000;
-    while ((await storeUp()) !== '1') {
-      if (Date.now() > deadline) assert.fail('the backlog cannot be read again');
-      await sleep(200);
-    }
+    const downAt = await scrapedThroughOutage(cluster, herald);
 
     const later = herald.logLines().slice(from);
     const warned = later.filter((l) => /^metrics: cannot read the delivery backlog/.test(String(l.msg)));
@@ -124,10 +141,7 @@ describe('PostgreSQL stopped and started under running processes', { concurrency
       JSON.stringify(line),
     );
     assert.ok(Number(line.failedReads) >= 3, JSON.stringify(line));
-    const back = herald
-      .logLines()
-      .slice(from)
-      .filter((l) => BACK.test(String(l.msg)));
+    const back = backLines(herald, from);
     assert.equal(back.length, 1, JSON.stringify(back));
   });
 
@@ -138,24 +152,8 @@ describe('PostgreSQL stopped and started under running processes', { concurrency
     const database = await cluster.pg.createDatabase();
     const worker = await cluster.start(database, 'worker');
     const from = worker.logLines().length;
-    const storeUp = async () => {
-      const text = await (await fetch(`${worker.url}/metrics`)).text();
-      return /^herald_store_up (\d)/m.exec(text)?.[1];
-    };
-    assert.equal(await storeUp(), '1');
-
-    await cluster.pg.down();
-    // A scrape a second (each read fails), and the worker's claims fail meanwhile.
-    for (let i = 0; i < 3; i++) {
-      await sleep(1_100);
-      assert.equal(await storeUp(), '0');
-    }
-    await cluster.pg.up();
-    const deadline = Date.now() + 20_000;
-    while ((await storeUp()) !== '1') {
-      if (Date.now() > deadline) assert.fail('the backlog cannot be read again');
-      await sleep(200);
-    }
+    // Its claims fail meanwhile too.
+    await scrapedThroughOutage(cluster, worker);
     const line = await backLine(worker, from, Date.now() + 5_000);
     assert.equal(line.level, 30, JSON.stringify(line));
     assert.ok(Number(line.failedReads) >= 3, JSON.stringify(line));
@@ -165,10 +163,7 @@ describe('PostgreSQL stopped and started under running processes', { concurrency
       /^the database can be reached again \(it could not be for \d+ s; meanwhile \d+ store calls of the dispatcher failed and \d+ reads of the delivery backlog \(metrics\) failed\)$/,
     );
     // Both parts waited for the same connection: a second line would have come with the first.
-    const back = worker
-      .logLines()
-      .slice(from)
-      .filter((l) => BACK.test(String(l.msg)));
+    const back = backLines(worker, from);
     assert.equal(back.length, 1, JSON.stringify(back));
   });
 
