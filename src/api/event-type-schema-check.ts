@@ -66,7 +66,7 @@ export interface ToSchemaChild {
 }
 
 export type FromSchemaChild =
-  | { type: 'ready' }
+  | { type: 'ready'; watching?: boolean } // watching: its thread that ends it with its parent runs (a test's child has none)
   | { type: 'counted'; id: number } // its keywords are counted: what follows is compiling it
   | { type: 'compiled'; id: number } // the schema is compiled: what follows is the example's check
   | { type: 'checked'; id: number; problem: EventTypeSchemaProblem | null };

@@ -16,12 +16,16 @@ if (!send) throw new Error('event-type-schema-child.ts runs as a forked child pr
 const post = (message: FromSchemaChild) => send(message);
 /** How often the watch below looks whether the parent is still this process's parent. */
 const ORPHAN_WATCH_MS = 500;
-/** The watch's thread: ends this whole process (not only the thread) once its parent has changed. */
+/**
+ * The watch's thread: ends this whole process (not only the thread) once its parent has changed,
+ * and says when it is watching.
+ */
 const ORPHAN_WATCH = `
-  const { workerData } = require('node:worker_threads');
+  const { parentPort, workerData } = require('node:worker_threads');
   setInterval(() => {
     if (process.ppid !== workerData.parent) process.kill(process.pid, 'SIGKILL');
   }, ${ORPHAN_WATCH_MS});
+  parentPort.postMessage('watching');
 `;
 
 process.on('message', ({ id, json, maxKeywords }: ToSchemaChild) => {
@@ -45,10 +49,18 @@ process.on('disconnect', () => process.exit(0));
 // (SIGKILLed, crashed). A thread of its own notices the parent gone (this process handed to another)
 // and ends the process; before, such a child ran on at full CPU, orphaned, until the check ended.
 // A thread that cannot start (a process limit reached: thrown, or its 'error') leaves the child
-// checking as before.
-try {
-  const watch = new Worker(ORPHAN_WATCH, { eval: true, workerData: { parent: process.ppid } });
-  watch.on('error', () => {});
-  watch.unref();
-} catch {}
-post({ type: 'ready' });
+// checking as before. Ready only once the thread watches: starting it takes 100-180 ms of this
+// process's CPU (load 12 on 2 cores), which, still under way when the first check came, was counted
+// against that check's time limit (before 2026-12-07, a fresh child's first check had that much less).
+const watching = await new Promise<boolean>((resolve) => {
+  try {
+    const watch = new Worker(ORPHAN_WATCH, { eval: true, workerData: { parent: process.ppid } });
+    watch.once('message', () => resolve(true));
+    watch.on('error', () => resolve(false));
+    watch.once('exit', () => resolve(false));
+    watch.unref();
+  } catch {
+    resolve(false);
+  }
+});
+post({ type: 'ready', watching });

@@ -5,7 +5,7 @@
  * The check runs off the API's thread with a time limit (a pattern may backtrack without end).
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, fork, spawn } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { childCpuMicros } from '../../src/api/child-cpu-time.ts';
 import {
   createEventTypeSchemaChecker,
@@ -782,6 +783,28 @@ test('a schema check child whose parent is killed during a check that runs witho
   } finally {
     if (parent.exitCode === null && parent.signalCode === null) parent.kill('SIGKILL');
     if (child !== undefined && schemaChildRunning(child)) process.kill(child, 'SIGKILL');
+  }
+});
+
+test('a schema check child says it is ready once its parent watch runs, not while that thread still starts (its CPU then counted against the first check)', async () => {
+  // Starting the watch's thread takes 100-180 ms of the child's CPU (load 12 on 2 cores). The child
+  // said ready as the thread began to start, so the first check came while it did, and that CPU was
+  // counted against the check's time limit (the child's CPU over the 1.5 s after ready: 100-180 ms,
+  // 0-30 ms without the thread). Ready now comes once the thread watches.
+  const child = fork(
+    fileURLToPath(new URL('../../src/api/event-type-schema-child.ts', import.meta.url)),
+    [],
+    {
+      execArgv: [`--max-old-space-size=${SCHEMA_CHECK_HEAP_MB}`],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      serialization: 'json',
+    },
+  );
+  try {
+    const [message] = (await once(child, 'message')) as [unknown];
+    assert.deepEqual(message, { type: 'ready', watching: true });
+  } finally {
+    child.kill('SIGKILL');
   }
 });
 
