@@ -514,8 +514,40 @@ describe('an adapter given no request', () => {
     // Node's headers are not a Fetch Request's (no get()).
     await assert.rejects(
       verifyFetchRequest({ headers: { 'content-length': '2' } } as never, options),
-      isConfig('verifyFetchRequest(request, options)', 'an object without request headers'),
+      isConfig('verifyFetchRequest(request, options)', 'an object with headers and no body stream'),
     );
+  });
+
+  test('a Fetch API Request given to verifyNodeRequest, or a node:http request to verifyFetchRequest, is named as such', async () => {
+    // The node adapter took a Request (it has headers) and refused it as a readRawBody call, a call
+    // the receiver's code never made ("readRawBody(req, maxBytes) takes the request…"); a node:http
+    // request given to the fetch adapter was "an object without request headers".
+    const request = new Request('http://127.0.0.1/hook', { method: 'POST', body: '{}' });
+    await assert.rejects(
+      verifyNodeRequest(request as never, options),
+      isConfig('verifyNodeRequest(req, options)', 'a Fetch API Request'),
+    );
+    const middleware = webhookMiddleware(options);
+    let passed: unknown;
+    await middleware(request as never, {} as never, (error) => {
+      passed = error;
+    });
+    isConfig('the middleware of webhookMiddleware(options)', 'a Fetch API Request')(passed);
+    const given: unknown[] = [];
+    const server = createServer(async (req, res) => {
+      await verifyFetchRequest(req as never, options).catch((error: unknown) => given.push(error));
+      res.end();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const { port } = server.address() as AddressInfo;
+      await (await fetch(`http://127.0.0.1:${port}/hook`, { method: 'POST', body: '{}' })).arrayBuffer();
+    } finally {
+      server.close();
+    }
+    assert.equal(given.length, 1);
+    isConfig('verifyFetchRequest(request, options)', 'a node:http request')(given[0]);
   });
 
   test("withWebhookVerification's handler rejects, and webhookMiddleware's passes it to next()", async () => {

@@ -18,7 +18,16 @@ import { WebhookVerificationError } from '../errors.ts';
 import type { Deduplicator } from '../idempotency.ts';
 import { type VerifiedWebhook, verifyWebhook } from '../verify.ts';
 import { readRequestBody, requestUrl } from './node.ts';
-import { type AdapterVerifyOptions, adapterOptions, adapterRequest, errorBody } from './options.ts';
+import {
+  type AdapterVerifyOptions,
+  adapterOptions,
+  adapterRequest,
+  errorBody,
+  fetchHeaders,
+} from './options.ts';
+
+/** An Express request is node:http's, its headers an object; a Fetch API Request's are a `Headers`. */
+const notFetch = (_request: object, headers: object) => !fetchHeaders(headers);
 
 /** The parts of an Express request the middleware uses. */
 export interface ExpressRequestLike extends IncomingMessage {
@@ -86,7 +95,12 @@ export function webhookMiddleware(
   );
   return async (req, res, next) => {
     try {
-      adapterRequest(req, 'the middleware of webhookMiddleware(options)', 'an Express request first');
+      adapterRequest(
+        req,
+        'the middleware of webhookMiddleware(options)',
+        'an Express request first',
+        notFetch,
+      );
       const body = await rawBodyOf(req, maxBodyBytes);
       const webhook = verifyWebhook({
         ...verifyOptions,

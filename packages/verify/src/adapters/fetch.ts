@@ -18,6 +18,7 @@ import {
   adapterRequest,
   DEFAULT_MAX_BODY_BYTES,
   errorBody,
+  fetchHeaders,
 } from './options.ts';
 import { checkDeclaredLength, readRawBody, streamChunks } from './read-body.ts';
 
@@ -31,8 +32,8 @@ export interface FetchVerifyOptions extends AdapterVerifyOptions {
   maxBodyBytes?: number | undefined;
 }
 
-const FETCH_REQUEST = 'a Fetch API Request first';
-const hasGet = (headers: object) => typeof Reflect.get(headers, 'get') === 'function';
+const FETCH_REQUEST = 'a Fetch API Request first; for a node:http request, verifyNodeRequest';
+const isFetchRequest = (_request: object, headers: object) => fetchHeaders(headers);
 
 /** Reads and verifies a `Request`. Throws {@link WebhookVerificationError}. */
 export async function verifyFetchRequest<T = unknown>(
@@ -40,7 +41,7 @@ export async function verifyFetchRequest<T = unknown>(
   options: FetchVerifyOptions,
 ): Promise<VerifiedWebhook<T>> {
   const caller = 'verifyFetchRequest(request, options)';
-  adapterRequest(request, caller, FETCH_REQUEST, hasGet);
+  adapterRequest(request, caller, FETCH_REQUEST, isFetchRequest);
   const { url, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, ...verifyOptions } = adapterOptions(options, caller);
   checkDeclaredLength(request.headers.get('content-length'), maxBodyBytes);
   // Read first (request.json() in the handler, a framework's parser) or held by a reader: the stream
@@ -86,7 +87,7 @@ export function withWebhookVerification<T = unknown>(
       request,
       'the handler of withWebhookVerification(options, handler)',
       FETCH_REQUEST,
-      hasGet,
+      isFetchRequest,
     );
     let webhook: VerifiedWebhook<T>;
     try {

@@ -15,10 +15,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WebhookVerificationError } from '../errors.ts';
 import { type VerifiedWebhook, verifyWebhook } from '../verify.ts';
-import { type AdapterVerifyOptions, adapterOptions, adapterRequest, errorBody } from './options.ts';
+import {
+  type AdapterVerifyOptions,
+  adapterOptions,
+  adapterRequest,
+  errorBody,
+  fetchHeaders,
+  readable,
+} from './options.ts';
 import { checkDeclaredLength, readRawBody } from './read-body.ts';
 
 export { readRawBody };
+
+const NODE_REQUEST =
+  'a node:http request (IncomingMessage) first; for a Fetch API Request, verifyFetchRequest';
+const isNodeRequest = (request: object, headers: object) => !fetchHeaders(headers) && readable(request);
 
 export interface NodeVerifyOptions extends AdapterVerifyOptions {
   /**
@@ -70,7 +81,9 @@ export async function verifyNodeRequest<T = unknown>(
   options: NodeVerifyOptions,
 ): Promise<VerifiedWebhook<T> & { body: Uint8Array }> {
   const caller = 'verifyNodeRequest(req, options)';
-  adapterRequest(req, caller, 'a node:http request (IncomingMessage) first');
+  // A Fetch API Request (Next.js's route handlers, Hono on Node) has headers too, but no stream
+  // here: it was refused as a readRawBody call, which the receiver's code never made.
+  adapterRequest(req, caller, NODE_REQUEST, isNodeRequest);
   const { url, maxBodyBytes, ...verifyOptions } = adapterOptions(options, caller);
   const body = await readRequestBody(req, maxBodyBytes);
   const verified = verifyWebhook<T>({

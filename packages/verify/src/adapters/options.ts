@@ -48,18 +48,19 @@ export function adapterOptions<T extends object>(options: T | undefined, caller:
  * The request an adapter was given, checked for JavaScript callers: without one
  * (`verifyNodeRequest(undefined, options)`), or with something else, reading its headers threw a
  * bare TypeError, with no code. `caller` is how the adapter is called, `what` what it takes, and
- * `hasHeaders` whether the request's `headers` are what the adapter reads (never printed: the
- * message names only the type it was given).
+ * `fits` whether the request (with `headers`) is what the adapter reads (never printed: the
+ * message names only the kind of thing it was given, a Fetch API Request given to the node adapter
+ * among them).
  */
 export function adapterRequest<T extends object>(
   request: T | undefined,
   caller: string,
   what: string,
-  hasHeaders: (headers: object) => boolean = () => true,
+  fits: (request: object, headers: object) => boolean = () => true,
 ): T {
   const headers: unknown =
     typeof request === 'object' && request !== null ? Reflect.get(request, 'headers') : undefined;
-  if (typeof headers !== 'object' || headers === null || !hasHeaders(headers)) {
+  if (typeof headers !== 'object' || headers === null || !fits(request as object, headers)) {
     throw new WebhookVerificationError(
       'HERALD_VERIFY_CONFIG',
       `${caller} takes ${what}; it was given ${kindOf(request)}`,
@@ -68,11 +69,21 @@ export function adapterRequest<T extends object>(
   return request as T;
 }
 
+/** Whether `headers` are a Fetch API Request's (a `Headers`, read by `get`) rather than node:http's. */
+export const fetchHeaders = (headers: object): boolean => typeof Reflect.get(headers, 'get') === 'function';
+
+/** Whether `request` is a stream its body can be read from (a node:http request). */
+export const readable = (request: object): boolean =>
+  typeof Reflect.get(request, Symbol.asyncIterator) === 'function';
+
 /** What a value is, in a few words, without its contents. */
 function kindOf(value: unknown): string {
   if (value === null || value === undefined) return String(value);
   if (typeof value !== 'object') return `a ${typeof value}`;
-  return 'an object without request headers';
+  const headers: unknown = Reflect.get(value, 'headers');
+  if (typeof headers !== 'object' || headers === null) return 'an object without request headers';
+  if (fetchHeaders(headers)) return 'a Fetch API Request';
+  return readable(value) ? 'a node:http request' : 'an object with headers and no body stream';
 }
 
 /** The JSON an adapter answers a refused webhook with. */
