@@ -56,13 +56,27 @@ export function parseDatabaseUrl(setting: RawSetting): string {
 const MAX_TIMER_MS = 2_147_483_647;
 
 /**
- * node-postgres takes a PostgreSQL URL's `query_timeout` as the client-side bound on every query
- * (docs/operations.md, "PostgreSQL connections that stall"), unchecked: a unit (`40s`, as the
- * server's own timeouts take), `0` (the server's "no limit") or anything past Node's timer range
- * became a 1 ms timeout, and every query, the start's migrations first, failed with "Query read
- * timeout", naming nothing; an empty one turned the bound off (the pool's own was overridden with
- * ''). (The server's settings in the URL, such as `lock_timeout`, are checked by the server, whose
- * refusal names them.) Null when every `query_timeout` in it is fine.
+ * The server's timeouts a PostgreSQL URL may set for Herald's connections, with Herald's own value
+ * (store/postgres/pool.ts POOL_BOUNDS), which the URL's replaces.
+ */
+const SERVER_TIMEOUTS: Readonly<Record<string, number>> = {
+  lock_timeout: 15_000,
+  statement_timeout: 25_000,
+  idle_in_transaction_session_timeout: 10_000,
+};
+
+/**
+ * What is wrong with the timeouts of a PostgreSQL URL (docs/operations.md, "PostgreSQL connections
+ * that stall"), or null when nothing is. node-postgres takes them unchecked:
+ * - `query_timeout`, its client-side bound on every query: a unit (`40s`), `0` (the server's "no
+ *   limit") or anything past Node's timer range became a 1 ms timeout, and every query, the
+ *   start's migrations first, failed with "Query read timeout", naming nothing; an empty one
+ *   turned the bound off (the pool's own was overridden with '').
+ * - the server's `lock_timeout`, `statement_timeout` and `idle_in_transaction_session_timeout`:
+ *   it sends `parseInt(value)` of each, the digits a value starts with, so `lock_timeout=30s`
+ *   (which the server itself would read as 30 seconds) was 30 ms, every lock wait failing at once
+ *   (503 HERALD_ERR_BUSY); `statement_timeout=1min` was 1 ms, every statement cancelled;
+ *   `abc` reached the server as `NaN`; an empty one dropped Herald's bound, leaving none.
  */
 export function queryTimeoutProblem(url: URL): string | null {
   for (const value of url.searchParams.getAll('query_timeout')) {
@@ -73,6 +87,16 @@ export function queryTimeoutProblem(url: URL): string | null {
         ? 'empty, it turns the bound off, and a stalled connection holds its queries for good'
         : 'anything else would time every query out at once';
     return `query_timeout=${value}: the client-side bound on each query is a number of milliseconds, from 1 to ${MAX_TIMER_MS} (e.g. query_timeout=40000; without it, 20000): ${effect}`;
+  }
+  for (const [name, herald] of Object.entries(SERVER_TIMEOUTS)) {
+    for (const value of url.searchParams.getAll(name)) {
+      if (/^\d+$/.test(value) && Number(value) <= MAX_TIMER_MS) continue;
+      const effect =
+        value === ''
+          ? `empty, the driver drops it and Herald's ${herald} ms with it, leaving no bound at all`
+          : `the driver sends the server only the digits it starts with (${name}=30s would be 30 ms, not 30 seconds)`;
+      return `${name}=${value}: give a whole number of milliseconds, from 0 (no limit) to ${MAX_TIMER_MS} (e.g. ${name}=${2 * herald}; without it, ${herald}): ${effect}`;
+    }
   }
   return null;
 }

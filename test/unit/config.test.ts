@@ -143,6 +143,18 @@ describe('loadConfig precedence', () => {
     }
   });
 
+  test("a database URL's server timeouts in whole milliseconds are taken as given, 0 (no limit) too", () => {
+    for (const query of [
+      'lock_timeout=30000',
+      'lock_timeout=0',
+      'statement_timeout=60000&idle_in_transaction_session_timeout=20000',
+      'idle_in_transaction_session_timeout=2147483647',
+    ]) {
+      const url = `postgres://herald:pw@127.0.0.1:5432/herald?${query}`;
+      assert.equal(loadConfig({ env: envWith({ HERALD_DATABASE_URL: url }) }).databaseUrl, url);
+    }
+  });
+
   test('port 0 is allowed (pick a free port)', () => {
     assert.equal(loadConfig({ env: envWith({ HERALD_PORT: '0' }) }).port, 0);
   });
@@ -192,6 +204,33 @@ describe('loadConfig validation names the setting', () => {
         /query_timeout=: .*milliseconds, from 1 to 2147483647.*empty/,
       ],
     ),
+    // The server's timeouts in the URL reach it as node-postgres's parseInt of them: lock_timeout=30s
+    // was 30 ms (every lock wait failing at once), statement_timeout=1min 1 ms (every statement
+    // cancelled), idle_in_transaction_session_timeout=10s 10 ms, abc NaN, and an empty one dropped
+    // Herald's bound (docs/operations.md, "PostgreSQL connections that stall").
+    ...[
+      'lock_timeout=30s',
+      'statement_timeout=1min',
+      'idle_in_transaction_session_timeout=10s',
+      'lock_timeout=abc',
+      'lock_timeout=1.5',
+      'lock_timeout=-1',
+      'statement_timeout=3000000000',
+      'lock_timeout=30000&lock_timeout=30s',
+    ].map((query): [string, Record<string, string>, string, RegExp] => [
+      `database URL with ${query}`,
+      { HERALD_DATABASE_URL: `postgres://herald:pw-9f2c@127.0.0.1:5432/herald?${query}` },
+      'HERALD_DATABASE_URL',
+      new RegExp(
+        `${query.split('&').at(-1)!.replace('.', '\\.')}: give a whole number of milliseconds, from 0 \\(no limit\\)`,
+      ),
+    ]),
+    [
+      'database URL with an empty lock_timeout',
+      { HERALD_DATABASE_URL: 'postgres://herald:pw-9f2c@127.0.0.1:5432/herald?lock_timeout=' },
+      'HERALD_DATABASE_URL',
+      /lock_timeout=: .*empty, the driver drops it and Herald's 15000 ms with it/,
+    ],
     ['unknown log level', { HERALD_LOG_LEVEL: 'verbose' }, 'HERALD_LOG_LEVEL', /fatal, error, warn, info/],
     ['unknown role', { HERALD_ROLE: 'both' }, 'HERALD_ROLE', /api, worker, all/],
     ['short admin token', { HERALD_ADMIN_TOKEN: 'short' }, 'HERALD_ADMIN_TOKEN', /at least 16/],
