@@ -300,6 +300,16 @@ test('a restore refuses a backup a newer Herald wrote, and a file that is no Her
   const notHerald = await herald(['restore', '--data-dir', dataDir, '--from', other]);
   assert.equal(notHerald.code, 1);
   assert.match(notHerald.stderr, /not a Herald one/);
+  // The directory the backups are in, given for one of them: said so, rather than "no backup file".
+  const directory = await herald(['restore', '--data-dir', dataDir, '--from', root]);
+  assert.equal(directory.code, 1);
+  assert.match(
+    directory.stderr,
+    /is a directory, not a backup file: give the file herald backup wrote in it, as --from .*herald-YYYY-MM-DD\.db \(nothing was changed\)/,
+  );
+  const missing = await herald(['restore', '--data-dir', dataDir, '--from', join(root, 'no-such-backup.db')]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /there is no backup file at .*no-such-backup\.db \(nothing was changed\)/);
   assert.ok(readFileSync(join(dataDir, 'herald.db')).equals(before));
   assert.deepEqual(
     readdirSync(dataDir).filter((f) => f.includes('restor')),

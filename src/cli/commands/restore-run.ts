@@ -20,7 +20,7 @@ import {
   statSync,
   writeSync,
 } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { makeDirectory } from '../../config/make-directory.ts';
 import { type CopySummary, formatBytes, inspectCopy, PAGE_CHECK } from '../../store/sqlite/copy-check.ts';
 import { syncPath } from '../../store/sqlite/file-sync.ts';
@@ -44,6 +44,12 @@ const PG_RESTORE_HINT =
 export async function restore(flags: RestoreFlags, now = new Date()): Promise<void> {
   const { file: configured, config } = sqliteDatabaseFile(flags, PG_RESTORE_HINT);
   const from = resolve(flags.from);
+  // A backup directory given for the file in it: "no backup file" there read as a wrong path.
+  if (existsSync(from) && statSync(from).isDirectory()) {
+    throw new CommandError(
+      `${from} is a directory, not a backup file: give the file herald backup wrote in it, as --from ${join(from, 'herald-YYYY-MM-DD.db')} (nothing was changed)`,
+    );
+  }
   if (!existsSync(from) || !statSync(from).isFile()) {
     throw new CommandError(`there is no backup file at ${from} (nothing was changed)`);
   }
