@@ -58,7 +58,10 @@ function applyMigrations(db: DatabaseSync, options: Pick<MigrationOptions, 'onAp
       }
       db.exec('COMMIT');
     } catch (error) {
-      db.exec('ROLLBACK');
+      // A COMMIT that fails writing (a full disk, an I/O error) has rolled the transaction back
+      // already: a ROLLBACK then throws "cannot rollback - no transaction is active", in place of
+      // the error that says what happened.
+      if (db.isTransaction) db.exec('ROLLBACK');
       throw withMigrationNamed(error, file);
     }
   }
