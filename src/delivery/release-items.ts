@@ -4,10 +4,11 @@ import type { ClaimedDelivery, ReleaseItem } from '../store/store.ts';
 
 /**
  * One claimed delivery handed back, due (held until) `at`, naming its claim by its lease's end
- * (ReleaseItem.leasedUntil): the store frees it only while still under that claim, not a newer
- * claim of it this process took since (the older one's lease ran out while it waited here). With
- * the attempts the claim read (ReleaseItem.attempts): a row leased to nobody changes only while they
- * are still its attempts, not once another worker's record scheduled a retry of it.
+ * (ReleaseItem.leasedUntil): the store changes it only while that claim is still its last, not
+ * once a newer claim of it took over, this process's (the older one's lease ran out while it waited
+ * here) or another worker's (and that one's hand-back or record set when it is due). With the
+ * attempts the claim read (ReleaseItem.attempts): a row leased to nobody changes only while they
+ * are still its attempts.
  */
 export const releaseOf = (d: Delivery, at: number): ReleaseItem => ({
   projectId: d.projectId,

@@ -336,10 +336,14 @@ export interface ReleaseItem {
   heldBy?: string;
   /**
    * With `heldBy`: the end of the lease of the claim handed back (its delivery's `leasedUntil` as
-   * claimed), which names that claim. A delivery leased to `heldBy` changes only while still under
-   * this lease: one process may hold two claims of a delivery (the older one's lease ran out while
-   * it waited there, and the same process claimed it again), and the older one handed back must
-   * not free the newer one's row while it is sent. Not given (null): any lease of `heldBy`.
+   * claimed), which names that claim. The delivery changes only while this is still the end of its
+   * last lease (lease_until, which both stores keep once the lease is over), leased to `heldBy` or
+   * to none: one process may hold two claims of a delivery (the older one's lease ran out while it
+   * waited there, and the same process claimed it again), and the older one handed back must not
+   * free the newer one's row while it is sent; nor may it undo what another worker's later claim
+   * did (a hand-back put off by a rate limit or held while its endpoint is paused, which leaves the
+   * attempts as they were). A later lease always ends later: it is taken once this one has ended.
+   * Not given (null): any lease.
    */
   leasedUntil?: number | null;
   /**

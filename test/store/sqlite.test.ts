@@ -105,6 +105,7 @@ describe('sqlite specifics', () => {
         '0023_hand_back_hold.sql',
         '0024_callback_projects.sql',
         '0025_endpoint_change_projects.sql',
+        '0026_lease_until.sql',
       ],
     );
   });
@@ -920,6 +921,45 @@ describe('sqlite specifics', () => {
       const migrated = await again.getProject('old');
       assert.deepEqual(migrated, { ...old, backlogLimit: null });
       assert.equal((await again.updateProject(old.id, { backlogLimit: 7 }, T0 + 1))?.backlogLimit, 7);
+    } finally {
+      await again.close();
+    }
+  });
+
+  test('migration 0026 keeps the end of a lease taken before it: that claim is still handed back by it', async () => {
+    const file = join(dir, 'before-0026', 'herald.db');
+    const first = await openStore(`sqlite:${file}`);
+    const { project } = await projectWithEndpoints(first, 1);
+    await first.acceptEvents(project.id, [eventInput('a')], T0);
+    const [claimed] = await first.claimDueDeliveries({ limit: 1, leaseMs: 60_000, now: T0, workerId: 'w1' });
+    assert.ok(claimed);
+    await first.close();
+    // As the previous version left it: no column, the migration not applied, the lease in its due time.
+    const db = new DatabaseSync(file);
+    db.exec('ALTER TABLE deliveries DROP COLUMN lease_until');
+    db.prepare('DELETE FROM schema_migrations WHERE name = ?').run('0026_lease_until.sql');
+    db.close();
+    const seen: unknown[] = [];
+    const again = await openStore(`sqlite:${file}`, { onMigrated: (r) => seen.push(r) });
+    try {
+      assert.deepEqual(seen[0], { applied: ['0026_lease_until.sql'], unknown: [] });
+      const back = {
+        projectId: project.id,
+        deliveryId: claimed.delivery.id,
+        nextAttemptAt: T0 + 5_000,
+        heldBy: 'w1',
+        attempts: 0,
+      };
+      await again.releaseDeliveries([{ ...back, leasedUntil: T0 + 30_000 }]);
+      assert.equal(
+        (await again.getDelivery(project.id, claimed.delivery.id))?.leasedUntil,
+        T0 + 60_000,
+        'not that claim',
+      );
+      await again.releaseDeliveries([{ ...back, leasedUntil: claimed.delivery.leasedUntil }]);
+      const d = await again.getDelivery(project.id, claimed.delivery.id);
+      assert.equal(d?.leasedUntil, null, 'handed back');
+      assert.equal(d?.nextAttemptAt, T0 + 5_000);
     } finally {
       await again.close();
     }

@@ -1647,6 +1647,82 @@ export function defineStoreSuite(
       },
     );
 
+    for (const [kind, rateLimited] of [
+      ['put off by its rate limit', true],
+      ['held (its endpoint paused)', false],
+    ] as const) {
+      withStore(
+        `releaseDeliveries of a claim from before another worker’s hand-back, ${kind}, leaves its time`,
+        async (store) => {
+          // w1 paused past its lease; w2 claimed the delivery and handed it back due at +20 s, its
+          // attempts unchanged. w1's late hand-back of its old claim must not make it due sooner.
+          const { project, c1, c2 } = await leaseTakenOver(store);
+          const back = (c: ClaimedDelivery, worker: string, at: number) => ({
+            projectId: project.id,
+            deliveryId: c.delivery.id,
+            nextAttemptAt: at,
+            heldBy: worker,
+            leasedUntil: c.delivery.leasedUntil,
+            attempts: c.delivery.attempts,
+          });
+          await store.releaseDeliveries([{ ...back(c2, 'w2', T0 + 20 * SECOND), rateLimited }]);
+          await store.releaseDeliveries([back(c1, 'w1', T0 + 4 * SECOND)]);
+          const d = await store.getDelivery(project.id, c1.delivery.id);
+          assert.equal(d?.nextAttemptAt, T0 + 20 * SECOND, 'still due at w2’s hand-back’s time');
+          const claimW3 = (now: number) =>
+            store.claimDueDeliveries({ limit: 1, leaseMs: 60 * SECOND, now, workerId: 'w3' });
+          assert.deepEqual(await claimW3(T0 + 5 * SECOND), [], 'not claimed before that time');
+          assert.equal((await claimW3(T0 + 20 * SECOND))[0]?.delivery.id, c1.delivery.id);
+        },
+      );
+    }
+
+    withStore(
+      'releaseDeliveries of a claim after a claim that stopped at its bytes before that delivery still applies',
+      async (store) => {
+        // w1 paused past its lease of both; w2's claim, stopped by its bytes, took only the first.
+        // The second's last claim is still w1's: its hand-back (put off by a rate limit) holds it.
+        const { project } = await projectWithEndpoints(store, 1);
+        const blob = 'x'.repeat(10_000);
+        await store.acceptEvents(project.id, [eventInput('a', { payload: { n: 0, blob } })], T0);
+        await store.acceptEvents(project.id, [eventInput('a', { payload: { n: 1, blob } })], T0 + 1);
+        const old = await store.claimDueDeliveries({
+          limit: 10,
+          leaseMs: SECOND,
+          now: T0 + 1,
+          workerId: 'w1',
+        });
+        assert.equal(old.length, 2);
+        const cut = await store.claimDueDeliveries({
+          limit: 10,
+          leaseMs: 60 * SECOND,
+          now: T0 + 2 * SECOND,
+          workerId: 'w2',
+          maxBytes: 1,
+        });
+        assert.deepEqual(
+          cut.map((c) => c.delivery.id),
+          [old[0]!.delivery.id],
+        );
+        const second = old[1]!.delivery;
+        await store.releaseDeliveries([
+          {
+            projectId: project.id,
+            deliveryId: second.id,
+            nextAttemptAt: T0 + 20 * SECOND,
+            rateLimited: true,
+            heldBy: 'w1',
+            leasedUntil: second.leasedUntil,
+            attempts: second.attempts,
+          },
+        ]);
+        assert.equal((await store.getDelivery(project.id, second.id))?.nextAttemptAt, T0 + 20 * SECOND);
+        const claimW3 = (now: number) =>
+          store.claimDueDeliveries({ limit: 10, leaseMs: 60 * SECOND, now, workerId: 'w3' });
+        assert.deepEqual(await claimW3(T0 + 5 * SECOND), [], 'not before the limit lets it go');
+      },
+    );
+
     withStore(
       'releaseDeliveries of an older claim of the same worker leaves the newer claim of that delivery',
       async (store) => {

@@ -39,6 +39,11 @@ test('the known differences plan: SQLite-only counters (columns and a table) lef
   const deliveries = plans.find((p) => p.table === 'deliveries')!;
   assert.deepEqual(deliveries.source, ['id']);
   assert.deepEqual(targetValues(deliveries, { id: 'dlv_1' }, 5), ['dlv_1', null]);
+  // SQLite keeps its last lease's end too (its migration 0026): no claim is carried over, null still.
+  sqlite.set('deliveries', ['id', 'lease_until']);
+  const fromLeased = planCopy(sqlite, postgres).find((p) => p.table === 'deliveries')!;
+  assert.deepEqual(fromLeased.source, ['id']);
+  assert.deepEqual(targetValues(fromLeased, { id: 'dlv_1', lease_until: 9_000 }, 5), ['dlv_1', null]);
 });
 
 test('a column or table on one side only, that the copy does not know, is refused by name', () => {

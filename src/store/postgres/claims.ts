@@ -97,11 +97,15 @@ export function noteEndpointChange(state: ClaimState, projectId?: string): void 
 const UNLEASED =
   '(leased_by IS NULL OR lease_until IS NULL OR lease_until <= $1) AND (held_until IS NULL OR held_until <= $1)';
 
-/** Leases the picked rows `c` ($1 now, $2 lease length, $3 worker) and returns them with their due time. */
+/**
+ * Leases the picked rows `c` ($1 now, $2 lease length, $3 worker) and returns them with their due
+ * time and the end of their last lease before this one (was_lease_until: withEvents gives it back
+ * to a row it does not take, whose last claim's hand-back then still applies).
+ */
 const LEASE = (pick: string) => `UPDATE deliveries d SET lease_until = $1::bigint + $2::bigint, leased_by = $3
   FROM (${pick}) c
   WHERE d.project_id = c.project_id AND d.id = c.id
-  RETURNING d.*, c.due`;
+  RETURNING d.*, c.due, c.was_lease_until`;
 
 const query = async (sql: string, params: unknown[], db: Queryable): Promise<Row[]> =>
   (await db.query(sql, params)).rows as Row[];
@@ -126,11 +130,11 @@ export const CLAIM_PLANNER_SETTINGS =
  * saw claims of 3-25 s (63,588 rows read per lookup), and the row locks such a claim takes on rows
  * the other worker leased meanwhile (then skipped) held that worker's attempt records as long.
  */
-export const CLAIM_WINDOW_PICK = `SELECT x.project_id, x.id, x.due
+export const CLAIM_WINDOW_PICK = `SELECT x.project_id, x.id, x.due, x.was_lease_until
   FROM (SELECT project_id, id, endpoint_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1
           AND ${UNLEASED}
         ORDER BY next_attempt_at LIMIT $6) w
-  CROSS JOIN LATERAL (SELECT project_id, id, next_attempt_at AS due FROM deliveries x
+  CROSS JOIN LATERAL (SELECT project_id, id, next_attempt_at AS due, lease_until AS was_lease_until FROM deliveries x
                       WHERE x.project_id = w.project_id AND x.id = w.id
                         AND x.status || '' = 'pending' AND x.next_attempt_at + 0 <= $1
                         AND (x.leased_by IS NULL OR x.lease_until IS NULL OR x.lease_until <= $1)
@@ -144,11 +148,11 @@ export const CLAIM_WINDOW_PICK = `SELECT x.project_id, x.id, x.due
  * window): CLAIM_WINDOW_PICK over the window of the oldest due callbacks (deliveries_callbacks_due),
  * so that a backlog of callbacks of a project at its cap is not walked at every claim.
  */
-export const CALLBACK_WINDOW_PICK = `SELECT x.project_id, x.id, x.due
+export const CALLBACK_WINDOW_PICK = `SELECT x.project_id, x.id, x.due, x.was_lease_until
   FROM (SELECT project_id, id FROM deliveries WHERE endpoint_id IS NULL AND status = 'pending' AND next_attempt_at <= $1
           AND ${UNLEASED}
         ORDER BY next_attempt_at LIMIT $6) w
-  CROSS JOIN LATERAL (SELECT project_id, id, next_attempt_at AS due FROM deliveries x
+  CROSS JOIN LATERAL (SELECT project_id, id, next_attempt_at AS due, lease_until AS was_lease_until FROM deliveries x
                       WHERE x.project_id = w.project_id AND x.id = w.id
                         AND x.status || '' = 'pending' AND x.next_attempt_at + 0 <= $1
                         AND (x.leased_by IS NULL OR x.lease_until IS NULL OR x.lease_until <= $1)
@@ -204,7 +208,7 @@ async function leaseOldestDue(db: Queryable, o: ClaimOptions, state: ClaimState)
     query(LEASE(`${pick} ${lock}`), [o.now, o.leaseMs, o.workerId, ...params], db);
   if (exclude.length === 0) {
     return lease(
-      `SELECT project_id, id, next_attempt_at AS due FROM deliveries
+      `SELECT project_id, id, next_attempt_at AS due, lease_until AS was_lease_until FROM deliveries
        WHERE status = 'pending' AND next_attempt_at <= $1 AND ${UNLEASED}
        ORDER BY next_attempt_at LIMIT $4`,
       [o.limit],
@@ -285,7 +289,7 @@ async function probeEndpoints(
           db,
         )
       : query(
-          LEASE(`SELECT project_id, id, next_attempt_at AS due FROM deliveries
+          LEASE(`SELECT project_id, id, next_attempt_at AS due, lease_until AS was_lease_until FROM deliveries
              WHERE endpoint_id IS NULL AND status = 'pending' AND next_attempt_at <= $1 AND ${UNLEASED}
              ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED`),
           [o.now, o.leaseMs, o.workerId, limit],
@@ -470,9 +474,9 @@ function callbackTurns(endpoints: TurnList, callbacks: string[], state: ClaimSta
  * endpoint in the plan test, claims of 100-190 ms in the isolation benchmark). This way only
  * deliveries_endpoint fits, with fresh statistics or stale ones.
  */
-export const PROBE_ROUND_PICK = `SELECT x.project_id, x.id, x.due
+export const PROBE_ROUND_PICK = `SELECT x.project_id, x.id, x.due, x.was_lease_until
   FROM unnest($4::text[], $5::text[], $6::int[]) AS e(project_id, endpoint_id, n)
-  CROSS JOIN LATERAL (SELECT project_id, id, next_attempt_at AS due FROM deliveries
+  CROSS JOIN LATERAL (SELECT project_id, id, next_attempt_at AS due, lease_until AS was_lease_until FROM deliveries
                       WHERE project_id = e.project_id AND endpoint_id = e.endpoint_id
                         AND status >= 'pending' AND (status, next_attempt_at) <= ('pending', $1)
                         AND ${UNLEASED}
@@ -487,16 +491,16 @@ export const PROBE_ROUND_PICK = `SELECT x.project_id, x.id, x.due
  * sorted every callback of the project (a seq scan of 20,000 rows in the plan test). Used only
  * when callbacks are due: the other rounds keep the plain pick.
  */
-export const PROBE_ROUND_WITH_CALLBACKS_PICK = `SELECT x.project_id, x.id, x.due
+export const PROBE_ROUND_WITH_CALLBACKS_PICK = `SELECT x.project_id, x.id, x.due, x.was_lease_until
   FROM unnest($4::text[], $5::text[], $6::int[]) AS e(project_id, endpoint_id, n)
   CROSS JOIN LATERAL (
-    SELECT * FROM (SELECT project_id, id, next_attempt_at AS due FROM deliveries
+    SELECT * FROM (SELECT project_id, id, next_attempt_at AS due, lease_until AS was_lease_until FROM deliveries
                    WHERE e.endpoint_id <> '' AND project_id = e.project_id AND endpoint_id = e.endpoint_id
                      AND status >= 'pending' AND (status, next_attempt_at) <= ('pending', $1)
                      AND ${UNLEASED}
                    ORDER BY status, next_attempt_at LIMIT e.n FOR UPDATE SKIP LOCKED) ep
     UNION ALL
-    SELECT * FROM (SELECT project_id, id, next_attempt_at AS due FROM deliveries
+    SELECT * FROM (SELECT project_id, id, next_attempt_at AS due, lease_until AS was_lease_until FROM deliveries
                    WHERE e.endpoint_id = '' AND project_id = e.project_id AND endpoint_id IS NULL
                      AND status >= 'pending' AND (status, next_attempt_at) <= ('pending', $1)
                      AND ${UNLEASED}
@@ -596,11 +600,22 @@ export async function withEvents(
     // Locked in key order (delivery-locks.ts), not in the due order they were claimed in nor the
     // table's: another worker's late records of them (its lease ran out), or a delete closing them,
     // lock the same rows by key, and in due order the two deadlocked (postgres-lock-order.test.ts).
+    // Unleased with their last lease's end as it was before this claim (LEASE's was_lease_until):
+    // that lease's claim, not this one, is the last, and its hand-back still applies
+    // (due-deliveries.ts HELD_BY).
     await query(
-      `UPDATE deliveries d SET lease_until = NULL, leased_by = NULL
-       FROM ${lockedInKeyOrder('unnest($1::text[], $2::text[]) AS v(project_id, id)', 'l.leased_by = $3')}
+      `UPDATE deliveries d SET lease_until = v.was_lease_until, leased_by = NULL
+       FROM ${lockedInKeyOrder(
+         'unnest($1::text[], $2::text[], $4::bigint[]) AS v(project_id, id, was_lease_until)',
+         'l.leased_by = $3',
+       )}
        WHERE d.project_id = v.project_id AND d.id = v.id AND d.leased_by = $3`,
-      [left.map((r) => r.project_id), left.map((r) => r.id), o.workerId],
+      [
+        left.map((r) => r.project_id),
+        left.map((r) => r.id),
+        o.workerId,
+        left.map((r) => r.was_lease_until ?? null),
+      ],
       db,
     );
   }

@@ -126,16 +126,19 @@ export async function recoverDeliveriesPostgres(
 }
 
 /**
- * A hand-back by a worker (v.held_by) changes a delivery only while leased to that worker under the
- * claim handed back (v.leased_until, the claim's lease_until), or to none: an older claim of the
- * same worker, whose lease ran out and which that worker claimed again, leaves the newer claim alone.
- * Leased to none, only while its attempts are still those the claim read (v.attempts): a late
- * hand-back of a claim from before another worker's attempt record would make the retry that record
- * scheduled due at the hand-back's time, before its backoff.
+ * A hand-back by a worker (v.held_by) changes a delivery only while its last lease is the claim
+ * handed back (v.leased_until: lease_until, which a lease sets to its end and nothing but a lease
+ * changes until the delivery is reset by hand, kept once the lease is over), leased to that worker
+ * or to none: an older claim of the same worker, whose lease ran out and which that worker claimed
+ * again, leaves the newer claim alone; and once another worker has claimed it since, that worker's
+ * hand-back (put off by a rate limit, held while its endpoint is paused) or attempt record (a retry)
+ * stands: a late hand-back of the older claim would make it due at that claim's time, before the
+ * limit, the pause or the backoff lets it go. Leased to none, only while its attempts are still
+ * those the claim read too (v.attempts).
  */
 const HELD_BY = (row: string) => `(v.held_by IS NULL
-  OR (${row}.leased_by IS NULL AND (v.attempts IS NULL OR ${row}.attempts = v.attempts))
-  OR (${row}.leased_by = v.held_by AND (v.leased_until IS NULL OR ${row}.lease_until = v.leased_until)))`;
+  OR ((${row}.leased_by = v.held_by OR (${row}.leased_by IS NULL AND (v.attempts IS NULL OR ${row}.attempts = v.attempts)))
+    AND (v.leased_until IS NULL OR ${row}.lease_until = v.leased_until)))`;
 
 /**
  * Claimed deliveries handed back, in one statement (the group commit's releases). One handed back
@@ -245,12 +248,13 @@ export async function lockParkingEndpointsPostgres(c: Queryable, releases: Relea
  * beside a batch of attempt records of the same deliveries it deadlocked. No Herald process calls it
  * on PostgreSQL today (the dispatcher hands back every claim at start only for a store of one
  * process), so that could not happen yet; a caller (a stop handing back its claims) would meet it.
+ * lease_until stays, the freed lease's end: a hand-back of that claim still applies (HELD_BY).
  */
 export function releaseClaimsPostgres(c: Queryable, workerId: string, now: number): Promise<number> {
   const whose = workerId === '*' ? 'leased_by IS NOT NULL' : 'leased_by = $2';
   return changed(
     c,
-    `UPDATE deliveries d SET next_attempt_at = LEAST(d.next_attempt_at, $1), leased_by = NULL, lease_until = NULL
+    `UPDATE deliveries d SET next_attempt_at = LEAST(d.next_attempt_at, $1), leased_by = NULL
      FROM (SELECT project_id, id FROM deliveries WHERE status = 'pending' AND ${whose}
            ORDER BY project_id, id FOR NO KEY UPDATE) x
      WHERE d.project_id = x.project_id AND d.id = x.id`,

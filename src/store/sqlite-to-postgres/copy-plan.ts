@@ -45,11 +45,12 @@ export const SQLITE_ONLY: Readonly<Partial<Record<CopiedTable, readonly string[]
 export const SQLITE_ONLY_TABLES: readonly string[] = ['endpoint_changes', 'endpoint_change_projects'];
 
 /**
- * PostgreSQL-only columns, with the value every copied row gets: deliveries.lease_until is the end
- * of a claim's lease (postgres migration 0005; SQLite moves next_attempt_at instead), and no claim
- * is carried over (see deliveryRow).
+ * Columns of the target with the value every copied row gets, whatever SQLite holds, if it has
+ * them at all: deliveries.lease_until is the end of the delivery's last lease (postgres migration
+ * 0005; SQLite keeps it too since its migration 0026), which names a claim for its hand-back, and
+ * no claim is carried over (see deliveryRow).
  */
-export const POSTGRES_ONLY: Readonly<Partial<Record<CopiedTable, Readonly<Record<string, null>>>>> = {
+export const SET_ON_COPY: Readonly<Partial<Record<CopiedTable, Readonly<Record<string, null>>>>> = {
   deliveries: { lease_until: null },
 };
 
@@ -63,9 +64,9 @@ export interface TargetColumn {
 /** How one table is copied: the columns read from SQLite, and the target's columns in insert order. */
 export interface TablePlan {
   table: CopiedTable;
-  /** Columns selected from SQLite (those both schemas have), in the order of `target`'s first ones. */
+  /** Columns selected from SQLite (those both schemas have but SET_ON_COPY), in the order of `target`'s first ones. */
   source: string[];
-  /** Every target column: the shared ones first (as `source`), then the PostgreSQL-only ones. */
+  /** Every target column: the shared ones first (as `source`), then those set on copy (SET_ON_COPY). */
   target: TargetColumn[];
 }
 
@@ -97,7 +98,7 @@ export function planCopy(
     const toNames = new Set(to.map((c) => c.name));
     const fromNames = new Set(from);
     const dropped = SQLITE_ONLY[table] ?? [];
-    const defaulted = POSTGRES_ONLY[table] ?? {};
+    const defaulted = SET_ON_COPY[table] ?? {};
     for (const column of from) {
       if (!toNames.has(column) && !dropped.includes(column))
         problems.push(`${table}.${column} (SQLite only)`);
@@ -106,8 +107,8 @@ export function planCopy(
       if (!fromNames.has(column) && !(column in defaulted))
         problems.push(`${table}.${column} (PostgreSQL only)`);
     }
-    const shared = to.filter((c) => fromNames.has(c.name));
-    const only = to.filter((c) => !fromNames.has(c.name));
+    const shared = to.filter((c) => fromNames.has(c.name) && !(c.name in defaulted));
+    const only = to.filter((c) => !shared.includes(c));
     plans.push({ table, source: shared.map((c) => c.name), target: [...shared, ...only] });
   }
   if (problems.length > 0) {
@@ -121,12 +122,12 @@ export function planCopy(
 /**
  * One SQLite row as the target's values, in `plan.target` order: 0/1 become booleans, JSON text
  * stays the same text (cast to json, which keeps it byte for byte), epoch ms stay numbers, and the
- * PostgreSQL-only columns get their value. `now`: when the copy runs (a claim's reset, below).
+ * columns set on copy get their value (SET_ON_COPY). `now`: when the copy runs (a claim's reset, below).
  */
 export function targetValues(plan: TablePlan, row: Record<string, unknown>, now: number): unknown[] {
   const source = plan.table === 'deliveries' ? deliveryRow(row, now) : row;
   return plan.target.map((column) => {
-    if (!plan.source.includes(column.name)) return POSTGRES_ONLY[plan.table]?.[column.name] ?? null;
+    if (!plan.source.includes(column.name)) return SET_ON_COPY[plan.table]?.[column.name] ?? null;
     return convert(plan.table, column, source[column.name]);
   });
 }

@@ -19,10 +19,10 @@ import { toDelivery, toEvent } from './rows.ts';
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 const FAN_OUT_SQL = 'SELECT id, url, status, dev, event_types FROM endpoints WHERE project_id = ?';
-/** Rows per multi-row INSERT of deliveries: one statement instead of 64 (11 parameters each). */
+/** Rows per multi-row INSERT of deliveries: one statement instead of 64 (12 parameters each). */
 const DELIVERY_ROWS_PER_INSERT = 64;
 const deliveryInsert = (rows: number): string =>
-  `INSERT INTO deliveries (id, project_id, event_id, endpoint_id, url, status, attempts, next_attempt_at, leased_by, created_at, updated_at, due_since, held_until) VALUES ${Array.from({ length: rows }, () => "(?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?)").join(', ')}`;
+  `INSERT INTO deliveries (id, project_id, event_id, endpoint_id, url, status, attempts, next_attempt_at, leased_by, created_at, updated_at, due_since, held_until, lease_until) VALUES ${Array.from({ length: rows }, () => "(?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?, ?)").join(', ')}`;
 const INSERT_ONE_DELIVERY = deliveryInsert(1);
 const INSERT_DELIVERY_ROWS = deliveryInsert(DELIVERY_ROWS_PER_INSERT);
 
@@ -252,7 +252,7 @@ function writeOne(
 }
 
 /** Parameters per delivery row of the inserts above. */
-const PARAMS_PER_ROW = 11;
+const PARAMS_PER_ROW = 12;
 /**
  * The inserts' parameters, filled in place: a batch of 1,000 events to 100 endpoints each made an
  * array per row and grew one per statement, ~60 MiB per batch on the API thread (session 25).
@@ -281,8 +281,9 @@ function insertDeliveries(
     params[at + 8] = d.updatedAt;
     // Due from its time whether or not it is stored leased (migration 0020).
     params[at + 9] = d.nextAttemptAt;
-    // A lease as a claim leaves it (claims.ts leaseRows): its end in held_until too.
+    // A lease as a claim leaves it (claims.ts leaseRows): its end in held_until and lease_until too.
     params[at + 10] = i < leased ? lease!.until : null;
+    params[at + 11] = i < leased ? lease!.until : null;
   };
   let i = 0;
   // A fan-out to thousands of endpoints: most rows go in full multi-row statements.

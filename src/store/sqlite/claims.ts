@@ -279,14 +279,27 @@ function withEvents(db: DatabaseSync, rows: Row[], o: ClaimOptions, ahead: Row[]
   return out;
 }
 
-/** Gives rows leased by this claim back their due time, hold and lease holder as they were read. */
+/**
+ * Gives rows leased by this claim back their due time, hold, lease holder and last lease's end as
+ * they were read: a claim that did not take a row leaves the hand-back of the row's last claim
+ * (ReleaseItem.leasedUntil) to apply.
+ */
 function unlease(db: DatabaseSync, rows: Row[]): void {
   if (rows.length === 0) return;
   run(
     db,
-    `UPDATE deliveries SET next_attempt_at = j.value ->> 1, leased_by = j.value ->> 2, held_until = j.value ->> 3
+    `UPDATE deliveries SET next_attempt_at = j.value ->> 1, leased_by = j.value ->> 2, held_until = j.value ->> 3,
+       lease_until = j.value ->> 4
      FROM json_each(?) AS j WHERE deliveries.rowid = j.value ->> 0`,
-    JSON.stringify(rows.map((r) => [r.row_id, r.next_attempt_at, r.leased_by ?? null, r.held_until ?? null])),
+    JSON.stringify(
+      rows.map((r) => [
+        r.row_id,
+        r.next_attempt_at,
+        r.leased_by ?? null,
+        r.held_until ?? null,
+        r.lease_until ?? null,
+      ]),
+    ),
   );
 }
 
@@ -300,7 +313,7 @@ function leaseRows(db: DatabaseSync, rows: Row[], o: ClaimOptions): void {
   if (rows.length === 0) return;
   run(
     db,
-    'UPDATE deliveries SET next_attempt_at = ?1, held_until = ?1, leased_by = ?2 WHERE rowid IN (SELECT value FROM json_each(?3))',
+    'UPDATE deliveries SET next_attempt_at = ?1, held_until = ?1, lease_until = ?1, leased_by = ?2 WHERE rowid IN (SELECT value FROM json_each(?3))',
     o.now + o.leaseMs,
     o.workerId,
     JSON.stringify(rows.map((r) => r.row_id)),

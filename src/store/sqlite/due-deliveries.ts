@@ -112,13 +112,14 @@ export function recoverDeliveriesSqlite(
  * claimed and handed back again and again, and the oldest due waited without bound. One put off by
  * its endpoint's rate limit is due at its time, as a retry is: it is not due before.
  *
- * Handed back by a worker (heldBy), it changes only while leased to that worker under the claim
- * handed back (leasedUntil: a lease moves next_attempt_at to its end, claims.ts leaseRows), or to
- * none: an older claim of the same worker, whose lease ran out and which that worker claimed again,
- * leaves the newer claim alone. Leased to none, it changes only while its attempts are still those
- * the claim read (ReleaseItem.attempts): once another worker's attempt record has scheduled a retry,
- * a late hand-back of a claim from before it would make that retry due at the hand-back's time,
- * before its backoff.
+ * Handed back by a worker (heldBy), it changes only while its last lease is the claim handed back
+ * (leasedUntil: lease_until, which a lease sets to its end and keeps once it is over, migration
+ * 0026), leased to that worker or to none: an older claim of the same worker, whose lease ran out
+ * and which that worker claimed again, leaves the newer claim alone; and once another worker has
+ * claimed it since, that worker's hand-back (put off by a rate limit, held while its endpoint is
+ * paused) or attempt record (a retry) stands: a late hand-back of the older claim would make it due
+ * at that claim's time, before the limit, the pause or the backoff lets it go. Leased to none, it
+ * changes only while its attempts are still those the claim read too (ReleaseItem.attempts).
  */
 export function releaseDeliveriesSqlite(db: DatabaseSync, items: ReleaseItem[]): void {
   for (const item of items) {
@@ -133,8 +134,8 @@ export function releaseDeliveriesSqlite(db: DatabaseSync, items: ReleaseItem[]):
          leased_by = NULL, rate_deferred = ?3,
          due_since = CASE WHEN ?3 = 1 OR due_since IS NULL THEN ?2 ELSE due_since END
        WHERE project_id = ?4 AND id = ?5 AND status = 'pending'
-         AND (?6 IS NULL OR (leased_by IS NULL AND (?8 IS NULL OR attempts = ?8))
-           OR (leased_by = ?6 AND (?7 IS NULL OR next_attempt_at = ?7)))`,
+         AND (?6 IS NULL OR ((leased_by = ?6 OR (leased_by IS NULL AND (?8 IS NULL OR attempts = ?8)))
+           AND (?7 IS NULL OR lease_until = ?7)))`,
       it.status ?? 'pending',
       it.nextAttemptAt,
       it.rateLimited ? 1 : 0,
