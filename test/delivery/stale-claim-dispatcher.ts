@@ -1,7 +1,7 @@
 /**
  * The dispatcher the stale-claim tests start (stale-claim-hand-back, stale-claim-during-read): a
- * real store and sender, one slot for the project so claims queue for it, a 12 s lease, 2 s
- * timeouts, and a clock the test steps past the lease (`shift()`, read at each call).
+ * real store and sender, one slot for the project so claims queue for it, a 12 s lease (or
+ * `leaseMs`), 2 s timeouts, and a clock the test steps past the lease (`shift()`, read at each call).
  */
 import { DEFAULT_DELIVERY } from '../../src/config/config-types.ts';
 import { createDispatcher } from '../../src/delivery/dispatcher.ts';
@@ -14,6 +14,7 @@ export function staleClaimDispatcher(
   send: DispatcherOptions['send'],
   shift: () => number,
   hooks?: DispatcherHooks,
+  leaseMs = STALE_CLAIM_LEASE_MS,
 ) {
   return createDispatcher({
     store,
@@ -26,7 +27,7 @@ export function staleClaimDispatcher(
       concurrency: 64,
       perProjectConcurrency: 1,
       perEndpointConcurrency: 4,
-      leaseMs: STALE_CLAIM_LEASE_MS,
+      leaseMs,
       defaultTimeoutMs: 2_000,
       maxTimeoutMs: 2_000,
     },

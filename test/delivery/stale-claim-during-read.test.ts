@@ -13,10 +13,15 @@
  * new claim (or its read) answers late, and meanwhile the project's slot frees. Real SQLite and
  * PostgreSQL stores (made to answer late, as slow-view-reads.test.ts does), the real sender, a
  * loopback receiver.
+ *
+ * A callback (no endpoint) goes the same way (callback-queues.ts renew, before the reads): its
+ * claim's batch reads no endpoint, only its project's retry schedule (project-schedules.ts, read
+ * again once 5 s old); that read, or the claim, answering late.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PROJECT_SCHEDULE_TTL_MS } from '../../src/delivery/project-schedules.ts';
 import { createSender } from '../../src/delivery/sender.ts';
 import { endpointInput, eventInput } from '../store/helpers.ts';
 import { onBothStores } from '../support/both-stores.ts';
@@ -113,6 +118,105 @@ onBothStores((storeName, open) =>
             await dispatcher.stop({ graceMs: 2_000 });
           }
           // Before: 2, the old claim's as the read was out, then the new one's.
+          assert.equal(receiver.requests.filter((r) => r.url.endsWith('/waiting')).length, 1);
+        } finally {
+          await sender.close();
+          await receiver.close();
+          await done();
+        }
+      });
+  }),
+);
+
+/**
+ * The callbacks' lease: long enough that a queued callback's longest wait (half of it) outlasts the
+ * project schedule's age at which the new claim's batch reads it again (the clock stepped by that).
+ */
+const CALLBACK_LEASE_MS = 30_000;
+
+onBothStores((storeName, open) =>
+  describe(`a queued callback claimed again while that claim is slow (${storeName})`, () => {
+    for (const late of LATE)
+      test(`${late} answering late: it is sent once`, async () => {
+        const { store, done } = await open();
+        const receiver = await startReceiver((req) => ({
+          status: 200,
+          delayMs: req.url.endsWith('/first') ? FIRST_HOLD_MS : 300,
+        }));
+        const sender = createSender({
+          allowNetworks: ['127.0.0.1/32'],
+          maxResponseBytes: 65536,
+          userAgent: 'test',
+        });
+        let shift = 0;
+        try {
+          const project = await store.createProject({ name: 'p' }, Date.now());
+          await store.createEndpoint(
+            endpointInput(project.id, { url: `${receiver.url}/first`, eventTypes: ['first'] }),
+            'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+            Date.now(),
+          );
+          // The claims of the callback: the first steps the clock past the lease as it answers;
+          // the second answers late, or steps the clock past the project schedule's age, so that
+          // its batch reads the project, and that read answers late.
+          let claims = 0;
+          let lateRead = false;
+          let lateReadDone = false;
+          const claim = store.claimDueDeliveries.bind(store);
+          store.claimDueDeliveries = async (o) => {
+            const got = await claim(o);
+            if (!got.some((c) => c.delivery.endpointId === null)) return got;
+            claims++;
+            if (claims === 1) shift = CALLBACK_LEASE_MS + 1_000;
+            if (claims === 2 && late === 'the claim') {
+              await sleep(LATE_READ_MS);
+              lateReadDone = true;
+            }
+            if (claims === 2 && late === 'its batch’s read') {
+              shift += PROJECT_SCHEDULE_TTL_MS + 500;
+              lateRead = true;
+            }
+            return got;
+          };
+          const read = store.getProject.bind(store);
+          store.getProject = async (id) => {
+            const found = await read(id);
+            if (lateRead && !lateReadDone) {
+              lateRead = false;
+              await sleep(LATE_READ_MS);
+              lateReadDone = true;
+            }
+            return found;
+          };
+          const dispatcher = staleClaimDispatcher(
+            store,
+            sender.send,
+            () => shift,
+            undefined,
+            CALLBACK_LEASE_MS,
+          );
+          await store.acceptEvents(project.id, [eventInput('first')], Date.now());
+          await dispatcher.start();
+          try {
+            // The first attempt holds the project's one slot; the callback is claimed now and
+            // queued for it, its lease run out as its claim answers (the clock stepped).
+            await receiver.waitFor(1, 10_000);
+            const [waiting] = await store.acceptEvents(
+              project.id,
+              [eventInput('waiting', { callbackUrl: `${receiver.url}/waiting` })],
+              Date.now(),
+            );
+            const waitingId = waiting!.deliveries[0]!.id;
+            await until('the late answer came', () => lateReadDone, 20_000);
+            await until(
+              'the callback was delivered',
+              async () => (await store.getDelivery(project.id, waitingId))?.status === 'succeeded',
+            );
+            await until('the attempts ended', () => dispatcher.bytesInFlight!() === 0);
+          } finally {
+            await dispatcher.stop({ graceMs: 2_000 });
+          }
+          assert.equal(claims >= 2, true, 'the callback was claimed again');
           assert.equal(receiver.requests.filter((r) => r.url.endsWith('/waiting')).length, 1);
         } finally {
           await sender.close();
