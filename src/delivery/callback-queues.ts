@@ -169,8 +169,8 @@ export function createCallbackQueues(options: CallbackQueuesOptions): CallbackQu
   };
 
   /**
-   * When the first callback of each project's queue has waited its longest: it goes back to the
-   * store then (`expire`), if nothing looked at it before. A queue is looked at only when an
+   * When the longest-waiting callback of each project's queue has waited its longest: it goes back
+   * to the store then (`expire`), if nothing looked at it before. A queue is looked at only when an
    * attempt ends (or a read of its project, or a claim of its callbacks): one waiting for room for
    * its body, when what held the room went without an attempt ending (the bytes taken for an
    * endpoint queue whose view was read again, that queue then handed back), waited in an idle
@@ -186,32 +186,42 @@ export function createCallbackQueues(options: CallbackQueuesOptions): CallbackQu
     expiries.delete(projectId);
   };
   const arm = (projectId: string) => {
-    const head = queued.get(projectId)?.[0];
-    if (!head || expiries.has(projectId)) return;
+    const q = queued.get(projectId);
+    if (!q?.length || expiries.has(projectId)) return;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const entry of q) oldest = Math.min(oldest, entry.claimedAt);
     const timer = setTimeout(
       () => {
         expiries.delete(projectId);
         expire(projectId);
       },
-      Math.max(0, head.claimedAt + waitMax - clock()) + 1,
+      Math.max(0, oldest + waitMax - clock()) + 1,
     );
     timer.unref();
     expiries.set(projectId, timer);
   };
   /**
-   * Hands back the project's first callbacks that waited their longest; the rest start if they can
-   * (the room the first waited for may be there for them), else wait on. A queue whose project is
-   * being read is looked at as the read ends.
+   * Hands back the project's callbacks that waited their longest, wherever they are in its queue (a
+   * renewed claim ahead of them is newer: renew); the rest start if they can (the room the first
+   * waited for may be there for them), else wait on. A queue whose project is being read is looked
+   * at as the read ends. Until 2026-12-07 it looked only at the first ones, and its timer at the
+   * first one's time: an older claim behind a renewed one stayed queued past its longest wait,
+   * unclaimable by any other worker and holding its queued bytes, until the renewed one had waited
+   * its own (as endpoint queues' expire did before).
    */
   const expire = (projectId: string) => {
     const q = queued.get(projectId);
     if (!q || !running() || reading.has(projectId)) return;
     const now = clock();
     const stale: ClaimedDelivery[] = [];
-    while (q.length && now - q[0]!.claimedAt > waitMax) {
-      const { claimed } = q.shift()!;
-      queuedBytes.remove(claimed);
-      stale.push(claimed);
+    for (let i = 0; i < q.length; ) {
+      const entry = q[i]!;
+      if (now - entry.claimedAt <= waitMax) i++;
+      else {
+        q.splice(i, 1);
+        queuedBytes.remove(entry.claimed);
+        stale.push(entry.claimed);
+      }
     }
     if (stale.length === 0) {
       arm(projectId);
