@@ -38,9 +38,10 @@ export { QUEUED_VIEW_MAX_AGE_MS } from './endpoint-queues.ts';
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { store, send, config, workerId } = options;
   /**
-   * What this dispatcher hands back goes back only while still leased to it under the claim handed
-   * back (release-items.ts): a process paused past its leases must not free deliveries another
-   * worker claimed since, nor an older claim a newer one this process took (store-types.ts ReleaseItem).
+   * What this dispatcher hands back goes back only while the claim handed back is still the
+   * delivery's last, leased to it or to none (release-items.ts): a process paused past its leases
+   * must not free deliveries another worker claimed since, nor undo when that worker's hand-back or
+   * record made them due, nor free a newer claim this process took (store-types.ts ReleaseItem).
    */
   const handBack = (items: ReleaseItem[]) =>
     store.releaseDeliveries(items.map((item) => ({ ...item, heldBy: workerId })));
