@@ -31,6 +31,11 @@ export interface DashboardBrowserOptions {
   env?: Record<string, string>;
   /** Answers from this status up are problems too, with their method and URL; none when unset. */
   problemStatus?: number;
+  /**
+   * false: the block starts no server (its tests start their own, startDashboardServer), and
+   * `herald` is not to be read. True when unset.
+   */
+  server?: boolean;
 }
 
 export interface DashboardBrowser {
@@ -69,10 +74,45 @@ function dataDirRoot(): string {
   }
 }
 
+/**
+ * Starts `herald serve` with the admin token, receivers on loopback allowed (HERALD_ALLOW_NETWORKS
+ * 127.0.0.0/8) and `env`, its data directory in memory where it can be (see above); dispose
+ * deletes that directory too.
+ */
+export async function startDashboardServer(
+  adminToken: string,
+  env: Record<string, string> = {},
+): Promise<HeraldProcess> {
+  const dataDir = mkdtempSync(join(dataDirRoot(), 'herald-e2e-'));
+  try {
+    const started = await startHerald({
+      dataDir,
+      env: { HERALD_ADMIN_TOKEN: adminToken, HERALD_ALLOW_NETWORKS: '127.0.0.0/8', ...env },
+    });
+    return deletingDataDir(started, dataDir);
+  } catch (error) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** The harness deletes only the data directories it made: this one's dispose deletes `dataDir`. */
+function deletingDataDir(herald: HeraldProcess, dataDir: string): HeraldProcess {
+  return {
+    ...herald,
+    async restart() {
+      return deletingDataDir(await herald.restart(), dataDir);
+    },
+    async dispose() {
+      await herald.dispose();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Registers the block's before, beforeEach and after hooks; call it first in the describe block. */
 export function useDashboardBrowser(options: DashboardBrowserOptions): DashboardBrowser {
   let herald: HeraldProcess | undefined;
-  let dataDir: string | undefined;
   let browser: Browser | undefined;
   const contexts: BrowserContext[] = [];
   const problems: string[] = [];
@@ -119,18 +159,10 @@ export function useDashboardBrowser(options: DashboardBrowserOptions): Dashboard
     // 2-core machine the server was ready in 14-19 s and Chromium in 2.3-2.7 s, both 11-14 s at
     // once against 16-21 s one after the other. Whichever started is kept for after() to close
     // when the other failed.
-    dataDir = mkdtempSync(join(dataDirRoot(), 'herald-e2e-'));
     const [started, launched] = await Promise.allSettled([
       // The UI as it is in the tree now, not a stale build.
       buildDashboard().then(() =>
-        startHerald({
-          dataDir,
-          env: {
-            HERALD_ADMIN_TOKEN: options.adminToken,
-            HERALD_ALLOW_NETWORKS: '127.0.0.0/8',
-            ...options.env,
-          },
-        }),
+        options.server === false ? undefined : startDashboardServer(options.adminToken, options.env),
       ),
       launchLoopbackChromium(),
     ]);
@@ -149,8 +181,6 @@ export function useDashboardBrowser(options: DashboardBrowserOptions): Dashboard
     for (const context of contexts) await context.close().catch(() => {});
     await browser?.close();
     await herald?.dispose();
-    // The block's, not the harness's (which deletes only the directories it made).
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   return session;

@@ -9,15 +9,15 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { useDashboardBrowser } from './dashboard-browser.ts';
-import { api, type HeraldProcess, startHerald } from './harness.ts';
+import { startDashboardServer, useDashboardBrowser } from './dashboard-browser.ts';
+import { api, type HeraldProcess } from './harness.ts';
 
 const ADMIN = 'e2e-admin-token-failed-reads-0123';
 
 describe('dashboard reads that fail after a change of filters (browser)', { timeout: 120_000 }, () => {
-  const dash = useDashboardBrowser({ adminToken: ADMIN });
+  // Each test stops a server of its own: the block starts none.
+  const dash = useDashboardBrowser({ adminToken: ADMIN, server: false });
   const { problems } = dash;
-  // Each test stops its own server: the block's own serves the others.
   let own: HeraldProcess | undefined;
 
   // The page of each test, closed after it: its endpoint page reads the stopped server on, and the
@@ -36,7 +36,7 @@ describe('dashboard reads that fail after a change of filters (browser)', { time
    * `order.paid` whose first attempt is recorded (failed); the UI paths of its project and endpoint.
    */
   async function serverWithAttempt(): Promise<{ ui: string; endpointUi: string }> {
-    own = await startHerald({ env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8' } });
+    own = await startDashboardServer(ADMIN);
     const herald = own;
     const project = await api<{ id: string }>(herald.url, ADMIN, 'POST', '/api/v1/projects', {
       name: 'Lighthouse',
