@@ -189,8 +189,9 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
   };
 
   test('the focus ring contrasts 3:1 with what is behind it, in the light and the dark scheme', async () => {
+    // One page, loaded again in each scheme: a new context is a new renderer process (~1 s of CPU).
+    const page = await dash.page({ signedIn: true });
     for (const colorScheme of ['light', 'dark'] as const) {
-      const page = await dash.page({ signedIn: true });
       await page.emulateMedia({ colorScheme });
       // The overview has controls on the page, in cards, in a banner (Endpoint created.) and tabs.
       await open(page, `/projects/${projectId}/endpoints/${endpointId}?created=1`);
@@ -202,8 +203,8 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
 
   test("a field's border contrasts 3:1 with the field and what is around it, in the light and the dark scheme", async () => {
     const weak: string[] = [];
+    const page = await dash.page({ signedIn: true });
     for (const colorScheme of ['light', 'dark'] as const) {
-      const page = await dash.page({ signedIn: true });
       await page.emulateMedia({ colorScheme });
       // The form's fields in fieldsets (cards), and the history's filters on the page itself.
       for (const path of [
