@@ -1,23 +1,29 @@
 /**
  * Claimed deliveries waiting in the dispatcher's endpoint queues are bounded by their payloads'
- * bytes, per project: a real `herald serve` under `--max-old-space-size=160` takes 150 distinct
- * 1 MiB events of one project to 20 receivers that hold every request, and stays up; another
- * project's small event meanwhile goes out at once; and once the receivers answer, every one of
- * the 150 is delivered (those handed back for lack of room were claimed again). The attempts in
- * flight held their share of HERALD_DELIVERY_BYTES_IN_FLIGHT (~17 MiB) and the rest waited in the
- * queues, each event its own copy, counted by nothing: the dispatcher thread ran out of heap
- * (ERR_WORKER_OUT_OF_MEMORY) after ~116 events and the process stopped.
+ * bytes, per project: a real `herald serve` under `--max-old-space-size=64` (HEAP_MIB) takes 60
+ * distinct 1 MiB events of one project to 20 receivers that hold every request, and stays up;
+ * another project's small event meanwhile goes out at once; and once the receivers answer, every
+ * one of the 60 is delivered (those handed back for lack of room were claimed again). Unbounded,
+ * the attempts in flight held their share of HERALD_DELIVERY_BYTES_IN_FLIGHT (an eighth of the
+ * heap) and the rest waited in the queues, each event its own copy, counted by nothing: the
+ * dispatcher thread ran out of heap (ERR_WORKER_OUT_OF_MEMORY) and the process stopped (under a
+ * 160 MiB heap after ~116 events; under 64 MiB before the 60 were accepted).
  *
  * And a process started on a backlog of such events (accepted by an `api` process) claims them a
- * few at a time until it knows what they weigh: its first claim took 256 of them at once, and its
- * dispatcher thread ran out of heap before the process was ready. Nor does it take them 256 at once
- * after claims of small events taught it payloads are light: a claim stops reading payloads at
- * HERALD_DELIVERY_BYTES_IN_FLIGHT (ClaimOptions.maxBytes). Sized by the payloads of recent claims
- * alone, a backlog of 1,000 small events followed by 200 distinct 1 MiB events ran the dispatcher
- * thread out of heap within 5 s of the start (peak 274 MiB resident before it stopped).
+ * few at a time until it knows what they weigh, and a claim stops reading payloads at
+ * HERALD_DELIVERY_BYTES_IN_FLIGHT (ClaimOptions.maxBytes): claiming 256 at once, it ran its
+ * dispatcher thread out of heap before the process was ready (80 events under 64 MiB: "herald
+ * exited before it was ready"; either bound alone keeps it up). Nor does it take them 256 at once
+ * after claims of small events taught it payloads are light: sized by the payloads of recent
+ * claims alone, a backlog of 1,000 small events followed by 80 distinct 1 MiB events ran the
+ * dispatcher thread out of heap (200 under 160 MiB: within 5 s of the start, peak 274 MiB resident).
+ *
+ * The heap is small so that few events show each bound: under 160 MiB the file sent 550 MiB of
+ * events through the API, the store, the claims and the receivers (~100 s of CPU), the same
+ * behaviour as 220 MiB does under 64.
  *
  * How long the deliveries take is not what these tests measure, and it grows with the machine's
- * load: each claim reads up to ~17 MiB of payloads in a 160 MiB heap, and the 1,000 small events
+ * load: each claim reads up to an eighth of the heap in payloads, and the 1,000 small events
  * share the claims' endpoint turns with the 20 large endpoints until those are left out of claims.
  * On a loaded machine 440 of the 1,000 had arrived when a fixed 13 s ran out. So the waits fail
  * only when nothing more arrives for STALL_MS (a delivery lost never arrives), and the large
@@ -35,7 +41,9 @@ import { api, type HeraldProcess, startHerald } from './harness.ts';
 
 const TOKEN = 'e2e-admin-token-queued-bytes-0123456789';
 const ENDPOINTS = 20;
-const EVENTS = 150;
+/** The V8 heap's limit of the processes (and of their dispatcher threads), in MiB. */
+const HEAP_MIB = 64;
+const EVENTS = 60;
 const heralds: HeraldProcess[] = [];
 /** Held requests' responses while `holding`; answered at once after. */
 let holding = true;
@@ -44,7 +52,7 @@ const ENV = {
   HERALD_ADMIN_TOKEN: TOKEN,
   HERALD_ALLOW_NETWORKS: '127.0.0.0/8',
   HERALD_LOG_LEVEL: 'warn',
-  NODE_OPTIONS: '--max-old-space-size=160',
+  NODE_OPTIONS: `--max-old-space-size=${HEAP_MIB}`,
 };
 const blob = 'x'.repeat(1_040_000);
 /** How long a wait goes on with nothing more arriving before it fails. */
@@ -123,7 +131,7 @@ after(async () => {
   server.close();
 });
 
-test('150 distinct 1 MiB events to 20 holding receivers under a 160 MiB heap: the process lives, another project is served, all are delivered', async () => {
+test(`${EVENTS} distinct 1 MiB events to 20 holding receivers under a ${HEAP_MIB} MiB heap: the process lives, another project is served, all are delivered`, async () => {
   const port = await listening;
   const h = await startHerald({ env: ENV });
   heralds.push(h);
@@ -162,11 +170,11 @@ test('150 distinct 1 MiB events to 20 holding receivers under a 160 MiB heap: th
   await answerAll(alive, EVENTS);
 });
 
-test('a process started on a backlog of 200 distinct 1 MiB events under a 160 MiB heap: ready, alive, all delivered', async () => {
+const BACKLOG = 80;
+test(`a process started on a backlog of ${BACKLOG} distinct 1 MiB events under a ${HEAP_MIB} MiB heap: ready, alive, all delivered`, async () => {
   const port = await listening;
   holding = true;
   seen.clear();
-  const BACKLOG = 200;
   const accepting = await startHerald({ env: ENV, args: ['--role', 'api'] });
   heralds.push(accepting);
   const project = await largeEventsProject(accepting.url, port);
@@ -188,12 +196,12 @@ function peakResidentMiB(pid: number): number {
   return line ? Math.round(Number(line[1]) / 1024) : Number.NaN;
 }
 
-test('a backlog of 1,000 small events, then 200 distinct 1 MiB events, under a 160 MiB heap: claims stop at the bytes, all delivered', async (t) => {
+const LARGE = 80;
+test(`a backlog of 1,000 small events, then ${LARGE} distinct 1 MiB events, under a ${HEAP_MIB} MiB heap: claims stop at the bytes, all delivered`, async (t) => {
   const port = await listening;
   holding = true;
   seen.clear();
   const SMALL = 1_000;
-  const LARGE = 200;
   const accepting = await startHerald({ env: ENV, args: ['--role', 'api'] });
   heralds.push(accepting);
   const project = await largeEventsProject(accepting.url, port);
