@@ -13,7 +13,7 @@ import { readBatch } from './batch-reads.ts';
 import { CALLBACK_RETRY_MS, type CallbackQueues } from './callback-queues.ts';
 import type { DeferredWakeups } from './deferred-wakeups.ts';
 import type { DispatcherHooks, DispatcherOptions, DispatcherState } from './dispatcher-types.ts';
-import { type EndpointQueues, FAILING_ENDPOINT_PAUSE_MS } from './endpoint-queues.ts';
+import type { EndpointQueues } from './endpoint-queues.ts';
 import type { ProjectSchedules } from './project-schedules.ts';
 import type { RateGate } from './rate-gate.ts';
 import type { RecordQueue } from './record-queue.ts';
@@ -47,9 +47,11 @@ export interface BatchDispatchOptions {
   handBack(items: ReleaseItem[]): Promise<unknown>;
   /**
    * Whether the endpoint is held: a failure of it that may have disabled it is still being
-   * recorded (failing-endpoints.ts). Its deliveries go back, due after FAILING_ENDPOINT_PAUSE_MS.
+   * recorded (failing-endpoints.ts). Its deliveries go back, due after `failingPauseMs`.
    */
   isHeld(endpointId: string): boolean;
+  /** The failing endpoints' pause (FAILING_ENDPOINT_PAUSE_MS unless the dispatcher was given another). */
+  failingPauseMs: number;
   /**
    * Whether an attempt of this claim is out already (its lease ran out and this process claimed it
    * again, in-flight-deliveries.ts), or was recorded after its lease ran out and this claim read the
@@ -85,6 +87,7 @@ export function createBatchDispatch(
     timeoutOf,
     handBack,
     isHeld,
+    failingPauseMs,
     outAlready,
   } = options;
   const { launch } = slots;
@@ -181,7 +184,7 @@ export function createBatchDispatch(
       }
       // Claimed before a failure that may disable it: nothing more goes to it until that is recorded.
       if (isHeld(ep.id)) {
-        defer(d, now + FAILING_ENDPOINT_PAUSE_MS);
+        defer(d, now + failingPauseMs);
         continue;
       }
       if (

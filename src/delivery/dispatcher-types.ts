@@ -43,6 +43,12 @@ export interface DispatcherOptions {
   clock?: () => number;
   random?: () => number;
   hooks?: DispatcherHooks;
+  /**
+   * How long a failing endpoint's queued work waits before it is claimable again, and how long a
+   * failure keeps the endpoint failing (failing-endpoints.ts): FAILING_ENDPOINT_PAUSE_MS unless
+   * given. Not a setting; tests shorten it where they wait through pauses but check no pause's length.
+   */
+  failingPauseMs?: number;
 }
 
 /**

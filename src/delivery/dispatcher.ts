@@ -52,6 +52,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const clock = options.clock ?? Date.now;
   const random = options.random ?? Math.random;
   const hooks = options.hooks ?? {};
+  const failingPauseMs = options.failingPauseMs ?? FAILING_ENDPOINT_PAUSE_MS;
 
   const state: DispatcherState = {
     running: false,
@@ -68,7 +69,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const handingOff = new Set<Promise<void>>();
   /** Endpoints that just failed: claimed only up to their free connections (failing-endpoints.ts). */
   const failing = createFailingEndpoints(
-    FAILING_ENDPOINT_PAUSE_MS,
+    failingPauseMs,
     Math.min(FAILURES_IN_A_ROW, config.failureThreshold),
     config.failureThreshold,
   );
@@ -361,6 +362,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     leftWaitForBytes: () => queueMicrotask(startWaitingForRoom),
     queuedBytes,
     launch,
+    failingPauseMs,
     onError: (error, during) => hooks.onError?.(error, during),
   });
 
@@ -419,6 +421,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     timeoutOf,
     handBack,
     isHeld: failing.isHeld,
+    failingPauseMs,
     outAlready,
   });
 

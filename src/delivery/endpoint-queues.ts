@@ -63,6 +63,11 @@ export interface EndpointQueuesOptions {
   queuedBytes: QueuedBytes;
   /** Starts `run` as one of the endpoint's (and its project's) attempts in flight. */
   launch(endpointId: string, projectId: string, run: () => Promise<void>): void;
+  /**
+   * How long a failing endpoint's queue, or one whose view could not be read, waits in the store
+   * before it is claimable again (FAILING_ENDPOINT_PAUSE_MS unless the dispatcher was given another).
+   */
+  failingPauseMs?: number;
   onError(error: unknown, during: string): void;
 }
 
@@ -153,6 +158,7 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
     forgetBytes,
     queuedBytes,
     launch,
+    failingPauseMs = FAILING_ENDPOINT_PAUSE_MS,
     onError,
   } = options;
   const queued = new Map<string, Queued[]>();
@@ -354,7 +360,7 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
         if (target?.unopened) {
           // Its secrets no longer open with this process's key: not sent unsigned, handed back.
           onError(target.unopened, 'dispatch endpoints');
-          releaseQueue(key, FAILING_ENDPOINT_PAUSE_MS);
+          releaseQueue(key, failingPauseMs);
         } else if (!target) releaseQueue(key);
         else if (target.endpoint.status === 'disabled') releaseQueue(key, 0, 'parked');
         else if (queued.has(key)) {
@@ -370,7 +376,7 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       (error: unknown) => {
         doneReading(key, projectId);
         onError(error, 'dispatch endpoints');
-        releaseQueue(key, FAILING_ENDPOINT_PAUSE_MS);
+        releaseQueue(key, failingPauseMs);
         options.onRead?.(projectId);
       },
     );
@@ -625,7 +631,7 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       remove(key, projectOf(q));
       held.push(...q.map((x) => x.claimed));
       // A short pause: the failure is recorded (and may disable the endpoint) before they come back.
-      if (running()) releaseHeld(FAILING_ENDPOINT_PAUSE_MS);
+      if (running()) releaseHeld(failingPauseMs);
     },
     renew(claimed) {
       const key = claimed.delivery.endpointId;

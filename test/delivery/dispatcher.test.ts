@@ -97,8 +97,16 @@ interface World {
   operational: { projectId: string; endpointId: string; reason: string }[];
   errors: { error: unknown; during: string }[];
   endpoint(url: string, over?: Partial<NewEndpoint>): Promise<Endpoint>;
-  /** `more`: hooks beside the world's own (onClaim, …). */
-  dispatcher(over?: Partial<DeliveryConfig>, workerId?: string, more?: DispatcherHooks): Dispatcher;
+  /**
+   * `more`: hooks beside the world's own (onClaim, …); `failingPauseMs`: the failing endpoints'
+   * pause (FAILING_ENDPOINT_PAUSE_MS, 1 s, unless given).
+   */
+  dispatcher(
+    over?: Partial<DeliveryConfig>,
+    workerId?: string,
+    more?: DispatcherHooks,
+    failingPauseMs?: number,
+  ): Dispatcher;
   /** `count` events of `type`, accepted now. */
   accept(type: string, count: number): ReturnType<Store['acceptEvents']>;
   send(count?: number, callbackUrl?: string | null): Promise<Delivery[]>;
@@ -142,13 +150,14 @@ async function world(store?: Store): Promise<World> {
         OLD_SECRET,
         Date.now(),
       ),
-    dispatcher(over = {}, workerId = 'w1', more = {}) {
+    dispatcher(over = {}, workerId = 'w1', more = {}, failingPauseMs = undefined) {
       const d = createDispatcher({
         store: s,
         send: sender.send,
         config: config(over),
         workerId,
         hooks: { ...hooks, ...more },
+        ...(failingPauseMs === undefined ? {} : { failingPauseMs }),
       });
       cleanups.push(() => d.stop({ graceMs: TEARDOWN_GRACE_MS }));
       return d;
@@ -619,7 +628,9 @@ describe('dispatcher', () => {
     const r = await receiver(() => ({ status: healthy ? 200 : 500 }));
     const ep = await w.endpoint(r.url, { retrySchedule: [60] });
     const deliveries = await w.send(12);
-    await w.dispatcher({ perEndpointConcurrency: 1 }).start();
+    // From the third failure on, the endpoint is failing and its queue goes back for the pause at
+    // each failure: seven pauses, 7 s at the usual 1 s.
+    await w.dispatcher({ perEndpointConcurrency: 1 }, 'w1', {}, 50).start();
     await until('endpoint disabled', async () => {
       const e = await w.store.getEndpoint(w.projectId, ep.id);
       return e?.status === 'disabled' ? e : null;
