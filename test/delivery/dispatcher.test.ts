@@ -847,8 +847,8 @@ describe('dispatcher', () => {
   });
 
   test('full claims in a row let the event loop read responses: attempts finish while they go on', async () => {
-    // Claims of one with caps that never stop the loop: it claims again and again while 1,500 are
-    // due. Chained on promises alone, those claims held the event loop until none was due: no
+    // Claims of one with caps that never stop the loop: it claims again and again while DUE (500)
+    // are due. Chained on promises alone, those claims held the event loop until none was due: no
     // response was read meanwhile, attempts timed out with their responses unread, and were sent
     // again (on a loaded machine, most of them: the rate-limit test below failed that way).
     // Counted here is what the yield between claims is for, attempts finishing while the claims go
@@ -858,11 +858,14 @@ describe('dispatcher', () => {
     const w = await world();
     const r = await receiver();
     await w.endpoint(r.url, { timeoutMs: 10_000, retrySchedule: [0.05, 0.05, 0.05] });
-    const deliveries = await w.send(1_500);
+    // 500, not the 1,500 it was: what is checked is a share of them (half), and chained claims
+    // finished none of 500 either (yieldToIo made a plain promise: 0 of 500).
+    const DUE = 500;
+    const deliveries = await w.send(DUE);
     const caps = { concurrency: 4_096, perEndpointConcurrency: 4_096, perProjectConcurrency: 4_096 };
     let finished = 0; // attempts recorded so far
     let claimed = 0;
-    let finishedDuringClaims: number | null = null; // when the claims of the 1,500 ended
+    let finishedDuringClaims: number | null = null; // when the claims of the DUE ended
     await w
       .dispatcher({ claimBatch: 1, ...caps }, 'w1', {
         onAttempt: () => {
@@ -870,12 +873,12 @@ describe('dispatcher', () => {
         },
         onClaim: (c) => {
           claimed += c.claimed;
-          if (claimed >= 1_500 && finishedDuringClaims === null) finishedDuringClaims = finished;
+          if (claimed >= DUE && finishedDuringClaims === null) finishedDuringClaims = finished;
         },
       })
       .start();
     // Waits on the receiver, not on the store, while attempts are in flight: reading 1,500
-    // deliveries is 1,500 SQLite queries answered without I/O, and that probe, every 10 ms, held the
+    // deliveries was 1,500 SQLite queries answered without I/O, and that probe, every 10 ms, held the
     // event loop itself (185 ms a probe, up to 585 ms, beside two busy processes), and slowed runs
     // to 40-80 s. (Or until the endpoint is disabled: then not every delivery reaches the receiver.)
     // Bounds on liveness, not speed: 5-6 s alone; one CI run on a machine also running another test
@@ -883,7 +886,7 @@ describe('dispatcher', () => {
     // other test files 57 s.
     await until(
       'every delivery sent',
-      async () => r.requests.length >= 1_500 || w.operational.length > 0,
+      async () => r.requests.length >= DUE || w.operational.length > 0,
       180_000,
     );
     await until(
@@ -899,16 +902,16 @@ describe('dispatcher', () => {
     assert.equal(
       notSucceeded,
       0,
-      `${notSucceeded} of 1,500 deliveries did not succeed (the endpoint was disabled?)`,
+      `${notSucceeded} of ${DUE} deliveries did not succeed (the endpoint was disabled?)`,
     );
     const retried = all.filter((d) => d!.attempts > 1).length;
-    assert.equal(retried, 0, `${retried} of 1,500 deliveries needed more than one attempt`);
-    assert.equal(r.requests.length, 1_500);
+    assert.equal(retried, 0, `${retried} of ${DUE} deliveries needed more than one attempt`);
+    assert.equal(r.requests.length, DUE);
     // Each claim of one comes after a turn of the event loop, and a turn reads the responses that
     // came: most attempts finish before the last claim. Chained claims read none until the end.
     assert.ok(
-      finishedDuringClaims !== null && finishedDuringClaims >= 750,
-      `${finishedDuringClaims} of 1,500 attempts finished while the claims went on`,
+      finishedDuringClaims !== null && finishedDuringClaims >= DUE / 2,
+      `${finishedDuringClaims} of ${DUE} attempts finished while the claims went on`,
     );
   });
 
