@@ -6,7 +6,12 @@
  */
 import type { DeliveryStatus } from '../domain/types.ts';
 import type { AttemptRecord, Store } from '../store/store.ts';
-import { isConnectFailure, isStoreBusy, isStoreUnreachable } from '../store/store-unavailable.ts';
+import {
+  isConnectFailure,
+  isStoreBusy,
+  isStoreFull,
+  isStoreUnreachable,
+} from '../store/store-unavailable.ts';
 
 const RECORD_FLUSH_MS = 5;
 const RECORD_FLUSH_COUNT = 100;
@@ -74,8 +79,8 @@ export interface RecordQueueOptions {
   /** Every record's write finished: written, or given up (after onRecorded or onError). */
   onSettled?(record: AttemptRecord): void;
   /**
-   * A write failed for good: a busy store (BUSY_RETRY_MS) or one out of reach (UNREACHABLE_RETRY_MS,
-   * until giveUpAfter's time) is tried again first, reported to onBusy.
+   * A write failed for good: a busy store (BUSY_RETRY_MS) or one out of reach or with its disk full
+   * (UNREACHABLE_RETRY_MS, until giveUpAfter's time) is tried again first, reported to onBusy.
    */
   onError(error: unknown): void;
   /** A write the store found busy or out of reach, about to be tried again. */
@@ -95,7 +100,7 @@ export interface RecordQueue {
   giveUpAfter(ms: number): void;
   /**
    * MAX_UNRECORDED attempts, or maxBytes of them, wait for their write, or a write waits for the
-   * database to be reachable again.
+   * database to be reachable again (or its disk to have room).
    */
   readonly full: boolean;
   /** Attempts added and not yet written (or failed to write). */
@@ -178,7 +183,11 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
           // waited out a lock held for long (the worker claiming and starting nothing meanwhile)
           // where a write that never met an outage is given up.
           const mayBeStored = mayHaveCommitted && busyWait === undefined && (isStoreBusy(error) || stored);
-          const out = (isStoreUnreachable(error) || mayBeStored) && !givingUp;
+          // A full disk is waited out too (given up only at a stop): SQLite and PostgreSQL roll
+          // such a write back whole, so writing it again cannot store an attempt twice. Given up
+          // at once, as it was, its delivery stayed leased with no attempt recorded, and was sent
+          // again once its lease ran out: every delivery sent while the disk filled, twice.
+          const out = (isStoreUnreachable(error) || isStoreFull(error) || mayBeStored) && !givingUp;
           const wait = out
             ? UNREACHABLE_RETRY_MS[Math.min(unreachable++, UNREACHABLE_RETRY_MS.length - 1)]
             : busyWait;
