@@ -6,7 +6,7 @@
 
 import type { DeliveryStatus, Endpoint } from '../domain/types.ts';
 import type { DeliveryOutcome } from '../metrics.ts';
-import type { AttemptRecord, ClaimedDelivery, ReleaseItem } from '../store/store.ts';
+import type { AttemptRecord, ClaimedDelivery } from '../store/store.ts';
 import { createAttemptSlots } from './attempt-slots.ts';
 import { attemptBytes, createByteBudget } from './byte-budget.ts';
 import { createCallbackQueues } from './callback-queues.ts';
@@ -16,6 +16,7 @@ import { createBatchDispatch } from './dispatch-batch.ts';
 import type { Dispatcher, DispatcherOptions, DispatcherState } from './dispatcher-types.ts';
 import { createEndpointQueues, FAILING_ENDPOINT_PAUSE_MS } from './endpoint-queues.ts';
 import { createFailingEndpoints, FAILURES_IN_A_ROW } from './failing-endpoints.ts';
+import { createHandBackRetry } from './hand-back-retry.ts';
 import { createInFlightDeliveries, leaseOverrun } from './in-flight-deliveries.ts';
 import { LOCAL_FAILURE_RETRY_MS, LocalResourceError } from './local-failure.ts';
 import { createProjectSchedules } from './project-schedules.ts';
@@ -37,21 +38,28 @@ export { QUEUED_VIEW_MAX_AGE_MS } from './endpoint-queues.ts';
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { store, send, config, workerId } = options;
+  const clock = options.clock ?? Date.now;
+  const hooks = options.hooks ?? {};
   /**
    * What this dispatcher hands back goes back only while the claim handed back is still the
    * delivery's last, leased to it or to none (release-items.ts): a process paused past its leases
    * must not free deliveries another worker claimed since, nor undo when that worker's hand-back or
    * record made them due, nor free a newer claim this process took (store-types.ts ReleaseItem).
+   * A hand-back whose write fails (a full disk) is written again until it goes through or its lease
+   * runs out (hand-back-retry.ts): left as it was, its delivery waited out its whole lease.
    */
-  const handBack = (items: ReleaseItem[]) =>
-    store.releaseDeliveries(items.map((item) => ({ ...item, heldBy: workerId })));
+  const handBacks = createHandBackRetry({
+    write: (items) => store.releaseDeliveries(items.map((item) => ({ ...item, heldBy: workerId }))),
+    clock,
+    leaseMs: config.leaseMs,
+    onError: (error) => hooks.onError?.(error, 'release (trying again)'),
+  });
+  const handBack = handBacks.handBack;
   const readsAndReleases = {
     getDispatchEndpoints: store.getDispatchEndpoints.bind(store),
     releaseDeliveries: handBack,
   };
-  const clock = options.clock ?? Date.now;
   const random = options.random ?? Math.random;
-  const hooks = options.hooks ?? {};
   const failingPauseMs = options.failingPauseMs ?? FAILING_ENDPOINT_PAUSE_MS;
 
   const state: DispatcherState = {
@@ -454,6 +462,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // the background, a batch per write, whatever process starts.
       void store.resumeStrandedParked(clock()).catch((error: unknown) => hooks.onError?.(error, 'resume'));
       state.running = true;
+      handBacks.start();
       unsubscribe = store.subscribeDue(onDue);
       loopDone = loop();
     },
@@ -480,6 +489,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           hooks.onError?.(error, 'release'),
         ); // the lease brings them back anyway
       }
+      // Hand-backs whose write failed: one last try; else their lease brings them back.
+      await handBacks.stop();
       const stillRunning = await settling;
       if (stillRunning > 0) {
         cutOff = true;

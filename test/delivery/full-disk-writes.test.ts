@@ -1,7 +1,8 @@
 /**
  * The dispatcher's writes that fail on a full disk are written once space is freed, well before
  * the lease (10 minutes here) runs out. A record given up on a full disk left its delivery leased
- * with no attempt recorded, sent again when the lease ran out. The disk is real: the SQLite
+ * with no attempt recorded, sent again when the lease ran out; a hand-back that failed left its
+ * delivery leased, neither sent nor queued, until the lease ran out. The disk is real: the SQLite
  * file lives on a 16 MiB tmpfs the test mounts (tests run as root) and fills with a file, its WAL
  * cut to nothing first, so the next write needs space and fails with SQLITE_FULL; deleting the file
  * frees it. The real store, dispatcher and sender, a loopback receiver.
@@ -17,6 +18,7 @@ import { DEFAULT_DELIVERY } from '../../src/config/config-types.ts';
 import { createDispatcher } from '../../src/delivery/dispatcher.ts';
 import { createSender } from '../../src/delivery/sender.ts';
 import { openStore } from '../../src/store/open-store.ts';
+import type { ClaimedDelivery } from '../../src/store/store.ts';
 import { endpointInput, eventInput } from '../store/helpers.ts';
 import { until } from '../support/wait-until.ts';
 import { heldReceiver } from './held-receiver.ts';
@@ -131,5 +133,42 @@ test('full disk: an attempt sent as the disk filled is recorded once space is fr
     assert.ok(Date.now() - freedAt < LEASE_MS / 10);
     assert.deepEqual(read(), [{ status: 'succeeded', attempts: 1 }]);
     assert.deepEqual(receiver.arrivals, ['first']);
+  });
+});
+
+test('full disk: a delivery handed off and handed back while the disk is full is sent once space is freed, not after its lease', async () => {
+  await onSmallDisk(async ({ store, project, receiver, dispatcher, errors, read, fill, free }) => {
+    await dispatcher.start();
+    await store.acceptEvents(project.id, [eventInput('first')], Date.now());
+    await until('the first attempt is out', () => receiver.held.length === 1);
+    // Accepted as the disk filled, leased to the dispatcher for a hand-off (handoff.ts).
+    const [accepted] = await store.acceptEvents(project.id, [eventInput('second')], Date.now(), {
+      lease: { workerId: WORKER, leaseMs: LEASE_MS, max: 1 },
+    });
+    assert.equal(accepted!.leased, 1);
+    const handedOff: ClaimedDelivery = {
+      delivery: accepted!.deliveries[0]!,
+      event: accepted!.event,
+      payloadJson: accepted!.payloadJson!,
+    };
+    fill();
+    receiver.letGo();
+    await until('the record failed on the full disk', () =>
+      errors.some((e) => e.startsWith('recordAttempts') && /full/.test(e)),
+    );
+    // Records waiting for the disk: the hand-off goes back to the store, a write that fails now.
+    await dispatcher.dispatchClaimed!([handedOff]);
+    await until('the hand-back failed on the full disk', () =>
+      errors.some((e) => e.startsWith('release') && /full/.test(e)),
+    );
+    const freedAt = Date.now();
+    free();
+    await until('both are sent and recorded', () => read().every((d) => d.status === 'succeeded'), 30_000);
+    assert.ok(Date.now() - freedAt < LEASE_MS / 10);
+    assert.deepEqual(read(), [
+      { status: 'succeeded', attempts: 1 },
+      { status: 'succeeded', attempts: 1 },
+    ]);
+    assert.deepEqual(receiver.arrivals, ['first', 'second']);
   });
 });
