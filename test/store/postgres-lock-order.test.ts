@@ -408,7 +408,7 @@ test('a claim giving back what its byte budget left out while another worker rec
         const records = b.recordAttempts(late, { now: later, failureThreshold: 1000 });
         await lockWaits(stats, 2);
         await tables.query('ROLLBACK');
-        await waitingSession(stats, '%lease_until = NULL%');
+        await waitingSession(stats, '%lease_until = v.was_lease_until%');
         await holder.query('ROLLBACK');
         const settled = await Promise.allSettled([claim, records]);
         outcomes.push(...settled.map((s) => (s.status === 'rejected' ? String(s.reason) : 'done')));
