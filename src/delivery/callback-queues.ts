@@ -26,6 +26,7 @@ import { resolveSchedule } from '../domain/retry-schedule.ts';
 import type { Endpoint, Envelope } from '../domain/types.ts';
 import type { ClaimedDelivery } from '../store/store.ts';
 import { QUEUED_VIEW_MAX_AGE_MS, sameDelivery } from './endpoint-queues.ts';
+import { oldestClaim, takeOverdue } from './overdue-claims.ts';
 import type { QueuedBytes } from './queued-bytes.ts';
 import type { AttemptSender } from './send-attempt.ts';
 
@@ -188,14 +189,12 @@ export function createCallbackQueues(options: CallbackQueuesOptions): CallbackQu
   const arm = (projectId: string) => {
     const q = queued.get(projectId);
     if (!q?.length || expiries.has(projectId)) return;
-    let oldest = Number.POSITIVE_INFINITY;
-    for (const entry of q) oldest = Math.min(oldest, entry.claimedAt);
     const timer = setTimeout(
       () => {
         expiries.delete(projectId);
         expire(projectId);
       },
-      Math.max(0, oldest + waitMax - clock()) + 1,
+      Math.max(0, oldestClaim(q) + waitMax - clock()) + 1,
     );
     timer.unref();
     expiries.set(projectId, timer);
@@ -213,16 +212,8 @@ export function createCallbackQueues(options: CallbackQueuesOptions): CallbackQu
     const q = queued.get(projectId);
     if (!q || !running() || reading.has(projectId)) return;
     const now = clock();
-    const stale: ClaimedDelivery[] = [];
-    for (let i = 0; i < q.length; ) {
-      const entry = q[i]!;
-      if (now - entry.claimedAt <= waitMax) i++;
-      else {
-        q.splice(i, 1);
-        queuedBytes.remove(entry.claimed);
-        stale.push(entry.claimed);
-      }
-    }
+    const stale = takeOverdue(q, now, waitMax);
+    for (const claimed of stale) queuedBytes.remove(claimed);
     if (stale.length === 0) {
       arm(projectId);
       return;

@@ -12,6 +12,7 @@ import { type DeliveryConfig, LEASE_MARGIN_MS } from '../config/config-types.ts'
 import { resolveSchedule } from '../domain/retry-schedule.ts';
 import type { Endpoint } from '../domain/types.ts';
 import type { ClaimedDelivery, DispatchEndpoint, Store } from '../store/store.ts';
+import { oldestClaim, takeOverdue } from './overdue-claims.ts';
 import type { QueuedBytes } from './queued-bytes.ts';
 import { releaseItems } from './release-items.ts';
 import type { AttemptSender } from './send-attempt.ts';
@@ -284,15 +285,6 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
     expiries.set(key, timer);
   };
   /**
-   * When the longest-waiting of a queue's deliveries was claimed. Not always the first: a delivery
-   * claimed again keeps its place with a fresh claim time (renew), ahead of older claims.
-   */
-  const oldestClaim = (q: Queued[]) => {
-    let oldest = Number.POSITIVE_INFINITY;
-    for (const entry of q) oldest = Math.min(oldest, entry.claimedAt);
-    return oldest;
-  };
-  /**
    * Hands back the deliveries of a queue waiting for room that waited their longest, wherever they
    * are in it (a renewed claim ahead of them is newer: renew); the endpoint keeps its place in the
    * wait for room with what is left (started ones, or those of a queue whose view is being read, are
@@ -307,14 +299,9 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       return;
     const now = clock();
     const waitMax = waitMaxOf(key);
-    for (let i = 0; i < q.length; ) {
-      const entry = q[i]!;
-      if (now - entry.claimedAt <= waitMax) i++;
-      else {
-        q.splice(i, 1);
-        queuedBytes.remove(entry.claimed);
-        held.push(entry.claimed);
-      }
+    for (const claimed of takeOverdue(q, now, waitMax)) {
+      queuedBytes.remove(claimed);
+      held.push(claimed);
     }
     if (held.length === 0) {
       arm(key);
