@@ -42,20 +42,26 @@ const LATE_READ_MS = 3_000;
  */
 const LATE = ['its batch’s read', 'the claim'] as const;
 
+/** A loopback receiver holding the first attempt (`/first`) FIRST_HOLD_MS, and a sender to it. */
+async function receiverAndSender() {
+  const receiver = await startReceiver((req) => ({
+    status: 200,
+    delayMs: req.url.endsWith('/first') ? FIRST_HOLD_MS : 300,
+  }));
+  const sender = createSender({
+    allowNetworks: ['127.0.0.1/32'],
+    maxResponseBytes: 65536,
+    userAgent: 'test',
+  });
+  return { receiver, sender };
+}
+
 onBothStores((storeName, open) =>
   describe(`a queued delivery claimed again while that claim is slow (${storeName})`, () => {
     for (const late of LATE)
       test(`${late} answering late: it is sent once`, async () => {
         const { store, done } = await open();
-        const receiver = await startReceiver((req) => ({
-          status: 200,
-          delayMs: req.url.endsWith('/first') ? FIRST_HOLD_MS : 300,
-        }));
-        const sender = createSender({
-          allowNetworks: ['127.0.0.1/32'],
-          maxResponseBytes: 65536,
-          userAgent: 'test',
-        });
+        const { receiver, sender } = await receiverAndSender();
         let shift = 0;
         const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
         try {
@@ -139,15 +145,7 @@ onBothStores((storeName, open) =>
     for (const late of LATE)
       test(`${late} answering late: it is sent once`, async () => {
         const { store, done } = await open();
-        const receiver = await startReceiver((req) => ({
-          status: 200,
-          delayMs: req.url.endsWith('/first') ? FIRST_HOLD_MS : 300,
-        }));
-        const sender = createSender({
-          allowNetworks: ['127.0.0.1/32'],
-          maxResponseBytes: 65536,
-          userAgent: 'test',
-        });
+        const { receiver, sender } = await receiverAndSender();
         let shift = 0;
         try {
           const project = await store.createProject({ name: 'p' }, Date.now());
