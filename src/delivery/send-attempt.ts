@@ -3,6 +3,7 @@
  * secrets as they are now, send it, and make its attempt record. Writing the record, and what a
  * failure does to the endpoint's other queued work, is the dispatcher's (`onAttempted`).
  */
+import { LEASE_MARGIN_MS } from '../config/config-types.ts';
 import { buildRequest } from '../domain/build-request.ts';
 import type { BuiltRequest } from '../domain/build-request-types.ts';
 import type { Endpoint, EndpointSecret } from '../domain/types.ts';
@@ -74,9 +75,14 @@ export function createAttemptSender(options: AttemptSenderOptions): AttemptSende
         error: { kind: 'internal', message: `cannot build request: ${(error as Error).message ?? error}` },
       };
     }
+    // Time this thread could not run is left out of the timeout (sender.ts) as long as the attempt
+    // still ends inside the claim's lease, with its margin for the record: past that, another
+    // worker could claim the delivery and send it again.
+    const leaseLeft = delivery.leasedUntil === null ? 0 : delivery.leasedUntil - clock();
     result ??= await send({
       ...request,
       timeoutMs,
+      stallAllowanceMs: Math.max(0, leaseLeft - timeoutMs - LEASE_MARGIN_MS),
       ...(delivery.endpointId ? { poolKey: delivery.endpointId } : {}),
     });
     if (result.local) {

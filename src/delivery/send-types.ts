@@ -9,6 +9,12 @@ export interface SendRequest {
   body: string | null;
   timeoutMs: number;
   /**
+   * Time this thread's event loop could not run during the attempt (loop-stalls.ts) that is left
+   * out of `timeoutMs`, up to this much: what is left of the claim's lease past the timeout and its
+   * margin (send-attempt.ts). Unset or 0: the timeout is wall time.
+   */
+  stallAllowanceMs?: number;
+  /**
    * Whose connections to use (the endpoint's id): each endpoint has pools of its own, so endpoints
    * that share a host and port do not queue behind each other's slow requests. Unset: the origin's.
    */

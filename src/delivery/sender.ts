@@ -1,8 +1,9 @@
 /**
  * Sends one webhook request: undici Pool per origin (keep-alive, bounded, evicted when idle), SSRF
  * guard at connect time on the resolved address, one deadline over connect + TLS handshake +
- * headers + body, the response body capped, and never a thrown error: every outcome is a
- * SendResult. Redirects are never followed (undici's Pool does not follow them; no redirect
+ * headers + body (leaving out, up to the request's allowance, the time this thread's event loop
+ * could not run: loop-stalls.ts), the response body capped, and never a thrown error: every
+ * outcome is a SendResult. Redirects are never followed (undici's Pool does not follow them; no redirect
  * interceptor is installed).
  */
 import { isIP } from 'node:net';
@@ -23,6 +24,7 @@ import { errorKindFromError } from '../domain/classify-outcome.ts';
 import type { BlockedAddress } from './blocked-address-log.ts';
 import { BlockedAddressError, guardedLookup, type LookupAll, systemLookup } from './guarded-lookup.ts';
 import { hostAddressReader } from './host-addresses.ts';
+import { createLoopStalls } from './loop-stalls.ts';
 import { createOriginPools } from './origin-pools.ts';
 import {
   countProxyFailure,
@@ -92,6 +94,9 @@ interface Target {
   path: string;
 }
 
+/** A deadline moved by held time to less than this from now is not moved (a timer's own lateness). */
+const MIN_DEADLINE_MOVE_MS = 20;
+
 /** Methods undici sends `content-length: 0` for when the body is empty (client-h1.js, expectsPayload). */
 const EXPECTS_PAYLOAD = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -149,6 +154,7 @@ export function createSender(options: SenderOptions): Sender {
     idleMs: options.poolIdleMs ?? 60_000,
     ...(options.maxSockets === undefined ? {} : { maxSockets: options.maxSockets }),
   });
+  const stalls = createLoopStalls();
 
   /**
    * net.connect skips `lookup` for IP literals, so those are judged here, in every spelling (WHATWG
@@ -306,17 +312,34 @@ export function createSender(options: SenderOptions): Sender {
       // It acts after the event loop's next read of the sockets (setImmediate): when the process was
       // paused (SIGSTOP, a long GC, a busy loop) its timers run before the reads, and a response that
       // arrived in time meanwhile would otherwise be recorded as a timeout and sent again.
-      const deadlineTimer = setTimeout(() => {
+      // Time this thread's loop was held meanwhile (up to the request's allowance) moves the
+      // deadline on by as much: the receiver's answer may be waiting in a socket nobody read, or the
+      // request may not have been written yet (a claim reading large payloads held the dispatcher
+      // thread for seconds under load, and a healthy endpoint was timed out until it was disabled).
+      const allowance = req.stallAllowanceMs ?? 0;
+      const stalledAtStart = allowance > 0 ? stalls.stalledMs() : 0;
+      let moved = 0;
+      const onDeadline = (): void => {
         setImmediate(() => {
           if (settled) return;
-          const error = new DeadlineError(req.timeoutMs);
+          if (allowance > 0) {
+            const held = Math.min(allowance, stalls.stalledMs() - stalledAtStart);
+            const wait = t0 + req.timeoutMs + held - performance.now();
+            if (held > moved && wait >= MIN_DEADLINE_MOVE_MS) {
+              deadlineTimer = setTimeout(onDeadline, wait);
+              moved = held;
+              return;
+            }
+          }
+          const error = new DeadlineError(req.timeoutMs, moved);
           // first: undici may report the abort to onError at once
           if (status >= 200) timedOutInBody(error);
           // Still without a connection because the proxy has not taken one: the proxy's failure.
           else failed((abort === null && proxyNotTaking(entry.dialing, req.timeoutMs)) || error);
           abort?.(error);
         });
-      }, req.timeoutMs);
+      };
+      let deadlineTimer = setTimeout(onDeadline, req.timeoutMs);
 
       // undici's handler interface directly, not pool.request: no response stream, no promise and
       // no AbortSignal per attempt (~10 µs less per request, measured).
@@ -357,8 +380,9 @@ export function createSender(options: SenderOptions): Sender {
             method: req.method as Dispatcher.HttpMethod,
             headers,
             body: req.body ?? undefined,
-            headersTimeout: req.timeoutMs,
-            bodyTimeout: req.timeoutMs,
+            // The deadline above is the attempt's limit; undici's own (per gap) never come before it.
+            headersTimeout: req.timeoutMs + allowance,
+            bodyTimeout: req.timeoutMs + allowance,
           },
           handler,
         );
@@ -370,7 +394,10 @@ export function createSender(options: SenderOptions): Sender {
 
   return {
     send,
-    close: () => pools.close(),
+    close: () => {
+      stalls.stop();
+      return pools.close();
+    },
   };
 }
 
@@ -402,8 +429,12 @@ class ResponseCappedError extends Error {
 
 /** The attempt's overall deadline passed; classified as `timeout` like undici's own timeouts. */
 class DeadlineError extends Error {
-  constructor(ms: number) {
-    super(`the attempt took longer than its ${ms} ms timeout`);
+  /** `heldMs`: time this process could not run, left out of the timeout. */
+  constructor(ms: number, heldMs = 0) {
+    super(
+      `the attempt took longer than its ${ms} ms timeout` +
+        (heldMs > 0 ? `, not counting ${Math.round(heldMs)} ms this process could not run` : ''),
+    );
     this.name = 'TimeoutError';
   }
 }

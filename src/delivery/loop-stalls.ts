@@ -1,0 +1,41 @@
+/**
+ * How long this thread's event loop could not run: the time a timer ticking every TICK_MS came
+ * late, counted where it was at least MIN_STALL_MS late (a busy loop's small delays are not
+ * stalls). Synchronous work (a claim reading large payloads through node:sqlite, a long GC) or a
+ * starved CPU holds the loop; meanwhile no socket is read and no request written, so an attempt's
+ * deadline must not charge that time to the receiver (sender.ts). Per thread: each thread's loop is
+ * its own.
+ */
+import { performance } from 'node:perf_hooks';
+
+const TICK_MS = 100;
+const MIN_STALL_MS = 20;
+
+export interface LoopStalls {
+  /**
+   * Milliseconds the loop has been held since this was made, the hold going on right now included
+   * (a timer that runs right after a hold sees it before the tick does). Never decreases.
+   */
+  stalledMs(): number;
+  /** Stops the tick. */
+  stop(): void;
+}
+
+export function createLoopStalls(): LoopStalls {
+  let counted = 0;
+  let last = performance.now();
+  const lateness = (now: number) => {
+    const late = now - last - TICK_MS;
+    return late >= MIN_STALL_MS ? late : 0;
+  };
+  const tick = setInterval(() => {
+    const now = performance.now();
+    counted += lateness(now);
+    last = now;
+  }, TICK_MS);
+  tick.unref();
+  return {
+    stalledMs: () => counted + lateness(performance.now()),
+    stop: () => clearInterval(tick),
+  };
+}
