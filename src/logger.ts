@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { counted } from './domain/counted.ts';
 
 export type { Logger } from 'pino';
 
@@ -47,7 +48,7 @@ const MAX_LOG_DEPTH = 8;
 export function loggable(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) {
-    return `[binary data, ${value.byteLength} bytes]`;
+    return `[binary data, ${counted(value.byteLength, 'bytes')}]`;
   }
   if (seen.has(value)) return '[circular]';
   if (depth >= MAX_LOG_DEPTH) return '[…]';

@@ -23,6 +23,7 @@
  * one that reached a lower cap than the limit now is only "at least", and is taken again before
  * the request is refused or admitted on it.
  */
+import { counted } from '../domain/counted.ts';
 import { HeraldError } from './errors.ts';
 
 /** A count older than this is taken again in the background (requests are not held for it). */
@@ -58,7 +59,7 @@ export class BacklogFullError extends HeraldError {
     super(
       429,
       'HERALD_ERR_BACKLOG_FULL',
-      `this project has reached its limit of ${limit} pending deliveries (${named}; counted: ${pending}, a bound, not an exact count): ` +
+      `this project has reached its limit of ${counted(limit, 'pending deliveries')} (${named}; counted: ${pending}, a bound, not an exact count): ` +
         `nothing of this request was stored; retry in ${retryAfterSeconds} s, once some are delivered`,
       { details: { limit, pending, retryAfterSeconds }, retryAfterSeconds },
     );

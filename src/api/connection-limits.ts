@@ -13,6 +13,7 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { type Cidr, cidrContains, parseCidrList, parseIpLiteral } from '../domain/address-classifier.ts';
+import { counted } from '../domain/counted.ts';
 
 /** File descriptors API connections never take: the database's files, the process's own, deliveries. */
 export const FDS_KEPT_FROM_API = 128;
@@ -99,9 +100,9 @@ export function limitConnections(
     const fromAddress = key === null ? 0 : (byAddress.get(key) ?? 0);
     const message =
       bounds.total !== null && open >= bounds.total
-        ? `this server holds ${open} connections, its most (the open-file limit less ${FDS_KEPT_FROM_API}): retry shortly`
+        ? `this server holds ${counted(open, 'connections')}, its most (the open-file limit less ${FDS_KEPT_FROM_API}): retry shortly`
         : key !== null && fromAddress >= bounds.perAddress
-          ? `this address holds ${fromAddress} connections to this server, its most (${bounds.perAddress}): reuse them (keep-alive) or close some, then retry`
+          ? `this address holds ${counted(fromAddress, 'connections')} to this server, its most (${bounds.perAddress}): reuse them (keep-alive) or close some, then retry`
           : null;
     if (message !== null) {
       onRefused?.();

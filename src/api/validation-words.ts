@@ -4,6 +4,7 @@
  * (`must match pattern "^[0-9]{1,6}$"`) or says `must NOT have more than 50 properties`. Pure;
  * errors.ts turns it into the 400.
  */
+import { counted } from '../domain/counted.ts';
 import {
   DESCRIPTION_PATTERN,
   HEADER_NAME_PATTERN,
@@ -52,11 +53,11 @@ export function patternMessage(pattern: string): string | undefined {
 
 /** Size and range limits in words (Ajv says `must NOT have more than 50 properties`). */
 const LIMIT_MESSAGES: Record<string, (limit: number) => string> = {
-  maxProperties: (n) => `must have at most ${n} entries`,
-  minProperties: (n) => `must have at least ${n} ${n === 1 ? 'entry' : 'entries'}`,
-  maxItems: (n) => `must have at most ${n} items`,
-  minItems: (n) => `must have at least ${n} ${n === 1 ? 'item' : 'items'}`,
-  maxLength: (n) => `must be at most ${n} characters long`,
+  maxProperties: (n) => `must have at most ${counted(n, 'entries')}`,
+  minProperties: (n) => `must have at least ${counted(n, 'entries')}`,
+  maxItems: (n) => `must have at most ${counted(n, 'items')}`,
+  minItems: (n) => `must have at least ${counted(n, 'items')}`,
+  maxLength: (n) => `must be at most ${counted(n, 'characters')} long`,
   minLength: (n) => (n === 1 ? 'must not be empty' : `must be at least ${n} characters long`),
   maximum: (n) => `must be at most ${n}`,
   minimum: (n) => `must be at least ${n}`,

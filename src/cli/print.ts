@@ -3,6 +3,7 @@ import type { HeraldClient } from '@herald/client';
 import { HeraldApiError } from '@herald/client/errors';
 import type { Command } from 'commander';
 import { resolveConnection } from '../config/client-connection.ts';
+import { counted } from '../domain/counted.ts';
 import {
   type ConnectionFlags,
   checkEmptyIds,
@@ -101,14 +102,6 @@ export function sayMore(stopped: Written, what: string, fromCursor?: string): vo
   sayLine(
     `showing ${which} ${counted(stopped.written, what)}; there are more: --limit N for more, or --cursor ${stopped.nextCursor} for the next ones`,
   );
-}
-
-/**
- * `1 event`, `2 events`, `1 pending delivery`: `plural` is a noun whose singular drops its final s
- * (events, endpoints, attempts) or turns its final ies into y (deliveries).
- */
-export function counted(n: number, plural: string): string {
-  return `${n} ${n === 1 ? plural.replace(/ies$/, 'y').replace(/s$/, '') : plural}`;
 }
 
 /**

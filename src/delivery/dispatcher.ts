@@ -4,6 +4,7 @@
  * and a saturated endpoint is left out of the next claims.
  */
 
+import { counted } from '../domain/counted.ts';
 import type { DeliveryStatus, Endpoint } from '../domain/types.ts';
 import type { DeliveryOutcome } from '../metrics.ts';
 import type { AttemptRecord, ClaimedDelivery } from '../store/store.ts';
@@ -496,8 +497,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         cutOff = true;
         hooks.onError?.(
           new Error(
-            `${stillRunning} attempts still in flight after the ${graceMs} ms grace are not recorded: ` +
-              'their deliveries are sent again once their lease runs out (at the next start with SQLite)',
+            `${counted(stillRunning, 'attempts')} still in flight after the ${graceMs} ms grace ${stillRunning === 1 ? 'is' : 'are'} not recorded: ` +
+              `${stillRunning === 1 ? 'its delivery is' : 'their deliveries are'} sent again once ${stillRunning === 1 ? 'its' : 'their'} lease runs out (at the next start with SQLite)`,
           ),
           'shutdown',
         );
@@ -512,8 +513,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (givenUp > 0) {
         hooks.onError?.(
           new Error(
-            `${givenUp} attempts ended but their records could not be written before the stop (the database ` +
-              'could not be reached): their deliveries are sent again once their lease runs out (at the next start with SQLite)',
+            `${counted(givenUp, 'attempts')} ended but ${givenUp === 1 ? 'its record' : 'their records'} could not be written before the stop (the database ` +
+              `could not be reached): ${givenUp === 1 ? 'its delivery is' : 'their deliveries are'} sent again once ${givenUp === 1 ? 'its' : 'their'} lease runs out (at the next start with SQLite)`,
           ),
           'shutdown',
         );

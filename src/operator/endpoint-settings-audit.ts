@@ -6,6 +6,7 @@
  * with what is wrong and what to change, so the operator (or the customer) can PATCH it.
  */
 import { signatureConfigProblem } from '@herald/verify';
+import { counted } from '../domain/counted.ts';
 import type { Endpoint } from '../domain/types.ts';
 import { allPages } from '../store/all-pages.ts';
 import type { Store } from '../store/store.ts';
@@ -42,7 +43,7 @@ export async function auditEndpointSettings(
   if (found > AUDIT_LINES_MAX) {
     log.warn(
       { endpoints: found },
-      `${found - AUDIT_LINES_MAX} more endpoints have signature settings the API now refuses`,
+      `${counted(found - AUDIT_LINES_MAX, 'more endpoints')} ${found - AUDIT_LINES_MAX === 1 ? 'has' : 'have'} signature settings the API now refuses`,
     );
   }
   return found;

@@ -6,6 +6,7 @@
  * endpoint's URL and secret in line with the configuration.
  */
 import type { OperatorWebhookConfig } from '../config/config-types.ts';
+import { counted } from '../domain/counted.ts';
 import { DEFAULT_ROTATION_GRACE_SECONDS, generateSecret, sameSecret } from '../domain/secret.ts';
 import type { Endpoint, OperationalEventType } from '../domain/types.ts';
 import { type Store, StoreConflictError } from '../store/store.ts';
@@ -114,7 +115,7 @@ export async function ensureOperatorEndpoint(
       if (enabled) {
         log?.info(
           { projectId, endpointId: endpoint.id, resumed: enabled.resumed, reason: endpoint.disabledReason },
-          `operator webhook: its endpoint, disabled by failures at the old URL, is enabled for the new one (${enabled.resumed} parked deliveries resumed); send the operational events recorded while it was disabled with POST /api/v1/projects/${OPERATOR_PROJECT_UID}/endpoints/${endpoint.id}/replay {"since": "${since}"}`,
+          `operator webhook: its endpoint, disabled by failures at the old URL, is enabled for the new one (${counted(enabled.resumed, 'parked deliveries')} resumed); send the operational events recorded while it was disabled with POST /api/v1/projects/${OPERATOR_PROJECT_UID}/endpoints/${endpoint.id}/replay {"since": "${since}"}`,
         );
         endpoint = enabled.endpoint;
       }

@@ -11,6 +11,7 @@
  * ~1,000 batches: no line per batch), and one at its end.
  */
 import { storeErrorLog } from '../delivery/store-error-log.ts';
+import { counted } from '../domain/counted.ts';
 import type { Store } from '../store/store.ts';
 
 export interface PurgeTotals {
@@ -101,7 +102,7 @@ export function createPurger(options: PurgerOptions): Purger {
     const cutoff = (store.databaseNow ? await store.databaseNow() : started) - retentionMs;
     const before = new Date(cutoff).toISOString();
     const counts = () =>
-      `${totals.events} events, ${totals.deliveries} deliveries, ${totals.attempts} attempts and ${totals.operationalEvents} operational events`;
+      `${counted(totals.events, 'events')}, ${counted(totals.deliveries, 'deliveries')}, ${counted(totals.attempts, 'attempts')} and ${counted(totals.operationalEvents, 'operational events')}`;
     const fields = () => ({ ...totals, cutoff: before, ms: clock() - started });
     /** When the last line of this round was logged; null until the round has deleted something. */
     let logged: number | null = null;

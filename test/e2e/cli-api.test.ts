@@ -429,14 +429,14 @@ describe('herald CLI against a running Herald', () => {
     const since = new Date(Date.now() - 60_000).toISOString();
     const recovered = await herald(['endpoints', 'recover', endpoint.id, ...conn, '--since', since]);
     assert.equal(recovered.code, 0, recovered.stderr);
-    assert.equal(recovered.stdout, `${endpoint.id}: 1 failed deliveries due again\n`);
+    assert.equal(recovered.stdout, `${endpoint.id}: 1 failed delivery due again\n`);
     const again = (await attemptsOf(5))[0]!;
     assert.deepEqual([again.eventId, again.outcome, again.number], [failing.id, 'succeeded', 2]);
 
     // The event sent while it was disabled went nowhere; a replay gives it to the endpoint, once.
     const replayed = await herald(['endpoints', 'replay', endpoint.id, ...conn, '--since', since]);
     assert.equal(replayed.code, 0, replayed.stderr);
-    assert.equal(replayed.stdout, `${endpoint.id}: 1 events replayed\n`);
+    assert.equal(replayed.stdout, `${endpoint.id}: 1 event replayed\n`);
     assert.equal((await attemptsOf(6))[0]!.eventId, skipped.id);
 
     // No test before this one adds event types: the catalog is empty, and says so.

@@ -51,10 +51,7 @@ test('a recover out of time prints the command that goes on; run as printed, it 
   const run = await runHerald(['endpoints', 'recover', e.id, ...conn, '--since', since, '--until', until]);
   assert.equal(run.code, 0, run.stderr);
   const goOn = `--since ${new Date(first!.createdAt).toISOString()} --until ${until}`;
-  assert.equal(
-    run.stdout,
-    `${e.id}: 1 failed deliveries due again\nmore to recover: run again with ${goOn}\n`,
-  );
+  assert.equal(run.stdout, `${e.id}: 1 failed delivery due again\nmore to recover: run again with ${goOn}\n`);
   assert.equal((await api.store.getDelivery(p.id, ids[1]!))!.status, 'failed', 'the second is left');
 
   // The next, run as printed, takes the second; its batch was full, so it cannot know it was the
@@ -65,7 +62,7 @@ test('a recover out of time prints the command that goes on; run as printed, it 
   const goOnAgain = `--since ${new Date(second!.createdAt).toISOString()} --until ${until}`;
   assert.equal(
     rest.stdout,
-    `${e.id}: 1 failed deliveries due again\nmore to recover: run again with ${goOnAgain}\n`,
+    `${e.id}: 1 failed delivery due again\nmore to recover: run again with ${goOnAgain}\n`,
   );
   const last = await runHerald(['endpoints', 'recover', e.id, ...conn, ...goOnAgain.split(' ')]);
   assert.equal(last.stdout, `${e.id}: 0 failed deliveries due again\n`);

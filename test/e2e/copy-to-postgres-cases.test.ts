@@ -129,7 +129,7 @@ describe('copies and refusals', { concurrency: 4 }, () => {
       failed.stderr,
       /copying events \(a batch of 2 rows from evt_1\): invalid input syntax for type json/,
     );
-    assert.match(failed.stderr, /herald: {3}endpoints: 1 rows/, 'endpoints were copied before the failure');
+    assert.match(failed.stderr, /herald: {3}endpoints: 1 row/, 'endpoints were copied before the failure');
     const counts = await rowsIn(target);
     assert.ok(Object.keys(counts).length >= 11, JSON.stringify(counts));
     assert.deepEqual(

@@ -272,7 +272,7 @@ test('a SQLite installation copied into PostgreSQL serves the same data and deli
   assert.match(out, /^api_keys +1$/m);
   assert.match(out, /^event_types +2$/m);
   assert.match(out, /each table's count in PostgreSQL matches SQLite's/);
-  assert.match(out, /1 deliveries were being sent when SQLite stopped: they are due at once/);
+  assert.match(out, /1 delivery was being sent when SQLite stopped: it is due at once/);
   assert.match(
     out,
     new RegExp(

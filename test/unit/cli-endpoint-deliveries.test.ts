@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DeliveryState } from '@herald/client';
 import { countsLine, deliveriesTable } from '../../src/cli/commands/endpoint-deliveries.ts';
-import { counted } from '../../src/cli/print.ts';
 
 test('countsLine: a count that reached atMost is at least that many', () => {
   assert.equal(countsLine({ pending: 214, parked: 0, atMost: 10_000 }), '214 pending, 0 parked');
@@ -36,10 +35,4 @@ test('deliveriesTable: a header, one line per delivery, columns as wide as their
       'dlv_long  evt_dlv_long  pending  0         -                         no',
     ],
   );
-});
-
-test('counted: deliveries become delivery, events event', () => {
-  assert.equal(counted(1, 'pending deliveries'), '1 pending delivery');
-  assert.equal(counted(2, 'pending deliveries'), '2 pending deliveries');
-  assert.equal(counted(1, 'events'), '1 event');
 });

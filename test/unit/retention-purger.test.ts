@@ -83,7 +83,7 @@ test('a run purges every project in bounded batches, keeps what is in use, and l
   assert.ok(totals.batches >= 4, `${totals.batches} batches of at most 10 events`);
   assert.equal(logged.length, 2, 'the round starting, then its end (the clock stands still: no progress)');
   assert.match(logged[0]!.message, /^retention: purging history older than /);
-  assert.match(logged[1]!.message, /^retention: purged 31 events, 1 deliveries, 2 attempts/);
+  assert.match(logged[1]!.message, /^retention: purged 31 events, 1 delivery, 2 attempts/);
   assert.equal(logged[1]!.fields.events, 31);
 
   assert.equal(await s.getEvent(project.id, delivered!.event.id), null);

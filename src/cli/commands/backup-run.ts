@@ -14,6 +14,7 @@
 import { closeSync, existsSync, linkSync, lstatSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ENCRYPTION_KEY_FILE } from '../../config/encryption-key-file.ts';
+import { counted } from '../../domain/counted.ts';
 import { type CopySummary, formatBytes, inspectCopy, PAGE_CHECK } from '../../store/sqlite/copy-check.ts';
 import { syncPath } from '../../store/sqlite/file-sync.ts';
 import { explainFullFileSystem, type FileSystemSpace } from '../../store/sqlite/open-database.ts';
@@ -107,7 +108,7 @@ export async function backup(flags: BackupFlags): Promise<void> {
   }
   syncPath(dirname(target));
   const lines = [
-    `backed up ${file} to ${target} (mode 0600) in ${(copyMs / 1000).toFixed(1)} s: ${formatBytes(summary.bytes)}, ${summary.events} events, ${summary.deliveries} deliveries, schema ${summary.migrations.at(-1) ?? 'empty'} (${summary.migrations.length} migrations); PRAGMA ${PAGE_CHECK} ok in ${(summary.checkMs / 1000).toFixed(1)} s`,
+    `backed up ${file} to ${target} (mode 0600) in ${(copyMs / 1000).toFixed(1)} s: ${formatBytes(summary.bytes)}, ${counted(summary.events, 'events')}, ${counted(summary.deliveries, 'deliveries')}, schema ${summary.migrations.at(-1) ?? 'empty'} (${counted(summary.migrations.length, 'migrations')}); PRAGMA ${PAGE_CHECK} ok in ${(summary.checkMs / 1000).toFixed(1)} s`,
   ];
   if (summary.unknown.length > 0) {
     lines.push(

@@ -15,6 +15,7 @@ import type { loadConfig } from '../../config/load-config.ts';
 import { queryTimeoutProblem } from '../../config/parse-addresses.ts';
 import { decodeEncryptionKey } from '../../config/parse-encryption-key.ts';
 import { redactDatabaseUrl } from '../../config/redact-database-url.ts';
+import { counted } from '../../domain/counted.ts';
 import { openStore } from '../../store/open-store.ts';
 import { connectionConfig } from '../../store/postgres/pool.ts';
 import { createSecretCipher, PLAINTEXT_SECRETS, type SecretCipher } from '../../store/secret-cipher.ts';
@@ -143,15 +144,15 @@ async function copyWhileLocked(
       copyIntoPostgres(db, client, {
         now: Date.now(),
         onTable: (count, ms) =>
-          progress(`  ${count.table}: ${count.rows} rows (${(ms / 1000).toFixed(1)} s)`),
-        onProgress: (count) => progress(`  ${count.table}: ${count.rows} rows so far…`),
+          progress(`  ${count.table}: ${counted(count.rows, 'rows')} (${(ms / 1000).toFixed(1)} s)`),
+        onProgress: (count) => progress(`  ${count.table}: ${counted(count.rows, 'rows')} so far…`),
       }),
     );
     // Committed by now: a stdout that cannot take the rest does not make it a failed copy.
     await reportText(countsTable(result.tables), "the copy's report");
     const total = result.tables.reduce((sum, t) => sum + t.rows, 0);
     const lines = [
-      `copied ${total} rows in ${result.tables.length} tables into ${target}, in one transaction; each table's count in PostgreSQL matches SQLite's`,
+      `copied ${counted(total, 'rows')} in ${counted(result.tables.length, 'tables')} into ${target}, in one transaction; each table's count in PostgreSQL matches SQLite's`,
     ];
     if (result.analyzeFailed !== null) {
       lines.push(
@@ -160,7 +161,9 @@ async function copyWhileLocked(
     }
     if (result.claimsReset > 0) {
       lines.push(
-        `${result.claimsReset} deliveries were being sent when SQLite stopped: they are due at once on PostgreSQL (their receivers may get them twice)`,
+        result.claimsReset === 1
+          ? '1 delivery was being sent when SQLite stopped: it is due at once on PostgreSQL (its receiver may get it twice)'
+          : `${result.claimsReset} deliveries were being sent when SQLite stopped: they are due at once on PostgreSQL (their receivers may get them twice)`,
       );
     }
     lines.push(

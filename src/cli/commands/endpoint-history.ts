@@ -6,6 +6,7 @@
 import type { Attempt, AttemptQuery, StatsBucket } from '@herald/client';
 import { HeraldApiError } from '@herald/client/errors';
 import type { Command } from 'commander';
+import { counted } from '../../domain/counted.ts';
 import {
   type ConnectionFlags,
   countFlag,
@@ -121,7 +122,7 @@ export function addEndpointHistoryCommands(endpoints: Command): void {
   ).action(
     apiAction<RangeFlags>(async (client, flags, [id]) => {
       const result = await enabledFirst(client.recoverEndpoint(flags.project, id, rangeOf(flags)), id, flags);
-      printLine(`${id}: ${result.recovered} failed deliveries due again`);
+      printLine(`${id}: ${counted(result.recovered, 'failed deliveries')} due again`);
       if (result.nextSince) printLine(leftLine('recover', result.nextSince, flags.until));
     }),
   );
@@ -132,7 +133,7 @@ export function addEndpointHistoryCommands(endpoints: Command): void {
   ).action(
     apiAction<RangeFlags>(async (client, flags, [id]) => {
       const result = await enabledFirst(client.replayEndpoint(flags.project, id, rangeOf(flags)), id, flags);
-      printLine(`${id}: ${result.replayed} events replayed`);
+      printLine(`${id}: ${counted(result.replayed, 'events')} replayed`);
       if (result.nextSince) printLine(leftLine('replay', result.nextSince, flags.until));
     }),
   );

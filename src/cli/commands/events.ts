@@ -3,6 +3,7 @@ import { constants as osConstants } from 'node:os';
 import type { Attempt, EventInput, EventSummary, HeraldEvent, Json } from '@herald/client';
 import { HeraldApiError } from '@herald/client/errors';
 import { Command, Option } from 'commander';
+import { counted } from '../../domain/counted.ts';
 import {
   type ConnectionFlags,
   countFlag,
@@ -14,7 +15,6 @@ import {
 } from '../api-connection.ts';
 import {
   apiAction,
-  counted,
   eachUpTo,
   narrowedBy,
   pageSize,

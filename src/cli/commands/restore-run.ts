@@ -22,6 +22,7 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { makeDirectory } from '../../config/make-directory.ts';
+import { counted } from '../../domain/counted.ts';
 import { type CopySummary, formatBytes, inspectCopy, PAGE_CHECK } from '../../store/sqlite/copy-check.ts';
 import { syncPath } from '../../store/sqlite/file-sync.ts';
 import { DatabaseInUseError, takeServingLock } from '../../store/sqlite/serving-lock.ts';
@@ -212,7 +213,7 @@ async function sayRestored(
   const newest =
     s.newestEventAt === null ? 'no events' : `newest event ${new Date(s.newestEventAt).toISOString()}`;
   const lines = [
-    `restored ${from} as ${file} (mode 0600): ${formatBytes(s.bytes)}, ${s.events} events, ${s.deliveries} deliveries (${newest}), schema ${s.migrations.at(-1) ?? 'empty'}`,
+    `restored ${from} as ${file} (mode 0600): ${formatBytes(s.bytes)}, ${counted(s.events, 'events')}, ${counted(s.deliveries, 'deliveries')} (${newest}), schema ${s.migrations.at(-1) ?? 'empty'}`,
   ];
   if (aside.length > 0) {
     lines.push(

@@ -7,6 +7,7 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import type pg from 'pg';
+import { counted } from '../../domain/counted.ts';
 import { APPLICATION_NAME } from '../postgres/pool.ts';
 import {
   COPY_ORDER,
@@ -111,7 +112,7 @@ async function countPostgres(client: pg.ClientBase, tables: readonly string[]): 
 export class TargetNotHeraldsError extends Error {
   constructor(tables: TableCount[]) {
     super(
-      `the PostgreSQL database holds tables that are not Herald's: ${tables.map((t) => `${t.table} (${t.rows} rows)`).join(', ')}; copy into a new, empty database (createdb) (nothing was copied)`,
+      `the PostgreSQL database holds tables that are not Herald's: ${tables.map((t) => `${t.table} (${counted(t.rows, 'rows')})`).join(', ')}; copy into a new, empty database (createdb) (nothing was copied)`,
     );
     this.name = 'TargetNotHeraldsError';
   }
@@ -320,7 +321,7 @@ async function insertBatch(client: pg.ClientBase, plan: TablePlan, batch: unknow
     // Which rows: a value PostgreSQL refuses (text with a NUL byte, JSON it cannot parse).
     const first = String(batch[0]![plan.target.findIndex((c) => c.name === 'id')] ?? '');
     throw new Error(
-      `copying ${plan.table} (a batch of ${batch.length} rows from ${first || 'its start'}): ${(error as Error).message}`,
+      `copying ${plan.table} (a batch of ${counted(batch.length, 'rows')} from ${first || 'its start'}): ${(error as Error).message}`,
       {
         cause: error,
       },

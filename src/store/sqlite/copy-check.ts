@@ -8,6 +8,7 @@
  */
 import { statSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
+import { counted } from '../../domain/counted.ts';
 import { migrationFiles } from './migrate.ts';
 
 export interface CopySummary {
@@ -107,5 +108,5 @@ export function formatBytes(bytes: number): string {
   if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
   if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
   if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`;
-  return `${bytes} bytes`;
+  return counted(bytes, 'bytes');
 }
