@@ -200,7 +200,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
     };
     if (app) {
       const current = app;
-      current.setReady(false);
+      current.setStopping();
       if (delayMs > 0) {
         // The load balancer's probe sees /readyz 503 and stops sending here; until then requests
         // still come, and are answered as before.

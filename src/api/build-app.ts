@@ -58,7 +58,7 @@ import { deliveryRoutes } from './routes/deliveries.ts';
 import { endpointRoutes } from './routes/endpoints.ts';
 import { eventTypeRoutes } from './routes/event-types.ts';
 import { eventRoutes } from './routes/events.ts';
-import { healthRoutes } from './routes/health.ts';
+import { decorateReadiness, healthRoutes } from './routes/health.ts';
 import { installationRoutes } from './routes/installation.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { operationalEventRoutes } from './routes/operational-events.ts';
@@ -87,8 +87,10 @@ export interface BuildAppOptions {
 declare module 'fastify' {
   interface FastifyInstance {
     heraldConfig: Config;
-    /** /readyz answers 200 only after main says so. */
+    /** /readyz answers 200 only after main says so (503 `starting` before). */
     setReady(ready: boolean): void;
+    /** The process is shutting down: /readyz answers 503 `stopping` from now on. */
+    setStopping(): void;
   }
 }
 
@@ -159,11 +161,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     schemaController: { compilersFactory: { buildValidator: lazyValidators() } },
   }) as unknown as FastifyInstance;
 
-  let ready = false;
   app.decorate('heraldConfig', config);
-  app.decorate('setReady', (value: boolean) => {
-    ready = value;
-  });
+  const readiness = decorateReadiness(app);
   app.decorateRequest('caller', null);
   app.setErrorHandler(errorHandler);
   // Before the routes, so it covers them all; it also counts what hooks answer early (a closing
@@ -279,7 +278,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     healthRoutes(scope, {
       store,
       metrics,
-      isReady: () => ready,
+      readiness,
       ...(options.notReady ? { notReady: options.notReady } : {}),
     }),
   );

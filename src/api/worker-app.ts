@@ -22,7 +22,7 @@ import {
   countFrameworkErrors,
   recordRequests,
 } from './request-metrics.ts';
-import { healthRoutes } from './routes/health.ts';
+import { decorateReadiness, healthRoutes } from './routes/health.ts';
 
 /**
  * A worker's HTTP server: /healthz, /readyz and /metrics only, answering everything else (and
@@ -58,11 +58,8 @@ export function buildWorkerApp(
   if (metrics) recordRequests(app, metrics); // its scrapes and probes, as the API counts its requests
   sendRequestIds(app);
   refuseWhileClosing(app);
-  let ready = false;
-  app.decorate('setReady', (value: boolean) => {
-    ready = value;
-  });
-  healthRoutes(app, { store, metrics, isReady: () => ready, ...(notReady ? { notReady } : {}) });
+  const readiness = decorateReadiness(app);
+  healthRoutes(app, { store, metrics, readiness, ...(notReady ? { notReady } : {}) });
   return app;
 }
 

@@ -73,6 +73,28 @@ describe('health, metrics, OpenAPI', () => {
     assert.equal((await api.call('GET', '/readyz', undefined, { token: null })).status, 503);
   });
 
+  test('readyz says starting before the process is ready and stopping from its shutdown on, for good', async () => {
+    const other = await startApi();
+    try {
+      const readyz = async () => {
+        const answer = await other.call('GET', '/readyz', undefined, { token: null });
+        return { status: answer.status, body: answer.body };
+      };
+      assert.deepEqual(await readyz(), { status: 503, body: { status: 'starting' } });
+      other.app.setReady(true);
+      other.app.setStopping();
+      assert.deepEqual(await readyz(), { status: 503, body: { status: 'stopping' } });
+      other.app.setReady(true);
+      assert.deepEqual(
+        await readyz(),
+        { status: 503, body: { status: 'stopping' } },
+        'a stop is not taken back',
+      );
+    } finally {
+      await other.close();
+    }
+  });
+
   test('readyz is 503 when the store cannot answer', async () => {
     const other = await startApi();
     other.app.setReady(true);

@@ -13,11 +13,16 @@ const ADMIN = 'shutdown-delay-admin-token-0123456789';
 const DELAY_MS = 2_000;
 
 /** A GET on a connection of its own (no keep-alive pool): a closed port shows as ECONNREFUSED. */
-function getOnNewConnection(url: string): Promise<number> {
+function getOnNewConnection(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { agent: false }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
     });
     req.on('error', reject);
     req.end();
@@ -50,8 +55,11 @@ test('with HERALD_SHUTDOWN_DELAY_MS, a SIGTERM turns /readyz to 503 and the proc
       herald.output(),
       /"delayMs":2000,"msg":"shutdown: \/readyz answers 503; closing the server in 2000 ms/,
     );
-    assert.equal(await getOnNewConnection(`${herald.url}/readyz`), 503);
-    assert.equal(await getOnNewConnection(`${herald.url}/healthz`), 200, 'alive, only not ready');
+    assert.deepEqual(await getOnNewConnection(`${herald.url}/readyz`), {
+      status: 503,
+      body: '{"status":"stopping"}',
+    });
+    assert.equal((await getOnNewConnection(`${herald.url}/healthz`)).status, 200, 'alive, only not ready');
     const event = await api(herald.url, ADMIN, 'POST', `/api/v1/projects/${project.body.id}/events`, {
       type: 'player.joined',
       payload: { during: 'the delay' },

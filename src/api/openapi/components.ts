@@ -390,6 +390,7 @@ export const COMPONENT_SCHEMAS = {
       enum: [
         'ready',
         'starting',
+        'stopping',
         'database unreachable',
         'database read-only',
         'database file deleted or replaced',
