@@ -16,7 +16,7 @@ import { errorKind, LINE_INTERVAL_MS, lineDue } from './api/line-throttle.ts';
 import type { Logger } from './logger.ts';
 import { countOutageFailure } from './store/database-outage.ts';
 import { isDatabaseFileGone } from './store/sqlite/database-file-watch.ts';
-import { isStoreUnreachable } from './store/store-unavailable.ts';
+import { isDatabaseOutage, isStoreUnreachable } from './store/store-unavailable.ts';
 
 const EVERY = `(logged at most once per ${LINE_INTERVAL_MS / 1000} s, with the number since)`;
 
@@ -32,7 +32,7 @@ export function backlogReadLog(logger: Logger): (error: unknown) => void {
   return (error) => {
     const gone = isDatabaseFileGone(error);
     const unreachable = !gone && isStoreUnreachable(error);
-    if (unreachable) countOutageFailure('metrics', logger);
+    if (unreachable && isDatabaseOutage(error)) countOutageFailure('metrics', logger);
     const due = lineDue(lines, gone ? 'gone' : unreachable ? 'unreachable' : errorKind(error));
     if (!due) return;
     const since = due.since > 0 ? { failedSinceLastLine: due.since } : {};

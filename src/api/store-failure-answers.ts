@@ -12,15 +12,18 @@ import { isDatabaseFileGone } from '../store/sqlite/database-file-watch.ts';
 import {
   countStoreFailure,
   isConnectFailure,
+  isDatabaseOutage,
   isSqliteReadOnly,
   isStoreBusy,
   isStoreFull,
   isStoreOutOfFiles,
   isStoreReadOnly,
   isStoreUnreachable,
+  isTooManyConnections,
   READ_ONLY_LINE,
   SQLITE_READ_ONLY_LINE,
   type StoreFailureReason,
+  TOO_MANY_CONNECTIONS_LINE,
   WRITES_BACK_LINE,
   whenWritesSucceed,
 } from '../store/store-unavailable.ts';
@@ -122,17 +125,13 @@ function classify(
     };
   // PostgreSQL at max_connections: reachable, but out of sessions for this process's pool. Said as
   // such, so an operator sizes connections instead of looking for an outage.
-  if ((error as { code?: unknown } | null)?.code === '53300')
+  if (isTooManyConnections(error))
     return {
       code: 'HERALD_ERR_DATABASE_UNAVAILABLE',
       message: 'the database refused a new connection: it has as many clients as it allows; retry shortly',
       retryAfterS: 5,
       reason: 'unreachable',
-      log: {
-        level: 'warn',
-        throttled:
-          'the database refused a connection: too many clients (PostgreSQL max_connections; docs/deployment.md "Connections" sizes it): answering 503',
-      },
+      log: { level: 'warn', throttled: `${TOO_MANY_CONNECTIONS_LINE}: answering 503` },
     };
   // A SQLite file that takes no writes: an operator must act (an error, not a passing outage).
   if (isSqliteReadOnly(error))
@@ -229,7 +228,7 @@ export function throttledLog(
   // Counted for this thread's outage (database-outage.ts), whose end is one info line saying how
   // long it lasted and how many requests were refused (with what other parts of the process failed).
   // Its warnings keep their throttle: a connection that fails again at once is not a line more.
-  if (line === UNREACHABLE_LINE) countOutageFailure('api', request.server.log);
+  if (isDatabaseOutage(error)) countOutageFailure('api', request.server.log);
   if (now - state.loggedAt < THROTTLED_LOG_INTERVAL_MS) {
     state.since++;
     return;

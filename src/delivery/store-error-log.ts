@@ -29,8 +29,10 @@ import {
   isStoreOutOfFiles,
   isStoreReadOnly,
   isStoreUnreachable,
+  isTooManyConnections,
   READ_ONLY_LINE,
   SQLITE_READ_ONLY_LINE,
+  TOO_MANY_CONNECTIONS_LINE,
   WRITES_BACK_LINE,
   whenWritesSucceed,
 } from '../store/store-unavailable.ts';
@@ -174,6 +176,18 @@ export function storeErrorLog(
       logger.warn(
         { during, cause: { code, message }, ...since(state) },
         `dispatcher: ${READ_ONLY_LINE}; backing off and trying again ${every}`,
+      );
+      return;
+    }
+    // A server at max_connections answers: counted as unreachable, but no outage (isDatabaseOutage),
+    // and said as a connection limit, as the API says it.
+    if (isTooManyConnections(error)) {
+      countStoreFailure('unreachable');
+      const state = due('too-many-connections');
+      if (!state) return;
+      logger.warn(
+        { during, cause: { code, message }, ...since(state) },
+        `dispatcher: ${TOO_MANY_CONNECTIONS_LINE}; backing off and trying again ${every}`,
       );
       return;
     }

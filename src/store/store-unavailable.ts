@@ -196,6 +196,34 @@ export function isStoreUnreachable(error: unknown): boolean {
   return code === undefined && typeof message === 'string' && PG_CONNECTION_LOST.test(message);
 }
 
+/** too_many_connections: the server is at max_connections (or the role's or database's limit). */
+const TOO_MANY_CONNECTIONS = '53300';
+
+/**
+ * PostgreSQL refused a new session because it has as many as it allows: out of reach for this
+ * call (isStoreUnreachable), but the server is up and answering, so it is no outage
+ * (isDatabaseOutage); the lines say it as a connection limit (TOO_MANY_CONNECTIONS_LINE).
+ */
+export function isTooManyConnections(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === TOO_MANY_CONNECTIONS;
+}
+
+/** What the API's and the dispatcher's lines say of too many connections (isTooManyConnections). */
+export const TOO_MANY_CONNECTIONS_LINE =
+  'the database refused a connection: too many clients (PostgreSQL max_connections; docs/deployment.md "Connections" sizes it)';
+
+/**
+ * Whether a failure counts toward this thread's database outage (database-outage.ts, whose end is
+ * the "can be reached again" line): the database out of reach (isStoreUnreachable), but not a
+ * server that answered with a refusal of its own, a standby's read-only (isStoreReadOnly) or too
+ * many connections (isTooManyConnections), each said as itself. The API, the dispatcher and
+ * /metrics count by this one rule (until 2026-12-07 the dispatcher and /metrics counted both, the
+ * API neither).
+ */
+export function isDatabaseOutage(error: unknown): boolean {
+  return isStoreUnreachable(error) && !isStoreReadOnly(error) && !isTooManyConnections(error);
+}
+
 /** The name look-up's errors: no socket was made. */
 const LOOKUP_FAILED = new Set(['EAI_AGAIN', 'ENOTFOUND']);
 

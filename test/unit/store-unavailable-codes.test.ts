@@ -7,7 +7,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { storeUnavailable } from '../../src/api/store-failure-answers.ts';
-import { isStoreBusy, isStoreUnreachable, raisedConnecting } from '../../src/store/store-unavailable.ts';
+import { backlogReadLog } from '../../src/backlog-read-log.ts';
+import { storeErrorLog } from '../../src/delivery/store-error-log.ts';
+import {
+  databaseReached,
+  isDatabaseOutage,
+  isStoreBusy,
+  isStoreUnreachable,
+  raisedConnecting,
+  TOO_MANY_CONNECTIONS_LINE,
+} from '../../src/store/store-unavailable.ts';
+import { capturedLogger } from '../support/captured-logger.ts';
 
 const pgError = (code: string, message: string) => Object.assign(new Error(message), { code });
 
@@ -31,6 +41,48 @@ test('too many clients (53300) is answered as the database unavailable, and said
   // A database that is down is still said as such.
   const down = storeUnavailable(pgError('57P03', 'the database system is starting up'), 'POST');
   assert.equal(down?.message, 'the database cannot be reached; retry shortly');
+});
+
+test('too many clients (53300) and a standby (25006) are no outage; a database down or refusing log-ins is', () => {
+  for (const error of [
+    pgError('53300', 'sorry, too many clients already'),
+    pgError('25006', 'cannot execute INSERT in a read-only transaction'),
+    pgError('23505', 'duplicate key value'),
+  ]) {
+    assert.equal(isDatabaseOutage(error), false, error.message);
+  }
+  for (const error of [
+    pgError('57P03', 'the database system is starting up'),
+    pgError('57P01', 'terminating connection due to administrator command'),
+    pgError('08006', 'connection failure'),
+    pgError('28P01', 'password authentication failed'),
+    pgError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:5432'),
+  ]) {
+    assert.equal(isDatabaseOutage(error), true, error.message);
+  }
+});
+
+test('the dispatcher and /metrics say too many clients as the API does, and count no outage for it', () => {
+  const { logger, lines } = capturedLogger();
+  const tooMany = pgError('53300', 'sorry, too many clients already');
+  const dispatcherFailed = storeErrorLog(logger);
+  dispatcherFailed(tooMany, 'claim');
+  backlogReadLog(logger)(tooMany);
+  databaseReached();
+  assert.equal(
+    lines[0]?.msg,
+    `dispatcher: ${TOO_MANY_CONNECTIONS_LINE}; backing off and trying again (logged at most once per 10 s)`,
+  );
+  assert.equal(
+    storeUnavailable(tooMany, 'POST')?.log.throttled,
+    `${TOO_MANY_CONNECTIONS_LINE}: answering 503`,
+  );
+  assert.match(TOO_MANY_CONNECTIONS_LINE, /too many clients \(PostgreSQL max_connections/);
+  assert.deepEqual(
+    lines.filter((line) => /reached again/.test(String(line.msg))),
+    [],
+    'no "can be reached again" line: the database answered',
+  );
 });
 
 test('a read-only database (25006, a standby) is answered as the database unavailable, and said as read-only', () => {
