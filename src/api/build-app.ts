@@ -155,7 +155,15 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     genReqId: nextRequestId,
     requestIdHeader: false,
     ajv: {
-      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, allowUnionTypes: true },
+      // verbose: a failure carries the schema it failed (parentSchema), so that an unknown field is
+      // answered with the known ones (validation-words.ts); it costs nothing until a check fails.
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: false,
+        allErrors: false,
+        allowUnionTypes: true,
+        verbose: true,
+      },
     },
     // Each route's validators are compiled when it first validates, not all at start (lazy-validators.ts).
     schemaController: { compilersFactory: { buildValidator: lazyValidators() } },

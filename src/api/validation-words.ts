@@ -26,6 +26,19 @@ export interface AjvIssue {
     limit?: unknown;
     type?: unknown;
   };
+  /** The schema the value failed (Ajv's `verbose`): for an unknown field, the object's known ones. */
+  parentSchema?: { properties?: Record<string, unknown> };
+}
+
+/** Known fields listed in an unknown field's message, at most. */
+const KNOWN_FIELDS_LISTED = 30;
+
+/** `is not a known field (known: since, until, bucket)`: what the object takes, when its schema says. */
+function unknownFieldMessage(issue: AjvIssue): string {
+  const known = Object.keys(issue.parentSchema?.properties ?? {});
+  if (known.length === 0) return 'is not a known field';
+  const listed = known.slice(0, KNOWN_FIELDS_LISTED).join(', ');
+  return `is not a known field (known: ${listed}${known.length > KNOWN_FIELDS_LISTED ? ', …' : ''})`;
 }
 
 /**
@@ -103,7 +116,7 @@ export function validationWords(
   const field = validationField(context ?? 'body', issue);
   let message = issue?.message ?? 'is invalid';
   let details: Record<string, unknown> | undefined;
-  if (issue?.params?.additionalProperty) message = 'is not a known field';
+  if (issue?.params?.additionalProperty) message = unknownFieldMessage(issue);
   if (issue?.params?.missingProperty) message = 'is required';
   const { pattern, allowedValues } = issue?.params ?? {};
   if (issue?.keyword === 'type') message = typeMessage(issue.params?.type) ?? message;

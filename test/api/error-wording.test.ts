@@ -278,6 +278,45 @@ describe('error wording', () => {
     );
   });
 
+  test('an unknown field is said with the fields its object takes, a refused uid with its rule', async () => {
+    const project = assertError(
+      await api.call('POST', '/api/v1/projects', { name: 'x', colour: 'red' }),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'body.colour',
+    );
+    assert.equal(
+      project.message,
+      'body.colour: is not a known field (known: name, uid, retrySchedule, enforceCatalog, backlogLimit)',
+    );
+    const e = await api.call('POST', EP, { url: 'https://a.example/' });
+    const testSend = assertError(
+      await api.call('POST', `${EP}/${e.body.id}/test`, { type: 'order.created' }),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'body.type',
+    );
+    assert.equal(testSend.message, 'body.type: is not a known field (known: eventType)');
+    // A uid refused for its form says what the form is, not only that it "looks like" something.
+    const uid = assertError(
+      await api.call('POST', '/api/v1/projects', { name: 'x', uid: 'prj_mine' }),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'body.uid',
+    );
+    assert.match(uid.message, /^body\.uid: must not start with prj_: project ids do/);
+    const nested = assertError(
+      await api.call('POST', EP, { url: 'https://a.example/', rateLimit: { perSecond: 5, perMinute: 100 } }),
+      400,
+      'HERALD_ERR_VALIDATION',
+      'body.rateLimit.perMinute',
+    );
+    assert.match(
+      nested.message,
+      /^body\.rateLimit\.perMinute: is not a known field \(known: perSecond, burst\)$/,
+    );
+  });
+
   test('a wrong JSON type is said in words, not as the validator type list', async () => {
     const error = assertError(
       await api.call('POST', EP, { url: 'https://a.example/', retrySchedule: '5,10' }),

@@ -30,7 +30,10 @@ describe('query parameters', () => {
       'HERALD_ERR_VALIDATION',
       'querystring.stauts',
     );
-    assert.equal(error.message, 'querystring.stauts: is not a known field');
+    assert.equal(
+      error.message,
+      'querystring.stauts: is not a known field (known: limit, cursor, status, since, until, eventType)',
+    );
     assertError(
       await api.call('GET', `/api/v1/projects/${p.id}/events?typ=t.ok`),
       400,

@@ -62,7 +62,12 @@ const asConflict = (error: unknown) => {
  */
 function checkUid(uid: string | null | undefined, current: string | null = null, admin = false): void {
   if (!uid || uid === current) return;
-  if (/^prj_/.test(uid)) throw invalid('body.uid', 'must not look like a project id');
+  if (/^prj_/.test(uid)) {
+    throw invalid(
+      'body.uid',
+      "must not start with prj_: project ids do, and a path's :project takes either, so it could name another project",
+    );
+  }
   // A PATCH by the admin may give it back to a project (the operator project renamed away).
   if (uid.toLowerCase() === OPERATOR_PROJECT_UID && !admin) {
     throw invalid('body.uid', `is reserved for the project of Herald's operational events`);
