@@ -19,27 +19,36 @@ export interface OutageLog {
   info(fields: object, message: string): void;
 }
 
+/** What failed, in words, for a count of 1 and for any other. */
+type Words = readonly [one: string, many: string];
+
 /** Per part, in the order the line lists them: its field, the line's prefix when it is the only part, and its count in words. */
-const PARTS: Record<OutagePart, { field: string; prefix: string; alone: string; among: string }> = {
+const PARTS: Record<OutagePart, { field: string; prefix: string; alone: Words; among: Words }> = {
   api: {
     field: 'refused',
     prefix: '',
-    alone: 'requests were answered 503',
-    among: 'requests were answered 503',
+    alone: ['request was answered 503', 'requests were answered 503'],
+    among: ['request was answered 503', 'requests were answered 503'],
   },
   dispatcher: {
     field: 'failedCalls',
     prefix: 'dispatcher: ',
-    alone: 'store calls failed',
-    among: 'store calls of the dispatcher failed',
+    alone: ['store call failed', 'store calls failed'],
+    among: ['store call of the dispatcher failed', 'store calls of the dispatcher failed'],
   },
   metrics: {
     field: 'failedReads',
     prefix: 'metrics: ',
-    alone: 'reads of the delivery backlog failed',
-    among: 'reads of the delivery backlog (metrics) failed',
+    alone: ['read of the delivery backlog failed', 'reads of the delivery backlog failed'],
+    among: [
+      'read of the delivery backlog (metrics) failed',
+      'reads of the delivery backlog (metrics) failed',
+    ],
   },
 };
+
+/** `1 store call failed`, `2 store calls failed`. */
+const inWords = (n: number, [one, many]: Words) => `${n} ${n === 1 ? one : many}`;
 const ORDER = Object.keys(PARTS) as OutagePart[];
 
 /**
@@ -60,10 +69,10 @@ export function reachedAgainLine(
     const { prefix, alone } = PARTS[only];
     return {
       fields,
-      message: `${prefix}${REACHED_AGAIN_LINE} (${lasted}; ${fields[PARTS[only].field]} ${alone} meanwhile)`,
+      message: `${prefix}${REACHED_AGAIN_LINE} (${lasted}; ${inWords(fields[PARTS[only].field] as number, alone)} meanwhile)`,
     };
   }
-  const each = parts.map((part) => `${counts.get(part)} ${PARTS[part].among}`);
+  const each = parts.map((part) => inWords(counts.get(part) as number, PARTS[part].among));
   const listed = each.length > 1 ? `${each.slice(0, -1).join(', ')} and ${each.at(-1)}` : each.join('');
   return { fields, message: `${REACHED_AGAIN_LINE} (${lasted}; meanwhile ${listed})` };
 }

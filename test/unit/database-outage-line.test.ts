@@ -72,7 +72,7 @@ test('an outage only one part saw keeps that part’s line', () => {
     lines.filter((line) => BACK.test(String(line.msg))).map((line) => line.msg),
     [
       'metrics: the database can be reached again (it could not be for 0 s; 2 reads of the delivery backlog failed meanwhile)',
-      'dispatcher: the database can be reached again (it could not be for 3 s; 1 store calls failed meanwhile)',
+      'dispatcher: the database can be reached again (it could not be for 3 s; 1 store call failed meanwhile)',
     ],
   );
 });
