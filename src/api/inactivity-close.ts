@@ -22,6 +22,21 @@ export function closeInactiveUnlessAnswering(app: FastifyInstance): void {
   trackConnectionRequests(app); // each socket's requests not yet answered whole, pipelined ones too
   // With a listener here, Node leaves every timed-out socket to it (http server socketOnTimeout).
   app.server.on('timeout', (socket: Socket) => {
+    // Decided after the event loop's next read of the sockets, not in the timer's callback: a
+    // thread busy past the timeout in a callback (a large accept group written synchronously, a
+    // large body parsed) runs its due timers in its next turn before it reads the sockets, so a
+    // request a client sent in time on an idle keep-alive connection was still unread, and
+    // destroying the socket over it reset it (ECONNRESET: its client cannot tell whether its
+    // events were taken).
+    // Read first, it is traffic: the socket's timer starts again (Node's, on the read), and the
+    // request is answered.
+    const read = socket.bytesRead;
+    setImmediate(() => {
+      if (!socket.destroyed && socket.bytesRead === read) quiet(socket);
+    });
+  });
+  /** `socket` had no traffic for its timeout: destroyed, unless its request is being worked on. */
+  const quiet = (socket: Socket) => {
     const requests = connectionOf(socket);
     for (const [req, { res }] of requests?.inFlight ?? []) {
       // Being worked on: its answer is on the way. Not one held behind a pipelining client's
@@ -34,5 +49,5 @@ export function closeInactiveUnlessAnswering(app: FastifyInstance): void {
       }
     }
     socket.destroy();
-  });
+  };
 }
