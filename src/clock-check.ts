@@ -46,13 +46,29 @@ export async function measureClockOffset(
   };
 }
 
+/**
+ * Pure: the offset a reading proves, in ms: its midpoint moved towards 0 by its uncertainty (0 when
+ * that covers it). What herald_clock_offset_seconds exports: a reading whose round trip took
+ * seconds (this thread held while it was under way, or its query waiting for a free connection of
+ * a busy pool) proves only that much, and its midpoint alone, half the held time off, passed the
+ * documented alert's 1 s with the clocks in step (until 2026-12-07; the warning allowed for it).
+ */
+export function provenOffset(reading: ClockOffset): number {
+  const beyond = Math.abs(reading.offsetMs) - reading.uncertaintyMs;
+  if (beyond <= 0) return 0;
+  return reading.offsetMs < 0 ? -beyond : beyond;
+}
+
 /** Pure: whether a reading shows the clocks apart by more than CLOCK_OFFSET_WARN_MS for certain. */
 export function outOfStep(reading: ClockOffset): boolean {
-  return Math.abs(reading.offsetMs) - reading.uncertaintyMs > CLOCK_OFFSET_WARN_MS;
+  return Math.abs(provenOffset(reading)) > CLOCK_OFFSET_WARN_MS;
 }
 
 export interface ClockCheck {
-  /** The last reading's offset in ms (null before the first, or while the database cannot be read). */
+  /**
+   * What the last reading proves of the offset, in ms (provenOffset; null before the first, or while
+   * the database cannot be read).
+   */
   offsetMs(): number | null;
   stop(): void;
 }
@@ -80,7 +96,7 @@ export function startClockCheck(options: {
       last = null;
       return;
     }
-    last = reading.offsetMs;
+    last = provenOffset(reading);
     const fields = { offsetMs: reading.offsetMs, uncertaintyMs: reading.uncertaintyMs };
     if (outOfStep(reading) && !warned) {
       warned = true;

@@ -382,7 +382,7 @@ function disabledReasonLabel(reason: string): 'gone' | 'failures' | 'manual' {
 export function addClockOffsetGauge(registry: Registry, check: { offsetMs(): number | null }): void {
   new Gauge({
     name: 'herald_clock_offset_seconds',
-    help: "This process's clock minus the database server's, as last checked (every minute): processes sharing a database compare the times each wrote with its own clock (leases, retry due times, rate limits), so alert when its absolute value passes 1 (docs/deployment.md).",
+    help: "This process's clock minus the database server's, as last checked (every minute), less half the reading's round trip (what it proves): processes sharing a database compare the times each wrote with its own clock (leases, retry due times, rate limits), so alert when its absolute value passes 1 (docs/deployment.md).",
     registers: [registry],
     collect() {
       const offset = check.offsetMs();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { measureClockOffset, outOfStep, startClockCheck } from '../../src/clock-check.ts';
+import { measureClockOffset, outOfStep, provenOffset, startClockCheck } from '../../src/clock-check.ts';
 
 test('the offset is this clock minus the database one, read around the query', async () => {
   let t = 1_000_000;
@@ -27,6 +27,13 @@ test('a reading that is no time is a failed reading, not an offset of NaN', asyn
     ),
     /read as no time/,
   );
+});
+
+test('the offset a reading proves is its midpoint less its uncertainty, towards 0', () => {
+  assert.equal(provenOffset({ offsetMs: 1_500, uncertaintyMs: 600 }), 900);
+  assert.equal(provenOffset({ offsetMs: -1_250, uncertaintyMs: 1_250 }), 0, 'a held reading proves nothing');
+  assert.equal(provenOffset({ offsetMs: -90_000, uncertaintyMs: 3 }), -89_997);
+  assert.ok(Object.is(provenOffset({ offsetMs: -5, uncertaintyMs: 10 }), 0), 'never -0');
 });
 
 test('out of step only beyond 1 s once the round trip is allowed for', () => {
