@@ -30,7 +30,10 @@ export interface AttemptSlots {
   projectFull(projectId: string): boolean;
   /** Starts `run` as an attempt of the project (and of the endpoint `key`; null: a callback). */
   launch(key: string | null, projectId: string, run: () => Promise<void>): void;
-  /** Waits until every running attempt has ended, or `graceMs` passed: how many still run. */
+  /**
+   * Waits until every running attempt has ended, or `graceMs` passed and the sockets have been read
+   * since: how many still run.
+   */
   settle(graceMs: number): Promise<number>;
 }
 
@@ -101,7 +104,11 @@ export function createAttemptSlots(options: AttemptSlotsOptions): AttemptSlots {
       await Promise.race([
         Promise.allSettled([...running]),
         new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, graceMs);
+          // Over after the event loop's next read of the sockets, not in the timer's callback: a
+          // thread held past the grace (synchronous work, a paused process) runs its due timers
+          // before it reads the sockets, so an attempt whose answer came in time was still counted
+          // as running, and its stop left it unrecorded (sent again after its lease).
+          timer = setTimeout(() => setImmediate(resolve), graceMs);
         }),
       ]);
       clearTimeout(timer);
