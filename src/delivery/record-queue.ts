@@ -10,6 +10,9 @@ import {
   isConnectFailure,
   isStoreBusy,
   isStoreFull,
+  isStoreIoError,
+  isStoreOutOfFiles,
+  isStoreOutOfMemory,
   isStoreUnreachable,
 } from '../store/store-unavailable.ts';
 
@@ -51,6 +54,19 @@ const BUSY_RETRY_MS = [25, 100, 400];
  */
 const UNREACHABLE_RETRY_MS = [250, 500, 1_000, 2_000];
 /**
+ * A write that failed for want of what any write needs, not for what it holds: the disk full, an
+ * I/O error (SQLite's "disk I/O error": a failing disk, a file-size limit), the process out of file
+ * descriptors (SQLite's CANTOPEN for a file it must open, a connection that cannot be made), the
+ * database out of memory. Each ends (space freed, descriptors closed, the disk replaced) and each
+ * rolls the write back whole, so it is waited out as an outage is (UNREACHABLE_RETRY_MS, given up
+ * only at a stop): writing it again cannot store an attempt twice. Given up at once, its delivery
+ * stayed leased with no attempt recorded and was sent again once its lease ran out (every delivery
+ * sent while it lasted, twice), and the dispatcher went on claiming and sending meanwhile.
+ */
+function cannotWriteNow(error: unknown): boolean {
+  return isStoreFull(error) || isStoreIoError(error) || isStoreOutOfFiles(error) || isStoreOutOfMemory(error);
+}
+/**
  * PostgreSQL's unique_violation on an attempt's id. A write tried again after its connection was cut
  * while it committed (its answer lost) asks the store whether it was stored (RecordOptions.retried:
  * then the store answers what it did, and its attempts and disables are counted, once); this error
@@ -79,8 +95,9 @@ export interface RecordQueueOptions {
   /** Every record's write finished: written, or given up (after onRecorded or onError). */
   onSettled?(record: AttemptRecord): void;
   /**
-   * A write failed for good: a busy store (BUSY_RETRY_MS) or one out of reach or with its disk full
-   * (UNREACHABLE_RETRY_MS, until giveUpAfter's time) is tried again first, reported to onBusy.
+   * A write failed for good: a busy store (BUSY_RETRY_MS) or one out of reach, or that cannot write
+   * now (cannotWriteNow: its disk full, an I/O error, out of file descriptors or memory;
+   * UNREACHABLE_RETRY_MS, until giveUpAfter's time) is tried again first, reported to onBusy.
    */
   onError(error: unknown): void;
   /** A write the store found busy or out of reach, about to be tried again. */
@@ -100,7 +117,7 @@ export interface RecordQueue {
   giveUpAfter(ms: number): void;
   /**
    * MAX_UNRECORDED attempts, or maxBytes of them, wait for their write, or a write waits for the
-   * database to be reachable again (or its disk to have room).
+   * database to be reachable again (or able to write again: cannotWriteNow).
    */
   readonly full: boolean;
   /** Attempts added and not yet written (or failed to write). */
@@ -183,11 +200,8 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
           // waited out a lock held for long (the worker claiming and starting nothing meanwhile)
           // where a write that never met an outage is given up.
           const mayBeStored = mayHaveCommitted && busyWait === undefined && (isStoreBusy(error) || stored);
-          // A full disk is waited out too (given up only at a stop): SQLite and PostgreSQL roll
-          // such a write back whole, so writing it again cannot store an attempt twice. Given up
-          // at once, as it was, its delivery stayed leased with no attempt recorded, and was sent
-          // again once its lease ran out: every delivery sent while the disk filled, twice.
-          const out = (isStoreUnreachable(error) || isStoreFull(error) || mayBeStored) && !givingUp;
+          // A full disk, an I/O error, no file descriptor free are waited out too (cannotWriteNow).
+          const out = (isStoreUnreachable(error) || cannotWriteNow(error) || mayBeStored) && !givingUp;
           const wait = out
             ? UNREACHABLE_RETRY_MS[Math.min(unreachable++, UNREACHABLE_RETRY_MS.length - 1)]
             : busyWait;

@@ -83,6 +83,36 @@ export function isStoreFull(error: unknown): boolean {
   return code === POSTGRES_FULL;
 }
 
+const SQLITE_NOMEM = 7;
+const SQLITE_IOERR = 10;
+/** insufficient_resources (the server out of file descriptors, among others) and out_of_memory. */
+const POSTGRES_OUT_OF_RESOURCES = new Set(['53000', '53200']);
+
+/**
+ * SQLite's SQLITE_IOERR (any extended code, "disk I/O error"): a read or write of the database, its
+ * WAL or -shm failed in the operating system (EIO from a failing disk or a network file system, a
+ * file-size limit, EFBIG; a full file system under the -shm). Such a transaction is rolled back
+ * whole; the same write may go through once the cause is gone.
+ */
+export function isStoreIoError(error: unknown): boolean {
+  const errcode = (error as { errcode?: unknown } | null)?.errcode;
+  return typeof errcode === 'number' && (errcode & 0xff) === SQLITE_IOERR;
+}
+
+/**
+ * The database ran out of memory or of another resource of its own for this call: SQLite's
+ * SQLITE_NOMEM, PostgreSQL's out_of_memory (53200, "out of shared memory" too) and
+ * insufficient_resources (53000: the server process out of file descriptors). The call was rolled
+ * back; the same call made later may succeed. (too_many_connections, 53300, is isStoreUnreachable's;
+ * configuration_limit_exceeded, 53400, a limit the call itself passed, fails the same way again.)
+ */
+export function isStoreOutOfMemory(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { errcode, code } = error as { errcode?: unknown; code?: unknown };
+  if (typeof errcode === 'number') return (errcode & 0xff) === SQLITE_NOMEM;
+  return typeof code === 'string' && POSTGRES_OUT_OF_RESOURCES.has(code);
+}
+
 const SQLITE_CANTOPEN = 14;
 /**
  * Node's errno codes for a process (EMFILE) or a system (ENFILE) out of file descriptors, or out of
