@@ -26,6 +26,7 @@ import { createRateGate } from './rate-gate.ts';
 import { createRecordQueue } from './record-queue.ts';
 import { releaseItems, releaseOf } from './release-items.ts';
 import { type AttemptSender, createAttemptSender } from './send-attempt.ts';
+import { whyNotWritten } from './store-error-log.ts';
 import { createPause, createWakeSignal } from './wake-signal.ts';
 
 export type { Dispatcher, DispatcherHooks } from './dispatcher-types.ts';
@@ -101,6 +102,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
    */
   const inFlight = createInFlightDeliveries(config.leaseMs);
 
+  /** The last record write given up (onError): what the stop's line says of those given up. */
+  let lastUnwritten: unknown = null;
   const recordQueue = createRecordQueue({
     store,
     maxBytes: config.bytesInFlight,
@@ -139,7 +142,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         wake(); // a claim may take its deliveries again, unless it is disabled
       }
     },
-    onError: (error) => hooks.onError?.(error, 'recordAttempts'),
+    onError: (error) => {
+      lastUnwritten = error;
+      hooks.onError?.(error, 'recordAttempts');
+    },
     onBusy: (error) => hooks.onError?.(error, 'recordAttempts (trying again)'),
   });
   const queueRecord = recordQueue.add;
@@ -513,8 +519,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (givenUp > 0) {
         hooks.onError?.(
           new Error(
-            `${counted(givenUp, 'attempts')} ended but ${givenUp === 1 ? 'its record' : 'their records'} could not be written before the stop (the database ` +
-              `could not be reached): ${givenUp === 1 ? 'its delivery is' : 'their deliveries are'} sent again once ${givenUp === 1 ? 'its' : 'their'} lease runs out (at the next start with SQLite)`,
+            `${counted(givenUp, 'attempts')} ended but ${givenUp === 1 ? 'its record' : 'their records'} could not be written before the stop (${whyNotWritten(lastUnwritten)}): ` +
+              `${givenUp === 1 ? 'its delivery is' : 'their deliveries are'} sent again once ${givenUp === 1 ? 'its' : 'their'} lease runs out (at the next start with SQLite)`,
           ),
           'shutdown',
         );

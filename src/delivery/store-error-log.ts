@@ -26,7 +26,9 @@ import {
   isSqliteReadOnly,
   isStoreBusy,
   isStoreFull,
+  isStoreIoError,
   isStoreOutOfFiles,
+  isStoreOutOfMemory,
   isStoreReadOnly,
   isStoreUnreachable,
   isTooManyConnections,
@@ -53,6 +55,21 @@ export interface StoreErrorLogger {
 interface Throttle {
   loggedAt: number;
   since: number;
+}
+
+/**
+ * Why records given up at a stop could not be written, for the dispatcher's shutdown line (`error`:
+ * the last write given up): said as what happened, since each asks something else of an operator.
+ * Not the error's own words, which the recordAttempts line already logged.
+ */
+export function whyNotWritten(error: unknown): string {
+  if (isStoreFull(error)) return "the database's disk was full";
+  if (isStoreIoError(error)) return "the database's files could not be written: disk I/O error";
+  if (isStoreOutOfFiles(error)) return 'the process was out of file descriptors';
+  if (isStoreOutOfMemory(error)) return 'the database was out of memory';
+  if (isStoreReadOnly(error)) return 'the database was read-only';
+  if (isStoreUnreachable(error)) return 'the database could not be reached';
+  return 'their write failed: see the recordAttempts line';
 }
 
 /** The dispatcher's `onError` hook (dispatcher.ts) for `logger`. */

@@ -2,10 +2,11 @@
  * The dispatcher's writes that fail on a full disk are written once space is freed, well before
  * the lease (10 minutes here) runs out. A record given up on a full disk left its delivery leased
  * with no attempt recorded, sent again when the lease ran out; a hand-back that failed left its
- * delivery leased, neither sent nor queued, until the lease ran out. The disk is real: the SQLite
- * file lives on a 16 MiB tmpfs the test mounts (tests run as root) and fills with a file, its WAL
- * cut to nothing first, so the next write needs space and fails with SQLITE_FULL; deleting the file
- * frees it. The real store, dispatcher and sender, a loopback receiver.
+ * delivery leased, neither sent nor queued, until the lease ran out. A stop that gives records up
+ * while the disk is full says so (it said the database could not be reached). The disk is real:
+ * the SQLite file lives on a 16 MiB tmpfs the test mounts (tests run as root) and fills with a
+ * file, its WAL cut to nothing first, so the next write needs space and fails with SQLITE_FULL;
+ * deleting the file frees it. The real store, dispatcher and sender, a loopback receiver.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -170,5 +171,25 @@ test('full disk: a delivery handed off and handed back while the disk is full is
       { status: 'succeeded', attempts: 1 },
     ]);
     assert.deepEqual(receiver.arrivals, ['first', 'second']);
+  });
+});
+
+test('full disk: a stop while a record waits for space says the disk was full, not that the database could not be reached', async () => {
+  await onSmallDisk(async ({ store, project, receiver, dispatcher, errors, fill, free }) => {
+    await dispatcher.start();
+    await store.acceptEvents(project.id, [eventInput('first')], Date.now());
+    await until('the attempt is out', () => receiver.held.length === 1);
+    fill();
+    receiver.letGo();
+    await until('the record failed on the full disk', () =>
+      errors.some((e) => e.startsWith('recordAttempts') && /full/.test(e)),
+    );
+    await dispatcher.stop({ graceMs: 200 });
+    free();
+    const line = errors.find((e) => e.startsWith('shutdown: ') && /records could not be written/.test(e));
+    assert.match(
+      line ?? String(errors),
+      /^shutdown: Error: 1 attempts ended but their records could not be written before the stop \(the database's disk was full\): their deliveries are sent again/,
+    );
   });
 });
