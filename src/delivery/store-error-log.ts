@@ -9,13 +9,15 @@
  * 'lease'`, a lease too short or a clock step) one warn line per interval. Secrets sealed with a key this process lacks fail every
  * claim the same way too: one error line without a stack per interval (secret-key-readiness.ts
  * logs what to do, once, and /readyz says it meanwhile). A SQLite file deleted or replaced under the
- * process (database-file-watch.ts), a full disk, and a process out of file descriptors fail every
- * call too: one error line per interval each. After a full-disk line, the first write this thread
+ * process (database-file-watch.ts), a full disk, an I/O error, a process out of file descriptors
+ * and a database out of memory fail every call too: one error line per interval each. After a
+ * full-disk line, the first write this thread
  * commits again is one line too, when the logger has `info` (SQLite; store-unavailable.ts), and
  * the next full-disk failure after it is logged at once (that write may have been a small one).
  * After an outage (the database out of reach), the first connection this thread opens again is one
  * line with how long it lasted and how many calls failed (store-unavailable.ts whenDatabaseReached).
- * Every failure of a known kind is counted for herald_store_failures_total.
+ * Every failure of a known kind is counted for herald_store_failures_total, but an I/O error and
+ * a database out of memory, which have no reason of their own there.
  */
 import { errorKind, MAX_KINDS } from '../api/line-throttle.ts';
 import { countOutageFailure } from '../store/database-outage.ts';
@@ -173,6 +175,26 @@ export function storeErrorLog(
       logger.error(
         { during, cause: { code, message }, ...since(state) },
         `dispatcher: out of file descriptors (a file or a connection could not be opened): raise the open-files limit (ulimit -n, LimitNOFILE) or lower the connections; trying again ${every}`,
+      );
+      return;
+    }
+    // A read or write of the database's files failed in the OS (SQLite's "disk I/O error"): a
+    // failing disk, a file-size limit. Records wait it out (record-queue.ts), as a full disk.
+    if (isStoreIoError(error)) {
+      const state = due('io');
+      if (!state) return;
+      logger.error(
+        { during, cause: { code, message }, ...since(state) },
+        `dispatcher: the database's files could not be read or written (disk I/O error: a failing disk, a file-size limit such as ulimit -f, a full file system): nothing is recorded until they can; trying again ${every}`,
+      );
+      return;
+    }
+    if (isStoreOutOfMemory(error)) {
+      const state = due('memory');
+      if (!state) return;
+      logger.error(
+        { during, cause: { code, message }, ...since(state) },
+        `dispatcher: the database is out of memory (or of another resource of its own); trying again ${every}`,
       );
       return;
     }

@@ -23,6 +23,8 @@ interface Outcome {
   whileOut: string[];
   after: { status: string; attempts: number; attemptRows: number };
   arrivals: string[];
+  /** The dispatcher's log lines (store-error-log.ts). */
+  lines: string[];
 }
 
 async function run(mode: 'file-size' | 'files', database: string): Promise<Outcome> {
@@ -46,6 +48,14 @@ test('SQLite: a record that fails with an I/O error is written once the files ma
   );
   assert.deepEqual(out.after, recordedOnce, JSON.stringify(out.whileOut));
   assert.deepEqual(out.arrivals, ['a']);
+  // Said as what it is, once (throttled), not as a bug's stack.
+  assert.deepEqual(
+    out.lines.filter((l) => l.includes('disk I/O error')),
+    [
+      "dispatcher: the database's files could not be read or written (disk I/O error: a failing disk, a file-size limit such as ulimit -f, a full file system): nothing is recorded until they can; trying again (logged at most once per 10 s)",
+    ],
+    JSON.stringify(out.lines),
+  );
 });
 
 test('SQLite: a record written while no file descriptor is free goes through (nothing to open), sent once', async () => {
