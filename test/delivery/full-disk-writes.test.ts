@@ -186,10 +186,10 @@ test('full disk: a stop while a record waits for space says the disk was full, n
     );
     await dispatcher.stop({ graceMs: 200 });
     free();
-    const line = errors.find((e) => e.startsWith('shutdown: ') && /records could not be written/.test(e));
+    const line = errors.find((e) => e.startsWith('shutdown: ') && /record could not be written/.test(e));
     assert.match(
       line ?? String(errors),
-      /^shutdown: Error: 1 attempts ended but their records could not be written before the stop \(the database's disk was full\): their deliveries are sent again/,
+      /^shutdown: Error: 1 attempt ended but its record could not be written before the stop \(the database's disk was full\): its delivery is sent again/,
     );
   });
 });
