@@ -208,7 +208,7 @@ export function createMetrics(options: CreateMetricsOptions): Metrics {
   // disk leaves herald_store_up at 1 (reads still work): this is the series to alert on.
   new Counter({
     name: 'herald_store_failures_total',
-    help: 'Store calls of this process (API requests answered 503, dispatcher and retention calls) that failed for a reason that passes, by reason: full (the disk: writes refused), resources (out of file descriptors), busy, unreachable, file_gone (the SQLite file deleted or replaced).',
+    help: 'Store calls of this process (API requests answered 503, dispatcher and retention calls) that failed for a reason that passes, by reason: full (the disk: writes refused), resources (out of file descriptors, or the database out of memory), io_error (a disk I/O error), busy, unreachable, file_gone (the SQLite file deleted or replaced).',
     labelNames: ['reason'],
     registers: [registry],
     collect() {

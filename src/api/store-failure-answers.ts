@@ -1,6 +1,7 @@
 /**
  * The 503s of a store that cannot take a request now (disk full, busy, a key that does not open the
- * secrets, the SQLite file gone, the database unreachable, out of file descriptors): what the client
+ * secrets, the SQLite file gone, the database unreachable, out of file descriptors or memory, a
+ * disk I/O error): what the client
  * is told, with Retry-After, and how each is logged (errors.ts's handler answers with them). Each is
  * counted for herald_store_failures_total (but a key that does not open the secrets: /readyz).
  */
@@ -16,7 +17,9 @@ import {
   isSqliteReadOnly,
   isStoreBusy,
   isStoreFull,
+  isStoreIoError,
   isStoreOutOfFiles,
+  isStoreOutOfMemory,
   isStoreReadOnly,
   isStoreUnreachable,
   isTooManyConnections,
@@ -185,6 +188,31 @@ function classify(
         level: 'error',
         throttled:
           'out of file descriptors: the database cannot open a file it needs (raise the open-files limit, ulimit -n or LimitNOFILE, or lower the connections): answering 503',
+      },
+    };
+  // The database out of memory (SQLite's NOMEM, PostgreSQL's 53200) or of another resource of its
+  // own (53000): the same request may go through once it has some again.
+  if (isStoreOutOfMemory(error))
+    return {
+      code: 'HERALD_ERR_RESOURCES',
+      message: 'the database is out of memory (or of another resource of its own); retry shortly',
+      retryAfterS: 5,
+      reason: 'resources',
+      log: { level: 'error', throttled: 'the database is out of memory: answering 503' },
+    };
+  // SQLite's "disk I/O error": the OS failed a read or write of the database's files (a failing
+  // disk, a file-size limit). The transaction was rolled back whole: nothing of the request was
+  // stored, and it may go through once the cause is gone. An operator must look (an error line).
+  if (isStoreIoError(error))
+    return {
+      code: 'HERALD_ERR_DATABASE_UNAVAILABLE',
+      message: "the database's files could not be read or written (a disk I/O error); retry later",
+      retryAfterS: 30,
+      reason: 'io_error',
+      log: {
+        level: 'error',
+        throttled:
+          "the database's files could not be read or written (disk I/O error: a failing disk, a file-size limit such as ulimit -f): answering 503",
       },
     };
   return null;

@@ -16,8 +16,8 @@
  * the next full-disk failure after it is logged at once (that write may have been a small one).
  * After an outage (the database out of reach), the first connection this thread opens again is one
  * line with how long it lasted and how many calls failed (store-unavailable.ts whenDatabaseReached).
- * Every failure of a known kind is counted for herald_store_failures_total, but an I/O error and
- * a database out of memory, which have no reason of their own there.
+ * Every failure of a known kind is counted for herald_store_failures_total (an I/O error as
+ * `io_error`, a database out of memory with `resources`).
  */
 import { errorKind, MAX_KINDS } from '../api/line-throttle.ts';
 import { countOutageFailure } from '../store/database-outage.ts';
@@ -181,6 +181,7 @@ export function storeErrorLog(
     // A read or write of the database's files failed in the OS (SQLite's "disk I/O error"): a
     // failing disk, a file-size limit. Records wait it out (record-queue.ts), as a full disk.
     if (isStoreIoError(error)) {
+      countStoreFailure('io_error');
       const state = due('io');
       if (!state) return;
       logger.error(
@@ -190,6 +191,7 @@ export function storeErrorLog(
       return;
     }
     if (isStoreOutOfMemory(error)) {
+      countStoreFailure('resources');
       const state = due('memory');
       if (!state) return;
       logger.error(

@@ -384,12 +384,14 @@ const isPasswordMissing = (error: unknown): boolean =>
 
 /**
  * Why store calls failed in a way that passes, counted for herald_store_failures_total (metrics.ts):
- * the disk full, out of file descriptors (`resources`), busy, unreachable, the SQLite file gone.
+ * the disk full, out of file descriptors or the database out of memory (`resources`), a disk I/O
+ * error (`io_error`), busy, unreachable, the SQLite file gone.
  */
-export type StoreFailureReason = 'full' | 'resources' | 'busy' | 'unreachable' | 'file_gone';
+export type StoreFailureReason = 'full' | 'resources' | 'io_error' | 'busy' | 'unreachable' | 'file_gone';
 export const STORE_FAILURE_REASONS: readonly StoreFailureReason[] = [
   'full',
   'resources',
+  'io_error',
   'busy',
   'unreachable',
   'file_gone',

@@ -175,3 +175,14 @@ test('a write whose connection was lost once open may have been stored: details.
     assert.equal(answer?.details, undefined, error.message);
   }
 });
+
+test('the database out of memory (53200) or of its own resources (53000) is a 503 HERALD_ERR_RESOURCES saying so', () => {
+  for (const code of ['53200', '53000']) {
+    const answer = storeUnavailable(pgError(code, 'out of memory'), 'POST');
+    assert.equal(answer?.code, 'HERALD_ERR_RESOURCES', code);
+    assert.match(answer?.message ?? '', /the database is out of memory/);
+    assert.equal(answer?.retryAfterS, 5);
+  }
+  // A limit the request itself passes (53400) fails the same way again: no 503.
+  assert.equal(storeUnavailable(pgError('53400', 'configuration limit exceeded'), 'POST'), null);
+});
