@@ -146,13 +146,22 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
 
   /**
    * The endpoints a claim leaves out: the saturated ones and those failing (failing-endpoints.ts);
-   * and for each failing one with free connections, a claim of that many first.
+   * and for each failing one with free connections, a claim of that many first; and the turned
+   * away ones their project's queued bytes have room for now (`turnedFirst`), one delivery each.
    */
-  const leaveOutFailing = (saturated: string[], now: number) => {
+  const leaveOutFailing = (saturated: string[], turnedFirst: ClaimFirst[], now: number) => {
     // Held (a failure that may have disabled it, its record on its way): left out whole.
-    const leftOut = new Set(saturated.concat(failing.held()));
+    const held = failing.held();
+    const leftOut = new Set(saturated.concat(held));
     const failingFirst: ClaimFirst[] = [];
-    for (const ep of failing.at(now)) {
+    const failingNow = failing.at(now);
+    // Turned away for want of queued room, and given a delivery of that room (turnedAway): but a
+    // held endpoint gets none, and a failing one its free connections' worth below.
+    if (turnedFirst.length) {
+      const not = new Set(held.concat(failingNow.map((ep) => ep.endpointId)));
+      for (const ep of turnedFirst) if (!not.has(ep.endpointId)) failingFirst.push(ep);
+    }
+    for (const ep of failingNow) {
       if (leftOut.has(ep.endpointId)) continue;
       leftOut.add(ep.endpointId);
       if (projectFull(ep.projectId)) continue;
@@ -240,10 +249,13 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
         // Queues below a cap's worth take a claim's worth without overflowing.
         // And those whose deliveries found no room to wait in (their project at its share of the
         // queued bytes, queued-bytes.ts): claiming more of them would only hand them back.
-        const saturated = queues.saturated(config.perEndpointConcurrency).concat(queues.turnedAway());
+        // Those the room of their project's queued bytes holds now are claimed first, one
+        // delivery each (endpoint-queues.ts turnedAway).
+        const turned = queues.turnedAway();
+        const saturated = queues.saturated(config.perEndpointConcurrency).concat(turned.out);
         const now = clock();
         // Failing endpoints are left out too, but get what their free connections can start.
-        const { leftOut, failingFirst } = leaveOutFailing(saturated, now);
+        const { leftOut, failingFirst } = leaveOutFailing(saturated, turned.first, now);
         // And the callbacks of projects at their cap with a cap's worth queued, or near it (claimed
         // first, up to their room: free slots and queue).
         const callbacks = callbackProjects.size ? callbacksLeftOut(limit) : null;
@@ -254,12 +266,15 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
         // EMPTY_CLAIM_RETRY_MS: a steady stream of accepted events is often for the saturated
         // endpoints too), or the poll interval passes; not after every finished attempt.
         // Callbacks of a project at its cap are claimed again once it has room (the key changes).
+        // Endpoints turned away whose project's queued bytes have room again are claimed again
+        // when that room comes (the key changes: they are given a delivery first).
+        const given = turned.first.length ? `+${turned.first.map((f) => f.endpointId).join(',')}` : '';
         const key = callbacks
-          ? `${[...leftOut].sort().join(',')}/${callbacksOut.sort().join(',')}/${callbacks.first
+          ? `${[...leftOut].sort().join(',')}${given}/${callbacksOut.sort().join(',')}/${callbacks.first
               .map((f) => f.projectId)
               .sort()
               .join(',')}`
-          : [...leftOut].sort().join(',');
+          : [...leftOut].sort().join(',') + given;
         const retryAfter = newWork ? EMPTY_CLAIM_RETRY_MS : config.pollIntervalMs;
         // Endpoints whose put-backs (no rate token then) are due go first, ahead of older work.
         const gateFirst = rateGate.claimFirst(now, (id) => leftOut.has(id));

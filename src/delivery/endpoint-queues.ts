@@ -11,7 +11,7 @@
 import { type DeliveryConfig, LEASE_MARGIN_MS } from '../config/config-types.ts';
 import { resolveSchedule } from '../domain/retry-schedule.ts';
 import type { Endpoint } from '../domain/types.ts';
-import type { ClaimedDelivery, DispatchEndpoint, Store } from '../store/store.ts';
+import type { ClaimedDelivery, ClaimFirst, DispatchEndpoint, Store } from '../store/store.ts';
 import { oldestClaim, takeOverdue } from './overdue-claims.ts';
 import type { QueuedBytes } from './queued-bytes.ts';
 import { releaseItems } from './release-items.ts';
@@ -104,10 +104,11 @@ export interface EndpointQueues {
     projectSchedule: number[] | null,
   ): boolean;
   /**
-   * Endpoints a delivery of which found no room among the queued bytes, and would not yet, with
-   * the other endpoints of their projects that have a queue.
+   * Endpoints a delivery of which found no room among the queued bytes (`out`, with the other
+   * endpoints of their projects that have a queue), and what of them a claim may take first
+   * (`first`): one delivery each, in turn, as many as their project's room holds now.
    */
-  turnedAway(): string[];
+  turnedAway(): { out: string[]; first: ClaimFirst[] };
   /** Starts the endpoint's queued deliveries while it has free slots. */
   start(endpointId: string): void;
   /**
@@ -576,18 +577,46 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
     },
     turnedAway() {
       const out = new Set<string>();
-      const blocked = new Set<string>();
-      for (const [key, r] of refused) {
-        if (queuedBytes.fitsBytes(r.projectId, r.bytes)) refused.delete(key);
-        else {
-          out.add(key);
-          blocked.add(r.projectId);
+      const first: ClaimFirst[] = [];
+      // Each project's refused endpoints, in the order they were refused (or last given a turn).
+      const lines = new Map<string, [string, { projectId: string; bytes: number }][]>();
+      for (const entry of refused) {
+        const line = lines.get(entry[1].projectId);
+        if (line) line.push(entry);
+        else lines.set(entry[1].projectId, [entry]);
+      }
+      for (const [projectId, line] of lines) {
+        // The room the project's queued bytes have now, one delivery of each endpoint's refused
+        // size at a time, in order (one too large for what is left is passed over: a project's
+        // small events do not wait for room for its large ones).
+        let taken = 0;
+        const given: [string, { projectId: string; bytes: number }][] = [];
+        for (const entry of line) {
+          if (!queuedBytes.fitsBytes(projectId, taken + entry[1].bytes)) continue;
+          taken += entry[1].bytes;
+          given.push(entry);
+        }
+        // Room for one of each: claimed as any other endpoints are.
+        if (given.length === line.length) {
+          for (const [key] of line) refused.delete(key);
+          continue;
+        }
+        // Else every one is left out, and the project's other endpoints with a queue: each claim
+        // of theirs would read payloads only to hand them back (a claim of 60 such 1 MiB deliveries
+        // ran a 160 MiB heap out). Cleared at the first delivery that fitted, every endpoint came
+        // back at once: the next claim read a claim's worth of their payloads (the whole
+        // HERALD_DELIVERY_BYTES_IN_FLIGHT) for one that fitted, and handed the rest back, the same
+        // 1 MiB events read again at every attempt's end (~830 MiB a minute for 150 of them).
+        for (const [key] of line) out.add(key);
+        for (const key of byProject.get(projectId) ?? []) out.add(key);
+        // Those the room holds are claimed first, one delivery each, and go to the back of the line.
+        for (const [key, r] of given) {
+          first.push({ projectId, endpointId: key, limit: 1 });
+          refused.delete(key);
+          refused.set(key, r);
         }
       }
-      // And the project's other endpoints with a queue: each claim of theirs would read payloads
-      // only to hand them back (a claim of 60 such 1 MiB deliveries ran a 160 MiB heap out).
-      for (const projectId of blocked) for (const key of byProject.get(projectId) ?? []) out.add(key);
-      return [...out];
+      return { out: [...out], first };
     },
     start,
     startProject,
