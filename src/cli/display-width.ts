@@ -28,7 +28,12 @@ const WIDE: readonly number[] = [
   0x1f7f0, 0x1f90c, 0x1f93a, 0x1f93c, 0x1f945, 0x1f947, 0x1f9ff, 0x1fa70, 0x1faf6, 0x20000, 0x3fffd,
 ];
 
-const segmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
+/**
+ * Made at the first text that needs it: building one loads ICU's grapheme rules, 15-20 ms of CPU
+ * (a tenth of `herald --version`'s) in every command, though only text with marks, emoji or jamo
+ * is segmented.
+ */
+let segmenter: Intl.Segmenter | undefined;
 const EMOJI =
   /^\p{Emoji_Presentation}|^[#*0-9]\ufe0f?\u20e3|^\p{Extended_Pictographic}.*\ufe0f|^\p{Regional_Indicator}{2}/u;
 /** A grapheme with nothing to show: a lone combining mark, a format or control character. */
@@ -71,6 +76,7 @@ export function displayWidth(text: string): number {
     for (const character of text) width += graphemeWidth(character);
     return width;
   }
+  segmenter ??= new Intl.Segmenter('en', { granularity: 'grapheme' });
   for (const { segment } of segmenter.segment(text)) width += graphemeWidth(segment);
   return width;
 }
