@@ -190,7 +190,7 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
 
   test('the focus ring contrasts 3:1 with what is behind it, in the light and the dark scheme', async () => {
     // One page, loaded again in each scheme: a new context is a new renderer process (~1 s of CPU).
-    const page = await dash.page({ signedIn: true });
+    const page = await dash.signedInPage();
     for (const colorScheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme });
       // The overview has controls on the page, in cards, in a banner (Endpoint created.) and tabs.
@@ -203,7 +203,7 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
 
   test("a field's border contrasts 3:1 with the field and what is around it, in the light and the dark scheme", async () => {
     const weak: string[] = [];
-    const page = await dash.page({ signedIn: true });
+    const page = await dash.signedInPage();
     for (const colorScheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme });
       // The form's fields in fieldsets (cards), and the history's filters on the page itself.
@@ -246,7 +246,7 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
   };
 
   test('an inline form takes the focus to its first field and gives it back to its button', async () => {
-    const page = await dash.page({ signedIn: true });
+    const page = await dash.signedInPage();
     const cases = [
       ['/', 'New project', 'INPUT Name'],
       ['/catalog', 'New event type', 'INPUT Name'],
@@ -280,7 +280,7 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
   });
 
   test('the focus is not lost when what had it goes: a link to a new page, the sign-in form, a revoked key, Reveal, a header, Enable endpoint', async () => {
-    const page = await dash.page({ signedIn: true });
+    const page = await dash.signedInPage();
     const p = `/projects/${projectId}`;
     const cases = [
       [p, 'Endpoints', 'Receiver', 'Send a test event'],
@@ -366,7 +366,7 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
   });
 
   test('each Copy button names what it copies, and each Retry now the delivery it retries', async () => {
-    const page = await dash.page({ signedIn: true });
+    const page = await dash.signedInPage();
     const e = `/projects/${projectId}/endpoints/${endpointId}`;
     /** The text of the page's copy buttons, which is their accessible name. */
     const names = async () =>
@@ -413,7 +413,7 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
   };
 
   test('the result of a test send, a Recover, a Resend, a Retry now or a new API key is announced by a live region already there', async () => {
-    const page = await dash.page({ signedIn: true });
+    const page = await dash.signedInPage();
     const e = `/projects/${projectId}/endpoints/${endpointId}`;
     await open(page, e);
     await page.getByRole('heading', { name: 'Send a test event' }).waitFor();
@@ -475,7 +475,7 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
       assert.ok(Date.now() < deadline, `23 pending: ${JSON.stringify(waiting.body.counts)}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    const page = await dash.page({ signedIn: true });
+    const page = await dash.signedInPage();
     await open(page, `${projectPath.replace('/api/v1', '')}/endpoints/${quiet}`);
     const card = page.getByRole('region', { name: 'Waiting deliveries' });
     const rows = card.locator('tbody tr');
@@ -496,7 +496,7 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
   });
 
   test("the portal link's Open says it opens a new tab; the top bar's Projects is the page only on the projects", async () => {
-    const page = await dash.page({ signedIn: true });
+    const page = await dash.signedInPage();
     await open(page, `/projects/${projectId}/access`);
     await page.getByRole('button', { name: 'Create portal link' }).click();
     const opener = page.getByRole('link', { name: 'Open (opens in a new tab)', exact: true });
@@ -518,7 +518,7 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
   });
 
   test("the charts' figures can be opened as a table with the keyboard", async () => {
-    const page = await dash.page({ signedIn: true });
+    const page = await dash.signedInPage();
     await open(page, `/projects/${projectId}/endpoints/${endpointId}`);
     const figures = page.getByText('Show the figures as a table');
     await figures.focus();
@@ -557,7 +557,7 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
     await open(page, '/portal');
     assert.equal(await page.title(), 'Link no longer valid · Herald');
 
-    const signedIn = await dash.page({ signedIn: true });
+    const signedIn = await dash.signedInPage();
     const p = `/projects/${projectId}`;
     const e = `${p}/endpoints/${endpointId}`;
     const views: [path: string, heading: string, title: string][] = [
