@@ -62,7 +62,8 @@ export interface DashboardBrowser {
   /**
    * The block's one signed-in page (1280×900, the machine's time zone), for a test that opens its
    * first view with goto and adds nothing of its own to the page (no route, no dialog or other
-   * handler, no other viewport): made at the first call and handed to each later test that asks.
+   * handler, no other viewport, no closing it): made at the first call and handed to each later
+   * test that asks.
    * A new context is a new Chromium renderer process, ~1 s of CPU with its first page, where
    * loading a page again in one costs 0.2-0.4 s. After each test it is put back as a fresh
    * page is: its sessionStorage emptied (the token comes back at the next load), left for
@@ -164,7 +165,7 @@ export function useDashboardBrowser(options: DashboardBrowserOptions): Dashboard
       return page;
     },
     async signedInPage() {
-      shared ??= await session.page({ signedIn: true });
+      if (!shared || shared.isClosed()) shared = await session.page({ signedIn: true });
       return shared;
     },
   };
@@ -194,7 +195,7 @@ export function useDashboardBrowser(options: DashboardBrowserOptions): Dashboard
   });
 
   afterEach(async () => {
-    if (!shared) return;
+    if (!shared || shared.isClosed()) return;
     await shared.evaluate(() => sessionStorage.clear()).catch(() => {}); // none on about:blank
     await shared.goto('about:blank');
     await shared.emulateMedia({

@@ -24,7 +24,7 @@ describe('dashboard catalog form (browser)', { timeout: 120_000 }, () => {
   const { problems } = dash;
 
   test('a name the API refuses is said by the Name field', async () => {
-    const page = await dash.page({ signedIn: true });
+    const page = await dash.signedInPage();
     await page.goto(`${dash.herald.url}/ui/catalog`);
     await page.getByRole('button', { name: 'New event type' }).click();
     const name = page.getByRole('form', { name: 'New event type' }).getByLabel('Name');
@@ -44,7 +44,7 @@ describe('dashboard catalog form (browser)', { timeout: 120_000 }, () => {
 
   test('a name "." or ".." is refused by the Name field before anything is sent (fetch sent it to /api/v1/: "no PUT route")', async () => {
     // fetch resolves /api/v1/event-types/.. as a path step, so the API's check never saw the name.
-    const page = await dash.page({ signedIn: true });
+    const page = await dash.signedInPage();
     await page.goto(`${dash.herald.url}/ui/catalog`);
     await page.getByRole('button', { name: 'New event type' }).click();
     const name = page.getByRole('form', { name: 'New event type' }).getByLabel('Name');
@@ -107,7 +107,7 @@ describe('dashboard catalog form (browser)', { timeout: 120_000 }, () => {
     };
     const put = await api(dash.herald.url, ADMIN, 'PUT', '/api/v1/event-types/level.completed', stored);
     assert.equal(put.status, 200, JSON.stringify(put.body));
-    const page = await dash.page({ signedIn: true });
+    const page = await dash.signedInPage();
     await page.goto(`${dash.herald.url}/ui/catalog`);
     await page.getByRole('heading', { name: 'level.completed' }).waitFor();
     await page.getByRole('button', { name: 'New event type' }).click();

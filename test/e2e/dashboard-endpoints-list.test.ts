@@ -72,7 +72,7 @@ describe('dashboard endpoints list (browser)', { timeout: 180_000 }, () => {
   }
 
   test('an endpoint past the first 100 shows its success rate and what waits for it', async () => {
-    const page = await dash.page({ signedIn: true });
+    const page = await dash.signedInPage();
     await page.goto(ui);
     const row = page.locator('tbody tr', { has: page.getByRole('link', { name: 'Last one' }) });
     await row.waitFor();
@@ -105,7 +105,7 @@ describe('dashboard endpoints list (browser)', { timeout: 180_000 }, () => {
   });
 
   test('Refresh reads the list and its figures again', async () => {
-    const page = await dash.page({ signedIn: true });
+    const page = await dash.signedInPage();
     await page.goto(ui);
     await cell(page, lastId, 3, 'of 1');
     const added = await quietEndpoint(herald, ADMIN, p, { name: 'Added later', eventTypes: ['other'] });

@@ -72,7 +72,7 @@ describe('dashboard events by idempotency key (browser)', { timeout: 120_000 }, 
   }
 
   test('the admin finds an event by the key its sender gave it', async () => {
-    const page = await dash.page({ signedIn: true });
+    const page = await dash.signedInPage();
     await page.goto(`${ui}/events`);
     await findByKey(page);
     assert.deepEqual(problems, []);
@@ -110,7 +110,7 @@ describe('dashboard events by idempotency key (browser)', { timeout: 120_000 }, 
       },
     );
     assert.equal(event.status, 202, JSON.stringify(event.body));
-    const page = await dash.page({ signedIn: true });
+    const page = await dash.signedInPage();
     await page.goto(`${ui}/events`);
     const events = page.locator('table tbody tr');
     await countOf(events, 4);

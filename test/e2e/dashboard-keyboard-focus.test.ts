@@ -36,7 +36,7 @@ describe('dashboard keyboard focus after an action (browser)', { timeout: 120_00
 
   test('Recover and Replay keep the focus on their button', async () => {
     const id = await endpoint('Levers');
-    const page = await dash.page({ signedIn: true });
+    const page = await dash.signedInPage();
     await page.goto(`${herald.url}/ui${p.slice('/api/v1'.length)}/endpoints/${id}`);
     for (const [button, done] of [
       ['Recover', /failed deliver(y|ies) queued again/],
@@ -72,7 +72,7 @@ describe('dashboard keyboard focus after an action (browser)', { timeout: 120_00
 
   test('a field the server refuses gets the focus, not the button', async () => {
     const id = await endpoint('Bad URL');
-    const page = await dash.page({ signedIn: true });
+    const page = await dash.signedInPage();
     await page.goto(`${herald.url}/ui${p.slice('/api/v1'.length)}/endpoints/${id}/settings`);
     // A URL with no host: only the server refuses it (the form's own check takes it as a URL). A
     // header the editor refuses itself since 2026-12-06 (a Content-Type that does not describe

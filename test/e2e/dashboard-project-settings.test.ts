@@ -51,7 +51,7 @@ describe('dashboard project settings (browser)', { timeout: 120_000 }, () => {
 
   test('the operator sees and changes name, retry schedule, catalog enforcement and backlog limit', async () => {
     const project = await newProject('Harbor Lights');
-    const page = await dash.page({ signedIn: true });
+    const page = await dash.signedInPage();
     await page.goto(`${herald.url}/ui/projects/${project.id}`);
     await page.getByRole('link', { name: 'Project settings' }).click();
     const form = page.getByRole('form', { name: 'Project settings' });
@@ -85,7 +85,7 @@ describe('dashboard project settings (browser)', { timeout: 120_000 }, () => {
 
   test('a backlog limit or a retry schedule not in plain decimal is refused by its field, not saved', async () => {
     const project = await newProject('Hex Typed');
-    const page = await dash.page({ signedIn: true });
+    const page = await dash.signedInPage();
     await page.goto(`${herald.url}/ui/projects/${project.id}/settings`);
     const form = page.getByRole('form', { name: 'Project settings' });
     // Number() reads both: "0x10" as 16, "1e3" as 1000, and they were saved as those.
@@ -108,7 +108,7 @@ describe('dashboard project settings (browser)', { timeout: 120_000 }, () => {
   test('a uid another project holds is said by the UID field, and the input is kept', async () => {
     await newProject('Taken', 'north-star');
     const project = await newProject('Mine');
-    const page = await dash.page({ signedIn: true });
+    const page = await dash.signedInPage();
     await page.goto(`${herald.url}/ui/projects/${project.id}/settings`);
     const form = page.getByRole('form', { name: 'Project settings' });
     await form.getByLabel('Name').fill('Mine renamed');

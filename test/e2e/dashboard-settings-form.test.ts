@@ -49,7 +49,8 @@ describe('dashboard endpoint settings form (browser)', { timeout: 120_000 }, () 
    * runs on as the real one until moved forward).
    */
   async function settingsOf(id: string, { clock = false } = {}): Promise<Page> {
-    const page = await dash.page({ signedIn: true });
+    // A clock installed stays with its page: such a page is one of its own.
+    const page = clock ? await dash.page({ signedIn: true }) : await dash.signedInPage();
     if (clock) await page.clock.install();
     await page.goto(`${herald.url}/ui${p.slice('/api/v1'.length)}/endpoints/${id}/settings`);
     return page;
@@ -158,7 +159,7 @@ describe('dashboard endpoint settings form (browser)', { timeout: 120_000 }, () 
   });
 
   test('an event type typed under Other event type and not added is saved with the endpoint, not dropped', async () => {
-    const page = await dash.page({ signedIn: true });
+    const page = await dash.signedInPage();
     await page.goto(`${herald.url}/ui${p.slice('/api/v1'.length)}/endpoints/new`);
     await page.getByLabel('Endpoint URL').fill('http://127.0.0.1:9/typed-filter');
     await page.getByLabel('Name', { exact: true }).fill('Typed filter');
@@ -205,7 +206,7 @@ describe('dashboard endpoint settings form (browser)', { timeout: 120_000 }, () 
       description: 'Lit',
     });
     assert.equal(typed.status, 200, JSON.stringify(typed.body));
-    const page = await dash.page({ signedIn: true });
+    const page = await dash.signedInPage();
     await page.goto(`${herald.url}/ui${strict.slice('/api/v1'.length)}/endpoints/new`);
     await page.getByRole('checkbox', { name: /forge\.lit/ }).waitFor();
     assert.equal(await page.getByLabel('Other event type').count(), 0, 'no field for a name the API refuses');
@@ -236,7 +237,7 @@ describe('dashboard endpoint settings form (browser)', { timeout: 120_000 }, () 
     }
     const disabled = await api(herald.url, ADMIN, 'PATCH', `${own}/endpoints/${id}`, { active: false });
     assert.equal(disabled.status, 200, JSON.stringify(disabled.body));
-    const page = await dash.page({ signedIn: true });
+    const page = await dash.signedInPage();
     await page.goto(`${herald.url}/ui${own.slice('/api/v1'.length)}/endpoints/${id}`);
     await page.getByRole('button', { name: 'Enable endpoint' }).click();
     await page.getByText('Endpoint enabled: 2 parked deliveries resume now.').waitFor();
