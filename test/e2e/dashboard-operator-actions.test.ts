@@ -105,7 +105,11 @@ describe('dashboard operator actions (browser)', { timeout: 120_000 }, () => {
     return { title: await button.getAttribute('title'), described: described.join(' ').trim() };
   }
 
-  /** A page signed in as the operator (the token in sessionStorage, as the sign-in form leaves it). */
+  /**
+   * A page of its own signed in as the operator (the token in sessionStorage, as the sign-in form
+   * leaves it), for a page with a clock installed or a second page; the others take the block's
+   * one (dash.signedInPage()).
+   */
   const operatorPage = () => dash.page({ signedIn: true });
 
   test('event page: Retry now is disabled for a disabled endpoint, says why, and returns once it is enabled', async () => {
@@ -138,7 +142,7 @@ describe('dashboard operator actions (browser)', { timeout: 120_000 }, () => {
     const off = await api(herald.url, ADMIN, 'PATCH', `${p}/endpoints/${endpointId}`, { active: false });
     assert.equal(off.status, 200);
 
-    const page = await operatorPage();
+    const page = await dash.signedInPage();
     await page.goto(`${herald.url}/ui/projects/${project.id}/events/${sent.body.id}`);
     const row = page.locator('table tbody tr', { hasText: 'Switched off' });
     const retry = row.getByRole('button', { name: 'Retry now' });
@@ -182,7 +186,7 @@ describe('dashboard operator actions (browser)', { timeout: 120_000 }, () => {
         name: 'Late',
       });
       assert.equal(created.status, 201);
-      const page = await operatorPage();
+      const page = await dash.signedInPage();
       await page.goto(`${herald.url}/ui${p.slice('/api/v1'.length)}/endpoints/${created.body.id}`);
       const replay = page.getByRole('button', { name: 'Replay' });
       await replay.click();
@@ -219,7 +223,7 @@ describe('dashboard operator actions (browser)', { timeout: 120_000 }, () => {
     assert.equal(await withBackendKey(), 200);
     assert.equal(await withPortalLink(), 200);
 
-    const page = await operatorPage();
+    const page = await dash.signedInPage();
     await page.goto(`${herald.url}/ui/projects/${project.id}/access`);
     const rows = page.locator('table.api-keys-table tbody tr');
     const backendRow = rows.filter({ hasText: 'game backend' });
@@ -282,7 +286,7 @@ describe('dashboard operator actions (browser)', { timeout: 120_000 }, () => {
     assert.equal(deleted.status, 204);
     const projectId = p.split('/').pop();
 
-    const page = await operatorPage();
+    const page = await dash.signedInPage();
     await page.goto(`${herald.url}/ui/projects/${projectId}/events/${eventId}`);
     // Its name is gone with it: the row names the delivery's URL.
     const row = page.locator('table tbody tr', { hasText: url });
@@ -319,7 +323,7 @@ describe('dashboard operator actions (browser)', { timeout: 120_000 }, () => {
       active: false,
     });
     assert.equal(other.status, 201, JSON.stringify(other.body));
-    const page = await operatorPage();
+    const page = await dash.signedInPage();
     await page.goto(
       `${herald.url}/ui/projects/${projectId}/endpoints/${other.body.id}/attempts/${own.attemptId}`,
     );
@@ -363,7 +367,7 @@ describe('dashboard operator actions (browser)', { timeout: 120_000 }, () => {
       assert.ok(attemptId || waited < 10_000, 'the callback was never tried');
       if (!attemptId) await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const page = await operatorPage();
+    const page = await dash.signedInPage();
     await page.goto(
       `${herald.url}/ui/projects/${projectId}/endpoints/${endpoint.body.id}/attempts/${attemptId}`,
     );
@@ -458,7 +462,7 @@ describe('dashboard operator actions (browser)', { timeout: 120_000 }, () => {
     try {
       const busy = await failedDelivery(p, receiver.url, 'Raced');
       const projectId = p.split('/').pop();
-      const eventPage = await operatorPage();
+      const eventPage = await dash.signedInPage();
       await eventPage.goto(`${herald.url}/ui/projects/${projectId}/events/${busy.eventId}`);
       const attemptPage = await operatorPage();
       // Its delivery's state: read before the retry below makes it stale.

@@ -227,7 +227,11 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
     assertNoProblems();
   });
 
-  /** A page signed in as the operator (the token in sessionStorage, as the sign-in form leaves it). */
+  /**
+   * A page of its own signed in as the operator (the token in sessionStorage, as the sign-in form
+   * leaves it), for a page whose requests are counted or with a clock installed; the others take
+   * the block's one (dash.signedInPage()).
+   */
   async function operatorPage(): Promise<Page> {
     const page = await newPage();
     await page.addInitScript((token) => sessionStorage.setItem('herald.adminToken', token), ADMIN);
@@ -260,7 +264,7 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
         url: `${receiver.url}/forms`,
       })
     ).body;
-    const page = await operatorPage();
+    const page = await dash.signedInPage();
     const ui = `${herald.url}/ui/projects/${project.id}`;
     dash.expectConsole = /status of (400|409|422)/;
 
@@ -355,7 +359,7 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
       payload: { score: 1 },
     });
     await attemptsOf(project.id, endpoint.id, 1);
-    const page = await operatorPage();
+    const page = await dash.signedInPage();
     await page.goto(`${herald.url}/ui/projects/${project.id}/endpoints/${endpoint.id}`);
     await page.getByText('succeeded 1').waitFor();
     // The Y axis labels: right-aligned left of the plot (the X labels sit below it).
@@ -395,7 +399,7 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
 
   test('the Events list tells deliveries to unnamed endpoints apart by host and path', async () => {
     const project = await anyTypeProject();
-    const page = await operatorPage();
+    const page = await dash.signedInPage();
     await page.goto(`${herald.url}/ui/projects/${project.id}/events`);
     const host = new URL(receiver.url).host;
     await page.getByText(`${host}/shop/a: succeeded`).first().waitFor();
@@ -477,7 +481,7 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
 
   test("Events and History filter by any event type typed in, not only the catalog's", async () => {
     const project = await anyTypeProject();
-    const page = await operatorPage();
+    const page = await dash.signedInPage();
     const ui = `${herald.url}/ui/projects/${project.id}`;
     await page.goto(`${ui}/events`);
     const rows = page.locator('table tbody tr');
@@ -522,7 +526,7 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
       'GET',
       `/api/v1/projects/${project.id}/endpoints/${endpoint.id}/attempts`,
     );
-    const page = await operatorPage();
+    const page = await dash.signedInPage();
     const ui = `${herald.url}/ui/projects/${project.id}`;
     await page.goto(`${ui}/events/${eventId}`);
     await page.getByText('"playerId": 9007199254740993').first().waitFor();
@@ -575,7 +579,7 @@ describe('dashboard (browser)', { timeout: 180_000 }, () => {
       assert.ok(Date.now() < deadline, 'disabled after 10 failed attempts');
       await new Promise((r) => setTimeout(r, 50));
     }
-    const page = await operatorPage();
+    const page = await dash.signedInPage();
     const ui = `${herald.url}/ui/projects/${project.id}`;
 
     await page.goto(ui);
