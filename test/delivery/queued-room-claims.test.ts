@@ -107,7 +107,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     await dispatcher.start();
     await until('every delivery sent', () => r.requests.length >= total, 60_000);
 
-  assert.equal(r.requests.length, total, 'a delivery was sent twice');
+    assert.equal(r.requests.length, total, 'a delivery was sent twice');
     // Each is claimed once, and again when handed back from its queue for want of room; a few more
     // for the first claims, made before anything is known of the payloads' sizes.
     assert.ok(
