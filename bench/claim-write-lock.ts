@@ -1,0 +1,159 @@
+/**
+ * `node bench/claim-write-lock.ts [--seconds=8] [--events=136]`: what the dispatcher thread's claims
+ * of large events cost the API thread's accepts on SQLite, two connections to one real file as
+ * `herald serve` runs them. A worker thread (the dispatcher's store) claims, claim after claim,
+ * `--events` due deliveries of distinct 1 MiB events (each claim's `now` past the last one's lease,
+ * so every claim takes them all again; maxBytes the default HERALD_BYTES_IN_FLIGHT, 256 MiB); this
+ * thread (the API's store) accepts one small event at a time for `--seconds`. Printed: the accepts,
+ * their latency (p50, p99, max), this thread's event loop delay (max) and the claims' wall time.
+ * Control: the same claims on a copy of the file (another database: no write lock shared).
+ * Seconds, no servers; temp files only.
+ */
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { DEFAULT_DELIVERY } from '../src/config/config-types.ts';
+import { openStore } from '../src/store/open-store.ts';
+import { endpointInput, eventInput } from '../test/store/helpers.ts';
+import { type Cell, formatTable } from './lib/table.ts';
+
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const MIB = 1024 * 1024;
+
+interface ClaimerData {
+  file: string;
+}
+
+/** The dispatcher thread: claims until told to stop, then posts each claim's wall ms. */
+async function claimer({ file }: ClaimerData): Promise<void> {
+  const store = await openStore(`sqlite:${file}`);
+  let stop = false;
+  parentPort!.on('message', () => {
+    stop = true;
+  });
+  const times: number[] = [];
+  let claimed = 0;
+  let now = Date.now();
+  parentPort!.postMessage({ ready: true });
+  while (!stop) {
+    now += 10; // past the last claim's lease (5 ms): every delivery is due again
+    const start = performance.now();
+    const batch = await store.claimDueDeliveries({
+      limit: DEFAULT_DELIVERY.claimBatch,
+      leaseMs: 5,
+      now,
+      workerId: 'bench',
+      maxBytes: DEFAULT_DELIVERY.bytesInFlight,
+    });
+    times.push(performance.now() - start);
+    claimed += batch.length;
+    // Lets the stop message in.
+    await new Promise((r) => setImmediate(r));
+  }
+  await store.close();
+  parentPort!.postMessage({ times, claimed });
+}
+
+const pct = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { seconds: { type: 'string', default: '8' }, events: { type: 'string', default: '136' } },
+  });
+  const seconds = Number(values.seconds);
+  const events = Number(values.events);
+  const dir = mkdtempSync(join(tmpdir(), 'herald-claim-lock-bench-'));
+  const file = join(dir, 'herald.db');
+  const control = join(dir, 'control.db');
+  try {
+    const seed = await openStore(`sqlite:${file}`);
+    const now = Date.now();
+    const project = await seed.createProject({ name: 'p' }, now);
+    await seed.createEndpoint(endpointInput(project.id), SECRET, now);
+    for (let i = 0; i < events; i++)
+      await seed.acceptEvents(
+        project.id,
+        [eventInput('big', { payload: { i, pad: `${i}`.padEnd(MIB, 'x') } })],
+        now,
+      );
+    await seed.close();
+    copyFileSync(file, control);
+
+    const rows: Cell[][] = [];
+    for (const [name, claimFile] of [
+      ['one file (as herald serve)', file],
+      ['claims on another file (control)', control],
+    ] as const) {
+      const api = await openStore(`sqlite:${file}`);
+      const worker = new Worker(new URL(import.meta.url), {
+        workerData: { file: claimFile } satisfies ClaimerData,
+      });
+      await new Promise<void>((resolve) => worker.once('message', () => resolve()));
+      const lag = monitorEventLoopDelay({ resolution: 10 });
+      lag.enable();
+      const latencies: number[] = [];
+      const end = performance.now() + seconds * 1000;
+      let failed = 0;
+      while (performance.now() < end) {
+        const start = performance.now();
+        try {
+          await api.acceptEvents(
+            project.id,
+            [eventInput('small', { payload: { n: latencies.length } })],
+            Date.now(),
+          );
+          latencies.push(performance.now() - start);
+        } catch {
+          failed++;
+        }
+      }
+      lag.disable();
+      const done = new Promise<{ times: number[]; claimed: number }>((resolve) =>
+        worker.once('message', resolve),
+      );
+      worker.postMessage('stop');
+      const claims = await done;
+      await worker.terminate();
+      await api.close();
+      latencies.sort((a, b) => a - b);
+      const claimTimes = claims.times.sort((a, b) => a - b);
+      rows.push([
+        name,
+        latencies.length,
+        failed,
+        pct(latencies, 50).toFixed(1),
+        pct(latencies, 99).toFixed(0),
+        (latencies.at(-1) ?? NaN).toFixed(0),
+        (lag.max / 1e6).toFixed(0),
+        claimTimes.length,
+        `${pct(claimTimes, 50).toFixed(0)} / ${(claimTimes.at(-1) ?? NaN).toFixed(0)}`,
+      ]);
+    }
+    console.log(
+      formatTable(
+        `${events} distinct 1 MiB events due, claimed again and again on a worker thread; one small accept at a time for ${seconds} s`,
+        [
+          'claims on',
+          'accepts',
+          'failed',
+          'accept p50 ms',
+          'p99 ms',
+          'max ms',
+          'loop delay max ms',
+          'claims',
+          'claim p50 / max ms',
+        ],
+        rows,
+      ),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (isMainThread) await main();
+else await claimer(workerData as ClaimerData);
