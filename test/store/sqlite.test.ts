@@ -16,12 +16,13 @@ import { CHECKPOINT_EVERY_MS } from '../../src/store/sqlite/checkpoint-after-com
 import {
   CALLBACK_PROBE_SQL,
   CALLBACK_PROJECTS_SQL,
-  claimDue,
   DUE_ENDPOINTS_SQL,
   ENDPOINT_CHANGES_KEPT,
   ENDPOINT_PROBE_SQL,
+  claimDue as leaseDue,
   PROJECT_CALLBACK_PROBE_SQL,
   type ProbeCursor,
+  withEvents,
 } from '../../src/store/sqlite/claims.ts';
 import { RECOVER_SCAN_SQL } from '../../src/store/sqlite/due-deliveries.ts';
 import { BACKLOG_COUNT_SQL, endpointDeliveryPageQuery } from '../../src/store/sqlite/endpoint-deliveries.ts';
@@ -45,6 +46,9 @@ import { defineKeyRotationTest } from './key-rotation.ts';
 import { defineSqlitePlanGuard } from './sqlite-query-plans.ts';
 import { defineStoreSuite } from './store-suite.ts';
 import { holdWriteLock, turns } from './write-lock-holder.ts';
+
+/** A claim and the read of its events, as the store runs them (the read after the commit). */
+const claimDue = (...args: Parameters<typeof leaseDue>) => withEvents(args[0], leaseDue(...args));
 
 const execFileAsync = promisify(execFile);
 

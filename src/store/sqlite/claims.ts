@@ -1,7 +1,8 @@
 /**
  * Claims for the SQLite store: due deliveries picked in due order (the partial index
- * deliveries_due) and leased, with their events. Runs inside one of the store's group commits,
- * beside the attempt records waiting to be written.
+ * deliveries_due) and leased (claimDue), inside one of the store's group commits, beside the
+ * attempt records waiting to be written; then, after its commit, read with their events
+ * (withEvents), so that no payload is read while SQLite's write lock is held.
  */
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import type { HeraldEvent } from '../../domain/types.ts';
@@ -94,14 +95,15 @@ export interface ProbeCursor {
 }
 
 /**
- * Leases up to `o.limit` due deliveries and returns them with their events: those of the endpoints
- * asked for first (`o.first`), then the oldest due, leaving `o.excludeEndpointIds` out. A claim
- * stopped by its bytes keeps those asked for first and the part in turn before the oldest due.
+ * Leases up to `o.limit` due deliveries: those of the endpoints asked for first (`o.first`), then
+ * the oldest due, leaving `o.excludeEndpointIds` out. A claim stopped by its bytes (withinBytes)
+ * keeps those asked for first and the part in turn before the oldest due. Reads no payload: their
+ * events are read after the commit (withEvents). Runs inside one of the store's group commits.
  */
-export function claimDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor): ClaimedDelivery[] {
+export function claimDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor): LeasedClaim {
   returnEndedLeases(db, o, probe);
   const inTurn: Row[] = [];
-  if (!o.first?.length) return withEvents(db, leaseOldest(db, o, probe, inTurn), o, inTurn);
+  if (!o.first?.length) return withinBytes(db, leaseOldest(db, o, probe, inTurn), o, inTurn);
   const first: Row[] = [];
   for (const ep of o.first) {
     if (first.length >= o.limit) break;
@@ -115,7 +117,7 @@ export function claimDue(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor):
   leaseRows(db, first, o);
   const rest =
     first.length < o.limit ? leaseOldest(db, { ...o, limit: o.limit - first.length }, probe, inTurn) : [];
-  return withEvents(db, first.concat(rest), o, first.concat(inTurn));
+  return withinBytes(db, first.concat(rest), o, first.concat(inTurn));
 }
 
 /**
@@ -225,51 +227,87 @@ function skipsWindow(db: DatabaseSync, o: ClaimOptions, probe: ProbeCursor): boo
 }
 
 /**
- * The claimed rows with their events, as the dispatcher gets them. Events are read one at a time,
- * those of the rows `ahead` first (the endpoints asked for first, the part in turn), then in the
- * claim's order, until those read hold `o.maxBytes` of payload (at least one is read): the rows of
- * the events left are given back their due time and lease as they were before this claim. Read in
- * the claim's order alone, a claim whose oldest rows held its bytes (a backlog of large events)
- * was cut before its part in turn, and the other projects' deliveries there went back to wait.
+ * A claim's leased rows, in the claim's order, and their events' ids in the order their payloads
+ * are to be read (withEvents): what claimDue decides inside the write transaction.
  */
-function withEvents(db: DatabaseSync, rows: Row[], o: ClaimOptions, ahead: Row[]): ClaimedDelivery[] {
+export interface LeasedClaim {
+  rows: Row[];
+  eventIds: string[];
+  /** The lease's end: the returned deliveries' due time, and the claim's name in a hand-back. */
+  leaseUntil: number;
+}
+
+/**
+ * Keeps the claim within `o.maxBytes` of payload by the events' sizes alone (`octet_length`
+ * reads the size from the row's header, never the payload's overflow pages): events are counted
+ * one at a time, those of the rows `ahead` first (the endpoints asked for first, the part in turn),
+ * then in the claim's order, until those counted hold `o.maxBytes` (at least one is counted); the
+ * rows of the events left are given back their due time and lease as they were before this claim.
+ * Counted in the claim's order alone, a claim whose oldest rows held its bytes (a backlog of large
+ * events) was cut before its part in turn, and the other projects' deliveries there went back to
+ * wait. Runs inside the claim's write transaction; the payloads are read after its commit
+ * (withEvents): read here, 136 distinct 1 MiB events held SQLite's write lock 0.6-1.4 s a claim,
+ * and the API thread's accepts waited for it up to the busy timeout (bench/claim-write-lock.ts).
+ */
+function withinBytes(db: DatabaseSync, rows: Row[], o: ClaimOptions, ahead: Row[]): LeasedClaim {
+  const leaseUntil = o.now + o.leaseMs;
+  if (rows.length === 0) return { rows, eventIds: [], leaseUntil };
+  const ids = [...new Set(ahead.concat(rows).map((r) => String(r.event_id)))];
+  if (o.maxBytes === undefined) return { rows, eventIds: ids, leaseUntil };
+  // CROSS JOIN: the list drives, so events come in its order and one past the budget is never counted.
+  // id and project_id come before payload in the row: no column past it is read.
+  const sizes = prepared(
+    db,
+    'SELECT e.id, octet_length(e.payload) AS bytes FROM json_each(?) AS j CROSS JOIN events AS e ON e.id = j.value',
+  ).iterate(JSON.stringify(ids)) as Iterable<Row>;
+  const kept: string[] = [];
+  let bytes = 0;
+  let cut = false;
+  for (const er of sizes) {
+    kept.push(String(er.id));
+    bytes += Number(er.bytes);
+    // Ends the statement: the next event is not counted.
+    if (bytes >= o.maxBytes && kept.length < ids.length) {
+      cut = true;
+      break;
+    }
+  }
+  if (!cut) return { rows, eventIds: ids, leaseUntil };
+  const keep = new Set(kept);
+  unlease(
+    db,
+    rows.filter((r) => !keep.has(String(r.event_id))),
+  );
+  return { rows: rows.filter((r) => keep.has(String(r.event_id))), eventIds: kept, leaseUntil };
+}
+
+/**
+ * The leased rows with their events, as the dispatcher gets them: run after the claim's commit,
+ * outside any write transaction (a WAL reader blocks no writer, and its one statement reads one
+ * snapshot). An event deleted between the commit and this read (its project deleted, retention)
+ * took its deliveries with it (ON DELETE CASCADE, in the same transaction): its rows are left out,
+ * and none of them is left leased.
+ */
+export function withEvents(db: DatabaseSync, claim: LeasedClaim): ClaimedDelivery[] {
+  if (claim.rows.length === 0) return [];
   // Payloads stay text: the request body is built from it (ClaimedDelivery.payloadJson).
   const events = new Map<string, { event: HeraldEvent; payloadJson: string }>();
-  if (rows.length) {
-    const ids = [...new Set(ahead.concat(rows).map((r) => String(r.event_id)))];
-    // CROSS JOIN: the list drives, so events come in its order and one past the budget is never read.
-    const read = prepared(
-      db,
-      'SELECT e.* FROM json_each(?) AS j CROSS JOIN events AS e ON e.id = j.value',
-    ).iterate(JSON.stringify(ids)) as Iterable<Row>;
-    let bytes = 0;
-    let cut = false;
-    for (const er of read) {
-      const payloadJson = String(er.payload);
-      events.set(String(er.id), { event: toEventLazyPayload(er), payloadJson });
-      if (o.maxBytes === undefined) continue;
-      bytes += Buffer.byteLength(payloadJson, 'utf8');
-      // Ends the statement: the next event is not read.
-      if (bytes >= o.maxBytes && events.size < ids.length) {
-        cut = true;
-        break;
-      }
-    }
-    if (cut)
-      unlease(
-        db,
-        rows.filter((r) => !events.has(String(r.event_id))),
-      );
+  const read = prepared(
+    db,
+    'SELECT e.* FROM json_each(?) AS j CROSS JOIN events AS e ON e.id = j.value',
+  ).iterate(JSON.stringify(claim.eventIds)) as Iterable<Row>;
+  for (const er of read) {
+    events.set(String(er.id), { event: toEventLazyPayload(er), payloadJson: String(er.payload) });
   }
   const out: ClaimedDelivery[] = [];
-  for (const r of rows) {
+  for (const r of claim.rows) {
     const found = events.get(String(r.event_id));
     if (!found || found.event.projectId !== String(r.project_id)) continue;
     // The returned delivery shows the lease as its due time, as stored, and as its lease's end
     // (the row was read before the lease): a hand-back names the claim by it (ReleaseItem.leasedUntil).
     const delivery = toDelivery(r);
-    delivery.nextAttemptAt = o.now + o.leaseMs;
-    delivery.leasedUntil = o.now + o.leaseMs;
+    delivery.nextAttemptAt = claim.leaseUntil;
+    delivery.leasedUntil = claim.leaseUntil;
     out.push({
       delivery,
       event: found.event,
@@ -278,6 +316,35 @@ function withEvents(db: DatabaseSync, rows: Row[], o: ClaimOptions, ahead: Row[]
   }
   return out;
 }
+
+/**
+ * Gives the rows of a claim whose events could not be read after its commit (withEvents threw)
+ * back as they were before it, those still under its lease (`lease_until` and worker: a row
+ * deleted since is not there, and its rowid, if taken again, holds another lease).
+ */
+export function unleaseUnread(db: DatabaseSync, claim: LeasedClaim, workerId: string): void {
+  if (claim.rows.length === 0) return;
+  run(
+    db,
+    `UPDATE deliveries SET next_attempt_at = j.value ->> 1, leased_by = j.value ->> 2, held_until = j.value ->> 3,
+       lease_until = j.value ->> 4
+     FROM json_each(?1) AS j WHERE deliveries.rowid = j.value ->> 0 AND deliveries.id = j.value ->> 5
+       AND deliveries.lease_until = ?2 AND deliveries.leased_by = ?3`,
+    JSON.stringify(claim.rows.map(unleasedValues)),
+    claim.leaseUntil,
+    workerId,
+  );
+}
+
+/** A row's values before a claim leased it, as unlease and unleaseUnread write them back. */
+const unleasedValues = (r: Row) => [
+  r.row_id,
+  r.next_attempt_at,
+  r.leased_by ?? null,
+  r.held_until ?? null,
+  r.lease_until ?? null,
+  r.id,
+];
 
 /**
  * Gives rows leased by this claim back their due time, hold, lease holder and last lease's end as
@@ -291,15 +358,7 @@ function unlease(db: DatabaseSync, rows: Row[]): void {
     `UPDATE deliveries SET next_attempt_at = j.value ->> 1, leased_by = j.value ->> 2, held_until = j.value ->> 3,
        lease_until = j.value ->> 4
      FROM json_each(?) AS j WHERE deliveries.rowid = j.value ->> 0`,
-    JSON.stringify(
-      rows.map((r) => [
-        r.row_id,
-        r.next_attempt_at,
-        r.leased_by ?? null,
-        r.held_until ?? null,
-        r.lease_until ?? null,
-      ]),
-    ),
+    JSON.stringify(rows.map(unleasedValues)),
   );
 }
 
