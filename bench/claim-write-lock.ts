@@ -29,7 +29,9 @@ interface ClaimerData {
 
 /** The dispatcher thread: claims until told to stop, then posts each claim's wall ms. */
 async function claimer({ file }: ClaimerData): Promise<void> {
-  const store = await openStore(`sqlite:${file}`);
+  // As the dispatcher thread opens it: checkpoints in its own commits past 10,000 WAL pages
+  // (DISPATCHER_CHECKPOINT_PAGES, src/delivery/dispatcher-thread.ts).
+  const store = await openStore(`sqlite:${file}`, { sqliteCheckpointPages: 10_000 });
   let stop = false;
   parentPort!.on('message', () => {
     stop = true;
@@ -98,6 +100,7 @@ async function main(): Promise<void> {
       const latencies: number[] = [];
       const end = performance.now() + seconds * 1000;
       let failed = 0;
+      const errors = new Set<string>();
       while (performance.now() < end) {
         const start = performance.now();
         try {
@@ -107,8 +110,10 @@ async function main(): Promise<void> {
             Date.now(),
           );
           latencies.push(performance.now() - start);
-        } catch {
+        } catch (error) {
           failed++;
+          const e = error as { name?: string; code?: string; message?: string };
+          errors.add(`${e.name ?? 'Error'}${e.code ? ` ${e.code}` : ''}: ${e.message ?? ''}`);
         }
       }
       lag.disable();
@@ -121,6 +126,7 @@ async function main(): Promise<void> {
       await api.close();
       latencies.sort((a, b) => a - b);
       const claimTimes = claims.times.sort((a, b) => a - b);
+      for (const e of errors) console.log(`${name}: an accept failed: ${e}`);
       rows.push([
         name,
         latencies.length,
