@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -21,6 +21,7 @@ import { createSender } from '../../src/delivery/sender.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { ClaimedDelivery } from '../../src/store/store.ts';
 import { endpointInput, eventInput } from '../store/helpers.ts';
+import { fillFileSystem } from '../support/fill-file-system.ts';
 import { until } from '../support/wait-until.ts';
 import { heldReceiver } from './held-receiver.ts';
 
@@ -94,17 +95,7 @@ async function setUp(dir: string) {
       const db = new DatabaseSync(file);
       db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
       db.close();
-      const fd = openSync(filler, 'w');
-      // Each size until ENOSPC, the smaller ones filling what the larger left.
-      for (const size of [1 << 20, 4096, 512]) {
-        const chunk = Buffer.alloc(size, 1);
-        try {
-          for (;;) writeSync(fd, chunk);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-        }
-      }
-      closeSync(fd);
+      fillFileSystem(filler);
     },
     free() {
       rmSync(filler);

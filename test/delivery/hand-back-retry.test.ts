@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -18,6 +18,7 @@ import { releaseOf } from '../../src/delivery/release-items.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { ReleaseItem, Store } from '../../src/store/store.ts';
 import { endpointInput, eventInput } from '../store/helpers.ts';
+import { fillFileSystem } from '../support/fill-file-system.ts';
 
 const WORKER = 'w-hand-back';
 const LEASE_MS = 600_000;
@@ -66,16 +67,7 @@ async function onSmallDisk(run: (disk: Disk) => Promise<void>) {
         const db = new DatabaseSync(file);
         db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
         db.close();
-        const fd = openSync(filler, 'w');
-        for (const size of [1 << 20, 4096, 512]) {
-          const chunk = Buffer.alloc(size, 1);
-          try {
-            for (;;) writeSync(fd, chunk);
-          } catch (error) {
-            if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-          }
-        }
-        closeSync(fd);
+        fillFileSystem(filler);
       },
       free() {
         rmSync(filler);

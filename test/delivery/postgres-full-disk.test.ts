@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,7 @@ import { createDispatcher } from '../../src/delivery/dispatcher.ts';
 import { createSender } from '../../src/delivery/sender.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { endpointInput, eventInput } from '../store/helpers.ts';
+import { fillFileSystem } from '../support/fill-file-system.ts';
 import { startPostgres } from '../support/postgres.ts';
 import { until } from '../support/wait-until.ts';
 
@@ -110,17 +111,7 @@ test('PostgreSQL full disk: accept answers 503 HERALD_ERR_STORAGE_FULL; an attem
     const [accepted] = await store.acceptEvents(project.id, [eventInput('a')], Date.now());
     const deliveryId = accepted!.deliveries[0]!.id;
     await until('the attempt is out', () => receiver.held.length === 1);
-    // Fills the file system, each size until ENOSPC, the smaller ones filling what the larger left.
-    const fd = openSync(filler, 'w');
-    for (const size of [1 << 20, 8192, 512]) {
-      const chunk = Buffer.alloc(size, 1);
-      try {
-        for (;;) writeSync(fd, chunk);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-      }
-    }
-    closeSync(fd);
+    fillFileSystem(filler, [1 << 20, 8192, 512]);
 
     // An event too large for the pages the tables have: the API's answer for its failure.
     const refused = await store
