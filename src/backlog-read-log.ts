@@ -16,7 +16,12 @@ import { errorKind, LINE_INTERVAL_MS, lineDue } from './api/line-throttle.ts';
 import type { Logger } from './logger.ts';
 import { countOutageFailure } from './store/database-outage.ts';
 import { isDatabaseFileGone } from './store/sqlite/database-file-watch.ts';
-import { isDatabaseOutage, isStoreUnreachable } from './store/store-unavailable.ts';
+import {
+  isDatabaseOutage,
+  isStoreUnreachable,
+  isTooManyConnections,
+  TOO_MANY_CONNECTIONS_LINE,
+} from './store/store-unavailable.ts';
 
 const EVERY = `(logged at most once per ${LINE_INTERVAL_MS / 1000} s, with the number since)`;
 
@@ -43,9 +48,11 @@ export function backlogReadLog(logger: Logger): (error: unknown) => void {
         `metrics: cannot read the delivery backlog: the database file is gone ${EVERY}`,
       );
     } else if (unreachable) {
+      // A server at max_connections answered: said as the API and the dispatcher say it.
+      const why = isTooManyConnections(error) ? TOO_MANY_CONNECTIONS_LINE : 'the database cannot be reached';
       logger.warn(
         { cause: causeOf(error), ...since },
-        `metrics: cannot read the delivery backlog: the database cannot be reached ${EVERY}`,
+        `metrics: cannot read the delivery backlog: ${why} ${EVERY}`,
       );
     } else {
       logger.warn({ err: error, ...since }, `metrics: cannot read the delivery backlog ${EVERY}`);

@@ -78,6 +78,10 @@ test('the dispatcher and /metrics say too many clients as the API does, and coun
     `${TOO_MANY_CONNECTIONS_LINE}: answering 503`,
   );
   assert.match(TOO_MANY_CONNECTIONS_LINE, /too many clients \(PostgreSQL max_connections/);
+  assert.equal(
+    lines[1]?.msg,
+    `metrics: cannot read the delivery backlog: ${TOO_MANY_CONNECTIONS_LINE} (logged at most once per 10 s, with the number since)`,
+  );
   assert.deepEqual(
     lines.filter((line) => /reached again/.test(String(line.msg))),
     [],
