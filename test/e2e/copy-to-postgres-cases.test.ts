@@ -104,7 +104,7 @@ function assertRefusedAsForeign(
   assert.match(
     refused.stderr,
     new RegExp(
-      `the PostgreSQL database holds tables that are not Herald's: ${table} \\(${rows} rows\\); copy into a new, empty database`,
+      `the PostgreSQL database holds tables that are not Herald's: ${table} \\(${rows} ${rows === 1 ? 'row' : 'rows'}\\); copy into a new, empty database`,
     ),
   );
   assert.doesNotMatch(refused.stderr, /drop/i, 'never advised to drop what another application holds');
