@@ -322,16 +322,19 @@ export function createSender(options: SenderOptions): Sender {
       const onDeadline = (): void => {
         setImmediate(() => {
           if (settled) return;
-          if (allowance > 0) {
-            const held = Math.min(allowance, stalls.stalledMs() - stalledAtStart);
+          // What is left out as of now: at least what the deadline was moved by already.
+          const held = allowance > 0 ? Math.min(allowance, stalls.stalledMs() - stalledAtStart) : 0;
+          if (held > moved) {
             const wait = t0 + req.timeoutMs + held - performance.now();
-            if (held > moved && wait >= MIN_DEADLINE_MOVE_MS) {
+            if (wait >= MIN_DEADLINE_MOVE_MS) {
               deadlineTimer = setTimeout(onDeadline, wait);
               moved = held;
               return;
             }
           }
-          const error = new DeadlineError(req.timeoutMs, moved);
+          // `held`, not `moved`: a hold that ended at (or past) the moved deadline was left out too,
+          // up to the allowance, though the deadline was not moved again for it.
+          const error = new DeadlineError(req.timeoutMs, held);
           // first: undici may report the abort to onError at once
           if (status >= 200) timedOutInBody(error);
           // Still without a connection because the proxy has not taken one: the proxy's failure.

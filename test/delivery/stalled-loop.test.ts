@@ -121,6 +121,10 @@ test('the allowance bounds what a held loop adds: past it the attempt times out'
   });
   assert.equal(result.error?.kind, 'timeout');
   assert.ok(took < 1_550 + 300, `timed out after ${Math.round(took)} ms`);
+  // ~1,450 ms held, 200 of it left out: the deadline had passed when the hold ended. Without the
+  // bound the deadline would move on by the whole hold (timing out ~200 ms later, inside the
+  // bound on `took` above), and the message would say so.
+  assert.match(result.error!.message, /300 ms timeout, not counting 200 ms this process could not run$/);
 });
 
 test('without an allowance the deadline is wall time, as before', async () => {
