@@ -156,7 +156,9 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
     const failingFirst: ClaimFirst[] = [];
     const failingNow = failing.at(now);
     // Turned away for want of queued room, and given a delivery of that room (turnedAway): but a
-    // held endpoint gets none, and a failing one its free connections' worth below.
+    // held endpoint gets none, and neither does a failing one (its turn passes: it is left out below
+    // with the rest of `saturated`, until its pause ends, FAILING_ENDPOINT_PAUSE_MS after its last
+    // failure, or its project has room for one of each).
     if (turnedFirst.length) {
       const not = new Set(held.concat(failingNow.map((ep) => ep.endpointId)));
       for (const ep of turnedFirst) if (!not.has(ep.endpointId)) failingFirst.push(ep);
