@@ -88,10 +88,11 @@ async function attemptUnderLease(leaseMs: number): Promise<string> {
 
 test('a hold past what the lease leaves: at most the lease less the timeout and the margin is left out', async () => {
   // 400 ms of the lease past the timeout and the record's margin: of the ~1,450 ms held after the
-  // attempt began, no more than that is left out.
+  // attempt began, no more than that is left out (less the time from the claim to the attempt,
+  // which a loaded machine can stretch: so only the bound and that something was left out).
   const message = await attemptUnderLease(TIMEOUT_MS + LEASE_MARGIN_MS + 400);
   const left = Number(/not counting (\d+) ms this process could not run$/.exec(message)?.[1]);
-  assert.ok(left >= 350 && left <= 400, message);
+  assert.ok(left > 0 && left <= 400, message);
 });
 
 test('a lease with no room past the timeout and the margin: the timeout is wall time', async () => {
