@@ -50,3 +50,12 @@ test('docs/cli.md names every flag of the CLI', () => {
   const missing = commands().flatMap((c) => c.flags.filter((f) => !mentions(f)).map((f) => `${c.name} ${f}`));
   assert.deepEqual(missing, []);
 });
+
+test('herald serve --help says where the settings it has no flag for are', () => {
+  const serve = commandGroups().find((c) => c.name() === 'serve');
+  assert.ok(serve);
+  // Its flags are 8 of some 40 settings: the rest are HERALD_* variables only.
+  assert.match(serve.helpInformation(), /HERALD_\*\s+environment\s+variable[\s\S]*docs\/configuration\.md/);
+  // The command list of `herald --help` keeps its one line.
+  assert.equal(serve.summary(), 'run Herald: HTTP API and dispatcher (see --role)');
+});

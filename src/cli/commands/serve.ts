@@ -6,7 +6,13 @@ import { runCommand } from '../run-command.ts';
 export function serveCommand(): Command {
   return (
     new Command('serve')
-      .description('run Herald: HTTP API and dispatcher (see --role)')
+      .summary('run Herald: HTTP API and dispatcher (see --role)')
+      // The flags are a few of its settings: say where the others are (`herald serve --help`).
+      .description(
+        'run Herald: HTTP API and dispatcher (see --role). The flags below are a few of its ' +
+          'settings; every setting, these included, is a HERALD_* environment variable: ' +
+          'docs/configuration.md lists them all',
+      )
       .option('-p, --port <port>', 'TCP port, 0 for any free port (env HERALD_PORT, default 8080)')
       .option('--host <host>', 'address to listen on (env HERALD_HOST, default 127.0.0.1)')
       .option('--database <url>', 'sqlite:PATH or postgres://… (env HERALD_DATABASE_URL)')
