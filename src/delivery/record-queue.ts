@@ -110,9 +110,10 @@ export interface RecordQueue {
   /** Writes what is queued now; resolves once every write so far has finished. */
   flush(): Promise<void>;
   /**
-   * A stop: `ms` from now on (a timer, not the clock), a write that finds the database out of reach
-   * is given up (onError) instead of tried again, and a wait to try again ends then, so the records
-   * still to be written get one more try each. A later call changes nothing.
+   * A stop: `ms` from now on (a timer, not the clock; and after the sockets' next read since), a
+   * write that finds the database out of reach is given up (onError) instead of tried again, and a
+   * wait to try again ends then, so the records still to be written get one more try each. A later
+   * call changes nothing.
    */
   giveUpAfter(ms: number): void;
   /**
@@ -247,10 +248,19 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
     },
     flush,
     giveUpAfter(ms) {
-      giveUpTimer ??= setTimeout(() => {
-        givingUp = true;
-        endWait?.();
-      }, ms);
+      // Over after the event loop's next read of the sockets, not in the timer's callback (as
+      // attempt-slots' grace): a thread held past `ms` (synchronous work, a paused process) runs its
+      // due timers before it reads the sockets, so a write refused in time (the database out of
+      // reach, back by the hold's end) found the queue giving up and was given up without the one
+      // more try, its attempt left unrecorded and its delivery sent again after its lease.
+      giveUpTimer ??= setTimeout(
+        () =>
+          setImmediate(() => {
+            givingUp = true;
+            endWait?.();
+          }),
+        ms,
+      );
       giveUpTimer.unref();
     },
     get full() {
