@@ -10,20 +10,14 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
-import { buildApp } from '../../src/api/build-app.ts';
-import { loadConfig } from '../../src/config/load-config.ts';
-import { createMetrics } from '../../src/metrics.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { GroupCommit } from '../../src/store/sqlite/group-commit.ts';
 import type { Store } from '../../src/store/store.ts';
-import { capturedLogger } from '../support/captured-logger.ts';
-
-const ADMIN = 'store-full-admin-token-0123456789abcdef';
+import { startLoggedHttpApi } from '../support/logged-http-api.ts';
 
 test('a full disk and exhausted file descriptors: 503s with Retry-After, one log line per 10 s without a stack, counted; writes going through again are one line', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'herald-store-full-'));
@@ -56,29 +50,7 @@ test('a full disk and exhausted file descriptors: 503s with Retry-After, one log
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
-  const { logger, lines } = capturedLogger();
-  const metrics = createMetrics({ store, processMetrics: false });
-  const app = buildApp({
-    store,
-    config: loadConfig({ env: { HERALD_ADMIN_TOKEN: ADMIN } }),
-    logger,
-    metrics,
-  });
-  app.setReady(true);
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  const call = (method: string, path: string, body?: unknown) =>
-    fetch(base + path, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-  const failures = async (reason: string) => {
-    const text = await (await call('GET', '/metrics')).text();
-    const match = text.match(new RegExp(`^herald_store_failures_total\\{reason="${reason}"\\} (\\d+)$`, 'm'));
-    assert.ok(match, text);
-    return Number(match[1]);
-  };
+  const { lines, call, storeFailures: failures, close } = await startLoggedHttpApi(store);
   try {
     const fullBefore = await failures('full');
     const replies = await Promise.all(
@@ -126,7 +98,7 @@ test('a full disk and exhausted file descriptors: 503s with Retry-After, one log
     assert.ok(!text.includes('"stack"'), text);
     assert.ok(!text.includes('unhandled error'), text);
   } finally {
-    await app.close();
+    await close();
     await real.close();
     disk.close();
     rmSync(dir, { recursive: true, force: true });

@@ -8,17 +8,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildApp } from '../../src/api/build-app.ts';
-import { loadConfig } from '../../src/config/load-config.ts';
-import { createMetrics } from '../../src/metrics.ts';
 import { openStore } from '../../src/store/open-store.ts';
-import { capturedLogger } from '../support/captured-logger.ts';
+import { startLoggedHttpApi } from '../support/logged-http-api.ts';
 
-const ADMIN = 'store-io-error-admin-token-0123456789abcdef';
 const fileSize = (limit: string) =>
   execFileSync('prlimit', ['--pid', String(process.pid), `--fsize=${limit}:unlimited`]);
 
@@ -27,24 +22,8 @@ test('a disk I/O error on a write: 503 with Retry-After, one error line, counted
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const store = await openStore(`sqlite:${join(dir, 'herald.db')}`);
   t.after(() => store.close());
-  const { logger, lines } = capturedLogger();
-  const metrics = createMetrics({ store, processMetrics: false });
-  const app = buildApp({
-    store,
-    config: loadConfig({ env: { HERALD_ADMIN_TOKEN: ADMIN } }),
-    logger,
-    metrics,
-  });
-  app.setReady(true);
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  t.after(() => app.close());
-  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  const call = (method: string, path: string, body?: unknown) =>
-    fetch(base + path, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+  const { lines, call, storeFailures, close } = await startLoggedHttpApi(store);
+  t.after(close);
   const created = await call('POST', '/api/v1/projects', { name: 'io' });
   assert.equal(created.status, 201);
   const project = ((await created.json()) as { id: string }).id;
@@ -76,7 +55,5 @@ test('a disk I/O error on a write: 503 with Retry-After, one error line, counted
 
   const again = await call('POST', `/api/v1/projects/${project}/events`, event(99));
   assert.equal(again.status, 202, await again.text());
-  const text = await (await call('GET', '/metrics')).text();
-  const counted = Number(/^herald_store_failures_total\{reason="io_error"\} (\d+)$/m.exec(text)?.[1]);
-  assert.ok(counted >= 1, text);
+  assert.ok((await storeFailures('io_error')) >= 1);
 });
