@@ -9,27 +9,11 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
-import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { drainIdleConnectionsOnClose } from '../../src/api/drain-idle-connections.ts';
+import { idleConnection, writeThenHold } from '../support/idle-keep-alive.ts';
 
 const REQUEST = 'GET /next HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n';
-
-/** What comes back on `socket` until it closes: the bytes, and the error it ended with, if any. */
-function collect(socket: Socket): Promise<{ text: string; error: string | null }> {
-  return new Promise((resolve) => {
-    let text = '';
-    let error: string | null = null;
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      text += chunk;
-    });
-    socket.on('error', (e: NodeJS.ErrnoException) => {
-      error = e.code ?? e.message;
-    });
-    socket.on('close', () => resolve({ text, error }));
-  });
-}
 
 test('a request sent on an idle connection within the window is answered, though the process was busy past the window when it came', async () => {
   const windowMs = 20;
@@ -41,29 +25,11 @@ test('a request sent on an idle connection within the window is answered, though
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as { port: number };
-  const socket = connect(port, '127.0.0.1');
-  await once(socket, 'connect');
-  const answers = collect(socket);
-  socket.write('GET /first HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
-  // The first answer read: the connection is idle, kept alive.
-  await new Promise<void>((resolve) => {
-    const seen = () => {
-      socket.off('data', seen);
-      resolve();
-    };
-    socket.on('data', seen);
-  });
+  const { socket, answers } = await idleConnection(port, 'GET /first HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  // In a check-phase callback (as the tail of a busy turn): the next request is written (to the
-  // kernel, on loopback: in the server socket's buffer at once), then this process stays busy past
-  // the window, so its timer is due before the request is read.
-  await new Promise<void>((resolve) =>
-    setImmediate(() => {
-      socket.write(REQUEST);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, windowMs * 10);
-      resolve();
-    }),
-  );
+  // The next request written, then this process busy past the window: its timer is due before the
+  // request is read.
+  await writeThenHold(socket, REQUEST, windowMs * 10);
   const { text, error } = await answers;
   await closed;
   assert.equal(error, null, `the connection was reset under the request: ${text}`);
