@@ -13,24 +13,19 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { test } from 'node:test';
 import { DEFAULT_DELIVERY } from '../../src/config/config-types.ts';
 import { createDispatcher } from '../../src/delivery/dispatcher.ts';
 import { createSender } from '../../src/delivery/sender.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { endpointInput, eventInput } from '../store/helpers.ts';
+import { holdThread } from '../support/hold-thread.ts';
 
 const SERVER = `require('node:http').createServer((q, s) => { q.resume(); q.on('end', () => s.end('ok')); })
   .listen(0, '127.0.0.1', function () { console.log(this.address().port); });`;
 const EVENTS = 8;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function hold(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end);
-}
 
 test('a dispatcher thread held past the timeout again and again: a healthy endpoint is neither timed out nor disabled', async (t) => {
   const child = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -57,7 +52,7 @@ test('a dispatcher thread held past the timeout again and again: a healthy endpo
     // thread is held, past the 300 ms timeout. Three timeouts in a row would disable the endpoint.
     send: (request) => {
       const sent = sender.send(request);
-      hold(450);
+      holdThread(450);
       return sent;
     },
     config: { ...DEFAULT_DELIVERY, allowNetworks: ['127.0.0.0/8'], pollIntervalMs: 20, failureThreshold: 3 },

@@ -13,23 +13,18 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { test } from 'node:test';
 import { DEFAULT_DELIVERY } from '../../src/config/config-types.ts';
 import { createDispatcher } from '../../src/delivery/dispatcher.ts';
 import { createSender } from '../../src/delivery/sender.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { endpointInput, eventInput } from '../store/helpers.ts';
+import { holdThread } from '../support/hold-thread.ts';
 
 // Answers 200 ms after a request has come, and says on stdout that it came.
 const SERVER = `require('node:http').createServer((q, s) => { q.resume(); q.on('end', () => {
     console.log('request'); setTimeout(() => s.end('ok'), 200); }); })
   .listen(0, '127.0.0.1', function () { console.log(this.address().port); });`;
-
-function hold(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end);
-}
 
 test('an answer that came while the thread was held past the stop grace is recorded, not cut off', async (t) => {
   const child = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -69,7 +64,7 @@ test('an answer that came while the thread was held past the stop grace is recor
   // in a check-phase callback (as the tail of a busy turn): the event loop's next turn runs its
   // due timers before it reads the sockets. (Held in a timer's callback, the timers due after it
   // start wait for the next turn, which reads the sockets first.)
-  setTimeout(() => setImmediate(() => hold(1_000)), 50);
+  setTimeout(() => setImmediate(() => holdThread(1_000)), 50);
   await stopping;
 
   assert.deepEqual(

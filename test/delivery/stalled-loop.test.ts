@@ -12,6 +12,7 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { after, before, test } from 'node:test';
 import { createSender, type Sender } from '../../src/delivery/sender.ts';
+import { holdThread } from '../support/hold-thread.ts';
 
 // The receiver in another process: it must answer while this one is held.
 const SERVER = `require('node:http').createServer((q, s) => {
@@ -31,12 +32,6 @@ after(async () => {
   for (const s of senders) await s.close();
   child.kill();
 });
-
-/** Holds this thread's event loop for `ms`, as a long synchronous read would. */
-function hold(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end);
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -67,7 +62,7 @@ async function attempt(sender: Sender, path: string, a: Attempt) {
     ...(a.allowance === undefined ? {} : { stallAllowanceMs: a.allowance }),
   });
   if (a.waitMs) await sleep(a.waitMs);
-  if (a.holdMs) hold(a.holdMs);
+  if (a.holdMs) holdThread(a.holdMs);
   const result = await pending;
   return { result, took: performance.now() - t0 };
 }

@@ -9,22 +9,17 @@
  * allowed for the round trip; the offset exported now does too.
  */
 import assert from 'node:assert/strict';
-import { performance } from 'node:perf_hooks';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLOCK_OFFSET_WARN_MS, startClockCheck } from '../../src/clock-check.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import { holdThread } from '../support/hold-thread.ts';
 import { withPostgres } from '../support/postgres.ts';
 
 const server = await withPostgres();
 after(() => server.stop());
 
 /** Holds this thread's event loop for `ms`, as synchronous work would. */
-function hold(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end);
-}
-
 test('a reading taken while this thread was held exports no offset the clocks do not have, and logs nothing', async () => {
   const store = new PostgresStore(await server.createDatabase());
   await store.migrate();
@@ -37,7 +32,7 @@ test('a reading taken while this thread was held exports no offset the clocks do
     };
     const check = startClockCheck({ databaseNow: () => store.databaseNow(), log, intervalMs: 3_600_000 });
     try {
-      hold(2_500); // the first reading is under way: its query goes out, or its answer is read, after this
+      holdThread(2_500); // the first reading is under way: its query goes out, or its answer is read, after this
       while (check.offsetMs() === null) await sleep(10);
       const offset = check.offsetMs()!;
       assert.ok(Math.abs(offset) < CLOCK_OFFSET_WARN_MS, `an offset of ${offset} ms exported`);
