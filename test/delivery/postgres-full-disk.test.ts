@@ -12,8 +12,6 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -27,41 +25,11 @@ import { endpointInput, eventInput } from '../store/helpers.ts';
 import { fillFileSystem } from '../support/fill-file-system.ts';
 import { startPostgres } from '../support/postgres.ts';
 import { until } from '../support/wait-until.ts';
+import { heldReceiver } from './held-receiver.ts';
 
 const LEASE_MS = 600_000;
 /** Text that does not compress: a value this large is stored out of line, in new TOAST pages. */
 const incompressible = (bytes: number) => randomBytes(bytes).toString('base64').slice(0, bytes);
-
-/** A receiver holding its first request until letGo(), then answering each with 60 KB of text. */
-async function bulkyReceiver() {
-  const arrivals: string[] = [];
-  const held: ServerResponse[] = [];
-  const body = incompressible(60_000);
-  let holding = true;
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      arrivals.push(req.url!);
-      if (holding) held.push(res);
-      else res.end(body);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    arrivals,
-    held,
-    letGo() {
-      holding = false;
-      for (const res of held.splice(0)) res.end(body);
-    },
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
 
 test('PostgreSQL full disk: accept answers 503 HERALD_ERR_STORAGE_FULL; an attempt sent as the disk filled is recorded once space is freed, sent once', async () => {
   const server = await startPostgres();
@@ -79,7 +47,8 @@ test('PostgreSQL full disk: accept answers 503 HERALD_ERR_STORAGE_FULL; an attem
     await admin.end();
     const store = await openStore(server.url.replace(/\/postgres$/, '/herald_full'));
     cleanups.push(() => store.close());
-    const receiver = await bulkyReceiver();
+    // Holding its one request until letGo(), then answering 60 KB of text.
+    const receiver = await heldReceiver(['first'], incompressible(60_000));
     cleanups.push(() => receiver.close());
     const sender = createSender({
       allowNetworks: ['127.0.0.1/32'],
@@ -138,7 +107,7 @@ test('PostgreSQL full disk: accept answers 503 HERALD_ERR_STORAGE_FULL; an attem
     const delivery = await store.getDelivery(project.id, deliveryId);
     assert.equal(delivery?.attempts, 1);
     assert.equal((await store.listAttempts(project.id, { limit: 10 })).data.length, 1);
-    assert.deepEqual(receiver.arrivals, ['/first']);
+    assert.deepEqual(receiver.arrivals, ['first']);
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup();
     await server.stop();
