@@ -93,7 +93,9 @@ test('a receiver that does not answer still times out at its timeout when the lo
   const { result, took } = await attempt(newSender(), '/silent', { allowance: 10_000 });
   assert.equal(result.error?.kind, 'timeout');
   assert.ok(took >= 290 && took < 1_000, `timed out after ${Math.round(took)} ms`);
-  assert.match(result.error!.message, /300 ms timeout$/);
+  // A loaded machine (other processes on the cores) can keep this thread from running for a while
+  // even here, and that is counted and said like any hold: the bound above is what is checked.
+  assert.match(result.error!.message, /300 ms timeout(, not counting \d+ ms this process could not run)?$/);
 });
 
 test('a receiver that does not answer, the loop held: the held time is added, and said', async () => {
