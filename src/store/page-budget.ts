@@ -21,6 +21,12 @@
 export const PAGE_BUDGET_BYTES = 4 * 1024 * 1024;
 
 /**
+ * The budget both stores cut pages at, read at each listing: PAGE_BUDGET_BYTES. An object, so a test
+ * can make it small (page-budget-suite.ts: items of a few tens of KiB show what items of 2 MiB did).
+ */
+export const pageBudget = { bytes: PAGE_BUDGET_BYTES };
+
+/**
  * How many attempts a page looks at when it is filtered by what no index serves: an event type, or
  * the succeeded outcome (indexes for them would cost every attempt writes on the delivery path:
  * −2.6 % closed loop for event types). Such a page reads the attempts that match the other
@@ -40,7 +46,7 @@ export function takeWithinBudget<T>(
   rows: Iterable<T>,
   max: number,
   bytesOf: (row: T) => number,
-  budget = PAGE_BUDGET_BYTES,
+  budget = pageBudget.bytes,
 ): { rows: T[]; cut: boolean } {
   const taken: T[] = [];
   if (max <= 0) return { rows: taken, cut: false };

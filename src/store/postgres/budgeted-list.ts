@@ -3,7 +3,7 @@
  * are fetched with the bytes before each (a window sum), and rows starting past the budget are
  * left in the database, not sent: what the query returns is the page.
  */
-import { PAGE_BUDGET_BYTES } from '../page-budget.ts';
+import { pageBudget } from '../page-budget.ts';
 import type { Row } from './rows.ts';
 
 /**
@@ -34,7 +34,7 @@ export function budgetedListSql(inner: string, order: 'id DESC' | typeof NAME_OR
   return `SELECT * FROM (
       SELECT p.*, sum(p.bytes) OVER (ORDER BY p.${order}) - p.bytes AS bytes_before, count(*) OVER () AS fetched
       FROM (${inner}) p
-    ) q WHERE bytes_before < ${PAGE_BUDGET_BYTES} ORDER BY ${order}`;
+    ) q WHERE bytes_before < ${pageBudget.bytes} ORDER BY ${order}`;
 }
 
 /** Whether the budget left candidates out (then more rows follow the page). */
