@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type MetricsSource } from '../../src/api/build-app.ts';
 import type { Config } from '../../src/config/config-types.ts';
@@ -12,6 +11,7 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { closeAnsweredConnections } from '../support/close-answered-connections.ts';
+import { within } from '../support/wait-until.ts';
 
 export const ADMIN = 'api-test-admin-token-0123456789abcdef';
 
@@ -145,7 +145,11 @@ export async function announceLargeBody(
   const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   socket.write(`${head}Content-Length: 104857600\r\n\r\n`);
   socket.write(Buffer.alloc(1024 * 1024, 0x20));
-  const closed = await Promise.race([ended.then(() => true), sleep(5_000).then(() => false)]);
+  const closed = await within(
+    ended.then(() => true),
+    5_000,
+    false,
+  );
   socket.destroy();
   return { answer, closed };
 }

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectionOf } from '../../src/api/connection-requests.ts';
 import { HELD_AT_MOST, PIPELINED_AT_ONCE } from '../../src/api/pipelined-requests.ts';
+import { within } from '../support/wait-until.ts';
 import { startApi, type TestApi } from './helpers.ts';
 
 /** Answers the operating system may take in on loopback before the client reads (~5 MB each). */
@@ -104,7 +105,7 @@ describe('pipelined requests', () => {
       const socket = pipeline(count);
       const [serverSide] = await accepted;
       const closed = once(serverSide, 'close').then(() => true);
-      const inTime = await Promise.race([closed, sleep(withinMs).then(() => false)]);
+      const inTime = await within(closed, withinMs, false);
       socket.destroy();
       return inTime;
     } finally {

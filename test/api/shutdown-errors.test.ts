@@ -17,6 +17,7 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startHerald } from '../../src/main.ts';
 import { openStore } from '../../src/store/open-store.ts';
+import { within } from '../support/wait-until.ts';
 
 const ADMIN = 'shutdown-errors-admin-token-0123456789';
 
@@ -326,10 +327,11 @@ test('a client sending its request body slowly does not hold up the stop past th
   try {
     await new Promise((r) => setTimeout(r, 200));
     const startedAt = Date.now();
-    const outcome = await Promise.race([
+    const outcome = await within(
       herald.close({ graceMs: 500 }).then(() => 'closed'),
-      new Promise((r) => setTimeout(r, 5_000, 'still closing after 5 s')),
-    ]);
+      5_000,
+      'still closing after 5 s',
+    );
     assert.equal(outcome, 'closed');
     const closeMs = Date.now() - startedAt;
     assert.ok(closeMs < 2_000, `closed after ${closeMs} ms`);

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type LocalPostgres, startPostgres } from '../support/postgres.ts';
+import { within } from '../support/wait-until.ts';
 import { api, type HeraldProcess, startHerald } from './harness.ts';
 
 const TOKEN = 'e2e-record-outage-token-0123456789abcdef';
@@ -148,7 +149,7 @@ describe('attempts answered while PostgreSQL is down', { concurrency: true }, ()
     release();
     await sleep(2_000); // the records have found the database out of reach
     const stopAt = Date.now();
-    const exit = await Promise.race([herald.kill('SIGTERM'), sleep(30_000).then(() => 'still running')]);
+    const exit = await within(herald.kill('SIGTERM'), 30_000, 'still running');
     const took = Date.now() - stopAt;
     assert.deepEqual(exit, { code: 0, signal: null }, `after ${took} ms`);
     assert.ok(took >= 9_000 && took < 20_000, `stopped in ${took} ms`);
