@@ -215,7 +215,7 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
         closeWithin(current, graceMs, () =>
           logger.warn(
             { graceMs },
-            `shutdown: requests still being received ${graceMs} ms after the stop began are cut (their clients see the connection close without an answer)`,
+            `shutdown: requests still in progress ${graceMs} ms after the stop began (a body still being received, or an answer not yet sent) are cut: their clients see the connection close without an answer`,
           ),
         ),
       );

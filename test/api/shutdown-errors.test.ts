@@ -17,6 +17,7 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startHerald } from '../../src/main.ts';
 import { openStore } from '../../src/store/open-store.ts';
+import { capturedLogger } from '../support/captured-logger.ts';
 import { within } from '../support/wait-until.ts';
 
 const ADMIN = 'shutdown-errors-admin-token-0123456789';
@@ -314,7 +315,8 @@ test('a client sending its request body slowly does not hold up the stop past th
       HERALD_HOST: '127.0.0.1',
     },
   });
-  const herald = await startHerald(config, { logger: createLogger({ level: 'silent' }) });
+  const { logger, lines } = capturedLogger('warn');
+  const herald = await startHerald(config, { logger });
   const { socket, received } = await connection(Number(new URL(herald.url).port));
   socket.on('error', () => undefined);
   received.catch(() => undefined); // cut: no answer to read
@@ -335,6 +337,13 @@ test('a client sending its request body slowly does not hold up the stop past th
     assert.equal(outcome, 'closed');
     const closeMs = Date.now() - startedAt;
     assert.ok(closeMs < 2_000, `closed after ${closeMs} ms`);
+    const cut = lines.filter((l) => String(l.msg).includes('are cut'));
+    assert.equal(cut.length, 1, JSON.stringify(lines));
+    assert.equal(cut[0]!.graceMs, 500);
+    assert.match(
+      String(cut[0]!.msg),
+      /requests still in progress 500 ms after the stop began \(a body still being received/,
+    );
   } finally {
     clearInterval(drip);
     socket.destroy();
