@@ -10,6 +10,7 @@ import { type Command, Option } from 'commander';
 import { type ConnectionFlags, DEFAULT_API_URL, resolveConnection } from '../config/client-connection.ts';
 import { withoutCredentials } from '../domain/http-url.ts';
 import { parseJsonExact } from '../domain/json-text.ts';
+import { cliIo } from './cli-io.ts';
 import { readTextFile } from './read-text-file.ts';
 import { CommandError } from './run-command.ts';
 
@@ -27,7 +28,10 @@ export function withConnectionFlags(command: Command): Command {
 }
 
 export async function connect(flags: ConnectionFlags): Promise<HeraldClient> {
-  const { url, urlSource, token, tokenSource, tokenFile, savedTokenApplies } = resolveConnection(flags);
+  const { url, urlSource, token, tokenSource, tokenFile, savedTokenApplies } = resolveConnection(
+    flags,
+    cliIo().env,
+  );
   // Before the token: `127.0.0.1:8080` (no http://) is not a URL on this machine, so the saved token
   // does not apply to it, and the error was "no token …, --url names another host".
   const parsed = URL.parse(url);
@@ -139,7 +143,7 @@ export function unreachable(error: unknown, flags: ConnectionFlags): CommandErro
     if (typeof c === 'string' && UNREACHABLE.has(c)) code = c;
   }
   if (code === undefined) return null;
-  const { url, urlFrom } = resolveConnection(flags);
+  const { url, urlFrom } = resolveConnection(flags, cliIo().env);
   const from = urlFrom ? `from ${urlFrom}` : 'the default';
   return new CommandError(
     `cannot reach Herald at ${withoutCredentials(url)} (${from}): ${(error as Error).message || code}. ` +
@@ -156,7 +160,7 @@ export function unreachable(error: unknown, flags: ConnectionFlags): CommandErro
 export function noAnswer(
   error: unknown,
   flags: ConnectionFlags,
-  env?: NodeJS.ProcessEnv, // the process's (client-connection.ts reads it), unless a test gives one
+  env: NodeJS.ProcessEnv = cliIo().env, // the run's (cli-io.ts), unless a test gives one
 ): CommandError | null {
   if (!(error instanceof HeraldNetworkError) || error.tries === 0) return null;
   const { url, urlFrom } = resolveConnection(flags, env);
@@ -189,7 +193,7 @@ export function notHerald(
   flags: ConnectionFlags,
   describe: (error: HeraldApiError) => string,
 ): CommandError | null {
-  const { url, urlFrom } = resolveConnection(flags);
+  const { url, urlFrom } = resolveConnection(flags, cliIo().env);
   const question = urlFrom
     ? `is ${urlFrom} a Herald server?`
     : 'is it a Herald server (the default URL)? Point the CLI at one with --url URL or HERALD_URL';

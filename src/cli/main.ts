@@ -2,12 +2,10 @@
  * `herald` command line: turns arguments into options and calls the same functions the API and
  * the server use (serve, migrate, event-types), or a running Herald's API through @herald/client
  * (projects, portal-links, events, endpoints, deliveries, operational-events, event-types list|get,
- * listen). Loaded by bin/herald.js; runs on import.
+ * listen). Loaded by bin/herald.js; runs on import: run.ts with the process's own io.
  */
-import { Command } from 'commander';
-import packageJson from '../../package.json' with { type: 'json' };
-import { commandGroups } from './command-groups.ts';
-import { helpAfterUsageErrors } from './help-after-errors.ts';
+import { processIo } from './cli-io.ts';
+import { run } from './run.ts';
 import { stdoutFailureReported } from './work-report.ts';
 
 // `herald events list | head -1`: the reader went away, which is not an error of ours. Output that
@@ -23,23 +21,18 @@ const cannotWrite = (error: NodeJS.ErrnoException): void => {
   process.stderr.write(`herald: cannot write the output (stdout): ${error.message}\n`);
 };
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (stdoutFailureReported()) return;
+  if (stdoutFailureReported(process.stdout)) return;
   if (error.code === 'EPIPE') process.exit(0);
   cannotWrite(error);
   process.exit(1);
 });
 process.on('exit', () => {
   const error = process.stdout.errored as NodeJS.ErrnoException | null;
-  if (!error || error.code === 'EPIPE' || stdoutFailureReported()) return;
+  if (!error || error.code === 'EPIPE' || stdoutFailureReported(process.stdout)) return;
   cannotWrite(error);
   process.exitCode = 1;
 });
 
-const program = new Command('herald')
-  .description('Herald: self-hosted webhook platform')
-  .version(packageJson.version)
-  .showHelpAfterError();
-for (const command of commandGroups()) program.addCommand(command);
-helpAfterUsageErrors(program);
-
-await program.parseAsync(process.argv);
+const code = await run(process.argv.slice(2), processIo());
+// A command that set none leaves the process's own (a signal handler's, serve's) as it is.
+if (code !== 0) process.exitCode = code;

@@ -14,6 +14,7 @@ import {
   unreachable,
 } from './api-connection.ts';
 import { describeApiError } from './api-errors.ts';
+import { cliIo } from './cli-io.ts';
 import { CommandError, runCommand } from './run-command.ts';
 import { visible } from './terminal-text.ts';
 import { reportText } from './work-report.ts';
@@ -23,16 +24,16 @@ import { reportText } from './work-report.ts';
  * every line that may hold what a tenant or a server wrote goes through here.
  */
 export function printLine(text: string): void {
-  process.stdout.write(`${visible(text)}\n`);
+  cliIo().stdout.write(`${visible(text)}\n`);
 }
 
 /** One line on stderr, `herald: ` first, its control characters made visible. */
 export function sayLine(text: string): void {
-  process.stderr.write(`herald: ${visible(text)}\n`);
+  cliIo().stderr.write(`herald: ${visible(text)}\n`);
 }
 
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  cliIo().stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 /**
@@ -174,7 +175,7 @@ export function apiAction<F extends ConnectionFlags>(
  * `herald listen` words its 401s with it too (commands/listen.ts).
  */
 export function tokenSent(flags: ConnectionFlags): string {
-  const { tokenSource, adminTokenShadowed } = resolveConnection(flags);
+  const { tokenSource, adminTokenShadowed } = resolveConnection(flags, cliIo().env);
   if (tokenSource === null) return '';
   if (tokenSource === 'HERALD_TOKEN' && adminTokenShadowed) {
     return ": the token sent was HERALD_TOKEN's (HERALD_ADMIN_TOKEN is set too, and comes after it)";

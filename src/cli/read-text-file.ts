@@ -7,13 +7,14 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
+import { cliIo } from './cli-io.ts';
 import { CommandError } from './run-command.ts';
 
-/** `path` (0: stdin) as text; `flag` and `name` say what, in the error. */
+/** `path` (0: stdin, the run's: cli-io.ts) as text; `flag` and `name` say what, in the error. */
 export function readTextFile(path: string | 0, flag: string, name: string): string {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(path);
+    bytes = path === 0 ? cliIo().readStdin() : readFileSync(path);
   } catch (error) {
     throw new CommandError(`${flag}: cannot read ${name}`, { cause: error });
   }

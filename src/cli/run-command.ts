@@ -1,4 +1,5 @@
 import { ConfigError } from '../config/config-error.ts';
+import { cliIo, setExitCode } from './cli-io.ts';
 import { visible } from './terminal-text.ts';
 
 /** A failure the user can fix from the message alone (bad file, unreachable database): no stack trace. */
@@ -21,8 +22,8 @@ export async function runCommand(body: () => Promise<void>): Promise<void> {
   try {
     await body();
   } catch (error) {
-    process.stderr.write(`herald: ${describe(error)}\n`);
-    process.exitCode = 1;
+    cliIo().stderr.write(`herald: ${describe(error)}\n`);
+    setExitCode(1);
   }
 }
 

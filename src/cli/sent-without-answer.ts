@@ -10,6 +10,7 @@ import { HeraldApiError } from '@herald/client/errors';
 import { type ConnectionFlags, resolveConnection } from '../config/client-connection.ts';
 import { withoutCredentials } from '../domain/http-url.ts';
 import { noAnswer } from './api-connection.ts';
+import { cliIo } from './cli-io.ts';
 import { CommandError } from './run-command.ts';
 import { visible } from './terminal-text.ts';
 
@@ -26,7 +27,7 @@ export function failedAfterSending(error: unknown, flags: ConnectionFlags): Erro
   // commit) or did not answer in time: Herald may have stored it. Any other (`http_500`) is from
   // something else at --url: said as such by the CLI's error handling.
   if (error.status !== 502 && error.status !== 504) return null;
-  const { url } = resolveConnection(flags);
+  const { url } = resolveConnection(flags, cliIo().env);
   return new Error(
     `${withoutCredentials(url)} answered ${error.status}, not in Herald's error format: a proxy's answer, which comes after it passed the request on to Herald`,
   );
@@ -56,7 +57,7 @@ export function mayHaveMade(error: unknown, flags: ConnectionFlags, made: string
  */
 export async function making<T>(request: Promise<T>, flags: ConnectionFlags, made: string): Promise<T> {
   const stopped = (signal: NodeJS.Signals) => {
-    process.stderr.write(`herald: ${visible(`stopped by ${signal} before Herald answered: ${made}`)}\n`);
+    cliIo().stderr.write(`herald: ${visible(`stopped by ${signal} before Herald answered: ${made}`)}\n`);
     process.exit(128 + osConstants.signals[signal]);
   };
   process.once('SIGINT', stopped).once('SIGTERM', stopped);

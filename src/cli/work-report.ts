@@ -8,12 +8,14 @@
  * A command may report more than once (copy-to-postgres, before its copy and after): once stdout
  * has failed, the later reports go straight to stderr.
  */
+import { cliIo, setExitCode } from './cli-io.ts';
 import { visible } from './terminal-text.ts';
 
-let reported = false;
+/** The stdout streams whose failure a report met (one per run: the process's, or a test's). */
+const reportedStreams = new WeakSet<object>();
 
-/** Whether a failure of stdout was met by report (main.ts then leaves it alone). */
-export const stdoutFailureReported = (): boolean => reported;
+/** Whether a failure of `stdout` was met by report (main.ts then leaves it alone). */
+export const stdoutFailureReported = (stdout: object): boolean => reportedStreams.has(stdout);
 
 /**
  * Writes `lines` on stdout, `herald: ` first; resolves once written, or once written on stderr
@@ -25,16 +27,17 @@ export function report(lines: readonly string[], what: string): Promise<void> {
 
 /** As report, for `text` as it is (a table's lines, without `herald: `). */
 export function reportText(text: string, what: string): Promise<void> {
-  if (reported) {
-    process.stderr.write(text);
+  const { stdout, stderr } = cliIo();
+  if (reportedStreams.has(stdout)) {
+    stderr.write(text);
     return Promise.resolve();
   }
   return new Promise((done) => {
     // The callback comes before the stream's 'error' event (main.ts), which then finds it reported.
-    process.stdout.write(text, (error) => {
-      if (error && !reported) {
-        reported = true;
-        process.stderr.write(
+    stdout.write(text, (error) => {
+      if (error && !reportedStreams.has(stdout)) {
+        reportedStreams.add(stdout);
+        stderr.write(
           `herald: cannot write the output (stdout): ${error.message}: ${what} follows here\n${text}`,
         );
       }
@@ -58,14 +61,15 @@ export const CREDENTIAL_NOT_PRINTED = 3;
  * CREDENTIAL_NOT_PRINTED, and it resolves to false.
  */
 export function reportCredential(text: string, done: string): Promise<boolean> {
+  const { stdout, stderr } = cliIo();
   const fail = (why: string): false => {
-    reported = true;
-    process.stderr.write(`herald: cannot write the output (stdout): ${why}: ${visible(done)}\n`);
-    process.exitCode = CREDENTIAL_NOT_PRINTED;
+    reportedStreams.add(stdout);
+    stderr.write(`herald: cannot write the output (stdout): ${why}: ${visible(done)}\n`);
+    setExitCode(CREDENTIAL_NOT_PRINTED);
     return false;
   };
-  if (reported) return Promise.resolve(fail('it failed before'));
+  if (reportedStreams.has(stdout)) return Promise.resolve(fail('it failed before'));
   return new Promise((resolve) => {
-    process.stdout.write(text, (error) => resolve(error ? fail(error.message) : true));
+    stdout.write(text, (error) => resolve(error ? fail(error.message) : true));
   });
 }

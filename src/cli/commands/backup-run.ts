@@ -19,6 +19,7 @@ import { type CopySummary, formatBytes, inspectCopy, PAGE_CHECK } from '../../st
 import { syncPath } from '../../store/sqlite/file-sync.ts';
 import { explainFullFileSystem, type FileSystemSpace } from '../../store/sqlite/open-database.ts';
 import { vacuumInto } from '../../store/sqlite/vacuum-into.ts';
+import { cliIo } from '../cli-io.ts';
 import { CommandError } from '../run-command.ts';
 import { signalsRead } from '../stop-signals.ts';
 import { report } from '../work-report.ts';
@@ -67,7 +68,7 @@ export async function backup(flags: BackupFlags): Promise<void> {
   // Listened for before the file exists, so none comes between.
   const stop = (signal: NodeJS.Signals) => {
     removePartial(partial);
-    process.stderr.write(`herald: backup stopped by ${signal}: nothing was kept\n`);
+    cliIo().stderr.write(`herald: backup stopped by ${signal}: nothing was kept\n`);
     process.exit(1);
   };
   process.once('SIGINT', stop).once('SIGTERM', stop);

@@ -28,6 +28,7 @@ import {
 } from '../../store/sqlite-to-postgres/copy-tables.ts';
 import { checkSecrets, type SecretsCheck } from '../../store/sqlite-to-postgres/secrets-check.ts';
 import { explainDatabaseError } from '../../store/store-unavailable.ts';
+import { cliIo } from '../cli-io.ts';
 import { CommandError } from '../run-command.ts';
 import { report, reportText } from '../work-report.ts';
 import { sqliteDatabaseFile } from './sqlite-database-file.ts';
@@ -40,7 +41,7 @@ export interface CopyFlags {
 
 /** What it did, on stdout (stderr when stdout cannot take it: the copy goes on, work-report.ts). */
 const say = (lines: string[]) => report(lines, "the copy's report");
-const progress = (line: string) => process.stderr.write(`herald: ${line}\n`);
+const progress = (line: string) => cliIo().stderr.write(`herald: ${line}\n`);
 
 export async function copyToPostgres(flags: CopyFlags): Promise<void> {
   if (!/^postgres(ql)?:\/\//.test(flags.to)) {

@@ -19,6 +19,7 @@ import type { Json } from '../../domain/types.ts';
 import { openStore } from '../../store/open-store.ts';
 import { DatabaseInUseError, type ServingLock, takeServingLock } from '../../store/sqlite/serving-lock.ts';
 import type { EventTypeInput, Store } from '../../store/store.ts';
+import { cliIo } from '../cli-io.ts';
 import { readTextFile } from '../read-text-file.ts';
 import { CommandError } from '../run-command.ts';
 import { visible } from '../terminal-text.ts';
@@ -26,7 +27,7 @@ import { visible } from '../terminal-text.ts';
 /** Reads, checks and stores the catalog in `file`; says how many event types it imported. */
 export async function importCatalog(file: string, flags: Pick<ConfigFlags, 'database' | 'dataDir'>) {
   const inputs = await parseCatalog(readTextFile(file, 'import', file), file);
-  const config = loadConfig({ flags, resolveAdminToken: false });
+  const config = loadConfig({ flags, resolveAdminToken: false, env: cliIo().env });
   // The default ./herald-data is where this shell stands: run elsewhere than serve (a subdirectory,
   // another terminal), the import made a new database there and said it imported, and the running
   // Herald never saw a type of it. Into a new database, then, only when its place is named.
@@ -66,7 +67,7 @@ export async function importCatalog(file: string, flags: Pick<ConfigFlags, 'data
   }
   // A status line, on stderr as every `herald:` line (docs/cli.md): stdout holds output only.
   const count = `${inputs.length} event type${inputs.length === 1 ? '' : 's'}`;
-  process.stderr.write(`herald: imported ${count} from ${visible(file)}\n`);
+  cliIo().stderr.write(`herald: imported ${count} from ${visible(file)}\n`);
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   projectFlag,
   withConnectionFlags,
 } from '../api-connection.ts';
+import { cliIo } from '../cli-io.ts';
 import {
   apiAction,
   eachUpTo,
@@ -101,7 +102,7 @@ export function eventsCommand(): Command {
       // Ctrl-C (or a stop) before the answer, Herald slow or stuck: the event may have been stored,
       // under a key the user never saw. Without it, sending again would store it twice.
       const stoppedWaiting = (signal: NodeJS.Signals) => {
-        process.stderr.write(
+        cliIo().stderr.write(
           `herald: stopped by ${signal} before Herald answered: the event may have been stored: to send it again without storing it twice, add --idempotency-key ${body.idempotencyKey}\n`,
         );
         process.exit(128 + osConstants.signals[signal]);

@@ -8,12 +8,13 @@ import { redactDatabaseUrl } from '../../config/redact-database-url.ts';
 import { openStore } from '../../store/open-store.ts';
 import type { ServingLock } from '../../store/sqlite/serving-lock.ts';
 import { explainDatabaseError } from '../../store/store-unavailable.ts';
+import { cliIo } from '../cli-io.ts';
 import { CommandError } from '../run-command.ts';
 import { report } from '../work-report.ts';
 
 /** Creates or upgrades the schema of the configured database, printing each migration applied. */
 export async function migrate(flags: Pick<ConfigFlags, 'database' | 'dataDir'>): Promise<void> {
-  const config = loadConfig({ flags, resolveAdminToken: false });
+  const config = loadConfig({ flags, resolveAdminToken: false, env: cliIo().env });
   const url = config.databaseUrl;
   // openStore applies what is missing under a lock, so other processes may migrate at the same
   // time: what this one applied is what it reports, not what the database lacked before the lock.
@@ -37,8 +38,8 @@ export async function migrate(flags: Pick<ConfigFlags, 'database' | 'dataDir'>):
             },
           }
         : {}),
-      onMigrationWait: (line) => process.stderr.write(`herald: ${line}\n`),
-      onMigrationApplying: (file) => process.stderr.write(`herald: applying ${file}\n`),
+      onMigrationWait: (line) => cliIo().stderr.write(`herald: ${line}\n`),
+      onMigrationApplying: (file) => cliIo().stderr.write(`herald: applying ${file}\n`),
       onMigrated: (result) => {
         applied = result.applied;
         unknown = result.unknown;
@@ -58,7 +59,7 @@ export async function migrate(flags: Pick<ConfigFlags, 'database' | 'dataDir'>):
       if (lines.length > 0) await report(lines, "the migration's report");
       throw newerSchemaError(unknown, config);
     }
-    process.stderr.write(
+    cliIo().stderr.write(
       `herald: warning: the database has migrations this version does not know (${unknown.join(', ')}): a newer Herald applied them; downgrades are not supported\n`,
     );
   }

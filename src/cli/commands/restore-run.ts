@@ -26,6 +26,7 @@ import { counted } from '../../domain/counted.ts';
 import { type CopySummary, formatBytes, inspectCopy, PAGE_CHECK } from '../../store/sqlite/copy-check.ts';
 import { syncPath } from '../../store/sqlite/file-sync.ts';
 import { DatabaseInUseError, takeServingLock } from '../../store/sqlite/serving-lock.ts';
+import { cliIo } from '../cli-io.ts';
 import { CommandError } from '../run-command.ts';
 import { type StopSignals, watchStopSignals } from '../stop-signals.ts';
 import { report } from '../work-report.ts';
@@ -223,7 +224,7 @@ async function sayRestored(
     );
   }
   // A key that does not open them is a warning, on stderr: the restore itself is sound.
-  if (secrets?.startsWith('warning:')) process.stderr.write(`herald: ${secrets}\n`);
+  if (secrets?.startsWith('warning:')) cliIo().stderr.write(`herald: ${secrets}\n`);
   else if (secrets) lines.push(secrets);
   lines.push(
     `next: start herald serve on it with the encryption key it ran with when the backup was taken; if the key was rotated since, set HERALD_ENCRYPTION_KEY to the new key and HERALD_ENCRYPTION_KEY_PREVIOUS to the old one (docs/operations.md, Rotating keys and tokens)`,

@@ -15,6 +15,7 @@ import { type ConfigFlags, loadConfig, startedByNpm } from '../../config/load-co
 import { sameEncryptionKey } from '../../config/parse-encryption-key.ts';
 import { createLogger } from '../../logger.ts';
 import { type RunningHerald, startHerald } from '../../main.ts';
+import { cliIo } from '../cli-io.ts';
 
 /** How long in-flight deliveries get to finish on SIGTERM/SIGINT before they are handed back. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -22,7 +23,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 const PARENT_CHECK_MS = 250;
 
 export async function serve(flags: ConfigFlags): Promise<void> {
-  const config = loadConfig({ flags });
+  const config = loadConfig({ flags, env: cliIo().env });
   const logger = createLogger({ level: config.logLevel });
   const staleTokenFile = config.adminTokenFromFile
     ? null
@@ -75,7 +76,7 @@ export async function serve(flags: ConfigFlags): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  if (startedByNpm()) {
+  if (startedByNpm(cliIo().env)) {
     whenParentExits((parentPid) => {
       if (stopping) return; // a signal came first (Ctrl-C reaches npm, sh and Herald alike)
       logger.warn(

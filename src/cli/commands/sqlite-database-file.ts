@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { loadConfig } from '../../config/load-config.ts';
 import { redactDatabaseUrl } from '../../config/redact-database-url.ts';
+import { cliIo } from '../cli-io.ts';
 import { CommandError } from '../run-command.ts';
 
 export interface DatabaseFlags {
@@ -34,6 +35,7 @@ export function sqliteDatabaseFile(
       ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
     },
     resolveAdminToken: false,
+    env: cliIo().env,
   });
   const url = config.databaseUrl;
   const named = flags.database ? flag : 'HERALD_DATABASE_URL';
