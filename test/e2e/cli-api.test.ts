@@ -1,7 +1,8 @@
 /**
  * The API commands of the `herald` CLI (projects, events, endpoints, deliveries, event-types, listen)
- * as separate processes against a real `herald serve`. Deliveries go to a loopback `sink`; a second
- * loopback receiver checks what `herald listen` forwards with @herald/verify.
+ * against a real `herald serve`, run in this process (run-herald-in-process.ts); a stdout that
+ * fails, stdin as a pipe and `herald listen` in separate processes. Deliveries go to a loopback
+ * `sink`; a second loopback receiver checks what `herald listen` forwards with @herald/verify.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -11,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HeraldClient, paginate } from '@herald/client';
 import { verifyWebhook } from '@herald/verify';
+import { runHeraldInProcess } from '../support/run-herald-in-process.ts';
 import { type HeraldProcess, type Receiver, runHerald, startHerald, startReceiver } from './harness.ts';
 
 /** JSON.rawJSON (Node 24; not in this project's TypeScript lib): a number written with its digits. */
@@ -21,7 +23,8 @@ const NODE = join(ROOT, 'node_modules/.bin/node');
 const BIN = join(ROOT, 'bin/herald.js');
 const ADMIN = 'cli-admin-token-0123456789abcdef';
 
-const herald = (args: string[], env: Record<string, string> = {}) => runHerald(args, { env });
+/** In this process (run-herald-in-process.ts): the tests here are about output and exit codes. */
+const herald = (args: string[], env: Record<string, string> = {}) => runHeraldInProcess(args, { env });
 
 describe('herald CLI against a running Herald', () => {
   let server: HeraldProcess;
