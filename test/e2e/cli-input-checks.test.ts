@@ -1,7 +1,8 @@
 /**
  * Mistakes on the `herald` command line, and answers that are not Herald's, end with one line naming
  * the flag (exit 1), never a stack trace nor a silent change of meaning; tenant-controlled text is
- * printed with its control characters made visible. Real CLI processes against a real `herald serve`.
+ * printed with its control characters made visible. The CLI run in this process (a stdout that fails,
+ * stdin as a pipe in processes of their own) against a real `herald serve`.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -13,13 +14,15 @@ import { join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import { HeraldClient } from '@herald/client';
+import { runHeraldInProcess } from '../support/run-herald-in-process.ts';
 import { type HeraldProcess, runHerald, startHerald } from './harness.ts';
 
 const ADMIN = 'cli-input-checks-token-0123456789';
 const ROOT = resolve(import.meta.dirname, '../..');
 
+/** In this process (run-herald-in-process.ts): the tests here are about output and exit codes. */
 const herald = (args: string[], env: Record<string, string> = {}) =>
-  runHerald(args, { env, killAfterMs: 20_000 });
+  runHeraldInProcess(args, { env, killAfterMs: 20_000 });
 
 /** One line on stderr starting with `herald: `, no stack trace. */
 function oneLine(stderr: string): void {
