@@ -2,12 +2,13 @@
  * `herald projects api-key --json` prints the API's answer (the key with its id, prefix, scope,
  * name), as `portal-links create --json` does for a link: a script that makes a key for a service
  * keeps its id, to revoke it later, without matching first characters in `projects api-keys`.
- * Real CLI processes against a real `herald serve`.
+ * The CLI run in this process (run-herald-in-process.ts) against a real `herald serve`.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { HeraldClient } from '@herald/client';
-import { type HeraldProcess, runHerald, startHerald } from './harness.ts';
+import { runHeraldInProcess } from '../support/run-herald-in-process.ts';
+import { type HeraldProcess, startHerald } from './harness.ts';
 
 const ADMIN = 'cli-api-key-json-token-0123456789';
 
@@ -26,7 +27,7 @@ describe('herald projects api-key --json', () => {
   test("prints the API's answer: the key and its id, which revoke-api-key takes", async () => {
     const project = await client.createProject({ name: 'api-key-json' });
     const conn = ['--url', server.url, '--token', ADMIN];
-    const made = await runHerald(
+    const made = await runHeraldInProcess(
       ['projects', 'api-key', project.id, '--name', 'sender', '--scope', 'send', '--json', ...conn],
       { killAfterMs: 20_000 },
     );
@@ -40,7 +41,13 @@ describe('herald projects api-key --json', () => {
       { id: listed.id, prefix: listed.prefix, scope: 'send', name: 'sender' },
     );
     assert.ok(typeof answer.key === 'string' && answer.key.startsWith(listed.prefix), made.stdout);
-    const revoked = await runHerald(['projects', 'revoke-api-key', project.id, String(answer.id), ...conn]);
+    const revoked = await runHeraldInProcess([
+      'projects',
+      'revoke-api-key',
+      project.id,
+      String(answer.id),
+      ...conn,
+    ]);
     assert.equal(revoked.code, 0, revoked.stderr);
     assert.equal((await client.listApiKeys(project.id)).data.length, 0);
   });

@@ -12,8 +12,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { HeraldApiError, HeraldClient } from '@herald/client';
 import { type TestPostgres, withPostgres } from '../support/postgres.ts';
+import { runHeraldInProcess } from '../support/run-herald-in-process.ts';
 import { commitAnswerCuttingProxy } from './commit-answer-cutting-proxy.ts';
-import { type HeraldProcess, runHerald, startHerald } from './harness.ts';
+import { type HeraldProcess, startHerald } from './harness.ts';
 
 const ADMIN = 'cli-commit-lost-token-0123456789abcdef';
 /** The statement of an accept's transaction that stores its events (postgres/accept-batch.ts). */
@@ -75,7 +76,7 @@ describe('events send whose COMMIT went through without its answer', { concurren
     const send = sendArgs(project.id);
 
     proxy.state.cutNextCommit = true;
-    const auto = await runHerald([...send, '--data', '{"sku":"silver"}']);
+    const auto = await runHeraldInProcess([...send, '--data', '{"sku":"silver"}']);
     assert.equal(proxy.state.cut, 1, 'the first try committed and its answer was cut');
     assert.equal(auto.code, 0, auto.stderr);
     assert.doesNotMatch(auto.stderr, /undefined|was used within the last 24 h/);
@@ -85,7 +86,13 @@ describe('events send whose COMMIT went through without its answer', { concurren
     assert.equal(auto.stdout.split(' ')[0], events.data[0]!.id, 'the event printed is the one stored');
 
     proxy.state.cutNextCommit = true;
-    const own = await runHerald([...send, '--data', '{"sku":"gold"}', '--idempotency-key', 'order-9002']);
+    const own = await runHeraldInProcess([
+      ...send,
+      '--data',
+      '{"sku":"gold"}',
+      '--idempotency-key',
+      'order-9002',
+    ]);
     assert.equal(proxy.state.cut, 2);
     assert.equal(own.code, 0, own.stderr);
     assert.match(
@@ -137,9 +144,9 @@ describe('events send whose COMMIT went through without its answer', { concurren
     proxy.state.cutNextCommit = true;
     proxy.state.pauseOnCut = true;
     const before = proxy.state.cut;
-    let failed: Awaited<ReturnType<typeof runHerald>>;
+    let failed: Awaited<ReturnType<typeof runHeraldInProcess>>;
     try {
-      failed = await runHerald([...sendArgs(project.id), '--data', '{"sku":"copper"}']);
+      failed = await runHeraldInProcess([...sendArgs(project.id), '--data', '{"sku":"copper"}']);
     } finally {
       await proxy.resume();
     }

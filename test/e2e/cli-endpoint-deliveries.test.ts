@@ -1,12 +1,13 @@
 /**
- * `herald endpoints deliveries` as a separate process against a real `herald serve --role api`:
+ * `herald endpoints deliveries` run in this process (run-herald-in-process.ts) against a real `herald serve --role api`:
  * nothing delivers there, so every delivery stays pending (and is parked when its endpoint is
  * disabled), and what the command prints can be compared with what the API answers.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { HeraldClient } from '@herald/client';
-import { type HeraldProcess, runHerald, startHerald } from './harness.ts';
+import { runHeraldInProcess } from '../support/run-herald-in-process.ts';
+import { type HeraldProcess, startHerald } from './harness.ts';
 
 const ADMIN = 'cli-deliveries-admin-token-0123456789';
 
@@ -27,7 +28,7 @@ describe('herald endpoints deliveries', () => {
     const endpoint = await client.createEndpoint(project.id, { url: 'https://hooks.example/waiting' });
     const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
     const deliveries = (...args: string[]) =>
-      runHerald(['endpoints', 'deliveries', endpoint.id, ...conn, ...args]);
+      runHeraldInProcess(['endpoints', 'deliveries', endpoint.id, ...conn, ...args]);
     await client.sendEvents(project.id, [
       { type: 'a', payload: {} },
       { type: 'b', payload: {} },
@@ -108,7 +109,7 @@ describe('herald endpoints deliveries', () => {
       [[endpoint.id, '--cursor', 'not-a-cursor'], /^herald: 400 HERALD_ERR_VALIDATION: --cursor: /],
       [['ep_missing'], /^herald: 404 HERALD_ERR_NOT_FOUND: /],
     ] as const) {
-      const refused = await runHerald(['endpoints', 'deliveries', ...args, ...conn]);
+      const refused = await runHeraldInProcess(['endpoints', 'deliveries', ...args, ...conn]);
       assert.equal(refused.code, 1, args.join(' '));
       assert.equal(refused.stdout, '');
       assert.match(refused.stderr, reason);

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { HeraldClient } from '@herald/client';
-import { type HeraldProcess, type Receiver, runHerald, startHerald, startReceiver } from './harness.ts';
+import { runHeraldInProcess } from '../support/run-herald-in-process.ts';
+import { type HeraldProcess, type Receiver, startHerald, startReceiver } from './harness.ts';
 
 const ADMIN = 'cli-limits-admin-token-0123456789';
 const MORE =
@@ -35,14 +36,14 @@ describe('CLI lists that stop before the end say so', { timeout: 120_000 }, () =
       created.push((await client.createEndpoint(project.id, { url: `http://127.0.0.1:9/h${i}` })).id);
     const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
 
-    const first = await runHerald(['endpoints', 'list', ...conn]);
+    const first = await runHeraldInProcess(['endpoints', 'list', ...conn]);
     assert.equal(first.code, 0, first.stderr);
     assert.equal(first.stdout.trim().split('\n').length, 100);
     const note = MORE.exec(first.stderr);
     assert.ok(note, `stderr says it stopped: ${JSON.stringify(first.stderr)}`);
     assert.deepEqual([note[1], note[2]], ['100', 'endpoints']);
 
-    const rest = await runHerald(['endpoints', 'list', ...conn, '--cursor', note[3]!]);
+    const rest = await runHeraldInProcess(['endpoints', 'list', ...conn, '--cursor', note[3]!]);
     assert.deepEqual([rest.code, rest.stderr], [0, '']);
     const listed = [...first.stdout.trim().split('\n'), ...rest.stdout.trim().split('\n')].map(
       (line) => line.split(' ')[0],
@@ -54,18 +55,26 @@ describe('CLI lists that stop before the end say so', { timeout: 120_000 }, () =
     );
 
     // From a cursor, the note says these are the next ones, not the first.
-    const two = MORE.exec((await runHerald(['endpoints', 'list', ...conn, '--limit', '2'])).stderr);
+    const two = MORE.exec((await runHeraldInProcess(['endpoints', 'list', ...conn, '--limit', '2'])).stderr);
     assert.ok(two);
-    const next = await runHerald(['endpoints', 'list', ...conn, '--limit', '2', '--cursor', two[3]!]);
+    const next = await runHeraldInProcess([
+      'endpoints',
+      'list',
+      ...conn,
+      '--limit',
+      '2',
+      '--cursor',
+      two[3]!,
+    ]);
     assert.match(next.stderr, /^herald: showing the next 2 endpoints;/);
 
-    const all = await runHerald(['endpoints', 'list', ...conn, '--limit', '101']);
+    const all = await runHeraldInProcess(['endpoints', 'list', ...conn, '--limit', '101']);
     assert.deepEqual([all.code, all.stdout.trim().split('\n').length, all.stderr], [0, 101, '']);
-    const twoJson = await runHerald(['endpoints', 'list', ...conn, '--limit', '2', '--json']);
+    const twoJson = await runHeraldInProcess(['endpoints', 'list', ...conn, '--limit', '2', '--json']);
     const page = JSON.parse(twoJson.stdout) as { data: unknown[]; nextCursor: string | null };
     assert.equal(page.data.length, 2);
     assert.ok(page.nextCursor);
-    const bad = await runHerald(['endpoints', 'list', ...conn, '--limit', '0']);
+    const bad = await runHeraldInProcess(['endpoints', 'list', ...conn, '--limit', '0']);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /--limit: expected a positive integer, got 0/);
   });
@@ -90,25 +99,32 @@ describe('CLI lists that stop before the end say so', { timeout: 120_000 }, () =
       await new Promise((r) => setTimeout(r, 50));
     }
 
-    const two = await runHerald(['events', 'list', ...conn, '--limit', '2']);
+    const two = await runHeraldInProcess(['events', 'list', ...conn, '--limit', '2']);
     assert.equal(two.code, 0, two.stderr);
     assert.equal(two.stdout.trim().split('\n').length, 2);
     const note = MORE.exec(two.stderr);
     assert.ok(note, two.stderr);
     assert.deepEqual([note[1], note[2]], ['2', 'events']);
-    const single = await runHerald(['events', 'list', ...conn, '--limit', '1']);
+    const single = await runHeraldInProcess(['events', 'list', ...conn, '--limit', '1']);
     assert.match(single.stderr, /^herald: showing the first 1 event; there are more: /);
-    const rest = await runHerald(['events', 'list', ...conn, '--cursor', note[3]!]);
+    const rest = await runHeraldInProcess(['events', 'list', ...conn, '--cursor', note[3]!]);
     assert.deepEqual([rest.stdout.split(' ')[0], rest.stderr], [sent[0]!.id, '']);
-    const every = await runHerald(['events', 'list', ...conn]);
+    const every = await runHeraldInProcess(['events', 'list', ...conn]);
     assert.deepEqual([every.stdout.trim().split('\n').length, every.stderr], [3, '']);
 
-    const attempts = await runHerald(['endpoints', 'attempts', endpoints[0]!.id, ...conn, '--limit', '2']);
+    const attempts = await runHeraldInProcess([
+      'endpoints',
+      'attempts',
+      endpoints[0]!.id,
+      ...conn,
+      '--limit',
+      '2',
+    ]);
     assert.equal(attempts.stdout.trim().split('\n').length, 2);
     const attemptsNote = MORE.exec(attempts.stderr);
     assert.ok(attemptsNote, attempts.stderr);
     assert.deepEqual([attemptsNote[1], attemptsNote[2]], ['2', 'attempts']);
-    const lastAttempt = await runHerald([
+    const lastAttempt = await runHeraldInProcess([
       'endpoints',
       'attempts',
       endpoints[0]!.id,
@@ -118,13 +134,13 @@ describe('CLI lists that stop before the end say so', { timeout: 120_000 }, () =
     ]);
     assert.deepEqual([lastAttempt.stdout.trim().split('\n').length, lastAttempt.stderr], [1, '']);
 
-    const event = await runHerald(['events', 'get', sent[0]!.id, ...conn, '--attempts', '2']);
+    const event = await runHeraldInProcess(['events', 'get', sent[0]!.id, ...conn, '--attempts', '2']);
     assert.equal(event.code, 0, event.stderr);
     assert.equal((JSON.parse(event.stdout) as { attempts: unknown[] }).attempts.length, 2);
     assert.match(event.stderr, /^herald: the event has more than 2 attempts; .*--attempts N for more\n$/);
-    const one = await runHerald(['events', 'get', sent[0]!.id, ...conn, '--attempts', '1']);
+    const one = await runHeraldInProcess(['events', 'get', sent[0]!.id, ...conn, '--attempts', '1']);
     assert.match(one.stderr, /^herald: the event has more than 1 attempt; "attempts" holds the newest 1: /);
-    const whole = await runHerald(['events', 'get', sent[0]!.id, ...conn]);
+    const whole = await runHeraldInProcess(['events', 'get', sent[0]!.id, ...conn]);
     assert.deepEqual(
       [(JSON.parse(whole.stdout) as { attempts: unknown[] }).attempts.length, whole.stderr],
       [3, ''],

@@ -1,5 +1,5 @@
 /**
- * `herald operational-events list` as a separate process against a real `herald serve` (API and
+ * `herald operational-events list` run in this process (run-herald-in-process.ts) against a real `herald serve` (API and
  * dispatcher): an endpoint disabled and enabled again, and a delivery that ran out of retries, as a
  * table in the API's order (newest first), narrowed by --type and --endpoint, paged by --limit and
  * --cursor.
@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { HeraldClient, type OperationalEvent } from '@herald/client';
-import { type HeraldProcess, runHerald, startHerald } from './harness.ts';
+import { runHeraldInProcess } from '../support/run-herald-in-process.ts';
+import { type HeraldProcess, startHerald } from './harness.ts';
 import { eventually } from './scripted-receiver.ts';
 
 const ADMIN = 'cli-operational-events-admin-token-0123456789';
@@ -19,7 +20,7 @@ describe('herald operational-events list', () => {
   /** The project's operational events as the API lists them: recovered, disabled, exhausted. */
   let ops: OperationalEvent[];
   const list = (...args: string[]) =>
-    runHerald(['operational-events', 'list', ...args, '--url', server.url, '--token', ADMIN]);
+    runHeraldInProcess(['operational-events', 'list', ...args, '--url', server.url, '--token', ADMIN]);
 
   before(async () => {
     server = await startHerald({ env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8' } });
@@ -218,7 +219,7 @@ describe('herald operational-events list', () => {
     );
     const emptyFlag = await list('--project', '');
     assert.deepEqual([emptyFlag.code, emptyFlag.stderr], [1, 'herald: --project: must not be empty\n']);
-    const help = await runHerald(['operational-events', 'list', '--help']);
+    const help = await runHeraldInProcess(['operational-events', 'list', '--help']);
     assert.match(help.stdout, /^Usage: herald operational-events list \[options\] \[project\]$/m);
     assert.match(help.stdout, /^ +--project <project> +project id or uid \(or as the argument\)/m);
   });
@@ -247,7 +248,9 @@ describe('herald operational-events list', () => {
     const { key } = await client.createApiKey(projectId, 'support');
     const other = (await client.createProject({ name: 'cli-ops-other' })).id;
     const withKey = (project: string) =>
-      runHerald(['operational-events', 'list', project, '--url', server.url], { env: { HERALD_TOKEN: key } });
+      runHeraldInProcess(['operational-events', 'list', project, '--url', server.url], {
+        env: { HERALD_TOKEN: key },
+      });
     const own = await withKey(projectId);
     assert.equal(own.code, 0, own.stderr);
     assert.equal(own.stdout.trimEnd().split('\n').length, 4);

@@ -1,12 +1,13 @@
 /**
- * `herald portal-links create|revoke` as a separate process against a real `herald serve`: the
+ * `herald portal-links create|revoke` run in this process (run-herald-in-process.ts) against a real `herald serve`: the
  * link goes to stdout alone (a credential, never logged), its expiry to stderr; a revocation ends
  * the links made before it; a project key reaches its own project only.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { HeraldClient } from '@herald/client';
-import { type HeraldProcess, runHerald, startHerald } from './harness.ts';
+import { runHeraldInProcess } from '../support/run-herald-in-process.ts';
+import { type HeraldProcess, startHerald } from './harness.ts';
 
 const ADMIN = 'cli-portal-links-admin-token-0123456789';
 const LINK = /^(http:\/\/127\.0\.0\.1:\d+\/ui\/portal#token=(hpt_[A-Za-z0-9_.-]+))\n$/;
@@ -35,7 +36,7 @@ describe('herald portal-links', () => {
   test('create prints the link alone on stdout and its expiry on stderr; revoke ends it', async () => {
     const project = await client.createProject({ name: 'cli-portal', uid: 'cli-portal' });
     const links = (...args: string[]) =>
-      runHerald(['portal-links', ...args, '--url', server.url, '--token', ADMIN]);
+      runHeraldInProcess(['portal-links', ...args, '--url', server.url, '--token', ADMIN]);
 
     const before = Date.now();
     const created = await links('create', 'cli-portal');
@@ -98,7 +99,7 @@ describe('herald portal-links', () => {
         none.stderr,
         /^error: missing the project: give it as --project <project> \(or as the argument\)\n/,
       );
-      const help = await runHerald(['portal-links', command, '--help']);
+      const help = await runHeraldInProcess(['portal-links', command, '--help']);
       assert.match(
         help.stdout,
         new RegExp(`^Usage: herald portal-links ${command} \\[options\\] \\[project\\]$`, 'm'),
@@ -115,7 +116,7 @@ describe('herald portal-links', () => {
     const other = await client.createProject({ name: 'cli-portal-other' });
     const { key } = await client.createApiKey(own.id, 'cs');
     const withKey = (token: string, ...args: string[]) =>
-      runHerald(['portal-links', ...args, '--url', server.url], { env: { HERALD_TOKEN: token } });
+      runHeraldInProcess(['portal-links', ...args, '--url', server.url], { env: { HERALD_TOKEN: token } });
 
     const mine = await withKey(key, 'create', own.id);
     assert.equal(mine.code, 0, mine.stderr);
@@ -163,7 +164,7 @@ describe('herald portal-links', () => {
         '--expires-in: must be a whole number of seconds (3600) or of minutes, hours or days (90m, 12h, 7d), got -5',
       ],
     ]) {
-      const refused = await runHerald([
+      const refused = await runHeraldInProcess([
         'portal-links',
         'create',
         project.id,
@@ -176,7 +177,7 @@ describe('herald portal-links', () => {
       assert.deepEqual([refused.code, refused.stdout, refused.stderr], [1, '', `herald: ${reason}\n`], value);
     }
     // The longest the API takes is taken.
-    const week = await runHerald([
+    const week = await runHeraldInProcess([
       'portal-links',
       'create',
       project.id,
@@ -188,12 +189,20 @@ describe('herald portal-links', () => {
       ADMIN,
     ]);
     assert.equal(week.code, 0, week.stderr);
-    const empty = await runHerald(['portal-links', 'revoke', '', '--url', server.url, '--token', ADMIN]);
+    const empty = await runHeraldInProcess([
+      'portal-links',
+      'revoke',
+      '',
+      '--url',
+      server.url,
+      '--token',
+      ADMIN,
+    ]);
     assert.deepEqual(
       [empty.code, empty.stdout, empty.stderr],
       [1, '', 'herald: <project>: must not be empty\n'],
     );
-    const missing = await runHerald([
+    const missing = await runHeraldInProcess([
       'portal-links',
       'create',
       'no-such-project',

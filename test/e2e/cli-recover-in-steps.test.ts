@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { recoverBatch } from '../../src/store/recover-batch.ts';
 import { ADMIN, type Body, startApi, type TestApi } from '../api/helpers.ts';
 import { attemptRecord } from '../store/helpers.ts';
-import { runHerald } from './harness.ts';
+import { runHeraldInProcess } from '../support/run-herald-in-process.ts';
 
 let api: TestApi;
 let url: string;
@@ -48,7 +48,16 @@ test('a recover out of time prints the command that goes on; run as printed, it 
   const since = new Date(Date.now() - 60_000).toISOString();
   const until = new Date(Date.now() + 1_000).toISOString();
   const conn = ['--url', url, '--token', ADMIN, '--project', p.id];
-  const run = await runHerald(['endpoints', 'recover', e.id, ...conn, '--since', since, '--until', until]);
+  const run = await runHeraldInProcess([
+    'endpoints',
+    'recover',
+    e.id,
+    ...conn,
+    '--since',
+    since,
+    '--until',
+    until,
+  ]);
   assert.equal(run.code, 0, run.stderr);
   const goOn = `--since ${new Date(first!.createdAt).toISOString()} --until ${until}`;
   assert.equal(run.stdout, `${e.id}: 1 failed delivery due again\nmore to recover: run again with ${goOn}\n`);
@@ -57,14 +66,14 @@ test('a recover out of time prints the command that goes on; run as printed, it 
   // The next, run as printed, takes the second; its batch was full, so it cannot know it was the
   // last until one more looks: the third finds nothing and says nothing more.
   const second = await api.store.getDelivery(p.id, ids[1]!);
-  const rest = await runHerald(['endpoints', 'recover', e.id, ...conn, ...goOn.split(' ')]);
+  const rest = await runHeraldInProcess(['endpoints', 'recover', e.id, ...conn, ...goOn.split(' ')]);
   assert.equal(rest.code, 0, rest.stderr);
   const goOnAgain = `--since ${new Date(second!.createdAt).toISOString()} --until ${until}`;
   assert.equal(
     rest.stdout,
     `${e.id}: 1 failed delivery due again\nmore to recover: run again with ${goOnAgain}\n`,
   );
-  const last = await runHerald(['endpoints', 'recover', e.id, ...conn, ...goOnAgain.split(' ')]);
+  const last = await runHeraldInProcess(['endpoints', 'recover', e.id, ...conn, ...goOnAgain.split(' ')]);
   assert.equal(last.stdout, `${e.id}: 0 failed deliveries due again\n`);
   for (const id of ids) assert.equal((await api.store.getDelivery(p.id, id))!.status, 'pending');
 });

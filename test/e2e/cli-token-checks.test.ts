@@ -1,7 +1,7 @@
 /**
  * The token of the API commands (`--token`, HERALD_TOKEN, HERALD_ADMIN_TOKEN, or the admin token a
  * local `herald serve` saved): one that cannot be a Herald token is refused before it is sent,
- * naming where it came from, and never printed. Real CLI processes against a real HTTP server.
+ * naming where it came from, and never printed. The CLI run in this process (run-herald-in-process.ts) against a real HTTP server.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type HeraldProcess, runHerald, startHerald } from './harness.ts';
+import { runHeraldInProcess } from '../support/run-herald-in-process.ts';
+import { type HeraldProcess, startHerald } from './harness.ts';
 
 describe('herald CLI: tokens that cannot be sent', () => {
   let requests = 0;
@@ -43,7 +44,10 @@ describe('herald CLI: tokens that cannot be sent', () => {
       { args: ['--token', 'hk_secret token-4'], env: {}, source: '--token', what: /U\+0020/ },
     ];
     for (const { args, env, source, what } of cases) {
-      const run = await runHerald(['projects', 'list', '--url', url, ...args], { env, killAfterMs: 20_000 });
+      const run = await runHeraldInProcess(['projects', 'list', '--url', url, ...args], {
+        env,
+        killAfterMs: 20_000,
+      });
       assert.equal(run.code, 1, run.stderr);
       assert.equal(run.stdout, '');
       assert.match(run.stderr, new RegExp(`^herald: ${source}: `), run.stderr);
@@ -94,7 +98,7 @@ describe('herald CLI: a token Herald refuses', () => {
       },
     ];
     for (const { args, env, says } of cases) {
-      const run = await runHerald(['projects', 'list', '--url', server.url, ...args], {
+      const run = await runHeraldInProcess(['projects', 'list', '--url', server.url, ...args], {
         env,
         killAfterMs: 20_000,
       });

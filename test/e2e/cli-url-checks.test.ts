@@ -2,13 +2,13 @@
  * Herald's address for the API commands (`--url`, HERALD_URL) is its root URL: a portal link (the
  * dashboard's `/ui/portal#token=hpt_…`, a credential) or another dashboard page given instead is
  * refused before anything is sent, naming the setting and the root to give, and the link's token
- * is never printed. Real CLI processes against a loopback HTTP server that counts what it gets.
+ * is never printed. The CLI run in this process (run-herald-in-process.ts) against a loopback HTTP server that counts what it gets.
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { runHerald } from './harness.ts';
+import { runHeraldInProcess } from '../support/run-herald-in-process.ts';
 
 describe("herald CLI: an address that is not Herald's root", () => {
   let requests = 0;
@@ -37,7 +37,7 @@ describe("herald CLI: an address that is not Herald's root", () => {
       { args: ['--url', `${origin}/?token=c2VjcmV0`], env: {}, source: '--url' },
     ];
     for (const { args, env, source } of cases) {
-      const run = await runHerald(['projects', 'list', '--token', 'hk_0123456789', ...args], {
+      const run = await runHeraldInProcess(['projects', 'list', '--token', 'hk_0123456789', ...args], {
         env,
         killAfterMs: 20_000,
       });
