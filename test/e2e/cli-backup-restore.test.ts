@@ -27,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, test } from 'node:test';
+import { runHeraldInProcess } from '../support/run-herald-in-process.ts';
 import { api, type HeraldProcess, runHerald, startHerald, startReceiver } from './harness.ts';
 import { migratedDataDir } from './migrated-data-dir.ts';
 
@@ -49,8 +50,13 @@ const serve = async (dataDir: string) => {
   processes.push(p);
   return p;
 };
+/**
+ * In this process (run-herald-in-process.ts): what the backup or restore printed, its exit code
+ * and the files it left. A stop by a signal, a stdout that fails and another working directory run
+ * in processes of their own.
+ */
 const herald = (args: string[]) =>
-  runHerald(args, { env: { HERALD_ENCRYPTION_KEY: KEY }, killAfterMs: 120_000 });
+  runHeraldInProcess(args, { env: { HERALD_ENCRYPTION_KEY: KEY }, killAfterMs: 120_000 });
 
 async function project(url: string, name: string, receiverUrl: string): Promise<string> {
   const { body } = await api<{ id: string }>(url, ADMIN, 'POST', '/api/v1/projects', { name });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openStore } from '../../src/store/open-store.ts';
+import { runHeraldInProcess } from '../support/run-herald-in-process.ts';
 import { runHerald } from './harness.ts';
 
 describe('herald event-types import', () => {
@@ -22,7 +23,8 @@ describe('herald event-types import', () => {
   const importText = (data: string, content: string | Buffer) => {
     const file = join(dir, `catalog-${++n}.json`);
     writeFileSync(file, content);
-    return { file, run: runHerald(['event-types', 'import', file, '--data-dir', join(dir, data)]) };
+    // In this process (run-herald-in-process.ts); another working directory in one of its own.
+    return { file, run: runHeraldInProcess(['event-types', 'import', file, '--data-dir', join(dir, data)]) };
   };
   const stored = async (data: string, name: string) => {
     const store = await openStore(`sqlite:${join(dir, data, 'herald.db')}`);

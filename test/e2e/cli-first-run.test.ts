@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HeraldClient } from '@herald/client';
+import { runHeraldInProcess } from '../support/run-herald-in-process.ts';
 import { type HeraldProcess, type Receiver, runHerald, startHerald, startReceiver } from './harness.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -19,9 +20,13 @@ const NODE = join(ROOT, 'node_modules/.bin/node');
 const BIN = join(ROOT, 'bin/herald.js');
 const ADMIN = 'cli-first-run-token-0123456789abcdef';
 
-/** Runs `herald ARGS` in `cwd` to completion (harness.ts runHerald). */
+/**
+ * Runs `herald ARGS` in `cwd` to completion: in this process (run-herald-in-process.ts) where it
+ * stands; elsewhere in a process of its own (harness.ts runHerald), as the working directory is a
+ * process's.
+ */
 const herald = (args: string[], env: Record<string, string> = {}, cwd = ROOT) =>
-  runHerald(args, { env, cwd });
+  resolve(cwd) === process.cwd() ? runHeraldInProcess(args, { env }) : runHerald(args, { env, cwd });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
