@@ -1,11 +1,13 @@
 /**
- * `node bench/claim-write-lock.ts [--seconds=8] [--events=136]`: what the dispatcher thread's claims
- * of large events cost the API thread's accepts on SQLite, two connections to one real file as
- * `herald serve` runs them. A worker thread (the dispatcher's store) claims, claim after claim,
- * `--events` due deliveries of distinct 1 MiB events (each claim's `now` past the last one's lease,
- * so every claim takes them all again; maxBytes the default HERALD_BYTES_IN_FLIGHT, 256 MiB); this
+ * `node bench/claim-write-lock.ts [--seconds=8] [--events=136] [--kib=1024]`: what the dispatcher
+ * thread's claims of large events cost the API thread's accepts on SQLite, and the accepts the
+ * claims, two connections to one real file as `herald serve` runs them. A worker thread (the
+ * dispatcher's store) claims, claim after claim, `--events` due deliveries of distinct events of
+ * `--kib` KiB each (each claim's `now` past the last one's lease, so every claim takes them all
+ * again; maxBytes the default HERALD_BYTES_IN_FLIGHT, 256 MiB); this
  * thread (the API's store) accepts one small event at a time for `--seconds`. Printed: the accepts,
- * their latency (p50, p99, max), this thread's event loop delay (max) and the claims' wall time.
+ * their latency (p50, p99, max), this thread's event loop delay (max), the claims' wall time, and
+ * the claims refused as busy (SQLite's busy timeout run out: how many, how long they waited).
  * Control: the same claims on a copy of the file (another database: no write lock shared).
  * Seconds, no servers; temp files only.
  */
@@ -21,11 +23,24 @@ import { endpointInput, eventInput } from '../test/store/helpers.ts';
 import { type Cell, formatTable } from './lib/table.ts';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
-const MIB = 1024 * 1024;
+const KIB = 1024;
 
 interface ClaimerData {
   file: string;
 }
+
+/** What the claiming thread posts back: each claim's wall ms, and each refused claim's wait. */
+interface ClaimerResult {
+  times: number[];
+  claimed: number;
+  /** Claims that failed as busy (SQLite's busy timeout ran out): the ms each waited. */
+  busy: number[];
+  /** Claims that failed otherwise: what each failed with. */
+  errors: string[];
+}
+
+/** SQLite's busy result, as node:sqlite reports it (errcode; 'database is locked'). */
+const SQLITE_BUSY = 5;
 
 /** The dispatcher thread: claims until told to stop, then posts each claim's wall ms. */
 async function claimer({ file }: ClaimerData): Promise<void> {
@@ -37,26 +52,35 @@ async function claimer({ file }: ClaimerData): Promise<void> {
     stop = true;
   });
   const times: number[] = [];
+  const busy: number[] = [];
+  const errors: string[] = [];
   let claimed = 0;
   let now = Date.now();
   parentPort!.postMessage({ ready: true });
   while (!stop) {
     now += 10; // past the last claim's lease (5 ms): every delivery is due again
     const start = performance.now();
-    const batch = await store.claimDueDeliveries({
-      limit: DEFAULT_DELIVERY.claimBatch,
-      leaseMs: 5,
-      now,
-      workerId: 'bench',
-      maxBytes: DEFAULT_DELIVERY.bytesInFlight,
-    });
-    times.push(performance.now() - start);
-    claimed += batch.length;
+    try {
+      const batch = await store.claimDueDeliveries({
+        limit: DEFAULT_DELIVERY.claimBatch,
+        leaseMs: 5,
+        now,
+        workerId: 'bench',
+        maxBytes: DEFAULT_DELIVERY.bytesInFlight,
+      });
+      times.push(performance.now() - start);
+      claimed += batch.length;
+    } catch (error) {
+      // As the dispatcher does with a failed claim: counted, and the next one tried.
+      const e = error as { errcode?: number; message?: string };
+      if (e.errcode === SQLITE_BUSY) busy.push(performance.now() - start);
+      else errors.push(e.message ?? String(error));
+    }
     // Lets the stop message in.
     await new Promise((r) => setImmediate(r));
   }
   await store.close();
-  parentPort!.postMessage({ times, claimed });
+  parentPort!.postMessage({ times, claimed, busy, errors } satisfies ClaimerResult);
 }
 
 const pct = (sorted: number[], p: number) =>
@@ -64,10 +88,15 @@ const pct = (sorted: number[], p: number) =>
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { seconds: { type: 'string', default: '8' }, events: { type: 'string', default: '136' } },
+    options: {
+      seconds: { type: 'string', default: '8' },
+      events: { type: 'string', default: '136' },
+      kib: { type: 'string', default: '1024' },
+    },
   });
   const seconds = Number(values.seconds);
   const events = Number(values.events);
+  const kib = Number(values.kib);
   const dir = mkdtempSync(join(tmpdir(), 'herald-claim-lock-bench-'));
   const file = join(dir, 'herald.db');
   const control = join(dir, 'control.db');
@@ -79,7 +108,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < events; i++)
       await seed.acceptEvents(
         project.id,
-        [eventInput('big', { payload: { i, pad: `${i}`.padEnd(MIB, 'x') } })],
+        [eventInput('big', { payload: { i, pad: `${i}`.padEnd(kib * KIB, 'x') } })],
         now,
       );
     await seed.close();
@@ -117,9 +146,7 @@ async function main(): Promise<void> {
         }
       }
       lag.disable();
-      const done = new Promise<{ times: number[]; claimed: number }>((resolve) =>
-        worker.once('message', resolve),
-      );
+      const done = new Promise<ClaimerResult>((resolve) => worker.once('message', resolve));
       worker.postMessage('stop');
       const claims = await done;
       await worker.terminate();
@@ -127,6 +154,8 @@ async function main(): Promise<void> {
       latencies.sort((a, b) => a - b);
       const claimTimes = claims.times.sort((a, b) => a - b);
       for (const e of errors) console.log(`${name}: an accept failed: ${e}`);
+      for (const e of new Set(claims.errors)) console.log(`${name}: a claim failed: ${e}`);
+      const busy = claims.busy.sort((a, b) => a - b);
       rows.push([
         name,
         latencies.length,
@@ -137,11 +166,12 @@ async function main(): Promise<void> {
         (lag.max / 1e6).toFixed(0),
         claimTimes.length,
         `${pct(claimTimes, 50).toFixed(0)} / ${(claimTimes.at(-1) ?? NaN).toFixed(0)}`,
+        busy.length ? `${busy.length} (${busy[0]!.toFixed(0)}-${busy.at(-1)!.toFixed(0)} ms)` : 0,
       ]);
     }
     console.log(
       formatTable(
-        `${events} distinct 1 MiB events due, claimed again and again on a worker thread; one small accept at a time for ${seconds} s`,
+        `${events} distinct ${kib} KiB events due, claimed again and again on a worker thread; one small accept at a time for ${seconds} s`,
         [
           'claims on',
           'accepts',
@@ -152,6 +182,7 @@ async function main(): Promise<void> {
           'loop delay max ms',
           'claims',
           'claim p50 / max ms',
+          'claims busy (waited)',
         ],
         rows,
       ),
