@@ -1,6 +1,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { GROUP_DELIVERIES } from '../accept-group.ts';
 import { StoreQueueWaitError, writesSucceeded } from '../store-unavailable.ts';
+import type { WriteTurns } from './write-turns.ts';
 
 interface Job {
   run: () => unknown;
@@ -38,17 +39,49 @@ export const BUSY_TIMEOUT_MS = 5_000;
  * 5, 10… ms; a caller that gets false can do other work (send webhooks) and try again shortly.
  */
 export function tryBeginImmediate(db: DatabaseSync): boolean {
-  db.exec('PRAGMA busy_timeout = 0');
   try {
-    db.exec('BEGIN IMMEDIATE');
+    beginNow(db);
     return true;
   } catch (error) {
     if ((error as { errcode?: number }).errcode === SQLITE_BUSY) return false;
     throw error;
+  }
+}
+
+/** BEGIN IMMEDIATE without waiting, throwing SQLite's own error ('database is locked') when refused. */
+function beginNow(db: DatabaseSync): void {
+  db.exec('PRAGMA busy_timeout = 0');
+  try {
+    db.exec('BEGIN IMMEDIATE');
   } finally {
     db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
   }
 }
+
+/**
+ * BEGIN IMMEDIATE, waiting for the lock up to BUSY_TIMEOUT_MS as SQLite's busy handler would, but
+ * with this connection's name down for its turn (write-turns.ts), and trying again as soon as
+ * another connection of the process ends a transaction (or every POLL_MS, for a writer of another
+ * process): SQLite's handler sleeps up to 100 ms between two tries, and the other connection would
+ * take the lock back meanwhile. Past the timeout, SQLite's own busy error, as before.
+ */
+function beginWaiting(db: DatabaseSync, turns: WriteTurns): void {
+  const deadline = performance.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    const seen = turns.ends;
+    const left = deadline - performance.now();
+    if (left <= 0) {
+      turns.done();
+      beginNow(db);
+      return;
+    }
+    if (tryBeginImmediate(db)) return;
+    turns.waitFor();
+    turns.waitForEnd(seen, Math.min(POLL_MS, left));
+  }
+}
+/** How often beginWaiting tries when no transaction of this process ends (another process holds the lock). */
+const POLL_MS = 5;
 const SQLITE_BUSY = 5;
 /** A scheduled flush that finds the lock taken tries again this soon... */
 const RETRY_MS = 1;
@@ -67,6 +100,9 @@ const MAX_DEFER_MS = 25;
  * group of 800,000 that held the API's thread 20 s, every request of every project waiting; its
  * clients' requests took up to 99 s, and some got 408 or a reset connection. An accept no group has
  * taken within its waitMs is given up (503 HERALD_ERR_BUSY, nothing stored), as on PostgreSQL.
+ *
+ * With `turns` (write-turns.ts: the process's other connections to the file), a group refused the
+ * lock puts its connection's name down, and the others' next groups wait until it has had it.
  */
 export class GroupCommit {
   readonly #db: DatabaseSync;
@@ -77,6 +113,8 @@ export class GroupCommit {
   /** When the first flush of the queued jobs found the lock taken (0: not deferred). */
   #deferredSince = 0;
   readonly #groupDeliveries: number;
+  /** This connection's turns at the write lock with the process's others (write-turns.ts), or null. */
+  readonly #turns: WriteTurns | null;
 
   /** `afterCommit`: a commit made deliveries due; `committed`: after every commit (checkpoint-after-commit.ts). */
   constructor(
@@ -84,8 +122,10 @@ export class GroupCommit {
     afterCommit: () => void,
     committed: () => void = () => {},
     groupDeliveries = GROUP_DELIVERIES,
+    turns: WriteTurns | null = null,
   ) {
     this.#db = db;
+    this.#turns = turns;
     this.#groupDeliveries = groupDeliveries;
     this.#afterCommit = afterCommit;
     this.#committed = committed;
@@ -111,6 +151,13 @@ export class GroupCommit {
   /** Jobs waiting for a group (close() writes until none is left). */
   get queued(): number {
     return this.#queue.length;
+  }
+
+  /** Flushes again in RETRY_MS (the lock taken, or another connection's turn). */
+  #retry(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setTimeout(() => this.flush({ wait: false }), RETRY_MS);
   }
 
   #schedule(): void {
@@ -169,32 +216,45 @@ export class GroupCommit {
    */
   flush(options: { quiet?: boolean; wait?: boolean } = {}): void {
     this.#scheduled = false;
-    if (this.#queue.length === 0) return;
-    const wait =
-      (options.wait ?? true) ||
-      (this.#deferredSince > 0 && performance.now() - this.#deferredSince > MAX_DEFER_MS);
+    if (this.#queue.length === 0) {
+      this.#turns?.done();
+      return;
+    }
+    const asked = options.wait ?? true;
+    // Another connection of the process was refused the lock and has not had it since: it goes
+    // first, this connection's jobs waiting a little (write-turns.ts). Not for a close's flush.
+    if (!asked && this.#turns?.yields()) {
+      this.#retry();
+      return;
+    }
+    const wait = asked || (this.#deferredSince > 0 && performance.now() - this.#deferredSince > MAX_DEFER_MS);
     const { jobs, later } = this.#group(this.#queue);
     // The accepts left for the next group go first in it, ahead of later calls; the event loop turns before.
     this.#queue = later;
     if (later.length > 0) this.#schedule();
-    if (jobs.length === 0) return;
+    if (jobs.length === 0) {
+      if (later.length === 0) this.#turns?.done(); // all given up: nothing to wait for
+      return;
+    }
     const results: { job: Job; ok: boolean; value: unknown }[] = [];
     try {
       // fsync only batches that hold something a caller was promised is durable; bookkeeping
       // (attempt records, releases) rides along without one: losing it to a power cut only means a
       // redelivery, which at-least-once allows.
       this.#db.exec(`PRAGMA synchronous = ${jobs.some((j) => j.durable) ? 'FULL' : 'NORMAL'}`);
-      if (wait) this.#db.exec('BEGIN IMMEDIATE');
-      else if (!tryBeginImmediate(this.#db)) {
-        // Another connection is writing: keep the jobs (more will join them) and come back.
+      if (wait) {
+        if (this.#turns) beginWaiting(this.#db, this.#turns);
+        else this.#db.exec('BEGIN IMMEDIATE');
+      } else if (!tryBeginImmediate(this.#db)) {
+        // Another connection is writing: keep the jobs (more will join them), put this
+        // connection's name down for the next turn, and come back.
+        this.#turns?.waitFor();
         this.#queue = jobs.concat(this.#queue);
         this.#deferredSince ||= performance.now();
-        if (!this.#scheduled) {
-          this.#scheduled = true;
-          setTimeout(() => this.flush({ wait: false }), RETRY_MS);
-        }
+        this.#retry();
         return;
       }
+      this.#turns?.done();
       this.#deferredSince = 0;
       for (const job of jobs) {
         this.#db.exec('SAVEPOINT job');
@@ -218,9 +278,12 @@ export class GroupCommit {
       } catch {
         // the transaction may not have started
       }
+      this.#turns?.done();
+      this.#turns?.ended();
       for (const job of jobs) job.reject(error);
       return;
     }
+    this.#turns?.ended();
     for (const r of results) (r.ok ? r.job.resolve : r.job.reject)(r.value);
     if (results.some((r) => r.ok)) writesSucceeded(); // a line after a full disk (store-unavailable.ts)
     this.#committed();

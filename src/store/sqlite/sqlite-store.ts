@@ -127,6 +127,7 @@ import { replayMissingSqlite } from './replay-missing.ts';
 import { purgeBeforeSqlite } from './retention.ts';
 import { toDelivery } from './rows.ts';
 import { listEndpointsSqlite, listEventTypesSqlite } from './settings-lists.ts';
+import { writeTurnsFor } from './write-turns.ts';
 
 export interface SqliteStoreOptions {
   /**
@@ -186,6 +187,9 @@ export class SqliteStore implements Store {
       () => this.#notify(),
       afterCommit ? checkpointAfterCommit(this.#db, () => this.#closed) : undefined,
       options.groupDeliveries,
+      // Shared with the process's other connections to the file: the dispatcher thread's
+      // claims get the lock between the API thread's commits (write-turns.ts).
+      writeTurnsFor(path),
     );
   }
 
