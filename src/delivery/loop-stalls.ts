@@ -17,13 +17,14 @@ export interface LoopStalls {
    * (a timer that runs right after a hold sees it before the tick does). Never decreases.
    */
   stalledMs(): number;
-  /** Stops the tick. */
+  /** Stops the tick; stalledMs() then stays at what it was. */
   stop(): void;
 }
 
 export function createLoopStalls(): LoopStalls {
   let counted = 0;
   let last = performance.now();
+  let stopped = false;
   const lateness = (now: number) => {
     const late = now - last - TICK_MS;
     return late >= MIN_STALL_MS ? late : 0;
@@ -35,7 +36,13 @@ export function createLoopStalls(): LoopStalls {
   }, TICK_MS);
   tick.unref();
   return {
-    stalledMs: () => counted + lateness(performance.now()),
-    stop: () => clearInterval(tick),
+    stalledMs: () => (stopped ? counted : counted + lateness(performance.now())),
+    stop: () => {
+      if (stopped) return;
+      // A read after the stop would otherwise count all the time since the last tick as a hold.
+      counted += lateness(performance.now());
+      stopped = true;
+      clearInterval(tick);
+    },
   };
 }

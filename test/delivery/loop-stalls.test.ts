@@ -25,3 +25,12 @@ test('a free loop counts no stall; a held one counts the hold, during it and aft
     stalls.stop();
   }
 });
+
+test('a stopped clock counts nothing more: the time since its last tick is not a hold', async () => {
+  const stalls = createLoopStalls();
+  await sleep(150);
+  stalls.stop();
+  const stopped = stalls.stalledMs();
+  await sleep(400); // no tick runs now: before, all of this was counted at each read
+  assert.equal(stalls.stalledMs(), stopped);
+});
