@@ -254,6 +254,8 @@ export async function startHerald(config: Config, options: StartHeraldOptions = 
         : {
             deliveryBytesInFlight: () => dispatcher?.bytesInFlight?.() ?? null,
             dispatcherLoad: () => dispatcher?.load?.() ?? null,
+            // The dispatcher thread's own loop, else this thread's (the in-process dispatcher's sender).
+            dispatcherHeldMs: () => dispatcher?.heldMs?.() ?? sender?.heldMs() ?? null,
           }),
     });
     schemaWatch = startSchemaWatch({

@@ -66,6 +66,12 @@ export interface CreateMetricsOptions {
    * scrape time; null (no sample) while it is not running. Absent in a process that does not deliver.
    */
   dispatcherLoad?: () => DispatcherLoad | null;
+  /**
+   * Milliseconds the delivering thread's event loop could not run (Sender.heldMs, loop-stalls.ts),
+   * read at scrape time; null before the dispatcher is made (0 is served). Absent in a process that
+   * does not deliver.
+   */
+  dispatcherHeldMs?: () => number | null;
 }
 
 /**
@@ -327,6 +333,21 @@ export function createMetrics(options: CreateMetricsOptions): Metrics {
         },
       });
     }
+  }
+
+  // Counted on whichever thread delivers, by the tick the sender's deadlines use (loop-stalls.ts);
+  // read at scrape time. nodejs_eventloop_lag_* are the main thread's only.
+  const heldMs = options.dispatcherHeldMs;
+  if (heldMs) {
+    new Counter({
+      name: 'herald_dispatcher_held_seconds_total',
+      help: "Time the event loop of the thread this process delivers on could not run (synchronous work such as a claim reading large payloads, a long garbage collection, a starved CPU), counted by a 100 ms tick in its lateness of 20 ms or more: attempts out meanwhile are recorded that much longer (their durationMs is wall time), though their timeouts leave it out. The dispatcher thread's own (SQLite's default), else the main thread's. No sample in a process that does not deliver.",
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc((heldMs() ?? 0) / 1000);
+      },
+    });
   }
 
   return {

@@ -24,6 +24,8 @@ export interface DispatcherThreadInit {
   bytesInFlight: SharedArrayBuffer;
   /** The thread's attempts, records and queues (dispatcher-load-buffer.ts), for /metrics. */
   load: SharedArrayBuffer;
+  /** Milliseconds the thread's loop could not run (Sender.heldMs), written at each stats flush, for /metrics. */
+  held: SharedArrayBuffer;
 }
 
 export type ToDispatcherThread =

@@ -60,9 +60,12 @@ try {
   let attempts: [DeliveryOutcome, number][] = [];
   let claims: [number, number][] = [];
   const writeLoad = loadWriter(init.load);
+  const held = new BigInt64Array(init.held);
   const flushStats = () => {
     const load = dispatcher.load?.();
     if (load) writeLoad(load);
+    // The sender's count (its deadlines' loop-stalls): no second tick on this thread.
+    Atomics.store(held, 0, BigInt(Math.round(sender.heldMs())));
     if (attempts.length === 0 && claims.length === 0) return;
     post({ type: 'stats', attempts, claims });
     attempts = [];

@@ -103,6 +103,13 @@ export interface Dispatcher {
    */
   load?(): DispatcherLoad | null;
   /**
+   * Milliseconds its own thread's event loop could not run since it started (threaded only: a
+   * dispatcher on the main thread shares the main thread's sender, whose Sender.heldMs says it), as
+   * the thread last wrote it (at its stats flushes, every 100 ms: a hold shows once it has ended);
+   * never decreases.
+   */
+  heldMs?(): number;
+  /**
    * Deliveries leased to this worker elsewhere (an accept's hand-off, handoff.ts): started as if this
    * dispatcher had claimed them. When it is not running, or its record queue is full, they are
    * handed back, due now. Resolves once each is started, queued for its endpoint or handed back.

@@ -3,8 +3,9 @@
  * late, counted where it was at least MIN_STALL_MS late (a busy loop's small delays are not
  * stalls). Synchronous work (a claim reading large payloads through node:sqlite, a long GC) or a
  * starved CPU holds the loop; meanwhile no socket is read and no request written, so an attempt's
- * deadline must not charge that time to the receiver (sender.ts). Per thread: each thread's loop is
- * its own.
+ * deadline must not charge that time to the receiver (sender.ts). herald_dispatcher_held_seconds_total
+ * serves the same count: the sender's instance, read through Sender.heldMs (one tick per thread that
+ * delivers, not a second one). Per thread: each thread's loop is its own.
  */
 import { performance } from 'node:perf_hooks';
 

@@ -68,6 +68,11 @@ export interface SenderOptions {
 
 export interface Sender {
   send: SendFn;
+  /**
+   * Milliseconds this thread's event loop could not run since the sender was made, as its deadlines
+   * count them (loop-stalls.ts); never decreases. herald_dispatcher_held_seconds_total.
+   */
+  heldMs(): number;
   /** Closes every pool; in-flight requests fail with `reset`. */
   close(): Promise<void>;
 }
@@ -397,6 +402,7 @@ export function createSender(options: SenderOptions): Sender {
 
   return {
     send,
+    heldMs: () => stalls.stalledMs(),
     close: () => {
       stalls.stop();
       return pools.close();

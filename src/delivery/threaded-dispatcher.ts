@@ -17,7 +17,7 @@ import type {
 import { createHandoff, newHandoffCounters } from './handoff.ts';
 
 export interface ThreadedDispatcherOptions {
-  init: Omit<DispatcherThreadInit, 'handoffCounters' | 'bytesInFlight' | 'load'>;
+  init: Omit<DispatcherThreadInit, 'handoffCounters' | 'bytesInFlight' | 'load' | 'held'>;
   /** The main thread's store can lease on accept: light-load accepts are handed off (handoff.ts). */
   handoff?: boolean;
   hooks?: Omit<DispatcherHooks, 'onError'>;
@@ -52,6 +52,9 @@ export function createThreadedDispatcher(options: ThreadedDispatcherOptions): Di
   /** Its attempts, records and queues, which it writes at each stats flush (dispatcher-load-buffer.ts). */
   const load = newLoadBuffer();
   const readLoad = loadReader(load);
+  /** The time its loop could not run, which it writes at each stats flush (dispatcher-thread.ts). */
+  const held = new SharedArrayBuffer(BigInt64Array.BYTES_PER_ELEMENT);
+  const heldView = new BigInt64Array(held);
   const handoff = options.handoff
     ? createHandoff({
         counters: handoffCounters,
@@ -92,6 +95,8 @@ export function createThreadedDispatcher(options: ThreadedDispatcherOptions): Di
     handoff,
     bytesInFlight: () => Number(Atomics.load(bytesView, 0)),
     load: () => (worker ? readLoad() : null),
+    // Kept once the thread has stopped: a counter does not go back.
+    heldMs: () => Number(Atomics.load(heldView, 0)),
     async threadHeap() {
       if (!worker || stopping) return null;
       const heap = await worker.getHeapStatistics().catch(() => null); // the thread just ended
@@ -100,7 +105,13 @@ export function createThreadedDispatcher(options: ThreadedDispatcherOptions): Di
     async start() {
       if (worker) return;
       const w = new Worker(options.entry ?? new URL('./dispatcher-thread-entry.ts', import.meta.url), {
-        workerData: { ...options.init, handoffCounters, bytesInFlight, load } satisfies DispatcherThreadInit,
+        workerData: {
+          ...options.init,
+          handoffCounters,
+          bytesInFlight,
+          load,
+          held,
+        } satisfies DispatcherThreadInit,
         // No resourceLimits: V8 applies the process's --max-semi-space-size (the bin's shebang) to
         // this isolate too, and a maxYoungGenerationSizeMb of 8 or 48 changed nothing (--trace-gc:
         // the same scavenge count, with the flag and without it).

@@ -4,7 +4,8 @@
  * that holds its requests shows the attempts it has running and the deliveries it claimed beyond
  * the endpoint's slots, and all four come back to 0 once the receiver answers. Run with the
  * dispatcher on a thread of its own (SQLite's default: the gauges cross threads through shared
- * memory) and on the main thread (HERALD_DELIVERY_THREAD=false: read directly).
+ * memory) and on the main thread (HERALD_DELIVERY_THREAD=false: read directly). Both serve
+ * herald_dispatcher_held_seconds_total too.
  */
 import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
@@ -90,6 +91,15 @@ for (const thread of [true, false]) {
       herald_deliveries_queued: 0,
       herald_deliveries_queued_bytes: 0,
     });
+    // The delivering thread's held time (dispatcher-held-metric.test.ts holds one) is served in
+    // both modes: the thread's count through shared memory, else the main thread's sender's.
+    const heldSeconds = /^herald_dispatcher_held_seconds_total ([0-9.e+-]+)$/m.exec(
+      await fetch(`${h.url}/metrics`).then((r) => r.text()),
+    )?.[1];
+    assert.ok(
+      heldSeconds !== undefined && Number.isFinite(Number(heldSeconds)) && Number(heldSeconds) >= 0,
+      `held seconds: ${heldSeconds}`,
+    );
     const p = await api<{ id: string }>(h.url, TOKEN, 'POST', '/api/v1/projects', { name: 'load' });
     const e = await api(h.url, TOKEN, 'POST', `/api/v1/projects/${p.body.id}/endpoints`, {
       url: `http://127.0.0.1:${port}/hook`,

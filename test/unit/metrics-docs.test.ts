@@ -18,6 +18,7 @@ function allMetrics() {
     threadHeap: async () => null, // registers the dispatcher thread's gauges too
     deliveryBytesInFlight: () => null, // a process that delivers
     dispatcherLoad: () => null,
+    dispatcherHeldMs: () => null,
   });
   addClockOffsetGauge(metrics.registry, { offsetMs: () => 0 }); // PostgreSQL processes add it
   addSchemaGauge(metrics.registry, { unknownCount: () => 0 }); // every process adds it (main.ts)
