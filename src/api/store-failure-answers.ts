@@ -201,13 +201,22 @@ function classify(
       log: { level: 'error', throttled: 'the database is out of memory: answering 503' },
     };
   // SQLite's "disk I/O error": the OS failed a read or write of the database's files (a failing
-  // disk, a file-size limit). The transaction was rolled back whole: nothing of the request was
-  // stored, and it may go through once the cause is gone. An operator must look (an error line).
-  if (isStoreIoError(error))
+  // disk, a file-size limit). The transaction was rolled back: it may go through once the cause is
+  // gone. An operator must look (an error line). Nothing of the request was stored, but when the
+  // fsync of its COMMIT failed (SQLITE_IOERR_FSYNC): its WAL frames, commit frame included, were
+  // written before the sync, and though this connection rolled back, a crash before the next write
+  // to the WAL brings the transaction back at the next open (WAL recovery reads every frame whose
+  // checksums hold). A write that failed (SQLITE_IOERR_WRITE: a file-size limit) left no commit
+  // frame whole: stored nothing, recovery or not. Said in details.stored as a lost commit answer is.
+  if (isStoreIoError(error)) {
+    const unknown = writes(method) && isFsyncFailure(error);
     return {
       code: 'HERALD_ERR_DATABASE_UNAVAILABLE',
-      message: "the database's files could not be read or written (a disk I/O error); retry later",
+      message: unknown
+        ? "the database's files could not be flushed to disk while this request was being committed (a disk I/O error): it may have been stored (details.stored); send it again only with the same Idempotency-Key, or look before sending it again"
+        : "the database's files could not be read or written (a disk I/O error); retry later",
       retryAfterS: 30,
+      ...(unknown ? { details: { stored: 'unknown' as const } } : {}),
       reason: 'io_error',
       log: {
         level: 'error',
@@ -215,8 +224,14 @@ function classify(
           "the database's files could not be read or written (disk I/O error: a failing disk, a file-size limit such as ulimit -f): answering 503",
       },
     };
+  }
   return null;
 }
+
+/** SQLite's extended code for a failed fsync (SQLITE_IOERR | 4 << 8): the one an IOERR at COMMIT may have stored. */
+const SQLITE_IOERR_FSYNC = 1034;
+const isFsyncFailure = (error: unknown) =>
+  (error as { errcode?: unknown } | null)?.errcode === SQLITE_IOERR_FSYNC;
 
 /** A throttled store failure is logged at most once per this long, per server and kind. */
 const THROTTLED_LOG_INTERVAL_MS = 10_000;

@@ -47,6 +47,9 @@ test('a disk I/O error on a write: 503 with Retry-After, one error line, counted
   assert.equal(refused.status, 503, JSON.stringify(body));
   assert.equal(body.error.code, 'HERALD_ERR_DATABASE_UNAVAILABLE');
   assert.match(body.error.message, /disk I\/O error/);
+  // EFBIG fails the WAL's write at COMMIT (SQLITE_IOERR_WRITE), before its commit frame is whole:
+  // nothing stored, recovery or not (a failed fsync is another answer: store-fsync-error.test.ts).
+  assert.equal((body.error as { details?: unknown }).details, undefined);
   assert.equal(refused.headers.get('retry-after'), '30');
   const said = lines.filter((l) => /could not be read or written/.test(String(l.msg)));
   assert.equal(said.length, 1, JSON.stringify(lines));
