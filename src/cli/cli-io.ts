@@ -8,6 +8,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
+import { processEnvironment } from '../config/client-connection.ts';
 
 /** A stream the CLI writes to; `isTTY` and `columns` as a terminal's WriteStream has them. */
 export type CliOutput = NodeJS.WritableStream & {
@@ -33,7 +34,7 @@ interface CliRun {
 /** The process's own: the bin's. */
 export function processIo(): CliIo {
   return {
-    env: process.env,
+    env: processEnvironment(),
     stdout: process.stdout,
     stderr: process.stderr,
     readStdin: () => readFileSync(0),

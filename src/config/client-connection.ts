@@ -89,3 +89,11 @@ function savedToken(file: string): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * The process's environment, which settings come from: read here, in src/config, and handed on
+ * (the CLI's run carries it to its commands, src/cli/cli-io.ts; tests hand their own).
+ */
+export function processEnvironment(): NodeJS.ProcessEnv {
+  return process.env;
+}
