@@ -72,6 +72,12 @@ export interface EndpointQueuesOptions {
   onError(error: unknown, during: string): void;
 }
 
+interface Refused {
+  projectId: string;
+  bytes: number;
+  turned?: boolean;
+}
+
 interface Queued {
   claimed: ClaimedDelivery;
   claimedAt: number;
@@ -164,8 +170,33 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
     onError,
   } = options;
   const queued = new Map<string, Queued[]>();
-  /** Endpoints whose delivery found no room among the queued bytes, and the room it needed. */
-  const refused = new Map<string, { projectId: string; bytes: number }>();
+  /**
+   * Endpoints whose delivery found no room among the queued bytes, and the room it needed
+   * (`turned`: it had a turn since, which ended without it queued: no other until refused again).
+   */
+  const refused = new Map<string, Refused>();
+  /**
+   * When the turn (queuedBytes.turn, a payload larger than the reserve) began, and whether a claim
+   * has been asked for its delivery first (the room was there): the next claim finds it queued, or
+   * started without waiting (its endpoint had a free slot and room in flight), or not brought (due
+   * later, claimed by another worker, its endpoint failing): either way the turn is over. It is over
+   * too once it has waited half a lease, as long as any delivery queued when it began may wait: if
+   * the room has not come by then, something other than the queues holds it, and the reserve goes
+   * back to the others rather than stall their queues for longer.
+   */
+  let turnSince = 0;
+  let turnAsked = false;
+  const endTurn = () => {
+    const turn = queuedBytes.turn;
+    if (turn === null) return;
+    queuedBytes.endTurn();
+    // Behind the others refused, who may take the next turn first.
+    const r = refused.get(turn.key);
+    if (r) {
+      refused.delete(turn.key);
+      refused.set(turn.key, r);
+    }
+  };
   /** Takes the first of the endpoint's queue out of it (and out of the queued bytes). */
   const shift = (q: Queued[]) => {
     const entry = q.shift()!;
@@ -555,6 +586,8 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
         return false;
       }
       queuedBytes.add(claimed);
+      // Its turn's delivery queued: the others fit in the whole bound again.
+      if (queuedBytes.turn?.key === key) endTurn();
       const q = queued.get(key) ?? [];
       q.push({ claimed, claimedAt: clock(), projectSchedule });
       queued.set(key, q);
@@ -576,10 +609,26 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       return true;
     },
     turnedAway() {
+      const now = clock();
+      if (queuedBytes.turn !== null && (turnAsked || now - turnSince > config.leaseMs / 2)) endTurn();
+      // The first refused payload larger than the reserve that does not fit now, and has not had a
+      // turn since it was refused, takes the turn: the others queue only in what it leaves.
+      if (queuedBytes.turn === null) {
+        for (const [key, r] of refused) {
+          if (r.turned || r.bytes <= queuedBytes.reserve || queuedBytes.fitsBytes(r.projectId, r.bytes, key))
+            continue;
+          queuedBytes.takeTurn(key, r.projectId, r.bytes);
+          r.turned = true;
+          turnSince = now;
+          turnAsked = false;
+          break;
+        }
+      }
+      const turnKey = queuedBytes.turn?.key;
       const out = new Set<string>();
       const first: ClaimFirst[] = [];
       // Each project's refused endpoints, in the order they were refused (or last given a turn).
-      const lines = new Map<string, [string, { projectId: string; bytes: number }][]>();
+      const lines = new Map<string, [string, Refused][]>();
       for (const entry of refused) {
         const line = lines.get(entry[1].projectId);
         if (line) line.push(entry);
@@ -590,14 +639,16 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
         // size at a time, in order (one too large for what is left is passed over: a project's
         // small events do not wait for room for its large ones).
         let taken = 0;
-        const given: [string, { projectId: string; bytes: number }][] = [];
+        const given: [string, Refused][] = [];
         for (const entry of line) {
-          if (!queuedBytes.fitsBytes(projectId, taken + entry[1].bytes)) continue;
+          if (!queuedBytes.fitsBytes(projectId, taken + entry[1].bytes, entry[0])) continue;
           taken += entry[1].bytes;
           given.push(entry);
+          if (entry[0] === turnKey) turnAsked = true;
         }
-        // Room for one of each: claimed as any other endpoints are.
-        if (given.length === line.length) {
+        // Room for one of each: claimed as any other endpoints are (but the turn's, asked for
+        // first: claimed in due order, others could take its room before it came).
+        if (given.length === line.length && (turnKey === undefined || !line.some(([k]) => k === turnKey))) {
           for (const [key] of line) refused.delete(key);
           continue;
         }
@@ -675,6 +726,7 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       }
       queued.clear();
       refused.clear();
+      queuedBytes.endTurn();
       views.clear();
       for (const timer of expiries.values()) clearTimeout(timer);
       expiries.clear();

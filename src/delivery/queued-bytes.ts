@@ -12,6 +12,14 @@
  * wait; a small one's deliveries each hold their own. Pure bookkeeping: a delivery that does not
  * fit is not queued but handed back, and its endpoint is left out of claims until it would fit
  * (claim-loop.ts), so one tenant's large events at its share do not stop another tenant's claims.
+ *
+ * A payload larger than the reserve (the part of the bound no one project may hold) gets a turn
+ * (`takeTurn`, given by endpoint-queues.ts): while it waits, the others fit only in what its bytes
+ * leave (nothing, when it is larger than the bound), so the room it needs comes as the deliveries
+ * queued now start or go back. Up to the reserve, a project holding nothing gets room as the other
+ * projects' shares leave it; a larger one needed room that other projects' queues kept taken for
+ * as long as their traffic went on (one larger than the whole bound needed nothing queued at all),
+ * and its endpoint waited, left out of claims, while their streams lasted.
  */
 import type { HeraldEvent } from '../domain/types.ts';
 import type { ClaimedDelivery } from '../store/store.ts';
@@ -37,10 +45,27 @@ export interface QueuedBytes {
   add(claimed: ClaimedDelivery): void;
   /** `claimed` waits no more (started, handed back, dropped). */
   remove(claimed: ClaimedDelivery): void;
-  /** Whether `bytes` more for `projectId` would fit now. */
-  fitsBytes(projectId: string, bytes: number): boolean;
+  /**
+   * Whether `bytes` more for `projectId` would fit now; for endpoint `key`, the turn's holder when
+   * it is that endpoint (the others fit only in what the turn's bytes leave).
+   */
+  fitsBytes(projectId: string, bytes: number, key?: string | null): boolean;
+  /** The bytes no one project may hold (limit minus a project's share): larger ones take a turn. */
+  readonly reserve: number;
+  /** The endpoint whose delivery has the turn, and its bytes; null when none has. */
+  readonly turn: Turn | null;
+  /** Gives the turn to endpoint `key`'s delivery of `bytes` (replacing any). */
+  takeTurn(key: string, projectId: string, bytes: number): void;
+  /** The turn is over (its delivery queued, or its time up). */
+  endTurn(): void;
   /** The bytes of `claimed`'s payload (UTF-8), worked out once per event. */
   bytesOf(claimed: ClaimedDelivery): number;
+}
+
+export interface Turn {
+  key: string;
+  projectId: string;
+  bytes: number;
 }
 
 interface Held {
@@ -68,19 +93,20 @@ export function createQueuedBytes(options: QueuedBytesOptions): QueuedBytes {
     }
     return bytes;
   };
+  let turn: Turn | null = null;
   /**
    * Within the whole bound and the project's share; with nothing queued at all anything fits (an
-   * event larger than the bound waits alone), and a project holding nothing fits its share.
+   * event larger than the bound waits alone), and a project holding nothing fits its share. While
+   * another endpoint's delivery has the turn, only within what its bytes leave of the bound.
    */
-  const fitsBytes = (projectId: string, bytes: number) => {
-    if (used === 0) return true;
-    if (used + bytes > limitBytes) return false;
+  const fitsBytes = (projectId: string, bytes: number, key?: string | null) => {
+    const kept = turn !== null && turn.key !== key ? Math.min(turn.bytes, limitBytes) : 0;
+    if (used === 0 && kept === 0) return true;
+    const free = limitBytes - kept - used;
+    if (bytes > free) return false;
     const own = byProject.get(projectId) ?? 0;
     if (own === 0) return true;
-    return (
-      bytes <=
-      projectRoomNow({ own, free: limitBytes - used, projectCap, processCap: limitBytes, smallProject })
-    );
+    return bytes <= projectRoomNow({ own, free, projectCap, processCap: limitBytes, smallProject });
   };
 
   return {
@@ -90,9 +116,21 @@ export function createQueuedBytes(options: QueuedBytesOptions): QueuedBytes {
     get count() {
       return count;
     },
-    fits: (claimed) => held.has(claimed.event) || fitsBytes(claimed.delivery.projectId, bytesOf(claimed)),
+    fits: (claimed) =>
+      held.has(claimed.event) ||
+      fitsBytes(claimed.delivery.projectId, bytesOf(claimed), claimed.delivery.endpointId),
     fitsBytes,
     bytesOf,
+    reserve: Math.max(0, limitBytes - projectCap),
+    get turn() {
+      return turn;
+    },
+    takeTurn(key, projectId, bytes) {
+      turn = { key, projectId, bytes };
+    },
+    endTurn() {
+      turn = null;
+    },
     add(claimed) {
       count++;
       const h = held.get(claimed.event);

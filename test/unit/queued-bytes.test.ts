@@ -70,3 +70,49 @@ test('a claim counts a payload once per event it read', () => {
   assert.equal(payloadPerClaimed([...shared, delivery(event('p1'), 10)]), (1000 + 10) / 3);
   assert.equal(payloadPerClaimed([]), 0);
 });
+
+/** A delivery of `payloadBytes` to endpoint `endpointId`. */
+const toEndpoint = (ev: HeraldEvent, payloadBytes: number, endpointId: string): ClaimedDelivery =>
+  ({
+    delivery: { id: `d${ids++}`, projectId: ev.projectId, endpointId },
+    event: ev,
+    payloadJson: 'x'.repeat(payloadBytes),
+  }) as unknown as ClaimedDelivery;
+
+test('the reserve is the part of the bound no one project may hold', () => {
+  assert.equal(bound().reserve, 25);
+});
+
+test('while a payload larger than the bound has the turn, nothing else is queued; it fits once the rest is gone', () => {
+  const q = bound();
+  const small = toEndpoint(event('p1'), 10, 'busy');
+  q.add(small);
+  const huge = toEndpoint(event('p2'), 500, 'large');
+  assert.equal(q.fits(huge), false, 'larger than the bound, with something queued');
+  q.takeTurn('large', 'p2', 500);
+  assert.equal(q.fits(toEndpoint(event('p1'), 1, 'busy')), false, 'no room is left to the others');
+  assert.equal(q.fits(toEndpoint(event('p3'), 1, 'other')), false, 'not even to a project holding nothing');
+  assert.equal(q.fits(toEndpoint(small.event, 10, 'busy')), true, 'an event already held adds nothing');
+  q.remove(small);
+  assert.equal(q.fits(toEndpoint(event('p3'), 1, 'other')), false, 'nothing queued: still its turn');
+  assert.equal(q.fits(huge), true);
+  q.add(huge);
+  q.endTurn();
+  assert.equal(q.turn, null);
+  assert.equal(q.fits(toEndpoint(event('p3'), 1, 'other')), false, 'past the bound while it waits');
+});
+
+test('a turn within the bound keeps its bytes: the others queue in what they leave', () => {
+  const q = bound();
+  const a = toEndpoint(event('p1'), 40, 'busy');
+  q.add(a);
+  const big = toEndpoint(event('p2'), 70, 'large');
+  assert.equal(q.fits(big), false, '40 + 70 is past 100');
+  q.takeTurn('large', 'p2', 70);
+  assert.equal(q.fits(toEndpoint(event('p1'), 10, 'busy')), false, '40 + 10 + 70 is past 100');
+  assert.equal(q.fitsBytes('p3', 10), false, 'nor for a project holding nothing');
+  q.remove(a);
+  assert.equal(q.fits(toEndpoint(event('p3'), 30, 'other')), true, '30 + 70 holds');
+  q.add(toEndpoint(event('p3'), 30, 'other'));
+  assert.equal(q.fits(big), true, 'the turn fits in the room kept for it');
+});
