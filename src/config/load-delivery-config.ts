@@ -36,6 +36,28 @@ export function defaultBytesInFlight(heapLimitBytes: number, maxBodyBytes: numbe
 }
 
 /**
+ * HERALD_DELIVERY_BYTES_IN_FLIGHT as set: a whole number of bytes, at least HERALD_MAX_BODY_BYTES.
+ * Below it, the start is refused naming both: refused as out of range alone ("must be between
+ * 8388608 and 68719476736"), it did not say where the lower bound came from.
+ */
+function parseBytesInFlight(setting: RawSetting, maxBodyBytes: number): number {
+  const n = parseInteger(setting, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  if (n < maxBodyBytes) {
+    throw new ConfigError(
+      setting.source,
+      `must be at least HERALD_MAX_BODY_BYTES (${maxBodyBytes}), the largest event it must hold, got ${setting.value}: a number of bytes (256 MiB is 268435456)`,
+    );
+  }
+  if (n > MAX_BYTES_IN_FLIGHT) {
+    throw new ConfigError(
+      setting.source,
+      `must be at most ${MAX_BYTES_IN_FLIGHT} (64 GiB), got ${setting.value}`,
+    );
+  }
+  return n;
+}
+
+/**
  * The delivery settings, from environment variables only (they have no flags). `maxBodyBytes`
  * (HERALD_MAX_BODY_BYTES): the largest event, which the byte budget must hold; `heapLimitBytes`:
  * the V8 heap's limit (the dispatcher thread's isolate has the same), which bounds the default budget.
@@ -77,12 +99,10 @@ export function loadDeliveryConfig(
   // At least the largest event: a budget that cannot hold one event is a unit mistaken (MiB for
   // bytes), not a choice; such an event would go out alone each time. The default holds four of
   // the largest HERALD_MAX_BODY_BYTES allows, and fits the heap (defaultBytesInFlight).
-  const bytesInFlight = int(
-    'HERALD_DELIVERY_BYTES_IN_FLIGHT',
-    defaultBytesInFlight(heapLimitBytes, maxBodyBytes),
-    maxBodyBytes,
-    MAX_BYTES_IN_FLIGHT,
-  );
+  const bytesSetting = envSetting('HERALD_DELIVERY_BYTES_IN_FLIGHT');
+  const bytesInFlight = bytesSetting
+    ? parseBytesInFlight(bytesSetting, maxBodyBytes)
+    : defaultBytesInFlight(heapLimitBytes, maxBodyBytes);
   const minLeaseMs = maxTimeoutMs + LEASE_MARGIN_MS;
   const leaseMs = int('HERALD_LEASE_MS', Math.max(d.leaseMs, 2 * maxTimeoutMs), minLeaseMs, 24 * 3_600_000);
 

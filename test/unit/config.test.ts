@@ -277,7 +277,7 @@ describe('loadConfig validation names the setting', () => {
       'delivery byte budget below the largest event (MiB meant, bytes read)',
       { HERALD_DELIVERY_BYTES_IN_FLIGHT: '256' },
       'HERALD_DELIVERY_BYTES_IN_FLIGHT',
-      /between 1048576 and 68719476736, got 256/,
+      /at least HERALD_MAX_BODY_BYTES \(1048576\), the largest event it must hold, got 256: a number of bytes/,
     ],
     [
       'delivery byte budget below a raised body limit',
@@ -286,7 +286,13 @@ describe('loadConfig validation names the setting', () => {
         HERALD_DELIVERY_BYTES_IN_FLIGHT: String(8 * 1024 * 1024 - 1),
       },
       'HERALD_DELIVERY_BYTES_IN_FLIGHT',
-      /between 8388608 and/,
+      /at least HERALD_MAX_BODY_BYTES \(8388608\)/,
+    ],
+    [
+      'delivery byte budget past its largest',
+      { HERALD_DELIVERY_BYTES_IN_FLIGHT: String(64 * 1024 * 1024 * 1024 + 1) },
+      'HERALD_DELIVERY_BYTES_IN_FLIGHT',
+      /at most 68719476736 \(64 GiB\), got 68719476737/,
     ],
     [
       'delivery byte budget not a number',
