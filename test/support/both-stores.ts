@@ -1,7 +1,8 @@
 /**
  * Runs `suite` once over a SQLite store on disk and once over PostgreSQL (a database of its own per
  * `open`, on the server this test file starts or HERALD_TEST_DATABASE_URL), for API tests of one
- * behaviour on both.
+ * behaviour on both. Each PostgreSQL database is a copy of one migrated once per file
+ * (migrated-databases.ts); `migrate()` still runs on it, with nothing to apply.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { after, before } from 'node:test';
 import { openStore } from '../../src/store/open-store.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { Store } from '../../src/store/store.ts';
+import { migratedDatabases } from './migrated-databases.ts';
 import { type TestPostgres, withPostgres } from './postgres.ts';
 
 /** `url`: the database's HERALD_DATABASE_URL, for a test that starts Herald (or another store) on it too. */
@@ -38,12 +40,14 @@ export function onBothStores(
     };
   });
   let server: TestPostgres;
+  let migratedDatabase: () => Promise<string>;
   before(async () => {
     server = await withPostgres();
+    migratedDatabase = migratedDatabases(server);
   });
   after(() => server.stop());
   suite('PostgreSQL', async () => {
-    const url = await server.createDatabase();
+    const url = await migratedDatabase();
     const store = new PostgresStore(url);
     await store.migrate();
     return { store, url, done: () => store.close() };
