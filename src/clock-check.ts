@@ -1,9 +1,9 @@
 /**
  * Checks this process's clock against the database server's (PostgreSQL), at start and then every
  * CLOCK_CHECK_INTERVAL_MS. Processes that share a database compare times each wrote with its own
- * clock: a lease another worker took (a clock ahead by more than a lease's unused part sends its
- * deliveries a second time; one behind by as much lets others take its own), due times of retries
- * (sent early or late by the difference) and rate-limit buckets. Signatures carry this clock's time
+ * clock: due times of retries (sent early or late by the difference), rate-limit buckets, and the
+ * leases of deliveries handed off at accept. Claims judge leases in the database's time, measuring
+ * the offset in their own transaction (store/lease-clock.ts). Signatures carry this clock's time
  * too, and receivers refuse one more than 5 minutes off. Nothing here corrects the clock (NTP must,
  * docs/deployment.md): it says so in the log and in herald_clock_offset_seconds.
  */

@@ -19,6 +19,7 @@ import { createEndpointQueues, FAILING_ENDPOINT_PAUSE_MS } from './endpoint-queu
 import { createFailingEndpoints, FAILURES_IN_A_ROW } from './failing-endpoints.ts';
 import { createHandBackRetry } from './hand-back-retry.ts';
 import { createInFlightDeliveries, leaseOverrun } from './in-flight-deliveries.ts';
+import { leaseEndOf } from './lease-left.ts';
 import { LOCAL_FAILURE_RETRY_MS, LocalResourceError } from './local-failure.ts';
 import { createProjectSchedules } from './project-schedules.ts';
 import { createQueuedBytes } from './queued-bytes.ts';
@@ -220,7 +221,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const attempt: AttemptSender = (claimed, settings, secrets, timeoutMs, schedule) => {
     const d = claimed.delivery;
     if (outAlready(d)) return Promise.resolve();
-    inFlight.add(d);
+    inFlight.add({ id: d.id, attempts: d.attempts, leasedUntil: leaseEndOf(claimed) });
     return sendAttempt(claimed, settings, secrets, timeoutMs, schedule).catch((error: unknown) => {
       // Ended without a record (it should not: failures are recorded): nothing else settles it.
       inFlight.settle(d.id, d.attempts);

@@ -3,12 +3,12 @@
  * secrets as they are now, send it, and make its attempt record. Writing the record, and what a
  * failure does to the endpoint's other queued work, is the dispatcher's (`onAttempted`).
  */
-import { LEASE_MARGIN_MS } from '../config/config-types.ts';
 import { buildRequest } from '../domain/build-request.ts';
 import type { BuiltRequest } from '../domain/build-request-types.ts';
 import type { Endpoint, EndpointSecret } from '../domain/types.ts';
 import type { AttemptRecord, ClaimedDelivery } from '../store/store.ts';
 import { attemptRecord } from './attempt-outcome.ts';
+import { leaseEndOf, stallAllowanceMs } from './lease-left.ts';
 import type { SendFn, SendResult } from './send-types.ts';
 
 /** What an attempt is sent with: an endpoint's settings, or a callback's fixed ones (no `url`). */
@@ -77,12 +77,12 @@ export function createAttemptSender(options: AttemptSenderOptions): AttemptSende
     }
     // Time this thread could not run is left out of the timeout (sender.ts) as long as the attempt
     // still ends inside the claim's lease, with its margin for the record: past that, another
-    // worker could claim the delivery and send it again.
-    const leaseLeft = delivery.leasedUntil === null ? 0 : delivery.leasedUntil - clock();
+    // worker could claim the delivery and send it again. The lease as this process counts it, from
+    // its claim on its own clock (lease-left.ts).
     result ??= await send({
       ...request,
       timeoutMs,
-      stallAllowanceMs: Math.max(0, leaseLeft - timeoutMs - LEASE_MARGIN_MS),
+      stallAllowanceMs: stallAllowanceMs(leaseEndOf(claimed), clock(), timeoutMs),
       ...(delivery.endpointId ? { poolKey: delivery.endpointId } : {}),
     });
     if (result.local) {

@@ -216,6 +216,13 @@ export interface ClaimedDelivery {
    * body is built from it without parsing the payload (`event.payload` may then be decoded lazily).
    */
   payloadJson?: string;
+  /**
+   * When this process is to count the claim's lease over, on its own clock: the claim's `now` plus
+   * its lease. On PostgreSQL `delivery.leasedUntil` is the end in the database's time, which other
+   * workers judge it by (lease-clock.ts), and names the claim in a hand-back; absent (SQLite, one
+   * process, and hand-offs): `delivery.leasedUntil`, the same time.
+   */
+  leaseEndsAt?: number;
 }
 
 export interface ClaimOptions {

@@ -115,6 +115,17 @@ export const CLAIM_PLANNER_SETTINGS =
   'SET LOCAL enable_bitmapscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off';
 
 /**
+ * CLAIM_PLANNER_SETTINGS, and the database's clock (ms) read in the same round trip: when the
+ * statements reached the server, for the claim's lease times (lease-clock.ts).
+ */
+export async function claimSettingsAndDatabaseNow(db: Queryable): Promise<number> {
+  const results = (await db.query(
+    `${CLAIM_PLANNER_SETTINGS}; SELECT floor(extract(epoch FROM statement_timestamp()) * 1000)::bigint AS ms`,
+  )) as unknown as { rows: Row[] }[];
+  return Number(results[results.length - 1]!.rows[0]!.ms);
+}
+
+/**
  * The rows a claim that leaves endpoints out takes from the window of oldest due rows ($1 now, $4
  * limit, $5 endpoints left out, $6 window). The window drives: each of its rows not left out is
  * looked up (and locked) in due order until the claim is full; OFFSET 0 keeps the planner from

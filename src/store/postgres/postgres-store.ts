@@ -6,12 +6,14 @@
 
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { measureClockOffset } from '../../clock-check.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, EventType, HeraldEvent } from '../../domain/types.ts';
 import { markTurnCursor, newTurnCursor, resetTurnCursor } from '../claim-turns.ts';
 import { eventTypeKept } from '../event-type-kept.ts';
 import { finishEndpointDeletes } from '../finish-endpoint-deletes.ts';
 import { finishProjectDeletes } from '../finish-project-deletes.ts';
+import { databaseLeaseTimes, nextLeaseOffset } from '../lease-clock.ts';
 import { type LaterBatches, type LaterWriteReport, parkBatch } from '../park-batch.ts';
 import { recoverBatch, recoverInBatches } from '../recover-batch.ts';
 import { replayBatch, replayInBatches } from '../replay-batch.ts';
@@ -63,8 +65,8 @@ import {
 } from './api-keys.ts';
 import type { RecordedPostgres } from './attempt-records.ts';
 import {
-  CLAIM_PLANNER_SETTINGS,
   type ClaimState,
+  claimSettingsAndDatabaseNow,
   leaseDue,
   noteEndpointChange,
   withEvents,
@@ -155,6 +157,11 @@ export interface PostgresStoreOptions {
   groupDeliveries?: number;
   /** Told of later transactions that fail and go through again (park-batch.ts; src/later-write-log.ts). */
   laterWrites?: LaterWriteReport;
+  /**
+   * The clock a claim measures this process's against the database's with (lease-clock.ts); default
+   * Date.now. Tests pass one set off to be a process whose clock is wrong.
+   */
+  clock?: () => number;
 }
 
 /** lock_not_available: a statement waited for a lock past lock_timeout (pool.ts PoolBounds.lockMs). */
@@ -186,11 +193,15 @@ export class PostgresStore implements Store {
    * for up to 100) held the pool's ten connections, and events waited for one: 10 s and a 503.
    */
   readonly #statsTurns: TurnGate;
+  /** This process's clock minus the database's, as the last claim proved it (lease-clock.ts). */
+  #leaseOffsetMs = 0;
+  readonly #clock: () => number;
 
   constructor(url: string, options: PostgresStoreOptions = {}) {
     this.#cipher = options.cipher ?? PLAINTEXT_SECRETS;
     this.#url = url;
     this.#acceptWaitMs = options.acceptWaitMs ?? ACCEPT_WAIT_MS;
+    this.#clock = options.clock ?? Date.now;
     const max = options.max ?? 10;
     this.#pool = createPool(url, max, options.bounds ?? POOL_BOUNDS); // pool.ts
     this.#statsTurns = new TurnGate(statsConnections(max));
@@ -654,17 +665,24 @@ export class PostgresStore implements Store {
     const turns = this.#claimState.turns;
     const start = markTurnCursor(turns);
     let claimed: Row[];
+    // Its times in the database's (lease-clock.ts): other workers judge its leases, it theirs.
+    let inDatabaseTime = o;
     try {
       claimed = await this.#tx(async (client) => {
         inTurn.length = 0; // a transaction tried again starts over
-        await client.query(CLAIM_PLANNER_SETTINGS);
-        return leaseDue(client, o, this.#claimState, inTurn); // claims.ts
+        const reading = await measureClockOffset(() => claimSettingsAndDatabaseNow(client), this.#clock);
+        this.#leaseOffsetMs = nextLeaseOffset(reading, this.#leaseOffsetMs);
+        inDatabaseTime = { ...o, ...databaseLeaseTimes(o.now, o.leaseMs, this.#leaseOffsetMs) };
+        return leaseDue(client, inDatabaseTime, this.#claimState, inTurn); // claims.ts
       });
     } catch (error) {
       resetTurnCursor(turns, start);
       throw error;
     }
-    return withEvents(this.#pool, claimed, o, inTurn); // claims.ts
+    const out = await withEvents(this.#pool, claimed, inDatabaseTime, inTurn); // claims.ts
+    // This process counts its lease from the now it passed, on its own clock.
+    for (const c of out) c.leaseEndsAt = o.now + o.leaseMs;
+    return out;
   }
   async getDispatchEndpoints(refs: { projectId: string; endpointId: string }[], now: number) {
     return dispatchEndpointsPostgres(this.#pool, this.#cipher, refs, now); // dispatch-endpoints.ts

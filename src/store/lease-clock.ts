@@ -1,0 +1,43 @@
+/**
+ * Leases in the database's time (PostgreSQL, where workers judge each other's leases). A lease's
+ * end is written by the worker that claims and compared by every worker that claims after it, each
+ * with the `now` it passes: with each process's own clock, a worker whose clock was behind by more
+ * than its lease's unused part had its deliveries claimed by the others while its attempts were out
+ * (sent twice), and a worker ahead took the others' as early. A claim reads the database's clock in
+ * its own transaction (clock-check.ts measureClockOffset, provenOffset: 0 while the reading cannot
+ * tell the clocks apart) and moves its times by the offset it proves:
+ *
+ * - behind (negative offset): its leases are written that much longer, so they end when they would
+ *   by the database's clock; its `now` stays, so its own due times (retries, hand-backs) keep their
+ *   meaning and leases of others look later to it, never earlier.
+ * - ahead (positive): its `now` is moved back by as much for the whole claim, so it takes a lease
+ *   only once it has ended by the database's clock (due work, its own too, is taken that much later,
+ *   never early).
+ *
+ * The claiming process itself counts its lease from the `now` it passed, on its own clock
+ * (ClaimedDelivery.leaseEndsAt): what the move adds is the other workers' time, not its own.
+ * Tests pass times of their own (years ahead) with clocks in step: the offset is measured with the
+ * process's clock, not with `now`, so they see no move.
+ */
+import type { ClockOffset } from '../clock-check.ts';
+import { provenOffset } from '../clock-check.ts';
+
+/**
+ * A reading whose round trip took longer than twice this (the thread held while it was under way)
+ * proves too little: the last good offset is kept.
+ */
+export const MAX_READING_UNCERTAINTY_MS = 250;
+
+/** Pure: the offset to use after `reading`, `last` the one used before it. */
+export function nextLeaseOffset(reading: ClockOffset, last: number): number {
+  return reading.uncertaintyMs > MAX_READING_UNCERTAINTY_MS ? last : provenOffset(reading);
+}
+
+/** Pure: a claim's `now` and lease length as passed to the store's statements, for an offset in ms (this clock minus the database's). */
+export function databaseLeaseTimes(
+  now: number,
+  leaseMs: number,
+  offsetMs: number,
+): { now: number; leaseMs: number } {
+  return { now: now - Math.max(0, offsetMs), leaseMs: leaseMs + Math.max(0, -offsetMs) };
+}

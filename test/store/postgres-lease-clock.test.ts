@@ -1,0 +1,86 @@
+/**
+ * Workers on one PostgreSQL judge each other's leases: a lease's end is written by the worker that
+ * claims and compared by every worker that claims after. Written with the claimer's clock and read
+ * with the next one's, a worker whose clock was behind by more than the lease's unused part had its
+ * deliveries taken by the others while its attempts were still out (sent twice), and a worker whose
+ * clock was ahead took the others'. The claim now measures this process's clock against the
+ * database's in its own transaction (store option `clock`, the clock the store measures with) and
+ * leases in the database's time: both kinds of worker below are 20 s off, a lease is 6 s.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import type { Store } from '../../src/store/store.ts';
+import { withPostgres } from '../support/postgres.ts';
+import { eventInput, projectWithEndpoints } from './helpers.ts';
+
+const server = await withPostgres();
+after(() => server.stop());
+
+const SKEW_MS = 20_000;
+const LEASE_MS = 6_000;
+
+/** Two stores on one new database, each as a process whose clock is `skew` off would open it. */
+async function twoWorkers(skewA: number, skewB: number) {
+  const url = await server.createDatabase();
+  const clockA = () => Date.now() + skewA;
+  const clockB = () => Date.now() + skewB;
+  const a = new PostgresStore(url, { clock: clockA });
+  await a.migrate();
+  const b = new PostgresStore(url, { clock: clockB });
+  return { a, b, clockA, clockB };
+}
+
+async function oneDelivery(store: Store, now: number) {
+  const { project } = await projectWithEndpoints(store, 1, now);
+  await store.acceptEvents(project.id, [eventInput()], now);
+}
+
+const claim = (store: Store, workerId: string, now: number) =>
+  store.claimDueDeliveries({ limit: 10, leaseMs: LEASE_MS, now, workerId });
+
+test("a worker whose clock is behind: its lease holds for its whole length by the other worker's clock", async () => {
+  const { a, b, clockA, clockB } = await twoWorkers(-SKEW_MS, 0);
+  try {
+    await oneDelivery(a, clockA() - 1_000);
+    const nowA = clockA();
+    const [taken] = await claim(a, 'behind', nowA);
+    assert.ok(taken, 'the worker behind claims the delivery');
+    assert.deepEqual(await claim(b, 'in-step', clockB()), [], 'not claimed again while the lease runs');
+    // Its own countdown: from the claim's now, on its own clock.
+    assert.equal(taken.leaseEndsAt, nowA + LEASE_MS);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test("a worker whose clock is ahead does not take another's lease early", async () => {
+  const { a, b, clockA, clockB } = await twoWorkers(0, SKEW_MS);
+  try {
+    await oneDelivery(a, clockA() - 1_000);
+    const [taken] = await claim(a, 'in-step', clockA());
+    assert.ok(taken, 'the worker in step claims the delivery');
+    assert.deepEqual(await claim(b, 'ahead', clockB()), [], 'not claimed again while the lease runs');
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test("in step, a lease is the claim's now plus its length, as the caller passes them", async () => {
+  const { a, b, clockA } = await twoWorkers(0, 0);
+  try {
+    await oneDelivery(a, clockA() - 1_000);
+    const now = clockA();
+    const [taken] = await claim(a, 'w', now);
+    assert.equal(taken?.delivery.leasedUntil, now + LEASE_MS);
+    assert.equal(taken?.leaseEndsAt, now + LEASE_MS);
+    // A claim at the lease's end by the caller's time takes it again (tests pass times ahead).
+    const [again] = await claim(b, 'w2', now + LEASE_MS);
+    assert.equal(again?.delivery.id, taken?.delivery.id);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});

@@ -1,0 +1,65 @@
+/**
+ * The lease arithmetic: a claim's times moved into the database's (store/lease-clock.ts), and what
+ * an attempt may run past its timeout, counted on this process's clock (delivery/lease-left.ts).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LEASE_MARGIN_MS } from '../../src/config/config-types.ts';
+import { leaseEndOf, stallAllowanceMs } from '../../src/delivery/lease-left.ts';
+import {
+  databaseLeaseTimes,
+  MAX_READING_UNCERTAINTY_MS,
+  nextLeaseOffset,
+} from '../../src/store/lease-clock.ts';
+import type { ClaimedDelivery } from '../../src/store/store.ts';
+
+const NOW = 1_800_000_000_000;
+const LEASE = 60_000;
+
+test('in step (offset 0), the claim keeps the now and lease it was given', () => {
+  assert.deepEqual(databaseLeaseTimes(NOW, LEASE, 0), { now: NOW, leaseMs: LEASE });
+});
+
+test('behind the database: the lease is longer by as much, the now (its own due times) stays', () => {
+  const { now, leaseMs } = databaseLeaseTimes(NOW, LEASE, -20_000);
+  assert.equal(now, NOW);
+  // It ends where a lease taken at the database's time (NOW + 20 s) ends.
+  assert.equal(now + leaseMs, NOW + 20_000 + LEASE);
+});
+
+test("ahead of the database: the whole claim's now is moved back, the lease as long", () => {
+  const { now, leaseMs } = databaseLeaseTimes(NOW, LEASE, 20_000);
+  assert.equal(now, NOW - 20_000);
+  assert.equal(leaseMs, LEASE);
+});
+
+test('the offset used is the proven one; a reading too uncertain keeps the last', () => {
+  assert.equal(nextLeaseOffset({ offsetMs: -20_005, uncertaintyMs: 5 }, 0), -20_000);
+  assert.equal(
+    nextLeaseOffset({ offsetMs: 3, uncertaintyMs: 5 }, -20_000),
+    0,
+    'in step as far as it can tell',
+  );
+  assert.equal(
+    nextLeaseOffset({ offsetMs: 0, uncertaintyMs: MAX_READING_UNCERTAINTY_MS + 1 }, -20_000),
+    -20_000,
+    'a held round trip proves nothing new',
+  );
+  assert.equal(nextLeaseOffset({ offsetMs: 900, uncertaintyMs: MAX_READING_UNCERTAINTY_MS }, 0), 650);
+});
+
+const claimed = (leasedUntil: number | null, leaseEndsAt?: number) =>
+  ({ delivery: { leasedUntil }, ...(leaseEndsAt === undefined ? {} : { leaseEndsAt }) }) as ClaimedDelivery;
+
+test("the lease is counted from the process's own end when the store gives one, else the stored end", () => {
+  assert.equal(leaseEndOf(claimed(NOW + 80_000, NOW + LEASE)), NOW + LEASE);
+  assert.equal(leaseEndOf(claimed(NOW + LEASE)), NOW + LEASE);
+  assert.equal(leaseEndOf(claimed(null)), null);
+});
+
+test('the stall allowance is what the lease leaves past the timeout and the margin, never below 0', () => {
+  const timeout = 10_000;
+  assert.equal(stallAllowanceMs(NOW + LEASE, NOW, timeout), LEASE - timeout - LEASE_MARGIN_MS);
+  assert.equal(stallAllowanceMs(NOW + LEASE, NOW + 50_000, timeout), 0);
+  assert.equal(stallAllowanceMs(null, NOW, timeout), 0);
+});
