@@ -35,6 +35,8 @@ export interface HandedOff {
   delivery: ClaimedDelivery['delivery'];
   event: Omit<HeraldEvent, 'payload'>;
   payloadJson: string;
+  /** ClaimedDelivery.leaseEndsAt, from the accept (AcceptedEvent.leaseEndsAt). */
+  leaseEndsAt?: number;
 }
 
 /** The main thread's side, offered to the API routes. */
@@ -67,7 +69,12 @@ export function createHandoff(options: {
         if (!a.leased || a.payloadJson === undefined) continue;
         const { payload: _payload, ...event } = a.event;
         for (let i = 0; i < a.leased; i++) {
-          items.push({ delivery: a.deliveries[i]!, event, payloadJson: a.payloadJson });
+          items.push({
+            delivery: a.deliveries[i]!,
+            event,
+            payloadJson: a.payloadJson,
+            ...(a.leaseEndsAt === undefined ? {} : { leaseEndsAt: a.leaseEndsAt }),
+          });
         }
       }
       if (items.length === 0) return 0;
@@ -85,7 +92,7 @@ export function createHandoff(options: {
  * visible as load, and accepts meanwhile would hand off more than the room there is.
  */
 export function takeHandedOff(items: HandedOff[]): ClaimedDelivery[] {
-  return items.map(({ delivery, event, payloadJson }) => {
+  return items.map(({ delivery, event, payloadJson, leaseEndsAt }) => {
     let decoded: { value: HeraldEvent['payload'] } | null = null;
     return {
       delivery,
@@ -97,6 +104,7 @@ export function takeHandedOff(items: HandedOff[]): ClaimedDelivery[] {
         },
       },
       payloadJson,
+      ...(leaseEndsAt === undefined ? {} : { leaseEndsAt }),
     };
   });
 }

@@ -16,11 +16,13 @@
  *
  * The claiming process itself counts its lease from the `now` it passed, on its own clock
  * (ClaimedDelivery.leaseEndsAt): what the move adds is the other workers' time, not its own.
+ * Deliveries leased at accept (the hand-off, src/delivery/handoff.ts) are leased the same way: the
+ * accept's group reads the clock too, when one of its accepts leases.
  * Tests pass times of their own (years ahead) with clocks in step: the offset is measured with the
  * process's clock, not with `now`, so they see no move.
  */
 import type { ClockOffset } from '../clock-check.ts';
-import { provenOffset } from '../clock-check.ts';
+import { measureClockOffset, provenOffset } from '../clock-check.ts';
 
 /**
  * A reading whose round trip took longer than twice this (the thread held while it was under way)
@@ -31,6 +33,18 @@ export const MAX_READING_UNCERTAINTY_MS = 250;
 /** Pure: the offset to use after `reading`, `last` the one used before it. */
 export function nextLeaseOffset(reading: ClockOffset, last: number): number {
   return reading.uncertaintyMs > MAX_READING_UNCERTAINTY_MS ? last : provenOffset(reading);
+}
+
+/** The clock a store measures with, and the offset its last reading proved (its claims and accepts share it). */
+export interface LeaseClock {
+  clock: () => number;
+  offsetMs: number;
+}
+
+/** Reads the database's clock with `read` (in the caller's transaction) and keeps what it proves. */
+export async function measureLeaseOffset(lease: LeaseClock, read: () => Promise<number>): Promise<number> {
+  lease.offsetMs = nextLeaseOffset(await measureClockOffset(read, lease.clock), lease.offsetMs);
+  return lease.offsetMs;
 }
 
 /** Pure: a claim's `now` and lease length as passed to the store's statements, for an offset in ms (this clock minus the database's). */

@@ -123,6 +123,11 @@ export interface AcceptedEvent {
   payloadJson?: string;
   /** With a lease: how many of `deliveries` (the first ones) were leased; never on a duplicate. */
   leased?: number;
+  /**
+   * With a lease, on PostgreSQL: when this process is to count it over, on its own clock (the
+   * accept's now plus the lease; ClaimedDelivery.leaseEndsAt). Absent: the deliveries' leasedUntil.
+   */
+  leaseEndsAt?: number;
   /** True when the idempotency key matched an event of the last 24 h: that event is returned, nothing new is created. */
   duplicate: boolean;
 }

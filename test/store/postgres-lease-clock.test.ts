@@ -84,3 +84,21 @@ test("in step, a lease is the claim's now plus its length, as the caller passes 
     await b.close();
   }
 });
+
+test('deliveries leased at accept (the hand-off) by a worker whose clock is behind are not claimed by another meanwhile', async () => {
+  const { a, b, clockA, clockB } = await twoWorkers(-SKEW_MS, 0);
+  try {
+    const nowA = clockA();
+    const { project } = await projectWithEndpoints(a, 1, nowA - 1_000);
+    const [accepted] = await a.acceptEvents(project.id, [eventInput()], nowA, {
+      lease: { workerId: 'behind', leaseMs: LEASE_MS, max: 10 },
+    });
+    assert.equal(accepted?.leased, 1, 'leased at accept');
+    assert.deepEqual(await claim(b, 'in-step', clockB()), [], 'not claimed while the lease runs');
+    // The accepting process counts it from its accept, on its own clock.
+    assert.equal(accepted?.leaseEndsAt, nowA + LEASE_MS);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});

@@ -9,12 +9,14 @@ import { countFanOutTargets, DeliveryCount, newDelivery, newEvent } from '../../
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { Delivery, Endpoint, HeraldEvent } from '../../domain/types.ts';
 import { ACCEPT_WAIT_MS, GROUP_DELIVERIES } from '../accept-group.ts';
+import { databaseLeaseTimes, type LeaseClock, measureLeaseOffset } from '../lease-clock.ts';
 import {
   type AcceptedEvent,
   type AcceptLease,
   type NewEventInput,
   StoreTooManyDeliveriesError,
 } from '../store.ts';
+import { databaseNowIn } from './claims.ts';
 import { DEFERRED, JobsRefused } from './group-commit.ts';
 import { pushRow, type Row, toDelivery, toEvent } from './rows.ts';
 
@@ -119,6 +121,7 @@ export async function acceptBatchPostgres(
   c: Queryable,
   queued: AcceptJob[],
   groupDeliveries = GROUP_DELIVERIES,
+  leaseClock?: LeaseClock,
 ): Promise<(AcceptedEvent[] | typeof DEFERRED)[]> {
   const projectIds = [...new Set(queued.map((j) => j.projectId))];
   // Only what fan-out needs: a 10,000-endpoint project is read on every accept. In the same
@@ -295,6 +298,12 @@ export async function acceptBatchPostgres(
   }
   if (refused.size) throw new JobsRefused(refused);
 
+  // Leases in the database's time, as a claim's (lease-clock.ts): a process whose clock is behind
+  // leases that much longer. One more round trip, for a group with a lease only (light load).
+  let lagMs = 0;
+  if (leaseClock && fanned.some((f) => f.item.lease)) {
+    lagMs = databaseLeaseTimes(0, 0, await measureLeaseOffset(leaseClock, () => databaseNowIn(c))).leaseMs;
+  }
   // Written with one multi-row INSERT per table.
   const ev: unknown[][] = [[], [], [], [], [], [], [], [], [], []];
   const dl: unknown[][] = [[], [], [], [], [], [], [], []];
@@ -308,8 +317,9 @@ export async function acceptBatchPostgres(
     // The first ones the job's lease has room for are stored leased; all are returned due now.
     const leased = item.lease ? Math.min(item.lease.room.left, deliveries.length) : 0;
     if (item.lease) item.lease.room.left -= leased;
+    // This process counts the lease from the accept's now, on its own clock.
     item.created = item.lease
-      ? { event, deliveries, duplicate: false, payloadJson, leased }
+      ? { event, deliveries, duplicate: false, payloadJson, leased, leaseEndsAt: now + item.lease.of.leaseMs }
       : { event, deliveries, duplicate: false };
     pushRow(ev, [
       projectId,
@@ -326,7 +336,7 @@ export async function acceptBatchPostgres(
     deliveries.forEach((d, i) => {
       const lease = i < leased ? item.lease!.of : null;
       // It says its lease's end, as a claim's does: a hand-back names its claim by it (ReleaseItem.leasedUntil).
-      if (lease) d.leasedUntil = now + lease.leaseMs;
+      if (lease) d.leasedUntil = now + lease.leaseMs + lagMs;
       pushRow(dl, [
         projectId,
         d.id,
@@ -334,7 +344,7 @@ export async function acceptBatchPostgres(
         d.endpointId,
         d.url,
         now,
-        lease ? now + lease.leaseMs : null,
+        lease ? now + lease.leaseMs + lagMs : null,
         lease?.workerId ?? null,
       ]);
     });

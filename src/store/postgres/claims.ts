@@ -114,14 +114,21 @@ const query = async (sql: string, params: unknown[], db: Queryable): Promise<Row
 export const CLAIM_PLANNER_SETTINGS =
   'SET LOCAL enable_bitmapscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off';
 
+const DATABASE_NOW = 'SELECT floor(extract(epoch FROM statement_timestamp()) * 1000)::bigint AS ms';
+
+/** The database's clock (ms), when the statement reached the server. */
+export async function databaseNowIn(db: Queryable): Promise<number> {
+  return Number((await query(DATABASE_NOW, [], db))[0]!.ms);
+}
+
 /**
  * CLAIM_PLANNER_SETTINGS, and the database's clock (ms) read in the same round trip: when the
  * statements reached the server, for the claim's lease times (lease-clock.ts).
  */
 export async function claimSettingsAndDatabaseNow(db: Queryable): Promise<number> {
-  const results = (await db.query(
-    `${CLAIM_PLANNER_SETTINGS}; SELECT floor(extract(epoch FROM statement_timestamp()) * 1000)::bigint AS ms`,
-  )) as unknown as { rows: Row[] }[];
+  const results = (await db.query(`${CLAIM_PLANNER_SETTINGS}; ${DATABASE_NOW}`)) as unknown as {
+    rows: Row[];
+  }[];
   return Number(results[results.length - 1]!.rows[0]!.ms);
 }
 

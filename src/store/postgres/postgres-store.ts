@@ -6,14 +6,13 @@
 
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { measureClockOffset } from '../../clock-check.ts';
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { EndpointSecret, EventType, HeraldEvent } from '../../domain/types.ts';
 import { markTurnCursor, newTurnCursor, resetTurnCursor } from '../claim-turns.ts';
 import { eventTypeKept } from '../event-type-kept.ts';
 import { finishEndpointDeletes } from '../finish-endpoint-deletes.ts';
 import { finishProjectDeletes } from '../finish-project-deletes.ts';
-import { databaseLeaseTimes, nextLeaseOffset } from '../lease-clock.ts';
+import { databaseLeaseTimes, type LeaseClock, measureLeaseOffset } from '../lease-clock.ts';
 import { type LaterBatches, type LaterWriteReport, parkBatch } from '../park-batch.ts';
 import { recoverBatch, recoverInBatches } from '../recover-batch.ts';
 import { replayBatch, replayInBatches } from '../replay-batch.ts';
@@ -193,21 +192,20 @@ export class PostgresStore implements Store {
    * for up to 100) held the pool's ten connections, and events waited for one: 10 s and a 503.
    */
   readonly #statsTurns: TurnGate;
-  /** This process's clock minus the database's, as the last claim proved it (lease-clock.ts). */
-  #leaseOffsetMs = 0;
-  readonly #clock: () => number;
+  /** This process's clock, and its offset from the database's as the last claim or leasing accept proved it (lease-clock.ts). */
+  readonly #leaseClock: LeaseClock;
 
   constructor(url: string, options: PostgresStoreOptions = {}) {
     this.#cipher = options.cipher ?? PLAINTEXT_SECRETS;
     this.#url = url;
     this.#acceptWaitMs = options.acceptWaitMs ?? ACCEPT_WAIT_MS;
-    this.#clock = options.clock ?? Date.now;
+    this.#leaseClock = { clock: options.clock ?? Date.now, offsetMs: 0 };
     const max = options.max ?? 10;
     this.#pool = createPool(url, max, options.bounds ?? POOL_BOUNDS); // pool.ts
     this.#statsTurns = new TurnGate(statsConnections(max));
     this.#writes = new GroupCommit<Job, JobResult>(
       this.#pool,
-      (client, jobs) => writeBatch(client, jobs, this.#instanceId, options.groupDeliveries), // write-batch.ts
+      (client, jobs) => writeBatch(client, jobs, this.#instanceId, options.groupDeliveries, this.#leaseClock), // write-batch.ts
       // Attempt records make nothing due now (retries wait at least seconds): waking the
       // dispatchers after each would only make them claim again for nothing. Neither does an
       // accept with a lease: its caller hands the leased deliveries over and wakes this process's
@@ -670,9 +668,10 @@ export class PostgresStore implements Store {
     try {
       claimed = await this.#tx(async (client) => {
         inTurn.length = 0; // a transaction tried again starts over
-        const reading = await measureClockOffset(() => claimSettingsAndDatabaseNow(client), this.#clock);
-        this.#leaseOffsetMs = nextLeaseOffset(reading, this.#leaseOffsetMs);
-        inDatabaseTime = { ...o, ...databaseLeaseTimes(o.now, o.leaseMs, this.#leaseOffsetMs) };
+        const offsetMs = await measureLeaseOffset(this.#leaseClock, () =>
+          claimSettingsAndDatabaseNow(client),
+        );
+        inDatabaseTime = { ...o, ...databaseLeaseTimes(o.now, o.leaseMs, offsetMs) };
         return leaseDue(client, inDatabaseTime, this.#claimState, inTurn); // claims.ts
       });
     } catch (error) {

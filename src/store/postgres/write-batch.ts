@@ -3,6 +3,7 @@
  * while the previous group was committing, in one transaction.
  */
 import type pg from 'pg';
+import type { LeaseClock } from '../lease-clock.ts';
 import type { AcceptedEvent, AttemptRecord, RecordOptions, RecordResult, ReleaseItem } from '../store.ts';
 import { type AcceptJob, acceptBatchPostgres } from './accept-batch.ts';
 import { recordBatchPostgres } from './attempt-records.ts';
@@ -20,13 +21,15 @@ export type JobResult = AcceptedEvent[] | RecordResult | undefined;
 /**
  * Writes one group: all accepts (those past its deliveries' bound DEFERRED to the next group:
  * accept-batch.ts), then all attempt records, then all releases, in one transaction.
- * `selfId`: the store's NOTIFY tag (notify.ts notifyDue); `groupDeliveries`: GROUP_DELIVERIES unless a test lowers it.
+ * `selfId`: the store's NOTIFY tag (notify.ts notifyDue); `groupDeliveries`: GROUP_DELIVERIES unless a test lowers it;
+ * `leaseClock`: the store's, for accepts that lease (lease-clock.ts).
  */
 export async function writeBatch(
   c: pg.PoolClient,
   jobs: Job[],
   selfId: string,
   groupDeliveries?: number,
+  leaseClock?: LeaseClock,
 ): Promise<(JobResult | typeof DEFERRED)[]> {
   const results: (JobResult | typeof DEFERRED)[] = new Array(jobs.length).fill(undefined);
   const accepts: { index: number; job: Extract<Job, { kind: 'accept' }> }[] = [];
@@ -43,6 +46,7 @@ export async function writeBatch(
       c,
       accepts.map((a) => a.job),
       groupDeliveries,
+      leaseClock,
     );
     accepts.forEach((a, i) => {
       results[a.index] = accepted[i];
