@@ -102,3 +102,17 @@ test('deliveries leased at accept (the hand-off) by a worker whose clock is behi
     await b.close();
   }
 });
+
+test('a retry by an API process whose clock is ahead leaves a delivery in flight alone while its lease runs', async () => {
+  const { a, b, clockA, clockB } = await twoWorkers(0, SKEW_MS);
+  try {
+    await oneDelivery(a, clockA() - 1_000);
+    const [taken] = await claim(a, 'in-step', clockA());
+    assert.ok(taken, 'the worker in step claims the delivery');
+    const retried = await b.retryDelivery(taken.delivery.projectId, taken.delivery.id, clockB());
+    assert.equal(retried, 'in-flight', 'not made due again under the attempt');
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});

@@ -31,6 +31,8 @@ export async function retryDeliveryPostgres(
   projectId: string,
   deliveryId: string,
   now: number,
+  /** The `now` a lease's end is compared with: in the database's time (lease-clock.ts). */
+  leaseNow = now,
 ): Promise<Row | 'gone' | 'in-flight' | 'endpoint-deleted' | 'endpoint-disabled'> {
   const project = await c.query('SELECT 1 FROM projects WHERE id = $1 AND NOT deleting FOR KEY SHARE', [
     projectId,
@@ -55,9 +57,9 @@ export async function retryDeliveryPostgres(
     `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, due_since = $1, leased_by = NULL,
        lease_until = NULL, held_until = NULL, updated_at = $1
      WHERE project_id = $2 AND id = $3
-       AND NOT (status = 'pending' AND leased_by IS NOT NULL AND lease_until IS NOT NULL AND lease_until > $1)
+       AND NOT (status = 'pending' AND leased_by IS NOT NULL AND lease_until IS NOT NULL AND lease_until > $4)
      RETURNING *`,
-    [now, projectId, deliveryId],
+    [now, projectId, deliveryId, leaseNow],
   );
   return (rows as Row[])[0] ?? 'in-flight';
 }

@@ -66,6 +66,7 @@ import type { RecordedPostgres } from './attempt-records.ts';
 import {
   type ClaimState,
   claimSettingsAndDatabaseNow,
+  databaseNowIn,
   leaseDue,
   noteEndpointChange,
   withEvents,
@@ -570,7 +571,10 @@ export class PostgresStore implements Store {
   }
   async retryDelivery(projectId: string, deliveryId: string, now: number) {
     const row = await this.#tx(async (c) => {
-      const r = await retryDeliveryPostgres(c, projectId, deliveryId, now); // due-deliveries.ts
+      // A lease is judged in the database's time, as claims judge it (lease-clock.ts).
+      const offsetMs = await measureLeaseOffset(this.#leaseClock, () => databaseNowIn(c));
+      const leaseNow = databaseLeaseTimes(now, 0, offsetMs).now;
+      const r = await retryDeliveryPostgres(c, projectId, deliveryId, now, leaseNow); // due-deliveries.ts
       if (typeof r !== 'string') await this.#notifyOthers(c);
       return r;
     });
