@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { Pool } from 'undici';
 import { STATE_REFRESH_MS } from '../../src/dashboard/app/endpoint-state.ts';
 import { newProject, quietEndpoint, useDashboardBrowser } from './dashboard-browser.ts';
 import { api, type HeraldProcess } from './harness.ts';
@@ -116,23 +117,38 @@ describe('dashboard: an endpoint shows when and why it was disabled and enabled 
     // endpoint's out of them: it said none were among them, behind a "Look further back" button.
     const busy = await newProject(herald, ADMIN, 'Busy status changes');
     const quiet = await quietEndpoint(herald, ADMIN, busy, { name: 'Disabled long ago' });
-    const patch = (id: string, active: boolean) =>
-      api(herald.url, ADMIN, 'PATCH', `${busy}/endpoints/${id}`, { active });
-    assert.equal((await patch(quiet, false)).status, 200);
-    assert.equal((await patch(quiet, true)).status, 200);
-    // More than the 5,000 newer ones, a disable and an enable at a time, on four noisy endpoints at once.
-    const noisy = await Promise.all(
-      [1, 2, 3, 4].map((n) => quietEndpoint(herald, ADMIN, busy, { name: `Noisy ${n}` })),
-    );
-    const cycles = Math.ceil((OLD_SCAN + 2) / (2 * noisy.length));
-    await Promise.all(
-      noisy.map(async (id) => {
-        for (let i = 0; i < cycles; i++) {
-          assert.equal((await patch(id, false)).status, 200);
-          assert.equal((await patch(id, true)).status, 200);
-        }
-      }),
-    );
+    // The same PATCHes api() sends, through undici's request() on four kept-alive connections:
+    // api()'s fetch() cost this process ~1.2 ms of CPU a request, 6 s for the 5,004 (against 2 s).
+    const pool = new Pool(herald.url, { connections: 4 });
+    const patch = async (id: string, active: boolean) => {
+      const answer = await pool.request({
+        method: 'PATCH',
+        path: `${busy}/endpoints/${id}`,
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ active }),
+      });
+      const text = await answer.body.text();
+      assert.equal(answer.statusCode, 200, text);
+    };
+    try {
+      await patch(quiet, false);
+      await patch(quiet, true);
+      // More than the 5,000 newer ones, a disable and an enable at a time, on four noisy endpoints at once.
+      const noisy = await Promise.all(
+        [1, 2, 3, 4].map((n) => quietEndpoint(herald, ADMIN, busy, { name: `Noisy ${n}` })),
+      );
+      const cycles = Math.ceil((OLD_SCAN + 2) / (2 * noisy.length));
+      await Promise.all(
+        noisy.map(async (id) => {
+          for (let i = 0; i < cycles; i++) {
+            await patch(id, false);
+            await patch(id, true);
+          }
+        }),
+      );
+    } finally {
+      await pool.close();
+    }
     const link = await api<{ token: string }>(herald.url, ADMIN, 'POST', `${busy}/portal-links`, {});
     assert.equal(link.status, 201);
     // The operator's overview, then the customer's through the portal link.
