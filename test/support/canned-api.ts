@@ -187,7 +187,10 @@ export async function startCannedDashboard(options: CannedDashboardOptions): Pro
         timeout: options.timeout,
         viewport: { width, height: 900 },
       });
-      await context.addInitScript(() => window.sessionStorage.setItem('herald.adminToken', 'admin-token'));
+      // At each load of the server's pages (about:blank, where a test leaves a page, has no storage).
+      await context.addInitScript(() => {
+        if (location.protocol === 'http:') window.sessionStorage.setItem('herald.adminToken', 'admin-token');
+      });
       if (clock) await page.clock.install();
       await page.goto(`${base}/ui${path}`);
       return page;
