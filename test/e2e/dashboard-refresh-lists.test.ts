@@ -103,7 +103,7 @@ describe('dashboard Refresh of paged lists (browser)', { timeout: 120_000 }, () 
   }
 
   test('Events: Refresh after Load older events leaves none out', async () => {
-    const page = await dash.page({ signedIn: true });
+    const page = await dash.signedInPage();
     await page.goto(`${ui}/events`);
     await refreshAfterOlder(
       page,
@@ -117,7 +117,7 @@ describe('dashboard Refresh of paged lists (browser)', { timeout: 120_000 }, () 
   });
 
   test('History: Refresh after Load older attempts leaves none out', async () => {
-    const page = await dash.page({ signedIn: true });
+    const page = await dash.signedInPage();
     await page.goto(`${ui}/endpoints/${endpointId}/history`);
     await refreshAfterOlder(
       page,
