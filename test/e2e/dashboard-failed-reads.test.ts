@@ -1,6 +1,8 @@
 /**
  * What the dashboard shows when a list or a chart read for new filters fails, in a real browser
- * against a real `herald serve` that stops answering (killed) after the page has loaded. History
+ * against a real `herald serve` that stops answering after the page has loaded: each test's page
+ * reaches it through a loopback forwarder of its own (test/support/tcp-proxy.ts), which the test
+ * closes: its connections cut, new ones refused, as a killed server's are. History
  * and Events kept the rows of the filters before under the new filters, next to the error, as if
  * they matched them; an endpoint's charts kept the period before under the new period, and said
  * nothing of the error at all. Rows and charts are now shown only under what they were read for.
@@ -9,16 +11,18 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { startDashboardServer, useDashboardBrowser } from './dashboard-browser.ts';
-import { api, type HeraldProcess } from './harness.ts';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
+import { useDashboardBrowser } from './dashboard-browser.ts';
+import { api } from './harness.ts';
 
 const ADMIN = 'e2e-admin-token-failed-reads-0123';
 
 describe('dashboard reads that fail after a change of filters (browser)', { timeout: 120_000 }, () => {
-  // Each test stops a server of its own: the block starts none.
-  const dash = useDashboardBrowser({ adminToken: ADMIN, server: false });
+  // One server for the block; each test stops the forwarder its page reaches it through. (Each
+  // test started and killed a server of its own: ~2 s of CPU and more of wall time each.)
+  const dash = useDashboardBrowser({ adminToken: ADMIN });
   const { problems } = dash;
-  let own: HeraldProcess | undefined;
+  let own: TcpProxy | undefined;
 
   // The page of each test, closed after it: its endpoint page reads the stopped server on, and the
   // refusals would be logged during the next test.
@@ -27,17 +31,17 @@ describe('dashboard reads that fail after a change of filters (browser)', { time
   afterEach(async () => {
     await page?.context().close();
     page = undefined;
-    await own?.dispose();
+    await own?.close();
     own = undefined;
   });
 
   /**
-   * A server of the test's own with one endpoint (to a port nothing listens on) and one event of
-   * `order.paid` whose first attempt is recorded (failed); the UI paths of its project and endpoint.
+   * A project of the test's own with one endpoint (to a port nothing listens on) and one event of
+   * `order.paid` whose first attempt is recorded (failed); the UI paths of its project and endpoint,
+   * through a forwarder of the test's own to the server.
    */
   async function serverWithAttempt(): Promise<{ ui: string; endpointUi: string }> {
-    own = await startDashboardServer(ADMIN);
-    const herald = own;
+    const herald = dash.herald;
     const project = await api<{ id: string }>(herald.url, ADMIN, 'POST', '/api/v1/projects', {
       name: 'Lighthouse',
     });
@@ -60,14 +64,18 @@ describe('dashboard reads that fail after a change of filters (browser)', { time
       assert.ok(waited < 10_000, 'the attempt was never recorded');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const ui = `${herald.url}/ui/projects/${project.body.id}`;
+    own = await startTcpProxy(Number(new URL(herald.url).port));
+    const ui = `http://127.0.0.1:${own.port}/ui/projects/${project.body.id}`;
     return { ui, endpointUi: `${ui}/endpoints/${endpoint.body.id}` };
   }
 
-  /** Stops the page's server: every read from now on fails (the browser logs each refusal). */
+  /**
+   * Stops the page's server, as the page sees it: the forwarder cuts its connections and stops
+   * listening, so every read from now on fails (the browser logs each refusal).
+   */
   async function stopServer(): Promise<void> {
     dash.expectConsole = /ERR_CONNECTION_REFUSED|Failed to load resource/;
-    await own?.kill('SIGKILL');
+    await own?.close();
   }
 
   const alert = (page: Page) => page.getByRole('alert').first();
