@@ -9,8 +9,8 @@
  */
 import { performance } from 'node:perf_hooks';
 
-const TICK_MS = 100;
-const MIN_STALL_MS = 20;
+export const TICK_MS = 100;
+export const MIN_STALL_MS = 20;
 
 export interface LoopStalls {
   /**
@@ -22,28 +22,44 @@ export interface LoopStalls {
   stop(): void;
 }
 
-export function createLoopStalls(): LoopStalls {
+/** The clock the count is read on and the timer that ticks it: the real ones unless a test passes its own. */
+export interface StallClock {
+  /** Milliseconds on a monotonic clock. */
+  now(): number;
+  /** Calls `tick` every `ms` (unreffed: it keeps no process alive); the function returned stops it. */
+  repeat(tick: () => void, ms: number): () => void;
+}
+
+const realClock: StallClock = {
+  now: () => performance.now(),
+  repeat: (tick, ms) => {
+    const timer = setInterval(tick, ms);
+    timer.unref();
+    return () => clearInterval(timer);
+  },
+};
+
+export function createLoopStalls(clock: StallClock = realClock): LoopStalls {
   let counted = 0;
-  let last = performance.now();
+  let last = clock.now();
   let stopped = false;
   const lateness = (now: number) => {
     const late = now - last - TICK_MS;
     return late >= MIN_STALL_MS ? late : 0;
   };
-  const tick = setInterval(() => {
-    const now = performance.now();
+  const stopTick = clock.repeat(() => {
+    const now = clock.now();
     counted += lateness(now);
     last = now;
   }, TICK_MS);
-  tick.unref();
   return {
-    stalledMs: () => (stopped ? counted : counted + lateness(performance.now())),
+    stalledMs: () => (stopped ? counted : counted + lateness(clock.now())),
     stop: () => {
       if (stopped) return;
       // A read after the stop would otherwise count all the time since the last tick as a hold.
-      counted += lateness(performance.now());
+      counted += lateness(clock.now());
       stopped = true;
-      clearInterval(tick);
+      stopTick();
     },
   };
 }
