@@ -98,8 +98,9 @@ export interface Dispatcher {
   /** Bytes of payloads the deliveries waiting in its endpoint queues hold (queued-bytes.ts). */
   queuedBytes?(): number;
   /**
-   * Its attempts, records and queues now (with a dispatcher thread, as the thread last wrote them:
-   * at most DISPATCHER_LOAD_INTERVAL_MS old); null while it is not running on a thread.
+   * Its attempts, records and queues now (with a dispatcher thread, as the thread last wrote them, at
+   * its stats flushes: every 100 ms, STATS_INTERVAL_MS in dispatcher-thread.ts, later while the
+   * thread is held); null while it is not running on a thread.
    */
   load?(): DispatcherLoad | null;
   /**
