@@ -1,6 +1,10 @@
 /**
  * Hand-backs whose write failed (the database's disk full, the database busy or out of reach): kept
- * and written again, after RETRY_MS, until one goes through or the claim's lease runs out. A
+ * and written again, after RETRY_MS, until one goes through or a lease has passed since the write
+ * failed (the claim's lease, counted from before it, has run out by then: the delivery is due again
+ * anyway). Not until the end the claim names (ReleaseItem.leasedUntil): on PostgreSQL that is the
+ * database's time (store/lease-clock.ts), not this process's, and a worker ahead by more than a
+ * lease dropped what failed at its first try again (it waited out its lease, as before the retry). A
  * hand-back is a write: one that failed on a full disk left its delivery leased to this worker,
  * neither sent nor queued, and nothing tried it again, so it waited out its whole lease (60 s by
  * default) once space was freed. Writing it again cannot send anything twice: the store frees a
@@ -26,13 +30,13 @@ export interface HandBackRetry {
 export function createHandBackRetry(options: {
   write: (items: ReleaseItem[]) => Promise<unknown>;
   clock: () => number;
-  /** How long a hand-back whose claim names no lease end is kept (the lease). */
+  /** How long a hand-back is kept after its write failed (the lease). */
   leaseMs: number;
   /** A try again failed (the first failure goes to the caller). */
   onError: (error: unknown) => void;
 }): HandBackRetry {
   const { write, clock } = options;
-  /** Each kept hand-back with when its lease ends: then the lease brings it back anyway. */
+  /** Each kept hand-back with when its lease has ended for certain: then the lease brings it back anyway. */
   let kept: { item: ReleaseItem; until: number }[] = [];
   let timer: NodeJS.Timeout | null = null;
   let tries = 0;
@@ -78,7 +82,7 @@ export function createHandBackRetry(options: {
         await write(items);
       } catch (error) {
         const failedAt = clock();
-        for (const item of items) kept.push({ item, until: item.leasedUntil ?? failedAt + options.leaseMs });
+        for (const item of items) kept.push({ item, until: failedAt + options.leaseMs });
         schedule();
         throw error;
       }

@@ -1,6 +1,8 @@
 /**
  * hand-back-retry.ts on its own: a hand-back whose write failed is written again after 250 ms,
- * 500 ms, 1 s, then every 2 s while it fails, until it goes through or its claim's lease has ended,
+ * 500 ms, 1 s, then every 2 s while it fails, until it goes through or a lease has passed since it
+ * failed (the claim's lease has ended by then, on this clock; a worker ahead on PostgreSQL, whose
+ * claim names the end in the database's time: postgres-lease-clock.test.ts),
  * and once more at a stop. The writes are a real SQLite store's releaseDeliveries, as the
  * dispatcher makes them, its file on a 16 MiB tmpfs the test mounts (tests run as root) and fills,
  * so that they fail with SQLITE_FULL, and frees. The waits are read off node:test's mock timers
@@ -146,7 +148,7 @@ test('a failed hand-back is written again after 250 ms, 500 ms, 1 s, then every 
   });
 });
 
-test("a failed hand-back is kept only until its claim's lease ends: then it is dropped, not written", async () => {
+test("a failed hand-back is kept only for a lease after it failed (here, as its claim's ends): then it is dropped, not written", async () => {
   await onSmallDisk(async ({ store, item, leaseEnd, claimedAt, fill }) => {
     mock.timers.enable({ apis: ['setTimeout'] });
     let now = claimedAt;

@@ -9,9 +9,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import pg from 'pg';
+import { createHandBackRetry } from '../../src/delivery/hand-back-retry.ts';
+import { releaseOf } from '../../src/delivery/release-items.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { withPostgres } from '../support/postgres.ts';
+import { until } from '../support/wait-until.ts';
 import { eventInput, projectWithEndpoints } from './helpers.ts';
 
 const server = await withPostgres();
@@ -28,7 +32,7 @@ async function twoWorkers(skewA: number, skewB: number) {
   const a = new PostgresStore(url, { clock: clockA });
   await a.migrate();
   const b = new PostgresStore(url, { clock: clockB });
-  return { a, b, clockA, clockB };
+  return { a, b, clockA, clockB, url };
 }
 
 async function oneDelivery(store: Store, now: number) {
@@ -112,6 +116,52 @@ test('a retry by an API process whose clock is ahead leaves a delivery in flight
     const retried = await b.retryDelivery(taken.delivery.projectId, taken.delivery.id, clockB());
     assert.equal(retried, 'in-flight', 'not made due again under the attempt');
   } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('a worker whose clock is ahead by more than a lease writes a failed hand-back again while its lease runs by its own clock', async () => {
+  // Its lease's stored end (delivery.leasedUntil) is in the database's time, a lease before its
+  // own now: the retry keeps what failed until a lease after the failure, on its own clock.
+  const aheadMs = 120_000;
+  const leaseMs = 60_000;
+  const { a, b, clockA, clockB, url } = await twoWorkers(aheadMs, 0); // b: the database's time
+  const admin = new pg.Client(url);
+  await admin.connect();
+  try {
+    // Due by the database's clock (the machine's: its own due times it takes that much later).
+    await oneDelivery(a, clockB() - 1_000);
+    const [taken] = await a.claimDueDeliveries({ limit: 10, leaseMs, now: clockA(), workerId: 'ahead' });
+    assert.ok(taken, 'the worker ahead claims the delivery');
+    // The database refuses the hand-back's write (as a full disk would), until the test lets it.
+    await admin.query(`CREATE FUNCTION refuse_write() RETURNS trigger LANGUAGE plpgsql AS
+      $$ BEGIN RAISE EXCEPTION 'write refused by the test'; END $$`);
+    await admin.query(
+      'CREATE TRIGGER refuse_write BEFORE UPDATE ON deliveries FOR EACH ROW EXECUTE FUNCTION refuse_write()',
+    );
+    let writes = 0;
+    const errors: unknown[] = [];
+    const retry = createHandBackRetry({
+      write: (items) => {
+        writes++;
+        return a.releaseDeliveries(items.map((item) => ({ ...item, heldBy: 'ahead' })));
+      },
+      clock: clockA,
+      leaseMs,
+      onError: (error) => errors.push(error),
+    });
+    await assert.rejects(retry.handBack([releaseOf(taken.delivery, clockA())]), /refused by the test/);
+    await admin.query('DROP TRIGGER refuse_write ON deliveries');
+    await until('the hand-back is written again or dropped', () => retry.pending === 0, 30_000);
+    await retry.stop();
+    assert.deepEqual(errors, []);
+    assert.ok(writes >= 2, `written again (${writes} write)`);
+    // Handed back: leased to no one, long before its lease would have ended (due at the worker's now).
+    const { rows } = await admin.query('SELECT leased_by FROM deliveries WHERE id = $1', [taken.delivery.id]);
+    assert.deepEqual(rows, [{ leased_by: null }]);
+  } finally {
+    await admin.end();
     await a.close();
     await b.close();
   }
