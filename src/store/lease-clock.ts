@@ -11,8 +11,14 @@
  *   by the database's clock; its `now` stays, so its own due times (retries, hand-backs) keep their
  *   meaning and leases of others look later to it, never earlier.
  * - ahead (positive): its `now` is moved back by as much for the whole claim, so it takes a lease
- *   only once it has ended by the database's clock (due work, its own too, is taken that much later,
- *   never early).
+ *   only once it has ended by the database's clock (due work, its own too, is taken that much later).
+ *
+ * "As much" is what the reading proves: its midpoint less half its round trip, while the true
+ * offset may lie half a round trip beyond the midpoint. So a lease may end by the database's clock
+ * up to one round trip (at most 2 * MAX_READING_UNCERTAINTY_MS) before its claimer counts it over,
+ * or a worker ahead take another's that early: inside the LEASE_MARGIN_MS an attempt leaves its
+ * lease for its record. Moved by the far bound instead, every claim in step would move by a
+ * millisecond or so, and the leases written would no longer be `now + leaseMs` as passed.
  *
  * The claiming process itself counts its lease from the `now` it passed, on its own clock
  * (ClaimedDelivery.leaseEndsAt): what the move adds is the other workers' time, not its own.
