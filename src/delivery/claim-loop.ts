@@ -280,6 +280,15 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
         const retryAfter = newWork ? EMPTY_CLAIM_RETRY_MS : config.pollIntervalMs;
         // Endpoints whose put-backs (no rate token then) are due go first, ahead of older work.
         const gateFirst = rateGate.claimFirst(now, (id) => leftOut.has(id));
+        // The rest of the claim leaves those out (only their tokens' worth is taken, above), and
+        // the endpoints whose next token is a moment away until it comes (claimed again then):
+        // what it took of them beyond their tokens would only go back (rate-gate.ts noTokenYet).
+        const noToken = rateGate.noTokenYet(now);
+        if (noToken.until !== null) deferredWakeups.add(noToken.until);
+        const rateOut =
+          gateFirst.length || noToken.endpointIds.length
+            ? gateFirst.map((f) => f.endpointId).concat(noToken.endpointIds)
+            : null;
         const others = callbacks?.first.length ? failingFirst.concat(callbacks.first) : failingFirst;
         const first = others.length ? gateFirst.concat(others) : gateFirst;
         // A failing endpoint's free connections are no reason to claim again: after a claim that
@@ -302,7 +311,7 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
           leaseMs: config.leaseMs,
           now,
           workerId,
-          excludeEndpointIds: [...leftOut],
+          excludeEndpointIds: rateOut ? [...leftOut, ...rateOut] : [...leftOut],
           ...(callbacksOut.length ? { excludeCallbackProjectIds: callbacksOut } : {}),
           ...(first.length ? { first } : {}),
           // The store stops reading payloads past this (always one event): sized by count alone,
@@ -326,6 +335,9 @@ export function createClaimLoop(options: ClaimLoopOptions): ClaimLoop {
           emptyClaimAt = clock();
         } else emptyClaimKey = null;
         if (claimed.length) await dispatchBatch(claimed);
+        // An endpoint that got all its tokens' worth may have more due: claimed again at its next token.
+        const tokenAt = rateGate.nextClaimAt();
+        if (tokenAt !== null) deferredWakeups.add(tokenAt);
         // Not a full batch: sleep until the poll, new work, or the next delivery put back (by this
         // claim or an earlier one: a rate limit's are due one token apart) is due.
         if (!full) await sleepUntilDue(config.pollIntervalMs);

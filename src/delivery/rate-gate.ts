@@ -66,6 +66,19 @@ export interface RateGate {
    * asked for.
    */
   claimedFirst(first: ClaimFirst[], claimed: ClaimedDelivery[], now: number, full: boolean): void;
+  /**
+   * The endpoints a claim at `now` leaves out: those with put-backs by this process whose next
+   * token, by the last grant this process took, comes after `now` but within TOKEN_WAIT_MAX_MS
+   * (what it took of them would only go back; at the token, claimFirst asks for them first); and
+   * `until`, the earliest of those tokens (claim again then), or null when none.
+   */
+  noTokenYet(now: number): { endpointIds: string[]; until: number | null };
+  /**
+   * After the batch of a claim that asked for `first` has taken its tokens: when its next token is
+   * there for an endpoint that got all it asked for (more of it may be due: the rest of the claim
+   * left it out), the earliest of them; null when none. The loop claims again then.
+   */
+  nextClaimAt(): number | null;
 }
 
 /** Endpoints with put-backs held before those whose last is already due are dropped. */
@@ -75,6 +88,16 @@ const PUT_BACK_IDS_MAX = 65_536;
 
 /** Endpoints one claim takes first at most (ClaimOptions.first); the others wait their turn. */
 const FIRST_ENDPOINTS_MAX = 32;
+
+/**
+ * How far ahead a known next token leaves its endpoint out of claims (noTokenYet). Its put-backs
+ * are due one token apart as the tokens were when they were put back, but a token taken late (a
+ * claim's own time, with burst 1 it is not made up) moves every later one: each came due a little
+ * before its token, was claimed, found none and went back (two writes), and met the next one at
+ * its token (at 20/s, burst 1: 2.9 put-backs per delivery). Capped, so that a limit removed or
+ * raised (the grant was under the old one) holds its deliveries back this long at most.
+ */
+export const TOKEN_WAIT_MAX_MS = 250;
 
 /** One endpoint's put-backs by this process. */
 interface PutBacks {
@@ -90,6 +113,8 @@ interface PutBacks {
   firstDue: number | null;
   /** When a claim last took it first: the tokens it could use then are counted from there on. */
   askedAt: number;
+  /** When its next token is there, by the last grant this process took (tokens are counted from it). */
+  tokenAt: number;
 }
 
 /** One endpoint's tokens taken from the store this turn of the event loop, by every batch prepared in it. */
@@ -116,6 +141,9 @@ export function createRateGate(store: Pick<Store, 'takeRateTokens'>): RateGate {
         mine.left += grant.granted;
         mine.nextAt = Math.max(mine.nextAt, grant.nextAt);
       }
+      // Kept past the turn for an endpoint with put-backs: until then none is worth claiming.
+      const waiting = putBacks.get(endpointId);
+      if (waiting) waiting.tokenAt = Math.max(waiting.tokenAt, grant.nextAt);
     }
     if (!dropScheduled && grants.size > 0) {
       dropScheduled = true;
@@ -127,6 +155,8 @@ export function createRateGate(store: Pick<Store, 'takeRateTokens'>): RateGate {
   let putBackIds = 0;
   let putBackThisBatch = new Set<string>();
   let firstRotation = 0;
+  /** Endpoints that got all a claim asked for first (claimedFirst), for nextClaimAt. */
+  let gotAll: string[] = [];
   return {
     async prepare(claimed, endpoints, now) {
       putBackThisBatch = new Set();
@@ -194,9 +224,12 @@ export function createRateGate(store: Pick<Store, 'takeRateTokens'>): RateGate {
           waiting: new Map(),
           firstDue: null,
           askedAt: Number.NEGATIVE_INFINITY,
+          tokenAt: Number.NEGATIVE_INFINITY,
         };
         putBacks.set(endpoint.id, mine);
       }
+      // The grant of this turn that left it without a token (putBackAt follows take).
+      mine.tokenAt = Math.max(mine.tokenAt, tokens.get(endpoint.id)?.nextAt ?? Number.NEGATIVE_INFINITY);
       if (endpoint.rateLimit) {
         mine.perSecond = endpoint.rateLimit.perSecond;
         // A whole number of deliveries (perSecond may be 1.5; burst defaults to it).
@@ -235,11 +268,13 @@ export function createRateGate(store: Pick<Store, 'takeRateTokens'>): RateGate {
           for (const due of mine.waiting.values()) if (due < min) min = due;
           mine.firstDue = min;
         }
-        if (mine.firstDue > now || skip(endpointId)) continue;
-        // Tokens since its first put-back came due or since the last claim took it first, whichever
-        // is later: a claim that found its put-backs taken elsewhere (an older backlog left) does
-        // not make every later claim ask for a whole burst, only to put most of it back.
-        const since = Math.max(mine.firstDue, mine.askedAt);
+        // No token yet by the last grant: taken now, they would only go back.
+        if (mine.firstDue > now || mine.tokenAt > now || skip(endpointId)) continue;
+        // Tokens since its first put-back came due, since the last claim took it first or since
+        // its next token by the last grant, whichever is later: a claim that found its put-backs
+        // taken elsewhere (an older backlog left) does not make every later claim ask for a whole
+        // burst, only to put most of it back.
+        const since = Math.max(mine.firstDue, mine.askedAt, mine.tokenAt);
         const tokens = Math.floor(((now - since) * mine.perSecond) / 1000) + 1;
         mine.askedAt = now;
         first.push({ projectId: mine.projectId, endpointId, limit: Math.min(tokens, mine.burst) });
@@ -250,8 +285,12 @@ export function createRateGate(store: Pick<Store, 'takeRateTokens'>): RateGate {
       // A full claim may have stopped before some of them: nothing is known of those. Full by its
       // count alone, a claim cut by its bytes (the first endpoints' large events filled
       // HERALD_DELIVERY_BYTES_IN_FLIGHT) made the later ones forget their put-backs.
-      if (first.length === 0 || full) return;
-      const got = new Set<string | null>(claimed.map((c) => c.delivery.endpointId));
+      if (first.length === 0) return;
+      const got = new Map<string | null, number>();
+      for (const c of claimed) got.set(c.delivery.endpointId, (got.get(c.delivery.endpointId) ?? 0) + 1);
+      for (const { endpointId, limit } of first)
+        if ((got.get(endpointId) ?? 0) >= limit) gotAll.push(endpointId);
+      if (full) return;
       for (const { endpointId } of first) {
         const mine = putBacks.get(endpointId);
         if (!mine || got.has(endpointId)) continue;
@@ -262,6 +301,26 @@ export function createRateGate(store: Pick<Store, 'takeRateTokens'>): RateGate {
         }
         mine.firstDue = null;
       }
+    },
+    noTokenYet(now) {
+      const endpointIds: string[] = [];
+      let until: number | null = null;
+      for (const [endpointId, mine] of putBacks) {
+        const at = mine.tokenAt;
+        if (mine.waiting.size === 0 || at <= now || at - now > TOKEN_WAIT_MAX_MS) continue;
+        endpointIds.push(endpointId);
+        if (until === null || at < until) until = at;
+      }
+      return { endpointIds, until };
+    },
+    nextClaimAt() {
+      let at: number | null = null;
+      for (const endpointId of gotAll) {
+        const next = putBacks.get(endpointId)?.tokenAt;
+        if (next !== undefined && (at === null || next < at)) at = next;
+      }
+      gotAll = [];
+      return at;
     },
   };
 }

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { createRateGate } from '../../src/delivery/rate-gate.ts';
+import { createRateGate, TOKEN_WAIT_MAX_MS } from '../../src/delivery/rate-gate.ts';
 import type { Endpoint } from '../../src/domain/types.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { ClaimedDelivery, DispatchEndpoint } from '../../src/store/store.ts';
@@ -309,5 +309,53 @@ describe('rate gate: batches prepared at the same time', () => {
       now,
     );
     assert.equal(left.get('conc-u')?.granted, 2);
+  });
+});
+
+describe('rate gate: no claim before the next token', () => {
+  const never = () => false;
+  const limited = (id: string, perSecond: number) =>
+    ({ id, projectId: 'p', status: 'active', rateLimit: { perSecond, burst: 1 } }) as unknown as Endpoint;
+  const batch = (endpoint: Endpoint, deliveryIds: string[]) => ({
+    claimed: deliveryIds.map((id) => ({
+      delivery: { id, endpointId: endpoint.id, projectId: 'p' },
+    })) as unknown as ClaimedDelivery[],
+    views: new Map<string, DispatchEndpoint>([[endpoint.id, { endpoint, secrets: [] }]]),
+  });
+
+  test('an endpoint with put-backs is left out of claims until its next token, then asked for first', async () => {
+    const gate = createRateGate(store);
+    const ep = limited('wait-1', 10); // a token every 100 ms
+    const now = 7_000_000;
+    const b = batch(ep, ['d0', 'd1', 'd2']);
+    await gate.prepare(b.claimed, b.views, now);
+    assert.equal(gate.take(ep, now), 0);
+    for (const id of ['d1', 'd2']) gate.putBackAt(ep, id, now, gate.take(ep, now)); // due +100, +200
+    assert.deepEqual(gate.noTokenYet(now + 50), { endpointIds: ['wait-1'], until: now + 100 });
+    // A claim at +100 takes d1 first (its token): the store's next token is at +200.
+    assert.deepEqual(gate.claimFirst(now + 100, never), [{ projectId: 'p', endpointId: 'wait-1', limit: 1 }]);
+    assert.deepEqual(gate.noTokenYet(now + 100), { endpointIds: [], until: null });
+    const d1 = batch(ep, ['d1']);
+    gate.claimedFirst([{ projectId: 'p', endpointId: 'wait-1', limit: 1 }], d1.claimed, now + 100, false);
+    await gate.prepare(d1.claimed, d1.views, now + 100);
+    assert.equal(gate.take(ep, now + 100), 0);
+    assert.equal(gate.nextClaimAt(), now + 200, 'it got all it asked for: claimed again at its next token');
+    assert.equal(gate.nextClaimAt(), null, 'once');
+    // d2 came due at +200 by its put-back; a claim a moment before the token leaves it out.
+    assert.deepEqual(gate.claimFirst(now + 199, never), []);
+    assert.deepEqual(gate.noTokenYet(now + 199), { endpointIds: ['wait-1'], until: now + 200 });
+    assert.equal(gate.claimFirst(now + 200, never).length, 1);
+  });
+
+  test('a token further away than TOKEN_WAIT_MAX_MS does not leave its endpoint out', async () => {
+    const gate = createRateGate(store);
+    const ep = limited('wait-2', 1); // a token a second
+    const now = 8_000_000;
+    const b = batch(ep, ['d0', 'd1']);
+    await gate.prepare(b.claimed, b.views, now);
+    assert.equal(gate.take(ep, now), 0);
+    gate.putBackAt(ep, 'd1', now, gate.take(ep, now)); // due +1,000
+    assert.deepEqual(gate.noTokenYet(now + 1_000 - TOKEN_WAIT_MAX_MS - 1).endpointIds, []);
+    assert.deepEqual(gate.noTokenYet(now + 1_000 - TOKEN_WAIT_MAX_MS).endpointIds, ['wait-2']);
   });
 });
