@@ -99,13 +99,15 @@ test('an accept no group has taken within its wait is given up (StoreQueueWaitEr
 test('SqliteStore: concurrent accepts past a group are written one group each, and one still queued past the wait is refused busy with nothing stored', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'herald-accept-group-store-'));
   // A wait the first accept is always taken within (the group runs at the event loop's next turn;
-  // 1 ms was sometimes missed under CI's load), and that the others, queued behind a group writing
-  // 15,000 deliveries (~100 ms or more here), always pass.
-  const store = new SqliteStore(join(dir, 'h.db'), undefined, { groupDeliveries: 100, acceptWaitMs: 25 });
+  // 1 ms was sometimes missed under CI's load, and 25 ms at a load of ~25: the process was not run
+  // for that long between the submit and the turn), and that the others, queued behind a group
+  // writing 100,000 deliveries (several times the wait on an idle machine, and slower still under
+  // load, as the process's own delays are), always pass.
+  const store = new SqliteStore(join(dir, 'h.db'), undefined, { groupDeliveries: 100, acceptWaitMs: 150 });
   await store.migrate();
   try {
-    const { project } = await projectWithEndpoints(store, 3);
-    const batch = (tag: string) => Array.from({ length: 5_000 }, () => eventInput(tag)); // 20,000 counted
+    const { project } = await projectWithEndpoints(store, 20);
+    const batch = (tag: string) => Array.from({ length: 5_000 }, () => eventInput(tag)); // 105,000 counted
     // Built before any is submitted: built between the submits, the later batches' 10,000 inputs
     // ran after the first accept's wait had begun, and at a load of ~20 took it past its 25 ms.
     const batches = ['one', 'two', 'three'].map(batch);
@@ -122,8 +124,8 @@ test('SqliteStore: concurrent accepts past a group are written one group each, a
       'only the accepted batch is stored',
     );
     assert.equal(
-      await store.countPendingDeliveries(project.id, 100_000),
-      15_000,
+      await store.countPendingDeliveries(project.id, 200_000),
+      100_000,
       'its deliveries, none of the refused',
     );
   } finally {
