@@ -2,7 +2,7 @@
  * Times in query strings and bodies (`since`, `until`: ISO-8601 as RFC 3339 writes it, or epoch
  * milliseconds) and the charts' bucket sizes; 400 naming the field otherwise.
  */
-import { invalid, unprocessable } from './errors.ts';
+import { invalid, unprocessable, ValidationError } from './errors.ts';
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 /** The range a JavaScript Date can hold. */
@@ -98,6 +98,9 @@ export function parseTimeRange(q: { since?: string; until?: string }): { since?:
   return { since, until };
 }
 
+/** Stats bucket sizes (`?bucket`), in their order; the schema's enum lists the same. */
+export const STATS_BUCKET_SIZES = ['1m', '5m', '15m', '1h', '6h', '1d'] as const;
+
 const BUCKETS: Record<string, number> = {
   '1m': 60_000,
   '5m': 300_000,
@@ -111,6 +114,10 @@ export function parseBucket(value: string | undefined): number {
   if (value === undefined) return BUCKETS['1h']!;
   // Own keys only: `toString` or `valueOf` are not bucket sizes.
   const ms = Object.hasOwn(BUCKETS, value) ? BUCKETS[value] : undefined;
-  if (!ms) throw invalid('querystring.bucket', `must be one of ${Object.keys(BUCKETS).join(', ')}`);
+  if (!ms) {
+    throw new ValidationError('querystring.bucket', `must be one of ${STATS_BUCKET_SIZES.join(', ')}`, {
+      details: { allowedValues: [...STATS_BUCKET_SIZES] },
+    });
+  }
   return ms;
 }

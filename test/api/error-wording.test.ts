@@ -145,6 +145,19 @@ describe('error wording', () => {
     );
     assert.equal(status.message, 'querystring.status: must be one of succeeded, failed');
     assert.deepEqual(status.details.allowedValues, ['succeeded', 'failed']);
+
+    // The stats bucket is a fixed set too, whatever the value's length (before 2026-12-07 one of
+    // up to 8 characters was refused without details.allowedValues, a longer one as too long).
+    for (const bucket of ['2m', 'fortnight']) {
+      const size = assertError(
+        await api.call('GET', `${EP}/${e.id}/stats?bucket=${bucket}`),
+        400,
+        'HERALD_ERR_VALIDATION',
+        'querystring.bucket',
+      );
+      assert.equal(size.message, 'querystring.bucket: must be one of 1m, 5m, 15m, 1h, 6h, 1d');
+      assert.deepEqual(size.details.allowedValues, ['1m', '5m', '15m', '1h', '6h', '1d']);
+    }
   });
 
   test('pattern: says what the value must be, not the regular expression', async () => {

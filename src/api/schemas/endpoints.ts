@@ -1,5 +1,6 @@
 /** Request schemas of /api/v1/projects/:project/endpoints and its sub-routes. */
 import type { Config } from '../../config/config-types.ts';
+import { STATS_BUCKET_SIZES } from '../parse-time.ts';
 import {
   HEADER_NAME_PATTERN,
   LIMITS,
@@ -126,6 +127,10 @@ export const statsQuerystring = {
       description: 'Start of the range (default: a day before until); at most 90 days before until.',
     },
     until: { ...timeQuery, description: 'End of the range (default: now).' },
-    bucket: { type: 'string', maxLength: 8, description: 'Bucket size: 1m, 5m, 15m, 1h (default), 6h or 1d' },
+    bucket: {
+      type: 'string',
+      enum: [...STATS_BUCKET_SIZES],
+      description: 'Bucket size: 1m, 5m, 15m, 1h (default), 6h or 1d',
+    },
   },
 } as const;
