@@ -30,7 +30,8 @@ export interface StallClock {
   repeat(tick: () => void, ms: number): () => void;
 }
 
-const realClock: StallClock = {
+/** performance.now and an unreffed setInterval. */
+export const realStallClock: StallClock = {
   now: () => performance.now(),
   repeat: (tick, ms) => {
     const timer = setInterval(tick, ms);
@@ -39,7 +40,7 @@ const realClock: StallClock = {
   },
 };
 
-export function createLoopStalls(clock: StallClock = realClock): LoopStalls {
+export function createLoopStalls(clock: StallClock = realStallClock): LoopStalls {
   let counted = 0;
   let last = clock.now();
   let stopped = false;

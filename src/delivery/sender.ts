@@ -21,10 +21,11 @@ import {
   refusalReason,
 } from '../domain/address-classifier.ts';
 import { errorKindFromError } from '../domain/classify-outcome.ts';
+import { type AttemptDeadline, checkDeadline } from './attempt-deadline.ts';
 import type { BlockedAddress } from './blocked-address-log.ts';
 import { BlockedAddressError, guardedLookup, type LookupAll, systemLookup } from './guarded-lookup.ts';
 import { hostAddressReader } from './host-addresses.ts';
-import { createLoopStalls } from './loop-stalls.ts';
+import { createLoopStalls, realStallClock, type StallClock } from './loop-stalls.ts';
 import { createOriginPools } from './origin-pools.ts';
 import {
   countProxyFailure,
@@ -64,7 +65,26 @@ export interface SenderOptions {
   maxSockets?: number;
   /** Every connection tunnelled through this HTTP proxy (HERALD_PROXY_URL; proxy-connector.ts). */
   proxy?: DeliveryProxy;
+  /**
+   * The clock attempts' deadlines are kept on, and the loop-stall count's (loop-stalls.ts): the real
+   * one unless a test passes one it drives. Durations are wall time whatever it is.
+   */
+  clock?: SenderClock;
 }
+
+/** A clock and timers: the loop-stall count's (StallClock), and a one-off timer for deadlines. */
+export interface SenderClock extends StallClock {
+  /** Calls `fn` once, `ms` from now; the function returned cancels it. */
+  after(fn: () => void, ms: number): () => void;
+}
+
+const realClock: SenderClock = {
+  ...realStallClock,
+  after: (fn, ms) => {
+    const timer = setTimeout(fn, ms);
+    return () => clearTimeout(timer);
+  },
+};
 
 export interface Sender {
   send: SendFn;
@@ -98,9 +118,6 @@ interface Target {
   origin: string;
   path: string;
 }
-
-/** A deadline moved by held time to less than this from now is not moved (a timer's own lateness). */
-const MIN_DEADLINE_MOVE_MS = 20;
 
 /** Methods undici sends `content-length: 0` for when the body is empty (client-h1.js, expectsPayload). */
 const EXPECTS_PAYLOAD = new Set(['POST', 'PUT', 'PATCH']);
@@ -159,7 +176,8 @@ export function createSender(options: SenderOptions): Sender {
     idleMs: options.poolIdleMs ?? 60_000,
     ...(options.maxSockets === undefined ? {} : { maxSockets: options.maxSockets }),
   });
-  const stalls = createLoopStalls();
+  const clock = options.clock ?? realClock;
+  const stalls = createLoopStalls(clock);
 
   /**
    * net.connect skips `lookup` for IP literals, so those are judged here, in every spelling (WHATWG
@@ -217,6 +235,7 @@ export function createSender(options: SenderOptions): Sender {
   const send: SendFn = (req: SendRequest): Promise<SendResult> => {
     const startedAt = Date.now();
     const t0 = performance.now();
+    const deadlineFrom = clock.now();
     let requestHeaders: Record<string, string> | undefined;
     const done = (partial: Omit<SendResult, 'startedAt' | 'durationMs'>): SendResult => ({
       startedAt,
@@ -237,6 +256,13 @@ export function createSender(options: SenderOptions): Sender {
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
       return refused('blocked', `scheme ${url.protocol} is not allowed`);
     if (!hostVerdict(url.hostname)) return refused('blocked', new BlockedAddressError(url.hostname).message);
+    const allowance = req.stallAllowanceMs ?? 0;
+    const deadline: AttemptDeadline = {
+      startedAt: deadlineFrom,
+      timeoutMs: req.timeoutMs,
+      allowanceMs: allowance,
+      heldAtStart: allowance > 0 ? stalls.stalledMs() : 0,
+    };
 
     return new Promise<SendResult>((resolve) => {
       const poolKey = req.poolKey ? `${url.origin} ${req.poolKey}` : url.origin;
@@ -254,7 +280,7 @@ export function createSender(options: SenderOptions): Sender {
       const finish = (result: SendResult, torn: boolean): void => {
         if (settled) return;
         settled = true;
-        clearTimeout(deadlineTimer);
+        cancelDeadline();
         entry.active--;
         entry.lastUsed = performance.now();
         // undici answers an aborted request (deadline, cap) by dialling the origin again at once,
@@ -321,25 +347,18 @@ export function createSender(options: SenderOptions): Sender {
       // deadline on by as much: the receiver's answer may be waiting in a socket nobody read, or the
       // request may not have been written yet (a claim reading large payloads held the dispatcher
       // thread for seconds under load, and a healthy endpoint was timed out until it was disabled).
-      const allowance = req.stallAllowanceMs ?? 0;
-      const stalledAtStart = allowance > 0 ? stalls.stalledMs() : 0;
       let moved = 0;
       const onDeadline = (): void => {
         setImmediate(() => {
           if (settled) return;
-          // What is left out as of now: at least what the deadline was moved by already.
-          const held = allowance > 0 ? Math.min(allowance, stalls.stalledMs() - stalledAtStart) : 0;
-          if (held > moved) {
-            const wait = t0 + req.timeoutMs + held - performance.now();
-            if (wait >= MIN_DEADLINE_MOVE_MS) {
-              deadlineTimer = setTimeout(onDeadline, wait);
-              moved = held;
-              return;
-            }
+          const now = clock.now();
+          const check = checkDeadline(deadline, moved, allowance > 0 ? stalls.stalledMs() : 0, now);
+          if (!check.fire) {
+            cancelDeadline = clock.after(onDeadline, check.at - now);
+            moved = check.movedMs;
+            return;
           }
-          // `held`, not `moved`: a hold that ended at (or past) the moved deadline was left out too,
-          // up to the allowance, though the deadline was not moved again for it.
-          const error = new DeadlineError(req.timeoutMs, held);
+          const error = new DeadlineError(req.timeoutMs, check.heldMs);
           // first: undici may report the abort to onError at once
           if (status >= 200) timedOutInBody(error);
           // Still without a connection because the proxy has not taken one: the proxy's failure.
@@ -347,7 +366,7 @@ export function createSender(options: SenderOptions): Sender {
           abort?.(error);
         });
       };
-      let deadlineTimer = setTimeout(onDeadline, req.timeoutMs);
+      let cancelDeadline = clock.after(onDeadline, req.timeoutMs);
 
       // undici's handler interface directly, not pool.request: no response stream, no promise and
       // no AbortSignal per attempt (~10 µs less per request, measured).

@@ -1,0 +1,180 @@
+/**
+ * The sender's deadline against a real receiver that never answers (an HTTP server on loopback,
+ * listen(0)), kept on a clock the test drives (SenderOptions.clock): its timers run when the test
+ * moves the clock on, and the loop is "held" when the test says (time moves on, no timer runs), so
+ * what the loop-stall count says was held is exact. Checked: the attempt is pending a millisecond
+ * before its deadline and timed out at it, with the held time its message says. So a deadline that
+ * fires too late (moved by more than was held, moved with nothing held, the allowance ignored) fails
+ * here, as one that fires too early does, whatever the machine's load: no wall time is measured,
+ * and undici's own timeouts (the timeout plus the allowance, in real time) are a minute away.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import type { SendResult } from '../../src/delivery/send-types.ts';
+import { createSender, type SenderClock } from '../../src/delivery/sender.ts';
+
+const TIMEOUT = 30_000;
+
+/** Requests the receiver holds, never answered (their sockets are closed at the end). */
+const waiting: { req: IncomingMessage; res: ServerResponse }[] = [];
+let arrived: (() => void) | null = null;
+const receiver = createServer((req, res) => {
+  waiting.push({ req, res });
+  arrived?.();
+});
+let url: string;
+before(async () => {
+  receiver.listen(0, '127.0.0.1');
+  await once(receiver, 'listening');
+  url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+});
+after(() => {
+  receiver.closeAllConnections();
+  receiver.close();
+});
+
+/**
+ * A clock and its timers as an event loop runs them: `run` moves time on with each timer run when
+ * due, in order; `hold` moves it on with none run (the loop held), those that came due running at
+ * the next `run`. Starts at 0.
+ */
+function drivenClock() {
+  let now = 0;
+  interface Timer {
+    at: number;
+    fn: () => void;
+    every: number;
+  }
+  const timers = new Set<Timer>();
+  const add = (fn: () => void, ms: number, every: number) => {
+    const timer = { at: now + ms, fn, every };
+    timers.add(timer);
+    return () => {
+      timers.delete(timer);
+    };
+  };
+  const clock: SenderClock = {
+    now: () => now,
+    repeat: (fn, ms) => add(fn, ms, ms),
+    after: (fn, ms) => add(fn, ms, 0),
+  };
+  return {
+    clock,
+    run(ms: number) {
+      const end = now + ms;
+      for (;;) {
+        let next: Timer | null = null;
+        for (const t of timers) if (t.at <= end && (next === null || t.at < next.at)) next = t;
+        if (next === null) break;
+        now = Math.max(now, next.at);
+        if (next.every > 0) next.at = now + next.every;
+        else timers.delete(next);
+        next.fn();
+      }
+      now = end;
+    },
+    hold(ms: number) {
+      now += ms;
+    },
+  };
+}
+
+/** Lets the loop run what the timers set going (the sender checks its deadline in a setImmediate). */
+const settle = () => new Promise((r) => setImmediate(r));
+
+/**
+ * One POST with the sender on a driven clock, the receiver holding it; `held` ms of the loop held
+ * (as the stall count counts it) once the request has arrived. Returns the clock and the result so
+ * far (null while pending).
+ */
+async function attempt(allowance: number | undefined, held: number) {
+  const loop = drivenClock();
+  const sender = createSender({
+    allowNetworks: ['127.0.0.0/8'],
+    maxResponseBytes: 1024,
+    userAgent: 't',
+    clock: loop.clock,
+  });
+  const reached = new Promise<void>((r) => {
+    arrived = r;
+  });
+  let result: SendResult | null = null;
+  const pending = sender
+    .send({
+      method: 'POST',
+      url,
+      headers: {},
+      body: '{}',
+      timeoutMs: TIMEOUT,
+      ...(allowance === undefined ? {} : { stallAllowanceMs: allowance }),
+    })
+    .then((r) => {
+      result = r;
+    });
+  await reached; // a condition, however long the machine takes
+  loop.run(1_000); // on a tick
+  // a hold right after a tick is counted less the tick's interval (loop-stalls.ts)
+  if (held > 0) loop.hold(held + 100);
+  await settle();
+  return {
+    loop,
+    result: () => result,
+    close: async () => {
+      await pending;
+      await sender.close();
+    },
+  };
+}
+
+/** Moves the clock to `at` ms after the start, lets the sender act, and says whether it has finished. */
+async function runTo(a: Awaited<ReturnType<typeof attempt>>, at: number, start: number) {
+  a.loop.run(at - start);
+  await settle();
+  return a.result();
+}
+
+test('nothing held: the attempt is timed out at exactly its timeout, nothing said left out', async () => {
+  const a = await attempt(10_000, 0);
+  assert.equal(await runTo(a, TIMEOUT - 1, 1_000), null, 'pending a millisecond before');
+  const result = await runTo(a, TIMEOUT, TIMEOUT - 1);
+  assert.equal(result?.error?.kind, 'timeout');
+  assert.equal(result?.error?.message, `the attempt took longer than its ${TIMEOUT} ms timeout`);
+  await a.close();
+});
+
+test('2,000 ms held: timed out at the timeout plus exactly that, and said', async () => {
+  const a = await attempt(10_000, 2_000);
+  // the held loop ended at 3,100 ms; the deadline's check at the timeout moves it on by 2,000
+  assert.equal(await runTo(a, TIMEOUT, 3_100), null, 'moved on at the timeout');
+  assert.equal(await runTo(a, TIMEOUT + 2_000 - 1, TIMEOUT), null, 'pending a millisecond before');
+  const result = await runTo(a, TIMEOUT + 2_000, TIMEOUT + 2_000 - 1);
+  assert.equal(result?.error?.kind, 'timeout');
+  assert.equal(
+    result?.error?.message,
+    `the attempt took longer than its ${TIMEOUT} ms timeout, not counting 2000 ms this process could not run`,
+  );
+  await a.close();
+});
+
+test('2,000 ms held, 1,500 allowed: timed out at the timeout plus the allowance, and said', async () => {
+  const a = await attempt(1_500, 2_000);
+  assert.equal(await runTo(a, TIMEOUT, 3_100), null, 'moved on at the timeout');
+  assert.equal(await runTo(a, TIMEOUT + 1_500 - 1, TIMEOUT), null, 'pending a millisecond before');
+  const result = await runTo(a, TIMEOUT + 1_500, TIMEOUT + 1_500 - 1);
+  assert.equal(
+    result?.error?.message,
+    `the attempt took longer than its ${TIMEOUT} ms timeout, not counting 1500 ms this process could not run`,
+  );
+  await a.close();
+});
+
+test('2,000 ms held, no allowance: timed out at the timeout, nothing left out', async () => {
+  const a = await attempt(undefined, 2_000);
+  assert.equal(await runTo(a, TIMEOUT - 1, 3_100), null, 'pending a millisecond before');
+  const result = await runTo(a, TIMEOUT, TIMEOUT - 1);
+  assert.equal(result?.error?.message, `the attempt took longer than its ${TIMEOUT} ms timeout`);
+  await a.close();
+});
