@@ -21,7 +21,7 @@ import {
   refusalReason,
 } from '../domain/address-classifier.ts';
 import { errorKindFromError } from '../domain/classify-outcome.ts';
-import { type AttemptDeadline, checkDeadline } from './attempt-deadline.ts';
+import { type AttemptDeadline, attemptDeadline, checkDeadline } from './attempt-deadline.ts';
 import type { BlockedAddress } from './blocked-address-log.ts';
 import { BlockedAddressError, guardedLookup, type LookupAll, systemLookup } from './guarded-lookup.ts';
 import { hostAddressReader } from './host-addresses.ts';
@@ -256,13 +256,20 @@ export function createSender(options: SenderOptions): Sender {
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
       return refused('blocked', `scheme ${url.protocol} is not allowed`);
     if (!hostVerdict(url.hostname)) return refused('blocked', new BlockedAddressError(url.hostname).message);
+    // Time this thread's loop was held meanwhile (up to the request's allowance) moves the deadline
+    // on (attempt-deadline.ts). A timeout or allowance that is not a number cannot be kept: refused.
     const allowance = req.stallAllowanceMs ?? 0;
-    const deadline: AttemptDeadline = {
-      startedAt: deadlineFrom,
-      timeoutMs: req.timeoutMs,
-      allowanceMs: allowance,
-      heldAtStart: allowance > 0 ? stalls.stalledMs() : 0,
-    };
+    let deadline: AttemptDeadline;
+    try {
+      deadline = attemptDeadline(
+        deadlineFrom,
+        req.timeoutMs,
+        allowance,
+        allowance > 0 ? stalls.stalledMs() : 0,
+      );
+    } catch (error) {
+      return refused('internal', (error as Error).message);
+    }
 
     return new Promise<SendResult>((resolve) => {
       const poolKey = req.poolKey ? `${url.origin} ${req.poolKey}` : url.origin;

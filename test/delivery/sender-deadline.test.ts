@@ -178,3 +178,31 @@ test('2,000 ms held, no allowance: timed out at the timeout, nothing left out', 
   assert.equal(result?.error?.message, `the attempt took longer than its ${TIMEOUT} ms timeout`);
   await a.close();
 });
+
+test('a timeout or allowance that is not a number the deadline can keep is refused, naming it; nothing is sent', async () => {
+  const sender = createSender({ allowNetworks: ['127.0.0.0/8'], maxResponseBytes: 1024, userAgent: 't' });
+  const before = waiting.length;
+  const send = (timeoutMs: number, stallAllowanceMs?: number) =>
+    sender.send({
+      method: 'POST',
+      url,
+      headers: {},
+      body: '{}',
+      timeoutMs,
+      ...(stallAllowanceMs === undefined ? {} : { stallAllowanceMs }),
+    });
+  for (const [timeout, allowance, field] of [
+    [Number.NaN, undefined, 'timeoutMs'],
+    [-5, undefined, 'timeoutMs'],
+    [TIMEOUT, -1, 'stallAllowanceMs'],
+    [TIMEOUT, Number.NaN, 'stallAllowanceMs'],
+    [TIMEOUT, Number.POSITIVE_INFINITY, 'stallAllowanceMs'],
+  ] as const) {
+    const result = await send(timeout, allowance);
+    assert.equal(result.error?.kind, 'internal', `${timeout}, ${allowance}: ${result.error?.message}`);
+    assert.match(result.error!.message, new RegExp(`^${field} must be`));
+    assert.equal(result.response, null);
+  }
+  await sender.close();
+  assert.equal(waiting.length, before, 'no request reached the receiver');
+});
