@@ -21,7 +21,19 @@ const TIMEOUT = 30_000;
 /** Requests the receiver holds, never answered (their sockets are closed at the end). */
 const waiting: { req: IncomingMessage; res: ServerResponse }[] = [];
 let arrived: (() => void) | null = null;
+/** How long the receiver takes on /late-headers and /late-body: past undici's timers were they the timeout alone. */
+const LATE_MS = 3_000;
 const receiver = createServer((req, res) => {
+  if (req.url === '/late-headers') {
+    setTimeout(() => res.end('ok'), LATE_MS);
+    return;
+  }
+  if (req.url === '/late-body') {
+    res.writeHead(200);
+    res.write('o');
+    setTimeout(() => res.end('k'), LATE_MS);
+    return;
+  }
   waiting.push({ req, res });
   arrived?.();
 });
@@ -205,4 +217,34 @@ test('a timeout or allowance that is not a number the deadline can keep is refus
   }
   await sender.close();
   assert.equal(waiting.length, before, 'no request reached the receiver');
+});
+
+test("undici's own timeouts leave the allowance out too: a receiver slower than the timeout, not the allowance, is read", async () => {
+  // The sender's deadline is on a clock nobody moves: only undici's timers (real time, for headers
+  // and between body chunks) could time these out. Timed out at the timeout alone (1 s; undici's
+  // timers have a 1 s resolution) they would fail before the receiver's 3 s answer; with the
+  // allowance they have 61 s. A loaded machine can only make undici's timers later.
+  const loop = drivenClock();
+  const sender = createSender({
+    allowNetworks: ['127.0.0.0/8'],
+    maxResponseBytes: 1024,
+    userAgent: 't',
+    clock: loop.clock,
+  });
+  const base = url.replace(/\/hook$/, '');
+  const send = (path: string) =>
+    sender.send({
+      method: 'POST',
+      url: `${base}${path}`,
+      headers: {},
+      body: '{}',
+      timeoutMs: 1_000,
+      stallAllowanceMs: 60_000,
+    });
+  const [headers, body] = await Promise.all([send('/late-headers'), send('/late-body')]);
+  await sender.close();
+  assert.equal(headers.error, null, headers.error?.message);
+  assert.equal(headers.response?.body, 'ok');
+  assert.equal(body.error, null, body.error?.message);
+  assert.equal(body.response?.body, 'ok');
 });
