@@ -16,7 +16,10 @@ export interface AttemptDeadline {
   readonly timeoutMs: number;
   /** Held time that may be left out (the request's stallAllowanceMs); 0: the timeout is wall time. */
   readonly allowanceMs: number;
-  /** The loop's held count (LoopStalls.stalledMs) when the attempt began. */
+  /**
+   * The loop's held count when the attempt began, as a hold going on then counts on from it
+   * (LoopStalls.markMs): a later count less this is what was held during the attempt.
+   */
   readonly heldAtStart: number;
 }
 

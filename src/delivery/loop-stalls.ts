@@ -18,6 +18,14 @@ export interface LoopStalls {
    * (a timer that runs right after a hold sees it before the tick does). Never decreases.
    */
   stalledMs(): number;
+  /**
+   * What to measure a later stalledMs() from, to count only the holds from now on: stalledMs() and
+   * the lateness going on now that is not yet a stall (under MIN_STALL_MS). A hold under way counts
+   * from when the tick was due; without this, what it had gone on before now (up to MIN_STALL_MS - 1
+   * ms) would be counted in a later rise. A later stalledMs() may be less than it (the lateness
+   * ended under MIN_STALL_MS).
+   */
+  markMs(): number;
   /** Stops the tick; stalledMs() then stays at what it was. */
   stop(): void;
 }
@@ -55,6 +63,7 @@ export function createLoopStalls(clock: StallClock = realStallClock): LoopStalls
   }, TICK_MS);
   return {
     stalledMs: () => (stopped ? counted : counted + lateness(clock.now())),
+    markMs: () => (stopped ? counted : counted + Math.max(0, clock.now() - last - TICK_MS)),
     stop: () => {
       if (stopped) return;
       // A read after the stop would otherwise count all the time since the last tick as a hold.

@@ -261,12 +261,7 @@ export function createSender(options: SenderOptions): Sender {
     const allowance = req.stallAllowanceMs ?? 0;
     let deadline: AttemptDeadline;
     try {
-      deadline = attemptDeadline(
-        deadlineFrom,
-        req.timeoutMs,
-        allowance,
-        allowance > 0 ? stalls.stalledMs() : 0,
-      );
+      deadline = attemptDeadline(deadlineFrom, req.timeoutMs, allowance, allowance > 0 ? stalls.markMs() : 0);
     } catch (error) {
       return refused('internal', (error as Error).message);
     }

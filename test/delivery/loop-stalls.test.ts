@@ -97,6 +97,28 @@ test('a hold is counted while it goes on and after it, less the part before the 
   stalls.stop();
 });
 
+test('markMs: what a hold under way had gone on before it (under MIN_STALL_MS) is not in a later rise', () => {
+  const loop = drivenClock();
+  const stalls = createLoopStalls(loop.clock);
+  loop.run(1_000); // on a tick
+  loop.hold(TICK_MS + 15); // 15 ms late: no stall yet
+  assert.equal(stalls.stalledMs(), 0);
+  const mark = stalls.markMs();
+  assert.equal(mark, 15);
+  loop.hold(185); // the hold goes on: 200 ms counted from the tick's due time, 185 since the mark
+  assert.equal(stalls.stalledMs() - mark, 185);
+  loop.run(0);
+  assert.equal(stalls.stalledMs() - mark, 185, 'after the late tick');
+  // a lateness that ends under MIN_STALL_MS: the count stays under the mark
+  loop.run(1_000);
+  loop.hold(TICK_MS + 15);
+  const under = stalls.markMs();
+  loop.run(0);
+  assert.equal(stalls.stalledMs(), under - 15);
+  stalls.stop();
+  assert.equal(stalls.markMs(), stalls.stalledMs(), 'stopped: the count');
+});
+
 test('a stop counts the hold going on at it, stops the tick, and the count stays there', () => {
   const loop = drivenClock();
   const stalls = createLoopStalls(loop.clock);

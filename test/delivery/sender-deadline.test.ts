@@ -248,3 +248,42 @@ test("undici's own timeouts leave the allowance out too: a receiver slower than 
   assert.equal(body.error, null, body.error?.message);
   assert.equal(body.response?.body, 'ok');
 });
+
+test('a hold under way when the attempt began is left out from then on only', async () => {
+  const loop = drivenClock();
+  const sender = createSender({
+    allowNetworks: ['127.0.0.0/8'],
+    maxResponseBytes: 1024,
+    userAgent: 't',
+    clock: loop.clock,
+  });
+  loop.run(1_000); // on a tick
+  loop.hold(115); // 15 ms past the next tick: not yet a stall (MIN_STALL_MS)
+  const reached = new Promise<void>((r) => {
+    arrived = r;
+  });
+  let result: SendResult | null = null;
+  const pending = sender
+    .send({ method: 'POST', url, headers: {}, body: '{}', timeoutMs: TIMEOUT, stallAllowanceMs: 10_000 })
+    .then((r) => {
+      result = r;
+    });
+  // The hold goes on to 1,300: counted 200 ms from the tick's due time, 185 of them the attempt's.
+  loop.hold(185);
+  await reached;
+  const a = { loop, result: () => result, close: async () => {} };
+  const start = 1_115;
+  assert.equal(await runTo(a, start + TIMEOUT, 1_300), null, 'moved on at the timeout');
+  assert.equal(
+    await runTo(a, start + TIMEOUT + 185 - 1, start + TIMEOUT),
+    null,
+    'pending a millisecond before',
+  );
+  const timedOut = await runTo(a, start + TIMEOUT + 185, start + TIMEOUT + 185 - 1);
+  assert.equal(
+    timedOut?.error?.message,
+    `the attempt took longer than its ${TIMEOUT} ms timeout, not counting 185 ms this process could not run`,
+  );
+  await pending;
+  await sender.close();
+});
