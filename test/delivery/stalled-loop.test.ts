@@ -9,7 +9,9 @@
  * Nothing here bounds wall time alone: the machine may be loaded, and this thread's time then goes
  * to other processes, counted as held (loop-stalls.ts). What is checked holds under any load: the
  * time an attempt took, less what its message says was left out, is at least its timeout; an answer
- * is waited for as a condition (a file the receiver writes), not a window.
+ * is waited for as a condition (a file the receiver writes), not a window. That a deadline fires no
+ * later than it should (moved by what was held, up to the allowance, and no more) is checked on a
+ * clock the test drives: sender-deadline.test.ts and test/unit/attempt-deadline.test.ts.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
