@@ -39,6 +39,8 @@ export interface BatchDispatchOptions {
   callbacks: CallbackQueues;
   /** Takes the bytes of an attempt (byte-budget.ts): the function that gives them back, or null (no room). */
   takeBytes(key: string | null, claimed: ClaimedDelivery, endpoint: Endpoint | null): (() => void) | null;
+  /** The endpoint waits for room no more (byte-budget.ts forget). */
+  forgetBytes(key: string): void;
   attempt: AttemptSender;
   queueRecord: RecordQueue['add'];
   /** The endpoint's timeout, capped by the installation's. */
@@ -82,6 +84,7 @@ export function createBatchDispatch(
     queues,
     callbacks,
     takeBytes,
+    forgetBytes,
     attempt,
     queueRecord,
     timeoutOf,
@@ -217,7 +220,13 @@ export function createBatchDispatch(
         // No room for its body: it waits in its endpoint's queue (its token taken, as a queued
         // one's is), and the endpoint waits for room in order; its timeout has not begun.
         if (queues.length(ep.id) < config.claimBatch + config.perEndpointConcurrency) {
-          if (!queues.push(c, target, readAt, projSchedule)) turnAway(d);
+          if (!queues.push(c, target, readAt, projSchedule)) {
+            turnAway(d);
+            // Nothing of it left here to wait for room: its place in the line is given up. Kept,
+            // it held this process's claims (ByteBudget.full) until the attempts in flight ended,
+            // though another worker may have taken and sent the delivery meanwhile.
+            if (queues.length(ep.id) === 0) forgetBytes(ep.id);
+          }
         } else defer(d, now + 50);
         continue;
       }

@@ -432,6 +432,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     queues,
     callbacks,
     takeBytes,
+    forgetBytes: budget.forget,
     attempt,
     queueRecord,
     timeoutOf,

@@ -1,0 +1,132 @@
+/**
+ * Two dispatchers on one real PostgreSQL, the real sender and a loopback receiver: a worker that
+ * turned a large payload away (no room for it among the queued bytes, queued-bytes.ts) goes on
+ * claiming once another worker has taken and sent it.
+ *
+ * Worker A holds a busy project's requests (the receiver answers them only at the end) with more
+ * of its deliveries queued; a 100 KiB payload of another project, larger than the 64 KiB bound,
+ * has room neither in flight nor to wait in, and A hands it back. Worker B, with nothing queued,
+ * takes it and sends it, and stops. Then a third project's event is accepted: A has free slots and
+ * room for it. Before, the large payload's endpoint was left waiting for room in flight
+ * (byte-budget.ts) with nothing of it left in A, and a waiter only attempts ending can let in
+ * holds every claim (ByteBudget.full): A claimed nothing until its held attempts ended (their
+ * timeout, 30 s), and the event waited that long. The store's hand-backs are watched, not changed.
+ */
+
+import assert from 'node:assert/strict';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, test } from 'node:test';
+import { DEFAULT_DELIVERY } from '../../src/config/config-types.ts';
+import { createDispatcher } from '../../src/delivery/dispatcher.ts';
+import { createSender } from '../../src/delivery/sender.ts';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import type { ReleaseItem } from '../../src/store/store.ts';
+import { endpointInput } from '../store/helpers.ts';
+import { filePostgres } from '../support/postgres.ts';
+import { until } from '../support/wait-until.ts';
+
+const KiB = 1024;
+const postgres = filePostgres();
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+test('a worker goes on claiming once another worker sent the payload it turned away', async () => {
+  const url = await (await postgres()).createDatabase();
+  const storeA = new PostgresStore(url);
+  cleanups.push(() => storeA.close());
+  await storeA.migrate();
+  const storeB = new PostgresStore(url);
+  cleanups.push(() => storeB.close());
+  const sender = createSender({ allowNetworks: ['127.0.0.0/8'], maxResponseBytes: 65536, userAgent: 'test' });
+  cleanups.push(() => sender.close());
+
+  // Requests to /hold are held until `release`; the others are answered at once.
+  const held: ServerResponse[] = [];
+  let holding = true;
+  const arrived: string[] = [];
+  const release = () => {
+    holding = false;
+    for (const res of held.splice(0)) res.end('ok');
+  };
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      arrived.push(req.url ?? '');
+      if (holding && req.url === '/hold') held.push(res);
+      else res.end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        release();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const project = async (name: string, path: string, type: string) => {
+    const projectId = (await storeA.createProject({ name }, Date.now())).id;
+    await storeA.createEndpoint(
+      endpointInput(projectId, { url: `${base}${path}`, name, eventTypes: [type], timeoutMs: 30_000 }),
+      'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      Date.now(),
+    );
+    return projectId;
+  };
+  const busy = await project('busy', '/hold', 'h');
+  const large = await project('large', '/large', 'l');
+  const other = await project('other', '/other', 'o');
+  const event = (type: string, bytes: number) => ({
+    type,
+    payload: { blob: 'x'.repeat(bytes) },
+    test: false,
+    idempotencyKey: null,
+    callbackUrl: null,
+  });
+  const handedBack: string[] = [];
+  const releaseDeliveries = storeA.releaseDeliveries.bind(storeA);
+  storeA.releaseDeliveries = (items: ReleaseItem[]) => {
+    handedBack.push(...items.map((it) => it.deliveryId));
+    return releaseDeliveries(items);
+  };
+  const config = {
+    ...DEFAULT_DELIVERY,
+    allowNetworks: ['127.0.0.0/8'],
+    concurrency: 8,
+    perEndpointConcurrency: 2,
+    perProjectConcurrency: 2,
+    claimBatch: 16,
+    bytesInFlight: 64 * KiB,
+  };
+  const a = createDispatcher({ store: storeA, send: sender.send, config, workerId: 'A' });
+  cleanups.push(() => a.stop({ graceMs: 2_000 }));
+  await a.start();
+
+  // A at the busy project's cap (two held), four more queued.
+  await storeA.acceptEvents(
+    busy,
+    Array.from({ length: 6 }, () => event('h', 2 * KiB)),
+    Date.now(),
+  );
+  await until('A holds two requests', () => held.length === 2);
+  const [big] = await storeA.acceptEvents(large, [event('l', 100 * KiB)], Date.now());
+  const bigId = big!.deliveries[0]!.id;
+  await until('A handed the large payload back', () => handedBack.includes(bigId));
+
+  const b = createDispatcher({ store: storeB, send: sender.send, config, workerId: 'B' });
+  await b.start();
+  await until('B sent the large payload', () => arrived.includes('/large'));
+  await b.stop({ graceMs: 2_000 });
+
+  // A has free slots and room: the event goes out while A's two requests are still held.
+  await storeA.acceptEvents(other, [event('o', 1 * KiB)], Date.now());
+  await until("A sent the other project's event", () => arrived.includes('/other'));
+  assert.equal(held.length, 2, 'sent while the busy requests were still held');
+  release();
+  await until('everything delivered', () => arrived.length === 6 + 1 + 1);
+});
