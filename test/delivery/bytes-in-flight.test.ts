@@ -301,18 +301,26 @@ test("a project's backlog of large events to fast receivers does not starve anot
   await dispatcher({ bytesInFlight: 8 * 1024 * KiB }).start();
   await until('the backlog going out', () => heavyReceiver.seen.done >= 10);
   const waits: number[] = [];
+  const passedBy: number[] = [];
   for (let i = 0; i < 10; i++) {
     const sentAt = Date.now();
+    const heavyBefore = heavyReceiver.seen.done;
     await acceptLargeEvents(store, light, 1, 10, `light-${i}`);
     await until(`the light project's event ${i}`, () => lightReceiver.seen.done === i + 1, 10_000);
     waits.push(Date.now() - sentAt);
+    passedBy.push(heavyReceiver.seen.done - heavyBefore);
   }
   // Each went within a few claims, not after the backlog: more than half of its deliveries (two an
-  // event) were still to go when the ten had arrived. What bounds the wait is described in
-  // delivery.md (bytes in flight, between projects).
+  // event) were still to go when the ten had arrived, and none waited while more than four claims'
+  // worth of the backlog (8 MiB of 1 MiB events each) arrived (3-9 did, 30 runs on a loaded machine).
+  // Counted in deliveries, not milliseconds: a wall-time bound (2 s) failed at a load of ~19. What
+  // bounds the wait is described in delivery.md (bytes in flight, between projects).
   const left = backlog * 2 - heavyReceiver.seen.done;
   assert.ok(left >= backlog, `${left} of the backlog's ${backlog * 2} deliveries left`);
-  assert.ok(Math.max(...waits) < 2_000, `the light project's events waited ${waits.join(', ')} ms`);
+  assert.ok(
+    Math.max(...passedBy) <= 32,
+    `the backlog's deliveries that arrived while each light event waited: ${passedBy.join(', ')} (waits ${waits.join(', ')} ms)`,
+  );
 });
 
 test("claims of a few large events (4 MiB of room, 1 MiB events) still give another project's small events their turn", async (t) => {
