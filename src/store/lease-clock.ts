@@ -32,13 +32,21 @@ import { measureClockOffset, provenOffset } from '../clock-check.ts';
 
 /**
  * A reading whose round trip took longer than twice this (the thread held while it was under way)
- * proves too little: the last good offset is kept.
+ * proves too little: the last offset is kept, as long as the reading allows it.
  */
 export const MAX_READING_UNCERTAINTY_MS = 250;
 
-/** Pure: the offset to use after `reading`, `last` the one used before it. */
+/**
+ * Pure: the offset to use after `reading`, `last` the one used before it (0 before the first). A
+ * reading too uncertain keeps the last while the offset may still be it (within the reading's
+ * midpoint and uncertainty); one that rules it out gives what it proves (provenOffset). Until
+ * 2026-12-07 it kept the last whatever it said: a process whose first readings were slow (at start,
+ * under load) kept 0 however far off its clock was, until a reading came back within 0.5 s (an API
+ * process 60 s ahead, on a machine at load 17, judged leases on its own clock).
+ */
 export function nextLeaseOffset(reading: ClockOffset, last: number): number {
-  return reading.uncertaintyMs > MAX_READING_UNCERTAINTY_MS ? last : provenOffset(reading);
+  if (reading.uncertaintyMs <= MAX_READING_UNCERTAINTY_MS) return provenOffset(reading);
+  return Math.abs(last - reading.offsetMs) <= reading.uncertaintyMs ? last : provenOffset(reading);
 }
 
 /** The clock a store measures with, and the offset its last reading proved (its claims and accepts share it). */

@@ -41,10 +41,17 @@ test('the offset used is the proven one; a reading too uncertain keeps the last'
     'in step as far as it can tell',
   );
   assert.equal(
-    nextLeaseOffset({ offsetMs: 0, uncertaintyMs: MAX_READING_UNCERTAINTY_MS + 1 }, -20_000),
+    nextLeaseOffset({ offsetMs: -19_900, uncertaintyMs: MAX_READING_UNCERTAINTY_MS + 1 }, -20_000),
     -20_000,
-    'a held round trip proves nothing new',
+    'a held round trip that allows the last proves nothing new',
   );
+  assert.equal(
+    nextLeaseOffset({ offsetMs: 60_000, uncertaintyMs: 400 }, 0),
+    59_600,
+    'one that rules the last out gives what it proves (a first reading at a slow start)',
+  );
+  assert.equal(nextLeaseOffset({ offsetMs: 0, uncertaintyMs: 2_000 }, -20_000), 0, 'back in step');
+  assert.equal(nextLeaseOffset({ offsetMs: 300, uncertaintyMs: 2_000 }, 0), 0, 'in step, a held round trip');
   assert.equal(nextLeaseOffset({ offsetMs: 900, uncertaintyMs: MAX_READING_UNCERTAINTY_MS }, 0), 650);
 });
 
