@@ -87,7 +87,13 @@ export function* answerPieces(
     yield `${JSON.stringify(head).slice(0, -1)},"deliveries":[`;
     for (let j = 0; j < deliveries.length; j += PIECE_DELIVERIES) {
       if (j > 0) yield ',';
-      yield JSON.stringify(deliveries.slice(j, j + PIECE_DELIVERIES).map(deliveryJson)).slice(1, -1);
+      // Leased a moment ago by this accept, if at all (the hand-off): its lease, as long as a
+      // claim's, is judged on this clock, as eventJson's default does for the smaller answers.
+      const now = Date.now();
+      yield JSON.stringify(deliveries.slice(j, j + PIECE_DELIVERIES).map((d) => deliveryJson(d, now))).slice(
+        1,
+        -1,
+      );
     }
     yield ']}';
   }

@@ -97,7 +97,12 @@ export const endpointSecretsJson = (e: Endpoint, secrets: EndpointSecret[]) => (
   ...secretsJson(secrets),
 });
 
-export const deliveryJson = (d: Delivery) => ({
+/**
+ * `leaseNow`: now in the time leases are stored in (Store.leaseNow: on PostgreSQL the database's,
+ * which a process whose clock is off does not read on its own clock; until 2026-12-07 it did, and
+ * an API process 20 s ahead showed a delivery being sent as not in flight while a retry answered 409).
+ */
+export const deliveryJson = (d: Delivery, leaseNow: number) => ({
   id: d.id,
   eventId: d.eventId,
   endpointId: d.endpointId,
@@ -106,12 +111,13 @@ export const deliveryJson = (d: Delivery) => ({
   attempts: d.attempts,
   nextAttemptAt: iso(d.nextAttemptAt),
   // A worker holds it: an attempt is under way (nextAttemptAt is then the lease's end).
-  inFlight: d.leasedUntil !== null && d.leasedUntil > Date.now(),
+  inFlight: d.leasedUntil !== null && d.leasedUntil > leaseNow,
   lastAttemptAt: iso(d.lastAttemptAt),
   createdAt: iso(d.createdAt),
 });
 
-export const eventJson = (e: HeraldEvent, deliveries?: Delivery[]) => ({
+/** `leaseNow`: for its deliveries' inFlight (deliveryJson). */
+export const eventJson = (e: HeraldEvent, deliveries?: Delivery[], leaseNow = Date.now()) => ({
   id: e.id,
   projectId: e.projectId,
   type: e.type,
@@ -124,7 +130,7 @@ export const eventJson = (e: HeraldEvent, deliveries?: Delivery[]) => ({
   // event, the accept answer), their number, which is the same for every event counted.
   deliveryCount: deliveries?.length ?? e.deliveryCount ?? null,
   createdAt: iso(e.createdAt),
-  ...(deliveries ? { deliveries: deliveries.map(deliveryJson) } : {}),
+  ...(deliveries ? { deliveries: deliveries.map((d) => deliveryJson(d, leaseNow)) } : {}),
 });
 
 export const attemptJson = (a: Attempt) => ({

@@ -61,6 +61,16 @@ export async function measureLeaseOffset(lease: LeaseClock, read: () => Promise<
   return lease.offsetMs;
 }
 
+/**
+ * Pure: this process's `now` as the database's time, by the offset proved (this clock minus the
+ * database's), for judging whether a lease written in the database's time still runs, whichever
+ * way this clock is off: a retry's "in flight?" and the API's `inFlight`. Not for claiming: a claim
+ * moves its now only when ahead (databaseLeaseTimes), so that its own due times keep their meaning.
+ * The offset proved is never beyond the true one, so a lease is never judged over early by more
+ * than the reading's round trip.
+ */
+export const leaseJudgedAt = (now: number, offsetMs: number): number => now - offsetMs;
+
 /** Pure: a claim's `now` and lease length as passed to the store's statements, for an offset in ms (this clock minus the database's). */
 export function databaseLeaseTimes(
   now: number,

@@ -384,6 +384,13 @@ export interface Store {
    */
   databaseNow?(): Promise<number>;
   /**
+   * Now, in the time leases are stored in, for judging whether one runs (the API's `inFlight`):
+   * on PostgreSQL the database server's, this process's clock moved by the offset its last reading
+   * proved (lease-clock.ts leaseJudgedAt; the clock check reads it every minute, databaseNow).
+   * Absent (SQLite, one process): Date.now().
+   */
+  leaseNow?(): number;
+  /**
    * The project's pending deliveries, counted up to `atMost` (a backlog past it answers `atMost`),
    * for intake backpressure (src/api/backlog-gate.ts). Walks an index entry per delivery counted:
    * called rarely, and never on the delivery path.

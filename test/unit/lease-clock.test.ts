@@ -8,6 +8,7 @@ import { LEASE_MARGIN_MS } from '../../src/config/config-types.ts';
 import { leaseEndOf, stallAllowanceMs } from '../../src/delivery/lease-left.ts';
 import {
   databaseLeaseTimes,
+  leaseJudgedAt,
   MAX_READING_UNCERTAINTY_MS,
   nextLeaseOffset,
 } from '../../src/store/lease-clock.ts';
@@ -53,6 +54,12 @@ test('the offset used is the proven one; a reading too uncertain keeps the last'
   assert.equal(nextLeaseOffset({ offsetMs: 0, uncertaintyMs: 2_000 }, -20_000), 0, 'back in step');
   assert.equal(nextLeaseOffset({ offsetMs: 300, uncertaintyMs: 2_000 }, 0), 0, 'in step, a held round trip');
   assert.equal(nextLeaseOffset({ offsetMs: 900, uncertaintyMs: MAX_READING_UNCERTAINTY_MS }, 0), 650);
+});
+
+test("a lease is judged at this clock's now moved by the whole offset, whichever way it is off", () => {
+  assert.equal(leaseJudgedAt(NOW, 20_000), NOW - 20_000, 'ahead: the database is earlier');
+  assert.equal(leaseJudgedAt(NOW, -20_000), NOW + 20_000, 'behind: the database is later');
+  assert.equal(leaseJudgedAt(NOW, 0), NOW);
 });
 
 const claimed = (leasedUntil: number | null, leaseEndsAt?: number) =>

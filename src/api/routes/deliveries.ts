@@ -47,7 +47,8 @@ export function deliveryRoutes(app: FastifyInstance, ctx: RouteContext) {
       }
       const status = request.query.status ?? 'pending';
       const found = await store.listEndpointDeliveries(project.id, endpoint.id, { ...page, status });
-      const answer = { data: found.data.map(deliveryJson), nextCursor: found.nextCursor };
+      const leaseNow = store.leaseNow?.() ?? Date.now();
+      const answer = { data: found.data.map((d) => deliveryJson(d, leaseNow)), nextCursor: found.nextCursor };
       if (page.cursor !== null) return answer;
       const counts = await store.countEndpointBacklog(project.id, endpoint.id, BACKLOG_COUNT_CAP);
       return { ...answer, counts: { ...counts, atMost: BACKLOG_COUNT_CAP } };
@@ -70,7 +71,7 @@ export function deliveryRoutes(app: FastifyInstance, ctx: RouteContext) {
       const project = await projectFor(store, request, request.params.project);
       const delivery = await store.getDelivery(project.id, request.params.delivery);
       if (!delivery) throw new NotFoundError('delivery');
-      return deliveryJson(delivery);
+      return deliveryJson(delivery, store.leaseNow?.() ?? Date.now());
     },
   );
 
@@ -113,7 +114,7 @@ export function deliveryRoutes(app: FastifyInstance, ctx: RouteContext) {
         });
       }
       ctx.wake();
-      return reply.code(202).send(deliveryJson(updated));
+      return reply.code(202).send(deliveryJson(updated, store.leaseNow?.() ?? Date.now()));
     },
   );
 }

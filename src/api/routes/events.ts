@@ -167,7 +167,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
       }
       const found = await store.getEvent(project.id, request.params.event);
       if (!found) throw new NotFoundError('event');
-      return eventJson(found.event, found.deliveries);
+      return eventJson(found.event, found.deliveries, store.leaseNow?.() ?? Date.now());
     },
   );
 
@@ -194,7 +194,8 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
         status: request.query.status,
       });
       if (!page) throw new NotFoundError('event');
-      return { data: page.data.map(deliveryJson), nextCursor: page.nextCursor };
+      const leaseNow = store.leaseNow?.() ?? Date.now();
+      return { data: page.data.map((d) => deliveryJson(d, leaseNow)), nextCursor: page.nextCursor };
     },
   );
 }

@@ -12,7 +12,7 @@ import { markTurnCursor, newTurnCursor, resetTurnCursor } from '../claim-turns.t
 import { eventTypeKept } from '../event-type-kept.ts';
 import { finishEndpointDeletes } from '../finish-endpoint-deletes.ts';
 import { finishProjectDeletes } from '../finish-project-deletes.ts';
-import { databaseLeaseTimes, type LeaseClock, measureLeaseOffset } from '../lease-clock.ts';
+import { databaseLeaseTimes, type LeaseClock, leaseJudgedAt, measureLeaseOffset } from '../lease-clock.ts';
 import { type LaterBatches, type LaterWriteReport, parkBatch } from '../park-batch.ts';
 import { recoverBatch, recoverInBatches } from '../recover-batch.ts';
 import { replayBatch, replayInBatches } from '../replay-batch.ts';
@@ -571,9 +571,10 @@ export class PostgresStore implements Store {
   }
   async retryDelivery(projectId: string, deliveryId: string, now: number) {
     const row = await this.#tx(async (c) => {
-      // A lease is judged in the database's time, as claims judge it (lease-clock.ts).
+      // A lease is judged in the database's time, as claims judge it, whichever way this clock is
+      // off (lease-clock.ts leaseJudgedAt: the API's inFlight says the same).
       const offsetMs = await measureLeaseOffset(this.#leaseClock, () => databaseNowIn(c));
-      const leaseNow = databaseLeaseTimes(now, 0, offsetMs).now;
+      const leaseNow = leaseJudgedAt(now, offsetMs);
       const r = await retryDeliveryPostgres(c, projectId, deliveryId, now, leaseNow); // due-deliveries.ts
       if (typeof r !== 'string') await this.#notifyOthers(c);
       return r;
@@ -733,10 +734,20 @@ export class PostgresStore implements Store {
     return backlogPostgres(this.#pool, now);
   }
   async databaseNow(): Promise<number> {
-    const { rows } = await this.#pool.query<{ ms: string }>(
-      'SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms',
-    );
-    return Number(rows[0]!.ms);
+    let ms = Number.NaN;
+    // The clock check's reading (every minute) is the store's too: what leaseNow judges leases by
+    // in a process that claims nothing (an API process).
+    await measureLeaseOffset(this.#leaseClock, async () => {
+      const { rows } = await this.#pool.query<{ ms: string }>(
+        'SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms',
+      );
+      ms = Number(rows[0]!.ms);
+      return ms;
+    });
+    return ms;
+  }
+  leaseNow(): number {
+    return leaseJudgedAt(this.#leaseClock.clock(), this.#leaseClock.offsetMs);
   }
   async countPendingDeliveries(projectId: string, atMost: number): Promise<number> {
     return countPendingPostgres(this.#pool, projectId, atMost); // pending-count.ts
