@@ -27,6 +27,11 @@ export interface ParkRest {
   projectId: string;
   endpointId: string;
   disabledAt: number;
+  /**
+   * The time leases are judged at, when not `disabledAt`: on PostgreSQL the disable's now in the
+   * database's time (lease-clock.ts leaseJudgedAt), as the disable judged them.
+   */
+  inFlightAt?: number;
 }
 
 /**

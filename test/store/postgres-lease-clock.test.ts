@@ -16,7 +16,7 @@ import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { withPostgres } from '../support/postgres.ts';
 import { until } from '../support/wait-until.ts';
-import { eventInput, projectWithEndpoints } from './helpers.ts';
+import { attemptRecord, eventInput, projectWithEndpoints } from './helpers.ts';
 
 const server = await withPostgres();
 after(() => server.stop());
@@ -162,6 +162,60 @@ test('a worker whose clock is ahead by more than a lease writes a failed hand-ba
     assert.deepEqual(rows, [{ leased_by: null }]);
   } finally {
     await admin.end();
+    await a.close();
+    await b.close();
+  }
+});
+
+test('a disable by a process whose clock is ahead leaves a delivery in flight to its record, and an enable does not make it due', async () => {
+  // Parked under its attempt (leased to no one), an enable made it due again at once, and a claim
+  // sent it a second time while the first attempt was still out.
+  const { a, b, clockA, clockB } = await twoWorkers(0, SKEW_MS);
+  try {
+    await oneDelivery(a, clockA() - 1_000);
+    const [taken] = await claim(a, 'in-step', clockA());
+    assert.ok(taken, 'the worker in step claims the delivery');
+    const { projectId, endpointId } = taken.delivery;
+    await b.updateEndpoint(projectId, endpointId!, { active: false }, clockB());
+    assert.equal(
+      (await a.getDelivery(projectId, taken.delivery.id))?.status,
+      'pending',
+      'left to its record',
+    );
+    // Enabled again by a process in step (the one ahead would make it due 20 s on).
+    await a.updateEndpoint(projectId, endpointId!, { active: true }, clockA());
+    assert.deepEqual(await claim(a, 'in-step-2', clockA()), [], 'not claimed again while the lease runs');
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('an endpoint disabled by a failure a worker ahead records leaves the delivery another worker is sending to its record', async () => {
+  const { a, b, clockA, clockB } = await twoWorkers(0, SKEW_MS);
+  try {
+    const { project } = await projectWithEndpoints(a, 1, clockA() - 1_000);
+    await a.acceptEvents(project.id, [eventInput(), eventInput()], clockA() - 1_000);
+    const one = (store: Store, workerId: string, now: number) =>
+      store.claimDueDeliveries({ limit: 1, leaseMs: LEASE_MS, now, workerId });
+    const [sending] = await one(a, 'in-step', clockA());
+    const [failing] = await one(b, 'ahead', clockB());
+    assert.ok(sending && failing && sending.delivery.id !== failing.delivery.id, 'each worker claims one');
+    const result = await b.recordAttempts(
+      [
+        attemptRecord(failing.delivery, failing.event, {
+          outcome: 'failed',
+          startedAt: clockB(),
+          workerId: 'ahead',
+        }),
+      ],
+      { now: clockB(), failureThreshold: 1 },
+    );
+    assert.equal(result.disabledEndpoints.length, 1, 'the failure disables the endpoint');
+    const left = await a.getDelivery(project.id, sending.delivery.id);
+    assert.equal(left?.status, 'pending', 'left to its record, still leased');
+    assert.ok(left?.leasedUntil !== null);
+  } finally {
     await a.close();
     await b.close();
   }

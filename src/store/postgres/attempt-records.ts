@@ -8,10 +8,12 @@
 import type pg from 'pg';
 import { disableReason } from '../../domain/classify-outcome.ts';
 import type { DeliveryStatus } from '../../domain/types.ts';
+import { type LeaseClock, leaseJudgedAt, measureLeaseOffset } from '../lease-clock.ts';
 import { type ParkRest, parkBatch } from '../park-batch.ts';
 import { ATTEMPT_COLUMNS, attemptValues } from '../row-mapping.ts';
 import type { AttemptRecord, RecordOptions, RecordResult, ReleaseItem } from '../store.ts';
 import { storedDisablesLater, storedResult } from '../stored-records.ts';
+import { databaseNowIn } from './claims.ts';
 import { lockDeliveriesPostgres, lockedInKeyOrder } from './delivery-locks.ts';
 import { parkingEndpoints, parkingParams } from './due-deliveries.ts';
 import {
@@ -76,13 +78,14 @@ export async function recordBatchPostgres(
   c: Queryable,
   jobs: { records: AttemptRecord[]; options: RecordOptions }[],
   releases: ReleaseItem[] = [],
+  leaseClock?: LeaseClock,
 ): Promise<RecordedPostgres[]> {
   const stored = await Promise.all(
     jobs.map((job) => (job.options.retried ? storedRecordsPostgres(c, job.records, job.options) : null)),
   );
-  if (stored.every((r) => r === null)) return writeRecords(c, jobs, releases);
+  if (stored.every((r) => r === null)) return writeRecords(c, jobs, releases, leaseClock);
   const rest = jobs.filter((_, j) => stored[j] === null);
-  const written = rest.length || releases.length ? await writeRecords(c, rest, releases) : [];
+  const written = rest.length || releases.length ? await writeRecords(c, rest, releases, leaseClock) : [];
   let next = 0;
   return stored.map((r, j) =>
     r === null ? written[next++]! : { ...r, later: storedDisablesLater(r, jobs[j]!.options.now) },
@@ -134,6 +137,7 @@ async function writeRecords(
   c: Queryable,
   jobs: { records: AttemptRecord[]; options: RecordOptions }[],
   releases: ReleaseItem[],
+  leaseClock?: LeaseClock,
 ): Promise<RecordedPostgres[]> {
   const flat = jobs.flatMap((job, j) => job.records.map((rec) => ({ rec, job: j, options: job.options })));
   // Endpoint health. The endpoints touched are locked in a fixed order (no deadlock between
@@ -270,6 +274,13 @@ async function writeRecords(
     consecutiveFailures: number;
   }[] = [];
   let budget = parkBatch.rows;
+  // A disable leaves the deliveries other workers are sending to their records, their leases judged
+  // in the database's time (endpoint-parking.ts notInFlight; one more round trip, in a group that
+  // disables only).
+  const offsetMs =
+    leaseClock && touched.some((h) => h.disable)
+      ? await measureLeaseOffset(leaseClock, () => databaseNowIn(c))
+      : 0;
   for (const h of touched) {
     if (!h.disable) continue;
     const key = `${h.projectId}/${h.id}`;
@@ -285,6 +296,7 @@ async function writeRecords(
       h.disable.now,
       limit,
       own,
+      leaseJudgedAt(h.disable.now, offsetMs),
     );
     picks.push({ h, key, limit, own, ...picked });
     budget = picked.ids.length >= limit ? 0 : limit - picked.ids.length;
@@ -299,10 +311,16 @@ async function writeRecords(
     await lockDeliveriesPostgres(c, [...parking, ...flat.map(({ rec }) => rec.attempt), ...releases]);
   }
   for (const { h, key, limit, own, ids, consecutiveFailures } of picks) {
-    const off = await parkPickedPostgres(c, h.projectId, h.id, h.disable!.now, limit, own, ids);
+    const leaseNow = leaseJudgedAt(h.disable!.now, offsetMs);
+    const off = await parkPickedPostgres(c, h.projectId, h.id, h.disable!.now, limit, own, ids, leaseNow);
     disables.set(key, { h, parked: off.parked, consecutiveFailures });
     if (off.rest) {
-      later[h.disable!.job]!.push({ projectId: h.projectId, endpointId: h.id, disabledAt: h.disable!.now });
+      later[h.disable!.job]!.push({
+        projectId: h.projectId,
+        endpointId: h.id,
+        disabledAt: h.disable!.now,
+        inFlightAt: leaseNow,
+      });
     }
   }
 

@@ -155,8 +155,15 @@ export async function strandedParkedPostgres(
 /** Updates by key, whatever the statistics of a fresh backlog say (a scan of the table per batch otherwise). */
 const BY_KEY = 'SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off';
 
-/** Not in flight at $1: leased, the lease running (claims.ts UNLEASED). */
-const NOT_IN_FLIGHT = 'NOT (leased_by IS NOT NULL AND lease_until IS NOT NULL AND lease_until > $1)';
+/**
+ * Not in flight at the time in `at` (a placeholder): leased, the lease running (claims.ts UNLEASED).
+ * On PostgreSQL a lease's end is in the database's time, so is that time (the callers' `leaseNow`,
+ * lease-clock.ts leaseJudgedAt): judged on this process's clock, a disable from a process S ahead
+ * parked the deliveries being sent for the last S of their leases, leased to no one, and an enable
+ * then made them due while their attempts were still out (sent twice; until 2026-12-07).
+ */
+const notInFlight = (at: string) =>
+  `NOT (leased_by IS NOT NULL AND lease_until IS NOT NULL AND lease_until > ${at})`;
 
 /**
  * Disables the endpoint and parks its pending deliveries, except those in flight (a worker's lease
@@ -177,10 +184,20 @@ export async function disableEndpointPostgres(
   now: number,
   limit: number,
   except: string[] = [],
+  leaseNow = now,
 ): Promise<{ parked: number; rest: boolean; consecutiveFailures: number }> {
-  const picked = await disablePickingPostgres(db, projectId, endpointId, reason, now, limit, except);
+  const picked = await disablePickingPostgres(
+    db,
+    projectId,
+    endpointId,
+    reason,
+    now,
+    limit,
+    except,
+    leaseNow,
+  );
   return {
-    ...(await parkPickedPostgres(db, projectId, endpointId, now, limit, except, picked.ids)),
+    ...(await parkPickedPostgres(db, projectId, endpointId, now, limit, except, picked.ids, leaseNow)),
     ...picked,
   };
 }
@@ -197,6 +214,7 @@ export async function disablePickingPostgres(
   now: number,
   limit: number,
   except: string[],
+  leaseNow = now,
 ): Promise<{ consecutiveFailures: number; ids: string[] }> {
   const { rows } = await db.query(
     `UPDATE endpoints SET status = 'disabled', disabled_reason = $1, disabled_at = $2, updated_at = $2
@@ -204,7 +222,8 @@ export async function disablePickingPostgres(
     [reason, now, projectId, endpointId],
   );
   const consecutiveFailures = num((rows[0] as Row | undefined)?.consecutive_failures ?? 0);
-  const ids = limit > 0 ? await pendingToParkPostgres(db, projectId, endpointId, now, limit, except) : [];
+  const ids =
+    limit > 0 ? await pendingToParkPostgres(db, projectId, endpointId, leaseNow, limit, except) : [];
   return { consecutiveFailures, ids };
 }
 
@@ -221,22 +240,23 @@ export async function parkPickedPostgres(
   limit: number,
   except: string[],
   ids: string[],
+  leaseNow = now,
 ): Promise<{ parked: number; rest: boolean }> {
-  await parkIdsPostgres(db, projectId, endpointId, now, ids);
+  await parkIdsPostgres(db, projectId, endpointId, now, ids, leaseNow);
   const parked = ids.length;
   if (parked < limit) return { parked, rest: false };
   // The rest, counted on index deliveries_endpoint: what the later transactions will park.
   const { rows: counted } = await db.query(
     `SELECT count(*) AS n FROM deliveries WHERE project_id = $2 AND endpoint_id = $3 AND status = 'pending'
-       AND ${NOT_IN_FLIGHT} AND id <> ALL($4::text[])`,
-    [now, projectId, endpointId, except],
+       AND ${notInFlight('$1')} AND id <> ALL($4::text[])`,
+    [leaseNow, projectId, endpointId, except],
   );
   const rest = num((counted[0] as Row | undefined)?.n ?? 0);
   return { parked: parked + rest, rest: rest > 0 };
 }
 
 /**
- * The ids of up to `limit` (null: all) of the endpoint's pending deliveries not in flight at `now`
+ * The ids of up to `limit` (null: all) of the endpoint's pending deliveries not in flight at `leaseNow`
  * nor in `except`, on index deliveries_endpoint. Picked first, then updated by key, as a recover
  * does (due-deliveries.ts): one statement with a join let the planner, on the stale statistics of a
  * fresh backlog, scan the table once per picked row (a batch of 1,000 took seconds).
@@ -245,21 +265,21 @@ export async function pendingToParkPostgres(
   db: Queryable,
   projectId: string,
   endpointId: string,
-  now: number,
+  leaseNow: number,
   limit: number | null,
   except: string[] = [],
 ): Promise<string[]> {
   const { rows } = await db.query(
     `SELECT id FROM deliveries WHERE project_id = $2 AND endpoint_id = $3 AND status = 'pending'
-       AND ${NOT_IN_FLIGHT} AND id <> ALL($4::text[]) LIMIT $5`,
-    [now, projectId, endpointId, except, limit],
+       AND ${notInFlight('$1')} AND id <> ALL($4::text[]) LIMIT $5`,
+    [leaseNow, projectId, endpointId, except, limit],
   );
   return (rows as Row[]).map((r) => String(r.id));
 }
 
 /**
- * Those of `ids` still pending and not in flight at `now` parked (one a claim took in between is
- * left to it), locked in key order (inKeyOrder).
+ * Those of `ids` still pending and not in flight at `leaseNow` parked at `now` (one a claim took in
+ * between is left to it), locked in key order (inKeyOrder).
  */
 async function parkIdsPostgres(
   db: Queryable,
@@ -267,13 +287,14 @@ async function parkIdsPostgres(
   endpointId: string,
   now: number,
   ids: string[],
+  leaseNow: number,
 ): Promise<number> {
   if (ids.length === 0) return 0;
   return changed(
     db,
     `UPDATE deliveries d SET status = 'parked', leased_by = NULL, updated_at = $1
-     FROM ${inKeyOrder(`status = 'pending' AND ${NOT_IN_FLIGHT}`)} x WHERE d.project_id = $2 AND d.id = x.id`,
-    [now, projectId, endpointId, ids],
+     FROM ${inKeyOrder(`status = 'pending' AND ${notInFlight('$5')}`)} x WHERE d.project_id = $2 AND d.id = x.id`,
+    [now, projectId, endpointId, ids, leaseNow],
   );
 }
 
@@ -294,7 +315,14 @@ export async function parkRestPostgres(db: Queryable, rest: ParkRest, ids: strin
   );
   if (rows.length === 0) return false;
   await db.query(BY_KEY);
-  await parkIdsPostgres(db, rest.projectId, rest.endpointId, rest.disabledAt, ids);
+  await parkIdsPostgres(
+    db,
+    rest.projectId,
+    rest.endpointId,
+    rest.disabledAt,
+    ids,
+    rest.inFlightAt ?? rest.disabledAt,
+  );
   return true;
 }
 

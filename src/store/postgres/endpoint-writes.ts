@@ -318,15 +318,26 @@ export async function applyEndpointPatchPostgres(
   patch: EndpointPatch,
   now: number,
   later: LaterBatches[],
+  /** The time a disable judges leases at (endpoint-parking.ts notInFlight): `now` in the database's time. */
+  leaseNow = now,
 ): Promise<{ resumed: boolean; statusChanged: boolean }> {
   const { projectId, id: endpointId } = before;
   let resumed = false;
   let statusChanged = false;
   const { active, ...fields } = patch;
   if (active === false && before.status === 'active') {
-    const off = await disableEndpointPostgres(c, projectId, endpointId, 'manual', now, parkBatch.rows);
+    const off = await disableEndpointPostgres(
+      c,
+      projectId,
+      endpointId,
+      'manual',
+      now,
+      parkBatch.rows,
+      [],
+      leaseNow,
+    );
     await recordEndpointDisabledPostgres(c, projectId, endpointId, { reason: 'manual', ...off }, now);
-    if (off.rest) later.push({ projectId, endpointId, disabledAt: now });
+    if (off.rest) later.push({ projectId, endpointId, disabledAt: now, inFlightAt: leaseNow });
     statusChanged = true;
   }
   if (active === true && before.status === 'disabled') {

@@ -68,7 +68,8 @@ export class LaterBatchesPostgres {
       const { projectId, endpointId, disabledAt } = rest;
       void this.#inBatches(
         { step: 'park', projectId, endpointId },
-        () => pendingToParkPostgres(this.#deps.pool, projectId, endpointId, disabledAt, null),
+        () =>
+          pendingToParkPostgres(this.#deps.pool, projectId, endpointId, rest.inFlightAt ?? disabledAt, null),
         async (c, batch) => ((await parkRestPostgres(c, rest, batch)) ? 0 : null),
       );
     }

@@ -412,7 +412,13 @@ export class PostgresStore implements Store {
       const out = await patchEndpointSettingsPostgres(c, projectId, endpointId, fields, now);
       if (!out) return null;
       later.length = 0;
-      const applied = await applyEndpointPatchPostgres(c, out.before, patch, now, later); // endpoint-writes.ts
+      // A disable leaves deliveries in flight to their records, their leases judged in the
+      // database's time (lease-clock.ts leaseJudgedAt; one more round trip, on a disable only).
+      const leaseNow =
+        active === false && out.before.status === 'active'
+          ? leaseJudgedAt(now, await measureLeaseOffset(this.#leaseClock, () => databaseNowIn(c)))
+          : now;
+      const applied = await applyEndpointPatchPostgres(c, out.before, patch, now, later, leaseNow); // endpoint-writes.ts
       resumed = applied.resumed;
       if (resumed) await this.#notifyOthers(c);
       // Disabled or enabled since the settings were written: read again.

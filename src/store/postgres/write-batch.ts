@@ -63,6 +63,7 @@ export async function writeBatch(
       c,
       records.map((r) => r.job),
       releases,
+      leaseClock,
     ); // attempt-records.ts
     records.forEach((r, i) => {
       results[r.index] = recorded[i];
