@@ -127,7 +127,7 @@ import { replayMissingSqlite } from './replay-missing.ts';
 import { purgeBeforeSqlite } from './retention.ts';
 import { toDelivery } from './rows.ts';
 import { listEndpointsSqlite, listEventTypesSqlite } from './settings-lists.ts';
-import { writeTurnsFor } from './write-turns.ts';
+import { type WriteTurns, writeTurnsFor } from './write-turns.ts';
 
 export interface SqliteStoreOptions {
   /**
@@ -157,6 +157,8 @@ export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
   readonly #listeners = new Set<() => void>();
   readonly #writes: GroupCommit;
+  /** Turns at the write lock with the process's other connections to the file (write-turns.ts). */
+  readonly #turns: WriteTurns | null;
   /** Whether the file opened is still at its path (database-file-watch.ts). */
   readonly #file: DatabaseFileWatch;
   readonly #fanOut = new FanOutCache();
@@ -182,6 +184,7 @@ export class SqliteStore implements Store {
       options.laterWrites,
     );
     this.#file = watchDatabaseFile(path === ':memory:' || path === '' ? null : path);
+    this.#turns = writeTurnsFor(path);
     this.#writes = new GroupCommit(
       this.#db,
       () => this.#notify(),
@@ -189,7 +192,7 @@ export class SqliteStore implements Store {
       options.groupDeliveries,
       // Shared with the process's other connections to the file: the dispatcher thread's
       // claims get the lock between the API thread's commits (write-turns.ts).
-      writeTurnsFor(path),
+      this.#turns,
     );
   }
 
@@ -227,6 +230,7 @@ export class SqliteStore implements Store {
     while (this.#writes.queued > 0) this.#writes.flush(); // a group at a time (GROUP_DELIVERIES)
     this.#closed = true;
     this.#dispatch.clear();
+    this.#turns?.release(); // the file's entry in the thread's environment data, with the last store
     this.#db.close();
   }
   async ping(): Promise<void> {

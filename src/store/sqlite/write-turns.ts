@@ -20,7 +20,11 @@
  * data, by the file's path: made by the first store a process opens on a file, and handed to every
  * thread started after it (serve starts the dispatcher thread once its store is open). Another
  * process writing the same file (`herald migrate`, a backup) has none: it takes the lock as SQLite
- * gives it, as before.
+ * gives it, as before. The entry is taken out of the thread's environment data when the last store
+ * the thread opened on the file closes (`release`), so a process that opens many files over its
+ * life (tests, copy-to-postgres, VACUUM INTO copies) does not keep one for each; a thread started
+ * before that keeps its own copy, and a store opened on the file afterwards starts new turns that
+ * such a thread does not share (serve keeps its store open for as long as its dispatcher thread runs).
  */
 import { getEnvironmentData, setEnvironmentData } from 'node:worker_threads';
 
@@ -33,16 +37,36 @@ const WAITING = 1;
 const ENDED = 2;
 const CELLS = 3;
 
-/** This process's turns at the write lock of the database file `path` (null for an in-memory one). */
+/** The environment data key of the turns at the write lock of the database file `path`. */
+export function writeTurnsKey(path: string): string {
+  return `herald:sqlite-write-turns:${path}`;
+}
+
+/** Stores of this thread open on each file (by key) with its turns: the entry goes with the last. */
+const openHere = new Map<string, number>();
+
+/**
+ * This process's turns at the write lock of the database file `path` (null for an in-memory one);
+ * `release()` them when the connection closes.
+ */
 export function writeTurnsFor(path: string): WriteTurns | null {
   if (path === '' || path === ':memory:') return null;
-  const key = `herald:sqlite-write-turns:${path}`;
+  const key = writeTurnsKey(path);
   let buffer = getEnvironmentData(key);
   if (!(buffer instanceof SharedArrayBuffer)) {
     buffer = new SharedArrayBuffer(CELLS * Int32Array.BYTES_PER_ELEMENT);
     setEnvironmentData(key, buffer);
   }
-  return new WriteTurns(buffer as SharedArrayBuffer);
+  openHere.set(key, (openHere.get(key) ?? 0) + 1);
+  let released = false;
+  return new WriteTurns(buffer as SharedArrayBuffer, MAX_YIELD_MS, () => {
+    if (released) return;
+    released = true;
+    const left = (openHere.get(key) ?? 1) - 1;
+    if (left > 0) return void openHere.set(key, left);
+    openHere.delete(key);
+    setEnvironmentData(key, undefined); // undefined deletes the entry
+  });
 }
 
 /** One connection's part in the turns. */
@@ -50,13 +74,24 @@ export class WriteTurns {
   readonly #cells: Int32Array;
   readonly #id: number;
   readonly #maxYieldMs: number;
+  readonly #onRelease: () => void;
   /** When this connection first held back for the one waiting now (0: it is not holding back). */
   #yieldingSince = 0;
 
-  constructor(buffer: SharedArrayBuffer, maxYieldMs = MAX_YIELD_MS) {
+  constructor(buffer: SharedArrayBuffer, maxYieldMs = MAX_YIELD_MS, onRelease: () => void = () => {}) {
     this.#cells = new Int32Array(buffer);
     this.#maxYieldMs = maxYieldMs;
+    this.#onRelease = onRelease;
     this.#id = Atomics.add(this.#cells, LAST_ID, 1) + 1;
+  }
+
+  /**
+   * The connection closed: takes its name off, and with the thread's last store on the file the
+   * file's entry out of the thread's environment data (writeTurnsFor). Once is enough.
+   */
+  release(): void {
+    this.done();
+    this.#onRelease();
   }
 
   /**
