@@ -7,7 +7,7 @@
  * every await; outside a run it is the process's.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { readFileSync } from 'node:fs';
+import { readSync } from 'node:fs';
 import { processEnvironment } from '../config/client-connection.ts';
 
 /** A stream the CLI writes to; `isTTY` and `columns` as a terminal's WriteStream has them. */
@@ -22,8 +22,11 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
   readonly stdout: CliOutput;
   readonly stderr: CliOutput;
-  /** All of stdin, read when a flag names `-` (`--data @-`, `--secret-file -`). */
-  readStdin(): Buffer;
+  /**
+   * Stdin, read when a flag names `-` (`--data @-`, `--secret-file -`): all of it, or its first
+   * `maxBytes` + 1 bytes when it holds more (the rest is left unread; the caller refuses it).
+   */
+  readStdin(maxBytes: number): Buffer;
 }
 
 interface CliRun {
@@ -37,8 +40,22 @@ export function processIo(): CliIo {
     env: processEnvironment(),
     stdout: process.stdout,
     stderr: process.stderr,
-    readStdin: () => readFileSync(0),
+    readStdin: (maxBytes) => readUpTo(0, maxBytes + 1),
   };
+}
+
+/** The first `limit` bytes of file descriptor `fd`, or all it holds when less. */
+function readUpTo(fd: number, limit: number): Buffer {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  while (total < limit) {
+    const chunk = Buffer.allocUnsafe(Math.min(limit - total, 64 * 1024));
+    const read = readSync(fd, chunk, 0, chunk.length, null);
+    if (read === 0) break;
+    chunks.push(chunk.subarray(0, read));
+    total += read;
+  }
+  return Buffer.concat(chunks, total);
 }
 
 const runs = new AsyncLocalStorage<CliRun>();

@@ -5,6 +5,7 @@ import { ConfigError } from './config-error.ts';
 import type { Config } from './config-types.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { loadDeliveryConfig } from './load-delivery-config.ts';
+import { MAX_BODY_BYTES_LIMIT } from './max-body-bytes-limit.ts';
 import {
   defaultPublicUrl,
   parseDatabaseUrl,
@@ -77,15 +78,7 @@ export const DEFAULTS = {
   retentionStartDelayMs: 30_000, // a start's own work (catching up a backlog) before a purge
 } as const;
 
-/**
- * The largest HERALD_MAX_BODY_BYTES. What Herald makes of a body can be ~5.9 times its size (the
- * payload re-serialised, `1e20` as 21 digits, then base64 for `sha256-body`: docs/signatures.md),
- * and each of those texts is one JavaScript string, which V8 caps at 2^29 - 24 characters
- * (`buffer.constants.MAX_STRING_LENGTH`, ~512 MiB): past ~87 MiB an event could be accepted and
- * never sent, or answered 500. 256 MiB was allowed before: a 128 MiB array of `1e20` was a 500
- * after 30 s, and 200 MiB of U+FFFD failed every `hmac-sha1-url` attempt ("Invalid string length").
- */
-export const MAX_BODY_BYTES_LIMIT = 64 * 1024 * 1024;
+export { MAX_BODY_BYTES_LIMIT };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const ROLES = ['api', 'worker', 'all'] as const;

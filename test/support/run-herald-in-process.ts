@@ -42,7 +42,7 @@ export async function runHeraldInProcess(
     env: { PATH: process.env.PATH ?? '', ...options.env },
     stdout,
     stderr,
-    readStdin: () => Buffer.from(options.input ?? ''),
+    readStdin: (maxBytes) => Buffer.from(options.input ?? '').subarray(0, maxBytes + 1),
   };
   let timer: NodeJS.Timeout | undefined;
   const gaveUp = new Promise<null>((resolve) => {
