@@ -17,6 +17,7 @@ import type {
   Page,
   PageQuery,
   StatsBucket,
+  StatsBucketSize,
   TestSent,
 } from './types.ts';
 
@@ -184,7 +185,7 @@ export class EndpointCalls extends ProjectCalls {
     query: {
       since?: string | number | undefined;
       until?: string | number | undefined;
-      bucket?: string | undefined;
+      bucket?: StatsBucketSize | undefined;
     } = {},
     call: CallOptions = {},
   ): Promise<{ data: StatsBucket[]; bucketMs: number }> {

@@ -147,6 +147,8 @@ export type SignatureScheme =
 
 export type Envelope = 'standard' | 'event-data' | 'raw';
 export type HttpMethod = 'POST' | 'PUT' | 'PATCH' | 'GET';
+/** A stats bucket size (`endpointStats`' `bucket`). */
+export type StatsBucketSize = '1m' | '5m' | '15m' | '1h' | '6h' | '1d';
 
 export interface RateLimit {
   /** Requests per second towards the endpoint. */

@@ -3,7 +3,7 @@
  * time bucket as a chart in the terminal, sending its failed deliveries again, and the events it
  * missed.
  */
-import type { Attempt, AttemptQuery, StatsBucket } from '@herald/client';
+import type { Attempt, AttemptQuery, StatsBucket, StatsBucketSize } from '@herald/client';
 import { HeraldApiError } from '@herald/client/errors';
 import type { Command } from 'commander';
 import { counted } from '../../domain/counted.ts';
@@ -104,7 +104,8 @@ export function addEndpointHistoryCommands(endpoints: Command): void {
       const stats = await client.endpointStats(flags.project, id, {
         ...(flags.since ? { since: flags.since } : {}),
         ...(flags.until ? { until: flags.until } : {}),
-        ...(flags.bucket ? { bucket: flags.bucket } : {}),
+        // Checked by the server: another size is its 400 naming the allowed ones.
+        ...(flags.bucket ? { bucket: flags.bucket as StatsBucketSize } : {}),
       });
       if (flags.json) printJson(stats);
       else {
