@@ -131,7 +131,7 @@ export async function all(): Promise<void> {
   await client.rotateEndpointSecret('p', 'e', { graceSeconds: maybeNumber, secret: maybe });
   await client.recoverEndpoint('p', 'e', { since: 0, until: maybe });
   await client.replayEndpoint('p', 'e', { since: 0, until: maybe });
-  await client.endpointStats('p', 'e', { since: maybe, until: maybe, bucket: maybe });
+  await client.endpointStats('p', 'e', { since: maybe, until: maybe, bucket: undefined });
   await client.listEndpointAttempts('p', 'e', { status: undefined, eventType: maybe, since: maybe, until: maybe });
   await client.listOperationalEvents('p', { type: undefined, endpoint: maybe, cursor: maybe });
   await client.listEventDeliveries('p', 'evt_1', { status: undefined, limit: maybeNumber });
