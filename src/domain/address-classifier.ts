@@ -116,12 +116,23 @@ export function parseIpLiteral(host: string): IpBytes | null {
   return parseIPv4(h);
 }
 
-function inRange(bytes: IpBytes, base: number[], prefix: number): boolean {
+/**
+ * Do the first `prefix` bits of `bytes`, read from byte `from` on, match `base` (missing bytes of
+ * `base` are zeros)? Reads in place: the delivery guard runs this for every attempt, and copying
+ * the bytes or the base allocated on each.
+ */
+function inRange(bytes: IpBytes, base: ArrayLike<number>, prefix: number, from = 0): boolean {
   for (let bit = 0; bit < prefix; bit++) {
     const i = bit >> 3;
     const mask = 0x80 >> (bit & 7);
-    if ((bytes[i]! & mask) !== ((base[i] ?? 0) & mask)) return false;
+    if ((bytes[from + i]! & mask) !== ((base[i] ?? 0) & mask)) return false;
   }
+  return true;
+}
+
+/** Are bytes `from` to `to` (exclusive) of `bytes` all zero? */
+function zerosIn(bytes: IpBytes, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (bytes[i] !== 0) return false;
   return true;
 }
 
@@ -173,9 +184,8 @@ const V6_RANGES: [number[], number, AddressClass][] = [
 /** The IPv4 address an IPv6 address carries (mapped, compatible, NAT64, 6to4), if any. */
 export function embeddedIPv4(bytes: IpBytes): IpBytes | null {
   if (bytes.length !== 16) return null;
-  const zeros = (from: number, to: number) => bytes.slice(from, to).every((b) => b === 0);
-  if (zeros(0, 10) && bytes[10] === 0xff && bytes[11] === 0xff) return bytes.slice(12); // ::ffff:a.b.c.d
-  if (zeros(0, 12) && !zeros(12, 15)) return bytes.slice(12); // ::a.b.c.d (deprecated compatible)
+  if (isIPv4Mapped(bytes)) return bytes.slice(12); // ::ffff:a.b.c.d
+  if (zerosIn(bytes, 0, 12) && !zerosIn(bytes, 12, 15)) return bytes.slice(12); // ::a.b.c.d (deprecated compatible)
   if (inRange(bytes, [0, 0x64, 0xff, 0x9b], 96)) return bytes.slice(12); // NAT64 64:ff9b::/96
   if (bytes[0] === 0x20 && bytes[1] === 0x02) return bytes.slice(2, 6); // 6to4 2002::/16
   return null;
@@ -232,12 +242,7 @@ export function parseCidr(text: string): Cidr {
 }
 
 function isIPv4Mapped(bytes: IpBytes): boolean {
-  return (
-    bytes.length === 16 &&
-    bytes.slice(0, 10).every((b) => b === 0) &&
-    bytes[10] === 0xff &&
-    bytes[11] === 0xff
-  );
+  return bytes.length === 16 && zerosIn(bytes, 0, 10) && bytes[10] === 0xff && bytes[11] === 0xff;
 }
 
 /**
@@ -264,13 +269,15 @@ export function parseCidrList(text: string): Cidr[] {
  * relay), so allowlisting 10.0.0.0/8 must not open 2002:a00::/24 too.
  */
 export function cidrContains(cidr: Cidr, bytes: IpBytes): boolean {
-  let addr = bytes;
-  if (cidr.bytes.length === 4 && addr.length === 16) {
-    if (!isIPv4Mapped(addr)) return false;
-    addr = addr.slice(12);
+  return networkContains(cidr.bytes, cidr.prefix, bytes);
+}
+
+/** cidrContains for the network `base`/`prefix`, read in place (no Cidr, no copy made). */
+function networkContains(base: IpBytes, prefix: number, bytes: IpBytes): boolean {
+  if (base.length === 4 && bytes.length === 16) {
+    return isIPv4Mapped(bytes) && inRange(bytes, base, prefix, 12);
   }
-  if (cidr.bytes.length !== addr.length) return false;
-  return inRange(addr, [...cidr.bytes], cidr.prefix);
+  return base.length === bytes.length && inRange(bytes, base, prefix);
 }
 
 /**
@@ -301,7 +308,8 @@ function classifyOn(bytes: IpBytes, own: readonly IpBytes[]): AddressClass {
 
 /** Is `bytes` one of `own` (in any spelling the guard matches: an IPv4-mapped one too)? */
 function isOwnAddress(bytes: IpBytes, own: readonly IpBytes[]): boolean {
-  return own.some((o) => cidrContains({ bytes: o, prefix: o.length * 8 }, bytes));
+  for (const o of own) if (networkContains(o, o.length * 8, bytes)) return true;
+  return false;
 }
 
 /**
@@ -348,8 +356,13 @@ export function isAddressAllowed(
   if (!bytes) return false;
   const kind = classifyOn(bytes, own);
   if (kind === 'public') return true;
-  const opens = kind === 'metadata' ? (c: Cidr) => c.prefix === c.bytes.length * 8 : () => true;
-  return allow.some((c) => opens(c) && cidrContains(c, bytes));
+  // No closure or copy per call: this runs for every attempt to an IP-literal host (sender.ts).
+  const hostOnly = kind === 'metadata';
+  for (const c of allow) {
+    if (hostOnly && c.prefix !== c.bytes.length * 8) continue;
+    if (networkContains(c.bytes, c.prefix, bytes)) return true;
+  }
+  return false;
 }
 
 /**
