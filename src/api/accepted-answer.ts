@@ -36,31 +36,41 @@ export function repeatJson(event: AcceptedEvent['event']) {
   return { ...rest, deliveries: [], withheld: WITHHELD_FROM_REPEATS };
 }
 
-/** One event of the answer: whole, or a repeat withheld from a key that may not read (repeatJson). */
-const acceptedJson = (a: AcceptedEvent, withholdRepeats: boolean) =>
-  withholdRepeats && a.duplicate ? repeatJson(a.event) : eventJson(a.event, a.deliveries);
+/**
+ * One event of the answer: whole, or a repeat withheld from a key that may not read (repeatJson).
+ * `leaseNow`: for its deliveries' inFlight (serialize.ts deliveryJson).
+ */
+const acceptedJson = (a: AcceptedEvent, withholdRepeats: boolean, leaseNow: number) =>
+  withholdRepeats && a.duplicate ? repeatJson(a.event) : eventJson(a.event, a.deliveries, leaseNow);
 
 /**
  * Sends `accepted` as the 202 answer: `{data: [event, …]}` for a batch, else its one event.
  * Each event is `eventJson(event, deliveries)`, or with `withholdRepeats` (a caller that may not
- * read the project) a repeated idempotency key's is `repeatJson(event)`.
+ * read the project) a repeated idempotency key's is `repeatJson(event)`. `leaseNow`: now in the
+ * time leases are stored in (Store.leaseNow), read for each piece: a repeat answers the stored
+ * event's deliveries, leased by any worker (on PostgreSQL in the database's time), and judged on
+ * this clock an API process 60 s ahead said one being sent was not in flight (until 2026-12-07).
  */
 export function sendAccepted(
   reply: FastifyReply,
   accepted: readonly AcceptedEvent[],
   batch: boolean,
   withholdRepeats = false,
+  leaseNow: () => number = Date.now,
 ) {
   let deliveries = 0;
   for (const a of accepted) if (!(withholdRepeats && a.duplicate)) deliveries += a.deliveries.length;
   reply.code(202);
   if (deliveries < ANSWER_STREAM_DELIVERIES) {
-    const events = accepted.map((a) => acceptedJson(a, withholdRepeats));
+    const now = leaseNow();
+    const events = accepted.map((a) => acceptedJson(a, withholdRepeats, now));
     return reply.send(batch ? { data: events } : events[0]);
   }
   reply.type('application/json; charset=utf-8');
   // Strings as they are (no Buffer copies), one piece ahead of the socket.
-  return reply.send(Readable.from(answerPieces(accepted, batch, withholdRepeats), { highWaterMark: 1 }));
+  return reply.send(
+    Readable.from(answerPieces(accepted, batch, withholdRepeats, leaseNow), { highWaterMark: 1 }),
+  );
 }
 
 /**
@@ -72,13 +82,14 @@ export function* answerPieces(
   accepted: readonly AcceptedEvent[],
   batch: boolean,
   withholdRepeats = false,
+  leaseNow: () => number = Date.now,
 ): Generator<string> {
   if (batch) yield '{"data":[';
   for (let i = 0; i < accepted.length; i++) {
     const { event, deliveries } = accepted[i]!;
     if (i > 0) yield ',';
     if (deliveries.length <= PIECE_DELIVERIES || (withholdRepeats && accepted[i]!.duplicate)) {
-      yield JSON.stringify(acceptedJson(accepted[i]!, withholdRepeats));
+      yield JSON.stringify(acceptedJson(accepted[i]!, withholdRepeats, leaseNow()));
       continue;
     }
     // `{…,"createdAt":"…"}` without its closing brace, then the deliveries as its last key; their
@@ -87,9 +98,7 @@ export function* answerPieces(
     yield `${JSON.stringify(head).slice(0, -1)},"deliveries":[`;
     for (let j = 0; j < deliveries.length; j += PIECE_DELIVERIES) {
       if (j > 0) yield ',';
-      // Leased a moment ago by this accept, if at all (the hand-off): its lease, as long as a
-      // claim's, is judged on this clock, as eventJson's default does for the smaller answers.
-      const now = Date.now();
+      const now = leaseNow();
       yield JSON.stringify(deliveries.slice(j, j + PIECE_DELIVERIES).map((d) => deliveryJson(d, now))).slice(
         1,
         -1,

@@ -4,7 +4,8 @@
  * process's own clock, one 60 s ahead showed a delivery being sent as not in flight (while a retry
  * answered 409), and one 60 s behind showed a delivery whose lease had ended as in flight and
  * refused its retry. The process's clock check (every minute, one at start) proves the offset, and
- * leases are judged by it. Each API process here is a real `herald serve --role api` whose clock
+ * leases are judged by it: in a GET of the delivery, of its event, and in the 202 answering a repeat
+ * of the event's idempotency key (which judged them on its own clock until 2026-12-07). Each API process here is a real `herald serve --role api` whose clock
  * is shifted (test/support/shifted-clock.ts); the claims are made by a store in this process, in
  * step with the database, with a 30 s lease (the time the test has to read it).
  */
@@ -22,6 +23,8 @@ const cluster = usePostgresProcesses(TOKEN);
 const PRELOAD = fileURLToPath(new URL('../support/shifted-clock.ts', import.meta.url));
 const SKEW_MS = 60_000;
 const LEASE_MS = 30_000;
+/** The key the event is accepted with: a repeat of it answers the event and its deliveries. */
+const KEY = 'in-flight-clock-order-1';
 
 /** An API process whose clock is `shiftMs` off, once its clock check has read the database's clock. */
 async function shiftedApi(database: string, shiftMs: number): Promise<HeraldProcess> {
@@ -42,7 +45,11 @@ async function claimedDelivery(database: string, claimAt: number) {
   const store = new PostgresStore(database);
   try {
     const { project } = await projectWithEndpoints(store, 1, claimAt - 1_000);
-    await store.acceptEvents(project.id, [eventInput()], claimAt - 1_000);
+    await store.acceptEvents(
+      project.id,
+      [eventInput('order.created', { idempotencyKey: KEY })],
+      claimAt - 1_000,
+    );
     const [taken] = await store.claimDueDeliveries({
       limit: 10,
       leaseMs: LEASE_MS,
@@ -71,14 +78,24 @@ const inFlightOf = async (p: HeraldProcess, d: { projectId: string; id: string; 
     `/api/v1/projects/${d.projectId}/events/${d.eventId}`,
   );
   assert.equal(event.status, 200, JSON.stringify(event.body));
-  return [one.body.inFlight, event.body.deliveries[0]?.inFlight];
+  // A repeat of the idempotency key answers the stored event with its deliveries (the 202 of an
+  // accept): their leases, written by any worker, judged as a read's are.
+  const repeat = await api<{ deliveries: { inFlight: boolean }[] }>(
+    p.url,
+    TOKEN,
+    'POST',
+    `/api/v1/projects/${d.projectId}/events`,
+    { type: 'order.created', payload: { n: 1 }, idempotencyKey: KEY },
+  );
+  assert.equal(repeat.status, 202, JSON.stringify(repeat.body));
+  return [one.body.inFlight, event.body.deliveries[0]?.inFlight, repeat.body.deliveries[0]?.inFlight];
 };
 
 test('an API process whose clock is 60 s ahead shows a delivery under a running lease as in flight', async () => {
   const database = await cluster.pg.createDatabase();
   const ahead = await shiftedApi(database, SKEW_MS);
   const d = await claimedDelivery(database, Date.now());
-  assert.deepEqual(await inFlightOf(ahead, d), [true, true], 'its lease runs 30 s by the database');
+  assert.deepEqual(await inFlightOf(ahead, d), [true, true, true], 'its lease runs 30 s by the database');
   const retried = await api(
     ahead.url,
     TOKEN,
@@ -93,7 +110,11 @@ test('an API process whose clock is 60 s behind shows a delivery whose lease has
   const behind = await shiftedApi(database, -SKEW_MS);
   // Claimed 40 s ago by the database's clock: its 30 s lease ended 10 s ago.
   const d = await claimedDelivery(database, Date.now() - 40_000);
-  assert.deepEqual(await inFlightOf(behind, d), [false, false], 'its lease ended 10 s ago by the database');
+  assert.deepEqual(
+    await inFlightOf(behind, d),
+    [false, false, false],
+    'its lease ended 10 s ago by the database',
+  );
   const retried = await api<{ inFlight: boolean }>(
     behind.url,
     TOKEN,

@@ -61,6 +61,8 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
   const { store, config } = ctx;
   /** Where a callbackUrl may point when its host is an address (parsed once, not per event). */
   const allow = config.delivery.allowNetworks.map(parseCidr);
+  /** Now in the time leases are stored in, for the deliveries' inFlight (Store.leaseNow). */
+  const leaseNow = () => store.leaseNow?.() ?? Date.now();
 
   app.post<{ Params: { project: string }; Body: EventInput }>(
     EV,
@@ -86,7 +88,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
       );
       const [accepted] = await acceptEvents(ctx, project, [input], 'body');
       if (accepted!.duplicate) reply.header('idempotent-replayed', 'true');
-      return sendAccepted(reply, [accepted!], false, !mayRead(request));
+      return sendAccepted(reply, [accepted!], false, !mayRead(request), leaseNow);
     },
   );
 
@@ -116,7 +118,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
         inputs.push(await toNewEvent(lookups, project, e, `body.events.${i}`, allow));
       }
       const accepted = await acceptEvents(ctx, project, inputs, 'body.events');
-      return sendAccepted(reply, accepted, true, !mayRead(request));
+      return sendAccepted(reply, accepted, true, !mayRead(request), leaseNow);
     },
   );
 
@@ -167,7 +169,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
       }
       const found = await store.getEvent(project.id, request.params.event);
       if (!found) throw new NotFoundError('event');
-      return eventJson(found.event, found.deliveries, store.leaseNow?.() ?? Date.now());
+      return eventJson(found.event, found.deliveries, leaseNow());
     },
   );
 
@@ -194,8 +196,8 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
         status: request.query.status,
       });
       if (!page) throw new NotFoundError('event');
-      const leaseNow = store.leaseNow?.() ?? Date.now();
-      return { data: page.data.map((d) => deliveryJson(d, leaseNow)), nextCursor: page.nextCursor };
+      const now = leaseNow();
+      return { data: page.data.map((d) => deliveryJson(d, now)), nextCursor: page.nextCursor };
     },
   );
 }
