@@ -12,6 +12,7 @@ import { after, test } from 'node:test';
 import pg from 'pg';
 import { createHandBackRetry } from '../../src/delivery/hand-back-retry.ts';
 import { releaseOf } from '../../src/delivery/release-items.ts';
+import { parkBatch } from '../../src/store/park-batch.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { withPostgres } from '../support/postgres.ts';
@@ -216,6 +217,48 @@ test('an endpoint disabled by a failure a worker ahead records leaves the delive
     assert.equal(left?.status, 'pending', 'left to its record, still leased');
     assert.ok(left?.leasedUntil !== null);
   } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('a disable by a process whose clock is ahead leaves a delivery in flight to its record in its later batches too', async () => {
+  // The disable parks one batch and counts the rest, which later transactions park (park-batch.ts):
+  // they judge leases at the disable's now in the database's time (ParkRest.inFlightAt) as the
+  // disable did. A batch of 1 here, so one pending delivery is left to them, beside the one sent.
+  const { a, b, clockA, clockB } = await twoWorkers(0, SKEW_MS);
+  const rows = parkBatch.rows;
+  try {
+    const { project } = await projectWithEndpoints(a, 1, clockA() - 1_000);
+    const accepted = await a.acceptEvents(
+      project.id,
+      [eventInput(), eventInput(), eventInput()],
+      clockA() - 1_000,
+    );
+    const ids = accepted.map((e) => e.deliveries[0]!.id);
+    const [sending] = await a.claimDueDeliveries({
+      limit: 1,
+      leaseMs: LEASE_MS,
+      now: clockA(),
+      workerId: 'in-step',
+    });
+    assert.ok(sending, 'the worker in step claims one');
+    parkBatch.rows = 1;
+    try {
+      await b.updateEndpoint(project.id, sending.delivery.endpointId!, { active: false }, clockB());
+    } finally {
+      // The later transactions read it as they go: the rest in one, parked at once.
+      parkBatch.rows = rows;
+    }
+    const statuses = async () =>
+      Promise.all(ids.map(async (id) => [id, (await a.getDelivery(project.id, id))?.status] as const));
+    const parkedCount = async () => (await statuses()).filter(([, s]) => s === 'parked').length;
+    await until('the later transaction to park the rest', async () => (await parkedCount()) >= 2);
+    const byId = new Map(await statuses());
+    assert.equal(byId.get(sending.delivery.id), 'pending', 'the one being sent left to its record');
+    assert.equal(await parkedCount(), 2, 'the other two parked');
+  } finally {
+    parkBatch.rows = rows;
     await a.close();
     await b.close();
   }
