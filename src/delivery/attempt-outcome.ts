@@ -47,11 +47,12 @@ export function attemptRecord(input: OutcomeInput): AttemptRecord {
         ? { status: 'failed', nextAttemptAt: null }
         : { status: 'pending', nextAttemptAt: input.now + delay };
   }
-  // Herald's own failure (result.local) says nothing of the endpoint: it must not disable it. Nor
+  // Herald's own failure (result.local, or a request it refused to send: result.unsent) says
+  // nothing of the endpoint: it must not disable it. Nor
   // does a 429: the receiver is up and asks to be sent less (its own rate limit). The delivery waits
   // its schedule (or Retry-After) and fails when the schedule is used up, but the endpoint is not
   // disabled for it: counted as failures, 40 events to a receiver taking 10/s disabled it in ~3 s.
-  const says = input.countsForEndpoint && !result.local && status !== 429;
+  const says = input.countsForEndpoint && !result.local && !result.unsent && status !== 429;
   const effect: EndpointEffect = says ? c.effect : 'none';
   return {
     attempt: {

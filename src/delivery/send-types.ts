@@ -41,6 +41,14 @@ export interface SendResult {
    * against the endpoint (attempt-outcome.ts).
    */
   local?: string;
+  /**
+   * Not sent: this installation refused the request before anything went out (a timeout or
+   * allowance its deadline cannot keep, sender.ts attemptDeadline). Recorded (kind `internal`,
+   * retried on its schedule, so it is seen and ends), but, as `local`, not counted against the
+   * endpoint (attempt-outcome.ts): until 2026-12-07 such refusals counted as the receiver's failures
+   * and disabled its endpoint at the threshold, though it was never asked anything.
+   */
+  unsent?: true;
 }
 
 export type SendFn = (request: SendRequest) => Promise<SendResult>;

@@ -263,7 +263,14 @@ export function createSender(options: SenderOptions): Sender {
     try {
       deadline = attemptDeadline(deadlineFrom, req.timeoutMs, allowance, allowance > 0 ? stalls.markMs() : 0);
     } catch (error) {
-      return refused('internal', (error as Error).message);
+      // Herald's own refusal, not the receiver's failure: not counted against it (SendResult.unsent).
+      return Promise.resolve(
+        done({
+          response: null,
+          error: { kind: 'internal', message: (error as Error).message },
+          unsent: true,
+        }),
+      );
     }
 
     return new Promise<SendResult>((resolve) => {

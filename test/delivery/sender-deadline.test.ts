@@ -13,8 +13,10 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
+import { attemptRecord } from '../../src/delivery/attempt-outcome.ts';
 import type { SendResult } from '../../src/delivery/send-types.ts';
 import { createSender, type SenderClock } from '../../src/delivery/sender.ts';
+import type { Delivery, HeraldEvent } from '../../src/domain/types.ts';
 
 const TIMEOUT = 30_000;
 
@@ -191,7 +193,34 @@ test('2,000 ms held, no allowance: timed out at the timeout, nothing left out', 
   await a.close();
 });
 
-test('a timeout or allowance that is not a number the deadline can keep is refused, naming it; nothing is sent', async () => {
+/**
+ * The record a result makes for an endpoint's delivery (attempt-outcome.ts): its error, what comes
+ * next, and whether it counts against the endpoint (its consecutive failures, auto-disable).
+ */
+const recordOf = (result: SendResult) => {
+  const delivery = {
+    id: 'dlv_1',
+    projectId: 'prj_1',
+    eventId: 'evt_1',
+    endpointId: 'ep_1',
+    url,
+    attempts: 0,
+  };
+  return attemptRecord({
+    delivery: delivery as Delivery,
+    event: { id: 'evt_1', projectId: 'prj_1', type: 't', payload: {} } as unknown as HeraldEvent,
+    request: { method: 'POST', url, headers: {}, body: '{}' },
+    result,
+    schedule: [1],
+    jitter: 0,
+    random: () => 0.5,
+    countsForEndpoint: true,
+    workerId: 'w',
+    now: 0,
+  });
+};
+
+test('a timeout or allowance that is not a number the deadline can keep is refused, naming it; nothing is sent, and it does not count against the endpoint', async () => {
   const sender = createSender({ allowNetworks: ['127.0.0.0/8'], maxResponseBytes: 1024, userAgent: 't' });
   const before = waiting.length;
   const send = (timeoutMs: number, stallAllowanceMs?: number) =>
@@ -214,6 +243,12 @@ test('a timeout or allowance that is not a number the deadline can keep is refus
     assert.equal(result.error?.kind, 'internal', `${timeout}, ${allowance}: ${result.error?.message}`);
     assert.match(result.error!.message, new RegExp(`^${field} must be`));
     assert.equal(result.response, null);
+    // Herald's refusal, not the receiver's failure: recorded and retried on its schedule, but its
+    // endpoint is not brought nearer to being disabled (until 2026-12-07 it was: 'failure').
+    const record = recordOf(result);
+    assert.equal(record.attempt.error?.kind, 'internal');
+    assert.equal(record.next.status, 'pending');
+    assert.equal(record.endpointEffect, 'none', `${timeout}, ${allowance}`);
   }
   await sender.close();
   assert.equal(waiting.length, before, 'no request reached the receiver');
