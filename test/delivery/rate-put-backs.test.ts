@@ -104,3 +104,71 @@ test('PostgreSQL: a rate-limited backlog puts each delivery back at most about o
   await store.migrate();
   await drain(store);
 });
+
+/**
+ * Two dispatchers on one PostgreSQL, one's clock (its dispatcher's and its store's) 3 s ahead.
+ * Until 2026-12-07 the bucket took each worker's own time: the worker ahead kept it 3 s ahead, the
+ * worker in step found no token at each claim and put back all it claimed, its put-backs due when
+ * the next token was by the other's clock (these 40 deliveries: 182 put-backs). Now the bucket is in
+ * the database's time (rate-limit.ts): 60-66 put-backs (the first claims' put-backs, as in step).
+ */
+test('PostgreSQL: a worker whose clock is ahead does not make the others put their claims back', async () => {
+  const url = await (await postgres()).createDatabase();
+  const inStep = new PostgresStore(url);
+  cleanups.push(() => inStep.close());
+  await inStep.migrate();
+  const clockAhead = () => Date.now() + 3_000;
+  const ahead = new PostgresStore(url, { clock: clockAhead });
+  cleanups.push(() => ahead.close());
+  const r = await startReceiver();
+  cleanups.push(() => r.close());
+  const putBacks: string[] = [];
+  for (const store of [inStep, ahead]) {
+    const release = store.releaseDeliveries.bind(store);
+    store.releaseDeliveries = (items: ReleaseItem[]) => {
+      for (const it of items) if (it.rateLimited) putBacks.push(it.deliveryId);
+      return release(items);
+    };
+  }
+  const projectId = (await inStep.createProject({ name: 'p' }, Date.now())).id;
+  await inStep.createEndpoint(
+    endpointInput(projectId, { url: r.url, rateLimit: { perSecond: 20, burst: 1 } }),
+    'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    Date.now(),
+  );
+  await inStep.acceptEvents(
+    projectId,
+    Array.from({ length: DELIVERIES }, (_, i) => ({
+      type: 't',
+      payload: { i },
+      test: false,
+      idempotencyKey: null,
+      callbackUrl: null,
+    })),
+    Date.now(),
+  );
+  for (const [store, workerId, clock] of [
+    [inStep, 'in-step', Date.now],
+    [ahead, 'ahead', clockAhead],
+  ] as const) {
+    const sender = createSender({
+      allowNetworks: ['127.0.0.0/8'],
+      maxResponseBytes: 65536,
+      userAgent: 'test',
+    });
+    cleanups.push(() => sender.close());
+    const dispatcher = createDispatcher({
+      store,
+      send: sender.send,
+      config: { ...DEFAULT_DELIVERY, allowNetworks: ['127.0.0.0/8'] },
+      workerId,
+      clock,
+    });
+    cleanups.push(() => dispatcher.stop({ graceMs: 100 }));
+    await dispatcher.start();
+  }
+  await r.waitFor(DELIVERIES, 60_000);
+  assert.equal(new Set(r.requests.map((q) => JSON.parse(q.body).data.i)).size, DELIVERIES, 'each delivered');
+  // Below 4.5 a delivery (before), above the 1.5-1.65 measured (load 17).
+  assert.ok(putBacks.length <= 2.5 * DELIVERIES, `${putBacks.length} put-backs for ${DELIVERIES} deliveries`);
+});

@@ -764,7 +764,9 @@ export class PostgresStore implements Store {
 
   // ── limits, retention, operational-event outbox (rate-limit.ts, retention.ts, operational-outbox.ts) ──
   async takeRateTokens(requests: RateTokenRequest[], now: number | (() => number)) {
-    return takeRateTokensPostgres(this.#pool, requests, now);
+    // The bucket in the database's time, by the offset the last reading proved (the claim before
+    // this take measured it); the next token's time back in this process's (lease-clock.ts).
+    return takeRateTokensPostgres(this.#pool, requests, now, this.#leaseClock.offsetMs);
   }
   async purgeBefore(projectId: string, cutoff: number, limit: number, after: string | null = null) {
     return purgeBeforePostgres((fn) => this.#tx(fn), projectId, cutoff, limit, after);

@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import { GCRA_EPSILON, gcraParams } from '../../domain/gcra.ts';
+import { leaseJudgedAt } from '../lease-clock.ts';
 import type { RateTokenGrant, RateTokenRequest } from '../store.ts';
 
 type Queryable = Pick<pg.Pool, 'query'>;
@@ -34,11 +35,12 @@ export async function takeRateTokensPostgres(
   db: Queryable,
   requests: RateTokenRequest[],
   clock: number | (() => number),
+  offsetMs = 0,
 ): Promise<Map<string, RateTokenGrant>> {
   const out = new Map<string, RateTokenGrant>();
   // Statements run at once on the pool's connections, without a write lock to wait for: the clock
-  // is read here.
-  const now = typeof clock === 'function' ? clock() : clock;
+  // is read here, and moved into the database's time (leaseJudgedAt).
+  const now = leaseJudgedAt(typeof clock === 'function' ? clock() : clock, offsetMs);
   // One statement each (a few rate-limited endpoints per claimed batch): every one is atomic on its
   // own row, and no statement holds two rows' locks, so workers cannot deadlock on each other.
   const results = await Promise.all(
@@ -53,7 +55,8 @@ export async function takeRateTokensPostgres(
         Math.max(0, Math.floor(r.want)),
       ]);
       const row = rows[0]!;
-      return { r, granted: Number(row.granted), nextAt: Number(row.tat) - p.toleranceMs };
+      // Back in this process's time: the caller waits for it on its own clock.
+      return { r, granted: Number(row.granted), nextAt: Number(row.tat) - p.toleranceMs + offsetMs };
     }),
   );
   for (const { r, granted, nextAt } of results) out.set(r.endpointId, { granted, nextAt });
