@@ -72,9 +72,16 @@ export interface EndpointQueuesOptions {
   onError(error: unknown, during: string): void;
 }
 
+/** How long a delivery given a turn takes no other (in leases): one a lease would hold the reserve half the time. */
+const TURNED_KEPT_LEASES = 10;
+
 interface Refused {
   projectId: string;
   bytes: number;
+  /** The delivery refused (the last of its endpoint's). */
+  deliveryId: string;
+  /** When it was refused, or its turn ended (forgotten a quarter of a lease after, once it had a turn). */
+  at: number;
   turned?: boolean;
 }
 
@@ -101,7 +108,7 @@ export interface EndpointQueues {
   /**
    * Queues a claimed delivery with the view its claim read at `readAt`: false, and not queued, when
    * its payload has no room among the queued bytes (queued-bytes.ts); its endpoint is then left out
-   * of claims (`turnedAway`) until it would have.
+   * of claims (`turnedAway`) until it would have, or a quarter of a lease after its turn (if any).
    */
   push(
     claimed: ClaimedDelivery,
@@ -172,9 +179,14 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
   const queued = new Map<string, Queued[]>();
   /**
    * Endpoints whose delivery found no room among the queued bytes, and the room it needed
-   * (`turned`: it had a turn since, which ended without it queued: no other until refused again).
+   * (`turned`: it had a turn, which ended without it queued: no other for that delivery).
    */
   const refused = new Map<string, Refused>();
+  /**
+   * The deliveries given a turn, and when: refused again (claimed back by this worker), one had its
+   * turn already and takes no other. Kept for TURNED_KEPT_LEASES leases.
+   */
+  const turnedIds = new Map<string, number>();
   /**
    * When the turn (queuedBytes.turn, a payload larger than the reserve) began, and whether a claim
    * has been asked for its delivery first (the room was there): the next claim finds it queued, or
@@ -195,6 +207,7 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
     if (r) {
       refused.delete(turn.key);
       refused.set(turn.key, r);
+      r.at = clock();
     }
   };
   /** Takes the first of the endpoint's queue out of it (and out of the queued bytes). */
@@ -582,7 +595,9 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       const key = target.endpoint.id;
       const projectId = claimed.delivery.projectId;
       if (!queuedBytes.fits(claimed)) {
-        refused.set(key, { projectId, bytes: queuedBytes.bytesOf(claimed) });
+        const deliveryId = claimed.delivery.id;
+        const turned = turnedIds.has(deliveryId);
+        refused.set(key, { projectId, bytes: queuedBytes.bytesOf(claimed), deliveryId, at: clock(), turned });
         return false;
       }
       queuedBytes.add(claimed);
@@ -611,6 +626,16 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
     turnedAway() {
       const now = clock();
       if (queuedBytes.turn !== null && (turnAsked || now - turnSince > config.leaseMs / 2)) endTurn();
+      // A quarter of a lease after its turn ended (or it was refused again after it), an entry that
+      // had its turn is forgotten: its delivery was not brought here meanwhile (another worker sent
+      // it, or it is due later), and the endpoint is claimed again. Kept until its bytes would fit
+      // (a payload larger than the bound: nothing queued at all), a worker whose queues never
+      // emptied left the endpoint out of its claims for good while other workers sent its stream.
+      // Claimed back and refused again, the same delivery takes no other turn (turnedIds).
+      for (const [key, r] of refused)
+        if (r.turned && key !== queuedBytes.turn?.key && now - r.at > config.leaseMs / 4) refused.delete(key);
+      for (const [id, at] of turnedIds)
+        if (now - at > TURNED_KEPT_LEASES * config.leaseMs) turnedIds.delete(id);
       // The first refused payload larger than the reserve that does not fit now, and has not had a
       // turn since it was refused, takes the turn: the others queue only in what it leaves.
       if (queuedBytes.turn === null) {
@@ -619,6 +644,7 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
             continue;
           queuedBytes.takeTurn(key, r.projectId, r.bytes);
           r.turned = true;
+          turnedIds.set(r.deliveryId, now);
           turnSince = now;
           turnAsked = false;
           break;
@@ -726,6 +752,7 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       }
       queued.clear();
       refused.clear();
+      turnedIds.clear();
       queuedBytes.endTurn();
       views.clear();
       for (const timer of expiries.values()) clearTimeout(timer);

@@ -33,7 +33,11 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-test('a worker goes on claiming once another worker sent the payload it turned away', async () => {
+/**
+ * Up to B having sent the large payload and stopped, A's two busy requests held (answered at
+ * `release`, or at their timeout, `busyTimeoutMs`).
+ */
+async function largeSentByB(leaseMs: number, busyTimeoutMs: number) {
   const url = await (await postgres()).createDatabase();
   const storeA = new PostgresStore(url);
   cleanups.push(() => storeA.close());
@@ -72,7 +76,12 @@ test('a worker goes on claiming once another worker sent the payload it turned a
   const project = async (name: string, path: string, type: string) => {
     const projectId = (await storeA.createProject({ name }, Date.now())).id;
     await storeA.createEndpoint(
-      endpointInput(projectId, { url: `${base}${path}`, name, eventTypes: [type], timeoutMs: 30_000 }),
+      endpointInput(projectId, {
+        url: `${base}${path}`,
+        name,
+        eventTypes: [type],
+        timeoutMs: path === '/hold' ? busyTimeoutMs : 30_000,
+      }),
       'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
       Date.now(),
     );
@@ -102,6 +111,7 @@ test('a worker goes on claiming once another worker sent the payload it turned a
     perProjectConcurrency: 2,
     claimBatch: 16,
     bytesInFlight: 64 * KiB,
+    leaseMs,
   };
   const a = createDispatcher({ store: storeA, send: sender.send, config, workerId: 'A' });
   cleanups.push(() => a.stop({ graceMs: 2_000 }));
@@ -122,11 +132,48 @@ test('a worker goes on claiming once another worker sent the payload it turned a
   await b.start();
   await until('B sent the large payload', () => arrived.includes('/large'));
   await b.stop({ graceMs: 2_000 });
+  return { storeA, large, other, event, held, arrived, release };
+}
 
+test('a worker goes on claiming once another worker sent the payload it turned away', async () => {
+  const { storeA, other, event, held, arrived, release } = await largeSentByB(
+    DEFAULT_DELIVERY.leaseMs,
+    30_000,
+  );
   // A has free slots and room: the event goes out while A's two requests are still held.
   await storeA.acceptEvents(other, [event('o', 1 * KiB)], Date.now());
   await until("A sent the other project's event", () => arrived.includes('/other'));
   assert.equal(held.length, 2, 'sent while the busy requests were still held');
   release();
   await until('everything delivered', () => arrived.length === 6 + 1 + 1);
+});
+
+/**
+ * A, its queues never emptied (the busy project's four wait behind its two held requests), left
+ * the large payload's endpoint out of its claims until the payload would fit among its queued
+ * bytes: for one larger than the bound, until nothing was queued at all. Until 2026-12-07 it kept
+ * that entry for good once the payload's turn was over, though B had sent it: the endpoint's
+ * next events waited for another worker, or here for the busy requests' end (their leases, 30 s,
+ * ran out first: 0 of 12 events sent by A in 24 s, one every 2 s, with a 30 s lease). Now the entry
+ * is forgotten a quarter of a lease after its turn ended (half a lease after it began): with a 30 s
+ * lease, at 22.5 s, the event goes out while the busy requests are still held, none of them sent
+ * again (before: the busy requests sent again at their lease's end, 30 s, first: fails). The busy
+ * endpoint's 120 s timeout is past the lease, so its queued deliveries go back at once and are
+ * claimed again (endpoint-queues.ts waitMaxOf): A's queued bytes are never empty for long.
+ */
+test("a worker claims a large payload's endpoint again after its turn, once another worker sent it", async () => {
+  const { storeA, large, event, held, arrived, release } = await largeSentByB(30_000, 120_000);
+  await storeA.acceptEvents(large, [event('l', 1 * KiB)], Date.now());
+  await until(
+    "A sent the large payload's endpoint's next event",
+    () => arrived.filter((u) => u === '/large').length === 2,
+    50_000,
+  );
+  assert.deepEqual(
+    arrived.filter((u) => u === '/hold'),
+    ['/hold', '/hold'],
+    'sent while the busy requests were still held, none sent again',
+  );
+  assert.equal(held.length, 2);
+  release();
 });
