@@ -15,8 +15,6 @@
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
@@ -27,6 +25,7 @@ import { openStore } from '../../src/store/open-store.ts';
 import type { ReleaseItem } from '../../src/store/store.ts';
 import { endpointInput } from '../store/helpers.ts';
 import { until } from '../support/wait-until.ts';
+import { heldReceiver } from './held-receiver.ts';
 
 const KiB = 1024;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -43,30 +42,9 @@ test('callbacks with no room while a turn holds the queued bytes are not claimed
   cleanups.push(() => sender.close());
 
   // The busy endpoint's requests are held until `release`; the others answer at once.
-  const held: ServerResponse[] = [];
-  let holding = true;
-  const arrived: string[] = [];
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      arrived.push(req.url ?? '');
-      if (holding && req.url === '/hold') held.push(res);
-      else res.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const release = () => {
-    holding = false;
-    for (const res of held.splice(0)) res.end('ok');
-  };
+  const receiver = await heldReceiver(['hold']);
+  cleanups.push(() => receiver.close());
+  const { url: base, held, arrivals: arrived, letGo: release } = receiver;
 
   const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
   const busy = (await store.createProject({ name: 'busy' }, Date.now())).id;

@@ -14,8 +14,6 @@
  */
 
 import assert from 'node:assert/strict';
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, test } from 'node:test';
 import { DEFAULT_DELIVERY } from '../../src/config/config-types.ts';
 import { createDispatcher } from '../../src/delivery/dispatcher.ts';
@@ -25,6 +23,7 @@ import type { ReleaseItem } from '../../src/store/store.ts';
 import { endpointInput } from '../store/helpers.ts';
 import { filePostgres } from '../support/postgres.ts';
 import { until } from '../support/wait-until.ts';
+import { heldReceiver } from './held-receiver.ts';
 
 const KiB = 1024;
 const postgres = filePostgres();
@@ -48,31 +47,10 @@ async function largeSentByB(leaseMs: number, busyTimeoutMs: number) {
   cleanups.push(() => sender.close());
 
   // Requests to /hold are held until `release`; the others are answered at once.
-  const held: ServerResponse[] = [];
-  let holding = true;
-  const arrived: string[] = [];
-  const release = () => {
-    holding = false;
-    for (const res of held.splice(0)) res.end('ok');
-  };
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      arrived.push(req.url ?? '');
-      if (holding && req.url === '/hold') held.push(res);
-      else res.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        release();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const receiver = await heldReceiver(['hold']);
+  cleanups.push(() => receiver.close());
+  const { url: base, held, arrivals: arrived } = receiver;
+  const release = () => receiver.letGo();
   const project = async (name: string, path: string, type: string) => {
     const projectId = (await storeA.createProject({ name }, Date.now())).id;
     await storeA.createEndpoint(
@@ -130,7 +108,7 @@ async function largeSentByB(leaseMs: number, busyTimeoutMs: number) {
 
   const b = createDispatcher({ store: storeB, send: sender.send, config, workerId: 'B' });
   await b.start();
-  await until('B sent the large payload', () => arrived.includes('/large'));
+  await until('B sent the large payload', () => arrived.includes('large'));
   await b.stop({ graceMs: 2_000 });
   return { storeA, large, other, event, held, arrived, release };
 }
@@ -142,7 +120,7 @@ test('a worker goes on claiming once another worker sent the payload it turned a
   );
   // A has free slots and room: the event goes out while A's two requests are still held.
   await storeA.acceptEvents(other, [event('o', 1 * KiB)], Date.now());
-  await until("A sent the other project's event", () => arrived.includes('/other'));
+  await until("A sent the other project's event", () => arrived.includes('other'));
   assert.equal(held.length, 2, 'sent while the busy requests were still held');
   release();
   await until('everything delivered', () => arrived.length === 6 + 1 + 1);
@@ -166,12 +144,12 @@ test("a worker claims a large payload's endpoint again after its turn, once anot
   await storeA.acceptEvents(large, [event('l', 1 * KiB)], Date.now());
   await until(
     "A sent the large payload's endpoint's next event",
-    () => arrived.filter((u) => u === '/large').length === 2,
+    () => arrived.filter((u) => u === 'large').length === 2,
     50_000,
   );
   assert.deepEqual(
-    arrived.filter((u) => u === '/hold'),
-    ['/hold', '/hold'],
+    arrived.filter((u) => u === 'hold'),
+    ['hold', 'hold'],
     'sent while the busy requests were still held, none sent again',
   );
   assert.equal(held.length, 2);
