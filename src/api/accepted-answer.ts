@@ -41,7 +41,9 @@ export function repeatJson(event: AcceptedEvent['event']) {
  * `leaseNow`: for its deliveries' inFlight (serialize.ts deliveryJson).
  */
 const acceptedJson = (a: AcceptedEvent, withholdRepeats: boolean, leaseNow: number) =>
-  withholdRepeats && a.duplicate ? repeatJson(a.event) : eventJson(a.event, a.deliveries, leaseNow);
+  withholdRepeats && a.duplicate
+    ? repeatJson(a.event)
+    : eventJson(a.event, { deliveries: a.deliveries, leaseNow });
 
 /**
  * Sends `accepted` as the 202 answer: `{data: [event, …]}` for a batch, else its one event.
@@ -55,8 +57,8 @@ export function sendAccepted(
   reply: FastifyReply,
   accepted: readonly AcceptedEvent[],
   batch: boolean,
-  withholdRepeats = false,
-  leaseNow: () => number = Date.now,
+  withholdRepeats: boolean,
+  leaseNow: () => number,
 ) {
   let deliveries = 0;
   for (const a of accepted) if (!(withholdRepeats && a.duplicate)) deliveries += a.deliveries.length;
@@ -81,8 +83,8 @@ export function sendAccepted(
 export function* answerPieces(
   accepted: readonly AcceptedEvent[],
   batch: boolean,
-  withholdRepeats = false,
-  leaseNow: () => number = Date.now,
+  withholdRepeats: boolean,
+  leaseNow: () => number,
 ): Generator<string> {
   if (batch) yield '{"data":[';
   for (let i = 0; i < accepted.length; i++) {

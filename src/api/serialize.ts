@@ -116,22 +116,31 @@ export const deliveryJson = (d: Delivery, leaseNow: number) => ({
   createdAt: iso(d.createdAt),
 });
 
-/** `leaseNow`: for its deliveries' inFlight (deliveryJson). */
-export const eventJson = (e: HeraldEvent, deliveries?: Delivery[], leaseNow = Date.now()) => ({
-  id: e.id,
-  projectId: e.projectId,
-  type: e.type,
-  payload: e.payload,
-  test: e.test,
-  idempotencyKey: e.idempotencyKey,
-  callbackUrl: e.callbackUrl,
-  callbackEnvelope: e.callbackUrl ? (e.callbackEnvelope ?? 'standard') : null,
-  // Stored at ingest: a list says how many without reading them. With the deliveries at hand (GET
-  // event, the accept answer), their number, which is the same for every event counted.
-  deliveryCount: deliveries?.length ?? e.deliveryCount ?? null,
-  createdAt: iso(e.createdAt),
-  ...(deliveries ? { deliveries: deliveries.map((d) => deliveryJson(d, leaseNow)) } : {}),
-});
+/**
+ * The event, with its deliveries when given them and the time their leases are judged at
+ * (`leaseNow`, Store.leaseNow: deliveryJson's inFlight). The two go together, so a caller with
+ * deliveries cannot fall back on this process's clock (the accept's answer did, until 2026-12-07).
+ */
+export const eventJson = (e: HeraldEvent, withDeliveries?: { deliveries: Delivery[]; leaseNow: number }) => {
+  const deliveries = withDeliveries?.deliveries;
+  return {
+    id: e.id,
+    projectId: e.projectId,
+    type: e.type,
+    payload: e.payload,
+    test: e.test,
+    idempotencyKey: e.idempotencyKey,
+    callbackUrl: e.callbackUrl,
+    callbackEnvelope: e.callbackUrl ? (e.callbackEnvelope ?? 'standard') : null,
+    // Stored at ingest: a list says how many without reading them. With the deliveries at hand (GET
+    // event, the accept answer), their number, which is the same for every event counted.
+    deliveryCount: deliveries?.length ?? e.deliveryCount ?? null,
+    createdAt: iso(e.createdAt),
+    ...(withDeliveries
+      ? { deliveries: withDeliveries.deliveries.map((d) => deliveryJson(d, withDeliveries.leaseNow)) }
+      : {}),
+  };
+};
 
 export const attemptJson = (a: Attempt) => ({
   id: a.id,

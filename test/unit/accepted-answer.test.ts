@@ -28,8 +28,10 @@ const accepted = (deliveries: number, i: number, extra: Record<string, unknown> 
   );
   return { event, deliveries: list, duplicate: false };
 };
+/** The time leases are judged at (none of these deliveries is leased: every inFlight is false). */
+const leaseNow = () => now;
 const whole = (a: AcceptedEvent[], batch: boolean) => {
-  const events = a.map((e) => eventJson(e.event, e.deliveries));
+  const events = a.map((e) => eventJson(e.event, { deliveries: e.deliveries, leaseNow: now }));
   return JSON.stringify(batch ? { data: events } : events[0]);
 };
 
@@ -44,21 +46,27 @@ test('pieces join to the text of the whole answer: batches, single events, small
     [Array.from({ length: 30 }, (_, i) => accepted(i * 7, i)), true],
     [[accepted(300, 0), accepted(0, 1), accepted(100, 2), accepted(201, 3)], true],
   ];
-  for (const [a, batch] of cases) assert.equal([...answerPieces(a, batch)].join(''), whole(a, batch));
+  for (const [a, batch] of cases)
+    assert.equal([...answerPieces(a, batch, false, leaseNow)].join(''), whole(a, batch));
 });
 
 test('no piece is large: an event of 1,000 deliveries goes out in groups', () => {
-  const pieces = [...answerPieces([accepted(1000, 0), accepted(100, 1)], true)];
+  const pieces = [...answerPieces([accepted(1000, 0), accepted(100, 1)], true, false, leaseNow)];
   assert.ok(Math.max(...pieces.map((p) => p.length)) < 64 * 1024, 'each piece well under 128 KiB');
 });
 
 test('a repeat withheld from a send-only key is one small piece, its deliveries and payload left out', () => {
   const repeat = { ...accepted(1000, 0), duplicate: true };
   const fresh = accepted(3, 1);
-  const text = [...answerPieces([repeat, fresh], true, true)].join('');
+  const text = [...answerPieces([repeat, fresh], true, true, leaseNow)].join('');
   assert.equal(
     text,
-    JSON.stringify({ data: [repeatJson(repeat.event), eventJson(fresh.event, fresh.deliveries)] }),
+    JSON.stringify({
+      data: [
+        repeatJson(repeat.event),
+        eventJson(fresh.event, { deliveries: fresh.deliveries, leaseNow: now }),
+      ],
+    }),
   );
   assert.ok(!text.includes('hooks.example/999'), 'none of the repeat’s deliveries');
   assert.equal(JSON.parse(text).data[0].payload, undefined);

@@ -169,7 +169,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext) {
       }
       const found = await store.getEvent(project.id, request.params.event);
       if (!found) throw new NotFoundError('event');
-      return eventJson(found.event, found.deliveries, leaseNow());
+      return eventJson(found.event, { deliveries: found.deliveries, leaseNow: leaseNow() });
     },
   );
 
