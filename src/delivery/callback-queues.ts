@@ -100,7 +100,8 @@ export interface CallbackQueues {
   /**
    * How many more of the project's callbacks a claim may bring to wait here (a cap's worth,
    * perEndpointConcurrency, as an endpoint is left out of claims at); none while the last one
-   * refused for want of room among the queued bytes would still not fit.
+   * refused for want of room among the queued bytes would still not fit (forgotten once the project
+   * has nothing here: none queued, none in flight).
    */
   space(projectId: string): number;
   /**
@@ -343,8 +344,13 @@ export function createCallbackQueues(options: CallbackQueuesOptions): CallbackQu
     space(projectId) {
       const bytes = noRoom.get(projectId);
       if (bytes !== undefined) {
-        if (!queuedBytes.fitsBytes(projectId, bytes, null)) return 0;
-        noRoom.delete(projectId);
+        const fits = queuedBytes.fitsBytes(projectId, bytes, null);
+        // Nothing of the project here (none queued, none in flight): the claim loop forgets it
+        // after this look, so nothing would ask again. Kept until its bytes fitted, the entry of a
+        // project deleted or idle since stayed for the process's life (~150 bytes each), and a
+        // project that came back had its callbacks left out of claims, though they started at once.
+        if (fits || (!queued.has(projectId) && inFlight(projectId) === 0)) noRoom.delete(projectId);
+        if (!fits) return 0;
       }
       return Math.max(0, config.perEndpointConcurrency - (queued.get(projectId)?.length ?? 0));
     },
