@@ -108,7 +108,8 @@ export interface EndpointQueues {
   /**
    * Queues a claimed delivery with the view its claim read at `readAt`: false, and not queued, when
    * its payload has no room among the queued bytes (queued-bytes.ts); its endpoint is then left out
-   * of claims (`turnedAway`) until it would have, or a quarter of a lease after its turn (if any).
+   * of claims (`turnedAway`) until it would have, or a quarter of a lease after its turn (if any),
+   * or until that delivery is queued here.
    */
   push(
     claimed: ClaimedDelivery,
@@ -603,6 +604,10 @@ export function createEndpointQueues(options: EndpointQueuesOptions): EndpointQu
       queuedBytes.add(claimed);
       // Its turn's delivery queued: the others fit in the whole bound again.
       if (queuedBytes.turn?.key === key) endTurn();
+      // The delivery refused is here now: its endpoint is claimed as any other. Kept, it was left
+      // out (with its project's other endpoints that have a queue) a quarter of a lease after its
+      // turn, or until its bytes would fit among the queued bytes, though its delivery had started.
+      if (refused.get(key)?.deliveryId === claimed.delivery.id) refused.delete(key);
       const q = queued.get(key) ?? [];
       q.push({ claimed, claimedAt: clock(), projectSchedule });
       queued.set(key, q);

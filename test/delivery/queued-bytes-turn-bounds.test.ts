@@ -4,8 +4,9 @@
  * (whether or not that claim brought it), or once it has waited half a lease, and the others then
  * queue in the whole bound again; a turn that ended so is not taken again until its delivery is
  * refused again. Without the bounds, a turn whose delivery never came back to this process (claimed
- * by another worker, its endpoint failing) kept the others out of their queues for good. A real
- * SQLite store; the queues' clock is the test's.
+ * by another worker, its endpoint failing) kept the others out of their queues for good. And once
+ * its delivery is queued, its endpoint is claimed as any other. A real SQLite store; the queues'
+ * clock is the test's.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +15,9 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createEndpointQueues } from '../../src/delivery/endpoint-queues.ts';
 import { createQueuedBytes } from '../../src/delivery/queued-bytes.ts';
+import { releaseItems } from '../../src/delivery/release-items.ts';
 import { openStore } from '../../src/store/open-store.ts';
+import type { ClaimedDelivery } from '../../src/store/store.ts';
 import { endpointInput, eventInput } from '../store/helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-queued-turn-bounds-'));
@@ -23,7 +26,8 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const LEASE_MS = 20_000;
 const KiB = 1024;
 
-async function setUp(name: string) {
+/** `starts`: a queue started (start) launches its deliveries (none runs), else every queue waits for a slot. */
+async function setUp(name: string, starts = false) {
   const store = await openStore(`sqlite:${join(dir, `${name}.db`)}`);
   const t0 = Date.now();
   const busy = (await store.createProject({ name: 'busy' }, t0)).id;
@@ -41,6 +45,7 @@ async function setUp(name: string) {
   const otherEp = await ep(busy, 'o');
   const largeEp = await ep(large, 'l');
   let now = t0;
+  const launched: string[] = [];
   // 8 KiB; a project holds 6 KiB at most: the reserve is 2 KiB.
   const queuedBytes = createQueuedBytes({ limitBytes: 8 * KiB, projectShare: 0.75, smallShare: 0.25 });
   const queues = createEndpointQueues({
@@ -53,16 +58,17 @@ async function setUp(name: string) {
     attempt: () => Promise.reject(new Error('nothing starts')),
     timeoutOf: (e) => e.timeoutMs,
     running: () => true,
-    canStart: () => false, // every queue waits for a slot
-    projectRoom: () => 0,
+    canStart: () => starts,
+    projectRoom: () => (starts ? 1 : 0),
     inFlight: () => 1,
     ofEndpoint: () => 1,
-    takeBytes: () => null,
+    takeBytes: () => (starts ? () => {} : null),
     forgetBytes: () => {},
     waitsForBytes: () => false,
     queuedBytes,
-    launch: () => {
-      throw new Error('nothing is launched');
+    launch: (endpointId) => {
+      if (!starts) throw new Error('nothing is launched');
+      launched.push(endpointId);
     },
     onError: (error) => {
       throw error;
@@ -79,8 +85,23 @@ async function setUp(name: string) {
       first: [{ projectId, endpointId, limit: 1 }],
     });
     assert.ok(claimed);
+    last = claimed;
     const target = (await store.getDispatchEndpoints([{ projectId, endpointId }], now)).get(endpointId)!;
     return queues.push(claimed, target, now, null);
+  };
+  let last: ClaimedDelivery | undefined;
+  /** Claims the endpoint's oldest due delivery, as a claim asking for it first does, and offers it. */
+  const offerAgain = async (projectId: string, endpointId: string) => {
+    const [claimed] = await store.claimDueDeliveries({
+      limit: 1,
+      leaseMs: LEASE_MS,
+      now,
+      workerId: 'w1',
+      first: [{ projectId, endpointId, limit: 1 }],
+    });
+    assert.ok(claimed);
+    const target = (await store.getDispatchEndpoints([{ projectId, endpointId }], now)).get(endpointId)!;
+    return { id: claimed.delivery.id, queued: queues.push(claimed, target, now, null) };
   };
   return {
     store,
@@ -90,6 +111,13 @@ async function setUp(name: string) {
     offerBusy: (bytes: number) => offer(busy, busyEp, 's', bytes),
     offerOther: (bytes: number) => offer(busy, otherEp, 'o', bytes),
     offerLarge: (bytes: number) => offer(large, largeEp, 'l', bytes),
+    offerLargeAgain: () => offerAgain(large, largeEp),
+    /** Hands the delivery last offered back, due now (as the dispatcher does with one refused): its id. */
+    handBackLast: async () => {
+      await store.releaseDeliveries(releaseItems([last!], now).map((it) => ({ ...it, heldBy: 'w1' })));
+      return last!.delivery.id;
+    },
+    launched,
     busyEp,
     largeEp,
     advance: (ms: number) => {
@@ -163,6 +191,39 @@ test('a turn is over once its delivery is queued', async () => {
     assert.equal(await s.offerLarge(6 * KiB), true, 'it fits in the room kept for it');
     assert.equal(s.turn(), null, 'the turn is over');
     assert.equal(await s.offerOther(KiB), true, 'the others queue in the whole bound again');
+  } finally {
+    s.queues.takeAll();
+    await s.store.close();
+  }
+});
+
+test('an endpoint whose delivery was queued at its turn is not left out of claims after it', async () => {
+  const s = await setUp('queued-here', true);
+  try {
+    assert.equal(await s.offerBusy(KiB), true);
+    assert.equal(await s.offerLarge(12 * KiB), false, 'larger than the bound, with something queued');
+    const refusedId = await s.handBackLast();
+    s.queues.turnedAway();
+    assert.equal(s.turn(), s.largeEp, 'it takes the turn');
+    // The busy queue goes: nothing is queued, and its delivery is asked for first.
+    s.queues.drop(s.busyEp);
+    const { first } = s.queues.turnedAway();
+    assert.deepEqual(
+      first.map((f) => f.endpointId),
+      [s.largeEp],
+    );
+    const again = await s.offerLargeAgain();
+    assert.deepEqual(again, { id: refusedId, queued: true }, 'the delivery refused is queued here');
+    assert.equal(s.turn(), null, 'the turn is over');
+    s.queues.start(s.largeEp);
+    assert.deepEqual(s.launched, [s.largeEp], 'and it starts');
+    // The busy project queues again; nothing of the large endpoint is refused now.
+    assert.equal(await s.offerBusy(KiB), true);
+    const { out } = s.queues.turnedAway();
+    // Before, its entry stayed (a quarter of a lease after the turn ended, or until 12 KiB would fit
+    // among the queued bytes): the endpoint, and its project's others with a queue, were left out
+    // of claims though its delivery had been sent.
+    assert.deepEqual(out, [], 'nothing is left out of claims');
   } finally {
     s.queues.takeAll();
     await s.store.close();
