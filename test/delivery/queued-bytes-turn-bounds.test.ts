@@ -229,3 +229,28 @@ test('an endpoint whose delivery was queued at its turn is not left out of claim
     await s.store.close();
   }
 });
+
+test("a turn's endpoint is left out a quarter of a lease after its turn ended, and then claimed again", async () => {
+  const s = await setUp('quarter-lease');
+  try {
+    assert.equal(await s.offerBusy(KiB), true);
+    assert.equal(await s.offerLarge(12 * KiB), false, 'larger than the bound, with something queued');
+    s.queues.turnedAway();
+    assert.equal(s.turn(), s.largeEp);
+    // The busy queue stays (nothing starts): the payload never fits, and its turn times out.
+    s.advance(LEASE_MS / 2 + 1);
+    assert.ok(s.queues.turnedAway().out.includes(s.largeEp), 'the turn over, its endpoint left out');
+    assert.equal(s.turn(), null);
+    s.advance(LEASE_MS / 4);
+    assert.ok(s.queues.turnedAway().out.includes(s.largeEp), 'still a quarter of a lease after');
+    // Past it, its delivery was not brought here meanwhile (another worker sent it, or it is due
+    // later): the endpoint is claimed again, though the busy queue still holds the queued bytes.
+    // Kept until the payload would fit (until 2026-12-07), it was left out for as long as anything
+    // was queued (test/delivery/queued-bytes-turn-workers.test.ts, two workers on PostgreSQL).
+    s.advance(1);
+    assert.deepEqual(s.queues.turnedAway().out, []);
+  } finally {
+    s.queues.takeAll();
+    await s.store.close();
+  }
+});
