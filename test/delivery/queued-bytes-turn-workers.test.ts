@@ -91,7 +91,17 @@ async function largeSentByB(leaseMs: number, busyTimeoutMs: number) {
     bytesInFlight: 64 * KiB,
     leaseMs,
   };
-  const a = createDispatcher({ store: storeA, send: sender.send, config, workerId: 'A' });
+  // A's clock: moved ahead by the test (`ahead`), to make the turn's time pass in A alone.
+  const aClock = { ahead: 0 };
+  let aClaims = 0;
+  const a = createDispatcher({
+    store: storeA,
+    send: sender.send,
+    config,
+    workerId: 'A',
+    clock: () => Date.now() + aClock.ahead,
+    hooks: { onClaim: () => aClaims++ },
+  });
   cleanups.push(() => a.stop({ graceMs: 2_000 }));
   await a.start();
 
@@ -110,7 +120,7 @@ async function largeSentByB(leaseMs: number, busyTimeoutMs: number) {
   await b.start();
   await until('B sent the large payload', () => arrived.includes('large'));
   await b.stop({ graceMs: 2_000 });
-  return { storeA, large, other, event, held, arrived, release };
+  return { storeA, large, other, event, held, arrived, release, aClock, aClaims: () => aClaims };
 }
 
 test('a worker goes on claiming once another worker sent the payload it turned away', async () => {
@@ -133,14 +143,28 @@ test('a worker goes on claiming once another worker sent the payload it turned a
  * that entry for good once the payload's turn was over, though B had sent it: the endpoint's
  * next events waited for another worker, or here for the busy requests' end (their leases, 30 s,
  * ran out first: 0 of 12 events sent by A in 24 s, one every 2 s, with a 30 s lease). Now the entry
- * is forgotten a quarter of a lease after its turn ended (half a lease after it began): with a 30 s
- * lease, at 22.5 s, the event goes out while the busy requests are still held, none of them sent
- * again (before: the busy requests sent again at their lease's end, 30 s, first: fails). The busy
- * endpoint's 120 s timeout is past the lease, so its queued deliveries go back at once and are
- * claimed again (endpoint-queues.ts waitMaxOf): A's queued bytes are never empty for long.
+ * is forgotten a quarter of a lease after its turn ended (half a lease after it began): 22.5 s
+ * with a 30 s lease. A's clock is moved on by the test through both (past half a lease, a claim,
+ * past three quarters, a claim), so the check does not hang on the 7.5 s between 22.5 s and the busy
+ * requests' lease end (30 s of real time, judged by PostgreSQL): the event goes out ~2 s in, the
+ * busy requests still held, none of them sent again. Before, the busy requests were sent again at
+ * their lease's end first (29.8 s in: fails); the exact times are checked on a driven clock in
+ * queued-bytes-turn-bounds.test.ts. The busy endpoint's 120 s timeout is past the lease, so its
+ * queued deliveries go back at once and are claimed again (endpoint-queues.ts waitMaxOf): A's
+ * queued bytes are never empty for long.
  */
 test("a worker claims a large payload's endpoint again after its turn, once another worker sent it", async () => {
-  const { storeA, large, event, held, arrived, release } = await largeSentByB(30_000, 120_000);
+  const { storeA, large, event, held, arrived, release, aClock, aClaims } = await largeSentByB(
+    30_000,
+    120_000,
+  );
+  // The turn over (half a lease on A's clock), and a claim of A's since; then a quarter of a lease
+  // more, and a claim since.
+  for (const ahead of [15_001, 15_001 + 7_501]) {
+    aClock.ahead = ahead;
+    const before = aClaims();
+    await until("A's claims on its clock moved on", () => aClaims() > before + 1);
+  }
   await storeA.acceptEvents(large, [event('l', 1 * KiB)], Date.now());
   await until(
     "A sent the large payload's endpoint's next event",
