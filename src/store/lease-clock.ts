@@ -11,7 +11,8 @@
  *   by the database's clock; its `now` stays, so its own due times (retries, hand-backs) keep their
  *   meaning and leases of others look later to it, never earlier.
  * - ahead (positive): its `now` is moved back by as much for the whole claim, so it takes a lease
- *   only once it has ended by the database's clock (due work, its own too, is taken that much later).
+ *   only once it has ended by the database's clock; the due times it writes are moved back as much
+ *   (databaseDueTime), so due work, its own too, is taken on time.
  *
  * "As much" is what the reading proves: its midpoint less half its round trip, while the true
  * offset may lie half a round trip beyond the midpoint. So a lease may end by the database's clock
@@ -70,6 +71,17 @@ export async function measureLeaseOffset(lease: LeaseClock, read: () => Promise<
  * than the reading's round trip.
  */
 export const leaseJudgedAt = (now: number, offsetMs: number): number => now - offsetMs;
+
+/**
+ * Pure: a due time this process writes (`at`, on its own clock: a new event's, a retry's, a
+ * hand-back's hold) as claims compare it, by the offset proved: moved back when this clock is
+ * ahead, as a claim moves its now (databaseLeaseTimes), so that it comes due when it would by the
+ * database's clock for every worker (those ahead claim in it; those in step are in it). Behind, it
+ * stays: this process's claims keep its own clock, and its own due times their meaning. Until
+ * 2026-12-07 written on the writer's clock: an API process 60 s ahead made every event it accepted
+ * (but those it handed off) wait a minute for the workers, a worker ahead its own retries.
+ */
+export const databaseDueTime = (at: number, offsetMs: number): number => at - Math.max(0, offsetMs);
 
 /** Pure: a claim's `now` and lease length as passed to the store's statements, for an offset in ms (this clock minus the database's). */
 export function databaseLeaseTimes(

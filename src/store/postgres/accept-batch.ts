@@ -9,7 +9,7 @@ import { countFanOutTargets, DeliveryCount, newDelivery, newEvent } from '../../
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { Delivery, Endpoint, HeraldEvent } from '../../domain/types.ts';
 import { ACCEPT_WAIT_MS, GROUP_DELIVERIES } from '../accept-group.ts';
-import { databaseLeaseTimes, type LeaseClock, measureLeaseOffset } from '../lease-clock.ts';
+import { databaseDueTime, databaseLeaseTimes, type LeaseClock, measureLeaseOffset } from '../lease-clock.ts';
 import {
   type AcceptedEvent,
   type AcceptLease,
@@ -304,6 +304,10 @@ export async function acceptBatchPostgres(
   if (leaseClock && fanned.some((f) => f.item.lease)) {
     lagMs = databaseLeaseTimes(0, 0, await measureLeaseOffset(leaseClock, () => databaseNowIn(c))).leaseMs;
   }
+  // Due at once as the workers' claims count it (lease-clock.ts databaseDueTime): an accepting
+  // process ahead writes its due times that much earlier, by the offset its clock check (or its
+  // last leasing accept) proved; no round trip here. Its created_at stays on its own clock.
+  const dueBy = databaseDueTime(0, leaseClock?.offsetMs ?? 0);
   // Written with one multi-row INSERT per table.
   const ev: unknown[][] = [[], [], [], [], [], [], [], [], [], []];
   const dl: unknown[][] = [[], [], [], [], [], [], [], []];
@@ -334,6 +338,7 @@ export async function acceptBatchPostgres(
       now,
     ]);
     deliveries.forEach((d, i) => {
+      d.nextAttemptAt = d.updatedAt = now + dueBy;
       const lease = i < leased ? item.lease!.of : null;
       // It says its lease's end, as a claim's does: a hand-back names its claim by it (ReleaseItem.leasedUntil).
       if (lease) d.leasedUntil = now + lease.leaseMs + lagMs;
@@ -365,10 +370,10 @@ export async function acceptBatchPostgres(
     await run(
       `INSERT INTO deliveries (project_id, id, event_id, endpoint_id, url, status, attempts, next_attempt_at,
          created_at, updated_at, lease_until, leased_by, due_since)
-       SELECT p, i, e, ep, u, 'pending', 0, n, n, n, lu, lb, n
+       SELECT p, i, e, ep, u, 'pending', 0, n + $9::bigint, n, n + $9::bigint, lu, lb, n + $9::bigint
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[])
          AS v(p, i, e, ep, u, n, lu, lb)`,
-      dl,
+      [...dl, dueBy],
       c,
     );
   }

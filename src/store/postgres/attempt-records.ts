@@ -8,7 +8,7 @@
 import type pg from 'pg';
 import { disableReason } from '../../domain/classify-outcome.ts';
 import type { DeliveryStatus } from '../../domain/types.ts';
-import { type LeaseClock, leaseJudgedAt, measureLeaseOffset } from '../lease-clock.ts';
+import { databaseDueTime, type LeaseClock, leaseJudgedAt, measureLeaseOffset } from '../lease-clock.ts';
 import { type ParkRest, parkBatch } from '../park-batch.ts';
 import { ATTEMPT_COLUMNS, attemptValues } from '../row-mapping.ts';
 import type { AttemptRecord, RecordOptions, RecordResult, ReleaseItem } from '../store.ts';
@@ -324,6 +324,9 @@ async function writeRecords(
     }
   }
 
+  // A retry due as claims count it (lease-clock.ts databaseDueTime): a worker ahead writes it, and
+  // the row's updated_at that its due_since is kept from, earlier by the offset its last claim proved.
+  const due = (at: number) => databaseDueTime(at, leaseClock?.offsetMs ?? 0);
   const dv: unknown[][] = [[], [], [], [], [], [], []];
   for (const { rec, options } of flat) {
     const a = rec.attempt;
@@ -338,9 +341,9 @@ async function writeRecords(
       a.projectId,
       a.deliveryId,
       status,
-      status === 'pending' ? rec.next.nextAttemptAt : null,
+      status === 'pending' && rec.next.nextAttemptAt !== null ? due(rec.next.nextAttemptAt) : null,
       a.startedAt,
-      options.now,
+      due(options.now),
       rec.workerId,
     ]);
   }

@@ -30,6 +30,8 @@ export async function enableEndpointPostgres(
   endpointId: string,
   now: number,
   limit: number,
+  /** When the resumed deliveries are due: `now` as claims count it (lease-clock.ts databaseDueTime). */
+  dueAt = now,
 ): Promise<{ resumed: number; rest: boolean }> {
   const wasDisabled =
     (await changed(
@@ -45,7 +47,7 @@ export async function enableEndpointPostgres(
     ]);
   }
   const ids = await parkedToResumePostgres(db, projectId, endpointId, limit);
-  const first = await resumeIdsPostgres(db, projectId, endpointId, now, ids);
+  const first = await resumeIdsPostgres(db, projectId, endpointId, dueAt, ids);
   let rest = 0;
   if (ids.length >= limit) {
     // The rest, counted on index deliveries_endpoint: what the later transactions will resume.

@@ -320,6 +320,8 @@ export async function applyEndpointPatchPostgres(
   later: LaterBatches[],
   /** The time a disable judges leases at (endpoint-parking.ts notInFlight): `now` in the database's time. */
   leaseNow = now,
+  /** When what it makes due is due: `now` as claims count it (lease-clock.ts databaseDueTime). */
+  dueAt = now,
 ): Promise<{ resumed: boolean; statusChanged: boolean }> {
   const { projectId, id: endpointId } = before;
   let resumed = false;
@@ -341,8 +343,8 @@ export async function applyEndpointPatchPostgres(
     statusChanged = true;
   }
   if (active === true && before.status === 'disabled') {
-    const on = await enableEndpointPostgres(c, projectId, endpointId, now, parkBatch.rows);
-    if (on.rest) later.push({ projectId, endpointId, enabledAt: now });
+    const on = await enableEndpointPostgres(c, projectId, endpointId, now, parkBatch.rows, dueAt);
+    if (on.rest) later.push({ projectId, endpointId, enabledAt: dueAt });
     resumed = true;
     statusChanged = true;
   }
@@ -350,7 +352,7 @@ export async function applyEndpointPatchPostgres(
   if (
     fields.rateLimit !== undefined &&
     rateLimitLoosened(before.rateLimit, fields.rateLimit) &&
-    (await releaseRateDeferredPostgres(c, projectId, endpointId, now)) > 0
+    (await releaseRateDeferredPostgres(c, projectId, endpointId, dueAt)) > 0
   )
     resumed = true;
   if (fields.rateLimit === null) await deleteRateStatePostgres(c, projectId, endpointId);

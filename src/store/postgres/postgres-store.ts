@@ -12,7 +12,13 @@ import { markTurnCursor, newTurnCursor, resetTurnCursor } from '../claim-turns.t
 import { eventTypeKept } from '../event-type-kept.ts';
 import { finishEndpointDeletes } from '../finish-endpoint-deletes.ts';
 import { finishProjectDeletes } from '../finish-project-deletes.ts';
-import { databaseLeaseTimes, type LeaseClock, leaseJudgedAt, measureLeaseOffset } from '../lease-clock.ts';
+import {
+  databaseDueTime,
+  databaseLeaseTimes,
+  type LeaseClock,
+  leaseJudgedAt,
+  measureLeaseOffset,
+} from '../lease-clock.ts';
 import { type LaterBatches, type LaterWriteReport, parkBatch } from '../park-batch.ts';
 import { recoverBatch, recoverInBatches } from '../recover-batch.ts';
 import { replayBatch, replayInBatches } from '../replay-batch.ts';
@@ -418,7 +424,15 @@ export class PostgresStore implements Store {
         active === false && out.before.status === 'active'
           ? leaseJudgedAt(now, await measureLeaseOffset(this.#leaseClock, () => databaseNowIn(c)))
           : now;
-      const applied = await applyEndpointPatchPostgres(c, out.before, patch, now, later, leaseNow); // endpoint-writes.ts
+      const applied = await applyEndpointPatchPostgres(
+        c,
+        out.before,
+        patch,
+        now,
+        later,
+        leaseNow,
+        this.#dueAt(now),
+      ); // endpoint-writes.ts
       resumed = applied.resumed;
       if (resumed) await this.#notifyOthers(c);
       // Disabled or enabled since the settings were written: read again.
@@ -507,13 +521,20 @@ export class PostgresStore implements Store {
         c,
       );
       if (!exists) return null;
-      const on = await enableEndpointPostgres(c, projectId, endpointId, now, parkBatch.rows);
+      const on = await enableEndpointPostgres(
+        c,
+        projectId,
+        endpointId,
+        now,
+        parkBatch.rows,
+        this.#dueAt(now),
+      );
       if (on.resumed > 0) await this.#notifyOthers(c);
       return { endpoint: (await this.getEndpoint(projectId, endpointId, c))!, ...on };
     });
     if (!out) return null;
     this.#notifyLocal();
-    if (out.rest) void this.#later.resume({ projectId, endpointId, enabledAt: now });
+    if (out.rest) void this.#later.resume({ projectId, endpointId, enabledAt: this.#dueAt(now) });
     return { endpoint: out.endpoint, resumed: out.resumed };
   }
 
@@ -581,7 +602,9 @@ export class PostgresStore implements Store {
       // off (lease-clock.ts leaseJudgedAt: the API's inFlight says the same).
       const offsetMs = await measureLeaseOffset(this.#leaseClock, () => databaseNowIn(c));
       const leaseNow = leaseJudgedAt(now, offsetMs);
-      const r = await retryDeliveryPostgres(c, projectId, deliveryId, now, leaseNow); // due-deliveries.ts
+      // Due at once as claims count it (lease-clock.ts databaseDueTime), by the same offset.
+      const due = databaseDueTime(now, offsetMs);
+      const r = await retryDeliveryPostgres(c, projectId, deliveryId, due, leaseNow); // due-deliveries.ts
       if (typeof r !== 'string') await this.#notifyOthers(c);
       return r;
     });
@@ -591,6 +614,7 @@ export class PostgresStore implements Store {
     return toDelivery(row);
   }
   async recoverDeliveries(projectId: string, endpointId: string, since: number, until: number, now: number) {
+    const due = this.#dueAt(now);
     // In batches, each its own short transaction (recover-batch.ts): the endpoint's attempt records
     // wait for one batch, not for all of them. due-deliveries.ts
     return recoverInBatches(since, async (from) => {
@@ -605,7 +629,7 @@ export class PostgresStore implements Store {
       const ids = rows.map((r) => r.id);
       const recovered = ids.length
         ? await this.#tx(async (c) => {
-            const changed = await recoverDeliveriesPostgres(c, projectId, endpointId, ids, now);
+            const changed = await recoverDeliveriesPostgres(c, projectId, endpointId, ids, due);
             if (changed) await this.#notifyOthers(c);
             return changed;
           })
@@ -619,7 +643,9 @@ export class PostgresStore implements Store {
   }
 
   async replayMissing(projectId: string, endpointId: string, request: ReplayRequest) {
-    const { until, now } = request;
+    const { until } = request;
+    // The replayed deliveries are written at the time claims count (created and due).
+    const now = this.#dueAt(request.now);
     return replayInBatches(request, (from, room) =>
       this.#tx(async (c) => {
         const batch = await replayMissingPostgres(
@@ -708,7 +734,7 @@ export class PostgresStore implements Store {
     return result;
   }
   async resumeStrandedParked(now: number) {
-    return this.#later.resumeStranded(now); // later-batches.ts
+    return this.#later.resumeStranded(this.#dueAt(now)); // later-batches.ts
   }
   async releaseDeliveries(items: ReleaseItem[]) {
     if (items.length === 0) return;
@@ -716,7 +742,7 @@ export class PostgresStore implements Store {
   }
   async releaseClaims(workerId: string, now: number) {
     const n = await this.#tx(async (c) => {
-      const changed = await releaseClaimsPostgres(c, workerId, now);
+      const changed = await releaseClaimsPostgres(c, workerId, this.#dueAt(now));
       if (changed) await this.#notifyOthers(c);
       return changed;
     });
@@ -751,6 +777,13 @@ export class PostgresStore implements Store {
       return ms;
     });
     return ms;
+  }
+  /**
+   * `now` on this process's clock as a due time claims count (lease-clock.ts databaseDueTime): by
+   * the offset the clock check, a claim or a leasing accept last proved; no round trip.
+   */
+  #dueAt(now: number): number {
+    return databaseDueTime(now, this.#leaseClock.offsetMs);
   }
   leaseNow(): number {
     return leaseJudgedAt(this.#leaseClock.clock(), this.#leaseClock.offsetMs);

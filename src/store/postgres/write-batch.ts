@@ -3,7 +3,7 @@
  * while the previous group was committing, in one transaction.
  */
 import type pg from 'pg';
-import type { LeaseClock } from '../lease-clock.ts';
+import { databaseDueTime, type LeaseClock } from '../lease-clock.ts';
 import type { AcceptedEvent, AttemptRecord, RecordOptions, RecordResult, ReleaseItem } from '../store.ts';
 import { type AcceptJob, acceptBatchPostgres } from './accept-batch.ts';
 import { recordBatchPostgres } from './attempt-records.ts';
@@ -40,6 +40,14 @@ export async function writeBatch(
     else if (job.kind === 'record') records.push({ index, job });
     else releases.push(...job.items);
   });
+  // A hand-back's hold or a rate limit's put-back due as claims count it (lease-clock.ts
+  // databaseDueTime): a worker ahead writes it earlier by the offset its last claim proved.
+  const offsetMs = leaseClock?.offsetMs ?? 0;
+  if (offsetMs > 0) {
+    for (const [i, r] of releases.entries()) {
+      releases[i] = { ...r, nextAttemptAt: databaseDueTime(r.nextAttemptAt, offsetMs) };
+    }
+  }
   let wake = false;
   if (accepts.length) {
     const accepted = await acceptBatchPostgres(

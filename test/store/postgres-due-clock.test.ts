@@ -1,0 +1,222 @@
+/**
+ * Due times on one PostgreSQL: one process writes them, every worker's claim compares them, in the
+ * database's time (src/store/lease-clock.ts: a claim by a worker ahead moves its now back by the
+ * offset it proves). Written on the writer's own clock, what a process S ahead made due came due S
+ * late for every worker (until 2026-12-07): a new event, a retry by hand, a recover, a replay, an
+ * enable's resumed deliveries, and a worker's own retries and hand-backs. Each is written here by a
+ * store 20 s ahead (store option `clock`, as a process whose clock is wrong) that has read the
+ * database's clock as its clock check does at start (databaseNow), or claimed (a worker), and
+ * claimed by a store in step with the database.
+ *
+ * The offset a reading proves is its midpoint less its uncertainty (clock-check.ts provenOffset),
+ * so a time written by the process ahead may come due up to one reading's round trip late: the
+ * worker in step claims as it would 5 s from now (before: 20 s late, not claimed).
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import type { Store } from '../../src/store/store.ts';
+import { withPostgres } from '../support/postgres.ts';
+import { attemptRecord, endpointInput, eventInput, projectWithEndpoints } from './helpers.ts';
+
+const server = await withPostgres();
+after(() => server.stop());
+
+const SKEW_MS = 20_000;
+const SOON_MS = 5_000;
+
+/** A store 20 s ahead that has read the database's clock, and one in step, on a new database. */
+async function aheadAndInStep() {
+  const url = await server.createDatabase();
+  const clock = () => Date.now() + SKEW_MS;
+  const ahead = new PostgresStore(url, { clock });
+  await ahead.migrate();
+  await ahead.databaseNow(); // the clock check's reading at start
+  const inStep = new PostgresStore(url);
+  const close = async () => {
+    await ahead.close();
+    await inStep.close();
+  };
+  return { ahead, inStep, clock, close };
+}
+
+/** What the worker in step claims, as it would `inMs` from now. */
+const claimIn = async (store: Store, inMs = SOON_MS) =>
+  (
+    await store.claimDueDeliveries({
+      limit: 10,
+      leaseMs: 30_000,
+      now: Date.now() + inMs,
+      workerId: 'in-step',
+    })
+  ).map((c) => c.delivery.id);
+
+test('an event accepted by a process ahead is due at once for a worker in step', async () => {
+  const { ahead, inStep, clock, close } = await aheadAndInStep();
+  try {
+    const { project } = await projectWithEndpoints(ahead, 1, clock());
+    const [accepted] = await ahead.acceptEvents(project.id, [eventInput()], clock());
+    assert.deepEqual(await claimIn(inStep), [accepted!.deliveries[0]!.id]);
+  } finally {
+    await close();
+  }
+});
+
+test('a retry by hand, a recover and an enable by a process ahead make deliveries due at once for a worker in step', async () => {
+  const { ahead, inStep, clock, close } = await aheadAndInStep();
+  try {
+    const { project, endpoints } = await projectWithEndpoints(inStep, 1, Date.now() - 1_000);
+    const endpointId = endpoints[0]!.id;
+    // Due in an hour: a retry by hand makes it due now.
+    const [later] = await inStep.acceptEvents(project.id, [eventInput()], Date.now() + 3_600_000);
+    const laterId = later!.deliveries[0]!.id;
+    assert.notEqual(await ahead.retryDelivery(project.id, laterId, clock()), null);
+    assert.deepEqual(await claimIn(inStep), [laterId], 'retried by hand');
+
+    // Failed for good: a recover makes it due now.
+    const [gone] = await inStep.acceptEvents(project.id, [eventInput()], Date.now() - 500);
+    const [claimed] = await inStep.claimDueDeliveries({
+      limit: 1,
+      leaseMs: 30_000,
+      now: Date.now(),
+      workerId: 'w1',
+    });
+    assert.equal(claimed?.delivery.id, gone!.deliveries[0]!.id);
+    await inStep.recordAttempts(
+      [
+        attemptRecord(claimed.delivery, claimed.event, {
+          outcome: 'failed',
+          status: 'failed',
+          startedAt: Date.now(),
+          effect: 'none',
+        }),
+      ],
+      { now: Date.now(), failureThreshold: 100 },
+    );
+    const recovered = await ahead.recoverDeliveries(project.id, endpointId, 0, clock(), clock());
+    assert.equal(recovered.recovered, 1);
+    assert.deepEqual(await claimIn(inStep), [claimed.delivery.id], 'recovered');
+
+    // Parked by a disable: an enable makes it due now.
+    const [parked] = await inStep.acceptEvents(project.id, [eventInput()], Date.now() - 500);
+    await inStep.updateEndpoint(project.id, endpointId, { active: false }, Date.now());
+    assert.equal((await inStep.getDelivery(project.id, parked!.deliveries[0]!.id))?.status, 'parked');
+    const enabled = await ahead.enableEndpoint(project.id, endpointId, clock());
+    assert.equal(enabled?.resumed, 1);
+    assert.deepEqual(await claimIn(inStep), [parked!.deliveries[0]!.id], 'resumed by the enable');
+  } finally {
+    await close();
+  }
+});
+
+test('a replay by a process ahead makes its deliveries due at once for a worker in step', async () => {
+  const { ahead, inStep, clock, close } = await aheadAndInStep();
+  try {
+    const { project } = await projectWithEndpoints(inStep, 0, Date.now() - 2_000);
+    await inStep.acceptEvents(project.id, [eventInput()], Date.now() - 1_000);
+    // An endpoint made after the event: the replay gives it the event.
+    const endpoint = await inStep.createEndpoint(
+      endpointInput(project.id, { url: 'http://127.0.0.1:9/r' }),
+      'whsec_r',
+      Date.now(),
+    );
+    const replayed = await ahead.replayMissing(project.id, endpoint.id, {
+      since: 0,
+      until: clock(),
+      now: clock(),
+      maxDeliveries: 10,
+    });
+    assert.equal(replayed?.replayed, 1);
+    assert.equal((await claimIn(inStep)).length, 1);
+  } finally {
+    await close();
+  }
+});
+
+test("a worker ahead's retry and hand-back come due for a worker in step when they would by the database's clock", async () => {
+  const { ahead, inStep, clock, close } = await aheadAndInStep();
+  try {
+    const { project } = await projectWithEndpoints(inStep, 1, Date.now() - 2_000);
+    const accepted = await inStep.acceptEvents(project.id, [eventInput(), eventInput()], Date.now() - 1_000);
+    const ids = accepted.map((a) => a.deliveries[0]!.id);
+    const taken = await ahead.claimDueDeliveries({
+      limit: 10,
+      leaseMs: 30_000,
+      now: clock(),
+      workerId: 'ahead',
+    });
+    assert.equal(taken.length, 2, 'the worker ahead claims both');
+    const failed = taken.find((c) => c.delivery.id === ids[0])!;
+    const handed = taken.find((c) => c.delivery.id === ids[1])!;
+    // A failed attempt retried 10 s later, and a hand-back held 10 s, by its clock.
+    await ahead.recordAttempts(
+      [
+        attemptRecord(failed.delivery, failed.event, {
+          outcome: 'failed',
+          startedAt: clock(),
+          nextAttemptAt: clock() + 10_000,
+          workerId: 'ahead',
+          effect: 'none',
+        }),
+      ],
+      { now: clock(), failureThreshold: 100 },
+    );
+    await ahead.releaseDeliveries([
+      {
+        projectId: project.id,
+        deliveryId: handed.delivery.id,
+        nextAttemptAt: clock() + 10_000,
+        heldBy: 'ahead',
+        leasedUntil: handed.delivery.leasedUntil,
+        attempts: handed.delivery.attempts,
+      },
+    ]);
+    assert.deepEqual(await claimIn(inStep, 0), [], 'neither is due yet');
+    assert.deepEqual(
+      (await claimIn(inStep, 10_000 + SOON_MS)).sort(),
+      [...ids].sort(),
+      'both are due 10 s on',
+    );
+  } finally {
+    await close();
+  }
+});
+
+test('an endpoint enabled, or its rate limit removed, by a PATCH from a process ahead has its deliveries due at once for a worker in step', async () => {
+  const { ahead, inStep, clock, close } = await aheadAndInStep();
+  try {
+    const { project, endpoints } = await projectWithEndpoints(inStep, 1, Date.now() - 2_000);
+    const endpointId = endpoints[0]!.id;
+    const [parked] = await inStep.acceptEvents(project.id, [eventInput()], Date.now() - 1_000);
+    await inStep.updateEndpoint(project.id, endpointId, { active: false }, Date.now());
+    await ahead.updateEndpoint(project.id, endpointId, { active: true }, clock());
+    assert.deepEqual(await claimIn(inStep), [parked!.deliveries[0]!.id], 'resumed by the PATCH');
+
+    // Put off an hour by a rate limit of one a minute (a hand-back), then the limit is removed.
+    await inStep.updateEndpoint(project.id, endpointId, { rateLimit: { perSecond: 1 / 60 } }, Date.now());
+    const [limited] = await inStep.acceptEvents(project.id, [eventInput()], Date.now() - 500);
+    const [claimed] = await inStep.claimDueDeliveries({
+      limit: 1,
+      leaseMs: 30_000,
+      now: Date.now(),
+      workerId: 'w1',
+    });
+    assert.equal(claimed?.delivery.id, limited!.deliveries[0]!.id);
+    await inStep.releaseDeliveries([
+      {
+        projectId: project.id,
+        deliveryId: claimed.delivery.id,
+        nextAttemptAt: Date.now() + 3_600_000,
+        heldBy: 'w1',
+        leasedUntil: claimed.delivery.leasedUntil,
+        attempts: claimed.delivery.attempts,
+        rateLimited: true,
+      },
+    ]);
+    assert.deepEqual(await claimIn(inStep), [], 'put off');
+    await ahead.updateEndpoint(project.id, endpointId, { rateLimit: null }, clock());
+    assert.deepEqual(await claimIn(inStep), [claimed.delivery.id], 'due once the limit is removed');
+  } finally {
+    await close();
+  }
+});
