@@ -48,12 +48,16 @@ export function storedResult(records: AttemptRecord[], found: StoredLookups): Re
  * write's answer was lost with them, and the rest of a backlog past its first batch stayed pending
  * until a worker claimed each (a retry due hours later), listed and counted as pending meanwhile,
  * and not resumed by an enable (parked ones are). Parking again parks nothing twice, and nothing
- * once the endpoint is enabled or disabled anew (its disabled_at is no longer `now`).
+ * once the endpoint is enabled or disabled anew (its disabled_at is no longer `now`). `inFlightAt`:
+ * the time leases are judged at (ParkRest.inFlightAt; PostgreSQL's disable's now in the database's
+ * time, as the first write's; until 2026-12-07 left out, so a worker ahead parked deliveries being
+ * sent); none, `now` (SQLite).
  */
-export function storedDisablesLater(result: RecordResult, now: number): ParkRest[] {
+export function storedDisablesLater(result: RecordResult, now: number, inFlightAt?: number): ParkRest[] {
   return result.disabledEndpoints.map(({ projectId, endpointId }) => ({
     projectId,
     endpointId,
     disabledAt: now,
+    ...(inFlightAt === undefined ? {} : { inFlightAt }),
   }));
 }

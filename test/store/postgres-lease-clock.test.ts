@@ -263,3 +263,50 @@ test('a disable by a process whose clock is ahead leaves a delivery in flight to
     await b.close();
   }
 });
+
+test('a disable written again after a lost commit, by a worker whose clock is ahead, leaves a delivery in flight to its record', async () => {
+  // A record job tried again (RecordOptions.retried) whose first try was stored answers the first's
+  // result, and parks again what its disables may have left (stored-records.ts storedDisablesLater):
+  // that parking judges leases at the disable's now in the database's time, as the first did (until
+  // 2026-12-07 at its now on its own clock: the worker in step's delivery was parked while sent).
+  const { a, b, clockA, clockB } = await twoWorkers(0, SKEW_MS);
+  try {
+    const { project } = await projectWithEndpoints(a, 1, clockA() - 1_000);
+    const accepted = await a.acceptEvents(
+      project.id,
+      [eventInput(), eventInput(), eventInput()],
+      clockA() - 1_000,
+    );
+    const ids = accepted.map((e) => e.deliveries[0]!.id);
+    const one = (store: Store, workerId: string, now: number, leaseMs = 10_000) =>
+      store.claimDueDeliveries({ limit: 1, leaseMs, now, workerId });
+    const [sending] = await one(a, 'in-step', clockA());
+    const [failing] = await one(b, 'ahead', clockB());
+    const [handed] = await one(a, 'other', clockA(), 60_000);
+    assert.deepEqual([sending, failing, handed].map((c) => c?.delivery.id).sort(), [...ids].sort());
+    const records = [
+      attemptRecord(failing!.delivery, failing!.event, {
+        outcome: 'failed',
+        startedAt: clockB(),
+        workerId: 'ahead',
+      }),
+    ];
+    const options = { now: clockB(), failureThreshold: 1 };
+    const first = await b.recordAttempts(records, options);
+    assert.equal(first.disabledEndpoints.length, 1, 'the failure disables the endpoint');
+    // Handed back pending by a worker that did not know: what the parking of the record written
+    // again parks (it is done once this one is parked).
+    await a.releaseDeliveries([{ ...releaseOf(handed!.delivery, clockA()), heldBy: 'other' }]);
+    const again = await b.recordAttempts(records, { ...options, retried: true });
+    assert.deepEqual(again.disabledEndpoints, first.disabledEndpoints, "the first try's result");
+    await until(
+      'the handed-back delivery parked',
+      async () => (await a.getDelivery(project.id, handed!.delivery.id))?.status === 'parked',
+    );
+    const left = await a.getDelivery(project.id, sending!.delivery.id);
+    assert.equal(left?.status, 'pending', 'the one being sent left to its record');
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});

@@ -88,7 +88,18 @@ export async function recordBatchPostgres(
   const written = rest.length || releases.length ? await writeRecords(c, rest, releases, leaseClock) : [];
   let next = 0;
   return stored.map((r, j) =>
-    r === null ? written[next++]! : { ...r, later: storedDisablesLater(r, jobs[j]!.options.now) },
+    r === null
+      ? written[next++]!
+      : // Leases judged in the database's time, as the first try's disable judged them, by the
+        // offset last proved (lease-clock.ts leaseJudgedAt; no round trip).
+        {
+          ...r,
+          later: storedDisablesLater(
+            r,
+            jobs[j]!.options.now,
+            leaseJudgedAt(jobs[j]!.options.now, leaseClock?.offsetMs ?? 0),
+          ),
+        },
   );
 }
 
