@@ -12,6 +12,11 @@
 /** Beyond this (after the measurement's own uncertainty), a process's clock is out of step. */
 export const CLOCK_OFFSET_WARN_MS = 1_000;
 export const CLOCK_CHECK_INTERVAL_MS = 60_000;
+/**
+ * Until a reading has succeeded, a failed one is tried again this soon: before the first, a store
+ * knows no offset (0: its due times and lease judgements on this clock, store/lease-clock.ts).
+ */
+export const FIRST_READING_RETRY_MS = 1_000;
 
 export interface ClockOffset {
   /** This process's clock minus the database's: positive when this one is ahead. */
@@ -78,25 +83,41 @@ export interface ClockCheck {
  * Reads the offset now and every `intervalMs`; logs a warning when the clocks are found out of
  * step (at start, or after being in step) and one line when they are back, not one per reading.
  * A reading that fails (the database cannot be reached, or its answer is no time) is skipped: the
- * offset is unknown until the next one (an outage is logged elsewhere).
+ * offset is unknown until the next one (an outage is logged elsewhere), which comes after
+ * `firstRetryMs` (FIRST_READING_RETRY_MS) while no reading has succeeded yet: until 2026-12-07 a
+ * minute later, for which a process whose first reading failed used its own clock as the
+ * database's (its store's offset 0: an API process 60 s ahead made its accepted events wait a
+ * minute). After one has, the store keeps the offset it proved and the interval stands.
  */
 export function startClockCheck(options: {
   databaseNow: () => Promise<number>;
   log: ClockCheckLog;
   intervalMs?: number;
+  firstRetryMs?: number;
   clock?: () => number;
 }): ClockCheck {
   const { databaseNow, log } = options;
   let last: number | null = null;
   let warned = false;
+  let proved = false;
+  let stopped = false;
+  let retry: ReturnType<typeof setTimeout> | undefined;
   const check = async () => {
     let reading: ClockOffset;
     try {
       reading = await measureClockOffset(databaseNow, options.clock);
     } catch {
       last = null;
+      if (!proved && !stopped && retry === undefined) {
+        retry = setTimeout(() => {
+          retry = undefined;
+          void check();
+        }, options.firstRetryMs ?? FIRST_READING_RETRY_MS);
+        retry.unref();
+      }
       return;
     }
+    proved = true;
     last = provenOffset(reading);
     const fields = { offsetMs: reading.offsetMs, uncertaintyMs: reading.uncertaintyMs };
     if (outOfStep(reading) && !warned) {
@@ -115,6 +136,10 @@ export function startClockCheck(options: {
   timer.unref();
   return {
     offsetMs: () => last,
-    stop: () => clearInterval(timer),
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+      clearTimeout(retry);
+    },
   };
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { measureClockOffset, outOfStep, provenOffset, startClockCheck } from '../../src/clock-check.ts';
+import { until } from '../support/wait-until.ts';
 
 test('the offset is this clock minus the database one, read around the query', async () => {
   let t = 1_000_000;
@@ -115,4 +116,31 @@ test('a reading that is no time after a warning is no "in step again" line, and 
   await done;
   assert.deepEqual(lines, [['warn', { offsetMs: -90_000, uncertaintyMs: 0 }]]);
   assert.equal(check?.offsetMs(), null);
+});
+
+test('a first reading that fails is tried again soon, not a whole interval later', async () => {
+  // Until 2026-12-07 the next reading came a minute later: an API process on PostgreSQL whose first
+  // reading failed wrote its due times and judged leases on its own clock meanwhile (offset 0,
+  // store/lease-clock.ts), however far off it was. Once a reading has succeeded, a failed one
+  // keeps the interval (the store keeps the last offset it proved).
+  let reads = 0;
+  const check = startClockCheck({
+    databaseNow: async () => {
+      reads++;
+      if (reads === 1 || reads === 3) throw new Error('unreachable');
+      return 1_000_000 - 60_000;
+    },
+    clock: () => 1_000_000,
+    log: { warn: () => {}, info: () => {} },
+    intervalMs: 3_600_000,
+    firstRetryMs: 10,
+  });
+  try {
+    await until('a second reading', () => check.offsetMs() !== null, 5_000);
+    assert.equal(check.offsetMs(), 60_000);
+    await sleep(50);
+    assert.equal(reads, 2, 'no more readings until the interval once one has succeeded');
+  } finally {
+    check.stop();
+  }
 });
