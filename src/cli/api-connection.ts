@@ -171,7 +171,16 @@ export function noAnswer(
       `no answer from ${at} within ${API_TIMEOUT_MS / 1000} s (${request}). Is \`herald serve\` there overloaded or stuck? Its log has the requests it took`,
     );
   }
-  const cause = error.cause as (Error & { code?: unknown; reason?: unknown }) | undefined;
+  const cause = error.cause as (Error & { code?: unknown; reason?: unknown; syscall?: unknown }) | undefined;
+  if (error.notStored && (cause?.syscall === 'write' || cause?.code === 'EPIPE')) {
+    // Cut off while the request was being written (the client's notStored): Herald had not all
+    // of it. "Is it a Herald server?" and "may have been stored" would both mislead.
+    return new CommandError(
+      `${at} closed the connection before it had the whole request (${cause?.message ?? error.message}; ${request}), so it stored nothing: ` +
+        'Herald does so when it refuses a request before reading its body, such as one over its HERALD_MAX_BODY_BYTES ' +
+        '(1 MiB unless its operator set it), and its answer was lost with the connection',
+    );
+  }
   // OpenSSL's message is a line of internals (`C05C…:error:0A0000C6:SSL routines:…`); its reason is the words.
   const reason =
     typeof cause?.code === 'string' && cause.code.startsWith('ERR_SSL_') && typeof cause.reason === 'string'

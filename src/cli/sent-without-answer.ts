@@ -6,7 +6,7 @@
  * (and so when Ctrl-C stops them before the answer: making).
  */
 import { constants as osConstants } from 'node:os';
-import { HeraldApiError } from '@herald/client/errors';
+import { HeraldApiError, HeraldNetworkError } from '@herald/client/errors';
 import { type ConnectionFlags, resolveConnection } from '../config/client-connection.ts';
 import { withoutCredentials } from '../domain/http-url.ts';
 import { noAnswer } from './api-connection.ts';
@@ -35,6 +35,8 @@ export function failedAfterSending(error: unknown, flags: ConnectionFlags): Erro
 
 /** What went wrong (noAnswer or failedAfterSending) when the request may have been carried out; else null. */
 export function sentWithoutAnswer(error: unknown, flags: ConnectionFlags): Error | null {
+  // Cut off while being written, or refused: Herald had none of it whole (noAnswer words it).
+  if (error instanceof HeraldNetworkError && error.notStored) return null;
   return noAnswer(error, flags) ?? failedAfterSending(error, flags);
 }
 

@@ -123,12 +123,28 @@ export class HeraldNetworkError extends Error {
   readonly request: string;
   /** How many times it was sent. */
   readonly tries: number;
-  constructor(code: NetworkErrorCode, request: string, message: string, tries: number, cause?: unknown) {
+  /**
+   * True when no try can have been stored: each try that got no answer was refused at connect or
+   * cut off while its request was still being written (`cause.code` `EPIPE`, or `cause.syscall`
+   * `write`: Herald closed the connection before it had the whole request, as it does when it refuses
+   * a request before reading its body, such as one over its HERALD_MAX_BODY_BYTES, whose answer
+   * was then lost). False when one may have been (and always for a timeout or an abort).
+   */
+  readonly notStored: boolean;
+  constructor(
+    code: NetworkErrorCode,
+    request: string,
+    message: string,
+    tries: number,
+    cause?: unknown,
+    notStored = false,
+  ) {
     super(`${message} (${request})`, { cause });
     this.name = 'HeraldNetworkError';
     this.code = code;
     this.request = request;
     this.tries = tries;
+    this.notStored = notStored;
   }
 }
 

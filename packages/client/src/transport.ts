@@ -2,7 +2,8 @@
  * One call to Herald's API over the client's undici Pool: one deadline for every try and every
  * wait between them, tries again after 429 and 503 (their Retry-After; a 503 that may have stored
  * the request, HERALD_ERR_DATABASE_UNAVAILABLE, only when it is safe to repeat), after a refused connection
- * (nothing was sent), and after other network errors for requests that are safe to repeat; every answer that is not 2xx becomes a HeraldApiError, and
+ * (nothing was sent), once after a try cut off while its request was being written (nothing was
+ * stored), and after other network errors for requests that are safe to repeat; every answer that is not 2xx becomes a HeraldApiError, and
  * a 2xx whose body is not JSON, or not of the shape asked for, a HeraldResponseError.
  */
 import type { Dispatcher, Pool } from 'undici';
@@ -94,6 +95,13 @@ export async function sendRequest<T>(
   // request (Herald not running). A HeraldNetworkError's `tries` counts these, so 0 says nothing
   // was sent (the CLI then says Herald could not be reached, not that it may have stored it).
   let sent = 0;
+  // Whether a try that got no answer may have been stored: not one refused at connect, nor one cut
+  // off while its request was still being written (cutOffWhileWriting). Said by the
+  // HeraldNetworkError (`notStored`), as is `tries`.
+  let mayHaveStored = false;
+  // Tries cut off while being written: the first is sent again (its answer may be read this time),
+  // a second ends the call.
+  let cutOffs = 0;
   const request = `${method} ${t.base}${full}`;
   // One deadline for the whole call: every try, and every wait between tries, within timeoutMs.
   const deadline = Date.now() + t.timeoutMs;
@@ -156,20 +164,30 @@ export async function sendRequest<T>(
         );
       }
       // Sent or not, nobody knows: only a request that may be repeated is, while time is left.
-      // A connection that was never made carried no request (Herald restarting): any may be.
+      // A connection that was never made carried no request (Herald restarting): any may be. One
+      // cut off while being written reached Herald, but not whole: nothing of it was stored, and
+      // it is sent once more (the answer Herald wrote before closing was lost; it may be read this
+      // time), but not after a second cut-off: Herald refuses it before reading its body.
+      const cutOff = !answered && cutOffWhileWriting(error);
       if (!answered && !neverConnected(error)) sent++;
+      if (cutOff) cutOffs++;
+      const unstored = neverConnected(error) || cutOff;
+      if (!unstored) mayHaveStored = true;
       const wait = networkBackoff(attempt);
-      if (!(repeatable || neverConnected(error)) || attempt >= t.retries || Date.now() + wait >= deadline) {
+      if (!(repeatable || unstored) || cutOffs > 1 || attempt >= t.retries || Date.now() + wait >= deadline) {
+        const message = (error as Error)?.message || String(error);
         throw new HeraldNetworkError(
           'HERALD_CLIENT_NETWORK',
           request,
-          (error as Error)?.message || String(error),
+          cutOff ? `${message}: ${CUT_OFF}` : message,
           sent,
           error,
+          !mayHaveStored,
         );
       }
-      // A refused try reached nobody: a replay answering the next one is not this call's own.
-      if (!neverConnected(error)) afterNetworkError = true;
+      // A refused try reached nobody, a cut-off one stored nothing: a replay answering the next one
+      // is not this call's own.
+      if (!unstored) afterNetworkError = true;
       await sleep(wait, caller);
       continue;
     }
@@ -202,7 +220,10 @@ export async function sendRequest<T>(
       wait <= MAX_RETRY_WAIT_MS &&
       Date.now() + wait < deadline
     ) {
-      if (unknownCommit) afterDatabaseUnavailable = true;
+      if (unknownCommit) {
+        afterDatabaseUnavailable = true;
+        mayHaveStored = true;
+      }
       await sleep(wait, caller);
       continue;
     }
@@ -233,6 +254,26 @@ function neverConnected(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   return code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT';
 }
+
+/**
+ * A try whose request could not be written whole: a write on its connection failed (EPIPE, or a
+ * reset met while writing), and undici writes nothing else on a connection while a request on it
+ * is unanswered. Herald never had all of it, so it stored nothing of it. Herald closes the
+ * connection so when it refuses a request before reading its body (a body over its
+ * HERALD_MAX_BODY_BYTES, a wrong token, an unknown project), and the answer it wrote first is then
+ * often lost with the connection (a read error, `syscall` 'read', after the whole request was
+ * written, may come after a commit: not this).
+ */
+function cutOffWhileWriting(error: unknown): boolean {
+  const e = error as { code?: unknown; syscall?: unknown } | undefined;
+  return e?.syscall === 'write' || e?.code === 'EPIPE';
+}
+
+/** What a HeraldNetworkError whose last try was cut off while being written adds to undici's words. */
+const CUT_OFF =
+  'Herald closed the connection before it had the whole request, so it stored nothing of it (it closes it so when it ' +
+  'refuses a request before reading its body, such as a body over its HERALD_MAX_BODY_BYTES, and its answer was lost ' +
+  'with the connection)';
 
 /** undici's refusal of a request to a Pool being closed or closed. */
 function isClosedPool(error: unknown): boolean {
