@@ -234,7 +234,8 @@ export function jsonFlag(flag: string, value: string): unknown {
   let text = value;
   const path = value.startsWith('@') ? value.slice(1) : null;
   const file = path === '-' ? 'stdin' : path;
-  if (path !== null && file !== null) text = readTextFile(path === '-' ? 0 : path, flag, file);
+  if (path !== null && file !== null)
+    text = readTextFile(path === '-' ? 0 : path, flag, file, { requestBody: true });
   try {
     return parseJsonExact(text);
   } catch (error) {

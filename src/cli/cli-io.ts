@@ -45,7 +45,7 @@ export function processIo(): CliIo {
 }
 
 /** The first `limit` bytes of file descriptor `fd`, or all it holds when less. */
-function readUpTo(fd: number, limit: number): Buffer {
+export function readUpTo(fd: number, limit: number): Buffer {
   const chunks: Buffer[] = [];
   let total = 0;
   while (total < limit) {

@@ -12,7 +12,10 @@ import { CommandError } from './run-command.ts';
  */
 export function readSecretFile(path: string, flag: string): string {
   const name = path === '-' ? 'stdin' : path;
-  const secret = readTextFile(path === '-' ? 0 : path, flag, name).replace(/\r?\n$/, '');
+  const secret = readTextFile(path === '-' ? 0 : path, flag, name, { requestBody: true }).replace(
+    /\r?\n$/,
+    '',
+  );
   if (secret === '') throw new CommandError(`${flag}: ${name} is empty`);
   return secret;
 }

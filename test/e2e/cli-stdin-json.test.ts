@@ -2,9 +2,12 @@
  * `--data @-` and `--settings @-` read their JSON from stdin, as `--secret-file -` reads a secret:
  * a payload made by another program (`jq … | herald events send …`) needs no temporary file. Real
  * CLI processes against a real `herald serve`. Stdin is read up to 64 MiB, the largest
- * HERALD_MAX_BODY_BYTES: it was read whole, however much it held.
+ * HERALD_MAX_BODY_BYTES: it was read whole, however much it held. So is a file those flags name.
  */
 import assert from 'node:assert/strict';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HeraldClient } from '@herald/client';
 import { MAX_STDIN_BYTES } from '../../src/cli/read-text-file.ts';
@@ -78,5 +81,47 @@ describe('herald CLI: JSON flags from stdin', () => {
     });
     assert.equal(at.code, 1, at.stderr);
     assert.match(at.stderr, /^herald: --data: stdin is not valid JSON: /, at.stderr);
+  });
+
+  test('a file over 64 MiB named by --data, --settings or --secret-file is refused by its size before it is read, naming the flag; 64 MiB is read', async () => {
+    const project = await client.createProject({ name: 'file-limit' });
+    const endpoint = await client.createEndpoint(project.id, { url: 'https://hooks.example/file-limit' });
+    const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
+    const dir = mkdtempSync(join(tmpdir(), 'herald-file-limit-'));
+    /** A file of `bytes` bytes, sparse: `{` and then NULs, so not JSON (nor a secret) past its size check. */
+    const sized = (name: string, bytes: number) => {
+      const path = join(dir, name);
+      const fd = openSync(path, 'w');
+      writeSync(fd, '{');
+      writeSync(fd, '}', bytes - 1);
+      closeSync(fd);
+      return path;
+    };
+    try {
+      const over = sized('over.json', MAX_STDIN_BYTES + 1);
+      const line = (flag: string) =>
+        `herald: ${flag}: ${over} holds more than 67108864 bytes (64 MiB), the largest request body any Herald takes (HERALD_MAX_BODY_BYTES at most): nothing was sent\n`;
+      for (const [args, flag] of [
+        [['events', 'send', 'player.joined', ...conn, '--data', `@${over}`], '--data'],
+        [['endpoints', 'update', endpoint.id, ...conn, '--settings', `@${over}`], '--settings'],
+        [['endpoints', 'rotate-secret', endpoint.id, ...conn, '--secret-file', over], '--secret-file'],
+      ] as const) {
+        const run = await runHerald([...args], { killAfterMs: 60_000 });
+        assert.equal(run.code, 1, args.join(' '));
+        assert.equal(run.stderr, line(flag), args.join(' '));
+      }
+      assert.deepEqual((await client.listEvents(project.id)).data, [], 'nothing was stored');
+      assert.equal((await client.getEndpointSecret(project.id, endpoint.id)).secrets.length, 1);
+
+      // At the limit it is read whole and taken to the JSON parser (not valid JSON: fails at once).
+      const at = sized('at.json', MAX_STDIN_BYTES);
+      const read = await runHerald(['events', 'send', 'player.joined', ...conn, '--data', `@${at}`], {
+        killAfterMs: 60_000,
+      });
+      assert.equal(read.code, 1, read.stderr);
+      assert.match(read.stderr, new RegExp(`^herald: --data: ${at} is not valid JSON: `), read.stderr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
