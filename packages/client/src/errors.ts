@@ -58,10 +58,17 @@ function fromBody(status: number, text: string): HeraldApiError {
     };
     const e = body?.error;
     if (e && typeof e.message === 'string') {
+      // The field the answer names (details.field), before its words when they do not start with
+      // it: a 409 for a taken uid said only "a project with this uid exists".
+      const field = (e.details as { field?: unknown } | null | undefined)?.field;
+      const named =
+        typeof field === 'string' && field !== '' && !e.message.startsWith(`${field}: `)
+          ? `${field}: ${e.message}`
+          : e.message;
       return new HeraldApiError(
         status,
         typeof e.code === 'string' ? e.code : `http_${status}`,
-        e.message,
+        named,
         e.details,
         typeof e.requestId === 'string' ? e.requestId : undefined,
       );

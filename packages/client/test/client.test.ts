@@ -87,6 +87,22 @@ describe('@herald/client', () => {
     }
   });
 
+  test('a refusal names the field Herald named, also when its words do not (a taken uid: 409)', async () => {
+    await client.createProject({ name: 'taken', uid: 'taken-uid' });
+    await assert.rejects(client.createProject({ name: 'again', uid: 'taken-uid' }), (error: unknown) => {
+      assert.ok(error instanceof HeraldApiError, String(error));
+      assert.equal(error.message, '409 HERALD_ERR_CONFLICT: body.uid: a project with this uid exists');
+      assert.deepEqual(error.details, { field: 'body.uid' });
+      return true;
+    });
+    // Words that start with the field keep it once.
+    await assert.rejects(client.createProject({ name: '' }), (error: unknown) => {
+      assert.ok(error instanceof HeraldApiError, String(error));
+      assert.match(error.message, /^400 HERALD_ERR_VALIDATION: body\.name: (?!body\.name)/);
+      return true;
+    });
+  });
+
   test('a batch sendEvents had refused says how many events were stored before it and which event it names', async () => {
     const project = await client.createProject({ name: 'refused batch' });
     const events = (bad: number, type: string) =>
