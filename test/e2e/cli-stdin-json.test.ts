@@ -5,7 +5,8 @@
  * HERALD_MAX_BODY_BYTES: it was read whole, however much it held. So is a file those flags name.
  */
 import assert from 'node:assert/strict';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, createWriteStream, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -112,6 +113,28 @@ describe('herald CLI: JSON flags from stdin', () => {
       }
       assert.deepEqual((await client.listEvents(project.id)).data, [], 'nothing was stored');
       assert.equal((await client.getEndpointSecret(project.id, endpoint.id)).secrets.length, 1);
+
+      // A file without a size (a named pipe, as `<(jq …)` gives) is read up to the bound, then
+      // refused the same way.
+      const fifo = join(dir, 'fifo.json');
+      execFileSync('mkfifo', [fifo]);
+      const piped = runHerald(['events', 'send', 'player.joined', ...conn, '--data', `@${fifo}`], {
+        killAfterMs: 60_000,
+      });
+      // 16 MiB more than the bound: the CLI stops reading at it, so the rest cannot be written.
+      const writer = createWriteStream(fifo);
+      const written = new Promise<string>((resolve) => {
+        writer.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? String(error)));
+        writer.on('finish', () => resolve('all written'));
+      });
+      writer.end('x'.repeat(MAX_STDIN_BYTES + 16 * 1024 * 1024));
+      const fromFifo = await piped;
+      assert.equal(await written, 'EPIPE', 'the CLI read no further than the bound');
+      assert.equal(fromFifo.code, 1, fromFifo.stderr);
+      assert.equal(
+        fromFifo.stderr,
+        `herald: --data: ${fifo} holds more than 67108864 bytes (64 MiB), the largest request body any Herald takes (HERALD_MAX_BODY_BYTES at most): nothing was sent\n`,
+      );
 
       // At the limit it is read whole and taken to the JSON parser (not valid JSON: fails at once).
       const at = sized('at.json', MAX_STDIN_BYTES);
