@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  cidrContains,
   classifyAddress,
+  classifyBytes,
+  embeddedIPv4,
   isAddressAllowed,
   isLocalhostName,
   parseCidr,
@@ -524,6 +527,34 @@ describe('every blocked IPv6 range: first and last address, every spelling', () 
     assert.equal(classifyAddress('2002:a00:1::'), 'private');
     assert.equal(classifyAddress('2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff'), 'broadcast');
     assert.equal(classifyAddress('2002:808:808::'), 'public');
+  });
+  test('one bit off the mapped or compatible form, an address is not judged by the IPv4 inside', () => {
+    // Every bit of the 96 before the IPv4, flipped alone: the guard reads those bytes in place
+    // (zerosIn, inRange from byte 12), where an off-by-one would judge e.g. ::1:ffff:7f00:1 or
+    // ::ff:808:808 (reserved) by 127.0.0.1 or 8.8.8.8.
+    const loopback = [parseCidr('127.0.0.0/8')];
+    const every = [parseCidr('0.0.0.0/0')];
+    for (const [form, prefix] of [
+      ['mapped', [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]],
+      ['compatible', [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]],
+    ] as const) {
+      for (const tail of [
+        [127, 0, 0, 1],
+        [8, 8, 8, 8],
+      ]) {
+        for (let bit = 0; bit < 96; bit++) {
+          const bytes = Uint8Array.from([...prefix, ...tail]);
+          bytes[bit >> 3]! ^= 0x80 >> (bit & 7);
+          const what = `${form} ${tail.join('.')}, bit ${bit} flipped`;
+          // Judged as the IPv6 address it is: global unicast (2000::/3) only when the flip put it there.
+          const global = bit === 2;
+          assert.equal(embeddedIPv4(bytes), null, what);
+          assert.equal(classifyBytes(bytes), global ? 'public' : 'reserved', what);
+          assert.equal(cidrContains(every[0]!, bytes), false, what);
+          assert.equal(isAddressAllowed(bytes, loopback), global, what);
+        }
+      }
+    }
   });
   test('a public IPv6 address stays allowed in every spelling', () => {
     for (const s of [
