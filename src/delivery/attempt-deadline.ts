@@ -17,8 +17,9 @@ export interface AttemptDeadline {
   /** Held time that may be left out (the request's stallAllowanceMs); 0: the timeout is wall time. */
   readonly allowanceMs: number;
   /**
-   * The loop's held count when the attempt began, as a hold going on then counts on from it
-   * (LoopStalls.markMs): a later count less this is what was held during the attempt.
+   * The loop's held count when the attempt began: a later count less this is what was held during
+   * the attempt (0: the counts passed are counted from the start, as sender.ts passes them,
+   * LoopStalls.heldSince).
    */
   readonly heldAtStart: number;
 }

@@ -19,15 +19,25 @@ export interface LoopStalls {
    */
   stalledMs(): number;
   /**
-   * What to measure a later stalledMs() from, to count only the holds from now on: stalledMs() and
-   * the lateness going on now that is not yet a stall (under MIN_STALL_MS). A hold under way counts
-   * from when the tick was due; without this, what it had gone on before now (up to MIN_STALL_MS - 1
-   * ms) would be counted in a later rise. A later stalledMs() may be less than it (the lateness
-   * ended under MIN_STALL_MS).
+   * Where to count the holds from now on from (heldSince): stalledMs() and the lateness going on
+   * now that is not yet a stall (under MIN_STALL_MS), which is counted whole, from when the tick was
+   * due, if it becomes one. When it does not (the tick runs under MIN_STALL_MS late), the mark
+   * falls back to the count: taken as a number, that lateness (up to MIN_STALL_MS - 1 ms) was taken
+   * off the next hold instead (until 2026-12-07).
    */
-  markMs(): number;
+  mark(): StallMark;
+  /** Milliseconds the loop has been held since `mark` was taken (stalledMs() less it, 0 or more). */
+  heldSince(mark: StallMark): number;
   /** Stops the tick; stalledMs() then stays at what it was. */
   stop(): void;
+}
+
+/** A point the count is measured from (LoopStalls.mark). */
+export interface StallMark {
+  /** The count it stands at. */
+  ms: number;
+  /** The lateness under way when it was taken, not yet a stall: out of `ms` if it never becomes one. */
+  readonly under: number;
 }
 
 /** The clock the count is read on and the timer that ticks it: the real ones unless a test passes its own. */
@@ -52,22 +62,38 @@ export function createLoopStalls(clock: StallClock = realStallClock): LoopStalls
   let counted = 0;
   let last = clock.now();
   let stopped = false;
+  /** Marks taken with a lateness under way since the last tick: settled when it ends. */
+  const unsettled: StallMark[] = [];
   const lateness = (now: number) => {
     const late = now - last - TICK_MS;
     return late >= MIN_STALL_MS ? late : 0;
   };
+  /** Counts the lateness that ends now; a mark taken during it that it did not make a stall falls back. */
+  const settle = (now: number) => {
+    const late = lateness(now);
+    counted += late;
+    if (late === 0) for (const m of unsettled) m.ms -= m.under;
+    unsettled.length = 0;
+  };
   const stopTick = clock.repeat(() => {
     const now = clock.now();
-    counted += lateness(now);
+    settle(now);
     last = now;
   }, TICK_MS);
+  const stalledMs = () => (stopped ? counted : counted + lateness(clock.now()));
   return {
-    stalledMs: () => (stopped ? counted : counted + lateness(clock.now())),
-    markMs: () => (stopped ? counted : counted + Math.max(0, clock.now() - last - TICK_MS)),
+    stalledMs,
+    mark: () => {
+      const under = stopped ? 0 : Math.max(0, clock.now() - last - TICK_MS);
+      const m = { ms: counted + under, under };
+      if (under > 0) unsettled.push(m);
+      return m;
+    },
+    heldSince: (m) => Math.max(0, stalledMs() - m.ms),
     stop: () => {
       if (stopped) return;
       // A read after the stop would otherwise count all the time since the last tick as a hold.
-      counted += lateness(clock.now());
+      settle(clock.now());
       stopped = true;
       stopTick();
     },

@@ -260,8 +260,10 @@ export function createSender(options: SenderOptions): Sender {
     // on (attempt-deadline.ts). A timeout or allowance that is not a number cannot be kept: refused.
     const allowance = req.stallAllowanceMs ?? 0;
     let deadline: AttemptDeadline;
+    // Held time is counted from the attempt's start (LoopStalls.heldSince): the deadline's count starts at 0.
+    const mark = allowance > 0 ? stalls.mark() : null;
     try {
-      deadline = attemptDeadline(deadlineFrom, req.timeoutMs, allowance, allowance > 0 ? stalls.markMs() : 0);
+      deadline = attemptDeadline(deadlineFrom, req.timeoutMs, allowance, 0);
     } catch (error) {
       // Herald's own refusal, not the receiver's failure: not counted against it (SendResult.unsent).
       return Promise.resolve(
@@ -361,7 +363,7 @@ export function createSender(options: SenderOptions): Sender {
         setImmediate(() => {
           if (settled) return;
           const now = clock.now();
-          const check = checkDeadline(deadline, moved, allowance > 0 ? stalls.stalledMs() : 0, now);
+          const check = checkDeadline(deadline, moved, mark ? stalls.heldSince(mark) : 0, now);
           if (!check.fire) {
             cancelDeadline = clock.after(onDeadline, check.at - now);
             moved = check.movedMs;

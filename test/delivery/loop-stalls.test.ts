@@ -97,26 +97,47 @@ test('a hold is counted while it goes on and after it, less the part before the 
   stalls.stop();
 });
 
-test('markMs: what a hold under way had gone on before it (under MIN_STALL_MS) is not in a later rise', () => {
+test('mark: what a hold under way had gone on before it (under MIN_STALL_MS) is not in a later rise', () => {
   const loop = drivenClock();
   const stalls = createLoopStalls(loop.clock);
   loop.run(1_000); // on a tick
   loop.hold(TICK_MS + 15); // 15 ms late: no stall yet
   assert.equal(stalls.stalledMs(), 0);
-  const mark = stalls.markMs();
-  assert.equal(mark, 15);
+  const mark = stalls.mark();
+  assert.equal(stalls.heldSince(mark), 0);
   loop.hold(185); // the hold goes on: 200 ms counted from the tick's due time, 185 since the mark
-  assert.equal(stalls.stalledMs() - mark, 185);
+  assert.equal(stalls.heldSince(mark), 185);
   loop.run(0);
-  assert.equal(stalls.stalledMs() - mark, 185, 'after the late tick');
-  // a lateness that ends under MIN_STALL_MS: the count stays under the mark
+  assert.equal(stalls.heldSince(mark), 185, 'after the late tick');
+  stalls.stop();
+  const stopped = stalls.mark();
+  assert.equal(stopped.ms, stalls.stalledMs(), 'stopped: the count');
+});
+
+test('mark: a lateness under way that never becomes a hold takes nothing off a later one', () => {
+  const loop = drivenClock();
+  const stalls = createLoopStalls(loop.clock);
+  loop.run(1_000); // on a tick
+  loop.hold(TICK_MS + 15); // 15 ms late as the mark is taken
+  const mark = stalls.mark();
+  const second = stalls.mark();
+  assert.equal(stalls.heldSince(mark), 0, 'no stall yet');
+  loop.run(0); // the tick runs 15 ms late: no stall
+  assert.equal(stalls.heldSince(mark), 0);
+  loop.run(1_000); // on a tick
+  loop.hold(TICK_MS + 200); // a hold of 200 ms, after the mark
+  assert.equal(stalls.heldSince(mark), 200, 'before the tick runs');
+  loop.run(0);
+  // As a number (stalledMs() and the 15 ms under way) it was 185 (until 2026-12-07).
+  assert.equal(stalls.heldSince(mark), 200, 'after it');
+  assert.equal(stalls.heldSince(second), 200, 'every mark of that lateness');
+  // A lateness that ends under MIN_STALL_MS with a stop settles the marks taken during it too.
   loop.run(1_000);
   loop.hold(TICK_MS + 15);
-  const under = stalls.markMs();
-  loop.run(0);
-  assert.equal(stalls.stalledMs(), under - 15);
+  const atStop = stalls.mark();
   stalls.stop();
-  assert.equal(stalls.markMs(), stalls.stalledMs(), 'stopped: the count');
+  assert.equal(atStop.ms, stalls.stalledMs());
+  stalls.stop();
 });
 
 test('a stop counts the hold going on at it, stops the tick, and the count stays there', () => {

@@ -322,3 +322,42 @@ test('a hold under way when the attempt began is left out from then on only', as
   await pending;
   await sender.close();
 });
+
+test('a lateness under way when the attempt began that never became a hold takes nothing off a later hold', async () => {
+  const loop = drivenClock();
+  const sender = createSender({
+    allowNetworks: ['127.0.0.0/8'],
+    maxResponseBytes: 1024,
+    userAgent: 't',
+    clock: loop.clock,
+  });
+  loop.run(1_000); // on a tick
+  loop.hold(115); // the next tick 15 ms late as the attempt begins: under MIN_STALL_MS, no hold
+  const reached = new Promise<void>((r) => {
+    arrived = r;
+  });
+  let result: SendResult | null = null;
+  const pending = sender
+    .send({ method: 'POST', url, headers: {}, body: '{}', timeoutMs: TIMEOUT, stallAllowanceMs: 10_000 })
+    .then((r) => {
+      result = r;
+    });
+  await reached;
+  const start = 1_115;
+  loop.run(1_000); // the late tick runs (15 ms: not counted), then on a tick at 2,115
+  loop.hold(100 + 200); // a hold of 200 ms, all of it during the attempt
+  const a = { loop, result: () => result, close: async () => {} };
+  assert.equal(await runTo(a, start + TIMEOUT, 2_415), null, 'moved on at the timeout');
+  assert.equal(
+    await runTo(a, start + TIMEOUT + 200 - 1, start + TIMEOUT),
+    null,
+    'pending a millisecond before the timeout plus all that was held',
+  );
+  const timedOut = await runTo(a, start + TIMEOUT + 200, start + TIMEOUT + 200 - 1);
+  assert.equal(
+    timedOut?.error?.message,
+    `the attempt took longer than its ${TIMEOUT} ms timeout, not counting 200 ms this process could not run`,
+  );
+  await pending;
+  await sender.close();
+});
