@@ -5,8 +5,9 @@
  */
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { type buildConnector, Pool } from 'undici';
+import type { buildConnector } from 'undici';
 import { useGrowingQueue } from './pool-queue.ts';
+import { Pool } from './undici-parts.ts';
 
 const KEEP_ALIVE_MS = 10_000;
 

@@ -10,7 +10,7 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import * as tls from 'node:tls';
-import { buildConnector, type Dispatcher } from 'undici';
+import type { buildConnector as BuildConnector, Dispatcher } from 'undici';
 import type { DeliveryProxy } from '../config/config-types.ts';
 import {
   type Cidr,
@@ -34,6 +34,7 @@ import {
   proxyNotTaking,
 } from './proxy-connector.ts';
 import type { SendFn, SendRequest, SendResult } from './send-types.ts';
+import { buildConnector } from './undici-parts.ts';
 
 export interface SenderOptions {
   /** CIDRs delivery may reach although they are not public (HERALD_ALLOW_NETWORKS). */
@@ -160,12 +161,12 @@ export function createSender(options: SenderOptions): Sender {
     ...tlsOptions,
     // forwarded to net/tls.connect: every name is resolved through the guard, at connect time
     lookup,
-  } as buildConnector.BuildOptions);
+  } as BuildConnector.BuildOptions);
   const connect = options.proxy
     ? createProxyConnector({
         proxy: options.proxy,
         lookup,
-        tls: buildConnector({ timeout: CONNECT_TIMEOUT_MS, ...tlsOptions } as buildConnector.BuildOptions),
+        tls: buildConnector({ timeout: CONNECT_TIMEOUT_MS, ...tlsOptions } as BuildConnector.BuildOptions),
         direct,
         timeoutMs: CONNECT_TIMEOUT_MS,
       })

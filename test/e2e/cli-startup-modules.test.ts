@@ -5,7 +5,7 @@
  * process of bin/herald.js with a load hook that lists what it loaded.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
@@ -96,13 +96,22 @@ test('--version and --help load neither undici, the API client nor the signing c
 
 /** What `herald serve`'s main thread loads until it is stopped, with no request made. */
 async function loadedByServe(env: Record<string, string>, hook = HOOK): Promise<string[]> {
+  return (await loadedByServeThreads(env, hook)).main;
+}
+
+/** As loadedByServe, with what its dispatcher thread loaded (the hook's `.worker` file). */
+async function loadedByServeThreads(
+  env: Record<string, string>,
+  hook = HOOK,
+): Promise<{ main: string[]; worker: string[] }> {
   const out = join(dir, `loaded-${++runs}.txt`);
   const herald = await startHerald({
     env: { NODE_OPTIONS: `--import=${hook}`, LOADED_MODULES_OUT: out, ...env },
   });
   await herald.kill('SIGTERM');
   await herald.dispose();
-  return readFileSync(out, 'utf8').split('\n');
+  const lines = (file: string) => readFileSync(file, 'utf8').split('\n');
+  return { main: lines(out), worker: existsSync(`${out}.worker`) ? lines(`${out}.worker`) : [] };
 }
 
 test('herald serve on SQLite, dispatcher on its thread: until a request, the main thread loads no dispatcher, undici, pg or route validators', async () => {
@@ -130,6 +139,21 @@ test('herald serve on SQLite, dispatcher on its thread: until a request, the mai
   const onMain = await loadedByServe({ HERALD_DELIVERY_THREAD: 'false' });
   assert.ok(onMain.some((m) => m.endsWith('/src/delivery/dispatcher.ts')));
   assert.ok(onMain.some((m) => /node_modules\/undici\//.test(m)));
+});
+
+test("herald serve's dispatcher thread loads undici's Pool and connector, not its index (fetch, WebSocket, cookies)", async () => {
+  // The index loads every part of undici, and its cookies module reads globalThis.Headers, which
+  // loads Node's own undici too: ~0.1 s of the thread's CPU at each start (src/delivery/undici-parts.ts).
+  const { worker } = await loadedByServeThreads({});
+  assert.ok(
+    worker.some((m) => m.endsWith('/src/delivery/sender.ts')),
+    'the hook saw the dispatcher thread load the sender',
+  );
+  assert.ok(worker.some((m) => m.endsWith('/node_modules/undici/lib/dispatcher/pool.js')));
+  assert.deepEqual(
+    worker.filter((m) => /node_modules\/undici\/(index\.js$|lib\/(web|mock|cache)\/)/.test(m)),
+    [],
+  );
 });
 
 test("herald serve: Node's built-in fetch (undici) is not loaded by an ES import of node:http", async () => {
