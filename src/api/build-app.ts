@@ -37,6 +37,7 @@ import { answerExpectContinue } from './expect-continue.ts';
 import { closeInactiveUnlessAnswering } from './inactivity-close.ts';
 import { isRouteAccess, ROUTE_ACCESS } from './key-scope.ts';
 import { lazyChildLoggerFactory } from './lazy-request-logger.ts';
+import { lazySerializers } from './lazy-serializers.ts';
 import { lazyValidators } from './lazy-validators.ts';
 import { sayNoStore } from './no-store.ts';
 import { MAX_SEGMENT_UNITS, refuseLongPathSegments } from './path-segment-length.ts';
@@ -165,8 +166,11 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
         verbose: true,
       },
     },
-    // Each route's validators are compiled when it first validates, not all at start (lazy-validators.ts).
-    schemaController: { compilersFactory: { buildValidator: lazyValidators() } },
+    // Each route's validators are compiled when it first validates, not all at start (lazy-validators.ts);
+    // the serializer compiler loads only for a route with a response schema (lazy-serializers.ts).
+    schemaController: {
+      compilersFactory: { buildValidator: lazyValidators(), buildSerializer: lazySerializers() },
+    },
   }) as unknown as FastifyInstance;
 
   app.decorate('heraldConfig', config);

@@ -114,7 +114,7 @@ async function loadedByServeThreads(
   return { main: lines(out), worker: existsSync(`${out}.worker`) ? lines(`${out}.worker`) : [] };
 }
 
-test('herald serve on SQLite, dispatcher on its thread: until a request, the main thread loads no dispatcher, undici, pg or route validators', async () => {
+test('herald serve on SQLite, dispatcher on its thread: until a request, the main thread loads no dispatcher, undici, pg, route validators or serializers, nor Ajv', async () => {
   const NOT_ON_MAIN = [
     /node_modules\/undici\//,
     /\/src\/delivery\/dispatcher\.ts$/,
@@ -122,6 +122,10 @@ test('herald serve on SQLite, dispatcher on its thread: until a request, the mai
     /node_modules\/pg\//,
     // Route validators are compiled at a route's first request (src/api/lazy-validators.ts).
     /node_modules\/@fastify\/ajv-compiler\//,
+    // Nor is the serializer compiler loaded: no route has a response schema (lazy-serializers.ts).
+    /node_modules\/@fastify\/fast-json-stringify-compiler\//,
+    /node_modules\/fast-json-stringify\/index\.js$/, // (its lib/serializer.js runs Fastify's error answers)
+    /node_modules\/ajv\/dist\/ajv\.js$/,
     // The catalog's schema checks (Ajv's drafts 2019-09 and 2020-12) load at the first check.
     /\/src\/domain\/event-type-schema\.ts$/,
     /node_modules\/ajv\/dist\/20(19|20)\.js$/,
