@@ -80,5 +80,8 @@ export function parseBoolean(setting: RawSetting): boolean {
   const value = setting.value.trim().toLowerCase();
   if (['true', '1', 'yes', 'on'].includes(value)) return true;
   if (['false', '0', 'no', 'off'].includes(value)) return false;
-  throw new ConfigError(setting.source, 'expected true or false');
+  throw new ConfigError(
+    setting.source,
+    `expected true or false (or 1/0, yes/no, on/off), got "${setting.value}"`,
+  );
 }

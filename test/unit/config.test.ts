@@ -129,6 +129,26 @@ describe('loadConfig precedence', () => {
     assert.equal(loadConfig({ env: envWith({ HERALD_DELIVERY_THREAD: 'false' }) }).delivery.thread, false);
   });
 
+  test('a switch refused quotes the value and names every spelling it takes', () => {
+    for (const name of ['HERALD_DELIVERY_THREAD', 'HERALD_ALLOW_NEWER_SCHEMA']) {
+      for (const [value, expected] of [
+        ['1', true],
+        ['off', false],
+        ['YES', true],
+        ['no', false],
+      ] as const) {
+        const config = loadConfig({ env: envWith({ [name]: value }) });
+        const taken = name === 'HERALD_DELIVERY_THREAD' ? config.delivery.thread : config.allowNewerSchema;
+        assert.equal(taken, expected, `${name}=${value}`);
+      }
+      assertConfigError(
+        () => loadConfig({ env: envWith({ [name]: 'enabled' }) }),
+        name,
+        /^[A-Z_]+: expected true or false \(or 1\/0, yes\/no, on\/off\), got "enabled"$/,
+      );
+    }
+  });
+
   test('--database overrides HERALD_DATABASE_URL', () => {
     const env = envWith({ HERALD_DATABASE_URL: 'sqlite:/tmp/a.db' });
     assert.equal(loadConfig({ env }).databaseUrl, 'sqlite:/tmp/a.db');
