@@ -220,3 +220,39 @@ test('an endpoint enabled, or its rate limit removed, by a PATCH from a process 
     await close();
   }
 });
+
+test('a rate limit removed by a process ahead while its delivery was leased has the hand-back due at once for a worker in step', async () => {
+  const { ahead, inStep, close } = await aheadAndInStep();
+  try {
+    const { project, endpoints } = await projectWithEndpoints(inStep, 1, Date.now() - 2_000);
+    const endpointId = endpoints[0]!.id;
+    const oneAMinute = { perSecond: 1 / 60 };
+    await inStep.updateEndpoint(project.id, endpointId, { rateLimit: oneAMinute }, Date.now() - 1_500);
+    const [limited] = await inStep.acceptEvents(project.id, [eventInput()], Date.now() - 1_000);
+    const [claimed] = await inStep.claimDueDeliveries({
+      limit: 1,
+      leaseMs: 30_000,
+      now: Date.now(),
+      workerId: 'w1',
+    });
+    assert.equal(claimed?.delivery.id, limited!.deliveries[0]!.id);
+    // Removed while the delivery is leased (the PATCH leaves it alone); the worker, which read the
+    // old limit, puts it off an hour: its write finds the limit gone, due as of the change.
+    await ahead.updateEndpoint(project.id, endpointId, { rateLimit: null }, Date.now() + SKEW_MS);
+    await inStep.releaseDeliveries([
+      {
+        projectId: project.id,
+        deliveryId: claimed.delivery.id,
+        nextAttemptAt: Date.now() + 3_600_000,
+        heldBy: 'w1',
+        leasedUntil: claimed.delivery.leasedUntil,
+        attempts: claimed.delivery.attempts,
+        rateLimited: true,
+        rateLimit: oneAMinute,
+      },
+    ]);
+    assert.deepEqual(await claimIn(inStep), [claimed.delivery.id], 'due once the limit is removed');
+  } finally {
+    await close();
+  }
+});

@@ -405,8 +405,12 @@ export class PostgresStore implements Store {
     // Settings alone (neither `active` nor a rate limit, which may move deliveries) and nothing to
     // check: one statement that locks, writes and returns the row (endpoint-writes.ts), atomic
     // without a transaction.
+    // Its updated_at as claims count time (lease-clock.ts databaseDueTime): a put-back whose limit
+    // was loosened while in flight is due as of it (rate-deferred.ts). Until 2026-12-07 on this
+    // process's clock: one S ahead left such a put-back due S late for every worker.
+    const changedAt = this.#dueAt(now);
     if (!check && active === undefined && fields.rateLimit === undefined) {
-      const out = await patchEndpointSettingsPostgres(this.#pool, projectId, endpointId, fields, now);
+      const out = await patchEndpointSettingsPostgres(this.#pool, projectId, endpointId, fields, changedAt);
       return out ? toEndpoint(out.row) : null;
     }
     let resumed = false;
@@ -415,7 +419,7 @@ export class PostgresStore implements Store {
       // Checked on the row as locked: a rotation (which locks it too) or another PATCH comes
       // before, and is seen, or after.
       if (check && !(await this.#checkLocked(c, projectId, endpointId, now, check))) return null;
-      const out = await patchEndpointSettingsPostgres(c, projectId, endpointId, fields, now);
+      const out = await patchEndpointSettingsPostgres(c, projectId, endpointId, fields, changedAt);
       if (!out) return null;
       later.length = 0;
       // A disable leaves deliveries in flight to their records, their leases judged in the
