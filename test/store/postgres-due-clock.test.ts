@@ -62,6 +62,29 @@ test('an event accepted by a process ahead is due at once for a worker in step',
   }
 });
 
+test("an event accepted by a process ahead is written at the database's time: created, updated and due alike, found by `until` now", async () => {
+  const { ahead, close } = await aheadAndInStep();
+  try {
+    const { project } = await projectWithEndpoints(ahead, 1, Date.now());
+    const [accepted] = await ahead.acceptEvents(project.id, [eventInput()], Date.now() + SKEW_MS);
+    const stored = (await ahead.getDelivery(project.id, accepted!.deliveries[0]!.id))!;
+    assert.equal(stored.createdAt, stored.updatedAt, 'created and updated alike');
+    assert.equal(stored.createdAt, stored.nextAttemptAt, 'created and due alike');
+    const { event } = (await ahead.getEvent(project.id, accepted!.event.id))!;
+    assert.equal(event.createdAt, stored.createdAt, 'the event as its delivery');
+    assert.equal(accepted!.event.createdAt, event.createdAt, 'the accept answers it as stored');
+    assert.ok(event.createdAt <= Date.now() + SOON_MS, `created ${event.createdAt - Date.now()} ms on`);
+    // Listed by a filter up to now by the database's clock (the users' own, if theirs is right).
+    const upToNow = await ahead.listEvents(project.id, { limit: 10, until: Date.now() + SOON_MS });
+    assert.deepEqual(
+      upToNow.data.map((e) => e.id),
+      [event.id],
+    );
+  } finally {
+    await close();
+  }
+});
+
 test('a retry by hand, a recover and an enable by a process ahead make deliveries due at once for a worker in step', async () => {
   const { ahead, inStep, clock, close } = await aheadAndInStep();
   try {

@@ -187,6 +187,8 @@ export async function acceptBatchPostgres(
     projectId: string;
     input: NewEventInput;
     now: number;
+    /** `now` as the database's time (dueBy): its event's and deliveries' ids and times. */
+    at: number;
     /** The lease of this item's job, and what it still allows (shared by the job's items). */
     lease: { of: AcceptLease; room: { left: number } } | null;
     /** Set when this item creates an event. */
@@ -195,6 +197,11 @@ export async function acceptBatchPostgres(
     sameAs: Item | null;
     existingEventId: string | null;
   }
+  // Written at the database's time as the workers' claims count it (lease-clock.ts
+  // databaseDueTime): an accepting process ahead writes its events and their deliveries (ids,
+  // created, updated and due) that much earlier, by the offset its clock check (or its last leasing
+  // accept) proved; no round trip here. Its leases and idempotency windows keep its own clock.
+  const dueBy = databaseDueTime(0, leaseClock?.offsetMs ?? 0);
   const items: Item[][] = jobs.map((j) => {
     const lease = j.lease ? { of: j.lease, room: { left: Math.max(0, j.lease.max) } } : null;
     const count = new DeliveryCount(j.maxDeliveries);
@@ -204,6 +211,7 @@ export async function acceptBatchPostgres(
       projectId: j.projectId,
       input,
       now: j.now,
+      at: j.now + dueBy,
       lease,
       created: null,
       sameAs: null,
@@ -228,7 +236,7 @@ export async function acceptBatchPostgres(
       if (!first) claims.push(item);
     }
   }
-  const eventIds = new Map<Item, string>(all.map((item) => [item, newId(ID_PREFIX.event, item.now)]));
+  const eventIds = new Map<Item, string>(all.map((item) => [item, newId(ID_PREFIX.event, item.at)]));
   if (claims.length) {
     // Sorted, so two batches claiming overlapping keys lock them in the same order (no deadlock).
     claims.sort(
@@ -285,7 +293,7 @@ export async function acceptBatchPostgres(
   const fanned: { item: Item; event: HeraldEvent; targets: FanOutEndpoint[] }[] = [];
   for (const item of all) {
     if (item.sameAs || item.existingEventId) continue;
-    const event = newEvent(eventIds.get(item)!, item.projectId, item.input, item.now);
+    const event = newEvent(eventIds.get(item)!, item.projectId, item.input, item.at);
     const endpoints = endpointsByProject.get(item.projectId) ?? [];
     // Past the job's limit its lists are not kept: it is refused below.
     fanned.push({ item, event, targets: item.count.add(endpoints, event, item.input.onlyEndpointId) ?? [] });
@@ -304,17 +312,13 @@ export async function acceptBatchPostgres(
   if (leaseClock && fanned.some((f) => f.item.lease)) {
     lagMs = databaseLeaseTimes(0, 0, await measureLeaseOffset(leaseClock, () => databaseNowIn(c))).leaseMs;
   }
-  // Due at once as the workers' claims count it (lease-clock.ts databaseDueTime): an accepting
-  // process ahead writes its due times that much earlier, by the offset its clock check (or its
-  // last leasing accept) proved; no round trip here. Its created_at stays on its own clock.
-  const dueBy = databaseDueTime(0, leaseClock?.offsetMs ?? 0);
   // Written with one multi-row INSERT per table.
   const ev: unknown[][] = [[], [], [], [], [], [], [], [], [], []];
   const dl: unknown[][] = [[], [], [], [], [], [], [], []];
   for (const { item, event, targets } of fanned) {
-    const { projectId, now } = item;
-    const deliveries: Delivery[] = targets.map((ep) => newDelivery(projectId, event.id, ep.id, ep.url, now));
-    if (event.callbackUrl) deliveries.push(newDelivery(projectId, event.id, null, event.callbackUrl, now));
+    const { projectId, now, at } = item;
+    const deliveries: Delivery[] = targets.map((ep) => newDelivery(projectId, event.id, ep.id, ep.url, at));
+    if (event.callbackUrl) deliveries.push(newDelivery(projectId, event.id, null, event.callbackUrl, at));
     deliveries.sort((a, b) => cmp(a.id, b.id));
     event.deliveryCount = deliveries.length;
     const payloadJson = JSON.stringify(event.payload);
@@ -335,10 +339,9 @@ export async function acceptBatchPostgres(
       event.callbackUrl,
       event.callbackEnvelope ?? null,
       event.deliveryCount,
-      now,
+      at,
     ]);
     deliveries.forEach((d, i) => {
-      d.nextAttemptAt = d.updatedAt = now + dueBy;
       const lease = i < leased ? item.lease!.of : null;
       // It says its lease's end, as a claim's does: a hand-back names its claim by it (ReleaseItem.leasedUntil).
       if (lease) d.leasedUntil = now + lease.leaseMs + lagMs;
@@ -348,7 +351,7 @@ export async function acceptBatchPostgres(
         d.eventId,
         d.endpointId,
         d.url,
-        now,
+        at,
         lease ? now + lease.leaseMs + lagMs : null,
         lease?.workerId ?? null,
       ]);
@@ -370,10 +373,10 @@ export async function acceptBatchPostgres(
     await run(
       `INSERT INTO deliveries (project_id, id, event_id, endpoint_id, url, status, attempts, next_attempt_at,
          created_at, updated_at, lease_until, leased_by, due_since)
-       SELECT p, i, e, ep, u, 'pending', 0, n + $9::bigint, n, n + $9::bigint, lu, lb, n + $9::bigint
+       SELECT p, i, e, ep, u, 'pending', 0, n, n, n, lu, lb, n
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[])
          AS v(p, i, e, ep, u, n, lu, lb)`,
-      [...dl, dueBy],
+      dl,
       c,
     );
   }
