@@ -279,3 +279,39 @@ test('a rate limit removed by a process ahead while its delivery was leased has 
     await close();
   }
 });
+
+test("a retry a worker ahead by more than its delay wrote counts in the backlog's oldest while another worker sends it", async () => {
+  const { ahead, inStep, clock, close } = await aheadAndInStep();
+  try {
+    const { project } = await projectWithEndpoints(inStep, 1, Date.now() - 2_000);
+    const [accepted] = await inStep.acceptEvents(project.id, [eventInput()], Date.now() - 1_000);
+    const [taken] = await ahead.claimDueDeliveries({
+      limit: 1,
+      leaseMs: 30_000,
+      now: clock(),
+      workerId: 'ahead',
+    });
+    assert.equal(taken?.delivery.id, accepted!.deliveries[0]!.id);
+    // Failed, retried 5 s later by its clock (less than it is ahead).
+    await ahead.recordAttempts(
+      [
+        attemptRecord(taken.delivery, taken.event, {
+          outcome: 'failed',
+          startedAt: clock(),
+          nextAttemptAt: clock() + SOON_MS,
+          workerId: 'ahead',
+          effect: 'none',
+        }),
+      ],
+      { now: clock(), failureThreshold: 100 },
+    );
+    const dueAt = (await inStep.getDelivery(project.id, taken.delivery.id))!.nextAttemptAt;
+    // The worker in step takes it when due and is sending it: it is still late since its due time.
+    assert.deepEqual(await claimIn(inStep, 2 * SOON_MS), [taken.delivery.id]);
+    const { pending, oldestDueAt } = await inStep.backlog(Date.now() + 2 * SOON_MS);
+    assert.equal(pending, 1);
+    assert.equal(oldestDueAt, dueAt);
+  } finally {
+    await close();
+  }
+});

@@ -337,6 +337,10 @@ async function writeRecords(
 
   // A retry due as claims count it (lease-clock.ts databaseDueTime): a worker ahead writes it, and
   // the row's updated_at that its due_since is kept from, earlier by the offset its last claim proved.
+  // Its last_attempt_at too: the backlog's oldest (due-deliveries.ts backlogPostgres) takes a
+  // due_since before it for a row an older version wrote. Until 2026-12-07 on the worker's clock: a
+  // retry due sooner than the worker was ahead went unread there while another worker sent it,
+  // and the delivery showed its last attempt after its updatedAt. The attempt keeps its own times.
   const due = (at: number) => databaseDueTime(at, leaseClock?.offsetMs ?? 0);
   const dv: unknown[][] = [[], [], [], [], [], [], []];
   for (const { rec, options } of flat) {
@@ -353,7 +357,7 @@ async function writeRecords(
       a.deliveryId,
       status,
       status === 'pending' && rec.next.nextAttemptAt !== null ? due(rec.next.nextAttemptAt) : null,
-      a.startedAt,
+      due(a.startedAt),
       due(options.now),
       rec.workerId,
     ]);
