@@ -43,23 +43,41 @@ async function shiftedApi(database: string, shiftMs: number): Promise<HeraldProc
 const claimSoon = (store: PostgresStore) =>
   store.claimDueDeliveries({ limit: 10, leaseMs: 30_000, now: Date.now() + 5_000, workerId: 'in-step' });
 
-test('an event accepted, and a delivery retried by hand, by an API process 60 s ahead are due at once for a worker in step, not a minute later', async () => {
+test('an event accepted, and a delivery retried by hand, by an API process 60 s ahead are due (and the event created) at once for a worker in step, not a minute later', async () => {
   const database = await cluster.pg.createDatabase();
   const ahead = await shiftedApi(database, SKEW_MS);
   const worker = new PostgresStore(database);
   try {
     const { project } = await projectWithEndpoints(worker, 1, Date.now() - 1_000);
-    const accepted = await api<{ id: string; deliveries: { id: string; nextAttemptAt: string }[] }>(
-      ahead.url,
-      TOKEN,
-      'POST',
-      `/api/v1/projects/${project.id}/events`,
-      { type: 'order.created', payload: { n: 1 } },
-    );
+    const accepted = await api<{
+      id: string;
+      createdAt: string;
+      deliveries: { id: string; nextAttemptAt: string; createdAt: string }[];
+    }>(ahead.url, TOKEN, 'POST', `/api/v1/projects/${project.id}/events`, {
+      type: 'order.created',
+      payload: { n: 1 },
+    });
     assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
     const lateBy = Date.parse(accepted.body.deliveries[0]!.nextAttemptAt) - Date.now();
     const taken = await claimSoon(worker);
     assert.equal(taken.length, 1, `the accepted event's delivery is due ${lateBy} ms from now`);
+    // Created at that time too, the event with its delivery (until 2026-12-07 on the API's clock,
+    // a minute after its delivery was due), so `until` now by the database's clock finds it.
+    const d = accepted.body.deliveries[0]!;
+    assert.equal(d.createdAt, d.nextAttemptAt, 'the delivery created when it was due');
+    assert.equal(accepted.body.createdAt, d.createdAt, 'the event created with its delivery');
+    const until = new Date(Date.now() + 5_000).toISOString();
+    const upToNow = await api<{ data: { id: string }[] }>(
+      ahead.url,
+      TOKEN,
+      'GET',
+      `/api/v1/projects/${project.id}/events?until=${encodeURIComponent(until)}`,
+    );
+    assert.deepEqual(
+      upToNow.body.data.map((e) => e.id),
+      [accepted.body.id],
+      'listed until now',
+    );
 
     // A delivery due in an hour (written by the worker), retried by hand through the API ahead.
     const [due] = await worker.acceptEvents(project.id, [eventInput()], Date.now() + 3_600_000);
