@@ -39,6 +39,7 @@ import { isRouteAccess, ROUTE_ACCESS } from './key-scope.ts';
 import { lazyChildLoggerFactory } from './lazy-request-logger.ts';
 import { lazySerializers } from './lazy-serializers.ts';
 import { lazyValidators } from './lazy-validators.ts';
+import { lingerAfterEarlyAnswers } from './lingering-close.ts';
 import { sayNoStore } from './no-store.ts';
 import { MAX_SEGMENT_UNITS, refuseLongPathSegments } from './path-segment-length.ts';
 import { limitPipelinedRequests } from './pipelined-requests.ts';
@@ -202,6 +203,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   app.server.maxHeadersCount = 100;
   // connectionTimeout (slowClientLimits) closes no socket whose request is being answered.
   closeInactiveUnlessAnswering(app);
+  // An answer given before the body was read reaches a client still writing it (lingering-close.ts).
+  lingerAfterEarlyAnswers(app);
   // Connections in all and from one address, so that no client can take every file descriptor.
   limitConnections(
     app.server,
