@@ -112,8 +112,13 @@ export function limitConnections(
         return;
       }
       lingering++;
-      socket.once('close', () => lingering--);
-      socket.setTimeout(REFUSED_LINGER_MS, () => socket.destroy());
+      // From the answer on, not a quiet spell (a socket timeout): a client that kept sending held
+      // its refused connection for as long as it did.
+      const timer = setTimeout(() => socket.destroy(), REFUSED_LINGER_MS);
+      socket.once('close', () => {
+        lingering--;
+        clearTimeout(timer);
+      });
       socket.end(refusal(message));
       socket.resume(); // what it sent is thrown away unread, so its close is not a reset
       return;
