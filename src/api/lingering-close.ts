@@ -28,10 +28,21 @@ export const LINGER_MS = 2_000;
  */
 export const LINGER_BYTES = MAX_BODY_BYTES_LIMIT;
 
+/** Sockets whose destroySoon lingers (lingerAfterEarlyAnswers)… */
+const lingerOnClose = new WeakSet<Socket>();
+/** …and those lingering now. */
 const lingering = new WeakSet<Socket>();
 
-/** Closes `socket` after its answer: FIN, then what the client sends is discarded, within the bounds. */
-function lingerThenClose(socket: Socket): void {
+/** Whether `socket` is closing with a lingering close (errors.ts clientErrorHandler leaves it to it). */
+export const isLingering = (socket: Socket): boolean => lingering.has(socket);
+
+/**
+ * Closes `socket` after its answer, written or being written: FIN, then what the client sends is
+ * discarded, within the bounds. Once per socket.
+ */
+export function lingerThenClose(socket: Socket): void {
+  if (lingering.has(socket)) return;
+  lingering.add(socket);
   if (socket.writable) socket.end();
   let discarded = 0;
   const close = () => socket.destroy();
@@ -57,8 +68,8 @@ export function lingerAfterEarlyAnswers(app: FastifyInstance): void {
   app.addHook('onSend', (request, _reply, payload, done) => {
     const req = request.raw;
     const socket = req.socket as Socket | null;
-    if (socket && !req.complete && !lingering.has(socket)) {
-      lingering.add(socket);
+    if (socket && !req.complete && !lingerOnClose.has(socket)) {
+      lingerOnClose.add(socket);
       const destroySoon = socket.destroySoon;
       socket.destroySoon = function lingeringDestroySoon(this: Socket) {
         // The body was read whole meanwhile: nothing is left to reset over.
