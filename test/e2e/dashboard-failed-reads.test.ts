@@ -37,8 +37,8 @@ describe('dashboard reads that fail after a change of filters (browser)', { time
 
   /**
    * A project of the test's own with one endpoint (to a port nothing listens on) and one event of
-   * `order.paid` whose first attempt is recorded (failed); the UI paths of its project and endpoint,
-   * through a forwarder of the test's own to the server.
+   * `order.paid` whose first attempt is recorded (failed), its next an hour away; the UI paths of
+   * its project and endpoint, through a forwarder of the test's own to the server.
    */
   async function serverWithAttempt(): Promise<{ ui: string; endpointUi: string }> {
     const herald = dash.herald;
@@ -47,8 +47,11 @@ describe('dashboard reads that fail after a change of filters (browser)', { time
     });
     assert.equal(project.status, 201, JSON.stringify(project.body));
     const p = `/api/v1/projects/${project.body.id}`;
+    // Its retry an hour away: with the default schedule the second attempt came 5 s after the
+    // first, and a page that read the stats after it (a loaded machine) showed Attempts 2.
     const endpoint = await api<{ id: string }>(herald.url, ADMIN, 'POST', `${p}/endpoints`, {
       url: 'http://127.0.0.1:9/hooks',
+      retrySchedule: [3_600],
     });
     assert.equal(endpoint.status, 201, JSON.stringify(endpoint.body));
     const sent = await api(herald.url, ADMIN, 'POST', `${p}/events`, { type: 'order.paid', payload: {} });
