@@ -23,8 +23,6 @@ const ENV = {
   HERALD_RETRY_SCHEDULE: '60',
   HERALD_RETRY_JITTER: '0',
 };
-/** Up to a minute to start: the e2e suites share this machine with the others'. */
-const READY_MS = 60_000;
 
 const receivers: ScriptedReceiver[] = [];
 const heralds: HeraldProcess[] = [];
@@ -53,7 +51,7 @@ for (const backend of backends) {
       call<T>(herald.url, TOKEN, method, path, body);
 
     test('300 events to a receiver answering 500: disabled at the threshold, every delivery parked once its attempt ends, nothing sent after', async () => {
-      herald = await startHerald({ env: await backend.env(), readyTimeoutMs: READY_MS });
+      herald = await startHerald({ env: await backend.env() });
       heralds.push(herald);
       const receiver = await startScriptedReceiver(() => ({ status: 500, delayMs: 20 }));
       receivers.push(receiver);

@@ -38,12 +38,10 @@ export function heraldBackends(
       async start() {
         pg = await startPostgres();
         const pgEnv = { ...env, HERALD_DATABASE_URL: await pg.createDatabase() };
-        const herald = await startHerald({ env: pgEnv, readyTimeoutMs: 30_000 });
+        const herald = await startHerald({ env: pgEnv });
         processes.push(herald);
         for (let i = 0; i < workers; i++) {
-          processes.push(
-            await startHerald({ env: pgEnv, args: ['--role', 'worker'], readyTimeoutMs: 30_000 }),
-          );
+          processes.push(await startHerald({ env: pgEnv, args: ['--role', 'worker'] }));
         }
         return herald;
       },

@@ -46,7 +46,7 @@ after(async () => {
 process.umask(0o022);
 
 const serve = async (dataDir: string) => {
-  const p = await startHerald({ dataDir, env, readyTimeoutMs: 30_000 });
+  const p = await startHerald({ dataDir, env });
   processes.push(p);
   return p;
 };

@@ -47,12 +47,10 @@ describe('events send whose COMMIT went through without its answer', { concurren
     url.port = String(proxy.port);
     // Four start at once, each loading Herald's modules and migrating a database of its own: on a
     // 2-core machine at load 11-13 one start took 2.3 s and four at once 10.2-12.9 s (CPU, nothing
-    // waited on), so under a heavier load the harness's default 20 s ran out before a server was
-    // ready. The bound only stops a start that hangs; the other PostgreSQL tests give 30-60 s.
+    // waited on): the harness's wait for the ready line (READY_WAIT_MS) allows for that.
     const server = await startHerald({
       args: ['--role', 'api'],
       env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_DATABASE_URL: url.toString() },
-      readyTimeoutMs: 60_000,
     }).catch(async (error: unknown) => {
       await proxy.close();
       throw error;

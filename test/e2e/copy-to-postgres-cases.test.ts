@@ -389,7 +389,6 @@ describe('copies and refusals', { concurrency: 4 }, () => {
     // work (the key check, finishing endpoint deletes) ran on no data, and would not run again.
     const serve = await startHerald({
       env: { HERALD_DATABASE_URL: target, HERALD_ADMIN_TOKEN: 'copy-served-target-admin-token-0123' },
-      readyTimeoutMs: 30_000,
     });
     try {
       const refused = await copy(dir, target);
@@ -417,7 +416,6 @@ describe('copies and refusals', { concurrency: 4 }, () => {
     const target = `${await postgres.createDatabase()}?application_name=herald-api-1`;
     const serve = await startHerald({
       env: { HERALD_DATABASE_URL: target, HERALD_ADMIN_TOKEN: 'copy-served-target-admin-token-0123' },
-      readyTimeoutMs: 30_000,
     });
     try {
       const refused = await copy(dir, target);
@@ -474,7 +472,6 @@ test('a herald serve started on the target while the copy runs makes it roll bac
     }
     const starting = startHerald({
       env: { HERALD_DATABASE_URL: target, HERALD_ADMIN_TOKEN: 'copy-served-target-admin-token-0123' },
-      readyTimeoutMs: 30_000,
     });
     await new Promise((r) => setTimeout(r, 3_000)); // its connections open (its writes may wait)
     await holder.query('ROLLBACK');

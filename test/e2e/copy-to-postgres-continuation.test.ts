@@ -57,7 +57,6 @@ const serve = async (env: Record<string, string>, role = 'all') => {
     dataDir,
     env: { ...settings(), ...env },
     args: ['--role', role],
-    readyTimeoutMs: 30_000,
   });
   processes.push(p);
   return p;

@@ -43,7 +43,6 @@ const serve = async (env: Record<string, string>, role: 'all' | 'api' | 'worker'
     dataDir,
     env: { HERALD_ADMIN_TOKEN: ADMIN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8', ...env },
     args: ['--role', role],
-    readyTimeoutMs: 30_000,
   });
   processes.push(p);
   return p;

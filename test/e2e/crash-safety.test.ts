@@ -258,7 +258,6 @@ async function runCrashTest(t: TestContext, backend: (typeof BACKENDS)[number]) 
     herald = await startHerald({
       env: { ...HERALD_ENV, ...(await backend.env()) },
       dataDir,
-      readyTimeoutMs: 30_000,
     });
     const { projects, endpointsOf } = await install(herald.url, receiver);
     const byId = new Map<string, AckedEvent>();

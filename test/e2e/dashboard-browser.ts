@@ -100,9 +100,6 @@ export async function startDashboardServer(
     const started = await startHerald({
       dataDir,
       env: { HERALD_ADMIN_TOKEN: adminToken, HERALD_ALLOW_NETWORKS: '127.0.0.0/8', ...env },
-      // Started beside Chromium, on a machine other files load too: at a load of 25-36 two of the
-      // 27 browser files found no ready line within the harness's 20 s (its migrations logged).
-      readyTimeoutMs: 60_000,
     });
     return deletingDataDir(started, dataDir);
   } catch (error) {

@@ -25,6 +25,19 @@ const SHEBANG_ENV: Record<string, string> = Object.fromEntries(
   words(SHEBANG?.[1]).map((assignment) => assignment.split('=', 2) as [string, string]),
 );
 
+/**
+ * How long startHerald waits for the ready line unless told otherwise. The wait only stops a start
+ * that hangs; it is no bound on how fast Herald starts (no test asserts that: bench/ measures it).
+ * A start takes ~2.5 s of Herald's CPU (with its type stripping, 4 starts at load ~12, 2026-12-07),
+ * and a process on a 2-core machine at a load of 20 gets about a tenth of a core: 9-21 s of wall
+ * time at load 12 already, 20-30 s at 20, and four starts at once (cli-commit-answer-lost) four
+ * times that. The default was 20 s, and files raised it one by one to 30 or 60 s as each ran out
+ * (cli-api, backup-restore, the browser files, the PostgreSQL ones): one bound, here, for all. A
+ * file passes a shorter readyTimeoutMs only when it expects no ready line (a start that is refused,
+ * HERALD_LOG_LEVEL=silent).
+ */
+export const READY_WAIT_MS = 120_000;
+
 /** How the ready line announces the URL (see src/main.ts). */
 const READY_PATTERN = /herald ready on (http:\/\/[^\s"]+)/;
 
@@ -35,7 +48,7 @@ export interface StartOptions {
   args?: string[];
   /** Reuse a data directory (restart on the same database); a fresh temporary one otherwise. */
   dataDir?: string;
-  /** Give up waiting for the ready line after this long. */
+  /** Give up waiting for the ready line after this long (READY_WAIT_MS unless given). */
   readyTimeoutMs?: number;
   /** Start under this open-file limit (`ulimit -n`, soft and hard). */
   openFileLimit?: number;
@@ -164,7 +177,7 @@ async function start(options: StartOptions, ownsDataDir: boolean): Promise<Heral
 
   let url: string;
   try {
-    url = await waitForReady(child, () => stdout, exited, options.readyTimeoutMs ?? 20_000);
+    url = await waitForReady(child, () => stdout, exited, options.readyTimeoutMs ?? READY_WAIT_MS);
   } catch (error) {
     child.kill('SIGKILL');
     await exited;

@@ -47,7 +47,6 @@ test('16 batches of 1,000 events to 60 endpoints at once on PostgreSQL under a 1
     // receiver meanwhile was a third of the file's CPU. Without the group bound (GROUP_DELIVERIES)
     // this api process still runs out of heap: every batch after the first failed.
     args: ['--role', 'api'],
-    readyTimeoutMs: 60_000,
   });
   const h = herald;
   let exited = false;

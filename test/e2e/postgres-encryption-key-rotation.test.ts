@@ -33,7 +33,6 @@ async function serve(url: string, role: 'all' | 'api' | 'worker', keys: Record<s
       ...keys,
     },
     args: ['--role', role],
-    readyTimeoutMs: 30_000,
   });
   started.push(p);
   return p;

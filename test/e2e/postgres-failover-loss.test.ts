@@ -39,7 +39,6 @@ async function failoverUnderLoad(primarySettings: Record<string, string>) {
       HERALD_LEASE_MS: '7000',
     },
     args: ['--role', 'all'],
-    readyTimeoutMs: 30_000,
   });
   cleanups.push(() => herald.dispose());
   const project = await call<{ id: string }>(herald.url, TOKEN, 'POST', '/api/v1/projects', { name: 'loss' });

@@ -27,7 +27,6 @@ async function serve(databaseUrl: string, role: 'api' | 'worker' | 'all'): Promi
       HERALD_DATABASE_URL: databaseUrl,
     },
     args: ['--role', role],
-    readyTimeoutMs: 30_000,
   });
   started.push({ stop: () => p.dispose() });
   return p;

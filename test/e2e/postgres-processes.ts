@@ -71,7 +71,6 @@ export async function startPostgresProcesses(
           ...processEnv,
         },
         args: ['--role', role],
-        readyTimeoutMs: 30_000,
       });
       processes.push(p);
       return p;

@@ -35,7 +35,6 @@ before(async () => {
       HERALD_DATABASE_URL: url.toString(),
       HERALD_FAILURE_THRESHOLD: '1',
     },
-    readyTimeoutMs: 30_000,
   });
 });
 after(async () => {

@@ -58,7 +58,6 @@ async function attemptsOut(leaseMs: number, env: Record<string, string> = {}) {
       HERALD_LEASE_MS: String(leaseMs),
       ...env,
     },
-    readyTimeoutMs: 30_000,
   });
   ofTest.push(() => herald.dispose());
   const call = <T>(method: string, path: string, body?: unknown) =>
