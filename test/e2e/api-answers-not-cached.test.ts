@@ -36,7 +36,13 @@ describe('the API’s answers are not kept by the browser (browser)', { timeout:
     await page.getByLabel('Admin token').fill(ADMIN);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Projects' }).waitFor();
-    await page.goto(`${herald.url}/ui${projectPath.slice('/api/v1'.length)}/endpoints/${endpointId}`);
+    // Settled before the click: the panel's own read of /secret on mounting could answer the wait
+    // below instead of Reveal's, and the panels above (charts, waiting deliveries) grow as they load,
+    // so a click could land on one of them. Likely what failed once in CI (2026-12-07, load low): the
+    // secret was read from a /secret answer and never shown within 30 s.
+    await page.goto(`${herald.url}/ui${projectPath.slice('/api/v1'.length)}/endpoints/${endpointId}`, {
+      waitUntil: 'networkidle',
+    });
     const revealed = page.waitForResponse((response) => response.url().endsWith('/secret'));
     await page.getByRole('button', { name: 'Reveal' }).click();
     const secret = ((await (await revealed).json()) as { secret: string }).secret;
