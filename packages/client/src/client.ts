@@ -34,7 +34,10 @@ export class HeraldClient extends EndpointCalls {
   }
 
   // ── installation ───────────────────────────────────────────────────────
-  /** This installation's delivery settings: timeout default and maximum, default retry schedule. */
+  /**
+   * This installation's settings: timeout default and maximum, default retry schedule, and the
+   * largest request body (`requests.maxBodyBytes`, this client's `maxBodyBytes` option to give).
+   */
   getInstallation(call: CallOptions = {}): Promise<Installation> {
     return this.request('GET', '/installation', { signal: call.signal, expect: INSTALLATION });
   }

@@ -99,8 +99,8 @@ export interface OperationalEvent {
 }
 
 /**
- * This installation's delivery settings that shape endpoints (`GET /api/v1/installation`, any valid
- * token): nothing secret.
+ * This installation's settings that shape endpoints and requests (`GET /api/v1/installation`, any
+ * valid token): nothing secret.
  */
 export interface Installation {
   delivery: {
@@ -112,6 +112,15 @@ export interface Installation {
     retrySchedule: number[];
     /** The share of each delay drawn at random (0.2: ±20 %; HERALD_RETRY_JITTER). */
     retryJitter: number;
+    [field: string]: unknown;
+  };
+  /** What shapes requests. */
+  requests: {
+    /**
+     * Largest request body in bytes (HERALD_MAX_BODY_BYTES); a larger one is refused 413. Give it
+     * to a client as its `maxBodyBytes` option, and an event too large throws before it is sent.
+     */
+    maxBodyBytes: number;
     [field: string]: unknown;
   };
   [field: string]: unknown;

@@ -5,7 +5,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type HeraldProcess, startHerald } from '../../../test/e2e/harness.ts';
-import { type DeliveryState, HeraldApiError, HeraldClient, paginate } from '../src/index.ts';
+import {
+  type DeliveryState,
+  HeraldApiError,
+  HeraldClient,
+  HeraldEventTooLargeError,
+  paginate,
+} from '../src/index.ts';
 
 const ADMIN = 'client-admin-token-0123456789abcdef';
 
@@ -247,6 +253,7 @@ describe('@herald/client', () => {
       retrySchedule: [5, 300, 1800, 7200, 18000, 36000, 36000],
       retryJitter: 0.2,
     });
+    assert.deepEqual(installation.requests, { maxBodyBytes: 1048576 });
     const project = await client.createProject({ name: 'installation' });
     const { key } = await client.createApiKey(project.id, 'sender', { scope: 'send' });
     const sender = new HeraldClient({ url: herald.url, token: key });
@@ -643,6 +650,31 @@ describe('@herald/client: a Herald whose body limit is below maxBodyBytes', () =
       assert.deepEqual(after[0]?.payload, 'before');
     } finally {
       await client.close();
+    }
+  });
+
+  test('given the installation’s requests.maxBodyBytes, a client refuses an event over it before sending anything', async () => {
+    const admin = new HeraldClient({ url: herald.url, token: ADMIN });
+    const project = await admin.createProject({ name: 'told the limit' });
+    const { requests } = await admin.getInstallation();
+    assert.equal(requests.maxBodyBytes, 16384);
+    const client = new HeraldClient({ url: herald.url, token: ADMIN, maxBodyBytes: requests.maxBodyBytes });
+    try {
+      const big = { type: 'note', payload: 'x'.repeat(20_000) };
+      for (const send of [
+        () => client.sendEvent(project.id, big),
+        () => client.sendEvents(project.id, [big]),
+      ]) {
+        await assert.rejects(send(), (error: unknown) => {
+          assert.ok(error instanceof HeraldEventTooLargeError, String(error));
+          assert.equal(error.maxBodyBytes, 16384);
+          return true;
+        });
+      }
+      assert.deepEqual((await admin.listEvents(project.id)).data, [], 'nothing sent, nothing stored');
+    } finally {
+      await client.close();
+      await admin.close();
     }
   });
 });

@@ -379,9 +379,15 @@ export const COMPONENT_SCHEMAS = {
         ),
         retryJitter: described('± share of each delay drawn at random (0.2: ±20 %)', number),
       }),
+      requests: object({
+        maxBodyBytes: described(
+          'Largest request body in bytes (HERALD_MAX_BODY_BYTES); a larger one is refused 413 HERALD_ERR_BODY_TOO_LARGE',
+          integer,
+        ),
+      }),
     },
     [],
-    'Settings of this installation that shape endpoints (HERALD_DELIVERY_TIMEOUT_MS, …); nothing secret',
+    'Settings of this installation that shape endpoints and requests (HERALD_DELIVERY_TIMEOUT_MS, HERALD_MAX_BODY_BYTES, …); nothing secret',
   ),
   Health: object({ status: { type: 'string', enum: ['ok'] } }),
   Readiness: object({
