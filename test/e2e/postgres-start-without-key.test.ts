@@ -5,6 +5,9 @@
  * process said. It now warns at start, naming the setting; with a key it says nothing of it.
  */
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { type TestPostgres, withPostgres } from '../support/postgres.ts';
@@ -93,4 +96,29 @@ test('without HERALD_ENCRYPTION_KEY on a database whose secrets are sealed: refu
   // Nothing is stored unsealed by a process that does not start: the warning would send the
   // operator after the wrong problem.
   assert.doesNotMatch(run.stdout + run.stderr, /stored in PostgreSQL as they are given, unsealed/);
+});
+
+test('with HERALD_ENCRYPTION_KEY on PostgreSQL, a data directory holding a SQLite install’s key file: not called a key this database retired', async () => {
+  // A SQLite install of its own made the key file (the embedded default's); PostgreSQL never reads
+  // it, so it is neither "retired by a rotation" nor "beside the database". Before, the start said so.
+  const dir = mkdtempSync(join(tmpdir(), 'herald-pg-key-file-'));
+  try {
+    const sqlite = await startHerald({ dataDir: dir, env: { HERALD_ADMIN_TOKEN: TOKEN } });
+    await sqlite.kill('SIGTERM');
+    const keyFile = join(dir, 'encryption-key');
+    assert.ok(existsSync(keyFile), sqlite.output());
+    const url = await server.createDatabase();
+    const herald = await startHerald({
+      dataDir: dir,
+      env: { HERALD_DATABASE_URL: url, HERALD_ADMIN_TOKEN: TOKEN, HERALD_ENCRYPTION_KEY: KEY },
+    });
+    try {
+      const named = herald.logLines().filter((l) => l.file === keyFile || String(l.msg).includes(keyFile));
+      assert.deepEqual(named, [], herald.output());
+    } finally {
+      await herald.dispose();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -139,10 +139,13 @@ function announceGeneratedToken(config: Config): void {
  * The data directory's key file when HERALD_ENCRYPTION_KEY is set and the file holds a key that is
  * neither it nor one of HERALD_ENCRYPTION_KEY_PREVIOUS: the embedded default's key after a rotation
  * away from it, which operations.md says to move out (a start without the variable is refused
- * rather than taking it). Null otherwise, or when the file cannot be read (the start says so).
+ * rather than taking it). Null otherwise, or when the file cannot be read (the start says so). Null
+ * on PostgreSQL: only the embedded SQLite default reads that file, so a key there belongs to some
+ * SQLite install (one `herald-data/` shared with it), neither retired by this database's rotation
+ * nor beside it.
  */
 function retiredEncryptionKeyFile(config: Config): string | null {
-  if (!config.encryptionKey) return null;
+  if (!config.encryptionKey || !config.databaseUrl.startsWith('sqlite:')) return null;
   let fileKey: string | null;
   try {
     fileKey = readEncryptionKeyFile(config.dataDir);
