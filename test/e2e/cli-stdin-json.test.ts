@@ -6,12 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, createWriteStream, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HeraldClient } from '@herald/client';
 import { MAX_STDIN_BYTES } from '../../src/cli/read-text-file.ts';
+import { sparseFile, writeToFifo } from '../support/oversized-files.ts';
 import { runHeraldInProcess } from '../support/run-herald-in-process.ts';
 import { type HeraldProcess, runHerald, startHerald } from './harness.ts';
 
@@ -89,15 +90,8 @@ describe('herald CLI: JSON flags from stdin', () => {
     const endpoint = await client.createEndpoint(project.id, { url: 'https://hooks.example/file-limit' });
     const conn = ['--url', server.url, '--token', ADMIN, '--project', project.id];
     const dir = mkdtempSync(join(tmpdir(), 'herald-file-limit-'));
-    /** A file of `bytes` bytes, sparse: `{` and then NULs, so not JSON (nor a secret) past its size check. */
-    const sized = (name: string, bytes: number) => {
-      const path = join(dir, name);
-      const fd = openSync(path, 'w');
-      writeSync(fd, '{');
-      writeSync(fd, '}', bytes - 1);
-      closeSync(fd);
-      return path;
-    };
+    /** A file of `bytes` bytes, not JSON (nor a secret) past its size check. */
+    const sized = (name: string, bytes: number) => sparseFile(join(dir, name), bytes);
     try {
       const over = sized('over.json', MAX_STDIN_BYTES + 1);
       const line = (flag: string) =>
@@ -122,12 +116,7 @@ describe('herald CLI: JSON flags from stdin', () => {
         killAfterMs: 60_000,
       });
       // 16 MiB more than the bound: the CLI stops reading at it, so the rest cannot be written.
-      const writer = createWriteStream(fifo);
-      const written = new Promise<string>((resolve) => {
-        writer.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? String(error)));
-        writer.on('finish', () => resolve('all written'));
-      });
-      writer.end('x'.repeat(MAX_STDIN_BYTES + 16 * 1024 * 1024));
+      const written = writeToFifo(fifo, 'x'.repeat(MAX_STDIN_BYTES + 16 * 1024 * 1024));
       const fromFifo = await piped;
       assert.equal(await written, 'EPIPE', 'the CLI read no further than the bound');
       assert.equal(fromFifo.code, 1, fromFifo.stderr);
