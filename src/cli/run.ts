@@ -6,16 +6,16 @@
 import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { type CliIo, type CliOutput, setExitCode, withCliIo } from './cli-io.ts';
-import { commandGroups } from './command-groups.ts';
+import { commandGroupsFor } from './command-groups.ts';
 import { helpAfterUsageErrors } from './help-after-errors.ts';
 
 /** Runs `argv` (the arguments after `herald`) and resolves to the exit code. */
-export function run(argv: readonly string[], io: CliIo): Promise<number> {
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const program = new Command('herald')
     .description('Herald: self-hosted webhook platform')
     .version(packageJson.version)
     .showHelpAfterError();
-  for (const command of commandGroups()) program.addCommand(command);
+  for (const command of await commandGroupsFor(argv)) program.addCommand(command);
   helpAfterUsageErrors(program);
   onIo(program, io);
   return withCliIo(io, async () => {

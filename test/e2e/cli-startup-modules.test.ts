@@ -114,7 +114,7 @@ async function loadedByServeThreads(
   return { main: lines(out), worker: existsSync(`${out}.worker`) ? lines(`${out}.worker`) : [] };
 }
 
-test('herald serve on SQLite, dispatcher on its thread: until a request, the main thread loads no dispatcher, undici, pg, route validators or serializers, nor Ajv', async () => {
+test("herald serve on SQLite, dispatcher on its thread: until a request, the main thread loads no dispatcher, undici, pg, route validators or serializers, nor Ajv, nor the other commands' modules", async () => {
   const NOT_ON_MAIN = [
     /node_modules\/undici\//,
     /\/src\/delivery\/dispatcher\.ts$/,
@@ -137,6 +137,11 @@ test('herald serve on SQLite, dispatcher on its thread: until a request, the mai
   );
   assert.deepEqual(
     modules.filter((m) => NOT_ON_MAIN.some((pattern) => pattern.test(m))),
+    [],
+  );
+  // Nor the other commands' modules: the CLI builds serve's alone (src/cli/command-groups.ts).
+  assert.deepEqual(
+    modules.filter((m) => /\/src\/cli\/(commands\/(?!serve)[^/]+|api-connection)\.ts$/.test(m)),
     [],
   );
   // The other side: a dispatcher on the main thread loads them there.

@@ -13,7 +13,7 @@ import { commandGroups } from '../../src/cli/command-groups.ts';
 const CLI_DOC = readFileSync(resolve(import.meta.dirname, '../../docs/cli.md'), 'utf8');
 
 /** `herald events send` and the like, with their own flags (help excluded). */
-function commands(): { name: string; flags: string[] }[] {
+async function commands(): Promise<{ name: string; flags: string[] }[]> {
   const found: { name: string; flags: string[] }[] = [];
   const walk = (command: Command, prefix: string) => {
     const name = `${prefix} ${command.name()}`.trim();
@@ -24,7 +24,7 @@ function commands(): { name: string; flags: string[] }[] {
     for (const sub of command.commands) walk(sub, name);
   };
   // serve's flags are its settings, documented in configuration.md.
-  for (const command of commandGroups().filter((c) => c.name() !== 'serve')) {
+  for (const command of (await commandGroups()).filter((c) => c.name() !== 'serve')) {
     walk(command, 'herald');
   }
   return found;
@@ -32,8 +32,8 @@ function commands(): { name: string; flags: string[] }[] {
 
 const mentions = (flag: string) => new RegExp(`${flag}(?![a-z-])`).test(CLI_DOC);
 
-test('docs/cli.md names every command of the CLI', () => {
-  const all = commands();
+test('docs/cli.md names every command of the CLI', async () => {
+  const all = await commands();
   assert.ok(all.length > 20, `found the commands: ${all.map((c) => c.name).join(', ')}`);
   const missing = all
     .map((c) => c.name)
@@ -46,13 +46,15 @@ test('docs/cli.md names every command of the CLI', () => {
   assert.deepEqual(missing, []);
 });
 
-test('docs/cli.md names every flag of the CLI', () => {
-  const missing = commands().flatMap((c) => c.flags.filter((f) => !mentions(f)).map((f) => `${c.name} ${f}`));
+test('docs/cli.md names every flag of the CLI', async () => {
+  const missing = (await commands()).flatMap((c) =>
+    c.flags.filter((f) => !mentions(f)).map((f) => `${c.name} ${f}`),
+  );
   assert.deepEqual(missing, []);
 });
 
-test('herald serve --help says where the settings it has no flag for are', () => {
-  const serve = commandGroups().find((c) => c.name() === 'serve');
+test('herald serve --help says where the settings it has no flag for are', async () => {
+  const serve = (await commandGroups()).find((c) => c.name() === 'serve');
   assert.ok(serve);
   // Its flags are 8 of some 40 settings: the rest are HERALD_* variables only.
   assert.match(serve.helpInformation(), /HERALD_\*\s+environment\s+variable[\s\S]*docs\/configuration\.md/);

@@ -12,9 +12,9 @@ import { commandGroups } from '../../src/cli/command-groups.ts';
 import { CommandError } from '../../src/cli/run-command.ts';
 
 /** Fresh commands (commander keeps parsed values on them): the API commands (those with --url). */
-function apiCommands(): Command[] {
+async function apiCommands(): Promise<Command[]> {
   // A group's subcommands, or the command itself when it has none (listen).
-  return commandGroups()
+  return (await commandGroups())
     .flatMap((g) => (g.commands.length > 0 ? g.commands : [g]))
     .filter((c) => c.options.some((o) => o.long === '--url'));
 }
@@ -26,7 +26,7 @@ const pathOf = (c: Command): string => (c.parent ? `${c.parent.name()} ${c.name(
  * checkEmptyIds then sees is what the real action would see.
  */
 async function parsed(path: string, values: string[], flags: Record<string, string>): Promise<Command> {
-  const command = apiCommands().find((c) => pathOf(c) === path);
+  const command = (await apiCommands()).find((c) => pathOf(c) === path);
   assert.ok(command, path);
   command.exitOverride().action(() => {});
   await command.parseAsync([...values, ...Object.entries(flags).flat()], { from: 'user' });
@@ -45,7 +45,7 @@ function filled(command: Command): { values: string[]; flags: Record<string, str
 describe('CLI: empty ids', () => {
   test('every argument, --project and --endpoint of every API command: empty is refused naming it', async () => {
     let checked = 0;
-    for (const command of apiCommands()) {
+    for (const command of await apiCommands()) {
       const path = pathOf(command);
       const { values, flags } = filled(command);
       for (const [i, argument] of command.registeredArguments.entries()) {
@@ -107,7 +107,7 @@ describe('CLI: other empty flags', () => {
     // command is about.
     let checked = 0;
     const wrong: string[] = [];
-    for (const command of apiCommands()) {
+    for (const command of await apiCommands()) {
       const path = pathOf(command);
       const { values, flags } = filled(command);
       for (const option of command.options) {

@@ -21,7 +21,8 @@ export function serveCommand(): Command {
       .option('--allow-networks <cidrs>', 'private CIDRs deliveries may reach (env HERALD_ALLOW_NETWORKS)')
       .option('--log-level <level>', 'fatal … trace, or silent (env HERALD_LOG_LEVEL, default info)')
       .option('--public-url <url>', 'base URL of links, a host root (env HERALD_PUBLIC_URL)')
-      // The server's modules load only when serve runs: src/cli/main.ts builds every command at start.
+      // The server's modules load only when serve runs: the CLI builds serve's command alone at start
+      // (command-groups.ts).
       .action((flags: ConfigFlags) => runCommand(async () => (await import('./serve-run.ts')).serve(flags)))
   );
 }
