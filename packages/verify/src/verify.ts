@@ -87,6 +87,14 @@ export function verifyWebhook<T = unknown>(input: VerifyInput): VerifiedWebhook<
     );
   }
   const hasStaticKey = scheme.name === 'hmac-sha1-url' && options.key !== undefined;
+  // An empty key (`key: process.env.PPG_PROJECT_ID`, set but empty) is one anyone can sign with
+  // from the request alone: refused as an empty secret is. Herald never signs with one.
+  if (hasStaticKey && (typeof options.key !== 'string' || options.key === '')) {
+    throw new WebhookVerificationError(
+      'HERALD_VERIFY_CONFIG',
+      'options.key must be a non-empty string (PushPushGo: your project id), or left out to use the secret',
+    );
+  }
   if (scheme.needsSecret && !hasStaticKey && (secrets.length === 0 || secrets.some((s) => !s))) {
     throw new WebhookVerificationError('HERALD_VERIFY_CONFIG', `Scheme ${scheme.name} needs a secret`);
   }

@@ -209,6 +209,35 @@ describe('CONFIG', () => {
     rejects(() => verify(cast({ ...base, secret: undefined, secrets: SECRET })), 'HERALD_VERIFY_CONFIG');
     rejects(() => verify(cast({ ...base, secret: undefined, secrets: [SECRET, 7] })), 'HERALD_VERIFY_CONFIG');
   });
+  // `key: process.env.PPG_PROJECT_ID` set but empty (`PPG_PROJECT_ID=` in a .env file) was taken as
+  // the HMAC key until 2026-12-07: anyone computes HMAC-SHA1('', URL + fields) from the request
+  // itself, and a forged request was accepted, where an empty secret is refused. Herald refuses an
+  // empty key for an endpoint, so no genuine delivery is signed with one.
+  test('hmac-sha1-url: an empty or non-string key is a configuration error, not a key anyone can sign with', () => {
+    const url = 'https://receiver.example/ppg/webhook';
+    const forged = sign({
+      scheme: 'hmac-sha1-url',
+      options: { key: 'placeholder' },
+      id: 'evt_1',
+      timestamp: NOW / 1000,
+      url,
+      content: { projectId: 'p1', ppgId: 'x' },
+    });
+    // What a forger sends: the same request, signed with the empty key.
+    const text = `${url}ppgIdxprojectIdp1`;
+    const headers = { ...forged.headers, 'x-signature': nodeHash.hmac('sha1', '', [text], 'base64') };
+    const base = { scheme: 'hmac-sha1-url' as const, payload: forged.body ?? '', headers, url, now: NOW };
+    for (const key of ['', null, 42]) {
+      for (const secret of [undefined, SECRET]) {
+        rejects(
+          () => verify({ ...base, secret, options: { key: key as string } }),
+          'HERALD_VERIFY_CONFIG',
+          500,
+        );
+        assert.throws(() => verify({ ...base, secret, options: { key: key as string } }), /options\.key/);
+      }
+    }
+  });
   test('a parsed body instead of the raw one', () => {
     const base = input('standard');
     rejects(() => verify({ ...base, payload: content as unknown as string }), 'HERALD_VERIFY_CONFIG');
