@@ -1,6 +1,7 @@
 /**
  * `github` — `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, body)>`. No timestamp: GitHub's
- * format has none, so replays can only be caught by de-duplicating on `webhook-id`.
+ * format has none, and `webhook-id` is not signed, so a replay (with any id) verifies at any time
+ * (docs/signatures.md, "Replays").
  * Carries one signature: the newest secret.
  */
 
