@@ -564,6 +564,42 @@ describe('herald listen against a real Herald', () => {
     }
   });
 
+  // Herald gives up on an attempt after the endpoint's timeoutMs and sends it again later: a
+  // receiver slower than that gets every event twice or more. Until 2026-12-07 listen --endpoint
+  // waited 10 s (--timeout's default) whatever the endpoint's, and printed such a copy as delivered.
+  test("--endpoint without --timeout gives each forward the endpoint's timeoutMs, as Herald gives its attempts", async () => {
+    const project = await client.createProject({ name: 'listen-endpoint-timeout' });
+    const endpoint = await client.createEndpoint(project.id, {
+      url: 'https://example.test/slow',
+      timeoutMs: 500,
+    });
+    const slow = await receiver(1_500);
+    const forwardTo = `${slow.url}/hook`;
+    const p = listenTo(project.id, forwardTo, ['--endpoint', endpoint.id]);
+    try {
+      await p.waitFor(/herald listen: forwarding/);
+      const event = await client.sendEvent(project.id, { type: 'a', payload: {} });
+      await p.waitFor(new RegExp(`${event.id} a → `), 10_000);
+      await p.waitFor(
+        new RegExp(
+          `${event.id} a → failed: no complete answer within 500 ms \\(the endpoint's timeoutMs; --timeout to change it\\)`,
+        ),
+      );
+    } finally {
+      p.kill();
+    }
+    // --timeout given: it decides, whatever the endpoint's.
+    const q = listenTo(project.id, forwardTo, ['--endpoint', endpoint.id, '--timeout', '5000']);
+    try {
+      await q.waitFor(/herald listen: forwarding/);
+      const event = await client.sendEvent(project.id, { type: 'a', payload: {} });
+      await q.waitFor(new RegExp(`${event.id} a → 204 \\(\\d+ ms\\)`), 10_000);
+    } finally {
+      q.kill();
+      await slow.close();
+    }
+  });
+
   test('a window of more than 2,000 events is said when new ones are cut short, not at every poll for a burst before the start', async () => {
     const project = await client.createProject({ name: 'listen-burst' });
     const burst = () =>

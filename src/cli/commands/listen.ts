@@ -90,7 +90,13 @@ export function listenCommand(): Command {
         'comma-separated event types to forward (default: all); with --endpoint, narrows its filter',
       )
       .addOption(countFlag('--interval <ms>', 'poll this often', 1000))
-      .addOption(countFlag('--timeout <ms>', 'give up on the local receiver after this long', 10_000)),
+      .addOption(
+        countFlag(
+          '--timeout <ms>',
+          "give up on the local receiver after this long (with --endpoint and no --timeout: the endpoint's timeoutMs)",
+          10_000,
+        ),
+      ),
   ).action((flags: ListenFlags, command: Command) =>
     runCommand(async () => {
       // A refusal of the API names the flag it came from, as the other API commands' do (print.ts).
@@ -110,7 +116,7 @@ export function listenCommand(): Command {
         ).message;
       checkEmptyIds(command);
       try {
-        await listen(flags, describe);
+        await listen(flags, describe, command.getOptionValueSource('timeout') !== 'default');
       } catch (error) {
         const foreign = notHerald(error, flags, describeApi);
         if (foreign) throw foreign;
@@ -121,7 +127,11 @@ export function listenCommand(): Command {
   );
 }
 
-async function listen(flags: ListenFlags, describeError: (error: unknown) => string): Promise<void> {
+async function listen(
+  flags: ListenFlags,
+  describeError: (error: unknown) => string,
+  timeoutGiven: boolean,
+): Promise<void> {
   let target: URL;
   try {
     target = new URL(flags.forwardTo);
@@ -249,6 +259,8 @@ async function listen(flags: ListenFlags, describeError: (error: unknown) => str
       shape,
       intervalMs,
       timeoutMs,
+      // Without --timeout, an endpoint's forwards get its timeoutMs, as Herald's attempts do.
+      endpointTimeout: endpoint !== undefined && !timeoutGiven,
       ...(ca === undefined ? {} : { ca }),
       log: printLine,
       describeError,

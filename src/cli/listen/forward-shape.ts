@@ -25,6 +25,11 @@ export interface ForwardShape {
   /** The event types forwarded (empty: all). */
   eventTypes: string[];
   /**
+   * The endpoint's time limit per attempt (its timeoutMs), after which Herald gives up on an
+   * attempt and sends it again later; null without an endpoint.
+   */
+  timeoutMs: number | null;
+  /**
    * Why the endpoint is disabled (its disabledReason, `disabled` when none is given), or null when
    * it is active or there is none. Its live events are forwarded all the same: see `disabledLine`.
    */
@@ -75,6 +80,7 @@ export function endpointShape(
     secrets: all,
     // Its own filter: --types narrows it (`forwards`), as it narrows test sends.
     eventTypes: ep.eventTypes,
+    timeoutMs: ep.timeoutMs,
     disabled: ep.status === 'active' ? null : (ep.disabledReason ?? 'disabled'),
     dev: ep.dev,
     endpointId: ep.id,
@@ -101,6 +107,7 @@ export function localShape(
     secret: key,
     secrets: [key],
     eventTypes: types ?? [],
+    timeoutMs: null,
     disabled: null,
     dev: true,
     endpointId: null,

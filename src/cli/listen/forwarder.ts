@@ -93,7 +93,14 @@ export interface ForwarderOptions {
   forwardTo: string;
   shape: ForwardShape;
   intervalMs: number;
+  /** How long a forward may take, its answer included (--timeout, or its default). */
   timeoutMs: number;
+  /**
+   * --timeout was not given and there is an endpoint: each forward gets the endpoint's timeoutMs
+   * (`shape.timeoutMs`, read again with the shape) instead, as Herald gives each attempt, so a
+   * receiver too slow for Herald fails here too rather than being printed as delivered.
+   */
+  endpointTimeout?: boolean;
   /** PEM certificates to trust for an https forwardTo, besides the system's CAs (--forward-ca-file). */
   ca?: string;
   log: (line: string) => void;
@@ -195,16 +202,23 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
     }
   };
 
+  /** The time limit of the next forward, and what set it (said when it runs out). */
+  const limit = (): { ms: number; from: string } =>
+    o.endpointTimeout && shape.timeoutMs !== null
+      ? { ms: shape.timeoutMs, from: "the endpoint's timeoutMs; --timeout to change it" }
+      : { ms: o.timeoutMs, from: '--timeout' };
+
   const forward = async (event: EventSummary) => {
     const built = forwardRequest(shape, event, o.forwardTo, Date.now());
     const started = performance.now();
     const polling = activity;
-    activity = `the forward of ${event.id} to ${o.forwardTo} (up to ${o.timeoutMs} ms, --timeout)`;
+    const { ms: timeoutMs, from } = limit();
+    activity = `the forward of ${event.id} to ${o.forwardTo} (up to ${timeoutMs} ms, ${from})`;
     forwarding = true;
     // One deadline for the whole forward, its answer's body included: undici's headersTimeout and
     // bodyTimeout bound each wait, so a receiver sending its body a chunk at a time held it (and
     // a Ctrl-C waiting for it) for as long as it kept sending.
-    const deadline = AbortSignal.timeout(o.timeoutMs);
+    const deadline = AbortSignal.timeout(timeoutMs);
     try {
       const res = await request(built.url, {
         dispatcher,
@@ -226,9 +240,7 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
         `${event.id} ${event.type}${event.test ? ' (test)' : ''} → ${res.statusCode} (${ms} ms)${answer ? `: ${answer}` : ''}`,
       );
     } catch (error) {
-      const why = deadline.aborted
-        ? `no complete answer within ${o.timeoutMs} ms (--timeout)`
-        : failure(error);
+      const why = deadline.aborted ? `no complete answer within ${timeoutMs} ms (${from})` : failure(error);
       o.log(`${event.id} ${event.type} → failed: ${why}`);
     } finally {
       activity = polling;
