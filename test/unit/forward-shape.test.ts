@@ -171,3 +171,30 @@ test("the start line says what signs an endpoint's forwards: its secret, its sta
   );
   assert.equal(line({ scheme: 'none' }), 'as endpoint ep_01 (unsigned, as its scheme none)');
 });
+
+// hmac-sha1-url signs the URL: a copy is signed for the URL it is sent to (--forward-to), which a
+// receiver that rebuilds its URL from the request (the SDK's adapters by default) verifies, and a
+// receiver given the endpoint's public URL as a fixed `url` refuses (docs/cli.md says so).
+test("hmac-sha1-url: a copy is signed for --forward-to, not the endpoint's URL; the shape holds its timeoutMs", () => {
+  const ppg = endpoint({
+    url: 'https://public.example/ppg?source=herald',
+    envelope: 'raw',
+    signature: { scheme: 'hmac-sha1-url', key: 'project-42' },
+    timeoutMs: 2_500,
+  });
+  const shape = endpointShape(ppg, 'unused-secret', null);
+  assert.equal(shape.timeoutMs, 2_500);
+  assert.equal(localShape(undefined, null).timeoutMs, null);
+  const req = forwardRequest(shape, event(), 'http://127.0.0.1:3000/ppg', Date.now());
+  const check = (url: string) =>
+    verifyWebhook({
+      scheme: 'hmac-sha1-url',
+      payload: req.body!,
+      headers: req.headers,
+      url,
+      method: 'POST',
+      options: { key: 'project-42' },
+    });
+  assert.deepEqual(check('http://127.0.0.1:3000/ppg').payload, { amount: '5', player: '{"id":7}' });
+  assert.throws(() => check(ppg.url), /No matching signature/);
+});
