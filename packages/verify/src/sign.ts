@@ -54,6 +54,17 @@ export function sign(input: SignInput): SignedRequest {
   const method = input.method ?? 'POST';
   const options = input.options ?? {};
   const secrets = input.secrets ?? (input.secret !== undefined ? [input.secret] : []);
+  // An empty key would sign with '' (verify() refuses it: anyone can sign with it).
+  if (
+    scheme.name === 'hmac-sha1-url' &&
+    options.key !== undefined &&
+    (typeof options.key !== 'string' || options.key === '')
+  ) {
+    throw new WebhookSigningError(
+      'HERALD_SIGN_INVALID_INPUT',
+      'options.key must be a non-empty string, or left out to sign with the secret',
+    );
+  }
   if (scheme.needsSecret && secrets.length === 0 && !(scheme.name === 'hmac-sha1-url' && options.key)) {
     throw new WebhookSigningError('HERALD_SIGN_NO_SECRET', `Scheme ${scheme.name} needs a secret`);
   }

@@ -85,6 +85,17 @@ describe('sign', () => {
     failsWith(() => sign({ ...base, scheme: 'hmac-sha1-url', body: '{}' }), 'HERALD_SIGN_INVALID_INPUT');
   });
 
+  // Until 2026-12-07 an empty key with a secret signed with '' (a request verify() refuses as a
+  // misconfiguration, and no Herald sends), and without one was "needs a secret".
+  test('hmac-sha1-url: an empty or non-string key is refused, as verify() refuses it', () => {
+    for (const key of ['', null, 42]) {
+      for (const secret of [base.secret, undefined]) {
+        const input = { ...base, secret, scheme: 'hmac-sha1-url' as const, content: { a: 1 } };
+        failsWith(() => sign({ ...input, options: { key: key as string } }), 'HERALD_SIGN_INVALID_INPUT');
+      }
+    }
+  });
+
   test('standard: each secret signs with its own key, again and again (keys are decoded once)', () => {
     const secrets = Array.from(
       { length: 3 },
