@@ -1,10 +1,9 @@
 /**
  * Checks this process's clock against the database server's (PostgreSQL), at start and then every
- * CLOCK_CHECK_INTERVAL_MS. Processes that share a database compare times each wrote with its own
- * clock: due times (a process behind makes them early by the difference), rate-limit buckets, and
- * the leases of deliveries handed off at accept. Claims judge leases in the database's time,
- * measuring the offset in their own transaction, and a process ahead writes its due times moved
- * back by the offset its last reading proved (store/lease-clock.ts). Signatures carry this clock's time
+ * CLOCK_CHECK_INTERVAL_MS. Processes that share a database compare times each wrote: due times,
+ * rate-limit buckets, and the leases of deliveries handed off at accept. Claims judge leases in the database's time,
+ * measuring the offset in their own transaction, and a process writes its due times moved by
+ * the offset its last reading proved (store/lease-clock.ts). Signatures carry this clock's time
  * too, and receivers refuse one more than 5 minutes off. Nothing here corrects the clock (NTP must,
  * docs/deployment.md): it says so in the log and in herald_clock_offset_seconds.
  */

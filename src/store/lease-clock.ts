@@ -7,19 +7,23 @@
  * its own transaction (clock-check.ts measureClockOffset, provenOffset: 0 while the reading cannot
  * tell the clocks apart) and moves its times by the offset it proves:
  *
- * - behind (negative offset): its leases are written that much longer, so they end when they would
- *   by the database's clock; its `now` stays, so its own due times (retries, hand-backs) keep their
- *   meaning and leases of others look later to it, never earlier.
- * - ahead (positive): its `now` is moved back by as much for the whole claim, so it takes a lease
- *   only once it has ended by the database's clock; the due times it writes are moved back as much
- *   (databaseDueTime), so due work, its own too, is taken on time.
+ * - ahead (positive) or behind (negative): its `now` is moved by the offset for the whole claim
+ *   (back when ahead, on when behind), so it takes a lease only once it has ended by the
+ *   database's clock and what is due by the database's clock at once; the due times it writes are
+ *   moved as much (databaseDueTime), so due work, its own too, is taken when meant.
  *
- * "As much" is what the reading proves: its midpoint less half its round trip, while the true
- * offset may lie half a round trip beyond the midpoint. So a lease may end by the database's clock
- * up to one round trip (at most 2 * MAX_READING_UNCERTAINTY_MS) before its claimer counts it over,
- * or a worker ahead take another's that early: inside the LEASE_MARGIN_MS an attempt leaves its
- * lease for its record. Moved by the far bound instead, every claim in step would move by a
- * millisecond or so, and the leases written would no longer be `now + leaseMs` as passed.
+ * Until 2026-12-07 a claim moved its now only when ahead: a worker behind kept its own clock, wrote
+ * its leases that much longer and its due times on its own clock. A worker S behind took what
+ * others made due S late, and its retries and hand-back holds came due S early for the others (a
+ * first retry of 5 s due at once for S over 5 s).
+ *
+ * "As much" is what the reading proves: its midpoint less half its round trip, toward 0, while the
+ * true offset may lie half a round trip beyond the midpoint. So a claim's now is never past the
+ * database's, and a lease may end by the database's clock up to one round trip (at most 2 *
+ * MAX_READING_UNCERTAINTY_MS) before its claimer counts it over: inside the LEASE_MARGIN_MS an
+ * attempt leaves its lease for its record. A due time comes due up to as much late (ahead) or early
+ * (behind). Moved by the far bound instead, every claim in step would move by a millisecond or so,
+ * and the leases written would no longer be `now + leaseMs` as passed.
  *
  * The claiming process itself counts its lease from the `now` it passed, on its own clock
  * (ClaimedDelivery.leaseEndsAt): what the move adds is the other workers' time, not its own.
@@ -64,30 +68,33 @@ export async function measureLeaseOffset(lease: LeaseClock, read: () => Promise<
 
 /**
  * Pure: this process's `now` as the database's time, by the offset proved (this clock minus the
- * database's), for judging whether a lease written in the database's time still runs, whichever
- * way this clock is off: a retry's "in flight?" and the API's `inFlight`. Not for claiming: a claim
- * moves its now only when ahead (databaseLeaseTimes), so that its own due times keep their meaning.
- * The offset proved is never beyond the true one, so a lease is never judged over early by more
- * than the reading's round trip.
+ * database's), whichever way this clock is off: for judging whether a lease written in the
+ * database's time still runs (a retry's "in flight?", the API's `inFlight`, a claim's now:
+ * databaseLeaseTimes). The offset proved is never beyond the true one, so a lease is never judged
+ * over early by more than the reading's round trip.
  */
 export const leaseJudgedAt = (now: number, offsetMs: number): number => now - offsetMs;
 
 /**
  * Pure: a due time this process writes (`at`, on its own clock: a new event's, a retry's, a
- * hand-back's hold) as claims compare it, by the offset proved: moved back when this clock is
- * ahead, as a claim moves its now (databaseLeaseTimes), so that it comes due when it would by the
- * database's clock for every worker (those ahead claim in it; those in step are in it). Behind, it
- * stays: this process's claims keep its own clock, and its own due times their meaning. Until
- * 2026-12-07 written on the writer's clock: an API process 60 s ahead made every event it accepted
- * (but those it handed off) wait a minute for the workers, a worker ahead its own retries.
+ * hand-back's hold) as claims compare it, by the offset proved, whichever way this clock is off:
+ * claims move their now as much (databaseLeaseTimes), so it comes due when it would by the
+ * database's clock for every worker, this one too. Until 2026-12-07 written on the writer's clock:
+ * an API process 60 s ahead made every event it accepted (but those it handed off) wait a minute
+ * for the workers, a worker ahead its own retries; and (until moved both ways) a worker behind
+ * made its retries and hand-back holds due that much early for the others.
  */
-export const databaseDueTime = (at: number, offsetMs: number): number => at - Math.max(0, offsetMs);
+export const databaseDueTime = (at: number, offsetMs: number): number => at - offsetMs;
 
-/** Pure: a claim's `now` and lease length as passed to the store's statements, for an offset in ms (this clock minus the database's). */
+/**
+ * Pure: a claim's `now` and lease length as passed to the store's statements, for an offset in ms
+ * (this clock minus the database's): the now in the database's time (leaseJudgedAt), the lease as
+ * long. The claiming process counts its lease from the now it passed (ClaimedDelivery.leaseEndsAt).
+ */
 export function databaseLeaseTimes(
   now: number,
   leaseMs: number,
   offsetMs: number,
 ): { now: number; leaseMs: number } {
-  return { now: now - Math.max(0, offsetMs), leaseMs: leaseMs + Math.max(0, -offsetMs) };
+  return { now: leaseJudgedAt(now, offsetMs), leaseMs };
 }

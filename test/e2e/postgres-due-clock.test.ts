@@ -5,14 +5,16 @@
  * event it accepted wait a minute for the workers (until 2026-12-07). The API process here is a
  * real `herald serve --role api` whose clock is shifted (test/support/shifted-clock.ts); the worker
  * is a store in this process, in step with the database, claiming right after each write (as it
- * would 5 s later).
+ * would 5 s later). And a real `herald serve --role worker` 60 s behind, which until 2026-12-07
+ * claimed on its own clock and wrote its retries on it: it sent an event accepted in step 60.3 s
+ * late, and a 10 s retry it wrote was due 51.4 s before its first attempt, for a worker in step.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import { eventInput, projectWithEndpoints } from '../store/helpers.ts';
+import { endpointInput, eventInput, projectWithEndpoints } from '../store/helpers.ts';
 import { api, type HeraldProcess } from './harness.ts';
 import { usePostgresProcesses } from './postgres-processes.ts';
 
@@ -98,5 +100,57 @@ test('an event accepted, and a delivery retried by hand, by an API process 60 s 
     );
   } finally {
     await worker.close();
+  }
+});
+
+test('a worker 60 s behind sends what is due at once, and its retry 10 s later, not due earlier for a worker in step', async () => {
+  const database = await cluster.pg.createDatabase();
+  const behind = await cluster.start(database, 'worker', {
+    NODE_OPTIONS: `--import=${PRELOAD}`,
+    HERALD_TEST_CLOCK_SHIFT_MS: String(-SKEW_MS),
+  });
+  const store = new PostgresStore(database);
+  try {
+    const { project } = await projectWithEndpoints(store, 0, Date.now() - 1_000);
+    const path = `/behind-${Date.now()}`;
+    await store.createEndpoint(
+      endpointInput(project.id, { url: `${cluster.receiver.url}${path}`, retrySchedule: [10] }),
+      `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
+      Date.now(),
+    );
+    const mine = () => cluster.receiver.hits.filter((h) => h.url === path);
+    cluster.receiver.script((hit) => ({ status: hit.url === path && mine().length === 1 ? 500 : 200 }));
+    const acceptedAt = Date.now();
+    const [accepted] = await store.acceptEvents(project.id, [eventInput()], acceptedAt);
+    const id = accepted!.deliveries[0]!.id;
+    // Until 2026-12-07 the worker behind claimed on its own clock: a minute late.
+    const deadline = Date.now() + 30_000;
+    while (mine().length === 0 && Date.now() < deadline) await sleep(50);
+    assert.equal(
+      mine().length,
+      1,
+      `the first attempt within 30 s: ${JSON.stringify(behind.logLines().slice(-2))}`,
+    );
+    const first = mine()[0]!.at;
+    // Its failure recorded: the retry is due 10 s after it by the database's clock, not before.
+    let d = await store.getDelivery(project.id, id);
+    while (d?.attempts !== 1 && Date.now() < deadline) {
+      await sleep(50);
+      d = await store.getDelivery(project.id, id);
+    }
+    assert.equal(d?.attempts, 1, 'the failure recorded');
+    const dueIn = d.nextAttemptAt! - first;
+    assert.deepEqual(
+      (await claimSoon(store)).map((c) => c.delivery.id),
+      [],
+      `not due for a worker in step 5 s on (due ${dueIn} ms after the first attempt)`,
+    );
+    // And the worker behind sends it then, by the same time.
+    while (mine().length < 2 && Date.now() < first + 20_000) await sleep(50);
+    assert.equal(mine().length, 2, 'the retry sent');
+    const gap = mine()[1]!.at - first;
+    assert.ok(gap >= 8_000 && gap < 15_000, `the retry sent ${gap} ms after the first attempt`);
+  } finally {
+    await store.close();
   }
 });

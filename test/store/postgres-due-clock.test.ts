@@ -25,19 +25,25 @@ after(() => server.stop());
 const SKEW_MS = 20_000;
 const SOON_MS = 5_000;
 
-/** A store 20 s ahead that has read the database's clock, and one in step, on a new database. */
-async function aheadAndInStep() {
+/** A store `shiftMs` off that has read the database's clock, and one in step, on a new database. */
+async function offAndInStep(shiftMs: number) {
   const url = await server.createDatabase();
-  const clock = () => Date.now() + SKEW_MS;
-  const ahead = new PostgresStore(url, { clock });
-  await ahead.migrate();
-  await ahead.databaseNow(); // the clock check's reading at start
+  const clock = () => Date.now() + shiftMs;
+  const off = new PostgresStore(url, { clock });
+  await off.migrate();
+  await off.databaseNow(); // the clock check's reading at start
   const inStep = new PostgresStore(url);
   const close = async () => {
-    await ahead.close();
+    await off.close();
     await inStep.close();
   };
-  return { ahead, inStep, clock, close };
+  return { off, inStep, clock, close };
+}
+
+/** A store 20 s ahead that has read the database's clock, and one in step. */
+async function aheadAndInStep() {
+  const { off, ...rest } = await offAndInStep(SKEW_MS);
+  return { ahead: off, ...rest };
 }
 
 /** What the worker in step claims, as it would `inMs` from now. */
@@ -50,6 +56,43 @@ const claimIn = async (store: Store, inMs = SOON_MS) =>
       workerId: 'in-step',
     })
   ).map((c) => c.delivery.id);
+
+/**
+ * Two deliveries due a second ago, written by `inStep`, claimed by a worker (`store`, as `workerId`
+ * on `clock`): the first failed and retried 10 s later, the second handed back held 10 s, by its
+ * clock. Answers their ids.
+ */
+async function retriedAndHeld(inStep: Store, store: Store, workerId: string, clock: () => number) {
+  const { project } = await projectWithEndpoints(inStep, 1, Date.now() - 2_000);
+  const accepted = await inStep.acceptEvents(project.id, [eventInput(), eventInput()], Date.now() - 1_000);
+  const ids = accepted.map((a) => a.deliveries[0]!.id);
+  const taken = await store.claimDueDeliveries({ limit: 10, leaseMs: 30_000, now: clock(), workerId });
+  assert.equal(taken.length, 2, `the worker ${workerId} claims both, due a second ago by the database`);
+  const [failed, handed] = ids.map((id) => taken.find((c) => c.delivery.id === id)!);
+  await store.recordAttempts(
+    [
+      attemptRecord(failed!.delivery, failed!.event, {
+        outcome: 'failed',
+        startedAt: clock(),
+        nextAttemptAt: clock() + 10_000,
+        workerId,
+        effect: 'none',
+      }),
+    ],
+    { now: clock(), failureThreshold: 100 },
+  );
+  await store.releaseDeliveries([
+    {
+      projectId: project.id,
+      deliveryId: handed!.delivery.id,
+      nextAttemptAt: clock() + 10_000,
+      heldBy: workerId,
+      leasedUntil: handed!.delivery.leasedUntil,
+      attempts: handed!.delivery.attempts,
+    },
+  ]);
+  return ids;
+}
 
 test('an event accepted by a process ahead is due at once for a worker in step', async () => {
   const { ahead, inStep, clock, close } = await aheadAndInStep();
@@ -159,41 +202,7 @@ test('a replay by a process ahead makes its deliveries due at once for a worker 
 test("a worker ahead's retry and hand-back come due for a worker in step when they would by the database's clock", async () => {
   const { ahead, inStep, clock, close } = await aheadAndInStep();
   try {
-    const { project } = await projectWithEndpoints(inStep, 1, Date.now() - 2_000);
-    const accepted = await inStep.acceptEvents(project.id, [eventInput(), eventInput()], Date.now() - 1_000);
-    const ids = accepted.map((a) => a.deliveries[0]!.id);
-    const taken = await ahead.claimDueDeliveries({
-      limit: 10,
-      leaseMs: 30_000,
-      now: clock(),
-      workerId: 'ahead',
-    });
-    assert.equal(taken.length, 2, 'the worker ahead claims both');
-    const failed = taken.find((c) => c.delivery.id === ids[0])!;
-    const handed = taken.find((c) => c.delivery.id === ids[1])!;
-    // A failed attempt retried 10 s later, and a hand-back held 10 s, by its clock.
-    await ahead.recordAttempts(
-      [
-        attemptRecord(failed.delivery, failed.event, {
-          outcome: 'failed',
-          startedAt: clock(),
-          nextAttemptAt: clock() + 10_000,
-          workerId: 'ahead',
-          effect: 'none',
-        }),
-      ],
-      { now: clock(), failureThreshold: 100 },
-    );
-    await ahead.releaseDeliveries([
-      {
-        projectId: project.id,
-        deliveryId: handed.delivery.id,
-        nextAttemptAt: clock() + 10_000,
-        heldBy: 'ahead',
-        leasedUntil: handed.delivery.leasedUntil,
-        attempts: handed.delivery.attempts,
-      },
-    ]);
+    const ids = await retriedAndHeld(inStep, ahead, 'ahead', clock);
     assert.deepEqual(await claimIn(inStep, 0), [], 'neither is due yet');
     assert.deepEqual(
       (await claimIn(inStep, 10_000 + SOON_MS)).sort(),
@@ -311,6 +320,67 @@ test("a retry a worker ahead by more than its delay wrote counts in the backlog'
     const { pending, oldestDueAt } = await inStep.backlog(Date.now() + 2 * SOON_MS);
     assert.equal(pending, 1);
     assert.equal(oldestDueAt, dueAt);
+  } finally {
+    await close();
+  }
+});
+
+/**
+ * A process behind the database (until 2026-12-07: claims moved their now only when ahead, and due
+ * times were written on the writer's clock when behind). A worker S behind took what was due by the
+ * database's clock only S later, and its retries and hand-back holds came due S early for the
+ * others (a 10 s retry by a worker 20 s behind was due at once for a worker in step).
+ */
+async function behindAndInStep() {
+  const { off, ...rest } = await offAndInStep(-SKEW_MS);
+  return { behind: off, ...rest };
+}
+
+test("a worker behind claims what is due by the database's clock, and its retry and hand-back come due when it meant them, for a worker in step and for itself", async () => {
+  const { behind, inStep, clock, close } = await behindAndInStep();
+  try {
+    const ids = await retriedAndHeld(inStep, behind, 'behind', clock);
+    assert.deepEqual(await claimIn(inStep, 0), [], 'neither is due yet for a worker in step');
+    const own = (inMs: number) =>
+      behind.claimDueDeliveries({ limit: 10, leaseMs: 30_000, now: clock() + inMs, workerId: 'behind' });
+    assert.deepEqual(await own(0), [], 'nor for the worker behind');
+    assert.deepEqual(
+      (await own(10_000 + SOON_MS)).map((c) => c.delivery.id).sort(),
+      [...ids].sort(),
+      'both are due 10 s on by its clock',
+    );
+  } finally {
+    await close();
+  }
+});
+
+test("an event accepted, and a delivery retried by hand, by a process behind are written at the database's time", async () => {
+  const { behind, inStep, clock, close } = await behindAndInStep();
+  try {
+    const { project } = await projectWithEndpoints(inStep, 1, Date.now() - 2_000);
+    const [accepted] = await behind.acceptEvents(project.id, [eventInput()], clock());
+    const stored = (await inStep.getDelivery(project.id, accepted!.deliveries[0]!.id))!;
+    const { event } = (await inStep.getEvent(project.id, accepted!.event.id))!;
+    for (const [name, at] of [
+      ['created', stored.createdAt],
+      ['due', stored.nextAttemptAt!],
+      ['the event created', event.createdAt],
+    ] as const) {
+      assert.ok(Math.abs(at - Date.now()) < SOON_MS, `${name} ${at - Date.now()} ms from now`);
+    }
+    // Listed by a filter from a moment ago by the database's clock.
+    const fromNow = await inStep.listEvents(project.id, { limit: 10, since: Date.now() - SOON_MS });
+    assert.deepEqual(
+      fromNow.data.map((e) => e.id),
+      [event.id],
+    );
+    // Due in an hour, retried by hand by the process behind: due now, not 20 s ago (ahead of the
+    // deliveries due since then, in the due order).
+    const [later] = await inStep.acceptEvents(project.id, [eventInput()], Date.now() + 3_600_000);
+    const retried = await behind.retryDelivery(project.id, later!.deliveries[0]!.id, clock());
+    assert.ok(retried && typeof retried === 'object', `retried: ${String(retried)}`);
+    const dueIn = retried.nextAttemptAt! - Date.now();
+    assert.ok(Math.abs(dueIn) < SOON_MS, `due ${dueIn} ms from now`);
   } finally {
     await close();
   }

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { LEASE_MARGIN_MS } from '../../src/config/config-types.ts';
 import { leaseEndOf, stallAllowanceMs } from '../../src/delivery/lease-left.ts';
 import {
+  databaseDueTime,
   databaseLeaseTimes,
   leaseJudgedAt,
   MAX_READING_UNCERTAINTY_MS,
@@ -21,11 +22,25 @@ test('in step (offset 0), the claim keeps the now and lease it was given', () =>
   assert.deepEqual(databaseLeaseTimes(NOW, LEASE, 0), { now: NOW, leaseMs: LEASE });
 });
 
-test('behind the database: the lease is longer by as much, the now (its own due times) stays', () => {
+test("behind the database: the whole claim's now is moved on, the lease as long", () => {
   const { now, leaseMs } = databaseLeaseTimes(NOW, LEASE, -20_000);
-  assert.equal(now, NOW);
-  // It ends where a lease taken at the database's time (NOW + 20 s) ends.
-  assert.equal(now + leaseMs, NOW + 20_000 + LEASE);
+  // Until 2026-12-07 the now stayed (the lease 20 s longer): the due times the others wrote in the
+  // database's time came 20 s late for it, and its own, on its clock, 20 s early for them.
+  assert.equal(now, NOW + 20_000);
+  assert.equal(leaseMs, LEASE);
+});
+
+test('a due time is written moved by the whole offset, as a claim moves its now, whichever way the clock is off', () => {
+  assert.equal(databaseDueTime(NOW, 20_000), NOW - 20_000, 'ahead');
+  assert.equal(databaseDueTime(NOW, -20_000), NOW + 20_000, 'behind');
+  assert.equal(databaseDueTime(NOW, 0), NOW);
+  for (const offset of [20_000, -20_000, 0]) {
+    assert.equal(
+      databaseDueTime(NOW + 5_000, offset) - databaseLeaseTimes(NOW, LEASE, offset).now,
+      5_000,
+      `a time 5 s on is 5 s on for the claims of the process that wrote it (offset ${offset})`,
+    );
+  }
 });
 
 test("ahead of the database: the whole claim's now is moved back, the lease as long", () => {

@@ -9,7 +9,7 @@ import { countFanOutTargets, DeliveryCount, newDelivery, newEvent } from '../../
 import { ID_PREFIX, newId } from '../../domain/ids.ts';
 import type { Delivery, Endpoint, HeraldEvent } from '../../domain/types.ts';
 import { ACCEPT_WAIT_MS, GROUP_DELIVERIES } from '../accept-group.ts';
-import { databaseDueTime, databaseLeaseTimes, type LeaseClock, measureLeaseOffset } from '../lease-clock.ts';
+import { databaseDueTime, type LeaseClock, measureLeaseOffset } from '../lease-clock.ts';
 import {
   type AcceptedEvent,
   type AcceptLease,
@@ -198,9 +198,10 @@ export async function acceptBatchPostgres(
     existingEventId: string | null;
   }
   // Written at the database's time as the workers' claims count it (lease-clock.ts
-  // databaseDueTime): an accepting process ahead writes its events and their deliveries (ids,
-  // created, updated and due) that much earlier, by the offset its clock check (or its last leasing
-  // accept) proved; no round trip here. Its leases and idempotency windows keep its own clock.
+  // databaseDueTime): an accepting process off writes its events and their deliveries (ids,
+  // created, updated and due) moved by the offset its clock check (or its last leasing accept)
+  // proved, earlier when ahead, later when behind; no round trip here. Its leases and idempotency
+  // windows keep its own clock.
   const dueBy = databaseDueTime(0, leaseClock?.offsetMs ?? 0);
   const items: Item[][] = jobs.map((j) => {
     const lease = j.lease ? { of: j.lease, room: { left: Math.max(0, j.lease.max) } } : null;
@@ -306,11 +307,12 @@ export async function acceptBatchPostgres(
   }
   if (refused.size) throw new JobsRefused(refused);
 
-  // Leases in the database's time, as a claim's (lease-clock.ts): a process whose clock is behind
-  // leases that much longer. One more round trip, for a group with a lease only (light load).
+  // Leases in the database's time (lease-clock.ts): a process whose clock is behind leases that
+  // much longer (one ahead as long, on its own clock: later by the database's). One more round trip,
+  // for a group with a lease only (light load).
   let lagMs = 0;
   if (leaseClock && fanned.some((f) => f.item.lease)) {
-    lagMs = databaseLeaseTimes(0, 0, await measureLeaseOffset(leaseClock, () => databaseNowIn(c))).leaseMs;
+    lagMs = Math.max(0, -(await measureLeaseOffset(leaseClock, () => databaseNowIn(c))));
   }
   // Written with one multi-row INSERT per table.
   const ev: unknown[][] = [[], [], [], [], [], [], [], [], [], []];

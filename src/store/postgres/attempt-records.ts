@@ -335,8 +335,8 @@ async function writeRecords(
     }
   }
 
-  // A retry due as claims count it (lease-clock.ts databaseDueTime): a worker ahead writes it, and
-  // the row's updated_at that its due_since is kept from, earlier by the offset its last claim proved.
+  // A retry due as claims count it (lease-clock.ts databaseDueTime): a worker off writes it, and
+  // the row's updated_at that its due_since is kept from, moved by the offset its last claim proved.
   // Its last_attempt_at too: the backlog's oldest (due-deliveries.ts backlogPostgres) takes a
   // due_since before it for a row an older version wrote. Until 2026-12-07 on the worker's clock: a
   // retry due sooner than the worker was ahead went unread there while another worker sent it,

@@ -41,9 +41,10 @@ export async function writeBatch(
     else releases.push(...job.items);
   });
   // A hand-back's hold or a rate limit's put-back due as claims count it (lease-clock.ts
-  // databaseDueTime): a worker ahead writes it earlier by the offset its last claim proved.
+  // databaseDueTime): a worker off writes it moved by the offset its last claim proved (earlier
+  // when ahead, later when behind).
   const offsetMs = leaseClock?.offsetMs ?? 0;
-  if (offsetMs > 0) {
+  if (offsetMs !== 0) {
     for (const [i, r] of releases.entries()) {
       releases[i] = { ...r, nextAttemptAt: databaseDueTime(r.nextAttemptAt, offsetMs) };
     }
