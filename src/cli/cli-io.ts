@@ -7,8 +7,8 @@
  * every await; outside a run it is the process's.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { readSync } from 'node:fs';
 import { processEnvironment } from '../config/client-connection.ts';
+import { readUpTo } from '../config/read-file-up-to.ts';
 
 /** A stream the CLI writes to; `isTTY` and `columns` as a terminal's WriteStream has them. */
 export type CliOutput = NodeJS.WritableStream & {
@@ -42,20 +42,6 @@ export function processIo(): CliIo {
     stderr: process.stderr,
     readStdin: (maxBytes) => readUpTo(0, maxBytes + 1),
   };
-}
-
-/** The first `limit` bytes of file descriptor `fd`, or all it holds when less. */
-export function readUpTo(fd: number, limit: number): Buffer {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  while (total < limit) {
-    const chunk = Buffer.allocUnsafe(Math.min(limit - total, 64 * 1024));
-    const read = readSync(fd, chunk, 0, chunk.length, null);
-    if (read === 0) break;
-    chunks.push(chunk.subarray(0, read));
-    total += read;
-  }
-  return Buffer.concat(chunks, total);
 }
 
 const runs = new AsyncLocalStorage<CliRun>();

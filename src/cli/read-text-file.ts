@@ -11,9 +11,9 @@
  * before it was refused as no JSON, or no certificate), and /dev/zero without end.
  */
 import { isUtf8 } from 'node:buffer';
-import { closeSync, fstatSync, openSync } from 'node:fs';
 import { MAX_BODY_BYTES_LIMIT } from '../config/max-body-bytes-limit.ts';
-import { cliIo, readUpTo } from './cli-io.ts';
+import { FileTooLargeError, readFileUpTo } from '../config/read-file-up-to.ts';
+import { cliIo } from './cli-io.ts';
 import { CommandError } from './run-command.ts';
 
 /** The most of stdin, or of a file, a flag takes: the largest HERALD_MAX_BODY_BYTES, 64 MiB. */
@@ -39,29 +39,15 @@ export function readTextFile(
     new CommandError(`${flag}: ${name} holds more than ${MAX_STDIN_BYTES} bytes (64 MiB), ${why}`);
   let bytes: Buffer;
   try {
-    bytes = path === 0 ? cliIo().readStdin(MAX_STDIN_BYTES) : readFileUpTo(path, MAX_STDIN_BYTES, tooLarge);
+    // A file larger by its size is refused before it is read; a pipe is read up to the bound.
+    bytes = path === 0 ? cliIo().readStdin(MAX_STDIN_BYTES) : readFileUpTo(path, MAX_STDIN_BYTES);
   } catch (error) {
     if (error instanceof CommandError) throw error;
+    if (error instanceof FileTooLargeError) throw tooLarge();
     throw new CommandError(`${flag}: cannot read ${name}`, { cause: error });
   }
   if (bytes.length > MAX_STDIN_BYTES) throw tooLarge();
   if (!isUtf8(bytes)) throw new CommandError(`${flag}: ${name} is not valid UTF-8 text`);
   const text = bytes.toString('utf8');
   return text.startsWith('\uFEFF') ? text.slice(1) : text;
-}
-
-/**
- * The file at `path`, or its first `maxBytes` + 1 bytes when it holds more: a regular file larger
- * than `maxBytes` by its size is refused (`tooLarge`) before any of it is read; one that is not
- * regular (a pipe: `--data @/dev/stdin`, `<(jq …)`) has no size to tell, and is read up to the bound.
- */
-function readFileUpTo(path: string, maxBytes: number, tooLarge: () => CommandError): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const stat = fstatSync(fd);
-    if (stat.isFile() && stat.size > maxBytes) throw tooLarge();
-    return readUpTo(fd, maxBytes + 1);
-  } finally {
-    closeSync(fd);
-  }
 }

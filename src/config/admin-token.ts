@@ -1,9 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from './config-error.ts';
 import { makeDirectory } from './make-directory.ts';
 import type { RawSetting } from './parse-setting.ts';
+import { DATA_DIR_FILE_BOUND, readStartFile } from './read-start-file.ts';
 
 /** File in the data directory that keeps a generated admin token across restarts. */
 export const ADMIN_TOKEN_FILE = 'admin-token';
@@ -127,7 +128,11 @@ export function claimUnshownAdminToken(dataDir: string, token: string): boolean 
 export function adminTokenUnshown(dataDir: string, token: string): boolean {
   let marked: string;
   try {
-    marked = readFileSync(join(dataDir, UNSHOWN_ADMIN_TOKEN_FILE), 'utf8').trim();
+    marked = readStartFile(
+      join(dataDir, UNSHOWN_ADMIN_TOKEN_FILE),
+      'HERALD_ADMIN_TOKEN',
+      DATA_DIR_FILE_BOUND,
+    ).trim();
   } catch {
     return false;
   }
@@ -139,8 +144,9 @@ const digestHex = (token: string): string => createHash('sha256').update(token).
 function readTokenFile(file: string): string | null {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readStartFile(file, 'HERALD_ADMIN_TOKEN', DATA_DIR_FILE_BOUND);
   } catch (cause) {
+    if (cause instanceof ConfigError) throw cause; // past its bound, or no regular file
     // ENOTDIR: a part of the data directory's path is a file, so there is no token file either;
     // creating the directory then fails, naming HERALD_DATA_DIR (resolveAdminToken).
     if (isErrno(cause, 'ENOENT') || isErrno(cause, 'ENOTDIR')) return null;
@@ -170,7 +176,7 @@ export function staleAdminTokenFile(dataDir: string, token: string): string | nu
   const file = join(dataDir, ADMIN_TOKEN_FILE);
   let kept: string;
   try {
-    kept = readFileSync(file, 'utf8').trim();
+    kept = readStartFile(file, 'HERALD_ADMIN_TOKEN', DATA_DIR_FILE_BOUND).trim();
   } catch {
     return null;
   }

@@ -6,11 +6,11 @@
  * it to another server. Client-side settings: the server's own come from load-config.ts. As there,
  * an empty flag or variable (`HERALD_TOKEN=`) counts as unset.
  */
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isLoopbackUrl } from '../domain/loopback-url.ts';
 import { ADMIN_TOKEN_FILE } from './admin-token.ts';
 import { pickSetting } from './parse-setting.ts';
+import { DATA_DIR_FILE_BOUND, readStartFile } from './read-start-file.ts';
 
 export interface ConnectionFlags {
   url?: string;
@@ -84,7 +84,7 @@ function onThisMachine(url: string): boolean {
 
 function savedToken(file: string): string | undefined {
   try {
-    return readFileSync(file, 'utf8').trim() || undefined;
+    return readStartFile(file, 'HERALD_ADMIN_TOKEN', DATA_DIR_FILE_BOUND).trim() || undefined;
   } catch {
     return undefined;
   }

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { allPages } from '../store/all-pages.ts';
 import type { Store } from '../store/store.ts';
 import { ConfigError } from './config-error.ts';
 import { makeDirectory } from './make-directory.ts';
 import { decodeEncryptionKey } from './parse-encryption-key.ts';
+import { DATA_DIR_FILE_BOUND, readStartFile } from './read-start-file.ts';
 
 /** File in the data directory holding the generated key that seals endpoint secrets (embedded default). */
 export const ENCRYPTION_KEY_FILE = 'encryption-key';
@@ -94,8 +95,9 @@ export function secretsSealedElsewhereError(where: { database: string; dataDir: 
 function readKey(file: string): string | null {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8').trim();
-  } catch {
+    text = readStartFile(file, 'HERALD_ENCRYPTION_KEY', DATA_DIR_FILE_BOUND).trim();
+  } catch (error) {
+    if (error instanceof ConfigError) throw error; // past its bound, or no regular file
     return null;
   }
   if (!decodeEncryptionKey(text)) {

@@ -1,8 +1,8 @@
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from './config-error.ts';
 import type { RawSetting } from './parse-setting.ts';
+import { CA_FILE_BOUND, readStartFile } from './read-start-file.ts';
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----\r?\n[\s\S]+?\r?\n-----END CERTIFICATE-----/g;
 
@@ -16,8 +16,9 @@ export function parseTlsCaFile(setting: RawSetting): string {
   const path = resolve(setting.value);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readStartFile(path, setting.source, CA_FILE_BOUND);
   } catch (cause) {
+    if (cause instanceof ConfigError) throw cause; // past its bound, or no regular file
     throw new ConfigError(setting.source, `cannot read ${path}`, { cause });
   }
   const blocks = text.match(PEM_CERTIFICATE) ?? [];
