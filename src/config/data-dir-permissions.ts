@@ -4,7 +4,9 @@
  * creates it (open-store.ts), and SQLite gives the -wal and -shm the database's mode. The database
  * holds payloads, custom headers and the sealed endpoint secrets. The encryption-key and
  * admin-token files Herald writes 0600, but a copy put back from a backup takes the umask of
- * whoever put it there: the key opens the sealed secrets, the token the whole API.
+ * whoever put it there: the key opens the sealed secrets, the token the whole API. On PostgreSQL
+ * the key file is no key of the database (only the embedded SQLite default reads it): one there is
+ * a SQLite install's, and opens that database's secrets and its backups', which the warning says.
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +23,9 @@ export interface OpenToOthers {
 }
 
 const DATABASE_HOLDS = 'event payloads, custom headers, the sealed endpoint secrets';
+const KEY_HOLDS = 'it opens the endpoint secrets sealed in the database';
+const SQLITE_KEY_HOLDS =
+  'it is the key of an embedded SQLite install, which this PostgreSQL database never reads: it opens the endpoint secrets sealed in that SQLite database and in its backups';
 
 /**
  * The database file at `databaseFile` (null: not SQLite), its -wal and -shm, and the key and
@@ -33,7 +38,7 @@ export function filesOpenToOthers(databaseFile: string | null, dataDir: string):
       : [databaseFile, `${databaseFile}-wal`, `${databaseFile}-shm`].map((path) => [path, DATABASE_HOLDS]);
   const files: [string, string][] = [
     ...database,
-    [join(dataDir, ENCRYPTION_KEY_FILE), 'it opens the endpoint secrets sealed in the database'],
+    [join(dataDir, ENCRYPTION_KEY_FILE), databaseFile === null ? SQLITE_KEY_HOLDS : KEY_HOLDS],
     [join(dataDir, ADMIN_TOKEN_FILE), 'it is the admin token, which can do everything through the API'],
   ];
   const out: OpenToOthers[] = [];

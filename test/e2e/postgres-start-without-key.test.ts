@@ -5,13 +5,13 @@
  * process said. It now warns at start, naming the setting; with a key it says nothing of it.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { type TestPostgres, withPostgres } from '../support/postgres.ts';
-import { api, runHerald, startHerald } from './harness.ts';
+import { api, type HeraldProcess, runHerald, startHerald } from './harness.ts';
 
 const TOKEN = 'pg-no-key-admin-token-0123456789abcdef';
 const KEY = 'qkqOFumEpsZBWIuykVEg0lbpXpF0XS/zNHtOVmsZ1B8=';
@@ -98,27 +98,65 @@ test('without HERALD_ENCRYPTION_KEY on a database whose secrets are sealed: refu
   assert.doesNotMatch(run.stdout + run.stderr, /stored in PostgreSQL as they are given, unsealed/);
 });
 
-test('with HERALD_ENCRYPTION_KEY on PostgreSQL, a data directory holding a SQLite install’s key file: not called a key this database retired', async () => {
-  // A SQLite install of its own made the key file (the embedded default's); PostgreSQL never reads
-  // it, so it is neither "retired by a rotation" nor "beside the database". Before, the start said so.
+/**
+ * A SQLite start in a data directory of its own, which makes its key file (`prepare` then gets
+ * it), and then a PostgreSQL serve with HERALD_ENCRYPTION_KEY on that directory, given to `check`.
+ */
+async function postgresBesideSqliteKeyFile(
+  prepare: (keyFile: string) => void,
+  check: (herald: HeraldProcess, keyFile: string) => void,
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'herald-pg-key-file-'));
   try {
     const sqlite = await startHerald({ dataDir: dir, env: { HERALD_ADMIN_TOKEN: TOKEN } });
     await sqlite.kill('SIGTERM');
     const keyFile = join(dir, 'encryption-key');
     assert.ok(existsSync(keyFile), sqlite.output());
+    prepare(keyFile);
     const url = await server.createDatabase();
     const herald = await startHerald({
       dataDir: dir,
       env: { HERALD_DATABASE_URL: url, HERALD_ADMIN_TOKEN: TOKEN, HERALD_ENCRYPTION_KEY: KEY },
     });
     try {
-      const named = herald.logLines().filter((l) => l.file === keyFile || String(l.msg).includes(keyFile));
-      assert.deepEqual(named, [], herald.output());
+      check(herald, keyFile);
     } finally {
       await herald.dispose();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+test('with HERALD_ENCRYPTION_KEY on PostgreSQL, a data directory holding a SQLite install’s key file: not called a key this database retired', async () => {
+  // A SQLite install of its own made the key file (the embedded default's); PostgreSQL never reads
+  // it, so it is neither "retired by a rotation" nor "beside the database". Before, the start said so.
+  await postgresBesideSqliteKeyFile(
+    () => {},
+    (herald, keyFile) => {
+      const named = herald.logLines().filter((l) => l.file === keyFile || String(l.msg).includes(keyFile));
+      assert.deepEqual(named, [], herald.output());
+    },
+  );
+});
+
+test('on PostgreSQL, a SQLite install’s key file other users can read: the warning says whose key it is, not that it opens this database', async () => {
+  // Only the embedded SQLite default reads the key file; before, the warning said it "opens the
+  // endpoint secrets sealed in the database", which on PostgreSQL it never does.
+  await postgresBesideSqliteKeyFile(
+    (keyFile) => chmodSync(keyFile, 0o644),
+    (herald, keyFile) => {
+      const lines = herald.logLines().filter((l) => l.path === keyFile);
+      assert.deepEqual(
+        lines.map((l) => [l.level, l.msg]),
+        [
+          [
+            40,
+            `${keyFile} has mode 644: other users of this machine can read it (it is the key of an embedded SQLite install, which this PostgreSQL database never reads: it opens the endpoint secrets sealed in that SQLite database and in its backups); chmod 600 it`,
+          ],
+        ],
+        herald.output(),
+      );
+    },
+  );
 });
