@@ -114,8 +114,8 @@ export interface Installation {
     retryJitter: number;
     [field: string]: unknown;
   };
-  /** What shapes requests. */
-  requests: {
+  /** What shapes requests. Left out by a Herald older than this client (before 2026-12-07). */
+  requests?: {
     /**
      * Largest request body in bytes (HERALD_MAX_BODY_BYTES); a larger one is refused 413. Give it
      * to a client as its `maxBodyBytes` option, and an event too large throws before it is sent.

@@ -656,9 +656,9 @@ describe('@herald/client: a Herald whose body limit is below maxBodyBytes', () =
   test('given the installation’s requests.maxBodyBytes, a client refuses an event over it before sending anything', async () => {
     const admin = new HeraldClient({ url: herald.url, token: ADMIN });
     const project = await admin.createProject({ name: 'told the limit' });
-    const { requests } = await admin.getInstallation();
-    assert.equal(requests.maxBodyBytes, 16384);
-    const client = new HeraldClient({ url: herald.url, token: ADMIN, maxBodyBytes: requests.maxBodyBytes });
+    const maxBodyBytes = (await admin.getInstallation()).requests?.maxBodyBytes;
+    assert.equal(maxBodyBytes, 16384);
+    const client = new HeraldClient({ url: herald.url, token: ADMIN, maxBodyBytes });
     try {
       const big = { type: 'note', payload: 'x'.repeat(20_000) };
       for (const send of [

@@ -100,6 +100,10 @@ export function objectsWithin(
   return found;
 }
 
-/** The type expression that reaches `steps` within `type`, through null and undefined. */
+/**
+ * The type expression that reaches `steps` within `type`, through null and undefined, and without
+ * them at the end: an optional object (`requests?: {…}`) is `{…} | undefined` there, whose keys are
+ * none, so its fields would be missing from it to one comparison and never extra to the other.
+ */
 export const reach = (type: string, steps: string[]): string =>
-  steps.reduce((at, step) => `NonNullable<${at}>[${step}]`, type);
+  `NonNullable<${steps.reduce((at, step) => `NonNullable<${at}>[${step}]`, type)}>`;
