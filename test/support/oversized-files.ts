@@ -1,6 +1,7 @@
 /**
- * Inputs past a size bound, for the CLI's bounded reads (src/cli/read-text-file.ts): a sparse file
- * of an exact size, and a named pipe written to until the reader stops reading.
+ * Inputs past a size bound, for the bounded reads of the CLI (src/cli/read-text-file.ts) and of a
+ * start (src/config/read-start-file.ts): a sparse file of an exact size, and a named pipe written to
+ * until the reader stops reading.
  */
 import { closeSync, createWriteStream, openSync, writeSync } from 'node:fs';
 
