@@ -142,6 +142,20 @@ export function tooManyDeliveries(
   );
 }
 
+/** Retry-After of a schema check this server was too busy to run: as its other HERALD_ERR_BUSY answers. */
+export const SCHEMA_CHECK_BUSY_RETRY_AFTER_S = 1;
+
+/**
+ * 503 `HERALD_ERR_BUSY`: the schema check of `field` could not be run now (it did not end within its
+ * wall-clock bound, the machine too busy to give it its CPU time, or its child process did not
+ * start). That is this server's state, not the input's: nothing was stored; send it again.
+ */
+export function schemaCheckBusy(field: string, message: string): HeraldError {
+  return new HeraldError(503, 'HERALD_ERR_BUSY', `${field}: ${message}`, {
+    retryAfterSeconds: SCHEMA_CHECK_BUSY_RETRY_AFTER_S,
+  });
+}
+
 export const invalid = (field: string, message: string) => new ValidationError(field, message);
 export const unprocessable = (field: string, message: string) => new UnprocessableError(field, message);
 export const conflict = (field: string, message: string, cause?: unknown) =>

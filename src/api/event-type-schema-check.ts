@@ -34,7 +34,10 @@ import { childCpuMicros } from './child-cpu-time.ts';
  * cycle answered as too large instead of as a cycle).
  */
 export const SCHEMA_CHECK_TIMEOUT_MS = 1_000;
-/** The wall-clock bound of a check, as a multiple of its CPU time: a child starved for that long is ended too. */
+/**
+ * The wall-clock bound of a check, as a multiple of its CPU time: a child starved for that long is
+ * ended too, and the check answered `busy` (the API's 503): the machine's state, not the input's.
+ */
 export const SCHEMA_CHECK_WALL_FACTOR = 10;
 /**
  * How long a new child may take to start (Node, then Ajv loaded: ~0.3-1.5 s on a 2-core machine)
@@ -71,13 +74,21 @@ export type FromSchemaChild =
   | { type: 'compiled'; id: number } // the schema is compiled: what follows is the example's check
   | { type: 'checked'; id: number; problem: EventTypeSchemaProblem | null };
 
+/**
+ * A check's problem; `busy` when it says nothing of the input but of this server: the check did not
+ * end within its wall-clock bound (the machine too busy to give it its CPU time), or its child
+ * could not start. The API answers that one 503 with Retry-After, not 400: the same input may pass.
+ */
+export type SchemaCheckProblem = EventTypeSchemaProblem & { busy?: true };
+
 export interface EventTypeSchemaChecker {
   /**
    * As `eventTypeSchemaProblem`, with a problem naming the schema when it has too many keywords to
    * compile (domain/schema-size.ts, counted in the child before it compiles anything), the check
-   * takes too long or too much memory, or its child process ends or cannot start for any other reason.
+   * takes too long or too much memory, or its child process ends for any other reason; and a
+   * `busy` one when the server could not run the check (its wall bound passed, its child did not start).
    */
-  check(schema: unknown, example: unknown): Promise<EventTypeSchemaProblem | null>;
+  check(schema: unknown, example: unknown): Promise<SchemaCheckProblem | null>;
   /** Whether its child process is up (started by a check, ended when idle, on a timeout, or by close). */
   childUp(): boolean;
   /** Ends the child process; checks still waiting are rejected. */
@@ -87,7 +98,7 @@ export interface EventTypeSchemaChecker {
 interface Check {
   id: number;
   json: string;
-  resolve(problem: EventTypeSchemaProblem | null): void;
+  resolve(problem: SchemaCheckProblem | null): void;
   reject(error: Error): void;
 }
 
@@ -210,6 +221,7 @@ export function createEventTypeSchemaChecker({
       (queue.shift() as Check).resolve({
         field: 'schema',
         message: `the schema check process did not start (${how}): send it again later`,
+        busy: true,
       });
     }
     next();
@@ -288,6 +300,7 @@ export function createEventTypeSchemaChecker({
         (queue.shift() as Check).resolve({
           field: 'schema',
           message: `the schema check process did not start (${(error as Error).message}): send it again later`,
+          busy: true,
         });
         next();
         return;
@@ -316,13 +329,15 @@ export function createEventTypeSchemaChecker({
       running = null;
       child = null;
       c.proc.kill('SIGKILL');
-      check.resolve({
-        field: 'schema',
-        message:
-          used >= timeoutMs
-            ? `${what} took longer than ${timeoutMs} ms: ${whySlow}`
-            : `${what} did not end within ${wallLimit} ms, this server being too busy to give it ${timeoutMs} ms: send it again later`,
-      });
+      check.resolve(
+        used >= timeoutMs
+          ? { field: 'schema', message: `${what} took longer than ${timeoutMs} ms: ${whySlow}` }
+          : {
+              field: 'schema',
+              message: `${what} did not end within ${wallLimit} ms, this server being too busy to give it ${timeoutMs} ms: send it again later`,
+              busy: true,
+            },
+      );
       next();
     };
     running = {

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { childCpuMicros } from '../../src/api/child-cpu-time.ts';
+import { SCHEMA_CHECK_BUSY_RETRY_AFTER_S } from '../../src/api/errors.ts';
 import {
   createEventTypeSchemaChecker,
   SCHEMA_CHECK_HEAP_MB,
@@ -238,6 +239,33 @@ describe('event type schemas', () => {
       example: { amount: 'x' },
     });
     assert.equal(after.status, 422);
+  });
+
+  test('a check its child gets no CPU for past the wall bound is 503 HERALD_ERR_BUSY with Retry-After, not a 400: the server was busy, not the input wrong', async () => {
+    // The child is held as a machine too busy to run it holds it (SIGSTOP: no CPU at all), for
+    // longer than the wall bound; the schema is one it checks in milliseconds.
+    assert.equal((await put('busy.warm', { schema: PURCHASE })).status, 200);
+    const [pid] = schemaChildren();
+    assert.ok(pid, 'a schema check child is up');
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const r = await put('busy', { schema: PURCHASE, example: { amount: 1 } });
+      assert.equal(r.status, 503, JSON.stringify(r.body));
+      assert.equal(r.headers['retry-after'], String(SCHEMA_CHECK_BUSY_RETRY_AFTER_S));
+      const { error } = r.body as { error: { code: string; message: string } };
+      assert.equal(error.code, 'HERALD_ERR_BUSY');
+      assert.equal(
+        error.message,
+        `body.schema: counting the schema's keywords did not end within ${SCHEMA_CHECK_TIMEOUT_MS * SCHEMA_CHECK_WALL_FACTOR} ms, this server being too busy to give it ${SCHEMA_CHECK_TIMEOUT_MS} ms: send it again later`,
+      );
+    } finally {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {} // ended at the bound, as it should be
+    }
+    assert.equal((await api.call('GET', '/api/v1/event-types/busy')).status, 404, 'nothing stored');
+    // The held child was ended: the same PUT again is checked by a new one, and passes.
+    assert.equal((await put('busy', { schema: PURCHASE, example: { amount: 1 } })).status, 200);
   });
 
   test('an example that uniqueItems takes too long to check is 400 naming body.schema, naming the likely causes rather than a pattern only', async () => {
@@ -585,11 +613,12 @@ test('the time limit counts the child’s CPU time: a check the machine gives no
       'four times the limit waiting',
     );
     const starved = await checker.check({ type: 'integer' }, { wait: 1_500 });
-    assert.equal(starved?.field, 'schema');
-    assert.equal(
-      starved?.message,
-      'compiling the schema did not end within 1000 ms, this server being too busy to give it 100 ms: send it again later',
-    );
+    assert.deepEqual(starved, {
+      field: 'schema',
+      message:
+        'compiling the schema did not end within 1000 ms, this server being too busy to give it 100 ms: send it again later',
+      busy: true,
+    });
     assert.equal(await checker.check({ type: 'integer' }, {}), null, 'a new child for the next check');
   } finally {
     await checker.close();
@@ -680,6 +709,7 @@ test('a child that dies of something else fails only the check it ran, as a prob
       first?.message ?? '',
       /^the schema check process did not start \(exit code 1\): send it again later$/,
     );
+    assert.equal(first?.busy, true, "the server's state, not the input's: the API's 503");
     assert.deepEqual(second, first);
   } finally {
     await broken.close();
@@ -693,6 +723,7 @@ test('a child that dies of something else fails only the check it ran, as a prob
       problem?.message ?? '',
       /^the schema check process did not start \(.+\): send it again later$/,
     );
+    assert.equal(problem?.busy, true);
     assert.equal(refused.childUp(), false);
   } finally {
     await refused.close();

@@ -3,7 +3,7 @@ import { eventTypeNameProblem } from '../../domain/event-type-name.ts';
 import type { Json } from '../../domain/types.ts';
 import { callerOf } from '../auth.ts';
 import { catalogCursorIn, catalogCursorOut } from '../catalog-cursor.ts';
-import { ConflictError, invalid, NotFoundError, unprocessable } from '../errors.ts';
+import { ConflictError, invalid, NotFoundError, schemaCheckBusy, unprocessable } from '../errors.ts';
 import { EVENT_TYPE_PUT_ATTEMPTS, upsertEventTypeChecked } from '../event-type-checked-write.ts';
 import { createEventTypeSchemaChecker } from '../event-type-schema-check.ts';
 import { pageOf } from '../parse.ts';
@@ -21,9 +21,13 @@ export function eventTypeRoutes(app: FastifyInstance, { store }: RouteContext) {
   // Off this thread, with a time limit: a schema's pattern may backtrack without end on its example.
   const schemas = createEventTypeSchemaChecker();
   app.addHook('onClose', () => schemas.close());
-  /** 400/422 when the pair does not go together; `sentExample` undefined: the example is the stored one. */
+  /**
+   * 400/422 when the pair does not go together, 503 when this server could not check it now;
+   * `sentExample` undefined: the example is the stored one.
+   */
   const checkPair = async (schema: Json | null, example: Json | null, sentExample: Json | undefined) => {
     const problem = await schemas.check(schema, example);
+    if (problem?.busy) throw schemaCheckBusy('body.schema', problem.message);
     if (problem?.field === 'schema') throw invalid('body.schema', problem.message);
     if (problem && sentExample === undefined) {
       throw unprocessable('body.schema', `the stored example ${problem.message}`);
