@@ -171,6 +171,7 @@ export function createEventTypeSchemaChecker({
   maxKeywords = SCHEMA_MAX_KEYWORDS,
   childUrl = new URL('./event-type-schema-child.ts', import.meta.url),
   cpuMicros = childCpuMicros,
+  wallMs = timeoutMs * SCHEMA_CHECK_WALL_FACTOR,
 }: {
   timeoutMs?: number;
   idleMs?: number;
@@ -181,6 +182,11 @@ export function createEventTypeSchemaChecker({
   childUrl?: URL;
   /** A child's CPU time in µs, null when it cannot be told (tests give the answer of a system without /proc). */
   cpuMicros?: (pid: number) => Promise<number | null>;
+  /**
+   * The wall-clock bound of a check (HERALD_SCHEMA_CHECK_WALL_MS); by default
+   * SCHEMA_CHECK_WALL_FACTOR times `timeoutMs`.
+   */
+  wallMs?: number;
 } = {}): EventTypeSchemaChecker {
   const queue: Check[] = [];
   let child: Child | null = null;
@@ -188,7 +194,7 @@ export function createEventTypeSchemaChecker({
   let nextId = 1;
   let closed = false;
   let idleTimer: NodeJS.Timeout | null = null;
-  const wallLimit = timeoutMs * SCHEMA_CHECK_WALL_FACTOR;
+  const wallLimit = wallMs;
 
   /** Whether `c` may keep this process alive: while a check waits on it (a CLI must not exit under it). */
   const hold = (c: Child, yes: boolean) => {

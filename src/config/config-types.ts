@@ -101,6 +101,13 @@ export interface Config {
    * takes the process out of rotation before its port closes. 0: the stop begins at once.
    */
   shutdownDelayMs: number;
+  /**
+   * HERALD_SCHEMA_CHECK_WALL_MS: how long on the clock an event type's schema check may take before
+   * it is ended and answered 503 busy (its limit of 1,000 ms of the child's CPU time is fixed): a
+   * machine that gives the check's child less than a tenth of a core does not end it within the
+   * default 10 s, though the check needs less than its CPU time.
+   */
+  schemaCheckWallMs: number;
   /** Largest number of events in one batch request. */
   maxBatchEvents: number;
   /**

@@ -75,6 +75,7 @@ export const DEFAULTS = {
   headersTimeoutMs: 10_000, // headers are a few hundred bytes: 10 s is generous even on a bad link
   requestTimeoutMs: 30_000, // a 1 MiB body in 30 s is ~35 KB/s
   shutdownDelayMs: 0, // without a load balancer in front there is nothing to wait for
+  schemaCheckWallMs: 10_000, // ten times the check's 1,000 ms of CPU: a tenth of a core at least
   retentionStartDelayMs: 30_000, // a start's own work (catching up a backlog) before a purge
 } as const;
 
@@ -149,6 +150,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const shutdownDelayMs = shutdownDelaySetting
     ? parseInteger(shutdownDelaySetting, 0, 300_000)
     : DEFAULTS.shutdownDelayMs;
+
+  const schemaCheckWallSetting = envSetting('HERALD_SCHEMA_CHECK_WALL_MS');
+  // At least the check's own 1,000 ms of CPU time (api/event-type-schema-check.ts): a shorter bound
+  // would end every check that uses it as busy, never as too costly.
+  const schemaCheckWallMs = schemaCheckWallSetting
+    ? parseInteger(schemaCheckWallSetting, 1_000, 600_000)
+    : DEFAULTS.schemaCheckWallMs;
 
   const encryptionKeySetting = envSetting('HERALD_ENCRYPTION_KEY');
   const encryptionKey = encryptionKeySetting ? parseEncryptionKey(encryptionKeySetting) : null;
@@ -241,6 +249,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     heapLimitBytes,
     headersTimeoutMs,
     shutdownDelayMs,
+    schemaCheckWallMs,
     requestTimeoutMs,
     maxBatchEvents: DEFAULTS.maxBatchEvents,
     maxDeliveriesPerRequest,

@@ -128,6 +128,7 @@ test('the plain defaults in docs/configuration.md are what loadConfig gives', ()
     HERALD_HEADERS_TIMEOUT_MS: (c) => c.headersTimeoutMs,
     HERALD_REQUEST_TIMEOUT_MS: (c) => c.requestTimeoutMs,
     HERALD_SHUTDOWN_DELAY_MS: (c) => c.shutdownDelayMs,
+    HERALD_SCHEMA_CHECK_WALL_MS: (c) => c.schemaCheckWallMs,
     HERALD_DELIVERY_TIMEOUT_MS: () => d.defaultTimeoutMs,
     HERALD_DELIVERY_MAX_TIMEOUT_MS: () => d.maxTimeoutMs,
     HERALD_RETRY_SCHEDULE: () => d.retrySchedule.join(','),

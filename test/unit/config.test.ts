@@ -466,6 +466,12 @@ describe('loadConfig validation names the setting', () => {
     ],
     ['shutdown delay above 5 minutes', { HERALD_SHUTDOWN_DELAY_MS: '300001' }, 'HERALD_SHUTDOWN_DELAY_MS'],
     [
+      "schema check wall bound below the check's CPU time",
+      { HERALD_SCHEMA_CHECK_WALL_MS: '999' },
+      'HERALD_SCHEMA_CHECK_WALL_MS',
+      /1000 and 600000/,
+    ],
+    [
       'endpoint cap above the process cap',
       { HERALD_DELIVERY_CONCURRENCY: '8', HERALD_ENDPOINT_CONCURRENCY: '9' },
       'HERALD_ENDPOINT_CONCURRENCY',

@@ -17,9 +17,9 @@ import {
 import { eventTypeJson } from '../serialize.ts';
 import type { RouteContext } from './context.ts';
 
-export function eventTypeRoutes(app: FastifyInstance, { store }: RouteContext) {
+export function eventTypeRoutes(app: FastifyInstance, { store, config }: RouteContext) {
   // Off this thread, with a time limit: a schema's pattern may backtrack without end on its example.
-  const schemas = createEventTypeSchemaChecker();
+  const schemas = createEventTypeSchemaChecker({ wallMs: config.schemaCheckWallMs });
   app.addHook('onClose', () => schemas.close());
   /**
    * 400/422 when the pair does not go together, 503 when this server could not check it now;

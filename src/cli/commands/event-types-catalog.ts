@@ -24,10 +24,14 @@ import { readTextFile } from '../read-text-file.ts';
 import { CommandError } from '../run-command.ts';
 import { visible } from '../terminal-text.ts';
 
+/** How the entries' schemas are checked: the wall-clock bound of each (HERALD_SCHEMA_CHECK_WALL_MS). */
+type SchemaChecks = { wallMs?: number };
+
 /** Reads, checks and stores the catalog in `file`; says how many event types it imported. */
 export async function importCatalog(file: string, flags: Pick<ConfigFlags, 'database' | 'dataDir'>) {
-  const inputs = await parseCatalog(readTextFile(file, 'import', file), file);
   const config = loadConfig({ flags, resolveAdminToken: false, env: cliIo().env });
+  const checks = { wallMs: config.schemaCheckWallMs };
+  const inputs = await parseCatalog(readTextFile(file, 'import', file), file, checks);
   // The default ./herald-data is where this shell stands: run elsewhere than serve (a subdirectory,
   // another terminal), the import made a new database there and said it imported, and the running
   // Herald never saw a type of it. Into a new database, then, only when its place is named.
@@ -61,7 +65,7 @@ export async function importCatalog(file: string, flags: Pick<ConfigFlags, 'data
     },
   }).finally(() => serving.lock?.release());
   try {
-    await storeCatalog(store, inputs, file);
+    await storeCatalog(store, inputs, file, checks);
   } finally {
     await store.close();
   }
@@ -75,11 +79,16 @@ export async function importCatalog(file: string, flags: Pick<ConfigFlags, 'data
  * against the stored other first, all before anything is written, and written only if that is still
  * the value checked, as a PUT is (upsertEventTypeChecked): another writer may change it meanwhile.
  */
-export async function storeCatalog(store: Store, inputs: EventTypeInput[], file: string): Promise<void> {
+export async function storeCatalog(
+  store: Store,
+  inputs: EventTypeInput[],
+  file: string,
+  checks: SchemaChecks = {},
+): Promise<void> {
   const halves = inputs.flatMap((input, index) =>
     (input.schema === undefined) === (input.example === undefined) ? [] : [{ input, index }],
   );
-  const schemas = createEventTypeSchemaChecker();
+  const schemas = createEventTypeSchemaChecker(checks);
   try {
     const check = async (
       { input, index }: (typeof halves)[number],
@@ -125,7 +134,11 @@ export async function storeCatalog(store: Store, inputs: EventTypeInput[], file:
  * The event types of a catalog file; rejects naming the file and the entry when one is malformed.
  * Each schema and example is checked on a thread of its own, with the API's time limit.
  */
-export async function parseCatalog(text: string, file: string): Promise<EventTypeInput[]> {
+export async function parseCatalog(
+  text: string,
+  file: string,
+  checks: SchemaChecks = {},
+): Promise<EventTypeInput[]> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -159,7 +172,7 @@ export async function parseCatalog(text: string, file: string): Promise<EventTyp
     }
     first.set(name, index);
   }
-  const schemas = createEventTypeSchemaChecker();
+  const schemas = createEventTypeSchemaChecker(checks);
   try {
     for (const [index, input] of inputs.entries()) {
       const problem = await schemas.check(input.schema, input.example);
