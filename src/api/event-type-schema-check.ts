@@ -331,6 +331,10 @@ export function createEventTypeSchemaChecker({
         running.timer = setTimeout(due, Math.min(timeoutMs - used, wallLimit - elapsed) + 1);
         return;
       }
+      // Timers run before the channel is read: when this thread was held past the limit (a loaded
+      // machine), the child's answer may be waiting unread. It is read first, and wins.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (running?.check !== check) return;
       const { what, whySlow } = PHASES[running.phase];
       running = null;
       child = null;

@@ -667,6 +667,23 @@ test('the time limit counts the child’s CPU time: a check the machine gives no
   }
 });
 
+test('a child’s answer that came by the wall bound while this process was too busy to read it is taken, not thrown away for a busy answer', async () => {
+  // This thread held (as a loaded machine holds the API's) past the wall bound, while the child,
+  // which needs no CPU for it, answers: the answer waits unread in the channel, and the timer due
+  // at the bound comes first once the thread is free.
+  const checker = createEventTypeSchemaChecker({ timeoutMs: 100, wallMs: 1_000, childUrl: waitingChild });
+  try {
+    assert.equal(await checker.check({ type: 'integer' }, {}), null, 'the child up');
+    const answer = checker.check({ type: 'integer' }, { wait: 200 });
+    await new Promise((resolve) => setImmediate(resolve)); // the check sent
+    const until = performance.now() + 3_000;
+    while (performance.now() < until);
+    assert.equal(await answer, null);
+  } finally {
+    await checker.close();
+  }
+});
+
 test('where a child’s CPU time cannot be read (no /proc) the check runs, its time limit on the clock', async () => {
   const checker = createEventTypeSchemaChecker({ timeoutMs: 100, cpuMicros: async () => null });
   try {
