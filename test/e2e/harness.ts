@@ -33,8 +33,8 @@ const SHEBANG_ENV: Record<string, string> = Object.fromEntries(
  * time at load 12 already, 20-30 s at 20, and four starts at once (cli-commit-answer-lost) four
  * times that. The default was 20 s, and files raised it one by one to 30 or 60 s as each ran out
  * (cli-api, backup-restore, the browser files, the PostgreSQL ones): one bound, here, for all. A
- * file passes a shorter readyTimeoutMs only when it expects no ready line (a start that is refused,
- * HERALD_LOG_LEVEL=silent).
+ * file passes a shorter readyTimeoutMs only when it expects no ready line (a start that is refused);
+ * a start that logs none (HERALD_LOG_LEVEL=silent) is waited for on /readyz (readyPort).
  */
 export const READY_WAIT_MS = 120_000;
 
@@ -50,6 +50,12 @@ export interface StartOptions {
   dataDir?: string;
   /** Give up waiting for the ready line after this long (READY_WAIT_MS unless given). */
   readyTimeoutMs?: number;
+  /**
+   * Listen on this port (HERALD_PORT) and wait for /readyz there to answer 200 instead of for the
+   * ready line: for a start that logs none (HERALD_LOG_LEVEL=silent). Herald logs the ready line in
+   * the same turn as /readyz turns 200, so once it has, the line is written if it ever will be.
+   */
+  readyPort?: number;
   /** Start under this open-file limit (`ulimit -n`, soft and hard). */
   openFileLimit?: number;
 }
@@ -148,6 +154,7 @@ async function start(options: StartOptions, ownsDataDir: boolean): Promise<Heral
     HERALD_DATA_DIR: dataDir,
     HERALD_LOG_LEVEL: 'info',
     ...options.env,
+    ...(options.readyPort === undefined ? {} : { HERALD_PORT: String(options.readyPort) }),
   };
   const argv = [NODE, ...NODE_FLAGS, BIN, 'serve', ...(options.args ?? [])];
   const [command, ...args] =
@@ -177,7 +184,11 @@ async function start(options: StartOptions, ownsDataDir: boolean): Promise<Heral
 
   let url: string;
   try {
-    url = await waitForReady(child, () => stdout, exited, options.readyTimeoutMs ?? READY_WAIT_MS);
+    const timeoutMs = options.readyTimeoutMs ?? READY_WAIT_MS;
+    url =
+      options.readyPort === undefined
+        ? await waitForReady(child, () => stdout, exited, timeoutMs)
+        : await waitForReadyz(`http://127.0.0.1:${options.readyPort}`, exited, timeoutMs);
   } catch (error) {
     child.kill('SIGKILL');
     await exited;
@@ -248,6 +259,29 @@ function waitForReady(
     });
     check();
   });
+}
+
+/** Resolves `url` once its /readyz answers 200; rejects if the process exits or `timeoutMs` passes. */
+async function waitForReadyz(url: string, exited: Promise<Exit>, timeoutMs: number): Promise<string> {
+  let exit: Exit | undefined;
+  void exited.then((e) => {
+    exit = e;
+  });
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (exit) throw new Error(`herald exited before it was ready (code ${exit.code}, signal ${exit.signal})`);
+    // On api()'s connection to it, which kill() closes (an idle one would hold a SIGTERM 1 s).
+    const status = await fetch(`${url}/readyz`, { dispatcher: clientOf(url) }).then(
+      async (response) => {
+        await response.arrayBuffer();
+        return response.status;
+      },
+      () => 0,
+    );
+    if (status === 200) return url;
+    if (Date.now() > end) throw new Error(`herald's /readyz did not answer 200 within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 function parseJsonLines(text: string): Record<string, unknown>[] {
