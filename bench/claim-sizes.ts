@@ -178,7 +178,7 @@ if (values.store !== 'postgres') {
   load.push(loadavg()[0]!);
 }
 if (values.store !== 'sqlite') {
-  const server = await startPostgres();
+  const server = await startPostgres({ onDisk: true });
   try {
     const urls: string[] = [];
     for (let i = 0; i < count; i++) urls.push(await server.createDatabase());

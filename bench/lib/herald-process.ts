@@ -57,7 +57,7 @@ export async function createDatabase(kind: StoreKind): Promise<HeraldDatabase> {
 
 async function databaseAt(kind: StoreKind, dataDir: string, dispose: () => void): Promise<HeraldDatabase> {
   if (kind === 'sqlite') return { kind, url: `sqlite:${dataDir}/herald.db`, dataDir, dispose };
-  postgres ??= startPostgres();
+  postgres ??= startPostgres({ onDisk: true });
   return { kind, url: await (await postgres).createDatabase(), dataDir, dispose };
 }
 
