@@ -129,6 +129,38 @@ describe('MALFORMED', () => {
   });
 });
 
+// Until 2026-12-07 a refused timestamp said only "Message timestamp too old" (or "too new"): a
+// receiver debugging clock skew could not tell an hour from a second, nor which tolerance applied.
+describe('TIMESTAMP_TOO_OLD / TOO_NEW say how far off the timestamp is, and the tolerance', () => {
+  for (const scheme of ['standard', 'hmac-sha256', 'stripe'] as const) {
+    test(scheme, () => {
+      const base = input(scheme);
+      const message = (over: Partial<VerifyInput>): string => {
+        try {
+          verify({ ...base, ...over });
+        } catch (error) {
+          assert.ok(error instanceof WebhookVerificationError, String(error));
+          assert.ok(!error.message.includes(SECRET), 'the secret never appears in a message');
+          return `${error.code}: ${error.message}`;
+        }
+        assert.fail('verify() accepted a timestamp outside the tolerance');
+      };
+      assert.equal(
+        message({ now: NOW + 3_600_000 }),
+        "HERALD_VERIFY_TIMESTAMP_TOO_OLD: Message timestamp too old: 3600 s behind this receiver's clock (tolerance 300 s)",
+      );
+      assert.equal(
+        message({ now: NOW - 400_000, toleranceSeconds: 60 }),
+        "HERALD_VERIFY_TIMESTAMP_TOO_NEW: Message timestamp too new: 400 s ahead of this receiver's clock (tolerance 60 s)",
+      );
+      assert.equal(
+        message({ now: NOW + 1_000, toleranceSeconds: 0 }),
+        "HERALD_VERIFY_TIMESTAMP_TOO_OLD: Message timestamp too old: 1 s behind this receiver's clock (tolerance 0 s)",
+      );
+    });
+  }
+});
+
 describe('BAD_SIGNATURE', () => {
   test('a signature from another secret, for every signing scheme', () => {
     for (const scheme of [

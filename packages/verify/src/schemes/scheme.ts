@@ -92,11 +92,21 @@ export function checkTimestamp(value: string, context: VerifyContext): number {
     throw new WebhookVerificationError('HERALD_VERIFY_MALFORMED', 'Timestamp is not Unix seconds');
   }
   const timestamp = Number(value);
-  if (context.nowSeconds - timestamp > context.toleranceSeconds) {
-    throw new WebhookVerificationError('HERALD_VERIFY_TIMESTAMP_TOO_OLD', 'Message timestamp too old');
+  // How far off and the tolerance, so a receiver debugging clock skew can tell an hour from a
+  // second; both are public (the timestamp is in the request, the tolerance is no secret).
+  const behind = context.nowSeconds - timestamp;
+  const tolerance = `(tolerance ${context.toleranceSeconds} s)`;
+  if (behind > context.toleranceSeconds) {
+    throw new WebhookVerificationError(
+      'HERALD_VERIFY_TIMESTAMP_TOO_OLD',
+      `Message timestamp too old: ${behind} s behind this receiver's clock ${tolerance}`,
+    );
   }
-  if (timestamp - context.nowSeconds > context.toleranceSeconds) {
-    throw new WebhookVerificationError('HERALD_VERIFY_TIMESTAMP_TOO_NEW', 'Message timestamp too new');
+  if (-behind > context.toleranceSeconds) {
+    throw new WebhookVerificationError(
+      'HERALD_VERIFY_TIMESTAMP_TOO_NEW',
+      `Message timestamp too new: ${-behind} s ahead of this receiver's clock ${tolerance}`,
+    );
   }
   return timestamp;
 }
