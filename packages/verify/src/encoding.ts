@@ -46,6 +46,17 @@ export function base64ToBytes(text: string): Uint8Array | null {
   return bytes;
 }
 
+/**
+ * `value` as a Uint8Array over the same bytes (never a copy) when it is one, a Buffer or any other
+ * ArrayBufferView (a DataView, a typed array: its bytes), made in this realm or in another (a vm
+ * context, such as Jest's test environment, where `instanceof Uint8Array` is false); else null.
+ */
+export function asBytes(value: unknown): Uint8Array | null {
+  if (value instanceof Uint8Array) return value;
+  if (!ArrayBuffer.isView(value)) return null;
+  return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+}
+
 /** UTF-8 text of `bytes` (invalid sequences become U+FFFD, so a later JSON.parse fails cleanly). */
 export function bytesToText(bytes: Uint8Array): string {
   return decoder.decode(bytes);

@@ -2,7 +2,7 @@
  * Verification: checks an incoming request against one scheme and returns its content.
  * Framework-free; the adapters in ./adapters feed it raw bodies.
  */
-import { bytesToText } from './encoding.ts';
+import { asBytes, bytesToText } from './encoding.ts';
 import { WebhookVerificationError } from './errors.ts';
 import { parseForm } from './form.ts';
 import { readHeader } from './headers.ts';
@@ -15,8 +15,11 @@ export const DEFAULT_TOLERANCE_SECONDS = 300;
 
 export interface VerifyInput {
   scheme: SignatureScheme;
-  /** The raw body exactly as received (never a re-serialised parsed object). '' for GET. */
-  payload: string | Uint8Array;
+  /**
+   * The raw body exactly as received (never a re-serialised parsed object). '' for GET. Bytes are a
+   * Uint8Array (a Buffer) or any ArrayBufferView, from any realm (a vm context, as under Jest).
+   */
+  payload: string | ArrayBufferView;
   headers: HeaderSource;
   /** The endpoint secret… */
   secret?: string | undefined;
@@ -98,7 +101,8 @@ export function verifyWebhook<T = unknown>(input: VerifyInput): VerifiedWebhook<
   if (scheme.needsSecret && !hasStaticKey && (secrets.length === 0 || secrets.some((s) => !s))) {
     throw new WebhookVerificationError('HERALD_VERIFY_CONFIG', `Scheme ${scheme.name} needs a secret`);
   }
-  if (typeof input.payload !== 'string' && !(input.payload instanceof Uint8Array)) {
+  const body = typeof input.payload === 'string' ? input.payload : asBytes(input.payload);
+  if (body === null) {
     throw new WebhookVerificationError(
       'HERALD_VERIFY_CONFIG',
       'payload must be the raw body (string or bytes), not a parsed object',
@@ -113,10 +117,10 @@ export function verifyWebhook<T = unknown>(input: VerifyInput): VerifiedWebhook<
   }
   if (!Number.isFinite(now))
     throw new WebhookVerificationError('HERALD_VERIFY_CONFIG', 'now is not a valid time');
-  const text = typeof input.payload === 'string' ? input.payload : bytesToText(input.payload);
+  const text = typeof body === 'string' ? body : bytesToText(body);
   const result = scheme.verify({
     headers: input.headers,
-    body: input.payload,
+    body,
     text,
     url: input.url ?? null,
     secrets,

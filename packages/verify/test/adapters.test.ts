@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { runInNewContext } from 'node:vm';
 import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type ExpressRequestLike, webhookMiddleware } from '../src/adapters/express.ts';
@@ -172,6 +173,18 @@ describe('express', () => {
       webhookMiddleware({ scheme: 'standard', secret: SECRET }),
       reply,
     );
+    // The bytes copied into another realm (a vm context, as under Jest): not `instanceof Uint8Array`.
+    app.post(
+      '/rawbody-realm',
+      express.json({
+        type: '*/*',
+        verify: (req, _res, buf) => {
+          (req as ExpressRequestLike).rawBody = runInNewContext('new Uint8Array(bytes)', { bytes: [...buf] });
+        },
+      }),
+      webhookMiddleware({ scheme: 'standard', secret: SECRET }),
+      reply,
+    );
     app.post(
       '/dedupe',
       express.raw({ type: '*/*' }),
@@ -227,6 +240,7 @@ describe('express', () => {
   test('after express.json() with req.rawBody kept by its verify hook, the kept bytes are verified', async () => {
     assert.deepEqual(await send(signFor(`${base}/rawbody`)), { status: 200, json: content });
     assert.deepEqual(await send(signFor(`${base}/rawbody-string`)), { status: 200, json: content });
+    assert.deepEqual(await send(signFor(`${base}/rawbody-realm`)), { status: 200, json: content });
     const tampered = signFor(`${base}/rawbody`);
     const bad = await send(tampered, { body: String(tampered.body).replace('s1', 's2') });
     assert.equal(bad.status, 401);
@@ -307,6 +321,14 @@ describe('fastify', () => {
       scope.post('/form', async (request) => (request as unknown as FastifyWebhookRequest).webhook.payload);
       scope.get('/form', async (request) => (request as unknown as FastifyWebhookRequest).webhook.payload);
     });
+    // The body handed on as bytes of another realm (a vm context, as under Jest).
+    await app.register(async (scope) => {
+      scope.addHook('preValidation', async (request) => {
+        request.body = runInNewContext('new Uint8Array(bytes)', { bytes: [...(request.body as Uint8Array)] });
+      });
+      await scope.register(webhookVerification({ scheme: 'hmac-sha256', secret: SECRET }));
+      scope.post('/realm', async (request) => (request as unknown as FastifyWebhookRequest).webhook.payload);
+    });
     await app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   });
@@ -325,6 +347,10 @@ describe('fastify', () => {
       body: '{"a":1}',
     });
     assert.deepEqual(await elsewhere.json(), { parsed: { a: 1 } });
+  });
+
+  test('a body of bytes from another realm is verified as the raw body', async () => {
+    assert.deepEqual(await send(signFor(`${base}/realm`, 'hmac-sha256')), { status: 200, json: content });
   });
 
   test('GET webhooks signed with their URL (hmac-sha1-url) yield the query fields', async () => {

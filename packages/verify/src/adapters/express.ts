@@ -14,6 +14,7 @@
  * errors go to `next(error)`.
  */
 import type { IncomingMessage } from 'node:http';
+import { asBytes } from '../encoding.ts';
 import { WebhookVerificationError } from '../errors.ts';
 import type { Deduplicator } from '../idempotency.ts';
 import { type VerifiedWebhook, verifyWebhook } from '../verify.ts';
@@ -142,9 +143,11 @@ async function rawBodyOf(
   req: ExpressRequestLike,
   maxBodyBytes: number | undefined,
 ): Promise<string | Uint8Array> {
-  if (req.rawBody instanceof Uint8Array || typeof req.rawBody === 'string') return req.rawBody;
+  const kept = typeof req.rawBody === 'string' ? req.rawBody : asBytes(req.rawBody);
+  if (kept !== null) return kept;
   const { body } = req;
-  if (body instanceof Uint8Array || typeof body === 'string') return body;
+  const bytes = typeof body === 'string' ? body : asBytes(body);
+  if (bytes !== null) return bytes;
   // express.raw() leaves {} when the content type did not match; nothing was read from the stream then.
   const untouched = body === undefined || (isEmptyObject(body) && !req.readableEnded);
   if (untouched) return readRequestBody(req, maxBodyBytes);

@@ -14,6 +14,7 @@
  */
 // Types only, erased when it runs: the module `request.webhook` is declared on (below).
 import type {} from 'fastify';
+import { asBytes } from '../encoding.ts';
 import { WebhookVerificationError } from '../errors.ts';
 import type { Deduplicator } from '../idempotency.ts';
 import { type VerifiedWebhook, verifyWebhook } from '../verify.ts';
@@ -121,7 +122,7 @@ export function webhookVerification(
       try {
         webhook = verifyWebhook({
           ...verifyOptions,
-          payload: body instanceof Uint8Array || typeof body === 'string' ? body : '',
+          payload: typeof body === 'string' ? body : (asBytes(body) ?? ''),
           headers: request.headers,
           url:
             typeof url === 'function'
