@@ -109,6 +109,23 @@ describe('MALFORMED', () => {
       'HERALD_VERIFY_MALFORMED',
     );
   });
+  // Until 2026-12-07 the message named Stripe-Signature whatever header was configured, sending a
+  // receiver of X-Acme-Signature to look at a header it never reads.
+  test('Stripe-Signature without t= or v1= is named as the header actually read', () => {
+    const custom = input('stripe', { options: { signatureHeader: 'X-Acme-Signature' } });
+    assert.throws(
+      () => verify({ ...custom, headers: { 'x-acme-signature': 'v1=abc' } }),
+      (error: unknown) =>
+        error instanceof WebhookVerificationError &&
+        error.code === 'HERALD_VERIFY_MALFORMED' &&
+        error.message === 'X-Acme-Signature needs t= and v1=',
+    );
+    assert.throws(
+      () => verify({ ...input('stripe'), headers: { 'stripe-signature': 't=1718000000' } }),
+      (error: unknown) =>
+        error instanceof WebhookVerificationError && error.message === 'Stripe-Signature needs t= and v1=',
+    );
+  });
   test('a GitHub signature without sha256=', () => {
     const base = input('github');
     const value =

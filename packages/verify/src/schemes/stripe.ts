@@ -21,6 +21,9 @@ export const stripeScheme: Scheme = {
   },
   verify(context) {
     const header = requireHeader(context.headers, context.options.signatureHeader ?? STRIPE_SIGNATURE_HEADER);
+    // The header read, as configured: a message naming Stripe-Signature sent a receiver of another
+    // header to look at one it never reads.
+    const name = context.options.signatureHeader ?? 'Stripe-Signature';
     let ts: string | null = null;
     const received: string[] = [];
     for (const item of header.split(',')) {
@@ -36,7 +39,7 @@ export const stripeScheme: Scheme = {
         );
     }
     if (ts === null || received.length === 0) {
-      throw new WebhookVerificationError('HERALD_VERIFY_MALFORMED', 'Stripe-Signature needs t= and v1=');
+      throw new WebhookVerificationError('HERALD_VERIFY_MALFORMED', `${name} needs t= and v1=`);
     }
     const timestamp = checkTimestamp(ts, context);
     for (const secret of context.secrets) {
