@@ -49,7 +49,10 @@ export interface VerifyInput {
 
 /** A verified webhook. */
 export interface VerifiedWebhook<T = unknown> {
-  /** The `webhook-id` header (the event id, the same across retries), or null if absent. */
+  /**
+   * The `webhook-id` header, trimmed (the event id, the same across retries), or null if absent,
+   * empty or only spaces.
+   */
   id: string | null;
   /** The signed timestamp in Unix seconds, for schemes that sign one. */
   timestamp: number | null;
@@ -130,7 +133,9 @@ export function verifyWebhook<T = unknown>(input: VerifyInput): VerifiedWebhook<
     hash: input.hash ?? nodeHash,
   });
   return {
-    id: readHeader(input.headers, 'webhook-id'),
+    // Trimmed, as `standard` signs it: untrimmed, a replay padded with a space verified and was
+    // new to a de-duplicator; spaces only are no id.
+    id: readHeader(input.headers, 'webhook-id')?.trim() || null,
     timestamp: result.timestamp,
     // A GET request's query is content only where the scheme signs the URL (or nothing is signed).
     payload: parseContent(

@@ -60,3 +60,27 @@ test('the other schemes leave webhook-id unsigned: a replay with another id veri
     assert.equal(handled, 2, scheme);
   }
 });
+
+// Until 2026-12-07 verifyWebhook returned `webhook-id` as received while `standard` signed it
+// trimmed: a captured delivery replayed with ' evt_1' (a record of headers, as a serverless event
+// gives, keeps the spaces that Node's parser and fetch's Headers strip) verified, and its id was
+// new to a de-duplicator that had seen 'evt_1'.
+test('the id returned is the id verified: trimmed, so a padded replay of a standard delivery is a duplicate', async () => {
+  const request = delivery('standard');
+  const dedupe = createDeduplicator();
+  let handled = 0;
+  assert.equal((await dedupe.once(check('standard', request, 'evt_1').id, () => handled++)).duplicate, false);
+  for (const padded of [' evt_1', 'evt_1 ', '\tevt_1\t']) {
+    const replay = check('standard', request, padded);
+    assert.equal(replay.id, 'evt_1', JSON.stringify(padded));
+    assert.equal((await dedupe.once(replay.id, () => handled++)).duplicate, true, JSON.stringify(padded));
+  }
+  assert.equal(handled, 1);
+  // An id of spaces only is no id: missing for standard, which signs it; null for the others.
+  assert.throws(
+    () => check('standard', request, '  '),
+    (error) => error instanceof WebhookVerificationError && error.code === 'HERALD_VERIFY_MISSING_HEADER',
+  );
+  assert.equal(check('github', delivery('github'), ' evt_1 ').id, 'evt_1');
+  assert.equal(check('github', delivery('github'), '  ').id, null);
+});

@@ -75,13 +75,13 @@ export interface Scheme {
   verify(context: VerifyContext): VerifyResult;
 }
 
-/** The header's value, or a MISSING_HEADER error. */
+/** The header's value, trimmed, or a MISSING_HEADER error when absent, empty or only spaces. */
 export function requireHeader(headers: HeaderSource, name: string): string {
-  const value = readHeader(headers, name);
-  if (value === null) {
+  const value = readHeader(headers, name)?.trim();
+  if (!value) {
     throw new WebhookVerificationError('HERALD_VERIFY_MISSING_HEADER', `Missing header ${name}`);
   }
-  return value.trim();
+  return value;
 }
 
 const DIGITS = /^\d{1,15}$/;
