@@ -126,6 +126,51 @@ describe('MALFORMED', () => {
         error instanceof WebhookVerificationError && error.message === 'Stripe-Signature needs t= and v1=',
     );
   });
+  // Until 2026-12-07 these said "Timestamp is not Unix seconds" and "Signature must start with
+  // sha256=", naming no header: with configured names (X-WPG-Timestamp) the receiver had to guess.
+  test('a malformed timestamp or GitHub signature names the header read', () => {
+    const message = (base: VerifyInput, headers: Record<string, string>): string => {
+      try {
+        verify({ ...base, headers: { ...(base.headers as Record<string, string>), ...headers } });
+      } catch (error) {
+        assert.ok(error instanceof WebhookVerificationError, String(error));
+        return `${error.code}: ${error.message}`;
+      }
+      assert.fail('verify() accepted a malformed header');
+    };
+    const wpg = { signatureHeader: 'X-WPG-Signature', timestampHeader: 'X-WPG-Timestamp' };
+    assert.equal(
+      message(input('hmac-sha256', { options: wpg }), { 'x-wpg-timestamp': '1718000000.5' }),
+      'HERALD_VERIFY_MALFORMED: X-WPG-Timestamp is not Unix seconds',
+    );
+    assert.equal(
+      message(input('hmac-sha256'), { 'x-webhook-timestamp': 'soon' }),
+      'HERALD_VERIFY_MALFORMED: X-Webhook-Timestamp is not Unix seconds',
+    );
+    assert.equal(
+      message(input('standard'), { 'webhook-timestamp': '2024-06-10T06:13:20Z' }),
+      'HERALD_VERIFY_MALFORMED: webhook-timestamp is not Unix seconds',
+    );
+    const acme = { signatureHeader: 'X-Acme-Signature' };
+    assert.equal(
+      message(input('stripe', { options: acme }), { 'x-acme-signature': 't=soon,v1=abc' }),
+      'HERALD_VERIFY_MALFORMED: X-Acme-Signature t= is not Unix seconds',
+    );
+    const github = input('github');
+    const sha1 = (github.headers as Record<string, string>)['x-hub-signature-256']?.replace(
+      'sha256=',
+      'sha1=',
+    );
+    assert.equal(
+      message(github, { 'x-hub-signature-256': sha1 ?? '' }),
+      'HERALD_VERIFY_MALFORMED: X-Hub-Signature-256 must start with sha256=',
+    );
+    const custom = input('github', { options: { signatureHeader: 'X-Acme-Signature' } });
+    assert.equal(
+      message(custom, { 'x-acme-signature': 'abc' }),
+      'HERALD_VERIFY_MALFORMED: X-Acme-Signature must start with sha256=',
+    );
+  });
   test('a GitHub signature without sha256=', () => {
     const base = input('github');
     const value =

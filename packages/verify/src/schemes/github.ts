@@ -25,7 +25,8 @@ export const githubScheme: Scheme = {
   verify(context) {
     const header = requireHeader(context.headers, context.options.signatureHeader ?? GITHUB_SIGNATURE_HEADER);
     if (!header.startsWith(PREFIX)) {
-      throw new WebhookVerificationError('HERALD_VERIFY_MALFORMED', 'Signature must start with sha256=');
+      const name = context.options.signatureHeader ?? 'X-Hub-Signature-256';
+      throw new WebhookVerificationError('HERALD_VERIFY_MALFORMED', `${name} must start with sha256=`);
     }
     const received = header.slice(PREFIX.length).toLowerCase();
     for (const secret of context.secrets) {

@@ -33,7 +33,7 @@ export const hmacSha256Scheme: Scheme = {
       context.headers,
       options.timestampHeader ?? HMAC_SHA256_DEFAULT_TIMESTAMP_HEADER,
     );
-    const timestamp = checkTimestamp(ts, context);
+    const timestamp = checkTimestamp(ts, context, options.timestampHeader ?? 'X-Webhook-Timestamp');
     const encoding = options.encoding ?? 'hex';
     const received = encoding === 'hex' ? header.toLowerCase() : header;
     for (const secret of context.secrets) {

@@ -86,10 +86,13 @@ export function requireHeader(headers: HeaderSource, name: string): string {
 
 const DIGITS = /^\d{1,15}$/;
 
-/** Parses a Unix-seconds timestamp and checks it is within the tolerance of now. */
-export function checkTimestamp(value: string, context: VerifyContext): number {
+/**
+ * Parses a Unix-seconds timestamp and checks it is within the tolerance of now. `header` names
+ * where it was read (the configured name) for the message.
+ */
+export function checkTimestamp(value: string, context: VerifyContext, header: string): number {
   if (!DIGITS.test(value)) {
-    throw new WebhookVerificationError('HERALD_VERIFY_MALFORMED', 'Timestamp is not Unix seconds');
+    throw new WebhookVerificationError('HERALD_VERIFY_MALFORMED', `${header} is not Unix seconds`);
   }
   const timestamp = Number(value);
   // How far off and the tolerance, so a receiver debugging clock skew can tell an hour from a

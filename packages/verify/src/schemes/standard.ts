@@ -88,7 +88,7 @@ export const standardScheme: Scheme = {
     const id = requireHeader(context.headers, 'webhook-id');
     const ts = requireHeader(context.headers, 'webhook-timestamp');
     const header = requireHeader(context.headers, 'webhook-signature');
-    const timestamp = checkTimestamp(ts, context);
+    const timestamp = checkTimestamp(ts, context, 'webhook-timestamp');
     const received: string[] = [];
     for (const spaced of header.split(' ')) {
       // A header sent twice reaches a Node or fetch receiver joined with ", " ("v1,a, v1,b"): each

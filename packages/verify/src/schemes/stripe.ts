@@ -41,7 +41,7 @@ export const stripeScheme: Scheme = {
     if (ts === null || received.length === 0) {
       throw new WebhookVerificationError('HERALD_VERIFY_MALFORMED', `${name} needs t= and v1=`);
     }
-    const timestamp = checkTimestamp(ts, context);
+    const timestamp = checkTimestamp(ts, context, `${name} t=`);
     for (const secret of context.secrets) {
       const expected = context.hash.hmac('sha256', secret, [ts, '.', context.body], 'hex');
       for (const signature of received)
