@@ -519,7 +519,9 @@ test('an ANALYZE that fails after the commit is said, not thrown: the copy is th
 
 test('the copy names the admin token the PostgreSQL processes need, as it names the key: the file it was kept in, the variable it was given, or the one serve had', async () => {
   // Portal links made before the move are signed with the admin token; a PostgreSQL process
-  // without HERALD_ADMIN_TOKEN makes one of its own. Before, the copy said nothing of it.
+  // without HERALD_ADMIN_TOKEN makes one of its own. Before, the copy said nothing of it. A file
+  // beside a serve that ran with HERALD_ADMIN_TOKEN (the README's walkthrough after a first start
+  // without it) holds a token serve did not accept: the line says the variable comes first then.
   const line = (out: string) => out.split('\n').find((l) => l.includes('admin token'));
   const { dir: withFile, db: a } = await installation();
   a.close();
@@ -528,7 +530,7 @@ test('the copy names the admin token the PostgreSQL processes need, as it names 
   assert.equal(fromFile.code, 0, fromFile.stdout + fromFile.stderr);
   assert.equal(
     line(fromFile.stdout),
-    `herald: portal links made before the move are signed with the admin token: give every herald serve on PostgreSQL HERALD_ADMIN_TOKEN set to the token in ${join(withFile, 'admin-token')}, or those links stop working (and a process without it makes a token of its own)`,
+    `herald: portal links made before the move are signed with the admin token: give every herald serve on PostgreSQL HERALD_ADMIN_TOKEN set to the token in ${join(withFile, 'admin-token')} (but if the SQLite installation's herald serve ran with HERALD_ADMIN_TOKEN, that one: it did not accept the file's then), or those links stop working (and a process without it makes a token of its own)`,
   );
   assert.ok(!fromFile.stdout.includes('copy-cases-file-token'), 'the token itself is never printed');
 

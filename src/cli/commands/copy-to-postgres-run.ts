@@ -85,8 +85,10 @@ export async function copyToPostgres(flags: CopyFlags): Promise<void> {
 function adminTokenNamed(config: ReturnType<typeof loadConfig>): string {
   if (config.adminToken) return 'the same HERALD_ADMIN_TOKEN as this command';
   const file = join(config.dataDir, ADMIN_TOKEN_FILE);
+  // The file is the token serve accepted only if serve ran without HERALD_ADMIN_TOKEN: with the
+  // variable, the file (if any) holds an older, generated token that serve no longer took.
   return existsSync(file)
-    ? `HERALD_ADMIN_TOKEN set to the token in ${file}`
+    ? `HERALD_ADMIN_TOKEN set to the token in ${file} (but if the SQLite installation's herald serve ran with HERALD_ADMIN_TOKEN, that one: it did not accept the file's then)`
     : "the HERALD_ADMIN_TOKEN the SQLite installation's herald serve had";
 }
 
