@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ADMIN, type Body, startApi, type TestApi } from './helpers.ts';
+import { type Body, listenForFetch, startApi, type TestApi } from './helpers.ts';
 
 const BAD_NAMES = [
   'player.x\u001b[31mRED\u001b[0m',
@@ -32,13 +32,12 @@ const GOOD_NAMES = [
 
 describe('control characters in names and descriptions', () => {
   let api: TestApi;
-  let base: string;
+  let call: Awaited<ReturnType<typeof listenForFetch>>['call'];
   let projectId: string;
   let endpointId: string;
   before(async () => {
     api = await startApi({}, {});
-    await api.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(api.app.server.address() as { port: number }).port}`;
+    call = (await listenForFetch(api.app)).call;
     projectId = (await api.project('ctl')).id;
     const ep = await call('POST', `/api/v1/projects/${projectId}/endpoints`, { url: 'https://a.example/' });
     assert.equal(ep.status, 201, JSON.stringify(ep.body));
@@ -46,18 +45,6 @@ describe('control characters in names and descriptions', () => {
   });
   after(() => api.close());
 
-  async function call(method: string, path: string, body?: unknown) {
-    const r = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${ADMIN}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await r.text();
-    return { status: r.status, body: (text ? JSON.parse(text) : null) as Body };
-  }
   function refused(r: { status: number; body: Body }, field: string, what: string) {
     assert.equal(r.status, 400, `${what}: ${JSON.stringify(r.body)}`);
     assert.equal(r.body.error.code, 'HERALD_ERR_VALIDATION', what);

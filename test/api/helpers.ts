@@ -117,6 +117,36 @@ export async function startApi(
   };
 }
 
+/**
+ * Makes `app` listen on a loopback port (listen(0)) and returns its address and a caller that
+ * sends real HTTP with fetch (the URL as given: a `+` in a query string stays a `+` on the wire),
+ * with the admin token. Answers parsed as JSON where they are JSON.
+ */
+export async function listenForFetch(app: FastifyInstance) {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (app.server.address() as { port: number }).port;
+  const base = `http://127.0.0.1:${port}`;
+  const call = async (method: string, path: string, body?: unknown): Promise<Reply & { text: string }> => {
+    const r = await fetch(`${base}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${ADMIN}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await r.text();
+    let parsed: Body = null;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      parsed = text;
+    }
+    return { status: r.status, body: parsed, text, headers: Object.fromEntries(r.headers) };
+  };
+  return { base, port, call };
+}
+
 /** Asserts the error shape and returns it. */
 export function assertError(reply: Reply, status: number, code?: string, field?: string): Body {
   assert.equal(reply.status, status, JSON.stringify(reply.body));

@@ -4,7 +4,6 @@
  * stored and the deliveries their fan-out created, over real HTTP (listen(0) on loopback).
  */
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildWorkerApp } from '../../src/api/worker-app.ts';
@@ -14,7 +13,7 @@ import { createMetrics } from '../../src/metrics.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { closeAnsweredConnections } from '../support/close-answered-connections.ts';
 import { rawRequest } from '../support/raw-http.ts';
-import { ADMIN, type Body, startApi, type TestApi } from './helpers.ts';
+import { ADMIN, type Body, listenForFetch, startApi, type TestApi } from './helpers.ts';
 
 /** The value of one sample of a Prometheus text, its labels in any order; 0 when it has none yet. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number {
@@ -30,26 +29,13 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 
 /** A server listening on loopback, called with fetch. */
 async function listening(app: FastifyInstance) {
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  const call = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(base + path, {
-      method,
-      headers: {
-        authorization: `Bearer ${ADMIN}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await r.text();
-    return { status: r.status, text, body: (text.startsWith('{') ? JSON.parse(text) : text) as Body };
-  };
+  const { call, port } = await listenForFetch(app);
   const scrape = async () => {
     const r = await call('GET', '/metrics');
     assert.equal(r.status, 200, r.text);
     return r.text;
   };
-  return { call, scrape, port: (app.server.address() as AddressInfo).port };
+  return { call, scrape, port };
 }
 
 describe('HTTP metrics of the API', () => {
