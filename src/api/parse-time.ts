@@ -4,7 +4,8 @@
  */
 import { invalid, unprocessable, ValidationError } from './errors.ts';
 
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+/** `T` and `Z` in either case: RFC 3339 (§5.6, its note) allows `t` and `z`, and Date.parse reads them. */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
 /** The range a JavaScript Date can hold. */
 const MAX_TIME_MS = 8.64e15;
 
@@ -80,7 +81,7 @@ function impossibleHour(value: string): string | null {
  * time zone, which the caller does not know and which differs between the servers of one install.
  */
 function missingOffset(value: string): string | null {
-  return value.length > 10 && !/(Z|[+-]\d{2}:?\d{2})$/.test(value)
+  return value.length > 10 && !/(Z|[+-]\d{2}:?\d{2})$/i.test(value)
     ? `has no UTC offset: end it with Z for UTC or with ±hh:mm (${value}Z), as RFC 3339 asks`
     : null;
 }
