@@ -19,6 +19,9 @@ export function parseTime(field: string, value: string | number | undefined): nu
     const impossible = impossibleDate(value) ?? impossibleHour(value) ?? missingOffset(value);
     if (impossible) throw invalid(field, impossible);
     ms = Date.parse(value);
+  } else if (field.startsWith('querystring.')) {
+    const unencoded = unencodedPlus(value);
+    if (unencoded) throw invalid(field, unencoded);
   }
   if (!Number.isInteger(ms) || Math.abs(ms) > MAX_TIME_MS) {
     throw invalid(field, 'must be an ISO-8601 time or epoch milliseconds');
@@ -83,6 +86,19 @@ function impossibleHour(value: string): string | null {
 function missingOffset(value: string): string | null {
   return value.length > 10 && !/(Z|[+-]\d{2}:?\d{2})$/i.test(value)
     ? `has no UTC offset: end it with Z for UTC or with ±hh:mm (${value}Z), as RFC 3339 asks`
+    : null;
+}
+
+/**
+ * Why a query string's time with a space where its offset's sign goes (`2026-01-01T10:00:00 01:00`)
+ * is refused: a `+` left unencoded in a URL (`?since=2026-01-01T10:00:00+01:00`, as curl sends it)
+ * reads as a space in a query string. Said so, with the encoded form, rather than "must be an
+ * ISO-8601 time", which the client believes it sent; null for any other text.
+ */
+function unencodedPlus(value: string): string | null {
+  const signed = value.replace(/ (\d{2}:?\d{2})$/, '+$1');
+  return signed !== value && ISO_8601.test(signed)
+    ? `has a space before its UTC offset (${value}): a + left unencoded in a URL's query string reads as a space; write it %2B (${value.replace(' ', '%2B')})`
     : null;
 }
 

@@ -1,13 +1,14 @@
 /**
  * `since` and `until` as RFC 3339 writes them, sent as clients send them. RFC 3339 (§5.6, its
- * note) lets `T` and `Z` be written `t` and `z`. A real server on listen(0) over SQLite, called
- * with fetch.
+ * note) lets `T` and `Z` be written `t` and `z`; and a `+` offset left unencoded in a URL reaches
+ * the server as a space (a query string's `+`), which deserves its own answer rather than "must be
+ * an ISO-8601 time". A real server on listen(0) over SQLite, called with fetch.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { listenForFetch, startApi, type TestApi } from './helpers.ts';
 
-describe('since and until: lower-case t and z', () => {
+describe('since and until: lower-case t and z, and an unencoded + offset', () => {
   let api: TestApi;
   let call: Awaited<ReturnType<typeof listenForFetch>>['call'];
   let events: string;
@@ -55,5 +56,31 @@ describe('since and until: lower-case t and z', () => {
     const noOffset = await call('GET', `${events}?since=2026-01-01t10:00`);
     assert.equal(noOffset.status, 400, JSON.stringify(noOffset.body));
     assert.equal(noOffset.body.error.details.field, 'querystring.since');
+  });
+
+  test('an offset whose + was sent unencoded (read as a space) is 400 saying to write it %2B', async () => {
+    for (const [name, value] of [
+      ['since', '2026-01-01T10:00:00+01:00'],
+      ['until', '2026-01-01T10:00+0530'],
+    ] as const) {
+      const r = await call('GET', `${events}?${name}=${value}`);
+      assert.equal(r.status, 400, JSON.stringify(r.body));
+      assert.equal(r.body.error.code, 'HERALD_ERR_VALIDATION');
+      assert.equal(r.body.error.details.field, `querystring.${name}`);
+      assert.equal(
+        r.body.error.message,
+        `querystring.${name}: has a space before its UTC offset (${value.replace('+', ' ')}): ` +
+          `a + left unencoded in a URL's query string reads as a space; write it %2B (${value.replace('+', '%2B')})`,
+      );
+    }
+    // Encoded, the same times are taken; a - offset needs no encoding.
+    for (const value of [
+      '2026-01-01T10:00:00%2B01:00',
+      '2026-01-01T10:00%2B0530',
+      '2026-01-01T10:00:00-01:00',
+    ]) {
+      const r = await call('GET', `${events}?since=${value}`);
+      assert.equal(r.status, 200, `${value}: ${JSON.stringify(r.body)}`);
+    }
   });
 });

@@ -104,7 +104,7 @@ export const timeQuery = {
   type: 'string',
   maxLength: 64,
   description:
-    'Epoch milliseconds, or an RFC 3339 time (2026-01-01T10:00:00Z; seconds may be left out; a date alone is its midnight UTC)',
+    'Epoch milliseconds, or an RFC 3339 time (2026-01-01T10:00:00Z; seconds may be left out; a date alone is its midnight UTC); a + offset is written %2B',
 } as const;
 
 /** A free-text query value (`?type`, `?eventType`). */
