@@ -107,8 +107,16 @@ export const timeQuery = {
     'Epoch milliseconds, or an RFC 3339 time (2026-01-01T10:00:00Z; seconds may be left out; a date alone is its midnight UTC); a + offset is written %2B',
 } as const;
 
-/** A free-text query value (`?type`, `?eventType`). */
-export const textQuery = { type: 'string', maxLength: LIMITS.nameLength, pattern: TEXT_PATTERN } as const;
+/**
+ * A free-text query value (`?type`, `?eventType`). Not empty: the stores take "" for no filter, so
+ * `?type=` answered the unfiltered list as if filtered; no event has an empty type.
+ */
+export const textQuery = {
+  type: 'string',
+  minLength: 1,
+  maxLength: LIMITS.nameLength,
+  pattern: TEXT_PATTERN,
+} as const;
 
 export const pageQuery = {
   // Query strings are not coerced (bodies must not be either): `pageOf` parses and range-checks.
