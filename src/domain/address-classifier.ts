@@ -139,7 +139,11 @@ function zerosIn(bytes: IpBytes, from: number, to: number): boolean {
 /** IPv4 ranges, most specific first. */
 const V4_RANGES: [number[], number, AddressClass][] = [
   [[169, 254, 169, 254], 32, 'metadata'], // cloud instance metadata
+  [[169, 254, 170, 2], 32, 'metadata'], // AWS ECS task credentials and metadata
+  [[169, 254, 170, 23], 32, 'metadata'], // AWS EKS Pod Identity agent (credentials)
+  [[169, 254, 42, 42], 32, 'metadata'], // Scaleway
   [[100, 100, 100, 200], 32, 'metadata'], // Alibaba Cloud metadata
+  [[192, 0, 0, 192], 32, 'metadata'], // Oracle Cloud Classic
   // Azure WireServer: a public address that only Azure VMs reach, answering them with their goal
   // state and extension settings (a GET with an `x-ms-version` header, both of which an endpoint
   // may set, and the reply is kept in the attempt history).
@@ -164,8 +168,12 @@ const V4_RANGES: [number[], number, AddressClass][] = [
 
 /** IPv6 ranges (those embedding IPv4 are handled before these). */
 const V6_RANGES: [number[], number, AddressClass][] = [
-  [[0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54], 128, 'metadata'], // fd00:ec2::254 (AWS)
+  // AWS's IPv6 services: metadata ::254, EKS Pod Identity ::23 (credentials), DNS ::253, NTP ::123
+  [[0xfd, 0x00, 0x0e, 0xc2], 32, 'metadata'], // fd00:ec2::/32
   [[0xfd, 0x20, 0x00, 0xce, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54], 128, 'metadata'], // fd20:ce::254 (Google)
+  [[0xfd, 0x00, 0x00, 0xc1, 0, 0, 0, 0, 0, 0, 0, 0, 0xa9, 0xfe, 0xa9, 0xfe], 128, 'metadata'], // fd00:c1::a9fe:a9fe (OCI)
+  [[0xfd, 0x00, 0x00, 0x42, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x42], 128, 'metadata'], // fd00:42::42 (Scaleway)
+  [[0xfd, 0x00, 0xa9, 0xfe, 0xa9, 0xfe, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01], 128, 'metadata'], // fd00:a9fe:a9fe::1 (Akamai)
   [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 128, 'loopback'],
   [[], 128, 'unspecified'],
   [[0x20, 0x01, 0x00, 0x00], 32, 'teredo'], // the client address inside is obfuscated: refuse

@@ -198,6 +198,17 @@ describe('allowlists', () => {
       ['0.0.0.0/0', '10.0.0.1', '168.63.129.16'],
       ['::/0', 'fd00::1', 'fd00:ec2::254'],
       ['::/0', 'fe80::1', '::ffff:a9fe:a9fe'],
+      // Other clouds' metadata and credential services, over plain HTTP with at most a header an
+      // endpoint may set (OCI IMDSv2: `Authorization: Bearer Oracle`).
+      ['169.254.0.0/16', '169.254.170.3', '169.254.170.2'], // AWS ECS task credentials and metadata
+      ['0.0.0.0/0', '169.254.170.22', '169.254.170.23'], // AWS EKS Pod Identity agent
+      ['169.254.0.0/16', '169.254.42.41', '169.254.42.42'], // Scaleway
+      ['0.0.0.0/0', '192.0.0.193', '192.0.0.192'], // Oracle Cloud Classic
+      ['fd00::/8', 'fd00:ec3::23', 'fd00:ec2::23'], // AWS EKS Pod Identity agent, IPv6
+      ['fd00::/8', 'fd00:ec3::123', 'fd00:ec2::123'], // AWS's IPv6 services, fd00:ec2::/32
+      ['fd00::/8', 'fd00:c1::a9fe:a9ff', 'fd00:c1::a9fe:a9fe'], // OCI instance metadata, IPv6
+      ['fc00::/7', 'fd00:42::43', 'fd00:42::42'], // Scaleway, IPv6
+      ['::/0', 'fd00:a9fe:a9fe::2', 'fd00:a9fe:a9fe::1'], // Akamai (Linode), IPv6
     ];
     for (const [network, other, metadata] of opened) {
       const allow = [parseCidr(network)];
@@ -205,7 +216,8 @@ describe('allowlists', () => {
       assert.equal(isAddressAllowed(metadata, allow), false, `${network} must not open ${metadata}`);
       assert.equal(refusedLiteralHost(metadata, allow), `${metadata} is a metadata address`);
     }
-    for (const exact of ['169.254.169.254', '169.254.169.254/32', 'fd00:ec2::254', 'fd00:ec2::254/128'])
+    const named = opened.map(([, , metadata]) => metadata);
+    for (const exact of [...named, '169.254.169.254/32', 'fd00:ec2::254', 'fd00:ec2::254/128'])
       assert.equal(isAddressAllowed(exact.split('/')[0]!, [parseCidr(exact)]), true, exact);
     assert.equal(isAddressAllowed('::ffff:169.254.169.254', [parseCidr('169.254.169.254')]), true);
     assert.equal(isAddressAllowed('169.254.169.253', [parseCidr('169.254.169.254')]), false);
