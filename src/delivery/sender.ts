@@ -21,6 +21,7 @@ import {
   refusalReason,
 } from '../domain/address-classifier.ts';
 import { errorKindFromError } from '../domain/classify-outcome.ts';
+import type { ErrorKind } from '../domain/types.ts';
 import { type AttemptDeadline, attemptDeadline, checkDeadline } from './attempt-deadline.ts';
 import type { BlockedAddress } from './blocked-address-log.ts';
 import { BlockedAddressError, guardedLookup, type LookupAll, systemLookup } from './guarded-lookup.ts';
@@ -305,6 +306,12 @@ export function createSender(options: SenderOptions): Sender {
       const failed = (error: unknown): void => {
         const local = localFailure(error);
         if (local?.code === PROXY_UNAVAILABLE) countProxyFailure();
+        // Cut after the status and headers (a reset, a body shorter than its content-length):
+        // the receiver answered, and the history says with what.
+        if (!local && status >= 200) {
+          cutInBody(errorKindFromError(error), errorMessage(error));
+          return;
+        }
         finish(
           done(
             local
@@ -315,11 +322,12 @@ export function createSender(options: SenderOptions): Sender {
         );
       };
       /**
-       * The receiver sent its status and headers but not all of its body in time: still a timeout
-       * (a failure, retried), with the response kept as far as it came, so the history shows that
-       * the receiver answered, and with what.
+       * The receiver sent its status and headers but not all of its body (in time, or before its
+       * connection was cut): still a failure (a timeout, a reset…, retried), with the response kept
+       * as far as it came, so the history shows that the receiver answered, and with what (a 503's
+       * Retry-After read too).
        */
-      const timedOutInBody = (error: DeadlineError): void => {
+      const cutInBody = (kind: ErrorKind, message: string): void => {
         const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
         finish(
           done({
@@ -329,8 +337,8 @@ export function createSender(options: SenderOptions): Sender {
               body: capUtf8(new StringDecoder('utf8').write(buf), maxBytes),
             },
             error: {
-              kind: 'timeout',
-              message: `${error.message}: the response's status and headers came, its body did not finish`,
+              kind,
+              message: `${message}: the response's status and headers came, its body did not finish`,
             },
           }),
           true,
@@ -372,7 +380,7 @@ export function createSender(options: SenderOptions): Sender {
           }
           const error = new DeadlineError(req.timeoutMs, check.heldMs);
           // first: undici may report the abort to onError at once
-          if (status >= 200) timedOutInBody(error);
+          if (status >= 200) cutInBody('timeout', error.message);
           // Still without a connection because the proxy has not taken one: the proxy's failure.
           else failed((abort === null && proxyNotTaking(entry.dialing, req.timeoutMs)) || error);
           abort?.(error);

@@ -146,6 +146,33 @@ describe('sender', () => {
     assert.equal(res.error?.kind, 'reset');
   });
 
+  // A receiver that answered and then cut its connection mid-body answered all the same: the history
+  // keeps its status, headers and body so far (as a timeout in the body does), and a 503's
+  // Retry-After is still read. Before, the attempt kept only "reset" with no response at all.
+  for (const [status, extra] of [
+    [200, {}],
+    [503, { 'retry-after': '120' }],
+  ] as const) {
+    test(`a connection cut after a ${status}'s status and headers → reset, the response kept as far as it came`, async (t) => {
+      const { url } = await rawServer((_req, res) => {
+        res.writeHead(status, { 'content-type': 'text/plain', 'content-length': '100', ...extra });
+        res.write('half');
+        setTimeout(() => res.socket?.destroy(), 50);
+      }, t);
+      const res = await sender().send(post(url));
+      assert.equal(res.error?.kind, 'reset');
+      assert.match(
+        res.error?.message ?? '',
+        /: the response's status and headers came, its body did not finish$/,
+      );
+      assert.equal(res.response?.status, status);
+      assert.equal(res.response?.headers['content-type'], 'text/plain');
+      assert.equal(res.response?.headers['retry-after'], status === 503 ? '120' : undefined);
+      assert.equal(res.response?.body, 'half');
+      assert.equal(classifyResult(res).outcome, 'failed', 'still a failure, retried');
+    });
+  }
+
   test('refused port → connect', async () => {
     const res = await sender().send(post(`http://127.0.0.1:${await refusedPort()}/hook`));
     assert.equal(res.error?.kind, 'connect');
