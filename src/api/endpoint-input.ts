@@ -16,8 +16,9 @@ import { generateSecret, secretProblem } from '../domain/secret.ts';
 import type { Endpoint, HttpMethod, Project, SignatureConfig } from '../domain/types.ts';
 import type { EndpointCheck, EndpointPatch, NewEndpoint, Store } from '../store/store.ts';
 import { catalogLookAlike, catalogLookup } from './catalog-lookup.ts';
-import { invalid, UnprocessableError } from './errors.ts';
+import { invalid, UnprocessableError, ValidationError } from './errors.ts';
 import { checkSignatureConfig, parseDeliverableUrl } from './parse.ts';
+import { LIMITS } from './schemas/common.ts';
 
 /**
  * The body of POST and PATCH …/endpoints (PATCH has no `secret`: rotate instead): the wire type of
@@ -47,13 +48,25 @@ export function parseEndpointUrl(field: string, value: string, config: Config): 
  * send time; refusing them here says so when the endpoint is saved instead of never. A value that
  * starts or ends with a space or a tab is refused too: it is sent, but arrives without them. A
  * `Content-Type` is taken when it describes the body `method` and the scheme send (and then
- * replaces Herald's): see custom-content-type.ts.
+ * replaces Herald's): see custom-content-type.ts. 400 naming `body.headers` when the lines come to
+ * more than LIMITS.headerBytes in all, or to more than `keptBytes` (what the endpoint has: a PATCH
+ * may send back a set stored before the limit).
  */
 export function checkCustomHeaders(
   headers: Record<string, string>,
   method: HttpMethod,
   signature: SignatureConfig,
+  keptBytes = 0,
 ): void {
+  const bytes = customHeaderBytes(headers);
+  const limit = Math.max(LIMITS.headerBytes, keptBytes);
+  if (bytes > limit) {
+    throw new ValidationError(
+      'body.headers',
+      `must come to at most ${limit} bytes in all (each "name: value" line with its line end; these come to ${bytes}): receivers refuse larger headers (Node answers 431 over 16 KiB in all)`,
+      { details: { limit } },
+    );
+  }
   const seen = new Map<string, string>();
   for (const [name, value] of Object.entries(headers)) {
     const field = `body.headers.${name}`;
@@ -88,6 +101,13 @@ export function checkCustomHeaders(
       );
     }
   }
+}
+
+/** The bytes of custom header lines on the wire: `name: value\r\n` each, a byte a character. */
+export function customHeaderBytes(headers: Record<string, string>): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(headers)) bytes += name.length + 2 + String(value).length + 2;
+  return bytes;
 }
 
 /**
@@ -243,7 +263,7 @@ export function toEndpointPatch(
   if (body.signature !== undefined || body.method !== undefined) {
     checkSignatureConfig(signature, method);
   }
-  if (body.headers) checkCustomHeaders(body.headers, method, signature);
+  if (body.headers) checkCustomHeaders(body.headers, method, signature, customHeaderBytes(endpoint.headers));
   else if (body.signature !== undefined || body.method !== undefined) {
     checkKeptContentType(endpoint, body, method, signature);
   }

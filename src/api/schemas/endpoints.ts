@@ -59,8 +59,7 @@ export const endpointBody = (config: Config) =>
       // here, so that the error names the header (`body.headers.X-Env`) and says what is wrong.
       headers: {
         type: 'object',
-        description:
-          'Names: HTTP tokens of at most 100 characters, each once in any letter case, none a header Herald sets. Values: tab, printable ASCII and U+0080–U+00FF, no space or tab at either end. Otherwise 400 naming body.headers.<name>. A Content-Type is taken, and sent instead of Herald’s, when it describes the body: application/json or application/<name>+json (hmac-sha1-url: application/x-www-form-urlencoded; sha256-body: text/plain), with any parameters, a charset being utf-8; never with GET, which has no body.',
+        description: `Names: HTTP tokens of at most 100 characters, each once in any letter case, none a header Herald sets. Values: tab, printable ASCII and U+0080–U+00FF, no space or tab at either end. Otherwise 400 naming body.headers.<name>. The lines (name: value and the line end) at most ${LIMITS.headerBytes} bytes in all, else 400 naming body.headers. A Content-Type is taken, and sent instead of Herald’s, when it describes the body: application/json or application/<name>+json (hmac-sha1-url: application/x-www-form-urlencoded; sha256-body: text/plain), with any parameters, a charset being utf-8; never with GET, which has no body.`,
         maxProperties: LIMITS.headers,
         additionalProperties: { type: 'string', maxLength: LIMITS.headerValueLength },
       },
