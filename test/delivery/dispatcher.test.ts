@@ -588,6 +588,27 @@ describe('dispatcher', () => {
     assert.ok(gap >= 950, `second try came after ${gap} ms`);
   });
 
+  test('a 503 with Retry-After: 1 whose body is cut off still waits about a second, and its attempt keeps the 503', async () => {
+    const w = await world();
+    const r = await receiver(
+      sequence(
+        { status: 503, headers: { 'retry-after': '1' }, body: 'busy', cutBody: true },
+        { status: 200 },
+      ),
+    );
+    await w.endpoint(r.url);
+    await w.dispatcher().start();
+    const [d] = await w.send();
+    await deliveryIn(w, d!.id, 'succeeded');
+    assert.equal(r.requests.length, 2);
+    const gap = r.requests[1]!.at - r.requests[0]!.at;
+    assert.ok(gap >= 950, `second try came after ${gap} ms (the schedule says 50 ms)`);
+    const [first] = await attemptsOf(w, d!.id);
+    assert.equal(first!.error?.kind, 'reset');
+    assert.equal(first!.response?.status, 503);
+    assert.equal(first!.response?.body, 'busy');
+  });
+
   test('a timeout is recorded with error kind timeout', async () => {
     const w = await world();
     const r = await receiver(sequence({ hang: true }, { status: 200 }));

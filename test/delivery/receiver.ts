@@ -16,6 +16,8 @@ export interface Reply {
   hang?: boolean;
   /** Destroy the connection instead of answering. */
   reset?: boolean;
+  /** Send the status, headers and part of the body (its content-length says more), then destroy the connection. */
+  cutBody?: boolean;
 }
 
 export interface ReceivedRequest {
@@ -54,8 +56,19 @@ export async function startReceiver(script: Script = () => ({ status: 200 })): P
       res.socket?.destroy();
       return;
     }
+    const body = reply.body ?? 'ok';
+    if (reply.cutBody) {
+      const length = String(Buffer.byteLength(body) + 100);
+      res.writeHead(reply.status ?? 200, {
+        'content-type': 'text/plain',
+        'content-length': length,
+        ...reply.headers,
+      });
+      res.write(body, () => res.socket?.destroy());
+      return;
+    }
     res.writeHead(reply.status ?? 200, { 'content-type': 'text/plain', ...reply.headers });
-    res.end(reply.body ?? 'ok');
+    res.end(body);
   };
 
   const server: Server = createServer((req, res) => {
