@@ -25,7 +25,7 @@ import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { NewEndpoint, Store } from '../../src/store/store.ts';
 import { endpointInput } from '../store/helpers.ts';
 import { filePostgres } from '../support/postgres.ts';
-import { type Receiver, type Script, sequence, startReceiver } from './receiver.ts';
+import { type Receiver, type Reply, type Script, sequence, startReceiver } from './receiver.ts';
 
 const OLD_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const NEW_SECRET = 'whsec_bmV3LXNlY3JldC1hZnRlci1hLWxlYWstMDEyMzQ1';
@@ -576,37 +576,37 @@ describe('dispatcher', () => {
     }
   });
 
-  test('429 with Retry-After: 1 waits about a second although the schedule says 0.05 s', async () => {
+  /**
+   * One event to a receiver answering `first`, then 200, on the schedule of 50 ms: the attempts
+   * once it succeeded, and how long after the first try the second came.
+   */
+  async function retriedAfter(first: Reply): Promise<{ attempts: Attempt[]; gap: number }> {
     const w = await world();
-    const r = await receiver(sequence({ status: 429, headers: { 'retry-after': '1' } }, { status: 200 }));
+    const r = await receiver(sequence(first, { status: 200 }));
     await w.endpoint(r.url);
     await w.dispatcher().start();
     const [d] = await w.send();
     await deliveryIn(w, d!.id, 'succeeded');
     assert.equal(r.requests.length, 2);
-    const gap = r.requests[1]!.at - r.requests[0]!.at;
+    return { attempts: await attemptsOf(w, d!.id), gap: r.requests[1]!.at - r.requests[0]!.at };
+  }
+
+  test('429 with Retry-After: 1 waits about a second although the schedule says 0.05 s', async () => {
+    const { gap } = await retriedAfter({ status: 429, headers: { 'retry-after': '1' } });
     assert.ok(gap >= 950, `second try came after ${gap} ms`);
   });
 
   test('a 503 with Retry-After: 1 whose body is cut off still waits about a second, and its attempt keeps the 503', async () => {
-    const w = await world();
-    const r = await receiver(
-      sequence(
-        { status: 503, headers: { 'retry-after': '1' }, body: 'busy', cutBody: true },
-        { status: 200 },
-      ),
-    );
-    await w.endpoint(r.url);
-    await w.dispatcher().start();
-    const [d] = await w.send();
-    await deliveryIn(w, d!.id, 'succeeded');
-    assert.equal(r.requests.length, 2);
-    const gap = r.requests[1]!.at - r.requests[0]!.at;
+    const { attempts, gap } = await retriedAfter({
+      status: 503,
+      headers: { 'retry-after': '1' },
+      body: 'busy',
+      cutBody: true,
+    });
     assert.ok(gap >= 950, `second try came after ${gap} ms (the schedule says 50 ms)`);
-    const [first] = await attemptsOf(w, d!.id);
-    assert.equal(first!.error?.kind, 'reset');
-    assert.equal(first!.response?.status, 503);
-    assert.equal(first!.response?.body, 'busy');
+    assert.equal(attempts[0]!.error?.kind, 'reset');
+    assert.equal(attempts[0]!.response?.status, 503);
+    assert.equal(attempts[0]!.response?.body, 'busy');
   });
 
   test('a timeout is recorded with error kind timeout', async () => {
