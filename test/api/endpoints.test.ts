@@ -166,6 +166,9 @@ describe('endpoints API', () => {
       [{ scheme: 'stripe', timestampHeader: 'X-Ts' }, 'body.signature.timestampHeader'],
       [{ scheme: 'standard', signatureHeader: 'X-Sig' }, 'body.signature.signatureHeader'],
       [{ scheme: 'hmac-sha256', signatureHeader: 'X-A', timestampHeader: 'x-a' }, 'body.signature'],
+      // One named as the other's default: the requests carried the timestamp and no signature.
+      [{ scheme: 'hmac-sha256', signatureHeader: 'X-Webhook-Timestamp' }, 'body.signature'],
+      [{ scheme: 'hmac-sha256', timestampHeader: 'X-Webhook-Signature' }, 'body.signature'],
     ];
     const patchable = await api.call('POST', EP, { url: 'https://h.example/options' });
     assert.equal(patchable.status, 201, JSON.stringify(patchable.body));

@@ -31,13 +31,26 @@ test('endpoints with settings the API now refuses are logged with the problem; f
       'plain-secret-value',
       now,
     );
+    // Its signature header named as the timestamp's default: the requests carried no signature.
+    const shared = await store.createEndpoint(
+      endpointInput(b.id, {
+        url,
+        signature: { scheme: 'hmac-sha256', signatureHeader: 'X-Webhook-Timestamp' },
+      }),
+      'plain-secret-value',
+      now,
+    );
     const lines: { fields: Record<string, unknown>; message: string }[] = [];
     const log = {
       warn: (fields: object, message: string) =>
         lines.push({ fields: fields as Record<string, unknown>, message }),
     };
-    assert.equal(await auditEndpointSettings(store, log), 2);
-    assert.deepEqual(lines.map((l) => l.fields.endpointId).sort(), [get.id, header.id].sort());
+    assert.equal(await auditEndpointSettings(store, log), 3);
+    assert.deepEqual(lines.map((l) => l.fields.endpointId).sort(), [get.id, header.id, shared.id].sort());
+    assert.match(
+      lines.find((l) => l.fields.endpointId === shared.id)!.message,
+      /both are x-webhook-timestamp/,
+    );
     assert.match(lines.find((l) => l.fields.endpointId === get.id)!.message, /cannot be used with GET/);
     assert.match(lines.find((l) => l.fields.endpointId === header.id)!.message, /Connection/i);
     assert.ok(!lines.some((l) => l.fields.endpointId === fine.id));
@@ -50,9 +63,9 @@ test('endpoints with settings the API now refuses are logged with the problem; f
       );
     }
     lines.length = 0;
-    assert.equal(await auditEndpointSettings(store, log), AUDIT_LINES_MAX + 5);
+    assert.equal(await auditEndpointSettings(store, log), AUDIT_LINES_MAX + 6);
     assert.equal(lines.length, AUDIT_LINES_MAX + 1, 'one line per endpoint up to the cap, then a count');
-    assert.match(lines.at(-1)!.message, /^5 more endpoints/);
+    assert.match(lines.at(-1)!.message, /^6 more endpoints/);
   } finally {
     await store.close();
   }

@@ -6,6 +6,10 @@ import { WebhookSigningError } from './errors.ts';
 import { appendQuery, canonicalUrl, type Fields, formEncode, topLevelFields } from './form.ts';
 import { nodeHash } from './node-hash.ts';
 import { isRequestHeader } from './request-headers.ts';
+import {
+  HMAC_SHA256_DEFAULT_SIGNATURE_HEADER,
+  HMAC_SHA256_DEFAULT_TIMESTAMP_HEADER,
+} from './schemes/hmac-sha256.ts';
 import { schemeByName } from './schemes/index.ts';
 import type { BodyFormat } from './schemes/scheme.ts';
 import type { HashProvider, HttpMethod, SchemeOptions, SignatureScheme } from './types.ts';
@@ -204,11 +208,17 @@ export function signatureConfigIssue(
     const problem = name === undefined ? null : signatureHeaderProblem(name);
     if (problem) return issue(option, problem);
   }
-  if (
-    config.signatureHeader &&
-    config.signatureHeader.toLowerCase() === config.timestampHeader?.toLowerCase()
-  ) {
-    return issue(null, 'signatureHeader and timestampHeader must differ');
+  // Compared as the scheme sends them: an option left out is its default, so a signatureHeader of
+  // X-Webhook-Timestamp alone names the timestamp's header too, and one of the two values is lost.
+  if (scheme.name === 'hmac-sha256') {
+    const signatureHeader = (config.signatureHeader ?? HMAC_SHA256_DEFAULT_SIGNATURE_HEADER).toLowerCase();
+    const timestampHeader = (config.timestampHeader ?? HMAC_SHA256_DEFAULT_TIMESTAMP_HEADER).toLowerCase();
+    if (signatureHeader === timestampHeader) {
+      return issue(
+        null,
+        `signatureHeader and timestampHeader must differ: both are ${signatureHeader} (one left out is its default, ${HMAC_SHA256_DEFAULT_SIGNATURE_HEADER} or ${HMAC_SHA256_DEFAULT_TIMESTAMP_HEADER})`,
+      );
+    }
   }
   return null;
 }

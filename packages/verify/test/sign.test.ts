@@ -163,6 +163,15 @@ describe('signatureConfigProblem', () => {
       [{ scheme: 'hmac-sha256', timestampHeader: 'Connection' }, /cannot carry/],
       [{ scheme: 'hmac-sha1-url', signatureHeader: 'transfer-encoding' }, /cannot carry/],
       [{ scheme: 'hmac-sha256', signatureHeader: 'X-A', timestampHeader: 'x-a' }, /differ/],
+      // One header set to the other's default: the request would carry one of the two values.
+      [
+        { scheme: 'hmac-sha256', signatureHeader: 'X-Webhook-Timestamp' },
+        /differ: both are x-webhook-timestamp/,
+      ],
+      [
+        { scheme: 'hmac-sha256', timestampHeader: 'x-webhook-signature' },
+        /differ: both are x-webhook-signature/,
+      ],
     ];
     for (const [config, pattern, method] of problems) {
       assert.match(signatureConfigProblem(config, method) ?? '', pattern, JSON.stringify(config));
