@@ -10,6 +10,9 @@
  * After one save the button stayed "Saving…" and disabled: a second change could not be saved
  * without reloading the page. Enable endpoint said "parked deliveries resume now" whether there
  * were any or not: it now says how many the server resumed (its answer counts them).
+ * A signature header named as the timestamp header (one left empty being its default,
+ * X-Webhook-Timestamp) is refused by the field typed, before anything is sent: the form created
+ * such an endpoint, whose requests carried the timestamp and no signature.
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
@@ -43,6 +46,15 @@ describe('dashboard endpoint settings form (browser)', { timeout: 120_000 }, () 
 
   const statusOf = async (id: string) =>
     (await api<{ status: string }>(herald.url, ADMIN, 'GET', `${p}/endpoints/${id}`)).body.status;
+
+  /** A signed-in page on a new endpoint's form, its URL and name filled in. */
+  async function newEndpointForm(name: string, path: string): Promise<Page> {
+    const page = await dash.signedInPage();
+    await page.goto(`${herald.url}/ui${p.slice('/api/v1'.length)}/endpoints/new`);
+    await page.getByLabel('Endpoint URL').fill(`http://127.0.0.1:9/${path}`);
+    await page.getByLabel('Name', { exact: true }).fill(name);
+    return page;
+  }
 
   /**
    * A signed-in page on the endpoint's Settings tab. `clock`: with Playwright's clock installed (it
@@ -159,10 +171,7 @@ describe('dashboard endpoint settings form (browser)', { timeout: 120_000 }, () 
   });
 
   test('an event type typed under Other event type and not added is saved with the endpoint, not dropped', async () => {
-    const page = await dash.signedInPage();
-    await page.goto(`${herald.url}/ui${p.slice('/api/v1'.length)}/endpoints/new`);
-    await page.getByLabel('Endpoint URL').fill('http://127.0.0.1:9/typed-filter');
-    await page.getByLabel('Name', { exact: true }).fill('Typed filter');
+    const page = await newEndpointForm('Typed filter', 'typed-filter');
     // As a first user does with an empty catalog ("type event names below"): typed, then Create.
     await page.getByLabel('Other event type').fill('invoice.sent');
     await page.getByRole('button', { name: 'Create endpoint' }).click();
@@ -195,6 +204,38 @@ describe('dashboard endpoint settings form (browser)', { timeout: 120_000 }, () 
     assert.equal(await page.getByText('Settings saved.').count(), 0);
     const stored = await api<{ retrySchedule: unknown }>(herald.url, ADMIN, 'GET', `${p}/endpoints/${id}`);
     assert.deepEqual(stored.body.retrySchedule, [5, 60], 'the schedule is kept, not 16 s and 1000 s');
+    assert.deepEqual(problems, []);
+  });
+
+  test('a signature header named as the timestamp header is refused by that field, and nothing is created', async () => {
+    const page = await newEndpointForm('Shared header', 'shared-header');
+    await page.getByLabel('Signature scheme').selectOption('hmac-sha256');
+    // The timestamp header left empty is X-Webhook-Timestamp: this endpoint was created, and its
+    // requests carried the timestamp and no signature.
+    const signatureHeader = page.getByLabel('Signature header');
+    await signatureHeader.fill('X-Webhook-Timestamp');
+    await page.getByRole('button', { name: 'Create endpoint' }).click();
+    await page.waitForFunction(() => document.activeElement?.getAttribute('aria-invalid') === 'true');
+    assert.equal(
+      await errorOf(signatureHeader),
+      'Must differ from the timestamp header (X-Webhook-Timestamp, its default): a request carries one value per header.',
+    );
+    // The other way round, the error goes by the header typed.
+    await signatureHeader.fill('');
+    const timestampHeader = page.getByLabel('Timestamp header');
+    await timestampHeader.fill('x-webhook-signature');
+    await page.getByRole('button', { name: 'Create endpoint' }).click();
+    await page.waitForFunction(
+      (input) => input?.getAttribute('aria-invalid') === 'true',
+      await timestampHeader.elementHandle(),
+    );
+    assert.equal(
+      await errorOf(timestampHeader),
+      'Must differ from the signature header (X-Webhook-Signature, its default): a request carries one value per header.',
+    );
+    assert.equal(await errorOf(signatureHeader), null);
+    const listed = await api<{ data: { name: string }[] }>(herald.url, ADMIN, 'GET', `${p}/endpoints`);
+    assert.ok(!listed.body.data.some((e) => e.name === 'Shared header'), 'no endpoint was created');
     assert.deepEqual(problems, []);
   });
 

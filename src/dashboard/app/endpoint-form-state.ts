@@ -13,6 +13,7 @@ import type {
 } from './api/types.ts';
 import { formatSeconds } from './format.ts';
 import { type HeaderRow, headerRowsError, headersToRows, rowsToHeaders } from './header-rows.ts';
+import { SCHEME_DEFAULTS } from './signed-request-preview.ts';
 
 export interface EndpointFormState {
   url: string;
@@ -243,7 +244,33 @@ export function validateForm(
       errors[field] = 'Not a valid header name.';
     }
   }
+  const clash = headerClash(form);
+  if (clash && !errors[clash.field]) errors[clash.field] = clash.message;
   return errors;
+}
+
+/**
+ * The signature and timestamp headers named alike (any letter case), an empty one being its
+ * default (the API's rule): the error goes by the header typed, the timestamp's when both are.
+ */
+function headerClash(
+  form: EndpointFormState,
+): { field: 'signatureHeader' | 'timestampHeader'; message: string } | null {
+  const options = schemeOptions(form.scheme);
+  if (!options.signatureHeader || !options.timestampHeader) return null;
+  const defaults = SCHEME_DEFAULTS[form.scheme];
+  const signature = form.signatureHeader.trim() || defaults.signatureHeader || '';
+  const timestamp = form.timestampHeader.trim() || defaults.timestampHeader || '';
+  if (!signature || signature.toLowerCase() !== timestamp.toLowerCase()) return null;
+  return form.timestampHeader.trim()
+    ? {
+        field: 'timestampHeader',
+        message: `Must differ from the signature header (${signature}${form.signatureHeader.trim() ? '' : ', its default'}): a request carries one value per header.`,
+      }
+    : {
+        field: 'signatureHeader',
+        message: `Must differ from the timestamp header (${timestamp}, its default): a request carries one value per header.`,
+      };
 }
 
 /** Body fields of the API that are inputs of the form under the same name. */
