@@ -3,11 +3,15 @@
  * Event type offered the catalog's first type (or the filter's first) whatever it held, and sent
  * it, so where that type has no example in the catalog every test send with the panel as it opened
  * was refused (422 "… has no example in the event-type catalog"), though other types had one. It
- * now starts on a type that has an example, and says of the others that they have none.
+ * now starts on a type that has an example, and says of the others that they have none. One of
+ * those picked by hand was sent all the same, and its refusal shown as the API wrote it
+ * (`body.eventType: "…" has no example …`) in a banner: Send is now unavailable for it, saying
+ * why, and a refusal of the type (its example removed since the catalog was read) shows by the field.
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { errorOf } from '../support/browser.ts';
 import { newProject, useDashboardBrowser } from './dashboard-browser.ts';
 import { api, type HeraldProcess, type Receiver, startReceiver } from './harness.ts';
 
@@ -86,4 +90,48 @@ describe('dashboard test send (browser)', { timeout: 120_000 }, () => {
       assert.deepEqual(problems, []);
     });
   }
+
+  test('a type without an example cannot be sent, and a refusal of the type is said by its field', async () => {
+    const id = await endpoint('picked-bare', ['account.closed', 'order.paid']);
+    const page = await dash.page({ signedIn: true });
+    await page.goto(`${herald.url}/ui${p.slice('/api/v1'.length)}/endpoints/${id}`);
+    const panel = page.locator('section', { has: page.getByRole('heading', { name: 'Send a test event' }) });
+    const type = panel.getByLabel('Event type');
+    await type.locator('option', { hasText: 'no example' }).waitFor({ state: 'attached' });
+    const send = panel.getByRole('button', { name: 'Send test event' });
+    // Picked by hand: the button sent it, and the panel showed the API's refusal as it came,
+    // `body.eventType: "account.closed" has no example in the event-type catalog`.
+    await type.selectOption('account.closed');
+    assert.equal(await send.isDisabled(), true, 'Send test event is offered for a type it cannot send');
+    assert.equal(
+      await page.locator(`#${await send.getAttribute('aria-describedby')}`).textContent(),
+      "A test send is its type's example in the event catalog: this type has none there. Pick another type.",
+    );
+
+    // The example removed after the panel read the catalog: the API's refusal goes by the field,
+    // without the API's name for it.
+    await type.selectOption('order.paid');
+    const bare = await api(herald.url, ADMIN, 'PUT', '/api/v1/event-types/order.paid', { example: null });
+    assert.equal(bare.status, 200, JSON.stringify(bare.body));
+    dash.expectConsole = /status of 422/;
+    try {
+      await send.click();
+      await page.waitForFunction(
+        (select) => select?.getAttribute('aria-invalid') === 'true',
+        await type.elementHandle(),
+      );
+      assert.equal(await errorOf(type), '"order.paid" has no example in the event-type catalog');
+      assert.equal(await panel.locator('.banner-error').count(), 0, 'not said again in a banner');
+    } finally {
+      const back = await api(herald.url, ADMIN, 'PUT', '/api/v1/event-types/order.paid', {
+        description: 'An order was paid.',
+        example: { order: 'o_1', amount: 990 },
+      });
+      assert.equal(back.status, 200, JSON.stringify(back.body));
+    }
+    assert.deepEqual(
+      problems.filter((problem) => !/^422 from POST .*\/test$/.test(problem)),
+      [],
+    );
+  });
 });

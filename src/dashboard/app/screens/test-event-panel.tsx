@@ -1,6 +1,6 @@
 /** Sends the example of an event type to this endpoint, then points to the result in History. */
 import { useState } from 'preact/hooks';
-import { errorMessage } from '../api/error-messages.ts';
+import { capitalize, errorField, errorMessage, fieldMessage } from '../api/error-messages.ts';
 import type { Endpoint } from '../api/types.ts';
 import { useApp } from '../app-context.ts';
 import { isolate } from '../bidi-isolate.ts';
@@ -30,7 +30,7 @@ export function TestEventPanel({ endpoint, onQueued }: { endpoint: Endpoint; onQ
   const [type, setType] = useState('');
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<{ eventId: string } | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   // Until one is picked, the first type that can be sent (the API's own choice without one).
   const chosen = type || types.find(sendable) || types[0] || '';
   // Not picked, and the catalog not read (yet): the API picks, by the same rule.
@@ -44,15 +44,23 @@ export function TestEventPanel({ endpoint, onQueued }: { endpoint: Endpoint; onQ
       setResult(await client.sendTest(project.id, endpoint.id, sent || undefined));
       onQueued();
     } catch (caught) {
-      setError(errorMessage(caught));
+      setError(caught);
     } finally {
       setBusy(false);
     }
   }
 
   const history = `${base}/endpoints/${encodeURIComponent(endpoint.id)}/history`;
-  // A disabled endpoint's test send is refused (409): said here rather than after a click.
+  // A disabled endpoint's test send is refused (409): said here rather than after a click; so is
+  // a type the catalog (read whole) has no example of (422): the button sent it and showed the
+  // API's refusal, field name and all.
   const disabled = endpoint.status === 'disabled';
+  const unsendable = chosen !== '' && !sendable(chosen);
+  // A refusal of the type (the catalog changed since it was read) is said by its field.
+  const typeError = errorField(error) === 'body.eventType' ? capitalize(fieldMessage(error)) : null;
+  const describedBy = [disabled ? 'test-disabled' : '', unsendable ? 'test-unsendable' : '']
+    .filter(Boolean)
+    .join(' ');
   return (
     <section class="card" aria-labelledby="test-title">
       <h3 id="test-title">Send a test event</h3>
@@ -71,26 +79,31 @@ export function TestEventPanel({ endpoint, onQueued }: { endpoint: Endpoint; onQ
               ? name
               : `${isolate(name)} (${byName.has(name) ? 'no example in the catalog' : 'not in the catalog'})`,
           }))}
-          onChange={setType}
-          hint={
-            sendable(chosen)
-              ? undefined
-              : `A test send is its type's example in the event catalog: this type ${byName.has(chosen) ? 'has none there' : 'is not in it'}.`
-          }
+          onChange={(next) => {
+            setType(next);
+            setError(null);
+          }}
+          error={typeError}
         />
       )}
       <button
         type="button"
         class="button-primary"
         onClick={send}
-        disabled={busy || disabled}
-        aria-describedby={disabled ? 'test-disabled' : undefined}
+        disabled={busy || disabled || unsendable}
+        aria-describedby={describedBy || undefined}
       >
         {busy ? 'Sending…' : 'Send test event'}
       </button>
       {disabled && (
         <p class="hint" id="test-disabled">
           The endpoint is disabled: enable it first (above) to send it a test.
+        </p>
+      )}
+      {unsendable && (
+        <p class="hint" id="test-unsendable">
+          A test send is its type's example in the event catalog: this type{' '}
+          {byName.has(chosen) ? 'has none there' : 'is not in it'}. Pick another type.
         </p>
       )}
       <Notice>
@@ -100,9 +113,9 @@ export function TestEventPanel({ endpoint, onQueued }: { endpoint: Endpoint; onQ
           </>
         )}
       </Notice>
-      {error && (
+      {error !== null && !typeError && (
         <p class="banner banner-error" role="alert">
-          {error}
+          {errorMessage(error)}
         </p>
       )}
     </section>
