@@ -27,12 +27,21 @@ const OUTCOMES = [
   { value: 'failed', label: 'Failed' },
 ] as const;
 
+/** `status` of the address, when it is an outcome the select offers; '' (all) otherwise. */
+function outcomeOf(status: string | null): AttemptFilter['status'] {
+  const known = OUTCOMES.find((outcome) => outcome.value !== '' && outcome.value === status);
+  return known ? known.value : '';
+}
+
 export function HistoryTab({ endpoint }: { endpoint: Endpoint }) {
   const { client } = useApp();
   const { project, base } = useProject();
   const { query, path } = useLocation();
   const filter: AttemptFilter = {
-    status: (query.get('status') as AttemptFilter['status']) ?? '',
+    // Only an outcome the select offers: another (a link typed or kept from elsewhere, `pending`)
+    // was sent as it was and refused (400 `querystring.status: …` in a banner) while the select
+    // showed All outcomes.
+    status: outcomeOf(query.get('status')),
     eventType: query.get('eventType') ?? '',
     since: query.get('since') ?? '',
     until: query.get('until') ?? '',
