@@ -23,10 +23,10 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, test } from 'node:test';
+import { MEMORY_TEMP_DIR } from '../support/memory-dir.ts';
 import { runHeraldInProcess } from '../support/run-herald-in-process.ts';
 import { api, type HeraldProcess, runHerald, startHerald, startReceiver } from './harness.ts';
 import { migratedDataDir } from './migrated-data-dir.ts';
@@ -35,7 +35,9 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const ADMIN = 'backup-restore-admin-token-0123456789';
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const env = { HERALD_ADMIN_TOKEN: ADMIN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8', HERALD_ENCRYPTION_KEY: KEY };
-const root = mkdtempSync(join(tmpdir(), 'herald-backup-restore-'));
+// In memory where there is room (test/support/memory-dir.ts): the servers' commits and the backups'
+// fsyncs cost nothing there, and nothing here is about the disk (a full one is /dev/full's stdout).
+const root = mkdtempSync(join(MEMORY_TEMP_DIR, 'herald-backup-restore-'));
 const processes: HeraldProcess[] = [];
 after(async () => {
   await Promise.all(processes.map((p) => p.dispose()));

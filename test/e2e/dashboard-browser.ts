@@ -5,16 +5,13 @@
  * the admin token, headless Chromium reaching only loopback, and pages whose console errors, page
  * errors and requests outside the server are collected as problems, for the test to assert none came.
  *
- * The server's data directory is in memory (/dev/shm) where the machine has one: its SQLite
- * database is the same, but a commit's fsync costs nothing there, and these tests seed through
- * the API, one commit a request (endpoint-status's 5,004 PATCHes waited 45 s of fsyncs on this
- * machine's disk, 21 s in memory). Elsewhere, or when it has under 256 MiB free (a container's
- * 64 MiB /dev/shm), it is in the temporary directory, as for other tests.
+ * The server's data directory is the harness's, in memory (/dev/shm) where the machine has room
+ * (test/support/memory-dir.ts): its SQLite database is the same, but a commit's fsync costs nothing
+ * there, and these tests seed through the API, one commit a request (endpoint-status's 5,004
+ * PATCHes waited 45 s of fsyncs on this machine's disk, 21 s in memory).
  */
 import assert from 'node:assert/strict';
-import { accessSync, constants, existsSync, mkdtempSync, rmSync, statfsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { after, afterEach, before, beforeEach } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CHROMIUM, launchLoopbackChromium, watchedPage } from '../support/browser.ts';
@@ -73,53 +70,18 @@ export interface DashboardBrowser {
   signedInPage(): Promise<Page>;
 }
 
-/** Where the server's data directory goes: in memory when the machine has a tmpfs for it (see above). */
-const MEMORY_DIR = '/dev/shm';
-function dataDirRoot(): string {
-  try {
-    accessSync(MEMORY_DIR, constants.W_OK);
-    const { bavail, bsize } = statfsSync(MEMORY_DIR);
-    if (bavail * bsize >= 256 * 1024 * 1024) return MEMORY_DIR;
-    return tmpdir();
-  } catch {
-    return tmpdir();
-  }
-}
-
 /**
  * Starts `herald serve` with the admin token, receivers on loopback allowed (HERALD_ALLOW_NETWORKS
- * 127.0.0.0/8) and `env`, its data directory in memory where it can be (see above); dispose
- * deletes that directory too.
+ * 127.0.0.0/8) and `env`, on the harness's data directory (in memory where it can be, see above),
+ * which dispose deletes.
  */
-export async function startDashboardServer(
+export function startDashboardServer(
   adminToken: string,
   env: Record<string, string> = {},
 ): Promise<HeraldProcess> {
-  const dataDir = mkdtempSync(join(dataDirRoot(), 'herald-e2e-'));
-  try {
-    const started = await startHerald({
-      dataDir,
-      env: { HERALD_ADMIN_TOKEN: adminToken, HERALD_ALLOW_NETWORKS: '127.0.0.0/8', ...env },
-    });
-    return deletingDataDir(started, dataDir);
-  } catch (error) {
-    rmSync(dataDir, { recursive: true, force: true });
-    throw error;
-  }
-}
-
-/** The harness deletes only the data directories it made: this one's dispose deletes `dataDir`. */
-function deletingDataDir(herald: HeraldProcess, dataDir: string): HeraldProcess {
-  return {
-    ...herald,
-    async restart() {
-      return deletingDataDir(await herald.restart(), dataDir);
-    },
-    async dispose() {
-      await herald.dispose();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  return startHerald({
+    env: { HERALD_ADMIN_TOKEN: adminToken, HERALD_ALLOW_NETWORKS: '127.0.0.0/8', ...env },
+  });
 }
 
 /** Registers the block's before, beforeEach and after hooks; call it first in the describe block. */

@@ -1,14 +1,18 @@
 /**
  * End-to-end harness: runs the real `herald serve` as a child process (the same entry point as
  * `npx herald`), on a temporary data directory, and a loopback receiver to deliver to.
+ *
+ * The data directory it makes is in memory where the machine has room (MEMORY_TEMP_DIR,
+ * test/support/memory-dir.ts): the same SQLite database, but a durable commit's fsync costs
+ * nothing there, and a test seeding or sending through the API waits for one a request.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Agent, fetch } from 'undici';
+import { MEMORY_TEMP_DIR } from '../support/memory-dir.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 /** Node 24 from the `node` devDependency: the system node may be older. */
@@ -46,7 +50,10 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Extra `serve` flags. */
   args?: string[];
-  /** Reuse a data directory (restart on the same database); a fresh temporary one otherwise. */
+  /**
+   * Reuse a data directory (restart on the same database); a fresh temporary one otherwise, in
+   * memory where there is room (MEMORY_TEMP_DIR), deleted by dispose.
+   */
   dataDir?: string;
   /** Give up waiting for the ready line after this long (READY_WAIT_MS unless given). */
   readyTimeoutMs?: number;
@@ -145,7 +152,7 @@ export async function startHerald(options: StartOptions = {}): Promise<HeraldPro
 
 /** `ownsDataDir`: the data directory is the harness's, deleted by dispose (passed on by restart). */
 async function start(options: StartOptions, ownsDataDir: boolean): Promise<HeraldProcess> {
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'herald-e2e-'));
+  const dataDir = options.dataDir ?? mkdtempSync(join(MEMORY_TEMP_DIR, 'herald-e2e-'));
   const env = {
     ...baseEnv(),
     ...SHEBANG_ENV,

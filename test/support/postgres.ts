@@ -12,22 +12,14 @@
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  chownSync,
-  existsSync,
-  mkdtempSync,
-  renameSync,
-  rmSync,
-  statfsSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { chownSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { freePort } from './free-port.ts';
+import { MEMORY_TEMP_DIR } from './memory-dir.ts';
 
 const execFileAsync = promisify(execFile);
 const BIN = process.env.HERALD_TEST_POSTGRES_BIN ?? '/usr/lib/postgresql/15/bin';
@@ -104,31 +96,16 @@ export interface StartPostgresOptions {
   onDisk?: boolean;
 }
 
-/** At least this much free in /dev/shm to put the servers' files there: 4 GiB. */
-const SHM_MIN_FREE_BYTES = 4 * 1024 ** 3;
-
 /**
- * Where a server's files go: /dev/shm (a tmpfs, on Linux) when there is one, the temp dir
+ * Where a server's files go: in memory (MEMORY_TEMP_DIR, /dev/shm with 4 GiB free), the temp dir
  * otherwise. A server's files are thrown away with it, and deleting them from a disk is slow: each
  * of a database's ~300 files is a synchronous discard on this machine's ext4 (mounted `discard`,
  * ~5 ms a file), and postgres.test.ts's ~190 databases took about 2.5 min to delete at its end,
  * over a third of the file's wall time (337 s at a load of 12-19). They cost memory instead, while
  * the server runs: postgres.test.ts's still held 585 MB part way through their removal (20,669
  * files left), most files' a few databases of ~8 MB. The benchmarks keep theirs on disk (onDisk).
- * Only a tmpfs with SHM_MIN_FREE_BYTES free is used: a container's /dev/shm is 64 MiB by default,
- * where a server would fail its writes for want of room, and the tests with it.
  */
-const CLUSTER_PARENT = roomyShm() ?? tmpdir();
-
-function roomyShm(): string | null {
-  if (!existsSync('/dev/shm')) return null;
-  try {
-    const { bavail, bsize } = statfsSync('/dev/shm');
-    return bavail * bsize >= SHM_MIN_FREE_BYTES ? '/dev/shm' : null;
-  } catch {
-    return null;
-  }
-}
+const CLUSTER_PARENT = MEMORY_TEMP_DIR;
 
 /** Starts a private PostgreSQL 15 on a free loopback port. */
 export async function startPostgres(options: StartPostgresOptions = {}): Promise<LocalPostgres> {
