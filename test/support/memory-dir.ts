@@ -3,9 +3,8 @@
  * with MEMORY_MIN_FREE_BYTES free, the temporary directory otherwise.
  *
  * On this machine's disk (ext4 mounted `discard`), each file deleted is a synchronous discard
- * (~5 ms a file) and each fsync of a commit waits for the disk (26 ms each on average, 255 of them,
- * in api-answers-not-cached.test.ts at a load of 14): a test pays for them in wall time, and none
- * is about them. In memory a commit's fsync and a file's deletion cost nothing; SQLite and
+ * (~5 ms a file) and each fsync of a commit waits for the disk (cli-backup-restore.test.ts's 344
+ * took 6.0 s at a load of 14-22): a test pays for them in wall time, and none is about them. In memory a commit's fsync and a file's deletion cost nothing; SQLite and
  * PostgreSQL read and write the same files, and a process killed (SIGKILL) loses no more there than
  * on a disk: what the kernel holds survives the process either way (a test can't cut the power).
  * Tests that are about the disk (a full one, write errors) mount a small tmpfs of their own.
