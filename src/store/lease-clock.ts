@@ -76,6 +76,13 @@ export async function measureLeaseOffset(lease: LeaseClock, read: () => Promise<
 export const leaseJudgedAt = (now: number, offsetMs: number): number => now - offsetMs;
 
 /**
+ * Pure: a time in the database's time (a due time read back) on this process's clock, by the
+ * offset proved: the inverse of leaseJudgedAt, for a process that compares it with its own clock
+ * (the backlog's oldest, which metrics.ts ages at each scrape).
+ */
+export const ownClockTime = (at: number, offsetMs: number): number => at + offsetMs;
+
+/**
  * Pure: a due time this process writes (`at`, on its own clock: a new event's, a retry's, a
  * hand-back's hold) as claims compare it, by the offset proved, whichever way this clock is off:
  * claims move their now as much (databaseLeaseTimes), so it comes due when it would by the

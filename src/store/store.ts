@@ -376,7 +376,11 @@ export interface Store {
    * (plaintext, or a previous key during a rotation). Returns how many were rewritten.
    */
   resealSecrets(): Promise<number>;
-  /** Operator-wide: pending deliveries and the oldest due one (for /metrics). */
+  /**
+   * Operator-wide: pending deliveries and the oldest due one (for /metrics), `now` and the answer's
+   * oldestDueAt on the caller's clock (PostgreSQL reads them in the database's time, by the offset
+   * this process last proved).
+   */
   backlog(now: number): Promise<Backlog>;
   /**
    * The database server's clock, epoch ms (PostgreSQL only): the processes sharing it compare the

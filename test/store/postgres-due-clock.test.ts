@@ -14,6 +14,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { createMetrics } from '../../src/metrics.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { withPostgres } from '../support/postgres.ts';
@@ -383,5 +384,26 @@ test("an event accepted, and a delivery retried by hand, by a process behind are
     assert.ok(Math.abs(dueIn) < SOON_MS, `due ${dueIn} ms from now`);
   } finally {
     await close();
+  }
+});
+
+/**
+ * herald_oldest_pending_age_seconds of a process off, which serves /metrics on its own clock: the
+ * due times it reads are in the database's time (until 2026-12-07 compared with its own clock: the
+ * gauge read S too old from a process S ahead, firing "Deliveries are late" for a fresh backlog,
+ * and from one S behind a backlog due less than S ago was not due yet: 0).
+ */
+test("the backlog gauge of a process ahead or behind reads the age by the database's clock", async () => {
+  for (const shiftMs of [SKEW_MS, -SKEW_MS]) {
+    const { off, inStep, clock, close } = await offAndInStep(shiftMs);
+    try {
+      const { project } = await projectWithEndpoints(inStep, 1, Date.now() - 3_000);
+      await inStep.acceptEvents(project.id, [eventInput()], Date.now() - 2_000);
+      const text = await createMetrics({ store: off, now: clock, processMetrics: false }).render();
+      const age = Number(/^herald_oldest_pending_age_seconds (\S+)$/m.exec(text)?.[1]);
+      assert.ok(Math.abs(age - 2) < 1, `${shiftMs} ms off: due 2 s ago, the gauge reads ${age} s`);
+    } finally {
+      await close();
+    }
   }
 });

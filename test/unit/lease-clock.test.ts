@@ -12,6 +12,7 @@ import {
   leaseJudgedAt,
   MAX_READING_UNCERTAINTY_MS,
   nextLeaseOffset,
+  ownClockTime,
 } from '../../src/store/lease-clock.ts';
 import type { ClaimedDelivery } from '../../src/store/store.ts';
 
@@ -75,6 +76,13 @@ test("a lease is judged at this clock's now moved by the whole offset, whichever
   assert.equal(leaseJudgedAt(NOW, 20_000), NOW - 20_000, 'ahead: the database is earlier');
   assert.equal(leaseJudgedAt(NOW, -20_000), NOW + 20_000, 'behind: the database is later');
   assert.equal(leaseJudgedAt(NOW, 0), NOW);
+});
+
+test("a time read back from the database is on this clock moved by the whole offset, leaseJudgedAt's inverse", () => {
+  for (const offset of [20_000, -20_000, 0]) {
+    assert.equal(ownClockTime(leaseJudgedAt(NOW, offset), offset), NOW, `${offset}`);
+    assert.equal(NOW - ownClockTime(NOW - 2_000 - offset, offset), 2_000, `${offset}: aged on this clock`);
+  }
 });
 
 const claimed = (leasedUntil: number | null, leaseEndsAt?: number) =>

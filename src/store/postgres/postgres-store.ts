@@ -18,6 +18,7 @@ import {
   type LeaseClock,
   leaseJudgedAt,
   measureLeaseOffset,
+  ownClockTime,
 } from '../lease-clock.ts';
 import { type LaterBatches, type LaterWriteReport, parkBatch } from '../park-batch.ts';
 import { recoverBatch, recoverInBatches } from '../recover-batch.ts';
@@ -766,8 +767,20 @@ export class PostgresStore implements Store {
   async resealSecrets(): Promise<number> {
     return resealSecretsPostgres(this.#pool, this.#cipher);
   }
+  /**
+   * Read in the database's time, where due times and leases are written (`now` moved by the offset
+   * last proved, lease-clock.ts leaseJudgedAt: no round trip), the oldest due time answered on this
+   * process's clock, as `now` is (ownClockTime). Until 2026-12-07 read with `now` as given: the age
+   * metrics.ts works out from it read S too old from a process S ahead (20 s: 22.1 s for a
+   * delivery due 2 s before), and from one S behind a delivery due less than S before was not due
+   * yet (0).
+   */
   async backlog(now: number): Promise<Backlog> {
-    return backlogPostgres(this.#pool, now);
+    const { offsetMs } = this.#leaseClock;
+    const read = await backlogPostgres(this.#pool, leaseJudgedAt(now, offsetMs));
+    return read.oldestDueAt === null
+      ? read
+      : { ...read, oldestDueAt: ownClockTime(read.oldestDueAt, offsetMs) };
   }
   async databaseNow(): Promise<number> {
     let ms = Number.NaN;
