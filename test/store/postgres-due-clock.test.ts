@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { createMetrics } from '../../src/metrics.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import type { Store } from '../../src/store/store.ts';
+import type { ClaimedDelivery, Store } from '../../src/store/store.ts';
 import { withPostgres } from '../support/postgres.ts';
 import { attemptRecord, endpointInput, eventInput, projectWithEndpoints } from './helpers.ts';
 
@@ -94,6 +94,38 @@ async function retriedAndHeld(inStep: Store, store: Store, workerId: string, clo
   ]);
   return ids;
 }
+
+const ONE_A_MINUTE = { perSecond: 1 / 60 };
+
+/** A new delivery of the endpoint, under a limit of one a minute, claimed by the worker in step. */
+async function leasedUnderLimit(inStep: Store, projectId: string, endpointId: string) {
+  await inStep.updateEndpoint(projectId, endpointId, { rateLimit: ONE_A_MINUTE }, Date.now() - 1_500);
+  const [limited] = await inStep.acceptEvents(projectId, [eventInput()], Date.now() - 1_000);
+  const taken = await inStep.claimDueDeliveries({
+    limit: 10,
+    leaseMs: 30_000,
+    now: Date.now(),
+    workerId: 'w1',
+  });
+  const claimed = taken.find((c) => c.delivery.id === limited!.deliveries[0]!.id);
+  assert.ok(claimed, 'claimed by the worker in step');
+  return claimed;
+}
+
+/** The worker in step, which read the limit of one a minute, puts `claimed` off an hour. */
+const putOffAnHour = (inStep: Store, claimed: ClaimedDelivery) =>
+  inStep.releaseDeliveries([
+    {
+      projectId: claimed.delivery.projectId,
+      deliveryId: claimed.delivery.id,
+      nextAttemptAt: Date.now() + 3_600_000,
+      heldBy: 'w1',
+      leasedUntil: claimed.delivery.leasedUntil,
+      attempts: claimed.delivery.attempts,
+      rateLimited: true,
+      rateLimit: ONE_A_MINUTE,
+    },
+  ]);
 
 test('an event accepted by a process ahead is due at once for a worker in step', async () => {
   const { ahead, inStep, clock, close } = await aheadAndInStep();
@@ -226,26 +258,8 @@ test('an endpoint enabled, or its rate limit removed, by a PATCH from a process 
     assert.deepEqual(await claimIn(inStep), [parked!.deliveries[0]!.id], 'resumed by the PATCH');
 
     // Put off an hour by a rate limit of one a minute (a hand-back), then the limit is removed.
-    await inStep.updateEndpoint(project.id, endpointId, { rateLimit: { perSecond: 1 / 60 } }, Date.now());
-    const [limited] = await inStep.acceptEvents(project.id, [eventInput()], Date.now() - 500);
-    const [claimed] = await inStep.claimDueDeliveries({
-      limit: 1,
-      leaseMs: 30_000,
-      now: Date.now(),
-      workerId: 'w1',
-    });
-    assert.equal(claimed?.delivery.id, limited!.deliveries[0]!.id);
-    await inStep.releaseDeliveries([
-      {
-        projectId: project.id,
-        deliveryId: claimed.delivery.id,
-        nextAttemptAt: Date.now() + 3_600_000,
-        heldBy: 'w1',
-        leasedUntil: claimed.delivery.leasedUntil,
-        attempts: claimed.delivery.attempts,
-        rateLimited: true,
-      },
-    ]);
+    const claimed = await leasedUnderLimit(inStep, project.id, endpointId);
+    await putOffAnHour(inStep, claimed);
     assert.deepEqual(await claimIn(inStep), [], 'put off');
     await ahead.updateEndpoint(project.id, endpointId, { rateLimit: null }, clock());
     assert.deepEqual(await claimIn(inStep), [claimed.delivery.id], 'due once the limit is removed');
@@ -259,31 +273,11 @@ test('a rate limit removed by a process ahead while its delivery was leased has 
   try {
     const { project, endpoints } = await projectWithEndpoints(inStep, 1, Date.now() - 2_000);
     const endpointId = endpoints[0]!.id;
-    const oneAMinute = { perSecond: 1 / 60 };
-    await inStep.updateEndpoint(project.id, endpointId, { rateLimit: oneAMinute }, Date.now() - 1_500);
-    const [limited] = await inStep.acceptEvents(project.id, [eventInput()], Date.now() - 1_000);
-    const [claimed] = await inStep.claimDueDeliveries({
-      limit: 1,
-      leaseMs: 30_000,
-      now: Date.now(),
-      workerId: 'w1',
-    });
-    assert.equal(claimed?.delivery.id, limited!.deliveries[0]!.id);
+    const claimed = await leasedUnderLimit(inStep, project.id, endpointId);
     // Removed while the delivery is leased (the PATCH leaves it alone); the worker, which read the
     // old limit, puts it off an hour: its write finds the limit gone, due as of the change.
     await ahead.updateEndpoint(project.id, endpointId, { rateLimit: null }, Date.now() + SKEW_MS);
-    await inStep.releaseDeliveries([
-      {
-        projectId: project.id,
-        deliveryId: claimed.delivery.id,
-        nextAttemptAt: Date.now() + 3_600_000,
-        heldBy: 'w1',
-        leasedUntil: claimed.delivery.leasedUntil,
-        attempts: claimed.delivery.attempts,
-        rateLimited: true,
-        rateLimit: oneAMinute,
-      },
-    ]);
+    await putOffAnHour(inStep, claimed);
     assert.deepEqual(await claimIn(inStep), [claimed.delivery.id], 'due once the limit is removed');
   } finally {
     await close();
@@ -405,5 +399,52 @@ test("the backlog gauge of a process ahead or behind reads the age by the databa
     } finally {
       await close();
     }
+  }
+});
+
+/**
+ * An endpoint's disabledAt and updatedAt written by a disable or an enable are compared with times
+ * in the database's time: a replay from disabledAt (operations.md: the operator endpoint's replay)
+ * with events' createdAt, a put-back whose limit was loosened with updatedAt (rate-deferred.ts).
+ * Until 2026-12-07 on the writer's clock: a process S ahead wrote them S late, so a replay from
+ * disabledAt left out the events of the S after the disable, and a loosened put-back came due S late.
+ */
+test("an endpoint disabled and enabled by a process ahead has its disabledAt and updatedAt in the database's time", async () => {
+  const { ahead, inStep, clock, close } = await aheadAndInStep();
+  const near = (name: string, at: number | null | undefined) =>
+    assert.ok(
+      at != null && Math.abs(at - Date.now()) < SOON_MS,
+      `${name} ${at == null ? at : at - Date.now()} ms from now`,
+    );
+  try {
+    const { project, endpoints } = await projectWithEndpoints(inStep, 1, Date.now() - 2_000);
+    const byHand = endpoints[0]!.id;
+    // Disabled by a PATCH: an event accepted right after is replayed from its disabledAt.
+    const disabled = await ahead.updateEndpoint(project.id, byHand, { active: false }, clock());
+    near('disabled (PATCH) at', disabled?.disabledAt);
+    near('updated (PATCH disable) at', disabled?.updatedAt);
+    const [missed] = await inStep.acceptEvents(project.id, [eventInput()], Date.now());
+    const enabled = await ahead.enableEndpoint(project.id, byHand, clock());
+    near('updated (enable) at', enabled?.endpoint.updatedAt);
+    const replayed = await inStep.replayMissing(project.id, byHand, {
+      since: disabled!.disabledAt!,
+      until: Date.now() + SOON_MS,
+      now: Date.now(),
+      maxDeliveries: 10,
+    });
+    assert.equal(replayed?.replayed, 1, `the event accepted while it was disabled (${missed!.event.id})`);
+    await inStep.updateEndpoint(project.id, byHand, { active: false }, Date.now());
+    const patched = await ahead.updateEndpoint(project.id, byHand, { active: true }, clock());
+    near('updated (PATCH enable) at', patched?.updatedAt);
+
+    // Leased under a limit of one a minute when a PATCH enables the endpoint and removes the limit:
+    // the worker's put-back (an hour, by the old limit) is due as of that PATCH, its updatedAt.
+    const claimed = await leasedUnderLimit(inStep, project.id, byHand);
+    await inStep.updateEndpoint(project.id, byHand, { active: false }, Date.now());
+    await ahead.updateEndpoint(project.id, byHand, { active: true, rateLimit: null }, clock());
+    await putOffAnHour(inStep, claimed);
+    assert.deepEqual(await claimIn(inStep), [claimed.delivery.id], 'due as of the PATCH');
+  } finally {
+    await close();
   }
 });

@@ -327,23 +327,27 @@ export async function applyEndpointPatchPostgres(
   let resumed = false;
   let statusChanged = false;
   const { active, ...fields } = patch;
+  // A disable and an enable are written at `now` in the database's time (leaseNow, dueAt: the same
+  // time), the endpoint's disabledAt and updatedAt with them: a replay from disabledAt compares it
+  // with events' createdAt, a loosened put-back takes updatedAt as its due time (rate-deferred.ts).
+  // Until 2026-12-07 on this process's clock: one S ahead wrote them S late.
   if (active === false && before.status === 'active') {
     const off = await disableEndpointPostgres(
       c,
       projectId,
       endpointId,
       'manual',
-      now,
+      leaseNow,
       parkBatch.rows,
       [],
       leaseNow,
     );
-    await recordEndpointDisabledPostgres(c, projectId, endpointId, { reason: 'manual', ...off }, now);
-    if (off.rest) later.push({ projectId, endpointId, disabledAt: now, inFlightAt: leaseNow });
+    await recordEndpointDisabledPostgres(c, projectId, endpointId, { reason: 'manual', ...off }, leaseNow);
+    if (off.rest) later.push({ projectId, endpointId, disabledAt: leaseNow, inFlightAt: leaseNow });
     statusChanged = true;
   }
   if (active === true && before.status === 'disabled') {
-    const on = await enableEndpointPostgres(c, projectId, endpointId, now, parkBatch.rows, dueAt);
+    const on = await enableEndpointPostgres(c, projectId, endpointId, dueAt, parkBatch.rows, dueAt);
     if (on.rest) later.push({ projectId, endpointId, enabledAt: dueAt });
     resumed = true;
     statusChanged = true;

@@ -526,14 +526,9 @@ export class PostgresStore implements Store {
         c,
       );
       if (!exists) return null;
-      const on = await enableEndpointPostgres(
-        c,
-        projectId,
-        endpointId,
-        now,
-        parkBatch.rows,
-        this.#dueAt(now),
-      );
+      // Written in the database's time, the endpoint's updatedAt too (endpoint-writes.ts applyEndpointPatchPostgres).
+      const at = this.#dueAt(now);
+      const on = await enableEndpointPostgres(c, projectId, endpointId, at, parkBatch.rows, at);
       if (on.resumed > 0) await this.#notifyOthers(c);
       return { endpoint: (await this.getEndpoint(projectId, endpointId, c))!, ...on };
     });
