@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
-import { type AddressInfo, connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { limitConnections, REFUSED_LINGER_MS } from '../../src/api/connection-limits.ts';
+import { keepSending } from '../support/raw-http.ts';
 
 test('a refused connection whose client keeps sending is closed after REFUSED_LINGER_MS all the same', async () => {
   const server = createServer((_request, response) => response.end('ok'));
@@ -18,28 +18,12 @@ test('a refused connection whose client keeps sending is closed after REFUSED_LI
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
-  // Half-open allowed: it goes on writing after the server's FIN.
-  const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
-  socket.on('error', () => undefined);
-  let answer = '';
-  socket.on('data', (chunk: Buffer) => {
-    answer += chunk.toString('latin1');
-  });
-  let closed = false;
-  socket.once('close', () => {
-    closed = true;
-  });
   try {
-    await once(socket, 'connect');
-    // 1 KiB every 100 ms, for up to 10 times REFUSED_LINGER_MS.
-    for (let i = 0; i < REFUSED_LINGER_MS / 10 && !closed; i++) {
-      socket.write(Buffer.alloc(1024, 'x'));
-      await sleep(100);
-    }
+    // 1 KiB every 100 ms, for up to 10 times REFUSED_LINGER_MS, after the server's FIN too.
+    const { answer, closed } = await keepSending(port, { everyMs: 100, times: REFUSED_LINGER_MS / 10 });
     assert.match(answer, /^HTTP\/1\.1 503 .*HERALD_ERR_BUSY/s);
     assert.ok(closed, 'the server closed the refused connection of a client that kept sending');
   } finally {
-    socket.destroy();
     server.close();
   }
 });

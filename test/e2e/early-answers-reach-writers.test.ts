@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { keepSending } from '../support/raw-http.ts';
 import { type HeraldProcess, startHerald } from './harness.ts';
 
 const ADMIN = 'early-answer-token-0123456789abcdef';
@@ -113,24 +113,13 @@ describe('an answer given before the body is read reaches a client still writing
   }
 
   test('a sender that never stops is closed all the same (LINGER_MS), nothing of it stored', async () => {
-    // Half-open allowed: it goes on writing after Herald's FIN, as a client that does not read would.
-    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
-    socket.on('error', () => undefined);
-    let answer = '';
-    socket.on('data', (chunk: Buffer) => {
-      answer += chunk.toString('latin1');
+    // It goes on writing after Herald's FIN, as a client that does not read would: 1 KiB every
+    // 50 ms, for up to 20 s: the linger's 2 s bound closes it long before.
+    const { answer, closed } = await keepSending(port, {
+      first: `${head('/api/v1/projects/linger/events', ADMIN)}Content-Length: 1073741824\r\n\r\n`,
+      everyMs: 50,
+      times: 400,
     });
-    let closed = false;
-    socket.once('close', () => {
-      closed = true;
-    });
-    socket.write(`${head('/api/v1/projects/linger/events', ADMIN)}Content-Length: 1073741824\r\n\r\n`);
-    // 1 KiB every 50 ms, for up to 20 s: the linger's 2 s bound closes it long before.
-    for (let i = 0; i < 400 && !closed; i++) {
-      socket.write(Buffer.alloc(1024, 'x'));
-      await sleep(50);
-    }
-    socket.destroy();
     assert.match(answer, /^HTTP\/1\.1 413 /);
     assert.ok(closed, 'Herald closed the connection of a sender that never stopped');
     const events = await fetch(`${herald.url}/api/v1/projects/linger/events`, {

@@ -3,6 +3,7 @@
  * requests, absolute-form targets, headers past Node's limit).
  */
 import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Writes `request` and resolves with everything the server answered once it closes the connection.
@@ -22,4 +23,36 @@ export function rawRequest(port: number, request: string): Promise<string> {
     socket.setTimeout(5_000, () => socket.destroy(new Error('no answer in 5 s')));
     socket.end(request);
   });
+}
+
+/**
+ * A client that goes on writing after the server's answer and FIN (half-open allowed), as one that
+ * does not read would: writes `first`, then 1 KiB every `everyMs` until the server closes the
+ * connection or `times` writes are done, then destroys it. Resolves with what the server answered
+ * and whether it closed the connection.
+ */
+export async function keepSending(
+  port: number,
+  { first = '', everyMs, times }: { first?: string; everyMs: number; times: number },
+): Promise<{ answer: string; closed: boolean }> {
+  const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+  socket.on('error', () => undefined);
+  let answer = '';
+  socket.on('data', (chunk: Buffer) => {
+    answer += chunk.toString('latin1');
+  });
+  let closed = false;
+  socket.once('close', () => {
+    closed = true;
+  });
+  try {
+    if (first) socket.write(first);
+    for (let i = 0; i < times && !closed; i++) {
+      socket.write(Buffer.alloc(1024, 'x'));
+      await sleep(everyMs);
+    }
+    return { answer, closed };
+  } finally {
+    socket.destroy();
+  }
 }
