@@ -117,7 +117,10 @@ export interface Config {
   maxDeliveriesPerRequest: number;
   /** Public base URL used in links (portal links); defaults to http://host:port. */
   publicUrl: string;
-  /** CSP frame-ancestors sources allowed to embed /ui (the customer portal); default only Herald itself. */
+  /**
+   * CSP frame-ancestors sources allowed to embed the customer portal (/ui/portal); the operator's
+   * pages allow only 'self' of them. Default only Herald itself.
+   */
   frameAncestors: string[];
   delivery: DeliveryConfig;
   /** Requests per API credential (or client address) per window, per process; null = no limit. */

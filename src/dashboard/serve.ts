@@ -1,7 +1,8 @@
 /**
  * Serves the built dashboard (dist/dashboard, from `npm run build:ui`) under /ui: hashed assets with a
  * long cache, every other path answered with index.html (the app routes in the browser), a strict
- * Content-Security-Policy whose `frame-ancestors` says who may embed the customer portal, and a plain
+ * Content-Security-Policy whose `frame-ancestors` says who may embed the customer portal (the
+ * operator's pages: Herald itself at most), and a plain
  * explanation instead of a bare 404 when the build is missing. Text files go out brotli- or
  * gzip-compressed to browsers that accept it, from the `.br`/`.gz` copies the build writes beside them
  * (precompress.ts): Content-Encoding, Vary: Accept-Encoding and an ETag per encoding; a build without
@@ -18,7 +19,8 @@ export interface DashboardOptions {
   /** Absolute path of the built dashboard (contains index.html). */
   distDir: string;
   /**
-   * CSP `frame-ancestors` sources: who may show /ui in an iframe ("'self'", "https://app.example.com").
+   * CSP `frame-ancestors` sources: who may show the customer portal (/ui/portal) in an iframe
+   * ("'self'", "https://app.example.com"). The operator's pages allow `'self'` of these at most.
    * Default: only Herald's own origin.
    */
   frameAncestors?: string[];
@@ -56,6 +58,22 @@ export function contentSecurityPolicy(frameAncestors: string[] = ["'self'"]): st
 }
 
 /**
+ * The customer portal's pages, told apart as the app tells them (app.tsx: /ui/portal and below), on
+ * the path as the browser sent it: `/ui/%70ortal` reaches the same route, but the app shows the
+ * operator's sign-in there, so it is not the portal.
+ */
+const PORTAL_PAGE = /^\/ui\/portal(?:\/|$)/;
+
+/**
+ * Who may frame the operator's pages (everything under /ui but the portal): Herald itself when
+ * `frameAncestors` allows it, nobody otherwise. The origins listed to embed the portal are the
+ * platforms' apps, which must not frame the console that takes the admin token (clickjacking).
+ */
+export function operatorFrameAncestors(frameAncestors: string[] = ["'self'"]): string[] {
+  return frameAncestors.includes("'self'") ? ["'self'"] : ["'none'"];
+}
+
+/**
  * X-Frame-Options for browsers without CSP `frame-ancestors`, when it can say the same thing: DENY
  * for no ancestors, SAMEORIGIN for `'self'` alone; none for a list of other origins (it cannot name them).
  */
@@ -80,7 +98,12 @@ then reload this page. No restart is needed.</p>
 export async function dashboardPlugin(app: FastifyInstance, options: DashboardOptions): Promise<void> {
   if (!isAbsolute(options.distDir)) throw new Error('dashboardPlugin: distDir must be an absolute path');
   const root = resolve(options.distDir);
-  const csp = contentSecurityPolicy(options.frameAncestors);
+  const framing = (ancestors: string[] | undefined) => ({
+    csp: contentSecurityPolicy(ancestors),
+    frameOptions: xFrameOptions(ancestors),
+  });
+  const portal = framing(options.frameAncestors);
+  const operator = framing(operatorFrameAncestors(options.frameAncestors));
 
   // Only the reply.sendFile decorator: our own route decides what each path means. preCompressed:
   // `<file>.br` or `<file>.gz` when the request's Accept-Encoding takes it, and Vary on every answer.
@@ -88,9 +111,10 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
 
   // Every answer of this plugin's routes, whatever the URL's spelling (`/ui?x`, `/%75i`, `/u%69/…`
   // reach the same routes): the plugin is its own encapsulated scope, so the hook runs for the /ui
-  // routes only, decided by the route that matched and never by the raw URL.
-  const frameOptions = xFrameOptions(options.frameAncestors);
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // routes only, decided by the route that matched and never by the raw URL. Which framing: the
+  // portal's only on the portal's own spelling, the operator's (never looser) on any other.
+  app.addHook('onSend', async (request, reply, payload) => {
+    const { csp, frameOptions } = PORTAL_PAGE.test(request.url.split('?', 1)[0]!) ? portal : operator;
     reply.header('content-security-policy', csp);
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');

@@ -77,6 +77,65 @@ describe('dashboard security headers, whatever the URL spelling', () => {
     assert.equal(response.headers['x-frame-options'], undefined);
   });
 
+  test('a platform allowed to frame the portal cannot frame the operator’s pages', async () => {
+    const framed = Fastify();
+    const onlyPlatform = Fastify();
+    await framed.register(dashboardPlugin, {
+      distDir: dir,
+      frameAncestors: ["'self'", 'https://app.example.com'],
+    });
+    await onlyPlatform.register(dashboardPlugin, {
+      distDir: dir,
+      frameAncestors: ['https://app.example.com'],
+    });
+    try {
+      const ports = [];
+      for (const server of [framed, onlyPlatform]) {
+        await server.listen({ host: '127.0.0.1', port: 0 });
+        ports.push((server.server.address() as AddressInfo).port);
+      }
+      const [framedPort, onlyPlatformPort] = ports as [number, number];
+      const framing = async (port: number, path: string) => {
+        const response = await get(port, path);
+        // 404 for a path that tries to leave the build (`portal/../projects`): headers all the same.
+        assert.ok(response.status === 200 || response.status === 404, `${path}: ${response.status}`);
+        const csp = String(response.headers['content-security-policy']);
+        return [/frame-ancestors ([^;]*)/.exec(csp)?.[1], response.headers['x-frame-options']];
+      };
+      for (const path of [
+        '/ui/portal',
+        '/ui/portal?x=1',
+        '/ui/portal/',
+        '/ui/portal/endpoints/ep_1/history',
+      ]) {
+        assert.deepEqual(
+          await framing(framedPort, path),
+          ["'self' https://app.example.com", undefined],
+          path,
+        );
+        assert.deepEqual(await framing(onlyPlatformPort, path), ['https://app.example.com', undefined], path);
+      }
+      // The app shows the operator's screens (or its sign-in) on every other spelling.
+      for (const path of [
+        '/ui',
+        '/ui/',
+        '/ui/projects/prj_1/endpoints',
+        '/ui/catalog?portal=1',
+        '/ui/%70ortal',
+        '/ui/portal%2f..%2fprojects',
+        '/ui/portals',
+        '/%75i/portal',
+        '/ui/assets/index-abc123.js',
+      ]) {
+        assert.deepEqual(await framing(framedPort, path), ["'self'", 'SAMEORIGIN'], path);
+        assert.deepEqual(await framing(onlyPlatformPort, path), ["'none'", 'DENY'], path);
+      }
+    } finally {
+      await framed.close();
+      await onlyPlatform.close();
+    }
+  });
+
   test('X-Frame-Options only when it can say what frame-ancestors says', () => {
     assert.equal(xFrameOptions(), 'SAMEORIGIN');
     assert.equal(xFrameOptions(["'self'"]), 'SAMEORIGIN');

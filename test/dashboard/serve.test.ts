@@ -84,11 +84,17 @@ describe('dashboard plugin', () => {
     }
   });
 
-  test('every /ui answer carries the CSP with the configured frame-ancestors', async () => {
-    for (const url of ['/ui', '/ui/portal', '/ui/assets/index-abc123.js', '/ui/favicon.svg']) {
+  test('every /ui answer carries the CSP: the configured frame-ancestors on the portal, self elsewhere', async () => {
+    for (const [url, ancestors] of [
+      ['/ui/portal', "'self' https://customer.example.com"],
+      ['/ui/portal/events', "'self' https://customer.example.com"],
+      ['/ui', "'self'"],
+      ['/ui/assets/index-abc123.js', "'self'"],
+      ['/ui/favicon.svg', "'self'"],
+    ]) {
       const response = await app.inject({ url });
       const csp = String(response.headers['content-security-policy']);
-      assert.match(csp, /frame-ancestors 'self' https:\/\/customer\.example\.com/, url);
+      assert.equal(/frame-ancestors ([^;]*)/.exec(csp)?.[1], ancestors, url);
       assert.match(csp, /script-src 'self'/);
       assert.equal(response.headers['x-content-type-options'], 'nosniff');
     }
