@@ -16,7 +16,7 @@ type Log = {
 /** Not awaited by the start (background-jobs.ts): a failure is one warn line, and the next start tries again. */
 export async function finishEndpointDeletesAtStart(store: Store, log: Log): Promise<void> {
   try {
-    const endpoints = await store.finishEndpointDeletes();
+    const endpoints = await store.finishEndpointDeletes(Date.now());
     if (endpoints > 0) {
       log.info(
         { endpoints },

@@ -201,7 +201,7 @@ export async function retireOperatorEndpoint(
 /** Deletes all but the oldest of the endpoints Herald manages in the operator project; returns it. */
 async function keepOldest(store: Store, projectId: string): Promise<Endpoint | undefined> {
   const [oldest, ...extra] = await managedEndpoints(store, projectId);
-  for (const e of extra) await store.deleteEndpoint(projectId, e.id);
+  for (const e of extra) await store.deleteEndpoint(projectId, e.id, Date.now());
   return oldest;
 }
 

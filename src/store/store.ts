@@ -201,7 +201,11 @@ export interface Store {
     now: number,
     check?: EndpointCheck,
   ): Promise<Endpoint | null>;
-  deleteEndpoint(projectId: string, endpointId: string): Promise<boolean>;
+  /**
+   * Deletes the endpoint (false when there was none) and closes its pending and parked deliveries
+   * as failed at `now` (their updatedAt: retention keeps their events a full period from then).
+   */
+  deleteEndpoint(projectId: string, endpointId: string, now: number): Promise<boolean>;
   /** Secrets valid at `now` (current first, then retired ones still in their grace period). */
   getEndpointSecrets(projectId: string, endpointId: string, now: number): Promise<EndpointSecret[]>;
   /**
@@ -365,10 +369,10 @@ export interface Store {
    * longer exist: those of a delete cut short by a stop after its first write (the endpoint gone,
    * its backlog closed in later writes that never ran). Nothing sends them, and parked ones stayed
    * parked for good (and kept their events from retention). Safe to run from several processes and
-   * beside a delete under way. Run at every start (background-jobs.ts). Resolves with how many
-   * endpoints had some.
+   * beside a delete under way. Run at every start (background-jobs.ts). Closed at `now`, as a
+   * delete closes them. Resolves with how many endpoints had some.
    */
-  finishEndpointDeletes(): Promise<number>;
+  finishEndpointDeletes(now: number): Promise<number>;
   /** Called whenever new work may be due (in this process; other processes too with crossProcessWakeups). */
   subscribeDue(listener: () => void): () => void;
   /**

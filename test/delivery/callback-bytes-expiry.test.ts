@@ -126,7 +126,7 @@ test('a callback waiting for room that no attempt ending gives starts as the byt
       await until('the callback queued', () => dispatcher.load?.()?.deliveriesQueued === 3);
       // a's endpoints deleted while their views are read: their queues go back, and the bytes with
       // them, with no attempt ending (none is out).
-      for (const ep of ends) assert.ok(await store.deleteEndpoint(a.id, ep.id));
+      for (const ep of ends) assert.ok(await store.deleteEndpoint(a.id, ep.id, Date.now()));
       letReads();
       await until('the callback', () => arrivals.includes('/callback'), 20_000);
       // Its attempt out (500 ms), and claims going on meanwhile.

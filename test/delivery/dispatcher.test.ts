@@ -463,7 +463,7 @@ describe('dispatcher', () => {
       const changedAt = Date.now();
       if (change === 'disable')
         await w.store.updateEndpoint(w.projectId, ep.id, { active: false }, changedAt);
-      else if (change === 'delete endpoint') await w.store.deleteEndpoint(w.projectId, ep.id);
+      else if (change === 'delete endpoint') await w.store.deleteEndpoint(w.projectId, ep.id, Date.now());
       else await w.store.deleteProject(w.projectId);
       await new Promise((r) => setTimeout(r, 600));
       assert.deepEqual(startedAfter(slow, changedAt), [], `${change}: nothing sent after it`);
@@ -1576,7 +1576,7 @@ describe('dispatcher', () => {
     const r = await receiver();
     const ep = await w.endpoint(r.url);
     const [d] = await w.send();
-    await w.store.deleteEndpoint(w.projectId, ep.id);
+    await w.store.deleteEndpoint(w.projectId, ep.id, Date.now());
     await w.dispatcher().start();
     const gone = await w.store.getDelivery(w.projectId, d!.id);
     // the store may cascade the delivery away with its endpoint; if it kept it, it must end failed

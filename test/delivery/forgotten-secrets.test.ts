@@ -115,7 +115,7 @@ test("a deleted endpoint's secret is no longer held in memory once its last deli
   await receiver.waitFor(1);
   assert.ok(receiver.requests[0]!.headers['webhook-signature'], 'the delivery was signed with the secret');
   const signed = Date.now();
-  assert.equal(await store.deleteEndpoint(ep.projectId, ep.endpointId), true);
+  assert.equal(await store.deleteEndpoint(ep.projectId, ep.endpointId, Date.now()), true);
 
   // Forgotten within seconds (the sender's decoded keys: packages/verify standard.ts); looked for
   // for up to 30 s. Before, the sender kept every standard secret it had signed with until 4,096
@@ -204,7 +204,7 @@ test("an endpoint's view read again for a queue handed back meanwhile does not k
   held.shift()!.writeHead(410).end('gone');
   const signed = Date.now(); // both its attempts were signed before
   await until('the queue handed back', () => dispatcher.load?.()?.deliveriesQueued === 0);
-  assert.equal(await store.deleteEndpoint(ep.projectId, ep.endpointId), true);
+  assert.equal(await store.deleteEndpoint(ep.projectId, ep.endpointId, Date.now()), true);
   // The read ends, with the endpoint's secrets as they were.
   gate = null;
   openGate();

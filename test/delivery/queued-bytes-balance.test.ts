@@ -137,7 +137,7 @@ test('the queued bytes come back to 0 whichever way deliveries leave their queue
   await dispatcher.start();
   // Queues have formed behind the first attempts (1.2 s each): now their endpoints change.
   await sleep(400);
-  await store.deleteEndpoint(other, deleted);
+  await store.deleteEndpoint(other, deleted, Date.now());
   await store.updateEndpoint(other, disabled, { active: false }, Date.now());
   await until('the view read failure', () => errors.some((e) => e.during === 'dispatch endpoints'));
   failReads = false;

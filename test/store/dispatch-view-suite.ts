@@ -94,7 +94,7 @@ export function defineDispatchViewSuite(name: string, open: () => Promise<Store>
       assert.equal((await view(now + HOUR)).get(ep.id)?.endpoint.status, 'active');
 
       // Deleted: gone from the view; the other endpoint is untouched throughout.
-      assert.equal(await store.deleteEndpoint(project.id, ep.id), true);
+      assert.equal(await store.deleteEndpoint(project.id, ep.id, T0), true);
       const last = await view(now + HOUR);
       assert.deepEqual([...last.keys()], [other.id]);
       assert.equal(last.get(other.id)?.endpoint.url, other.url);

@@ -175,7 +175,7 @@ export function defineEndpointDeliveriesSuite(name: string, open: () => Promise<
         );
 
         // Deleted: its deliveries failed for good, nothing waits.
-        assert.equal(await store.deleteEndpoint(project.id, endpoint!.id), true);
+        assert.equal(await store.deleteEndpoint(project.id, endpoint!.id, T0), true);
         assert.deepEqual(await store.countEndpointBacklog(project.id, endpoint!.id, 10_000), {
           pending: 0,
           parked: 0,

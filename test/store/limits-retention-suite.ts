@@ -115,7 +115,7 @@ export function defineLimitsRetentionSuite(name: string, open: () => Promise<Sto
       assert.equal(await take(a!.id, T0 + 2 * SECOND), 1);
       // A deleted endpoint's state goes with it (a project delete already takes its table rows).
       assert.equal(await take(b!.id, T0), 1);
-      await store.deleteEndpoint(project.id, b!.id);
+      await store.deleteEndpoint(project.id, b!.id, T0);
       assert.equal(await take(b!.id, T0 + SECOND), 1);
     });
 
@@ -280,6 +280,37 @@ export function defineLimitsRetentionSuite(name: string, open: () => Promise<Sto
     });
 
     withStore(
+      "purgeBefore: an endpoint's delete touches the deliveries it closes: their events stay a retention period from then",
+      async (store) => {
+        const { project, endpoints } = await projectWithEndpoints(store, 2);
+        const [parkedOn, pendingOn] = endpoints;
+        const old = T0 - 40 * DAY;
+        const cutoff = T0 - 30 * DAY;
+        // One event parked on a disabled endpoint since `old` (and waiting for the other one), one
+        // waiting since then (never claimed): both kept by retention, however old.
+        const parked = await store.acceptEvents(project.id, [eventInput('a')], old);
+        await store.updateEndpoint(project.id, parkedOn!.id, { active: false }, old);
+        const waiting = await store.acceptEvents(project.id, [eventInput('a')], old);
+        const closedIds = [...parked[0]!.deliveries, ...waiting[0]!.deliveries].map((d) => d.id);
+        assert.equal(closedIds.length, 3);
+        assert.equal((await store.purgeBefore(project.id, cutoff, 1000)).events, 0, 'kept while open');
+        // The endpoints deleted a day ago: their deliveries closed as failed then.
+        await store.deleteEndpoint(project.id, parkedOn!.id, T0 - DAY);
+        await store.deleteEndpoint(project.id, pendingOn!.id, T0 - DAY);
+        for (const id of closedIds) {
+          const d = await store.getDelivery(project.id, id);
+          assert.equal(d?.status, 'failed');
+          assert.ok(d!.updatedAt >= T0 - DAY, `closed at ${new Date(d!.updatedAt).toISOString()}`);
+        }
+        const r = await store.purgeBefore(project.id, cutoff, 1000);
+        assert.equal(r.events, 0, 'closed a day ago: kept for the retention from then');
+        for (const e of [parked[0]!, waiting[0]!]) assert.ok(await store.getEvent(project.id, e.event.id));
+        // Once the retention has passed since the delete, they go.
+        assert.equal((await store.purgeBefore(project.id, T0, 1000)).events, 2);
+      },
+    );
+
+    withStore(
       'purgeBefore: a batch deletes events up to a bound on their payload bytes, not a count',
       async (store) => {
         const project = await store.createProject({ name: 'large' }, T0 - 40 * DAY);
@@ -413,7 +444,7 @@ export function defineLimitsRetentionSuite(name: string, open: () => Promise<Sto
         const cb = claims.find((c) => c.delivery.endpointId === null)!;
         const toDoomed = claims.find((c) => c.delivery.endpointId === doomed!.id)!;
         assert.equal(toEp.length, 3);
-        await store.deleteEndpoint(project.id, doomed!.id);
+        await store.deleteEndpoint(project.id, doomed!.id, T0);
         await store.recordAttempts(
           [
             attemptRecord(toEp[0]!.delivery, toEp[0]!.event, { outcome: 'failed', status: 'failed' }),

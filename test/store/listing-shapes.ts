@@ -82,7 +82,7 @@ export async function runEveryListingShape(store: Store): Promise<void> {
   await store.countPendingDeliveries(p, 10);
   await store.heldIdempotencyKeys(p, ['k1', 'k9'], T0);
   await store.backlog(T0);
-  await store.finishEndpointDeletes();
+  await store.finishEndpointDeletes(T0);
   await store.resumeStrandedParked(T0);
   await store.listUnforwardedOperationalEvents(10);
   await store.purgeBefore(p, T0 + 1, 10);

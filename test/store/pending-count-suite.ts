@@ -48,7 +48,7 @@ export function definePendingCountSuite(name: string, open: () => Promise<Store>
         await store.updateEndpoint(project.id, first!.id, { active: false }, T0 + 20);
         const inFlight = claimed.filter((c) => c.delivery.endpointId === first!.id).length;
         assert.equal(await count(), 11 - 5 + inFlight);
-        assert.equal(await store.deleteEndpoint(project.id, second!.id), true);
+        assert.equal(await store.deleteEndpoint(project.id, second!.id, T0), true);
         assert.equal(await count(), 1 + inFlight, 'the callback, and the disabled endpoint’s leased ones');
       }),
     );

@@ -32,7 +32,7 @@ test("an endpoint's delete waits for an accept in flight that fanned out to it, 
       { projectId: project.id, events: [eventInput('a')], now: T0 },
     ]);
     const delivery = (accepted as { deliveries: { id: string }[] }[])[0]!.deliveries[0]!;
-    const deleted = store.deleteEndpoint(project.id, ep.id);
+    const deleted = store.deleteEndpoint(project.id, ep.id, T0);
     const waited = await lockWaitOn(watch, 'projects');
     await other.query('COMMIT');
     assert.equal(await deleted, true);
@@ -57,7 +57,7 @@ test("an accept that read the project's endpoints before an endpoint's delete co
     // statements, so that a fence that only locked the row (no new version for the accept to see
     // as changed) fails here too.
     await other.query('BEGIN');
-    assert.equal((await deleteEndpointPostgres(other, project.id, gone.id, 1000)).deleted, true);
+    assert.equal((await deleteEndpointPostgres(other, project.id, gone.id, 1000, T0)).deleted, true);
     await fenceAcceptsPostgres(other, project.id);
     // The accept's statement begins before that commit, so its snapshot still holds the endpoint.
     const accept = store.acceptEvents(project.id, [eventInput('a')], T0 + 1);
@@ -86,7 +86,7 @@ test("an endpoint's delete whose wait for the accepts in flight runs past lock_t
     await other.query('SELECT 1 FROM projects WHERE id = $1 FOR KEY SHARE', [project.id]);
     // Before, the fence's 55P03 failed the delete (answered 503) after its first transaction had
     // removed the endpoint.
-    assert.equal(await store.deleteEndpoint(project.id, ep.id), true);
+    assert.equal(await store.deleteEndpoint(project.id, ep.id, T0), true);
     assert.equal(await store.getEndpoint(project.id, ep.id), null);
     await other.query('COMMIT');
   } finally {

@@ -25,7 +25,7 @@ test('workers starting at once leave one operator endpoint, not one each', async
     await stores[0]!.migrate();
     // The operator project exists without its endpoint (an operator deleted it to start afresh).
     const first = await ensureOperatorEndpoint(stores[0]!, WEBHOOK, { timeoutMs: 5_000, now: Date.now() });
-    await stores[0]!.deleteEndpoint(first.projectId, first.endpointId);
+    await stores[0]!.deleteEndpoint(first.projectId, first.endpointId, Date.now());
     // Each process's pool is connected, as after its migration: their reads and writes interleave.
     for (const s of stores) await s.getProject(OPERATOR_PROJECT_UID);
 

@@ -59,7 +59,7 @@ test('a delete is BEGIN, the endpoint locked, one statement for the rest, COMMIT
     const { project, endpoints } = await projectWithEndpoints(store, 2);
     const [gone, kept] = endpoints;
     const [accepted] = await store.acceptEvents(project.id, [eventInput('a')], T0);
-    const deleted = await countQueries(() => store.deleteEndpoint(project.id, gone!.id));
+    const deleted = await countQueries(() => store.deleteEndpoint(project.id, gone!.id, T0));
     assert.equal(deleted.result, true);
     // The last two: the project's accepts in flight waited for (endpoint-writes.ts
     // fenceAcceptsPostgres), then one more close of the backlog, which sees what they made.
@@ -70,7 +70,7 @@ test('a delete is BEGIN, the endpoint locked, one statement for the rest, COMMIT
     const deliveryTo = new Map(accepted!.deliveries.map((d) => [d.endpointId, d.id]));
     assert.equal((await store.getDelivery(project.id, deliveryTo.get(gone!.id)!))?.status, 'failed');
     assert.equal((await store.getDelivery(project.id, deliveryTo.get(kept!.id)!))?.status, 'pending');
-    assert.equal(await store.deleteEndpoint(project.id, gone!.id), false);
+    assert.equal(await store.deleteEndpoint(project.id, gone!.id, T0), false);
   });
 });
 

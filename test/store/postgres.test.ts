@@ -663,7 +663,7 @@ describe('postgres specifics', () => {
       assert.equal(await readAgain(), true, 'disabled');
       await other.updateEndpoint(project.id, endpoints[0]!.id, { active: true }, T0 + 3);
       assert.equal(await readAgain(), true, 'enabled');
-      await other.deleteEndpoint(project.id, endpoints[0]!.id);
+      await other.deleteEndpoint(project.id, endpoints[0]!.id, T0);
       assert.equal(await readAgain(), true, 'deleted');
       // A listening connection that died without a word (no notice until keep-alive gives up, ~11
       // minutes on Linux's defaults) left the list as it was that long: read again after 30 s.

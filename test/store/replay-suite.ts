@@ -249,7 +249,7 @@ export function defineReplaySuite(name: string, open: () => Promise<Store>): voi
           replayed: 0,
           nextSince: T0,
         });
-        await store.deleteEndpoint(project.id, late.id);
+        await store.deleteEndpoint(project.id, late.id, T0);
         assert.equal(await store.replayMissing(project.id, late.id, request()), null);
         assert.equal(await store.replayMissing(project.id, 'ep_unknown', request()), null);
         const other = await store.createProject({ name: 'q' }, T0);

@@ -41,7 +41,7 @@ test("a deleted endpoint's or project's decrypted secrets leave the other thread
     assert.equal(dispatcher.dispatchHeld, 3);
 
     // Deleted through the API's store: this store is not told.
-    assert.equal(await api.deleteEndpoint(project.id, endpoints[0]!.id), true);
+    assert.equal(await api.deleteEndpoint(project.id, endpoints[0]!.id, T0), true);
     assert.equal(await api.deleteProject(project.id), true);
     // Within MAX_AGE_MS + SWEEP_MS; a loaded machine's timers run late, hence the margin.
     await until('the cache to drop every view', () => dispatcher.dispatchHeld === 0, 5_000);
@@ -68,7 +68,7 @@ test("a delete through the dispatcher's own store (sqlite::memory:'s one thread)
     const refs = endpoints.map((e) => ({ projectId: project.id, endpointId: e.id }));
     await store.getDispatchEndpoints(refs, T0);
     assert.equal(store.dispatchHeld, 3);
-    await store.deleteEndpoint(project.id, endpoints[0]!.id);
+    await store.deleteEndpoint(project.id, endpoints[0]!.id, T0);
     assert.equal(store.dispatchHeld, 2);
     await store.deleteProject(project.id);
     assert.equal(store.dispatchHeld, 0);

@@ -42,11 +42,11 @@ test("a deleted endpoint's URL leaves the fan-out cache with it: the project's l
     assert.ok(first);
     await store.acceptEvents(project.id, [eventInput()], T0);
     assert.equal(store.fanOutHeld, 5);
-    assert.equal(await store.deleteEndpoint(project.id, first.id), true);
+    assert.equal(await store.deleteEndpoint(project.id, first.id, T0), true);
     assert.equal(store.fanOutHeld, 2, "the project's list, with the deleted endpoint's URL, is dropped");
     await store.acceptEvents(project.id, [eventInput()], T0);
     assert.equal(store.fanOutHeld, 4, 'loaded again at its next accept, without the deleted endpoint');
-    for (const endpoint of rest) await store.deleteEndpoint(project.id, endpoint.id);
+    for (const endpoint of rest) await store.deleteEndpoint(project.id, endpoint.id, T0);
     assert.equal(store.fanOutHeld, 2, "only the other project's list is held");
   } finally {
     await store.close();

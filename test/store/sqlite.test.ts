@@ -178,7 +178,7 @@ describe('sqlite specifics', () => {
       assert.deepEqual(await targets(), [endpoints[1]!.id]);
       await b.enableEndpoint(project.id, endpoints[0]!.id, T0);
       assert.deepEqual(await targets(), ids);
-      await b.deleteEndpoint(project.id, endpoints[1]!.id);
+      await b.deleteEndpoint(project.id, endpoints[1]!.id, T0);
       assert.deepEqual(await targets(), [endpoints[0]!.id]);
       // A write that fan-out does not read leaves the version alone.
       const raw = new DatabaseSync(url.slice('sqlite:'.length));
@@ -335,8 +335,8 @@ describe('sqlite specifics', () => {
       while ((await store.backlog(T0)).pending > 9_000) await new Promise((r) => setTimeout(r, 10));
       const order: string[] = [];
       const deleting = Promise.all([
-        store.deleteEndpoint(project.id, gone!.id),
-        store.deleteEndpoint(project.id, parked!.id),
+        store.deleteEndpoint(project.id, gone!.id, T0),
+        store.deleteEndpoint(project.id, parked!.id, T0),
       ]).then((ok) => order.push(`deleted ${ok}`));
       // Queued once the first writes of the deletes are in: it must not wait for 9,000 rows to close.
       await Promise.resolve();
@@ -355,7 +355,7 @@ describe('sqlite specifics', () => {
           "UPDATE deliveries SET status = 'parked' WHERE rowid IN (SELECT rowid FROM deliveries WHERE endpoint_id = ? LIMIT 250)",
         )
         .run(gone!.id);
-      assert.equal(await store.deleteEndpoint(project.id, gone!.id), false);
+      assert.equal(await store.deleteEndpoint(project.id, gone!.id, T0), false);
       const open = raw
         .prepare("SELECT COUNT(*) AS n FROM deliveries WHERE endpoint_id = ? AND status <> 'failed'")
         .get(gone!.id);
@@ -1457,7 +1457,7 @@ test("a claim's turns read the active endpoints again only once they have change
   assert.deepEqual(claim(), { ids: [busy.id, added.id].sort(), readAgain: true }, 'disabled');
   await store.updateEndpoint(project.id, quiet.id, { active: true }, T0 + 4_000);
   assert.deepEqual(claim(), { ids: [busy.id, quiet.id, added.id].sort(), readAgain: true }, 'enabled');
-  await store.deleteEndpoint(project.id, added.id);
+  await store.deleteEndpoint(project.id, added.id, T0);
   assert.deepEqual(claim(), { ids: [busy.id, quiet.id].sort(), readAgain: true }, 'deleted');
   assert.equal(claim().readAgain, false);
   await store.deleteProject(project.id);

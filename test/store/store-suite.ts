@@ -636,8 +636,8 @@ export function defineStoreSuite(
         pages.flat().map((x) => x.id),
         [more.id, off.id, e.id],
       );
-      assert.equal(await store.deleteEndpoint(p.id, e.id), true);
-      assert.equal(await store.deleteEndpoint(p.id, e.id), false);
+      assert.equal(await store.deleteEndpoint(p.id, e.id, T0), true);
+      assert.equal(await store.deleteEndpoint(p.id, e.id, T0), false);
       assert.equal(await store.getEndpoint(p.id, e.id), null);
       assert.deepEqual(await store.getEndpointSecrets(p.id, e.id, T0), []);
     });
@@ -2411,7 +2411,7 @@ export function defineStoreSuite(
         const [deleted, disabled] = endpoints;
         const [acc] = await store.acceptEvents(project.id, [eventInput('a')], T0);
         const to = (id: string) => acc!.deliveries.find((d) => d.endpointId === id)!;
-        assert.equal(await store.deleteEndpoint(project.id, deleted!.id), true);
+        assert.equal(await store.deleteEndpoint(project.id, deleted!.id, T0), true);
         assert.ok(await store.updateEndpoint(project.id, disabled!.id, { active: false }, T0));
         // The retry route looked at the endpoint before the delete (the disable) was written.
         // Before, the retry made the delivery pending again: the deleted endpoint's was claimed
@@ -2559,7 +2559,7 @@ export function defineStoreSuite(
         await store.updateEndpoint(project.id, ep.id, { active: false }, T0 + 1);
         // Two requests in one turn: the delete's write is queued first, the enable's finds the
         // endpoint still there before its own write.
-        const deleted = store.deleteEndpoint(project.id, ep.id);
+        const deleted = store.deleteEndpoint(project.id, ep.id, T0);
         const enabled = await store.enableEndpoint(project.id, ep.id, T0 + 2);
         assert.equal(await deleted, true);
         if (enabled !== null) assert.equal(enabled.endpoint?.id, ep.id, 'an enable answered for no endpoint');
@@ -2685,7 +2685,7 @@ export function defineStoreSuite(
       const mine = claims.filter((c) => c.delivery.projectId === project.id);
       const theirs = claims.find((c) => c.delivery.projectId === other.project.id);
       assert.ok(mine[0] && mine[1] && theirs);
-      await store.deleteEndpoint(project.id, endpoints[0]!.id);
+      await store.deleteEndpoint(project.id, endpoints[0]!.id, T0);
       await store.deleteProject(other.project.id);
       const result = await store.recordAttempts(
         [
@@ -2733,7 +2733,7 @@ export function defineStoreSuite(
         })();
         const deletes: Promise<boolean>[] = [];
         for (const ep of endpoints.slice(0, 8)) {
-          deletes.push(store.deleteEndpoint(project.id, ep.id));
+          deletes.push(store.deleteEndpoint(project.id, ep.id, T0));
           await pause(7);
         }
         await writing;
@@ -2783,7 +2783,7 @@ export function defineStoreSuite(
           }
           const order: string[] = [];
           const deleting = store
-            .deleteEndpoint(project.id, gone!.id)
+            .deleteEndpoint(project.id, gone!.id, T0)
             .then((ok) => order.push(`deleted ${ok}`));
           // Its first write is in (the endpoint is gone); 39 batches are left.
           while (await store.getEndpoint(project.id, gone!.id)) await new Promise((r) => setImmediate(r));
@@ -3311,7 +3311,7 @@ export function defineStoreSuite(
         for (const dt of [0, 1, 2, 3, 4]) {
           assert.equal((await deliveredAt(store, project.id, T0 + dt * SECOND)).length, 2);
         }
-        assert.equal(await store.deleteEndpoint(project.id, ep.id), true);
+        assert.equal(await store.deleteEndpoint(project.id, ep.id, T0), true);
         const saved = { ...recoverBatch };
         // Out of time after every batch: a recover that walked on would say where to go on.
         Object.assign(recoverBatch, { rows: 2, requestMs: 0 });
@@ -4317,7 +4317,7 @@ export function defineStoreSuite(
       assert.equal(await store.getEndpoint(q.id, ep.id), null);
       assert.deepEqual((await store.listEndpoints(q.id, { limit: 10 })).data, []);
       assert.equal(await store.updateEndpoint(q.id, ep.id, { name: 'x' }, T0), null);
-      assert.equal(await store.deleteEndpoint(q.id, ep.id), false);
+      assert.equal(await store.deleteEndpoint(q.id, ep.id, T0), false);
       assert.deepEqual(await store.getEndpointSecrets(q.id, ep.id, T0), []);
       assert.equal(await store.enableEndpoint(q.id, ep.id, T0), null);
       assert.equal(await store.getEvent(q.id, acc.event.id), null);

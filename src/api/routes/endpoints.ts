@@ -178,7 +178,7 @@ export function endpointRoutes(app: FastifyInstance, ctx: RouteContext) {
     async (request, reply) => {
       const project = await projectFor(store, request, request.params.project);
       // The store says whether there was one: no read of the endpoint first (a round trip).
-      if (!(await store.deleteEndpoint(project.id, request.params.endpoint))) {
+      if (!(await store.deleteEndpoint(project.id, request.params.endpoint, Date.now()))) {
         throw new NotFoundError('endpoint');
       }
       return reply.code(204).send();

@@ -91,7 +91,7 @@ export async function patchEndpointSettingsPostgres(
 
 /**
  * Deletes the endpoint and its secrets; its pending and parked work can never be delivered and is
- * closed as failed, at most `limit` of it in this transaction: the caller closes the rest in
+ * closed as failed at `at` (its updated_at: CLOSE_BATCH), at most `limit` of it in this transaction: the caller closes the rest in
  * transactions of their own (closeDeliveriesPostgres). In one transaction a backlog of 300,000 took
  * 6.7 s, the endpoint's row locked all along: an accept fanning out to it and a batch of attempt
  * records holding one of its deliveries (and other endpoints' records) waited as long.
@@ -106,6 +106,7 @@ export async function deleteEndpointPostgres(
   projectId: string,
   endpointId: string,
   limit: number,
+  at: number,
 ): Promise<{ deleted: boolean; picked: number }> {
   await lockEndpointPostgres(db, projectId, endpointId, 'FOR UPDATE');
   const { rows } = await db.query(
@@ -117,7 +118,7 @@ export async function deleteEndpointPostgres(
        DELETE FROM endpoints WHERE project_id = $1 AND id = $2 RETURNING 1
      )
      SELECT (SELECT count(*) FROM picked)::int AS picked, (SELECT count(*) FROM gone)::int AS deleted`,
-    [projectId, endpointId, limit],
+    [projectId, endpointId, limit, at],
   );
   const row = rows[0] as { picked: number; deleted: number };
   return { deleted: row.deleted > 0, picked: row.picked };
@@ -143,19 +144,22 @@ export async function fenceAcceptsPostgres(db: Queryable, projectId: string): Pr
 /**
  * Up to $3 of the endpoint's ($1, $2) pending or parked deliveries (`picked`, on index
  * deliveries_endpoint) closed as failed, locked in key order first (delivery-locks.ts), the
- * condition checked again on those a writer changed meanwhile.
+ * condition checked again on those a writer changed meanwhile. Closed at $4, their updated_at:
+ * retention keeps an event for its period after its deliveries last changed, and closing is a
+ * change. (Until 2026-12-08 it was left as it was: a delivery parked, or waiting, for longer than
+ * the retention had its event purged by the next round after the delete, history and all.)
  */
 const CLOSE_BATCH = `picked AS (
        SELECT id FROM deliveries WHERE project_id = $1 AND endpoint_id = $2 AND status IN ('pending', 'parked') LIMIT $3
      ), closed AS (
-       UPDATE deliveries d SET status = 'failed', next_attempt_at = NULL, leased_by = NULL
+       UPDATE deliveries d SET status = 'failed', next_attempt_at = NULL, leased_by = NULL, updated_at = $4
        FROM (SELECT id FROM deliveries WHERE project_id = $1 AND id IN (SELECT id FROM picked)
                AND status IN ('pending', 'parked') ORDER BY id FOR NO KEY UPDATE) x
        WHERE d.project_id = $1 AND d.id = x.id
      )`;
 
 /**
- * One more batch of a deleted endpoint's pending or parked deliveries closed as failed, in a
+ * One more batch of a deleted endpoint's pending or parked deliveries closed as failed at `at`, in a
  * statement of its own. Returns how many it picked: fewer than `limit` once none are left.
  */
 export async function closeDeliveriesPostgres(
@@ -163,11 +167,13 @@ export async function closeDeliveriesPostgres(
   projectId: string,
   endpointId: string,
   limit: number,
+  at: number,
 ): Promise<number> {
   const { rows } = await db.query(`WITH ${CLOSE_BATCH} SELECT count(*)::int AS picked FROM picked`, [
     projectId,
     endpointId,
     limit,
+    at,
   ]);
   return (rows[0] as { picked: number }).picked;
 }

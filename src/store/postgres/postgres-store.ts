@@ -447,15 +447,17 @@ export class PostgresStore implements Store {
     this.#later.start(later);
     return updated;
   }
-  async deleteEndpoint(projectId: string, endpointId: string) {
+  async deleteEndpoint(projectId: string, endpointId: string, now: number) {
     await this.#writes.drain();
+    // Its backlog is closed at `now` in the database's time, the time retention's cutoff is in.
+    const at = this.#dueAt(now);
     // The endpoint goes in the first transaction (nothing new fans out to it, the dispatcher sends
     // no more); then the accept batches in flight that may have fanned out to it are waited for
     // (fenceAcceptsPostgres); its backlog, theirs with it, closes a batch per statement after that
     // (endpoint-writes.ts). Not in the first transaction: accepts of the project would wait for
     // all of it, and it locks the endpoint before the project, a project delete the other way.
     const limit = parkBatch.rows;
-    const first = await this.#tx((c) => deleteEndpointPostgres(c, projectId, endpointId, limit));
+    const first = await this.#tx((c) => deleteEndpointPostgres(c, projectId, endpointId, limit, at));
     // A fence that waits past lock_timeout (a project whose accepts overlap without a gap: KEY SHARE
     // locks go past a waiting FOR UPDATE) is given up: the endpoint is gone, and what such an accept
     // made for it the dispatcher closes ("endpoint deleted"); failing the delete answered 503 for it.
@@ -463,24 +465,28 @@ export class PostgresStore implements Store {
       await fenceAcceptsPostgres(this.#pool, projectId).catch((error: unknown) => {
         if ((error as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw error;
       });
-    if (first.deleted || first.picked === limit) await this.#closeBacklog(projectId, endpointId);
+    if (first.deleted || first.picked === limit) await this.#closeBacklog(projectId, endpointId, at);
     return first.deleted;
   }
-  /** A deleted endpoint's pending and parked deliveries closed, a batch per statement, until none are left. */
-  async #closeBacklog(projectId: string, endpointId: string): Promise<void> {
+  /**
+   * A deleted endpoint's pending and parked deliveries closed at `at` (in the database's time), a
+   * batch per statement, until none are left.
+   */
+  async #closeBacklog(projectId: string, endpointId: string, at: number): Promise<void> {
     for (;;) {
       const limit = parkBatch.rows;
-      if ((await closeDeliveriesPostgres(this.#pool, projectId, endpointId, limit)) < limit) return;
+      if ((await closeDeliveriesPostgres(this.#pool, projectId, endpointId, limit, at)) < limit) return;
     }
   }
-  async finishEndpointDeletes() {
+  async finishEndpointDeletes(now: number) {
+    const at = this.#dueAt(now);
     return finishEndpointDeletes({
       projects: async () => {
         const { rows } = await this.#pool.query('SELECT id FROM projects ORDER BY id');
         return (rows as { id: string }[]).map((r) => r.id);
       },
       deletedWithBacklog: (projectId) => deletedWithBacklogPostgres(this.#pool, projectId), // endpoint-writes.ts
-      closeBacklog: (projectId, endpointId) => this.#closeBacklog(projectId, endpointId),
+      closeBacklog: (projectId, endpointId) => this.#closeBacklog(projectId, endpointId, at),
       closed: () => this.#closed,
     });
   }

@@ -56,8 +56,9 @@ export function deleteEndpointSqlite(
   projectId: string,
   endpointId: string,
   limit: number,
+  now: number,
 ): { deleted: boolean; closed: number } {
-  const closed = closeDeliveriesSqlite(db, projectId, endpointId, limit);
+  const closed = closeDeliveriesSqlite(db, projectId, endpointId, limit, now);
   run(db, 'DELETE FROM endpoint_secrets WHERE project_id = ? AND endpoint_id = ?', projectId, endpointId);
   deleteRateStateSqlite(db, projectId, endpointId);
   const deleted = run(db, 'DELETE FROM endpoints WHERE project_id = ? AND id = ?', projectId, endpointId) > 0;
@@ -65,20 +66,25 @@ export function deleteEndpointSqlite(
 }
 
 /**
- * Up to `limit` pending or parked deliveries of a deleted endpoint closed as failed, on index
- * deliveries_endpoint. Returns how many; fewer than `limit` once none are left. An attempt record
- * of one that was in flight finds it failed and leaves it so (attempt-records.ts).
+ * Up to `limit` pending or parked deliveries of a deleted endpoint closed as failed at `now` (their
+ * updated_at: retention keeps an event for its period after its deliveries last changed; until
+ * 2026-12-08 left as it was, and a delivery parked or waiting for longer than the retention had its
+ * event purged by the next round after the delete), on index deliveries_endpoint. Returns how many;
+ * fewer than `limit` once none are left. An attempt record of one that was in flight finds it
+ * failed and leaves it so (attempt-records.ts).
  */
 export function closeDeliveriesSqlite(
   db: DatabaseSync,
   projectId: string,
   endpointId: string,
   limit: number,
+  now: number,
 ): number {
   return run(
     db,
-    `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, leased_by = NULL WHERE rowid IN (
+    `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, leased_by = NULL, updated_at = ? WHERE rowid IN (
        SELECT rowid FROM deliveries WHERE project_id = ? AND endpoint_id = ? AND status IN ('pending', 'parked') LIMIT ?)`,
+    now,
     projectId,
     endpointId,
     limit,

@@ -366,29 +366,30 @@ export class SqliteStore implements Store {
     this.#later.start(later);
     return this.getEndpoint(projectId, endpointId);
   }
-  async deleteEndpoint(projectId: string, endpointId: string) {
+  async deleteEndpoint(projectId: string, endpointId: string, now: number) {
     // The endpoint goes in the first write (nothing new fans out to it, the dispatcher sends no
     // more); its backlog closes a batch per write after it, other writes going in between.
     const limit = parkBatch.rows;
-    const first = await this.#write(() => deleteEndpointSqlite(this.#db, projectId, endpointId, limit));
+    const first = await this.#write(() => deleteEndpointSqlite(this.#db, projectId, endpointId, limit, now));
     this.#dispatch.delete(projectId, endpointId); // its decrypted secrets, as deleteProject's
     // And its URL: the project's fan-out list is out of date now (its version was bumped), so it
     // is dropped for nothing, not kept until the project's next accept or the cache's bound.
     this.#fanOut.delete(projectId);
-    if (first.closed === limit) await this.#closeBacklog(projectId, endpointId);
+    if (first.closed === limit) await this.#closeBacklog(projectId, endpointId, now);
     return first.deleted;
   }
-  /** A deleted endpoint's pending and parked deliveries closed, a batch per write, until none are left. */
-  async #closeBacklog(projectId: string, endpointId: string): Promise<void> {
+  /** A deleted endpoint's pending and parked deliveries closed at `now`, a batch per write, until none are left. */
+  async #closeBacklog(projectId: string, endpointId: string, now: number): Promise<void> {
     for (;;) {
       const limit = parkBatch.rows;
-      const closed = await this.#write(() => closeDeliveriesSqlite(this.#db, projectId, endpointId, limit), {
-        durable: false,
-      });
+      const closed = await this.#write(
+        () => closeDeliveriesSqlite(this.#db, projectId, endpointId, limit, now),
+        { durable: false },
+      );
       if (closed < limit) return;
     }
   }
-  async finishEndpointDeletes() {
+  async finishEndpointDeletes(now: number) {
     return finishEndpointDeletes({
       projects: async () => all(this.#db, 'SELECT id FROM projects ORDER BY id').map((r) => String(r.id)),
       deletedWithBacklog: async (projectId) => {
@@ -396,7 +397,7 @@ export class SqliteStore implements Store {
         await new Promise<void>((resolve) => setImmediate(resolve));
         return deletedWithBacklogSqlite(this.#db, projectId); // endpoint-writes.ts
       },
-      closeBacklog: (projectId, endpointId) => this.#closeBacklog(projectId, endpointId),
+      closeBacklog: (projectId, endpointId) => this.#closeBacklog(projectId, endpointId, now),
       closed: () => this.#closed,
     });
   }
