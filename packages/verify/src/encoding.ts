@@ -48,13 +48,40 @@ export function base64ToBytes(text: string): Uint8Array | null {
 
 /**
  * `value` as a Uint8Array over the same bytes (never a copy) when it is one, a Buffer or any other
- * ArrayBufferView (a DataView, a typed array: its bytes), made in this realm or in another (a vm
+ * ArrayBufferView (a DataView, a typed array: its bytes), or an ArrayBuffer (what
+ * `await request.arrayBuffer()` gives) or SharedArrayBuffer, made in this realm or in another (a vm
  * context, such as Jest's test environment, where `instanceof Uint8Array` is false); else null.
  */
 export function asBytes(value: unknown): Uint8Array | null {
   if (value instanceof Uint8Array) return value;
-  if (!ArrayBuffer.isView(value)) return null;
-  return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (isBuffer(value, arrayBufferLength) || isBuffer(value, sharedBufferLength)) {
+    return new Uint8Array(value as ArrayBufferLike);
+  }
+  return null;
+}
+
+/**
+ * The `byteLength` getters check their receiver's internal slot, so they throw on anything but a
+ * buffer of their kind, of any realm: `instanceof` is false across realms, and a `toString` tag can
+ * be claimed by any object.
+ */
+const arrayBufferLength = byteLengthGetter(ArrayBuffer.prototype);
+const sharedBufferLength =
+  typeof SharedArrayBuffer === 'function' ? byteLengthGetter(SharedArrayBuffer.prototype) : undefined;
+
+function byteLengthGetter(prototype: object): ((this: unknown) => number) | undefined {
+  return Object.getOwnPropertyDescriptor(prototype, 'byteLength')?.get;
+}
+
+function isBuffer(value: unknown, byteLength: ((this: unknown) => number) | undefined): boolean {
+  if (typeof value !== 'object' || value === null || byteLength === undefined) return false;
+  try {
+    byteLength.call(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** UTF-8 text of `bytes` (invalid sequences become U+FFFD, so a later JSON.parse fails cleanly). */

@@ -17,9 +17,10 @@ export interface VerifyInput {
   scheme: SignatureScheme;
   /**
    * The raw body exactly as received (never a re-serialised parsed object). '' for GET. Bytes are a
-   * Uint8Array (a Buffer) or any ArrayBufferView, from any realm (a vm context, as under Jest).
+   * Uint8Array (a Buffer), any ArrayBufferView (by its bytes) or an ArrayBuffer (`await
+   * request.arrayBuffer()`), from any realm (a vm context, as under Jest).
    */
-  payload: string | ArrayBufferView;
+  payload: string | ArrayBufferView | ArrayBufferLike;
   headers: HeaderSource;
   /** The endpoint secret… */
   secret?: string | undefined;

@@ -185,6 +185,20 @@ describe('express', () => {
       webhookMiddleware({ scheme: 'standard', secret: SECRET }),
       reply,
     );
+    // The bytes kept as an ArrayBuffer of another realm.
+    app.post(
+      '/rawbody-arraybuffer',
+      express.json({
+        type: '*/*',
+        verify: (req, _res, buf) => {
+          (req as ExpressRequestLike).rawBody = runInNewContext('new Uint8Array(bytes).buffer', {
+            bytes: [...buf],
+          });
+        },
+      }),
+      webhookMiddleware({ scheme: 'standard', secret: SECRET }),
+      reply,
+    );
     app.post(
       '/dedupe',
       express.raw({ type: '*/*' }),
@@ -241,6 +255,7 @@ describe('express', () => {
     assert.deepEqual(await send(signFor(`${base}/rawbody`)), { status: 200, json: content });
     assert.deepEqual(await send(signFor(`${base}/rawbody-string`)), { status: 200, json: content });
     assert.deepEqual(await send(signFor(`${base}/rawbody-realm`)), { status: 200, json: content });
+    assert.deepEqual(await send(signFor(`${base}/rawbody-arraybuffer`)), { status: 200, json: content });
     const tampered = signFor(`${base}/rawbody`);
     const bad = await send(tampered, { body: String(tampered.body).replace('s1', 's2') });
     assert.equal(bad.status, 401);
@@ -329,6 +344,18 @@ describe('fastify', () => {
       await scope.register(webhookVerification({ scheme: 'hmac-sha256', secret: SECRET }));
       scope.post('/realm', async (request) => (request as unknown as FastifyWebhookRequest).webhook.payload);
     });
+    // The body handed on as an ArrayBuffer (a hook that made it one).
+    await app.register(async (scope) => {
+      scope.addHook('preValidation', async (request) => {
+        // A copy: a Buffer's .buffer can be its whole pool.
+        request.body = Uint8Array.from(request.body as Uint8Array).buffer;
+      });
+      await scope.register(webhookVerification({ scheme: 'hmac-sha256', secret: SECRET }));
+      scope.post(
+        '/arraybuffer',
+        async (request) => (request as unknown as FastifyWebhookRequest).webhook.payload,
+      );
+    });
     await app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   });
@@ -351,6 +378,10 @@ describe('fastify', () => {
 
   test('a body of bytes from another realm is verified as the raw body', async () => {
     assert.deepEqual(await send(signFor(`${base}/realm`, 'hmac-sha256')), { status: 200, json: content });
+    assert.deepEqual(await send(signFor(`${base}/arraybuffer`, 'hmac-sha256')), {
+      status: 200,
+      json: content,
+    });
   });
 
   test('GET webhooks signed with their URL (hmac-sha1-url) yield the query fields', async () => {

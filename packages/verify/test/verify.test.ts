@@ -372,6 +372,33 @@ describe('what receivers have', () => {
     rejects(() => verify({ ...input('standard'), payload: parsed }), 'HERALD_VERIFY_CONFIG');
   });
 
+  // What `await request.arrayBuffer()` gives in fetch-style runtimes (Workers, Deno, Bun, Next.js
+  // route handlers); until 2026-12-08 it was refused as a parsed object.
+  test('an ArrayBuffer (of any realm) is the raw body, and so is any typed array by its bytes', () => {
+    for (const scheme of ['standard', 'sha256-body', 'hmac-sha1-url'] as const) {
+      const base = input(scheme);
+      const bytes = new TextEncoder().encode(String(base.payload));
+      const expected = verify(base);
+      assert.deepEqual(verify({ ...base, payload: bytes.slice().buffer }), expected);
+      const foreign = runInNewContext('new Uint8Array(bytes).buffer', { bytes: [...bytes] }) as ArrayBuffer;
+      assert.equal(foreign instanceof ArrayBuffer, false, 'made in another realm');
+      assert.deepEqual(verify({ ...base, payload: foreign }), expected);
+      const shared = new SharedArrayBuffer(bytes.length);
+      new Uint8Array(shared).set(bytes);
+      assert.deepEqual(verify({ ...base, payload: shared }), expected);
+      // A typed array of wider elements is read by its bytes (here an even-length copy).
+      if (bytes.length % 2 === 0) {
+        assert.deepEqual(verify({ ...base, payload: new Uint16Array(bytes.slice().buffer) }), expected);
+      }
+      const tampered = bytes.slice();
+      tampered[tampered.length - 1] = 32;
+      rejects(() => verify({ ...base, payload: tampered.buffer }), 'HERALD_VERIFY_BAD_SIGNATURE');
+    }
+    // Something that only says it is an ArrayBuffer is still a parsed body.
+    const pretender = { [Symbol.toStringTag]: 'ArrayBuffer', byteLength: 2 } as unknown as ArrayBuffer;
+    rejects(() => verify({ ...input('standard'), payload: pretender }), 'HERALD_VERIFY_CONFIG');
+  });
+
   test('several secrets: any one may match, a non-matching one first is fine', () => {
     const base = input('hmac-sha256');
     assert.deepEqual(verify({ ...base, secret: undefined, secrets: ['old one', SECRET] }), content);

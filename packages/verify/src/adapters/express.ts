@@ -37,7 +37,7 @@ export interface ExpressRequestLike extends IncomingMessage {
    * The exact bytes of the body, as a parser's `verify` hook keeps them
    * (`express.json({ verify: (req, _res, buf) => Object.assign(req, { rawBody: buf }) })`): used when present.
    */
-  rawBody?: Uint8Array | string;
+  rawBody?: Uint8Array | ArrayBufferLike | string;
   originalUrl?: string;
   protocol?: string;
   /** Set by the middleware once the request is verified. */
