@@ -176,7 +176,6 @@ const V6_RANGES: [number[], number, AddressClass][] = [
   [[0xfd, 0x00, 0xa9, 0xfe, 0xa9, 0xfe, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01], 128, 'metadata'], // fd00:a9fe:a9fe::1 (Akamai)
   [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 128, 'loopback'],
   [[], 128, 'unspecified'],
-  [[0x20, 0x01, 0x00, 0x00], 32, 'teredo'], // the client address inside is obfuscated: refuse
   [[0x20, 0x01, 0x00, 0x02, 0, 0], 48, 'benchmarking'], // 2001:2::/48
   [[0x20, 0x01, 0x00, 0x10], 28, 'reserved'], // ORCHID (deprecated)
   [[0x20, 0x01, 0x00, 0x20], 28, 'reserved'], // ORCHIDv2: identifiers, not routable hosts
@@ -189,14 +188,44 @@ const V6_RANGES: [number[], number, AddressClass][] = [
   [[0xff], 8, 'multicast'],
 ];
 
-/** The IPv4 address an IPv6 address carries (mapped, compatible, NAT64, 6to4), if any. */
+/**
+ * The IPv4 address an IPv6 address carries (mapped, compatible, SIIT, NAT64, 6to4), if any. Teredo's
+ * are read apart (teredoIPv4s): a Teredo address is refused whatever it carries.
+ */
 export function embeddedIPv4(bytes: IpBytes): IpBytes | null {
   if (bytes.length !== 16) return null;
   if (isIPv4Mapped(bytes)) return bytes.slice(12); // ::ffff:a.b.c.d
-  if (zerosIn(bytes, 0, 12) && !zerosIn(bytes, 12, 15)) return bytes.slice(12); // ::a.b.c.d (deprecated compatible)
+  if (unroutedIPv4Form(bytes)) return bytes.slice(12);
   if (inRange(bytes, [0, 0x64, 0xff, 0x9b], 96)) return bytes.slice(12); // NAT64 64:ff9b::/96
   if (bytes[0] === 0x20 && bytes[1] === 0x02) return bytes.slice(2, 6); // 6to4 2002::/16
   return null;
+}
+
+/**
+ * ::a.b.c.d (IPv4-compatible, deprecated by RFC 4291) or ::ffff:0:a.b.c.d (SIIT's IPv4-translated,
+ * RFC 2765): outside 2000::/3, routed nowhere on the internet (RFC 6890 lists neither). On Linux with
+ * the sit module loaded, sit0 holds ::<each of the host's IPv4 addresses>, so the first form of the
+ * host's own public address is this host.
+ */
+function unroutedIPv4Form(bytes: IpBytes): boolean {
+  if (zerosIn(bytes, 0, 12)) return !zerosIn(bytes, 12, 15); // not ::, ::1 (loopback) or ::0.0.0.x
+  return zerosIn(bytes, 0, 8) && bytes[8] === 0xff && bytes[9] === 0xff && zerosIn(bytes, 10, 12);
+}
+
+/**
+ * Where an address of local-use NAT64 64:ff9b:1::/48 may carry its IPv4 (RFC 6052 §2.2, for the
+ * prefix lengths inside it: /48, /56, /64, /96; bits 64-71 are always zero): the byte offsets.
+ */
+const LOCAL_NAT64_LAYOUTS: readonly (readonly number[])[] = [
+  [6, 7, 9, 10],
+  [7, 9, 10, 11],
+  [9, 10, 11, 12],
+  [12, 13, 14, 15],
+];
+
+/** Teredo's server IPv4 (bits 32-63) and client IPv4 (the last 32 bits, each flipped: RFC 4380). */
+function teredoIPv4s(bytes: IpBytes): IpBytes[] {
+  return [bytes.slice(4, 8), bytes.slice(12).map((b) => b ^ 0xff)];
 }
 
 /** Classifies parsed address bytes. */
@@ -206,12 +235,24 @@ export function classifyBytes(bytes: IpBytes): AddressClass {
     return 'public';
   }
   const v4 = embeddedIPv4(bytes);
-  if (v4) return classifyBytes(v4);
+  if (v4) {
+    const inside = classifyBytes(v4);
+    // Judged by the IPv4 inside (a metadata one stays host-only in an allowlist), never public.
+    return inside === 'public' && unroutedIPv4Form(bytes) ? 'reserved' : inside;
+  }
   // Local-use NAT64 64:ff9b:1::/48 translates into the operator's own network, wherever the IPv4
-  // sits inside it (RFC 6052 puts it in different bits per prefix length): never public.
+  // sits inside it (RFC 6052 puts it in different bits per prefix length): never public, and a
+  // metadata address in any of the layouts is metadata.
   if (inRange(bytes, [0, 0x64, 0xff, 0x9b, 0, 1], 48)) {
+    const layouts = LOCAL_NAT64_LAYOUTS.map((at) => Uint8Array.from(at, (i) => bytes[i]!));
+    if (layouts.some((v4) => classifyBytes(v4) === 'metadata')) return 'metadata';
     const tail = classifyBytes(bytes.slice(12));
     return tail === 'public' ? 'private' : tail;
+  }
+  // Teredo's client address is obfuscated, its traffic relayed: refused whole, as metadata when it
+  // carries a metadata address (host-only in an allowlist such as ::/0).
+  if (inRange(bytes, [0x20, 0x01, 0x00, 0x00], 32)) {
+    return teredoIPv4s(bytes).some((v4) => classifyBytes(v4) === 'metadata') ? 'metadata' : 'teredo';
   }
   for (const [base, prefix, cls] of V6_RANGES) if (inRange(bytes, base, prefix)) return cls;
   if (!inRange(bytes, [0x20], 3)) return 'reserved'; // only 2000::/3 is global unicast

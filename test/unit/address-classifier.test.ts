@@ -469,8 +469,9 @@ describe('every blocked IPv4 range: first and last address, every spelling', () 
 
   test('the spellings of a public address are allowed (the spelling itself is not what refuses)', () => {
     for (const spelling of spellingsOf('8.8.4.4')) {
-      if (spelling.startsWith('::') && !spelling.startsWith('::ffff')) continue; // ::a.b.c.d is reserved
-      assert.equal(classifyAddress(spelling), 'public', spelling);
+      // ::a.b.c.d (compatible, deprecated) is not routed on the internet: reserved.
+      const compatible = spelling.startsWith('::') && !spelling.startsWith('::ffff');
+      assert.equal(classifyAddress(spelling), compatible ? 'reserved' : 'public', spelling);
     }
   });
 
@@ -533,6 +534,55 @@ describe('every blocked IPv6 range: first and last address, every spelling', () 
     assert.equal(classifyAddress('64:ff9b::ffff:ffff'), 'broadcast');
     assert.equal(classifyAddress('64:ff9b::c0a8:101'), 'private');
     assert.equal(classifyAddress('64:ff9b::808:808'), 'public');
+  });
+  // RFC 6890 lists none of these as globally reachable; what carries an IPv4 address is judged by
+  // it where a translator or relay would take it there, and is never public where nothing routes it.
+  test('::/96 (IPv4-compatible, deprecated) and ::ffff:0:0/96 (SIIT): the IPv4 inside, and never public', () => {
+    for (const [prefix, form] of [
+      ['::', 'compatible'],
+      ['::ffff:0:', 'SIIT'],
+    ] as const) {
+      for (const [address, cls] of [
+        ['127.0.0.1', 'loopback'],
+        ['169.254.169.254', 'metadata'],
+        ['10.0.0.1', 'private'],
+        ['192.168.1.1', 'private'],
+        ['100.100.100.200', 'metadata'],
+        // Not routed on the internet; on Linux with the sit module loaded, sit0 holds ::<each of
+        // the host's IPv4 addresses>, so ::<its own public address> is this host.
+        ['8.8.8.8', 'reserved'],
+      ] as const) {
+        assert.equal(classifyAddress(`${prefix}${address}`), cls, `${form} ${address}`);
+        assert.equal(isAddressAllowed(`${prefix}${address}`, []), false, `${form} ${address}`);
+      }
+    }
+    // A metadata address stays host-only inside ::/0, in these forms too.
+    const everyV6 = [parseCidr('::/0')];
+    assert.equal(isAddressAllowed('::ffff:0:169.254.169.254', everyV6), false);
+    assert.equal(isAddressAllowed('::169.254.169.254', everyV6), false);
+    assert.equal(isAddressAllowed('::ffff:0:10.0.0.1', everyV6), true);
+  });
+  test('64:ff9b:1::/48 (local-use NAT64): a metadata address in any RFC 6052 layout is metadata', () => {
+    // 169.254.169.254 (a9.fe.a9.fe) under a /48, /56, /64 and /96 prefix (bits 64-71 are zero).
+    for (const address of [
+      '64:ff9b:1:a9fe:a9:fe00::',
+      '64:ff9b:1:a9:fe:a9fe::',
+      '64:ff9b:1:0:a9:fea9:fe00:0',
+      '64:ff9b:1::a9fe:a9fe',
+    ]) {
+      assert.equal(classifyAddress(address), 'metadata', address);
+      assert.equal(isAddressAllowed(address, [parseCidr('64:ff9b:1::/48')]), false, address);
+    }
+    assert.notEqual(classifyAddress('64:ff9b:1:a00:1::'), 'public'); // 10.0.0.1 under a /48
+    assert.equal(isAddressAllowed('64:ff9b:1:a00:1::', [parseCidr('64:ff9b:1::/48')]), true);
+  });
+  test('2001::/32 (Teredo): refused whole, and metadata when its server or client is a metadata address', () => {
+    // Server 169.254.169.254 in bits 32-63; client 169.254.169.254 obfuscated (each bit flipped) in the last 32.
+    assert.equal(classifyAddress('2001:0:a9fe:a9fe::'), 'metadata');
+    assert.equal(classifyAddress('2001:0:4136:e378:8000:63bf:5601:5601'), 'metadata');
+    assert.equal(isAddressAllowed('2001:0:4136:e378:8000:63bf:5601:5601', [parseCidr('::/0')]), false);
+    assert.equal(classifyAddress('2001:0:4136:e378:8000:63bf:f5ff:fffe'), 'teredo'); // client 10.0.0.1
+    assert.equal(isAddressAllowed('2001:0:4136:e378:8000:63bf:f5ff:fffe', []), false);
   });
   test('2002::/16 (6to4) is judged by the IPv4 address inside', () => {
     assert.equal(classifyAddress('2002::'), 'unspecified');
