@@ -9,9 +9,14 @@ const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{
 /** The range a JavaScript Date can hold. */
 const MAX_TIME_MS = 8.64e15;
 
-/** ISO-8601 or epoch milliseconds → epoch ms; 400 naming the field otherwise. */
+/**
+ * ISO-8601 or epoch milliseconds → epoch ms; undefined when not given; 400 naming the field
+ * otherwise, an empty text too (the schemas refuse it first): it is a client's unset variable, not
+ * an absent bound.
+ */
 export function parseTime(field: string, value: string | number | undefined): number | undefined {
-  if (value === undefined || value === '') return undefined;
+  if (value === undefined) return undefined;
+  if (value === '') throw invalid(field, 'must not be empty');
   let ms = Number.NaN;
   if (typeof value === 'number' || /^\d{1,16}$/.test(value)) ms = Number(value);
   // Date.parse alone accepts "March 7" and friends; only ISO-8601 is promised.

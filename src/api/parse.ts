@@ -63,7 +63,8 @@ export function pageOf(
   const limit = query.limit === undefined ? 50 : Number(query.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
     throw invalid('querystring.limit', 'must be an integer from 1 to 1000');
-  const cursor = query.cursor || null;
+  if (query.cursor === '') throw invalid('querystring.cursor', 'must not be empty'); // the schemas refuse it first
+  const cursor = query.cursor ?? null;
   // A cursor Herald did not make (cut short, edited, from elsewhere) is refused rather than
   // starting the list over, which would loop a client that follows nextCursor.
   if (cursor !== null) {

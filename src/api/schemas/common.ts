@@ -107,8 +107,10 @@ export const idQuery = {
 } as const;
 
 /** A time in a query string: ISO-8601 or epoch ms, checked by `parseTime` (400 naming the field). */
+/** Not empty: `?since=` (a client's variable never set) was taken for no bound. */
 export const timeQuery = {
   type: 'string',
+  minLength: 1,
   maxLength: 64,
   description:
     'Epoch milliseconds, or an RFC 3339 time (2026-01-01T10:00:00Z; seconds may be left out; a date alone is its midnight UTC); a + offset is written %2B',
@@ -135,6 +137,8 @@ export const pageQuery = {
   },
   cursor: {
     type: 'string',
+    // Not empty: `?cursor=` was taken for none, so the first page answered as if it were the next.
+    minLength: 1,
     maxLength: LIMITS.cursorLength,
     description: "The nextCursor of the page before (another list's cursor is 400)",
   },

@@ -113,8 +113,9 @@ export const recoverBody = {
   additionalProperties: false,
   required: ['since'],
   properties: {
-    since: { type: ['string', 'number'], maxLength: 64 },
-    until: { type: ['string', 'number'], maxLength: 64 },
+    // Not empty: `{"since": ""}` was taken for no bound, a recover or replay of the whole history.
+    since: { type: ['string', 'number'], minLength: 1, maxLength: 64 },
+    until: { type: ['string', 'number'], minLength: 1, maxLength: 64 },
   },
 } as const;
 
