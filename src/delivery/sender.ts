@@ -286,6 +286,8 @@ export function createSender(options: SenderOptions): Sender {
       let abort: ((error: Error) => void) | null = null;
       let status = 0;
       let responseHeaders: Record<string, string> = {};
+      /** The interim (1xx) statuses the receiver answered, each once, for the timeout's record. */
+      const interim: number[] = [];
       const chunks: Buffer[] = [];
       let size = 0;
 
@@ -378,7 +380,7 @@ export function createSender(options: SenderOptions): Sender {
             moved = check.movedMs;
             return;
           }
-          const error = new DeadlineError(req.timeoutMs, check.heldMs);
+          const error = new DeadlineError(req.timeoutMs, check.heldMs, interim);
           // first: undici may report the abort to onError at once
           if (status >= 200) cutInBody('timeout', error.message);
           // Still without a connection because the proxy has not taken one: the proxy's failure.
@@ -396,7 +398,12 @@ export function createSender(options: SenderOptions): Sender {
           if (settled) undiciAbort(new DeadlineError(req.timeoutMs)); // the deadline passed while queued
         },
         onHeaders(statusCode: number, raw: Buffer[]) {
-          if (statusCode < 200) return true; // 1xx: the final response follows
+          if (statusCode < 200) {
+            // 1xx: the final response follows (undici waits for it). Kept for the record: a receiver
+            // that answered `199` as if final would otherwise read as one that never answered.
+            if (!interim.includes(statusCode) && interim.length < MAX_INTERIM_NAMED) interim.push(statusCode);
+            return true;
+          }
           status = statusCode;
           responseHeaders = headerRecord(raw);
           return true;
@@ -476,12 +483,21 @@ class ResponseCappedError extends Error {
 }
 
 /** The attempt's overall deadline passed; classified as `timeout` like undici's own timeouts. */
+/** At most this many distinct interim statuses are named in a timeout's message. */
+const MAX_INTERIM_NAMED = 5;
+
 class DeadlineError extends Error {
-  /** `heldMs`: time this process could not run, left out of the timeout. */
-  constructor(ms: number, heldMs = 0) {
+  /**
+   * `heldMs`: time this process could not run, left out of the timeout; `interim`: the 1xx statuses
+   * the receiver answered before it (none of them final).
+   */
+  constructor(ms: number, heldMs = 0, interim: readonly number[] = []) {
     super(
       `the attempt took longer than its ${ms} ms timeout` +
-        (heldMs > 0 ? `, not counting ${Math.round(heldMs)} ms this process could not run` : ''),
+        (heldMs > 0 ? `, not counting ${Math.round(heldMs)} ms this process could not run` : '') +
+        (interim.length > 0
+          ? `; the receiver answered only ${interim.join(', ')} (interim 1xx, which a final status 200-599 must follow)`
+          : ''),
     );
     this.name = 'TimeoutError';
   }

@@ -156,6 +156,38 @@ describe('slow receivers end in timeout, on time, and keep no socket', () => {
     await freed(stats, 'stalled body');
   });
 
+  // A receiver that answers 199 (or 102, 103) as if it were final: undici takes each 1xx for an
+  // interim answer and waits on for the final one. Until 2026-12-08 the record said only that the
+  // attempt took longer than its timeout, as if the receiver had not answered at all.
+  test('only interim 1xx answers (199, 102 then 103), then silence: a timeout that names them', async () => {
+    for (const [head, codes] of [
+      ['HTTP/1.1 199 Done\r\n\r\n', '199'],
+      ['HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n', '102, 103'],
+    ] as const) {
+      const { url, stats } = await tcpServer((socket) => socket.write(head));
+      const res = await expectError(url, 'timeout');
+      assert.equal(
+        res.error?.message,
+        `the attempt took longer than its ${TIMEOUT} ms timeout; the receiver answered only ${codes} ` +
+          '(interim 1xx, which a final status 200-599 must follow)',
+      );
+      await freed(stats, `interim ${codes}`);
+    }
+  });
+
+  test('100 Continue (never asked for), 101 and a 1xx with a body end the attempt at once', async () => {
+    for (const [head, kind] of [
+      ['HTTP/1.1 100 Continue\r\n\r\n', 'reset'],
+      ['HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n', 'reset'],
+      ['HTTP/1.1 101 Switching Protocols\r\n\r\n', 'protocol'],
+      ['HTTP/1.1 150 Body\r\nContent-Length: 5\r\n\r\nhello', 'protocol'],
+    ] as const) {
+      const { url, stats } = await tcpServer((socket) => socket.write(head));
+      await expectError(url, kind, TIMEOUT / 2);
+      await freed(stats, head.split('\r\n')[0]!);
+    }
+  });
+
   test('a receiver that never reads the request body (1 MiB) times out', async () => {
     const { url, stats } = await tcpServer(() => {}); // reads the first chunk, then stops reading
     const started = performance.now();
