@@ -560,8 +560,21 @@ function inCauses(
 /** The error's message with its cause's, bounded (it is stored with the attempt). */
 function errorMessage(error: unknown): string {
   if (error instanceof Error) {
+    const assertion = assertionMessage(error);
+    if (assertion) return assertion.slice(0, 500);
     const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
     return `${error.message}${cause}`.slice(0, 500);
   }
   return String(error).slice(0, 500);
+}
+
+/**
+ * undici's assert() on a response llhttp let through (a 101 without Upgrade headers, a status below
+ * 100): its own text ("The expression evaluated to a falsy value: assert(upgrade)") read in the
+ * history as a bug of Herald's rather than the receiver's answer. Null for any other error.
+ */
+function assertionMessage(error: Error): string | null {
+  if ((error as { code?: unknown }).code !== 'ERR_ASSERTION') return null;
+  const check = /assert\((.+)\)/.exec(error.message)?.[1];
+  return `the response is not HTTP/1.1 the HTTP client can read${check ? ` (its check \`${check}\` failed)` : ''}`;
 }

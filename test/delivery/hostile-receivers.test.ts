@@ -188,6 +188,22 @@ describe('slow receivers end in timeout, on time, and keep no socket', () => {
     }
   });
 
+  // undici asserts on what llhttp lets through; its own text ("The expression evaluated to a falsy
+  // value: assert(upgrade)") read in the history as a bug of Herald's, not the receiver's answer.
+  test('a response undici asserts on (a 101 without Upgrade, a status below 100) says it is not valid HTTP/1.1', async () => {
+    for (const [head, check] of [
+      ['HTTP/1.1 101 Switching Protocols\r\n\r\n', 'upgrade'],
+      ['HTTP/1.1 099 Too Low\r\nContent-Length: 2\r\n\r\nok', 'statusCode >= 100'],
+    ] as const) {
+      const { url } = await tcpServer((socket) => socket.end(head));
+      const res = await expectError(url, 'protocol');
+      assert.equal(
+        res.error?.message,
+        `the response is not HTTP/1.1 the HTTP client can read (its check \`${check}\` failed)`,
+      );
+    }
+  });
+
   test('a receiver that never reads the request body (1 MiB) times out', async () => {
     const { url, stats } = await tcpServer(() => {}); // reads the first chunk, then stops reading
     const started = performance.now();
