@@ -482,10 +482,10 @@ class ResponseCappedError extends Error {
   }
 }
 
-/** The attempt's overall deadline passed; classified as `timeout` like undici's own timeouts. */
 /** At most this many distinct interim statuses are named in a timeout's message. */
 const MAX_INTERIM_NAMED = 5;
 
+/** The attempt's overall deadline passed; classified as `timeout` like undici's own timeouts. */
 class DeadlineError extends Error {
   /**
    * `heldMs`: time this process could not run, left out of the timeout; `interim`: the 1xx statuses

@@ -106,8 +106,10 @@ export const idQuery = {
   pattern: TEXT_PATTERN,
 } as const;
 
-/** A time in a query string: ISO-8601 or epoch ms, checked by `parseTime` (400 naming the field). */
-/** Not empty: `?since=` (a client's variable never set) was taken for no bound. */
+/**
+ * A time in a query string: ISO-8601 or epoch ms, checked by `parseTime` (400 naming the field). Not
+ * empty: `?since=` (a client's variable never set) was taken for no bound.
+ */
 export const timeQuery = {
   type: 'string',
   minLength: 1,
