@@ -76,7 +76,7 @@ function cannotWriteNow(error: unknown): boolean {
 const UNIQUE_VIOLATION = '23505';
 
 export interface RecordQueueOptions {
-  store: Pick<Store, 'recordAttempts'>;
+  store: Pick<Store, 'recordAttempts' | 'databaseTime'>;
   /**
    * Bytes (recordBytes) of records waiting to be written at which the queue is `full` too, as at
    * MAX_UNRECORDED records: HERALD_DELIVERY_BYTES_IN_FLIGHT, what the attempts in flight may hold.
@@ -160,8 +160,11 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
     writing = writing.then(async () => {
       let busy = 0;
       let unreachable = 0;
-      // The same for every try: a write tried again finds the endpoints its first try disabled by it.
+      // The same for every try: a write tried again finds the endpoints its first try disabled by
+      // the time it stored them at (disabledAt: on PostgreSQL `now` in the database's time, by the
+      // offset last proved, so not moved again by one proved between two tries).
       const now = clock();
+      const disabledAt = store.databaseTime?.(now);
       /** A try failed out of reach: the store looks for its attempts first (RecordOptions.retried). */
       let retried = false;
       /**
@@ -175,6 +178,7 @@ export function createRecordQueue(options: RecordQueueOptions): RecordQueue {
           const result = await store.recordAttempts(batch, {
             now,
             failureThreshold: options.failureThreshold,
+            ...(disabledAt === undefined ? {} : { disabledAt }),
             ...(retried ? { retried } : {}),
           });
           for (const d of result.disabledEndpoints) options.onEndpointDisabled(d);

@@ -307,10 +307,19 @@ export interface RecordOptions {
   /** Consecutive failed attempts that disable an endpoint. */
   failureThreshold: number;
   /**
-   * The same records, with the same `now`, were written before and the answer did not come back
-   * (the connection cut while committing): if the first write was stored (its attempts are), it is
-   * not written again and the result says what it did (its disables are found by `now`,
-   * disabled_at), so its attempts and disables are counted once. Not set, records are not looked up.
+   * When a disable by these records is stored (the endpoint's disabledAt and updatedAt, the
+   * deliveries it parks, `endpoint.disabled`), in the store's time: on PostgreSQL `now` in the
+   * database's (Store.databaseTime, worked out once, before the first try), so a replay from
+   * disabledAt takes events by their createdAt as meant. Every try of a write passes the same: a try
+   * again finds its disables by it (`retried`). Left out, `now` (SQLite always: one process, one clock).
+   */
+  disabledAt?: number;
+  /**
+   * The same records, with the same `now` and `disabledAt`, were written before and the answer did
+   * not come back (the connection cut while committing): if the first write was stored (its
+   * attempts are), it is not written again and the result says what it did (its disables are found
+   * by `disabledAt`, disabled_at), so its attempts and disables are counted once. Not set, records
+   * are not looked up.
    */
   retried?: boolean;
 }

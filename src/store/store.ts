@@ -399,6 +399,12 @@ export interface Store {
    */
   leaseNow?(): number;
   /**
+   * `at`, a time on this process's clock, in the database server's time, by the offset this
+   * process last proved (lease-clock.ts databaseDueTime; no round trip; PostgreSQL only): what a
+   * record write stores its disables at (RecordOptions.disabledAt), worked out once for all its tries.
+   */
+  databaseTime?(at: number): number;
+  /**
    * The project's pending deliveries, counted up to `atMost` (a backlog past it answers `atMost`),
    * for intake backpressure (src/api/backlog-gate.ts). Walks an index entry per delivery counted:
    * called rarely, and never on the delivery path.

@@ -4,7 +4,8 @@
  * nothing, so one of its attempts stored means all of it was; what it did is read back rather than
  * written twice (which the attempts' key refuses): each record's delivery status as it is now (null
  * for one with no attempt row: its delivery was gone), and the endpoints it disabled, those its
- * failures point at that are disabled at its `now` (disabled_at), in record order.
+ * failures point at that are disabled at its disabledAt (RecordOptions.disabledAt, else its `now`;
+ * disabled_at), in record order.
  */
 import type { DeliveryStatus } from '../domain/types.ts';
 import type { ParkRest } from './park-batch.ts';
@@ -15,7 +16,7 @@ export interface StoredLookups {
   stored: ReadonlySet<string>;
   /** By `projectId/deliveryId`. */
   deliveries: ReadonlyMap<string, DeliveryStatus>;
-  /** By `projectId/endpointId`: the endpoints disabled at the write's `now`, with their reason. */
+  /** By `projectId/endpointId`: the endpoints disabled at the write's disabledAt, with their reason. */
   disabledAt: ReadonlyMap<string, string>;
 }
 
@@ -48,16 +49,21 @@ export function storedResult(records: AttemptRecord[], found: StoredLookups): Re
  * write's answer was lost with them, and the rest of a backlog past its first batch stayed pending
  * until a worker claimed each (a retry due hours later), listed and counted as pending meanwhile,
  * and not resumed by an enable (parked ones are). Parking again parks nothing twice, and nothing
- * once the endpoint is enabled or disabled anew (its disabled_at is no longer `now`). `inFlightAt`:
+ * once the endpoint is enabled or disabled anew (its disabled_at is no longer `disabledAt`, the
+ * write's: RecordOptions.disabledAt, else its now). `inFlightAt`:
  * the time leases are judged at (ParkRest.inFlightAt; PostgreSQL's disable's now in the database's
  * time, as the first write's; until 2026-12-07 left out, so a worker ahead parked deliveries being
  * sent); none, `now` (SQLite).
  */
-export function storedDisablesLater(result: RecordResult, now: number, inFlightAt?: number): ParkRest[] {
+export function storedDisablesLater(
+  result: RecordResult,
+  disabledAt: number,
+  inFlightAt?: number,
+): ParkRest[] {
   return result.disabledEndpoints.map(({ projectId, endpointId }) => ({
     projectId,
     endpointId,
-    disabledAt: now,
+    disabledAt,
     ...(inFlightAt === undefined ? {} : { inFlightAt }),
   }));
 }

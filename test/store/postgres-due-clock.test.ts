@@ -14,6 +14,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { createRecordQueue } from '../../src/delivery/record-queue.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { ClaimedDelivery, Store } from '../../src/store/store.ts';
@@ -446,5 +447,72 @@ test("an endpoint disabled and enabled by a process ahead has its disabledAt and
     assert.deepEqual(await claimIn(inStep), [claimed.delivery.id], 'due as of the PATCH');
   } finally {
     await close();
+  }
+});
+
+/**
+ * An endpoint a worker's failures disable (its record queue, as the dispatcher writes them) has its
+ * disabledAt in the database's time too, from a worker ahead or behind: a replay from it takes
+ * events by their createdAt. Until 2026-12-08 on the worker's clock: from one S ahead S late, so a
+ * replay from disabledAt left out the events of the S after the disable; from one S behind S early.
+ */
+async function autoDisabledBy(off: Store, inStep: Store, clock: () => number, workerId: string) {
+  const { project, endpoints } = await projectWithEndpoints(inStep, 1, Date.now() - 2_000);
+  await inStep.acceptEvents(project.id, [eventInput(), eventInput()], Date.now() - 1_000);
+  const [taken] = await off.claimDueDeliveries({ limit: 1, leaseMs: 30_000, now: clock(), workerId });
+  assert.ok(taken, `claimed by the worker ${workerId}`);
+  const disabled: string[] = [];
+  const queue = createRecordQueue({
+    store: off,
+    failureThreshold: 1,
+    clock,
+    onWritten: () => {},
+    onEndpointDisabled: (d) => disabled.push(d.endpointId),
+    onError: (error) => assert.fail(String(error)),
+  });
+  queue.add(attemptRecord(taken.delivery, taken.event, { outcome: 'failed', startedAt: clock(), workerId }));
+  await queue.flush();
+  assert.deepEqual(disabled, [endpoints[0]!.id], 'its failure disables the endpoint');
+  return { project, endpointId: endpoints[0]!.id };
+}
+
+test("an endpoint a worker ahead or behind disables by its failures has its disabledAt in the database's time", async () => {
+  for (const shiftMs of [SKEW_MS, -SKEW_MS]) {
+    const { off, inStep, clock, close } = await offAndInStep(shiftMs);
+    const near = (name: string, at: number | null | undefined) =>
+      assert.ok(
+        at != null && Math.abs(at - Date.now()) < SOON_MS,
+        `${shiftMs > 0 ? 'ahead' : 'behind'}: ${name} ${at == null ? at : at - Date.now()} ms from now`,
+      );
+    try {
+      const { project, endpointId } = await autoDisabledBy(off, inStep, clock, 'off');
+      const endpoint = await inStep.getEndpoint(project.id, endpointId);
+      assert.equal(endpoint?.status, 'disabled');
+      near('disabledAt', endpoint?.disabledAt);
+      near('updatedAt', endpoint?.updatedAt);
+      const [event] = (await inStep.listOperationalEvents(project.id, { limit: 10 })).data.filter(
+        (e) => e.type === 'endpoint.disabled',
+      );
+      near('endpoint.disabled at', event?.createdAt);
+      const parked = await inStep.listEndpointDeliveries(project.id, endpointId, {
+        status: 'parked',
+        limit: 10,
+      });
+      assert.equal(parked.data.length, 2, 'the one it failed and the one it had not claimed, parked');
+      for (const d of parked.data) near(`parked ${d.id} updatedAt`, d.updatedAt);
+      // An event accepted just after the disable: once enabled, a replay from disabledAt gives it to
+      // the endpoint (operations.md: the operator endpoint's replay).
+      const [missed] = await inStep.acceptEvents(project.id, [eventInput()], Date.now());
+      await inStep.enableEndpoint(project.id, endpointId, Date.now());
+      const replayed = await inStep.replayMissing(project.id, endpointId, {
+        since: endpoint!.disabledAt!,
+        until: Date.now() + SOON_MS,
+        now: Date.now(),
+        maxDeliveries: 10,
+      });
+      assert.equal(replayed?.replayed, 1, `the event accepted after the disable (${missed!.event.id})`);
+    } finally {
+      await close();
+    }
   }
 });

@@ -62,6 +62,14 @@ const MOVE_DELIVERIES = `UPDATE deliveries d SET attempts = d.attempts + 1, last
      WHERE d.project_id = v.project_id AND d.id = v.id
      RETURNING d.project_id, d.id, d.status, d.attempts, ${moves('v.was_status', 'v.was_leased_by')} AS moved`;
 
+/**
+ * When a job's disables are stored, in the database's time (RecordOptions.disabledAt: the caller's
+ * `now` moved by the offset it last proved, the same for every try, as a try again looks its
+ * disables up by it). Until 2026-12-08 its `now`, on the worker's clock: from a worker 20 s ahead,
+ * disabledAt 19.9 s on, and a replay from it left out the events accepted in the 20 s after.
+ */
+const disabledAtOf = (options: RecordOptions): number => options.disabledAt ?? options.now;
+
 const rowsOf = async (c: Queryable, sql: string, params: unknown[]): Promise<Row[]> =>
   (await c.query(sql, params)).rows as Row[];
 
@@ -96,7 +104,7 @@ export async function recordBatchPostgres(
           ...r,
           later: storedDisablesLater(
             r,
-            jobs[j]!.options.now,
+            disabledAtOf(jobs[j]!.options),
             leaseJudgedAt(jobs[j]!.options.now, leaseClock?.offsetMs ?? 0),
           ),
         },
@@ -137,7 +145,7 @@ async function storedRecordsPostgres(
       c,
       `SELECT project_id, id, disabled_reason FROM endpoints
        WHERE (project_id, id) ${inPairs} AND status = 'disabled' AND disabled_at = $3`,
-      [...pairs(endpoints), options.now],
+      [...pairs(endpoints), disabledAtOf(options)],
     );
     for (const r of disabled) lookups.disabledAt.set(`${r.project_id}/${r.id}`, String(r.disabled_reason));
   }
@@ -165,7 +173,8 @@ async function writeRecords(
     reset: boolean;
     sinceReset: number;
     touched: boolean;
-    disable: { reason: string; now: number; job: number } | null;
+    /** `now`, the job's (leases are judged at it); `at`, when the disable is stored (disabledAtOf). */
+    disable: { reason: string; now: number; at: number; job: number } | null;
   }
   // Whether all of an endpoint's records are successes: then its count changes only if it is not 0.
   const refs = new Map<string, { projectId: string; id: string; successesOnly: boolean }>();
@@ -248,7 +257,7 @@ async function writeRecords(
       const reason = disableReason(rec.endpointEffect, h.count, options.failureThreshold);
       if (reason) {
         h.status = 'disabled';
-        h.disable = { reason, now: options.now, job };
+        h.disable = { reason, now: options.now, at: disabledAtOf(options), job };
         disabled[job]!.push({ projectId: h.projectId, endpointId: h.id, reason });
       }
     }
@@ -304,7 +313,7 @@ async function writeRecords(
       h.projectId,
       h.id,
       h.disable.reason,
-      h.disable.now,
+      h.disable.at,
       limit,
       own,
       leaseJudgedAt(h.disable.now, offsetMs),
@@ -323,13 +332,13 @@ async function writeRecords(
   }
   for (const { h, key, limit, own, ids, consecutiveFailures } of picks) {
     const leaseNow = leaseJudgedAt(h.disable!.now, offsetMs);
-    const off = await parkPickedPostgres(c, h.projectId, h.id, h.disable!.now, limit, own, ids, leaseNow);
+    const off = await parkPickedPostgres(c, h.projectId, h.id, h.disable!.at, limit, own, ids, leaseNow);
     disables.set(key, { h, parked: off.parked, consecutiveFailures });
     if (off.rest) {
       later[h.disable!.job]!.push({
         projectId: h.projectId,
         endpointId: h.id,
-        disabledAt: h.disable!.now,
+        disabledAt: h.disable!.at,
         inFlightAt: leaseNow,
       });
     }
@@ -420,7 +429,7 @@ async function writeRecords(
       h.projectId,
       h.id,
       { reason: h.disable!.reason, consecutiveFailures, parked },
-      h.disable!.now,
+      h.disable!.at,
     );
   }
   const at: unknown[][] = Array.from({ length: 13 }, () => []);

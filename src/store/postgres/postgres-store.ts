@@ -803,6 +803,9 @@ export class PostgresStore implements Store {
   #dueAt(now: number): number {
     return databaseDueTime(now, this.#leaseClock.offsetMs);
   }
+  databaseTime(at: number): number {
+    return this.#dueAt(at);
+  }
   leaseNow(): number {
     return leaseJudgedAt(this.#leaseClock.clock(), this.#leaseClock.offsetMs);
   }
