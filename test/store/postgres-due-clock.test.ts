@@ -516,3 +516,52 @@ test("an endpoint a worker ahead or behind disables by its failures has its disa
     }
   }
 });
+
+/**
+ * `delivery.exhausted`, recorded with the attempt that failed a delivery for good, is stored at the
+ * time the write gives the delivery's updatedAt: the database's, as the write's `endpoint.disabled`
+ * and the API's operational events (listed with them by id, and kept by retention's cutoff in the
+ * database's time). Until 2026-12-08 at the worker's now, on its clock: from one 20 s ahead 20 s on.
+ */
+test("delivery.exhausted recorded by a worker ahead is stored in the database's time", async () => {
+  const { ahead, inStep, clock, close } = await aheadAndInStep();
+  try {
+    const { project } = await projectWithEndpoints(inStep, 1, Date.now() - 2_000);
+    await inStep.acceptEvents(project.id, [eventInput()], Date.now() - 1_000);
+    const [taken] = await ahead.claimDueDeliveries({
+      limit: 1,
+      leaseMs: 30_000,
+      now: clock(),
+      workerId: 'ahead',
+    });
+    assert.ok(taken);
+    await ahead.recordAttempts(
+      [
+        attemptRecord(taken.delivery, taken.event, {
+          outcome: 'failed',
+          status: 'failed',
+          startedAt: clock(),
+          workerId: 'ahead',
+          effect: 'none',
+        }),
+      ],
+      { now: clock(), failureThreshold: 100 },
+    );
+    const delivery = await inStep.getDelivery(project.id, taken.delivery.id);
+    assert.equal(delivery?.status, 'failed');
+    const [exhausted] = (await inStep.listOperationalEvents(project.id, { limit: 10 })).data.filter(
+      (e) => e.type === 'delivery.exhausted',
+    );
+    assert.ok(exhausted, 'delivery.exhausted recorded');
+    assert.ok(
+      Math.abs(exhausted.createdAt - delivery!.updatedAt) < SOON_MS,
+      `at ${exhausted.createdAt - delivery!.updatedAt} ms from the delivery's updatedAt`,
+    );
+    assert.ok(
+      Math.abs(exhausted.createdAt - Date.now()) < SOON_MS,
+      `at ${exhausted.createdAt - Date.now()} ms from now`,
+    );
+  } finally {
+    await close();
+  }
+});

@@ -445,7 +445,7 @@ async function writeRecords(
   }
   // delivery.exhausted, for the records that failed their delivery for good: not a late one, whose
   // delivery another worker's record already ended (failed or succeeded) or still holds.
-  await recordExhaustedPostgres(c, movers, (p, e) => health.has(`${p}/${e}`));
+  await recordExhaustedPostgres(c, movers, (p, e) => health.has(`${p}/${e}`), due);
   return disabled.map((disabledEndpoints, j) => ({
     disabledEndpoints,
     statuses: statuses[j]!,

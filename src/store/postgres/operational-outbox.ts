@@ -37,12 +37,16 @@ export async function markForwardedPostgres(
  * Called by the record batch, in its transaction, after the deliveries are updated: one
  * `delivery.exhausted` per record whose next state is `failed` and whose endpoint still exists (a
  * delivery closed because its endpoint was deleted is not news). Same transaction as the state
- * change, so the two cannot part.
+ * change, so the two cannot part. Stored at `writtenAt(now)`, the job's now as the write stores the
+ * delivery's updatedAt (in the database's time, lease-clock.ts databaseDueTime): until 2026-12-08
+ * at the worker's now, on its clock, 20 s on from a worker 20 s ahead, while the write's
+ * endpoint.disabled and the API's operational events are in the database's time.
  */
 export async function recordExhaustedPostgres(
   db: Queryable,
   records: { rec: AttemptRecord; options: RecordOptions }[],
   endpointExists: (projectId: string, endpointId: string) => boolean,
+  writtenAt: (now: number) => number,
 ): Promise<void> {
   const cols: unknown[][] = [[], [], [], []];
   for (const { rec, options } of records) {
@@ -50,9 +54,10 @@ export async function recordExhaustedPostgres(
     if (rec.next.status !== 'failed') continue;
     if (a.endpointId && !endpointExists(a.projectId, a.endpointId)) continue;
     cols[0]!.push(a.projectId);
-    cols[1]!.push(newId(ID_PREFIX.operationalEvent, options.now));
+    const at = writtenAt(options.now);
+    cols[1]!.push(newId(ID_PREFIX.operationalEvent, at));
     cols[2]!.push(JSON.stringify(exhaustedData(rec)));
-    cols[3]!.push(options.now);
+    cols[3]!.push(at);
   }
   if (cols[0]!.length === 0) return;
   await db.query(
