@@ -8,6 +8,8 @@
  * would 5 s later). And a real `herald serve --role worker` 60 s behind, which until 2026-12-07
  * claimed on its own clock and wrote its retries on it: it sent an event accepted in step 60.3 s
  * late, and a 10 s retry it wrote was due 51.4 s before its first attempt, for a worker in step.
+ * And a real worker 60 s ahead that disables an endpoint (its receiver answers 410): until
+ * 2026-12-08 it wrote disabledAt on its own clock, 59.9 s on.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -150,6 +152,38 @@ test('a worker 60 s behind sends what is due at once, and its retry 10 s later, 
     assert.equal(mine().length, 2, 'the retry sent');
     const gap = mine()[1]!.at - first;
     assert.ok(gap >= 8_000 && gap < 15_000, `the retry sent ${gap} ms after the first attempt`);
+  } finally {
+    await store.close();
+  }
+});
+
+test("an endpoint a worker 60 s ahead disables (its receiver answers 410) has its disabledAt in the database's time", async () => {
+  const database = await cluster.pg.createDatabase();
+  await cluster.start(database, 'worker', {
+    NODE_OPTIONS: `--import=${PRELOAD}`,
+    HERALD_TEST_CLOCK_SHIFT_MS: String(SKEW_MS),
+  });
+  const store = new PostgresStore(database);
+  try {
+    const { project } = await projectWithEndpoints(store, 0, Date.now() - 1_000);
+    const path = `/gone-${Date.now()}`;
+    const endpoint = await store.createEndpoint(
+      endpointInput(project.id, { url: `${cluster.receiver.url}${path}` }),
+      `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
+      Date.now(),
+    );
+    cluster.receiver.script((hit) => ({ status: hit.url === path ? 410 : 200 }));
+    await store.acceptEvents(project.id, [eventInput()], Date.now());
+    const deadline = Date.now() + 30_000;
+    let found = await store.getEndpoint(project.id, endpoint.id);
+    while (found?.status !== 'disabled' && Date.now() < deadline) {
+      await sleep(50);
+      found = await store.getEndpoint(project.id, endpoint.id);
+    }
+    assert.equal(found?.status, 'disabled', 'disabled by the 410');
+    // Until 2026-12-08 on the worker's clock: 60 s on, and a replay from it left out the minute after.
+    const off = found.disabledAt! - Date.now();
+    assert.ok(Math.abs(off) < 5_000, `disabledAt ${off} ms from now`);
   } finally {
     await store.close();
   }
