@@ -99,12 +99,8 @@ function drivenClock() {
 /** Lets the loop run what the timers set going (the sender checks its deadline in a setImmediate). */
 const settle = () => new Promise((r) => setImmediate(r));
 
-/**
- * One POST with the sender on a driven clock, the receiver holding it; `held` ms of the loop held
- * (as the stall count counts it) once the request has arrived. Returns the clock and the result so
- * far (null while pending).
- */
-async function attempt(allowance: number | undefined, held: number) {
+/** A sender whose timers and time are a driven clock's (SenderOptions.clock). */
+function drivenSender() {
   const loop = drivenClock();
   const sender = createSender({
     allowNetworks: ['127.0.0.0/8'],
@@ -112,6 +108,14 @@ async function attempt(allowance: number | undefined, held: number) {
     userAgent: 't',
     clock: loop.clock,
   });
+  return { loop, sender };
+}
+
+/**
+ * Sends one POST (timeout TIMEOUT) to the receiver, which holds it: `reached` resolves once it has
+ * arrived, `result` is null while it is pending, `pending` settles with it.
+ */
+function postHeld(sender: ReturnType<typeof createSender>, allowance: number | undefined) {
   const reached = new Promise<void>((r) => {
     arrived = r;
   });
@@ -128,16 +132,27 @@ async function attempt(allowance: number | undefined, held: number) {
     .then((r) => {
       result = r;
     });
-  await reached; // a condition, however long the machine takes
+  return { reached, result: () => result, pending };
+}
+
+/**
+ * One POST with the sender on a driven clock, the receiver holding it; `held` ms of the loop held
+ * (as the stall count counts it) once the request has arrived. Returns the clock and the result so
+ * far (null while pending).
+ */
+async function attempt(allowance: number | undefined, held: number) {
+  const { loop, sender } = drivenSender();
+  const sent = postHeld(sender, allowance);
+  await sent.reached; // a condition, however long the machine takes
   loop.run(1_000); // on a tick
   // a hold right after a tick is counted less the tick's interval (loop-stalls.ts)
   if (held > 0) loop.hold(held + 100);
   await settle();
   return {
     loop,
-    result: () => result,
+    result: sent.result,
     close: async () => {
-      await pending;
+      await sent.pending;
       await sender.close();
     },
   };
@@ -259,13 +274,7 @@ test("undici's own timeouts leave the allowance out too: a receiver slower than 
   // and between body chunks) could time these out. Timed out at the timeout alone (1 s; undici's
   // timers have a 1 s resolution) they would fail before the receiver's 3 s answer; with the
   // allowance they have 61 s. A loaded machine can only make undici's timers later.
-  const loop = drivenClock();
-  const sender = createSender({
-    allowNetworks: ['127.0.0.0/8'],
-    maxResponseBytes: 1024,
-    userAgent: 't',
-    clock: loop.clock,
-  });
+  const { sender } = drivenSender();
   const base = url.replace(/\/hook$/, '');
   const send = (path: string) =>
     sender.send({
@@ -285,28 +294,14 @@ test("undici's own timeouts leave the allowance out too: a receiver slower than 
 });
 
 test('a hold under way when the attempt began is left out from then on only', async () => {
-  const loop = drivenClock();
-  const sender = createSender({
-    allowNetworks: ['127.0.0.0/8'],
-    maxResponseBytes: 1024,
-    userAgent: 't',
-    clock: loop.clock,
-  });
+  const { loop, sender } = drivenSender();
   loop.run(1_000); // on a tick
   loop.hold(115); // 15 ms past the next tick: not yet a stall (MIN_STALL_MS)
-  const reached = new Promise<void>((r) => {
-    arrived = r;
-  });
-  let result: SendResult | null = null;
-  const pending = sender
-    .send({ method: 'POST', url, headers: {}, body: '{}', timeoutMs: TIMEOUT, stallAllowanceMs: 10_000 })
-    .then((r) => {
-      result = r;
-    });
+  const sent = postHeld(sender, 10_000);
   // The hold goes on to 1,300: counted 200 ms from the tick's due time, 185 of them the attempt's.
   loop.hold(185);
-  await reached;
-  const a = { loop, result: () => result, close: async () => {} };
+  await sent.reached;
+  const a = { loop, result: sent.result, close: async () => {} };
   const start = 1_115;
   assert.equal(await runTo(a, start + TIMEOUT, 1_300), null, 'moved on at the timeout');
   assert.equal(
@@ -319,34 +314,20 @@ test('a hold under way when the attempt began is left out from then on only', as
     timedOut?.error?.message,
     `the attempt took longer than its ${TIMEOUT} ms timeout, not counting 185 ms this process could not run`,
   );
-  await pending;
+  await sent.pending;
   await sender.close();
 });
 
 test('a lateness under way when the attempt began that never became a hold takes nothing off a later hold', async () => {
-  const loop = drivenClock();
-  const sender = createSender({
-    allowNetworks: ['127.0.0.0/8'],
-    maxResponseBytes: 1024,
-    userAgent: 't',
-    clock: loop.clock,
-  });
+  const { loop, sender } = drivenSender();
   loop.run(1_000); // on a tick
   loop.hold(115); // the next tick 15 ms late as the attempt begins: under MIN_STALL_MS, no hold
-  const reached = new Promise<void>((r) => {
-    arrived = r;
-  });
-  let result: SendResult | null = null;
-  const pending = sender
-    .send({ method: 'POST', url, headers: {}, body: '{}', timeoutMs: TIMEOUT, stallAllowanceMs: 10_000 })
-    .then((r) => {
-      result = r;
-    });
-  await reached;
+  const sent = postHeld(sender, 10_000);
+  await sent.reached;
   const start = 1_115;
   loop.run(1_000); // the late tick runs (15 ms: not counted), then on a tick at 2,115
   loop.hold(100 + 200); // a hold of 200 ms, all of it during the attempt
-  const a = { loop, result: () => result, close: async () => {} };
+  const a = { loop, result: sent.result, close: async () => {} };
   assert.equal(await runTo(a, start + TIMEOUT, 2_415), null, 'moved on at the timeout');
   assert.equal(
     await runTo(a, start + TIMEOUT + 200 - 1, start + TIMEOUT),
@@ -358,6 +339,6 @@ test('a lateness under way when the attempt began that never became a hold takes
     timedOut?.error?.message,
     `the attempt took longer than its ${TIMEOUT} ms timeout, not counting 200 ms this process could not run`,
   );
-  await pending;
+  await sent.pending;
   await sender.close();
 });
