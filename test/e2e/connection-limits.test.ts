@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { after, before, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { after, afterEach, before, test } from 'node:test';
 import { addressKey, connectionBounds } from '../../src/api/connection-limits.ts';
+import { until } from '../support/wait-until.ts';
 import { type HeraldProcess, startHerald } from './harness.ts';
 
 const ADMIN = 'connection-limits-admin-token-0123456789';
@@ -23,11 +23,15 @@ const sockets: Socket[] = [];
 before(async () => {
   herald = await startHerald({ env: { HERALD_ADMIN_TOKEN: ADMIN }, openFileLimit: LIMIT });
   port = Number(new URL(herald.url).port);
+  filesAtRest = openFds();
 });
-after(async () => {
-  for (const socket of sockets) socket.destroy();
-  await herald?.dispose();
+// Each test's idle connections are closed after it and waited out: left to the headers timeout
+// (10 s), they closed in the middle of the next test, whose count then depended on the load.
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.destroy();
+  await released();
 });
+after(() => herald?.dispose());
 
 /** Opens `count` connections from `localAddress` that send nothing; resolves once each is open or answered. */
 async function hold(localAddress: string, count: number, to = port): Promise<{ refused: number }> {
@@ -76,6 +80,10 @@ function call(localAddress: string, method: string, path: string, body?: unknown
 }
 
 const openFds = () => readdirSync(`/proc/${herald.pid}/fd`).length;
+/** herald's open files once it is ready, before any test's connections. */
+let filesAtRest: number;
+/** Resolves once herald has closed its side of the connections the client closed. */
+const released = () => until('herald to release the closed connections', () => openFds() <= filesAtRest);
 
 test('bounds follow the open-file limit, and an IPv6 host is its /64', () => {
   assert.deepEqual(connectionBounds(512), { total: 384, perAddress: 96 });
@@ -128,11 +136,18 @@ test('each connection refused with 503 is counted in herald_http_requests_total,
 
 test('all addresses together are held under the open-file limit, and refused clearly past it', async () => {
   // At once: a connection that sends nothing is closed after the headers timeout (10 s).
-  await Promise.all(['127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6'].map((a) => hold(a, perAddress)));
+  const held = await Promise.all(
+    ['127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6'].map((a) => hold(a, perAddress)),
+  );
+  assert.deepEqual(
+    held.map((h) => h.refused),
+    [0, 0, 0, 0],
+    'each address within its share',
+  );
   assert.equal(await call('127.0.0.7', 'GET', '/healthz'), 503, `${total} connections at most`);
   assert.ok(openFds() <= LIMIT - 64, `${openFds()} files open of ${LIMIT}: some kept for the database`);
   for (const socket of sockets.splice(0)) socket.destroy();
-  await sleep(500);
+  await released();
   assert.equal(await call('127.0.0.7', 'GET', '/healthz'), 200, 'served again once they left');
 });
 
