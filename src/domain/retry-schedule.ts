@@ -32,10 +32,14 @@ export function nextAttemptDelayMs(input: NextDelayInput): number | null {
 /** A zone in a date's text: GMT (what HTTP sends), UTC, or a numeric offset. */
 const NAMES_ZONE = /\b(GMT|UTC|UT|Z)\b|[+-]\d{4}\b/i;
 
-/** `Retry-After` as milliseconds from `now`: delta-seconds or an HTTP-date; null when absent or unparsable. */
+/**
+ * `Retry-After` as milliseconds from `now`: delta-seconds or an HTTP-date; null when absent or
+ * unparsable. A header sent more than once (an app and a proxy in front of it) comes as its values
+ * joined with `\n` (the attempt's response headers): the first is read, as a redirect's Location is.
+ */
 export function parseRetryAfter(value: string | undefined, now: number): number | null {
   if (!value) return null;
-  const trimmed = value.trim();
+  const trimmed = value.split('\n')[0]!.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
   // Only an HTTP-date (it names a month: "Wed, 21 Oct 2015 07:28:00 GMT"); Date.parse alone would
   // also read "1.5" or "-1" as some date.

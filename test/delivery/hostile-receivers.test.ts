@@ -430,6 +430,23 @@ describe('statuses: 5xx storms, 429 Retry-After, 410, redirects', () => {
     assert.equal(record(res, [5], now).next.nextAttemptAt, now + 600_000);
   });
 
+  test('Retry-After sent twice (an app and a proxy in front of it): the first is honoured', async () => {
+    // Before 2026-12-08 the two lines, kept as "120\n120", were read as no Retry-After at all.
+    for (const values of [
+      ['120', '120'],
+      ['120', '30'],
+      ['Tue, 01 Jan 2030 00:02:00 GMT', '120'],
+    ]) {
+      const { url } = await httpServer((_req, res) =>
+        res.setHeader('retry-after', values).writeHead(503).end(),
+      );
+      const res = await sender().send(post(url));
+      assert.equal(res.response?.headers['retry-after'], values.join('\n'), 'both kept in the response');
+      const now = Date.parse('2030-01-01T00:00:00Z');
+      assert.equal(record(res, [5], now).next.nextAttemptAt, now + 120_000, values.join(' + '));
+    }
+  });
+
   test('410 Gone: a response, not retried, and the endpoint is to be disabled', async () => {
     const { url } = await httpServer((_req, res) => res.writeHead(410).end('gone'));
     const res = await sender().send(post(url));
