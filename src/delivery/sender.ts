@@ -20,7 +20,7 @@ import {
   parseIpLiteral,
   refusalReason,
 } from '../domain/address-classifier.ts';
-import { errorKindFromError } from '../domain/classify-outcome.ts';
+import { errorKindFromError, unreadableAnswer } from '../domain/classify-outcome.ts';
 import type { ErrorKind } from '../domain/types.ts';
 import { type AttemptDeadline, attemptDeadline, checkDeadline } from './attempt-deadline.ts';
 import type { BlockedAddress } from './blocked-address-log.ts';
@@ -559,6 +559,8 @@ function inCauses(
 
 /** The error's message with its cause's, bounded (it is stored with the attempt). */
 function errorMessage(error: unknown): string {
+  const unreadable = unreadableAnswer(error);
+  if (unreadable !== null) return unreadable;
   if (error instanceof Error) {
     const assertion = assertionMessage(error);
     if (assertion) return assertion.slice(0, 500);

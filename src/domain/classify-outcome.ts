@@ -132,9 +132,29 @@ const KIND_BY_NAME: Readonly<Record<string, ErrorKind>> = {
   HTTPParserError: 'protocol', // undici's llhttp refused the response; its `code` is often unset
 };
 
+/**
+ * undici's socket errors for an answer it cannot read (lib/dispatcher/client-h1.js), which its
+ * code alone (UND_ERR_SOCKET) would make a `reset`: the receiver broke HTTP, it did not cut the
+ * connection. Each with what the attempt records instead of undici's two words.
+ */
+const UNREADABLE_ANSWERS: Readonly<Record<string, string>> = {
+  // An interim 100 is allowed unasked (RFC 9110 15.2), but undici closes the connection on it, so
+  // the final answer after it is never read.
+  'bad response':
+    'the receiver sent 100 Continue, which Herald does not ask for (it sends no Expect: 100-continue) and cannot read past, or an answer to no request: the request may have been processed; answer with the final status alone',
+  'bad upgrade': 'the receiver answered 101 Switching Protocols to a request that asked for no upgrade',
+};
+
+/** What an attempt records for an answer undici could not read (UNREADABLE_ANSWERS), else null. */
+export function unreadableAnswer(error: unknown): string | null {
+  if (!(error instanceof Error) || (error as { code?: unknown }).code !== 'UND_ERR_SOCKET') return null;
+  return Object.hasOwn(UNREADABLE_ANSWERS, error.message) ? UNREADABLE_ANSWERS[error.message]! : null;
+}
+
 /** Maps a thrown error to an error kind, looking through `cause` chains; unknown errors are `connect`. */
 export function errorKindFromError(error: unknown): ErrorKind {
   for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    if (unreadableAnswer(e) !== null) return 'protocol';
     const err = e as { code?: unknown; name?: unknown; cause?: unknown };
     const code = typeof err.code === 'string' ? err.code : '';
     const byCode = Object.hasOwn(KIND_BY_CODE, code) ? KIND_BY_CODE[code] : undefined;

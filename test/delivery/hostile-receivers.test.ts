@@ -263,6 +263,35 @@ describe('resets and broken HTTP', () => {
     }
   });
 
+  test('a 100 Continue Herald did not ask for, a 101 to no upgrade → protocol, saying so', async () => {
+    // undici reads neither (client-h1.js: "bad response", "bad upgrade"); until 2026-12-08 both
+    // were recorded as `reset` with only those words, as if the receiver had cut the connection.
+    const replies: [string, RegExp][] = [
+      [
+        'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
+        /^the receiver sent 100 Continue, which Herald does not ask for/,
+      ],
+      [
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: Upgrade\r\n\r\n',
+        /^the receiver answered 101 Switching Protocols to a request that asked for no upgrade/,
+      ],
+    ];
+    for (const [reply, message] of replies) {
+      const { url, stats } = await tcpServer((socket) => socket.end(reply));
+      const res = await expectError(url, 'protocol');
+      assert.match(res.error?.message ?? '', message);
+      await freed(stats, reply.slice(0, 20));
+    }
+    // Other interim answers are passed over, and the final one read.
+    for (const interim of ['102 Processing', '103 Early Hints\r\nLink: </style.css>; rel=preload']) {
+      const { url } = await tcpServer((socket) =>
+        socket.end(`HTTP/1.1 ${interim}\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok`),
+      );
+      const res = await sender().send(post(url));
+      assert.deepEqual([res.response?.status, res.response?.body, res.error], [200, 'ok', null], interim);
+    }
+  });
+
   test('a name that does not resolve → dns (stub resolver, no real DNS)', async () => {
     const s = sender({
       lookup: async (hostname) => {
