@@ -177,8 +177,8 @@ describe('slow receivers end in timeout, on time, and keep no socket', () => {
 
   test('100 Continue (never asked for), 101 and a 1xx with a body end the attempt at once', async () => {
     for (const [head, kind] of [
-      ['HTTP/1.1 100 Continue\r\n\r\n', 'reset'],
-      ['HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n', 'reset'],
+      ['HTTP/1.1 100 Continue\r\n\r\n', 'protocol'],
+      ['HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n', 'protocol'],
       ['HTTP/1.1 101 Switching Protocols\r\n\r\n', 'protocol'],
       ['HTTP/1.1 150 Body\r\nContent-Length: 5\r\n\r\nhello', 'protocol'],
     ] as const) {
