@@ -24,8 +24,9 @@ export class HeraldApiError extends Error {
    */
   requestId?: string;
   /**
-   * The answer's `Retry-After`, in seconds: how long Herald asked to wait before sending the
-   * request again (429, and the 503s: busy, full disk, database unavailable…). The client waits it
+   * The answer's `Retry-After`, in seconds (an HTTP-date, a proxy's, as the whole seconds until
+   * then): how long Herald asked to wait before sending the request again (429, and the 503s:
+   * busy, full disk, database unavailable…). The client waits it
    * out itself within `retries` and `timeoutMs` when it is at most 10 s; this is what is left to the
    * caller. Undefined when the answer had none.
    */

@@ -296,13 +296,17 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 }
 
 /**
- * Retry-After in seconds (Herald sends seconds); undefined when absent or unreadable (a 429 or 503
- * is then tried again after 1 s).
+ * Retry-After in seconds: Herald sends seconds, a proxy or gateway before it may send an HTTP-date
+ * (RFC 9110 allows either), read as the whole seconds from now until then (0 once past). Undefined
+ * when absent or unreadable (a 429 or 503 is then tried again after 1 s).
  */
 function retryAfterSeconds(header: string | string[] | undefined): number | undefined {
-  const text = Array.isArray(header) ? header[0] : header;
+  const text = (Array.isArray(header) ? header[0] : header)?.trim();
+  if (text === undefined || text === '') return undefined;
   const seconds = Number(text);
-  return text !== undefined && text.trim() !== '' && Number.isFinite(seconds) && seconds >= 0
-    ? seconds
-    : undefined;
+  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds : undefined;
+  // An HTTP-date names a day of the week first (`Wed, 09 Dec 2026 10:00:00 GMT`); a bare number
+  // that is not finite, or other words, are not one.
+  const at = /^[A-Za-z]{3}/.test(text) ? Date.parse(text) : Number.NaN;
+  return Number.isFinite(at) ? Math.max(0, Math.ceil((at - Date.now()) / 1000)) : undefined;
 }

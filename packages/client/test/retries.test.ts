@@ -102,6 +102,52 @@ test('a Retry-After beyond 10 s is not waited for: the error says it (retryAfter
   }
 });
 
+test('a Retry-After given as an HTTP-date (a proxy before Herald) is waited for until that time, and said in seconds', async () => {
+  // RFC 9110 allows either form; Herald sends seconds, a proxy or gateway before it may send a date.
+  // A date 60 s away: not waited for (over 10 s), and not sent again after 1 s either.
+  const later = new Date(Date.now() + 60_000).toUTCString();
+  const far = await scripted([reply(429, { 'retry-after': later })]);
+  const client = far.client();
+  try {
+    await assert.rejects(client.listProjects(), (e: unknown) => {
+      assert.ok(e instanceof HeraldApiError);
+      assert.ok(
+        e.retryAfter !== undefined && e.retryAfter >= 58 && e.retryAfter <= 60,
+        `retryAfter ${e.retryAfter}`,
+      );
+      return true;
+    });
+    assert.equal(far.seen.length, 1, 'sent once: the date is past the 10 s the client waits');
+  } finally {
+    await client.close();
+    await far.close();
+  }
+  // A date 2 s on (whole seconds: 2 to 3 s from now) is waited for, not 1 s.
+  const times: number[] = [];
+  const soon = await scripted([
+    (req, res) => {
+      times.push(Date.now());
+      reply(503, { 'retry-after': new Date(Math.ceil(Date.now() / 1000) * 1000 + 2000).toUTCString() })(
+        req,
+        res,
+      );
+    },
+    (req, res) => {
+      times.push(Date.now());
+      reply(200, {}, '{"data":[],"nextCursor":null}')(req, res);
+    },
+  ]);
+  const waiting = soon.client();
+  try {
+    await waiting.listProjects();
+    assert.equal(times.length, 2);
+    assert.ok(times[1]! - times[0]! >= 1_900, `sent again after ${times[1]! - times[0]!} ms`);
+  } finally {
+    await waiting.close();
+    await soon.close();
+  }
+});
+
 test("Herald's 429 past the retries says when to send again (retryAfter); an answer without Retry-After has none", async () => {
   const herald = await startHerald({
     args: ['--role', 'api'],
