@@ -12,7 +12,9 @@ export interface HeraldClientOptions {
   connections?: number | undefined;
   /**
    * Give up on a call after this long (default 30 s): one deadline per call, its tries and the waits
-   * between them included. Then it throws HeraldNetworkError `HERALD_CLIENT_TIMEOUT`.
+   * between them included. Then it throws HeraldNetworkError `HERALD_CLIENT_TIMEOUT`. A whole
+   * number from 1 to 2^31 - 1 (the longest Node's timers keep); another value throws a TypeError
+   * when the client is made.
    */
   timeoutMs?: number | undefined;
   /** Events per batch request in `sendEvents` (default 1000, Herald's default limit). */
@@ -26,7 +28,7 @@ export interface HeraldClientOptions {
    * Tries after the first (default 2) for answers that stored nothing — 429 and 503, after their
    * `Retry-After` (at most MAX_RETRY_WAIT_MS) — and a refused connection (nothing was sent) and,
    * for requests that are safe to repeat, other network errors: reads, PUT and DELETE, and events
-   * that all carry an idempotency key.
+   * that all carry an idempotency key. A whole number, or Infinity (until `timeoutMs` runs out).
    */
   retries?: number | undefined;
   /**

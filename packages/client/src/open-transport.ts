@@ -1,6 +1,7 @@
 /**
- * A HeraldClient's Transport from its options: the URL and token checked (a TypeError naming the
- * option), the undici Pool to the URL's origin, and the call settings with their defaults.
+ * A HeraldClient's Transport from its options: the URL, token, timeoutMs and retries checked (a
+ * TypeError naming the option), the undici Pool to the URL's origin, and the call settings with
+ * their defaults.
  */
 import { Pool } from 'undici';
 import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, type HeraldClientOptions } from './client-options.ts';
@@ -27,11 +28,37 @@ export function openTransport(options: HeraldClientOptions): Transport {
     // URL copied with it (`…/api/v1`, as the docs write the API's paths) would get 404 on every call.
     base: url.pathname.replace(/\/+$/, '').replace(/\/api\/v1$/, ''),
     auth: `Bearer ${options.token}`,
-    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    retries: options.retries ?? DEFAULT_RETRIES,
+    timeoutMs: checkedTimeoutMs(options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    retries: checkedRetries(options.retries ?? DEFAULT_RETRIES),
     parseJson: options.parseJson ?? JSON.parse,
   };
 }
+
+/**
+ * The longest deadline Node's timers keep (2^31 - 1 ms, ~24.8 days): undici's headers and body
+ * timeouts past it fire after 1 ms, and AbortSignal.timeout refuses Infinity and NaN.
+ */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** timeoutMs as every call uses it, or a TypeError naming the option (rather than each call failing). */
+function checkedTimeoutMs(value: unknown): number {
+  if (Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_TIMEOUT_MS)
+    return value as number;
+  throw new TypeError(
+    `timeoutMs: expected a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got ${shown(value)}`,
+  );
+}
+
+/** retries: a whole number from 0, or Infinity (tries until timeoutMs runs out). */
+function checkedRetries(value: unknown): number {
+  if ((Number.isInteger(value) && (value as number) >= 0) || value === Number.POSITIVE_INFINITY)
+    return value as number;
+  throw new TypeError(
+    `retries: expected a whole number from 0 (or Infinity: until timeoutMs runs out), got ${shown(value)}`,
+  );
+}
+
+const shown = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : String(value));
 
 /**
  * `URL.parse` as Node 20.18 and 22.1 have it (null for what is not a URL), written out: the

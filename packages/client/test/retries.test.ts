@@ -292,6 +292,43 @@ test('the waits before trying again are jittered: calls refused together do not 
   }
 });
 
+test('a timeoutMs or retries no call can use is refused when the client is made, naming the option', async () => {
+  // Infinity or NaN (an unset variable through Number()) threw a RangeError about "delay" from
+  // every call; a string ('5000', from the environment) made a deadline of digits; over 2^31 - 1 ms
+  // (Node's timers, undici's) every call timed out after 1 ms.
+  for (const timeoutMs of [Number.POSITIVE_INFINITY, Number.NaN, '5000', 0, -1, 2.5, 2 ** 31]) {
+    assert.throws(
+      () => new HeraldClient({ url: 'http://127.0.0.1:1', token: 't', timeoutMs: timeoutMs as number }),
+      (e: unknown) =>
+        e instanceof TypeError &&
+        e.message ===
+          `timeoutMs: expected a whole number of milliseconds from 1 to 2147483647, got ${
+            typeof timeoutMs === 'string' ? JSON.stringify(timeoutMs) : timeoutMs
+          }`,
+      String(timeoutMs),
+    );
+  }
+  for (const retries of [Number.NaN, -1, 1.5, '2']) {
+    assert.throws(
+      () => new HeraldClient({ url: 'http://127.0.0.1:1', token: 't', retries: retries as number }),
+      (e: unknown) =>
+        e instanceof TypeError && e.message.startsWith('retries: expected a whole number from 0'),
+      String(retries),
+    );
+  }
+  // The bounds themselves are taken, and work: a call within the longest deadline is answered.
+  const s = await scripted([reply(200, {}, '{"data":[],"nextCursor":null}')]);
+  const longest = s.client(Number.POSITIVE_INFINITY, { timeoutMs: 2 ** 31 - 1 });
+  const shortest = s.client(0, { timeoutMs: 1 });
+  try {
+    assert.deepEqual((await longest.listProjects()).data, []);
+  } finally {
+    await longest.close();
+    await shortest.close();
+    await s.close();
+  }
+});
+
 test('timeoutMs is one deadline for the whole call, tries included, and throws HeraldNetworkError', async () => {
   const s = await scripted([hang]);
   const client = s.client(2, { timeoutMs: 500 });
