@@ -136,7 +136,8 @@ export class HeraldNetworkError extends Error {
    * cut off while its request was still being written (`cause.code` `EPIPE`, or `cause.syscall`
    * `write`: Herald closed the connection before it had the whole request, as it does when it refuses
    * a request before reading its body, such as one over its HERALD_MAX_BODY_BYTES, whose answer
-   * was then lost). False when one may have been (and always for a timeout or an abort).
+   * was then lost). False when one may have been, and for a timeout or an abort that cut a try
+   * short (one between tries is true when no try before it may have been stored).
    */
   readonly notStored: boolean;
   constructor(

@@ -105,28 +105,33 @@ export async function sendRequest<T>(
   const request = `${method} ${t.base}${full}`;
   // One deadline for the whole call: every try, and every wait between tries, within timeoutMs.
   const deadline = Date.now() + t.timeoutMs;
-  const timedOut = (tries: number, cause?: unknown) =>
+  // Both count the tries as `sent` does (refused ones not), and are `notStored` only between tries
+  // (nothing under way) when no try so far may have been stored: after refused connections alone,
+  // "aborted, 1 try" said a request may have reached a Herald that was not running.
+  const timedOut = (tries: number, cause?: unknown, notStored = false) =>
     new HeraldNetworkError(
       'HERALD_CLIENT_TIMEOUT',
       request,
       `no answer within timeoutMs, ${t.timeoutMs} ms, ${tries} ${tries === 1 ? 'try' : 'tries'}`,
       tries,
       cause,
+      notStored,
     );
   const caller = options.signal;
-  const aborted = (tries: number) =>
+  const aborted = (tries: number, notStored = false) =>
     new HeraldNetworkError(
       'HERALD_CLIENT_ABORTED',
       request,
       `aborted by the caller's signal, ${tries} ${tries === 1 ? 'try' : 'tries'}`,
       tries,
       caller?.reason,
+      notStored,
     );
   for (let attempt = 0; ; attempt++) {
     // Before every try: an abort during the wait before it, or before the call, sends nothing more.
-    if (caller?.aborted) throw aborted(attempt);
+    if (caller?.aborted) throw aborted(sent, !mayHaveStored);
     const left = deadline - Date.now();
-    if (left <= 0) throw timedOut(attempt);
+    if (left <= 0) throw timedOut(sent, undefined, !mayHaveStored);
     const timeout = AbortSignal.timeout(left);
     const signal = caller ? AbortSignal.any([timeout, caller]) : timeout;
     let status: number;
@@ -149,9 +154,10 @@ export async function sendRequest<T>(
       responseHeaders = res.headers;
       text = await res.body.text();
     } catch (error) {
-      if (caller?.aborted) throw aborted(attempt + 1);
+      // This try, cut short, may have reached Herald (unless its answer had come: counted then).
+      if (caller?.aborted) throw aborted(answered ? sent : sent + 1);
       if (signal.aborted || Date.now() >= deadline || isUndiciTimeout(error)) {
-        throw timedOut(attempt + 1, error);
+        throw timedOut(answered ? sent : sent + 1, error);
       }
       // close() was called: this try was not sent, and no later one would be.
       if (isClosedPool(error)) {

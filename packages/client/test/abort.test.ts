@@ -77,6 +77,31 @@ test('an abort while the call waits out a 503 Retry-After ends it, and nothing i
   assert.equal(s.seen.length, 1, 'not sent again after the abort');
 });
 
+test('an abort while the call waits after a refused connection (Herald down) says nothing was sent: tries 0, notStored', async () => {
+  // A port nothing listens on: every try is refused at connect, carrying no request.
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+  const client = new HeraldClient({ url: `http://127.0.0.1:${port}`, token: 't', retries: 5 });
+  try {
+    // The refusal comes at once on loopback; the wait after it is 100-300 ms: 90 ms lands in it.
+    await assert.rejects(
+      client.sendEvent('p', { type: 'x', payload: 1 }, { signal: AbortSignal.timeout(90) }),
+      (e: unknown) => {
+        aborted(0, 'POST /api/v1/projects/p/events')(e);
+        assert.equal((e as HeraldNetworkError).notStored, true, 'no try reached Herald');
+        assert.match((e as Error).message, /, 0 tries/);
+        return true;
+      },
+    );
+  } finally {
+    await client.close();
+  }
+});
+
 test('an abort during a request ends it, and a request safe to repeat is not sent again', async () => {
   const controller = new AbortController();
   const reason = new Error('the job was cancelled');
