@@ -6,7 +6,10 @@ export interface HeraldClientOptions {
    * that serves it under a path). A trailing `/api/v1` is dropped: the client adds it to every call.
    */
   url: string;
-  /** The admin token, or a project API key (which sees only its project). */
+  /**
+   * The admin token, or a project API key (which sees only its project). One holding a character an
+   * HTTP header cannot carry (a line end read with it from a file) throws a TypeError.
+   */
   token: string;
   /** Connections kept to Herald (default 8). */
   connections?: number | undefined;

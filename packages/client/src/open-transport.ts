@@ -22,6 +22,8 @@ export function openTransport(options: HeraldClientOptions): Transport {
     throw new TypeError(`url: expected http:// or https://, got ${url.protocol}`);
   }
   if (!options.token) throw new TypeError('token: required (the admin token or a project API key)');
+  const problem = headerProblem(options.token);
+  if (problem !== null) throw new TypeError(`token: ${problem}`);
   return {
     pool: new Pool(url.origin, { connections: options.connections ?? 8 }),
     // Herald's address is its root (or a proxy's path prefix): the client adds /api/v1 itself, so a
@@ -32,6 +34,23 @@ export function openTransport(options: HeraldClientOptions): Transport {
     retries: checkedRetries(options.retries ?? DEFAULT_RETRIES),
     parseJson: options.parseJson ?? JSON.parse,
   };
+}
+
+/**
+ * Why `token` cannot go in the Authorization header (what undici refuses in a header value: a line
+ * end read with it from a file, a typographic quote copied with it), or null. Undici refused it on
+ * every call before sending it, and the call was tried again as after a network error ('invalid
+ * authorization header', 3 tries, as if it may have been stored). Names the character and its
+ * place, never the token.
+ */
+function headerProblem(token: string): string | null {
+  const at = String(token).search(/[^\t\x20-\x7e\x80-\xff]/);
+  if (at === -1) return null;
+  const code = String(token).codePointAt(at)!.toString(16).toUpperCase().padStart(4, '0');
+  return (
+    `holds U+${code} at character ${at + 1}, which an HTTP header cannot carry (Herald's tokens are ` +
+    'printable ASCII without spaces): a line end read with it from a file, or a character copied with it?'
+  );
 }
 
 /**

@@ -205,6 +205,23 @@ describe('@herald/client', () => {
       );
     }
     assert.throws(() => new HeraldClient({ url: herald.url, token: '' }), /token/);
+    // A token read from a file with its line end, or copied with a typographic quote: undici
+    // refused the header before sending it, and the call was tried 3 times as a network error
+    // ('invalid authorization header', tries 3, notStored false: as if it may have been stored).
+    for (const [token, said] of [
+      ['herald-token-0123456789\n', 'U+000A at character 24'],
+      ['\u201cherald-token-0123456789', 'U+201C at character 1'],
+      ['herald\rtoken', 'U+000D at character 7'],
+    ] as const) {
+      assert.throws(
+        () => new HeraldClient({ url: herald.url, token }),
+        (error: Error) =>
+          error instanceof TypeError &&
+          error.message.startsWith(`token: holds ${said}, which an HTTP header cannot carry`) &&
+          !error.message.includes('0123456789'),
+        JSON.stringify(token),
+      );
+    }
   });
 
   test('the endpoint levers answer what they did: resumed, recovered, replayed, and 409 on a disabled endpoint', async () => {
