@@ -140,6 +140,12 @@ export class HeraldNetworkError extends Error {
    * short (one between tries is true when no try before it may have been stored).
    */
   readonly notStored: boolean;
+  /**
+   * Set by `sendEvents` only: how many of its events, the first ones, were stored before the batch
+   * that got no answer (nothing after that batch was sent; that batch itself may have been stored,
+   * unless `notStored`).
+   */
+  stored?: number;
   constructor(
     code: NetworkErrorCode,
     request: string,

@@ -236,6 +236,36 @@ test('a dropped connection is retried only for requests safe to repeat', async (
   }
 });
 
+test('sendEvents ended by a network error says how many events, the first ones, were stored (stored), as a refusal does', async () => {
+  // Batches of one: the first is stored, the second's connection is dropped on every try. Without
+  // keys of their own the events carry fresh auto- keys, so sending the whole list again would
+  // store the first twice: the caller needs to know where to go on from.
+  const s = await scripted([reply(200, {}, '{"data":[{"id":"evt_1"}]}'), drop]);
+  const client = s.client(1, { batchSize: 1 });
+  try {
+    await assert.rejects(
+      client.sendEvents(
+        'p',
+        [1, 2, 3].map((n) => ({ type: 'x', payload: n })),
+      ),
+      (e: unknown) => {
+        assert.ok(e instanceof HeraldNetworkError, String(e));
+        assert.equal(e.code, 'HERALD_CLIENT_NETWORK');
+        assert.equal(e.stored, 1, 'the first event was stored, none after it was sent');
+        return true;
+      },
+    );
+    assert.deepEqual(
+      s.seen.map((r) => JSON.parse(r.body).events[0].payload),
+      [1, 2, 2],
+      'the second batch tried twice (its events have keys), the third never sent',
+    );
+  } finally {
+    await client.close();
+    await s.close();
+  }
+});
+
 test('a refused connection (Herald restarting) is retried for every request: nothing was sent', async () => {
   // A port nothing listens on for the first try; Herald comes back on it before the second.
   const port = await new Promise<number>((resolve) => {
