@@ -169,6 +169,12 @@ export async function sendRequest<T>(
           error,
         );
       }
+      // undici refused the request before sending any of it (a header value it cannot carry, given
+      // in `headers`): the caller's mistake, and every try would be refused the same. Before, it was
+      // tried again as a network error, and said as one that may have been stored.
+      if (refusedBeforeSending(error)) {
+        throw new TypeError(`${(error as Error).message}: not sent (${request})`, { cause: error });
+      }
       // Sent or not, nobody knows: only a request that may be repeated is, while time is left.
       // A connection that was never made carried no request (Herald restarting): any may be. One
       // cut off while being written reached Herald, but not whole: nothing of it was stored, and
@@ -280,6 +286,11 @@ const CUT_OFF =
   'Herald closed the connection before it had the whole request, so it stored nothing of it (it closes it so when it ' +
   'refuses a request before reading its body, such as a body over its HERALD_MAX_BODY_BYTES, and its answer was lost ' +
   'with the connection)';
+
+/** undici's refusal of a request it cannot send as given (UND_ERR_INVALID_ARG): nothing was sent. */
+function refusedBeforeSending(error: unknown): boolean {
+  return (error as { code?: unknown })?.code === 'UND_ERR_INVALID_ARG';
+}
 
 /** undici's refusal of a request to a Pool being closed or closed. */
 function isClosedPool(error: unknown): boolean {

@@ -266,6 +266,32 @@ test('sendEvents ended by a network error says how many events, the first ones, 
   }
 });
 
+test('request() with a header undici cannot send is a TypeError, not sent nor tried again as a network error', async () => {
+  const s = await scripted([reply(200, {}, '{"data":[],"nextCursor":null}')]);
+  const client = s.client();
+  try {
+    for (const method of ['GET', 'POST'] as const) {
+      await assert.rejects(
+        client.request(method, '/projects', {
+          body: method === 'POST' ? {} : undefined,
+          headers: { 'x-note': 'a\nb' },
+        }),
+        (e: unknown) => {
+          // Before: HeraldNetworkError 'invalid x-note header', GET tried 3 times (tries 3), POST
+          // tries 1, notStored false: as if either may have been stored.
+          assert.ok(e instanceof TypeError, String(e));
+          assert.equal(e.message, `invalid x-note header: not sent (${method} /api/v1/projects)`);
+          return true;
+        },
+      );
+    }
+    assert.equal(s.seen.length, 0);
+  } finally {
+    await client.close();
+    await s.close();
+  }
+});
+
 test('a refused connection (Herald restarting) is retried for every request: nothing was sent', async () => {
   // A port nothing listens on for the first try; Herald comes back on it before the second.
   const port = await new Promise<number>((resolve) => {
