@@ -217,6 +217,12 @@ export async function sendRequest<T>(
       if (expected !== null) throw new HeraldResponseError(status, request, text, undefined, expected);
       return value as T;
     }
+    // A DELETE sent again after a try that may have been carried out (no answer, or a 503 whose
+    // commit may have gone through): its 404 says the thing is gone, most likely by that try. The
+    // call is done, as its 204 would have said; before, a delete done threw 404 to its caller.
+    if (method === 'DELETE' && status === 404 && (afterNetworkError || afterDatabaseUnavailable)) {
+      return undefined as T;
+    }
     // 429 and 503 stored nothing: the same request is sent again after the wait asked for, when
     // that wait ends before the call's deadline. But a 503 whose details.stored is "unknown" (the
     // connection to PostgreSQL lost while the transaction was committing) may have been stored: as

@@ -15,15 +15,18 @@ import { HeraldClient, HeraldNetworkError } from '../src/index.ts';
 
 const ADMIN = 'lost-answer-admin-token-0123456789';
 
-/** Forwards to `target`; the next `dropAnswers` POSTs reach Herald, and their answers are dropped. */
+/**
+ * Forwards to `target`; the next `dropAnswers` requests of `dropMethod` (POST unless set) reach
+ * Herald, and their answers are dropped.
+ */
 async function answerDroppingProxy(target: URL) {
-  const state = { dropAnswers: 0, forwarded: 0 };
+  const state = { dropAnswers: 0, dropMethod: 'POST', forwarded: 0 };
   const server: Server = createServer((req, res) => {
     const up = httpRequest(
       { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
       (answer) => {
         state.forwarded++;
-        if (req.method === 'POST' && state.dropAnswers > 0) {
+        if (req.method === state.dropMethod && state.dropAnswers > 0) {
           state.dropAnswers--;
           answer.resume();
           answer.on('end', () => req.socket.destroy());
@@ -92,6 +95,29 @@ describe('an event whose answer was lost', () => {
       await client.sendEvent('lost-auto', { type: 'x', payload: 2 });
       assert.equal(await stored('lost-auto'), 7);
     } finally {
+      await client.close();
+    }
+  });
+
+  test('a delete whose answer was lost is sent again and done: the 404 of the repeat is not thrown', async () => {
+    const project = await admin.createProject({ name: 'lost', uid: 'lost-delete' });
+    const endpoint = await admin.createEndpoint(project.id, { url: 'https://example.test/lost' });
+    const key = await admin.createApiKey(project.id, 'lost');
+    const client = new HeraldClient({ url: proxy.url, token: ADMIN });
+    try {
+      proxy.state.dropMethod = 'DELETE';
+      // Before: HeraldApiError '404 HERALD_ERR_NOT_FOUND: endpoint not found', for a delete done.
+      proxy.state.dropAnswers = 1;
+      await client.deleteEndpoint(project.id, endpoint.id);
+      assert.equal(proxy.state.dropAnswers, 0, 'the first answer was dropped');
+      await assert.rejects(admin.getEndpoint(project.id, endpoint.id), /404/);
+      proxy.state.dropAnswers = 1;
+      await client.deleteApiKey(project.id, key.id);
+      assert.deepEqual((await admin.listApiKeys(project.id)).data, []);
+      // Without a lost answer a 404 is still the caller's: nothing was there to delete.
+      await assert.rejects(client.deleteEndpoint(project.id, endpoint.id), /404 HERALD_ERR_NOT_FOUND/);
+    } finally {
+      proxy.state.dropMethod = 'POST';
       await client.close();
     }
   });
