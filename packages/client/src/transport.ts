@@ -1,7 +1,7 @@
 /**
  * One call to Herald's API over the client's undici Pool: one deadline for every try and every
  * wait between them, tries again after 429 and 503 (their Retry-After; a 503 that may have stored
- * the request, HERALD_ERR_DATABASE_UNAVAILABLE, only when it is safe to repeat), after a refused connection
+ * the request, HERALD_ERR_DATABASE_UNAVAILABLE or a proxy's, only when it is safe to repeat), after a refused connection
  * (nothing was sent), once after a try cut off while its request was being written (nothing was
  * stored), and after other network errors for requests that are safe to repeat; every answer that is not 2xx becomes a HeraldApiError, and
  * a 2xx whose body is not JSON, or not of the shape asked for, a HeraldResponseError.
@@ -227,21 +227,25 @@ export async function sendRequest<T>(
     // that wait ends before the call's deadline. But a 503 whose details.stored is "unknown" (the
     // connection to PostgreSQL lost while the transaction was committing) may have been stored: as
     // after a network error, only a request safe to repeat is sent again (an event with its key is
-    // answered with the stored one, this call's own).
+    // answered with the stored one, this call's own). So may a 503 not in Herald's format, a
+    // proxy's, which may come after the proxy passed the request on (Envoy's "disconnect/reset
+    // before headers"): before, a POST without a key was sent again after it, and stored twice.
     const retryAfter = retryAfterSeconds(responseHeaders['retry-after']);
     const wait = retryAfter === undefined ? 1000 : retryAfter * 1000;
-    const unknownCommit = status === 503 && mayBeStored(apiError(status, text, request));
+    const refusal = status === 503 ? apiError(status, text, request) : null;
+    const unknownCommit = refusal !== null && mayBeStored(refusal);
+    const foreign = refusal !== null && !refusal.code.startsWith('HERALD_ERR_');
     if (
       (status === 429 || status === 503) &&
-      (repeatable || !unknownCommit) &&
+      (repeatable || !(unknownCommit || foreign)) &&
       attempt < t.retries &&
       wait <= MAX_RETRY_WAIT_MS &&
       Date.now() + wait < deadline
     ) {
-      if (unknownCommit) {
-        afterDatabaseUnavailable = true;
-        mayHaveStored = true;
-      }
+      if (unknownCommit) afterDatabaseUnavailable = true;
+      // Herald may have answered the proxy, its answer lost there: as after a network error.
+      if (foreign) afterNetworkError = true;
+      if (unknownCommit || foreign) mayHaveStored = true;
       await sleep(wait, caller);
       continue;
     }

@@ -66,6 +66,47 @@ test('429 and 503 are sent again after Retry-After, up to `retries` times', asyn
   }
 });
 
+test("a 503 not in Herald's format (a proxy's, which may come after it passed the request on) is sent again only when safe to repeat", async () => {
+  // Envoy answers 503 "upstream connect error or disconnect/reset before headers" when Herald's
+  // connection closed after the request reached it: Herald may have stored it.
+  const proxy503 = reply(
+    503,
+    { 'content-type': 'text/plain', 'retry-after': '0' },
+    'upstream connect error or disconnect/reset before headers. reset reason: connection termination',
+  );
+  const cases = [
+    // A POST without an idempotency key: not sent again (before: sent twice, two endpoints).
+    {
+      first: proxy503,
+      call: (c: HeraldClient) => c.createEndpoint('p', { url: 'https://example.test/h' }),
+      sent: 1,
+    },
+    // An event, with its key (a repeat answers the stored one): sent again.
+    { first: proxy503, call: (c: HeraldClient) => c.sendEvent('p', { type: 'x', payload: 1 }), sent: 2 },
+    // Herald's own 503 stored nothing: any request is sent again.
+    {
+      first: busy,
+      call: (c: HeraldClient) => c.createEndpoint('p', { url: 'https://example.test/h' }),
+      sent: 2,
+    },
+  ];
+  for (const [i, { first, call, sent }] of cases.entries()) {
+    const s = await scripted([first, reply(201, {}, '{"id":"x_1"}')]);
+    const client = s.client();
+    try {
+      const outcome = await call(client).then(
+        (answer) => answer.id,
+        (e: unknown) => (e instanceof HeraldApiError ? `${e.status} ${e.code}` : String(e)),
+      );
+      assert.equal(outcome, sent === 1 ? '503 http_503' : 'x_1', `case ${i}`);
+      assert.equal(s.seen.length, sent, `case ${i}: requests received`);
+    } finally {
+      await client.close();
+      await s.close();
+    }
+  }
+});
+
 test('with retries 0, or past them, the 503 reaches the caller', async () => {
   const s = await scripted([busy]);
   const none = s.client(0);
