@@ -22,11 +22,12 @@ export function failedAfterSending(error: unknown, flags: ConnectionFlags): Erro
   if (!(error instanceof HeraldApiError) || error.status < 500) return null;
   // Herald's own.
   if (!error.code.startsWith('http_')) return error;
-  // Not in Herald's error format: a 502 or 504 is a proxy's before Herald (docs/deployment.md
+  // Not in Herald's error format: a 502, 503 or 504 is a proxy's before Herald (docs/deployment.md
   // "Behind a proxy"), whose upstream closed the connection after the request (a crash after its
-  // commit) or did not answer in time: Herald may have stored it. Any other (`http_500`) is from
-  // something else at --url: said as such by the CLI's error handling.
-  if (error.status !== 502 && error.status !== 504) return null;
+  // commit; Envoy says 503 "disconnect/reset before headers") or did not answer in time: Herald may
+  // have stored it (the client sends such a 503 again only with the event's key). Any other
+  // (`http_500`) is from something else at --url: said as such by the CLI's error handling.
+  if (error.status !== 502 && error.status !== 503 && error.status !== 504) return null;
   const { url } = resolveConnection(flags, cliIo().env);
   return new Error(
     `${withoutCredentials(url)} answered ${error.status}, not in Herald's error format: a proxy's answer, which comes after it passed the request on to Herald`,
