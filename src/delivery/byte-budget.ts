@@ -37,8 +37,8 @@ const ENVELOPE_BYTES = 256;
 /**
  * How many times its envelope's size the body sent to `endpoint` may be (signatures.md, "How large
  * a body to accept"): a form body (`hmac-sha1-url`) or a GET query percent-encodes each UTF-8 byte
- * (up to 3 characters), `sha256-body` base64-encodes the envelope (4/3); the others send it as it
- * is. Counted at 1, a 1 MiB payload of non-ASCII text to `hmac-sha1-url` endpoints held 3 MiB of
+ * (up to 3 characters), `sha256-body` base64-encodes the envelope (4/3, after writing each
+ * non-ASCII character as a `\uXXXX` escape: see attemptBytes); the others send it as it is. Counted at 1, a 1 MiB payload of non-ASCII text to `hmac-sha1-url` endpoints held 3 MiB of
  * body and more of the texts it is built from per MiB counted, and its attempts ran a 160 MiB
  * dispatcher thread out of heap within the budget. A callback (no endpoint) is JSON.
  */
@@ -50,14 +50,18 @@ export function bodyFactor(endpoint: Pick<Endpoint, 'method' | 'signature'> | nu
 
 /**
  * The bytes an attempt of `claimed` to `endpoint` holds: its payload's UTF-8 and its envelope's,
- * times what the endpoint's body makes of them (an estimate made before building it).
+ * times what the endpoint's body makes of them (an estimate made before building it). For
+ * `sha256-body` each non-ASCII character becomes a 6- or 12-byte escape first: at most 4 more
+ * bytes for each UTF-8 byte over its UTF-16 units (é: 2 bytes, 1 unit, 6 sent; 🎮: 4, 2, 12).
  */
 export function attemptBytes(
   claimed: ClaimedDelivery,
   endpoint: Pick<Endpoint, 'method' | 'signature'> | null,
 ): number {
   const payload = claimed.payloadJson ?? JSON.stringify(claimed.event.payload) ?? '';
-  const envelope = Buffer.byteLength(payload, 'utf8') + claimed.event.type.length + ENVELOPE_BYTES;
+  const bytes = Buffer.byteLength(payload, 'utf8');
+  const escapes = endpoint?.signature.scheme === 'sha256-body' ? 4 * (bytes - payload.length) : 0;
+  const envelope = bytes + escapes + claimed.event.type.length + ENVELOPE_BYTES;
   return Math.ceil(envelope * bodyFactor(endpoint));
 }
 

@@ -280,21 +280,24 @@ describe('the five seed services on Herald, checked by receivers written from th
       time: '2024-04-26T11:34:23.415923998Z',
     };
     const liveId = await send(p, { type: 'GivePlayerReward', payload: reward });
+    // A player named in another script: the page's JSON.parse(atob(…)) must read it as sent.
+    const named = { ...reward, player: { ...reward.player, name: 'Зоя Ёлкина', avatar: 'Zoë 🎮' } };
+    const namedId = await send(p, { type: 'GivePlayerReward', payload: named });
     const testId = await send(p, { type: 'GivePlayerReward', payload: reward, test: true });
     const sendId = await testSend(p, live.id, 'PurchasePlayerPurchase');
-    for (const id of [liveId, testId, sendId]) {
+    for (const id of [liveId, namedId, testId, sendId]) {
       for (const delivery of await settled(p, id)) assert.equal(delivery.status, 'succeeded');
       for (const attempt of await history(p, id))
         assert.deepEqual(attempt, { outcome: 'succeeded', status: 200 });
     }
     const kept = accepted.gamepush ?? [];
     // Live: both endpoints; test: the Dev one only; the test send: the endpoint it was sent to.
-    assert.equal(kept.length, 4);
+    assert.equal(kept.length, 6);
     assert.deepEqual(
       kept
         .filter((k) => (k as { test?: string }).test === undefined)
         .map((k) => (k as { payload: unknown }).payload),
-      [reward, reward],
+      [reward, reward, named, named],
     );
     const tests = kept.filter((k) => (k as { test?: string }).test === 'true') as {
       payload: { event: string };

@@ -194,6 +194,15 @@ test("an attempt counts its payload's UTF-8 bytes and its envelope", () => {
   assert.equal(attemptBytes(claimed('{"a":1}'), ep('hmac-sha1-url')), 3 * small);
   assert.equal(attemptBytes(claimed('{"a":1}'), ep('none', 'GET')), 3 * small);
   assert.equal(attemptBytes(claimed('{"a":1}'), ep('sha256-body')), Math.ceil((4 * small) / 3));
+  // sha256-body writes non-ASCII as \uXXXX escapes before base64: é (2 bytes) is 6, 🎮 (4) is 12.
+  for (const [text, sent] of [
+    ['"é"', 8],
+    ['"🎮"', 14],
+    ['"€"', 8],
+  ] as const) {
+    const counted = attemptBytes(claimed(text), ep('sha256-body'));
+    assert.ok(counted >= Math.ceil(((sent - 7 + small) * 4) / 3), `${text}: ${counted}`);
+  }
 });
 
 test('fits says whether an attempt would be let in, and when not its key waits as take would have it', () => {

@@ -200,10 +200,24 @@ describe('sha256-body: the GamePush recipe', () => {
     assert.ok(encoded);
   });
 
-  test('non-ASCII payloads are base64 of UTF-8 (decode with Buffer, not atob)', () => {
-    const request = build({ signature: { scheme: 'sha256-body' }, envelope: 'raw' }, ['Be$T_Pr0jeCt']);
+  // GamePush players are named in any script; the page's atob reads each byte as one character, so
+  // only JSON text that is all ASCII (\uXXXX escapes) reaches its receivers unchanged.
+  test("non-ASCII payloads reach the page's atob recipe unchanged, and a UTF-8 decoder too", () => {
+    const secret = 'Be$T_Pr0jeCt';
+    const names: Json = {
+      event: 'GivePlayerReward',
+      player: { id: 1820283, name: 'Зоя Ёлкина', avatar: 'Zoë 🎮 €', credentials: 'ß\u007f\u0080' },
+      note: event.payload,
+    };
+    const request = build(
+      { signature: { scheme: 'sha256-body' }, envelope: 'raw' },
+      [secret],
+      undefined,
+      names,
+    );
+    assert.deepEqual(gamePushReceiver(request.body ?? '', secret), names);
     const [encoded] = (request.body ?? '').split('.');
-    assert.deepEqual(JSON.parse(Buffer.from(encoded ?? '', 'base64').toString('utf8')), event.payload);
+    assert.deepEqual(JSON.parse(Buffer.from(encoded ?? '', 'base64').toString('utf8')), names);
   });
 });
 

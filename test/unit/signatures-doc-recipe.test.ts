@@ -3,7 +3,7 @@
  * markdown), must verify what Herald sends. `hmac-sha1-url` (Node): names above U+FFFF against
  * names from U+E000 to U+FFFF (code point order, not UTF-16 `<`), repeated names (by value).
  * `standard` (Node): every secret of a rotation. `sha256-body` (the GamePush recipe): the hex
- * digest, and the payload decoded as UTF-8.
+ * digest, and a non-ASCII payload decoded with the page's `atob`.
  */
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
@@ -201,7 +201,7 @@ describe('docs/signatures.md standard and GamePush recipes', () => {
   ) as (body: string, secretKey: string, crypto: unknown, res: { send(text: string): unknown }) => unknown;
   const refused = { send: (text: string) => ({ refused: text }) };
 
-  test('the GamePush recipe accepts what Herald sends and decodes its payload as UTF-8, and refuses another secret', async () => {
+  test("the GamePush recipe accepts what Herald sends and decodes its non-ASCII payload with the page's atob, and refuses another secret", async () => {
     const crypto = await import('node:crypto');
     const secret = 'gamepush-secret-key';
     const sent = buildRequest({

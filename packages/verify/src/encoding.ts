@@ -28,6 +28,21 @@ export function utf8ToBase64(text: string): string {
   return bytesToBase64(encoder.encode(text));
 }
 
+/** DEL and every non-ASCII UTF-16 unit (a surrogate pair's two halves each on their own). */
+const NOT_PLAIN_ASCII = /[\u007f-\uffff]/g;
+
+/**
+ * JSON text with DEL and every non-ASCII character written as a `\uXXXX` escape (lower-case hex,
+ * as Python's `json.dumps` writes them): the same JSON value, in ASCII only. GamePush's page decodes
+ * its base64 with `atob`, which reads each byte as one character: UTF-8 would arrive garbled.
+ * Characters outside strings are ASCII in any JSON text, so only strings change.
+ */
+export function asciiJson(text: string): string {
+  NOT_PLAIN_ASCII.lastIndex = 0;
+  if (!NOT_PLAIN_ASCII.test(text)) return text;
+  return text.replace(NOT_PLAIN_ASCII, (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** Standard base64 of `bytes`. */
 export function bytesToBase64(bytes: Uint8Array): string {
   if (NodeBuffer) return NodeBuffer.from(bytes).toString('base64');

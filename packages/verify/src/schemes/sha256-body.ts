@@ -1,11 +1,13 @@
 /**
  * `sha256-body` — GamePush: the body becomes `<base64(json)>.<hex SHA-256("<base64(json)>_<secret>")>`,
- * sent as text/plain. A plain hash with the secret appended (not an HMAC), and no timestamp: that
- * is GamePush's format, kept byte for byte so its receivers work unchanged.
+ * sent as text/plain. The JSON is written in ASCII (`\uXXXX` escapes), so the page's
+ * `JSON.parse(atob(base64payload))` reads every character as sent. A plain hash with the secret
+ * appended (not an HMAC), and no timestamp: that is GamePush's format, kept byte for byte so its
+ * receivers work unchanged.
  * Carries one signature: the newest secret.
  */
 
-import { base64ToBytes, bytesToText, constantTimeEqual, utf8ToBase64 } from '../encoding.ts';
+import { asciiJson, base64ToBytes, bytesToText, constantTimeEqual, utf8ToBase64 } from '../encoding.ts';
 import { WebhookVerificationError } from '../errors.ts';
 import { badSignature, type Scheme } from './scheme.ts';
 
@@ -14,7 +16,7 @@ export const sha256BodyScheme: Scheme = {
   bodyFormat: 'sha256-body',
   needsSecret: true,
   sign({ body, secrets, hash }) {
-    const encoded = utf8ToBase64(body);
+    const encoded = utf8ToBase64(asciiJson(body));
     return { headers: [], body: `${encoded}.${hash.sha256([encoded, '_', secrets[0] ?? ''], 'hex')}` };
   },
   verify(context) {

@@ -32,6 +32,12 @@ def json_text(value):
     return json.dumps(value, separators=(',', ':'), ensure_ascii=False)
 
 
+def ascii_json_text(value):
+    # sha256-body: the same JSON with every non-ASCII character (and DEL) as a \uXXXX escape, so
+    # GamePush's JSON.parse(atob(base64payload)) reads it as sent.
+    return json.dumps(value, separators=(',', ':'), ensure_ascii=True)
+
+
 def iso(ms):
     moment = datetime.datetime.fromtimestamp(ms // 1000, tz=datetime.timezone.utc)
     return moment.strftime('%Y-%m-%dT%H:%M:%S') + '.%03dZ' % (ms % 1000)
@@ -95,7 +101,7 @@ def build(v):
         signed_body = form_encode(fields(content))
         headers['content-type'] = 'application/x-www-form-urlencoded'
     elif scheme == 'sha256-body':
-        signed_body = json_text(content)
+        signed_body = ascii_json_text(content)
         headers['content-type'] = 'text/plain'
     else:
         signed_body = json_text(content)
@@ -248,7 +254,7 @@ VECTORS = [
     dict(name='sha256-body/gamepush', description="GamePush: body <base64(json)>.<hex sha256(base64_secret)>, text/plain; the seed page's example secret",
          signature={'scheme': 'sha256-body'}, secrets=[GAMEPUSH_SECRET], envelope='raw', method='POST',
          url='https://game.example/gamepush/webhook', headers={}, event=PURCHASE_EVENT),
-    dict(name='sha256-body/rotation-utf8', description='Non-ASCII JSON is base64 of its UTF-8 bytes; two secrets: signed with the newest',
+    dict(name='sha256-body/rotation-utf8', description='Non-ASCII characters are \\uXXXX escapes in the JSON (ASCII for atob); two secrets: signed with the newest',
          signature={'scheme': 'sha256-body'}, secrets=[GAMEPUSH_SECRET, 'old gamepush key'], envelope='event-data',
          method='POST', url='https://game.example/gamepush/webhook', headers={}, event=NOTE_EVENT),
     dict(name='hmac-sha1-url/pushpushgo', description='PushPushGo: X-PPG-Signature, static key = project id, form body, URL with query string',
