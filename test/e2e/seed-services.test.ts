@@ -50,6 +50,17 @@ const WPG_SECRET = 'wpg_whsec_9f8e7d6c5b4a39281706';
 const PPG_PROJECT_ID = '5f3c9a1e2b4d6f0012ab34cd';
 const GAMERSAFER_PATH_TOKEN = 'q7Xk2v9RbT4mLw8NcY3s';
 const GAMIFY_TOKEN = 'Bearer zap_hook_5c1d2e3f';
+/** A WePlaytestGames endpoint, as signatures.md's "Moving a provider's receivers onto Herald" says. */
+const WPG_SETTINGS = {
+  envelope: 'event-data',
+  signature: {
+    scheme: 'hmac-sha256',
+    signatureHeader: 'X-WPG-Signature',
+    timestampHeader: 'X-WPG-Timestamp',
+  },
+};
+/** WePlaytestGames: "Save the webhook secret from the response" (set when that endpoint is made). */
+let wpgSavedSecret = '';
 
 /** Receivers for all five services on one loopback server (Express 5, as the pages use). */
 function receivers(): express.Express {
@@ -76,18 +87,19 @@ function receivers(): express.Express {
     res.send('OK');
   });
 
-  // WePlaytestGames: the page's Express handler, line for line (types added).
-  app.post(
-    '/webhooks/wpg',
+  // WePlaytestGames: the page's Express handler, line for line (types added), with the secret
+  // process.env.WPG_WEBHOOK_SECRET would hold: the one an operator imported, or the one saved from
+  // the registration's response (wpg-new).
+  const wpgHandler = (receiver: string, secretOf: () => string) => [
     express.json({
-      verify: (req, _res, buf) => {
-        (req as IncomingMessage & { rawBody?: Buffer }).rawBody = buf;
+      verify: (req: IncomingMessage & { rawBody?: Buffer }, _res: unknown, buf: Buffer) => {
+        req.rawBody = buf;
       },
     }),
-    (req, res) => {
+    (req: express.Request, res: express.Response) => {
       const signature = req.headers['x-wpg-signature'] as string;
       const timestamp = req.headers['x-wpg-timestamp'] as string;
-      const secret = WPG_SECRET;
+      const secret = secretOf();
       const age = Math.floor(Date.now() / 1000) - Number.parseInt(timestamp, 10);
       if (age > 300) {
         res.status(401).json({ error: 'Stale timestamp' });
@@ -101,9 +113,24 @@ function receivers(): express.Express {
         return;
       }
       const { event, data } = req.body as { event: string; data: Record<string, unknown> };
-      keep('wpg', { event, data });
+      keep(receiver, { event, data, timestamp });
       res.status(200).json({ received: true });
     },
+  ];
+  app.post('/webhooks/wpg', ...wpgHandler('wpg', () => WPG_SECRET));
+  app.post('/webhooks/wpg-new', ...wpgHandler('wpg-new', () => wpgSavedSecret));
+  // Down for its first request, then the page's handler: a retry must verify on its own.
+  let flakyRequests = 0;
+  const flaky = wpgHandler('wpg-flaky', () => WPG_SECRET);
+  app.post(
+    '/webhooks/wpg-flaky',
+    (req, res, next) => {
+      flakyRequests += 1;
+      keep('wpg-flaky-timestamps', req.headers['x-wpg-timestamp']);
+      if (flakyRequests === 1) res.status(503).json({ error: 'down for maintenance' });
+      else next();
+    },
+    ...flaky,
   );
   app.post('/webhooks/wpg-down', (_req, res) => {
     res.status(503).json({ error: 'down for maintenance' });
@@ -293,11 +320,15 @@ describe('the five seed services on Herald, checked by receivers written from th
     const kept = accepted.gamepush ?? [];
     // Live: both endpoints; test: the Dev one only; the test send: the endpoint it was sent to.
     assert.equal(kept.length, 6);
+    // In any order: the four are in flight together.
+    const byText = (values: unknown[]) => values.map((v) => JSON.stringify(v)).sort();
     assert.deepEqual(
-      kept
-        .filter((k) => (k as { test?: string }).test === undefined)
-        .map((k) => (k as { payload: unknown }).payload),
-      [reward, reward, named, named],
+      byText(
+        kept
+          .filter((k) => (k as { test?: string }).test === undefined)
+          .map((k) => (k as { payload: unknown }).payload),
+      ),
+      byText([reward, reward, named, named]),
     );
     const tests = kept.filter((k) => (k as { test?: string }).test === 'true') as {
       payload: { event: string };
@@ -321,12 +352,7 @@ describe('the five seed services on Herald, checked by receivers written from th
     await importCatalog('weplaytestgames.json');
     const p = await project('wpg-studio');
     const settings = {
-      envelope: 'event-data',
-      signature: {
-        scheme: 'hmac-sha256',
-        signatureHeader: 'X-WPG-Signature',
-        timestampHeader: 'X-WPG-Timestamp',
-      },
+      ...WPG_SETTINGS,
       secret: WPG_SECRET,
       eventTypes: ['slot.submitted', 'slot.accepted', 'slot.rejected'],
     };
@@ -344,6 +370,8 @@ describe('the five seed services on Herald, checked by receivers written from th
       type: 'payment.completed',
       payload: { paymentId: 'pay_1', amount: 4999 },
     });
+    // The live event first, then the test send: the receiver keeps them in the order they arrive.
+    for (const delivery of await settled(p, liveId)) assert.equal(delivery.status, 'succeeded');
     const testId = await testSend(p, wpg.id, 'slot.accepted');
     for (const id of [liveId, testId]) {
       for (const delivery of await settled(p, id)) assert.equal(delivery.status, 'succeeded');
@@ -377,6 +405,70 @@ describe('the five seed services on Herald, checked by receivers written from th
     assert.equal(after10.body.consecutiveFailures, 10);
   });
 
+  test("WePlaytestGames, its page's steps: register with events, save the secret from the response, test with no body; a retry is signed anew", async () => {
+    await importCatalog('weplaytestgames.json');
+    const p = await project('wpg-steps');
+    const wpg = WPG_SETTINGS;
+    // 2. Register: url and events, no secret given; 3. save the secret from the response.
+    const created = await endpoint(p, {
+      url: `${base}/webhooks/wpg-new`,
+      ...wpg,
+      eventTypes: ['slot.submitted', 'slot.accepted', 'slot.rejected'],
+    });
+    assert.equal(typeof created.secret, 'string');
+    wpgSavedSecret = created.secret as string;
+    // 4. Test: `curl -X POST …/test` with the key only, no body: the first filtered type's example.
+    const tested = await api<{ eventId: string }>(
+      'POST',
+      `/api/v1/projects/${p}/endpoints/${created.id}/test`,
+    );
+    assert.equal(tested.status, 202, JSON.stringify(tested.body));
+    const liveId = await send(p, {
+      type: 'slot.rejected',
+      payload: { slotId: 'slot_r1', reason: 'no audio' },
+    });
+    for (const id of [tested.body.eventId, liveId]) {
+      await settled(p, id);
+      assert.deepEqual(await history(p, id), [{ outcome: 'succeeded', status: 200 }]);
+    }
+    const kept = accepted['wpg-new'] as { event: string; data: { slotId: string } }[];
+    assert.deepEqual(
+      kept.map((k) => [k.event, k.data.slotId]).sort(), // the two may arrive in either order
+      [
+        ['slot.rejected', 'slot_r1'],
+        ['slot.submitted', 'slot_8f2k1q'],
+      ],
+    );
+
+    // Retried deliveries are signed at each attempt: the page's handler refuses a timestamp older
+    // than 300 s, and Herald's retries come 5 s to 10 h apart.
+    await endpoint(p, {
+      url: `${base}/webhooks/wpg-flaky`,
+      ...wpg,
+      secret: WPG_SECRET,
+      eventTypes: ['slot.expired'],
+      retrySchedule: [1.5],
+    });
+    const retried = await send(p, { type: 'slot.expired', payload: { slotId: 'slot_e1' } });
+    await settled(p, retried);
+    assert.deepEqual(await history(p, retried), [
+      { outcome: 'succeeded', status: 200 }, // newest first
+      { outcome: 'failed', status: 503 },
+    ]);
+    const [first, second] = (accepted['wpg-flaky-timestamps'] as string[]).map(Number);
+    assert.ok(
+      second !== undefined && first !== undefined && second > first,
+      `timestamps ${first}, ${second}`,
+    );
+    assert.deepEqual(
+      (accepted['wpg-flaky'] as { data: unknown; timestamp: string }[]).map((k) => [
+        k.data,
+        Number(k.timestamp),
+      ]),
+      [[{ slotId: 'slot_e1' }, second]],
+    );
+  });
+
   test('PushPushGo: IBody form-encoded, X-PPG-Signature HMAC-SHA1 of the full URL and POST parameters, keyed by the project id', async () => {
     await importCatalog('pushpushgo.json');
     const p = await project('ppg-site');
@@ -388,12 +480,13 @@ describe('the five seed services on Herald, checked by receivers written from th
     const body = { projectId: PPG_PROJECT_ID, customId: 'user-1820283', ppgId: '65a1f0c2e4b0a1234567890a' };
     // customId is "if defined": a subscriber without one has no such field.
     const anonymous = { projectId: PPG_PROJECT_ID, ppgId: '65a1f0c2e4b0a1234567890b' };
-    const ids = [
-      await send(p, { type: 'subscriber.subscribed', payload: body }),
-      await send(p, { type: 'subscriber.unsubscribed', payload: anonymous }),
-      await testSend(p, ppg.id, 'subscriber.subscribed'),
-    ];
-    for (const id of ids) {
+    // One at a time: the receiver keeps them in the order they arrive, and two in flight may swap.
+    for (const sendOne of [
+      () => send(p, { type: 'subscriber.subscribed', payload: body }),
+      () => send(p, { type: 'subscriber.unsubscribed', payload: anonymous }),
+      () => testSend(p, ppg.id, 'subscriber.subscribed'),
+    ]) {
+      const id = await sendOne();
       await settled(p, id);
       assert.deepEqual(await history(p, id), [{ outcome: 'succeeded', status: 200 }]);
     }
@@ -440,18 +533,20 @@ describe('the five seed services on Herald, checked by receivers written from th
       ageGroup: { label: 'ADULT', confidence: 'HIGH', genderPrediction: 'MALE' },
       player: { id: '01FC3GW10QG03E3FH3Q5ZPAYZ' },
     };
-    const ids = [
-      await send(p, { type: 'leaveGuild', payload: leave }),
-      await send(p, { type: 'documentValidated', payload: validated }),
+    // One at a time: the receiver keeps them in the order they arrive, and two in flight may swap.
+    for (const sendOne of [
+      () => send(p, { type: 'leaveGuild', payload: leave }),
+      () => send(p, { type: 'documentValidated', payload: validated }),
       // guildInvite goes only to the webhookUrl given in POST /guilds/invites.
-      await send(p, {
-        type: 'guildInvite',
-        payload: invite,
-        callbackUrl: `${base}/guilds/invite-callback`,
-        callbackEnvelope: 'raw',
-      }),
-    ];
-    for (const id of ids) {
+      () =>
+        send(p, {
+          type: 'guildInvite',
+          payload: invite,
+          callbackUrl: `${base}/guilds/invite-callback`,
+          callbackEnvelope: 'raw',
+        }),
+    ]) {
+      const id = await sendOne();
       const deliveries = await settled(p, id);
       assert.equal(deliveries.length, 1);
       assert.equal(deliveries[0]?.status, 'succeeded');
