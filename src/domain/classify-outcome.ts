@@ -46,14 +46,24 @@ export interface ClassifiableResult {
 const LOCATION_SHOWN = 200;
 
 /**
+ * What a 304 records: it answers a conditional request (If-None-Match, If-Modified-Since), which
+ * Herald never sends, so there is no redirect to follow; until 2026-12-08 it said "Herald does not
+ * follow redirects", which sent its owner looking for a Location.
+ */
+const NOT_MODIFIED =
+  'HTTP 304 Not Modified: an answer to a conditional request, which Herald never sends (no If-None-Match or If-Modified-Since); only a 2xx is a delivery';
+
+/**
  * What a non-2xx status records: the status, and for a redirect that Herald does not follow it and
  * where it points (a moved endpoint is the usual cause: its owner can act on that, not on "HTTP 301").
- * The receiver's Location is in the attempt's response headers anyway.
+ * The receiver's Location is in the attempt's response headers anyway. A 304, and a 3xx without a
+ * Location (which points nowhere, so there is nothing to follow either), say so instead.
  */
 function statusMessage(status: number, headers: Readonly<Record<string, string>> | undefined): string {
   if (status < 300 || status > 399) return `HTTP ${status}`;
+  if (status === 304) return NOT_MODIFIED;
   const location = headers?.location?.split('\n')[0]?.trim();
-  if (!location) return `HTTP ${status}: Herald does not follow redirects`;
+  if (!location) return `HTTP ${status} without a Location: it points nowhere, and only a 2xx is a delivery`;
   const shown = location.length > LOCATION_SHOWN ? `${location.slice(0, LOCATION_SHOWN)}…` : location;
   return `HTTP ${status}: Herald does not follow redirects; the receiver points to ${shown} (if the endpoint moved there, change its URL)`;
 }

@@ -147,10 +147,22 @@ describe('classifyResult', () => {
         message: `HTTP ${status}: Herald does not follow redirects; the receiver points to https://hooks.example.com/v2/ (if the endpoint moved there, change its URL)`,
       });
     }
-    assert.deepEqual(redirect(304, {}).error, {
-      kind: 'http_status',
-      message: 'HTTP 304: Herald does not follow redirects',
-    });
+    // A 304 is no redirect: it answers a conditional request, which Herald never makes (until
+    // 2026-12-08 it said 'HTTP 304: Herald does not follow redirects', as did a 3xx without a
+    // Location, which points nowhere).
+    for (const headers of [{}, { location: 'https://hooks.example.com/v2/' }] as Record<string, string>[]) {
+      assert.deepEqual(redirect(304, headers).error, {
+        kind: 'http_status',
+        message:
+          'HTTP 304 Not Modified: an answer to a conditional request, which Herald never sends (no If-None-Match or If-Modified-Since); only a 2xx is a delivery',
+      });
+    }
+    for (const status of [300, 302, 399]) {
+      assert.deepEqual(redirect(status, { location: ' ' }).error, {
+        kind: 'http_status',
+        message: `HTTP ${status} without a Location: it points nowhere, and only a 2xx is a delivery`,
+      });
+    }
     // A Location sent twice is one value with a line each; a long one is cut.
     const long = redirect(302, { location: `https://a.example/${'x'.repeat(1000)}\nhttps://b.example/` });
     const shown = /points to (\S+) \(/.exec(long.error!.message)![1]!;
