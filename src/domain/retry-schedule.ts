@@ -29,6 +29,9 @@ export function nextAttemptDelayMs(input: NextDelayInput): number | null {
   return jittered;
 }
 
+/** Delta-seconds, or a list of them joined by a proxy (`120, 120`), the first one captured. */
+const DELTA_SECONDS_LIST = /^(\d+)(?:\s*,\s*\d+)*$/;
+
 /** A zone in a date's text: GMT (what HTTP sends), UTC, or a numeric offset. */
 const NAMES_ZONE = /\b(GMT|UTC|UT|Z)\b|[+-]\d{4}\b/i;
 
@@ -36,11 +39,15 @@ const NAMES_ZONE = /\b(GMT|UTC|UT|Z)\b|[+-]\d{4}\b/i;
  * `Retry-After` as milliseconds from `now`: delta-seconds or an HTTP-date; null when absent or
  * unparsable. A header sent more than once (an app and a proxy in front of it) comes as its values
  * joined with `\n` (the attempt's response headers): the first is read, as a redirect's Location is.
+ * A proxy may join them on one line instead, as a list (`120, 120`: RFC 9110 5.3): delta-seconds
+ * alone, the first is read; until 2026-12-08 such a line was read as none. An HTTP-date holds a
+ * comma too (`Wed, 21 Oct …`), so only a list of numbers is cut.
  */
 export function parseRetryAfter(value: string | undefined, now: number): number | null {
   if (!value) return null;
   const trimmed = value.split('\n')[0]!.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const first = DELTA_SECONDS_LIST.exec(trimmed)?.[1];
+  if (first !== undefined) return Number(first) * 1000;
   // Only an HTTP-date (it names a month: "Wed, 21 Oct 2015 07:28:00 GMT"); Date.parse alone would
   // also read "1.5" or "-1" as some date.
   if (!/\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\b/i.test(trimmed)) return null;

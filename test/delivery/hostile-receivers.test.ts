@@ -476,6 +476,17 @@ describe('statuses: 5xx storms, 429 Retry-After, 410, redirects', () => {
     }
   });
 
+  test("Retry-After joined on one line by a proxy ('120, 120'): the first delta-seconds is honoured", async () => {
+    // Until 2026-12-08 the list was read as no Retry-After: the retry came after the schedule's 5 s.
+    for (const value of ['120, 120', '120,30']) {
+      const { url } = await httpServer((_req, res) => res.writeHead(503, { 'retry-after': value }).end());
+      const res = await sender().send(post(url));
+      assert.equal(res.response?.headers['retry-after'], value);
+      const now = Date.parse('2030-01-01T00:00:00Z');
+      assert.equal(record(res, [5], now).next.nextAttemptAt, now + 120_000, value);
+    }
+  });
+
   test('410 Gone: a response, not retried, and the endpoint is to be disabled', async () => {
     const { url } = await httpServer((_req, res) => res.writeHead(410).end('gone'));
     const res = await sender().send(post(url));

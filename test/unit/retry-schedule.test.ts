@@ -112,6 +112,16 @@ describe('parseRetryAfter', () => {
       else process.env.TZ = zone;
     }
   });
+  test("delta-seconds joined on one line by a proxy ('120, 120'): the first; an HTTP-date's comma is no list", () => {
+    // Until 2026-12-08 a list was read as no Retry-After: the retry came on the schedule's 5 s.
+    assert.equal(parseRetryAfter('120, 120', now), 120_000);
+    assert.equal(parseRetryAfter('120,120', now), 120_000);
+    assert.equal(parseRetryAfter(' 30 , 60 ', now), 30_000);
+    assert.equal(parseRetryAfter('120, 120\n5', now), 120_000);
+    assert.equal(parseRetryAfter('Tue, 01 Jan 2030 12:01:00 GMT', now), 60_000);
+    for (const v of ['120,', ', 120', '120, soon', '120, -1', '1.5, 1.5'])
+      assert.equal(parseRetryAfter(v, now), null, v);
+  });
   test('absent or unparsable → null', () => {
     for (const v of [undefined, '', 'soon', '-1', '1.5', '1e3', 'NaN'])
       assert.equal(parseRetryAfter(v, now), null, v);
