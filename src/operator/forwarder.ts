@@ -27,7 +27,11 @@ export interface ForwarderLog {
 export interface ForwarderOptions {
   store: Pick<
     Store,
-    'listUnforwardedOperationalEvents' | 'markOperationalEventsForwarded' | 'acceptEvents' | 'getProject'
+    | 'listUnforwardedOperationalEvents'
+    | 'markOperationalEventsForwarded'
+    | 'acceptEvents'
+    | 'getProject'
+    | 'databaseTime'
   >;
   operatorProjectId: string;
   /** Poll interval when idle (default 1 s); `wake()` comes sooner. */
@@ -87,8 +91,12 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   const runOnce = async (): Promise<number> => {
     const ops = await store.listUnforwardedOperationalEvents(batchSize);
     const now = clock();
-    const send = ops.filter((o) => o.projectId !== operatorProjectId && o.createdAt > now - STALE_MS);
-    const stale = ops.filter((o) => o.projectId !== operatorProjectId && o.createdAt <= now - STALE_MS);
+    // An operational event's created_at is in the database's time (PostgreSQL): compared with this
+    // process's clock, one S ahead passed over events S short of 23 h old, one S behind sent some
+    // S past it. Now moved by the offset this process last proved (Store.databaseTime, no round trip).
+    const staleAt = (store.databaseTime?.(now) ?? now) - STALE_MS;
+    const send = ops.filter((o) => o.projectId !== operatorProjectId && o.createdAt > staleAt);
+    const stale = ops.filter((o) => o.projectId !== operatorProjectId && o.createdAt <= staleAt);
     reportStale(stale.length, now);
     if (ops.length === 0) return 0;
     if (send.length) {
