@@ -6,12 +6,7 @@
  * classes extending this one in turn.
  */
 import { withIdempotencyKey } from './auto-idempotency-key.ts';
-import {
-  type CallOptions,
-  DEFAULT_BATCH,
-  DEFAULT_MAX_BODY_BYTES,
-  type HeraldClientOptions,
-} from './client-options.ts';
+import { batchLimits, type CallOptions, type HeraldClientOptions } from './client-options.ts';
 import { HeraldEventTooLargeError } from './errors.ts';
 import { WITH_ID } from './expected-answers.ts';
 import { openTransport } from './open-transport.ts';
@@ -29,9 +24,11 @@ export class ClientBase {
   readonly #calls = new Set<Promise<unknown>>();
 
   constructor(options: HeraldClientOptions) {
+    // Checked before the pool is opened, as url and token are (a TypeError naming the option).
+    const limits = batchLimits(options);
     this.#transport = openTransport(options);
-    this.#batchSize = options.batchSize ?? DEFAULT_BATCH;
-    this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.#batchSize = limits.batchSize;
+    this.#maxBodyBytes = limits.maxBodyBytes;
     this.#autoIdempotencyKeys = options.autoIdempotencyKeys ?? true;
   }
 

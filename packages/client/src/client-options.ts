@@ -20,11 +20,15 @@ export interface HeraldClientOptions {
    * when the client is made.
    */
   timeoutMs?: number | undefined;
-  /** Events per batch request in `sendEvents` (default 1000, Herald's default limit). */
+  /**
+   * Events per batch request in `sendEvents` (default 1000, Herald's default limit). A whole number
+   * from 1; another value throws a TypeError when the client is made.
+   */
   batchSize?: number | undefined;
   /**
-   * Bytes per request body in `sendEvents` (default 1,048,576: Herald's default
-   * HERALD_MAX_BODY_BYTES); a batch is split further to stay under it.
+   * Bytes per request body in `sendEvents` and `sendEvent` (default 1,048,576: Herald's default
+   * HERALD_MAX_BODY_BYTES); a batch is split further to stay under it. A whole number from 1;
+   * another value throws a TypeError when the client is made.
    */
   maxBodyBytes?: number | undefined;
   /**
@@ -65,3 +69,25 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_BATCH = 1000;
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_RETRIES = 2;
+
+/**
+ * `batchSize` and `maxBodyBytes` as sendEvents uses them, their defaults for those left out, or a
+ * TypeError naming the option. Until 2026-12-08 any value was taken: a batchSize of 0, a negative
+ * or 2.5 sent 2,500 events in 2,500 or 834 requests, NaN (an unset variable through Number()) in
+ * one; a maxBodyBytes of NaN cut no batch for its size, 0 or a negative refused every event.
+ */
+export function batchLimits(options: HeraldClientOptions): { batchSize: number; maxBodyBytes: number } {
+  return {
+    batchSize: wholeFromOne('batchSize', options.batchSize ?? DEFAULT_BATCH, 'events'),
+    maxBodyBytes: wholeFromOne('maxBodyBytes', options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, 'bytes'),
+  };
+}
+
+function wholeFromOne(name: string, value: unknown, unit: string): number {
+  if (Number.isInteger(value) && (value as number) >= 1) return value as number;
+  throw new TypeError(`${name}: expected a whole number of ${unit} from 1, got ${shown(value)}`);
+}
+
+/** An option's value as a TypeError about it quotes it: a string in quotes ('5000', from the environment). */
+export const shown = (value: unknown): string =>
+  typeof value === 'string' ? JSON.stringify(value) : String(value);

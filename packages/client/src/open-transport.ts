@@ -4,7 +4,7 @@
  * their defaults.
  */
 import { Pool } from 'undici';
-import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, type HeraldClientOptions } from './client-options.ts';
+import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, type HeraldClientOptions, shown } from './client-options.ts';
 import type { Transport } from './transport.ts';
 
 export function openTransport(options: HeraldClientOptions): Transport {
@@ -76,8 +76,6 @@ function checkedRetries(value: unknown): number {
     `retries: expected a whole number from 0 (or Infinity: until timeoutMs runs out), got ${shown(value)}`,
   );
 }
-
-const shown = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : String(value));
 
 /**
  * `URL.parse` as Node 20.18 and 22.1 have it (null for what is not a URL), written out: the

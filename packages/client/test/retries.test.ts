@@ -426,6 +426,41 @@ test('a timeoutMs or retries no call can use is refused when the client is made,
   }
 });
 
+test('a batchSize or maxBodyBytes sendEvents cannot use is refused when the client is made, naming the option', async () => {
+  // Until 2026-12-08 taken as given: a batchSize of 0, a negative or 2.5 sent 2,500 events in 2,500
+  // or 834 requests, NaN in one; a maxBodyBytes of NaN cut no batch for its size, 0 or a negative
+  // refused every event as too large.
+  const cases = { batchSize: 'events', maxBodyBytes: 'bytes' } as const;
+  for (const [name, unit] of Object.entries(cases)) {
+    for (const value of [Number.NaN, 0, -1, 2.5, Number.POSITIVE_INFINITY, '1000']) {
+      assert.throws(
+        () => new HeraldClient({ url: 'http://127.0.0.1:1', token: 't', [name]: value as number }),
+        (e: unknown) =>
+          e instanceof TypeError &&
+          e.message ===
+            `${name}: expected a whole number of ${unit} from 1, got ${
+              typeof value === 'string' ? JSON.stringify(value) : value
+            }`,
+        `${name} ${String(value)}`,
+      );
+    }
+  }
+  // The smallest is taken, and works: batches of one event.
+  const s = await scripted([reply(200, {}, '{"data":[{"id":"evt_1"}]}')]);
+  const client = s.client(0, { batchSize: 1, maxBodyBytes: 1_000 });
+  try {
+    const sent = await client.sendEvents('p', [
+      { type: 'x', payload: 1 },
+      { type: 'x', payload: 2 },
+    ]);
+    assert.equal(sent.length, 2);
+    assert.equal(s.seen.length, 2);
+  } finally {
+    await client.close();
+    await s.close();
+  }
+});
+
 test('timeoutMs is one deadline for the whole call, tries included, and throws HeraldNetworkError', async () => {
   const s = await scripted([hang]);
   const client = s.client(2, { timeoutMs: 500 });
