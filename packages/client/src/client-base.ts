@@ -85,8 +85,9 @@ export class ClientBase {
    * `limit` and `deliveries`; a single event refused so throws. A batch refused with 413
    * `HERALD_ERR_BODY_TOO_LARGE` (Herald's body limit is below `maxBodyBytes`) is cut again, with the
    * batches after it, to the answer's `limitBytes`. Any other failing batch throws: the
-   * batches before it are stored, none after it is sent (give events idempotency keys to send them
-   * all again safely). An event larger than `maxBodyBytes` on its own throws
+   * batches before it are stored, none after it is sent, and the error (HeraldApiError,
+   * HeraldNetworkError or HeraldResponseError) says how many events that is, `stored` (give events
+   * idempotency keys to send them all again safely). An event larger than `maxBodyBytes` on its own throws
    * HeraldEventTooLargeError (naming its index) before any batch is sent.
    */
   async sendEvents(

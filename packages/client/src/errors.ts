@@ -96,6 +96,12 @@ export class HeraldResponseError extends Error {
   readonly body: string;
   /** With `HERALD_CLIENT_UNEXPECTED_SHAPE`, the shape the call expects, in words; else null. */
   readonly expected: string | null;
+  /**
+   * Set by `sendEvents` only: how many of its events, the first ones, were stored before the batch
+   * this answer came to (nothing after that batch was sent; that batch itself may have been stored
+   * by whatever answered it, or passed on to Herald), as HeraldApiError and HeraldNetworkError say.
+   */
+  stored?: number;
   constructor(status: number, request: string, body: string, cause?: unknown, expected?: string) {
     super(
       expected === undefined

@@ -5,7 +5,12 @@
  */
 import { type BatchBody, batchBodies } from './batch-bodies.ts';
 import type { HeraldClient } from './client.ts';
-import { HeraldApiError, HeraldEventTooLargeError, HeraldNetworkError } from './errors.ts';
+import {
+  HeraldApiError,
+  HeraldEventTooLargeError,
+  HeraldNetworkError,
+  HeraldResponseError,
+} from './errors.ts';
 import { LIST } from './expected-answers.ts';
 import type { EventInput, HeraldEvent, JsonInput } from './types.ts';
 
@@ -61,9 +66,10 @@ export async function sendEventBatches(
  * refused a batch of one), which of the caller's it is.
  */
 function inBatchAt(error: unknown, first: number, count: number): unknown {
-  // No answer (the retries ran out, a timeout, an abort): the batches before it are stored all the
-  // same, and a caller sending the rest again needs to know where they end.
-  if (error instanceof HeraldNetworkError) error.stored = first;
+  // No answer (the retries ran out, a timeout, an abort), or one not Herald's (a proxy's page, a
+  // wrong base path): the batches before it are stored all the same, and a caller sending the rest
+  // again needs to know where they end.
+  if (error instanceof HeraldNetworkError || error instanceof HeraldResponseError) error.stored = first;
   if (!(error instanceof HeraldApiError)) return error;
   error.stored = first;
   const field = (error.details as { field?: unknown } | undefined)?.field;

@@ -277,33 +277,59 @@ test('a dropped connection is retried only for requests safe to repeat', async (
   }
 });
 
-test('sendEvents ended by a network error says how many events, the first ones, were stored (stored), as a refusal does', async () => {
-  // Batches of one: the first is stored, the second's connection is dropped on every try. Without
-  // keys of their own the events carry fresh auto- keys, so sending the whole list again would
-  // store the first twice: the caller needs to know where to go on from.
-  const s = await scripted([reply(200, {}, '{"data":[{"id":"evt_1"}]}'), drop]);
+/**
+ * sendEvents of three events in batches of one (retries 1): the first answered by Herald, the
+ * second by `second` on every try. Answers what it threw and the payloads the server saw.
+ */
+async function threeInBatchesOfOne(second: Step): Promise<{ error: unknown; payloads: number[] }> {
+  const s = await scripted([reply(200, {}, '{"data":[{"id":"evt_1"}]}'), second]);
   const client = s.client(1, { batchSize: 1 });
   try {
-    await assert.rejects(
-      client.sendEvents(
+    const error = await client
+      .sendEvents(
         'p',
         [1, 2, 3].map((n) => ({ type: 'x', payload: n })),
-      ),
-      (e: unknown) => {
-        assert.ok(e instanceof HeraldNetworkError, String(e));
-        assert.equal(e.code, 'HERALD_CLIENT_NETWORK');
-        assert.equal(e.stored, 1, 'the first event was stored, none after it was sent');
-        return true;
-      },
-    );
-    assert.deepEqual(
-      s.seen.map((r) => JSON.parse(r.body).events[0].payload),
-      [1, 2, 2],
-      'the second batch tried twice (its events have keys), the third never sent',
-    );
+      )
+      .then(
+        () => assert.fail('sendEvents resolved'),
+        (e: unknown) => e,
+      );
+    return { error, payloads: s.seen.map((r) => JSON.parse(r.body).events[0].payload) };
   } finally {
     await client.close();
     await s.close();
+  }
+}
+
+test('sendEvents ended by a network error says how many events, the first ones, were stored (stored), as a refusal does', async () => {
+  // The second batch's connection is dropped on every try. Without keys of their own the events
+  // carry fresh auto- keys, so sending the whole list again would store the first twice: the
+  // caller needs to know where to go on from.
+  const { error, payloads } = await threeInBatchesOfOne(drop);
+  assert.ok(error instanceof HeraldNetworkError, String(error));
+  assert.equal(error.code, 'HERALD_CLIENT_NETWORK');
+  assert.equal(error.stored, 1, 'the first event was stored, none after it was sent');
+  assert.deepEqual(
+    payloads,
+    [1, 2, 2],
+    'the second batch tried twice (its events have keys), the third never sent',
+  );
+});
+
+test("sendEvents ended by an answer not Herald's (HeraldResponseError) says how many events were stored (stored), as a refusal does", async () => {
+  // The second batch answered by a proxy's page (200, HTML), or by JSON of another shape. Until
+  // 2026-12-08 its `stored` was left unset.
+  for (const [answer, code] of [
+    ['<html>maintenance</html>', 'HERALD_CLIENT_NOT_JSON'],
+    ['{"ok":true}', 'HERALD_CLIENT_UNEXPECTED_SHAPE'],
+  ] as const) {
+    const { error, payloads } = await threeInBatchesOfOne(
+      reply(200, { 'content-type': 'text/html' }, answer),
+    );
+    assert.ok(error instanceof HeraldResponseError, String(error));
+    assert.equal(error.code, code);
+    assert.equal(error.stored, 1, 'the first event was stored, none after the second batch was sent');
+    assert.deepEqual(payloads, [1, 2], 'the third batch is not sent');
   }
 });
 
