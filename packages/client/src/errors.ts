@@ -126,8 +126,8 @@ export type NetworkErrorCode = 'HERALD_CLIENT_TIMEOUT' | 'HERALD_CLIENT_ABORTED'
  * deadline for the whole call, its tries and waits included) ran out, `HERALD_CLIENT_ABORTED` when
  * the caller's `signal` aborted it (`cause` is the signal's reason), `HERALD_CLIENT_NETWORK` when
  * the connection failed (refused, reset, unknown host…) and the request was not, or no longer,
- * safe to send again, or when the client was closed (`tries` counts the tries sent: after close(),
- * 0). `cause` is the underlying error. Stored or not, nobody knows (but for a refused connection,
+ * safe to send again, or when the client was closed (its `tries` and `notStored` as for a network
+ * error: a call made after close() has none). `cause` is the underlying error. Stored or not, nobody knows (but for a refused connection,
  * `cause.code` `ECONNREFUSED`, which sent nothing): only a request that is safe to repeat (a read,
  * or events with idempotency keys) may be sent again blindly.
  */

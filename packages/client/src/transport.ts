@@ -159,14 +159,18 @@ export async function sendRequest<T>(
       if (signal.aborted || Date.now() >= deadline || isUndiciTimeout(error)) {
         throw timedOut(answered ? sent : sent + 1, error);
       }
-      // close() was called: this try was not sent, and no later one would be.
+      // close() was called: this try was not sent, and no later one would be. Its tries counted as
+      // a network error's (`sent`): until 2026-12-08 by `attempt`, refused ones too, and never
+      // notStored, so a call close() did not wait for (made after it), refused while Herald was
+      // down, said "1 try", as if it may have been stored.
       if (isClosedPool(error)) {
         throw new HeraldNetworkError(
           'HERALD_CLIENT_NETWORK',
           request,
           'not sent: the client is closed (close() was called)',
-          attempt,
+          sent,
           error,
+          !mayHaveStored,
         );
       }
       // undici refused the request before sending any of it (a header value it cannot carry, given

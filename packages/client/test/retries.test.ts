@@ -383,6 +383,39 @@ test('a refused connection (Herald restarting) is retried for every request: not
   }
 });
 
+test('a call the client was closed under counts its tries as a network error does: refused ones not, notStored', async () => {
+  // One read answered after 400 ms holds close() open; Herald then stops listening (a restart), so
+  // a read made after close() is refused and waits to try again until close() ends the pool under
+  // it. Until 2026-12-08 it counted its refused tries ('tries' 1 or more) and said notStored false,
+  // as if it may have reached Herald.
+  const server = createServer((_req, res) => {
+    setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), 400);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const client = new HeraldClient({
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    token: 't',
+    retries: 10,
+  });
+  try {
+    const slow = client.request('GET', '/slow');
+    await new Promise((r) => setTimeout(r, 50)); // its connection is made
+    const stopped = new Promise<void>((r) => server.close(() => r()));
+    const closed = client.close();
+    await assert.rejects(client.request('GET', '/late'), (e: unknown) => {
+      assert.ok(e instanceof HeraldNetworkError, String(e));
+      assert.equal(e.message, 'not sent: the client is closed (close() was called) (GET /api/v1/late)');
+      assert.deepEqual([e.tries, e.notStored], [0, true]);
+      return true;
+    });
+    assert.deepEqual(await slow, {});
+    await closed;
+    await stopped;
+  } finally {
+    server.closeAllConnections();
+  }
+});
+
 test('the waits before trying again are jittered: calls refused together do not all come back together', async () => {
   // Each request's path names it; when each of its two tries arrived.
   const arrivals = new Map<string, number[]>();
