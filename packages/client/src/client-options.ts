@@ -14,8 +14,10 @@ export interface HeraldClientOptions {
   /** Connections kept to Herald (default 8). */
   connections?: number | undefined;
   /**
-   * Give up on a call after this long (default 30 s): one deadline per call, its tries and the waits
-   * between them included. Then it throws HeraldNetworkError `HERALD_CLIENT_TIMEOUT`. A whole
+   * Give up on a request after this long (default 30 s): one deadline per request, its tries and
+   * the waits between them included, which is the whole call but for `sendEvents`, whose batch
+   * requests each have their own (a call's `signal` bounds it all). Then it throws
+   * HeraldNetworkError `HERALD_CLIENT_TIMEOUT`. A whole
    * number from 1 to 2^31 - 1 (the longest Node's timers keep); another value throws a TypeError
    * when the client is made.
    */

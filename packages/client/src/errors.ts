@@ -122,8 +122,8 @@ export class HeraldResponseError extends Error {
 export type NetworkErrorCode = 'HERALD_CLIENT_TIMEOUT' | 'HERALD_CLIENT_ABORTED' | 'HERALD_CLIENT_NETWORK';
 
 /**
- * A call that got no answer from Herald: `HERALD_CLIENT_TIMEOUT` when the call's `timeoutMs` (one
- * deadline for the whole call, its tries and waits included) ran out, `HERALD_CLIENT_ABORTED` when
+ * A call that got no answer from Herald: `HERALD_CLIENT_TIMEOUT` when the request's `timeoutMs` (one
+ * deadline for the request, its tries and waits included: for each batch of a `sendEvents`) ran out, `HERALD_CLIENT_ABORTED` when
  * the caller's `signal` aborted it (`cause` is the signal's reason), `HERALD_CLIENT_NETWORK` when
  * the connection failed (refused, reset, unknown host…) and the request was not, or no longer,
  * safe to send again, or when the client was closed (its `tries` and `notStored` as for a network

@@ -542,6 +542,30 @@ test('timeoutMs is one deadline for the whole call, tries included, and throws H
   }
 });
 
+test("timeoutMs bounds each of sendEvents' batch requests, not the whole call; a signal bounds it all", async () => {
+  // Three batches of one, each answered after 300 ms: with timeoutMs 500 all three are sent (about
+  // 900 ms in all), as the README says; a signal of 500 ms ends the call during the second.
+  const slow: Step = (req, res) => {
+    setTimeout(() => reply(200, {}, '{"data":[{"id":"evt_1"}]}')(req, res), 300);
+  };
+  const s = await scripted([slow]);
+  const client = s.client(0, { timeoutMs: 500, batchSize: 1 });
+  const events = [1, 2, 3].map((n) => ({ type: 'x', payload: n }));
+  try {
+    const started = Date.now();
+    assert.equal((await client.sendEvents('p', events)).length, 3);
+    assert.ok(Date.now() - started >= 850, `took ${Date.now() - started} ms`);
+    await assert.rejects(
+      client.sendEvents('p', events, { signal: AbortSignal.timeout(500) }),
+      (e: unknown) => e instanceof HeraldNetworkError && e.code === 'HERALD_CLIENT_ABORTED' && e.stored === 1,
+    );
+    assert.equal(s.seen.length, 5);
+  } finally {
+    await client.close();
+    await s.close();
+  }
+});
+
 test('a 503 whose Retry-After ends past the deadline reaches the caller at once', async () => {
   const s = await scripted([
     reply(503, { 'retry-after': '2' }, '{"error":{"code":"HERALD_ERR_BUSY","message":"busy"}}'),
