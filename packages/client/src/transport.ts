@@ -329,10 +329,13 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 /**
  * Retry-After in seconds: Herald sends seconds, a proxy or gateway before it may send an HTTP-date
  * (RFC 9110 allows either), read as the whole seconds from now until then (0 once past). Undefined
- * when absent or unreadable (a 429 or 503 is then tried again after 1 s).
+ * when absent or unreadable (a 429 or 503 is then tried again after 1 s). One sent twice comes as
+ * an array (the first is read), or joined on one line by a proxy as a list (`60, 60`): the first
+ * of its seconds (until 2026-12-08 read as none); an HTTP-date's comma (`Wed, 09 Dec …`) is no list.
  */
 function retryAfterSeconds(header: string | string[] | undefined): number | undefined {
-  const text = (Array.isArray(header) ? header[0] : header)?.trim();
+  const whole = (Array.isArray(header) ? header[0] : header)?.trim();
+  const text = whole === undefined ? undefined : (/^(\d+)(?:\s*,\s*\d+)+$/.exec(whole)?.[1] ?? whole);
   if (text === undefined || text === '') return undefined;
   const seconds = Number(text);
   if (Number.isFinite(seconds)) return seconds >= 0 ? seconds : undefined;

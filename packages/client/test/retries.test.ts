@@ -143,6 +143,26 @@ test('a Retry-After beyond 10 s is not waited for: the error says it (retryAfter
   }
 });
 
+test("a Retry-After a proxy joined on one line ('60, 60') is read as its first number, not as none", async () => {
+  // Until 2026-12-08 it was read as none: the 503 was sent again after 1 s, three times, and the
+  // error past the retries had no retryAfter.
+  const full = '{"error":{"code":"HERALD_ERR_STORAGE_FULL","message":"the database disk is full"}}';
+  for (const value of ['60, 60', '60,5']) {
+    const s = await scripted([reply(503, { 'retry-after': value }, full)]);
+    const client = s.client();
+    try {
+      await assert.rejects(
+        client.listProjects(),
+        (e: unknown) => e instanceof HeraldApiError && e.retryAfter === 60,
+      );
+      assert.equal(s.seen.length, 1, `${value}: sent once, the wait asked for being over 10 s`);
+    } finally {
+      await client.close();
+      await s.close();
+    }
+  }
+});
+
 test('a Retry-After given as an HTTP-date (a proxy before Herald) is waited for until that time, and said in seconds', async () => {
   // RFC 9110 allows either form; Herald sends seconds, a proxy or gateway before it may send a date.
   // A date 60 s away: not waited for (over 10 s), and not sent again after 1 s either.
