@@ -534,6 +534,54 @@ describe('herald listen against a real Herald', () => {
     }
   });
 
+  // Herald counts an answer whose body is cut short (the connection closed before its
+  // content-length came) as a failed attempt, and sends it again: the history says the status and
+  // headers came, the body did not finish. Until 2026-12-08 listen printed such a 2xx as delivered
+  // (undici's dump() ends quietly on the error), and such a refusal as `failed: other side closed`,
+  // without the status the receiver answered.
+  test('an answer whose body is cut short is a failure, with the status that came', async () => {
+    const project = await client.createProject({ name: 'listen-cut-body' });
+    const cutting = (status: number, start: string) =>
+      createServer((req, res) => {
+        req.resume();
+        req.on('end', () => {
+          res.writeHead(status, { 'content-type': 'text/plain', 'content-length': '1000' });
+          res.write(start);
+          setTimeout(() => res.socket?.destroy(), 50);
+        });
+      });
+    const ok = cutting(200, 'ok so far');
+    const refusing = cutting(500, 'database down');
+    const okUrl = await listen(ok);
+    const refusingUrl = await listen(refusing);
+    const p = listenTo(project.id, `${okUrl}/hook`);
+    const q = listenTo(project.id, `${refusingUrl}/hook`);
+    try {
+      await p.waitFor(/herald listen: forwarding/);
+      await q.waitFor(/herald listen: forwarding/);
+      const event = await client.sendEvent(project.id, { type: 'a', payload: {} });
+      await p.waitFor(new RegExp(`${event.id} a → .*\n`));
+      await q.waitFor(new RegExp(`${event.id} a → .*\n`));
+      assert.match(
+        p.out(),
+        new RegExp(
+          `${event.id} a → failed: 200 answered, its body cut short: other side closed \\(\\d+ ms\\)\n`,
+        ),
+      );
+      assert.match(
+        q.out(),
+        new RegExp(
+          `${event.id} a → 500 \\(\\d+ ms\\): database down \\(its body cut short: other side closed\\)\n`,
+        ),
+      );
+    } finally {
+      p.kill();
+      q.kill();
+      await close(ok);
+      await close(refusing);
+    }
+  });
+
   test('--timeout bounds the whole forward: a receiver sending its answer a chunk at a time is given up on', async () => {
     const project = await client.createProject({ name: 'listen-trickle' });
     // Headers at once, then one byte every 200 ms for 3 s: each wait is short, the answer is not.

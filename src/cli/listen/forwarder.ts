@@ -54,21 +54,39 @@ function trustingDispatcher(ca: string): Agent {
 /** How much of a refusal's body is printed, in characters (on one line, its whitespace runs as one space). */
 const ANSWER_CHARS = 200;
 
+/** How much of a 2xx answer's body is read before its connection is closed (undici's dump() limit). */
+const DRAIN_BYTES = 128 * 1024;
+
 /**
- * The start of an answer's body for the forward's line: read up to its first bytes, the rest left
- * unread (the connection closed, as dump() closes one past its 128 KiB). Read whole, a receiver
- * streaming an error page without end was reported as no answer within --timeout, not its status.
+ * Reads an answer's body: a refusal's first bytes, its start for the forward's line (the rest left
+ * unread, the connection closed: read whole, a receiver streaming an error page without end was
+ * reported as no answer within --timeout, not its status), a 2xx's up to DRAIN_BYTES (then closed,
+ * as dump() closes one). `cut` holds the error that ended the body before its end (the connection
+ * closed mid-body, the deadline): Herald counts such an answer as a failed attempt and sends it
+ * again. dump() ended quietly on it, and a 2xx cut short was printed as delivered.
  */
-async function answerStart(body: AsyncIterable<Uint8Array>): Promise<string> {
+async function readAnswer(
+  body: AsyncIterable<Uint8Array>,
+  refused: boolean,
+): Promise<{ start: string; cut: { error: unknown } | null }> {
   const kept: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of body) {
-    kept.push(chunk);
-    size += chunk.length;
-    if (size > ANSWER_CHARS * 4) break;
+  let cut: { error: unknown } | null = null;
+  try {
+    for await (const chunk of body) {
+      size += chunk.length;
+      if (!refused) {
+        if (size > DRAIN_BYTES) break;
+        continue;
+      }
+      kept.push(chunk);
+      if (size > ANSWER_CHARS * 4) break;
+    }
+  } catch (error) {
+    cut = { error };
   }
   const text = Buffer.concat(kept).toString('utf8').replace(/\s+/g, ' ').trim();
-  return text.length > ANSWER_CHARS ? `${text.slice(0, ANSWER_CHARS)}…` : text;
+  return { start: text.length > ANSWER_CHARS ? `${text.slice(0, ANSWER_CHARS)}…` : text, cut };
 }
 
 /**
@@ -230,15 +248,22 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
       // A refusal is printed with the start of its body: why the receiver refused the copy (a
       // verification error names its code there), which the status alone did not say.
       const refused = res.statusCode < 200 || res.statusCode >= 300;
-      let answer = '';
-      if (refused) answer = await answerStart(res.body);
-      else await res.body.dump();
-      // dump() ends quietly when the deadline cuts the body short: that answer did not complete.
+      const { start, cut } = await readAnswer(res.body, refused);
+      // The deadline cut the body short: that answer did not complete in time.
       deadline.throwIfAborted();
       const ms = Math.round(performance.now() - started);
-      o.log(
-        `${event.id} ${event.type}${event.test ? ' (test)' : ''} → ${res.statusCode} (${ms} ms)${answer ? `: ${answer}` : ''}`,
-      );
+      const head = `${event.id} ${event.type}${event.test ? ' (test)' : ''} →`;
+      // A 2xx whose body was cut short is no delivery for Herald (it sends it again): nor here.
+      if (cut && !refused) {
+        o.log(
+          `${head} failed: ${res.statusCode} answered, its body cut short: ${failure(cut.error)} (${ms} ms)`,
+        );
+        return;
+      }
+      const answer = [start, cut ? `(its body cut short: ${failure(cut.error)})` : '']
+        .filter(Boolean)
+        .join(' ');
+      o.log(`${head} ${res.statusCode} (${ms} ms)${answer ? `: ${answer}` : ''}`);
     } catch (error) {
       const why = deadline.aborted ? `no complete answer within ${timeoutMs} ms (${from})` : failure(error);
       o.log(`${event.id} ${event.type} → failed: ${why}`);
