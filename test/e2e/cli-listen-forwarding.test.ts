@@ -391,6 +391,10 @@ describe('herald listen against a real Herald', () => {
         .split('\n')
         .find((l) => l.startsWith(`${event.id} a → failed`));
       assert.match(line ?? '', new RegExp(`→ failed: .*ECONNREFUSED .*:${port}`), p.out());
+      // A test event's failure says it is one, as its delivered line does (until 2026-12-08 only that did).
+      const sample = await client.sendEvent(project.id, { type: 'a', payload: {}, test: true });
+      await p.waitFor(new RegExp(`${sample.id} a .*→ failed: .*\n`));
+      assert.match(p.out(), new RegExp(`${sample.id} a \\(test\\) → failed: .*ECONNREFUSED`));
     } finally {
       p.kill();
     }

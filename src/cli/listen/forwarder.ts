@@ -228,6 +228,8 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
 
   const forward = async (event: EventSummary) => {
     const built = forwardRequest(shape, event, o.forwardTo, Date.now());
+    // Every line of a test event says it is one: its failures too.
+    const head = `${event.id} ${event.type}${event.test ? ' (test)' : ''} →`;
     const started = performance.now();
     const polling = activity;
     const { ms: timeoutMs, from } = limit();
@@ -252,7 +254,6 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
       // The deadline cut the body short: that answer did not complete in time.
       deadline.throwIfAborted();
       const ms = Math.round(performance.now() - started);
-      const head = `${event.id} ${event.type}${event.test ? ' (test)' : ''} →`;
       // A 2xx whose body was cut short is no delivery for Herald (it sends it again): nor here.
       if (cut && !refused) {
         o.log(
@@ -266,7 +267,7 @@ export function createForwarder(o: ForwarderOptions): Forwarder {
       o.log(`${head} ${res.statusCode} (${ms} ms)${answer ? `: ${answer}` : ''}`);
     } catch (error) {
       const why = deadline.aborted ? `no complete answer within ${timeoutMs} ms (${from})` : failure(error);
-      o.log(`${event.id} ${event.type} → failed: ${why}`);
+      o.log(`${head} failed: ${why}`);
     } finally {
       activity = polling;
       forwarding = false;
