@@ -17,6 +17,8 @@ import { after, before, describe, test } from 'node:test';
 import { HeraldClient } from '../../packages/client/src/index.ts';
 import { verifyWebhook } from '../../packages/verify/src/index.ts';
 import { isLoopbackUrl } from '../../src/domain/loopback-url.ts';
+import { refusedPort } from '../support/refused-port.ts';
+import { startTcpProxy } from '../support/tcp-proxy.ts';
 import { makeTestCerts, startHttpsReceiver } from '../support/test-certs.ts';
 import { type HeraldProcess, startHerald } from './harness.ts';
 
@@ -649,6 +651,48 @@ describe('herald listen against a real Herald', () => {
     } finally {
       q.kill();
       await slow.close();
+    }
+  });
+
+  // Until 2026-12-08 "works again" was said after the poll that got through had forwarded what it
+  // found: below the events forwarded after the outage, and with their forwarding counted in it
+  // (`works again after 9 s` for an outage of 3 s, three forwards of 2 s each after it).
+  test('after an outage, "works again" comes before the events it found, and counts the outage alone', async () => {
+    const project = await client.createProject({ name: 'listen-back' });
+    const slow = await receiver(2_000);
+    const proxy = await startTcpProxy(Number(new URL(herald.url).port));
+    const p = listenProcess([
+      ...['--url', `http://127.0.0.1:${proxy.port}`, '--project', project.id],
+      ...['--forward-to', `${slow.url}/hook`, '--interval', '100'],
+    ]);
+    running.push(p);
+    try {
+      await p.waitFor(/herald listen: forwarding/);
+      proxy.pointTo(await refusedPort());
+      proxy.dropConnections();
+      await p.waitFor(/polling \S+ failed/);
+      const events = await client.sendEvents(
+        project.id,
+        [1, 2, 3].map((n) => ({ type: 'a', payload: { n } })),
+      );
+      const downFor = performance.now();
+      await sleep(1_000);
+      proxy.pointTo(Number(new URL(herald.url).port));
+      await p.waitFor(new RegExp(`${events.at(-1)?.id} a → 204`), 20_000);
+      const lines = p.out().split('\n');
+      const back = lines.findIndex((l) => / works again after \d+ s/.test(l));
+      const first = lines.findIndex((l) => l.startsWith(`${events[0]?.id} a → `));
+      assert.ok(back >= 0 && back < first, p.out());
+      const said = Number(/works again after (\d+) s/.exec(p.out())?.[1]);
+      // The outage: its first failure's tries, the second down, a poll's retry wait; not 6 s of forwards.
+      assert.ok(
+        said < 6,
+        `${said} s, ${Math.round(performance.now() - downFor)} ms since the events: ${p.out()}`,
+      );
+    } finally {
+      p.kill();
+      await slow.close();
+      await proxy.close();
     }
   });
 
