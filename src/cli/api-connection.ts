@@ -155,12 +155,15 @@ export function unreachable(error: unknown, flags: ConnectionFlags): CommandErro
  * For a request that got no answer other than a refused connection (unreachable): one ran out of
  * time, a connection closed or failed its TLS handshake. A CommandError naming the URL and where it
  * came from, as unreachable does; the client's own message names neither, and its timeout as its
- * option `timeoutMs`, which the CLI has no flag for. Null for any other error.
+ * option `timeoutMs`, which the CLI has no flag for. Null for any other error. `answeredBefore`: it
+ * answered this run as Herald already (listen's polls), and whether it is a Herald server is not the
+ * question (until 2026-12-08 a poll cut off mid-run asked it).
  */
 export function noAnswer(
   error: unknown,
   flags: ConnectionFlags,
   env: NodeJS.ProcessEnv = cliIo().env, // the run's (cli-io.ts), unless a test gives one
+  answeredBefore = false,
 ): CommandError | null {
   if (!(error instanceof HeraldNetworkError) || error.tries === 0) return null;
   const { url, urlFrom } = resolveConnection(flags, env);
@@ -186,6 +189,11 @@ export function noAnswer(
     typeof cause?.code === 'string' && cause.code.startsWith('ERR_SSL_') && typeof cause.reason === 'string'
       ? `TLS failed (${cause.reason}): does it serve https, or only http?`
       : (cause?.message ?? error.message);
+  if (answeredBefore) {
+    return new CommandError(
+      `no answer from ${at}: ${reason} (${request}); it answered before: restarting, or cut off by a proxy or the network between?`,
+    );
+  }
   const question = urlFrom ? `Is ${urlFrom} a Herald server?` : 'Is it a Herald server (the default URL)?';
   return new CommandError(`no answer from ${at}: ${reason} (${request}). ${question}`);
 }

@@ -671,6 +671,12 @@ describe('herald listen against a real Herald', () => {
       proxy.pointTo(await refusedPort());
       proxy.dropConnections();
       await p.waitFor(/polling \S+ failed/);
+      // It answered as Herald until then: not asked whether --url is one (until 2026-12-08 it was).
+      assert.match(
+        p.out(),
+        /failed: no answer from Herald at .*; it answered before: restarting, or cut off by a proxy/,
+      );
+      assert.doesNotMatch(p.out(), /a Herald server\?/);
       const events = await client.sendEvents(
         project.id,
         [1, 2, 3].map((n) => ({ type: 'a', payload: { n } })),

@@ -106,12 +106,14 @@ export function listenCommand(): Command {
       const describeApi = (error: HeraldApiError) => describeApiError(error, command, FIELD_SOURCES);
       const describeRefusal = (error: HeraldApiError) =>
         `${describeApi(error)}${error.status === 401 ? tokenSent(flags) : ''}`;
+      // A poll's (after the start, which Herald answered): a connection cut off is not asked about
+      // whether --url is a Herald server.
       const describe = (error: unknown): string =>
         (
           notHerald(error, flags, describeApi) ??
           (error instanceof HeraldApiError ? { message: describeRefusal(error) } : null) ??
           unreachable(error, flags) ??
-          noAnswer(error, flags) ??
+          noAnswer(error, flags, undefined, true) ??
           (error as Error)
         ).message;
       checkEmptyIds(command);
