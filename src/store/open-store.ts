@@ -99,13 +99,16 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
         throw sqliteOpenError(file, error);
       }
       // A file Herald must not open (another database's log beside it, another program's
-      // schema_migrations) is refused before beforeOpen makes a serving lock beside it: it is left
-      // as it was, with nothing new in its directory. Until 2026-12-06 the refusal came after the
-      // lock, and left an empty <file>.lock.
+      // schema_migrations, the old file of a restore killed before its backup was in place) is
+      // refused before beforeOpen makes a serving lock beside it: it is left as it was, with
+      // nothing new in its directory. Until 2026-12-06 the refusal came after the lock, and left
+      // an empty <file>.lock.
       if (options.firstInProcess) {
         const { refuseForeignWriteAheadLog } = await import('./sqlite/foreign-wal.ts');
         const { refuseForeignDatabaseSqlite } = await import('./sqlite/open-database.ts');
+        const { refuseInterruptedRestore } = await import('./sqlite/interrupted-restore.ts');
         try {
+          refuseInterruptedRestore(file);
           refuseForeignWriteAheadLog(file);
           refuseForeignDatabaseSqlite(file);
         } catch (error) {

@@ -5,13 +5,15 @@
  * is 0600 whatever the umask, leaves no partial file, and an existing target is refused. A restore
  * is refused while the database is served; otherwise it puts the backup in place, keeps the old
  * database with its -wal and -shm aside (a kill leaves them, with frames SQLite would apply to the
- * copy), and the served database then holds the backup's data. A backup of a newer schema is refused.
+ * copy), and the served database then holds the backup's data; killed at any step of that, it never
+ * leaves serve an empty database. A backup of a newer schema is refused.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import {
   closeSync,
   copyFileSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   openSync,
@@ -21,6 +23,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  unlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -32,6 +35,7 @@ import { api, type HeraldProcess, runHerald, startHerald, startReceiver } from '
 import { migratedDataDir } from './migrated-data-dir.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
+const KILL_HOOK = join(ROOT, 'test/support/kill-at-file-change.ts');
 const ADMIN = 'backup-restore-admin-token-0123456789';
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const env = { HERALD_ADMIN_TOKEN: ADMIN, HERALD_ALLOW_NETWORKS: '127.0.0.0/8', HERALD_ENCRYPTION_KEY: KEY };
@@ -653,4 +657,129 @@ test('a restore whose report cannot be written on stdout (a full disk) says on s
   } finally {
     closeSync(full);
   }
+});
+
+/** The project's events, or null when it is not there (an empty database: 404). */
+async function eventCount(url: string, projectId: string): Promise<number | null> {
+  const r = await api<{ data: unknown[] }>(
+    url,
+    ADMIN,
+    'GET',
+    `/api/v1/projects/${projectId}/events?limit=100`,
+  );
+  if (r.status === 404) return null;
+  assert.equal(r.status, 200);
+  return r.body.data.length;
+}
+
+/** The events `herald serve` on `dir` lists, null for no project (an empty database), or its refusal. */
+async function servedEvents(dir: string, projectId: string): Promise<number | null | string> {
+  let served: HeraldProcess;
+  try {
+    served = await serve(dir);
+  } catch (error) {
+    const said = /an interrupted herald restore: .*/.exec((error as Error).message)?.[0];
+    assert.match(said ?? '', /herald\.db is still the database that was there/, (error as Error).message);
+    return said ?? '';
+  }
+  try {
+    return await eventCount(served.url, projectId);
+  } finally {
+    await served.kill('SIGTERM');
+  }
+}
+
+/**
+ * `herald restore` killed (SIGKILL) before each link, rename and unlink of a name in the data
+ * directory (test/support/kill-at-file-change.ts, loaded into the restore's process only): `herald
+ * serve` on what it left serves the database that was there, every acknowledged event in it, or
+ * the backup, or refuses naming the interrupted restore and both ways out, which work; never an
+ * empty database (until 2026-12-08, 3 of the 4 points), nor one damaged by the old -wal.
+ */
+test('a restore killed at any step leaves the old database, the backup, or a start refused naming it; never an empty one', async () => {
+  const receiver = await startReceiver();
+  const live = join(root, 'crash-live');
+  const backup = join(root, 'crash-backup.db');
+  let projectId: string;
+  try {
+    const first = await serve(live);
+    projectId = await project(first.url, 'crash', `${receiver.url}/in`);
+    for (let n = 0; n < 3; n++) await send(first.url, projectId, n);
+    const backedUp = await herald(['backup', '--data-dir', live, '--to', backup]);
+    assert.equal(backedUp.code, 0, backedUp.stderr);
+    for (let n = 3; n < 8; n++) await send(first.url, projectId, n);
+    // Killed: the last events are in herald.db-wal only, which must never reach the backup's file.
+    await first.kill('SIGKILL');
+  } finally {
+    await receiver.close();
+  }
+  const files = ['herald.db', 'herald.db-wal', 'herald.db-shm'].filter((f) => existsSync(join(live, f)));
+  assert.ok(files.includes('herald.db-wal'));
+
+  const outcomes: string[] = [];
+  for (let at = 1; at < 20; at++) {
+    /** The killed database copied to `dir`, a restore into it killed before change `at`; true: it finished. */
+    const killed = async (dir: string) => {
+      mkdirSync(dir, { mode: 0o700 });
+      for (const f of files) copyFileSync(join(live, f), join(dir, f));
+      const restore = await runHerald(['restore', '--data-dir', dir, '--from', backup], {
+        env: {
+          ...env,
+          NODE_OPTIONS: `--import=${KILL_HOOK}`,
+          HERALD_TEST_KILL_DIR: dir,
+          HERALD_TEST_KILL_AT: String(at),
+        },
+      });
+      if (restore.code !== 0)
+        assert.equal(restore.code, null, `killed before change ${at}: ${restore.stderr}`);
+      return restore.code === 0;
+    };
+    const dir = join(root, `crash-at-${at}`);
+    const finished = await killed(dir);
+
+    const count = await servedEvents(dir, projectId);
+    if (typeof count === 'string') {
+      // As the refusal says: the same restore again puts the backup in place.
+      const again = await runHerald(['restore', '--data-dir', dir, '--from', backup], { env });
+      assert.equal(again.code, 0, `killed before change ${at}, then again: ${again.stderr}`);
+      assert.equal(await servedEvents(dir, projectId), 3, `killed before change ${at}, then again`);
+      outcomes.push(`${at}: refused, then restored again`);
+      // Or, as it says too, back to the database that was there (its -wal moved back first).
+      const keep = join(root, `crash-at-${at}-kept`);
+      assert.equal(await killed(keep), false);
+      const said = await servedEvents(keep, projectId);
+      assert.equal(typeof said, 'string');
+      const backedUp = await runHerald(
+        ['backup', '--data-dir', keep, '--to', join(root, `crash-at-${at}.db`)],
+        {
+          env,
+        },
+      );
+      assert.equal(backedUp.code, 1);
+      assert.match(backedUp.stderr, /an interrupted herald restore: .*\(nothing was written\)/);
+      const steps =
+        /or, to keep the database that was there, (?:move (\S+) back to (\S+), then )?delete (.+?)(?: \(and the restore's unfinished copy: (\S+)\))?$/.exec(
+          String(said),
+        );
+      assert.ok(steps, String(said));
+      if (steps[1] && steps[2]) renameSync(steps[1], steps[2]);
+      for (const f of [...(steps[3] ?? '').split(', '), steps[4]]) if (f) unlinkSync(f);
+      assert.equal(await servedEvents(keep, projectId), 8, `killed before change ${at}, then kept: ${said}`);
+      assert.ok(!readdirSync(keep).some((f) => /before-restore|restoring/.test(f)), readdirSync(keep).join());
+    } else {
+      outcomes.push(`${at}: ${count ?? 'no project'} events`);
+      // The old database (8) until the backup is in place, then the backup (3).
+      assert.ok(count === 8 || count === 3, `killed before change ${at}: ${outcomes.join(', ')}`);
+      if (count === 8) continue;
+    }
+    // Once the backup is in place, the database that was there is whole under its aside name.
+    const aside = readdirSync(dir).filter((f) => f.startsWith('herald.db.before-restore-'));
+    const base = aside.find((f) => !/-(wal|shm|journal)$/.test(f));
+    assert.ok(base, `killed before change ${at}: ${aside.join(', ')}`);
+    assert.deepEqual(aside.sort(), [base, `${base}-shm`, `${base}-wal`]);
+    assert.equal(eventIdsIn(join(dir, base)).length, 8, `killed before change ${at}: the old database kept`);
+    assert.ok(!readdirSync(dir).some((f) => f.includes('.restoring-')), readdirSync(dir).join(', '));
+    if (finished) break;
+  }
+  assert.match(outcomes.at(-1) ?? '', /: 3 events$/, outcomes.join(', '));
 });

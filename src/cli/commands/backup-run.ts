@@ -17,6 +17,7 @@ import { ENCRYPTION_KEY_FILE } from '../../config/encryption-key-file.ts';
 import { counted } from '../../domain/counted.ts';
 import { type CopySummary, formatBytes, inspectCopy, PAGE_CHECK } from '../../store/sqlite/copy-check.ts';
 import { syncPath } from '../../store/sqlite/file-sync.ts';
+import { refuseInterruptedRestore } from '../../store/sqlite/interrupted-restore.ts';
 import { explainFullFileSystem, type FileSystemSpace } from '../../store/sqlite/open-database.ts';
 import { vacuumInto } from '../../store/sqlite/vacuum-into.ts';
 import { cliIo } from '../cli-io.ts';
@@ -59,6 +60,12 @@ export async function backup(flags: BackupFlags): Promise<void> {
     throw new CommandError(
       `there is no SQLite database at ${file}: give the one herald serve uses with --database sqlite:PATH or --data-dir DIR (nothing was written)`,
     );
+  }
+  // The database that was there, perhaps without its -wal: not what serve will serve.
+  try {
+    refuseInterruptedRestore(file);
+  } catch (cause) {
+    throw new CommandError(`${(cause as Error).message} (nothing was written)`, { cause });
   }
   const target = resolve(flags.to);
   refuseTarget(target);

@@ -4,27 +4,37 @@
  * it is refused while a `herald serve` runs on the file and no serve starts meanwhile (a copy
  * written over a served file is damaged by the process still writing it). It checks the backup
  * (sound, a Herald database, no migration this version does not know) on a copy made beside the
- * database, then moves the current database with its -wal, -shm and -journal aside under one new
- * name (kept, never deleted: SQLite would apply the old -wal to the copy) and renames the copy in
- * place, 0600. Loaded by backup.ts only when it runs.
+ * database, then keeps the current database with its -wal, -shm and -journal under one new name
+ * (kept, never deleted: SQLite would apply the old -wal to the copy) and renames the copy in place,
+ * 0600, in steps after none of which a crash leaves no database or the old -wal beside the copy
+ * (swapIn). Loaded by backup.ts only when it runs.
  */
 import {
   chownSync,
   closeSync,
   existsSync,
+  linkSync,
   openSync,
+  readdirSync,
   readSync,
   realpathSync,
   renameSync,
   rmSync,
   statSync,
+  unlinkSync,
   writeSync,
 } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { makeDirectory } from '../../config/make-directory.ts';
 import { counted } from '../../domain/counted.ts';
 import { type CopySummary, formatBytes, inspectCopy, PAGE_CHECK } from '../../store/sqlite/copy-check.ts';
 import { syncPath } from '../../store/sqlite/file-sync.ts';
+import {
+  ASIDE_MARK,
+  COMPANIONS,
+  INCOMING_MARK,
+  interruptedAside,
+} from '../../store/sqlite/interrupted-restore.ts';
 import { DatabaseInUseError, takeServingLock } from '../../store/sqlite/serving-lock.ts';
 import { cliIo } from '../cli-io.ts';
 import { CommandError } from '../run-command.ts';
@@ -36,9 +46,6 @@ import { type DatabaseFlags, type SqliteTarget, sqliteDatabaseFile } from './sql
 export interface RestoreFlags extends DatabaseFlags {
   from: string;
 }
-
-/** The files that make up a SQLite database besides the file itself. */
-const COMPANIONS = ['-wal', '-shm', '-journal'];
 
 const PG_RESTORE_HINT =
   'herald restore puts SQLite backups back only; restore PostgreSQL with its own tools (pg_restore into an empty database: docs/operations.md, Backups)';
@@ -123,8 +130,10 @@ async function restoreWhileLocked(
   config: SqliteTarget['config'],
   stop: StopSignals,
 ): Promise<void> {
-  const incoming = `${file}.restoring-${process.pid}`;
+  const incoming = `${file}${INCOMING_MARK}${process.pid}`;
   let summary: CopySummary;
+  // A copy left by a restore killed before it was in place: none runs now (the lock is held).
+  removeLeftCopies(file);
   try {
     try {
       await copyFile(from, incoming, stop);
@@ -145,9 +154,7 @@ async function restoreWhileLocked(
     }
     const secrets = restoredSecretsLine(incoming, config);
     await stop.checkpoint(); // the last moment a stop changes nothing
-    const aside = moveAside(file, created, now);
-    renameSync(incoming, file);
-    syncPath(dirname(file));
+    const aside = swapIn(file, incoming, created, now);
     await sayRestored(from, file, summary, aside, secrets);
   } finally {
     // The copy of a WAL-mode file (cp, sqlite3's .backup) gets an empty -wal and a -shm from the
@@ -189,18 +196,60 @@ function keepOwner(file: string, copy: string, created: boolean): void {
   chownSync(copy, uid, gid);
 }
 
-/** Moves the database and its companions to `<file>.before-restore-<time>[-wal…]`; returns where. */
-function moveAside(file: string, created: boolean, now: Date): string[] {
-  const asideBase = `${file}.before-restore-${now.toISOString().replace(/[:.]/g, '-')}`;
+/**
+ * Puts `incoming` in place of `file`, the database that was there kept under
+ * `<file>.before-restore-<time>[-wal…]`, with no moment at which a crash (a kill, a power cut)
+ * leaves no `file`, or the old -wal beside the copy: its files are linked to their aside names
+ * (link(2): `file` stays), the directory synced; the old companions' own names removed, synced
+ * (a rename made durable before them would put the old log beside the copy); then the copy renamed
+ * over `file` (rename(2) replaces it at once) and synced. Until that rename, `file` is also its
+ * aside name, which a start refuses (interrupted-restore.ts) and a restore run again takes up
+ * here: it keeps that aside name and links what is not linked yet. Returns the aside files.
+ */
+function swapIn(file: string, incoming: string, created: boolean, now: Date): string[] {
+  const dir = dirname(file);
+  const asideBase =
+    interruptedAside(file) ?? `${file}${ASIDE_MARK}${now.toISOString().replace(/[:.]/g, '-')}`;
   // The empty file made above to hold the lock is not worth keeping: the rename replaces it.
-  const moves = (created ? COMPANIONS : ['', ...COMPANIONS])
-    .filter((suffix) => existsSync(`${file}${suffix}`))
-    .map((suffix) => [`${file}${suffix}`, `${asideBase}${suffix}`] as const);
-  // All or none: a database moved without its -wal would leave that log beside the copy.
-  const taken = moves.find(([, to]) => existsSync(to));
-  if (taken) throw new CommandError(`${taken[1]} already exists (nothing was changed)`);
-  for (const [from, to] of moves) renameSync(from, to);
-  return moves.map(([, to]) => to);
+  const suffixes = (created ? COMPANIONS : ['', ...COMPANIONS]).filter((s) => existsSync(`${file}${s}`));
+  // All or none: a database kept without its -wal would have its last transactions elsewhere.
+  const taken = suffixes.find(
+    (s) => existsSync(`${asideBase}${s}`) && !sameFile(`${file}${s}`, `${asideBase}${s}`),
+  );
+  if (taken !== undefined)
+    throw new CommandError(`${asideBase}${taken} already exists (nothing was changed)`);
+  const linked: string[] = [];
+  try {
+    for (const s of suffixes.filter((s) => !existsSync(`${asideBase}${s}`))) {
+      linkSync(`${file}${s}`, `${asideBase}${s}`);
+      linked.push(`${asideBase}${s}`);
+    }
+  } catch (cause) {
+    // A file system without hard links (FAT, some network ones), or none left: as it was.
+    for (const path of linked) rmSync(path, { force: true });
+    throw new CommandError(
+      `cannot keep ${file} as ${asideBase} with a hard link, which a restore needs so that ${file} is never missing (nothing was changed; by hand: docs/operations.md, Backups)`,
+      { cause },
+    );
+  }
+  syncPath(dir);
+  for (const s of COMPANIONS) if (existsSync(`${file}${s}`)) unlinkSync(`${file}${s}`);
+  syncPath(dir);
+  renameSync(incoming, file);
+  syncPath(dir);
+  return ['', ...COMPANIONS].map((s) => `${asideBase}${s}`).filter((path) => existsSync(path));
+}
+
+function sameFile(a: string, b: string): boolean {
+  const [x, y] = [statSync(a), statSync(b)];
+  return x.ino === y.ino && x.dev === y.dev;
+}
+
+/** Deletes `<file>.restoring-<pid>` copies (and their -wal, -shm) of restores that were killed. */
+function removeLeftCopies(file: string): void {
+  const prefix = `${basename(file)}${INCOMING_MARK}`;
+  for (const name of readdirSync(dirname(file)))
+    if (name.startsWith(prefix)) rmSync(join(dirname(file), name), { force: true });
 }
 
 /** What was restored, where the old database went, and what to do next (work-report.ts). */
