@@ -23,6 +23,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  symlinkSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -782,4 +783,57 @@ test('a restore killed at any step leaves the old database, the backup, or a sta
     if (finished) break;
   }
   assert.match(outcomes.at(-1) ?? '', /: 3 events$/, outcomes.join(', '));
+});
+
+test('a restore killed while it puts a backup in place of a symbolic link to the database is refused by serve too', async () => {
+  // The database there: its last transaction (a marker table) only in its -wal.
+  const real = join(root, 'symlinked-real');
+  await migratedDataDir(real);
+  const writer = spawnSync(
+    join(ROOT, 'node_modules/.bin/node'),
+    [
+      '--input-type=module',
+      '-e',
+      `import { DatabaseSync } from 'node:sqlite'; const db = new DatabaseSync(${JSON.stringify(join(real, 'herald.db'))}); db.exec('PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; CREATE TABLE marker_old (x)'); process.kill(process.pid, 'SIGKILL');`,
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(writer.signal, 'SIGKILL', writer.stderr);
+  const dataDir = join(root, 'symlinked');
+  mkdirSync(dataDir, { mode: 0o700 });
+  symlinkSync(join(real, 'herald.db'), join(dataDir, 'herald.db'));
+  const source = join(root, 'symlinked-source');
+  await migratedDataDir(source);
+  const backup = join(root, 'symlinked-backup.db');
+  assert.equal((await herald(['backup', '--data-dir', source, '--to', backup])).code, 0);
+
+  // Killed before its 5th change: the old -wal's own name removed, the copy not yet in place.
+  const killed = await runHerald(['restore', '--data-dir', dataDir, '--from', backup], {
+    env: {
+      ...env,
+      NODE_OPTIONS: `--import=${KILL_HOOK}`,
+      HERALD_TEST_KILL_DIR: real,
+      HERALD_TEST_KILL_AT: '5',
+    },
+  });
+  assert.equal(killed.code, null, killed.stderr);
+  assert.ok(!readdirSync(real).includes('herald.db-wal'), readdirSync(real).join(', '));
+  await assert.rejects(
+    serve(dataDir),
+    /an interrupted herald restore: .*symlinked-real\/herald\.db is still/,
+  );
+  const again = await herald(['restore', '--data-dir', dataDir, '--from', backup]);
+  assert.equal(again.code, 0, again.stderr);
+  const served = await serve(dataDir);
+  await served.kill('SIGTERM');
+  const aside = readdirSync(real).find(
+    (f) => f.startsWith('herald.db.before-restore-') && !/-(wal|shm|journal)$/.test(f),
+  );
+  assert.ok(aside, readdirSync(real).join(', '));
+  const kept = new DatabaseSync(join(real, aside), { readOnly: true });
+  try {
+    assert.ok(kept.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'marker_old'").get());
+  } finally {
+    kept.close();
+  }
 });

@@ -7,7 +7,7 @@
  * perhaps without its -wal (its frames only under the aside name), and the aside name would be a
  * second name of a database that changes. Refused, naming the way out; nothing is changed here.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Between a database's name and the time of the restore that moved it aside. */
@@ -19,7 +19,10 @@ export const INCOMING_MARK = '.restoring-';
 /** The files beside a SQLite database that belong to it. */
 export const COMPANIONS = ['-wal', '-shm', '-journal'] as const;
 
-/** The aside name (`<file>.before-restore-<time>`) that is `file` itself, or null when none is. */
+/**
+ * The aside name (`<file>.before-restore-<time>`) that is `file` itself, or null when none is.
+ * `file` is where a symbolic link leads (realpathSync), as for the restore and SQLite's -wal.
+ */
 export function interruptedAside(file: string): string | null {
   let own: ReturnType<typeof statSync>;
   try {
@@ -38,7 +41,8 @@ export function interruptedAside(file: string): string | null {
 }
 
 /** Throws, naming the files and what to do, when a restore into `file` was interrupted (see above). */
-export function refuseInterruptedRestore(file: string): void {
+export function refuseInterruptedRestore(named: string): void {
+  const file = existsSync(named) ? realpathSync(named) : named;
   const aside = interruptedAside(file);
   if (aside === null) return;
   const present = (path: string) => statSync(path, { throwIfNoEntry: false }) !== undefined;
