@@ -660,6 +660,29 @@ test('a restore whose report cannot be written on stdout (a full disk) says on s
   }
 });
 
+/**
+ * `herald restore` of `backup` into `dataDir` in a child killed (SIGKILL) before its `at`th link,
+ * rename or unlink in `killDir` (the database's directory), test/support/kill-at-file-change.ts.
+ */
+const restoreKilledAt = (at: number, dataDir: string, backup: string, killDir = dataDir) =>
+  runHerald(['restore', '--data-dir', dataDir, '--from', backup], {
+    env: {
+      ...env,
+      NODE_OPTIONS: `--import=${KILL_HOOK}`,
+      HERALD_TEST_KILL_DIR: killDir,
+      HERALD_TEST_KILL_AT: String(at),
+    },
+  });
+
+/** `<name>-backup.db`: a herald backup of a new, migrated database. */
+async function backupOfNew(name: string): Promise<string> {
+  const source = join(root, `${name}-source`);
+  await migratedDataDir(source);
+  const backup = join(root, `${name}-backup.db`);
+  assert.equal((await herald(['backup', '--data-dir', source, '--to', backup])).code, 0);
+  return backup;
+}
+
 /** The project's events, or null when it is not there (an empty database: 404). */
 async function eventCount(url: string, projectId: string): Promise<number | null> {
   const r = await api<{ data: unknown[] }>(
@@ -723,14 +746,7 @@ test('a restore killed at any step leaves the old database, the backup, or a sta
     const killed = async (dir: string) => {
       mkdirSync(dir, { mode: 0o700 });
       for (const f of files) copyFileSync(join(live, f), join(dir, f));
-      const restore = await runHerald(['restore', '--data-dir', dir, '--from', backup], {
-        env: {
-          ...env,
-          NODE_OPTIONS: `--import=${KILL_HOOK}`,
-          HERALD_TEST_KILL_DIR: dir,
-          HERALD_TEST_KILL_AT: String(at),
-        },
-      });
+      const restore = await restoreKilledAt(at, dir, backup);
       if (restore.code !== 0)
         assert.equal(restore.code, null, `killed before change ${at}: ${restore.stderr}`);
       return restore.code === 0;
@@ -802,20 +818,10 @@ test('a restore killed while it puts a backup in place of a symbolic link to the
   const dataDir = join(root, 'symlinked');
   mkdirSync(dataDir, { mode: 0o700 });
   symlinkSync(join(real, 'herald.db'), join(dataDir, 'herald.db'));
-  const source = join(root, 'symlinked-source');
-  await migratedDataDir(source);
-  const backup = join(root, 'symlinked-backup.db');
-  assert.equal((await herald(['backup', '--data-dir', source, '--to', backup])).code, 0);
+  const backup = await backupOfNew('symlinked');
 
   // Killed before its 5th change: the old -wal's own name removed, the copy not yet in place.
-  const killed = await runHerald(['restore', '--data-dir', dataDir, '--from', backup], {
-    env: {
-      ...env,
-      NODE_OPTIONS: `--import=${KILL_HOOK}`,
-      HERALD_TEST_KILL_DIR: real,
-      HERALD_TEST_KILL_AT: '5',
-    },
-  });
+  const killed = await restoreKilledAt(5, dataDir, backup, real);
   assert.equal(killed.code, null, killed.stderr);
   assert.ok(!readdirSync(real).includes('herald.db-wal'), readdirSync(real).join(', '));
   await assert.rejects(
@@ -836,4 +842,23 @@ test('a restore killed while it puts a backup in place of a symbolic link to the
   } finally {
     kept.close();
   }
+});
+
+test('a restore into a new database killed before its copy was in place leaves a start refused, not an empty database', async () => {
+  const backup = await backupOfNew('new-killed');
+  const dataDir = join(root, 'new-killed');
+  // Its one change of a name: the copy renamed over the empty file it made for its lock.
+  const killed = await restoreKilledAt(1, dataDir, backup);
+  assert.equal(killed.code, null, killed.stderr);
+  assert.equal(statSync(join(dataDir, 'herald.db')).size, 0);
+  await assert.rejects(
+    serve(dataDir),
+    /a herald restore into a new database, running or interrupted: .*herald\.db is the empty file it made, .*herald\.db\.restoring-\d+\) is not in place yet/,
+  );
+  assert.equal(statSync(join(dataDir, 'herald.db')).size, 0, 'the refused start made no database of it');
+  const again = await herald(['restore', '--data-dir', dataDir, '--from', backup]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.ok(readFileSync(join(dataDir, 'herald.db')).equals(readFileSync(backup)), 'the backup is in place');
+  assert.ok(!readdirSync(dataDir).some((f) => f.includes('.restoring-')), readdirSync(dataDir).join(', '));
+  await (await serve(dataDir)).kill('SIGTERM');
 });
