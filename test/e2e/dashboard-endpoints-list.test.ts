@@ -72,7 +72,7 @@ describe('dashboard endpoints list (browser)', { timeout: 180_000 }, () => {
     await page.waitForFunction(
       ([id, column, pattern]) => {
         const link = document.querySelector(`a[href$="${id}"]`);
-        const cells = link?.closest('tr')?.querySelectorAll('td');
+        const cells = link?.closest('tr')?.children; // the row's header (th), then its tds
         return cells !== undefined && new RegExp(pattern).test(cells[column]?.textContent ?? '');
       },
       [id, column, pattern] as const,
@@ -85,7 +85,7 @@ describe('dashboard endpoints list (browser)', { timeout: 180_000 }, () => {
     await page.goto(ui);
     const row = page.locator('tbody tr', { has: page.getByRole('link', { name: 'Last one' }) });
     await row.scrollIntoViewIfNeeded();
-    const cells = row.locator('td');
+    const cells = row.locator(':scope > th, :scope > td');
     // Success (24 h): the one failed attempt; Waiting: its retry.
     await cell(page, lastId, 3, 'of 1');
     await cell(page, lastId, 4, 'pending');

@@ -80,3 +80,35 @@ export async function errorOf(control: Locator): Promise<string | null> {
       .join(' ');
   });
 }
+
+/** What Chromium's accessibility tree gives a screen reader for an element. */
+export interface Accessible {
+  role: string;
+  name: string;
+  /** aria-busy, as Chromium took it. */
+  busy: boolean;
+}
+
+/**
+ * The accessible role, name and busy state Chromium computed for the first element `selector`
+ * matches (Accessibility.getPartialAXTree over CDP): what a screen reader is told, not the DOM's
+ * text (an ellipsis whose title says "Loading" reads as whatever Chromium makes of it).
+ */
+export async function accessibleOf(page: Page, selector: string): Promise<Accessible> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { root } = await cdp.send('DOM.getDocument', { depth: 0 });
+    const { nodeId } = await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector });
+    if (!nodeId) throw new Error(`no element matches ${selector}`);
+    const { nodes } = await cdp.send('Accessibility.getPartialAXTree', { nodeId, fetchRelatives: false });
+    const node = nodes[0];
+    const busy = node?.properties?.find((property) => property.name === 'busy');
+    return {
+      role: String(node?.role?.value ?? ''),
+      name: String(node?.name?.value ?? ''),
+      busy: Boolean(busy?.value.value), // Chromium gives 1
+    };
+  } finally {
+    await cdp.detach();
+  }
+}

@@ -3,6 +3,8 @@
  * reads a figure per row: 2,000 endpoints read 4,000 figures, 50 at a time, where a window shows
  * some twenty rows. Each row carries its key in `data-row-key`; `rowsRef` goes on the element whose
  * children they are. The keys come in list order, and change as the rows scroll in and out of view.
+ * A row that gets the focus (its link, by Tab or a screen reader's cursor, which need not scroll it
+ * into view) counts as near from then on, out of view or not.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 
@@ -22,7 +24,21 @@ export function useVisibleRows(keys: string[]): VisibleRows {
   const [seen, setSeen] = useState<ReadonlySet<string>>(new Set());
   const rowsRef = useCallback((element: HTMLElement | null) => setRows(element), []);
   const near = useRef(new Set<string>());
+  // The rows the focus went into: named whether in view or not.
+  const [focused, setFocused] = useState<ReadonlySet<string>>(new Set());
   const all = keys.join('\n');
+  useEffect(() => {
+    if (!rows) return;
+    const onFocus = (event: FocusEvent) => {
+      let row = event.target instanceof Element ? event.target : null;
+      while (row && row.parentElement !== rows) row = row.parentElement;
+      const key = row instanceof HTMLElement ? row.dataset['rowKey'] : undefined;
+      if (key === undefined) return;
+      setFocused((previous) => (previous.has(key) ? previous : new Set(previous).add(key)));
+    };
+    rows.addEventListener('focusin', onFocus);
+    return () => rows.removeEventListener('focusin', onFocus);
+  }, [rows]);
   useEffect(() => {
     if (!rows) return;
     near.current = new Set();
@@ -41,5 +57,5 @@ export function useVisibleRows(keys: string[]): VisibleRows {
     for (const row of rows.children) observer.observe(row);
     return () => observer.disconnect();
   }, [rows, all]);
-  return { keys: keys.filter((key) => seen.has(key)), rowsRef };
+  return { keys: keys.filter((key) => seen.has(key) || focused.has(key)), rowsRef };
 }

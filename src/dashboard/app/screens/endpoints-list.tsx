@@ -39,6 +39,7 @@ export function EndpointsList() {
   const visible = useVisibleRows(list.items.map((endpoint) => endpoint.id));
   const health = useEndpointHealth(client, project.id, visible.keys, endpoints.data);
   const backlog = useEndpointBacklog(client, project.id, visible.keys, endpoints.data);
+  const named = new Set(visible.keys);
   const { rowsRef: focusRef } = list;
   const { rowsRef: seenRef } = visible;
   const rowsRef = useCallback(
@@ -96,6 +97,7 @@ export function EndpointsList() {
                   base={base}
                   health={health.results.get(endpoint.id)}
                   counts={backlog.results.get(endpoint.id)}
+                  named={named.has(endpoint.id)}
                 />
               ))}
             </tbody>
@@ -120,6 +122,8 @@ interface RowProps {
   base: string;
   health: Health | null | undefined;
   counts: WaitingCounts | null | undefined;
+  /** Its figures are asked for (its row in or near the window, or focused): not yet read is being read. */
+  named: boolean;
 }
 
 /**
@@ -133,7 +137,8 @@ class EndpointRow extends Component<RowProps> {
       next.endpoint !== now.endpoint ||
       next.base !== now.base ||
       next.health !== now.health ||
-      next.counts !== now.counts
+      next.counts !== now.counts ||
+      next.named !== now.named
     );
   }
 
@@ -142,15 +147,16 @@ class EndpointRow extends Component<RowProps> {
   }
 }
 
-function Row({ endpoint, base, health, counts }: RowProps) {
+function Row({ endpoint, base, health, counts, named }: RowProps) {
   return (
     <tr data-row-key={endpoint.id}>
-      <td class="cell-main">
+      {/* The row's header: a screen reader names the endpoint when it reads another of its cells. */}
+      <th scope="row" class="cell-main">
         <Link to={`${base}/endpoints/${encodeURIComponent(endpoint.id)}`}>
           <bdi>{endpoint.name || endpoint.url}</bdi>
         </Link>
         {endpoint.name && <div class="muted url">{endpoint.url}</div>}
-      </td>
+      </th>
       <td>
         <StatusBadge status={endpoint.status} /> {endpoint.dev && <StatusBadge status="dev" label="dev" />}
         {endpoint.status === 'disabled' && endpoint.disabledReason && (
@@ -174,21 +180,33 @@ function Row({ endpoint, base, health, counts }: RowProps) {
           </span>
         )}
       </td>
-      <td>
-        <HealthCell health={health} />
+      <td aria-busy={health === undefined && named ? 'true' : undefined}>
+        <HealthCell health={health} named={named} />
       </td>
-      <td>
-        <WaitingCell counts={counts} />
+      <td aria-busy={counts === undefined && named ? 'true' : undefined}>
+        <WaitingCell counts={counts} named={named} />
       </td>
     </tr>
   );
 }
 
-/** Not read yet, or its read failed (each row's figures are read apart: one failing leaves the rest). */
-function Unknown({ figure }: { figure: undefined | null }) {
+/**
+ * Being read, not read yet (its row out of view: a screen reader's cursor reaches it without
+ * scrolling), or its read failed (each row's figures are read apart: one failing leaves the rest).
+ * Each says which in words; the ellipsis alone was read as "Loading" on every row out of view.
+ */
+function Unknown({ figure, named }: { figure: undefined | null; named: boolean }) {
+  if (figure === undefined && named)
+    return (
+      <span class="muted" title="Reading…">
+        <span aria-hidden="true">…</span>
+        <span class="sr-only">reading</span>
+      </span>
+    );
   return figure === undefined ? (
-    <span class="muted" title="Loading">
-      …
+    <span class="muted" title="Not read yet: scroll to this row, or focus its link">
+      <span aria-hidden="true">…</span>
+      <span class="sr-only">not read yet: scroll to this row, or focus its link</span>
     </span>
   ) : (
     <span class="muted" title="Could not be read: refresh the list to try again">
@@ -197,8 +215,8 @@ function Unknown({ figure }: { figure: undefined | null }) {
   );
 }
 
-function HealthCell({ health }: { health: Health | null | undefined }) {
-  if (!health) return <Unknown figure={health} />;
+function HealthCell({ health, named }: { health: Health | null | undefined; named: boolean }) {
+  if (!health) return <Unknown figure={health} named={named} />;
   const total = health.succeeded + health.failed;
   if (total === 0) return <span class="muted">no attempts</span>;
   const rate = health.succeeded / total;
@@ -210,8 +228,8 @@ function HealthCell({ health }: { health: Health | null | undefined }) {
 }
 
 /** What waits for the endpoint: its pending deliveries, and its parked ones (while it is disabled). */
-function WaitingCell({ counts }: { counts: WaitingCounts | null | undefined }) {
-  if (!counts) return <Unknown figure={counts} />;
+function WaitingCell({ counts, named }: { counts: WaitingCounts | null | undefined; named: boolean }) {
+  if (!counts) return <Unknown figure={counts} named={named} />;
   const parts = [
     counts.pending > 0 && `${formatCount(counts.pending, counts.atMost)} pending`,
     counts.parked > 0 && `${formatCount(counts.parked, counts.atMost)} parked`,
