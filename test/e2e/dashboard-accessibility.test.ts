@@ -26,12 +26,15 @@
  * - the charts' figures, bucket by bucket, can be read as a table with the keyboard (they were only
  *   in SVG titles that a mouse pointer shows);
  * - "Show more" under a list puts the focus on the first row it added (the button is disabled while
- *   it reads and gone after the last page: the focus fell to <body>).
+ *   it reads and gone after the last page: the focus fell to <body>);
+ * - a code block (a payload, a body), a Tab stop so that it scrolls with the keys, is a region named
+ *   by its label (it was a nameless generic: the focus came to its text alone).
  * Any console error or page error fails the test.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { accessibleOf } from '../support/browser.ts';
 import { newProject, quietEndpoint, useDashboardBrowser } from './dashboard-browser.ts';
 import { api, type HeraldProcess, type Receiver, startReceiver } from './harness.ts';
 
@@ -547,6 +550,20 @@ describe('dashboard accessibility (browser)', { timeout: 180_000 }, () => {
       'Average',
       'p95',
     ]);
+    assert.deepEqual(problems, []);
+  });
+
+  test('a code block reached with Tab is a region named for what it holds', async () => {
+    const page = await dash.signedInPage();
+    await open(page, `/projects/${projectId}/events/${eventId}`);
+    const payload = page.locator('figure.code pre');
+    await payload.waitFor();
+    await page.getByRole('button', { name: 'Copy Payload' }).focus();
+    await page.keyboard.press('Tab');
+    assert.equal(await payload.evaluate((element) => element === document.activeElement), true);
+    // What a screen reader says as the focus comes to it (it was a nameless generic: only its text).
+    const { role, name } = await accessibleOf(page, 'figure.code pre');
+    assert.deepEqual({ role, name }, { role: 'region', name: 'Payload' });
     assert.deepEqual(problems, []);
   });
 

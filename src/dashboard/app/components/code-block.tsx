@@ -1,4 +1,5 @@
 /** Preformatted text (JSON, headers, bodies) with a copy button and an accessible name. */
+import { useId } from 'preact/hooks';
 import { CopyButton } from './copy-button.tsx';
 
 export function CodeBlock({
@@ -19,17 +20,23 @@ export function CodeBlock({
 }) {
   const copied = exact ?? text;
   const formatted = exact !== undefined && exact !== text;
+  const labelId = useId();
   return (
     <figure class="code">
       <figcaption>
-        <span>
+        <span id={labelId}>
           {label}
           {formatted && <span class="muted"> (formatted here; Copy gives it exactly)</span>}
         </span>
         {copied && <CopyButton text={copied} what={label} />}
       </figcaption>
+      {/* A Tab stop, so that it scrolls with the keys: a region named by its label, which a screen
+          reader says as the focus comes to it (a nameless <pre> was read as its text alone). */}
       {/* biome-ignore lint/a11y/noNoninteractiveTabindex: scrollable regions must be reachable by keyboard */}
-      <pre tabIndex={0}>{text || <span class="muted">{empty}</span>}</pre>
+      {/* biome-ignore lint/a11y/useSemanticElements: the <pre> keeps its white space and its styles */}
+      <pre tabIndex={0} role="region" aria-labelledby={labelId}>
+        {text || <span class="muted">{empty}</span>}
+      </pre>
     </figure>
   );
 }
